@@ -1,5 +1,8 @@
 /** One new buffer holding `parts` end to end (a deliberate copy). */
-export function concat(parts: readonly Uint8Array[], totalLength?: number): Uint8Array<ArrayBuffer> {
+export function concat(
+  parts: readonly Uint8Array[],
+  totalLength?: number,
+): Uint8Array<ArrayBuffer> {
   let length = totalLength;
   if (length === undefined) {
     length = 0;

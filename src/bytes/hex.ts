@@ -48,7 +48,10 @@ export function fromHex(text: string): Uint8Array<ArrayBuffer> {
     digits.push(value);
   }
   if (digits.length % 2 !== 0) {
-    throw new NetrxError('ERR_HEX_INVALID', `Cannot read hex: odd number of digits: ${digits.length}`);
+    throw new NetrxError(
+      'ERR_HEX_INVALID',
+      `Cannot read hex: odd number of digits: ${digits.length}`,
+    );
   }
   const out = new Uint8Array(digits.length / 2);
   for (let i = 0; i < out.length; i++) {
