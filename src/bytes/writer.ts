@@ -46,6 +46,10 @@ export class ByteWriter {
     return this.buffer.length - this.offset;
   }
 
+  /**
+   * Claims `count` bytes and returns where they start. Call it before reading
+   * `this.view`: growing replaces the view.
+   */
   private reserve(count: number): number {
     const at = this.offset;
     const end = at + count;
@@ -69,15 +73,18 @@ export class ByteWriter {
   }
 
   u8(value: number): this {
-    this.view.setUint8(this.reserve(1), value);
+    const at = this.reserve(1);
+    this.view.setUint8(at, value);
     return this;
   }
   u16(value: number): this {
-    this.view.setUint16(this.reserve(2), value);
+    const at = this.reserve(2);
+    this.view.setUint16(at, value);
     return this;
   }
   u16le(value: number): this {
-    this.view.setUint16(this.reserve(2), value, true);
+    const at = this.reserve(2);
+    this.view.setUint16(at, value, true);
     return this;
   }
   u24(value: number): this {
@@ -87,27 +94,33 @@ export class ByteWriter {
     return this;
   }
   u32(value: number): this {
-    this.view.setUint32(this.reserve(4), value);
+    const at = this.reserve(4);
+    this.view.setUint32(at, value);
     return this;
   }
   u32le(value: number): this {
-    this.view.setUint32(this.reserve(4), value, true);
+    const at = this.reserve(4);
+    this.view.setUint32(at, value, true);
     return this;
   }
   i32(value: number): this {
-    this.view.setInt32(this.reserve(4), value);
+    const at = this.reserve(4);
+    this.view.setInt32(at, value);
     return this;
   }
   i32le(value: number): this {
-    this.view.setInt32(this.reserve(4), value, true);
+    const at = this.reserve(4);
+    this.view.setInt32(at, value, true);
     return this;
   }
   u64(value: bigint): this {
-    this.view.setBigUint64(this.reserve(8), value);
+    const at = this.reserve(8);
+    this.view.setBigUint64(at, value);
     return this;
   }
   u64le(value: bigint): this {
-    this.view.setBigUint64(this.reserve(8), value, true);
+    const at = this.reserve(8);
+    this.view.setBigUint64(at, value, true);
     return this;
   }
 
