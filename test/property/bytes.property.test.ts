@@ -42,7 +42,7 @@ describe('bytes properties', () => {
         for (const f of fields) {
           if (f.t === 'bytes') w.bytes(f.v);
           else if (f.t === 'u64' || f.t === 'u64le') w[f.t](f.v);
-          else w[f.t](f.v);
+          else (w[f.t] as (value: number) => ByteWriter).call(w, f.v);
         }
         const written = w.finish();
         const backing = new Uint8Array(pad + written.length);
