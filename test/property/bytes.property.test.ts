@@ -34,16 +34,26 @@ const field: fc.Arbitrary<Field> = fc.oneof(
   fc.record({ t: fc.constant('bytes' as const), v: fc.uint8Array({ maxLength: 20 }) }),
 );
 
+function write(w: ByteWriter, f: Field): void {
+  switch (f.t) {
+    case 'bytes':
+      w.bytes(f.v);
+      return;
+    case 'u64':
+    case 'u64le':
+      w[f.t](f.v);
+      return;
+    default:
+      w[f.t](f.v);
+  }
+}
+
 describe('bytes properties', () => {
   it('what ByteWriter writes, ByteReader reads back, at any offset into a shared buffer', () => {
     fc.assert(
       fc.property(fc.array(field, { maxLength: 30 }), fc.nat({ max: 7 }), (fields, pad) => {
         const w = ByteWriter.growable(1);
-        for (const f of fields) {
-          if (f.t === 'bytes') w.bytes(f.v);
-          else if (f.t === 'u64' || f.t === 'u64le') w[f.t](f.v);
-          else (w[f.t] as (value: number) => ByteWriter).call(w, f.v);
-        }
+        for (const f of fields) write(w, f);
         const written = w.finish();
         const backing = new Uint8Array(pad + written.length);
         backing.set(written, pad);
