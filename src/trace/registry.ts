@@ -78,8 +78,10 @@ export class TraceRegistry {
 
   /** The provider with this GUID or name, if registered. */
   find(target: string): TraceProvider | undefined {
-    for (const provider of this.byGuid.values())
-      if (this.matches(provider, target)) return provider;
+    const wanted = target.toLowerCase();
+    for (const provider of this.byGuid.values()) {
+      if (this.matches(provider, wanted)) return provider;
+    }
     return undefined;
   }
 
