@@ -1,4 +1,5 @@
 import type { EventDescriptor } from './descriptor.js';
+import { encodePayload, type PayloadValues } from './payload.js';
 import { ALL_KEYWORDS, passes, type EnableFilter } from './level.js';
 
 /** What a listener receives: the event, synchronously, during `write`. */
@@ -106,6 +107,16 @@ export class TraceProvider implements TraceProviderInfo {
       }
     }
     if (delivered) this.written++;
+  }
+
+  /**
+   * The everyday way to trace: if anyone wants this event, encodes `values`
+   * by the descriptor's fields and writes it; otherwise does nothing, not
+   * even the encoding.
+   */
+  emit(descriptor: EventDescriptor, values: PayloadValues): void {
+    if (!this.isEnabled(descriptor.level, descriptor.keywords)) return;
+    this.write(descriptor, encodePayload(descriptor.fields ?? [], values));
   }
 
   /** The sessions listening now, with their filter data. */

@@ -1,0 +1,34 @@
+import type { ParseArgsConfig } from 'node:util';
+
+/** Where a command writes; injected so tests can capture it. */
+export interface CliIo {
+  readonly out: (line: string) => void;
+  readonly err: (line: string) => void;
+  /** Resolves when the user asks to stop (Ctrl-C, SIGTERM). */
+  readonly untilStopped: () => Promise<void>;
+}
+
+export interface CliCommand {
+  /** The words that name it: `['up']`, `['pcap', 'info']`. */
+  readonly path: readonly string[];
+  readonly summary: string;
+  /** Usage line after `netrx`, e.g. `up [--config FILE]`. */
+  readonly usage: string;
+  readonly options: NonNullable<ParseArgsConfig['options']>;
+  /** How many positional arguments it takes. */
+  readonly positionals?: { readonly min: number; readonly max: number; readonly names: string };
+  run(
+    values: Record<string, string | boolean | undefined>,
+    positionals: string[],
+    io: CliIo,
+  ): Promise<number>;
+}
+
+/** A mistake in how the command was called: printed as one line, exit code 2. */
+export class UsageError extends Error {
+  readonly code = 'ERR_CLI_USAGE';
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}

@@ -1,0 +1,5 @@
+import type { CliCommand } from '../command.js';
+import { upCommand } from './up.js';
+
+/** Every command `netrx` knows, in the order `--help` lists them. */
+export const commands: readonly CliCommand[] = [upCommand];

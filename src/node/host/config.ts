@@ -1,0 +1,94 @@
+import { readFile } from 'node:fs/promises';
+import { extname } from 'node:path';
+import { parse as parseYaml, YAMLParseError } from 'yaml';
+import {
+  ConfigError,
+  boolean,
+  field,
+  integer,
+  object,
+  section,
+  string,
+  type Infer,
+} from './schema.js';
+
+const HOST =
+  /^([0-9a-fA-F:]+|localhost|(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3})$/;
+
+/**
+ * `netrx up` configuration. Every key has a default, so `{}` is a valid
+ * configuration and the embedded default is exactly that; unknown keys are
+ * errors. Later capabilities add their sections here.
+ */
+export const hostConfigSchema = object({
+  http: section(
+    object({
+      host: field(
+        string({ pattern: HOST, describe: 'an IPv4 or IPv6 address or "localhost"' }),
+        '127.0.0.1',
+      ),
+      port: field(integer(0, 65535), 7340),
+    }),
+  ),
+  trace: section(
+    object({
+      /** Print every trace event at or below `level` to standard error. */
+      console: field(boolean(), false),
+      level: field(integer(0, 5), 4),
+    }),
+  ),
+});
+
+export type HostConfig = Infer<typeof hostConfigSchema>;
+
+/** The configuration `npm start` and a bare `netrx up` run with. */
+export function defaultHostConfig(): HostConfig {
+  return hostConfigSchema.defaults();
+}
+
+/** Validates an already-parsed configuration value; throws ConfigError naming the bad key. */
+export function validateHostConfig(value: unknown): HostConfig {
+  return hostConfigSchema.check(value ?? {}, '');
+}
+
+/**
+ * Reads, parses (JSON for .json, YAML otherwise: YAML is a superset of JSON)
+ * and validates a configuration file. Every failure is a ConfigError whose
+ * message is one line starting with the file name.
+ */
+export async function loadHostConfig(file: string): Promise<HostConfig> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new ConfigError(
+      file,
+      code === 'ENOENT' ? 'no such file' : `cannot read: ${code ?? String(error)}`,
+    );
+  }
+  let parsed: unknown;
+  try {
+    parsed =
+      extname(file).toLowerCase() === '.json'
+        ? JSON.parse(text)
+        : parseYaml(text, { uniqueKeys: true });
+  } catch (error) {
+    const detail =
+      error instanceof YAMLParseError && error.linePos !== undefined
+        ? `line ${error.linePos[0].line}, column ${error.linePos[0].col}: ${(error.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?$/, '')}`
+        : (error as Error).message.split('\n')[0];
+    throw new ConfigError(
+      file,
+      `not valid ${extname(file).toLowerCase() === '.json' ? 'JSON' : 'YAML'}: ${detail}`,
+    );
+  }
+  try {
+    return validateHostConfig(parsed);
+  } catch (error) {
+    if (error instanceof ConfigError) throw new ConfigError(file, error.message);
+    throw error;
+  }
+}
+
+export { ConfigError };

@@ -1,0 +1,42 @@
+import { defineEvent, TraceLevel, TraceOpcode } from '../../trace/index.js';
+
+/** The host's own trace provider and events. */
+export const HOST_PROVIDER = {
+  guid: '5e7a0c1d-8b2f-4c3e-9d10-6f4b2a1c0001',
+  name: 'netrx-host',
+} as const;
+
+export const HostKeyword = { Lifecycle: 0x1n, Http: 0x2n } as const;
+
+export const HostEvent = {
+  serviceStarted: defineEvent({
+    id: 1,
+    name: 'ServiceStarted',
+    level: TraceLevel.Information,
+    opcode: TraceOpcode.Start,
+    keywords: HostKeyword.Lifecycle,
+    fields: [
+      { name: 'service', type: 'string' },
+      { name: 'detail', type: 'string' },
+    ],
+  }),
+  serviceStopped: defineEvent({
+    id: 2,
+    name: 'ServiceStopped',
+    level: TraceLevel.Information,
+    opcode: TraceOpcode.Stop,
+    keywords: HostKeyword.Lifecycle,
+    fields: [{ name: 'service', type: 'string' }],
+  }),
+  httpRequest: defineEvent({
+    id: 3,
+    name: 'HttpRequest',
+    level: TraceLevel.Verbose,
+    keywords: HostKeyword.Http,
+    fields: [
+      { name: 'method', type: 'string' },
+      { name: 'path', type: 'string' },
+      { name: 'status', type: 'u16' },
+    ],
+  }),
+} as const;

@@ -1,0 +1,139 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import type { TraceProvider } from '../../trace/index.js';
+import { HostEvent } from './events.js';
+
+/** A JSON GET route; returns the body to send with status 200. */
+export type JsonRoute = () => unknown;
+/** Takes over an HTTP upgrade request (a WebSocket endpoint, later). */
+export type UpgradeRoute = (request: IncomingMessage, socket: Duplex, head: Buffer) => void;
+
+export interface HttpStatusOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly trace: TraceProvider;
+}
+
+/**
+ * The host's HTTP endpoint: `GET /health` and the other JSON routes services
+ * register, plus upgrade routes. Bounded like any untrusted input: slow or
+ * oversized requests are timed out or refused by Node's HTTP limits set here,
+ * and every answer is JSON with a status that says what went wrong.
+ */
+export class HttpStatusServer {
+  private readonly routes = new Map<string, JsonRoute>();
+  private readonly upgrades = new Map<string, UpgradeRoute>();
+  private readonly server: Server;
+  private readonly options: HttpStatusOptions;
+  requests = 0;
+
+  constructor(options: HttpStatusOptions) {
+    this.options = options;
+    this.server = createServer(
+      {
+        requestTimeout: 10_000,
+        headersTimeout: 5_000,
+        keepAliveTimeout: 5_000,
+        maxHeaderSize: 16 * 1024,
+      },
+      (request, response) => this.handle(request, response),
+    );
+    this.server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+      const route = this.upgrades.get(pathOf(request));
+      if (route === undefined) {
+        socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+        return;
+      }
+      route(request, socket, head);
+    });
+    this.server.on('clientError', (_error, socket) => {
+      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+    });
+  }
+
+  route(path: string, handler: JsonRoute): void {
+    this.routes.set(path, handler);
+  }
+
+  upgrade(path: string, handler: UpgradeRoute): void {
+    this.upgrades.set(path, handler);
+  }
+
+  paths(): string[] {
+    return [...this.routes.keys()];
+  }
+
+  /** Starts listening; resolves with the bound address, rejects with a one-line reason. */
+  listen(): Promise<{ host: string; port: number; url: string }> {
+    return new Promise((resolve, reject) => {
+      const onError = (error: NodeJS.ErrnoException) => {
+        const why =
+          error.code === 'EADDRINUSE'
+            ? 'address already in use'
+            : error.code === 'EACCES'
+              ? 'permission denied'
+              : error.message;
+        reject(new Error(`cannot listen on ${this.options.host}:${this.options.port}: ${why}`));
+      };
+      this.server.once('error', onError);
+      this.server.listen(this.options.port, this.options.host, () => {
+        this.server.off('error', onError);
+        const address = this.server.address() as AddressInfo;
+        const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+        resolve({
+          host: address.address,
+          port: address.port,
+          url: `http://${host}:${address.port}/`,
+        });
+      });
+    });
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => {
+      this.server.close(() => resolve());
+      this.server.closeAllConnections();
+    });
+  }
+
+  private handle(request: IncomingMessage, response: ServerResponse): void {
+    this.requests++;
+    const path = pathOf(request);
+    const route = this.routes.get(path);
+    let status: number;
+    let body: unknown;
+    if (route === undefined) {
+      status = 404;
+      body = { error: 'not-found', message: `No route ${path}`, routes: this.paths() };
+    } else if (request.method !== 'GET' && request.method !== 'HEAD') {
+      status = 405;
+      body = { error: 'method-not-allowed', message: `${path} answers GET and HEAD only` };
+      response.setHeader('Allow', 'GET, HEAD');
+    } else {
+      try {
+        status = 200;
+        body = route();
+      } catch (error) {
+        status = 500;
+        body = { error: 'internal', message: (error as Error).message };
+      }
+    }
+    const text = `${JSON.stringify(body, (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value))}\n`;
+    response.writeHead(status, {
+      'Content-Type': 'application/json; charset=utf-8',
+      'Content-Length': Buffer.byteLength(text),
+      'Cache-Control': 'no-store',
+    });
+    response.end(request.method === 'HEAD' ? undefined : text);
+    // Drain any request body so keep-alive connections stay usable.
+    request.resume();
+    this.options.trace.emit(HostEvent.httpRequest, { method: request.method ?? '', path, status });
+  }
+}
+
+function pathOf(request: IncomingMessage): string {
+  const url = request.url ?? '/';
+  const query = url.indexOf('?');
+  return query < 0 ? url : url.slice(0, query);
+}

@@ -1,0 +1,9 @@
+/**
+ * netrx/node: the only home of Node APIs in netrx. It supplies what the cores
+ * are given by injection (the real clock, node:crypto) and the adapters that
+ * connect cores to sockets, files and HTTP. Each capability adds its adapters
+ * in a subfolder (node/link, node/port, node/websocket, node/radius,
+ * node/capture); `host` is `netrx up`.
+ */
+export * from './runtime/index.js';
+export * from './host/index.js';
