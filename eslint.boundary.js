@@ -47,7 +47,7 @@ export const boundaryRules = {
       message: `${why} read the clock; take a Clock`,
     },
     {
-      selector: "ImportExpression > Literal[value=/^node:/]",
+      selector: 'ImportExpression > Literal[value=/^node:/]',
       message: `${why} import Node built-ins`,
     },
   ],

@@ -1,0 +1,98 @@
+// The setup `npm start` and `npm test` share: each brings a fresh clone to a
+// runnable state by itself. Only Node built-ins here: this runs before
+// node_modules exists.
+import { spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+
+export const root = resolve(import.meta.dirname, '..', '..');
+
+/**
+ * The Debian packages the interop tests drive, in one list. Each entry says
+ * which tests need it, so the list shrinks as honestly as it grows.
+ */
+export const debianPackages = [
+  { name: 'tshark', for: 'test/interop/pcap-*: reads the captures netrx writes' },
+  { name: 'tcpdump', for: 'test/interop/pcap-*: reads the captures netrx writes' },
+];
+
+export function step(title) {
+  process.stdout.write(`\n== ${title}\n`);
+}
+
+/** Runs a command inheriting stdio; returns its exit code. */
+export function run(command, args, options = {}) {
+  const result = spawnSync(command, args, { cwd: root, stdio: 'inherit', ...options });
+  if (result.error) {
+    process.stderr.write(`cannot run ${command}: ${result.error.message}\n`);
+    return 1;
+  }
+  return result.status ?? 1;
+}
+
+export function bin(name) {
+  return join(root, 'node_modules', '.bin', name);
+}
+
+/** Installs npm dependencies from the lock file when node_modules is missing or older than it. */
+export function ensureDependencies() {
+  const marker = join(root, 'node_modules', '.package-lock.json');
+  const lock = join(root, 'package-lock.json');
+  if (existsSync(marker) && statSync(marker).mtimeMs >= statSync(lock).mtimeMs) return 0;
+  step('installing npm dependencies (npm ci)');
+  return run('npm', ['ci', '--no-audit', '--no-fund']);
+}
+
+function newestMtime(path) {
+  const stat = statSync(path);
+  if (!stat.isDirectory()) return stat.mtimeMs;
+  let newest = stat.mtimeMs;
+  for (const entry of readdirSync(path)) newest = Math.max(newest, newestMtime(join(path, entry)));
+  return newest;
+}
+
+/** Builds dist/ when it is missing or older than any source or build setting. */
+export function ensureBuild({ force = false } = {}) {
+  const stamp = join(root, 'dist', '.build-stamp');
+  const inputs = ['src', 'package.json', 'tsconfig.base.json', 'tsconfig.build.json'].map((p) =>
+    join(root, p),
+  );
+  const newest = Math.max(...inputs.map(newestMtime));
+  if (!force && existsSync(stamp) && statSync(stamp).mtimeMs >= newest) return 0;
+  step('building dist/ (tsc -p tsconfig.build.json)');
+  const code = run(process.execPath, [
+    join(root, 'node_modules', 'typescript', 'bin', 'tsc'),
+    '-p',
+    'tsconfig.build.json',
+  ]);
+  if (code === 0) {
+    chmodSync(join(root, 'dist', 'cli', 'main.js'), 0o755);
+    writeFileSync(stamp, `${new Date().toISOString()}\n`);
+  }
+  return code;
+}
+
+function installed(name) {
+  const result = spawnSync('dpkg-query', ['-W', '-f=${Status}', name], { encoding: 'utf8' });
+  return result.status === 0 && result.stdout.includes('install ok installed');
+}
+
+/** Installs the missing Debian packages (apt-get update once first). */
+export function ensureDebianPackages() {
+  if (process.platform !== 'linux' || spawnSync('dpkg-query', ['--version']).status !== 0) {
+    process.stdout.write('not a Debian system: interop peers are not installed\n');
+    return 0;
+  }
+  const missing = debianPackages.map((p) => p.name).filter((name) => !installed(name));
+  if (missing.length === 0) return 0;
+  if (process.getuid?.() !== 0) {
+    process.stdout.write(
+      `missing Debian packages ${missing.join(' ')}, and not root: install them by hand\n`,
+    );
+    return 0;
+  }
+  step(`installing Debian packages: ${missing.join(' ')}`);
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  if (run('apt-get', ['update', '-q'], { env }) !== 0) return 1;
+  return run('apt-get', ['install', '-y', '-q', '--no-install-recommends', ...missing], { env });
+}

@@ -1,0 +1,90 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { ConfigError, defaultHostConfig, loadHostConfig, validateHostConfig } from './config.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'netrx-config-'));
+function file(name: string, text: string): string {
+  const path = join(dir, name);
+  writeFileSync(path, text);
+  return path;
+}
+
+async function failure(path: string): Promise<string> {
+  try {
+    await loadHostConfig(path);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as Error).message;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('host configuration', () => {
+  it('has a complete embedded default', () => {
+    expect(defaultHostConfig()).toEqual({
+      http: { host: '127.0.0.1', port: 7340 },
+      trace: { console: false, level: 4 },
+    });
+    expect(validateHostConfig(null)).toEqual(defaultHostConfig());
+  });
+
+  it('reads YAML and JSON, filling defaults', async () => {
+    expect(await loadHostConfig(file('a.yaml', 'http:\n  port: 8080\n'))).toMatchObject({
+      http: { host: '127.0.0.1', port: 8080 },
+    });
+    expect(await loadHostConfig(file('b.json', '{"http":{"host":"::1"}}'))).toMatchObject({
+      http: { host: '::1', port: 7340 },
+    });
+  });
+
+  it('names the bad key in one line', async () => {
+    expect(await failure(file('port.yaml', 'http:\n  port: 70000\n'))).toBe(
+      `${dir}/port.yaml: http.port: expected an integer from 0 to 65535, got 70000`,
+    );
+    expect(await failure(file('str.yaml', 'http:\n  port: "80"\n'))).toMatch(
+      /http\.port: expected an integer .* got "80"$/,
+    );
+    expect(await failure(file('unknown.yaml', 'http:\n  prot: 80\n'))).toMatch(
+      /http\.prot: unknown key \(did you mean "port"\?\); expected one of: host, port$/,
+    );
+    expect(await failure(file('top.yaml', 'websockets: {}\n'))).toMatch(
+      /websockets: unknown key; expected one of: http, trace$/,
+    );
+    expect(await failure(file('host.yaml', 'http:\n  host: example.com\n'))).toMatch(
+      /http\.host: expected an IPv4 or IPv6 address/,
+    );
+    expect(await failure(file('section.yaml', 'http: 7\n'))).toMatch(
+      /http: expected an object, got 7$/,
+    );
+    expect(await failure(file('list.yaml', '- 1\n'))).toMatch(/expected an object, got a list$/);
+  });
+
+  it('reports malformed files and missing files in one line', async () => {
+    for (const message of [
+      await failure(file('bad.yaml', 'http: [\n')),
+      await failure(file('dup.yaml', 'http: {}\nhttp: {}\n')),
+      await failure(file('bad.json', '{"http":')),
+      await failure(join(dir, 'missing.yaml')),
+    ]) {
+      expect(message.split('\n')).toHaveLength(1);
+    }
+    expect(await failure(join(dir, 'missing.yaml'))).toMatch(/missing\.yaml: no such file$/);
+    expect(await failure(file('bad2.json', '{"http":'))).toMatch(/not valid JSON/);
+  });
+
+  it('never throws anything but ConfigError on arbitrary values', () => {
+    fc.assert(
+      fc.property(fc.jsonValue(), (value) => {
+        try {
+          validateHostConfig(value);
+        } catch (error) {
+          expect(error).toBeInstanceOf(ConfigError);
+          expect((error as Error).message).not.toContain('\n');
+        }
+      }),
+    );
+  });
+});

@@ -1,0 +1,124 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runCli, type CliIo } from '../../src/cli/index.js';
+
+const root = resolve(import.meta.dirname, '..', '..');
+const main = join(root, 'dist', 'cli', 'main.js');
+const dir = mkdtempSync(join(tmpdir(), 'netrx-cli-'));
+
+function capture(): { io: CliIo; out: string[]; err: string[] } {
+  const out: string[] = [];
+  const err: string[] = [];
+  return {
+    io: { out: (l) => out.push(l), err: (l) => err.push(l), untilStopped: () => Promise.resolve() },
+    out,
+    err,
+  };
+}
+
+describe('netrx (in process)', () => {
+  it('--help lists every command; --version prints the version', async () => {
+    const help = capture();
+    expect(await runCli(['--help'], help.io)).toBe(0);
+    expect(help.out.join('\n')).toContain('netrx up [--config FILE]');
+    const version = capture();
+    expect(await runCli(['--version'], version.io)).toBe(0);
+    expect(version.out).toEqual(['0.1.0']);
+    const bare = capture();
+    expect(await runCli([], bare.io)).toBe(2);
+  });
+
+  it('refuses unknown commands and flags in one line with exit 2', async () => {
+    const unknown = capture();
+    expect(await runCli(['frobnicate'], unknown.io)).toBe(2);
+    expect(unknown.err).toEqual(['netrx: unknown command "frobnicate" (try netrx --help)']);
+    const flag = capture();
+    expect(await runCli(['up', '--bogus'], flag.io)).toBe(2);
+    expect(flag.err).toEqual([
+      'netrx up: unknown option --bogus (usage: netrx up [--config FILE])',
+    ]);
+    const missing = capture();
+    expect(await runCli(['up', '--config'], missing.io)).toBe(2);
+    expect(missing.err).toHaveLength(1);
+    const extra = capture();
+    expect(await runCli(['up', 'now'], extra.io)).toBe(2);
+    expect(extra.err[0]).toContain('unexpected argument "now"');
+  });
+
+  it('up runs on a config file and stops cleanly when asked', async () => {
+    const config = join(dir, 'ok.yaml');
+    writeFileSync(config, 'http:\n  port: 0\n');
+    const { io, out } = capture();
+    expect(await runCli(['up', '--config', config], io)).toBe(0);
+    expect(out[0]).toBe(`netrx 0.1.0 up (config ${config})`);
+    expect(out.some((l) => /http +http:\/\/127\.0\.0\.1:\d+\/ \(GET \/health\)/.test(l))).toBe(
+      true,
+    );
+    expect(out.slice(-2)).toEqual(['stopping…', 'stopped']);
+  });
+});
+
+describe('netrx (built binary)', () => {
+  const cases: [string, string, RegExp][] = [
+    [
+      'malformed.yaml',
+      'http: [\n',
+      /^netrx: config .*malformed\.yaml: not valid YAML: line 2, column 1: /,
+    ],
+    [
+      'unknown.yaml',
+      'htp: {}\n',
+      /^netrx: config .*unknown\.yaml: htp: unknown key \(did you mean "http"\?\)/,
+    ],
+    [
+      'port.json',
+      '{"http":{"port":99999}}',
+      /^netrx: config .*port\.json: http\.port: expected an integer from 0 to 65535, got 99999$/,
+    ],
+  ];
+  for (const [name, text, pattern] of cases) {
+    it(`up --config ${name} prints one clear line and exits non-zero`, () => {
+      const path = join(dir, name);
+      writeFileSync(path, text);
+      const result = spawnSync(process.execPath, [main, 'up', '--config', path], {
+        encoding: 'utf8',
+        timeout: 20_000,
+      });
+      expect(result.status).toBe(1);
+      expect(result.stdout).toBe('');
+      const lines = result.stderr.trimEnd().split('\n');
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(pattern);
+    });
+  }
+
+  it('up serves /health and stops on SIGINT with exit 0', async () => {
+    const config = join(dir, 'any-port.yaml');
+    writeFileSync(config, 'http:\n  port: 0\n');
+    const child = spawn(process.execPath, [main, 'up', '--config', config], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    try {
+      let stdout = '';
+      const url = await new Promise<string>((resolveUrl, reject) => {
+        child.stdout.on('data', (chunk: Buffer) => {
+          stdout += chunk.toString();
+          const match = /(http:\/\/127\.0\.0\.1:\d+\/)/.exec(stdout);
+          if (match?.[1] !== undefined && stdout.includes('press Ctrl-C')) resolveUrl(match[1]);
+        });
+        child.once('exit', (code) => reject(new Error(`exited early with ${code}: ${stdout}`)));
+      });
+      const health = (await (await fetch(new URL('/health', url))).json()) as { status: string };
+      expect(health.status).toBe('ok');
+      const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+      child.kill('SIGINT');
+      expect(await exited).toBe(0);
+      expect(stdout).toContain('stopped');
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    }
+  });
+});

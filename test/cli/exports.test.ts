@@ -1,0 +1,43 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const root = resolve(import.meta.dirname, '..', '..');
+const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
+  exports: Record<string, string | { types: string; import: string }>;
+  bin: Record<string, string>;
+};
+
+describe('package surface', () => {
+  it('every subpath export the issue names exists', () => {
+    for (const name of [
+      'link',
+      'port',
+      'eap',
+      'radius',
+      'websocket',
+      'capture',
+      'trace',
+      'receive',
+      'bytes',
+      'wire',
+      'node',
+    ]) {
+      expect(Object.keys(pkg.exports)).toContain(`./${name}`);
+    }
+  });
+
+  for (const [subpath, target] of Object.entries(pkg.exports)) {
+    if (typeof target === 'string') continue;
+    it(`${subpath} resolves to built JavaScript with type declarations`, async () => {
+      expect(existsSync(join(root, target.types))).toBe(true);
+      const module = (await import(pathToFileURL(join(root, target.import)).href)) as object;
+      expect(typeof module).toBe('object');
+    });
+  }
+
+  it('the bin is built and executable', () => {
+    expect(existsSync(join(root, pkg.bin['netrx']!))).toBe(true);
+  });
+});
