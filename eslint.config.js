@@ -3,7 +3,8 @@ import tseslint from 'typescript-eslint';
 import { boundaryConfig } from './eslint.boundary.js';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'ui/dist/**'] },
+  // types/ holds ambient declarations for tsconfig.core.json only; *.d.ts at the root describe config files.
+  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'ui/dist/**', 'types/**', '*.d.ts'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
