@@ -50,3 +50,29 @@ describe('trace payloads', () => {
     );
   });
 });
+
+describe('trace payload allocation', () => {
+  it('gives every payload its own bytes, small or large, across slab boundaries', () => {
+    const spec: FieldSpec[] = [
+      { name: 'n', type: 'u32' },
+      { name: 's', type: 'string' },
+      { name: 'b', type: 'bytes' },
+    ];
+    const payloads = Array.from({ length: 5000 }, (_, i) =>
+      encodePayload(spec, {
+        n: i,
+        s: `#${i}`,
+        b: new Uint8Array(i % 7 === 0 ? 9000 : 3).fill(i & 0xff),
+      }),
+    );
+    payloads.forEach((payload, i) => {
+      const decoded = decodePayload(spec, payload);
+      expect(decoded.ok && decoded.values['n']).toBe(i);
+      expect(decoded.ok && decoded.values['s']).toBe(`#${i}`);
+      expect(decoded.ok && (decoded.values['b'] as Uint8Array).every((v) => v === (i & 0xff))).toBe(
+        true,
+      );
+      expect(decoded.ok && (decoded.values['b'] as Uint8Array).length).toBe(i % 7 === 0 ? 9000 : 3);
+    });
+  });
+});

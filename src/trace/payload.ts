@@ -1,4 +1,4 @@
-import { ByteReader, ByteWriter } from '../bytes/index.js';
+import { ByteReader } from '../bytes/index.js';
 
 /**
  * Event payloads are bytes, laid out by the descriptor's `fields`, little-endian
@@ -20,60 +20,128 @@ export type PayloadValues = Readonly<Record<string, FieldValue>>;
 const utf8 = new TextEncoder();
 const utf8Decoder = new TextDecoder('utf-8', { fatal: false });
 
-/** Encodes `values` in the order of `fields`; a missing or mistyped value throws TypeError. */
+const WIDTH: Readonly<Record<FieldType, number>> = {
+  u8: 1,
+  bool: 1,
+  u16: 2,
+  u32: 4,
+  i32: 4,
+  u64: 8,
+  f64: 8,
+  string: 2,
+  bytes: 4,
+};
+
+/**
+ * Encodes `values` in the order of `fields`; a missing or mistyped value
+ * throws TypeError. Sized in a first pass and written into one exact
+ * allocation: this runs for every traced event while someone listens.
+ */
 export function encodePayload(
   fields: readonly FieldSpec[],
   values: PayloadValues,
 ): Uint8Array<ArrayBuffer> {
-  const w = ByteWriter.growable(64, 16 * 1024 * 1024);
+  let size = 0;
+  let strings: Uint8Array[] | undefined;
   for (const field of fields) {
     const value = values[field.name];
-    const wrong = () =>
-      new TypeError(
-        `Payload field ${JSON.stringify(field.name)} must be ${field.type}: got ${typeof value}`,
-      );
-    switch (field.type) {
-      case 'u8':
-      case 'u16':
-      case 'u32':
-      case 'i32':
-      case 'f64': {
-        if (typeof value !== 'number') throw wrong();
-        if (field.type === 'u8') w.u8(value);
-        else if (field.type === 'u16') w.u16le(value);
-        else if (field.type === 'u32') w.u32le(value);
-        else if (field.type === 'i32') w.i32le(value);
-        else {
-          const cell = new DataView(new ArrayBuffer(8));
-          cell.setFloat64(0, value, true);
-          w.bytes(new Uint8Array(cell.buffer));
-        }
-        break;
+    size += WIDTH[field.type];
+    if (field.type === 'string') {
+      if (typeof value !== 'string') throw mistyped(field, value);
+      const bytes = utf8.encode(value);
+      if (bytes.length > 0xffff) {
+        throw new RangeError(`Payload string ${JSON.stringify(field.name)} is over 65535 bytes`);
       }
-      case 'u64':
-        if (typeof value !== 'bigint') throw wrong();
-        w.u64le(value);
-        break;
-      case 'bool':
-        if (typeof value !== 'boolean') throw wrong();
-        w.u8(value ? 1 : 0);
-        break;
-      case 'string': {
-        if (typeof value !== 'string') throw wrong();
-        const bytes = utf8.encode(value);
-        if (bytes.length > 0xffff)
-          throw new RangeError(`Payload string ${field.name} is over 65535 bytes`);
-        w.u16le(bytes.length).bytes(bytes);
-        break;
-      }
-      case 'bytes':
-        if (!(value instanceof Uint8Array)) throw wrong();
-        w.u32le(value.length).bytes(value);
-        break;
+      (strings ??= []).push(bytes);
+      size += bytes.length;
+    } else if (field.type === 'bytes') {
+      if (!(value instanceof Uint8Array)) throw mistyped(field, value);
+      size += value.length;
     }
   }
-  // One copy out of the growable scratch, so the payload owns exactly its bytes.
-  return w.finish().slice();
+  const { view, out, start } = carve(size);
+  let at = start;
+  let nextString = 0;
+  for (const field of fields) {
+    const value = values[field.name];
+    switch (field.type) {
+      case 'u8':
+        if (typeof value !== 'number') throw mistyped(field, value);
+        view.setUint8(at, value);
+        break;
+      case 'u16':
+        if (typeof value !== 'number') throw mistyped(field, value);
+        view.setUint16(at, value, true);
+        break;
+      case 'u32':
+        if (typeof value !== 'number') throw mistyped(field, value);
+        view.setUint32(at, value, true);
+        break;
+      case 'i32':
+        if (typeof value !== 'number') throw mistyped(field, value);
+        view.setInt32(at, value, true);
+        break;
+      case 'f64':
+        if (typeof value !== 'number') throw mistyped(field, value);
+        view.setFloat64(at, value, true);
+        break;
+      case 'u64':
+        if (typeof value !== 'bigint') throw mistyped(field, value);
+        view.setBigUint64(at, value, true);
+        break;
+      case 'bool':
+        if (typeof value !== 'boolean') throw mistyped(field, value);
+        view.setUint8(at, value ? 1 : 0);
+        break;
+      case 'string': {
+        const bytes = (strings as Uint8Array[])[nextString++] as Uint8Array;
+        view.setUint16(at, bytes.length, true);
+        out.set(bytes, at - start + 2);
+        at += bytes.length;
+        break;
+      }
+      case 'bytes': {
+        const bytes = value as Uint8Array;
+        view.setUint32(at, bytes.length, true);
+        out.set(bytes, at - start + 4);
+        at += bytes.length;
+        break;
+      }
+    }
+    at += WIDTH[field.type];
+  }
+  return out;
+}
+
+/**
+ * Payloads are carved from 64 KiB slabs, as Node carves small Buffers from its
+ * pool: allocating a tiny ArrayBuffer per event costs far more than writing
+ * it. A region is never handed out twice, so payloads stay immutable; a slab
+ * is freed when the last payload in it is.
+ */
+const SLAB_SIZE = 64 * 1024;
+let slab = newSlab(SLAB_SIZE);
+
+function newSlab(size: number): { bytes: Uint8Array<ArrayBuffer>; view: DataView; used: number } {
+  const bytes = new Uint8Array(size);
+  return { bytes, view: new DataView(bytes.buffer), used: 0 };
+}
+
+function carve(size: number): { view: DataView; out: Uint8Array<ArrayBuffer>; start: number } {
+  if (size > SLAB_SIZE / 8) {
+    const own = newSlab(size);
+    return { view: own.view, out: own.bytes, start: 0 };
+  }
+  if (slab.used + size > SLAB_SIZE) slab = newSlab(SLAB_SIZE);
+  const start = slab.used;
+  slab.used += size;
+  return { view: slab.view, out: slab.bytes.subarray(start, start + size), start };
+}
+
+function mistyped(field: FieldSpec, value: unknown): TypeError {
+  return new TypeError(
+    `Payload field ${JSON.stringify(field.name)} must be ${field.type}: got ${typeof value}`,
+  );
 }
 
 export type DecodedPayload =
