@@ -4,7 +4,17 @@ import { boundaryConfig } from './eslint.boundary.js';
 
 export default tseslint.config(
   // types/ holds ambient declarations for tsconfig.core.json only; *.d.ts at the root describe config files.
-  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'ui/dist/**', 'types/**', '*.d.ts', 'dist-bench/**'] },
+  {
+    ignores: [
+      'dist/**',
+      'node_modules/**',
+      'coverage/**',
+      'ui/dist/**',
+      'types/**',
+      '*.d.ts',
+      'dist-bench/**',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
