@@ -1,0 +1,195 @@
+import { NetrxError } from '../runtime/index.js';
+import type { DestinationKind } from './packet-filter.js';
+
+/** Per-frame data the adapter knows beyond the bytes (NDIS out-of-band data). */
+export interface OutOfBand {
+  /** Receive time in the adapter clock's milliseconds. */
+  readonly timestamp?: number;
+  /** Checksums the adapter (or the kernel behind it) already verified. */
+  readonly checksumVerified?: {
+    readonly ipv4?: boolean;
+    readonly udp?: boolean;
+    readonly tcp?: boolean;
+  };
+  /** An 802.1Q tag the adapter removed before indicating (VLAN offload). */
+  readonly vlan?: { readonly id: number; readonly priority: number };
+}
+
+/** A frame a binding kept past its indication; `release` hands it back (idempotent). */
+export interface RetainedFrame {
+  /** The whole frame, header included. */
+  readonly bytes: Uint8Array;
+  readonly oob: OutOfBand;
+  release(): void;
+}
+
+const NO_OOB: OutOfBand = Object.freeze({});
+
+/** @internal Shared among the retains of one frame: the adapter's buffer returns when the last lets go. */
+export class FrameReference {
+  refs = 1;
+  constructor(private readonly onRelease: (() => void) | undefined) {}
+  drop(): void {
+    if (--this.refs === 0) this.onRelease?.();
+  }
+}
+
+/**
+ * What a bound protocol sees during `receive` (NDIS `ProtocolReceive`): the
+ * header and lookahead as read-only views valid only during the call, the
+ * packet size, and `transferData` for the rest. The object is reused for the
+ * binding's every indication, so rejecting a frame allocates nothing: read
+ * the pre-decoded `etherType`, or `byteAt`/`u16At`, and return.
+ */
+export class Indication {
+  /** Bytes in the header (14, or 18/22 with 802.1Q tags). */
+  headerSize = 0;
+  /** Bytes of packet data after the header available in `lookahead`. */
+  lookaheadSize = 0;
+  /** Bytes of packet data after the header, padding and any FCS included (NDIS PacketSize). */
+  packetSize = 0;
+  /** The EtherType after any VLAN tags. */
+  etherType = 0;
+  /** The innermost 802.1Q VLAN id, or -1. */
+  vlanId = -1;
+  destination: DestinationKind = 3;
+  /** True when the lookahead holds the whole packet (a full-packet indication). */
+  fullPacket = true;
+  /** True when the adapter is short of buffers (NDIS_STATUS_RESOURCES): `retain` is refused, copy instead. */
+  mustCopy = false;
+  oob: OutOfBand = NO_OOB;
+
+  /** @internal */ frame: Uint8Array = new Uint8Array(0);
+  /** @internal */ active = false;
+  /** @internal */ transferred = false;
+  /** @internal */ transfers = 0;
+  /** @internal */ retains = 0;
+  /** @internal */ reference: FrameReference | undefined;
+  /** @internal */ makeReference: (() => FrameReference) | undefined;
+  private headerView: Uint8Array | undefined;
+  private lookaheadView: Uint8Array | undefined;
+
+  /** @internal Called by the adapter before each call to the binding. */
+  begin(frame: Uint8Array): void {
+    this.frame = frame;
+    this.active = true;
+    this.transferred = false;
+    this.headerView = undefined;
+    this.lookaheadView = undefined;
+  }
+
+  /** The header bytes; valid only during the call. */
+  get header(): Uint8Array {
+    this.check('read the header');
+    return (this.headerView ??= this.frame.subarray(0, this.headerSize));
+  }
+
+  /** The lookahead bytes (packet data after the header); valid only during the call. */
+  get lookahead(): Uint8Array {
+    this.check('read the lookahead');
+    return (this.lookaheadView ??= this.frame.subarray(
+      this.headerSize,
+      this.headerSize + this.lookaheadSize,
+    ));
+  }
+
+  /** The lookahead byte at `offset`, or -1 past the lookahead. No allocation. */
+  byteAt(offset: number): number {
+    if (offset < 0 || offset >= this.lookaheadSize) return -1;
+    return this.frame[this.headerSize + offset] as number;
+  }
+
+  /** The big-endian u16 of the lookahead at `offset`, or -1 past the lookahead. */
+  u16At(offset: number): number {
+    if (offset < 0 || offset + 2 > this.lookaheadSize) return -1;
+    const at = this.headerSize + offset;
+    return ((this.frame[at] as number) << 8) | (this.frame[at + 1] as number);
+  }
+
+  /** The big-endian u32 of the lookahead at `offset`, or -1 past the lookahead. */
+  u32At(offset: number): number {
+    if (offset < 0 || offset + 4 > this.lookaheadSize) return -1;
+    const at = this.headerSize + offset;
+    return (
+      (this.frame[at] as number) * 0x1000000 +
+      (((this.frame[at + 1] as number) << 16) |
+        ((this.frame[at + 2] as number) << 8) |
+        (this.frame[at + 3] as number))
+    );
+  }
+
+  /**
+   * NdisTransferData: copies `length` bytes of packet data starting at
+   * `offset` (relative to the end of the header, like the lookahead) into
+   * `into` at `intoOffset`, and returns how many were copied (fewer when the
+   * packet ends first). Allowed once per indication and only during it; a
+   * second call, or one after `receive` returned, throws
+   * `ERR_LINK_TRANSFER_TWICE` / `ERR_LINK_INDICATION_EXPIRED`.
+   */
+  transferData(offset: number, length: number, into: Uint8Array, intoOffset = 0): number {
+    this.check('transfer data');
+    if (this.transferred) {
+      throw new NetrxError(
+        'ERR_LINK_TRANSFER_TWICE',
+        'Cannot transfer data twice in one indication (NdisTransferData is once per indication)',
+      );
+    }
+    if (!Number.isInteger(offset) || offset < 0 || !Number.isInteger(length) || length < 0) {
+      throw new RangeError(
+        `Transfer offset and length must be integers >= 0: got ${offset}, ${length}`,
+      );
+    }
+    if (!Number.isInteger(intoOffset) || intoOffset < 0 || intoOffset > into.length) {
+      throw new RangeError(
+        `Transfer destination offset must be within the buffer: got ${intoOffset}`,
+      );
+    }
+    this.transferred = true;
+    this.transfers++;
+    const start = this.headerSize + Math.min(offset, this.packetSize);
+    const end = Math.min(start + length, this.headerSize + this.packetSize);
+    const count = Math.min(end - start, into.length - intoOffset);
+    into.set(this.frame.subarray(start, start + count), intoOffset);
+    return count;
+  }
+
+  /**
+   * Keeps the whole frame past this call (full-packet indications): returns
+   * a reference the binding must `release`. Refused with `ERR_LINK_MUST_COPY`
+   * when the adapter indicated with resources low (NDIS_STATUS_RESOURCES) or
+   * with only a lookahead.
+   */
+  retain(): RetainedFrame {
+    this.check('retain the frame');
+    if (this.mustCopy || !this.fullPacket) {
+      throw new NetrxError(
+        'ERR_LINK_MUST_COPY',
+        this.mustCopy
+          ? 'Cannot retain the frame: the adapter is short of buffers (NDIS_STATUS_RESOURCES); copy it'
+          : 'Cannot retain a lookahead indication; copy or transfer the data',
+      );
+    }
+    const reference = (this.reference ??= this.makeReference?.() ?? new FrameReference(undefined));
+    reference.refs++;
+    this.retains++;
+    let released = false;
+    return {
+      bytes: this.frame.subarray(0, this.headerSize + this.packetSize),
+      oob: this.oob,
+      release: () => {
+        if (released) return;
+        released = true;
+        reference.drop();
+      },
+    };
+  }
+
+  private check(action: string): void {
+    if (!this.active) {
+      throw new NetrxError(
+        'ERR_LINK_INDICATION_EXPIRED',
+        `Cannot ${action}: the indication is over (its views are valid only during receive)`,
+      );
+    }
+  }
+}
