@@ -1,4 +1,4 @@
-import type { TraceProvider} from '../trace/index.js';
+import type { TraceProvider } from '../trace/index.js';
 import { type TraceRegistry } from '../trace/index.js';
 import { LINK_PROVIDER, LinkEvent } from './events.js';
 import { FrameReference, Indication, type OutOfBand } from './indication.js';
