@@ -80,43 +80,25 @@ const event = defineEvent({
   fields: [{ name: 'length', type: 'u32' }],
 });
 const channel = diagnostics.channel('netrx-bench');
-await compare(
-  'trace: emit with no listener',
-  {
-    name: 'netrx TraceProvider',
-    run(n) {
-      for (let i = 0; i < n; i++) provider.emit(event, { length: i });
-    },
+const emitNetrx = {
+  name: 'netrx TraceProvider',
+  run(n: number) {
+    for (let i = 0; i < n; i++) provider.emit(event, { length: i });
   },
-  {
-    name: 'diagnostics_channel',
-    run(n) {
-      for (let i = 0; i < n; i++) if (channel.hasSubscribers) channel.publish({ length: i });
-    },
+};
+const emitDiagnostics = {
+  name: 'diagnostics_channel',
+  run(n: number) {
+    for (let i = 0; i < n; i++) if (channel.hasSubscribers) channel.publish({ length: i });
   },
-  10_000_000,
-);
+};
+await compare('trace: emit with no listener', emitNetrx, emitDiagnostics, 10_000_000);
 
 // 4. Tracing with one listener: encode the payload and deliver it.
 let seen = 0;
 registry.enable('bench', () => seen++, { level: 5 });
 const onMessage = () => seen++;
 channel.subscribe(onMessage);
-await compare(
-  'trace: emit to one listener',
-  {
-    name: 'netrx TraceProvider',
-    run(n) {
-      for (let i = 0; i < n; i++) provider.emit(event, { length: i });
-    },
-  },
-  {
-    name: 'diagnostics_channel',
-    run(n) {
-      for (let i = 0; i < n; i++) if (channel.hasSubscribers) channel.publish({ length: i });
-    },
-  },
-  1_000_000,
-);
+await compare('trace: emit to one listener', emitNetrx, emitDiagnostics, 1_000_000);
 channel.unsubscribe(onMessage);
 process.stdout.write(`(delivered ${seen} events)\n`);
