@@ -82,6 +82,7 @@ export interface AdapterOptions {
 
 const POISON = 0xdd;
 const NO_OOB: OutOfBand = Object.freeze({});
+const NO_OPTIONS: IndicateOptions = Object.freeze({});
 
 class Binding {
   readonly indication = new Indication();
@@ -162,6 +163,19 @@ export class Adapter {
   private giants = 0;
   private bursts = 0;
   private retainedOutstanding = 0;
+  private shared: FrameReference | undefined;
+  private release: (() => void) | undefined;
+  /** Made once: hands the current frame's reference to a retaining binding. */
+  private readonly makeReference = (): FrameReference => {
+    if (this.shared === undefined) {
+      const release = this.release;
+      this.shared = new FrameReference(() => {
+        this.retainedOutstanding--;
+        release?.();
+      });
+    }
+    return this.shared;
+  };
 
   constructor(options: AdapterOptions) {
     if (options.mac.length !== 6)
@@ -242,7 +256,7 @@ export class Adapter {
    * header, longer than the MTU allows) are dropped, counted and traced.
    * Call `receiveComplete()` after a burst, or use `indicateBurst`.
    */
-  indicate(frame: Uint8Array, options: IndicateOptions = {}): number {
+  indicate(frame: Uint8Array, options: IndicateOptions = NO_OPTIONS): number {
     const parsed = this.parseHeader(frame);
     if (parsed < 0) {
       options.release?.();
@@ -262,15 +276,13 @@ export class Adapter {
     const lookaheadSize = this.lookaheadOnly
       ? Math.min(this.currentLookahead, packetSize)
       : packetSize;
-    // Made only when a binding retains the frame, so the common path allocates nothing.
-    let shared = undefined as FrameReference | undefined;
-    const makeReference = () => {
-      shared ??= new FrameReference(() => {
-        this.retainedOutstanding--;
-        options.release?.();
-      });
-      return shared;
-    };
+    // The frame's reference is made only when a binding retains it; the
+    // fields are saved and restored so a frame indicated from inside a
+    // handler (a loopback reply) keeps its own. No closure per frame.
+    const outerShared = this.shared;
+    const outerRelease = this.release;
+    this.shared = undefined;
+    this.release = options.release;
     let accepts = 0;
     const bindings = this.bindings;
     for (const binding of bindings) {
@@ -294,8 +306,8 @@ export class Adapter {
       indication.fullPacket = !this.lookaheadOnly;
       indication.mustCopy = options.mustCopy ?? false;
       indication.oob = oob;
-      indication.reference = shared;
-      indication.makeReference = makeReference;
+      indication.reference = this.shared;
+      indication.makeReference = this.makeReference;
       let verdict: 'accepted' | 'not-accepted' = 'not-accepted';
       try {
         verdict = binding.protocol.receive(indication);
@@ -332,6 +344,10 @@ export class Adapter {
     if (accepts > 0) this.accepted++;
     else this.unclaimed++;
     if (this.reorderEvery > 0 && this.indicated % this.reorderEvery === 0) this.reorder();
+    // Set by makeReference during the loop, which TypeScript cannot see.
+    const shared = this.shared as FrameReference | undefined;
+    this.shared = outerShared;
+    this.release = outerRelease;
     if (shared === undefined) options.release?.();
     else {
       this.retainedOutstanding++;
@@ -373,7 +389,7 @@ export class Adapter {
   }
 
   /** Indicates every frame of a burst, then runs `receiveComplete` once. */
-  indicateBurst(frames: Iterable<Uint8Array>, options: IndicateOptions = {}): number {
+  indicateBurst(frames: Iterable<Uint8Array>, options: IndicateOptions = NO_OPTIONS): number {
     let accepted = 0;
     for (const frame of frames) accepted += this.indicate(frame, options) > 0 ? 1 : 0;
     this.receiveComplete();
