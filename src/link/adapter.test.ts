@@ -172,6 +172,28 @@ describe('Adapter: indication to bindings', () => {
     expect([vlan, headerSize]).toEqual([20, 22]);
   });
 
+  it("passes each frame's out-of-band data to the bindings", () => {
+    const adapter = new Adapter({ name: 'eth0', mac: OWN_MAC });
+    const seen: unknown[] = [];
+    adapter.openBinding(
+      {
+        receive(ind) {
+          seen.push(ind.oob);
+          return 'accepted';
+        },
+      },
+      { name: 'x' },
+    );
+    const oob = {
+      timestamp: 1234.5,
+      checksumVerified: { ipv4: true, udp: false },
+      vlan: { id: 7, priority: 3 },
+    };
+    adapter.indicate(directedIpv4(), { oob });
+    adapter.indicate(directedIpv4());
+    expect(seen).toEqual([oob, {}]);
+  });
+
   it('tolerates the same frame twice and frames out of order', () => {
     const adapter = new Adapter({ name: 'eth0', mac: OWN_MAC });
     const r = recorder();
