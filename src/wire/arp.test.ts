@@ -54,9 +54,7 @@ describe('ArpPacket', () => {
     arp.setTargetProtocolAddress(arp.senderProtocolAddress.slice());
     arp.setSenderHardwareAddress(ours);
     arp.setSenderProtocolAddress(fromHex('0ac8 0002'));
-    expect(toHex(reply)).toBe(
-      '0001080006040002' + '0200000000020ac80002' + '0200000000010ac80001',
-    );
+    expect(toHex(reply)).toBe('0001080006040002' + '0200000000020ac80002' + '0200000000010ac80001');
   });
 
   it('keeps other address lengths and returns -1 for a non-IPv4 protocol address', () => {

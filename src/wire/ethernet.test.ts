@@ -61,7 +61,10 @@ describe('EthernetFrame', () => {
   });
 
   it('fails with truncated when the header or a tag is cut off', () => {
-    for (const hex of ['ffff ffff ffff 0200 0000 0001 08', 'ffff ffff ffff 0200 0000 0001 8100 0064 08']) {
+    for (const hex of [
+      'ffff ffff ffff 0200 0000 0001 08',
+      'ffff ffff ffff 0200 0000 0001 8100 0064 08',
+    ]) {
       const result = EthernetFrame.checked(fromHex(hex));
       expect(result.ok).toBe(false);
       if (!result.ok) expect(result.failure.code).toBe('truncated');
@@ -106,9 +109,9 @@ describe('parseEthernet and emitEthernet', () => {
       etherType: 0x0800,
     };
     expect(() => emitEthernet(header, new Uint8Array(14))).toThrow(RangeError);
-    expect(() => emitEthernet({ ...header, source: new Uint8Array(6) }, new Uint8Array(13))).toThrow(
-      RangeError,
-    );
+    expect(() =>
+      emitEthernet({ ...header, source: new Uint8Array(6) }, new Uint8Array(13)),
+    ).toThrow(RangeError);
   });
 });
 
