@@ -18,6 +18,10 @@ export {
   type DecodeFailure,
 } from './result.js';
 // Link-layer formats: checksum, Ethernet, ARP, IPv4/ICMPv4, IPv6/ICMPv6, UDP, VXLAN, EAPOL.
+// `parseX` returns `{ header, payload }` (payload ends at the format's own length field,
+// so link padding is dropped); ARP and ICMP are whole messages and return the message.
+// A checksum the format owns entirely (IPv4 header, ICMPv4, ICMPv6 given its addresses)
+// is verified by parse and computed by emit; UDP's stays a raw header field.
 export {
   onesComplementSum,
   foldChecksum,
