@@ -1,0 +1,146 @@
+/**
+ * EAPOL, the IEEE 802.1X-2020 §11.3 PDU header: protocol version, packet
+ * type, packet body length, then the body (an EAP packet, an EAPOL-Key
+ * descriptor, …). Only the header is decoded here; the body is a view.
+ *
+ * EAPOL frames travel with EtherType 0x888e, usually to the PAE group address
+ * 01:80:c2:00:00:03. The body length says where the PDU ends: frames from a
+ * real NIC are padded to 60 bytes and frames from veth or VXLAN are not, so
+ * bytes after the body are ignored and a body cut short is `truncated`. Packet
+ * types and versions are kept as numbers so unknown ones round-trip.
+ */
+import { decodeFailed, decoded, type Decoded } from './result.js';
+
+export const EAPOL_ETHERTYPE = 0x888e;
+/** The port access entity group address (802.1X-2020 Table 11-1), for printing and comparing. */
+export const PAE_GROUP_ADDRESS = '01:80:c2:00:00:03';
+export const EAPOL_HEADER_LENGTH = 4;
+
+/** EAPOL packet types (802.1X-2020 Table 11-3). */
+export const EapolPacketType = {
+  EapPacket: 0,
+  Start: 1,
+  Logoff: 2,
+  Key: 3,
+  EncapsulatedAsfAlert: 4,
+  Mka: 5,
+  AnnouncementGeneric: 6,
+  AnnouncementSpecific: 7,
+  AnnouncementRequest: 8,
+} as const;
+export type EapolPacketType = (typeof EapolPacketType)[keyof typeof EapolPacketType];
+
+/** An EAPOL header as a plain value. */
+export interface EapolHeader {
+  /** 1 (802.1X-2001), 2 (-2004) or 3 (-2010 and later). */
+  readonly version: number;
+  readonly packetType: number;
+  readonly bodyLength: number;
+}
+
+/** Whether the 6 bytes at `offset` are the PAE group address. Does not allocate. */
+export function isPaeGroupAddress(bytes: Uint8Array, offset = 0): boolean {
+  return (
+    bytes[offset] === 0x01 &&
+    bytes[offset + 1] === 0x80 &&
+    bytes[offset + 2] === 0xc2 &&
+    bytes[offset + 3] === 0x00 &&
+    bytes[offset + 4] === 0x00 &&
+    bytes[offset + 5] === 0x03
+  );
+}
+
+/** A view of an EAPOL PDU. */
+export class EapolPacket {
+  readonly bytes: Uint8Array;
+  private readonly view: DataView;
+
+  private constructor(bytes: Uint8Array) {
+    this.bytes = bytes;
+    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  }
+
+  static unchecked(bytes: Uint8Array): EapolPacket {
+    return new EapolPacket(bytes);
+  }
+
+  /** `truncated` below 4 bytes or when the body runs past the bytes. */
+  static checked(bytes: Uint8Array): Decoded<EapolPacket> {
+    if (bytes.length < EAPOL_HEADER_LENGTH) {
+      return decodeFailed(
+        'truncated',
+        `EAPOL PDU of ${bytes.length} bytes is shorter than the 4-byte header`,
+        bytes.length,
+      );
+    }
+    const packet = new EapolPacket(bytes);
+    if (EAPOL_HEADER_LENGTH + packet.bodyLength > bytes.length) {
+      return decodeFailed(
+        'truncated',
+        `EAPOL body of ${packet.bodyLength} bytes is cut off at ${bytes.length - EAPOL_HEADER_LENGTH}`,
+        bytes.length,
+      );
+    }
+    return decoded(packet);
+  }
+
+  get version(): number {
+    return this.bytes[0] as number;
+  }
+  get packetType(): number {
+    return this.bytes[1] as number;
+  }
+  get bodyLength(): number {
+    return this.view.getUint16(2);
+  }
+  /** The body, exactly `bodyLength` bytes (a view). */
+  get payload(): Uint8Array {
+    return this.bytes.subarray(EAPOL_HEADER_LENGTH, EAPOL_HEADER_LENGTH + this.bodyLength);
+  }
+
+  setVersion(value: number): void {
+    this.bytes[0] = value;
+  }
+  setPacketType(value: number): void {
+    this.bytes[1] = value;
+  }
+  setBodyLength(value: number): void {
+    this.view.setUint16(2, value);
+  }
+}
+
+/** Always 4. */
+export function eapolHeaderLength(_header?: EapolHeader): number {
+  return EAPOL_HEADER_LENGTH;
+}
+
+/** Parses an EAPOL header; `payload` is the body, padding after it left out. */
+export function parseEapol(
+  bytes: Uint8Array,
+): Decoded<{ header: EapolHeader; payload: Uint8Array }> {
+  const result = EapolPacket.checked(bytes);
+  if (!result.ok) return result;
+  const packet = result.value;
+  return decoded({
+    header: {
+      version: packet.version,
+      packetType: packet.packetType,
+      bodyLength: packet.bodyLength,
+    },
+    payload: packet.payload,
+  });
+}
+
+/** Writes the 4-byte header at `offset` as given; throws `RangeError` if it does not fit. */
+export function emitEapol(header: EapolHeader, into: Uint8Array, offset = 0): number {
+  if (offset < 0 || offset + EAPOL_HEADER_LENGTH > into.length) {
+    throw new RangeError(
+      `Cannot emit a 4-byte EAPOL header at offset ${offset}: buffer is ${into.length} bytes`,
+    );
+  }
+  const packet = EapolPacket.unchecked(into.subarray(offset, offset + EAPOL_HEADER_LENGTH));
+  packet.setVersion(header.version);
+  packet.setPacketType(header.packetType);
+  packet.setBodyLength(header.bodyLength);
+  return EAPOL_HEADER_LENGTH;
+}
