@@ -5,8 +5,9 @@
  * bytes arrive, `next()` until it says `need-more`, `end()` at end of input.
  * The reader detects classic pcap (draft-ietf-opsawg-pcap: either byte order,
  * µs or ns, version 2.4 only) and pcapng (draft-ietf-opsawg-pcapng: sections
- * of either byte order, version 1.0 only; IDB, EPB, SPB and the obsolete PB
- * are read; NRB, ISB, DSB, custom and unknown blocks are skipped by length).
+ * of either byte order, version 1.0, with 1.2 read as 1.0; IDB, EPB, SPB and
+ * the obsolete PB are read; NRB, ISB, DSB, custom and unknown blocks are
+ * skipped by length).
  * It holds at most one record or block beyond the caller's chunks (default
  * limits: 256 KiB per packet, 16 MiB per block), checks every length before
  * allocating, and hands out packet data as views into the pushed chunks,

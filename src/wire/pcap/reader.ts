@@ -51,12 +51,10 @@ export const PcapFailureCode = {
   NotACapture: 'not-a-capture',
   /** The input ended inside a file header, record or block (or was empty). */
   Truncated: 'truncated',
-  /** pcap version other than 2.4, or pcapng SHB version other than 1.0. */
+  /** pcap version other than 2.4, or pcapng SHB version other than 1.0 (1.2 is read as 1.0). */
   BadVersion: 'bad-version',
   /** pcap LinkType field with its reserved bits (Reserved3 or R) set. */
   BadLinkType: 'bad-link-type',
-  /** pcap SnapLen of 0 (the draft says it MUST NOT be zero). */
-  BadSnapLength: 'bad-snaplen',
   /** A captured length above `maxPacketLength`. */
   PacketTooLarge: 'packet-too-large',
   /** A pcap record whose captured length exceeds the file's SnapLen. */
@@ -313,10 +311,9 @@ export class PcapReader {
         4,
       );
     }
+    // SnapLen 0 breaks a writer's MUST, but libpcap and Wireshark read such files;
+    // it is taken as "no limit" (maxPacketLength still applies).
     const snapLength = view.getUint32(16, little);
-    if (snapLength === 0) {
-      return this.fail(PcapFailureCode.BadSnapLength, 'pcap SnapLen is 0; it must not be', 16);
-    }
     const field = view.getUint32(20, little);
     if ((field & (LINKTYPE_RESERVED3_MASK | LINKTYPE_R_BIT)) !== 0) {
       return this.fail(
@@ -365,7 +362,7 @@ export class PcapReader {
         8,
       );
     }
-    if (capturedLength > this.pcapSnapLength) {
+    if (this.pcapSnapLength !== 0 && capturedLength > this.pcapSnapLength) {
       return this.fail(
         PcapFailureCode.CaplenExceedsSnaplen,
         `pcap record claims ${capturedLength} captured bytes, more than the file's SnapLen ${this.pcapSnapLength}`,
@@ -446,10 +443,12 @@ export class PcapReader {
       const versionView = new DataView(version.buffer, version.byteOffset, version.byteLength);
       const major = versionView.getUint16(0, little);
       const minor = versionView.getUint16(2, little);
-      if (major !== PCAPNG_VERSION_MAJOR || minor !== PCAPNG_VERSION_MINOR) {
+      // 1.2 was written by some old tools for files identical to 1.0; libpcap and
+      // Wireshark read it as 1.0, and so does this reader.
+      if (major !== PCAPNG_VERSION_MAJOR || (minor !== PCAPNG_VERSION_MINOR && minor !== 2)) {
         return this.fail(
           PcapFailureCode.BadVersion,
-          `unsupported pcapng section version ${major}.${minor}: only 1.0 is defined`,
+          `unsupported pcapng section version ${major}.${minor}: only 1.0 (and its alias 1.2) is defined`,
           12,
         );
       }
