@@ -1,0 +1,23 @@
+/**
+ * netrx/node/link: the Node side of the link layer.
+ *
+ * Capture files on disk: `readPcapFile` streams the records of a pcap or
+ * pcapng file through the sans-I/O `PcapReader` in fixed-size chunks, so
+ * memory stays within one block plus two chunks whatever the file size;
+ * `pcapInfo` summarises a file (format, link types, frames, captured bytes);
+ * `PcapFileWriter` writes or appends pcap and pcapng files. A malformed file
+ * rejects with `PcapFileError` (`ERR_PCAP_INVALID`) whose message is one line
+ * and whose `failure.code` is the reader's stable code; a file that cannot be
+ * opened rejects with `ERR_PCAP_OPEN`, a refused append with `ERR_PCAP_APPEND`.
+ */
+export {
+  DEFAULT_CHUNK_SIZE,
+  PcapFileError,
+  PcapFileReader,
+  PcapFileWriter,
+  pcapInfo,
+  readPcapFile,
+  type PcapFileSummary,
+  type PcapFileWriterOptions,
+  type ReadPcapFileOptions,
+} from './pcap-file.js';

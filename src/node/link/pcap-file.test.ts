@@ -1,0 +1,142 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fromHex } from '../../bytes/index.js';
+import { NetrxError } from '../../runtime/index.js';
+import type { PcapRecord } from '../../wire/pcap/index.js';
+import { PcapFileError, PcapFileWriter, pcapInfo, readPcapFile } from './index.js';
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'netrx-pcap-'));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function collect(path: string, chunkSize?: number): Promise<PcapRecord[]> {
+  const records: PcapRecord[] = [];
+  for await (const record of readPcapFile(path, chunkSize === undefined ? {} : { chunkSize })) {
+    records.push(record);
+  }
+  return records;
+}
+
+describe('pcap files on disk', () => {
+  it('writes pcapng and reads it back in tiny chunks', async () => {
+    const path = join(dir, 'a.pcapng');
+    const writer = await PcapFileWriter.open(path, { format: 'pcapng' });
+    expect(await writer.addInterface({ linkType: 1, name: 'vx0' })).toBe(0);
+    expect(
+      await writer.addInterface({ linkType: 101, resolution: { base: 10, exponent: 9 } }),
+    ).toBe(1);
+    await writer.write({
+      timestamp: 1_000_000n,
+      data: fromHex('0102'),
+      flags: { direction: 'inbound' },
+    });
+    await writer.write({ interfaceId: 1, timestamp: 5n, data: fromHex('450000'), comments: ['c'] });
+    await writer.close();
+    await writer.close();
+    const records = await collect(path, 5);
+    expect(records.map((r) => [r.interfaceId, r.timestamp, [...r.data]])).toEqual([
+      [0, 1_000_000n, [1, 2]],
+      [1, 5n, [0x45, 0, 0]],
+    ]);
+    expect(await pcapInfo(path)).toEqual({
+      format: 'pcapng',
+      linkTypes: [1, 101],
+      frames: 2,
+      bytes: 5,
+    });
+  });
+
+  it('appends: a new pcapng section, or more records to a matching pcap', async () => {
+    const ng = join(dir, 'b.pcapng');
+    for (let i = 0; i < 2; i++) {
+      const w = await PcapFileWriter.open(ng, { format: 'pcapng', append: true });
+      await w.addInterface({ linkType: 1 + i });
+      await w.write({ timestamp: 0n, data: new Uint8Array(10) });
+      await w.close();
+    }
+    expect(await pcapInfo(ng)).toEqual({
+      format: 'pcapng',
+      linkTypes: [1, 2],
+      frames: 2,
+      bytes: 20,
+    });
+
+    const classic = join(dir, 'c.pcap');
+    for (let i = 0; i < 3; i++) {
+      const w = await PcapFileWriter.open(classic, { format: 'pcap', linkType: 1, append: true });
+      await w.write({ timestamp: BigInt(i) * 1000n, data: new Uint8Array(i + 1) });
+      await w.close();
+    }
+    expect(await pcapInfo(classic)).toEqual({
+      format: 'pcap',
+      linkTypes: [1],
+      frames: 3,
+      bytes: 6,
+    });
+
+    await expect(
+      PcapFileWriter.open(classic, { format: 'pcap', linkType: 101, append: true }),
+    ).rejects.toMatchObject({ code: 'ERR_PCAP_APPEND' });
+    await expect(
+      PcapFileWriter.open(classic, { format: 'pcapng', append: true }),
+    ).rejects.toMatchObject({
+      code: 'ERR_PCAP_APPEND',
+    });
+  });
+
+  it('refuses pcapng-only features in a pcap file', async () => {
+    const w = await PcapFileWriter.open(join(dir, 'd.pcap'), { format: 'pcap', linkType: 1 });
+    expect(() => w.write({ timestamp: 0n, data: new Uint8Array(1), comments: ['x'] })).toThrow(
+      RangeError,
+    );
+    await expect(w.addInterface({ linkType: 1 })).rejects.toThrow(RangeError);
+    await w.close();
+  });
+
+  it('rejects a malformed file with a one-line coded reason, after the good records', async () => {
+    const path = join(dir, 'bad.pcap');
+    await writeFile(
+      path,
+      fromHex(`d4c3b2a1 0200 0400 00000000 00000000 ffff0000 01000000
+        00000000 00000000 01000000 01000000 aa
+        00000000 00000000 10000000 10000000 0102`),
+    );
+    const seen: number[] = [];
+    const error = await (async () => {
+      try {
+        for await (const r of readPcapFile(path)) seen.push(r.capturedLength);
+      } catch (e) {
+        return e;
+      }
+      return undefined;
+    })();
+    expect(seen).toEqual([1]);
+    expect(error).toBeInstanceOf(PcapFileError);
+    expect((error as PcapFileError).code).toBe('ERR_PCAP_INVALID');
+    expect((error as PcapFileError).failure.code).toBe('truncated');
+    expect((error as PcapFileError).message).not.toContain('\n');
+    await expect(pcapInfo(path)).rejects.toBeInstanceOf(PcapFileError);
+
+    await writeFile(join(dir, 'empty'), new Uint8Array(0));
+    await expect(pcapInfo(join(dir, 'empty'))).rejects.toMatchObject({ code: 'ERR_PCAP_INVALID' });
+    await expect(pcapInfo(join(dir, 'missing'))).rejects.toMatchObject({ code: 'ERR_PCAP_OPEN' });
+    await expect(pcapInfo(join(dir, 'missing'))).rejects.toBeInstanceOf(NetrxError);
+  });
+
+  it('stops when aborted and validates its chunk size', async () => {
+    const path = join(dir, 'e.pcap');
+    const w = await PcapFileWriter.open(path, { format: 'pcap', linkType: 1 });
+    await w.write({ timestamp: 0n, data: new Uint8Array(4) });
+    await w.close();
+    const controller = new AbortController();
+    controller.abort();
+    await expect(pcapInfo(path, { signal: controller.signal })).rejects.toThrow();
+    expect(() => readPcapFile(path, { chunkSize: 0 })).toThrow(RangeError);
+  });
+});
