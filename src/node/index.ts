@@ -7,3 +7,4 @@
  */
 export * from './runtime/index.js';
 export * from './host/index.js';
+export * from './link/index.js';

@@ -163,3 +163,4 @@ export {
   isPaeGroupAddress,
   type EapolHeader,
 } from './eapol.js';
+export * from './pcap/index.js';

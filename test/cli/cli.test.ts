@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli, type CliIo } from '../../src/cli/index.js';
+import { PcapWriter } from '../../src/wire/index.js';
+import { concat } from '../../src/bytes/index.js';
 
 const root = resolve(import.meta.dirname, '..', '..');
 const main = join(root, 'dist', 'cli', 'main.js');
@@ -58,6 +60,38 @@ describe('netrx (in process)', () => {
       true,
     );
     expect(out.slice(-2)).toEqual(['stopping…', 'stopped']);
+  });
+});
+
+describe('netrx pcap info', () => {
+  it('prints one JSON line for a good file', async () => {
+    const writer = new PcapWriter({ linkType: 1 });
+    const frame = new Uint8Array(60);
+    const file = join(dir, 'two.pcap');
+    writeFileSync(
+      file,
+      concat([
+        writer.header(),
+        writer.record({ timestamp: 1_000_000_000n, data: frame }),
+        writer.record({ timestamp: 2_000_000_000n, data: frame.subarray(0, 42) }),
+      ]),
+    );
+    const { io, out } = capture();
+    expect(await runCli(['pcap', 'info', file], io)).toBe(0);
+    expect(out).toEqual(['{"format":"pcap","linkTypes":[1],"frames":2,"bytes":102}']);
+  });
+
+  it('exits non-zero with a one-line reason for a bad or missing file', async () => {
+    const bad = join(dir, 'bad.pcap');
+    writeFileSync(bad, 'this is not a capture at all');
+    for (const file of [bad, join(dir, 'missing.pcap')]) {
+      const { io, err } = capture();
+      expect(await runCli(['pcap', 'info', file], io)).toBe(1);
+      expect(err).toHaveLength(1);
+      expect(err[0]).toMatch(/^netrx pcap info: /);
+    }
+    const usage = capture();
+    expect(await runCli(['pcap', 'info'], usage.io)).toBe(2);
   });
 });
 

@@ -1,5 +1,6 @@
 import type { CliCommand } from '../command.js';
+import { pcapInfoCommand } from './pcap-info.js';
 import { upCommand } from './up.js';
 
 /** Every command `netrx` knows, in the order `--help` lists them. */
-export const commands: readonly CliCommand[] = [upCommand];
+export const commands: readonly CliCommand[] = [upCommand, pcapInfoCommand];

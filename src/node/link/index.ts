@@ -9,6 +9,10 @@
  * rejects with `PcapFileError` (`ERR_PCAP_INVALID`) whose message is one line
  * and whose `failure.code` is the reader's stable code; a file that cannot be
  * opened rejects with `ERR_PCAP_OPEN`, a refused append with `ERR_PCAP_APPEND`.
+ *
+ * VXLAN: `VxlanLink` is a tunnel endpoint (RFC 7348) that turns the UDP
+ * datagrams of one VNI into indications on a netrx link `Adapter`, and sends
+ * the adapter's frames back to the configured remote port.
  */
 export {
   DEFAULT_CHUNK_SIZE,
@@ -21,3 +25,9 @@ export {
   type PcapFileWriterOptions,
   type ReadPcapFileOptions,
 } from './pcap-file.js';
+export {
+  VxlanLink,
+  type UdpEndpoint,
+  type VxlanLinkOptions,
+  type VxlanLinkStats,
+} from './vxlan.js';
