@@ -47,6 +47,7 @@ describe('VxlanLink over loopback UDP', () => {
       bind: { address: '127.0.0.1', port: 0 },
       remote: { address: '127.0.0.1', port: peer.port },
       vni: 42,
+      timestamps: true,
       mac: MAC,
     });
     open.push(link);
