@@ -81,7 +81,7 @@ export function decodeBase64(text: string): Uint8Array<ArrayBuffer> | undefined 
     if ((a | b | c) < 0) return undefined;
     const n = (a << 18) | (b << 12) | (c << 6);
     out[o++] = n >>> 16;
-    if (padding === 1) out[o++] = (n >>> 8) & 0xff;
+    if (padding === 1) out[o] = (n >>> 8) & 0xff;
   }
   return out;
 }

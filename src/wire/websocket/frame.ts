@@ -416,7 +416,7 @@ export function emitFrameHeader(init: FrameHeaderInit, into: Uint8Array, offset 
     into[at++] = maskKey >>> 24;
     into[at++] = (maskKey >>> 16) & 0xff;
     into[at++] = (maskKey >>> 8) & 0xff;
-    into[at++] = maskKey & 0xff;
+    into[at] = maskKey & 0xff;
   }
   return length;
 }
