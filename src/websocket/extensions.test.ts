@@ -83,7 +83,7 @@ describe('permessage-deflate negotiation (RFC 7692 §7)', () => {
     expect(formatExtensions([r!.response])).toBe('permessage-deflate');
   });
 
-  it('§7.1.3 example: the first acceptable offer wins', () => {
+  it('a fallback pair of offers: the first acceptable one wins', () => {
     // "permessage-deflate; client_max_window_bits; server_max_window_bits=10,
     //  permessage-deflate; client_max_window_bits"
     const offers = parse(
