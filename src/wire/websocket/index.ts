@@ -1,0 +1,51 @@
+/**
+ * netrx/wire/websocket: the RFC 6455 codec the WebSocket engine stands on.
+ *
+ * Everything here is sans-I/O and allocation-shy. `FrameDecoder` takes the
+ * byte stream in whatever chunks the transport produced and returns header
+ * and payload events, payloads as unmasked views into those chunks; header
+ * emit and `encodeFrame` build frames. `maskInPlace`/`maskInto` XOR a word at
+ * a time and carry the mask phase across chunks. `Utf8Validator` checks text
+ * incrementally and fails at the first bad byte, whatever the fragmentation.
+ * `parseClosePayload`/`emitClosePayload` read and write close bodies.
+ *
+ * Peer violations are never thrown: they come back as a `WebSocketFailure`
+ * with a stable `code` and the `closeCode` to fail the connection with
+ * (1002, 1007 or 1009). Misuse of the API throws `TypeError`, `RangeError`
+ * or a coded `NetrxError`.
+ */
+export type { WebSocketFailure, WebSocketResult } from './failure.js';
+export {
+  DEFAULT_MAX_FRAME_PAYLOAD,
+  FrameDecoder,
+  MAX_CONTROL_PAYLOAD,
+  MAX_FRAME_PAYLOAD,
+  Opcode,
+  ReservedBit,
+  emitFrameHeader,
+  encodeFrame,
+  frameHeaderLength,
+  isControlOpcode,
+  isKnownOpcode,
+  maskKeyFromBytes,
+  parseFrameHeader,
+  type FrameEvent,
+  type FrameHeader,
+  type FrameHeaderInit,
+  type FrameInit,
+  type FrameLimits,
+  type KnownOpcode,
+  type OpcodeName,
+  type ParsedFrameHeader,
+} from './frame.js';
+export { maskInPlace, maskInto } from './mask.js';
+export {
+  CloseCode,
+  MAX_CLOSE_REASON_BYTES,
+  emitClosePayload,
+  isValidWireCloseCode,
+  parseClosePayload,
+  type CloseCodeName,
+  type ClosePayload,
+} from './close.js';
+export { Utf8Validator, isValidUtf8 } from './utf8.js';
