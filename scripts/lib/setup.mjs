@@ -14,7 +14,10 @@ export const root = resolve(import.meta.dirname, '..', '..');
 export const debianPackages = [
   { name: 'tshark', for: 'test/interop/pcap-*: reads the captures netrx writes' },
   { name: 'tcpdump', for: 'test/interop/pcap-*: reads the captures netrx writes' },
-  { name: 'iproute2', for: 'test/interop/link-*: network namespaces, veth and the kernel VXLAN device' },
+  {
+    name: 'iproute2',
+    for: 'test/interop/link-*: network namespaces, veth and the kernel VXLAN device',
+  },
   { name: 'iputils-ping', for: 'test/interop/link-*: the kernel ping and ping -6' },
   { name: 'iputils-arping', for: 'test/interop/link-*: the kernel arping' },
   { name: 'ethtool', for: 'test/interop/link-*: checksum offload on and off on vx0' },

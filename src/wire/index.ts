@@ -164,3 +164,4 @@ export {
   type EapolHeader,
 } from './eapol.js';
 export * from './pcap/index.js';
+export * from './websocket/index.js';
