@@ -154,6 +154,7 @@ export class Adapter {
   private readonly reorderEvery: number;
   private bindings: Binding[] = [];
   private readonly taps: ((frame: Uint8Array, oob: OutOfBand) => void)[] = [];
+  private readonly transmitTaps: ((frame: Uint8Array) => void)[] = [];
   private currentLookahead = 0;
   private completing = false;
   private indicated = 0;
@@ -243,10 +244,20 @@ export class Adapter {
     };
   }
 
+  /** Sees every frame sent, before the transmit function (pcap writing of both directions). */
+  tapTransmit(listener: (frame: Uint8Array) => void): () => void {
+    this.transmitTaps.push(listener);
+    return () => {
+      const at = this.transmitTaps.indexOf(listener);
+      if (at >= 0) this.transmitTaps.splice(at, 1);
+    };
+  }
+
   /** Sends a frame out through the adapter's transmit function. */
   send(frame: Uint8Array): void {
     if (this.transmit === undefined)
       throw new TypeError(`Adapter ${this.name} cannot send: it has no transmit`);
+    for (const tap of this.transmitTaps) tap(frame);
     this.transmit(frame);
   }
 

@@ -181,8 +181,8 @@ export class ArpBinding implements Protocol {
     if (
       macHigh === (((own[0] as number) << 8) | (own[1] as number)) &&
       ind.u32At(10) ===
-        ((own[2] as number) * 0x1000000 +
-          (((own[3] as number) << 16) | ((own[4] as number) << 8) | (own[5] as number)))
+        (own[2] as number) * 0x1000000 +
+          (((own[3] as number) << 16) | ((own[4] as number) << 8) | (own[5] as number))
     ) {
       return this.drop('own-frame', ind);
     }
@@ -198,13 +198,7 @@ export class ArpBinding implements Protocol {
     const forUs = this.addresses.has(targetIp);
     let merged = false;
     if (senderIp !== 0) {
-      merged = this.cache.learn(
-        senderIp,
-        macNumber,
-        forUs && operation === 2,
-        true,
-        forUs,
-      );
+      merged = this.cache.learn(senderIp, macNumber, forUs && operation === 2, true, forUs);
     }
     if (!forUs) {
       if (merged) return 'accepted';
@@ -259,7 +253,7 @@ export class ArpBinding implements Protocol {
     for (const [address, prefixLength] of this.addresses) {
       if (first < 0) first = address;
       const mask = prefixLength === 0 ? 0 : (0xffffffff << (32 - prefixLength)) >>> 0;
-      if (((address & mask) >>> 0) === ((target & mask) >>> 0)) return address;
+      if ((address & mask) >>> 0 === (target & mask) >>> 0) return address;
     }
     return first < 0 ? 0 : first;
   }

@@ -212,7 +212,13 @@ export class NeighborCache<K> {
    * only when the message was addressed to us). Returns whether an entry
    * exists afterwards (the RFC 826 merge flag). Allocates only when a MAC changes.
    */
-  learn(key: K, macNumber: number, confirmed: boolean, override: boolean, create: boolean): boolean {
+  learn(
+    key: K,
+    macNumber: number,
+    confirmed: boolean,
+    override: boolean,
+    create: boolean,
+  ): boolean {
     if (this.closed) return false;
     let entry = this.entries.get(key);
     if (entry === undefined) {

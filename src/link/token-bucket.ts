@@ -28,7 +28,10 @@ export class TokenBucket {
   take(): boolean {
     const now = this.clock.now();
     if (now > this.last) {
-      this.tokens = Math.min(this.burst, this.tokens + ((now - this.last) * this.ratePerSecond) / 1000);
+      this.tokens = Math.min(
+        this.burst,
+        this.tokens + ((now - this.last) * this.ratePerSecond) / 1000,
+      );
       this.last = now;
     }
     if (this.tokens < 1) return false;

@@ -17,7 +17,12 @@
 import type { PendingReceive, PostReceiveOptions, ReceiverStats } from '../receive/index.js';
 import { Receiver } from '../receive/index.js';
 import { NetrxError, type Clock } from '../runtime/index.js';
-import { formatIpv4Address, formatIpv6Address, parseIpv4Address, parseIpv6Address } from '../wire/index.js';
+import {
+  formatIpv4Address,
+  formatIpv6Address,
+  parseIpv4Address,
+  parseIpv6Address,
+} from '../wire/index.js';
 
 /** Who sent a datagram (or where one goes). */
 export interface UdpMeta {
@@ -53,8 +58,20 @@ export interface UdpSocketStats extends ReceiverStats {
 
 /** What the sockets send through: the IPv4 and IPv6 bindings. */
 export interface UdpTransport {
-  sendUdp4?(source: number | undefined, sourcePort: number, destination: number, destinationPort: number, data: Uint8Array): UdpSendResult;
-  sendUdp6?(source: Uint8Array | undefined, sourcePort: number, destination: Uint8Array, destinationPort: number, data: Uint8Array): UdpSendResult;
+  sendUdp4?(
+    source: number | undefined,
+    sourcePort: number,
+    destination: number,
+    destinationPort: number,
+    data: Uint8Array,
+  ): UdpSendResult;
+  sendUdp6?(
+    source: Uint8Array | undefined,
+    sourcePort: number,
+    destination: Uint8Array,
+    destinationPort: number,
+    data: Uint8Array,
+  ): UdpSendResult;
 }
 
 const EPHEMERAL_FIRST = 49152;
@@ -118,7 +135,10 @@ export class UdpSocket {
    */
   send(data: Uint8Array, to: { readonly address: string; readonly port: number }): UdpSendResult {
     if (this.closed) {
-      throw new NetrxError('ERR_LINK_SOCKET_CLOSED', `Cannot send: UDP socket on port ${this.port} is closed`);
+      throw new NetrxError(
+        'ERR_LINK_SOCKET_CLOSED',
+        `Cannot send: UDP socket on port ${this.port} is closed`,
+      );
     }
     if (!(data instanceof Uint8Array)) throw new TypeError('UDP data must be a Uint8Array');
     checkPort(to.port, false);
@@ -190,12 +210,14 @@ export class UdpSockets {
     if (text !== undefined) {
       if (text.includes(':')) {
         const parsed = parseIpv6Address(text);
-        if (parsed === undefined) throw new TypeError(`Not an IPv6 address: ${JSON.stringify(text)}`);
+        if (parsed === undefined)
+          throw new TypeError(`Not an IPv6 address: ${JSON.stringify(text)}`);
         family = 6;
         address6 = parsed.every((b) => b === 0) ? undefined : parsed;
       } else {
         const parsed = parseIpv4Address(text);
-        if (parsed === undefined) throw new TypeError(`Not an IPv4 address: ${JSON.stringify(text)}`);
+        if (parsed === undefined)
+          throw new TypeError(`Not an IPv4 address: ${JSON.stringify(text)}`);
         family = 4;
         address4 = parsed === 0 ? -1 : parsed;
       }
@@ -213,7 +235,10 @@ export class UdpSockets {
         }
       }
       if (port < 0) {
-        throw new NetrxError('ERR_LINK_NO_EPHEMERAL_PORT', 'Cannot bind: every ephemeral UDP port is in use');
+        throw new NetrxError(
+          'ERR_LINK_NO_EPHEMERAL_PORT',
+          'Cannot bind: every ephemeral UDP port is in use',
+        );
       }
     } else if (this.conflicts(port, probe)) {
       throw new NetrxError(
@@ -283,26 +308,52 @@ export class UdpSockets {
   }
 
   /** Delivers to the socket for the datagram, counting drops; false when none took it. */
-  deliver4(source: number, sourcePort: number, destination: number, port: number, bytes: Uint8Array, start: number, end: number): 'delivered' | 'no-socket' | 'queue-full' {
+  deliver4(
+    source: number,
+    sourcePort: number,
+    destination: number,
+    port: number,
+    bytes: Uint8Array,
+    start: number,
+    end: number,
+  ): 'delivered' | 'no-socket' | 'queue-full' {
     const socket = this.lookup4(destination, port);
     if (socket === undefined) {
       this.noSocket++;
       return 'no-socket';
     }
-    if (socket.deliver(bytes, start, end, { address: formatIpv4Address(source), port: sourcePort, family: 4 })) {
+    if (
+      socket.deliver(bytes, start, end, {
+        address: formatIpv4Address(source),
+        port: sourcePort,
+        family: 4,
+      })
+    ) {
       return 'delivered';
     }
     this.queueDrops++;
     return 'queue-full';
   }
 
-  deliver6(packet: Uint8Array, sourcePort: number, port: number, start: number, end: number): 'delivered' | 'no-socket' | 'queue-full' {
+  deliver6(
+    packet: Uint8Array,
+    sourcePort: number,
+    port: number,
+    start: number,
+    end: number,
+  ): 'delivered' | 'no-socket' | 'queue-full' {
     const socket = this.lookup6(packet, 24, port);
     if (socket === undefined) {
       this.noSocket++;
       return 'no-socket';
     }
-    if (socket.deliver(packet, start, end, { address: formatIpv6Address(packet, 8), port: sourcePort, family: 6 })) {
+    if (
+      socket.deliver(packet, start, end, {
+        address: formatIpv6Address(packet, 8),
+        port: sourcePort,
+        family: 6,
+      })
+    ) {
       return 'delivered';
     }
     this.queueDrops++;
@@ -327,18 +378,26 @@ export class UdpSockets {
   transmit(socket: UdpSocket, data: Uint8Array, address: string, port: number): UdpSendResult {
     if (address.includes(':')) {
       const destination = parseIpv6Address(address);
-      if (destination === undefined) throw new TypeError(`Not an IPv6 address: ${JSON.stringify(address)}`);
+      if (destination === undefined)
+        throw new TypeError(`Not an IPv6 address: ${JSON.stringify(address)}`);
       if (socket.family === 4) throw new TypeError(`Cannot send to ${address} from an IPv4 socket`);
       const send = this.transport.sendUdp6;
       if (send === undefined) return 'dropped';
       return send(socket.address6, socket.port, destination, port, data);
     }
     const destination = parseIpv4Address(address);
-    if (destination === undefined) throw new TypeError(`Not an IPv4 address: ${JSON.stringify(address)}`);
+    if (destination === undefined)
+      throw new TypeError(`Not an IPv4 address: ${JSON.stringify(address)}`);
     if (socket.family === 6) throw new TypeError(`Cannot send to ${address} from an IPv6 socket`);
     const send = this.transport.sendUdp4;
     if (send === undefined) return 'dropped';
-    return send(socket.address4 < 0 ? undefined : socket.address4, socket.port, destination, port, data);
+    return send(
+      socket.address4 < 0 ? undefined : socket.address4,
+      socket.port,
+      destination,
+      port,
+      data,
+    );
   }
 
   private conflicts(
@@ -350,7 +409,8 @@ export class UdpSockets {
     for (const socket of list) {
       const v4 = probe.family !== 6 && socket.family !== 6;
       const v6 = probe.family !== 4 && socket.family !== 4;
-      if (v4 && (probe.address4 < 0 || socket.address4 < 0 || probe.address4 === socket.address4)) return true;
+      if (v4 && (probe.address4 < 0 || socket.address4 < 0 || probe.address4 === socket.address4))
+        return true;
       if (v6) {
         const a = probe.address6;
         const b = socket.address6;
@@ -363,6 +423,8 @@ export class UdpSockets {
 
 function checkPort(port: number, allowZero: boolean): void {
   if (!Number.isInteger(port) || port < (allowZero ? 0 : 1) || port > 65535) {
-    throw new RangeError(`A UDP port must be an integer from ${allowZero ? 0 : 1} to 65535: got ${port}`);
+    throw new RangeError(
+      `A UDP port must be an integer from ${allowZero ? 0 : 1} to 65535: got ${port}`,
+    );
   }
 }
