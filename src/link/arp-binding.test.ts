@@ -85,16 +85,28 @@ describe('ArpBinding: answering', () => {
         'ff:ff:ff:ff:ff:ff',
         '02:00:00:00:00:0c',
         0x0806,
-        arpPacket({ operation: 1, senderMac: '02:00:00:00:00:0c', senderIp: '10.0.0.2', targetIp: '10.0.0.77' }),
+        arpPacket({
+          operation: 1,
+          senderMac: '02:00:00:00:00:0c',
+          senderIp: '10.0.0.2',
+          targetIp: '10.0.0.77',
+        }),
       ),
     );
-    expect(toHex(stack.arp.entries()[0]?.mac ?? new Uint8Array())).toBe(toHex(fromHex('02 00 00 00 00 0c')));
+    expect(toHex(stack.arp.entries()[0]?.mac ?? new Uint8Array())).toBe(
+      toHex(fromHex('02 00 00 00 00 0c')),
+    );
   });
 
   it('drops runts, foreign formats and conflicts, counted by reason', () => {
     const { send, stack, seen } = setup();
     send(ethernetFrame('ff:ff:ff:ff:ff:ff', PEER_MAC, 0x0806, fromHex('00 01 08 00 06 04 00 01')));
-    const ipx = arpPacket({ operation: 1, senderMac: PEER_MAC, senderIp: '10.0.0.2', targetIp: '10.0.0.1' });
+    const ipx = arpPacket({
+      operation: 1,
+      senderMac: PEER_MAC,
+      senderIp: '10.0.0.2',
+      targetIp: '10.0.0.1',
+    });
     ipx[3] = 0x37;
     send(ethernetFrame('ff:ff:ff:ff:ff:ff', PEER_MAC, 0x0806, ipx));
     send(request('10.0.0.5', '10.0.0.1')); // someone claims our address
