@@ -2,7 +2,7 @@ import type { TraceProvider } from '../trace/index.js';
 import { type TraceRegistry } from '../trace/index.js';
 import { LINK_PROVIDER, LinkEvent } from './events.js';
 import { FrameReference, Indication, type OutOfBand } from './indication.js';
-import { classifyDestination, filterPasses, macNumber, PacketFilter } from './packet-filter.js';
+import { classifyDestination, filterPasses, MulticastList, PacketFilter } from './packet-filter.js';
 
 /** What a bound protocol implements (NDIS ProtocolReceive / ProtocolReceiveComplete). */
 export interface Protocol {
@@ -86,7 +86,7 @@ const NO_OPTIONS: IndicateOptions = Object.freeze({});
 
 class Binding {
   readonly indication = new Indication();
-  readonly multicast = new Set<number>();
+  readonly multicast = new MulticastList();
   etherTypes: ReadonlySet<number> | undefined;
   lookahead: number;
   packetFilter: number;
@@ -106,7 +106,7 @@ class Binding {
     this.lookahead = options.lookahead ?? 128;
     this.packetFilter = options.packetFilter ?? PacketFilter.Directed | PacketFilter.Broadcast;
     this.etherTypes = options.etherTypes === undefined ? undefined : new Set(options.etherTypes);
-    for (const mac of options.multicast ?? []) this.multicast.add(macNumber(mac, 0));
+    for (const mac of options.multicast ?? []) this.multicast.add(mac);
   }
 
   stats(): BindingStats {
@@ -216,8 +216,8 @@ export class Adapter {
       setPacketFilter: (filter) => {
         binding.packetFilter = filter;
       },
-      addMulticast: (mac) => void binding.multicast.add(macNumber(mac, 0)),
-      removeMulticast: (mac) => void binding.multicast.delete(macNumber(mac, 0)),
+      addMulticast: (mac) => binding.multicast.add(mac),
+      removeMulticast: (mac) => void binding.multicast.delete(mac),
       send: (frame) => this.send(frame),
       stats: () => binding.stats(),
       close: () => {
