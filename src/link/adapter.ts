@@ -2,7 +2,7 @@ import type { TraceProvider } from '../trace/index.js';
 import { type TraceRegistry } from '../trace/index.js';
 import { LINK_PROVIDER, LinkEvent } from './events.js';
 import { FrameReference, Indication, type OutOfBand } from './indication.js';
-import { classifyDestination, filterPasses, macNumber, PacketFilter } from './packet-filter.js';
+import { classifyDestination, filterPasses, MulticastList, PacketFilter } from './packet-filter.js';
 
 /** What a bound protocol implements (NDIS ProtocolReceive / ProtocolReceiveComplete). */
 export interface Protocol {
@@ -86,7 +86,7 @@ const NO_OPTIONS: IndicateOptions = Object.freeze({});
 
 class Binding {
   readonly indication = new Indication();
-  readonly multicast = new Set<number>();
+  readonly multicast = new MulticastList();
   etherTypes: ReadonlySet<number> | undefined;
   lookahead: number;
   packetFilter: number;
@@ -106,7 +106,7 @@ class Binding {
     this.lookahead = options.lookahead ?? 128;
     this.packetFilter = options.packetFilter ?? PacketFilter.Directed | PacketFilter.Broadcast;
     this.etherTypes = options.etherTypes === undefined ? undefined : new Set(options.etherTypes);
-    for (const mac of options.multicast ?? []) this.multicast.add(macNumber(mac, 0));
+    for (const mac of options.multicast ?? []) this.multicast.add(mac);
   }
 
   stats(): BindingStats {
@@ -154,6 +154,7 @@ export class Adapter {
   private readonly reorderEvery: number;
   private bindings: Binding[] = [];
   private readonly taps: ((frame: Uint8Array, oob: OutOfBand) => void)[] = [];
+  private readonly transmitTaps: ((frame: Uint8Array) => void)[] = [];
   private currentLookahead = 0;
   private completing = false;
   private indicated = 0;
@@ -215,8 +216,8 @@ export class Adapter {
       setPacketFilter: (filter) => {
         binding.packetFilter = filter;
       },
-      addMulticast: (mac) => void binding.multicast.add(macNumber(mac, 0)),
-      removeMulticast: (mac) => void binding.multicast.delete(macNumber(mac, 0)),
+      addMulticast: (mac) => binding.multicast.add(mac),
+      removeMulticast: (mac) => void binding.multicast.delete(mac),
       send: (frame) => this.send(frame),
       stats: () => binding.stats(),
       close: () => {
@@ -243,10 +244,20 @@ export class Adapter {
     };
   }
 
+  /** Sees every frame sent, before the transmit function (pcap writing of both directions). */
+  tapTransmit(listener: (frame: Uint8Array) => void): () => void {
+    this.transmitTaps.push(listener);
+    return () => {
+      const at = this.transmitTaps.indexOf(listener);
+      if (at >= 0) this.transmitTaps.splice(at, 1);
+    };
+  }
+
   /** Sends a frame out through the adapter's transmit function. */
   send(frame: Uint8Array): void {
     if (this.transmit === undefined)
       throw new TypeError(`Adapter ${this.name} cannot send: it has no transmit`);
+    for (const tap of this.transmitTaps) tap(frame);
     this.transmit(frame);
   }
 

@@ -20,6 +20,17 @@
  * every frame first (pcap writing, the capture provider). With
  * `debugPoisonViews` each binding gets a copy that is overwritten after its
  * call, so a binding that kept a view fails its tests.
+ *
+ * On top of that model sit the stack's own bindings, each an ordinary
+ * `Protocol` with its EtherType list and packet filter: ARP (RFC 826 merge
+ * rule, gratuitous ARP, a bounded neighbour cache with RFC 4861 states on an
+ * injected clock), IPv4 (own addresses, echo, UDP demultiplexing, rate-limited
+ * ICMP errors; fragments dropped and counted) and IPv6 (EUI-64 link-local,
+ * DAD, Neighbor Discovery, echo, UDP). UDP sockets receive through the
+ * posted-receive model of netrx/receive, with a bounded queue per socket.
+ * `createStack` binds all of them on one adapter. Untrusted frames never
+ * throw: they are dropped, counted by reason and traced; rejecting a frame
+ * for another host allocates nothing, and a reply is one allocation.
  */
 export {
   Adapter,
@@ -39,3 +50,68 @@ export {
   PacketFilter,
   type DestinationKind,
 } from './packet-filter.js';
+export {
+  ArpBinding,
+  ETHERTYPE_ARP,
+  type ArpBindingOptions,
+  type ArpDropReason,
+  type ArpStats,
+} from './arp-binding.js';
+export { BindingEvent, BindingKeyword } from './binding-events.js';
+export {
+  openCaptureTap,
+  type CaptureDirection,
+  type CaptureListener,
+  type CaptureTap,
+} from './capture-tap.js';
+export {
+  ETHERTYPE_IPV4,
+  Ipv4Binding,
+  type Ipv4AddressConfig,
+  type Ipv4BindingOptions,
+  type Ipv4DropReason,
+  type Ipv4Limits,
+  type Ipv4SendDropReason,
+  type Ipv4Stats,
+} from './ipv4-binding.js';
+export {
+  ETHERTYPE_IPV6,
+  Ipv6Binding,
+  ipv6Key,
+  linkLocalFromMac,
+  type Ipv6AddressInfo,
+  type Ipv6AddressState,
+  type Ipv6BindingOptions,
+  type Ipv6DropReason,
+  type Ipv6Limits,
+  type Ipv6SendDropReason,
+  type Ipv6Stats,
+} from './ipv6-binding.js';
+export {
+  NeighborCache,
+  type NeighborCacheHooks,
+  type NeighborCacheLimits,
+  type NeighborCacheStats,
+  type NeighborEntry,
+  type NeighborSendResult,
+  type NeighborState,
+} from './neighbor-cache.js';
+export {
+  createStack,
+  type Stack,
+  type StackAddress,
+  type StackLimits,
+  type StackOptions,
+  type StackStats,
+} from './stack.js';
+export { TokenBucket } from './token-bucket.js';
+export {
+  UdpSocket,
+  UdpSockets,
+  type UdpBindOptions,
+  type UdpMeta,
+  type UdpSendResult,
+  type UdpSocketStats,
+  type UdpSocketsOptions,
+  type UdpTransport,
+} from './udp-socket.js';

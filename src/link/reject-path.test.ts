@@ -1,7 +1,9 @@
 import { PerformanceObserver, constants, performance } from 'node:perf_hooks';
 import { describe, expect, it } from 'vitest';
 import { fromHex } from '../bytes/index.js';
+import { VirtualClock } from '../testing/index.js';
 import { Adapter } from './adapter.js';
+import { createStack } from './stack.js';
 
 /**
  * The NDIS promise that matters most for throughput: rejecting a frame is
@@ -10,6 +12,24 @@ import { Adapter } from './adapter.js';
  * would force dozens of young-generation collections (scavenges); none may
  * happen while the loop runs.
  */
+/** Runs `loop` and returns the start times of the scavenges that happened while it ran. */
+async function scavengesDuring(loop: () => void): Promise<number[]> {
+  const scavenges: number[] = [];
+  const observer = new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) {
+      const kind = (entry as { detail?: { kind?: number } }).detail?.kind;
+      if (kind === constants.NODE_PERFORMANCE_GC_MINOR) scavenges.push(entry.startTime);
+    }
+  });
+  observer.observe({ entryTypes: ['gc'] });
+  const start = performance.now();
+  loop();
+  const end = performance.now();
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  observer.disconnect();
+  return scavenges.filter((t) => t >= start && t <= end);
+}
+
 describe('link reject path', () => {
   it('allocates nothing: no scavenge during 2,000,000 rejected indications', async () => {
     const adapter = new Adapter({ name: 'eth0', mac: fromHex('02 00 00 00 00 01') });
@@ -43,5 +63,51 @@ describe('link reject path', () => {
     observer.disconnect();
     expect(accepted).toBe(0);
     expect(scavenges.filter((t) => t >= start && t <= end)).toEqual([]);
+  });
+
+  it('allocates nothing with the full stack bound: frames for other hosts and other EtherTypes', async () => {
+    const adapter = new Adapter({
+      name: 'eth0',
+      mac: fromHex('02 00 00 00 00 01'),
+      transmit: () => undefined,
+    });
+    const clock = new VirtualClock();
+    const stack = createStack({
+      adapter,
+      clock,
+      ipv4: [{ address: '10.0.0.1', prefixLength: 24 }],
+      ipv6: [{ address: '2001:db8::1', prefixLength: 64 }],
+    });
+    clock.advance(1_000); // DAD over
+    const frames = [
+      // ARP request for another host on the subnet (broadcast, reaches the ARP binding).
+      fromHex(`ff ff ff ff ff ff 02 00 00 00 00 02 08 06 00 01 08 00 06 04 00 01
+               02 00 00 00 00 02 0a 00 00 02 00 00 00 00 00 00 0a 00 00 63`),
+      // IPv4 broadcast to another subnet's broadcast address (reaches the IPv4 binding).
+      fromHex(`ff ff ff ff ff ff 02 00 00 00 00 02 08 00 45 00 00 1c 00 00 00 00 40 11 00 00
+               0a 00 01 02 0a 00 01 ff 00 01 00 02 00 08 00 00`),
+      // IPv6 to all-nodes-like group we did not join, then to the solicited-node group
+      // of another host sharing nothing with us (multicast filter keeps it out).
+      fromHex(`33 33 ff 00 00 63 02 00 00 00 00 02 86 dd 60 00 00 00 00 08 11 40
+               fe 80 00 00 00 00 00 00 00 00 00 00 00 00 00 02
+               ff 02 00 00 00 00 00 00 00 00 00 01 ff 00 00 63  00 01 00 02 00 08 00 00`),
+      // Unicast frames for another MAC, and another EtherType to us.
+      fromHex('02 00 00 00 00 09 02 00 00 00 00 02 08 00 45 00 00 14'),
+      fromHex('02 00 00 00 00 01 02 00 00 00 00 02 88 cc 00 00 00 00'),
+      fromHex('ff ff ff ff ff ff 02 00 00 00 00 02 88 8e 01 01 00 00'),
+    ];
+    let accepted = 0;
+    for (let i = 0; i < 50_000; i++)
+      for (const frame of frames) accepted += adapter.indicate(frame);
+    const during = await scavengesDuring(() => {
+      for (let i = 0; i < 300_000; i++)
+        for (const frame of frames) accepted += adapter.indicate(frame);
+    });
+    expect(accepted).toBe(0);
+    expect(during).toEqual([]);
+    const stats = stack.stats();
+    expect(stats.arp.drops['not-for-us']).toBe(350_000);
+    expect(stats.ipv4.drops['not-for-us']).toBe(350_000);
+    stack.close();
   });
 });

@@ -7,3 +7,14 @@
  */
 export { VirtualClock } from './virtual-clock.js';
 export { createLinkPair, type LinkPair, type LinkPairOptions } from './link-pair.js';
+export {
+  arpPacket,
+  ethernetFrame,
+  icmpv4Echo,
+  icmpv6Message,
+  ipv4Datagram,
+  ipv6Packet,
+  udp4,
+  udp6,
+  type Ipv4DatagramOptions,
+} from './frames.js';

@@ -1,0 +1,167 @@
+/**
+ * `createStack`: ARP, IPv4, IPv6 and UDP sockets bound on one adapter, the
+ * entry point the VXLAN host and `netrx link vxlan` call. It opens the
+ * bindings (each an NDIS protocol with its own EtherType list and packet
+ * filter), wires UDP sockets to both IP layers, adds the configured
+ * addresses (ARP announces IPv4 ones; IPv6 ones run DAD), and closes all of
+ * it, timers included, in `close()`.
+ */
+import { NetrxError, type Clock } from '../runtime/index.js';
+import type { TraceProvider, TraceRegistry } from '../trace/index.js';
+import { parseIpv4Address, parseIpv6Address } from '../wire/index.js';
+import type { Adapter } from './adapter.js';
+import { ArpBinding, type ArpStats } from './arp-binding.js';
+import { openCaptureTap, type CaptureListener, type CaptureTap } from './capture-tap.js';
+import { LINK_PROVIDER } from './events.js';
+import { Ipv4Binding, type Ipv4Limits, type Ipv4Stats } from './ipv4-binding.js';
+import { Ipv6Binding, type Ipv6Limits, type Ipv6Stats } from './ipv6-binding.js';
+import type { NeighborCacheLimits } from './neighbor-cache.js';
+import { UdpSockets, type UdpBindOptions, type UdpSocket } from './udp-socket.js';
+
+export interface StackAddress {
+  readonly address: string;
+  readonly prefixLength: number;
+}
+
+export interface StackLimits {
+  /** ARP cache (default 512 entries, 4 queued frames per pending entry). */
+  readonly arp?: NeighborCacheLimits;
+  /** IPv6 neighbour cache (same defaults). */
+  readonly nd?: NeighborCacheLimits;
+  readonly ipv4?: Ipv4Limits;
+  readonly ipv6?: Ipv6Limits;
+  /** Datagrams queued per UDP socket with no receive posted. Default 256. */
+  readonly udpQueue?: number;
+}
+
+export interface StackOptions {
+  readonly adapter: Adapter;
+  readonly clock: Clock;
+  readonly trace?: TraceRegistry;
+  readonly ipv4?: readonly StackAddress[];
+  readonly ipv6?: readonly StackAddress[];
+  /** Configure the EUI-64 link-local IPv6 address. Default true. */
+  readonly ipv6LinkLocal?: boolean;
+  readonly limits?: StackLimits;
+}
+
+export interface StackStats {
+  readonly arp: ArpStats;
+  readonly ipv4: Ipv4Stats;
+  readonly ipv6: Ipv6Stats;
+  readonly udp: {
+    readonly sockets: number;
+    readonly noSocket: number;
+    readonly queueDrops: number;
+  };
+}
+
+export interface Stack {
+  readonly adapter: Adapter;
+  readonly arp: ArpBinding;
+  readonly ipv4: Ipv4Binding;
+  readonly ipv6: Ipv6Binding;
+  readonly udp: { bind(options?: UdpBindOptions): UdpSocket; readonly sockets: UdpSockets };
+  addIpv4(address: string, prefixLength: number): void;
+  addIpv6(address: string, prefixLength: number): void;
+  /** A capture tap on the adapter: every frame in and out. */
+  capture(listener: CaptureListener): CaptureTap;
+  stats(): StackStats;
+  /** Closes sockets (their receives complete disconnected), bindings and timers; idempotent. */
+  close(): void;
+}
+
+/** Binds the whole stack on `adapter`; see the file comment. */
+export function createStack(options: StackOptions): Stack {
+  const { adapter, clock } = options;
+  const limits = options.limits ?? {};
+  const trace: TraceProvider | undefined = options.trace?.register(LINK_PROVIDER);
+  const sockets = new UdpSockets({
+    clock,
+    ...(limits.udpQueue === undefined ? {} : { maxQueued: limits.udpQueue }),
+  });
+  const arp = new ArpBinding({
+    adapter,
+    clock,
+    ...(trace && { trace }),
+    ...(limits.arp && { limits: limits.arp }),
+  });
+  const ipv4 = new Ipv4Binding({
+    adapter,
+    clock,
+    arp,
+    udp: sockets,
+    ...(trace && { trace }),
+    ...(limits.ipv4 && { limits: limits.ipv4 }),
+  });
+  const ipv6 = new Ipv6Binding({
+    adapter,
+    clock,
+    udp: sockets,
+    linkLocal: options.ipv6LinkLocal ?? true,
+    ...(trace && { trace }),
+    ...(limits.nd && { neighborLimits: limits.nd }),
+    ...(limits.ipv6 && { limits: limits.ipv6 }),
+  });
+  sockets.transport = {
+    sendUdp4: (source, sourcePort, destination, destinationPort, data) =>
+      ipv4.sendUdp(source, sourcePort, destination, destinationPort, data),
+    sendUdp6: (source, sourcePort, destination, destinationPort, data) =>
+      ipv6.sendUdp(source, sourcePort, destination, destinationPort, data),
+  };
+  const taps: CaptureTap[] = [];
+  let closed = false;
+  const checkOpen = () => {
+    if (closed) throw new NetrxError('ERR_LINK_STACK_CLOSED', 'The stack is closed');
+  };
+  const stack: Stack = {
+    adapter,
+    arp,
+    ipv4,
+    ipv6,
+    udp: {
+      bind: (bindOptions) => {
+        checkOpen();
+        return sockets.bind(bindOptions);
+      },
+      sockets,
+    },
+    addIpv4(address, prefixLength) {
+      checkOpen();
+      const parsed = parseIpv4Address(address);
+      if (parsed === undefined)
+        throw new TypeError(`Not an IPv4 address: ${JSON.stringify(address)}`);
+      ipv4.addAddress(parsed, prefixLength);
+    },
+    addIpv6(address, prefixLength) {
+      checkOpen();
+      const parsed = parseIpv6Address(address);
+      if (parsed === undefined)
+        throw new TypeError(`Not an IPv6 address: ${JSON.stringify(address)}`);
+      ipv6.addAddress(parsed, prefixLength);
+    },
+    capture(listener) {
+      const tap = openCaptureTap(adapter, listener);
+      taps.push(tap);
+      return tap;
+    },
+    stats: () => ({
+      arp: arp.stats(),
+      ipv4: ipv4.stats(),
+      ipv6: ipv6.stats(),
+      udp: { sockets: sockets.size, noSocket: sockets.noSocket, queueDrops: sockets.queueDrops },
+    }),
+    close() {
+      if (closed) return;
+      closed = true;
+      sockets.closeAll();
+      for (const tap of taps) tap.close();
+      ipv6.close();
+      ipv4.close();
+      arp.close();
+    },
+  };
+  for (const entry of options.ipv4 ?? []) stack.addIpv4(entry.address, entry.prefixLength);
+  for (const entry of options.ipv6 ?? []) stack.addIpv6(entry.address, entry.prefixLength);
+  return stack;
+}
