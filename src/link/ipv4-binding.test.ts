@@ -102,7 +102,7 @@ describe('Ipv4Binding: drops', () => {
   it('drops a datagram with a bad header checksum, counted', () => {
     const { send, seen, stack, pair } = setup();
     const bad = ping(8);
-    bad[10] ^= 0xff;
+    bad[10]! ^= 0xff;
     send(toStack(bad));
     expect(seen).toEqual([]);
     expect(stack.ipv4.stats().drops['bad-checksum']).toBe(1);
@@ -112,7 +112,7 @@ describe('Ipv4Binding: drops', () => {
   it('trusts the adapter when it says the header checksum was verified', () => {
     const { pair, stack } = setup();
     const bad = ping(8);
-    bad[10] ^= 0xff;
+    bad[10]! ^= 0xff;
     pair.a.indicate(toStack(bad), { oob: { checksumVerified: { ipv4: true } } });
     expect(stack.ipv4.stats()).toMatchObject({ echoReplies: 1 });
   });
@@ -149,7 +149,7 @@ describe('Ipv4Binding: drops', () => {
   it('drops a bad ICMP checksum', () => {
     const { send, seen, stack } = setup();
     const bad = ping(8);
-    bad[30] ^= 1;
+    bad[30]! ^= 1;
     send(toStack(bad));
     expect(seen).toEqual([]);
     expect(stack.ipv4.stats().drops['bad-icmp-checksum']).toBe(1);

@@ -97,7 +97,7 @@ describe('Ipv6Binding: addresses and DAD', () => {
         payload: icmpv6Message('::', STACK_SN, ns('::', STACK_SN, STACK_LL, false)),
       }),
     );
-    expect(seen.map(toHex)).toEqual([toHex(expected)]);
+    expect(seen.map((f) => toHex(f))).toEqual([toHex(expected)]);
     clock.advance(1_000);
     pair.flush();
     expect(stack.ipv6.addressList()[0]?.state).toBe('preferred');
@@ -175,7 +175,7 @@ describe('Ipv6Binding: neighbour discovery', () => {
         }),
       }),
     );
-    expect(seen.map(toHex)).toEqual([toHex(expected)]);
+    expect(seen.map((f) => toHex(f))).toEqual([toHex(expected)]);
     expect(stack.ipv6.entries()).toMatchObject([{ state: 'stale', mac: mac(PEER_MAC) }]);
   });
 
@@ -245,7 +245,7 @@ describe('Ipv6Binding: echo and UDP', () => {
           }),
         }),
       );
-      expect(seen.map(toHex)).toEqual([toHex(expected)]);
+      expect(seen.map((f) => toHex(f))).toEqual([toHex(expected)]);
     });
   }
 
@@ -306,7 +306,7 @@ describe('Ipv6Binding: echo and UDP', () => {
         payload: udp6(STACK_LL, 7, PEER_LL, 4000, Uint8Array.of(3)),
       }),
     );
-    expect(seen.map(toHex)).toEqual([toHex(expected)]);
+    expect(seen.map((f) => toHex(f))).toEqual([toHex(expected)]);
     send(datagram(8));
     expect(seen).toHaveLength(2);
     expect([seen[1]![54], seen[1]![55]]).toEqual([1, 4]);

@@ -60,7 +60,7 @@ describe('createStack', () => {
       protocol: 1,
       payload: icmpv4Echo(8, 1, 1, new Uint8Array(4)),
     });
-    bad[10] ^= 0xff;
+    bad[10]! ^= 0xff;
     pair.b.send(ethernetFrame(STACK_MAC, PEER_MAC, 0x0800, bad));
     pair.b.send(
       ethernetFrame(

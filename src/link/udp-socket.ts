@@ -58,20 +58,20 @@ export interface UdpSocketStats extends ReceiverStats {
 
 /** What the sockets send through: the IPv4 and IPv6 bindings. */
 export interface UdpTransport {
-  sendUdp4?(
+  readonly sendUdp4?: (
     source: number | undefined,
     sourcePort: number,
     destination: number,
     destinationPort: number,
     data: Uint8Array,
-  ): UdpSendResult;
-  sendUdp6?(
+  ) => UdpSendResult;
+  readonly sendUdp6?: (
     source: Uint8Array | undefined,
     sourcePort: number,
     destination: Uint8Array,
     destinationPort: number,
     data: Uint8Array,
-  ): UdpSendResult;
+  ) => UdpSendResult;
 }
 
 const EPHEMERAL_FIRST = 49152;

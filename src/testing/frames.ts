@@ -107,7 +107,12 @@ export function ipv4Datagram(options: Ipv4DatagramOptions): Uint8Array {
 }
 
 /** An ICMP echo request or reply (type 8/0) with `data`, checksum filled. */
-export function icmpv4Echo(type: 8 | 0, identifier: number, sequence: number, data: Uint8Array): Uint8Array {
+export function icmpv4Echo(
+  type: 8 | 0,
+  identifier: number,
+  sequence: number,
+  data: Uint8Array,
+): Uint8Array {
   const bytes = new Uint8Array(8 + data.length);
   const view = new DataView(bytes.buffer);
   bytes[0] = type;
@@ -135,7 +140,10 @@ export function udp4(
   bytes.set(data, 8);
   if (checksum === 'fill') {
     const sum = finishChecksum(
-      onesComplementSum(bytes, ipv4PseudoHeaderSum(ip4(source), ip4(destination), 17, bytes.length)),
+      onesComplementSum(
+        bytes,
+        ipv4PseudoHeaderSum(ip4(source), ip4(destination), 17, bytes.length),
+      ),
     );
     view.setUint16(6, sum === 0 ? 0xffff : sum);
   }
@@ -168,7 +176,11 @@ export function ipv6Packet(options: {
 }
 
 /** An ICMPv6 message with its checksum over the given addresses. */
-export function icmpv6Message(source: string, destination: string, message: Icmpv6Message): Uint8Array {
+export function icmpv6Message(
+  source: string,
+  destination: string,
+  message: Icmpv6Message,
+): Uint8Array {
   const addresses = { sourceAddress: ip6(source), destinationAddress: ip6(destination) };
   const length = emitIcmpv6(message, addresses, new Uint8Array(2048));
   const bytes = new Uint8Array(length);

@@ -2,7 +2,8 @@
  * netrx/testing: the kit netrx's own tests use, exported so that users can
  * test their code the same way: a virtual clock that moves only when told to
  * (no sleeps, no flakes), and an in-memory wire joining two link adapters
- * that delivers only when the test flushes it. More pairs (ports, engines)
+ * that delivers only when the test flushes it, and builders for real frames
+ * (ARP, IPv4, IPv6, ICMP, UDP) to script a peer. More pairs (ports, engines)
  * arrive with their modules. No Node APIs here.
  */
 export { VirtualClock } from './virtual-clock.js';
