@@ -1,6 +1,7 @@
 import type { CliCommand } from '../command.js';
+import { linkVxlanCommand } from './link-vxlan.js';
 import { pcapInfoCommand } from './pcap-info.js';
 import { upCommand } from './up.js';
 
 /** Every command `netrx` knows, in the order `--help` lists them. */
-export const commands: readonly CliCommand[] = [upCommand, pcapInfoCommand];
+export const commands: readonly CliCommand[] = [upCommand, linkVxlanCommand, pcapInfoCommand];

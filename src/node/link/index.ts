@@ -31,3 +31,4 @@ export {
   type VxlanLinkOptions,
   type VxlanLinkStats,
 } from './vxlan.js';
+export { startVxlanHost, type VxlanHost, type VxlanHostOptions } from './vxlan-host.js';

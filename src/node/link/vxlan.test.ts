@@ -86,7 +86,13 @@ describe('VxlanLink over loopback UDP', () => {
     expect(frames).toEqual([toHex(ARP.subarray(0, 14)), toHex(ARP.subarray(0, 14))]);
     expect(sawTimestamp).toBe(true);
     expect(sawVerified).toBeUndefined();
-    expect(link.stats().dropped).toEqual({ short: 1, noIFlag: 1, otherVni: 1, oversize: 0 });
+    expect(link.stats().dropped).toEqual({
+      short: 1,
+      noIFlag: 1,
+      otherVni: 1,
+      oversize: 0,
+      notStarted: 0,
+    });
     expect(completes).toBeGreaterThanOrEqual(1);
     expect(completes).toBeLessThanOrEqual(2);
   });

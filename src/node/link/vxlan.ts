@@ -45,6 +45,8 @@ export interface VxlanLinkStats {
     readonly noIFlag: number;
     readonly otherVni: number;
     readonly oversize: number;
+    /** Frames sent before `start()` bound the socket. */
+    readonly notStarted: number;
   };
 }
 
@@ -70,7 +72,8 @@ export class VxlanLink {
   private datagrams = 0;
   private sent = 0;
   private sendErrors = 0;
-  private readonly drops = { short: 0, noIFlag: 0, otherVni: 0, oversize: 0 };
+  private readonly drops = { short: 0, noIFlag: 0, otherVni: 0, oversize: 0, notStarted: 0 };
+  private started = false;
 
   constructor(options: VxlanLinkOptions) {
     if (!Number.isInteger(options.vni) || options.vni < 0 || options.vni > 0xffffff) {
@@ -118,6 +121,7 @@ export class VxlanLink {
       this.socket.once('error', onError);
       this.socket.bind(this.options.bind.port, this.options.bind.address, () => {
         this.socket.off('error', onError);
+        this.started = true;
         // A socket error after bind (ICMP port unreachable from the peer, say) is counted, not fatal.
         this.socket.on('error', () => void this.sendErrors++);
         const address = this.socket.address();
@@ -167,6 +171,16 @@ export class VxlanLink {
   }
 
   private transmit(frame: Uint8Array): void {
+    // Sending on an unbound dgram socket would bind it to a random port behind our back.
+    if (!this.started) {
+      this.drops.notStarted++;
+      this.trace?.emit(LinkEvent.frameDropped, {
+        adapter: this.adapter.name,
+        reason: 'not-started',
+        length: frame.length,
+      });
+      return;
+    }
     if (frame.length > this.adapter.mtu + 14 + 4) {
       this.drops.oversize++;
       this.trace?.emit(LinkEvent.frameDropped, {

@@ -1,0 +1,120 @@
+import { isIP } from 'node:net';
+import { startVxlanHost, type UdpEndpoint } from '../../node/link/index.js';
+import { parseMac } from '../../wire/index.js';
+import { UsageError, type CliCommand } from '../command.js';
+
+export const linkVxlanCommand: CliCommand = {
+  path: ['link', 'vxlan'],
+  summary:
+    'a host on a VXLAN segment: answers ARP, ping and ping -6; logs and records what it sees',
+  usage:
+    'link vxlan --bind IP:PORT --remote IP:PORT --vni N --mac MAC --ip A.B.C.D/NN [--ip6 ADDR/NN] [--pcap FILE] [--udp-echo PORT] [--trust-checksums] [--verbose]',
+  options: {
+    bind: { type: 'string' },
+    remote: { type: 'string' },
+    vni: { type: 'string' },
+    mac: { type: 'string' },
+    ip: { type: 'string', multiple: true },
+    ip6: { type: 'string', multiple: true },
+    pcap: { type: 'string' },
+    'udp-echo': { type: 'string' },
+    'trust-checksums': { type: 'boolean' },
+    verbose: { type: 'boolean', short: 'v' },
+  },
+  async run(values, _positionals, io) {
+    const bind = endpoint('--bind', values['bind']);
+    const remote = endpoint('--remote', values['remote']);
+    const vni = integer('--vni', values['vni'], 0, 0xffffff);
+    const macText = required('--mac', values['mac']);
+    const mac = parseMac(macText);
+    if (mac === undefined)
+      throw new UsageError(`--mac: not a MAC address: ${JSON.stringify(macText)}`);
+    const ipv4 = list(values['ip']).map((text) => prefix('--ip', text, 4));
+    const ipv6 = list(values['ip6']).map((text) => prefix('--ip6', text, 6));
+    if (ipv4.length === 0) throw new UsageError('missing --ip A.B.C.D/NN');
+    const udpEcho =
+      values['udp-echo'] === undefined
+        ? undefined
+        : integer('--udp-echo', values['udp-echo'], 1, 65535);
+    let host;
+    try {
+      host = await startVxlanHost({
+        bind,
+        remote,
+        vni,
+        mac,
+        ipv4,
+        ipv6,
+        ...(typeof values['pcap'] === 'string' ? { pcap: values['pcap'] } : {}),
+        ...(udpEcho === undefined ? {} : { udpEcho }),
+        trustInnerChecksums: values['trust-checksums'] === true,
+        ...(values['verbose'] === true ? { log: io.out } : {}),
+      });
+    } catch (error) {
+      io.err(`netrx link vxlan: ${(error as Error).message}`);
+      return 1;
+    }
+    io.out(
+      `vxlan vni ${vni} on ${host.bound.address}:${host.bound.port}, peer ${remote.address}:${remote.port}, mac ${macText}, ${[...ipv4, ...ipv6].map((a) => `${a.address}/${a.prefixLength}`).join(' ')}`,
+    );
+    io.out('ready');
+    await io.untilStopped();
+    await host.stop();
+    io.out(JSON.stringify({ stopped: true, ...host.link.stats() }));
+    return 0;
+  },
+};
+
+function required(flag: string, value: string | boolean | undefined): string {
+  if (typeof value !== 'string' || value === '') throw new UsageError(`missing ${flag}`);
+  return value;
+}
+
+function list(value: unknown): string[] {
+  return Array.isArray(value) ? (value as string[]) : typeof value === 'string' ? [value] : [];
+}
+
+function integer(
+  flag: string,
+  value: string | boolean | undefined,
+  min: number,
+  max: number,
+): number {
+  const text = required(flag, value);
+  const number = /^\d+$/.test(text) ? Number(text) : Number.NaN;
+  if (!(number >= min && number <= max)) {
+    throw new UsageError(
+      `${flag}: expected an integer from ${min} to ${max}, got ${JSON.stringify(text)}`,
+    );
+  }
+  return number;
+}
+
+function endpoint(flag: string, value: string | boolean | undefined): UdpEndpoint {
+  const text = required(flag, value);
+  const match = /^\[([^\]]+)\]:(\d+)$/.exec(text) ?? /^([^:]+):(\d+)$/.exec(text);
+  const address = match?.[1];
+  const port = Number(match?.[2]);
+  if (address === undefined || isIP(address) === 0 || !(port >= 1 && port <= 65535)) {
+    throw new UsageError(`${flag}: expected IP:PORT (or [IPv6]:PORT), got ${JSON.stringify(text)}`);
+  }
+  return { address, port };
+}
+
+function prefix(
+  flag: string,
+  text: string,
+  family: 4 | 6,
+): { address: string; prefixLength: number } {
+  const [address = '', length = ''] = text.split('/');
+  const prefixLength = /^\d+$/.test(length) ? Number(length) : Number.NaN;
+  if (
+    isIP(address) !== family ||
+    !(prefixLength >= 0 && prefixLength <= (family === 4 ? 32 : 128))
+  ) {
+    throw new UsageError(
+      `${flag}: expected an IPv${family} address with a prefix length (ADDR/NN), got ${JSON.stringify(text)}`,
+    );
+  }
+  return { address, prefixLength };
+}
