@@ -1,6 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
 import { join, resolve } from 'node:path';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pcapInfo } from '../../src/node/link/index.js';
@@ -177,3 +177,32 @@ for (const offload of [false, true]) {
     },
   );
 }
+
+describe.skipIf(peers.skip)('netrx up with a link.vxlan section, against the Linux kernel', () => {
+  let lab: VxlanLab;
+  let netrx: ChildProcess;
+  beforeAll(async () => {
+    lab = createVxlanLab('up', { offload: false });
+    const config = join(mkdtempSync(join(tmpdir(), 'netrx-up-')), 'netrx.yaml');
+    writeFileSync(
+      config,
+      [
+        'http: { port: 0 }',
+        'link:',
+        '  vxlan:',
+        `    - { bind: "${LAB.underlayNetrx}:${LAB.port}", remote: "${LAB.underlayKernel}:${LAB.port}", vni: ${LAB.vni}, mac: "${LAB.netrxMac}", ipv4: ["${LAB.netrxIp}/24"] }`,
+      ].join('\n'),
+    );
+    netrx = lab.spawnIn(lab.netrxNs, [process.execPath, main, 'up', '--config', config]);
+    await waitForOutput(netrx, /press Ctrl-C/);
+  });
+  afterAll(() => lab?.destroy());
+
+  it('answers ping, and stops cleanly on Ctrl-C', async () => {
+    const result = lab.exec(lab.kernelNs, ['ping', '-c', '2', '-i', '0.2', '-W', '2', LAB.netrxIp]);
+    expect(result.stdout).toMatch(/2 received/);
+    const exited = new Promise<number | null>((r) => netrx.once('exit', (code) => r(code)));
+    netrx.kill('SIGINT');
+    expect(await exited).toBe(0);
+  });
+});

@@ -1,5 +1,9 @@
-import { isIP } from 'node:net';
-import { startVxlanHost, type UdpEndpoint } from '../../node/link/index.js';
+import {
+  parseEndpoint,
+  parsePrefix,
+  startVxlanHost,
+  type UdpEndpoint,
+} from '../../node/link/index.js';
 import { parseMac } from '../../wire/index.js';
 import { UsageError, type CliCommand } from '../command.js';
 
@@ -92,13 +96,11 @@ function integer(
 
 function endpoint(flag: string, value: string | boolean | undefined): UdpEndpoint {
   const text = required(flag, value);
-  const match = /^\[([^\]]+)\]:(\d+)$/.exec(text) ?? /^([^:]+):(\d+)$/.exec(text);
-  const address = match?.[1];
-  const port = Number(match?.[2]);
-  if (address === undefined || isIP(address) === 0 || !(port >= 1 && port <= 65535)) {
+  const parsed = parseEndpoint(text);
+  if (parsed === undefined) {
     throw new UsageError(`${flag}: expected IP:PORT (or [IPv6]:PORT), got ${JSON.stringify(text)}`);
   }
-  return { address, port };
+  return parsed;
 }
 
 function prefix(
@@ -106,15 +108,11 @@ function prefix(
   text: string,
   family: 4 | 6,
 ): { address: string; prefixLength: number } {
-  const [address = '', length = ''] = text.split('/');
-  const prefixLength = /^\d+$/.test(length) ? Number(length) : Number.NaN;
-  if (
-    isIP(address) !== family ||
-    !(prefixLength >= 0 && prefixLength <= (family === 4 ? 32 : 128))
-  ) {
+  const parsed = parsePrefix(text, family);
+  if (parsed === undefined) {
     throw new UsageError(
       `${flag}: expected an IPv${family} address with a prefix length (ADDR/NN), got ${JSON.stringify(text)}`,
     );
   }
-  return { address, prefixLength };
+  return parsed;
 }

@@ -2,6 +2,7 @@ import {
   ConfigError,
   defaultHostConfig,
   loadHostConfig,
+  servicesFromConfig,
   startHost,
 } from '../../node/host/index.js';
 import type { CliCommand } from '../command.js';
@@ -27,7 +28,11 @@ export const upCommand: CliCommand = {
     const version = packageVersion();
     let host;
     try {
-      host = await startHost(config, { version, log: io.err });
+      host = await startHost(config, {
+        version,
+        log: io.err,
+        services: servicesFromConfig(config),
+      });
     } catch (error) {
       io.err(`netrx: ${(error as Error).message}`);
       return 1;

@@ -26,6 +26,7 @@ describe('host configuration', () => {
   it('has a complete embedded default', () => {
     expect(defaultHostConfig()).toEqual({
       http: { host: '127.0.0.1', port: 7340 },
+      link: { vxlan: [] },
       trace: { console: false, level: 4 },
     });
     expect(validateHostConfig(null)).toEqual(defaultHostConfig());
@@ -51,7 +52,7 @@ describe('host configuration', () => {
       /http\.prot: unknown key \(did you mean "port"\?\); expected one of: host, port$/,
     );
     expect(await failure(file('top.yaml', 'websockets: {}\n'))).toMatch(
-      /websockets: unknown key; expected one of: http, trace$/,
+      /websockets: unknown key; expected one of: http, link, trace$/,
     );
     expect(await failure(file('host.yaml', 'http:\n  host: example.com\n'))).toMatch(
       /http\.host: expected an IPv4 or IPv6 address/,
@@ -60,6 +61,33 @@ describe('host configuration', () => {
       /http: expected an object, got 7$/,
     );
     expect(await failure(file('list.yaml', '- 1\n'))).toMatch(/expected an object, got a list$/);
+  });
+
+  it('reads VXLAN hosts and names a bad field inside the list', async () => {
+    const good = await loadHostConfig(
+      file(
+        'vx.yaml',
+        'link:\n  vxlan:\n    - bind: 127.0.0.1:4789\n      remote: 127.0.0.1:4790\n      vni: 42\n      mac: 02:00:00:00:00:02\n      ipv4: [10.200.0.2/24]\n',
+      ),
+    );
+    expect(good.link.vxlan[0]).toMatchObject({
+      bind: { address: '127.0.0.1', port: 4789 },
+      vni: 42,
+      ipv4: [{ address: '10.200.0.2', prefixLength: 24 }],
+      mtu: 1450,
+      udpEcho: 0,
+    });
+    expect(
+      await failure(
+        file(
+          'vxbad.yaml',
+          'link:\n  vxlan:\n    - bind: 127.0.0.1:4789\n      remote: nowhere\n      vni: 42\n      mac: 02:00:00:00:00:02\n',
+        ),
+      ),
+    ).toMatch(/link\.vxlan\[0\]\.remote: expected IP:PORT, got "nowhere"$/);
+    expect(
+      await failure(file('vxmissing.yaml', 'link:\n  vxlan:\n    - bind: 127.0.0.1:4789\n')),
+    ).toMatch(/link\.vxlan\[0\]\.remote: is required/);
   });
 
   it('reports malformed files and missing files in one line', async () => {

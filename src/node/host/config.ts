@@ -1,12 +1,17 @@
 import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
+import { parseEndpoint, parsePrefix } from '../link/addresses.js';
+import { parseMac } from '../../wire/index.js';
 import {
   ConfigError,
   boolean,
   field,
   integer,
+  list,
   object,
+  parsed,
+  required,
   section,
   string,
   type Infer,
@@ -28,6 +33,41 @@ export const hostConfigSchema = object({
         '127.0.0.1',
       ),
       port: field(integer(0, 65535), 7340),
+    }),
+  ),
+  link: section(
+    object({
+      /** Hosts on VXLAN segments, as `netrx link vxlan` runs them. */
+      vxlan: field(
+        list(
+          object({
+            bind: required(parsed('IP:PORT', parseEndpoint)),
+            remote: required(parsed('IP:PORT', parseEndpoint)),
+            vni: required(integer(0, 0xffffff)),
+            mac: required(parsed('a MAC address like 02:00:00:00:00:02', parseMac)),
+            ipv4: field(
+              list(
+                parsed('an IPv4 address with a prefix (A.B.C.D/NN)', (t) => parsePrefix(t, 4)),
+                16,
+              ),
+              [],
+            ),
+            ipv6: field(
+              list(
+                parsed('an IPv6 address with a prefix (ADDR/NN)', (t) => parsePrefix(t, 6)),
+                16,
+              ),
+              [],
+            ),
+            mtu: field(integer(68, 65535), 1450),
+            pcap: field(string(), ''),
+            udpEcho: field(integer(0, 65535), 0),
+            trustInnerChecksums: field(boolean(), false),
+          }),
+          16,
+        ),
+        [],
+      ),
     }),
   ),
   trace: section(

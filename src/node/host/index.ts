@@ -22,3 +22,4 @@ export {
   type StartHostOptions,
 } from './host.js';
 export { HttpStatusServer, type JsonRoute, type UpgradeRoute } from './http-status.js';
+export { servicesFromConfig } from './services.js';

@@ -73,6 +73,19 @@ export function oneOf<const T extends string>(...choices: readonly T[]): Schema<
   };
 }
 
+/** A string turned into a value by `parse`; undefined from `parse` means invalid. */
+export function parsed<T>(describe: string, parse: (text: string) => T | undefined): Schema<T> {
+  return {
+    describe,
+    check(value, path) {
+      const result = typeof value === 'string' ? parse(value) : undefined;
+      if (result === undefined)
+        throw new ConfigError(path, `expected ${describe}, got ${show(value)}`);
+      return result;
+    },
+  };
+}
+
 export function boolean(): Schema<boolean> {
   return {
     describe: 'true or false',

@@ -32,3 +32,4 @@ export {
   type VxlanLinkStats,
 } from './vxlan.js';
 export { startVxlanHost, type VxlanHost, type VxlanHostOptions } from './vxlan-host.js';
+export { parseEndpoint, parsePrefix } from './addresses.js';

@@ -1,0 +1,40 @@
+import { startVxlanHost, type VxlanHost } from '../link/index.js';
+import type { HostConfig } from './config.js';
+import type { HostService } from './host.js';
+
+/** The services a configuration asks for, in the order they start. */
+export function servicesFromConfig(config: HostConfig): HostService[] {
+  return config.link.vxlan.map((vxlan) => {
+    let host: VxlanHost | undefined;
+    const name = `vxlan${vxlan.vni}`;
+    return {
+      name,
+      async start(context) {
+        host = await startVxlanHost({
+          bind: vxlan.bind,
+          remote: vxlan.remote,
+          vni: vxlan.vni,
+          mac: vxlan.mac,
+          ipv4: vxlan.ipv4,
+          ipv6: vxlan.ipv6,
+          mtu: vxlan.mtu,
+          trustInnerChecksums: vxlan.trustInnerChecksums,
+          ...(vxlan.pcap === '' ? {} : { pcap: vxlan.pcap }),
+          ...(vxlan.udpEcho === 0 ? {} : { udpEcho: vxlan.udpEcho }),
+          trace: context.trace,
+          clock: context.clock,
+        });
+        const addresses = [...vxlan.ipv4, ...vxlan.ipv6].map(
+          (a) => `${a.address}/${a.prefixLength}`,
+        );
+        return `VNI ${vxlan.vni} on ${host.bound.address}:${host.bound.port} → ${vxlan.remote.address}:${vxlan.remote.port}, ${addresses.join(' ')}`;
+      },
+      async stop() {
+        await host?.stop();
+        host = undefined;
+      },
+      status: () =>
+        host === undefined ? {} : { link: host.link.stats(), stack: host.stack.stats() },
+    };
+  });
+}
