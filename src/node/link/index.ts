@@ -33,3 +33,4 @@ export {
 } from './vxlan.js';
 export { startVxlanHost, type VxlanHost, type VxlanHostOptions } from './vxlan-host.js';
 export { parseEndpoint, parsePrefix } from './addresses.js';
+export { replayPcap, type PcapReplayOptions, type PcapReplayStats } from './pcap-replay.js';
