@@ -16,6 +16,7 @@
  * announcement is one 42-byte allocation (unpadded: the adapter or NIC pads,
  * and peers accept unpadded frames, link.md §3.5).
  */
+import { allocFrame } from './frame-alloc.js';
 import type { Clock } from '../runtime/index.js';
 import type { TraceProvider } from '../trace/index.js';
 import { formatIpv4Address } from '../wire/index.js';
@@ -207,7 +208,7 @@ export class ArpBinding implements Protocol {
     }
     if (operation === 1) {
       // One allocation: the reply frame, written field by field.
-      const reply = new Uint8Array(ARP_FRAME_LENGTH);
+      const reply = allocFrame(ARP_FRAME_LENGTH);
       for (let i = 0; i < 6; i++) {
         const b = ind.byteAt(8 + i);
         reply[i] = b;
@@ -271,7 +272,7 @@ export class ArpBinding implements Protocol {
     targetMac: Uint8Array | undefined,
     targetIp: number,
   ): Uint8Array {
-    const frame = new Uint8Array(ARP_FRAME_LENGTH);
+    const frame = allocFrame(ARP_FRAME_LENGTH);
     if (destination === undefined) frame.fill(0xff, 0, 6);
     else frame.set(destination, 0);
     frame.set(this.mac, 6);

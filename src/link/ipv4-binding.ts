@@ -27,6 +27,7 @@
  * anything else is dropped as `no-route`. `route()` is the one place a
  * default gateway will plug in.
  */
+import { allocFrame } from './frame-alloc.js';
 import { NetrxError, type Clock } from '../runtime/index.js';
 import type { TraceProvider } from '../trace/index.js';
 import {
@@ -281,7 +282,7 @@ export class Ipv4Binding implements Protocol {
     if (route === undefined) return this.sendDrop('no-route');
     const from = source ?? route.source;
     if (from === undefined) return this.sendDrop('no-source-address');
-    const frame = new Uint8Array(14 + ipLength);
+    const frame = allocFrame(14 + ipLength);
     this.writeHeaders(frame, ipLength, 17, from, destination >>> 0);
     putU16(frame, 34, sourcePort);
     putU16(frame, 36, destinationPort);
@@ -352,7 +353,7 @@ export class Ipv4Binding implements Protocol {
     // One allocation: the reply. Link header with MACs swapped (VLAN tags kept),
     // a fresh 20-byte IP header, the ICMP message copied once, type 8 → 0.
     const header = ind.headerSize;
-    const reply = new Uint8Array(header + 20 + length);
+    const reply = allocFrame(header + 20 + length);
     const frame = ind.header;
     reply.set(frame, 0);
     for (let i = 0; i < 6; i++) {
@@ -448,7 +449,7 @@ export class Ipv4Binding implements Protocol {
     }
     const quoted = Math.min(total, 576 - 28);
     const header = ind.headerSize;
-    const reply = new Uint8Array(header + 28 + quoted);
+    const reply = allocFrame(header + 28 + quoted);
     const frame = ind.header;
     reply.set(frame, 0);
     for (let i = 0; i < 6; i++) {

@@ -28,6 +28,7 @@
  * issue). Errors are not sent about multicast packets and are rate-limited.
  * Rejection of another host's traffic allocates nothing.
  */
+import { allocFrame } from './frame-alloc.js';
 import type { Clock, Timer } from '../runtime/index.js';
 import { NetrxError } from '../runtime/index.js';
 import type { TraceProvider } from '../trace/index.js';
@@ -396,7 +397,7 @@ export class Ipv6Binding implements Protocol {
     if (!multicast && !this.onLink(destination)) return this.sendDrop('no-route');
     const from = source ?? this.sourceFor(destination);
     if (from === undefined) return this.sendDrop('no-source-address');
-    const frame = new Uint8Array(14 + 40 + payloadLength);
+    const frame = allocFrame(14 + 40 + payloadLength);
     this.writeHeaders(frame, payloadLength, 17, this.hopLimit, from, destination);
     putU16(frame, 54, sourcePort);
     putU16(frame, 56, destinationPort);
@@ -501,7 +502,7 @@ export class Ipv6Binding implements Protocol {
     const length = total - offset;
     const header = ind.headerSize;
     // One allocation: link header with MACs swapped, a fresh IPv6 header, the message copied once.
-    const reply = new Uint8Array(header + 40 + length);
+    const reply = allocFrame(header + 40 + length);
     this.replyLinkHeader(ind, reply, undefined);
     const ip = header;
     reply[ip] = bytes[0] as number;
@@ -662,7 +663,7 @@ export class Ipv6Binding implements Protocol {
     }
     const quoted = Math.min(total, 1280 - 48);
     const header = ind.headerSize;
-    const reply = new Uint8Array(header + 48 + quoted);
+    const reply = allocFrame(header + 48 + quoted);
     this.replyLinkHeader(ind, reply, undefined);
     this.writeIpv6(
       reply,
@@ -692,7 +693,7 @@ export class Ipv6Binding implements Protocol {
     sourceLinkLayer: number,
   ): void {
     const header = ind.headerSize;
-    const reply = new Uint8Array(header + 40 + 32);
+    const reply = allocFrame(header + 40 + 32);
     if (toAllNodes) {
       this.replyLinkHeader(ind, reply, ALL_NODES_MAC);
     } else {
@@ -726,7 +727,7 @@ export class Ipv6Binding implements Protocol {
     const source = this.sourceFor(target);
     if (source === undefined) return;
     const group = solicitedNodeMulticast(target);
-    const frame = new Uint8Array(14 + 40 + 32);
+    const frame = allocFrame(14 + 40 + 32);
     this.writeHeaders(frame, 32, 58, 255, source, unicast === undefined ? group : target);
     frame.set(unicast ?? ipv6MulticastMac(group), 0);
     frame[54] = 135;
@@ -742,7 +743,7 @@ export class Ipv6Binding implements Protocol {
 
   /** DAD probe: an NS from `::` to the solicited-node group, no options (RFC 4862 §5.4.2). */
   private sendDadProbe(own: OwnAddress): void {
-    const frame = new Uint8Array(14 + 40 + 24);
+    const frame = allocFrame(14 + 40 + 24);
     this.writeHeaders(frame, 24, 58, 255, UNSPECIFIED, own.group);
     frame.set(ipv6MulticastMac(own.group), 0);
     frame[54] = 135;

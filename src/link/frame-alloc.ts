@@ -1,0 +1,24 @@
+/**
+ * Fresh, zeroed buffers for frames the stack sends, carved from 64 KiB
+ * slabs the way Node carves small Buffers from its pool: a small
+ * ArrayBuffer of its own costs several times more than building the frame.
+ * A region is handed out once and never reused, so a transmit function may
+ * keep its frame as long as it likes; a slab is freed when the last frame in
+ * it is. Frames over 4 KiB get their own allocation.
+ */
+const SLAB_SIZE = 64 * 1024;
+const OWN_ABOVE = 4 * 1024;
+let slab = new Uint8Array(SLAB_SIZE);
+let used = 0;
+
+export function allocFrame(size: number): Uint8Array<ArrayBuffer> {
+  if (size > OWN_ABOVE) return new Uint8Array(size);
+  if (used + size > SLAB_SIZE) {
+    slab = new Uint8Array(SLAB_SIZE);
+    used = 0;
+  }
+  const start = used;
+  // Keep every frame 8-byte aligned, so word-wise checksum code stays aligned too.
+  used += (size + 7) & ~7;
+  return slab.subarray(start, start + size);
+}
