@@ -338,18 +338,28 @@ export class Adapter {
       if (verdict === 'accepted') {
         binding.accepted++;
         accepts++;
-        this.trace?.emit(LinkEvent.frameAccepted, {
-          binding: binding.name,
-          etherType,
-          length: frame.length,
-        });
+        // Checked before building the payload object: this runs for every frame.
+        if (
+          this.trace?.isEnabled(LinkEvent.frameAccepted.level, LinkEvent.frameAccepted.keywords)
+        ) {
+          this.trace.emit(LinkEvent.frameAccepted, {
+            binding: binding.name,
+            etherType,
+            length: frame.length,
+          });
+        }
       } else {
         binding.rejected++;
-        this.trace?.emit(LinkEvent.frameRejected, {
-          binding: binding.name,
-          etherType,
-          length: frame.length,
-        });
+        // Checked before building the payload object: this runs for every frame.
+        if (
+          this.trace?.isEnabled(LinkEvent.frameRejected.level, LinkEvent.frameRejected.keywords)
+        ) {
+          this.trace.emit(LinkEvent.frameRejected, {
+            binding: binding.name,
+            etherType,
+            length: frame.length,
+          });
+        }
       }
     }
     if (accepts > 0) this.accepted++;

@@ -1,6 +1,7 @@
 import { PerformanceObserver, constants, performance } from 'node:perf_hooks';
 import { describe, expect, it } from 'vitest';
 import { fromHex } from '../bytes/index.js';
+import { TraceRegistry } from '../trace/index.js';
 import { VirtualClock } from '../testing/index.js';
 import { Adapter } from './adapter.js';
 import { createStack } from './stack.js';
@@ -49,7 +50,11 @@ async function scavengesDuring(loop: () => void): Promise<number[]> {
 
 describe('link reject path', () => {
   it('allocates nothing: no scavenge during 2,000,000 rejected indications', async () => {
-    const adapter = new Adapter({ name: 'eth0', mac: fromHex('02 00 00 00 00 01') });
+    // A live trace registry whose listener wants another provider: the link's
+    // per-frame events must cost nothing until someone asks for them.
+    const trace = new TraceRegistry({ clock: new VirtualClock() });
+    trace.enable('netrx-host', () => undefined);
+    const adapter = new Adapter({ name: 'eth0', mac: fromHex('02 00 00 00 00 01'), trace });
     adapter.openBinding(
       { receive: (ind) => (ind.etherType === 0x888e ? 'accepted' : 'not-accepted') },
       { name: 'eapol' },
