@@ -23,7 +23,7 @@ import { formatIpv4Address } from '../wire/index.js';
 import type { Adapter, BindingHandle, Protocol } from './adapter.js';
 import { traceAddress, traceDrop } from './binding-events.js';
 import type { Indication } from './indication.js';
-import { putU32 } from './inet-sum.js';
+import { putU32 } from './frame-write.js';
 import {
   NeighborCache,
   type NeighborCacheLimits,

@@ -35,13 +35,14 @@ import {
   foldChecksum,
   formatIpv4Address,
   ipv4PseudoHeaderSum,
+  sumBytes,
   updateChecksum,
 } from '../wire/index.js';
 import type { Adapter, BindingHandle, Protocol } from './adapter.js';
 import type { ArpBinding } from './arp-binding.js';
 import { traceAddress, traceDrop } from './binding-events.js';
 import type { Indication } from './indication.js';
-import { putU16, putU32, sumBytes } from './inet-sum.js';
+import { putU16, putU32 } from './frame-write.js';
 import { PacketFilter } from './packet-filter.js';
 import { TokenBucket } from './token-bucket.js';
 import type { UdpSendResult, UdpSockets } from './udp-socket.js';

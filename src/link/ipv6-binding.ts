@@ -42,13 +42,14 @@ import {
   isIpv6SolicitedNode,
   isIpv6Unspecified,
   solicitedNodeMulticast,
+  sumBytes,
   updateChecksum,
   walkIpv6Extensions,
 } from '../wire/index.js';
 import type { Adapter, BindingHandle, Protocol } from './adapter.js';
 import { traceAddress, traceDrop } from './binding-events.js';
 import type { Indication } from './indication.js';
-import { putU16, sumBytes } from './inet-sum.js';
+import { putU16 } from './frame-write.js';
 import { wholePacket } from './ipv4-binding.js';
 import {
   NeighborCache,

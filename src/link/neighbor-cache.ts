@@ -24,7 +24,7 @@ import type { Clock, Timer } from '../runtime/index.js';
 import type { TraceProvider } from '../trace/index.js';
 import { formatMac } from '../wire/index.js';
 import { BindingEvent } from './binding-events.js';
-import { macFromNumber } from './inet-sum.js';
+import { macFromNumber } from './packet-filter.js';
 
 export type NeighborState = 'incomplete' | 'reachable' | 'stale' | 'delay' | 'probe';
 

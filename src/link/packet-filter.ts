@@ -109,3 +109,17 @@ export class MulticastList {
     return false;
   }
 }
+
+/** A 6-byte MAC address as a new array, from its 48-bit number (the inverse of `macNumber`). */
+export function macFromNumber(value: number): Uint8Array<ArrayBuffer> {
+  const high = Math.floor(value / 0x1000000);
+  const low = value % 0x1000000;
+  return Uint8Array.of(
+    (high >>> 16) & 0xff,
+    (high >>> 8) & 0xff,
+    high & 0xff,
+    (low >>> 16) & 0xff,
+    (low >>> 8) & 0xff,
+    low & 0xff,
+  );
+}

@@ -7,6 +7,7 @@ import {
   ipv4PseudoHeaderSum,
   ipv6PseudoHeaderSum,
   onesComplementSum,
+  sumBytes,
   updateChecksum,
   updateChecksum32,
   verifyInternetChecksum,
@@ -103,5 +104,14 @@ describe('pseudo-header sums', () => {
     );
     const initial = ipv6PseudoHeaderSum(source, destination, 58, ns.length);
     expect(verifyInternetChecksum(ns, initial)).toBe(true);
+  });
+
+  it('sumBytes agrees with internetChecksum on odd and even lengths, long inputs and ranges', () => {
+    for (const length of [0, 1, 2, 3, 20, 1481, 70_000]) {
+      const bytes = Uint8Array.from({ length }, (_, i) => (i * 131 + 7) & 0xff);
+      expect(finishChecksum(sumBytes(bytes, 0, length))).toBe(internetChecksum(bytes));
+    }
+    const bytes = fromHex('ff ff 45 00 00 1c ff');
+    expect(finishChecksum(sumBytes(bytes, 2, 6))).toBe(internetChecksum(bytes.subarray(2, 6)));
   });
 });

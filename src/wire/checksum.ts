@@ -43,6 +43,28 @@ export function onesComplementSum(bytes: Uint8Array, initial = 0): number {
   return sum;
 }
 
+/**
+ * The unfolded sum of `bytes[start..end)` plus `initial`, for hot paths that
+ * sum a range of a buffer they already hold: no view, no DataView, no
+ * allocation (`onesComplementSum` builds a DataView, which is cheaper only
+ * for long inputs). An odd last byte is padded with zero.
+ */
+export function sumBytes(bytes: Uint8Array, start: number, end: number, initial = 0): number {
+  let sum = initial;
+  let at = start;
+  // Fold every 32k words so the sum stays a small integer.
+  let words = 0;
+  for (; at + 1 < end; at += 2) {
+    sum += ((bytes[at] as number) << 8) | (bytes[at + 1] as number);
+    if (++words === 0x8000) {
+      sum = (sum & 0xffff) + Math.floor(sum / 0x10000);
+      words = 0;
+    }
+  }
+  if (at < end) sum += (bytes[at] as number) << 8;
+  return sum;
+}
+
 /** Reduces a sum of 32-bit words to a 17-bit sum of 16-bit words (same residue mod 0xffff). */
 function foldWide(wide: number): number {
   // `wide` may exceed 2^32; split without bitwise ops, which would truncate it.

@@ -24,6 +24,7 @@ export {
 // is verified by parse and computed by emit; UDP's stays a raw header field.
 export {
   onesComplementSum,
+  sumBytes,
   foldChecksum,
   finishChecksum,
   internetChecksum,
