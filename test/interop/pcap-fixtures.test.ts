@@ -9,7 +9,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { PcapFileError, pcapInfo, readPcapFile } from '../../src/node/link/index.js';
-import { IN_CI, lines, noticeMissing, run, toolVersion } from './pcap-tools.js';
+import { lines, run, toolVersion } from './pcap-tools.js';
+import { requirePeers } from './support/peers.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const fixturesDir = path.resolve(repoRoot, '..', 'shared', 'fixtures', 'pcap');
@@ -20,8 +21,10 @@ if (!present)
 /** The tshark these expectations were taken from. */
 const RECORDED_TSHARK = 'TShark (Wireshark) 4.0.17 (Git v4.0.17 packaged as 4.0.17-0+deb12u3).';
 const tshark = toolVersion('tshark', ['--version']);
-if (tshark === undefined) noticeMissing('tshark');
-else if (tshark !== RECORDED_TSHARK) {
+const tsharkPeer = requirePeers('pcap-fixtures.test.ts', [
+  { name: 'tshark', ok: () => tshark !== undefined, hint: 'apt-get install -y tshark' },
+]);
+if (tshark !== undefined && tshark !== RECORDED_TSHARK) {
   console.warn(
     `[netrx interop] tshark is "${tshark}"; expectations were recorded with "${RECORDED_TSHARK}"`,
   );
@@ -116,7 +119,7 @@ describe.skipIf(!present)('pcap fixtures', () => {
     expect(message).not.toContain('\n');
   });
 
-  describe.skipIf(tshark === undefined && !IN_CI)('against tshark', () => {
+  describe.skipIf(tsharkPeer.skip)('against tshark', () => {
     it('tshark is installed', () => {
       expect(tshark, 'tshark is required under CI=true').toBeDefined();
     });

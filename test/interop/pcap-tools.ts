@@ -1,11 +1,9 @@
 /**
- * Reference tools for the pcap interop suites. A missing tool skips its suite
- * with a printed notice, except under CI (`CI=true`), where it fails: the
- * suites install nothing themselves (`apt-get install -y tshark tcpdump`).
+ * Running the reference tools of the pcap interop suites. Whether a missing
+ * tool skips or fails (under CI=true) is decided by `requirePeers` in
+ * support/peers.ts, as for every interop suite; `npm test` installs them.
  */
 import { spawnSync } from 'node:child_process';
-
-export const IN_CI = process.env['CI'] === 'true';
 
 /** First line of `command --version`-style output, or undefined when the tool is missing. */
 export function toolVersion(command: string, args: readonly string[]): string | undefined {
@@ -15,15 +13,6 @@ export function toolVersion(command: string, args: readonly string[]): string | 
     .split('\n')
     .find((l) => /version|TShark/i.test(l) && !l.startsWith('Running as user'));
   return line?.trim();
-}
-
-/** Prints why a tool suite is skipped (outside CI). */
-export function noticeMissing(tool: string): void {
-  if (!IN_CI) {
-    console.warn(
-      `[netrx interop] ${tool} not found: skipping its checks (install with: apt-get install -y ${tool})`,
-    );
-  }
 }
 
 export interface ToolRun {

@@ -11,7 +11,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fromHex } from '../../src/bytes/index.js';
 import { PcapFileWriter, pcapInfo } from '../../src/node/link/index.js';
 import type { Direction } from '../../src/wire/pcap/index.js';
-import { IN_CI, lines, noticeMissing, run, toolVersion } from './pcap-tools.js';
+import { lines, run, toolVersion } from './pcap-tools.js';
+import { requirePeers } from './support/peers.js';
 
 /** Versions these expectations were checked with. */
 const RECORDED = {
@@ -20,8 +21,12 @@ const RECORDED = {
 };
 const tshark = toolVersion('tshark', ['--version']);
 const tcpdump = toolVersion('tcpdump', ['--version']);
-if (tshark === undefined) noticeMissing('tshark');
-if (tcpdump === undefined) noticeMissing('tcpdump');
+const tsharkPeer = requirePeers('pcap-tshark.test.ts', [
+  { name: 'tshark', ok: () => tshark !== undefined, hint: 'apt-get install -y tshark' },
+]);
+const tcpdumpPeer = requirePeers('pcap-tshark.test.ts', [
+  { name: 'tcpdump', ok: () => tcpdump !== undefined, hint: 'apt-get install -y tcpdump' },
+]);
 for (const [name, seen] of [
   ['tshark', tshark],
   ['tcpdump', tcpdump],
@@ -208,7 +213,7 @@ it.each(names)('netrx reads back %s', async (name) => {
   expect(summary.bytes).toBe(c.expected.reduce((n, e) => n + e.captured, 0));
 });
 
-describe.skipIf(tshark === undefined && !IN_CI)('tshark reads what netrx writes', () => {
+describe.skipIf(tsharkPeer.skip)('tshark reads what netrx writes', () => {
   it('tshark is installed', () => {
     expect(tshark, 'tshark is required under CI=true').toBeDefined();
   });
@@ -264,30 +269,27 @@ describe.skipIf(tshark === undefined && !IN_CI)('tshark reads what netrx writes'
   });
 });
 
-describe.skipIf(tcpdump === undefined && !IN_CI)(
-  'tcpdump (libpcap) reads what netrx writes',
-  () => {
-    it('tcpdump is installed', () => {
-      expect(tcpdump, 'tcpdump is required under CI=true').toBeDefined();
-    });
+describe.skipIf(tcpdumpPeer.skip)('tcpdump (libpcap) reads what netrx writes', () => {
+  it('tcpdump is installed', () => {
+    expect(tcpdump, 'tcpdump is required under CI=true').toBeDefined();
+  });
 
-    it.each(names)('%s', (name) => {
-      const c = caseOf(name);
-      const result = run('tcpdump', ['-nn', '-r', c.file]);
-      if (!c.tcpdump) {
-        // libpcap 1.10 rejects a section whose byte order differs from the first one's.
-        expect(result.status).not.toBe(0);
-        return;
-      }
-      expect(result.status, result.stderr).toBe(0);
-      const out = lines(result.stdout);
-      expect(out).toHaveLength(c.expected.length);
-      for (const [i, line] of out.entries()) {
-        expect(line).toMatch(
-          / IP \d+\.\d+\.\d+\.\d+\.\d+ > \d+\.\d+\.\d+\.\d+\.\d+: UDP, length \d+/,
-        );
-        expect(line).toContain(`UDP, length ${FRAMES[i]!.length - 42}`);
-      }
-    });
-  },
-);
+  it.each(names)('%s', (name) => {
+    const c = caseOf(name);
+    const result = run('tcpdump', ['-nn', '-r', c.file]);
+    if (!c.tcpdump) {
+      // libpcap 1.10 rejects a section whose byte order differs from the first one's.
+      expect(result.status).not.toBe(0);
+      return;
+    }
+    expect(result.status, result.stderr).toBe(0);
+    const out = lines(result.stdout);
+    expect(out).toHaveLength(c.expected.length);
+    for (const [i, line] of out.entries()) {
+      expect(line).toMatch(
+        / IP \d+\.\d+\.\d+\.\d+\.\d+ > \d+\.\d+\.\d+\.\d+\.\d+: UDP, length \d+/,
+      );
+      expect(line).toContain(`UDP, length ${FRAMES[i]!.length - 42}`);
+    }
+  });
+});
