@@ -2,12 +2,11 @@
 // them by default) with --expose-gc so heap figures are comparable.
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { ensureDependencies, root, run, step } from './lib/setup.mjs';
+import { ensureDependencies, root, run, step, tsc } from './lib/setup.mjs';
 
 if (ensureDependencies() !== 0) process.exit(1);
 step('compiling bench/ (tsconfig.bench.json)');
-const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
-if (run(process.execPath, [tsc, '-p', 'tsconfig.bench.json']) !== 0) process.exit(1);
+if (tsc('-p', 'tsconfig.bench.json') !== 0) process.exit(1);
 const wanted = process.argv.slice(2);
 const all = readdirSync(join(root, 'bench'))
   .filter((f) => f.endsWith('.ts') && f !== 'harness.ts')

@@ -13,18 +13,15 @@ import {
   root,
   run,
   step,
+  tsc,
 } from './lib/setup.mjs';
 
-const tsc = [process.execPath, join(root, 'node_modules', 'typescript', 'bin', 'tsc')];
 const stages = [
   ['npm dependencies', () => ensureDependencies()],
   ['Debian packages for interop tests', () => ensureDebianPackages()],
   ['build', () => ensureBuild()],
-  ['type-check (tsconfig.json)', () => run(tsc[0], [tsc[1], '-p', 'tsconfig.json'])],
-  [
-    'type-check the cores without Node (tsconfig.core.json)',
-    () => run(tsc[0], [tsc[1], '-p', 'tsconfig.core.json']),
-  ],
+  ['type-check (tsconfig.json)', () => tsc('-p', 'tsconfig.json')],
+  ['type-check the cores without Node (tsconfig.core.json)', () => tsc('-p', 'tsconfig.core.json')],
   ['lint (eslint, type-aware)', () => run(bin('eslint'), ['--max-warnings', '0', '.'])],
   [
     'format (prettier --check)',

@@ -37,6 +37,11 @@ export function run(command, args, options = {}) {
   return result.status ?? 1;
 }
 
+/** Runs the project's TypeScript compiler with `args`; returns its exit code. */
+export function tsc(...args) {
+  return run(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), ...args]);
+}
+
 export function bin(name) {
   return join(root, 'node_modules', '.bin', name);
 }
@@ -67,11 +72,7 @@ export function ensureBuild({ force = false } = {}) {
   const newest = Math.max(...inputs.map(newestMtime));
   if (!force && existsSync(stamp) && statSync(stamp).mtimeMs >= newest) return 0;
   step('building dist/ (tsc -p tsconfig.build.json)');
-  const code = run(process.execPath, [
-    join(root, 'node_modules', 'typescript', 'bin', 'tsc'),
-    '-p',
-    'tsconfig.build.json',
-  ]);
+  const code = tsc('-p', 'tsconfig.build.json');
   if (code === 0) {
     chmodSync(join(root, 'dist', 'cli', 'main.js'), 0o755);
     writeFileSync(stamp, `${new Date().toISOString()}\n`);
