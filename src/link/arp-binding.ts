@@ -16,7 +16,7 @@
  * announcement is one 42-byte allocation (unpadded: the adapter or NIC pads,
  * and peers accept unpadded frames, link.md §3.5).
  */
-import { allocFrame } from './frame-alloc.js';
+import { allocFromSlab as allocFrame } from '../bytes/index.js';
 import type { Clock } from '../runtime/index.js';
 import type { TraceProvider } from '../trace/index.js';
 import { formatIpv4Address } from '../wire/index.js';

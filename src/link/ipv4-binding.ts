@@ -27,7 +27,7 @@
  * anything else is dropped as `no-route`. `route()` is the one place a
  * default gateway will plug in.
  */
-import { allocFrame } from './frame-alloc.js';
+import { allocFromSlab as allocFrame } from '../bytes/index.js';
 import { NetrxError, type Clock } from '../runtime/index.js';
 import type { TraceProvider } from '../trace/index.js';
 import {

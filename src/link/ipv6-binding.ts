@@ -28,7 +28,7 @@
  * issue). Errors are not sent about multicast packets and are rate-limited.
  * Rejection of another host's traffic allocates nothing.
  */
-import { allocFrame } from './frame-alloc.js';
+import { allocFromSlab as allocFrame } from '../bytes/index.js';
 import type { Clock, Timer } from '../runtime/index.js';
 import { NetrxError } from '../runtime/index.js';
 import type { TraceProvider } from '../trace/index.js';

@@ -19,3 +19,10 @@ export {
   udp6,
   type Ipv4DatagramOptions,
 } from './frames.js';
+export {
+  HandleDriver,
+  connectHandles,
+  type DriverOptions,
+  type ReceivedPiece,
+  type WebSocketPair,
+} from './websocket-pair.js';

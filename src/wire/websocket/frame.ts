@@ -268,6 +268,24 @@ function readLength(
   return length;
 }
 
+/**
+ * With the length field in but the mask key still to come, checks the
+ * length already, so an oversized frame fails before its mask arrives.
+ */
+function checkLengthEarly(
+  b: Uint8Array,
+  at: number,
+  available: number,
+  limits: ResolvedLimits,
+  offset: number,
+): Failed | undefined {
+  const len7 = (b[at + 1] as number) & 0x7f;
+  const lengthEnd = len7 < 126 ? 2 : len7 === 126 ? 4 : 10;
+  if (available < lengthEnd) return undefined;
+  const length = readLength(b, at, limits, offset);
+  return typeof length === 'number' ? undefined : length;
+}
+
 function readMaskKey(b: Uint8Array, at: number): number {
   return (
     (((b[at] as number) << 24) |
@@ -620,6 +638,8 @@ export class FrameDecoder {
             frameOffset,
           );
           if (bad !== undefined) return this.fail(bad);
+          const early = checkLengthEarly(chunk, this.pos, available, this.limits, frameOffset);
+          if (early !== undefined) return this.fail(early);
         }
         this.spill.set(chunk.subarray(this.pos), 0);
         this.spillLength = available;
@@ -651,7 +671,9 @@ export class FrameDecoder {
           this.inMessageFlag,
           frameOffset,
         );
-        return bad === undefined ? undefined : this.fail(bad);
+        if (bad !== undefined) return this.fail(bad);
+        const early = checkLengthEarly(this.spill, 0, this.spillLength, this.limits, frameOffset);
+        return early === undefined ? undefined : this.fail(early);
       }
       src = this.spill;
       at = 0;

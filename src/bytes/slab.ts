@@ -1,8 +1,9 @@
 /**
- * Fresh, zeroed buffers for frames the stack sends, carved from 64 KiB
+ * Fresh, zeroed buffers for small things the stack sends (frames, trace
+ * payloads, WebSocket frame headers), carved from 64 KiB
  * slabs the way Node carves small Buffers from its pool: a small
  * ArrayBuffer of its own costs several times more than building the frame.
- * A region is handed out once and never reused, so a transmit function may
+ * A region is handed out once and never reused, so a sender may
  * keep its frame as long as it likes; a slab is freed when the last frame in
  * it is. Frames over 4 KiB get their own allocation.
  */
@@ -11,7 +12,7 @@ const OWN_ABOVE = 4 * 1024;
 let slab = new Uint8Array(SLAB_SIZE);
 let used = 0;
 
-export function allocFrame(size: number): Uint8Array<ArrayBuffer> {
+export function allocFromSlab(size: number): Uint8Array<ArrayBuffer> {
   if (size > OWN_ABOVE) return new Uint8Array(size);
   if (used + size > SLAB_SIZE) {
     slab = new Uint8Array(SLAB_SIZE);

@@ -1,0 +1,103 @@
+/**
+ * Handle properties (websocket.dll's WEB_SOCKET_PROPERTY, plus the limits a
+ * server facing the internet needs), with their defaults and checks.
+ */
+import type { Clock, Crypto } from '../runtime/index.js';
+import type { TraceRegistry } from '../trace/index.js';
+import type { DeflateCodec } from './deflate-codec.js';
+
+export interface HandleProperties {
+  /**
+   * Size of the component's own receive buffer, used when a
+   * `receive-from-network` action is filled through its `buffer` (minimum
+   * 256, default 4096). Allocated on first use only.
+   */
+  readonly receiveBufferSize?: number;
+  /**
+   * Largest frame payload the component builds when it fragments a message
+   * it sends (minimum 256, default 16 MiB: messages go out in one frame).
+   */
+  readonly sendBufferSize?: number;
+  /**
+   * Milliseconds without any received byte after which a ping is sent; if
+   * another interval passes silently the connection is failed (1006 locally,
+   * `ERR_WS_KEEPALIVE_TIMEOUT`). 0 (default) turns keep-alive off.
+   */
+  readonly keepAliveInterval?: number;
+  /**
+   * Tests only: a client sends unmasked frames and a server accepts them
+   * (websocket.dll's DISABLE_MASKING).
+   */
+  readonly disableMasking?: boolean;
+  /** Skip UTF-8 checks of text messages and close reasons (default false). */
+  readonly disableUtf8Verification?: boolean;
+  /** Largest message accepted, after decompression (default 64 MiB). Over it: close 1009. */
+  readonly maxMessageSize?: number;
+  /** Most frames one message may span (default 131072). Over it: close 1009. */
+  readonly maxFragments?: number;
+  /**
+   * Receives posted without a buffer get whole messages (netrx extension,
+   * default false). A message that arrived in one frame inside one chunk is
+   * a view of that chunk; any other is gathered into one buffer sized as the
+   * frames announce. Off, every piece is indicated as it arrives (a
+   * `*-fragment` per piece, as websocket.dll does).
+   */
+  readonly assembleMessages?: boolean;
+  /** Compression for permessage-deflate; without one the extension is never negotiated. */
+  readonly deflateCodec?: DeflateCodec;
+  /** Messages shorter than this are sent uncompressed (default 1024 bytes). */
+  readonly deflateThreshold?: number;
+  /** A fast whole-buffer UTF-8 check the host may inject (Node: `buffer.isUtf8`). */
+  readonly isUtf8?: (bytes: Uint8Array) => boolean;
+  readonly clock?: Clock;
+  readonly crypto?: Crypto;
+  readonly trace?: TraceRegistry;
+  /** A name for traces (the remote address, say). */
+  readonly name?: string;
+  /**
+   * Called when an action became available on its own (a keep-alive ping, a
+   * keep-alive failure), so the host runs its action loop.
+   */
+  readonly onActionAvailable?: () => void;
+}
+
+export interface ResolvedProperties {
+  readonly receiveBufferSize: number;
+  readonly sendBufferSize: number;
+  readonly keepAliveInterval: number;
+  readonly disableMasking: boolean;
+  readonly disableUtf8Verification: boolean;
+  readonly maxMessageSize: number;
+  readonly maxFragments: number;
+  readonly assembleMessages: boolean;
+  readonly deflateThreshold: number;
+}
+
+export const DEFAULT_MAX_MESSAGE_SIZE = 64 * 1024 * 1024;
+export const DEFAULT_MAX_FRAGMENTS = 131072;
+
+function integer(name: string, value: number | undefined, fallback: number, min: number): number {
+  const v = value ?? fallback;
+  if (!Number.isSafeInteger(v) || v < min) {
+    throw new RangeError(`${name} must be an integer of at least ${min}: got ${String(v)}`);
+  }
+  return v;
+}
+
+export function resolveProperties(p: HandleProperties): ResolvedProperties {
+  const keepAliveInterval = integer('keepAliveInterval', p.keepAliveInterval, 0, 0);
+  if (keepAliveInterval > 0 && p.clock === undefined) {
+    throw new TypeError('keepAliveInterval needs a clock');
+  }
+  return {
+    receiveBufferSize: integer('receiveBufferSize', p.receiveBufferSize, 4096, 256),
+    sendBufferSize: integer('sendBufferSize', p.sendBufferSize, 16 * 1024 * 1024, 256),
+    keepAliveInterval,
+    disableMasking: p.disableMasking ?? false,
+    disableUtf8Verification: p.disableUtf8Verification ?? false,
+    maxMessageSize: integer('maxMessageSize', p.maxMessageSize, DEFAULT_MAX_MESSAGE_SIZE, 0),
+    maxFragments: integer('maxFragments', p.maxFragments, DEFAULT_MAX_FRAGMENTS, 1),
+    assembleMessages: p.assembleMessages ?? false,
+    deflateThreshold: integer('deflateThreshold', p.deflateThreshold, 1024, 0),
+  };
+}

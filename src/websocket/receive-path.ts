@@ -1,0 +1,430 @@
+/**
+ * The receive half of a handle: turns the decoder's frame events into the
+ * indications one receive operation completes with.
+ *
+ * Three ways to hand data out, chosen by the operation: into the caller's
+ * buffer (the decoder unmasks straight into it; a full buffer or the end of
+ * what has arrived completes the operation as a fragment); as views of the
+ * chunk, piece by piece (websocket.dll's NULL buffer); or, with
+ * `assembleMessages`, as whole messages (a view when the message came in
+ * one frame inside one chunk, otherwise one buffer sized from the frame
+ * headers). Control frames never interrupt a message: pings are answered
+ * through the host, pongs and the close are indicated after any partial
+ * data has been handed out.
+ */
+import { ProtocolError, type NetrxError } from '../runtime/index.js';
+import {
+  CloseCode,
+  FrameDecoder,
+  Opcode,
+  ReservedBit,
+  Utf8Validator,
+  parseClosePayload,
+  type FrameEvent,
+  type FrameHeader,
+} from '../wire/websocket/index.js';
+import type { BufferType, CloseStatus } from './actions.js';
+import type { ResolvedProperties } from './properties.js';
+
+const EMPTY = new Uint8Array(0);
+
+/** What a receive operation completes with. */
+export interface Indication {
+  readonly bufferType: BufferType;
+  readonly buffer: Uint8Array;
+  readonly close: CloseStatus | undefined;
+  readonly error: NetrxError | undefined;
+}
+
+export interface ReceiveOperation {
+  /** The caller's buffer, or undefined for component memory. */
+  readonly buffer: Uint8Array | undefined;
+  readonly context: unknown;
+  /** Bytes of `buffer` filled so far. */
+  filled: number;
+}
+
+/** Decompression as the receive path needs it (a `PerMessageDeflateSession`). */
+export interface MessageInflater {
+  inflate(
+    piece: Uint8Array,
+    last: boolean,
+  ):
+    | { readonly ok: true; readonly chunks: readonly Uint8Array[]; readonly length: number }
+    | {
+        readonly ok: false;
+        readonly closeCode: number;
+        readonly code: string;
+        readonly message: string;
+      };
+}
+
+/** What the receive path asks of its handle. */
+export interface ReceiveHost {
+  /** A ping arrived: queue a pong with this (copied) payload. */
+  pingReceived(payload: Uint8Array): void;
+  /** A valid close arrived. */
+  closeReceived(status: CloseStatus): void;
+  /** The peer broke the protocol: send a close with `error.closeCode`. */
+  protocolFailed(error: ProtocolError): void;
+  /** A whole message arrived (for traces and statistics). */
+  messageReceived(text: boolean, size: number): void;
+}
+
+export interface ReceivePathOptions {
+  readonly role: 'client' | 'server';
+  readonly properties: ResolvedProperties;
+  readonly isUtf8: ((bytes: Uint8Array) => boolean) | undefined;
+}
+
+export class ReceivePath {
+  private decoder: FrameDecoder;
+  private readonly properties: ResolvedProperties;
+  private readonly isUtf8: ((bytes: Uint8Array) => boolean) | undefined;
+  private readonly host: ReceiveHost;
+  private inflater: MessageInflater | undefined;
+
+  // The message being received.
+  private text = false;
+  private compressed = false;
+  private fragments = 0;
+  private size = 0;
+  private readonly utf8 = new Utf8Validator();
+  private utf8Fresh = true;
+  // The frame being received.
+  private control: FrameHeader | undefined;
+  private dataFrame = false;
+  private frameFin = false;
+  private zeroCopy = false;
+  // Message assembly (assembleMessages, no caller buffer).
+  private assembly: Uint8Array = EMPTY;
+  private assembled = 0;
+  // Inflated bytes not handed out yet; the last one ends the message when `pendingEnds`.
+  private pending: Uint8Array[] = [];
+  private pendingEnds = false;
+  /** A pong or close to indicate once partial data has been handed out. */
+  private deferred: Indication | undefined;
+  /** The close, failure or end of stream that ended receiving, once indicated. */
+  private terminal: Indication | undefined;
+  private endOfStream = false;
+
+  constructor(options: ReceivePathOptions, host: ReceiveHost) {
+    this.properties = options.properties;
+    this.isUtf8 = options.isUtf8;
+    this.host = host;
+    this.decoder = this.makeDecoder(options.role, false);
+  }
+
+  private makeDecoder(role: 'client' | 'server', deflate: boolean): FrameDecoder {
+    return new FrameDecoder({
+      maxPayloadLength: this.properties.maxMessageSize,
+      reservedBits: deflate ? ReservedBit.Rsv1 : 0,
+      expectMasked: this.properties.disableMasking ? undefined : role === 'server',
+    });
+  }
+
+  /** Turns on permessage-deflate (RSV1 allowed on first frames). Before any data only. */
+  enableDeflate(role: 'client' | 'server', inflater: MessageInflater): void {
+    this.inflater = inflater;
+    this.decoder = this.makeDecoder(role, true);
+  }
+
+  /** Whether the decoder has undecoded bytes of the last chunk. */
+  get hasBufferedData(): boolean {
+    return this.decoder.pendingBytes > 0 || this.pending.length > 0 || this.deferred !== undefined;
+  }
+
+  /** Whether receiving has ended (close, failure or end of stream indicated). */
+  get ended(): boolean {
+    return this.terminal !== undefined;
+  }
+
+  push(chunk: Uint8Array): void {
+    this.decoder.push(chunk);
+  }
+
+  /** The transport reported end of stream. */
+  pushEndOfStream(): void {
+    this.endOfStream = true;
+  }
+
+  /** Fails receiving from outside (keep-alive timeout, abort). */
+  terminate(indication: Indication): void {
+    if (this.terminal === undefined) this.terminal = indication;
+    this.deferred = undefined;
+  }
+
+  /** The next indication for `op`, or undefined when more bytes are needed. */
+  step(op: ReceiveOperation): Indication | undefined {
+    // A close waits in `deferred` until partial data is out; after that it repeats.
+    if (this.terminal !== undefined && this.deferred === undefined) return this.terminal;
+    for (;;) {
+      if (this.deferred !== undefined) {
+        if (op.filled > 0) return this.flush(op);
+        const d = this.deferred;
+        this.deferred = undefined;
+        return d;
+      }
+      if (this.pending.length > 0) {
+        const done = this.drainPending(op);
+        if (done !== undefined) return done;
+        continue;
+      }
+      const into =
+        op.buffer !== undefined && this.dataFrame && !this.compressed
+          ? op.buffer.subarray(op.filled)
+          : undefined;
+      const event = this.decoder.next(into);
+      if (event === undefined) {
+        if (op.filled > 0) return this.flush(op);
+        if (this.endOfStream) return this.end(connectionLost());
+        return undefined;
+      }
+      const done = this.onEvent(event, op);
+      if (done !== undefined) return done;
+    }
+  }
+
+  private onEvent(event: FrameEvent, op: ReceiveOperation): Indication | undefined {
+    if (event.type === 'header') return this.onHeader(event.header, op);
+    if (event.type === 'error') {
+      const f = event.failure;
+      return this.fail(wireCode(f.code), f.message, f.closeCode);
+    }
+    if (this.control !== undefined) return this.onControl(this.control, event.data);
+    const end = event.last && this.frameFin;
+    if (event.last) this.dataFrame = false;
+    if (!this.compressed) return this.deliver(event.data, end, op);
+    const inflated = (this.inflater as MessageInflater).inflate(event.data, end);
+    if (!inflated.ok) return this.fail(inflated.code, inflated.message, inflated.closeCode);
+    if (inflated.chunks.length > 0) {
+      this.pending = inflated.chunks.slice();
+      this.pendingEnds = end;
+    } else if (end) {
+      this.pending = [EMPTY];
+      this.pendingEnds = true;
+    }
+    return undefined;
+  }
+
+  private onHeader(header: FrameHeader, op: ReceiveOperation): Indication | undefined {
+    if ((header.opcode & 0x8) !== 0) {
+      this.control = header;
+      return undefined;
+    }
+    this.control = undefined;
+    this.dataFrame = true;
+    this.frameFin = header.fin;
+    const { maxFragments, maxMessageSize } = this.properties;
+    if (header.opcode !== Opcode.Continuation) {
+      this.text = header.opcode === Opcode.Text;
+      this.compressed = header.rsv1;
+      this.fragments = 1;
+      this.size = 0;
+      this.utf8Fresh = true;
+    } else if (++this.fragments > maxFragments) {
+      return this.fail(
+        'ERR_WS_TOO_MANY_FRAGMENTS',
+        `A message spans more than ${maxFragments} frames`,
+        CloseCode.MessageTooBig,
+      );
+    }
+    if (this.compressed) return undefined;
+    const length = header.payloadLength;
+    if (this.size + length > maxMessageSize) {
+      return this.fail(
+        'ERR_WS_MESSAGE_TOO_BIG',
+        `A message of more than ${maxMessageSize} bytes (${this.size} received, a frame of ${length} announced)`,
+        CloseCode.MessageTooBig,
+      );
+    }
+    this.size += length;
+    if (op.buffer === undefined && this.properties.assembleMessages) {
+      this.zeroCopy =
+        header.opcode !== Opcode.Continuation && header.fin && this.decoder.pendingBytes >= length;
+      if (!this.zeroCopy) this.reserve(length, header.fin);
+    }
+    return undefined;
+  }
+
+  /** Makes room in the assembly buffer for `length` more bytes. */
+  private reserve(length: number, fin: boolean): void {
+    const need = this.assembled + length;
+    if (need <= this.assembly.length) return;
+    // The last frame's size is exact; an unfinished message may grow, so double.
+    const size = fin
+      ? need
+      : Math.min(Math.max(need, this.assembly.length * 2, 1024), this.properties.maxMessageSize);
+    const grown = new Uint8Array(Math.max(size, need));
+    grown.set(this.assembly.subarray(0, this.assembled));
+    this.assembly = grown;
+  }
+
+  private onControl(header: FrameHeader, payload: Uint8Array): Indication | undefined {
+    this.control = undefined;
+    switch (header.opcode) {
+      case Opcode.Ping:
+        this.host.pingReceived(payload.slice());
+        return undefined;
+      case Opcode.Pong:
+        this.deferred = indication('ping-pong', payload.slice());
+        return undefined;
+      default: {
+        const parsed = parseClosePayload(payload);
+        if (!parsed.ok) {
+          const f = parsed.failure;
+          return this.fail(wireCode(f.code), f.message, f.closeCode);
+        }
+        const status = { code: parsed.value.code, reason: parsed.value.reason };
+        this.host.closeReceived(status);
+        const close: Indication = {
+          bufferType: 'close',
+          buffer: EMPTY,
+          close: status,
+          error: undefined,
+        };
+        this.terminal = close;
+        this.deferred = close;
+        return undefined;
+      }
+    }
+  }
+
+  /** Hands `piece` (message bytes, in order) to the operation. */
+  private deliver(piece: Uint8Array, end: boolean, op: ReceiveOperation): Indication | undefined {
+    if (this.text && !this.properties.disableUtf8Verification) {
+      const bad = this.checkUtf8(piece, end);
+      if (bad !== undefined) return bad;
+    }
+    // Uncompressed sizes were counted from the frame headers; inflated ones count here.
+    if (this.compressed) this.size += piece.length;
+    if (op.buffer !== undefined) {
+      // Uncompressed data was decoded straight into the buffer; inflated data is copied.
+      if (this.compressed) {
+        op.buffer.set(piece, op.filled);
+      }
+      op.filled += piece.length;
+      if (end) return this.finish(op.buffer.subarray(0, this.take(op)));
+      if (op.filled === op.buffer.length) return this.flush(op);
+      return undefined;
+    }
+    if (!this.properties.assembleMessages) {
+      if (end) return this.finish(piece);
+      return piece.length === 0 ? undefined : indication(this.fragmentType(), piece);
+    }
+    if (this.zeroCopy) return end ? this.finish(piece) : undefined;
+    if (this.compressed) this.reserve(piece.length, false);
+    this.assembly.set(piece, this.assembled);
+    this.assembled += piece.length;
+    if (!end) return undefined;
+    const whole =
+      this.assembled === this.assembly.length
+        ? this.assembly
+        : this.assembly.subarray(0, this.assembled);
+    this.assembly = EMPTY;
+    this.assembled = 0;
+    return this.finish(whole);
+  }
+
+  private drainPending(op: ReceiveOperation): Indication | undefined {
+    const piece = this.pending[0] as Uint8Array;
+    const lastPiece = this.pending.length === 1;
+    let part = piece;
+    if (op.buffer !== undefined) {
+      const room = op.buffer.length - op.filled;
+      if (piece.length > room) {
+        part = piece.subarray(0, room);
+        this.pending[0] = piece.subarray(room);
+        return this.deliver(part, false, op);
+      }
+    }
+    this.pending.shift();
+    const end = lastPiece && this.pendingEnds;
+    if (this.pending.length === 0) this.pendingEnds = false;
+    return this.deliver(part, end, op);
+  }
+
+  private checkUtf8(piece: Uint8Array, end: boolean): Indication | undefined {
+    let valid: boolean;
+    if (end && this.utf8Fresh && this.isUtf8 !== undefined) {
+      valid = this.isUtf8(piece);
+    } else {
+      this.utf8Fresh = false;
+      valid = this.utf8.push(piece) && (!end || this.utf8.end());
+    }
+    if (valid) {
+      if (end) {
+        this.utf8.reset();
+        this.utf8Fresh = true;
+      }
+      return undefined;
+    }
+    return this.fail(
+      'ERR_WS_INVALID_UTF8',
+      'A text message is not valid UTF-8',
+      CloseCode.InvalidFramePayloadData,
+    );
+  }
+
+  private take(op: ReceiveOperation): number {
+    const n = op.filled;
+    op.filled = 0;
+    return n;
+  }
+
+  private fragmentType(): BufferType {
+    return this.text ? 'utf8-fragment' : 'binary-fragment';
+  }
+
+  /** Completes `op` with the partial data it holds, as a fragment. */
+  private flush(op: ReceiveOperation): Indication {
+    const buffer = (op.buffer as Uint8Array).subarray(0, this.take(op));
+    return indication(this.fragmentType(), buffer);
+  }
+
+  private finish(buffer: Uint8Array): Indication {
+    this.host.messageReceived(this.text, this.size);
+    return indication(this.text ? 'utf8-message' : 'binary-message', buffer);
+  }
+
+  private fail(code: string, message: string, closeCode: number): Indication {
+    const error = new ProtocolError(code, message, 'remote', { closeCode });
+    this.host.protocolFailed(error);
+    return this.end({
+      bufferType: 'close',
+      buffer: EMPTY,
+      close: { code: closeCode, reason: '' },
+      error,
+    });
+  }
+
+  private end(terminal: Indication): Indication {
+    this.terminal = terminal;
+    this.deferred = undefined;
+    this.pending = [];
+    this.assembly = EMPTY;
+    return terminal;
+  }
+}
+
+/** The codec's failure codes (`frame-not-masked`) as netrx error codes (`ERR_WS_FRAME_NOT_MASKED`). */
+function wireCode(code: string): string {
+  return `ERR_WS_${code.toUpperCase().replace(/-/g, '_')}`;
+}
+
+function indication(bufferType: BufferType, buffer: Uint8Array): Indication {
+  return { bufferType, buffer, close: undefined, error: undefined };
+}
+
+function connectionLost(): Indication {
+  return {
+    bufferType: 'close',
+    buffer: EMPTY,
+    close: { code: CloseCode.AbnormalClosure, reason: '' },
+    error: new ProtocolError(
+      'ERR_WS_CONNECTION_LOST',
+      'The transport ended before a close frame arrived',
+      'remote',
+    ),
+  };
+}
