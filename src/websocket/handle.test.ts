@@ -17,6 +17,11 @@ import {
   type WebSocketHandle,
 } from './index.js';
 
+/** `expect.objectContaining`, typed for nesting inside object literals. */
+function matching(shape: Record<string, unknown>): unknown {
+  return expect.objectContaining(shape) as unknown;
+}
+
 const text = (s: string): Uint8Array => new TextEncoder().encode(s);
 const decode = (b: Uint8Array): string => new TextDecoder().decode(b);
 
@@ -299,7 +304,7 @@ describe('WebSocketHandle: closing', () => {
       expect.objectContaining({
         bufferType: 'close',
         close: { code: 1006, reason: '' },
-        error: expect.objectContaining({ code: 'ERR_WS_CONNECTION_LOST' }),
+        error: matching({ code: 'ERR_WS_CONNECTION_LOST' }),
       }),
     ]);
     expect(server.transportDone).toBe(true);
@@ -317,7 +322,7 @@ describe('WebSocketHandle: closing', () => {
     expect(p.client.received).toEqual([
       expect.objectContaining({
         bufferType: 'close',
-        error: expect.objectContaining({ code: 'ERR_WS_ABORTED' }),
+        error: matching({ code: 'ERR_WS_ABORTED' }),
       }),
     ]);
     expect(p.client.written).toEqual([]);
@@ -354,7 +359,7 @@ describe('WebSocketHandle: peer violations', () => {
       expect.objectContaining({
         bufferType: 'close',
         close: { code: closeCode, reason: '' },
-        error: expect.objectContaining({ code, closeCode, side: 'remote' }),
+        error: matching({ code, closeCode, side: 'remote' }),
       }),
     );
     expect(server.transportDone).toBe(true);
@@ -464,7 +469,7 @@ describe('WebSocketHandle: keep-alive', () => {
     driver.run();
     expect(driver.received.at(-1)).toEqual(
       expect.objectContaining({
-        error: expect.objectContaining({ code: 'ERR_WS_KEEPALIVE_TIMEOUT' }),
+        error: matching({ code: 'ERR_WS_KEEPALIVE_TIMEOUT' }),
       }),
     );
   });

@@ -2,6 +2,12 @@ import type { CliCommand } from '../command.js';
 import { linkVxlanCommand } from './link-vxlan.js';
 import { pcapInfoCommand } from './pcap-info.js';
 import { upCommand } from './up.js';
+import { websocketEchoCommand } from './websocket-echo.js';
 
 /** Every command `netrx` knows, in the order `--help` lists them. */
-export const commands: readonly CliCommand[] = [upCommand, linkVxlanCommand, pcapInfoCommand];
+export const commands: readonly CliCommand[] = [
+  upCommand,
+  linkVxlanCommand,
+  pcapInfoCommand,
+  websocketEchoCommand,
+];

@@ -5,6 +5,7 @@ import {
   type UdpEndpoint,
 } from '../../node/link/index.js';
 import { parseMac } from '../../wire/index.js';
+import { integer, required } from '../args.js';
 import { UsageError, type CliCommand } from '../command.js';
 
 export const linkVxlanCommand: CliCommand = {
@@ -69,29 +70,8 @@ export const linkVxlanCommand: CliCommand = {
   },
 };
 
-function required(flag: string, value: string | boolean | undefined): string {
-  if (typeof value !== 'string' || value === '') throw new UsageError(`missing ${flag}`);
-  return value;
-}
-
 function list(value: unknown): string[] {
   return Array.isArray(value) ? (value as string[]) : typeof value === 'string' ? [value] : [];
-}
-
-function integer(
-  flag: string,
-  value: string | boolean | undefined,
-  min: number,
-  max: number,
-): number {
-  const text = required(flag, value);
-  const number = /^\d+$/.test(text) ? Number(text) : Number.NaN;
-  if (!(number >= min && number <= max)) {
-    throw new UsageError(
-      `${flag}: expected an integer from ${min} to ${max}, got ${JSON.stringify(text)}`,
-    );
-  }
-  return number;
 }
 
 function endpoint(flag: string, value: string | boolean | undefined): UdpEndpoint {

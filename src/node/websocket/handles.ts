@@ -1,0 +1,48 @@
+/**
+ * Handles as Node connections want them: real clock and crypto, zlib for
+ * permessage-deflate, `buffer.isUtf8` for whole-message UTF-8 checks, and
+ * whole messages delivered as views (message assembly on).
+ */
+import { isUtf8 } from 'node:buffer';
+import type { TraceRegistry } from '../../trace/index.js';
+import {
+  createClientHandle,
+  createServerHandle,
+  type WebSocketHandle,
+} from '../../websocket/index.js';
+import { nodeCrypto, systemClock } from '../runtime/index.js';
+import { zlibDeflateCodec } from './zlib-codec.js';
+
+export interface NodeHandleOptions {
+  /** Largest message accepted, after decompression (default 64 MiB). */
+  readonly maxPayload?: number;
+  /** Most frames one message may span (default 131072). */
+  readonly maxFragments?: number;
+  /** Ping after this many idle milliseconds; fail after twice that (default off). */
+  readonly keepAliveInterval?: number;
+  readonly trace?: TraceRegistry;
+}
+
+export function nodeHandle(
+  role: 'client' | 'server',
+  options: NodeHandleOptions,
+  name: string,
+  onActionAvailable: () => void,
+): WebSocketHandle {
+  const properties = {
+    crypto: nodeCrypto,
+    clock: systemClock,
+    deflateCodec: zlibDeflateCodec,
+    isUtf8: (bytes: Uint8Array) => isUtf8(bytes),
+    assembleMessages: true,
+    name,
+    onActionAvailable,
+    ...(options.maxPayload === undefined ? {} : { maxMessageSize: options.maxPayload }),
+    ...(options.maxFragments === undefined ? {} : { maxFragments: options.maxFragments }),
+    ...(options.keepAliveInterval === undefined
+      ? {}
+      : { keepAliveInterval: options.keepAliveInterval }),
+    ...(options.trace === undefined ? {} : { trace: options.trace }),
+  };
+  return role === 'client' ? createClientHandle(properties) : createServerHandle(properties);
+}

@@ -1,0 +1,269 @@
+/**
+ * Runs a WebSocket handle's action loop over a Node stream socket.
+ *
+ * Reads: every chunk the socket delivers is lent to the handle as is
+ * (`completeAction(ctx, chunk)`), so a message that arrives whole in one
+ * read is unmasked in place and handed out as a view of that chunk. Node
+ * gives each read its own memory, so those views stay valid after the
+ * callback.
+ *
+ * Writes: frames produced in one turn are gathered and written once when
+ * the turn ends (a microtask): many small messages cost one syscall. Small
+ * batches are joined into one buffer; large ones go out corked (writev).
+ *
+ * Backpressure both ways: `bufferedAmount` counts what the handle, the
+ * batch and the socket still hold; reading pauses while the socket holds
+ * more than `readPauseAbove` unsent bytes (a peer that sends but does not
+ * read, a ping flood), and resumes on drain.
+ */
+import type { Socket } from 'node:net';
+import type { IndicateReceiveCompleteAction, WebSocketHandle } from '../../websocket/index.js';
+
+/** Batches up to this size are joined into one buffer before writing. */
+const JOIN_BELOW = 64 * 1024;
+
+export interface TransportEvents {
+  /** A receive completed (message, fragment, pong or close). Return false to stop receiving. */
+  onIndication(action: IndicateReceiveCompleteAction): void;
+  /** A send finished; `sent` false when it was cancelled. */
+  onSendComplete(context: unknown, sent: boolean): void;
+  /** The transport is gone (socket closed). */
+  onTransportClosed(hadError: boolean): void;
+  /** A socket error (before close). */
+  onSocketError(error: Error): void;
+  /** Buffered data fell back under the threshold after backpressure. */
+  onDrain(): void;
+}
+
+export interface TransportOptions {
+  /** Stop reading while the socket holds more unsent bytes than this (default 1 MiB). */
+  readonly readPauseAbove?: number;
+  /** After the closing handshake, wait this long for the peer to end the TCP connection (default 30 s). */
+  readonly closeTimeout?: number;
+}
+
+export class SocketTransport {
+  private outbox: Uint8Array[] = [];
+  private outboxBytes = 0;
+  private pendingCallbacks: (() => void)[] = [];
+  private readContext: number | undefined;
+  private readonly early: Uint8Array[] = [];
+  private endOfStream = false;
+  private driving = false;
+  private scheduled = false;
+  private ended = false;
+  private closed = false;
+  /** The socket closed: nothing may be written any more. */
+  private gone = false;
+  private paused = false;
+  private closeTimer: NodeJS.Timeout | undefined;
+  private readonly readPauseAbove: number;
+  private readonly closeTimeout: number;
+
+  constructor(
+    readonly socket: Socket,
+    readonly handle: WebSocketHandle,
+    private readonly events: TransportEvents,
+    options: TransportOptions = {},
+  ) {
+    this.readPauseAbove = options.readPauseAbove ?? 1024 * 1024;
+    this.closeTimeout = options.closeTimeout ?? 30_000;
+  }
+
+  /** Starts reading; `head` is bytes read past the handshake. */
+  start(head: Uint8Array | undefined): void {
+    const socket = this.socket;
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('end', () => {
+      this.endOfStream = true;
+      this.drive();
+    });
+    socket.on('error', (error) => this.events.onSocketError(error));
+    socket.on('close', (hadError) => this.onClose(hadError));
+    socket.on('drain', () => this.onSocketDrain());
+    this.handle.receive(null);
+    if (head !== undefined && head.length > 0) this.early.push(head);
+    this.drive();
+  }
+
+  /** Bytes accepted for sending and not yet handed to the kernel. */
+  get bufferedAmount(): number {
+    return (
+      this.handle.queuedBytes + this.outboxBytes + (this.closed ? 0 : this.socket.writableLength)
+    );
+  }
+
+  /** Runs the action loop at the end of this turn (batching sends made now). */
+  schedule(): void {
+    if (this.scheduled || this.driving) return;
+    this.scheduled = true;
+    queueMicrotask(() => {
+      this.scheduled = false;
+      this.drive();
+    });
+  }
+
+  /** Registers a callback to run once everything queued so far is written. */
+  afterFlush(callback: () => void): void {
+    this.pendingCallbacks.push(callback);
+  }
+
+  /** Drops the connection now (terminate, keep-alive failure). */
+  destroy(): void {
+    if (!this.closed) this.socket.destroy();
+  }
+
+  private onData(chunk: Buffer): void {
+    const context = this.readContext;
+    if (context === undefined) {
+      this.early.push(chunk);
+      return;
+    }
+    this.readContext = undefined;
+    this.handle.completeAction(context, chunk);
+    this.drive();
+  }
+
+  /** The action loop: runs until the handle has nothing more to do right now. */
+  drive(): void {
+    if (this.driving || this.closed) return;
+    this.driving = true;
+    const handle = this.handle;
+    try {
+      for (;;) {
+        if (this.readContext !== undefined) {
+          const chunk = this.early.shift();
+          if (chunk !== undefined) {
+            const context = this.readContext;
+            this.readContext = undefined;
+            handle.completeAction(context, chunk);
+          } else if (this.endOfStream) {
+            const context = this.readContext;
+            this.readContext = undefined;
+            handle.completeAction(context, 0);
+          }
+        }
+        const action = handle.getAction('all');
+        if (action === undefined) break;
+        switch (action.type) {
+          case 'send-to-network':
+            for (const buffer of action.buffers) {
+              if (buffer.length === 0) continue;
+              this.outbox.push(buffer);
+              this.outboxBytes += buffer.length;
+            }
+            handle.completeAction(action.actionContext, action.byteLength);
+            break;
+          case 'indicate-send-complete':
+            handle.completeAction(action.actionContext, 0);
+            this.events.onSendComplete(action.context, action.sent);
+            break;
+          case 'receive-from-network':
+            this.readContext = action.actionContext;
+            break;
+          case 'indicate-receive-complete':
+            handle.completeAction(action.actionContext, 0);
+            if (action.bufferType !== 'close') handle.receive(null);
+            this.events.onIndication(action);
+            break;
+        }
+      }
+    } finally {
+      this.driving = false;
+    }
+    this.flush();
+    if (handle.transportDone) this.endTransport();
+  }
+
+  private flush(): void {
+    const outbox = this.outbox;
+    if (outbox.length === 0 || this.gone) {
+      this.runCallbacksIfIdle();
+      return;
+    }
+    const socket = this.socket;
+    const callbacks = this.pendingCallbacks;
+    this.pendingCallbacks = [];
+    const done =
+      callbacks.length === 0
+        ? undefined
+        : () => {
+            for (const callback of callbacks) callback();
+          };
+    let ok: boolean;
+    if (outbox.length === 1) {
+      ok = socket.write(outbox[0] as Uint8Array, done);
+    } else if (this.outboxBytes <= JOIN_BELOW) {
+      const joined = Buffer.allocUnsafe(this.outboxBytes);
+      let at = 0;
+      for (const b of outbox) {
+        joined.set(b, at);
+        at += b.length;
+      }
+      ok = socket.write(joined, done);
+    } else {
+      socket.cork();
+      const last = outbox.length - 1;
+      for (let i = 0; i < last; i++) socket.write(outbox[i] as Uint8Array);
+      ok = socket.write(outbox[last] as Uint8Array, done);
+      socket.uncork();
+    }
+    this.outbox = [];
+    this.outboxBytes = 0;
+    if (!ok && socket.writableLength > this.readPauseAbove && !this.paused) {
+      this.paused = true;
+      socket.pause();
+    }
+  }
+
+  private runCallbacksIfIdle(): void {
+    if (this.pendingCallbacks.length === 0) return;
+    const callbacks = this.pendingCallbacks;
+    this.pendingCallbacks = [];
+    // Nothing new to write: they run once what is already in the socket is out.
+    if (this.gone || this.socket.writableLength === 0) {
+      for (const callback of callbacks) callback();
+    } else {
+      this.socket.write(new Uint8Array(0), () => {
+        for (const callback of callbacks) callback();
+      });
+    }
+  }
+
+  private onSocketDrain(): void {
+    if (this.paused) {
+      this.paused = false;
+      this.socket.resume();
+    }
+    this.events.onDrain();
+  }
+
+  private endTransport(): void {
+    if (this.ended || this.gone) return;
+    this.ended = true;
+    if (this.handle.state === 'aborted') {
+      this.socket.destroy();
+      return;
+    }
+    // Closing handshake done (or failed): end our side, give the peer time to end its.
+    this.socket.end();
+    this.closeTimer = setTimeout(() => this.socket.destroy(), this.closeTimeout);
+    this.closeTimer.unref();
+  }
+
+  private onClose(hadError: boolean): void {
+    if (this.closed) return;
+    this.gone = true;
+    if (this.readContext !== undefined) {
+      // Let the handle see end of stream so a pending receive completes.
+      this.endOfStream = true;
+      this.drive();
+    }
+    this.closed = true;
+    if (this.closeTimer !== undefined) clearTimeout(this.closeTimer);
+    this.outbox = [];
+    this.outboxBytes = 0;
+    this.events.onTransportClosed(hadError);
+  }
+}
