@@ -31,7 +31,17 @@ export * from './handshake-failure.js';
 export * from './handshake.js';
 export * from './http-head.js';
 export { MaskKeySource } from './frame-writer.js';
-export { PerMessageDeflateSession } from './permessage-deflate.js';
+export {
+  PerMessageDeflateSession,
+  type PerMessageDeflateSessionOptions,
+  type PerMessageInflateResult,
+} from './permessage-deflate.js';
+export {
+  createDeflateCodecPool,
+  type DeflateCodecPoolOptions,
+  type DeflateCodecPoolStats,
+  type PooledDeflateCodec,
+} from './permessage-deflate-pool.js';
 export {
   DEFAULT_MAX_FRAGMENTS,
   DEFAULT_MAX_MESSAGE_SIZE,

@@ -24,6 +24,7 @@ import {
   type FrameHeader,
 } from '../wire/websocket/index.js';
 import type { BufferType, CloseStatus } from './actions.js';
+import type { PerMessageInflateResult } from './permessage-deflate.js';
 import type { ResolvedProperties } from './properties.js';
 
 const EMPTY = new Uint8Array(0);
@@ -46,17 +47,7 @@ export interface ReceiveOperation {
 
 /** Decompression as the receive path needs it (a `PerMessageDeflateSession`). */
 export interface MessageInflater {
-  inflate(
-    piece: Uint8Array,
-    last: boolean,
-  ):
-    | { readonly ok: true; readonly chunks: readonly Uint8Array[]; readonly length: number }
-    | {
-        readonly ok: false;
-        readonly closeCode: number;
-        readonly code: string;
-        readonly message: string;
-      };
+  inflate(piece: Uint8Array, last: boolean): PerMessageInflateResult;
 }
 
 /** What the receive path asks of its handle. */
@@ -196,7 +187,10 @@ export class ReceivePath {
     if (event.last) this.dataFrame = false;
     if (!this.compressed) return this.deliver(event.data, end, op);
     const inflated = (this.inflater as MessageInflater).inflate(event.data, end);
-    if (!inflated.ok) return this.fail(inflated.code, inflated.message, inflated.closeCode);
+    if (!inflated.ok) {
+      const f = inflated.failure;
+      return this.fail(wireCode(f.code), f.message, f.closeCode);
+    }
     if (inflated.chunks.length > 0) {
       this.pending = inflated.chunks.slice();
       this.pendingEnds = end;

@@ -7,11 +7,15 @@ import { isUtf8 } from 'node:buffer';
 import type { TraceRegistry } from '../../trace/index.js';
 import {
   createClientHandle,
+  createDeflateCodecPool,
   createServerHandle,
   type WebSocketHandle,
 } from '../../websocket/index.js';
 import { nodeCrypto, systemClock } from '../runtime/index.js';
 import { zlibDeflateCodec } from './zlib-codec.js';
+
+/** One pool for the process: idle connections hold no zlib memory, busy ones reuse it. */
+const sharedDeflateCodec = createDeflateCodecPool(zlibDeflateCodec);
 
 export interface NodeHandleOptions {
   /** Largest message accepted, after decompression (default 64 MiB). */
@@ -32,7 +36,7 @@ export function nodeHandle(
   const properties = {
     crypto: nodeCrypto,
     clock: systemClock,
-    deflateCodec: zlibDeflateCodec,
+    deflateCodec: sharedDeflateCodec,
     isUtf8: (bytes: Uint8Array) => isUtf8(bytes),
     assembleMessages: true,
     name,
