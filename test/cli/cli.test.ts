@@ -2,7 +2,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { runCli, type CliIo } from '../../src/cli/index.js';
 import { PcapWriter } from '../../src/wire/index.js';
 import { concat } from '../../src/bytes/index.js';
@@ -60,6 +60,46 @@ describe('netrx (in process)', () => {
       true,
     );
     expect(out.slice(-2)).toEqual(['stopping…', 'stopped']);
+  });
+});
+
+describe('netrx websocket echo', () => {
+  it('prints the listening line, echoes, and stops when asked', async () => {
+    let stop = (): void => {};
+    const out: string[] = [];
+    const io: CliIo = {
+      out: (l) => out.push(l),
+      err: (l) => out.push(l),
+      untilStopped: () => new Promise<void>((resolve) => (stop = resolve)),
+    };
+    const running = runCli(['websocket', 'echo', '--port', '0', '--deflate'], io);
+    await vi.waitFor(() => expect(out[0]).toMatch(/^listening on ws:\/\/127\.0\.0\.1:\d+\/$/));
+    const { WebSocket } = await import('../../src/node/websocket/index.js');
+    const client = new WebSocket((out[0] as string).slice('listening on '.length));
+    const echoed = new Promise<{ text: string; binary: boolean }>((resolve) =>
+      client.once('message', (data: Buffer, binary: boolean) =>
+        resolve({ text: data.toString(), binary }),
+      ),
+    );
+    client.once('open', () => client.send('ping?'));
+    expect(await echoed).toEqual({ text: 'ping?', binary: false });
+    expect(client.extensions).toContain('permessage-deflate');
+    client.terminate();
+    stop();
+    expect(await running).toBe(0);
+  });
+
+  it('refuses bad flags with one usage line and exit 2', async () => {
+    for (const args of [
+      ['--port', 'x'],
+      ['--port', '70000'],
+      ['--port', '1', '--max-message', '0'],
+      [],
+    ]) {
+      const { io, err } = capture();
+      expect(await runCli(['websocket', 'echo', ...args], io)).toBe(2);
+      expect(err).toHaveLength(1);
+    }
   });
 });
 

@@ -27,6 +27,15 @@ describe('host configuration', () => {
     expect(defaultHostConfig()).toEqual({
       http: { host: '127.0.0.1', port: 7340 },
       link: { vxlan: [] },
+      websocket: {
+        echo: {
+          enabled: true,
+          path: '/ws/echo',
+          deflate: true,
+          maxMessage: 16 * 1024 * 1024,
+          keepAliveMs: 30000,
+        },
+      },
       trace: { console: false, level: 4 },
     });
     expect(validateHostConfig(null)).toEqual(defaultHostConfig());
@@ -51,8 +60,14 @@ describe('host configuration', () => {
     expect(await failure(file('unknown.yaml', 'http:\n  prot: 80\n'))).toMatch(
       /http\.prot: unknown key \(did you mean "port"\?\); expected one of: host, port$/,
     );
-    expect(await failure(file('top.yaml', 'websockets: {}\n'))).toMatch(
-      /websockets: unknown key; expected one of: http, link, trace$/,
+    expect(await failure(file('top.yaml', 'radius: {}\n'))).toMatch(
+      /radius: unknown key; expected one of: http, link, websocket, trace$/,
+    );
+    expect(await failure(file('near.yaml', 'websockets: {}\n'))).toMatch(
+      /websockets: unknown key \(did you mean "websocket"\?\)/,
+    );
+    expect(await failure(file('path.yaml', 'websocket:\n  echo:\n    path: ws\n'))).toMatch(
+      /websocket\.echo\.path: expected a path starting with \//,
     );
     expect(await failure(file('host.yaml', 'http:\n  host: example.com\n'))).toMatch(
       /http\.host: expected an IPv4 or IPv6 address/,

@@ -70,6 +70,24 @@ export const hostConfigSchema = object({
       ),
     }),
   ),
+  websocket: section(
+    object({
+      /** The WebSocket echo endpoint on the HTTP port (text stays text, binary stays binary). */
+      echo: section(
+        object({
+          enabled: field(boolean(), true),
+          path: field(
+            string({ pattern: /^\/[\x21-\x7e]*$/, describe: 'a path starting with /' }),
+            '/ws/echo',
+          ),
+          deflate: field(boolean(), true),
+          maxMessage: field(integer(1, 2 ** 31), 16 * 1024 * 1024),
+          /** Ping idle connections after this many ms, drop them after twice that (0: off). */
+          keepAliveMs: field(integer(0, 3_600_000), 30_000),
+        }),
+      ),
+    }),
+  ),
   trace: section(
     object({
       /** Print every trace event at or below `level` to standard error. */

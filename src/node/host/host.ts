@@ -11,6 +11,8 @@ export interface HostContext {
   readonly crypto: Crypto;
   readonly trace: TraceRegistry;
   readonly http: HttpStatusServer;
+  /** The HTTP server's URL (`http://127.0.0.1:7340/`). */
+  readonly url: string;
 }
 
 /**
@@ -101,7 +103,7 @@ export async function startHost(
   announce(provider, 'trace', started[0]!.detail);
   announce(provider, 'http', url);
 
-  const context: HostContext = { clock, crypto, trace, http };
+  const context: HostContext = { clock, crypto, trace, http, url };
   try {
     for (const service of services) {
       const detail = await service.start(context);

@@ -1,9 +1,16 @@
 import { startVxlanHost, type VxlanHost } from '../link/index.js';
 import type { HostConfig } from './config.js';
 import type { HostService } from './host.js';
+import { websocketEchoService } from './websocket-service.js';
 
 /** The services a configuration asks for, in the order they start. */
 export function servicesFromConfig(config: HostConfig): HostService[] {
+  const services = vxlanServices(config);
+  if (config.websocket.echo.enabled) services.push(websocketEchoService(config.websocket.echo));
+  return services;
+}
+
+function vxlanServices(config: HostConfig): HostService[] {
   return config.link.vxlan.map((vxlan) => {
     let host: VxlanHost | undefined;
     const name = `vxlan${vxlan.vni}`;
