@@ -21,6 +21,14 @@ export const debianPackages = [
   { name: 'iputils-ping', for: 'test/interop/link-*: the kernel ping and ping -6' },
   { name: 'iputils-arping', for: 'test/interop/link-*: the kernel arping' },
   { name: 'ethtool', for: 'test/interop/link-*: checksum offload on and off on vx0' },
+  {
+    name: 'python3-websockets',
+    for: 'test/interop/websocket-python: python websockets as client and server of netrx',
+  },
+  {
+    name: 'chromium',
+    for: 'test/interop/websocket-chromium: headless Chromium as a WebSocket client (playwright-core)',
+  },
 ];
 
 export function step(title) {

@@ -1,0 +1,265 @@
+/**
+ * python websockets (Debian python3-websockets), an implementation nobody
+ * here wrote, against netrx in both roles:
+ *
+ * - as a CLIENT of the netrx echo server: text (non-ASCII), binary, 1 MiB
+ *   messages, a ping, a clean close 1000; with and without
+ *   permessage-deflate (python offers it by default) on servers started with
+ *   and without --deflate. python checks the handshake and every frame
+ *   itself and fails the connection on anything wrong.
+ * - as a SERVER for the netrx Node client (support/ws-node-client.ts). That
+ *   client does not exist yet: the describe is skipped unless the seam points
+ *   at netrx, or NETRX_WS_CLIENT_STANDIN=ws runs it against the ws package.
+ *
+ * The peer script is support/python_websockets_peer.py.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { requirePeers } from './support/peers.js';
+import { startEchoServer, type EchoServer } from './support/ws-echo.js';
+import { ClientSession, nodeClientIsNetrx } from './support/ws-node-client.js';
+
+/** Versions these expectations were checked with. */
+const RECORDED = { websockets: '10.4', python: '3.11.2' };
+const PEER_SCRIPT = join(import.meta.dirname, 'support', 'python_websockets_peer.py');
+
+/**
+ * The interpreter python3-websockets is installed for: Debian's
+ * /usr/bin/python3 first (a pyenv or venv python3 earlier on PATH does not
+ * see Debian's dist-packages), then whatever python3 is on PATH.
+ */
+function findPython(): { python: string; websockets: string; version: string } | undefined {
+  for (const python of ['/usr/bin/python3', 'python3']) {
+    const probe = spawnSync(
+      python,
+      ['-c', 'import sys, websockets; print(websockets.__version__, sys.version.split()[0])'],
+      { encoding: 'utf8' },
+    );
+    if (probe.status === 0) {
+      const [websockets = '', version = ''] = probe.stdout.trim().split(' ');
+      return { python, websockets, version };
+    }
+  }
+  return undefined;
+}
+
+const found = findPython();
+const peers = requirePeers('websocket-python.test.ts', [
+  {
+    name: 'python3 websockets',
+    ok: () => found !== undefined,
+    hint: 'apt-get install -y python3-websockets',
+  },
+]);
+if (found !== undefined) {
+  console.info(`peers: python ${found.version} (${found.python}), websockets ${found.websockets}`);
+  if (found.websockets !== RECORDED.websockets) {
+    console.warn(
+      `[netrx interop] python websockets is ${found.websockets}; checked with ${RECORDED.websockets}`,
+    );
+  }
+}
+
+interface EchoResult {
+  readonly sent_type: string;
+  readonly type: string;
+  readonly length: number;
+  readonly equal: boolean;
+  readonly sha256: string;
+  readonly expected_sha256: string;
+}
+
+interface ClientReport {
+  readonly websockets: string;
+  readonly response_extensions: string | null;
+  readonly extensions: readonly { name: string }[];
+  readonly text: EchoResult;
+  readonly binary: EchoResult;
+  readonly binary_1MiB: EchoResult;
+  readonly text_1MiB: EchoResult;
+  readonly compressible_1MiB: EchoResult;
+  readonly ping: string;
+  readonly close: { code: number; reason: string };
+}
+
+function runPythonClient(url: string, compression: boolean): Promise<ClientReport> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(
+      found!.python,
+      [PEER_SCRIPT, 'client', url, compression ? '--compression' : '--no-compression'],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const timer = setTimeout(() => {
+      if (child.pid !== undefined) process.kill(child.pid, 'SIGKILL');
+    }, 60_000);
+    child.once('error', reject);
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      const line = stdout.trim().split('\n').at(-1) ?? '';
+      if (code !== 0 || line === '') {
+        reject(new Error(`python websockets client exited ${code}:\n${stdout}\n${stderr}`));
+        return;
+      }
+      resolve(JSON.parse(line) as ClientReport);
+    });
+  });
+}
+
+function expectEchoed(result: EchoResult, type: 'str' | 'bytes'): void {
+  expect(result.sent_type).toBe(type);
+  expect(result.type).toBe(type);
+  expect(result.sha256).toBe(result.expected_sha256);
+  expect(result.equal).toBe(true);
+}
+
+describe.skipIf(peers.skip)('python websockets client against the netrx echo server', () => {
+  let plain: EchoServer;
+  let deflating: EchoServer;
+
+  beforeAll(async () => {
+    [plain, deflating] = await Promise.all([startEchoServer(), startEchoServer({ deflate: true })]);
+    console.info(`echo servers: ${plain.implementation}`);
+  });
+  afterAll(async () => {
+    await Promise.all([plain?.stop(), deflating?.stop()]);
+  });
+
+  for (const [serverName, deflateServer] of [
+    ['a plain server', false],
+    ['a --deflate server', true],
+  ] as const) {
+    for (const compression of [true, false]) {
+      const negotiated = deflateServer && compression;
+      it(`${compression ? 'offering' : 'not offering'} permessage-deflate to ${serverName}: ${negotiated ? 'negotiated' : 'none'}; text, binary, 1 MiB, ping and close 1000`, async () => {
+        const server = deflateServer ? deflating : plain;
+        const report = await runPythonClient(server.url, compression);
+        if (negotiated) {
+          expect(report.response_extensions).toMatch(/^permessage-deflate\b/);
+          expect(report.extensions.map((e) => e.name)).toEqual(['permessage-deflate']);
+        } else {
+          expect(report.response_extensions).toBeNull();
+          expect(report.extensions).toEqual([]);
+        }
+        expectEchoed(report.text, 'str');
+        expectEchoed(report.binary, 'bytes');
+        expectEchoed(report.binary_1MiB, 'bytes');
+        expectEchoed(report.text_1MiB, 'str');
+        expectEchoed(report.compressible_1MiB, 'bytes');
+        expect(report.binary_1MiB.length).toBe(1 << 20);
+        expect(report.ping).toBe('answered');
+        expect(report.close).toEqual({ code: 1000, reason: 'done' });
+      });
+    }
+  }
+});
+
+const clientStandIn = process.env['NETRX_WS_CLIENT_STANDIN'] === 'ws';
+const clientMissing = !nodeClientIsNetrx && !clientStandIn;
+if (clientMissing) {
+  console.warn(
+    '[netrx interop] websocket-python.test.ts: the netrx Node client does not exist yet ' +
+      '(see the TODO in support/ws-node-client.ts); its suite against the python server is skipped. ' +
+      'NETRX_WS_CLIENT_STANDIN=ws runs it against the ws package.',
+  );
+}
+
+describe.skipIf(peers.skip || clientMissing)(
+  `the ${nodeClientIsNetrx ? 'netrx' : 'ws (stand-in)'} Node client against a python websockets echo server`,
+  () => {
+    const servers = new Map<boolean, { url: string; child: ChildProcess }>();
+
+    function startPythonServer(
+      compression: boolean,
+    ): Promise<{ url: string; child: ChildProcess }> {
+      return new Promise((resolve, reject) => {
+        const child = spawn(
+          found!.python,
+          [PEER_SCRIPT, 'server', compression ? '--compression' : '--no-compression'],
+          { stdio: ['ignore', 'pipe', 'pipe'] },
+        );
+        let output = '';
+        const timer = setTimeout(
+          () => reject(new Error(`python server not ready: ${output}`)),
+          15_000,
+        );
+        child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+        child.stdout.on('data', (chunk: Buffer) => {
+          output += chunk.toString();
+          const match = /^listening on (ws:\/\/127\.0\.0\.1:\d+\/)$/m.exec(output);
+          if (match !== null) {
+            clearTimeout(timer);
+            resolve({ url: match[1]!, child });
+          }
+        });
+        child.once('exit', (code) => {
+          clearTimeout(timer);
+          reject(new Error(`python server exited ${code}: ${output}`));
+        });
+      });
+    }
+
+    beforeAll(async () => {
+      for (const compression of [true, false]) {
+        servers.set(compression, await startPythonServer(compression));
+      }
+    });
+
+    afterAll(async () => {
+      await Promise.all(
+        [...servers.values()].map(
+          ({ child }) =>
+            new Promise<void>((resolve) => {
+              if (child.exitCode !== null || child.signalCode !== null) {
+                resolve();
+                return;
+              }
+              child.once('exit', () => resolve());
+              process.kill(child.pid!, 'SIGTERM');
+            }),
+        ),
+      );
+    });
+
+    for (const serverCompression of [true, false]) {
+      for (const clientDeflate of [true, false]) {
+        const negotiated = serverCompression && clientDeflate;
+        it(`client deflate ${clientDeflate ? 'on' : 'off'}, server compression ${serverCompression ? 'on' : 'off'}: ${negotiated ? 'negotiated' : 'none'}; text, binary, 1 MiB and close 4000`, async () => {
+          const { url } = servers.get(serverCompression)!;
+          const session = await ClientSession.open(url, { perMessageDeflate: clientDeflate });
+          const { ws } = session;
+          if (negotiated) expect(ws.extensions).toMatch(/^permessage-deflate\b/);
+          else expect(ws.extensions).toBe('');
+
+          const text = 'héllo wörld ✓ κόσμε 🎉 netrx';
+          ws.send(text);
+          expect(await session.next()).toBe(text);
+
+          const bytes = new Uint8Array(1024).map((_, i) => (i * 7) & 0xff);
+          ws.send(bytes);
+          const echoed = await session.next();
+          expect(echoed).toBeInstanceOf(Uint8Array);
+          expect(Buffer.from(echoed as Uint8Array).equals(Buffer.from(bytes))).toBe(true);
+
+          const big = Buffer.alloc(1 << 20);
+          for (let i = 0; i < big.length; i++) big[i] = (i * 2654435761) >>> 24;
+          ws.send(big);
+          const bigEcho = await session.next(30_000);
+          expect(Buffer.from(bigEcho as Uint8Array).equals(big)).toBe(true);
+
+          const bigText = 'κόσμε netrx '.repeat(70_000);
+          ws.send(bigText);
+          expect(await session.next(30_000)).toBe(bigText);
+
+          ws.close(4000, 'bye');
+          const closed = await session.closed;
+          expect(closed).toEqual({ code: 4000, reason: 'bye', wasClean: true });
+        });
+      }
+    }
+  },
+);
