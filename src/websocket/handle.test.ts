@@ -262,7 +262,7 @@ describe('WebSocketHandle: closing', () => {
     ]);
     expect(lastCloseWritten(p.server)).toBe(1000);
     expect(p.client.received).toEqual([
-      expect.objectContaining({ bufferType: 'close', close: { code: 1000, reason: '' } }),
+      expect.objectContaining({ bufferType: 'close', close: { code: 1000, reason: 'bye' } }),
     ]);
     expect(p.client.handle.state).toBe('closed');
     expect(p.server.handle.state).toBe('closed');

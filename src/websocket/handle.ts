@@ -694,9 +694,11 @@ export class WebSocketHandle {
     this.closeReceived = status;
     if (this.stateValue === 'open') this.stateValue = 'closing';
     if (!this.closeQueued) {
-      // Echo the status (RFC 6455 §5.5.1); 1005 means the close had no body.
+      // Echo the status and reason (RFC 6455 §5.5.1); 1005 means the close had no body.
       const payload =
-        status.code === CloseCode.NoStatusReceived ? EMPTY : emitClosePayload(status.code);
+        status.code === CloseCode.NoStatusReceived
+          ? EMPTY
+          : emitClosePayload(status.code, status.reason);
       this.cancelQueuedSends();
       this.queueClose(payload, undefined, true);
     } else if (this.closeSent !== undefined) {

@@ -281,12 +281,13 @@ describe.skipIf(peers.skip)('the echo server under bad input', () => {
       });
     }
 
-    it('answers a plain GET without Upgrade with 400 and closes', async () => {
+    it('answers a plain GET (no Upgrade) with 426 Upgrade Required and closes', async () => {
+      // Not an upgrade at all, so HTTP answers it (RFC 9110 §15.5.22), as ws does.
       const exchange = await httpExchange(
         server.port,
         head(['GET / HTTP/1.1', 'Host: 127.0.0.1', 'Connection: close']),
       );
-      expect(exchange.response?.status).toBe(400);
+      expect(exchange.response?.status).toBe(426);
       expect(exchange.serverClosed).toBe(true);
     });
 

@@ -7,9 +7,7 @@
  *   permessage-deflate (python offers it by default) on servers started with
  *   and without --deflate. python checks the handshake and every frame
  *   itself and fails the connection on anything wrong.
- * - as a SERVER for the netrx Node client (support/ws-node-client.ts). That
- *   client does not exist yet: the describe is skipped unless the seam points
- *   at netrx, or NETRX_WS_CLIENT_STANDIN=ws runs it against the ws package.
+ * - as a SERVER for the netrx Node client (support/ws-node-client.ts).
  *
  * The peer script is support/python_websockets_peer.py.
  */
@@ -18,7 +16,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requirePeers } from './support/peers.js';
 import { startEchoServer, type EchoServer } from './support/ws-echo.js';
-import { ClientSession, nodeClientIsNetrx } from './support/ws-node-client.js';
+import { ClientSession } from './support/ws-node-client.js';
 
 /** Versions these expectations were checked with. */
 const RECORDED = { websockets: '10.4', python: '3.11.2' };
@@ -158,108 +156,93 @@ describe.skipIf(peers.skip)('python websockets client against the netrx echo ser
   }
 });
 
-const clientStandIn = process.env['NETRX_WS_CLIENT_STANDIN'] === 'ws';
-const clientMissing = !nodeClientIsNetrx && !clientStandIn;
-if (clientMissing) {
-  console.warn(
-    '[netrx interop] websocket-python.test.ts: the netrx Node client does not exist yet ' +
-      '(see the TODO in support/ws-node-client.ts); its suite against the python server is skipped. ' +
-      'NETRX_WS_CLIENT_STANDIN=ws runs it against the ws package.',
-  );
-}
+describe.skipIf(peers.skip)('the netrx Node client against a python websockets echo server', () => {
+  const servers = new Map<boolean, { url: string; child: ChildProcess }>();
 
-describe.skipIf(peers.skip || clientMissing)(
-  `the ${nodeClientIsNetrx ? 'netrx' : 'ws (stand-in)'} Node client against a python websockets echo server`,
-  () => {
-    const servers = new Map<boolean, { url: string; child: ChildProcess }>();
-
-    function startPythonServer(
-      compression: boolean,
-    ): Promise<{ url: string; child: ChildProcess }> {
-      return new Promise((resolve, reject) => {
-        const child = spawn(
-          found!.python,
-          [PEER_SCRIPT, 'server', compression ? '--compression' : '--no-compression'],
-          { stdio: ['ignore', 'pipe', 'pipe'] },
-        );
-        let output = '';
-        const timer = setTimeout(
-          () => reject(new Error(`python server not ready: ${output}`)),
-          15_000,
-        );
-        child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-        child.stdout.on('data', (chunk: Buffer) => {
-          output += chunk.toString();
-          const match = /^listening on (ws:\/\/127\.0\.0\.1:\d+\/)$/m.exec(output);
-          if (match !== null) {
-            clearTimeout(timer);
-            resolve({ url: match[1]!, child });
-          }
-        });
-        child.once('exit', (code) => {
+  function startPythonServer(compression: boolean): Promise<{ url: string; child: ChildProcess }> {
+    return new Promise((resolve, reject) => {
+      const child = spawn(
+        found!.python,
+        [PEER_SCRIPT, 'server', compression ? '--compression' : '--no-compression'],
+        { stdio: ['ignore', 'pipe', 'pipe'] },
+      );
+      let output = '';
+      const timer = setTimeout(
+        () => reject(new Error(`python server not ready: ${output}`)),
+        15_000,
+      );
+      child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      child.stdout.on('data', (chunk: Buffer) => {
+        output += chunk.toString();
+        const match = /^listening on (ws:\/\/127\.0\.0\.1:\d+\/)$/m.exec(output);
+        if (match !== null) {
           clearTimeout(timer);
-          reject(new Error(`python server exited ${code}: ${output}`));
-        });
+          resolve({ url: match[1]!, child });
+        }
+      });
+      child.once('exit', (code) => {
+        clearTimeout(timer);
+        reject(new Error(`python server exited ${code}: ${output}`));
+      });
+    });
+  }
+
+  beforeAll(async () => {
+    for (const compression of [true, false]) {
+      servers.set(compression, await startPythonServer(compression));
+    }
+  });
+
+  afterAll(async () => {
+    await Promise.all(
+      [...servers.values()].map(
+        ({ child }) =>
+          new Promise<void>((resolve) => {
+            if (child.exitCode !== null || child.signalCode !== null) {
+              resolve();
+              return;
+            }
+            child.once('exit', () => resolve());
+            process.kill(child.pid!, 'SIGTERM');
+          }),
+      ),
+    );
+  });
+
+  for (const serverCompression of [true, false]) {
+    for (const clientDeflate of [true, false]) {
+      const negotiated = serverCompression && clientDeflate;
+      it(`client deflate ${clientDeflate ? 'on' : 'off'}, server compression ${serverCompression ? 'on' : 'off'}: ${negotiated ? 'negotiated' : 'none'}; text, binary, 1 MiB and close 4000`, async () => {
+        const { url } = servers.get(serverCompression)!;
+        const session = await ClientSession.open(url, { perMessageDeflate: clientDeflate });
+        const { ws } = session;
+        if (negotiated) expect(ws.extensions).toMatch(/^permessage-deflate\b/);
+        else expect(ws.extensions).toBe('');
+
+        const text = 'héllo wörld ✓ κόσμε 🎉 netrx';
+        ws.send(text);
+        expect(await session.next()).toBe(text);
+
+        const bytes = new Uint8Array(1024).map((_, i) => (i * 7) & 0xff);
+        ws.send(bytes);
+        const echoed = await session.next();
+        expect(echoed).toBeInstanceOf(Uint8Array);
+        expect(Buffer.from(echoed as Uint8Array).equals(Buffer.from(bytes))).toBe(true);
+
+        const big = Buffer.alloc(1 << 20);
+        for (let i = 0; i < big.length; i++) big[i] = (i * 2654435761) >>> 24;
+        ws.send(big);
+        const bigEcho = await session.next(30_000);
+        expect(Buffer.from(bigEcho as Uint8Array).equals(big)).toBe(true);
+
+        const bigText = 'κόσμε netrx '.repeat(70_000);
+        ws.send(bigText);
+        expect(await session.next(30_000)).toBe(bigText);
+
+        ws.close(4000, 'bye');
+        const closed = await session.closed;
+        expect(closed).toEqual({ code: 4000, reason: 'bye', wasClean: true });
       });
     }
-
-    beforeAll(async () => {
-      for (const compression of [true, false]) {
-        servers.set(compression, await startPythonServer(compression));
-      }
-    });
-
-    afterAll(async () => {
-      await Promise.all(
-        [...servers.values()].map(
-          ({ child }) =>
-            new Promise<void>((resolve) => {
-              if (child.exitCode !== null || child.signalCode !== null) {
-                resolve();
-                return;
-              }
-              child.once('exit', () => resolve());
-              process.kill(child.pid!, 'SIGTERM');
-            }),
-        ),
-      );
-    });
-
-    for (const serverCompression of [true, false]) {
-      for (const clientDeflate of [true, false]) {
-        const negotiated = serverCompression && clientDeflate;
-        it(`client deflate ${clientDeflate ? 'on' : 'off'}, server compression ${serverCompression ? 'on' : 'off'}: ${negotiated ? 'negotiated' : 'none'}; text, binary, 1 MiB and close 4000`, async () => {
-          const { url } = servers.get(serverCompression)!;
-          const session = await ClientSession.open(url, { perMessageDeflate: clientDeflate });
-          const { ws } = session;
-          if (negotiated) expect(ws.extensions).toMatch(/^permessage-deflate\b/);
-          else expect(ws.extensions).toBe('');
-
-          const text = 'héllo wörld ✓ κόσμε 🎉 netrx';
-          ws.send(text);
-          expect(await session.next()).toBe(text);
-
-          const bytes = new Uint8Array(1024).map((_, i) => (i * 7) & 0xff);
-          ws.send(bytes);
-          const echoed = await session.next();
-          expect(echoed).toBeInstanceOf(Uint8Array);
-          expect(Buffer.from(echoed as Uint8Array).equals(Buffer.from(bytes))).toBe(true);
-
-          const big = Buffer.alloc(1 << 20);
-          for (let i = 0; i < big.length; i++) big[i] = (i * 2654435761) >>> 24;
-          ws.send(big);
-          const bigEcho = await session.next(30_000);
-          expect(Buffer.from(bigEcho as Uint8Array).equals(big)).toBe(true);
-
-          const bigText = 'κόσμε netrx '.repeat(70_000);
-          ws.send(bigText);
-          expect(await session.next(30_000)).toBe(bigText);
-
-          ws.close(4000, 'bye');
-          const closed = await session.closed;
-          expect(closed).toEqual({ code: 4000, reason: 'bye', wasClean: true });
-        });
-      }
-    }
-  },
-);
+  }
+});

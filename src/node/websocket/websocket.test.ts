@@ -64,7 +64,7 @@ describe('WebSocketServer with the ws package as client (ws 8.23.0)', () => {
     const ws = await serverSide;
     const serverClosed = closed(ws);
     client.close(4000, 'bye');
-    expect(await closed(client)).toEqual({ code: 4000, reason: '' });
+    expect(await closed(client)).toEqual({ code: 4000, reason: 'bye' });
     expect(await serverClosed).toEqual({ code: 4000, reason: 'bye' });
     expect(server.clients.size).toBe(0);
   });

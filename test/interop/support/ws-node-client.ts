@@ -1,18 +1,12 @@
 /**
- * The Node WebSocket client the interop suites drive, behind one seam.
- *
- * The netrx Node client (`src/node/websocket`) follows the WHATWG API:
- * `new WebSocket(url, protocols?, { perMessageDeflate? })`, `onopen`,
- * `onmessage` (text as a string, binary as a Buffer/Uint8Array with the
- * default binaryType 'nodebuffer'), `send`, `close(code?, reason?)`,
- * `onclose` (code, reason, wasClean), `onerror`, `extensions`. Until it
- * exists, the suites are developed against the `ws` package, whose WebSocket
- * has the same shape; `nodeClientIsNetrx` tells the suites which one runs.
+ * The netrx Node client (`src/node/websocket`) as the interop suites drive
+ * it, through its WHATWG surface only: `new WebSocket(url, protocols?,
+ * { perMessageDeflate? })`, `onopen`, `onmessage` (text as a string, binary
+ * as a Buffer with the default binaryType 'nodebuffer'), `send`,
+ * `close(code?, reason?)`, `onclose` (code, reason, wasClean), `onerror`,
+ * `extensions`.
  */
-import { WebSocket as WsPackageWebSocket } from 'ws';
-// TODO(netrx node client): once src/node/websocket exists, switch this one line to
-//   import { WebSocket as ClientUnderTest } from '../../../src/node/websocket/index.js';
-import { WebSocket as ClientUnderTest } from 'ws';
+import { WebSocket as ClientUnderTest } from '../../../src/node/websocket/index.js';
 
 export interface MessageEventLike {
   readonly data: unknown;
@@ -44,9 +38,6 @@ export type WhatwgWebSocketConstructor = new (
 ) => WhatwgWebSocket;
 
 export const NodeWebSocket = ClientUnderTest as unknown as WhatwgWebSocketConstructor;
-
-/** False while the seam above still points at the `ws` package. */
-export const nodeClientIsNetrx = (ClientUnderTest as unknown) !== WsPackageWebSocket;
 
 /** An open client with its messages queued, for request/response style tests. */
 export class ClientSession {
