@@ -8,3 +8,4 @@
 export * from './runtime/index.js';
 export * from './host/index.js';
 export * from './link/index.js';
+export * from './websocket/index.js';
