@@ -21,6 +21,7 @@ import {
   validateUpgradeRequest,
   type HttpHeader,
   type PerMessageDeflateServerOptions,
+  type UpgradeRequest,
 } from '../../websocket/index.js';
 import { nodeHandle, type NodeHandleOptions } from './handles.js';
 import type { ConnectionOptions } from './options.js';
@@ -130,7 +131,7 @@ export class WebSocketServer extends EventEmitter {
     callback: (ws: WebSocket, request: IncomingMessage) => void,
   ): void {
     const socket = duplex as Socket;
-    socket.on('error', () => socket.destroy());
+    destroyOnError(socket);
     const headers: HttpHeader[] = [];
     const raw = request.rawHeaders;
     for (let i = 0; i + 1 < raw.length; i += 2)
@@ -160,32 +161,49 @@ export class WebSocketServer extends EventEmitter {
       }
     }
     const choose = this.options.handleProtocols;
-    let wake = (): void => {};
+    const protocol =
+      choose === undefined
+        ? undefined
+        : (offered: readonly string[]) => choose(new Set(offered), request) || undefined;
+    const ws = this.open(socket, validated.value, protocol, request.url ?? '/');
+    if (ws === undefined) return;
+    callback(ws, request);
+    ws.begin(head);
+  }
+
+  /**
+   * The handshake's second half. Kept apart from `handleUpgrade` so the
+   * closures a connection keeps for its lifetime do not share a scope with
+   * (and so pin) the upgrade request.
+   */
+  private open(
+    socket: Socket,
+    upgrade: UpgradeRequest,
+    protocol: ((offered: readonly string[]) => string | undefined) | undefined,
+    url: string,
+  ): WebSocket | undefined {
+    const wake = new Wake();
     const name = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? 0}`;
-    const handle = nodeHandle('server', this.options, name, () => wake());
-    const response = handle.beginServerHandshake(validated.value, {
-      ...(choose === undefined
-        ? {}
-        : {
-            protocol: (offered: readonly string[]) =>
-              choose(new Set(offered), request) || undefined,
-          }),
+    const handle = nodeHandle('server', this.options, name, wake.callback);
+    const response = handle.beginServerHandshake(upgrade, {
+      ...(protocol === undefined ? {} : { protocol }),
       perMessageDeflate: this.options.perMessageDeflate ?? false,
     });
     if (!socket.writable || socket.destroyed) {
       handle.delete();
       socket.destroy();
-      return;
+      return undefined;
     }
     socket.write(response.bytes);
-    const ws = WebSocket.accept(socket, handle, this.options, request.url ?? '/');
-    wake = () => ws.wake();
-    if (this.options.clientTracking !== false) {
-      this.clients.add(ws);
-      ws.once('close', () => this.clients.delete(ws));
-    }
-    callback(ws, request);
-    ws.begin(head);
+    const ws = WebSocket.accept(socket, handle, this.options, url);
+    wake.target = ws;
+    if (this.options.clientTracking !== false) this.track(ws);
+    return ws;
+  }
+
+  private track(ws: WebSocket): void {
+    this.clients.add(ws);
+    ws.once('close', () => this.clients.delete(ws));
   }
 
   /** Stops accepting; closes the HTTP server if this class made it. Open connections stay open, as in `ws`. */
@@ -204,6 +222,16 @@ export class WebSocketServer extends EventEmitter {
       callback?.();
     });
   }
+}
+
+/** Calls a connection's `wake` once it exists (the handle is made before the connection). */
+class Wake {
+  target: WebSocket | undefined;
+  readonly callback = (): void => this.target?.wake();
+}
+
+function destroyOnError(socket: Socket): void {
+  socket.on('error', () => socket.destroy());
 }
 
 function reject(socket: Duplex, status: number, headers: readonly HttpHeader[] = []): void {

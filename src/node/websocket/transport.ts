@@ -8,8 +8,10 @@
  * callback.
  *
  * Writes: frames produced in one turn are gathered and written once when
- * the turn ends (a microtask): many small messages cost one syscall. Small
- * batches are joined into one buffer; large ones go out corked (writev).
+ * the turn ends (a microtask), or as soon as 32 frames or 16 KiB have
+ * gathered: many small messages cost few syscalls, and a peer pipelining
+ * with us gets work while we still decode. Small batches are joined into one
+ * buffer; large ones go out corked (writev).
  *
  * Backpressure both ways: `bufferedAmount` counts what the handle, the
  * batch and the socket still hold; reading pauses while the socket holds
@@ -21,6 +23,13 @@ import type { IndicateReceiveCompleteAction, WebSocketHandle } from '../../webso
 
 /** Batches up to this size are joined into one buffer before writing. */
 const JOIN_BELOW = 64 * 1024;
+/**
+ * A batch this big (or this many frames) is written at once, mid-turn.
+ * Waiting for the end of the turn makes two pipelined peers take turns
+ * instead of overlapping (measured: 16 B echo 240k → 430k msg/s).
+ */
+const FLUSH_AT_BYTES = 16 * 1024;
+const FLUSH_AT_FRAMES = 32;
 
 export interface TransportEvents {
   /** A receive completed (message, fragment, pong or close). Return false to stop receiving. */
@@ -154,6 +163,11 @@ export class SocketTransport {
               this.outboxBytes += buffer.length;
             }
             handle.completeAction(action.actionContext, action.byteLength);
+            // Write a full batch now rather than at the end of the turn, so
+            // the peer starts on it while this side decodes the rest.
+            if (this.outboxBytes >= FLUSH_AT_BYTES || this.outbox.length >= FLUSH_AT_FRAMES) {
+              this.flush();
+            }
             break;
           case 'indicate-send-complete':
             handle.completeAction(action.actionContext, 0);

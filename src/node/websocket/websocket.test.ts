@@ -128,7 +128,7 @@ describe('WebSocketServer with the ws package as client (ws 8.23.0)', () => {
     expect((await nextMessage(other)).data.toString()).toBe('still here');
   });
 
-  it('writes many small sends made in one turn with few syscalls', async () => {
+  it('writes many small sends made in one turn in batches, not one write each', async () => {
     const { server, url } = await echoServer();
     const serverSide = new Promise<WebSocket>((resolve) => server.once('connection', resolve));
     const client = await opened(new WS(url));
@@ -150,7 +150,9 @@ describe('WebSocketServer with the ws package as client (ws 8.23.0)', () => {
     );
     for (let i = 0; i < 1000; i++) ws.send(`message ${i}`);
     await all;
-    expect(writes).toBe(1);
+    // One write per 32 frames at most (the transport flushes full batches mid-turn).
+    expect(writes).toBeGreaterThan(0);
+    expect(writes).toBeLessThanOrEqual(Math.ceil(1000 / 32) + 1);
   });
 });
 

@@ -93,7 +93,8 @@ export class WebSocket extends EventEmitter {
   private readonly backpressureAbove: number;
   private readonly maxBackpressure: number;
   private readonly connectionOptions: ConnectionOptions;
-  private readonly sendCallbacks = new Map<number, (error?: Error) => void>();
+  /** Made on the first send with a callback: most connections never need one. */
+  private sendCallbacks: Map<number, (error?: Error) => void> | undefined;
   private nextSendId = 1;
   private wasBackpressured = false;
 
@@ -236,7 +237,7 @@ export class WebSocket extends EventEmitter {
     let context: number | undefined;
     if (callback !== undefined) {
       context = this.nextSendId++;
-      this.sendCallbacks.set(context, callback);
+      (this.sendCallbacks ??= new Map()).set(context, callback);
     }
     handle.send(type, bytes, context);
     this.transport.schedule();
@@ -267,7 +268,7 @@ export class WebSocket extends EventEmitter {
     let context: number | undefined;
     if (callback !== undefined) {
       context = this.nextSendId++;
-      this.sendCallbacks.set(context, callback);
+      (this.sendCallbacks ??= new Map()).set(context, callback);
     }
     this.handle.send(type, payload, context);
     this.transport.schedule();
@@ -405,9 +406,9 @@ export class WebSocket extends EventEmitter {
 
   private onSendComplete(context: unknown, sent: boolean): void {
     if (typeof context !== 'number') return;
-    const callback = this.sendCallbacks.get(context);
+    const callback = this.sendCallbacks?.get(context);
     if (callback === undefined) return;
-    this.sendCallbacks.delete(context);
+    this.sendCallbacks?.delete(context);
     if (!sent) {
       const error = new Error('The message was not sent: the connection closed first');
       process.nextTick(() => callback(error));
@@ -432,8 +433,8 @@ export class WebSocket extends EventEmitter {
 
   private onTransportClosed(): void {
     this.state = CLOSED;
-    for (const [id, callback] of this.sendCallbacks) {
-      this.sendCallbacks.delete(id);
+    for (const [id, callback] of this.sendCallbacks ?? []) {
+      this.sendCallbacks?.delete(id);
       const error = new Error('The message was not sent: the connection closed first');
       process.nextTick(() => callback(error));
     }

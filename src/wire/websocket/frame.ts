@@ -595,6 +595,17 @@ export class FrameDecoder {
    * `into`, as long as what was available (at most `into.length`).
    */
   next(into?: Uint8Array): FrameEvent | undefined {
+    const event = this.step(into);
+    if (event === undefined && this.chunk !== EMPTY) {
+      // Used up: let go of the chunk, so an idle connection pins no read buffer.
+      this.chunkStart += this.chunk.length;
+      this.chunk = EMPTY;
+      this.pos = 0;
+    }
+    return event;
+  }
+
+  private step(into: Uint8Array | undefined): FrameEvent | undefined {
     switch (this.state) {
       case S_HEADER:
         return this.readHeader();
