@@ -11,9 +11,16 @@
  */
 import { allocFromSlab } from '../bytes/index.js';
 import type { Crypto } from '../runtime/index.js';
-import { emitFrameHeader, frameHeaderLength, maskInto } from '../wire/websocket/index.js';
+import {
+  emitFrameHeader,
+  frameHeaderLength,
+  maskInPlace,
+  type MaskFunction,
+} from '../wire/websocket/index.js';
 
 const MERGE_BELOW = 1024;
+/** Frames over this size get their own allocation (the slab's own limit). */
+const OWN_ABOVE = 4 * 1024;
 const EMPTY = new Uint8Array(0);
 
 /** Fresh masking keys, drawn from a pool refilled 4 KiB at a time (one random call per 1024 frames). */
@@ -21,7 +28,13 @@ export class MaskKeySource {
   private readonly pool = new Uint8Array(4096);
   private at = this.pool.length;
 
-  constructor(private readonly crypto: Crypto) {}
+  constructor(
+    private readonly crypto: Crypto,
+    /** How payloads are masked (a host may inject a native loop). */
+    readonly mask: MaskFunction = maskInPlace,
+    /** Where frames over `OWN_ABOVE` bytes come from (a host may skip zeroing). */
+    readonly allocate: ((size: number) => Uint8Array) | undefined = undefined,
+  ) {}
 
   /** The next 4 random bytes as a big-endian number (`FrameHeader.maskKey`). */
   next(): number {
@@ -94,12 +107,17 @@ function writeFrame(
   const maskKey = masks?.next();
   const init = { fin, rsv1, opcode, payloadLength: payload.length, maskKey };
   if (masked || payload.length < MERGE_BELOW) {
-    const frame = allocFromSlab(headerLength + payload.length);
+    const size = headerLength + payload.length;
+    // Every byte is written below, so a large frame may skip zeroing.
+    const frame =
+      size > OWN_ABOVE && masks?.allocate !== undefined
+        ? masks.allocate(size)
+        : allocFromSlab(size);
     emitFrameHeader(init, frame, 0);
     if (payload.length > 0) {
       const body = frame.subarray(headerLength);
-      if (maskKey === undefined) body.set(payload);
-      else maskInto(payload, body, frame.subarray(headerLength - 4, headerLength), 0);
+      body.set(payload);
+      if (masks !== undefined) masks.mask(body, frame.subarray(headerLength - 4, headerLength), 0);
     }
     out.push(frame);
     return frame.length;

@@ -176,10 +176,16 @@ export class WebSocketHandle {
       if (properties.crypto === undefined) {
         throw new TypeError('A client handle needs a crypto to make masking keys');
       }
-      this.masks = new MaskKeySource(properties.crypto);
+      this.masks = new MaskKeySource(properties.crypto, properties.mask, properties.allocate);
     }
     this.receivePath = new ReceivePath(
-      { role, properties: this.properties, isUtf8: properties.isUtf8 },
+      {
+        role,
+        properties: this.properties,
+        isUtf8: properties.isUtf8,
+        mask: properties.mask,
+        allocate: properties.allocate,
+      },
       {
         pingReceived: (payload) => this.queuePong(payload),
         closeReceived: (status) => this.onCloseReceived(status),

@@ -4,6 +4,7 @@
  */
 import type { Clock, Crypto } from '../runtime/index.js';
 import type { TraceRegistry } from '../trace/index.js';
+import type { MaskFunction } from '../wire/websocket/index.js';
 import type { DeflateCodec } from './deflate-codec.js';
 
 export interface HandleProperties {
@@ -47,6 +48,14 @@ export interface HandleProperties {
   readonly deflateCodec?: DeflateCodec;
   /** Messages shorter than this are sent uncompressed (default 1024 bytes). */
   readonly deflateThreshold?: number;
+  /** A faster `maskInPlace` the host may inject (Node: bufferutil's, when installed). */
+  readonly mask?: MaskFunction;
+  /**
+   * Makes buffers the component fills completely before anyone sees them
+   * (message assembly, masked frames). Default `new Uint8Array` (zeroed);
+   * Node injects `Buffer.allocUnsafe`, skipping the zeroing.
+   */
+  readonly allocate?: (size: number) => Uint8Array;
   /** A fast whole-buffer UTF-8 check the host may inject (Node: `buffer.isUtf8`). */
   readonly isUtf8?: (bytes: Uint8Array) => boolean;
   readonly clock?: Clock;

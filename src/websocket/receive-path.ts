@@ -20,6 +20,7 @@ import {
   ReservedBit,
   Utf8Validator,
   parseClosePayload,
+  type MaskFunction,
   type FrameEvent,
   type FrameHeader,
 } from '../wire/websocket/index.js';
@@ -66,12 +67,16 @@ export interface ReceivePathOptions {
   readonly role: 'client' | 'server';
   readonly properties: ResolvedProperties;
   readonly isUtf8: ((bytes: Uint8Array) => boolean) | undefined;
+  readonly mask: MaskFunction | undefined;
+  readonly allocate: ((size: number) => Uint8Array) | undefined;
 }
 
 export class ReceivePath {
   private decoder: FrameDecoder;
   private readonly properties: ResolvedProperties;
   private readonly isUtf8: ((bytes: Uint8Array) => boolean) | undefined;
+  private readonly mask: MaskFunction | undefined;
+  private readonly allocate: (size: number) => Uint8Array;
   private readonly host: ReceiveHost;
   private inflater: MessageInflater | undefined;
 
@@ -102,6 +107,8 @@ export class ReceivePath {
   constructor(options: ReceivePathOptions, host: ReceiveHost) {
     this.properties = options.properties;
     this.isUtf8 = options.isUtf8;
+    this.mask = options.mask;
+    this.allocate = options.allocate ?? ((size) => new Uint8Array(size));
     this.host = host;
     this.decoder = this.makeDecoder(options.role, false);
   }
@@ -111,6 +118,7 @@ export class ReceivePath {
       maxPayloadLength: this.properties.maxMessageSize,
       reservedBits: deflate ? ReservedBit.Rsv1 : 0,
       expectMasked: this.properties.disableMasking ? undefined : role === 'server',
+      ...(this.mask === undefined ? {} : { mask: this.mask }),
     });
   }
 
@@ -249,7 +257,7 @@ export class ReceivePath {
     const size = fin
       ? need
       : Math.min(Math.max(need, this.assembly.length * 2, 1024), this.properties.maxMessageSize);
-    const grown = new Uint8Array(Math.max(size, need));
+    const grown = this.allocate(Math.max(size, need));
     grown.set(this.assembly.subarray(0, this.assembled));
     this.assembly = grown;
   }

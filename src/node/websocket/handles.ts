@@ -12,6 +12,7 @@ import {
   type WebSocketHandle,
 } from '../../websocket/index.js';
 import { nodeCrypto, systemClock } from '../runtime/index.js';
+import { allocateUnsafe, fastMask } from './native.js';
 import { zlibDeflateCodec } from './zlib-codec.js';
 
 /** One pool for the process: idle connections hold no zlib memory, busy ones reuse it. */
@@ -38,6 +39,8 @@ export function nodeHandle(
     clock: systemClock,
     deflateCodec: sharedDeflateCodec,
     isUtf8: (bytes: Uint8Array) => isUtf8(bytes),
+    mask: fastMask,
+    allocate: allocateUnsafe,
     assembleMessages: true,
     name,
     onActionAvailable,

@@ -1,7 +1,7 @@
 import { NetrxError } from '../../runtime/index.js';
 import { CloseCode } from './close.js';
 import { wsFailed, type WebSocketFailure, type WebSocketResult } from './failure.js';
-import { assertMaskKey, maskInPlace, maskInto } from './mask.js';
+import { assertMaskKey, maskInPlace, maskInto, type MaskFunction } from './mask.js';
 
 /**
  * WebSocket frames (RFC 6455 §5.2):
@@ -95,6 +95,8 @@ export interface FrameLimits {
   readonly expectMasked?: boolean;
   /** Accept opcodes 3-7 and 11-15 instead of failing with `unknown-opcode`. Default false. */
   readonly allowUnknownOpcodes?: boolean;
+  /** Unmasks payloads; default `maskInPlace` (a host may inject a native one). */
+  readonly mask?: MaskFunction;
 }
 
 interface ResolvedLimits {
@@ -517,6 +519,7 @@ const EMPTY = new Uint8Array(0);
  */
 export class FrameDecoder {
   private readonly limits: ResolvedLimits;
+  private readonly mask: MaskFunction;
   private state = S_HEADER;
   private chunk: Uint8Array = EMPTY;
   private pos = 0;
@@ -537,6 +540,7 @@ export class FrameDecoder {
 
   constructor(limits: FrameLimits = {}) {
     this.limits = resolveLimits(limits);
+    this.mask = limits.mask ?? maskInPlace;
   }
 
   /**
@@ -735,14 +739,14 @@ export class FrameDecoder {
     let data: Uint8Array;
     if (into === undefined) {
       data = this.chunk.subarray(this.pos, this.pos + n);
-      if (this.masked) this.phase = maskInPlace(data, this.key, this.phase);
+      if (this.masked) this.phase = this.mask(data, this.key, this.phase);
     } else {
       if (into.length === 0) throw new RangeError('Cannot decode into an empty buffer');
       if (into.length < n) n = into.length;
       const source = this.chunk.subarray(this.pos, this.pos + n);
       data = into.length === n ? into : into.subarray(0, n);
-      if (this.masked) this.phase = maskInto(source, data, this.key, this.phase);
-      else data.set(source);
+      data.set(source);
+      if (this.masked) this.phase = this.mask(data, this.key, this.phase);
     }
     this.pos += n;
     this.remaining -= n;

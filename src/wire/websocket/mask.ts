@@ -11,6 +11,12 @@
  * pass the phase this call returns to the next one.
  */
 
+/**
+ * The shape of `maskInPlace`, so a host can inject a faster one (netrx/node
+ * uses bufferutil's native loop when it is installed).
+ */
+export type MaskFunction = (data: Uint8Array, key: Uint8Array, phase: number) => number;
+
 /** Below this many bytes the byte loop beats setting up a word view. */
 const WORD_THRESHOLD = 32;
 
