@@ -18,7 +18,13 @@
  * receive completes with a `close` carrying the code the component sent and
  * a coded `ProtocolError`, so one loop handles every outcome.
  */
-import { NetrxError, ProtocolError, type Clock, type Timer } from '../runtime/index.js';
+import {
+  NetrxError,
+  ProtocolError,
+  type Clock,
+  type Crypto,
+  type Timer,
+} from '../runtime/index.js';
 import type { TraceProvider } from '../trace/index.js';
 import {
   CloseCode,
@@ -36,6 +42,7 @@ import type {
   SendToNetworkAction,
   WebSocketAction,
 } from './actions.js';
+import type { DeflateCodec } from './deflate-codec.js';
 import { WEBSOCKET_PROVIDER, WebSocketEvent } from './events.js';
 import { MaskKeySource, writeFrames } from './frame-writer.js';
 import { formatExtensions, type PerMessageDeflateParams } from './extensions.js';
@@ -54,7 +61,12 @@ import type { HandshakeResult } from './handshake-failure.js';
 import type { HttpResponseHead } from './http-head.js';
 import { PerMessageDeflateSession } from './permessage-deflate.js';
 import { resolveProperties, type HandleProperties, type ResolvedProperties } from './properties.js';
-import { ReceivePath, type Indication, type ReceiveOperation } from './receive-path.js';
+import {
+  ReceivePath,
+  type Indication,
+  type ReceiveHost,
+  type ReceiveOperation,
+} from './receive-path.js';
 
 export type HandleRole = 'client' | 'server';
 export type HandleState = 'connecting' | 'open' | 'closing' | 'closed' | 'aborted';
@@ -113,7 +125,7 @@ class ReceiveFromNetwork implements ReceiveFromNetworkAction {
   }
 }
 
-export class WebSocketHandle {
+export class WebSocketHandle implements ReceiveHost {
   readonly role: HandleRole;
   readonly properties: ResolvedProperties;
   readonly stats: HandleStats = {
@@ -124,7 +136,11 @@ export class WebSocketHandle {
     pingsAnswered: 0,
     pongsCoalesced: 0,
   };
-  protected readonly options: HandleProperties;
+  // What the handle keeps of its properties (not the whole object: it would
+  // be held per connection).
+  private readonly crypto: Crypto | undefined;
+  private readonly deflateCodec: DeflateCodec | undefined;
+  private readonly onActionAvailable: (() => void) | undefined;
   private stateValue: HandleState = 'connecting';
   private deleted = false;
   private negotiatedValue: Negotiated = {};
@@ -167,7 +183,9 @@ export class WebSocketHandle {
 
   constructor(role: HandleRole, properties: HandleProperties = {}) {
     this.role = role;
-    this.options = properties;
+    this.crypto = properties.crypto;
+    this.deflateCodec = properties.deflateCodec;
+    this.onActionAvailable = properties.onActionAvailable;
     this.properties = resolveProperties(properties);
     this.clock = properties.clock;
     this.name = properties.name ?? role;
@@ -186,16 +204,29 @@ export class WebSocketHandle {
         mask: properties.mask,
         allocate: properties.allocate,
       },
-      {
-        pingReceived: (payload) => this.queuePong(payload),
-        closeReceived: (status) => this.onCloseReceived(status),
-        protocolFailed: (error) => this.onProtocolFailure(error),
-        messageReceived: (text, size) => {
-          this.stats.messagesReceived++;
-          this.trace?.emit(WebSocketEvent.messageReceived, { connection: this.name, text, size });
-        },
-      },
+      this,
     );
+  }
+
+  /** @internal ReceiveHost: a ping arrived. */
+  receivedPing(payload: Uint8Array): void {
+    this.queuePong(payload);
+  }
+
+  /** @internal ReceiveHost: a valid close arrived. */
+  receivedClose(status: CloseStatus): void {
+    this.onCloseReceived(status);
+  }
+
+  /** @internal ReceiveHost: the peer broke the protocol. */
+  receivedViolation(error: ProtocolError): void {
+    this.onProtocolFailure(error);
+  }
+
+  /** @internal ReceiveHost: a whole message arrived. */
+  receivedMessage(text: boolean, size: number): void {
+    this.stats.messagesReceived++;
+    this.trace?.emit(WebSocketEvent.messageReceived, { connection: this.name, text, size });
   }
 
   get state(): HandleState {
@@ -243,7 +274,7 @@ export class WebSocketHandle {
     this.negotiatedValue = negotiated;
     const params = negotiated.perMessageDeflate;
     if (params !== undefined) {
-      const codec = this.options.deflateCodec;
+      const codec = this.deflateCodec;
       if (codec === undefined) {
         throw new TypeError('permessage-deflate was negotiated but the handle has no deflateCodec');
       }
@@ -282,11 +313,11 @@ export class WebSocketHandle {
       throw invalidOperation('The client handshake has already begun');
     }
     if (options.perMessageDeflate !== undefined && options.perMessageDeflate !== false) {
-      if (this.options.deflateCodec === undefined) {
+      if (this.deflateCodec === undefined) {
         throw new TypeError('Cannot offer permessage-deflate without a deflateCodec');
       }
     }
-    const crypto = this.options.crypto;
+    const crypto = this.crypto;
     if (crypto === undefined && options.key === undefined) {
       throw new TypeError('A client handshake needs a crypto (or a key)');
     }
@@ -304,7 +335,7 @@ export class WebSocketHandle {
     if (request === undefined || this.stateValue !== 'connecting') {
       throw invalidOperation('endClientHandshake needs a begun client handshake');
     }
-    const crypto = this.options.crypto;
+    const crypto = this.crypto;
     if (crypto === undefined) throw new TypeError('A client handshake needs a crypto');
     const result = checkServerResponse(request, response, crypto);
     if (result.ok) {
@@ -331,9 +362,9 @@ export class WebSocketHandle {
     if (this.role !== 'server')
       throw invalidOperation('Only a server handle begins a server handshake');
     if (this.stateValue !== 'connecting') throw invalidOperation('The handle is already open');
-    const crypto = this.options.crypto;
+    const crypto = this.crypto;
     if (crypto === undefined) throw new TypeError('A server handshake needs a crypto');
-    const deflate = this.options.deflateCodec === undefined ? undefined : options.perMessageDeflate;
+    const deflate = this.deflateCodec === undefined ? undefined : options.perMessageDeflate;
     const response = acceptUpgrade(request, { ...options, perMessageDeflate: deflate, crypto });
     this.open({
       protocol: response.protocol,
@@ -782,7 +813,7 @@ export class WebSocketHandle {
           'remote',
         );
         this.abort();
-        this.options.onActionAvailable?.();
+        this.onActionAvailable?.();
         return;
       }
       this.keepAlivePingOutstanding = true;
@@ -792,7 +823,7 @@ export class WebSocketHandle {
         context: undefined,
         internal: true,
       });
-      this.options.onActionAvailable?.();
+      this.onActionAvailable?.();
     }
     this.keepAliveTimer = clock.setTimer(idle >= interval ? interval : interval - idle, () =>
       this.keepAliveTick(),

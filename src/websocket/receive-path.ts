@@ -51,16 +51,16 @@ export interface MessageInflater {
   inflate(piece: Uint8Array, last: boolean): PerMessageInflateResult;
 }
 
-/** What the receive path asks of its handle. */
+/** What the receive path asks of its handle (the handle implements it). */
 export interface ReceiveHost {
   /** A ping arrived: queue a pong with this (copied) payload. */
-  pingReceived(payload: Uint8Array): void;
+  receivedPing(payload: Uint8Array): void;
   /** A valid close arrived. */
-  closeReceived(status: CloseStatus): void;
+  receivedClose(status: CloseStatus): void;
   /** The peer broke the protocol: send a close with `error.closeCode`. */
-  protocolFailed(error: ProtocolError): void;
+  receivedViolation(error: ProtocolError): void;
   /** A whole message arrived (for traces and statistics). */
-  messageReceived(text: boolean, size: number): void;
+  receivedMessage(text: boolean, size: number): void;
 }
 
 export interface ReceivePathOptions {
@@ -85,7 +85,8 @@ export class ReceivePath {
   private compressed = false;
   private fragments = 0;
   private size = 0;
-  private readonly utf8 = new Utf8Validator();
+  /** Made on the first text message that arrives in pieces. */
+  private utf8: Utf8Validator | undefined;
   private utf8Fresh = true;
   // The frame being received.
   private control: FrameHeader | undefined;
@@ -266,7 +267,7 @@ export class ReceivePath {
     this.control = undefined;
     switch (header.opcode) {
       case Opcode.Ping:
-        this.host.pingReceived(payload.slice());
+        this.host.receivedPing(payload.slice());
         return undefined;
       case Opcode.Pong:
         this.deferred = indication('ping-pong', payload.slice());
@@ -278,7 +279,7 @@ export class ReceivePath {
           return this.fail(wireCode(f.code), f.message, f.closeCode);
         }
         const status = { code: parsed.value.code, reason: parsed.value.reason };
-        this.host.closeReceived(status);
+        this.host.receivedClose(status);
         const close: Indication = {
           bufferType: 'close',
           buffer: EMPTY,
@@ -352,11 +353,12 @@ export class ReceivePath {
       valid = this.isUtf8(piece);
     } else {
       this.utf8Fresh = false;
-      valid = this.utf8.push(piece) && (!end || this.utf8.end());
+      const utf8 = (this.utf8 ??= new Utf8Validator());
+      valid = utf8.push(piece) && (!end || utf8.end());
     }
     if (valid) {
       if (end) {
-        this.utf8.reset();
+        this.utf8?.reset();
         this.utf8Fresh = true;
       }
       return undefined;
@@ -385,13 +387,13 @@ export class ReceivePath {
   }
 
   private finish(buffer: Uint8Array): Indication {
-    this.host.messageReceived(this.text, this.size);
+    this.host.receivedMessage(this.text, this.size);
     return indication(this.text ? 'utf8-message' : 'binary-message', buffer);
   }
 
   private fail(code: string, message: string, closeCode: number): Indication {
     const error = new ProtocolError(code, message, 'remote', { closeCode });
-    this.host.protocolFailed(error);
+    this.host.receivedViolation(error);
     return this.end({
       bufferType: 'close',
       buffer: EMPTY,

@@ -18,6 +18,8 @@ import { zlibDeflateCodec } from './zlib-codec.js';
 /** One pool for the process: idle connections hold no zlib memory, busy ones reuse it. */
 const sharedDeflateCodec = createDeflateCodecPool(zlibDeflateCodec);
 
+const checkUtf8 = (bytes: Uint8Array): boolean => isUtf8(bytes);
+
 export interface NodeHandleOptions {
   /** Largest message accepted, after decompression (default 64 MiB). */
   readonly maxPayload?: number;
@@ -38,7 +40,7 @@ export function nodeHandle(
     crypto: nodeCrypto,
     clock: systemClock,
     deflateCodec: sharedDeflateCodec,
-    isUtf8: (bytes: Uint8Array) => isUtf8(bytes),
+    isUtf8: checkUtf8,
     mask: fastMask,
     allocate: allocateUnsafe,
     assembleMessages: true,

@@ -25,7 +25,7 @@ import type { Socket } from 'node:net';
 import type { IndicateReceiveCompleteAction, WebSocketHandle } from '../../websocket/index.js';
 import { openClient, parseWebSocketUrl, type ClientOptions } from './client.js';
 import type { ConnectionOptions } from './options.js';
-import { SocketTransport } from './transport.js';
+import { SocketTransport, type TransportEvents } from './transport.js';
 
 /** Marks the constructor call that wraps a server-side socket. */
 const SERVER_SIDE: unique symbol = Symbol('server-side');
@@ -65,7 +65,7 @@ type Handler<E> = ((event: E) => void) | null;
 const EMPTY_BUFFER = Buffer.alloc(0);
 
 /** The shared body of server-side and client connections. */
-export class WebSocket extends EventEmitter {
+export class WebSocket extends EventEmitter implements TransportEvents {
   static readonly CONNECTING = CONNECTING;
   static readonly OPEN = OPEN;
   static readonly CLOSING = CLOSING;
@@ -283,7 +283,10 @@ export class WebSocket extends EventEmitter {
     }
     if (this.state === CLOSING) return;
     const handle = this.handle as WebSocketHandle;
-    handle.send('close', code === undefined ? {} : { code, reason: reason ?? '' });
+    // The peer's close may have been decoded (and answered) already.
+    if (handle.state === 'open') {
+      handle.send('close', code === undefined ? {} : { code, reason: reason ?? '' });
+    }
     this.state = CLOSING;
     this.transport?.schedule();
   }
@@ -323,18 +326,7 @@ export class WebSocket extends EventEmitter {
   private attach(socket: Socket, handle: WebSocketHandle): void {
     this.handle = handle;
     this.state = OPEN;
-    this.transport = new SocketTransport(
-      socket,
-      handle,
-      {
-        onIndication: (action) => this.onIndication(action),
-        onSendComplete: (context, sent) => this.onSendComplete(context, sent),
-        onTransportClosed: () => this.onTransportClosed(),
-        onSocketError: (error) => this.emitError(error),
-        onDrain: () => this.onDrain(),
-      },
-      this.connectionOptions,
-    );
+    this.transport = new SocketTransport(socket, handle, this, this.connectionOptions);
   }
 
   private emitOpen(): void {
@@ -344,7 +336,8 @@ export class WebSocket extends EventEmitter {
     this.emit('dom:open', event);
   }
 
-  private onIndication(action: IndicateReceiveCompleteAction): void {
+  /** @internal TransportEvents */
+  onIndication(action: IndicateReceiveCompleteAction): void {
     const view = Buffer.from(
       action.buffer.buffer,
       action.buffer.byteOffset,
@@ -404,7 +397,8 @@ export class WebSocket extends EventEmitter {
     }
   }
 
-  private onSendComplete(context: unknown, sent: boolean): void {
+  /** @internal TransportEvents */
+  onSendComplete(context: unknown, sent: boolean): void {
     if (typeof context !== 'number') return;
     const callback = this.sendCallbacks?.get(context);
     if (callback === undefined) return;
@@ -417,11 +411,17 @@ export class WebSocket extends EventEmitter {
     this.transport?.afterFlush(() => callback());
   }
 
-  private onDrain(): void {
+  /** @internal TransportEvents */
+  onDrain(): void {
     if (!this.wasBackpressured) return;
     if ((this.transport?.bufferedAmount ?? 0) > this.backpressureAbove) return;
     this.wasBackpressured = false;
     this.emit('drain');
+  }
+
+  /** @internal TransportEvents */
+  onSocketError(error: Error): void {
+    this.emitError(error);
   }
 
   private emitError(error: Error): void {
@@ -431,7 +431,8 @@ export class WebSocket extends EventEmitter {
     this.emit('dom:error', event);
   }
 
-  private onTransportClosed(): void {
+  /** @internal TransportEvents */
+  onTransportClosed(): void {
     this.state = CLOSED;
     for (const [id, callback] of this.sendCallbacks ?? []) {
       this.sendCallbacks?.delete(id);

@@ -526,7 +526,8 @@ export class FrameDecoder {
   /** Stream offset of `chunk[0]`. */
   private chunkStart = 0;
   /** Header bytes split across chunks. */
-  private readonly spill = new Uint8Array(14);
+  /** Header bytes split across chunks; made the first time a header splits. */
+  private spillBytes: Uint8Array | undefined;
   private spillLength = 0;
   private header: FrameHeader | undefined;
   private remaining = 0;
@@ -631,6 +632,10 @@ export class FrameDecoder {
     this.chunk = EMPTY;
     this.pos = 0;
     return { type: 'error', failure: result.failure };
+  }
+
+  private get spill(): Uint8Array {
+    return (this.spillBytes ??= new Uint8Array(14));
   }
 
   private readHeader(): FrameEvent | undefined {
