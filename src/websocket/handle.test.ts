@@ -14,7 +14,6 @@ import {
   validateUpgradeRequest,
   HttpHeadParser,
   type HandleProperties,
-  type WebSocketHandle,
 } from './index.js';
 
 /** `expect.objectContaining`, typed for nesting inside object literals. */
@@ -582,4 +581,3 @@ describe('WebSocketHandle: property', () => {
   });
 });
 
-export type { WebSocketHandle };

@@ -50,6 +50,9 @@ let warned = false;
 export function echoServerProgram(): { script: string; implementation: string } {
   const standIn = process.env['NETRX_WS_ECHO_STANDIN'];
   if (standIn !== undefined && standIn !== '') {
+    if (process.env['CI'] === 'true') {
+      throw new Error('NETRX_WS_ECHO_STANDIN is for developing the suites; CI must test netrx');
+    }
     if (!warned) {
       console.warn(`[netrx interop] NETRX_WS_ECHO_STANDIN: testing ${standIn}, NOT netrx`);
       warned = true;
