@@ -93,7 +93,25 @@ function integer(name: string, value: number | undefined, fallback: number, min:
   return v;
 }
 
+/**
+ * Resolved properties are shared between handles with the same values (a
+ * server's connections all have them): one object per distinct set, not
+ * one per connection.
+ */
+const shared = new Map<string, ResolvedProperties>();
+const MAX_SHARED = 64;
+
 export function resolveProperties(p: HandleProperties): ResolvedProperties {
+  const resolved = resolveFresh(p);
+  const key = Object.values(resolved).join(',');
+  const known = shared.get(key);
+  if (known !== undefined) return known;
+  if (shared.size >= MAX_SHARED) shared.clear();
+  shared.set(key, resolved);
+  return resolved;
+}
+
+function resolveFresh(p: HandleProperties): ResolvedProperties {
   const keepAliveInterval = integer('keepAliveInterval', p.keepAliveInterval, 0, 0);
   if (keepAliveInterval > 0 && p.clock === undefined) {
     throw new TypeError('keepAliveInterval needs a clock');

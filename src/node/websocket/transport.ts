@@ -21,6 +21,10 @@
 import type { Socket } from 'node:net';
 import type { IndicateReceiveCompleteAction, WebSocketHandle } from '../../websocket/index.js';
 
+// Shared empty lists: most connections never need their own (memory per idle connection).
+const NO_CALLBACKS: (() => void)[] = [];
+const NO_CHUNKS: Uint8Array[] = [];
+
 /** Batches up to this size are joined into one buffer before writing. */
 const JOIN_BELOW = 64 * 1024;
 /**
@@ -54,9 +58,10 @@ export interface TransportOptions {
 export class SocketTransport {
   private outbox: Uint8Array[] = [];
   private outboxBytes = 0;
-  private pendingCallbacks: (() => void)[] = [];
+  private pendingCallbacks: (() => void)[] = NO_CALLBACKS;
   private readContext: number | undefined;
-  private readonly early: Uint8Array[] = [];
+  /** Reads that arrived while no read was outstanding (rare: made on first need). */
+  private early: Uint8Array[] = NO_CHUNKS;
   private endOfStream = false;
   private driving = false;
   private scheduled = false;
@@ -92,7 +97,7 @@ export class SocketTransport {
     socket.on('close', (hadError) => this.onClose(hadError));
     socket.on('drain', () => this.onSocketDrain());
     this.handle.receive(null);
-    if (head !== undefined && head.length > 0) this.early.push(head);
+    if (head !== undefined && head.length > 0) this.early = [head];
     this.drive();
   }
 
@@ -115,6 +120,7 @@ export class SocketTransport {
 
   /** Registers a callback to run once everything queued so far is written. */
   afterFlush(callback: () => void): void {
+    if (this.pendingCallbacks === NO_CALLBACKS) this.pendingCallbacks = [];
     this.pendingCallbacks.push(callback);
   }
 
@@ -126,6 +132,7 @@ export class SocketTransport {
   private onData(chunk: Buffer): void {
     const context = this.readContext;
     if (context === undefined) {
+      if (this.early === NO_CHUNKS) this.early = [];
       this.early.push(chunk);
       return;
     }
@@ -198,7 +205,7 @@ export class SocketTransport {
     }
     const socket = this.socket;
     const callbacks = this.pendingCallbacks;
-    this.pendingCallbacks = [];
+    this.pendingCallbacks = NO_CALLBACKS;
     const done =
       callbacks.length === 0
         ? undefined
@@ -234,7 +241,7 @@ export class SocketTransport {
   private runCallbacksIfIdle(): void {
     if (this.pendingCallbacks.length === 0) return;
     const callbacks = this.pendingCallbacks;
-    this.pendingCallbacks = [];
+    this.pendingCallbacks = NO_CALLBACKS;
     // Nothing new to write: they run once what is already in the socket is out.
     if (this.gone || this.socket.writableLength === 0) {
       for (const callback of callbacks) callback();

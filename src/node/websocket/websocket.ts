@@ -89,7 +89,8 @@ export class WebSocket extends EventEmitter implements TransportEvents {
   private closeReason = '';
   private closeReceived = false;
   private closeEmitted = false;
-  private fragments: Buffer[] = [];
+  /** Pieces of a message delivered in parts (only without message assembly); made on first need. */
+  private fragments: Buffer[] | undefined;
   private readonly backpressureAbove: number;
   private readonly maxBackpressure: number;
   private readonly connectionOptions: ConnectionOptions;
@@ -351,7 +352,7 @@ export class WebSocket extends EventEmitter implements TransportEvents {
       case 'binary-fragment':
       case 'utf8-fragment':
         // Only without message assembly; gather them (bounded by maxMessageSize).
-        this.fragments.push(Buffer.from(view));
+        (this.fragments ??= []).push(Buffer.from(view));
         return;
       case 'ping-pong':
         this.emit('pong', view);
@@ -374,10 +375,10 @@ export class WebSocket extends EventEmitter implements TransportEvents {
 
   private deliverMessage(view: Buffer, binary: boolean): void {
     let data = view;
-    if (this.fragments.length > 0) {
+    if (this.fragments !== undefined) {
       this.fragments.push(view);
       data = Buffer.concat(this.fragments);
-      this.fragments = [];
+      this.fragments = undefined;
     }
     const payload =
       this.binaryType === 'arraybuffer'
