@@ -45,7 +45,7 @@ import type {
 import type { DeflateCodec } from './deflate-codec.js';
 import { WEBSOCKET_PROVIDER, WebSocketEvent } from './events.js';
 import { MaskKeySource, writeFrames } from './frame-writer.js';
-import { formatExtensions, type PerMessageDeflateParams } from './extensions.js';
+import { formatExtensions, type Extension, type PerMessageDeflateParams } from './extensions.js';
 import {
   acceptUpgrade,
   buildClientRequest,
@@ -339,11 +339,7 @@ export class WebSocketHandle implements ReceiveHost {
     if (crypto === undefined) throw new TypeError('A client handshake needs a crypto');
     const result = checkServerResponse(request, response, crypto);
     if (result.ok) {
-      this.open({
-        protocol: result.value.protocol,
-        extensions: formatExtensions(result.value.extensions),
-        perMessageDeflate: result.value.perMessageDeflate,
-      });
+      this.open(negotiation(result.value));
     }
     return result;
   }
@@ -366,11 +362,7 @@ export class WebSocketHandle implements ReceiveHost {
     if (crypto === undefined) throw new TypeError('A server handshake needs a crypto');
     const deflate = this.deflateCodec === undefined ? undefined : options.perMessageDeflate;
     const response = acceptUpgrade(request, { ...options, perMessageDeflate: deflate, crypto });
-    this.open({
-      protocol: response.protocol,
-      extensions: formatExtensions(response.extensions),
-      perMessageDeflate: response.perMessageDeflate,
-    });
+    this.open(negotiation(response));
     return response;
   }
 
@@ -838,6 +830,26 @@ export class WebSocketHandle implements ReceiveHost {
   private assertUsable(): void {
     if (this.deleted) throw invalidOperation('The handle was deleted');
   }
+}
+
+/** Nothing agreed: one object for every plain connection. */
+const NOTHING_NEGOTIATED: Negotiated = {
+  protocol: undefined,
+  extensions: '',
+  perMessageDeflate: undefined,
+};
+
+function negotiation(agreed: {
+  readonly protocol: string | undefined;
+  readonly extensions: readonly Extension[];
+  readonly perMessageDeflate: PerMessageDeflateParams | undefined;
+}): Negotiated {
+  if (agreed.protocol === undefined && agreed.extensions.length === 0) return NOTHING_NEGOTIATED;
+  return {
+    protocol: agreed.protocol,
+    extensions: formatExtensions(agreed.extensions),
+    perMessageDeflate: agreed.perMessageDeflate,
+  };
 }
 
 /** Marks internal pongs (answers to pings) apart from app unsolicited pongs. */

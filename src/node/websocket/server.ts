@@ -183,7 +183,11 @@ export class WebSocketServer extends EventEmitter {
     url: string,
   ): WebSocket | undefined {
     const wake = new Wake();
-    const name = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? 0}`;
+    // Asking the socket for its peer costs an object per connection: only for traces.
+    const name =
+      this.options.trace === undefined
+        ? 'server'
+        : `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? 0}`;
     const handle = nodeHandle('server', this.options, name, wake.callback);
     const response = handle.beginServerHandshake(upgrade, {
       ...(protocol === undefined ? {} : { protocol }),
@@ -203,7 +207,8 @@ export class WebSocketServer extends EventEmitter {
 
   private track(ws: WebSocket): void {
     this.clients.add(ws);
-    ws.once('close', () => this.clients.delete(ws));
+    ws.trackedBy = this.clients;
+    ws.on('close', untrack);
   }
 
   /** Stops accepting; closes the HTTP server if this class made it. Open connections stay open, as in `ws`. */
@@ -230,8 +235,15 @@ class Wake {
   readonly callback = (): void => this.target?.wake();
 }
 
+// Shared listeners (no closure per connection).
 function destroyOnError(socket: Socket): void {
-  socket.on('error', () => socket.destroy());
+  socket.on('error', destroySelf);
+}
+function destroySelf(this: Socket): void {
+  this.destroy();
+}
+function untrack(this: WebSocket): void {
+  this.trackedBy?.delete(this);
 }
 
 function reject(socket: Duplex, status: number, headers: readonly HttpHeader[] = []): void {

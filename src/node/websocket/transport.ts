@@ -77,7 +77,7 @@ export class SocketTransport {
   constructor(
     readonly socket: Socket,
     readonly handle: WebSocketHandle,
-    private readonly events: TransportEvents,
+    readonly events: TransportEvents,
     options: TransportOptions = {},
   ) {
     this.readPauseAbove = options.readPauseAbove ?? 1024 * 1024;
@@ -88,14 +88,14 @@ export class SocketTransport {
   start(head: Uint8Array | undefined): void {
     const socket = this.socket;
     socket.setNoDelay(true);
-    socket.on('data', (chunk: Buffer) => this.onData(chunk));
-    socket.on('end', () => {
-      this.endOfStream = true;
-      this.drive();
-    });
-    socket.on('error', (error) => this.events.onSocketError(error));
-    socket.on('close', (hadError) => this.onClose(hadError));
-    socket.on('drain', () => this.onSocketDrain());
+    // Shared listeners that find the transport on the socket, as `ws` does:
+    // five closures per connection would cost more than the rest of its state.
+    (socket as TransportSocket)[TRANSPORT] = this;
+    socket.on('data', socketData);
+    socket.on('end', socketEnd);
+    socket.on('error', socketError);
+    socket.on('close', socketClose);
+    socket.on('drain', socketDrain);
     this.handle.receive(null);
     if (head !== undefined && head.length > 0) this.early = [head];
     this.drive();
@@ -129,7 +129,8 @@ export class SocketTransport {
     if (!this.closed) this.socket.destroy();
   }
 
-  private onData(chunk: Buffer): void {
+  /** @internal */
+  onData(chunk: Buffer): void {
     const context = this.readContext;
     if (context === undefined) {
       if (this.early === NO_CHUNKS) this.early = [];
@@ -252,7 +253,14 @@ export class SocketTransport {
     }
   }
 
-  private onSocketDrain(): void {
+  /** @internal */
+  onEnd(): void {
+    this.endOfStream = true;
+    this.drive();
+  }
+
+  /** @internal */
+  onSocketDrain(): void {
     if (this.paused) {
       this.paused = false;
       this.socket.resume();
@@ -273,7 +281,8 @@ export class SocketTransport {
     this.closeTimer.unref();
   }
 
-  private onClose(hadError: boolean): void {
+  /** @internal */
+  onClose(hadError: boolean): void {
     if (this.closed) return;
     this.gone = true;
     if (this.readContext !== undefined) {
@@ -287,4 +296,23 @@ export class SocketTransport {
     this.outboxBytes = 0;
     this.events.onTransportClosed(hadError);
   }
+}
+
+const TRANSPORT: unique symbol = Symbol('netrx.transport');
+type TransportSocket = Socket & { [TRANSPORT]: SocketTransport };
+
+function socketData(this: Socket, chunk: Buffer): void {
+  (this as TransportSocket)[TRANSPORT].onData(chunk);
+}
+function socketEnd(this: Socket): void {
+  (this as TransportSocket)[TRANSPORT].onEnd();
+}
+function socketError(this: Socket, error: Error): void {
+  (this as TransportSocket)[TRANSPORT].events.onSocketError(error);
+}
+function socketClose(this: Socket, hadError: boolean): void {
+  (this as TransportSocket)[TRANSPORT].onClose(hadError);
+}
+function socketDrain(this: Socket): void {
+  (this as TransportSocket)[TRANSPORT].onSocketDrain();
 }

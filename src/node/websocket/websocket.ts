@@ -76,6 +76,8 @@ export class WebSocket extends EventEmitter implements TransportEvents {
   readonly CLOSED = CLOSED;
 
   binaryType: BinaryType = 'nodebuffer';
+  /** @internal The server's `clients` set this connection is in, if any. */
+  trackedBy: Set<WebSocket> | undefined;
   onopen: Handler<{ type: 'open'; target: WebSocket }> = null;
   onmessage: Handler<MessageEventLike> = null;
   onclose: Handler<CloseEventLike> = null;

@@ -106,6 +106,19 @@ interface ResolvedLimits {
   readonly allowUnknownOpcodes: boolean;
 }
 
+/** Decoders with the same limits share one resolved object (one per connection adds up). */
+const sharedResolved = new Map<string, ResolvedLimits>();
+
+function sharedLimits(limits: FrameLimits): ResolvedLimits {
+  const resolved = resolveLimits(limits);
+  const key = `${resolved.maxPayloadLength},${resolved.reservedBits},${String(resolved.expectMasked)},${resolved.allowUnknownOpcodes}`;
+  const known = sharedResolved.get(key);
+  if (known !== undefined) return known;
+  if (sharedResolved.size >= 64) sharedResolved.clear();
+  sharedResolved.set(key, resolved);
+  return resolved;
+}
+
 function resolveLimits(limits: FrameLimits): ResolvedLimits {
   const maxPayloadLength = limits.maxPayloadLength ?? DEFAULT_MAX_FRAME_PAYLOAD;
   if (!Number.isSafeInteger(maxPayloadLength) || maxPayloadLength < 0) {
@@ -495,6 +508,20 @@ const S_FAILED = 4;
 const EMPTY = new Uint8Array(0);
 
 /**
+ * The key as bytes, in one scratch array all decoders share: masking is
+ * synchronous, and a 4-byte array of its own would cost each (idle)
+ * connection about 180 bytes.
+ */
+const KEY = new Uint8Array(4);
+function keyBytes(word: number): Uint8Array {
+  KEY[0] = word >>> 24;
+  KEY[1] = (word >>> 16) & 0xff;
+  KEY[2] = (word >>> 8) & 0xff;
+  KEY[3] = word & 0xff;
+  return KEY;
+}
+
+/**
  * Turns a byte stream into frame events without doing any I/O. Feed it
  * whatever the transport delivered with `push(chunk)`, then call `next()`
  * until it returns `undefined`, then push the next chunk.
@@ -531,7 +558,8 @@ export class FrameDecoder {
   private spillLength = 0;
   private header: FrameHeader | undefined;
   private remaining = 0;
-  private readonly key = new Uint8Array(4);
+  /** The current frame's masking key, as `FrameHeader.maskKey` has it. */
+  private keyWord = 0;
   private masked = false;
   private phase = 0;
   private control: Uint8Array = EMPTY;
@@ -540,7 +568,7 @@ export class FrameDecoder {
   private failureValue: WebSocketFailure | undefined;
 
   constructor(limits: FrameLimits = {}) {
-    this.limits = resolveLimits(limits);
+    this.limits = sharedLimits(limits);
     this.mask = limits.mask ?? maskInPlace;
   }
 
@@ -709,12 +737,8 @@ export class FrameDecoder {
     let maskKey: number | undefined;
     this.masked = (b1 & 0x80) !== 0;
     if (this.masked) {
-      const k = at + headerLength - 4;
-      this.key[0] = src[k] as number;
-      this.key[1] = src[k + 1] as number;
-      this.key[2] = src[k + 2] as number;
-      this.key[3] = src[k + 3] as number;
-      maskKey = readMaskKey(src, k);
+      maskKey = readMaskKey(src, at + headerLength - 4);
+      this.keyWord = maskKey;
     }
     if (src === chunk) this.pos += headerLength;
     else this.spillLength = 0;
@@ -744,14 +768,14 @@ export class FrameDecoder {
     let data: Uint8Array;
     if (into === undefined) {
       data = this.chunk.subarray(this.pos, this.pos + n);
-      if (this.masked) this.phase = this.mask(data, this.key, this.phase);
+      if (this.masked) this.phase = this.mask(data, keyBytes(this.keyWord), this.phase);
     } else {
       if (into.length === 0) throw new RangeError('Cannot decode into an empty buffer');
       if (into.length < n) n = into.length;
       const source = this.chunk.subarray(this.pos, this.pos + n);
       data = into.length === n ? into : into.subarray(0, n);
       data.set(source);
-      if (this.masked) this.phase = this.mask(data, this.key, this.phase);
+      if (this.masked) this.phase = this.mask(data, keyBytes(this.keyWord), this.phase);
     }
     this.pos += n;
     this.remaining -= n;
@@ -783,7 +807,7 @@ export class FrameDecoder {
       this.controlHave = 0;
     }
     this.remaining = 0;
-    if (this.masked) maskInPlace(data, this.key, 0);
+    if (this.masked) maskInPlace(data, keyBytes(this.keyWord), 0);
     this.state = S_HEADER;
     return { type: 'payload', data, last: true };
   }
