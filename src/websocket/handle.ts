@@ -99,6 +99,8 @@ interface SendOperation {
 
 /** Pongs waiting at once beyond which the oldest are dropped (only the newest ping needs one). */
 const MAX_PENDING_PONGS = 16;
+const NO_OPERATIONS: SendOperation[] = [];
+const NO_INDICATIONS: { op: SendOperation; sent: boolean }[] = [];
 const EMPTY = new Uint8Array(0);
 
 function invalidOperation(message: string): NetrxError {
@@ -128,19 +130,23 @@ class ReceiveFromNetwork implements ReceiveFromNetworkAction {
 export class WebSocketHandle implements ReceiveHost {
   readonly role: HandleRole;
   readonly properties: ResolvedProperties;
-  readonly stats: HandleStats = {
-    messagesReceived: 0,
-    messagesSent: 0,
-    bytesReceived: 0,
-    bytesSent: 0,
-    pingsAnswered: 0,
-    pongsCoalesced: 0,
-  };
+  /**
+   * Whatever the host wants to reach from the handle (its connection, say),
+   * so callbacks like `onActionAvailable` need no closure per connection.
+   */
+  owner: unknown;
+  // Counters, as fields rather than an object of their own (memory per connection).
+  private messagesReceived = 0;
+  private messagesSent = 0;
+  private bytesReceived = 0;
+  private bytesSent = 0;
+  private pingsAnswered = 0;
+  private pongsCoalesced = 0;
   // What the handle keeps of its properties (not the whole object: it would
   // be held per connection).
   private readonly crypto: Crypto | undefined;
   private readonly deflateCodec: DeflateCodec | undefined;
-  private readonly onActionAvailable: (() => void) | undefined;
+  private readonly onActionAvailable: ((handle: WebSocketHandle) => void) | undefined;
   private stateValue: HandleState = 'connecting';
   private deleted = false;
   private negotiatedValue: Negotiated = {};
@@ -151,8 +157,10 @@ export class WebSocketHandle implements ReceiveHost {
 
   // Send side.
   private readonly sendQueue: SendOperation[] = [];
-  private readonly controlQueue: SendOperation[] = [];
-  private readonly sendIndications: { op: SendOperation; sent: boolean }[] = [];
+  // Pongs, close replies and keep-alive pings; send indications. Both are
+  // usually empty: they share one empty list until first used.
+  private controlQueue: SendOperation[] = NO_OPERATIONS;
+  private sendIndications: { op: SendOperation; sent: boolean }[] = NO_INDICATIONS;
   private sendSlot: SendToNetworkAction | IndicateSendCompleteAction | undefined;
   private sendSlotOp: SendOperation | undefined;
   /** The kind of the message whose fragments are being queued (what `send` accepts next). */
@@ -225,8 +233,20 @@ export class WebSocketHandle implements ReceiveHost {
 
   /** @internal ReceiveHost: a whole message arrived. */
   receivedMessage(text: boolean, size: number): void {
-    this.stats.messagesReceived++;
+    this.messagesReceived++;
     this.trace?.emit(WebSocketEvent.messageReceived, { connection: this.name, text, size });
+  }
+
+  /** What the handle has done so far (a fresh snapshot each call). */
+  get stats(): HandleStats {
+    return {
+      messagesReceived: this.messagesReceived,
+      messagesSent: this.messagesSent,
+      bytesReceived: this.bytesReceived,
+      bytesSent: this.bytesSent,
+      pingsAnswered: this.pingsAnswered,
+      pongsCoalesced: this.pongsCoalesced,
+    };
   }
 
   get state(): HandleState {
@@ -491,7 +511,7 @@ export class WebSocketHandle implements ReceiveHost {
     }
     this.endReceiving(this.failure);
     this.cancelQueuedSends();
-    this.controlQueue.length = 0;
+    this.controlQueue = NO_OPERATIONS;
     this.stopKeepAlive();
   }
 
@@ -579,7 +599,7 @@ export class WebSocketHandle implements ReceiveHost {
           this.masks,
           buffers,
         );
-        if (fin) this.stats.messagesSent++;
+        if (fin) this.messagesSent++;
       }
     }
     const action: SendToNetworkAction = {
@@ -609,27 +629,27 @@ export class WebSocketHandle implements ReceiveHost {
     this.sendSlotOp = undefined;
     const written = typeof bytes === 'number' ? bytes : bytes.length;
     const sent = written >= action.byteLength;
-    this.stats.bytesSent += written;
+    this.bytesSent += written;
     if (!sent) {
       // A short write cancels the send; the stream is no longer framed.
       this.transportBroken = true;
       this.cancelQueuedSends();
     }
-    if (!op.internal) this.sendIndications.push({ op, sent });
+    if (!op.internal) this.pushIndication(op, sent);
     if (op.bufferType === 'close' && sent) this.afterCloseSent();
   }
 
   private queuePong(payload: Uint8Array): void {
-    this.stats.pingsAnswered++;
+    this.pingsAnswered++;
     if (this.closeQueued) return;
     let pongs = 0;
     for (const op of this.controlQueue) if (isPong(op)) pongs++;
     if (pongs >= MAX_PENDING_PONGS) {
       const oldest = this.controlQueue.findIndex(isPong);
       this.controlQueue.splice(oldest, 1);
-      this.stats.pongsCoalesced++;
+      this.pongsCoalesced++;
     }
-    this.controlQueue.push({
+    this.pushControl({
       bufferType: 'unsolicited-pong',
       data: payload,
       context: PONG,
@@ -641,14 +661,24 @@ export class WebSocketHandle implements ReceiveHost {
     this.closeQueued = true;
     this.queuedMessage = undefined;
     const op: SendOperation = { bufferType: 'close', data: payload, context, internal };
-    if (internal) this.controlQueue.push(op);
+    if (internal) this.pushControl(op);
     else this.sendQueue.push(op);
     if (this.stateValue === 'open') this.stateValue = 'closing';
   }
 
+  private pushControl(op: SendOperation): void {
+    if (this.controlQueue === NO_OPERATIONS) this.controlQueue = [];
+    this.controlQueue.push(op);
+  }
+
+  private pushIndication(op: SendOperation, sent: boolean): void {
+    if (this.sendIndications === NO_INDICATIONS) this.sendIndications = [];
+    this.sendIndications.push({ op, sent });
+  }
+
   private cancelQueuedSends(): void {
     for (const op of this.sendQueue) {
-      if (!op.internal) this.sendIndications.push({ op, sent: false });
+      if (!op.internal) this.pushIndication(op, false);
     }
     this.sendQueue.length = 0;
   }
@@ -705,7 +735,7 @@ export class WebSocketHandle implements ReceiveHost {
       this.receivePath.pushEndOfStream();
       return;
     }
-    this.stats.bytesReceived += chunk.length;
+    this.bytesReceived += chunk.length;
     this.keepAlivePingOutstanding = false;
     if (this.clock !== undefined) this.lastReceivedAt = this.clock.now();
     this.receivePath.push(chunk);
@@ -805,17 +835,17 @@ export class WebSocketHandle implements ReceiveHost {
           'remote',
         );
         this.abort();
-        this.onActionAvailable?.();
+        this.onActionAvailable?.(this);
         return;
       }
       this.keepAlivePingOutstanding = true;
-      this.controlQueue.push({
+      this.pushControl({
         bufferType: 'ping-pong',
         data: EMPTY,
         context: undefined,
         internal: true,
       });
-      this.onActionAvailable?.();
+      this.onActionAvailable?.(this);
     }
     this.keepAliveTimer = clock.setTimer(idle >= interval ? interval : interval - idle, () =>
       this.keepAliveTick(),

@@ -6,6 +6,7 @@ import type { Clock, Crypto } from '../runtime/index.js';
 import type { TraceRegistry } from '../trace/index.js';
 import type { MaskFunction } from '../wire/websocket/index.js';
 import type { DeflateCodec } from './deflate-codec.js';
+import type { WebSocketHandle } from './handle.js';
 
 export interface HandleProperties {
   /**
@@ -65,9 +66,10 @@ export interface HandleProperties {
   readonly name?: string;
   /**
    * Called when an action became available on its own (a keep-alive ping, a
-   * keep-alive failure), so the host runs its action loop.
+   * keep-alive failure), so the host runs its action loop. It gets the
+   * handle, so one function can serve every connection (see `owner`).
    */
-  readonly onActionAvailable?: () => void;
+  readonly onActionAvailable?: (handle: WebSocketHandle) => void;
 }
 
 export interface ResolvedProperties {

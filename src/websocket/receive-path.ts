@@ -29,6 +29,8 @@ import type { PerMessageInflateResult } from './permessage-deflate.js';
 import type { ResolvedProperties } from './properties.js';
 
 const EMPTY = new Uint8Array(0);
+/** The shared empty list `pending` holds while nothing is pending (no array per connection). */
+const NO_PIECES: Uint8Array[] = [];
 
 /** What a receive operation completes with. */
 export interface Indication {
@@ -97,7 +99,7 @@ export class ReceivePath {
   private assembly: Uint8Array = EMPTY;
   private assembled = 0;
   // Inflated bytes not handed out yet; the last one ends the message when `pendingEnds`.
-  private pending: Uint8Array[] = [];
+  private pending: Uint8Array[] = NO_PIECES;
   private pendingEnds = false;
   /** A pong or close to indicate once partial data has been handed out. */
   private deferred: Indication | undefined;
@@ -343,7 +345,10 @@ export class ReceivePath {
     }
     this.pending.shift();
     const end = lastPiece && this.pendingEnds;
-    if (this.pending.length === 0) this.pendingEnds = false;
+    if (this.pending.length === 0) {
+      this.pending = NO_PIECES;
+      this.pendingEnds = false;
+    }
     return this.deliver(part, end, op);
   }
 
@@ -405,7 +410,7 @@ export class ReceivePath {
   private end(terminal: Indication): Indication {
     this.terminal = terminal;
     this.deferred = undefined;
-    this.pending = [];
+    this.pending = NO_PIECES;
     this.assembly = EMPTY;
     return terminal;
   }

@@ -22,8 +22,8 @@ export interface ClientOptions extends ConnectionOptions, NodeHandleOptions {
 }
 
 export interface ClientSink {
-  /** The connection is open; returns what to call when the handle has work of its own (keep-alive). */
-  opened(socket: Socket, handle: WebSocketHandle, rest: Uint8Array): () => void;
+  /** The connection is open; returns the connection, which becomes the handle's `owner`. */
+  opened(socket: Socket, handle: WebSocketHandle, rest: Uint8Array): { wake(): void };
   failed(error: Error): void;
 }
 
@@ -49,8 +49,7 @@ export function openClient(
   const secure = url.protocol === 'wss:';
   const port = url.port === '' ? (secure ? 443 : 80) : Number(url.port);
   const host = url.hostname.replace(/^\[|\]$/g, '');
-  let wake = (): void => {};
-  const handle = nodeHandle('client', options, url.host, () => wake());
+  const handle = nodeHandle('client', options, url.host);
   const extraHeaders: HttpHeader[] = Object.entries(options.headers ?? {});
   const request = handle.beginClientHandshake({
     host: url.host,
@@ -96,7 +95,7 @@ export function openClient(
     socket.off('data', onData);
     socket.off('error', fail);
     socket.off('close', onEarlyClose);
-    wake = sink.opened(socket, handle, step.rest);
+    handle.owner = sink.opened(socket, handle, step.rest);
   }
 
   function onEarlyClose(): void {

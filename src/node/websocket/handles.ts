@@ -30,11 +30,15 @@ export interface NodeHandleOptions {
   readonly trace?: TraceRegistry;
 }
 
+/** The handle's `owner` is its connection; keep-alive work wakes it (one function for all). */
+function wakeOwner(handle: WebSocketHandle): void {
+  (handle.owner as { wake(): void } | undefined)?.wake();
+}
+
 export function nodeHandle(
   role: 'client' | 'server',
   options: NodeHandleOptions,
   name: string,
-  onActionAvailable: () => void,
 ): WebSocketHandle {
   const properties = {
     crypto: nodeCrypto,
@@ -45,7 +49,7 @@ export function nodeHandle(
     allocate: allocateUnsafe,
     assembleMessages: true,
     name,
-    onActionAvailable,
+    onActionAvailable: wakeOwner,
     ...(options.maxPayload === undefined ? {} : { maxMessageSize: options.maxPayload }),
     ...(options.maxFragments === undefined ? {} : { maxFragments: options.maxFragments }),
     ...(options.keepAliveInterval === undefined

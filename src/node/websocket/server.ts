@@ -182,13 +182,12 @@ export class WebSocketServer extends EventEmitter {
     protocol: ((offered: readonly string[]) => string | undefined) | undefined,
     url: string,
   ): WebSocket | undefined {
-    const wake = new Wake();
     // Asking the socket for its peer costs an object per connection: only for traces.
     const name =
       this.options.trace === undefined
         ? 'server'
         : `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? 0}`;
-    const handle = nodeHandle('server', this.options, name, wake.callback);
+    const handle = nodeHandle('server', this.options, name);
     const response = handle.beginServerHandshake(upgrade, {
       ...(protocol === undefined ? {} : { protocol }),
       perMessageDeflate: this.options.perMessageDeflate ?? false,
@@ -200,7 +199,7 @@ export class WebSocketServer extends EventEmitter {
     }
     socket.write(response.bytes);
     const ws = WebSocket.accept(socket, handle, this.options, url);
-    wake.target = ws;
+    handle.owner = ws;
     if (this.options.clientTracking !== false) this.track(ws);
     return ws;
   }
@@ -227,12 +226,6 @@ export class WebSocketServer extends EventEmitter {
       callback?.();
     });
   }
-}
-
-/** Calls a connection's `wake` once it exists (the handle is made before the connection). */
-class Wake {
-  target: WebSocket | undefined;
-  readonly callback = (): void => this.target?.wake();
 }
 
 // Shared listeners (no closure per connection).

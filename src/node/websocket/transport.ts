@@ -56,7 +56,7 @@ export interface TransportOptions {
 }
 
 export class SocketTransport {
-  private outbox: Uint8Array[] = [];
+  private outbox: Uint8Array[] = NO_CHUNKS;
   private outboxBytes = 0;
   private pendingCallbacks: (() => void)[] = NO_CALLBACKS;
   private readContext: number | undefined;
@@ -167,6 +167,7 @@ export class SocketTransport {
           case 'send-to-network':
             for (const buffer of action.buffers) {
               if (buffer.length === 0) continue;
+              if (this.outbox === NO_CHUNKS) this.outbox = [];
               this.outbox.push(buffer);
               this.outboxBytes += buffer.length;
             }
@@ -231,7 +232,7 @@ export class SocketTransport {
       ok = socket.write(outbox[last] as Uint8Array, done);
       socket.uncork();
     }
-    this.outbox = [];
+    this.outbox = NO_CHUNKS;
     this.outboxBytes = 0;
     if (!ok && socket.writableLength > this.readPauseAbove && !this.paused) {
       this.paused = true;
@@ -292,7 +293,7 @@ export class SocketTransport {
     }
     this.closed = true;
     if (this.closeTimer !== undefined) clearTimeout(this.closeTimer);
-    this.outbox = [];
+    this.outbox = NO_CHUNKS;
     this.outboxBytes = 0;
     this.events.onTransportClosed(hadError);
   }

@@ -70,10 +70,19 @@ export class WebSocket extends EventEmitter implements TransportEvents {
   static readonly OPEN = OPEN;
   static readonly CLOSING = CLOSING;
   static readonly CLOSED = CLOSED;
-  readonly CONNECTING = CONNECTING;
-  readonly OPEN = OPEN;
-  readonly CLOSING = CLOSING;
-  readonly CLOSED = CLOSED;
+  // The instance constants are prototype getters, as in ws: no fields per connection.
+  get CONNECTING(): 0 {
+    return CONNECTING;
+  }
+  get OPEN(): 1 {
+    return OPEN;
+  }
+  get CLOSING(): 2 {
+    return CLOSING;
+  }
+  get CLOSED(): 3 {
+    return CLOSED;
+  }
 
   binaryType: BinaryType = 'nodebuffer';
   /** @internal The server's `clients` set this connection is in, if any. */
@@ -93,8 +102,6 @@ export class WebSocket extends EventEmitter implements TransportEvents {
   private closeEmitted = false;
   /** Pieces of a message delivered in parts (only without message assembly); made on first need. */
   private fragments: Buffer[] | undefined;
-  private readonly backpressureAbove: number;
-  private readonly maxBackpressure: number;
   private readonly connectionOptions: ConnectionOptions;
   /** Made on the first send with a callback: most connections never need one. */
   private sendCallbacks: Map<number, (error?: Error) => void> | undefined;
@@ -118,8 +125,6 @@ export class WebSocket extends EventEmitter implements TransportEvents {
         ? (protocols as ClientOptions)
         : options) ?? {};
     this.connectionOptions = opts;
-    this.backpressureAbove = opts.backpressureAbove ?? 64 * 1024;
-    this.maxBackpressure = opts.maxBackpressure ?? Infinity;
     if (url === SERVER_SIDE) return;
     const offered =
       typeof protocols === 'string'
@@ -135,7 +140,7 @@ export class WebSocket extends EventEmitter implements TransportEvents {
         this.attach(socket, handle);
         this.emitOpen();
         this.begin(rest);
-        return () => this.wake();
+        return this;
       },
       failed: (error) => {
         this.abortConnect = undefined;
@@ -157,6 +162,15 @@ export class WebSocket extends EventEmitter implements TransportEvents {
     ws.urlValue = url;
     ws.attach(socket, handle);
     return ws;
+  }
+
+  // Read from the options when needed rather than kept per connection.
+  private get backpressureAbove(): number {
+    return this.connectionOptions.backpressureAbove ?? 64 * 1024;
+  }
+
+  private get maxBackpressure(): number {
+    return this.connectionOptions.maxBackpressure ?? Infinity;
   }
 
   /** @internal The handle has work of its own (a keep-alive ping or failure). */
