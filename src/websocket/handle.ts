@@ -97,6 +97,18 @@ interface SendOperation {
   readonly internal: boolean;
 }
 
+const FLAG_DELETED = 1;
+const FLAG_CLOSE_QUEUED = 2;
+const FLAG_TRANSPORT_BROKEN = 4;
+const FLAG_RECEIVE_ENDED = 8;
+
+interface KeepAlive {
+  readonly clock: Clock;
+  timer: Timer | undefined;
+  lastReceivedAt: number;
+  pingOutstanding: boolean;
+}
+
 /** Pongs waiting at once beyond which the oldest are dropped (only the newest ping needs one). */
 const MAX_PENDING_PONGS = 16;
 const NO_OPERATIONS: SendOperation[] = [];
@@ -148,7 +160,8 @@ export class WebSocketHandle implements ReceiveHost {
   private readonly deflateCodec: DeflateCodec | undefined;
   private readonly onActionAvailable: ((handle: WebSocketHandle) => void) | undefined;
   private stateValue: HandleState = 'connecting';
-  private deleted = false;
+  /** Four booleans in one number (memory per connection): see the accessors below. */
+  private flags = 0;
   private negotiatedValue: Negotiated = {};
   private readonly trace: TraceProvider | undefined;
   private readonly name: string;
@@ -156,7 +169,7 @@ export class WebSocketHandle implements ReceiveHost {
   private deflate: PerMessageDeflateSession | undefined;
 
   // Send side.
-  private readonly sendQueue: SendOperation[] = [];
+  private sendQueue: SendOperation[] = NO_OPERATIONS;
   // Pongs, close replies and keep-alive pings; send indications. Both are
   // usually empty: they share one empty list until first used.
   private controlQueue: SendOperation[] = NO_OPERATIONS;
@@ -167,9 +180,7 @@ export class WebSocketHandle implements ReceiveHost {
   private queuedMessage: 'utf8' | 'binary' | undefined;
   /** The kind of the message whose fragments are being framed (the opcode to use next). */
   private framingMessage: 'utf8' | 'binary' | undefined;
-  private closeQueued = false;
   private closeSent: CloseStatus | undefined;
-  private transportBroken = false;
 
   // Receive side.
   private readonly receivePath: ReceivePath;
@@ -177,14 +188,10 @@ export class WebSocketHandle implements ReceiveHost {
   private receiveSlot: ReceiveFromNetworkAction | IndicateReceiveCompleteAction | undefined;
   private receiveBuffer: Uint8Array | undefined;
   private closeReceived: CloseStatus | undefined;
-  private receiveEnded = false;
   private failure: NetrxError | undefined;
 
-  // Keep-alive.
-  private readonly clock: Clock | undefined;
-  private keepAliveTimer: Timer | undefined;
-  private lastReceivedAt = 0;
-  private keepAlivePingOutstanding = false;
+  /** Keep-alive state, only on handles that keep alive (one field instead of four). */
+  private keepAlive: KeepAlive | undefined;
 
   private nextActionContext = 1;
   private clientRequest: ClientRequest | undefined;
@@ -195,7 +202,14 @@ export class WebSocketHandle implements ReceiveHost {
     this.deflateCodec = properties.deflateCodec;
     this.onActionAvailable = properties.onActionAvailable;
     this.properties = resolveProperties(properties);
-    this.clock = properties.clock;
+    if (this.properties.keepAliveInterval > 0) {
+      this.keepAlive = {
+        clock: properties.clock as Clock,
+        timer: undefined,
+        lastReceivedAt: 0,
+        pingOutstanding: false,
+      };
+    }
     this.name = properties.name ?? role;
     this.trace = properties.trace?.register(WEBSOCKET_PROVIDER);
     if (role === 'client' && !this.properties.disableMasking) {
@@ -214,6 +228,33 @@ export class WebSocketHandle implements ReceiveHost {
       },
       this,
     );
+  }
+
+  private get deleted(): boolean {
+    return (this.flags & FLAG_DELETED) !== 0;
+  }
+  private set deleted(on: boolean) {
+    this.flags = on ? this.flags | FLAG_DELETED : this.flags & ~FLAG_DELETED;
+  }
+  /** A close is queued or sent: only control frames may follow. */
+  private get closeQueued(): boolean {
+    return (this.flags & FLAG_CLOSE_QUEUED) !== 0;
+  }
+  private set closeQueued(on: boolean) {
+    this.flags = on ? this.flags | FLAG_CLOSE_QUEUED : this.flags & ~FLAG_CLOSE_QUEUED;
+  }
+  /** A short write broke the stream's framing. */
+  private get transportBroken(): boolean {
+    return (this.flags & FLAG_TRANSPORT_BROKEN) !== 0;
+  }
+  private set transportBroken(on: boolean) {
+    this.flags = on ? this.flags | FLAG_TRANSPORT_BROKEN : this.flags & ~FLAG_TRANSPORT_BROKEN;
+  }
+  private get receiveEnded(): boolean {
+    return (this.flags & FLAG_RECEIVE_ENDED) !== 0;
+  }
+  private set receiveEnded(on: boolean) {
+    this.flags = on ? this.flags | FLAG_RECEIVE_ENDED : this.flags & ~FLAG_RECEIVE_ENDED;
   }
 
   /** @internal ReceiveHost: a ping arrived. */
@@ -433,7 +474,7 @@ export class WebSocketHandle implements ReceiveHost {
       }
       this.queuedMessage = bufferType.endsWith('fragment') ? kind : undefined;
     }
-    this.sendQueue.push({ bufferType, data: payload, context, internal: false });
+    this.pushSend({ bufferType, data: payload, context, internal: false });
   }
 
   /**
@@ -538,6 +579,8 @@ export class WebSocketHandle implements ReceiveHost {
     if (this.sendSlot !== undefined) return undefined;
     if (includeApp && this.sendIndications.length > 0) {
       const { op, sent } = this.sendIndications.shift() as { op: SendOperation; sent: boolean };
+      // Emptied lists go back to the shared one: a used array keeps its capacity.
+      if (this.sendIndications.length === 0) this.sendIndications = NO_INDICATIONS;
       const action: IndicateSendCompleteAction = {
         type: 'indicate-send-complete',
         actionContext: this.nextActionContext++,
@@ -550,7 +593,12 @@ export class WebSocketHandle implements ReceiveHost {
     }
     if (this.stateValue === 'aborted' || this.transportBroken) return undefined;
     let op = this.controlQueue.shift();
-    if (op === undefined && includeApp) op = this.sendQueue.shift();
+    if (op !== undefined) {
+      if (this.controlQueue.length === 0) this.controlQueue = NO_OPERATIONS;
+    } else if (includeApp) {
+      op = this.sendQueue.shift();
+      if (this.sendQueue.length === 0) this.sendQueue = NO_OPERATIONS;
+    }
     if (op === undefined) return undefined;
     return this.frameSend(op);
   }
@@ -662,8 +710,13 @@ export class WebSocketHandle implements ReceiveHost {
     this.queuedMessage = undefined;
     const op: SendOperation = { bufferType: 'close', data: payload, context, internal };
     if (internal) this.pushControl(op);
-    else this.sendQueue.push(op);
+    else this.pushSend(op);
     if (this.stateValue === 'open') this.stateValue = 'closing';
+  }
+
+  private pushSend(op: SendOperation): void {
+    if (this.sendQueue === NO_OPERATIONS) this.sendQueue = [];
+    this.sendQueue.push(op);
   }
 
   private pushControl(op: SendOperation): void {
@@ -680,7 +733,7 @@ export class WebSocketHandle implements ReceiveHost {
     for (const op of this.sendQueue) {
       if (!op.internal) this.pushIndication(op, false);
     }
-    this.sendQueue.length = 0;
+    this.sendQueue = NO_OPERATIONS;
   }
 
   private afterCloseSent(): void {
@@ -736,8 +789,11 @@ export class WebSocketHandle implements ReceiveHost {
       return;
     }
     this.bytesReceived += chunk.length;
-    this.keepAlivePingOutstanding = false;
-    if (this.clock !== undefined) this.lastReceivedAt = this.clock.now();
+    const keepAlive = this.keepAlive;
+    if (keepAlive !== undefined) {
+      keepAlive.pingOutstanding = false;
+      keepAlive.lastReceivedAt = keepAlive.clock.now();
+    }
     this.receivePath.push(chunk);
   }
 
@@ -815,20 +871,22 @@ export class WebSocketHandle implements ReceiveHost {
   // Keep-alive
 
   private startKeepAlive(): void {
-    const interval = this.properties.keepAliveInterval;
-    if (interval === 0 || this.clock === undefined) return;
-    this.lastReceivedAt = this.clock.now();
-    this.keepAliveTimer = this.clock.setTimer(interval, () => this.keepAliveTick());
+    const keepAlive = this.keepAlive;
+    if (keepAlive === undefined) return;
+    keepAlive.lastReceivedAt = keepAlive.clock.now();
+    keepAlive.timer = keepAlive.clock.setTimer(this.properties.keepAliveInterval, () =>
+      this.keepAliveTick(),
+    );
   }
 
   private keepAliveTick(): void {
-    const clock = this.clock as Clock;
+    const keepAlive = this.keepAlive as KeepAlive;
     const interval = this.properties.keepAliveInterval;
-    this.keepAliveTimer = undefined;
+    keepAlive.timer = undefined;
     if (this.deleted || this.stateValue === 'closed' || this.stateValue === 'aborted') return;
-    const idle = clock.now() - this.lastReceivedAt;
+    const idle = keepAlive.clock.now() - keepAlive.lastReceivedAt;
     if (idle >= interval) {
-      if (this.keepAlivePingOutstanding) {
+      if (keepAlive.pingOutstanding) {
         this.failure ??= new ProtocolError(
           'ERR_WS_KEEPALIVE_TIMEOUT',
           `No bytes received for ${Math.round(idle)} ms after a keep-alive ping`,
@@ -838,7 +896,7 @@ export class WebSocketHandle implements ReceiveHost {
         this.onActionAvailable?.(this);
         return;
       }
-      this.keepAlivePingOutstanding = true;
+      keepAlive.pingOutstanding = true;
       this.pushControl({
         bufferType: 'ping-pong',
         data: EMPTY,
@@ -847,14 +905,16 @@ export class WebSocketHandle implements ReceiveHost {
       });
       this.onActionAvailable?.(this);
     }
-    this.keepAliveTimer = clock.setTimer(idle >= interval ? interval : interval - idle, () =>
+    keepAlive.timer = keepAlive.clock.setTimer(idle >= interval ? interval : interval - idle, () =>
       this.keepAliveTick(),
     );
   }
 
   private stopKeepAlive(): void {
-    this.keepAliveTimer?.cancel();
-    this.keepAliveTimer = undefined;
+    const keepAlive = this.keepAlive;
+    if (keepAlive === undefined) return;
+    keepAlive.timer?.cancel();
+    keepAlive.timer = undefined;
   }
 
   private assertUsable(): void {

@@ -21,6 +21,14 @@
 import type { Socket } from 'node:net';
 import type { IndicateReceiveCompleteAction, WebSocketHandle } from '../../websocket/index.js';
 
+const FLAG_END_OF_STREAM = 1;
+const FLAG_DRIVING = 2;
+const FLAG_SCHEDULED = 4;
+const FLAG_ENDED = 8;
+const FLAG_CLOSED = 16;
+const FLAG_GONE = 32;
+const FLAG_PAUSED = 64;
+
 // Shared empty lists: most connections never need their own (memory per idle connection).
 const NO_CALLBACKS: (() => void)[] = [];
 const NO_CHUNKS: Uint8Array[] = [];
@@ -62,26 +70,80 @@ export class SocketTransport {
   private readContext: number | undefined;
   /** Reads that arrived while no read was outstanding (rare: made on first need). */
   private early: Uint8Array[] = NO_CHUNKS;
-  private endOfStream = false;
-  private driving = false;
-  private scheduled = false;
-  private ended = false;
-  private closed = false;
-  /** The socket closed: nothing may be written any more. */
-  private gone = false;
-  private paused = false;
+  /**
+   * Seven booleans in one number: each boolean field would cost a connection
+   * 8 bytes, and idle memory per connection is a target (see FLAG_*).
+   */
+  private flags = 0;
   private closeTimer: NodeJS.Timeout | undefined;
-  private readonly readPauseAbove: number;
-  private readonly closeTimeout: number;
 
   constructor(
     readonly socket: Socket,
     readonly handle: WebSocketHandle,
     readonly events: TransportEvents,
-    options: TransportOptions = {},
-  ) {
-    this.readPauseAbove = options.readPauseAbove ?? 1024 * 1024;
-    this.closeTimeout = options.closeTimeout ?? 30_000;
+    private readonly options: TransportOptions = {},
+  ) {}
+
+  private flag(bit: number): boolean {
+    return (this.flags & bit) !== 0;
+  }
+
+  private setFlag(bit: number, on: boolean): void {
+    this.flags = on ? this.flags | bit : this.flags & ~bit;
+  }
+
+  /** The peer ended its side. */
+  private get endOfStream(): boolean {
+    return this.flag(FLAG_END_OF_STREAM);
+  }
+  private set endOfStream(on: boolean) {
+    this.setFlag(FLAG_END_OF_STREAM, on);
+  }
+  private get driving(): boolean {
+    return this.flag(FLAG_DRIVING);
+  }
+  private set driving(on: boolean) {
+    this.setFlag(FLAG_DRIVING, on);
+  }
+  private get scheduled(): boolean {
+    return this.flag(FLAG_SCHEDULED);
+  }
+  private set scheduled(on: boolean) {
+    this.setFlag(FLAG_SCHEDULED, on);
+  }
+  /** We ended (or destroyed) the socket. */
+  private get ended(): boolean {
+    return this.flag(FLAG_ENDED);
+  }
+  private set ended(on: boolean) {
+    this.setFlag(FLAG_ENDED, on);
+  }
+  private get closed(): boolean {
+    return this.flag(FLAG_CLOSED);
+  }
+  private set closed(on: boolean) {
+    this.setFlag(FLAG_CLOSED, on);
+  }
+  /** The socket closed: nothing may be written any more. */
+  private get gone(): boolean {
+    return this.flag(FLAG_GONE);
+  }
+  private set gone(on: boolean) {
+    this.setFlag(FLAG_GONE, on);
+  }
+  private get paused(): boolean {
+    return this.flag(FLAG_PAUSED);
+  }
+  private set paused(on: boolean) {
+    this.setFlag(FLAG_PAUSED, on);
+  }
+
+  private get readPauseAbove(): number {
+    return this.options.readPauseAbove ?? 1024 * 1024;
+  }
+
+  private get closeTimeout(): number {
+    return this.options.closeTimeout ?? 30_000;
   }
 
   /** Starts reading; `head` is bytes read past the handshake. */
@@ -151,6 +213,7 @@ export class SocketTransport {
       for (;;) {
         if (this.readContext !== undefined) {
           const chunk = this.early.shift();
+          if (this.early.length === 0) this.early = NO_CHUNKS;
           if (chunk !== undefined) {
             const context = this.readContext;
             this.readContext = undefined;
