@@ -54,7 +54,7 @@ export interface HandleProperties {
   /**
    * Makes buffers the component fills completely before anyone sees them
    * (message assembly, masked frames). Default `new Uint8Array` (zeroed);
-   * Node injects `Buffer.allocUnsafe`, skipping the zeroing.
+   * netrx/node injects an allocator that skips the zeroing.
    */
   readonly allocate?: (size: number) => Uint8Array;
   /** A fast whole-buffer UTF-8 check the host may inject (Node: `buffer.isUtf8`). */
