@@ -131,16 +131,6 @@ export class ReceivePath {
     this.decoder = this.makeDecoder(role, true);
   }
 
-  /** Whether the decoder has undecoded bytes of the last chunk. */
-  get hasBufferedData(): boolean {
-    return this.decoder.pendingBytes > 0 || this.pending.length > 0 || this.deferred !== undefined;
-  }
-
-  /** Whether receiving has ended (close, failure or end of stream indicated). */
-  get ended(): boolean {
-    return this.terminal !== undefined;
-  }
-
   push(chunk: Uint8Array): void {
     this.decoder.push(chunk);
   }
