@@ -170,6 +170,8 @@ export class WebSocketHandle implements ReceiveHost {
 
   // Send side.
   private sendQueue: SendOperation[] = NO_OPERATIONS;
+  /** The bytes in `sendQueue`, kept as it changes: hosts ask on every send. */
+  private sendQueueBytes = 0;
   // Pongs, close replies and keep-alive pings; send indications. Both are
   // usually empty: they share one empty list until first used.
   private controlQueue: SendOperation[] = NO_OPERATIONS;
@@ -230,31 +232,39 @@ export class WebSocketHandle implements ReceiveHost {
     );
   }
 
+  private flag(bit: number): boolean {
+    return (this.flags & bit) !== 0;
+  }
+
+  private setFlag(bit: number, on: boolean): void {
+    this.flags = on ? this.flags | bit : this.flags & ~bit;
+  }
+
   private get deleted(): boolean {
-    return (this.flags & FLAG_DELETED) !== 0;
+    return this.flag(FLAG_DELETED);
   }
   private set deleted(on: boolean) {
-    this.flags = on ? this.flags | FLAG_DELETED : this.flags & ~FLAG_DELETED;
+    this.setFlag(FLAG_DELETED, on);
   }
   /** A close is queued or sent: only control frames may follow. */
   private get closeQueued(): boolean {
-    return (this.flags & FLAG_CLOSE_QUEUED) !== 0;
+    return this.flag(FLAG_CLOSE_QUEUED);
   }
   private set closeQueued(on: boolean) {
-    this.flags = on ? this.flags | FLAG_CLOSE_QUEUED : this.flags & ~FLAG_CLOSE_QUEUED;
+    this.setFlag(FLAG_CLOSE_QUEUED, on);
   }
   /** A short write broke the stream's framing. */
   private get transportBroken(): boolean {
-    return (this.flags & FLAG_TRANSPORT_BROKEN) !== 0;
+    return this.flag(FLAG_TRANSPORT_BROKEN);
   }
   private set transportBroken(on: boolean) {
-    this.flags = on ? this.flags | FLAG_TRANSPORT_BROKEN : this.flags & ~FLAG_TRANSPORT_BROKEN;
+    this.setFlag(FLAG_TRANSPORT_BROKEN, on);
   }
   private get receiveEnded(): boolean {
-    return (this.flags & FLAG_RECEIVE_ENDED) !== 0;
+    return this.flag(FLAG_RECEIVE_ENDED);
   }
   private set receiveEnded(on: boolean) {
-    this.flags = on ? this.flags | FLAG_RECEIVE_ENDED : this.flags & ~FLAG_RECEIVE_ENDED;
+    this.setFlag(FLAG_RECEIVE_ENDED, on);
   }
 
   /** @internal ReceiveHost: a ping arrived. */
@@ -320,9 +330,7 @@ export class WebSocketHandle implements ReceiveHost {
 
   /** Bytes queued by `send` and not yet handed out in a send action. */
   get queuedBytes(): number {
-    let n = 0;
-    for (const op of this.sendQueue) n += op.data.length;
-    return n;
+    return this.sendQueueBytes;
   }
 
   /**
@@ -597,6 +605,7 @@ export class WebSocketHandle implements ReceiveHost {
       if (this.controlQueue.length === 0) this.controlQueue = NO_OPERATIONS;
     } else if (includeApp) {
       op = this.sendQueue.shift();
+      if (op !== undefined) this.sendQueueBytes -= op.data.length;
       if (this.sendQueue.length === 0) this.sendQueue = NO_OPERATIONS;
     }
     if (op === undefined) return undefined;
@@ -717,6 +726,7 @@ export class WebSocketHandle implements ReceiveHost {
   private pushSend(op: SendOperation): void {
     if (this.sendQueue === NO_OPERATIONS) this.sendQueue = [];
     this.sendQueue.push(op);
+    this.sendQueueBytes += op.data.length;
   }
 
   private pushControl(op: SendOperation): void {
@@ -734,6 +744,7 @@ export class WebSocketHandle implements ReceiveHost {
       if (!op.internal) this.pushIndication(op, false);
     }
     this.sendQueue = NO_OPERATIONS;
+    this.sendQueueBytes = 0;
   }
 
   private afterCloseSent(): void {
