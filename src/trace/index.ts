@@ -6,13 +6,19 @@
  * payload of bytes, stamped by the registry's clock. Listeners enable a
  * provider with a level and match-any/match-all keyword masks, following ETW's
  * rules exactly, and optional filter data the provider reads in its enable
- * callback (the packet-capture provider in netrx/link filters frames that way,
- * so netrx/capture knows providers, not protocols).
+ * callback (`onEnable`, `listeners()`). That is how a provider filters for
+ * each session without its consumers knowing its protocol: the packet-capture
+ * provider the capture issue will build in netrx/link, on the adapter's
+ * capture taps, is meant to read its EtherType and address filters there, so
+ * netrx/capture will know providers, not protocols. No provider in the tree
+ * reads filter data yet.
  *
  * While no listener wants an event, `isEnabled` is false and `write` costs one
  * branch. Delivery is synchronous; there is no queue here: listeners own their
- * bounds (netrx/capture keeps a bounded queue and counts what it loses), and a
- * listener that throws is counted, never allowed to break the writer.
+ * bounds, and a listener that throws is counted, never allowed to break the
+ * writer. Encoding never throws either (`emit` cuts an over-long string and
+ * marks it, and counts what it mended in `payloadFaults`), since events are
+ * written from inside data paths.
  */
 export { defineEvent, TraceOpcode, type EventDescriptor } from './descriptor.js';
 export {
@@ -25,10 +31,13 @@ export {
 export {
   decodePayload,
   encodePayload,
+  MAX_STRING_BYTES,
+  TRUNCATION_MARK,
   type DecodedPayload,
   type FieldSpec,
   type FieldType,
   type FieldValue,
+  type PayloadFaults,
   type PayloadValues,
 } from './payload.js';
 export {

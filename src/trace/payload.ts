@@ -1,11 +1,16 @@
-import { ByteReader } from '../bytes/index.js';
+import { allocFromSlab, ByteReader } from '../bytes/index.js';
 
 /**
  * Event payloads are bytes, laid out by the descriptor's `fields`, little-endian
  * as ETW lays out its user data: integers at their width, `u64` as a bigint,
  * `bool` as one byte, `string` as a u16 byte length and UTF-8, `bytes` as a u32
  * length and the bytes. A payload from elsewhere is untrusted: decoding it
- * never throws.
+ * never throws. Encoding never throws either, because it runs inside data
+ * paths (a trace about a failure must not become a second failure): a string
+ * longer than its u16 length allows is cut at a character boundary and ends
+ * with `TRUNCATION_MARK`; a missing or mistyped value is written as its
+ * type's zero. Both are counted in the `PayloadFaults` the caller passes
+ * (`TraceProvider.payloadFaults`).
  */
 export type FieldType = 'u8' | 'u16' | 'u32' | 'i32' | 'u64' | 'f64' | 'bool' | 'string' | 'bytes';
 
@@ -17,8 +22,28 @@ export interface FieldSpec {
 export type FieldValue = number | bigint | boolean | string | Uint8Array;
 export type PayloadValues = Readonly<Record<string, FieldValue>>;
 
+/** What an encoder had to mend; counters the caller owns and reads. */
+export interface PayloadFaults {
+  /** Strings cut to fit their u16 length (and `bytes` cut to a u32 one). */
+  truncated: number;
+  /** Missing or mistyped values, written as the type's zero. */
+  mistyped: number;
+}
+
+/** Ends a string field that was cut to fit the payload's 65,535-byte string limit. */
+export const TRUNCATION_MARK = '…[truncated]';
+
+/** The longest string field, in UTF-8 bytes (its length is a u16). */
+export const MAX_STRING_BYTES = 0xffff;
+const MAX_BYTES_FIELD = 0xffff_ffff;
+
 const utf8 = new TextEncoder();
 const utf8Decoder = new TextDecoder('utf-8', { fatal: false });
+const MARK_BYTES = utf8.encode(TRUNCATION_MARK);
+const EMPTY = new Uint8Array(0);
+/** Scratch for the two types written through DataView (f64, u64); copied out at once. */
+const scratch = new DataView(new ArrayBuffer(8));
+const scratchBytes = new Uint8Array(scratch.buffer);
 
 const WIDTH: Readonly<Record<FieldType, number>> = {
   u8: 1,
@@ -33,77 +58,83 @@ const WIDTH: Readonly<Record<FieldType, number>> = {
 };
 
 /**
- * Encodes `values` in the order of `fields`; a missing or mistyped value
- * throws TypeError. Sized in a first pass and written into one exact
- * allocation: this runs for every traced event while someone listens.
+ * Encodes `values` in the order of `fields`. Sized in a first pass and
+ * written into one region carved from the shared slab (`allocFromSlab`):
+ * this runs for every traced event while someone listens. Never throws; see
+ * the module comment for what it mends and counts in `faults`.
  */
 export function encodePayload(
   fields: readonly FieldSpec[],
   values: PayloadValues,
+  faults?: PayloadFaults,
 ): Uint8Array<ArrayBuffer> {
   let size = 0;
-  let strings: Uint8Array[] | undefined;
+  let variable: Uint8Array[] | undefined;
   for (const field of fields) {
     const value = values[field.name];
     size += WIDTH[field.type];
     if (field.type === 'string') {
-      if (typeof value !== 'string') throw mistyped(field, value);
-      const bytes = utf8.encode(value);
-      if (bytes.length > 0xffff) {
-        throw new RangeError(`Payload string ${JSON.stringify(field.name)} is over 65535 bytes`);
+      let bytes: Uint8Array = EMPTY;
+      if (typeof value === 'string') bytes = utf8.encode(value);
+      else if (faults !== undefined) faults.mistyped++;
+      if (bytes.length > MAX_STRING_BYTES) {
+        bytes = truncateUtf8(bytes);
+        if (faults !== undefined) faults.truncated++;
       }
-      (strings ??= []).push(bytes);
+      (variable ??= []).push(bytes);
       size += bytes.length;
     } else if (field.type === 'bytes') {
-      if (!(value instanceof Uint8Array)) throw mistyped(field, value);
-      size += value.length;
+      let bytes: Uint8Array = EMPTY;
+      if (value instanceof Uint8Array) bytes = value;
+      else if (faults !== undefined) faults.mistyped++;
+      if (bytes.length > MAX_BYTES_FIELD) {
+        bytes = bytes.subarray(0, MAX_BYTES_FIELD);
+        if (faults !== undefined) faults.truncated++;
+      }
+      (variable ??= []).push(bytes);
+      size += bytes.length;
+    } else if (!typeMatches(field.type, value) && faults !== undefined) {
+      faults.mistyped++;
     }
   }
-  const { view, out, start } = carve(size);
-  let at = start;
-  let nextString = 0;
+  const out = allocFromSlab(size);
+  let at = 0;
+  let nextVariable = 0;
   for (const field of fields) {
     const value = values[field.name];
     switch (field.type) {
       case 'u8':
-        if (typeof value !== 'number') throw mistyped(field, value);
-        view.setUint8(at, value);
+      case 'bool':
+        out[at] =
+          field.type === 'bool' ? (value === true ? 1 : 0) : typeof value === 'number' ? value : 0;
         break;
       case 'u16':
-        if (typeof value !== 'number') throw mistyped(field, value);
-        view.setUint16(at, value, true);
+        writeLittleEndian(out, at, typeof value === 'number' ? value & 0xffff : 0, 2);
         break;
       case 'u32':
-        if (typeof value !== 'number') throw mistyped(field, value);
-        view.setUint32(at, value, true);
-        break;
       case 'i32':
-        if (typeof value !== 'number') throw mistyped(field, value);
-        view.setInt32(at, value, true);
+        // ToUint32 and ToInt32 give the same four bytes.
+        writeLittleEndian(out, at, typeof value === 'number' ? value >>> 0 : 0, 4);
         break;
       case 'f64':
-        if (typeof value !== 'number') throw mistyped(field, value);
-        view.setFloat64(at, value, true);
+        scratch.setFloat64(0, typeof value === 'number' ? value : 0, true);
+        out.set(scratchBytes, at);
         break;
       case 'u64':
-        if (typeof value !== 'bigint') throw mistyped(field, value);
-        view.setBigUint64(at, value, true);
-        break;
-      case 'bool':
-        if (typeof value !== 'boolean') throw mistyped(field, value);
-        view.setUint8(at, value ? 1 : 0);
+        scratch.setBigUint64(0, typeof value === 'bigint' ? BigInt.asUintN(64, value) : 0n, true);
+        out.set(scratchBytes, at);
         break;
       case 'string': {
-        const bytes = (strings as Uint8Array[])[nextString++] as Uint8Array;
-        view.setUint16(at, bytes.length, true);
-        out.set(bytes, at - start + 2);
+        const bytes = (variable as Uint8Array[])[nextVariable++] as Uint8Array;
+        writeLittleEndian(out, at, bytes.length, 2);
+        out.set(bytes, at + 2);
         at += bytes.length;
         break;
       }
       case 'bytes': {
-        const bytes = value as Uint8Array;
-        view.setUint32(at, bytes.length, true);
-        out.set(bytes, at - start + 4);
+        const bytes = (variable as Uint8Array[])[nextVariable++] as Uint8Array;
+        writeLittleEndian(out, at, bytes.length, 4);
+        out.set(bytes, at + 4);
         at += bytes.length;
         break;
       }
@@ -113,35 +144,35 @@ export function encodePayload(
   return out;
 }
 
-/**
- * Payloads are carved from 64 KiB slabs, as Node carves small Buffers from its
- * pool: allocating a tiny ArrayBuffer per event costs far more than writing
- * it. A region is never handed out twice, so payloads stay immutable; a slab
- * is freed when the last payload in it is.
- */
-const SLAB_SIZE = 64 * 1024;
-let slab = newSlab(SLAB_SIZE);
-
-function newSlab(size: number): { bytes: Uint8Array<ArrayBuffer>; view: DataView; used: number } {
-  const bytes = new Uint8Array(size);
-  return { bytes, view: new DataView(bytes.buffer), used: 0 };
+function typeMatches(type: FieldType, value: unknown): boolean {
+  if (type === 'u64') return typeof value === 'bigint';
+  if (type === 'bool') return typeof value === 'boolean';
+  return typeof value === 'number';
 }
 
-function carve(size: number): { view: DataView; out: Uint8Array<ArrayBuffer>; start: number } {
-  if (size > SLAB_SIZE / 8) {
-    const own = newSlab(size);
-    return { view: own.view, out: own.bytes, start: 0 };
+/** `value` (an unsigned integer below 2^32) as `width` little-endian bytes at `out[at]`. */
+function writeLittleEndian(out: Uint8Array, at: number, value: number, width: 2 | 4): void {
+  out[at] = value & 0xff;
+  out[at + 1] = (value >>> 8) & 0xff;
+  if (width === 4) {
+    out[at + 2] = (value >>> 16) & 0xff;
+    out[at + 3] = (value >>> 24) & 0xff;
   }
-  if (slab.used + size > SLAB_SIZE) slab = newSlab(SLAB_SIZE);
-  const start = slab.used;
-  slab.used += size;
-  return { view: slab.view, out: slab.bytes.subarray(start, start + size), start };
 }
 
-function mistyped(field: FieldSpec, value: unknown): TypeError {
-  return new TypeError(
-    `Payload field ${JSON.stringify(field.name)} must be ${field.type}: got ${typeof value}`,
-  );
+/**
+ * The longest prefix of `bytes` that ends on a UTF-8 character boundary and
+ * leaves room for the mark, followed by the mark: exactly what fits in a
+ * string field. One copy, only for a string that was too long anyway.
+ */
+function truncateUtf8(bytes: Uint8Array): Uint8Array {
+  let cut = MAX_STRING_BYTES - MARK_BYTES.length;
+  // Back off continuation bytes (10xxxxxx) so no character is split.
+  while (cut > 0 && ((bytes[cut] as number) & 0xc0) === 0x80) cut--;
+  const out = new Uint8Array(cut + MARK_BYTES.length);
+  out.set(bytes.subarray(0, cut));
+  out.set(MARK_BYTES, cut);
+  return out;
 }
 
 export type DecodedPayload =

@@ -1,5 +1,5 @@
 import type { EventDescriptor } from './descriptor.js';
-import { encodePayload, type PayloadValues } from './payload.js';
+import { encodePayload, type PayloadFaults, type PayloadValues } from './payload.js';
 import { ALL_KEYWORDS, passes, type EnableFilter } from './level.js';
 
 /** What a listener receives: the event, synchronously, during `write`. */
@@ -64,6 +64,12 @@ export class TraceProvider implements TraceProviderInfo {
   written = 0;
   /** Listener calls that threw; tracing never breaks the data path, so these are swallowed and counted. */
   listenerErrors = 0;
+  /**
+   * What `emit` had to mend while encoding: strings cut to the 65,535-byte
+   * limit (marked with `TRUNCATION_MARK`) and missing or mistyped values
+   * (written as zero). Encoding never throws into the caller's data path.
+   */
+  readonly payloadFaults: PayloadFaults = { truncated: 0, mistyped: 0 };
 
   /** @internal use TraceRegistry.register */
   constructor(info: TraceProviderInfo, now: () => number) {
@@ -112,11 +118,12 @@ export class TraceProvider implements TraceProviderInfo {
   /**
    * The everyday way to trace: if anyone wants this event, encodes `values`
    * by the descriptor's fields and writes it; otherwise does nothing, not
-   * even the encoding.
+   * even the encoding. Never throws: a value the payload cannot hold is
+   * mended and counted in `payloadFaults`.
    */
   emit(descriptor: EventDescriptor, values: PayloadValues): void {
     if (!this.isEnabled(descriptor.level, descriptor.keywords)) return;
-    this.write(descriptor, encodePayload(descriptor.fields ?? [], values));
+    this.write(descriptor, encodePayload(descriptor.fields ?? [], values, this.payloadFaults));
   }
 
   /** The sessions listening now, with their filter data. */

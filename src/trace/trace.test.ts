@@ -233,3 +233,26 @@ describe('defineEvent', () => {
     });
   });
 });
+
+describe('TraceProvider.emit', () => {
+  it('never throws into the caller: an over-long string is cut and marked, a mistyped value counted', () => {
+    const { registry, provider } = setup();
+    const event = defineEvent({
+      id: 9,
+      name: 'Failed',
+      level: TraceLevel.Error,
+      fields: [
+        { name: 'message', type: 'string' },
+        { name: 'count', type: 'u32' },
+      ],
+    });
+    const payloads: Uint8Array[] = [];
+    registry.enable(GUID, (e) => payloads.push(e.payload.slice()), { level: TraceLevel.Error });
+    // Before the fix this threw RangeError ("over 65535 bytes") out of emit.
+    expect(() => provider.emit(event, { message: 'x'.repeat(100_000), count: 1 })).not.toThrow();
+    expect(() => provider.emit(event, { message: 'ok', count: 'one' })).not.toThrow();
+    expect(payloads).toHaveLength(2);
+    expect(payloads[0]!.length).toBe(2 + 0xffff + 4);
+    expect(provider.payloadFaults).toEqual({ truncated: 1, mistyped: 1 });
+  });
+});
