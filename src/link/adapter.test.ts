@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
 import { fromHex } from '../bytes/index.js';
 import type { NetrxError } from '../runtime/index.js';
 import { TraceRegistry } from '../trace/index.js';
@@ -194,14 +195,119 @@ describe('Adapter: indication to bindings', () => {
     expect(seen).toEqual([oob, {}]);
   });
 
-  it('tolerates the same frame twice and frames out of order', () => {
-    const adapter = new Adapter({ name: 'eth0', mac: OWN_MAC });
-    const r = recorder();
-    adapter.openBinding(r.protocol, { name: 'x', packetFilter: PacketFilter.Promiscuous });
-    const a = directedIpv4(20);
-    const b = directedIpv4(30);
-    adapter.indicateBurst([b, a, a]);
-    expect(r.seen.map((s) => s.packetSize)).toEqual([30, 20, 20]);
+  it('keeps no order state: any order, any repeats, each binding sees exactly what it passes, as indicated', () => {
+    // A model of the filters, written independently of the adapter's.
+    const destinations = [
+      OWN_MAC,
+      fromHex('ff ff ff ff ff ff'),
+      fromHex('02 00 00 00 00 99'),
+      fromHex('01 00 5e 00 00 fb'),
+      fromHex('33 33 ff 00 00 01'),
+    ];
+    const etherTypes = [0x0800, 0x0806, 0x86dd, 0x888e];
+    const passes = (filter: number, listed: boolean, dst: Uint8Array) => {
+      if (filter & PacketFilter.Promiscuous) return true;
+      if (dst.every((b) => b === 0xff)) return (filter & PacketFilter.Broadcast) !== 0;
+      if ((dst[0]! & 1) !== 0)
+        return (
+          (filter & PacketFilter.AllMulticast) !== 0 ||
+          ((filter & PacketFilter.Multicast) !== 0 && listed)
+        );
+      return dst.every((b, i) => b === OWN_MAC[i]) && (filter & PacketFilter.Directed) !== 0;
+    };
+    const poolFrame = fc.record({
+      dst: fc.integer({ min: 0, max: destinations.length - 1 }),
+      etherType: fc.constantFrom(...etherTypes),
+      length: fc.integer({ min: 14, max: 120 }),
+      parity: fc.integer({ min: 0, max: 1 }),
+    });
+    const bindingSpec = fc.record({
+      filter: fc.integer({ min: 0, max: 0x3f }),
+      types: fc.option(fc.subarray(etherTypes, { minLength: 1 }), { nil: undefined }),
+      acceptParity: fc.integer({ min: 0, max: 1 }),
+      lookahead: fc.integer({ min: 0, max: 200 }),
+    });
+    fc.assert(
+      fc.property(
+        fc.array(poolFrame, { minLength: 1, maxLength: 8 }),
+        fc.array(bindingSpec, { minLength: 1, maxLength: 4 }),
+        fc.array(fc.nat(), { maxLength: 60 }),
+        fc.array(fc.integer({ min: 1, max: 7 }), { minLength: 1, maxLength: 5 }),
+        fc.constantFrom<'full-packet' | 'lookahead'>('full-packet', 'lookahead'),
+        fc.constantFrom(0, 1, 3),
+        (pool, specs, picks, burstSizes, indication, reorderEvery) => {
+          const frames = pool.map((p, id) => {
+            const frame = new Uint8Array(p.length);
+            frame.set(destinations[p.dst]!, 0);
+            frame.set(fromHex('02 00 00 00 00 02'), 6);
+            frame[12] = p.etherType >> 8;
+            frame[13] = p.etherType & 0xff;
+            for (let i = 14; i < frame.length; i++) frame[i] = (id * 31 + i) & 0xff;
+            return { frame, id, ...p };
+          });
+          const adapter = new Adapter({ name: 'eth0', mac: OWN_MAC, indication, reorderEvery });
+          const seen = specs.map(() => [] as { id: number; bytes: number[] }[]);
+          const idOf = new Map<Uint8Array, number>(frames.map((f) => [f.frame, f.id]));
+          let current: Uint8Array | undefined;
+          specs.forEach((spec, b) => {
+            adapter.openBinding(
+              {
+                receive(ind) {
+                  seen[b]!.push({ id: idOf.get(current!)!, bytes: Array.from(ind.lookahead) });
+                  return (ind.packetSize & 1) === spec.acceptParity ? 'accepted' : 'not-accepted';
+                },
+              },
+              {
+                name: `b${b}`,
+                packetFilter: spec.filter,
+                lookahead: spec.lookahead,
+                multicast: [destinations[4]!],
+                ...(spec.types === undefined ? {} : { etherTypes: spec.types }),
+              },
+            );
+          });
+          const sequence = picks.map((n) => frames[n % frames.length]!);
+          const accepts: number[] = [];
+          for (let at = 0, burst = 0; at < sequence.length; burst++) {
+            const size = burstSizes[burst % burstSizes.length]!;
+            for (const f of sequence.slice(at, at + size)) {
+              current = f.frame;
+              accepts.push(adapter.indicate(f.frame));
+            }
+            adapter.receiveComplete();
+            at += size;
+          }
+          // Each binding: exactly the frames its filters pass, in the order indicated, repeats kept.
+          const largest = Math.max(...specs.map((s) => s.lookahead));
+          specs.forEach((spec, b) => {
+            const expected = sequence
+              .filter(
+                (f) =>
+                  passes(spec.filter, f.dst === 4, destinations[f.dst]!) &&
+                  (spec.types === undefined || spec.types.includes(f.etherType)),
+              )
+              .map((f) => {
+                const size =
+                  indication === 'lookahead' ? Math.min(largest, f.length - 14) : f.length - 14;
+                return { id: f.id, bytes: Array.from(f.frame.subarray(14, 14 + size)) };
+              });
+            expect(seen[b]).toEqual(expected);
+          });
+          // Each frame's verdicts depend on the frame alone, never on what came before.
+          expect(accepts).toEqual(
+            sequence.map(
+              (f) =>
+                specs.filter(
+                  (spec) =>
+                    passes(spec.filter, f.dst === 4, destinations[f.dst]!) &&
+                    (spec.types === undefined || spec.types.includes(f.etherType)) &&
+                    ((f.length - 14) & 1) === spec.acceptParity,
+                ).length,
+            ),
+          );
+        },
+      ),
+    );
   });
 });
 
@@ -211,11 +317,14 @@ describe('Adapter: lookahead and transferData', () => {
     let got: number[] = [];
     let lookahead = 0;
     let transferred = 0;
+    const fullPacket: boolean[] = [];
+    const secondTransfer: (string | undefined)[] = [];
     adapter.openBinding(
       {
+        // Records only: the adapter catches what a handler throws, so assertions go outside.
         receive(ind) {
           lookahead = ind.lookaheadSize;
-          expect(ind.fullPacket).toBe(false);
+          fullPacket.push(ind.fullPacket);
           const rest = new Uint8Array(ind.packetSize);
           rest.set(ind.lookahead);
           transferred = ind.transferData(
@@ -224,7 +333,7 @@ describe('Adapter: lookahead and transferData', () => {
             rest,
             ind.lookaheadSize,
           );
-          expect(code(() => ind.transferData(0, 1, rest))).toBe('ERR_LINK_TRANSFER_TWICE');
+          secondTransfer.push(code(() => ind.transferData(0, 1, rest)));
           got = Array.from(rest);
           return 'accepted';
         },
@@ -243,7 +352,9 @@ describe('Adapter: lookahead and transferData', () => {
     other.close();
     adapter.indicate(directedIpv4(10));
     expect(lookahead).toBe(10);
-    expect(adapter.stats().bindings[0]?.transfers).toBe(2);
+    expect(fullPacket).toEqual([false, false]);
+    expect(secondTransfer).toEqual(['ERR_LINK_TRANSFER_TWICE', 'ERR_LINK_TRANSFER_TWICE']);
+    expect(adapter.stats().bindings[0]).toMatchObject({ transfers: 2, handlerErrors: 0 });
   });
 
   it('clamps a transfer to the packet and to the destination', () => {
@@ -308,16 +419,30 @@ describe('Adapter: lookahead and transferData', () => {
 
   it('validates transfer arguments and lookahead sizes', () => {
     const adapter = new Adapter({ name: 'eth0', mac: OWN_MAC });
+    const thrown: unknown[] = [];
     adapter.openBinding(
       {
         receive(ind) {
-          expect(() => ind.transferData(-1, 1, new Uint8Array(1))).toThrow(RangeError);
+          for (const args of [
+            [-1, 1, 0],
+            [0, 1.5, 0],
+            [0, 1, 2],
+          ] as const) {
+            try {
+              ind.transferData(args[0], args[1], new Uint8Array(1), args[2]);
+              thrown.push('no error');
+            } catch (error) {
+              thrown.push(error);
+            }
+          }
           return 'accepted';
         },
       },
       { name: 'x' },
     );
     adapter.indicate(directedIpv4());
+    expect(thrown).toHaveLength(3);
+    for (const error of thrown) expect(error).toBeInstanceOf(RangeError);
     expect(() => adapter.openBinding(recorder().protocol, { name: 'y', lookahead: -1 })).toThrow(
       RangeError,
     );
@@ -447,7 +572,7 @@ describe('Adapter: bad frames, bad bindings, debugging', () => {
     adapter.indicate(fromHex('ff ff ff ff ff ff 02 00 00 00 00 02 81 00 00'));
     adapter.indicate(new Uint8Array(14 + 1505));
     adapter.indicate(new Uint8Array(14 + 1504)); // an FCS on a full-size frame is tolerated
-    expect(adapter.stats().dropped).toEqual({ runt: 2, giant: 1 });
+    expect(adapter.stats().dropped).toEqual({ runt: 2, giant: 1, unauthorized: 0, 'too-deep': 0 });
     expect(r.seen).toHaveLength(1);
     expect(seen.filter((s) => s === 'FrameDropped')).toHaveLength(3);
     expect(seen).toContain('FrameAccepted');
@@ -501,11 +626,12 @@ describe('Adapter: bad frames, bad bindings, debugging', () => {
   it('poisons the views after the call in debug mode, so a kept view shows', () => {
     const adapter = new Adapter({ name: 'eth0', mac: OWN_MAC, debugPoisonViews: true });
     let kept: Uint8Array | undefined;
+    let during: number[] = [];
     adapter.openBinding(
       {
         receive(ind) {
           kept = ind.lookahead;
-          expect(kept[0]).toBe(0x00);
+          during = Array.from(kept.subarray(0, 4));
           return 'accepted';
         },
       },
@@ -513,6 +639,7 @@ describe('Adapter: bad frames, bad bindings, debugging', () => {
     );
     const frame = Uint8Array.from(ARP_REQUEST);
     adapter.indicate(frame);
+    expect(during).toEqual([0x00, 0x01, 0x08, 0x00]);
     expect(Array.from(kept!.subarray(0, 4))).toEqual([0xdd, 0xdd, 0xdd, 0xdd]);
     expect(frame).toEqual(ARP_REQUEST);
   });

@@ -1,141 +1,50 @@
 import type { TraceProvider } from '../trace/index.js';
-import { type TraceRegistry } from '../trace/index.js';
+import { TRUNCATION_MARK } from '../trace/index.js';
+import {
+  FRAME_DROP_REASONS,
+  SEND_DROP_REASONS,
+  type AdapterOptions,
+  type AdapterStats,
+  type FrameDropReason,
+  type IndicateOptions,
+  type ReceiveDescriptor,
+  type ReceiveTap,
+  type SendDropReason,
+  type TransmitTap,
+} from './adapter-options.js';
+import {
+  Binding,
+  type BindingHandle,
+  type BindingOptions,
+  type Protocol,
+} from './binding.js';
+import { ControlledPort } from './controlled-port.js';
+import { countsByReason } from './counters.js';
 import { LINK_PROVIDER, LinkEvent } from './events.js';
-import { FrameReference, Indication, type OutOfBand } from './indication.js';
-import { classifyDestination, filterPasses, MulticastList, PacketFilter } from './packet-filter.js';
+import { FrameMeta, type OutOfBand } from './indication.js';
+import { classifyDestination, Destination, filterPasses } from './packet-filter.js';
 
-/** What a bound protocol implements (NDIS ProtocolReceive / ProtocolReceiveComplete). */
-export interface Protocol {
-  /** Decide quickly: return `'accepted'` after copying what you need, or `'not-accepted'`. */
-  receive(indication: Indication): 'accepted' | 'not-accepted';
-  /** Deferred work, once per burst of indications (ProtocolReceiveComplete). */
-  receiveComplete?(): void;
-}
-
-export interface BindingOptions {
-  /** For statistics and traces. */
-  readonly name: string;
-  /** Bytes of lookahead wanted (OID_GEN_CURRENT_LOOKAHEAD). Default 128. */
-  readonly lookahead?: number;
-  /** NDIS packet-filter bits. Default Directed | Broadcast. */
-  readonly packetFilter?: number;
-  /** Only frames of these EtherTypes are indicated; absent means all. */
-  readonly etherTypes?: readonly number[];
-  /** Multicast MAC addresses wanted with the Multicast filter bit. */
-  readonly multicast?: readonly Uint8Array[];
-}
-
-export interface BindingStats {
-  readonly name: string;
-  /** Frames indicated to the binding (they passed its filters). */
-  readonly indicated: number;
-  readonly accepted: number;
-  readonly rejected: number;
-  /** Frames its packet filter or EtherType list kept from it. */
-  readonly filtered: number;
-  readonly transfers: number;
-  readonly retains: number;
-  /** Calls to `receive` that threw: counted as not accepted. */
-  readonly handlerErrors: number;
-}
-
-export interface IndicateOptions {
-  readonly oob?: OutOfBand;
-  /** NDIS_STATUS_RESOURCES: the adapter needs its buffer back; bindings must copy. */
-  readonly mustCopy?: boolean;
-  /** Called when the adapter's buffer is free again: after the indication, or after the last retain is released. */
-  readonly release?: () => void;
-}
-
-export interface AdapterStats {
-  readonly name: string;
-  readonly indicated: number;
-  readonly accepted: number;
-  /** Frames no binding accepted. */
-  readonly unclaimed: number;
-  readonly dropped: { readonly runt: number; readonly giant: number };
-  readonly bursts: number;
-  readonly retainedOutstanding: number;
-  readonly bindings: readonly BindingStats[];
-}
-
-export interface AdapterOptions {
-  readonly name: string;
-  /** The adapter's own MAC address (6 bytes), for the Directed filter. */
-  readonly mac: Uint8Array;
-  /** Largest packet (after the header). Default 1500. */
-  readonly mtu?: number;
-  /**
-   * `full-packet` (default): every indication carries the whole frame.
-   * `lookahead`: only the lookahead the bindings asked for is indicated; the
-   * rest comes through `transferData` (the classic NdisMIndicateReceive path).
-   */
-  readonly indication?: 'full-packet' | 'lookahead';
-  /** Sends a frame out; bindings reach it through `BindingHandle.send`. */
-  readonly transmit?: (frame: Uint8Array) => void;
-  readonly trace?: TraceRegistry;
-  /** Each binding gets its own copy, overwritten with 0xdd after `receive` returns, so kept views show. */
-  readonly debugPoisonViews?: boolean;
-  /** Reorder bindings by acceptance rate every this many frames (NDIS may); 0 (default) never does. */
-  readonly reorderEvery?: number;
-}
+export type { BindingHandle, BindingOptions, BindingStats, Protocol } from './binding.js';
+export {
+  FRAME_DROP_REASONS,
+  SEND_DROP_REASONS,
+  type AdapterOptions,
+  type AdapterStats,
+  type FrameDropReason,
+  type IndicateOptions,
+  type ReceiveDescriptor,
+  type ReceiveTap,
+  type SendDropReason,
+  type TransmitTap,
+} from './adapter-options.js';
 
 const POISON = 0xdd;
 const NO_OOB: OutOfBand = Object.freeze({});
 const NO_OPTIONS: IndicateOptions = Object.freeze({});
-
-class Binding {
-  readonly indication = new Indication();
-  readonly multicast = new MulticastList();
-  etherTypes: ReadonlySet<number> | undefined;
-  lookahead: number;
-  packetFilter: number;
-  open = true;
-  pendingComplete = false;
-  indicated = 0;
-  accepted = 0;
-  rejected = 0;
-  filtered = 0;
-  handlerErrors = 0;
-
-  constructor(
-    readonly protocol: Protocol,
-    readonly name: string,
-    options: BindingOptions,
-  ) {
-    this.lookahead = options.lookahead ?? 128;
-    this.packetFilter = options.packetFilter ?? PacketFilter.Directed | PacketFilter.Broadcast;
-    this.etherTypes = options.etherTypes === undefined ? undefined : new Set(options.etherTypes);
-    for (const mac of options.multicast ?? []) this.multicast.add(mac);
-  }
-
-  stats(): BindingStats {
-    return {
-      name: this.name,
-      indicated: this.indicated,
-      accepted: this.accepted,
-      rejected: this.rejected,
-      filtered: this.filtered,
-      transfers: this.indication.transfers,
-      retains: this.indication.retains,
-      handlerErrors: this.handlerErrors,
-    };
-  }
-}
-
-/** A protocol's handle on an adapter (NdisOpenAdapter's result). */
-export interface BindingHandle {
-  readonly name: string;
-  setLookahead(bytes: number): void;
-  setPacketFilter(filter: number): void;
-  addMulticast(mac: Uint8Array): void;
-  removeMulticast(mac: Uint8Array): void;
-  /** Sends a whole frame through the adapter. */
-  send(frame: Uint8Array): void;
-  stats(): BindingStats;
-  /** Unbinds; idempotent. A binding closed during an indication gets no more calls. */
-  close(): void;
-}
+const RUNT = -1;
+const GIANT = -2;
+/** HandlerFailed messages are cut to this many characters before encoding: a bug report, not a dump. */
+const MAX_ERROR_MESSAGE = 1024;
 
 /**
  * A network adapter (the miniport side of NDIS): it indicates received frames
@@ -147,35 +56,37 @@ export class Adapter {
   readonly name: string;
   readonly mac: Uint8Array;
   readonly mtu: number;
+  /** The 802.1X controlled port, open unless configured: what an EAPOL authenticator drives. */
+  readonly controlledPort: ControlledPort;
   private readonly lookaheadOnly: boolean;
   private readonly transmit: ((frame: Uint8Array) => void) | undefined;
   private readonly trace: TraceProvider | undefined;
   private readonly poison: boolean;
   private readonly reorderEvery: number;
+  private readonly reorderDecay: number;
+  private readonly maxNesting: number;
+  // Copy on write, all three: a listener or binding removed during a call must not skip its neighbour.
   private bindings: Binding[] = [];
-  private readonly taps: ((frame: Uint8Array, oob: OutOfBand) => void)[] = [];
-  private readonly transmitTaps: ((frame: Uint8Array) => void)[] = [];
+  private taps: ReceiveTap[] = [];
+  private transmitTaps: TransmitTap[] = [];
+  /** The frame state of each nesting depth of `indicate`: index 0 for a frame off the wire. */
+  private readonly metas: FrameMeta[] = [];
+  private depth = 0;
   private currentLookahead = 0;
   private completing = false;
   private indicated = 0;
   private accepted = 0;
   private unclaimed = 0;
-  private runts = 0;
-  private giants = 0;
+  private readonly dropped = countsByReason(FRAME_DROP_REASONS);
+  private readonly sendDropped = countsByReason(SEND_DROP_REASONS);
   private bursts = 0;
   private retainedOutstanding = 0;
-  private shared: FrameReference | undefined;
-  private release: (() => void) | undefined;
-  /** Made once: hands the current frame's reference to a retaining binding. */
-  private readonly makeReference = (): FrameReference => {
-    if (this.shared === undefined) {
-      const release = this.release;
-      this.shared = new FrameReference(() => {
-        this.retainedOutstanding--;
-        release?.();
-      });
-    }
-    return this.shared;
+  private tapErrors = 0;
+  private releaseErrors = 0;
+  /** Runs when the last retain of a frame lets go; made once, shared by every frame. */
+  private readonly onRetainedReleased = (release: (() => void) | undefined): void => {
+    this.retainedOutstanding--;
+    this.callRelease(release);
   };
 
   constructor(options: AdapterOptions) {
@@ -185,6 +96,14 @@ export class Adapter {
     if (!Number.isInteger(mtu) || mtu < 68 || mtu > 65535) {
       throw new RangeError(`Adapter MTU must be an integer from 68 to 65535: got ${mtu}`);
     }
+    const decay = options.reorderDecay ?? 0.5;
+    if (!(decay >= 0 && decay < 1)) {
+      throw new RangeError(`reorderDecay must be from 0 to below 1: got ${decay}`);
+    }
+    const maxNesting = options.maxNesting ?? 8;
+    if (!Number.isInteger(maxNesting) || maxNesting < 1 || maxNesting > 64) {
+      throw new RangeError(`maxNesting must be an integer from 1 to 64: got ${maxNesting}`);
+    }
     this.name = options.name;
     this.mac = Uint8Array.from(options.mac);
     this.mtu = mtu;
@@ -193,6 +112,9 @@ export class Adapter {
     this.trace = options.trace?.register(LINK_PROVIDER);
     this.poison = options.debugPoisonViews ?? false;
     this.reorderEvery = options.reorderEvery ?? 0;
+    this.reorderDecay = decay;
+    this.maxNesting = maxNesting;
+    this.controlledPort = new ControlledPort(this.name, this.trace, options.controlledPort);
   }
 
   /** Binds a protocol (NdisOpenAdapter). */
@@ -223,7 +145,6 @@ export class Adapter {
       close: () => {
         if (!binding.open) return;
         binding.open = false;
-        // Copy on write: an indication in progress keeps iterating its own array.
         this.bindings = this.bindings.filter((b) => b !== binding);
         this.recomputeLookahead();
         this.trace?.emit(LinkEvent.bindingChanged, {
@@ -235,68 +156,249 @@ export class Adapter {
     };
   }
 
-  /** Sees every frame before any binding, and cannot reject it (capture, pcap writing). */
-  tap(listener: (frame: Uint8Array, oob: OutOfBand) => void): () => void {
-    this.taps.push(listener);
+  /**
+   * Sees every frame the adapter receives before any binding, and cannot
+   * reject it (capture, pcap writing): runts, giants and frames the
+   * controlled port holds back too, with the drop reason. Not a frame refused
+   * as `too-deep` (a tap that injects would recurse there). A listener that
+   * throws is counted (`tapErrors`), traced and skipped.
+   */
+  tap(listener: ReceiveTap): () => void {
+    this.taps = [...this.taps, listener];
     return () => {
-      const at = this.taps.indexOf(listener);
-      if (at >= 0) this.taps.splice(at, 1);
+      this.taps = this.taps.filter((t) => t !== listener);
     };
   }
 
-  /** Sees every frame sent, before the transmit function (pcap writing of both directions). */
-  tapTransmit(listener: (frame: Uint8Array) => void): () => void {
-    this.transmitTaps.push(listener);
+  /** Sees every frame handed to `send`, before the transmit function, with the reason if it is not sent. */
+  tapTransmit(listener: TransmitTap): () => void {
+    this.transmitTaps = [...this.transmitTaps, listener];
     return () => {
-      const at = this.transmitTaps.indexOf(listener);
-      if (at >= 0) this.transmitTaps.splice(at, 1);
+      this.transmitTaps = this.transmitTaps.filter((t) => t !== listener);
     };
   }
 
-  /** Sends a frame out through the adapter's transmit function. */
-  send(frame: Uint8Array): void {
+  /**
+   * Sends a frame out through the adapter's transmit function; returns false
+   * when the controlled port held it back (counted in `sendDropped`, traced).
+   */
+  send(frame: Uint8Array): boolean {
     if (this.transmit === undefined)
       throw new TypeError(`Adapter ${this.name} cannot send: it has no transmit`);
-    for (const tap of this.transmitTaps) tap(frame);
+    const port = this.controlledPort;
+    const dropped: SendDropReason | undefined =
+      port.gatesSend && !port.admitsSent(frame) ? 'unauthorized' : undefined;
+    const taps = this.transmitTaps;
+    for (const tap of taps) {
+      try {
+        tap(frame, dropped);
+      } catch (error) {
+        this.tapErrors++;
+        this.traceFailure('tap', error);
+      }
+    }
+    if (dropped !== undefined) {
+      this.sendDropped[dropped]++;
+      const event = LinkEvent.sendDropped;
+      if (this.trace?.isEnabled(event.level, event.keywords)) {
+        this.trace.emit(event, { adapter: this.name, reason: dropped, length: frame.length });
+      }
+      return false;
+    }
     this.transmit(frame);
+    return true;
   }
 
   /**
    * Indicates one received frame to every binding whose filters pass it, and
    * returns how many accepted it. Malformed frames (shorter than an Ethernet
-   * header, longer than the MTU allows) are dropped, counted and traced.
-   * Call `receiveComplete()` after a burst, or use `indicateBurst`.
+   * header, longer than the MTU allows) and frames the controlled port holds
+   * back are dropped, counted and traced, after the taps saw them. Never
+   * throws: bindings, taps and the release callback are isolated. Call
+   * `receiveComplete()` after a burst, or use `indicateBurst`.
    */
   indicate(frame: Uint8Array, options: IndicateOptions = NO_OPTIONS): number {
-    const parsed = this.parseHeader(frame);
-    if (parsed < 0) {
-      options.release?.();
+    return this.indicateFrame(
+      frame,
+      options.oob ?? NO_OOB,
+      options.mustCopy ?? false,
+      options.release,
+    );
+  }
+
+  /**
+   * Indicates every frame of a burst, then runs `receiveComplete` once, and
+   * returns how many frames some binding accepted. A descriptor with
+   * `status: 'resources'` (NDIS_STATUS_RESOURCES) makes itself and every
+   * later one in the burst must-copy; `options` apply to plain frames (and
+   * `options.mustCopy` to all of them).
+   */
+  indicateBurst(
+    frames: Iterable<Uint8Array | ReceiveDescriptor>,
+    options: IndicateOptions = NO_OPTIONS,
+  ): number {
+    let accepted = 0;
+    let mustCopy = options.mustCopy ?? false;
+    const oob = options.oob ?? NO_OOB;
+    for (const item of frames) {
+      let accepts: number;
+      if (item instanceof Uint8Array) {
+        accepts = this.indicateFrame(item, oob, mustCopy, options.release);
+      } else {
+        if (item.status === 'resources') mustCopy = true;
+        accepts = this.indicateFrame(item.frame, item.oob ?? NO_OOB, mustCopy, item.release);
+      }
+      if (accepts > 0) accepted++;
+    }
+    this.receiveComplete();
+    return accepted;
+  }
+
+  /**
+   * Runs each binding's `receiveComplete` once for the frames indicated since
+   * the last call. A frame indicated while this runs is handled at once and
+   * gets its own completion before this returns.
+   */
+  receiveComplete(): void {
+    if (this.completing) return;
+    this.completing = true;
+    try {
+      for (;;) {
+        const due = this.bindings.filter((b) => b.pendingComplete);
+        if (due.length === 0) break;
+        this.bursts++;
+        for (const binding of due) {
+          binding.pendingComplete = false;
+          try {
+            binding.protocol.receiveComplete?.();
+          } catch (error) {
+            binding.handlerErrors++;
+            this.traceFailure(binding.name, error);
+          }
+        }
+      }
+    } finally {
+      this.completing = false;
+    }
+  }
+
+  /** The bindings in the order they are called now. */
+  bindingOrder(): string[] {
+    return this.bindings.map((b) => b.name);
+  }
+
+  stats(): AdapterStats {
+    return {
+      name: this.name,
+      indicated: this.indicated,
+      accepted: this.accepted,
+      unclaimed: this.unclaimed,
+      dropped: { ...this.dropped },
+      sendDropped: { ...this.sendDropped },
+      bursts: this.bursts,
+      retainedOutstanding: this.retainedOutstanding,
+      tapErrors: this.tapErrors,
+      releaseErrors: this.releaseErrors,
+      bindings: this.bindings.map((b) => b.stats()),
+    };
+  }
+
+  /**
+   * One indication at the current nesting depth, with its own `FrameMeta`
+   * (and each binding its own `Indication` for that depth), so a frame
+   * indicated from inside a handler or a tap leaves the outer frame's
+   * indications, retain state and release callback untouched. Restores the
+   * depth and hands the buffer back whatever happens.
+   */
+  private indicateFrame(
+    frame: Uint8Array,
+    oob: OutOfBand,
+    mustCopy: boolean,
+    release: (() => void) | undefined,
+  ): number {
+    const depth = this.depth;
+    if (depth >= this.maxNesting) {
+      this.countDrop('too-deep', frame.length);
+      this.callRelease(release);
       return 0;
     }
-    const headerSize = parsed & 0xff;
+    const meta = (this.metas[depth] ??= new FrameMeta(this.onRetainedReleased));
+    meta.release = release;
+    this.depth = depth + 1;
+    let accepts = 0;
+    try {
+      accepts = this.deliver(frame, oob, mustCopy, meta, depth);
+    } catch (error) {
+      // Everything `deliver` calls out to is isolated already; this keeps a
+      // bug of the adapter's own from escaping into the driver that indicated.
+      this.traceFailure('adapter', error);
+    } finally {
+      this.depth = depth;
+      const shared = meta.shared;
+      meta.clear();
+      if (shared === undefined) this.callRelease(release);
+      else {
+        this.retainedOutstanding++;
+        // The indication's own hold ends here; retains keep the buffer until released.
+        shared.drop();
+      }
+    }
+    return accepts;
+  }
+
+  private deliver(
+    frame: Uint8Array,
+    oob: OutOfBand,
+    mustCopy: boolean,
+    meta: FrameMeta,
+    depth: number,
+  ): number {
+    const parsed = this.parseHeader(frame);
+    let dropped: FrameDropReason | undefined;
+    if (parsed === RUNT) dropped = 'runt';
+    else if (parsed === GIANT) dropped = 'giant';
+    const destination =
+      dropped === undefined ? classifyDestination(frame, this.mac) : Destination.Other;
     const etherType = (parsed >>> 8) & 0xffff;
-    this.indicated++;
-    const oob = options.oob ?? NO_OOB;
-    for (const tap of this.taps) tap(frame, oob);
+    const port = this.controlledPort;
+    if (
+      dropped === undefined &&
+      port.gatesReceive &&
+      !port.admitsReceived(frame, etherType, destination === Destination.Directed)
+    ) {
+      dropped = 'unauthorized';
+    }
+    if (dropped === undefined) this.indicated++;
+    else this.countDrop(dropped, frame.length);
+    const taps = this.taps;
+    for (const tap of taps) {
+      try {
+        tap(frame, oob, dropped);
+      } catch (error) {
+        this.tapErrors++;
+        this.traceFailure('tap', error);
+      }
+    }
+    if (dropped !== undefined) return 0;
+
+    const headerSize = parsed & 0xff;
     const packetSize = frame.length - headerSize;
-    const destination = classifyDestination(frame, this.mac);
-    const vlanId =
+    meta.headerSize = headerSize;
+    meta.packetSize = packetSize;
+    meta.lookaheadSize = this.lookaheadOnly
+      ? Math.min(this.currentLookahead, packetSize)
+      : packetSize;
+    meta.etherType = etherType;
+    meta.vlanId =
       headerSize > 14
         ? ((frame[headerSize - 4] as number) & 0x0f) * 256 + (frame[headerSize - 3] as number)
         : -1;
-    const lookaheadSize = this.lookaheadOnly
-      ? Math.min(this.currentLookahead, packetSize)
-      : packetSize;
-    // The frame's reference is made only when a binding retains it; the
-    // fields are saved and restored so a frame indicated from inside a
-    // handler (a loopback reply) keeps its own. No closure per frame.
-    const outerShared = this.shared;
-    const outerRelease = this.release;
-    this.shared = undefined;
-    this.release = options.release;
+    meta.destination = destination;
+    meta.fullPacket = !this.lookaheadOnly;
+    meta.mustCopy = mustCopy;
+    meta.oob = oob;
     let accepts = 0;
-    const bindings = this.bindings;
-    for (const binding of bindings) {
+    for (const binding of this.bindings) {
       if (!binding.open) continue;
       if (
         !filterPasses(binding.packetFilter, destination, frame, binding.multicast) ||
@@ -305,38 +407,25 @@ export class Adapter {
         binding.filtered++;
         continue;
       }
-      const indication = binding.indication;
       const view = this.poison ? frame.slice() : frame;
-      indication.begin(view);
-      indication.headerSize = headerSize;
-      indication.packetSize = packetSize;
-      indication.lookaheadSize = lookaheadSize;
-      indication.etherType = etherType;
-      indication.vlanId = vlanId;
-      indication.destination = destination;
-      indication.fullPacket = !this.lookaheadOnly;
-      indication.mustCopy = options.mustCopy ?? false;
-      indication.oob = oob;
-      indication.reference = this.shared;
-      indication.makeReference = this.makeReference;
+      const indication = binding.begin(depth, view, meta);
+      const retainsBefore = indication.retains;
       let verdict: 'accepted' | 'not-accepted' = 'not-accepted';
       try {
         verdict = binding.protocol.receive(indication);
       } catch (error) {
         binding.handlerErrors++;
-        this.trace?.emit(LinkEvent.handlerFailed, {
-          binding: binding.name,
-          message: String(error),
-        });
+        this.traceFailure(binding.name, error);
       }
-      indication.active = false;
-      indication.makeReference = undefined;
-      indication.reference = undefined;
-      if (this.poison) view.fill(POISON);
+      indication.end();
+      // A retained copy is the binding's to keep: poison only what it may not hold.
+      if (this.poison && indication.retains === retainsBefore) view.fill(POISON);
       binding.indicated++;
+      binding.periodIndicated++;
       binding.pendingComplete = true;
       if (verdict === 'accepted') {
         binding.accepted++;
+        binding.periodAccepted++;
         accepts++;
         // Checked before building the payload object: this runs for every frame.
         if (
@@ -365,100 +454,52 @@ export class Adapter {
     if (accepts > 0) this.accepted++;
     else this.unclaimed++;
     if (this.reorderEvery > 0 && this.indicated % this.reorderEvery === 0) this.reorder();
-    // Set by makeReference during the loop, which TypeScript cannot see.
-    const shared = this.shared as FrameReference | undefined;
-    this.shared = outerShared;
-    this.release = outerRelease;
-    if (shared === undefined) options.release?.();
-    else {
-      this.retainedOutstanding++;
-      // The indication's own hold ends here; retains keep the buffer until released.
-      shared.drop();
-    }
     return accepts;
   }
 
   /**
-   * Runs each binding's `receiveComplete` once for the frames indicated since
-   * the last call. A frame indicated while this runs is handled at once and
-   * gets its own completion before this returns.
-   */
-  receiveComplete(): void {
-    if (this.completing) return;
-    this.completing = true;
-    try {
-      for (;;) {
-        const due = this.bindings.filter((b) => b.pendingComplete);
-        if (due.length === 0) break;
-        this.bursts++;
-        for (const binding of due) {
-          binding.pendingComplete = false;
-          try {
-            binding.protocol.receiveComplete?.();
-          } catch (error) {
-            binding.handlerErrors++;
-            this.trace?.emit(LinkEvent.handlerFailed, {
-              binding: binding.name,
-              message: String(error),
-            });
-          }
-        }
-      }
-    } finally {
-      this.completing = false;
-    }
-  }
-
-  /** Indicates every frame of a burst, then runs `receiveComplete` once. */
-  indicateBurst(frames: Iterable<Uint8Array>, options: IndicateOptions = NO_OPTIONS): number {
-    let accepted = 0;
-    for (const frame of frames) accepted += this.indicate(frame, options) > 0 ? 1 : 0;
-    this.receiveComplete();
-    return accepted;
-  }
-
-  /** The bindings in the order they are called now. */
-  bindingOrder(): string[] {
-    return this.bindings.map((b) => b.name);
-  }
-
-  stats(): AdapterStats {
-    return {
-      name: this.name,
-      indicated: this.indicated,
-      accepted: this.accepted,
-      unclaimed: this.unclaimed,
-      dropped: { runt: this.runts, giant: this.giants },
-      bursts: this.bursts,
-      retainedOutstanding: this.retainedOutstanding,
-      bindings: this.bindings.map((b) => b.stats()),
-    };
-  }
-
-  /**
    * Header size (low byte) and EtherType (next 16 bits) packed in one
-   * number, or -1 after dropping the frame. Packed so the hot path allocates nothing.
+   * number, or RUNT / GIANT. Packed so the hot path allocates nothing.
    */
   private parseHeader(frame: Uint8Array): number {
-    if (frame.length < 14) return this.drop('runt', frame.length);
+    if (frame.length < 14) return RUNT;
     let headerSize = 14;
     let etherType = ((frame[12] as number) << 8) | (frame[13] as number);
     // 802.1Q (0x8100) and 802.1ad (0x88a8) tags: up to two, the inner type is the protocol.
     for (let tags = 0; tags < 2 && (etherType === 0x8100 || etherType === 0x88a8); tags++) {
-      if (frame.length < headerSize + 4) return this.drop('runt', frame.length);
+      if (frame.length < headerSize + 4) return RUNT;
       etherType = ((frame[headerSize + 2] as number) << 8) | (frame[headerSize + 3] as number);
       headerSize += 4;
     }
     // Room for an FCS the adapter may have left on: protocols use their own lengths.
-    if (frame.length - headerSize > this.mtu + 4) return this.drop('giant', frame.length);
+    if (frame.length - headerSize > this.mtu + 4) return GIANT;
     return headerSize | (etherType << 8);
   }
 
-  private drop(reason: 'runt' | 'giant', length: number): -1 {
-    if (reason === 'runt') this.runts++;
-    else this.giants++;
-    this.trace?.emit(LinkEvent.frameDropped, { adapter: this.name, reason, length });
-    return -1;
+  private countDrop(reason: FrameDropReason, length: number): void {
+    this.dropped[reason]++;
+    const event = LinkEvent.frameDropped;
+    // Guarded: gated frames can come as a flood, and the reject path allocates nothing.
+    if (this.trace?.isEnabled(event.level, event.keywords)) {
+      this.trace.emit(event, { adapter: this.name, reason, length });
+    }
+  }
+
+  /** The indicator's release callback, isolated: a miniport bug must not break the receive path. */
+  private callRelease(release: (() => void) | undefined): void {
+    if (release === undefined) return;
+    try {
+      release();
+    } catch (error) {
+      this.releaseErrors++;
+      this.traceFailure('release', error);
+    }
+  }
+
+  private traceFailure(source: string, error: unknown): void {
+    const event = LinkEvent.handlerFailed;
+    if (this.trace === undefined || !this.trace.isEnabled(event.level, event.keywords)) return;
+    this.trace.emit(event, { binding: source, message: describeError(error) });
   }
 
   private recomputeLookahead(): void {
@@ -467,10 +508,39 @@ export class Adapter {
     this.currentLookahead = Math.min(largest, this.mtu);
   }
 
+  /**
+   * Orders the bindings by their acceptance rate, decayed: each period's rate
+   * (accepted / indicated since the last reorder) is blended into the score
+   * with weight 1 - reorderDecay, so the order follows recent traffic. Every
+   * binding still sees every frame its filters pass; the order only decides
+   * which sees it first (whose work, and replies, start first).
+   */
   private reorder(): void {
-    const rate = (b: Binding) => (b.indicated === 0 ? 0 : b.accepted / b.indicated);
-    this.bindings = [...this.bindings].sort((a, b) => rate(b) - rate(a));
+    const keep = this.reorderDecay;
+    for (const binding of this.bindings) {
+      if (binding.periodIndicated > 0) {
+        const rate = binding.periodAccepted / binding.periodIndicated;
+        binding.acceptanceScore = binding.acceptanceScore * keep + rate * (1 - keep);
+      }
+      binding.periodIndicated = 0;
+      binding.periodAccepted = 0;
+    }
+    // Array.prototype.sort is stable: ties keep the current order.
+    this.bindings = [...this.bindings].sort((a, b) => b.acceptanceScore - a.acceptanceScore);
   }
+}
+
+/** `String(error)`, which can itself throw (an object without toString), cut to a bug report's length. */
+function describeError(error: unknown): string {
+  let message: string;
+  try {
+    message = String(error);
+  } catch {
+    message = `unprintable ${typeof error} thrown`;
+  }
+  return message.length > MAX_ERROR_MESSAGE
+    ? message.slice(0, MAX_ERROR_MESSAGE) + TRUNCATION_MARK
+    : message;
 }
 
 function checkLookahead(bytes: number): void {

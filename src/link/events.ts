@@ -6,7 +6,8 @@ export const LINK_PROVIDER = {
   name: 'netrx-link',
 } as const;
 
-export const LinkKeyword = { Frames: 0x1n, Drops: 0x2n, Bindings: 0x4n } as const;
+/** Keywords of the adapter events (the binding events add 0x8 and 0x10: `BindingKeyword`). */
+export const LinkKeyword = { Frames: 0x1n, Drops: 0x2n, Bindings: 0x4n, Port: 0x20n } as const;
 
 export const LinkEvent = {
   frameDropped: defineEvent({
@@ -54,6 +55,7 @@ export const LinkEvent = {
       { name: 'change', type: 'string' },
     ],
   }),
+  /** A binding's `receive` or `receiveComplete`, or a tap (binding `tap`), threw. */
   handlerFailed: defineEvent({
     id: 5,
     name: 'HandlerFailed',
@@ -62,6 +64,33 @@ export const LinkEvent = {
     fields: [
       { name: 'binding', type: 'string' },
       { name: 'message', type: 'string' },
+    ],
+  }),
+  /**
+   * The 802.1X controlled port changed: `authorized`, `unauthorized` or
+   * `refused` (table full) for `mac`, or `mode open` / `mode per-mac` (mac '').
+   */
+  controlledPortChanged: defineEvent({
+    id: 6,
+    name: 'ControlledPortChanged',
+    level: TraceLevel.Information,
+    keywords: LinkKeyword.Port,
+    fields: [
+      { name: 'adapter', type: 'string' },
+      { name: 'change', type: 'string' },
+      { name: 'mac', type: 'string' },
+    ],
+  }),
+  /** A frame the adapter was asked to send and did not (reason `unauthorized`: the controlled port). */
+  sendDropped: defineEvent({
+    id: 7,
+    name: 'SendDropped',
+    level: TraceLevel.Warning,
+    keywords: LinkKeyword.Drops,
+    fields: [
+      { name: 'adapter', type: 'string' },
+      { name: 'reason', type: 'string' },
+      { name: 'length', type: 'u32' },
     ],
   }),
 } as const;

@@ -35,45 +35,117 @@ export class FrameReference {
 }
 
 /**
+ * @internal What the adapter decoded about the frame being indicated, shared
+ * by every binding's `Indication` for that frame. The adapter keeps one per
+ * nesting depth (a frame indicated from inside a `receive` or a tap gets the
+ * next one), so a nested indication never touches the outer frame's state.
+ */
+export class FrameMeta {
+  headerSize = 0;
+  lookaheadSize = 0;
+  packetSize = 0;
+  etherType = 0;
+  vlanId = -1;
+  destination: DestinationKind = 3;
+  fullPacket = true;
+  mustCopy = false;
+  oob: OutOfBand = NO_OOB;
+  /** The indicator's release callback for this frame. */
+  release: (() => void) | undefined;
+  /** Made by the first retain of this frame; undefined while nobody retained it. */
+  shared: FrameReference | undefined;
+
+  /** `onReleased(release)` runs when the last retain of a frame lets go. */
+  constructor(private readonly onReleased: (release: (() => void) | undefined) => void) {}
+
+  /** The frame's reference for a retain, made on the first one (the accept path may allocate). */
+  referenceForRetain(): FrameReference {
+    if (this.shared === undefined) {
+      const release = this.release;
+      this.shared = new FrameReference(() => this.onReleased(release));
+    }
+    return this.shared;
+  }
+
+  /** Forgets the frame, so a finished indication keeps nothing alive. */
+  clear(): void {
+    this.release = undefined;
+    this.shared = undefined;
+    this.oob = NO_OOB;
+  }
+}
+
+const NO_META = new FrameMeta(() => undefined);
+
+/**
  * What a bound protocol sees during `receive` (NDIS `ProtocolReceive`): the
  * header and lookahead as read-only views valid only during the call, the
  * packet size, and `transferData` for the rest. The object is reused for the
- * binding's every indication, so rejecting a frame allocates nothing: read
- * the pre-decoded `etherType`, or `byteAt`/`u16At`, and return.
+ * binding's every indication at one nesting depth, so rejecting a frame
+ * allocates nothing: read the pre-decoded `etherType`, or `byteAt`/`u16At`,
+ * and return. A frame indicated from inside `receive` (a loopback reply) is
+ * given to another `Indication`, so this one stays valid until `receive`
+ * returns. Its fields are the adapter's: read-only getters, so assigning one
+ * throws a TypeError.
  */
 export class Indication {
-  /** Bytes in the header (14, or 18/22 with 802.1Q tags). */
-  headerSize = 0;
-  /** Bytes of packet data after the header available in `lookahead`. */
-  lookaheadSize = 0;
-  /** Bytes of packet data after the header, padding and any FCS included (NDIS PacketSize). */
-  packetSize = 0;
-  /** The EtherType after any VLAN tags. */
-  etherType = 0;
-  /** The innermost 802.1Q VLAN id, or -1. */
-  vlanId = -1;
-  destination: DestinationKind = 3;
-  /** True when the lookahead holds the whole packet (a full-packet indication). */
-  fullPacket = true;
-  /** True when the adapter is short of buffers (NDIS_STATUS_RESOURCES): `retain` is refused, copy instead. */
-  mustCopy = false;
-  oob: OutOfBand = NO_OOB;
-
-  /** @internal */ frame: Uint8Array = new Uint8Array(0);
-  /** @internal */ active = false;
-  /** @internal */ transferred = false;
+  private meta: FrameMeta = NO_META;
+  private frame: Uint8Array = new Uint8Array(0);
+  private active = false;
+  private transferred = false;
   /** @internal */ transfers = 0;
   /** @internal */ retains = 0;
-  /** @internal */ reference: FrameReference | undefined;
-  /** @internal */ makeReference: (() => FrameReference) | undefined;
   private headerView: Uint8Array | undefined;
   private lookaheadView: Uint8Array | undefined;
 
+  /** Bytes in the header (14, or 18/22 with 802.1Q tags). */
+  get headerSize(): number {
+    return this.meta.headerSize;
+  }
+  /** Bytes of packet data after the header available in `lookahead`. */
+  get lookaheadSize(): number {
+    return this.meta.lookaheadSize;
+  }
+  /** Bytes of packet data after the header, padding and any FCS included (NDIS PacketSize). */
+  get packetSize(): number {
+    return this.meta.packetSize;
+  }
+  /** The EtherType after any VLAN tags. */
+  get etherType(): number {
+    return this.meta.etherType;
+  }
+  /** The innermost 802.1Q VLAN id, or -1. */
+  get vlanId(): number {
+    return this.meta.vlanId;
+  }
+  get destination(): DestinationKind {
+    return this.meta.destination;
+  }
+  /** True when the lookahead holds the whole packet (a full-packet indication). */
+  get fullPacket(): boolean {
+    return this.meta.fullPacket;
+  }
+  /** True when the adapter is short of buffers (NDIS_STATUS_RESOURCES): `retain` is refused, copy instead. */
+  get mustCopy(): boolean {
+    return this.meta.mustCopy;
+  }
+  get oob(): OutOfBand {
+    return this.meta.oob;
+  }
+
   /** @internal Called by the adapter before each call to the binding. */
-  begin(frame: Uint8Array): void {
+  begin(frame: Uint8Array, meta: FrameMeta): void {
     this.frame = frame;
+    this.meta = meta;
     this.active = true;
     this.transferred = false;
+    this.headerView = undefined;
+    this.lookaheadView = undefined;
+  }
+
+  /** @internal Called by the adapter when the binding's call returned (or threw). */
+  end(): void {
+    this.active = false;
     this.headerView = undefined;
     this.lookaheadView = undefined;
   }
@@ -81,35 +153,36 @@ export class Indication {
   /** The header bytes; valid only during the call. */
   get header(): Uint8Array {
     this.check('read the header');
-    return (this.headerView ??= this.frame.subarray(0, this.headerSize));
+    return (this.headerView ??= this.frame.subarray(0, this.meta.headerSize));
   }
 
   /** The lookahead bytes (packet data after the header); valid only during the call. */
   get lookahead(): Uint8Array {
     this.check('read the lookahead');
+    const headerSize = this.meta.headerSize;
     return (this.lookaheadView ??= this.frame.subarray(
-      this.headerSize,
-      this.headerSize + this.lookaheadSize,
+      headerSize,
+      headerSize + this.meta.lookaheadSize,
     ));
   }
 
   /** The lookahead byte at `offset`, or -1 past the lookahead. No allocation. */
   byteAt(offset: number): number {
-    if (offset < 0 || offset >= this.lookaheadSize) return -1;
-    return this.frame[this.headerSize + offset] as number;
+    if (offset < 0 || offset >= this.meta.lookaheadSize) return -1;
+    return this.frame[this.meta.headerSize + offset] as number;
   }
 
   /** The big-endian u16 of the lookahead at `offset`, or -1 past the lookahead. */
   u16At(offset: number): number {
-    if (offset < 0 || offset + 2 > this.lookaheadSize) return -1;
-    const at = this.headerSize + offset;
+    if (offset < 0 || offset + 2 > this.meta.lookaheadSize) return -1;
+    const at = this.meta.headerSize + offset;
     return ((this.frame[at] as number) << 8) | (this.frame[at + 1] as number);
   }
 
   /** The big-endian u32 of the lookahead at `offset`, or -1 past the lookahead. */
   u32At(offset: number): number {
-    if (offset < 0 || offset + 4 > this.lookaheadSize) return -1;
-    const at = this.headerSize + offset;
+    if (offset < 0 || offset + 4 > this.meta.lookaheadSize) return -1;
+    const at = this.meta.headerSize + offset;
     return (
       (this.frame[at] as number) * 0x1000000 +
       (((this.frame[at + 1] as number) << 16) |
@@ -146,8 +219,9 @@ export class Indication {
     }
     this.transferred = true;
     this.transfers++;
-    const start = this.headerSize + Math.min(offset, this.packetSize);
-    const end = Math.min(start + length, this.headerSize + this.packetSize);
+    const { headerSize, packetSize } = this.meta;
+    const start = headerSize + Math.min(offset, packetSize);
+    const end = Math.min(start + length, headerSize + packetSize);
     const count = Math.min(end - start, into.length - intoOffset);
     into.set(this.frame.subarray(start, start + count), intoOffset);
     return count;
@@ -161,21 +235,22 @@ export class Indication {
    */
   retain(): RetainedFrame {
     this.check('retain the frame');
-    if (this.mustCopy || !this.fullPacket) {
+    const meta = this.meta;
+    if (meta.mustCopy || !meta.fullPacket) {
       throw new NetrxError(
         'ERR_LINK_MUST_COPY',
-        this.mustCopy
+        meta.mustCopy
           ? 'Cannot retain the frame: the adapter is short of buffers (NDIS_STATUS_RESOURCES); copy it'
           : 'Cannot retain a lookahead indication; copy or transfer the data',
       );
     }
-    const reference = (this.reference ??= this.makeReference?.() ?? new FrameReference(undefined));
+    const reference = meta.referenceForRetain();
     reference.refs++;
     this.retains++;
     let released = false;
     return {
-      bytes: this.frame.subarray(0, this.headerSize + this.packetSize),
-      oob: this.oob,
+      bytes: this.frame.subarray(0, meta.headerSize + meta.packetSize),
+      oob: meta.oob,
       release: () => {
         if (released) return;
         released = true;
