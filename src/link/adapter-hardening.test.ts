@@ -346,15 +346,15 @@ describe('Indication: read-only to handlers (defect 11)', () => {
     const typeLevel = (ind: Indication) => {
       // @ts-expect-error the size fields are read-only
       ind.packetSize = 0;
-      // @ts-expect-error
+      // @ts-expect-error read-only
       ind.lookaheadSize = 0;
-      // @ts-expect-error
+      // @ts-expect-error read-only
       ind.headerSize = 0;
       // @ts-expect-error the flags too
       ind.mustCopy = false;
-      // @ts-expect-error
+      // @ts-expect-error read-only
       ind.fullPacket = true;
-      // @ts-expect-error
+      // @ts-expect-error read-only
       ind.oob = {};
     };
     expect(typeof typeLevel).toBe('function');

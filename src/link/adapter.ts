@@ -12,12 +12,7 @@ import {
   type SendDropReason,
   type TransmitTap,
 } from './adapter-options.js';
-import {
-  Binding,
-  type BindingHandle,
-  type BindingOptions,
-  type Protocol,
-} from './binding.js';
+import { Binding, type BindingHandle, type BindingOptions, type Protocol } from './binding.js';
 import { ControlledPort } from './controlled-port.js';
 import { countsByReason } from './counters.js';
 import { LINK_PROVIDER, LinkEvent } from './events.js';

@@ -17,24 +17,16 @@
  * are always sent: on a shared segment they reach authorised and
  * unauthorised stations alike, and the authorised ones need them (ARP, ND).
  *
- * The EAPOL authenticator drives the port through `PortControl`, the narrow
+ * (EtherType and group address: `EAPOL_ETHERTYPE`, `PAE_GROUP_ADDRESS` and
+ * `isPaeGroupAddress` in netrx/wire.) The EAPOL authenticator drives the port through `PortControl`, the narrow
  * seam it needs: `authorize`/`unauthorize`/`isAuthorized`. The table of
  * authorised MACs is bounded (`maxAuthorized`, default 1024); an
  * authorisation beyond it is refused (returns false), counted and traced.
  * Each change is traced as `ControlledPortChanged`.
  */
 import type { TraceProvider } from '../trace/index.js';
-import { formatMac } from '../wire/index.js';
+import { EAPOL_ETHERTYPE, formatMac, isPaeGroupAddress } from '../wire/index.js';
 import { LinkEvent } from './events.js';
-
-/** The EAPOL EtherType (IEEE 802.1X). */
-export const ETHERTYPE_EAPOL = 0x888e;
-/**
- * The PAE group address EAPOL frames are sent to (IEEE 802.1X-2020 Table
- * 11-1), for an EAPOL binding's multicast list. The gate itself compares
- * literal bytes, so changing this array cannot open it.
- */
-export const PAE_GROUP_ADDRESS: Readonly<Uint8Array> = Uint8Array.of(0x01, 0x80, 0xc2, 0, 0, 3);
 
 /** `open`: no gating (the default). `per-mac`: only authorised MACs get past EAPOL. */
 export type ControlledPortMode = 'open' | 'per-mac';
@@ -190,7 +182,7 @@ export class ControlledPort implements PortControl {
    * group address or to us. `directed` is the adapter's own classification.
    */
   admitsReceived(frame: Uint8Array, etherType: number, directed: boolean): boolean {
-    if (etherType === ETHERTYPE_EAPOL && (directed || isPaeGroup(frame))) return true;
+    if (etherType === EAPOL_ETHERTYPE && (directed || isPaeGroupAddress(frame, 0))) return true;
     return this.authorizedAt(frame, 6);
   }
 
@@ -198,7 +190,7 @@ export class ControlledPort implements PortControl {
   admitsSent(frame: Uint8Array): boolean {
     if (frame.length < 14) return true; // not a frame the port can judge; the wire will drop it
     if (((frame[0] as number) & 1) !== 0) return true; // group-addressed: see the module comment
-    if (innerEtherType(frame) === ETHERTYPE_EAPOL) return true;
+    if (innerEtherType(frame) === EAPOL_ETHERTYPE) return true;
     return this.authorizedAt(frame, 0);
   }
 
@@ -257,17 +249,6 @@ function macOfHalves(high: number, low: number): Uint8Array {
     low >>> 16,
     (low >>> 8) & 0xff,
     low & 0xff,
-  );
-}
-
-function isPaeGroup(frame: Uint8Array): boolean {
-  return (
-    frame[0] === 0x01 &&
-    frame[1] === 0x80 &&
-    frame[2] === 0xc2 &&
-    frame[3] === 0x00 &&
-    frame[4] === 0x00 &&
-    frame[5] === 0x03
   );
 }
 

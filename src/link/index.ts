@@ -17,9 +17,21 @@
  * Frames are untrusted: a runt or a giant is dropped, counted and traced;
  * padding and FCS are left in place (NDIS removes nothing), so each protocol
  * uses its own length field; frames may come out of order or twice. Taps see
- * every frame first (pcap writing, the capture provider). With
- * `debugPoisonViews` each binding gets a copy that is overwritten after its
- * call, so a binding that kept a view fails its tests.
+ * every frame first, the dropped ones with their reason (pcap writing, and
+ * the packet-capture provider the capture issue builds on them). `indicate`
+ * never throws: bindings, taps and release callbacks are isolated, counted
+ * and traced. A frame indicated from inside a handler or a tap (loopback)
+ * gets an indication of its own, one per nesting depth, so the outer one
+ * stays valid; nesting is bounded (`maxNesting`). A burst may carry packet
+ * descriptors, and one marked `resources` makes itself and the rest of the
+ * burst must-copy. With `debugPoisonViews` each binding gets a copy that is
+ * overwritten after its call, so a binding that kept a view fails its tests.
+ *
+ * Each adapter has the controlled port of IEEE 802.1X (`controlledPort`):
+ * open by default; per MAC, it lets only EAPOL to the PAE group address or
+ * to the adapter through from a MAC until an authenticator authorises it
+ * (`PortControl`), and, with directions `both`, sends nothing but EAPOL and
+ * group-addressed frames to such a MAC.
  *
  * On top of that model sit the stack's own bindings, each an ordinary
  * `Protocol` with its EtherType list and packet filter: ARP (RFC 826 merge
@@ -34,14 +46,30 @@
  */
 export {
   Adapter,
+  FRAME_DROP_REASONS,
+  SEND_DROP_REASONS,
   type AdapterOptions,
   type AdapterStats,
   type BindingHandle,
   type BindingOptions,
   type BindingStats,
+  type FrameDropReason,
   type IndicateOptions,
   type Protocol,
+  type ReceiveDescriptor,
+  type ReceiveTap,
+  type SendDropReason,
+  type TransmitTap,
 } from './adapter.js';
+export {
+  ControlledPort,
+  DEFAULT_MAX_AUTHORIZED,
+  type ControlledDirections,
+  type ControlledPortMode,
+  type ControlledPortOptions,
+  type ControlledPortStats,
+  type PortControl,
+} from './controlled-port.js';
 export { LINK_PROVIDER, LinkEvent, LinkKeyword } from './events.js';
 export { Indication, type OutOfBand, type RetainedFrame } from './indication.js';
 export {

@@ -77,6 +77,40 @@ describe('link reject path', () => {
     expect(scavenges).toEqual([]);
   });
 
+  it('allocates nothing while the 802.1X controlled port gates frames from unauthorised MACs', async () => {
+    const trace = new TraceRegistry({ clock: new VirtualClock() });
+    trace.enable('netrx-host', () => undefined);
+    const adapter = new Adapter({
+      name: 'eth0',
+      mac: fromHex('02 00 00 00 00 01'),
+      trace,
+      controlledPort: { mode: 'per-mac' },
+    });
+    // Authorised stations share the high half of the gated one's MAC: both table levels are read.
+    for (let i = 0; i < 64; i++) adapter.controlledPort.authorize(Uint8Array.of(2, 0, 0, 0, 1, i));
+    adapter.openBinding(
+      { receive: (ind) => (ind.etherType === 0x888e ? 'accepted' : 'not-accepted') },
+      { name: 'eapol' },
+    );
+    adapter.openBinding({ receive: () => 'not-accepted' }, { name: 'ipv4', etherTypes: [0x0800] });
+    // From 02:00:00:00:02:02 (not authorised): IPv4 to us, ARP broadcast, EAPOL to someone else.
+    const frames = [
+      fromHex('02 00 00 00 00 01 02 00 00 00 02 02 08 00 45 00 00 14'),
+      fromHex('ff ff ff ff ff ff 02 00 00 00 02 02 08 06 00 01 08 00 06 04 00 01'),
+      fromHex('02 00 00 00 00 09 02 00 00 00 02 02 88 8e 01 01 00 00'),
+    ];
+    let accepted = 0;
+    for (let i = 0; i < 50_000; i++)
+      for (const frame of frames) accepted += adapter.indicate(frame);
+    const { scavenges, runs } = await quietRun(() => {
+      for (let i = 0; i < 600_000; i++)
+        for (const frame of frames) accepted += adapter.indicate(frame);
+    });
+    expect(accepted).toBe(0);
+    expect(scavenges).toEqual([]);
+    expect(adapter.stats().dropped.unauthorized).toBe(3 * (50_000 + runs * 600_000));
+  });
+
   it('allocates nothing with the full stack bound: frames for other hosts and other EtherTypes', async () => {
     const adapter = new Adapter({
       name: 'eth0',

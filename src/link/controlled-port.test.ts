@@ -1,0 +1,191 @@
+import { describe, expect, it } from 'vitest';
+import { fromHex } from '../bytes/index.js';
+import { decodePayload, TraceRegistry } from '../trace/index.js';
+import { VirtualClock } from '../testing/index.js';
+import { Adapter } from './adapter.js';
+import { PacketFilter } from './packet-filter.js';
+import { createStack } from './stack.js';
+
+const OWN_MAC = fromHex('02:00:00:00:00:01');
+const SUPPLICANT = fromHex('02:00:00:00:00:02');
+const OTHER = fromHex('02:00:00:00:00:03');
+const BROADCAST = fromHex('ff:ff:ff:ff:ff:ff');
+const PAE_GROUP_ADDRESS = fromHex('01:80:c2:00:00:03');
+const ETHERTYPE_EAPOL = 0x888e;
+
+function frame(dst: Uint8Array, src: Uint8Array, etherType: number, length = 60): Uint8Array {
+  const f = new Uint8Array(length);
+  f.set(dst, 0);
+  f.set(src, 6);
+  f[12] = etherType >> 8;
+  f[13] = etherType & 0xff;
+  return f;
+}
+
+/** An adapter whose one promiscuous binding records the EtherType and source of each frame it gets. */
+function gated(options: ConstructorParameters<typeof Adapter>[0]['controlledPort'] = {}) {
+  const sent: Uint8Array[] = [];
+  const trace = new TraceRegistry({ clock: new VirtualClock() });
+  const events: string[] = [];
+  trace.enable(
+    'netrx-link',
+    (e) => {
+      const fields = e.descriptor.fields ?? [];
+      const decoded = decodePayload(fields, e.payload);
+      if (!decoded.ok) return;
+      const v = decoded.values;
+      if (e.descriptor.name === 'ControlledPortChanged')
+        events.push(`${String(v['change'])} ${String(v['mac'])}`);
+      if (e.descriptor.name === 'FrameDropped' || e.descriptor.name === 'SendDropped')
+        events.push(`${e.descriptor.name} ${String(v['reason'])}`);
+    },
+    { level: 4 },
+  );
+  const adapter = new Adapter({
+    name: 'eth0',
+    mac: OWN_MAC,
+    trace,
+    transmit: (f) => sent.push(f),
+    controlledPort: { mode: 'per-mac', ...options },
+  });
+  const got: string[] = [];
+  adapter.openBinding(
+    {
+      receive(ind) {
+        got.push(`${ind.etherType.toString(16)} from ${ind.header[11]}`);
+        return 'accepted';
+      },
+    },
+    { name: 'all', packetFilter: PacketFilter.Promiscuous },
+  );
+  return { adapter, got, sent, events };
+}
+
+describe('ControlledPort: receive direction', () => {
+  it('is open by default: nothing gated', () => {
+    const adapter = new Adapter({ name: 'eth0', mac: OWN_MAC });
+    let got = 0;
+    adapter.openBinding({ receive: () => (got++, 'accepted') }, { name: 'x' });
+    adapter.indicate(frame(OWN_MAC, SUPPLICANT, 0x0800));
+    expect([got, adapter.controlledPort.mode, adapter.stats().dropped.unauthorized]).toEqual([
+      1,
+      'open',
+      0,
+    ]);
+  });
+
+  it('lets only EAPOL to the PAE group address or to us through from an unauthorised MAC', () => {
+    const { adapter, got, events } = gated();
+    adapter.indicateBurst([
+      frame(PAE_GROUP_ADDRESS, SUPPLICANT, ETHERTYPE_EAPOL), // through
+      frame(OWN_MAC, SUPPLICANT, ETHERTYPE_EAPOL), // through
+      frame(OTHER, SUPPLICANT, ETHERTYPE_EAPOL), // EAPOL for someone else: gated
+      frame(BROADCAST, SUPPLICANT, ETHERTYPE_EAPOL), // EAPOL to broadcast: gated
+      frame(BROADCAST, SUPPLICANT, 0x0806), // ARP: gated
+      frame(OWN_MAC, SUPPLICANT, 0x0800), // IPv4: gated
+      fromHex('01 80 c2 00 00 03 02 00 00 00 00 02 81 00 00 05 88 8e 01 01 00 00'), // tagged EAPOL: through
+    ]);
+    expect(got).toEqual(['888e from 2', '888e from 2', '888e from 2']);
+    expect(adapter.stats().dropped.unauthorized).toBe(4);
+    expect(events.filter((e) => e === 'FrameDropped unauthorized')).toHaveLength(4);
+  });
+
+  it('lets everything through once the MAC is authorised, and gates it again after', () => {
+    const { adapter, got, events } = gated();
+    const ip = frame(OWN_MAC, SUPPLICANT, 0x0800);
+    expect(adapter.controlledPort.authorize(SUPPLICANT)).toBe(true);
+    expect(adapter.controlledPort.isAuthorized(SUPPLICANT)).toBe(true);
+    adapter.indicate(ip);
+    adapter.indicate(frame(OWN_MAC, OTHER, 0x0800)); // another MAC is still gated
+    expect(adapter.controlledPort.unauthorize(SUPPLICANT)).toBe(true);
+    expect(adapter.controlledPort.unauthorize(SUPPLICANT)).toBe(false);
+    adapter.indicate(ip);
+    expect(got).toEqual(['800 from 2']);
+    expect(events).toEqual([
+      'authorized 02:00:00:00:00:02',
+      'FrameDropped unauthorized',
+      'unauthorized 02:00:00:00:00:02',
+      'FrameDropped unauthorized',
+    ]);
+    adapter.controlledPort.setMode('open');
+    adapter.indicate(ip);
+    expect(got).toHaveLength(2);
+    expect(events.at(-1)).toBe('mode open ');
+  });
+
+  it('bounds the table: an authorisation past maxAuthorized is refused, counted and traced', () => {
+    const { adapter, events } = gated({ maxAuthorized: 2 });
+    const port = adapter.controlledPort;
+    expect(port.authorize(SUPPLICANT)).toBe(true);
+    expect(port.authorize(SUPPLICANT)).toBe(true); // already there: not a new entry
+    expect(port.authorize(OTHER)).toBe(true);
+    expect(port.authorize(fromHex('02:00:00:00:00:04'))).toBe(false);
+    expect(port.stats()).toMatchObject({ authorized: 2, authorizations: 2, refused: 1 });
+    expect(events.at(-1)).toBe('refused 02:00:00:00:00:04');
+    port.unauthorizeAll();
+    expect(port.stats()).toMatchObject({ authorized: 0, unauthorizations: 2 });
+    expect(port.authorize(fromHex('02:00:00:00:00:04'))).toBe(true);
+  });
+
+  it('refuses group addresses and malformed MACs (API misuse)', () => {
+    const { adapter } = gated();
+    expect(() => adapter.controlledPort.authorize(PAE_GROUP_ADDRESS)).toThrow(TypeError);
+    expect(() => adapter.controlledPort.authorize(new Uint8Array(5))).toThrow(TypeError);
+    expect(adapter.controlledPort.isAuthorized(new Uint8Array(5))).toBe(false);
+    expect(
+      () => new Adapter({ name: 'x', mac: OWN_MAC, controlledPort: { maxAuthorized: -1 } }),
+    ).toThrow(RangeError);
+    expect(() => adapter.controlledPort.setMode('closed' as 'open')).toThrow(TypeError);
+  });
+});
+
+describe('ControlledPort: send direction', () => {
+  it('with directions both, sends only EAPOL and group-addressed frames to an unauthorised MAC', () => {
+    const { adapter, sent, events } = gated();
+    expect(adapter.send(frame(SUPPLICANT, OWN_MAC, 0x0800))).toBe(false);
+    expect(adapter.send(frame(SUPPLICANT, OWN_MAC, ETHERTYPE_EAPOL))).toBe(true);
+    expect(adapter.send(frame(PAE_GROUP_ADDRESS, OWN_MAC, ETHERTYPE_EAPOL))).toBe(true);
+    expect(adapter.send(frame(BROADCAST, OWN_MAC, 0x0806))).toBe(true);
+    adapter.controlledPort.authorize(SUPPLICANT);
+    expect(adapter.send(frame(SUPPLICANT, OWN_MAC, 0x0800))).toBe(true);
+    expect(sent).toHaveLength(4);
+    expect(adapter.stats().sendDropped.unauthorized).toBe(1);
+    expect(events[0]).toBe('SendDropped unauthorized');
+  });
+
+  it('with directions in, gates received frames only', () => {
+    const { adapter, sent, got } = gated({ directions: 'in' });
+    expect(adapter.send(frame(SUPPLICANT, OWN_MAC, 0x0800))).toBe(true);
+    adapter.indicate(frame(OWN_MAC, SUPPLICANT, 0x0800));
+    expect([sent.length, got.length]).toEqual([1, 0]);
+  });
+});
+
+describe('ControlledPort: the stack behind it', () => {
+  it('answers no ARP from an unauthorised host, and answers once it is authorised', () => {
+    const sent: Uint8Array[] = [];
+    const adapter = new Adapter({
+      name: 'eth0',
+      mac: OWN_MAC,
+      transmit: (f) => sent.push(f.slice()),
+      controlledPort: { mode: 'per-mac' },
+    });
+    const clock = new VirtualClock();
+    const stack = createStack({
+      adapter,
+      clock,
+      ipv4: [{ address: '10.0.0.1', prefixLength: 24 }],
+    });
+    sent.length = 0; // the gratuitous ARP (broadcast: the port lets it out)
+    const whoHas = fromHex(`ff ff ff ff ff ff 02 00 00 00 00 02 08 06 00 01 08 00 06 04 00 01
+                            02 00 00 00 00 02 0a 00 00 02 00 00 00 00 00 00 0a 00 00 01`);
+    adapter.indicateBurst([whoHas]);
+    expect(sent).toHaveLength(0);
+    expect(stack.stats().arp.drops['not-for-us']).toBe(0); // never reached the ARP binding
+    adapter.controlledPort.authorize(SUPPLICANT);
+    adapter.indicateBurst([whoHas]);
+    expect(sent).toHaveLength(1);
+    expect(Array.from(sent[0]!.subarray(0, 6))).toEqual(Array.from(SUPPLICANT));
+    stack.close();
+  });
+});
