@@ -17,9 +17,10 @@
  * are always sent: on a shared segment they reach authorised and
  * unauthorised stations alike, and the authorised ones need them (ARP, ND).
  *
- * (EtherType and group address: `EAPOL_ETHERTYPE`, `PAE_GROUP_ADDRESS` and
- * `isPaeGroupAddress` in netrx/wire.) The EAPOL authenticator drives the port through `PortControl`, the narrow
- * seam it needs: `authorize`/`unauthorize`/`isAuthorized`. The table of
+ * The EtherType and group address are netrx/wire's `EAPOL_ETHERTYPE`,
+ * `PAE_GROUP_ADDRESS` and `isPaeGroupAddress`. The EAPOL authenticator
+ * drives the port through `PortControl`, the narrow seam it needs:
+ * `authorize`/`unauthorize`/`isAuthorized`. The table of
  * authorised MACs is bounded (`maxAuthorized`, default 1024); an
  * authorisation beyond it is refused (returns false), counted and traced.
  * Each change is traced as `ControlledPortChanged`.
@@ -75,9 +76,9 @@ export const DEFAULT_MAX_AUTHORIZED = 1024;
  */
 export class ControlledPort implements PortControl {
   private modeValue: ControlledPortMode;
-  /** True while `per-mac`: the one branch the adapter pays per frame when the port is open. */
+  /** @internal True while `per-mac`: the one branch the adapter pays per frame when the port is open. */
   gatesReceive: boolean;
-  /** True while `per-mac` and `both`. */
+  /** @internal True while `per-mac` and `both`. */
   gatesSend: boolean;
   readonly directions: ControlledDirections;
   readonly maxAuthorized: number;
