@@ -183,8 +183,7 @@ export class Adapter {
     const port = this.controlledPort;
     const dropped: SendDropReason | undefined =
       port.gatesSend && !port.admitsSent(frame) ? 'unauthorized' : undefined;
-    const taps = this.transmitTaps;
-    for (const tap of taps) {
+    for (const tap of this.transmitTaps) {
       try {
         tap(frame, dropped);
       } catch (error) {
@@ -365,15 +364,7 @@ export class Adapter {
     }
     if (dropped === undefined) this.indicated++;
     else this.countDrop(dropped, frame.length);
-    const taps = this.taps;
-    for (const tap of taps) {
-      try {
-        tap(frame, oob, dropped);
-      } catch (error) {
-        this.tapErrors++;
-        this.traceFailure('tap', error);
-      }
-    }
+    if (this.taps.length > 0) this.runTaps(frame, oob, dropped);
     if (dropped !== undefined) return 0;
 
     const headerSize = parsed & 0xff;
@@ -450,6 +441,18 @@ export class Adapter {
     else this.unclaimed++;
     if (this.reorderEvery > 0 && this.indicated % this.reorderEvery === 0) this.reorder();
     return accepts;
+  }
+
+  /** Each tap, isolated: a listener that throws is counted and traced, and the rest still run. */
+  private runTaps(frame: Uint8Array, oob: OutOfBand, dropped: FrameDropReason | undefined): void {
+    for (const tap of this.taps) {
+      try {
+        tap(frame, oob, dropped);
+      } catch (error) {
+        this.tapErrors++;
+        this.traceFailure('tap', error);
+      }
+    }
   }
 
   /**
