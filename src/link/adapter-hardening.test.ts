@@ -361,3 +361,26 @@ describe('Indication: read-only to handlers (defect 11)', () => {
     expect(after).toEqual([46, 46, 14]);
   });
 });
+
+describe('Adapter: debug poisoning spares retained frames', () => {
+  it('poisons a view the binding kept, but not a frame it retained', () => {
+    const adapter = new Adapter({ name: 'eth0', mac: OWN_MAC, debugPoisonViews: true });
+    let view: Uint8Array | undefined;
+    let retained: RetainedFrame | undefined;
+    adapter.openBinding(
+      {
+        receive(ind) {
+          if (ind.byteAt(0) === 0x11) retained = ind.retain();
+          else view = ind.lookahead;
+          return 'accepted';
+        },
+      },
+      { name: 'x' },
+    );
+    adapter.indicate(frameOf(0x0800, 60, 0x11));
+    adapter.indicate(frameOf(0x0800, 60, 0x22));
+    expect(view?.[0]).toBe(0xdd);
+    expect(retained?.bytes[14]).toBe(0x11);
+    expect(retained?.bytes.subarray(0, 6)).toEqual(OWN_MAC);
+  });
+});

@@ -3,6 +3,7 @@ import { fromHex } from '../bytes/index.js';
 import { decodePayload, TraceRegistry } from '../trace/index.js';
 import { VirtualClock } from '../testing/index.js';
 import { Adapter } from './adapter.js';
+import type { PortControl } from './controlled-port.js';
 import { PacketFilter } from './packet-filter.js';
 import { createStack } from './stack.js';
 
@@ -187,5 +188,52 @@ describe('ControlledPort: the stack behind it', () => {
     expect(sent).toHaveLength(1);
     expect(Array.from(sent[0]!.subarray(0, 6))).toEqual(Array.from(SUPPLICANT));
     stack.close();
+  });
+});
+
+describe('ControlledPort: the seam an EAPOL authenticator drives', () => {
+  it('may be driven from inside an EAPOL binding’s receive; the next frame from that MAC passes', () => {
+    const adapter = new Adapter({
+      name: 'eth0',
+      mac: OWN_MAC,
+      controlledPort: { mode: 'per-mac' },
+    });
+    const port: PortControl = adapter.controlledPort;
+    // A stand-in for issue 10's authenticator: it authorises the sender of
+    // any EAPOL frame whose first body byte is 1 and withdraws it on 2.
+    adapter.openBinding(
+      {
+        receive(ind) {
+          const supplicant = ind.header.subarray(6, 12);
+          if (ind.byteAt(0) === 1) port.authorize(supplicant);
+          if (ind.byteAt(0) === 2) port.unauthorize(supplicant);
+          return 'accepted';
+        },
+      },
+      {
+        name: 'eapol',
+        etherTypes: [ETHERTYPE_EAPOL],
+        packetFilter: PacketFilter.Directed | PacketFilter.Multicast,
+        multicast: [PAE_GROUP_ADDRESS],
+      },
+    );
+    let ipFrames = 0;
+    adapter.openBinding(
+      { receive: () => (ipFrames++, 'accepted') },
+      { name: 'ip', etherTypes: [0x0800] },
+    );
+    const eapol = (code: number) => {
+      const f = frame(PAE_GROUP_ADDRESS, SUPPLICANT, ETHERTYPE_EAPOL);
+      f[14] = code;
+      return f;
+    };
+    const ip = frame(OWN_MAC, SUPPLICANT, 0x0800);
+    adapter.indicateBurst([ip, eapol(1), ip, eapol(2), ip]);
+    expect(ipFrames).toBe(1);
+    expect(adapter.controlledPort.stats()).toMatchObject({
+      authorizations: 1,
+      unauthorizations: 1,
+    });
+    expect(adapter.stats().dropped.unauthorized).toBe(2);
   });
 });
