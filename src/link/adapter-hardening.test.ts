@@ -201,6 +201,21 @@ describe('Adapter: nothing escapes indicate (defect 2)', () => {
     expect(adapter.stats().bindings[0]?.handlerErrors).toBe(1);
   });
 
+  it('counts a failure of its own (here: misuse, a null frame) without throwing, and still releases', () => {
+    const adapter = new Adapter({ name: 'eth0', mac: OWN_MAC });
+    let released = 0;
+    expect(() =>
+      adapter.indicate(null as unknown as Uint8Array, { release: () => released++ }),
+    ).not.toThrow();
+    expect([released, adapter.stats().internalErrors]).toEqual([1, 1]);
+    // And the adapter is usable afterwards, at depth 0 again.
+    adapter.openBinding(
+      { receive: (ind) => (ind.lookahead.length > 0 ? 'accepted' : 'not-accepted') },
+      { name: 'x' },
+    );
+    expect(adapter.indicate(frameOf(0x0800, 60, 0))).toBe(1);
+  });
+
   it('isolates a release callback that throws', () => {
     const adapter = new Adapter({ name: 'eth0', mac: OWN_MAC });
     adapter.openBinding({ receive: () => 'not-accepted' }, { name: 'x' });

@@ -66,6 +66,8 @@ export interface AdapterStats {
   readonly tapErrors: number;
   /** Release callbacks (the indicator's) that threw: counted and isolated. */
   readonly releaseErrors: number;
+  /** Failures of the adapter's own inside `indicate` (none known): counted, traced, never thrown. */
+  readonly internalErrors: number;
   readonly bindings: readonly BindingStats[];
 }
 

@@ -78,6 +78,7 @@ export class Adapter {
   private retainedOutstanding = 0;
   private tapErrors = 0;
   private releaseErrors = 0;
+  private internalErrors = 0;
   /** Runs when the last retain of a frame lets go; made once, shared by every frame. */
   private readonly onRetainedReleased = (release: (() => void) | undefined): void => {
     this.retainedOutstanding--;
@@ -293,6 +294,7 @@ export class Adapter {
       retainedOutstanding: this.retainedOutstanding,
       tapErrors: this.tapErrors,
       releaseErrors: this.releaseErrors,
+      internalErrors: this.internalErrors,
       bindings: this.bindings.map((b) => b.stats()),
     };
   }
@@ -325,6 +327,7 @@ export class Adapter {
     } catch (error) {
       // Everything `deliver` calls out to is isolated already; this keeps a
       // bug of the adapter's own from escaping into the driver that indicated.
+      this.internalErrors++;
       this.traceFailure('adapter', error);
     } finally {
       this.depth = depth;
