@@ -20,6 +20,7 @@ function vxlanServices(config: HostConfig): HostService[] {
         host = await startVxlanHost({
           bind: vxlan.bind,
           remote: vxlan.remote,
+          allowedSources: vxlan.allowedSources,
           vni: vxlan.vni,
           mac: vxlan.mac,
           ipv4: vxlan.ipv4,

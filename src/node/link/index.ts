@@ -32,5 +32,6 @@ export {
   type VxlanLinkStats,
 } from './vxlan.js';
 export { startVxlanHost, type VxlanHost, type VxlanHostOptions } from './vxlan-host.js';
-export { parseEndpoint, parsePrefix } from './addresses.js';
+export { canonicalAddress, parseEndpoint, parsePrefix } from './addresses.js';
+export { NodeLinkEvent } from './events.js';
 export { replayPcap, type PcapReplayOptions, type PcapReplayStats } from './pcap-replay.js';
