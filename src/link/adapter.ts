@@ -45,6 +45,15 @@ export interface IndicateOptions {
   readonly mustCopy?: boolean;
   /** Called when the adapter's buffer is free again: after the indication, or after the last retain is released. */
   readonly release?: () => void;
+  /**
+   * The frame's length on the wire when `frame` holds only its first bytes (a
+   * capture record cut at its snapshot length). The indication's
+   * `packetSize` counts the whole packet while the lookahead holds only the
+   * bytes there are (NDIS partial lookahead): `fullPacket` is false and
+   * `transferData` returns fewer bytes than asked, saying what is missing.
+   * Ignored when not larger than `frame.length`.
+   */
+  readonly originalLength?: number;
 }
 
 export interface AdapterStats {
@@ -278,15 +287,17 @@ export class Adapter {
     this.indicated++;
     const oob = options.oob ?? NO_OOB;
     for (const tap of this.taps) tap(frame, oob);
-    const packetSize = frame.length - headerSize;
+    const available = frame.length - headerSize;
+    const truncated = options.originalLength !== undefined && options.originalLength > frame.length;
+    const packetSize = truncated ? options.originalLength - headerSize : available;
     const destination = classifyDestination(frame, this.mac);
     const vlanId =
       headerSize > 14
         ? ((frame[headerSize - 4] as number) & 0x0f) * 256 + (frame[headerSize - 3] as number)
         : -1;
     const lookaheadSize = this.lookaheadOnly
-      ? Math.min(this.currentLookahead, packetSize)
-      : packetSize;
+      ? Math.min(this.currentLookahead, available)
+      : available;
     // The frame's reference is made only when a binding retains it; the
     // fields are saved and restored so a frame indicated from inside a
     // handler (a loopback reply) keeps its own. No closure per frame.
@@ -314,7 +325,7 @@ export class Adapter {
       indication.etherType = etherType;
       indication.vlanId = vlanId;
       indication.destination = destination;
-      indication.fullPacket = !this.lookaheadOnly;
+      indication.fullPacket = !this.lookaheadOnly && !truncated;
       indication.mustCopy = options.mustCopy ?? false;
       indication.oob = oob;
       indication.reference = this.shared;

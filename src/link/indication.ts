@@ -146,8 +146,10 @@ export class Indication {
     }
     this.transferred = true;
     this.transfers++;
-    const start = this.headerSize + Math.min(offset, this.packetSize);
-    const end = Math.min(start + length, this.headerSize + this.packetSize);
+    // The packet may be longer than the bytes the adapter has (a truncated capture record).
+    const limit = Math.min(this.headerSize + this.packetSize, this.frame.length);
+    const start = Math.min(this.headerSize + offset, limit);
+    const end = Math.min(start + length, limit);
     const count = Math.min(end - start, into.length - intoOffset);
     into.set(this.frame.subarray(start, start + count), intoOffset);
     return count;
