@@ -77,7 +77,7 @@ export const linkVxlanCommand: CliCommand = {
       return 1;
     }
     io.out(
-      `vxlan vni ${vni} on ${host.bound.address}:${host.bound.port}, peer ${remote.address}:${remote.port}, mac ${macText}, ${[...ipv4, ...ipv6].map((a) => `${a.address}/${a.prefixLength}`).join(' ')}`,
+      `vxlan vni ${vni} on ${host.bound.address}:${host.bound.port}, peer ${remote.address}:${remote.port} (allowed sources ${host.link.allowedSources().join(' ')}), mac ${macText}, ${[...ipv4, ...ipv6].map((a) => `${a.address}/${a.prefixLength}`).join(' ')}`,
     );
     io.out('ready');
     await io.untilStopped();

@@ -38,11 +38,22 @@ function vxlanServices(config: HostConfig): HostService[] {
         return `VNI ${vxlan.vni} on ${host.bound.address}:${host.bound.port} → ${vxlan.remote.address}:${vxlan.remote.port}, ${addresses.join(' ')}`;
       },
       async stop() {
-        await host?.stop();
+        try {
+          await host?.stop();
+        } catch {
+          // A capture write failure: traced (CaptureWriteFailed) and in /health when it happened.
+        }
         host = undefined;
       },
-      status: () =>
-        host === undefined ? {} : { link: host.link.stats(), stack: host.stack.stats() },
+      status: () => {
+        if (host === undefined) return {};
+        const capture = host.capture?.stats();
+        return {
+          link: host.link.stats(),
+          stack: host.stack.stats(),
+          ...(capture === undefined ? {} : { capture }),
+        };
+      },
     };
   });
 }
