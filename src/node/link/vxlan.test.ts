@@ -201,6 +201,32 @@ describe('VxlanLink over loopback UDP', () => {
     ]);
   });
 
+  it('on a dual-stack socket, matches an IPv4 sender in its IPv4-mapped form', async () => {
+    const peer = await peerSocket();
+    const link = new VxlanLink({
+      bind: { address: '::', port: 0 },
+      remote: { address: '127.0.0.1', port: peer.port },
+      vni: 42,
+      mac: MAC,
+    });
+    open.push(link);
+    const { port } = await link.start();
+    let frames = 0;
+    link.adapter.openBinding(
+      {
+        receive: () => {
+          frames++;
+          return 'accepted';
+        },
+      },
+      { name: 'arp' },
+    );
+    peer.socket.send(concat([vxlanHeader(42), ARP]), port, '127.0.0.1');
+    await until(() => link.stats().datagrams >= 1);
+    expect(frames).toBe(1);
+    expect(link.stats().dropped.foreignSource).toBe(0);
+  });
+
   it('refuses an allowed source that is not an IP address', () => {
     expect(
       () =>
