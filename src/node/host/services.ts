@@ -29,6 +29,8 @@ function vxlanServices(config: HostConfig): HostService[] {
           trustInnerChecksums: vxlan.trustInnerChecksums,
           ...(vxlan.pcap === '' ? {} : { pcap: vxlan.pcap }),
           ...(vxlan.udpEcho === 0 ? {} : { udpEcho: vxlan.udpEcho }),
+          // Traced as CaptureWriteFailed too; the host runs on without the capture.
+          onCaptureError: (error) => context.log(`${name}: ${error.message}; the capture stopped`),
           trace: context.trace,
           clock: context.clock,
         });

@@ -1,4 +1,6 @@
+import { spawnSync } from 'node:child_process';
 import { createSocket, type Socket } from 'node:dgram';
+import { open } from 'node:fs/promises';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -82,5 +84,62 @@ describe('netrx up: link.vxlan', () => {
     const vxlan = health.services.find((s) => s.name === 'vxlan42');
     expect(vxlan?.link).toMatchObject({ datagrams: 3, dropped: { foreignSource: 1 } });
     expect(vxlan?.capture).toMatchObject({ path: pcap, dropped: { backlog: 0, afterError: 0 } });
+  });
+
+  it('says on the host log when writing the capture fails, and runs on', async () => {
+    const remote = await socketOn('127.0.0.1');
+    const probe = await socketOn('127.0.0.1');
+    const port = probe.address().port;
+    await new Promise<void>((r) => probe.close(() => r()));
+    sockets.splice(sockets.indexOf(probe), 1);
+    const fifo = join(mkdtempSync(join(tmpdir(), 'netrx-up-vxlan-')), 'gone.fifo');
+    expect(spawnSync('mkfifo', [fifo]).status).toBe(0);
+    // A reader that takes the first blocks and frames, then goes away.
+    const reader = (async () => {
+      const handle = await open(fifo, 'r');
+      for (let total = 0; total < 160;) {
+        const { bytesRead } = await handle.read(new Uint8Array(65536), 0, 65536, null);
+        if (bytesRead === 0) break;
+        total += bytesRead;
+      }
+      await handle.close();
+    })();
+    const config = validateHostConfig({
+      http: { port: 0 },
+      websocket: { echo: { enabled: false } },
+      link: {
+        vxlan: [
+          {
+            bind: `127.0.0.1:${port}`,
+            remote: `127.0.0.1:${remote.address().port}`,
+            vni: 42,
+            mac: '02:00:00:00:00:02',
+            ipv4: ['10.200.0.2/24'],
+            pcap: fifo,
+          },
+        ],
+      },
+    });
+    const lines: string[] = [];
+    const host = await startHost(config, {
+      version: '0.0.0',
+      services: servicesFromConfig(config),
+      log: (line) => lines.push(line),
+    });
+    hosts.push(host);
+    await reader;
+    // Each ARP request makes two records: the first write after the reader left fails.
+    while (lines.length === 0) {
+      await new Promise<void>((resolve) =>
+        remote.send(DATAGRAM, port, '127.0.0.1', () => setTimeout(resolve, 10)),
+      );
+    }
+    expect(lines).toEqual([`vxlan42: Cannot write to ${fifo}: EPIPE; the capture stopped`]);
+    const health = (await (await fetch(new URL('/health', host.url))).json()) as {
+      services: { name: string; capture?: { error?: string } }[];
+    };
+    expect(health.services.find((s) => s.name === 'vxlan42')?.capture?.error).toBe(
+      `Cannot write to ${fifo}: EPIPE`,
+    );
   });
 });
