@@ -173,6 +173,18 @@ for (const offload of [false, true]) {
         const info = await pcapInfo(pcap);
         expect(info.format).toBe('pcapng');
         expect(info.frames).toBeGreaterThan(10);
+        // The capture was attached before the stack started: its own first frames lead,
+        // the DAD probe for the link-local address, the gratuitous ARP, the DAD probe for fd42::2.
+        const first: string[] = [];
+        for await (const record of readPcapFile(pcap)) {
+          const f = record.data;
+          const type = ((f[12] ?? 0) << 8) | (f[13] ?? 0);
+          first.push(
+            `${record.flags?.direction} ${type === 0x0806 ? `arp ${f[21]}` : type === 0x86dd ? `icmp6 ${f[54]}` : type.toString(16)}`,
+          );
+          if (first.length === 3) break;
+        }
+        expect(first).toEqual(['outbound icmp6 135', 'outbound arp 1', 'outbound icmp6 135']);
       });
     },
   );
