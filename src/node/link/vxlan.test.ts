@@ -56,7 +56,7 @@ async function sendBurst(socket: Socket, port: number, datagrams: readonly Uint8
   }
   for (const datagram of datagrams) socket.send(datagram);
   // Deliberate block (not a sleep awaiting a timer): the loop must not poll in between.
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50);
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 100);
 }
 const connected = new WeakSet<Socket>();
 
