@@ -35,6 +35,15 @@ export interface IndicateOptions {
   readonly mustCopy?: boolean;
   /** Called when the adapter's buffer is free again: after the indication, or after the last retain is released. */
   readonly release?: () => void;
+  /**
+   * The frame's length on the wire when `frame` holds only its first bytes (a
+   * capture record cut at its snapshot length). The indication's
+   * `packetSize` counts the whole packet while the lookahead holds only the
+   * bytes there are (NDIS partial lookahead): `fullPacket` is false and
+   * `transferData` returns fewer bytes than asked, saying what is missing.
+   * Ignored when not larger than `frame.length`.
+   */
+  readonly originalLength?: number;
 }
 
 /**

@@ -218,6 +218,7 @@ export class Adapter {
       options.oob ?? NO_OOB,
       options.mustCopy ?? false,
       options.release,
+      options.originalLength,
     );
   }
 
@@ -311,6 +312,7 @@ export class Adapter {
     oob: OutOfBand,
     mustCopy: boolean,
     release: (() => void) | undefined,
+    originalLength?: number,
   ): number {
     const depth = this.depth;
     if (depth >= this.maxNesting) {
@@ -323,7 +325,7 @@ export class Adapter {
     this.depth = depth + 1;
     let accepts = 0;
     try {
-      accepts = this.deliver(frame, oob, mustCopy, meta, depth);
+      accepts = this.deliver(frame, oob, mustCopy, meta, depth, originalLength);
     } catch (error) {
       // Everything `deliver` calls out to is isolated already; this keeps a
       // bug of the adapter's own from escaping into the driver that indicated.
@@ -349,6 +351,7 @@ export class Adapter {
     mustCopy: boolean,
     meta: FrameMeta,
     depth: number,
+    originalLength: number | undefined,
   ): number {
     const parsed = this.parseHeader(frame);
     let dropped: FrameDropReason | undefined;
@@ -371,19 +374,23 @@ export class Adapter {
     if (dropped !== undefined) return 0;
 
     const headerSize = parsed & 0xff;
-    const packetSize = frame.length - headerSize;
+    // A capture record cut at its snapshot length: the packet is longer than
+    // the bytes there are, so the lookahead holds what there is (NDIS partial
+    // lookahead) and `transferData` reports the rest missing.
+    const available = frame.length - headerSize;
+    const truncated = originalLength !== undefined && originalLength > frame.length;
     meta.headerSize = headerSize;
-    meta.packetSize = packetSize;
+    meta.packetSize = truncated ? originalLength - headerSize : available;
     meta.lookaheadSize = this.lookaheadOnly
-      ? Math.min(this.currentLookahead, packetSize)
-      : packetSize;
+      ? Math.min(this.currentLookahead, available)
+      : available;
     meta.etherType = etherType;
     meta.vlanId =
       headerSize > 14
         ? ((frame[headerSize - 4] as number) & 0x0f) * 256 + (frame[headerSize - 3] as number)
         : -1;
     meta.destination = destination;
-    meta.fullPacket = !this.lookaheadOnly;
+    meta.fullPacket = !this.lookaheadOnly && !truncated;
     meta.mustCopy = mustCopy;
     meta.oob = oob;
     let accepts = 0;

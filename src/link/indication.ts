@@ -219,9 +219,11 @@ export class Indication {
     }
     this.transferred = true;
     this.transfers++;
+    // The packet may be longer than the bytes the adapter has (a truncated capture record).
     const { headerSize, packetSize } = this.meta;
-    const start = headerSize + Math.min(offset, packetSize);
-    const end = Math.min(start + length, headerSize + packetSize);
+    const limit = Math.min(headerSize + packetSize, this.frame.length);
+    const start = Math.min(headerSize + offset, limit);
+    const end = Math.min(start + length, limit);
     const count = Math.min(end - start, into.length - intoOffset);
     into.set(this.frame.subarray(start, start + count), intoOffset);
     return count;

@@ -1,4 +1,5 @@
 import {
+  canonicalAddress,
   parseEndpoint,
   parsePrefix,
   startVxlanHost,
@@ -13,10 +14,11 @@ export const linkVxlanCommand: CliCommand = {
   summary:
     'a host on a VXLAN segment: answers ARP, ping and ping -6; logs and records what it sees',
   usage:
-    'link vxlan --bind IP:PORT --remote IP:PORT --vni N --mac MAC --ip A.B.C.D/NN [--ip6 ADDR/NN] [--pcap FILE] [--udp-echo PORT] [--trust-checksums] [--verbose]',
+    'link vxlan --bind IP:PORT --remote IP:PORT [--allow-source IP]... --vni N --mac MAC --ip A.B.C.D/NN [--ip6 ADDR/NN] [--pcap FILE] [--udp-echo PORT] [--trust-checksums] [--verbose]',
   options: {
     bind: { type: 'string' },
     remote: { type: 'string' },
+    'allow-source': { type: 'string', multiple: true },
     vni: { type: 'string' },
     mac: { type: 'string' },
     ip: { type: 'string', multiple: true },
@@ -29,6 +31,13 @@ export const linkVxlanCommand: CliCommand = {
   async run(values, _positionals, io) {
     const bind = endpoint('--bind', values['bind']);
     const remote = endpoint('--remote', values['remote']);
+    // The --remote's address is always allowed; these are further VTEPs whose datagrams count.
+    const allowedSources = list(values['allow-source']).map((text) => {
+      const address = canonicalAddress(text);
+      if (address === undefined)
+        throw new UsageError(`--allow-source: not an IP address: ${JSON.stringify(text)}`);
+      return address;
+    });
     const vni = integer('--vni', values['vni'], 0, 0xffffff);
     const macText = required('--mac', values['mac']);
     const mac = parseMac(macText);
@@ -46,11 +55,19 @@ export const linkVxlanCommand: CliCommand = {
       host = await startVxlanHost({
         bind,
         remote,
+        allowedSources,
         vni,
         mac,
         ipv4,
         ipv6,
-        ...(typeof values['pcap'] === 'string' ? { pcap: values['pcap'] } : {}),
+        ...(typeof values['pcap'] === 'string'
+          ? {
+              pcap: values['pcap'],
+              // The host runs on without its capture; say so once, on stderr.
+              onCaptureError: (error: Error) =>
+                io.err(`netrx link vxlan: ${error.message}; the capture stopped`),
+            }
+          : {}),
         ...(udpEcho === undefined ? {} : { udpEcho }),
         trustInnerChecksums: values['trust-checksums'] === true,
         ...(values['verbose'] === true ? { log: io.out } : {}),
@@ -60,13 +77,25 @@ export const linkVxlanCommand: CliCommand = {
       return 1;
     }
     io.out(
-      `vxlan vni ${vni} on ${host.bound.address}:${host.bound.port}, peer ${remote.address}:${remote.port}, mac ${macText}, ${[...ipv4, ...ipv6].map((a) => `${a.address}/${a.prefixLength}`).join(' ')}`,
+      `vxlan vni ${vni} on ${host.bound.address}:${host.bound.port}, peer ${remote.address}:${remote.port} (allowed sources ${host.link.allowedSources().join(' ')}), mac ${macText}, ${[...ipv4, ...ipv6].map((a) => `${a.address}/${a.prefixLength}`).join(' ')}`,
     );
     io.out('ready');
     await io.untilStopped();
-    await host.stop();
-    io.out(JSON.stringify({ stopped: true, ...host.link.stats() }));
-    return 0;
+    let captureFailed = false;
+    try {
+      await host.stop();
+    } catch {
+      captureFailed = true; // reported when it happened
+    }
+    const capture = host.capture?.stats();
+    io.out(
+      JSON.stringify({
+        stopped: true,
+        ...host.link.stats(),
+        ...(capture === undefined ? {} : { capture }),
+      }),
+    );
+    return captureFailed ? 1 : 0;
   },
 };
 

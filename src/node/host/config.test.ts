@@ -105,6 +105,22 @@ describe('host configuration', () => {
     ).toMatch(/link\.vxlan\[0\]\.remote: is required/);
   });
 
+  it('reads the extra allowed VXLAN sources (canonical) and refuses one that is not an address', async () => {
+    const vxlan = (extra: string) =>
+      `link:\n  vxlan:\n    - bind: 127.0.0.1:4789\n      remote: 127.0.0.1:4790\n      vni: 42\n      mac: 02:00:00:00:00:02\n${extra}`;
+    const none = await loadHostConfig(file('vxsrc0.yaml', vxlan('')));
+    expect(none.link.vxlan[0]?.allowedSources).toEqual([]);
+    const some = await loadHostConfig(
+      file('vxsrc1.yaml', vxlan('      allowedSources: [10.99.0.5, "FD00:0::5"]\n')),
+    );
+    expect(some.link.vxlan[0]?.allowedSources).toEqual(['10.99.0.5', 'fd00::5']);
+    expect(
+      await failure(file('vxsrc2.yaml', vxlan('      allowedSources: [vtep.example]\n'))),
+    ).toMatch(
+      /link\.vxlan\[0\]\.allowedSources\[0\]: expected an IPv4 or IPv6 address, got "vtep\.example"$/,
+    );
+  });
+
   it('reports malformed files and missing files in one line', async () => {
     for (const message of [
       await failure(file('bad.yaml', 'http: [\n')),

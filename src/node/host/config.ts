@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
-import { parseEndpoint, parsePrefix } from '../link/addresses.js';
+import { canonicalAddress, parseEndpoint, parsePrefix } from '../link/addresses.js';
 import { parseMac } from '../../wire/index.js';
 import {
   ConfigError,
@@ -43,6 +43,11 @@ export const hostConfigSchema = object({
           object({
             bind: required(parsed('IP:PORT', parseEndpoint)),
             remote: required(parsed('IP:PORT', parseEndpoint)),
+            /** Source addresses accepted besides the remote's (any source port). */
+            allowedSources: field(
+              list(parsed('an IPv4 or IPv6 address', canonicalAddress), 64),
+              [],
+            ),
             vni: required(integer(0, 0xffffff)),
             mac: required(parsed('a MAC address like 02:00:00:00:00:02', parseMac)),
             ipv4: field(

@@ -13,6 +13,8 @@ export interface HostContext {
   readonly http: HttpStatusServer;
   /** The HTTP server's URL (`http://127.0.0.1:7340/`). */
   readonly url: string;
+  /** A line for the operator while running (standard error under `netrx up`). */
+  readonly log: (line: string) => void;
 }
 
 /**
@@ -103,7 +105,7 @@ export async function startHost(
   announce(provider, 'trace', started[0]!.detail);
   announce(provider, 'http', url);
 
-  const context: HostContext = { clock, crypto, trace, http, url };
+  const context: HostContext = { clock, crypto, trace, http, url, log };
   try {
     for (const service of services) {
       const detail = await service.start(context);

@@ -20,6 +20,7 @@ function vxlanServices(config: HostConfig): HostService[] {
         host = await startVxlanHost({
           bind: vxlan.bind,
           remote: vxlan.remote,
+          allowedSources: vxlan.allowedSources,
           vni: vxlan.vni,
           mac: vxlan.mac,
           ipv4: vxlan.ipv4,
@@ -28,6 +29,8 @@ function vxlanServices(config: HostConfig): HostService[] {
           trustInnerChecksums: vxlan.trustInnerChecksums,
           ...(vxlan.pcap === '' ? {} : { pcap: vxlan.pcap }),
           ...(vxlan.udpEcho === 0 ? {} : { udpEcho: vxlan.udpEcho }),
+          // Traced as CaptureWriteFailed too; the host runs on without the capture.
+          onCaptureError: (error) => context.log(`${name}: ${error.message}; the capture stopped`),
           trace: context.trace,
           clock: context.clock,
         });
@@ -37,11 +40,22 @@ function vxlanServices(config: HostConfig): HostService[] {
         return `VNI ${vxlan.vni} on ${host.bound.address}:${host.bound.port} → ${vxlan.remote.address}:${vxlan.remote.port}, ${addresses.join(' ')}`;
       },
       async stop() {
-        await host?.stop();
+        try {
+          await host?.stop();
+        } catch {
+          // A capture write failure: traced (CaptureWriteFailed) and in /health when it happened.
+        }
         host = undefined;
       },
-      status: () =>
-        host === undefined ? {} : { link: host.link.stats(), stack: host.stack.stats() },
+      status: () => {
+        if (host === undefined) return {};
+        const capture = host.capture?.stats();
+        return {
+          link: host.link.stats(),
+          stack: host.stack.stats(),
+          ...(capture === undefined ? {} : { capture }),
+        };
+      },
     };
   });
 }

@@ -1,9 +1,12 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { spawnSync } from 'node:child_process';
+import { mkdtemp, open, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fromHex } from '../../bytes/index.js';
 import { NetrxError } from '../../runtime/index.js';
+import { decodePayload, TraceRegistry } from '../../trace/index.js';
+import { systemClock } from '../runtime/index.js';
 import type { PcapRecord } from '../../wire/pcap/index.js';
 import { PcapFileError, PcapFileWriter, pcapInfo, readPcapFile } from './index.js';
 
@@ -138,5 +141,101 @@ describe('pcap files on disk', () => {
     controller.abort();
     await expect(pcapInfo(path, { signal: controller.signal })).rejects.toThrow();
     expect(() => readPcapFile(path, { chunkSize: 0 })).toThrow(RangeError);
+  });
+});
+
+/** A FIFO whose reader takes the header and then goes away, so the next write fails (EPIPE). */
+function vanishingReader(path: string): { header: Promise<Uint8Array> } {
+  expect(spawnSync('mkfifo', [path]).status).toBe(0);
+  const reader = open(path, 'r'); // blocks (in the thread pool) until the writer opens
+  return {
+    header: (async () => {
+      const handle = await reader;
+      const buffer = new Uint8Array(4096);
+      const { bytesRead } = await handle.read(buffer, 0, buffer.length, null);
+      await handle.close();
+      return buffer.subarray(0, bytesRead);
+    })(),
+  };
+}
+
+describe('PcapFileWriter: bounded, batched, and loud about failures', () => {
+  it('writes a burst of records in a few writes, not one per record', async () => {
+    const path = join(dir, 'burst.pcap');
+    const w = await PcapFileWriter.open(path, { format: 'pcap', linkType: 1 });
+    for (let i = 0; i < 500; i++) w.record({ timestamp: BigInt(i), data: new Uint8Array(60) });
+    await w.close();
+    expect(w.stats()).toMatchObject({ accepted: 501, pendingBytes: 0 });
+    // The header; then the burst in one write.
+    expect(w.stats().writes).toBe(2);
+    expect((await pcapInfo(path)).frames).toBe(500);
+  });
+
+  it('drops and counts records past its byte limit instead of queueing them without bound', async () => {
+    const path = join(dir, 'bounded.pcap');
+    const trace = new TraceRegistry({ clock: systemClock });
+    const events: unknown[] = [];
+    trace.enable('netrx-link', (event) => {
+      const decoded = decodePayload(event.descriptor.fields ?? [], event.payload);
+      if (decoded.ok) events.push({ name: event.descriptor.name, ...decoded.values });
+    });
+    const w = await PcapFileWriter.open(path, {
+      format: 'pcap',
+      linkType: 1,
+      maxPendingBytes: 1000,
+      trace,
+    });
+    // Each record: 16-byte header + 84 bytes = 100 bytes.
+    const kept = Array.from({ length: 30 }, (_, i) =>
+      w.record({ timestamp: BigInt(i), data: new Uint8Array(84) }),
+    ).filter(Boolean).length;
+    expect(kept).toBe(10);
+    await w.flush();
+    expect(w.record({ timestamp: 99n, data: new Uint8Array(84) })).toBe(true);
+    await w.close();
+    expect(w.stats().dropped).toEqual({ backlog: 20, afterError: 0 });
+    expect((await pcapInfo(path)).frames).toBe(11);
+    expect(events).toEqual([
+      { name: 'CaptureBacklogFull', file: path, pendingBytes: 1000, limit: 1000 },
+    ]);
+    await expect(
+      PcapFileWriter.open(join(dir, 'x.pcap'), { format: 'pcap', linkType: 1, maxPendingBytes: 0 }),
+    ).rejects.toThrow(RangeError);
+  });
+
+  it('reports a write failure once (callback, trace, flush, close) and counts what it lost', async () => {
+    const path = join(dir, 'gone.fifo');
+    const { header } = vanishingReader(path);
+    const trace = new TraceRegistry({ clock: systemClock });
+    const events: string[] = [];
+    trace.enable('netrx-link', (event) => {
+      const decoded = decodePayload(event.descriptor.fields ?? [], event.payload);
+      if (decoded.ok) events.push(`${event.descriptor.name}: ${String(decoded.values['message'])}`);
+    });
+    const errors: NetrxError[] = [];
+    const w = await PcapFileWriter.open(path, {
+      format: 'pcap',
+      linkType: 1,
+      trace,
+      onError: (error) => errors.push(error),
+    });
+    expect((await header).length).toBe(24);
+    expect(w.record({ timestamp: 1n, data: new Uint8Array(60) })).toBe(true);
+    await expect(w.flush()).rejects.toMatchObject({
+      code: 'ERR_PCAP_WRITE',
+      message: `Cannot write to ${path}: EPIPE`,
+    });
+    expect(w.record({ timestamp: 2n, data: new Uint8Array(60) })).toBe(false);
+    await expect(w.write({ timestamp: 3n, data: new Uint8Array(60) })).rejects.toMatchObject({
+      code: 'ERR_PCAP_WRITE',
+    });
+    await expect(w.close()).rejects.toMatchObject({ code: 'ERR_PCAP_WRITE' });
+    expect(errors.map((e) => e.message)).toEqual([`Cannot write to ${path}: EPIPE`]);
+    expect(events).toEqual([`CaptureWriteFailed: Cannot write to ${path}: EPIPE`]);
+    expect(w.stats()).toMatchObject({
+      accepted: 2,
+      dropped: { backlog: 0, afterError: 3 },
+      error: `Cannot write to ${path}: EPIPE`,
+    });
   });
 });

@@ -1,5 +1,7 @@
 import { open, type FileHandle } from 'node:fs/promises';
+import { LINK_PROVIDER } from '../../link/index.js';
 import { NetrxError } from '../../runtime/index.js';
+import type { TraceRegistry } from '../../trace/index.js';
 import type { DecodeFailure } from '../../wire/result.js';
 import {
   PcapngWriter,
@@ -14,6 +16,8 @@ import {
   type PcapRecord,
   type PcapWriterOptions,
 } from '../../wire/pcap/index.js';
+import { BatchedWriter, type BatchedWriterStats } from './batched-writer.js';
+import { NodeLinkEvent } from './events.js';
 
 /** Bytes read from disk per step. */
 export const DEFAULT_CHUNK_SIZE = 64 * 1024;
@@ -136,6 +140,9 @@ export async function pcapInfo(
   return { format: file.info.format as CaptureFormat, linkTypes, frames, bytes };
 }
 
+/** Default bound on a capture file's backlog (bytes encoded, not yet on disk). */
+export const DEFAULT_MAX_PENDING_BYTES = 4 * 1024 * 1024;
+
 interface FileWriterCommon {
   /**
    * Add to an existing file instead of replacing it. The file is read through
@@ -144,16 +151,39 @@ interface FileWriterCommon {
    * and resolution, and gets more records. A missing or empty file is created.
    */
   readonly append?: boolean;
+  /**
+   * Bytes encoded and not yet written (queued plus in flight). A record that
+   * would pass it is dropped and counted (`stats().dropped.backlog`), so a
+   * disk slower than the network costs records, never unbounded memory.
+   * Default 4 MiB.
+   */
+  readonly maxPendingBytes?: number;
+  /**
+   * Called once with the first write failure (`ERR_PCAP_WRITE`); the capture
+   * stops there: later records are dropped and counted, `flush` and `close`
+   * reject with it.
+   */
+  readonly onError?: (error: NetrxError) => void;
+  /** `CaptureWriteFailed` and `CaptureBacklogFull` go to the link provider. */
+  readonly trace?: TraceRegistry;
 }
 
 export type PcapFileWriterOptions =
   | (FileWriterCommon & PcapWriterOptions & { readonly format: 'pcap' })
   | (FileWriterCommon & PcapngWriterOptions & { readonly format: 'pcapng' });
 
+export interface PcapFileWriterStats extends BatchedWriterStats {
+  readonly path: string;
+}
+
 /**
  * Writes a capture file. For pcapng, `open` writes the SHB and `addInterface`
  * an IDB (returning its id); for pcap the single interface is the one in the
- * options. Calls are queued in order; `close` flushes and closes.
+ * options. `record` encodes a packet at once (the frame may be a view valid
+ * only during the call) and queues it without waiting: records go to disk in
+ * batches, one write per event-loop turn at most, within `maxPendingBytes`.
+ * `write` is `record` plus `flush`, for callers that want to wait. `close`
+ * flushes and closes.
  */
 export class PcapFileWriter {
   readonly path: string;
@@ -161,23 +191,48 @@ export class PcapFileWriter {
   private readonly handle: FileHandle;
   private readonly pcap: PcapWriter | undefined;
   private readonly pcapng: PcapngWriter | undefined;
-  private pending: Promise<void> = Promise.resolve();
+  private readonly queue: BatchedWriter;
   private closed = false;
+  /** Until the header is on disk a failure is the opener's to report, not a capture error. */
+  private opened = false;
+  private failure: NetrxError | undefined;
 
   private constructor(
     path: string,
     handle: FileHandle,
     pcap: PcapWriter | undefined,
     pcapng: PcapngWriter | undefined,
+    options: FileWriterCommon,
   ) {
     this.path = path;
     this.handle = handle;
     this.pcap = pcap;
     this.pcapng = pcapng;
     this.format = pcap === undefined ? 'pcapng' : 'pcap';
+    const trace = options.trace?.register(LINK_PROVIDER);
+    const limit = options.maxPendingBytes ?? DEFAULT_MAX_PENDING_BYTES;
+    this.queue = new BatchedWriter(
+      { writev: async (chunks) => (await handle.writev(chunks as Uint8Array[])).bytesWritten },
+      {
+        maxPendingBytes: limit,
+        onError: (error) => {
+          if (!this.opened) return;
+          const wrapped = writeError(path, error);
+          this.failure = wrapped;
+          trace?.emit(NodeLinkEvent.captureWriteFailed, { file: path, message: wrapped.message });
+          options.onError?.(wrapped);
+        },
+        onBacklogFull: (pendingBytes) =>
+          trace?.emit(NodeLinkEvent.captureBacklogFull, { file: path, pendingBytes, limit }),
+      },
+    );
   }
 
   static async open(path: string, options: PcapFileWriterOptions): Promise<PcapFileWriter> {
+    const limit = options.maxPendingBytes ?? DEFAULT_MAX_PENDING_BYTES;
+    if (!Number.isInteger(limit) || limit < 1) {
+      throw new RangeError(`maxPendingBytes must be a positive integer: got ${limit}`);
+    }
     const pcap = options.format === 'pcap' ? new PcapWriter(options) : undefined;
     const pcapng = options.format === 'pcapng' ? new PcapngWriter(options) : undefined;
     let existing = false;
@@ -188,29 +243,37 @@ export class PcapFileWriter {
     } catch (error) {
       throw openError(path, 'open', error);
     }
-    const writer = new PcapFileWriter(path, handle, pcap, pcapng);
+    const writer = new PcapFileWriter(path, handle, pcap, pcapng, options);
     try {
-      if (pcap !== undefined && !existing) await writer.enqueue(pcap.header());
-      if (pcapng !== undefined) await writer.enqueue(pcapng.sectionHeader());
+      if (pcap !== undefined && !existing) writer.enqueue(pcap.header());
+      if (pcapng !== undefined) writer.enqueue(pcapng.sectionHeader());
+      await writer.queue.flush();
     } catch (error) {
-      await writer.close().catch(() => undefined);
-      throw openError(path, 'write the header of', error);
+      await handle.close().catch(() => undefined);
+      throw openError(path, 'write the header of', cause(error));
     }
+    writer.opened = true;
     return writer;
   }
 
-  /** pcapng: writes an IDB and returns its interface id. */
+  /** pcapng: writes an IDB and returns its interface id once it is on disk. */
   async addInterface(iface: InterfaceToWrite): Promise<number> {
     if (this.pcapng === undefined) {
       throw new RangeError('A pcap file has exactly one interface, given when it is opened');
     }
     const id = this.pcapng.interfaceCount;
-    await this.enqueue(this.pcapng.addInterface(iface));
+    this.enqueue(this.pcapng.addInterface(iface));
+    await this.flush();
     return id;
   }
 
-  /** Writes one packet. For pcap, `interfaceId`, `flags` and `comments` cannot be stored. */
-  write(packet: PcapngPacketToWrite): Promise<void> {
+  /**
+   * Encodes one packet (a copy: the frame may be a view) and queues it;
+   * false when it was dropped (backlog full, or the capture failed), which
+   * `stats().dropped` counts. For pcap, `interfaceId`, `flags` and `comments`
+   * cannot be stored (RangeError).
+   */
+  record(packet: PcapngPacketToWrite): boolean {
     if (this.pcap !== undefined) {
       if (
         (packet.interfaceId ?? 0) !== 0 ||
@@ -226,25 +289,68 @@ export class PcapFileWriter {
     return this.enqueue((this.pcapng as PcapngWriter).packet(packet));
   }
 
+  /**
+   * `record` and `flush`: resolves when the packet is on disk; rejects with
+   * `ERR_PCAP_WRITE` when writing failed, `ERR_PCAP_BACKLOG` when the packet
+   * was dropped for the byte limit.
+   */
+  write(packet: PcapngPacketToWrite): Promise<void> {
+    // Not async: misuse (a pcapng-only field in a pcap file) throws at the call.
+    if (this.record(packet)) return this.flush();
+    if (this.queue.stats().error !== undefined) return this.flush();
+    return Promise.reject(
+      new NetrxError(
+        'ERR_PCAP_BACKLOG',
+        `Cannot write to ${this.path}: ${this.queue.pendingBytes} bytes are waiting for the disk already`,
+      ),
+    );
+  }
+
+  /** Resolves when everything recorded so far is on disk; rejects with `ERR_PCAP_WRITE`. */
+  async flush(): Promise<void> {
+    try {
+      await this.queue.flush();
+    } catch (error) {
+      throw writeError(this.path, error);
+    }
+  }
+
+  stats(): PcapFileWriterStats {
+    const stats = this.queue.stats();
+    return {
+      path: this.path,
+      ...stats,
+      ...(this.failure === undefined ? {} : { error: this.failure.message }),
+    };
+  }
+
+  /** Flushes and closes; idempotent. Rejects with the write failure, if there was one. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     try {
-      await this.pending;
+      await this.flush();
     } finally {
       await this.handle.close();
     }
   }
 
-  private enqueue(bytes: Uint8Array): Promise<void> {
+  private enqueue(bytes: Uint8Array): boolean {
     if (this.closed) throw new RangeError(`Cannot write to ${this.path}: the writer is closed`);
-    const write = this.pending.then(async () => {
-      await this.handle.write(bytes, 0, bytes.length, null);
-    });
-    // Later writes wait for this one; its failure is reported to its own caller.
-    this.pending = write.catch(() => undefined);
-    return write;
+    return this.queue.push(bytes);
   }
+}
+
+function cause(error: unknown): unknown {
+  return error instanceof NetrxError && error.code === 'ERR_PCAP_WRITE' ? error.cause : error;
+}
+
+function writeError(path: string, error: unknown): NetrxError {
+  if (error instanceof NetrxError && error.code === 'ERR_PCAP_WRITE') return error;
+  const reason =
+    (error as NodeJS.ErrnoException | undefined)?.code ??
+    (error instanceof Error ? error.message : String(error));
+  return new NetrxError('ERR_PCAP_WRITE', `Cannot write to ${path}: ${reason}`, { cause: error });
 }
 
 /** Whether `path` holds data to append to; throws when appending would corrupt it. */

@@ -11,13 +11,23 @@ export interface PcapReplayStats {
   readonly accepted: number;
   /** Records of link types other than Ethernet (1), skipped. */
   readonly skipped: number;
+  /**
+   * Records cut at the capture's snapshot length, indicated with their
+   * original length as `packetSize` and the captured bytes as lookahead.
+   */
+  readonly truncated: number;
 }
 
 /**
  * A capture file as an adapter's wire: every Ethernet record of a pcap or
  * pcapng file is indicated to `adapter` with its timestamp as out-of-band
  * data, in bursts, with `receiveComplete` after each; other link types are
- * counted and skipped. Memory stays bounded whatever the file's size (the
+ * counted and skipped. A record cut at the snapshot length is indicated as
+ * NDIS indicates a partial lookahead: `packetSize` is the length the frame
+ * had on the wire, the lookahead is the bytes captured, `fullPacket` is false
+ * (so it cannot be retained) and `transferData` returns only the bytes there
+ * are, so a binding sees what is missing instead of taking a stub for a
+ * whole frame. Memory stays bounded whatever the file's size (the
  * reader streams it). Rejects with the reader's one-line error on a bad file.
  */
 export async function replayPcap(
@@ -32,6 +42,7 @@ export async function replayPcap(
   let frames = 0;
   let accepted = 0;
   let skipped = 0;
+  let truncated = 0;
   let inBurst = 0;
   try {
     for await (const record of readPcapFile(path, options)) {
@@ -42,7 +53,10 @@ export async function replayPcap(
       frames++;
       const oob =
         record.timestamp === undefined ? {} : { timestamp: Number(record.timestamp) / 1e6 };
-      if (adapter.indicate(record.data, { oob }) > 0) accepted++;
+      const cut = record.originalLength > record.capturedLength;
+      if (cut) truncated++;
+      const options = cut ? { oob, originalLength: record.originalLength } : { oob };
+      if (adapter.indicate(record.data, options) > 0) accepted++;
       if (++inBurst === burst) {
         adapter.receiveComplete();
         inBurst = 0;
@@ -51,5 +65,5 @@ export async function replayPcap(
   } finally {
     if (inBurst > 0) adapter.receiveComplete();
   }
-  return { frames, accepted, skipped };
+  return { frames, accepted, skipped, truncated };
 }

@@ -1,5 +1,5 @@
-import { createStack, type Stack } from '../../link/index.js';
-import type { Clock } from '../../runtime/index.js';
+import { createStack, openCaptureTap, type CaptureTap, type Stack } from '../../link/index.js';
+import type { Clock, NetrxError } from '../../runtime/index.js';
 import type { TraceRegistry } from '../../trace/index.js';
 import { NANOSECONDS } from '../../wire/index.js';
 import { systemClock } from '../runtime/index.js';
@@ -9,13 +9,22 @@ import { VxlanLink, type UdpEndpoint } from './vxlan.js';
 export interface VxlanHostOptions {
   readonly bind: UdpEndpoint;
   readonly remote: UdpEndpoint;
+  /** Source addresses accepted besides the remote's (see `VxlanLinkOptions.allowedSources`). */
+  readonly allowedSources?: readonly string[];
   readonly vni: number;
   readonly mac: Uint8Array;
   readonly ipv4: readonly { readonly address: string; readonly prefixLength: number }[];
   readonly ipv6: readonly { readonly address: string; readonly prefixLength: number }[];
   readonly mtu?: number;
-  /** Write every frame in and out to this pcapng file (direction flags set). */
+  /**
+   * Write every frame in and out to this pcapng file (direction flags set),
+   * from the stack's first frame on.
+   */
   readonly pcap?: string;
+  /** Bound on the capture's bytes waiting for the disk; default 4 MiB (then records are dropped, counted). */
+  readonly captureLimit?: number;
+  /** Told once when writing the capture fails (`ERR_PCAP_WRITE`); the capture stops, the host runs on. */
+  readonly onCaptureError?: (error: NetrxError) => void;
   /** Answer UDP datagrams on this port with the same bytes. */
   readonly udpEcho?: number;
   readonly trustInnerChecksums?: boolean;
@@ -29,6 +38,9 @@ export interface VxlanHost {
   readonly link: VxlanLink;
   readonly stack: Stack;
   readonly bound: UdpEndpoint;
+  /** The capture file, when `pcap` was given: `stats()` counts records written and dropped. */
+  readonly capture: PcapFileWriter | undefined;
+  /** Stops everything; idempotent. Rejects with the capture's write failure, if there was one. */
   stop(): Promise<void>;
 }
 
@@ -43,6 +55,7 @@ export async function startVxlanHost(options: VxlanHostOptions): Promise<VxlanHo
   const link = new VxlanLink({
     bind: options.bind,
     remote: options.remote,
+    ...(options.allowedSources === undefined ? {} : { allowedSources: options.allowedSources }),
     vni: options.vni,
     mac: options.mac,
     timestamps: options.pcap !== undefined,
@@ -53,42 +66,40 @@ export async function startVxlanHost(options: VxlanHostOptions): Promise<VxlanHo
     ...(options.trace === undefined ? {} : { trace: options.trace }),
     clock,
   });
-  // Bound first, so the stack's first frames (gratuitous ARP, DAD) go out.
-  const bound = await link.start();
-  const stack = createStack({
-    adapter: link.adapter,
-    clock,
-    ipv4: options.ipv4,
-    ipv6: options.ipv6,
-    ...(options.trace === undefined ? {} : { trace: options.trace }),
-  });
+  // The capture file opens and its tap attaches before the stack exists, so
+  // the stack's first frames (gratuitous ARP, DAD probes) are in it; the
+  // socket is bound first, so those frames also go out.
+  let capture: PcapFileWriter | undefined;
+  let captureTap: CaptureTap | undefined;
+  let stack: Stack | undefined;
   const cleanups: (() => Promise<void> | void)[] = [];
   try {
+    const bound = await link.start();
     const pcapPath = options.pcap;
     if (pcapPath !== undefined) {
-      const writer = await PcapFileWriter.open(pcapPath, { format: 'pcapng' });
-      await writer.addInterface({
-        linkType: 1,
-        name: link.adapter.name,
-        resolution: NANOSECONDS,
+      const onError = options.onCaptureError;
+      capture = await PcapFileWriter.open(pcapPath, {
+        format: 'pcapng',
+        ...(options.captureLimit === undefined ? {} : { maxPendingBytes: options.captureLimit }),
+        ...(onError === undefined ? {} : { onError }),
+        ...(options.trace === undefined ? {} : { trace: options.trace }),
       });
-      const tap = stack.capture((frame, direction, oob) => {
+      await capture.addInterface({ linkType: 1, name: link.adapter.name, resolution: NANOSECONDS });
+      const writer = capture;
+      captureTap = openCaptureTap(link.adapter, (frame, direction, oob) => {
         const millis = oob.timestamp ?? clock.now();
-        // The frame is valid only during the call: the writer encodes it at once.
-        void writer.write({
+        // The frame is valid only during the call: `record` encodes (copies) it at once,
+        // and drops (counted) rather than queue without bound.
+        writer.record({
           timestamp: BigInt(Math.round(millis * 1e6)),
           data: frame,
           flags: { direction: direction === 'in' ? 'inbound' : 'outbound' },
         });
       });
-      cleanups.push(async () => {
-        tap.close();
-        await writer.close();
-      });
     }
     if (options.log !== undefined) {
       const log = options.log;
-      const tap = stack.capture((frame, direction) => {
+      const tap = openCaptureTap(link.adapter, (frame, direction) => {
         const type = frame.length >= 14 ? ((frame[12] as number) << 8) | (frame[13] as number) : 0;
         log(
           `${direction === 'in' ? '<-' : '->'} ${frame.length} bytes, EtherType 0x${type.toString(16).padStart(4, '0')}`,
@@ -96,6 +107,13 @@ export async function startVxlanHost(options: VxlanHostOptions): Promise<VxlanHo
       });
       cleanups.push(() => tap.close());
     }
+    stack = createStack({
+      adapter: link.adapter,
+      clock,
+      ipv4: options.ipv4,
+      ipv6: options.ipv6,
+      ...(options.trace === undefined ? {} : { trace: options.trace }),
+    });
     if (options.udpEcho !== undefined) {
       const socket = stack.udp.bind({ port: options.udpEcho });
       let running = true;
@@ -112,20 +130,38 @@ export async function startVxlanHost(options: VxlanHostOptions): Promise<VxlanHo
         socket.close();
       });
     }
+    const running = stack;
+    let stopped: Promise<void> | undefined;
     return {
       link,
-      stack,
+      stack: running,
       bound,
-      stop: async () => {
-        for (const cleanup of cleanups.reverse()) await cleanup();
-        stack.close();
-        await link.close();
-      },
+      capture,
+      stop: () =>
+        (stopped ??= (async () => {
+          for (const cleanup of cleanups.reverse()) await cleanup();
+          running.close();
+          try {
+            await closeCapture(captureTap, capture);
+          } finally {
+            await link.close();
+          }
+        })()),
     };
   } catch (error) {
     for (const cleanup of cleanups.reverse()) await cleanup();
-    stack.close();
+    stack?.close();
+    await closeCapture(captureTap, capture).catch(() => undefined);
     await link.close();
     throw error;
   }
+}
+
+/** Detaches the capture and closes its file; rejects with a write failure (already reported). */
+async function closeCapture(
+  tap: CaptureTap | undefined,
+  capture: PcapFileWriter | undefined,
+): Promise<void> {
+  tap?.close();
+  await capture?.close();
 }

@@ -6,6 +6,8 @@ import type { TraceProvider, TraceRegistry } from '../../trace/index.js';
 import { LINK_PROVIDER } from '../../link/index.js';
 import { emitVxlan, VXLAN_FLAG_I, VXLAN_HEADER_LENGTH } from '../../wire/index.js';
 import { systemClock } from '../runtime/index.js';
+import { canonicalAddress } from './addresses.js';
+import { NodeLinkEvent } from './events.js';
 
 export interface UdpEndpoint {
   readonly address: string;
@@ -15,8 +17,19 @@ export interface UdpEndpoint {
 export interface VxlanLinkOptions {
   /** Where to listen for VXLAN datagrams. */
   readonly bind: UdpEndpoint;
-  /** The VTEP that frames are sent to: its configured port, never the sender's source port. */
+  /**
+   * The VTEP that frames are sent to: its configured port, never the sender's
+   * source port. Its address is also the first allowed source.
+   */
   readonly remote: UdpEndpoint;
+  /**
+   * More source addresses whose datagrams are accepted besides `remote`'s
+   * (other VTEPs of the segment, a second address of the peer). Any source
+   * port is accepted: Linux hashes each flow onto a source-port range.
+   * Datagrams from any other address are dropped, counted
+   * (`dropped.foreignSource`) and traced (`VxlanSourceRefused`).
+   */
+  readonly allowedSources?: readonly string[];
   /** The 24-bit VXLAN network identifier; datagrams for any other VNI are dropped. */
   readonly vni: number;
   /** The MAC address of netrx on the segment. */
@@ -44,6 +57,8 @@ export interface VxlanLinkStats {
     readonly short: number;
     readonly noIFlag: number;
     readonly otherVni: number;
+    /** Datagrams from an address that is neither the remote nor an allowed source. */
+    readonly foreignSource: number;
     readonly oversize: number;
     /** Frames sent before `start()` bound the socket. */
     readonly notStarted: number;
@@ -72,13 +87,23 @@ export class VxlanLink {
   private datagrams = 0;
   private sent = 0;
   private sendErrors = 0;
-  private readonly drops = { short: 0, noIFlag: 0, otherVni: 0, oversize: 0, notStarted: 0 };
+  private readonly drops = {
+    short: 0,
+    noIFlag: 0,
+    otherVni: 0,
+    foreignSource: 0,
+    oversize: 0,
+    notStarted: 0,
+  };
+  /** Source addresses accepted, as Node reports them (an IPv4 one also in its IPv4-mapped form). */
+  private readonly allowed: ReadonlySet<string>;
   private started = false;
 
   constructor(options: VxlanLinkOptions) {
     if (!Number.isInteger(options.vni) || options.vni < 0 || options.vni > 0xffffff) {
       throw new RangeError(`VNI must be an integer from 0 to 16777215: got ${options.vni}`);
     }
+    this.allowed = allowedSourceSet(options.remote.address, options.allowedSources ?? []);
     this.options = options;
     this.clock = options.clock ?? systemClock;
     this.trace = options.trace?.register(LINK_PROVIDER);
@@ -135,8 +160,15 @@ export class VxlanLink {
     };
   }
 
-  private onDatagram(message: Buffer, _remote: RemoteInfo): void {
+  /** The source addresses accepted, canonical, in the order given (the remote first). */
+  allowedSources(): string[] {
+    return [...this.allowed].filter((address) => !address.startsWith('::ffff:'));
+  }
+
+  private onDatagram(message: Buffer, remote: RemoteInfo): void {
     this.datagrams++;
+    // First, before looking at the bytes: a VNI is no secret, the sender's address is what we trust.
+    if (!this.allowed.has(remote.address)) return this.refuse(remote, message.length);
     // Read in place rather than through VxlanPacket.checked, which makes a view
     // and a result object per datagram on the hottest path of the adapter.
     if (message.length < VXLAN_HEADER_LENGTH + 14) return this.drop('short', message.length);
@@ -195,6 +227,16 @@ export class VxlanLink {
     );
   }
 
+  private refuse(remote: RemoteInfo, length: number): void {
+    this.drops.foreignSource++;
+    this.trace?.emit(NodeLinkEvent.vxlanSourceRefused, {
+      adapter: this.adapter.name,
+      address: remote.address,
+      port: remote.port,
+      length,
+    });
+  }
+
   private drop(reason: keyof VxlanLinkStats['dropped'], length: number): void {
     this.drops[reason]++;
     this.trace?.emit(LinkEvent.frameDropped, {
@@ -203,4 +245,20 @@ export class VxlanLink {
       length,
     });
   }
+}
+
+function allowedSourceSet(remote: string, extra: readonly string[]): Set<string> {
+  const allowed = new Set<string>();
+  for (const text of [remote, ...extra]) {
+    const address = canonicalAddress(text);
+    if (address === undefined) {
+      throw new TypeError(
+        `Allowed VXLAN source must be an IP address: got ${JSON.stringify(text)}`,
+      );
+    }
+    allowed.add(address);
+    // A dual-stack (udp6) socket reports an IPv4 sender in its IPv4-mapped form.
+    if (!address.includes(':')) allowed.add(`::ffff:${address}`);
+  }
+  return allowed;
 }
