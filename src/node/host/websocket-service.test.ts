@@ -49,3 +49,45 @@ describe('netrx up: websocket.echo', () => {
     );
   });
 });
+
+describe('netrx up: the WebSocket path before anyone connects (issue 17)', () => {
+  async function startDefault(): Promise<RunningHost> {
+    const config = { ...defaultHostConfig(), http: { host: '127.0.0.1', port: 0 } };
+    const host = await startHost(config, {
+      version: '0.0.0',
+      services: servicesFromConfig(config),
+    });
+    hosts.push(host);
+    return host;
+  }
+
+  it('GET / lists every route, /ws/echo included', async () => {
+    const host = await startDefault();
+    const root = (await (await fetch(host.url)).json()) as { routes: string[] };
+    expect(root.routes).toEqual(['/health', '/', '/trace/providers', '/ws/echo']);
+  });
+
+  it('a plain GET of /ws/echo answers 426 with a hint, not 404', async () => {
+    const host = await startDefault();
+    const response = await fetch(new URL('/ws/echo', host.url));
+    expect(response.status).toBe(426);
+    expect(response.headers.get('upgrade')).toBe('websocket');
+    expect(response.headers.get('sec-websocket-version')).toBe('13');
+    const body = (await response.json()) as { error: string; message: string };
+    expect(body.error).toBe('upgrade-required');
+    expect(body.message).toContain(`connect to ${host.url.replace(/^http/, 'ws')}ws/echo`);
+    // A real upgrade on the same path still works after the plain request.
+    const client = new WebSocket(new URL('/ws/echo', host.url.replace(/^http/, 'ws')));
+    await new Promise((resolve) => client.once('open', resolve));
+    client.terminate();
+  });
+
+  it('/trace/providers shows netrx-websocket from the start, before the first connection', async () => {
+    const host = await startDefault();
+    const providers = (await (await fetch(new URL('/trace/providers', host.url))).json()) as {
+      name: string;
+    }[];
+    expect(providers.map((p) => p.name)).toEqual(['netrx-host', 'netrx-websocket']);
+    expect(host.started[0]).toEqual({ name: 'trace', detail: 'trace bus with 2 provider(s)' });
+  });
+});

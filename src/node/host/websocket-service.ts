@@ -1,3 +1,4 @@
+import { WEBSOCKET_PROVIDER } from '../../websocket/index.js';
 import { WebSocketServer, echoConnection } from '../websocket/index.js';
 import type { HostConfig } from './config.js';
 import type { HostService } from './host.js';
@@ -9,6 +10,9 @@ export function websocketEchoService(config: HostConfig['websocket']['echo']): H
   return {
     name: 'websocket-echo',
     start(context) {
+      // Registered now, not by the first connection's handle: /trace/providers
+      // and a trace session started before anyone connects see the provider.
+      context.trace.register(WEBSOCKET_PROVIDER);
       const wss = new WebSocketServer({
         noServer: true,
         perMessageDeflate: config.deflate,
