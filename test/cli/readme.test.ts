@@ -171,6 +171,22 @@ describe('the packed package', () => {
     expect(result.stdout).toContain('netrx websocket echo');
   });
 
+  it('netrx pcap info on the five-minute capture prints what the README says', () => {
+    // two-hosts.pcapng is written by the five-minute example run above.
+    const line = readme
+      .split('\n')
+      .find((l) => l.startsWith('npx netrx pcap info two-hosts.pcapng'));
+    expect(line).toBeDefined();
+    const expected = line!.slice(line!.indexOf('#') + 1).trim();
+    const result = spawnSync(
+      join(project, 'node_modules', '.bin', 'netrx'),
+      ['pcap', 'info', 'two-hosts.pcapng'],
+      { cwd: project, encoding: 'utf8' },
+    );
+    expect(result.status).toBe(0);
+    expect(result.stdout.trim()).toBe(expected);
+  });
+
   it('require() says the package is ESM-only', () => {
     for (const subpath of ['netrx', 'netrx/link', 'netrx/node']) {
       const result = node(['-e', `require(${JSON.stringify(subpath)})`]);
