@@ -16,13 +16,15 @@ import { join } from 'node:path';
 import { clearInterval, setInterval } from 'node:timers';
 import { ensureBuild, ensureDependencies, root } from './lib/setup.mjs';
 
+// Taken before the setup steps, so a parent that dies during a build is noticed too.
+const parent = process.ppid;
+
 for (const code of [ensureDependencies(), ensureBuild()]) {
   if (code !== 0) process.exit(code);
 }
 
 /** How often to look whether the parent (npm, a shell, a supervisor) is still there. */
 const PARENT_WATCH_MS = 200;
-const parent = process.ppid;
 const parentWatch = setInterval(() => {
   if (process.ppid === parent) return;
   clearInterval(parentWatch);
