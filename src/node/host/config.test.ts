@@ -115,6 +115,7 @@ describe('host configuration', () => {
       expect(message.split('\n')).toHaveLength(1);
     }
     expect(await failure(join(dir, 'missing.yaml'))).toMatch(/missing\.yaml: no such file$/);
+    expect(await failure(dir)).toBe(`${dir}: is a directory, not a file`);
     expect(await failure(file('bad2.json', '{"http":'))).toMatch(/not valid JSON/);
   });
 

@@ -131,7 +131,11 @@ export async function loadHostConfig(file: string): Promise<HostConfig> {
     const code = (error as NodeJS.ErrnoException).code;
     throw new ConfigError(
       file,
-      code === 'ENOENT' ? 'no such file' : `cannot read: ${code ?? String(error)}`,
+      code === 'ENOENT'
+        ? 'no such file'
+        : code === 'EISDIR'
+          ? 'is a directory, not a file'
+          : `cannot read: ${code ?? String(error)}`,
     );
   }
   let parsed: unknown;
