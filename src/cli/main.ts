@@ -8,17 +8,24 @@ import { runCli } from './run.js';
 // (terminals send SIGINT, systemd/Docker/`kill` SIGTERM, a closed terminal
 // SIGHUP). The handlers are installed before the command starts, so a signal
 // that arrives while the host is still starting is not lost: the host stops
-// as soon as it is up. A second signal while stopping exits at once with
-// 128 + the signal number, for a stop that hangs.
+// as soon as it is up. A second signal a while after the first exits at once
+// with 128 + the signal number, for a stop that hangs. "A while": a terminal's
+// Ctrl-C under `npm start` arrives twice at once (from the terminal to the
+// whole process group, and forwarded by npm), which must not cut the
+// orderly stop short.
 const stopSignals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+const REPEAT_FORCES_AFTER_MS = 1000;
 let stopRequested: (() => void) | undefined;
 const stopped = new Promise<void>((resolve) => (stopRequested = resolve));
-let signalled = false;
+let firstSignalAt: number | undefined;
 for (const signal of stopSignals) {
   process.on(signal, () => {
-    if (signalled) process.exit(128 + constants.signals[signal]);
-    signalled = true;
-    stopRequested?.();
+    if (firstSignalAt === undefined) {
+      firstSignalAt = performance.now();
+      stopRequested?.();
+    } else if (performance.now() - firstSignalAt >= REPEAT_FORCES_AFTER_MS) {
+      process.exit(128 + constants.signals[signal]);
+    }
   });
 }
 

@@ -27,12 +27,14 @@ function alive(pid: number): boolean {
   }
 }
 
-function children(pid: number): number[] {
+/** Every process below `pid`: children, their children, and so on. */
+function descendants(pid: number): number[] {
   const result = spawnSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' });
-  return result.stdout
+  const children = result.stdout
     .split('\n')
     .filter((line) => line !== '')
     .map(Number);
+  return children.flatMap((child) => [child, ...descendants(child)]);
 }
 
 function portOpen(port: number): Promise<boolean> {
@@ -110,7 +112,7 @@ describe('npm start stops on one signal to one process', () => {
         const pids: number[] = [];
         try {
           const { port, output } = await startHost(child);
-          pids.push(child.pid!, ...children(child.pid!));
+          pids.push(child.pid!, ...descendants(child.pid!));
           // npm runs the script with `exec`: npm's child is the start script itself.
           if (target === 'npm') expect(pids).toHaveLength(2);
           const health = (await (await fetch(`http://127.0.0.1:${port}/health`)).json()) as {
@@ -144,4 +146,28 @@ describe('npm start stops on one signal to one process', () => {
       });
     }
   }
+
+  it('SIGINT to the whole group (a terminal Ctrl-C: the host gets it twice) stops in order', async () => {
+    const child = spawn('npm', ['start', '--', '--config', config], { cwd: root, detached: true });
+    const pids: number[] = [];
+    try {
+      const { port, output } = await startHost(child);
+      pids.push(child.pid!, ...descendants(child.pid!));
+      // The terminal signals the group, and npm forwards its own copy to the script.
+      process.kill(-child.pid!, 'SIGINT');
+      const closed = await within(2000, async () => !(await portOpen(port)));
+      const gone = await within(2000, () => pids.every((pid) => !alive(pid)));
+      expect({ closed, gone }).toEqual({ closed: true, gone: true });
+      // Stopped in order, not cut short by the second copy of the signal.
+      expect(output()).toMatch(/stopping…\nstopped\n/);
+    } finally {
+      for (const pid of pids) {
+        try {
+          if (alive(pid)) process.kill(pid, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+      }
+    }
+  });
 });
