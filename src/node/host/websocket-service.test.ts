@@ -1,9 +1,11 @@
+import { connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WEBSOCKET_PROVIDER } from '../../websocket/index.js';
 import { WebSocket } from '../websocket/index.js';
 import { defaultHostConfig } from './config.js';
 import { startHost, type RunningHost } from './host.js';
 import { servicesFromConfig } from './services.js';
+import { STOP_GRACE_MS } from './websocket-service.js';
 
 const hosts: RunningHost[] = [];
 afterEach(async () => {
@@ -89,5 +91,32 @@ describe('netrx up: the WebSocket path before anyone connects (issue 17)', () =>
     }[];
     expect(providers.map((p) => p.name)).toEqual(['netrx-host', 'netrx-websocket']);
     expect(host.started[0]).toEqual({ name: 'trace', detail: 'trace bus with 2 provider(s)' });
+  });
+});
+
+describe('netrx up: stopping with a peer that never answers the close (issue 17)', () => {
+  it('cuts the connection after the grace period, so the host stops within 2 s', async () => {
+    const config = { ...defaultHostConfig(), http: { host: '127.0.0.1', port: 0 } };
+    const host = await startHost(config, { version: '0', services: servicesFromConfig(config) });
+    const { port } = new URL(host.url);
+    const peer = connect(Number(port), '127.0.0.1');
+    await new Promise((resolve) => peer.once('connect', resolve));
+    peer.write(
+      'GET /ws/echo HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
+        'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n',
+    );
+    // It reads the 101 and then nothing: the close frame gets no answer.
+    await new Promise((resolve) => peer.once('data', resolve));
+    peer.pause();
+    const ended = new Promise((resolve) => peer.once('close', resolve));
+    const started = performance.now();
+    const outcome = await Promise.race([
+      host.stop().then(() => 'stopped'),
+      new Promise((resolve) => setTimeout(() => resolve('still stopping after 2 s'), 2000)),
+    ]);
+    expect(outcome).toBe('stopped');
+    expect(performance.now() - started).toBeGreaterThanOrEqual(STOP_GRACE_MS - 50);
+    peer.resume();
+    await ended;
   });
 });
