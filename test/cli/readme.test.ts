@@ -9,12 +9,13 @@ import {
   mkdirSync,
   mkdtempSync,
   readFileSync,
+  rmSync,
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, normalize, resolve } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const root = resolve(import.meta.dirname, '..', '..');
 const readme = readFileSync(join(root, 'README.md'), 'utf8');
@@ -99,6 +100,9 @@ beforeAll(() => {
     JSON.stringify({ name: 'readme-examples', private: true, type: 'module' }),
   );
 }, 120_000);
+
+// The unpacked package is 2.5 MB: leave nothing behind.
+afterAll(() => rmSync(project, { recursive: true, force: true }));
 
 describe('README examples, run as written against the packed package', () => {
   const all = examples(readme);
