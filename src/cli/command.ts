@@ -6,6 +6,8 @@ export interface CliIo {
   readonly err: (line: string) => void;
   /** Resolves when the user asks to stop (Ctrl-C, SIGTERM). */
   readonly untilStopped: () => Promise<void>;
+  /** The terminal's width for help text; undefined (not a terminal) wraps at 80. */
+  readonly columns?: number | undefined;
 }
 
 export interface CliCommand {

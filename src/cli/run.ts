@@ -1,23 +1,13 @@
 import { parseArgs } from 'node:util';
 import { UsageError, type CliCommand, type CliIo } from './command.js';
 import { commands } from './commands/index.js';
+import { errorLine } from './files.js';
+import { commandGroups, commandHelpText, groupCommands, groupHelpText, helpText } from './help.js';
 import { packageVersion } from './version.js';
 
-export function helpText(): string {
-  const width = Math.max(...commands.map((c) => c.usage.length));
-  return [
-    `netrx ${packageVersion()}: the receive side of a network stack`,
-    '',
-    'usage: netrx <command> [options]',
-    '',
-    'commands:',
-    ...commands.map((c) => `  netrx ${c.usage.padEnd(width)}  ${c.summary}`),
-    '',
-    'options:',
-    "  -h, --help      show this help (or a command's, after the command)",
-    '  -V, --version   print the version',
-  ].join('\n');
-}
+export { helpText } from './help.js';
+
+const HELP_FLAGS: readonly string[] = ['--help', '-h'];
 
 function findCommand(
   words: readonly string[],
@@ -35,36 +25,63 @@ function findCommand(
 
 /**
  * Runs `netrx` with `argv` (without node and the script) and returns the exit
- * code: 0 success, 1 failure, 2 usage error. Every failure is one line on
- * stderr that names the problem.
+ * code: 0 success (help included: bare `netrx`, `netrx --help`, a group alone
+ * such as `netrx link`, `netrx link --help`), 1 failure, 2 usage error. Every
+ * failure is one line on stderr that names the problem.
  */
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
-  if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
-    io.out(helpText());
-    return argv.length === 0 ? 2 : 0;
+  const first = argv[0];
+  if (first === undefined) {
+    io.out(helpText(io.columns));
+    return 0;
   }
-  if (argv[0] === '--version' || argv[0] === '-V') {
+  if (first === '--help' || first === '-h' || first === 'help') {
+    return help(argv.slice(1), io);
+  }
+  if (first === '--version' || first === '-V') {
+    if (argv.length > 1) {
+      io.err(
+        `netrx: ${first} takes no arguments, got ${JSON.stringify(argv[1])} (try netrx --help)`,
+      );
+      return 2;
+    }
     io.out(packageVersion());
     return 0;
   }
+  if (first.startsWith('-')) {
+    io.err(`netrx: unknown option ${first.split('=')[0] ?? first} (try netrx --help)`);
+    return 2;
+  }
   const found = findCommand(argv);
   if (found === undefined) {
-    const word = argv[0] ?? '';
-    io.err(
-      `netrx: unknown command ${JSON.stringify(argv.filter((a) => !a.startsWith('-')).join(' ') || word)} (try netrx --help)`,
-    );
+    if (commandGroups().includes(first)) {
+      const rest = argv.slice(1);
+      if (rest.every((word) => HELP_FLAGS.includes(word))) {
+        io.out(groupHelpText(first, io.columns));
+        return 0;
+      }
+      io.err(
+        `netrx ${first}: unknown command ${JSON.stringify(rest[0])} (netrx ${first} has: ${groupCommands(
+          first,
+        )
+          .map((c) => c.path.slice(1).join(' '))
+          .join(', ')})`,
+      );
+      return 2;
+    }
+    io.err(`netrx: unknown command ${JSON.stringify(first)} (try netrx --help)`);
     return 2;
   }
   const { command, rest } = found;
   try {
-    if (rest.includes('--help') || rest.includes('-h')) {
-      io.out(`usage: netrx ${command.usage}\n\n${command.summary}`);
+    if (rest.some((word) => HELP_FLAGS.includes(word))) {
+      io.out(commandHelpText(command, io.columns));
       return 0;
     }
     let parsed;
     try {
       parsed = parseArgs({
-        args: rest,
+        args: joinNegativeValues(rest, command.options),
         options: command.options,
         allowPositionals: true,
         strict: true,
@@ -86,24 +103,87 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     );
   } catch (error) {
     if (error instanceof UsageError) {
-      io.err(`netrx ${command.path.join(' ')}: ${error.message} (usage: netrx ${command.usage})`);
+      io.err(`netrx ${command.path.join(' ')}: ${error.message} (${usageHint(command)})`);
       return 2;
     }
-    io.err(`netrx ${command.path.join(' ')}: ${(error as Error).message}`);
+    io.err(`netrx ${command.path.join(' ')}: ${errorLine(error)}`);
     return 1;
   }
 }
 
+/** A short usage after a usage error; a long one (`link vxlan`) is left to `--help`. */
+function usageHint(command: CliCommand): string {
+  const usage = `netrx ${command.usage}`;
+  return usage.length <= 60 ? `usage: ${usage}` : `see netrx ${command.path.join(' ')} --help`;
+}
+
+/** `netrx --help [WORDS]` and `netrx help [WORDS]`: the help for a command, a group, or everything. */
+function help(words: readonly string[], io: CliIo): number {
+  if (words.length === 0) {
+    io.out(helpText(io.columns));
+    return 0;
+  }
+  const found = findCommand(words);
+  if (found !== undefined && found.rest.length === 0) {
+    io.out(commandHelpText(found.command, io.columns));
+    return 0;
+  }
+  if (words.length === 1 && commandGroups().includes(words[0] ?? '')) {
+    io.out(groupHelpText(words[0] ?? '', io.columns));
+    return 0;
+  }
+  io.err(
+    `netrx: no help for unknown command ${JSON.stringify(words.join(' '))} (try netrx --help)`,
+  );
+  return 2;
+}
+
+/**
+ * node:util parseArgs reads `--port -1` as an option with its value missing
+ * (a value may not start with a dash). A negative number after an option that
+ * takes a value is that value: pass it as `--port=-1`, so the command's own
+ * check answers with the range it accepts.
+ */
+function joinNegativeValues(args: readonly string[], options: CliCommand['options']): string[] {
+  const takesValue = (token: string): string | undefined => {
+    for (const [name, option] of Object.entries(options)) {
+      if (option.type !== 'string') continue;
+      if (token === `--${name}` || (option.short !== undefined && token === `-${option.short}`))
+        return name;
+    }
+    return undefined;
+  };
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const token = args[i] as string;
+    const next = args[i + 1];
+    const name = takesValue(token);
+    if (name !== undefined && next !== undefined && /^-\d/.test(next)) {
+      out.push(`--${name}=${next}`);
+      i++;
+    } else {
+      out.push(token);
+    }
+    if (token === '--') {
+      out.push(...args.slice(i + 1));
+      break;
+    }
+  }
+  return out;
+}
+
 /** node:util parseArgs messages are long and advise about `--`; say the problem in a few words. */
 function describeParseError(error: Error & { code?: string }): string {
-  const option = /'([^']+)'/.exec(error.message)?.[1];
+  const quoted = /'([^']+)'/.exec(error.message)?.[1] ?? '';
+  // "-p, --port <value>" names the option both ways: show the long name.
+  const option = /--[\w-]+/.exec(quoted)?.[0] ?? quoted;
   switch (error.code) {
     case 'ERR_PARSE_ARGS_UNKNOWN_OPTION':
-      return `unknown option ${option ?? ''}`.trim();
+      return `unknown option ${option}`.trim();
     case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE':
-      return option === undefined
-        ? 'an option is missing its value'
-        : `option ${option} needs a value`;
+      if (error.message.includes('does not take an argument'))
+        return `${option} is a switch and takes no value (give ${option} alone)`;
+      return option === '' ? 'an option is missing its value' : `${option} needs a value`;
     default:
       return error.message.split(/[.\n]/)[0] ?? 'bad arguments';
   }

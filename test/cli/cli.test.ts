@@ -30,7 +30,7 @@ describe('netrx (in process)', () => {
     expect(await runCli(['--version'], version.io)).toBe(0);
     expect(version.out).toEqual(['0.1.0']);
     const bare = capture();
-    expect(await runCli([], bare.io)).toBe(2);
+    expect(await runCli([], bare.io)).toBe(0);
   });
 
   it('refuses unknown commands and flags in one line with exit 2', async () => {

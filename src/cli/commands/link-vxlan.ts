@@ -5,9 +5,11 @@ import {
   startVxlanHost,
   type UdpEndpoint,
 } from '../../node/link/index.js';
+import { stationMacProblem, tunnelFamilyProblem } from '../../node/host/address.js';
 import { parseMac } from '../../wire/index.js';
 import { integer, required } from '../args.js';
 import { UsageError, type CliCommand } from '../command.js';
+import { errorLine } from '../files.js';
 
 export const linkVxlanCommand: CliCommand = {
   path: ['link', 'vxlan'],
@@ -43,6 +45,11 @@ export const linkVxlanCommand: CliCommand = {
     const mac = parseMac(macText);
     if (mac === undefined)
       throw new UsageError(`--mac: not a MAC address: ${JSON.stringify(macText)}`);
+    // Refused before anything starts: either would start, print `ready` and then fail.
+    const macProblem = stationMacProblem(mac);
+    if (macProblem !== undefined) throw new UsageError(`--mac: ${macText} ${macProblem}`);
+    const familyProblem = tunnelFamilyProblem(bind, remote);
+    if (familyProblem !== undefined) throw new UsageError(`--bind/--remote: ${familyProblem}`);
     const ipv4 = list(values['ip']).map((text) => prefix('--ip', text, 4));
     const ipv6 = list(values['ip6']).map((text) => prefix('--ip6', text, 6));
     if (ipv4.length === 0) throw new UsageError('missing --ip A.B.C.D/NN');
@@ -73,7 +80,7 @@ export const linkVxlanCommand: CliCommand = {
         ...(values['verbose'] === true ? { log: io.out } : {}),
       });
     } catch (error) {
-      io.err(`netrx link vxlan: ${(error as Error).message}`);
+      io.err(`netrx link vxlan: ${errorLine(error)}`);
       return 1;
     }
     io.out(

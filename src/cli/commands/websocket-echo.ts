@@ -1,6 +1,7 @@
+import { LISTEN_ADDRESS, parseListenAddress } from '../../node/host/address.js';
 import { WebSocketServer, echoConnection } from '../../node/websocket/index.js';
 import { integer } from '../args.js';
-import type { CliCommand } from '../command.js';
+import { UsageError, type CliCommand } from '../command.js';
 
 export const websocketEchoCommand: CliCommand = {
   path: ['websocket', 'echo'],
@@ -13,7 +14,11 @@ export const websocketEchoCommand: CliCommand = {
     'max-message': { type: 'string' },
   },
   async run(values, _positionals, io) {
-    const host = typeof values['host'] === 'string' ? values['host'] : '127.0.0.1';
+    const hostText = typeof values['host'] === 'string' ? values['host'] : '127.0.0.1';
+    // Checked here, without DNS: Node's listen() would look a bad address up as a name.
+    const host = parseListenAddress(hostText);
+    if (host === undefined)
+      throw new UsageError(`--host: expected ${LISTEN_ADDRESS}, got ${JSON.stringify(hostText)}`);
     const port = integer('--port', values['port'], 0, 65535);
     const maxPayload =
       values['max-message'] === undefined

@@ -131,6 +131,7 @@ describe('host configuration', () => {
       expect(message.split('\n')).toHaveLength(1);
     }
     expect(await failure(join(dir, 'missing.yaml'))).toMatch(/missing\.yaml: no such file$/);
+    expect(await failure(dir)).toBe(`${dir}: is a directory, not a file`);
     expect(await failure(file('bad2.json', '{"http":'))).toMatch(/not valid JSON/);
   });
 
@@ -145,5 +146,50 @@ describe('host configuration', () => {
         }
       }),
     );
+  });
+});
+
+describe('host configuration: addresses checked before anything starts (issue 17)', () => {
+  function problem(value: unknown): string {
+    try {
+      validateHostConfig(value);
+    } catch (error) {
+      expect(error).toBeInstanceOf(ConfigError);
+      return (error as Error).message;
+    }
+    throw new Error('expected a ConfigError');
+  }
+  const vxlan = {
+    bind: '127.0.0.1:4789',
+    remote: '127.0.0.1:4790',
+    vni: 42,
+    mac: '02:00:00:00:00:02',
+  };
+
+  it('http.host is an address literal or localhost, never a name to look up', () => {
+    for (const host of ['abc', 'cafe', '::::', '999.0.0.1', 'example.com']) {
+      expect(problem({ http: { host } })).toBe(
+        `http.host: expected an IPv4 or IPv6 address or "localhost", got ${JSON.stringify(host)}`,
+      );
+    }
+    for (const host of ['127.0.0.1', '::1', '::', 'localhost', 'fe80::1'])
+      expect(validateHostConfig({ http: { host } }).http.host).toBe(host);
+  });
+
+  it('link.vxlan refuses a tunnel from one address family to the other', () => {
+    expect(problem({ link: { vxlan: [{ ...vxlan, remote: '[::1]:4790' }] } })).toMatch(
+      /^link\.vxlan\[0\]\.remote: the bind address 127\.0\.0\.1 is IPv4 but the remote ::1 is IPv6/,
+    );
+    expect(problem({ link: { vxlan: [vxlan, { ...vxlan, bind: '[::1]:4789' }] } })).toMatch(
+      /^link\.vxlan\[1\]\.remote: the bind address ::1 is IPv6 but the remote 127\.0\.0\.1 is IPv4/,
+    );
+  });
+
+  it('link.vxlan refuses a multicast or all-zero MAC as the host own', () => {
+    for (const mac of ['01:00:5e:00:00:fb', 'ff:ff:ff:ff:ff:ff', '00:00:00:00:00:00']) {
+      expect(problem({ link: { vxlan: [{ ...vxlan, mac }] } })).toMatch(
+        /^link\.vxlan\[0\]\.mac: is (a multicast address|all zeros)/,
+      );
+    }
   });
 });

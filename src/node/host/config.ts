@@ -4,6 +4,12 @@ import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { canonicalAddress, parseEndpoint, parsePrefix } from '../link/addresses.js';
 import { parseMac } from '../../wire/index.js';
 import {
+  LISTEN_ADDRESS,
+  parseListenAddress,
+  stationMacProblem,
+  tunnelFamilyProblem,
+} from './address.js';
+import {
   ConfigError,
   boolean,
   field,
@@ -17,9 +23,6 @@ import {
   type Infer,
 } from './schema.js';
 
-const HOST =
-  /^([0-9a-fA-F:]+|localhost|(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3})$/;
-
 /**
  * `netrx up` configuration. Every key has a default, so `{}` is a valid
  * configuration and the embedded default is exactly that; unknown keys are
@@ -28,10 +31,7 @@ const HOST =
 export const hostConfigSchema = object({
   http: section(
     object({
-      host: field(
-        string({ pattern: HOST, describe: 'an IPv4 or IPv6 address or "localhost"' }),
-        '127.0.0.1',
-      ),
+      host: field(parsed(LISTEN_ADDRESS, parseListenAddress), '127.0.0.1'),
       port: field(integer(0, 65535), 7340),
     }),
   ),
@@ -111,7 +111,16 @@ export function defaultHostConfig(): HostConfig {
 
 /** Validates an already-parsed configuration value; throws ConfigError naming the bad key. */
 export function validateHostConfig(value: unknown): HostConfig {
-  return hostConfigSchema.check(value ?? {}, '');
+  const config = hostConfigSchema.check(value ?? {}, '');
+  // Checks across keys, as `netrx link vxlan` makes them: refused here, not after `up` started.
+  config.link.vxlan.forEach((vxlan, index) => {
+    const where = `link.vxlan[${index}]`;
+    const macProblem = stationMacProblem(vxlan.mac);
+    if (macProblem !== undefined) throw new ConfigError(`${where}.mac`, macProblem);
+    const familyProblem = tunnelFamilyProblem(vxlan.bind, vxlan.remote);
+    if (familyProblem !== undefined) throw new ConfigError(`${where}.remote`, familyProblem);
+  });
+  return config;
 }
 
 /**
@@ -127,7 +136,11 @@ export async function loadHostConfig(file: string): Promise<HostConfig> {
     const code = (error as NodeJS.ErrnoException).code;
     throw new ConfigError(
       file,
-      code === 'ENOENT' ? 'no such file' : `cannot read: ${code ?? String(error)}`,
+      code === 'ENOENT'
+        ? 'no such file'
+        : code === 'EISDIR'
+          ? 'is a directory, not a file'
+          : `cannot read: ${code ?? String(error)}`,
     );
   }
   let parsed: unknown;

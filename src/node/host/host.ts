@@ -119,6 +119,8 @@ export async function startHost(
     consoleSubscription?.disable();
     throw error;
   }
+  // Services register their providers as they start: count them all.
+  started[0] = { name: 'trace', detail: `trace bus with ${trace.providers().length} provider(s)` };
 
   let stopping: Promise<void> | undefined;
   return {

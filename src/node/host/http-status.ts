@@ -27,6 +27,8 @@ export class HttpStatusServer {
   private readonly server: Server;
   private readonly options: HttpStatusOptions;
   requests = 0;
+  /** The bound address, once listening: `127.0.0.1:7340` or `[::1]:7340`. */
+  private bound = '';
 
   constructor(options: HttpStatusOptions) {
     this.options = options;
@@ -60,8 +62,9 @@ export class HttpStatusServer {
     this.upgrades.set(path, handler);
   }
 
+  /** Every path the server answers: JSON routes, then WebSocket (upgrade) paths. */
   paths(): string[] {
-    return [...this.routes.keys()];
+    return [...this.routes.keys(), ...[...this.upgrades.keys()].filter((p) => !this.routes.has(p))];
   }
 
   /** Starts listening; resolves with the bound address, rejects with a one-line reason. */
@@ -81,6 +84,7 @@ export class HttpStatusServer {
         this.server.off('error', onError);
         const address = this.server.address() as AddressInfo;
         const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+        this.bound = `${host}:${address.port}`;
         resolve({
           host: address.address,
           port: address.port,
@@ -97,19 +101,33 @@ export class HttpStatusServer {
     });
   }
 
+  private websocketUrl(path: string): string {
+    return `ws://${this.bound}${path}`;
+  }
+
   private handle(request: IncomingMessage, response: ServerResponse): void {
     this.requests++;
     const path = pathOf(request);
     const route = this.routes.get(path);
     let status: number;
     let body: unknown;
-    if (route === undefined) {
+    const headers: Record<string, string> = {};
+    if (route === undefined && this.upgrades.has(path)) {
+      // A browser or curl on a WebSocket path: say what it is, as the standalone server does.
+      status = 426;
+      body = {
+        error: 'upgrade-required',
+        message: `${path} is a WebSocket endpoint: connect to ${this.websocketUrl(path)} with a WebSocket client, not a plain HTTP request`,
+      };
+      headers['Upgrade'] = 'websocket';
+      headers['Sec-WebSocket-Version'] = '13';
+    } else if (route === undefined) {
       status = 404;
       body = { error: 'not-found', message: `No route ${path}`, routes: this.paths() };
     } else if (request.method !== 'GET' && request.method !== 'HEAD') {
       status = 405;
       body = { error: 'method-not-allowed', message: `${path} answers GET and HEAD only` };
-      response.setHeader('Allow', 'GET, HEAD');
+      headers['Allow'] = 'GET, HEAD';
     } else {
       try {
         status = 200;
@@ -121,6 +139,7 @@ export class HttpStatusServer {
     }
     const text = `${JSON.stringify(body, (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value))}\n`;
     response.writeHead(status, {
+      ...headers,
       'Content-Type': 'application/json; charset=utf-8',
       'Content-Length': Buffer.byteLength(text),
       'Cache-Control': 'no-store',

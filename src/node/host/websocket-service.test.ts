@@ -1,9 +1,11 @@
+import { connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WEBSOCKET_PROVIDER } from '../../websocket/index.js';
 import { WebSocket } from '../websocket/index.js';
 import { defaultHostConfig } from './config.js';
 import { startHost, type RunningHost } from './host.js';
 import { servicesFromConfig } from './services.js';
+import { STOP_GRACE_MS } from './websocket-service.js';
 
 const hosts: RunningHost[] = [];
 afterEach(async () => {
@@ -47,5 +49,74 @@ describe('netrx up: websocket.echo', () => {
         'ConnectionClosed',
       ]),
     );
+  });
+});
+
+describe('netrx up: the WebSocket path before anyone connects (issue 17)', () => {
+  async function startDefault(): Promise<RunningHost> {
+    const config = { ...defaultHostConfig(), http: { host: '127.0.0.1', port: 0 } };
+    const host = await startHost(config, {
+      version: '0.0.0',
+      services: servicesFromConfig(config),
+    });
+    hosts.push(host);
+    return host;
+  }
+
+  it('GET / lists every route, /ws/echo included', async () => {
+    const host = await startDefault();
+    const root = (await (await fetch(host.url)).json()) as { routes: string[] };
+    expect(root.routes).toEqual(['/health', '/', '/trace/providers', '/ws/echo']);
+  });
+
+  it('a plain GET of /ws/echo answers 426 with a hint, not 404', async () => {
+    const host = await startDefault();
+    const response = await fetch(new URL('/ws/echo', host.url));
+    expect(response.status).toBe(426);
+    expect(response.headers.get('upgrade')).toBe('websocket');
+    expect(response.headers.get('sec-websocket-version')).toBe('13');
+    const body = (await response.json()) as { error: string; message: string };
+    expect(body.error).toBe('upgrade-required');
+    expect(body.message).toContain(`connect to ${host.url.replace(/^http/, 'ws')}ws/echo`);
+    // A real upgrade on the same path still works after the plain request.
+    const client = new WebSocket(new URL('/ws/echo', host.url.replace(/^http/, 'ws')));
+    await new Promise((resolve) => client.once('open', resolve));
+    client.terminate();
+  });
+
+  it('/trace/providers shows netrx-websocket from the start, before the first connection', async () => {
+    const host = await startDefault();
+    const providers = (await (await fetch(new URL('/trace/providers', host.url))).json()) as {
+      name: string;
+    }[];
+    expect(providers.map((p) => p.name)).toEqual(['netrx-host', 'netrx-websocket']);
+    expect(host.started[0]).toEqual({ name: 'trace', detail: 'trace bus with 2 provider(s)' });
+  });
+});
+
+describe('netrx up: stopping with a peer that never answers the close (issue 17)', () => {
+  it('cuts the connection after the grace period, so the host stops within 2 s', async () => {
+    const config = { ...defaultHostConfig(), http: { host: '127.0.0.1', port: 0 } };
+    const host = await startHost(config, { version: '0', services: servicesFromConfig(config) });
+    const { port } = new URL(host.url);
+    const peer = connect(Number(port), '127.0.0.1');
+    await new Promise((resolve) => peer.once('connect', resolve));
+    peer.write(
+      'GET /ws/echo HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
+        'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n',
+    );
+    // It reads the 101 and then nothing: the close frame gets no answer.
+    await new Promise((resolve) => peer.once('data', resolve));
+    peer.pause();
+    const ended = new Promise((resolve) => peer.once('close', resolve));
+    const started = performance.now();
+    const outcome = await Promise.race([
+      host.stop().then(() => 'stopped'),
+      new Promise((resolve) => setTimeout(() => resolve('still stopping after 2 s'), 2000)),
+    ]);
+    expect(outcome).toBe('stopped');
+    expect(performance.now() - started).toBeGreaterThanOrEqual(STOP_GRACE_MS - 50);
+    peer.resume();
+    await ended;
   });
 });

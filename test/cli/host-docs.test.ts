@@ -1,0 +1,71 @@
+// docs/host.md shows the real defaults and the real output: its
+// configuration example is exactly the embedded default, its sample output
+// is what `netrx up` prints on it, its route list is the host's, and it
+// names every command with its current usage.
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
+import { runCli, type CliIo } from '../../src/cli/index.js';
+import { commands } from '../../src/cli/commands/index.js';
+import { defaultHostConfig, servicesFromConfig, startHost } from '../../src/node/host/index.js';
+
+const docs = readFileSync(resolve(import.meta.dirname, '..', '..', 'docs', 'host.md'), 'utf8');
+
+/** The body of the first fenced block whose first line matches `opening`. */
+function block(opening: RegExp): string {
+  const match = /```[a-z]*\n([\s\S]*?)```/g;
+  for (const [, body] of docs.matchAll(match))
+    if (body !== undefined && opening.test(body)) return body;
+  throw new Error(`docs/host.md has no block starting ${String(opening)}`);
+}
+
+describe('docs/host.md', () => {
+  it('the configuration example is the embedded default, key for key', () => {
+    expect(parseYaml(block(/^http:\n {2}host:/))).toEqual(defaultHostConfig());
+  });
+
+  it('the sample output is what netrx up prints on the default configuration', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'netrx-docs-'));
+    const config = join(dir, 'default-but-any-port.yaml');
+    // The default, but on a free port: 7340 may be in use on this machine.
+    writeFileSync(config, 'http:\n  port: 0\n');
+    const out: string[] = [];
+    const io: CliIo = {
+      out: (l) => out.push(l),
+      err: () => {},
+      untilStopped: () => Promise.resolve(),
+    };
+    expect(await runCli(['up', '--config', config], io)).toBe(0);
+    const printed = out
+      .slice(0, out.indexOf('press Ctrl-C to stop') + 1)
+      .map((line) =>
+        line
+          .replace(`(config ${config})`, '(embedded default config)')
+          .replace(/127\.0\.0\.1:\d+/g, '127.0.0.1:7340'),
+      );
+    const sample = block(/^\$ npm start/).split('\n');
+    expect(sample.slice(1, sample.indexOf(''))).toEqual(printed);
+  });
+
+  it('the route list names every route GET / lists', async () => {
+    const config = { ...defaultHostConfig(), http: { host: '127.0.0.1', port: 0 } };
+    const host = await startHost(config, { version: '0', services: servicesFromConfig(config) });
+    try {
+      const { routes } = (await (await fetch(host.url)).json()) as { routes: string[] };
+      const paragraph = docs.slice(
+        docs.indexOf('Routes:'),
+        docs.indexOf('\n\n', docs.indexOf('Routes:')),
+      );
+      for (const route of routes) expect(paragraph).toContain(`${route}\``);
+    } finally {
+      await host.stop();
+    }
+  });
+
+  it('the command list has every command with its current usage', () => {
+    const listed = block(/^netrx up /).replace(/\s+/g, ' ');
+    for (const command of commands) expect(listed).toContain(`netrx ${command.usage}`);
+  });
+});

@@ -1,0 +1,218 @@
+// What a newcomer sees when they get a command wrong (issue 17): group help,
+// wrapped help, what is wrong with a flag, addresses checked without DNS, file
+// errors that name the file, VXLAN settings refused before anything starts.
+import { spawnSync } from 'node:child_process';
+import { createSocket } from 'node:dgram';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runCli, type CliIo } from '../../src/cli/index.js';
+
+const root = resolve(import.meta.dirname, '..', '..');
+const main = join(root, 'dist', 'cli', 'main.js');
+const dir = mkdtempSync(join(tmpdir(), 'netrx-messages-'));
+
+async function run(
+  args: string[],
+  columns?: number,
+): Promise<{ code: number; out: string[]; err: string[] }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const io: CliIo = {
+    out: (l) => out.push(...l.split('\n')),
+    err: (l) => err.push(...l.split('\n')),
+    untilStopped: () => Promise.resolve(),
+    columns,
+  };
+  const code = await runCli(args, io);
+  return { code, out, err };
+}
+
+async function freeUdpPort(): Promise<number> {
+  const socket = createSocket('udp4');
+  await new Promise<void>((r) => socket.bind(0, '127.0.0.1', () => r()));
+  const { port } = socket.address();
+  await new Promise<void>((r) => socket.close(() => r()));
+  return port;
+}
+
+const vxlan = [
+  'link',
+  'vxlan',
+  '--bind',
+  '127.0.0.1:4788',
+  '--remote',
+  '127.0.0.1:4789',
+  '--vni',
+  '42',
+  '--mac',
+  '02:00:00:00:00:02',
+  '--ip',
+  '10.200.0.2/24',
+];
+function withFlag(flag: string, value: string): string[] {
+  const args = [...vxlan];
+  args[args.indexOf(flag) + 1] = value;
+  return args;
+}
+
+describe('help', () => {
+  it('bare netrx prints the help and exits 0, like --help', async () => {
+    const bare = await run([]);
+    const help = await run(['--help']);
+    expect(bare.code).toBe(0);
+    expect(help.code).toBe(0);
+    expect(bare.out).toEqual(help.out);
+    expect(bare.out.join('\n')).toContain('netrx websocket echo');
+  });
+
+  for (const [group, sub] of [
+    ['link', 'netrx link vxlan'],
+    ['pcap', 'netrx pcap info FILE'],
+    ['websocket', 'netrx websocket echo'],
+  ] as const) {
+    it(`netrx ${group}, netrx ${group} --help and netrx help ${group} list its commands (exit 0)`, async () => {
+      for (const args of [[group], [group, '--help'], [group, '-h'], ['help', group]]) {
+        const result = await run(args);
+        expect({ args, code: result.code, err: result.err }).toEqual({ args, code: 0, err: [] });
+        expect(result.out.join('\n')).toContain(sub);
+      }
+    });
+  }
+
+  it('an unknown command in a group names what the group has (exit 2)', async () => {
+    const result = await run(['link', 'frobnicate']);
+    expect(result.code).toBe(2);
+    expect(result.err).toEqual([
+      'netrx link: unknown command "frobnicate" (netrx link has: vxlan)',
+    ]);
+  });
+
+  it('wraps to the terminal width, 80 columns when not a terminal', async () => {
+    for (const columns of [undefined, 60, 100]) {
+      for (const args of [['--help'], ['link', '--help'], ['link', 'vxlan', '--help']]) {
+        const { out } = await run(args, columns);
+        const width = columns ?? 80;
+        expect(out.filter((line) => line.length > width)).toEqual([]);
+      }
+    }
+    // Wrapping keeps every word and each [--flag VALUE] whole.
+    const { out } = await run(['link', 'vxlan', '--help'], 40);
+    expect(out.join(' ')).toMatch(/\[--ip6 ADDR\/NN\]/);
+    expect(out.join(' ').replace(/\s+/g, ' ')).toContain('--trust-checksums] [--verbose]');
+  });
+
+  it('the built binary wraps at 80 when its output is a pipe', () => {
+    const result = spawnSync(process.execPath, [main, '--help'], { encoding: 'utf8' });
+    expect(result.status).toBe(0);
+    const lines = result.stdout.split('\n');
+    expect(lines.filter((line) => line.length > 80)).toEqual([]);
+    expect(lines.length).toBeGreaterThan(10);
+  });
+});
+
+describe('stray arguments', () => {
+  it('--version takes no arguments (exit 2)', async () => {
+    const result = await run(['--version', 'extra']);
+    expect(result).toEqual({
+      code: 2,
+      out: [],
+      err: ['netrx: --version takes no arguments, got "extra" (try netrx --help)'],
+    });
+    expect((await run(['-V'])).code).toBe(0);
+  });
+
+  it('an unknown top-level option is refused as an option (exit 2)', async () => {
+    const result = await run(['--bogus']);
+    expect(result.code).toBe(2);
+    expect(result.err).toEqual(['netrx: unknown option --bogus (try netrx --help)']);
+  });
+});
+
+describe('flag messages say what is wrong', () => {
+  it('a switch given a value says it takes none', async () => {
+    for (const [args, flag] of [
+      [['websocket', 'echo', '--port', '0', '--deflate=yes'], '--deflate'],
+      [[...vxlan, '--verbose=1'], '--verbose'],
+    ] as const) {
+      const result = await run([...args]);
+      expect(result.code).toBe(2);
+      expect(result.err).toHaveLength(1);
+      expect(result.err[0]).toContain(`${flag} is a switch and takes no value`);
+      expect(result.err[0]).not.toContain('needs a value');
+    }
+  });
+
+  it('a negative number gives the range, not "needs a value"', async () => {
+    const port = await run(['websocket', 'echo', '--port', '-1']);
+    expect(port.code).toBe(2);
+    expect(port.err[0]).toContain('--port: expected an integer from 0 to 65535, got "-1"');
+    const vni = await run(withFlag('--vni', '-1'));
+    expect(vni.code).toBe(2);
+    expect(vni.err[0]).toContain('--vni: expected an integer from 0 to 16777215, got "-1"');
+  });
+
+  it('an option with its value missing still says so', async () => {
+    const result = await run(['websocket', 'echo', '--port']);
+    expect(result.code).toBe(2);
+    expect(result.err[0]).toMatch(/^netrx websocket echo: --port needs a value/);
+  });
+});
+
+describe('addresses are checked without DNS', () => {
+  for (const host of ['999.0.0.1', 'abc', 'example.com']) {
+    it(`websocket echo --host ${host} is a usage error, not a lookup`, async () => {
+      const result = await run(['websocket', 'echo', '--host', host, '--port', '0']);
+      expect(result.code).toBe(2);
+      expect(result.err).toHaveLength(1);
+      expect(result.err[0]).toContain(
+        `--host: expected an IPv4 or IPv6 address or "localhost", got "${host}"`,
+      );
+      expect(result.err[0]).not.toMatch(/ENOTFOUND|getaddrinfo/);
+    });
+  }
+});
+
+describe('file errors name the file', () => {
+  it('pcap info DIR names the directory', async () => {
+    const result = await run(['pcap', 'info', dir]);
+    expect(result.code).toBe(1);
+    expect(result.err).toEqual([`netrx pcap info: ${dir}: is a directory, not a file`]);
+  });
+
+  it('link vxlan --pcap DIR names the directory', async () => {
+    const port = await freeUdpPort();
+    const result = await run([...withFlag('--bind', `127.0.0.1:${port}`), '--pcap', dir]);
+    expect(result.code).toBe(1);
+    expect(result.err).toHaveLength(1);
+    expect(result.err[0]).toContain(dir);
+  });
+});
+
+describe('link vxlan refuses, before it starts, what could never work', () => {
+  it('an IPv4 --bind with an IPv6 --remote (and the reverse)', async () => {
+    for (const args of [withFlag('--remote', '[::1]:4789'), withFlag('--bind', '[::1]:4788')]) {
+      const result = await run(args);
+      expect(result.code).toBe(2);
+      expect(result.out).toEqual([]);
+      expect(result.err).toHaveLength(1);
+      expect(result.err[0]).toMatch(/--bind\/--remote: .*a tunnel needs one family at both ends/);
+    }
+  });
+
+  for (const mac of [
+    '01:00:5e:00:00:fb',
+    'ff:ff:ff:ff:ff:ff',
+    '03:00:00:00:00:01',
+    '00:00:00:00:00:00',
+  ]) {
+    it(`--mac ${mac} as its own address`, async () => {
+      const result = await run(withFlag('--mac', mac));
+      expect(result.code).toBe(2);
+      expect(result.out).toEqual([]);
+      expect(result.err).toHaveLength(1);
+      expect(result.err[0]).toContain(`--mac: ${mac} is `);
+    });
+  }
+});

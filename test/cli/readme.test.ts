@@ -1,0 +1,253 @@
+// The README stays true: every example in it runs as written against the
+// packed package, installed into a fresh project the way npm would (the
+// tarball's files under node_modules/netrx, its bin linked), and what it
+// prints is what the README says it prints. The package ships what the
+// README links to and what its source maps point at.
+import { execFileSync, spawnSync } from 'node:child_process';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, normalize, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const root = resolve(import.meta.dirname, '..', '..');
+const readme = readFileSync(join(root, 'README.md'), 'utf8');
+const project = mkdtempSync(join(tmpdir(), 'netrx-readme-'));
+const installed = join(project, 'node_modules', 'netrx');
+let packedFiles: string[] = [];
+
+interface Example {
+  readonly language: 'js' | 'ts';
+  readonly line: number;
+  readonly code: string;
+  /** The `prints:` block after it, if any. */
+  readonly prints: string | undefined;
+}
+
+/** Every ```js and ```ts block of the README, with the ```text block a `prints:` line puts after it. */
+function examples(text: string): Example[] {
+  const lines = text.split('\n');
+  const found: Example[] = [];
+  const block = (start: number): { body: string; end: number } => {
+    let end = start + 1;
+    while (end < lines.length && lines[end] !== '```') end++;
+    return { body: lines.slice(start + 1, end).join('\n'), end };
+  };
+  for (let i = 0; i < lines.length; i++) {
+    const fence = /^```(js|ts)$/.exec(lines[i] ?? '');
+    if (fence === null) continue;
+    const { body, end } = block(i);
+    let next = end + 1;
+    while (lines[next] === '') next++;
+    let prints: string | undefined;
+    if (lines[next] === 'prints:') {
+      next++;
+      while (lines[next] === '') next++;
+      if (lines[next] === '```text') prints = block(next).body;
+    }
+    found.push({ language: fence[1] as 'js' | 'ts', line: i + 1, code: body, prints });
+    i = end;
+  }
+  return found;
+}
+
+function node(args: string[]): { status: number | null; stdout: string; stderr: string } {
+  return spawnSync(process.execPath, args, { cwd: project, encoding: 'utf8', timeout: 20_000 });
+}
+
+beforeAll(() => {
+  const built = spawnSync(
+    process.execPath,
+    [
+      '--input-type=module',
+      '-e',
+      "const m = await import('./scripts/lib/setup.mjs'); process.exit(m.ensureBuild());",
+    ],
+    { cwd: root, stdio: 'ignore' },
+  );
+  expect(built.status).toBe(0);
+  // The real tarball, as `npm publish` would upload it.
+  const packed = JSON.parse(
+    execFileSync('npm', ['pack', '--json', '--pack-destination', project], {
+      cwd: root,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    }),
+  ) as { filename: string; files: { path: string }[] }[];
+  const tarball = join(project, packed[0]!.filename);
+  packedFiles = packed[0]!.files.map((f) => f.path);
+  // Installed as npm installs it: the files under node_modules/netrx, the
+  // bin linked in node_modules/.bin. The dependencies are this clone's (the
+  // test runs offline); TypeScript and @types/node are the user's own.
+  mkdirSync(installed, { recursive: true });
+  execFileSync('tar', ['-xzf', tarball, '-C', installed, '--strip-components=1']);
+  const modules = join(project, 'node_modules');
+  for (const dependency of ['yaml', 'bufferutil', 'node-gyp-build', '@types']) {
+    if (existsSync(join(root, 'node_modules', dependency)))
+      symlinkSync(join(root, 'node_modules', dependency), join(modules, dependency));
+  }
+  mkdirSync(join(modules, '.bin'));
+  symlinkSync('../netrx/dist/cli/main.js', join(modules, '.bin', 'netrx'));
+  writeFileSync(
+    join(project, 'package.json'),
+    JSON.stringify({ name: 'readme-examples', private: true, type: 'module' }),
+  );
+}, 120_000);
+
+// The unpacked package is 2.5 MB: leave nothing behind.
+afterAll(() => rmSync(project, { recursive: true, force: true }));
+
+describe('README examples, run as written against the packed package', () => {
+  const all = examples(readme);
+
+  it('the README has its examples (and each one that prints says what)', () => {
+    expect(all.filter((e) => e.language === 'js').length).toBeGreaterThanOrEqual(2);
+    expect(all.filter((e) => e.language === 'ts').length).toBeGreaterThanOrEqual(5);
+    expect(all.filter((e) => e.prints === undefined).map((e) => e.line)).toEqual([]);
+  });
+
+  it('every TypeScript example compiles under strict + noUncheckedIndexedAccess', () => {
+    const sources = all.filter((e) => e.language === 'ts');
+    const files = sources.map((e) => {
+      const file = `example-${e.line}.ts`;
+      writeFileSync(join(project, file), e.code);
+      return file;
+    });
+    writeFileSync(
+      join(project, 'tsconfig.json'),
+      JSON.stringify({
+        compilerOptions: {
+          target: 'ES2022',
+          module: 'NodeNext',
+          moduleResolution: 'NodeNext',
+          strict: true,
+          noUncheckedIndexedAccess: true,
+          types: ['node'],
+          outDir: 'out',
+          skipLibCheck: true,
+        },
+        files,
+      }),
+    );
+    const tsc = spawnSync(
+      process.execPath,
+      [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', project],
+      { cwd: project, encoding: 'utf8', timeout: 60_000 },
+    );
+    expect(tsc.stdout + tsc.stderr).toBe('');
+    expect(tsc.status).toBe(0);
+  }, 60_000);
+
+  for (const example of all) {
+    it(`the ${example.language} example at README.md:${example.line} prints what the README says`, () => {
+      let result;
+      if (example.language === 'js') {
+        const file = `example-${example.line}.mjs`;
+        writeFileSync(join(project, file), example.code);
+        result = node([file]);
+      } else {
+        const compiled = join('out', `example-${example.line}.js`);
+        // Compiled by the test above (vitest runs a file's tests in order).
+        expect(existsSync(join(project, compiled))).toBe(true);
+        result = node([compiled]);
+      }
+      expect(result.stderr).toBe('');
+      expect(result.status).toBe(0);
+      expect(result.stdout.trimEnd()).toBe(example.prints);
+    });
+  }
+});
+
+describe('the packed package', () => {
+  it('the installed bin runs: npx netrx --help', () => {
+    const result = spawnSync(join(project, 'node_modules', '.bin', 'netrx'), ['--help'], {
+      cwd: project,
+      encoding: 'utf8',
+    });
+    expect(result.status).toBe(0);
+    expect(result.stdout).toContain('netrx websocket echo');
+  });
+
+  it('netrx pcap info on the five-minute capture prints what the README says', () => {
+    // two-hosts.pcapng is written by the five-minute example run above.
+    const line = readme
+      .split('\n')
+      .find((l) => l.startsWith('npx netrx pcap info two-hosts.pcapng'));
+    expect(line).toBeDefined();
+    const expected = line!.slice(line!.indexOf('#') + 1).trim();
+    const result = spawnSync(
+      join(project, 'node_modules', '.bin', 'netrx'),
+      ['pcap', 'info', 'two-hosts.pcapng'],
+      { cwd: project, encoding: 'utf8' },
+    );
+    expect(result.status).toBe(0);
+    expect(result.stdout.trim()).toBe(expected);
+  });
+
+  it('require() says the package is ESM-only', () => {
+    for (const subpath of ['netrx', 'netrx/link', 'netrx/node']) {
+      const result = node(['-e', `require(${JSON.stringify(subpath)})`]);
+      expect(result.status).toBe(1);
+      expect(result.stderr).toContain('netrx is ESM-only: use import');
+      expect(result.stderr).toContain('ERR_NETRX_ESM_ONLY');
+    }
+  });
+
+  it('a module that is not built yet says so when imported', () => {
+    for (const name of ['port', 'eap', 'radius', 'eapol', 'capture']) {
+      const result = node([
+        '--input-type=module',
+        '-e',
+        `try { await import('netrx/${name}'); } catch (e) { console.log(e.code, e.message); }`,
+      ]);
+      expect(result.stdout).toMatch(
+        new RegExp(`^ERR_NETRX_NOT_BUILT netrx/${name} is not built yet \\(planned: `),
+      );
+    }
+  });
+
+  it('ships every file the README links to', () => {
+    const links = [...readme.matchAll(/\]\(([^)#]+)(?:#[^)]*)?\)/g)]
+      .map((m) => m[1]!)
+      .filter((target) => !/^[a-z]+:/.test(target));
+    expect(links.length).toBeGreaterThan(5);
+    for (const target of links) expect(packedFiles).toContain(normalize(target));
+  });
+
+  it('ships the sources its source maps point at, and no tests', () => {
+    const maps = packedFiles.filter((f) => f.endsWith('.map'));
+    expect(maps.length).toBeGreaterThan(50);
+    const missing: string[] = [];
+    for (const map of maps) {
+      const { sources } = JSON.parse(readFileSync(join(installed, map), 'utf8')) as {
+        sources: string[];
+      };
+      for (const source of sources) {
+        const target = normalize(join(dirname(map), source));
+        if (!packedFiles.includes(target)) missing.push(`${map} -> ${target}`);
+      }
+    }
+    expect(missing).toEqual([]);
+    expect(packedFiles.filter((f) => /\.test\./.test(f))).toEqual([]);
+  });
+
+  it('the README lists the Debian packages npm test installs', async () => {
+    const { debianPackages } = (await import(join(root, 'scripts', 'lib', 'setup.mjs'))) as {
+      debianPackages: { name: string }[];
+    };
+    const line = readme.split('\n').find((l) => l.startsWith('sudo apt-get install '));
+    expect(line).toBeDefined();
+    const listed = line!
+      .split(' ')
+      .filter((word) => !word.startsWith('-'))
+      .slice(3);
+    expect(listed.sort()).toEqual(debianPackages.map((p) => p.name).sort());
+  });
+});
