@@ -55,7 +55,10 @@ export async function expectOn(
   patterns.forEach((pattern, index) => {
     if (pattern instanceof RegExp) {
       // Sticky and global flags would make exec() stateful across chunks.
-      regexes.push({ index, regex: new RegExp(pattern.source, pattern.flags.replace(/[gy]/g, '')) });
+      regexes.push({
+        index,
+        regex: new RegExp(pattern.source, pattern.flags.replace(/[gy]/g, '')),
+      });
     } else {
       const bytes = typeof pattern === 'string' ? latin1Bytes(pattern) : pattern;
       if (bytes.length === 0) throw new TypeError('expect patterns must not be empty');
@@ -80,7 +83,8 @@ export async function expectOn(
     const examined = hit === undefined ? chunk : chunk.subarray(0, hit.end);
     const windowStart = window.length;
     window += latin1Text(examined);
-    let best: { index: number; start: number; end: number; groups: (string | undefined)[] } | undefined;
+    let best:
+      { index: number; start: number; end: number; groups: (string | undefined)[] } | undefined;
     if (hit !== undefined) {
       const pattern = literals[hit.index] as Uint8Array;
       best = {

@@ -13,4 +13,3 @@ export function latin1Text(bytes: Uint8Array): string {
   }
   return text;
 }
-

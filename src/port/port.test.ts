@@ -249,7 +249,12 @@ describe('Port: the receive queue is bounded and asks the transport to pause', (
     peer.write('x');
     expect(peer.paused).toBe(true);
     peer.write('y'.repeat(60)); // a transport that ignores pause: 110 > 100
-    expect(port.stats()).toMatchObject({ dropped: 1, droppedBytes: 60, queuedBytes: 50, pauses: 1 });
+    expect(port.stats()).toMatchObject({
+      dropped: 1,
+      droppedBytes: 60,
+      queuedBytes: 50,
+      pauses: 1,
+    });
     const buffer = port.getBuffer(40);
     port.receiveBuffer(buffer, 10);
     port.retrieveBuffer(buffer);

@@ -90,7 +90,10 @@ export class Port {
   private leftover: Uint8Array | undefined;
   private closed = false;
   private paused = false;
-  private disconnectCause: NetrxError = rasError('ERROR_PORT_DISCONNECTED', 'The port was disconnected');
+  private disconnectCause: NetrxError = rasError(
+    'ERROR_PORT_DISCONNECTED',
+    'The port was disconnected',
+  );
   private settings: CommSettings = { parity: 0, stopBits: 0, byteSize: 8 };
   private counters = { bytesReceived: 0, bytesSent: 0, timeouts: 0, refusedReceives: 0, pauses: 0 };
 
@@ -170,7 +173,11 @@ export class Port {
    * away; then call `retrieveBuffer`. One receive at a time, from this call to
    * its `retrieveBuffer`: another fails with 616.
    */
-  receiveBuffer(buffer: Uint8Array, timeoutMs: number, event: PortEvent = new PortEvent()): PortEvent {
+  receiveBuffer(
+    buffer: Uint8Array,
+    timeoutMs: number,
+    event: PortEvent = new PortEvent(),
+  ): PortEvent {
     this.checkOpen('receive');
     this.pool.check(buffer, 'receive into');
     if (!(timeoutMs >= 0)) {
