@@ -47,3 +47,23 @@ export {
 export { expectOn, type ExpectMatch, type ExpectOptions, type ExpectPattern } from './expect.js';
 export { LiteralMatcher, MultiMatcher } from './matcher.js';
 export { latin1Bytes, latin1Text } from './latin1.js';
+export {
+  parseChatArgs,
+  parseChatFile,
+  checkChatScript,
+  cleanChatString,
+  runChat,
+  visible,
+  CHAT_KEYWORDS,
+  CHAT_LIMITS,
+  type ChatKeyword,
+  type ChatOptions,
+  type ChatOutput,
+  type ChatProblem,
+  type ChatResult,
+  type ChatScript,
+  type ChatSyntaxError,
+  type ChatToken,
+  type Cleaned,
+  type EscapeContext,
+} from './chat/index.js';
