@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { BufferPool } from '../bytes/index.js';
-import { NetrxError } from '../runtime/index.js';
+import type { NetrxError } from '../runtime/index.js';
 import { VirtualClock, createPortPair } from '../testing/index.js';
 
 /** One step of a RAS script and its peer, drawn at random. */
@@ -104,7 +104,6 @@ describe('Port: posted receives (property)', () => {
             clock.advance(1000);
             const result = port.retrieveBuffer(posted.buffer);
             if (result.error === 0) got.push(...result.data);
-            posted = undefined;
           }
           peer.hangUp();
           for (let i = 0; i < 10_000; i++) {

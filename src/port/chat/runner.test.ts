@@ -276,10 +276,11 @@ describe('runChat: sends', () => {
 
   it('@file sends the file (escapes apply, a final newline dropped); a missing file exits 1', async () => {
     const files: Record<string, string> = { pw: 'secret\\c\n' };
-    const readFile = async (name: string) => {
+    const readFile = (name: string) => {
       const content = files[name];
-      if (content === undefined) throw new Error('No such file or directory');
-      return content;
+      return content === undefined
+        ? Promise.reject(new Error('No such file or directory'))
+        : Promise.resolve(content);
     };
     const run = await chat(['', '@pw'], {}, { readFile });
     expect(run.peer.received).toBe('secret');

@@ -69,8 +69,10 @@ export interface ChatResult {
 }
 
 /** Ends the run from deep inside with chat's exit code. */
-class ChatExit {
-  constructor(readonly code: number) {}
+class ChatExit extends Error {
+  constructor(readonly code: number) {
+    super(`chat exit ${code}`);
+  }
 }
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
