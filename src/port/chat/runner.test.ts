@@ -371,3 +371,29 @@ describe('runChat: receiving', () => {
     expect(run.logs.slice(-2)).toEqual(['expect string is too long', 'Failed']);
   });
 });
+
+describe('runChat: regressions', () => {
+  it('a line that hung up before a sub-send: the failed write ends with exit 2, not 1', async () => {
+    // Found by the interop suite: fatal() skipped terminate(), so the disconnect did not make it 2.
+    const clock = new VirtualClock();
+    const { port, peer } = createPortPair({ clock });
+    const logs: string[] = [];
+    const running = runChat(port, parseChatArgs(['ogin:', 'ppp', 'ssword:--ssword:', 'x']), {
+      clock,
+      verbose: true,
+      toStderr: true,
+      pacing: 'fast',
+      output: { log: (l) => logs.push(l), stderr: () => {}, report: () => {} },
+    });
+    peer.onWrite = () => peer.hangUp();
+    peer.write('login: ');
+    const result = await running;
+    expect(logs.slice(-4)).toEqual([
+      'expect (ssword:)',
+      'send (^M)',
+      ' -- write failed: port was disconnected',
+      'Failed',
+    ]);
+    expect(result.exitCode).toBe(2);
+  });
+});

@@ -164,7 +164,7 @@ class ChatRun {
       code = await this.terminate(0);
     } catch (thrown) {
       if (!(thrown instanceof ChatExit)) throw thrown;
-      code = thrown.code;
+      code = await this.terminate(thrown.code);
     }
     this.flushStderr();
     return {
@@ -211,13 +211,14 @@ class ChatRun {
     this.options.output.report(line);
   }
 
-  /** chat's `fatal`: the message is logged, then the script ends with `code`. */
+  /** chat's `fatal`: the message is logged, then the script ends with `code` (through `terminate`). */
   private fatal(code: number, message: string): never {
     this.log(message);
     throw new ChatExit(code);
   }
 
-  private async terminate(code: number): Promise<never> {
+  /** chat's `terminate`: finish a REPORT line, close the report file; the final exit code. */
+  private async terminate(code: number): Promise<number> {
     this.echoStderr(-1);
     if (this.options.reportFile !== undefined) {
       if (this.reportGathering) {
@@ -233,7 +234,7 @@ class ChatRun {
       if (this.verbose) this.options.output.report(`Closing "${this.options.reportFile}".`);
     }
     // On a tty that hung up chat cannot restore the line settings and exits 2.
-    throw new ChatExit(this.disconnected ? 2 : code);
+    return this.disconnected ? 2 : code;
   }
 
   private checkSignal(): void {
@@ -259,7 +260,7 @@ class ChatRun {
       await this.chatSend(reply.value.text);
     }
     this.log(this.failReason !== undefined ? `Failed (${this.failReason})` : 'Failed');
-    await this.terminate(this.exitCode);
+    throw new ChatExit(this.exitCode);
   }
 
   private async chatSend(raw: string): Promise<void> {
