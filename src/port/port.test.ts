@@ -242,23 +242,45 @@ describe('Port: RasReceiveBuffer / RasRetrieveBuffer', () => {
 });
 
 describe('Port: the receive queue is bounded and asks the transport to pause', () => {
-  it('pauses at half the bound, resumes below a quarter, and counts refused bytes', () => {
+  it('pauses at half the bound, holds what does not fit, resumes below a quarter', () => {
     const { port, peer } = make({ maxQueuedBytes: 100 });
     peer.write('x'.repeat(49));
     expect(peer.paused).toBe(false);
     peer.write('x');
     expect(peer.paused).toBe(true);
-    peer.write('y'.repeat(60)); // a transport that ignores pause: 110 > 100
-    expect(port.stats()).toMatchObject({
-      dropped: 1,
-      droppedBytes: 60,
-      queuedBytes: 50,
-      pauses: 1,
-    });
-    const buffer = port.getBuffer(40);
-    port.receiveBuffer(buffer, 10);
-    port.retrieveBuffer(buffer);
+    // A transport that ignores pause: 50 bytes fit, 10 are held (not lost) ...
+    peer.write('y'.repeat(60));
+    expect(port.stats()).toMatchObject({ dropped: 0, queuedBytes: 110, pauses: 1 });
+    // ... and nothing may pass held bytes: the next chunk is refused and counted.
+    peer.write('zzzzz');
+    expect(port.stats()).toMatchObject({ dropped: 1, droppedBytes: 5 });
+    const buffer = port.getBuffer(100);
+    let got = '';
+    while (port.stats().queuedBytes > 0) {
+      port.receiveBuffer(buffer, 10);
+      got += text(port.retrieveBuffer(buffer).data);
+    }
+    expect(got).toBe('x'.repeat(50) + 'y'.repeat(60));
     expect(peer.paused).toBe(false);
+  });
+
+  it('a chunk larger than the whole bound is split, never dropped, and the disconnect waits for it', () => {
+    const { port, peer } = make({ maxQueuedBytes: 16 });
+    peer.write('a'.repeat(40));
+    peer.hangUp();
+    const buffer = port.getBuffer(64);
+    let got = '';
+    for (;;) {
+      port.receiveBuffer(buffer, 10);
+      const result = port.retrieveBuffer(buffer);
+      if (result.error !== 0) {
+        expect(result.error).toBe(619);
+        break;
+      }
+      got += text(result.data);
+    }
+    expect(got).toBe('a'.repeat(40));
+    expect(port.stats().dropped).toBe(0);
   });
 });
 

@@ -90,6 +90,10 @@ export class Port {
   private leftover: Uint8Array | undefined;
   private closed = false;
   private paused = false;
+  /** Received bytes past the queue bound, held while the transport is paused. */
+  private overflow: Uint8Array | undefined;
+  private refusedBytes = { chunks: 0, bytes: 0 };
+  private endPending = false;
   private disconnectCause: NetrxError = rasError(
     'ERROR_PORT_DISCONNECTED',
     'The port was disconnected',
@@ -436,9 +440,10 @@ export class Port {
     const receiver = this.receiver.stats();
     return {
       ...this.counters,
-      queuedBytes: receiver.queuedBytes + (this.leftover?.length ?? 0),
-      dropped: receiver.dropped,
-      droppedBytes: receiver.droppedBytes,
+      queuedBytes:
+        receiver.queuedBytes + (this.leftover?.length ?? 0) + (this.overflow?.length ?? 0),
+      dropped: receiver.dropped + this.refusedBytes.chunks,
+      droppedBytes: receiver.droppedBytes + this.refusedBytes.bytes,
       refusedReceives: this.counters.refusedReceives,
     };
   }
@@ -448,10 +453,37 @@ export class Port {
   private onData(bytes: Uint8Array): void {
     if (this.closed || bytes.length === 0) return;
     this.counters.bytesReceived += bytes.length;
-    this.receiver.push(bytes, undefined);
+    if (this.overflow !== undefined) {
+      // The transport ignored pause(): nothing may pass the held bytes, so these are refused.
+      this.refusedBytes.chunks++;
+      this.refusedBytes.bytes += bytes.length;
+      return;
+    }
+    this.admit(bytes);
     this.signalPosted();
+  }
+
+  /**
+   * Queues received bytes. What does not fit under `maxQueuedBytes` is held as
+   * one run (the transport is paused until reads make room), so a transport
+   * that honours `pause` loses nothing and the port holds at most the bound
+   * plus one transport chunk.
+   */
+  private admit(bytes: Uint8Array): void {
+    const { outstanding, queuedBytes } = this.receiver.stats();
+    const room = this.maxQueuedBytes - queuedBytes;
+    // A waiting receive takes any size; otherwise only what fits under the bound.
+    if (outstanding > 0 || bytes.length <= room) {
+      this.receiver.push(bytes, undefined);
+    } else {
+      if (room > 0) this.receiver.push(bytes.subarray(0, room), undefined);
+      this.overflow = room > 0 ? bytes.subarray(room) : bytes;
+    }
     if (!this.paused && this.transport.pause !== undefined) {
-      if (this.receiver.stats().queuedBytes >= this.maxQueuedBytes / 2) {
+      if (
+        this.overflow !== undefined ||
+        this.receiver.stats().queuedBytes >= this.maxQueuedBytes / 2
+      ) {
         this.paused = true;
         this.counters.pauses++;
         this.transport.pause();
@@ -460,10 +492,12 @@ export class Port {
   }
 
   private onEnd(cause?: NetrxError): void {
-    if (this.closed || this.receiver.isDisconnected) return;
+    if (this.closed || this.receiver.isDisconnected || this.endPending) return;
     this.disconnectCause =
       cause ?? rasError('ERROR_PORT_DISCONNECTED', `${this.name} was disconnected`);
-    this.receiver.disconnect(this.disconnectCause);
+    // Held bytes go first: the disconnect is reported once they are queued.
+    if (this.overflow !== undefined) this.endPending = true;
+    else this.receiver.disconnect(this.disconnectCause);
     this.signalPosted();
   }
 
@@ -490,7 +524,20 @@ export class Port {
   }
 
   private maybeResume(): void {
-    if (this.paused && this.receiver.stats().queuedBytes < this.maxQueuedBytes / 4) {
+    const overflow = this.overflow;
+    if (overflow !== undefined && this.receiver.stats().queuedBytes < this.maxQueuedBytes) {
+      this.overflow = undefined;
+      this.admit(overflow);
+      if (this.overflow === undefined && this.endPending) {
+        this.endPending = false;
+        this.receiver.disconnect(this.disconnectCause);
+      }
+    }
+    if (
+      this.paused &&
+      this.overflow === undefined &&
+      this.receiver.stats().queuedBytes < this.maxQueuedBytes / 4
+    ) {
       this.paused = false;
       this.transport.resume?.();
     }

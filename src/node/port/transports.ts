@@ -124,10 +124,15 @@ export async function openTls(
 /**
  * A child process run with `sh -c COMMAND`: its stdout is the port's input,
  * its stdin the output, its stderr passes through. Closing the port ends its
- * stdin and terminates it (by its pid, SIGTERM).
+ * stdin and terminates its process group (SIGTERM), so a command that started
+ * others (`sh -c 'a; b'`) leaves nothing behind.
  */
 export function openExec(command: string, options: TransportOptions = {}): StreamTransport {
-  const child: ChildProcess = spawn('sh', ['-c', command], { stdio: ['pipe', 'pipe', 'inherit'] });
+  // Its own process group, so close() ends the command and anything it started, by that id.
+  const child: ChildProcess = spawn('sh', ['-c', command], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+    detached: true,
+  });
   const stdin = child.stdin as Writable;
   const stdout = child.stdout as Readable;
   const transport = new StreamTransport(
@@ -136,7 +141,13 @@ export function openExec(command: string, options: TransportOptions = {}): Strea
     () => {
       stdin.destroy();
       stdout.destroy();
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) {
+        try {
+          process.kill(-child.pid, 'SIGTERM');
+        } catch {
+          child.kill('SIGTERM');
+        }
+      }
     },
     options,
   );
