@@ -1,4 +1,5 @@
-import type { Port, PortHandle, RetrieveResult } from './port.js';
+import type { Port } from './port.js';
+import type { PortHandle, RetrieveResult } from './port-types.js';
 import type { PortEvent } from './port-event.js';
 import { RasError, rasError, rasNumberOf } from './ras-errors.js';
 import type { CommSettings } from './transport.js';

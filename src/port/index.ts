@@ -23,15 +23,15 @@
  * on the same port before the link protocol. No Node APIs, no timers of its
  * own: time comes from the injected `Clock`.
  */
+export { Port } from './port.js';
 export {
   INFINITE,
-  Port,
   type PortHandle,
   type PortOptions,
   type PortReceiveOptions,
   type PortStats,
   type RetrieveResult,
-} from './port.js';
+} from './port-types.js';
 export { PortEvent } from './port-event.js';
 export type { CommSettings, PortSink, PortTransport } from './transport.js';
 export { RasError, rasError, type RasErrorName } from './ras-errors.js';

@@ -2,64 +2,19 @@ import { BufferPool } from '../bytes/index.js';
 import { Receiver, type PendingReceive, type ReceiveCompletion } from '../receive/index.js';
 import { NetrxError, type Clock, type Timer } from '../runtime/index.js';
 import { PortEvent } from './port-event.js';
+import {
+  INFINITE,
+  type PortHandle,
+  type PortOptions,
+  type PortReceiveOptions,
+  type PortStats,
+  type RetrieveResult,
+} from './port-types.js';
+import { TimeoutSignal } from './timeout-signal.js';
 import { RasError, rasError } from './ras-errors.js';
 import type { CommSettings, PortTransport } from './transport.js';
 import { expectOn, type ExpectMatch, type ExpectOptions, type ExpectPattern } from './expect.js';
 import { latin1Bytes } from './latin1.js';
-
-export interface PortOptions {
-  readonly clock: Clock;
-  /** Where `getBuffer` takes buffers from. Default: 16 buffers of 1500 bytes (RAS's limit). */
-  readonly pool?: BufferPool;
-  /**
-   * Received bytes that may wait with no receive posted. At half of it the port
-   * asks the transport to `pause`, and resumes it when reads drain the queue
-   * below a quarter; bytes past the bound (a transport that cannot pause) are
-   * refused and counted in `stats().dropped`. Default 64 KiB.
-   */
-  readonly maxQueuedBytes?: number;
-  /** A name for logs and errors. Default `port`. */
-  readonly name?: string;
-}
-
-/** What `retrieveBuffer` reports: `error` is a raserror.h number, 0 on success. */
-export interface RetrieveResult {
-  /** 0 (`ERROR_SUCCESS`), 600 (`PENDING`), 603, 619 or another disconnect cause, 638. */
-  readonly error: number;
-  /** Bytes received into the buffer (`*pdwSize`); 0 unless `error` is 0. */
-  readonly size: number;
-  /** The received bytes: a view of the caller's buffer. */
-  readonly data: Uint8Array;
-  /** The error behind a non-zero `error`, with its message and cause. */
-  readonly cause?: NetrxError;
-}
-
-export interface PortReceiveOptions {
-  /** Milliseconds to wait; absent waits until data or disconnect. */
-  readonly timeoutMs?: number;
-  readonly signal?: AbortSignal;
-}
-
-export interface PortStats {
-  readonly bytesReceived: number;
-  readonly bytesSent: number;
-  readonly queuedBytes: number;
-  /** Received bytes refused because the queue was at its bound (transport ignored `pause`). */
-  readonly dropped: number;
-  readonly droppedBytes: number;
-  readonly timeouts: number;
-  /** Receives refused with `ERROR_ASYNC_REQUEST_PENDING` (616). */
-  readonly refusedReceives: number;
-  readonly pauses: number;
-}
-
-/** The opaque `hPort` of the RAS callbacks: only the port that made it accepts it. */
-export interface PortHandle {
-  readonly name: string;
-}
-
-/** RAS's INFINITE: a `dwTimeout` of 0xFFFFFFFF never times out. */
-export const INFINITE = 0xffff_ffff;
 
 interface Posted {
   readonly buffer: Uint8Array;
@@ -580,35 +535,4 @@ export class Port {
 /** True when two views start at the same byte of the same memory (RAS compares pointers). */
 function sameStart(a: Uint8Array, b: Uint8Array): boolean {
   return a.buffer === b.buffer && a.byteOffset === b.byteOffset;
-}
-
-/**
- * The few members of `AbortSignal` that `Receiver` uses, so a core can cancel a
- * receive on its own timer without `AbortController` (not a core global).
- */
-class TimeoutSignal {
-  aborted = false;
-  reason: unknown = undefined;
-  private listener: (() => void) | undefined;
-
-  addEventListener(_type: 'abort', listener: () => void): void {
-    this.listener = listener;
-  }
-
-  removeEventListener(_type: 'abort', listener: () => void): void {
-    if (this.listener === listener) this.listener = undefined;
-  }
-
-  abort(): void {
-    if (this.aborted) return;
-    this.aborted = true;
-    this.reason = 'timeout';
-    const listener = this.listener;
-    this.listener = undefined;
-    listener?.();
-  }
-
-  asSignal(): AbortSignal {
-    return this as unknown as AbortSignal;
-  }
 }

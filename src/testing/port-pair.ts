@@ -1,5 +1,6 @@
 import type { NetrxError } from '../runtime/index.js';
-import { Port, type PortOptions } from '../port/port.js';
+import { Port } from '../port/port.js';
+import type { PortOptions } from '../port/port-types.js';
 import type { CommSettings, PortSink, PortTransport } from '../port/transport.js';
 
 export interface PortPeer {

@@ -18,4 +18,5 @@ export {
   type ChatToken,
 } from './script.js';
 export { cleanChatString, visible, type Cleaned, type EscapeContext } from './escapes.js';
-export { runChat, type ChatOptions, type ChatOutput, type ChatResult } from './runner.js';
+export { runChat } from './runner.js';
+export type { ChatOptions, ChatOutput, ChatResult } from './options.js';

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { VirtualClock, createPortPair, type PortPeer } from '../../testing/index.js';
-import { runChat, type ChatOptions, type ChatResult } from './runner.js';
+import type { ChatOptions, ChatResult } from './options.js';
+import { runChat } from './runner.js';
 import { parseChatArgs, parseChatFile } from './script.js';
 
 interface Run {
