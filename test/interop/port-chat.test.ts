@@ -53,6 +53,8 @@ interface Case {
   /** argv script words (after `--`), or a script file's content. */
   readonly script?: readonly string[];
   readonly file?: string;
+  /** The logging flags, when not `-v -s -S`. */
+  readonly log?: readonly string[];
   /** Extra files made in the working directory first. */
   readonly files?: Record<string, string>;
   readonly env?: Record<string, string>;
@@ -286,6 +288,34 @@ const cases: readonly Case[] = [
     script: ['never', ''],
     exit: 3,
   },
+  {
+    name: '-V echoes received bytes to stderr',
+    mode: 'modem',
+    log: ['-V', '-s', '-S'],
+    script: ['', 'AT', 'OK', ''],
+    exit: 0,
+  },
+  {
+    name: 'without -s nothing is logged (chat logs to syslog only)',
+    mode: 'modem',
+    log: ['-v', '-S'],
+    flags: ['-t', '1'],
+    script: ['', 'AT', 'NEVER', ''],
+    exit: 3,
+  },
+  {
+    name: 'REPORT and ABORT on the same line',
+    mode: 'report',
+    script: ['REPORT', 'CONNECT', 'ABORT', '/ARQ', 'ogin:', ''],
+    exit: 4,
+  },
+  {
+    name: 'a sub-expect whose send is EOT',
+    mode: 'modem',
+    flags: ['-t', '1'],
+    script: ['', 'AT', 'NEVER-EOT-ERROR', ''],
+    exit: 3,
+  },
   // Bad scripts.
   {
     name: 'an ABORT string of 50 bytes exits 1',
@@ -327,7 +357,7 @@ describe.skipIf(peers.skip)('netrx chat and pppd chat: same exit code, same -v t
       for (const [name, content] of Object.entries(c.files ?? {})) {
         writeFileSync(join(dir, name), content, 'latin1');
       }
-      let args = [...(c.flags ?? []), '-v', '-s', '-S'];
+      let args = [...(c.flags ?? []), ...(c.log ?? ['-v', '-s', '-S'])];
       if (c.file !== undefined) {
         writeFileSync(join(dir, 'script.chat'), c.file, 'latin1');
         args = [...args, '-f', 'script.chat'];

@@ -136,6 +136,9 @@ export function cString(text: string): string {
  * characters (but tab) become `^X`, DEL `^?`.
  */
 export function visible(text: string): string {
+  // Most log text is plain: return it as it is.
+  // eslint-disable-next-line no-control-regex
+  if (!/[\x00-\x08\x0a-\x1f\x7f-\xff]/.test(text)) return text;
   let out = '';
   for (let i = 0; i < text.length; i++) {
     let c = text.charCodeAt(i) & 0xff;

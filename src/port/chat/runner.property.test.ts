@@ -77,5 +77,5 @@ describe('runChat (property)', () => {
     // The window is 1024 bytes and each automaton a few bytes: nothing grows with the input.
     expect(process.memoryUsage().heapUsed - heapBefore).toBeLessThan(32 * 1024 * 1024);
     console.info(`50 MB through an unmatched expect (with -v logging): ${ms.toFixed(0)} ms`);
-  }, 60_000);
+  }, 120_000);
 });

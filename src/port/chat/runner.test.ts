@@ -397,4 +397,13 @@ describe('runChat: regressions', () => {
     ]);
     expect(result.exitCode).toBe(2);
   });
+
+  it('a REPORT line still being gathered when an ABORT ends the script is written (without -r too)', async () => {
+    // Found by the interop suite: only -r runs finished the line at exit.
+    const run = await chat(['REPORT', 'CONNECT', 'ABORT', '/ARQ', 'ogin:', ''], {
+      greeting: 'CONNECT 9600/ARQ\r\nlogin: ',
+    });
+    expect(run.result.exitCode).toBe(4);
+    expect(run.reports).toEqual(['chat:  Nov 14 22:13:20 CONNECT 9600/ARQ']);
+  });
 });

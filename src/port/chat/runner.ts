@@ -1,6 +1,6 @@
 import { NetrxError } from '../../runtime/index.js';
 import { LiteralMatcher } from '../matcher.js';
-import { latin1Bytes } from '../latin1.js';
+import { latin1Bytes, latin1Text } from '../latin1.js';
 import type { Port } from '../port.js';
 import {
   atoi,
@@ -157,18 +157,18 @@ class ChatRun {
   /** chat's `terminate`: finish a REPORT line, close the report file; the final exit code. */
   private async terminate(code: number): Promise<number> {
     this.echoStderr(-1);
-    if (this.options.reportFile !== undefined) {
-      if (this.reportGathering) {
-        // chat gathers the rest of a REPORT line for up to 1 s per byte before it exits.
-        while (this.reportBuffer.length + 1 <= 50) {
-          const c = await this.readOne(1000);
-          if (c < 0 || isControl(c)) break;
-          this.reportBuffer += String.fromCharCode(c);
-        }
-        this.writeReport(`chat:  ${this.reportBuffer}`);
-        this.reportGathering = false;
+    if (this.reportGathering) {
+      // chat gathers the rest of a REPORT line (1 s per byte, at most 50 bytes) before it exits.
+      while (this.reportBuffer.length + 1 <= 50) {
+        const c = await this.readOne(1000);
+        if (c < 0 || isControl(c)) break;
+        this.reportBuffer += String.fromCharCode(c);
       }
-      if (this.verbose) this.options.output.report(`Closing "${this.options.reportFile}".`);
+      this.reportGathering = false;
+      this.writeReport(`chat:  ${this.reportBuffer}`);
+    }
+    if (this.options.reportFile !== undefined && this.verbose) {
+      this.options.output.report(`Closing "${this.options.reportFile}".`);
     }
     // On a tty that hung up chat cannot restore the line settings and exits 2.
     return this.disconnected ? 2 : code;
@@ -421,7 +421,7 @@ class ChatRun {
     const temp = this.window;
     let s = 0;
     let logged = 0;
-    const pending = () => visible(latin1Of(temp, logged, s));
+    const pending = () => visible(latin1Text(temp.subarray(logged, s)));
     for (;;) {
       if (this.disconnected) break;
       const left = deadline - clock.now();
@@ -521,10 +521,4 @@ function track(text: string): Tracked {
 
 function isControl(c: number): boolean {
   return c < 0x20 || c === 0x7f;
-}
-
-function latin1Of(bytes: Uint8Array, from: number, to: number): string {
-  let text = '';
-  for (let i = from; i < to; i++) text += String.fromCharCode(bytes[i] as number);
-  return text;
 }

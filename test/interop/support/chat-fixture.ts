@@ -98,8 +98,10 @@ async function dialogue(mode: FixtureMode, socket: Socket): Promise<void> {
       await sleep(20_000);
       break;
     case 'hangup':
+      // The research fixture waited 0.3 s; 0.8 s keeps the race (the login
+      // send must go out before the hang-up) safe on a loaded machine.
       send('login: ');
-      await sleep(300);
+      await sleep(800);
       break;
     case 'eightbit':
       send('\xc1\xc2 done\r\n');
