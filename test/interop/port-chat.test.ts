@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { commandExists, requirePeers } from './support/peers.js';
 import { startFixture, type FixtureMode } from './support/chat-fixture.js';
-import { normalise, runNetrxChat, runRealChat } from './support/chat-run.js';
+import { normalise, runNetrxChat, runNetrxChatOnPty, runRealChat } from './support/chat-run.js';
 
 /** The peer versions these expectations were checked with. */
 const RECORDED = { ppp: '2.4.9-1+1.1+b1', socat: '1.7.4.4' };
@@ -59,19 +59,22 @@ interface Case {
   readonly files?: Record<string, string>;
   readonly env?: Record<string, string>;
   readonly exit: number;
+  /** Also run `netrx chat` on a pty as its stdin/stdout (the stdio port), as pppd would. */
+  readonly pty?: boolean;
 }
 
 const cases: readonly Case[] = [
   // The research file's login dialogue (§2.4) and its four outcomes.
-  { name: 'login ok', mode: 'ok', file: LOGIN, exit: 0 },
+  { name: 'login ok', pty: true, mode: 'ok', file: LOGIN, exit: 0 },
   {
     name: 'login busy: sub-send after the timeout, then ABORT BUSY',
+    pty: true,
     mode: 'busy',
     file: LOGIN,
     exit: 5,
   },
   { name: 'login silent: two timeouts', mode: 'silent', file: LOGIN, exit: 3 },
-  { name: 'login hang-up mid-script', mode: 'hangup', file: LOGIN, exit: 2 },
+  { name: 'login hang-up mid-script', pty: true, mode: 'hangup', file: LOGIN, exit: 2 },
   {
     name: 'hang-up before a sub-send: the write fails, exit 2',
     mode: 'hangup',
@@ -101,6 +104,7 @@ const cases: readonly Case[] = [
   // 8-bit bytes: chat strips bit 7.
   {
     name: '8-bit: \\301\\302 matches AB',
+    pty: true,
     mode: 'eightbit',
     flags: ['-t', '2'],
     script: ['AB', ''],
@@ -173,6 +177,7 @@ const cases: readonly Case[] = [
   },
   {
     name: 'modem: -e echoes from the start',
+    pty: true,
     mode: 'modem',
     flags: ['-e'],
     script: ['', 'AT', 'OK', ''],
@@ -276,6 +281,7 @@ const cases: readonly Case[] = [
   },
   {
     name: 'a 2200-byte line through the 1024-byte window',
+    pty: true,
     mode: 'longline',
     flags: ['-t', '2'],
     script: ['END', ''],
@@ -371,6 +377,11 @@ describe.skipIf(peers.skip)('netrx chat and pppd chat: same exit code, same -v t
       expect(real.exitCode, `chat's exit code; its transcript:\n${real.stderr}`).toBe(c.exit);
       expect(normalise(ours.stderr)).toEqual(normalise(real.stderr));
       expect(ours.exitCode).toBe(real.exitCode);
+      if (c.pty === true) {
+        const onPty = await runNetrxChatOnPty(fixture.port, args, dir, c.env);
+        expect(normalise(onPty.stderr)).toEqual(normalise(real.stderr));
+        expect(onPty.exitCode).toBe(real.exitCode);
+      }
     } finally {
       await fixture.close();
     }

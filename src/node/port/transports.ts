@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync } from 'node:fs';
 import { connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import type { Readable, Writable } from 'node:stream';
@@ -24,6 +25,8 @@ function view(chunk: Buffer): Uint8Array {
 export class StreamTransport implements PortTransport {
   private sink: PortSink | undefined;
   private ended = false;
+  /** The line ended from its side before close (for a tty: it hung up; libuv reports EIO as EOF). */
+  private lineEnded = false;
   private readonly maxPending: number;
   /** Writes refused because the backlog was over its bound. */
   refusedWrites = 0;
@@ -31,7 +34,7 @@ export class StreamTransport implements PortTransport {
   constructor(
     private readonly input: Readable,
     private readonly output: Writable,
-    private readonly onClose: () => void,
+    private readonly onClose: (lineEnded: boolean) => void,
     options: TransportOptions = {},
   ) {
     this.maxPending = options.maxPendingWriteBytes ?? 1024 * 1024;
@@ -68,13 +71,14 @@ export class StreamTransport implements PortTransport {
 
   close(): void {
     this.ended = true;
-    this.onClose();
+    this.onClose(this.lineEnded);
   }
 
   /** @internal Ends the port once, with the Node error as the cause. */
   end(error?: Error): void {
     if (this.ended) return;
     this.ended = true;
+    this.lineEnded = true;
     this.sink?.end(
       error === undefined
         ? rasError('ERROR_PORT_DISCONNECTED', 'The peer closed the connection')
@@ -163,11 +167,26 @@ export function openStdio(options: TransportOptions = {}): StreamTransport {
   const stdin = process.stdin;
   const wasRaw = stdin.isTTY ? stdin.isRaw : false;
   if (stdin.isTTY) stdin.setRawMode(true);
+  const isTty = stdin.isTTY === true;
   return new StreamTransport(
     stdin,
     process.stdout,
-    () => {
-      if (stdin.isTTY) stdin.setRawMode(wasRaw);
+    (lineEnded) => {
+      if (isTty && lineEnded) {
+        // The tty hung up: its settings cannot be restored (chat exits 2 here),
+        // and Node's own restore at exit would abort on EIO. Letting go of
+        // fds 0 and 1 makes Node skip it.
+        stdin.destroy();
+        for (const fd of [0, 1]) {
+          try {
+            closeSync(fd);
+          } catch {
+            // already closed
+          }
+        }
+        return;
+      }
+      if (isTty) stdin.setRawMode(wasRaw);
       stdin.pause();
       stdin.unref?.();
     },

@@ -41,11 +41,34 @@ let serial = 0;
  * bridges to the fixture's TCP port (chat needs a tty, and must be the
  * parent of nothing: it is run directly with the pty as fd 0 and 1).
  */
-export async function runRealChat(
+export function runRealChat(
   tcpPort: number,
   args: readonly string[],
   workdir: string,
   env: NodeJS.ProcessEnv = {},
+): Promise<ChatRun> {
+  return runOnPty('chat', args, tcpPort, workdir, env);
+}
+
+/**
+ * `netrx chat` with no --port, on the same kind of pty as chat: its stdin
+ * and stdout are the tty (what pppd's `connect` option gives chat).
+ */
+export function runNetrxChatOnPty(
+  tcpPort: number,
+  args: readonly string[],
+  workdir: string,
+  env: NodeJS.ProcessEnv = {},
+): Promise<ChatRun> {
+  return runOnPty(process.execPath, [CLI, 'chat', ...args], tcpPort, workdir, env);
+}
+
+async function runOnPty(
+  command: string,
+  args: readonly string[],
+  tcpPort: number,
+  workdir: string,
+  env: NodeJS.ProcessEnv,
 ): Promise<ChatRun> {
   const link = join(workdir, `tty.${process.pid}.${serial++}`);
   const socat = spawn('socat', [`PTY,link=${link},rawer,echo=0`, `TCP:127.0.0.1:${tcpPort}`], {
@@ -56,7 +79,7 @@ export async function runRealChat(
     const fd = openSync(link, 'r+');
     try {
       const started = Date.now();
-      const child = spawn('chat', args, {
+      const child = spawn(command, args, {
         stdio: [fd, fd, 'pipe'],
         cwd: workdir,
         env: { PATH: process.env['PATH'], ...env },
