@@ -33,6 +33,7 @@ export {
   type RetrieveResult,
 } from './port-types.js';
 export { PortEvent } from './port-event.js';
+export { PORT_PROVIDER, PortEventDescriptor, PortKeyword } from './events.js';
 export type { CommSettings, PortSink, PortTransport } from './transport.js';
 export { RasError, rasError, type RasErrorName } from './ras-errors.js';
 export {

@@ -1,5 +1,6 @@
 import type { BufferPool } from '../bytes/index.js';
 import type { Clock, NetrxError } from '../runtime/index.js';
+import type { TraceRegistry } from '../trace/index.js';
 
 export interface PortOptions {
   readonly clock: Clock;
@@ -12,8 +13,10 @@ export interface PortOptions {
    * refused and counted in `stats().dropped`. Default 64 KiB.
    */
   readonly maxQueuedBytes?: number;
-  /** A name for logs and errors. Default `port`. */
+  /** A name for logs, errors and traces. Default `port`. */
   readonly name?: string;
+  /** Where the `netrx-port` provider writes (opened, disconnected, refusals, scripts). */
+  readonly trace?: TraceRegistry;
 }
 
 /** What `retrieveBuffer` reports: `error` is a raserror.h number, 0 on success. */

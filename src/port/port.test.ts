@@ -2,7 +2,16 @@ import { describe, expect, it } from 'vitest';
 import { BufferPool } from '../bytes/index.js';
 import { NetrxError } from '../runtime/index.js';
 import { VirtualClock, createPortPair } from '../testing/index.js';
-import { INFINITE, PortEvent, RasError, rasError } from './index.js';
+import { TraceRegistry } from '../trace/index.js';
+import {
+  INFINITE,
+  PORT_PROVIDER,
+  PortEvent,
+  RasError,
+  parseChatArgs,
+  rasError,
+  runChat,
+} from './index.js';
 
 const text = (bytes: Uint8Array) => new TextDecoder('latin1').decode(bytes);
 
@@ -378,5 +387,45 @@ describe('Port: setCommSettings', () => {
     expect(() => port.setCommSettings({ parity: 0, stopBits: 0, byteSize: 9 } as never)).toThrow(
       RangeError,
     );
+  });
+});
+
+describe('Port: tracing', () => {
+  it('writes opened, refused receive, refused bytes, disconnected, closed and a script result to netrx-port', async () => {
+    const clock = new VirtualClock();
+    const trace = new TraceRegistry({ clock });
+    const seen: string[] = [];
+    trace.enable(PORT_PROVIDER.name, (event) => seen.push(event.descriptor.name));
+    const { port, peer } = createPortPair({ clock, trace, name: 'tty0', maxQueuedBytes: 8 });
+    const buffer = port.getBuffer();
+    port.receiveBuffer(buffer, 10);
+    expect(() => port.receiveBuffer(buffer, 10)).toThrow();
+    port.retrieveBuffer(buffer);
+    clock.advance(10);
+    port.retrieveBuffer(buffer);
+    peer.write('0123456789'); // 8 fit, 2 are held, the transport is paused
+    peer.write('x'); // refused: bytes are held
+    const running = runChat(port, parseChatArgs(['never', '']), {
+      clock,
+      timeoutSeconds: 1,
+      output: { log: () => {}, stderr: () => {}, report: () => {} },
+    });
+    await new Promise((resolve) => setImmediate(resolve));
+    peer.hangUp();
+    expect((await running).exitCode).toBe(2);
+    port.close();
+    expect(seen).toEqual(
+      expect.arrayContaining([
+        'PortOpened',
+        'ReceiveRefused',
+        'TransportPaused',
+        'BytesRefused',
+        'PortDisconnected',
+        'ScriptFinished',
+        'PortClosed',
+      ]),
+    );
+    expect(seen[0]).toBe('PortOpened');
+    expect(seen.at(-1)).toBe('PortClosed');
   });
 });

@@ -11,6 +11,8 @@ import {
   type RetrieveResult,
 } from './port-types.js';
 import { TimeoutSignal } from './timeout-signal.js';
+import type { TraceProvider } from '../trace/index.js';
+import { PORT_PROVIDER, PortEventDescriptor } from './events.js';
 import { RasError, rasError } from './ras-errors.js';
 import type { CommSettings, PortTransport } from './transport.js';
 import { expectOn, type ExpectMatch, type ExpectOptions, type ExpectPattern } from './expect.js';
@@ -40,6 +42,8 @@ export class Port {
   private readonly transport: PortTransport;
   private readonly receiver: Receiver;
   private readonly maxQueuedBytes: number;
+  /** @internal The `netrx-port` provider, when a registry was given (the chat runner writes to it). */
+  readonly trace: TraceProvider | undefined;
   private posted: Posted | undefined;
   /** Bytes given back by `unread` (an expect that matched mid-chunk); served first. */
   private leftover: Uint8Array | undefined;
@@ -69,6 +73,8 @@ export class Port {
       maxQueuedItems: 4096,
     });
     this.transport = transport;
+    this.trace = options.trace?.register(PORT_PROVIDER);
+    this.trace?.emit(PortEventDescriptor.opened, { port: this.name });
     transport.open({
       data: (bytes) => this.onData(bytes),
       end: (cause) => this.onEnd(cause),
@@ -389,6 +395,11 @@ export class Port {
     this.posted?.timer?.cancel();
     this.posted = undefined;
     this.transport.close();
+    this.trace?.emit(PortEventDescriptor.closed, {
+      port: this.name,
+      bytesReceived: BigInt(this.counters.bytesReceived),
+      bytesSent: BigInt(this.counters.bytesSent),
+    });
   }
 
   stats(): PortStats {
@@ -412,6 +423,7 @@ export class Port {
       // The transport ignored pause(): nothing may pass the held bytes, so these are refused.
       this.refusedBytes.chunks++;
       this.refusedBytes.bytes += bytes.length;
+      this.trace?.emit(PortEventDescriptor.bytesRefused, { port: this.name, bytes: bytes.length });
       return;
     }
     this.admit(bytes);
@@ -442,6 +454,10 @@ export class Port {
         this.paused = true;
         this.counters.pauses++;
         this.transport.pause();
+        this.trace?.emit(PortEventDescriptor.paused, {
+          port: this.name,
+          queuedBytes: this.receiver.stats().queuedBytes,
+        });
       }
     }
   }
@@ -450,6 +466,11 @@ export class Port {
     if (this.closed || this.receiver.isDisconnected || this.endPending) return;
     this.disconnectCause =
       cause ?? rasError('ERROR_PORT_DISCONNECTED', `${this.name} was disconnected`);
+    this.trace?.emit(PortEventDescriptor.disconnected, {
+      port: this.name,
+      error: this.disconnectCause.number ?? RasError.ERROR_PORT_DISCONNECTED,
+      message: this.disconnectCause.message,
+    });
     // Held bytes go first: the disconnect is reported once they are queued.
     if (this.overflow !== undefined) this.endPending = true;
     else this.receiver.disconnect(this.disconnectCause);
@@ -518,6 +539,10 @@ export class Port {
   private checkNothingPosted(): void {
     if (this.posted !== undefined) {
       this.counters.refusedReceives++;
+      this.trace?.emit(PortEventDescriptor.receiveRefused, {
+        port: this.name,
+        error: RasError.ERROR_ASYNC_REQUEST_PENDING,
+      });
       throw rasError(
         'ERROR_ASYNC_REQUEST_PENDING',
         `Cannot post a receive on ${this.name}: the last one has not been retrieved`,

@@ -1,6 +1,7 @@
 import { NetrxError } from '../../runtime/index.js';
 import { LiteralMatcher } from '../matcher.js';
 import { latin1Bytes, latin1Text } from '../latin1.js';
+import { PortEventDescriptor } from '../events.js';
 import type { Port } from '../port.js';
 import {
   atoi,
@@ -104,6 +105,11 @@ class ChatRun {
       code = await this.terminate(thrown.code);
     }
     this.flushStderr();
+    this.port.trace?.emit(PortEventDescriptor.scriptFinished, {
+      port: this.port.name,
+      exitCode: code,
+      abortString: code >= 4 ? (this.failReason ?? '') : '',
+    });
     return {
       exitCode: code,
       abortString: code >= 4 ? this.failReason : undefined,
@@ -458,8 +464,6 @@ class ChatRun {
         for (let n = 0; n < this.aborts.length; n++) {
           const entry = this.aborts[n] as Tracked;
           if (!entry.matcher.step(c)) continue;
-          // Keep the other ABORT automata in step for the rest of this byte? Not
-          // needed: the expect ends here.
           if (this.verbose) {
             if (s > logged) this.log(pending());
             this.log(' -- failed');
