@@ -7,9 +7,12 @@ export function latin1Bytes(text: string): Uint8Array {
 
 /** The inverse of `latin1Bytes`. */
 export function latin1Text(bytes: Uint8Array): string {
+  // apply() takes the typed array as an array-like (no iterator, unlike a
+  // spread); slices of 4096 stay far below the engine's argument limit.
   let text = '';
   for (let i = 0; i < bytes.length; i += 4096) {
-    text += String.fromCharCode(...bytes.subarray(i, Math.min(bytes.length, i + 4096)));
+    const slice = bytes.subarray(i, Math.min(bytes.length, i + 4096));
+    text += String.fromCharCode.apply(null, slice as unknown as number[]);
   }
   return text;
 }
