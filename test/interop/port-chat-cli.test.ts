@@ -74,7 +74,7 @@ describe('netrx chat (command)', () => {
     const both = await netrx(['--port', 'exec:cat', '-f', 'x', 'ogin:']);
     expect(both.code).toBe(1);
     expect(both.stderr).toMatch(/^Usage: netrx chat/);
-    const bad = await netrx(['--port', 'serial:/dev/null', 'x']);
+    const bad = await netrx(['--port', 'modem:/dev/null', 'x']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('Unknown port');
   });

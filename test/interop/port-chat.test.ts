@@ -13,7 +13,13 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { commandExists, requirePeers } from './support/peers.js';
 import { startFixture, type FixtureMode } from './support/chat-fixture.js';
-import { normalise, runNetrxChat, runNetrxChatOnPty, runRealChat } from './support/chat-run.js';
+import {
+  normalise,
+  runNetrxChat,
+  runNetrxChatOnPty,
+  runNetrxChatOnSerial,
+  runRealChat,
+} from './support/chat-run.js';
 
 /** The peer versions these expectations were checked with. */
 const RECORDED = { ppp: '2.4.9-1+1.1+b1', socat: '1.7.4.4' };
@@ -59,7 +65,10 @@ interface Case {
   readonly files?: Record<string, string>;
   readonly env?: Record<string, string>;
   readonly exit: number;
-  /** Also run `netrx chat` on a pty as its stdin/stdout (the stdio port), as pppd would. */
+  /**
+   * Also run `netrx chat` on a pty as its stdin/stdout (the stdio port), as
+   * pppd would, and with `--port serial:PTY` (the serial transport).
+   */
   readonly pty?: boolean;
 }
 
@@ -74,7 +83,15 @@ const cases: readonly Case[] = [
     exit: 5,
   },
   { name: 'login silent: two timeouts', mode: 'silent', file: LOGIN, exit: 3 },
-  { name: 'login hang-up mid-script', pty: true, mode: 'hangup', file: LOGIN, exit: 2 },
+  { name: 'login hang-up mid-script', mode: 'hangup', file: LOGIN, exit: 2 },
+  {
+    name: 'a tty that hangs up while chat waits: exit 2',
+    pty: true,
+    mode: 'hangup-late',
+    flags: ['-t', '10'],
+    script: ['ogin:', 'ppp', 'ssword:', 'x'],
+    exit: 2,
+  },
   {
     name: 'hang-up before a sub-send: the write fails, exit 2',
     mode: 'hangup',
@@ -381,6 +398,9 @@ describe.skipIf(peers.skip)('netrx chat and pppd chat: same exit code, same -v t
         const onPty = await runNetrxChatOnPty(fixture.port, args, dir, c.env);
         expect(normalise(onPty.stderr)).toEqual(normalise(real.stderr));
         expect(onPty.exitCode).toBe(real.exitCode);
+        const onSerial = await runNetrxChatOnSerial(fixture.port, args, dir, c.env);
+        expect(normalise(onSerial.stderr)).toEqual(normalise(real.stderr));
+        expect(onSerial.exitCode).toBe(real.exitCode);
       }
     } finally {
       await fixture.close();

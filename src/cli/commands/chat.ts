@@ -48,7 +48,8 @@ export const chatCommand: CliCommand = {
   summary: "run a login script in pppd chat's language on a port (chat's options and exit codes)",
   usage:
     'chat [-v] [-V] [-s] [-S] [-e] [-E] [-t TIMEOUT] [-r REPORTFILE] [-T PHONE] [-U PHONE2] ' +
-    '[--port tcp:HOST:PORT|tls:HOST:PORT|exec:COMMAND|stdio] [--fast] (-f FILE | [--] SCRIPT...)',
+    '[--port tcp:HOST:PORT|tls:HOST:PORT|serial:PATH[@BAUD]|exec:COMMAND|stdio] [--fast] ' +
+    '(-f FILE | [--] SCRIPT...)',
   options: {
     verbose: { type: 'boolean', short: 'v' },
     'verbose-stderr': { type: 'boolean', short: 'V' },

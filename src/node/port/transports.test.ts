@@ -81,7 +81,7 @@ describe('node port transports', () => {
     await expect(openTransport(`tcp:127.0.0.1:${free}`)).rejects.toMatchObject({
       code: 'ERR_PORT_OPEN',
     });
-    await expect(openTransport('serial:/dev/ttyS0')).rejects.toMatchObject({
+    await expect(openTransport('modem:/dev/ttyS0')).rejects.toMatchObject({
       code: 'ERR_PORT_SPEC',
     });
     await expect(openTransport('tcp:localhost:99999')).rejects.toMatchObject({

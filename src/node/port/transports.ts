@@ -4,7 +4,12 @@ import { connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import type { Readable, Writable } from 'node:stream';
 import { NetrxError } from '../../runtime/index.js';
-import { rasError, type PortSink, type PortTransport } from '../../port/index.js';
+import {
+  rasError,
+  type CommSettings,
+  type PortSink,
+  type PortTransport,
+} from '../../port/index.js';
 
 export interface TransportOptions {
   /** Bytes a write may leave queued in Node before the next write is refused. Default 1 MiB. */
@@ -23,6 +28,8 @@ function view(chunk: Buffer): Uint8Array {
  * `maxPendingWriteBytes` is refused with `ERR_PORT_WRITE_BACKLOG`.
  */
 export class StreamTransport implements PortTransport {
+  /** Set by transports with a line (serial) to apply `RasSetCommSettings`. */
+  setCommSettings?: (settings: CommSettings) => void;
   private sink: PortSink | undefined;
   private ended = false;
   /** The line ended from its side before close (for a tty: it hung up; libuv reports EIO as EOF). */
@@ -196,10 +203,24 @@ export function openStdio(options: TransportOptions = {}): StreamTransport {
 
 /**
  * Opens a transport from a spec: `tcp:HOST:PORT`, `tls:HOST:PORT`,
- * `exec:COMMAND` or `stdio`. IPv6 hosts go in brackets (`tcp:[::1]:23`).
+ * `serial:PATH[@BAUD]`, `exec:COMMAND` or `stdio`. IPv6 hosts go in brackets (`tcp:[::1]:23`).
  */
 export async function openTransport(spec: string, options: TransportOptions = {}) {
   if (spec === 'stdio' || spec === '-') return openStdio(options);
+  if (spec.startsWith('serial:')) {
+    const match = /^serial:([^@]+)(?:@(\d+))?$/.exec(spec);
+    if (match === null) {
+      throw new NetrxError(
+        'ERR_PORT_SPEC',
+        `Bad serial port ${JSON.stringify(spec)}: serial:PATH[@BAUD]`,
+      );
+    }
+    const { openSerial } = await import('./serial.js');
+    return openSerial(match[1] as string, {
+      ...options,
+      ...(match[2] === undefined ? {} : { baud: Number(match[2]) }),
+    });
+  }
   if (spec.startsWith('exec:')) {
     const command = spec.slice(5);
     if (command.trim() === '') throw new NetrxError('ERR_PORT_SPEC', 'exec: needs a command');
@@ -209,7 +230,7 @@ export async function openTransport(spec: string, options: TransportOptions = {}
   if (match === null) {
     throw new NetrxError(
       'ERR_PORT_SPEC',
-      `Unknown port ${JSON.stringify(spec)}: expected tcp:HOST:PORT, tls:HOST:PORT, exec:COMMAND or stdio`,
+      `Unknown port ${JSON.stringify(spec)}: expected tcp:HOST:PORT, tls:HOST:PORT, serial:PATH[@BAUD], exec:COMMAND or stdio`,
     );
   }
   const [, kind, rawHost, rawPort] = match as unknown as [string, string, string, string];

@@ -10,6 +10,7 @@ export type FixtureMode =
   | 'busy'
   | 'silent'
   | 'hangup'
+  | 'hangup-late'
   | 'eightbit'
   | 'modem'
   | 'longline'
@@ -102,6 +103,12 @@ async function dialogue(mode: FixtureMode, socket: Socket): Promise<void> {
       // send must go out before the hang-up) safe on a loaded machine.
       send('login: ');
       await sleep(800);
+      break;
+    case 'hangup-late':
+      // Time for a slow-starting client (node under load) before the line drops.
+      send('login: ');
+      await reader.line();
+      await sleep(2500);
       break;
     case 'eightbit':
       send('\xc1\xc2 done\r\n');

@@ -63,12 +63,33 @@ export function runNetrxChatOnPty(
   return runOnPty(process.execPath, [CLI, 'chat', ...args], tcpPort, workdir, env);
 }
 
+/**
+ * `netrx chat --port serial:LINK`, where LINK is the same socat pty chat
+ * gets: netrx opens the line itself (the serial transport, through stty).
+ */
+export function runNetrxChatOnSerial(
+  tcpPort: number,
+  args: readonly string[],
+  workdir: string,
+  env: NodeJS.ProcessEnv = {},
+): Promise<ChatRun> {
+  return runOnPty(
+    process.execPath,
+    (link) => [CLI, 'chat', '--port', `serial:${link}`, ...args],
+    tcpPort,
+    workdir,
+    env,
+    false,
+  );
+}
+
 async function runOnPty(
   command: string,
-  args: readonly string[],
+  args: readonly string[] | ((link: string) => string[]),
   tcpPort: number,
   workdir: string,
   env: NodeJS.ProcessEnv,
+  asStdio = true,
 ): Promise<ChatRun> {
   const link = join(workdir, `tty.${process.pid}.${serial++}`);
   const socat = spawn('socat', [`PTY,link=${link},rawer,echo=0`, `TCP:127.0.0.1:${tcpPort}`], {
@@ -79,8 +100,8 @@ async function runOnPty(
     const fd = openSync(link, 'r+');
     try {
       const started = Date.now();
-      const child = spawn(command, args, {
-        stdio: [fd, fd, 'pipe'],
+      const child = spawn(command, typeof args === 'function' ? args(link) : args, {
+        stdio: asStdio ? [fd, fd, 'pipe'] : ['ignore', 'ignore', 'pipe'],
         cwd: workdir,
         env: { PATH: process.env['PATH'], ...env },
       });
