@@ -1,6 +1,7 @@
 import { MultiMatcher } from './matcher.js';
 import { latin1Bytes, latin1Text } from './latin1.js';
 import type { Port } from './port.js';
+import { NetrxError } from '../runtime/index.js';
 import { rasError } from './ras-errors.js';
 
 /** A literal (a latin1 string or bytes) or a regular expression over the latin1 text. */
@@ -71,14 +72,21 @@ export async function expectOn(
   let window = '';
   let forgotten = 0;
   for (;;) {
-    const left = deadline - nowOf(port);
-    if (left <= 0 && deadline !== Infinity) {
-      throw rasError('ERROR_REQUEST_TIMEOUT', `No match on ${port.name} before the timeout`);
+    // Past the deadline a receive still polls (timeout 0): bytes already queued
+    // are matched, and only an empty queue ends the wait with 638.
+    const left = Math.max(0, deadline - nowOf(port));
+    let chunk: Uint8Array;
+    try {
+      chunk = await port.receive({
+        timeoutMs: deadline === Infinity ? undefined : left,
+        signal: options.signal,
+      });
+    } catch (error) {
+      if (error instanceof NetrxError && error.code === 'ERROR_REQUEST_TIMEOUT') {
+        throw rasError('ERROR_REQUEST_TIMEOUT', `No match on ${port.name} before the timeout`);
+      }
+      throw error;
     }
-    const chunk = await port.receive({
-      timeoutMs: deadline === Infinity ? undefined : left,
-      signal: options.signal,
-    });
     const hit = literals.length > 0 ? matcher.feed(chunk) : undefined;
     const examined = hit === undefined ? chunk : chunk.subarray(0, hit.end);
     const windowStart = window.length;

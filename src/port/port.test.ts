@@ -364,6 +364,13 @@ describe('Port: the idiomatic layer', () => {
     expect(await later).toMatchObject({ index: 0, forgotten: 42 });
   });
 
+  it('expect() with a zero timeout polls: bytes already queued are matched', async () => {
+    const { port, peer } = make();
+    peer.write('OK\r\n');
+    await expect(port.expect(['OK'], { timeoutMs: 0 })).resolves.toMatchObject({ index: 0 });
+    await expect(port.expect(['OK'], { timeoutMs: 0 })).rejects.toMatchObject({ number: 638 });
+  });
+
   it('receiveBuffer serves bytes an expect left behind, first', () => {
     const { port } = make();
     port.unread(new TextEncoder().encode('left'));
