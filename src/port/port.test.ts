@@ -273,6 +273,20 @@ describe('Port: the receive queue is bounded and asks the transport to pause', (
     expect(peer.paused).toBe(false);
   });
 
+  it('a flood of one-byte chunks is held at the chunk bound too, not dropped', () => {
+    const { port, peer } = make();
+    for (let i = 0; i < 4097; i++) peer.write('x');
+    expect(peer.paused).toBe(true);
+    expect(port.stats()).toMatchObject({ dropped: 0, queuedBytes: 4097 });
+    let got = 0;
+    const buffer = port.getBuffer(1500);
+    while (port.stats().queuedBytes > 0) {
+      port.receiveBuffer(buffer, 10);
+      got += port.retrieveBuffer(buffer).size;
+    }
+    expect(got).toBe(4097);
+  });
+
   it('a chunk larger than the whole bound is split, never dropped, and the disconnect waits for it', () => {
     const { port, peer } = make({ maxQueuedBytes: 16 });
     peer.write('a'.repeat(40));

@@ -18,6 +18,9 @@ import type { CommSettings, PortTransport } from './transport.js';
 import { expectOn, type ExpectMatch, type ExpectOptions, type ExpectPattern } from './expect.js';
 import { latin1Bytes } from './latin1.js';
 
+/** Chunks the receive queue holds (a slow line may deliver a byte per chunk). */
+const MAX_QUEUED_RUNS = 4096;
+
 interface Posted {
   readonly buffer: Uint8Array;
   readonly event: PortEvent;
@@ -70,7 +73,7 @@ export class Port {
       clock: options.clock,
       framing: 'stream',
       maxQueuedBytes: this.maxQueuedBytes,
-      maxQueuedItems: 4096,
+      maxQueuedItems: MAX_QUEUED_RUNS,
     });
     this.transport = transport;
     this.trace = options.trace?.register(PORT_PROVIDER);
@@ -437,9 +440,9 @@ export class Port {
    * plus one transport chunk.
    */
   private admit(bytes: Uint8Array): void {
-    const { outstanding, queuedBytes } = this.receiver.stats();
-    const room = this.maxQueuedBytes - queuedBytes;
-    // A waiting receive takes any size; otherwise only what fits under the bound.
+    const { outstanding, queuedBytes, queuedItems } = this.receiver.stats();
+    const room = queuedItems >= MAX_QUEUED_RUNS ? 0 : this.maxQueuedBytes - queuedBytes;
+    // A waiting receive takes any size; otherwise only what fits under the bounds.
     if (outstanding > 0 || bytes.length <= room) {
       this.receiver.push(bytes, undefined);
     } else {
