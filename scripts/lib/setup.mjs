@@ -26,6 +26,14 @@ export const debianPackages = [
     for: 'test/interop/websocket-python: python websockets as client and server of netrx',
   },
   {
+    name: 'ppp',
+    for: 'test/interop/port-chat: the real pppd chat that netrx chat is compared with',
+  },
+  {
+    name: 'socat',
+    for: 'test/interop/port-chat: the pty that chat needs, bridged to TCP fixtures',
+  },
+  {
     name: 'chromium',
     for: 'test/interop/websocket-chromium: headless Chromium as a WebSocket client (playwright-core)',
   },

@@ -9,3 +9,4 @@ export * from './runtime/index.js';
 export * from './host/index.js';
 export * from './link/index.js';
 export * from './websocket/index.js';
+export * from './port/index.js';

@@ -2,22 +2,69 @@
  * netrx/port: ports with asynchronous buffer I/O and login scripts (seed 000,
  * `RasReceiveBuffer`).
  *
- * Contract, as built by the ports issue: `receiveBuffer` posts a receive on a
- * port with a buffer from the port's `BufferPool` and returns at once; it
- * completes on data, timeout or disconnect; `retrieveBuffer` collects the data
- * or the RAS error (`ERROR_PORT_DISCONNECTED`, 619). Login scripts (the `chat`
- * language) run on the port before the link protocol. Built on netrx/receive.
+ * A `Port` runs over any duplex byte stream (a `PortTransport`: TCP, a child
+ * process, a serial line, the in-memory pair in netrx/testing). On it sit two
+ * ways to read, sharing one `Receiver` (netrx/receive) so bytes come out in
+ * arrival order:
  *
- * Not built yet. The subpath is exported so the package's surface is stable,
- * but importing it fails at once with ERR_NETRX_NOT_BUILT rather than quietly
- * giving an empty module: code that imports it would otherwise fail later,
- * far from the cause. The session that builds the module replaces this file.
+ * - RAS's custom-scripting calls, with raserror.h numbers: `getBuffer` /
+ *   `freeBuffer` from a pool of at most 1500-byte buffers (614, 610),
+ *   `sendBuffer`, `receiveBuffer(buf, timeoutMs, event)` that returns at once
+ *   and sets the event on data, timeout or disconnect, and `retrieveBuffer`
+ *   that then gives the size or the cause (619 disconnected, 638 timed out,
+ *   600 still pending); one receive at a time from post to retrieve (616);
+ *   601 once the port is closed or for another port's handle.
+ *   `customScriptExecute` runs a script with `RasCustomScriptExecute`'s shape:
+ *   it may rewrite the dial credentials and call `setCommSettings`.
+ * - The idiomatic layer: `await port.receive()`, `for await (const chunk of
+ *   port)`, `await port.expect(patterns, { timeoutMs })`.
+ *
+ * Login scripts in pppd's `chat` language (`parseChatScript`, `runChat`) run
+ * on the same port before the link protocol. No Node APIs, no timers of its
+ * own: time comes from the injected `Clock`.
  */
-import { NetrxError } from '../runtime/index.js';
-
-throw new NetrxError(
-  'ERR_NETRX_NOT_BUILT',
-  'netrx/port is not built yet (planned: ports with asynchronous buffer I/O and login scripts, seed 000); see the module table in the README',
-);
-
-export {};
+export { Port } from './port.js';
+export {
+  INFINITE,
+  type PortHandle,
+  type PortOptions,
+  type PortReceiveOptions,
+  type PortStats,
+  type RetrieveResult,
+} from './port-types.js';
+export { PortEvent } from './port-event.js';
+export { PORT_PROVIDER, PortEventDescriptor, PortKeyword } from './events.js';
+export type { CommSettings, PortSink, PortTransport } from './transport.js';
+export { RasError, rasError, type RasErrorName } from './ras-errors.js';
+export {
+  customScriptExecute,
+  type CustomScriptResult,
+  type RasCustomScript,
+  type RasDialParams,
+  type RasEntry,
+  type RasScriptCallbacks,
+  type RasScriptExtensions,
+} from './custom-script.js';
+export { expectOn, type ExpectMatch, type ExpectOptions, type ExpectPattern } from './expect.js';
+export { LiteralMatcher, MultiMatcher } from './matcher.js';
+export { latin1Bytes, latin1Text } from './latin1.js';
+export {
+  parseChatArgs,
+  parseChatFile,
+  checkChatScript,
+  cleanChatString,
+  runChat,
+  visible,
+  CHAT_KEYWORDS,
+  CHAT_LIMITS,
+  type ChatKeyword,
+  type ChatOptions,
+  type ChatOutput,
+  type ChatProblem,
+  type ChatResult,
+  type ChatScript,
+  type ChatSyntaxError,
+  type ChatToken,
+  type Cleaned,
+  type EscapeContext,
+} from './chat/index.js';

@@ -26,3 +26,4 @@ export {
   type ReceivedPiece,
   type WebSocketPair,
 } from './websocket-pair.js';
+export { createPortPair, type PortPair, type PortPeer } from './port-pair.js';

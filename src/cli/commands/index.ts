@@ -1,4 +1,5 @@
 import type { CliCommand } from '../command.js';
+import { chatCommand } from './chat.js';
 import { linkVxlanCommand } from './link-vxlan.js';
 import { pcapInfoCommand } from './pcap-info.js';
 import { upCommand } from './up.js';
@@ -10,4 +11,5 @@ export const commands: readonly CliCommand[] = [
   linkVxlanCommand,
   pcapInfoCommand,
   websocketEchoCommand,
+  chatCommand,
 ];

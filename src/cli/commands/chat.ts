@@ -1,0 +1,183 @@
+import { appendFileSync, readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { systemClock } from '../../node/runtime/index.js';
+import { openTransport } from '../../node/port/index.js';
+import {
+  Port,
+  checkChatScript,
+  parseChatArgs,
+  parseChatFile,
+  runChat,
+  type ChatScript,
+  type EscapeContext,
+} from '../../port/index.js';
+import type { CliCommand } from '../command.js';
+
+/** What C's strerror says for the errors a script file commonly hits. */
+function strerror(error: NodeJS.ErrnoException): string {
+  switch (error.code) {
+    case 'ENOENT':
+      return 'No such file or directory';
+    case 'EACCES':
+      return 'Permission denied';
+    case 'EISDIR':
+      return 'Is a directory';
+    default:
+      return error.message;
+  }
+}
+
+/** A JS string as the bytes chat sees: UTF-8 bytes, one per char code. */
+const asBytes = (text: string) => Buffer.from(text, 'utf8').toString('latin1');
+
+/** chat's REPORT timestamp, in local time like strftime("%b %d %H:%M:%S "). */
+function localStamp(ms: number): string {
+  const d = new Date(ms);
+  const months = 'Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec'.split(' ');
+  const two = (n: number) => String(n).padStart(2, '0');
+  return `${months[d.getMonth()]} ${two(d.getDate())} ${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())} `;
+}
+
+/** chat's usage message (chat prints it and exits 1). */
+const CHAT_USAGE =
+  'Usage: netrx chat [-e] [-E] [-v] [-V] [-s] [-S] [-t timeout] [-r report-file]\n' +
+  '     [-T phone-number] [-U phone-number2] {-f chat-file | chat-script}';
+
+export const chatCommand: CliCommand = {
+  path: ['chat'],
+  summary:
+    "run a login script in pppd chat's language on a port (chat's options and exit codes); " +
+    'PORT is tcp:HOST:PORT, tls:HOST:PORT, serial:PATH[@BAUD], exec:COMMAND or stdio (the default)',
+  usage:
+    'chat [-v] [-V] [-s] [-S] [-e] [-E] [-t TIMEOUT] [-r REPORTFILE] [-T PHONE] [-U PHONE2] ' +
+    '[--port PORT] [--fast] ' +
+    '(-f FILE | [--] SCRIPT...)',
+  options: {
+    verbose: { type: 'boolean', short: 'v' },
+    'verbose-stderr': { type: 'boolean', short: 'V' },
+    stderr: { type: 'boolean', short: 's' },
+    'no-syslog': { type: 'boolean', short: 'S' },
+    echo: { type: 'boolean', short: 'e' },
+    env: { type: 'boolean', short: 'E' },
+    timeout: { type: 'string', short: 't' },
+    'report-file': { type: 'string', short: 'r' },
+    phone: { type: 'string', short: 'T' },
+    phone2: { type: 'string', short: 'U' },
+    file: { type: 'string', short: 'f' },
+    port: { type: 'string' },
+    fast: { type: 'boolean' },
+  },
+  positionals: { min: 0, max: 100_000, names: 'SCRIPT' },
+  async run(values, positionals, io) {
+    // chat's transcript is bytes: written raw, not through io.err (which is text).
+    const writeStderr = (text: string) => process.stderr.write(Buffer.from(text, 'latin1'));
+    const toStderr = values['stderr'] === true;
+    const file = values['file'] as string | undefined;
+    if (file !== undefined && positionals.length > 0) {
+      writeStderr(`${CHAT_USAGE}\n`);
+      return 1;
+    }
+    const context: EscapeContext = {
+      useEnv: values['env'] === true,
+      env: (name) => {
+        const value = process.env[name];
+        return value === undefined ? undefined : asBytes(value);
+      },
+      phone: typeof values['phone'] === 'string' ? asBytes(values['phone']) : undefined,
+      phone2: typeof values['phone2'] === 'string' ? asBytes(values['phone2']) : undefined,
+    };
+    let script: ChatScript;
+    if (file !== undefined) {
+      try {
+        script = parseChatFile(readFileSync(file).toString('latin1'), file);
+      } catch (error) {
+        const message = `${file} -- open failed: ${strerror(error as NodeJS.ErrnoException)}`;
+        if (toStderr) writeStderr(`${message}\n`);
+        else io.err(`netrx chat: ${message}`);
+        return 1;
+      }
+    } else {
+      script = parseChatArgs(positionals.map(asBytes));
+    }
+    if (!toStderr) {
+      // chat would tell syslog; netrx has none, so say where a fatal problem is instead.
+      for (const problem of checkChatScript(script, context)) {
+        if (problem.exitCode === 'ignored') continue;
+        const where =
+          problem.line > 0
+            ? `${script.source}:${problem.line}:${problem.column}`
+            : `argument ${problem.argument}`;
+        io.err(`netrx chat: ${where}: ${problem.message}`);
+        break;
+      }
+    }
+    const reportFile = values['report-file'] as string | undefined;
+    let reportOpen = false;
+    if (reportFile !== undefined) {
+      try {
+        appendFileSync(reportFile, '');
+        reportOpen = true;
+      } catch {
+        // chat carries on with reports on stderr when the file cannot be opened.
+      }
+    }
+    let timeoutSeconds = 45;
+    if (typeof values['timeout'] === 'string') {
+      const match = /^\s*([+-]?\d+)/.exec(values['timeout']);
+      timeoutSeconds = match === null ? 0 : Number(match[1]);
+    }
+    const spec = (values['port'] as string | undefined) ?? 'stdio';
+    let port: Port;
+    try {
+      port = new Port(await openTransport(spec), { clock: systemClock, name: spec });
+    } catch (error) {
+      io.err(`netrx chat: ${(error as Error).message}`);
+      return 2;
+    }
+    const stop = new AbortController();
+    const onSignal = (name: string) => () => stop.abort(name);
+    const handlers = ['SIGINT', 'SIGTERM', 'SIGHUP'].map((name) => {
+      const handler = onSignal(name);
+      process.once(name, handler);
+      return [name, handler] as const;
+    });
+    try {
+      const result = await runChat(port, script, {
+        clock: systemClock,
+        verbose: values['verbose'] === true,
+        verboseStderr: values['verbose-stderr'] === true,
+        toStderr,
+        echo: values['echo'] === true,
+        useEnv: context.useEnv,
+        env: context.env,
+        timeoutSeconds,
+        phone: context.phone,
+        phone2: context.phone2,
+        pacing: values['fast'] === true ? 'fast' : 'chat',
+        reportFile: reportOpen ? reportFile : undefined,
+        signal: stop.signal,
+        formatTime: localStamp,
+        readFile: async (path) => {
+          try {
+            return (await readFile(path)).toString('latin1');
+          } catch (error) {
+            throw new Error(strerror(error as NodeJS.ErrnoException), { cause: error });
+          }
+        },
+        output: {
+          log: (line) => writeStderr(`${line}\n`),
+          stderr: writeStderr,
+          report: (line) => {
+            if (reportOpen && reportFile !== undefined) {
+              appendFileSync(reportFile, Buffer.from(`${line}\n`, 'latin1'));
+            } else writeStderr(`${line}\n`);
+          },
+        },
+      });
+      return result.exitCode;
+    } finally {
+      for (const [name, handler] of handlers) process.off(name, handler);
+      port.close();
+    }
+  },
+};

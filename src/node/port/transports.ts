@@ -1,0 +1,243 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync } from 'node:fs';
+import { connect as netConnect, type Socket } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
+import type { Readable, Writable } from 'node:stream';
+import { NetrxError } from '../../runtime/index.js';
+import {
+  rasError,
+  type CommSettings,
+  type PortSink,
+  type PortTransport,
+} from '../../port/index.js';
+
+export interface TransportOptions {
+  /** Bytes a write may leave queued in Node before the next write is refused. Default 1 MiB. */
+  readonly maxPendingWriteBytes?: number;
+}
+
+/** A Node chunk as the port keeps it: a view of the chunk's own memory (no copy). */
+function view(chunk: Buffer): Uint8Array {
+  return new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+}
+
+/**
+ * A transport over a readable and a writable stream (a socket is both; a
+ * child process has stdout and stdin). Writes are copied (the port's view is
+ * a pooled buffer it reuses); a write that would queue more than
+ * `maxPendingWriteBytes` is refused with `ERR_PORT_WRITE_BACKLOG`.
+ */
+export class StreamTransport implements PortTransport {
+  /** Set by transports with a line (serial) to apply `RasSetCommSettings`. */
+  setCommSettings?: (settings: CommSettings) => void;
+  private sink: PortSink | undefined;
+  private ended = false;
+  /** The line ended from its side before close (for a tty: it hung up; libuv reports EIO as EOF). */
+  private lineEnded = false;
+  private readonly maxPending: number;
+  /** Writes refused because the backlog was over its bound. */
+  refusedWrites = 0;
+
+  constructor(
+    private readonly input: Readable,
+    private readonly output: Writable,
+    private readonly onClose: (lineEnded: boolean) => void,
+    options: TransportOptions = {},
+  ) {
+    this.maxPending = options.maxPendingWriteBytes ?? 1024 * 1024;
+  }
+
+  open(sink: PortSink): void {
+    this.sink = sink;
+    this.input.on('data', (chunk: Buffer) => sink.data(view(chunk)));
+    this.input.on('end', () => this.end());
+    this.input.on('error', (error) => this.end(error));
+    this.output.on('error', (error) => this.end(error));
+    this.input.on('close', () => this.end());
+  }
+
+  write(bytes: Uint8Array): void {
+    if (this.output.writableLength + bytes.length > this.maxPending) {
+      this.refusedWrites++;
+      throw new NetrxError(
+        'ERR_PORT_WRITE_BACKLOG',
+        `Cannot send ${bytes.length} bytes: ${this.output.writableLength} are still waiting to go out`,
+      );
+    }
+    // A copy: the caller reuses its buffer as soon as the call returns.
+    this.output.write(Buffer.from(bytes));
+  }
+
+  pause(): void {
+    this.input.pause();
+  }
+
+  resume(): void {
+    this.input.resume();
+  }
+
+  close(): void {
+    this.ended = true;
+    this.onClose(this.lineEnded);
+  }
+
+  /** @internal Ends the port once, with the Node error as the cause. */
+  end(error?: Error): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.lineEnded = true;
+    this.sink?.end(
+      error === undefined
+        ? rasError('ERROR_PORT_DISCONNECTED', 'The peer closed the connection')
+        : rasError('ERROR_PORT_DISCONNECTED', error.message, error),
+    );
+  }
+}
+
+async function connected(socket: Socket, event: 'connect' | 'secureConnect', what: string) {
+  await new Promise<void>((resolve, reject) => {
+    socket.once(event, resolve);
+    socket.once('error', (error) =>
+      reject(
+        new NetrxError('ERR_PORT_OPEN', `Cannot connect to ${what}: ${error.message}`, {
+          cause: error,
+        }),
+      ),
+    );
+  });
+  socket.setNoDelay(true);
+}
+
+/** A TCP connection as a port transport (resolves once connected). */
+export async function openTcp(host: string, port: number, options: TransportOptions = {}) {
+  const socket = netConnect({ host, port });
+  await connected(socket, 'connect', `${host}:${port}`);
+  return new StreamTransport(socket, socket, () => socket.destroy(), options);
+}
+
+/** A TLS connection (server name = host; `rejectUnauthorized` as given, default true). */
+export async function openTls(
+  host: string,
+  port: number,
+  options: TransportOptions & { readonly rejectUnauthorized?: boolean; readonly ca?: string } = {},
+) {
+  const socket = tlsConnect({
+    host,
+    port,
+    servername: host,
+    rejectUnauthorized: options.rejectUnauthorized ?? true,
+    ...(options.ca === undefined ? {} : { ca: options.ca }),
+  });
+  await connected(socket, 'secureConnect', `tls ${host}:${port}`);
+  return new StreamTransport(socket, socket, () => socket.destroy(), options);
+}
+
+/**
+ * A child process run with `sh -c COMMAND`: its stdout is the port's input,
+ * its stdin the output, its stderr passes through. Closing the port ends its
+ * stdin and terminates its process group (SIGTERM), so a command that started
+ * others (`sh -c 'a; b'`) leaves nothing behind.
+ */
+export function openExec(command: string, options: TransportOptions = {}): StreamTransport {
+  // Its own process group, so close() ends the command and anything it started, by that id.
+  const child: ChildProcess = spawn('sh', ['-c', command], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+    detached: true,
+  });
+  const stdin = child.stdin as Writable;
+  const stdout = child.stdout as Readable;
+  const transport = new StreamTransport(
+    stdout,
+    stdin,
+    () => {
+      stdin.destroy();
+      stdout.destroy();
+      if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) {
+        try {
+          process.kill(-child.pid, 'SIGTERM');
+        } catch {
+          child.kill('SIGTERM');
+        }
+      }
+    },
+    options,
+  );
+  child.on('error', (error) => transport.end(error));
+  return transport;
+}
+
+/**
+ * The process's own stdin and stdout (what pppd's `connect` option gives
+ * chat). A tty is put in raw mode for the script and restored at close.
+ */
+export function openStdio(options: TransportOptions = {}): StreamTransport {
+  const stdin = process.stdin;
+  const wasRaw = stdin.isTTY ? stdin.isRaw : false;
+  if (stdin.isTTY) stdin.setRawMode(true);
+  const isTty = stdin.isTTY === true;
+  return new StreamTransport(
+    stdin,
+    process.stdout,
+    (lineEnded) => {
+      if (isTty && lineEnded) {
+        // The tty hung up: its settings cannot be restored (chat exits 2 here),
+        // and Node's own restore at exit would abort on EIO. Letting go of
+        // fds 0 and 1 makes Node skip it.
+        stdin.destroy();
+        for (const fd of [0, 1]) {
+          try {
+            closeSync(fd);
+          } catch {
+            // already closed
+          }
+        }
+        return;
+      }
+      if (isTty) stdin.setRawMode(wasRaw);
+      stdin.pause();
+      stdin.unref?.();
+    },
+    options,
+  );
+}
+
+/**
+ * Opens a transport from a spec: `tcp:HOST:PORT`, `tls:HOST:PORT`,
+ * `serial:PATH[@BAUD]`, `exec:COMMAND` or `stdio`. IPv6 hosts go in brackets (`tcp:[::1]:23`).
+ */
+export async function openTransport(spec: string, options: TransportOptions = {}) {
+  if (spec === 'stdio' || spec === '-') return openStdio(options);
+  if (spec.startsWith('serial:')) {
+    const match = /^serial:([^@]+)(?:@(\d+))?$/.exec(spec);
+    if (match === null) {
+      throw new NetrxError(
+        'ERR_PORT_SPEC',
+        `Bad serial port ${JSON.stringify(spec)}: serial:PATH[@BAUD]`,
+      );
+    }
+    const { openSerial } = await import('./serial.js');
+    return openSerial(match[1] as string, {
+      ...options,
+      ...(match[2] === undefined ? {} : { baud: Number(match[2]) }),
+    });
+  }
+  if (spec.startsWith('exec:')) {
+    const command = spec.slice(5);
+    if (command.trim() === '') throw new NetrxError('ERR_PORT_SPEC', 'exec: needs a command');
+    return openExec(command, options);
+  }
+  const match = /^(tcp|tls):(\[[^\]]+\]|[^:]+):(\d{1,5})$/.exec(spec);
+  if (match === null) {
+    throw new NetrxError(
+      'ERR_PORT_SPEC',
+      `Unknown port ${JSON.stringify(spec)}: expected tcp:HOST:PORT, tls:HOST:PORT, serial:PATH[@BAUD], exec:COMMAND or stdio`,
+    );
+  }
+  const [, kind, rawHost, rawPort] = match as unknown as [string, string, string, string];
+  const host = rawHost.replace(/^\[|\]$/g, '');
+  const port = Number(rawPort);
+  if (port < 1 || port > 65535) {
+    throw new NetrxError('ERR_PORT_SPEC', `Port number out of range in ${JSON.stringify(spec)}`);
+  }
+  return kind === 'tls' ? openTls(host, port, options) : openTcp(host, port, options);
+}

@@ -1,0 +1,65 @@
+import type { Clock } from '../../runtime/index.js';
+
+/** Where chat's output goes. Every string is bytes, one per char code (latin1). */
+export interface ChatOutput {
+  /** A log line (chat's `msgf`/`fatal` with `-s`), without its newline. */
+  log(line: string): void;
+  /** Raw bytes chat writes to stderr: `SAY`, `-e` echo, `-V`. */
+  stderr(text: string): void;
+  /** A line for the report file (`-r`), or stderr when there is none; without its newline. */
+  report(line: string): void;
+}
+
+export interface ChatOptions {
+  readonly clock: Clock;
+  readonly output: ChatOutput;
+  /** `-v`: log the conversation. */
+  readonly verbose?: boolean;
+  /** `-V`: echo received bytes to stderr as they come. */
+  readonly verboseStderr?: boolean;
+  /** `-s`: log lines go to stderr (`output.log`); without it they are dropped (netrx has no syslog). */
+  readonly toStderr?: boolean;
+  /** `-e`: start with ECHO ON. */
+  readonly echo?: boolean;
+  /** `-E`: `$NAME` in strings takes the environment value. */
+  readonly useEnv?: boolean;
+  readonly env?: (name: string) => string | undefined;
+  /** `-t`: seconds per expect (default 45); 0 or less waits forever, as chat's alarm(0) does. */
+  readonly timeoutSeconds?: number;
+  /** `-T` and `-U`. */
+  readonly phone?: string;
+  readonly phone2?: string;
+  /**
+   * `chat`: one byte per write with a 10 ms pause before each, and chat's
+   * write timeout, so timing matches chat. `fast`: each run of bytes between
+   * `\d`/`\p`/`\K` goes out in one write. Default `chat`.
+   */
+  readonly pacing?: 'chat' | 'fast';
+  /** `-r FILE`: the report file's name (for chat's "Opening"/"Closing" lines). */
+  readonly reportFile?: string;
+  /** Reads `@file` sends; rejects with an Error whose message is the reason. */
+  readonly readFile?: (path: string) => Promise<string>;
+  /** Aborting ends the script as chat's SIGINT/SIGTERM do: exit 2, the reason logged. */
+  readonly signal?: AbortSignal;
+  /** chat's REPORT timestamp (`%b %d %H:%M:%S `); default from the clock, in UTC. */
+  readonly formatTime?: (ms: number) => string;
+}
+
+export interface ChatResult {
+  /** chat's exit code: 0 done, 1 bad script, 2 I/O error or signal, 3 timeout, 4 + n ABORT n. */
+  readonly exitCode: number;
+  /** The ABORT string that ended the script, if one did. */
+  readonly abortString: string | undefined;
+  /** The REPORT lines written. */
+  readonly reports: readonly string[];
+  /** True when the line went away during the script (which makes the exit code 2). */
+  readonly disconnected: boolean;
+}
+
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+const two = (n: number) => String(n).padStart(2, '0');
+
+export function utcStamp(ms: number): string {
+  const d = new Date(ms);
+  return `${MONTHS[d.getUTCMonth()]} ${two(d.getUTCDate())} ${two(d.getUTCHours())}:${two(d.getUTCMinutes())}:${two(d.getUTCSeconds())} `;
+}

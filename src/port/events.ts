@@ -1,0 +1,84 @@
+import { defineEvent, TraceLevel, TraceOpcode } from '../trace/index.js';
+
+/** The port's trace provider (the GUID ends in its seed number, 000). */
+export const PORT_PROVIDER = {
+  guid: '5e7a0c1d-8b2f-4c3e-9d10-6f4b2a1c0000',
+  name: 'netrx-port',
+} as const;
+
+export const PortKeyword = { Connections: 0x1n, Errors: 0x2n, Flow: 0x4n, Script: 0x8n } as const;
+
+export const PortEventDescriptor = {
+  opened: defineEvent({
+    id: 1,
+    name: 'PortOpened',
+    level: TraceLevel.Information,
+    keywords: PortKeyword.Connections,
+    opcode: TraceOpcode.Start,
+    fields: [{ name: 'port', type: 'string' }],
+  }),
+  disconnected: defineEvent({
+    id: 2,
+    name: 'PortDisconnected',
+    level: TraceLevel.Information,
+    keywords: PortKeyword.Connections,
+    fields: [
+      { name: 'port', type: 'string' },
+      { name: 'error', type: 'u32' },
+      { name: 'message', type: 'string' },
+    ],
+  }),
+  closed: defineEvent({
+    id: 3,
+    name: 'PortClosed',
+    level: TraceLevel.Information,
+    keywords: PortKeyword.Connections,
+    opcode: TraceOpcode.Stop,
+    fields: [
+      { name: 'port', type: 'string' },
+      { name: 'bytesReceived', type: 'u64' },
+      { name: 'bytesSent', type: 'u64' },
+    ],
+  }),
+  receiveRefused: defineEvent({
+    id: 4,
+    name: 'ReceiveRefused',
+    level: TraceLevel.Warning,
+    keywords: PortKeyword.Errors,
+    fields: [
+      { name: 'port', type: 'string' },
+      { name: 'error', type: 'u32' },
+    ],
+  }),
+  bytesRefused: defineEvent({
+    id: 5,
+    name: 'BytesRefused',
+    level: TraceLevel.Warning,
+    keywords: PortKeyword.Errors | PortKeyword.Flow,
+    fields: [
+      { name: 'port', type: 'string' },
+      { name: 'bytes', type: 'u32' },
+    ],
+  }),
+  paused: defineEvent({
+    id: 6,
+    name: 'TransportPaused',
+    level: TraceLevel.Verbose,
+    keywords: PortKeyword.Flow,
+    fields: [
+      { name: 'port', type: 'string' },
+      { name: 'queuedBytes', type: 'u32' },
+    ],
+  }),
+  scriptFinished: defineEvent({
+    id: 7,
+    name: 'ScriptFinished',
+    level: TraceLevel.Information,
+    keywords: PortKeyword.Script,
+    fields: [
+      { name: 'port', type: 'string' },
+      { name: 'exitCode', type: 'u32' },
+      { name: 'abortString', type: 'string' },
+    ],
+  }),
+} as const;

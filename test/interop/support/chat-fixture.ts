@@ -1,0 +1,162 @@
+import { createServer, type Server, type Socket } from 'node:net';
+
+/**
+ * The fixture servers the chat compatibility suite talks to (the research
+ * file's server.sh modes, in-process): each connection runs one mode's
+ * dialogue. Lines from the client end with CR (chat sends CR).
+ */
+export type FixtureMode =
+  | 'ok'
+  | 'busy'
+  | 'silent'
+  | 'hangup'
+  | 'hangup-late'
+  | 'eightbit'
+  | 'modem'
+  | 'longline'
+  | 'noise'
+  | 'report'
+  | 'slowlogin';
+
+export interface Fixture {
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Reads CR-terminated lines from a socket (LF ignored), one at a time. */
+class LineReader {
+  private buffer = '';
+  private waiting: ((line: string | undefined) => void) | undefined;
+  private ended = false;
+
+  constructor(socket: Socket) {
+    socket.on('data', (chunk: Buffer) => {
+      this.buffer += chunk.toString('latin1');
+      this.wake();
+    });
+    socket.on('close', () => {
+      this.ended = true;
+      this.wake();
+    });
+  }
+
+  private wake(): void {
+    const waiting = this.waiting;
+    if (waiting === undefined) return;
+    const at = this.buffer.indexOf('\r');
+    if (at >= 0) {
+      const line = this.buffer.slice(0, at).replace(/\n/g, '');
+      this.buffer = this.buffer.slice(at + 1);
+      this.waiting = undefined;
+      waiting(line);
+    } else if (this.ended) {
+      this.waiting = undefined;
+      waiting(undefined);
+    }
+  }
+
+  line(): Promise<string | undefined> {
+    return new Promise((resolve) => {
+      this.waiting = resolve;
+      this.wake();
+    });
+  }
+}
+
+async function dialogue(mode: FixtureMode, socket: Socket): Promise<void> {
+  const reader = new LineReader(socket);
+  const send = (text: string) => {
+    if (!socket.destroyed) socket.write(Buffer.from(text, 'latin1'));
+  };
+  switch (mode) {
+    case 'ok':
+    case 'slowlogin': {
+      if (mode === 'slowlogin') await sleep(1500);
+      send('Welcome to testhost\r\nlogin: ');
+      const user = await reader.line();
+      send('\r\nPassword: ');
+      const password = await reader.line();
+      if (user === 'ppp' && password === 'hello2u2') {
+        send('\r\nLogged in. Starting PPP...\r\n$ ');
+        await reader.line();
+        send('\r\nbye\r\n');
+      } else {
+        send('\r\nLogin incorrect\r\n');
+      }
+      await sleep(1500);
+      break;
+    }
+    case 'busy':
+      send('ATZ\r\r\nOK\r\n');
+      await reader.line();
+      send('\r\nBUSY\r\n');
+      await sleep(2000);
+      break;
+    case 'silent':
+      // Longer than any script waits, so the script's timeouts, not a hang-up, end it.
+      await sleep(20_000);
+      break;
+    case 'hangup':
+      // The research fixture waited 0.3 s; 0.8 s keeps the race (the login
+      // send must go out before the hang-up) safe on a loaded machine.
+      send('login: ');
+      await sleep(800);
+      break;
+    case 'hangup-late':
+      // Time for a slow-starting client (node under load) before the line drops.
+      send('login: ');
+      await reader.line();
+      await sleep(2500);
+      break;
+    case 'eightbit':
+      send('\xc1\xc2 done\r\n');
+      await sleep(3000);
+      break;
+    case 'modem':
+      // A Hayes modem: AT → OK, ATD… → CONNECT, anything else → ERROR.
+      for (;;) {
+        const line = await reader.line();
+        if (line === undefined) return;
+        const command = line.trim().toUpperCase();
+        if (command.startsWith('ATD')) send(`${line}\r\r\nCONNECT 115200\r\n`);
+        else if (command.startsWith('AT')) send(`${line}\r\r\nOK\r\n`);
+        else send(`${line}\r\r\nERROR\r\n`);
+      }
+    case 'longline':
+      send(`${'x'.repeat(1500)}${'y'.repeat(700)}\r\nEND\r\n`);
+      await sleep(3000);
+      break;
+    case 'noise':
+      send('a\tb\x01c\x7fd\r\n\r\n\nline two\r\n$ ');
+      await sleep(3000);
+      break;
+    case 'report':
+      send('RING\r\nCONNECT 9600/ARQ\r\nlogin: ');
+      await sleep(3000);
+      break;
+  }
+}
+
+/** Starts a fixture server on 127.0.0.1 with an ephemeral port. */
+export async function startFixture(mode: FixtureMode): Promise<Fixture> {
+  const sockets = new Set<Socket>();
+  const server: Server = createServer((socket) => {
+    sockets.add(socket);
+    socket.on('error', () => {});
+    socket.on('close', () => sockets.delete(socket));
+    void dialogue(mode, socket).finally(() => socket.destroy());
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  if (address === null || typeof address === 'string') throw new Error('no port');
+  return {
+    port: address.port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
