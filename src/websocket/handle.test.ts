@@ -580,3 +580,47 @@ describe('WebSocketHandle: property', () => {
     );
   });
 });
+
+describe('WebSocketHandle: memory', () => {
+  // Issue 8, defect 3: a 14-byte header used to reserve the whole announced
+  // length (up to maxMessageSize) before a byte of payload arrived.
+  it('reserves nothing from an announced length: a header alone holds little memory', () => {
+    let allocated = 0;
+    const allocate = (size: number): Uint8Array => {
+      allocated += size;
+      return new Uint8Array(size);
+    };
+    const { driver } = scriptedServer({ assembleMessages: true, allocate });
+    // A masked binary frame's 14-byte header announcing 60 MiB, then 100 bytes of it.
+    const announced = 60 * 1024 * 1024;
+    const long = new Uint8Array(14);
+    long[0] = 0x82;
+    long[1] = 0x80 | 127;
+    new DataView(long.buffer).setUint32(6, announced);
+    new DataView(long.buffer).setUint32(10, MASK);
+    driver.deliver(long);
+    driver.run();
+    expect(allocated).toBe(0);
+    driver.deliver(new Uint8Array(100));
+    driver.run();
+    expect(allocated).toBeLessThanOrEqual(64 * 1024);
+    expect(driver.received).toEqual([]);
+  });
+
+  it('grows the assembly buffer to at most twice what arrived, and exactly to the final size', () => {
+    const sizes: number[] = [];
+    const allocate = (size: number): Uint8Array => {
+      sizes.push(size);
+      return new Uint8Array(size);
+    };
+    const p = pair({ server: { assembleMessages: true, allocate } }, { server: { chop: 4096 } });
+    const data = new Uint8Array(100_000).map((_, i) => i & 0xff);
+    p.client.handle.send('binary-message', data);
+    p.flush();
+    expect(p.server.messages()).toEqual([{ type: 'binary-message', data }]);
+    expect(sizes.at(-1)).toBe(100_000);
+    for (let i = 1; i < sizes.length; i++) {
+      expect(sizes[i]).toBeLessThanOrEqual(2 * (sizes[i - 1] as number) + 4096);
+    }
+  });
+});

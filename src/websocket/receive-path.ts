@@ -7,8 +7,8 @@
  * what has arrived completes the operation as a fragment); as views of the
  * chunk, piece by piece (websocket.dll's NULL buffer); or, with
  * `assembleMessages`, as whole messages (a view when the message came in
- * one frame inside one chunk, otherwise one buffer sized from the frame
- * headers). Control frames never interrupt a message: pings are answered
+ * one piece, otherwise one buffer that grows with what arrives: a header's
+ * announced length reserves nothing). Control frames never interrupt a message: pings are answered
  * through the host, pongs and the close are indicated after any partial
  * data has been handed out.
  */
@@ -31,6 +31,8 @@ import type { ResolvedProperties } from './properties.js';
 const EMPTY = new Uint8Array(0);
 /** The shared empty list `pending` holds while nothing is pending (no array per connection). */
 const NO_PIECES: Uint8Array[] = [];
+/** The smallest assembly buffer made (so tiny pieces do not regrow it at every byte). */
+const MIN_ASSEMBLY = 1024;
 
 /** What a receive operation completes with. */
 export interface Indication {
@@ -94,7 +96,6 @@ export class ReceivePath {
   private control: FrameHeader | undefined;
   private dataFrame = false;
   private frameFin = false;
-  private zeroCopy = false;
   // Message assembly (assembleMessages, no caller buffer).
   private assembly: Uint8Array = EMPTY;
   private assembled = 0;
@@ -178,7 +179,7 @@ export class ReceivePath {
   }
 
   private onEvent(event: FrameEvent, op: ReceiveOperation): Indication | undefined {
-    if (event.type === 'header') return this.onHeader(event.header, op);
+    if (event.type === 'header') return this.onHeader(event.header);
     if (event.type === 'error') {
       const f = event.failure;
       return this.fail(wireCode(f.code), f.message, f.closeCode);
@@ -202,7 +203,7 @@ export class ReceivePath {
     return undefined;
   }
 
-  private onHeader(header: FrameHeader, op: ReceiveOperation): Indication | undefined {
+  private onHeader(header: FrameHeader): Indication | undefined {
     if ((header.opcode & 0x8) !== 0) {
       this.control = header;
       return undefined;
@@ -233,24 +234,25 @@ export class ReceivePath {
         CloseCode.MessageTooBig,
       );
     }
+    // Nothing is reserved from the announced length (issue 8, defect 3): the
+    // assembly buffer grows with the bytes that arrive (`reserve`).
     this.size += length;
-    if (op.buffer === undefined && this.properties.assembleMessages) {
-      this.zeroCopy =
-        header.opcode !== Opcode.Continuation && header.fin && this.decoder.pendingBytes >= length;
-      if (!this.zeroCopy) this.reserve(length, header.fin);
-    }
     return undefined;
   }
 
-  /** Makes room in the assembly buffer for `length` more bytes. */
-  private reserve(length: number, fin: boolean): void {
+  /**
+   * Makes room in the assembly buffer for `length` more bytes that have
+   * arrived. It doubles, so a message costs at most twice the bytes received
+   * so far (never what a header announces), and it stops at the message's
+   * final size once the last frame's header has told it.
+   */
+  private reserve(length: number): void {
     const need = this.assembled + length;
     if (need <= this.assembly.length) return;
-    // The last frame's size is exact; an unfinished message may grow, so double.
-    const size = fin
-      ? need
-      : Math.min(Math.max(need, this.assembly.length * 2, 1024), this.properties.maxMessageSize);
-    const grown = this.allocate(Math.max(size, need));
+    const known = !this.compressed && this.frameFin;
+    const cap = known ? this.size : this.properties.maxMessageSize;
+    const size = Math.max(need, Math.min(Math.max(this.assembly.length * 2, MIN_ASSEMBLY), cap));
+    const grown = this.allocate(size);
     grown.set(this.assembly.subarray(0, this.assembled));
     this.assembly = grown;
   }
@@ -307,8 +309,10 @@ export class ReceivePath {
       if (end) return this.finish(piece);
       return piece.length === 0 ? undefined : indication(this.fragmentType(), piece);
     }
-    if (this.zeroCopy) return end ? this.finish(piece) : undefined;
-    if (this.compressed) this.reserve(piece.length, false);
+    // A message that comes as one piece (one frame in one chunk, or one
+    // inflated chunk) is handed out as it is: a view, no copy.
+    if (end && this.assembled === 0) return this.finish(piece);
+    this.reserve(piece.length);
     this.assembly.set(piece, this.assembled);
     this.assembled += piece.length;
     if (!end) return undefined;
