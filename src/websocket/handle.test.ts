@@ -335,11 +335,75 @@ describe('WebSocketHandle: closing', () => {
     p.client.handle.send('binary-message', new Uint8Array(10), 'a');
     p.client.handle.send('binary-message', new Uint8Array(1), 'b');
     p.flush();
+    // In the order they were queued (issue 8, defect 5: 'b' used to come first).
     expect(p.client.sendsCompleted).toEqual([
-      { context: 'b', sent: false, bufferType: 'binary-message' },
       { context: 'a', sent: false, bufferType: 'binary-message' },
+      { context: 'b', sent: false, bufferType: 'binary-message' },
     ]);
     expect(p.client.handle.transportDone).toBe(true);
+  });
+});
+
+describe('WebSocketHandle: send order and closes under failure', () => {
+  it('completes sends in queue order when a violation cancels sends queued behind one in flight', () => {
+    const { server, driver } = scriptedServer();
+    server.send('binary-message', text('first'), 'a');
+    server.send('binary-message', text('second'), 'b');
+    const write = server.getAction('send');
+    expect(write?.type).toBe('send-to-network');
+    // While 'a' is being written, the peer breaks the protocol: 'b' is cancelled.
+    driver.deliver(encodeFrame({ opcode: Opcode.Text, payload: text('unmasked') }));
+    driver.run();
+    server.completeAction(
+      write?.actionContext ?? 0,
+      write?.type === 'send-to-network' ? write.byteLength : 0,
+    );
+    driver.run();
+    expect(driver.sendsCompleted.map((c) => [c.context, c.sent])).toEqual([
+      ['a', true],
+      ['b', false],
+    ]);
+  });
+
+  // Issue 8, defect 4: the violation cancelled the queued application close,
+  // sent nothing, and left the handle closing with the transport never done.
+  it('sends the failure close when a violation arrives while the app close is queued, unwritten', () => {
+    const { server, driver } = scriptedServer();
+    server.send('close', { code: 1000, reason: 'bye' }, 'close');
+    // The peer's violation is decoded before the host asks for send work
+    // (the driver posted a receive).
+    const read = server.getAction('receive');
+    expect(read?.type).toBe('receive-from-network');
+    server.completeAction(
+      read?.actionContext ?? 0,
+      encodeFrame({ opcode: Opcode.Text, payload: text('unmasked') }),
+    );
+    const failed = server.getAction('receive');
+    expect(failed).toEqual(matching({ type: 'indicate-receive-complete', bufferType: 'close' }));
+    server.completeAction(failed?.actionContext ?? 0);
+    driver.run();
+    expect(lastCloseWritten(driver)).toBe(1002);
+    expect(driver.written).toHaveLength(1);
+    expect(driver.sendsCompleted).toEqual([{ context: 'close', sent: false, bufferType: 'close' }]);
+    expect(server.transportDone).toBe(true);
+    expect(server.state).toBe('closed');
+  });
+
+  // Issue 8, defect 7: counts larger than the buffer were clamped silently.
+  it('refuses a completion count larger than the action (RangeError)', () => {
+    const server = createServerHandle({ crypto: nodeCrypto, receiveBufferSize: 256 });
+    server.open();
+    server.receive(null);
+    const read = server.getAction('receive');
+    expect(() => server.completeAction(read?.actionContext ?? 0, 257)).toThrow(RangeError);
+    server.send('binary-message', text('x'));
+    const write = server.getAction('send');
+    if (write?.type !== 'send-to-network') throw new Error('expected a write');
+    expect(() => server.completeAction(write.actionContext, write.byteLength + 1)).toThrow(
+      RangeError,
+    );
+    expect(() => server.completeAction(write.actionContext, -1)).toThrow(RangeError);
+    expect(() => server.completeAction(write.actionContext, 1.5)).toThrow(RangeError);
   });
 });
 
@@ -561,6 +625,81 @@ describe('WebSocketHandle: property', () => {
         },
       ),
       { numRuns: 150 },
+    );
+  });
+
+  it('model: sends complete once each, in order, and a failure or close always finishes, in every interleaving', () => {
+    type Step =
+      | { readonly kind: 'send' }
+      | { readonly kind: 'app-close' }
+      | { readonly kind: 'valid' }
+      | { readonly kind: 'violation' }
+      | { readonly kind: 'peer-close' }
+      | {
+          readonly kind: 'run';
+          readonly actions: number;
+          readonly queue: 'send' | 'receive' | 'all';
+        };
+    const stepArb: fc.Arbitrary<Step> = fc.oneof(
+      fc.constant<Step>({ kind: 'send' }),
+      fc.constant<Step>({ kind: 'app-close' }),
+      fc.constant<Step>({ kind: 'valid' }),
+      fc.constant<Step>({ kind: 'violation' }),
+      fc.constant<Step>({ kind: 'peer-close' }),
+      fc.record({
+        kind: fc.constant('run' as const),
+        actions: fc.integer({ min: 1, max: 4 }),
+        queue: fc.constantFrom('send' as const, 'receive' as const, 'all' as const),
+      }),
+    );
+    fc.assert(
+      fc.property(
+        fc.array(stepArb, { maxLength: 30 }),
+        fc.integer({ min: 1, max: 16 }),
+        (steps, chop) => {
+          const { server, driver } = scriptedServer({}, { chop });
+          let queued = 0;
+          let endedByPeer = false;
+          for (const step of steps) {
+            switch (step.kind) {
+              case 'send':
+                if (server.state === 'open') server.send('binary-message', text('m'), queued++);
+                break;
+              case 'app-close':
+                if (server.state === 'open') server.send('close', { code: 1000 }, queued++);
+                break;
+              case 'valid':
+                driver.deliver(clientFrame(Opcode.Binary, 'data'));
+                break;
+              case 'violation':
+                driver.deliver(encodeFrame({ opcode: Opcode.Text, payload: text('unmasked') }));
+                endedByPeer = true;
+                break;
+              case 'peer-close':
+                driver.deliver(clientFrame(Opcode.Close, new Uint8Array([0x03, 0xe8])));
+                endedByPeer = true;
+                break;
+              case 'run':
+                driver.run(step.actions, step.queue);
+                break;
+            }
+          }
+          driver.run();
+          // A close or violation from the peer ends the connection with no help from it.
+          if (endedByPeer) expect(server.transportDone).toBe(true);
+          const closes = driver.written.filter((w) => ((w[0] as number) & 0x0f) === Opcode.Close);
+          expect(closes.length).toBeLessThanOrEqual(1);
+          if (server.error?.code === 'ERR_WS_FRAME_NOT_MASKED') expect(closes).toHaveLength(1);
+          driver.deliverEndOfStream();
+          driver.run();
+          expect(server.transportDone).toBe(true);
+          // Every send completed exactly once, in the order it was queued.
+          expect(driver.sendsCompleted.map((c) => c.context)).toEqual(
+            Array.from({ length: queued }, (_, i) => i),
+          );
+        },
+      ),
+      { numRuns: 1000 },
     );
   });
 

@@ -530,12 +530,17 @@ export class WebSocketHandle implements ReceiveHost {
     this.assertUsable();
     const send = this.sendSlot;
     if (send !== undefined && send.actionContext === actionContext) {
+      // Checked before the slot is freed: a refused completion leaves the action outstanding.
+      if (send.type === 'send-to-network') checkCount(bytes, send.byteLength, 'byteLength');
       this.sendSlot = undefined;
       if (send.type === 'send-to-network') this.completeSend(send, bytes);
       return;
     }
     const receive = this.receiveSlot;
     if (receive !== undefined && receive.actionContext === actionContext) {
+      if (receive.type === 'receive-from-network' && typeof bytes === 'number') {
+        checkCount(bytes, this.properties.receiveBufferSize, 'buffer length');
+      }
       this.receiveSlot = undefined;
       if (receive.type === 'receive-from-network') this.completeReceive(bytes);
       else this.completeIndication(receive);
@@ -685,14 +690,17 @@ export class WebSocketHandle implements ReceiveHost {
     const op = this.sendSlotOp as SendOperation;
     this.sendSlotOp = undefined;
     const written = typeof bytes === 'number' ? bytes : bytes.length;
-    const sent = written >= action.byteLength;
+    const sent = written === action.byteLength;
     this.bytesSent += written;
+    // Sends complete in the order they were queued: any indication waiting now
+    // is for a send queued after this one (cancelled while it was in flight;
+    // an app send is framed only once earlier indications are out).
+    if (!op.internal) this.pushIndication(op, sent, true);
     if (!sent) {
       // A short write cancels the send; the stream is no longer framed.
       this.transportBroken = true;
       this.cancelQueuedSends();
     }
-    if (!op.internal) this.pushIndication(op, sent);
     if (op.bufferType === 'close' && sent) this.afterCloseSent();
   }
 
@@ -734,9 +742,10 @@ export class WebSocketHandle implements ReceiveHost {
     this.controlQueue.push(op);
   }
 
-  private pushIndication(op: SendOperation, sent: boolean): void {
+  private pushIndication(op: SendOperation, sent: boolean, first = false): void {
     if (this.sendIndications === NO_INDICATIONS) this.sendIndications = [];
-    this.sendIndications.push({ op, sent });
+    if (first) this.sendIndications.unshift({ op, sent });
+    else this.sendIndications.push({ op, sent });
   }
 
   private cancelQueuedSends(): void {
@@ -788,9 +797,6 @@ export class WebSocketHandle implements ReceiveHost {
   private completeReceive(bytes: number | Uint8Array): void {
     let chunk: Uint8Array;
     if (typeof bytes === 'number') {
-      if (!Number.isInteger(bytes) || bytes < 0) {
-        throw new RangeError(`bytesTransferred must be a non-negative integer: got ${bytes}`);
-      }
       chunk = bytes === 0 ? EMPTY : this.internalReceiveBuffer().subarray(0, bytes);
     } else {
       chunk = bytes;
@@ -841,14 +847,17 @@ export class WebSocketHandle implements ReceiveHost {
       message: error.message,
     });
     this.cancelQueuedSends();
-    if (!this.closeQueued) {
+    if (this.closeSent !== undefined) {
+      this.finishClose();
+    } else if (!this.controlQueue.some((op) => op.bufferType === 'close')) {
+      // No close framed yet: the failure close goes out, even when the
+      // application had queued one (it was just cancelled with the other
+      // queued sends; issue 8, defect 4).
       this.queueClose(
         emitClosePayload(error.closeCode ?? CloseCode.ProtocolError),
         undefined,
         true,
       );
-    } else if (this.closeSent !== undefined) {
-      this.finishClose();
     }
   }
 
@@ -958,6 +967,20 @@ const PONG: unique symbol = Symbol('pong');
 
 function isPong(op: SendOperation): boolean {
   return op.context === PONG;
+}
+
+/**
+ * A completion count must be a whole number of bytes the action could hold:
+ * more than the write's `byteLength` or the read buffer's length is a host
+ * bug, refused rather than clamped (issue 8, defect 7).
+ */
+function checkCount(bytes: number | Uint8Array, max: number, what: string): void {
+  if (typeof bytes !== 'number') return;
+  if (!Number.isInteger(bytes) || bytes < 0 || bytes > max) {
+    throw new RangeError(
+      `bytesTransferred must be an integer from 0 to the action's ${what} (${max}): got ${bytes}`,
+    );
+  }
 }
 
 function parseStatus(payload: Uint8Array): CloseStatus {
