@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { nodeCrypto } from '../node/runtime/index.js';
 import { createZlibDeflateCodec, zlibDeflateCodec } from '../node/websocket/zlib-codec.js';
-import { connectHandles, type DriverOptions } from '../testing/index.js';
+import { connectHandles, HandleDriver, type DriverOptions } from '../testing/index.js';
+import { encodeFrame, Opcode } from '../wire/websocket/index.js';
 import type { PerMessageDeflateParams } from './extensions.js';
 import { createClientHandle, createServerHandle, type HandleProperties } from './index.js';
 
@@ -45,6 +46,37 @@ function payload(size: number, seed: number): Uint8Array {
 }
 
 describe('WebSocketHandle + permessage-deflate: regressions', () => {
+  // Issue 8, defect 9: a corrupt DEFLATE stream closed with 1002; the payload
+  // is what is wrong, so 1007 (RFC 6455 §7.4.1), as ws sends.
+  it('closes a corrupt DEFLATE stream with 1007, ERR_WS_INFLATE_FAILED', () => {
+    const server = createServerHandle({ crypto: nodeCrypto, deflateCodec: zlibDeflateCodec });
+    server.open({ perMessageDeflate: PARAMS });
+    const driver = new HandleDriver(server);
+    driver.postReceive();
+    // RSV1 set, payload 0xff...: block type 3 is invalid DEFLATE.
+    driver.deliver(
+      encodeFrame({
+        opcode: Opcode.Binary,
+        rsv1: true,
+        payload: new Uint8Array([0xff, 0xff, 0xff, 0xff]),
+        maskKey: 0x01020304,
+      }),
+    );
+    driver.run();
+    const close = driver.written.at(-1)!;
+    expect([close[0], close[2], close[3]]).toEqual([0x88, 0x03, 0xef]);
+    expect(driver.received.at(-1)).toEqual(
+      expect.objectContaining({
+        bufferType: 'close',
+        close: { code: 1007, reason: '' },
+        error: expect.objectContaining({
+          code: 'ERR_WS_INFLATE_FAILED',
+          closeCode: 1007,
+        }) as unknown,
+      }),
+    );
+  });
+
   // Issue 8, defect 1: after a small uncompressed message that arrived in one
   // chunk, `zeroCopy` stayed set and every inflated piece of the next
   // compressed message but the last was dropped (17,054 bytes came as 2,909).

@@ -474,6 +474,23 @@ describe('WebSocketHandle: peer violations', () => {
     );
   });
 
+  // Issue 8, defect 9: disableUtf8Verification promised to skip close reasons too.
+  it('accepts a close reason that is not UTF-8 when disableUtf8Verification is set', () => {
+    const frame = clientFrame(Opcode.Close, new Uint8Array([0x03, 0xe8, 0xff, 0x41]));
+    const strict = scriptedServer();
+    strict.driver.deliver(frame);
+    strict.driver.run();
+    expect(lastCloseWritten(strict.driver)).toBe(1007);
+    const lax = scriptedServer({ disableUtf8Verification: true });
+    lax.driver.deliver(frame);
+    lax.driver.run();
+    expect(lastCloseWritten(lax.driver)).toBe(1000);
+    expect(lax.driver.received.at(-1)).toEqual(
+      expect.objectContaining({ bufferType: 'close', close: { code: 1000, reason: '\ufffdA' } }),
+    );
+    expect(lax.server.error).toBeUndefined();
+  });
+
   it('fails RSV1 without permessage-deflate with 1002', () => {
     expectFailure([clientFrame(Opcode.Text, 'x', true, true)], 1002, 'ERR_WS_RESERVED_BITS');
   });

@@ -267,7 +267,9 @@ export class ReceivePath {
         this.deferred = indication('ping-pong', payload.slice());
         return undefined;
       default: {
-        const parsed = parseClosePayload(payload);
+        const parsed = parseClosePayload(payload, {
+          verifyUtf8: !this.properties.disableUtf8Verification,
+        });
         if (!parsed.ok) {
           const f = parsed.failure;
           return this.fail(wireCode(f.code), f.message, f.closeCode);
