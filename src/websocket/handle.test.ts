@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
+import { equalBytes } from '../bytes/index.js';
 import { nodeCrypto } from '../node/runtime/index.js';
 import {
   connectHandles,
@@ -67,8 +68,12 @@ describe('WebSocketHandle: messages', () => {
       p.client.handle.send('binary-message', data, 'c1');
       p.server.handle.send('binary-message', data, 's1');
       p.flush();
-      expect(p.server.messages()).toEqual([{ type: 'binary-message', data }]);
-      expect(p.client.messages()).toEqual([{ type: 'binary-message', data }]);
+      // equalBytes, not toEqual: a deep compare of 1 MiB element by element
+      // takes seconds on a busy machine.
+      for (const got of [p.server.messages(), p.client.messages()]) {
+        expect(got.map((m) => [m.type, m.data.length])).toEqual([['binary-message', size]]);
+        expect(equalBytes(got[0]!.data, data)).toBe(true);
+      }
       expect(p.client.sendsCompleted).toEqual([
         { context: 'c1', sent: true, bufferType: 'binary-message' },
       ]);
@@ -493,6 +498,59 @@ describe('WebSocketHandle: peer violations', () => {
 
   it('fails RSV1 without permessage-deflate with 1002', () => {
     expectFailure([clientFrame(Opcode.Text, 'x', true, true)], 1002, 'ERR_WS_RESERVED_BITS');
+  });
+});
+
+describe('WebSocketHandle: send queue bound', () => {
+  // Issue 8, defect 11: the send queue had no limit.
+  it('refuses sends past maxQueuedSends or maxQueuedSendBytes, counts them, and still takes a close', () => {
+    const server = createServerHandle({ maxQueuedSends: 2, maxQueuedSendBytes: 10 });
+    server.open();
+    server.send('binary-message', new Uint8Array(4), 'a');
+    server.send('binary-message', new Uint8Array(6), 'b');
+    expect(() => server.send('binary-message', new Uint8Array(0), 'c')).toThrow(
+      expect.objectContaining({ code: 'ERR_WS_SEND_QUEUE_FULL' }),
+    );
+    expect(server.stats.sendsRefused).toBe(1);
+    // Writing one frees its place.
+    const write = server.getAction('send');
+    if (write?.type !== 'send-to-network') throw new Error('expected a write');
+    server.completeAction(write.actionContext, write.byteLength);
+    expect(() => server.send('binary-message', new Uint8Array(5), 'd')).toThrow(
+      expect.objectContaining({ code: 'ERR_WS_SEND_QUEUE_FULL' }),
+    );
+    server.send('binary-message', new Uint8Array(4), 'e');
+    expect(server.stats.sendsRefused).toBe(2);
+    expect(server.queuedBytes).toBe(10);
+    server.send('close', { code: 1000 }, 'close');
+    expect(server.state).toBe('closing');
+  });
+
+  it('has documented default bounds', () => {
+    const { properties } = createServerHandle();
+    expect(properties.maxQueuedSends).toBe(65536);
+    expect(properties.maxQueuedSendBytes).toBe(64 * 1024 * 1024);
+    expect(() => createServerHandle({ maxQueuedSends: 0 })).toThrow(RangeError);
+  });
+});
+
+describe('WebSocketHandle: public surface', () => {
+  // Issue 8, defect 8: receivedPing & co. were public methods (in the .d.ts),
+  // so any caller could forge protocol events.
+  it('has no way to forge protocol events or reach its receive buffer', () => {
+    const server = createServerHandle();
+    server.open();
+    for (const name of [
+      'receivedPing',
+      'receivedClose',
+      'receivedViolation',
+      'receivedMessage',
+      'internalReceiveBuffer',
+    ]) {
+      expect(name in server, name).toBe(false);
+    }
+    // @ts-expect-error not part of the handle's type any more
+    expect(server.receivedClose).toBeUndefined();
   });
 });
 

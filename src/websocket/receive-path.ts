@@ -24,13 +24,17 @@ import {
   type FrameEvent,
   type FrameHeader,
 } from '../wire/websocket/index.js';
+import { EMPTY_BYTES } from '../wire/websocket/empty.js';
 import type { BufferType, CloseStatus } from './actions.js';
 import type { PerMessageInflateResult } from './permessage-deflate.js';
 import type { ResolvedProperties } from './properties.js';
 
-const EMPTY = new Uint8Array(0);
-/** The shared empty list `pending` holds while nothing is pending (no array per connection). */
-const NO_PIECES: Uint8Array[] = [];
+/**
+ * The shared empty list `pending` holds while nothing is pending (no array
+ * per connection). Frozen: a push onto it throws instead of leaking into
+ * every connection.
+ */
+const NO_PIECES = Object.freeze([]) as unknown as Uint8Array[];
 /** The smallest assembly buffer made (so tiny pieces do not regrow it at every byte). */
 const MIN_ASSEMBLY = 1024;
 
@@ -55,16 +59,20 @@ export interface MessageInflater {
   inflate(piece: Uint8Array, last: boolean): PerMessageInflateResult;
 }
 
-/** What the receive path asks of its handle (the handle implements it). */
-export interface ReceiveHost {
+/**
+ * What the receive path asks of its handle. One object serves every handle
+ * (the handle is passed in), so these calls stay off the handle's public
+ * surface and cost no memory per connection.
+ */
+export interface ReceiveHost<Owner> {
   /** A ping arrived: queue a pong with this (copied) payload. */
-  receivedPing(payload: Uint8Array): void;
+  receivedPing(owner: Owner, payload: Uint8Array): void;
   /** A valid close arrived. */
-  receivedClose(status: CloseStatus): void;
+  receivedClose(owner: Owner, status: CloseStatus): void;
   /** The peer broke the protocol: send a close with `error.closeCode`. */
-  receivedViolation(error: ProtocolError): void;
+  receivedViolation(owner: Owner, error: ProtocolError): void;
   /** A whole message arrived (for traces and statistics). */
-  receivedMessage(text: boolean, size: number): void;
+  receivedMessage(owner: Owner, text: boolean, size: number): void;
 }
 
 export interface ReceivePathOptions {
@@ -75,13 +83,14 @@ export interface ReceivePathOptions {
   readonly allocate: ((size: number) => Uint8Array) | undefined;
 }
 
-export class ReceivePath {
+export class ReceivePath<Owner> {
   private decoder: FrameDecoder;
   private readonly properties: ResolvedProperties;
   private readonly isUtf8: ((bytes: Uint8Array) => boolean) | undefined;
   private readonly mask: MaskFunction | undefined;
   private readonly allocate: (size: number) => Uint8Array;
-  private readonly host: ReceiveHost;
+  private readonly owner: Owner;
+  private readonly host: ReceiveHost<Owner>;
   private inflater: MessageInflater | undefined;
 
   // The message being received.
@@ -97,7 +106,7 @@ export class ReceivePath {
   private dataFrame = false;
   private frameFin = false;
   // Message assembly (assembleMessages, no caller buffer).
-  private assembly: Uint8Array = EMPTY;
+  private assembly: Uint8Array = EMPTY_BYTES;
   private assembled = 0;
   // Inflated bytes not handed out yet; the last one ends the message when `pendingEnds`.
   private pending: Uint8Array[] = NO_PIECES;
@@ -108,11 +117,12 @@ export class ReceivePath {
   private terminal: Indication | undefined;
   private endOfStream = false;
 
-  constructor(options: ReceivePathOptions, host: ReceiveHost) {
+  constructor(options: ReceivePathOptions, owner: Owner, host: ReceiveHost<Owner>) {
     this.properties = options.properties;
     this.isUtf8 = options.isUtf8;
     this.mask = options.mask;
     this.allocate = options.allocate ?? ((size) => new Uint8Array(size));
+    this.owner = owner;
     this.host = host;
     this.decoder = this.makeDecoder(options.role, false);
   }
@@ -197,7 +207,7 @@ export class ReceivePath {
       this.pending = inflated.chunks.slice();
       this.pendingEnds = end;
     } else if (end) {
-      this.pending = [EMPTY];
+      this.pending = [EMPTY_BYTES];
       this.pendingEnds = true;
     }
     return undefined;
@@ -261,7 +271,7 @@ export class ReceivePath {
     this.control = undefined;
     switch (header.opcode) {
       case Opcode.Ping:
-        this.host.receivedPing(payload.slice());
+        this.host.receivedPing(this.owner, payload.slice());
         return undefined;
       case Opcode.Pong:
         this.deferred = indication('ping-pong', payload.slice());
@@ -275,10 +285,10 @@ export class ReceivePath {
           return this.fail(wireCode(f.code), f.message, f.closeCode);
         }
         const status = { code: parsed.value.code, reason: parsed.value.reason };
-        this.host.receivedClose(status);
+        this.host.receivedClose(this.owner, status);
         const close: Indication = {
           bufferType: 'close',
-          buffer: EMPTY,
+          buffer: EMPTY_BYTES,
           close: status,
           error: undefined,
         };
@@ -322,7 +332,7 @@ export class ReceivePath {
       this.assembled === this.assembly.length
         ? this.assembly
         : this.assembly.subarray(0, this.assembled);
-    this.assembly = EMPTY;
+    this.assembly = EMPTY_BYTES;
     this.assembled = 0;
     return this.finish(whole);
   }
@@ -388,16 +398,16 @@ export class ReceivePath {
   }
 
   private finish(buffer: Uint8Array): Indication {
-    this.host.receivedMessage(this.text, this.size);
+    this.host.receivedMessage(this.owner, this.text, this.size);
     return indication(this.text ? 'utf8-message' : 'binary-message', buffer);
   }
 
   private fail(code: string, message: string, closeCode: number): Indication {
     const error = new ProtocolError(code, message, 'remote', { closeCode });
-    this.host.receivedViolation(error);
+    this.host.receivedViolation(this.owner, error);
     return this.end({
       bufferType: 'close',
-      buffer: EMPTY,
+      buffer: EMPTY_BYTES,
       close: { code: closeCode, reason: '' },
       error,
     });
@@ -407,7 +417,7 @@ export class ReceivePath {
     this.terminal = terminal;
     this.deferred = undefined;
     this.pending = NO_PIECES;
-    this.assembly = EMPTY;
+    this.assembly = EMPTY_BYTES;
     return terminal;
   }
 }
@@ -424,7 +434,7 @@ function indication(bufferType: BufferType, buffer: Uint8Array): Indication {
 function connectionLost(): Indication {
   return {
     bufferType: 'close',
-    buffer: EMPTY,
+    buffer: EMPTY_BYTES,
     close: { code: CloseCode.AbnormalClosure, reason: '' },
     error: new ProtocolError(
       'ERR_WS_CONNECTION_LOST',

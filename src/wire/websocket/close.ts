@@ -1,3 +1,4 @@
+import { EMPTY_BYTES } from './empty.js';
 import { wsFailed, type WebSocketResult } from './failure.js';
 import { isValidUtf8 } from './utf8.js';
 
@@ -66,7 +67,6 @@ export interface ClosePayload {
 
 const utf8Decoder = new TextDecoder('utf-8');
 const utf8Encoder = new TextEncoder();
-const EMPTY = new Uint8Array(0);
 
 /**
  * Reads the body of a close frame (RFC 6455 §5.5.1). Empty is allowed and
@@ -82,7 +82,7 @@ export function parseClosePayload(
   if (payload.length === 0) {
     return {
       ok: true,
-      value: { code: CloseCode.NoStatusReceived, reason: '', reasonBytes: EMPTY },
+      value: { code: CloseCode.NoStatusReceived, reason: '', reasonBytes: EMPTY_BYTES },
     };
   }
   if (payload.length === 1) {
