@@ -53,7 +53,12 @@ export type PerMessageInflateResult =
   | { readonly ok: true; readonly chunks: readonly Uint8Array[]; readonly length: number }
   | { readonly ok: false; readonly failure: WebSocketFailure };
 
-const NOTHING: PerMessageInflateResult = { ok: true, chunks: [], length: 0 };
+/** Shared by every session, so frozen (and its empty list with it). */
+const NOTHING: PerMessageInflateResult = Object.freeze({
+  ok: true,
+  chunks: Object.freeze([]),
+  length: 0,
+});
 
 export class PerMessageDeflateSession {
   private readonly codec: DeflateCodec;
