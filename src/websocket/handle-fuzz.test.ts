@@ -62,79 +62,83 @@ const frameArb = fc
 const tailArb = fc.array(fc.oneof(fc.uint8Array({ maxLength: 64 }), frameArb), { maxLength: 6 });
 
 describe('WebSocketHandle: fuzz', () => {
-  it(`survives ${RUNS} random byte sequences after valid messages`, () => {
-    fc.assert(
-      fc.property(
-        paramsArb,
-        fc.constantFrom('view', 'assemble', 'buffer'),
-        fc.integer({ min: 1, max: 300 }),
-        fc.array(fc.record({ binary: fc.boolean(), data: fc.uint8Array({ maxLength: 600 }) }), {
-          maxLength: 3,
-        }),
-        tailArb,
-        (params, mode, chop, prefix, tail) => {
-          let allocated = 0;
-          const allocate = (size: number): Uint8Array => {
-            allocated += size;
-            return new Uint8Array(size);
-          };
-          const common = {
-            crypto: nodeCrypto,
-            deflateCodec: zlibDeflateCodec,
-            deflateThreshold: 0,
-            maxMessageSize: MAX_MESSAGE,
-          };
-          // The valid prefix, as a netrx client writes it.
-          const client = createClientHandle(common);
-          client.open(params === undefined ? {} : { perMessageDeflate: params });
-          const expected = prefix.map((m) => ({
-            type: m.binary ? 'binary-message' : 'utf8-message',
-            data: m.binary ? m.data : m.data.map((b) => b & 0x7f),
-          }));
-          for (const m of expected) {
-            client.send(m.type as 'binary-message' | 'utf8-message', m.data);
-          }
-          const wire: Uint8Array[] = [];
-          for (let a = client.getAction('send'); a !== undefined; a = client.getAction('send')) {
-            if (a.type === 'send-to-network') {
-              for (const b of a.buffers) wire.push(b.slice());
-              client.completeAction(a.actionContext, a.byteLength);
-            } else {
-              client.completeAction(a.actionContext);
+  it(
+    `survives ${RUNS} random byte sequences after valid messages`,
+    () => {
+      fc.assert(
+        fc.property(
+          paramsArb,
+          fc.constantFrom('view', 'assemble', 'buffer'),
+          fc.integer({ min: 1, max: 300 }),
+          fc.array(fc.record({ binary: fc.boolean(), data: fc.uint8Array({ maxLength: 600 }) }), {
+            maxLength: 3,
+          }),
+          tailArb,
+          (params, mode, chop, prefix, tail) => {
+            let allocated = 0;
+            const allocate = (size: number): Uint8Array => {
+              allocated += size;
+              return new Uint8Array(size);
+            };
+            const common = {
+              crypto: nodeCrypto,
+              deflateCodec: zlibDeflateCodec,
+              deflateThreshold: 0,
+              maxMessageSize: MAX_MESSAGE,
+            };
+            // The valid prefix, as a netrx client writes it.
+            const client = createClientHandle(common);
+            client.open(params === undefined ? {} : { perMessageDeflate: params });
+            const expected = prefix.map((m) => ({
+              type: m.binary ? 'binary-message' : 'utf8-message',
+              data: m.binary ? m.data : m.data.map((b) => b & 0x7f),
+            }));
+            for (const m of expected) {
+              client.send(m.type as 'binary-message' | 'utf8-message', m.data);
             }
-          }
-          client.delete();
+            const wire: Uint8Array[] = [];
+            for (let a = client.getAction('send'); a !== undefined; a = client.getAction('send')) {
+              if (a.type === 'send-to-network') {
+                for (const b of a.buffers) wire.push(b.slice());
+                client.completeAction(a.actionContext, a.byteLength);
+              } else {
+                client.completeAction(a.actionContext);
+              }
+            }
+            client.delete();
 
-          const server = createServerHandle({
-            ...common,
-            allocate,
-            assembleMessages: mode === 'assemble',
-          });
-          server.open(params === undefined ? {} : { perMessageDeflate: params });
-          const driver = new HandleDriver(server, {
-            chop,
-            ...(mode === 'buffer' ? { receiveBuffer: () => new Uint8Array(97) } : {}),
-          });
-          driver.postReceive();
-          for (const bytes of [...wire, ...tail]) driver.deliver(bytes);
-          driver.deliverEndOfStream();
-          driver.run();
+            const server = createServerHandle({
+              ...common,
+              allocate,
+              assembleMessages: mode === 'assemble',
+            });
+            server.open(params === undefined ? {} : { perMessageDeflate: params });
+            const driver = new HandleDriver(server, {
+              chop,
+              ...(mode === 'buffer' ? { receiveBuffer: () => new Uint8Array(97) } : {}),
+            });
+            driver.postReceive();
+            for (const bytes of [...wire, ...tail]) driver.deliver(bytes);
+            driver.deliverEndOfStream();
+            driver.run();
 
-          const got = driver.messages();
-          // The prefix arrives whole and first.
-          expect(got.slice(0, expected.length)).toEqual(expected);
-          // Nothing is indicated after a close, and the handle has finished.
-          const closeAt = driver.received.findIndex((r) => r.bufferType === 'close');
-          expect(closeAt).toBe(driver.received.length - 1);
-          expect(server.transportDone).toBe(true);
-          // Memory: assembly never reaches past twice the largest message.
-          expect(allocated).toBeLessThanOrEqual(
-            2 * MAX_MESSAGE * (expected.length + tail.length + 1),
-          );
-          server.delete();
-        },
-      ),
-      { numRuns: RUNS },
-    );
-  }, Math.max(60_000, RUNS * 10));
+            const got = driver.messages();
+            // The prefix arrives whole and first.
+            expect(got.slice(0, expected.length)).toEqual(expected);
+            // Nothing is indicated after a close, and the handle has finished.
+            const closeAt = driver.received.findIndex((r) => r.bufferType === 'close');
+            expect(closeAt).toBe(driver.received.length - 1);
+            expect(server.transportDone).toBe(true);
+            // Memory: assembly never reaches past twice the largest message.
+            expect(allocated).toBeLessThanOrEqual(
+              2 * MAX_MESSAGE * (expected.length + tail.length + 1),
+            );
+            server.delete();
+          },
+        ),
+        { numRuns: RUNS },
+      );
+    },
+    Math.max(60_000, RUNS * 10),
+  );
 });
