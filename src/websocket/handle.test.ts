@@ -821,20 +821,24 @@ describe('WebSocketHandle: memory', () => {
     expect(driver.received).toEqual([]);
   });
 
-  it('grows the assembly buffer to at most twice what arrived, and exactly to the final size', () => {
-    const sizes: number[] = [];
+  it('grows the assembly buffer with what arrived (at most 4x), ending exactly at the final size', () => {
+    // Each allocation, with the bytes the server had received when it was made.
+    const grown: { size: number; received: number }[] = [];
+    let received = (): number => 0;
     const allocate = (size: number): Uint8Array => {
-      sizes.push(size);
+      grown.push({ size, received: received() });
       return new Uint8Array(size);
     };
     const p = pair({ server: { assembleMessages: true, allocate } }, { server: { chop: 4096 } });
+    received = () => p.server.handle.stats.bytesReceived;
     const data = new Uint8Array(100_000).map((_, i) => i & 0xff);
     p.client.handle.send('binary-message', data);
     p.flush();
-    expect(p.server.messages()).toEqual([{ type: 'binary-message', data }]);
-    expect(sizes.at(-1)).toBe(100_000);
-    for (let i = 1; i < sizes.length; i++) {
-      expect(sizes[i]).toBeLessThanOrEqual(2 * (sizes[i - 1] as number) + 4096);
-    }
+    const got = p.server.messages();
+    expect(got.map((m) => m.data.length)).toEqual([100_000]);
+    expect(equalBytes(got[0]!.data, data)).toBe(true);
+    expect(grown.at(-1)?.size).toBe(100_000);
+    expect(grown.length).toBeLessThanOrEqual(6);
+    for (const g of grown) expect(g.size).toBeLessThanOrEqual(4 * g.received);
   });
 });

@@ -46,7 +46,8 @@ export interface HandleSettings {
    * default false). A message that arrived in one frame inside one chunk is
    * a view of that chunk (or, compressed, of the inflated chunk); any other
    * is gathered into one buffer that grows with the bytes that arrive (never
-   * sized from an announced length: at most twice what has arrived). Off, every piece is indicated as it arrives (a
+   * sized from an announced length: at most four times what has arrived).
+   * Off, every piece is indicated as it arrives (a
    * `*-fragment` per piece, as websocket.dll does).
    */
   readonly assembleMessages?: boolean;

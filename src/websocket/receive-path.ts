@@ -252,16 +252,21 @@ export class ReceivePath<Owner> {
 
   /**
    * Makes room in the assembly buffer for `length` more bytes that have
-   * arrived. It doubles, so a message costs at most twice the bytes received
-   * so far (never what a header announces), and it stops at the message's
-   * final size once the last frame's header has told it.
+   * arrived. It doubles, so a message never holds more than twice (at the
+   * jump below, four times) the bytes received so far, never what a header
+   * announces. Once the last frame's header has fixed the final size and a
+   * quarter of it is here, it jumps to that size: one growth less for large
+   * messages, and no slack at the end.
    */
   private reserve(length: number): void {
     const need = this.assembled + length;
     if (need <= this.assembly.length) return;
-    const known = !this.compressed && this.frameFin;
-    const cap = known ? this.size : this.properties.maxMessageSize;
-    const size = Math.max(need, Math.min(Math.max(this.assembly.length * 2, MIN_ASSEMBLY), cap));
+    const finalSize = !this.compressed && this.frameFin ? this.size : undefined;
+    const doubled = Math.max(need, this.assembly.length * 2, MIN_ASSEMBLY);
+    const size =
+      finalSize !== undefined && finalSize <= 4 * need
+        ? finalSize
+        : Math.max(need, Math.min(doubled, finalSize ?? this.properties.maxMessageSize));
     const grown = this.allocate(size);
     grown.set(this.assembly.subarray(0, this.assembled));
     this.assembly = grown;
