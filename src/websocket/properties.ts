@@ -44,7 +44,7 @@ export interface HandleSettings {
   /**
    * Receives posted without a buffer get whole messages (netrx extension,
    * default false). A message that arrived in one frame inside one chunk is
-   * a view of that chunk (or, compressed, of the inflated chunk); any other
+   * a view of that chunk; any other
    * is gathered into one buffer that grows with the bytes that arrive (never
    * sized from an announced length: at most four times what has arrived).
    * Off, every piece is indicated as it arrives (a

@@ -7,10 +7,10 @@
  * what has arrived completes the operation as a fragment); as views of the
  * chunk, piece by piece (websocket.dll's NULL buffer); or, with
  * `assembleMessages`, as whole messages (a view when the message came in
- * one piece, otherwise one buffer that grows with what arrives: a header's
- * announced length reserves nothing). Control frames never interrupt a message: pings are answered
- * through the host, pongs and the close are indicated after any partial
- * data has been handed out.
+ * one frame inside one chunk, otherwise one buffer that grows with what
+ * arrives: a header's announced length reserves nothing). Control frames
+ * never interrupt a message: pings are answered through the host, pongs and
+ * the close are indicated after any partial data has been handed out.
  */
 import { ProtocolError, type NetrxError } from '../runtime/index.js';
 import {
@@ -326,9 +326,11 @@ export class ReceivePath<Owner> {
       if (end) return this.finish(piece);
       return piece.length === 0 ? undefined : indication(this.fragmentType(), piece);
     }
-    // A message that comes as one piece (one frame in one chunk, or one
-    // inflated chunk) is handed out as it is: a view, no copy.
-    if (end && this.assembled === 0) return this.finish(piece);
+    // A plain message that comes as one piece (one frame in one chunk) is
+    // handed out as it is: a view of the chunk, no copy. Inflated bytes are
+    // always copied: a codec may reuse that memory once the session has
+    // handed its inflater back to a pool.
+    if (end && this.assembled === 0 && !this.compressed) return this.finish(piece);
     this.reserve(piece.length);
     this.assembly.set(piece, this.assembled);
     this.assembled += piece.length;
