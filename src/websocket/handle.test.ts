@@ -729,7 +729,7 @@ describe('WebSocketHandle: property', () => {
     );
     fc.assert(
       fc.property(
-        fc.array(stepArb, { maxLength: 30 }),
+        fc.array(stepArb, { maxLength: 30, size: 'max' }),
         fc.integer({ min: 1, max: 16 }),
         (steps, chop) => {
           const { server, driver } = scriptedServer({}, { chop });
