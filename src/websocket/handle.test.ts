@@ -662,7 +662,7 @@ describe('WebSocketHandle: property', () => {
         fc.array(
           fc.record({
             binary: fc.boolean(),
-            data: fc.uint8Array({ maxLength: 3000 }),
+            data: fc.uint8Array({ maxLength: 3000, size: 'max' }),
             fragments: fc.integer({ min: 1, max: 4 }),
           }),
           { maxLength: 8 },
@@ -781,7 +781,7 @@ describe('WebSocketHandle: property', () => {
   it('never throws on arbitrary bytes from the peer and always ends with a close or more reads', () => {
     fc.assert(
       fc.property(
-        fc.uint8Array({ maxLength: 512 }),
+        fc.uint8Array({ maxLength: 512, size: 'max' }),
         fc.integer({ min: 1, max: 64 }),
         (bytes, chop) => {
           const { driver } = scriptedServer({ maxMessageSize: 4096 }, { chop });
