@@ -7,6 +7,7 @@
  */
 import type { NetrxError } from '../runtime/index.js';
 import type {
+  ActionQueue,
   BufferType,
   CloseStatus,
   WebSocketAction,
@@ -76,12 +77,16 @@ export class HandleDriver {
     this.endOfStream = true;
   }
 
-  /** Runs the action loop until the handle has nothing to do. Returns whether anything happened. */
-  run(): boolean {
+  /**
+   * Runs the action loop until the handle has nothing to do, or for at most
+   * `maxActions` actions (to stop between any two, as a host can), asking
+   * `getAction` for `queue` only. Returns whether anything happened.
+   */
+  run(maxActions = Infinity, queue: ActionQueue = 'all'): boolean {
     let progressed = false;
-    for (;;) {
+    for (let done = 0; done < maxActions; done++) {
       if (this.pendingRead !== undefined && this.fillRead()) progressed = true;
-      const action = this.handle.getAction('all');
+      const action = this.handle.getAction(queue);
       if (action === undefined) {
         if (this.pendingRead !== undefined && this.hasInput()) continue;
         break;

@@ -20,7 +20,7 @@ export type BufferType =
   | 'unsolicited-pong';
 
 /** websocket.dll's WEB_SOCKET_BUFFER_TYPE values, for readers of the seed. */
-export const BUFFER_TYPE_VALUE: Readonly<Record<BufferType, number>> = {
+export const BUFFER_TYPE_VALUE: Readonly<Record<BufferType, number>> = Object.freeze({
   'utf8-message': 0x80000000,
   'utf8-fragment': 0x80000001,
   'binary-message': 0x80000002,
@@ -28,16 +28,16 @@ export const BUFFER_TYPE_VALUE: Readonly<Record<BufferType, number>> = {
   close: 0x80000004,
   'ping-pong': 0x80000005,
   'unsolicited-pong': 0x80000006,
-};
+});
 
 /** websocket.dll's WEB_SOCKET_ACTION values. */
-export const ACTION_VALUE = {
+export const ACTION_VALUE = Object.freeze({
   'no-action': 0,
   'send-to-network': 1,
   'indicate-send-complete': 2,
   'receive-from-network': 3,
   'indicate-receive-complete': 4,
-} as const;
+} as const);
 
 /** Which operations `getAction` may return work for. */
 export type ActionQueue = 'send' | 'receive' | 'all';

@@ -196,6 +196,16 @@ describe('permessage-deflate negotiation (RFC 7692 §7)', () => {
     }
   });
 
+  // Issue 8, defect 9: the offer's client_no_context_takeover was forgotten
+  // when the server's response left it out.
+  it('client honours its own client_no_context_takeover offer', () => {
+    const r = checkPerMessageDeflateResponse(
+      { clientNoContextTakeover: true },
+      parse('permessage-deflate')[0]!,
+    );
+    expect(r).toEqual({ ok: true, value: { ...NONE, clientNoContextTakeover: true } });
+  });
+
   it('builds offers and refuses bad window bits', () => {
     expect(
       formatExtensions([

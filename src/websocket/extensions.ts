@@ -414,7 +414,10 @@ export function checkPerMessageDeflateResponse(
     ok: true,
     value: {
       serverNoContextTakeover: raw.serverNoContextTakeover,
-      clientNoContextTakeover: raw.clientNoContextTakeover,
+      // A client that offered client_no_context_takeover keeps its word even
+      // when the server's response leaves it out (RFC 7692 §7.1.1.2).
+      clientNoContextTakeover:
+        raw.clientNoContextTakeover || offer.clientNoContextTakeover === true,
       serverMaxWindowBits: raw.serverMaxWindowBits ?? 15,
       clientMaxWindowBits:
         clientBits ??

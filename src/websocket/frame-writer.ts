@@ -9,6 +9,7 @@
  * (client) payloads are always copied, because masking must not touch the
  * caller's memory.
  */
+import { EMPTY_BYTES } from '../wire/websocket/empty.js';
 import { allocFromSlab } from '../bytes/index.js';
 import type { Crypto } from '../runtime/index.js';
 import {
@@ -21,7 +22,6 @@ import {
 const MERGE_BELOW = 1024;
 /** Frames over this size get their own allocation (the slab's own limit). */
 const OWN_ABOVE = 4 * 1024;
-const EMPTY = new Uint8Array(0);
 
 /** Fresh masking keys, drawn from a pool refilled 4 KiB at a time (one random call per 1024 frames). */
 export class MaskKeySource {
@@ -124,6 +124,6 @@ function writeFrame(
   }
   const header = allocFromSlab(headerLength);
   emitFrameHeader(init, header, 0);
-  out.push(header, payload.length === 0 ? EMPTY : payload);
+  out.push(header, payload.length === 0 ? EMPTY_BYTES : payload);
   return headerLength + payload.length;
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
+import { equalBytes } from '../bytes/index.js';
 import { nodeCrypto } from '../node/runtime/index.js';
 import {
   connectHandles,
@@ -67,8 +68,12 @@ describe('WebSocketHandle: messages', () => {
       p.client.handle.send('binary-message', data, 'c1');
       p.server.handle.send('binary-message', data, 's1');
       p.flush();
-      expect(p.server.messages()).toEqual([{ type: 'binary-message', data }]);
-      expect(p.client.messages()).toEqual([{ type: 'binary-message', data }]);
+      // equalBytes, not toEqual: a deep compare of 1 MiB element by element
+      // takes seconds on a busy machine.
+      for (const got of [p.server.messages(), p.client.messages()]) {
+        expect(got.map((m) => [m.type, m.data.length])).toEqual([['binary-message', size]]);
+        expect(equalBytes(got[0]!.data, data)).toBe(true);
+      }
       expect(p.client.sendsCompleted).toEqual([
         { context: 'c1', sent: true, bufferType: 'binary-message' },
       ]);
@@ -335,11 +340,75 @@ describe('WebSocketHandle: closing', () => {
     p.client.handle.send('binary-message', new Uint8Array(10), 'a');
     p.client.handle.send('binary-message', new Uint8Array(1), 'b');
     p.flush();
+    // In the order they were queued (issue 8, defect 5: 'b' used to come first).
     expect(p.client.sendsCompleted).toEqual([
-      { context: 'b', sent: false, bufferType: 'binary-message' },
       { context: 'a', sent: false, bufferType: 'binary-message' },
+      { context: 'b', sent: false, bufferType: 'binary-message' },
     ]);
     expect(p.client.handle.transportDone).toBe(true);
+  });
+});
+
+describe('WebSocketHandle: send order and closes under failure', () => {
+  it('completes sends in queue order when a violation cancels sends queued behind one in flight', () => {
+    const { server, driver } = scriptedServer();
+    server.send('binary-message', text('first'), 'a');
+    server.send('binary-message', text('second'), 'b');
+    const write = server.getAction('send');
+    expect(write?.type).toBe('send-to-network');
+    // While 'a' is being written, the peer breaks the protocol: 'b' is cancelled.
+    driver.deliver(encodeFrame({ opcode: Opcode.Text, payload: text('unmasked') }));
+    driver.run();
+    server.completeAction(
+      write?.actionContext ?? 0,
+      write?.type === 'send-to-network' ? write.byteLength : 0,
+    );
+    driver.run();
+    expect(driver.sendsCompleted.map((c) => [c.context, c.sent])).toEqual([
+      ['a', true],
+      ['b', false],
+    ]);
+  });
+
+  // Issue 8, defect 4: the violation cancelled the queued application close,
+  // sent nothing, and left the handle closing with the transport never done.
+  it('sends the failure close when a violation arrives while the app close is queued, unwritten', () => {
+    const { server, driver } = scriptedServer();
+    server.send('close', { code: 1000, reason: 'bye' }, 'close');
+    // The peer's violation is decoded before the host asks for send work
+    // (the driver posted a receive).
+    const read = server.getAction('receive');
+    expect(read?.type).toBe('receive-from-network');
+    server.completeAction(
+      read?.actionContext ?? 0,
+      encodeFrame({ opcode: Opcode.Text, payload: text('unmasked') }),
+    );
+    const failed = server.getAction('receive');
+    expect(failed).toEqual(matching({ type: 'indicate-receive-complete', bufferType: 'close' }));
+    server.completeAction(failed?.actionContext ?? 0);
+    driver.run();
+    expect(lastCloseWritten(driver)).toBe(1002);
+    expect(driver.written).toHaveLength(1);
+    expect(driver.sendsCompleted).toEqual([{ context: 'close', sent: false, bufferType: 'close' }]);
+    expect(server.transportDone).toBe(true);
+    expect(server.state).toBe('closed');
+  });
+
+  // Issue 8, defect 7: counts larger than the buffer were clamped silently.
+  it('refuses a completion count larger than the action (RangeError)', () => {
+    const server = createServerHandle({ crypto: nodeCrypto, receiveBufferSize: 256 });
+    server.open();
+    server.receive(null);
+    const read = server.getAction('receive');
+    expect(() => server.completeAction(read?.actionContext ?? 0, 257)).toThrow(RangeError);
+    server.send('binary-message', text('x'));
+    const write = server.getAction('send');
+    if (write?.type !== 'send-to-network') throw new Error('expected a write');
+    expect(() => server.completeAction(write.actionContext, write.byteLength + 1)).toThrow(
+      RangeError,
+    );
+    expect(() => server.completeAction(write.actionContext, -1)).toThrow(RangeError);
+    expect(() => server.completeAction(write.actionContext, 1.5)).toThrow(RangeError);
   });
 });
 
@@ -410,8 +479,78 @@ describe('WebSocketHandle: peer violations', () => {
     );
   });
 
+  // Issue 8, defect 9: disableUtf8Verification promised to skip close reasons too.
+  it('accepts a close reason that is not UTF-8 when disableUtf8Verification is set', () => {
+    const frame = clientFrame(Opcode.Close, new Uint8Array([0x03, 0xe8, 0xff, 0x41]));
+    const strict = scriptedServer();
+    strict.driver.deliver(frame);
+    strict.driver.run();
+    expect(lastCloseWritten(strict.driver)).toBe(1007);
+    const lax = scriptedServer({ disableUtf8Verification: true });
+    lax.driver.deliver(frame);
+    lax.driver.run();
+    expect(lastCloseWritten(lax.driver)).toBe(1000);
+    expect(lax.driver.received.at(-1)).toEqual(
+      expect.objectContaining({ bufferType: 'close', close: { code: 1000, reason: '\ufffdA' } }),
+    );
+    expect(lax.server.error).toBeUndefined();
+  });
+
   it('fails RSV1 without permessage-deflate with 1002', () => {
     expectFailure([clientFrame(Opcode.Text, 'x', true, true)], 1002, 'ERR_WS_RESERVED_BITS');
+  });
+});
+
+describe('WebSocketHandle: send queue bound', () => {
+  // Issue 8, defect 11: the send queue had no limit.
+  it('refuses sends past maxQueuedSends or maxQueuedSendBytes, counts them, and still takes a close', () => {
+    const server = createServerHandle({ maxQueuedSends: 2, maxQueuedSendBytes: 10 });
+    server.open();
+    server.send('binary-message', new Uint8Array(4), 'a');
+    server.send('binary-message', new Uint8Array(6), 'b');
+    expect(() => server.send('binary-message', new Uint8Array(0), 'c')).toThrow(
+      expect.objectContaining({ code: 'ERR_WS_SEND_QUEUE_FULL' }),
+    );
+    expect(server.stats.sendsRefused).toBe(1);
+    // Writing one frees its place.
+    const write = server.getAction('send');
+    if (write?.type !== 'send-to-network') throw new Error('expected a write');
+    server.completeAction(write.actionContext, write.byteLength);
+    expect(() => server.send('binary-message', new Uint8Array(5), 'd')).toThrow(
+      expect.objectContaining({ code: 'ERR_WS_SEND_QUEUE_FULL' }),
+    );
+    server.send('binary-message', new Uint8Array(4), 'e');
+    expect(server.stats.sendsRefused).toBe(2);
+    expect(server.queuedBytes).toBe(10);
+    server.send('close', { code: 1000 }, 'close');
+    expect(server.state).toBe('closing');
+  });
+
+  it('has documented default bounds', () => {
+    const { properties } = createServerHandle();
+    expect(properties.maxQueuedSends).toBe(65536);
+    expect(properties.maxQueuedSendBytes).toBe(64 * 1024 * 1024);
+    expect(() => createServerHandle({ maxQueuedSends: 0 })).toThrow(RangeError);
+  });
+});
+
+describe('WebSocketHandle: public surface', () => {
+  // Issue 8, defect 8: receivedPing & co. were public methods (in the .d.ts),
+  // so any caller could forge protocol events.
+  it('has no way to forge protocol events or reach its receive buffer', () => {
+    const server = createServerHandle();
+    server.open();
+    for (const name of [
+      'receivedPing',
+      'receivedClose',
+      'receivedViolation',
+      'receivedMessage',
+      'internalReceiveBuffer',
+    ]) {
+      expect(name in server, name).toBe(false);
+    }
+    // @ts-expect-error not part of the handle's type any more
+    expect(server.receivedClose).toBeUndefined();
   });
 });
 
@@ -523,7 +662,7 @@ describe('WebSocketHandle: property', () => {
         fc.array(
           fc.record({
             binary: fc.boolean(),
-            data: fc.uint8Array({ maxLength: 3000 }),
+            data: fc.uint8Array({ maxLength: 3000, size: 'max' }),
             fragments: fc.integer({ min: 1, max: 4 }),
           }),
           { maxLength: 8 },
@@ -564,10 +703,85 @@ describe('WebSocketHandle: property', () => {
     );
   });
 
+  it('model: sends complete once each, in order, and a failure or close always finishes, in every interleaving', () => {
+    type Step =
+      | { readonly kind: 'send' }
+      | { readonly kind: 'app-close' }
+      | { readonly kind: 'valid' }
+      | { readonly kind: 'violation' }
+      | { readonly kind: 'peer-close' }
+      | {
+          readonly kind: 'run';
+          readonly actions: number;
+          readonly queue: 'send' | 'receive' | 'all';
+        };
+    const stepArb: fc.Arbitrary<Step> = fc.oneof(
+      fc.constant<Step>({ kind: 'send' }),
+      fc.constant<Step>({ kind: 'app-close' }),
+      fc.constant<Step>({ kind: 'valid' }),
+      fc.constant<Step>({ kind: 'violation' }),
+      fc.constant<Step>({ kind: 'peer-close' }),
+      fc.record({
+        kind: fc.constant('run' as const),
+        actions: fc.integer({ min: 1, max: 4 }),
+        queue: fc.constantFrom('send' as const, 'receive' as const, 'all' as const),
+      }),
+    );
+    fc.assert(
+      fc.property(
+        fc.array(stepArb, { maxLength: 30, size: 'max' }),
+        fc.integer({ min: 1, max: 16 }),
+        (steps, chop) => {
+          const { server, driver } = scriptedServer({}, { chop });
+          let queued = 0;
+          let endedByPeer = false;
+          for (const step of steps) {
+            switch (step.kind) {
+              case 'send':
+                if (server.state === 'open') server.send('binary-message', text('m'), queued++);
+                break;
+              case 'app-close':
+                if (server.state === 'open') server.send('close', { code: 1000 }, queued++);
+                break;
+              case 'valid':
+                driver.deliver(clientFrame(Opcode.Binary, 'data'));
+                break;
+              case 'violation':
+                driver.deliver(encodeFrame({ opcode: Opcode.Text, payload: text('unmasked') }));
+                endedByPeer = true;
+                break;
+              case 'peer-close':
+                driver.deliver(clientFrame(Opcode.Close, new Uint8Array([0x03, 0xe8])));
+                endedByPeer = true;
+                break;
+              case 'run':
+                driver.run(step.actions, step.queue);
+                break;
+            }
+          }
+          driver.run();
+          // A close or violation from the peer ends the connection with no help from it.
+          if (endedByPeer) expect(server.transportDone).toBe(true);
+          const closes = driver.written.filter((w) => ((w[0] as number) & 0x0f) === Opcode.Close);
+          expect(closes.length).toBeLessThanOrEqual(1);
+          if (server.error?.code === 'ERR_WS_FRAME_NOT_MASKED') expect(closes).toHaveLength(1);
+          driver.deliverEndOfStream();
+          driver.run();
+          expect(server.transportDone).toBe(true);
+          // Every send completed exactly once, in the order it was queued.
+          expect(driver.sendsCompleted.map((c) => c.context)).toEqual(
+            Array.from({ length: queued }, (_, i) => i),
+          );
+        },
+      ),
+      { numRuns: 1000 },
+    );
+  });
+
   it('never throws on arbitrary bytes from the peer and always ends with a close or more reads', () => {
     fc.assert(
       fc.property(
-        fc.uint8Array({ maxLength: 512 }),
+        fc.uint8Array({ maxLength: 512, size: 'max' }),
         fc.integer({ min: 1, max: 64 }),
         (bytes, chop) => {
           const { driver } = scriptedServer({ maxMessageSize: 4096 }, { chop });
@@ -578,5 +792,53 @@ describe('WebSocketHandle: property', () => {
       ),
       { numRuns: 500 },
     );
+  });
+});
+
+describe('WebSocketHandle: memory', () => {
+  // Issue 8, defect 3: a 14-byte header used to reserve the whole announced
+  // length (up to maxMessageSize) before a byte of payload arrived.
+  it('reserves nothing from an announced length: a header alone holds little memory', () => {
+    let allocated = 0;
+    const allocate = (size: number): Uint8Array => {
+      allocated += size;
+      return new Uint8Array(size);
+    };
+    const { driver } = scriptedServer({ assembleMessages: true, allocate });
+    // A masked binary frame's 14-byte header announcing 60 MiB, then 100 bytes of it.
+    const announced = 60 * 1024 * 1024;
+    const long = new Uint8Array(14);
+    long[0] = 0x82;
+    long[1] = 0x80 | 127;
+    new DataView(long.buffer).setUint32(6, announced);
+    new DataView(long.buffer).setUint32(10, MASK);
+    driver.deliver(long);
+    driver.run();
+    expect(allocated).toBe(0);
+    driver.deliver(new Uint8Array(100));
+    driver.run();
+    expect(allocated).toBeLessThanOrEqual(64 * 1024);
+    expect(driver.received).toEqual([]);
+  });
+
+  it('grows the assembly buffer with what arrived (at most 4x), ending exactly at the final size', () => {
+    // Each allocation, with the bytes the server had received when it was made.
+    const grown: { size: number; received: number }[] = [];
+    let received = (): number => 0;
+    const allocate = (size: number): Uint8Array => {
+      grown.push({ size, received: received() });
+      return new Uint8Array(size);
+    };
+    const p = pair({ server: { assembleMessages: true, allocate } }, { server: { chop: 4096 } });
+    received = () => p.server.handle.stats.bytesReceived;
+    const data = new Uint8Array(100_000).map((_, i) => i & 0xff);
+    p.client.handle.send('binary-message', data);
+    p.flush();
+    const got = p.server.messages();
+    expect(got.map((m) => m.data.length)).toEqual([100_000]);
+    expect(equalBytes(got[0]!.data, data)).toBe(true);
+    expect(grown.at(-1)?.size).toBe(100_000);
+    expect(grown.length).toBeLessThanOrEqual(6);
+    for (const g of grown) expect(g.size).toBeLessThanOrEqual(4 * g.received);
   });
 });

@@ -17,35 +17,30 @@
  * Where netrx differs: a peer's violation is not thrown from `getAction`; the
  * receive completes with a `close` carrying the code the component sent and
  * a coded `ProtocolError`, so one loop handles every outcome.
+ *
+ * The handle holds the connection's state machine and the handshake
+ * wrappers; `send-path.ts`, `receive-path.ts` and `keep-alive.ts` do the
+ * work of each side. They reach back into the handle through host objects
+ * defined in this class's static block, shared by every handle and never
+ * exported, so protocol events cannot be forged through the public API.
  */
-import {
-  NetrxError,
-  ProtocolError,
-  type Clock,
-  type Crypto,
-  type Timer,
-} from '../runtime/index.js';
+import { NetrxError, ProtocolError, type Clock } from '../runtime/index.js';
 import type { TraceProvider } from '../trace/index.js';
-import {
-  CloseCode,
-  MAX_CONTROL_PAYLOAD,
-  Opcode,
-  emitClosePayload,
-} from '../wire/websocket/index.js';
+import { CloseCode, MAX_CONTROL_PAYLOAD, emitClosePayload } from '../wire/websocket/index.js';
+import { EMPTY_BYTES } from '../wire/websocket/empty.js';
 import type {
   ActionQueue,
   BufferType,
   CloseStatus,
   IndicateReceiveCompleteAction,
-  IndicateSendCompleteAction,
   ReceiveFromNetworkAction,
-  SendToNetworkAction,
   WebSocketAction,
 } from './actions.js';
 import type { DeflateCodec } from './deflate-codec.js';
 import { WEBSOCKET_PROVIDER, WebSocketEvent } from './events.js';
-import { MaskKeySource, writeFrames } from './frame-writer.js';
 import { formatExtensions, type Extension, type PerMessageDeflateParams } from './extensions.js';
+import { namedFlags } from './flags.js';
+import { MaskKeySource } from './frame-writer.js';
 import {
   acceptUpgrade,
   buildClientRequest,
@@ -59,17 +54,29 @@ import {
 } from './handshake.js';
 import type { HandshakeResult } from './handshake-failure.js';
 import type { HttpResponseHead } from './http-head.js';
+import { KeepAlive, type KeepAliveHost } from './keep-alive.js';
 import { PerMessageDeflateSession } from './permessage-deflate.js';
-import { resolveProperties, type HandleProperties, type ResolvedProperties } from './properties.js';
+import { resolveProperties, type HandleSettings, type ResolvedProperties } from './properties.js';
 import {
   ReceivePath,
   type Indication,
   type ReceiveHost,
   type ReceiveOperation,
 } from './receive-path.js';
+import { SendPath, invalidOperation } from './send-path.js';
 
 export type HandleRole = 'client' | 'server';
 export type HandleState = 'connecting' | 'open' | 'closing' | 'closed' | 'aborted';
+
+/** Handle properties: the settings of properties.ts plus the callbacks that get the handle. */
+export interface HandleProperties extends HandleSettings {
+  /**
+   * Called when an action became available on its own (a keep-alive ping, a
+   * keep-alive failure), so the host runs its action loop. It gets the
+   * handle, so one function can serve every connection (see `owner`).
+   */
+  readonly onActionAvailable?: (handle: WebSocketHandle) => void;
+}
 
 /** What a handle has done, for `stats`. */
 export interface HandleStats {
@@ -80,6 +87,8 @@ export interface HandleStats {
   pingsAnswered: number;
   /** Pongs not sent because newer pings were waiting (RFC 6455 §5.5.3 allows it). */
   pongsCoalesced: number;
+  /** Sends refused because the send queue was at its bound (`ERR_WS_SEND_QUEUE_FULL`). */
+  sendsRefused: number;
 }
 
 /** What the handshake agreed (or, without one, what the caller asserts was agreed). */
@@ -89,35 +98,13 @@ export interface Negotiated {
   readonly perMessageDeflate?: PerMessageDeflateParams | undefined;
 }
 
-interface SendOperation {
-  readonly bufferType: BufferType;
-  readonly data: Uint8Array;
-  readonly context: unknown;
-  /** App operations get a send-complete indication; internal ones do not. */
-  readonly internal: boolean;
-}
-
-const FLAG_DELETED = 1;
-const FLAG_CLOSE_QUEUED = 2;
-const FLAG_TRANSPORT_BROKEN = 4;
-const FLAG_RECEIVE_ENDED = 8;
-
-interface KeepAlive {
-  readonly clock: Clock;
-  timer: Timer | undefined;
-  lastReceivedAt: number;
-  pingOutstanding: boolean;
-}
-
-/** Pongs waiting at once beyond which the oldest are dropped (only the newest ping needs one). */
-const MAX_PENDING_PONGS = 16;
-const NO_OPERATIONS: SendOperation[] = [];
-const NO_INDICATIONS: { op: SendOperation; sent: boolean }[] = [];
-const EMPTY = new Uint8Array(0);
-
-function invalidOperation(message: string): NetrxError {
-  return new NetrxError('ERR_WS_INVALID_OPERATION', message, { number: 0x83760001 });
-}
+/** The handle's booleans, packed into `flags` (memory per connection). */
+const FLAGS = namedFlags(
+  'deleted',
+  /** A close is queued or sent: only control frames may follow. */
+  'closeQueued',
+  'receiveEnded',
+);
 
 export function createClientHandle(properties: HandleProperties = {}): WebSocketHandle {
   return new WebSocketHandle('client', properties);
@@ -127,6 +114,11 @@ export function createServerHandle(properties: HandleProperties = {}): WebSocket
   return new WebSocketHandle('server', properties);
 }
 
+/** Set by `WebSocketHandle`'s static block: the one way in to a handle's receive buffer. */
+let receiveBufferOf: (handle: WebSocketHandle) => Uint8Array;
+let receiveHost: ReceiveHost<WebSocketHandle>;
+let keepAliveHost: KeepAliveHost<WebSocketHandle>;
+
 class ReceiveFromNetwork implements ReceiveFromNetworkAction {
   readonly type = 'receive-from-network';
   constructor(
@@ -135,11 +127,43 @@ class ReceiveFromNetwork implements ReceiveFromNetworkAction {
     private readonly owner: WebSocketHandle,
   ) {}
   get buffer(): Uint8Array {
-    return this.owner.internalReceiveBuffer();
+    return receiveBufferOf(this.owner);
   }
 }
 
-export class WebSocketHandle implements ReceiveHost {
+export class WebSocketHandle {
+  static {
+    // Code in the class body may use private members: these host objects
+    // are how the paths call back, without a public method for each.
+    // The component's own receive buffer, allocated on first use.
+    receiveBufferOf = (h) => (h.receiveBuffer ??= new Uint8Array(h.properties.receiveBufferSize));
+    receiveHost = {
+      receivedPing: (h, payload) => h.sendPath.queuePong(payload, h.closeQueued),
+      receivedClose: (h, status) => h.onCloseReceived(status),
+      receivedViolation: (h, error) => h.onProtocolFailure(error),
+      receivedMessage: (h, text, size) => {
+        h.messagesReceived++;
+        h.trace?.emit(WebSocketEvent.messageReceived, { connection: h.name, text, size });
+      },
+    };
+    keepAliveHost = {
+      isLive: (h) => !h.deleted && h.stateValue !== 'closed' && h.stateValue !== 'aborted',
+      ping: (h) => {
+        h.sendPath.queuePing();
+        h.onActionAvailable?.(h);
+      },
+      timedOut: (h, idle) => {
+        h.failure ??= new ProtocolError(
+          'ERR_WS_KEEPALIVE_TIMEOUT',
+          `No bytes received for ${Math.round(idle)} ms after a keep-alive ping`,
+          'remote',
+        );
+        h.abort();
+        h.onActionAvailable?.(h);
+      },
+    };
+  }
+
   readonly role: HandleRole;
   readonly properties: ResolvedProperties;
   /**
@@ -147,53 +171,30 @@ export class WebSocketHandle implements ReceiveHost {
    * so callbacks like `onActionAvailable` need no closure per connection.
    */
   owner: unknown;
-  // Counters, as fields rather than an object of their own (memory per connection).
   private messagesReceived = 0;
-  private messagesSent = 0;
   private bytesReceived = 0;
-  private bytesSent = 0;
-  private pingsAnswered = 0;
-  private pongsCoalesced = 0;
   // What the handle keeps of its properties (not the whole object: it would
   // be held per connection).
-  private readonly crypto: Crypto | undefined;
+  private readonly crypto: HandleProperties['crypto'];
   private readonly deflateCodec: DeflateCodec | undefined;
   private readonly onActionAvailable: ((handle: WebSocketHandle) => void) | undefined;
   private stateValue: HandleState = 'connecting';
-  /** Four booleans in one number (memory per connection): see the accessors below. */
+  /** Booleans in one number (memory per connection): see `FLAGS` and the accessors. */
   private flags = 0;
   private negotiatedValue: Negotiated = {};
   private readonly trace: TraceProvider | undefined;
   private readonly name: string;
-  private readonly masks: MaskKeySource | undefined;
   private deflate: PerMessageDeflateSession | undefined;
 
-  // Send side.
-  private sendQueue: SendOperation[] = NO_OPERATIONS;
-  /** The bytes in `sendQueue`, kept as it changes: hosts ask on every send. */
-  private sendQueueBytes = 0;
-  // Pongs, close replies and keep-alive pings; send indications. Both are
-  // usually empty: they share one empty list until first used.
-  private controlQueue: SendOperation[] = NO_OPERATIONS;
-  private sendIndications: { op: SendOperation; sent: boolean }[] = NO_INDICATIONS;
-  private sendSlot: SendToNetworkAction | IndicateSendCompleteAction | undefined;
-  private sendSlotOp: SendOperation | undefined;
-  /** The kind of the message whose fragments are being queued (what `send` accepts next). */
-  private queuedMessage: 'utf8' | 'binary' | undefined;
-  /** The kind of the message whose fragments are being framed (the opcode to use next). */
-  private framingMessage: 'utf8' | 'binary' | undefined;
-  private closeSent: CloseStatus | undefined;
-
-  // Receive side.
-  private readonly receivePath: ReceivePath;
+  private readonly sendPath: SendPath;
+  private readonly receivePath: ReceivePath<WebSocketHandle>;
   private receiveOp: ReceiveOperation | undefined;
   private receiveSlot: ReceiveFromNetworkAction | IndicateReceiveCompleteAction | undefined;
   private receiveBuffer: Uint8Array | undefined;
   private closeReceived: CloseStatus | undefined;
   private failure: NetrxError | undefined;
-
-  /** Keep-alive state, only on handles that keep alive (one field instead of four). */
-  private keepAlive: KeepAlive | undefined;
+  /** Only on handles that keep alive. */
+  private readonly keepAlive: KeepAlive<WebSocketHandle> | undefined;
 
   private nextActionContext = 1;
   private clientRequest: ClientRequest | undefined;
@@ -205,21 +206,28 @@ export class WebSocketHandle implements ReceiveHost {
     this.onActionAvailable = properties.onActionAvailable;
     this.properties = resolveProperties(properties);
     if (this.properties.keepAliveInterval > 0) {
-      this.keepAlive = {
-        clock: properties.clock as Clock,
-        timer: undefined,
-        lastReceivedAt: 0,
-        pingOutstanding: false,
-      };
+      this.keepAlive = new KeepAlive(
+        properties.clock as Clock,
+        this.properties.keepAliveInterval,
+        this,
+        keepAliveHost,
+      );
     }
     this.name = properties.name ?? role;
     this.trace = properties.trace?.register(WEBSOCKET_PROVIDER);
+    let masks: MaskKeySource | undefined;
     if (role === 'client' && !this.properties.disableMasking) {
       if (properties.crypto === undefined) {
         throw new TypeError('A client handle needs a crypto to make masking keys');
       }
-      this.masks = new MaskKeySource(properties.crypto, properties.mask, properties.allocate);
+      masks = new MaskKeySource(properties.crypto, properties.mask, properties.allocate);
     }
+    this.sendPath = new SendPath({
+      properties: this.properties,
+      masks,
+      trace: this.trace,
+      name: this.name,
+    });
     this.receivePath = new ReceivePath(
       {
         role,
@@ -229,74 +237,41 @@ export class WebSocketHandle implements ReceiveHost {
         allocate: properties.allocate,
       },
       this,
+      receiveHost,
     );
   }
 
-  private flag(bit: number): boolean {
-    return (this.flags & bit) !== 0;
-  }
-
-  private setFlag(bit: number, on: boolean): void {
-    this.flags = on ? this.flags | bit : this.flags & ~bit;
-  }
-
   private get deleted(): boolean {
-    return this.flag(FLAG_DELETED);
+    return FLAGS.has(this.flags, 'deleted');
   }
   private set deleted(on: boolean) {
-    this.setFlag(FLAG_DELETED, on);
+    this.flags = FLAGS.with(this.flags, 'deleted', on);
   }
   /** A close is queued or sent: only control frames may follow. */
   private get closeQueued(): boolean {
-    return this.flag(FLAG_CLOSE_QUEUED);
+    return FLAGS.has(this.flags, 'closeQueued');
   }
   private set closeQueued(on: boolean) {
-    this.setFlag(FLAG_CLOSE_QUEUED, on);
-  }
-  /** A short write broke the stream's framing. */
-  private get transportBroken(): boolean {
-    return this.flag(FLAG_TRANSPORT_BROKEN);
-  }
-  private set transportBroken(on: boolean) {
-    this.setFlag(FLAG_TRANSPORT_BROKEN, on);
+    this.flags = FLAGS.with(this.flags, 'closeQueued', on);
   }
   private get receiveEnded(): boolean {
-    return this.flag(FLAG_RECEIVE_ENDED);
+    return FLAGS.has(this.flags, 'receiveEnded');
   }
   private set receiveEnded(on: boolean) {
-    this.setFlag(FLAG_RECEIVE_ENDED, on);
-  }
-
-  /** @internal ReceiveHost: a ping arrived. */
-  receivedPing(payload: Uint8Array): void {
-    this.queuePong(payload);
-  }
-
-  /** @internal ReceiveHost: a valid close arrived. */
-  receivedClose(status: CloseStatus): void {
-    this.onCloseReceived(status);
-  }
-
-  /** @internal ReceiveHost: the peer broke the protocol. */
-  receivedViolation(error: ProtocolError): void {
-    this.onProtocolFailure(error);
-  }
-
-  /** @internal ReceiveHost: a whole message arrived. */
-  receivedMessage(text: boolean, size: number): void {
-    this.messagesReceived++;
-    this.trace?.emit(WebSocketEvent.messageReceived, { connection: this.name, text, size });
+    this.flags = FLAGS.with(this.flags, 'receiveEnded', on);
   }
 
   /** What the handle has done so far (a fresh snapshot each call). */
   get stats(): HandleStats {
+    const s = this.sendPath;
     return {
       messagesReceived: this.messagesReceived,
-      messagesSent: this.messagesSent,
+      messagesSent: s.messagesSent,
       bytesReceived: this.bytesReceived,
-      bytesSent: this.bytesSent,
-      pingsAnswered: this.pingsAnswered,
-      pongsCoalesced: this.pongsCoalesced,
+      bytesSent: s.bytesSent,
+      pingsAnswered: s.pingsAnswered,
+      pongsCoalesced: s.pongsCoalesced,
+      sendsRefused: s.sendsRefused,
     };
   }
 
@@ -323,14 +298,14 @@ export class WebSocketHandle implements ReceiveHost {
     return (
       this.stateValue === 'closed' ||
       this.stateValue === 'aborted' ||
-      this.transportBroken ||
-      (this.failure !== undefined && this.closeSent !== undefined)
+      this.sendPath.transportBroken ||
+      (this.failure !== undefined && this.sendPath.closeSent !== undefined)
     );
   }
 
   /** Bytes queued by `send` and not yet handed out in a send action. */
   get queuedBytes(): number {
-    return this.sendQueueBytes;
+    return this.sendPath.queuedBytes;
   }
 
   /**
@@ -354,6 +329,7 @@ export class WebSocketHandle implements ReceiveHost {
         maxMessageSize: this.properties.maxMessageSize,
         threshold: this.properties.deflateThreshold,
       });
+      this.sendPath.deflate = this.deflate;
       this.receivePath.enableDeflate(this.role, this.deflate);
     }
     this.stateValue = 'open';
@@ -363,7 +339,7 @@ export class WebSocketHandle implements ReceiveHost {
       protocol: negotiated.protocol ?? '',
       extensions: negotiated.extensions ?? '',
     });
-    this.startKeepAlive();
+    this.keepAlive?.start();
   }
 
   // -------------------------------------------------------------------------
@@ -450,7 +426,9 @@ export class WebSocketHandle implements ReceiveHost {
    * message open for more); `ping-pong` sends a ping and `unsolicited-pong` a
    * pong, each with at most 125 bytes; `close` takes the status (no code
    * means an empty close body). The caller must not change `data` until
-   * the send-complete indication.
+   * the send-complete indication. A send past the queue's bound
+   * (`maxQueuedSends`, `maxQueuedSendBytes`) throws `ERR_WS_SEND_QUEUE_FULL`
+   * and is counted in `stats.sendsRefused`; a close is never refused.
    */
   send(bufferType: Exclude<BufferType, 'close'>, data?: Uint8Array, context?: unknown): void;
   send(bufferType: 'close', status?: Partial<CloseStatus>, context?: unknown): void;
@@ -466,23 +444,16 @@ export class WebSocketHandle implements ReceiveHost {
       this.queueClose(payload, context, false);
       return;
     }
-    const payload = (data ?? EMPTY) as Uint8Array;
+    const payload = (data ?? EMPTY_BYTES) as Uint8Array;
     if (!(payload instanceof Uint8Array)) throw new TypeError('Send data must be a Uint8Array');
     if (bufferType === 'ping-pong' || bufferType === 'unsolicited-pong') {
       if (payload.length > MAX_CONTROL_PAYLOAD) {
         throw new RangeError(`A control frame carries at most 125 bytes: got ${payload.length}`);
       }
-    } else {
-      if (this.closeQueued) throw invalidOperation('Cannot send data after a close');
-      const kind = bufferType.startsWith('utf8') ? 'utf8' : 'binary';
-      if (this.queuedMessage !== undefined && this.queuedMessage !== kind) {
-        throw invalidOperation(
-          `Cannot send ${bufferType} while a ${this.queuedMessage} message is unfinished`,
-        );
-      }
-      this.queuedMessage = bufferType.endsWith('fragment') ? kind : undefined;
+    } else if (this.closeQueued) {
+      throw invalidOperation('Cannot send data after a close');
     }
-    this.pushSend({ bufferType, data: payload, context, internal: false });
+    this.sendPath.queueSend(bufferType, payload, context);
   }
 
   /**
@@ -509,13 +480,8 @@ export class WebSocketHandle implements ReceiveHost {
   /** The next action for `queue`, or undefined when there is nothing to do now. */
   getAction(queue: ActionQueue = 'all'): WebSocketAction | undefined {
     this.assertUsable();
-    if (queue !== 'receive') {
-      const send = this.nextSendAction(true);
-      if (send !== undefined) return send;
-    } else {
-      const internal = this.nextSendAction(false);
-      if (internal !== undefined) return internal;
-    }
+    const send = this.nextSendAction(queue !== 'receive');
+    if (send !== undefined) return send;
     return queue === 'send' ? undefined : this.nextReceiveAction();
   }
 
@@ -524,18 +490,21 @@ export class WebSocketHandle implements ReceiveHost {
    * written (less than the action's `byteLength` cancels the send). For a
    * network read, the number of bytes put into the action's `buffer`, or
    * bytes of your own to decode in place; 0 or an empty chunk is end of
-   * stream. Indications are completed with 0.
+   * stream. Indications are completed with 0. A count that is not an
+   * integer from 0 to what the action could hold (its `byteLength`, its
+   * buffer's length) is a `RangeError`, and the action stays outstanding.
    */
   completeAction(actionContext: number, bytes: number | Uint8Array = 0): void {
     this.assertUsable();
-    const send = this.sendSlot;
-    if (send !== undefined && send.actionContext === actionContext) {
-      this.sendSlot = undefined;
-      if (send.type === 'send-to-network') this.completeSend(send, bytes);
+    if (this.sendPath.owns(actionContext)) {
+      if (this.sendPath.complete(bytes)) this.afterCloseSent();
       return;
     }
     const receive = this.receiveSlot;
     if (receive !== undefined && receive.actionContext === actionContext) {
+      if (receive.type === 'receive-from-network' && typeof bytes === 'number') {
+        checkReadCount(bytes, this.properties.receiveBufferSize);
+      }
       this.receiveSlot = undefined;
       if (receive.type === 'receive-from-network') this.completeReceive(bytes);
       else this.completeIndication(receive);
@@ -559,192 +528,39 @@ export class WebSocketHandle implements ReceiveHost {
       });
     }
     this.endReceiving(this.failure);
-    this.cancelQueuedSends();
-    this.controlQueue = NO_OPERATIONS;
-    this.stopKeepAlive();
+    this.sendPath.cancelQueued();
+    this.sendPath.dropControl();
+    this.keepAlive?.stop();
   }
 
   /** Frees the handle; any later call throws. Abort and drain first. */
   delete(): void {
     if (this.deleted) return;
     this.deleted = true;
-    this.stopKeepAlive();
+    this.keepAlive?.stop();
     this.deflate?.close();
     this.deflate = undefined;
+    this.sendPath.deflate = undefined;
     this.receiveBuffer = undefined;
   }
 
-  /** @internal The component's own receive buffer, allocated on first use. */
-  internalReceiveBuffer(): Uint8Array {
-    this.receiveBuffer ??= new Uint8Array(this.properties.receiveBufferSize);
-    return this.receiveBuffer;
-  }
-
   // -------------------------------------------------------------------------
-  // Send side
+  // Send side (the work is in send-path.ts)
 
   private nextSendAction(includeApp: boolean): WebSocketAction | undefined {
-    if (this.sendSlot !== undefined) return undefined;
-    if (includeApp && this.sendIndications.length > 0) {
-      const { op, sent } = this.sendIndications.shift() as { op: SendOperation; sent: boolean };
-      // Emptied lists go back to the shared one: a used array keeps its capacity.
-      if (this.sendIndications.length === 0) this.sendIndications = NO_INDICATIONS;
-      const action: IndicateSendCompleteAction = {
-        type: 'indicate-send-complete',
-        actionContext: this.nextActionContext++,
-        context: op.context,
-        bufferType: op.bufferType,
-        sent,
-      };
-      this.sendSlot = action;
-      return action;
-    }
-    if (this.stateValue === 'aborted' || this.transportBroken) return undefined;
-    let op = this.controlQueue.shift();
-    if (op !== undefined) {
-      if (this.controlQueue.length === 0) this.controlQueue = NO_OPERATIONS;
-    } else if (includeApp) {
-      op = this.sendQueue.shift();
-      if (op !== undefined) this.sendQueueBytes -= op.data.length;
-      if (this.sendQueue.length === 0) this.sendQueue = NO_OPERATIONS;
-    }
-    if (op === undefined) return undefined;
-    return this.frameSend(op);
-  }
-
-  private frameSend(op: SendOperation): SendToNetworkAction {
-    const buffers: Uint8Array[] = [];
-    const maxFrame = this.properties.sendBufferSize;
-    let byteLength: number;
-    switch (op.bufferType) {
-      case 'ping-pong':
-      case 'unsolicited-pong':
-      case 'close': {
-        const opcode =
-          op.bufferType === 'close'
-            ? Opcode.Close
-            : op.bufferType === 'ping-pong'
-              ? Opcode.Ping
-              : Opcode.Pong;
-        byteLength = writeFrames(
-          { opcode, fin: true, rsv1: false, payload: op.data },
-          MAX_CONTROL_PAYLOAD,
-          this.masks,
-          buffers,
-        );
-        if (op.bufferType === 'close') this.closeSent = parseStatus(op.data);
-        break;
-      }
-      default: {
-        const kind = op.bufferType.startsWith('utf8') ? 'utf8' : 'binary';
-        const fin = op.bufferType.endsWith('message');
-        const first = this.framingMessage === undefined;
-        const opcode = first
-          ? kind === 'utf8'
-            ? Opcode.Text
-            : Opcode.Binary
-          : Opcode.Continuation;
-        this.framingMessage = fin ? undefined : kind;
-        // Compress whole messages only: a fragmented send is sent as given.
-        const compress = first && fin && this.deflate?.shouldCompress(op.data.length) === true;
-        const payload = compress
-          ? (this.deflate as PerMessageDeflateSession).deflate(op.data)
-          : op.data;
-        byteLength = writeFrames(
-          { opcode, fin, rsv1: compress, payload },
-          maxFrame,
-          this.masks,
-          buffers,
-        );
-        if (fin) this.messagesSent++;
-      }
-    }
-    const action: SendToNetworkAction = {
-      type: 'send-to-network',
-      actionContext: this.nextActionContext++,
-      context: op.internal ? undefined : op.context,
-      bufferType: op.bufferType,
-      buffers,
-      byteLength,
-    };
-    this.sendSlot = action;
-    this.sendSlotOp = op;
-    if (
-      this.trace?.isEnabled(WebSocketEvent.messageSent.level, WebSocketEvent.messageSent.keywords)
-    ) {
-      this.trace.emit(WebSocketEvent.messageSent, {
-        connection: this.name,
-        bufferType: op.bufferType,
-        size: op.data.length,
-      });
-    }
+    const action = this.sendPath.next(
+      includeApp,
+      this.stateValue !== 'aborted',
+      this.nextActionContext,
+    );
+    if (action !== undefined) this.nextActionContext++;
     return action;
-  }
-
-  private completeSend(action: SendToNetworkAction, bytes: number | Uint8Array): void {
-    const op = this.sendSlotOp as SendOperation;
-    this.sendSlotOp = undefined;
-    const written = typeof bytes === 'number' ? bytes : bytes.length;
-    const sent = written >= action.byteLength;
-    this.bytesSent += written;
-    if (!sent) {
-      // A short write cancels the send; the stream is no longer framed.
-      this.transportBroken = true;
-      this.cancelQueuedSends();
-    }
-    if (!op.internal) this.pushIndication(op, sent);
-    if (op.bufferType === 'close' && sent) this.afterCloseSent();
-  }
-
-  private queuePong(payload: Uint8Array): void {
-    this.pingsAnswered++;
-    if (this.closeQueued) return;
-    let pongs = 0;
-    for (const op of this.controlQueue) if (isPong(op)) pongs++;
-    if (pongs >= MAX_PENDING_PONGS) {
-      const oldest = this.controlQueue.findIndex(isPong);
-      this.controlQueue.splice(oldest, 1);
-      this.pongsCoalesced++;
-    }
-    this.pushControl({
-      bufferType: 'unsolicited-pong',
-      data: payload,
-      context: PONG,
-      internal: true,
-    });
   }
 
   private queueClose(payload: Uint8Array, context: unknown, internal: boolean): void {
     this.closeQueued = true;
-    this.queuedMessage = undefined;
-    const op: SendOperation = { bufferType: 'close', data: payload, context, internal };
-    if (internal) this.pushControl(op);
-    else this.pushSend(op);
+    this.sendPath.queueClose(payload, context, internal);
     if (this.stateValue === 'open') this.stateValue = 'closing';
-  }
-
-  private pushSend(op: SendOperation): void {
-    if (this.sendQueue === NO_OPERATIONS) this.sendQueue = [];
-    this.sendQueue.push(op);
-    this.sendQueueBytes += op.data.length;
-  }
-
-  private pushControl(op: SendOperation): void {
-    if (this.controlQueue === NO_OPERATIONS) this.controlQueue = [];
-    this.controlQueue.push(op);
-  }
-
-  private pushIndication(op: SendOperation, sent: boolean): void {
-    if (this.sendIndications === NO_INDICATIONS) this.sendIndications = [];
-    this.sendIndications.push({ op, sent });
-  }
-
-  private cancelQueuedSends(): void {
-    for (const op of this.sendQueue) {
-      if (!op.internal) this.pushIndication(op, false);
-    }
-    this.sendQueue = NO_OPERATIONS;
-    this.sendQueueBytes = 0;
   }
 
   private afterCloseSent(): void {
@@ -752,7 +568,7 @@ export class WebSocketHandle implements ReceiveHost {
   }
 
   // -------------------------------------------------------------------------
-  // Receive side
+  // Receive side (the work is in receive-path.ts)
 
   private nextReceiveAction(): WebSocketAction | undefined {
     const op = this.receiveOp;
@@ -765,7 +581,7 @@ export class WebSocketHandle implements ReceiveHost {
     }
     if (this.stateValue === 'aborted' || this.receiveEnded) return undefined;
     // Decoding may have queued pongs or a close reply: write those before reading on.
-    if (this.controlQueue.length > 0 && this.sendSlot === undefined) {
+    if (this.sendPath.hasControl && !this.sendPath.busy) {
       return this.nextSendAction(false);
     }
     const action = new ReceiveFromNetwork(this.nextActionContext++, op.context, this);
@@ -788,10 +604,7 @@ export class WebSocketHandle implements ReceiveHost {
   private completeReceive(bytes: number | Uint8Array): void {
     let chunk: Uint8Array;
     if (typeof bytes === 'number') {
-      if (!Number.isInteger(bytes) || bytes < 0) {
-        throw new RangeError(`bytesTransferred must be a non-negative integer: got ${bytes}`);
-      }
-      chunk = bytes === 0 ? EMPTY : this.internalReceiveBuffer().subarray(0, bytes);
+      chunk = bytes === 0 ? EMPTY_BYTES : receiveBufferOf(this).subarray(0, bytes);
     } else {
       chunk = bytes;
     }
@@ -800,11 +613,7 @@ export class WebSocketHandle implements ReceiveHost {
       return;
     }
     this.bytesReceived += chunk.length;
-    const keepAlive = this.keepAlive;
-    if (keepAlive !== undefined) {
-      keepAlive.pingOutstanding = false;
-      keepAlive.lastReceivedAt = keepAlive.clock.now();
-    }
+    this.keepAlive?.received();
     this.receivePath.push(chunk);
   }
 
@@ -823,11 +632,11 @@ export class WebSocketHandle implements ReceiveHost {
       // Echo the status and reason (RFC 6455 §5.5.1); 1005 means the close had no body.
       const payload =
         status.code === CloseCode.NoStatusReceived
-          ? EMPTY
+          ? EMPTY_BYTES
           : emitClosePayload(status.code, status.reason);
-      this.cancelQueuedSends();
+      this.sendPath.cancelQueued();
       this.queueClose(payload, undefined, true);
-    } else if (this.closeSent !== undefined) {
+    } else if (this.sendPath.closeSent !== undefined) {
       this.finishClose();
     }
   }
@@ -840,22 +649,25 @@ export class WebSocketHandle implements ReceiveHost {
       closeCode: error.closeCode ?? 0,
       message: error.message,
     });
-    this.cancelQueuedSends();
-    if (!this.closeQueued) {
+    this.sendPath.cancelQueued();
+    if (this.sendPath.closeSent !== undefined) {
+      this.finishClose();
+    } else if (!this.sendPath.controlCloseQueued) {
+      // No close framed yet: the failure close goes out, even when the
+      // application had queued one (it was just cancelled with the other
+      // queued sends; issue 8, defect 4).
       this.queueClose(
         emitClosePayload(error.closeCode ?? CloseCode.ProtocolError),
         undefined,
         true,
       );
-    } else if (this.closeSent !== undefined) {
-      this.finishClose();
     }
   }
 
   private endReceiving(error: NetrxError): void {
     this.receivePath.terminate({
       bufferType: 'close',
-      buffer: EMPTY,
+      buffer: EMPTY_BYTES,
       close: { code: CloseCode.AbnormalClosure, reason: '' },
       error,
     });
@@ -864,9 +676,9 @@ export class WebSocketHandle implements ReceiveHost {
   private finishClose(): void {
     if (this.stateValue === 'closed' || this.stateValue === 'aborted') return;
     this.stateValue = 'closed';
-    this.stopKeepAlive();
+    this.keepAlive?.stop();
     const status = this.closeReceived ??
-      this.closeSent ?? {
+      this.sendPath.closeSent ?? {
         code: CloseCode.AbnormalClosure,
         reason: '',
       };
@@ -878,67 +690,17 @@ export class WebSocketHandle implements ReceiveHost {
     });
   }
 
-  // -------------------------------------------------------------------------
-  // Keep-alive
-
-  private startKeepAlive(): void {
-    const keepAlive = this.keepAlive;
-    if (keepAlive === undefined) return;
-    keepAlive.lastReceivedAt = keepAlive.clock.now();
-    keepAlive.timer = keepAlive.clock.setTimer(this.properties.keepAliveInterval, () =>
-      this.keepAliveTick(),
-    );
-  }
-
-  private keepAliveTick(): void {
-    const keepAlive = this.keepAlive as KeepAlive;
-    const interval = this.properties.keepAliveInterval;
-    keepAlive.timer = undefined;
-    if (this.deleted || this.stateValue === 'closed' || this.stateValue === 'aborted') return;
-    const idle = keepAlive.clock.now() - keepAlive.lastReceivedAt;
-    if (idle >= interval) {
-      if (keepAlive.pingOutstanding) {
-        this.failure ??= new ProtocolError(
-          'ERR_WS_KEEPALIVE_TIMEOUT',
-          `No bytes received for ${Math.round(idle)} ms after a keep-alive ping`,
-          'remote',
-        );
-        this.abort();
-        this.onActionAvailable?.(this);
-        return;
-      }
-      keepAlive.pingOutstanding = true;
-      this.pushControl({
-        bufferType: 'ping-pong',
-        data: EMPTY,
-        context: undefined,
-        internal: true,
-      });
-      this.onActionAvailable?.(this);
-    }
-    keepAlive.timer = keepAlive.clock.setTimer(idle >= interval ? interval : interval - idle, () =>
-      this.keepAliveTick(),
-    );
-  }
-
-  private stopKeepAlive(): void {
-    const keepAlive = this.keepAlive;
-    if (keepAlive === undefined) return;
-    keepAlive.timer?.cancel();
-    keepAlive.timer = undefined;
-  }
-
   private assertUsable(): void {
     if (this.deleted) throw invalidOperation('The handle was deleted');
   }
 }
 
-/** Nothing agreed: one object for every plain connection. */
-const NOTHING_NEGOTIATED: Negotiated = {
+/** Nothing agreed: one object for every plain connection (frozen: it is shared). */
+const NOTHING_NEGOTIATED: Negotiated = Object.freeze({
   protocol: undefined,
   extensions: '',
   perMessageDeflate: undefined,
-};
+});
 
 function negotiation(agreed: {
   readonly protocol: string | undefined;
@@ -953,17 +715,14 @@ function negotiation(agreed: {
   };
 }
 
-/** Marks internal pongs (answers to pings) apart from app unsolicited pongs. */
-const PONG: unique symbol = Symbol('pong');
-
-function isPong(op: SendOperation): boolean {
-  return op.context === PONG;
-}
-
-function parseStatus(payload: Uint8Array): CloseStatus {
-  if (payload.length < 2) return { code: CloseCode.NoStatusReceived, reason: '' };
-  return {
-    code: ((payload[0] as number) << 8) | (payload[1] as number),
-    reason: new TextDecoder().decode(payload.subarray(2)),
-  };
+/**
+ * A read's count must be a whole number of bytes its buffer could hold:
+ * more is a host bug, refused rather than clamped (issue 8, defect 7).
+ */
+function checkReadCount(bytes: number, max: number): void {
+  if (!Number.isInteger(bytes) || bytes < 0 || bytes > max) {
+    throw new RangeError(
+      `bytesTransferred must be an integer from 0 to the action's buffer length (${max}): got ${bytes}`,
+    );
+  }
 }

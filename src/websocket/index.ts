@@ -22,17 +22,91 @@
  * (keep-alive) through an injected `Clock`; masking keys through `Crypto`.
  * No Node APIs here; netrx/node adds the server, the client and zlib.
  */
-export * from './actions.js';
-export * from './deflate-codec.js';
-export * from './events.js';
-export * from './extensions.js';
-export * from './handle.js';
-export * from './handshake-failure.js';
-export * from './handshake.js';
-export * from './http-head.js';
-export { MaskKeySource } from './frame-writer.js';
+// The surface, named one by one (no `export *`): what a host needs to run a
+// handle, negotiate and inspect. Internals (the send and receive paths,
+// keep-alive, the frame writer, the named-flags helper and the handle's host
+// callbacks) are not exported.
+export {
+  ACTION_VALUE,
+  BUFFER_TYPE_VALUE,
+  type ActionQueue,
+  type BufferType,
+  type CloseStatus,
+  type IndicateReceiveCompleteAction,
+  type IndicateSendCompleteAction,
+  type ReceiveFromNetworkAction,
+  type SendToNetworkAction,
+  type WebSocketAction,
+} from './actions.js';
+export type {
+  DeflateCodec,
+  Deflater,
+  DeflaterOptions,
+  InflateResult,
+  Inflater,
+  InflaterOptions,
+} from './deflate-codec.js';
+export { WEBSOCKET_PROVIDER, WebSocketEvent, WebSocketKeyword } from './events.js';
+export {
+  PERMESSAGE_DEFLATE,
+  acceptPerMessageDeflate,
+  checkPerMessageDeflateResponse,
+  formatExtensions,
+  parseExtensions,
+  parsePerMessageDeflateOffer,
+  perMessageDeflateOffer,
+  type Extension,
+  type ExtensionParam,
+  type PerMessageDeflateAcceptance,
+  type PerMessageDeflateOffer,
+  type PerMessageDeflateParams,
+  type PerMessageDeflateServerOptions,
+} from './extensions.js';
+export {
+  WebSocketHandle,
+  createClientHandle,
+  createServerHandle,
+  type HandleProperties,
+  type HandleRole,
+  type HandleState,
+  type HandleStats,
+  type Negotiated,
+} from './handle.js';
+export type { HandshakeFailure, HandshakeResult, HttpHeader } from './handshake-failure.js';
+export {
+  WEBSOCKET_GUID,
+  WEBSOCKET_VERSION,
+  acceptUpgrade,
+  buildClientRequest,
+  buildRejection,
+  checkServerResponse,
+  computeAccept,
+  generateKey,
+  isValidKey,
+  validateUpgradeRequest,
+  type AcceptOptions,
+  type ClientHandshake,
+  type ClientRequest,
+  type ClientRequestOptions,
+  type ServerHandshake,
+  type UpgradeRequest,
+} from './handshake.js';
+export {
+  DEFAULT_MAX_HEADERS,
+  DEFAULT_MAX_HEAD_SIZE,
+  HttpHeadParser,
+  encodeHead,
+  headerList,
+  headerValue,
+  headerValues,
+  type HttpHeadLimits,
+  type HttpHeadStep,
+  type HttpRequestHead,
+  type HttpResponseHead,
+} from './http-head.js';
 export {
   PerMessageDeflateSession,
+  type PerMessageDeflateRole,
   type PerMessageDeflateSessionOptions,
   type PerMessageInflateResult,
 } from './permessage-deflate.js';
@@ -45,6 +119,8 @@ export {
 export {
   DEFAULT_MAX_FRAGMENTS,
   DEFAULT_MAX_MESSAGE_SIZE,
-  type HandleProperties,
+  DEFAULT_MAX_QUEUED_SEND_BYTES,
+  DEFAULT_MAX_QUEUED_SENDS,
+  type HandleSettings,
   type ResolvedProperties,
 } from './properties.js';

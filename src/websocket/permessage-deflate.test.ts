@@ -208,12 +208,12 @@ describe('PerMessageDeflateSession: inflating pieces', () => {
     expect(log.live).toBe(0);
   });
 
-  it('fails with inflate-failed (1002) on data that is not DEFLATE', () => {
+  it('fails with inflate-failed (1007, as ws) on data that is not DEFLATE', () => {
     const client = session('client');
     const result = client.inflate(fromHex('ffffffff'), true);
     expect(result).toMatchObject({
       ok: false,
-      failure: { code: 'inflate-failed', closeCode: 1002 },
+      failure: { code: 'inflate-failed', closeCode: 1007 },
     });
     expect(!result.ok && result.failure.message).toMatch(/^Cannot decompress the message: /);
     client.close();

@@ -53,7 +53,12 @@ export type PerMessageInflateResult =
   | { readonly ok: true; readonly chunks: readonly Uint8Array[]; readonly length: number }
   | { readonly ok: false; readonly failure: WebSocketFailure };
 
-const NOTHING: PerMessageInflateResult = { ok: true, chunks: [], length: 0 };
+/** Shared by every session, so frozen (and its empty list with it). */
+const NOTHING: PerMessageInflateResult = Object.freeze({
+  ok: true,
+  chunks: Object.freeze([]),
+  length: 0,
+});
 
 export class PerMessageDeflateSession {
   private readonly codec: DeflateCodec;
@@ -103,8 +108,13 @@ export class PerMessageDeflateSession {
    * Chunks are valid until the next call. A failure is final: the connection
    * must be failed with its `closeCode` (`message-too-big` 1009 once the
    * message passes `maxMessageSize`, counting every piece; `inflate-failed`
-   * 1002 on data that is not DEFLATE: RFC 7692 says to fail the connection
-   * but names no code, and ws uses 1007), and later calls return it again.
+   * 1007 on data that is not DEFLATE), and later calls return it again.
+   *
+   * Why 1007: RFC 7692 §8 says only to fail the connection. The frames were
+   * well formed, so it is not RFC 6455's 1002 (protocol error); what is wrong
+   * is the message's data, which §7.4.1 gives 1007 ("data within a message
+   * that was not consistent with the type of the message"), as for bad UTF-8.
+   * ws sends 1007 too.
    * Throws only if the session was closed.
    */
   inflate(piece: Uint8Array, last: boolean): PerMessageInflateResult {
@@ -134,7 +144,7 @@ export class PerMessageDeflateSession {
               1009,
               `The decompressed message is over the limit of ${this.maxMessageSize} bytes`,
             )
-          : failed('inflate-failed', 1002, `Cannot decompress the message: ${result.message}`);
+          : failed('inflate-failed', 1007, `Cannot decompress the message: ${result.message}`);
       return this.failure;
     }
     this.messageLength += result.length;

@@ -6,9 +6,13 @@ import type { Clock, Crypto } from '../runtime/index.js';
 import type { TraceRegistry } from '../trace/index.js';
 import type { MaskFunction } from '../wire/websocket/index.js';
 import type { DeflateCodec } from './deflate-codec.js';
-import type { WebSocketHandle } from './handle.js';
 
-export interface HandleProperties {
+/**
+ * Every handle property but the callbacks that receive the handle itself
+ * (`HandleProperties` in handle.ts adds those), so this file needs nothing
+ * from handle.ts and the two do not import each other.
+ */
+export interface HandleSettings {
   /**
    * Size of the component's own receive buffer, used when a
    * `receive-from-network` action is filled through its `buffer` (minimum
@@ -40,8 +44,10 @@ export interface HandleProperties {
   /**
    * Receives posted without a buffer get whole messages (netrx extension,
    * default false). A message that arrived in one frame inside one chunk is
-   * a view of that chunk; any other is gathered into one buffer sized as the
-   * frames announce. Off, every piece is indicated as it arrives (a
+   * a view of that chunk; any other
+   * is gathered into one buffer that grows with the bytes that arrive (never
+   * sized from an announced length: at most four times what has arrived).
+   * Off, every piece is indicated as it arrives (a
    * `*-fragment` per piece, as websocket.dll does).
    */
   readonly assembleMessages?: boolean;
@@ -65,11 +71,18 @@ export interface HandleProperties {
   /** A name for traces (the remote address, say). */
   readonly name?: string;
   /**
-   * Called when an action became available on its own (a keep-alive ping, a
-   * keep-alive failure), so the host runs its action loop. It gets the
-   * handle, so one function can serve every connection (see `owner`).
+   * Most application sends queued at once, not yet handed out in a send
+   * action (default 65536). One more is refused: `send` throws
+   * `ERR_WS_SEND_QUEUE_FULL` and `stats.sendsRefused` counts it. A close is
+   * never refused.
    */
-  readonly onActionAvailable?: (handle: WebSocketHandle) => void;
+  readonly maxQueuedSends?: number;
+  /**
+   * Most payload bytes queued at once by application sends (default
+   * 64 MiB, the default `maxMessageSize`: one largest message always fits).
+   * A send that would pass it is refused as for `maxQueuedSends`.
+   */
+  readonly maxQueuedSendBytes?: number;
 }
 
 export interface ResolvedProperties {
@@ -82,10 +95,14 @@ export interface ResolvedProperties {
   readonly maxFragments: number;
   readonly assembleMessages: boolean;
   readonly deflateThreshold: number;
+  readonly maxQueuedSends: number;
+  readonly maxQueuedSendBytes: number;
 }
 
 export const DEFAULT_MAX_MESSAGE_SIZE = 64 * 1024 * 1024;
 export const DEFAULT_MAX_FRAGMENTS = 131072;
+export const DEFAULT_MAX_QUEUED_SENDS = 65536;
+export const DEFAULT_MAX_QUEUED_SEND_BYTES = 64 * 1024 * 1024;
 
 function integer(name: string, value: number | undefined, fallback: number, min: number): number {
   const v = value ?? fallback;
@@ -103,7 +120,7 @@ function integer(name: string, value: number | undefined, fallback: number, min:
 const shared = new Map<string, ResolvedProperties>();
 const MAX_SHARED = 64;
 
-export function resolveProperties(p: HandleProperties): ResolvedProperties {
+export function resolveProperties(p: HandleSettings): ResolvedProperties {
   const resolved = resolveFresh(p);
   const key = Object.values(resolved).join(',');
   const known = shared.get(key);
@@ -113,7 +130,7 @@ export function resolveProperties(p: HandleProperties): ResolvedProperties {
   return resolved;
 }
 
-function resolveFresh(p: HandleProperties): ResolvedProperties {
+function resolveFresh(p: HandleSettings): ResolvedProperties {
   const keepAliveInterval = integer('keepAliveInterval', p.keepAliveInterval, 0, 0);
   if (keepAliveInterval > 0 && p.clock === undefined) {
     throw new TypeError('keepAliveInterval needs a clock');
@@ -128,5 +145,12 @@ function resolveFresh(p: HandleProperties): ResolvedProperties {
     maxFragments: integer('maxFragments', p.maxFragments, DEFAULT_MAX_FRAGMENTS, 1),
     assembleMessages: p.assembleMessages ?? false,
     deflateThreshold: integer('deflateThreshold', p.deflateThreshold, 1024, 0),
+    maxQueuedSends: integer('maxQueuedSends', p.maxQueuedSends, DEFAULT_MAX_QUEUED_SENDS, 1),
+    maxQueuedSendBytes: integer(
+      'maxQueuedSendBytes',
+      p.maxQueuedSendBytes,
+      DEFAULT_MAX_QUEUED_SEND_BYTES,
+      0,
+    ),
   };
 }

@@ -7,10 +7,10 @@
  * what has arrived completes the operation as a fragment); as views of the
  * chunk, piece by piece (websocket.dll's NULL buffer); or, with
  * `assembleMessages`, as whole messages (a view when the message came in
- * one frame inside one chunk, otherwise one buffer sized from the frame
- * headers). Control frames never interrupt a message: pings are answered
- * through the host, pongs and the close are indicated after any partial
- * data has been handed out.
+ * one frame inside one chunk, otherwise one buffer that grows with what
+ * arrives: a header's announced length reserves nothing). Control frames
+ * never interrupt a message: pings are answered through the host, pongs and
+ * the close are indicated after any partial data has been handed out.
  */
 import { ProtocolError, type NetrxError } from '../runtime/index.js';
 import {
@@ -24,13 +24,19 @@ import {
   type FrameEvent,
   type FrameHeader,
 } from '../wire/websocket/index.js';
+import { EMPTY_BYTES } from '../wire/websocket/empty.js';
 import type { BufferType, CloseStatus } from './actions.js';
 import type { PerMessageInflateResult } from './permessage-deflate.js';
 import type { ResolvedProperties } from './properties.js';
 
-const EMPTY = new Uint8Array(0);
-/** The shared empty list `pending` holds while nothing is pending (no array per connection). */
-const NO_PIECES: Uint8Array[] = [];
+/**
+ * The shared empty list `pending` holds while nothing is pending (no array
+ * per connection). Frozen: a push onto it throws instead of leaking into
+ * every connection.
+ */
+const NO_PIECES = Object.freeze([]) as unknown as Uint8Array[];
+/** The smallest assembly buffer made (so tiny pieces do not regrow it at every byte). */
+const MIN_ASSEMBLY = 1024;
 
 /** What a receive operation completes with. */
 export interface Indication {
@@ -53,16 +59,20 @@ export interface MessageInflater {
   inflate(piece: Uint8Array, last: boolean): PerMessageInflateResult;
 }
 
-/** What the receive path asks of its handle (the handle implements it). */
-export interface ReceiveHost {
+/**
+ * What the receive path asks of its handle. One object serves every handle
+ * (the handle is passed in), so these calls stay off the handle's public
+ * surface and cost no memory per connection.
+ */
+export interface ReceiveHost<Owner> {
   /** A ping arrived: queue a pong with this (copied) payload. */
-  receivedPing(payload: Uint8Array): void;
+  receivedPing(owner: Owner, payload: Uint8Array): void;
   /** A valid close arrived. */
-  receivedClose(status: CloseStatus): void;
+  receivedClose(owner: Owner, status: CloseStatus): void;
   /** The peer broke the protocol: send a close with `error.closeCode`. */
-  receivedViolation(error: ProtocolError): void;
+  receivedViolation(owner: Owner, error: ProtocolError): void;
   /** A whole message arrived (for traces and statistics). */
-  receivedMessage(text: boolean, size: number): void;
+  receivedMessage(owner: Owner, text: boolean, size: number): void;
 }
 
 export interface ReceivePathOptions {
@@ -73,13 +83,14 @@ export interface ReceivePathOptions {
   readonly allocate: ((size: number) => Uint8Array) | undefined;
 }
 
-export class ReceivePath {
+export class ReceivePath<Owner> {
   private decoder: FrameDecoder;
   private readonly properties: ResolvedProperties;
   private readonly isUtf8: ((bytes: Uint8Array) => boolean) | undefined;
   private readonly mask: MaskFunction | undefined;
   private readonly allocate: (size: number) => Uint8Array;
-  private readonly host: ReceiveHost;
+  private readonly owner: Owner;
+  private readonly host: ReceiveHost<Owner>;
   private inflater: MessageInflater | undefined;
 
   // The message being received.
@@ -94,9 +105,8 @@ export class ReceivePath {
   private control: FrameHeader | undefined;
   private dataFrame = false;
   private frameFin = false;
-  private zeroCopy = false;
   // Message assembly (assembleMessages, no caller buffer).
-  private assembly: Uint8Array = EMPTY;
+  private assembly: Uint8Array = EMPTY_BYTES;
   private assembled = 0;
   // Inflated bytes not handed out yet; the last one ends the message when `pendingEnds`.
   private pending: Uint8Array[] = NO_PIECES;
@@ -107,11 +117,12 @@ export class ReceivePath {
   private terminal: Indication | undefined;
   private endOfStream = false;
 
-  constructor(options: ReceivePathOptions, host: ReceiveHost) {
+  constructor(options: ReceivePathOptions, owner: Owner, host: ReceiveHost<Owner>) {
     this.properties = options.properties;
     this.isUtf8 = options.isUtf8;
     this.mask = options.mask;
     this.allocate = options.allocate ?? ((size) => new Uint8Array(size));
+    this.owner = owner;
     this.host = host;
     this.decoder = this.makeDecoder(options.role, false);
   }
@@ -178,7 +189,7 @@ export class ReceivePath {
   }
 
   private onEvent(event: FrameEvent, op: ReceiveOperation): Indication | undefined {
-    if (event.type === 'header') return this.onHeader(event.header, op);
+    if (event.type === 'header') return this.onHeader(event.header);
     if (event.type === 'error') {
       const f = event.failure;
       return this.fail(wireCode(f.code), f.message, f.closeCode);
@@ -196,13 +207,13 @@ export class ReceivePath {
       this.pending = inflated.chunks.slice();
       this.pendingEnds = end;
     } else if (end) {
-      this.pending = [EMPTY];
+      this.pending = [EMPTY_BYTES];
       this.pendingEnds = true;
     }
     return undefined;
   }
 
-  private onHeader(header: FrameHeader, op: ReceiveOperation): Indication | undefined {
+  private onHeader(header: FrameHeader): Indication | undefined {
     if ((header.opcode & 0x8) !== 0) {
       this.control = header;
       return undefined;
@@ -233,24 +244,30 @@ export class ReceivePath {
         CloseCode.MessageTooBig,
       );
     }
+    // Nothing is reserved from the announced length (issue 8, defect 3): the
+    // assembly buffer grows with the bytes that arrive (`reserve`).
     this.size += length;
-    if (op.buffer === undefined && this.properties.assembleMessages) {
-      this.zeroCopy =
-        header.opcode !== Opcode.Continuation && header.fin && this.decoder.pendingBytes >= length;
-      if (!this.zeroCopy) this.reserve(length, header.fin);
-    }
     return undefined;
   }
 
-  /** Makes room in the assembly buffer for `length` more bytes. */
-  private reserve(length: number, fin: boolean): void {
+  /**
+   * Makes room in the assembly buffer for `length` more bytes that have
+   * arrived. It doubles, so a message never holds more than twice (at the
+   * jump below, four times) the bytes received so far, never what a header
+   * announces. Once the last frame's header has fixed the final size and a
+   * quarter of it is here, it jumps to that size: one growth less for large
+   * messages, and no slack at the end.
+   */
+  private reserve(length: number): void {
     const need = this.assembled + length;
     if (need <= this.assembly.length) return;
-    // The last frame's size is exact; an unfinished message may grow, so double.
-    const size = fin
-      ? need
-      : Math.min(Math.max(need, this.assembly.length * 2, 1024), this.properties.maxMessageSize);
-    const grown = this.allocate(Math.max(size, need));
+    const finalSize = !this.compressed && this.frameFin ? this.size : undefined;
+    const doubled = Math.max(need, this.assembly.length * 2, MIN_ASSEMBLY);
+    const size =
+      finalSize !== undefined && finalSize <= 4 * need
+        ? finalSize
+        : Math.max(need, Math.min(doubled, finalSize ?? this.properties.maxMessageSize));
+    const grown = this.allocate(size);
     grown.set(this.assembly.subarray(0, this.assembled));
     this.assembly = grown;
   }
@@ -259,22 +276,24 @@ export class ReceivePath {
     this.control = undefined;
     switch (header.opcode) {
       case Opcode.Ping:
-        this.host.receivedPing(payload.slice());
+        this.host.receivedPing(this.owner, payload.slice());
         return undefined;
       case Opcode.Pong:
         this.deferred = indication('ping-pong', payload.slice());
         return undefined;
       default: {
-        const parsed = parseClosePayload(payload);
+        const parsed = parseClosePayload(payload, {
+          verifyUtf8: !this.properties.disableUtf8Verification,
+        });
         if (!parsed.ok) {
           const f = parsed.failure;
           return this.fail(wireCode(f.code), f.message, f.closeCode);
         }
         const status = { code: parsed.value.code, reason: parsed.value.reason };
-        this.host.receivedClose(status);
+        this.host.receivedClose(this.owner, status);
         const close: Indication = {
           bufferType: 'close',
-          buffer: EMPTY,
+          buffer: EMPTY_BYTES,
           close: status,
           error: undefined,
         };
@@ -307,8 +326,12 @@ export class ReceivePath {
       if (end) return this.finish(piece);
       return piece.length === 0 ? undefined : indication(this.fragmentType(), piece);
     }
-    if (this.zeroCopy) return end ? this.finish(piece) : undefined;
-    if (this.compressed) this.reserve(piece.length, false);
+    // A plain message that comes as one piece (one frame in one chunk) is
+    // handed out as it is: a view of the chunk, no copy. Inflated bytes are
+    // always copied: a codec may reuse that memory once the session has
+    // handed its inflater back to a pool.
+    if (end && this.assembled === 0 && !this.compressed) return this.finish(piece);
+    this.reserve(piece.length);
     this.assembly.set(piece, this.assembled);
     this.assembled += piece.length;
     if (!end) return undefined;
@@ -316,7 +339,7 @@ export class ReceivePath {
       this.assembled === this.assembly.length
         ? this.assembly
         : this.assembly.subarray(0, this.assembled);
-    this.assembly = EMPTY;
+    this.assembly = EMPTY_BYTES;
     this.assembled = 0;
     return this.finish(whole);
   }
@@ -382,16 +405,16 @@ export class ReceivePath {
   }
 
   private finish(buffer: Uint8Array): Indication {
-    this.host.receivedMessage(this.text, this.size);
+    this.host.receivedMessage(this.owner, this.text, this.size);
     return indication(this.text ? 'utf8-message' : 'binary-message', buffer);
   }
 
   private fail(code: string, message: string, closeCode: number): Indication {
     const error = new ProtocolError(code, message, 'remote', { closeCode });
-    this.host.receivedViolation(error);
+    this.host.receivedViolation(this.owner, error);
     return this.end({
       bufferType: 'close',
-      buffer: EMPTY,
+      buffer: EMPTY_BYTES,
       close: { code: closeCode, reason: '' },
       error,
     });
@@ -401,7 +424,7 @@ export class ReceivePath {
     this.terminal = terminal;
     this.deferred = undefined;
     this.pending = NO_PIECES;
-    this.assembly = EMPTY;
+    this.assembly = EMPTY_BYTES;
     return terminal;
   }
 }
@@ -418,7 +441,7 @@ function indication(bufferType: BufferType, buffer: Uint8Array): Indication {
 function connectionLost(): Indication {
   return {
     bufferType: 'close',
-    buffer: EMPTY,
+    buffer: EMPTY_BYTES,
     close: { code: CloseCode.AbnormalClosure, reason: '' },
     error: new ProtocolError(
       'ERR_WS_CONNECTION_LOST',

@@ -1,3 +1,4 @@
+import { EMPTY_BYTES } from './empty.js';
 import { wsFailed, type WebSocketResult } from './failure.js';
 import { isValidUtf8 } from './utf8.js';
 
@@ -66,18 +67,22 @@ export interface ClosePayload {
 
 const utf8Decoder = new TextDecoder('utf-8');
 const utf8Encoder = new TextEncoder();
-const EMPTY = new Uint8Array(0);
 
 /**
  * Reads the body of a close frame (RFC 6455 §5.5.1). Empty is allowed and
  * reads as 1005; one byte, or more than 125, is a protocol error; the code
- * must be valid on the wire; the reason must be valid UTF-8 (1007 otherwise).
+ * must be valid on the wire; the reason must be valid UTF-8 (1007 otherwise)
+ * unless `verifyUtf8` is false (the handle's `disableUtf8Verification`): then
+ * invalid sequences read as U+FFFD.
  */
-export function parseClosePayload(payload: Uint8Array): WebSocketResult<ClosePayload> {
+export function parseClosePayload(
+  payload: Uint8Array,
+  options: { readonly verifyUtf8?: boolean } = {},
+): WebSocketResult<ClosePayload> {
   if (payload.length === 0) {
     return {
       ok: true,
-      value: { code: CloseCode.NoStatusReceived, reason: '', reasonBytes: EMPTY },
+      value: { code: CloseCode.NoStatusReceived, reason: '', reasonBytes: EMPTY_BYTES },
     };
   }
   if (payload.length === 1) {
@@ -104,7 +109,7 @@ export function parseClosePayload(payload: Uint8Array): WebSocketResult<ClosePay
     );
   }
   const reasonBytes = payload.subarray(2);
-  if (!isValidUtf8(reasonBytes)) {
+  if (options.verifyUtf8 !== false && !isValidUtf8(reasonBytes)) {
     return wsFailed(
       'close-reason-invalid-utf8',
       CloseCode.InvalidFramePayloadData,

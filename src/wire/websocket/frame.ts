@@ -1,4 +1,5 @@
 import { NetrxError } from '../../runtime/index.js';
+import { EMPTY_BYTES } from './empty.js';
 import { CloseCode } from './close.js';
 import { wsFailed, type WebSocketFailure, type WebSocketResult } from './failure.js';
 import { assertMaskKey, maskInPlace, maskInto, type MaskFunction } from './mask.js';
@@ -505,8 +506,6 @@ const S_DATA = 2;
 const S_CONTROL = 3;
 const S_FAILED = 4;
 
-const EMPTY = new Uint8Array(0);
-
 /**
  * The key as bytes, in one scratch array all decoders share: masking is
  * synchronous, and a 4-byte array of its own would cost each (idle)
@@ -548,7 +547,7 @@ export class FrameDecoder {
   private readonly limits: ResolvedLimits;
   private readonly mask: MaskFunction;
   private state = S_HEADER;
-  private chunk: Uint8Array = EMPTY;
+  private chunk: Uint8Array = EMPTY_BYTES;
   private pos = 0;
   /** Stream offset of `chunk[0]`. */
   private chunkStart = 0;
@@ -562,7 +561,7 @@ export class FrameDecoder {
   private keyWord = 0;
   private masked = false;
   private phase = 0;
-  private control: Uint8Array = EMPTY;
+  private control: Uint8Array = EMPTY_BYTES;
   private controlHave = 0;
   private inMessageFlag = false;
   private failureValue: WebSocketFailure | undefined;
@@ -629,10 +628,10 @@ export class FrameDecoder {
    */
   next(into?: Uint8Array): FrameEvent | undefined {
     const event = this.step(into);
-    if (event === undefined && this.chunk !== EMPTY) {
+    if (event === undefined && this.chunk !== EMPTY_BYTES) {
       // Used up: let go of the chunk, so an idle connection pins no read buffer.
       this.chunkStart += this.chunk.length;
-      this.chunk = EMPTY;
+      this.chunk = EMPTY_BYTES;
       this.pos = 0;
     }
     return event;
@@ -644,7 +643,7 @@ export class FrameDecoder {
         return this.readHeader();
       case S_EMPTY:
         this.state = S_HEADER;
-        return { type: 'payload', data: EMPTY, last: true };
+        return { type: 'payload', data: EMPTY_BYTES, last: true };
       case S_DATA:
         return this.readData(into);
       case S_CONTROL:
@@ -657,7 +656,7 @@ export class FrameDecoder {
   private fail(result: Failed): FrameEvent {
     this.state = S_FAILED;
     this.failureValue = result.failure;
-    this.chunk = EMPTY;
+    this.chunk = EMPTY_BYTES;
     this.pos = 0;
     return { type: 'error', failure: result.failure };
   }
@@ -803,7 +802,7 @@ export class FrameDecoder {
       this.pos += n;
       if (this.remaining > 0) return undefined;
       data = this.control;
-      this.control = EMPTY;
+      this.control = EMPTY_BYTES;
       this.controlHave = 0;
     }
     this.remaining = 0;
