@@ -159,6 +159,7 @@ export class WebSocketHandle implements ReceiveHost {
   private readonly crypto: Crypto | undefined;
   private readonly deflateCodec: DeflateCodec | undefined;
   private readonly onActionAvailable: ((handle: WebSocketHandle) => void) | undefined;
+  private readonly onPing: HandleProperties['onPing'];
   private stateValue: HandleState = 'connecting';
   /** Four booleans in one number (memory per connection): see the accessors below. */
   private flags = 0;
@@ -203,6 +204,7 @@ export class WebSocketHandle implements ReceiveHost {
     this.crypto = properties.crypto;
     this.deflateCodec = properties.deflateCodec;
     this.onActionAvailable = properties.onActionAvailable;
+    this.onPing = properties.onPing;
     this.properties = resolveProperties(properties);
     if (this.properties.keepAliveInterval > 0) {
       this.keepAlive = {
@@ -269,6 +271,7 @@ export class WebSocketHandle implements ReceiveHost {
 
   /** @internal ReceiveHost: a ping arrived. */
   receivedPing(payload: Uint8Array): void {
+    if (this.onPing?.(this, payload) === false) return;
     this.queuePong(payload);
   }
 

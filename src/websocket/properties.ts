@@ -70,6 +70,12 @@ export interface HandleProperties {
    * handle, so one function can serve every connection (see `owner`).
    */
   readonly onActionAvailable?: (handle: WebSocketHandle) => void;
+  /**
+   * Called with each ping's payload as it is decoded (a view, valid only
+   * during the call). Return false to leave it unanswered (the host pongs
+   * itself: `ws`'s `autoPong: false`); otherwise the component answers it.
+   */
+  readonly onPing?: (handle: WebSocketHandle, payload: Uint8Array) => boolean | void;
 }
 
 export interface ResolvedProperties {

@@ -13,12 +13,27 @@
  * with us gets work while we still decode. Small batches are joined into one
  * buffer; large ones go out corked (writev).
  *
+ * Send completions: a send with a context is reported complete only once
+ * the socket's write callback ran for the bytes that carry it, so the
+ * caller's memory is free when it hears (frames of a server's unmasked
+ * sends are views of the caller's payload; copying them would cost a
+ * memcpy per message).
+ *
  * Backpressure both ways: `bufferedAmount` counts what the handle, the
  * batch and the socket still hold; reading pauses while the socket holds
  * more than `readPauseAbove` unsent bytes (a peer that sends but does not
- * read, a ping flood), and resumes on drain.
+ * read, a ping flood), and resumes on drain. `pause()` stops the flow of
+ * messages (ws's `pause`).
+ *
+ * Fairness: on a connection with permessage-deflate, one read can inflate
+ * to `maxPayload` bytes (a zip bomb of 64 KiB costs tens of ms of zlib).
+ * Such connections feed their reads to the handle in slices of
+ * `INFLATE_SLICE` bytes and give the event loop back (setImmediate, the
+ * socket paused meanwhile) once a drive has used `TURN_BUDGET_MS`, so one
+ * peer cannot stall the others.
  */
 import type { Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
 import type { IndicateReceiveCompleteAction, WebSocketHandle } from '../../websocket/index.js';
 
 const FLAG_END_OF_STREAM = 1;
@@ -27,10 +42,21 @@ const FLAG_SCHEDULED = 4;
 const FLAG_ENDED = 8;
 const FLAG_CLOSED = 16;
 const FLAG_GONE = 32;
+/** Reading is paused because the socket holds too much unsent data. */
 const FLAG_PAUSED = 64;
+/** Reads are fed in slices with a time budget (permessage-deflate negotiated). */
+const FLAG_SLICED = 128;
+/** The drive gave the event loop back; the rest of the input waits for setImmediate. */
+const FLAG_YIELDED = 256;
+/** The application paused the connection (`ws.pause()`). */
+const FLAG_USER_PAUSED = 512;
+/** A receive is owed to the handle once the application resumes. */
+const FLAG_RECEIVE_OWED = 1024;
+/** What `socket.pause()`/`resume()` was last told (true: paused). */
+const FLAG_SOCKET_PAUSED = 2048;
 
 // Shared empty lists: most connections never need their own (memory per idle connection).
-const NO_CALLBACKS: (() => void)[] = [];
+const NO_CALLBACKS: WriteCallback[] = [];
 const NO_CHUNKS: Uint8Array[] = [];
 
 /** Batches up to this size are joined into one buffer before writing. */
@@ -42,6 +68,15 @@ const JOIN_BELOW = 64 * 1024;
  */
 const FLUSH_AT_BYTES = 16 * 1024;
 const FLUSH_AT_FRAMES = 32;
+/**
+ * Input fed to a deflate connection's handle at once. DEFLATE expands at
+ * most ~1032:1, so a slice inflates to at most ~4 MiB (~2 ms of zlib).
+ */
+export const INFLATE_SLICE = 4 * 1024;
+/** A deflate connection's drive yields to the event loop after this long. */
+export const TURN_BUDGET_MS = 4;
+
+export type WriteCallback = (error?: Error | null) => void;
 
 export interface TransportEvents {
   /** A receive completed (message, fragment, pong or close). Return false to stop receiving. */
@@ -54,19 +89,25 @@ export interface TransportEvents {
   onSocketError(error: Error): void;
   /** Buffered data fell back under the threshold after backpressure. */
   onDrain(): void;
+  /** The action loop ran out of work (events decoded on the side, like pings, may go out). */
+  onIdle(): void;
 }
 
 export interface TransportOptions {
   /** Stop reading while the socket holds more unsent bytes than this (default 1 MiB). */
   readonly readPauseAbove?: number;
-  /** After the closing handshake, wait this long for the peer to end the TCP connection (default 30 s). */
+  /**
+   * From `close()` (or the peer's close), wait this long for the closing
+   * handshake and the peer's end of the TCP connection, then destroy the
+   * socket (default 30 s).
+   */
   readonly closeTimeout?: number;
 }
 
 export class SocketTransport {
   private outbox: Uint8Array[] = NO_CHUNKS;
   private outboxBytes = 0;
-  private pendingCallbacks: (() => void)[] = NO_CALLBACKS;
+  private pendingCallbacks: WriteCallback[] = NO_CALLBACKS;
   private readContext: number | undefined;
   /** Reads that arrived while no read was outstanding (rare: made on first need). */
   private early: Uint8Array[] = NO_CHUNKS;
@@ -138,6 +179,38 @@ export class SocketTransport {
     this.setFlag(FLAG_PAUSED, on);
   }
 
+  /** Whether the application paused the connection. */
+  get isPaused(): boolean {
+    return this.flag(FLAG_USER_PAUSED);
+  }
+
+  /** Socket reads go on only while nobody wants them paused. */
+  private updateReading(): void {
+    const want = this.flag(FLAG_PAUSED) || this.flag(FLAG_USER_PAUSED) || this.flag(FLAG_YIELDED);
+    if (want === this.flag(FLAG_SOCKET_PAUSED) || this.closed) return;
+    this.setFlag(FLAG_SOCKET_PAUSED, want);
+    if (want) this.socket.pause();
+    else this.socket.resume();
+  }
+
+  /** Stops delivering messages (and reading the socket) until `resume()`. */
+  pause(): void {
+    if (this.isPaused) return;
+    this.setFlag(FLAG_USER_PAUSED, true);
+    this.updateReading();
+  }
+
+  resume(): void {
+    if (!this.isPaused) return;
+    this.setFlag(FLAG_USER_PAUSED, false);
+    if (this.flag(FLAG_RECEIVE_OWED)) {
+      this.setFlag(FLAG_RECEIVE_OWED, false);
+      this.handle.receive(null);
+    }
+    this.updateReading();
+    this.drive();
+  }
+
   private get readPauseAbove(): number {
     return this.options.readPauseAbove ?? 1024 * 1024;
   }
@@ -158,6 +231,7 @@ export class SocketTransport {
     socket.on('error', socketError);
     socket.on('close', socketClose);
     socket.on('drain', socketDrain);
+    if (this.handle.negotiated.perMessageDeflate !== undefined) this.setFlag(FLAG_SLICED, true);
     this.handle.receive(null);
     if (head !== undefined && head.length > 0) this.early = [head];
     this.drive();
@@ -180,8 +254,15 @@ export class SocketTransport {
     });
   }
 
-  /** Registers a callback to run once everything queued so far is written. */
-  afterFlush(callback: () => void): void {
+  /**
+   * Registers a callback to run once everything queued so far is written
+   * (with an error when the socket failed or closed first).
+   */
+  afterFlush(callback: WriteCallback): void {
+    if (this.closed) {
+      callback(new Error('The socket closed before the data was written'));
+      return;
+    }
     if (this.pendingCallbacks === NO_CALLBACKS) this.pendingCallbacks = [];
     this.pendingCallbacks.push(callback);
   }
@@ -191,12 +272,24 @@ export class SocketTransport {
     if (!this.closed) this.socket.destroy();
   }
 
+  /**
+   * Bounds the closing handshake: `closeTimeout` ms from now the socket is
+   * destroyed unless it closed first. Called by `close()` and when the
+   * handshake ends; the first call arms the timer.
+   */
+  armCloseTimer(): void {
+    if (this.closeTimer !== undefined || this.closed) return;
+    this.closeTimer = setTimeout(() => this.socket.destroy(), this.closeTimeout);
+    this.closeTimer.unref();
+  }
+
   /** @internal */
   onData(chunk: Buffer): void {
     const context = this.readContext;
-    if (context === undefined) {
+    if (context === undefined || this.flags & (FLAG_SLICED | FLAG_USER_PAUSED)) {
       if (this.early === NO_CHUNKS) this.early = [];
       this.early.push(chunk);
+      if (context !== undefined) this.drive();
       return;
     }
     this.readContext = undefined;
@@ -204,22 +297,50 @@ export class SocketTransport {
     this.drive();
   }
 
+  /** Hands the handle the next early chunk, or a slice of it on a deflate connection. */
+  private feedEarly(context: number): boolean {
+    const chunk = this.early[0];
+    if (chunk === undefined) return false;
+    this.readContext = undefined;
+    if (this.flag(FLAG_SLICED) && chunk.length > INFLATE_SLICE) {
+      // `early` is an own array here (it holds a chunk), never the shared empty one.
+      this.early[0] = chunk.subarray(INFLATE_SLICE);
+      this.handle.completeAction(context, chunk.subarray(0, INFLATE_SLICE));
+      return true;
+    }
+    this.early.shift();
+    if (this.early.length === 0) this.early = NO_CHUNKS;
+    this.handle.completeAction(context, chunk);
+    return true;
+  }
+
+  /** Gives the event loop back; the rest of the input is fed after it (socket paused meanwhile). */
+  private yieldTurn(): void {
+    this.setFlag(FLAG_YIELDED, true);
+    this.updateReading();
+    setImmediate(() => {
+      this.setFlag(FLAG_YIELDED, false);
+      this.updateReading();
+      this.drive();
+    });
+  }
+
   /** The action loop: runs until the handle has nothing more to do right now. */
   drive(): void {
     if (this.driving || this.closed) return;
     this.driving = true;
     const handle = this.handle;
+    const sliced = this.flag(FLAG_SLICED);
+    const started = sliced ? performance.now() : 0;
     try {
       for (;;) {
-        if (this.readContext !== undefined) {
-          const chunk = this.early.shift();
-          if (this.early.length === 0) this.early = NO_CHUNKS;
-          if (chunk !== undefined) {
-            const context = this.readContext;
-            this.readContext = undefined;
-            handle.completeAction(context, chunk);
+        const context = this.readContext;
+        if (context !== undefined && (this.flags & (FLAG_YIELDED | FLAG_USER_PAUSED)) === 0) {
+          if (this.feedEarly(context)) {
+            if (sliced && this.early.length > 0 && performance.now() - started > TURN_BUDGET_MS) {
+              this.yieldTurn();
+            }
           } else if (this.endOfStream) {
-            const context = this.readContext;
             this.readContext = undefined;
             handle.completeAction(context, 0);
           }
@@ -241,16 +362,28 @@ export class SocketTransport {
               this.flush();
             }
             break;
-          case 'indicate-send-complete':
+          case 'indicate-send-complete': {
             handle.completeAction(action.actionContext, 0);
-            this.events.onSendComplete(action.context, action.sent);
+            const sendContext = action.context;
+            if (sendContext === undefined) break;
+            if (!action.sent) {
+              this.events.onSendComplete(sendContext, false);
+              break;
+            }
+            // The frame may still be in the outbox or the socket, as a view
+            // of the caller's payload: report it once the socket took it.
+            this.afterFlush((error) => this.events.onSendComplete(sendContext, error == null));
             break;
+          }
           case 'receive-from-network':
             this.readContext = action.actionContext;
             break;
           case 'indicate-receive-complete':
             handle.completeAction(action.actionContext, 0);
-            if (action.bufferType !== 'close') handle.receive(null);
+            if (action.bufferType !== 'close') {
+              if (this.isPaused) this.setFlag(FLAG_RECEIVE_OWED, true);
+              else handle.receive(null);
+            }
             this.events.onIndication(action);
             break;
         }
@@ -258,6 +391,7 @@ export class SocketTransport {
     } finally {
       this.driving = false;
     }
+    this.events.onIdle();
     this.flush();
     if (handle.transportDone) this.endTransport();
   }
@@ -274,8 +408,8 @@ export class SocketTransport {
     const done =
       callbacks.length === 0
         ? undefined
-        : () => {
-            for (const callback of callbacks) callback();
+        : (error?: Error | null) => {
+            for (const callback of callbacks) callback(error);
           };
     let ok: boolean;
     if (outbox.length === 1) {
@@ -299,7 +433,7 @@ export class SocketTransport {
     this.outboxBytes = 0;
     if (!ok && socket.writableLength > this.readPauseAbove && !this.paused) {
       this.paused = true;
-      socket.pause();
+      this.updateReading();
     }
   }
 
@@ -308,11 +442,14 @@ export class SocketTransport {
     const callbacks = this.pendingCallbacks;
     this.pendingCallbacks = NO_CALLBACKS;
     // Nothing new to write: they run once what is already in the socket is out.
-    if (this.gone || this.socket.writableLength === 0) {
+    if (this.gone) {
+      const error = new Error('The socket closed before the data was written');
+      for (const callback of callbacks) callback(error);
+    } else if (this.socket.writableLength === 0) {
       for (const callback of callbacks) callback();
     } else {
-      this.socket.write(new Uint8Array(0), () => {
-        for (const callback of callbacks) callback();
+      this.socket.write(new Uint8Array(0), (error?: Error | null) => {
+        for (const callback of callbacks) callback(error);
       });
     }
   }
@@ -327,7 +464,7 @@ export class SocketTransport {
   onSocketDrain(): void {
     if (this.paused) {
       this.paused = false;
-      this.socket.resume();
+      this.updateReading();
     }
     this.events.onDrain();
   }
@@ -341,8 +478,7 @@ export class SocketTransport {
     }
     // Closing handshake done (or failed): end our side, give the peer time to end its.
     this.socket.end();
-    this.closeTimer = setTimeout(() => this.socket.destroy(), this.closeTimeout);
-    this.closeTimer.unref();
+    this.armCloseTimer();
   }
 
   /** @internal */
@@ -358,6 +494,7 @@ export class SocketTransport {
     if (this.closeTimer !== undefined) clearTimeout(this.closeTimer);
     this.outbox = NO_CHUNKS;
     this.outboxBytes = 0;
+    this.runCallbacksIfIdle();
     this.events.onTransportClosed(hadError);
   }
 }
