@@ -205,6 +205,7 @@ export function openClient(
       if (sink.unexpectedResponse(request, response)) {
         // The application reads the response; the attempt ends when it does.
         response.once('close', () => fail(undefined));
+        request.once('close', () => fail(undefined));
         return;
       }
       response.resume();

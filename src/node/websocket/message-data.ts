@@ -18,7 +18,10 @@ export function isBinaryType(value: unknown): value is BinaryType {
   return typeof value === 'string' && BINARY_TYPES.has(value);
 }
 
-export type SendData = string | number | Uint8Array | ArrayBuffer | SharedArrayBuffer | DataView;
+export type SendData = string | number | ArrayBufferView | ArrayBuffer | SharedArrayBuffer;
+
+/** What a `'message'` listener gets: a Buffer for text; for binary, as `binaryType` says. */
+export type RawData = Buffer | ArrayBuffer | Buffer[] | Uint8Array | Blob;
 
 /**
  * The payload bytes of `data` and whether it is text by nature. A view

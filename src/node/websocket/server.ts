@@ -74,6 +74,29 @@ export type VerifyClientDone = (
   headers?: Readonly<Record<string, string | number>>,
 ) => void;
 
+/** A listener typed by method syntax, so narrower parameter types are accepted (as @types/ws allows). */
+type Listener<A extends unknown[]> = { bivariance(...args: A): void }['bivariance'];
+
+/** The events, typed (the merged declaration adds overloads to EventEmitter's `on`/`once`/`off`). */
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging -- see the class
+export interface WebSocketServer {
+  on(event: 'connection', listener: Listener<[WebSocket, IncomingMessage, ...unknown[]]>): this;
+  on(event: 'headers', listener: Listener<[string[], IncomingMessage]>): this;
+  on(event: 'wsClientError', listener: Listener<[Error, Duplex, IncomingMessage]>): this;
+  on(event: 'error', listener: Listener<[Error]>): this;
+  on(event: 'listening' | 'close', listener: () => void): this;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- EventEmitter's own signature
+  on(event: string | symbol, listener: (...args: any[]) => void): this;
+  once(event: 'connection', listener: Listener<[WebSocket, IncomingMessage, ...unknown[]]>): this;
+  once(event: 'headers', listener: Listener<[string[], IncomingMessage]>): this;
+  once(event: 'wsClientError', listener: Listener<[Error, Duplex, IncomingMessage]>): this;
+  once(event: 'error', listener: Listener<[Error]>): this;
+  once(event: 'listening' | 'close', listener: () => void): this;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- EventEmitter's own signature
+  once(event: string | symbol, listener: (...args: any[]) => void): this;
+}
+
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging -- typed events, as @types/ws does
 export class WebSocketServer extends EventEmitter {
   readonly clients = new Set<WebSocket>();
   readonly options: WebSocketServerOptions;
@@ -183,16 +206,13 @@ export class WebSocketServer extends EventEmitter {
       secure: (socket as { encrypted?: boolean }).encrypted === true,
     };
     if (verify.length >= 2) {
-      (verify as (info: VerifyClientInfo, done: VerifyClientDone) => void)(
-        info,
-        (ok, code, _message, headers) => {
-          if (!ok) {
-            reject(socket, code ?? 401, headersFrom(headers));
-            return;
-          }
-          this.complete(request, socket, head, upgrade, callback);
-        },
-      );
+      verify(info, (ok, code, _message, headers) => {
+        if (!ok) {
+          reject(socket, code ?? 401, headersFrom(headers));
+          return;
+        }
+        this.complete(request, socket, head, upgrade, callback);
+      });
       return;
     }
     const verdict = (

@@ -9,6 +9,7 @@
  * closes.
  */
 import { Duplex, type DuplexOptions } from 'node:stream';
+import type { RawData } from './message-data.js';
 import { CLOSED, CONNECTING, type WebSocket } from './websocket.js';
 
 export function createWebSocketStream(ws: WebSocket, options: DuplexOptions = {}): Duplex {
@@ -58,13 +59,11 @@ export function createWebSocketStream(ws: WebSocket, options: DuplexOptions = {}
       if (!failed) ws.terminate();
     },
   });
-  ws.on(
-    'message',
-    (data: Buffer | ArrayBuffer | Buffer[] | Blob | Uint8Array, isBinary: boolean) => {
-      const chunk = !isBinary && duplex.readableObjectMode ? data.toString() : data;
-      if (!duplex.push(chunk)) ws.pause();
-    },
-  );
+  ws.on('message', (data: RawData, isBinary: boolean) => {
+    // Text always arrives as a Buffer; object mode readers get it as a string.
+    const chunk = !isBinary && duplex.readableObjectMode ? (data as Buffer).toString() : data;
+    if (!duplex.push(chunk)) ws.pause();
+  });
   ws.once('error', (error: Error) => {
     if (duplex.destroyed) return;
     // The connection is failing already: destroying the stream must not terminate it again.

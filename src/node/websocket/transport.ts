@@ -50,10 +50,8 @@ const FLAG_SLICED = 128;
 const FLAG_YIELDED = 256;
 /** The application paused the connection (`ws.pause()`). */
 const FLAG_USER_PAUSED = 512;
-/** A receive is owed to the handle once the application resumes. */
-const FLAG_RECEIVE_OWED = 1024;
 /** What `socket.pause()`/`resume()` was last told (true: paused). */
-const FLAG_SOCKET_PAUSED = 2048;
+const FLAG_SOCKET_PAUSED = 1024;
 
 // Shared empty lists: most connections never need their own (memory per idle connection).
 const NO_CALLBACKS: WriteCallback[] = [];
@@ -203,10 +201,6 @@ export class SocketTransport {
   resume(): void {
     if (!this.isPaused) return;
     this.setFlag(FLAG_USER_PAUSED, false);
-    if (this.flag(FLAG_RECEIVE_OWED)) {
-      this.setFlag(FLAG_RECEIVE_OWED, false);
-      this.handle.receive(null);
-    }
     this.updateReading();
     this.drive();
   }
@@ -345,7 +339,8 @@ export class SocketTransport {
             handle.completeAction(context, 0);
           }
         }
-        const action = handle.getAction('all');
+        // Paused: sends go on, but nothing more is decoded (the rest of a read waits in the handle).
+        const action = handle.getAction(this.isPaused ? 'send' : 'all');
         if (action === undefined) break;
         switch (action.type) {
           case 'send-to-network':
@@ -380,10 +375,7 @@ export class SocketTransport {
             break;
           case 'indicate-receive-complete':
             handle.completeAction(action.actionContext, 0);
-            if (action.bufferType !== 'close') {
-              if (this.isPaused) this.setFlag(FLAG_RECEIVE_OWED, true);
-              else handle.receive(null);
-            }
+            if (action.bufferType !== 'close') handle.receive(null);
             this.events.onIndication(action);
             break;
         }

@@ -21,7 +21,7 @@
  * - received messages are views of the socket's memory (no copy) when they
  *   arrived whole in one read.
  */
-import type { IncomingMessage } from 'node:http';
+import type { ClientRequest, IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import { NetrxError } from '../../runtime/index.js';
 import type { IndicateReceiveCompleteAction, WebSocketHandle } from '../../websocket/index.js';
@@ -33,6 +33,7 @@ import {
   toControlPayload,
   toPayload,
   type BinaryType,
+  type RawData,
   type SendData,
 } from './message-data.js';
 import {
@@ -73,7 +74,36 @@ function notOpen(state: number): NetrxError {
   );
 }
 
+/** A listener typed by method syntax, so narrower parameter types are accepted (as @types/ws allows). */
+type Listener<A extends unknown[]> = { bivariance(...args: A): void }['bivariance'];
+
+/** The `ws` events, typed (the merged declaration adds overloads to EventEmitter's). */
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging -- see the class
+export interface WebSocket {
+  on(event: 'message', listener: Listener<[RawData, boolean]>): this;
+  on(event: 'close', listener: Listener<[number, Buffer]>): this;
+  on(event: 'ping' | 'pong', listener: Listener<[Buffer]>): this;
+  on(event: 'error', listener: Listener<[Error]>): this;
+  on(event: 'upgrade', listener: Listener<[IncomingMessage]>): this;
+  on(event: 'unexpected-response', listener: Listener<[ClientRequest, IncomingMessage]>): this;
+  on(event: 'redirect', listener: Listener<[string, ClientRequest]>): this;
+  on(event: 'open' | 'drain', listener: () => void): this;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- EventEmitter's own signature
+  on(event: string | symbol, listener: (...args: any[]) => void): this;
+  once(event: 'message', listener: Listener<[RawData, boolean]>): this;
+  once(event: 'close', listener: Listener<[number, Buffer]>): this;
+  once(event: 'ping' | 'pong', listener: Listener<[Buffer]>): this;
+  once(event: 'error', listener: Listener<[Error]>): this;
+  once(event: 'upgrade', listener: Listener<[IncomingMessage]>): this;
+  once(event: 'unexpected-response', listener: Listener<[ClientRequest, IncomingMessage]>): this;
+  once(event: 'redirect', listener: Listener<[string, ClientRequest]>): this;
+  once(event: 'open' | 'drain', listener: () => void): this;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- EventEmitter's own signature
+  once(event: string | symbol, listener: (...args: any[]) => void): this;
+}
+
 /** The shared body of server-side and client connections. */
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging -- typed events, as @types/ws does
 export class WebSocket extends WebSocketEventTarget implements TransportEvents {
   static readonly CONNECTING = CONNECTING;
   static readonly OPEN = OPEN;
