@@ -10,8 +10,10 @@
  * permessage-deflate through node:zlib, bounded everything.
  * `createWebSocketStream` makes a connection a Duplex, as in `ws`.
  */
-export { WebSocket, CLOSED, CLOSING, CONNECTING, OPEN } from './websocket.js';
-export type { SendCallback, SendOptions, SendResult } from './websocket.js';
+export { WebSocket } from './websocket.js';
+export { CLOSED, CLOSING, CONNECTING, OPEN } from './ready-state.js';
+export type { SendCallback, SendOptions, SendResult } from './ready-state.js';
+export type { RawData } from './message-data.js';
 export type { BinaryType, SendData } from './message-data.js';
 export type {
   CloseEventLike,

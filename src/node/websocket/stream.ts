@@ -10,7 +10,8 @@
  */
 import { Duplex, type DuplexOptions } from 'node:stream';
 import type { RawData } from './message-data.js';
-import { CLOSED, CONNECTING, type WebSocket } from './websocket.js';
+import { CLOSED, CONNECTING } from './ready-state.js';
+import type { WebSocket } from './websocket.js';
 
 export function createWebSocketStream(ws: WebSocket, options: DuplexOptions = {}): Duplex {
   let failed = false;

@@ -36,11 +36,17 @@ import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { IndicateReceiveCompleteAction, WebSocketHandle } from '../../websocket/index.js';
 
+/** The peer ended its side. */
 const FLAG_END_OF_STREAM = 1;
+/** The action loop is running (re-entrant calls return at once). */
 const FLAG_DRIVING = 2;
+/** A microtask will run the action loop. */
 const FLAG_SCHEDULED = 4;
+/** We ended (or destroyed) the socket. */
 const FLAG_ENDED = 8;
+/** onClose ran: the transport is finished. */
 const FLAG_CLOSED = 16;
+/** The socket closed: nothing may be written any more. */
 const FLAG_GONE = 32;
 /** Reading is paused because the socket holds too much unsent data. */
 const FLAG_PAUSED = 64;
@@ -131,52 +137,6 @@ export class SocketTransport {
     this.flags = on ? this.flags | bit : this.flags & ~bit;
   }
 
-  /** The peer ended its side. */
-  private get endOfStream(): boolean {
-    return this.flag(FLAG_END_OF_STREAM);
-  }
-  private set endOfStream(on: boolean) {
-    this.setFlag(FLAG_END_OF_STREAM, on);
-  }
-  private get driving(): boolean {
-    return this.flag(FLAG_DRIVING);
-  }
-  private set driving(on: boolean) {
-    this.setFlag(FLAG_DRIVING, on);
-  }
-  private get scheduled(): boolean {
-    return this.flag(FLAG_SCHEDULED);
-  }
-  private set scheduled(on: boolean) {
-    this.setFlag(FLAG_SCHEDULED, on);
-  }
-  /** We ended (or destroyed) the socket. */
-  private get ended(): boolean {
-    return this.flag(FLAG_ENDED);
-  }
-  private set ended(on: boolean) {
-    this.setFlag(FLAG_ENDED, on);
-  }
-  private get closed(): boolean {
-    return this.flag(FLAG_CLOSED);
-  }
-  private set closed(on: boolean) {
-    this.setFlag(FLAG_CLOSED, on);
-  }
-  /** The socket closed: nothing may be written any more. */
-  private get gone(): boolean {
-    return this.flag(FLAG_GONE);
-  }
-  private set gone(on: boolean) {
-    this.setFlag(FLAG_GONE, on);
-  }
-  private get paused(): boolean {
-    return this.flag(FLAG_PAUSED);
-  }
-  private set paused(on: boolean) {
-    this.setFlag(FLAG_PAUSED, on);
-  }
-
   /** Whether the application paused the connection. */
   get isPaused(): boolean {
     return this.flag(FLAG_USER_PAUSED);
@@ -185,7 +145,7 @@ export class SocketTransport {
   /** Socket reads go on only while nobody wants them paused. */
   private updateReading(): void {
     const want = this.flag(FLAG_PAUSED) || this.flag(FLAG_USER_PAUSED) || this.flag(FLAG_YIELDED);
-    if (want === this.flag(FLAG_SOCKET_PAUSED) || this.closed) return;
+    if (want === this.flag(FLAG_SOCKET_PAUSED) || this.flag(FLAG_CLOSED)) return;
     this.setFlag(FLAG_SOCKET_PAUSED, want);
     if (want) this.socket.pause();
     else this.socket.resume();
@@ -234,16 +194,18 @@ export class SocketTransport {
   /** Bytes accepted for sending and not yet handed to the kernel. */
   get bufferedAmount(): number {
     return (
-      this.handle.queuedBytes + this.outboxBytes + (this.closed ? 0 : this.socket.writableLength)
+      this.handle.queuedBytes +
+      this.outboxBytes +
+      (this.flag(FLAG_CLOSED) ? 0 : this.socket.writableLength)
     );
   }
 
   /** Runs the action loop at the end of this turn (batching sends made now). */
   schedule(): void {
-    if (this.scheduled || this.driving) return;
-    this.scheduled = true;
+    if (this.flag(FLAG_SCHEDULED) || this.flag(FLAG_DRIVING)) return;
+    this.setFlag(FLAG_SCHEDULED, true);
     queueMicrotask(() => {
-      this.scheduled = false;
+      this.setFlag(FLAG_SCHEDULED, false);
       this.drive();
     });
   }
@@ -253,7 +215,7 @@ export class SocketTransport {
    * (with an error when the socket failed or closed first).
    */
   afterFlush(callback: WriteCallback): void {
-    if (this.closed) {
+    if (this.flag(FLAG_CLOSED)) {
       callback(new Error('The socket closed before the data was written'));
       return;
     }
@@ -263,7 +225,7 @@ export class SocketTransport {
 
   /** Drops the connection now (terminate, keep-alive failure). */
   destroy(): void {
-    if (!this.closed) this.socket.destroy();
+    if (!this.flag(FLAG_CLOSED)) this.socket.destroy();
   }
 
   /**
@@ -272,7 +234,7 @@ export class SocketTransport {
    * handshake ends; the first call arms the timer.
    */
   armCloseTimer(): void {
-    if (this.closeTimer !== undefined || this.closed) return;
+    if (this.closeTimer !== undefined || this.flag(FLAG_CLOSED)) return;
     this.closeTimer = setTimeout(() => this.socket.destroy(), this.closeTimeout);
     this.closeTimer.unref();
   }
@@ -321,8 +283,8 @@ export class SocketTransport {
 
   /** The action loop: runs until the handle has nothing more to do right now. */
   drive(): void {
-    if (this.driving || this.closed) return;
-    this.driving = true;
+    if (this.flag(FLAG_DRIVING) || this.flag(FLAG_CLOSED)) return;
+    this.setFlag(FLAG_DRIVING, true);
     const handle = this.handle;
     const sliced = this.flag(FLAG_SLICED);
     const started = sliced ? performance.now() : 0;
@@ -334,7 +296,7 @@ export class SocketTransport {
             if (sliced && this.early.length > 0 && performance.now() - started > TURN_BUDGET_MS) {
               this.yieldTurn();
             }
-          } else if (this.endOfStream) {
+          } else if (this.flag(FLAG_END_OF_STREAM)) {
             this.readContext = undefined;
             handle.completeAction(context, 0);
           }
@@ -381,7 +343,7 @@ export class SocketTransport {
         }
       }
     } finally {
-      this.driving = false;
+      this.setFlag(FLAG_DRIVING, false);
     }
     this.events.onIdle();
     this.flush();
@@ -390,7 +352,7 @@ export class SocketTransport {
 
   private flush(): void {
     const outbox = this.outbox;
-    if (outbox.length === 0 || this.gone) {
+    if (outbox.length === 0 || this.flag(FLAG_GONE)) {
       this.runCallbacksIfIdle();
       return;
     }
@@ -423,8 +385,8 @@ export class SocketTransport {
     }
     this.outbox = NO_CHUNKS;
     this.outboxBytes = 0;
-    if (!ok && socket.writableLength > this.readPauseAbove && !this.paused) {
-      this.paused = true;
+    if (!ok && socket.writableLength > this.readPauseAbove && !this.flag(FLAG_PAUSED)) {
+      this.setFlag(FLAG_PAUSED, true);
       this.updateReading();
     }
   }
@@ -434,7 +396,7 @@ export class SocketTransport {
     const callbacks = this.pendingCallbacks;
     this.pendingCallbacks = NO_CALLBACKS;
     // Nothing new to write: they run once what is already in the socket is out.
-    if (this.gone) {
+    if (this.flag(FLAG_GONE)) {
       const error = new Error('The socket closed before the data was written');
       for (const callback of callbacks) callback(error);
     } else if (this.socket.writableLength === 0) {
@@ -448,22 +410,22 @@ export class SocketTransport {
 
   /** @internal */
   onEnd(): void {
-    this.endOfStream = true;
+    this.setFlag(FLAG_END_OF_STREAM, true);
     this.drive();
   }
 
   /** @internal */
   onSocketDrain(): void {
-    if (this.paused) {
-      this.paused = false;
+    if (this.flag(FLAG_PAUSED)) {
+      this.setFlag(FLAG_PAUSED, false);
       this.updateReading();
     }
     this.events.onDrain();
   }
 
   private endTransport(): void {
-    if (this.ended || this.gone) return;
-    this.ended = true;
+    if (this.flag(FLAG_ENDED) || this.flag(FLAG_GONE)) return;
+    this.setFlag(FLAG_ENDED, true);
     if (this.handle.state === 'aborted') {
       this.socket.destroy();
       return;
@@ -475,14 +437,14 @@ export class SocketTransport {
 
   /** @internal */
   onClose(hadError: boolean): void {
-    if (this.closed) return;
-    this.gone = true;
+    if (this.flag(FLAG_CLOSED)) return;
+    this.setFlag(FLAG_GONE, true);
     if (this.readContext !== undefined) {
       // Let the handle see end of stream so a pending receive completes.
-      this.endOfStream = true;
+      this.setFlag(FLAG_END_OF_STREAM, true);
       this.drive();
     }
-    this.closed = true;
+    this.setFlag(FLAG_CLOSED, true);
     if (this.closeTimer !== undefined) clearTimeout(this.closeTimer);
     this.outbox = NO_CHUNKS;
     this.outboxBytes = 0;

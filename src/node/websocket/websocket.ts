@@ -21,19 +21,29 @@
  * - received messages are views of the socket's memory (no copy) when they
  *   arrived whole in one read.
  */
-import type { ClientRequest, IncomingMessage } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import { NetrxError } from '../../runtime/index.js';
+import {
+  CLOSED,
+  CLOSING,
+  CONNECTING,
+  OPEN,
+  notOpen,
+  type SendCallback,
+  type SendOptions,
+  type SendResult,
+} from './ready-state.js';
 import type { IndicateReceiveCompleteAction, WebSocketHandle } from '../../websocket/index.js';
 import { openClient, parseWebSocketUrl, type ClientOptions } from './client.js';
-import { WebSocketEventTarget, type ErrorEventLike } from './event-target.js';
+import { WebSocketEventTarget } from './event-target.js';
 import {
+  EMPTY_BUFFER,
   binaryPayload,
   isBinaryType,
   toControlPayload,
   toPayload,
   type BinaryType,
-  type RawData,
   type SendData,
 } from './message-data.js';
 import {
@@ -46,83 +56,8 @@ import { SocketTransport, type TransportEvents } from './transport.js';
 /** Marks the constructor call that wraps a server-side socket. */
 const SERVER_SIDE: unique symbol = Symbol('server-side');
 
-export type SendResult = 'sent' | 'backpressure' | 'dropped';
-export type SendCallback = (error?: Error) => void;
-
-export interface SendOptions {
-  /** Send bytes as binary (default) or text; a string is text unless this is true. */
-  readonly binary?: boolean;
-  /** Compress this message when permessage-deflate is on (default true, over the threshold). */
-  readonly compress?: boolean;
-  /** False: more fragments of this message follow (sent uncompressed). */
-  readonly fin?: boolean;
-  /** Accepted for `ws` compatibility; a client always masks, a server never does. */
-  readonly mask?: boolean;
-}
-
-export const CONNECTING = 0;
-export const OPEN = 1;
-export const CLOSING = 2;
-export const CLOSED = 3;
-
-const STATE_NAMES = ['CONNECTING', 'OPEN', 'CLOSING', 'CLOSED'] as const;
-
-function notOpen(state: number): NetrxError {
-  return new NetrxError(
-    'ERR_WS_NOT_OPEN',
-    `WebSocket is not open: readyState ${state} (${STATE_NAMES[state] ?? '?'})`,
-  );
-}
-
-/** A listener typed by method syntax, so narrower parameter types are accepted (as @types/ws allows). */
-type Listener<A extends unknown[]> = { bivariance(...args: A): void }['bivariance'];
-
-/** The `ws` events, typed (the merged declaration adds overloads to EventEmitter's). */
-// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging -- see the class
-export interface WebSocket {
-  on(event: 'message', listener: Listener<[RawData, boolean]>): this;
-  on(event: 'close', listener: Listener<[number, Buffer]>): this;
-  on(event: 'ping' | 'pong', listener: Listener<[Buffer]>): this;
-  on(event: 'error', listener: Listener<[Error]>): this;
-  on(event: 'upgrade', listener: Listener<[IncomingMessage]>): this;
-  on(event: 'unexpected-response', listener: Listener<[ClientRequest, IncomingMessage]>): this;
-  on(event: 'redirect', listener: Listener<[string, ClientRequest]>): this;
-  on(event: 'open' | 'drain', listener: () => void): this;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- EventEmitter's own signature
-  on(event: string | symbol, listener: (...args: any[]) => void): this;
-  once(event: 'message', listener: Listener<[RawData, boolean]>): this;
-  once(event: 'close', listener: Listener<[number, Buffer]>): this;
-  once(event: 'ping' | 'pong', listener: Listener<[Buffer]>): this;
-  once(event: 'error', listener: Listener<[Error]>): this;
-  once(event: 'upgrade', listener: Listener<[IncomingMessage]>): this;
-  once(event: 'unexpected-response', listener: Listener<[ClientRequest, IncomingMessage]>): this;
-  once(event: 'redirect', listener: Listener<[string, ClientRequest]>): this;
-  once(event: 'open' | 'drain', listener: () => void): this;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- EventEmitter's own signature
-  once(event: string | symbol, listener: (...args: any[]) => void): this;
-}
-
 /** The shared body of server-side and client connections. */
-// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging -- typed events, as @types/ws does
 export class WebSocket extends WebSocketEventTarget implements TransportEvents {
-  static readonly CONNECTING = CONNECTING;
-  static readonly OPEN = OPEN;
-  static readonly CLOSING = CLOSING;
-  static readonly CLOSED = CLOSED;
-  // The instance constants are prototype getters, as in ws: no fields per connection.
-  get CONNECTING(): 0 {
-    return CONNECTING;
-  }
-  get OPEN(): 1 {
-    return OPEN;
-  }
-  get CLOSING(): 2 {
-    return CLOSING;
-  }
-  get CLOSED(): 3 {
-    return CLOSED;
-  }
-
   /** @internal The server's `clients` set this connection is in, if any. */
   trackedBy: Set<WebSocket> | undefined;
 
@@ -332,7 +267,16 @@ export class WebSocket extends WebSocketEventTarget implements TransportEvents {
       : fin
         ? 'binary-message'
         : 'binary-fragment';
-    handle.send(type, bytes, this.contextFor(callback));
+    const context = this.contextFor(callback);
+    if (options.compress === false && fin && handle.negotiated.perMessageDeflate !== undefined) {
+      // The handle compresses every whole message over the threshold and never a
+      // fragmented one: the payload as a first fragment and an empty last frame
+      // goes out uncompressed, two bytes more on the wire.
+      handle.send(text ? 'utf8-fragment' : 'binary-fragment', bytes);
+      handle.send(type, EMPTY_BUFFER, context);
+    } else {
+      handle.send(type, bytes, context);
+    }
     this.transport.schedule();
     if (waiting + bytes.length > this.backpressureAbove) {
       this.wasBackpressured = true;
@@ -439,11 +383,6 @@ export class WebSocket extends WebSocketEventTarget implements TransportEvents {
     this.transport = new SocketTransport(socket, handle, this, this.connectionOptions);
   }
 
-  private emitOpen(): void {
-    this.emit('open');
-    if (this.hasDomListener('open')) this.dispatch('open', { type: 'open', target: this });
-  }
-
   /** @internal The handle decoded a ping (`payload` valid during the call); false: do not pong. */
   receivedPing(payload: Uint8Array): boolean {
     if (this.listenerCount('ping') > 0) {
@@ -512,14 +451,7 @@ export class WebSocket extends WebSocketEventTarget implements TransportEvents {
     }
     // As in ws: text arrives as a Buffer (isBinary false); binaryType shapes binary only.
     const payload = binary ? binaryPayload(data, this.binaryTypeValue) : data;
-    this.emit('message', payload, binary);
-    if (this.hasDomListener('message')) {
-      this.dispatch('message', {
-        type: 'message',
-        data: binary ? payload : data.toString('utf8'),
-        target: this,
-      });
-    }
+    this.emitMessage(payload, binary, data);
   }
 
   /** @internal TransportEvents: the socket took the send's bytes (`sent`), or it was cancelled. */
@@ -545,14 +477,6 @@ export class WebSocket extends WebSocketEventTarget implements TransportEvents {
     this.emitError(error);
   }
 
-  private emitError(error: Error): void {
-    if (this.listenerCount('error') > 0) this.emit('error', error);
-    if (this.hasDomListener('error')) {
-      const event: ErrorEventLike = { type: 'error', error, message: error.message, target: this };
-      this.dispatch('error', event);
-    }
-  }
-
   /** @internal TransportEvents */
   onTransportClosed(): void {
     this.state = CLOSED;
@@ -571,15 +495,6 @@ export class WebSocket extends WebSocketEventTarget implements TransportEvents {
     if (this.closeEmitted) return;
     this.closeEmitted = true;
     this.state = CLOSED;
-    this.emit('close', wsCode, Buffer.from(reason));
-    if (this.hasDomListener('close')) {
-      this.dispatch('close', {
-        type: 'close',
-        code: domCode,
-        reason,
-        wasClean: this.closeReceived,
-        target: this,
-      });
-    }
+    this.emitCloseEvents(wsCode, reason, domCode, this.closeReceived);
   }
 }

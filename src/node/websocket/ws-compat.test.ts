@@ -452,3 +452,25 @@ describe('client options and events', () => {
     }
   });
 });
+
+describe('send options', () => {
+  it('compress: false sends a message uncompressed on a deflate connection', async () => {
+    const { wss, url } = await netrxServer({ perMessageDeflate: { threshold: 0 } });
+    const firstBytes: number[] = [];
+    const received: Buffer[] = [];
+    wss.on('connection', (ws: WebSocket) => {
+      ws.socket?.prependListener('data', (chunk: Buffer) => firstBytes.push(chunk[0] ?? -1));
+      ws.on('message', (data: Buffer) => received.push(data));
+    });
+    const ws = track(new WebSocket(url, { perMessageDeflate: { threshold: 0 } }));
+    await opened(ws);
+    const payload = Buffer.alloc(4000, 0x41);
+    ws.send(payload);
+    while (received.length < 1) await new Promise((resolve) => setTimeout(resolve, 5));
+    ws.send(payload, { compress: false });
+    while (received.length < 2) await new Promise((resolve) => setTimeout(resolve, 5));
+    // 0xc2: FIN + RSV1 (compressed) + binary; 0x02: binary, no RSV1, a continuation follows.
+    expect(firstBytes.slice(0, 2)).toEqual([0xc2, 0x02]);
+    expect(received.every((m) => m.equals(payload))).toBe(true);
+  });
+});
