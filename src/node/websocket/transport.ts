@@ -27,10 +27,14 @@
  *
  * Fairness: on a connection with permessage-deflate, one read can inflate
  * to `maxPayload` bytes (a zip bomb of 64 KiB costs tens of ms of zlib).
- * Such connections feed their reads to the handle in slices of
- * `INFLATE_SLICE` bytes and give the event loop back (setImmediate, the
- * socket paused meanwhile) once a drive has used `TURN_BUDGET_MS`, so one
- * peer cannot stall the others.
+ * Such connections feed their reads to the handle in slices and give the
+ * event loop back (setImmediate, the socket paused meanwhile) once a drive
+ * has used `TURN_BUDGET_MS` (checked after each slice and each message), so
+ * one peer cannot stall the others. The slice adapts to what the data
+ * costs: it halves (down to `MIN_INFLATE_SLICE`) each time a drive runs over
+ * the budget and doubles (up to `MAX_INFLATE_SLICE`) each time one finishes
+ * within it, so ordinary compressed traffic goes in large slices and a bomb
+ * in small ones.
  */
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
@@ -58,6 +62,9 @@ const FLAG_YIELDED = 256;
 const FLAG_USER_PAUSED = 512;
 /** What `socket.pause()`/`resume()` was last told (true: paused). */
 const FLAG_SOCKET_PAUSED = 1024;
+/** Bits 11-13: log2(slice / MIN_INFLATE_SLICE), the deflate connection's current slice size. */
+const SLICE_SHIFT = 11;
+const SLICE_BITS = 7 << SLICE_SHIFT;
 
 // Shared empty lists: most connections never need their own (memory per idle connection).
 const NO_CALLBACKS: WriteCallback[] = [];
@@ -73,12 +80,17 @@ const JOIN_BELOW = 64 * 1024;
 const FLUSH_AT_BYTES = 16 * 1024;
 const FLUSH_AT_FRAMES = 32;
 /**
- * Input fed to a deflate connection's handle at once. DEFLATE expands at
- * most ~1032:1, so a slice inflates to at most ~4 MiB (~2 ms of zlib).
+ * The smallest input fed to a deflate connection's handle at once. DEFLATE
+ * expands at most ~1032:1, so it inflates to at most ~1 MiB (< 1 ms of zlib).
  */
-export const INFLATE_SLICE = 4 * 1024;
+export const MIN_INFLATE_SLICE = 1024;
+/** The largest (64 KiB, Node's read size: normal traffic is not sliced at all). */
+export const MAX_INFLATE_SLICE = MIN_INFLATE_SLICE << 6;
+/** Where a connection starts: 4 KiB. */
+const FIRST_SLICE_STEP = 2;
+const MAX_SLICE_STEP = 6;
 /** A deflate connection's drive yields to the event loop after this long. */
-export const TURN_BUDGET_MS = 4;
+export const TURN_BUDGET_MS = 2;
 
 export type WriteCallback = (error?: Error | null) => void;
 
@@ -185,7 +197,10 @@ export class SocketTransport {
     socket.on('error', socketError);
     socket.on('close', socketClose);
     socket.on('drain', socketDrain);
-    if (this.handle.negotiated.perMessageDeflate !== undefined) this.setFlag(FLAG_SLICED, true);
+    if (this.handle.negotiated.perMessageDeflate !== undefined) {
+      this.setFlag(FLAG_SLICED, true);
+      this.setSliceStep(FIRST_SLICE_STEP);
+    }
     this.handle.receive(null);
     if (head !== undefined && head.length > 0) this.early = [head];
     this.drive();
@@ -258,16 +273,39 @@ export class SocketTransport {
     const chunk = this.early[0];
     if (chunk === undefined) return false;
     this.readContext = undefined;
-    if (this.flag(FLAG_SLICED) && chunk.length > INFLATE_SLICE) {
+    if (!this.flag(FLAG_SLICED)) {
+      this.early.shift();
+      if (this.early.length === 0) this.early = NO_CHUNKS;
+      this.handle.completeAction(context, chunk);
+      return true;
+    }
+    const slice = MIN_INFLATE_SLICE << this.sliceStep;
+    if (chunk.length > slice) {
       // `early` is an own array here (it holds a chunk), never the shared empty one.
-      this.early[0] = chunk.subarray(INFLATE_SLICE);
-      this.handle.completeAction(context, chunk.subarray(0, INFLATE_SLICE));
+      this.early[0] = chunk.subarray(slice);
+      this.handle.completeAction(context, chunk.subarray(0, slice));
       return true;
     }
     this.early.shift();
     if (this.early.length === 0) this.early = NO_CHUNKS;
     this.handle.completeAction(context, chunk);
     return true;
+  }
+
+  private get sliceStep(): number {
+    return (this.flags & SLICE_BITS) >> SLICE_SHIFT;
+  }
+
+  private setSliceStep(step: number): void {
+    this.flags = (this.flags & ~SLICE_BITS) | (step << SLICE_SHIFT);
+  }
+
+  /** Past the turn's budget: smaller slices from now on, and the event loop's turn. */
+  private yieldIfOverBudget(started: number): void {
+    if (this.flag(FLAG_YIELDED) || performance.now() - started <= TURN_BUDGET_MS) return;
+    const step = this.sliceStep;
+    if (step > 0) this.setSliceStep(step - 1);
+    this.yieldTurn();
   }
 
   /** Gives the event loop back; the rest of the input is fed after it (socket paused meanwhile). */
@@ -288,21 +326,23 @@ export class SocketTransport {
     const handle = this.handle;
     const sliced = this.flag(FLAG_SLICED);
     const started = sliced ? performance.now() : 0;
+    let fedSlices = false;
     try {
       for (;;) {
         const context = this.readContext;
         if (context !== undefined && (this.flags & (FLAG_YIELDED | FLAG_USER_PAUSED)) === 0) {
           if (this.feedEarly(context)) {
-            if (sliced && this.early.length > 0 && performance.now() - started > TURN_BUDGET_MS) {
-              this.yieldTurn();
-            }
+            fedSlices = sliced;
+            if (sliced) this.yieldIfOverBudget(started);
           } else if (this.flag(FLAG_END_OF_STREAM)) {
             this.readContext = undefined;
             handle.completeAction(context, 0);
           }
         }
-        // Paused: sends go on, but nothing more is decoded (the rest of a read waits in the handle).
-        const action = handle.getAction(this.isPaused ? 'send' : 'all');
+        // Paused or yielded: sends go on, but nothing more is decoded (the
+        // rest of a read waits in the handle).
+        const holding = (this.flags & (FLAG_USER_PAUSED | FLAG_YIELDED)) !== 0;
+        const action = handle.getAction(holding ? 'send' : 'all');
         if (action === undefined) break;
         switch (action.type) {
           case 'send-to-network':
@@ -339,12 +379,17 @@ export class SocketTransport {
             handle.completeAction(action.actionContext, 0);
             if (action.bufferType !== 'close') handle.receive(null);
             this.events.onIndication(action);
+            // Messages decoded from the rest of a slice cost inflating too.
+            if (sliced) this.yieldIfOverBudget(started);
             break;
         }
       }
     } finally {
       this.setFlag(FLAG_DRIVING, false);
     }
+    // Input went through within the budget: next time, larger slices.
+    const step = this.sliceStep;
+    if (fedSlices && !this.flag(FLAG_YIELDED) && step < MAX_SLICE_STEP) this.setSliceStep(step + 1);
     this.events.onIdle();
     this.flush();
     if (handle.transportDone) this.endTransport();
