@@ -96,6 +96,8 @@ export function parseWebSocketUrl(input: string | URL): URL {
   return url;
 }
 
+const CREDENTIAL_HEADERS: ReadonlySet<string> = new Set(['authorization', 'cookie']);
+
 function handshakeError(message: string): NetrxError {
   return new NetrxError('ERR_WS_HANDSHAKE', message);
 }
@@ -145,7 +147,11 @@ export function openClient(
     const made = nodeHandle('client', options, target.host, deflate);
     handle = made;
     const offer = offerFrom(options.perMessageDeflate);
-    const extraHeaders: HttpHeader[] = Object.entries(options.headers ?? {});
+    // As ws does: credentials do not follow a redirect to another host.
+    const foreign = target.host !== url.host;
+    const extraHeaders: HttpHeader[] = Object.entries(options.headers ?? {}).filter(
+      ([name]) => !foreign || !CREDENTIAL_HEADERS.has(name.toLowerCase()),
+    );
     const built = made.beginClientHandshake({
       host: target.host,
       path: `${target.pathname}${target.search}`,
@@ -172,6 +178,7 @@ export function openClient(
       ...(options.family === undefined ? {} : { family: options.family }),
       ...(options.localAddress === undefined ? {} : { localAddress: options.localAddress }),
       ...(options.lookup === undefined ? {} : { lookup: options.lookup }),
+      // A redirect's URL carries user info only if its Location gave it (or, relative, kept ours).
       ...(target.username === '' && target.password === ''
         ? {}
         : {

@@ -474,3 +474,21 @@ describe('send options', () => {
     expect(received.every((m) => m.equals(payload))).toBe(true);
   });
 });
+
+describe('redirects and credentials', () => {
+  it('drops Authorization and Cookie when a redirect leads to another host, as ws does', async () => {
+    const { wss, url: target } = await netrxServer();
+    const seen: (string | undefined)[] = [];
+    wss.on('connection', (_ws: WebSocket, req: IncomingMessage) =>
+      seen.push(req.headers.authorization ?? req.headers.cookie),
+    );
+    // 127.0.0.1 and localhost are different hosts to a URL.
+    const http = createServer((_req, res) =>
+      res.writeHead(302, { Location: target.replace('127.0.0.1', 'localhost') }).end(),
+    );
+    const url = `ws://127.0.0.1:${await httpUp(http)}/`;
+    const headers = { Authorization: 'Bearer secret', Cookie: 'session=1' };
+    for (const ws of bothClients(url, { followRedirects: true, headers })) await opened(ws);
+    expect(seen).toEqual([undefined, undefined]);
+  });
+});
