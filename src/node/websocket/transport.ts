@@ -39,6 +39,7 @@
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { IndicateReceiveCompleteAction, WebSocketHandle } from '../../websocket/index.js';
+import { listenThroughSocket } from './socket-listeners.js';
 
 /** The peer ended its side. */
 const FLAG_END_OF_STREAM = 1;
@@ -191,12 +192,7 @@ export class SocketTransport {
     socket.setNoDelay(true);
     // Shared listeners that find the transport on the socket, as `ws` does:
     // five closures per connection would cost more than the rest of its state.
-    (socket as TransportSocket)[TRANSPORT] = this;
-    socket.on('data', socketData);
-    socket.on('end', socketEnd);
-    socket.on('error', socketError);
-    socket.on('close', socketClose);
-    socket.on('drain', socketDrain);
+    listenThroughSocket(socket, this);
     if (this.handle.negotiated.perMessageDeflate !== undefined) {
       this.setFlag(FLAG_SLICED, true);
       this.setSliceStep(FIRST_SLICE_STEP);
@@ -496,23 +492,4 @@ export class SocketTransport {
     this.runCallbacksIfIdle();
     this.events.onTransportClosed(hadError);
   }
-}
-
-const TRANSPORT: unique symbol = Symbol('netrx.transport');
-type TransportSocket = Socket & { [TRANSPORT]: SocketTransport };
-
-function socketData(this: Socket, chunk: Buffer): void {
-  (this as TransportSocket)[TRANSPORT].onData(chunk);
-}
-function socketEnd(this: Socket): void {
-  (this as TransportSocket)[TRANSPORT].onEnd();
-}
-function socketError(this: Socket, error: Error): void {
-  (this as TransportSocket)[TRANSPORT].events.onSocketError(error);
-}
-function socketClose(this: Socket, hadError: boolean): void {
-  (this as TransportSocket)[TRANSPORT].onClose(hadError);
-}
-function socketDrain(this: Socket): void {
-  (this as TransportSocket)[TRANSPORT].onSocketDrain();
 }
