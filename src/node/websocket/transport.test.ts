@@ -1,5 +1,6 @@
 import { createServer, connect, type AddressInfo, type Server, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
+import fc from 'fast-check';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import WS from 'ws';
 import type { WebSocket } from './index.js';
@@ -258,32 +259,58 @@ describe('inflate does not hold the event loop (issue 8, defect 10)', () => {
     expect(MAX_INFLATE_SLICE).toBe(64 * 1024);
   });
 
-  it('keeps every byte of mixed messages through the slices', async () => {
-    const { server, port } = await listeningServer({ perMessageDeflate: true });
-    server.on('connection', echoConnection);
-    const client = new WS(`ws://127.0.0.1:${port}/`, { perMessageDeflate: { threshold: 0 } });
-    cleanups.push(() => client.terminate());
-    await new Promise((resolve) => client.once('open', resolve));
-    const sent: Buffer[] = [];
-    let seed = 7;
-    const random = (): number => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
-    for (let i = 0; i < 40; i++) {
-      const size = Math.floor(random() ** 3 * 300 * 1024);
-      const message = Buffer.alloc(size);
-      for (let j = 0; j < size; j++) message[j] = random() < 0.7 ? 0x41 : (random() * 256) | 0;
-      sent.push(message);
-    }
-    const echoed: Buffer[] = [];
-    const all = new Promise<void>((resolve) =>
-      client.on('message', (data: Buffer) => {
-        echoed.push(data);
-        if (echoed.length === sent.length) resolve();
-      }),
+  it('keeps every byte of mixed messages through the slices, under drawn settings', async () => {
+    // Thresholds on both sides (what users run, not only 0), sizes up to 300 KiB,
+    // compressible and random content: some messages go compressed, some not.
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom(0, 64, 1024),
+        fc.constantFrom(0, 64, 1024),
+        fc.array(
+          fc.record({
+            size: fc.oneof(
+              fc.integer({ min: 0, max: 2048 }),
+              fc.integer({ min: 0, max: 300 * 1024 }),
+            ),
+            compressible: fc.boolean(),
+            seed: fc.integer({ min: 1, max: 0x7fffffff }),
+          }),
+          { minLength: 1, maxLength: 12 },
+        ),
+        async (serverThreshold, clientThreshold, specs) => {
+          const { server, port } = await listeningServer({
+            perMessageDeflate: { threshold: serverThreshold },
+          });
+          server.on('connection', echoConnection);
+          const client = new WS(`ws://127.0.0.1:${port}/`, {
+            perMessageDeflate: { threshold: clientThreshold },
+          });
+          client.on('error', () => undefined);
+          cleanups.push(() => client.terminate());
+          await new Promise((resolve) => client.once('open', resolve));
+          const sent = specs.map(({ size, compressible, seed }) => {
+            let x = seed;
+            const message = Buffer.alloc(size);
+            for (let j = 0; j < size; j++) {
+              x = (x * 1103515245 + 12345) & 0x7fffffff;
+              message[j] = compressible && (x & 3) !== 0 ? 0x41 : x >>> 23;
+            }
+            return message;
+          });
+          const echoed: Buffer[] = [];
+          const all = new Promise<void>((resolve) =>
+            client.on('message', (data: Buffer) => {
+              echoed.push(data);
+              if (echoed.length === sent.length) resolve();
+            }),
+          );
+          for (const message of sent) client.send(message);
+          await all;
+          client.terminate();
+          return sent.every((message, i) => echoed[i]?.equals(message) === true);
+        },
+      ),
+      { numRuns: 8 },
     );
-    for (const message of sent) client.send(message);
-    await all;
-    for (let i = 0; i < sent.length; i++) {
-      expect(echoed[i]?.equals(sent[i] as Buffer), `message ${i}`).toBe(true);
-    }
   });
 });
