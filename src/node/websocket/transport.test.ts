@@ -6,7 +6,8 @@ import WS from 'ws';
 import type { WebSocket } from './index.js';
 import { WebSocketServer, echoConnection } from './index.js';
 import { nodeHandle } from './handles.js';
-import { MAX_INFLATE_SLICE, SocketTransport, type TransportEvents } from './transport.js';
+import { MAX_INFLATE_SLICE } from './transport-limits.js';
+import { SocketTransport, type TransportEvents } from './transport.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {

@@ -28,7 +28,7 @@
  * Fairness: on a connection with permessage-deflate, one read can inflate
  * to `maxPayload` bytes (a zip bomb of 64 KiB costs tens of ms of zlib).
  * Such connections feed their reads to the handle in slices and give the
- * event loop back (setImmediate, the socket paused meanwhile) once a drive
+ * event loop back (setImmediate; the socket pauses if 256 KiB wait) once a drive
  * has used `TURN_BUDGET_MS` (checked after each slice and each message), so
  * one peer cannot stall the others. The slice adapts to what the data
  * costs: it halves (down to `MIN_INFLATE_SLICE`) each time a drive runs over
@@ -40,6 +40,16 @@ import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { IndicateReceiveCompleteAction, WebSocketHandle } from '../../websocket/index.js';
 import { listenThroughSocket } from './socket-listeners.js';
+import {
+  FIRST_SLICE_STEP,
+  FLUSH_AT_BYTES,
+  FLUSH_AT_FRAMES,
+  HELD_WHILE_YIELDED,
+  JOIN_BELOW,
+  MAX_SLICE_STEP,
+  MIN_INFLATE_SLICE,
+  TURN_BUDGET_MS,
+} from './transport-limits.js';
 
 /** The peer ended its side. */
 const FLAG_END_OF_STREAM = 1;
@@ -70,28 +80,6 @@ const SLICE_BITS = 7 << SLICE_SHIFT;
 // Shared empty lists: most connections never need their own (memory per idle connection).
 const NO_CALLBACKS: WriteCallback[] = [];
 const NO_CHUNKS: Uint8Array[] = [];
-
-/** Batches up to this size are joined into one buffer before writing. */
-const JOIN_BELOW = 64 * 1024;
-/**
- * A batch this big (or this many frames) is written at once, mid-turn.
- * Waiting for the end of the turn makes two pipelined peers take turns
- * instead of overlapping (measured: 16 B echo 240k → 430k msg/s).
- */
-const FLUSH_AT_BYTES = 16 * 1024;
-const FLUSH_AT_FRAMES = 32;
-/**
- * The smallest input fed to a deflate connection's handle at once. DEFLATE
- * expands at most ~1032:1, so it inflates to at most ~1 MiB (< 1 ms of zlib).
- */
-export const MIN_INFLATE_SLICE = 1024;
-/** The largest (64 KiB, Node's read size: normal traffic is not sliced at all). */
-export const MAX_INFLATE_SLICE = MIN_INFLATE_SLICE << 6;
-/** Where a connection starts: 4 KiB. */
-const FIRST_SLICE_STEP = 2;
-const MAX_SLICE_STEP = 6;
-/** A deflate connection's drive yields to the event loop after this long. */
-export const TURN_BUDGET_MS = 2;
 
 export type WriteCallback = (error?: Error | null) => void;
 
@@ -157,11 +145,21 @@ export class SocketTransport {
 
   /** Socket reads go on only while nobody wants them paused. */
   private updateReading(): void {
-    const want = this.flag(FLAG_PAUSED) || this.flag(FLAG_USER_PAUSED) || this.flag(FLAG_YIELDED);
+    const want =
+      this.flag(FLAG_PAUSED) ||
+      this.flag(FLAG_USER_PAUSED) ||
+      (this.flag(FLAG_YIELDED) && this.heldBytes() > HELD_WHILE_YIELDED);
     if (want === this.flag(FLAG_SOCKET_PAUSED) || this.flag(FLAG_CLOSED)) return;
     this.setFlag(FLAG_SOCKET_PAUSED, want);
     if (want) this.socket.pause();
     else this.socket.resume();
+  }
+
+  /** Bytes read and not yet fed to the handle (`early` holds one or two chunks at most). */
+  private heldBytes(): number {
+    let bytes = 0;
+    for (const chunk of this.early) bytes += chunk.length;
+    return bytes;
   }
 
   /** Stops delivering messages (and reading the socket) until `resume()`. */
@@ -256,7 +254,8 @@ export class SocketTransport {
     if (context === undefined || this.flags & (FLAG_SLICED | FLAG_USER_PAUSED)) {
       if (this.early === NO_CHUNKS) this.early = [];
       this.early.push(chunk);
-      if (context !== undefined) this.drive();
+      if (this.flag(FLAG_YIELDED)) this.updateReading();
+      else if (context !== undefined) this.drive();
       return;
     }
     this.readContext = undefined;
