@@ -10,16 +10,11 @@
  * `addEventListener`, `readyState`, `binaryType`, `bufferedAmount`,
  * `protocol`, `extensions`, `url`).
  *
- * Where it differs from `ws` (docs/websocket.md has the whole table):
- * - `send` returns what happened: `'sent'`, `'backpressure'` (accepted,
- *   but more than `backpressureAbove` bytes wait) or `'dropped'` (refused:
- *   over `maxBackpressure`, counted in `sendsRefused`, or the socket is
- *   closing), as uWebSockets does, and `'drain'` says when waiting data has
- *   gone out;
- * - a peer's protocol violation is emitted as `'error'` only when someone
- *   listens; it never crashes the process;
- * - received messages are views of the socket's memory (no copy) when they
- *   arrived whole in one read.
+ * Mainly unlike `ws` (docs/websocket.md has the whole table): `send`
+ * says what happened (`'sent'`, `'backpressure'`, or `'dropped'` over
+ * `maxBackpressure`, counted in `sendsRefused`) and `'drain'` follows; a
+ * peer's violation is emitted as `'error'` only when someone listens;
+ * messages that arrived whole in one read are views of it (no copy).
  */
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
@@ -53,6 +48,14 @@ import {
 } from './options.js';
 import { SocketTransport, type TransportEvents } from './transport.js';
 
+/** A close frame arrived from the peer (a clean close, for WHATWG's `wasClean`). */
+const FLAG_CLOSE_RECEIVED = 1;
+/** This side failed the connection (the peer broke the protocol); `closeCode` is the code sent. */
+const FLAG_FAILED = 2;
+const FLAG_CLOSE_EMITTED = 4;
+/** `send` answered backpressure (or refused): `'drain'` is owed. */
+const FLAG_BACKPRESSURED = 8;
+
 /** Marks the constructor call that wraps a server-side socket. */
 const SERVER_SIDE: unique symbol = Symbol('server-side');
 
@@ -68,11 +71,8 @@ export class WebSocket extends WebSocketEventTarget implements TransportEvents {
   private urlValue = '';
   private closeCode = 1006;
   private closeReason = '';
-  /** A close frame arrived from the peer (a clean close, for WHATWG's `wasClean`). */
-  private closeReceived = false;
-  /** The code this side sent after the peer broke the protocol (what `ws` reports). */
-  private failureCode: number | undefined;
-  private closeEmitted = false;
+  /** Four booleans in one number (memory per connection): see FLAG_*. */
+  private flags = 0;
   /** Pieces of a message delivered in parts (only without message assembly); made on first need. */
   private fragments: Buffer[] | undefined;
   /** Pings decoded and not yet emitted (made on first need; emitted in wire order with messages). */
@@ -81,7 +81,6 @@ export class WebSocket extends WebSocketEventTarget implements TransportEvents {
   /** Made on the first send with a callback: most connections never need one. */
   private sendCallbacks: Map<number, SendCallback> | undefined;
   private nextSendId = 1;
-  private wasBackpressured = false;
   /** Sends refused over `maxBackpressure` (made on the first: most connections never refuse). */
   private refused: { sends: number; bytes: number } | undefined;
 
@@ -246,7 +245,7 @@ export class WebSocket extends WebSocketEventTarget implements TransportEvents {
     const text = payload.text ? options.binary !== true : options.binary === false;
     const waiting = this.transport.bufferedAmount;
     if (waiting + bytes.length > this.maxBackpressure) {
-      this.wasBackpressured = true;
+      this.flags |= FLAG_BACKPRESSURED;
       const refused = (this.refused ??= { sends: 0, bytes: 0 });
       refused.sends++;
       refused.bytes += bytes.length;
@@ -279,7 +278,7 @@ export class WebSocket extends WebSocketEventTarget implements TransportEvents {
     }
     this.transport.schedule();
     if (waiting + bytes.length > this.backpressureAbove) {
-      this.wasBackpressured = true;
+      this.flags |= FLAG_BACKPRESSURED;
       return 'backpressure';
     }
     return 'sent';
@@ -423,7 +422,7 @@ export class WebSocket extends WebSocketEventTarget implements TransportEvents {
         this.emit('pong', view);
         return;
       case 'close':
-        this.closeReceived = action.error === undefined;
+        if (action.error === undefined) this.flags |= FLAG_CLOSE_RECEIVED;
         if (action.close !== undefined) {
           this.closeCode = action.close.code;
           this.closeReason = action.close.reason;
@@ -431,7 +430,7 @@ export class WebSocket extends WebSocketEventTarget implements TransportEvents {
         if (action.error !== undefined) {
           const sent = action.close?.code;
           if (sent !== undefined && sent !== 1006) {
-            this.failureCode = sent;
+            this.flags |= FLAG_FAILED; // closeCode holds the code sent
             this.emitError(action.error);
           }
         }
@@ -466,9 +465,9 @@ export class WebSocket extends WebSocketEventTarget implements TransportEvents {
 
   /** @internal TransportEvents */
   onDrain(): void {
-    if (!this.wasBackpressured) return;
+    if ((this.flags & FLAG_BACKPRESSURED) === 0) return;
     if ((this.transport?.bufferedAmount ?? 0) > this.backpressureAbove) return;
-    this.wasBackpressured = false;
+    this.flags &= ~FLAG_BACKPRESSURED;
     this.emit('drain');
   }
 
@@ -485,16 +484,17 @@ export class WebSocket extends WebSocketEventTarget implements TransportEvents {
       this.failLater(callback, new Error('The message was not sent: the connection closed first'));
     }
     this.handle?.delete();
-    const code = this.closeReceived ? this.closeCode : 1006;
-    const reason = this.closeReceived ? this.closeReason : '';
+    const clean = (this.flags & FLAG_CLOSE_RECEIVED) !== 0;
+    const code = clean ? this.closeCode : 1006;
+    const reason = clean ? this.closeReason : '';
     // ws reports the code it sent when the peer broke the protocol; WHATWG says 1006.
-    this.emitClose(this.failureCode ?? code, reason, code);
+    this.emitClose((this.flags & FLAG_FAILED) !== 0 ? this.closeCode : code, reason, code);
   }
 
   private emitClose(wsCode: number, reason: string, domCode: number): void {
-    if (this.closeEmitted) return;
-    this.closeEmitted = true;
+    if ((this.flags & FLAG_CLOSE_EMITTED) !== 0) return;
+    this.flags |= FLAG_CLOSE_EMITTED;
     this.state = CLOSED;
-    this.emitCloseEvents(wsCode, reason, domCode, this.closeReceived);
+    this.emitCloseEvents(wsCode, reason, domCode, (this.flags & FLAG_CLOSE_RECEIVED) !== 0);
   }
 }
