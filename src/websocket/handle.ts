@@ -76,6 +76,12 @@ export interface HandleProperties extends HandleSettings {
    * handle, so one function can serve every connection (see `owner`).
    */
   readonly onActionAvailable?: (handle: WebSocketHandle) => void;
+  /**
+   * Called with each ping's payload as it is decoded. Return false to leave
+   * it unanswered (the host pongs itself: `ws`'s `autoPong: false`);
+   * otherwise the component answers it.
+   */
+  readonly onPing?: (handle: WebSocketHandle, payload: Uint8Array) => boolean | void;
 }
 
 /** What a handle has done, for `stats`. */
@@ -138,7 +144,10 @@ export class WebSocketHandle {
     // The component's own receive buffer, allocated on first use.
     receiveBufferOf = (h) => (h.receiveBuffer ??= new Uint8Array(h.properties.receiveBufferSize));
     receiveHost = {
-      receivedPing: (h, payload) => h.sendPath.queuePong(payload, h.closeQueued),
+      receivedPing: (h, payload) => {
+        if (h.onPing?.(h, payload) === false) return;
+        h.sendPath.queuePong(payload, h.closeQueued);
+      },
       receivedClose: (h, status) => h.onCloseReceived(status),
       receivedViolation: (h, error) => h.onProtocolFailure(error),
       receivedMessage: (h, text, size) => {
@@ -178,6 +187,7 @@ export class WebSocketHandle {
   private readonly crypto: HandleProperties['crypto'];
   private readonly deflateCodec: DeflateCodec | undefined;
   private readonly onActionAvailable: ((handle: WebSocketHandle) => void) | undefined;
+  private readonly onPing: HandleProperties['onPing'];
   private stateValue: HandleState = 'connecting';
   /** Booleans in one number (memory per connection): see `FLAGS` and the accessors. */
   private flags = 0;
@@ -204,6 +214,7 @@ export class WebSocketHandle {
     this.crypto = properties.crypto;
     this.deflateCodec = properties.deflateCodec;
     this.onActionAvailable = properties.onActionAvailable;
+    this.onPing = properties.onPing;
     this.properties = resolveProperties(properties);
     if (this.properties.keepAliveInterval > 0) {
       this.keepAlive = new KeepAlive(

@@ -9,6 +9,7 @@ import {
   createClientHandle,
   createDeflateCodecPool,
   createServerHandle,
+  type DeflateCodec,
   type WebSocketHandle,
 } from '../../websocket/index.js';
 import { nodeCrypto, systemClock } from '../runtime/index.js';
@@ -17,6 +18,48 @@ import { zlibDeflateCodec } from './zlib-codec.js';
 
 /** One pool for the process: idle connections hold no zlib memory, busy ones reuse it. */
 const sharedDeflateCodec = createDeflateCodecPool(zlibDeflateCodec);
+
+/** What `perMessageDeflate` objects tune beyond the negotiation (as `ws` names them). */
+export interface DeflateTuning {
+  /** Messages shorter than this are sent uncompressed (default 1024 bytes, as in `ws`). */
+  readonly threshold?: number;
+  /** zlib options for compressing; `level` and `memLevel` are used. */
+  readonly zlibDeflateOptions?: { readonly level?: number; readonly memLevel?: number };
+  /** Accepted for `ws` compatibility; inflating is synchronous and sliced here (see transport). */
+  readonly zlibInflateOptions?: object;
+  /** Accepted for `ws` compatibility; zlib runs synchronously, one connection at a time. */
+  readonly concurrencyLimit?: number;
+}
+
+/** The shared pool, with the deflater level/memLevel a server or client asked for. */
+const tunedCodecs = new Map<string, DeflateCodec>();
+function deflateCodecFor(tuning: DeflateTuning | undefined): DeflateCodec {
+  const level = tuning?.zlibDeflateOptions?.level;
+  const memLevel = tuning?.zlibDeflateOptions?.memLevel;
+  if (level === undefined && memLevel === undefined) return sharedDeflateCodec;
+  const key = `${String(level)}/${String(memLevel)}`;
+  let codec = tunedCodecs.get(key);
+  if (codec === undefined) {
+    codec = {
+      createInflater: (options) => sharedDeflateCodec.createInflater(options),
+      createDeflater: (options) =>
+        sharedDeflateCodec.createDeflater({
+          ...options,
+          ...(level === undefined ? {} : { level }),
+          ...(memLevel === undefined ? {} : { memLevel }),
+        }),
+    };
+    // At most 10 levels x 9 memLevels: bounded by what zlib accepts.
+    tunedCodecs.set(key, codec);
+  }
+  return codec;
+}
+
+/** The handle's owner (its connection) decides whether a ping gets the automatic pong. */
+function pingToOwner(handle: WebSocketHandle, payload: Uint8Array): boolean {
+  const owner = handle.owner as { receivedPing?(payload: Uint8Array): boolean } | undefined;
+  return owner?.receivedPing?.(payload) ?? true;
+}
 
 const checkUtf8 = (bytes: Uint8Array): boolean => isUtf8(bytes);
 
@@ -27,6 +70,8 @@ export interface NodeHandleOptions {
   readonly maxFragments?: number;
   /** Ping after this many idle milliseconds; fail after twice that (default off). */
   readonly keepAliveInterval?: number;
+  /** Do not check that text messages and close reasons are UTF-8 (default false, as in `ws`). */
+  readonly skipUTF8Validation?: boolean;
   readonly trace?: TraceRegistry;
 }
 
@@ -39,17 +84,21 @@ export function nodeHandle(
   role: 'client' | 'server',
   options: NodeHandleOptions,
   name: string,
+  deflate?: DeflateTuning,
 ): WebSocketHandle {
   const properties = {
     crypto: nodeCrypto,
     clock: systemClock,
-    deflateCodec: sharedDeflateCodec,
+    deflateCodec: deflateCodecFor(deflate),
     isUtf8: checkUtf8,
     mask: fastMask,
     allocate: allocateUnsafe,
     assembleMessages: true,
     name,
     onActionAvailable: wakeOwner,
+    onPing: pingToOwner,
+    ...(deflate?.threshold === undefined ? {} : { deflateThreshold: deflate.threshold }),
+    ...(options.skipUTF8Validation === true ? { disableUtf8Verification: true } : {}),
     ...(options.maxPayload === undefined ? {} : { maxMessageSize: options.maxPayload }),
     ...(options.maxFragments === undefined ? {} : { maxFragments: options.maxFragments }),
     ...(options.keepAliveInterval === undefined

@@ -8,18 +8,32 @@
  * one read, one write per event-loop turn, explicit backpressure (`send`
  * returns `'sent' | 'backpressure' | 'dropped'`, `'drain'` follows),
  * permessage-deflate through node:zlib, bounded everything.
+ * `createWebSocketStream` makes a connection a Duplex, as in `ws`.
  */
-export { WebSocket, CLOSED, CLOSING, CONNECTING, OPEN } from './websocket.js';
+export { WebSocket } from './websocket.js';
+export { CLOSED, CLOSING, CONNECTING, OPEN } from './ready-state.js';
+export type { SendCallback, SendOptions, SendResult } from './ready-state.js';
+export type { RawData } from './message-data.js';
+export type { BinaryType, SendData } from './message-data.js';
 export type {
-  BinaryType,
   CloseEventLike,
   ErrorEventLike,
   MessageEventLike,
-  SendResult,
-} from './websocket.js';
-export { WebSocketServer, type WebSocketServerOptions } from './server.js';
-export { parseWebSocketUrl, type ClientOptions } from './client.js';
-export type { ConnectionOptions } from './options.js';
-export type { NodeHandleOptions } from './handles.js';
+  OpenEventLike,
+} from './event-target.js';
+export {
+  WebSocketServer,
+  type VerifyClientDone,
+  type VerifyClientInfo,
+  type WebSocketServerOptions,
+} from './server.js';
+export { parseWebSocketUrl, type ClientOptions, type ClientPerMessageDeflate } from './client.js';
+export { createWebSocketStream } from './stream.js';
+export {
+  DEFAULT_BACKPRESSURE_ABOVE,
+  DEFAULT_MAX_BACKPRESSURE,
+  type ConnectionOptions,
+} from './options.js';
+export type { DeflateTuning, NodeHandleOptions } from './handles.js';
 export { echoConnection } from './echo.js';
 export { zlibDeflateCodec } from './zlib-codec.js';

@@ -2,9 +2,11 @@
  * `WebSocketServer`: accepts upgrades on an `http`/`https` server, close
  * enough to the `ws` package that switching is quick: the same options
  * (`port`/`host`, `server`, `noServer`, `path`, `maxPayload`,
- * `perMessageDeflate`, `handleProtocols`, `verifyClient`), `handleUpgrade`,
- * `shouldHandle`, `'connection' (ws, request)`, `'listening'`, `'error'`,
- * `clients`, `address()` and `close()`.
+ * `perMessageDeflate`, `handleProtocols`, `verifyClient` in both forms,
+ * `clientTracking`, `skipUTF8Validation`, `autoPong`), `handleUpgrade`,
+ * `shouldHandle`, `'connection' (ws, request)`, `'headers' (lines,
+ * request)`, `'wsClientError' (error, socket, request)`, `'listening'`,
+ * `'error'`, `clients`, `address()` and `close()`.
  *
  * The handshake is checked by netrx/websocket (RFC 6455 §4.2): a request
  * that is not a valid upgrade gets the status the check names (400, 405,
@@ -16,6 +18,7 @@ import { createServer, type IncomingMessage, type Server as HttpServer } from 'n
 import type { Server as HttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
+import { NetrxError } from '../../runtime/index.js';
 import {
   buildRejection,
   validateUpgradeRequest,
@@ -23,7 +26,7 @@ import {
   type PerMessageDeflateServerOptions,
   type UpgradeRequest,
 } from '../../websocket/index.js';
-import { nodeHandle, type NodeHandleOptions } from './handles.js';
+import { nodeHandle, type DeflateTuning, type NodeHandleOptions } from './handles.js';
 import type { ConnectionOptions } from './options.js';
 import { WebSocket } from './websocket.js';
 
@@ -37,25 +40,63 @@ export interface WebSocketServerOptions extends ConnectionOptions, NodeHandleOpt
   readonly noServer?: boolean;
   /** Accept upgrades for this path only (others get 400). */
   readonly path?: string;
-  /** Accept permessage-deflate offers (default false, as in `ws`). */
-  readonly perMessageDeflate?: boolean | PerMessageDeflateServerOptions;
+  /** Accept permessage-deflate offers (default false, as in `ws`); an object tunes it as `ws`'s does. */
+  readonly perMessageDeflate?: boolean | (PerMessageDeflateServerOptions & DeflateTuning);
   /** Choose a subprotocol from those offered (`undefined` for none). */
   readonly handleProtocols?: (
     offered: ReadonlySet<string>,
     request: IncomingMessage,
   ) => string | false | undefined;
-  /** Accept or refuse a request before the handshake (refused: 401, or the code given). */
-  readonly verifyClient?: (info: {
-    req: IncomingMessage;
-    origin: string | undefined;
-    secure: boolean;
-  }) => boolean | { ok: boolean; code?: number };
+  /**
+   * Accept or refuse a request before the handshake (refused: 401, or the
+   * code given). With two parameters it is asynchronous, as in `ws`:
+   * `verifyClient(info, (ok, code?, message?, headers?) => …)`.
+   */
+  readonly verifyClient?:
+    | ((info: VerifyClientInfo) => boolean | { ok: boolean; code?: number })
+    | ((info: VerifyClientInfo, done: VerifyClientDone) => void);
   /** Track connections in `clients` (default true). */
   readonly clientTracking?: boolean;
   /** For a server created here: close connections whose handshake takes longer (default 10 s). */
   readonly handshakeTimeout?: number;
 }
 
+export interface VerifyClientInfo {
+  readonly req: IncomingMessage;
+  readonly origin: string | undefined;
+  readonly secure: boolean;
+}
+
+export type VerifyClientDone = (
+  ok: boolean,
+  code?: number,
+  message?: string,
+  headers?: Readonly<Record<string, string | number>>,
+) => void;
+
+/** A listener typed by method syntax, so narrower parameter types are accepted (as @types/ws allows). */
+type Listener<A extends unknown[]> = { bivariance(...args: A): void }['bivariance'];
+
+/** The events, typed (the merged declaration adds overloads to EventEmitter's `on`/`once`/`off`). */
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging -- see the class
+export interface WebSocketServer {
+  on(event: 'connection', listener: Listener<[WebSocket, IncomingMessage, ...unknown[]]>): this;
+  on(event: 'headers', listener: Listener<[string[], IncomingMessage]>): this;
+  on(event: 'wsClientError', listener: Listener<[Error, Duplex, IncomingMessage]>): this;
+  on(event: 'error', listener: Listener<[Error]>): this;
+  on(event: 'listening' | 'close', listener: () => void): this;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- EventEmitter's own signature
+  on(event: string | symbol, listener: (...args: any[]) => void): this;
+  once(event: 'connection', listener: Listener<[WebSocket, IncomingMessage, ...unknown[]]>): this;
+  once(event: 'headers', listener: Listener<[string[], IncomingMessage]>): this;
+  once(event: 'wsClientError', listener: Listener<[Error, Duplex, IncomingMessage]>): this;
+  once(event: 'error', listener: Listener<[Error]>): this;
+  once(event: 'listening' | 'close', listener: () => void): this;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- EventEmitter's own signature
+  once(event: string | symbol, listener: (...args: any[]) => void): this;
+}
+
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging -- typed events, as @types/ws does
 export class WebSocketServer extends EventEmitter {
   readonly clients = new Set<WebSocket>();
   readonly options: WebSocketServerOptions;
@@ -144,28 +185,60 @@ export class WebSocketServer extends EventEmitter {
       headers,
     });
     if (!validated.ok) {
+      if (this.listenerCount('wsClientError') > 0) {
+        // As in ws: the application answers the socket itself.
+        const error = new NetrxError('ERR_WS_BAD_UPGRADE', validated.failure.message);
+        this.emit('wsClientError', error, socket, request);
+        return;
+      }
       reject(socket, validated.failure.status ?? 400, validated.failure.headers);
       return;
     }
+    const upgrade = validated.value;
     const verify = this.options.verifyClient;
-    if (verify !== undefined) {
-      const verdict = verify({
-        req: request,
-        origin: validated.value.origin,
-        secure: (socket as { encrypted?: boolean }).encrypted === true,
-      });
-      const ok = typeof verdict === 'boolean' ? verdict : verdict.ok;
-      if (!ok) {
-        reject(socket, typeof verdict === 'boolean' ? 401 : (verdict.code ?? 401));
-        return;
-      }
+    if (verify === undefined) {
+      this.complete(request, socket, head, upgrade, callback);
+      return;
     }
+    const info: VerifyClientInfo = {
+      req: request,
+      origin: upgrade.origin,
+      secure: (socket as { encrypted?: boolean }).encrypted === true,
+    };
+    if (verify.length >= 2) {
+      verify(info, (ok, code, _message, headers) => {
+        if (!ok) {
+          reject(socket, code ?? 401, headersFrom(headers));
+          return;
+        }
+        this.complete(request, socket, head, upgrade, callback);
+      });
+      return;
+    }
+    const verdict = (
+      verify as (info: VerifyClientInfo) => boolean | { ok: boolean; code?: number }
+    )(info);
+    const ok = typeof verdict === 'boolean' ? verdict : verdict.ok;
+    if (!ok) {
+      reject(socket, typeof verdict === 'boolean' ? 401 : (verdict.code ?? 401));
+      return;
+    }
+    this.complete(request, socket, head, upgrade, callback);
+  }
+
+  private complete(
+    request: IncomingMessage,
+    socket: Socket,
+    head: Buffer,
+    upgrade: UpgradeRequest,
+    callback: (ws: WebSocket, request: IncomingMessage) => void,
+  ): void {
     const choose = this.options.handleProtocols;
     const protocol =
       choose === undefined
         ? undefined
         : (offered: readonly string[]) => choose(new Set(offered), request) || undefined;
-    const ws = this.open(socket, validated.value, protocol, request.url ?? '/');
+    const ws = this.open(socket, upgrade, protocol, request);
     if (ws === undefined) return;
     callback(ws, request);
     ws.begin(head);
@@ -180,28 +253,42 @@ export class WebSocketServer extends EventEmitter {
     socket: Socket,
     upgrade: UpgradeRequest,
     protocol: ((offered: readonly string[]) => string | undefined) | undefined,
-    url: string,
+    request: IncomingMessage,
   ): WebSocket | undefined {
     // Asking the socket for its peer costs an object per connection: only for traces.
     const name =
       this.options.trace === undefined
         ? 'server'
         : `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? 0}`;
-    const handle = nodeHandle('server', this.options, name);
+    const deflate = this.options.perMessageDeflate;
+    const tuning = typeof deflate === 'object' ? deflate : undefined;
+    const handle = nodeHandle('server', this.options, name, tuning);
     const response = handle.beginServerHandshake(upgrade, {
       ...(protocol === undefined ? {} : { protocol }),
-      perMessageDeflate: this.options.perMessageDeflate ?? false,
+      perMessageDeflate: negotiationOptions(deflate),
     });
     if (!socket.writable || socket.destroyed) {
       handle.delete();
       socket.destroy();
       return undefined;
     }
-    socket.write(response.bytes);
-    const ws = WebSocket.accept(socket, handle, this.options, url);
-    handle.owner = ws;
+    socket.write(
+      this.listenerCount('headers') > 0
+        ? this.withHeadersEvent(response.bytes, request)
+        : response.bytes,
+    );
+    const ws = WebSocket.accept(socket, handle, this.options, request.url ?? '/');
     if (this.options.clientTracking !== false) this.track(ws);
     return ws;
+  }
+
+  /** ws's `'headers'` event: listeners may change the 101's header lines before it goes out. */
+  private withHeadersEvent(bytes: Uint8Array, request: IncomingMessage): Uint8Array {
+    const lines = Buffer.from(bytes).toString('latin1').split('\r\n');
+    // The head ends with CRLF CRLF: two empty strings after the split.
+    lines.length -= 2;
+    this.emit('headers', lines, request);
+    return Buffer.from(`${lines.join('\r\n')}\r\n\r\n`, 'latin1');
   }
 
   private track(ws: WebSocket): void {
@@ -240,6 +327,33 @@ function untrack(this: WebSocket): void {
 }
 
 function reject(socket: Duplex, status: number, headers: readonly HttpHeader[] = []): void {
-  if (socket.writable) socket.end(buildRejection({ status, headers }));
+  // A status an application gave that is not 4xx/5xx becomes 400 (the response must refuse).
+  const refusal = Number.isInteger(status) && status >= 400 && status <= 599 ? status : 400;
+  if (socket.writable) socket.end(buildRejection({ status: refusal, headers }));
   else socket.destroy();
+}
+
+function headersFrom(headers: Readonly<Record<string, string | number>> | undefined): HttpHeader[] {
+  return Object.entries(headers ?? {}).map(([name, value]) => [name, String(value)]);
+}
+
+/** The negotiation half of a `perMessageDeflate` object (the tuning stays in the codec). */
+function negotiationOptions(
+  option: WebSocketServerOptions['perMessageDeflate'],
+): boolean | PerMessageDeflateServerOptions {
+  if (typeof option !== 'object') return option ?? false;
+  return {
+    ...(option.serverNoContextTakeover === undefined
+      ? {}
+      : { serverNoContextTakeover: option.serverNoContextTakeover }),
+    ...(option.clientNoContextTakeover === undefined
+      ? {}
+      : { clientNoContextTakeover: option.clientNoContextTakeover }),
+    ...(option.serverMaxWindowBits === undefined
+      ? {}
+      : { serverMaxWindowBits: option.serverMaxWindowBits }),
+    ...(option.clientMaxWindowBits === undefined
+      ? {}
+      : { clientMaxWindowBits: option.clientMaxWindowBits }),
+  };
 }

@@ -13,35 +13,75 @@
  * with us gets work while we still decode. Small batches are joined into one
  * buffer; large ones go out corked (writev).
  *
+ * Send completions: a send with a context is reported complete only once
+ * the socket's write callback ran for the bytes that carry it, so the
+ * caller's memory is free when it hears (frames of a server's unmasked
+ * sends are views of the caller's payload; copying them would cost a
+ * memcpy per message).
+ *
  * Backpressure both ways: `bufferedAmount` counts what the handle, the
  * batch and the socket still hold; reading pauses while the socket holds
  * more than `readPauseAbove` unsent bytes (a peer that sends but does not
- * read, a ping flood), and resumes on drain.
+ * read, a ping flood), and resumes on drain. `pause()` stops the flow of
+ * messages (ws's `pause`).
+ *
+ * Fairness: on a connection with permessage-deflate, one read can inflate
+ * to `maxPayload` bytes (a zip bomb of 64 KiB costs tens of ms of zlib).
+ * Such connections feed their reads to the handle in slices and give the
+ * event loop back (setImmediate; the socket pauses if 256 KiB wait) once a drive
+ * has used `TURN_BUDGET_MS` (checked after each slice and each message), so
+ * one peer cannot stall the others. The slice adapts to what the data
+ * costs: it halves (down to `MIN_INFLATE_SLICE`) each time a drive runs over
+ * the budget and doubles (up to `MAX_INFLATE_SLICE`) each time one finishes
+ * within it, so ordinary compressed traffic goes in large slices and a bomb
+ * in small ones.
  */
 import type { Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
 import type { IndicateReceiveCompleteAction, WebSocketHandle } from '../../websocket/index.js';
+import { listenThroughSocket } from './socket-listeners.js';
+import {
+  FIRST_SLICE_STEP,
+  FLUSH_AT_BYTES,
+  FLUSH_AT_FRAMES,
+  HELD_WHILE_YIELDED,
+  JOIN_BELOW,
+  MAX_SLICE_STEP,
+  MIN_INFLATE_SLICE,
+  TURN_BUDGET_MS,
+} from './transport-limits.js';
 
+/** The peer ended its side. */
 const FLAG_END_OF_STREAM = 1;
+/** The action loop is running (re-entrant calls return at once). */
 const FLAG_DRIVING = 2;
+/** A microtask will run the action loop. */
 const FLAG_SCHEDULED = 4;
+/** We ended (or destroyed) the socket. */
 const FLAG_ENDED = 8;
+/** onClose ran: the transport is finished. */
 const FLAG_CLOSED = 16;
+/** The socket closed: nothing may be written any more. */
 const FLAG_GONE = 32;
+/** Reading is paused because the socket holds too much unsent data. */
 const FLAG_PAUSED = 64;
+/** Reads are fed in slices with a time budget (permessage-deflate negotiated). */
+const FLAG_SLICED = 128;
+/** The drive gave the event loop back; the rest of the input waits for setImmediate. */
+const FLAG_YIELDED = 256;
+/** The application paused the connection (`ws.pause()`). */
+const FLAG_USER_PAUSED = 512;
+/** What `socket.pause()`/`resume()` was last told (true: paused). */
+const FLAG_SOCKET_PAUSED = 1024;
+/** Bits 11-13: log2(slice / MIN_INFLATE_SLICE), the deflate connection's current slice size. */
+const SLICE_SHIFT = 11;
+const SLICE_BITS = 7 << SLICE_SHIFT;
 
 // Shared empty lists: most connections never need their own (memory per idle connection).
-const NO_CALLBACKS: (() => void)[] = [];
+const NO_CALLBACKS: WriteCallback[] = [];
 const NO_CHUNKS: Uint8Array[] = [];
 
-/** Batches up to this size are joined into one buffer before writing. */
-const JOIN_BELOW = 64 * 1024;
-/**
- * A batch this big (or this many frames) is written at once, mid-turn.
- * Waiting for the end of the turn makes two pipelined peers take turns
- * instead of overlapping (measured: 16 B echo 240k → 430k msg/s).
- */
-const FLUSH_AT_BYTES = 16 * 1024;
-const FLUSH_AT_FRAMES = 32;
+export type WriteCallback = (error?: Error | null) => void;
 
 export interface TransportEvents {
   /** A receive completed (message, fragment, pong or close). Return false to stop receiving. */
@@ -54,19 +94,25 @@ export interface TransportEvents {
   onSocketError(error: Error): void;
   /** Buffered data fell back under the threshold after backpressure. */
   onDrain(): void;
+  /** The action loop ran out of work (events decoded on the side, like pings, may go out). */
+  onIdle(): void;
 }
 
 export interface TransportOptions {
   /** Stop reading while the socket holds more unsent bytes than this (default 1 MiB). */
   readonly readPauseAbove?: number;
-  /** After the closing handshake, wait this long for the peer to end the TCP connection (default 30 s). */
+  /**
+   * From `close()` (or the peer's close), wait this long for the closing
+   * handshake and the peer's end of the TCP connection, then destroy the
+   * socket (default 30 s).
+   */
   readonly closeTimeout?: number;
 }
 
 export class SocketTransport {
   private outbox: Uint8Array[] = NO_CHUNKS;
   private outboxBytes = 0;
-  private pendingCallbacks: (() => void)[] = NO_CALLBACKS;
+  private pendingCallbacks: WriteCallback[] = NO_CALLBACKS;
   private readContext: number | undefined;
   /** Reads that arrived while no read was outstanding (rare: made on first need). */
   private early: Uint8Array[] = NO_CHUNKS;
@@ -92,50 +138,42 @@ export class SocketTransport {
     this.flags = on ? this.flags | bit : this.flags & ~bit;
   }
 
-  /** The peer ended its side. */
-  private get endOfStream(): boolean {
-    return this.flag(FLAG_END_OF_STREAM);
+  /** Whether the application paused the connection. */
+  get isPaused(): boolean {
+    return this.flag(FLAG_USER_PAUSED);
   }
-  private set endOfStream(on: boolean) {
-    this.setFlag(FLAG_END_OF_STREAM, on);
+
+  /** Socket reads go on only while nobody wants them paused. */
+  private updateReading(): void {
+    const want =
+      this.flag(FLAG_PAUSED) ||
+      this.flag(FLAG_USER_PAUSED) ||
+      (this.flag(FLAG_YIELDED) && this.heldBytes() > HELD_WHILE_YIELDED);
+    if (want === this.flag(FLAG_SOCKET_PAUSED) || this.flag(FLAG_CLOSED)) return;
+    this.setFlag(FLAG_SOCKET_PAUSED, want);
+    if (want) this.socket.pause();
+    else this.socket.resume();
   }
-  private get driving(): boolean {
-    return this.flag(FLAG_DRIVING);
+
+  /** Bytes read and not yet fed to the handle (`early` holds one or two chunks at most). */
+  private heldBytes(): number {
+    let bytes = 0;
+    for (const chunk of this.early) bytes += chunk.length;
+    return bytes;
   }
-  private set driving(on: boolean) {
-    this.setFlag(FLAG_DRIVING, on);
+
+  /** Stops delivering messages (and reading the socket) until `resume()`. */
+  pause(): void {
+    if (this.isPaused) return;
+    this.setFlag(FLAG_USER_PAUSED, true);
+    this.updateReading();
   }
-  private get scheduled(): boolean {
-    return this.flag(FLAG_SCHEDULED);
-  }
-  private set scheduled(on: boolean) {
-    this.setFlag(FLAG_SCHEDULED, on);
-  }
-  /** We ended (or destroyed) the socket. */
-  private get ended(): boolean {
-    return this.flag(FLAG_ENDED);
-  }
-  private set ended(on: boolean) {
-    this.setFlag(FLAG_ENDED, on);
-  }
-  private get closed(): boolean {
-    return this.flag(FLAG_CLOSED);
-  }
-  private set closed(on: boolean) {
-    this.setFlag(FLAG_CLOSED, on);
-  }
-  /** The socket closed: nothing may be written any more. */
-  private get gone(): boolean {
-    return this.flag(FLAG_GONE);
-  }
-  private set gone(on: boolean) {
-    this.setFlag(FLAG_GONE, on);
-  }
-  private get paused(): boolean {
-    return this.flag(FLAG_PAUSED);
-  }
-  private set paused(on: boolean) {
-    this.setFlag(FLAG_PAUSED, on);
+
+  resume(): void {
+    if (!this.isPaused) return;
+    this.setFlag(FLAG_USER_PAUSED, false);
+    this.updateReading();
+    this.drive();
   }
 
   private get readPauseAbove(): number {
@@ -152,12 +190,11 @@ export class SocketTransport {
     socket.setNoDelay(true);
     // Shared listeners that find the transport on the socket, as `ws` does:
     // five closures per connection would cost more than the rest of its state.
-    (socket as TransportSocket)[TRANSPORT] = this;
-    socket.on('data', socketData);
-    socket.on('end', socketEnd);
-    socket.on('error', socketError);
-    socket.on('close', socketClose);
-    socket.on('drain', socketDrain);
+    listenThroughSocket(socket, this);
+    if (this.handle.negotiated.perMessageDeflate !== undefined) {
+      this.setFlag(FLAG_SLICED, true);
+      this.setSliceStep(FIRST_SLICE_STEP);
+    }
     this.handle.receive(null);
     if (head !== undefined && head.length > 0) this.early = [head];
     this.drive();
@@ -166,37 +203,59 @@ export class SocketTransport {
   /** Bytes accepted for sending and not yet handed to the kernel. */
   get bufferedAmount(): number {
     return (
-      this.handle.queuedBytes + this.outboxBytes + (this.closed ? 0 : this.socket.writableLength)
+      this.handle.queuedBytes +
+      this.outboxBytes +
+      (this.flag(FLAG_CLOSED) ? 0 : this.socket.writableLength)
     );
   }
 
   /** Runs the action loop at the end of this turn (batching sends made now). */
   schedule(): void {
-    if (this.scheduled || this.driving) return;
-    this.scheduled = true;
+    if (this.flag(FLAG_SCHEDULED) || this.flag(FLAG_DRIVING)) return;
+    this.setFlag(FLAG_SCHEDULED, true);
     queueMicrotask(() => {
-      this.scheduled = false;
+      this.setFlag(FLAG_SCHEDULED, false);
       this.drive();
     });
   }
 
-  /** Registers a callback to run once everything queued so far is written. */
-  afterFlush(callback: () => void): void {
+  /**
+   * Registers a callback to run once everything queued so far is written
+   * (with an error when the socket failed or closed first).
+   */
+  afterFlush(callback: WriteCallback): void {
+    if (this.flag(FLAG_CLOSED)) {
+      callback(new Error('The socket closed before the data was written'));
+      return;
+    }
     if (this.pendingCallbacks === NO_CALLBACKS) this.pendingCallbacks = [];
     this.pendingCallbacks.push(callback);
   }
 
   /** Drops the connection now (terminate, keep-alive failure). */
   destroy(): void {
-    if (!this.closed) this.socket.destroy();
+    if (!this.flag(FLAG_CLOSED)) this.socket.destroy();
+  }
+
+  /**
+   * Bounds the closing handshake: `closeTimeout` ms from now the socket is
+   * destroyed unless it closed first. Called by `close()` and when the
+   * handshake ends; the first call arms the timer.
+   */
+  armCloseTimer(): void {
+    if (this.closeTimer !== undefined || this.flag(FLAG_CLOSED)) return;
+    this.closeTimer = setTimeout(() => this.socket.destroy(), this.closeTimeout);
+    this.closeTimer.unref();
   }
 
   /** @internal */
   onData(chunk: Buffer): void {
     const context = this.readContext;
-    if (context === undefined) {
+    if (context === undefined || this.flags & (FLAG_SLICED | FLAG_USER_PAUSED)) {
       if (this.early === NO_CHUNKS) this.early = [];
       this.early.push(chunk);
+      if (this.flag(FLAG_YIELDED)) this.updateReading();
+      else if (context !== undefined) this.drive();
       return;
     }
     this.readContext = undefined;
@@ -204,27 +263,81 @@ export class SocketTransport {
     this.drive();
   }
 
+  /** Hands the handle the next early chunk, or a slice of it on a deflate connection. */
+  private feedEarly(context: number): boolean {
+    const chunk = this.early[0];
+    if (chunk === undefined) return false;
+    this.readContext = undefined;
+    if (!this.flag(FLAG_SLICED)) {
+      this.early.shift();
+      if (this.early.length === 0) this.early = NO_CHUNKS;
+      this.handle.completeAction(context, chunk);
+      return true;
+    }
+    const slice = MIN_INFLATE_SLICE << this.sliceStep;
+    if (chunk.length > slice) {
+      // `early` is an own array here (it holds a chunk), never the shared empty one.
+      this.early[0] = chunk.subarray(slice);
+      this.handle.completeAction(context, chunk.subarray(0, slice));
+      return true;
+    }
+    this.early.shift();
+    if (this.early.length === 0) this.early = NO_CHUNKS;
+    this.handle.completeAction(context, chunk);
+    return true;
+  }
+
+  private get sliceStep(): number {
+    return (this.flags & SLICE_BITS) >> SLICE_SHIFT;
+  }
+
+  private setSliceStep(step: number): void {
+    this.flags = (this.flags & ~SLICE_BITS) | (step << SLICE_SHIFT);
+  }
+
+  /** Past the turn's budget: smaller slices from now on, and the event loop's turn. */
+  private yieldIfOverBudget(started: number): void {
+    if (this.flag(FLAG_YIELDED) || performance.now() - started <= TURN_BUDGET_MS) return;
+    const step = this.sliceStep;
+    if (step > 0) this.setSliceStep(step - 1);
+    this.yieldTurn();
+  }
+
+  /** Gives the event loop back; the rest of the input is fed after it (socket paused meanwhile). */
+  private yieldTurn(): void {
+    this.setFlag(FLAG_YIELDED, true);
+    this.updateReading();
+    setImmediate(() => {
+      this.setFlag(FLAG_YIELDED, false);
+      this.updateReading();
+      this.drive();
+    });
+  }
+
   /** The action loop: runs until the handle has nothing more to do right now. */
   drive(): void {
-    if (this.driving || this.closed) return;
-    this.driving = true;
+    if (this.flag(FLAG_DRIVING) || this.flag(FLAG_CLOSED)) return;
+    this.setFlag(FLAG_DRIVING, true);
     const handle = this.handle;
+    const sliced = this.flag(FLAG_SLICED);
+    const started = sliced ? performance.now() : 0;
+    let fedSlices = false;
     try {
       for (;;) {
-        if (this.readContext !== undefined) {
-          const chunk = this.early.shift();
-          if (this.early.length === 0) this.early = NO_CHUNKS;
-          if (chunk !== undefined) {
-            const context = this.readContext;
-            this.readContext = undefined;
-            handle.completeAction(context, chunk);
-          } else if (this.endOfStream) {
-            const context = this.readContext;
+        const context = this.readContext;
+        if (context !== undefined && (this.flags & (FLAG_YIELDED | FLAG_USER_PAUSED)) === 0) {
+          if (this.feedEarly(context)) {
+            fedSlices = sliced;
+            if (sliced) this.yieldIfOverBudget(started);
+          } else if (this.flag(FLAG_END_OF_STREAM)) {
             this.readContext = undefined;
             handle.completeAction(context, 0);
           }
         }
-        const action = handle.getAction('all');
+        // Paused or yielded: sends go on, but nothing more is decoded (the
+        // rest of a read waits in the handle).
+        const holding = (this.flags & (FLAG_USER_PAUSED | FLAG_YIELDED)) !== 0;
+        const action = handle.getAction(holding ? 'send' : 'all');
         if (action === undefined) break;
         switch (action.type) {
           case 'send-to-network':
@@ -241,10 +354,19 @@ export class SocketTransport {
               this.flush();
             }
             break;
-          case 'indicate-send-complete':
+          case 'indicate-send-complete': {
             handle.completeAction(action.actionContext, 0);
-            this.events.onSendComplete(action.context, action.sent);
+            const sendContext = action.context;
+            if (sendContext === undefined) break;
+            if (!action.sent) {
+              this.events.onSendComplete(sendContext, false);
+              break;
+            }
+            // The frame may still be in the outbox or the socket, as a view
+            // of the caller's payload: report it once the socket took it.
+            this.afterFlush((error) => this.events.onSendComplete(sendContext, error == null));
             break;
+          }
           case 'receive-from-network':
             this.readContext = action.actionContext;
             break;
@@ -252,19 +374,25 @@ export class SocketTransport {
             handle.completeAction(action.actionContext, 0);
             if (action.bufferType !== 'close') handle.receive(null);
             this.events.onIndication(action);
+            // Messages decoded from the rest of a slice cost inflating too.
+            if (sliced) this.yieldIfOverBudget(started);
             break;
         }
       }
     } finally {
-      this.driving = false;
+      this.setFlag(FLAG_DRIVING, false);
     }
+    // Input went through within the budget: next time, larger slices.
+    const step = this.sliceStep;
+    if (fedSlices && !this.flag(FLAG_YIELDED) && step < MAX_SLICE_STEP) this.setSliceStep(step + 1);
+    this.events.onIdle();
     this.flush();
     if (handle.transportDone) this.endTransport();
   }
 
   private flush(): void {
     const outbox = this.outbox;
-    if (outbox.length === 0 || this.gone) {
+    if (outbox.length === 0 || this.flag(FLAG_GONE)) {
       this.runCallbacksIfIdle();
       return;
     }
@@ -274,8 +402,8 @@ export class SocketTransport {
     const done =
       callbacks.length === 0
         ? undefined
-        : () => {
-            for (const callback of callbacks) callback();
+        : (error?: Error | null) => {
+            for (const callback of callbacks) callback(error);
           };
     let ok: boolean;
     if (outbox.length === 1) {
@@ -297,9 +425,9 @@ export class SocketTransport {
     }
     this.outbox = NO_CHUNKS;
     this.outboxBytes = 0;
-    if (!ok && socket.writableLength > this.readPauseAbove && !this.paused) {
-      this.paused = true;
-      socket.pause();
+    if (!ok && socket.writableLength > this.readPauseAbove && !this.flag(FLAG_PAUSED)) {
+      this.setFlag(FLAG_PAUSED, true);
+      this.updateReading();
     }
   }
 
@@ -308,75 +436,59 @@ export class SocketTransport {
     const callbacks = this.pendingCallbacks;
     this.pendingCallbacks = NO_CALLBACKS;
     // Nothing new to write: they run once what is already in the socket is out.
-    if (this.gone || this.socket.writableLength === 0) {
+    if (this.flag(FLAG_GONE)) {
+      const error = new Error('The socket closed before the data was written');
+      for (const callback of callbacks) callback(error);
+    } else if (this.socket.writableLength === 0) {
       for (const callback of callbacks) callback();
     } else {
-      this.socket.write(new Uint8Array(0), () => {
-        for (const callback of callbacks) callback();
+      this.socket.write(new Uint8Array(0), (error?: Error | null) => {
+        for (const callback of callbacks) callback(error);
       });
     }
   }
 
   /** @internal */
   onEnd(): void {
-    this.endOfStream = true;
+    this.setFlag(FLAG_END_OF_STREAM, true);
     this.drive();
   }
 
   /** @internal */
   onSocketDrain(): void {
-    if (this.paused) {
-      this.paused = false;
-      this.socket.resume();
+    if (this.flag(FLAG_PAUSED)) {
+      this.setFlag(FLAG_PAUSED, false);
+      this.updateReading();
     }
     this.events.onDrain();
   }
 
   private endTransport(): void {
-    if (this.ended || this.gone) return;
-    this.ended = true;
+    if (this.flag(FLAG_ENDED) || this.flag(FLAG_GONE)) return;
+    this.setFlag(FLAG_ENDED, true);
     if (this.handle.state === 'aborted') {
       this.socket.destroy();
       return;
     }
     // Closing handshake done (or failed): end our side, give the peer time to end its.
     this.socket.end();
-    this.closeTimer = setTimeout(() => this.socket.destroy(), this.closeTimeout);
-    this.closeTimer.unref();
+    this.armCloseTimer();
   }
 
   /** @internal */
   onClose(hadError: boolean): void {
-    if (this.closed) return;
-    this.gone = true;
+    if (this.flag(FLAG_CLOSED)) return;
+    this.setFlag(FLAG_GONE, true);
     if (this.readContext !== undefined) {
       // Let the handle see end of stream so a pending receive completes.
-      this.endOfStream = true;
+      this.setFlag(FLAG_END_OF_STREAM, true);
       this.drive();
     }
-    this.closed = true;
+    this.setFlag(FLAG_CLOSED, true);
     if (this.closeTimer !== undefined) clearTimeout(this.closeTimer);
     this.outbox = NO_CHUNKS;
     this.outboxBytes = 0;
+    this.runCallbacksIfIdle();
     this.events.onTransportClosed(hadError);
   }
-}
-
-const TRANSPORT: unique symbol = Symbol('netrx.transport');
-type TransportSocket = Socket & { [TRANSPORT]: SocketTransport };
-
-function socketData(this: Socket, chunk: Buffer): void {
-  (this as TransportSocket)[TRANSPORT].onData(chunk);
-}
-function socketEnd(this: Socket): void {
-  (this as TransportSocket)[TRANSPORT].onEnd();
-}
-function socketError(this: Socket, error: Error): void {
-  (this as TransportSocket)[TRANSPORT].events.onSocketError(error);
-}
-function socketClose(this: Socket, hadError: boolean): void {
-  (this as TransportSocket)[TRANSPORT].onClose(hadError);
-}
-function socketDrain(this: Socket): void {
-  (this as TransportSocket)[TRANSPORT].onSocketDrain();
 }

@@ -3,116 +3,93 @@
  * hands to `'connection'` and what `new WebSocket(url)` opens.
  *
  * The surface follows the `ws` package (EventEmitter events `open`,
- * `message (data, isBinary)`, `close (code, reason)`, `error`, `ping`,
- * `pong`; `send(data, options?, cb?)`, `ping`, `pong`, `close`,
- * `terminate`) and the WHATWG WebSocket (`onopen`, `onmessage` with a
- * `MessageEvent`-like `{ data }`, `onclose` with `{ code, reason, wasClean }`,
- * `onerror`, `addEventListener`, `readyState`, `binaryType`,
- * `bufferedAmount`, `protocol`, `extensions`, `url`).
+ * `upgrade`, `unexpected-response`, `redirect`, `message (data, isBinary)`,
+ * `ping`, `pong`, `close (code, reason)`, `error`; `send(data, options?,
+ * cb?)`, `ping`, `pong`, `close`, `terminate`, `pause`, `resume`) and the
+ * WHATWG WebSocket (`onopen`, `onmessage`, `onclose`, `onerror`,
+ * `addEventListener`, `readyState`, `binaryType`, `bufferedAmount`,
+ * `protocol`, `extensions`, `url`).
  *
- * Where it differs from `ws`:
- * - `send` returns what happened: `'sent'`, `'backpressure'` (accepted,
- *   but more than `backpressureAbove` bytes wait) or `'dropped'` (refused:
- *   over `maxBackpressure`, or the socket is not open), as uWebSockets does,
- *   and a `'drain'` event says when waiting data has gone out;
- * - a peer's protocol violation is emitted as `'error'` only when someone
- *   listens; it never crashes the process;
- * - received messages are views of the socket's memory (no copy) when they
- *   arrived whole in one read.
+ * Mainly unlike `ws` (docs/websocket.md has the whole table): `send`
+ * says what happened (`'sent'`, `'backpressure'`, or `'dropped'` over
+ * `maxBackpressure`, counted in `sendsRefused`) and `'drain'` follows; a
+ * peer's violation is emitted as `'error'` only when someone listens;
+ * messages that arrived whole in one read are views of it (no copy).
  */
-import { EventEmitter } from 'node:events';
+import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
+import { NetrxError } from '../../runtime/index.js';
+import {
+  CLOSED,
+  CLOSING,
+  CONNECTING,
+  OPEN,
+  notOpen,
+  type SendCallback,
+  type SendOptions,
+  type SendResult,
+} from './ready-state.js';
 import type { IndicateReceiveCompleteAction, WebSocketHandle } from '../../websocket/index.js';
 import { openClient, parseWebSocketUrl, type ClientOptions } from './client.js';
-import type { ConnectionOptions } from './options.js';
+import { WebSocketEventTarget } from './event-target.js';
+import {
+  EMPTY_BUFFER,
+  binaryPayload,
+  isBinaryType,
+  toControlPayload,
+  toPayload,
+  type BinaryType,
+  type SendData,
+} from './message-data.js';
+import {
+  DEFAULT_BACKPRESSURE_ABOVE,
+  DEFAULT_MAX_BACKPRESSURE,
+  type ConnectionOptions,
+} from './options.js';
 import { SocketTransport, type TransportEvents } from './transport.js';
+
+/** A close frame arrived from the peer (a clean close, for WHATWG's `wasClean`). */
+const FLAG_CLOSE_RECEIVED = 1;
+/** This side failed the connection (the peer broke the protocol); `closeCode` is the code sent. */
+const FLAG_FAILED = 2;
+const FLAG_CLOSE_EMITTED = 4;
+/** `send` answered backpressure (or refused): `'drain'` is owed. */
+const FLAG_BACKPRESSURED = 8;
 
 /** Marks the constructor call that wraps a server-side socket. */
 const SERVER_SIDE: unique symbol = Symbol('server-side');
 
-export type BinaryType = 'nodebuffer' | 'arraybuffer' | 'uint8array';
-export type SendResult = 'sent' | 'backpressure' | 'dropped';
-
-export const CONNECTING = 0;
-export const OPEN = 1;
-export const CLOSING = 2;
-export const CLOSED = 3;
-
-export interface MessageEventLike {
-  readonly type: 'message';
-  /** A string for text; for binary, as `binaryType` says. */
-  readonly data: string | Buffer | ArrayBuffer | Uint8Array;
-  readonly target: WebSocket;
-}
-
-export interface CloseEventLike {
-  readonly type: 'close';
-  readonly code: number;
-  readonly reason: string;
-  readonly wasClean: boolean;
-  readonly target: WebSocket;
-}
-
-export interface ErrorEventLike {
-  readonly type: 'error';
-  readonly error: Error;
-  readonly message: string;
-  readonly target: WebSocket;
-}
-
-type Handler<E> = ((event: E) => void) | null;
-
-const EMPTY_BUFFER = Buffer.alloc(0);
-
 /** The shared body of server-side and client connections. */
-export class WebSocket extends EventEmitter implements TransportEvents {
-  static readonly CONNECTING = CONNECTING;
-  static readonly OPEN = OPEN;
-  static readonly CLOSING = CLOSING;
-  static readonly CLOSED = CLOSED;
-  // The instance constants are prototype getters, as in ws: no fields per connection.
-  get CONNECTING(): 0 {
-    return CONNECTING;
-  }
-  get OPEN(): 1 {
-    return OPEN;
-  }
-  get CLOSING(): 2 {
-    return CLOSING;
-  }
-  get CLOSED(): 3 {
-    return CLOSED;
-  }
-
-  binaryType: BinaryType = 'nodebuffer';
+export class WebSocket extends WebSocketEventTarget implements TransportEvents {
   /** @internal The server's `clients` set this connection is in, if any. */
   trackedBy: Set<WebSocket> | undefined;
-  onopen: Handler<{ type: 'open'; target: WebSocket }> = null;
-  onmessage: Handler<MessageEventLike> = null;
-  onclose: Handler<CloseEventLike> = null;
-  onerror: Handler<ErrorEventLike> = null;
 
+  private binaryTypeValue: BinaryType = 'nodebuffer';
   private state = CONNECTING;
   private transport: SocketTransport | undefined;
   private handle: WebSocketHandle | undefined;
   private urlValue = '';
   private closeCode = 1006;
   private closeReason = '';
-  private closeReceived = false;
-  private closeEmitted = false;
+  /** Four booleans in one number (memory per connection): see FLAG_*. */
+  private flags = 0;
   /** Pieces of a message delivered in parts (only without message assembly); made on first need. */
   private fragments: Buffer[] | undefined;
+  /** Pings decoded and not yet emitted (made on first need; emitted in wire order with messages). */
+  private pings: Buffer[] | undefined;
   private readonly connectionOptions: ConnectionOptions;
   /** Made on the first send with a callback: most connections never need one. */
-  private sendCallbacks: Map<number, (error?: Error) => void> | undefined;
+  private sendCallbacks: Map<number, SendCallback> | undefined;
   private nextSendId = 1;
-  private wasBackpressured = false;
+  /** Sends refused over `maxBackpressure` (made on the first: most connections never refuse). */
+  private refused: { sends: number; bytes: number } | undefined;
 
   private abortConnect: (() => void) | undefined;
 
   /**
-   * Opens a client connection to `url` (ws: or wss:), offering
-   * `protocols`. Server-side connections come from `WebSocketServer`.
+   * Opens a client connection to `url` (ws: or wss:; http: and https: are
+   * mapped), offering `protocols`. Server-side connections come from
+   * `WebSocketServer`.
    */
   constructor(
     url: string | URL | typeof SERVER_SIDE,
@@ -135,6 +112,13 @@ export class WebSocket extends EventEmitter implements TransportEvents {
     const target = parseWebSocketUrl(url);
     this.urlValue = target.href;
     this.abortConnect = openClient(target, offered, opts, {
+      redirected: (location, request) => {
+        this.urlValue = location.href;
+        this.emit('redirect', location.href, request);
+      },
+      upgraded: (response: IncomingMessage) => this.emit('upgrade', response),
+      unexpectedResponse: (request, response) =>
+        this.emit('unexpected-response', request, response),
       opened: (socket, handle, rest) => {
         this.abortConnect = undefined;
         this.attach(socket, handle);
@@ -145,8 +129,8 @@ export class WebSocket extends EventEmitter implements TransportEvents {
       failed: (error) => {
         this.abortConnect = undefined;
         this.state = CLOSED;
-        this.emitError(error);
-        this.emitClose(1006, '');
+        if (error !== undefined) this.emitError(error);
+        this.emitClose(1006, '', 1006);
       },
     });
   }
@@ -166,11 +150,11 @@ export class WebSocket extends EventEmitter implements TransportEvents {
 
   // Read from the options when needed rather than kept per connection.
   private get backpressureAbove(): number {
-    return this.connectionOptions.backpressureAbove ?? 64 * 1024;
+    return this.connectionOptions.backpressureAbove ?? DEFAULT_BACKPRESSURE_ABOVE;
   }
 
   private get maxBackpressure(): number {
-    return this.connectionOptions.maxBackpressure ?? Infinity;
+    return this.connectionOptions.maxBackpressure ?? DEFAULT_MAX_BACKPRESSURE;
   }
 
   /** @internal The handle has work of its own (a keep-alive ping or failure). */
@@ -199,9 +183,31 @@ export class WebSocket extends EventEmitter implements TransportEvents {
     return this.handle?.negotiated.extensions ?? '';
   }
 
+  /**
+   * How binary messages are handed over: `'nodebuffer'` (default),
+   * `'arraybuffer'`, `'fragments'`, `'blob'` or `'uint8array'`. Any other
+   * value is ignored, as `ws` and WHATWG do.
+   */
+  get binaryType(): BinaryType {
+    return this.binaryTypeValue;
+  }
+  set binaryType(value: BinaryType) {
+    if (isBinaryType(value)) this.binaryTypeValue = value;
+  }
+
   /** Bytes accepted by `send` and not yet handed to the kernel. */
   get bufferedAmount(): number {
     return this.transport?.bufferedAmount ?? 0;
+  }
+
+  /** Sends refused because more than `maxBackpressure` bytes would have waited. */
+  get sendsRefused(): number {
+    return this.refused?.sends ?? 0;
+  }
+
+  /** The bytes of those refused sends. */
+  get bytesRefused(): number {
+    return this.refused?.bytes ?? 0;
   }
 
   /** The socket, for addresses and options (`ws`'s `_socket`). */
@@ -209,38 +215,47 @@ export class WebSocket extends EventEmitter implements TransportEvents {
     return this.transport?.socket;
   }
 
+  /** Whether `pause()` is in effect. */
+  get isPaused(): boolean {
+    return this.transport?.isPaused ?? false;
+  }
+
   /**
-   * Sends a message: a string goes as text, bytes as binary unless
-   * `options.binary` is false. `cb` runs once the frame is written to the
-   * socket (or with an error when it cannot be).
+   * Sends a message: a string (or number) goes as text, bytes as binary
+   * unless `options.binary` is false. `cb` runs once the frame is written to
+   * the socket (or with an error when it cannot be). Throws while
+   * CONNECTING, as `ws` and WHATWG do; once closing, answers `'dropped'` and
+   * calls `cb` with an error.
    */
   send(
-    data: string | Uint8Array | ArrayBuffer | DataView,
-    optionsOrCallback?: { binary?: boolean; fin?: boolean } | ((error?: Error) => void),
-    maybeCallback?: (error?: Error) => void,
+    data: SendData,
+    optionsOrCallback?: SendOptions | SendCallback,
+    maybeCallback?: SendCallback,
   ): SendResult {
     const callback = typeof optionsOrCallback === 'function' ? optionsOrCallback : maybeCallback;
     const options = typeof optionsOrCallback === 'object' ? optionsOrCallback : {};
+    if (this.state === CONNECTING) throw notOpen(this.state);
+    const payload = toPayload(data);
     const handle = this.handle;
     if (this.state !== OPEN || handle === undefined || this.transport === undefined) {
-      if (callback !== undefined) {
-        const error = new Error(`WebSocket is not open: readyState ${this.state}`);
-        process.nextTick(() => callback(error));
-      }
+      this.failLater(callback, notOpen(this.state));
       return 'dropped';
     }
-    let bytes: Uint8Array;
-    let text: boolean;
-    if (typeof data === 'string') {
-      bytes = Buffer.from(data, 'utf8');
-      text = options.binary !== true;
-    } else {
-      bytes = toBytes(data);
-      text = options.binary === false;
-    }
+    const bytes = payload.bytes;
+    const text = payload.text ? options.binary !== true : options.binary === false;
     const waiting = this.transport.bufferedAmount;
     if (waiting + bytes.length > this.maxBackpressure) {
-      this.wasBackpressured = true;
+      this.flags |= FLAG_BACKPRESSURED;
+      const refused = (this.refused ??= { sends: 0, bytes: 0 });
+      refused.sends++;
+      refused.bytes += bytes.length;
+      this.failLater(
+        callback,
+        new NetrxError(
+          'ERR_WS_BACKPRESSURE',
+          `The message was refused: ${waiting + bytes.length} bytes would wait (maxBackpressure ${this.maxBackpressure})`,
+        ),
+      );
       return 'dropped';
     }
     const fin = options.fin !== false;
@@ -251,48 +266,70 @@ export class WebSocket extends EventEmitter implements TransportEvents {
       : fin
         ? 'binary-message'
         : 'binary-fragment';
-    let context: number | undefined;
-    if (callback !== undefined) {
-      context = this.nextSendId++;
-      (this.sendCallbacks ??= new Map()).set(context, callback);
+    const context = this.contextFor(callback);
+    if (options.compress === false && fin && handle.negotiated.perMessageDeflate !== undefined) {
+      // The handle compresses every whole message over the threshold and never a
+      // fragmented one: the payload as a first fragment and an empty last frame
+      // goes out uncompressed, two bytes more on the wire.
+      handle.send(text ? 'utf8-fragment' : 'binary-fragment', bytes);
+      handle.send(type, EMPTY_BUFFER, context);
+    } else {
+      handle.send(type, bytes, context);
     }
-    handle.send(type, bytes, context);
     this.transport.schedule();
     if (waiting + bytes.length > this.backpressureAbove) {
-      this.wasBackpressured = true;
+      this.flags |= FLAG_BACKPRESSURED;
       return 'backpressure';
     }
     return 'sent';
   }
 
-  ping(data?: string | Uint8Array, _mask?: boolean, callback?: (error?: Error) => void): void {
+  /** Sends a ping (at most 125 bytes). Throws while CONNECTING, as `ws` does. */
+  ping(data?: SendData, _mask?: boolean, callback?: SendCallback): void {
     this.control('ping-pong', data, callback);
   }
 
-  pong(data?: string | Uint8Array, _mask?: boolean, callback?: (error?: Error) => void): void {
+  /** Sends an unsolicited pong (or the answer to a ping with `autoPong: false`). */
+  pong(data?: SendData, _mask?: boolean, callback?: SendCallback): void {
     this.control('unsolicited-pong', data, callback);
   }
 
   private control(
     type: 'ping-pong' | 'unsolicited-pong',
-    data: string | Uint8Array | undefined,
-    callback: ((error?: Error) => void) | undefined,
+    data: SendData | undefined,
+    callback: SendCallback | undefined,
   ): void {
+    if (this.state === CONNECTING) throw notOpen(this.state);
+    const payload = toControlPayload(data);
+    if (payload.length > 125) {
+      throw new RangeError(`A ping or pong carries at most 125 bytes: got ${payload.length}`);
+    }
     if (this.state !== OPEN || this.handle === undefined || this.transport === undefined) {
-      throw new Error(`WebSocket is not open: readyState ${this.state}`);
+      this.failLater(callback, notOpen(this.state));
+      return;
     }
-    const payload = typeof data === 'string' ? Buffer.from(data) : (data ?? EMPTY_BUFFER);
-    let context: number | undefined;
-    if (callback !== undefined) {
-      context = this.nextSendId++;
-      (this.sendCallbacks ??= new Map()).set(context, callback);
-    }
-    this.handle.send(type, payload, context);
+    this.handle.send(type, payload, this.contextFor(callback));
     this.transport.schedule();
   }
 
-  /** Starts the closing handshake (code 1000-1003, 1007-1014, 3000-4999; reason ≤ 123 bytes). */
-  close(code?: number, reason?: string): void {
+  /** The send context standing for `callback` (none without one: the common case costs nothing). */
+  private contextFor(callback: SendCallback | undefined): number | undefined {
+    if (callback === undefined) return undefined;
+    const context = this.nextSendId++;
+    (this.sendCallbacks ??= new Map()).set(context, callback);
+    return context;
+  }
+
+  private failLater(callback: SendCallback | undefined, error: Error): void {
+    if (callback !== undefined) process.nextTick(callback, error);
+  }
+
+  /**
+   * Starts the closing handshake (code 1000 or 3000-4999 and others RFC
+   * 6455 allows; reason ≤ 123 bytes). The socket is destroyed if the
+   * handshake has not finished `closeTimeout` ms later.
+   */
+  close(code?: number, reason?: string | Uint8Array): void {
     if (this.state === CLOSED) return;
     if (this.state === CONNECTING) {
       this.abortConnecting();
@@ -302,9 +339,11 @@ export class WebSocket extends EventEmitter implements TransportEvents {
     const handle = this.handle as WebSocketHandle;
     // The peer's close may have been decoded (and answered) already.
     if (handle.state === 'open') {
-      handle.send('close', code === undefined ? {} : { code, reason: reason ?? '' });
+      const text = typeof reason === 'string' ? reason : Buffer.from(reason ?? []).toString();
+      handle.send('close', code === undefined ? {} : { code, reason: text });
     }
     this.state = CLOSING;
+    this.transport?.armCloseTimer();
     this.transport?.schedule();
   }
 
@@ -320,19 +359,15 @@ export class WebSocket extends EventEmitter implements TransportEvents {
     this.transport?.destroy();
   }
 
-  addEventListener(type: string, listener: (event: never) => void): void {
-    const wrapped = (event: unknown): void => (listener as (e: unknown) => void)(event);
-    (wrapped as { original?: unknown }).original = listener;
-    this.on(`dom:${type}`, wrapped);
+  /** Stops emitting messages (and reading the socket) until `resume()`, as `ws` does. */
+  pause(): void {
+    if (this.state === CONNECTING || this.state === CLOSED) return;
+    this.transport?.pause();
   }
 
-  removeEventListener(type: string, listener: (event: never) => void): void {
-    for (const l of this.listeners(`dom:${type}`)) {
-      if ((l as { original?: unknown }).original === listener) {
-        this.off(`dom:${type}`, l as (...args: unknown[]) => void);
-        return;
-      }
-    }
+  resume(): void {
+    if (this.state === CONNECTING || this.state === CLOSED) return;
+    this.transport?.resume();
   }
 
   private abortConnecting(): void {
@@ -342,19 +377,31 @@ export class WebSocket extends EventEmitter implements TransportEvents {
 
   private attach(socket: Socket, handle: WebSocketHandle): void {
     this.handle = handle;
+    handle.owner = this;
     this.state = OPEN;
     this.transport = new SocketTransport(socket, handle, this, this.connectionOptions);
   }
 
-  private emitOpen(): void {
-    this.emit('open');
-    const event = { type: 'open' as const, target: this };
-    this.onopen?.(event);
-    this.emit('dom:open', event);
+  /** @internal The handle decoded a ping (`payload` valid during the call); false: do not pong. */
+  receivedPing(payload: Uint8Array): boolean {
+    if (this.listenerCount('ping') > 0) {
+      // Copied: the view is of memory the handle reuses. Emitted before the next event.
+      (this.pings ??= []).push(Buffer.from(payload));
+    }
+    return this.connectionOptions.autoPong !== false;
+  }
+
+  /** @internal TransportEvents: emits pings decoded so far. */
+  onIdle(): void {
+    const pings = this.pings;
+    if (pings === undefined) return;
+    this.pings = undefined;
+    for (const ping of pings) this.emit('ping', ping);
   }
 
   /** @internal TransportEvents */
   onIndication(action: IndicateReceiveCompleteAction): void {
+    this.onIdle();
     const view = Buffer.from(
       action.buffer.buffer,
       action.buffer.byteOffset,
@@ -371,16 +418,21 @@ export class WebSocket extends EventEmitter implements TransportEvents {
         (this.fragments ??= []).push(Buffer.from(view));
         return;
       case 'ping-pong':
+      case 'unsolicited-pong':
         this.emit('pong', view);
         return;
       case 'close':
-        this.closeReceived = action.error === undefined;
+        if (action.error === undefined) this.flags |= FLAG_CLOSE_RECEIVED;
         if (action.close !== undefined) {
           this.closeCode = action.close.code;
           this.closeReason = action.close.reason;
         }
-        if (action.error !== undefined && action.close?.code !== 1006) {
-          this.emitError(action.error);
+        if (action.error !== undefined) {
+          const sent = action.close?.code;
+          if (sent !== undefined && sent !== 1006) {
+            this.flags |= FLAG_FAILED; // closeCode holds the code sent
+            this.emitError(action.error);
+          }
         }
         if (this.state === OPEN) this.state = CLOSING;
         return;
@@ -396,43 +448,26 @@ export class WebSocket extends EventEmitter implements TransportEvents {
       data = Buffer.concat(this.fragments);
       this.fragments = undefined;
     }
-    const payload =
-      this.binaryType === 'arraybuffer'
-        ? toArrayBuffer(data)
-        : this.binaryType === 'uint8array'
-          ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength)
-          : data;
-    this.emit('message', payload, binary);
-    if (this.onmessage !== null || this.listenerCount('dom:message') > 0) {
-      const event: MessageEventLike = {
-        type: 'message',
-        data: binary ? payload : data.toString('utf8'),
-        target: this,
-      };
-      this.onmessage?.(event);
-      this.emit('dom:message', event);
-    }
+    // As in ws: text arrives as a Buffer (isBinary false); binaryType shapes binary only.
+    const payload = binary ? binaryPayload(data, this.binaryTypeValue) : data;
+    this.emitMessage(payload, binary, data);
   }
 
-  /** @internal TransportEvents */
+  /** @internal TransportEvents: the socket took the send's bytes (`sent`), or it was cancelled. */
   onSendComplete(context: unknown, sent: boolean): void {
     if (typeof context !== 'number') return;
     const callback = this.sendCallbacks?.get(context);
     if (callback === undefined) return;
     this.sendCallbacks?.delete(context);
-    if (!sent) {
-      const error = new Error('The message was not sent: the connection closed first');
-      process.nextTick(() => callback(error));
-      return;
-    }
-    this.transport?.afterFlush(() => callback());
+    if (sent) callback();
+    else callback(new Error('The message was not sent: the connection closed first'));
   }
 
   /** @internal TransportEvents */
   onDrain(): void {
-    if (!this.wasBackpressured) return;
+    if ((this.flags & FLAG_BACKPRESSURED) === 0) return;
     if ((this.transport?.bufferedAmount ?? 0) > this.backpressureAbove) return;
-    this.wasBackpressured = false;
+    this.flags &= ~FLAG_BACKPRESSURED;
     this.emit('drain');
   }
 
@@ -441,56 +476,25 @@ export class WebSocket extends EventEmitter implements TransportEvents {
     this.emitError(error);
   }
 
-  private emitError(error: Error): void {
-    if (this.listenerCount('error') > 0) this.emit('error', error);
-    const event: ErrorEventLike = { type: 'error', error, message: error.message, target: this };
-    this.onerror?.(event);
-    this.emit('dom:error', event);
-  }
-
   /** @internal TransportEvents */
   onTransportClosed(): void {
     this.state = CLOSED;
     for (const [id, callback] of this.sendCallbacks ?? []) {
       this.sendCallbacks?.delete(id);
-      const error = new Error('The message was not sent: the connection closed first');
-      process.nextTick(() => callback(error));
+      this.failLater(callback, new Error('The message was not sent: the connection closed first'));
     }
     this.handle?.delete();
-    this.emitClose(
-      this.closeReceived ? this.closeCode : 1006,
-      this.closeReceived ? this.closeReason : '',
-    );
+    const clean = (this.flags & FLAG_CLOSE_RECEIVED) !== 0;
+    const code = clean ? this.closeCode : 1006;
+    const reason = clean ? this.closeReason : '';
+    // ws reports the code it sent when the peer broke the protocol; WHATWG says 1006.
+    this.emitClose((this.flags & FLAG_FAILED) !== 0 ? this.closeCode : code, reason, code);
   }
 
-  private emitClose(code: number, reason: string): void {
-    if (this.closeEmitted) return;
-    this.closeEmitted = true;
+  private emitClose(wsCode: number, reason: string, domCode: number): void {
+    if ((this.flags & FLAG_CLOSE_EMITTED) !== 0) return;
+    this.flags |= FLAG_CLOSE_EMITTED;
     this.state = CLOSED;
-    this.emit('close', code, Buffer.from(reason));
-    const event: CloseEventLike = {
-      type: 'close',
-      code,
-      reason,
-      wasClean: this.closeReceived,
-      target: this,
-    };
-    this.onclose?.(event);
-    this.emit('dom:close', event);
+    this.emitCloseEvents(wsCode, reason, domCode, (this.flags & FLAG_CLOSE_RECEIVED) !== 0);
   }
-}
-
-function toBytes(data: Uint8Array | ArrayBuffer | DataView): Uint8Array {
-  if (data instanceof Uint8Array) return data;
-  if (data instanceof ArrayBuffer) return new Uint8Array(data);
-  if (ArrayBuffer.isView(data))
-    return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-  throw new TypeError('send() takes a string, a Uint8Array, an ArrayBuffer or a DataView');
-}
-
-function toArrayBuffer(data: Buffer): ArrayBuffer {
-  if (data.byteOffset === 0 && data.byteLength === data.buffer.byteLength) {
-    return data.buffer as ArrayBuffer;
-  }
-  return data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength) as ArrayBuffer;
 }
