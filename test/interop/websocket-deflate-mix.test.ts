@@ -30,7 +30,11 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { WebSocket as WsClient, WebSocketServer as WsServer } from 'ws';
+import {
+  WebSocket as WsClient,
+  WebSocketServer as WsServer,
+  type PerMessageDeflateOptions as WsDeflateOptions,
+} from 'ws';
 import {
   WebSocket as NetrxSocket,
   WebSocketServer as NetrxServer,
@@ -222,7 +226,11 @@ describe('permessage-deflate mixes: netrx server <- ws client', { timeout: 120_0
       );
       try {
         const inbox = new Inbox();
-        const client = new WsClient(url, { perMessageDeflate: run.peer, maxPayload: 1 << 24 });
+        // ws takes `clientMaxWindowBits: true` (its own default offer); @types/ws says number only.
+        const client = new WsClient(url, {
+          perMessageDeflate: run.peer as boolean | WsDeflateOptions,
+          maxPayload: 1 << 24,
+        });
         client.on('message', (data: Buffer, isBinary: boolean) => inbox.push(!isBinary, data));
         client.on('close', (code: number) => inbox.end(`close ${code}`));
         client.on('error', (error: Error) => inbox.end(error.message));
@@ -250,7 +258,7 @@ describe('permessage-deflate mixes: ws server <- netrx client', { timeout: 120_0
       const server = new WsServer({
         port: 0,
         host: '127.0.0.1',
-        perMessageDeflate: run.peer,
+        perMessageDeflate: run.peer as boolean | WsDeflateOptions,
         maxPayload: 1 << 24,
       });
       server.on('connection', (ws) => {
