@@ -21,6 +21,11 @@
  * 2. 1 MiB binary ping-pong (MB/s of echoes received, one way);
  * 3. permessage-deflate on both sides: 1 KiB JSON-like text, 256 in flight,
  *    and 1 MiB of the same text, ping-pong;
+ * 3b. 1 MiB binary echo with the lean client (bench/support/lean-ws-client.ts:
+ *    pre-built masked frames written in batches, echoes counted by header
+ *    only), 1 connection x 2 in flight and 4 connections x 2 in flight,
+ *    netrx server against ws server: the servers' cost with a client that
+ *    costs almost nothing (the ws client hides it);
  * 4. memory per idle connection: WS_BENCH_CONNS (default 10,000) ws-client
  *    connections, held by two other processes, to a fresh server process per
  *    stack; the growth of the server's RSS and heapUsed after gc, divided by
@@ -37,7 +42,8 @@
  * targets from the issue are printed next to them.
  *
  * This file is also the child processes: `websocket.js server STACK DEFLATE`,
- * `websocket.js client …` and `websocket.js hold PORT COUNT`.
+ * `websocket.js client …` (STACK `lean` for the lean client) and
+ * `websocket.js hold PORT COUNT`.
  */
 import { fork, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -53,8 +59,11 @@ import {
   WebSocket as NetrxSocket,
   WebSocketServer as NetrxServer,
 } from '../src/node/websocket/index.js';
+import { leanEchoClients, maskedBinaryFrame } from './support/lean-ws-client.js';
 
 type Stack = 'netrx' | 'ws';
+/** A client: one of the stacks, or the lean raw client (binary only, no deflate). */
+type ClientKind = Stack | 'lean';
 
 const HOST = '127.0.0.1';
 const SERVER_CPU = 0;
@@ -245,9 +254,53 @@ async function connectClient(
   return { send: () => ws.send(pick(), { binary }), close: () => ws.terminate() };
 }
 
+/** The lean client: `connections` raw connections, `inflight` pre-built frames each. */
+async function leanClientMain(
+  bytes: number,
+  inflight: number,
+  connections: number,
+  countMs: number,
+): Promise<void> {
+  const frame = maskedBinaryFrame(randomBytes(bytes));
+  const port = await new Promise<number>((resolve) => {
+    process.on('message', (command: Command) => {
+      if (command.type === 'connect') resolve(command.port);
+    });
+  });
+  let received = 0;
+  const open = await leanEchoClients(HOST, port, connections, inflight, frame, (n) => {
+    received += n;
+  });
+  await sleep(WARMUP_MS);
+  const received0 = received;
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  tell({ type: 'window-start' });
+  await sleep(countMs);
+  const received1 = received;
+  const t1 = performance.now();
+  const cpu1 = process.cpuUsage(cpu0);
+  tell({ type: 'window-end' });
+  const seconds = (t1 - t0) / 1000;
+  // Every echo must have carried the whole message (its headers say how much).
+  const wrongSize = open.reduce((sum, c) => sum + c.counter.wrongSize, 0);
+  tell({
+    type: 'result',
+    received: received1 - received0,
+    seconds,
+    cpu: (cpu1.user + cpu1.system) / 1e6 / seconds,
+    wrongSize,
+  });
+  for (const c of open) c.socket.destroy();
+}
+
 async function clientMain(args: string[]): Promise<void> {
-  const [stack, size, inflight, text, deflate, countMs] = args;
+  const [stack, size, inflight, text, deflate, countMs, connections] = args;
   const bytes = Number(size);
+  if (stack === 'lean') {
+    await leanClientMain(bytes, Number(inflight), Number(connections ?? 1), Number(countMs));
+    return;
+  }
   const messages = payloads(bytes, text === '1');
   // Started together with the server, to save time; the parent sends the port once it listens.
   const port = await new Promise<number>((resolve) => {
@@ -464,11 +517,13 @@ interface Case {
   readonly deflate: boolean;
   readonly unit: 'msg/s' | 'MB/s';
   readonly target: number;
+  /** Run with the lean client only (netrx server vs ws server), on this many connections. */
+  readonly leanConnections?: number;
 }
 
 interface Pairing {
   readonly server: Stack;
-  readonly client: Stack;
+  readonly client: ClientKind;
 }
 
 interface Run {
@@ -492,15 +547,19 @@ const cases: Case[] = [
   { name: 'echo 1 MiB binary, ping-pong', size: MiB, inflight: 1, text: false, deflate: false, unit: 'MB/s', target: 1.2 },
   { name: 'deflate: echo 1 KiB JSON text, 256 in flight', size: KiB, inflight: 256, text: true, deflate: true, unit: 'msg/s', target: 1.5 },
   { name: 'deflate: echo 1 MiB JSON text, ping-pong', size: MiB, inflight: 1, text: true, deflate: true, unit: 'MB/s', target: 1.2 },
+  { name: 'lean client: echo 1 MiB binary, 1 connection x 2 in flight', size: MiB, inflight: 2, text: false, deflate: false, unit: 'MB/s', target: 1.2, leanConnections: 1 },
+  { name: 'lean client: echo 1 MiB binary, 4 connections x 2 in flight', size: MiB, inflight: 2, text: false, deflate: false, unit: 'MB/s', target: 1.2, leanConnections: 4 },
 ]; // prettier-ignore
 
 const NN: Pairing = { server: 'netrx', client: 'netrx' };
 const WW: Pairing = { server: 'ws', client: 'ws' };
 const NW: Pairing = { server: 'netrx', client: 'ws' };
+const NL: Pairing = { server: 'netrx', client: 'lean' };
+const WL: Pairing = { server: 'ws', client: 'lean' };
 const pairingName = (p: Pairing) => `${p.server} server + ${p.client} client`;
 
 let runCounter = 0;
-function profileArgs(role: string, stack: Stack, c: Case): string[] {
+function profileArgs(role: string, stack: ClientKind, c: Case): string[] {
   if (PROFILE_DIR === undefined) return [];
   const tag = c.name.replace(/[^a-z0-9]+/gi, '-').replace(/^-|-$/g, '');
   return [
@@ -525,6 +584,7 @@ async function runOnce(c: Case, pairing: Pairing): Promise<Run> {
       c.text ? '1' : '0',
       c.deflate ? '1' : '0',
       String(SECONDS * 1000),
+      String(c.leanConnections ?? 1),
     ],
     CLIENT_CPU,
     profileArgs('client', pairing.client, c),
@@ -590,15 +650,13 @@ const rows: Row[] = [];
 let errors = 0;
 
 async function throughput(c: Case): Promise<void> {
-  const runs = new Map<Pairing, Run[]>([
-    [NN, []],
-    [WW, []],
-    [NW, []],
-  ]);
-  const order = [NN, WW, NW];
+  const lean = c.leanConnections !== undefined;
+  const order = lean ? [NL, WL] : [NN, WW, NW];
+  const runs = new Map<Pairing, Run[]>(order.map((p) => [p, []]));
   for (let rep = 0; rep < REPS; rep++) {
     // Rotate the order each repetition, so that no pairing always runs first.
-    const rotated = [...order.slice(rep % 3), ...order.slice(0, rep % 3)];
+    const turn = rep % order.length;
+    const rotated = [...order.slice(turn), ...order.slice(0, turn)];
     for (const pairing of rotated) {
       try {
         const run = await runOnce(c, pairing);
@@ -627,11 +685,14 @@ async function throughput(c: Case): Promise<void> {
       rss: median(r.map((x) => x.serverRss)),
     };
   };
-  const ws = summary(WW);
-  for (const [pairing, label] of [
-    [NN, 'own clients'],
-    [NW, 'ws client (servers alone)'],
-  ] as const) {
+  const ws = summary(lean ? WL : WW);
+  const compared: readonly (readonly [Pairing, string])[] = lean
+    ? [[NL, 'servers alone']]
+    : [
+        [NN, 'own clients'],
+        [NW, 'ws client (servers alone)'],
+      ];
+  for (const [pairing, label] of compared) {
     const ours = summary(pairing);
     rows.push({
       name: `${c.name}, ${label}`,

@@ -11,36 +11,17 @@
  *
  * The peer script is support/python_websockets_peer.py.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requirePeers } from './support/peers.js';
+import {
+  PYTHON_RECORDED as RECORDED,
+  findPython,
+  runPythonJson,
+  startPythonServer,
+  type PythonServer,
+} from './support/python-peer.js';
 import { startEchoServer, type EchoServer } from './support/ws-echo.js';
 import { ClientSession } from './support/ws-node-client.js';
-
-/** Versions these expectations were checked with. */
-const RECORDED = { websockets: '10.4', python: '3.11.2' };
-const PEER_SCRIPT = join(import.meta.dirname, 'support', 'python_websockets_peer.py');
-
-/**
- * The interpreter python3-websockets is installed for: Debian's
- * /usr/bin/python3 first (a pyenv or venv python3 earlier on PATH does not
- * see Debian's dist-packages), then whatever python3 is on PATH.
- */
-function findPython(): { python: string; websockets: string; version: string } | undefined {
-  for (const python of ['/usr/bin/python3', 'python3']) {
-    const probe = spawnSync(
-      python,
-      ['-c', 'import sys, websockets; print(websockets.__version__, sys.version.split()[0])'],
-      { encoding: 'utf8' },
-    );
-    if (probe.status === 0) {
-      const [websockets = '', version = ''] = probe.stdout.trim().split(' ');
-      return { python, websockets, version };
-    }
-  }
-  return undefined;
-}
 
 const found = findPython();
 const peers = requirePeers('websocket-python.test.ts', [
@@ -82,30 +63,11 @@ interface ClientReport {
 }
 
 function runPythonClient(url: string, compression: boolean): Promise<ClientReport> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(
-      found!.python,
-      [PEER_SCRIPT, 'client', url, compression ? '--compression' : '--no-compression'],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const timer = setTimeout(() => {
-      if (child.pid !== undefined) process.kill(child.pid, 'SIGKILL');
-    }, 60_000);
-    child.once('error', reject);
-    child.once('close', (code) => {
-      clearTimeout(timer);
-      const line = stdout.trim().split('\n').at(-1) ?? '';
-      if (code !== 0 || line === '') {
-        reject(new Error(`python websockets client exited ${code}:\n${stdout}\n${stderr}`));
-        return;
-      }
-      resolve(JSON.parse(line) as ClientReport);
-    });
-  });
+  return runPythonJson<ClientReport>(found!, [
+    'client',
+    url,
+    compression ? '--compression' : '--no-compression',
+  ]);
 }
 
 function expectEchoed(result: EchoResult, type: 'str' | 'bytes'): void {
@@ -157,56 +119,19 @@ describe.skipIf(peers.skip)('python websockets client against the netrx echo ser
 });
 
 describe.skipIf(peers.skip)('the netrx Node client against a python websockets echo server', () => {
-  const servers = new Map<boolean, { url: string; child: ChildProcess }>();
-
-  function startPythonServer(compression: boolean): Promise<{ url: string; child: ChildProcess }> {
-    return new Promise((resolve, reject) => {
-      const child = spawn(
-        found!.python,
-        [PEER_SCRIPT, 'server', compression ? '--compression' : '--no-compression'],
-        { stdio: ['ignore', 'pipe', 'pipe'] },
-      );
-      let output = '';
-      const timer = setTimeout(
-        () => reject(new Error(`python server not ready: ${output}`)),
-        15_000,
-      );
-      child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-      child.stdout.on('data', (chunk: Buffer) => {
-        output += chunk.toString();
-        const match = /^listening on (ws:\/\/127\.0\.0\.1:\d+\/)$/m.exec(output);
-        if (match !== null) {
-          clearTimeout(timer);
-          resolve({ url: match[1]!, child });
-        }
-      });
-      child.once('exit', (code) => {
-        clearTimeout(timer);
-        reject(new Error(`python server exited ${code}: ${output}`));
-      });
-    });
-  }
+  const servers = new Map<boolean, PythonServer>();
 
   beforeAll(async () => {
     for (const compression of [true, false]) {
-      servers.set(compression, await startPythonServer(compression));
+      servers.set(
+        compression,
+        await startPythonServer(found!, [compression ? '--compression' : '--no-compression']),
+      );
     }
   });
 
   afterAll(async () => {
-    await Promise.all(
-      [...servers.values()].map(
-        ({ child }) =>
-          new Promise<void>((resolve) => {
-            if (child.exitCode !== null || child.signalCode !== null) {
-              resolve();
-              return;
-            }
-            child.once('exit', () => resolve());
-            process.kill(child.pid!, 'SIGTERM');
-          }),
-      ),
-    );
+    await Promise.all([...servers.values()].map((server) => server.stop()));
   });
 
   for (const serverCompression of [true, false]) {

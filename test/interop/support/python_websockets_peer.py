@@ -4,9 +4,17 @@
       Runs a fixed exchange against an echo server and prints one JSON line of
       what it saw (the TypeScript suite asserts on it).
 
-  python3 python_websockets_peer.py server (--compression | --no-compression)
+  python3 python_websockets_peer.py server (--compression | --no-compression | --deflate JSON)
       Runs an echo server on 127.0.0.1, port chosen by the OS, and prints
       `listening on ws://127.0.0.1:PORT/` once ready. Stops on SIGTERM.
+      `--deflate JSON` enables permessage-deflate with those settings (keys
+      of ServerPerMessageDeflateFactory) instead of the defaults.
+
+  python3 python_websockets_peer.py mix-client URL MIXFILE (--compression | --deflate JSON)
+      Sends the messages of MIXFILE.json / MIXFILE.bin (a seeded mix the
+      TypeScript suite wrote) one by one, compares every echo byte for byte
+      with what it sent, and prints one JSON line: the extensions agreed and
+      the mismatches (index, sent and received type and length).
 """
 
 import asyncio
@@ -15,6 +23,10 @@ import json
 import sys
 
 import websockets
+from websockets.extensions.permessage_deflate import (
+    ClientPerMessageDeflateFactory,
+    ServerPerMessageDeflateFactory,
+)
 
 MAX_SIZE = 2**24
 TEXT = "héllo wörld ✓ κόσμε 🎉 netrx"
@@ -88,19 +100,71 @@ async def client(url, compression):
     print(json.dumps(results), flush=True)
 
 
+def deflate_kwargs(settings_json):
+    """Factory keyword arguments from the suite's JSON (memLevel 5 as websockets' default)."""
+    settings = json.loads(settings_json)
+    settings.setdefault("compress_settings", {"memLevel": 5})
+    return settings
+
+
+async def mix_client(url, mixfile, settings_json):
+    with open(mixfile + ".json", encoding="utf-8") as f:
+        index = json.load(f)
+    with open(mixfile + ".bin", "rb") as f:
+        blob = f.read()
+    if settings_json is None:
+        options = {"compression": "deflate"}
+    else:
+        options = {
+            "compression": None,
+            "extensions": [ClientPerMessageDeflateFactory(**deflate_kwargs(settings_json))],
+        }
+    mismatches = []
+    async with websockets.connect(url, max_size=MAX_SIZE, ping_interval=None, **options) as ws:
+        agreed = ws.response_headers.get("Sec-WebSocket-Extensions")
+        for i, item in enumerate(index):
+            data = blob[item["offset"] : item["offset"] + item["length"]]
+            message = data.decode("utf-8") if item["text"] else data
+            await ws.send(message)
+            echo = await asyncio.wait_for(ws.recv(), 30)
+            if type(echo) is not type(message) or echo != message:
+                mismatches.append(
+                    {
+                        "index": i,
+                        "sent": [type(message).__name__, len(data)],
+                        "received": [
+                            type(echo).__name__,
+                            len(echo.encode("utf-8") if isinstance(echo, str) else echo),
+                        ],
+                    }
+                )
+        await ws.close(code=1000, reason="mix done")
+    print(
+        json.dumps({"extensions": agreed, "messages": len(index), "mismatches": mismatches}),
+        flush=True,
+    )
+
+
 async def echo(ws, *_path):
     async for message in ws:
         await ws.send(message)
 
 
-async def server(compression):
+async def server(compression, settings_json=None):
+    if settings_json is None:
+        options = {"compression": "deflate" if compression else None}
+    else:
+        options = {
+            "compression": None,
+            "extensions": [ServerPerMessageDeflateFactory(**deflate_kwargs(settings_json))],
+        }
     async with websockets.serve(
         echo,
         "127.0.0.1",
         0,
-        compression="deflate" if compression else None,
         max_size=MAX_SIZE,
         ping_interval=None,
+        **options,
     ) as running:
         port = running.sockets[0].getsockname()[1]
         print(f"listening on ws://127.0.0.1:{port}/", flush=True)
@@ -112,6 +176,12 @@ def main(argv):
         asyncio.run(client(argv[1], argv[-1] == "--compression"))
     elif len(argv) == 2 and argv[0] == "server" and argv[1] in ("--compression", "--no-compression"):
         asyncio.run(server(argv[1] == "--compression"))
+    elif len(argv) == 3 and argv[0] == "server" and argv[1] == "--deflate":
+        asyncio.run(server(True, argv[2]))
+    elif len(argv) == 4 and argv[0] == "mix-client" and argv[3] == "--compression":
+        asyncio.run(mix_client(argv[1], argv[2], None))
+    elif len(argv) == 5 and argv[0] == "mix-client" and argv[3] == "--deflate":
+        asyncio.run(mix_client(argv[1], argv[2], argv[4]))
     else:
         sys.exit(__doc__)
 
