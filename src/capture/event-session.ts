@@ -96,6 +96,8 @@ export class EventSession {
   /** The timer fired with only a loss to report and no receive pending. */
   private lossDue = false;
   private readonly providerIds = new Map<string, Uint8Array>();
+  private lastGuid = '';
+  private lastGuidBytes: Uint8Array = new Uint8Array(16);
   private readonly scratch: {
     -readonly [K in keyof QueuedEventFields]: QueuedEventFields[K];
   } = {
@@ -343,11 +345,15 @@ export class EventSession {
   }
 
   private providerId(guid: string): Uint8Array {
+    // Most sessions hear one provider: skip the map for a run of the same one.
+    if (guid === this.lastGuid) return this.lastGuidBytes;
     let bytes = this.providerIds.get(guid);
     if (bytes === undefined) {
       bytes = guidToBytes(guid);
       this.providerIds.set(guid, bytes);
     }
+    this.lastGuid = guid;
+    this.lastGuidBytes = bytes;
     return bytes;
   }
 }
