@@ -93,6 +93,8 @@ export class EventSession {
   private subscriptions: TraceSubscription[] = [];
   private pending: PendingReceive<EventBufferMeta> | undefined;
   private timer: Timer | undefined;
+  /** Lost counts left unreported by earlier opens (a Stop with no receive pending). */
+  private unreported = 0;
   /** The timer fired with only a loss to report and no receive pending. */
   private lossDue = false;
   private readonly providerIds = new Map<string, Uint8Array>();
@@ -203,8 +205,6 @@ export class EventSession {
       outstanding: this.pending !== undefined,
     };
   }
-
-  private unreported = 0;
 
   /** @internal SessionTable.openSession: start queuing matching events now. */
   open(): void {

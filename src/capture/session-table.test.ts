@@ -211,7 +211,9 @@ describe('SessionTable: open, receive, close (MS-LREC 3.1.4.2)', () => {
     const { table, synthetic } = setup({ bufferBytes: 12 + 2 * ITEM, maxBuffers: 2 });
     const handle = table.openSession('Example Session');
     synthetic.emit(4 + 3); // two buffers of two events each, then three lost
-    const first = completed(table.receiveData(handle));
+    const firstOp = table.receiveData(handle);
+    expect(firstOp.result?.status === 'data' && firstOp.result.more).toBe(true); // another is ready
+    const first = completed(firstOp);
     expect(first.seqs).toEqual([0, 1]);
     expect(first.lost).toBe(3);
     const list = items(first.data);
@@ -223,7 +225,9 @@ describe('SessionTable: open, receive, close (MS-LREC 3.1.4.2)', () => {
     });
     expect(list.slice(0, -1).every((item) => item.flags === 0)).toBe(true);
     // Reset once reported: the next buffer has no lost item, and its last event carries the flag.
-    const second = completed(table.receiveData(handle));
+    const secondOp = table.receiveData(handle);
+    expect(secondOp.result?.status === 'data' && secondOp.result.more).toBe(false);
+    const second = completed(secondOp);
     expect(second).toMatchObject({ seqs: [2, 3], lost: undefined });
     expect(items(second.data).at(-1)?.flags).toBe(NET_EVENT_LAST_ITEM_FLAG);
   });

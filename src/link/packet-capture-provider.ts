@@ -99,12 +99,14 @@ export function openPacketCaptureProvider(options: {
   let scratch = new Uint8Array(HEADER + 2048);
   let scratchView = new DataView(scratch.buffer);
   const matched = new Set<number>();
+  // Distinct truncation lengths wanted for the current frame; reused, so a frame allocates nothing here.
+  const lengths: number[] = [];
 
   const onFrame = (ifIndex: number) => (frame: Uint8Array, direction: CaptureDirection) => {
     if (!provider.isEnabled(TraceLevel.Information)) return;
     seen++;
     matched.clear();
-    const lengths: number[] = [];
+    lengths.length = 0;
     for (const session of provider.listeners()) {
       const filter = filters.get(session.sessionId);
       if (filter === undefined || !filter.matches(frame)) continue;

@@ -66,11 +66,12 @@ describe('capture session properties', () => {
       fc.property(
         limits,
         fc.integer({ min: 8, max: 300 }),
+        fc.constantFrom(0x0100, 0x0001, 0x0080, 0),
         fc.array(op, { maxLength: 60 }),
-        (drawn, payloadBytes, ops) => {
+        (drawn, payloadBytes, lastItemFlag, ops) => {
           const clock = new VirtualClock();
           const registry = new TraceRegistry({ clock });
-          const table = new SessionTable({ registry, clock });
+          const table = new SessionTable({ registry, clock, lastItemFlag });
           const session = table.createSession({
             name: 's',
             providers: [{ provider: 'netrx-synthetic' }],
@@ -106,6 +107,9 @@ describe('capture session properties', () => {
             }
             let lostHere = 0;
             parsed.value.forEach((item, index) => {
+              const last = index === parsed.value.length - 1;
+              if (item.flags !== (last ? lastItemFlag : 0))
+                problems.push('last-item flag misplaced');
               if (item.kind === 'lost') {
                 if (index !== parsed.value.length - 1) problems.push('lost not last');
                 lostHere += item.lostEventCount;
