@@ -123,6 +123,27 @@ describe('the packet-capture provider', () => {
     expect(capture.stats().invalidFilters).toBe(2);
   });
 
+  it('keeps the outer frame intact when a listener sends a frame from inside its callback', () => {
+    const { registry, listen, toA, pair } = setup();
+    let sentFromInside = false;
+    registry.enable(
+      PACKET_CAPTURE_PROVIDER_NAME,
+      (event) => {
+        if (sentFromInside || event.descriptor.opcode !== TraceOpcode.Receive) return;
+        sentFromInside = true;
+        pair.a.send(ipv4Frame(pair.b.mac, pair.a.mac, 1, [9, 9, 9, 9], [8, 8, 8, 8], 100));
+      },
+      { level: 4, filterData: { truncationLength: 0 } },
+    );
+    const after = listen({ truncationLength: 0 });
+    toA(17, [10, 0, 0, 1], [10, 0, 0, 2], 90);
+    expect(sentFromInside).toBe(true);
+    const inbound = after.events.filter((e) => e.opcode === TraceOpcode.Receive);
+    const outbound = after.events.filter((e) => e.opcode === TraceOpcode.Send);
+    expect(inbound.map((e) => [e.fragment.length, e.fragment[14 + 9]])).toEqual([[90, 17]]);
+    expect(outbound.map((e) => [e.fragment.length, e.fragment[14 + 9]])).toEqual([[100, 1]]);
+  });
+
   it('detaches from adapters', () => {
     const { listen, toA, capture, pair } = setup();
     const { events } = listen();

@@ -82,6 +82,22 @@ export interface PacketCaptureProvider {
 
 const HEADER = 12;
 
+/** Working state for one frame being captured. */
+interface Scratch {
+  /** The event payload, rewritten per frame: valid only during the write (listeners copy). */
+  payload: Uint8Array;
+  view: DataView;
+  /** Session id → the truncated length it wants, for sessions whose filter passed the frame. */
+  readonly matched: Map<number, number>;
+  /** The distinct lengths among them. */
+  readonly lengths: number[];
+}
+
+function newScratch(): Scratch {
+  const payload = new Uint8Array(HEADER + 2048);
+  return { payload, view: new DataView(payload.buffer), matched: new Map(), lengths: [] };
+}
+
 export function openPacketCaptureProvider(options: {
   readonly registry: TraceRegistry;
 }): PacketCaptureProvider {
@@ -95,26 +111,41 @@ export function openPacketCaptureProvider(options: {
   let seen = 0;
   let captured = 0;
   let filteredOut = 0;
-  // One scratch payload, big enough for any frame: valid only during the write.
-  let scratch = new Uint8Array(HEADER + 2048);
-  let scratchView = new DataView(scratch.buffer);
-  const matched = new Set<number>();
-  // Distinct truncation lengths wanted for the current frame; reused, so a frame allocates nothing here.
-  const lengths: number[] = [];
+  // Per-frame working state: one, reused, for the usual case; a frame captured
+  // from inside a listener's call (it sent a frame) gets its own, so the outer
+  // frame's payload and session set stay intact.
+  const top = newScratch();
+  let depth = 0;
 
   const onFrame = (ifIndex: number) => (frame: Uint8Array, direction: CaptureDirection) => {
     if (!provider.isEnabled(TraceLevel.Information)) return;
     seen++;
+    const state = depth === 0 ? top : newScratch();
+    depth++;
+    try {
+      captureFrame(state, frame, direction, ifIndex);
+    } finally {
+      depth--;
+    }
+  };
+
+  const captureFrame = (
+    state: Scratch,
+    frame: Uint8Array,
+    direction: CaptureDirection,
+    ifIndex: number,
+  ) => {
+    const { matched, lengths } = state;
     matched.clear();
     lengths.length = 0;
     for (const session of provider.listeners()) {
       const filter = filters.get(session.sessionId);
       if (filter === undefined || !filter.matches(frame)) continue;
-      matched.add(session.sessionId);
       const length =
         filter.truncationLength === 0
           ? frame.length
           : Math.min(frame.length, filter.truncationLength);
+      matched.set(session.sessionId, length);
       if (!lengths.includes(length)) lengths.push(length);
     }
     if (matched.size === 0) {
@@ -124,23 +155,19 @@ export function openPacketCaptureProvider(options: {
     captured++;
     const descriptor = direction === 'in' ? PacketFragmentReceived : PacketFragmentSent;
     for (const length of lengths) {
-      if (scratch.length < HEADER + length) {
-        scratch = new Uint8Array(HEADER + length);
-        scratchView = new DataView(scratch.buffer);
+      if (state.payload.length < HEADER + length) {
+        state.payload = new Uint8Array(HEADER + length);
+        state.view = new DataView(state.payload.buffer);
       }
-      scratchView.setUint32(0, ifIndex, true);
-      scratchView.setUint32(4, ifIndex, true);
-      scratchView.setUint32(8, length, true);
-      scratch.set(frame.subarray(0, length), HEADER);
-      provider.write(descriptor, scratch.subarray(0, HEADER + length), (session) => {
-        if (!matched.has(session.sessionId)) return false;
-        const filter = filters.get(session.sessionId) as CompiledPacketFilter;
-        const want =
-          filter.truncationLength === 0
-            ? frame.length
-            : Math.min(frame.length, filter.truncationLength);
-        return want === length;
-      });
+      state.view.setUint32(0, ifIndex, true);
+      state.view.setUint32(4, ifIndex, true);
+      state.view.setUint32(8, length, true);
+      state.payload.set(frame.subarray(0, length), HEADER);
+      provider.write(
+        descriptor,
+        state.payload.subarray(0, HEADER + length),
+        (session) => matched.get(session.sessionId) === length,
+      );
     }
   };
 
