@@ -80,6 +80,22 @@ describe('the synthetic provider (netrx-synthetic)', () => {
     expect(heard.seqs.at(-1)).toBe(99n);
   });
 
+  it('gives an event emitted from inside a listener its own payload', () => {
+    const clock = new VirtualClock();
+    const registry = new TraceRegistry({ clock });
+    const synthetic = startSyntheticProvider({ registry, clock, eventsPerSecond: 0 });
+    let nested = false;
+    registry.enable(SYNTHETIC_PROVIDER_NAME, () => {
+      if (nested) return;
+      nested = true;
+      synthetic.emit(1);
+    });
+    const heard = listen(registry);
+    synthetic.emit(1);
+    // The second listener hears the nested event (1) first, then the outer one (0), intact.
+    expect(heard.seqs).toEqual([1n, 0n]);
+  });
+
   it('refuses bad options', () => {
     const clock = new VirtualClock();
     const registry = new TraceRegistry({ clock });

@@ -84,16 +84,28 @@ export function startSyntheticProvider(options: SyntheticProviderOptions): Synth
   let timer: Timer | undefined;
   let running = false;
   let offEnable: (() => void) | undefined;
+  let writing = false;
 
   const writeOne = (): boolean => {
     if (!provider.isEnabled(SyntheticEvent.level, SyntheticEvent.keywords)) {
       skipped++;
       return false;
     }
-    view.setUint32(0, generated >>> 0, true);
-    view.setUint32(4, Math.floor(generated / TWO_32), true);
+    // A listener that emits from inside its call gets a payload of its own
+    // (a deliberate copy, rare), so later listeners of the outer event still
+    // see the outer sequence number.
+    const bytes = writing ? payload.slice() : payload;
+    const target = writing ? new DataView(bytes.buffer) : view;
+    target.setUint32(0, generated >>> 0, true);
+    target.setUint32(4, Math.floor(generated / TWO_32), true);
     generated++;
-    provider.write(SyntheticEvent, payload);
+    const outer = writing;
+    writing = true;
+    try {
+      provider.write(SyntheticEvent, bytes);
+    } finally {
+      writing = outer;
+    }
     return true;
   };
 
