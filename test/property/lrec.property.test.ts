@@ -11,8 +11,11 @@ import { describe, expect, it } from 'vitest';
 import {
   MAX_LOST_EVENT_COUNT,
   encodeEventBuffer,
+  filetimeFromUnixMs,
   parseEventBuffer,
   readGuid,
+  unixMsFromFiletime,
+  writeFiletimeFromUnixMs,
   type NetEventItemInit,
 } from '../../src/wire/index.js';
 
@@ -139,6 +142,23 @@ describe('LREC EVENT_BUFFER properties', () => {
         const result = parseEventBuffer(bytes.subarray(0, cut));
         expect(result.ok).toBe(boundaries.has(cut));
       }),
+    );
+  });
+
+  it('writes the same FILETIME with and without BigInt, and reads it back', () => {
+    const view = new DataView(new ArrayBuffer(8));
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 2 ** 44 - 1 }),
+        fc.integer({ min: 0, max: 9999 }),
+        (ms, ticks) => {
+          const unixMs = ms + ticks / 10_000;
+          writeFiletimeFromUnixMs(view, 0, unixMs);
+          const filetime = view.getBigInt64(0, true);
+          expect(filetime).toBe(filetimeFromUnixMs(unixMs));
+          expect(Math.abs(unixMsFromFiletime(filetime) - unixMs)).toBeLessThan(0.0001);
+        },
+      ),
     );
   });
 });

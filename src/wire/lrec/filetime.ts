@@ -9,14 +9,21 @@ export const FILETIME_UNIX_EPOCH = 116_444_736_000_000_000n;
 const EPOCH_MS = 11_644_473_600_000;
 const TWO_32 = 0x1_0000_0000;
 
-/** `unixMs` (may be fractional; rounded to 100 ns) as FILETIME ticks. */
+/**
+ * `unixMs` (may be fractional; rounded to 100 ns) as FILETIME ticks. The
+ * whole and fractional milliseconds are converted apart: today's times in
+ * ticks pass 2^53, so `unixMs * 10_000` as a double would round.
+ */
 export function filetimeFromUnixMs(unixMs: number): bigint {
-  return BigInt(Math.round(unixMs * 10_000)) + FILETIME_UNIX_EPOCH;
+  const whole = Math.floor(unixMs);
+  const fraction = Math.round((unixMs - whole) * 10_000);
+  return BigInt(whole) * 10_000n + BigInt(fraction) + FILETIME_UNIX_EPOCH;
 }
 
-/** FILETIME ticks as Unix milliseconds (fractional below 1 ms). */
+/** FILETIME ticks as Unix milliseconds (fractional below 1 ms; as exact as a double allows). */
 export function unixMsFromFiletime(filetime: bigint): number {
-  return Number(filetime - FILETIME_UNIX_EPOCH) / 10_000;
+  const ticks = filetime - FILETIME_UNIX_EPOCH;
+  return Number(ticks / 10_000n) + Number(ticks % 10_000n) / 10_000;
 }
 
 /**
