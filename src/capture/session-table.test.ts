@@ -366,8 +366,9 @@ describe('SessionTable: open, receive, close (MS-LREC 3.1.4.2)', () => {
     const { table, session, synthetic } = setup();
     const handle = table.openSession('Example Session');
     synthetic.emit(1);
-    table.rundown(handle);
+    expect(table.rundown(handle)).toBe(true);
     expect(session.state).toBe('Stopped');
+    expect(table.rundown(handle)).toBe(false); // already gone: not an error for the runtime
     expect(session.stats().unreportedLost).toBe(1);
     expect(errorOf(() => table.receiveData(handle)).code).toBe('ERROR_INVALID_HANDLE');
   });

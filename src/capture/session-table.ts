@@ -201,11 +201,19 @@ export class SessionTable {
     session.release('closed');
   }
 
-  /** The client's connection dropped (context-handle rundown): Stop the session (MS-LREC 3.1.6.1). */
-  rundown(handle: SessionHandle): void {
-    const session = this.lookup(handle, 'run down');
+  /**
+   * The client's connection dropped (context-handle rundown): Stop the
+   * session (MS-LREC 3.1.6.1). The RPC runtime calls this, not a client, so a
+   * handle that is already gone (closed, or its session stopped) is not an
+   * error: returns false.
+   */
+  rundown(handle: SessionHandle): boolean {
+    const session = this.byHandle.get(handle);
+    if (session === undefined) return false;
     this.forget(handle, session);
-    if (session.state === 'Running') session.stop();
+    if (!session.isOpen) return false;
+    session.stop();
+    return true;
   }
 
   stats(): SessionTableStats {
