@@ -2,22 +2,62 @@
  * netrx/capture: live event sessions for remote watchers (seed 003, MS-LREC
  * `RpcNetEventReceiveData`).
  *
- * Contract, as built by the capture issue: a session table; at most one
- * outstanding receive per session (a second fails); a bounded queued event
- * list; a lost-event count reported as `NET_EVENT_LOST` at the end of the
- * buffer; a data-completion timer armed by the first queued event. Capture
- * listens to netrx/trace providers and never imports a protocol module.
+ * The contract. A `SessionTable` holds at most `maxSessions` sessions, each
+ * created Stopped with a name, an Associated Provider List (netrx/trace
+ * providers by GUID or name, each with Level, MatchAnyKeyword and
+ * MatchAllKeyword under ETW's rules, and filter data for providers that
+ * filter per listener) and limits (`bufferBytes × maxBuffers` bound its
+ * memory). While Running, `openSession(name)` returns a handle and starts
+ * queuing matching events at once: each event is encoded, once, into the
+ * EVENT_BUFFER a later receive hands out whole. `receiveData(handle)` posts
+ * the one receive a session may have outstanding (a second fails, as does an
+ * unknown handle) and returns a `PendingReceive` (netrx/receive): it
+ * completes at once if a buffer is ready ("enough": full, or at
+ * `eventsPerBuffer` events), otherwise when one is, or when the Data
+ * Completion Timer fires; the timer is armed by the first event queued into
+ * an empty buffer, never by the call. A full queue drops the new event and
+ * counts it; the count rides as exactly one NET_EVENT_LOST item, last in the
+ * next buffer delivered, saturating at 0xFFFFFFFF and reset once reported.
+ * `closeSession` stops accumulating; a dropped connection (`rundown`) and
+ * `stop` stop the session: a pending receive completes successfully with the
+ * discarded events counted in its NET_EVENT_LOST, so delivered + reported
+ * lost always equals what the providers produced and matched.
  *
- * Not built yet. The subpath is exported so the package's surface is stable,
- * but importing it fails at once with ERR_NETRX_NOT_BUILT rather than quietly
- * giving an empty module: code that imports it would otherwise fail later,
- * far from the cause. The session that builds the module replaces this file.
+ * Capture listens to netrx/trace providers and never imports a protocol
+ * module (it knows providers, not protocols). `startSyntheticProvider` is the
+ * provider for tests and benchmarks (`netrx-synthetic`: u64 sequence numbers
+ * at a rate on the injected clock). All time comes from the injected clock.
+ *
+ * Not here yet (later sessions of the capture issue): the DCE/RPC server and
+ * WebSocket transport (netrx/node), extcap, the CLI, and host wiring.
  */
-import { NetrxError } from '../runtime/index.js';
-
-throw new NetrxError(
-  'ERR_NETRX_NOT_BUILT',
-  'netrx/capture is not built yet (planned: live event sessions for remote watchers, seed 003); see the module table in the README',
-);
-
-export {};
+export {
+  SessionTable,
+  type SessionConfig,
+  type SessionHandle,
+  type SessionTableOptions,
+  type SessionTableStats,
+} from './session-table.js';
+export {
+  EventSession,
+  type EventBufferMeta,
+  type EventSessionStats,
+  type ReceiveReason,
+  type SessionProvider,
+  type SessionState,
+} from './event-session.js';
+export {
+  DEFAULT_SESSION_LIMITS,
+  MAX_BUFFER_BYTES,
+  MIN_BUFFER_BYTES,
+  type SessionLimits,
+} from './limits.js';
+export { CaptureErrorNumber, type CaptureErrorName, type CaptureControlCode } from './errors.js';
+export {
+  SYNTHETIC_PROVIDER_GUID,
+  SYNTHETIC_PROVIDER_NAME,
+  SyntheticEvent,
+  startSyntheticProvider,
+  type SyntheticProvider,
+  type SyntheticProviderOptions,
+} from './synthetic-provider.js';

@@ -18,7 +18,9 @@
  * padding and FCS are left in place (NDIS removes nothing), so each protocol
  * uses its own length field; frames may come out of order or twice. Taps see
  * every frame first, the dropped ones with their reason (pcap writing, and
- * the packet-capture provider the capture issue builds on them). `indicate`
+ * the packet-capture provider, `openPacketCaptureProvider`, which turns
+ * them into trace events filtered per listener by the filter data of
+ * MSFT_NetEventPacketCaptureProvider). `indicate`
  * never throws: bindings, taps and release callbacks are isolated, counted
  * and traced. A frame indicated from inside a handler or a tap (loopback)
  * gets an indication of its own, one per nesting depth, so the outer one
@@ -92,6 +94,22 @@ export {
   type CaptureListener,
   type CaptureTap,
 } from './capture-tap.js';
+export {
+  PACKET_CAPTURE_PROVIDER_GUID,
+  PACKET_CAPTURE_PROVIDER_NAME,
+  PacketFragmentReceived,
+  PacketFragmentSent,
+  openPacketCaptureProvider,
+  type PacketCaptureProvider,
+  type PacketCaptureStats,
+} from './packet-capture-provider.js';
+export {
+  DEFAULT_TRUNCATION_LENGTH,
+  MIN_TRUNCATION_LENGTH,
+  compilePacketFilter,
+  type CompiledPacketFilter,
+  type PacketCaptureFilter,
+} from './packet-capture-filter.js';
 export {
   ETHERTYPE_IPV4,
   Ipv4Binding,

@@ -8,10 +8,9 @@
  * rules exactly, and optional filter data the provider reads in its enable
  * callback (`onEnable`, `listeners()`). That is how a provider filters for
  * each session without its consumers knowing its protocol: the packet-capture
- * provider the capture issue will build in netrx/link, on the adapter's
- * capture taps, is meant to read its EtherType and address filters there, so
- * netrx/capture will know providers, not protocols. No provider in the tree
- * reads filter data yet.
+ * provider in netrx/link reads its EtherType, address and truncation filters
+ * there, on the adapter's capture taps, so netrx/capture knows providers,
+ * not protocols.
  *
  * While no listener wants an event, `isEnabled` is false and `write` costs one
  * branch. Delivery is synchronous; there is no queue here: listeners own their

@@ -166,3 +166,4 @@ export {
 } from './eapol.js';
 export * from './pcap/index.js';
 export * from './websocket/index.js';
+export * from './lrec/index.js';
