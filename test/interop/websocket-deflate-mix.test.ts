@@ -164,7 +164,7 @@ function netrxServerDeflate(
 function netrxClientDeflate(
   settings: WsDeflateSettings | true,
 ): ClientOptions['perMessageDeflate'] {
-  return settings as unknown as ClientOptions['perMessageDeflate'];
+  return settings;
 }
 
 async function startNetrxServer(
