@@ -5,6 +5,12 @@
  * filter), wires UDP sockets to both IP layers, adds the configured
  * addresses (ARP announces IPv4 ones; IPv6 ones run DAD), and closes all of
  * it, timers included, in `close()`.
+ *
+ * A stack belongs to one segment of the adapter: untagged traffic, or the
+ * 802.1Q VLAN `vlan`. Its bindings see only that segment's frames and tag
+ * everything they send (ARP, ND, DAD, echo replies, ICMP errors, UDP) the
+ * same way, so several stacks, one per VLAN, can share a trunk adapter.
+ * Their bindings are named with the VLAN (`arp.v10`, `ipv4.v10`, ...).
  */
 import { NetrxError, type Clock } from '../runtime/index.js';
 import type { TraceProvider, TraceRegistry } from '../trace/index.js';
@@ -13,6 +19,7 @@ import type { Adapter } from './adapter.js';
 import { ArpBinding, type ArpStats } from './arp-binding.js';
 import { openCaptureTap, type CaptureListener, type CaptureTap } from './capture-tap.js';
 import { LINK_PROVIDER } from './events.js';
+import { checkVlan, UNTAGGED } from './link-header.js';
 import { Ipv4Binding, type Ipv4Limits, type Ipv4Stats } from './ipv4-binding.js';
 import { Ipv6Binding, type Ipv6Limits, type Ipv6Stats } from './ipv6-binding.js';
 import type { NeighborCacheLimits } from './neighbor-cache.js';
@@ -42,6 +49,8 @@ export interface StackOptions {
   readonly ipv6?: readonly StackAddress[];
   /** Configure the EUI-64 link-local IPv6 address. Default true. */
   readonly ipv6LinkLocal?: boolean;
+  /** The 802.1Q VLAN id (1..4094) the stack lives on; absent: untagged traffic. */
+  readonly vlan?: number;
   readonly limits?: StackLimits;
 }
 
@@ -58,6 +67,8 @@ export interface StackStats {
 
 export interface Stack {
   readonly adapter: Adapter;
+  /** The VLAN id the stack lives on, or -1 for untagged traffic. */
+  readonly vlan: number;
   readonly arp: ArpBinding;
   readonly ipv4: Ipv4Binding;
   readonly ipv6: Ipv6Binding;
@@ -76,6 +87,9 @@ export function createStack(options: StackOptions): Stack {
   const { adapter, clock } = options;
   const limits = options.limits ?? {};
   const trace: TraceProvider | undefined = options.trace?.register(LINK_PROVIDER);
+  const vlan = checkVlan(options.vlan);
+  const segment = vlan === UNTAGGED ? {} : { vlan };
+  const named = (name: string) => (vlan === UNTAGGED ? {} : { name: `${name}.v${vlan}` });
   const sockets = new UdpSockets({
     clock,
     ...(limits.udpQueue === undefined ? {} : { maxQueued: limits.udpQueue }),
@@ -83,12 +97,16 @@ export function createStack(options: StackOptions): Stack {
   const arp = new ArpBinding({
     adapter,
     clock,
+    ...segment,
+    ...named('arp'),
     ...(trace && { trace }),
     ...(limits.arp && { limits: limits.arp }),
   });
   const ipv4 = new Ipv4Binding({
     adapter,
     clock,
+    ...segment,
+    ...named('ipv4'),
     arp,
     udp: sockets,
     ...(trace && { trace }),
@@ -97,6 +115,8 @@ export function createStack(options: StackOptions): Stack {
   const ipv6 = new Ipv6Binding({
     adapter,
     clock,
+    ...segment,
+    ...named('ipv6'),
     udp: sockets,
     linkLocal: options.ipv6LinkLocal ?? true,
     ...(trace && { trace }),
@@ -116,6 +136,7 @@ export function createStack(options: StackOptions): Stack {
   };
   const stack: Stack = {
     adapter,
+    vlan,
     arp,
     ipv4,
     ipv6,

@@ -1,4 +1,9 @@
-import { NetrxError, type Clock, type Timer } from '../runtime/index.js';
+import {
+  NetrxError,
+  positiveInteger as positive,
+  type Clock,
+  type Timer,
+} from '../runtime/index.js';
 import { BoundedQueue } from './bounded-queue.js';
 import type { ReceiveCompletion } from './completion.js';
 
@@ -332,12 +337,4 @@ export class Receiver<M = undefined> {
         break;
     }
   }
-}
-
-function positive(name: string, value: number | undefined, fallback: number): number {
-  const result = value ?? fallback;
-  if (!Number.isInteger(result) || result < 1) {
-    throw new RangeError(`${name} must be a positive integer: got ${result}`);
-  }
-  return result;
 }
