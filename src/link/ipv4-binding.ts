@@ -221,7 +221,7 @@ export class Ipv4Binding extends IpBindingBase<Ipv4DropReason, Ipv4SendDropReaso
     const kind = this.classify(destination);
     if (kind === NOT_OURS) return this.ignore('not-for-us');
     const source = ind.u32At(12);
-    if (source === 0xffffffff || source >>> 28 === 0xe || this.isOwnBroadcast(source)) {
+    if (isForbiddenSource(source) || this.isOwnBroadcast(source)) {
       return this.drop('bad-source', size);
     }
     // The datagram is ours: from here on we may allocate, and read through the views.
@@ -391,6 +391,11 @@ export class Ipv4Binding extends IpBindingBase<Ipv4DropReason, Ipv4SendDropReaso
 
   /** An ICMP error quoting the datagram (RFC 792; at most 576 bytes, RFC 1812 §4.3.2.3). */
   private sendIcmpError(ind: Indication, ip: Ipv4Packet, type: number, code: number): void {
+    // RFC 1122 §3.2.2: never about an ICMP error, a fragment other than the
+    // first, or a datagram whose source does not name one host (those are
+    // dropped before they get here; checked again so no path can forget).
+    if (ip.fragmentOffset !== 0 || isForbiddenSource(ip.sourceAddress)) return;
+    if (ip.protocol === PROTOCOL_ICMP && !isIcmpQuery(ip.payload[0] ?? 0)) return;
     if (!this.mayReportError(ind, 'icmp-rate-limited')) return;
     const quoted = Math.min(ip.totalLength, 576 - 28);
     const reply = allocFrame(this.linkHeader + 28 + quoted);
@@ -469,3 +474,18 @@ export class Ipv4Binding extends IpBindingBase<Ipv4DropReason, Ipv4SendDropReaso
 }
 
 const BROADCAST_MAC = Uint8Array.of(0xff, 0xff, 0xff, 0xff, 0xff, 0xff);
+
+/**
+ * Sources RFC 1122 §3.2.1.3 says a host must drop: 0.0.0.0 ("this host",
+ * only while a host learns its address: netrx runs no DHCP server), 127/8
+ * (loopback never appears on a wire), 224/4 (multicast) and 240/4 (reserved,
+ * 255.255.255.255 included). Own subnet broadcasts are checked by the binding.
+ */
+function isForbiddenSource(source: number): boolean {
+  return source === 0 || source >>> 24 === 127 || source >>> 28 >= 0xe;
+}
+
+/** ICMP queries and replies (echo, timestamp, information, address mask); everything else is an error message. */
+function isIcmpQuery(type: number): boolean {
+  return type === 0 || type === 8 || (type >= 13 && type <= 18);
+}

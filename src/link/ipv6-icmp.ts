@@ -127,6 +127,8 @@ export function sendIcmpv6Error(
   group = false,
 ): void {
   if (!group && isIpv6Multicast(ip.destinationAddress)) return;
+  if (isIpv6Unspecified(ip.sourceAddress) || isIpv6Multicast(ip.sourceAddress)) return;
+  if (isIcmpv6Error(ip)) return;
   if (!host.mayReportError(ind, group)) return;
   const total = 40 + ip.payloadLength;
   const quoted = Math.min(total, MINIMUM_MTU - 48);
@@ -155,4 +157,11 @@ export function sendIcmpv6Error(
   fillIcmpv6Checksum(reply, at, icmp);
   host.counters.icmpErrorsSent++;
   host.send(reply);
+}
+
+/** Whether `ip` carries an ICMPv6 error message (types below 128), found without allocating. */
+function isIcmpv6Error(ip: Ipv6Packet): boolean {
+  if (ip.upperLayerProtocol !== NEXT_HEADER_ICMPV6) return false;
+  const at = ip.upperLayerOffset;
+  return at < ip.bytes.length && (ip.bytes[at] as number) < 128;
 }
