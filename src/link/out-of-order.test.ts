@@ -8,40 +8,19 @@ import { describe, expect, it } from 'vitest';
 import { toHex } from '../bytes/index.js';
 import {
   arpPacket,
-  createLinkPair,
+  createStackHarness,
   ethernetFrame,
   icmpv6Message,
   ipv6Packet,
-  VirtualClock,
 } from '../testing/index.js';
 import { parseIpv6Address, parseMac } from '../wire/index.js';
-import { createStack } from './stack.js';
 
 const STACK_MAC = '02:00:00:00:00:0a';
 const PEER_MAC = '02:00:00:00:00:0b';
 const STACK_LL = 'fe80::ff:fe00:a';
 const PEER_LL = 'fe80::ff:fe00:b';
 
-function setup() {
-  const clock = new VirtualClock();
-  const pair = createLinkPair();
-  const stack = createStack({
-    adapter: pair.a,
-    clock,
-    ipv4: [{ address: '10.0.0.1', prefixLength: 24 }],
-  });
-  const seen: Uint8Array[] = [];
-  pair.b.tap((frame) => seen.push(frame.slice()));
-  pair.flush();
-  clock.advance(1_000); // DAD over
-  pair.flush();
-  seen.length = 0;
-  const send = (frame: Uint8Array) => {
-    pair.b.send(frame);
-    pair.flush();
-  };
-  return { clock, pair, stack, seen, send };
-}
+const setup = () => createStackHarness({ ipv4: [{ address: '10.0.0.1', prefixLength: 24 }] });
 
 const arpReply = (senderMac = PEER_MAC) =>
   ethernetFrame(

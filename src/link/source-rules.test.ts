@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import {
-  createLinkPair,
+  createStackHarness,
   ethernetFrame,
   icmpv4Echo,
   icmpv6Message,
@@ -13,37 +13,19 @@ import {
   ipv6Packet,
   udp4,
   udp6,
-  VirtualClock,
 } from '../testing/index.js';
 import { Ipv6Packet, type Icmpv6Message } from '../wire/index.js';
-import { createStack } from './stack.js';
 
 const STACK_MAC = '02:00:00:00:00:0a';
 const PEER_MAC = '02:00:00:00:00:0b';
 const STACK_LL = 'fe80::ff:fe00:a';
 const PEER_LL = 'fe80::ff:fe00:b';
 
-function setup() {
-  const clock = new VirtualClock();
-  const pair = createLinkPair();
-  const stack = createStack({
-    adapter: pair.a,
-    clock,
+const setup = () =>
+  createStackHarness({
     ipv4: [{ address: '10.0.0.1', prefixLength: 24 }],
     limits: { ipv4: { icmpErrorBurst: 100 }, ipv6: { icmpErrorBurst: 100 } },
   });
-  const seen: Uint8Array[] = [];
-  pair.b.tap((frame) => seen.push(frame.slice()));
-  pair.flush();
-  clock.advance(1_000);
-  pair.flush();
-  seen.length = 0;
-  const send = (frame: Uint8Array) => {
-    pair.b.send(frame);
-    pair.flush();
-  };
-  return { clock, pair, stack, seen, send };
-}
 
 const ping4 = (source: string, dstMac = STACK_MAC) =>
   ethernetFrame(

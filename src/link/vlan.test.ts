@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   arpPacket,
   createLinkPair,
+  createStackHarness,
   ethernetFrame,
   icmpv4Echo,
   icmpv6Message,
@@ -10,6 +11,7 @@ import {
   udp4,
   udp6,
   VirtualClock,
+  vlanTagged,
 } from '../testing/index.js';
 import { parseIpv6Address, parseMac } from '../wire/index.js';
 import { createStack, type StackOptions } from './stack.js';
@@ -19,20 +21,8 @@ const PEER_MAC = '02:00:00:00:00:0b';
 const STACK_LL = 'fe80::ff:fe00:a';
 const PEER_LL = 'fe80::ff:fe00:b';
 
-/** `frame` with an 802.1Q tag (TPID 0x8100, priority 0) of `vlan` inserted after the MACs. */
-export function tagged(frame: Uint8Array, vlan: number, tpid = 0x8100): Uint8Array {
-  const out = new Uint8Array(frame.length + 4);
-  out.set(frame.subarray(0, 12), 0);
-  out[12] = tpid >> 8;
-  out[13] = tpid & 0xff;
-  out[14] = (vlan >> 8) & 0x0f;
-  out[15] = vlan & 0xff;
-  out.set(frame.subarray(12), 16);
-  return out;
-}
-
 /** The VLAN id a frame carries (-1 untagged) and its EtherType after the tag. */
-export function tagOf(frame: Uint8Array): { vlan: number; etherType: number } {
+function tagOf(frame: Uint8Array): { vlan: number; etherType: number } {
   const type = ((frame[12] as number) << 8) | (frame[13] as number);
   if (type !== 0x8100) return { vlan: -1, etherType: type };
   return {
@@ -41,28 +31,8 @@ export function tagOf(frame: Uint8Array): { vlan: number; etherType: number } {
   };
 }
 
-function setup(options: Partial<StackOptions> = {}) {
-  const clock = new VirtualClock();
-  const pair = createLinkPair();
-  const stack = createStack({
-    adapter: pair.a,
-    clock,
-    ipv4: [{ address: '10.0.0.1', prefixLength: 24 }],
-    ...options,
-  });
-  const seen: Uint8Array[] = [];
-  pair.b.tap((frame) => seen.push(frame.slice()));
-  pair.flush();
-  const startup = seen.splice(0);
-  clock.advance(1_000); // DAD over
-  pair.flush();
-  seen.length = 0;
-  const send = (frame: Uint8Array) => {
-    pair.b.send(frame);
-    pair.flush();
-  };
-  return { clock, pair, stack, seen, send, startup };
-}
+const setup = (options: Partial<StackOptions> = {}) =>
+  createStackHarness({ ipv4: [{ address: '10.0.0.1', prefixLength: 24 }], ...options });
 
 const arpRequest = () =>
   ethernetFrame(
@@ -165,9 +135,9 @@ describe('VLANs: a stack sees only its segment and tags everything it sends', ()
     it(`answers ${name} on its VLAN, tagged, and ignores it untagged or on another VLAN`, () => {
       const { send, seen, stack } = setup({ vlan: 10 });
       send(frame());
-      send(tagged(frame(), 20));
+      send(vlanTagged(frame(), 20));
       expect(seen).toEqual([]);
-      send(tagged(frame(), 10));
+      send(vlanTagged(frame(), 10));
       expect(seen.map(tagOf)).toEqual([{ vlan: 10, etherType }]);
       const drops = stack.stats();
       const binding =
@@ -177,9 +147,9 @@ describe('VLANs: a stack sees only its segment and tags everything it sends', ()
 
     it(`an untagged stack answers ${name} only untagged (or priority-tagged), never tagged`, () => {
       const { send, seen } = setup();
-      send(tagged(frame(), 10));
+      send(vlanTagged(frame(), 10));
       expect(seen).toEqual([]);
-      send(tagged(frame(), 0)); // a priority tag: untagged traffic
+      send(vlanTagged(frame(), 0)); // a priority tag: untagged traffic
       send(frame());
       expect(seen.map(tagOf)).toEqual([
         { vlan: -1, etherType },
@@ -221,7 +191,7 @@ describe('VLANs: a stack sees only its segment and tags everything it sends', ()
 
   it('rejects frames with stacked tags (802.1ad) on every segment', () => {
     const { send, seen, stack } = setup({ vlan: 10 });
-    send(tagged(tagged(ping4(), 10), 100, 0x88a8));
+    send(vlanTagged(vlanTagged(ping4(), 10), 100, 0x88a8));
     expect(seen).toEqual([]);
     expect(stack.stats().ipv4.drops['other-vlan']).toBe(1);
   });
@@ -246,7 +216,7 @@ describe('VLANs: a stack sees only its segment and tags everything it sends', ()
     clock.advance(1_000);
     pair.flush();
     seen.length = 0;
-    pair.b.send(tagged(ping4(), 10));
+    pair.b.send(vlanTagged(ping4(), 10));
     pair.b.send(ping4());
     pair.flush();
     expect(seen.map(tagOf)).toEqual([

@@ -22,6 +22,7 @@ import {
   udp4,
   udp6,
   VirtualClock,
+  vlanTagged,
 } from '../../src/testing/index.js';
 import { parseIpv6Address, parseMac } from '../../src/wire/index.js';
 
@@ -29,14 +30,6 @@ const STACK_MAC = '02:00:00:00:00:0a';
 const PEER_MAC = '02:00:00:00:00:0b';
 const STACK_LL = 'fe80::ff:fe00:a';
 const PEER_LL = 'fe80::ff:fe00:b';
-
-function withTag(frame: Uint8Array, tpid: number, vlan: number): Uint8Array {
-  const out = new Uint8Array(frame.length + 4);
-  out.set(frame.subarray(0, 12), 0);
-  out.set([tpid >> 8, tpid & 0xff, (vlan >> 8) & 0x0f, vlan & 0xff], 12);
-  out.set(frame.subarray(12), 16);
-  return out;
-}
 
 /** The VLAN id of a frame the stack sent: -1 untagged, -2 anything else (never expected). */
 function sentVlan(frame: Uint8Array): number {
@@ -209,10 +202,10 @@ describe('link stack: VLAN separation', () => {
               case 'none':
                 break;
               case 'priority':
-                frame = withTag(plain, 0x8100, 0);
+                frame = vlanTagged(plain, 0);
                 break;
               case 'tag':
-                frame = withTag(plain, tagging.tpid, id(tagging.vlan));
+                frame = vlanTagged(plain, id(tagging.vlan), tagging.tpid);
                 segment = id(tagging.vlan);
                 break;
               case 'offloaded':
@@ -220,7 +213,7 @@ describe('link stack: VLAN separation', () => {
                 segment = id(tagging.vlan);
                 break;
               case 'stacked':
-                frame = withTag(withTag(plain, 0x8100, id(tagging.vlan)), 0x88a8, 7);
+                frame = vlanTagged(vlanTagged(plain, id(tagging.vlan)), 7, 0x88a8);
                 segment = -2;
                 break;
             }
