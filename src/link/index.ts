@@ -102,8 +102,10 @@ export {
   type StackAddress,
   type StackLimits,
   type StackOptions,
+  type StackRoute,
   type StackStats,
 } from './stack.js';
+export { Ipv4Routes, Ipv6Routes, type RouteInfo } from './routes.js';
 export { TokenBucket } from './token-bucket.js';
 export {
   UdpSocket,

@@ -26,8 +26,9 @@
  *
  * Send: destinations on the subnet of an own address are resolved through
  * ARP (bounded queue while resolving); broadcasts go to ff:ff:ff:ff:ff:ff;
- * anything else is dropped as `no-route`. `route()` is the one place a
- * default gateway will plug in.
+ * anything else goes to the gateway of its longest matching route
+ * (`routes`, routes.ts; 0.0.0.0/0 is the default gateway) if that gateway is
+ * on-link, and is dropped as `no-route` otherwise.
  */
 import { allocFromSlab as allocFrame } from '../bytes/index.js';
 import { NetrxError, type Clock } from '../runtime/index.js';
@@ -48,6 +49,7 @@ import type { Indication } from './indication.js';
 import { writeLinkHeader, writeReplyHeader } from './link-header.js';
 import { wholePacket } from './packet.js';
 import { PacketFilter } from './packet-filter.js';
+import { Ipv4Routes } from './routes.js';
 import type { UdpSendResult, UdpSockets } from './udp-socket.js';
 
 export const ETHERTYPE_IPV4 = 0x0800;
@@ -93,6 +95,8 @@ export interface Ipv4Limits {
   readonly icmpErrorBurst?: number;
   /** TTL of datagrams we send. Default 64. */
   readonly timeToLive?: number;
+  /** Routes in the routing table. Default 64. */
+  readonly maxRoutes?: number;
 }
 
 export interface Ipv4BindingOptions extends BindingBaseOptions {
@@ -134,6 +138,8 @@ const ICMP_ECHO_REQUEST = 8;
 
 /** See the file comment. */
 export class Ipv4Binding extends IpBindingBase<Ipv4DropReason, Ipv4SendDropReason> {
+  /** Routes through gateways (0.0.0.0/0: the default gateway). */
+  readonly routes: Ipv4Routes;
   private readonly arp: ArpBinding;
   private readonly udp: UdpSockets;
   private readonly ttl: number;
@@ -164,6 +170,7 @@ export class Ipv4Binding extends IpBindingBase<Ipv4DropReason, Ipv4SendDropReaso
     this.arp = options.arp;
     this.udp = options.udp;
     this.ttl = limits.timeToLive ?? 64;
+    this.routes = new Ipv4Routes(limits.maxRoutes);
     this.open({
       lookahead: 128,
       etherTypes: [ETHERTYPE_IPV4],
@@ -284,20 +291,23 @@ export class Ipv4Binding extends IpBindingBase<Ipv4DropReason, Ipv4SendDropReaso
   }
 
   /**
-   * Where a datagram to `destination` goes: `nextHop` (-1 for link broadcast)
-   * and the own address to send from. Undefined when no own subnet holds it:
-   * a default gateway would be returned here.
+   * Where a datagram to `destination` goes: `nextHop` (-1 for link broadcast;
+   * the destination itself on-link, else its route's gateway) and the own
+   * address to send from. Undefined when there is no route, or its gateway
+   * is not on an own subnet.
    */
   route(destination: number): { nextHop: number; source: number | undefined } | undefined {
     const first = this.addresses[0]?.address;
     if (destination === 0xffffffff) return { nextHop: -1, source: first };
     for (const own of this.addresses) {
       if (destination === own.broadcast) return { nextHop: -1, source: own.address };
-      if ((destination & own.mask) >>> 0 === (own.address & own.mask) >>> 0) {
-        return { nextHop: destination, source: own.address };
-      }
     }
-    return undefined;
+    const onLink = this.onLinkSource(destination);
+    if (onLink !== undefined) return { nextHop: destination, source: onLink };
+    const gateway = this.routes.gatewayFor(destination);
+    if (gateway === undefined) return undefined;
+    const source = this.onLinkSource(gateway);
+    return source === undefined ? undefined : { nextHop: gateway, source };
   }
 
   stats(): Ipv4Stats {
@@ -453,6 +463,14 @@ export class Ipv4Binding extends IpBindingBase<Ipv4DropReason, Ipv4SendDropReaso
     if (result === 'refused') return this.sendDrop('resolution-refused');
     this.counters.sent++;
     return result;
+  }
+
+  /** The own address whose subnet holds `address`, or undefined when it is not on-link. */
+  private onLinkSource(address: number): number | undefined {
+    for (const own of this.addresses) {
+      if ((address & own.mask) >>> 0 === (own.address & own.mask) >>> 0) return own.address;
+    }
+    return undefined;
   }
 
   private classify(destination: number): number {

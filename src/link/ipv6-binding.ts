@@ -83,6 +83,7 @@ import {
 } from './neighbor-cache.js';
 import { wholePacket } from './packet.js';
 import { PacketFilter } from './packet-filter.js';
+import { Ipv6Routes } from './routes.js';
 import type { UdpSendResult, UdpSockets } from './udp-socket.js';
 
 export { ETHERTYPE_IPV6, type Ipv6DropReason } from './ipv6-host.js';
@@ -99,6 +100,8 @@ export interface Ipv6Limits {
   readonly icmpErrorBurst?: number;
   /** Hop limit of packets we send (ND uses 255). Default 64. */
   readonly hopLimit?: number;
+  /** Routes in the routing table. Default 64. */
+  readonly maxRoutes?: number;
 }
 
 export interface Ipv6BindingOptions extends BindingBaseOptions {
@@ -154,6 +157,8 @@ function optionVerdict(header: Uint8Array): number {
 /** See the file comment. */
 export class Ipv6Binding extends IpBindingBase<Ipv6DropReason, Ipv6SendDropReason> {
   readonly cache: NeighborCache<string>;
+  /** Routes through routers (::/0: the default router). */
+  readonly routes: Ipv6Routes;
   private readonly clock: Clock;
   private readonly udp: UdpSockets;
   private readonly dadTransmits: number;
@@ -198,6 +203,7 @@ export class Ipv6Binding extends IpBindingBase<Ipv6DropReason, Ipv6SendDropReaso
     this.dadTransmits = limits.dadTransmits ?? 1;
     this.retransmitMs = options.neighborLimits?.retransmitMs ?? 1000;
     this.hopLimit = limits.hopLimit ?? 64;
+    this.routes = new Ipv6Routes(limits.maxRoutes);
     this.cache = new NeighborCache<string>(
       'nd',
       options.clock,
@@ -365,7 +371,12 @@ export class Ipv6Binding extends IpBindingBase<Ipv6DropReason, Ipv6SendDropReaso
       );
     }
     const multicast = isIpv6Multicast(destination);
-    if (!multicast && !this.onLink(destination)) return this.sendDrop('no-route');
+    let nextHop = destination;
+    if (!multicast && !this.onLink(destination)) {
+      const gateway = this.routes.gatewayFor(destination);
+      if (gateway === undefined || !this.onLink(gateway)) return this.sendDrop('no-route');
+      nextHop = gateway;
+    }
     const from = source ?? this.sourceFor(destination);
     if (from === undefined) return this.sendDrop('no-source-address');
     const frame = allocFrame(this.linkHeader + 40 + payloadLength);
@@ -385,7 +396,7 @@ export class Ipv6Binding extends IpBindingBase<Ipv6DropReason, Ipv6SendDropReaso
       this.host.send(frame);
       return 'sent';
     }
-    return this.transmit(destination, frame);
+    return this.transmit(nextHop, frame);
   }
 
   stats(): Ipv6Stats {
@@ -512,19 +523,26 @@ export class Ipv6Binding extends IpBindingBase<Ipv6DropReason, Ipv6SendDropReaso
     return false;
   }
 
-  /** A PREFERRED own address for `destination`: link-local for link-local and multicast, else one on its prefix, else any. */
+  /**
+   * A PREFERRED own address for `destination` (RFC 6724, simplified):
+   * link-local for link-local and multicast; else one on its prefix, else a
+   * global one (an off-link destination through a router), else any.
+   */
   private sourceFor(destination: Uint8Array): Uint8Array | undefined {
     const linkScope = isIpv6Multicast(destination) || isLinkLocalAt(destination);
+    let global: Uint8Array | undefined;
     let fallback: Uint8Array | undefined;
     for (const own of this.addresses) {
       if (own.state !== 'preferred') continue;
       const linkLocal = isLinkLocalAt(own.address);
       if (linkScope && linkLocal) return own.address;
-      if (!linkScope && !linkLocal && prefixMatches(destination, 0, own.address, own.prefixLength))
-        return own.address;
+      if (!linkScope && !linkLocal) {
+        if (prefixMatches(destination, 0, own.address, own.prefixLength)) return own.address;
+        global ??= own.address;
+      }
       fallback ??= own.address;
     }
-    return fallback;
+    return global ?? fallback;
   }
 
   private transmit(destination: Uint8Array, frame: Uint8Array): UdpSendResult {
