@@ -10,21 +10,27 @@
  * adapter says it already did (`oob.checksumVerified.ipv4`), and so is UDP's
  * (`oob.checksumVerified.udp`; a zero UDP checksum means none). Every length
  * comes from the datagram's own fields (Total Length, UDP Length), so
- * Ethernet padding is ignored and unpadded frames work. Fragments are
- * dropped and counted: this binding does no reassembly (that needs its own
- * bounded buffer and timer, a later issue). Rejection (another host's
+ * Ethernet padding is ignored and unpadded frames work. Fragments are put
+ * back together by a bounded `Reassembly` (reassembly.ts: buffers, bytes
+ * and time limited, overlaps dropped, each refusal counted) and the whole
+ * datagram is then handled as if it had come in one piece (its checksums
+ * always verified: offload flags describe the last fragment only). Rejection (another host's
  * address, another VLAN, another EtherType) reads through the indication's
  * accessors and allocates nothing; once a datagram is accepted it is read
  * and answered through the `netrx/wire` views.
  *
- * Replies: an echo reply is built in one buffer (our link header on the
+ * Replies: an echo reply (fragmented like any send when it exceeds the
+ * MTU) is built in one buffer (our link header on the
  * binding's segment, a fresh 20-byte IP header, the ICMP message copied once
  * and its checksum updated incrementally, RFC 1624); the reply to an N-byte
  * echo request is N bytes. No replies to broadcasts (RFC 1122 §3.2.2.6
  * allows silence, Linux's default), and no ICMP errors about broadcasts or
  * ICMP errors (RFC 1122 §3.2.2).
  *
- * Send: destinations on the subnet of an own address are resolved through
+ * Send: a datagram larger than the MTU is fragmented (ipv4-fragments.ts),
+ * up to 65,535 bytes; each fragment goes to the next hop like a frame of
+ * its own (so at most `maxQueuedPerEntry` of them wait while ARP resolves).
+ * Destinations on the subnet of an own address are resolved through
  * ARP (bounded queue while resolving); broadcasts go to ff:ff:ff:ff:ff:ff;
  * anything else goes to the gateway of its longest matching route
  * (`routes`, routes.ts; 0.0.0.0/0 is the default gateway) if that gateway is
@@ -49,6 +55,13 @@ import type { Indication } from './indication.js';
 import { writeLinkHeader, writeReplyHeader } from './link-header.js';
 import { wholePacket } from './packet.js';
 import { PacketFilter } from './packet-filter.js';
+import { fragmentIpv4, IPV4_MAX_DATAGRAM, joinIpv4 } from './ipv4-fragments.js';
+import {
+  Reassembly,
+  type Reassembled,
+  type ReassemblyLimits,
+  type ReassemblyStats,
+} from './reassembly.js';
 import { Ipv4Routes } from './routes.js';
 import type { UdpSendResult, UdpSockets } from './udp-socket.js';
 
@@ -63,7 +76,11 @@ const IPV4_DROP_REASONS = [
   'bad-source',
   'not-for-us',
   'other-vlan',
-  'fragment',
+  'bad-fragment',
+  'fragment-overlap',
+  'fragment-too-large',
+  'fragment-discarded',
+  'reassembly-full',
   'bad-icmp',
   'bad-icmp-checksum',
   'bad-udp',
@@ -97,6 +114,8 @@ export interface Ipv4Limits {
   readonly timeToLive?: number;
   /** Routes in the routing table. Default 64. */
   readonly maxRoutes?: number;
+  /** Fragment reassembly limits (16 datagrams, 256 KiB, 30 s). */
+  readonly reassembly?: ReassemblyLimits;
 }
 
 export interface Ipv4BindingOptions extends BindingBaseOptions {
@@ -117,6 +136,10 @@ export interface Ipv4Stats {
   readonly sent: number;
   readonly drops: Readonly<Record<Ipv4DropReason, number>>;
   readonly sendDrops: Readonly<Record<Ipv4SendDropReason, number>>;
+  readonly reassembly: ReassemblyStats;
+  /** Datagrams sent as fragments, and the fragments. */
+  readonly fragmented: number;
+  readonly fragmentsSent: number;
 }
 
 interface OwnAddress {
@@ -153,7 +176,10 @@ export class Ipv4Binding extends IpBindingBase<Ipv4DropReason, Ipv4SendDropReaso
     icmpErrorsSent: 0,
     icmpOther: 0,
     sent: 0,
+    fragmented: 0,
+    fragmentsSent: 0,
   };
+  private readonly reassembly: Reassembly;
 
   constructor(options: Ipv4BindingOptions) {
     const limits = options.limits ?? {};
@@ -171,6 +197,7 @@ export class Ipv4Binding extends IpBindingBase<Ipv4DropReason, Ipv4SendDropReaso
     this.udp = options.udp;
     this.ttl = limits.timeToLive ?? 64;
     this.routes = new Ipv4Routes(limits.maxRoutes);
+    this.reassembly = new Reassembly(options.clock, IPV4_MAX_DATAGRAM - 20, limits.reassembly);
     this.open({
       lookahead: 128,
       etherTypes: [ETHERTYPE_IPV4],
@@ -233,15 +260,28 @@ export class Ipv4Binding extends IpBindingBase<Ipv4DropReason, Ipv4SendDropReaso
     }
     // The datagram is ours: from here on we may allocate, and read through the views.
     const bytes = wholePacket(ind, total);
-    const ip = Ipv4Packet.unchecked(bytes);
+    let ip = Ipv4Packet.unchecked(bytes);
     if (ind.oob.checksumVerified?.ipv4 !== true && !ip.verifyChecksum()) {
       return this.drop('bad-checksum', size);
     }
-    if (ip.isFragment) return this.drop('fragment', size);
+    let trustOffload = true;
+    if (ip.isFragment) {
+      const outcome = this.reassembly.add(
+        `${source}/${destination}/${ip.protocol}/${ip.identification}`,
+        ip.fragmentOffset * 8,
+        ip.moreFragments,
+        ip.payload,
+        bytes.subarray(0, headerLength),
+      );
+      if (outcome === 'pending' || outcome === 'duplicate') return 'accepted';
+      if (outcome !== 'complete') return this.drop(FRAGMENT_DROPS[outcome], size);
+      ip = Ipv4Packet.unchecked(joinIpv4(this.reassembly.last as Reassembled));
+      trustOffload = false;
+    }
     this.counters.received++;
     const protocol = ip.protocol;
     if (protocol === PROTOCOL_ICMP) return this.receiveIcmp(ind, ip, kind);
-    if (protocol === PROTOCOL_UDP) return this.receiveUdp(ind, ip, kind);
+    if (protocol === PROTOCOL_UDP) return this.receiveUdp(ind, ip, kind, trustOffload);
     this.drop('unknown-protocol', size);
     if (kind === UNICAST) this.sendIcmpError(ind, ip, ICMP_UNREACHABLE, 2);
     return 'accepted';
@@ -249,8 +289,9 @@ export class Ipv4Binding extends IpBindingBase<Ipv4DropReason, Ipv4SendDropReaso
 
   /**
    * Sends a UDP datagram from `source` (an own address; undefined picks one)
-   * to `destination`. One buffer for the frame; no fragmentation, so a
-   * datagram past the MTU throws `ERR_LINK_DATAGRAM_TOO_LARGE`.
+   * to `destination`. One buffer for the frame; past the MTU the datagram is
+   * fragmented, and past 65,535 bytes of IP it throws
+   * `ERR_LINK_DATAGRAM_TOO_LARGE`.
    */
   sendUdp(
     source: number | undefined,
@@ -260,10 +301,10 @@ export class Ipv4Binding extends IpBindingBase<Ipv4DropReason, Ipv4SendDropReaso
     data: Uint8Array,
   ): UdpSendResult {
     const ipLength = 28 + data.length;
-    if (ipLength > this.adapter.mtu) {
+    if (ipLength > IPV4_MAX_DATAGRAM) {
       throw new NetrxError(
         'ERR_LINK_DATAGRAM_TOO_LARGE',
-        `Cannot send ${data.length} bytes of UDP: more than the MTU of ${this.adapter.mtu} allows without fragmentation`,
+        `Cannot send ${data.length} bytes of UDP over IPv4: a datagram holds at most ${IPV4_MAX_DATAGRAM - 28}`,
       );
     }
     const to = destination >>> 0;
@@ -287,7 +328,26 @@ export class Ipv4Binding extends IpBindingBase<Ipv4DropReason, Ipv4SendDropReaso
     // Deliberate copy: the payload goes into the frame being built.
     udp.bytes.set(data, 8);
     udp.fillChecksumIpv4(from, to);
-    return this.transmit(frame, route.nextHop);
+    if (ipLength <= this.adapter.mtu) return this.transmit(frame, route.nextHop);
+    // Too large for one frame: the datagram just built is cut into fragments.
+    const writeLink = (fragment: Uint8Array) =>
+      writeLinkHeader(
+        fragment,
+        route.nextHop < 0 ? BROADCAST_MAC : undefined,
+        this.adapter.mac,
+        this.vlan,
+        ETHERTYPE_IPV4,
+      );
+    const fragments = fragmentIpv4(frame.subarray(at), this.adapter.mtu, at, writeLink);
+    this.counters.fragmented++;
+    let result: UdpSendResult = 'sent';
+    for (const fragment of fragments) {
+      const sent = this.transmit(fragment, route.nextHop);
+      this.counters.fragmentsSent++;
+      if (sent === 'dropped') result = 'dropped';
+      else if (sent === 'queued' && result === 'sent') result = 'queued';
+    }
+    return result;
   }
 
   /**
@@ -316,10 +376,13 @@ export class Ipv4Binding extends IpBindingBase<Ipv4DropReason, Ipv4SendDropReaso
       ...this.counters,
       drops: { ...this.drops },
       sendDrops: { ...this.sendDrops },
+      reassembly: this.reassembly.stats(),
     };
   }
 
+  /** Unbinds and drops fragments being reassembled (their timers too); idempotent. */
   close(): void {
+    this.reassembly.close();
     this.handle.close();
   }
 
@@ -355,12 +418,35 @@ export class Ipv4Binding extends IpBindingBase<Ipv4DropReason, Ipv4SendDropReaso
       updateChecksum(echo.checksum, (ICMP_ECHO_REQUEST << 8) | code, (ICMP_ECHO_REPLY << 8) | code),
     );
     this.counters.echoReplies++;
-    this.counters.sent++;
-    this.handle.send(reply);
+    this.sendReply(reply, at);
     return 'accepted';
   }
 
-  private receiveUdp(ind: Indication, ip: Ipv4Packet, kind: number): 'accepted' | 'not-accepted' {
+  /** Sends a reply whose IP datagram starts at `reply[at]`, in fragments if it exceeds the MTU. */
+  private sendReply(reply: Uint8Array, at: number): void {
+    if (reply.length - at <= this.adapter.mtu) {
+      this.counters.sent++;
+      this.handle.send(reply);
+      return;
+    }
+    const sender = reply.subarray(0, 6);
+    const fragments = fragmentIpv4(reply.subarray(at), this.adapter.mtu, at, (fragment) =>
+      writeLinkHeader(fragment, sender, this.adapter.mac, this.vlan, ETHERTYPE_IPV4),
+    );
+    this.counters.fragmented++;
+    for (const fragment of fragments) {
+      this.counters.sent++;
+      this.counters.fragmentsSent++;
+      this.handle.send(fragment);
+    }
+  }
+
+  private receiveUdp(
+    ind: Indication,
+    ip: Ipv4Packet,
+    kind: number,
+    trustOffload: boolean,
+  ): 'accepted' | 'not-accepted' {
     const segment = ip.payload;
     if (segment.length < 8) return this.drop('bad-udp', ind.packetSize);
     const udp = UdpDatagram.unchecked(segment);
@@ -370,7 +456,7 @@ export class Ipv4Binding extends IpBindingBase<Ipv4DropReason, Ipv4SendDropReaso
     const destination = ip.destinationAddress;
     if (
       udp.checksum !== 0 &&
-      ind.oob.checksumVerified?.udp !== true &&
+      !(trustOffload && ind.oob.checksumVerified?.udp === true) &&
       foldChecksum(
         sumBytes(segment, 0, udpLength, ipv4PseudoHeaderSum(source, destination, 17, udpLength)),
       ) !== 0xffff
@@ -492,6 +578,16 @@ export class Ipv4Binding extends IpBindingBase<Ipv4DropReason, Ipv4SendDropReaso
 }
 
 const BROADCAST_MAC = Uint8Array.of(0xff, 0xff, 0xff, 0xff, 0xff, 0xff);
+
+/** The drop reason for each way reassembly refuses a fragment. */
+const FRAGMENT_DROPS = {
+  overlap: 'fragment-overlap',
+  'refused-buffers': 'reassembly-full',
+  'refused-bytes': 'reassembly-full',
+  'too-large': 'fragment-too-large',
+  'bad-fragment': 'bad-fragment',
+  discarded: 'fragment-discarded',
+} as const satisfies Record<string, Ipv4DropReason>;
 
 /**
  * Sources RFC 1122 §3.2.1.3 says a host must drop: 0.0.0.0 ("this host",

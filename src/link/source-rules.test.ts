@@ -112,7 +112,7 @@ describe('IPv4: when no ICMP error is sent (RFC 1122 §3.2.2)', () => {
     const { send, seen, stack } = setup();
     send(closedPort4('10.0.0.2', STACK_MAC, { offset: 8 }));
     expect(seen).toEqual([]);
-    expect(stack.stats().ipv4.drops.fragment).toBe(1);
+    expect(stack.stats().ipv4.reassembly.inProgress).toBe(1);
   });
 
   it('sends none about an ICMP error or any ICMP message', () => {
