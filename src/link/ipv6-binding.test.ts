@@ -330,7 +330,7 @@ describe('Ipv6Binding: echo and UDP', () => {
     expect(stack.ipv6.stats().drops['bad-udp-checksum']).toBe(1);
   });
 
-  it('drops packets with a Fragment header (no reassembly)', () => {
+  it('keeps a fragment until its packet is whole (see ipv6-fragments.test.ts)', () => {
     const { send, stack } = setup();
     const payload = new Uint8Array(16);
     payload[0] = 58; // next header after the fragment header
@@ -343,7 +343,7 @@ describe('Ipv6Binding: echo and UDP', () => {
         ipv6Packet({ source: PEER_LL, destination: STACK_LL, nextHeader: 44, payload }),
       ),
     );
-    expect(stack.ipv6.stats().drops.fragment).toBe(1);
+    expect(stack.ipv6.stats().reassembly).toMatchObject({ inProgress: 1, bytes: 8 });
   });
 
   it('cancels DAD and cache timers on close', () => {

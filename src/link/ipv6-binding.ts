@@ -16,6 +16,9 @@
  * MLD reports are not sent (switches that snoop MLD may then not forward the
  * solicited-node group; a later issue).
  *
+ * Send: past the MTU a packet is fragmented (ipv6-fragments.ts), up to a
+ * 65,535-byte payload.
+ *
  * Receive: only frames on the binding's segment (untagged, or its VLAN);
  * sources that are multicast or ::1 are dropped (`bad-source`), and `::`
  * is accepted only where ND allows it (a DAD probe). Every length comes from
@@ -23,8 +26,9 @@
  * and Destination options are honoured by their action bits (RFC 8200 §4.2:
  * skip, drop, drop and Parameter Problem, drop and Parameter Problem unless
  * to multicast); an atomic fragment (offset 0, M clear) is processed as the
- * packet it carries (RFC 6946); any other fragment is dropped and counted (no
- * reassembly yet); an unknown next header is dropped and answered with
+ * packet it carries (RFC 6946); other fragments are put back together by a
+ * bounded `Reassembly` (60 s, RFC 8200 §4.5; overlaps drop the packet, RFC
+ * 5722) and the packet is then processed whole; an unknown next header is dropped and answered with
  * Parameter Problem code 1 (RFC 8200 §4). Rejection of another host's
  * traffic allocates nothing; once a packet is ours it is read through the
  * `netrx/wire` views.
@@ -82,7 +86,20 @@ import {
   type NeighborSendResult,
 } from './neighbor-cache.js';
 import { wholePacket } from './packet.js';
+import {
+  fragmentIpv6,
+  IPV6_MAX_PAYLOAD,
+  joinIpv6,
+  NEXT_HEADER_FRAGMENT,
+} from './ipv6-fragments.js';
+import { writeLinkHeader } from './link-header.js';
 import { PacketFilter } from './packet-filter.js';
+import {
+  Reassembly,
+  type Reassembled,
+  type ReassemblyLimits,
+  type ReassemblyStats,
+} from './reassembly.js';
 import { Ipv6Routes } from './routes.js';
 import type { UdpSendResult, UdpSockets } from './udp-socket.js';
 
@@ -102,6 +119,8 @@ export interface Ipv6Limits {
   readonly hopLimit?: number;
   /** Routes in the routing table. Default 64. */
   readonly maxRoutes?: number;
+  /** Fragment reassembly limits (16 packets, 256 KiB, 60 s). */
+  readonly reassembly?: ReassemblyLimits;
 }
 
 export interface Ipv6BindingOptions extends BindingBaseOptions {
@@ -124,6 +143,7 @@ export interface Ipv6Stats extends Readonly<Ipv6Counters> {
   readonly drops: Readonly<Record<Ipv6DropReason, number>>;
   readonly sendDrops: Readonly<Record<Ipv6SendDropReason, number>>;
   readonly cache: NeighborCacheStats;
+  readonly reassembly: ReassemblyStats;
 }
 
 const PAD1 = 0;
@@ -182,7 +202,11 @@ export class Ipv6Binding extends IpBindingBase<Ipv6DropReason, Ipv6SendDropReaso
     icmpErrorsSent: 0,
     icmpOther: 0,
     sent: 0,
+    fragmented: 0,
+    fragmentsSent: 0,
   };
+  private readonly reassembly: Reassembly;
+  private identification = 0;
   /** What ND, ICMPv6 and UDP see of this binding. */
   private readonly host: Ipv6Host;
 
@@ -204,6 +228,10 @@ export class Ipv6Binding extends IpBindingBase<Ipv6DropReason, Ipv6SendDropReaso
     this.retransmitMs = options.neighborLimits?.retransmitMs ?? 1000;
     this.hopLimit = limits.hopLimit ?? 64;
     this.routes = new Ipv6Routes(limits.maxRoutes);
+    this.reassembly = new Reassembly(options.clock, IPV6_MAX_PAYLOAD, {
+      timeoutMs: 60_000,
+      ...limits.reassembly,
+    });
     this.cache = new NeighborCache<string>(
       'nd',
       options.clock,
@@ -227,6 +255,12 @@ export class Ipv6Binding extends IpBindingBase<Ipv6DropReason, Ipv6SendDropReaso
       send: (frame) => {
         this.counters.sent++;
         this.handle.send(frame);
+      },
+      sendPacket: (frame, ipAt) => {
+        for (const piece of this.fragmentsOf(frame, ipAt, frame.subarray(0, 6))) {
+          this.counters.sent++;
+          this.handle.send(piece);
+        }
       },
       mayReportError: (ind, group) => this.mayReportError(ind, 'icmp-rate-limited', group),
       findOwn: (bytes, at) => this.findOwn(bytes, at),
@@ -319,40 +353,7 @@ export class Ipv6Binding extends IpBindingBase<Ipv6DropReason, Ipv6SendDropReaso
     // The packet is ours: from here on we may allocate, and read through the views.
     const ip = Ipv6Packet.unchecked(wholePacket(ind, total));
     if (isLoopbackAt(ip.bytes, 8)) return this.drop('bad-source', size);
-    let next = ip.nextHeader;
-    let offset = 40;
-    let pointer = 6; // where the Next Header field naming the upper layer is
-    if (isIpv6ExtensionHeader(next)) {
-      const walked = walkIpv6Extensions(next, ip.bytes, 40);
-      if (!walked.ok) return this.drop('bad-extension-headers', size);
-      const walk = walked.value;
-      const fragment = walk.fragment;
-      // RFC 6946: an atomic fragment (offset 0, no more) is the whole packet.
-      if (fragment !== undefined && (fragment.fragmentOffset !== 0 || fragment.moreFragments)) {
-        return this.drop('fragment', size);
-      }
-      const verdict = this.checkOptions(ind, ip, walk);
-      if (verdict !== undefined) return verdict;
-      next = walk.upperLayerProtocol;
-      offset = walk.upperLayerOffset;
-      pointer = walk.headers.at(-1)?.offset ?? 6;
-    }
-    this.counters.received++;
-    if (next === NEXT_HEADER_ICMPV6) return receiveIcmpv6(this.host, ind, ip, offset, kind);
-    if (next === NEXT_HEADER_UDP) return receiveUdp6(this.host, this.udp, ind, ip, offset, kind);
-    if (next === IpProtocol.Ipv6NoNextHeader) return 'accepted';
-    this.drop('unknown-next-header', size);
-    if (kind === Ipv6Kind.Unicast) {
-      sendIcmpv6Error(
-        this.host,
-        ind,
-        ip,
-        PARAMETER_PROBLEM,
-        ParameterProblemCode.UnrecognizedNextHeader,
-        pointer,
-      );
-    }
-    return 'not-accepted';
+    return this.process(ind, ip, kind, true);
   }
 
   /** Sends a UDP datagram; `source` undefined picks an own PREFERRED address (RFC 6724, simplified). */
@@ -364,10 +365,10 @@ export class Ipv6Binding extends IpBindingBase<Ipv6DropReason, Ipv6SendDropReaso
     data: Uint8Array,
   ): UdpSendResult {
     const payloadLength = 8 + data.length;
-    if (40 + payloadLength > this.adapter.mtu) {
+    if (payloadLength > IPV6_MAX_PAYLOAD) {
       throw new NetrxError(
         'ERR_LINK_DATAGRAM_TOO_LARGE',
-        `Cannot send ${data.length} bytes of UDP: more than the MTU of ${this.adapter.mtu} allows without fragmentation`,
+        `Cannot send ${data.length} bytes of UDP over IPv6: a packet holds at most ${IPV6_MAX_PAYLOAD - 8}`,
       );
     }
     const multicast = isIpv6Multicast(destination);
@@ -392,11 +393,20 @@ export class Ipv6Binding extends IpBindingBase<Ipv6DropReason, Ipv6SendDropReaso
       destination,
     );
     writeUdp6(frame, at + 40, from, sourcePort, destination, destinationPort, data);
-    if (multicast) {
-      this.host.send(frame);
-      return 'sent';
+    const frames = this.fragmentsOf(
+      frame,
+      at,
+      multicast ? ipv6MulticastMac(destination) : undefined,
+    );
+    let result: UdpSendResult = 'sent';
+    for (const piece of frames) {
+      let sent: UdpSendResult = 'sent';
+      if (multicast) this.host.send(piece);
+      else sent = this.transmit(nextHop, piece);
+      if (sent === 'dropped') result = 'dropped';
+      else if (sent === 'queued' && result === 'sent') result = 'queued';
     }
-    return this.transmit(nextHop, frame);
+    return result;
   }
 
   stats(): Ipv6Stats {
@@ -406,6 +416,7 @@ export class Ipv6Binding extends IpBindingBase<Ipv6DropReason, Ipv6SendDropReaso
       drops: { ...this.drops },
       sendDrops: { ...this.sendDrops },
       cache: this.cache.stats(),
+      reassembly: this.reassembly.stats(),
     };
   }
 
@@ -414,11 +425,104 @@ export class Ipv6Binding extends IpBindingBase<Ipv6DropReason, Ipv6SendDropReaso
     if (this.closed) return;
     this.closed = true;
     for (const own of this.addresses) own.timer?.cancel();
+    this.reassembly.close();
     this.cache.close();
     this.handle.close();
   }
 
   // --- receive ------------------------------------------------------------
+
+  /** Extension headers, fragments, then the upper layer; `trustOffload` is false for a reassembled packet. */
+  private process(
+    ind: Indication,
+    ip: Ipv6Packet,
+    kind: number,
+    trustOffload: boolean,
+  ): 'accepted' | 'not-accepted' {
+    const size = ind.packetSize;
+    let next = ip.nextHeader;
+    let offset = 40;
+    let pointer = 6; // where the Next Header field naming the upper layer is
+    if (isIpv6ExtensionHeader(next)) {
+      const walked = walkIpv6Extensions(next, ip.bytes, 40);
+      if (!walked.ok) return this.drop('bad-extension-headers', size);
+      const walk = walked.value;
+      const verdict = this.checkOptions(ind, ip, walk);
+      if (verdict !== undefined) return verdict;
+      const fragment = walk.fragment;
+      // RFC 6946: an atomic fragment (offset 0, no more) is the whole packet.
+      if (fragment !== undefined && (fragment.fragmentOffset !== 0 || fragment.moreFragments)) {
+        return this.reassemble(ind, ip, walk, kind);
+      }
+      next = walk.upperLayerProtocol;
+      offset = walk.upperLayerOffset;
+      pointer = walk.headers.at(-1)?.offset ?? 6;
+    }
+    this.counters.received++;
+    if (next === NEXT_HEADER_ICMPV6) return receiveIcmpv6(this.host, ind, ip, offset, kind);
+    if (next === NEXT_HEADER_UDP) {
+      return receiveUdp6(this.host, this.udp, ind, ip, offset, kind, trustOffload);
+    }
+    if (next === IpProtocol.Ipv6NoNextHeader) return 'accepted';
+    this.drop('unknown-next-header', size);
+    if (kind === Ipv6Kind.Unicast) {
+      sendIcmpv6Error(
+        this.host,
+        ind,
+        ip,
+        PARAMETER_PROBLEM,
+        ParameterProblemCode.UnrecognizedNextHeader,
+        pointer,
+      );
+    }
+    return 'not-accepted';
+  }
+
+  /** A fragment: kept until its packet is whole, then the packet is processed (RFC 8200 §4.5). */
+  private reassemble(
+    ind: Indication,
+    ip: Ipv6Packet,
+    walk: Ipv6ExtensionWalk,
+    kind: number,
+  ): 'accepted' | 'not-accepted' {
+    const at = walk.headers.findIndex((h) => h.type === NEXT_HEADER_FRAGMENT);
+    const header = walk.headers[at] as Ipv6ExtensionWalk['headers'][number];
+    const fragment = walk.fragment as NonNullable<Ipv6ExtensionWalk['fragment']>;
+    const namedAt = at === 0 ? 6 : (walk.headers[at - 1] as { offset: number }).offset;
+    const end = 40 + ip.payloadLength;
+    const outcome = this.reassembly.add(
+      `${ipv6Key(ip.sourceAddress)}/${ipv6Key(ip.destinationAddress)}/${fragment.identification}`,
+      fragment.fragmentOffset * 8,
+      fragment.moreFragments,
+      ip.bytes.subarray(header.offset + 8, end),
+      ip.bytes.subarray(0, header.offset + 8),
+    );
+    if (outcome === 'pending' || outcome === 'duplicate') return 'accepted';
+    if (outcome !== 'complete') return this.drop(FRAGMENT_DROPS[outcome], ind.packetSize);
+    const whole = Ipv6Packet.unchecked(joinIpv6(this.reassembly.last as Reassembled, namedAt));
+    return this.process(ind, whole, kind, false);
+  }
+
+  /** The frames that carry the packet at `frame[ipAt..]`: itself, or fragments of it past the MTU. */
+  private fragmentsOf(
+    frame: Uint8Array,
+    ipAt: number,
+    destinationMac: Uint8Array | undefined,
+  ): Uint8Array[] {
+    if (frame.length - ipAt <= this.adapter.mtu) return [frame];
+    this.identification = (this.identification + 1) >>> 0;
+    const pieces = fragmentIpv6(
+      frame.subarray(ipAt),
+      this.adapter.mtu,
+      ipAt,
+      this.identification,
+      (piece) =>
+        writeLinkHeader(piece, destinationMac, this.adapter.mac, this.vlan, ETHERTYPE_IPV6),
+    );
+    this.counters.fragmented++;
+    this.counters.fragmentsSent += pieces.length;
+    return pieces;
+  }
 
   private classify(ind: Indication): number {
     const addresses = this.addresses;
@@ -554,3 +658,13 @@ export class Ipv6Binding extends IpBindingBase<Ipv6DropReason, Ipv6SendDropReaso
 }
 
 const PARAMETER_PROBLEM = 4;
+
+/** The drop reason for each way reassembly refuses a fragment. */
+const FRAGMENT_DROPS = {
+  overlap: 'fragment-overlap',
+  'refused-buffers': 'reassembly-full',
+  'refused-bytes': 'reassembly-full',
+  'too-large': 'fragment-too-large',
+  'bad-fragment': 'bad-fragment',
+  discarded: 'fragment-discarded',
+} as const satisfies Record<string, Ipv6DropReason>;

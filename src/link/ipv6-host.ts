@@ -23,7 +23,11 @@ const IPV6_DROP_REASONS = [
   'tentative-destination',
   'bad-extension-headers',
   'unknown-option',
-  'fragment',
+  'bad-fragment',
+  'fragment-overlap',
+  'fragment-too-large',
+  'fragment-discarded',
+  'reassembly-full',
   'unknown-next-header',
   'bad-icmp',
   'bad-icmp-checksum',
@@ -57,6 +61,9 @@ export interface Ipv6Counters {
   icmpErrorsSent: number;
   icmpOther: number;
   sent: number;
+  /** Packets sent as fragments, and the fragments. */
+  fragmented: number;
+  fragmentsSent: number;
 }
 
 /** Where a destination stood when the packet was classified. */
@@ -76,6 +83,8 @@ export interface Ipv6Host {
   ignore(reason: Ipv6DropReason): 'not-accepted';
   /** Sends a frame and counts it. */
   send(frame: Uint8Array): void;
+  /** Sends a frame whose IPv6 packet starts at `ipAt`, in fragments when it exceeds the MTU. */
+  sendPacket(frame: Uint8Array, ipAt: number): void;
   /** Whether an ICMPv6 error about `ind` may go out (link-level rules, rate limit); `group` allows the RFC 4443 §2.4 (e) exceptions. */
   mayReportError(ind: Indication, group: boolean): boolean;
   findOwn(bytes: Uint8Array, at: number): Ipv6OwnAddress | undefined;

@@ -108,7 +108,7 @@ function receiveEcho(
     ),
   );
   host.counters.echoReplies++;
-  host.send(reply);
+  host.sendPacket(reply, at);
   return 'accepted';
 }
 

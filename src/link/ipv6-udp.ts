@@ -1,7 +1,8 @@
 /**
  * UDP over the IPv6 binding: the receive side (checksum always verified,
  * since a zero UDP checksum is invalid over IPv6, unless the adapter vouches
- * for it; `::` is never a valid source; port unreachable for an unbound
+ * for it (a reassembled packet is always verified: the flag describes the
+ * last fragment); `::` is never a valid source; port unreachable for an unbound
  * port) and the datagram written for `sendUdp`.
  */
 import { isIpv6Unspecified, UdpDatagram, type Ipv6Packet } from '../wire/index.js';
@@ -22,6 +23,7 @@ export function receiveUdp6(
   ip: Ipv6Packet,
   offset: number,
   kind: number,
+  trustOffload: boolean,
 ): 'accepted' | 'not-accepted' {
   const size = ind.packetSize;
   const packet = ip.bytes;
@@ -32,7 +34,7 @@ export function receiveUdp6(
   const udpLength = udp.length;
   if (udpLength < 8 || udpLength > segment.length) return host.drop('bad-udp', size);
   if (
-    ind.oob.checksumVerified?.udp !== true &&
+    !(trustOffload && ind.oob.checksumVerified?.udp === true) &&
     !udp.verifyChecksumIpv6(ip.sourceAddress, ip.destinationAddress)
   ) {
     return host.drop('bad-udp-checksum', size);
