@@ -77,6 +77,7 @@ import {
   type Ipv6Host,
 } from './ipv6-host.js';
 import { sendDadProbe, sendSolicitation } from './ipv6-nd.js';
+import { checkOptions } from './ipv6-options.js';
 import { receiveUdp6, writeUdp6 } from './ipv6-udp.js';
 import {
   NeighborCache,
@@ -144,34 +145,6 @@ export interface Ipv6Stats extends Readonly<Ipv6Counters> {
   readonly sendDrops: Readonly<Record<Ipv6SendDropReason, number>>;
   readonly cache: NeighborCacheStats;
   readonly reassembly: ReassemblyStats;
-}
-
-const PAD1 = 0;
-const PADN = 1;
-
-/**
- * The verdict of RFC 8200 §4.2 on the options of a Hop-by-Hop or Destination
- * Options header (`header`, the whole header): 0 when every option is known
- * or to be skipped, -1 when the options overrun the header, else the offset
- * in the header of the first option to act on times 4 plus its action (1
- * drop, 2 drop and report, 3 drop and report unless to multicast).
- */
-function optionVerdict(header: Uint8Array): number {
-  let at = 2;
-  while (at < header.length) {
-    const type = header[at] as number;
-    if (type === PAD1) {
-      at++;
-      continue;
-    }
-    if (at + 2 > header.length) return -1;
-    const length = header[at + 1] as number;
-    if (at + 2 + length > header.length) return -1;
-    const action = type >>> 6;
-    if (type !== PADN && action !== 0) return at * 4 + action;
-    at += 2 + length;
-  }
-  return 0;
 }
 
 /** See the file comment. */
@@ -447,7 +420,7 @@ export class Ipv6Binding extends IpBindingBase<Ipv6DropReason, Ipv6SendDropReaso
       const walked = walkIpv6Extensions(next, ip.bytes, 40);
       if (!walked.ok) return this.drop('bad-extension-headers', size);
       const walk = walked.value;
-      const verdict = this.checkOptions(ind, ip, walk);
+      const verdict = checkOptions(this.host, ind, ip, walk);
       if (verdict !== undefined) return verdict;
       const fragment = walk.fragment;
       // RFC 6946: an atomic fragment (offset 0, no more) is the whole packet.
@@ -543,36 +516,6 @@ export class Ipv6Binding extends IpBindingBase<Ipv6DropReason, Ipv6SendDropReaso
       }
     }
     return Ipv6Kind.NotOurs;
-  }
-
-  /** RFC 8200 §4.2 on every Hop-by-Hop and Destination Options header: a verdict, or undefined to go on. */
-  private checkOptions(
-    ind: Indication,
-    ip: Ipv6Packet,
-    walk: Ipv6ExtensionWalk,
-  ): 'not-accepted' | undefined {
-    for (const header of walk.headers) {
-      if (header.type !== IpProtocol.HopByHop && header.type !== IpProtocol.Ipv6DestinationOptions)
-        continue;
-      const verdict = optionVerdict(header.bytes);
-      if (verdict === 0) continue;
-      if (verdict < 0) return this.drop('bad-extension-headers', ind.packetSize);
-      this.drop('unknown-option', ind.packetSize);
-      const action = verdict & 3;
-      if (action !== 1) {
-        sendIcmpv6Error(
-          this.host,
-          ind,
-          ip,
-          PARAMETER_PROBLEM,
-          ParameterProblemCode.UnrecognizedOption,
-          header.offset + (verdict >>> 2),
-          action === 2,
-        );
-      }
-      return 'not-accepted';
-    }
-    return undefined;
   }
 
   // --- addresses and DAD ----------------------------------------------------
