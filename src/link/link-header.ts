@@ -58,8 +58,9 @@ export function writeLinkHeader(
   vlan: number,
   etherType: number,
 ): number {
-  if (destination !== undefined) frame.set(destination.subarray(0, 6), 0);
-  frame.set(source, 6);
+  // Byte loops, not set(subarray): replies are hot and a view per field shows.
+  if (destination !== undefined) for (let i = 0; i < 6; i++) frame[i] = destination[i] as number;
+  for (let i = 0; i < 6; i++) frame[6 + i] = source[i] as number;
   let at = 12;
   if (vlan !== UNTAGGED) {
     frame[12] = 0x81;
@@ -86,5 +87,10 @@ export function writeReplyHeader(
   etherType: number,
   destination?: Uint8Array,
 ): number {
-  return writeLinkHeader(frame, destination ?? ind.header.subarray(6, 12), source, vlan, etherType);
+  const at = writeLinkHeader(frame, destination, source, vlan, etherType);
+  if (destination === undefined) {
+    const header = ind.header;
+    for (let i = 0; i < 6; i++) frame[i] = header[6 + i] as number;
+  }
+  return at;
 }
