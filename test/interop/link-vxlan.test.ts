@@ -35,6 +35,18 @@ data, peer = s.recvfrom(2048)
 print(data.decode(), peer[1])
 `;
 
+/** Sends `size` bytes to the echo port and checks the whole datagram comes back (so both ways fragmented past the MTU). */
+const BIG_UDP_PROBE = `
+import socket, sys
+family = socket.AF_INET6 if ':' in sys.argv[1] else socket.AF_INET
+s = socket.socket(family, socket.SOCK_DGRAM)
+s.settimeout(3)
+payload = bytes((i * 7 + 1) & 0xff for i in range(int(sys.argv[3])))
+s.sendto(payload, (sys.argv[1], int(sys.argv[2])))
+data, peer = s.recvfrom(65536)
+print('same' if data == payload else 'different', len(data))
+`;
+
 for (const offload of [false, true]) {
   describe.skipIf(peers.skip)(
     `netrx link vxlan against the Linux kernel (tx checksum offload ${offload ? 'on' : 'off'})`,
@@ -163,6 +175,37 @@ for (const offload of [false, true]) {
           ]);
           expect(result.stderr).toBe('');
           expect(result.stdout.trim()).toBe(`netrx interop ${offload ? 'on' : 'off'} 7`);
+        }
+      });
+
+      it('answers a fragmented ping -s 4000 and echoes 4 KiB of UDP, over IPv4 and IPv6', () => {
+        for (const family of ['-4', '-6']) {
+          const result = lab.exec(lab.kernelNs, [
+            'ping',
+            family,
+            '-c',
+            '2',
+            '-i',
+            '0.2',
+            '-W',
+            '2',
+            '-s',
+            '4000',
+            family === '-4' ? LAB.netrxIp : LAB.netrxIp6,
+          ]);
+          expect(result.stdout, `ping ${family} -s 4000`).toMatch(/2 received/);
+        }
+        for (const address of [LAB.netrxIp, LAB.netrxIp6]) {
+          const result = lab.exec(lab.kernelNs, [
+            'python3',
+            '-c',
+            BIG_UDP_PROBE,
+            address,
+            '7',
+            '4096',
+          ]);
+          expect(result.stderr).toBe('');
+          expect(result.stdout.trim()).toBe('same 4096');
         }
       });
 
