@@ -81,7 +81,11 @@ describe('Ipv6Binding: addresses and DAD', () => {
   });
 
   it('sends a DAD probe from :: for a tentative address, then prefers it', () => {
-    const { stack, seen, clock, pair } = setup({ ipv4: [] }, false);
+    // MLD off: its report would come first (ipv6-mld.test.ts).
+    const { stack, seen, clock, pair } = setup(
+      { ipv4: [], limits: { ipv6: { mld: false } } },
+      false,
+    );
     expect(stack.ipv6.addressList()).toEqual([
       { address: STACK_LL, prefixLength: 64, state: 'tentative' },
     ]);

@@ -13,8 +13,8 @@
  * it, or an NS from `::` for it (another node's DAD), makes it FAILED
  * (counted as `dadFailures`, traced as `duplicate`). RFC 4862's random delay
  * before the first probe is left out: cores have no randomness of their own.
- * MLD reports are not sent (switches that snoop MLD may then not forward the
- * solicited-node group; a later issue).
+ * Joining and leaving a group is reported with MLDv2, and queries are
+ * answered (ipv6-mld.ts), so switches that snoop MLD forward NS to us.
  *
  * Send: past the MTU a packet is fragmented (ipv6-fragments.ts), up to a
  * 65,535-byte payload.
@@ -61,6 +61,7 @@ import {
   linkLocalFromMac,
   lookaheadMatches,
   prefixMatches,
+  UNSPECIFIED,
   type Ipv6AddressState,
   type Ipv6OwnAddress,
 } from './ipv6-address.js';
@@ -77,6 +78,7 @@ import {
   type Ipv6Host,
 } from './ipv6-host.js';
 import { sendDadProbe, sendSolicitation } from './ipv6-nd.js';
+import { MldRecord, receiveMldQuery, sendMldReport } from './ipv6-mld.js';
 import { checkOptions } from './ipv6-options.js';
 import { receiveUdp6, writeUdp6 } from './ipv6-udp.js';
 import {
@@ -122,6 +124,8 @@ export interface Ipv6Limits {
   readonly maxRoutes?: number;
   /** Fragment reassembly limits (16 packets, 256 KiB, 60 s). */
   readonly reassembly?: ReassemblyLimits;
+  /** Send MLDv2 reports for the solicited-node groups and answer queries. Default true. */
+  readonly mld?: boolean;
 }
 
 export interface Ipv6BindingOptions extends BindingBaseOptions {
@@ -177,7 +181,10 @@ export class Ipv6Binding extends IpBindingBase<Ipv6DropReason, Ipv6SendDropReaso
     sent: 0,
     fragmented: 0,
     fragmentsSent: 0,
+    mldReports: 0,
+    mldQueries: 0,
   };
+  private readonly mld: boolean;
   private readonly reassembly: Reassembly;
   private identification = 0;
   /** What ND, ICMPv6 and UDP see of this binding. */
@@ -201,6 +208,7 @@ export class Ipv6Binding extends IpBindingBase<Ipv6DropReason, Ipv6SendDropReaso
     this.retransmitMs = options.neighborLimits?.retransmitMs ?? 1000;
     this.hopLimit = limits.hopLimit ?? 64;
     this.routes = new Ipv6Routes(limits.maxRoutes);
+    this.mld = limits.mld ?? true;
     this.reassembly = new Reassembly(options.clock, IPV6_MAX_PAYLOAD, {
       timeoutMs: 60_000,
       ...limits.reassembly,
@@ -239,6 +247,10 @@ export class Ipv6Binding extends IpBindingBase<Ipv6DropReason, Ipv6SendDropReaso
       findOwn: (bytes, at) => this.findOwn(bytes, at),
       sourceFor: (destination) => this.sourceFor(destination),
       dadFailed: (own) => this.dadFailed(own),
+      mldQuery: (ind, ip, icmp) =>
+        this.mld
+          ? receiveMldQuery(this.host, ind, ip, icmp, this.groups(), this.mldSource())
+          : 'accepted',
       conflict: (own) => {
         this.counters.conflicts++;
         traceAddress(this.trace, 6, formatIpv6Address(own.address), 'conflict');
@@ -274,8 +286,12 @@ export class Ipv6Binding extends IpBindingBase<Ipv6DropReason, Ipv6SendDropReaso
       dadSent: 0,
       timer: undefined,
     };
+    const joined = this.groups().some((group) => equalAt(group, 0, own.group));
     this.addresses = [...this.addresses, own];
     this.handle.addMulticast(ipv6MulticastMac(own.group));
+    if (this.mld && !joined) {
+      sendMldReport(this.host, MldRecord.ChangeToExclude, [own.group], this.mldSource());
+    }
     if (this.dadTransmits === 0) {
       this.setState(own, 'preferred');
       return;
@@ -551,7 +567,29 @@ export class Ipv6Binding extends IpBindingBase<Ipv6DropReason, Ipv6SendDropReaso
     const shared = this.addresses.some(
       (a) => a !== own && a.state !== 'failed' && equalAt(a.group, 0, own.group),
     );
-    if (!shared) this.handle.removeMulticast(ipv6MulticastMac(own.group));
+    if (shared) return;
+    this.handle.removeMulticast(ipv6MulticastMac(own.group));
+    if (this.mld && !this.closed) {
+      sendMldReport(this.host, MldRecord.ChangeToInclude, [own.group], this.mldSource());
+    }
+  }
+
+  /** The solicited-node groups joined now (one each, failed addresses left out). */
+  private groups(): Uint8Array[] {
+    const groups: Uint8Array[] = [];
+    for (const own of this.addresses) {
+      if (own.state === 'failed') continue;
+      if (!groups.some((group) => equalAt(group, 0, own.group))) groups.push(own.group);
+    }
+    return groups;
+  }
+
+  /** The source of MLD reports: the PREFERRED link-local address, or `::` before there is one. */
+  private mldSource(): Uint8Array {
+    for (const own of this.addresses) {
+      if (own.state === 'preferred' && isLinkLocalAt(own.address)) return own.address;
+    }
+    return UNSPECIFIED;
   }
 
   private findOwn(bytes: Uint8Array, at: number): Ipv6OwnAddress | undefined {

@@ -33,6 +33,7 @@ const IPV6_DROP_REASONS = [
   'bad-icmp-checksum',
   'bad-hop-limit',
   'bad-nd',
+  'bad-mld',
   'unsolicited-advertisement',
   'bad-udp',
   'bad-udp-checksum',
@@ -64,6 +65,9 @@ export interface Ipv6Counters {
   /** Packets sent as fragments, and the fragments. */
   fragmented: number;
   fragmentsSent: number;
+  /** MLDv2 reports sent and queries received. */
+  mldReports: number;
+  mldQueries: number;
 }
 
 /** Where a destination stood when the packet was classified. */
@@ -91,6 +95,8 @@ export interface Ipv6Host {
   /** A PREFERRED own address to send to `destination` from. */
   sourceFor(destination: Uint8Array): Uint8Array | undefined;
   dadFailed(own: Ipv6OwnAddress): void;
+  /** A Multicast Listener Query arrived (ipv6-mld.ts answers it). */
+  mldQuery(ind: Indication, ip: Ipv6Packet, icmp: Icmpv6Packet): 'accepted' | 'not-accepted';
   conflict(own: Ipv6OwnAddress): void;
 }
 

@@ -62,6 +62,8 @@ export function receiveIcmpv6(
       return receiveSolicitation(host, ind, ip, icmp);
     case Icmpv6Type.NeighborAdvertisement:
       return receiveAdvertisement(host, ind, ip, icmp);
+    case Icmpv6Type.MulticastListenerQuery:
+      return host.mldQuery(ind, ip, icmp);
     default:
       host.counters.icmpOther++;
       return 'accepted';
