@@ -19,8 +19,8 @@
  * accessors and allocates nothing; once a datagram is accepted it is read
  * and answered through the `netrx/wire` views.
  *
- * Replies: an echo reply (fragmented like any send when it exceeds the
- * MTU) is built in one buffer (our link header on the
+ * Replies (ipv4-icmp.ts): an echo reply (fragmented like any send when it
+ * exceeds the MTU) is built in one buffer (our link header on the
  * binding's segment, a fresh 20-byte IP header, the ICMP message copied once
  * and its checksum updated incrementally, RFC 1624); the reply to an N-byte
  * echo request is N bytes. No replies to broadcasts (RFC 1122 §3.2.2.6
@@ -41,19 +41,33 @@ import { NetrxError, type Clock } from '../runtime/index.js';
 import {
   foldChecksum,
   formatIpv4Address,
-  Icmpv4Packet,
   ipv4PseudoHeaderSum,
   Ipv4Packet,
   sumBytes,
   UdpDatagram,
-  updateChecksum,
 } from '../wire/index.js';
 import type { ArpBinding } from './arp-binding.js';
 import { IpBindingBase, type BindingBaseOptions } from './binding-base.js';
 import { traceAddress } from './binding-events.js';
 import type { Indication } from './indication.js';
-import { writeLinkHeader, writeReplyHeader } from './link-header.js';
+import { writeLinkHeader } from './link-header.js';
 import { wholePacket } from './packet.js';
+import {
+  BROADCAST,
+  ETHERTYPE_IPV4,
+  ICMP_UNREACHABLE,
+  IPV4_DROP_REASONS,
+  isForbiddenSource,
+  NOT_OURS,
+  PROTOCOL_ICMP,
+  PROTOCOL_UDP,
+  receiveIcmp,
+  sendIcmpError,
+  UNICAST,
+  type Ipv4Counters,
+  type Ipv4DropReason,
+  type Ipv4Host,
+} from './ipv4-icmp.js';
 import { PacketFilter } from './packet-filter.js';
 import { fragmentIpv4, IPV4_MAX_DATAGRAM, joinIpv4 } from './ipv4-fragments.js';
 import {
@@ -65,34 +79,7 @@ import {
 import { Ipv4Routes } from './routes.js';
 import type { UdpSendResult, UdpSockets } from './udp-socket.js';
 
-export const ETHERTYPE_IPV4 = 0x0800;
-
-const IPV4_DROP_REASONS = [
-  'truncated',
-  'bad-version',
-  'bad-header-length',
-  'bad-length',
-  'bad-checksum',
-  'bad-source',
-  'not-for-us',
-  'other-vlan',
-  'bad-fragment',
-  'fragment-overlap',
-  'fragment-too-large',
-  'fragment-discarded',
-  'reassembly-full',
-  'bad-icmp',
-  'bad-icmp-checksum',
-  'bad-udp',
-  'bad-udp-checksum',
-  'no-socket',
-  'socket-queue-full',
-  'unknown-protocol',
-  'icmp-rate-limited',
-] as const;
-
-/** Why the IPv4 binding dropped a datagram (`stats().drops`). */
-export type Ipv4DropReason = (typeof IPV4_DROP_REASONS)[number];
+export { ETHERTYPE_IPV4, type Ipv4DropReason } from './ipv4-icmp.js';
 
 const IPV4_SEND_DROP_REASONS = ['no-route', 'no-source-address', 'resolution-refused'] as const;
 
@@ -149,16 +136,6 @@ interface OwnAddress {
   readonly broadcast: number;
 }
 
-const NOT_OURS = 0;
-const UNICAST = 1;
-const BROADCAST = 2;
-
-const PROTOCOL_ICMP = 1;
-const PROTOCOL_UDP = 17;
-const ICMP_ECHO_REPLY = 0;
-const ICMP_UNREACHABLE = 3;
-const ICMP_ECHO_REQUEST = 8;
-
 /** See the file comment. */
 export class Ipv4Binding extends IpBindingBase<Ipv4DropReason, Ipv4SendDropReason> {
   /** Routes through gateways (0.0.0.0/0: the default gateway). */
@@ -168,7 +145,7 @@ export class Ipv4Binding extends IpBindingBase<Ipv4DropReason, Ipv4SendDropReaso
   private readonly ttl: number;
   private addresses: OwnAddress[] = [];
   private identification = 0;
-  private counters = {
+  private readonly counters: Ipv4Counters = {
     received: 0,
     delivered: 0,
     echoRequests: 0,
@@ -180,6 +157,8 @@ export class Ipv4Binding extends IpBindingBase<Ipv4DropReason, Ipv4SendDropReaso
     fragmentsSent: 0,
   };
   private readonly reassembly: Reassembly;
+  /** What the ICMP part sees of this binding. */
+  private readonly host: Ipv4Host;
 
   constructor(options: Ipv4BindingOptions) {
     const limits = options.limits ?? {};
@@ -198,6 +177,18 @@ export class Ipv4Binding extends IpBindingBase<Ipv4DropReason, Ipv4SendDropReaso
     this.ttl = limits.timeToLive ?? 64;
     this.routes = new Ipv4Routes(limits.maxRoutes);
     this.reassembly = new Reassembly(options.clock, IPV4_MAX_DATAGRAM - 20, limits.reassembly);
+    this.host = {
+      mac: this.adapter.mac,
+      vlan: this.vlan,
+      linkHeader: this.linkHeader,
+      mtu: this.adapter.mtu,
+      counters: this.counters,
+      drop: (reason, length) => this.drop(reason, length),
+      mayReportError: (ind) => this.mayReportError(ind, 'icmp-rate-limited'),
+      writeIpHeader: (into, at, totalLength, protocol, tos, source, destination) =>
+        this.writeIpHeader(into, at, totalLength, protocol, tos, source, destination),
+      transmit: (frame) => this.handle.send(frame),
+    };
     this.open({
       lookahead: 128,
       etherTypes: [ETHERTYPE_IPV4],
@@ -280,10 +271,10 @@ export class Ipv4Binding extends IpBindingBase<Ipv4DropReason, Ipv4SendDropReaso
     }
     this.counters.received++;
     const protocol = ip.protocol;
-    if (protocol === PROTOCOL_ICMP) return this.receiveIcmp(ind, ip, kind);
+    if (protocol === PROTOCOL_ICMP) return receiveIcmp(this.host, ind, ip, kind);
     if (protocol === PROTOCOL_UDP) return this.receiveUdp(ind, ip, kind, trustOffload);
     this.drop('unknown-protocol', size);
-    if (kind === UNICAST) this.sendIcmpError(ind, ip, ICMP_UNREACHABLE, 2);
+    if (kind === UNICAST) sendIcmpError(this.host, ind, ip, ICMP_UNREACHABLE, 2);
     return 'accepted';
   }
 
@@ -386,61 +377,6 @@ export class Ipv4Binding extends IpBindingBase<Ipv4DropReason, Ipv4SendDropReaso
     this.handle.close();
   }
 
-  private receiveIcmp(ind: Indication, ip: Ipv4Packet, kind: number): 'accepted' | 'not-accepted' {
-    const message = ip.payload;
-    if (message.length < 8) return this.drop('bad-icmp', ind.packetSize);
-    const icmp = Icmpv4Packet.unchecked(message);
-    if (!icmp.verifyChecksum()) return this.drop('bad-icmp-checksum', ind.packetSize);
-    if (icmp.type !== ICMP_ECHO_REQUEST) {
-      this.counters.icmpOther++;
-      return 'accepted';
-    }
-    this.counters.echoRequests++;
-    if (kind !== UNICAST) return 'accepted';
-    // One buffer: the reply. Our link header, a fresh 20-byte IP header, the
-    // ICMP message copied once, type 8 → 0 with the checksum updated (RFC 1624).
-    const reply = allocFrame(this.linkHeader + 20 + message.length);
-    const at = writeReplyHeader(ind, reply, this.adapter.mac, this.vlan, ETHERTYPE_IPV4);
-    this.writeIpHeader(
-      reply,
-      at,
-      20 + message.length,
-      PROTOCOL_ICMP,
-      ip.bytes[1] as number,
-      ip.destinationAddress,
-      ip.sourceAddress,
-    );
-    reply.set(message, at + 20);
-    const echo = Icmpv4Packet.unchecked(reply.subarray(at + 20));
-    const code = echo.code;
-    echo.setType(ICMP_ECHO_REPLY);
-    echo.setChecksum(
-      updateChecksum(echo.checksum, (ICMP_ECHO_REQUEST << 8) | code, (ICMP_ECHO_REPLY << 8) | code),
-    );
-    this.counters.echoReplies++;
-    this.sendReply(reply, at);
-    return 'accepted';
-  }
-
-  /** Sends a reply whose IP datagram starts at `reply[at]`, in fragments if it exceeds the MTU. */
-  private sendReply(reply: Uint8Array, at: number): void {
-    if (reply.length - at <= this.adapter.mtu) {
-      this.counters.sent++;
-      this.handle.send(reply);
-      return;
-    }
-    const sender = reply.subarray(0, 6);
-    const fragments = fragmentIpv4(reply.subarray(at), this.adapter.mtu, at, (fragment) =>
-      writeLinkHeader(fragment, sender, this.adapter.mac, this.vlan, ETHERTYPE_IPV4),
-    );
-    this.counters.fragmented++;
-    for (const fragment of fragments) {
-      this.counters.sent++;
-      this.counters.fragmentsSent++;
-      this.handle.send(fragment);
-    }
-  }
-
   private receiveUdp(
     ind: Indication,
     ip: Ipv4Packet,
@@ -481,38 +417,8 @@ export class Ipv4Binding extends IpBindingBase<Ipv4DropReason, Ipv4SendDropReaso
       return 'accepted';
     }
     this.drop('no-socket', ind.packetSize);
-    if (kind === UNICAST) this.sendIcmpError(ind, ip, ICMP_UNREACHABLE, 3);
+    if (kind === UNICAST) sendIcmpError(this.host, ind, ip, ICMP_UNREACHABLE, 3);
     return 'accepted';
-  }
-
-  /** An ICMP error quoting the datagram (RFC 792; at most 576 bytes, RFC 1812 §4.3.2.3). */
-  private sendIcmpError(ind: Indication, ip: Ipv4Packet, type: number, code: number): void {
-    // RFC 1122 §3.2.2: never about an ICMP error, a fragment other than the
-    // first, or a datagram whose source does not name one host (those are
-    // dropped before they get here; checked again so no path can forget).
-    if (ip.fragmentOffset !== 0 || isForbiddenSource(ip.sourceAddress)) return;
-    if (ip.protocol === PROTOCOL_ICMP && !isIcmpQuery(ip.payload[0] ?? 0)) return;
-    if (!this.mayReportError(ind, 'icmp-rate-limited')) return;
-    const quoted = Math.min(ip.totalLength, 576 - 28);
-    const reply = allocFrame(this.linkHeader + 28 + quoted);
-    const at = writeReplyHeader(ind, reply, this.adapter.mac, this.vlan, ETHERTYPE_IPV4);
-    this.writeIpHeader(
-      reply,
-      at,
-      28 + quoted,
-      PROTOCOL_ICMP,
-      0,
-      ip.destinationAddress,
-      ip.sourceAddress,
-    );
-    const icmp = Icmpv4Packet.unchecked(reply.subarray(at + 20));
-    icmp.setType(type);
-    icmp.setCode(code);
-    icmp.bytes.set(ip.bytes.subarray(0, quoted), 8);
-    icmp.fillChecksum();
-    this.counters.icmpErrorsSent++;
-    this.counters.sent++;
-    this.handle.send(reply);
   }
 
   /** A 20-byte IPv4 header at `into[at..]`, checksum filled, through the view. */
@@ -588,18 +494,3 @@ const FRAGMENT_DROPS = {
   'bad-fragment': 'bad-fragment',
   discarded: 'fragment-discarded',
 } as const satisfies Record<string, Ipv4DropReason>;
-
-/**
- * Sources RFC 1122 §3.2.1.3 says a host must drop: 0.0.0.0 ("this host",
- * only while a host learns its address: netrx runs no DHCP server), 127/8
- * (loopback never appears on a wire), 224/4 (multicast) and 240/4 (reserved,
- * 255.255.255.255 included). Own subnet broadcasts are checked by the binding.
- */
-function isForbiddenSource(source: number): boolean {
-  return source === 0 || source >>> 24 === 127 || source >>> 28 >= 0xe;
-}
-
-/** ICMP queries and replies (echo, timestamp, information, address mask); everything else is an error message. */
-function isIcmpQuery(type: number): boolean {
-  return type === 0 || type === 8 || (type >= 13 && type <= 18);
-}
