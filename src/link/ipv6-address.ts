@@ -2,10 +2,13 @@
  * IPv6 addresses as the IPv6 binding keeps them: own addresses with their
  * DAD state and solicited-node group, the EUI-64 link-local address, the
  * neighbour-cache key, and allocation-free comparisons against packet bytes
- * or an indication's lookahead.
+ * or an indication's lookahead, and the questions the binding asks of its
+ * address list (which is ours, which to send from, what is on-link).
  */
 import type { Timer } from '../runtime/index.js';
+import { isIpv6Multicast } from '../wire/index.js';
 import type { Indication } from './indication.js';
+import { Ipv6Kind } from './ipv6-host.js';
 
 export type Ipv6AddressState = 'tentative' | 'preferred' | 'failed';
 
@@ -90,4 +93,87 @@ export function isLinkLocalAt(bytes: Uint8Array, at = 0): boolean {
 export function isLoopbackAt(bytes: Uint8Array, at = 0): boolean {
   for (let i = 0; i < 15; i++) if (bytes[at + i] !== 0) return false;
   return bytes[at + 15] === 1;
+}
+
+// --- questions about the own-address list ---------------------------------
+
+export function classifyDestination(addresses: readonly Ipv6OwnAddress[], ind: Indication): number {
+  if (ind.byteAt(24) === 0xff) {
+    if (lookaheadMatches(ind, 24, ALL_NODES)) return Ipv6Kind.Multicast;
+    for (let a = 0; a < addresses.length; a++) {
+      const own = addresses[a] as Ipv6OwnAddress;
+      if (own.state !== 'failed' && lookaheadMatches(ind, 24, own.group)) {
+        return Ipv6Kind.Multicast;
+      }
+    }
+    return Ipv6Kind.NotOurs;
+  }
+  for (let a = 0; a < addresses.length; a++) {
+    const own = addresses[a] as Ipv6OwnAddress;
+    if (lookaheadMatches(ind, 24, own.address)) {
+      return own.state === 'preferred' ? Ipv6Kind.Unicast : Ipv6Kind.Tentative;
+    }
+  }
+  return Ipv6Kind.NotOurs;
+}
+
+/** The solicited-node groups joined now (one each, failed addresses left out). */
+export function joinedGroups(addresses: readonly Ipv6OwnAddress[]): Uint8Array[] {
+  const groups: Uint8Array[] = [];
+  for (const own of addresses) {
+    if (own.state === 'failed') continue;
+    if (!groups.some((group) => equalAt(group, 0, own.group))) groups.push(own.group);
+  }
+  return groups;
+}
+
+/** The source of MLD reports: the PREFERRED link-local address, or `::` before there is one. */
+export function mldSource(addresses: readonly Ipv6OwnAddress[]): Uint8Array {
+  for (const own of addresses) {
+    if (own.state === 'preferred' && isLinkLocalAt(own.address)) return own.address;
+  }
+  return UNSPECIFIED;
+}
+
+export function findOwn(
+  addresses: readonly Ipv6OwnAddress[],
+  bytes: Uint8Array,
+  at: number,
+): Ipv6OwnAddress | undefined {
+  for (const own of addresses) if (equalAt(bytes, at, own.address)) return own;
+  return undefined;
+}
+
+export function onLink(addresses: readonly Ipv6OwnAddress[], destination: Uint8Array): boolean {
+  if (isLinkLocalAt(destination)) return true;
+  for (const own of addresses) {
+    if (own.state === 'preferred' && prefixMatches(destination, 0, own.address, own.prefixLength))
+      return true;
+  }
+  return false;
+}
+
+/**
+ * A PREFERRED own address for `destination` (RFC 6724, simplified):
+ * link-local for link-local and multicast; else one on its prefix, else a
+ * global one (an off-link destination through a router), else any.
+ */
+export function sourceFor(
+  addresses: readonly Ipv6OwnAddress[],
+  destination: Uint8Array,
+): Uint8Array | undefined {
+  const linkScope = isIpv6Multicast(destination) || isLinkLocalAt(destination);
+  let global: Uint8Array | undefined;
+  let fallback: Uint8Array | undefined;
+  for (const own of addresses) {
+    if (own.state !== 'preferred') continue;
+    const linkLocal = isLinkLocalAt(own.address);
+    if (linkScope && linkLocal) return own.address;
+    if (!linkScope && !linkLocal) {
+      if (prefixMatches(destination, 0, own.address, own.prefixLength)) return own.address;
+      global ??= own.address;
+    }
+    fallback ??= own.address;
+  }
+  return global ?? fallback;
 }

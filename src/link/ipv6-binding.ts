@@ -51,17 +51,18 @@ import { IpBindingBase, type BindingBaseOptions } from './binding-base.js';
 import { traceAddress } from './binding-events.js';
 import type { Indication } from './indication.js';
 import {
-  ALL_NODES,
   ALL_NODES_MAC,
+  classifyDestination,
   equalAt,
+  findOwn,
   ipv6Key,
-  isLinkLocalAt,
   isLoopbackAt,
+  joinedGroups,
   keyBytes,
   linkLocalFromMac,
-  lookaheadMatches,
-  prefixMatches,
-  UNSPECIFIED,
+  mldSource,
+  onLink,
+  sourceFor,
   type Ipv6AddressState,
   type Ipv6OwnAddress,
 } from './ipv6-address.js';
@@ -244,12 +245,19 @@ export class Ipv6Binding extends IpBindingBase<Ipv6DropReason, Ipv6SendDropReaso
         }
       },
       mayReportError: (ind, group) => this.mayReportError(ind, 'icmp-rate-limited', group),
-      findOwn: (bytes, at) => this.findOwn(bytes, at),
-      sourceFor: (destination) => this.sourceFor(destination),
+      findOwn: (bytes, at) => findOwn(this.addresses, bytes, at),
+      sourceFor: (destination) => sourceFor(this.addresses, destination),
       dadFailed: (own) => this.dadFailed(own),
       mldQuery: (ind, ip, icmp) =>
         this.mld
-          ? receiveMldQuery(this.host, ind, ip, icmp, this.groups(), this.mldSource())
+          ? receiveMldQuery(
+              this.host,
+              ind,
+              ip,
+              icmp,
+              joinedGroups(this.addresses),
+              mldSource(this.addresses),
+            )
           : 'accepted',
       conflict: (own) => {
         this.counters.conflicts++;
@@ -286,11 +294,11 @@ export class Ipv6Binding extends IpBindingBase<Ipv6DropReason, Ipv6SendDropReaso
       dadSent: 0,
       timer: undefined,
     };
-    const joined = this.groups().some((group) => equalAt(group, 0, own.group));
+    const joined = joinedGroups(this.addresses).some((group) => equalAt(group, 0, own.group));
     this.addresses = [...this.addresses, own];
     this.handle.addMulticast(ipv6MulticastMac(own.group));
     if (this.mld && !joined) {
-      sendMldReport(this.host, MldRecord.ChangeToExclude, [own.group], this.mldSource());
+      sendMldReport(this.host, MldRecord.ChangeToExclude, [own.group], mldSource(this.addresses));
     }
     if (this.dadTransmits === 0) {
       this.setState(own, 'preferred');
@@ -335,7 +343,7 @@ export class Ipv6Binding extends IpBindingBase<Ipv6DropReason, Ipv6SendDropReaso
     if (ind.byteAt(0) >> 4 !== 6) return this.drop('bad-version', size);
     const total = 40 + ind.u16At(4);
     if (total > size) return this.drop('truncated', size);
-    const kind = this.classify(ind);
+    const kind = classifyDestination(this.addresses, ind);
     if (kind === Ipv6Kind.NotOurs) return this.ignore('not-for-us');
     if (kind === Ipv6Kind.Tentative) return this.drop('tentative-destination', size);
     if (ind.byteAt(8) === 0xff) return this.drop('bad-source', size);
@@ -362,12 +370,13 @@ export class Ipv6Binding extends IpBindingBase<Ipv6DropReason, Ipv6SendDropReaso
     }
     const multicast = isIpv6Multicast(destination);
     let nextHop = destination;
-    if (!multicast && !this.onLink(destination)) {
+    if (!multicast && !onLink(this.addresses, destination)) {
       const gateway = this.routes.gatewayFor(destination);
-      if (gateway === undefined || !this.onLink(gateway)) return this.sendDrop('no-route');
+      if (gateway === undefined || !onLink(this.addresses, gateway))
+        return this.sendDrop('no-route');
       nextHop = gateway;
     }
-    const from = source ?? this.sourceFor(destination);
+    const from = source ?? sourceFor(this.addresses, destination);
     if (from === undefined) return this.sendDrop('no-source-address');
     const frame = allocFrame(this.linkHeader + 40 + payloadLength);
     const at = writeIpv6Frame(
@@ -513,27 +522,6 @@ export class Ipv6Binding extends IpBindingBase<Ipv6DropReason, Ipv6SendDropReaso
     return pieces;
   }
 
-  private classify(ind: Indication): number {
-    const addresses = this.addresses;
-    if (ind.byteAt(24) === 0xff) {
-      if (lookaheadMatches(ind, 24, ALL_NODES)) return Ipv6Kind.Multicast;
-      for (let a = 0; a < addresses.length; a++) {
-        const own = addresses[a] as Ipv6OwnAddress;
-        if (own.state !== 'failed' && lookaheadMatches(ind, 24, own.group)) {
-          return Ipv6Kind.Multicast;
-        }
-      }
-      return Ipv6Kind.NotOurs;
-    }
-    for (let a = 0; a < addresses.length; a++) {
-      const own = addresses[a] as Ipv6OwnAddress;
-      if (lookaheadMatches(ind, 24, own.address)) {
-        return own.state === 'preferred' ? Ipv6Kind.Unicast : Ipv6Kind.Tentative;
-      }
-    }
-    return Ipv6Kind.NotOurs;
-  }
-
   // --- addresses and DAD ----------------------------------------------------
 
   private dadStep(own: Ipv6OwnAddress): void {
@@ -570,65 +558,11 @@ export class Ipv6Binding extends IpBindingBase<Ipv6DropReason, Ipv6SendDropReaso
     if (shared) return;
     this.handle.removeMulticast(ipv6MulticastMac(own.group));
     if (this.mld && !this.closed) {
-      sendMldReport(this.host, MldRecord.ChangeToInclude, [own.group], this.mldSource());
+      sendMldReport(this.host, MldRecord.ChangeToInclude, [own.group], mldSource(this.addresses));
     }
-  }
-
-  /** The solicited-node groups joined now (one each, failed addresses left out). */
-  private groups(): Uint8Array[] {
-    const groups: Uint8Array[] = [];
-    for (const own of this.addresses) {
-      if (own.state === 'failed') continue;
-      if (!groups.some((group) => equalAt(group, 0, own.group))) groups.push(own.group);
-    }
-    return groups;
-  }
-
-  /** The source of MLD reports: the PREFERRED link-local address, or `::` before there is one. */
-  private mldSource(): Uint8Array {
-    for (const own of this.addresses) {
-      if (own.state === 'preferred' && isLinkLocalAt(own.address)) return own.address;
-    }
-    return UNSPECIFIED;
-  }
-
-  private findOwn(bytes: Uint8Array, at: number): Ipv6OwnAddress | undefined {
-    for (const own of this.addresses) if (equalAt(bytes, at, own.address)) return own;
-    return undefined;
   }
 
   // --- send ---------------------------------------------------------------
-
-  private onLink(destination: Uint8Array): boolean {
-    if (isLinkLocalAt(destination)) return true;
-    for (const own of this.addresses) {
-      if (own.state === 'preferred' && prefixMatches(destination, 0, own.address, own.prefixLength))
-        return true;
-    }
-    return false;
-  }
-
-  /**
-   * A PREFERRED own address for `destination` (RFC 6724, simplified):
-   * link-local for link-local and multicast; else one on its prefix, else a
-   * global one (an off-link destination through a router), else any.
-   */
-  private sourceFor(destination: Uint8Array): Uint8Array | undefined {
-    const linkScope = isIpv6Multicast(destination) || isLinkLocalAt(destination);
-    let global: Uint8Array | undefined;
-    let fallback: Uint8Array | undefined;
-    for (const own of this.addresses) {
-      if (own.state !== 'preferred') continue;
-      const linkLocal = isLinkLocalAt(own.address);
-      if (linkScope && linkLocal) return own.address;
-      if (!linkScope && !linkLocal) {
-        if (prefixMatches(destination, 0, own.address, own.prefixLength)) return own.address;
-        global ??= own.address;
-      }
-      fallback ??= own.address;
-    }
-    return global ?? fallback;
-  }
 
   private transmit(destination: Uint8Array, frame: Uint8Array): UdpSendResult {
     const result: NeighborSendResult = this.cache.send(ipv6Key(destination), frame);
