@@ -39,6 +39,7 @@
 import { allocFromSlab as allocFrame } from '../bytes/index.js';
 import { NetrxError, type Clock } from '../runtime/index.js';
 import {
+  finishChecksum,
   foldChecksum,
   formatIpv4Address,
   ipv4PseudoHeaderSum,
@@ -50,6 +51,7 @@ import type { ArpBinding } from './arp-binding.js';
 import { IpBindingBase, type BindingBaseOptions } from './binding-base.js';
 import { traceAddress } from './binding-events.js';
 import type { Indication } from './indication.js';
+import { putU16, putU32 } from './frame-write.js';
 import { writeLinkHeader } from './link-header.js';
 import { wholePacket } from './packet.js';
 import {
@@ -252,7 +254,11 @@ export class Ipv4Binding extends IpBindingBase<Ipv4DropReason, Ipv4SendDropReaso
     // The datagram is ours: from here on we may allocate, and read through the views.
     const bytes = wholePacket(ind, total);
     let ip = Ipv4Packet.unchecked(bytes);
-    if (ind.oob.checksumVerified?.ipv4 !== true && !ip.verifyChecksum()) {
+    // Summed in place (no subarray): this runs for every datagram we accept.
+    if (
+      ind.oob.checksumVerified?.ipv4 !== true &&
+      foldChecksum(sumBytes(bytes, 0, headerLength)) !== 0xffff
+    ) {
       return this.drop('bad-checksum', size);
     }
     let trustOffload = true;
@@ -431,18 +437,20 @@ export class Ipv4Binding extends IpBindingBase<Ipv4DropReason, Ipv4SendDropReaso
     source: number,
     destination: number,
   ): void {
-    const ip = Ipv4Packet.unchecked(into.subarray(at, at + 20));
-    ip.setVersionAndHeaderLength(4, 20);
+    // Written in place at the RFC 791 offsets, not through a view of a
+    // subarray: every reply and send writes one (bench/link-replies).
+    into[at] = 0x45; // version 4, 20-byte header
     into[at + 1] = tos;
-    ip.setTotalLength(totalLength);
+    putU16(into, at + 2, totalLength);
     this.identification = (this.identification + 1) & 0xffff;
-    ip.setIdentification(this.identification);
-    ip.setFragment(false, false, 0);
-    ip.setTimeToLive(this.ttl);
-    ip.setProtocol(protocol);
-    ip.setSourceAddress(source);
-    ip.setDestinationAddress(destination);
-    ip.fillChecksum();
+    putU16(into, at + 4, this.identification);
+    putU16(into, at + 6, 0); // flags and fragment offset
+    into[at + 8] = this.ttl;
+    into[at + 9] = protocol;
+    putU16(into, at + 10, 0);
+    putU32(into, at + 12, source);
+    putU32(into, at + 16, destination);
+    putU16(into, at + 10, finishChecksum(sumBytes(into, at, at + 20)));
   }
 
   private transmit(frame: Uint8Array, nextHop: number): UdpSendResult {
