@@ -12,18 +12,24 @@
  * with sender 0.0.0.0 (RFC 5227) teach nothing; a sender claiming one of our
  * addresses is a conflict, counted and traced. Everything is read through
  * the indication's allocation-free accessors, so rejecting (an ARP for
- * another host, a runt, another EtherType) allocates nothing; a reply or an
- * announcement is one 42-byte allocation (unpadded: the adapter or NIC pads,
- * and peers accept unpadded frames, link.md §3.5).
+ * another host, another VLAN, a runt, another EtherType) allocates nothing;
+ * a reply or an announcement is one 42-byte frame (46 with the binding's
+ * VLAN tag; unpadded: the adapter or NIC pads, and peers accept unpadded
+ * frames, link.md §3.5), written through the `ArpPacket` view.
  */
 import { allocFromSlab as allocFrame } from '../bytes/index.js';
 import type { Clock } from '../runtime/index.js';
-import type { TraceProvider } from '../trace/index.js';
-import { formatIpv4Address } from '../wire/index.js';
-import type { Adapter, BindingHandle, Protocol } from './adapter.js';
-import { traceAddress, traceDrop } from './binding-events.js';
+import {
+  ArpPacket,
+  ARP_ETHERNET_IPV4_LENGTH,
+  formatIpv4Address,
+  ipv4AddressToBytes,
+} from '../wire/index.js';
+import { BindingBase, type BindingBaseOptions } from './binding-base.js';
+import { traceAddress } from './binding-events.js';
 import type { Indication } from './indication.js';
-import { putU32 } from './frame-write.js';
+import { putU16, putU32 } from './frame-write.js';
+import { writeLinkHeader, writeReplyHeader } from './link-header.js';
 import {
   NeighborCache,
   type NeighborCacheLimits,
@@ -34,27 +40,26 @@ import {
 import { PacketFilter } from './packet-filter.js';
 
 export const ETHERTYPE_ARP = 0x0806;
-const ARP_FRAME_LENGTH = 42;
+
+const ARP_DROP_REASONS = [
+  'truncated',
+  'unsupported-format',
+  'unsupported-operation',
+  'bad-sender',
+  'own-frame',
+  'address-conflict',
+  'not-for-us',
+  'other-vlan',
+] as const;
 
 /** Why the ARP binding dropped a frame (`stats().drops`, trace `BindingFrameDropped`). */
-export type ArpDropReason =
-  | 'truncated'
-  | 'unsupported-format'
-  | 'unsupported-operation'
-  | 'bad-sender'
-  | 'own-frame'
-  | 'address-conflict'
-  | 'not-for-us';
+export type ArpDropReason = (typeof ARP_DROP_REASONS)[number];
 
-export interface ArpBindingOptions {
-  readonly adapter: Adapter;
+export interface ArpBindingOptions extends BindingBaseOptions {
   readonly clock: Clock;
-  readonly trace?: TraceProvider;
   readonly limits?: NeighborCacheLimits;
   /** Send a gratuitous ARP when an address is added. Default true. */
   readonly announceOnAdd?: boolean;
-  /** Binding name for statistics and traces. Default `arp`. */
-  readonly name?: string;
 }
 
 export interface ArpStats {
@@ -70,15 +75,12 @@ export interface ArpStats {
 }
 
 /** See the file comment. Bound by `createStack`, or on its own for ARP-only hosts. */
-export class ArpBinding implements Protocol {
-  readonly name: string;
+export class ArpBinding extends BindingBase<ArpDropReason> {
   readonly cache: NeighborCache<number>;
   private readonly mac: Uint8Array;
-  private readonly trace: TraceProvider | undefined;
   private readonly announceOnAdd: boolean;
   /** Own address → prefix length (to pick the source of a request). */
   private readonly addresses = new Map<number, number>();
-  private readonly handle: BindingHandle;
   private counters = {
     requestsReceived: 0,
     repliesReceived: 0,
@@ -87,20 +89,10 @@ export class ArpBinding implements Protocol {
     announcements: 0,
     conflicts: 0,
   };
-  private readonly drops: Record<ArpDropReason, number> = {
-    truncated: 0,
-    'unsupported-format': 0,
-    'unsupported-operation': 0,
-    'bad-sender': 0,
-    'own-frame': 0,
-    'address-conflict': 0,
-    'not-for-us': 0,
-  };
 
   constructor(options: ArpBindingOptions) {
-    this.name = options.name ?? 'arp';
+    super(options, 'arp', ARP_DROP_REASONS);
     this.mac = options.adapter.mac;
-    this.trace = options.trace;
     this.announceOnAdd = options.announceOnAdd ?? true;
     this.cache = new NeighborCache<number>(
       'arp',
@@ -113,8 +105,7 @@ export class ArpBinding implements Protocol {
       options.limits,
       options.trace,
     );
-    this.handle = options.adapter.openBinding(this, {
-      name: this.name,
+    this.open({
       lookahead: 28,
       etherTypes: [ETHERTYPE_ARP],
       packetFilter: PacketFilter.Directed | PacketFilter.Broadcast,
@@ -163,21 +154,25 @@ export class ArpBinding implements Protocol {
 
   receive(ind: Indication): 'accepted' | 'not-accepted' {
     if (ind.etherType !== ETHERTYPE_ARP) return 'not-accepted';
+    if (!this.onSegment(ind)) return this.ignore('other-vlan');
     // 28 bytes: the Ethernet/IPv4 form; padding after it is ignored (RFC 826 lengths).
-    if (ind.packetSize < 28 || ind.lookaheadSize < 28) return this.drop('truncated', ind);
+    if (ind.packetSize < 28 || ind.lookaheadSize < 28)
+      return this.drop('truncated', ind.packetSize);
     if (
       ind.u16At(0) !== 1 ||
       ind.u16At(2) !== 0x0800 ||
       ind.byteAt(4) !== 6 ||
       ind.byteAt(5) !== 4
     ) {
-      return this.drop('unsupported-format', ind);
+      return this.drop('unsupported-format', ind.packetSize);
     }
     const operation = ind.u16At(6);
-    if (operation !== 1 && operation !== 2) return this.drop('unsupported-operation', ind);
+    if (operation !== 1 && operation !== 2) {
+      return this.drop('unsupported-operation', ind.packetSize);
+    }
     const macHigh = ind.u16At(8);
-    const macNumber = macHigh * 0x100000000 + ind.u32At(10);
-    if ((macHigh & 0x0100) !== 0 || macNumber === 0) return this.drop('bad-sender', ind);
+    const senderMac = macHigh * 0x100000000 + ind.u32At(10);
+    if ((macHigh & 0x0100) !== 0 || senderMac === 0) return this.drop('bad-sender', ind.packetSize);
     const own = this.mac;
     if (
       macHigh === (((own[0] as number) << 8) | (own[1] as number)) &&
@@ -185,7 +180,7 @@ export class ArpBinding implements Protocol {
         (own[2] as number) * 0x1000000 +
           (((own[3] as number) << 16) | ((own[4] as number) << 8) | (own[5] as number))
     ) {
-      return this.drop('own-frame', ind);
+      return this.drop('own-frame', ind.packetSize);
     }
     const senderIp = ind.u32At(14);
     const targetIp = ind.u32At(24);
@@ -194,36 +189,15 @@ export class ArpBinding implements Protocol {
     if (this.addresses.has(senderIp)) {
       this.counters.conflicts++;
       traceAddress(this.trace, 4, formatIpv4Address(senderIp), 'conflict');
-      return this.drop('address-conflict', ind);
+      return this.drop('address-conflict', ind.packetSize);
     }
     const forUs = this.addresses.has(targetIp);
     let merged = false;
     if (senderIp !== 0) {
-      merged = this.cache.learn(senderIp, macNumber, forUs && operation === 2, true, forUs);
+      merged = this.cache.learn(senderIp, senderMac, forUs && operation === 2, true, forUs);
     }
-    if (!forUs) {
-      if (merged) return 'accepted';
-      this.drops['not-for-us']++;
-      return 'not-accepted';
-    }
-    if (operation === 1) {
-      // One allocation: the reply frame, written field by field.
-      const reply = allocFrame(ARP_FRAME_LENGTH);
-      for (let i = 0; i < 6; i++) {
-        const b = ind.byteAt(8 + i);
-        reply[i] = b;
-        reply[32 + i] = b;
-      }
-      reply.set(own, 6);
-      reply[12] = 0x08;
-      reply[13] = 0x06;
-      writeArpFixed(reply, 2);
-      reply.set(own, 22);
-      putU32(reply, 28, targetIp);
-      putU32(reply, 38, senderIp);
-      this.counters.repliesSent++;
-      this.handle.send(reply);
-    }
+    if (!forUs) return merged ? 'accepted' : this.ignore('not-for-us');
+    if (operation === 1) this.sendReply(ind);
     return 'accepted';
   }
 
@@ -242,12 +216,6 @@ export class ArpBinding implements Protocol {
     this.handle.close();
   }
 
-  private drop(reason: ArpDropReason, ind: Indication): 'not-accepted' {
-    this.drops[reason]++;
-    traceDrop(this.trace, this.name, reason, ind.packetSize);
-    return 'not-accepted';
-  }
-
   /** The own address to speak from when asking for `target`: one on its subnet, else the first. */
   private sourceFor(target: number): number {
     let first = -1;
@@ -264,7 +232,27 @@ export class ArpBinding implements Protocol {
     this.handle.send(this.build(1, unicast, this.sourceFor(target), undefined, target));
   }
 
-  /** An ARP frame from us: to `destination` (broadcast when undefined). One allocation. */
+  /**
+   * The reply to the request `ind` (accepted, for an own address): one frame.
+   * Written field by field at the Ethernet/IPv4 offsets rather than through
+   * `ArpPacket` views: this is the hottest reply path (bench/link-replies)
+   * and every view or subarray is an allocation per reply.
+   */
+  private sendReply(ind: Indication): void {
+    const frame = allocFrame(this.linkHeader + ARP_ETHERNET_IPV4_LENGTH);
+    const at = writeReplyHeader(ind, frame, this.mac, this.vlan, ETHERTYPE_ARP);
+    writeFixed(frame, at, 2);
+    for (let i = 0; i < 6; i++) {
+      frame[at + SENDER_MAC + i] = this.mac[i] as number;
+      frame[at + TARGET_MAC + i] = ind.byteAt(SENDER_MAC + i);
+    }
+    putU32(frame, at + SENDER_IP, ind.u32At(TARGET_IP));
+    putU32(frame, at + TARGET_IP, ind.u32At(SENDER_IP));
+    this.counters.repliesSent++;
+    this.handle.send(frame);
+  }
+
+  /** An ARP frame from us: to `destination` (broadcast when undefined). One frame. */
   private build(
     operation: number,
     destination: Uint8Array | undefined,
@@ -272,29 +260,39 @@ export class ArpBinding implements Protocol {
     targetMac: Uint8Array | undefined,
     targetIp: number,
   ): Uint8Array {
-    const frame = allocFrame(ARP_FRAME_LENGTH);
-    if (destination === undefined) frame.fill(0xff, 0, 6);
-    else frame.set(destination, 0);
-    frame.set(this.mac, 6);
-    frame[12] = 0x08;
-    frame[13] = 0x06;
-    writeArpFixed(frame, operation);
-    frame.set(this.mac, 22);
-    putU32(frame, 28, senderIp);
-    if (targetMac !== undefined) frame.set(targetMac, 32);
-    putU32(frame, 38, targetIp);
+    const frame = allocFrame(this.linkHeader + ARP_ETHERNET_IPV4_LENGTH);
+    const at = writeLinkHeader(frame, destination ?? BROADCAST, this.mac, this.vlan, ETHERTYPE_ARP);
+    const packet = ArpPacket.unchecked(frame.subarray(at));
+    writeEthernetIpv4(packet, operation);
+    packet.setSenderHardwareAddress(this.mac);
+    packet.setSenderProtocolAddress(ipv4AddressToBytes(senderIp));
+    if (targetMac !== undefined) packet.setTargetHardwareAddress(targetMac);
+    packet.setTargetProtocolAddress(ipv4AddressToBytes(targetIp));
     return frame;
   }
 }
 
-/** htype 1, ptype 0x0800, hlen 6, plen 4, operation, at offset 14. */
-function writeArpFixed(frame: Uint8Array, operation: number): void {
-  frame[14] = 0;
-  frame[15] = 1;
-  frame[16] = 0x08;
-  frame[17] = 0;
-  frame[18] = 6;
-  frame[19] = 4;
-  frame[20] = 0;
-  frame[21] = operation;
+const BROADCAST = Uint8Array.of(0xff, 0xff, 0xff, 0xff, 0xff, 0xff);
+
+/** Offsets in an Ethernet/IPv4 ARP packet (RFC 826): the sender's and target's addresses. */
+const SENDER_MAC = 8;
+const SENDER_IP = 14;
+const TARGET_MAC = 18;
+const TARGET_IP = 24;
+
+/** htype 1, ptype 0x0800, hlen 6, plen 4 and `operation` at `frame[at..at+8)`. */
+function writeFixed(frame: Uint8Array, at: number, operation: number): void {
+  putU16(frame, at, 1);
+  putU16(frame, at + 2, 0x0800);
+  frame[at + 4] = 6;
+  frame[at + 5] = 4;
+  putU16(frame, at + 6, operation);
+}
+
+/** The fixed part of an Ethernet/IPv4 ARP packet: htype 1, ptype 0x0800, hlen 6, plen 4, `operation`. */
+function writeEthernetIpv4(packet: ArpPacket, operation: number): void {
+  packet.setHardwareType(1);
+  packet.setProtocolType(0x0800);
+  packet.setAddressLengths(6, 4);
+  packet.setOperation(operation);
 }

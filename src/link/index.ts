@@ -39,8 +39,10 @@
  * `Protocol` with its EtherType list and packet filter: ARP (RFC 826 merge
  * rule, gratuitous ARP, a bounded neighbour cache with RFC 4861 states on an
  * injected clock), IPv4 (own addresses, echo, UDP demultiplexing, rate-limited
- * ICMP errors; fragments dropped and counted) and IPv6 (EUI-64 link-local,
- * DAD, Neighbor Discovery, echo, UDP). UDP sockets receive through the
+ * ICMP errors, bounded reassembly and fragmentation on send, a routing table
+ * with a default gateway) and IPv6 (EUI-64 link-local, DAD, Neighbor
+ * Discovery, echo, UDP, routes through routers). Each stack belongs to one
+ * segment: untagged traffic or one VLAN. UDP sockets receive through the
  * posted-receive model of netrx/receive, with a bounded queue per socket.
  * `createStack` binds all of them on one adapter. Untrusted frames never
  * throw: they are dropped, counted by reason and traced; rejecting a frame
@@ -148,8 +150,11 @@ export {
   type StackAddress,
   type StackLimits,
   type StackOptions,
+  type StackRoute,
   type StackStats,
 } from './stack.js';
+export { Ipv4Routes, Ipv6Routes, type RouteInfo } from './routes.js';
+export { Reassembly, type ReassemblyLimits, type ReassemblyStats } from './reassembly.js';
 export { TokenBucket } from './token-bucket.js';
 export {
   UdpSocket,

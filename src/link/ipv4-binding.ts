@@ -4,72 +4,89 @@
  * errors for unbound ports and unknown protocols, rate-limited by a token
  * bucket on the clock (RFC 1812 §4.3.2.8).
  *
- * Receive: a datagram is ours when it is addressed to an own unicast address,
- * the subnet broadcast of one, or 255.255.255.255. The header checksum is
- * verified unless the adapter says it already did (`oob.checksumVerified.ipv4`),
- * and so is UDP's (`oob.checksumVerified.udp`; a zero UDP checksum means none).
- * Every length comes from the datagram's own fields (Total Length, UDP
- * Length), so Ethernet padding is ignored and unpadded frames work.
- * Fragments are dropped and counted: this binding does no reassembly (that
- * needs its own bounded buffer and timer, a later issue). Rejection (another
- * host's address, another EtherType) reads through the indication's
- * accessors and allocates nothing.
+ * Receive: a datagram is ours when it is on the binding's segment (untagged,
+ * or its VLAN) and addressed to an own unicast address, the subnet broadcast
+ * of one, or 255.255.255.255. The header checksum is verified unless the
+ * adapter says it already did (`oob.checksumVerified.ipv4`), and so is UDP's
+ * (`oob.checksumVerified.udp`; a zero UDP checksum means none). Every length
+ * comes from the datagram's own fields (Total Length, UDP Length), so
+ * Ethernet padding is ignored and unpadded frames work. Fragments are put
+ * back together by a bounded `Reassembly` (reassembly.ts: buffers, bytes
+ * and time limited, overlaps dropped, each refusal counted) and the whole
+ * datagram is then handled as if it had come in one piece (its checksums
+ * always verified: offload flags describe the last fragment only). Rejection (another host's
+ * address, another VLAN, another EtherType) reads through the indication's
+ * accessors and allocates nothing; once a datagram is accepted it is read
+ * and answered through the `netrx/wire` views.
  *
- * Replies: an echo reply is built in one allocation (header copied with the
- * MACs swapped, so a VLAN tag is kept, a fresh 20-byte IP header, the ICMP
- * message copied once and its checksum updated incrementally, RFC 1624); the
- * reply to an N-byte echo request is N bytes. No replies to broadcasts
- * (RFC 1122 §3.2.2.6 allows silence, Linux's default), and no ICMP errors
- * about broadcasts or ICMP errors (RFC 1122 §3.2.2).
+ * Replies (ipv4-icmp.ts): an echo reply (fragmented like any send when it
+ * exceeds the MTU) is built in one buffer (our link header on the
+ * binding's segment, a fresh 20-byte IP header, the ICMP message copied once
+ * and its checksum updated incrementally, RFC 1624); the reply to an N-byte
+ * echo request is N bytes. No replies to broadcasts (RFC 1122 §3.2.2.6
+ * allows silence, Linux's default), and no ICMP errors about broadcasts or
+ * ICMP errors (RFC 1122 §3.2.2).
  *
- * Send: destinations on the subnet of an own address are resolved through
+ * Send: a datagram larger than the MTU is fragmented (ipv4-fragments.ts),
+ * up to 65,535 bytes; each fragment goes to the next hop like a frame of
+ * its own (so at most `maxQueuedPerEntry` of them wait while ARP resolves).
+ * Destinations on the subnet of an own address are resolved through
  * ARP (bounded queue while resolving); broadcasts go to ff:ff:ff:ff:ff:ff;
- * anything else is dropped as `no-route`. `route()` is the one place a
- * default gateway will plug in.
+ * anything else goes to the gateway of its longest matching route
+ * (`routes`, routes.ts; 0.0.0.0/0 is the default gateway) if that gateway is
+ * on-link, and is dropped as `no-route` otherwise.
  */
 import { allocFromSlab as allocFrame } from '../bytes/index.js';
 import { NetrxError, type Clock } from '../runtime/index.js';
-import type { TraceProvider } from '../trace/index.js';
 import {
   finishChecksum,
   foldChecksum,
   formatIpv4Address,
   ipv4PseudoHeaderSum,
+  Ipv4Packet,
   sumBytes,
-  updateChecksum,
+  UdpDatagram,
 } from '../wire/index.js';
-import type { Adapter, BindingHandle, Protocol } from './adapter.js';
 import type { ArpBinding } from './arp-binding.js';
-import { traceAddress, traceDrop } from './binding-events.js';
+import { IpBindingBase, type BindingBaseOptions } from './binding-base.js';
+import { traceAddress } from './binding-events.js';
 import type { Indication } from './indication.js';
 import { putU16, putU32 } from './frame-write.js';
+import { writeLinkHeader } from './link-header.js';
+import { wholePacket } from './packet.js';
+import {
+  BROADCAST,
+  ETHERTYPE_IPV4,
+  ICMP_UNREACHABLE,
+  IPV4_DROP_REASONS,
+  isForbiddenSource,
+  NOT_OURS,
+  PROTOCOL_ICMP,
+  PROTOCOL_UDP,
+  receiveIcmp,
+  sendIcmpError,
+  UNICAST,
+  type Ipv4Counters,
+  type Ipv4DropReason,
+  type Ipv4Host,
+} from './ipv4-icmp.js';
 import { PacketFilter } from './packet-filter.js';
-import { TokenBucket } from './token-bucket.js';
+import { fragmentIpv4, IPV4_MAX_DATAGRAM, joinIpv4 } from './ipv4-fragments.js';
+import {
+  Reassembly,
+  type Reassembled,
+  type ReassemblyLimits,
+  type ReassemblyStats,
+} from './reassembly.js';
+import { Ipv4Routes } from './routes.js';
 import type { UdpSendResult, UdpSockets } from './udp-socket.js';
 
-export const ETHERTYPE_IPV4 = 0x0800;
+export { ETHERTYPE_IPV4, type Ipv4DropReason } from './ipv4-icmp.js';
 
-/** Why the IPv4 binding dropped a datagram (`stats().drops`). */
-export type Ipv4DropReason =
-  | 'truncated'
-  | 'bad-version'
-  | 'bad-header-length'
-  | 'bad-length'
-  | 'bad-checksum'
-  | 'bad-source'
-  | 'not-for-us'
-  | 'fragment'
-  | 'bad-icmp'
-  | 'bad-icmp-checksum'
-  | 'bad-udp'
-  | 'bad-udp-checksum'
-  | 'no-socket'
-  | 'socket-queue-full'
-  | 'unknown-protocol'
-  | 'icmp-rate-limited';
+const IPV4_SEND_DROP_REASONS = ['no-route', 'no-source-address', 'resolution-refused'] as const;
 
 /** Why a send was dropped (`stats().sendDrops`). */
-export type Ipv4SendDropReason = 'no-route' | 'no-source-address' | 'resolution-refused';
+export type Ipv4SendDropReason = (typeof IPV4_SEND_DROP_REASONS)[number];
 
 export interface Ipv4AddressConfig {
   /** Dotted quad. */
@@ -84,16 +101,17 @@ export interface Ipv4Limits {
   readonly icmpErrorBurst?: number;
   /** TTL of datagrams we send. Default 64. */
   readonly timeToLive?: number;
+  /** Routes in the routing table. Default 64. */
+  readonly maxRoutes?: number;
+  /** Fragment reassembly limits (16 datagrams, 256 KiB, 30 s). */
+  readonly reassembly?: ReassemblyLimits;
 }
 
-export interface Ipv4BindingOptions {
-  readonly adapter: Adapter;
+export interface Ipv4BindingOptions extends BindingBaseOptions {
   readonly clock: Clock;
   readonly arp: ArpBinding;
   readonly udp: UdpSockets;
-  readonly trace?: TraceProvider;
   readonly limits?: Ipv4Limits;
-  readonly name?: string;
 }
 
 export interface Ipv4Stats {
@@ -107,6 +125,10 @@ export interface Ipv4Stats {
   readonly sent: number;
   readonly drops: Readonly<Record<Ipv4DropReason, number>>;
   readonly sendDrops: Readonly<Record<Ipv4SendDropReason, number>>;
+  readonly reassembly: ReassemblyStats;
+  /** Datagrams sent as fragments, and the fragments. */
+  readonly fragmented: number;
+  readonly fragmentsSent: number;
 }
 
 interface OwnAddress {
@@ -116,23 +138,16 @@ interface OwnAddress {
   readonly broadcast: number;
 }
 
-const NOT_OURS = 0;
-const UNICAST = 1;
-const BROADCAST = 2;
-
 /** See the file comment. */
-export class Ipv4Binding implements Protocol {
-  readonly name: string;
-  private readonly adapter: Adapter;
+export class Ipv4Binding extends IpBindingBase<Ipv4DropReason, Ipv4SendDropReason> {
+  /** Routes through gateways (0.0.0.0/0: the default gateway). */
+  readonly routes: Ipv4Routes;
   private readonly arp: ArpBinding;
   private readonly udp: UdpSockets;
-  private readonly trace: TraceProvider | undefined;
-  private readonly icmpBucket: TokenBucket;
   private readonly ttl: number;
   private addresses: OwnAddress[] = [];
   private identification = 0;
-  private readonly handle: BindingHandle;
-  private counters = {
+  private readonly counters: Ipv4Counters = {
     received: 0,
     delivered: 0,
     echoRequests: 0,
@@ -140,46 +155,43 @@ export class Ipv4Binding implements Protocol {
     icmpErrorsSent: 0,
     icmpOther: 0,
     sent: 0,
+    fragmented: 0,
+    fragmentsSent: 0,
   };
-  private readonly drops: Record<Ipv4DropReason, number> = {
-    truncated: 0,
-    'bad-version': 0,
-    'bad-header-length': 0,
-    'bad-length': 0,
-    'bad-checksum': 0,
-    'bad-source': 0,
-    'not-for-us': 0,
-    fragment: 0,
-    'bad-icmp': 0,
-    'bad-icmp-checksum': 0,
-    'bad-udp': 0,
-    'bad-udp-checksum': 0,
-    'no-socket': 0,
-    'socket-queue-full': 0,
-    'unknown-protocol': 0,
-    'icmp-rate-limited': 0,
-  };
-  private readonly sendDrops: Record<Ipv4SendDropReason, number> = {
-    'no-route': 0,
-    'no-source-address': 0,
-    'resolution-refused': 0,
-  };
+  private readonly reassembly: Reassembly;
+  /** What the ICMP part sees of this binding. */
+  private readonly host: Ipv4Host;
 
   constructor(options: Ipv4BindingOptions) {
-    this.name = options.name ?? 'ipv4';
-    this.adapter = options.adapter;
+    const limits = options.limits ?? {};
+    super(
+      {
+        ...options,
+        icmpErrorsPerSecond: limits.icmpErrorsPerSecond,
+        icmpErrorBurst: limits.icmpErrorBurst,
+      },
+      'ipv4',
+      IPV4_DROP_REASONS,
+      IPV4_SEND_DROP_REASONS,
+    );
     this.arp = options.arp;
     this.udp = options.udp;
-    this.trace = options.trace;
-    const limits = options.limits ?? {};
-    this.icmpBucket = new TokenBucket(
-      options.clock,
-      limits.icmpErrorsPerSecond ?? 10,
-      limits.icmpErrorBurst ?? 10,
-    );
     this.ttl = limits.timeToLive ?? 64;
-    this.handle = options.adapter.openBinding(this, {
-      name: this.name,
+    this.routes = new Ipv4Routes(limits.maxRoutes);
+    this.reassembly = new Reassembly(options.clock, IPV4_MAX_DATAGRAM - 20, limits.reassembly);
+    this.host = {
+      mac: this.adapter.mac,
+      vlan: this.vlan,
+      linkHeader: this.linkHeader,
+      mtu: this.adapter.mtu,
+      counters: this.counters,
+      drop: (reason, length) => this.drop(reason, length),
+      mayReportError: (ind) => this.mayReportError(ind, 'icmp-rate-limited'),
+      writeIpHeader: (into, at, totalLength, protocol, tos, source, destination) =>
+        this.writeIpHeader(into, at, totalLength, protocol, tos, source, destination),
+      transmit: (frame) => this.handle.send(frame),
+    };
+    this.open({
       lookahead: 128,
       etherTypes: [ETHERTYPE_IPV4],
       packetFilter: PacketFilter.Directed | PacketFilter.Broadcast,
@@ -222,6 +234,7 @@ export class Ipv4Binding implements Protocol {
 
   receive(ind: Indication): 'accepted' | 'not-accepted' {
     if (ind.etherType !== ETHERTYPE_IPV4) return 'not-accepted';
+    if (!this.onSegment(ind)) return this.ignore('other-vlan');
     const size = ind.packetSize;
     if (size < 20 || ind.lookaheadSize < 20) return this.drop('truncated', size);
     const versionIhl = ind.byteAt(0);
@@ -233,37 +246,49 @@ export class Ipv4Binding implements Protocol {
     if (total > size) return this.drop('truncated', size);
     const destination = ind.u32At(16);
     const kind = this.classify(destination);
-    if (kind === NOT_OURS) {
-      this.drops['not-for-us']++;
-      return 'not-accepted';
-    }
+    if (kind === NOT_OURS) return this.ignore('not-for-us');
     const source = ind.u32At(12);
-    if (source === 0xffffffff || source >>> 28 === 0xe || this.isOwnBroadcast(source)) {
+    if (isForbiddenSource(source) || this.isOwnBroadcast(source)) {
       return this.drop('bad-source', size);
     }
-    // The datagram is ours: from here on we may allocate.
+    // The datagram is ours: from here on we may allocate, and read through the views.
     const bytes = wholePacket(ind, total);
+    let ip = Ipv4Packet.unchecked(bytes);
+    // Summed in place (no subarray): this runs for every datagram we accept.
     if (
       ind.oob.checksumVerified?.ipv4 !== true &&
       foldChecksum(sumBytes(bytes, 0, headerLength)) !== 0xffff
     ) {
       return this.drop('bad-checksum', size);
     }
-    if ((ind.u16At(6) & 0x3fff) !== 0) return this.drop('fragment', size);
+    let trustOffload = true;
+    if (ip.isFragment) {
+      const outcome = this.reassembly.add(
+        `${source}/${destination}/${ip.protocol}/${ip.identification}`,
+        ip.fragmentOffset * 8,
+        ip.moreFragments,
+        ip.payload,
+        bytes.subarray(0, headerLength),
+      );
+      if (outcome === 'pending' || outcome === 'duplicate') return 'accepted';
+      if (outcome !== 'complete') return this.drop(FRAGMENT_DROPS[outcome], size);
+      ip = Ipv4Packet.unchecked(joinIpv4(this.reassembly.last as Reassembled));
+      trustOffload = false;
+    }
     this.counters.received++;
-    const protocol = bytes[9] as number;
-    if (protocol === 1) return this.receiveIcmp(ind, bytes, headerLength, total, kind);
-    if (protocol === 17)
-      return this.receiveUdp(ind, bytes, headerLength, total, kind, source, destination);
+    const protocol = ip.protocol;
+    if (protocol === PROTOCOL_ICMP) return receiveIcmp(this.host, ind, ip, kind);
+    if (protocol === PROTOCOL_UDP) return this.receiveUdp(ind, ip, kind, trustOffload);
     this.drop('unknown-protocol', size);
-    if (kind === UNICAST) this.sendIcmpError(ind, bytes, total, 3, 2);
+    if (kind === UNICAST) sendIcmpError(this.host, ind, ip, ICMP_UNREACHABLE, 2);
     return 'accepted';
   }
 
   /**
    * Sends a UDP datagram from `source` (an own address; undefined picks one)
-   * to `destination`. One allocation for the frame; no fragmentation, so a
-   * datagram past the MTU throws `ERR_LINK_DATAGRAM_TOO_LARGE`.
+   * to `destination`. One buffer for the frame; past the MTU the datagram is
+   * fragmented, and past 65,535 bytes of IP it throws
+   * `ERR_LINK_DATAGRAM_TOO_LARGE`.
    */
   sendUdp(
     source: number | undefined,
@@ -273,50 +298,73 @@ export class Ipv4Binding implements Protocol {
     data: Uint8Array,
   ): UdpSendResult {
     const ipLength = 28 + data.length;
-    if (ipLength > this.adapter.mtu) {
+    if (ipLength > IPV4_MAX_DATAGRAM) {
       throw new NetrxError(
         'ERR_LINK_DATAGRAM_TOO_LARGE',
-        `Cannot send ${data.length} bytes of UDP: more than the MTU of ${this.adapter.mtu} allows without fragmentation`,
+        `Cannot send ${data.length} bytes of UDP over IPv4: a datagram holds at most ${IPV4_MAX_DATAGRAM - 28}`,
       );
     }
-    const route = this.route(destination >>> 0);
+    const to = destination >>> 0;
+    const route = this.route(to);
     if (route === undefined) return this.sendDrop('no-route');
     const from = source ?? route.source;
     if (from === undefined) return this.sendDrop('no-source-address');
-    const frame = allocFrame(14 + ipLength);
-    this.writeHeaders(frame, ipLength, 17, from, destination >>> 0);
-    putU16(frame, 34, sourcePort);
-    putU16(frame, 36, destinationPort);
-    putU16(frame, 38, 8 + data.length);
-    // Deliberate copy: the payload goes into the frame being built.
-    frame.set(data, 42);
-    const sum = finishChecksum(
-      sumBytes(
-        frame,
-        34,
-        42 + data.length,
-        ipv4PseudoHeaderSum(from, destination >>> 0, 17, 8 + data.length),
-      ),
+    const frame = allocFrame(this.linkHeader + ipLength);
+    const at = writeLinkHeader(
+      frame,
+      route.nextHop < 0 ? BROADCAST_MAC : undefined,
+      this.adapter.mac,
+      this.vlan,
+      ETHERTYPE_IPV4,
     );
-    putU16(frame, 40, sum === 0 ? 0xffff : sum);
-    return this.transmit(frame, route.nextHop);
+    this.writeIpHeader(frame, at, ipLength, PROTOCOL_UDP, 0, from, to);
+    const udp = UdpDatagram.unchecked(frame.subarray(at + 20));
+    udp.setSourcePort(sourcePort);
+    udp.setDestinationPort(destinationPort);
+    udp.setLength(8 + data.length);
+    // Deliberate copy: the payload goes into the frame being built.
+    udp.bytes.set(data, 8);
+    udp.fillChecksumIpv4(from, to);
+    if (ipLength <= this.adapter.mtu) return this.transmit(frame, route.nextHop);
+    // Too large for one frame: the datagram just built is cut into fragments.
+    const writeLink = (fragment: Uint8Array) =>
+      writeLinkHeader(
+        fragment,
+        route.nextHop < 0 ? BROADCAST_MAC : undefined,
+        this.adapter.mac,
+        this.vlan,
+        ETHERTYPE_IPV4,
+      );
+    const fragments = fragmentIpv4(frame.subarray(at), this.adapter.mtu, at, writeLink);
+    this.counters.fragmented++;
+    let result: UdpSendResult = 'sent';
+    for (const fragment of fragments) {
+      const sent = this.transmit(fragment, route.nextHop);
+      this.counters.fragmentsSent++;
+      if (sent === 'dropped') result = 'dropped';
+      else if (sent === 'queued' && result === 'sent') result = 'queued';
+    }
+    return result;
   }
 
   /**
-   * Where a datagram to `destination` goes: `nextHop` (-1 for link broadcast)
-   * and the own address to send from. Undefined when no own subnet holds it:
-   * a default gateway would be returned here.
+   * Where a datagram to `destination` goes: `nextHop` (-1 for link broadcast;
+   * the destination itself on-link, else its route's gateway) and the own
+   * address to send from. Undefined when there is no route, or its gateway
+   * is not on an own subnet.
    */
   route(destination: number): { nextHop: number; source: number | undefined } | undefined {
     const first = this.addresses[0]?.address;
     if (destination === 0xffffffff) return { nextHop: -1, source: first };
     for (const own of this.addresses) {
       if (destination === own.broadcast) return { nextHop: -1, source: own.address };
-      if ((destination & own.mask) >>> 0 === (own.address & own.mask) >>> 0) {
-        return { nextHop: destination, source: own.address };
-      }
     }
-    return undefined;
+    const onLink = this.onLinkSource(destination);
+    if (onLink !== undefined) return { nextHop: destination, source: onLink };
+    const gateway = this.routes.gatewayFor(destination);
+    if (gateway === undefined) return undefined;
+    const source = this.onLinkSource(gateway);
+    return source === undefined ? undefined : { nextHop: gateway, source };
   }
 
   stats(): Ipv4Stats {
@@ -325,103 +373,46 @@ export class Ipv4Binding implements Protocol {
       ...this.counters,
       drops: { ...this.drops },
       sendDrops: { ...this.sendDrops },
+      reassembly: this.reassembly.stats(),
     };
   }
 
+  /** Unbinds and drops fragments being reassembled (their timers too); idempotent. */
   close(): void {
+    this.reassembly.close();
     this.handle.close();
-  }
-
-  private receiveIcmp(
-    ind: Indication,
-    bytes: Uint8Array,
-    headerLength: number,
-    total: number,
-    kind: number,
-  ): 'accepted' | 'not-accepted' {
-    const length = total - headerLength;
-    if (length < 8) return this.drop('bad-icmp', ind.packetSize);
-    if (foldChecksum(sumBytes(bytes, headerLength, total)) !== 0xffff) {
-      return this.drop('bad-icmp-checksum', ind.packetSize);
-    }
-    const type = bytes[headerLength] as number;
-    if (type !== 8) {
-      this.counters.icmpOther++;
-      return 'accepted';
-    }
-    this.counters.echoRequests++;
-    if (kind !== UNICAST) return 'accepted';
-    // One allocation: the reply. Link header with MACs swapped (VLAN tags kept),
-    // a fresh 20-byte IP header, the ICMP message copied once, type 8 → 0.
-    const header = ind.headerSize;
-    const reply = allocFrame(header + 20 + length);
-    const frame = ind.header;
-    reply.set(frame, 0);
-    for (let i = 0; i < 6; i++) {
-      reply[i] = frame[6 + i] as number;
-      reply[6 + i] = this.adapter.mac[i] as number;
-    }
-    this.writeIpHeader(
-      reply,
-      header,
-      20 + length,
-      1,
-      bytes[1] as number,
-      ind.u32At(16),
-      ind.u32At(12),
-    );
-    reply.set(bytes.subarray(headerLength, total), header + 20);
-    const icmp = header + 20;
-    const code = reply[icmp + 1] as number;
-    reply[icmp] = 0;
-    const checksum = ((reply[icmp + 2] as number) << 8) | (reply[icmp + 3] as number);
-    putU16(reply, icmp + 2, updateChecksum(checksum, (8 << 8) | code, code));
-    this.counters.echoReplies++;
-    this.counters.sent++;
-    this.handle.send(reply);
-    return 'accepted';
   }
 
   private receiveUdp(
     ind: Indication,
-    bytes: Uint8Array,
-    headerLength: number,
-    total: number,
+    ip: Ipv4Packet,
     kind: number,
-    source: number,
-    destination: number,
+    trustOffload: boolean,
   ): 'accepted' | 'not-accepted' {
-    const available = total - headerLength;
-    if (available < 8) return this.drop('bad-udp', ind.packetSize);
-    const udpLength =
-      ((bytes[headerLength + 4] as number) << 8) | (bytes[headerLength + 5] as number);
-    if (udpLength < 8 || udpLength > available) return this.drop('bad-udp', ind.packetSize);
-    const checksum =
-      ((bytes[headerLength + 6] as number) << 8) | (bytes[headerLength + 7] as number);
+    const segment = ip.payload;
+    if (segment.length < 8) return this.drop('bad-udp', ind.packetSize);
+    const udp = UdpDatagram.unchecked(segment);
+    const udpLength = udp.length;
+    if (udpLength < 8 || udpLength > segment.length) return this.drop('bad-udp', ind.packetSize);
+    const source = ip.sourceAddress;
+    const destination = ip.destinationAddress;
     if (
-      checksum !== 0 &&
-      ind.oob.checksumVerified?.udp !== true &&
+      udp.checksum !== 0 &&
+      !(trustOffload && ind.oob.checksumVerified?.udp === true) &&
       foldChecksum(
-        sumBytes(
-          bytes,
-          headerLength,
-          headerLength + udpLength,
-          ipv4PseudoHeaderSum(source, destination, 17, udpLength),
-        ),
+        sumBytes(segment, 0, udpLength, ipv4PseudoHeaderSum(source, destination, 17, udpLength)),
       ) !== 0xffff
     ) {
       return this.drop('bad-udp-checksum', ind.packetSize);
     }
-    const sourcePort = ((bytes[headerLength] as number) << 8) | (bytes[headerLength + 1] as number);
-    const port = ((bytes[headerLength + 2] as number) << 8) | (bytes[headerLength + 3] as number);
     const outcome = this.udp.deliver4(
       source,
-      sourcePort,
+      udp.sourcePort,
       destination,
-      port,
-      bytes,
-      headerLength + 8,
-      headerLength + udpLength,
+      udp.destinationPort,
+      segment,
+      8,
+      udpLength,
     );
     if (outcome === 'delivered') {
       this.counters.delivered++;
@@ -432,56 +423,11 @@ export class Ipv4Binding implements Protocol {
       return 'accepted';
     }
     this.drop('no-socket', ind.packetSize);
-    if (kind === UNICAST) this.sendIcmpError(ind, bytes, total, 3, 3);
+    if (kind === UNICAST) sendIcmpError(this.host, ind, ip, ICMP_UNREACHABLE, 3);
     return 'accepted';
   }
 
-  /** Destination Unreachable quoting the datagram (RFC 792; at most 576 bytes, RFC 1812 §4.3.2.3). */
-  private sendIcmpError(
-    ind: Indication,
-    bytes: Uint8Array,
-    total: number,
-    type: number,
-    code: number,
-  ): void {
-    if (!this.icmpBucket.take()) {
-      this.drop('icmp-rate-limited', ind.packetSize);
-      return;
-    }
-    const quoted = Math.min(total, 576 - 28);
-    const header = ind.headerSize;
-    const reply = allocFrame(header + 28 + quoted);
-    const frame = ind.header;
-    reply.set(frame, 0);
-    for (let i = 0; i < 6; i++) {
-      reply[i] = frame[6 + i] as number;
-      reply[6 + i] = this.adapter.mac[i] as number;
-    }
-    this.writeIpHeader(reply, header, 28 + quoted, 1, 0, ind.u32At(16), ind.u32At(12));
-    const icmp = header + 20;
-    reply[icmp] = type;
-    reply[icmp + 1] = code;
-    reply.set(bytes.subarray(0, quoted), icmp + 8);
-    putU16(reply, icmp + 2, finishChecksum(sumBytes(reply, icmp, icmp + 8 + quoted)));
-    this.counters.icmpErrorsSent++;
-    this.counters.sent++;
-    this.handle.send(reply);
-  }
-
-  /** Ethernet header (destination left for ARP) and IPv4 header into a new frame. */
-  private writeHeaders(
-    frame: Uint8Array,
-    ipLength: number,
-    protocol: number,
-    source: number,
-    destination: number,
-  ): void {
-    frame.set(this.adapter.mac, 6);
-    frame[12] = 0x08;
-    frame[13] = 0x00;
-    this.writeIpHeader(frame, 14, ipLength, protocol, 0, source, destination);
-  }
-
+  /** A 20-byte IPv4 header at `into[at..]`, checksum filled, through the view. */
   private writeIpHeader(
     into: Uint8Array,
     at: number,
@@ -491,17 +437,17 @@ export class Ipv4Binding implements Protocol {
     source: number,
     destination: number,
   ): void {
-    into[at] = 0x45;
+    // Written in place at the RFC 791 offsets, not through a view of a
+    // subarray: every reply and send writes one (bench/link-replies).
+    into[at] = 0x45; // version 4, 20-byte header
     into[at + 1] = tos;
     putU16(into, at + 2, totalLength);
     this.identification = (this.identification + 1) & 0xffff;
     putU16(into, at + 4, this.identification);
-    into[at + 6] = 0;
-    into[at + 7] = 0;
+    putU16(into, at + 6, 0); // flags and fragment offset
     into[at + 8] = this.ttl;
     into[at + 9] = protocol;
-    into[at + 10] = 0;
-    into[at + 11] = 0;
+    putU16(into, at + 10, 0);
     putU32(into, at + 12, source);
     putU32(into, at + 16, destination);
     putU16(into, at + 10, finishChecksum(sumBytes(into, at, at + 20)));
@@ -509,7 +455,6 @@ export class Ipv4Binding implements Protocol {
 
   private transmit(frame: Uint8Array, nextHop: number): UdpSendResult {
     if (nextHop < 0) {
-      frame.fill(0xff, 0, 6);
       this.counters.sent++;
       this.handle.send(frame);
       return 'sent';
@@ -520,10 +465,12 @@ export class Ipv4Binding implements Protocol {
     return result;
   }
 
-  private sendDrop(reason: Ipv4SendDropReason): 'dropped' {
-    this.sendDrops[reason]++;
-    traceDrop(this.trace, this.name, reason, 0);
-    return 'dropped';
+  /** The own address whose subnet holds `address`, or undefined when it is not on-link. */
+  private onLinkSource(address: number): number | undefined {
+    for (const own of this.addresses) {
+      if ((address & own.mask) >>> 0 === (own.address & own.mask) >>> 0) return own.address;
+    }
+    return undefined;
   }
 
   private classify(destination: number): number {
@@ -542,24 +489,16 @@ export class Ipv4Binding implements Protocol {
       if (address === own.broadcast && own.prefixLength < 31) return true;
     return false;
   }
-
-  private drop(reason: Ipv4DropReason, length: number): 'not-accepted' {
-    this.drops[reason]++;
-    traceDrop(this.trace, this.name, reason, length);
-    return 'not-accepted';
-  }
 }
 
-/**
- * The first `length` bytes of the packet (after the link header): a view of
- * the lookahead when it holds them, else a copy completed with `transferData`
- * (lookahead indications, NdisTransferData once).
- */
-export function wholePacket(ind: Indication, length: number): Uint8Array {
-  if (ind.lookaheadSize >= length) return ind.lookahead.subarray(0, length);
-  // Deliberate copy: a lookahead indication holds only part of the packet.
-  const bytes = new Uint8Array(length);
-  bytes.set(ind.lookahead, 0);
-  ind.transferData(ind.lookaheadSize, length - ind.lookaheadSize, bytes, ind.lookaheadSize);
-  return bytes;
-}
+const BROADCAST_MAC = Uint8Array.of(0xff, 0xff, 0xff, 0xff, 0xff, 0xff);
+
+/** The drop reason for each way reassembly refuses a fragment. */
+const FRAGMENT_DROPS = {
+  overlap: 'fragment-overlap',
+  'refused-buffers': 'reassembly-full',
+  'refused-bytes': 'reassembly-full',
+  'too-large': 'fragment-too-large',
+  'bad-fragment': 'bad-fragment',
+  discarded: 'fragment-discarded',
+} as const satisfies Record<string, Ipv4DropReason>;

@@ -81,7 +81,11 @@ describe('Ipv6Binding: addresses and DAD', () => {
   });
 
   it('sends a DAD probe from :: for a tentative address, then prefers it', () => {
-    const { stack, seen, clock, pair } = setup({ ipv4: [] }, false);
+    // MLD off: its report would come first (ipv6-mld.test.ts).
+    const { stack, seen, clock, pair } = setup(
+      { ipv4: [], limits: { ipv6: { mld: false } } },
+      false,
+    );
     expect(stack.ipv6.addressList()).toEqual([
       { address: STACK_LL, prefixLength: 64, state: 'tentative' },
     ]);
@@ -330,7 +334,7 @@ describe('Ipv6Binding: echo and UDP', () => {
     expect(stack.ipv6.stats().drops['bad-udp-checksum']).toBe(1);
   });
 
-  it('drops packets with a Fragment header (no reassembly)', () => {
+  it('keeps a fragment until its packet is whole (see ipv6-fragments.test.ts)', () => {
     const { send, stack } = setup();
     const payload = new Uint8Array(16);
     payload[0] = 58; // next header after the fragment header
@@ -343,7 +347,7 @@ describe('Ipv6Binding: echo and UDP', () => {
         ipv6Packet({ source: PEER_LL, destination: STACK_LL, nextHeader: 44, payload }),
       ),
     );
-    expect(stack.ipv6.stats().drops.fragment).toBe(1);
+    expect(stack.ipv6.stats().reassembly).toMatchObject({ inProgress: 1, bytes: 8 });
   });
 
   it('cancels DAD and cache timers on close', () => {

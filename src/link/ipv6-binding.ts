@@ -1,7 +1,9 @@
 /**
- * The IPv6 binding (RFC 8200) with Neighbor Discovery (RFC 4861), Duplicate
- * Address Detection (RFC 4862 §5.4), ICMPv6 echo and errors (RFC 4443) and
- * UDP demultiplexing.
+ * The IPv6 binding (RFC 8200): own addresses and Duplicate Address
+ * Detection (RFC 4862 §5.4), the receive demultiplexer with its extension
+ * headers, and `sendUdp`. Neighbor Discovery lives in ipv6-nd.ts, ICMPv6
+ * (echo, errors) in ipv6-icmp.ts and UDP in ipv6-udp.ts; they see the
+ * binding through the small `Ipv6Host` interface (ipv6-host.ts).
  *
  * Addresses: a link-local address derived from the adapter's MAC (modified
  * EUI-64, RFC 4291 §2.5.1 and App. A) plus configured ones. Each starts
@@ -11,46 +13,75 @@
  * it, or an NS from `::` for it (another node's DAD), makes it FAILED
  * (counted as `dadFailures`, traced as `duplicate`). RFC 4862's random delay
  * before the first probe is left out: cores have no randomness of their own.
- * MLD reports are not sent (switches that snoop MLD may then not forward the
- * solicited-node group; a later issue).
+ * Joining and leaving a group is reported with MLDv2, and queries are
+ * answered (ipv6-mld.ts), so switches that snoop MLD forward NS to us.
  *
- * ND: solicitations for a PREFERRED own address are answered with a
- * solicited NA (S and O set, Target Link-Layer Address option), or an
- * unsolicited one to all-nodes when the solicitation came from `::`. ND
- * messages need hop limit 255 and code 0 and are validated as RFC 4861
- * §7.1 says; the neighbour cache (RFC 4861 states, bounded) learns from
- * source and target link-layer address options.
+ * Send: past the MTU a packet is fragmented (ipv6-fragments.ts), up to a
+ * 65,535-byte payload.
  *
- * Every length comes from Payload Length and UDP Length, so Ethernet padding
- * is ignored. ICMPv6 and UDP checksums are always verified (a zero UDP
- * checksum is invalid over IPv6) unless the adapter vouches for UDP. Packets
- * with a Fragment header are dropped and counted (no reassembly in this
- * issue). Errors are not sent about multicast packets and are rate-limited.
- * Rejection of another host's traffic allocates nothing.
+ * Receive: only frames on the binding's segment (untagged, or its VLAN);
+ * sources that are multicast or ::1 are dropped (`bad-source`), and `::`
+ * is accepted only where ND allows it (a DAD probe). Every length comes from
+ * Payload Length and UDP Length, so Ethernet padding is ignored. Hop-by-Hop
+ * and Destination options are honoured by their action bits (RFC 8200 §4.2:
+ * skip, drop, drop and Parameter Problem, drop and Parameter Problem unless
+ * to multicast); an atomic fragment (offset 0, M clear) is processed as the
+ * packet it carries (RFC 6946); other fragments are put back together by a
+ * bounded `Reassembly` (60 s, RFC 8200 §4.5; overlaps drop the packet, RFC
+ * 5722) and the packet is then processed whole; an unknown next header is dropped and answered with
+ * Parameter Problem code 1 (RFC 8200 §4). Rejection of another host's
+ * traffic allocates nothing; once a packet is ours it is read through the
+ * `netrx/wire` views.
  */
 import { allocFromSlab as allocFrame } from '../bytes/index.js';
-import type { Clock, Timer } from '../runtime/index.js';
-import { NetrxError } from '../runtime/index.js';
-import type { TraceProvider } from '../trace/index.js';
+import { NetrxError, type Clock } from '../runtime/index.js';
 import {
-  finishChecksum,
-  foldChecksum,
   formatIpv6Address,
+  IpProtocol,
+  Ipv6Packet,
   ipv6MulticastMac,
   isIpv6ExtensionHeader,
   isIpv6Multicast,
-  isIpv6SolicitedNode,
   isIpv6Unspecified,
   solicitedNodeMulticast,
-  sumBytes,
-  updateChecksum,
   walkIpv6Extensions,
+  type Ipv6ExtensionWalk,
 } from '../wire/index.js';
-import type { Adapter, BindingHandle, Protocol } from './adapter.js';
-import { traceAddress, traceDrop } from './binding-events.js';
+import { IpBindingBase, type BindingBaseOptions } from './binding-base.js';
+import { traceAddress } from './binding-events.js';
 import type { Indication } from './indication.js';
-import { putU16 } from './frame-write.js';
-import { wholePacket } from './ipv4-binding.js';
+import {
+  ALL_NODES_MAC,
+  classifyDestination,
+  equalAt,
+  findOwn,
+  ipv6Key,
+  isLoopbackAt,
+  joinedGroups,
+  keyBytes,
+  linkLocalFromMac,
+  mldSource,
+  onLink,
+  sourceFor,
+  type Ipv6AddressState,
+  type Ipv6OwnAddress,
+} from './ipv6-address.js';
+import { ParameterProblemCode, receiveIcmpv6, sendIcmpv6Error } from './ipv6-icmp.js';
+import {
+  ETHERTYPE_IPV6,
+  IPV6_DROP_REASONS,
+  Ipv6Kind,
+  NEXT_HEADER_ICMPV6,
+  NEXT_HEADER_UDP,
+  writeIpv6Frame,
+  type Ipv6Counters,
+  type Ipv6DropReason,
+  type Ipv6Host,
+} from './ipv6-host.js';
+import { sendDadProbe, sendSolicitation } from './ipv6-nd.js';
+import { MldRecord, receiveMldQuery, sendMldReport } from './ipv6-mld.js';
+import { checkOptions } from './ipv6-options.js';
+import { receiveUdp6, writeUdp6 } from './ipv6-udp.js';
 import {
   NeighborCache,
   type NeighborCacheLimits,
@@ -58,34 +89,30 @@ import {
   type NeighborEntry,
   type NeighborSendResult,
 } from './neighbor-cache.js';
-import { macNumber, PacketFilter } from './packet-filter.js';
-import { TokenBucket } from './token-bucket.js';
+import { wholePacket } from './packet.js';
+import {
+  fragmentIpv6,
+  IPV6_MAX_PAYLOAD,
+  joinIpv6,
+  NEXT_HEADER_FRAGMENT,
+} from './ipv6-fragments.js';
+import { writeLinkHeader } from './link-header.js';
+import { PacketFilter } from './packet-filter.js';
+import {
+  Reassembly,
+  type Reassembled,
+  type ReassemblyLimits,
+  type ReassemblyStats,
+} from './reassembly.js';
+import { Ipv6Routes } from './routes.js';
 import type { UdpSendResult, UdpSockets } from './udp-socket.js';
 
-export const ETHERTYPE_IPV6 = 0x86dd;
+export { ETHERTYPE_IPV6, type Ipv6DropReason } from './ipv6-host.js';
+export { ipv6Key, linkLocalFromMac, type Ipv6AddressState } from './ipv6-address.js';
 
-export type Ipv6AddressState = 'tentative' | 'preferred' | 'failed';
+const IPV6_SEND_DROP_REASONS = ['no-route', 'no-source-address', 'resolution-refused'] as const;
 
-export type Ipv6DropReason =
-  | 'truncated'
-  | 'bad-version'
-  | 'bad-source'
-  | 'not-for-us'
-  | 'tentative-destination'
-  | 'bad-extension-headers'
-  | 'fragment'
-  | 'unknown-next-header'
-  | 'bad-icmp'
-  | 'bad-icmp-checksum'
-  | 'bad-hop-limit'
-  | 'bad-nd'
-  | 'bad-udp'
-  | 'bad-udp-checksum'
-  | 'no-socket'
-  | 'socket-queue-full'
-  | 'icmp-rate-limited';
-
-export type Ipv6SendDropReason = 'no-route' | 'no-source-address' | 'resolution-refused';
+export type Ipv6SendDropReason = (typeof IPV6_SEND_DROP_REASONS)[number];
 
 export interface Ipv6Limits {
   /** DupAddrDetectTransmits (RFC 4862). Default 1; 0 skips DAD. */
@@ -94,18 +121,21 @@ export interface Ipv6Limits {
   readonly icmpErrorBurst?: number;
   /** Hop limit of packets we send (ND uses 255). Default 64. */
   readonly hopLimit?: number;
+  /** Routes in the routing table. Default 64. */
+  readonly maxRoutes?: number;
+  /** Fragment reassembly limits (16 packets, 256 KiB, 60 s). */
+  readonly reassembly?: ReassemblyLimits;
+  /** Send MLDv2 reports for the solicited-node groups and answer queries. Default true. */
+  readonly mld?: boolean;
 }
 
-export interface Ipv6BindingOptions {
-  readonly adapter: Adapter;
+export interface Ipv6BindingOptions extends BindingBaseOptions {
   readonly clock: Clock;
   readonly udp: UdpSockets;
-  readonly trace?: TraceProvider;
   readonly neighborLimits?: NeighborCacheLimits;
   readonly limits?: Ipv6Limits;
   /** Configure the EUI-64 link-local address. Default true. */
   readonly linkLocal?: boolean;
-  readonly name?: string;
 }
 
 export interface Ipv6AddressInfo {
@@ -114,105 +144,27 @@ export interface Ipv6AddressInfo {
   readonly state: Ipv6AddressState;
 }
 
-export interface Ipv6Stats {
+export interface Ipv6Stats extends Readonly<Ipv6Counters> {
   readonly name: string;
-  readonly received: number;
-  readonly delivered: number;
-  readonly echoRequests: number;
-  readonly echoReplies: number;
-  readonly solicitationsReceived: number;
-  readonly advertisementsSent: number;
-  readonly advertisementsReceived: number;
-  readonly solicitationsSent: number;
-  readonly dadProbes: number;
-  readonly dadSuccesses: number;
-  readonly dadFailures: number;
-  readonly conflicts: number;
-  readonly icmpErrorsSent: number;
-  readonly icmpOther: number;
-  readonly sent: number;
   readonly drops: Readonly<Record<Ipv6DropReason, number>>;
   readonly sendDrops: Readonly<Record<Ipv6SendDropReason, number>>;
   readonly cache: NeighborCacheStats;
-}
-
-interface OwnAddress {
-  readonly address: Uint8Array;
-  readonly prefixLength: number;
-  readonly group: Uint8Array;
-  state: Ipv6AddressState;
-  dadSent: number;
-  timer: Timer | undefined;
-}
-
-const ALL_NODES = Uint8Array.of(0xff, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1);
-const ALL_NODES_MAC = Uint8Array.of(0x33, 0x33, 0, 0, 0, 1);
-const UNSPECIFIED = new Uint8Array(16);
-
-const NOT_OURS = 0;
-const UNICAST = 1;
-const MULTICAST = 2;
-const TENTATIVE = 3;
-
-/** The modified EUI-64 link-local address of `mac` (fe80::/64, U/L bit flipped, ff:fe inserted). */
-export function linkLocalFromMac(mac: Uint8Array): Uint8Array<ArrayBuffer> {
-  const out = new Uint8Array(16);
-  out[0] = 0xfe;
-  out[1] = 0x80;
-  out[8] = (mac[0] as number) ^ 0x02;
-  out[9] = mac[1] as number;
-  out[10] = mac[2] as number;
-  out[11] = 0xff;
-  out[12] = 0xfe;
-  out[13] = mac[3] as number;
-  out[14] = mac[4] as number;
-  out[15] = mac[5] as number;
-  return out;
-}
-
-/** A neighbour-cache key for the IPv6 address at `bytes[at..at+16)`: 32 hex digits. */
-export function ipv6Key(bytes: Uint8Array, at = 0): string {
-  let key = '';
-  for (let i = 0; i < 16; i++) key += ((bytes[at + i] as number) | 0x100).toString(16).slice(1);
-  return key;
-}
-
-function keyBytes(key: string): Uint8Array {
-  const out = new Uint8Array(16);
-  for (let i = 0; i < 16; i++) out[i] = parseInt(key.slice(2 * i, 2 * i + 2), 16);
-  return out;
-}
-
-function prefixMatches(a: Uint8Array, aAt: number, b: Uint8Array, prefixLength: number): boolean {
-  let bits = prefixLength;
-  for (let i = 0; i < 16 && bits > 0; i++, bits -= 8) {
-    const mask = bits >= 8 ? 0xff : (0xff << (8 - bits)) & 0xff;
-    if ((((a[aAt + i] as number) ^ (b[i] as number)) & mask) !== 0) return false;
-  }
-  return true;
-}
-
-function equalAt(bytes: Uint8Array, at: number, address: Uint8Array): boolean {
-  for (let i = 0; i < 16; i++) if (bytes[at + i] !== address[i]) return false;
-  return true;
+  readonly reassembly: ReassemblyStats;
 }
 
 /** See the file comment. */
-export class Ipv6Binding implements Protocol {
-  readonly name: string;
+export class Ipv6Binding extends IpBindingBase<Ipv6DropReason, Ipv6SendDropReason> {
   readonly cache: NeighborCache<string>;
-  private readonly adapter: Adapter;
+  /** Routes through routers (::/0: the default router). */
+  readonly routes: Ipv6Routes;
   private readonly clock: Clock;
   private readonly udp: UdpSockets;
-  private readonly trace: TraceProvider | undefined;
-  private readonly icmpBucket: TokenBucket;
   private readonly dadTransmits: number;
   private readonly retransmitMs: number;
   private readonly hopLimit: number;
-  private addresses: OwnAddress[] = [];
-  private readonly handle: BindingHandle;
+  private addresses: Ipv6OwnAddress[] = [];
   private closed = false;
-  private counters = {
+  private readonly counters: Ipv6Counters = {
     received: 0,
     delivered: 0,
     echoRequests: 0,
@@ -228,60 +180,91 @@ export class Ipv6Binding implements Protocol {
     icmpErrorsSent: 0,
     icmpOther: 0,
     sent: 0,
+    fragmented: 0,
+    fragmentsSent: 0,
+    mldReports: 0,
+    mldQueries: 0,
   };
-  private readonly drops: Record<Ipv6DropReason, number> = {
-    truncated: 0,
-    'bad-version': 0,
-    'bad-source': 0,
-    'not-for-us': 0,
-    'tentative-destination': 0,
-    'bad-extension-headers': 0,
-    fragment: 0,
-    'unknown-next-header': 0,
-    'bad-icmp': 0,
-    'bad-icmp-checksum': 0,
-    'bad-hop-limit': 0,
-    'bad-nd': 0,
-    'bad-udp': 0,
-    'bad-udp-checksum': 0,
-    'no-socket': 0,
-    'socket-queue-full': 0,
-    'icmp-rate-limited': 0,
-  };
-  private readonly sendDrops: Record<Ipv6SendDropReason, number> = {
-    'no-route': 0,
-    'no-source-address': 0,
-    'resolution-refused': 0,
-  };
+  private readonly mld: boolean;
+  private readonly reassembly: Reassembly;
+  private identification = 0;
+  /** What ND, ICMPv6 and UDP see of this binding. */
+  private readonly host: Ipv6Host;
 
   constructor(options: Ipv6BindingOptions) {
-    this.name = options.name ?? 'ipv6';
-    this.adapter = options.adapter;
+    const limits = options.limits ?? {};
+    super(
+      {
+        ...options,
+        icmpErrorsPerSecond: limits.icmpErrorsPerSecond,
+        icmpErrorBurst: limits.icmpErrorBurst,
+      },
+      'ipv6',
+      IPV6_DROP_REASONS,
+      IPV6_SEND_DROP_REASONS,
+    );
     this.clock = options.clock;
     this.udp = options.udp;
-    this.trace = options.trace;
-    const limits = options.limits ?? {};
-    this.icmpBucket = new TokenBucket(
-      options.clock,
-      limits.icmpErrorsPerSecond ?? 10,
-      limits.icmpErrorBurst ?? 10,
-    );
     this.dadTransmits = limits.dadTransmits ?? 1;
     this.retransmitMs = options.neighborLimits?.retransmitMs ?? 1000;
     this.hopLimit = limits.hopLimit ?? 64;
+    this.routes = new Ipv6Routes(limits.maxRoutes);
+    this.mld = limits.mld ?? true;
+    this.reassembly = new Reassembly(options.clock, IPV6_MAX_PAYLOAD, {
+      timeoutMs: 60_000,
+      ...limits.reassembly,
+    });
     this.cache = new NeighborCache<string>(
       'nd',
       options.clock,
       {
-        solicit: (key, unicast) => this.sendSolicitation(keyBytes(key), unicast),
+        solicit: (key, unicast) => sendSolicitation(this.host, keyBytes(key), unicast),
         transmit: (frame) => this.handle.send(frame),
         format: (key) => formatIpv6Address(keyBytes(key)),
       },
       options.neighborLimits,
       options.trace,
     );
-    this.handle = options.adapter.openBinding(this, {
-      name: this.name,
+    this.host = {
+      mac: this.adapter.mac,
+      vlan: this.vlan,
+      linkHeader: this.linkHeader,
+      hopLimit: this.hopLimit,
+      counters: this.counters,
+      cache: this.cache,
+      drop: (reason, length) => this.drop(reason, length),
+      ignore: (reason) => this.ignore(reason),
+      send: (frame) => {
+        this.counters.sent++;
+        this.handle.send(frame);
+      },
+      sendPacket: (frame, ipAt) => {
+        for (const piece of this.fragmentsOf(frame, ipAt, frame.subarray(0, 6))) {
+          this.counters.sent++;
+          this.handle.send(piece);
+        }
+      },
+      mayReportError: (ind, group) => this.mayReportError(ind, 'icmp-rate-limited', group),
+      findOwn: (bytes, at) => findOwn(this.addresses, bytes, at),
+      sourceFor: (destination) => sourceFor(this.addresses, destination),
+      dadFailed: (own) => this.dadFailed(own),
+      mldQuery: (ind, ip, icmp) =>
+        this.mld
+          ? receiveMldQuery(
+              this.host,
+              ind,
+              ip,
+              icmp,
+              joinedGroups(this.addresses),
+              mldSource(this.addresses),
+            )
+          : 'accepted',
+      conflict: (own) => {
+        this.counters.conflicts++;
+        traceAddress(this.trace, 6, formatIpv6Address(own.address), 'conflict');
+      },
+    };
+    this.open({
       lookahead: 128,
       etherTypes: [ETHERTYPE_IPV6],
       packetFilter: PacketFilter.Directed | PacketFilter.Multicast,
@@ -303,7 +286,7 @@ export class Ipv6Binding implements Protocol {
       throw new TypeError(`Not a unicast IPv6 address: ${formatIpv6Address(address)}`);
     }
     this.removeAddress(address);
-    const own: OwnAddress = {
+    const own: Ipv6OwnAddress = {
       address: Uint8Array.from(address),
       prefixLength,
       group: solicitedNodeMulticast(address),
@@ -311,8 +294,12 @@ export class Ipv6Binding implements Protocol {
       dadSent: 0,
       timer: undefined,
     };
+    const joined = joinedGroups(this.addresses).some((group) => equalAt(group, 0, own.group));
     this.addresses = [...this.addresses, own];
     this.handle.addMulticast(ipv6MulticastMac(own.group));
+    if (this.mld && !joined) {
+      sendMldReport(this.host, MldRecord.ChangeToExclude, [own.group], mldSource(this.addresses));
+    }
     if (this.dadTransmits === 0) {
       this.setState(own, 'preferred');
       return;
@@ -350,33 +337,20 @@ export class Ipv6Binding implements Protocol {
 
   receive(ind: Indication): 'accepted' | 'not-accepted' {
     if (ind.etherType !== ETHERTYPE_IPV6) return 'not-accepted';
+    if (!this.onSegment(ind)) return this.ignore('other-vlan');
     const size = ind.packetSize;
     if (size < 40 || ind.lookaheadSize < 40) return this.drop('truncated', size);
     if (ind.byteAt(0) >> 4 !== 6) return this.drop('bad-version', size);
     const total = 40 + ind.u16At(4);
     if (total > size) return this.drop('truncated', size);
-    const kind = this.classify(ind);
-    if (kind === NOT_OURS) {
-      this.drops['not-for-us']++;
-      return 'not-accepted';
-    }
-    if (kind === TENTATIVE) return this.drop('tentative-destination', size);
+    const kind = classifyDestination(this.addresses, ind);
+    if (kind === Ipv6Kind.NotOurs) return this.ignore('not-for-us');
+    if (kind === Ipv6Kind.Tentative) return this.drop('tentative-destination', size);
     if (ind.byteAt(8) === 0xff) return this.drop('bad-source', size);
-    const bytes = wholePacket(ind, total);
-    let next = bytes[6] as number;
-    let offset = 40;
-    if (isIpv6ExtensionHeader(next)) {
-      const walk = walkIpv6Extensions(next, bytes, 40);
-      if (!walk.ok) return this.drop('bad-extension-headers', size);
-      if (walk.value.fragment !== undefined) return this.drop('fragment', size);
-      next = walk.value.upperLayerProtocol;
-      offset = walk.value.upperLayerOffset;
-    }
-    this.counters.received++;
-    if (next === 58) return this.receiveIcmp(ind, bytes, offset, total, kind);
-    if (next === 17) return this.receiveUdp(ind, bytes, offset, total, kind);
-    if (next === 59) return 'accepted';
-    return this.drop('unknown-next-header', size);
+    // The packet is ours: from here on we may allocate, and read through the views.
+    const ip = Ipv6Packet.unchecked(wholePacket(ind, total));
+    if (isLoopbackAt(ip.bytes, 8)) return this.drop('bad-source', size);
+    return this.process(ind, ip, kind, true);
   }
 
   /** Sends a UDP datagram; `source` undefined picks an own PREFERRED address (RFC 6724, simplified). */
@@ -388,34 +362,49 @@ export class Ipv6Binding implements Protocol {
     data: Uint8Array,
   ): UdpSendResult {
     const payloadLength = 8 + data.length;
-    if (40 + payloadLength > this.adapter.mtu) {
+    if (payloadLength > IPV6_MAX_PAYLOAD) {
       throw new NetrxError(
         'ERR_LINK_DATAGRAM_TOO_LARGE',
-        `Cannot send ${data.length} bytes of UDP: more than the MTU of ${this.adapter.mtu} allows without fragmentation`,
+        `Cannot send ${data.length} bytes of UDP over IPv6: a packet holds at most ${IPV6_MAX_PAYLOAD - 8}`,
       );
     }
     const multicast = isIpv6Multicast(destination);
-    if (!multicast && !this.onLink(destination)) return this.sendDrop('no-route');
-    const from = source ?? this.sourceFor(destination);
-    if (from === undefined) return this.sendDrop('no-source-address');
-    const frame = allocFrame(14 + 40 + payloadLength);
-    this.writeHeaders(frame, payloadLength, 17, this.hopLimit, from, destination);
-    putU16(frame, 54, sourcePort);
-    putU16(frame, 56, destinationPort);
-    putU16(frame, 58, payloadLength);
-    // Deliberate copy: the payload goes into the frame being built.
-    frame.set(data, 62);
-    const sum = finishChecksum(
-      sumBytes(frame, 54, 54 + payloadLength, this.pseudoSum(frame, 14, 17, payloadLength)),
-    );
-    putU16(frame, 60, sum === 0 ? 0xffff : sum);
-    if (multicast) {
-      frame.set(ipv6MulticastMac(destination), 0);
-      this.counters.sent++;
-      this.handle.send(frame);
-      return 'sent';
+    let nextHop = destination;
+    if (!multicast && !onLink(this.addresses, destination)) {
+      const gateway = this.routes.gatewayFor(destination);
+      if (gateway === undefined || !onLink(this.addresses, gateway))
+        return this.sendDrop('no-route');
+      nextHop = gateway;
     }
-    return this.transmit(destination, frame);
+    const from = source ?? sourceFor(this.addresses, destination);
+    if (from === undefined) return this.sendDrop('no-source-address');
+    const frame = allocFrame(this.linkHeader + 40 + payloadLength);
+    const at = writeIpv6Frame(
+      this.host,
+      frame,
+      multicast ? ipv6MulticastMac(destination) : undefined,
+      undefined,
+      payloadLength,
+      NEXT_HEADER_UDP,
+      this.hopLimit,
+      from,
+      destination,
+    );
+    writeUdp6(frame, at + 40, from, sourcePort, destination, destinationPort, data);
+    const frames = this.fragmentsOf(
+      frame,
+      at,
+      multicast ? ipv6MulticastMac(destination) : undefined,
+    );
+    let result: UdpSendResult = 'sent';
+    for (const piece of frames) {
+      let sent: UdpSendResult = 'sent';
+      if (multicast) this.host.send(piece);
+      else sent = this.transmit(nextHop, piece);
+      if (sent === 'dropped') result = 'dropped';
+      else if (sent === 'queued' && result === 'sent') result = 'queued';
+    }
+    return result;
   }
 
   stats(): Ipv6Stats {
@@ -425,6 +414,7 @@ export class Ipv6Binding implements Protocol {
       drops: { ...this.drops },
       sendDrops: { ...this.sendDrops },
       cache: this.cache.stats(),
+      reassembly: this.reassembly.stats(),
     };
   }
 
@@ -433,329 +423,108 @@ export class Ipv6Binding implements Protocol {
     if (this.closed) return;
     this.closed = true;
     for (const own of this.addresses) own.timer?.cancel();
+    this.reassembly.close();
     this.cache.close();
     this.handle.close();
   }
 
   // --- receive ------------------------------------------------------------
 
-  private classify(ind: Indication): number {
-    const addresses = this.addresses;
-    if (ind.byteAt(24) === 0xff) {
-      let all = true;
-      for (let i = 1; i < 16; i++) {
-        if (ind.byteAt(24 + i) !== ALL_NODES[i]) {
-          all = false;
-          break;
-        }
-      }
-      if (all) return MULTICAST;
-      for (let a = 0; a < addresses.length; a++) {
-        const own = addresses[a] as OwnAddress;
-        if (own.state !== 'failed' && matches(ind, 24, own.group)) return MULTICAST;
-      }
-      return NOT_OURS;
-    }
-    for (let a = 0; a < addresses.length; a++) {
-      const own = addresses[a] as OwnAddress;
-      if (matches(ind, 24, own.address)) return own.state === 'preferred' ? UNICAST : TENTATIVE;
-    }
-    return NOT_OURS;
-  }
-
-  private receiveIcmp(
+  /** Extension headers, fragments, then the upper layer; `trustOffload` is false for a reassembled packet. */
+  private process(
     ind: Indication,
-    bytes: Uint8Array,
-    offset: number,
-    total: number,
+    ip: Ipv6Packet,
     kind: number,
-  ): 'accepted' | 'not-accepted' {
-    const length = total - offset;
-    if (length < 8) return this.drop('bad-icmp', ind.packetSize);
-    if (
-      foldChecksum(sumBytes(bytes, offset, total, this.pseudoSum(bytes, 0, 58, length))) !== 0xffff
-    ) {
-      return this.drop('bad-icmp-checksum', ind.packetSize);
-    }
-    const type = bytes[offset] as number;
-    switch (type) {
-      case 128:
-        return this.receiveEcho(ind, bytes, offset, total, kind);
-      case 135:
-        return this.receiveSolicitation(ind, bytes, offset, total);
-      case 136:
-        return this.receiveAdvertisement(ind, bytes, offset, total);
-      default:
-        this.counters.icmpOther++;
-        return 'accepted';
-    }
-  }
-
-  private receiveEcho(
-    ind: Indication,
-    bytes: Uint8Array,
-    offset: number,
-    total: number,
-    kind: number,
-  ): 'accepted' {
-    this.counters.echoRequests++;
-    if (kind !== UNICAST) return 'accepted';
-    const length = total - offset;
-    const header = ind.headerSize;
-    // One allocation: link header with MACs swapped, a fresh IPv6 header, the message copied once.
-    const reply = allocFrame(header + 40 + length);
-    this.replyLinkHeader(ind, reply, undefined);
-    const ip = header;
-    reply[ip] = bytes[0] as number;
-    reply[ip + 1] = bytes[1] as number;
-    reply[ip + 2] = bytes[2] as number;
-    reply[ip + 3] = bytes[3] as number;
-    putU16(reply, ip + 4, length);
-    reply[ip + 6] = 58;
-    reply[ip + 7] = this.hopLimit;
-    reply.set(bytes.subarray(24, 40), ip + 8);
-    reply.set(bytes.subarray(8, 24), ip + 24);
-    const icmp = ip + 40;
-    reply.set(bytes.subarray(offset, total), icmp);
-    const code = reply[icmp + 1] as number;
-    reply[icmp] = 129;
-    // The pseudo-header sums the same two addresses and length: only the type word changes.
-    const checksum = ((reply[icmp + 2] as number) << 8) | (reply[icmp + 3] as number);
-    putU16(reply, icmp + 2, updateChecksum(checksum, (128 << 8) | code, (129 << 8) | code));
-    this.counters.echoReplies++;
-    this.counters.sent++;
-    this.handle.send(reply);
-    return 'accepted';
-  }
-
-  /** Reads ND options from `at` to `end`: the link-layer address of `wanted` type as a 48-bit number, -1 if none, -2 if malformed. */
-  private ndOption(bytes: Uint8Array, at: number, end: number, wanted: number): number {
-    let found = -1;
-    let cursor = at;
-    while (cursor < end) {
-      if (cursor + 2 > end) return -2;
-      const units = bytes[cursor + 1] as number;
-      if (units === 0 || cursor + units * 8 > end) return -2;
-      if (bytes[cursor] === wanted && units === 1) found = macNumber(bytes, cursor + 2);
-      cursor += units * 8;
-    }
-    return found;
-  }
-
-  private receiveSolicitation(
-    ind: Indication,
-    bytes: Uint8Array,
-    offset: number,
-    total: number,
-  ): 'accepted' | 'not-accepted' {
-    this.counters.solicitationsReceived++;
-    const size = ind.packetSize;
-    if (bytes[7] !== 255) return this.drop('bad-hop-limit', size);
-    if (bytes[offset + 1] !== 0 || total - offset < 24 || bytes[offset + 8] === 0xff) {
-      return this.drop('bad-nd', size);
-    }
-    const sourceLinkLayer = this.ndOption(bytes, offset + 24, total, 1);
-    if (sourceLinkLayer === -2) return this.drop('bad-nd', size);
-    const fromUnspecified = isIpv6Unspecified(bytes, 8);
-    if (fromUnspecified && (!isIpv6SolicitedNode(bytes, 24) || sourceLinkLayer >= 0)) {
-      return this.drop('bad-nd', size);
-    }
-    const own = this.findOwn(bytes, offset + 8);
-    if (own === undefined) {
-      this.drops['not-for-us']++;
-      return 'not-accepted';
-    }
-    if (own.state === 'tentative') {
-      // RFC 4862 §5.4.3: another node is probing the same address.
-      if (fromUnspecified) this.dadFailed(own);
-      return 'accepted';
-    }
-    if (own.state !== 'preferred') return 'accepted';
-    if (!fromUnspecified && sourceLinkLayer >= 0) {
-      this.cache.learn(ipv6Key(bytes, 8), sourceLinkLayer, false, true, true);
-    }
-    this.sendAdvertisement(ind, bytes, own.address, fromUnspecified, sourceLinkLayer);
-    return 'accepted';
-  }
-
-  private receiveAdvertisement(
-    ind: Indication,
-    bytes: Uint8Array,
-    offset: number,
-    total: number,
-  ): 'accepted' | 'not-accepted' {
-    this.counters.advertisementsReceived++;
-    const size = ind.packetSize;
-    if (bytes[7] !== 255) return this.drop('bad-hop-limit', size);
-    if (bytes[offset + 1] !== 0 || total - offset < 24 || bytes[offset + 8] === 0xff) {
-      return this.drop('bad-nd', size);
-    }
-    const flags = bytes[offset + 4] as number;
-    const solicited = (flags & 0x40) !== 0;
-    const override = (flags & 0x20) !== 0;
-    if (solicited && bytes[24] === 0xff) return this.drop('bad-nd', size);
-    const targetLinkLayer = this.ndOption(bytes, offset + 24, total, 2);
-    if (targetLinkLayer === -2) return this.drop('bad-nd', size);
-    const own = this.findOwn(bytes, offset + 8);
-    if (own !== undefined) {
-      if (own.state === 'tentative') this.dadFailed(own);
-      else if (own.state === 'preferred') {
-        this.counters.conflicts++;
-        traceAddress(this.trace, 6, formatIpv6Address(own.address), 'conflict');
-      }
-      return 'accepted';
-    }
-    const key = ipv6Key(bytes, offset + 8);
-    if (targetLinkLayer >= 0) {
-      return this.cache.learn(key, targetLinkLayer, solicited, override, false)
-        ? 'accepted'
-        : 'not-accepted';
-    }
-    const entry = this.cache.get(key);
-    if (entry?.mac === undefined) return 'not-accepted';
-    if (solicited) this.cache.learn(key, macNumber(entry.mac, 0), true, false, false);
-    return 'accepted';
-  }
-
-  private receiveUdp(
-    ind: Indication,
-    bytes: Uint8Array,
-    offset: number,
-    total: number,
-    kind: number,
+    trustOffload: boolean,
   ): 'accepted' | 'not-accepted' {
     const size = ind.packetSize;
-    const available = total - offset;
-    if (available < 8) return this.drop('bad-udp', size);
-    const udpLength = ((bytes[offset + 4] as number) << 8) | (bytes[offset + 5] as number);
-    if (udpLength < 8 || udpLength > available) return this.drop('bad-udp', size);
-    if (
-      ind.oob.checksumVerified?.udp !== true &&
-      (((bytes[offset + 6] as number) | (bytes[offset + 7] as number)) === 0 ||
-        foldChecksum(
-          sumBytes(bytes, offset, offset + udpLength, this.pseudoSum(bytes, 0, 17, udpLength)),
-        ) !== 0xffff)
-    ) {
-      return this.drop('bad-udp-checksum', size);
+    let next = ip.nextHeader;
+    let offset = 40;
+    let pointer = 6; // where the Next Header field naming the upper layer is
+    if (isIpv6ExtensionHeader(next)) {
+      const walked = walkIpv6Extensions(next, ip.bytes, 40);
+      if (!walked.ok) return this.drop('bad-extension-headers', size);
+      const walk = walked.value;
+      const verdict = checkOptions(this.host, ind, ip, walk);
+      if (verdict !== undefined) return verdict;
+      const fragment = walk.fragment;
+      // RFC 6946: an atomic fragment (offset 0, no more) is the whole packet.
+      if (fragment !== undefined && (fragment.fragmentOffset !== 0 || fragment.moreFragments)) {
+        return this.reassemble(ind, ip, walk, kind);
+      }
+      next = walk.upperLayerProtocol;
+      offset = walk.upperLayerOffset;
+      pointer = walk.headers.at(-1)?.offset ?? 6;
     }
-    const sourcePort = ((bytes[offset] as number) << 8) | (bytes[offset + 1] as number);
-    const port = ((bytes[offset + 2] as number) << 8) | (bytes[offset + 3] as number);
-    const outcome = this.udp.deliver6(bytes, sourcePort, port, offset + 8, offset + udpLength);
-    if (outcome === 'delivered') {
-      this.counters.delivered++;
-      return 'accepted';
+    this.counters.received++;
+    if (next === NEXT_HEADER_ICMPV6) return receiveIcmpv6(this.host, ind, ip, offset, kind);
+    if (next === NEXT_HEADER_UDP) {
+      return receiveUdp6(this.host, this.udp, ind, ip, offset, kind, trustOffload);
     }
-    if (outcome === 'queue-full') {
-      this.drop('socket-queue-full', size);
-      return 'accepted';
+    if (next === IpProtocol.Ipv6NoNextHeader) return 'accepted';
+    this.drop('unknown-next-header', size);
+    if (kind === Ipv6Kind.Unicast) {
+      sendIcmpv6Error(
+        this.host,
+        ind,
+        ip,
+        PARAMETER_PROBLEM,
+        ParameterProblemCode.UnrecognizedNextHeader,
+        pointer,
+      );
     }
-    this.drop('no-socket', size);
-    if (kind === UNICAST) this.sendUnreachable(ind, bytes, total);
-    return 'accepted';
+    return 'not-accepted';
   }
 
-  // --- send ---------------------------------------------------------------
-
-  /** Destination Unreachable, port (RFC 4443 §3.1), quoting as much as fits in 1280 bytes. */
-  private sendUnreachable(ind: Indication, bytes: Uint8Array, total: number): void {
-    if (!this.icmpBucket.take()) {
-      this.drop('icmp-rate-limited', ind.packetSize);
-      return;
-    }
-    const quoted = Math.min(total, 1280 - 48);
-    const header = ind.headerSize;
-    const reply = allocFrame(header + 48 + quoted);
-    this.replyLinkHeader(ind, reply, undefined);
-    this.writeIpv6(
-      reply,
-      header,
-      8 + quoted,
-      58,
-      this.hopLimit,
-      bytes.subarray(24, 40),
-      bytes.subarray(8, 24),
+  /** A fragment: kept until its packet is whole, then the packet is processed (RFC 8200 §4.5). */
+  private reassemble(
+    ind: Indication,
+    ip: Ipv6Packet,
+    walk: Ipv6ExtensionWalk,
+    kind: number,
+  ): 'accepted' | 'not-accepted' {
+    const at = walk.headers.findIndex((h) => h.type === NEXT_HEADER_FRAGMENT);
+    const header = walk.headers[at] as Ipv6ExtensionWalk['headers'][number];
+    const fragment = walk.fragment as NonNullable<Ipv6ExtensionWalk['fragment']>;
+    const namedAt = at === 0 ? 6 : (walk.headers[at - 1] as { offset: number }).offset;
+    const end = 40 + ip.payloadLength;
+    const outcome = this.reassembly.add(
+      `${ipv6Key(ip.sourceAddress)}/${ipv6Key(ip.destinationAddress)}/${fragment.identification}`,
+      fragment.fragmentOffset * 8,
+      fragment.moreFragments,
+      ip.bytes.subarray(header.offset + 8, end),
+      ip.bytes.subarray(0, header.offset + 8),
     );
-    const icmp = header + 40;
-    reply[icmp] = 1;
-    reply[icmp + 1] = 4;
-    reply.set(bytes.subarray(0, quoted), icmp + 8);
-    this.fillIcmpChecksum(reply, header, 8 + quoted);
-    this.counters.icmpErrorsSent++;
-    this.counters.sent++;
-    this.handle.send(reply);
+    if (outcome === 'pending' || outcome === 'duplicate') return 'accepted';
+    if (outcome !== 'complete') return this.drop(FRAGMENT_DROPS[outcome], ind.packetSize);
+    const whole = Ipv6Packet.unchecked(joinIpv6(this.reassembly.last as Reassembled, namedAt));
+    return this.process(ind, whole, kind, false);
   }
 
-  /** A Neighbor Advertisement for `target` answering the NS in `bytes`. One allocation. */
-  private sendAdvertisement(
-    ind: Indication,
-    bytes: Uint8Array,
-    target: Uint8Array,
-    toAllNodes: boolean,
-    sourceLinkLayer: number,
-  ): void {
-    const header = ind.headerSize;
-    const reply = allocFrame(header + 40 + 32);
-    if (toAllNodes) {
-      this.replyLinkHeader(ind, reply, ALL_NODES_MAC);
-    } else {
-      this.replyLinkHeader(ind, reply, undefined);
-      if (sourceLinkLayer >= 0) writeMacNumber(reply, 0, sourceLinkLayer);
-    }
-    this.writeIpv6(
-      reply,
-      header,
-      32,
-      58,
-      255,
-      target,
-      toAllNodes ? ALL_NODES : bytes.subarray(8, 24),
+  /** The frames that carry the packet at `frame[ipAt..]`: itself, or fragments of it past the MTU. */
+  private fragmentsOf(
+    frame: Uint8Array,
+    ipAt: number,
+    destinationMac: Uint8Array | undefined,
+  ): Uint8Array[] {
+    if (frame.length - ipAt <= this.adapter.mtu) return [frame];
+    this.identification = (this.identification + 1) >>> 0;
+    const pieces = fragmentIpv6(
+      frame.subarray(ipAt),
+      this.adapter.mtu,
+      ipAt,
+      this.identification,
+      (piece) =>
+        writeLinkHeader(piece, destinationMac, this.adapter.mac, this.vlan, ETHERTYPE_IPV6),
     );
-    const icmp = header + 40;
-    reply[icmp] = 136;
-    reply[icmp + 4] = toAllNodes ? 0x20 : 0x60; // S (solicited) unless to all-nodes, O (override)
-    reply.set(target, icmp + 8);
-    reply[icmp + 24] = 2; // Target Link-Layer Address
-    reply[icmp + 25] = 1;
-    reply.set(this.adapter.mac, icmp + 26);
-    this.fillIcmpChecksum(reply, header, 32);
-    this.counters.advertisementsSent++;
-    this.counters.sent++;
-    this.handle.send(reply);
+    this.counters.fragmented++;
+    this.counters.fragmentsSent += pieces.length;
+    return pieces;
   }
 
-  /** An NS for `target`: multicast to its solicited-node group, or unicast to `unicast` (probe). */
-  private sendSolicitation(target: Uint8Array, unicast: Uint8Array | undefined): void {
-    const source = this.sourceFor(target);
-    if (source === undefined) return;
-    const group = solicitedNodeMulticast(target);
-    const frame = allocFrame(14 + 40 + 32);
-    this.writeHeaders(frame, 32, 58, 255, source, unicast === undefined ? group : target);
-    frame.set(unicast ?? ipv6MulticastMac(group), 0);
-    frame[54] = 135;
-    frame.set(target, 62);
-    frame[78] = 1; // Source Link-Layer Address
-    frame[79] = 1;
-    frame.set(this.adapter.mac, 80);
-    this.fillIcmpChecksum(frame, 14, 32);
-    this.counters.solicitationsSent++;
-    this.counters.sent++;
-    this.handle.send(frame);
-  }
+  // --- addresses and DAD ----------------------------------------------------
 
-  /** DAD probe: an NS from `::` to the solicited-node group, no options (RFC 4862 §5.4.2). */
-  private sendDadProbe(own: OwnAddress): void {
-    const frame = allocFrame(14 + 40 + 24);
-    this.writeHeaders(frame, 24, 58, 255, UNSPECIFIED, own.group);
-    frame.set(ipv6MulticastMac(own.group), 0);
-    frame[54] = 135;
-    frame.set(own.address, 62);
-    this.fillIcmpChecksum(frame, 14, 24);
-    this.counters.dadProbes++;
-    this.counters.sent++;
-    this.handle.send(frame);
-  }
-
-  private dadStep(own: OwnAddress): void {
+  private dadStep(own: Ipv6OwnAddress): void {
     own.timer = undefined;
     if (this.closed || own.state !== 'tentative') return;
     if (own.dadSent >= this.dadTransmits) {
@@ -764,11 +533,11 @@ export class Ipv6Binding implements Protocol {
       return;
     }
     own.dadSent++;
-    this.sendDadProbe(own);
+    sendDadProbe(this.host, own);
     own.timer = this.clock.setTimer(this.retransmitMs, () => this.dadStep(own));
   }
 
-  private dadFailed(own: OwnAddress): void {
+  private dadFailed(own: Ipv6OwnAddress): void {
     own.timer?.cancel();
     own.timer = undefined;
     this.counters.dadFailures++;
@@ -777,48 +546,23 @@ export class Ipv6Binding implements Protocol {
     traceAddress(this.trace, 6, formatIpv6Address(own.address), 'duplicate');
   }
 
-  private setState(own: OwnAddress, state: Ipv6AddressState): void {
+  private setState(own: Ipv6OwnAddress, state: Ipv6AddressState): void {
     own.state = state;
     traceAddress(this.trace, 6, formatIpv6Address(own.address), state);
   }
 
-  private leaveGroup(own: OwnAddress): void {
+  private leaveGroup(own: Ipv6OwnAddress): void {
     const shared = this.addresses.some(
       (a) => a !== own && a.state !== 'failed' && equalAt(a.group, 0, own.group),
     );
-    if (!shared) this.handle.removeMulticast(ipv6MulticastMac(own.group));
-  }
-
-  private findOwn(bytes: Uint8Array, at: number): OwnAddress | undefined {
-    for (const own of this.addresses) if (equalAt(bytes, at, own.address)) return own;
-    return undefined;
-  }
-
-  private onLink(destination: Uint8Array): boolean {
-    if (destination[0] === 0xfe && ((destination[1] as number) & 0xc0) === 0x80) return true;
-    for (const own of this.addresses) {
-      if (own.state === 'preferred' && prefixMatches(destination, 0, own.address, own.prefixLength))
-        return true;
+    if (shared) return;
+    this.handle.removeMulticast(ipv6MulticastMac(own.group));
+    if (this.mld && !this.closed) {
+      sendMldReport(this.host, MldRecord.ChangeToInclude, [own.group], mldSource(this.addresses));
     }
-    return false;
   }
 
-  /** A PREFERRED own address for `destination`: link-local for link-local and multicast, else one on its prefix, else any. */
-  private sourceFor(destination: Uint8Array): Uint8Array | undefined {
-    const linkScope =
-      isIpv6Multicast(destination) ||
-      (destination[0] === 0xfe && ((destination[1] as number) & 0xc0) === 0x80);
-    let fallback: Uint8Array | undefined;
-    for (const own of this.addresses) {
-      if (own.state !== 'preferred') continue;
-      const linkLocal = own.address[0] === 0xfe && ((own.address[1] as number) & 0xc0) === 0x80;
-      if (linkScope && linkLocal) return own.address;
-      if (!linkScope && !linkLocal && prefixMatches(destination, 0, own.address, own.prefixLength))
-        return own.address;
-      fallback ??= own.address;
-    }
-    return fallback;
-  }
+  // --- send ---------------------------------------------------------------
 
   private transmit(destination: Uint8Array, frame: Uint8Array): UdpSendResult {
     const result: NeighborSendResult = this.cache.send(ipv6Key(destination), frame);
@@ -826,94 +570,16 @@ export class Ipv6Binding implements Protocol {
     this.counters.sent++;
     return result;
   }
-
-  /** Ethernet header (destination left to the caller) and IPv6 header. */
-  private writeHeaders(
-    frame: Uint8Array,
-    payloadLength: number,
-    nextHeader: number,
-    hopLimit: number,
-    source: Uint8Array,
-    destination: Uint8Array,
-  ): void {
-    frame.set(this.adapter.mac, 6);
-    frame[12] = 0x86;
-    frame[13] = 0xdd;
-    this.writeIpv6(frame, 14, payloadLength, nextHeader, hopLimit, source, destination);
-  }
-
-  private writeIpv6(
-    into: Uint8Array,
-    at: number,
-    payloadLength: number,
-    nextHeader: number,
-    hopLimit: number,
-    source: Uint8Array,
-    destination: Uint8Array,
-  ): void {
-    into[at] = 0x60;
-    putU16(into, at + 4, payloadLength);
-    into[at + 6] = nextHeader;
-    into[at + 7] = hopLimit;
-    into.set(source, at + 8);
-    into.set(destination, at + 24);
-  }
-
-  /** Copies the received link header (VLAN tags kept) with us as source and `destination` (default: the sender). */
-  private replyLinkHeader(
-    ind: Indication,
-    reply: Uint8Array,
-    destination: Uint8Array | undefined,
-  ): void {
-    const header = ind.header;
-    reply.set(header, 0);
-    for (let i = 0; i < 6; i++) {
-      reply[i] = destination === undefined ? (header[6 + i] as number) : (destination[i] as number);
-      reply[6 + i] = this.adapter.mac[i] as number;
-    }
-  }
-
-  /** The unfolded pseudo-header sum for the IPv6 header at `bytes[at..]`. */
-  private pseudoSum(bytes: Uint8Array, at: number, nextHeader: number, length: number): number {
-    return sumBytes(bytes, at + 8, at + 40, nextHeader + (length >>> 16) + (length & 0xffff));
-  }
-
-  private fillIcmpChecksum(frame: Uint8Array, ipAt: number, length: number): void {
-    const icmp = ipAt + 40;
-    frame[icmp + 2] = 0;
-    frame[icmp + 3] = 0;
-    putU16(
-      frame,
-      icmp + 2,
-      finishChecksum(sumBytes(frame, icmp, icmp + length, this.pseudoSum(frame, ipAt, 58, length))),
-    );
-  }
-
-  private sendDrop(reason: Ipv6SendDropReason): 'dropped' {
-    this.sendDrops[reason]++;
-    traceDrop(this.trace, this.name, reason, 0);
-    return 'dropped';
-  }
-
-  private drop(reason: Ipv6DropReason, length: number): 'not-accepted' {
-    this.drops[reason]++;
-    traceDrop(this.trace, this.name, reason, length);
-    return 'not-accepted';
-  }
 }
 
-function matches(ind: Indication, offset: number, address: Uint8Array): boolean {
-  for (let i = 0; i < 16; i++) if (ind.byteAt(offset + i) !== address[i]) return false;
-  return true;
-}
+const PARAMETER_PROBLEM = 4;
 
-function writeMacNumber(into: Uint8Array, at: number, value: number): void {
-  const high = Math.floor(value / 0x1000000);
-  const low = value % 0x1000000;
-  into[at] = (high >>> 16) & 0xff;
-  into[at + 1] = (high >>> 8) & 0xff;
-  into[at + 2] = high & 0xff;
-  into[at + 3] = (low >>> 16) & 0xff;
-  into[at + 4] = (low >>> 8) & 0xff;
-  into[at + 5] = low & 0xff;
-}
+/** The drop reason for each way reassembly refuses a fragment. */
+const FRAGMENT_DROPS = {
+  overlap: 'fragment-overlap',
+  'refused-buffers': 'reassembly-full',
+  'refused-bytes': 'reassembly-full',
+  'too-large': 'fragment-too-large',
+  'bad-fragment': 'bad-fragment',
+  discarded: 'fragment-discarded',
+} as const satisfies Record<string, Ipv6DropReason>;

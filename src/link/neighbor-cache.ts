@@ -20,11 +20,11 @@
  * the oldest STALE one, else it is refused (counted). Every timer goes
  * through the clock and is cancelled by `close()`.
  */
-import type { Clock, Timer } from '../runtime/index.js';
+import { positiveInteger, type Clock, type Timer } from '../runtime/index.js';
 import type { TraceProvider } from '../trace/index.js';
 import { formatMac } from '../wire/index.js';
 import { BindingEvent } from './binding-events.js';
-import { macFromNumber } from './packet-filter.js';
+import { macFromNumber } from './mac.js';
 
 export type NeighborState = 'incomplete' | 'reachable' | 'stale' | 'delay' | 'probe';
 
@@ -98,12 +98,9 @@ class Entry<K> implements NeighborEntry<K> {
   }
 }
 
+/** A neighbour-cache limit (the message names the cache). */
 function positive(name: string, value: number | undefined, fallback: number): number {
-  const result = value ?? fallback;
-  if (!Number.isInteger(result) || result < 1) {
-    throw new RangeError(`Neighbour cache ${name} must be a positive integer: got ${result}`);
-  }
-  return result;
+  return positiveInteger(`Neighbour cache ${name}`, value, fallback);
 }
 
 /** See the file comment. `K` is the protocol address as a key (a uint32 for IPv4, a string for IPv6). */

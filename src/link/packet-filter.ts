@@ -49,19 +49,6 @@ export function filterPasses(
   }
 }
 
-/** A MAC address at `bytes[at..at+6)` as a 48-bit number (exact in a double). */
-export function macNumber(bytes: Uint8Array, at: number): number {
-  return (
-    ((bytes[at] as number) * 0x10000 +
-      ((bytes[at + 1] as number) << 8) +
-      (bytes[at + 2] as number)) *
-      0x1000000 +
-    (((bytes[at + 3] as number) << 16) |
-      ((bytes[at + 4] as number) << 8) |
-      (bytes[at + 5] as number))
-  );
-}
-
 /**
  * A binding's multicast address list (OID_802_3_MULTICAST_LIST). Each MAC is
  * kept as two 24-bit halves, small integers V8 never boxes, so testing a
@@ -108,18 +95,4 @@ export class MulticastList {
     }
     return false;
   }
-}
-
-/** A 6-byte MAC address as a new array, from its 48-bit number (the inverse of `macNumber`). */
-export function macFromNumber(value: number): Uint8Array<ArrayBuffer> {
-  const high = Math.floor(value / 0x1000000);
-  const low = value % 0x1000000;
-  return Uint8Array.of(
-    (high >>> 16) & 0xff,
-    (high >>> 8) & 0xff,
-    high & 0xff,
-    (low >>> 16) & 0xff,
-    (low >>> 8) & 0xff,
-    low & 0xff,
-  );
 }

@@ -5,6 +5,12 @@
  * filter), wires UDP sockets to both IP layers, adds the configured
  * addresses (ARP announces IPv4 ones; IPv6 ones run DAD), and closes all of
  * it, timers included, in `close()`.
+ *
+ * A stack belongs to one segment of the adapter: untagged traffic, or the
+ * 802.1Q VLAN `vlan`. Its bindings see only that segment's frames and tag
+ * everything they send (ARP, ND, DAD, echo replies, ICMP errors, UDP) the
+ * same way, so several stacks, one per VLAN, can share a trunk adapter.
+ * Their bindings are named with the VLAN (`arp.v10`, `ipv4.v10`, ...).
  */
 import { NetrxError, type Clock } from '../runtime/index.js';
 import type { TraceProvider, TraceRegistry } from '../trace/index.js';
@@ -13,14 +19,23 @@ import type { Adapter } from './adapter.js';
 import { ArpBinding, type ArpStats } from './arp-binding.js';
 import { openCaptureTap, type CaptureListener, type CaptureTap } from './capture-tap.js';
 import { LINK_PROVIDER } from './events.js';
+import { checkVlan, UNTAGGED } from './link-header.js';
 import { Ipv4Binding, type Ipv4Limits, type Ipv4Stats } from './ipv4-binding.js';
 import { Ipv6Binding, type Ipv6Limits, type Ipv6Stats } from './ipv6-binding.js';
 import type { NeighborCacheLimits } from './neighbor-cache.js';
+import type { RouteInfo } from './routes.js';
 import { UdpSockets, type UdpBindOptions, type UdpSocket } from './udp-socket.js';
 
 export interface StackAddress {
   readonly address: string;
   readonly prefixLength: number;
+}
+
+export interface StackRoute {
+  /** Address/prefix length, IPv4 or IPv6. */
+  readonly destination: string;
+  /** The gateway: an address on an own subnet (IPv6: often the router's link-local address). */
+  readonly via: string;
 }
 
 export interface StackLimits {
@@ -42,6 +57,12 @@ export interface StackOptions {
   readonly ipv6?: readonly StackAddress[];
   /** Configure the EUI-64 link-local IPv6 address. Default true. */
   readonly ipv6LinkLocal?: boolean;
+  /** The 802.1Q VLAN id (1..4094) the stack lives on; absent: untagged traffic. */
+  readonly vlan?: number;
+  /** Default gateways (routes for 0.0.0.0/0 and ::/0). */
+  readonly gateway?: { readonly ipv4?: string; readonly ipv6?: string };
+  /** Routes through gateways, `destination` as address/prefix: `10.9.0.0/16`, `fd99::/48`. */
+  readonly routes?: readonly StackRoute[];
   readonly limits?: StackLimits;
 }
 
@@ -58,12 +79,20 @@ export interface StackStats {
 
 export interface Stack {
   readonly adapter: Adapter;
+  /** The VLAN id the stack lives on, or -1 for untagged traffic. */
+  readonly vlan: number;
   readonly arp: ArpBinding;
   readonly ipv4: Ipv4Binding;
   readonly ipv6: Ipv6Binding;
   readonly udp: { bind(options?: UdpBindOptions): UdpSocket; readonly sockets: UdpSockets };
   addIpv4(address: string, prefixLength: number): void;
   addIpv6(address: string, prefixLength: number): void;
+  /** Routes `destination` (address/prefix) through `via`; `0.0.0.0/0` or `::/0` sets a default gateway. */
+  addRoute(destination: string, via: string): void;
+  /** Removes the route for `destination` (address/prefix); false if there was none. */
+  removeRoute(destination: string): boolean;
+  /** The routes of both families, longest prefix first. */
+  routes(): { readonly ipv4: RouteInfo[]; readonly ipv6: RouteInfo[] };
   /** A capture tap on the adapter: every frame in and out. */
   capture(listener: CaptureListener): CaptureTap;
   stats(): StackStats;
@@ -76,6 +105,9 @@ export function createStack(options: StackOptions): Stack {
   const { adapter, clock } = options;
   const limits = options.limits ?? {};
   const trace: TraceProvider | undefined = options.trace?.register(LINK_PROVIDER);
+  const vlan = checkVlan(options.vlan);
+  const segment = vlan === UNTAGGED ? {} : { vlan };
+  const named = (name: string) => (vlan === UNTAGGED ? {} : { name: `${name}.v${vlan}` });
   const sockets = new UdpSockets({
     clock,
     ...(limits.udpQueue === undefined ? {} : { maxQueued: limits.udpQueue }),
@@ -83,12 +115,16 @@ export function createStack(options: StackOptions): Stack {
   const arp = new ArpBinding({
     adapter,
     clock,
+    ...segment,
+    ...named('arp'),
     ...(trace && { trace }),
     ...(limits.arp && { limits: limits.arp }),
   });
   const ipv4 = new Ipv4Binding({
     adapter,
     clock,
+    ...segment,
+    ...named('ipv4'),
     arp,
     udp: sockets,
     ...(trace && { trace }),
@@ -97,6 +133,8 @@ export function createStack(options: StackOptions): Stack {
   const ipv6 = new Ipv6Binding({
     adapter,
     clock,
+    ...segment,
+    ...named('ipv6'),
     udp: sockets,
     linkLocal: options.ipv6LinkLocal ?? true,
     ...(trace && { trace }),
@@ -116,6 +154,7 @@ export function createStack(options: StackOptions): Stack {
   };
   const stack: Stack = {
     adapter,
+    vlan,
     arp,
     ipv4,
     ipv6,
@@ -140,6 +179,28 @@ export function createStack(options: StackOptions): Stack {
         throw new TypeError(`Not an IPv6 address: ${JSON.stringify(address)}`);
       ipv6.addAddress(parsed, prefixLength);
     },
+    addRoute(destination, via) {
+      checkOpen();
+      const prefix = parsePrefix(destination);
+      if (prefix.family === 4) {
+        const gateway = parseIpv4Address(via);
+        if (gateway === undefined)
+          throw new TypeError(`Not an IPv4 gateway: ${JSON.stringify(via)}`);
+        ipv4.routes.add(prefix.address, prefix.prefixLength, gateway);
+      } else {
+        const gateway = parseIpv6Address(via);
+        if (gateway === undefined)
+          throw new TypeError(`Not an IPv6 gateway: ${JSON.stringify(via)}`);
+        ipv6.routes.add(prefix.address, prefix.prefixLength, gateway);
+      }
+    },
+    removeRoute(destination) {
+      const prefix = parsePrefix(destination);
+      return prefix.family === 4
+        ? ipv4.routes.remove(prefix.address, prefix.prefixLength)
+        : ipv6.routes.remove(prefix.address, prefix.prefixLength);
+    },
+    routes: () => ({ ipv4: ipv4.routes.list(), ipv6: ipv6.routes.list() }),
     capture(listener) {
       const tap = openCaptureTap(adapter, listener);
       taps.push(tap);
@@ -163,5 +224,32 @@ export function createStack(options: StackOptions): Stack {
   };
   for (const entry of options.ipv4 ?? []) stack.addIpv4(entry.address, entry.prefixLength);
   for (const entry of options.ipv6 ?? []) stack.addIpv6(entry.address, entry.prefixLength);
+  if (options.gateway?.ipv4 !== undefined) stack.addRoute('0.0.0.0/0', options.gateway.ipv4);
+  if (options.gateway?.ipv6 !== undefined) stack.addRoute('::/0', options.gateway.ipv6);
+  for (const route of options.routes ?? []) stack.addRoute(route.destination, route.via);
   return stack;
+}
+
+type Prefix =
+  | { readonly family: 4; readonly address: number; readonly prefixLength: number }
+  | { readonly family: 6; readonly address: Uint8Array; readonly prefixLength: number };
+
+/** `address/prefixLength` text, IPv4 or IPv6; TypeError/RangeError when it is not one. */
+function parsePrefix(text: string): Prefix {
+  const slash = text.lastIndexOf('/');
+  const addressText = slash < 0 ? text : text.slice(0, slash);
+  const lengthText = slash < 0 ? undefined : text.slice(slash + 1);
+  const six = addressText.includes(':');
+  const prefixLength = lengthText === undefined ? (six ? 128 : 32) : Number(lengthText);
+  if (lengthText !== undefined && !/^[0-9]{1,3}$/.test(lengthText)) {
+    throw new RangeError(`Not a prefix length: ${JSON.stringify(text)}`);
+  }
+  if (six) {
+    const address = parseIpv6Address(addressText);
+    if (address === undefined) throw new TypeError(`Not an IPv6 prefix: ${JSON.stringify(text)}`);
+    return { family: 6, address, prefixLength };
+  }
+  const address = parseIpv4Address(addressText);
+  if (address === undefined) throw new TypeError(`Not an IPv4 prefix: ${JSON.stringify(text)}`);
+  return { family: 4, address, prefixLength };
 }

@@ -134,3 +134,56 @@ describe('UdpSocket: receive, send, close', () => {
     );
   });
 });
+
+describe('UdpSocket: datagram semantics (defect 11)', () => {
+  /** A Uint8Array that counts the copies made of it. */
+  class CountingBytes extends Uint8Array {
+    static copies = 0;
+    override slice(start?: number, end?: number): Uint8Array<ArrayBuffer> {
+      CountingBytes.copies++;
+      return Uint8Array.from(this.subarray(start, end));
+    }
+  }
+
+  it('checks for room before it copies the payload', () => {
+    const { sockets } = table(1);
+    const socket = sockets.bind({ port: 7 });
+    const bytes = new CountingBytes(64);
+    CountingBytes.copies = 0;
+    expect(sockets.deliver4(0x0a000002, 1, 0x0a000001, 7, bytes, 0, 64)).toBe('delivered');
+    expect(CountingBytes.copies).toBe(1);
+    expect(sockets.deliver4(0x0a000002, 1, 0x0a000001, 7, bytes, 0, 64)).toBe('queue-full');
+    expect(sockets.deliver6(bytes, 1, 7, 0, 64)).toBe('queue-full');
+    expect(CountingBytes.copies).toBe(1);
+    expect(socket.stats()).toMatchObject({ received: 1, dropped: 2, droppedBytes: 128 });
+  });
+
+  it('truncates a datagram larger than the posted buffer and says so; the rest is gone', () => {
+    const { sockets } = table();
+    const socket = sockets.bind({ port: 7 });
+    const small = socket.receive({ buffer: new Uint8Array(2) });
+    sockets.deliver4(0x0a000002, 5000, 0x0a000001, 7, Uint8Array.of(1, 2, 3, 4, 5), 0, 5);
+    sockets.deliver4(0x0a000002, 5000, 0x0a000001, 7, Uint8Array.of(6, 7), 0, 2);
+    expect(small.result).toEqual({
+      status: 'data',
+      data: Uint8Array.of(1, 2),
+      meta: { address: '10.0.0.2', port: 5000, family: 4 },
+      more: false,
+      truncated: true,
+    });
+    // The next receive gets the next datagram, not the rest of the first.
+    const next = socket.receive({ buffer: new Uint8Array(8) });
+    expect(next.result).toMatchObject({ status: 'data', data: Uint8Array.of(6, 7), more: false });
+    expect(next.result).not.toHaveProperty('truncated');
+    expect(socket.stats()).toMatchObject({ truncated: 1, truncatedBytes: 3, queuedItems: 0 });
+  });
+
+  it('truncates a queued datagram the same way when the receive comes later', () => {
+    const { sockets } = table();
+    const socket = sockets.bind({ port: 7 });
+    sockets.deliver4(0x0a000002, 5000, 0x0a000001, 7, Uint8Array.of(1, 2, 3), 0, 3);
+    const op = socket.receive({ buffer: new Uint8Array(1) });
+    expect(op.result).toMatchObject({ status: 'data', data: Uint8Array.of(1), truncated: true });
+    expect(socket.stats().queuedItems).toBe(0);
+  });
+});

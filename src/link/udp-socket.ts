@@ -6,8 +6,13 @@
  * `disconnected` when the socket closes. Datagrams that arrive with no
  * receive posted wait in a bounded queue; past it they are dropped and
  * counted (`stats().dropped`). The IPv4 and IPv6 bindings demultiplex to
- * sockets through `UdpSockets.lookup*`, which allocates nothing; the payload
- * is copied once on delivery because indication views die with the call.
+ * sockets through `UdpSockets.lookup*`, which allocates nothing; whether the
+ * socket can take the datagram is asked first, so a refused one costs no
+ * copy and no address text; the payload is copied once on delivery because
+ * indication views die with the call. A receive posted with a buffer
+ * smaller than the datagram gets what fits and `truncated: true`, and the
+ * rest is discarded (a datagram socket's MSG_TRUNC): a datagram is never
+ * split over receives.
  *
  * Binding rules: one socket per port and address; a wildcard (no address, or
  * 0.0.0.0 / ::) conflicts with every address of its family(ies). A taken
@@ -110,6 +115,7 @@ export class UdpSocket {
       clock,
       outstanding: 'queued',
       framing: 'message',
+      oversize: 'truncate',
       maxQueuedItems: maxQueued,
       maxQueuedBytes,
     });
@@ -122,7 +128,8 @@ export class UdpSocket {
   /**
    * Posts a receive: completes with one datagram (`data`, `meta`), `timeout`,
    * `aborted`, or `disconnected` once the socket is closed. With a buffer
-   * smaller than the datagram the rest follows (`more: true`).
+   * smaller than the datagram, what fits is delivered with `truncated: true`
+   * and the rest is discarded (`stats().truncated`).
    */
   receive(options?: PostReceiveOptions): PendingReceive<UdpMeta> {
     return this.receiver.receive(options);
@@ -165,14 +172,20 @@ export class UdpSocket {
     return { ...this.receiver.stats(), ...this.counters, port: this.port, address: this.address };
   }
 
-  /** @internal Delivers a datagram (copied here: the caller's bytes are an indication view). */
-  deliver(bytes: Uint8Array, start: number, end: number, meta: UdpMeta): boolean {
+  /** @internal Whether a datagram of `length` bytes would be taken now; counts a drop when not. */
+  admits(length: number): boolean {
+    if (this.receiver.wouldAccept(length)) return true;
+    this.receiver.refuse(length);
+    return false;
+  }
+
+  /** @internal Delivers a datagram `admits` said yes to (copied here: the caller's bytes are an indication view). */
+  deliver(bytes: Uint8Array, start: number, end: number, meta: UdpMeta): void {
     // Deliberate copy: the indication's view is valid only during its call.
     const data = bytes.slice(start, end);
-    if (!this.receiver.push(data, meta)) return false;
+    this.receiver.push(data, meta);
     this.counters.received++;
     this.counters.receivedBytes += data.length;
-    return true;
   }
 }
 
@@ -322,17 +335,16 @@ export class UdpSockets {
       this.noSocket++;
       return 'no-socket';
     }
-    if (
-      socket.deliver(bytes, start, end, {
-        address: formatIpv4Address(source),
-        port: sourcePort,
-        family: 4,
-      })
-    ) {
-      return 'delivered';
+    if (!socket.admits(end - start)) {
+      this.queueDrops++;
+      return 'queue-full';
     }
-    this.queueDrops++;
-    return 'queue-full';
+    socket.deliver(bytes, start, end, {
+      address: formatIpv4Address(source),
+      port: sourcePort,
+      family: 4,
+    });
+    return 'delivered';
   }
 
   deliver6(
@@ -347,17 +359,16 @@ export class UdpSockets {
       this.noSocket++;
       return 'no-socket';
     }
-    if (
-      socket.deliver(packet, start, end, {
-        address: formatIpv6Address(packet, 8),
-        port: sourcePort,
-        family: 6,
-      })
-    ) {
-      return 'delivered';
+    if (!socket.admits(end - start)) {
+      this.queueDrops++;
+      return 'queue-full';
     }
-    this.queueDrops++;
-    return 'queue-full';
+    socket.deliver(packet, start, end, {
+      address: formatIpv6Address(packet, 8),
+      port: sourcePort,
+      family: 6,
+    });
+    return 'delivered';
   }
 
   /** Closes every socket. */

@@ -7,7 +7,9 @@ import type { NetrxError } from '../runtime/index.js';
  *   bytes written, or, when no buffer was posted, a view of the received bytes
  *   (no copy). `more` is true when the rest of the same message is still
  *   queued (a buffer smaller than the message) or, for byte streams, when more
- *   bytes are already waiting.
+ *   bytes are already waiting. `truncated` is present, and true, when the
+ *   message was longer than the caller's buffer and the rest was discarded
+ *   (a receiver with `oversize: 'truncate'`, as a datagram socket: MSG_TRUNC).
  * - `timeout`: the posted timeout passed with nothing to deliver.
  * - `disconnected`: the source went away before data came; `error` carries the
  *   cause (`ERROR_PORT_DISCONNECTED`, 619, unless the source said otherwise).
@@ -22,6 +24,7 @@ export type ReceiveCompletion<M = undefined> =
       readonly data: Uint8Array;
       readonly meta: M;
       readonly more: boolean;
+      readonly truncated?: true;
     }
   | { readonly status: 'timeout' }
   | { readonly status: 'disconnected'; readonly error: NetrxError }

@@ -303,6 +303,51 @@ describe('Receiver: caller buffers smaller than the data', () => {
   });
 });
 
+describe('Receiver: truncate (datagram semantics)', () => {
+  it('delivers what fits with truncated: true and discards the rest', () => {
+    const { receiver } = make({ oversize: 'truncate' });
+    receiver.push(bytes(1, 2, 3), 'a');
+    receiver.push(bytes(4), 'b');
+    expect(receiver.receive({ buffer: new Uint8Array(2) }).result).toEqual({
+      status: 'data',
+      data: bytes(1, 2),
+      meta: 'a',
+      more: false,
+      truncated: true,
+    });
+    expect(receiver.receive({ buffer: new Uint8Array(2) }).result).toEqual({
+      status: 'data',
+      data: bytes(4),
+      meta: 'b',
+      more: false,
+    });
+    expect(receiver.stats()).toMatchObject({
+      truncated: 1,
+      truncatedBytes: 1,
+      delivered: 2,
+      deliveredBytes: 3,
+      queuedItems: 0,
+      queuedBytes: 0,
+    });
+  });
+
+  it('wouldAccept answers without counting; refuse counts the drop', () => {
+    const { receiver } = make({ maxQueuedItems: 1, maxQueuedBytes: 4 });
+    expect(receiver.wouldAccept(5)).toBe(false);
+    expect(receiver.wouldAccept(4)).toBe(true);
+    receiver.push(bytes(1), undefined);
+    expect(receiver.wouldAccept(1)).toBe(false);
+    expect(receiver.stats().dropped).toBe(0);
+    receiver.refuse(7);
+    expect(receiver.stats()).toMatchObject({ dropped: 1, droppedBytes: 7 });
+    receiver.receive();
+    receiver.receive(); // now one waits: anything is accepted
+    expect(receiver.wouldAccept(1000)).toBe(true);
+    receiver.disconnect();
+    expect(receiver.wouldAccept(1)).toBe(false);
+  });
+});
+
 describe('Receiver: stream framing', () => {
   it('fills a caller buffer from several runs and keeps the rest', () => {
     const { receiver } = make({ framing: 'stream' });

@@ -1,4 +1,9 @@
-import { NetrxError, type Clock, type Timer } from '../runtime/index.js';
+import {
+  NetrxError,
+  positiveInteger as positive,
+  type Clock,
+  type Timer,
+} from '../runtime/index.js';
 import { BoundedQueue } from './bounded-queue.js';
 import type { ReceiveCompletion } from './completion.js';
 
@@ -24,9 +29,10 @@ export interface ReceiverOptions {
    * With `message` framing, what a caller buffer smaller than the next message
    * gets: `split` delivers what fits with `more: true` and keeps the rest at
    * the head of the queue; `refuse` completes with `too-small` and keeps the
-   * whole message. Default `split`.
+   * whole message; `truncate` delivers what fits with `truncated: true` and
+   * discards the rest, as a datagram socket does (MSG_TRUNC). Default `split`.
    */
-  readonly oversize?: 'split' | 'refuse';
+  readonly oversize?: 'split' | 'refuse' | 'truncate';
   /** Pushes that may wait with no receive posted. Default 1024. */
   readonly maxQueuedItems?: number;
   /** Bytes that may wait with no receive posted. Default 1 MiB. */
@@ -56,6 +62,9 @@ export interface ReceiverStats {
   /** Receives refused because too many were outstanding. */
   readonly refusedReceives: number;
   readonly tooSmall: number;
+  /** Messages cut to a smaller posted buffer (`oversize: 'truncate'`), and the bytes cut off. */
+  readonly truncated: number;
+  readonly truncatedBytes: number;
   /** Queued pushes thrown away by `discard()`. */
   readonly discarded: number;
 }
@@ -128,7 +137,7 @@ export class Receiver<M = undefined> {
   private readonly single: boolean;
   private readonly maxOutstanding: number;
   private readonly stream: boolean;
-  private readonly refuseOversize: boolean;
+  private readonly oversize: 'split' | 'refuse' | 'truncate';
   private readonly maxQueuedBytes: number;
   private readonly queue: BoundedQueue<Queued<M>>;
   private readonly pending: PendingReceive<M>[] = [];
@@ -144,6 +153,8 @@ export class Receiver<M = undefined> {
     disconnects: 0,
     refusedReceives: 0,
     tooSmall: 0,
+    truncated: 0,
+    truncatedBytes: 0,
     discarded: 0,
   };
 
@@ -152,7 +163,7 @@ export class Receiver<M = undefined> {
     this.single = (options.outstanding ?? 'single') === 'single';
     this.maxOutstanding = this.single ? 1 : positive('maxOutstanding', options.maxOutstanding, 64);
     this.stream = options.framing === 'stream';
-    this.refuseOversize = options.oversize === 'refuse';
+    this.oversize = options.oversize ?? 'split';
     this.queue = new BoundedQueue(positive('maxQueuedItems', options.maxQueuedItems, 1024));
     this.maxQueuedBytes = positive('maxQueuedBytes', options.maxQueuedBytes, 1024 * 1024);
   }
@@ -215,13 +226,8 @@ export class Receiver<M = undefined> {
    */
   push(data: Uint8Array, meta: M): boolean {
     if (this.stream && data.length === 0) return true;
-    if (
-      this.disconnectError !== undefined ||
-      (this.pending.length === 0 &&
-        (this.queue.isFull || this.queuedBytes + data.length > this.maxQueuedBytes))
-    ) {
-      this.counters.dropped++;
-      this.counters.droppedBytes += data.length;
+    if (!this.wouldAccept(data.length)) {
+      this.refuse(data.length);
       return false;
     }
     // A receive is waiting only when the queue is empty, so this always fits.
@@ -231,6 +237,24 @@ export class Receiver<M = undefined> {
       this.deliver(this.pending[0] as PendingReceive<M>);
     }
     return true;
+  }
+
+  /**
+   * Whether a push of `length` bytes would be taken now (a receive waits, or
+   * the queue has room), so a producer can check before it copies or formats
+   * anything. Counts nothing; a producer that then does not push calls
+   * `refuse` to have the drop counted.
+   */
+  wouldAccept(length: number): boolean {
+    if (this.disconnectError !== undefined) return false;
+    if (this.pending.length > 0) return true;
+    return !this.queue.isFull && this.queuedBytes + length <= this.maxQueuedBytes;
+  }
+
+  /** Counts a push of `length` bytes refused before it was made (see `wouldAccept`). */
+  refuse(length: number): void {
+    this.counters.dropped++;
+    this.counters.droppedBytes += length;
   }
 
   /**
@@ -287,9 +311,23 @@ export class Receiver<M = undefined> {
       buffer.set(head.data);
       this.take();
       this.finishData(op, buffer.subarray(0, head.data.length), head.meta, false);
-    } else if (this.refuseOversize) {
+    } else if (this.oversize === 'refuse') {
       this.counters.tooSmall++;
       this.finish(op, { status: 'too-small', needed: head.data.length });
+    } else if (this.oversize === 'truncate') {
+      buffer.set(head.data.subarray(0, buffer.length));
+      this.take();
+      this.counters.truncated++;
+      this.counters.truncatedBytes += head.data.length - buffer.length;
+      this.counters.delivered++;
+      this.counters.deliveredBytes += buffer.length;
+      this.finish(op, {
+        status: 'data',
+        data: buffer,
+        meta: head.meta,
+        more: false,
+        truncated: true,
+      });
     } else {
       buffer.set(head.data.subarray(0, buffer.length));
       this.keepRest(buffer.length);
@@ -332,12 +370,4 @@ export class Receiver<M = undefined> {
         break;
     }
   }
-}
-
-function positive(name: string, value: number | undefined, fallback: number): number {
-  const result = value ?? fallback;
-  if (!Number.isInteger(result) || result < 1) {
-    throw new RangeError(`${name} must be a positive integer: got ${result}`);
-  }
-  return result;
 }

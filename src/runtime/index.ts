@@ -9,6 +9,7 @@
  */
 export type { Clock, Timer } from './clock.js';
 export type { Crypto, DigestAlgorithm } from './crypto.js';
+export { positiveInteger } from './limits.js';
 export {
   NetrxError,
   ProtocolError,

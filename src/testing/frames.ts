@@ -7,6 +7,7 @@
  */
 import {
   emitIcmpv6,
+  icmpv6MessageLength,
   emitIpv4,
   emitIpv6,
   internetChecksum,
@@ -182,8 +183,7 @@ export function icmpv6Message(
   message: Icmpv6Message,
 ): Uint8Array {
   const addresses = { sourceAddress: ip6(source), destinationAddress: ip6(destination) };
-  const length = emitIcmpv6(message, addresses, new Uint8Array(2048));
-  const bytes = new Uint8Array(length);
+  const bytes = new Uint8Array(icmpv6MessageLength(message));
   emitIcmpv6(message, addresses, bytes);
   return bytes;
 }

@@ -3,11 +3,18 @@
  * test their code the same way: a virtual clock that moves only when told to
  * (no sleeps, no flakes), and an in-memory wire joining two link adapters
  * that delivers only when the test flushes it, and builders for real frames
- * (ARP, IPv4, IPv6, ICMP, UDP) to script a peer. More pairs (ports, engines)
+ * (ARP, IPv4, IPv6, ICMP, UDP, 802.1Q tags) to script a peer, and a stack
+ * harness (a link stack on one end of the wire, the peer's side scripted). More pairs (ports, engines)
  * arrive with their modules. No Node APIs here.
  */
 export { VirtualClock } from './virtual-clock.js';
 export { createLinkPair, type LinkPair, type LinkPairOptions } from './link-pair.js';
+export {
+  createStackHarness,
+  vlanTagged,
+  type StackHarness,
+  type StackHarnessOptions,
+} from './stack-harness.js';
 export {
   arpPacket,
   ethernetFrame,

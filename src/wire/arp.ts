@@ -9,6 +9,7 @@
  */
 import { ipv4AddressFromBytes } from './ipv4.js';
 import { decodeFailed, decoded, type Decoded } from './result.js';
+import { readU16, writeU16 } from './big-endian.js';
 
 /** ARP operation codes (RFC 826; RFC 903 RARP; RFC 2390 InARP). */
 export const ArpOperation = {
@@ -49,11 +50,9 @@ export interface ArpHeader {
 /** A view of an ARP packet. */
 export class ArpPacket {
   readonly bytes: Uint8Array;
-  private readonly view: DataView;
 
   private constructor(bytes: Uint8Array) {
     this.bytes = bytes;
-    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
 
   static unchecked(bytes: Uint8Array): ArpPacket {
@@ -81,10 +80,10 @@ export class ArpPacket {
   }
 
   get hardwareType(): number {
-    return this.view.getUint16(0);
+    return readU16(this.bytes, 0);
   }
   get protocolType(): number {
-    return this.view.getUint16(2);
+    return readU16(this.bytes, 2);
   }
   get hardwareLength(): number {
     return this.bytes[4] as number;
@@ -93,7 +92,7 @@ export class ArpPacket {
     return this.bytes[5] as number;
   }
   get operation(): number {
-    return this.view.getUint16(6);
+    return readU16(this.bytes, 6);
   }
   /** 8 + 2 × (hlen + plen): where the packet ends and padding begins. */
   get packetLength(): number {
@@ -135,10 +134,10 @@ export class ArpPacket {
   }
 
   setHardwareType(value: number): void {
-    this.view.setUint16(0, value);
+    writeU16(this.bytes, 0, value);
   }
   setProtocolType(value: number): void {
-    this.view.setUint16(2, value);
+    writeU16(this.bytes, 2, value);
   }
   /** Sets hlen and plen; set them before the addresses, which they place. */
   setAddressLengths(hardwareLength: number, protocolLength: number): void {
@@ -146,7 +145,7 @@ export class ArpPacket {
     this.bytes[5] = protocolLength;
   }
   setOperation(value: number): void {
-    this.view.setUint16(6, value);
+    writeU16(this.bytes, 6, value);
   }
   setSenderHardwareAddress(address: Uint8Array): void {
     this.bytes.set(address.subarray(0, this.hardwareLength), 8);

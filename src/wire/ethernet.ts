@@ -12,6 +12,7 @@
  * preserved as well.
  */
 import { decodeFailed, decoded, type Decoded } from './result.js';
+import { readU16, writeU16 } from './big-endian.js';
 
 /** Well-known EtherTypes (IEEE registry). Unknown values stay plain numbers. */
 export const EtherType = {
@@ -69,11 +70,9 @@ function isTpid(value: number): boolean {
  */
 export class EthernetFrame {
   readonly bytes: Uint8Array;
-  private readonly view: DataView;
 
   private constructor(bytes: Uint8Array) {
     this.bytes = bytes;
-    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
 
   /** Trusts the caller that `bytes` holds a whole header (as after `checked`, or when building). */
@@ -127,8 +126,8 @@ export class EthernetFrame {
    * a tag still counts it, so `checked` can see that the header is cut short.
    */
   get vlanCount(): number {
-    if (this.bytes.length < 14 || !isTpid(this.view.getUint16(12))) return 0;
-    if (this.bytes.length < 18 || !isTpid(this.view.getUint16(16))) return 1;
+    if (this.bytes.length < 14 || !isTpid(readU16(this.bytes, 12))) return 0;
+    if (this.bytes.length < 18 || !isTpid(readU16(this.bytes, 16))) return 1;
     return 2;
   }
   /** Header length: 14 plus 4 per VLAN tag. */
@@ -137,11 +136,11 @@ export class EthernetFrame {
   }
   /** The TPID of tag `index` (0 = outermost). */
   vlanTpid(index: number): number {
-    return this.view.getUint16(12 + 4 * index);
+    return readU16(this.bytes, 12 + 4 * index);
   }
   /** The VLAN id of tag `index` (0 = outermost). */
   vlanId(index: number): number {
-    return this.view.getUint16(14 + 4 * index) & 0x0fff;
+    return readU16(this.bytes, 14 + 4 * index) & 0x0fff;
   }
   /** The priority code point of tag `index`. */
   vlanPriority(index: number): number {
@@ -153,7 +152,7 @@ export class EthernetFrame {
   }
   /** The EtherType after the tags: what the payload is. */
   get etherType(): number {
-    return this.view.getUint16(12 + 4 * this.vlanCount);
+    return readU16(this.bytes, 12 + 4 * this.vlanCount);
   }
   /** Everything after the header, padding included (a view). */
   get payload(): Uint8Array {
@@ -168,11 +167,11 @@ export class EthernetFrame {
   }
   /** Sets the EtherType after the tags that are present. */
   setEtherType(value: number): void {
-    this.view.setUint16(12 + 4 * this.vlanCount, value);
+    writeU16(this.bytes, 12 + 4 * this.vlanCount, value);
   }
   /** Rewrites the tag control information of tag `index`, which must exist. */
   setVlan(index: number, tag: Omit<VlanTag, 'tpid'>): void {
-    this.view.setUint16(14 + 4 * index, tci(tag));
+    writeU16(this.bytes, 14 + 4 * index, tci(tag));
   }
 }
 

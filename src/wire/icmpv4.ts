@@ -15,6 +15,7 @@
  */
 import { finishChecksum, onesComplementSum, verifyInternetChecksum } from './checksum.js';
 import { decodeFailed, decoded, type Decoded } from './result.js';
+import { readU16, readU32, writeU16, writeU32 } from './big-endian.js';
 
 export const Icmpv4Type = {
   EchoReply: 0,
@@ -93,11 +94,9 @@ export type Icmpv4Message =
 /** A view of an ICMPv4 message. */
 export class Icmpv4Packet {
   readonly bytes: Uint8Array;
-  private readonly view: DataView;
 
   private constructor(bytes: Uint8Array) {
     this.bytes = bytes;
-    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
 
   static unchecked(bytes: Uint8Array): Icmpv4Packet {
@@ -123,23 +122,23 @@ export class Icmpv4Packet {
     return this.bytes[1] as number;
   }
   get checksum(): number {
-    return this.view.getUint16(2);
+    return readU16(this.bytes, 2);
   }
   /** Bytes 4..7 as uint32 (the rest-of-header). */
   get rest(): number {
-    return this.view.getUint32(4);
+    return readU32(this.bytes, 4);
   }
   /** Echo identifier (bytes 4..5). */
   get identifier(): number {
-    return this.view.getUint16(4);
+    return readU16(this.bytes, 4);
   }
   /** Echo sequence number (bytes 6..7). */
   get sequenceNumber(): number {
-    return this.view.getUint16(6);
+    return readU16(this.bytes, 6);
   }
   /** Next-hop MTU of Fragmentation Needed (bytes 6..7). */
   get nextHopMtu(): number {
-    return this.view.getUint16(6);
+    return readU16(this.bytes, 6);
   }
   /** The body after the 8-byte header: echo data or the quoted datagram (a view). */
   get payload(): Uint8Array {
@@ -156,21 +155,21 @@ export class Icmpv4Packet {
     this.bytes[1] = value;
   }
   setChecksum(value: number): void {
-    this.view.setUint16(2, value);
+    writeU16(this.bytes, 2, value);
   }
   setRest(value: number): void {
-    this.view.setUint32(4, value >>> 0);
+    writeU32(this.bytes, 4, value >>> 0);
   }
   setIdentifier(value: number): void {
-    this.view.setUint16(4, value);
+    writeU16(this.bytes, 4, value);
   }
   setSequenceNumber(value: number): void {
-    this.view.setUint16(6, value);
+    writeU16(this.bytes, 6, value);
   }
   /** Computes the checksum over the whole message and writes it in place. */
   fillChecksum(): void {
-    this.view.setUint16(2, 0);
-    this.view.setUint16(2, finishChecksum(onesComplementSum(this.bytes)));
+    writeU16(this.bytes, 2, 0);
+    writeU16(this.bytes, 2, finishChecksum(onesComplementSum(this.bytes)));
   }
 }
 

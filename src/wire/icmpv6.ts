@@ -26,6 +26,7 @@ import {
 } from './checksum.js';
 import { IpProtocol } from './ip-protocol.js';
 import { decodeFailed, decoded, type Decoded } from './result.js';
+import { readU16, readU32, writeU16, writeU32 } from './big-endian.js';
 
 export const Icmpv6Type = {
   DestinationUnreachable: 1,
@@ -209,11 +210,9 @@ function fixedLength(type: number): number {
  */
 export class Icmpv6Packet {
   readonly bytes: Uint8Array;
-  private readonly view: DataView;
 
   private constructor(bytes: Uint8Array) {
     this.bytes = bytes;
-    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
 
   static unchecked(bytes: Uint8Array): Icmpv6Packet {
@@ -247,17 +246,17 @@ export class Icmpv6Packet {
     return this.bytes[1] as number;
   }
   get checksum(): number {
-    return this.view.getUint16(2);
+    return readU16(this.bytes, 2);
   }
   /** Bytes 4..7 as uint32: MTU of packet too big, pointer of parameter problem, ND flags word. */
   get rest(): number {
-    return this.view.getUint32(4);
+    return readU32(this.bytes, 4);
   }
   get identifier(): number {
-    return this.view.getUint16(4);
+    return readU16(this.bytes, 4);
   }
   get sequenceNumber(): number {
-    return this.view.getUint16(6);
+    return readU16(this.bytes, 6);
   }
   /** NA's R flag. */
   get routerFlag(): boolean {
@@ -298,24 +297,25 @@ export class Icmpv6Packet {
     this.bytes[1] = value;
   }
   setChecksum(value: number): void {
-    this.view.setUint16(2, value);
+    writeU16(this.bytes, 2, value);
   }
   setRest(value: number): void {
-    this.view.setUint32(4, value >>> 0);
+    writeU32(this.bytes, 4, value >>> 0);
   }
   setIdentifier(value: number): void {
-    this.view.setUint16(4, value);
+    writeU16(this.bytes, 4, value);
   }
   setSequenceNumber(value: number): void {
-    this.view.setUint16(6, value);
+    writeU16(this.bytes, 6, value);
   }
   setTargetAddress(address: Uint8Array): void {
     this.bytes.set(address.subarray(0, 16), 8);
   }
   /** Computes the checksum with the pseudo-header and writes it in place. */
   fillChecksum(source: Uint8Array, destination: Uint8Array): void {
-    this.view.setUint16(2, 0);
-    this.view.setUint16(
+    writeU16(this.bytes, 2, 0);
+    writeU16(
+      this.bytes,
       2,
       finishChecksum(onesComplementSum(this.bytes, this.pseudoHeaderSum(source, destination))),
     );

@@ -16,6 +16,7 @@
  */
 import { finishChecksum, onesComplementSum, verifyInternetChecksum } from './checksum.js';
 import { decodeFailed, decoded, type Decoded } from './result.js';
+import { readU16, readU32, writeU16, writeU32 } from './big-endian.js';
 
 export const IPV4_MIN_HEADER_LENGTH = 20;
 export const IPV4_MAX_HEADER_LENGTH = 60;
@@ -68,11 +69,9 @@ export const Ipv4OptionType = {
  */
 export class Ipv4Packet {
   readonly bytes: Uint8Array;
-  private readonly view: DataView;
 
   private constructor(bytes: Uint8Array) {
     this.bytes = bytes;
-    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
 
   static unchecked(bytes: Uint8Array): Ipv4Packet {
@@ -140,10 +139,10 @@ export class Ipv4Packet {
     return (this.bytes[1] as number) & 3;
   }
   get totalLength(): number {
-    return this.view.getUint16(2);
+    return readU16(this.bytes, 2);
   }
   get identification(): number {
-    return this.view.getUint16(4);
+    return readU16(this.bytes, 4);
   }
   get reservedFlag(): boolean {
     return ((this.bytes[6] as number) & 0x80) !== 0;
@@ -156,11 +155,11 @@ export class Ipv4Packet {
   }
   /** Fragment offset in units of 8 bytes. */
   get fragmentOffset(): number {
-    return this.view.getUint16(6) & 0x1fff;
+    return readU16(this.bytes, 6) & 0x1fff;
   }
   /** Whether this datagram is one piece of a larger one (MF set or offset non-zero). */
   get isFragment(): boolean {
-    return (this.view.getUint16(6) & 0x3fff) !== 0;
+    return (readU16(this.bytes, 6) & 0x3fff) !== 0;
   }
   get timeToLive(): number {
     return this.bytes[8] as number;
@@ -169,15 +168,15 @@ export class Ipv4Packet {
     return this.bytes[9] as number;
   }
   get checksum(): number {
-    return this.view.getUint16(10);
+    return readU16(this.bytes, 10);
   }
   /** Source address as uint32. */
   get sourceAddress(): number {
-    return this.view.getUint32(12);
+    return readU32(this.bytes, 12);
   }
   /** Destination address as uint32. */
   get destinationAddress(): number {
-    return this.view.getUint32(16);
+    return readU32(this.bytes, 16);
   }
   /** Raw option bytes (a view). */
   get options(): Uint8Array {
@@ -202,15 +201,16 @@ export class Ipv4Packet {
     this.bytes[1] = ((this.bytes[1] as number) & 0xfc) | (value & 3);
   }
   setTotalLength(value: number): void {
-    this.view.setUint16(2, value);
+    writeU16(this.bytes, 2, value);
   }
   setIdentification(value: number): void {
-    this.view.setUint16(4, value);
+    writeU16(this.bytes, 4, value);
   }
   /** Sets the flags and fragment offset (in units of 8 bytes) together. */
   setFragment(dontFragment: boolean, moreFragments: boolean, fragmentOffset: number): void {
     const reserved = (this.bytes[6] as number) & 0x80;
-    this.view.setUint16(
+    writeU16(
+      this.bytes,
       6,
       (reserved << 8) |
         (dontFragment ? 0x4000 : 0) |
@@ -225,18 +225,19 @@ export class Ipv4Packet {
     this.bytes[9] = value;
   }
   setChecksum(value: number): void {
-    this.view.setUint16(10, value);
+    writeU16(this.bytes, 10, value);
   }
   setSourceAddress(address: number): void {
-    this.view.setUint32(12, address >>> 0);
+    writeU32(this.bytes, 12, address >>> 0);
   }
   setDestinationAddress(address: number): void {
-    this.view.setUint32(16, address >>> 0);
+    writeU32(this.bytes, 16, address >>> 0);
   }
   /** Computes the header checksum and writes it in place. */
   fillChecksum(): void {
-    this.view.setUint16(10, 0);
-    this.view.setUint16(
+    writeU16(this.bytes, 10, 0);
+    writeU16(
+      this.bytes,
       10,
       finishChecksum(onesComplementSum(this.bytes.subarray(0, this.headerLength))),
     );

@@ -20,6 +20,7 @@
  */
 import { IpProtocol } from './ip-protocol.js';
 import { decodeFailed, decoded, type Decoded } from './result.js';
+import { readU16, readU32, writeU16, writeU32 } from './big-endian.js';
 
 export const IPV6_HEADER_LENGTH = 40;
 /** Default bound on extension headers walked; each is at least 8 bytes, so this bounds work, not memory. */
@@ -192,11 +193,9 @@ export function walkIpv6Extensions(
 /** A view of an IPv6 packet. */
 export class Ipv6Packet {
   readonly bytes: Uint8Array;
-  private readonly view: DataView;
 
   private constructor(bytes: Uint8Array) {
     this.bytes = bytes;
-    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
 
   static unchecked(bytes: Uint8Array): Ipv6Packet {
@@ -227,13 +226,13 @@ export class Ipv6Packet {
     return (this.bytes[0] as number) >> 4;
   }
   get trafficClass(): number {
-    return (this.view.getUint16(0) >> 4) & 0xff;
+    return (readU16(this.bytes, 0) >> 4) & 0xff;
   }
   get flowLabel(): number {
-    return this.view.getUint32(0) & 0xfffff;
+    return readU32(this.bytes, 0) & 0xfffff;
   }
   get payloadLength(): number {
-    return this.view.getUint16(4);
+    return readU16(this.bytes, 4);
   }
   get nextHeader(): number {
     return this.bytes[6] as number;
@@ -279,13 +278,14 @@ export class Ipv6Packet {
 
   /** Sets version 6, traffic class and flow label (the first 32 bits). */
   setVersionClassFlow(trafficClass: number, flowLabel: number): void {
-    this.view.setUint32(
+    writeU32(
+      this.bytes,
       0,
       ((6 << 28) | ((trafficClass & 0xff) << 20) | (flowLabel & 0xfffff)) >>> 0,
     );
   }
   setPayloadLength(value: number): void {
-    this.view.setUint16(4, value);
+    writeU16(this.bytes, 4, value);
   }
   setNextHeader(value: number): void {
     this.bytes[6] = value;

@@ -21,6 +21,7 @@ import {
 } from './checksum.js';
 import { IpProtocol } from './ip-protocol.js';
 import { decodeFailed, decoded, type Decoded } from './result.js';
+import { readU16, writeU16 } from './big-endian.js';
 
 export const UDP_HEADER_LENGTH = 8;
 
@@ -37,11 +38,9 @@ export interface UdpHeader {
 /** A view of a UDP datagram. */
 export class UdpDatagram {
   readonly bytes: Uint8Array;
-  private readonly view: DataView;
 
   private constructor(bytes: Uint8Array) {
     this.bytes = bytes;
-    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
 
   static unchecked(bytes: Uint8Array): UdpDatagram {
@@ -73,16 +72,16 @@ export class UdpDatagram {
   }
 
   get sourcePort(): number {
-    return this.view.getUint16(0);
+    return readU16(this.bytes, 0);
   }
   get destinationPort(): number {
-    return this.view.getUint16(2);
+    return readU16(this.bytes, 2);
   }
   get length(): number {
-    return this.view.getUint16(4);
+    return readU16(this.bytes, 4);
   }
   get checksum(): number {
-    return this.view.getUint16(6);
+    return readU16(this.bytes, 6);
   }
   /** The data up to Length (a view). */
   get payload(): Uint8Array {
@@ -105,16 +104,16 @@ export class UdpDatagram {
   }
 
   setSourcePort(value: number): void {
-    this.view.setUint16(0, value);
+    writeU16(this.bytes, 0, value);
   }
   setDestinationPort(value: number): void {
-    this.view.setUint16(2, value);
+    writeU16(this.bytes, 2, value);
   }
   setLength(value: number): void {
-    this.view.setUint16(4, value);
+    writeU16(this.bytes, 4, value);
   }
   setChecksum(value: number): void {
-    this.view.setUint16(6, value);
+    writeU16(this.bytes, 6, value);
   }
   /** Computes the checksum over the IPv4 pseudo-header and the first Length bytes. */
   fillChecksumIpv4(sourceAddress: number, destinationAddress: number): void {
@@ -127,10 +126,10 @@ export class UdpDatagram {
     this.fill(ipv6PseudoHeaderSum(sourceAddress, destinationAddress, IpProtocol.Udp, length));
   }
   private fill(initial: number): void {
-    this.view.setUint16(6, 0);
+    writeU16(this.bytes, 6, 0);
     const sum = finishChecksum(onesComplementSum(this.bytes.subarray(0, this.length), initial));
     // RFC 768: a computed zero is sent as all ones, since zero means "no checksum".
-    this.view.setUint16(6, sum === 0 ? 0xffff : sum);
+    writeU16(this.bytes, 6, sum === 0 ? 0xffff : sum);
   }
 }
 

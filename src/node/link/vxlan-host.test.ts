@@ -37,6 +37,10 @@ describe('startVxlanHost with a capture file', () => {
         // ARP: opcode, sender IP, target IP
         return `arp op ${frame[21]} ${toHex(frame.subarray(28, 32))} -> ${toHex(frame.subarray(38, 42))}`;
       }
+      if (type === '86dd' && frame[20] === 0) {
+        // IPv6 with a Hop-by-Hop header (Router Alert): an MLDv2 report, its ICMPv6 type after it
+        return `ipv6 from ${toHex(frame.subarray(22, 38))} hop-by-hop icmp6 ${frame[62]}`;
+      }
       if (type === '86dd') {
         // IPv6: source, ICMPv6 type, and the NS target's last bytes
         return `ipv6 from ${toHex(frame.subarray(22, 38))} icmp6 ${frame[54]} target ..${toHex(frame.subarray(76, 78))}`;
@@ -45,14 +49,17 @@ describe('startVxlanHost with a capture file', () => {
     };
     const outbound = records.filter((r) => r.flags?.direction === 'outbound');
     expect(outbound.length).toBe(records.length);
-    expect(records.slice(0, 3).map(describe)).toEqual([
+    expect(records.slice(0, 4).map(describe)).toEqual([
+      // The MLDv2 report (143) joining the solicited-node group ff02::1:ff00:2 (one group for
+      // both addresses), sent before DAD as RFC 4862 §5.4.2 asks,
+      `ipv6 from ${'00'.repeat(16)} hop-by-hop icmp6 143`,
       // DAD: an NS (135) from :: for the EUI-64 link-local address (…fe00:2), made with the binding,
       `ipv6 from ${'00'.repeat(16)} icmp6 135 target ..0002`,
       'arp op 1 0ac80002 -> 0ac80002', // the gratuitous ARP for 10.200.0.2
       `ipv6 from ${'00'.repeat(16)} icmp6 135 target ..0002`, // DAD for fd42::2
     ]);
     expect(host.capture?.stats()).toMatchObject({
-      accepted: 5, // SHB, IDB, three frames
+      accepted: 6, // SHB, IDB, four frames
       dropped: { backlog: 0, afterError: 0 },
     });
   });

@@ -1,0 +1,209 @@
+/**
+ * What the parts of the IPv4 binding (ICMP here; the binding keeps UDP and
+ * the demultiplexer) see of it, and ICMP itself (RFC 792): echo replies
+ * (one buffer: our link header, a fresh 20-byte IP header, the message
+ * copied once and its checksum updated, RFC 1624; fragmented past the MTU)
+ * and the errors the binding sends, under the rules of RFC 1122 §3.2.2.
+ */
+import { allocFromSlab as allocFrame } from '../bytes/index.js';
+import {
+  foldChecksum,
+  Icmpv4Packet,
+  sumBytes,
+  updateChecksum,
+  type Ipv4Packet,
+} from '../wire/index.js';
+import type { Indication } from './indication.js';
+import { fragmentIpv4 } from './ipv4-fragments.js';
+import { writeLinkHeader, writeReplyHeader } from './link-header.js';
+
+export const ETHERTYPE_IPV4 = 0x0800;
+
+const IPV4_DROP_REASONS = [
+  'truncated',
+  'bad-version',
+  'bad-header-length',
+  'bad-length',
+  'bad-checksum',
+  'bad-source',
+  'not-for-us',
+  'other-vlan',
+  'bad-fragment',
+  'fragment-overlap',
+  'fragment-too-large',
+  'fragment-discarded',
+  'reassembly-full',
+  'bad-icmp',
+  'bad-icmp-checksum',
+  'bad-udp',
+  'bad-udp-checksum',
+  'no-socket',
+  'socket-queue-full',
+  'unknown-protocol',
+  'icmp-rate-limited',
+] as const;
+
+/** Why the IPv4 binding dropped a datagram (`stats().drops`). */
+export type Ipv4DropReason = (typeof IPV4_DROP_REASONS)[number];
+export { IPV4_DROP_REASONS };
+
+export const NOT_OURS = 0;
+export const UNICAST = 1;
+export const BROADCAST = 2;
+
+export const PROTOCOL_ICMP = 1;
+export const PROTOCOL_UDP = 17;
+const ICMP_ECHO_REPLY = 0;
+export const ICMP_UNREACHABLE = 3;
+const ICMP_ECHO_REQUEST = 8;
+
+/** Counters the parts update (`stats()` copies them). */
+export interface Ipv4Counters {
+  received: number;
+  delivered: number;
+  echoRequests: number;
+  echoReplies: number;
+  icmpErrorsSent: number;
+  icmpOther: number;
+  sent: number;
+  fragmented: number;
+  fragmentsSent: number;
+}
+
+export interface Ipv4Host {
+  readonly mac: Uint8Array;
+  /** The binding's VLAN id, or -1 (untagged). */
+  readonly vlan: number;
+  readonly linkHeader: number;
+  readonly mtu: number;
+  readonly counters: Ipv4Counters;
+  drop(reason: Ipv4DropReason, length: number): 'not-accepted';
+  /** Link-level rules and the rate limit for an ICMP error about `ind`. */
+  mayReportError(ind: Indication): boolean;
+  /** A 20-byte IPv4 header at `into[at..]` with the binding's TTL and identification. */
+  writeIpHeader(
+    into: Uint8Array,
+    at: number,
+    totalLength: number,
+    protocol: number,
+    tos: number,
+    source: number,
+    destination: number,
+  ): void;
+  /** Hands a whole frame to the adapter. */
+  transmit(frame: Uint8Array): void;
+}
+
+/** An ICMP message in the datagram `ip` (accepted as `kind`): echo answered, others counted. */
+export function receiveIcmp(
+  host: Ipv4Host,
+  ind: Indication,
+  ip: Ipv4Packet,
+  kind: number,
+): 'accepted' | 'not-accepted' {
+  const message = ip.payload;
+  if (message.length < 8) return host.drop('bad-icmp', ind.packetSize);
+  const icmp = Icmpv4Packet.unchecked(message);
+  if (foldChecksum(sumBytes(message, 0, message.length)) !== 0xffff) {
+    return host.drop('bad-icmp-checksum', ind.packetSize);
+  }
+  if (icmp.type !== ICMP_ECHO_REQUEST) {
+    host.counters.icmpOther++;
+    return 'accepted';
+  }
+  host.counters.echoRequests++;
+  if (kind !== UNICAST) return 'accepted';
+  // One buffer: the reply. Our link header, a fresh 20-byte IP header, the
+  // ICMP message copied once, type 8 → 0 with the checksum updated (RFC 1624).
+  const reply = allocFrame(host.linkHeader + 20 + message.length);
+  const at = writeReplyHeader(ind, reply, host.mac, host.vlan, ETHERTYPE_IPV4);
+  host.writeIpHeader(
+    reply,
+    at,
+    20 + message.length,
+    PROTOCOL_ICMP,
+    ip.bytes[1] as number,
+    ip.destinationAddress,
+    ip.sourceAddress,
+  );
+  reply.set(message, at + 20);
+  const echo = Icmpv4Packet.unchecked(reply.subarray(at + 20));
+  const code = echo.code;
+  echo.setType(ICMP_ECHO_REPLY);
+  echo.setChecksum(
+    updateChecksum(echo.checksum, (ICMP_ECHO_REQUEST << 8) | code, (ICMP_ECHO_REPLY << 8) | code),
+  );
+  host.counters.echoReplies++;
+  sendReply(host, reply, at);
+  return 'accepted';
+}
+
+/** Sends a reply whose IP datagram starts at `reply[at]`, in fragments if it exceeds the MTU. */
+function sendReply(host: Ipv4Host, reply: Uint8Array, at: number): void {
+  if (reply.length - at <= host.mtu) {
+    host.counters.sent++;
+    host.transmit(reply);
+    return;
+  }
+  const sender = reply.subarray(0, 6);
+  const fragments = fragmentIpv4(reply.subarray(at), host.mtu, at, (fragment) =>
+    writeLinkHeader(fragment, sender, host.mac, host.vlan, ETHERTYPE_IPV4),
+  );
+  host.counters.fragmented++;
+  for (const fragment of fragments) {
+    host.counters.sent++;
+    host.counters.fragmentsSent++;
+    host.transmit(fragment);
+  }
+}
+
+/** An ICMP error quoting the datagram (RFC 792; at most 576 bytes, RFC 1812 §4.3.2.3). */
+export function sendIcmpError(
+  host: Ipv4Host,
+  ind: Indication,
+  ip: Ipv4Packet,
+  type: number,
+  code: number,
+): void {
+  // RFC 1122 §3.2.2: never about an ICMP error, a fragment other than the
+  // first, or a datagram whose source does not name one host (those are
+  // dropped before they get here; checked again so no path can forget).
+  if (ip.fragmentOffset !== 0 || isForbiddenSource(ip.sourceAddress)) return;
+  if (ip.protocol === PROTOCOL_ICMP && !isIcmpQuery(ip.payload[0] ?? 0)) return;
+  if (!host.mayReportError(ind)) return;
+  const quoted = Math.min(ip.totalLength, 576 - 28);
+  const reply = allocFrame(host.linkHeader + 28 + quoted);
+  const at = writeReplyHeader(ind, reply, host.mac, host.vlan, ETHERTYPE_IPV4);
+  host.writeIpHeader(
+    reply,
+    at,
+    28 + quoted,
+    PROTOCOL_ICMP,
+    0,
+    ip.destinationAddress,
+    ip.sourceAddress,
+  );
+  const icmp = Icmpv4Packet.unchecked(reply.subarray(at + 20));
+  icmp.setType(type);
+  icmp.setCode(code);
+  icmp.bytes.set(ip.bytes.subarray(0, quoted), 8);
+  icmp.fillChecksum();
+  host.counters.icmpErrorsSent++;
+  host.counters.sent++;
+  host.transmit(reply);
+}
+
+/**
+ * Sources RFC 1122 §3.2.1.3 says a host must drop: 0.0.0.0 ("this host",
+ * only while a host learns its address: netrx runs no DHCP server), 127/8
+ * (loopback never appears on a wire), 224/4 (multicast) and 240/4 (reserved,
+ * 255.255.255.255 included). Own subnet broadcasts are checked by the binding.
+ */
+export function isForbiddenSource(source: number): boolean {
+  return source === 0 || source >>> 24 === 127 || source >>> 28 >= 0xe;
+}
+
+/** ICMP queries and replies (echo, timestamp, information, address mask); everything else is an error message. */
+function isIcmpQuery(type: number): boolean {
+  return type === 0 || type === 8 || (type >= 13 && type <= 18);
+}

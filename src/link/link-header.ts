@@ -1,0 +1,96 @@
+/**
+ * The Ethernet header of what the stack's bindings send, and the VLAN a
+ * received frame belongs to. A binding belongs to one segment: untagged
+ * traffic (`vlan` -1, the default) or one 802.1Q VLAN id (1..4094). It sees
+ * only that segment's frames and tags everything it sends, replies included,
+ * the same way, so two stacks on one trunk never hear each other.
+ *
+ * Which segment a frame is on: an untagged frame, or one whose only tag has
+ * VLAN id 0 (a priority tag, IEEE 802.1Q §9.6), is untagged; a frame with one
+ * tag (TPID 0x8100 or 0x88a8) is on that tag's VLAN; a tag removed by the
+ * adapter (`oob.vlan`, VLAN offload) counts as if it were still there. A
+ * frame with two tags (802.1ad stacking) is on no segment a binding can
+ * belong to, so every binding rejects it. Read in O(1), without allocating.
+ */
+import type { Indication } from './indication.js';
+
+/** The segment of untagged frames. */
+export const UNTAGGED = -1;
+/** What `frameSegment` returns for a frame with stacked tags: no binding belongs there. */
+const STACKED = -2;
+
+/** Checks a VLAN option: undefined is untagged; otherwise an integer 1..4094. */
+export function checkVlan(vlan: number | undefined): number {
+  if (vlan === undefined) return UNTAGGED;
+  if (!Number.isInteger(vlan) || vlan < 1 || vlan > 4094) {
+    throw new RangeError(`A VLAN id is an integer from 1 to 4094: got ${vlan}`);
+  }
+  return vlan;
+}
+
+/** The segment `ind` arrived on (see the file comment). No allocation. */
+export function frameSegment(ind: Indication): number {
+  const headerSize = ind.headerSize;
+  if (headerSize === 14) {
+    const offloaded = ind.oob.vlan;
+    return offloaded === undefined || offloaded.id === 0 ? UNTAGGED : offloaded.id;
+  }
+  if (headerSize !== 18) return STACKED;
+  const id = ind.vlanId;
+  return id === 0 ? UNTAGGED : id;
+}
+
+/** Bytes of the link header a binding on `vlan` writes: 14, or 18 with a tag. */
+export function linkHeaderLength(vlan: number): number {
+  return vlan === UNTAGGED ? 14 : 18;
+}
+
+/**
+ * Writes the link header of a frame we send: `destination` (left for the
+ * neighbour cache to fill when undefined), our `source` MAC, the 802.1Q tag
+ * of `vlan` (priority 0) unless untagged, and `etherType`. Returns where the
+ * payload starts.
+ */
+export function writeLinkHeader(
+  frame: Uint8Array,
+  destination: Uint8Array | undefined,
+  source: Uint8Array,
+  vlan: number,
+  etherType: number,
+): number {
+  // Byte loops, not set(subarray): replies are hot and a view per field shows.
+  if (destination !== undefined) for (let i = 0; i < 6; i++) frame[i] = destination[i] as number;
+  for (let i = 0; i < 6; i++) frame[6 + i] = source[i] as number;
+  let at = 12;
+  if (vlan !== UNTAGGED) {
+    frame[12] = 0x81;
+    frame[13] = 0x00;
+    frame[14] = (vlan >>> 8) & 0x0f;
+    frame[15] = vlan & 0xff;
+    at = 16;
+  }
+  frame[at] = etherType >>> 8;
+  frame[at + 1] = etherType & 0xff;
+  return at + 2;
+}
+
+/**
+ * Writes the link header of a reply to `ind`: to its sender (or to
+ * `destination`), from `source`, on `vlan`. The one place the reply MAC
+ * swap is written.
+ */
+export function writeReplyHeader(
+  ind: Indication,
+  frame: Uint8Array,
+  source: Uint8Array,
+  vlan: number,
+  etherType: number,
+  destination?: Uint8Array,
+): number {
+  const at = writeLinkHeader(frame, destination, source, vlan, etherType);
+  if (destination === undefined) {
+    const header = ind.header;
+    for (let i = 0; i < 6; i++) frame[i] = header[6 + i] as number;
+  }
+  return at;
+}

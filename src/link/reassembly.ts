@@ -1,0 +1,236 @@
+/**
+ * Bounded fragment reassembly (RFC 791 §3.2 and RFC 815 for IPv4; the same
+ * shape serves IPv6's Fragment header). Fragments are kept per datagram key
+ * (the family's identifying fields) as copies of their payloads with their
+ * offsets; a datagram is complete when the last fragment (no "more") has
+ * arrived and the pieces cover every byte before its end. Limits, each with
+ * a default and a counter for what it refused:
+ *
+ * - `maxDatagrams` (16) datagrams in progress: a fragment of a new one past
+ *   that is refused (`refusedBuffers`);
+ * - `maxBytes` (256 KiB) of fragment payload held in all: a fragment past
+ *   that is refused and its datagram dropped (`refusedBytes`);
+ * - `maxDatagramBytes` (65,535 - header): a fragment reaching past it drops
+ *   its datagram (`tooLarge`);
+ * - `timeoutMs` (30 s on the injected clock): a datagram not complete by
+ *   then is dropped (`timeouts`).
+ *
+ * A fragment that overlaps one already held drops the whole datagram
+ * (`overlaps`), and the key is remembered until its timeout so later pieces
+ * are dropped too (`discarded`; the same after `refusedBytes`/`tooLarge`;
+ * RFC 5722 does this for IPv6, and it closes the overlapping-
+ * fragment attacks for IPv4 as well); an exact duplicate is ignored
+ * (`duplicates`). A fragment that is not the last and whose length is not a
+ * multiple of 8 is malformed (`badFragments`). Every timer is cancelled by
+ * `close()`.
+ */
+import { positiveInteger, type Clock, type Timer } from '../runtime/index.js';
+
+export interface ReassemblyLimits {
+  /** Datagrams being reassembled at once. Default 16. */
+  readonly maxDatagrams?: number;
+  /** Fragment payload bytes held in all. Default 262,144. */
+  readonly maxBytes?: number;
+  /** Milliseconds a datagram may take to complete. Default 30,000. */
+  readonly timeoutMs?: number;
+}
+
+export interface ReassemblyStats {
+  readonly inProgress: number;
+  readonly bytes: number;
+  readonly reassembled: number;
+  readonly timeouts: number;
+  readonly overlaps: number;
+  readonly duplicates: number;
+  readonly refusedBuffers: number;
+  readonly refusedBytes: number;
+  readonly tooLarge: number;
+  readonly badFragments: number;
+  /** Pieces of a datagram already dropped (for an overlap, bytes or size), until its timeout. */
+  readonly discarded: number;
+}
+
+/** Why `add` did not complete a datagram (or `complete` when it did). */
+export type FragmentOutcome =
+  | 'complete'
+  | 'pending'
+  | 'overlap'
+  | 'duplicate'
+  | 'refused-buffers'
+  | 'refused-bytes'
+  | 'too-large'
+  | 'bad-fragment'
+  | 'discarded';
+
+interface Piece {
+  readonly offset: number;
+  readonly bytes: Uint8Array;
+}
+
+class Pending {
+  pieces: Piece[] = [];
+  bytes = 0;
+  /** Payload length, known once the last fragment arrived; -1 before. */
+  total = -1;
+  /** The first fragment's header (a copy), once it arrived. */
+  header: Uint8Array | undefined;
+  /** Dropped for an overlap: later pieces are dropped too until the timer fires. */
+  poisoned = false;
+  timer: Timer | undefined;
+}
+
+/** The payload put back together, and the first fragment's header. */
+export interface Reassembled {
+  readonly header: Uint8Array;
+  readonly payload: Uint8Array;
+}
+
+/** See the file comment. */
+export class Reassembly {
+  readonly maxDatagrams: number;
+  readonly maxBytes: number;
+  readonly timeoutMs: number;
+  private readonly clock: Clock;
+  private readonly maxPayload: number;
+  private readonly pending = new Map<string, Pending>();
+  private held = 0;
+  private closed = false;
+  private counters = {
+    reassembled: 0,
+    timeouts: 0,
+    overlaps: 0,
+    duplicates: 0,
+    refusedBuffers: 0,
+    refusedBytes: 0,
+    tooLarge: 0,
+    badFragments: 0,
+    discarded: 0,
+  };
+  /** The datagram `add` completed last. */
+  last: Reassembled | undefined;
+
+  constructor(clock: Clock, maxPayload: number, limits: ReassemblyLimits = {}) {
+    this.clock = clock;
+    this.maxPayload = maxPayload;
+    this.maxDatagrams = positiveInteger('Reassembly maxDatagrams', limits.maxDatagrams, 16);
+    this.maxBytes = positiveInteger('Reassembly maxBytes', limits.maxBytes, 256 * 1024);
+    this.timeoutMs = positiveInteger('Reassembly timeoutMs', limits.timeoutMs, 30_000);
+  }
+
+  /**
+   * Adds the fragment `payload` (a view; copied when kept) at byte `offset`
+   * of datagram `key`; `header` is the fragment's own header, kept from the
+   * first fragment. On `complete`, `last` holds the datagram.
+   */
+  add(
+    key: string,
+    offset: number,
+    more: boolean,
+    payload: Uint8Array,
+    header: Uint8Array,
+  ): FragmentOutcome {
+    if (this.closed) return 'refused-buffers';
+    const end = offset + payload.length;
+    if ((more && payload.length % 8 !== 0) || (more && payload.length === 0)) {
+      this.counters.badFragments++;
+      return 'bad-fragment';
+    }
+    let entry = this.pending.get(key);
+    if (end > this.maxPayload) {
+      this.counters.tooLarge++;
+      if (entry !== undefined) this.poison(entry);
+      return 'too-large';
+    }
+    if (entry === undefined) {
+      if (this.pending.size >= this.maxDatagrams) {
+        this.counters.refusedBuffers++;
+        return 'refused-buffers';
+      }
+      entry = new Pending();
+      const created = entry;
+      created.timer = this.clock.setTimer(this.timeoutMs, () => this.expire(key, created));
+      this.pending.set(key, entry);
+    }
+    if (entry.poisoned) {
+      this.counters.discarded++;
+      return 'discarded';
+    }
+    for (const piece of entry.pieces) {
+      const pieceEnd = piece.offset + piece.bytes.length;
+      if (offset < pieceEnd && piece.offset < end) {
+        if (piece.offset === offset && pieceEnd === end) {
+          this.counters.duplicates++;
+          return 'duplicate';
+        }
+        this.counters.overlaps++;
+        this.poison(entry);
+        return 'overlap';
+      }
+    }
+    if (!more) {
+      if (entry.total >= 0 && entry.total !== end) {
+        this.counters.overlaps++;
+        this.poison(entry);
+        return 'overlap';
+      }
+      entry.total = end;
+    }
+    if (entry.total >= 0 && end > entry.total) {
+      this.counters.overlaps++;
+      this.poison(entry);
+      return 'overlap';
+    }
+    if (this.held + payload.length > this.maxBytes) {
+      this.counters.refusedBytes++;
+      this.poison(entry);
+      return 'refused-bytes';
+    }
+    // Deliberate copies: the fragment is an indication view, and the header is kept.
+    entry.pieces.push({ offset, bytes: payload.slice() });
+    entry.bytes += payload.length;
+    this.held += payload.length;
+    if (offset === 0) entry.header = header.slice();
+    if (entry.total < 0 || entry.bytes !== entry.total || entry.header === undefined) {
+      return 'pending';
+    }
+    // No overlaps and the byte count matches: the pieces cover [0, total).
+    const whole = new Uint8Array(entry.total);
+    for (const piece of entry.pieces) whole.set(piece.bytes, piece.offset);
+    this.last = { header: entry.header, payload: whole };
+    this.remove(key, entry);
+    this.counters.reassembled++;
+    return 'complete';
+  }
+
+  stats(): ReassemblyStats {
+    return { ...this.counters, inProgress: this.pending.size, bytes: this.held };
+  }
+
+  /** Drops everything and cancels every timer; idempotent. */
+  close(): void {
+    this.closed = true;
+    for (const [key, entry] of [...this.pending]) this.remove(key, entry);
+  }
+
+  /** Drops a datagram's pieces but keeps its key until its timer, so later pieces are refused. */
+  private poison(entry: Pending): void {
+    this.held -= entry.bytes;
+    entry.pieces = [];
+    entry.bytes = 0;
+    entry.header = undefined;
+    entry.poisoned = true;
+  }
+
+  private expire(key: string, entry: Pending): void {
+    if (this.pending.get(key) !== entry) return;
+    if (!entry.poisoned) this.counters.timeouts++;
+    entry.timer = undefined;
+    this.remove(key, entry);
+  }
+
+  private remove(key: string, entry: Pending): void {
+    entry.timer?.cancel();
+    this.held -= entry.bytes;
+    this.pending.delete(key);
+  }
+}
