@@ -68,7 +68,7 @@ beforeAll(() => {
     [
       '--input-type=module',
       '-e',
-      "const m = await import('./scripts/lib/setup.mjs'); process.exit(m.ensureBuild());",
+      "const m = await import('./scripts/lib/setup.mjs'); process.exit(await m.ensureBuild());",
     ],
     { cwd: root, stdio: 'ignore' },
   );
