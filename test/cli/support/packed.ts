@@ -14,8 +14,16 @@ export interface PackedProject {
   readonly files: string[];
 }
 
-/** Packs the clone (built beforehand) and installs the tarball into a new project with `packageJson`. */
-export function installPacked(tag: string, packageJson: Record<string, unknown>): PackedProject {
+/**
+ * Packs the clone (built beforehand) and installs the tarball, and `also`
+ * (exact versions npm has cached, such as `@types/node@20.19.43`), into a new
+ * project with `packageJson`.
+ */
+export function installPacked(
+  tag: string,
+  packageJson: Record<string, unknown>,
+  also: readonly string[] = [],
+): PackedProject {
   const dir = mkdtempSync(join(tmpdir(), `netrx-${tag}-`));
   const packed = JSON.parse(
     execFileSync('npm', ['pack', '--json', '--pack-destination', dir], {
@@ -30,7 +38,7 @@ export function installPacked(tag: string, packageJson: Record<string, unknown>)
   );
   execFileSync(
     'npm',
-    ['install', '--offline', '--no-audit', '--no-fund', `./${packed[0]!.filename}`],
+    ['install', '--offline', '--no-audit', '--no-fund', `./${packed[0]!.filename}`, ...also],
     { cwd: dir, stdio: 'ignore', timeout: 90_000 },
   );
   return { dir, files: packed[0]!.files.map((f) => f.path) };
