@@ -53,7 +53,9 @@ const code = await runCli(process.argv.slice(2), {
         npm,
         () => process.ppid,
         () => {
-          process.stderr.write(`netrx: the npm that started this (PID ${npm.at(-1)}) is gone: stopping\n`);
+          process.stderr.write(
+            `netrx: the npm that started this (PID ${npm.at(-1)}) is gone: stopping\n`,
+          );
           requestStop();
         },
       );

@@ -18,7 +18,8 @@ export const PARENT_WATCH_MS = 200;
 /** Shells npm (or a user's script) may put between npm and the command. */
 const SHELLS: readonly string[] = ['sh', 'dash', 'bash', 'zsh', 'ash', 'busybox'];
 /** npm titles itself `npm <command>` (`npm start`, `npm exec …`); npx is `npm exec`. */
-const isNpm = (name: string): boolean => name === 'npm' || name.startsWith('npm ') || name === 'npx';
+const isNpm = (name: string): boolean =>
+  name === 'npm' || name.startsWith('npm ') || name === 'npx';
 /** At most this many shells between npm and us (`sh -c 'sh -c …'` is already unusual). */
 const MAX_SHELLS = 3;
 

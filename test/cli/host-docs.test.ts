@@ -22,8 +22,17 @@ function block(opening: RegExp): string {
 }
 
 describe('docs/host.md', () => {
-  it('the configuration example is the embedded default, key for key', () => {
-    expect(parseYaml(block(/^http:\n {2}host:/))).toEqual(defaultHostConfig());
+  it('the configuration example is the embedded default, key for key, as --print-config prints it', async () => {
+    const example = block(/^http:\n {2}host:/);
+    expect(parseYaml(example)).toEqual(defaultHostConfig());
+    const out: string[] = [];
+    const io: CliIo = {
+      out: (l) => out.push(l),
+      err: () => {},
+      untilStopped: () => Promise.resolve(),
+    };
+    expect(await runCli(['up', '--print-config'], io)).toBe(0);
+    expect(out.join('\n')).toBe(example.trimEnd());
   });
 
   it('the sample output is what netrx up prints on the default configuration', async () => {

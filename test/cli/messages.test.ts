@@ -3,10 +3,11 @@
 // errors that name the file, VXLAN settings refused before anything starts.
 import { spawnSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
 import { runCli, type CliIo } from '../../src/cli/index.js';
 
 const root = resolve(import.meta.dirname, '..', '..');
@@ -215,4 +216,26 @@ describe('link vxlan refuses, before it starts, what could never work', () => {
       expect(result.err[0]).toContain(`--mac: ${mac} is `);
     });
   }
+});
+
+describe('netrx up', () => {
+  it('--print-config prints the commented default, a starting point for --config (exit 0)', async () => {
+    const result = await run(['up', '--print-config']);
+    expect(result.code).toBe(0);
+    expect(result.err).toEqual([]);
+    expect(result.out[0]).toBe('http:');
+    expect(result.out.join('\n')).toContain('port: 7340        # 0 picks a free port');
+    const file = join(dir, 'printed.yaml');
+    writeFileSync(file, `${result.out.join('\n')}\n`);
+    // What it printed runs as a configuration, and prints back as itself, defaults filled in.
+    const again = await run(['up', '--config', file, '--print-config']);
+    expect(again.code).toBe(0);
+    expect(parseYaml(again.out.join('\n'))).toEqual(parseYaml(result.out.join('\n')));
+  });
+
+  it('errors are prefixed "netrx up:" like every other command\'s', async () => {
+    const result = await run(['up', '--config', join(dir, 'missing.yaml')]);
+    expect(result.code).toBe(1);
+    expect(result.err).toEqual([`netrx up: config ${join(dir, 'missing.yaml')}: no such file`]);
+  });
 });

@@ -122,13 +122,15 @@ describe('README examples, run as written against the packed package', () => {
     expect(tsc.status).toBe(0);
   }, 60_000);
 
-  it('the cores\' declarations need neither DOM nor Node types (lib es2022, types [])', () => {
+  it("the cores' declarations need neither DOM nor Node types (lib es2022, types [])", () => {
     const cores = ['netrx', 'netrx/bytes', 'netrx/runtime', 'netrx/receive', 'netrx/trace'];
     cores.push('netrx/wire', 'netrx/link', 'netrx/port', 'netrx/websocket', 'netrx/capture');
     cores.push('netrx/testing');
     writeFileSync(
       join(project, 'cores-only.ts'),
-      cores.map((c, i) => `import type * as m${i} from '${c}';\nexport type T${i} = typeof m${i};`).join('\n'),
+      cores
+        .map((c, i) => `import type * as m${i} from '${c}';\nexport type T${i} = typeof m${i};`)
+        .join('\n'),
     );
     writeFileSync(
       join(project, 'tsconfig.cores.json'),

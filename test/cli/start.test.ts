@@ -109,7 +109,10 @@ describe('npm start stops on one signal to one process', () => {
       expect(up).toBe(true);
       await new Promise((r) => setTimeout(r, 1000));
       const port = Number(/127\.0\.0\.1:(\d+)\//.exec(readFileSync(log, 'utf8'))?.[1]);
-      expect({ alive: alive(pid), open: await portOpen(port) }).toEqual({ alive: true, open: true });
+      expect({ alive: alive(pid), open: await portOpen(port) }).toEqual({
+        alive: true,
+        open: true,
+      });
     } finally {
       killAll([pid]);
     }

@@ -73,7 +73,9 @@ export async function hostStarted(
   return { port, output: () => output };
 }
 
-export function exitOf(child: ChildProcess): Promise<{ code: number | null; signal: string | null }> {
+export function exitOf(
+  child: ChildProcess,
+): Promise<{ code: number | null; signal: string | null }> {
   if (child.exitCode !== null || child.signalCode !== null)
     return Promise.resolve({ code: child.exitCode, signal: child.signalCode });
   return new Promise((r) => child.once('exit', (code, signal) => r({ code, signal })));
