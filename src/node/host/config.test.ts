@@ -34,6 +34,7 @@ describe('host configuration', () => {
           deflate: true,
           maxMessage: 16 * 1024 * 1024,
           keepAliveMs: 30000,
+          allowedOrigins: [],
         },
       },
       trace: { console: false, level: 4 },

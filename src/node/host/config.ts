@@ -92,6 +92,8 @@ export const hostConfigSchema = object({
           maxMessage: field(integer(1, 2 ** 31), 16 * 1024 * 1024),
           /** Ping idle connections after this many ms, drop them after twice that (0: off). */
           keepAliveMs: field(integer(0, 3_600_000), 30_000),
+          /** Browser origins allowed besides this host's own (no Origin: always allowed). */
+          allowedOrigins: field(list(string(), 64), []),
         }),
       ),
     }),
