@@ -26,6 +26,6 @@ export class TimeoutSignal {
   }
 
   asSignal(): AbortSignalLike {
-    return this as unknown as AbortSignalLike;
+    return this;
   }
 }

@@ -26,7 +26,8 @@ export const upCommand: CliCommand = {
       config = typeof file === 'string' ? await loadHostConfig(file) : defaultHostConfig();
     } catch (error) {
       // `netrx up: config FILE: …`, prefixed as every command's errors are (run.ts).
-      if (error instanceof ConfigError) throw new Error(`config ${error.message}`);
+      if (error instanceof ConfigError)
+        throw new Error(`config ${error.message}`, { cause: error });
       throw error;
     }
     if (values['print-config'] === true) {
