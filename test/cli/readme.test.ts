@@ -207,6 +207,20 @@ describe('the packed package', () => {
     expect(result.stdout.trim()).toBe(expected);
   });
 
+  it('npx netrx up --print-config > netrx.yaml gives a file npx netrx up --config netrx.yaml runs', () => {
+    const bin = join(project, 'node_modules', '.bin', 'netrx');
+    expect(readme).toContain('npx netrx up --print-config > netrx.yaml');
+    expect(readme).toContain('npx netrx up --config netrx.yaml');
+    const printed = spawnSync(bin, ['up', '--print-config'], { cwd: project, encoding: 'utf8' });
+    expect(printed.status).toBe(0);
+    writeFileSync(join(project, 'netrx.yaml'), printed.stdout);
+    const checked = spawnSync(bin, ['up', '--config', 'netrx.yaml', '--print-config'], {
+      cwd: project,
+      encoding: 'utf8',
+    });
+    expect({ status: checked.status, stderr: checked.stderr }).toEqual({ status: 0, stderr: '' });
+  });
+
   it('require() says the package is ESM-only', () => {
     for (const subpath of ['netrx', 'netrx/link', 'netrx/node']) {
       const result = node(['-e', `require(${JSON.stringify(subpath)})`]);
