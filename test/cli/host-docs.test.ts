@@ -58,6 +58,29 @@ describe('docs/host.md', () => {
     expect(sample.slice(1, sample.indexOf(''))).toEqual(printed);
   });
 
+  it('the bad-file lines are what netrx up prints', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'netrx-docs-'));
+    const files: Record<string, string> = {
+      'http.port: expected': 'http:\n  port: 70000\n',
+      'http.prot: unknown key': 'http:\n  prot: 1\n',
+    };
+    const documented = block(/^netrx up: config /).split('\n');
+    for (const [start, text] of Object.entries(files)) {
+      const line = documented.find((l) => l.startsWith(`netrx up: config netrx.yaml: ${start}`));
+      expect(line).toBeDefined();
+      const sub = mkdtempSync(join(dir, 'case-'));
+      writeFileSync(join(sub, 'netrx.yaml'), text);
+      const err: string[] = [];
+      const io: CliIo = {
+        out: () => {},
+        err: (l) => err.push(l),
+        untilStopped: () => Promise.resolve(),
+      };
+      expect(await runCli(['up', '--config', join(sub, 'netrx.yaml')], io)).toBe(1);
+      expect(err.map((l) => l.replace(`${sub}/`, ''))).toEqual([line]);
+    }
+  });
+
   it('the route list names every route GET / lists', async () => {
     const config = { ...defaultHostConfig(), http: { host: '127.0.0.1', port: 0 } };
     const host = await startHost(config, { version: '0', services: servicesFromConfig(config) });
