@@ -92,7 +92,25 @@ describe('npm start stops on one signal to one process', () => {
     }
   });
 
-  it('nohup node scripts/start.mjs & keeps serving after the shell that started it exits', async () => {
+  it('SIGINT to the whole group (a terminal Ctrl-C) stops in order within 2 s', async () => {
+    const child = start('npm');
+    const pids: number[] = [];
+    try {
+      const { port, output } = await hostStarted(child);
+      pids.push(child.pid!, ...descendants(child.pid!));
+      process.kill(-child.pid!, 'SIGINT');
+      const stopped = await within(
+        2000,
+        async () => !(await portOpen(port)) && pids.every((pid) => !alive(pid)),
+      );
+      expect({ stopped, alive: pids.filter(alive) }).toEqual({ stopped: true, alive: [] });
+      expect(output()).toMatch(/stopping…\nstopped\n/);
+    } finally {
+      killAll(pids);
+    }
+  });
+
+  it('node scripts/start.mjs & (nohup) keeps serving after the shell that started it exits', async () => {
     const log = join(dir, 'nohup.log');
     const shell = spawnSync(
       'bash',
