@@ -4,7 +4,7 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { ensureDependencies, root, run, step, tsc } from './lib/setup.mjs';
 
-if (ensureDependencies() !== 0) process.exit(1);
+if ((await ensureDependencies()) !== 0) process.exit(1);
 step('compiling bench/ (tsconfig.bench.json)');
 if (tsc('-p', 'tsconfig.bench.json') !== 0) process.exit(1);
 const wanted = process.argv.slice(2);

@@ -4,4 +4,4 @@
 // once instead of building again.
 import { ensureBuild } from './lib/setup.mjs';
 
-process.exit(ensureBuild({ force: true }));
+process.exit(await ensureBuild({ force: true }));

@@ -66,9 +66,10 @@ up() {
   ip -n "$host" link set hv1 up
   ip netns exec "$host" ethtool -K hv1 tx off >/dev/null
 
+  cli=$(cd "$(dirname "$0")/.." && pwd)/dist/cli/main.js
   cat <<EOF
 lab $tag is up. Start netrx in its namespace:
-  nsenter --net=/run/netns/$netrx node dist/cli/main.js link vxlan \\
+  nsenter --net=/run/netns/$netrx node $cli link vxlan \\
     --bind 10.99.0.2:4789 --remote 10.99.0.1:4789 --vni 42 \\
     --mac 02:00:00:00:00:02 --ip 10.200.0.2/24 --udp-echo 7 --pcap seen.pcapng
 then, from the host on the bridge:

@@ -8,29 +8,37 @@
 // host's status. Signals sent to npm's PID reach it too: package.json runs
 // this script with `exec`, so npm's shell is replaced by this process and
 // npm forwards SIGINT and SIGTERM straight here. npm does not forward SIGHUP
-// (and nothing is forwarded from a SIGKILLed npm): npm then dies and this
-// process is re-parented, which the watch below notices, so the host stops
-// as if signalled instead of serving on as an orphan.
+// (and nothing is forwarded from a SIGKILLed npm): npm then dies, and the
+// CLI's own watch of the npm that started it (src/cli/parent-watch.ts)
+// stops the host as if signalled instead of serving on as an orphan. Run
+// without npm (`nohup node scripts/start.mjs &`), nothing is watched: the
+// host outlives the shell, as nohup asks.
+//
+// During the setup steps a signal is passed on to npm ci / tsc, so nothing
+// goes on building after this process is gone.
+import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { join } from 'node:path';
-import { clearInterval, setInterval } from 'node:timers';
 import { ensureBuild, ensureDependencies, root } from './lib/setup.mjs';
 
-// Taken before the setup steps, so a parent that dies during a build is noticed too.
+/** Taken before the setup steps: an npm that dies during a build (SIGHUP) is noticed too. */
 const parent = process.ppid;
+const startedByNpm = (() => {
+  try {
+    return /^npm( |$)/.test(readFileSync(`/proc/${parent}/comm`, 'utf8'));
+  } catch {
+    return false;
+  }
+})();
 
-for (const code of [ensureDependencies(), ensureBuild()]) {
+for (const step of [ensureDependencies, ensureBuild]) {
+  const code = await step();
   if (code !== 0) process.exit(code);
 }
-
-/** How often to look whether the parent (npm, a shell, a supervisor) is still there. */
-const PARENT_WATCH_MS = 200;
-const parentWatch = setInterval(() => {
-  if (process.ppid === parent) return;
-  clearInterval(parentWatch);
-  process.kill(process.pid, 'SIGTERM');
-}, PARENT_WATCH_MS);
-parentWatch.unref();
+if (startedByNpm && process.ppid !== parent) {
+  process.stderr.write('npm start: npm is gone (it was stopped during the build): not starting\n');
+  process.exit(1);
+}
 
 process.argv = [process.argv[0], join(root, 'dist/cli/main.js'), 'up', ...process.argv.slice(2)];
 await import(pathToFileURL(join(root, 'dist/cli/main.js')).href);

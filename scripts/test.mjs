@@ -31,7 +31,7 @@ const stages = [
 
 for (const [title, action] of stages) {
   step(title);
-  const code = action();
+  const code = await action();
   if (code !== 0) {
     process.stderr.write(`\nnpm test: stage "${title}" failed (exit ${code})\n`);
     process.exit(code);

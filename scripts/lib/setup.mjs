@@ -1,7 +1,8 @@
 // The setup `npm start` and `npm test` share: each brings a fresh clone to a
 // runnable state by itself. Only Node built-ins here: this runs before
 // node_modules exists.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { constants } from 'node:os';
 import { chmodSync, existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
@@ -53,6 +54,34 @@ export function run(command, args, options = {}) {
   return result.status ?? 1;
 }
 
+const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+
+/**
+ * Runs a command inheriting stdio and resolves its exit code, passing on
+ * SIGINT, SIGTERM and SIGHUP sent to this process: a `kill <npm start's
+ * PID>` during the first build or install stops tsc/npm too instead of
+ * leaving it writing dist/ as an orphan. A child killed by a signal resolves
+ * 128 + its number, as a shell reports it.
+ */
+export function runForwardingSignals(command, args, options = {}) {
+  return new Promise((resolveCode) => {
+    const child = spawn(command, args, { cwd: root, stdio: 'inherit', ...options });
+    const forward = (signal) => child.kill(signal);
+    for (const signal of STOP_SIGNALS) process.on(signal, forward);
+    const done = (code) => {
+      for (const signal of STOP_SIGNALS) process.off(signal, forward);
+      resolveCode(code);
+    };
+    child.once('error', (error) => {
+      process.stderr.write(`cannot run ${command}: ${error.message}\n`);
+      done(1);
+    });
+    child.once('exit', (code, signal) =>
+      done(code ?? (signal === null ? 1 : 128 + (constants.signals[signal] ?? 0))),
+    );
+  });
+}
+
 /** Runs the project's TypeScript compiler with `args`; returns its exit code. */
 export function tsc(...args) {
   return run(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), ...args]);
@@ -62,13 +91,16 @@ export function bin(name) {
   return join(root, 'node_modules', '.bin', name);
 }
 
-/** Installs npm dependencies from the lock file when node_modules is missing or older than it. */
-export function ensureDependencies() {
+/**
+ * Installs npm dependencies from the lock file when node_modules is missing
+ * or older than it. Resolves the exit code (a signal stops npm ci too).
+ */
+export async function ensureDependencies() {
   const marker = join(root, 'node_modules', '.package-lock.json');
   const lock = join(root, 'package-lock.json');
   if (existsSync(marker) && statSync(marker).mtimeMs >= statSync(lock).mtimeMs) return 0;
   step('installing npm dependencies (npm ci)');
-  return run('npm', ['ci', '--no-audit', '--no-fund']);
+  return runForwardingSignals('npm', ['ci', '--no-audit', '--no-fund']);
 }
 
 function newestMtime(path) {
@@ -79,8 +111,12 @@ function newestMtime(path) {
   return newest;
 }
 
-/** Builds dist/ when it is missing or older than any source or build setting. */
-export function ensureBuild({ force = false } = {}) {
+/**
+ * Builds dist/ when it is missing or older than any source or build setting.
+ * Resolves the exit code; a signal to this process stops tsc too (an
+ * interrupted build writes no stamp, so the next start builds again).
+ */
+export async function ensureBuild({ force = false } = {}) {
   const stamp = join(root, 'dist', '.build-stamp');
   const inputs = ['src', 'package.json', 'tsconfig.base.json', 'tsconfig.build.json'].map((p) =>
     join(root, p),
@@ -88,7 +124,11 @@ export function ensureBuild({ force = false } = {}) {
   const newest = Math.max(...inputs.map(newestMtime));
   if (!force && existsSync(stamp) && statSync(stamp).mtimeMs >= newest) return 0;
   step('building dist/ (tsc -p tsconfig.build.json)');
-  const code = tsc('-p', 'tsconfig.build.json');
+  const code = await runForwardingSignals(process.execPath, [
+    join(root, 'node_modules', 'typescript', 'bin', 'tsc'),
+    '-p',
+    'tsconfig.build.json',
+  ]);
   if (code === 0) {
     chmodSync(join(root, 'dist', 'cli', 'main.js'), 0o755);
     writeFileSync(stamp, `${new Date().toISOString()}\n`);

@@ -1,7 +1,7 @@
 /**
  * Help text, wrapped to the terminal. Usage lines are long (`netrx link
  * vxlan` takes ten options), so every line is wrapped at word boundaries
- * (keeping a bracketed `[--flag VALUE]` whole) with a hanging indent, to the
+ * (keeping `[--flag VALUE]...` and `--flag VALUE` whole) with a hanging indent, to the
  * terminal's width or to 80 columns when output is not a terminal.
  */
 import type { CliCommand } from './command.js';
@@ -24,7 +24,9 @@ function widthOf(columns: number | undefined): number {
  * be broken without changing what it says).
  */
 export function wrap(text: string, width: number, first: string, rest: string): string[] {
-  const units = text.match(/\[[^\]]*\]|\S+/g) ?? [];
+  // Units that never break: a bracketed `[--flag VALUE]` with its `...`, and
+  // a flag with its VALUE (`--vni N`); otherwise words.
+  const units = text.match(/\[[^\]]*\](?:\.\.\.)?|--?[\w-]+ [A-Z][\w.:/|-]*(?=\s|$)|\S+/g) ?? [];
   const lines: string[] = [];
   let line = first;
   let empty = true;

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { constants } from 'node:os';
+import { npmChain, watchNpmChain } from './parent-watch.js';
 import { runCli } from './run.js';
 
 // The process edge: real streams, real signals, the real exit code.
@@ -9,30 +10,58 @@ import { runCli } from './run.js';
 // SIGHUP). The handlers are installed before the command starts, so a signal
 // that arrives while the host is still starting is not lost: the host stops
 // as soon as it is up. A second signal a while after the first exits at once
-// with 128 + the signal number, for a stop that hangs. "A while": a terminal's
-// Ctrl-C under `npm start` arrives twice at once (from the terminal to the
-// whole process group, and forwarded by npm), which must not cut the
-// orderly stop short.
+// with 128 + the signal number, for a stop that hangs. "A while": the same
+// Ctrl-C can arrive twice within milliseconds (the terminal signals the whole
+// process group, and a wrapper that forwards signals, such as a shell script
+// with a trap, sends its own copy), which must not cut the orderly stop short;
+// test/cli/start.test.ts sends two at once and expects an orderly stop.
 const stopSignals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 const REPEAT_FORCES_AFTER_MS = 1000;
 let stopRequested: (() => void) | undefined;
 const stopped = new Promise<void>((resolve) => (stopRequested = resolve));
 let firstSignalAt: number | undefined;
+function requestStop(): void {
+  firstSignalAt ??= performance.now();
+  stopRequested?.();
+}
 for (const signal of stopSignals) {
   process.on(signal, () => {
-    if (firstSignalAt === undefined) {
-      firstSignalAt = performance.now();
-      stopRequested?.();
-    } else if (performance.now() - firstSignalAt >= REPEAT_FORCES_AFTER_MS) {
+    if (firstSignalAt === undefined) requestStop();
+    else if (performance.now() - firstSignalAt >= REPEAT_FORCES_AFTER_MS) {
       process.exit(128 + constants.signals[signal]);
     }
   });
 }
+// The reader of our output may be gone (a closed terminal, a dead npm): the
+// stop goes on without it instead of dying of EPIPE/EIO.
+process.stdout.on('error', () => {});
+process.stderr.on('error', () => {});
+
+// Taken now, before the command runs: the npm (and shells) that started us.
+const npm = npmChain(process.ppid);
+let watching = false;
 
 const code = await runCli(process.argv.slice(2), {
   out: (line) => process.stdout.write(`${line}\n`),
   err: (line) => process.stderr.write(`${line}\n`),
-  untilStopped: () => stopped,
+  untilStopped: () => {
+    // A command that runs until stopped also stops when the npm that
+    // started it is gone (see parent-watch.ts).
+    if (!watching) {
+      watching = true;
+      watchNpmChain(
+        npm,
+        () => process.ppid,
+        () => {
+          process.stderr.write(
+            `netrx: the npm that started this (PID ${npm.at(-1)}) is gone: stopping\n`,
+          );
+          requestStop();
+        },
+      );
+    }
+    return stopped;
+  },
   columns: process.stdout.isTTY ? process.stdout.columns : undefined,
 });
 process.exitCode = code;

@@ -60,6 +60,13 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
         io.out(groupHelpText(first, io.columns));
         return 0;
       }
+      const option = rest.find((word) => word.startsWith('-') && !HELP_FLAGS.includes(word));
+      if (option !== undefined && rest.indexOf(option) === 0) {
+        io.err(
+          `netrx ${first}: unknown option ${option.split('=')[0] ?? option} (try netrx ${first} --help)`,
+        );
+        return 2;
+      }
       io.err(
         `netrx ${first}: unknown command ${JSON.stringify(rest[0])} (netrx ${first} has: ${groupCommands(
           first,
@@ -74,7 +81,9 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   }
   const { command, rest } = found;
   try {
-    if (rest.some((word) => HELP_FLAGS.includes(word))) {
+    // `--` ends the options: `netrx pcap info -- --help` reads a file named --help.
+    const optionWords = rest.includes('--') ? rest.slice(0, rest.indexOf('--')) : rest;
+    if (optionWords.some((word) => HELP_FLAGS.includes(word))) {
       io.out(commandHelpText(command, io.columns));
       return 0;
     }

@@ -3,6 +3,7 @@ import { latin1Bytes, latin1Text } from './latin1.js';
 import type { Port } from './port.js';
 import { NetrxError } from '../runtime/index.js';
 import { rasError } from './ras-errors.js';
+import type { AbortSignalLike } from '../runtime/index.js';
 
 /** A literal (a latin1 string or bytes) or a regular expression over the latin1 text. */
 export type ExpectPattern = string | Uint8Array | RegExp;
@@ -10,7 +11,7 @@ export type ExpectPattern = string | Uint8Array | RegExp;
 export interface ExpectOptions {
   /** Milliseconds for the whole wait; absent waits until a match or the line goes away. */
   readonly timeoutMs?: number;
-  readonly signal?: AbortSignal;
+  readonly signal?: AbortSignalLike;
   /**
    * How many of the latest bytes are kept for regular expressions and for
    * `before` (older ones are forgotten and counted in `forgotten`). Literals

@@ -1,6 +1,7 @@
 import type { BufferPool } from '../bytes/index.js';
 import type { Clock, NetrxError } from '../runtime/index.js';
 import type { TraceRegistry } from '../trace/index.js';
+import type { AbortSignalLike } from '../runtime/index.js';
 
 export interface PortOptions {
   readonly clock: Clock;
@@ -34,7 +35,7 @@ export interface RetrieveResult {
 export interface PortReceiveOptions {
   /** Milliseconds to wait; absent waits until data or disconnect. */
   readonly timeoutMs?: number;
-  readonly signal?: AbortSignal;
+  readonly signal?: AbortSignalLike;
 }
 
 export interface PortStats {

@@ -2,6 +2,7 @@
  * The few members of `AbortSignal` that `Receiver` uses, so a core can cancel a
  * receive on its own timer without `AbortController` (not a core global).
  */
+import type { AbortSignalLike } from '../runtime/index.js';
 export class TimeoutSignal {
   aborted = false;
   reason: unknown = undefined;
@@ -24,7 +25,7 @@ export class TimeoutSignal {
     listener?.();
   }
 
-  asSignal(): AbortSignal {
-    return this as unknown as AbortSignal;
+  asSignal(): AbortSignalLike {
+    return this;
   }
 }

@@ -6,6 +6,7 @@ import {
 } from '../runtime/index.js';
 import { BoundedQueue } from './bounded-queue.js';
 import type { ReceiveCompletion } from './completion.js';
+import type { AbortSignalLike } from '../runtime/index.js';
 
 export interface ReceiverOptions {
   readonly clock: Clock;
@@ -44,7 +45,7 @@ export interface PostReceiveOptions {
   readonly buffer?: Uint8Array;
   /** Milliseconds to wait for data; 0 polls; absent waits until data, disconnect or abort. */
   readonly timeoutMs?: number;
-  readonly signal?: AbortSignal;
+  readonly signal?: AbortSignalLike;
 }
 
 export interface ReceiverStats {
@@ -86,7 +87,7 @@ export class PendingReceive<M = undefined> {
   result: ReceiveCompletion<M> | undefined;
   /** @internal */ readonly buffer: Uint8Array | undefined;
   /** @internal */ timer: Timer | undefined;
-  /** @internal */ signal: AbortSignal | undefined;
+  /** @internal */ signal: AbortSignalLike | undefined;
   /** @internal */ onAbort: (() => void) | undefined;
   private promise: Promise<ReceiveCompletion<M>> | undefined;
   private resolve: ((completion: ReceiveCompletion<M>) => void) | undefined;

@@ -7,6 +7,7 @@
  * The error classes here are the base of every coded error in netrx; codes are
  * stable and listed in docs/errors.md.
  */
+export type { AbortSignalLike } from './abort.js';
 export type { Clock, Timer } from './clock.js';
 export type { Crypto, DigestAlgorithm } from './crypto.js';
 export { positiveInteger } from './limits.js';

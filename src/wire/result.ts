@@ -1,5 +1,5 @@
 /**
- * What every decoder of untrusted bytes returns (DESIGN.md, error tier 1).
+ * What every decoder of untrusted bytes returns (docs/errors.md, tier 1).
  *
  * Decoders never throw on bad input: they return `{ ok: false, failure }`, and
  * the caller drops the frame, counts it under `failure.code` and traces it.

@@ -40,7 +40,7 @@ describe('netrx (in process)', () => {
     const flag = capture();
     expect(await runCli(['up', '--bogus'], flag.io)).toBe(2);
     expect(flag.err).toEqual([
-      'netrx up: unknown option --bogus (usage: netrx up [--config FILE])',
+      'netrx up: unknown option --bogus (usage: netrx up [--config FILE] [--print-config])',
     ]);
     const missing = capture();
     expect(await runCli(['up', '--config'], missing.io)).toBe(2);
@@ -140,17 +140,17 @@ describe('netrx (built binary)', () => {
     [
       'malformed.yaml',
       'http: [\n',
-      /^netrx: config .*malformed\.yaml: not valid YAML: line 2, column 1: /,
+      /^netrx up: config .*malformed\.yaml: not valid YAML: line 2, column 1: /,
     ],
     [
       'unknown.yaml',
       'htp: {}\n',
-      /^netrx: config .*unknown\.yaml: htp: unknown key \(did you mean "http"\?\)/,
+      /^netrx up: config .*unknown\.yaml: htp: unknown key \(did you mean "http"\?\)/,
     ],
     [
       'port.json',
       '{"http":{"port":99999}}',
-      /^netrx: config .*port\.json: http\.port: expected an integer from 0 to 65535, got 99999$/,
+      /^netrx up: config .*port\.json: http\.port: expected an integer from 0 to 65535, got 99999$/,
     ],
   ];
   for (const [name, text, pattern] of cases) {

@@ -22,8 +22,17 @@ function block(opening: RegExp): string {
 }
 
 describe('docs/host.md', () => {
-  it('the configuration example is the embedded default, key for key', () => {
-    expect(parseYaml(block(/^http:\n {2}host:/))).toEqual(defaultHostConfig());
+  it('the configuration example is the embedded default, key for key, as --print-config prints it', async () => {
+    const example = block(/^http:\n {2}host:/);
+    expect(parseYaml(example)).toEqual(defaultHostConfig());
+    const out: string[] = [];
+    const io: CliIo = {
+      out: (l) => out.push(l),
+      err: () => {},
+      untilStopped: () => Promise.resolve(),
+    };
+    expect(await runCli(['up', '--print-config'], io)).toBe(0);
+    expect(out.join('\n')).toBe(example.trimEnd());
   });
 
   it('the sample output is what netrx up prints on the default configuration', async () => {
@@ -47,6 +56,29 @@ describe('docs/host.md', () => {
       );
     const sample = block(/^\$ npm start/).split('\n');
     expect(sample.slice(1, sample.indexOf(''))).toEqual(printed);
+  });
+
+  it('the bad-file lines are what netrx up prints', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'netrx-docs-'));
+    const files: Record<string, string> = {
+      'http.port: expected': 'http:\n  port: 70000\n',
+      'http.prot: unknown key': 'http:\n  prot: 1\n',
+    };
+    const documented = block(/^netrx up: config /).split('\n');
+    for (const [start, text] of Object.entries(files)) {
+      const line = documented.find((l) => l.startsWith(`netrx up: config netrx.yaml: ${start}`));
+      expect(line).toBeDefined();
+      const sub = mkdtempSync(join(dir, 'case-'));
+      writeFileSync(join(sub, 'netrx.yaml'), text);
+      const err: string[] = [];
+      const io: CliIo = {
+        out: () => {},
+        err: (l) => err.push(l),
+        untilStopped: () => Promise.resolve(),
+      };
+      expect(await runCli(['up', '--config', join(sub, 'netrx.yaml')], io)).toBe(1);
+      expect(err.map((l) => l.replace(`${sub}/`, ''))).toEqual([line]);
+    }
   });
 
   it('the route list names every route GET / lists', async () => {

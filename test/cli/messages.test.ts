@@ -3,10 +3,11 @@
 // errors that name the file, VXLAN settings refused before anything starts.
 import { spawnSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
 import { runCli, type CliIo } from '../../src/cli/index.js';
 
 const root = resolve(import.meta.dirname, '..', '..');
@@ -97,10 +98,15 @@ describe('help', () => {
         expect(out.filter((line) => line.length > width)).toEqual([]);
       }
     }
-    // Wrapping keeps every word and each [--flag VALUE] whole.
-    const { out } = await run(['link', 'vxlan', '--help'], 40);
-    expect(out.join(' ')).toMatch(/\[--ip6 ADDR\/NN\]/);
-    expect(out.join(' ').replace(/\s+/g, ' ')).toContain('--trust-checksums] [--verbose]');
+    // Wrapping keeps every word, each [--flag VALUE]... and each --flag VALUE whole.
+    for (const columns of [40, 50, 60, 70, 80]) {
+      const { out } = await run(['link', 'vxlan', '--help'], columns);
+      const lines = out.map((line) => line.trim());
+      expect(out.join(' ')).toMatch(/\[--ip6 ADDR\/NN\]/);
+      expect(out.join(' ').replace(/\s+/g, ' ')).toContain('--trust-checksums] [--verbose]');
+      expect(lines.filter((line) => /(^|\s)--(vni|bind|remote|mac|ip)$/.test(line))).toEqual([]);
+      expect(out.join(' ')).toContain('[--allow-source IP]...');
+    }
   });
 
   it('the built binary wraps at 80 when its output is a pipe', () => {
@@ -121,6 +127,19 @@ describe('stray arguments', () => {
       err: ['netrx: --version takes no arguments, got "extra" (try netrx --help)'],
     });
     expect((await run(['-V'])).code).toBe(0);
+  });
+
+  it('an option after a group is refused as an option, not a command (exit 2)', async () => {
+    const result = await run(['link', '--bogus']);
+    expect(result.code).toBe(2);
+    expect(result.err).toEqual(['netrx link: unknown option --bogus (try netrx link --help)']);
+  });
+
+  it('-- ends the options: pcap info -- --help reads a file named --help', async () => {
+    const result = await run(['pcap', 'info', '--', '--help']);
+    expect(result.code).toBe(1);
+    expect(result.out).toEqual([]);
+    expect(result.err).toEqual(['netrx pcap info: --help: no such file']);
   });
 
   it('an unknown top-level option is refused as an option (exit 2)', async () => {
@@ -181,12 +200,18 @@ describe('file errors name the file', () => {
     expect(result.err).toEqual([`netrx pcap info: ${dir}: is a directory, not a file`]);
   });
 
-  it('link vxlan --pcap DIR names the directory', async () => {
+  it('link vxlan --pcap DIR names the directory once, in plain words', async () => {
     const port = await freeUdpPort();
     const result = await run([...withFlag('--bind', `127.0.0.1:${port}`), '--pcap', dir]);
     expect(result.code).toBe(1);
-    expect(result.err).toHaveLength(1);
-    expect(result.err[0]).toContain(dir);
+    expect(result.err).toEqual([`netrx link vxlan: ${dir}: is a directory, not a file`]);
+  });
+
+  it('pcap info on a missing file names it once: no Node text repeating the path', async () => {
+    const missing = join(dir, 'missing.pcapng');
+    const result = await run(['pcap', 'info', missing]);
+    expect(result.code).toBe(1);
+    expect(result.err).toEqual([`netrx pcap info: ${missing}: no such file`]);
   });
 });
 
@@ -198,6 +223,41 @@ describe('link vxlan refuses, before it starts, what could never work', () => {
       expect(result.out).toEqual([]);
       expect(result.err).toHaveLength(1);
       expect(result.err[0]).toMatch(/--bind\/--remote: .*a tunnel needs one family at both ends/);
+    }
+  });
+
+  for (const [flag, value, message] of [
+    ['--allow-source', '::1', '--allow-source: ::1 is IPv6 but the tunnel is IPv4'],
+    ['--remote', '0.0.0.0:4789', '--remote: 0.0.0.0 is the unspecified address'],
+    ['--remote', '224.0.0.1:4789', '--remote: 224.0.0.1 is a multicast address'],
+    ['--remote', '255.255.255.255:4789', '--remote: 255.255.255.255 is the broadcast address'],
+    ['--ip', '224.0.0.1/24', "--ip: 224.0.0.1 is a multicast address, not a host's own"],
+    ['--ip', '10.200.0.0/24', '--ip: 10.200.0.0 is the network address of its /24'],
+    ['--ip', '10.200.0.255/24', '--ip: 10.200.0.255 is the broadcast address of its /24'],
+    ['--ip6', 'ff02::1/64', "--ip6: ff02::1 is a multicast address, not a host's own"],
+    ['--bind', '127.0.0.1:0', '--bind: the port must be from 1 to 65535, got 0'],
+  ] as const) {
+    it(`${flag} ${value}`, async () => {
+      const args =
+        flag === '--allow-source' || flag === '--ip6'
+          ? [...vxlan, flag, value]
+          : withFlag(flag, value);
+      const result = await run(args);
+      expect(result.code).toBe(2);
+      expect(result.out).toEqual([]);
+      expect(result.err).toHaveLength(1);
+      expect(result.err[0]).toContain(message);
+    });
+  }
+
+  it('a /31 or /32 own address is a host address, not a network or broadcast one', async () => {
+    for (const ip of ['10.200.0.0/31', '10.200.0.1/32']) {
+      const port = await freeUdpPort();
+      // Starts (and stops at once: untilStopped resolves), exit 0.
+      const result = await run(
+        withFlag('--ip', ip).map((a) => (a === '127.0.0.1:4788' ? `127.0.0.1:${port}` : a)),
+      );
+      expect({ ip, code: result.code, err: result.err }).toEqual({ ip, code: 0, err: [] });
     }
   });
 
@@ -215,4 +275,26 @@ describe('link vxlan refuses, before it starts, what could never work', () => {
       expect(result.err[0]).toContain(`--mac: ${mac} is `);
     });
   }
+});
+
+describe('netrx up', () => {
+  it('--print-config prints the commented default, a starting point for --config (exit 0)', async () => {
+    const result = await run(['up', '--print-config']);
+    expect(result.code).toBe(0);
+    expect(result.err).toEqual([]);
+    expect(result.out[0]).toBe('http:');
+    expect(result.out.join('\n')).toContain('port: 7340        # 0 picks a free port');
+    const file = join(dir, 'printed.yaml');
+    writeFileSync(file, `${result.out.join('\n')}\n`);
+    // What it printed runs as a configuration, and prints back as itself, defaults filled in.
+    const again = await run(['up', '--config', file, '--print-config']);
+    expect(again.code).toBe(0);
+    expect(parseYaml(again.out.join('\n'))).toEqual(parseYaml(result.out.join('\n')));
+  });
+
+  it('errors are prefixed "netrx up:" like every other command\'s', async () => {
+    const result = await run(['up', '--config', join(dir, 'missing.yaml')]);
+    expect(result.code).toBe(1);
+    expect(result.err).toEqual([`netrx up: config ${join(dir, 'missing.yaml')}: no such file`]);
+  });
 });

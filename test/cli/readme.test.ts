@@ -3,24 +3,16 @@
 // tarball's files under node_modules/netrx, its bin linked), and what it
 // prints is what the README says it prints. The package ships what the
 // README links to and what its source maps point at.
-import { execFileSync, spawnSync } from 'node:child_process';
-import {
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  rmSync,
-  symlinkSync,
-  writeFileSync,
-} from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join, normalize, resolve } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join, normalize } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { installPacked } from './support/packed.js';
+import { ensureBuilt, root } from './support/processes.js';
 
-const root = resolve(import.meta.dirname, '..', '..');
 const readme = readFileSync(join(root, 'README.md'), 'utf8');
-const project = mkdtempSync(join(tmpdir(), 'netrx-readme-'));
-const installed = join(project, 'node_modules', 'netrx');
+let project = '';
+let installed = '';
 let packedFiles: string[] = [];
 
 interface Example {
@@ -63,42 +55,17 @@ function node(args: string[]): { status: number | null; stdout: string; stderr: 
 }
 
 beforeAll(() => {
-  const built = spawnSync(
-    process.execPath,
-    [
-      '--input-type=module',
-      '-e',
-      "const m = await import('./scripts/lib/setup.mjs'); process.exit(m.ensureBuild());",
-    ],
-    { cwd: root, stdio: 'ignore' },
-  );
-  expect(built.status).toBe(0);
-  // The real tarball, as `npm publish` would upload it.
-  const packed = JSON.parse(
-    execFileSync('npm', ['pack', '--json', '--pack-destination', project], {
-      cwd: root,
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'ignore'],
-    }),
-  ) as { filename: string; files: { path: string }[] }[];
-  const tarball = join(project, packed[0]!.filename);
-  packedFiles = packed[0]!.files.map((f) => f.path);
-  // Installed as npm installs it: the files under node_modules/netrx, the
-  // bin linked in node_modules/.bin. The dependencies are this clone's (the
-  // test runs offline); TypeScript and @types/node are the user's own.
-  mkdirSync(installed, { recursive: true });
-  execFileSync('tar', ['-xzf', tarball, '-C', installed, '--strip-components=1']);
-  const modules = join(project, 'node_modules');
-  for (const dependency of ['yaml', 'bufferutil', 'node-gyp-build', '@types']) {
-    if (existsSync(join(root, 'node_modules', dependency)))
-      symlinkSync(join(root, 'node_modules', dependency), join(modules, dependency));
-  }
-  mkdirSync(join(modules, '.bin'));
-  symlinkSync('../netrx/dist/cli/main.js', join(modules, '.bin', 'netrx'));
-  writeFileSync(
-    join(project, 'package.json'),
-    JSON.stringify({ name: 'readme-examples', private: true, type: 'module' }),
-  );
+  expect(ensureBuilt()).toBe(0);
+  // The real tarball, installed by npm into a project set up as the README
+  // says: `"type": "module"`, and @types/node for netrx/node (TypeScript
+  // itself is the clone's).
+  const typesNode = JSON.parse(
+    readFileSync(join(root, 'node_modules', '@types', 'node', 'package.json'), 'utf8'),
+  ) as { version: string };
+  const packed = installPacked('readme', { type: 'module' }, [`@types/node@${typesNode.version}`]);
+  project = packed.dir;
+  packedFiles = packed.files;
+  installed = join(project, 'node_modules', 'netrx');
 }, 120_000);
 
 // The unpacked package is 2.5 MB: leave nothing behind.
@@ -120,18 +87,28 @@ describe('README examples, run as written against the packed package', () => {
       writeFileSync(join(project, file), e.code);
       return file;
     });
+    // What `tsc --init` (TypeScript 6) writes, plus the one change the
+    // README asks for ("types": ["node"]); libraries are checked too.
     writeFileSync(
       join(project, 'tsconfig.json'),
       JSON.stringify({
         compilerOptions: {
-          target: 'ES2022',
-          module: 'NodeNext',
-          moduleResolution: 'NodeNext',
-          strict: true,
-          noUncheckedIndexedAccess: true,
+          module: 'nodenext',
+          target: 'esnext',
           types: ['node'],
+          sourceMap: true,
+          declaration: true,
+          declarationMap: true,
+          noUncheckedIndexedAccess: true,
+          exactOptionalPropertyTypes: true,
+          strict: true,
+          jsx: 'react-jsx',
+          verbatimModuleSyntax: true,
+          isolatedModules: true,
+          noUncheckedSideEffectImports: true,
+          moduleDetection: 'force',
+          skipLibCheck: false,
           outDir: 'out',
-          skipLibCheck: true,
         },
         files,
       }),
@@ -139,6 +116,40 @@ describe('README examples, run as written against the packed package', () => {
     const tsc = spawnSync(
       process.execPath,
       [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', project],
+      { cwd: project, encoding: 'utf8', timeout: 60_000 },
+    );
+    expect(tsc.stdout + tsc.stderr).toBe('');
+    expect(tsc.status).toBe(0);
+  }, 60_000);
+
+  it("the cores' declarations need neither DOM nor Node types (lib es2022, types [])", () => {
+    const cores = ['netrx', 'netrx/bytes', 'netrx/runtime', 'netrx/receive', 'netrx/trace'];
+    cores.push('netrx/wire', 'netrx/link', 'netrx/port', 'netrx/websocket', 'netrx/capture');
+    cores.push('netrx/testing');
+    writeFileSync(
+      join(project, 'cores-only.ts'),
+      cores
+        .map((c, i) => `import type * as m${i} from '${c}';\nexport type T${i} = typeof m${i};`)
+        .join('\n'),
+    );
+    writeFileSync(
+      join(project, 'tsconfig.cores.json'),
+      JSON.stringify({
+        compilerOptions: {
+          module: 'nodenext',
+          target: 'es2022',
+          lib: ['es2022'],
+          types: [],
+          strict: true,
+          skipLibCheck: false,
+          noEmit: true,
+        },
+        files: ['cores-only.ts'],
+      }),
+    );
+    const tsc = spawnSync(
+      process.execPath,
+      [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.cores.json'],
       { cwd: project, encoding: 'utf8', timeout: 60_000 },
     );
     expect(tsc.stdout + tsc.stderr).toBe('');
@@ -176,7 +187,12 @@ describe('the packed package', () => {
   });
 
   it('netrx pcap info on the five-minute capture prints what the README says', () => {
-    // two-hosts.pcapng is written by the five-minute example run above.
+    // two-hosts.pcapng is what the five-minute example writes: run it here
+    // too, so this test stands alone (vitest -t).
+    const twoHosts = examples(readme).find((e) => e.code.startsWith('// two-hosts.mjs'));
+    expect(twoHosts).toBeDefined();
+    writeFileSync(join(project, 'two-hosts.mjs'), twoHosts!.code);
+    expect(node(['two-hosts.mjs']).status).toBe(0);
     const line = readme
       .split('\n')
       .find((l) => l.startsWith('npx netrx pcap info two-hosts.pcapng'));
@@ -189,6 +205,20 @@ describe('the packed package', () => {
     );
     expect(result.status).toBe(0);
     expect(result.stdout.trim()).toBe(expected);
+  });
+
+  it('npx netrx up --print-config > netrx.yaml gives a file npx netrx up --config netrx.yaml runs', () => {
+    const bin = join(project, 'node_modules', '.bin', 'netrx');
+    expect(readme).toContain('npx netrx up --print-config > netrx.yaml');
+    expect(readme).toContain('npx netrx up --config netrx.yaml');
+    const printed = spawnSync(bin, ['up', '--print-config'], { cwd: project, encoding: 'utf8' });
+    expect(printed.status).toBe(0);
+    writeFileSync(join(project, 'netrx.yaml'), printed.stdout);
+    const checked = spawnSync(bin, ['up', '--config', 'netrx.yaml', '--print-config'], {
+      cwd: project,
+      encoding: 'utf8',
+    });
+    expect({ status: checked.status, stderr: checked.stderr }).toEqual({ status: 0, stderr: '' });
   });
 
   it('require() says the package is ESM-only', () => {

@@ -5,7 +5,13 @@ import {
   startVxlanHost,
   type UdpEndpoint,
 } from '../../node/link/index.js';
-import { stationMacProblem, tunnelFamilyProblem } from '../../node/host/address.js';
+import {
+  allowedSourceProblem,
+  ownAddressProblem,
+  remoteProblem,
+  stationMacProblem,
+  tunnelFamilyProblem,
+} from '../../node/host/address.js';
 import { parseMac } from '../../wire/index.js';
 import { integer, required } from '../args.js';
 import { UsageError, type CliCommand } from '../command.js';
@@ -50,8 +56,23 @@ export const linkVxlanCommand: CliCommand = {
     if (macProblem !== undefined) throw new UsageError(`--mac: ${macText} ${macProblem}`);
     const familyProblem = tunnelFamilyProblem(bind, remote);
     if (familyProblem !== undefined) throw new UsageError(`--bind/--remote: ${familyProblem}`);
+    const remoteTrouble = remoteProblem(remote);
+    if (remoteTrouble !== undefined) throw new UsageError(`--remote: ${remoteTrouble}`);
+    for (const source of allowedSources) {
+      const problem = allowedSourceProblem(source, bind);
+      if (problem !== undefined) throw new UsageError(`--allow-source: ${problem}`);
+    }
     const ipv4 = list(values['ip']).map((text) => prefix('--ip', text, 4));
     const ipv6 = list(values['ip6']).map((text) => prefix('--ip6', text, 6));
+    for (const [flag, prefixes] of [
+      ['--ip', ipv4],
+      ['--ip6', ipv6],
+    ] as const) {
+      for (const own of prefixes) {
+        const problem = ownAddressProblem(own);
+        if (problem !== undefined) throw new UsageError(`${flag}: ${own.address} ${problem}`);
+      }
+    }
     if (ipv4.length === 0) throw new UsageError('missing --ip A.B.C.D/NN');
     const udpEcho =
       values['udp-echo'] === undefined
@@ -114,6 +135,9 @@ function endpoint(flag: string, value: string | boolean | undefined): UdpEndpoin
   const text = required(flag, value);
   const parsed = parseEndpoint(text);
   if (parsed === undefined) {
+    const port = /:(\d+)$/.exec(text)?.[1];
+    if (port !== undefined && parseEndpoint(`${text.slice(0, -port.length)}1`) !== undefined)
+      throw new UsageError(`${flag}: the port must be from 1 to 65535, got ${port}`);
     throw new UsageError(`${flag}: expected IP:PORT (or [IPv6]:PORT), got ${JSON.stringify(text)}`);
   }
   return parsed;

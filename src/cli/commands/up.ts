@@ -1,5 +1,7 @@
+import { stringify as toYaml } from 'yaml';
 import {
   ConfigError,
+  DEFAULT_CONFIG_YAML,
   defaultHostConfig,
   loadHostConfig,
   servicesFromConfig,
@@ -10,33 +12,34 @@ import { packageVersion } from '../version.js';
 
 export const upCommand: CliCommand = {
   path: ['up'],
-  summary: 'run the netrx host (trace bus, HTTP status on 127.0.0.1:7340, configured services)',
-  usage: 'up [--config FILE]',
-  options: { config: { type: 'string', short: 'c' } },
+  summary:
+    'run the netrx host (trace bus, HTTP status on 127.0.0.1:7340, configured services); --print-config prints its configuration and exits',
+  usage: 'up [--config FILE] [--print-config]',
+  options: {
+    config: { type: 'string', short: 'c' },
+    'print-config': { type: 'boolean' },
+  },
   async run(values, _positionals, io) {
     const file = values['config'];
     let config;
     try {
       config = typeof file === 'string' ? await loadHostConfig(file) : defaultHostConfig();
     } catch (error) {
-      if (error instanceof ConfigError) {
-        io.err(`netrx: config ${error.message}`);
-        return 1;
-      }
+      // `netrx up: config FILE: …`, prefixed as every command's errors are (run.ts).
+      if (error instanceof ConfigError)
+        throw new Error(`config ${error.message}`, { cause: error });
       throw error;
     }
-    const version = packageVersion();
-    let host;
-    try {
-      host = await startHost(config, {
-        version,
-        log: io.err,
-        services: servicesFromConfig(config),
-      });
-    } catch (error) {
-      io.err(`netrx: ${(error as Error).message}`);
-      return 1;
+    if (values['print-config'] === true) {
+      io.out((typeof file === 'string' ? toYaml(config) : DEFAULT_CONFIG_YAML).trimEnd());
+      return 0;
     }
+    const version = packageVersion();
+    const host = await startHost(config, {
+      version,
+      log: io.err,
+      services: servicesFromConfig(config),
+    });
     io.out(
       `netrx ${version} up (${typeof file === 'string' ? `config ${file}` : 'embedded default config'})`,
     );

@@ -34,6 +34,7 @@ describe('host configuration', () => {
           deflate: true,
           maxMessage: 16 * 1024 * 1024,
           keepAliveMs: 30000,
+          allowedOrigins: [],
         },
       },
       trace: { console: false, level: 4 },
@@ -111,9 +112,10 @@ describe('host configuration', () => {
     const none = await loadHostConfig(file('vxsrc0.yaml', vxlan('')));
     expect(none.link.vxlan[0]?.allowedSources).toEqual([]);
     const some = await loadHostConfig(
-      file('vxsrc1.yaml', vxlan('      allowedSources: [10.99.0.5, "FD00:0::5"]\n')),
+      file('vxsrc1.yaml', vxlan('      allowedSources: [10.99.0.5, "::FFFF:10.99.0.6"]\n')),
     );
-    expect(some.link.vxlan[0]?.allowedSources).toEqual(['10.99.0.5', 'fd00::5']);
+    // An IPv4-mapped IPv6 address is the IPv4 address a socket reports.
+    expect(some.link.vxlan[0]?.allowedSources).toEqual(['10.99.0.5', '10.99.0.6']);
     expect(
       await failure(file('vxsrc2.yaml', vxlan('      allowedSources: [vtep.example]\n'))),
     ).toMatch(
@@ -165,6 +167,25 @@ describe('host configuration: addresses checked before anything starts (issue 17
     vni: 42,
     mac: '02:00:00:00:00:02',
   };
+
+  it('link.vxlan refuses a non-unicast remote, an allowed source of the other family and a network address as its own (review of issue 17)', () => {
+    const link = (extra: object) => ({ link: { vxlan: [{ ...vxlan, ...extra }] } });
+    expect(problem(link({ remote: '224.0.0.1:4789' }))).toBe(
+      "link.vxlan[0].remote: 224.0.0.1 is a multicast address: the remote must be one VTEP's unicast address",
+    );
+    expect(problem(link({ remote: '0.0.0.0:4789' }))).toMatch(
+      /^link\.vxlan\[0\]\.remote: 0\.0\.0\.0 is the unspecified/,
+    );
+    expect(problem(link({ allowedSources: ['10.0.0.1', '::1'] }))).toMatch(
+      /^link\.vxlan\[0\]\.allowedSources\[1\]: ::1 is IPv6 but the tunnel is IPv4/,
+    );
+    expect(problem(link({ ipv4: ['10.200.0.0/24'] }))).toBe(
+      "link.vxlan[0].ipv4[0]: 10.200.0.0 is the network address of its /24, not a host's own",
+    );
+    expect(problem(link({ ipv6: ['ff02::1/64'] }))).toMatch(
+      /^link\.vxlan\[0\]\.ipv6\[0\]: ff02::1 is a multicast/,
+    );
+  });
 
   it('http.host is an address literal or localhost, never a name to look up', () => {
     for (const host of ['abc', 'cafe', '::::', '999.0.0.1', 'example.com']) {

@@ -5,7 +5,10 @@ import { canonicalAddress, parseEndpoint, parsePrefix } from '../link/addresses.
 import { parseMac } from '../../wire/index.js';
 import {
   LISTEN_ADDRESS,
+  allowedSourceProblem,
+  ownAddressProblem,
   parseListenAddress,
+  remoteProblem,
   stationMacProblem,
   tunnelFamilyProblem,
 } from './address.js';
@@ -89,6 +92,8 @@ export const hostConfigSchema = object({
           maxMessage: field(integer(1, 2 ** 31), 16 * 1024 * 1024),
           /** Ping idle connections after this many ms, drop them after twice that (0: off). */
           keepAliveMs: field(integer(0, 3_600_000), 30_000),
+          /** Browser origins allowed besides this host's own (no Origin: always allowed). */
+          allowedOrigins: field(list(string(), 64), []),
         }),
       ),
     }),
@@ -119,6 +124,19 @@ export function validateHostConfig(value: unknown): HostConfig {
     if (macProblem !== undefined) throw new ConfigError(`${where}.mac`, macProblem);
     const familyProblem = tunnelFamilyProblem(vxlan.bind, vxlan.remote);
     if (familyProblem !== undefined) throw new ConfigError(`${where}.remote`, familyProblem);
+    const remote = remoteProblem(vxlan.remote);
+    if (remote !== undefined) throw new ConfigError(`${where}.remote`, remote);
+    vxlan.allowedSources.forEach((source, i) => {
+      const problem = allowedSourceProblem(source, vxlan.bind);
+      if (problem !== undefined) throw new ConfigError(`${where}.allowedSources[${i}]`, problem);
+    });
+    for (const family of ['ipv4', 'ipv6'] as const) {
+      vxlan[family].forEach((prefix, i) => {
+        const problem = ownAddressProblem(prefix);
+        if (problem !== undefined)
+          throw new ConfigError(`${where}.${family}[${i}]`, `${prefix.address} ${problem}`);
+      });
+    }
   });
   return config;
 }

@@ -82,7 +82,13 @@ export async function startHost(
     uptimeSeconds: Math.round((clock.now() - startedAt) / 1000),
     services: [
       { name: 'trace', status: 'running', providers: trace.providers().length },
-      { name: 'http', status: 'running', url, requests: http.requests },
+      {
+        name: 'http',
+        status: 'running',
+        url,
+        requests: http.requests,
+        misdirected: http.misdirected,
+      },
       ...running.map((service) => ({ name: service.name, status: 'running', ...service.status() })),
     ],
   }));

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { TraceProvider } from '../../trace/index.js';
 import { HostEvent } from './events.js';
+import { hostHeaderAllowed } from './host-check.js';
 
 /** A JSON GET route; returns the body to send with status 200. */
 export type JsonRoute = () => unknown;
@@ -27,6 +28,8 @@ export class HttpStatusServer {
   private readonly server: Server;
   private readonly options: HttpStatusOptions;
   requests = 0;
+  /** Requests refused for a Host header this server does not answer to (DNS rebinding). */
+  misdirected = 0;
   /** The bound address, once listening: `127.0.0.1:7340` or `[::1]:7340`. */
   private bound = '';
 
@@ -42,6 +45,13 @@ export class HttpStatusServer {
       (request, response) => this.handle(request, response),
     );
     this.server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+      if (!hostHeaderAllowed(request.headers.host, this.options.host)) {
+        this.misdirected++;
+        socket.end(
+          'HTTP/1.1 421 Misdirected Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n',
+        );
+        return;
+      }
       const route = this.upgrades.get(pathOf(request));
       if (route === undefined) {
         socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
@@ -112,7 +122,14 @@ export class HttpStatusServer {
     let status: number;
     let body: unknown;
     const headers: Record<string, string> = {};
-    if (route === undefined && this.upgrades.has(path)) {
+    if (!hostHeaderAllowed(request.headers.host, this.options.host)) {
+      this.misdirected++;
+      status = 421;
+      body = {
+        error: 'misdirected',
+        message: `this host does not answer to Host ${JSON.stringify(request.headers.host)}: use ${this.options.host}`,
+      };
+    } else if (route === undefined && this.upgrades.has(path)) {
       // A browser or curl on a WebSocket path: say what it is, as the standalone server does.
       status = 426;
       body = {

@@ -13,6 +13,7 @@ export {
   validateHostConfig,
   type HostConfig,
 } from './config.js';
+export { DEFAULT_CONFIG_YAML } from './config-template.js';
 export { HOST_PROVIDER, HostEvent, HostKeyword } from './events.js';
 export {
   startHost,

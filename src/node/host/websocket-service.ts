@@ -3,6 +3,7 @@ import { WEBSOCKET_PROVIDER } from '../../websocket/index.js';
 import { WebSocketServer, echoConnection } from '../websocket/index.js';
 import type { HostConfig } from './config.js';
 import type { HostService } from './host.js';
+import { originAllowed } from './host-check.js';
 
 /** How long `stop` waits for peers to answer the close handshake before cutting them. */
 export const STOP_GRACE_MS = 500;
@@ -12,6 +13,7 @@ export function websocketEchoService(config: HostConfig['websocket']['echo']): H
   let server: WebSocketServer | undefined;
   let stopClock: Clock | undefined;
   let accepted = 0;
+  let refusedOrigins = 0;
   return {
     name: 'websocket-echo',
     start(context) {
@@ -28,6 +30,13 @@ export function websocketEchoService(config: HostConfig['websocket']['echo']): H
       });
       server = wss;
       context.http.upgrade(config.path, (request, socket, head) => {
+        // A web page of another site must not talk to the host from the
+        // user's browser: its Origin must be this host or an allowed one.
+        if (!originAllowed(request.headers.origin, request.headers.host, config.allowedOrigins)) {
+          refusedOrigins++;
+          socket.end('HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+          return;
+        }
         wss.handleUpgrade(request, socket, head, (ws) => {
           accepted++;
           echoConnection(ws);
@@ -65,6 +74,7 @@ export function websocketEchoService(config: HostConfig['websocket']['echo']): H
       path: config.path,
       connections: server?.clients.size ?? 0,
       accepted,
+      refusedOrigins,
     }),
   };
 }

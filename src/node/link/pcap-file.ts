@@ -174,6 +174,14 @@ export type PcapFileWriterOptions =
 
 export interface PcapFileWriterStats extends BatchedWriterStats {
   readonly path: string;
+  /**
+   * Packets (frames) accepted: the file's header blocks (pcapng SHB and IDBs,
+   * the pcap file header) are not counted, so this is the number of frames
+   * the file holds once flushed.
+   */
+  readonly accepted: number;
+  /** Every block accepted, headers included (what `BatchedWriter` counts). */
+  readonly acceptedBlocks: number;
 }
 
 /**
@@ -284,9 +292,16 @@ export class PcapFileWriter {
           'pcap files cannot store interface ids, flags or comments; use pcapng',
         );
       }
-      return this.enqueue(this.pcap.record(packet));
+      return this.countPacket(this.enqueue(this.pcap.record(packet)));
     }
-    return this.enqueue((this.pcapng as PcapngWriter).packet(packet));
+    return this.countPacket(this.enqueue((this.pcapng as PcapngWriter).packet(packet)));
+  }
+
+  private packetsAccepted = 0;
+
+  private countPacket(accepted: boolean): boolean {
+    if (accepted) this.packetsAccepted++;
+    return accepted;
   }
 
   /**
@@ -320,6 +335,8 @@ export class PcapFileWriter {
     return {
       path: this.path,
       ...stats,
+      accepted: this.packetsAccepted,
+      acceptedBlocks: stats.accepted,
       ...(this.failure === undefined ? {} : { error: this.failure.message }),
     };
   }

@@ -1,4 +1,5 @@
 import type { Clock } from '../../runtime/index.js';
+import type { AbortSignalLike } from '../../runtime/index.js';
 
 /** Where chat's output goes. Every string is bytes, one per char code (latin1). */
 export interface ChatOutput {
@@ -40,7 +41,7 @@ export interface ChatOptions {
   /** Reads `@file` sends; rejects with an Error whose message is the reason. */
   readonly readFile?: (path: string) => Promise<string>;
   /** Aborting ends the script as chat's SIGINT/SIGTERM do: exit 2, the reason logged. */
-  readonly signal?: AbortSignal;
+  readonly signal?: AbortSignalLike;
   /** chat's REPORT timestamp (`%b %d %H:%M:%S `); default from the clock, in UTC. */
   readonly formatTime?: (ms: number) => string;
 }
