@@ -118,9 +118,9 @@ class PooledInflater implements Inflater {
     private readonly key: string,
   ) {}
 
-  inflate(data: Uint8Array, maxOutputLength: number): InflateResult {
+  inflate(data: Uint8Array, maxOutputLength: number, endOfMessage = false): InflateResult {
     if (this.inner === undefined) throw closedError('inflater');
-    return this.inner.inflate(data, maxOutputLength);
+    return this.inner.inflate(data, maxOutputLength, endOfMessage);
   }
 
   reset(): void {

@@ -134,6 +134,7 @@ export class PerMessageDeflateSession {
     const result = inflater.inflate(
       last ? withTail(piece) : piece,
       this.maxMessageSize - this.messageLength,
+      last, // the inflater checks that the DEFLATE data ended cleanly (truncation is corrupt)
     );
     if (!result.ok) {
       this.releaseInflater();
