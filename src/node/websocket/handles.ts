@@ -94,6 +94,9 @@ export function nodeHandle(
     mask: fastMask,
     allocate: allocateUnsafe,
     assembleMessages: true,
+    // Each socket read is fresh memory nobody reuses (transport.ts): the
+    // pieces of a split message may be held as views and gathered once.
+    retainLentChunks: true,
     name,
     onActionAvailable: wakeOwner,
     onPing: pingToOwner,
