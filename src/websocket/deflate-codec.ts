@@ -78,4 +78,13 @@ export interface DeflaterOptions {
 export interface DeflateCodec {
   createInflater(options: InflaterOptions): Inflater;
   createDeflater(options: DeflaterOptions): Deflater;
+  /**
+   * The inflaters' output is never written again once handed out (also
+   * after later calls, a reset, a close or a pool's reuse), so views of it
+   * stay valid for as long as anyone holds them. The receive path then
+   * keeps the inflated pieces of a large message as views and gathers them
+   * once at its end, instead of copying each into a buffer that doubles.
+   * Default false: `inflate`'s chunks are valid until the next call only.
+   */
+  readonly stableOutput?: boolean;
 }

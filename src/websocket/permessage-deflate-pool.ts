@@ -181,6 +181,8 @@ export function createDeflateCodecPool(
       const inner = pool.take(key, () => codec.createDeflater(deflaterOptions));
       return new PooledDeflater(inner, pool, key);
     },
+    // Pooling reuses the objects, not their output memory.
+    ...(codec.stableOutput === true ? { stableOutput: true } : {}),
     stats: () => ({
       created: pool.created,
       reused: pool.reused,

@@ -190,6 +190,11 @@ export class PerMessageDeflateSession {
     return compressed.subarray(0, compressed.length - TAIL.length);
   }
 
+  /** Whether inflated chunks stay valid after the next call (`DeflateCodec.stableOutput`). */
+  get stableOutput(): boolean {
+    return this.codec.stableOutput === true;
+  }
+
   /** Whether a message of `length` bytes is worth compressing (`length >= threshold`). */
   shouldCompress(length: number): boolean {
     return length >= this.threshold;

@@ -1,8 +1,15 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { nodeCrypto } from '../node/runtime/index.js';
+import { zlibDeflateCodec } from '../node/websocket/zlib-codec.js';
 import { connectHandles, HandleDriver, type DriverOptions } from '../testing/index.js';
-import { createClientHandle, createServerHandle, type HandleProperties } from './index.js';
+import {
+  createClientHandle,
+  createDeflateCodecPool,
+  createServerHandle,
+  type DeflateCodec,
+  type HandleProperties,
+} from './index.js';
 
 function pair(server: HandleProperties, drivers: { server?: DriverOptions } = {}) {
   const client = createClientHandle({ crypto: nodeCrypto });
@@ -129,6 +136,62 @@ describe('retainLentChunks: a message split across lent chunks is gathered once'
     // Grown as bytes arrived (several buffers), not one gather of held views.
     expect(sizes.length).toBeGreaterThan(2);
   });
+
+  // Task 4 of the large-message work: the assembly of inflated messages
+  // doubled too (1 KiB .. 64 MiB for a 64 MiB bomb). A codec whose output is
+  // never rewritten (stableOutput: the zlib codec) lets the pieces be held.
+  it.each([
+    ['the zlib codec', zlibDeflateCodec, 1],
+    ['a pool over it', createDeflateCodecPool(zlibDeflateCodec), 1],
+    [
+      'a codec without stableOutput',
+      {
+        createInflater: zlibDeflateCodec.createInflater,
+        createDeflater: zlibDeflateCodec.createDeflater,
+      },
+      2,
+    ],
+  ] as const)(
+    'a 4 MiB inflated message costs one exact-size buffer with %s (more without)',
+    (_name, codec: DeflateCodec, atMostOrMore) => {
+      const sizes: number[] = [];
+      const allocate = (n: number): Uint8Array => {
+        sizes.push(n);
+        return new Uint8Array(n);
+      };
+      const params = {
+        serverNoContextTakeover: false,
+        clientNoContextTakeover: false,
+        serverMaxWindowBits: 15,
+        clientMaxWindowBits: 15,
+      };
+      const client = createClientHandle({
+        crypto: nodeCrypto,
+        deflateCodec: codec,
+        deflateThreshold: 0,
+      });
+      const server = createServerHandle({
+        crypto: nodeCrypto,
+        deflateCodec: codec,
+        assembleMessages: true,
+        allocate,
+      });
+      client.open({ perMessageDeflate: params });
+      server.open({ perMessageDeflate: params });
+      const p = connectHandles(client, server, { server: { chop: 65536 } });
+      const message = bytes(4 << 20, 9).map((b) => 0x61 + (b % 16));
+      p.client.handle.send('binary-message', message);
+      p.client.handle.send('binary-message', message.subarray(0, 100));
+      p.flush();
+      const got = p.server.messages();
+      expect(got.map((m) => m.data.length)).toEqual([4 << 20, 100]);
+      expect(same(got[0]?.data, message)).toBe(true);
+      expect(same(got[1]?.data, message.subarray(0, 100))).toBe(true);
+      const big = sizes.filter((n) => n > 100);
+      if (atMostOrMore === 1) expect(big).toEqual([4 << 20]);
+      else expect(big.length).toBeGreaterThan(2);
+    },
+  );
 
   it('without it (a host that reuses its chunks), pieces are copied as they arrive', () => {
     const p = pair({}, { server: { chop: 65536 } });

@@ -61,6 +61,8 @@ export interface ReceiveOperation {
 /** Decompression as the receive path needs it (a `PerMessageDeflateSession`). */
 export interface MessageInflater {
   inflate(piece: Uint8Array, last: boolean): PerMessageInflateResult;
+  /** Inflated chunks are never rewritten, so they may be held as views (`DeflateCodec.stableOutput`). */
+  readonly stableOutput?: boolean;
 }
 
 /**
@@ -96,6 +98,8 @@ export class ReceivePath<Owner> {
   private readonly owner: Owner;
   private readonly host: ReceiveHost<Owner>;
   private inflater: MessageInflater | undefined;
+  /** Inflated pieces may be held as views until the message ends. */
+  private holdInflated = false;
 
   // The message being received.
   private text = false;
@@ -148,6 +152,7 @@ export class ReceivePath<Owner> {
   /** Turns on permessage-deflate (RSV1 allowed on first frames). Before any data only. */
   enableDeflate(role: 'client' | 'server', inflater: MessageInflater): void {
     this.inflater = inflater;
+    this.holdInflated = inflater.stableOutput === true;
     this.decoder = this.makeDecoder(role, true);
   }
 
@@ -342,12 +347,13 @@ export class ReceivePath<Owner> {
     }
     // A plain message that comes as one piece (one frame in one chunk) is
     // handed out as it is: a view of the chunk, no copy. Inflated bytes are
-    // always copied: a codec may reuse that memory once the session has
-    // handed its inflater back to a pool.
+    // copied (a codec may reuse that memory, unless it says `stableOutput`),
+    // and with a stable codec held like lent pieces and gathered once.
     if (end && this.assembled === 0 && this.heldBytes === 0 && !this.compressed) {
       return this.finish(piece);
     }
-    if (this.lent && !this.compressed && this.assembled === 0 && this.held.length < MAX_HELD) {
+    const holdable = this.compressed ? this.holdInflated : this.lent;
+    if (holdable && this.assembled === 0 && this.held.length < MAX_HELD) {
       return this.hold(piece, end);
     }
     if (this.heldBytes > 0) this.unhold();
@@ -372,16 +378,38 @@ export class ReceivePath<Owner> {
    * ~1 MiB of extra copying). Nothing is sized from an announced length.
    */
   private hold(piece: Uint8Array, end: boolean): Indication | undefined {
-    if (this.held === NO_PIECES) this.held = [];
-    // A view pins its whole chunk: hold one only when it is most of the
-    // chunk, else a copy of just the piece, so what is held stays about the
-    // bytes that arrived (a deliberate copy of a small piece).
-    let kept = piece;
-    if (piece.byteLength * 2 < piece.buffer.byteLength) {
-      kept = this.allocate(piece.length);
-      kept.set(piece);
+    if (end && this.held.length === 0) {
+      // One inflated piece (plain ones returned earlier): a view when it is
+      // most of its memory, else one copy, never two.
+      if (piece.byteLength * 2 >= piece.buffer.byteLength) return this.finish(piece);
+      const copy = this.allocate(piece.length);
+      copy.set(piece);
+      return this.finish(copy);
     }
-    this.held.push(kept);
+    if (this.held === NO_PIECES) this.held = [];
+    const last = this.held.at(-1);
+    if (
+      last !== undefined &&
+      last.buffer === piece.buffer &&
+      last.byteOffset + last.byteLength === piece.byteOffset
+    ) {
+      // Inflated pieces follow each other in the codec's slab: one view.
+      this.held[this.held.length - 1] = new Uint8Array(
+        piece.buffer,
+        last.byteOffset,
+        last.byteLength + piece.byteLength,
+      );
+    } else if (!this.compressed && piece.byteLength * 2 < piece.buffer.byteLength) {
+      // A view pins its whole chunk: a piece under half of its chunk is held
+      // as a copy, so what is held stays about the bytes that arrived (a
+      // deliberate copy of a small piece). Inflated pieces fill their slab
+      // one after the other, so their views pin little beyond themselves.
+      const kept = this.allocate(piece.length);
+      kept.set(piece);
+      this.held.push(kept);
+    } else {
+      this.held.push(piece);
+    }
     this.heldBytes += piece.length;
     if (!end) return undefined;
     const whole = this.allocate(this.heldBytes);

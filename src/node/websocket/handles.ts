@@ -42,6 +42,7 @@ function deflateCodecFor(tuning: DeflateTuning | undefined): DeflateCodec {
   if (codec === undefined) {
     codec = {
       createInflater: (options) => sharedDeflateCodec.createInflater(options),
+      stableOutput: sharedDeflateCodec.stableOutput === true,
       createDeflater: (options) =>
         sharedDeflateCodec.createDeflater({
           ...options,

@@ -467,6 +467,8 @@ export function createZlibDeflateCodec(options: ZlibDeflateCodecOptions = {}): D
   return {
     createInflater: (inflaterOptions) => new ZlibInflater(inflaterOptions, slab),
     createDeflater: (deflaterOptions) => new ZlibDeflater(deflaterOptions, options, slab),
+    // OutputSlab carves output and never writes it again.
+    stableOutput: true,
   };
 }
 
