@@ -28,8 +28,19 @@ export interface Inflater {
    * they may be views of memory the inflater reuses only after the next call.
    * Stops with `too-big` as soon as more than `maxOutputLength` bytes would
    * be produced by this call, without producing them (zip-bomb bound).
+   *
+   * `endOfMessage` marks the last piece of a message, to which the core has
+   * appended the `00 00 ff ff` tail. The inflater must then check that the
+   * DEFLATE data ended cleanly and return `corrupt` if not: either at a
+   * block boundary just after the tail's empty stored block, or at the end
+   * of a final block (BFINAL) followed by nothing but the tail, optionally
+   * after the single `00` octet of RFC 7692 §7.2.3.4. A stream cut short
+   * (also inside a final block), or followed by anything else, is corrupt.
+   * Without that check a truncated message is delivered short with no error
+   * and the inflater is left inside a block for the next message (issue 8).
+   * An inflater that ignores the flag cannot detect truncation.
    */
-  inflate(data: Uint8Array, maxOutputLength: number): InflateResult;
+  inflate(data: Uint8Array, maxOutputLength: number, endOfMessage?: boolean): InflateResult;
   /** Forgets the sliding window (no context takeover). */
   reset(): void;
   /** Frees native memory; the inflater is unusable afterwards. */
@@ -67,4 +78,13 @@ export interface DeflaterOptions {
 export interface DeflateCodec {
   createInflater(options: InflaterOptions): Inflater;
   createDeflater(options: DeflaterOptions): Deflater;
+  /**
+   * The inflaters' output is never written again once handed out (also
+   * after later calls, a reset, a close or a pool's reuse), so views of it
+   * stay valid for as long as anyone holds them. The receive path then
+   * keeps the inflated pieces of a large message as views and gathers them
+   * once at its end, instead of copying each into a buffer that doubles.
+   * Default false: `inflate`'s chunks are valid until the next call only.
+   */
+  readonly stableOutput?: boolean;
 }

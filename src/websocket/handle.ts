@@ -625,7 +625,7 @@ export class WebSocketHandle {
     }
     this.bytesReceived += chunk.length;
     this.keepAlive?.received();
-    this.receivePath.push(chunk);
+    this.receivePath.push(chunk, typeof bytes !== 'number');
   }
 
   private completeIndication(action: IndicateReceiveCompleteAction): void {

@@ -118,9 +118,9 @@ class PooledInflater implements Inflater {
     private readonly key: string,
   ) {}
 
-  inflate(data: Uint8Array, maxOutputLength: number): InflateResult {
+  inflate(data: Uint8Array, maxOutputLength: number, endOfMessage = false): InflateResult {
     if (this.inner === undefined) throw closedError('inflater');
-    return this.inner.inflate(data, maxOutputLength);
+    return this.inner.inflate(data, maxOutputLength, endOfMessage);
   }
 
   reset(): void {
@@ -181,6 +181,8 @@ export function createDeflateCodecPool(
       const inner = pool.take(key, () => codec.createDeflater(deflaterOptions));
       return new PooledDeflater(inner, pool, key);
     },
+    // Pooling reuses the objects, not their output memory.
+    ...(codec.stableOutput === true ? { stableOutput: true } : {}),
     stats: () => ({
       created: pool.created,
       reused: pool.reused,

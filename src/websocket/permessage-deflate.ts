@@ -134,6 +134,7 @@ export class PerMessageDeflateSession {
     const result = inflater.inflate(
       last ? withTail(piece) : piece,
       this.maxMessageSize - this.messageLength,
+      last, // the inflater checks that the DEFLATE data ended cleanly (truncation is corrupt)
     );
     if (!result.ok) {
       this.releaseInflater();
@@ -187,6 +188,11 @@ export class PerMessageDeflateSession {
       );
     }
     return compressed.subarray(0, compressed.length - TAIL.length);
+  }
+
+  /** Whether inflated chunks stay valid after the next call (`DeflateCodec.stableOutput`). */
+  get stableOutput(): boolean {
+    return this.codec.stableOutput === true;
   }
 
   /** Whether a message of `length` bytes is worth compressing (`length >= threshold`). */

@@ -51,6 +51,19 @@ export interface HandleSettings {
    * `*-fragment` per piece, as websocket.dll does).
    */
   readonly assembleMessages?: boolean;
+  /**
+   * The host never reuses a chunk it lends with `completeAction(ctx, chunk)`
+   * (default false; netrx/node sets it: every socket read is fresh memory).
+   * With message assembly, the pieces of a message split across lent chunks
+   * are then kept as views and gathered once, into an exact-size buffer,
+   * when the message ends (one copy, no regrowth, nothing reserved from an
+   * announced length), instead of being copied into a growing buffer as
+   * they arrive. A piece under half of its chunk's memory is copied (a view
+   * would pin the whole chunk); past 256 pieces a message falls back to the
+   * growing buffer. Chunks read into the handle's own receive buffer
+   * (`completeAction(ctx, n)`) are never held.
+   */
+  readonly retainLentChunks?: boolean;
   /** Compression for permessage-deflate; without one the extension is never negotiated. */
   readonly deflateCodec?: DeflateCodec;
   /** Messages shorter than this are sent uncompressed (default 1024 bytes). */
@@ -94,6 +107,7 @@ export interface ResolvedProperties {
   readonly maxMessageSize: number;
   readonly maxFragments: number;
   readonly assembleMessages: boolean;
+  readonly retainLentChunks: boolean;
   readonly deflateThreshold: number;
   readonly maxQueuedSends: number;
   readonly maxQueuedSendBytes: number;
@@ -144,6 +158,7 @@ function resolveFresh(p: HandleSettings): ResolvedProperties {
     maxMessageSize: integer('maxMessageSize', p.maxMessageSize, DEFAULT_MAX_MESSAGE_SIZE, 0),
     maxFragments: integer('maxFragments', p.maxFragments, DEFAULT_MAX_FRAGMENTS, 1),
     assembleMessages: p.assembleMessages ?? false,
+    retainLentChunks: p.retainLentChunks ?? false,
     deflateThreshold: integer('deflateThreshold', p.deflateThreshold, 1024, 0),
     maxQueuedSends: integer('maxQueuedSends', p.maxQueuedSends, DEFAULT_MAX_QUEUED_SENDS, 1),
     maxQueuedSendBytes: integer(

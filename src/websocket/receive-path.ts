@@ -8,7 +8,9 @@
  * chunk, piece by piece (websocket.dll's NULL buffer); or, with
  * `assembleMessages`, as whole messages (a view when the message came in
  * one frame inside one chunk, otherwise one buffer that grows with what
- * arrives: a header's announced length reserves nothing). Control frames
+ * arrives, or, with `retainLentChunks`, the lent pieces held and gathered
+ * once into an exact-size buffer: a header's announced length reserves
+ * nothing either way). Control frames
  * never interrupt a message: pings are answered through the host, pongs and
  * the close are indicated after any partial data has been handed out.
  */
@@ -37,6 +39,8 @@ import type { ResolvedProperties } from './properties.js';
 const NO_PIECES = Object.freeze([]) as unknown as Uint8Array[];
 /** The smallest assembly buffer made (so tiny pieces do not regrow it at every byte). */
 const MIN_ASSEMBLY = 1024;
+/** At most this many pieces of one message are held (`retainLentChunks`); past it they are copied. */
+const MAX_HELD = 256;
 
 /** What a receive operation completes with. */
 export interface Indication {
@@ -57,6 +61,8 @@ export interface ReceiveOperation {
 /** Decompression as the receive path needs it (a `PerMessageDeflateSession`). */
 export interface MessageInflater {
   inflate(piece: Uint8Array, last: boolean): PerMessageInflateResult;
+  /** Inflated chunks are never rewritten, so they may be held as views (`DeflateCodec.stableOutput`). */
+  readonly stableOutput?: boolean;
 }
 
 /**
@@ -92,6 +98,8 @@ export class ReceivePath<Owner> {
   private readonly owner: Owner;
   private readonly host: ReceiveHost<Owner>;
   private inflater: MessageInflater | undefined;
+  /** Inflated pieces may be held as views until the message ends. */
+  private holdInflated = false;
 
   // The message being received.
   private text = false;
@@ -108,6 +116,11 @@ export class ReceivePath<Owner> {
   // Message assembly (assembleMessages, no caller buffer).
   private assembly: Uint8Array = EMPTY_BYTES;
   private assembled = 0;
+  /** Pieces of lent chunks held until the message ends, then gathered once (`retainLentChunks`). */
+  private held: Uint8Array[] = NO_PIECES;
+  private heldBytes = 0;
+  /** Whether the chunk being decoded was lent by a host that never reuses it. */
+  private lent = false;
   // Inflated bytes not handed out yet; the last one ends the message when `pendingEnds`.
   private pending: Uint8Array[] = NO_PIECES;
   private pendingEnds = false;
@@ -139,10 +152,16 @@ export class ReceivePath<Owner> {
   /** Turns on permessage-deflate (RSV1 allowed on first frames). Before any data only. */
   enableDeflate(role: 'client' | 'server', inflater: MessageInflater): void {
     this.inflater = inflater;
+    this.holdInflated = inflater.stableOutput === true;
     this.decoder = this.makeDecoder(role, true);
   }
 
-  push(chunk: Uint8Array): void {
+  /**
+   * `lent`: the chunk is the host's own memory (`completeAction(ctx, chunk)`),
+   * not a view of the handle's receive buffer, which the next read reuses.
+   */
+  push(chunk: Uint8Array, lent = false): void {
+    this.lent = lent && this.properties.retainLentChunks;
     this.decoder.push(chunk);
   }
 
@@ -328,9 +347,16 @@ export class ReceivePath<Owner> {
     }
     // A plain message that comes as one piece (one frame in one chunk) is
     // handed out as it is: a view of the chunk, no copy. Inflated bytes are
-    // always copied: a codec may reuse that memory once the session has
-    // handed its inflater back to a pool.
-    if (end && this.assembled === 0 && !this.compressed) return this.finish(piece);
+    // copied (a codec may reuse that memory, unless it says `stableOutput`),
+    // and with a stable codec held like lent pieces and gathered once.
+    if (end && this.assembled === 0 && this.heldBytes === 0 && !this.compressed) {
+      return this.finish(piece);
+    }
+    const holdable = this.compressed ? this.holdInflated : this.lent;
+    if (holdable && this.assembled === 0 && this.held.length < MAX_HELD) {
+      return this.hold(piece, end);
+    }
+    if (this.heldBytes > 0) this.unhold();
     this.reserve(piece.length);
     this.assembly.set(piece, this.assembled);
     this.assembled += piece.length;
@@ -342,6 +368,71 @@ export class ReceivePath<Owner> {
     this.assembly = EMPTY_BYTES;
     this.assembled = 0;
     return this.finish(whole);
+  }
+
+  /**
+   * Keeps a piece of a lent chunk (`retainLentChunks`) and, at the message's
+   * end, gathers what it holds into one exact-size buffer: one allocation
+   * and one copy per message, where growing with what arrives costs
+   * doublings (a 1 MiB message in 64 KiB reads: buffers of 64 KiB..1 MiB and
+   * ~1 MiB of extra copying). Nothing is sized from an announced length.
+   */
+  private hold(piece: Uint8Array, end: boolean): Indication | undefined {
+    if (end && this.held.length === 0) {
+      // One inflated piece (plain ones returned earlier): a view when it is
+      // most of its memory, else one copy, never two.
+      if (piece.byteLength * 2 >= piece.buffer.byteLength) return this.finish(piece);
+      const copy = this.allocate(piece.length);
+      copy.set(piece);
+      return this.finish(copy);
+    }
+    if (this.held === NO_PIECES) this.held = [];
+    const last = this.held.at(-1);
+    if (
+      last !== undefined &&
+      last.buffer === piece.buffer &&
+      last.byteOffset + last.byteLength === piece.byteOffset
+    ) {
+      // Inflated pieces follow each other in the codec's slab: one view.
+      this.held[this.held.length - 1] = new Uint8Array(
+        piece.buffer,
+        last.byteOffset,
+        last.byteLength + piece.byteLength,
+      );
+    } else if (!this.compressed && piece.byteLength * 2 < piece.buffer.byteLength) {
+      // A view pins its whole chunk: a piece under half of its chunk is held
+      // as a copy, so what is held stays about the bytes that arrived (a
+      // deliberate copy of a small piece). Inflated pieces fill their slab
+      // one after the other, so their views pin little beyond themselves.
+      const kept = this.allocate(piece.length);
+      kept.set(piece);
+      this.held.push(kept);
+    } else {
+      this.held.push(piece);
+    }
+    this.heldBytes += piece.length;
+    if (!end) return undefined;
+    const whole = this.allocate(this.heldBytes);
+    let at = 0;
+    for (const p of this.held) {
+      whole.set(p, at);
+      at += p.length;
+    }
+    this.held = NO_PIECES;
+    this.heldBytes = 0;
+    return this.finish(whole);
+  }
+
+  /** Past MAX_HELD, or a piece that cannot be held: copies what is held into the growing buffer. */
+  private unhold(): void {
+    const held = this.held;
+    this.reserve(this.heldBytes);
+    this.held = NO_PIECES;
+    this.heldBytes = 0;
+    for (const p of held) {
+      this.assembly.set(p, this.assembled);
+      this.assembled += p.length;
+    }
   }
 
   private drainPending(op: ReceiveOperation): Indication | undefined {
@@ -425,6 +516,8 @@ export class ReceivePath<Owner> {
     this.deferred = undefined;
     this.pending = NO_PIECES;
     this.assembly = EMPTY_BYTES;
+    this.held = NO_PIECES;
+    this.heldBytes = 0;
     return terminal;
   }
 }

@@ -42,6 +42,7 @@ function deflateCodecFor(tuning: DeflateTuning | undefined): DeflateCodec {
   if (codec === undefined) {
     codec = {
       createInflater: (options) => sharedDeflateCodec.createInflater(options),
+      stableOutput: sharedDeflateCodec.stableOutput === true,
       createDeflater: (options) =>
         sharedDeflateCodec.createDeflater({
           ...options,
@@ -94,6 +95,9 @@ export function nodeHandle(
     mask: fastMask,
     allocate: allocateUnsafe,
     assembleMessages: true,
+    // Each socket read is fresh memory nobody reuses (transport.ts): the
+    // pieces of a split message may be held as views and gathered once.
+    retainLentChunks: true,
     name,
     onActionAvailable: wakeOwner,
     onPing: pingToOwner,

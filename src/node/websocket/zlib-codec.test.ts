@@ -17,7 +17,10 @@ function joined(result: InflateResult): Uint8Array {
 
 /** Inflates one RFC 7692 message: the payload, then the tail the sender stripped. */
 function inflateMessage(inflater: Inflater, payload: Uint8Array, limit = 1 << 20): Uint8Array {
-  return concat([joined(inflater.inflate(payload, limit)), joined(inflater.inflate(TAIL, limit))]);
+  return concat([
+    joined(inflater.inflate(payload, limit)),
+    joined(inflater.inflate(TAIL, limit, true)),
+  ]);
 }
 
 describe('node:zlib internals', () => {
@@ -129,11 +132,65 @@ describe('zlib inflater', () => {
     // The window does not survive the final block (zlib's reset clears it), so a
     // back-reference past it fails loudly instead of decoding to garbage.
     expect(inflater.inflate(fromHex('f348cdc9c9070000'), 100)).toMatchObject({ ok: true });
-    expect(inflater.inflate(TAIL, 100)).toMatchObject({ ok: true });
+    expect(inflater.inflate(TAIL, 100, true)).toMatchObject({ ok: true });
     expect(inflater.inflate(fromHex('f200110000'), 100)).toMatchObject({
       ok: false,
       reason: 'corrupt',
     });
+    inflater.close();
+  });
+
+  // The report: a BFINAL stream cut short came out short with no error.
+  it('refuses a message whose DEFLATE data ends inside a block, or goes on after its final block', () => {
+    let x = 1;
+    // Text-like bytes that need Huffman blocks with dynamic headers (~3 KB compressed).
+    const message = new Uint8Array(5000).map(
+      () => 0x61 + (((x = (x * 1103515245 + 12345) >>> 0) >>> 16) % 13),
+    );
+    const whole = new Uint8Array(zlib.deflateRawSync(message));
+    const sync = new Uint8Array(
+      zlib.deflateRawSync(message, { finishFlush: zlib.constants.Z_SYNC_FLUSH }),
+    );
+    const endMessage = (payload: Uint8Array) => {
+      const inflater = zlibDeflateCodec.createInflater({ windowBits: 15 });
+      const first = inflater.inflate(payload, 1 << 20);
+      const result = first.ok ? inflater.inflate(TAIL, 1 << 20, true) : first;
+      inflater.close();
+      return result;
+    };
+    for (const cut of [1, 2, 7, 100, whole.length >> 1, whole.length - 2, whole.length - 1]) {
+      expect(endMessage(whole.subarray(0, cut)), `final block cut at ${cut}`).toMatchObject({
+        ok: false,
+        reason: 'corrupt',
+      });
+    }
+    for (const cut of [1, 100, sync.length - 6, sync.length - 5]) {
+      expect(endMessage(sync.subarray(0, cut)), `sync flush cut at ${cut}`).toMatchObject({
+        ok: false,
+        reason: 'corrupt',
+      });
+    }
+    for (const junk of [[0x01], [0x00, 0x00], [0xde, 0xad, 0xbe, 0xef], [...sync]]) {
+      expect(
+        endMessage(concat([whole, Uint8Array.from(junk)])),
+        `junk ${junk.length}`,
+      ).toMatchObject({
+        ok: false,
+        reason: 'corrupt',
+        message: expect.stringMatching(/after the final block/) as unknown,
+      });
+    }
+    // Valid: the final block alone, with the §7.2.3.4 octet, and a sync flush.
+    expect(endMessage(whole)).toMatchObject({ ok: true });
+    expect(endMessage(concat([whole, Uint8Array.of(0)]))).toMatchObject({ ok: true });
+    expect(endMessage(sync.subarray(0, sync.length - 4))).toMatchObject({ ok: true });
+  });
+
+  it('starts a new stream after a final block without the §7.2.3.4 octet (context takeover)', () => {
+    const inflater = zlibDeflateCodec.createInflater({ windowBits: 15 });
+    const hello = new Uint8Array(zlib.deflateRawSync(ascii('Hello')));
+    for (let i = 0; i < 3; i++) expect(inflateMessage(inflater, hello)).toEqual(ascii('Hello'));
+    expect(inflateMessage(inflater, fromHex('f248cdc9c90700'))).toEqual(ascii('Hello'));
     inflater.close();
   });
 

@@ -190,8 +190,34 @@ class ZlibContext {
 
 const NOTHING: InflateResult = { ok: true, chunks: [], length: 0 };
 
+/**
+ * Empty stored blocks (`00 00 00 ff ff` each), fed after a message's tail to
+ * prove the stream stands at a block boundary. There they change nothing (no
+ * output, no window change). Inside a block (a stream cut short) their bits
+ * are read as the rest of it: 64 blocks are 2560 bits, more than the longest
+ * dynamic block header (14 + 19 * 3 + 316 * 7 = 2283 bits) and a symbol
+ * after it (48 bits at most), so zlib produces output, fails, or ends the
+ * stream before reading them all. A native call over 320 bytes per message.
+ */
+const BOUNDARY_PROBE = new Uint8Array(64 * 5).map((_, i) => (i % 5 < 3 ? 0x00 : 0xff));
+/**
+ * What may follow a final block (BFINAL) in a message, the tail included:
+ * the tail alone, or the `00` octet of RFC 7692 §7.2.3.4 and the tail.
+ */
+const AFTER_FINAL_TAIL = Uint8Array.of(0x00, 0x00, 0xff, 0xff);
+const AFTER_FINAL_OCTET_TAIL = Uint8Array.of(0x00, 0x00, 0x00, 0xff, 0xff);
+
+function corrupt(message: string): InflateResult {
+  return { ok: false, reason: 'corrupt', message: `Invalid DEFLATE data: ${message}` };
+}
+
 class ZlibInflater implements Inflater {
   private readonly context: ZlibContext;
+  /**
+   * Set once the stream ended with a final block inside the current message:
+   * the bytes seen after it (at most 5 are allowed, see AFTER_FINAL_*).
+   */
+  private afterFinal: number[] | undefined;
 
   constructor(
     options: InflaterOptions,
@@ -203,14 +229,18 @@ class ZlibInflater implements Inflater {
     );
   }
 
-  inflate(data: Uint8Array, maxOutputLength: number): InflateResult {
+  inflate(data: Uint8Array, maxOutputLength: number, endOfMessage = false): InflateResult {
     if (!(maxOutputLength >= 0)) {
       throw new RangeError(`maxOutputLength must be >= 0: got ${String(maxOutputLength)}`);
     }
     const handle = this.context.open('inflate');
     // Sync flush leaves nothing pending between calls, so no input means no output.
-    if (data.byteLength === 0) return NOTHING;
-    const result = this.inflateWith(handle, data, maxOutputLength);
+    if (data.byteLength === 0 && !endOfMessage) return NOTHING;
+    let result =
+      this.afterFinal === undefined
+        ? this.inflateWith(handle, data, maxOutputLength)
+        : this.followFinal(data, 0, NOTHING);
+    if (result.ok && endOfMessage) result = this.endMessage(handle, result);
     this.slab.finish();
     return result;
   }
@@ -225,7 +255,6 @@ class ZlibInflater implements Inflater {
     let length = 0;
     let inputOffset = 0;
     let inputLeft = data.byteLength;
-    let justReset = false;
     let grow = false;
     for (;;) {
       // Room for one byte over the limit: producing it proves "too big"
@@ -240,22 +269,15 @@ class ZlibInflater implements Inflater {
         this.slab.offset,
         room,
       );
-      if (this.context.error !== undefined) {
-        return {
-          ok: false,
-          reason: 'corrupt',
-          message: `Invalid DEFLATE data: ${this.context.error}`,
-        };
-      }
+      if (this.context.error !== undefined) return corrupt(this.context.error);
       const outputLeft = state[0] as number;
       const inputLeftAfter = state[1] as number;
       const produced = room - outputLeft;
-      const consumed = inputLeft - inputLeftAfter;
       if (produced > 0) {
         chunks.push(this.slab.commit(produced));
         length += produced;
       }
-      inputOffset += consumed;
+      inputOffset += inputLeft - inputLeftAfter;
       inputLeft = inputLeftAfter;
       if (length > maxOutputLength) {
         return {
@@ -268,24 +290,77 @@ class ZlibInflater implements Inflater {
         grow = true; // output space ran out: zlib may have more to give
         continue;
       }
-      if (inputLeft === 0) return { ok: true, chunks, length };
+      const result: InflateResult = { ok: true, chunks, length };
+      if (inputLeft === 0) return result;
       // Output space left yet input unread: the DEFLATE stream ended with a
-      // final block (BFINAL, RFC 7692 §7.2.3.4). What follows starts a new one.
-      if (justReset && produced === 0 && consumed === 0) {
-        return { ok: false, reason: 'corrupt', message: 'Invalid DEFLATE data: no progress' };
-      }
-      handle.reset();
-      justReset = true;
+      // final block (BFINAL, RFC 7692 §7.2.3.4) and zlib reads no further.
+      this.afterFinal = [];
+      return this.followFinal(data, inputOffset, result);
     }
   }
 
+  /**
+   * Takes bytes that follow a final block. They are not inflated: only the
+   * tail (and the §7.2.3.4 octet) may come, checked at the end of the message;
+   * anything longer is trailing garbage, refused at once.
+   */
+  private followFinal(data: Uint8Array, from: number, result: InflateResult): InflateResult {
+    const after = this.afterFinal as number[];
+    if (after.length + data.byteLength - from > AFTER_FINAL_OCTET_TAIL.length) {
+      return corrupt('data after the final block');
+    }
+    for (let i = from; i < data.byteLength; i++) after.push(data[i] as number);
+    return result;
+  }
+
+  /** Checks that the message's DEFLATE data ended cleanly (see `Inflater.inflate`). */
+  private endMessage(handle: ZlibHandle, result: InflateResult): InflateResult {
+    const after = this.afterFinal;
+    if (after !== undefined) {
+      // The stream is over: the next message starts a new one (the sender's
+      // window died with its final block too).
+      this.afterFinal = undefined;
+      if (!sameBytes(after, AFTER_FINAL_TAIL) && !sameBytes(after, AFTER_FINAL_OCTET_TAIL)) {
+        return corrupt('data after the final block');
+      }
+      handle.reset();
+      return result;
+    }
+    // At a block boundary the probe is read whole and yields nothing. Room
+    // for one byte: any output proves the stream was inside a block.
+    const room = this.slab.reserve(1, 1, false);
+    handle.writeSync(
+      Z_SYNC_FLUSH,
+      BOUNDARY_PROBE,
+      0,
+      BOUNDARY_PROBE.length,
+      this.slab.bytes,
+      this.slab.offset,
+      room,
+    );
+    if (this.context.error !== undefined) {
+      return corrupt(`the message ends inside a block (${this.context.error})`);
+    }
+    const state = this.context.state;
+    if (state[0] !== room || state[1] !== 0) {
+      return corrupt('the message ends inside a block (cut short?)');
+    }
+    return result;
+  }
+
   reset(): void {
+    this.afterFinal = undefined;
     this.context.reset('reset an inflater');
   }
 
   close(): void {
+    this.afterFinal = undefined;
     this.context.close();
   }
+}
+
+function sameBytes(bytes: readonly number[], expected: Uint8Array): boolean {
+  return bytes.length === expected.length && bytes.every((b, i) => b === expected[i]);
 }
 
 /**
@@ -392,6 +467,8 @@ export function createZlibDeflateCodec(options: ZlibDeflateCodecOptions = {}): D
   return {
     createInflater: (inflaterOptions) => new ZlibInflater(inflaterOptions, slab),
     createDeflater: (deflaterOptions) => new ZlibDeflater(deflaterOptions, options, slab),
+    // OutputSlab carves output and never writes it again.
+    stableOutput: true,
   };
 }
 
