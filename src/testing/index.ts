@@ -4,7 +4,8 @@
  * (no sleeps, no flakes), and an in-memory wire joining two link adapters
  * that delivers only when the test flushes it, and builders for real frames
  * (ARP, IPv4, IPv6, ICMP, UDP) to script a peer. More pairs (ports, engines)
- * arrive with their modules. No Node APIs here.
+ * arrive with their modules; `createEapPair` joins an EAP peer and
+ * authenticator in memory. No Node APIs here.
  */
 export { VirtualClock } from './virtual-clock.js';
 export { createLinkPair, type LinkPair, type LinkPairOptions } from './link-pair.js';
@@ -27,3 +28,10 @@ export {
   type WebSocketPair,
 } from './websocket-pair.js';
 export { createPortPair, type PortPair, type PortPeer } from './port-pair.js';
+export {
+  createEapPair,
+  type EapDirection,
+  type EapPair,
+  type EapPairOptions,
+  type EapWireRecord,
+} from './eap-pair.js';
