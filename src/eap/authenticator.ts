@@ -88,7 +88,7 @@ export const DEFAULT_MAX_ROUNDS = 50;
 export interface EapAuthenticatorOptions {
   readonly clock: Clock;
   /** Authenticator-capable methods in policy order: the first is proposed first. */
-  readonly methods: readonly EapMethod<never>[];
+  readonly methods: readonly EapMethod[];
   /** Sends one EAP packet. The bytes are a view of the authenticator's send buffer: copy to keep. */
   readonly send: (packet: Uint8Array) => void;
   readonly onResult?: (result: EapSessionResult) => void;
@@ -145,7 +145,7 @@ export class EapAuthenticator {
   private peerIdentity: string | undefined;
   private selected: EapMethod<unknown> | undefined;
   private runner: MethodRunner<unknown> | undefined;
-  private readonly tried = new Set<EapMethod<never>>();
+  private readonly tried = new Set<EapMethod>();
   private providerAttributes: readonly AuthAttribute[] = [];
   private outcome: EapSessionResult | undefined;
   private counters = { received: 0, sent: 0, retransmissions: 0, naksReceived: 0 };
@@ -333,7 +333,7 @@ export class EapAuthenticator {
     const initialId = ((this.lastRequestId ?? 0) + 1) & 0xff;
     let workState: unknown;
     try {
-      workState = (method as EapMethod<unknown>).begin({
+      workState = method.begin({
         authenticator: true,
         ...(this.peerIdentity === undefined ? {} : { identity: this.peerIdentity }),
         initialId,
@@ -347,7 +347,7 @@ export class EapAuthenticator {
       );
       return;
     }
-    this.selected = method as EapMethod<unknown>;
+    this.selected = method;
     this.runner = new MethodRunner(this.selected, workState, this.sendBuffer, {
       authenticator: true,
       identity: () => this.peerIdentity,

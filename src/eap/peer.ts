@@ -51,7 +51,7 @@ export type EapPeerState =
 
 export interface EapPeerOptions {
   /** Peer-capable methods, most preferred first (the order a Nak lists them in). */
-  readonly methods: readonly EapMethod<never>[];
+  readonly methods: readonly EapMethod[];
   readonly identity: string;
   readonly password?: string;
   /** Sends one EAP packet. The bytes are a view of the peer's send buffer: copy to keep. */
@@ -259,7 +259,7 @@ export class EapPeer {
     };
     let workState: unknown;
     try {
-      workState = (method as EapMethod<unknown>).begin(input);
+      workState = method.begin(input);
     } catch (error) {
       this.finish({
         outcome: 'error',
@@ -268,7 +268,7 @@ export class EapPeer {
       });
       return;
     }
-    this.selected = method as EapMethod<unknown>;
+    this.selected = method;
     this.runner = new MethodRunner(this.selected, workState, this.sendBuffer, {
       authenticator: false,
       identity: () => this.options.identity,
