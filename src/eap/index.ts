@@ -33,7 +33,9 @@
  * method result to the `netrx-eap` trace provider. `createMd5Method` is
  * EAP-MD5 built on the contract; `StaticUserStore` and
  * `LocalAuthenticationProvider` check its answers. `createEapPair` in
- * netrx/testing joins a peer and an authenticator in memory.
+ * netrx/testing joins a peer and an authenticator in memory. `md4`,
+ * `ntPasswordHash`, `desEncryptBlock` and `expandDesKey` are pure-TS MD4 and
+ * single DES, the groundwork for MSCHAPv2 (Node 20's OpenSSL refuses both).
  */
 export {
   EapAction,
@@ -105,3 +107,4 @@ export {
   parseMd5TypeData,
   type Md5MethodOptions,
 } from './methods/md5.js';
+export { desEncryptBlock, expandDesKey, md4, ntPasswordHash } from './crypto/index.js';
