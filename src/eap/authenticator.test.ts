@@ -5,6 +5,7 @@ import { VirtualClock, createEapPair } from '../testing/index.js';
 import { EXPANDED_NAK, EapCode, EapType, encodeEap, expandedNakTypeData } from '../wire/eap.js';
 import {
   EapAuthenticator,
+  EapPeer,
   EapMethodFlag,
   LocalAuthenticationProvider,
   StaticUserStore,
@@ -222,5 +223,34 @@ describe('EapAuthenticator (RFC 4137 §5, standalone)', () => {
     auth.receive(identity(1));
     expect(sent.at(-1)).toBe('04010004');
     expect(results).toMatchObject([{ outcome: 'failure', reason: 'no method configured' }]);
+  });
+});
+
+describe('EapAuthenticator wired synchronously to a peer', () => {
+  it('accepts a Response that arrives from inside its own send callback (re-entrant receive)', () => {
+    const clock = new VirtualClock();
+    let result: EapSessionResult | undefined;
+    let peerResult: EapSessionResult | undefined;
+    // No queue: each side's send calls the other's receive at once.
+    const link: { auth?: EapAuthenticator; peer?: EapPeer } = {};
+    link.peer = new EapPeer({
+      methods: [md5],
+      identity: 'bob',
+      password: 'hello',
+      send: (bytes) => link.auth?.receive(bytes.slice()),
+      onResult: (r) => (peerResult = r),
+    });
+    link.auth = new EapAuthenticator({
+      clock,
+      methods: [md5],
+      provider,
+      send: (bytes) => link.peer?.receive(bytes.slice()),
+      onResult: (r) => (result = r),
+    });
+    link.auth.start();
+    expect(link.auth.stats().dropped).toEqual({});
+    expect(result).toMatchObject({ outcome: 'success' });
+    expect(peerResult).toMatchObject({ outcome: 'success' });
+    expect(clock.pendingTimers).toBe(0);
   });
 });

@@ -226,10 +226,11 @@ export class EapAuthenticator {
       { code: EapCode.Request, identifier, type: EapType.Identity, typeData: new Uint8Array(0) },
       this.sendBuffer,
     );
-    this.sendRequest(identifier, this.sendBuffer.subarray(0, length));
-    this.outstanding = { kind: 'identity', identifier, length };
-    this.armTimer(true);
-    this.setState('IDLE');
+    this.sendRequest(
+      { kind: 'identity', identifier, length },
+      true,
+      this.sendBuffer.subarray(0, length),
+    );
   }
 
   /** One EAP packet from the peer. Never throws on bad bytes: they are dropped, counted and traced. */
@@ -425,15 +426,16 @@ export class EapAuthenticator {
           return;
         }
         const timed = output.action !== EapAction.Send;
-        this.sendRequest(packet.identifier, bytes);
-        this.outstanding = {
-          kind: 'method',
-          identifier: packet.identifier,
+        this.sendRequest(
+          {
+            kind: 'method',
+            identifier: packet.identifier,
+            timed,
+            interactive: output.action === EapAction.SendWithTimeoutInteractive,
+          },
           timed,
-          interactive: output.action === EapAction.SendWithTimeoutInteractive,
-        };
-        if (timed) this.armTimer(true);
-        this.setState('IDLE');
+          bytes,
+        );
         return;
       }
       case EapAction.SendAndDone: {
@@ -548,18 +550,31 @@ export class EapAuthenticator {
   private resend(identifier: number, bytes: Uint8Array): void {
     this.counters.retransmissions++;
     this.counters.sent++;
-    this.options.send(bytes);
     this.armTimer(false);
     this.trace.retransmitted(identifier, this.retransmissionsOfCurrent, this.timeoutMs);
-    this.setState('IDLE');
+    this.sendLast(bytes);
   }
 
-  private sendRequest(identifier: number, bytes: Uint8Array): void {
+  /**
+   * RFC 4137 SEND_REQUEST. Everything is recorded and the timer armed before
+   * the bytes leave: a host that delivers synchronously may hand the Response
+   * back from inside `send`, and it must find the Request outstanding.
+   */
+  private sendRequest(outstanding: Outstanding, timed: boolean, bytes: Uint8Array): void {
     this.setState('SEND_REQUEST');
-    this.lastRequestId = identifier;
+    this.lastRequestId = outstanding.identifier;
     this.retransmissionsOfCurrent = 0;
+    this.outstanding = outstanding;
+    if (timed) this.armTimer(true);
     this.counters.sent++;
+    this.sendLast(bytes);
+  }
+
+  /** Sends as the last step, then goes IDLE unless a re-entrant receive moved the state on. */
+  private sendLast(bytes: Uint8Array): void {
+    const before = this.currentState;
     this.options.send(bytes);
+    if (this.currentState === before && this.outcome === undefined) this.setState('IDLE');
   }
 
   /** RFC 4137 calculateTimeout: the initial timeout for a new Request, doubled (capped) for a resend. */

@@ -190,7 +190,6 @@ export class EapPeer {
       this.setState('RETRANSMIT');
       this.counters.duplicatesAnswered++;
       this.transmit(this.sendBuffer.subarray(0, this.cachedLength));
-      this.setState('IDLE');
       return;
     }
     if (packet.type === EapType.Notification) {
@@ -371,10 +370,10 @@ export class EapPeer {
         this.setState('SEND_RESPONSE');
         this.lastId = packet.identifier;
         this.cachedLength = bytes.length;
-        this.transmit(bytes);
-        if (output.action === EapAction.SendAndDone)
+        this.transmit(bytes, output.action !== EapAction.SendAndDone);
+        if (output.action === EapAction.SendAndDone) {
           this.methodDone(output.authResultCode ?? 0, output);
-        else this.setState('IDLE');
+        }
         return;
       }
       case EapAction.Done:
@@ -414,12 +413,20 @@ export class EapPeer {
     this.lastId = packet.identifier;
     this.cachedLength = length;
     this.transmit(this.sendBuffer.subarray(0, length));
-    this.setState('IDLE');
   }
 
-  private transmit(bytes: Uint8Array): void {
+  /**
+   * Sends as the last step (state is recorded first: a host that delivers
+   * synchronously may re-enter `receive` from inside `send`), then goes IDLE
+   * unless that re-entrant call moved the state on.
+   */
+  private transmit(bytes: Uint8Array, thenIdle = true): void {
     this.counters.sent++;
+    const before = this.currentState;
     this.options.send(bytes);
+    if (thenIdle && this.currentState === before && this.outcome === undefined) {
+      this.setState('IDLE');
+    }
   }
 
   private discard(reason: string, identifier: number | undefined): void {
