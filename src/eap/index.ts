@@ -35,7 +35,9 @@
  * `LocalAuthenticationProvider` check its answers. `createEapPair` in
  * netrx/testing joins a peer and an authenticator in memory. `md4`,
  * `ntPasswordHash`, `desEncryptBlock` and `expandDesKey` are pure-TS MD4 and
- * single DES, the groundwork for MSCHAPv2 (Node 20's OpenSSL refuses both).
+ * single DES (Node 20's OpenSSL refuses both); `generateNtResponse`,
+ * `generateAuthenticatorResponse` and `mschapV2Msk` are RFC 2759/3079 over
+ * the NT hash: the ground for the planned EAP-MSCHAPv2 method.
  */
 export {
   EapAction,
@@ -107,4 +109,16 @@ export {
   parseMd5TypeData,
   type Md5MethodOptions,
 } from './methods/md5.js';
-export { desEncryptBlock, expandDesKey, md4, ntPasswordHash } from './crypto/index.js';
+export {
+  challengeHash,
+  challengeResponse,
+  desEncryptBlock,
+  expandDesKey,
+  generateAuthenticatorResponse,
+  generateNtResponse,
+  md4,
+  mppeAsymmetricStartKey,
+  mppeMasterKey,
+  mschapV2Msk,
+  ntPasswordHash,
+} from './crypto/index.js';
