@@ -62,7 +62,7 @@ describe('DES (FIPS 46-3)', () => {
           expect(toHex(desEncryptBlock(key, block))).toBe(expected);
         },
       ),
-      { numRuns: 50 },
+      { numRuns: 300 },
     );
   });
 

@@ -1,9 +1,9 @@
 /**
  * Single DES (FIPS 46-3), one 64-bit block, encryption only: all MSCHAPv2
  * (RFC 2759 ChallengeResponse) needs. Node 20's OpenSSL 3 refuses `des-ecb`
- * without the legacy provider, so netrx carries its own. Written for clarity
- * over speed (bit tables); DES is broken and used only where a protocol
- * requires it.
+ * without the legacy provider, so netrx carries its own. DES is broken and
+ * used only where a protocol requires it. The S-boxes and P are folded into SP lookup tables built once
+ * at load; the permutations stay bit loops, readable against FIPS 46-3.
  */
 
 // prettier-ignore
@@ -63,52 +63,74 @@ const S = [
    7, 11, 4, 1, 9, 12, 14, 2, 0, 6, 10, 13, 15, 3, 5, 8, 2, 1, 14, 7, 4, 10, 8, 13, 15, 12, 9, 0, 3, 5, 6, 11],
 ];
 
-/** Bits of `bytes`, most significant first, as 0/1 numbers. */
-function toBits(bytes: Uint8Array, count: number): number[] {
-  const bits: number[] = [];
-  for (let i = 0; i < count; i++) bits.push(((bytes[i >> 3] as number) >> (7 - (i & 7))) & 1);
-  return bits;
+/** Bit `position` (1-based, most significant first) of the 64-bit value hi ‖ lo. */
+function bit64(hi: number, lo: number, position: number): number {
+  return position <= 32 ? (hi >>> (32 - position)) & 1 : (lo >>> (64 - position)) & 1;
 }
 
-/** Applies a 1-based FIPS permutation table. */
-function permute(bits: readonly number[], table: readonly number[]): number[] {
-  return table.map((position) => bits[position - 1] as number);
+/** A 1-based FIPS permutation of a 32-bit value. */
+function permute32(value: number, table: readonly number[]): number {
+  let out = 0;
+  for (const position of table) out = (out << 1) | ((value >>> (32 - position)) & 1);
+  return out >>> 0;
 }
 
-function rotateLeft(half: number[], by: number): number[] {
-  return [...half.slice(by), ...half.slice(0, by)];
-}
+/**
+ * The S-boxes with P folded in (the classic SP tables): SP[box][six input
+ * bits] is that box's 4 output bits already moved to their place after P, so
+ * the round function is eight lookups ORed together.
+ */
+const SP: readonly Uint32Array[] = S.map((box, index) => {
+  const table = new Uint32Array(64);
+  for (let six = 0; six < 64; six++) {
+    const row = ((six >> 5) << 1) | (six & 1);
+    const column = (six >> 1) & 0xf;
+    const value = box[row * 16 + column] as number;
+    table[six] = permute32((value << (28 - 4 * index)) >>> 0, P);
+  }
+  return table;
+});
 
-/** The sixteen 48-bit round keys of an 8-byte key (parity bits ignored). */
-function roundKeys(key: Uint8Array): number[][] {
-  const permuted = permute(toBits(key, 64), PC1);
-  let c = permuted.slice(0, 28);
-  let d = permuted.slice(28);
+/** The sixteen round keys, each as eight 6-bit groups (one per S-box); parity bits ignored. */
+function roundKeys(key: Uint8Array): Uint8Array[] {
+  const hi =
+    (((key[0] as number) << 24) |
+      ((key[1] as number) << 16) |
+      ((key[2] as number) << 8) |
+      (key[3] as number)) >>>
+    0;
+  const lo =
+    (((key[4] as number) << 24) |
+      ((key[5] as number) << 16) |
+      ((key[6] as number) << 8) |
+      (key[7] as number)) >>>
+    0;
+  let c = 0;
+  let d = 0;
+  for (let i = 0; i < 28; i++) c = (c << 1) | bit64(hi, lo, PC1[i] as number);
+  for (let i = 28; i < 56; i++) d = (d << 1) | bit64(hi, lo, PC1[i] as number);
   return SHIFTS.map((shift) => {
-    c = rotateLeft(c, shift);
-    d = rotateLeft(d, shift);
-    return permute([...c, ...d], PC2);
+    c = ((c << shift) | (c >>> (28 - shift))) & 0xfffffff;
+    d = ((d << shift) | (d >>> (28 - shift))) & 0xfffffff;
+    const groups = new Uint8Array(8);
+    for (let i = 0; i < 48; i++) {
+      const position = PC2[i] as number;
+      const b = position <= 28 ? (c >>> (28 - position)) & 1 : (d >>> (56 - position)) & 1;
+      groups[(i / 6) | 0] = ((groups[(i / 6) | 0] as number) << 1) | b;
+    }
+    return groups;
   });
 }
 
-function feistel(right: readonly number[], subkey: readonly number[]): number[] {
-  const mixed = permute(right, E).map((bit, i) => bit ^ (subkey[i] as number));
-  const out: number[] = [];
-  for (let box = 0; box < 8; box++) {
-    const six = mixed.slice(box * 6, box * 6 + 6) as [
-      number,
-      number,
-      number,
-      number,
-      number,
-      number,
-    ];
-    const row = (six[0] << 1) | six[5];
-    const column = (six[1] << 3) | (six[2] << 2) | (six[3] << 1) | six[4];
-    const value = (S[box] as number[])[row * 16 + column] as number;
-    out.push((value >> 3) & 1, (value >> 2) & 1, (value >> 1) & 1, value & 1);
+/** The round function: E expansion, key mixing, SP lookups. */
+function feistel(right: number, subkey: Uint8Array): number {
+  // E takes bits 4i..4i+5 (1-based, wrapping 0 → 32 and 33 → 1) for box i.
+  let out = SP[0]![(((right & 1) << 5) | (right >>> 27)) ^ (subkey[0] as number)] as number;
+  for (let box = 1; box < 7; box++) {
+    out |= SP[box]![((right >>> (27 - 4 * box)) & 0x3f) ^ (subkey[box] as number)] as number;
   }
-  return permute(out, P);
+  out |= SP[7]![(((right & 0x1f) << 1) | (right >>> 31)) ^ (subkey[7] as number)] as number;
+  return out >>> 0;
 }
 
 /** Encrypts one 8-byte block under an 8-byte key. Throws RangeError on other sizes. */
@@ -116,19 +138,43 @@ export function desEncryptBlock(key: Uint8Array, block: Uint8Array): Uint8Array<
   if (key.length !== 8) throw new RangeError(`DES key must be 8 bytes: got ${key.length}`);
   if (block.length !== 8) throw new RangeError(`DES block must be 8 bytes: got ${block.length}`);
   const keys = roundKeys(key);
-  const bits = permute(toBits(block, 64), IP);
-  let left = bits.slice(0, 32);
-  let right = bits.slice(32);
+  const hi =
+    (((block[0] as number) << 24) |
+      ((block[1] as number) << 16) |
+      ((block[2] as number) << 8) |
+      (block[3] as number)) >>>
+    0;
+  const lo =
+    (((block[4] as number) << 24) |
+      ((block[5] as number) << 16) |
+      ((block[6] as number) << 8) |
+      (block[7] as number)) >>>
+    0;
+  let left = 0;
+  let right = 0;
+  for (let i = 0; i < 32; i++) left = (left << 1) | bit64(hi, lo, IP[i] as number);
+  for (let i = 32; i < 64; i++) right = (right << 1) | bit64(hi, lo, IP[i] as number);
+  left >>>= 0;
+  right >>>= 0;
   for (const subkey of keys) {
-    const f = feistel(right, subkey);
-    [left, right] = [right, left.map((bit, i) => bit ^ (f[i] as number))];
+    const next = (left ^ feistel(right, subkey)) >>> 0;
+    left = right;
+    right = next;
   }
-  const out = permute([...right, ...left], FP);
-  const bytes = new Uint8Array(8);
-  out.forEach((bit, i) => {
-    bytes[i >> 3] = (bytes[i >> 3] as number) | (bit << (7 - (i & 7)));
-  });
-  return bytes;
+  // The preoutput is R16 ‖ L16; FP undoes IP.
+  const out = new Uint8Array(8);
+  for (let i = 0; i < 64; i++) {
+    if (bit64(right, left, FP[i] as number) === 1)
+      out[i >> 3] = (out[i >> 3] as number) | (0x80 >> (i & 7));
+  }
+  return out;
+}
+
+/** Bits of `bytes`, most significant first, as 0/1 numbers. */
+function toBits(bytes: Uint8Array, count: number): number[] {
+  const bits: number[] = [];
+  for (let i = 0; i < count; i++) bits.push(((bytes[i >> 3] as number) >> (7 - (i & 7))) & 1);
+  return bits;
 }
 
 /**
