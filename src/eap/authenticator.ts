@@ -11,21 +11,8 @@
  * whose Identifier is not the outstanding Request's are discarded. Time
  * comes from the injected clock.
  */
-import type { Clock, Timer } from '../runtime/index.js';
-import type { TraceRegistry } from '../trace/index.js';
-import {
-  EapCode,
-  EapType,
-  EXPANDED_NAK,
-  emitEap,
-  isEapMessage,
-  parseEap,
-  parseExpandedNak,
-  parseNak,
-  type EapMessage,
-  type EapPacket,
-  type ExpandedType,
-} from '../wire/eap.js';
+import type { Timer } from '../runtime/index.js';
+import { EapCode, EapType, emitEap, isEapMessage, parseEap, type EapPacket } from '../wire/eap.js';
 import type { AuthAttribute } from './attributes.js';
 import {
   EapAction,
@@ -34,12 +21,7 @@ import {
   type EapMethod,
   type EapOutput,
 } from './contract.js';
-import {
-  MethodRunner,
-  type AuthenticationProvider,
-  type InteractiveUi,
-  type RunnerStep,
-} from './method-runner.js';
+import { MethodRunner, type RunnerStep } from './method-runner.js';
 import { EapResultCode } from './result-codes.js';
 import {
   DEFAULT_SEND_CAPACITY,
@@ -48,72 +30,15 @@ import {
   type EapOutcome,
   type EapSessionResult,
 } from './session.js';
-
-/** RFC 4137 §5.4 standalone authenticator states. */
-export type EapAuthenticatorState =
-  | 'DISABLED'
-  | 'INITIALIZE'
-  | 'IDLE'
-  | 'RETRANSMIT'
-  | 'RECEIVED'
-  | 'INTEGRITY_CHECK'
-  | 'METHOD_RESPONSE'
-  | 'PROPOSE_METHOD'
-  | 'METHOD_REQUEST'
-  | 'DISCARD'
-  | 'SEND_REQUEST'
-  | 'NAK'
-  | 'SELECT_ACTION'
-  | 'TIMEOUT_FAILURE'
-  | 'SUCCESS'
-  | 'FAILURE';
-
-export interface RetransmitOptions {
-  /** First retransmission timeout; default 3000 ms (hostapd, RFC 3748's "3-5 s suggested" range). */
-  readonly initialTimeoutMs: number;
-  /** The doubling stops here; default 20000 ms. */
-  readonly maxTimeoutMs: number;
-  /** Retransmissions per Request before the session fails (RFC 4137 MaxRetrans); default 5. */
-  readonly maxRetransmissions: number;
-}
-
-export const DEFAULT_RETRANSMIT: RetransmitOptions = {
-  initialTimeoutMs: 3000,
-  maxTimeoutMs: 20000,
-  maxRetransmissions: 5,
-};
-/** Requests per session before it fails (hostapd's EAP_MAX_AUTH_ROUNDS); bounds a method that never ends. */
-export const DEFAULT_MAX_ROUNDS = 50;
-
-export interface EapAuthenticatorOptions {
-  readonly clock: Clock;
-  /** Authenticator-capable methods in policy order: the first is proposed first. */
-  readonly methods: readonly EapMethod[];
-  /** Sends one EAP packet. The bytes are a view of the authenticator's send buffer: copy to keep. */
-  readonly send: (packet: Uint8Array) => void;
-  readonly onResult?: (result: EapSessionResult) => void;
-  /** The provider behind the `authenticate` action (local user store, RADIUS, …). */
-  readonly provider?: AuthenticationProvider;
-  readonly ui?: InteractiveUi;
-  /** Identifier of the first Request (the host should pick it at random); default 0. */
-  readonly initialIdentifier?: number;
-  readonly retransmit?: Partial<RetransmitOptions>;
-  readonly maxRounds?: number;
-  readonly sendCapacity?: number;
-  readonly flags?: number;
-  readonly trace?: TraceRegistry;
-  readonly sessionId?: number;
-}
-
-export interface EapAuthenticatorStats {
-  readonly received: number;
-  readonly sent: number;
-  readonly retransmissions: number;
-  readonly naksReceived: number;
-  readonly droppedTotal: number;
-  /** Drops by reason: malformed:<code>, not-a-response, wrong-identifier, unexpected-type, busy, … */
-  readonly dropped: Readonly<Record<string, number>>;
-}
+import {
+  DEFAULT_MAX_ROUNDS,
+  DEFAULT_RETRANSMIT,
+  type EapAuthenticatorOptions,
+  type EapAuthenticatorState,
+  type EapAuthenticatorStats,
+  type RetransmitOptions,
+} from './authenticator-options.js';
+import { nakList, type Desired } from './nak.js';
 
 type Outstanding =
   | { readonly kind: 'identity'; readonly identifier: number; readonly length: number }
@@ -628,40 +553,4 @@ export class EapAuthenticator {
     this.currentState = to;
     this.trace.state(from, to);
   }
-}
-
-interface Desired {
-  readonly type: number;
-  readonly expanded?: ExpandedType;
-}
-
-/** The types a Nak or Expanded Nak asks for; undefined when the packet is no Nak. */
-function nakList(
-  packet: EapMessage,
-): { ok: true; desired: readonly Desired[] } | { ok: false; code: string } | undefined {
-  if (packet.type === EapType.Nak) {
-    const list = parseNak(packet.typeData);
-    if (!list.ok) return { ok: false, code: list.failure.code };
-    return { ok: true, desired: list.value.filter((t) => t !== 0).map((type) => ({ type })) };
-  }
-  const expanded = packet.expanded;
-  if (
-    packet.type === EapType.Expanded &&
-    expanded !== undefined &&
-    expanded.vendorId === EXPANDED_NAK.vendorId &&
-    expanded.vendorType === EXPANDED_NAK.vendorType
-  ) {
-    const list = parseExpandedNak(packet.typeData);
-    if (!list.ok) return { ok: false, code: list.failure.code };
-    // IETF types appear with vendor 0 and their legacy number; others stay expanded.
-    const desired = list.value
-      .filter((t) => !(t.vendorId === 0 && t.vendorType === 0))
-      .map((t): Desired =>
-        t.vendorId === 0 && t.vendorType < EapType.Expanded
-          ? { type: t.vendorType }
-          : { type: EapType.Expanded, expanded: t },
-      );
-    return { ok: true, desired };
-  }
-  return undefined;
 }

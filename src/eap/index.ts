@@ -81,15 +81,15 @@ export {
 } from './method-runner.js';
 export { DEFAULT_SEND_CAPACITY, type EapOutcome, type EapSessionResult } from './session.js';
 export { EapPeer, type EapPeerOptions, type EapPeerState, type EapPeerStats } from './peer.js';
+export { EapAuthenticator } from './authenticator.js';
 export {
   DEFAULT_MAX_ROUNDS,
   DEFAULT_RETRANSMIT,
-  EapAuthenticator,
   type EapAuthenticatorOptions,
   type EapAuthenticatorState,
   type EapAuthenticatorStats,
   type RetransmitOptions,
-} from './authenticator.js';
+} from './authenticator-options.js';
 export { EAP_PROVIDER, EapEventDescriptor, EapKeyword } from './events.js';
 export {
   StaticUserStore,
