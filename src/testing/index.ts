@@ -5,7 +5,8 @@
  * that delivers only when the test flushes it, and builders for real frames
  * (ARP, IPv4, IPv6, ICMP, UDP, 802.1Q tags) to script a peer, and a stack
  * harness (a link stack on one end of the wire, the peer's side scripted). More pairs (ports, engines)
- * arrive with their modules. No Node APIs here.
+ * arrive with their modules; `createEapPair` joins an EAP peer and
+ * authenticator in memory. No Node APIs here.
  */
 export { VirtualClock } from './virtual-clock.js';
 export { createLinkPair, type LinkPair, type LinkPairOptions } from './link-pair.js';
@@ -34,3 +35,10 @@ export {
   type WebSocketPair,
 } from './websocket-pair.js';
 export { createPortPair, type PortPair, type PortPeer } from './port-pair.js';
+export {
+  createEapPair,
+  type EapDirection,
+  type EapPair,
+  type EapPairOptions,
+  type EapWireRecord,
+} from './eap-pair.js';

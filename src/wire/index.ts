@@ -167,3 +167,26 @@ export {
 export * from './pcap/index.js';
 export * from './websocket/index.js';
 export * from './lrec/index.js';
+export {
+  EapCode,
+  EapType,
+  EAP_HEADER_LENGTH,
+  EAP_TYPED_HEADER_LENGTH,
+  EAP_EXPANDED_HEADER_LENGTH,
+  EAP_MAX_LENGTH,
+  EXPANDED_NAK,
+  EXPANDED_NAK_VENDOR_TYPE,
+  isEapMessage,
+  parseEap,
+  emitEap,
+  encodeEap,
+  eapPacketLength,
+  parseNak,
+  parseExpandedNak,
+  nakTypeData,
+  expandedNakTypeData,
+  type EapMessage,
+  type EapResult,
+  type EapPacket,
+  type ExpandedType,
+} from './eap.js';

@@ -182,7 +182,13 @@ class ChatRun {
 
   private checkSignal(): void {
     const signal = this.options.signal;
-    if (signal?.aborted) this.fatal(2, String(signal.reason ?? 'SIGTERM'));
+    if (signal?.aborted) {
+      const reason: unknown = signal.reason;
+      // The CLI aborts with the signal's name; anything else is named by its message.
+      const text =
+        typeof reason === 'string' ? reason : reason instanceof Error ? reason.message : 'SIGTERM';
+      this.fatal(2, text);
+    }
   }
 
   // ---- the script ----

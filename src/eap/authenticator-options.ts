@@ -1,0 +1,72 @@
+/** The standalone authenticator's states, settings, defaults and counters. */
+import type { Clock } from '../runtime/index.js';
+import type { TraceRegistry } from '../trace/index.js';
+import type { EapMethod } from './contract.js';
+import type { AuthenticationProvider, InteractiveUi } from './method-runner.js';
+import type { EapSessionResult } from './session.js';
+
+/** RFC 4137 §5.4 standalone authenticator states. */
+export type EapAuthenticatorState =
+  | 'DISABLED'
+  | 'INITIALIZE'
+  | 'IDLE'
+  | 'RETRANSMIT'
+  | 'RECEIVED'
+  | 'INTEGRITY_CHECK'
+  | 'METHOD_RESPONSE'
+  | 'PROPOSE_METHOD'
+  | 'METHOD_REQUEST'
+  | 'DISCARD'
+  | 'SEND_REQUEST'
+  | 'NAK'
+  | 'SELECT_ACTION'
+  | 'TIMEOUT_FAILURE'
+  | 'SUCCESS'
+  | 'FAILURE';
+
+export interface RetransmitOptions {
+  /** First retransmission timeout; default 3000 ms (hostapd, RFC 3748's "3-5 s suggested" range). */
+  readonly initialTimeoutMs: number;
+  /** The doubling stops here; default 20000 ms. */
+  readonly maxTimeoutMs: number;
+  /** Retransmissions per Request before the session fails (RFC 4137 MaxRetrans); default 5. */
+  readonly maxRetransmissions: number;
+}
+
+export const DEFAULT_RETRANSMIT: RetransmitOptions = {
+  initialTimeoutMs: 3000,
+  maxTimeoutMs: 20000,
+  maxRetransmissions: 5,
+};
+/** Requests per session before it fails (hostapd's EAP_MAX_AUTH_ROUNDS); bounds a method that never ends. */
+export const DEFAULT_MAX_ROUNDS = 50;
+
+export interface EapAuthenticatorOptions {
+  readonly clock: Clock;
+  /** Authenticator-capable methods in policy order: the first is proposed first. */
+  readonly methods: readonly EapMethod[];
+  /** Sends one EAP packet. The bytes are a view of the authenticator's send buffer: copy to keep. */
+  readonly send: (packet: Uint8Array) => void;
+  readonly onResult?: (result: EapSessionResult) => void;
+  /** The provider behind the `authenticate` action (local user store, RADIUS, …). */
+  readonly provider?: AuthenticationProvider;
+  readonly ui?: InteractiveUi;
+  /** Identifier of the first Request (the host should pick it at random); default 0. */
+  readonly initialIdentifier?: number;
+  readonly retransmit?: Partial<RetransmitOptions>;
+  readonly maxRounds?: number;
+  readonly sendCapacity?: number;
+  readonly flags?: number;
+  readonly trace?: TraceRegistry;
+  readonly sessionId?: number;
+}
+
+export interface EapAuthenticatorStats {
+  readonly received: number;
+  readonly sent: number;
+  readonly retransmissions: number;
+  readonly naksReceived: number;
+  readonly droppedTotal: number;
+  /** Drops by reason: malformed:<code>, not-a-response, wrong-identifier, unexpected-type, busy, … */
+  readonly dropped: Readonly<Record<string, number>>;
+}
