@@ -5,8 +5,10 @@ import {
   startVxlanHost,
   type UdpEndpoint,
 } from '../../node/link/index.js';
+import { isIP } from 'node:net';
 import {
   allowedSourceProblem,
+  gatewayProblem,
   ownAddressProblem,
   remoteProblem,
   stationMacProblem,
@@ -22,7 +24,7 @@ export const linkVxlanCommand: CliCommand = {
   summary:
     'a host on a VXLAN segment: answers ARP, ping and ping -6; logs and records what it sees',
   usage:
-    'link vxlan --bind IP:PORT --remote IP:PORT [--allow-source IP]... --vni N --mac MAC --ip A.B.C.D/NN [--ip6 ADDR/NN] [--pcap FILE] [--udp-echo PORT] [--trust-checksums] [--verbose]',
+    'link vxlan --bind IP:PORT --remote IP:PORT [--allow-source IP]... --vni N --mac MAC --ip A.B.C.D/NN [--ip6 ADDR/NN] [--gateway IP]... [--pcap FILE] [--udp-echo PORT] [--trust-checksums] [--verbose]',
   options: {
     bind: { type: 'string' },
     remote: { type: 'string' },
@@ -31,6 +33,7 @@ export const linkVxlanCommand: CliCommand = {
     mac: { type: 'string' },
     ip: { type: 'string', multiple: true },
     ip6: { type: 'string', multiple: true },
+    gateway: { type: 'string', multiple: true },
     pcap: { type: 'string' },
     'udp-echo': { type: 'string' },
     'trust-checksums': { type: 'boolean' },
@@ -74,6 +77,7 @@ export const linkVxlanCommand: CliCommand = {
       }
     }
     if (ipv4.length === 0) throw new UsageError('missing --ip A.B.C.D/NN');
+    const gateway = gateways(list(values['gateway']), [...ipv4, ...ipv6]);
     const udpEcho =
       values['udp-echo'] === undefined
         ? undefined
@@ -88,6 +92,7 @@ export const linkVxlanCommand: CliCommand = {
         mac,
         ipv4,
         ipv6,
+        ...(gateway.ipv4 === undefined && gateway.ipv6 === undefined ? {} : { gateway }),
         ...(typeof values['pcap'] === 'string'
           ? {
               pcap: values['pcap'],
@@ -129,6 +134,26 @@ export const linkVxlanCommand: CliCommand = {
 
 function list(value: unknown): string[] {
   return Array.isArray(value) ? (value as string[]) : typeof value === 'string' ? [value] : [];
+}
+
+/** `--gateway` values: at most one per family, each on-link for one of the host's prefixes. */
+function gateways(
+  texts: readonly string[],
+  own: readonly { readonly address: string; readonly prefixLength: number }[],
+): { ipv4?: string; ipv6?: string } {
+  const out: { ipv4?: string; ipv6?: string } = {};
+  for (const text of texts) {
+    const family = text.includes('%') ? 0 : isIP(text);
+    if (family === 0)
+      throw new UsageError(`--gateway: not an IPv4 or IPv6 address: ${JSON.stringify(text)}`);
+    const key = family === 4 ? 'ipv4' : 'ipv6';
+    if (out[key] !== undefined)
+      throw new UsageError(`--gateway: more than one IPv${family} gateway (${out[key]}, ${text})`);
+    const problem = gatewayProblem(text, own);
+    if (problem !== undefined) throw new UsageError(`--gateway: ${problem}`);
+    out[key] = text;
+  }
+  return out;
 }
 
 function endpoint(flag: string, value: string | boolean | undefined): UdpEndpoint {

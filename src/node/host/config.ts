@@ -1,11 +1,13 @@
 import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
+import { isIP } from 'node:net';
 import { canonicalAddress, parseEndpoint, parsePrefix } from '../link/addresses.js';
 import { parseMac } from '../../wire/index.js';
 import {
   LISTEN_ADDRESS,
   allowedSourceProblem,
+  gatewayProblem,
   ownAddressProblem,
   parseListenAddress,
   remoteProblem,
@@ -66,6 +68,21 @@ export const hostConfigSchema = object({
                 16,
               ),
               [],
+            ),
+            /** Default gateways ('' for none), each on-link for one of the host's prefixes. */
+            gateway: section(
+              object({
+                ipv4: field(
+                  parsed('an IPv4 address', (t) => (isIP(t) === 4 ? t : undefined)),
+                  '',
+                ),
+                ipv6: field(
+                  parsed('an IPv6 address (no zone)', (t) =>
+                    isIP(t) === 6 && !t.includes('%') ? t : undefined,
+                  ),
+                  '',
+                ),
+              }),
             ),
             mtu: field(integer(68, 65535), 1450),
             pcap: field(string(), ''),
@@ -136,6 +153,10 @@ export function validateHostConfig(value: unknown): HostConfig {
         if (problem !== undefined)
           throw new ConfigError(`${where}.${family}[${i}]`, `${prefix.address} ${problem}`);
       });
+      const gateway = vxlan.gateway[family];
+      const problem =
+        gateway === '' ? undefined : gatewayProblem(gateway, [...vxlan.ipv4, ...vxlan.ipv6]);
+      if (problem !== undefined) throw new ConfigError(`${where}.gateway.${family}`, problem);
     }
   });
   return config;

@@ -25,6 +25,10 @@ function vxlanServices(config: HostConfig): HostService[] {
           mac: vxlan.mac,
           ipv4: vxlan.ipv4,
           ipv6: vxlan.ipv6,
+          gateway: {
+            ...(vxlan.gateway.ipv4 === '' ? {} : { ipv4: vxlan.gateway.ipv4 }),
+            ...(vxlan.gateway.ipv6 === '' ? {} : { ipv6: vxlan.gateway.ipv6 }),
+          },
           mtu: vxlan.mtu,
           trustInnerChecksums: vxlan.trustInnerChecksums,
           ...(vxlan.pcap === '' ? {} : { pcap: vxlan.pcap }),
