@@ -187,6 +187,38 @@ describe('host configuration: addresses checked before anything starts (issue 17
     );
   });
 
+  it('link.vxlan gateway: on-link addresses of each family, refused off-link or of the wrong family (issue 9)', () => {
+    const link = (gateway: object, extra: object = {}) => ({
+      link: { vxlan: [{ ...vxlan, ipv4: ['10.200.0.2/24'], gateway, ...extra }] },
+    });
+    expect(validateHostConfig(link({})).link.vxlan[0]?.gateway).toEqual({ ipv4: '', ipv6: '' });
+    expect(
+      validateHostConfig(link({ ipv4: '10.200.0.1', ipv6: 'fe80::1' })).link.vxlan[0]?.gateway,
+    ).toEqual({ ipv4: '10.200.0.1', ipv6: 'fe80::1' });
+    expect(
+      validateHostConfig(link({ ipv6: 'fd42::1' }, { ipv6: ['fd42::2/64'] })).link.vxlan[0]?.gateway
+        .ipv6,
+    ).toBe('fd42::1');
+    expect(problem(link({ ipv4: '10.201.0.1' }))).toBe(
+      "link.vxlan[0].gateway.ipv4: 10.201.0.1 is on none of the host's IPv4 subnets (10.200.0.2/24): a gateway must be on-link",
+    );
+    expect(problem(link({ ipv4: '10.200.0.2' }))).toBe(
+      "link.vxlan[0].gateway.ipv4: 10.200.0.2 is the host's own address, not a gateway",
+    );
+    expect(problem(link({ ipv6: 'fd42::1' }))).toBe(
+      "link.vxlan[0].gateway.ipv6: fd42::1 is on none of the host's IPv6 subnets (it has none): a gateway must be on-link",
+    );
+    expect(problem(link({ ipv4: 'fe80::1' }))).toBe(
+      'link.vxlan[0].gateway.ipv4: expected an IPv4 address, got "fe80::1"',
+    );
+    expect(problem(link({ ipv6: '10.200.0.1' }))).toBe(
+      'link.vxlan[0].gateway.ipv6: expected an IPv6 address (no zone), got "10.200.0.1"',
+    );
+    expect(problem(link({ ipv4: '10.200.0.1', via: 'x' }))).toMatch(
+      /^link\.vxlan\[0\]\.gateway\.via: unknown key/,
+    );
+  });
+
   it('http.host is an address literal or localhost, never a name to look up', () => {
     for (const host of ['abc', 'cafe', '::::', '999.0.0.1', 'example.com']) {
       expect(problem({ http: { host } })).toBe(

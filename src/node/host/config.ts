@@ -73,12 +73,12 @@ export const hostConfigSchema = object({
             gateway: section(
               object({
                 ipv4: field(
-                  parsed('an IPv4 address', (t) => (isIP(t) === 4 ? t : undefined)),
+                  parsed('an IPv4 address', (t) => (t === '' || isIP(t) === 4 ? t : undefined)),
                   '',
                 ),
                 ipv6: field(
                   parsed('an IPv6 address (no zone)', (t) =>
-                    isIP(t) === 6 && !t.includes('%') ? t : undefined,
+                    t === '' || (isIP(t) === 6 && !t.includes('%')) ? t : undefined,
                   ),
                   '',
                 ),

@@ -57,6 +57,8 @@ function vxlanServices(config: HostConfig): HostService[] {
         return {
           link: host.link.stats(),
           stack: host.stack.stats(),
+          // The gateways and routes the stack runs with (from link.vxlan[].gateway).
+          routes: host.stack.routes(),
           ...(capture === undefined ? {} : { capture }),
         };
       },
