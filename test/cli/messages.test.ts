@@ -252,7 +252,7 @@ describe('link vxlan refuses, before it starts, what could never work', () => {
   ] as const) {
     it(`${flag} ${value}`, async () => {
       const args =
-        flag === '--allow-source' || flag === '--ip6' || flag === '--gateway'
+        flag === '--allow-source' || flag === '--ip6' || flag === '--gateway' || flag === '--route'
           ? [...vxlan, flag, value]
           : withFlag(flag, value);
       const result = await run(args);
@@ -280,12 +280,15 @@ describe('link vxlan refuses, before it starts, what could never work', () => {
       ['10.200.0.1', 'fe80::1'],
       ['fd42::1', '10.200.0.254'],
     ]) {
+      // (and a route through an on-link gateway beside them)
       const port = await freeUdpPort();
       const result = await run([
         ...withFlag('--bind', `127.0.0.1:${port}`),
         '--ip6',
         'fd42::2/64',
         ...gateways.flatMap((g) => ['--gateway', g]),
+        '--route',
+        '10.9.0.0/16 via 10.200.0.253',
       ]);
       expect({ gateways, code: result.code, err: result.err }).toEqual({
         gateways,

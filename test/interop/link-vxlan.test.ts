@@ -459,13 +459,18 @@ describe.skipIf(peers.skip)('netrx link vxlan: segments and routes (issue 9)', (
     expect(untagged.stdout.trim()).toBe('untagged arp untagged ipv4');
   });
 
-  it('a kernel host behind a gateway reaches netrx’s UDP socket (issue 9 "Routes and a default gateway")', async () => {
-    const kernel = await start('gw', ['--gateway', LAB.kernelIp], true);
-    const hostNs = kernel.hostNs!;
-    // The reply to 10.201.0.2 is off-link for netrx: it reaches the host only
-    // if netrx sends it to its gateway's MAC (the kernel namespace forwards it).
-    const probe = kernel.exec(hostNs, ['python3', '-c', UDP_PROBE, LAB.netrxIp, '7', 'far']);
-    expect(probe.stderr).toBe('');
-    expect(probe.stdout.trim()).toBe('netrx interop far 7');
-  });
+  for (const via of [
+    ['--gateway', LAB.kernelIp],
+    ['--route', `10.201.0.0/24 via ${LAB.kernelIp}`],
+  ]) {
+    it(`a kernel host behind a gateway reaches netrx’s UDP socket, with ${via[0]} (issue 9 "Routes and a default gateway")`, async () => {
+      const kernel = await start('gw', via, true);
+      const hostNs = kernel.hostNs!;
+      // The reply to 10.201.0.2 is off-link for netrx: it reaches the host only
+      // if netrx sends it to its gateway's MAC (the kernel namespace forwards it).
+      const probe = kernel.exec(hostNs, ['python3', '-c', UDP_PROBE, LAB.netrxIp, '7', 'far']);
+      expect(probe.stderr).toBe('');
+      expect(probe.stdout.trim()).toBe('netrx interop far 7');
+    });
+  }
 });

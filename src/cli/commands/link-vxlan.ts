@@ -9,6 +9,7 @@ import { isIP } from 'node:net';
 import {
   allowedSourceProblem,
   gatewayProblem,
+  routeProblem,
   ownAddressProblem,
   remoteProblem,
   stationMacProblem,
@@ -24,7 +25,7 @@ export const linkVxlanCommand: CliCommand = {
   summary:
     'a host on a VXLAN segment: answers ARP, ping and ping -6; logs and records what it sees',
   usage:
-    'link vxlan --bind IP:PORT --remote IP:PORT [--allow-source IP]... --vni N --mac MAC --ip A.B.C.D/NN [--ip6 ADDR/NN] [--gateway IP]... [--pcap FILE] [--udp-echo PORT] [--trust-checksums] [--verbose]',
+    'link vxlan --bind IP:PORT --remote IP:PORT [--allow-source IP]... --vni N --mac MAC --ip A.B.C.D/NN [--ip6 ADDR/NN] [--gateway IP]... [--route "PREFIX/LEN via IP"]... [--pcap FILE] [--udp-echo PORT] [--trust-checksums] [--verbose]',
   options: {
     bind: { type: 'string' },
     remote: { type: 'string' },
@@ -34,6 +35,7 @@ export const linkVxlanCommand: CliCommand = {
     ip: { type: 'string', multiple: true },
     ip6: { type: 'string', multiple: true },
     gateway: { type: 'string', multiple: true },
+    route: { type: 'string', multiple: true },
     pcap: { type: 'string' },
     'udp-echo': { type: 'string' },
     'trust-checksums': { type: 'boolean' },
@@ -78,6 +80,7 @@ export const linkVxlanCommand: CliCommand = {
     }
     if (ipv4.length === 0) throw new UsageError('missing --ip A.B.C.D/NN');
     const gateway = gateways(list(values['gateway']), [...ipv4, ...ipv6]);
+    const routes = list(values['route']).map((text) => route(text, [...ipv4, ...ipv6]));
     const udpEcho =
       values['udp-echo'] === undefined
         ? undefined
@@ -93,6 +96,7 @@ export const linkVxlanCommand: CliCommand = {
         ipv4,
         ipv6,
         ...(gateway.ipv4 === undefined && gateway.ipv6 === undefined ? {} : { gateway }),
+        ...(routes.length === 0 ? {} : { routes }),
         ...(typeof values['pcap'] === 'string'
           ? {
               pcap: values['pcap'],
@@ -154,6 +158,20 @@ function gateways(
     out[key] = text;
   }
   return out;
+}
+
+/** One `--route 'PREFIX/LEN via IP'` (one argument, as `ip route` writes it), checked on-link. */
+function route(
+  text: string,
+  own: readonly { readonly address: string; readonly prefixLength: number }[],
+): { destination: string; via: string } {
+  const match = /^\s*(\S+)\s+via\s+(\S+)\s*$/.exec(text);
+  if (match === null)
+    throw new UsageError(`--route: expected 'PREFIX/LEN via IP', got ${JSON.stringify(text)}`);
+  const parsed = { destination: match[1] ?? '', via: match[2] ?? '' };
+  const problem = routeProblem(parsed, own);
+  if (problem !== undefined) throw new UsageError(`--route: ${problem}`);
+  return parsed;
 }
 
 function endpoint(flag: string, value: string | boolean | undefined): UdpEndpoint {

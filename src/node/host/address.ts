@@ -149,3 +149,26 @@ function addressBits(address: string): bigint {
   const all = [...left, ...Array<string>(8 - left.length - right.length).fill('0'), ...right];
   return all.reduce((bits, group) => (bits << 16n) | BigInt(parseInt(group, 16)), 0n);
 }
+
+/**
+ * Why `route` (`destination` as ADDRESS/NN, `via` an address) cannot be a
+ * route of a host whose own prefixes are `own`, or undefined: a destination
+ * that is not a prefix, a `via` of the other family, or one off-link (as
+ * for a gateway).
+ */
+export function routeProblem(
+  route: { readonly destination: string; readonly via: string },
+  own: readonly { readonly address: string; readonly prefixLength: number }[],
+): string | undefined {
+  const [address = '', length = ''] = route.destination.split('/');
+  const family = isIP(address);
+  const bits = /^\d+$/.test(length) ? Number(length) : Number.NaN;
+  if (family === 0 || !(bits >= 0 && bits <= (family === 4 ? 32 : 128)))
+    return `expected a destination ADDRESS/NN, got ${JSON.stringify(route.destination)}`;
+  const via = route.via.includes('%') ? 0 : isIP(route.via);
+  if (via === 0)
+    return `expected the gateway's address after via, got ${JSON.stringify(route.via)}`;
+  if (via !== family)
+    return `${route.destination} is IPv${family} but its gateway ${route.via} is IPv${via}`;
+  return gatewayProblem(route.via, own);
+}

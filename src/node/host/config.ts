@@ -8,6 +8,7 @@ import {
   LISTEN_ADDRESS,
   allowedSourceProblem,
   gatewayProblem,
+  routeProblem,
   ownAddressProblem,
   parseListenAddress,
   remoteProblem,
@@ -84,6 +85,17 @@ export const hostConfigSchema = object({
                 ),
               }),
             ),
+            /** Routes through on-link gateways: `{ destination: ADDRESS/NN, via: IP }`. */
+            routes: field(
+              list(
+                object({
+                  destination: required(string({ describe: 'a prefix ADDRESS/NN' })),
+                  via: required(string({ describe: "the gateway's address" })),
+                }),
+                64,
+              ),
+              [],
+            ),
             mtu: field(integer(68, 65535), 1450),
             pcap: field(string(), ''),
             udpEcho: field(integer(0, 65535), 0),
@@ -158,6 +170,10 @@ export function validateHostConfig(value: unknown): HostConfig {
         gateway === '' ? undefined : gatewayProblem(gateway, [...vxlan.ipv4, ...vxlan.ipv6]);
       if (problem !== undefined) throw new ConfigError(`${where}.gateway.${family}`, problem);
     }
+    vxlan.routes.forEach((route, i) => {
+      const problem = routeProblem(route, [...vxlan.ipv4, ...vxlan.ipv6]);
+      if (problem !== undefined) throw new ConfigError(`${where}.routes[${i}]`, problem);
+    });
   });
   return config;
 }

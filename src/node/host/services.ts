@@ -29,6 +29,7 @@ function vxlanServices(config: HostConfig): HostService[] {
             ...(vxlan.gateway.ipv4 === '' ? {} : { ipv4: vxlan.gateway.ipv4 }),
             ...(vxlan.gateway.ipv6 === '' ? {} : { ipv6: vxlan.gateway.ipv6 }),
           },
+          routes: vxlan.routes,
           mtu: vxlan.mtu,
           trustInnerChecksums: vxlan.trustInnerChecksums,
           ...(vxlan.pcap === '' ? {} : { pcap: vxlan.pcap }),

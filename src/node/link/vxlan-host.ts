@@ -18,6 +18,8 @@ export interface VxlanHostOptions {
   readonly mtu?: number;
   /** Default gateways, each on-link (see `StackOptions.gateway`). */
   readonly gateway?: { readonly ipv4?: string; readonly ipv6?: string };
+  /** Routes through on-link gateways (see `StackOptions.routes`); applied after `gateway`. */
+  readonly routes?: readonly { readonly destination: string; readonly via: string }[];
   /**
    * Write every frame in and out to this pcapng file (direction flags set),
    * from the stack's first frame on.
@@ -115,6 +117,7 @@ export async function startVxlanHost(options: VxlanHostOptions): Promise<VxlanHo
       ipv4: options.ipv4,
       ipv6: options.ipv6,
       ...(options.gateway === undefined ? {} : { gateway: options.gateway }),
+      ...(options.routes === undefined ? {} : { routes: options.routes }),
       ...(options.trace === undefined ? {} : { trace: options.trace }),
     });
     if (options.udpEcho !== undefined) {
