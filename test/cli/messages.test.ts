@@ -249,6 +249,18 @@ describe('link vxlan refuses, before it starts, what could never work', () => {
       'fd42::1',
       "--gateway: fd42::1 is on none of the host's IPv6 subnets (it has none)",
     ],
+    ['--route', '10.9.0.0/16', `--route: expected 'PREFIX/LEN via IP', got "10.9.0.0/16"`],
+    ['--route', '10.9.0.0/33 via 10.200.0.1', '--route: expected a destination ADDRESS/NN'],
+    [
+      '--route',
+      'fd99::/48 via 10.200.0.1',
+      '--route: fd99::/48 is IPv6 but its gateway 10.200.0.1 is IPv4',
+    ],
+    [
+      '--route',
+      '10.9.0.0/16 via 10.201.0.1',
+      "--route: 10.201.0.1 is on none of the host's IPv4 subnets (10.200.0.2/24)",
+    ],
   ] as const) {
     it(`${flag} ${value}`, async () => {
       const args =
