@@ -236,10 +236,35 @@ describe('link vxlan refuses, before it starts, what could never work', () => {
     ['--ip', '10.200.0.255/24', '--ip: 10.200.0.255 is the broadcast address of its /24'],
     ['--ip6', 'ff02::1/64', "--ip6: ff02::1 is a multicast address, not a host's own"],
     ['--bind', '127.0.0.1:0', '--bind: the port must be from 1 to 65535, got 0'],
+    ['--gateway', 'router', '--gateway: not an IPv4 or IPv6 address: "router"'],
+    [
+      '--gateway',
+      '10.201.0.1',
+      "--gateway: 10.201.0.1 is on none of the host's IPv4 subnets (10.200.0.2/24): a gateway must be on-link",
+    ],
+    ['--gateway', '10.200.0.2', "--gateway: 10.200.0.2 is the host's own address, not a gateway"],
+    ['--gateway', '224.0.0.1', '--gateway: 224.0.0.1 is a multicast address, not a gateway'],
+    [
+      '--gateway',
+      'fd42::1',
+      "--gateway: fd42::1 is on none of the host's IPv6 subnets (it has none)",
+    ],
+    ['--route', '10.9.0.0/16', `--route: expected 'PREFIX/LEN via IP', got "10.9.0.0/16"`],
+    ['--route', '10.9.0.0/33 via 10.200.0.1', '--route: expected a destination ADDRESS/NN'],
+    [
+      '--route',
+      'fd99::/48 via 10.200.0.1',
+      '--route: fd99::/48 is IPv6 but its gateway 10.200.0.1 is IPv4',
+    ],
+    [
+      '--route',
+      '10.9.0.0/16 via 10.201.0.1',
+      "--route: 10.201.0.1 is on none of the host's IPv4 subnets (10.200.0.2/24)",
+    ],
   ] as const) {
     it(`${flag} ${value}`, async () => {
       const args =
-        flag === '--allow-source' || flag === '--ip6'
+        flag === '--allow-source' || flag === '--ip6' || flag === '--gateway' || flag === '--route'
           ? [...vxlan, flag, value]
           : withFlag(flag, value);
       const result = await run(args);
@@ -249,6 +274,41 @@ describe('link vxlan refuses, before it starts, what could never work', () => {
       expect(result.err[0]).toContain(message);
     });
   }
+
+  it('two --gateway options of one family', async () => {
+    const result = await run([...vxlan, '--gateway', '10.200.0.1', '--gateway', '10.200.0.254']);
+    expect(result).toEqual({
+      code: 2,
+      out: [],
+      err: [
+        expect.stringContaining('--gateway: more than one IPv4 gateway (10.200.0.1, 10.200.0.254)'),
+      ],
+    });
+  });
+
+  it('an on-link --gateway of each family starts (IPv6: link-local or on an own prefix)', async () => {
+    for (const gateways of [
+      ['10.200.0.1'],
+      ['10.200.0.1', 'fe80::1'],
+      ['fd42::1', '10.200.0.254'],
+    ]) {
+      // (and a route through an on-link gateway beside them)
+      const port = await freeUdpPort();
+      const result = await run([
+        ...withFlag('--bind', `127.0.0.1:${port}`),
+        '--ip6',
+        'fd42::2/64',
+        ...gateways.flatMap((g) => ['--gateway', g]),
+        '--route',
+        '10.9.0.0/16 via 10.200.0.253',
+      ]);
+      expect({ gateways, code: result.code, err: result.err }).toEqual({
+        gateways,
+        code: 0,
+        err: [],
+      });
+    }
+  });
 
   it('a /31 or /32 own address is a host address, not a network or broadcast one', async () => {
     for (const ip of ['10.200.0.0/31', '10.200.0.1/32']) {

@@ -5,8 +5,11 @@ import {
   startVxlanHost,
   type UdpEndpoint,
 } from '../../node/link/index.js';
+import { isIP } from 'node:net';
 import {
   allowedSourceProblem,
+  gatewayProblem,
+  routeProblem,
   ownAddressProblem,
   remoteProblem,
   stationMacProblem,
@@ -22,7 +25,7 @@ export const linkVxlanCommand: CliCommand = {
   summary:
     'a host on a VXLAN segment: answers ARP, ping and ping -6; logs and records what it sees',
   usage:
-    'link vxlan --bind IP:PORT --remote IP:PORT [--allow-source IP]... --vni N --mac MAC --ip A.B.C.D/NN [--ip6 ADDR/NN] [--pcap FILE] [--udp-echo PORT] [--trust-checksums] [--verbose]',
+    'link vxlan --bind IP:PORT --remote IP:PORT [--allow-source IP]... --vni N --mac MAC --ip A.B.C.D/NN [--ip6 ADDR/NN] [--gateway IP]... [--route "PREFIX/LEN via IP"]... [--pcap FILE] [--udp-echo PORT] [--trust-checksums] [--verbose]',
   options: {
     bind: { type: 'string' },
     remote: { type: 'string' },
@@ -31,6 +34,8 @@ export const linkVxlanCommand: CliCommand = {
     mac: { type: 'string' },
     ip: { type: 'string', multiple: true },
     ip6: { type: 'string', multiple: true },
+    gateway: { type: 'string', multiple: true },
+    route: { type: 'string', multiple: true },
     pcap: { type: 'string' },
     'udp-echo': { type: 'string' },
     'trust-checksums': { type: 'boolean' },
@@ -74,6 +79,8 @@ export const linkVxlanCommand: CliCommand = {
       }
     }
     if (ipv4.length === 0) throw new UsageError('missing --ip A.B.C.D/NN');
+    const gateway = gateways(list(values['gateway']), [...ipv4, ...ipv6]);
+    const routes = list(values['route']).map((text) => route(text, [...ipv4, ...ipv6]));
     const udpEcho =
       values['udp-echo'] === undefined
         ? undefined
@@ -88,6 +95,8 @@ export const linkVxlanCommand: CliCommand = {
         mac,
         ipv4,
         ipv6,
+        ...(gateway.ipv4 === undefined && gateway.ipv6 === undefined ? {} : { gateway }),
+        ...(routes.length === 0 ? {} : { routes }),
         ...(typeof values['pcap'] === 'string'
           ? {
               pcap: values['pcap'],
@@ -129,6 +138,40 @@ export const linkVxlanCommand: CliCommand = {
 
 function list(value: unknown): string[] {
   return Array.isArray(value) ? (value as string[]) : typeof value === 'string' ? [value] : [];
+}
+
+/** `--gateway` values: at most one per family, each on-link for one of the host's prefixes. */
+function gateways(
+  texts: readonly string[],
+  own: readonly { readonly address: string; readonly prefixLength: number }[],
+): { ipv4?: string; ipv6?: string } {
+  const out: { ipv4?: string; ipv6?: string } = {};
+  for (const text of texts) {
+    const family = text.includes('%') ? 0 : isIP(text);
+    if (family === 0)
+      throw new UsageError(`--gateway: not an IPv4 or IPv6 address: ${JSON.stringify(text)}`);
+    const key = family === 4 ? 'ipv4' : 'ipv6';
+    if (out[key] !== undefined)
+      throw new UsageError(`--gateway: more than one IPv${family} gateway (${out[key]}, ${text})`);
+    const problem = gatewayProblem(text, own);
+    if (problem !== undefined) throw new UsageError(`--gateway: ${problem}`);
+    out[key] = text;
+  }
+  return out;
+}
+
+/** One `--route 'PREFIX/LEN via IP'` (one argument, as `ip route` writes it), checked on-link. */
+function route(
+  text: string,
+  own: readonly { readonly address: string; readonly prefixLength: number }[],
+): { destination: string; via: string } {
+  const match = /^\s*(\S+)\s+via\s+(\S+)\s*$/.exec(text);
+  if (match === null)
+    throw new UsageError(`--route: expected 'PREFIX/LEN via IP', got ${JSON.stringify(text)}`);
+  const parsed = { destination: match[1] ?? '', via: match[2] ?? '' };
+  const problem = routeProblem(parsed, own);
+  if (problem !== undefined) throw new UsageError(`--route: ${problem}`);
+  return parsed;
 }
 
 function endpoint(flag: string, value: string | boolean | undefined): UdpEndpoint {

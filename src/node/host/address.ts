@@ -109,3 +109,66 @@ export function ownAddressProblem(prefix: {
     return `is the broadcast address of its /${prefix.prefixLength}, not a host's own`;
   return undefined;
 }
+
+/**
+ * Why `gateway` cannot be the default gateway of a host whose own prefixes
+ * are `own`, or undefined. The stack resolves a gateway on the link, so it
+ * must be a unicast address inside one of the host's prefixes of its family
+ * (an IPv6 gateway may also be link-local: the host always has its EUI-64
+ * fe80::/64 address); otherwise every off-link send would drop as `no-route`.
+ */
+export function gatewayProblem(
+  gateway: string,
+  own: readonly { readonly address: string; readonly prefixLength: number }[],
+): string | undefined {
+  const kind = notUnicast(gateway);
+  if (kind !== undefined) return `${gateway} is ${kind}, not a gateway`;
+  const family = isIP(gateway);
+  const gatewayBits = addressBits(gateway);
+  if (family === 6 && gatewayBits >> 118n === 0x3fan) return undefined; // fe80::/10
+  const width = family === 4 ? 32n : 128n;
+  for (const prefix of own) {
+    if (isIP(prefix.address) !== family) continue;
+    const shift = width - BigInt(prefix.prefixLength);
+    if (addressBits(prefix.address) >> shift !== gatewayBits >> shift) continue;
+    if (gatewayBits === addressBits(prefix.address))
+      return `${gateway} is the host's own address, not a gateway`;
+    return undefined;
+  }
+  const mine = own.filter((p) => isIP(p.address) === family);
+  return `${gateway} is on none of the host's IPv${family} subnets (${mine.length === 0 ? 'it has none' : mine.map((p) => `${p.address}/${p.prefixLength}`).join(', ')}): a gateway must be on-link`;
+}
+
+/** The bits of an IPv4 or IPv6 literal (checked by the caller), zone dropped. */
+function addressBits(address: string): bigint {
+  if (isIP(address) === 4) return BigInt(ipv4Bits(address));
+  const groups = new URL(`http://[${address.split('%')[0] ?? ''}]/`).hostname.slice(1, -1);
+  const [head = '', tail] = groups.split('::');
+  const left = head === '' ? [] : head.split(':');
+  const right = tail === undefined || tail === '' ? [] : tail.split(':');
+  const all = [...left, ...Array<string>(8 - left.length - right.length).fill('0'), ...right];
+  return all.reduce((bits, group) => (bits << 16n) | BigInt(parseInt(group, 16)), 0n);
+}
+
+/**
+ * Why `route` (`destination` as ADDRESS/NN, `via` an address) cannot be a
+ * route of a host whose own prefixes are `own`, or undefined: a destination
+ * that is not a prefix, a `via` of the other family, or one off-link (as
+ * for a gateway).
+ */
+export function routeProblem(
+  route: { readonly destination: string; readonly via: string },
+  own: readonly { readonly address: string; readonly prefixLength: number }[],
+): string | undefined {
+  const [address = '', length = ''] = route.destination.split('/');
+  const family = isIP(address);
+  const bits = /^\d+$/.test(length) ? Number(length) : Number.NaN;
+  if (family === 0 || !(bits >= 0 && bits <= (family === 4 ? 32 : 128)))
+    return `expected a destination ADDRESS/NN, got ${JSON.stringify(route.destination)}`;
+  const via = route.via.includes('%') ? 0 : isIP(route.via);
+  if (via === 0)
+    return `expected the gateway's address after via, got ${JSON.stringify(route.via)}`;
+  if (via !== family)
+    return `${route.destination} is IPv${family} but its gateway ${route.via} is IPv${via}`;
+  return gatewayProblem(route.via, own);
+}

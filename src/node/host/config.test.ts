@@ -187,6 +187,59 @@ describe('host configuration: addresses checked before anything starts (issue 17
     );
   });
 
+  it('link.vxlan gateway: on-link addresses of each family, refused off-link or of the wrong family (issue 9)', () => {
+    const link = (gateway: object, extra: object = {}) => ({
+      link: { vxlan: [{ ...vxlan, ipv4: ['10.200.0.2/24'], gateway, ...extra }] },
+    });
+    expect(validateHostConfig(link({})).link.vxlan[0]?.gateway).toEqual({ ipv4: '', ipv6: '' });
+    expect(
+      validateHostConfig(link({ ipv4: '10.200.0.1', ipv6: 'fe80::1' })).link.vxlan[0]?.gateway,
+    ).toEqual({ ipv4: '10.200.0.1', ipv6: 'fe80::1' });
+    expect(
+      validateHostConfig(link({ ipv6: 'fd42::1' }, { ipv6: ['fd42::2/64'] })).link.vxlan[0]?.gateway
+        .ipv6,
+    ).toBe('fd42::1');
+    expect(problem(link({ ipv4: '10.201.0.1' }))).toBe(
+      "link.vxlan[0].gateway.ipv4: 10.201.0.1 is on none of the host's IPv4 subnets (10.200.0.2/24): a gateway must be on-link",
+    );
+    expect(problem(link({ ipv4: '10.200.0.2' }))).toBe(
+      "link.vxlan[0].gateway.ipv4: 10.200.0.2 is the host's own address, not a gateway",
+    );
+    expect(problem(link({ ipv6: 'fd42::1' }))).toBe(
+      "link.vxlan[0].gateway.ipv6: fd42::1 is on none of the host's IPv6 subnets (it has none): a gateway must be on-link",
+    );
+    expect(problem(link({ ipv4: 'fe80::1' }))).toBe(
+      'link.vxlan[0].gateway.ipv4: expected an IPv4 address, got "fe80::1"',
+    );
+    expect(problem(link({ ipv6: '10.200.0.1' }))).toBe(
+      'link.vxlan[0].gateway.ipv6: expected an IPv6 address (no zone), got "10.200.0.1"',
+    );
+    expect(problem(link({ ipv4: '10.200.0.1', via: 'x' }))).toMatch(
+      /^link\.vxlan\[0\]\.gateway\.via: unknown key/,
+    );
+  });
+
+  it('link.vxlan routes: through an on-link gateway, refused otherwise (issue 9)', () => {
+    const link = (routes: object[]) => ({
+      link: { vxlan: [{ ...vxlan, ipv4: ['10.200.0.2/24'], routes }] },
+    });
+    expect(validateHostConfig(link([])).link.vxlan[0]?.routes).toEqual([]);
+    const route = { destination: '10.9.0.0/16', via: '10.200.0.253' };
+    expect(validateHostConfig(link([route])).link.vxlan[0]?.routes).toEqual([route]);
+    expect(problem(link([route, { destination: '10.8.0.0/16', via: '10.201.0.1' }]))).toBe(
+      "link.vxlan[0].routes[1]: 10.201.0.1 is on none of the host's IPv4 subnets (10.200.0.2/24): a gateway must be on-link",
+    );
+    expect(problem(link([{ destination: '10.9.0.0', via: '10.200.0.253' }]))).toBe(
+      'link.vxlan[0].routes[0]: expected a destination ADDRESS/NN, got "10.9.0.0"',
+    );
+    expect(problem(link([{ destination: 'fd99::/48', via: '10.200.0.253' }]))).toBe(
+      'link.vxlan[0].routes[0]: fd99::/48 is IPv6 but its gateway 10.200.0.253 is IPv4',
+    );
+    expect(problem(link([{ destination: '10.9.0.0/16' }]))).toMatch(
+      /^link\.vxlan\[0\]\.routes\[0\]\.via: is required/,
+    );
+  });
+
   it('http.host is an address literal or localhost, never a name to look up', () => {
     for (const host of ['abc', 'cafe', '::::', '999.0.0.1', 'example.com']) {
       expect(problem({ http: { host } })).toBe(

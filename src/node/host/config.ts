@@ -1,11 +1,14 @@
 import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
+import { isIP } from 'node:net';
 import { canonicalAddress, parseEndpoint, parsePrefix } from '../link/addresses.js';
 import { parseMac } from '../../wire/index.js';
 import {
   LISTEN_ADDRESS,
   allowedSourceProblem,
+  gatewayProblem,
+  routeProblem,
   ownAddressProblem,
   parseListenAddress,
   remoteProblem,
@@ -64,6 +67,32 @@ export const hostConfigSchema = object({
               list(
                 parsed('an IPv6 address with a prefix (ADDR/NN)', (t) => parsePrefix(t, 6)),
                 16,
+              ),
+              [],
+            ),
+            /** Default gateways ('' for none), each on-link for one of the host's prefixes. */
+            gateway: section(
+              object({
+                ipv4: field(
+                  parsed('an IPv4 address', (t) => (t === '' || isIP(t) === 4 ? t : undefined)),
+                  '',
+                ),
+                ipv6: field(
+                  parsed('an IPv6 address (no zone)', (t) =>
+                    t === '' || (isIP(t) === 6 && !t.includes('%')) ? t : undefined,
+                  ),
+                  '',
+                ),
+              }),
+            ),
+            /** Routes through on-link gateways: `{ destination: ADDRESS/NN, via: IP }`. */
+            routes: field(
+              list(
+                object({
+                  destination: required(string({ describe: 'a prefix ADDRESS/NN' })),
+                  via: required(string({ describe: "the gateway's address" })),
+                }),
+                64,
               ),
               [],
             ),
@@ -136,7 +165,15 @@ export function validateHostConfig(value: unknown): HostConfig {
         if (problem !== undefined)
           throw new ConfigError(`${where}.${family}[${i}]`, `${prefix.address} ${problem}`);
       });
+      const gateway = vxlan.gateway[family];
+      const problem =
+        gateway === '' ? undefined : gatewayProblem(gateway, [...vxlan.ipv4, ...vxlan.ipv6]);
+      if (problem !== undefined) throw new ConfigError(`${where}.gateway.${family}`, problem);
     }
+    vxlan.routes.forEach((route, i) => {
+      const problem = routeProblem(route, [...vxlan.ipv4, ...vxlan.ipv6]);
+      if (problem !== undefined) throw new ConfigError(`${where}.routes[${i}]`, problem);
+    });
   });
   return config;
 }

@@ -25,6 +25,11 @@ function vxlanServices(config: HostConfig): HostService[] {
           mac: vxlan.mac,
           ipv4: vxlan.ipv4,
           ipv6: vxlan.ipv6,
+          gateway: {
+            ...(vxlan.gateway.ipv4 === '' ? {} : { ipv4: vxlan.gateway.ipv4 }),
+            ...(vxlan.gateway.ipv6 === '' ? {} : { ipv6: vxlan.gateway.ipv6 }),
+          },
+          routes: vxlan.routes,
           mtu: vxlan.mtu,
           trustInnerChecksums: vxlan.trustInnerChecksums,
           ...(vxlan.pcap === '' ? {} : { pcap: vxlan.pcap }),
@@ -53,6 +58,8 @@ function vxlanServices(config: HostConfig): HostService[] {
         return {
           link: host.link.stats(),
           stack: host.stack.stats(),
+          // The gateways and routes the stack runs with (from link.vxlan[].gateway).
+          routes: host.stack.routes(),
           ...(capture === undefined ? {} : { capture }),
         };
       },

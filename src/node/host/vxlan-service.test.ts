@@ -86,6 +86,39 @@ describe('netrx up: link.vxlan', () => {
     expect(vxlan?.capture).toMatchObject({ path: pcap, dropped: { backlog: 0, afterError: 0 } });
   });
 
+  it('gives the stack the configured gateways and routes, shown as its routes in the status (issue 9)', async () => {
+    const probe = await socketOn('127.0.0.1');
+    const port = probe.address().port;
+    await new Promise<void>((r) => probe.close(() => r()));
+    sockets.splice(sockets.indexOf(probe), 1);
+    const config = validateHostConfig({
+      http: { port: 0 },
+      websocket: { echo: { enabled: false } },
+      link: {
+        vxlan: [
+          {
+            bind: `127.0.0.1:${port}`,
+            remote: '127.0.0.1:4789',
+            vni: 42,
+            mac: '02:00:00:00:00:02',
+            ipv4: ['10.200.0.2/24'],
+            gateway: { ipv4: '10.200.0.1', ipv6: 'fe80::1' },
+            routes: [{ destination: '10.9.0.0/16', via: '10.200.0.253' }],
+          },
+        ],
+      },
+    });
+    const services = servicesFromConfig(config);
+    hosts.push(await startHost(config, { version: '0.0.0', services }));
+    expect(services[0]?.status()['routes']).toEqual({
+      ipv4: [
+        { destination: '10.9.0.0', prefixLength: 16, via: '10.200.0.253' },
+        { destination: '0.0.0.0', prefixLength: 0, via: '10.200.0.1' },
+      ],
+      ipv6: [{ destination: '::', prefixLength: 0, via: 'fe80::1' }],
+    });
+  });
+
   it('says on the host log when writing the capture fails, and runs on', async () => {
     const remote = await socketOn('127.0.0.1');
     const probe = await socketOn('127.0.0.1');

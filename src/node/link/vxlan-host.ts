@@ -16,6 +16,10 @@ export interface VxlanHostOptions {
   readonly ipv4: readonly { readonly address: string; readonly prefixLength: number }[];
   readonly ipv6: readonly { readonly address: string; readonly prefixLength: number }[];
   readonly mtu?: number;
+  /** Default gateways, each on-link (see `StackOptions.gateway`). */
+  readonly gateway?: { readonly ipv4?: string; readonly ipv6?: string };
+  /** Routes through on-link gateways (see `StackOptions.routes`); applied after `gateway`. */
+  readonly routes?: readonly { readonly destination: string; readonly via: string }[];
   /**
    * Write every frame in and out to this pcapng file (direction flags set),
    * from the stack's first frame on.
@@ -112,6 +116,8 @@ export async function startVxlanHost(options: VxlanHostOptions): Promise<VxlanHo
       clock,
       ipv4: options.ipv4,
       ipv6: options.ipv6,
+      ...(options.gateway === undefined ? {} : { gateway: options.gateway }),
+      ...(options.routes === undefined ? {} : { routes: options.routes }),
       ...(options.trace === undefined ? {} : { trace: options.trace }),
     });
     if (options.udpEcho !== undefined) {

@@ -10,6 +10,12 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 export interface VxlanLab {
   readonly kernelNs: string;
   readonly netrxNs: string;
+  /**
+   * With `behindGateway`: a third namespace holding a host on another subnet
+   * (`LAB.farHostIp`), its veth peer in the kernel namespace, which forwards
+   * between that subnet and the VXLAN segment (`LAB.kernelIp` is the gateway).
+   */
+  readonly hostNs: string | undefined;
   /** Runs a command in a namespace; returns its status and output. */
   exec(
     ns: string,
@@ -32,6 +38,9 @@ export const LAB = {
   kernelIp6: 'fd42::1',
   netrxIp6: 'fd42::2',
   port: 4789,
+  /** The far subnet of the `behindGateway` lab: the kernel namespace's side and the host's. */
+  farGatewayIp: '10.201.0.1',
+  farHostIp: '10.201.0.2',
 } as const;
 
 function sh(args: readonly string[], timeoutMs = 20_000) {
@@ -44,15 +53,20 @@ function must(args: readonly string[]): void {
   if (result.status !== 0) throw new Error(`${args.join(' ')} failed: ${result.stderr.trim()}`);
 }
 
-export function createVxlanLab(tag: string, options: { offload?: boolean } = {}): VxlanLab {
+export function createVxlanLab(
+  tag: string,
+  options: { offload?: boolean; behindGateway?: boolean } = {},
+): VxlanLab {
   const kernelNs = `nrx${tag}k${process.pid}`;
   const netrxNs = `nrx${tag}n${process.pid}`;
+  const hostNs = options.behindGateway === true ? `nrx${tag}h${process.pid}` : undefined;
   const children: ChildProcess[] = [];
   const destroy = () => {
     for (const child of children)
       if (child.exitCode === null && child.pid !== undefined) child.kill('SIGKILL');
     sh(['ip', 'netns', 'del', kernelNs]);
     sh(['ip', 'netns', 'del', netrxNs]);
+    if (hostNs !== undefined) sh(['ip', 'netns', 'del', hostNs]);
   };
   try {
     must(['ip', 'netns', 'add', kernelNs]);
@@ -105,6 +119,33 @@ export function createVxlanLab(tag: string, options: { offload?: boolean } = {})
     if (options.offload === false) {
       must(['ip', 'netns', 'exec', kernelNs, 'ethtool', '-K', 'vx0', 'tx', 'off']);
     }
+    if (hostNs !== undefined) {
+      must(['ip', 'netns', 'add', hostNs]);
+      must([
+        'ip',
+        'link',
+        'add',
+        'hk0',
+        'netns',
+        kernelNs,
+        'type',
+        'veth',
+        'peer',
+        'name',
+        'hk1',
+        'netns',
+        hostNs,
+      ]);
+      const inH = (...args: string[]) => must(['ip', '-n', hostNs, ...args]);
+      inH('link', 'set', 'lo', 'up');
+      inH('addr', 'add', `${LAB.farHostIp}/24`, 'dev', 'hk1');
+      inH('link', 'set', 'hk1', 'up');
+      inH('route', 'add', 'default', 'via', LAB.farGatewayIp);
+      inK('addr', 'add', `${LAB.farGatewayIp}/24`, 'dev', 'hk0');
+      inK('link', 'set', 'hk0', 'up');
+      // The kernel namespace routes between the far subnet and the VXLAN segment.
+      must(['ip', 'netns', 'exec', kernelNs, 'sysctl', '-q', '-w', 'net.ipv4.ip_forward=1']);
+    }
   } catch (error) {
     destroy();
     throw error;
@@ -112,6 +153,7 @@ export function createVxlanLab(tag: string, options: { offload?: boolean } = {})
   return {
     kernelNs,
     netrxNs,
+    hostNs,
     exec: (ns, args, timeoutMs) => sh(['ip', 'netns', 'exec', ns, ...args], timeoutMs),
     spawnIn(ns, args) {
       const child = spawn('nsenter', [`--net=/run/netns/${ns}`, ...args], {
