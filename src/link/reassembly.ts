@@ -168,7 +168,13 @@ export class Reassembly {
       }
     }
     if (!more) {
-      if (entry.total >= 0 && entry.total !== end) {
+      // A piece already held past this end cannot belong to the datagram
+      // (RFC 791 §3.2: the last fragment sets the length). Without this the
+      // byte count below could match with pieces outside [0, end).
+      if (
+        (entry.total >= 0 && entry.total !== end) ||
+        entry.pieces.some((p) => p.offset + p.bytes.length > end)
+      ) {
         this.counters.overlaps++;
         this.poison(entry);
         return 'overlap';
@@ -193,7 +199,8 @@ export class Reassembly {
     if (entry.total < 0 || entry.bytes !== entry.total || entry.header === undefined) {
       return 'pending';
     }
-    // No overlaps and the byte count matches: the pieces cover [0, total).
+    // No overlaps, every piece inside [0, total), and the byte count matches:
+    // the pieces cover [0, total).
     const whole = new Uint8Array(entry.total);
     for (const piece of entry.pieces) whole.set(piece.bytes, piece.offset);
     this.last = { header: entry.header, payload: whole };

@@ -1,0 +1,69 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { VirtualClock } from '../testing/index.js';
+import { Reassembly, type FragmentOutcome } from './reassembly.js';
+
+const header = Uint8Array.of(0x45);
+const piece = (units: number, fill = 0xab) => new Uint8Array(units * 8).fill(fill);
+
+describe('Reassembly: untrusted layouts', () => {
+  it('a piece held past the end the last fragment sets drops the datagram, never throws (review 9 P1)', () => {
+    const reassembly = new Reassembly(new VirtualClock(), 65_515);
+    expect(reassembly.add('k', 24, true, piece(1), header)).toBe('pending');
+    expect(reassembly.add('k', 0, true, piece(1), header)).toBe('pending');
+    expect(reassembly.add('k', 16, false, piece(1), header)).toBe('overlap');
+    expect(reassembly.stats()).toMatchObject({ overlaps: 1, bytes: 0, reassembled: 0 });
+    expect(reassembly.add('k', 8, true, piece(1), header)).toBe('discarded');
+  });
+
+  it('any offsets, lengths and flags: never throws, never completes with a hole, held bytes stay counted', () => {
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.record({
+            key: fc.constantFrom('a', 'b'),
+            unit: fc.integer({ min: 0, max: 8 }),
+            // Mostly whole 8-byte units (acceptable when not last), sometimes any length.
+            length: fc.oneof(
+              { weight: 4, arbitrary: fc.integer({ min: 1, max: 3 }).map((u) => u * 8) },
+              { weight: 1, arbitrary: fc.integer({ min: 0, max: 40 }) },
+            ),
+            more: fc.boolean(),
+            advance: fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 20_000 })),
+          }),
+          { minLength: 1, maxLength: 24 },
+        ),
+        fc.record({
+          maxDatagrams: fc.integer({ min: 1, max: 4 }),
+          maxBytes: fc.integer({ min: 8, max: 1000 }),
+          timeoutMs: fc.integer({ min: 1, max: 30_000 }),
+        }),
+        (fragments, limits) => {
+          const clock = new VirtualClock();
+          const reassembly = new Reassembly(clock, 200, limits);
+          const outcomes: FragmentOutcome[] = [];
+          let holes = 0;
+          for (const f of fragments) {
+            const outcome = reassembly.add(
+              f.key,
+              f.unit * 8,
+              f.more,
+              new Uint8Array(f.length).fill(0xab),
+              header,
+            );
+            outcomes.push(outcome);
+            if (outcome === 'complete' && reassembly.last!.payload.some((b) => b !== 0xab)) holes++;
+            clock.advance(f.advance);
+          }
+          expect(outcomes.length).toBe(fragments.length);
+          expect(holes).toBe(0);
+          expect(reassembly.stats().bytes).toBeLessThanOrEqual(limits.maxBytes);
+          reassembly.close();
+          expect(reassembly.stats()).toMatchObject({ bytes: 0, inProgress: 0 });
+          expect(clock.pendingTimers).toBe(0);
+        },
+      ),
+      { numRuns: 1000 },
+    );
+  });
+});
