@@ -269,6 +269,7 @@ export class Ipv4Binding extends IpBindingBase<Ipv4DropReason, Ipv4SendDropReaso
         ip.moreFragments,
         ip.payload,
         bytes.subarray(0, headerLength),
+        `${source}`,
       );
       if (outcome === 'pending' || outcome === 'duplicate') return 'accepted';
       if (outcome !== 'complete') return this.drop(FRAGMENT_DROPS[outcome], size);

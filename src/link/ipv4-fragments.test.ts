@@ -234,14 +234,58 @@ describe('IPv4 fragments: reassembly and fragmentation', () => {
       );
     send(first(1)[0]!);
     send(first(2)[0]!);
-    send(first(3)[0]!); // a third datagram: refused
-    expect(stack.stats().ipv4.reassembly).toMatchObject({ inProgress: 2, refusedBuffers: 1 });
-    send(first(1)[1]!); // 2960 + 1480 > 3000 bytes: refused, datagram 1 dropped
+    send(first(3)[0]!); // a third datagram: the oldest (1) is evicted
+    expect(stack.stats().ipv4.reassembly).toMatchObject({ inProgress: 2, evicted: 1, bytes: 2960 });
+    send(first(2)[1]!); // 2960 + 1480 > 3000 bytes: refused, datagram 2 dropped
     expect(stack.stats().ipv4.reassembly).toMatchObject({ refusedBytes: 1, bytes: 1480 });
-    expect(stack.stats().ipv4.drops['reassembly-full']).toBe(2);
+    expect(stack.stats().ipv4.drops['reassembly-full']).toBe(1);
     expect(clock.pendingTimers).toBeGreaterThan(0);
     stack.close();
     expect(clock.pendingTimers).toBe(0);
+  });
+});
+
+describe('IPv4 fragments: a full table does not block reassembly (review 9 P2)', () => {
+  const junkFirstFragment = (source: string, id: number) =>
+    fragments(
+      ipv4Datagram({
+        source,
+        destination: '10.0.0.1',
+        protocol: 17,
+        identification: id,
+        payload: pattern(16),
+      }),
+      8,
+    )[0]!;
+  const ping = (id: number) =>
+    fragments(
+      ipv4Datagram({
+        source: '10.0.0.2',
+        destination: '10.0.0.1',
+        protocol: 1,
+        identification: id,
+        payload: icmpv4Echo(8, 1, 1, pattern(3000)),
+      }),
+      1480,
+    );
+
+  it('16 junk first fragments from one source: a fragmented ping from another is answered', () => {
+    const { send, seen, stack } = setup();
+    for (let id = 0; id < 16; id++) send(junkFirstFragment('10.0.0.66', id));
+    for (const frame of ping(0x4444)) send(frame);
+    expect(stack.stats().ipv4.echoReplies).toBe(1);
+    expect(rejoin(seen)[0]).toBe(0);
+    // The source's share (4) held: it evicted its own oldest.
+    expect(stack.stats().ipv4.reassembly).toMatchObject({ inProgress: 4, evicted: 12 });
+  });
+
+  it('16 junk first fragments from 16 sources: the oldest is evicted and the ping is answered', () => {
+    const { send, stack } = setup();
+    for (let id = 0; id < 16; id++) send(junkFirstFragment(`10.0.0.${100 + id}`, id));
+    expect(stack.stats().ipv4.reassembly.inProgress).toBe(16);
+    for (const frame of ping(0x4445)) send(frame);
+    expect(stack.stats().ipv4.echoReplies).toBe(1);
+    expect(stack.stats().ipv4.reassembly).toMatchObject({ inProgress: 15, evicted: 1 });
   });
 });
 

@@ -488,12 +488,14 @@ export class Ipv6Binding extends IpBindingBase<Ipv6DropReason, Ipv6SendDropReaso
     const fragment = walk.fragment as NonNullable<Ipv6ExtensionWalk['fragment']>;
     const namedAt = at === 0 ? 6 : (walk.headers[at - 1] as { offset: number }).offset;
     const end = 40 + ip.payloadLength;
+    const source = ipv6Key(ip.sourceAddress);
     const outcome = this.reassembly.add(
-      `${ipv6Key(ip.sourceAddress)}/${ipv6Key(ip.destinationAddress)}/${fragment.identification}`,
+      `${source}/${ipv6Key(ip.destinationAddress)}/${fragment.identification}`,
       fragment.fragmentOffset * 8,
       fragment.moreFragments,
       ip.bytes.subarray(header.offset + 8, end),
       ip.bytes.subarray(0, header.offset + 8),
+      source,
     );
     if (outcome === 'pending' || outcome === 'duplicate') return 'accepted';
     if (outcome !== 'complete') return this.drop(FRAGMENT_DROPS[outcome], ind.packetSize);

@@ -21,7 +21,8 @@ describe('Reassembly: untrusted layouts', () => {
       fc.property(
         fc.array(
           fc.record({
-            key: fc.constantFrom('a', 'b'),
+            key: fc.constantFrom('a', 'b', 'c'),
+            source: fc.constantFrom('s1', 's2'),
             unit: fc.integer({ min: 0, max: 8 }),
             // Mostly whole 8-byte units (acceptable when not last), sometimes any length.
             length: fc.oneof(
@@ -35,6 +36,7 @@ describe('Reassembly: untrusted layouts', () => {
         ),
         fc.record({
           maxDatagrams: fc.integer({ min: 1, max: 4 }),
+          maxPerSource: fc.integer({ min: 1, max: 4 }),
           maxBytes: fc.integer({ min: 8, max: 1000 }),
           timeoutMs: fc.integer({ min: 1, max: 30_000 }),
         }),
@@ -43,6 +45,7 @@ describe('Reassembly: untrusted layouts', () => {
           const reassembly = new Reassembly(clock, 200, limits);
           const outcomes: FragmentOutcome[] = [];
           let holes = 0;
+          let inProgress = 0;
           for (const f of fragments) {
             const outcome = reassembly.add(
               f.key,
@@ -50,13 +53,16 @@ describe('Reassembly: untrusted layouts', () => {
               f.more,
               new Uint8Array(f.length).fill(0xab),
               header,
+              f.source,
             );
             outcomes.push(outcome);
+            inProgress = Math.max(inProgress, reassembly.stats().inProgress);
             if (outcome === 'complete' && reassembly.last!.payload.some((b) => b !== 0xab)) holes++;
             clock.advance(f.advance);
           }
           expect(outcomes.length).toBe(fragments.length);
           expect(holes).toBe(0);
+          expect(inProgress).toBeLessThanOrEqual(limits.maxDatagrams);
           expect(reassembly.stats().bytes).toBeLessThanOrEqual(limits.maxBytes);
           reassembly.close();
           expect(reassembly.stats()).toMatchObject({ bytes: 0, inProgress: 0 });

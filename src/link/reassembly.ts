@@ -7,7 +7,12 @@
  * a default and a counter for what it refused:
  *
  * - `maxDatagrams` (16) datagrams in progress: a fragment of a new one past
- *   that is refused (`refusedBuffers`);
+ *   that evicts one in progress (`evicted`): a dropped one (overlap, bytes,
+ *   size) first, else the oldest. Refusing the newcomer instead would let 16
+ *   junk first fragments every timeout block reassembly for everyone;
+ * - `maxPerSource` (4) datagrams in progress from one source address (the
+ *   `source` given to `add`): a fifth evicts that source's oldest
+ *   (`evicted`), so one source cannot take the table;
  * - `maxBytes` (256 KiB) of fragment payload held in all: a fragment past
  *   that is refused and its datagram dropped (`refusedBytes`);
  * - `maxDatagramBytes` (65,535 - header): a fragment reaching past it drops
@@ -29,6 +34,8 @@ import { positiveInteger, type Clock, type Timer } from '../runtime/index.js';
 export interface ReassemblyLimits {
   /** Datagrams being reassembled at once. Default 16. */
   readonly maxDatagrams?: number;
+  /** Datagrams in progress from one source address. Default 4. */
+  readonly maxPerSource?: number;
   /** Fragment payload bytes held in all. Default 262,144. */
   readonly maxBytes?: number;
   /** Milliseconds a datagram may take to complete. Default 30,000. */
@@ -42,7 +49,8 @@ export interface ReassemblyStats {
   readonly timeouts: number;
   readonly overlaps: number;
   readonly duplicates: number;
-  readonly refusedBuffers: number;
+  /** Datagrams in progress dropped to make room for a new one (table full, or its source at `maxPerSource`). */
+  readonly evicted: number;
   readonly refusedBytes: number;
   readonly tooLarge: number;
   readonly badFragments: number;
@@ -68,6 +76,7 @@ interface Piece {
 }
 
 class Pending {
+  constructor(readonly source: string) {}
   pieces: Piece[] = [];
   bytes = 0;
   /** Payload length, known once the last fragment arrived; -1 before. */
@@ -88,11 +97,14 @@ export interface Reassembled {
 /** See the file comment. */
 export class Reassembly {
   readonly maxDatagrams: number;
+  readonly maxPerSource: number;
   readonly maxBytes: number;
   readonly timeoutMs: number;
   private readonly clock: Clock;
   private readonly maxPayload: number;
+  /** In arrival order (Map order), so the first is the oldest. */
   private readonly pending = new Map<string, Pending>();
+  private readonly perSource = new Map<string, number>();
   private held = 0;
   private closed = false;
   private counters = {
@@ -100,7 +112,7 @@ export class Reassembly {
     timeouts: 0,
     overlaps: 0,
     duplicates: 0,
-    refusedBuffers: 0,
+    evicted: 0,
     refusedBytes: 0,
     tooLarge: 0,
     badFragments: 0,
@@ -113,6 +125,7 @@ export class Reassembly {
     this.clock = clock;
     this.maxPayload = maxPayload;
     this.maxDatagrams = positiveInteger('Reassembly maxDatagrams', limits.maxDatagrams, 16);
+    this.maxPerSource = positiveInteger('Reassembly maxPerSource', limits.maxPerSource, 4);
     this.maxBytes = positiveInteger('Reassembly maxBytes', limits.maxBytes, 256 * 1024);
     this.timeoutMs = positiveInteger('Reassembly timeoutMs', limits.timeoutMs, 30_000);
   }
@@ -120,7 +133,8 @@ export class Reassembly {
   /**
    * Adds the fragment `payload` (a view; copied when kept) at byte `offset`
    * of datagram `key`; `header` is the fragment's own header, kept from the
-   * first fragment. On `complete`, `last` holds the datagram.
+   * first fragment; `source` is the sender's address, for `maxPerSource`
+   * (the key when not given). On `complete`, `last` holds the datagram.
    */
   add(
     key: string,
@@ -128,6 +142,7 @@ export class Reassembly {
     more: boolean,
     payload: Uint8Array,
     header: Uint8Array,
+    source: string = key,
   ): FragmentOutcome {
     if (this.closed) return 'refused-buffers';
     const end = offset + payload.length;
@@ -142,14 +157,12 @@ export class Reassembly {
       return 'too-large';
     }
     if (entry === undefined) {
-      if (this.pending.size >= this.maxDatagrams) {
-        this.counters.refusedBuffers++;
-        return 'refused-buffers';
-      }
-      entry = new Pending();
+      this.makeRoom(source);
+      entry = new Pending(source);
       const created = entry;
       created.timer = this.clock.setTimer(this.timeoutMs, () => this.expire(key, created));
       this.pending.set(key, entry);
+      this.perSource.set(source, (this.perSource.get(source) ?? 0) + 1);
     }
     if (entry.poisoned) {
       this.counters.discarded++;
@@ -219,6 +232,30 @@ export class Reassembly {
     for (const [key, entry] of [...this.pending]) this.remove(key, entry);
   }
 
+  /** Evicts one datagram in progress if `source` is at its share or the table is full. */
+  private makeRoom(source: string): void {
+    let victim: [string, Pending] | undefined;
+    if ((this.perSource.get(source) ?? 0) >= this.maxPerSource) {
+      victim = this.oldest((entry) => entry.source === source);
+    } else if (this.pending.size >= this.maxDatagrams) {
+      victim = this.oldest(() => true);
+    }
+    if (victim === undefined) return;
+    this.counters.evicted++;
+    this.remove(victim[0], victim[1]);
+  }
+
+  /** The oldest entry that `matches`, preferring a dropped (poisoned) one. */
+  private oldest(matches: (entry: Pending) => boolean): [string, Pending] | undefined {
+    let first: [string, Pending] | undefined;
+    for (const pair of this.pending) {
+      if (!matches(pair[1])) continue;
+      if (pair[1].poisoned) return pair;
+      first ??= pair;
+    }
+    return first;
+  }
+
   /** Drops a datagram's pieces but keeps its key until its timer, so later pieces are refused. */
   private poison(entry: Pending): void {
     this.held -= entry.bytes;
@@ -239,5 +276,8 @@ export class Reassembly {
     entry.timer?.cancel();
     this.held -= entry.bytes;
     this.pending.delete(key);
+    const left = (this.perSource.get(entry.source) ?? 1) - 1;
+    if (left === 0) this.perSource.delete(entry.source);
+    else this.perSource.set(entry.source, left);
   }
 }
