@@ -178,7 +178,7 @@ export class Ipv4Binding extends IpBindingBase<Ipv4DropReason, Ipv4SendDropReaso
     this.udp = options.udp;
     this.ttl = limits.timeToLive ?? 64;
     this.routes = new Ipv4Routes(limits.maxRoutes);
-    this.reassembly = new Reassembly(options.clock, IPV4_MAX_DATAGRAM - 20, limits.reassembly);
+    this.reassembly = new Reassembly(options.clock, IPV4_MAX_DATAGRAM - 20, limits.reassembly, 20);
     this.host = {
       mac: this.adapter.mac,
       vlan: this.vlan,

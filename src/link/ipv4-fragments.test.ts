@@ -289,6 +289,53 @@ describe('IPv4 fragments: a full table does not block reassembly (review 9 P2)',
   });
 });
 
+describe('IPv4 fragments: the first header counts toward 65,535 bytes (review 9 P3)', () => {
+  /** Fragments of a UDP datagram with `payload` bytes after a first header of `ihl` words, 1400 bytes each. */
+  function withOptions(ihl: number, payload: number): Uint8Array[] {
+    const frames: Uint8Array[] = [];
+    for (let offset = 0; offset < payload; offset += 1400) {
+      const length = Math.min(1400, payload - offset);
+      const words = offset === 0 ? ihl : 5;
+      const ip = new Uint8Array(words * 4 + length);
+      ip[0] = 0x40 | words;
+      ip[8] = 64;
+      ip[9] = 17;
+      ip.set([10, 0, 0, 2], 12);
+      ip.set([10, 0, 0, 1], 16);
+      ip[5] = 0x99;
+      ip.fill(1, 20, words * 4); // No Operation options
+      const view = Ipv4Packet.unchecked(ip);
+      view.setTotalLength(ip.length);
+      view.setFragment(false, offset + length < payload, offset / 8);
+      view.fillChecksum();
+      frames.push(ethernetFrame(STACK_MAC, PEER_MAC, 0x0800, ip));
+    }
+    return frames;
+  }
+
+  it('60-byte first header + 65,515 bytes: dropped as fragment-too-large, nothing delivered', () => {
+    const { send, stack } = setup();
+    for (const frame of withOptions(15, 65_515)) send(frame);
+    expect(stack.stats().ipv4.reassembly).toMatchObject({ reassembled: 0, tooLarge: 1 });
+    expect(stack.stats().ipv4.drops['fragment-too-large']).toBe(1);
+    expect(stack.stats().ipv4.received).toBe(0);
+  });
+
+  it('the last fragment first, then the 60-byte first header: dropped too', () => {
+    const { send, stack } = setup();
+    const frames = withOptions(15, 65_515);
+    for (const frame of [...frames.slice(1).reverse(), frames[0]!]) send(frame);
+    expect(stack.stats().ipv4.reassembly).toMatchObject({ reassembled: 0, tooLarge: 1 });
+  });
+
+  it('60-byte first header + 65,475 bytes (65,535 in all) is reassembled', () => {
+    const { send, stack } = setup();
+    for (const frame of withOptions(15, 65_475)) send(frame);
+    expect(stack.stats().ipv4.reassembly).toMatchObject({ reassembled: 1, tooLarge: 0 });
+    expect(stack.stats().ipv4.received).toBe(1);
+  });
+});
+
 describe('Reassembly: properties', () => {
   it('any cutting and order, with duplicates, rebuilds the payload; held bytes return to 0', () => {
     fc.assert(

@@ -210,10 +210,13 @@ export class Ipv6Binding extends IpBindingBase<Ipv6DropReason, Ipv6SendDropReaso
     this.hopLimit = limits.hopLimit ?? 64;
     this.routes = new Ipv6Routes(limits.maxRoutes);
     this.mld = limits.mld ?? true;
-    this.reassembly = new Reassembly(options.clock, IPV6_MAX_PAYLOAD, {
-      timeoutMs: 60_000,
-      ...limits.reassembly,
-    });
+    // 48: the fixed header and the Fragment header, which the packet put back together loses.
+    this.reassembly = new Reassembly(
+      options.clock,
+      IPV6_MAX_PAYLOAD,
+      { timeoutMs: 60_000, ...limits.reassembly },
+      48,
+    );
     this.cache = new NeighborCache<string>(
       'nd',
       options.clock,
@@ -498,6 +501,17 @@ export class Ipv6Binding extends IpBindingBase<Ipv6DropReason, Ipv6SendDropReaso
       source,
     );
     if (outcome === 'pending' || outcome === 'duplicate') return 'accepted';
+    if (outcome === 'too-large' && kind === Ipv6Kind.Unicast) {
+      // RFC 8200 §4.5: Parameter Problem code 0 pointing at the Fragment Offset field.
+      sendIcmpv6Error(
+        this.host,
+        ind,
+        ip,
+        PARAMETER_PROBLEM,
+        ParameterProblemCode.ErroneousHeaderField,
+        header.offset + 2,
+      );
+    }
     if (outcome !== 'complete') return this.drop(FRAGMENT_DROPS[outcome], ind.packetSize);
     const whole = Ipv6Packet.unchecked(joinIpv6(this.reassembly.last as Reassembled, namedAt));
     return this.process(ind, whole, kind, false);

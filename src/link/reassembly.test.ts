@@ -16,6 +16,15 @@ describe('Reassembly: untrusted layouts', () => {
     expect(reassembly.add('k', 8, true, piece(1), header)).toBe('discarded');
   });
 
+  it('a first header longer than the base lowers the limit, also when it comes after the last fragment (review 9 P3)', () => {
+    const reassembly = new Reassembly(new VirtualClock(), 64, {}, 20);
+    expect(reassembly.add('k', 8, false, piece(7), header)).toBe('pending'); // ends at 64
+    expect(reassembly.add('k', 0, true, piece(1), new Uint8Array(24))).toBe('too-large');
+    expect(reassembly.stats()).toMatchObject({ tooLarge: 1, bytes: 0 });
+    expect(reassembly.add('x', 0, true, piece(1), new Uint8Array(24))).toBe('pending');
+    expect(reassembly.add('x', 8, false, piece(7).subarray(4), header)).toBe('complete'); // 24 + 52 = 20 + 56
+  });
+
   it('any offsets, lengths and flags: never throws, never completes with a hole, held bytes stay counted', () => {
     fc.assert(
       fc.property(

@@ -15,8 +15,11 @@
  *   (`evicted`), so one source cannot take the table;
  * - `maxBytes` (256 KiB) of fragment payload held in all: a fragment past
  *   that is refused and its datagram dropped (`refusedBytes`);
- * - `maxDatagramBytes` (65,535 - header): a fragment reaching past it drops
- *   its datagram (`tooLarge`);
+ * - `maxPayload` (the family's, for a header of `baseHeaderLength`; less by
+ *   what the first fragment's header has beyond that): a fragment reaching
+ *   past it, or a first fragment whose header would take a held piece past
+ *   it, drops its datagram (`tooLarge`), so the datagram put back together
+ *   never outgrows its 16-bit length field;
  * - `timeoutMs` (30 s on the injected clock): a datagram not complete by
  *   then is dropped (`timeouts`).
  *
@@ -79,6 +82,8 @@ class Pending {
   constructor(readonly source: string) {}
   pieces: Piece[] = [];
   bytes = 0;
+  /** The largest end of a piece held. */
+  end = 0;
   /** Payload length, known once the last fragment arrived; -1 before. */
   total = -1;
   /** The first fragment's header (a copy), once it arrived. */
@@ -102,6 +107,7 @@ export class Reassembly {
   readonly timeoutMs: number;
   private readonly clock: Clock;
   private readonly maxPayload: number;
+  private readonly baseHeaderLength: number;
   /** In arrival order (Map order), so the first is the oldest. */
   private readonly pending = new Map<string, Pending>();
   private readonly perSource = new Map<string, number>();
@@ -121,9 +127,21 @@ export class Reassembly {
   /** The datagram `add` completed last. */
   last: Reassembled | undefined;
 
-  constructor(clock: Clock, maxPayload: number, limits: ReassemblyLimits = {}) {
+  /**
+   * `maxPayload` is the most payload a datagram may have when the header
+   * given to `add` for its first fragment is `baseHeaderLength` bytes long
+   * (IPv4: 65,515 for 20; IPv6: 65,535 for 48, the fixed header and the
+   * Fragment header); each byte more of first header lowers it by one.
+   */
+  constructor(
+    clock: Clock,
+    maxPayload: number,
+    limits: ReassemblyLimits = {},
+    baseHeaderLength = 0,
+  ) {
     this.clock = clock;
     this.maxPayload = maxPayload;
+    this.baseHeaderLength = baseHeaderLength;
     this.maxDatagrams = positiveInteger('Reassembly maxDatagrams', limits.maxDatagrams, 16);
     this.maxPerSource = positiveInteger('Reassembly maxPerSource', limits.maxPerSource, 4);
     this.maxBytes = positiveInteger('Reassembly maxBytes', limits.maxBytes, 256 * 1024);
@@ -168,6 +186,14 @@ export class Reassembly {
       this.counters.discarded++;
       return 'discarded';
     }
+    // The first fragment's header is the reassembled datagram's: it counts too.
+    const firstHeader = offset === 0 ? header.length : entry.header?.length;
+    const extraHeader = Math.max(0, (firstHeader ?? this.baseHeaderLength) - this.baseHeaderLength);
+    if (Math.max(end, entry.end) + extraHeader > this.maxPayload) {
+      this.counters.tooLarge++;
+      this.poison(entry);
+      return 'too-large';
+    }
     for (const piece of entry.pieces) {
       const pieceEnd = piece.offset + piece.bytes.length;
       if (offset < pieceEnd && piece.offset < end) {
@@ -207,6 +233,7 @@ export class Reassembly {
     // Deliberate copies: the fragment is an indication view, and the header is kept.
     entry.pieces.push({ offset, bytes: payload.slice() });
     entry.bytes += payload.length;
+    entry.end = Math.max(entry.end, end);
     this.held += payload.length;
     if (offset === 0) entry.header = header.slice();
     if (entry.total < 0 || entry.bytes !== entry.total || entry.header === undefined) {
