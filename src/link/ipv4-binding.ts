@@ -500,6 +500,7 @@ const FRAGMENT_DROPS = {
   'refused-buffers': 'reassembly-full',
   'refused-bytes': 'reassembly-full',
   'too-large': 'fragment-too-large',
+  'too-many-pieces': 'fragment-too-many',
   'bad-fragment': 'bad-fragment',
   discarded: 'fragment-discarded',
 } as const satisfies Record<string, Ipv4DropReason>;

@@ -26,6 +26,7 @@ const IPV6_DROP_REASONS = [
   'bad-fragment',
   'fragment-overlap',
   'fragment-too-large',
+  'fragment-too-many',
   'fragment-discarded',
   'reassembly-full',
   'unknown-next-header',

@@ -25,6 +25,29 @@ describe('Reassembly: untrusted layouts', () => {
     expect(reassembly.add('x', 8, false, piece(7).subarray(4), header)).toBe('complete'); // 24 + 52 = 20 + 56
   });
 
+  it('holds at most maxPieces fragments per datagram: one more drops it, so 8-byte pieces stay bounded (review 9 P4)', () => {
+    const reassembly = new Reassembly(new VirtualClock(), 65_515);
+    for (let i = 0; i < 64; i++) {
+      expect(reassembly.add('k', 8 + i * 16, true, piece(1), header)).toBe('pending');
+    }
+    expect(reassembly.add('k', 8 + 64 * 16, true, piece(1), header)).toBe('too-many-pieces');
+    expect(reassembly.stats()).toMatchObject({ tooManyPieces: 1, bytes: 0 });
+    expect(reassembly.add('k', 0, true, piece(1), header)).toBe('discarded');
+  });
+
+  it('16 datagrams of 2,048 8-byte fragments each hold at most 16 x 64 pieces', () => {
+    const reassembly = new Reassembly(new VirtualClock(), 65_515, { maxPieces: 64 });
+    let most = 0;
+    for (let d = 0; d < 16; d++) {
+      for (let i = 0; i < 2048; i++) {
+        reassembly.add(`d${d}`, 8 + i * 16, true, piece(1), header);
+        most = Math.max(most, reassembly.stats().bytes);
+      }
+    }
+    expect(most).toBeLessThanOrEqual(16 * 64 * 8);
+    expect(reassembly.stats()).toMatchObject({ tooManyPieces: 16, inProgress: 16, bytes: 0 });
+  });
+
   it('any offsets, lengths and flags: never throws, never completes with a hole, held bytes stay counted', () => {
     fc.assert(
       fc.property(
@@ -46,6 +69,7 @@ describe('Reassembly: untrusted layouts', () => {
         fc.record({
           maxDatagrams: fc.integer({ min: 1, max: 4 }),
           maxPerSource: fc.integer({ min: 1, max: 4 }),
+          maxPieces: fc.integer({ min: 1, max: 8 }),
           maxBytes: fc.integer({ min: 8, max: 1000 }),
           timeoutMs: fc.integer({ min: 1, max: 30_000 }),
         }),

@@ -20,6 +20,12 @@
  *   past it, or a first fragment whose header would take a held piece past
  *   it, drops its datagram (`tooLarge`), so the datagram put back together
  *   never outgrows its 16-bit length field;
+ * - `maxPieces` (64) fragments held per datagram: one more drops the
+ *   datagram (`tooManyPieces`). Each piece costs a copy and an object, and
+ *   each fragment is checked against every piece held, so without it 8-byte
+ *   fragments cost many times `maxBytes` in memory and quadratic time. 64
+ *   carries 65,535 bytes in fragments of 1,024 bytes or more (an IPv4 MTU of
+ *   1,500 needs 45, IPv6's minimum of 1,280 needs 54);
  * - `timeoutMs` (30 s on the injected clock): a datagram not complete by
  *   then is dropped (`timeouts`).
  *
@@ -41,6 +47,8 @@ export interface ReassemblyLimits {
   readonly maxPerSource?: number;
   /** Fragment payload bytes held in all. Default 262,144. */
   readonly maxBytes?: number;
+  /** Fragments held per datagram. Default 64. */
+  readonly maxPieces?: number;
   /** Milliseconds a datagram may take to complete. Default 30,000. */
   readonly timeoutMs?: number;
 }
@@ -56,6 +64,8 @@ export interface ReassemblyStats {
   readonly evicted: number;
   readonly refusedBytes: number;
   readonly tooLarge: number;
+  /** Datagrams dropped for a fragment past `maxPieces`. */
+  readonly tooManyPieces: number;
   readonly badFragments: number;
   /** Pieces of a datagram already dropped (for an overlap, bytes or size), until its timeout. */
   readonly discarded: number;
@@ -70,6 +80,7 @@ export type FragmentOutcome =
   | 'refused-buffers'
   | 'refused-bytes'
   | 'too-large'
+  | 'too-many-pieces'
   | 'bad-fragment'
   | 'discarded';
 
@@ -104,6 +115,7 @@ export class Reassembly {
   readonly maxDatagrams: number;
   readonly maxPerSource: number;
   readonly maxBytes: number;
+  readonly maxPieces: number;
   readonly timeoutMs: number;
   private readonly clock: Clock;
   private readonly maxPayload: number;
@@ -121,6 +133,7 @@ export class Reassembly {
     evicted: 0,
     refusedBytes: 0,
     tooLarge: 0,
+    tooManyPieces: 0,
     badFragments: 0,
     discarded: 0,
   };
@@ -145,6 +158,7 @@ export class Reassembly {
     this.maxDatagrams = positiveInteger('Reassembly maxDatagrams', limits.maxDatagrams, 16);
     this.maxPerSource = positiveInteger('Reassembly maxPerSource', limits.maxPerSource, 4);
     this.maxBytes = positiveInteger('Reassembly maxBytes', limits.maxBytes, 256 * 1024);
+    this.maxPieces = positiveInteger('Reassembly maxPieces', limits.maxPieces, 64);
     this.timeoutMs = positiveInteger('Reassembly timeoutMs', limits.timeoutMs, 30_000);
   }
 
@@ -224,6 +238,11 @@ export class Reassembly {
       this.counters.overlaps++;
       this.poison(entry);
       return 'overlap';
+    }
+    if (entry.pieces.length >= this.maxPieces) {
+      this.counters.tooManyPieces++;
+      this.poison(entry);
+      return 'too-many-pieces';
     }
     if (this.held + payload.length > this.maxBytes) {
       this.counters.refusedBytes++;
