@@ -433,14 +433,19 @@ export class Ipv6Binding extends IpBindingBase<Ipv6DropReason, Ipv6SendDropReaso
 
   // --- receive ------------------------------------------------------------
 
-  /** Extension headers, fragments, then the upper layer; `trustOffload` is false for a reassembled packet. */
+  /**
+   * Extension headers, fragments, then the upper layer; `trustOffload` is
+   * false for a reassembled packet, `reassembled` true.
+   */
   private process(
     ind: Indication,
     ip: Ipv6Packet,
     kind: number,
     trustOffload: boolean,
+    reassembled = false,
   ): 'accepted' | 'not-accepted' {
     const size = ind.packetSize;
+    let fragmented = reassembled;
     let next = ip.nextHeader;
     let offset = 40;
     let pointer = 6; // where the Next Header field naming the upper layer is
@@ -455,12 +460,15 @@ export class Ipv6Binding extends IpBindingBase<Ipv6DropReason, Ipv6SendDropReaso
       if (fragment !== undefined && (fragment.fragmentOffset !== 0 || fragment.moreFragments)) {
         return this.reassemble(ind, ip, walk, kind);
       }
+      fragmented ||= fragment !== undefined;
       next = walk.upperLayerProtocol;
       offset = walk.upperLayerOffset;
       pointer = walk.headers.at(-1)?.offset ?? 6;
     }
     this.counters.received++;
-    if (next === NEXT_HEADER_ICMPV6) return receiveIcmpv6(this.host, ind, ip, offset, kind);
+    if (next === NEXT_HEADER_ICMPV6) {
+      return receiveIcmpv6(this.host, ind, ip, offset, kind, fragmented);
+    }
     if (next === NEXT_HEADER_UDP) {
       return receiveUdp6(this.host, this.udp, ind, ip, offset, kind, trustOffload);
     }
@@ -514,7 +522,7 @@ export class Ipv6Binding extends IpBindingBase<Ipv6DropReason, Ipv6SendDropReaso
     }
     if (outcome !== 'complete') return this.drop(FRAGMENT_DROPS[outcome], ind.packetSize);
     const whole = Ipv6Packet.unchecked(joinIpv6(this.reassembly.last as Reassembled, namedAt));
-    return this.process(ind, whole, kind, false);
+    return this.process(ind, whole, kind, false, true);
   }
 
   /** The frames that carry the packet at `frame[ipAt..]`: itself, or fragments of it past the MTU. */

@@ -160,6 +160,32 @@ describe('IPv6 fragments: reassembly and fragmentation', () => {
     expect(stack.stats().ipv6.reassembly).toMatchObject({ reassembled: 1, tooLarge: 0 });
   });
 
+  it('ignores a Neighbor Solicitation in fragments or as an atomic fragment (RFC 6980, review 9 Q2)', () => {
+    const { send, seen, stack } = setup();
+    const solicitation = icmpv6Message(PEER_LL, STACK_LL, {
+      kind: 'neighbor-solicitation',
+      code: 0,
+      reserved: 0,
+      targetAddress: parseIpv6Address(STACK_LL)!,
+      options: [{ kind: 'source-link-layer-address', address: parseMac(PEER_MAC)! }],
+    });
+    const hopLimit255 = (frames: Uint8Array[]) =>
+      frames.map((frame) => {
+        const copy = frame.slice();
+        copy[14 + 7] = 255; // ND requires hop limit 255
+        return copy;
+      });
+    const inFragments = hopLimit255(fragments(58, solicitation, 16, { id: 1 }));
+    expect(inFragments.length).toBeGreaterThan(1);
+    for (const frame of inFragments) send(frame);
+    const atomic = hopLimit255(fragments(58, solicitation, 4096, { id: 2 }));
+    expect(atomic).toHaveLength(1);
+    send(atomic[0]!);
+    expect(seen).toEqual([]); // no Neighbor Advertisement
+    expect(stack.stats().ipv6.drops['nd-fragmented']).toBe(2);
+    expect(stack.stats().ipv6.reassembly.reassembled).toBe(1);
+  });
+
   it('delivers a 4 KiB UDP datagram sent in fragments, and sends one back in fragments', () => {
     const { send, seen, stack, pair } = setup();
     const socket = stack.udp.bind({ port: 1812 });

@@ -34,6 +34,7 @@ const IPV6_DROP_REASONS = [
   'bad-icmp-checksum',
   'bad-hop-limit',
   'bad-nd',
+  'nd-fragmented',
   'bad-mld',
   'unsolicited-advertisement',
   'bad-udp',
