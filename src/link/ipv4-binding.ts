@@ -103,7 +103,7 @@ export interface Ipv4Limits {
   readonly timeToLive?: number;
   /** Routes in the routing table. Default 64. */
   readonly maxRoutes?: number;
-  /** Fragment reassembly limits (16 datagrams, 256 KiB, 30 s). */
+  /** Fragment reassembly limits (16 datagrams, 4 per source, 64 fragments each, 256 KiB, 30 s). */
   readonly reassembly?: ReassemblyLimits;
 }
 

@@ -123,7 +123,7 @@ export interface Ipv6Limits {
   readonly hopLimit?: number;
   /** Routes in the routing table. Default 64. */
   readonly maxRoutes?: number;
-  /** Fragment reassembly limits (16 packets, 256 KiB, 60 s). */
+  /** Fragment reassembly limits (16 packets, 4 per source, 64 fragments each, 256 KiB, 60 s). */
   readonly reassembly?: ReassemblyLimits;
   /** Send MLDv2 reports for the solicited-node groups and answer queries. Default true. */
   readonly mld?: boolean;

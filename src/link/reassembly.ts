@@ -29,9 +29,11 @@
  * - `timeoutMs` (30 s on the injected clock): a datagram not complete by
  *   then is dropped (`timeouts`).
  *
- * A fragment that overlaps one already held drops the whole datagram
- * (`overlaps`), and the key is remembered until its timeout so later pieces
- * are dropped too (`discarded`; the same after `refusedBytes`/`tooLarge`;
+ * A fragment that overlaps one already held, or a piece beyond the end the
+ * last fragment sets, drops the whole datagram (`overlaps`), and the key is
+ * remembered until its timeout (or its eviction) so later pieces are
+ * dropped too (`discarded`; the same after `refusedBytes`/`tooLarge`/
+ * `tooManyPieces`;
  * RFC 5722 does this for IPv6, and it closes the overlapping-
  * fragment attacks for IPv4 as well); an exact duplicate is ignored
  * (`duplicates`). A fragment that is not the last and whose length is not a
