@@ -103,7 +103,7 @@ export interface Ipv4Limits {
   readonly timeToLive?: number;
   /** Routes in the routing table. Default 64. */
   readonly maxRoutes?: number;
-  /** Fragment reassembly limits (16 datagrams, 256 KiB, 30 s). */
+  /** Fragment reassembly limits (16 datagrams, 4 per source, 64 fragments each, 256 KiB, 30 s). */
   readonly reassembly?: ReassemblyLimits;
 }
 
@@ -178,7 +178,7 @@ export class Ipv4Binding extends IpBindingBase<Ipv4DropReason, Ipv4SendDropReaso
     this.udp = options.udp;
     this.ttl = limits.timeToLive ?? 64;
     this.routes = new Ipv4Routes(limits.maxRoutes);
-    this.reassembly = new Reassembly(options.clock, IPV4_MAX_DATAGRAM - 20, limits.reassembly);
+    this.reassembly = new Reassembly(options.clock, IPV4_MAX_DATAGRAM - 20, limits.reassembly, 20);
     this.host = {
       mac: this.adapter.mac,
       vlan: this.vlan,
@@ -269,6 +269,7 @@ export class Ipv4Binding extends IpBindingBase<Ipv4DropReason, Ipv4SendDropReaso
         ip.moreFragments,
         ip.payload,
         bytes.subarray(0, headerLength),
+        `${source}`,
       );
       if (outcome === 'pending' || outcome === 'duplicate') return 'accepted';
       if (outcome !== 'complete') return this.drop(FRAGMENT_DROPS[outcome], size);
@@ -499,6 +500,7 @@ const FRAGMENT_DROPS = {
   'refused-buffers': 'reassembly-full',
   'refused-bytes': 'reassembly-full',
   'too-large': 'fragment-too-large',
+  'too-many-pieces': 'fragment-too-many',
   'bad-fragment': 'bad-fragment',
   discarded: 'fragment-discarded',
 } as const satisfies Record<string, Ipv4DropReason>;

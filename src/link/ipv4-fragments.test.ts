@@ -234,14 +234,105 @@ describe('IPv4 fragments: reassembly and fragmentation', () => {
       );
     send(first(1)[0]!);
     send(first(2)[0]!);
-    send(first(3)[0]!); // a third datagram: refused
-    expect(stack.stats().ipv4.reassembly).toMatchObject({ inProgress: 2, refusedBuffers: 1 });
-    send(first(1)[1]!); // 2960 + 1480 > 3000 bytes: refused, datagram 1 dropped
+    send(first(3)[0]!); // a third datagram: the oldest (1) is evicted
+    expect(stack.stats().ipv4.reassembly).toMatchObject({ inProgress: 2, evicted: 1, bytes: 2960 });
+    send(first(2)[1]!); // 2960 + 1480 > 3000 bytes: refused, datagram 2 dropped
     expect(stack.stats().ipv4.reassembly).toMatchObject({ refusedBytes: 1, bytes: 1480 });
-    expect(stack.stats().ipv4.drops['reassembly-full']).toBe(2);
+    expect(stack.stats().ipv4.drops['reassembly-full']).toBe(1);
     expect(clock.pendingTimers).toBeGreaterThan(0);
     stack.close();
     expect(clock.pendingTimers).toBe(0);
+  });
+});
+
+describe('IPv4 fragments: a full table does not block reassembly (review 9 P2)', () => {
+  const junkFirstFragment = (source: string, id: number) =>
+    fragments(
+      ipv4Datagram({
+        source,
+        destination: '10.0.0.1',
+        protocol: 17,
+        identification: id,
+        payload: pattern(16),
+      }),
+      8,
+    )[0]!;
+  const ping = (id: number) =>
+    fragments(
+      ipv4Datagram({
+        source: '10.0.0.2',
+        destination: '10.0.0.1',
+        protocol: 1,
+        identification: id,
+        payload: icmpv4Echo(8, 1, 1, pattern(3000)),
+      }),
+      1480,
+    );
+
+  it('16 junk first fragments from one source: a fragmented ping from another is answered', () => {
+    const { send, seen, stack } = setup();
+    for (let id = 0; id < 16; id++) send(junkFirstFragment('10.0.0.66', id));
+    for (const frame of ping(0x4444)) send(frame);
+    expect(stack.stats().ipv4.echoReplies).toBe(1);
+    expect(rejoin(seen)[0]).toBe(0);
+    // The source's share (4) held: it evicted its own oldest.
+    expect(stack.stats().ipv4.reassembly).toMatchObject({ inProgress: 4, evicted: 12 });
+  });
+
+  it('16 junk first fragments from 16 sources: the oldest is evicted and the ping is answered', () => {
+    const { send, stack } = setup();
+    for (let id = 0; id < 16; id++) send(junkFirstFragment(`10.0.0.${100 + id}`, id));
+    expect(stack.stats().ipv4.reassembly.inProgress).toBe(16);
+    for (const frame of ping(0x4445)) send(frame);
+    expect(stack.stats().ipv4.echoReplies).toBe(1);
+    expect(stack.stats().ipv4.reassembly).toMatchObject({ inProgress: 15, evicted: 1 });
+  });
+});
+
+describe('IPv4 fragments: the first header counts toward 65,535 bytes (review 9 P3)', () => {
+  /** Fragments of a UDP datagram with `payload` bytes after a first header of `ihl` words, 1400 bytes each. */
+  function withOptions(ihl: number, payload: number): Uint8Array[] {
+    const frames: Uint8Array[] = [];
+    for (let offset = 0; offset < payload; offset += 1400) {
+      const length = Math.min(1400, payload - offset);
+      const words = offset === 0 ? ihl : 5;
+      const ip = new Uint8Array(words * 4 + length);
+      ip[0] = 0x40 | words;
+      ip[8] = 64;
+      ip[9] = 17;
+      ip.set([10, 0, 0, 2], 12);
+      ip.set([10, 0, 0, 1], 16);
+      ip[5] = 0x99;
+      ip.fill(1, 20, words * 4); // No Operation options
+      const view = Ipv4Packet.unchecked(ip);
+      view.setTotalLength(ip.length);
+      view.setFragment(false, offset + length < payload, offset / 8);
+      view.fillChecksum();
+      frames.push(ethernetFrame(STACK_MAC, PEER_MAC, 0x0800, ip));
+    }
+    return frames;
+  }
+
+  it('60-byte first header + 65,515 bytes: dropped as fragment-too-large, nothing delivered', () => {
+    const { send, stack } = setup();
+    for (const frame of withOptions(15, 65_515)) send(frame);
+    expect(stack.stats().ipv4.reassembly).toMatchObject({ reassembled: 0, tooLarge: 1 });
+    expect(stack.stats().ipv4.drops['fragment-too-large']).toBe(1);
+    expect(stack.stats().ipv4.received).toBe(0);
+  });
+
+  it('the last fragment first, then the 60-byte first header: dropped too', () => {
+    const { send, stack } = setup();
+    const frames = withOptions(15, 65_515);
+    for (const frame of [...frames.slice(1).reverse(), frames[0]!]) send(frame);
+    expect(stack.stats().ipv4.reassembly).toMatchObject({ reassembled: 0, tooLarge: 1 });
+  });
+
+  it('60-byte first header + 65,475 bytes (65,535 in all) is reassembled', () => {
+    const { send, stack } = setup();
+    for (const frame of withOptions(15, 65_475)) send(frame);
+    expect(stack.stats().ipv4.reassembly).toMatchObject({ reassembled: 1, tooLarge: 0 });
+    expect(stack.stats().ipv4.received).toBe(1);
   });
 });
 
@@ -274,7 +365,8 @@ describe('Reassembly: properties', () => {
             [pieces[i], pieces[j]] = [pieces[j]!, pieces[i]!];
           }
           const clock = new VirtualClock();
-          const reassembly = new Reassembly(clock, 65_515);
+          // Up to 375 pieces of 8 bytes: this is about cutting, not the piece limit.
+          const reassembly = new Reassembly(clock, 65_515, { maxPieces: 400 });
           let rebuilt: Uint8Array | undefined;
           for (const p of pieces) {
             const outcome = reassembly.add('k', p.offset, p.more, p.bytes, Uint8Array.of(0x45));

@@ -31,6 +31,7 @@ const IPV4_DROP_REASONS = [
   'bad-fragment',
   'fragment-overlap',
   'fragment-too-large',
+  'fragment-too-many',
   'fragment-discarded',
   'reassembly-full',
   'bad-icmp',

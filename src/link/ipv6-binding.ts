@@ -123,7 +123,7 @@ export interface Ipv6Limits {
   readonly hopLimit?: number;
   /** Routes in the routing table. Default 64. */
   readonly maxRoutes?: number;
-  /** Fragment reassembly limits (16 packets, 256 KiB, 60 s). */
+  /** Fragment reassembly limits (16 packets, 4 per source, 64 fragments each, 256 KiB, 60 s). */
   readonly reassembly?: ReassemblyLimits;
   /** Send MLDv2 reports for the solicited-node groups and answer queries. Default true. */
   readonly mld?: boolean;
@@ -210,10 +210,13 @@ export class Ipv6Binding extends IpBindingBase<Ipv6DropReason, Ipv6SendDropReaso
     this.hopLimit = limits.hopLimit ?? 64;
     this.routes = new Ipv6Routes(limits.maxRoutes);
     this.mld = limits.mld ?? true;
-    this.reassembly = new Reassembly(options.clock, IPV6_MAX_PAYLOAD, {
-      timeoutMs: 60_000,
-      ...limits.reassembly,
-    });
+    // 48: the fixed header and the Fragment header, which the packet put back together loses.
+    this.reassembly = new Reassembly(
+      options.clock,
+      IPV6_MAX_PAYLOAD,
+      { timeoutMs: 60_000, ...limits.reassembly },
+      48,
+    );
     this.cache = new NeighborCache<string>(
       'nd',
       options.clock,
@@ -430,14 +433,19 @@ export class Ipv6Binding extends IpBindingBase<Ipv6DropReason, Ipv6SendDropReaso
 
   // --- receive ------------------------------------------------------------
 
-  /** Extension headers, fragments, then the upper layer; `trustOffload` is false for a reassembled packet. */
+  /**
+   * Extension headers, fragments, then the upper layer; `trustOffload` is
+   * false for a reassembled packet, `reassembled` true.
+   */
   private process(
     ind: Indication,
     ip: Ipv6Packet,
     kind: number,
     trustOffload: boolean,
+    reassembled = false,
   ): 'accepted' | 'not-accepted' {
     const size = ind.packetSize;
+    let fragmented = reassembled;
     let next = ip.nextHeader;
     let offset = 40;
     let pointer = 6; // where the Next Header field naming the upper layer is
@@ -452,12 +460,15 @@ export class Ipv6Binding extends IpBindingBase<Ipv6DropReason, Ipv6SendDropReaso
       if (fragment !== undefined && (fragment.fragmentOffset !== 0 || fragment.moreFragments)) {
         return this.reassemble(ind, ip, walk, kind);
       }
+      fragmented ||= fragment !== undefined;
       next = walk.upperLayerProtocol;
       offset = walk.upperLayerOffset;
       pointer = walk.headers.at(-1)?.offset ?? 6;
     }
     this.counters.received++;
-    if (next === NEXT_HEADER_ICMPV6) return receiveIcmpv6(this.host, ind, ip, offset, kind);
+    if (next === NEXT_HEADER_ICMPV6) {
+      return receiveIcmpv6(this.host, ind, ip, offset, kind, fragmented);
+    }
     if (next === NEXT_HEADER_UDP) {
       return receiveUdp6(this.host, this.udp, ind, ip, offset, kind, trustOffload);
     }
@@ -488,17 +499,30 @@ export class Ipv6Binding extends IpBindingBase<Ipv6DropReason, Ipv6SendDropReaso
     const fragment = walk.fragment as NonNullable<Ipv6ExtensionWalk['fragment']>;
     const namedAt = at === 0 ? 6 : (walk.headers[at - 1] as { offset: number }).offset;
     const end = 40 + ip.payloadLength;
+    const source = ipv6Key(ip.sourceAddress);
     const outcome = this.reassembly.add(
-      `${ipv6Key(ip.sourceAddress)}/${ipv6Key(ip.destinationAddress)}/${fragment.identification}`,
+      `${source}/${ipv6Key(ip.destinationAddress)}/${fragment.identification}`,
       fragment.fragmentOffset * 8,
       fragment.moreFragments,
       ip.bytes.subarray(header.offset + 8, end),
       ip.bytes.subarray(0, header.offset + 8),
+      source,
     );
     if (outcome === 'pending' || outcome === 'duplicate') return 'accepted';
+    if (outcome === 'too-large' && kind === Ipv6Kind.Unicast) {
+      // RFC 8200 §4.5: Parameter Problem code 0 pointing at the Fragment Offset field.
+      sendIcmpv6Error(
+        this.host,
+        ind,
+        ip,
+        PARAMETER_PROBLEM,
+        ParameterProblemCode.ErroneousHeaderField,
+        header.offset + 2,
+      );
+    }
     if (outcome !== 'complete') return this.drop(FRAGMENT_DROPS[outcome], ind.packetSize);
     const whole = Ipv6Packet.unchecked(joinIpv6(this.reassembly.last as Reassembled, namedAt));
-    return this.process(ind, whole, kind, false);
+    return this.process(ind, whole, kind, false, true);
   }
 
   /** The frames that carry the packet at `frame[ipAt..]`: itself, or fragments of it past the MTU. */
@@ -580,6 +604,7 @@ const FRAGMENT_DROPS = {
   'refused-buffers': 'reassembly-full',
   'refused-bytes': 'reassembly-full',
   'too-large': 'fragment-too-large',
+  'too-many-pieces': 'fragment-too-many',
   'bad-fragment': 'bad-fragment',
   discarded: 'fragment-discarded',
 } as const satisfies Record<string, Ipv6DropReason>;

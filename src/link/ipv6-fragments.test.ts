@@ -130,6 +130,62 @@ describe('IPv6 fragments: reassembly and fragmentation', () => {
     expect(rejoin(seen).upper[0]).toBe(129);
   });
 
+  it('a Hop-by-Hop header + 65,535 fragmentable bytes would pass a 65,535-byte payload: dropped, Parameter Problem (review 9 Q1)', () => {
+    const { send, seen, stack } = setup();
+    const socket = stack.udp.bind({ port: 7 });
+    const hopByHop = Uint8Array.of(44, 0, 1, 4, 0, 0, 0, 0);
+    const upper = udp6(PEER_LL, 9, STACK_LL, 7, new Uint8Array(65_535 - 8));
+    for (const frame of fragments(17, upper, 1400, { before: hopByHop, firstHeader: 0 })) {
+      send(frame);
+    }
+    expect(socket.receive({ timeoutMs: 0 }).result?.status).toBe('timeout');
+    expect(stack.stats().ipv6.reassembly).toMatchObject({ reassembled: 0, tooLarge: 1 });
+    expect(stack.stats().ipv6.drops['fragment-too-large']).toBe(1);
+    // RFC 8200 §4.5: Parameter Problem code 0, pointing at the Fragment Offset field (40 + 8 + 2).
+    expect(seen).toHaveLength(1);
+    const icmp = seen[0]!.subarray(14 + 40);
+    expect([icmp[0], icmp[1], (icmp[6]! << 8) | icmp[7]!]).toEqual([4, 0, 50]);
+  });
+
+  it('a Hop-by-Hop header + 65,527 fragmentable bytes (a 65,535-byte payload) is delivered', () => {
+    const { send, stack } = setup();
+    const socket = stack.udp.bind({ port: 7 });
+    const hopByHop = Uint8Array.of(44, 0, 1, 4, 0, 0, 0, 0);
+    const upper = udp6(PEER_LL, 9, STACK_LL, 7, pattern(65_527 - 8));
+    for (const frame of fragments(17, upper, 1400, { before: hopByHop, firstHeader: 0 })) {
+      send(frame);
+    }
+    const got = socket.receive({ timeoutMs: 0 }).result;
+    expect(got?.status === 'data' && got.data.length).toBe(65_519);
+    expect(stack.stats().ipv6.reassembly).toMatchObject({ reassembled: 1, tooLarge: 0 });
+  });
+
+  it('ignores a Neighbor Solicitation in fragments or as an atomic fragment (RFC 6980, review 9 Q2)', () => {
+    const { send, seen, stack } = setup();
+    const solicitation = icmpv6Message(PEER_LL, STACK_LL, {
+      kind: 'neighbor-solicitation',
+      code: 0,
+      reserved: 0,
+      targetAddress: parseIpv6Address(STACK_LL)!,
+      options: [{ kind: 'source-link-layer-address', address: parseMac(PEER_MAC)! }],
+    });
+    const hopLimit255 = (frames: Uint8Array[]) =>
+      frames.map((frame) => {
+        const copy = frame.slice();
+        copy[14 + 7] = 255; // ND requires hop limit 255
+        return copy;
+      });
+    const inFragments = hopLimit255(fragments(58, solicitation, 16, { id: 1 }));
+    expect(inFragments.length).toBeGreaterThan(1);
+    for (const frame of inFragments) send(frame);
+    const atomic = hopLimit255(fragments(58, solicitation, 4096, { id: 2 }));
+    expect(atomic).toHaveLength(1);
+    send(atomic[0]!);
+    expect(seen).toEqual([]); // no Neighbor Advertisement
+    expect(stack.stats().ipv6.drops['nd-fragmented']).toBe(2);
+    expect(stack.stats().ipv6.reassembly.reassembled).toBe(1);
+  });
+
   it('delivers a 4 KiB UDP datagram sent in fragments, and sends one back in fragments', () => {
     const { send, seen, stack, pair } = setup();
     const socket = stack.udp.bind({ port: 1812 });

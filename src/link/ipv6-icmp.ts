@@ -48,9 +48,14 @@ export function receiveIcmpv6(
   ip: Ipv6Packet,
   offset: number,
   kind: number,
+  fragmented = false,
 ): 'accepted' | 'not-accepted' {
   const message = ip.bytes.subarray(offset, 40 + ip.payloadLength);
   if (message.length < 8) return host.drop('bad-icmp', ind.packetSize);
+  // RFC 6980 §5: ND messages (Router Solicitation 133 to Redirect 137) that
+  // came with a Fragment header, atomic fragments included, are ignored.
+  const type = message[0] as number;
+  if (fragmented && type >= 133 && type <= 137) return host.drop('nd-fragmented', ind.packetSize);
   const icmp = Icmpv6Packet.unchecked(message);
   if (!icmp.verifyChecksum(ip.sourceAddress, ip.destinationAddress)) {
     return host.drop('bad-icmp-checksum', ind.packetSize);

@@ -7,17 +7,33 @@
  * a default and a counter for what it refused:
  *
  * - `maxDatagrams` (16) datagrams in progress: a fragment of a new one past
- *   that is refused (`refusedBuffers`);
+ *   that evicts one in progress (`evicted`): a dropped one (overlap, bytes,
+ *   size) first, else the oldest. Refusing the newcomer instead would let 16
+ *   junk first fragments every timeout block reassembly for everyone;
+ * - `maxPerSource` (4) datagrams in progress from one source address (the
+ *   `source` given to `add`): a fifth evicts that source's oldest
+ *   (`evicted`), so one source cannot take the table;
  * - `maxBytes` (256 KiB) of fragment payload held in all: a fragment past
  *   that is refused and its datagram dropped (`refusedBytes`);
- * - `maxDatagramBytes` (65,535 - header): a fragment reaching past it drops
- *   its datagram (`tooLarge`);
+ * - `maxPayload` (the family's, for a header of `baseHeaderLength`; less by
+ *   what the first fragment's header has beyond that): a fragment reaching
+ *   past it, or a first fragment whose header would take a held piece past
+ *   it, drops its datagram (`tooLarge`), so the datagram put back together
+ *   never outgrows its 16-bit length field;
+ * - `maxPieces` (64) fragments held per datagram: one more drops the
+ *   datagram (`tooManyPieces`). Each piece costs a copy and an object, and
+ *   each fragment is checked against every piece held, so without it 8-byte
+ *   fragments cost many times `maxBytes` in memory and quadratic time. 64
+ *   carries 65,535 bytes in fragments of 1,024 bytes or more (an IPv4 MTU of
+ *   1,500 needs 45, IPv6's minimum of 1,280 needs 54);
  * - `timeoutMs` (30 s on the injected clock): a datagram not complete by
  *   then is dropped (`timeouts`).
  *
- * A fragment that overlaps one already held drops the whole datagram
- * (`overlaps`), and the key is remembered until its timeout so later pieces
- * are dropped too (`discarded`; the same after `refusedBytes`/`tooLarge`;
+ * A fragment that overlaps one already held, or a piece beyond the end the
+ * last fragment sets, drops the whole datagram (`overlaps`), and the key is
+ * remembered until its timeout (or its eviction) so later pieces are
+ * dropped too (`discarded`; the same after `refusedBytes`/`tooLarge`/
+ * `tooManyPieces`;
  * RFC 5722 does this for IPv6, and it closes the overlapping-
  * fragment attacks for IPv4 as well); an exact duplicate is ignored
  * (`duplicates`). A fragment that is not the last and whose length is not a
@@ -29,8 +45,12 @@ import { positiveInteger, type Clock, type Timer } from '../runtime/index.js';
 export interface ReassemblyLimits {
   /** Datagrams being reassembled at once. Default 16. */
   readonly maxDatagrams?: number;
+  /** Datagrams in progress from one source address. Default 4. */
+  readonly maxPerSource?: number;
   /** Fragment payload bytes held in all. Default 262,144. */
   readonly maxBytes?: number;
+  /** Fragments held per datagram. Default 64. */
+  readonly maxPieces?: number;
   /** Milliseconds a datagram may take to complete. Default 30,000. */
   readonly timeoutMs?: number;
 }
@@ -42,9 +62,12 @@ export interface ReassemblyStats {
   readonly timeouts: number;
   readonly overlaps: number;
   readonly duplicates: number;
-  readonly refusedBuffers: number;
+  /** Datagrams in progress dropped to make room for a new one (table full, or its source at `maxPerSource`). */
+  readonly evicted: number;
   readonly refusedBytes: number;
   readonly tooLarge: number;
+  /** Datagrams dropped for a fragment past `maxPieces`. */
+  readonly tooManyPieces: number;
   readonly badFragments: number;
   /** Pieces of a datagram already dropped (for an overlap, bytes or size), until its timeout. */
   readonly discarded: number;
@@ -59,6 +82,7 @@ export type FragmentOutcome =
   | 'refused-buffers'
   | 'refused-bytes'
   | 'too-large'
+  | 'too-many-pieces'
   | 'bad-fragment'
   | 'discarded';
 
@@ -68,8 +92,11 @@ interface Piece {
 }
 
 class Pending {
+  constructor(readonly source: string) {}
   pieces: Piece[] = [];
   bytes = 0;
+  /** The largest end of a piece held. */
+  end = 0;
   /** Payload length, known once the last fragment arrived; -1 before. */
   total = -1;
   /** The first fragment's header (a copy), once it arrived. */
@@ -88,11 +115,16 @@ export interface Reassembled {
 /** See the file comment. */
 export class Reassembly {
   readonly maxDatagrams: number;
+  readonly maxPerSource: number;
   readonly maxBytes: number;
+  readonly maxPieces: number;
   readonly timeoutMs: number;
   private readonly clock: Clock;
   private readonly maxPayload: number;
+  private readonly baseHeaderLength: number;
+  /** In arrival order (Map order), so the first is the oldest. */
   private readonly pending = new Map<string, Pending>();
+  private readonly perSource = new Map<string, number>();
   private held = 0;
   private closed = false;
   private counters = {
@@ -100,27 +132,43 @@ export class Reassembly {
     timeouts: 0,
     overlaps: 0,
     duplicates: 0,
-    refusedBuffers: 0,
+    evicted: 0,
     refusedBytes: 0,
     tooLarge: 0,
+    tooManyPieces: 0,
     badFragments: 0,
     discarded: 0,
   };
   /** The datagram `add` completed last. */
   last: Reassembled | undefined;
 
-  constructor(clock: Clock, maxPayload: number, limits: ReassemblyLimits = {}) {
+  /**
+   * `maxPayload` is the most payload a datagram may have when the header
+   * given to `add` for its first fragment is `baseHeaderLength` bytes long
+   * (IPv4: 65,515 for 20; IPv6: 65,535 for 48, the fixed header and the
+   * Fragment header); each byte more of first header lowers it by one.
+   */
+  constructor(
+    clock: Clock,
+    maxPayload: number,
+    limits: ReassemblyLimits = {},
+    baseHeaderLength = 0,
+  ) {
     this.clock = clock;
     this.maxPayload = maxPayload;
+    this.baseHeaderLength = baseHeaderLength;
     this.maxDatagrams = positiveInteger('Reassembly maxDatagrams', limits.maxDatagrams, 16);
+    this.maxPerSource = positiveInteger('Reassembly maxPerSource', limits.maxPerSource, 4);
     this.maxBytes = positiveInteger('Reassembly maxBytes', limits.maxBytes, 256 * 1024);
+    this.maxPieces = positiveInteger('Reassembly maxPieces', limits.maxPieces, 64);
     this.timeoutMs = positiveInteger('Reassembly timeoutMs', limits.timeoutMs, 30_000);
   }
 
   /**
    * Adds the fragment `payload` (a view; copied when kept) at byte `offset`
    * of datagram `key`; `header` is the fragment's own header, kept from the
-   * first fragment. On `complete`, `last` holds the datagram.
+   * first fragment; `source` is the sender's address, for `maxPerSource`
+   * (the key when not given). On `complete`, `last` holds the datagram.
    */
   add(
     key: string,
@@ -128,6 +176,7 @@ export class Reassembly {
     more: boolean,
     payload: Uint8Array,
     header: Uint8Array,
+    source: string = key,
   ): FragmentOutcome {
     if (this.closed) return 'refused-buffers';
     const end = offset + payload.length;
@@ -142,18 +191,24 @@ export class Reassembly {
       return 'too-large';
     }
     if (entry === undefined) {
-      if (this.pending.size >= this.maxDatagrams) {
-        this.counters.refusedBuffers++;
-        return 'refused-buffers';
-      }
-      entry = new Pending();
+      this.makeRoom(source);
+      entry = new Pending(source);
       const created = entry;
       created.timer = this.clock.setTimer(this.timeoutMs, () => this.expire(key, created));
       this.pending.set(key, entry);
+      this.perSource.set(source, (this.perSource.get(source) ?? 0) + 1);
     }
     if (entry.poisoned) {
       this.counters.discarded++;
       return 'discarded';
+    }
+    // The first fragment's header is the reassembled datagram's: it counts too.
+    const firstHeader = offset === 0 ? header.length : entry.header?.length;
+    const extraHeader = Math.max(0, (firstHeader ?? this.baseHeaderLength) - this.baseHeaderLength);
+    if (Math.max(end, entry.end) + extraHeader > this.maxPayload) {
+      this.counters.tooLarge++;
+      this.poison(entry);
+      return 'too-large';
     }
     for (const piece of entry.pieces) {
       const pieceEnd = piece.offset + piece.bytes.length;
@@ -168,7 +223,13 @@ export class Reassembly {
       }
     }
     if (!more) {
-      if (entry.total >= 0 && entry.total !== end) {
+      // A piece already held past this end cannot belong to the datagram
+      // (RFC 791 §3.2: the last fragment sets the length). Without this the
+      // byte count below could match with pieces outside [0, end).
+      if (
+        (entry.total >= 0 && entry.total !== end) ||
+        entry.pieces.some((p) => p.offset + p.bytes.length > end)
+      ) {
         this.counters.overlaps++;
         this.poison(entry);
         return 'overlap';
@@ -180,6 +241,11 @@ export class Reassembly {
       this.poison(entry);
       return 'overlap';
     }
+    if (entry.pieces.length >= this.maxPieces) {
+      this.counters.tooManyPieces++;
+      this.poison(entry);
+      return 'too-many-pieces';
+    }
     if (this.held + payload.length > this.maxBytes) {
       this.counters.refusedBytes++;
       this.poison(entry);
@@ -188,12 +254,14 @@ export class Reassembly {
     // Deliberate copies: the fragment is an indication view, and the header is kept.
     entry.pieces.push({ offset, bytes: payload.slice() });
     entry.bytes += payload.length;
+    entry.end = Math.max(entry.end, end);
     this.held += payload.length;
     if (offset === 0) entry.header = header.slice();
     if (entry.total < 0 || entry.bytes !== entry.total || entry.header === undefined) {
       return 'pending';
     }
-    // No overlaps and the byte count matches: the pieces cover [0, total).
+    // No overlaps, every piece inside [0, total), and the byte count matches:
+    // the pieces cover [0, total).
     const whole = new Uint8Array(entry.total);
     for (const piece of entry.pieces) whole.set(piece.bytes, piece.offset);
     this.last = { header: entry.header, payload: whole };
@@ -210,6 +278,30 @@ export class Reassembly {
   close(): void {
     this.closed = true;
     for (const [key, entry] of [...this.pending]) this.remove(key, entry);
+  }
+
+  /** Evicts one datagram in progress if `source` is at its share or the table is full. */
+  private makeRoom(source: string): void {
+    let victim: [string, Pending] | undefined;
+    if ((this.perSource.get(source) ?? 0) >= this.maxPerSource) {
+      victim = this.oldest((entry) => entry.source === source);
+    } else if (this.pending.size >= this.maxDatagrams) {
+      victim = this.oldest(() => true);
+    }
+    if (victim === undefined) return;
+    this.counters.evicted++;
+    this.remove(victim[0], victim[1]);
+  }
+
+  /** The oldest entry that `matches`, preferring a dropped (poisoned) one. */
+  private oldest(matches: (entry: Pending) => boolean): [string, Pending] | undefined {
+    let first: [string, Pending] | undefined;
+    for (const pair of this.pending) {
+      if (!matches(pair[1])) continue;
+      if (pair[1].poisoned) return pair;
+      first ??= pair;
+    }
+    return first;
   }
 
   /** Drops a datagram's pieces but keeps its key until its timer, so later pieces are refused. */
@@ -232,5 +324,8 @@ export class Reassembly {
     entry.timer?.cancel();
     this.held -= entry.bytes;
     this.pending.delete(key);
+    const left = (this.perSource.get(entry.source) ?? 1) - 1;
+    if (left === 0) this.perSource.delete(entry.source);
+    else this.perSource.set(entry.source, left);
   }
 }
