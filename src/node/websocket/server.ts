@@ -234,9 +234,11 @@ export class WebSocketServer extends EventEmitter {
     callback: (ws: WebSocket, request: IncomingMessage) => void,
   ): void {
     const choose = this.options.handleProtocols;
+    // Without `handleProtocols`, ws (and so its users and browsers) expect the
+    // first protocol the client offered: selecting none fails their handshake.
     const protocol =
       choose === undefined
-        ? undefined
+        ? (offered: readonly string[]) => offered[0]
         : (offered: readonly string[]) => choose(new Set(offered), request) || undefined;
     const ws = this.open(socket, upgrade, protocol, request);
     if (ws === undefined) return;

@@ -492,3 +492,40 @@ describe('redirects and credentials', () => {
     expect(seen).toEqual([undefined, undefined]);
   });
 });
+
+describe('subprotocol without handleProtocols', () => {
+  // ws 8.23.0 selects the first protocol the client offered; a client that
+  // offered protocols fails the handshake when the server selects none.
+  it('selects the first offered protocol for the ws 8.23.0 client', async () => {
+    const { wss, url } = await netrxServer();
+    const serverProtocol = new Promise<string>((resolve) =>
+      wss.once('connection', (ws) => resolve(ws.protocol)),
+    );
+    const client = track(new WS(url, ['chat', 'x']));
+    const opened = await new Promise<string>((resolve) => {
+      client.once('open', () => resolve('open'));
+      client.once('error', (error) => resolve(`error: ${error.message}`));
+    });
+    expect(opened).toBe('open');
+    expect(client.protocol).toBe('chat');
+    expect(await serverProtocol).toBe('chat');
+  });
+
+  it('selects the first offered protocol for the netrx client', async () => {
+    const { url } = await netrxServer();
+    const client = track(new WebSocket(url, ['chat', 'x']));
+    const opened = await new Promise<string>((resolve) => {
+      client.once('open', () => resolve('open'));
+      client.once('error', (error) => resolve(`error: ${error.message}`));
+    });
+    expect(opened).toBe('open');
+    expect(client.protocol).toBe('chat');
+  });
+
+  it('matches ws 8.23.0 as the server', async () => {
+    const { url } = await wsServer();
+    const client = track(new WebSocket(url, ['chat', 'x']));
+    await new Promise((resolve) => client.once('open', resolve));
+    expect(client.protocol).toBe('chat');
+  });
+});
