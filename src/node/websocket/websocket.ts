@@ -30,6 +30,7 @@ import {
   type SendResult,
 } from './ready-state.js';
 import type { IndicateReceiveCompleteAction, WebSocketHandle } from '../../websocket/index.js';
+import { isValidWireCloseCode } from '../../wire/websocket/index.js';
 import { openClient, parseWebSocketUrl, type ClientOptions } from './client.js';
 import { WebSocketEventTarget } from './event-target.js';
 import {
@@ -375,6 +376,12 @@ export class WebSocket extends WebSocketEventTarget {
       return;
     }
     if (this.state === CLOSING) return;
+    if (code !== undefined && (typeof code !== 'number' || !isValidWireCloseCode(code))) {
+      // ws throws TypeError here (the core's RangeError would surprise its users).
+      throw new TypeError(
+        `First argument must be a valid close code (1000-1003, 1007-1014 or 3000-4999): got ${String(code)}`,
+      );
+    }
     const handle = this.handle as WebSocketHandle;
     // The peer's close may have been decoded (and answered) already.
     if (handle.state === 'open') {

@@ -529,3 +529,47 @@ describe('subprotocol without handleProtocols', () => {
     expect(client.protocol).toBe('chat');
   });
 });
+
+describe('close() with a code that may not be sent', () => {
+  // ws 8.23.0 throws TypeError for the code and RangeError for a reason over 123 bytes.
+  const cases: [number | undefined, string | undefined][] = [
+    [1005, undefined],
+    [1006, undefined],
+    [999, undefined],
+    [1004, undefined],
+    [2999, undefined],
+    [5000, undefined],
+    [1000, 'x'.repeat(124)],
+  ];
+
+  async function thrownBy(make: (url: string) => AnyWs, url: string): Promise<string[]> {
+    const names: string[] = [];
+    for (const [code, reason] of cases) {
+      const ws = track(make(url));
+      await new Promise((resolve) => ws.once('open', resolve));
+      try {
+        ws.close(code, reason);
+        names.push(`${String(code)}: no throw`);
+      } catch (error) {
+        names.push(`${String(code)}: ${(error as Error).constructor.name}`);
+      }
+    }
+    return names;
+  }
+
+  it('throws what ws throws', async () => {
+    const { url } = await netrxServer();
+    const netrx = await thrownBy((u) => new WebSocket(u), url);
+    const ws = await thrownBy((u) => new WS(u), url);
+    expect(ws).toEqual([
+      '1005: TypeError',
+      '1006: TypeError',
+      '999: TypeError',
+      '1004: TypeError',
+      '2999: TypeError',
+      '5000: TypeError',
+      '1000: RangeError',
+    ]);
+    expect(netrx).toEqual(ws);
+  });
+});
