@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -46,5 +47,23 @@ describe('package surface', () => {
 
   it('the bin is built and executable', () => {
     expect(existsSync(join(root, pkg.bin['netrx']!))).toBe(true);
+  });
+});
+
+describe('netrx/node/ws, as a ws user writes it', () => {
+  it('imports `WebSocket, { WebSocketServer }` from the package name', () => {
+    // A child Node resolving the package's own name through its exports map,
+    // as a dependent's code would (vitest's resolver is not what users run).
+    const script = [
+      "import WebSocket, { WebSocketServer, createWebSocketStream } from 'netrx/node/ws';",
+      "import * as node from 'netrx/node';",
+      'console.log(JSON.stringify([typeof WebSocket, WebSocket === node.WebSocket,',
+      '  WebSocketServer === node.WebSocketServer, typeof createWebSocketStream]));',
+    ].join('\n');
+    const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
+      cwd: root,
+      encoding: 'utf8',
+    });
+    expect(JSON.parse(out)).toEqual(['function', true, true, 'function']);
   });
 });

@@ -78,8 +78,8 @@ export interface ClientSink {
   upgraded(response: IncomingMessage): void;
   /** Emits `'unexpected-response'`; true when someone listened (then no error is reported). */
   unexpectedResponse(request: ClientRequest, response: IncomingMessage): boolean;
-  /** The connection is open; returns the connection, which becomes the handle's `owner`. */
-  opened(socket: Socket, handle: WebSocketHandle, rest: Uint8Array): { wake(): void };
+  /** The connection is open (the connection makes itself the handle's `owner`). */
+  opened(socket: Socket, handle: WebSocketHandle, rest: Uint8Array): void;
   /** The attempt ended without a connection (no error: the application saw the response). */
   failed(error: Error | undefined): void;
 }
@@ -243,7 +243,7 @@ export function openClient(
       settled = true;
       clearTimeout(timer);
       sink.upgraded(response);
-      made.owner = sink.opened(socket, made, rest);
+      sink.opened(socket, made, rest);
     });
     request.end();
   }

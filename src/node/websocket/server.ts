@@ -28,7 +28,7 @@ import {
 } from '../../websocket/index.js';
 import { nodeHandle, type DeflateTuning, type NodeHandleOptions } from './handles.js';
 import type { ConnectionOptions } from './options.js';
-import { WebSocket } from './websocket.js';
+import { acceptConnection, beginConnection, type WebSocket } from './websocket.js';
 
 export interface WebSocketServerOptions extends ConnectionOptions, NodeHandleOptions {
   /** Listen on this port (0 picks one), creating an HTTP server that answers 426 to plain requests. */
@@ -234,14 +234,16 @@ export class WebSocketServer extends EventEmitter {
     callback: (ws: WebSocket, request: IncomingMessage) => void,
   ): void {
     const choose = this.options.handleProtocols;
+    // Without `handleProtocols`, ws (and so its users and browsers) expect the
+    // first protocol the client offered: selecting none fails their handshake.
     const protocol =
       choose === undefined
-        ? undefined
+        ? (offered: readonly string[]) => offered[0]
         : (offered: readonly string[]) => choose(new Set(offered), request) || undefined;
     const ws = this.open(socket, upgrade, protocol, request);
     if (ws === undefined) return;
     callback(ws, request);
-    ws.begin(head);
+    beginConnection(ws, head);
   }
 
   /**
@@ -277,7 +279,7 @@ export class WebSocketServer extends EventEmitter {
         ? this.withHeadersEvent(response.bytes, request)
         : response.bytes,
     );
-    const ws = WebSocket.accept(socket, handle, this.options, request.url ?? '/');
+    const ws = acceptConnection(socket, handle, this.options, request.url ?? '/');
     if (this.options.clientTracking !== false) this.track(ws);
     return ws;
   }

@@ -30,6 +30,7 @@ import {
   type SendResult,
 } from './ready-state.js';
 import type { IndicateReceiveCompleteAction, WebSocketHandle } from '../../websocket/index.js';
+import { isValidWireCloseCode } from '../../wire/websocket/index.js';
 import { openClient, parseWebSocketUrl, type ClientOptions } from './client.js';
 import { WebSocketEventTarget } from './event-target.js';
 import {
@@ -59,8 +60,49 @@ const FLAG_BACKPRESSURED = 8;
 /** Marks the constructor call that wraps a server-side socket. */
 const SERVER_SIDE: unique symbol = Symbol('server-side');
 
+/**
+ * What the server, the client handshake, the handle and the transport call
+ * on a connection. Not methods of `WebSocket`: a public `onTransportClosed`
+ * or `onIndication` let any caller forge a close or a message (review r8,
+ * defect 8 at the Node layer). The class's static block fills these in, as
+ * the core's handle.ts does, since only code in the class body may use its
+ * `#` members.
+ */
+interface ConnectionHost {
+  accept(
+    socket: Socket,
+    handle: WebSocketHandle,
+    options: ConnectionOptions,
+    url: string,
+  ): WebSocket;
+  begin(ws: WebSocket, head: Uint8Array | undefined): void;
+}
+let connectionHost: ConnectionHost;
+
+/** What the handle's `owner` must offer (handles.ts calls these). */
+interface HandleOwner {
+  wake(): void;
+  receivedPing(payload: Uint8Array): boolean;
+}
+let ConnectionEvents: new (ws: WebSocket) => TransportEvents & HandleOwner;
+
+/** Wraps an upgraded socket (server side); call `beginConnection` once listeners are on. */
+export function acceptConnection(
+  socket: Socket,
+  handle: WebSocketHandle,
+  options: ConnectionOptions = {},
+  url = '',
+): WebSocket {
+  return connectionHost.accept(socket, handle, options, url);
+}
+
+/** Starts reading (after `'connection'` listeners ran). */
+export function beginConnection(ws: WebSocket, head: Uint8Array | undefined): void {
+  connectionHost.begin(ws, head);
+}
+
 /** The shared body of server-side and client connections. */
-export class WebSocket extends WebSocketEventTarget implements TransportEvents {
+export class WebSocket extends WebSocketEventTarget {
   /** @internal The server's `clients` set this connection is in, if any. */
   trackedBy: Set<WebSocket> | undefined;
 
@@ -123,8 +165,7 @@ export class WebSocket extends WebSocketEventTarget implements TransportEvents {
         this.abortConnect = undefined;
         this.attach(socket, handle);
         this.emitOpen();
-        this.begin(rest);
-        return this;
+        this.#begin(rest);
       },
       failed: (error) => {
         this.abortConnect = undefined;
@@ -135,17 +176,16 @@ export class WebSocket extends WebSocketEventTarget implements TransportEvents {
     });
   }
 
-  /** @internal Wraps an upgraded socket (server side); call `begin` once listeners are on. */
-  static accept(
-    socket: Socket,
-    handle: WebSocketHandle,
-    options: ConnectionOptions = {},
-    url = '',
-  ): WebSocket {
-    const ws = new WebSocket(SERVER_SIDE, options);
-    ws.urlValue = url;
-    ws.attach(socket, handle);
-    return ws;
+  static {
+    connectionHost = {
+      accept: (socket, handle, options, url) => {
+        const ws = new WebSocket(SERVER_SIDE, options);
+        ws.urlValue = url;
+        ws.attach(socket, handle);
+        return ws;
+      },
+      begin: (ws, head) => ws.#begin(head),
+    };
   }
 
   // Read from the options when needed rather than kept per connection.
@@ -157,13 +197,13 @@ export class WebSocket extends WebSocketEventTarget implements TransportEvents {
     return this.connectionOptions.maxBackpressure ?? DEFAULT_MAX_BACKPRESSURE;
   }
 
-  /** @internal The handle has work of its own (a keep-alive ping or failure). */
-  wake(): void {
+  /** The handle has work of its own (a keep-alive ping or failure). */
+  #wake(): void {
     this.transport?.drive();
   }
 
-  /** @internal Starts reading (after `'connection'` or `'open'` listeners ran). */
-  begin(head: Uint8Array | undefined): void {
+  /** Starts reading (after `'connection'` or `'open'` listeners ran). */
+  #begin(head: Uint8Array | undefined): void {
     this.transport?.start(head);
   }
 
@@ -336,6 +376,12 @@ export class WebSocket extends WebSocketEventTarget implements TransportEvents {
       return;
     }
     if (this.state === CLOSING) return;
+    if (code !== undefined && (typeof code !== 'number' || !isValidWireCloseCode(code))) {
+      // ws throws TypeError here (the core's RangeError would surprise its users).
+      throw new TypeError(
+        `First argument must be a valid close code (1000-1003, 1007-1014 or 3000-4999): got ${String(code)}`,
+      );
+    }
     const handle = this.handle as WebSocketHandle;
     // The peer's close may have been decoded (and answered) already.
     if (handle.state === 'open') {
@@ -377,13 +423,46 @@ export class WebSocket extends WebSocketEventTarget implements TransportEvents {
 
   private attach(socket: Socket, handle: WebSocketHandle): void {
     this.handle = handle;
-    handle.owner = this;
+    // The handle and the transport reach the connection through this one
+    // small object (its methods on a shared prototype), not public methods.
+    const events = new ConnectionEvents(this);
+    handle.owner = events;
     this.state = OPEN;
-    this.transport = new SocketTransport(socket, handle, this, this.connectionOptions);
+    this.transport = new SocketTransport(socket, handle, events, this.connectionOptions);
   }
 
-  /** @internal The handle decoded a ping (`payload` valid during the call); false: do not pong. */
-  receivedPing(payload: Uint8Array): boolean {
+  static {
+    ConnectionEvents = class implements TransportEvents, HandleOwner {
+      constructor(private readonly ws: WebSocket) {}
+      wake(): void {
+        this.ws.#wake();
+      }
+      receivedPing(payload: Uint8Array): boolean {
+        return this.ws.#receivedPing(payload);
+      }
+      onIdle(): void {
+        this.ws.#onIdle();
+      }
+      onIndication(action: IndicateReceiveCompleteAction): void {
+        this.ws.#onIndication(action);
+      }
+      onSendComplete(context: unknown, sent: boolean): void {
+        this.ws.#onSendComplete(context, sent);
+      }
+      onDrain(): void {
+        this.ws.#onDrain();
+      }
+      onSocketError(error: Error): void {
+        this.ws.emitError(error);
+      }
+      onTransportClosed(): void {
+        this.ws.#onTransportClosed();
+      }
+    };
+  }
+
+  /** The handle decoded a ping (`payload` valid during the call); false: do not pong. */
+  #receivedPing(payload: Uint8Array): boolean {
     if (this.listenerCount('ping') > 0) {
       // Copied: the view is of memory the handle reuses. Emitted before the next event.
       (this.pings ??= []).push(Buffer.from(payload));
@@ -391,17 +470,16 @@ export class WebSocket extends WebSocketEventTarget implements TransportEvents {
     return this.connectionOptions.autoPong !== false;
   }
 
-  /** @internal TransportEvents: emits pings decoded so far. */
-  onIdle(): void {
+  /** Emits pings decoded so far. */
+  #onIdle(): void {
     const pings = this.pings;
     if (pings === undefined) return;
     this.pings = undefined;
     for (const ping of pings) this.emit('ping', ping);
   }
 
-  /** @internal TransportEvents */
-  onIndication(action: IndicateReceiveCompleteAction): void {
-    this.onIdle();
+  #onIndication(action: IndicateReceiveCompleteAction): void {
+    this.#onIdle();
     const view = Buffer.from(
       action.buffer.buffer,
       action.buffer.byteOffset,
@@ -453,8 +531,8 @@ export class WebSocket extends WebSocketEventTarget implements TransportEvents {
     this.emitMessage(payload, binary, data);
   }
 
-  /** @internal TransportEvents: the socket took the send's bytes (`sent`), or it was cancelled. */
-  onSendComplete(context: unknown, sent: boolean): void {
+  /** The socket took the send's bytes (`sent`), or it was cancelled. */
+  #onSendComplete(context: unknown, sent: boolean): void {
     if (typeof context !== 'number') return;
     const callback = this.sendCallbacks?.get(context);
     if (callback === undefined) return;
@@ -463,21 +541,14 @@ export class WebSocket extends WebSocketEventTarget implements TransportEvents {
     else callback(new Error('The message was not sent: the connection closed first'));
   }
 
-  /** @internal TransportEvents */
-  onDrain(): void {
+  #onDrain(): void {
     if ((this.flags & FLAG_BACKPRESSURED) === 0) return;
     if ((this.transport?.bufferedAmount ?? 0) > this.backpressureAbove) return;
     this.flags &= ~FLAG_BACKPRESSURED;
     this.emit('drain');
   }
 
-  /** @internal TransportEvents */
-  onSocketError(error: Error): void {
-    this.emitError(error);
-  }
-
-  /** @internal TransportEvents */
-  onTransportClosed(): void {
+  #onTransportClosed(): void {
     this.state = CLOSED;
     for (const [id, callback] of this.sendCallbacks ?? []) {
       this.sendCallbacks?.delete(id);

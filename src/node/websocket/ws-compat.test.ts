@@ -492,3 +492,84 @@ describe('redirects and credentials', () => {
     expect(seen).toEqual([undefined, undefined]);
   });
 });
+
+describe('subprotocol without handleProtocols', () => {
+  // ws 8.23.0 selects the first protocol the client offered; a client that
+  // offered protocols fails the handshake when the server selects none.
+  it('selects the first offered protocol for the ws 8.23.0 client', async () => {
+    const { wss, url } = await netrxServer();
+    const serverProtocol = new Promise<string>((resolve) =>
+      wss.once('connection', (ws) => resolve(ws.protocol)),
+    );
+    const client = track(new WS(url, ['chat', 'x']));
+    const opened = await new Promise<string>((resolve) => {
+      client.once('open', () => resolve('open'));
+      client.once('error', (error) => resolve(`error: ${error.message}`));
+    });
+    expect(opened).toBe('open');
+    expect(client.protocol).toBe('chat');
+    expect(await serverProtocol).toBe('chat');
+  });
+
+  it('selects the first offered protocol for the netrx client', async () => {
+    const { url } = await netrxServer();
+    const client = track(new WebSocket(url, ['chat', 'x']));
+    const opened = await new Promise<string>((resolve) => {
+      client.once('open', () => resolve('open'));
+      client.once('error', (error) => resolve(`error: ${error.message}`));
+    });
+    expect(opened).toBe('open');
+    expect(client.protocol).toBe('chat');
+  });
+
+  it('matches ws 8.23.0 as the server', async () => {
+    const { url } = await wsServer();
+    const client = track(new WebSocket(url, ['chat', 'x']));
+    await new Promise((resolve) => client.once('open', resolve));
+    expect(client.protocol).toBe('chat');
+  });
+});
+
+describe('close() with a code that may not be sent', () => {
+  // ws 8.23.0 throws TypeError for the code and RangeError for a reason over 123 bytes.
+  const cases: [number | undefined, string | undefined][] = [
+    [1005, undefined],
+    [1006, undefined],
+    [999, undefined],
+    [1004, undefined],
+    [2999, undefined],
+    [5000, undefined],
+    [1000, 'x'.repeat(124)],
+  ];
+
+  async function thrownBy(make: (url: string) => AnyWs, url: string): Promise<string[]> {
+    const names: string[] = [];
+    for (const [code, reason] of cases) {
+      const ws = track(make(url));
+      await new Promise((resolve) => ws.once('open', resolve));
+      try {
+        ws.close(code, reason);
+        names.push(`${String(code)}: no throw`);
+      } catch (error) {
+        names.push(`${String(code)}: ${(error as Error).constructor.name}`);
+      }
+    }
+    return names;
+  }
+
+  it('throws what ws throws', async () => {
+    const { url } = await netrxServer();
+    const netrx = await thrownBy((u) => new WebSocket(u), url);
+    const ws = await thrownBy((u) => new WS(u), url);
+    expect(ws).toEqual([
+      '1005: TypeError',
+      '1006: TypeError',
+      '999: TypeError',
+      '1004: TypeError',
+      '2999: TypeError',
+      '5000: TypeError',
+      '1000: RangeError',
+    ]);
+    expect(netrx).toEqual(ws);
+  });
+});
