@@ -252,7 +252,10 @@ export class Ipv4Binding extends IpBindingBase<Ipv4DropReason, Ipv4SendDropReaso
       return this.drop('bad-source', size);
     }
     // The datagram is ours: from here on we may allocate, and read through the views.
-    const bytes = wholePacket(ind, total);
+    // The lookahead itself when it holds the datagram (no subarray per
+    // datagram): the views end the payload at Total Length, so link padding
+    // after it is never read.
+    const bytes = ind.lookaheadSize >= total ? ind.lookahead : wholePacket(ind, total);
     let ip = Ipv4Packet.unchecked(bytes);
     // Summed in place (no subarray): this runs for every datagram we accept.
     if (
