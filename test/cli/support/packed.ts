@@ -1,7 +1,10 @@
 // The packed package, installed the way a dependent project gets it: `npm
 // pack` of this clone, then a real `npm install ./netrx-VERSION.tgz` in a
-// fresh project (offline: the dependencies come from npm's cache, which this
-// clone's own `npm ci` filled).
+// fresh project. `--prefer-offline`, not `--offline`: the tarballs come from
+// npm's cache, which this clone's own `npm ci` filled, but `npm ci` caches
+// no registry metadata, and installing a tarball resolves its dependencies'
+// ranges (`yaml@^2`) from metadata; on a fresh machine `--offline` failed
+// with ENOTCACHED.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -38,7 +41,7 @@ export function installPacked(
   );
   execFileSync(
     'npm',
-    ['install', '--offline', '--no-audit', '--no-fund', `./${packed[0]!.filename}`, ...also],
+    ['install', '--prefer-offline', '--no-audit', '--no-fund', `./${packed[0]!.filename}`, ...also],
     { cwd: dir, stdio: 'ignore', timeout: 90_000 },
   );
   return { dir, files: packed[0]!.files.map((f) => f.path) };
