@@ -389,6 +389,10 @@ export class Adapter {
       headerSize > 14
         ? ((frame[headerSize - 4] as number) & 0x0f) * 256 + (frame[headerSize - 3] as number)
         : -1;
+    meta.vlanTpid =
+      headerSize > 14
+        ? ((frame[headerSize - 6] as number) << 8) | (frame[headerSize - 5] as number)
+        : 0;
     meta.destination = destination;
     meta.fullPacket = !this.lookaheadOnly && !truncated;
     meta.mustCopy = mustCopy;
