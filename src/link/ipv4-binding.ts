@@ -6,7 +6,9 @@
  *
  * Receive: a datagram is ours when it is on the binding's segment (untagged,
  * or its VLAN) and addressed to an own unicast address, the subnet broadcast
- * of one, or 255.255.255.255. The header checksum is verified unless the
+ * of one, or 255.255.255.255; one from a source a host must not answer (0/8,
+ * 127/8, 224/4, 240/4, an own address or subnet broadcast) is dropped as
+ * `bad-source` and never answered. The header checksum is verified unless the
  * adapter says it already did (`oob.checksumVerified.ipv4`), and so is UDP's
  * (`oob.checksumVerified.udp`; a zero UDP checksum means none). Every length
  * comes from the datagram's own fields (Total Length, UDP Length), so
@@ -248,7 +250,7 @@ export class Ipv4Binding extends IpBindingBase<Ipv4DropReason, Ipv4SendDropReaso
     const kind = this.classify(destination);
     if (kind === NOT_OURS) return this.ignore('not-for-us');
     const source = ind.u32At(12);
-    if (isForbiddenSource(source) || this.isOwnBroadcast(source)) {
+    if (isForbiddenSource(source) || this.isOwnSource(source)) {
       return this.drop('bad-source', size);
     }
     // The datagram is ours: from here on we may allocate, and read through the views.
@@ -488,9 +490,12 @@ export class Ipv4Binding extends IpBindingBase<Ipv4DropReason, Ipv4SendDropReaso
     return NOT_OURS;
   }
 
-  private isOwnBroadcast(address: number): boolean {
-    for (const own of this.addresses)
+  /** An own address or own subnet broadcast as a source: a loop or a spoof, never answered. */
+  private isOwnSource(address: number): boolean {
+    for (const own of this.addresses) {
+      if (address === own.address) return true;
       if (address === own.broadcast && own.prefixLength < 31) return true;
+    }
     return false;
   }
 }

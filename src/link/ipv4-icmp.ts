@@ -222,13 +222,17 @@ export function sendIcmpError(
 }
 
 /**
- * Sources RFC 1122 §3.2.1.3 says a host must drop: 0.0.0.0 ("this host",
- * only while a host learns its address: netrx runs no DHCP server), 127/8
+ * Sources RFC 1122 §3.2.1.3 says a host must drop: 0/8 ("this host on this
+ * network", valid as a source only while a host learns its address: netrx
+ * runs no DHCP server; RFC 1122 §3.2.1.3 (a) and (b), Linux drops the whole
+ * /8 as a martian source), 127/8
  * (loopback never appears on a wire), 224/4 (multicast) and 240/4 (reserved,
- * 255.255.255.255 included). Own subnet broadcasts are checked by the binding.
+ * 255.255.255.255 included). Own subnet broadcasts and own addresses are
+ * checked by the binding.
  */
 export function isForbiddenSource(source: number): boolean {
-  return source === 0 || source >>> 24 === 127 || source >>> 28 >= 0xe;
+  const first = source >>> 24;
+  return first === 0 || first === 127 || source >>> 28 >= 0xe;
 }
 
 /** ICMP queries and replies (echo, timestamp, information, address mask); everything else is an error message. */

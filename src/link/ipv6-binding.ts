@@ -20,7 +20,8 @@
  * 65,535-byte payload.
  *
  * Receive: only frames on the binding's segment (untagged, or its VLAN);
- * sources that are multicast or ::1 are dropped (`bad-source`), and `::`
+ * sources that are multicast, ::1, IPv4-mapped (::ffff:0:0/96) or an own
+ * address (except in ND, where DAD needs it) are dropped (`bad-source`), and `::`
  * is accepted only where ND allows it (a DAD probe). Every length comes from
  * Payload Length and UDP Length, so Ethernet padding is ignored. Hop-by-Hop
  * and Destination options are honoured by their action bits (RFC 8200 §4.2:
@@ -56,6 +57,7 @@ import {
   equalAt,
   findOwn,
   ipv6Key,
+  isIpv4MappedAt,
   isLoopbackAt,
   joinedGroups,
   keyBytes,
@@ -352,7 +354,9 @@ export class Ipv6Binding extends IpBindingBase<Ipv6DropReason, Ipv6SendDropReaso
     if (ind.byteAt(8) === 0xff) return this.drop('bad-source', size);
     // The packet is ours: from here on we may allocate, and read through the views.
     const ip = Ipv6Packet.unchecked(wholePacket(ind, total));
-    if (isLoopbackAt(ip.bytes, 8)) return this.drop('bad-source', size);
+    if (isLoopbackAt(ip.bytes, 8) || isIpv4MappedAt(ip.bytes, 8)) {
+      return this.drop('bad-source', size);
+    }
     return this.process(ind, ip, kind, true);
   }
 
@@ -465,6 +469,11 @@ export class Ipv6Binding extends IpBindingBase<Ipv6DropReason, Ipv6SendDropReaso
       offset = walk.upperLayerOffset;
       pointer = walk.headers.at(-1)?.offset ?? 6;
     }
+    // An own address as the source: a loop or a spoof, never answered. ND
+    // is exempt: a defender's NA during DAD comes from our tentative address.
+    if (!isNeighborDiscovery(next, ip.bytes, offset) && this.isOwnSource(ip)) {
+      return this.drop('bad-source', size);
+    }
     this.counters.received++;
     if (next === NEXT_HEADER_ICMPV6) {
       return receiveIcmpv6(this.host, ind, ip, offset, kind, fragmented);
@@ -546,6 +555,11 @@ export class Ipv6Binding extends IpBindingBase<Ipv6DropReason, Ipv6SendDropReaso
     return pieces;
   }
 
+  private isOwnSource(ip: Ipv6Packet): boolean {
+    const own = findOwn(this.addresses, ip.bytes, 8);
+    return own !== undefined && own.state !== 'failed';
+  }
+
   // --- addresses and DAD ----------------------------------------------------
 
   private dadStep(own: Ipv6OwnAddress): void {
@@ -597,6 +611,13 @@ export class Ipv6Binding extends IpBindingBase<Ipv6DropReason, Ipv6SendDropReaso
 }
 
 const PARAMETER_PROBLEM = 4;
+
+/** Router Solicitation (133) to Redirect (137): ND, which has its own source rules. */
+function isNeighborDiscovery(next: number, bytes: Uint8Array, offset: number): boolean {
+  if (next !== NEXT_HEADER_ICMPV6) return false;
+  const type = bytes[offset] ?? 0;
+  return type >= 133 && type <= 137;
+}
 
 /** The drop reason for each way reassembly refuses a fragment. */
 const FRAGMENT_DROPS = {
