@@ -37,15 +37,38 @@ export function checkVlan(vlan: number | undefined): number {
 
 /** The segment `ind` arrived on (see the file comment). No allocation. */
 export function frameSegment(ind: Indication): number {
-  const headerSize = ind.headerSize;
-  const offloaded = ind.oob.vlan;
+  return segmentOf(ind.headerSize, ind.vlanTpid, ind.vlanId, ind.oob.vlan);
+}
+
+/**
+ * The segment of a frame with a `headerSize`-byte header whose innermost
+ * in-band tag has `tpid` and VLAN id `inBandId`, and `offloaded` the tag the
+ * adapter removed, if any (see the file comment).
+ */
+export function segmentOf(
+  headerSize: number,
+  tpid: number,
+  inBandId: number,
+  offloaded: { readonly id: number } | undefined,
+): number {
   if (headerSize === 14) {
     return offloaded === undefined || offloaded.id === 0 ? UNTAGGED : offloaded.id;
   }
   // Two tags (offloaded plus in-band, or two in-band), or a service tag alone.
-  if (headerSize !== 18 || offloaded !== undefined || ind.vlanTpid !== C_TAG) return NO_SEGMENT;
-  const id = ind.vlanId;
-  return id === 0 ? UNTAGGED : id;
+  if (headerSize !== 18 || offloaded !== undefined || tpid !== C_TAG) return NO_SEGMENT;
+  return inBandId === 0 ? UNTAGGED : inBandId;
+}
+
+/** The segment of a received frame's raw bytes (header `headerSize` bytes, parsed by the adapter). */
+export function segmentOfFrame(
+  frame: Uint8Array,
+  headerSize: number,
+  offloaded: { readonly id: number } | undefined,
+): number {
+  if (headerSize === 14) return segmentOf(14, 0, -1, offloaded);
+  const tpid = ((frame[headerSize - 6] as number) << 8) | (frame[headerSize - 5] as number);
+  const id = ((frame[headerSize - 4] as number) & 0x0f) * 256 + (frame[headerSize - 3] as number);
+  return segmentOf(headerSize, tpid, id, offloaded);
 }
 
 /** Bytes of the link header a binding on `vlan` writes: 14, or 18 with a tag. */
