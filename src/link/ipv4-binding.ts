@@ -14,7 +14,8 @@
  * comes from the datagram's own fields (Total Length, UDP Length), so
  * Ethernet padding is ignored and unpadded frames work. Fragments are put
  * back together by a bounded `Reassembly` (reassembly.ts: buffers, bytes
- * and time limited, overlaps dropped, each refusal counted) and the whole
+ * and time limited, overlaps dropped, each refusal counted; a timeout after
+ * the first fragment of a unicast datagram sends Time Exceeded code 1) and the whole
  * datagram is then handled as if it had come in one piece (its checksums
  * always verified: offload flags describe the last fragment only). Rejection (another host's
  * address, another VLAN, another EtherType) reads through the indication's
@@ -67,12 +68,13 @@ import {
   PROTOCOL_UDP,
   receiveIcmp,
   sendIcmpError,
+  sendTimeExceeded,
   UNICAST,
   type Ipv4Counters,
   type Ipv4DropReason,
   type Ipv4Host,
 } from './ipv4-icmp.js';
-import { PacketFilter } from './packet-filter.js';
+import { Destination, PacketFilter } from './packet-filter.js';
 import { fragmentIpv4, IPV4_MAX_DATAGRAM, joinIpv4 } from './ipv4-fragments.js';
 import {
   Reassembly,
@@ -180,7 +182,14 @@ export class Ipv4Binding extends IpBindingBase<Ipv4DropReason, Ipv4SendDropReaso
     this.udp = options.udp;
     this.ttl = limits.timeToLive ?? 64;
     this.routes = new Ipv4Routes(limits.maxRoutes);
-    this.reassembly = new Reassembly(options.clock, IPV4_MAX_DATAGRAM - 20, limits.reassembly, 20);
+    this.reassembly = new Reassembly(
+      options.clock,
+      IPV4_MAX_DATAGRAM - 20,
+      limits.reassembly,
+      20,
+      (first) =>
+        sendTimeExceeded(this.host, first.context as Uint8Array, first.header, first.payload),
+    );
     this.host = {
       mac: this.adapter.mac,
       vlan: this.vlan,
@@ -189,6 +198,7 @@ export class Ipv4Binding extends IpBindingBase<Ipv4DropReason, Ipv4SendDropReaso
       counters: this.counters,
       drop: (reason, length) => this.drop(reason, length),
       mayReportError: (ind) => this.mayReportError(ind, 'icmp-rate-limited'),
+      mayReportLater: () => this.mayReportLater('icmp-rate-limited'),
       writeIpHeader: (into, at, totalLength, protocol, tos, source, destination) =>
         this.writeIpHeader(into, at, totalLength, protocol, tos, source, destination),
       transmit: (frame) => this.handle.send(frame),
@@ -275,6 +285,11 @@ export class Ipv4Binding extends IpBindingBase<Ipv4DropReason, Ipv4SendDropReaso
         ip.payload,
         bytes.subarray(0, headerLength),
         `${source}`,
+        // The sender's MAC, kept with a first fragment we may answer: a
+        // timeout then sends Time Exceeded (RFC 1122 §3.3.2).
+        kind === UNICAST && ind.destination === Destination.Directed
+          ? ind.header.slice(6, 12)
+          : undefined,
       );
       if (outcome === 'pending' || outcome === 'duplicate') return 'accepted';
       if (outcome !== 'complete') return this.drop(FRAGMENT_DROPS[outcome], size);

@@ -2,7 +2,7 @@ import { createStack, openCaptureTap, type CaptureTap, type Stack } from '../../
 import type { Clock, NetrxError } from '../../runtime/index.js';
 import type { TraceRegistry } from '../../trace/index.js';
 import { NANOSECONDS } from '../../wire/index.js';
-import { systemClock } from '../runtime/index.js';
+import { nodeCrypto, systemClock } from '../runtime/index.js';
 import { PcapFileWriter } from './pcap-file.js';
 import { VxlanLink, type UdpEndpoint } from './vxlan.js';
 
@@ -114,6 +114,7 @@ export async function startVxlanHost(options: VxlanHostOptions): Promise<VxlanHo
     stack = createStack({
       adapter: link.adapter,
       clock,
+      crypto: nodeCrypto,
       ipv4: options.ipv4,
       ipv6: options.ipv6,
       ...(options.gateway === undefined ? {} : { gateway: options.gateway }),
