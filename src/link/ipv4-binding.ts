@@ -77,6 +77,7 @@ import {
 import { Destination, PacketFilter } from './packet-filter.js';
 import { fragmentIpv4, IPV4_MAX_DATAGRAM, joinIpv4 } from './ipv4-fragments.js';
 import {
+  FRAGMENT_DROPS,
   Reassembly,
   type Reassembled,
   type ReassemblyLimits,
@@ -516,14 +517,3 @@ export class Ipv4Binding extends IpBindingBase<Ipv4DropReason, Ipv4SendDropReaso
 }
 
 const BROADCAST_MAC = Uint8Array.of(0xff, 0xff, 0xff, 0xff, 0xff, 0xff);
-
-/** The drop reason for each way reassembly refuses a fragment. */
-const FRAGMENT_DROPS = {
-  overlap: 'fragment-overlap',
-  'refused-buffers': 'reassembly-full',
-  'refused-bytes': 'reassembly-full',
-  'too-large': 'fragment-too-large',
-  'too-many-pieces': 'fragment-too-many',
-  'bad-fragment': 'bad-fragment',
-  discarded: 'fragment-discarded',
-} as const satisfies Record<string, Ipv4DropReason>;

@@ -27,13 +27,7 @@ import {
 import type { Indication } from './indication.js';
 import { ipv6Key } from './ipv6-address.js';
 import { joinIpv6, NEXT_HEADER_FRAGMENT } from './ipv6-fragments.js';
-import {
-  Ipv6Kind,
-  NEXT_HEADER_ICMPV6,
-  NEXT_HEADER_UDP,
-  type Ipv6DropReason,
-  type Ipv6Host,
-} from './ipv6-host.js';
+import { Ipv6Kind, NEXT_HEADER_ICMPV6, NEXT_HEADER_UDP, type Ipv6Host } from './ipv6-host.js';
 import {
   ParameterProblemCode,
   receiveIcmpv6,
@@ -44,7 +38,12 @@ import {
 import { checkOptions } from './ipv6-options.js';
 import { receiveUdp6 } from './ipv6-udp.js';
 import { Destination } from './packet-filter.js';
-import type { ExpiredFirstFragment, Reassembled, Reassembly } from './reassembly.js';
+import {
+  FRAGMENT_DROPS,
+  type ExpiredFirstFragment,
+  type Reassembled,
+  type Reassembly,
+} from './reassembly.js';
 import type { UdpSockets } from './udp-socket.js';
 
 /** Bytes of the upper-layer header a first fragment must hold (RFC 7112 §5; Linux checks the same). */
@@ -224,14 +223,3 @@ function isNeighborDiscovery(next: number, bytes: Uint8Array, offset: number): b
   const type = bytes[offset] ?? 0;
   return type >= 133 && type <= 137;
 }
-
-/** The drop reason for each way reassembly refuses a fragment. */
-const FRAGMENT_DROPS = {
-  overlap: 'fragment-overlap',
-  'refused-buffers': 'reassembly-full',
-  'refused-bytes': 'reassembly-full',
-  'too-large': 'fragment-too-large',
-  'too-many-pieces': 'fragment-too-many',
-  'bad-fragment': 'bad-fragment',
-  discarded: 'fragment-discarded',
-} as const satisfies Record<string, Ipv6DropReason>;

@@ -113,6 +113,17 @@ class Pending {
   timer: Timer | undefined;
 }
 
+/** The binding drop reason (IPv4 and IPv6 share them) for each way `add` refuses a fragment. */
+export const FRAGMENT_DROPS = {
+  overlap: 'fragment-overlap',
+  'refused-buffers': 'reassembly-full',
+  'refused-bytes': 'reassembly-full',
+  'too-large': 'fragment-too-large',
+  'too-many-pieces': 'fragment-too-many',
+  'bad-fragment': 'bad-fragment',
+  discarded: 'fragment-discarded',
+} as const satisfies Record<Exclude<FragmentOutcome, 'complete' | 'pending' | 'duplicate'>, string>;
+
 /** A datagram that timed out after its first fragment arrived: that fragment, and its context. */
 export interface ExpiredFirstFragment {
   readonly header: Uint8Array;
