@@ -17,6 +17,7 @@ import { ControlledPort } from './controlled-port.js';
 import { countsByReason } from './counters.js';
 import { LINK_PROVIDER, LinkEvent } from './events.js';
 import { FrameMeta, type OutOfBand } from './indication.js';
+import { segmentOfFrame } from './link-header.js';
 import { classifyDestination, Destination, filterPasses } from './packet-filter.js';
 
 export type { BindingHandle, BindingOptions, BindingStats, Protocol } from './binding.js';
@@ -364,7 +365,12 @@ export class Adapter {
     if (
       dropped === undefined &&
       port.gatesReceive &&
-      !port.admitsReceived(frame, etherType, destination === Destination.Directed)
+      !port.admitsReceived(
+        frame,
+        etherType,
+        destination === Destination.Directed,
+        segmentOfFrame(frame, parsed & 0xff, oob.vlan),
+      )
     ) {
       dropped = 'unauthorized';
     }
@@ -389,6 +395,10 @@ export class Adapter {
       headerSize > 14
         ? ((frame[headerSize - 4] as number) & 0x0f) * 256 + (frame[headerSize - 3] as number)
         : -1;
+    meta.vlanTpid =
+      headerSize > 14
+        ? ((frame[headerSize - 6] as number) << 8) | (frame[headerSize - 5] as number)
+        : 0;
     meta.destination = destination;
     meta.fullPacket = !this.lookaheadOnly && !truncated;
     meta.mustCopy = mustCopy;

@@ -136,4 +136,15 @@ export abstract class IpBindingBase<
     this.drop(rateLimited, ind.packetSize);
     return false;
   }
+
+  /**
+   * Whether an ICMP error the binding sends on its own (a reassembly timeout,
+   * no frame being indicated) may go out now: the rate limit only; the
+   * caller checked the rest when it kept the fragment.
+   */
+  protected mayReportLater(rateLimited: Drop): boolean {
+    if (this.icmpBucket.take()) return true;
+    this.drop(rateLimited, 0);
+    return false;
+  }
 }

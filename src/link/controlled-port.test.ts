@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
 import { fromHex } from '../bytes/index.js';
 import { decodePayload, TraceRegistry } from '../trace/index.js';
 import { VirtualClock } from '../testing/index.js';
@@ -235,5 +236,110 @@ describe('ControlledPort: the seam an EAPOL authenticator drives', () => {
       unauthorizations: 1,
     });
     expect(adapter.stats().dropped.unauthorized).toBe(2);
+  });
+});
+
+/** `f` with an 802.1Q tag of `vlan` (TPID `tpid`) after the MACs. */
+function tagged(f: Uint8Array, vlan: number, tpid = 0x8100): Uint8Array {
+  const out = new Uint8Array(f.length + 4);
+  out.set(f.subarray(0, 12), 0);
+  out[12] = tpid >> 8;
+  out[13] = tpid & 0xff;
+  out[14] = vlan >> 8;
+  out[15] = vlan & 0xff;
+  out.set(f.subarray(12), 16);
+  return out;
+}
+
+describe('ControlledPort: keyed per (MAC, VLAN)', () => {
+  // Regression (review 8): the table was keyed by MAC alone, so a supplicant
+  // authorised untagged was let into every VLAN of a trunk.
+  it('an authorisation untagged opens the untagged segment only, not VLAN 10', () => {
+    const { adapter, got } = gated();
+    adapter.controlledPort.authorize(SUPPLICANT);
+    adapter.indicate(frame(OWN_MAC, SUPPLICANT, 0x0800));
+    adapter.indicate(tagged(frame(OWN_MAC, SUPPLICANT, 0x0800), 10));
+    adapter.indicate(frame(OWN_MAC, SUPPLICANT, 0x0800), {
+      oob: { vlan: { id: 10, priority: 0 } },
+    });
+    expect(got).toEqual(['800 from 2']);
+    expect(adapter.stats().dropped.unauthorized).toBe(2);
+    expect(adapter.controlledPort.isAuthorized(SUPPLICANT, 10)).toBe(false);
+  });
+
+  it('an authorisation on VLAN 10 opens VLAN 10 (in-band or offloaded), not untagged nor VLAN 11', () => {
+    const { adapter, got, events } = gated();
+    expect(adapter.controlledPort.authorize(SUPPLICANT, 10)).toBe(true);
+    adapter.indicate(tagged(frame(OWN_MAC, SUPPLICANT, 0x0800), 10));
+    adapter.indicate(frame(OWN_MAC, SUPPLICANT, 0x0800), {
+      oob: { vlan: { id: 10, priority: 0 } },
+    });
+    adapter.indicate(frame(OWN_MAC, SUPPLICANT, 0x0800));
+    adapter.indicate(tagged(frame(OWN_MAC, SUPPLICANT, 0x0800), 11));
+    adapter.indicate(tagged(frame(OWN_MAC, SUPPLICANT, 0x0800), 10, 0x88a8)); // an S-tag: not VLAN 10
+    expect(got).toEqual(['800 from 2', '800 from 2']);
+    expect(adapter.stats().dropped.unauthorized).toBe(3);
+    expect(events).toContain('authorized 02:00:00:00:00:02');
+    expect([
+      adapter.controlledPort.isAuthorized(SUPPLICANT, 10),
+      adapter.controlledPort.isAuthorized(SUPPLICANT),
+    ]).toEqual([true, false]);
+  });
+
+  it('gates sends per VLAN too, and unauthorizeAll withdraws every (MAC, VLAN)', () => {
+    const { adapter, sent } = gated();
+    const port = adapter.controlledPort;
+    port.authorize(SUPPLICANT, 10);
+    port.authorize(SUPPLICANT, 4094);
+    port.authorize(fromHex('fe:ff:ff:ff:ff:fe'), 7);
+    expect(adapter.send(tagged(frame(SUPPLICANT, OWN_MAC, 0x0800), 10))).toBe(true);
+    expect(adapter.send(frame(SUPPLICANT, OWN_MAC, 0x0800))).toBe(false);
+    expect(adapter.send(tagged(frame(SUPPLICANT, OWN_MAC, 0x0800), 11))).toBe(false);
+    expect(sent).toHaveLength(1);
+    expect(port.isAuthorized(fromHex('fe:ff:ff:ff:ff:fe'), 7)).toBe(true);
+    port.unauthorizeAll();
+    expect(port.stats()).toMatchObject({ authorized: 0, unauthorizations: 3 });
+    expect(port.isAuthorized(SUPPLICANT, 4094)).toBe(false);
+  });
+
+  it('refuses a VLAN id outside 1..4094 (API misuse)', () => {
+    const { adapter } = gated();
+    for (const vlan of [0, 4095, 1.5]) {
+      expect(() => adapter.controlledPort.authorize(SUPPLICANT, vlan)).toThrow(RangeError);
+    }
+  });
+});
+
+describe('ControlledPort: the (MAC, VLAN) key, drawn', () => {
+  it('finds exactly what was authorised, and unauthorizeAll rebuilds each pair', () => {
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(
+          fc.record({
+            mac: fc.uint8Array({ minLength: 6, maxLength: 6 }).map((m) => {
+              m[0] = (m[0] as number) & 0xfe; // individual
+              return m;
+            }),
+            vlan: fc.option(fc.integer({ min: 1, max: 4094 }), { nil: undefined }),
+          }),
+          { maxLength: 20, selector: (p) => `${Array.from(p.mac).join(',')}/${p.vlan}` },
+        ),
+        (pairs) => {
+          const { adapter } = gated();
+          const port = adapter.controlledPort;
+          for (const p of pairs) expect(port.authorize(p.mac, p.vlan)).toBe(true);
+          for (const p of pairs) {
+            expect(port.isAuthorized(p.mac, p.vlan)).toBe(true);
+            const other = p.vlan === undefined ? 1 : p.vlan === 4094 ? undefined : p.vlan + 1;
+            const listed = pairs.some(
+              (q) => q.vlan === other && q.mac.every((b, i) => b === p.mac[i]),
+            );
+            expect(port.isAuthorized(p.mac, other)).toBe(listed);
+          }
+          port.unauthorizeAll();
+          expect(port.stats()).toMatchObject({ authorized: 0, unauthorizations: pairs.length });
+        },
+      ),
+    );
   });
 });

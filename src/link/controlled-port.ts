@@ -1,10 +1,15 @@
 /**
- * The controlled port of IEEE 802.1X, per adapter and per MAC (802.1X-2020
- * §6.3 and §7: the uncontrolled port carries EAPOL, the controlled port
- * carries everything else once the supplicant is authorised). An
- * authenticator sets the adapter's port to `per-mac` and authorises each
- * supplicant's MAC when its EAP conversation succeeds; until then, a frame
- * from that MAC reaches the bindings only if it is EAPOL (EtherType 0x888E)
+ * The controlled port of IEEE 802.1X, per adapter and per (MAC, VLAN)
+ * (802.1X-2020 §6.3 and §7: the uncontrolled port carries EAPOL, the
+ * controlled port carries everything else once the supplicant is
+ * authorised). An authenticator sets the adapter's port to `per-mac` and
+ * authorises each supplicant's MAC on the segment it authenticated on
+ * (untagged, or one VLAN, as link-header.ts decides a frame's segment) when
+ * its EAP conversation succeeds. An authorisation holds for that segment
+ * only: a supplicant authorised untagged is not thereby let into VLAN 10 on
+ * a trunk (the same MAC may be a different station, or the same station
+ * reaching a VLAN it never authenticated for). Until then, a frame from that
+ * MAC on that segment reaches the bindings only if it is EAPOL (EtherType 0x888E)
  * sent to the PAE group address 01:80:c2:00:00:03 or to the adapter's own
  * MAC. Every other frame from it is dropped before any binding, counted
  * (`AdapterStats.dropped.unauthorized`), traced (`FrameDropped`) and still
@@ -28,6 +33,7 @@
 import type { TraceProvider } from '../trace/index.js';
 import { EAPOL_ETHERTYPE, formatMac, isPaeGroupAddress } from '../wire/index.js';
 import { LinkEvent } from './events.js';
+import { checkVlan, UNTAGGED } from './link-header.js';
 
 /** `open`: no gating (the default). `per-mac`: only authorised MACs get past EAPOL. */
 export type ControlledPortMode = 'open' | 'per-mac';
@@ -56,23 +62,28 @@ export interface ControlledPortStats {
   readonly refused: number;
 }
 
-/** What an 802.1X authenticator (the EAPOL binding) drives: one supplicant MAC at a time. */
+/**
+ * What an 802.1X authenticator (the EAPOL binding) drives: one supplicant
+ * MAC on one segment at a time. `vlan` is the VLAN id (1..4094) or absent
+ * for untagged traffic.
+ */
 export interface PortControl {
-  /** Lets everything from and to `mac` through. False if the table is full (counted). */
-  authorize(mac: Uint8Array): boolean;
-  /** Back to EAPOL only; false if `mac` was not authorised. */
-  unauthorize(mac: Uint8Array): boolean;
-  isAuthorized(mac: Uint8Array): boolean;
+  /** Lets everything from and to `mac` on `vlan` through. False if the table is full (counted). */
+  authorize(mac: Uint8Array, vlan?: number): boolean;
+  /** Back to EAPOL only; false if `mac` was not authorised on `vlan`. */
+  unauthorize(mac: Uint8Array, vlan?: number): boolean;
+  isAuthorized(mac: Uint8Array, vlan?: number): boolean;
 }
 
 export const DEFAULT_MAX_AUTHORIZED = 1024;
 
 /**
  * One adapter's controlled port (`Adapter.controlledPort`). The lookups run
- * for every frame while the port is `per-mac`, so a MAC is kept as two
- * 24-bit halves, small integers V8 never boxes (a 48-bit number would be a
- * heap number per lookup): a map from the high half to the set of low
- * halves. Nothing on the reject path allocates.
+ * for every frame while the port is `per-mac`, so a (MAC, VLAN) pair (48 +
+ * 12 bits) is kept as two 30-bit halves, small integers V8 never boxes (a
+ * 48-bit number would be a heap number per lookup): a map from the high half
+ * (the MAC's first 30 bits) to the set of low halves (its last 18 bits and
+ * the VLAN code: 0 untagged, else the id). Nothing on the reject path allocates.
  */
 export class ControlledPort implements PortControl {
   private modeValue: ControlledPortMode;
@@ -122,47 +133,52 @@ export class ControlledPort implements PortControl {
     this.traceChange(`mode ${mode}`, '');
   }
 
-  authorize(mac: Uint8Array): boolean {
+  authorize(mac: Uint8Array, vlan?: number): boolean {
     checkIndividual(mac);
+    const code = vlanCode(vlan);
     const high = highHalf(mac, 0);
-    const low = lowHalf(mac, 0);
+    const low = lowHalf(mac, 0, code);
     let lows = this.table.get(high);
     if (lows?.has(low) === true) return true;
     if (this.size >= this.maxAuthorized) {
       this.refused++;
-      this.traceChange('refused', mac);
+      this.traceChange('refused', mac, code);
       return false;
     }
     if (lows === undefined) this.table.set(high, (lows = new Set()));
     lows.add(low);
     this.size++;
     this.authorizations++;
-    this.traceChange('authorized', mac);
+    this.traceChange('authorized', mac, code);
     return true;
   }
 
-  unauthorize(mac: Uint8Array): boolean {
+  unauthorize(mac: Uint8Array, vlan?: number): boolean {
     checkIndividual(mac);
+    const code = vlanCode(vlan);
     const high = highHalf(mac, 0);
     const lows = this.table.get(high);
-    if (lows === undefined || !lows.delete(lowHalf(mac, 0))) return false;
+    if (lows === undefined || !lows.delete(lowHalf(mac, 0, code))) return false;
     if (lows.size === 0) this.table.delete(high);
     this.size--;
     this.unauthorizations++;
-    this.traceChange('unauthorized', mac);
+    this.traceChange('unauthorized', mac, code);
     return true;
   }
 
-  /** Withdraws every authorisation (link down, authenticator stopped); traced once per MAC. */
+  /** Withdraws every authorisation (link down, authenticator stopped); traced once per (MAC, VLAN). */
   unauthorizeAll(): void {
     for (const [high, lows] of [...this.table]) {
-      for (const low of [...lows]) this.unauthorize(macOfHalves(high, low));
+      for (const low of [...lows]) {
+        const code = low & 0xfff;
+        this.unauthorize(macOfHalves(high, low), code === 0 ? undefined : code);
+      }
     }
   }
 
-  isAuthorized(mac: Uint8Array): boolean {
+  isAuthorized(mac: Uint8Array, vlan?: number): boolean {
     if (mac.length !== 6) return false;
-    return this.authorizedAt(mac, 0);
+    return this.authorizedAt(mac, 0, vlanCode(vlan));
   }
 
   stats(): ControlledPortStats {
@@ -179,12 +195,18 @@ export class ControlledPort implements PortControl {
 
   /**
    * @internal Whether a received frame may reach the bindings (called only
-   * while `gatesReceive`): from an authorised source, or EAPOL to the PAE
-   * group address or to us. `directed` is the adapter's own classification.
+   * while `gatesReceive`): from a source authorised on the frame's
+   * `segment` (link-header.ts), or EAPOL to the PAE group address or to us.
+   * `directed` is the adapter's own classification.
    */
-  admitsReceived(frame: Uint8Array, etherType: number, directed: boolean): boolean {
+  admitsReceived(
+    frame: Uint8Array,
+    etherType: number,
+    directed: boolean,
+    segment: number,
+  ): boolean {
     if (etherType === EAPOL_ETHERTYPE && (directed || isPaeGroupAddress(frame, 0))) return true;
-    return this.authorizedAt(frame, 6);
+    return this.authorizedAt(frame, 6, segmentCode(segment));
   }
 
   /** @internal Whether a frame may be sent (called only while `gatesSend`). */
@@ -192,13 +214,13 @@ export class ControlledPort implements PortControl {
     if (frame.length < 14) return true; // not a frame the port can judge; the wire will drop it
     if (((frame[0] as number) & 1) !== 0) return true; // group-addressed: see the module comment
     if (innerEtherType(frame) === EAPOL_ETHERTYPE) return true;
-    return this.authorizedAt(frame, 0);
+    return this.authorizedAt(frame, 0, sentSegmentCode(frame));
   }
 
-  private authorizedAt(bytes: Uint8Array, at: number): boolean {
-    if (this.size === 0) return false;
+  private authorizedAt(bytes: Uint8Array, at: number, code: number): boolean {
+    if (this.size === 0 || code === NO_SEGMENT_CODE) return false;
     const lows = this.table.get(highHalf(bytes, at));
-    return lows !== undefined && lows.has(lowHalf(bytes, at));
+    return lows !== undefined && lows.has(lowHalf(bytes, at, code));
   }
 
   private applyMode(mode: ControlledPortMode): void {
@@ -210,13 +232,14 @@ export class ControlledPort implements PortControl {
     this.gatesSend = mode === 'per-mac' && this.directions === 'both';
   }
 
-  private traceChange(change: string, mac: Uint8Array | ''): void {
+  private traceChange(change: string, mac: Uint8Array | '', vlan = 0): void {
     const event = LinkEvent.controlledPortChanged;
     if (this.trace === undefined || !this.trace.isEnabled(event.level, event.keywords)) return;
     this.trace.emit(event, {
       adapter: this.adapterName,
       change,
       mac: mac === '' ? '' : formatMac(mac),
+      vlan,
     });
   }
 }
@@ -230,26 +253,60 @@ function checkIndividual(mac: Uint8Array): void {
   }
 }
 
+/** The code of a frame on no segment a station can be authorised on (stacked tags, a lone S-tag). */
+const NO_SEGMENT_CODE = 4095;
+
+/** The table's code for the `vlan` option: 0 untagged, else the id (1..4094, checked). */
+function vlanCode(vlan: number | undefined): number {
+  const segment = checkVlan(vlan);
+  return segment === UNTAGGED ? 0 : segment;
+}
+
+/** The table's code for a segment from link-header.ts (UNTAGGED, an id, or NO_SEGMENT). */
+function segmentCode(segment: number): number {
+  if (segment === UNTAGGED) return 0;
+  return segment > 0 ? segment : NO_SEGMENT_CODE;
+}
+
+/** The segment code of a frame we send: bindings write at most one C-tag. */
+function sentSegmentCode(frame: Uint8Array): number {
+  const tpid = ((frame[12] as number) << 8) | (frame[13] as number);
+  if (tpid === 0x88a8) return NO_SEGMENT_CODE;
+  if (tpid !== 0x8100) return 0;
+  if (frame.length < 18) return NO_SEGMENT_CODE;
+  const inner = ((frame[16] as number) << 8) | (frame[17] as number);
+  if (inner === 0x8100 || inner === 0x88a8) return NO_SEGMENT_CODE;
+  return ((frame[14] as number) & 0x0f) * 256 + (frame[15] as number);
+}
+
+/** The MAC's first 30 bits. */
 function highHalf(bytes: Uint8Array, at: number): number {
   return (
-    ((bytes[at] as number) << 16) | ((bytes[at + 1] as number) << 8) | (bytes[at + 2] as number)
+    ((bytes[at] as number) << 22) |
+    ((bytes[at + 1] as number) << 14) |
+    ((bytes[at + 2] as number) << 6) |
+    ((bytes[at + 3] as number) >>> 2)
   );
 }
 
-function lowHalf(bytes: Uint8Array, at: number): number {
+/** The MAC's last 18 bits, then the 12-bit VLAN code: 30 bits. */
+function lowHalf(bytes: Uint8Array, at: number, code: number): number {
   return (
-    ((bytes[at + 3] as number) << 16) | ((bytes[at + 4] as number) << 8) | (bytes[at + 5] as number)
+    (((bytes[at + 3] as number) & 3) << 28) |
+    ((bytes[at + 4] as number) << 20) |
+    ((bytes[at + 5] as number) << 12) |
+    code
   );
 }
 
 function macOfHalves(high: number, low: number): Uint8Array {
   return Uint8Array.of(
-    high >>> 16,
-    (high >>> 8) & 0xff,
-    high & 0xff,
-    low >>> 16,
-    (low >>> 8) & 0xff,
-    low & 0xff,
+    high >>> 22,
+    (high >>> 14) & 0xff,
+    (high >>> 6) & 0xff,
+    ((high & 0x3f) << 2) | (low >>> 28),
+    (low >>> 20) & 0xff,
+    (low >>> 12) & 0xff,
   );
 }
 

@@ -79,6 +79,8 @@ export const LinkEvent = {
       { name: 'adapter', type: 'string' },
       { name: 'change', type: 'string' },
       { name: 'mac', type: 'string' },
+      /** The VLAN id of the authorisation; 0 for untagged traffic (and mode changes). */
+      { name: 'vlan', type: 'u16' },
     ],
   }),
   /** A frame the adapter was asked to send and did not (reason `unauthorized`: the controlled port). */

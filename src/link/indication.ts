@@ -46,6 +46,7 @@ export class FrameMeta {
   packetSize = 0;
   etherType = 0;
   vlanId = -1;
+  vlanTpid = 0;
   destination: DestinationKind = 3;
   fullPacket = true;
   mustCopy = false;
@@ -117,6 +118,10 @@ export class Indication {
   /** The innermost 802.1Q VLAN id, or -1. */
   get vlanId(): number {
     return this.meta.vlanId;
+  }
+  /** The TPID of the innermost in-band tag (0x8100 C-tag, 0x88a8 S-tag), or 0 when untagged. */
+  get vlanTpid(): number {
+    return this.meta.vlanTpid;
   }
   get destination(): DestinationKind {
     return this.meta.destination;

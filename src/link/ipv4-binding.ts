@@ -6,13 +6,16 @@
  *
  * Receive: a datagram is ours when it is on the binding's segment (untagged,
  * or its VLAN) and addressed to an own unicast address, the subnet broadcast
- * of one, or 255.255.255.255. The header checksum is verified unless the
+ * of one, or 255.255.255.255; one from a source a host must not answer (0/8,
+ * 127/8, 224/4, 240/4, an own address or subnet broadcast) is dropped as
+ * `bad-source` and never answered. The header checksum is verified unless the
  * adapter says it already did (`oob.checksumVerified.ipv4`), and so is UDP's
  * (`oob.checksumVerified.udp`; a zero UDP checksum means none). Every length
  * comes from the datagram's own fields (Total Length, UDP Length), so
  * Ethernet padding is ignored and unpadded frames work. Fragments are put
  * back together by a bounded `Reassembly` (reassembly.ts: buffers, bytes
- * and time limited, overlaps dropped, each refusal counted) and the whole
+ * and time limited, overlaps dropped, each refusal counted; a timeout after
+ * the first fragment of a unicast datagram sends Time Exceeded code 1) and the whole
  * datagram is then handled as if it had come in one piece (its checksums
  * always verified: offload flags describe the last fragment only). Rejection (another host's
  * address, another VLAN, another EtherType) reads through the indication's
@@ -65,14 +68,16 @@ import {
   PROTOCOL_UDP,
   receiveIcmp,
   sendIcmpError,
+  sendTimeExceeded,
   UNICAST,
   type Ipv4Counters,
   type Ipv4DropReason,
   type Ipv4Host,
 } from './ipv4-icmp.js';
-import { PacketFilter } from './packet-filter.js';
+import { Destination, PacketFilter } from './packet-filter.js';
 import { fragmentIpv4, IPV4_MAX_DATAGRAM, joinIpv4 } from './ipv4-fragments.js';
 import {
+  FRAGMENT_DROPS,
   Reassembly,
   type Reassembled,
   type ReassemblyLimits,
@@ -178,7 +183,14 @@ export class Ipv4Binding extends IpBindingBase<Ipv4DropReason, Ipv4SendDropReaso
     this.udp = options.udp;
     this.ttl = limits.timeToLive ?? 64;
     this.routes = new Ipv4Routes(limits.maxRoutes);
-    this.reassembly = new Reassembly(options.clock, IPV4_MAX_DATAGRAM - 20, limits.reassembly, 20);
+    this.reassembly = new Reassembly(
+      options.clock,
+      IPV4_MAX_DATAGRAM - 20,
+      limits.reassembly,
+      20,
+      (first) =>
+        sendTimeExceeded(this.host, first.context as Uint8Array, first.header, first.payload),
+    );
     this.host = {
       mac: this.adapter.mac,
       vlan: this.vlan,
@@ -187,6 +199,7 @@ export class Ipv4Binding extends IpBindingBase<Ipv4DropReason, Ipv4SendDropReaso
       counters: this.counters,
       drop: (reason, length) => this.drop(reason, length),
       mayReportError: (ind) => this.mayReportError(ind, 'icmp-rate-limited'),
+      mayReportLater: () => this.mayReportLater('icmp-rate-limited'),
       writeIpHeader: (into, at, totalLength, protocol, tos, source, destination) =>
         this.writeIpHeader(into, at, totalLength, protocol, tos, source, destination),
       transmit: (frame) => this.handle.send(frame),
@@ -248,7 +261,7 @@ export class Ipv4Binding extends IpBindingBase<Ipv4DropReason, Ipv4SendDropReaso
     const kind = this.classify(destination);
     if (kind === NOT_OURS) return this.ignore('not-for-us');
     const source = ind.u32At(12);
-    if (isForbiddenSource(source) || this.isOwnBroadcast(source)) {
+    if (isForbiddenSource(source) || this.isOwnSource(source)) {
       return this.drop('bad-source', size);
     }
     // The datagram is ours: from here on we may allocate, and read through the views.
@@ -273,6 +286,11 @@ export class Ipv4Binding extends IpBindingBase<Ipv4DropReason, Ipv4SendDropReaso
         ip.payload,
         bytes.subarray(0, headerLength),
         `${source}`,
+        // The sender's MAC, kept with a first fragment we may answer: a
+        // timeout then sends Time Exceeded (RFC 1122 §3.3.2).
+        kind === UNICAST && ind.destination === Destination.Directed
+          ? ind.header.slice(6, 12)
+          : undefined,
       );
       if (outcome === 'pending' || outcome === 'duplicate') return 'accepted';
       if (outcome !== 'complete') return this.drop(FRAGMENT_DROPS[outcome], size);
@@ -488,22 +506,14 @@ export class Ipv4Binding extends IpBindingBase<Ipv4DropReason, Ipv4SendDropReaso
     return NOT_OURS;
   }
 
-  private isOwnBroadcast(address: number): boolean {
-    for (const own of this.addresses)
+  /** An own address or own subnet broadcast as a source: a loop or a spoof, never answered. */
+  private isOwnSource(address: number): boolean {
+    for (const own of this.addresses) {
+      if (address === own.address) return true;
       if (address === own.broadcast && own.prefixLength < 31) return true;
+    }
     return false;
   }
 }
 
 const BROADCAST_MAC = Uint8Array.of(0xff, 0xff, 0xff, 0xff, 0xff, 0xff);
-
-/** The drop reason for each way reassembly refuses a fragment. */
-const FRAGMENT_DROPS = {
-  overlap: 'fragment-overlap',
-  'refused-buffers': 'reassembly-full',
-  'refused-bytes': 'reassembly-full',
-  'too-large': 'fragment-too-large',
-  'too-many-pieces': 'fragment-too-many',
-  'bad-fragment': 'bad-fragment',
-  discarded: 'fragment-discarded',
-} as const satisfies Record<string, Ipv4DropReason>;

@@ -58,6 +58,9 @@ export const PROTOCOL_ICMP = 1;
 export const PROTOCOL_UDP = 17;
 const ICMP_ECHO_REPLY = 0;
 export const ICMP_UNREACHABLE = 3;
+const ICMP_TIME_EXCEEDED = 11;
+/** Time Exceeded code 1: fragment reassembly time exceeded (RFC 792). */
+const REASSEMBLY_TIME_EXCEEDED = 1;
 const ICMP_ECHO_REQUEST = 8;
 
 /** Counters the parts update (`stats()` copies them). */
@@ -83,6 +86,8 @@ export interface Ipv4Host {
   drop(reason: Ipv4DropReason, length: number): 'not-accepted';
   /** Link-level rules and the rate limit for an ICMP error about `ind`. */
   mayReportError(ind: Indication): boolean;
+  /** The rate limit for an ICMP error sent with no frame being indicated (a reassembly timeout). */
+  mayReportLater(): boolean;
   /** A 20-byte IPv4 header at `into[at..]` with the binding's TTL and identification. */
   writeIpHeader(
     into: Uint8Array,
@@ -222,13 +227,49 @@ export function sendIcmpError(
 }
 
 /**
- * Sources RFC 1122 §3.2.1.3 says a host must drop: 0.0.0.0 ("this host",
- * only while a host learns its address: netrx runs no DHCP server), 127/8
+ * ICMP Time Exceeded code 1 (RFC 792, RFC 1122 §3.3.2) for a datagram whose
+ * reassembly timed out: to `senderMac` (the first fragment's link sender),
+ * quoting the first fragment (`header` and the start of its `payload`).
+ * The binding kept the fragment's context only when an error about it is
+ * allowed (a unicast datagram to us, link-directed, from a source we may
+ * answer); the rate limit is checked here.
+ */
+export function sendTimeExceeded(
+  host: Ipv4Host,
+  senderMac: Uint8Array,
+  header: Uint8Array,
+  payload: Uint8Array,
+): void {
+  const source = readU32(header, 12);
+  if (isForbiddenSource(source) || !host.mayReportLater()) return;
+  const quotedPayload = Math.min(payload.length, 576 - 28 - header.length);
+  const quoted = header.length + quotedPayload;
+  const reply = allocFrame(host.linkHeader + 28 + quoted);
+  const at = writeLinkHeader(reply, senderMac, host.mac, host.vlan, ETHERTYPE_IPV4);
+  host.writeIpHeader(reply, at, 28 + quoted, PROTOCOL_ICMP, 0, readU32(header, 16), source);
+  const icmp = Icmpv4Packet.unchecked(reply.subarray(at + 20));
+  icmp.setType(ICMP_TIME_EXCEEDED);
+  icmp.setCode(REASSEMBLY_TIME_EXCEEDED);
+  icmp.bytes.set(header, 8);
+  icmp.bytes.set(payload.subarray(0, quotedPayload), 8 + header.length);
+  icmp.fillChecksum();
+  host.counters.icmpErrorsSent++;
+  host.counters.sent++;
+  host.transmit(reply);
+}
+
+/**
+ * Sources RFC 1122 §3.2.1.3 says a host must drop: 0/8 ("this host on this
+ * network", valid as a source only while a host learns its address: netrx
+ * runs no DHCP server; RFC 1122 §3.2.1.3 (a) and (b), Linux drops the whole
+ * /8 as a martian source), 127/8
  * (loopback never appears on a wire), 224/4 (multicast) and 240/4 (reserved,
- * 255.255.255.255 included). Own subnet broadcasts are checked by the binding.
+ * 255.255.255.255 included). Own subnet broadcasts and own addresses are
+ * checked by the binding.
  */
 export function isForbiddenSource(source: number): boolean {
-  return source === 0 || source >>> 24 === 127 || source >>> 28 >= 0xe;
+  const first = source >>> 24;
+  return first === 0 || first === 127 || source >>> 28 >= 0xe;
 }
 
 /** ICMP queries and replies (echo, timestamp, information, address mask); everything else is an error message. */

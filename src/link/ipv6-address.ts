@@ -95,6 +95,12 @@ export function isLoopbackAt(bytes: Uint8Array, at = 0): boolean {
   return bytes[at + 15] === 1;
 }
 
+/** ::ffff:0:0/96, an IPv4-mapped address: never a source on an IPv6 wire (RFC 4291 §2.5.5.2, RFC 4038 §4.2). */
+export function isIpv4MappedAt(bytes: Uint8Array, at = 0): boolean {
+  for (let i = 0; i < 10; i++) if (bytes[at + i] !== 0) return false;
+  return bytes[at + 10] === 0xff && bytes[at + 11] === 0xff;
+}
+
 // --- questions about the own-address list ---------------------------------
 
 export function classifyDestination(addresses: readonly Ipv6OwnAddress[], ind: Indication): number {

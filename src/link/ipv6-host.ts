@@ -23,6 +23,7 @@ const IPV6_DROP_REASONS = [
   'tentative-destination',
   'bad-extension-headers',
   'unknown-option',
+  'incomplete-header-chain',
   'bad-fragment',
   'fragment-overlap',
   'fragment-too-large',
@@ -37,6 +38,8 @@ const IPV6_DROP_REASONS = [
   'nd-fragmented',
   'bad-mld',
   'unsolicited-advertisement',
+  'bad-packet-too-big',
+  'bad-router-advertisement',
   'bad-udp',
   'bad-udp-checksum',
   'no-socket',
@@ -67,9 +70,13 @@ export interface Ipv6Counters {
   /** Packets sent as fragments, and the fragments. */
   fragmented: number;
   fragmentsSent: number;
-  /** MLDv2 reports sent and queries received. */
+  /** MLD reports (v2, or v1 and Done in compatibility mode) sent and queries received. */
   mldReports: number;
   mldQueries: number;
+  /** Packet Too Big messages that lowered a path MTU. */
+  packetTooBig: number;
+  /** Router Advertisements learned from (when enabled) or ignored (when not). */
+  routerAdvertisements: number;
 }
 
 /** Where a destination stood when the packet was classified. */
@@ -93,12 +100,22 @@ export interface Ipv6Host {
   sendPacket(frame: Uint8Array, ipAt: number): void;
   /** Whether an ICMPv6 error about `ind` may go out (link-level rules, rate limit); `group` allows the RFC 4443 §2.4 (e) exceptions. */
   mayReportError(ind: Indication, group: boolean): boolean;
+  /** The rate limit for an ICMPv6 error sent with no frame being indicated (a reassembly timeout). */
+  mayReportLater(): boolean;
   findOwn(bytes: Uint8Array, at: number): Ipv6OwnAddress | undefined;
   /** A PREFERRED own address to send to `destination` from. */
   sourceFor(destination: Uint8Array): Uint8Array | undefined;
   dadFailed(own: Ipv6OwnAddress): void;
   /** A Multicast Listener Query arrived (ipv6-mld.ts answers it). */
   mldQuery(ind: Indication, ip: Ipv6Packet, icmp: Icmpv6Packet): 'accepted' | 'not-accepted';
+  /** A Packet Too Big arrived (ipv6-pmtu.ts records it). */
+  packetTooBig(ind: Indication, icmp: Icmpv6Packet): 'accepted' | 'not-accepted';
+  /** A Router Advertisement arrived (ipv6-router-discovery.ts learns from it if enabled). */
+  routerAdvertisement(
+    ind: Indication,
+    ip: Ipv6Packet,
+    icmp: Icmpv6Packet,
+  ): 'accepted' | 'not-accepted';
   conflict(own: Ipv6OwnAddress): void;
 }
 

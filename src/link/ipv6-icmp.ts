@@ -9,7 +9,10 @@
  * packet to a multicast address or that came as link-layer multicast or
  * broadcast, except Parameter Problem code 2 for an option whose action
  * bits are 10 (RFC 4443 §2.4 e). Errors are rate-limited and quote as much
- * of the packet as fits in 1280 bytes.
+ * of the packet as fits in 1280 bytes. Time Exceeded code 1 goes out when a
+ * reassembly times out (ipv6-receive.ts). Packet Too Big is handed to the
+ * path MTU table (ipv6-pmtu.ts) and Router Advertisements to router
+ * discovery (ipv6-router-discovery.ts) through the host.
  */
 import { allocFromSlab as allocFrame } from '../bytes/index.js';
 import {
@@ -34,12 +37,26 @@ import { receiveAdvertisement, receiveSolicitation } from './ipv6-nd.js';
 /** IPv6 minimum MTU: an error and its quote fit in it (RFC 4443 §2.4 c). */
 const MINIMUM_MTU = 1280;
 
-/** Parameter Problem codes (RFC 4443 §3.4). */
+/** Parameter Problem codes (RFC 4443 §3.4; code 3, RFC 7112). */
 export const ParameterProblemCode = {
   ErroneousHeaderField: 0,
   UnrecognizedNextHeader: 1,
   UnrecognizedOption: 2,
+  IncompleteHeaderChain: 3,
 } as const;
+
+/** ICMPv6 error types the binding sends or reads (RFC 4443 §3). */
+export const Icmpv6ErrorType = {
+  DestinationUnreachable: 1,
+  PacketTooBig: 2,
+  TimeExceeded: 3,
+  ParameterProblem: 4,
+} as const;
+
+/** Time Exceeded code 1: fragment reassembly time exceeded (RFC 4443 §3.3). */
+const REASSEMBLY_TIME_EXCEEDED = 1;
+/** Router Advertisement (RFC 4861 §4.2). */
+const ROUTER_ADVERTISEMENT = 134;
 
 /** An ICMPv6 message at `ip.bytes[offset..]`, the packet accepted as `kind`. */
 export function receiveIcmpv6(
@@ -69,6 +86,10 @@ export function receiveIcmpv6(
       return receiveAdvertisement(host, ind, ip, icmp);
     case Icmpv6Type.MulticastListenerQuery:
       return host.mldQuery(ind, ip, icmp);
+    case Icmpv6ErrorType.PacketTooBig:
+      return host.packetTooBig(ind, icmp);
+    case ROUTER_ADVERTISEMENT:
+      return host.routerAdvertisement(ind, ip, icmp);
     default:
       host.counters.icmpOther++;
       return 'accepted';
@@ -161,6 +182,49 @@ export function sendIcmpv6Error(
   icmp.setCode(code);
   icmp.setRest(pointer);
   icmp.bytes.set(ip.bytes.subarray(0, quoted), 8);
+  fillIcmpv6Checksum(reply, at, icmp);
+  host.counters.icmpErrorsSent++;
+  host.send(reply);
+}
+
+/**
+ * Time Exceeded code 1 (RFC 8200 §4.5) for a packet whose reassembly timed
+ * out: to `senderMac` (the first fragment's link sender), from the address
+ * the packet was sent to, quoting the first fragment (`header`, which ends
+ * with its Fragment header, then its `payload`) as far as 1280 bytes allow.
+ * The receive path kept the context only when an error is allowed; the
+ * rate limit is checked here.
+ */
+export function sendTimeExceeded(
+  host: Ipv6Host,
+  senderMac: Uint8Array,
+  header: Uint8Array,
+  payload: Uint8Array,
+): void {
+  const from = header.subarray(24, 40);
+  const to = header.subarray(8, 24);
+  if (isIpv6Unspecified(to) || isIpv6Multicast(to) || isIpv6Multicast(from)) return;
+  if (!host.mayReportLater()) return;
+  const quotedPayload = Math.max(0, Math.min(payload.length, MINIMUM_MTU - 48 - header.length));
+  const length = 8 + header.length + quotedPayload;
+  const reply = allocFrame(host.linkHeader + 40 + length);
+  const at = writeIpv6Frame(
+    host,
+    reply,
+    senderMac,
+    undefined,
+    length,
+    NEXT_HEADER_ICMPV6,
+    host.hopLimit,
+    from,
+    to,
+  );
+  const icmp = icmpv6At(reply, at, length);
+  icmp.setType(Icmpv6ErrorType.TimeExceeded);
+  icmp.setCode(REASSEMBLY_TIME_EXCEEDED);
+  icmp.setRest(0);
+  icmp.bytes.set(header, 8);
+  icmp.bytes.set(payload.subarray(0, quotedPayload), 8 + header.length);
   fillIcmpv6Checksum(reply, at, icmp);
   host.counters.icmpErrorsSent++;
   host.send(reply);

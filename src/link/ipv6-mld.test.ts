@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { toHex } from '../bytes/index.js';
 import { createStackHarness, ethernetFrame, ipv6Packet } from '../testing/index.js';
+import type { Crypto } from '../runtime/index.js';
 import { Icmpv6Packet, Ipv6Packet, parseIpv6Address } from '../wire/index.js';
 
 const PEER_MAC = '02:00:00:00:00:0b';
@@ -28,10 +29,18 @@ function reports(frames: Uint8Array[]) {
     });
 }
 
-/** A Multicast Listener Query (MLDv2, 28 bytes) for `group` (`::` = general), to `destination`. */
-function query(group: string, destination = 'ff02::1', hopLimit = 1, source = 'fe80::1') {
-  const icmp = new Uint8Array(28);
+/** A Multicast Listener Query (MLDv2, 28 bytes; MLDv1 with `v1`) for `group` (`::` = general), to `destination`. */
+function query(
+  group: string,
+  destination = 'ff02::1',
+  hopLimit = 1,
+  source = 'fe80::1',
+  { maxResponse = 10_000, v1 = false } = {},
+) {
+  const icmp = new Uint8Array(v1 ? 24 : 28);
   icmp[0] = 130;
+  icmp[4] = maxResponse >> 8;
+  icmp[5] = maxResponse & 0xff;
   icmp.set(ip6(group), 8);
   const packet = ipv6Packet({
     source,
@@ -44,6 +53,34 @@ function query(group: string, destination = 'ff02::1', hopLimit = 1, source = 'f
   Icmpv6Packet.unchecked(packet.subarray(48)).fillChecksum(ip.sourceAddress, ip.destinationAddress);
   const mac = destination === 'ff02::1' ? '33:33:00:00:00:01' : '33:33:ff:00:00:0a';
   return ethernetFrame(mac, PEER_MAC, 0x86dd, packet);
+}
+
+/** A Crypto whose random numbers are all `fraction` (only fillRandom is used by the link layer). */
+const fixedRandom = (fraction: number) =>
+  ({
+    fillRandom(into: Uint8Array) {
+      const value = Math.floor(fraction * 0x100000000);
+      into[0] = value >>> 24;
+      into[1] = (value >>> 16) & 0xff;
+      into[2] = (value >>> 8) & 0xff;
+      into[3] = value & 0xff;
+    },
+  }) as unknown as Crypto;
+
+/** MLDv1 reports and dones among `frames`: ICMPv6 type, destination and group. */
+function v1Messages(frames: Uint8Array[]) {
+  return frames
+    .filter((f) => f[12] === 0x86 && f[13] === 0xdd && f[20] === 0)
+    .map((frame) => {
+      const ip = Ipv6Packet.unchecked(frame.subarray(14));
+      const icmp = Icmpv6Packet.unchecked(ip.bytes.subarray(48, 40 + ip.payloadLength));
+      expect(icmp.verifyChecksum(ip.sourceAddress, ip.destinationAddress)).toBe(true);
+      return {
+        type: icmp.type,
+        to: toHex(ip.destinationAddress),
+        group: icmp.bytes.length === 24 ? toHex(icmp.bytes.subarray(8, 24)) : '',
+      };
+    });
 }
 
 const LL_GROUP = toHex(ip6('ff02::1:ff00:a'));
@@ -63,14 +100,18 @@ describe('MLDv2 for the solicited-node groups (RFC 3810)', () => {
   });
 
   it('answers a General Query with every group, and a Group-Specific Query with that group only', () => {
-    const { send, seen, stack } = createStackHarness({
+    const { send, seen, stack, clock, pair } = createStackHarness({
       ipv4: [],
       ipv6: [{ address: 'fd00::1', prefixLength: 64 }],
+      crypto: fixedRandom(0.5),
     });
-    send(query('::'));
-    send(query('ff02::1:ff00:a', 'ff02::1:ff00:a'));
+    send(query('ff02::1:ff00:a', 'ff02::1:ff00:a', 1, 'fe80::1', { maxResponse: 1000 }));
+    send(query('::', 'ff02::1', 1, 'fe80::1', { maxResponse: 3000 }));
     send(query('ff02::1:ff00:99')); // not ours
+    clock.advance(10_000);
+    pair.flush();
     expect(reports(seen)).toEqual([
+      { source: LL, records: [{ type: 2, group: LL_GROUP }] },
       {
         source: LL,
         records: [
@@ -78,9 +119,75 @@ describe('MLDv2 for the solicited-node groups (RFC 3810)', () => {
           { type: 2, group: FD_GROUP },
         ],
       },
-      { source: LL, records: [{ type: 2, group: LL_GROUP }] },
     ]);
     expect(stack.stats().ipv6).toMatchObject({ mldQueries: 3, mldReports: 4 });
+  });
+
+  // Regression (review 8): answers went out at once, so every host on a link answered together.
+  it('answers after a random delay within Maximum Response Delay, drawn from the injected crypto', () => {
+    const { send, seen, clock, pair } = createStackHarness({
+      ipv4: [],
+      crypto: fixedRandom(0.25),
+    });
+    send(query('::', 'ff02::1', 1, 'fe80::1', { maxResponse: 4000 }));
+    expect(reports(seen)).toEqual([]);
+    clock.advance(999);
+    pair.flush();
+    expect(reports(seen)).toEqual([]);
+    clock.advance(1);
+    pair.flush();
+    expect(reports(seen)).toEqual([{ source: LL, records: [{ type: 2, group: LL_GROUP }] }]);
+  });
+
+  it('owes at most one answer per query kind (RFC 3810 §6.2), and rate-limits the answers', () => {
+    const { send, seen, clock, pair, stack } = createStackHarness({
+      ipv4: [],
+      crypto: fixedRandom(0.5),
+      limits: { ipv6: { mldAnswers: { responsesPerSecond: 1, responseBurst: 1 } } },
+    });
+    for (let i = 0; i < 50; i++) send(query('::', 'ff02::1', 1, 'fe80::1', { maxResponse: 2000 }));
+    send(query('ff02::1:ff00:a', 'ff02::1:ff00:a', 1, 'fe80::1', { maxResponse: 8000 })); // covered
+    clock.advance(1000);
+    pair.flush();
+    expect(reports(seen)).toHaveLength(1);
+    send(query('::', 'ff02::1', 1, 'fe80::1', { maxResponse: 2 })); // due at once: bucket empty
+    clock.advance(5);
+    pair.flush();
+    expect(reports(seen)).toHaveLength(1);
+    expect(stack.stats().ipv6.mld.rateLimited).toBe(1);
+  });
+
+  // Regression (review 8): MLDv1 queries were ignored (RFC 3810 §8.2.1 makes compatibility a MUST).
+  it('switches to MLDv1 on an MLDv1 query for the Older Version Querier Present Timeout', () => {
+    const { send, seen, clock, pair, stack } = createStackHarness({
+      ipv4: [],
+      crypto: fixedRandom(0),
+    });
+    send(query('::', 'ff02::1', 1, 'fe80::1', { maxResponse: 1000, v1: true }));
+    clock.advance(0);
+    pair.flush();
+    expect(stack.stats().ipv6.mld.version).toBe(1);
+    expect(v1Messages(seen.splice(0))).toEqual([{ type: 131, to: LL_GROUP, group: LL_GROUP }]);
+    // In v1 mode a join is a v1 Report, a leave a Done to ff02::2, and v2 queries get v1 answers.
+    stack.ipv6.addAddress(ip6('fd00::1'), 64);
+    stack.ipv6.removeAddress(ip6('fd00::1'));
+    send(query('::', 'ff02::1', 1, 'fe80::1', { maxResponse: 1000 }));
+    clock.advance(0);
+    pair.flush();
+    const v1 = v1Messages(seen.splice(0)).filter((m) => m.type === 131 || m.type === 132);
+    expect(v1).toEqual([
+      { type: 131, to: FD_GROUP, group: FD_GROUP },
+      { type: 132, to: toHex(ip6('ff02::2')), group: FD_GROUP },
+      { type: 131, to: LL_GROUP, group: LL_GROUP },
+    ]);
+    clock.advance(260_000);
+    pair.flush();
+    expect(stack.stats().ipv6.mld.version).toBe(2);
+    seen.length = 0;
+    send(query('::'));
+    clock.advance(10_000);
+    pair.flush();
+    expect(reports(seen)).toEqual([{ source: LL, records: [{ type: 2, group: LL_GROUP }] }]);
   });
 
   it('drops a query that is not link-local with hop limit 1', () => {

@@ -1,19 +1,41 @@
 /**
- * MLDv2 (RFC 3810) for the solicited-node groups the IPv6 binding joins, so
- * switches that snoop MLD forward Neighbor Solicitations to netrx. A group
- * joined sends a state-change report (CHANGE_TO_EXCLUDE, no sources), a group
- * left sends CHANGE_TO_INCLUDE with no sources; a General Query is answered
- * with MODE_IS_EXCLUDE for every group, a Group-Specific Query for one of
- * ours with that group. Reports go to ff02::16 with hop limit 1 and a Router
- * Alert option, from the link-local address, or `::` before it is usable
- * (RFC 3810 §5.2.13). Two simplifications, as cores have no randomness:
- * queries are answered at once rather than after a random delay, and a
- * state change is reported once rather than Robustness Variable times. The
- * all-nodes group is never reported (RFC 3810 §6). Queries must come from a
- * link-local source with hop limit 1 (§5.1.14); MLDv1 queries (24 bytes) are
- * not answered (no MLDv1 compatibility mode).
+ * MLD (RFC 3810, and RFC 2710 for compatibility) for the solicited-node
+ * groups the IPv6 binding joins, so switches that snoop MLD forward Neighbor
+ * Solicitations to netrx.
+ *
+ * MLDv2 (the default): a group joined sends a state-change report
+ * (CHANGE_TO_EXCLUDE, no sources), a group left sends CHANGE_TO_INCLUDE with
+ * no sources. A General Query is answered with MODE_IS_EXCLUDE for every
+ * group, a Group-Specific Query for one of ours with that group, each after
+ * a random delay in [0, Maximum Response Delay) drawn from the injected
+ * `random` (RFC 3810 §6.2), so the hosts of a link do not all answer at once:
+ * a pending General Query answer sooner than the new delay absorbs the query
+ * (rule 1), a later one is moved up (rule 2); a group answer already pending
+ * is kept if sooner, and a pending general answer covers every group. So at
+ * most one timer per group and one general timer exist, whatever the querier
+ * sends (bounded by the own groups). On top, answers are rate-limited by a
+ * token bucket (`responsesPerSecond`, default 10, burst 10; refusals counted
+ * as `mldRateLimited`).
+ *
+ * MLDv1 compatibility (RFC 3810 §8.2.1, a MUST): a query of exactly 24 bytes
+ * is an MLDv1 query; it switches the binding to MLDv1 host mode until the
+ * Older Version Querier Present Timeout (Robustness 2 × Query Interval 125 s
+ * + Query Response Interval 10 s = 260 s, §9.12) passes without another.
+ * In that mode queries (any length) are answered with MLDv1 Reports (type
+ * 131) sent to the group itself, a group joined sends one, a group left
+ * sends Done (type 132) to ff02::2, and pending v2 answers are cancelled
+ * (§8.2.1: state-change reports stop). MLDv1's Maximum Response Delay is in
+ * milliseconds; MLDv2's Maximum Response Code is decoded as §5.1.3 says.
+ *
+ * Reports go with hop limit 1 and a Router Alert option, from the link-local
+ * address, or `::` before it is usable (RFC 3810 §5.2.13). A state change is
+ * reported once rather than Robustness Variable times. The all-nodes group is
+ * never reported (RFC 3810 §6). Queries must come from a link-local source
+ * with hop limit 1 (§5.1.14). No `setTimeout` or `Math.random`: the clock and
+ * the random source are injected.
  */
 import { allocFromSlab as allocFrame } from '../bytes/index.js';
+import type { Clock, Timer } from '../runtime/index.js';
 import {
   Icmpv6Packet,
   Icmpv6Type,
@@ -23,17 +45,33 @@ import {
 } from '../wire/index.js';
 import { putU16 } from './frame-write.js';
 import type { Indication } from './indication.js';
-import { equalAt, isLinkLocalAt } from './ipv6-address.js';
+import { equalAt, ipv6Key, isLinkLocalAt } from './ipv6-address.js';
 import { NEXT_HEADER_ICMPV6, writeIpv6Frame, type Ipv6Host } from './ipv6-host.js';
+import { TokenBucket } from './token-bucket.js';
 
 /** Multicast address record types (RFC 3810 §5.2.12). */
 export const MldRecord = { ModeIsExclude: 2, ChangeToInclude: 3, ChangeToExclude: 4 } as const;
 
 /** ff02::16, all MLDv2-capable routers. */
 const ALL_MLD_ROUTERS = Uint8Array.of(0xff, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x16);
+/** ff02::2, all routers: where MLDv1 Done goes (RFC 2710 §3.7). */
+const ALL_ROUTERS = Uint8Array.of(0xff, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2);
 /** Hop-by-Hop header: next header ICMPv6, Router Alert (MLD, RFC 2711), PadN. */
 const ROUTER_ALERT = Uint8Array.of(NEXT_HEADER_ICMPV6, 0, 5, 2, 0, 0, 1, 0);
+const MLD_V1_LENGTH = 24;
 const MLD_QUERY_V2_LENGTH = 28;
+/** Older Version Querier Present Timeout (RFC 3810 §9.12) with the default variables. */
+export const OLDER_QUERIER_TIMEOUT_MS = 2 * 125_000 + 10_000;
+
+/** A source of uniform numbers in [0, 1): injected, as cores have no randomness of their own. */
+export type RandomSource = () => number;
+
+export interface MldOptions {
+  /** Answers to queries per second (token refill). Default 10. */
+  readonly responsesPerSecond?: number;
+  /** Answer burst. Default 10. */
+  readonly responseBurst?: number;
+}
 
 /** Sends one MLDv2 report with a record of `type` for each of `groups`. */
 export function sendMldReport(
@@ -44,20 +82,7 @@ export function sendMldReport(
 ): void {
   if (groups.length === 0) return;
   const length = 8 + 20 * groups.length;
-  const frame = allocFrame(host.linkHeader + 40 + 8 + length);
-  const at = writeIpv6Frame(
-    host,
-    frame,
-    ipv6MulticastMac(ALL_MLD_ROUTERS),
-    undefined,
-    8 + length,
-    0, // Hop-by-Hop first
-    1,
-    source,
-    ALL_MLD_ROUTERS,
-  );
-  frame.set(ROUTER_ALERT, at + 40);
-  const icmp = Icmpv6Packet.unchecked(frame.subarray(at + 48, at + 48 + length));
+  const { frame, icmp } = mldFrame(host, ALL_MLD_ROUTERS, source, length);
   icmp.setType(Icmpv6Type.MulticastListenerReportV2);
   putU16(icmp.bytes, 6, groups.length);
   let record = 8;
@@ -71,26 +96,204 @@ export function sendMldReport(
   host.send(frame);
 }
 
-/** A Multicast Listener Query (accepted, checksum verified): answered with a report as the file comment says. */
-export function receiveMldQuery(
+/** Sends an MLDv1 Report (to the group) or Done (to ff02::2) for `group` (RFC 2710 §3). */
+export function sendMldV1(
   host: Ipv6Host,
-  ind: Indication,
-  ip: Ipv6Packet,
-  icmp: Icmpv6Packet,
-  groups: readonly Uint8Array[],
+  type: typeof Icmpv6Type.MulticastListenerReport | typeof Icmpv6Type.MulticastListenerDone,
+  group: Uint8Array,
   source: Uint8Array,
-): 'accepted' | 'not-accepted' {
-  host.counters.mldQueries++;
-  if (ip.hopLimit !== 1 || !isLinkLocalAt(ip.sourceAddress)) {
-    return host.drop('bad-mld', ind.packetSize);
+): void {
+  const to = type === Icmpv6Type.MulticastListenerReport ? group : ALL_ROUTERS;
+  const { frame, icmp } = mldFrame(host, to, source, MLD_V1_LENGTH);
+  icmp.setType(type);
+  icmp.bytes.set(group, 8);
+  icmp.fillChecksum(source, to);
+  host.counters.mldReports++;
+  host.send(frame);
+}
+
+/** A frame to `to` with the Router Alert header and an ICMPv6 message of `length` bytes. */
+function mldFrame(
+  host: Ipv6Host,
+  to: Uint8Array,
+  source: Uint8Array,
+  length: number,
+): { frame: Uint8Array; icmp: Icmpv6Packet } {
+  const frame = allocFrame(host.linkHeader + 40 + 8 + length);
+  const at = writeIpv6Frame(
+    host,
+    frame,
+    ipv6MulticastMac(to),
+    undefined,
+    8 + length,
+    0, // Hop-by-Hop first
+    1,
+    source,
+    to,
+  );
+  frame.set(ROUTER_ALERT, at + 40);
+  return { frame, icmp: Icmpv6Packet.unchecked(frame.subarray(at + 48, at + 48 + length)) };
+}
+
+/** MLDv2 Maximum Response Code to milliseconds (RFC 3810 §5.1.3). */
+export function maxResponseDelayMs(code: number): number {
+  if (code < 0x8000) return code;
+  const exponent = (code >> 12) & 7;
+  const mantissa = code & 0x0fff;
+  return (mantissa | 0x1000) << (exponent + 3);
+}
+
+interface PendingAnswer {
+  readonly due: number;
+  readonly timer: Timer;
+}
+
+/**
+ * The binding's MLD state: which version it speaks, and the answers it owes
+ * (see the file comment). `groups` and `source` read the binding's address
+ * list when a report is built.
+ */
+export class MldListener {
+  /** Counted answers the rate limit refused. */
+  rateLimited = 0;
+  private v1Until = -Infinity;
+  private general: PendingAnswer | undefined;
+  private readonly perGroup = new Map<string, PendingAnswer>();
+  private readonly bucket: TokenBucket;
+  private closed = false;
+
+  constructor(
+    private readonly host: Ipv6Host,
+    private readonly clock: Clock,
+    private readonly random: RandomSource,
+    private readonly groups: () => readonly Uint8Array[],
+    private readonly source: () => Uint8Array,
+    options: MldOptions = {},
+  ) {
+    this.bucket = new TokenBucket(
+      clock,
+      options.responsesPerSecond ?? 10,
+      options.responseBurst ?? 10,
+    );
   }
-  if (icmp.bytes.length < MLD_QUERY_V2_LENGTH) return 'accepted'; // MLDv1: not answered
-  const asked = icmp.bytes.subarray(8, 24);
-  if (isIpv6Unspecified(asked)) {
-    sendMldReport(host, MldRecord.ModeIsExclude, groups, source);
+
+  /** 1 while an MLDv1 querier was heard within the Older Version Querier Present Timeout, else 2. */
+  get version(): 1 | 2 {
+    return this.clock.now() < this.v1Until ? 1 : 2;
+  }
+
+  /** Answers owed now (general and per group). */
+  get pending(): number {
+    return (this.general === undefined ? 0 : 1) + this.perGroup.size;
+  }
+
+  /** A group joined: reported at once (a state change). */
+  joined(group: Uint8Array): void {
+    if (this.closed) return;
+    if (this.version === 1) {
+      sendMldV1(this.host, Icmpv6Type.MulticastListenerReport, group, this.source());
+    } else {
+      sendMldReport(this.host, MldRecord.ChangeToExclude, [group], this.source());
+    }
+  }
+
+  /** A group left: reported at once, and any answer owed for it forgotten. */
+  left(group: Uint8Array): void {
+    if (this.closed) return;
+    this.cancelGroup(ipv6Key(group));
+    if (this.version === 1) {
+      sendMldV1(this.host, Icmpv6Type.MulticastListenerDone, group, this.source());
+    } else {
+      sendMldReport(this.host, MldRecord.ChangeToInclude, [group], this.source());
+    }
+  }
+
+  /** A Multicast Listener Query (accepted, checksum verified). */
+  query(ind: Indication, ip: Ipv6Packet, icmp: Icmpv6Packet): 'accepted' | 'not-accepted' {
+    this.host.counters.mldQueries++;
+    if (ip.hopLimit !== 1 || !isLinkLocalAt(ip.sourceAddress)) {
+      return this.host.drop('bad-mld', ind.packetSize);
+    }
+    const length = icmp.bytes.length;
+    if (length < MLD_V1_LENGTH || (length > MLD_V1_LENGTH && length < MLD_QUERY_V2_LENGTH)) {
+      return this.host.drop('bad-mld', ind.packetSize); // RFC 3810 §8.1: neither version
+    }
+    const code = (icmp.bytes[4] as number) * 256 + (icmp.bytes[5] as number);
+    let delay: number;
+    if (length === MLD_V1_LENGTH) {
+      if (this.version === 2) this.cancelAll(); // §8.2.1: v2 answers are not sent in v1 mode
+      this.v1Until = this.clock.now() + OLDER_QUERIER_TIMEOUT_MS;
+      delay = code;
+    } else {
+      delay = this.version === 1 ? code : maxResponseDelayMs(code);
+    }
+    const asked = icmp.bytes.subarray(8, 24);
+    const due = this.clock.now() + Math.floor(this.random() * Math.max(delay, 1));
+    if (isIpv6Unspecified(asked)) this.owe(undefined, due);
+    else {
+      const ours = this.groups().find((group) => equalAt(asked, 0, group));
+      if (ours !== undefined) this.owe(ours, due);
+    }
     return 'accepted';
   }
-  const ours = groups.find((group) => equalAt(asked, 0, group));
-  if (ours !== undefined) sendMldReport(host, MldRecord.ModeIsExclude, [ours], source);
-  return 'accepted';
+
+  close(): void {
+    this.closed = true;
+    this.cancelAll();
+  }
+
+  /** Schedules the answer for `group` (undefined: every group) at `due` under the §6.2 rules. */
+  private owe(group: Uint8Array | undefined, due: number): void {
+    if (this.general !== undefined && this.general.due <= due) return;
+    if (group === undefined) {
+      this.general?.timer.cancel();
+      this.general = {
+        due,
+        timer: this.clock.setTimer(due - this.clock.now(), () => this.answer(undefined)),
+      };
+      return;
+    }
+    const key = ipv6Key(group);
+    const held = this.perGroup.get(key);
+    if (held !== undefined && held.due <= due) return;
+    held?.timer.cancel();
+    const copy = Uint8Array.from(group);
+    this.perGroup.set(key, {
+      due,
+      timer: this.clock.setTimer(due - this.clock.now(), () => this.answer(copy)),
+    });
+  }
+
+  private answer(group: Uint8Array | undefined): void {
+    if (group === undefined) this.general = undefined;
+    else this.perGroup.delete(ipv6Key(group));
+    if (this.closed) return;
+    // A group left since the query is not reported.
+    const joined = this.groups();
+    const groups = group === undefined ? joined : joined.filter((g) => equalAt(g, 0, group));
+    if (groups.length === 0) return;
+    if (!this.bucket.take()) {
+      this.rateLimited++;
+      return;
+    }
+    if (this.version === 1) {
+      for (const g of groups) {
+        sendMldV1(this.host, Icmpv6Type.MulticastListenerReport, g, this.source());
+      }
+    } else {
+      sendMldReport(this.host, MldRecord.ModeIsExclude, groups, this.source());
+    }
+  }
+
+  private cancelGroup(key: string): void {
+    this.perGroup.get(key)?.timer.cancel();
+    this.perGroup.delete(key);
+  }
+
+  private cancelAll(): void {
+    this.general?.timer.cancel();
+    this.general = undefined;
+    for (const held of this.perGroup.values()) held.timer.cancel();
+    this.perGroup.clear();
+  }
 }

@@ -5,19 +5,26 @@
  * only that segment's frames and tags everything it sends, replies included,
  * the same way, so two stacks on one trunk never hear each other.
  *
- * Which segment a frame is on: an untagged frame, or one whose only tag has
- * VLAN id 0 (a priority tag, IEEE 802.1Q §9.6), is untagged; a frame with one
- * tag (TPID 0x8100 or 0x88a8) is on that tag's VLAN; a tag removed by the
- * adapter (`oob.vlan`, VLAN offload) counts as if it were still there. A
- * frame with two tags (802.1ad stacking) is on no segment a binding can
- * belong to, so every binding rejects it. Read in O(1), without allocating.
+ * Which segment a frame is on: an untagged frame, or one whose only tag is
+ * a C-tag with VLAN id 0 (a priority tag, IEEE 802.1Q §9.6), is untagged; a
+ * frame with one C-tag (TPID 0x8100) is on that tag's VLAN; a tag removed by
+ * the adapter (`oob.vlan`, VLAN offload) counts as if it were still there,
+ * as the outer tag (Linux's hardware-accelerated tag is the outer one). So a
+ * frame with an offloaded tag and an in-band tag is double-tagged, like a
+ * frame with two in-band tags (802.1ad stacking): it is on no segment a
+ * binding can belong to, and every binding rejects it. A lone S-tag (TPID
+ * 0x88a8) is a service tag, not a customer VLAN: a frame with only that is
+ * on no segment either (a C-VLAN binding must not see provider traffic).
+ * Read in O(1), without allocating.
  */
 import type { Indication } from './indication.js';
 
 /** The segment of untagged frames. */
 export const UNTAGGED = -1;
-/** What `frameSegment` returns for a frame with stacked tags: no binding belongs there. */
-const STACKED = -2;
+/** What `frameSegment` returns for a frame with stacked tags or a lone S-tag: no binding belongs there. */
+export const NO_SEGMENT = -2;
+/** The TPID of an IEEE 802.1Q customer tag. */
+const C_TAG = 0x8100;
 
 /** Checks a VLAN option: undefined is untagged; otherwise an integer 1..4094. */
 export function checkVlan(vlan: number | undefined): number {
@@ -30,14 +37,38 @@ export function checkVlan(vlan: number | undefined): number {
 
 /** The segment `ind` arrived on (see the file comment). No allocation. */
 export function frameSegment(ind: Indication): number {
-  const headerSize = ind.headerSize;
+  return segmentOf(ind.headerSize, ind.vlanTpid, ind.vlanId, ind.oob.vlan);
+}
+
+/**
+ * The segment of a frame with a `headerSize`-byte header whose innermost
+ * in-band tag has `tpid` and VLAN id `inBandId`, and `offloaded` the tag the
+ * adapter removed, if any (see the file comment).
+ */
+export function segmentOf(
+  headerSize: number,
+  tpid: number,
+  inBandId: number,
+  offloaded: { readonly id: number } | undefined,
+): number {
   if (headerSize === 14) {
-    const offloaded = ind.oob.vlan;
     return offloaded === undefined || offloaded.id === 0 ? UNTAGGED : offloaded.id;
   }
-  if (headerSize !== 18) return STACKED;
-  const id = ind.vlanId;
-  return id === 0 ? UNTAGGED : id;
+  // Two tags (offloaded plus in-band, or two in-band), or a service tag alone.
+  if (headerSize !== 18 || offloaded !== undefined || tpid !== C_TAG) return NO_SEGMENT;
+  return inBandId === 0 ? UNTAGGED : inBandId;
+}
+
+/** The segment of a received frame's raw bytes (header `headerSize` bytes, parsed by the adapter). */
+export function segmentOfFrame(
+  frame: Uint8Array,
+  headerSize: number,
+  offloaded: { readonly id: number } | undefined,
+): number {
+  if (headerSize === 14) return segmentOf(14, 0, -1, offloaded);
+  const tpid = ((frame[headerSize - 6] as number) << 8) | (frame[headerSize - 5] as number);
+  const id = ((frame[headerSize - 4] as number) & 0x0f) * 256 + (frame[headerSize - 3] as number);
+  return segmentOf(headerSize, tpid, id, offloaded);
 }
 
 /** Bytes of the link header a binding on `vlan` writes: 14, or 18 with a tag. */

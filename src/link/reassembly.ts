@@ -27,7 +27,12 @@
  *   carries 65,535 bytes in fragments of 1,024 bytes or more (an IPv4 MTU of
  *   1,500 needs 45, IPv6's minimum of 1,280 needs 54);
  * - `timeoutMs` (30 s on the injected clock): a datagram not complete by
- *   then is dropped (`timeouts`).
+ *   then is dropped (`timeouts`). If its first fragment had arrived (and it
+ *   was not dropped for another reason), `onExpired` is told, with the
+ *   `context` given to `add` for that fragment and the first fragment
+ *   itself, so the binding can send ICMP Time Exceeded code 1 (RFC 792,
+ *   RFC 1122 §3.3.2, RFC 8200 §4.5); a first fragment added without a
+ *   context (one the rules forbid answering) is never reported.
  *
  * A fragment that overlaps one already held, or a piece beyond the end the
  * last fragment sets, drops the whole datagram (`overlaps`), and the key is
@@ -101,9 +106,30 @@ class Pending {
   total = -1;
   /** The first fragment's header (a copy), once it arrived. */
   header: Uint8Array | undefined;
+  /** What the caller gave with the first fragment, for `onExpired`. */
+  context: unknown;
   /** Dropped for an overlap: later pieces are dropped too until the timer fires. */
   poisoned = false;
   timer: Timer | undefined;
+}
+
+/** The binding drop reason (IPv4 and IPv6 share them) for each way `add` refuses a fragment. */
+export const FRAGMENT_DROPS = {
+  overlap: 'fragment-overlap',
+  'refused-buffers': 'reassembly-full',
+  'refused-bytes': 'reassembly-full',
+  'too-large': 'fragment-too-large',
+  'too-many-pieces': 'fragment-too-many',
+  'bad-fragment': 'bad-fragment',
+  discarded: 'fragment-discarded',
+} as const satisfies Record<Exclude<FragmentOutcome, 'complete' | 'pending' | 'duplicate'>, string>;
+
+/** A datagram that timed out after its first fragment arrived: that fragment, and its context. */
+export interface ExpiredFirstFragment {
+  readonly header: Uint8Array;
+  /** The first fragment's payload. */
+  readonly payload: Uint8Array;
+  readonly context: unknown;
 }
 
 /** The payload put back together, and the first fragment's header. */
@@ -153,6 +179,7 @@ export class Reassembly {
     maxPayload: number,
     limits: ReassemblyLimits = {},
     baseHeaderLength = 0,
+    private readonly onExpired?: (first: ExpiredFirstFragment) => void,
   ) {
     this.clock = clock;
     this.maxPayload = maxPayload;
@@ -168,7 +195,9 @@ export class Reassembly {
    * Adds the fragment `payload` (a view; copied when kept) at byte `offset`
    * of datagram `key`; `header` is the fragment's own header, kept from the
    * first fragment; `source` is the sender's address, for `maxPerSource`
-   * (the key when not given). On `complete`, `last` holds the datagram.
+   * (the key when not given); `context` is kept with the first fragment for
+   * `onExpired` (undefined: never report it). On `complete`, `last` holds
+   * the datagram.
    */
   add(
     key: string,
@@ -177,6 +206,7 @@ export class Reassembly {
     payload: Uint8Array,
     header: Uint8Array,
     source: string = key,
+    context?: unknown,
   ): FragmentOutcome {
     if (this.closed) return 'refused-buffers';
     const end = offset + payload.length;
@@ -256,7 +286,10 @@ export class Reassembly {
     entry.bytes += payload.length;
     entry.end = Math.max(entry.end, end);
     this.held += payload.length;
-    if (offset === 0) entry.header = header.slice();
+    if (offset === 0) {
+      entry.header = header.slice();
+      entry.context = context;
+    }
     if (entry.total < 0 || entry.bytes !== entry.total || entry.header === undefined) {
       return 'pending';
     }
@@ -317,7 +350,17 @@ export class Reassembly {
     if (this.pending.get(key) !== entry) return;
     if (!entry.poisoned) this.counters.timeouts++;
     entry.timer = undefined;
+    const header = entry.header;
+    const first = entry.pieces.find((piece) => piece.offset === 0);
     this.remove(key, entry);
+    if (
+      !entry.poisoned &&
+      header !== undefined &&
+      first !== undefined &&
+      entry.context !== undefined
+    ) {
+      this.onExpired?.({ header, payload: first.bytes, context: entry.context });
+    }
   }
 
   private remove(key: string, entry: Pending): void {

@@ -64,6 +64,10 @@ describe('IPv4: sources a host must drop (RFC 1122 §3.2.1.3)', () => {
     '224.0.0.1',
     '239.1.2.3',
     '10.0.0.255', // the subnet broadcast of an own address
+    // Regressions (review 7): all of 0/8 is "this network", and our own address is a loop or a spoof.
+    '0.1.2.3',
+    '0.255.255.255',
+    '10.0.0.1',
   ]) {
     it(`drops a ping and a UDP datagram from ${source}, counts them, and answers nothing`, () => {
       const { send, seen, stack } = setup();
@@ -223,6 +227,33 @@ describe('IPv6: sources and fragments', () => {
     expect(socket.stats().received).toBe(0);
     expect(stack.stats().ipv6.drops['bad-source']).toBe(3);
   });
+
+  for (const source of ['::ffff:10.0.0.2', '::ffff:0.0.0.0', STACK_LL]) {
+    // Regression (review 7): IPv4-mapped sources and our own address were answered.
+    it(`drops an echo request and UDP from ${source} (counted), answering nothing`, () => {
+      const { send, seen, stack } = setup();
+      const socket = stack.udp.bind({ port: 7 });
+      send(frame6({ source, firstHeader: 58, upper: icmp6(echo6, source) }));
+      send(
+        frame6({
+          source,
+          firstHeader: 17,
+          upper: udp6(source, 4000, STACK_LL, 7, Uint8Array.of(1)),
+        }),
+      );
+      send(
+        frame6({
+          source,
+          firstHeader: 17,
+          upper: udp6(source, 4000, STACK_LL, 9, Uint8Array.of(1)),
+        }),
+      );
+      expect(seen).toEqual([]);
+      expect(socket.stats().received).toBe(0);
+      expect(stack.stats().ipv6.drops['bad-source']).toBe(3);
+      expect(stack.stats().ipv6.icmpErrorsSent).toBe(0);
+    });
+  }
 
   it('drops ::1 as a source', () => {
     const { send, seen, stack } = setup();

@@ -12,7 +12,7 @@
  * same way, so several stacks, one per VLAN, can share a trunk adapter.
  * Their bindings are named with the VLAN (`arp.v10`, `ipv4.v10`, ...).
  */
-import { NetrxError, type Clock } from '../runtime/index.js';
+import { NetrxError, type Clock, type Crypto } from '../runtime/index.js';
 import type { TraceProvider, TraceRegistry } from '../trace/index.js';
 import { parseIpv4Address, parseIpv6Address } from '../wire/index.js';
 import type { Adapter } from './adapter.js';
@@ -64,6 +64,8 @@ export interface StackOptions {
   /** Routes through gateways, `destination` as address/prefix: `10.9.0.0/16`, `fd99::/48`. */
   readonly routes?: readonly StackRoute[];
   readonly limits?: StackLimits;
+  /** Randomness (MLD's answer delays). Absent: a generator seeded from the MAC (see Ipv6BindingOptions). */
+  readonly crypto?: Crypto;
 }
 
 export interface StackStats {
@@ -140,6 +142,7 @@ export function createStack(options: StackOptions): Stack {
     ...(trace && { trace }),
     ...(limits.nd && { neighborLimits: limits.nd }),
     ...(limits.ipv6 && { limits: limits.ipv6 }),
+    ...(options.crypto && { crypto: options.crypto }),
   });
   sockets.transport = {
     sendUdp4: (source, sourcePort, destination, destinationPort, data) =>

@@ -196,6 +196,30 @@ describe('VLANs: a stack sees only its segment and tags everything it sends', ()
     expect(stack.stats().ipv4.drops['other-vlan']).toBe(1);
   });
 
+  it('treats an offloaded tag plus an in-band tag as double-tagged: no binding sees it', () => {
+    // Regression (review 6): the in-band tag used to win, so an S-VLAN 100
+    // frame carrying C-VLAN 10 reached the VLAN 10 stack.
+    for (const vlan of [10, undefined]) {
+      const { pair, seen, stack } = setup(vlan === undefined ? {} : { vlan });
+      pair.a.indicate(vlanTagged(ping4(), 10), { oob: { vlan: { id: 100, priority: 0 } } });
+      pair.a.indicate(vlanTagged(ping4(), 0), { oob: { vlan: { id: 10, priority: 0 } } });
+      pair.flush();
+      expect(seen).toEqual([]);
+      expect(stack.stats().ipv4.drops['other-vlan']).toBe(2);
+    }
+  });
+
+  it('does not deliver a lone S-tag (0x88a8) to a C-VLAN binding, nor to the untagged one', () => {
+    // Regression (review 6): 0x88a8 was read as if it were a C-tag.
+    for (const vlan of [10, undefined]) {
+      const { send, seen, stack } = setup(vlan === undefined ? {} : { vlan });
+      send(vlanTagged(ping4(), 10, 0x88a8));
+      send(vlanTagged(ping4(), 0, 0x88a8));
+      expect(seen).toEqual([]);
+      expect(stack.stats().ipv4.drops['other-vlan']).toBe(2);
+    }
+  });
+
   it('keeps two stacks on one trunk apart: each answers only its own VLAN', () => {
     const clock = new VirtualClock();
     const pair = createLinkPair();

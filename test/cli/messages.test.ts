@@ -249,6 +249,8 @@ describe('link vxlan refuses, before it starts, what could never work', () => {
       'fd42::1',
       "--gateway: fd42::1 is on none of the host's IPv6 subnets (it has none)",
     ],
+    ['--vlan', '0', '--vlan: expected an integer from 1 to 4094, got "0"'],
+    ['--vlan', '4095', '--vlan: expected an integer from 1 to 4094, got "4095"'],
     ['--route', '10.9.0.0/16', `--route: expected 'PREFIX/LEN via IP', got "10.9.0.0/16"`],
     ['--route', '10.9.0.0/33 via 10.200.0.1', '--route: expected a destination ADDRESS/NN'],
     [
@@ -264,7 +266,11 @@ describe('link vxlan refuses, before it starts, what could never work', () => {
   ] as const) {
     it(`${flag} ${value}`, async () => {
       const args =
-        flag === '--allow-source' || flag === '--ip6' || flag === '--gateway' || flag === '--route'
+        flag === '--allow-source' ||
+        flag === '--ip6' ||
+        flag === '--gateway' ||
+        flag === '--route' ||
+        flag === '--vlan'
           ? [...vxlan, flag, value]
           : withFlag(flag, value);
       const result = await run(args);

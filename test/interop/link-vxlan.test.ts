@@ -35,6 +35,32 @@ data, peer = s.recvfrom(2048)
 print(data.decode(), peer[1])
 `;
 
+/**
+ * Sends netrx a lone first fragment (MF set, 16 bytes of a longer UDP
+ * datagram) through a raw socket and waits for the kernel to receive
+ * netrx's ICMP Time Exceeded about it: prints type, code, the quoted IP
+ * identification and the seconds it took.
+ */
+const LONE_FRAGMENT_PROBE = `
+import socket, struct, sys, time
+dst, src = sys.argv[1], sys.argv[2]
+raw = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
+icmp = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
+icmp.settimeout(45)
+payload = struct.pack('!HHHH', 40000, 9, 1008, 0) + b'netrx-tx'
+header = struct.pack('!BBHHHBBH4s4s', 0x45, 0, 20 + len(payload), 0x4242, 0x2000, 64, 17, 0,
+                     socket.inet_aton(src), socket.inet_aton(dst))
+start = time.time()
+raw.sendto(header + payload, (dst, 0))
+while True:
+    data, peer = icmp.recvfrom(2048)
+    ihl = (data[0] & 15) * 4
+    if data[ihl] == 11 and peer[0] == dst:
+        quoted = struct.unpack('!H', data[ihl + 12:ihl + 14])[0]
+        print(data[ihl], data[ihl + 1], hex(quoted), round(time.time() - start))
+        break
+`;
+
 /** Sends `size` bytes to the echo port and checks the whole datagram comes back (so both ways fragmented past the MTU). */
 const BIG_UDP_PROBE = `
 import socket, sys
@@ -208,6 +234,24 @@ for (const offload of [false, true]) {
           expect(result.stdout.trim()).toBe('same 4096');
         }
       });
+
+      // Review 8: a reassembly timeout after the first fragment is answered
+      // with Time Exceeded code 1 (RFC 792, RFC 1122 §3.3.2), 30 s later.
+      it.runIf(!offload)(
+        'sends the kernel ICMP Time Exceeded (code 1) 30 s after a lone first fragment',
+        () => {
+          const result = lab.exec(
+            lab.kernelNs,
+            ['python3', '-c', LONE_FRAGMENT_PROBE, LAB.netrxIp, LAB.kernelIp],
+            50_000,
+          );
+          expect(result.stderr).toBe('');
+          const [type, code, id, seconds] = result.stdout.trim().split(' ');
+          expect([type, code, id]).toEqual(['11', '1', '0x4242']);
+          expect(Number(seconds)).toBeGreaterThanOrEqual(29);
+        },
+        60_000,
+      );
 
       it('records what it saw in a pcapng file that reads back', async () => {
         const exited = new Promise<number | null>((r) => netrx.once('exit', (code) => r(code)));

@@ -27,7 +27,7 @@ type Op =
       tags: number;
     }
   | { kind: 'send'; to: number | 'broadcast'; eapol: boolean }
-  | { kind: 'authorize' | 'unauthorize'; mac: number }
+  | { kind: 'authorize' | 'unauthorize'; mac: number; vlan: number | undefined }
   | { kind: 'mode'; mode: 'open' | 'per-mac' }
   | { kind: 'unauthorize-all' };
 
@@ -55,6 +55,8 @@ const op: fc.Arbitrary<Op> = fc.oneof(
     arbitrary: fc.record({
       kind: fc.constantFrom('authorize' as const, 'unauthorize' as const),
       mac: fc.integer({ min: 0, max: STATIONS - 1 }),
+      // Untagged, or VLAN 5: the one C-VLAN the drawn frames carry.
+      vlan: fc.constantFrom(undefined, 5),
     }),
   },
   {
@@ -113,8 +115,11 @@ describe('controlled port (property)', () => {
           );
           const tapped: (string | undefined)[] = [];
           adapter.tap((_f, _oob, dropped) => tapped.push(dropped));
-          // The model.
-          const authorised = new Set<number>();
+          // The model: authorisations per (station, VLAN); a frame's VLAN by its tags
+          // (none: untagged, one C-tag: 5, stacked: no segment, never authorised).
+          const authorised = new Set<string>();
+          const key = (mac: number, vlan: number | undefined) => `${mac}/${vlan ?? 0}`;
+          const segmentOf = (tags: number) => (tags === 0 ? 0 : tags === 1 ? 5 : -1);
           let mode = startMode;
           let expectedReached = 0;
           let expectedSent = 0;
@@ -132,12 +137,14 @@ describe('controlled port (property)', () => {
                 adapter.indicate(buildFrame(dst, station(o.from), o.eapol, o.tags));
                 const admitted =
                   mode === 'open' ||
-                  authorised.has(o.from) ||
+                  authorised.has(key(o.from, segmentOf(o.tags))) ||
                   (o.eapol && (o.to === 'own' || o.to === 'pae'));
                 const last = reached.at(-1);
                 if (reached.length > before && last !== undefined) {
                   // Safety, checked per frame: what reached a binding was admissible.
-                  expect(mode === 'open' || last.eapol || authorised.has(o.from)).toBe(true);
+                  expect(
+                    mode === 'open' || last.eapol || authorised.has(key(o.from, segmentOf(o.tags))),
+                  ).toBe(true);
                 }
                 expect(reached.length - before).toBe(admitted ? 1 : 0);
                 expect(tapped.at(-1)).toBe(admitted ? undefined : 'unauthorized');
@@ -152,19 +159,22 @@ describe('controlled port (property)', () => {
                   directions === 'in' ||
                   o.to === 'broadcast' ||
                   o.eapol ||
-                  authorised.has(o.to);
+                  authorised.has(key(o.to, undefined));
                 expect(ok).toBe(allowed);
                 if (allowed) expectedSent++;
                 break;
               }
               case 'authorize': {
-                const fits = authorised.has(o.mac) || authorised.size < maxAuthorized;
-                expect(port.authorize(station(o.mac))).toBe(fits);
-                if (fits) authorised.add(o.mac);
+                const k = key(o.mac, o.vlan);
+                const fits = authorised.has(k) || authorised.size < maxAuthorized;
+                expect(port.authorize(station(o.mac), o.vlan)).toBe(fits);
+                if (fits) authorised.add(k);
                 break;
               }
               case 'unauthorize':
-                expect(port.unauthorize(station(o.mac))).toBe(authorised.delete(o.mac));
+                expect(port.unauthorize(station(o.mac), o.vlan)).toBe(
+                  authorised.delete(key(o.mac, o.vlan)),
+                );
                 break;
               case 'mode':
                 port.setMode(o.mode);
@@ -176,7 +186,8 @@ describe('controlled port (property)', () => {
                 break;
             }
             for (let i = 0; i < STATIONS; i++) {
-              expect(port.isAuthorized(station(i))).toBe(authorised.has(i));
+              expect(port.isAuthorized(station(i))).toBe(authorised.has(key(i, undefined)));
+              expect(port.isAuthorized(station(i), 5)).toBe(authorised.has(key(i, 5)));
             }
           }
           expect(reached).toHaveLength(expectedReached);

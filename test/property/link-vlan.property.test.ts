@@ -1,8 +1,8 @@
 /**
  * VLAN separation in the link stack, with the VLAN settings drawn: the
  * stack's segment (untagged or a VLAN id), each frame's tagging (none, a
- * priority tag, a tag with some id, the same id offloaded into `oob.vlan`,
- * stacked tags), the indication mode and the request (ARP, ping, UDP to a
+ * priority tag, a tag with some id (C-tag or a lone S-tag), the same id
+ * offloaded into `oob.vlan`, stacked tags, an offloaded tag plus an in-band one), the indication mode and the request (ARP, ping, UDP to a
  * closed port, ICMPv6 echo, NS, UDP over IPv6, UDP to an open echo socket).
  * Properties: a request is answered exactly when it is on the stack's
  * segment, and every frame the stack sends carries the stack's tag (or
@@ -141,7 +141,8 @@ type Tagging =
   | { readonly kind: 'priority' }
   | { readonly kind: 'tag'; readonly vlan: number; readonly tpid: number }
   | { readonly kind: 'offloaded'; readonly vlan: number }
-  | { readonly kind: 'stacked'; readonly vlan: number };
+  | { readonly kind: 'stacked'; readonly vlan: number }
+  | { readonly kind: 'offloaded-and-tagged'; readonly vlan: number };
 
 const vlanId = fc.integer({ min: 1, max: 4094 });
 
@@ -165,6 +166,7 @@ describe('link stack: VLAN separation', () => {
               }),
               fc.record({ kind: fc.constant('offloaded' as const), vlan: vlanId }),
               fc.record({ kind: fc.constant('stacked' as const), vlan: vlanId }),
+              fc.record({ kind: fc.constant('offloaded-and-tagged' as const), vlan: vlanId }),
             ),
             fc.boolean(),
           ),
@@ -206,7 +208,8 @@ describe('link stack: VLAN separation', () => {
                 break;
               case 'tag':
                 frame = vlanTagged(plain, id(tagging.vlan), tagging.tpid);
-                segment = id(tagging.vlan);
+                // A lone S-tag is a service tag: on no customer segment.
+                segment = tagging.tpid === 0x88a8 ? -2 : id(tagging.vlan);
                 break;
               case 'offloaded':
                 oob = { vlan: { id: id(tagging.vlan), priority: 0 } };
@@ -214,6 +217,12 @@ describe('link stack: VLAN separation', () => {
                 break;
               case 'stacked':
                 frame = vlanTagged(vlanTagged(plain, id(tagging.vlan)), 7, 0x88a8);
+                segment = -2;
+                break;
+              case 'offloaded-and-tagged':
+                // The offloaded tag is the outer one: a double-tagged frame.
+                frame = vlanTagged(plain, id(tagging.vlan));
+                oob = { vlan: { id: 7, priority: 0 } };
                 segment = -2;
                 break;
             }

@@ -25,7 +25,7 @@ export const linkVxlanCommand: CliCommand = {
   summary:
     'a host on a VXLAN segment: answers ARP, ping and ping -6; logs and records what it sees',
   usage:
-    'link vxlan --bind IP:PORT --remote IP:PORT [--allow-source IP]... --vni N --mac MAC --ip A.B.C.D/NN [--ip6 ADDR/NN] [--gateway IP]... [--route "PREFIX/LEN via IP"]... [--pcap FILE] [--udp-echo PORT] [--trust-checksums] [--verbose]',
+    'link vxlan --bind IP:PORT --remote IP:PORT [--allow-source IP]... --vni N --mac MAC --ip A.B.C.D/NN [--ip6 ADDR/NN] [--gateway IP]... [--route "PREFIX/LEN via IP"]... [--vlan ID] [--pcap FILE] [--udp-echo PORT] [--trust-checksums] [--verbose]',
   options: {
     bind: { type: 'string' },
     remote: { type: 'string' },
@@ -36,6 +36,7 @@ export const linkVxlanCommand: CliCommand = {
     ip6: { type: 'string', multiple: true },
     gateway: { type: 'string', multiple: true },
     route: { type: 'string', multiple: true },
+    vlan: { type: 'string' },
     pcap: { type: 'string' },
     'udp-echo': { type: 'string' },
     'trust-checksums': { type: 'boolean' },
@@ -81,6 +82,9 @@ export const linkVxlanCommand: CliCommand = {
     if (ipv4.length === 0) throw new UsageError('missing --ip A.B.C.D/NN');
     const gateway = gateways(list(values['gateway']), [...ipv4, ...ipv6]);
     const routes = list(values['route']).map((text) => route(text, [...ipv4, ...ipv6]));
+    // The 802.1Q VLAN the host lives on inside the segment: it sees only that VLAN's frames and tags what it sends.
+    const vlan =
+      values['vlan'] === undefined ? undefined : integer('--vlan', values['vlan'], 1, 4094);
     const udpEcho =
       values['udp-echo'] === undefined
         ? undefined
@@ -97,6 +101,7 @@ export const linkVxlanCommand: CliCommand = {
         ipv6,
         ...(gateway.ipv4 === undefined && gateway.ipv6 === undefined ? {} : { gateway }),
         ...(routes.length === 0 ? {} : { routes }),
+        ...(vlan === undefined ? {} : { vlan }),
         ...(typeof values['pcap'] === 'string'
           ? {
               pcap: values['pcap'],

@@ -92,7 +92,23 @@ describe('host configuration', () => {
       ipv4: [{ address: '10.200.0.2', prefixLength: 24 }],
       mtu: 1450,
       udpEcho: 0,
+      vlan: 0,
     });
+    const tagged = await loadHostConfig(
+      file(
+        'vxvlan.yaml',
+        'link:\n  vxlan:\n    - bind: 127.0.0.1:4789\n      remote: 127.0.0.1:4790\n      vni: 42\n      mac: 02:00:00:00:00:02\n      ipv4: [10.200.0.2/24]\n      vlan: 10\n',
+      ),
+    );
+    expect(tagged.link.vxlan[0]?.vlan).toBe(10);
+    expect(
+      await failure(
+        file(
+          'vxvlanbad.yaml',
+          'link:\n  vxlan:\n    - bind: 127.0.0.1:4789\n      remote: 127.0.0.1:4790\n      vni: 42\n      mac: 02:00:00:00:00:02\n      vlan: 4095\n',
+        ),
+      ),
+    ).toContain('vlan');
     expect(
       await failure(
         file(

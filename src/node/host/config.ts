@@ -96,6 +96,8 @@ export const hostConfigSchema = object({
               ),
               [],
             ),
+            /** The 802.1Q VLAN id the stack lives on inside the segment; 0 = untagged. */
+            vlan: field(integer(0, 4094), 0),
             mtu: field(integer(68, 65535), 1450),
             pcap: field(string(), ''),
             udpEcho: field(integer(0, 65535), 0),

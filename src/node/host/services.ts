@@ -30,6 +30,7 @@ function vxlanServices(config: HostConfig): HostService[] {
             ...(vxlan.gateway.ipv6 === '' ? {} : { ipv6: vxlan.gateway.ipv6 }),
           },
           routes: vxlan.routes,
+          ...(vxlan.vlan === 0 ? {} : { vlan: vxlan.vlan }),
           mtu: vxlan.mtu,
           trustInnerChecksums: vxlan.trustInnerChecksums,
           ...(vxlan.pcap === '' ? {} : { pcap: vxlan.pcap }),

@@ -2,7 +2,7 @@ import { createStack, openCaptureTap, type CaptureTap, type Stack } from '../../
 import type { Clock, NetrxError } from '../../runtime/index.js';
 import type { TraceRegistry } from '../../trace/index.js';
 import { NANOSECONDS } from '../../wire/index.js';
-import { systemClock } from '../runtime/index.js';
+import { nodeCrypto, systemClock } from '../runtime/index.js';
 import { PcapFileWriter } from './pcap-file.js';
 import { VxlanLink, type UdpEndpoint } from './vxlan.js';
 
@@ -20,6 +20,8 @@ export interface VxlanHostOptions {
   readonly gateway?: { readonly ipv4?: string; readonly ipv6?: string };
   /** Routes through on-link gateways (see `StackOptions.routes`); applied after `gateway`. */
   readonly routes?: readonly { readonly destination: string; readonly via: string }[];
+  /** The 802.1Q VLAN id (1..4094) the host's stack lives on inside the segment; absent: untagged. */
+  readonly vlan?: number;
   /**
    * Write every frame in and out to this pcapng file (direction flags set),
    * from the stack's first frame on.
@@ -114,10 +116,12 @@ export async function startVxlanHost(options: VxlanHostOptions): Promise<VxlanHo
     stack = createStack({
       adapter: link.adapter,
       clock,
+      crypto: nodeCrypto,
       ipv4: options.ipv4,
       ipv6: options.ipv6,
       ...(options.gateway === undefined ? {} : { gateway: options.gateway }),
       ...(options.routes === undefined ? {} : { routes: options.routes }),
+      ...(options.vlan === undefined ? {} : { vlan: options.vlan }),
       ...(options.trace === undefined ? {} : { trace: options.trace }),
     });
     if (options.udpEcho !== undefined) {
