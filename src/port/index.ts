@@ -48,6 +48,7 @@ export {
 } from './custom-script.js';
 export { expectOn, type ExpectMatch, type ExpectOptions, type ExpectPattern } from './expect.js';
 export { LiteralMatcher, MultiMatcher } from './matcher.js';
+export { AnsiStripper } from './ansi.js';
 export { latin1Bytes, latin1Text } from './latin1.js';
 export {
   parseChatArgs,

@@ -20,13 +20,15 @@ export const scpCommand: CliCommand = {
   summary:
     'run a Windows Dial-Up Networking script (.scp, the Dial-Up Scripting Command Language) on a port; ' +
     'exit 0 done, 1 failed, 2 usage, 3 halt, 4 bad script',
-  usage: 'scp FILE [--port PORT] [--user NAME] [--password P] [--timeout SECONDS] [--check] [-v]',
+  usage:
+    'scp FILE [--port PORT] [--user NAME] [--password P] [--timeout SECONDS] [--strip-ansi] [--check] [-v]',
   options: {
     port: { type: 'string' },
     user: { type: 'string' },
     password: { type: 'string' },
     timeout: { type: 'string' },
     check: { type: 'boolean' },
+    'strip-ansi': { type: 'boolean' },
     verbose: { type: 'boolean', short: 'v' },
   },
   positionals: { min: 1, max: 1, names: 'FILE' },
@@ -85,6 +87,7 @@ export const scpCommand: CliCommand = {
         },
         log: values['verbose'] === true ? (line) => writeStderr(`${line}\n`) : undefined,
         signal: stop.signal,
+        stripAnsi: values['strip-ansi'] === true,
       });
       if (result.outcome === 'done') return SCP_EXIT.done;
       const where =

@@ -134,6 +134,16 @@ describe('runScp: commands', () => {
     expect(folded.logs.filter((l) => l === ' -- got it')).toHaveLength(2);
   });
 
+  it('stripAnsi: waitfor matches through colour and bracketed-paste sequences; the log keeps them', async () => {
+    const source = 'proc main\nwaitfor "login: joe" until 1\nendproc';
+    const greeting = '\x1b[1mlogin:\x1b[0m \x1b[?2004hjoe';
+    const plain = await scp(source, { greeting });
+    expect(plain.logs).toContain(' -- timed out');
+    const stripped = await scp(source, { greeting }, { stripAnsi: true });
+    expect(stripped.logs).toContain(' -- got it');
+    expect(stripped.logs).toContain('^[[1mlogin:^[[0m ^[[?2004hjoe');
+  });
+
   it('waitfor without until waits as long as it takes', async () => {
     const parsed = parseScp('proc main\nwaitfor "go"\nendproc');
     if (!parsed.ok) throw new Error('parse');

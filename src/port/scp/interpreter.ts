@@ -1,4 +1,5 @@
 import { NetrxError } from '../../runtime/index.js';
+import { AnsiStripper } from '../ansi.js';
 import { LiteralMatcher } from '../matcher.js';
 import { latin1Bytes, latin1Text } from '../latin1.js';
 import type { Port } from '../port.js';
@@ -64,6 +65,8 @@ class ScpRun {
   private ipAddress: string | undefined;
   private readonly compiled = new Map<string, CompiledProc>();
   private readonly maxSteps: number;
+  /** With `stripAnsi`: one filter for the whole run, so a sequence split across reads is still removed. */
+  private readonly ansi: AnsiStripper | undefined;
 
   constructor(
     private readonly port: Port,
@@ -71,6 +74,7 @@ class ScpRun {
     private readonly options: ScpOptions,
   ) {
     this.maxSteps = options.maxSteps ?? 1_000_000;
+    this.ansi = options.stripAnsi === true ? new AnsiStripper() : undefined;
   }
 
   async run(): Promise<ScpResult> {
@@ -365,7 +369,9 @@ class ScpRun {
         return undefined;
       }
       for (let i = 0; i < chunk.length; i++) {
-        const byte = chunk[i] as number;
+        const byte =
+          this.ansi === undefined ? (chunk[i] as number) : this.ansi.step(chunk[i] as number);
+        if (byte < 0) continue;
         let hit = -1;
         for (let p = 0; p < branches.length; p++) {
           const branch = branches[p] as (typeof branches)[number];

@@ -19,6 +19,11 @@ export interface ScpOptions {
   readonly onScreenKeyboard?: (on: boolean) => void;
   /** Aborting ends the script: `failed` with `ERROR_USER_DISCONNECTION` (631). */
   readonly signal?: AbortSignalLike;
+  /**
+   * `waitfor` matches with ANSI/VT escape sequences removed (colours,
+   * `ESC[?2004h`, OSC titles); the `-v` log and the bytes left unread stay raw.
+   */
+  readonly stripAnsi?: boolean;
   /** Instructions executed before the script is stopped as runaway. Default 1,000,000. */
   readonly maxSteps?: number;
 }
