@@ -19,6 +19,11 @@ export interface CliCommand {
   readonly options: NonNullable<ParseArgsConfig['options']>;
   /** How many positional arguments it takes. */
   readonly positionals?: { readonly min: number; readonly max: number; readonly names: string };
+  /**
+   * The exit code of a usage mistake. Default 2; a drop-in for another program
+   * uses that program's (`netrx chat`: 1, as pppd's chat).
+   */
+  readonly usageExitCode?: number;
   run(
     values: Record<string, string | boolean | undefined>,
     positionals: string[],

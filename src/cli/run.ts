@@ -113,7 +113,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   } catch (error) {
     if (error instanceof UsageError) {
       io.err(`netrx ${command.path.join(' ')}: ${error.message} (${usageHint(command)})`);
-      return 2;
+      return command.usageExitCode ?? 2;
     }
     io.err(`netrx ${command.path.join(' ')}: ${errorLine(error)}`);
     return 1;

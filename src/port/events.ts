@@ -81,4 +81,16 @@ export const PortEventDescriptor = {
       { name: 'abortString', type: 'string' },
     ],
   }),
+  scpFinished: defineEvent({
+    id: 8,
+    name: 'ScpFinished',
+    level: TraceLevel.Information,
+    keywords: PortKeyword.Script,
+    fields: [
+      { name: 'port', type: 'string' },
+      { name: 'outcome', type: 'string' },
+      { name: 'error', type: 'u32' },
+      { name: 'line', type: 'u32' },
+    ],
+  }),
 } as const;

@@ -19,8 +19,9 @@
  * - The idiomatic layer: `await port.receive()`, `for await (const chunk of
  *   port)`, `await port.expect(patterns, { timeoutMs })`.
  *
- * Login scripts in pppd's `chat` language (`parseChatScript`, `runChat`) run
- * on the same port before the link protocol. No Node APIs, no timers of its
+ * Login scripts in pppd's `chat` language (`parseChatScript`, `runChat`) and
+ * in Windows Dial-Up Networking's `.scp` language (`parseScp`, `runScp`,
+ * `scpCustomScript`) run on the same port before the link protocol. No Node APIs, no timers of its
  * own: time comes from the injected `Clock`.
  */
 export { Port } from './port.js';
@@ -47,6 +48,7 @@ export {
 } from './custom-script.js';
 export { expectOn, type ExpectMatch, type ExpectOptions, type ExpectPattern } from './expect.js';
 export { LiteralMatcher, MultiMatcher } from './matcher.js';
+export { AnsiStripper } from './ansi.js';
 export { latin1Bytes, latin1Text } from './latin1.js';
 export {
   parseChatArgs,
@@ -68,3 +70,23 @@ export {
   type Cleaned,
   type EscapeContext,
 } from './chat/index.js';
+export {
+  parseScp,
+  runScp,
+  scpCustomScript,
+  translateScp,
+  SCP_LIMITS,
+  SCP_RESERVED,
+  SCP_RUN_LIMITS,
+  SCP_SYSTEM_VARIABLES,
+  type ScpExpr,
+  type ScpOptions,
+  type ScpParseResult,
+  type ScpProc,
+  type ScpProgram,
+  type ScpResult,
+  type ScpStatement,
+  type ScpSyntaxError,
+  type ScpType,
+  type WaitforBranch,
+} from './scp/index.js';

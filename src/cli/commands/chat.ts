@@ -68,6 +68,8 @@ export const chatCommand: CliCommand = {
     fast: { type: 'boolean' },
   },
   positionals: { min: 0, max: 100_000, names: 'SCRIPT' },
+  // chat exits 1 on a bad option or a missing value (checked: /usr/sbin/chat -Z, chat -t).
+  usageExitCode: 1,
   async run(values, positionals, io) {
     // chat's transcript is bytes: written raw, not through io.err (which is text).
     const writeStderr = (text: string) => process.stderr.write(Buffer.from(text, 'latin1'));

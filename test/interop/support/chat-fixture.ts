@@ -16,7 +16,8 @@ export type FixtureMode =
   | 'longline'
   | 'noise'
   | 'report'
-  | 'slowlogin';
+  | 'slowlogin'
+  | 'ipaddr';
 
 export interface Fixture {
   readonly port: number;
@@ -135,6 +136,16 @@ async function dialogue(mode: FixtureMode, socket: Socket): Promise<void> {
     case 'report':
       send('RING\r\nCONNECT 9600/ARQ\r\nlogin: ');
       await sleep(3000);
+      break;
+    case 'ipaddr':
+      // A SLIP/PPP server announcing addresses (the .scp suite's getip), in two
+      // writes that split the second address.
+      send('Annex: slip\r\nYour address is 10.0.0.');
+      await sleep(50);
+      send('7, gateway 10.0.0.1.\r\nAnnex: ');
+      await reader.line();
+      send('\r\nbye\r\n');
+      await sleep(1500);
       break;
   }
 }
