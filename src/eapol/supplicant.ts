@@ -21,7 +21,7 @@
  * Frames go to the PAE group address, as wpa_supplicant's wired driver
  * sends them. Bad frames are dropped by reason, counted and traced.
  */
-import { EapPeer, type EapMethod, type EapSessionResult } from '../eap/index.js';
+import { EapPeer, type EapMethod, type EapPeerStats, type EapSessionResult } from '../eap/index.js';
 import type { Adapter } from '../link/index.js';
 import type { Clock, Timer } from '../runtime/index.js';
 import type { TraceRegistry } from '../trace/index.js';
@@ -103,6 +103,8 @@ export interface EapolSupplicantStats {
   readonly keys: number;
   readonly succeeded: number;
   readonly failed: number;
+  /** The current (or last) EAP peer's counters, once an authentication began. */
+  readonly eap: EapPeerStats | undefined;
   readonly dropped: Readonly<
     Record<SupplicantDropReason | (typeof FRAME_DROP_REASONS)[number], number>
   >;
@@ -115,6 +117,7 @@ export class EapolSupplicant {
   private readonly timers: SupplicantTimers;
   private currentState: SupplicantPaeState = 'DISCONNECTED';
   private peer: EapPeer | undefined;
+  private lastPeer: EapPeer | undefined;
   private authenticatorMac: Uint8Array | undefined;
   private timer: Timer | undefined;
   private startCount = 0;
@@ -182,6 +185,7 @@ export class EapolSupplicant {
       sent: this.binding.sent,
       sendRefused: this.binding.sendRefused,
       ...this.counters,
+      eap: (this.peer ?? this.lastPeer)?.stats(),
       dropped: { ...this.binding.dropped },
     };
   }
@@ -337,6 +341,7 @@ export class EapolSupplicant {
   private endPeer(reason: string): void {
     const peer = this.peer;
     this.peer = undefined;
+    if (peer !== undefined) this.lastPeer = peer;
     if (peer !== undefined && peer.result === undefined) peer.abort(reason);
   }
 

@@ -25,7 +25,7 @@ export const linkVxlanCommand: CliCommand = {
   summary:
     'a host on a VXLAN segment: answers ARP, ping and ping -6; logs and records what it sees',
   usage:
-    'link vxlan --bind IP:PORT --remote IP:PORT [--allow-source IP]... --vni N --mac MAC --ip A.B.C.D/NN [--ip6 ADDR/NN] [--gateway IP]... [--route "PREFIX/LEN via IP"]... [--pcap FILE] [--udp-echo PORT] [--trust-checksums] [--8021x-authenticator] [--user NAME:PASSWORD]... [--8021x-supplicant NAME:PASSWORD] [--verbose]',
+    'link vxlan --bind IP:PORT --remote IP:PORT [--allow-source IP]... --vni N --mac MAC --ip A.B.C.D/NN [--ip6 ADDR/NN] [--gateway IP]... [--route "PREFIX/LEN via IP"]... [--pcap FILE] [--udp-echo PORT] [--8021x-authenticator] [--user NAME:PASSWORD]... [--8021x-supplicant NAME:PASSWORD] [--trust-checksums] [--verbose]',
   options: {
     bind: { type: 'string' },
     remote: { type: 'string' },
