@@ -35,6 +35,14 @@ export const debianPackages = [
     for: 'test/interop/port-chat: the pty that chat needs, bridged to TCP fixtures',
   },
   {
+    name: 'wpasupplicant',
+    for: 'test/interop/eapol-wired: wpa_supplicant -D wired authenticates against the netrx 802.1X authenticator',
+  },
+  {
+    name: 'hostapd',
+    for: 'test/interop/eapol-wired: hostapd (driver=wired, internal EAP server) authenticates the netrx supplicant',
+  },
+  {
     name: 'chromium',
     for: 'test/interop/websocket-chromium: headless Chromium as a WebSocket client (playwright-core)',
   },

@@ -6,7 +6,9 @@ import {
   EapolPacket,
   EapolPacketType,
   PAE_GROUP_ADDRESS,
+  decodeEapolPdu,
   emitEapol,
+  emitEapolFrame,
   isPaeGroupAddress,
   parseEapol,
 } from './eapol.js';
@@ -79,5 +81,68 @@ describe('EAPOL', () => {
   it('knows the PAE group address', () => {
     expect(isPaeGroupAddress(parseMac(PAE_GROUP_ADDRESS)!)).toBe(true);
     expect(isPaeGroupAddress(parseMac('01:80:c2:00:00:0e')!)).toBe(false);
+  });
+});
+
+describe('EAPOL PDUs by packet type', () => {
+  it('decodes the Start and Request/Identity seen on the wire (research §2)', () => {
+    expect(decodeEapolPdu(fromHex('02 01 00 00'))).toEqual({
+      ok: true,
+      value: { kind: 'start', version: 2, body: new Uint8Array(0) },
+    });
+    const request = decodeEapolPdu(fromHex('02 00 00 05 01 43 00 05 01 00 00'));
+    expect(request.ok && request.value.kind).toBe('eap-packet');
+    if (request.ok && request.value.kind === 'eap-packet')
+      expect(toHex(request.value.eap)).toBe('0143000501');
+  });
+
+  it('keeps Logoff, Key (opaque), ASF alert and unknown types', () => {
+    expect(decodeEapolPdu(fromHex('01 02 00 00'))).toMatchObject({
+      ok: true,
+      value: { kind: 'logoff', version: 1 },
+    });
+    const key = decodeEapolPdu(fromHex('03 03 00 03 02 aa bb'));
+    expect(key).toMatchObject({ ok: true, value: { kind: 'key', descriptorType: 2 } });
+    if (key.ok && key.value.kind === 'key') expect(toHex(key.value.body)).toBe('02aabb');
+    expect(decodeEapolPdu(fromHex('02 04 00 01 07'))).toMatchObject({
+      ok: true,
+      value: { kind: 'encapsulated-asf-alert' },
+    });
+    expect(decodeEapolPdu(fromHex('03 05 00 00'))).toMatchObject({
+      ok: true,
+      value: { kind: 'other', packetType: 5 },
+    });
+  });
+
+  it('refuses what cannot be an EAPOL PDU, with a code', () => {
+    expect(code(decodeEapolPdu(fromHex('00 01 00 00')))).toBe('bad-version');
+    expect(code(decodeEapolPdu(fromHex('02 00 00 03 01 01 00')))).toBe('eap-too-short');
+    expect(code(decodeEapolPdu(fromHex('02 00 00 04 01 01 00 09')))).toBe('eap-length-mismatch');
+    expect(code(decodeEapolPdu(fromHex('02 00 00 04 01 01 00 03')))).toBe('eap-length-mismatch');
+    expect(code(decodeEapolPdu(fromHex('02 03 00 00')))).toBe('empty-key');
+    expect(code(decodeEapolPdu(fromHex('02 01')))).toBe('truncated');
+  });
+
+  it('writes whole frames', () => {
+    const out = new Uint8Array(64);
+    const length = emitEapolFrame(
+      out,
+      parseMac(PAE_GROUP_ADDRESS)!,
+      parseMac('02:00:00:00:00:01')!,
+      2,
+      EapolPacketType.Start,
+      new Uint8Array(0),
+    );
+    expect(toHex(out.subarray(0, length))).toBe('0180c2000003020000000001888e02010000');
+    expect(() =>
+      emitEapolFrame(
+        new Uint8Array(20),
+        out.subarray(0, 6),
+        out.subarray(0, 6),
+        2,
+        0,
+        new Uint8Array(4),
+      ),
+    ).toThrow(RangeError);
   });
 });

@@ -9,6 +9,7 @@
  * bytes after the body are ignored and a body cut short is `truncated`. Packet
  * types and versions are kept as numbers so unknown ones round-trip.
  */
+import { EAP_HEADER_LENGTH } from './eap.js';
 import { decodeFailed, decoded, type Decoded } from './result.js';
 
 export const EAPOL_ETHERTYPE = 0x888e;
@@ -143,4 +144,125 @@ export function emitEapol(header: EapolHeader, into: Uint8Array, offset = 0): nu
   packet.setPacketType(header.packetType);
   packet.setBodyLength(header.bodyLength);
   return EAPOL_HEADER_LENGTH;
+}
+
+/** The highest EAPOL version this stack sends (802.1X-2010 and later use 3). */
+export const EAPOL_MAX_VERSION = 3;
+/** Ethernet header plus EAPOL header: where the body of an untagged EAPOL frame starts. */
+export const EAPOL_FRAME_BODY_OFFSET = 14 + EAPOL_HEADER_LENGTH;
+
+/**
+ * An EAPOL PDU decoded by packet type (802.1X-2020 §11.3). Every body is a
+ * view of the input. `eap-packet` carries the EAP packet exactly as long as
+ * the EAPOL body says (netrx/eap decodes it); `key` keeps its descriptor type
+ * and passes the descriptor through opaque (it belongs to 802.11 or MACsec,
+ * not to this layer); `start` may carry TLVs from version 3 on (kept as the
+ * body); `other` is MKA, the announcements and any type not yet assigned.
+ */
+export type EapolPdu =
+  | { readonly kind: 'eap-packet'; readonly version: number; readonly eap: Uint8Array }
+  | { readonly kind: 'start'; readonly version: number; readonly body: Uint8Array }
+  | { readonly kind: 'logoff'; readonly version: number }
+  | {
+      readonly kind: 'key';
+      readonly version: number;
+      readonly descriptorType: number;
+      readonly body: Uint8Array;
+    }
+  | { readonly kind: 'encapsulated-asf-alert'; readonly version: number; readonly body: Uint8Array }
+  | {
+      readonly kind: 'other';
+      readonly version: number;
+      readonly packetType: number;
+      readonly body: Uint8Array;
+    };
+
+/**
+ * Decodes an EAPOL PDU (the bytes after the Ethernet header). Never throws:
+ * `truncated` when the header or the body is cut short, `bad-version` for
+ * version 0 (every version from 1 up is read, 802.1X-2020 §11.5: a later
+ * version is read as the fields this one knows), `eap-too-short` when an
+ * EAP-Packet body cannot hold an EAP header, `eap-length-mismatch` when the
+ * EAP Length runs past the EAPOL body, `empty-key` for a Key without its
+ * descriptor type. Padding after the body is ignored.
+ */
+export function decodeEapolPdu(bytes: Uint8Array): Decoded<EapolPdu> {
+  const checked = EapolPacket.checked(bytes);
+  if (!checked.ok) return checked;
+  const packet = checked.value;
+  const version = packet.version;
+  if (version === 0)
+    return decodeFailed('bad-version', 'EAPOL protocol version 0 is not assigned', 0);
+  const body = packet.payload;
+  switch (packet.packetType) {
+    case EapolPacketType.EapPacket: {
+      if (body.length < EAP_HEADER_LENGTH) {
+        return decodeFailed(
+          'eap-too-short',
+          `EAPOL EAP-Packet body of ${body.length} bytes cannot hold an EAP header`,
+          EAPOL_HEADER_LENGTH,
+        );
+      }
+      const eapLength = ((body[2] as number) << 8) | (body[3] as number);
+      if (eapLength > body.length || eapLength < EAP_HEADER_LENGTH) {
+        return decodeFailed(
+          'eap-length-mismatch',
+          `EAP Length ${eapLength} does not fit the EAPOL body of ${body.length} bytes`,
+          EAPOL_HEADER_LENGTH + 2,
+        );
+      }
+      return decoded({ kind: 'eap-packet', version, eap: body.subarray(0, eapLength) });
+    }
+    case EapolPacketType.Start:
+      return decoded({ kind: 'start', version, body });
+    case EapolPacketType.Logoff:
+      return decoded({ kind: 'logoff', version });
+    case EapolPacketType.Key:
+      if (body.length < 1) {
+        return decodeFailed(
+          'empty-key',
+          'EAPOL-Key without a descriptor type',
+          EAPOL_HEADER_LENGTH,
+        );
+      }
+      return decoded({ kind: 'key', version, descriptorType: body[0] as number, body });
+    case EapolPacketType.EncapsulatedAsfAlert:
+      return decoded({ kind: 'encapsulated-asf-alert', version, body });
+    default:
+      return decoded({ kind: 'other', version, packetType: packet.packetType, body });
+  }
+}
+
+/**
+ * Writes a whole untagged EAPOL frame into `into` (at least 18 bytes plus the
+ * body): destination, source, EtherType 0x888e, the EAPOL header and `body`.
+ * Returns the frame length. Throws `RangeError` if it does not fit or the
+ * body is over 65535 bytes (API misuse, not untrusted input).
+ */
+export function emitEapolFrame(
+  into: Uint8Array,
+  destination: Uint8Array,
+  source: Uint8Array,
+  version: number,
+  packetType: number,
+  body: Uint8Array,
+): number {
+  const length = EAPOL_FRAME_BODY_OFFSET + body.length;
+  if (body.length > 0xffff || length > into.length) {
+    throw new RangeError(
+      `An EAPOL frame with a ${body.length}-byte body does not fit ${into.length} bytes`,
+    );
+  }
+  if (destination.length !== 6 || source.length !== 6) {
+    throw new RangeError('EAPOL frame addresses are 6-byte MACs');
+  }
+  for (let i = 0; i < 6; i++) {
+    into[i] = destination[i] as number;
+    into[6 + i] = source[i] as number;
+  }
+  into[12] = EAPOL_ETHERTYPE >>> 8;
+  into[13] = EAPOL_ETHERTYPE & 0xff;
+  emitEapol({ version, packetType, bodyLength: body.length }, into, 14);
+  into.set(body, EAPOL_FRAME_BODY_OFFSET);
+  return length;
 }

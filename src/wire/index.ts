@@ -162,7 +162,12 @@ export {
   parseEapol,
   emitEapol,
   isPaeGroupAddress,
+  decodeEapolPdu,
+  emitEapolFrame,
+  EAPOL_MAX_VERSION,
+  EAPOL_FRAME_BODY_OFFSET,
   type EapolHeader,
+  type EapolPdu,
 } from './eapol.js';
 export * from './pcap/index.js';
 export * from './websocket/index.js';

@@ -281,6 +281,19 @@ describe('link vxlan refuses, before it starts, what could never work', () => {
     });
   }
 
+  for (const [extra, message] of [
+    [['--user', 'bob:hello'], '--user: only with --8021x-authenticator'],
+    [['--8021x-authenticator'], '--8021x-authenticator: give at least one --user NAME:PASSWORD'],
+    [['--8021x-authenticator', '--user', 'bob'], '--user: expected NAME:PASSWORD, got "bob"'],
+    [['--8021x-authenticator', '--user', 'bob:a', '--user', 'bob:b'], '--user: "bob" given twice'],
+    [['--8021x-supplicant', ':pw'], '--8021x-supplicant: expected NAME:PASSWORD, got ":pw"'],
+  ] as const) {
+    it(`802.1X: ${extra.join(' ')}`, async () => {
+      const result = await run([...vxlan, ...extra]);
+      expect(result).toEqual({ code: 2, out: [], err: [expect.stringContaining(message)] });
+    });
+  }
+
   it('two --gateway options of one family', async () => {
     const result = await run([...vxlan, '--gateway', '10.200.0.1', '--gateway', '10.200.0.254']);
     expect(result).toEqual({

@@ -25,7 +25,7 @@ export const linkVxlanCommand: CliCommand = {
   summary:
     'a host on a VXLAN segment: answers ARP, ping and ping -6; logs and records what it sees',
   usage:
-    'link vxlan --bind IP:PORT --remote IP:PORT [--allow-source IP]... --vni N --mac MAC --ip A.B.C.D/NN [--ip6 ADDR/NN] [--gateway IP]... [--route "PREFIX/LEN via IP"]... [--vlan ID] [--pcap FILE] [--udp-echo PORT] [--trust-checksums] [--verbose]',
+    'link vxlan --bind IP:PORT --remote IP:PORT [--allow-source IP]... --vni N --mac MAC --ip A.B.C.D/NN [--ip6 ADDR/NN] [--gateway IP]... [--route "PREFIX/LEN via IP"]... [--vlan ID] [--pcap FILE] [--udp-echo PORT] [--8021x-authenticator] [--user NAME:PASSWORD]... [--8021x-supplicant NAME:PASSWORD] [--trust-checksums] [--verbose]',
   options: {
     bind: { type: 'string' },
     remote: { type: 'string' },
@@ -40,6 +40,9 @@ export const linkVxlanCommand: CliCommand = {
     pcap: { type: 'string' },
     'udp-echo': { type: 'string' },
     'trust-checksums': { type: 'boolean' },
+    '8021x-authenticator': { type: 'boolean' },
+    user: { type: 'string', multiple: true },
+    '8021x-supplicant': { type: 'string' },
     verbose: { type: 'boolean', short: 'v' },
   },
   async run(values, _positionals, io) {
@@ -89,6 +92,7 @@ export const linkVxlanCommand: CliCommand = {
       values['udp-echo'] === undefined
         ? undefined
         : integer('--udp-echo', values['udp-echo'], 1, 65535);
+    const ieee8021x = dot1x(values);
     let host;
     try {
       host = await startVxlanHost({
@@ -113,6 +117,7 @@ export const linkVxlanCommand: CliCommand = {
         ...(udpEcho === undefined ? {} : { udpEcho }),
         trustInnerChecksums: values['trust-checksums'] === true,
         ...(values['verbose'] === true ? { log: io.out } : {}),
+        ...(ieee8021x === undefined ? {} : { ieee8021x: { ...ieee8021x, log: io.out } }),
       });
     } catch (error) {
       io.err(`netrx link vxlan: ${errorLine(error)}`);
@@ -135,11 +140,48 @@ export const linkVxlanCommand: CliCommand = {
         stopped: true,
         ...host.link.stats(),
         ...(capture === undefined ? {} : { capture }),
+        ...(host.ieee8021x === undefined ? {} : { ieee8021x: host.ieee8021x.stats() }),
       }),
     );
     return captureFailed ? 1 : 0;
   },
 };
+
+/** `--8021x-authenticator` with its `--user`s, and `--8021x-supplicant NAME:PASSWORD`. */
+function dot1x(values: Record<string, unknown>):
+  | {
+      authenticator?: { users: { name: string; password: string }[] };
+      supplicant?: { identity: string; password: string };
+    }
+  | undefined {
+  const users = list(values['user']).map((spec) => user('--user', spec));
+  const authenticator = values['8021x-authenticator'] === true;
+  if (users.length > 0 && !authenticator)
+    throw new UsageError('--user: only with --8021x-authenticator');
+  if (authenticator && users.length === 0)
+    throw new UsageError('--8021x-authenticator: give at least one --user NAME:PASSWORD');
+  const names = new Set<string>();
+  for (const { name } of users) {
+    if (names.has(name)) throw new UsageError(`--user: ${JSON.stringify(name)} given twice`);
+    names.add(name);
+  }
+  const supplicantSpec = values['8021x-supplicant'];
+  const supplicant =
+    typeof supplicantSpec === 'string' ? user('--8021x-supplicant', supplicantSpec) : undefined;
+  if (!authenticator && supplicant === undefined) return undefined;
+  return {
+    ...(authenticator ? { authenticator: { users } } : {}),
+    ...(supplicant === undefined
+      ? {}
+      : { supplicant: { identity: supplicant.name, password: supplicant.password } }),
+  };
+}
+
+function user(flag: string, spec: string): { name: string; password: string } {
+  const at = spec.indexOf(':');
+  if (at <= 0) throw new UsageError(`${flag}: expected NAME:PASSWORD, got ${JSON.stringify(spec)}`);
+  return { name: spec.slice(0, at), password: spec.slice(at + 1) };
+}
 
 function list(value: unknown): string[] {
   return Array.isArray(value) ? (value as string[]) : typeof value === 'string' ? [value] : [];

@@ -282,4 +282,54 @@ describe('host configuration: addresses checked before anything starts (issue 17
       );
     }
   });
+  it('link.vxlan authenticator and supplicant: defaults, users, and what an enabled one needs', () => {
+    const config = validateHostConfig({
+      link: {
+        vxlan: [
+          {
+            ...vxlan,
+            authenticator: { enabled: true, users: [{ name: 'bob', password: 'hello' }] },
+          },
+        ],
+      },
+    });
+    expect(config.link.vxlan[0]?.authenticator).toEqual({
+      enabled: true,
+      users: [{ name: 'bob', password: 'hello' }],
+      portControl: 'auto',
+      quietPeriodMs: 60000,
+      txPeriodMs: 30000,
+      reAuthPeriodMs: 3600000,
+      reAuthMax: 2,
+      maxSupplicants: 256,
+    });
+    expect(config.link.vxlan[0]?.supplicant).toEqual({
+      enabled: false,
+      identity: '',
+      password: '',
+    });
+    const auth = (authenticator: unknown) =>
+      problem({ link: { vxlan: [{ ...vxlan, authenticator }] } });
+    expect(auth({ enabled: true })).toBe(
+      'link.vxlan[0].authenticator.users: an enabled authenticator needs at least one user',
+    );
+    expect(
+      auth({
+        enabled: true,
+        users: [
+          { name: 'bob', password: 'a' },
+          { name: 'bob', password: 'b' },
+        ],
+      }),
+    ).toBe('link.vxlan[0].authenticator.users[1].name: "bob" is listed twice');
+    expect(auth({ portControl: 'on' })).toMatch(
+      /^link\.vxlan\[0\]\.authenticator\.portControl: expected one of/,
+    );
+    expect(auth({ reAuthMax: 0 })).toMatch(
+      /^link\.vxlan\[0\]\.authenticator\.reAuthMax: expected an integer from 1/,
+    );
+    expect(problem({ link: { vxlan: [{ ...vxlan, supplicant: { enabled: true } }] } })).toBe(
+      'link.vxlan[0].supplicant.identity: an enabled supplicant needs an identity',
+    );
+  });
 });

@@ -22,6 +22,7 @@ import {
   integer,
   list,
   object,
+  oneOf,
   parsed,
   required,
   section,
@@ -102,6 +103,37 @@ export const hostConfigSchema = object({
             pcap: field(string(), ''),
             udpEcho: field(integer(0, 65535), 0),
             trustInnerChecksums: field(boolean(), false),
+            /** An 802.1X authenticator on this adapter (EAP-MD5 against `users`): docs/eapol.md. */
+            authenticator: section(
+              object({
+                enabled: field(boolean(), false),
+                users: field(
+                  list(
+                    object({
+                      name: required(string({ pattern: /^[^:]+$/, describe: 'a user name' })),
+                      password: required(string()),
+                    }),
+                    4096,
+                  ),
+                  [],
+                ),
+                portControl: field(oneOf('auto', 'force-authorized', 'force-unauthorized'), 'auto'),
+                quietPeriodMs: field(integer(1, 86_400_000), 60_000),
+                txPeriodMs: field(integer(1, 86_400_000), 30_000),
+                /** 0: never reauthenticate. */
+                reAuthPeriodMs: field(integer(0, 2 ** 31 - 1), 3_600_000),
+                reAuthMax: field(integer(1, 100), 2),
+                maxSupplicants: field(integer(1, 65_536), 256),
+              }),
+            ),
+            /** An 802.1X supplicant on this adapter (EAP-MD5). */
+            supplicant: section(
+              object({
+                enabled: field(boolean(), false),
+                identity: field(string(), ''),
+                password: field(string(), ''),
+              }),
+            ),
           }),
           16,
         ),
@@ -176,6 +208,30 @@ export function validateHostConfig(value: unknown): HostConfig {
       const problem = routeProblem(route, [...vxlan.ipv4, ...vxlan.ipv6]);
       if (problem !== undefined) throw new ConfigError(`${where}.routes[${i}]`, problem);
     });
+    const authenticator = vxlan.authenticator;
+    if (
+      authenticator.enabled &&
+      authenticator.portControl === 'auto' &&
+      authenticator.users.length === 0
+    )
+      throw new ConfigError(
+        `${where}.authenticator.users`,
+        'an enabled authenticator needs at least one user',
+      );
+    const names = new Set<string>();
+    authenticator.users.forEach((user, i) => {
+      if (names.has(user.name))
+        throw new ConfigError(
+          `${where}.authenticator.users[${i}].name`,
+          `${JSON.stringify(user.name)} is listed twice`,
+        );
+      names.add(user.name);
+    });
+    if (vxlan.supplicant.enabled && vxlan.supplicant.identity === '')
+      throw new ConfigError(
+        `${where}.supplicant.identity`,
+        'an enabled supplicant needs an identity',
+      );
   });
   return config;
 }

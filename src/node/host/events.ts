@@ -1,8 +1,12 @@
 import { defineEvent, TraceLevel, TraceOpcode } from '../../trace/index.js';
 
-/** The host's own trace provider and events. */
+/**
+ * The host's own trace provider and events. Its GUID is outside the seed
+ * numbers (…0000–…0004 are the seed modules' providers): it once had
+ * netrx-eap's, so a host could not register both.
+ */
 export const HOST_PROVIDER = {
-  guid: '5e7a0c1d-8b2f-4c3e-9d10-6f4b2a1c0001',
+  guid: '5e7a0c1d-8b2f-4c3e-9d10-6f4b2a1c0100',
   name: 'netrx-host',
 } as const;
 

@@ -1,4 +1,4 @@
-import { startVxlanHost, type VxlanHost } from '../link/index.js';
+import { startVxlanHost, type Ieee8021xOptions, type VxlanHost } from '../link/index.js';
 import type { HostConfig } from './config.js';
 import type { HostService } from './host.js';
 import { websocketEchoService } from './websocket-service.js';
@@ -33,6 +33,7 @@ function vxlanServices(config: HostConfig): HostService[] {
           ...(vxlan.vlan === 0 ? {} : { vlan: vxlan.vlan }),
           mtu: vxlan.mtu,
           trustInnerChecksums: vxlan.trustInnerChecksums,
+          ...ieee8021xOf(vxlan, (line) => context.log(`${name}: ${line}`)),
           ...(vxlan.pcap === '' ? {} : { pcap: vxlan.pcap }),
           ...(vxlan.udpEcho === 0 ? {} : { udpEcho: vxlan.udpEcho }),
           // Traced as CaptureWriteFailed too; the host runs on without the capture.
@@ -61,9 +62,40 @@ function vxlanServices(config: HostConfig): HostService[] {
           stack: host.stack.stats(),
           // The gateways and routes the stack runs with (from link.vxlan[].gateway).
           routes: host.stack.routes(),
+          ...(host.ieee8021x === undefined ? {} : { ieee8021x: host.ieee8021x.stats() }),
           ...(capture === undefined ? {} : { capture }),
         };
       },
     };
   });
+}
+
+/** The `authenticator` and `supplicant` keys of one `link.vxlan` entry, as `startVxlanHost` takes them. */
+function ieee8021xOf(
+  vxlan: HostConfig['link']['vxlan'][number],
+  log: (line: string) => void,
+): { ieee8021x?: Ieee8021xOptions } {
+  const { authenticator: a, supplicant: s } = vxlan;
+  if (!a.enabled && !s.enabled) return {};
+  return {
+    ieee8021x: {
+      ...(a.enabled
+        ? {
+            authenticator: {
+              users: a.users,
+              portControl: a.portControl,
+              maxSupplicants: a.maxSupplicants,
+              timers: {
+                quietPeriodMs: a.quietPeriodMs,
+                txPeriodMs: a.txPeriodMs,
+                reAuthPeriodMs: a.reAuthPeriodMs,
+                reAuthMax: a.reAuthMax,
+              },
+            },
+          }
+        : {}),
+      ...(s.enabled ? { supplicant: { identity: s.identity, password: s.password } } : {}),
+      log,
+    },
+  };
 }

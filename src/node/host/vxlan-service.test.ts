@@ -119,6 +119,78 @@ describe('netrx up: link.vxlan', () => {
     });
   });
 
+  it('runs an 802.1X authenticator and a supplicant on two VXLAN hosts, shown in /health', async () => {
+    const ports: number[] = [];
+    for (let i = 0; i < 2; i++) {
+      const probe = await socketOn('127.0.0.1');
+      ports.push(probe.address().port);
+      await new Promise<void>((r) => probe.close(() => r()));
+      sockets.splice(sockets.indexOf(probe), 1);
+    }
+    const [a, b] = ports as [number, number];
+    const lines: string[] = [];
+    const config = validateHostConfig({
+      http: { port: 0 },
+      websocket: { echo: { enabled: false } },
+      link: {
+        vxlan: [
+          {
+            bind: `127.0.0.1:${a}`,
+            remote: `127.0.0.1:${b}`,
+            vni: 42,
+            mac: '02:00:00:00:00:02',
+            ipv4: ['10.200.0.2/24'],
+            authenticator: { enabled: true, users: [{ name: 'bob', password: 'hello' }] },
+          },
+          {
+            bind: `127.0.0.1:${b}`,
+            remote: `127.0.0.1:${a}`,
+            vni: 42,
+            mac: '02:00:00:00:00:03',
+            ipv4: ['10.200.0.3/24'],
+            supplicant: { enabled: true, identity: 'bob', password: 'hello' },
+          },
+        ],
+      },
+    });
+    const host = await startHost(config, {
+      version: '0.0.0',
+      services: servicesFromConfig(config),
+      log: (line) => lines.push(line),
+    });
+    hosts.push(host);
+    type Health = {
+      services: {
+        name: string;
+        ieee8021x?: {
+          authenticator?: { succeeded: number; tracked: { mac: string; authorized: boolean }[] };
+          supplicant?: { state: string };
+        };
+      }[];
+    };
+    let health: Health;
+    const deadline = Date.now() + 5000;
+    do {
+      health = (await (await fetch(new URL('/health', host.url))).json()) as Health;
+    } while (
+      health.services.find((s) => s.ieee8021x?.supplicant !== undefined)?.ieee8021x?.supplicant
+        ?.state !== 'AUTHENTICATED' &&
+      Date.now() < deadline
+    );
+    // Both tunnels carry VNI 42 (one segment), so both services are named vxlan42.
+    const [authenticator, supplicant] = health.services
+      .filter((s) => s.name === 'vxlan42')
+      .map((s) => s.ieee8021x);
+    expect(supplicant?.supplicant?.state).toBe('AUTHENTICATED');
+    expect(authenticator?.authenticator).toMatchObject({
+      succeeded: 1,
+      tracked: [{ mac: '02:00:00:00:00:03', authorized: true }],
+    });
+    expect(lines).toContain(
+      'vxlan42: 802.1X authenticator: 02:00:00:00:00:03 "bob" success (method succeeded)',
+    );
+  });
+
   it('says on the host log when writing the capture fails, and runs on', async () => {
     const remote = await socketOn('127.0.0.1');
     const probe = await socketOn('127.0.0.1');

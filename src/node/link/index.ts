@@ -19,7 +19,9 @@
  * the adapter's frames back to the configured remote port. It accepts
  * datagrams only from the remote's address and `allowedSources` (any source
  * port); `startVxlanHost` puts a stack, an optional UDP echo and a capture
- * file (attached before the stack's first frame) on it.
+ * file (attached before the stack's first frame) on it, and optionally
+ * 802.1X (`attach8021x`: the netrx/eapol authenticator with EAP-MD5 over a
+ * static user list, or the supplicant).
  */
 export {
   DEFAULT_CHUNK_SIZE,
@@ -41,6 +43,13 @@ export {
   type VxlanLinkStats,
 } from './vxlan.js';
 export { startVxlanHost, type VxlanHost, type VxlanHostOptions } from './vxlan-host.js';
+export {
+  attach8021x,
+  type Ieee8021x,
+  type Ieee8021xAuthenticatorOptions,
+  type Ieee8021xOptions,
+  type Ieee8021xSupplicantOptions,
+} from './eapol-host.js';
 export { canonicalAddress, parseEndpoint, parsePrefix } from './addresses.js';
 export { NodeLinkEvent } from './events.js';
 export {

@@ -3,6 +3,7 @@ import type { Clock, NetrxError } from '../../runtime/index.js';
 import type { TraceRegistry } from '../../trace/index.js';
 import { NANOSECONDS } from '../../wire/index.js';
 import { nodeCrypto, systemClock } from '../runtime/index.js';
+import { attach8021x, type Ieee8021x, type Ieee8021xOptions } from './eapol-host.js';
 import { PcapFileWriter } from './pcap-file.js';
 import { VxlanLink, type UdpEndpoint } from './vxlan.js';
 
@@ -36,6 +37,12 @@ export interface VxlanHostOptions {
   readonly trustInnerChecksums?: boolean;
   /** One line per frame in and out. */
   readonly log?: (line: string) => void;
+  /**
+   * 802.1X on the adapter: an authenticator (its controlled port per MAC
+   * from the start: an unauthenticated MAC reaches only EAPOL) and/or a
+   * supplicant, started once the socket is bound.
+   */
+  readonly ieee8021x?: Ieee8021xOptions;
   readonly trace?: TraceRegistry;
   readonly clock?: Clock;
 }
@@ -46,6 +53,8 @@ export interface VxlanHost {
   readonly bound: UdpEndpoint;
   /** The capture file, when `pcap` was given: `stats()` counts records written and dropped. */
   readonly capture: PcapFileWriter | undefined;
+  /** The 802.1X roles, when `ieee8021x` was given. */
+  readonly ieee8021x: Ieee8021x | undefined;
   /** Stops everything; idempotent. Rejects with the capture's write failure, if there was one. */
   stop(): Promise<void>;
 }
@@ -79,6 +88,12 @@ export async function startVxlanHost(options: VxlanHostOptions): Promise<VxlanHo
   let captureTap: CaptureTap | undefined;
   let stack: Stack | undefined;
   const cleanups: (() => Promise<void> | void)[] = [];
+  // Before the socket opens, so no frame ever passes an open port.
+  const ieee8021x =
+    options.ieee8021x === undefined
+      ? undefined
+      : attach8021x(link.adapter, options.ieee8021x, clock, options.trace);
+  if (ieee8021x !== undefined) cleanups.push(() => ieee8021x.close());
   try {
     const bound = await link.start();
     const pcapPath = options.pcap;
@@ -140,6 +155,7 @@ export async function startVxlanHost(options: VxlanHostOptions): Promise<VxlanHo
         socket.close();
       });
     }
+    ieee8021x?.supplicant?.start();
     const running = stack;
     let stopped: Promise<void> | undefined;
     return {
@@ -147,6 +163,7 @@ export async function startVxlanHost(options: VxlanHostOptions): Promise<VxlanHo
       stack: running,
       bound,
       capture,
+      ieee8021x,
       stop: () =>
         (stopped ??= (async () => {
           for (const cleanup of cleanups.reverse()) await cleanup();
