@@ -56,6 +56,7 @@ export {
   type EapMethodInfo,
   type EapOutput,
   type InteractiveUiRequest,
+  type PendingWork,
 } from './contract.js';
 export { EapResultCode, type EapResultCodeName } from './result-codes.js';
 export {
@@ -122,3 +123,6 @@ export {
   mschapV2Msk,
   ntPasswordHash,
 } from './crypto/index.js';
+export * from './tls/index.js';
+export { createTlsMethod, type TlsMethodState } from './methods/tls.js';
+export { EAP_KEY_NAME_ATTRIBUTE, type TlsMethodOptions } from './methods/tls-common.js';
