@@ -114,9 +114,11 @@ describe('EAP-TLS method under arbitrary input', () => {
             for (const event of events) {
               let packet: EapPacket | null;
               if (event.kind === 'tls') {
+                // Mostly the Identifier the method expects, so the deep paths run too.
+                const identifier = event.identifier ?? ('identifier' in work ? work.identifier : 0);
                 packet = {
                   code,
-                  identifier: event.identifier,
+                  identifier,
                   type: 13,
                   typeData: encodeTlsTypeData(event.flags, event.length, event.data),
                 };

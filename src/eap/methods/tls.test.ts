@@ -1,89 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import { createDemoCertificates, type DemoCertificates } from '../../node/certs/demo.js';
+import { certs, dialogue } from '../../../test/interop/support/eap-tls-dialogue.js';
+import { createDemoCertificates } from '../../node/certs/demo.js';
 import { ExtendedKeyUsage, generateKey, issueCertificate } from '../../node/certs/x509.js';
-import {
-  createNodeTlsEngineFactory,
-  type NodeTlsClientConfig,
-  type TlsVersionName,
-} from '../../node/eap/index.js';
-import { createEapPair, VirtualClock, type EapPair } from '../../testing/index.js';
+import type { NodeTlsClientConfig } from '../../node/eap/index.js';
 import { EapCode, parseEap } from '../../wire/eap.js';
 import {
   EAP_KEY_NAME_ATTRIBUTE,
   MicrosoftAttributeType,
-  createTlsMethod,
   findAttribute,
   parseTlsTypeData,
   TlsFlag,
   type AuthAttribute,
-  type EapSessionResult,
 } from '../index.js';
-
-const certs: DemoCertificates = createDemoCertificates();
-
-interface Run {
-  readonly pair: EapPair;
-  readonly peer: EapSessionResult | undefined;
-  readonly auth: EapSessionResult | undefined;
-}
-
-async function dialogue(options: {
-  version: TlsVersionName;
-  sendCapacity?: number;
-  client?: Partial<NodeTlsClientConfig>;
-  server?: { cert?: string; key?: string; ca?: string };
-}): Promise<Run> {
-  const clock = new VirtualClock();
-  const server = createTlsMethod({
-    engines: createNodeTlsEngineFactory({
-      server: {
-        cert: options.server?.cert ?? certs.server.certPem,
-        key: options.server?.key ?? certs.server.keyPem,
-        ca: options.server?.ca ?? certs.ca.certPem,
-      },
-      maxVersion: options.version,
-      minVersion: options.version,
-    }),
-  });
-  const client = createTlsMethod({
-    engines: createNodeTlsEngineFactory({
-      client: {
-        ca: certs.ca.certPem,
-        cert: certs.client.certPem,
-        key: certs.client.keyPem,
-        serverName: 'radius.netrx.test',
-        ...options.client,
-      },
-      maxVersion: options.version,
-    }),
-  });
-  const results: { peer?: EapSessionResult; auth?: EapSessionResult } = {};
-  const pair = createEapPair({
-    clock,
-    peer: {
-      methods: [client],
-      identity: 'bob',
-      ...(options.sendCapacity === undefined ? {} : { sendCapacity: options.sendCapacity }),
-      onResult: (r) => (results.peer = r),
-    },
-    authenticator: {
-      methods: [server],
-      initialIdentifier: 1,
-      maxRounds: 500,
-      ...(options.sendCapacity === undefined ? {} : { sendCapacity: options.sendCapacity }),
-      onResult: (r) => (results.auth = r),
-    },
-  });
-  pair.authenticator.start();
-  for (
-    let turn = 0;
-    turn < 5000 && (results.peer === undefined || results.auth === undefined);
-    turn++
-  ) {
-    if (pair.flush() === 0) await new Promise((resolve) => setImmediate(resolve));
-  }
-  return { pair, peer: results.peer, auth: results.auth };
-}
 
 const vendor = (attributes: readonly AuthAttribute[], vendorType: number) =>
   findAttribute(attributes, 26, { vendorId: 311, vendorType })?.value;

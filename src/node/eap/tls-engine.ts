@@ -55,6 +55,8 @@ export interface NodeTlsEngineOptions {
   readonly client?: NodeTlsClientConfig;
   readonly minVersion?: TlsVersionName;
   readonly maxVersion?: TlsVersionName;
+  /** OpenSSL cipher list (TLS 1.2 names and TLS 1.3 suites), as node:tls takes it; default Node's. */
+  readonly ciphers?: string;
   /** NSS key log lines (SSLKEYLOGFILE format), for Wireshark and key checks. */
   readonly onKeylog?: (line: string) => void;
   /** Event-loop turns the engine may take to settle before it fails (`ERR_NETRX_TLS_STALLED`); default 1000. */
@@ -185,6 +187,7 @@ class NodeTlsEngine implements TlsEngine {
     const versions = {
       minVersion: options.minVersion ?? 'TLSv1.2',
       maxVersion: options.maxVersion ?? 'TLSv1.3',
+      ...(options.ciphers === undefined ? {} : { ciphers: options.ciphers }),
     } as const;
     if (role === 'server') {
       const config = options.server;
