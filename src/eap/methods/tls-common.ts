@@ -3,13 +3,13 @@
  * (fragmenter, send capacity), the TLS alert a peer sends for a check the
  * engine made after the handshake, and the keys as user attributes.
  */
-import type { EapCode} from '../../wire/eap.js';
+import type { EapCode } from '../../wire/eap.js';
 import { EapType, EAP_TYPED_HEADER_LENGTH, type EapMessage } from '../../wire/eap.js';
 import { mppeKeyAttributes, type AuthAttribute } from '../attributes.js';
 import type { TlsEngine, TlsEngineFactory } from '../tls/engine.js';
 import { encodeTlsTypeData } from '../tls/framing.js';
 import { eapTlsKeys, type EapTlsKeys } from '../tls/keys.js';
-import type { TlsFragmenter} from '../tls/reassembly.js';
+import type { TlsFragmenter } from '../tls/reassembly.js';
 import { TlsReassembler } from '../tls/reassembly.js';
 
 export interface TlsMethodOptions {
