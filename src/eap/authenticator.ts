@@ -409,7 +409,7 @@ export class EapAuthenticator {
     this.finish(
       resultCode === 0 ? 'success' : 'failure',
       resultCode,
-      resultCode === 0 ? 'method succeeded' : `method failed with ${resultCode}`,
+      output.reason ?? (resultCode === 0 ? 'method succeeded' : `method failed with ${resultCode}`),
       resultCode === 0 ? mergeAttributes(this.providerAttributes, output.userAttributes ?? []) : [],
     );
   }

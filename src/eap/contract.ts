@@ -116,6 +116,21 @@ export interface EapInput {
   readonly connectionData?: Uint8Array;
   /** `pUserData` (Begin only). */
   readonly userData?: Uint8Array;
+  /** netrx: the `pendingWork` of the previous output has finished (see `PendingWork`). */
+  readonly workComplete?: boolean;
+}
+
+/**
+ * netrx's addition to `PPP_EAP_OUTPUT`: work the method started that finishes
+ * after `makeMessage` returned. RAS methods compute synchronously (SChannel
+ * does); a TLS engine on Node's `tls` produces its flight a few event-loop
+ * turns after it is fed. The method answers `none` with `pendingWork`; the
+ * framework waits (Requests and Responses arriving meanwhile are discarded
+ * as busy, as during a provider call) and then calls `makeMessage(null,
+ * { workComplete: true })`. `whenDone` must call `done` exactly once.
+ */
+export interface PendingWork {
+  whenDone(done: () => void): void;
 }
 
 /** `fInvokeInteractiveUI` + `pUIContextData`. */
@@ -142,6 +157,10 @@ export interface EapOutput {
   readonly saveConnectionData?: Uint8Array;
   /** `fSaveUserData` + `pUserData`. */
   readonly saveUserData?: Uint8Array;
+  /** netrx: why, for traces and the session result (a rejected certificate's check). */
+  readonly reason?: string;
+  /** netrx: with `none`, work that re-enters the method when done (`PendingWork`). */
+  readonly pendingWork?: PendingWork;
 }
 
 /**

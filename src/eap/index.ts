@@ -38,6 +38,10 @@
  * single DES (Node 20's OpenSSL refuses both); `generateNtResponse`,
  * `generateAuthenticatorResponse` and `mschapV2Msk` are RFC 2759/3079 over
  * the NT hash: the ground for the planned EAP-MSCHAPv2 method.
+ * `createTlsMethod` is EAP-TLS (TLS 1.2 and 1.3) on an injected `TlsEngine`
+ * (netrx/node's `createNodeTlsEngineFactory`), with the framing, bounded
+ * reassembly and key derivation the TLS-based methods share; it uses the
+ * netrx addition `EapOutput.pendingWork` for the engine's asynchronous answers.
  */
 export {
   EapAction,
@@ -56,6 +60,7 @@ export {
   type EapMethodInfo,
   type EapOutput,
   type InteractiveUiRequest,
+  type PendingWork,
 } from './contract.js';
 export { EapResultCode, type EapResultCodeName } from './result-codes.js';
 export {
@@ -122,3 +127,6 @@ export {
   mschapV2Msk,
   ntPasswordHash,
 } from './crypto/index.js';
+export * from './tls/index.js';
+export { createTlsMethod, type TlsMethodState } from './methods/tls.js';
+export { EAP_KEY_NAME_ATTRIBUTE, type TlsMethodOptions } from './methods/tls-common.js';

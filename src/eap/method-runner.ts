@@ -5,9 +5,9 @@
  * carries a packet that fits `sendCapacity`, encodes it into the side's own
  * send buffer (the method allocates none), and runs the round-trips the
  * method asks for: the authentication provider behind `authenticate` and the
- * interactive UI, whose answers come back in the next call as `EapInput`.
- * Both may answer synchronously or later; a late answer arrives through
- * `onLateStep`.
+ * interactive UI, whose answers come back in the next call as `EapInput`,
+ * and netrx's `pendingWork` (a TLS engine computing its flight). All may
+ * answer synchronously or later; a late answer arrives through `onLateStep`.
  */
 import { NetrxError } from '../runtime/index.js';
 import { emitEap, eapPacketLength, type EapPacket } from '../wire/eap.js';
@@ -65,7 +65,7 @@ export interface InteractiveUi {
 export type RunnerStep =
   | { readonly kind: 'discard'; readonly reason: string }
   | { readonly kind: 'end'; readonly resultCode: number; readonly reason: string }
-  | { readonly kind: 'pending'; readonly waitingFor: 'provider' | 'ui' }
+  | { readonly kind: 'pending'; readonly waitingFor: 'provider' | 'ui' | 'work' }
   | {
       readonly kind: 'output';
       readonly output: EapOutput;
@@ -91,7 +91,7 @@ export class MethodRunner<W = unknown> {
   private readonly workState: W;
   private readonly sendBuffer: Uint8Array;
   private readonly hooks: RunnerHooks;
-  private waiting: 'provider' | 'ui' | undefined;
+  private waiting: 'provider' | 'ui' | 'work' | undefined;
   private ended = false;
   /** Completions that arrived twice or after the session ended. */
   staleCompletions = 0;
@@ -103,8 +103,8 @@ export class MethodRunner<W = unknown> {
     this.hooks = hooks;
   }
 
-  /** The provider or UI answer the method is waiting for, if any. */
-  get waitingFor(): 'provider' | 'ui' | undefined {
+  /** The provider or UI answer, or the method's own pending work, the session is waiting for. */
+  get waitingFor(): 'provider' | 'ui' | 'work' | undefined {
     return this.waiting;
   }
 
@@ -197,6 +197,17 @@ export class MethodRunner<W = unknown> {
         step = next;
         continue;
       }
+      if (output.pendingWork !== undefined) {
+        const work = output.pendingWork;
+        const next = this.roundTrip('work', (complete) =>
+          work.whenDone(() =>
+            complete({ authenticator: this.hooks.authenticator, workComplete: true }),
+          ),
+        );
+        if (next === undefined) return { kind: 'pending', waitingFor: 'work' };
+        step = next;
+        continue;
+      }
       if (output.action === EapAction.Authenticate) {
         const next = this.startProvider(output.userAttributes ?? []);
         if (next === undefined) return { kind: 'pending', waitingFor: 'provider' };
@@ -262,7 +273,7 @@ export class MethodRunner<W = unknown> {
    * (undefined: the user cancelled, which ends the session with 1223).
    */
   private roundTrip(
-    what: 'provider' | 'ui',
+    what: 'provider' | 'ui' | 'work',
     start: (complete: (input: EapInput | undefined) => void) => void,
   ): RunnerStep | undefined {
     let settled = false;

@@ -389,11 +389,16 @@ export class EapPeer {
     }
   }
 
-  private methodDone(resultCode: number, output: { userAttributes?: readonly unknown[] }): void {
+  private methodDone(
+    resultCode: number,
+    output: { userAttributes?: readonly unknown[]; reason?: string },
+  ): void {
     this.finish({
       outcome: resultCode === 0 ? 'success' : 'failure',
       resultCode,
-      reason: resultCode === 0 ? 'method succeeded' : `method failed with ${resultCode}`,
+      reason:
+        output.reason ??
+        (resultCode === 0 ? 'method succeeded' : `method failed with ${resultCode}`),
       attributes: (output.userAttributes ?? []) as EapSessionResult['attributes'],
     });
   }

@@ -82,7 +82,7 @@ export class SessionTrace {
       action: error ? 'error' : result.action,
       error: error ? result.error : 0,
       resultCode: error ? 0 : (result.authResultCode ?? 0),
-      reason: error ? (result.reason ?? '') : '',
+      reason: result.reason ?? '',
     });
   }
 

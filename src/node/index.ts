@@ -10,3 +10,5 @@ export * from './host/index.js';
 export * from './link/index.js';
 export * from './websocket/index.js';
 export * from './port/index.js';
+export * from './eap/index.js';
+export * from './certs/index.js';

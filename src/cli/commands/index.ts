@@ -1,4 +1,5 @@
 import type { CliCommand } from '../command.js';
+import { certsDemoCommand } from './certs-demo.js';
 import { chatCommand } from './chat.js';
 import { linkVxlanCommand } from './link-vxlan.js';
 import { pcapInfoCommand } from './pcap-info.js';
@@ -14,4 +15,5 @@ export const commands: readonly CliCommand[] = [
   websocketEchoCommand,
   chatCommand,
   scpCommand,
+  certsDemoCommand,
 ];

@@ -1,0 +1,202 @@
+/**
+ * EAP-TLS, authenticator side (RFC 5216 §2.1, RFC 9190 §2.1). Sends the
+ * Start, reassembles the peer's fragments (acknowledging each), feeds whole
+ * TLS messages to the engine, fragments the engine's answer to the send
+ * capacity (one fragment per Request, the peer ACKing each), and once the
+ * handshake is done and its last flight acknowledged, sends Success with the
+ * MPPE keys. Under TLS 1.3 the last flight carries the commitment message
+ * (one byte 0x00 of application data). A TLS failure (a client certificate
+ * the CA did not sign, an alert from the peer) sends the engine's alert, if
+ * any, and then Failure, with the reason in the result.
+ */
+import { EapCode, isEapMessage, type EapPacket } from '../../wire/eap.js';
+import { EapAction, invalidPacket, type EapInput, type EapMakeMessageResult } from '../contract.js';
+import { EapResultCode } from '../result-codes.js';
+import { isTlsAck, parseTlsTypeData, TlsFlag } from '../tls/framing.js';
+import { CLIENT_HELLO, helloRandom, SERVER_HELLO } from '../tls/keys.js';
+import { TlsFragmenter } from '../tls/reassembly.js';
+import {
+  authenticatorKeyAttributes,
+  deriveKeys,
+  engineFailure,
+  fatalAlertRecord,
+  flagsOnly,
+  joinOutput,
+  newChannel,
+  tlsMessage,
+  typeDataCapacity,
+  type TlsChannel,
+  type TlsMethodOptions,
+} from './tls-common.js';
+
+export interface TlsAuthenticatorState {
+  readonly side: 'authenticator';
+  /**
+   * start: nothing sent; handshake: TLS in progress; final: the last flight
+   * went out, the peer's ACK ends it with Success; failing: an alert went
+   * out, the peer's answer ends it with Failure; done.
+   */
+  phase: 'start' | 'handshake' | 'final' | 'failing' | 'done';
+  readonly channel: TlsChannel;
+  identifier: number;
+  lastRequest: EapPacket | undefined;
+  commitmentSent: boolean;
+  /** Set while the engine works; the Response being answered. */
+  working: boolean;
+}
+
+export function beginTlsAuthenticator(
+  options: TlsMethodOptions,
+  input: EapInput,
+): TlsAuthenticatorState {
+  return {
+    side: 'authenticator',
+    phase: 'start',
+    channel: newChannel(options),
+    identifier: ((input.initialId ?? 0) - 1) & 0xff,
+    lastRequest: undefined,
+    commitmentSent: false,
+    working: false,
+  };
+}
+
+export function tlsAuthenticatorMessage(
+  options: TlsMethodOptions,
+  state: TlsAuthenticatorState,
+  received: EapPacket | null,
+  sendCapacity: number,
+  input: EapInput | undefined,
+): EapMakeMessageResult {
+  const channel = state.channel;
+  const capacity = typeDataCapacity(sendCapacity);
+
+  const request = (typeData: Uint8Array): EapMakeMessageResult => {
+    state.identifier = (state.identifier + 1) & 0xff;
+    state.lastRequest = tlsMessage(EapCode.Request, state.identifier, typeData);
+    return { action: EapAction.SendWithTimeout, packet: state.lastRequest };
+  };
+  const finish = (success: boolean, reason: string): EapMakeMessageResult => {
+    state.phase = 'done';
+    if (success) {
+      const keys = deriveKeys(channel);
+      if (typeof keys === 'string') return finish(false, keys);
+      return {
+        action: EapAction.SendAndDone,
+        packet: { code: EapCode.Success, identifier: state.identifier },
+        authResultCode: 0,
+        userAttributes: authenticatorKeyAttributes(keys),
+        reason,
+      };
+    }
+    channel.failure ??= reason;
+    return {
+      action: EapAction.SendAndDone,
+      packet: { code: EapCode.Failure, identifier: state.identifier },
+      authResultCode: EapResultCode.ERROR_AUTHENTICATION_FAILURE,
+      reason: channel.failure,
+    };
+  };
+  const nextFragment = (): EapMakeMessageResult => {
+    const sending = channel.sending as TlsFragmenter;
+    const { typeData } = sending.next(capacity);
+    if (sending.done) channel.sending = undefined;
+    return request(typeData);
+  };
+  const startSending = (message: Uint8Array): EapMakeMessageResult => {
+    channel.sending = new TlsFragmenter(message, {
+      ...(options.lengthOnUnfragmented === undefined
+        ? {}
+        : { lengthOnUnfragmented: options.lengthOnUnfragmented }),
+    });
+    return nextFragment();
+  };
+
+  if (input?.workComplete === true) {
+    if (!state.working || channel.engine === undefined) return invalidPacket('no TLS work pending');
+    state.working = false;
+    const engine = channel.engine;
+    channel.pendingOutput.push(engine.takeOutput());
+    if (engine.state === 'established' && engine.protocol === 'TLSv1.3' && !state.commitmentSent) {
+      // RFC 9190 §2.5: no more handshake messages follow; say so with one byte 0x00.
+      state.commitmentSent = true;
+      engine.writeApplicationData(Uint8Array.of(0));
+      state.working = true;
+      return {
+        action: EapAction.NoAction,
+        pendingWork: { whenDone: (done) => engine.whenSettled(done) },
+      };
+    }
+    const output = joinOutput(channel.pendingOutput);
+    channel.pendingOutput = [];
+    if (engine.state === 'failed' || engine.state === 'closed') {
+      channel.failure = engineFailure(engine);
+      const alert = engine.error?.alert;
+      // A check made after the handshake (Node's): the output is a finished-looking flight, not
+      // an alert; send a fatal alert of our own instead so the peer's TLS fails too.
+      const answer = alert !== undefined ? fatalAlertRecord(alert) : output;
+      if (answer.length === 0) return finish(false, channel.failure);
+      state.phase = 'failing';
+      return startSending(answer);
+    }
+    channel.serverRandom ??= helloRandom(output, SERVER_HELLO);
+    if (output.length === 0) {
+      return engine.state === 'established'
+        ? finish(true, 'TLS handshake complete')
+        : finish(false, 'the TLS engine had nothing to send to an incomplete handshake');
+    }
+    state.phase = engine.state === 'established' ? 'final' : 'handshake';
+    return startSending(output);
+  }
+
+  if (received === null) {
+    if (state.phase === 'start') {
+      state.phase = 'handshake';
+      return request(flagsOnly(TlsFlag.Start));
+    }
+    // A timeout: the same Request again, same Identifier.
+    if (state.lastRequest !== undefined && state.phase !== 'done' && !state.working) {
+      return { action: EapAction.SendWithTimeout, packet: state.lastRequest };
+    }
+    return { action: EapAction.NoAction };
+  }
+
+  if (!isEapMessage(received) || received.code !== EapCode.Response) {
+    return invalidPacket('not an EAP-TLS Response');
+  }
+  if (state.working) return invalidPacket('TLS engine busy');
+  if (received.identifier !== state.identifier) return invalidPacket('wrong Identifier');
+  const parsed = parseTlsTypeData(received.typeData);
+  if (!parsed.ok) return invalidPacket(`malformed EAP-TLS Response: ${parsed.reason}`);
+  const value = parsed.value;
+
+  if (channel.sending !== undefined) {
+    if (!isTlsAck(value)) {
+      return finish(false, 'peer sent data while the server was sending fragments (ACK expected)');
+    }
+    return nextFragment();
+  }
+  if (state.phase === 'failing') return finish(false, channel.failure ?? 'TLS failed');
+  if (isTlsAck(value)) {
+    if (state.phase === 'final') return finish(true, 'TLS handshake complete');
+    return finish(false, 'peer sent an empty Response where TLS data was expected');
+  }
+  if (value.start) return finish(false, 'peer set the Start flag');
+  const result = channel.reassembler.push(value);
+  if (result.kind === 'error') return finish(false, `TLS fragment reassembly: ${result.reason}`);
+  if (result.kind === 'fragment') return request(flagsOnly(0));
+  if (channel.engine === undefined) {
+    try {
+      channel.engine = options.engines.create('server');
+    } catch (error) {
+      return finish(false, `TLS engine: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+  channel.clientRandom ??= helloRandom(result.data, CLIENT_HELLO);
+  const engine = channel.engine;
+  engine.feed(result.data);
+  state.working = true;
+  return {
+    action: EapAction.NoAction,
+    pendingWork: { whenDone: (done) => engine.whenSettled(done) },
+  };
+}

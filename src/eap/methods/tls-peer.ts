@@ -1,0 +1,208 @@
+/**
+ * EAP-TLS, peer side (RFC 5216 §2.1, RFC 9190 §2.1). A Start Request starts
+ * the engine (its ClientHello is the first Response); fragments are
+ * reassembled and acknowledged; whole TLS messages go to the engine, its
+ * answer goes back in fragments (each acknowledged by the authenticator);
+ * with nothing to say the peer ACKs. Success is accepted only once the
+ * handshake finished — under TLS 1.3, only after the commitment message —
+ * so a server that skips the handshake cannot fake the outcome. When the
+ * engine rejects the server (CA, expiry, name, EKU), the peer answers with a
+ * fatal alert and ends in failure with the engine's reason.
+ */
+import { EapCode, isEapMessage, type EapPacket } from '../../wire/eap.js';
+import { EapAction, invalidPacket, type EapInput, type EapMakeMessageResult } from '../contract.js';
+import { EapResultCode } from '../result-codes.js';
+import { encodeTlsTypeData, isTlsAck, parseTlsTypeData } from '../tls/framing.js';
+import { CLIENT_HELLO, helloRandom, SERVER_HELLO } from '../tls/keys.js';
+import { TlsFragmenter } from '../tls/reassembly.js';
+import {
+  deriveKeys,
+  engineFailure,
+  fatalAlertRecord,
+  flagsOnly,
+  joinOutput,
+  newChannel,
+  peerKeyAttributes,
+  tlsMessage,
+  typeDataCapacity,
+  type TlsChannel,
+  type TlsMethodOptions,
+} from './tls-common.js';
+
+/** TLS handshake_failure (RFC 8446 §6.2). */
+const HANDSHAKE_FAILURE_ALERT = 40;
+
+export interface TlsPeerState {
+  readonly side: 'peer';
+  readonly channel: TlsChannel;
+  /** The Identifier of the Request being answered. */
+  answering: number;
+  working: boolean;
+  /** TLS 1.3: the server's commitment message (0x00) arrived. */
+  committed: boolean;
+  done: boolean;
+}
+
+export function beginTlsPeer(options: TlsMethodOptions): TlsPeerState {
+  return {
+    side: 'peer',
+    channel: newChannel(options),
+    answering: 0,
+    working: false,
+    committed: false,
+    done: false,
+  };
+}
+
+export function tlsPeerMessage(
+  options: TlsMethodOptions,
+  state: TlsPeerState,
+  received: EapPacket | null,
+  sendCapacity: number,
+  input: EapInput | undefined,
+): EapMakeMessageResult {
+  const channel = state.channel;
+  const capacity = typeDataCapacity(sendCapacity);
+
+  const respond = (typeData: Uint8Array): EapMakeMessageResult => ({
+    action: EapAction.Send,
+    packet: tlsMessage(EapCode.Response, state.answering, typeData),
+  });
+  const fail = (reason: string, typeData?: Uint8Array): EapMakeMessageResult => {
+    state.done = true;
+    channel.failure ??= reason;
+    const result = {
+      authResultCode: EapResultCode.ERROR_AUTHENTICATION_FAILURE,
+      reason: channel.failure,
+    };
+    return typeData === undefined
+      ? { action: EapAction.Done, ...result }
+      : {
+          action: EapAction.SendAndDone,
+          packet: tlsMessage(EapCode.Response, state.answering, typeData),
+          ...result,
+        };
+  };
+  const nextFragment = (): EapMakeMessageResult => {
+    const sending = channel.sending as TlsFragmenter;
+    const { typeData } = sending.next(capacity);
+    if (sending.done) channel.sending = undefined;
+    return respond(typeData);
+  };
+  const work = (): EapMakeMessageResult => {
+    const engine = channel.engine;
+    if (engine === undefined) return fail('no TLS engine');
+    state.working = true;
+    return {
+      action: EapAction.NoAction,
+      pendingWork: { whenDone: (done) => engine.whenSettled(done) },
+    };
+  };
+  const succeed = (): EapMakeMessageResult => {
+    if (state.working || channel.sending !== undefined) {
+      return fail('Success arrived before the TLS exchange finished');
+    }
+    const engine = channel.engine;
+    if (engine === undefined || engine.state !== 'established') {
+      return fail('Success arrived before the TLS handshake finished');
+    }
+    if (engine.protocol === 'TLSv1.3' && !state.committed) {
+      return fail('Success arrived before the TLS 1.3 commitment message (RFC 9190 §2.5)');
+    }
+    const keys = deriveKeys(channel);
+    if (typeof keys === 'string') return fail(keys);
+    state.done = true;
+    return {
+      action: EapAction.Done,
+      authResultCode: 0,
+      userAttributes: peerKeyAttributes(keys),
+      reason: `TLS handshake complete (${engine.protocol ?? 'TLS'})`,
+    };
+  };
+
+  if (state.done) return invalidPacket('EAP-TLS already finished');
+
+  if (input?.workComplete === true) {
+    const engine = channel.engine;
+    if (!state.working || engine === undefined) return invalidPacket('no TLS work pending');
+    state.working = false;
+    if (engine.state === 'failed' || engine.state === 'closed') {
+      const output = engine.takeOutput();
+      const alert = engine.error === undefined ? HANDSHAKE_FAILURE_ALERT : engine.error.alert;
+      // Node's checks run after the handshake and send no alert: send ours, never the flight.
+      // Otherwise OpenSSL's own alert goes out if it fits one packet, else an ACK.
+      if (alert !== undefined)
+        return fail(engineFailure(engine), tlsTypeData(fatalAlertRecord(alert)));
+      const inOne = output.length > 0 && output.length + 1 <= capacity;
+      return fail(engineFailure(engine), inOne ? tlsTypeData(output) : flagsOnly(0));
+    }
+    const data = engine.takeApplicationData();
+    if (data.length > 0 && data[0] === 0) state.committed = true;
+    const output = joinOutput([engine.takeOutput()]);
+    channel.clientRandom ??= helloRandom(output, CLIENT_HELLO);
+    if (output.length === 0) return respond(flagsOnly(0));
+    channel.sending = new TlsFragmenter(output, {
+      ...(options.lengthOnUnfragmented === undefined
+        ? {}
+        : { lengthOnUnfragmented: options.lengthOnUnfragmented }),
+    });
+    return nextFragment();
+  }
+
+  if (received === null) {
+    if (input?.successPacketReceived === true) return succeed();
+    // The peer never retransmits: the framework answers duplicates from its cache.
+    return { action: EapAction.NoAction };
+  }
+  if (received.code === EapCode.Success) return succeed();
+  if (received.code === EapCode.Failure) {
+    return fail(
+      channel.engine?.state === 'failed' ? engineFailure(channel.engine) : 'EAP-Failure received',
+    );
+  }
+  if (!isEapMessage(received) || received.code !== EapCode.Request) {
+    return invalidPacket('not an EAP-TLS Request');
+  }
+  if (state.working) return invalidPacket('TLS engine busy');
+  const parsed = parseTlsTypeData(received.typeData);
+  if (!parsed.ok) return invalidPacket(`malformed EAP-TLS Request: ${parsed.reason}`);
+  const value = parsed.value;
+  state.answering = received.identifier;
+
+  if (value.start) {
+    if (channel.engine !== undefined) return invalidPacket('a second EAP-TLS Start');
+    try {
+      channel.engine = options.engines.create('client');
+    } catch (error) {
+      return fail(`TLS engine: ${error instanceof Error ? error.message : String(error)}`);
+    }
+    return work();
+  }
+  if (channel.engine === undefined) return invalidPacket('EAP-TLS data before Start');
+  if (channel.sending !== undefined) {
+    if (!isTlsAck(value)) {
+      return fail(
+        'server sent data while the peer was sending fragments (ACK expected)',
+        flagsOnly(0),
+      );
+    }
+    return nextFragment();
+  }
+  if (isTlsAck(value)) return invalidPacket('an ACK with no fragment outstanding');
+  const result = channel.reassembler.push(value);
+  if (result.kind === 'error') {
+    return fail(
+      `TLS fragment reassembly: ${result.reason}`,
+      tlsTypeData(fatalAlertRecord(HANDSHAKE_FAILURE_ALERT)),
+    );
+  }
+  if (result.kind === 'fragment') return respond(flagsOnly(0));
+  channel.serverRandom ??= helloRandom(result.data, SERVER_HELLO);
+  channel.engine.feed(result.data);
+  return work();
+}
+
+/** One unfragmented TLS message as Type-Data (Flags 0, no length). */
+function tlsTypeData(records: Uint8Array): Uint8Array {
+  return encodeTlsTypeData(0, undefined, records);
+}
