@@ -190,3 +190,4 @@ export {
   type EapPacket,
   type ExpandedType,
 } from './eap.js';
+export * from './dcerpc/index.js';
