@@ -1,4 +1,6 @@
 import type { CliCommand } from '../command.js';
+import { captureServeCommand } from './capture-serve.js';
+import { captureTailCommand } from './capture-tail.js';
 import { chatCommand } from './chat.js';
 import { linkVxlanCommand } from './link-vxlan.js';
 import { pcapInfoCommand } from './pcap-info.js';
@@ -12,4 +14,6 @@ export const commands: readonly CliCommand[] = [
   pcapInfoCommand,
   websocketEchoCommand,
   chatCommand,
+  captureServeCommand,
+  captureTailCommand,
 ];
