@@ -180,7 +180,8 @@ describe.skipIf(peers.skip)('capture RPC: impacket and tshark', () => {
         const malformed = run('tshark', [
           ...decode,
           '-Y',
-          '_ws.malformed || _ws.expert.severity >= "warning"',
+          // TCP's own analysis (zero window under load, a slow reader) is not a DCE/RPC problem.
+          '_ws.malformed || (_ws.expert.severity >= "warning" && !tcp.analysis.flags)',
         ]);
         expect(malformed.status).toBe(0);
         expect(lines(malformed.stdout)).toEqual([]);
