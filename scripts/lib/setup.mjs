@@ -13,7 +13,14 @@ export const root = resolve(import.meta.dirname, '..', '..');
  * which tests need it, so the list shrinks as honestly as it grows.
  */
 export const debianPackages = [
-  { name: 'tshark', for: 'test/interop/pcap-*: reads the captures netrx writes' },
+  {
+    name: 'tshark',
+    for: 'test/interop/pcap-*: reads the captures netrx writes; test/interop/capture-rpc: decodes the LREC DCE/RPC conversation',
+  },
+  {
+    name: 'python3-impacket',
+    for: 'test/interop/capture-rpc: impacket as the MS-RPC client of netrx capture serve',
+  },
   { name: 'tcpdump', for: 'test/interop/pcap-*: reads the captures netrx writes' },
   {
     name: 'iproute2',

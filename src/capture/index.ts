@@ -28,8 +28,14 @@
  * provider for tests and benchmarks (`netrx-synthetic`: u64 sequence numbers
  * at a rate on the injected clock). All time comes from the injected clock.
  *
- * Not here yet (later sessions of the capture issue): the DCE/RPC server and
- * WebSocket transport (netrx/node), extcap, the CLI, and host wiring.
+ * `LrecRpcServer` is the DCE/RPC (ncacn_ip_tcp) server core in front of a
+ * table, sans-I/O: interface 22e5386d-8b12-4bf0-b0ec-6a1ea419e366 v1.0,
+ * opnums 0–2 in NDR20, context handles scoped to association groups and
+ * run down (Stop) when a group's last connection closes; netrx/node moves
+ * its bytes over TCP. `LrecRpcClient` is the matching client core.
+ *
+ * Not here yet (later sessions of the capture issue): the WebSocket
+ * transport, extcap, authentication (NTLM), and host wiring.
  */
 export {
   SessionTable,
@@ -61,3 +67,23 @@ export {
   type SyntheticProvider,
   type SyntheticProviderOptions,
 } from './synthetic-provider.js';
+export {
+  CONTEXT_HANDLE_LENGTH,
+  LREC_INTERFACE,
+  LrecOpnum,
+  LrecRpcClient,
+  LrecRpcServer,
+  RpcConnection,
+  encodeOpenRequest,
+  isNullHandle,
+  noAuthProvider,
+  parseOpenResponse,
+  parseReceiveResponse,
+  type ClientAnswer,
+  type LrecRpcClientOptions,
+  type LrecRpcServerOptions,
+  type LrecRpcServerStats,
+  type RpcAuthDecision,
+  type RpcAuthProvider,
+  type RpcSink,
+} from './rpc/index.js';

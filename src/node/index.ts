@@ -12,3 +12,4 @@ export * from './websocket/index.js';
 export * from './port/index.js';
 export * from './eap/index.js';
 export * from './certs/index.js';
+export * from './capture/index.js';

@@ -195,3 +195,4 @@ export {
   type EapPacket,
   type ExpandedType,
 } from './eap.js';
+export * from './dcerpc/index.js';

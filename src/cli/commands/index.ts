@@ -1,5 +1,7 @@
 import type { CliCommand } from '../command.js';
 import { certsDemoCommand } from './certs-demo.js';
+import { captureServeCommand } from './capture-serve.js';
+import { captureTailCommand } from './capture-tail.js';
 import { chatCommand } from './chat.js';
 import { linkVxlanCommand } from './link-vxlan.js';
 import { pcapInfoCommand } from './pcap-info.js';
@@ -16,4 +18,6 @@ export const commands: readonly CliCommand[] = [
   chatCommand,
   scpCommand,
   certsDemoCommand,
+  captureServeCommand,
+  captureTailCommand,
 ];

@@ -1,0 +1,343 @@
+/**
+ * One ncacn_ip_tcp connection of the LREC RPC server: framing, the bind
+ * (presentation-context negotiation: NDR20 accepted, NDR64 refused with a
+ * provider rejection, bind-time feature negotiation answered), request
+ * reassembly, dispatch of opnums 0–2 and faults.
+ *
+ * What ends a connection: bytes that cannot be framed (a lying frag_length:
+ * a stream cannot resynchronise), a PDU that does not decode, a request
+ * before a bind, and PDU types a client never sends. Everything else is
+ * answered: a fault with DID_NOT_EXECUTE for a call refused before it ran.
+ */
+import { NetrxError } from '../../runtime/index.js';
+import {
+  BindNakReason,
+  ContextResult,
+  FaultStatus,
+  MIN_FRAGMENT_LENGTH,
+  NDR20_SYNTAX,
+  PacketType,
+  PduFramer,
+  PfcFlag,
+  ProviderReason,
+  StubAssembler,
+  btfnFeatures,
+  encodeBindAck,
+  encodeBindNak,
+  encodeFault,
+  encodeResponse,
+  isNdr20,
+  parsePdu,
+  type Pdu,
+  type PresentationContext,
+  type SyntaxId,
+} from '../../wire/index.js';
+import type { SessionHandle } from '../session-table.js';
+import {
+  CONTEXT_HANDLE_LENGTH,
+  LrecOpnum,
+  encodeOpenResponse,
+  parseHandleRequest,
+  parseOpenRequest,
+  receiveResponseParts,
+} from './ndr.js';
+import { LREC_INTERFACE, handleKey, type AssociationGroup, type LrecRpcServer } from './server.js';
+
+/** Where a connection's bytes go. */
+export interface RpcSink {
+  send(bytes: Uint8Array): void;
+  /** The server wants the transport closed (after what it sent is flushed). */
+  close(): void;
+}
+
+/** Bind-time features netrx supports: none (no security contexts to multiplex, orphans not kept). */
+const SUPPORTED_FEATURES = 0;
+/** Win32 status for a receive that ended without data (should not happen with LREC sessions). */
+const ERROR_OPERATION_ABORTED = 995;
+const NDR20: SyntaxId = { uuid: NDR20_SYNTAX.uuid, major: NDR20_SYNTAX.version, minor: 0 };
+
+type Request = Extract<Pdu, { kind: 'request' }>;
+type BindPdu = Extract<Pdu, { kind: 'bind' | 'alter_context' }>;
+
+export class RpcConnection {
+  private readonly server: LrecRpcServer;
+  private readonly sink: RpcSink;
+  private readonly framer: PduFramer;
+  private readonly assembler: StubAssembler;
+  private group: AssociationGroup | undefined;
+  private readonly acceptedContexts = new Set<number>();
+  private maxXmitFrag = MIN_FRAGMENT_LENGTH;
+  private bound = false;
+  private isClosed = false;
+  /** closed() ran: the server forgot this connection (separate from isClosed, set by drop first). */
+  private released = false;
+  /** A call whose fragments are being thrown away after its first was refused. */
+  private discardingCall: number | undefined;
+
+  /** @internal use LrecRpcServer.connect */
+  constructor(server: LrecRpcServer, sink: RpcSink) {
+    this.server = server;
+    this.sink = sink;
+    this.framer = new PduFramer(server.maxFragLength);
+    this.assembler = new StubAssembler(server.maxRequestBytes);
+  }
+
+  get closedByEither(): boolean {
+    return this.isClosed;
+  }
+
+  /** Bytes held for incomplete PDUs and reassembly: bounded by frag and request limits. */
+  get bufferedBytes(): number {
+    return this.framer.bufferedBytes + this.assembler.bufferedBytes;
+  }
+
+  /** Bytes from the transport. */
+  receive(chunk: Uint8Array): void {
+    if (this.isClosed) return;
+    const framed = this.framer.push(chunk);
+    if (!framed.ok) {
+      this.drop(framed.failure.code);
+      return;
+    }
+    for (const bytes of framed.pdus) {
+      if (this.isClosed) return;
+      const parsed = parsePdu(bytes);
+      if (!parsed.ok) {
+        this.drop(parsed.failure.code);
+        return;
+      }
+      this.handle(parsed.value);
+    }
+  }
+
+  /** The transport closed (either side): rundown if this was the group's last connection. */
+  closed(): void {
+    if (this.released) return;
+    this.released = true;
+    this.isClosed = true;
+    this.assembler.reset();
+    const group = this.group;
+    this.group = undefined;
+    this.server.disconnected(this, group);
+  }
+
+  private drop(code: string): void {
+    this.server.countDrop(code);
+    this.isClosed = true;
+    this.sink.close();
+  }
+
+  private handle(pdu: Pdu): void {
+    switch (pdu.kind) {
+      case 'bind':
+      case 'alter_context':
+        this.onBind(pdu);
+        return;
+      case 'request':
+        this.onRequest(pdu);
+        return;
+      case 'other':
+        // co_cancel: nothing is cancellable here; orphaned: forget the partial call.
+        if (pdu.header.type === PacketType.co_cancel) return;
+        if (pdu.header.type === PacketType.orphaned) {
+          if (this.assembler.inProgress) this.assembler.reset();
+          return;
+        }
+        this.drop('unexpected-pdu');
+        return;
+      default:
+        // bind_ack, response, fault, bind_nak: only a server sends them.
+        this.drop('unexpected-pdu');
+    }
+  }
+
+  private onBind(pdu: BindPdu): void {
+    const callId = pdu.header.callId;
+    const isBind = pdu.kind === 'bind';
+    if (isBind === this.bound) {
+      // A second bind, or an alter_context before any bind.
+      if (isBind) this.nak(callId, BindNakReason.reason_not_specified);
+      else this.drop('alter-context-before-bind');
+      return;
+    }
+    if (pdu.maxRecvFrag < MIN_FRAGMENT_LENGTH || pdu.maxXmitFrag < MIN_FRAGMENT_LENGTH) {
+      this.nak(callId, BindNakReason.local_limit_exceeded);
+      return;
+    }
+    if (pdu.auth !== undefined) {
+      const decision = this.server.auth.onBind(pdu.auth);
+      this.nak(callId, decision.reason);
+      return;
+    }
+    if (isBind) {
+      const group = this.server.joinGroup(this, pdu.assocGroup);
+      if (group === undefined) {
+        this.nak(callId, BindNakReason.temporary_congestion);
+        return;
+      }
+      this.group = group;
+      this.bound = true;
+      this.maxXmitFrag = Math.min(pdu.maxRecvFrag, this.server.maxFragLength);
+      this.server.counters.binds++;
+    }
+    const results = pdu.contexts.map((context) => this.negotiate(context));
+    this.send(
+      encodeBindAck({
+        kind: isBind ? 'bind_ack' : 'alter_context_resp',
+        callId,
+        maxXmitFrag: this.maxXmitFrag,
+        maxRecvFrag: this.server.maxFragLength,
+        assocGroup: this.group?.id ?? 0,
+        secondaryAddress: isBind ? this.server.secondaryAddress : '',
+        results,
+      }),
+    );
+  }
+
+  private negotiate(context: PresentationContext): {
+    result: number;
+    reason: number;
+    transferSyntax?: SyntaxId;
+  } {
+    const features = context.transferSyntaxes
+      .map(btfnFeatures)
+      .find((value) => value !== undefined);
+    if (features !== undefined) {
+      return { result: ContextResult.negotiate_ack, reason: features & SUPPORTED_FEATURES };
+    }
+    const wanted = context.abstractSyntax;
+    if (wanted.uuid !== LREC_INTERFACE.uuid || wanted.major !== LREC_INTERFACE.major) {
+      return {
+        result: ContextResult.provider_rejection,
+        reason: ProviderReason.abstract_syntax_not_supported,
+      };
+    }
+    if (!context.transferSyntaxes.some(isNdr20)) {
+      // NDR64 (or anything else) alone: refused, the client falls back to NDR20.
+      return {
+        result: ContextResult.provider_rejection,
+        reason: ProviderReason.proposed_transfer_syntaxes_not_supported,
+      };
+    }
+    this.acceptedContexts.add(context.id);
+    return { result: ContextResult.acceptance, reason: 0, transferSyntax: NDR20 };
+  }
+
+  private nak(callId: number, reason: number): void {
+    this.server.counters.bindNaks++;
+    this.send(encodeBindNak(callId, reason));
+  }
+
+  private onRequest(pdu: Request): void {
+    const { callId, flags } = pdu.header;
+    if (!this.bound) {
+      this.fault(callId, pdu.contextId, FaultStatus.nca_s_proto_error);
+      this.drop('request-before-bind');
+      return;
+    }
+    if (this.discardingCall === callId) {
+      if ((flags & PfcFlag.LAST_FRAG) !== 0) this.discardingCall = undefined;
+      return;
+    }
+    this.discardingCall = undefined;
+    const refuse = (status: number) => {
+      if ((flags & PfcFlag.LAST_FRAG) === 0) this.discardingCall = callId;
+      this.assembler.reset();
+      this.fault(callId, pdu.contextId, status);
+    };
+    if (pdu.auth !== undefined) return refuse(FaultStatus.nca_s_proto_error);
+    if (!this.acceptedContexts.has(pdu.contextId)) return refuse(FaultStatus.nca_s_unk_if);
+    if (!this.server.allowUnauthenticated) return refuse(FaultStatus.access_denied);
+    if (pdu.opnum > LrecOpnum.close) return refuse(FaultStatus.nca_s_op_rng_error);
+    const step = this.assembler.add(callId, flags, pdu.stub);
+    if (step.status === 'more') return;
+    if (step.status === 'failed') {
+      if ((flags & PfcFlag.LAST_FRAG) === 0) this.discardingCall = callId;
+      this.fault(
+        callId,
+        pdu.contextId,
+        step.failure.code === 'too-large'
+          ? FaultStatus.nca_s_fault_remote_no_memory
+          : FaultStatus.nca_s_proto_error,
+      );
+      return;
+    }
+    this.server.counters.calls++;
+    this.dispatch(callId, pdu.contextId, pdu.opnum, step.stub);
+  }
+
+  private dispatch(callId: number, contextId: number, opnum: number, stub: Uint8Array): void {
+    if (opnum === LrecOpnum.open) {
+      const name = parseOpenRequest(stub);
+      if (!name.ok) return this.fault(callId, contextId, FaultStatus.rpc_x_bad_stub_data);
+      let handle: Uint8Array = new Uint8Array(CONTEXT_HANDLE_LENGTH);
+      let status = 0;
+      try {
+        const session = this.server.table.openSession(name.value);
+        handle = this.server.newHandle(this.group as AssociationGroup, session);
+      } catch (error) {
+        status = win32Status(error);
+      }
+      this.respond(callId, contextId, [encodeOpenResponse(handle, status)]);
+      return;
+    }
+    const parsed = parseHandleRequest(stub);
+    if (!parsed.ok) return this.fault(callId, contextId, FaultStatus.rpc_x_bad_stub_data);
+    const group = this.group as AssociationGroup;
+    const key = handleKey(parsed.value);
+    const session = group.handles.get(key);
+    if (session === undefined)
+      return this.fault(callId, contextId, FaultStatus.nca_s_context_mismatch);
+    if (opnum === LrecOpnum.close) {
+      group.handles.delete(key);
+      try {
+        this.server.table.closeSession(session);
+      } catch (error) {
+        // The session went away under the handle (stopped): the call fails, as a void method can.
+        return this.fault(callId, contextId, win32Status(error), false);
+      }
+      this.respond(callId, contextId, [new Uint8Array(CONTEXT_HANDLE_LENGTH)]);
+      return;
+    }
+    this.receiveData(callId, contextId, session);
+  }
+
+  private receiveData(callId: number, contextId: number, session: SessionHandle): void {
+    let op;
+    try {
+      op = this.server.table.receiveData(session);
+    } catch (error) {
+      this.respond(callId, contextId, receiveResponseParts(undefined, win32Status(error)));
+      return;
+    }
+    const complete = () => {
+      const result = op.result;
+      if (result === undefined || this.isClosed) return;
+      if (result.status === 'data') {
+        this.respond(callId, contextId, receiveResponseParts(result.data, 0));
+      } else {
+        this.respond(callId, contextId, receiveResponseParts(undefined, ERROR_OPERATION_ABORTED));
+      }
+    };
+    if (op.result !== undefined) complete();
+    else void op.done.then(complete);
+  }
+
+  private respond(callId: number, contextId: number, parts: readonly Uint8Array[]): void {
+    this.send(encodeResponse({ callId, contextId, stub: parts }, this.maxXmitFrag));
+  }
+
+  private fault(callId: number, contextId: number, status: number, didNotExecute = true): void {
+    this.server.countFault(status);
+    this.send(encodeFault({ callId, contextId, status, didNotExecute }));
+  }
+
+  private send(bytes: Uint8Array): void {
+    if (!this.isClosed) this.sink.send(bytes);
+  }
+}
+
+function win32Status(error: unknown): number {
+  if (error instanceof NetrxError && error.number !== undefined) return error.number;
+  throw error;
+}

@@ -1,0 +1,116 @@
+/**
+ * The LREC RPC server over TCP (ncacn_ip_tcp): node:net in front of the
+ * sans-I/O `LrecRpcServer` of netrx/capture.
+ *
+ * Unauthenticated binds are served only when asked for
+ * (`insecureNoAuth: true`) and only on a loopback address: anything else is
+ * refused at start (`ERR_CAPTURE_RPC_INSECURE_BIND`). A client that never
+ * reads cannot make the server buffer without bound: past
+ * `maxWriteBufferBytes` queued in the socket the connection is destroyed
+ * (counted as `slowReaders`), which runs its handles down.
+ */
+import { createServer, isIP, type AddressInfo, type Server, type Socket } from 'node:net';
+import { LrecRpcServer, type LrecRpcServerStats, type SessionTable } from '../../capture/index.js';
+import { NetrxError } from '../../runtime/index.js';
+import { nodeCrypto } from '../runtime/index.js';
+
+export interface LrecTcpServerOptions {
+  readonly table: SessionTable;
+  /** Listen address: an IP literal or `localhost`. Default 127.0.0.1. */
+  readonly host?: string;
+  /** 0 picks a free port. */
+  readonly port: number;
+  /** Serve unauthenticated binds (loopback only). There is no authentication yet, so required. */
+  readonly insecureNoAuth?: boolean;
+  readonly maxFragLength?: number;
+  /** Bytes queued in one socket before a non-reading client is cut off. Default 4 MiB. */
+  readonly maxWriteBufferBytes?: number;
+  /** Connections at once. Default 256. */
+  readonly maxConnections?: number;
+  /** Called after a connection closed and its handles were run down. */
+  readonly onConnectionClosed?: () => void;
+}
+
+export interface LrecTcpServer {
+  readonly port: number;
+  readonly host: string;
+  readonly core: LrecRpcServer;
+  stats(): LrecRpcServerStats & { readonly slowReaders: number };
+  close(): Promise<void>;
+}
+
+/** True for 127.0.0.0/8, ::1, ::ffff:127.x and `localhost`. */
+export function isLoopbackAddress(host: string): boolean {
+  if (host === 'localhost' || host === '::1') return true;
+  const v4 = host.startsWith('::ffff:') ? host.slice(7) : host;
+  return isIP(v4) === 4 && v4.startsWith('127.');
+}
+
+export async function startLrecTcpServer(options: LrecTcpServerOptions): Promise<LrecTcpServer> {
+  const host = options.host ?? '127.0.0.1';
+  if (options.insecureNoAuth !== true) {
+    throw new NetrxError(
+      'ERR_CAPTURE_RPC_NO_AUTH',
+      'The capture RPC server has no authentication yet: start it with insecureNoAuth (--insecure-no-auth) on a loopback address',
+    );
+  }
+  if (!isLoopbackAddress(host)) {
+    throw new NetrxError(
+      'ERR_CAPTURE_RPC_INSECURE_BIND',
+      `Unauthenticated capture RPC is served on loopback only, not on ${host}`,
+    );
+  }
+  const core = new LrecRpcServer({
+    table: options.table,
+    crypto: nodeCrypto,
+    allowUnauthenticated: true,
+    ...(options.maxFragLength === undefined ? {} : { maxFragLength: options.maxFragLength }),
+  });
+  const maxWrite = options.maxWriteBufferBytes ?? 4 << 20;
+  const sockets = new Set<Socket>();
+  let slowReaders = 0;
+  const server: Server = createServer({ noDelay: true }, (socket) => {
+    sockets.add(socket);
+    const connection = core.connect({
+      send(bytes) {
+        if (socket.destroyed) return;
+        socket.write(bytes);
+        if (socket.writableLength > maxWrite) {
+          slowReaders++;
+          socket.destroy();
+        }
+      },
+      close() {
+        socket.end();
+      },
+    });
+    socket.on('data', (chunk: Buffer) => connection.receive(chunk));
+    socket.on('error', () => socket.destroy());
+    socket.on('close', () => {
+      sockets.delete(socket);
+      connection.closed();
+      options.onConnectionClosed?.();
+    });
+  });
+  server.maxConnections = options.maxConnections ?? 256;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  core.secondaryAddress = String(port);
+  return {
+    port,
+    host,
+    core,
+    stats: () => ({ ...core.stats(), slowReaders }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}

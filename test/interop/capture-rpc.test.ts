@@ -1,0 +1,217 @@
+/**
+ * impacket (Debian python3-impacket), an MS-RPC client nobody here wrote,
+ * against `netrx capture serve`: it binds to the LREC interface over
+ * ncacn_ip_tcp (an NDR64-only bind first, which must be refused), calls
+ * open, receive (many times) and close with hand-marshalled NDR20
+ * (support/lrec_impacket_client.py), checks every EVENT_BUFFER's layout and
+ * that delivered + lost = the events the synthetic provider generated, by
+ * their u64 sequence numbers. tshark captures the conversation on lo and
+ * must decode it with `-d tcp.port==PORT,dcerpc`: bind, bind_ack, request,
+ * response (fragmented and reassembled) and fault, no malformed frame, no
+ * expert warning.
+ *
+ * Decision: the capture is tshark on lo with a port filter (the tests run as
+ * root; a netns is not needed for a loopback conversation), so the frames
+ * are the kernel's, not a recording netrx made of itself.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runCli, type CliIo } from '../../src/cli/index.js';
+import { lines, run, toolVersion } from './pcap-tools.js';
+import { isRoot, requirePeers } from './support/peers.js';
+
+const PYTHON = '/usr/bin/python3';
+const SCRIPT = resolve(import.meta.dirname, 'support', 'lrec_impacket_client.py');
+const RECORDED = {
+  impacket: '0.10.0-4',
+  tshark: 'TShark (Wireshark) 4.0.17 (Git v4.0.17 packaged as 4.0.17-0+deb12u3).',
+};
+
+const impacket = (() => {
+  const probe = spawnSync(PYTHON, ['-c', 'import impacket.dcerpc.v5.transport'], {
+    stdio: 'ignore',
+  });
+  if (probe.status !== 0) return undefined;
+  const dpkg = spawnSync('dpkg-query', ['-W', '-f', '${Version}', 'python3-impacket'], {
+    encoding: 'utf8',
+  });
+  return dpkg.stdout.trim() || 'unknown';
+})();
+const tshark = toolVersion('tshark', ['--version']);
+const peers = requirePeers('capture-rpc.test.ts', [
+  {
+    name: 'python3-impacket (/usr/bin/python3)',
+    ok: () => impacket !== undefined,
+    hint: 'apt-get install -y python3-impacket',
+  },
+  { name: 'tshark', ok: () => tshark !== undefined, hint: 'apt-get install -y tshark' },
+  { name: 'root (tshark -i lo)', ok: isRoot, hint: 'run the interop tests as root' },
+]);
+console.info(`peers: python3-impacket ${impacket ?? 'missing'}, ${tshark ?? 'tshark missing'}`);
+for (const [name, found] of [
+  ['impacket', impacket],
+  ['tshark', tshark],
+] as const) {
+  if (found !== undefined && found !== RECORDED[name]) {
+    console.warn(`[netrx interop] ${name} is ${found}; checked with ${RECORDED[name]}`);
+  }
+}
+
+function io() {
+  const out: string[] = [];
+  const err: string[] = [];
+  let stop!: () => void;
+  const stopped = new Promise<void>((done) => (stop = done));
+  const cli: CliIo = {
+    out: (l) => out.push(l),
+    err: (l) => err.push(l),
+    untilStopped: () => stopped,
+  };
+  return { out, err, stop, cli };
+}
+
+async function until(condition: () => boolean, ms: number, what: string): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((done) => setTimeout(done, 20));
+  }
+}
+
+/** Runs a command to its end without blocking the event loop (the server is in this process). */
+function runAsync(command: string, args: readonly string[]) {
+  return new Promise<{ status: number | null; stdout: string; stderr: string }>((done) => {
+    const child = spawn(command, args);
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('close', (status) => done({ status, stdout, stderr }));
+  });
+}
+
+interface Report {
+  readonly ok: boolean;
+  readonly error?: string;
+  readonly delivered: number;
+  readonly lost: number;
+  readonly receives: number;
+  readonly largestBuffer: number;
+  readonly faults: Record<string, string>;
+  readonly ndr64: string;
+}
+
+describe.skipIf(peers.skip)('capture RPC: impacket and tshark', () => {
+  it.each([
+    // A roomy queue (no loss expected, large fragmented buffers) and a tiny one (loss certain).
+    ['a roomy queue', 4096, 5000],
+    ['a 64-event queue', 64, 20_000],
+  ])(
+    'impacket opens, receives and closes with %s; delivered + lost = generated; tshark decodes it all',
+    async (_label, queueEvents, generated) => {
+      const serve = io();
+      const serving = runCli(
+        [
+          'capture',
+          'serve',
+          '--session',
+          'Example Session',
+          '--rpc-port',
+          '0',
+          '--insecure-no-auth',
+          '--synthetic',
+          '50000',
+          '--synthetic-count',
+          String(generated),
+          '--queue-events',
+          String(queueEvents),
+          '--timer-ms',
+          '100',
+        ],
+        serve.cli,
+      );
+      const dir = mkdtempSync(join(tmpdir(), 'netrx-lrec-'));
+      const pcap = join(dir, 'lrec.pcapng');
+      let capture: ReturnType<typeof spawn> | undefined;
+      try {
+        await until(() => serve.out.includes('ready'), 10_000, 'serve ready');
+        const port = /127\.0\.0\.1:(\d+)/.exec(serve.out.join('\n'))?.[1] ?? '';
+        capture = spawn('tshark', ['-i', 'lo', '-f', `tcp port ${port}`, '-w', pcap, '-q']);
+        let captureErr = '';
+        capture.stderr?.on('data', (d: Buffer) => (captureErr += d.toString()));
+        await until(() => captureErr.includes('Capturing on'), 15_000, 'tshark capturing');
+        const result = await runAsync(PYTHON, [SCRIPT, port, 'Example Session', String(generated)]);
+        const report = JSON.parse(lines(result.stdout).at(-1) ?? '{}') as Report;
+        expect(report.error).toBeUndefined();
+        expect(report.ok).toBe(true);
+        expect(report.delivered + report.lost).toBe(generated);
+        expect(report.delivered).toBeGreaterThan(0);
+        if (queueEvents === 64) expect(report.lost).toBeGreaterThan(0);
+        expect(report.receives).toBeGreaterThan(1);
+        expect(report.faults).toEqual({
+          opnum7: 'nca_s_op_rng_error',
+          unknown_handle: expect.stringContaining('context_mismatch') as unknown,
+        });
+        expect(report.ndr64).toContain('proposed_transfer_syntaxes_not_supported');
+        console.info(`impacket (${_label}): ${JSON.stringify(report)}`);
+
+        await new Promise((done) => setTimeout(done, 300)); // the last segments reach the capture
+        const stopped = new Promise((done) => capture?.once('close', done));
+        capture.kill('SIGINT');
+        await stopped;
+        capture = undefined;
+        const decode = ['-r', pcap, '-d', `tcp.port==${port},dcerpc`];
+        const types = run('tshark', [
+          ...decode,
+          '-Y',
+          'dcerpc',
+          '-T',
+          'fields',
+          '-e',
+          'dcerpc.pkt_type',
+        ]);
+        expect(types.status).toBe(0);
+        const seen = new Set(lines(types.stdout).flatMap((l) => l.split(',')));
+        // request 0, response 2, fault 3, bind 11, bind_ack 12
+        for (const type of ['0', '2', '3', '11', '12']) expect(seen).toContain(type);
+        const malformed = run('tshark', [
+          ...decode,
+          '-Y',
+          // TCP's own analysis (zero window under load, a slow reader) is not a DCE/RPC problem.
+          '_ws.malformed || (_ws.expert.severity >= "warning" && !tcp.analysis.flags)',
+        ]);
+        expect(malformed.status).toBe(0);
+        expect(lines(malformed.stdout)).toEqual([]);
+        const reassembled = run('tshark', [
+          ...decode,
+          '-Y',
+          'dcerpc.fragment',
+          '-T',
+          'fields',
+          '-e',
+          'frame.number',
+        ]);
+        if (queueEvents === 4096) expect(lines(reassembled.stdout).length).toBeGreaterThan(0);
+        const opnums = run('tshark', [
+          ...decode,
+          '-Y',
+          'dcerpc.pkt_type == 0',
+          '-T',
+          'fields',
+          '-e',
+          'dcerpc.opnum',
+        ]);
+        const counts = new Set(lines(opnums.stdout));
+        for (const opnum of ['0', '1', '2', '7']) expect(counts).toContain(opnum);
+      } finally {
+        capture?.kill('SIGINT');
+        serve.stop();
+        await serving;
+      }
+    },
+    120_000,
+  );
+});

@@ -1,0 +1,155 @@
+"""impacket as an MS-LREC client of a netrx capture server, with hand-marshalled NDR20.
+
+Usage: lrec_impacket_client.py PORT SESSION GENERATED
+
+Binds to 22e5386d-8b12-4bf0-b0ec-6a1ea419e366 v1.0 over ncacn_ip_tcp, calls
+RpcNetEventOpenSession (opnum 0), RpcNetEventReceiveData (opnum 1) until the
+events delivered plus the NET_EVENT_LOST counts reach GENERATED, and
+RpcNetEventCloseSession (opnum 2). Checks every EVENT_BUFFER byte layout on
+the way (MS-LREC 2.2.2.1, 2.3.2; research notes 1.4) and prints one JSON line.
+Also provokes the faults impacket surfaces: opnum 7 and an unknown handle.
+Run with Debian's /usr/bin/python3 (python3-impacket).
+"""
+import json
+import struct
+import sys
+import uuid
+
+from impacket.dcerpc.v5 import transport
+from impacket.dcerpc.v5.rpcrt import DCERPCException
+from impacket.uuid import uuidtup_to_bin
+
+LREC = ('22e5386d-8b12-4bf0-b0ec-6a1ea419e366', '1.0')
+SYNTHETIC = uuid.UUID('6e657472-782d-7379-6e74-686574696300').bytes_le  # netrx-synthetic, Windows order
+NDR64 = ('71710533-beba-4937-8319-b5dbef9ccc36', '1.0')
+
+
+def fail(message):
+    print(json.dumps({'ok': False, 'error': message}))
+    sys.exit(1)
+
+
+def open_request(name):
+    units = len(name) + 1
+    return struct.pack('<III', units, 0, units) + (name + '\0').encode('utf-16-le')
+
+
+def parse_receive(stub):
+    length, referent = struct.unpack_from('<II', stub, 0)
+    if referent == 0:
+        (status,) = struct.unpack_from('<I', stub, 8)
+        return b'', status
+    (max_count,) = struct.unpack_from('<I', stub, 8)
+    if max_count != length:
+        fail('max_count %d != BufferLength %d' % (max_count, length))
+    buffer = stub[12:12 + length]
+    at = (12 + length + 3) & ~3
+    (status,) = struct.unpack_from('<I', stub, at)
+    if at + 4 != len(stub):
+        fail('%d bytes after the status' % (len(stub) - at - 4))
+    return buffer, status
+
+
+def walk(buffer, seqs):
+    """Items back to back; returns the lost count (a lost item must be last)."""
+    at = 0
+    lost = 0
+    while at < len(buffer):
+        size, kind, flags = struct.unpack_from('<IHH', buffer, at)
+        if size < 8 or at + size > len(buffer):
+            fail('bad DataSize %d at %d' % (size, at))
+        payload = buffer[at + 8:at + size]
+        last = at + size == len(buffer)
+        if kind == 1:
+            (rec_size,) = struct.unpack_from('<H', payload, 0)
+            provider = payload[24:40]
+            (event_id,) = struct.unpack_from('<H', payload, 40)
+            reserved = payload[81]
+            user_len, _ext_off, user_off = struct.unpack_from('<HHH', payload, 86)
+            if provider != SYNTHETIC or event_id != 1:
+                fail('unexpected provider %s id %d' % (provider.hex(), event_id))
+            if user_off != 0x60 or reserved != 0x08 or payload[92:96] != b'\0\0\0\0':
+                fail('EventRecord layout: offset %#x reserved %#x' % (user_off, reserved))
+            if rec_size != 0x60 + user_len or len(payload) != 0x60 + user_len:
+                fail('EventRecord size %d, user data %d, payload %d' % (rec_size, user_len, len(payload)))
+            (seq,) = struct.unpack_from('<Q', payload, 0x60)
+            seqs.append(seq)
+        elif kind == 2:
+            if not last or size != 12:
+                fail('NET_EVENT_LOST not last or not 12 bytes')
+            (count,) = struct.unpack_from('<I', payload, 0)
+            lost += count
+        else:
+            fail('unknown DataType %d' % kind)
+        if last and flags != 0x0100:
+            fail('last item flags %#x' % flags)
+        at += size
+    return lost
+
+
+def main():
+    port, session, generated = int(sys.argv[1]), sys.argv[2], int(sys.argv[3])
+    rpc = transport.DCERPCTransportFactory('ncacn_ip_tcp:127.0.0.1[%d]' % port)
+    dce = rpc.get_dce_rpc()
+    dce.connect()
+    # NDR64 alone is refused (provider rejection): impacket raises on the bind_ack.
+    try:
+        dce.bind(uuidtup_to_bin(LREC), transfer_syntax=NDR64)
+        fail('NDR64 bind accepted')
+    except DCERPCException as error:
+        ndr64 = str(error)
+    dce = rpc.get_dce_rpc()
+    dce.connect()
+    dce.bind(uuidtup_to_bin(LREC))
+
+    dce.call(0, open_request(session))
+    stub = dce.recv()
+    handle, status = stub[:20], struct.unpack_from('<I', stub, 20)[0]
+    if status != 0 or handle == b'\0' * 20:
+        fail('open status %d' % status)
+
+    faults = {}
+    for name, opnum, body in (('opnum7', 7, handle), ('unknown_handle', 1, b'\x00' * 4 + b'\x42' * 16)):
+        try:
+            dce.call(opnum, body)
+            dce.recv()
+            fail('%s did not fault' % name)
+        except DCERPCException as error:
+            faults[name] = str(error)
+
+    seqs = []
+    lost = 0
+    receives = 0
+    largest = 0
+    while len(seqs) + lost < generated and receives < 100000:
+        dce.call(1, handle)
+        buffer, status = parse_receive(dce.recv())
+        receives += 1
+        if status != 0:
+            fail('receive status %d' % status)
+        largest = max(largest, len(buffer))
+        lost += walk(buffer, seqs)
+
+    if any(b <= a for a, b in zip(seqs, seqs[1:])):
+        fail('sequence numbers out of order')
+    if seqs and seqs[-1] >= generated:
+        fail('sequence %d beyond %d generated' % (seqs[-1], generated))
+
+    dce.call(2, handle)
+    closed = dce.recv()
+    if closed != b'\0' * 20:
+        fail('close returned %s' % closed.hex())
+    dce.disconnect()
+    print(json.dumps({
+        'ok': True,
+        'delivered': len(seqs),
+        'lost': lost,
+        'receives': receives,
+        'largestBuffer': largest,
+        'faults': faults,
+        'ndr64': ndr64,
+    }))
+
+
+if __name__ == '__main__':
+    main()
