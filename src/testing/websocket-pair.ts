@@ -89,6 +89,9 @@ export class HandleDriver {
       const action = this.handle.getAction(queue);
       if (action === undefined) {
         if (this.pendingRead !== undefined && this.hasInput()) continue;
+        // The step used its budget (`receiveStepBytes`): a host gives other
+        // work a turn here; this driver just asks again.
+        if (this.handle.receivePending) continue;
         break;
       }
       progressed = true;

@@ -105,6 +105,8 @@ interface SideSettings {
   readonly copyIntoBuffer: boolean;
   readonly receiveBufferSize: number;
   readonly outputChunkSize: number;
+  readonly receiveStepBytes: number | undefined;
+  readonly retainLentChunks: boolean;
 }
 
 interface MessageSpec {
@@ -159,6 +161,10 @@ const sideArb: fc.Arbitrary<SideSettings> = fc.record({
   copyIntoBuffer: fc.boolean(),
   receiveBufferSize: fc.integer({ min: 1, max: 70_000 }),
   outputChunkSize: fc.constantFrom(256, 1024, 16 * 1024),
+  // A host that bounds each step's inflating and gathering (netrx/node:
+  // 1 MiB), or none; and lent chunks held as views or copied.
+  receiveStepBytes: fc.option(fc.integer({ min: 256, max: 256 * 1024 }), { nil: undefined }),
+  retainLentChunks: fc.boolean(),
 });
 
 const paramsArb: fc.Arbitrary<PerMessageDeflateParams> = fc.record({
@@ -198,6 +204,8 @@ function side(
       assembleMessages: s.mode === 'assemble',
       receiveBufferSize: Math.max(256, s.receiveBufferSize),
       deflateCodec: createZlibDeflateCodec({ outputChunkSize: s.outputChunkSize }),
+      retainLentChunks: s.retainLentChunks,
+      ...(s.receiveStepBytes === undefined ? {} : { receiveStepBytes: s.receiveStepBytes }),
     },
     driver: {
       chop,
@@ -307,6 +315,8 @@ describe('WebSocketHandle + permessage-deflate: property', () => {
         copyIntoBuffer: false,
         receiveBufferSize: 16 * 1024,
         outputChunkSize: 16 * 1024,
+        receiveStepBytes: mode === 'assemble' ? 64 * 1024 : undefined,
+        retainLentChunks: true,
       };
       const messages: MessageSpec[] = [
         { binary: true, size: 300 * 1024, compressible: true, fragments: 1, seed: 1 },

@@ -314,6 +314,24 @@ export class WebSocketHandle {
     );
   }
 
+  /**
+   * The last `getAction` stopped at `receiveStepBytes` with receive work
+   * left (inflating, gathering a message): call `getAction` again to go on.
+   */
+  get receivePending(): boolean {
+    return this.receivePath.workPending;
+  }
+
+  /**
+   * Bytes held for the message being received and not yet indicated:
+   * compressed bytes of a frame still arriving, inflated or lent pieces,
+   * the assembly buffer. At most about `maxMessageSize` plus the bytes of
+   * the frame arriving.
+   */
+  get receiveHeldBytes(): number {
+    return this.receivePath.heldBytes;
+  }
+
   /** Bytes queued by `send` and not yet handed out in a send action. */
   get queuedBytes(): number {
     return this.sendPath.queuedBytes;
@@ -591,6 +609,8 @@ export class WebSocketHandle {
       return action;
     }
     if (this.stateValue === 'aborted' || this.receiveEnded) return undefined;
+    // The step used its budget (`receiveStepBytes`): no read until the work is done.
+    if (this.receivePath.workPending) return undefined;
     // Decoding may have queued pongs or a close reply: write those before reading on.
     if (this.sendPath.hasControl && !this.sendPath.busy) {
       return this.nextSendAction(false);

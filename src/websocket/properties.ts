@@ -96,6 +96,15 @@ export interface HandleSettings {
    * A send that would pass it is refused as for `maxQueuedSends`.
    */
   readonly maxQueuedSendBytes?: number;
+  /**
+   * Most bytes the receive path inflates or gathers into a message per
+   * `getAction` call (default unlimited). Past it `getAction` returns
+   * undefined with `receivePending` true and no network read: call it
+   * again, after giving other work a turn, to go on. A host that bounds its
+   * event-loop turns (netrx/node: 1 MiB) sets it; a zip bomb or a 64 MiB
+   * message then costs many short steps instead of one long one.
+   */
+  readonly receiveStepBytes?: number;
 }
 
 export interface ResolvedProperties {
@@ -111,6 +120,7 @@ export interface ResolvedProperties {
   readonly deflateThreshold: number;
   readonly maxQueuedSends: number;
   readonly maxQueuedSendBytes: number;
+  readonly receiveStepBytes: number;
 }
 
 export const DEFAULT_MAX_MESSAGE_SIZE = 64 * 1024 * 1024;
@@ -167,5 +177,9 @@ function resolveFresh(p: HandleSettings): ResolvedProperties {
       DEFAULT_MAX_QUEUED_SEND_BYTES,
       0,
     ),
+    receiveStepBytes:
+      p.receiveStepBytes === undefined
+        ? Number.POSITIVE_INFINITY
+        : integer('receiveStepBytes', p.receiveStepBytes, 0, 1),
   };
 }

@@ -174,6 +174,9 @@ describe('retainLentChunks: a message split across lent chunks is gathered once'
         crypto: nodeCrypto,
         deflateCodec: codec,
         assembleMessages: true,
+        // Lent chunks kept as views: the compressed frame waits for its end
+        // without copies, so every allocation counted is the message's.
+        retainLentChunks: true,
         allocate,
       });
       client.open({ perMessageDeflate: params });

@@ -41,6 +41,21 @@ const NO_PIECES = Object.freeze([]) as unknown as Uint8Array[];
 const MIN_ASSEMBLY = 1024;
 /** At most this many pieces of one message are held (`retainLentChunks`); past it they are copied. */
 const MAX_HELD = 256;
+/**
+ * Inflated pieces of one message held as views (a 64 MiB message inflates
+ * into a few hundred slab pieces); past it they are copied.
+ */
+const MAX_HELD_INFLATED = 8192;
+/**
+ * DEFLATE expands at most ~1032:1 (RFC 1951: a 258-byte match in 2 bits),
+ * so a compressed piece of `budget / MAX_DEFLATE_RATIO` bytes cannot
+ * inflate to much more than the step's budget.
+ */
+const MAX_DEFLATE_RATIO = 1032;
+/** The smallest compressed piece inflated at once under a budget (inflates to ≤ ~1 MiB). */
+const MIN_INFLATE_PIECE = 1024;
+/** What held inflated views may pin beyond twice the bytes they hold (one codec slab). */
+const PIN_SLACK = 1024 * 1024;
 
 /** What a receive operation completes with. */
 export interface Indication {
@@ -118,12 +133,32 @@ export class ReceivePath<Owner> {
   private assembled = 0;
   /** Pieces of lent chunks held until the message ends, then gathered once (`retainLentChunks`). */
   private held: Uint8Array[] = NO_PIECES;
-  private heldBytes = 0;
+  private heldPieceBytes = 0;
+  /** Memory the held views pin (their buffers' sizes; an overestimate when two share one). */
+  private pinnedBytes = 0;
   /** Whether the chunk being decoded was lent by a host that never reuses it. */
   private lent = false;
   // Inflated bytes not handed out yet; the last one ends the message when `pendingEnds`.
   private pending: Uint8Array[] = NO_PIECES;
   private pendingEnds = false;
+  /**
+   * The compressed payload of the data frame arriving, held until the frame
+   * is complete (as ws does): a frame that never finishes arriving costs
+   * the bytes that came, never what they inflate to (a zip-bomb prefix).
+   */
+  private compressedIn: Uint8Array[] = NO_PIECES;
+  private compressedBytes = 0;
+  /** The held frame has all arrived: inflate it; `compressedEnds`: it ends the message. */
+  private compressedReady = false;
+  private compressedEnds = false;
+  /** The message being gathered from held pieces, in steps (`receiveStepBytes`). */
+  private gathering: Uint8Array | undefined;
+  private gatheredBytes = 0;
+  private gatherIndex = 0;
+  /** Bytes this step may still inflate or gather (`receiveStepBytes`). */
+  private budget = Number.POSITIVE_INFINITY;
+  /** The last step stopped at its budget with work left (`receivePending`). */
+  workPending = false;
   /** A pong or close to indicate once partial data has been handed out. */
   private deferred: Indication | undefined;
   /** The close, failure or end of stream that ended receiving, once indicated. */
@@ -176,10 +211,31 @@ export class ReceivePath<Owner> {
     this.deferred = undefined;
   }
 
-  /** The next indication for `op`, or undefined when more bytes are needed. */
+  /**
+   * Bytes held for the message being received: compressed bytes of an
+   * incomplete frame, inflated or lent pieces, the assembly buffer.
+   */
+  get heldBytes(): number {
+    let pending = 0;
+    for (const p of this.pending) pending += p.length;
+    return (
+      this.compressedBytes +
+      this.heldPieceBytes +
+      this.assembly.length +
+      (this.gathering?.length ?? 0) +
+      pending
+    );
+  }
+
+  /**
+   * The next indication for `op`, or undefined when more bytes are needed
+   * or (`workPending`) when the step used its budget with work left.
+   */
   step(op: ReceiveOperation): Indication | undefined {
     // A close waits in `deferred` until partial data is out; after that it repeats.
     if (this.terminal !== undefined && this.deferred === undefined) return this.terminal;
+    this.budget = this.properties.receiveStepBytes;
+    this.workPending = false;
     for (;;) {
       if (this.deferred !== undefined) {
         if (op.filled > 0) return this.flush(op);
@@ -190,6 +246,18 @@ export class ReceivePath<Owner> {
       if (this.pending.length > 0) {
         const done = this.drainPending(op);
         if (done !== undefined) return done;
+        if (this.workPending) return undefined;
+        continue;
+      }
+      if (this.gathering !== undefined) {
+        const done = this.gatherSome();
+        if (done !== undefined) return done;
+        return undefined; // out of budget (workPending)
+      }
+      if (this.compressedReady) {
+        const done = this.inflateSome();
+        if (done !== undefined) return done;
+        if (this.workPending) return undefined;
         continue;
       }
       const into =
@@ -217,11 +285,72 @@ export class ReceivePath<Owner> {
     const end = event.last && this.frameFin;
     if (event.last) this.dataFrame = false;
     if (!this.compressed) return this.deliver(event.data, end, op);
-    const inflated = (this.inflater as MessageInflater).inflate(event.data, end);
+    this.holdCompressed(event.data, event.last);
+    if (event.last) {
+      this.compressedReady = true;
+      this.compressedEnds = end;
+    }
+    return undefined;
+  }
+
+  /**
+   * Keeps a piece of a compressed frame until the frame is complete. A view
+   * when it is the whole frame (inflated before the next read) or most of
+   * a lent chunk; otherwise a copy (the handle's receive buffer is reused
+   * by the next read, and a view of a small piece would pin its chunk).
+   */
+  private holdCompressed(piece: Uint8Array, frameEnds: boolean): void {
+    if (piece.length === 0) return;
+    let kept = piece;
+    const whole = frameEnds && this.compressedBytes === 0;
+    if (!whole && !(this.lent && piece.byteLength * 2 >= piece.buffer.byteLength)) {
+      kept = this.allocate(piece.length);
+      kept.set(piece);
+    }
+    if (this.compressedIn === NO_PIECES) this.compressedIn = [];
+    this.compressedIn.push(kept);
+    this.compressedBytes += kept.length;
+  }
+
+  /**
+   * Inflates the next piece of the complete frame held in `compressedIn`,
+   * at most what the step's budget allows (a piece of budget / 1032 bytes,
+   * at least 1 KiB, cannot inflate to much more). The output goes to
+   * `pending`; undefined unless the connection failed.
+   */
+  private inflateSome(): Indication | undefined {
+    if (this.budget <= 0) {
+      this.workPending = true;
+      return undefined;
+    }
+    const head = this.compressedIn[0];
+    let piece = EMPTY_BYTES;
+    if (head !== undefined) {
+      const size = Math.max(MIN_INFLATE_PIECE, Math.floor(this.budget / MAX_DEFLATE_RATIO));
+      if (head.length > size) {
+        piece = head.subarray(0, size);
+        this.compressedIn[0] = head.subarray(size);
+      } else {
+        piece = head;
+        this.compressedIn.shift();
+      }
+      this.compressedBytes -= piece.length;
+    }
+    const frameDone = this.compressedBytes === 0;
+    const end = frameDone && this.compressedEnds;
+    if (frameDone) {
+      this.compressedIn = NO_PIECES;
+      this.compressedReady = false;
+      this.compressedEnds = false;
+      // A continuation frame with nothing in it, not the last: nothing to inflate.
+      if (piece.length === 0 && !end) return undefined;
+    }
+    const inflated = (this.inflater as MessageInflater).inflate(piece, end);
     if (!inflated.ok) {
       const f = inflated.failure;
       return this.fail(wireCode(f.code), f.message, f.closeCode);
     }
+    this.budget -= inflated.length;
     if (inflated.chunks.length > 0) {
       this.pending = inflated.chunks.slice();
       this.pendingEnds = end;
@@ -349,14 +478,15 @@ export class ReceivePath<Owner> {
     // handed out as it is: a view of the chunk, no copy. Inflated bytes are
     // copied (a codec may reuse that memory, unless it says `stableOutput`),
     // and with a stable codec held like lent pieces and gathered once.
-    if (end && this.assembled === 0 && this.heldBytes === 0 && !this.compressed) {
+    if (end && this.assembled === 0 && this.heldPieceBytes === 0 && !this.compressed) {
       return this.finish(piece);
     }
     const holdable = this.compressed ? this.holdInflated : this.lent;
-    if (holdable && this.assembled === 0 && this.held.length < MAX_HELD) {
+    const maxHeld = this.compressed ? MAX_HELD_INFLATED : MAX_HELD;
+    if (holdable && this.assembled === 0 && this.held.length < maxHeld) {
       return this.hold(piece, end);
     }
-    if (this.heldBytes > 0) this.unhold();
+    if (this.heldPieceBytes > 0) this.unhold();
     this.reserve(piece.length);
     this.assembly.set(piece, this.assembled);
     this.assembled += piece.length;
@@ -399,36 +529,71 @@ export class ReceivePath<Owner> {
         last.byteOffset,
         last.byteLength + piece.byteLength,
       );
-    } else if (!this.compressed && piece.byteLength * 2 < piece.buffer.byteLength) {
+    } else if (
+      this.compressed
+        ? this.pinnedBytes + piece.buffer.byteLength >
+          2 * (this.heldPieceBytes + piece.length) + PIN_SLACK
+        : piece.byteLength * 2 < piece.buffer.byteLength
+    ) {
       // A view pins its whole chunk: a piece under half of its chunk is held
       // as a copy, so what is held stays about the bytes that arrived (a
-      // deliberate copy of a small piece). Inflated pieces fill their slab
-      // one after the other, so their views pin little beyond themselves.
+      // deliberate copy of a small piece). Inflated pieces share the codec's
+      // output slabs (up to 1 MiB, with other connections' output): they are
+      // held as views while the slabs they pin stay under twice what is held
+      // plus 1 MiB, and copied past that.
       const kept = this.allocate(piece.length);
       kept.set(piece);
       this.held.push(kept);
     } else {
       this.held.push(piece);
+      this.pinnedBytes += piece.buffer.byteLength;
     }
-    this.heldBytes += piece.length;
+    this.heldPieceBytes += piece.length;
     if (!end) return undefined;
-    const whole = this.allocate(this.heldBytes);
-    let at = 0;
-    for (const p of this.held) {
-      whole.set(p, at);
-      at += p.length;
+    this.gathering = this.allocate(this.heldPieceBytes);
+    this.gatheredBytes = 0;
+    this.gatherIndex = 0;
+    return this.gatherSome();
+  }
+
+  /**
+   * Copies held pieces into the message buffer, at most the step's budget
+   * (`receiveStepBytes`): a 64 MiB message is gathered over many short
+   * steps, not one long copy. Each piece is let go once copied, so what is
+   * held stays about one message. The message once whole, else undefined
+   * (`workPending`).
+   */
+  private gatherSome(): Indication | undefined {
+    const whole = this.gathering as Uint8Array;
+    const held = this.held;
+    while (this.gatherIndex < held.length) {
+      if (this.budget <= 0) {
+        this.workPending = true;
+        return undefined;
+      }
+      const p = held[this.gatherIndex] as Uint8Array;
+      const n = Math.min(p.length, this.budget);
+      whole.set(n === p.length ? p : p.subarray(0, n), this.gatheredBytes);
+      this.gatheredBytes += n;
+      this.heldPieceBytes -= n;
+      this.budget -= n;
+      if (n === p.length) held[this.gatherIndex++] = EMPTY_BYTES;
+      else held[this.gatherIndex] = p.subarray(n);
     }
+    this.gathering = undefined;
     this.held = NO_PIECES;
-    this.heldBytes = 0;
+    this.heldPieceBytes = 0;
+    this.pinnedBytes = 0;
     return this.finish(whole);
   }
 
   /** Past MAX_HELD, or a piece that cannot be held: copies what is held into the growing buffer. */
   private unhold(): void {
     const held = this.held;
-    this.reserve(this.heldBytes);
+    this.reserve(this.heldPieceBytes);
     this.held = NO_PIECES;
-    this.heldBytes = 0;
+    this.heldPieceBytes = 0;
+    this.pinnedBytes = 0;
     for (const p of held) {
       this.assembly.set(p, this.assembled);
       this.assembled += p.length;
@@ -517,7 +682,13 @@ export class ReceivePath<Owner> {
     this.pending = NO_PIECES;
     this.assembly = EMPTY_BYTES;
     this.held = NO_PIECES;
-    this.heldBytes = 0;
+    this.heldPieceBytes = 0;
+    this.pinnedBytes = 0;
+    this.gathering = undefined;
+    this.compressedIn = NO_PIECES;
+    this.compressedBytes = 0;
+    this.compressedReady = false;
+    this.workPending = false;
     return terminal;
   }
 }

@@ -62,6 +62,9 @@ function pingToOwner(handle: WebSocketHandle, payload: Uint8Array): boolean {
   return owner?.receivedPing?.(payload) ?? true;
 }
 
+/** Bytes inflated or gathered per `getAction` (see `receiveStepBytes`). */
+export const RECEIVE_STEP_BYTES = 1024 * 1024;
+
 const checkUtf8 = (bytes: Uint8Array): boolean => isUtf8(bytes);
 
 export interface NodeHandleOptions {
@@ -98,6 +101,10 @@ export function nodeHandle(
     // Each socket read is fresh memory nobody reuses (transport.ts): the
     // pieces of a split message may be held as views and gathered once.
     retainLentChunks: true,
+    // Inflating and gathering a message go in steps of at most this many
+    // bytes (~1 ms); the transport gives the event loop its turn between
+    // them once a drive has used its time budget.
+    receiveStepBytes: RECEIVE_STEP_BYTES,
     name,
     onActionAvailable: wakeOwner,
     onPing: pingToOwner,

@@ -320,7 +320,7 @@ export class SocketTransport {
     this.setFlag(FLAG_DRIVING, true);
     const handle = this.handle;
     const sliced = this.flag(FLAG_SLICED);
-    const started = sliced ? performance.now() : 0;
+    const started = performance.now();
     let fedSlices = false;
     try {
       for (;;) {
@@ -338,7 +338,14 @@ export class SocketTransport {
         // rest of a read waits in the handle).
         const holding = (this.flags & (FLAG_USER_PAUSED | FLAG_YIELDED)) !== 0;
         const action = handle.getAction(holding ? 'send' : 'all');
-        if (action === undefined) break;
+        if (action === undefined) {
+          // The handle stopped at its step budget (inflating, gathering a
+          // large message): go on while the turn has time, else yield.
+          if (holding || !handle.receivePending) break;
+          if (performance.now() - started <= TURN_BUDGET_MS) continue;
+          this.yieldTurn();
+          break;
+        }
         switch (action.type) {
           case 'send-to-network':
             for (const buffer of action.buffers) {
