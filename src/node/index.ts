@@ -10,3 +10,4 @@ export * from './host/index.js';
 export * from './link/index.js';
 export * from './websocket/index.js';
 export * from './port/index.js';
+export * from './radius/index.js';

@@ -2,6 +2,7 @@ import type { CliCommand } from '../command.js';
 import { chatCommand } from './chat.js';
 import { linkVxlanCommand } from './link-vxlan.js';
 import { pcapInfoCommand } from './pcap-info.js';
+import { radiusServeCommand, radiusTestCommand } from './radius.js';
 import { upCommand } from './up.js';
 import { websocketEchoCommand } from './websocket-echo.js';
 
@@ -12,4 +13,6 @@ export const commands: readonly CliCommand[] = [
   pcapInfoCommand,
   websocketEchoCommand,
   chatCommand,
+  radiusServeCommand,
+  radiusTestCommand,
 ];
