@@ -177,5 +177,3 @@ export function parseSuccessMessage(
   if (rest !== '' && !rest.startsWith(' M=')) return undefined;
   return { authenticatorResponse: text.slice(0, 42).toUpperCase(), message: rest.slice(3) };
 }
-
-export { latin1 as mschapLatin1 };

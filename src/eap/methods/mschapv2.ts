@@ -52,7 +52,6 @@ import {
   MschapV2OpCode,
   formatFailureMessage,
   messageTypeData,
-  mschapLatin1,
   parseFailureMessage,
   parseMschapV2,
   parseResponseValue,
@@ -98,6 +97,7 @@ interface PeerState {
 type MschapV2State = AuthenticatorState | PeerState;
 
 const encoder = new TextEncoder();
+const mschapLatin1 = new TextDecoder('latin1');
 
 /** The user name MSCHAPv2 hashes: the identity without a `DOMAIN\` prefix (RFC 2759 §8.2). */
 export function mschapUserName(identity: string): string {
