@@ -50,6 +50,18 @@ export const debianPackages = [
     for: 'test/interop/eapol-wired: hostapd (driver=wired, internal EAP server) authenticates the netrx supplicant',
   },
   {
+    name: 'eapoltest',
+    for: 'test/interop/radius-*: eapol_test as the EAP peer of netrx radius serve',
+  },
+  {
+    name: 'freeradius',
+    for: 'test/interop/radius-*: FreeRADIUS 3.2 as the server for netrx radius test',
+  },
+  {
+    name: 'freeradius-utils',
+    for: 'bench/eap: radeapclient, the EAP-MD5 load generator',
+  },
+  {
     name: 'chromium',
     for: 'test/interop/websocket-chromium: headless Chromium as a WebSocket client (playwright-core)',
   },

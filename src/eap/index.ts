@@ -31,13 +31,15 @@
  * (`receive`) and give bytes out (`send`), never throw on bad bytes (dropped,
  * counted in `stats().dropped`, traced), and write every state transition and
  * method result to the `netrx-eap` trace provider. `createMd5Method` is
- * EAP-MD5 built on the contract; `StaticUserStore` and
- * `LocalAuthenticationProvider` check its answers. `createEapPair` in
+ * EAP-MD5 and `createMschapV2Method` EAP-MSCHAPv2 (type 26, with MS-MPPE
+ * keys) built on the contract; `StaticUserStore`, a users file
+ * (`parseUsersFile`, FreeRADIUS's `Cleartext-Password`/`NT-Password` check
+ * items) and `LocalAuthenticationProvider` check their answers. `createEapPair` in
  * netrx/testing joins a peer and an authenticator in memory. `md4`,
  * `ntPasswordHash`, `desEncryptBlock` and `expandDesKey` are pure-TS MD4 and
  * single DES (Node 20's OpenSSL refuses both); `generateNtResponse`,
  * `generateAuthenticatorResponse` and `mschapV2Msk` are RFC 2759/3079 over
- * the NT hash: the ground for the planned EAP-MSCHAPv2 method.
+ * the NT hash, which EAP-MSCHAPv2 and the provider use.
  * `createTlsMethod` is EAP-TLS (TLS 1.2 and 1.3) on an injected `TlsEngine`
  * (netrx/node's `createNodeTlsEngineFactory`), with the framing, bounded
  * reassembly and key derivation the TLS-based methods share; it uses the
@@ -114,6 +116,21 @@ export {
   parseMd5TypeData,
   type Md5MethodOptions,
 } from './methods/md5.js';
+export {
+  createMschapV2Method,
+  mschapUserName,
+  type MschapV2MethodOptions,
+} from './methods/mschapv2.js';
+export {
+  MSCHAPV2_CHALLENGE_LENGTH,
+  MSCHAPV2_RESPONSE_LENGTH,
+  MschapV2OpCode,
+  formatFailureMessage,
+  parseFailureMessage,
+  parseSuccessMessage,
+  type MschapV2Failure,
+} from './methods/mschapv2-format.js';
+export { UsersFileError, parseUsersFile, usersFileStore } from './users-file.js';
 export {
   challengeHash,
   challengeResponse,

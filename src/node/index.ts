@@ -13,3 +13,4 @@ export * from './port/index.js';
 export * from './eap/index.js';
 export * from './certs/index.js';
 export * from './capture/index.js';
+export * from './radius/index.js';

@@ -1,16 +1,95 @@
 /**
- * netrx/radius: RADIUS client and server cores carrying EAP (RFC 2865, 3579).
+ * netrx/radius: RADIUS server and client cores carrying EAP (RFC 2865,
+ * 2866, 3579, 2548, 5080, 5997), sans-I/O like every core: datagrams in
+ * through `receive(bytes, from)`, out through the `send` callback, time from
+ * the injected `Clock`, digests and randomness from the injected `Crypto`.
+ * `netrx/node` binds them to UDP sockets (`startRadiusServer`,
+ * `runRadiusEapTest`), and the `netrx radius serve|test` commands use those.
  *
- * Not built yet. The subpath is exported so the package's surface is stable,
- * but importing it fails at once with ERR_NETRX_NOT_BUILT rather than quietly
- * giving an empty module: code that imports it would otherwise fail later,
- * far from the cause. The session that builds the module replaces this file.
+ * `RadiusServer` answers the clients it is told about (per address or
+ * prefix, each with its own secret) and drops everything else, counted by
+ * reason in `stats().dropped` and traced on `netrx-radius`: unknown
+ * clients, malformed packets, a missing or bad Message-Authenticator
+ * (required on every Access-Request by default, BlastRADIUS-safe; strict
+ * mode also wants it first), too many Proxy-States, bad accounting
+ * authenticators. It runs one `EapAuthenticator` (netrx/eap) per
+ * conversation keyed by State, answers retransmissions from its duplicate
+ * cache, ends idle conversations, answers Status-Server, checks PAP through
+ * the same provider, and hands Accounting-Requests to a sink. Every response
+ * has Message-Authenticator first and its Response Authenticator computed
+ * last; MS-MPPE keys are salted (RFC 2548 §2.4.2).
+ *
+ * `RadiusEapClient` is the NAS side: it drives an `EapPeer` through
+ * Access-Requests, retransmits unchanged, fails over between servers,
+ * verifies every response and compares the Accept's MPPE keys with the
+ * peer's. The codec (`parseRadius`, `emitRadius`, EAP-Message fragmentation,
+ * the signing functions) and the dictionary (standard attributes plus
+ * Microsoft's vendor 311) are exported for tests and tools. Decoders never
+ * throw.
  */
-import { NetrxError } from '../runtime/index.js';
-
-throw new NetrxError(
-  'ERR_NETRX_NOT_BUILT',
-  'netrx/radius is not built yet (planned: RADIUS client and server cores with EAP over RADIUS, seed 001); see the module table in the README',
-);
-
-export {};
+export {
+  RADIUS_HEADER_LENGTH,
+  RADIUS_MAX_LENGTH,
+  RADIUS_MAX_VALUE,
+  RadiusCode,
+  attributeValue,
+  attributeValues,
+  emitRadius,
+  integerBytes,
+  integerValue,
+  parseRadius,
+  parseVendorSpecific,
+  radiusLength,
+  type RadiusAttribute,
+  type RadiusPacket,
+} from './packet.js';
+export {
+  AcctStatusType,
+  MICROSOFT_ATTRIBUTES,
+  RadiusAttributeType,
+  STANDARD_ATTRIBUTES,
+  VENDOR_ATTRIBUTES,
+  attributeByName,
+  attributeName,
+  formatValue,
+  type AttributeDataType,
+  type AttributeDefinition,
+} from './dictionary.js';
+export {
+  checkAccountingRequest,
+  checkRequestMessageAuthenticator,
+  checkResponse,
+  decryptMppeKey,
+  encryptMppeKey,
+  hideUserPassword,
+  revealUserPassword,
+  signAccessRequest,
+  signAccountingRequest,
+  signResponse,
+  type MessageAuthenticatorCheck,
+} from './signing.js';
+export { carriedEap, eapMessageAttributes, type EapCarried } from './eap-message.js';
+export {
+  RadiusClientTable,
+  addressBytes,
+  type RadiusClientEntry,
+  type RadiusClientOptions,
+} from './clients.js';
+export { RadiusServer } from './server.js';
+export {
+  RADIUS_SERVER_DEFAULTS,
+  type AccountingRecord,
+  type AccountingSession,
+  type RadiusEndpoint,
+  type RadiusServerOptions,
+  type RadiusServerStats,
+  type RadiusService,
+} from './server-options.js';
+export {
+  RadiusEapClient,
+  type AcceptedKeys,
+  type RadiusEapClientOptions,
+  type RadiusEapResult,
+  type RadiusServerAddress,
+} from './client.js';
+export { RADIUS_PROVIDER, RadiusEventDescriptor, RadiusKeyword } from './events.js';

@@ -230,19 +230,6 @@ describe('the packed package', () => {
     }
   });
 
-  it('a module that is not built yet says so when imported', () => {
-    for (const name of ['radius']) {
-      const result = node([
-        '--input-type=module',
-        '-e',
-        `try { await import('netrx/${name}'); } catch (e) { console.log(e.code, e.message); }`,
-      ]);
-      expect(result.stdout).toMatch(
-        new RegExp(`^ERR_NETRX_NOT_BUILT netrx/${name} is not built yet \\(planned: `),
-      );
-    }
-  });
-
   it('ships every file the README links to', () => {
     const links = [...readme.matchAll(/\]\(([^)#]+)(?:#[^)]*)?\)/g)]
       .map((m) => m[1]!)

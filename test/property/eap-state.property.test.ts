@@ -7,23 +7,25 @@ import {
   LocalAuthenticationProvider,
   StaticUserStore,
   createMd5Method,
+  createMschapV2Method,
   type EapMethod,
 } from '../../src/eap/index.js';
 import { VirtualClock, createEapPair, type EapWireRecord } from '../../src/testing/index.js';
 import { EapCode, encodeEap, parseEap } from '../../src/wire/index.js';
 
 const md5 = createMd5Method({ crypto: nodeCrypto });
+const mschapv2 = createMschapV2Method({ crypto: nodeCrypto });
 
 /** An authenticator method the peer lacks (so the peer Naks it). */
 const unknownToPeer: EapMethod = {
-  info: { type: 26, name: 'other', flags: EapMethodFlag.Authenticator },
+  info: { type: 98, name: 'other', flags: EapMethodFlag.Authenticator },
   begin: (input) => input.initialId,
   end: () => {},
   makeMessage: (id: number, received) =>
     received === null
       ? {
           action: 'send-with-timeout',
-          packet: { code: EapCode.Request, identifier: id, type: 26, typeData: new Uint8Array(1) },
+          packet: { code: EapCode.Request, identifier: id, type: 98, typeData: new Uint8Array(1) },
         }
       : { error: 722 },
 };
@@ -34,7 +36,7 @@ const settings = fc.record({
   maxRetransmissions: fc.integer({ min: 0, max: 6 }),
   initialIdentifier: fc.integer({ min: 0, max: 255 }),
   password: fc.constantFrom('hello', 'wrong'),
-  policy: fc.constantFrom('md5', 'nak-then-md5', 'unknown-only'),
+  policy: fc.constantFrom('md5', 'nak-then-md5', 'unknown-only', 'mschapv2'),
   peerHasMd5: fc.boolean(),
 });
 
@@ -100,10 +102,16 @@ describe('EAP peer and authenticator under random packet and timeout sequences',
             ? [md5]
             : s.policy === 'nak-then-md5'
               ? [unknownToPeer, md5]
-              : [unknownToPeer];
+              : s.policy === 'mschapv2'
+                ? [mschapv2]
+                : [unknownToPeer];
         const pair = createEapPair({
           clock,
-          peer: { methods: s.peerHasMd5 ? [md5] : [], identity: 'bob', password: s.password },
+          peer: {
+            methods: s.peerHasMd5 ? [md5, mschapv2] : [],
+            identity: 'bob',
+            password: s.password,
+          },
           authenticator: {
             methods: policy,
             initialIdentifier: s.initialIdentifier,
@@ -261,7 +269,11 @@ describe('EAP peer and authenticator under random packet and timeout sequences',
           const clock = new VirtualClock();
           const pair = createEapPair({
             clock,
-            peer: { methods: s.peerHasMd5 ? [md5] : [], identity: 'bob', password: s.password },
+            peer: {
+              methods: s.peerHasMd5 ? [md5, mschapv2] : [],
+              identity: 'bob',
+              password: s.password,
+            },
             authenticator: {
               methods: [md5],
               initialIdentifier: s.initialIdentifier,

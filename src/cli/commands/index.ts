@@ -6,6 +6,7 @@ import { chatCommand } from './chat.js';
 import { linkVxlanCommand } from './link-vxlan.js';
 import { pcapInfoCommand } from './pcap-info.js';
 import { scpCommand } from './scp.js';
+import { radiusServeCommand, radiusTestCommand } from './radius.js';
 import { upCommand } from './up.js';
 import { websocketEchoCommand } from './websocket-echo.js';
 
@@ -20,4 +21,6 @@ export const commands: readonly CliCommand[] = [
   certsDemoCommand,
   captureServeCommand,
   captureTailCommand,
+  radiusServeCommand,
+  radiusTestCommand,
 ];

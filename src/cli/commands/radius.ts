@@ -1,0 +1,210 @@
+import { readFileSync } from 'node:fs';
+import {
+  StaticUserStore,
+  UsersFileError,
+  createMd5Method,
+  createMschapV2Method,
+  usersFileStore,
+  type EapMethod,
+  type UserStore,
+} from '../../eap/index.js';
+import { LISTEN_ADDRESS, parseListenAddress } from '../../node/host/address.js';
+import { nodeCrypto } from '../../node/runtime/index.js';
+import { runRadiusEapTest, startRadiusServer } from '../../node/radius/index.js';
+import { integer, required } from '../args.js';
+import { UsageError, type CliCommand } from '../command.js';
+
+function list(value: unknown): string[] {
+  return Array.isArray(value) ? (value as string[]) : typeof value === 'string' ? [value] : [];
+}
+
+const METHODS = ['md5', 'mschapv2'] as const;
+type MethodName = (typeof METHODS)[number];
+
+function method(name: MethodName): EapMethod {
+  return name === 'md5'
+    ? createMd5Method({ crypto: nodeCrypto })
+    : createMschapV2Method({ crypto: nodeCrypto });
+}
+
+function methodNames(flag: string, text: string): MethodName[] {
+  const names = text.split(',').map((s) => s.trim().toLowerCase());
+  for (const name of names) {
+    if (!(METHODS as readonly string[]).includes(name)) {
+      throw new UsageError(
+        `${flag}: expected ${METHODS.join(' or ')}, got ${JSON.stringify(name)}`,
+      );
+    }
+  }
+  return names as MethodName[];
+}
+
+function user(spec: string): { name: string; password: string } {
+  const at = spec.indexOf(':');
+  if (at <= 0) throw new UsageError(`--user: expected NAME:PASSWORD, got ${JSON.stringify(spec)}`);
+  return { name: spec.slice(0, at), password: spec.slice(at + 1) };
+}
+
+/** `HOST:PORT` or `[V6]:PORT`. */
+function endpoint(text: string): { address: string; port: number } {
+  const match = /^\[([^\]]+)\]:(\d+)$/.exec(text) ?? /^([^:]+):(\d+)$/.exec(text);
+  const address = match?.[1] === undefined ? undefined : parseListenAddress(match[1]);
+  const port = Number(match?.[2]);
+  if (
+    address === undefined ||
+    address === '0.0.0.0' ||
+    address === '::' ||
+    !(port >= 1 && port <= 65535)
+  ) {
+    throw new UsageError(
+      `--server: expected HOST:PORT with an IP address, got ${JSON.stringify(text)}`,
+    );
+  }
+  return { address, port };
+}
+
+export const radiusServeCommand: CliCommand = {
+  path: ['radius', 'serve'],
+  summary: 'a RADIUS server running EAP-MD5 and EAP-MSCHAPv2 against a user list; prints ready',
+  usage:
+    'radius serve [--host ADDR] --port PORT --secret SECRET (--user NAME:PASSWORD ... | --users FILE) [--client PREFIX] [--acct-port PORT] [--methods md5,mschapv2] [--strict]',
+  options: {
+    host: { type: 'string' },
+    port: { type: 'string' },
+    secret: { type: 'string' },
+    user: { type: 'string', multiple: true },
+    users: { type: 'string' },
+    client: { type: 'string', multiple: true },
+    'acct-port': { type: 'string' },
+    methods: { type: 'string' },
+    strict: { type: 'boolean' },
+  },
+  async run(values, _positionals, io) {
+    const hostText = typeof values['host'] === 'string' ? values['host'] : '127.0.0.1';
+    const host = parseListenAddress(hostText);
+    if (host === undefined)
+      throw new UsageError(`--host: expected ${LISTEN_ADDRESS}, got ${JSON.stringify(hostText)}`);
+    const port = integer('--port', values['port'], 0, 65535);
+    const accountingPort =
+      values['acct-port'] === undefined
+        ? undefined
+        : integer('--acct-port', values['acct-port'], 0, 65535);
+    const secret = required('--secret', values['secret']);
+    const specs = list(values['user']);
+    const file = typeof values['users'] === 'string' ? values['users'] : undefined;
+    if ((specs.length === 0) === (file === undefined)) {
+      throw new UsageError('give either --user NAME:PASSWORD (repeatable) or --users FILE');
+    }
+    let users: UserStore;
+    if (file !== undefined) {
+      const text = readFileSync(file, 'utf8');
+      try {
+        users = usersFileStore(text);
+      } catch (error) {
+        if (error instanceof UsersFileError) {
+          io.err(`netrx radius serve: ${file}:${error.message}`);
+          return 1;
+        }
+        throw error;
+      }
+    } else {
+      try {
+        users = new StaticUserStore(specs.map(user));
+      } catch (error) {
+        throw new UsageError(`--user: ${(error as Error).message}`);
+      }
+    }
+    const names =
+      values['methods'] === undefined
+        ? [...METHODS]
+        : methodNames('--methods', required('--methods', values['methods']));
+    const prefixes = list(values['client']);
+    const strict = values['strict'] === true;
+    const clients = (prefixes.length === 0 ? ['127.0.0.0/8', '::1'] : prefixes).map((address) => ({
+      address,
+      secret,
+      requireMessageAuthenticatorFirst: strict,
+    }));
+    let server;
+    try {
+      server = await startRadiusServer({
+        host,
+        port,
+        ...(accountingPort === undefined ? {} : { accountingPort }),
+        clients,
+        methods: names.map(method),
+        users,
+        accounting: (record) =>
+          io.out(
+            `accounting ${record.client} ${String(record.statusType)} ${record.sessionId ?? '-'} ${record.userName ?? '-'}`,
+          ),
+      });
+    } catch (error) {
+      if (error instanceof TypeError || error instanceof RangeError)
+        throw new UsageError(`--client: ${error.message}`);
+      io.err(`netrx radius serve: ${(error as Error).message}`);
+      return 1;
+    }
+    const shown = host.includes(':') ? `[${host}]` : host;
+    io.out(
+      `listening on udp ${shown}:${server.port}${server.accountingPort === undefined ? '' : ` (accounting ${server.accountingPort})`}, methods ${names.join(',')}`,
+    );
+    io.out('ready');
+    await io.untilStopped();
+    await server.close();
+    const stats = server.core.stats();
+    io.err(
+      `netrx radius serve: ${stats.accepted} accepted, ${stats.rejected} rejected, ${stats.droppedTotal} dropped`,
+    );
+    return 0;
+  },
+};
+
+export const radiusTestCommand: CliCommand = {
+  path: ['radius', 'test'],
+  summary:
+    'one EAP authentication through a RADIUS server with the netrx peer; prints SUCCESS or FAILURE',
+  usage:
+    'radius test --server HOST:PORT [--server HOST:PORT ...] --secret SECRET --method md5|mschapv2 --user NAME:PASSWORD [--timeout MS] [--retries N]',
+  options: {
+    server: { type: 'string', multiple: true },
+    secret: { type: 'string' },
+    method: { type: 'string' },
+    user: { type: 'string' },
+    timeout: { type: 'string' },
+    retries: { type: 'string' },
+  },
+  async run(values, _positionals, io) {
+    const servers = list(values['server']).map(endpoint);
+    if (servers.length === 0) throw new UsageError('missing --server');
+    const secret = required('--secret', values['secret']);
+    const names = methodNames('--method', required('--method', values['method']));
+    const { name, password } = user(required('--user', values['user']));
+    const timeoutMs =
+      values['timeout'] === undefined ? 2000 : integer('--timeout', values['timeout'], 1, 600_000);
+    const retries =
+      values['retries'] === undefined ? 2 : integer('--retries', values['retries'], 0, 100);
+    const result = await runRadiusEapTest({
+      servers: servers.map((s) => ({ ...s, secret })),
+      methods: names.map(method),
+      identity: name,
+      password,
+      timeoutMs,
+      retries,
+    });
+    const server =
+      result.server === undefined ? '-' : `${result.server.address}:${result.server.port}`;
+    io.out(
+      `server ${server}, method ${result.eap?.method ?? '-'}, ${result.requests} Access-Requests`,
+    );
+    if (result.keysMatch !== undefined) {
+      io.out(result.keysMatch ? 'MPPE keys match' : 'MPPE keys mismatch');
+    }
+    if (result.outcome === 'success' && result.keysMatch !== false) {
+      io.out('SUCCESS');
+      return 0;
+    }
+    io.out(`FAILURE: ${result.outcome === 'success' ? 'MPPE keys mismatch' : result.reason}`);
+    return 1;
+  },
+};

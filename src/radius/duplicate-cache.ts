@@ -1,0 +1,70 @@
+/**
+ * The duplicate-request cache of RFC 5080 §2.2.2: a request is the same as
+ * an earlier one when it comes from the same address and port with the same
+ * Identifier and Request Authenticator; within the window it gets the cached
+ * response byte for byte, and is not processed again. Bounded: the oldest
+ * entry goes first when the cache is full; expiry is checked lazily on the
+ * injected clock (no timers).
+ */
+import { toHex } from '../bytes/index.js';
+import type { RadiusEndpoint } from './server-options.js';
+
+interface Entry {
+  readonly at: number;
+  /** Undefined while the request is still being processed. */
+  response: Uint8Array | undefined;
+}
+
+export class DuplicateCache {
+  private readonly entries = new Map<string, Entry>();
+  evicted = 0;
+
+  constructor(
+    private readonly windowMs: number,
+    private readonly max: number,
+  ) {}
+
+  static key(from: RadiusEndpoint, identifier: number, authenticator: Uint8Array): string {
+    return `${from.address}|${from.port}|${identifier}|${toHex(authenticator)}`;
+  }
+
+  /** The entry for `key` if it is still fresh. */
+  lookup(key: string, now: number): Entry | undefined {
+    const entry = this.entries.get(key);
+    if (entry === undefined) return undefined;
+    if (now - entry.at > this.windowMs) {
+      this.entries.delete(key);
+      return undefined;
+    }
+    return entry;
+  }
+
+  /** Marks `key` as in progress. */
+  begin(key: string, now: number): void {
+    this.sweep(now);
+    while (this.entries.size >= this.max) {
+      const oldest = this.entries.keys().next().value as string;
+      this.entries.delete(oldest);
+      this.evicted++;
+    }
+    this.entries.set(key, { at: now, response: undefined });
+  }
+
+  /** Records the response sent for `key` (kept only if the entry is still there). */
+  complete(key: string, response: Uint8Array): void {
+    const entry = this.entries.get(key);
+    if (entry !== undefined) entry.response = response;
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  /** Entries are in insertion order, so expired ones are at the front. */
+  private sweep(now: number): void {
+    for (const [key, entry] of this.entries) {
+      if (now - entry.at <= this.windowMs) return;
+      this.entries.delete(key);
+    }
+  }
+}

@@ -1,0 +1,52 @@
+import { defineEvent, TraceLevel } from '../trace/index.js';
+
+/** The RADIUS trace provider (seed 001's family: the GUID ends in 1001). */
+export const RADIUS_PROVIDER = {
+  guid: '5e7a0c1d-8b2f-4c3e-9d10-6f4b2a1c1001',
+  name: 'netrx-radius',
+} as const;
+
+export const RadiusKeyword = { Drops: 0x1n, Packets: 0x2n, Sessions: 0x4n } as const;
+
+export const RadiusEventDescriptor = {
+  /** A datagram the server or client dropped, with the reason (the counter's name). */
+  packetDropped: defineEvent({
+    id: 1,
+    name: 'RadiusPacketDropped',
+    level: TraceLevel.Warning,
+    keywords: RadiusKeyword.Drops,
+    fields: [
+      { name: 'reason', type: 'string' },
+      { name: 'address', type: 'string' },
+      { name: 'port', type: 'u32' },
+      { name: 'code', type: 'u32' },
+      { name: 'identifier', type: 'u32' },
+    ],
+  }),
+  /** A response sent: its code and the request's Identifier. */
+  responseSent: defineEvent({
+    id: 2,
+    name: 'RadiusResponseSent',
+    level: TraceLevel.Verbose,
+    keywords: RadiusKeyword.Packets,
+    fields: [
+      { name: 'address', type: 'string' },
+      { name: 'port', type: 'u32' },
+      { name: 'code', type: 'u32' },
+      { name: 'identifier', type: 'u32' },
+      { name: 'duplicate', type: 'bool' },
+    ],
+  }),
+  /** An EAP conversation ended (success, failure, timeout, expired). */
+  sessionEnded: defineEvent({
+    id: 3,
+    name: 'RadiusSessionEnded',
+    level: TraceLevel.Information,
+    keywords: RadiusKeyword.Sessions,
+    fields: [
+      { name: 'outcome', type: 'string' },
+      { name: 'identity', type: 'string' },
+      { name: 'method', type: 'string' },
+    ],
+  }),
+} as const;

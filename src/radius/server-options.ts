@@ -1,0 +1,100 @@
+/** The RADIUS server's settings, defaults, records and counters. */
+import type { AuthenticationProvider, EapMethod, UserStore } from '../eap/index.js';
+import type { Clock, Crypto } from '../runtime/index.js';
+import type { TraceRegistry } from '../trace/index.js';
+import type { RadiusClientOptions, RadiusClientTable } from './clients.js';
+
+/** Where a datagram came from or goes to. */
+export interface RadiusEndpoint {
+  readonly address: string;
+  readonly port: number;
+}
+
+/** Which port a datagram arrived on: authentication (1812) or accounting (1813). */
+export type RadiusService = 'auth' | 'acct';
+
+/** One Accounting-Request, as recorded (RFC 2866). */
+export interface AccountingRecord {
+  /** Clock time it was received. */
+  readonly at: number;
+  readonly client: string;
+  readonly from: RadiusEndpoint;
+  /** Acct-Status-Type: 1 Start, 2 Stop, 3 Interim-Update, 7 Accounting-On, 8 Accounting-Off. */
+  readonly statusType: number | undefined;
+  readonly sessionId: string | undefined;
+  readonly userName: string | undefined;
+  /** Every attribute by dictionary name, values decoded for people. */
+  readonly attributes: readonly { readonly name: string; readonly value: string | number }[];
+}
+
+/** An accounting session between its Start and its Stop. */
+export interface AccountingSession {
+  readonly client: string;
+  readonly sessionId: string;
+  readonly userName: string | undefined;
+  readonly startedAt: number;
+  readonly updatedAt: number;
+  readonly interimUpdates: number;
+}
+
+export interface RadiusServerOptions {
+  readonly clock: Clock;
+  readonly crypto: Crypto;
+  readonly clients: readonly RadiusClientOptions[] | RadiusClientTable;
+  /** Sends one datagram. The bytes are the server's: the callee may keep them. */
+  readonly send: (datagram: Uint8Array, to: RadiusEndpoint) => void;
+  /** EAP methods in policy order (the first is proposed first). */
+  readonly methods: readonly EapMethod[];
+  /** Checks credentials behind `authenticate` (and PAP); or give `users`. */
+  readonly provider?: AuthenticationProvider;
+  /** A user store for the local provider when `provider` is not given. */
+  readonly users?: UserStore;
+  /** An EAP conversation with no valid Response for this long ends; default 30 000 ms. */
+  readonly sessionTimeoutMs?: number;
+  /** Conversations in progress at once; more are refused (dropped, counted); default 4096. */
+  readonly maxSessions?: number;
+  /** How long a response is kept to answer a retransmitted request (RFC 5080 §2.2.2); default 5000 ms. */
+  readonly duplicateWindowMs?: number;
+  /** Responses kept for duplicates; the oldest goes first; default 8192. */
+  readonly maxCachedResponses?: number;
+  /** Proxy-State attributes a request may carry; more drop it; default 4. */
+  readonly maxProxyStates?: number;
+  /** Receives each verified Accounting-Request; if it throws, no response is sent (RFC 2866 §2). */
+  readonly accounting?: (record: AccountingRecord) => void;
+  /** Accounting sessions tracked between Start and Stop; default 8192 (the oldest is forgotten). */
+  readonly maxAccountingSessions?: number;
+  readonly trace?: TraceRegistry;
+}
+
+export const RADIUS_SERVER_DEFAULTS = {
+  sessionTimeoutMs: 30_000,
+  maxSessions: 4096,
+  duplicateWindowMs: 5000,
+  maxCachedResponses: 8192,
+  maxProxyStates: 4,
+  maxAccountingSessions: 8192,
+} as const;
+
+export interface RadiusServerStats {
+  readonly received: number;
+  readonly sent: number;
+  readonly duplicatesAnswered: number;
+  readonly sessions: number;
+  /** Entries in the duplicate-request cache (at most `maxCachedResponses`). */
+  readonly cachedResponses: number;
+  readonly sessionsStarted: number;
+  readonly accepted: number;
+  readonly rejected: number;
+  readonly challenged: number;
+  readonly expired: number;
+  readonly accountingRecords: number;
+  readonly droppedTotal: number;
+  /**
+   * Drops by reason: malformed:<code>, unknown-client, message-authenticator-missing,
+   * message-authenticator-bad, message-authenticator-not-first,
+   * message-authenticator-duplicate, too-many-proxy-state, sessions-full,
+   * duplicate-in-progress, eap-discarded, busy, wrong-port, unexpected-code,
+   * bad-request-authenticator, accounting-sink-failed, …
+   */
+  readonly dropped: Readonly<Record<string, number>>;
+}

@@ -1,0 +1,556 @@
+/**
+ * The RADIUS server core (RFC 2865, 2866, 3579, 5080, 5997), sans-I/O:
+ * datagrams in through `receive`, datagrams out through `send`, time from
+ * the injected clock, digests from the injected crypto.
+ *
+ * Every request is checked before anything else happens: an unknown client,
+ * a malformed packet, a missing or bad Message-Authenticator (required on
+ * every Access-Request by default: BlastRADIUS, CVE-2024-3596; always on
+ * EAP and Status-Server), too many Proxy-States, or a bad Accounting Request
+ * Authenticator is dropped, counted by reason and traced, never answered.
+ * A retransmitted request gets the cached response (RFC 5080). Every
+ * response carries Message-Authenticator as its first attribute, the
+ * request's Proxy-States in order, and a Response Authenticator computed
+ * last.
+ *
+ * EAP (RFC 3579): one `EapAuthenticator` per conversation, keyed by the
+ * State attribute the server sets in its first Access-Challenge. Requests go
+ * out in Access-Challenge, EAP-Success in Access-Accept with the method's
+ * MS-MPPE keys salted (RFC 2548 §2.4.2), EAP-Failure in Access-Reject. The
+ * server never retransmits (the NAS does); a conversation without a valid
+ * Response for `sessionTimeoutMs` ends, and at most `maxSessions` run at once.
+ */
+import {
+  EapAuthenticator,
+  LocalAuthenticationProvider,
+  MICROSOFT_VENDOR_ID,
+  MicrosoftAttributeType,
+  StaticUserStore,
+  encodeVendorSpecific,
+  isVendorAttribute,
+  type AuthenticationProvider,
+  type EapSessionResult,
+} from '../eap/index.js';
+import { toHex } from '../bytes/index.js';
+import type { TraceProvider } from '../trace/index.js';
+import { AccountingLedger } from './accounting.js';
+import { RadiusClientTable, type RadiusClientEntry } from './clients.js';
+import { RadiusAttributeType } from './dictionary.js';
+import { DuplicateCache } from './duplicate-cache.js';
+import { carriedEap, eapMessageAttributes } from './eap-message.js';
+import { RADIUS_PROVIDER, RadiusEventDescriptor } from './events.js';
+import {
+  integerBytes,
+  parseRadius,
+  RadiusCode,
+  type RadiusAttribute,
+  type RadiusPacket,
+} from './packet.js';
+import {
+  RADIUS_SERVER_DEFAULTS,
+  type AccountingSession,
+  type RadiusEndpoint,
+  type RadiusServerOptions,
+  type RadiusServerStats,
+  type RadiusService,
+} from './server-options.js';
+import {
+  checkAccountingRequest,
+  checkRequestMessageAuthenticator,
+  encryptMppeKey,
+  revealUserPassword,
+  signResponse,
+} from './signing.js';
+import { positiveInteger } from '../runtime/index.js';
+
+/** The request a response answers. */
+interface RequestContext {
+  readonly client: RadiusClientEntry;
+  readonly from: RadiusEndpoint;
+  readonly identifier: number;
+  readonly authenticator: Uint8Array;
+  readonly proxyStates: readonly RadiusAttribute[];
+  readonly cacheKey: string;
+  readonly userName: Uint8Array | undefined;
+}
+
+interface Conversation {
+  readonly key: string;
+  readonly state: Uint8Array;
+  readonly client: RadiusClientEntry;
+  readonly eap: EapAuthenticator;
+  current: RequestContext | undefined;
+  /** While true, the authenticator's own Request/Identity is not sent (the NAS asked already). */
+  swallow: boolean;
+  result: Uint8Array | undefined;
+}
+
+const MAX_DROP_REASONS = 48;
+
+export class RadiusServer {
+  private readonly options: RadiusServerOptions;
+  private readonly clients: RadiusClientTable;
+  private readonly provider: AuthenticationProvider;
+  private readonly cache: DuplicateCache;
+  private readonly ledger: AccountingLedger;
+  private readonly conversations = new Map<string, Conversation>();
+  private readonly sessionTimeoutMs: number;
+  private readonly maxSessions: number;
+  private readonly maxProxyStates: number;
+  private readonly trace: TraceProvider | undefined;
+  private readonly drops = new Map<string, number>();
+  private counters = {
+    received: 0,
+    sent: 0,
+    duplicatesAnswered: 0,
+    sessionsStarted: 0,
+    accepted: 0,
+    rejected: 0,
+    challenged: 0,
+    expired: 0,
+    accountingRecords: 0,
+    droppedTotal: 0,
+  };
+
+  constructor(options: RadiusServerOptions) {
+    this.options = options;
+    this.clients =
+      options.clients instanceof RadiusClientTable
+        ? options.clients
+        : new RadiusClientTable(options.clients);
+    const provider =
+      options.provider ??
+      (options.users === undefined
+        ? undefined
+        : new LocalAuthenticationProvider({ users: options.users, crypto: options.crypto }));
+    this.provider =
+      provider ??
+      new LocalAuthenticationProvider({ users: new StaticUserStore([]), crypto: options.crypto });
+    const d = RADIUS_SERVER_DEFAULTS;
+    this.sessionTimeoutMs = positiveInteger(
+      'sessionTimeoutMs',
+      options.sessionTimeoutMs,
+      d.sessionTimeoutMs,
+    );
+    this.maxSessions = positiveInteger('maxSessions', options.maxSessions, d.maxSessions);
+    this.maxProxyStates = positiveInteger(
+      'maxProxyStates',
+      options.maxProxyStates,
+      d.maxProxyStates,
+    );
+    this.cache = new DuplicateCache(
+      positiveInteger('duplicateWindowMs', options.duplicateWindowMs, d.duplicateWindowMs),
+      positiveInteger('maxCachedResponses', options.maxCachedResponses, d.maxCachedResponses),
+    );
+    this.ledger = new AccountingLedger(
+      positiveInteger(
+        'maxAccountingSessions',
+        options.maxAccountingSessions,
+        d.maxAccountingSessions,
+      ),
+    );
+    this.trace = options.trace?.register(RADIUS_PROVIDER);
+  }
+
+  stats(): RadiusServerStats {
+    return {
+      ...this.counters,
+      sessions: this.conversations.size,
+      cachedResponses: this.cache.size,
+      dropped: Object.fromEntries(this.drops),
+    };
+  }
+
+  /** Accounting sessions between Start and Stop. */
+  accountingSessions(): AccountingSession[] {
+    return this.ledger.sessions();
+  }
+
+  /** One datagram from `from` on the `service` port. Never throws on bad bytes. */
+  receive(datagram: Uint8Array, from: RadiusEndpoint, service: RadiusService = 'auth'): void {
+    this.counters.received++;
+    const parsed = parseRadius(datagram);
+    if (!parsed.ok) {
+      this.drop(`malformed:${parsed.failure.code}`, from, datagram[0], datagram[1]);
+      return;
+    }
+    const packet = parsed.value;
+    const client = this.clients.lookup(from.address);
+    if (client === undefined) {
+      this.drop('unknown-client', from, packet.code, packet.identifier);
+      return;
+    }
+    const now = this.options.clock.now();
+    const cacheKey = DuplicateCache.key(from, packet.identifier, packet.authenticator);
+    const cached = this.cache.lookup(cacheKey, now);
+    if (cached !== undefined) {
+      if (cached.response === undefined) {
+        this.drop('duplicate-in-progress', from, packet.code, packet.identifier);
+        return;
+      }
+      this.counters.duplicatesAnswered++;
+      this.transmit(cached.response, from, packet.identifier, true);
+      return;
+    }
+    switch (packet.code) {
+      case RadiusCode.AccessRequest:
+      case RadiusCode.StatusServer:
+        if (!this.verifyAccess(packet, client, from)) return;
+        break;
+      case RadiusCode.AccountingRequest:
+        if (service !== 'acct') {
+          this.drop('wrong-port', from, packet.code, packet.identifier);
+          return;
+        }
+        if (!checkAccountingRequest(this.options.crypto, packet, client.secret)) {
+          this.drop('bad-request-authenticator', from, packet.code, packet.identifier);
+          return;
+        }
+        break;
+      default:
+        this.drop('unexpected-code', from, packet.code, packet.identifier);
+        return;
+    }
+    const proxyStates = packet.attributes.filter((a) => a.type === RadiusAttributeType.ProxyState);
+    if (proxyStates.length > this.maxProxyStates) {
+      this.drop('too-many-proxy-state', from, packet.code, packet.identifier);
+      return;
+    }
+    const context: RequestContext = {
+      client,
+      from,
+      identifier: packet.identifier,
+      // Deliberate copies: the datagram's bytes are the transport's, and a late answer needs them.
+      authenticator: packet.authenticator.slice(),
+      proxyStates: proxyStates.map((a) => ({ type: a.type, value: a.value.slice() })),
+      cacheKey,
+      userName: packet.attributes
+        .find((a) => a.type === RadiusAttributeType.UserName)
+        ?.value.slice(),
+    };
+    this.cache.begin(cacheKey, now);
+    if (packet.code === RadiusCode.StatusServer) {
+      // RFC 5997 §3: Access-Accept on the authentication port, Accounting-Response on accounting.
+      this.respond(
+        context,
+        service === 'acct' ? RadiusCode.AccountingResponse : RadiusCode.AccessAccept,
+        [],
+      );
+    } else if (packet.code === RadiusCode.AccountingRequest) {
+      this.accounting(packet, context);
+    } else {
+      this.access(packet, context);
+    }
+  }
+
+  /** Message-Authenticator rules for Access-Request and Status-Server. */
+  private verifyAccess(
+    packet: RadiusPacket,
+    client: RadiusClientEntry,
+    from: RadiusEndpoint,
+  ): boolean {
+    const hasEap = packet.attributes.some((a) => a.type === RadiusAttributeType.EapMessage);
+    const check = checkRequestMessageAuthenticator(
+      this.options.crypto,
+      packet,
+      client.secret,
+      client.requireMessageAuthenticatorFirst,
+    );
+    const required =
+      hasEap || packet.code === RadiusCode.StatusServer || client.requireMessageAuthenticator;
+    if (check === undefined || (check === 'missing' && !required)) return true;
+    this.drop(`message-authenticator-${check}`, from, packet.code, packet.identifier);
+    return false;
+  }
+
+  private accounting(packet: RadiusPacket, context: RequestContext): void {
+    const record = this.ledger.record(
+      packet,
+      context.client.name,
+      context.from,
+      this.options.clock.now(),
+    );
+    try {
+      this.options.accounting?.(record);
+    } catch {
+      // RFC 2866 §2: no Accounting-Response unless the record was kept; the NAS will retry.
+      this.drop('accounting-sink-failed', context.from, packet.code, packet.identifier);
+      return;
+    }
+    this.ledger.apply(record);
+    this.counters.accountingRecords++;
+    this.respond(context, RadiusCode.AccountingResponse, [], false);
+  }
+
+  private access(packet: RadiusPacket, context: RequestContext): void {
+    const carried = carriedEap(packet);
+    if (!carried.ok) {
+      this.drop(`malformed:${carried.failure.code}`, context.from, packet.code, packet.identifier);
+      return;
+    }
+    if (carried.value.kind === 'none') {
+      this.pap(packet, context);
+      return;
+    }
+    const state = packet.attributes.find((a) => a.type === RadiusAttributeType.State)?.value;
+    const existing = state === undefined ? undefined : this.conversations.get(toHex(state));
+    if (existing !== undefined) {
+      if (existing.client !== context.client) {
+        this.drop('state-of-other-client', context.from, packet.code, packet.identifier);
+        return;
+      }
+      if (existing.current !== undefined) {
+        this.drop('busy', context.from, packet.code, packet.identifier);
+        return;
+      }
+      if (carried.value.kind !== 'eap') {
+        this.drop('eap-start-in-session', context.from, packet.code, packet.identifier);
+        return;
+      }
+      this.feed(existing, context, carried.value.bytes);
+      return;
+    }
+    const bytes = carried.value.kind === 'eap' ? carried.value.bytes : undefined;
+    // A new conversation starts with EAP-Start or the peer's Response/Identity (RFC 3579 §2.1).
+    const isIdentity = bytes !== undefined && bytes[0] === 2 && bytes.length >= 5 && bytes[4] === 1;
+    if (bytes !== undefined && !isIdentity) {
+      // FreeRADIUS does the same: no conversation matches, so the answer is no (counted in rejected).
+      this.reject(context, Uint8Array.of(4, bytes[1] ?? 0, 0, 4));
+      return;
+    }
+    if (this.conversations.size >= this.maxSessions) {
+      this.drop('sessions-full', context.from, packet.code, packet.identifier);
+      return;
+    }
+    this.start(context, bytes);
+  }
+
+  private start(context: RequestContext, identity: Uint8Array | undefined): void {
+    const stateBytes = this.options.crypto.randomBytes(16);
+    const key = toHex(stateBytes);
+    const initialIdentifier =
+      identity === undefined
+        ? (this.options.crypto.randomBytes(1)[0] as number)
+        : (identity[1] as number);
+    const conversation: Conversation = {
+      key,
+      state: stateBytes,
+      client: context.client,
+      current: context,
+      swallow: identity !== undefined,
+      result: undefined,
+      eap: new EapAuthenticator({
+        clock: this.options.clock,
+        methods: this.options.methods,
+        provider: this.provider,
+        initialIdentifier,
+        // The NAS retransmits, not us (RFC 3579 §2.6.1): the one timer is the session's expiry.
+        retransmit: {
+          initialTimeoutMs: this.sessionTimeoutMs,
+          maxTimeoutMs: this.sessionTimeoutMs,
+          maxRetransmissions: 0,
+        },
+        send: (eap) => this.eapSent(conversation, eap),
+        onResult: (result) => this.ended(conversation, result),
+        ...(this.options.trace === undefined ? {} : { trace: this.options.trace }),
+      }),
+    };
+    this.conversations.set(key, conversation);
+    this.counters.sessionsStarted++;
+    conversation.eap.start();
+    conversation.swallow = false;
+    if (identity !== undefined) this.feed(conversation, context, identity);
+  }
+
+  private feed(conversation: Conversation, context: RequestContext, eap: Uint8Array): void {
+    conversation.current = context;
+    const before = conversation.eap.stats().droppedTotal;
+    conversation.eap.receive(eap);
+    if (conversation.current === context && conversation.eap.stats().droppedTotal > before) {
+      // The authenticator discarded it (wrong Identifier, wrong type…): RFC 3579 §2.6.2, silently.
+      conversation.current = undefined;
+      this.drop('eap-discarded', context.from, RadiusCode.AccessRequest, context.identifier);
+    }
+  }
+
+  /** The authenticator sent an EAP packet: a Request goes out now, Success/Failure with the result. */
+  private eapSent(conversation: Conversation, eap: Uint8Array): void {
+    if (conversation.swallow) return;
+    const context = conversation.current;
+    if (context === undefined) return;
+    if (eap[0] !== 1) {
+      conversation.result = eap.slice(); // deliberate copy: the authenticator reuses its buffer
+      return;
+    }
+    conversation.current = undefined;
+    this.counters.challenged++;
+    this.respond(context, RadiusCode.AccessChallenge, [
+      ...eapMessageAttributes(eap),
+      { type: RadiusAttributeType.State, value: conversation.state },
+      {
+        type: RadiusAttributeType.SessionTimeout,
+        value: integerBytes(Math.ceil(this.sessionTimeoutMs / 1000)),
+      },
+    ]);
+  }
+
+  private ended(conversation: Conversation, result: EapSessionResult): void {
+    this.conversations.delete(conversation.key);
+    this.trace?.emit(RadiusEventDescriptor.sessionEnded, {
+      outcome: result.outcome,
+      identity: result.identity ?? '',
+      method: result.method ?? '',
+    });
+    const context = conversation.current;
+    conversation.current = undefined;
+    if (context === undefined) {
+      this.counters.expired++;
+      return;
+    }
+    if (result.outcome === 'success' && conversation.result?.[0] === 3) {
+      this.accept(context, conversation.result, result);
+      return;
+    }
+    const failure =
+      conversation.result?.[0] === 4
+        ? conversation.result
+        : Uint8Array.of(4, context.identifier, 0, 4);
+    this.reject(context, failure);
+  }
+
+  private accept(
+    context: RequestContext,
+    eap: Uint8Array | undefined,
+    result: EapSessionResult | undefined,
+  ): void {
+    this.counters.accepted++;
+    const attributes: RadiusAttribute[] = eap === undefined ? [] : eapMessageAttributes(eap);
+    if (context.userName !== undefined) {
+      attributes.push({ type: RadiusAttributeType.UserName, value: context.userName });
+    }
+    for (const attribute of result?.attributes ?? []) {
+      if (!isVendorAttribute(attribute) || attribute.vendorId !== MICROSOFT_VENDOR_ID) continue;
+      if (
+        attribute.vendorType !== MicrosoftAttributeType.MsMppeSendKey &&
+        attribute.vendorType !== MicrosoftAttributeType.MsMppeRecvKey
+      )
+        continue;
+      const salt = this.options.crypto.randomBytes(2);
+      salt[0] = (salt[0] as number) | 0x80;
+      // Send and Recv must not share a salt (RFC 2548 §2.4.2): the second differs in its low bit.
+      if (attribute.vendorType === MicrosoftAttributeType.MsMppeRecvKey)
+        salt[1] = (salt[1] as number) | 1;
+      else salt[1] = (salt[1] as number) & 0xfe;
+      const value = encryptMppeKey(
+        this.options.crypto,
+        attribute.value,
+        context.client.secret,
+        context.authenticator,
+        salt,
+      );
+      attributes.push({
+        type: RadiusAttributeType.VendorSpecific,
+        value: encodeVendorSpecific({ ...attribute, value }),
+      });
+    }
+    this.respond(context, RadiusCode.AccessAccept, attributes);
+  }
+
+  private reject(context: RequestContext, eap: Uint8Array | undefined): void {
+    this.counters.rejected++;
+    this.respond(
+      context,
+      RadiusCode.AccessReject,
+      eap === undefined ? [] : eapMessageAttributes(eap),
+    );
+  }
+
+  /** An Access-Request without EAP: PAP (User-Password) through the provider. */
+  private pap(packet: RadiusPacket, context: RequestContext): void {
+    const hidden = packet.attributes.find(
+      (a) => a.type === RadiusAttributeType.UserPassword,
+    )?.value;
+    const password =
+      hidden === undefined
+        ? undefined
+        : revealUserPassword(
+            this.options.crypto,
+            hidden,
+            context.client.secret,
+            context.authenticator,
+          );
+    if (password === undefined || context.userName === undefined) {
+      this.reject(context, undefined);
+      return;
+    }
+    const method = { type: 0, name: 'PAP', flags: 0 };
+    this.provider.authenticate(
+      {
+        identity: new TextDecoder().decode(context.userName),
+        method,
+        attributes: [
+          { type: RadiusAttributeType.UserName, value: context.userName },
+          { type: RadiusAttributeType.UserPassword, value: password },
+        ],
+      },
+      (result) => {
+        if (result.resultCode === 0) this.accept(context, undefined, undefined);
+        else this.reject(context, undefined);
+      },
+    );
+  }
+
+  private respond(
+    context: RequestContext,
+    code: number,
+    attributes: readonly RadiusAttribute[],
+    withMessageAuthenticator = true,
+  ): void {
+    const datagram = signResponse(
+      this.options.crypto,
+      code,
+      context.identifier,
+      context.authenticator,
+      [...attributes, ...context.proxyStates],
+      context.client.secret,
+      withMessageAuthenticator,
+    );
+    this.cache.complete(context.cacheKey, datagram);
+    this.transmit(datagram, context.from, context.identifier, false);
+  }
+
+  private transmit(
+    datagram: Uint8Array,
+    to: RadiusEndpoint,
+    identifier: number,
+    duplicate: boolean,
+  ): void {
+    this.counters.sent++;
+    this.trace?.emit(RadiusEventDescriptor.responseSent, {
+      address: to.address,
+      port: to.port,
+      code: datagram[0] as number,
+      identifier,
+      duplicate,
+    });
+    this.options.send(datagram, to);
+  }
+
+  private drop(
+    reason: string,
+    from: RadiusEndpoint,
+    code: number | undefined,
+    identifier: number | undefined,
+  ): void {
+    this.counters.droppedTotal++;
+    const key = this.drops.has(reason) || this.drops.size < MAX_DROP_REASONS ? reason : 'other';
+    this.drops.set(key, (this.drops.get(key) ?? 0) + 1);
+    this.trace?.emit(RadiusEventDescriptor.packetDropped, {
+      reason,
+      address: from.address,
+      port: from.port,
+      code: code ?? 0,
+      identifier: identifier ?? 0,
+    });
+  }
+}
