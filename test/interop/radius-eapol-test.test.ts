@@ -1,0 +1,153 @@
+/**
+ * eapol_test (Debian eapoltest, wpa_supplicant 2.10), a RADIUS/EAP peer
+ * nobody here wrote, against `netrx radius serve` from dist/ on 127.0.0.1 and
+ * a kernel-chosen port: EAP-MD5 (`-n`: MD5 derives no keys, so there are no
+ * MPPE keys to compare), EAP-MSCHAPv2 with the MS-MPPE keys checked by
+ * eapol_test against its own MSK, a wrong password, and MSCHAPv2 against a
+ * users file holding only the NT hash. Versions are printed and compared with
+ * the recorded ones.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { commandExists, requirePeers, versionOf } from './support/peers.js';
+import { ran, stopped, watched, type Watched } from './support/processes.js';
+
+const root = resolve(import.meta.dirname, '..', '..');
+const main = join(root, 'dist', 'cli', 'main.js');
+const SECRET = 'interop-secret';
+const RECORDED = { eapoltest: '2:2.10-12+deb12u3' };
+/** NT-Password of "hello": MD4 over its UTF-16LE bytes. */
+const HELLO_NT_HASH = '066DDFD4EF0E9CD7C256FE77191EF43C';
+
+const peers = requirePeers('radius-eapol-test interop', [
+  { name: 'eapol_test', ok: () => commandExists('eapol_test'), hint: 'apt-get install eapoltest' },
+]);
+const installed = spawnSync('dpkg-query', ['-W', '-f', '${Version}', 'eapoltest'], {
+  encoding: 'utf8',
+}).stdout.trim();
+console.info(`peers: ${versionOf('eapol_test', ['-v'])} (eapoltest ${installed || 'unknown'})`);
+if (installed !== '' && installed !== RECORDED.eapoltest) {
+  console.warn(`[netrx interop] eapoltest is ${installed}; checked with ${RECORDED.eapoltest}`);
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'netrx-radius-eapol-'));
+
+function eapConfig(method: 'MD5' | 'MSCHAPV2', password: string): string {
+  const file = join(dir, `${method}-${password}.conf`);
+  writeFileSync(
+    file,
+    [
+      'network={',
+      '  key_mgmt=IEEE8021X',
+      `  eap=${method}`,
+      '  identity="bob"',
+      `  password="${password}"`,
+      '  eapol_flags=0',
+      '}',
+      '',
+    ].join('\n'),
+  );
+  return file;
+}
+
+async function serve(source: readonly string[]): Promise<{ server: Watched; port: number }> {
+  const server = watched(process.execPath, [
+    main,
+    'radius',
+    'serve',
+    '--host',
+    '127.0.0.1',
+    '--port',
+    '0',
+    '--secret',
+    SECRET,
+    ...source,
+  ]);
+  const listening = await server.until(/^listening on udp 127\.0\.0\.1:(\d+)/m);
+  await server.until(/^ready$/m);
+  return { server, port: Number(listening[1]) };
+}
+
+async function eapolTest(
+  port: number,
+  config: string,
+  extra: readonly string[] = [],
+): Promise<{ code: number | string; text: string }> {
+  return ran('eapol_test', [
+    '-c',
+    config,
+    '-a',
+    '127.0.0.1',
+    '-p',
+    String(port),
+    '-s',
+    SECRET,
+    '-t',
+    '10',
+    ...extra,
+  ]);
+}
+
+function lastLine(text: string): string {
+  return text.trimEnd().split('\n').at(-1)?.trim() ?? '';
+}
+
+describe.skipIf(peers.skip)('eapol_test against netrx radius serve', () => {
+  describe('with --user bob:hello', () => {
+    let server: Watched;
+    let port: number;
+
+    beforeAll(async () => {
+      ({ server, port } = await serve(['--user', 'bob:hello']));
+    });
+
+    afterAll(() => stopped(server));
+
+    it('EAP-MD5 (-n, no keys): SUCCESS, exit 0', async () => {
+      const run = await eapolTest(port, eapConfig('MD5', 'hello'), ['-n']);
+      expect(run.text).toContain('CTRL-EVENT-EAP-METHOD EAP vendor 0 method 4 (MD5) selected');
+      expect(run.text).toContain('CTRL-EVENT-EAP-SUCCESS');
+      expect(lastLine(run.text)).toBe('SUCCESS');
+      expect(run.code).toBe(0);
+    });
+
+    it('EAP-MSCHAPv2: the MS-MPPE keys equal the peer MSK (MPPE keys OK: 1  mismatch: 0), SUCCESS', async () => {
+      const run = await eapolTest(port, eapConfig('MSCHAPV2', 'hello'));
+      expect(run.text).toContain(
+        'CTRL-EVENT-EAP-METHOD EAP vendor 0 method 26 (MSCHAPV2) selected',
+      );
+      expect(run.text).toContain('MPPE keys OK: 1  mismatch: 0');
+      expect(lastLine(run.text)).toBe('SUCCESS');
+      expect(run.code).toBe(0);
+    });
+
+    it('a wrong password: FAILURE, exit 252', async () => {
+      const run = await eapolTest(port, eapConfig('MSCHAPV2', 'wrong'));
+      expect(run.text).not.toContain('CTRL-EVENT-EAP-SUCCESS');
+      expect(lastLine(run.text)).toBe('FAILURE');
+      expect(run.code).toBe(252);
+    });
+  });
+
+  it('EAP-MSCHAPv2 against a users file with only NT-Password (no cleartext on disk): SUCCESS', async () => {
+    const users = join(dir, 'users');
+    writeFileSync(users, `# hash only\nbob NT-Password := 0x${HELLO_NT_HASH}\n`);
+    const { server, port } = await serve(['--users', users, '--methods', 'mschapv2']);
+    try {
+      const run = await eapolTest(port, eapConfig('MSCHAPV2', 'hello'));
+      expect(run.text).toContain('MPPE keys OK: 1  mismatch: 0');
+      expect(lastLine(run.text)).toBe('SUCCESS');
+      expect(run.code).toBe(0);
+      const wrong = await eapolTest(port, eapConfig('MSCHAPV2', 'wrong'));
+      expect(lastLine(wrong.text)).toBe('FAILURE');
+    } finally {
+      await stopped(server);
+    }
+    expect(server.text()).toMatch(/1 accepted, 1 rejected, 0 dropped/);
+  });
+});
+
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
