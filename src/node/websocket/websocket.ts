@@ -12,7 +12,9 @@
  *
  * Mainly unlike `ws` (docs/websocket.md has the whole table): `send`
  * says what happened (`'sent'`, `'backpressure'`, or `'dropped'` over
- * `maxBackpressure`, counted in `sendsRefused`) and `'drain'` follows; a
+ * `maxBackpressure`, counted in `sendsRefused`: without a callback the
+ * connection then fails with 1008, so no message is lost silently) and
+ * `'drain'` follows; send callbacks run in send order; a
  * peer's violation is emitted as `'error'` only when someone listens;
  * messages that arrived whole in one read are views of it (no copy).
  */
@@ -265,7 +267,9 @@ export class WebSocket extends WebSocketEventTarget {
    * unless `options.binary` is false. `cb` runs once the frame is written to
    * the socket (or with an error when it cannot be). Throws while
    * CONNECTING, as `ws` and WHATWG do; once closing, answers `'dropped'` and
-   * calls `cb` with an error.
+   * calls `cb` with an error. Callbacks run in send order. Over
+   * `maxBackpressure`: `'dropped'`, and `cb` gets `ERR_WS_BACKPRESSURE`;
+   * without `cb` the connection fails instead (`'error'`, close 1008).
    */
   send(
     data: SendData,
