@@ -16,6 +16,7 @@ import type { Socket } from 'node:net';
 import type { ConnectionOptions as TlsOptions } from 'node:tls';
 import { NetrxError } from '../../runtime/index.js';
 import type { HttpHeader, PerMessageDeflateOffer, WebSocketHandle } from '../../websocket/index.js';
+import { checkDeflateTuning } from './deflate-tuning.js';
 import { nodeHandle, type DeflateTuning, type NodeHandleOptions } from './handles.js';
 import type { ConnectionOptions } from './options.js';
 
@@ -122,6 +123,9 @@ export function openClient(
   options: ClientOptions,
   sink: ClientSink,
 ): () => void {
+  if (typeof options.perMessageDeflate === 'object') {
+    checkDeflateTuning(options.perMessageDeflate, 'client');
+  }
   const deadline = options.handshakeTimeout ?? 30_000;
   let settled = false;
   let current: ClientRequest | undefined;

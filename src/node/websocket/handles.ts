@@ -7,54 +7,14 @@ import { isUtf8 } from 'node:buffer';
 import type { TraceRegistry } from '../../trace/index.js';
 import {
   createClientHandle,
-  createDeflateCodecPool,
   createServerHandle,
-  type DeflateCodec,
   type WebSocketHandle,
 } from '../../websocket/index.js';
 import { nodeCrypto, systemClock } from '../runtime/index.js';
 import { allocateUnsafe, fastMask } from './native.js';
-import { zlibDeflateCodec } from './zlib-codec.js';
+import { deflateCodecFor, type DeflateTuning } from './deflate-tuning.js';
 
-/** One pool for the process: idle connections hold no zlib memory, busy ones reuse it. */
-const sharedDeflateCodec = createDeflateCodecPool(zlibDeflateCodec);
-
-/** What `perMessageDeflate` objects tune beyond the negotiation (as `ws` names them). */
-export interface DeflateTuning {
-  /** Messages shorter than this are sent uncompressed (default 1024 bytes, as in `ws`). */
-  readonly threshold?: number;
-  /** zlib options for compressing; `level` and `memLevel` are used. */
-  readonly zlibDeflateOptions?: { readonly level?: number; readonly memLevel?: number };
-  /** Accepted for `ws` compatibility; inflating is synchronous and sliced here (see transport). */
-  readonly zlibInflateOptions?: object;
-  /** Accepted for `ws` compatibility; zlib runs synchronously, one connection at a time. */
-  readonly concurrencyLimit?: number;
-}
-
-/** The shared pool, with the deflater level/memLevel a server or client asked for. */
-const tunedCodecs = new Map<string, DeflateCodec>();
-function deflateCodecFor(tuning: DeflateTuning | undefined): DeflateCodec {
-  const level = tuning?.zlibDeflateOptions?.level;
-  const memLevel = tuning?.zlibDeflateOptions?.memLevel;
-  if (level === undefined && memLevel === undefined) return sharedDeflateCodec;
-  const key = `${String(level)}/${String(memLevel)}`;
-  let codec = tunedCodecs.get(key);
-  if (codec === undefined) {
-    codec = {
-      createInflater: (options) => sharedDeflateCodec.createInflater(options),
-      stableOutput: sharedDeflateCodec.stableOutput === true,
-      createDeflater: (options) =>
-        sharedDeflateCodec.createDeflater({
-          ...options,
-          ...(level === undefined ? {} : { level }),
-          ...(memLevel === undefined ? {} : { memLevel }),
-        }),
-    };
-    // At most 10 levels x 9 memLevels: bounded by what zlib accepts.
-    tunedCodecs.set(key, codec);
-  }
-  return codec;
-}
+export type { DeflateTuning } from './deflate-tuning.js';
 
 /** The handle's owner (its connection) decides whether a ping gets the automatic pong. */
 function pingToOwner(handle: WebSocketHandle, payload: Uint8Array): boolean {

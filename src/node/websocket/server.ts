@@ -26,6 +26,7 @@ import {
   type PerMessageDeflateServerOptions,
   type UpgradeRequest,
 } from '../../websocket/index.js';
+import { checkDeflateTuning } from './deflate-tuning.js';
 import { nodeHandle, type DeflateTuning, type NodeHandleOptions } from './handles.js';
 import type { ConnectionOptions } from './options.js';
 import { acceptConnection, beginConnection, type WebSocket } from './websocket.js';
@@ -114,6 +115,9 @@ export class WebSocketServer extends EventEmitter {
     ];
     if (ways.filter(Boolean).length !== 1) {
       throw new TypeError('Give exactly one of port, server and noServer');
+    }
+    if (typeof options.perMessageDeflate === 'object') {
+      checkDeflateTuning(options.perMessageDeflate, 'server');
     }
     this.onUpgrade = (request, socket, head) => {
       if (!this.shouldHandle(request)) {

@@ -236,7 +236,11 @@ describe('backpressure', () => {
     (client as unknown as { _socket: { pause(): void; resume(): void } })._socket.pause();
     const results = new Set<string>();
     const chunk = Buffer.alloc(16 * 1024, 1);
-    for (let i = 0; i < 1024; i++) results.add(ws.send(chunk));
+    // With callbacks: a refused send without one fails the connection (send-order.test.ts).
+    const refusals: Error[] = [];
+    for (let i = 0; i < 1024; i++) {
+      results.add(ws.send(chunk, (error) => void (error !== undefined && refusals.push(error))));
+    }
     expect(results).toEqual(new Set(['sent', 'backpressure', 'dropped']));
     expect(ws.bufferedAmount).toBeGreaterThan(1 << 20);
     expect(ws.bufferedAmount).toBeLessThanOrEqual(8 << 20);
@@ -244,5 +248,7 @@ describe('backpressure', () => {
     (client as unknown as { _socket: { pause(): void; resume(): void } })._socket.resume();
     await drained;
     expect(ws.bufferedAmount).toBeLessThanOrEqual(64 * 1024);
+    expect(refusals.length).toBe(ws.sendsRefused);
+    expect(ws.readyState).toBe(1);
   });
 });

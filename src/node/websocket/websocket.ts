@@ -12,7 +12,9 @@
  *
  * Mainly unlike `ws` (docs/websocket.md has the whole table): `send`
  * says what happened (`'sent'`, `'backpressure'`, or `'dropped'` over
- * `maxBackpressure`, counted in `sendsRefused`) and `'drain'` follows; a
+ * `maxBackpressure`, counted in `sendsRefused`: without a callback the
+ * connection then fails with 1008, so no message is lost silently) and
+ * `'drain'` follows; send callbacks run in send order; a
  * peer's violation is emitted as `'error'` only when someone listens;
  * messages that arrived whole in one read are views of it (no copy).
  */
@@ -47,6 +49,7 @@ import {
   DEFAULT_MAX_BACKPRESSURE,
   type ConnectionOptions,
 } from './options.js';
+import { SendCallbacks } from './send-callbacks.js';
 import { SocketTransport, type TransportEvents } from './transport.js';
 
 /** A close frame arrived from the peer (a clean close, for WHATWG's `wasClean`). */
@@ -121,8 +124,7 @@ export class WebSocket extends WebSocketEventTarget {
   private pings: Buffer[] | undefined;
   private readonly connectionOptions: ConnectionOptions;
   /** Made on the first send with a callback: most connections never need one. */
-  private sendCallbacks: Map<number, SendCallback> | undefined;
-  private nextSendId = 1;
+  private sendCallbacks: SendCallbacks | undefined;
   /** Sends refused over `maxBackpressure` (made on the first: most connections never refuse). */
   private refused: { sends: number; bytes: number } | undefined;
 
@@ -265,7 +267,9 @@ export class WebSocket extends WebSocketEventTarget {
    * unless `options.binary` is false. `cb` runs once the frame is written to
    * the socket (or with an error when it cannot be). Throws while
    * CONNECTING, as `ws` and WHATWG do; once closing, answers `'dropped'` and
-   * calls `cb` with an error.
+   * calls `cb` with an error. Callbacks run in send order. Over
+   * `maxBackpressure`: `'dropped'`, and `cb` gets `ERR_WS_BACKPRESSURE`;
+   * without `cb` the connection fails instead (`'error'`, close 1008).
    */
   send(
     data: SendData,
@@ -285,18 +289,12 @@ export class WebSocket extends WebSocketEventTarget {
     const text = payload.text ? options.binary !== true : options.binary === false;
     const waiting = this.transport.bufferedAmount;
     if (waiting + bytes.length > this.maxBackpressure) {
-      this.flags |= FLAG_BACKPRESSURED;
-      const refused = (this.refused ??= { sends: 0, bytes: 0 });
-      refused.sends++;
-      refused.bytes += bytes.length;
-      this.failLater(
-        callback,
-        new NetrxError(
-          'ERR_WS_BACKPRESSURE',
-          `The message was refused: ${waiting + bytes.length} bytes would wait (maxBackpressure ${this.maxBackpressure})`,
-        ),
+      const error = new NetrxError(
+        'ERR_WS_BACKPRESSURE',
+        `The message was refused: ${waiting + bytes.length} bytes would wait (maxBackpressure ${this.maxBackpressure})`,
       );
-      return 'dropped';
+      this.failLater(callback, error);
+      return this.refuse(callback !== undefined, bytes.length, error);
     }
     const fin = options.fin !== false;
     const type = text
@@ -307,14 +305,22 @@ export class WebSocket extends WebSocketEventTarget {
         ? 'binary-message'
         : 'binary-fragment';
     const context = this.contextFor(callback);
-    if (options.compress === false && fin && handle.negotiated.perMessageDeflate !== undefined) {
-      // The handle compresses every whole message over the threshold and never a
-      // fragmented one: the payload as a first fragment and an empty last frame
-      // goes out uncompressed, two bytes more on the wire.
-      handle.send(text ? 'utf8-fragment' : 'binary-fragment', bytes);
-      handle.send(type, EMPTY_BUFFER, context);
-    } else {
-      handle.send(type, bytes, context);
+    try {
+      if (options.compress === false && fin && handle.negotiated.perMessageDeflate !== undefined) {
+        // The handle compresses every whole message over the threshold and never a
+        // fragmented one: the payload as a first fragment and an empty last frame
+        // goes out uncompressed, two bytes more on the wire.
+        handle.send(text ? 'utf8-fragment' : 'binary-fragment', bytes);
+        handle.send(type, EMPTY_BUFFER, context);
+      } else {
+        handle.send(type, bytes, context);
+      }
+    } catch (error) {
+      // The core's own bound (`maxQueuedSends` sends) refuses as maxBackpressure does.
+      const full = error instanceof NetrxError && error.code === 'ERR_WS_SEND_QUEUE_FULL';
+      if (context !== undefined) this.sendCallbacks?.fail(context, full ? error : undefined);
+      if (!full) throw error;
+      return this.refuse(context !== undefined, bytes.length, error);
     }
     this.transport.schedule();
     if (waiting + bytes.length > this.backpressureAbove) {
@@ -355,13 +361,40 @@ export class WebSocket extends WebSocketEventTarget {
   /** The send context standing for `callback` (none without one: the common case costs nothing). */
   private contextFor(callback: SendCallback | undefined): number | undefined {
     if (callback === undefined) return undefined;
-    const context = this.nextSendId++;
-    (this.sendCallbacks ??= new Map()).set(context, callback);
-    return context;
+    return (this.sendCallbacks ??= new SendCallbacks()).add(callback);
   }
 
+  /** A send that did not go out: `callback` hears it after every earlier send's callback. */
   private failLater(callback: SendCallback | undefined, error: Error): void {
-    if (callback !== undefined) process.nextTick(callback, error);
+    if (callback !== undefined)
+      (this.sendCallbacks ??= new SendCallbacks()).addSettled(callback, error);
+  }
+
+  /**
+   * A message refused over `maxBackpressure` (or the core's queue bound).
+   * With a callback (`heard`) the caller hears it and decides; without one
+   * nobody would, and the peer would get a stream with a hole: the
+   * connection fails instead (`'error'`, then a 1008 close), so no message
+   * is ever lost silently.
+   */
+  private refuse(heard: boolean, length: number, error: NetrxError): SendResult {
+    this.flags |= FLAG_BACKPRESSURED;
+    const refused = (this.refused ??= { sends: 0, bytes: 0 });
+    refused.sends++;
+    refused.bytes += length;
+    if (heard) return 'dropped';
+    process.nextTick(() => this.emitError(error));
+    const handle = this.handle;
+    if (handle?.state === 'open') {
+      handle.send('close', { code: 1008, reason: 'send backpressure limit exceeded' });
+      // The ws-like 'close' reports the code sent even when the peer never echoes it.
+      this.closeCode = 1008;
+      this.flags |= FLAG_FAILED;
+    }
+    this.state = CLOSING;
+    this.transport?.armCloseTimer();
+    this.transport?.schedule();
+    return 'dropped';
   }
 
   /**
@@ -534,11 +567,10 @@ export class WebSocket extends WebSocketEventTarget {
   /** The socket took the send's bytes (`sent`), or it was cancelled. */
   #onSendComplete(context: unknown, sent: boolean): void {
     if (typeof context !== 'number') return;
-    const callback = this.sendCallbacks?.get(context);
-    if (callback === undefined) return;
-    this.sendCallbacks?.delete(context);
-    if (sent) callback();
-    else callback(new Error('The message was not sent: the connection closed first'));
+    this.sendCallbacks?.complete(
+      context,
+      sent ? undefined : new Error('The message was not sent: the connection closed first'),
+    );
   }
 
   #onDrain(): void {
@@ -550,10 +582,7 @@ export class WebSocket extends WebSocketEventTarget {
 
   #onTransportClosed(): void {
     this.state = CLOSED;
-    for (const [id, callback] of this.sendCallbacks ?? []) {
-      this.sendCallbacks?.delete(id);
-      this.failLater(callback, new Error('The message was not sent: the connection closed first'));
-    }
+    this.sendCallbacks?.failAll(new Error('The message was not sent: the connection closed first'));
     this.handle?.delete();
     const clean = (this.flags & FLAG_CLOSE_RECEIVED) !== 0;
     const code = clean ? this.closeCode : 1006;
