@@ -42,6 +42,8 @@ describe('host configuration: ports', () => {
         timeoutSeconds: 60,
         fast: true,
         stripAnsi: false,
+        telnet: false,
+        pager: false,
         verbose: false,
       },
     ]);

@@ -207,8 +207,12 @@ export const hostConfigSchema = object({
         timeoutSeconds: field(integer(1, 86_400), 60),
         /** chat: send each run in one write (false: chat's 10 ms per byte). */
         fast: field(boolean(), true),
-        /** .scp: match `waitfor` with ANSI escape sequences removed. */
+        /** Match with ANSI escape sequences removed (chat expects, .scp `waitfor`). */
         stripAnsi: field(boolean(), false),
+        /** chat: refuse telnet options and keep telnet commands out of the matching. */
+        telnet: field(boolean(), false),
+        /** chat: answer `--More--` with a space. */
+        pager: field(boolean(), false),
         /** Log the script's `-v` lines (chat) or command lines (.scp). */
         verbose: field(boolean(), false),
       }),

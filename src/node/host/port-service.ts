@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import type { Clock } from '../../runtime/index.js';
 import { openTransport } from '../port/index.js';
 import {
+  DEFAULT_PAGER,
   PORT_PROVIDER,
   Port,
   parseChatArgs,
@@ -193,6 +194,9 @@ async function runLoaded(
     useEnv: true,
     env: (name) => credentials.get(name) ?? `$${name}`,
     pacing: config.fast ? 'fast' : 'chat',
+    stripAnsi: config.stripAnsi,
+    telnet: config.telnet,
+    ...(config.pager ? { pager: DEFAULT_PAGER } : {}),
     signal,
     output: {
       log,
