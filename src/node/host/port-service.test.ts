@@ -1,4 +1,5 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -196,6 +197,38 @@ describe('netrx up: ports with login scripts', () => {
         services: [portService(scp.ports[0] as HostConfig['ports'][number])],
       }),
     ).rejects.toThrow(`port b: ${bad}:3:1: expected a value, found "endproc"`);
+  });
+
+  it('telnet, stripAnsi and pager reach the chat engine', async () => {
+    const received: number[] = [];
+    const server = createServer((socket) => {
+      socket.on('error', () => {});
+      socket.write(Buffer.from([255, 253, 1]));
+      socket.write('\x1b[1mlog\x1b[0min: ');
+      socket.on('data', (chunk: Buffer) => {
+        received.push(...chunk);
+        if (chunk.includes('ppp\r')) socket.write('motd\r\n--More--');
+        if (chunk.includes(' ')) socket.write('\r\nRouter# ');
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    fixtures.push({
+      port: 0,
+      close: () => new Promise((resolve) => server.close(() => resolve())),
+    });
+    const address = server.address();
+    const tcp = typeof address === 'object' && address !== null ? address.port : 0;
+    const { health } = await runPort({
+      name: 'router',
+      port: `tcp:127.0.0.1:${tcp}`,
+      script: { chat: ['login:', '$USER', 'Router#', '\\c'] },
+      user: 'ppp',
+      telnet: true,
+      stripAnsi: true,
+      pager: true,
+    });
+    expect(health).toMatchObject({ state: 'done', code: 0 });
+    expect(received).toEqual([255, 252, 1, ...Buffer.from('ppp\r'), 0x20]);
   });
 
   it('has no ports by default', () => {
