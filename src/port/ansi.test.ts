@@ -18,6 +18,9 @@ describe('AnsiStripper', () => {
     ['\x1bcreset', 'reset'],
     ['\x9b2Jclear', 'clear'],
     ['plain text', 'plain text'],
+    // Found by the chat --strip-ansi chunking property: ESC ( B (tput sgr0) left the B behind.
+    ['\x1b(B\x1b[mlogin:', 'login:'],
+    ['\x1b$)Ax', 'x'],
   ])('%j → %j', (input, output) => {
     expect(strip(input)).toBe(output);
   });

@@ -21,7 +21,9 @@
  *
  * Login scripts in pppd's `chat` language (`parseChatScript`, `runChat`) and
  * in Windows Dial-Up Networking's `.scp` language (`parseScp`, `runScp`,
- * `scpCustomScript`) run on the same port before the link protocol. No Node APIs, no timers of its
+ * `scpCustomScript`) run on the same port before the link protocol. For
+ * consoles: `TelnetFilter` (refuse every option), `AnsiStripper`, pager
+ * answers and timestamped transcripts in `runChat`'s options. No Node APIs, no timers of its
  * own: time comes from the injected `Clock`.
  */
 export { Port } from './port.js';
@@ -49,6 +51,7 @@ export {
 export { expectOn, type ExpectMatch, type ExpectOptions, type ExpectPattern } from './expect.js';
 export { LiteralMatcher, MultiMatcher } from './matcher.js';
 export { AnsiStripper } from './ansi.js';
+export { TELNET, TelnetFilter, telnetEscape } from './telnet.js';
 export { latin1Bytes, latin1Text } from './latin1.js';
 export {
   parseChatArgs,
@@ -59,6 +62,8 @@ export {
   visible,
   CHAT_KEYWORDS,
   CHAT_LIMITS,
+  DEFAULT_PAGER,
+  isoStamp,
   type ChatKeyword,
   type ChatOptions,
   type ChatOutput,

@@ -3,8 +3,10 @@ import { readFile } from 'node:fs/promises';
 import { systemClock } from '../../node/runtime/index.js';
 import { openTransport } from '../../node/port/index.js';
 import {
+  DEFAULT_PAGER,
   Port,
   checkChatScript,
+  isoStamp,
   parseChatArgs,
   parseChatFile,
   runChat,
@@ -50,7 +52,7 @@ export const chatCommand: CliCommand = {
     'PORT is tcp:HOST:PORT, tls:HOST:PORT, serial:PATH[@BAUD], exec:COMMAND or stdio (the default)',
   usage:
     'chat [-v] [-V] [-s] [-S] [-e] [-E] [-t TIMEOUT] [-r REPORTFILE] [-T PHONE] [-U PHONE2] ' +
-    '[--port PORT] [--fast] ' +
+    '[--port PORT] [--fast] [--telnet] [--strip-ansi] [--pager] [--pager-prompt TEXT] [--timestamps] ' +
     '(-f FILE | [--] SCRIPT...)',
   options: {
     verbose: { type: 'boolean', short: 'v' },
@@ -66,6 +68,11 @@ export const chatCommand: CliCommand = {
     file: { type: 'string', short: 'f' },
     port: { type: 'string' },
     fast: { type: 'boolean' },
+    telnet: { type: 'boolean' },
+    'strip-ansi': { type: 'boolean' },
+    pager: { type: 'boolean' },
+    'pager-prompt': { type: 'string' },
+    timestamps: { type: 'boolean' },
   },
   positionals: { min: 0, max: 100_000, names: 'SCRIPT' },
   // chat exits 1 on a bad option or a missing value (checked: /usr/sbin/chat -Z, chat -t).
@@ -156,6 +163,20 @@ export const chatCommand: CliCommand = {
         phone: context.phone,
         phone2: context.phone2,
         pacing: values['fast'] === true ? 'fast' : 'chat',
+        telnet: values['telnet'] === true,
+        stripAnsi: values['strip-ansi'] === true,
+        ...(values['pager'] === true || typeof values['pager-prompt'] === 'string'
+          ? {
+              pager: {
+                prompt:
+                  typeof values['pager-prompt'] === 'string'
+                    ? asBytes(values['pager-prompt'])
+                    : DEFAULT_PAGER.prompt,
+                answer: DEFAULT_PAGER.answer,
+              },
+            }
+          : {}),
+        ...(values['timestamps'] === true ? { timestamps: isoStamp } : {}),
         reportFile: reportOpen ? reportFile : undefined,
         signal: stop.signal,
         formatTime: localStamp,

@@ -17,6 +17,7 @@ websocket:
     maxMessage: 16777216    # bytes; larger messages close with 1009
     keepAliveMs: 30000      # ping idle connections, drop them after twice this (0: off)
     allowedOrigins: []      # other sites' Origins a browser may connect from
+ports: []          # login scripts to run on lines at start (docs/host.md)
 trace:
   console: false    # print every trace event to stderr
   level: 4          # … up to this level (0 = all, 1 critical … 5 verbose)

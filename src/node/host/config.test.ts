@@ -22,6 +22,79 @@ async function failure(path: string): Promise<string> {
   throw new Error('expected a ConfigError');
 }
 
+describe('host configuration: ports', () => {
+  const port = (entry: Record<string, unknown>) => () =>
+    validateHostConfig({
+      ports: [
+        { name: 'console', port: 'tcp:127.0.0.1:2323', script: { chat: ['ogin:', 'x'] }, ...entry },
+      ],
+    });
+
+  it('fills defaults for a port entry', () => {
+    expect(port({})().ports).toEqual([
+      {
+        name: 'console',
+        port: 'tcp:127.0.0.1:2323',
+        script: { chat: ['ogin:', 'x'], scp: '' },
+        user: '',
+        passwordEnv: '',
+        runAt: 'start',
+        timeoutSeconds: 60,
+        fast: true,
+        stripAnsi: false,
+        telnet: false,
+        pager: false,
+        verbose: false,
+      },
+    ]);
+    for (const spec of ['tls:[::1]:992', 'serial:/dev/ttyS0@115200', 'exec:telnet host'])
+      expect(port({ port: spec })().ports[0]?.port).toBe(spec);
+    expect(port({ script: { chat: '/etc/chatscripts/x' } })().ports[0]?.script.chat).toBe(
+      '/etc/chatscripts/x',
+    );
+  });
+
+  it('names the bad key in one clear error', () => {
+    expect(port({ prot: 'x' })).toThrow(
+      /^ports\[0\]\.prot: unknown key \(did you mean "port"\?\); expected one of: name, port, script, /,
+    );
+    expect(port({ port: 'telnet:host:23' })).toThrow(
+      'ports[0].port: expected tcp:HOST:PORT, tls:HOST:PORT, serial:PATH[@BAUD] or exec:COMMAND, got "telnet:host:23"',
+    );
+    expect(port({ port: 'tcp:host:70000' })).toThrow(/^ports\[0\]\.port: expected tcp:/);
+    expect(port({ port: 'stdio' })).toThrow(/^ports\[0\]\.port: expected tcp:/);
+    expect(port({ script: {} })).toThrow(
+      'ports[0].script: needs chat (a list of words or a chat file) or scp (a .scp file)',
+    );
+    expect(port({ script: { chat: ['a'], scp: 'x.scp' } })).toThrow(
+      'ports[0].script: give chat or scp, not both',
+    );
+    expect(port({ script: { chat: 7 } })).toThrow('ports[0].script.chat: expected a list, got 7');
+    expect(port({ script: { chat: ['a', 1] } })).toThrow(
+      'ports[0].script.chat[1]: expected a string, got 1',
+    );
+    expect(port({ script: { expect: [] } })).toThrow(/^ports\[0\]\.script\.expect: unknown key/);
+    expect(port({ password: 'secret' })).toThrow(
+      /^ports\[0\]\.password: unknown key; expected one of: .*passwordEnv/,
+    );
+    expect(port({ passwordEnv: 'NOT-A-NAME' })).toThrow(
+      'ports[0].passwordEnv: expected an environment variable name, got "NOT-A-NAME"',
+    );
+    expect(port({ runAt: 'later' })).toThrow(
+      'ports[0].runAt: expected one of "start", got "later"',
+    );
+    expect(port({ timeoutSeconds: 0 })).toThrow(/^ports\[0\]\.timeoutSeconds: expected an integer/);
+    expect(port({ name: 'a b' })).toThrow(/^ports\[0\]\.name: expected a name of letters/);
+    expect(() =>
+      validateHostConfig({ ports: [{ port: 'tcp:h:1', script: { scp: 'x' } }] }),
+    ).toThrow(/^ports\[0\]\.name: is required/);
+    const twice = { name: 'a', port: 'tcp:h:1', script: { scp: 'x' } };
+    expect(() => validateHostConfig({ ports: [twice, twice] })).toThrow(
+      'ports[1].name: "a" is listed twice',
+    );
+  });
+});
+
 describe('host configuration', () => {
   it('has a complete embedded default', () => {
     expect(defaultHostConfig()).toEqual({
@@ -37,6 +110,7 @@ describe('host configuration', () => {
           allowedOrigins: [],
         },
       },
+      ports: [],
       trace: { console: false, level: 4 },
     });
     expect(validateHostConfig(null)).toEqual(defaultHostConfig());
@@ -62,7 +136,7 @@ describe('host configuration', () => {
       /http\.prot: unknown key \(did you mean "port"\?\); expected one of: host, port$/,
     );
     expect(await failure(file('top.yaml', 'radius: {}\n'))).toMatch(
-      /radius: unknown key; expected one of: http, link, websocket, trace$/,
+      /radius: unknown key; expected one of: http, link, websocket, ports, trace$/,
     );
     expect(await failure(file('near.yaml', 'websockets: {}\n'))).toMatch(
       /websockets: unknown key \(did you mean "websocket"\?\)/,

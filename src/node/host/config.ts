@@ -28,7 +28,18 @@ import {
   section,
   string,
   type Infer,
+  type Schema,
 } from './schema.js';
+import { parsePortSpec } from './port-service.js';
+
+/** `script.chat`: the script as words (a list) or the name of a chat file (a string). */
+const chatScript: Schema<string | string[]> = {
+  describe: 'a list of chat words or a chat file name',
+  check(value, path) {
+    if (typeof value === 'string') return string().check(value, path);
+    return list(string(), 10_000).check(value, path);
+  },
+};
 
 /**
  * `netrx up` configuration. Every key has a default, so `{}` is a valid
@@ -161,6 +172,54 @@ export const hostConfigSchema = object({
       ),
     }),
   ),
+  /** Ports whose login scripts run when the host starts (docs/host.md, docs/port.md). */
+  ports: field(
+    list(
+      object({
+        name: required(
+          string({
+            pattern: /^[A-Za-z0-9_.-]{1,64}$/,
+            describe: 'a name of letters, digits, _ . - (at most 64)',
+          }),
+        ),
+        port: required(
+          parsed('tcp:HOST:PORT, tls:HOST:PORT, serial:PATH[@BAUD] or exec:COMMAND', parsePortSpec),
+        ),
+        /** Exactly one of: `chat` (a list of words, or a chat file) or `scp` (a .scp file). */
+        script: required(
+          object({
+            chat: field(chatScript, [] as string | string[]),
+            scp: field(string(), ''),
+          }),
+        ),
+        /** `$USER` in a chat script, `$USERID` in a .scp one. */
+        user: field(string(), ''),
+        /** The environment variable holding the password (`$PASSWORD`): never in the file. */
+        passwordEnv: field(
+          string({
+            pattern: /^([A-Za-z_][A-Za-z0-9_]*)?$/,
+            describe: 'an environment variable name',
+          }),
+          '',
+        ),
+        runAt: field(oneOf('start'), 'start'),
+        /** A bound on the whole script; chat's own TIMEOUT still bounds each expect. */
+        timeoutSeconds: field(integer(1, 86_400), 60),
+        /** chat: send each run in one write (false: chat's 10 ms per byte). */
+        fast: field(boolean(), true),
+        /** Match with ANSI escape sequences removed (chat expects, .scp `waitfor`). */
+        stripAnsi: field(boolean(), false),
+        /** chat: refuse telnet options and keep telnet commands out of the matching. */
+        telnet: field(boolean(), false),
+        /** chat: answer `--More--` with a space. */
+        pager: field(boolean(), false),
+        /** Log the script's `-v` lines (chat) or command lines (.scp). */
+        verbose: field(boolean(), false),
+      }),
+      64,
+    ),
+    [],
+  ),
   trace: section(
     object({
       /** Print every trace event at or below `level` to standard error. */
@@ -231,6 +290,22 @@ export function validateHostConfig(value: unknown): HostConfig {
       throw new ConfigError(
         `${where}.supplicant.identity`,
         'an enabled supplicant needs an identity',
+      );
+  });
+  const portNames = new Set<string>();
+  config.ports.forEach((port, i) => {
+    const where = `ports[${i}]`;
+    if (portNames.has(port.name))
+      throw new ConfigError(`${where}.name`, `${JSON.stringify(port.name)} is listed twice`);
+    portNames.add(port.name);
+    const { chat, scp } = port.script;
+    const hasChat = chat.length > 0;
+    if (hasChat === (scp !== ''))
+      throw new ConfigError(
+        `${where}.script`,
+        hasChat
+          ? 'give chat or scp, not both'
+          : 'needs chat (a list of words or a chat file) or scp (a .scp file)',
       );
   });
   return config;

@@ -24,3 +24,4 @@ export {
 } from './host.js';
 export { HttpStatusServer, type JsonRoute, type UpgradeRoute } from './http-status.js';
 export { servicesFromConfig } from './services.js';
+export { parsePortSpec, portService, type PortConfig } from './port-service.js';

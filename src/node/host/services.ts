@@ -1,12 +1,14 @@
 import { startVxlanHost, type Ieee8021xOptions, type VxlanHost } from '../link/index.js';
 import type { HostConfig } from './config.js';
 import type { HostService } from './host.js';
+import { portService } from './port-service.js';
 import { websocketEchoService } from './websocket-service.js';
 
 /** The services a configuration asks for, in the order they start. */
 export function servicesFromConfig(config: HostConfig): HostService[] {
   const services = vxlanServices(config);
   if (config.websocket.echo.enabled) services.push(websocketEchoService(config.websocket.echo));
+  for (const port of config.ports) services.push(portService(port));
   return services;
 }
 

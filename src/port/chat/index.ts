@@ -19,4 +19,10 @@ export {
 } from './script.js';
 export { cleanChatString, visible, type Cleaned, type EscapeContext } from './escapes.js';
 export { runChat } from './runner.js';
-export type { ChatOptions, ChatOutput, ChatResult } from './options.js';
+export {
+  DEFAULT_PAGER,
+  isoStamp,
+  type ChatOptions,
+  type ChatOutput,
+  type ChatResult,
+} from './options.js';

@@ -42,6 +42,18 @@ export interface ChatOptions {
   readonly readFile?: (path: string) => Promise<string>;
   /** Aborting ends the script as chat's SIGINT/SIGTERM do: exit 2, the reason logged. */
   readonly signal?: AbortSignalLike;
+  /**
+   * Telnet consoles: refuse every option the peer offers or asks for (DO →
+   * WONT, WILL → DONT), keep telnet commands out of the log and the
+   * matching (`IAC IAC` is a 0xFF byte), and double 0xFF in what is sent.
+   */
+  readonly telnet?: boolean;
+  /** Match with ANSI/VT escape sequences removed (`AnsiStripper`); the log keeps them. */
+  readonly stripAnsi?: boolean;
+  /** Answer a pager prompt (`--More--`) with `answer` (a space) wherever it shows up while expecting. */
+  readonly pager?: { readonly prompt: string; readonly answer: string };
+  /** Timestamped transcript: each log line starts with this (`isoStamp`: `2026-12-02T09:50:00.000Z `). */
+  readonly timestamps?: (ms: number) => string;
   /** chat's REPORT timestamp (`%b %d %H:%M:%S `); default from the clock, in UTC. */
   readonly formatTime?: (ms: number) => string;
 }
@@ -64,3 +76,11 @@ export function utcStamp(ms: number): string {
   const d = new Date(ms);
   return `${MONTHS[d.getUTCMonth()]} ${two(d.getUTCDate())} ${two(d.getUTCHours())}:${two(d.getUTCMinutes())}:${two(d.getUTCSeconds())} `;
 }
+
+/** A transcript timestamp in UTC with milliseconds, then a space. */
+export function isoStamp(ms: number): string {
+  return `${new Date(ms).toISOString()} `;
+}
+
+/** What `--pager` answers by default: `--More--` with a space. */
+export const DEFAULT_PAGER = { prompt: '--More--', answer: ' ' } as const;

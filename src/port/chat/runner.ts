@@ -1,5 +1,7 @@
 import { NetrxError } from '../../runtime/index.js';
+import { AnsiStripper } from '../ansi.js';
 import { LiteralMatcher } from '../matcher.js';
+import { TelnetFilter, telnetEscape } from '../telnet.js';
 import { latin1Bytes, latin1Text } from '../latin1.js';
 import { PortEventDescriptor } from '../events.js';
 import type { Port } from '../port.js';
@@ -66,6 +68,11 @@ class ChatRun {
   private pendingStderr = '';
   /** chat's `temp`: the bytes of the current expect, for its log lines only. */
   private readonly window = new Uint8Array(CHAT_LIMITS.window);
+  /** `telnet`: one filter for the whole run, so a command split across reads is still seen whole. */
+  private readonly telnet: TelnetFilter | undefined;
+  /** `stripAnsi`: escape sequences removed from what is matched (the log keeps them). */
+  private readonly ansi: AnsiStripper | undefined;
+  private readonly pager: { readonly matcher: LiteralMatcher; readonly answer: string } | undefined;
 
   constructor(
     private readonly port: Port,
@@ -76,6 +83,13 @@ class ChatRun {
     this.fast = options.pacing === 'fast';
     this.timeout = options.timeoutSeconds ?? 45;
     this.echo = options.echo ?? false;
+    this.telnet = options.telnet === true ? new TelnetFilter() : undefined;
+    this.ansi = options.stripAnsi === true ? new AnsiStripper() : undefined;
+    const pager = options.pager;
+    this.pager =
+      pager === undefined || pager.prompt === ''
+        ? undefined
+        : { matcher: new LiteralMatcher(latin1Bytes(pager.prompt)), answer: pager.answer };
     const env = options.env ?? (() => undefined);
     this.context = {
       useEnv: options.useEnv ?? false,
@@ -122,7 +136,10 @@ class ChatRun {
 
   private log(line: string): void {
     this.flushStderr();
-    if (this.options.toStderr) this.options.output.log(line.slice(0, LOG_LINE_MAX));
+    if (!this.options.toStderr) return;
+    const stamp = this.options.timestamps;
+    const cut = line.slice(0, LOG_LINE_MAX);
+    this.options.output.log(stamp === undefined ? cut : stamp(this.options.clock.now()) + cut);
   }
 
   private stderr(text: string): void {
@@ -351,8 +368,19 @@ class ChatRun {
   }
 
   private writeBytes(text: string): boolean {
+    const bytes = latin1Bytes(text);
+    return this.writeRaw(this.telnet === undefined ? bytes : telnetEscape(bytes));
+  }
+
+  /** Sends the telnet answers the last bytes asked for (WONT/DONT). */
+  private answerTelnet(): void {
+    const replies = this.telnet?.takeReplies();
+    if (replies !== undefined) this.writeRaw(replies);
+  }
+
+  private writeRaw(bytes: Uint8Array): boolean {
     try {
-      this.port.send(latin1Bytes(text));
+      this.port.send(bytes);
       return true;
     } catch (error) {
       if (!(error instanceof NetrxError)) throw error;
@@ -385,10 +413,15 @@ class ChatRun {
    * `get_char`); bytes after it in the same chunk stay in the port.
    */
   private async readOne(timeoutMs: number): Promise<number> {
-    const chunk = await this.receive(timeoutMs);
-    if (chunk === undefined) return -1;
-    this.port.unread(chunk.subarray(1));
-    return (chunk[0] as number) & 0x7f;
+    for (;;) {
+      const chunk = await this.receive(timeoutMs);
+      if (chunk === undefined) return -1;
+      this.port.unread(chunk.subarray(1));
+      const byte = chunk[0] as number;
+      const data = this.telnet === undefined ? byte : this.telnet.step(byte);
+      this.answerTelnet();
+      if (data >= 0) return data & 0x7f;
+    }
   }
 
   /** The next chunk, or undefined on timeout or disconnect (which is remembered). */
@@ -443,7 +476,11 @@ class ChatRun {
         break;
       }
       for (let i = 0; i < chunk.length; i++) {
-        const c = (chunk[i] as number) & 0x7f;
+        // Telnet commands are the line's protocol, not text: out of the log and the matching.
+        const raw =
+          this.telnet === undefined ? (chunk[i] as number) : this.telnet.step(chunk[i] as number);
+        if (raw < 0) continue;
+        const c = raw & 0x7f;
         if (this.echo) this.echoStderr(c);
         if (this.verbose && c === 0x0a) {
           this.log(s === logged ? '' : pending());
@@ -458,26 +495,36 @@ class ChatRun {
           if (c === 0x0a) this.stderr('\n');
           else if (c !== 0x0d) this.stderr(echoCharacter(c));
         }
-        this.stepReports(c);
-        if (expect.step(c)) {
+        // ANSI sequences leave the matching only: the log above has them as received.
+        const data = this.ansi === undefined ? raw : this.ansi.step(raw);
+        const outcome = data < 0 ? undefined : this.matchByte(expect, data & 0x7f);
+        if (outcome === 'expect') {
           if (this.verbose) {
             if (s > logged) this.log(pending());
             this.log(' -- got it\n');
           }
           this.port.unread(chunk.subarray(i + 1));
+          this.answerTelnet();
           return true;
         }
-        for (let n = 0; n < this.aborts.length; n++) {
-          const entry = this.aborts[n] as Tracked;
-          if (!entry.matcher.step(c)) continue;
+        if (typeof outcome === 'number') {
           if (this.verbose) {
             if (s > logged) this.log(pending());
             this.log(' -- failed');
           }
-          this.exitCode = n + 4;
-          this.failReason = entry.text;
+          this.exitCode = outcome + 4;
+          this.failReason = (this.aborts[outcome] as Tracked).text;
           this.port.unread(chunk.subarray(i + 1));
+          this.answerTelnet();
           return false;
+        }
+        if (outcome === 'pager' && this.pager !== undefined) {
+          if (this.verbose) {
+            if (s > logged) this.log(pending());
+            logged = s;
+            this.log(`pager (${visible(this.pager.answer)})`);
+          }
+          if (!this.writeBytes(this.pager.answer)) break;
         }
         if (s >= temp.length) {
           // The window is full: keep its last `minlen` bytes (enough for any match).
@@ -491,10 +538,24 @@ class ChatRun {
           logged -= shift;
         }
       }
+      this.answerTelnet();
       this.flushStderr();
     }
     this.exitCode = 3;
     return false;
+  }
+
+  /**
+   * One byte through the matchers in chat's order (REPORT, the expect, ABORT
+   * in declaration order), then the pager prompt: what it completed, if anything.
+   */
+  private matchByte(expect: LiteralMatcher, c: number): 'expect' | 'pager' | number | undefined {
+    this.stepReports(c);
+    if (expect.step(c)) return 'expect';
+    for (let n = 0; n < this.aborts.length; n++) {
+      if ((this.aborts[n] as Tracked).matcher.step(c)) return n;
+    }
+    return this.pager?.matcher.step(c) === true ? 'pager' : undefined;
   }
 
   /** REPORT strings: each reports once; after a match chat gathers up to a control byte. */
