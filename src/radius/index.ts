@@ -93,3 +93,8 @@ export {
   type RadiusServerAddress,
 } from './client.js';
 export { RADIUS_PROVIDER, RadiusEventDescriptor, RadiusKeyword } from './events.js';
+export {
+  RadiusEapolBackend,
+  type RadiusEapolBackendOptions,
+  type RadiusEapolBackendStats,
+} from './eapol-backend.js';
