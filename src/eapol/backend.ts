@@ -7,7 +7,8 @@
  * their retransmission, the Success or Failure, and the keys.
  *
  * Two backends fit: `LocalEapBackend` runs netrx/eap's standalone
- * authenticator here; a RADIUS pass-through backend (netrx/radius) sends the
+ * authenticator here; `RadiusEapolBackend` (netrx/radius, which imports only
+ * these types, so there is no cycle) sends the
  * Response/Identity as EAP-Message in an Access-Request with User-Name, and
  * relays each Access-Challenge's EAP-Message with `send`, the Accept's or
  * Reject's EAP Success/Failure with `send` then `finished`. Callbacks may

@@ -22,7 +22,10 @@
  * `RadiusEapClient` is the NAS side: it drives an `EapPeer` through
  * Access-Requests, retransmits unchanged, fails over between servers,
  * verifies every response and compares the Accept's MPPE keys with the
- * peer's. The codec (`parseRadius`, `emitRadius`, EAP-Message fragmentation,
+ * peer's. `RadiusEapolBackend` is netrx/eapol's `AuthenticatorBackend` as a
+ * RADIUS pass-through: each supplicant's conversation relayed in verified
+ * Access-Requests, with retransmission and failover.
+ * The codec (`parseRadius`, `emitRadius`, EAP-Message fragmentation,
  * the signing functions) and the dictionary (standard attributes plus
  * Microsoft's vendor 311) are exported for tests and tools. Decoders never
  * throw.
@@ -93,3 +96,8 @@ export {
   type RadiusServerAddress,
 } from './client.js';
 export { RADIUS_PROVIDER, RadiusEventDescriptor, RadiusKeyword } from './events.js';
+export {
+  RadiusEapolBackend,
+  type RadiusEapolBackendOptions,
+  type RadiusEapolBackendStats,
+} from './eapol-backend.js';

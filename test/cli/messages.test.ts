@@ -283,7 +283,31 @@ describe('link vxlan refuses, before it starts, what could never work', () => {
 
   for (const [extra, message] of [
     [['--user', 'bob:hello'], '--user: only with --8021x-authenticator'],
-    [['--8021x-authenticator'], '--8021x-authenticator: give at least one --user NAME:PASSWORD'],
+    [
+      ['--8021x-authenticator'],
+      '--8021x-authenticator: give at least one --user NAME:PASSWORD (or --radius HOST:PORT)',
+    ],
+    [['--radius', '127.0.0.1:1812'], '--radius: only with --8021x-authenticator'],
+    [
+      ['--8021x-authenticator', '--radius', '127.0.0.1:1812'],
+      '--radius: give the shared secret with --radius-secret S',
+    ],
+    [
+      [
+        '--8021x-authenticator',
+        '--radius',
+        '127.0.0.1:1812',
+        '--radius-secret',
+        's',
+        '--user',
+        'bob:a',
+      ],
+      '--radius: the RADIUS server decides; give no --user with it',
+    ],
+    [
+      ['--8021x-authenticator', '--radius', 'nope', '--radius-secret', 's'],
+      '--radius: expected IP:PORT (or [IPv6]:PORT), got "nope"',
+    ],
     [['--8021x-authenticator', '--user', 'bob'], '--user: expected NAME:PASSWORD, got "bob"'],
     [['--8021x-authenticator', '--user', 'bob:a', '--user', 'bob:b'], '--user: "bob" given twice'],
     [['--8021x-supplicant', ':pw'], '--8021x-supplicant: expected NAME:PASSWORD, got ":pw"'],

@@ -25,7 +25,7 @@ export const linkVxlanCommand: CliCommand = {
   summary:
     'a host on a VXLAN segment: answers ARP, ping and ping -6; logs and records what it sees',
   usage:
-    'link vxlan --bind IP:PORT --remote IP:PORT [--allow-source IP]... --vni N --mac MAC --ip A.B.C.D/NN [--ip6 ADDR/NN] [--gateway IP]... [--route "PREFIX/LEN via IP"]... [--vlan ID] [--pcap FILE] [--udp-echo PORT] [--8021x-authenticator] [--user NAME:PASSWORD]... [--8021x-supplicant NAME:PASSWORD] [--trust-checksums] [--verbose]',
+    'link vxlan --bind IP:PORT --remote IP:PORT [--allow-source IP]... --vni N --mac MAC --ip A.B.C.D/NN [--ip6 ADDR/NN] [--gateway IP]... [--route "PREFIX/LEN via IP"]... [--vlan ID] [--pcap FILE] [--udp-echo PORT] [--8021x-authenticator] [--user NAME:PASSWORD]... [--radius HOST:PORT]... [--radius-secret S] [--8021x-supplicant NAME:PASSWORD] [--trust-checksums] [--verbose]',
   options: {
     bind: { type: 'string' },
     remote: { type: 'string' },
@@ -42,6 +42,8 @@ export const linkVxlanCommand: CliCommand = {
     'trust-checksums': { type: 'boolean' },
     '8021x-authenticator': { type: 'boolean' },
     user: { type: 'string', multiple: true },
+    radius: { type: 'string', multiple: true },
+    'radius-secret': { type: 'string' },
     '8021x-supplicant': { type: 'string' },
     verbose: { type: 'boolean', short: 'v' },
   },
@@ -147,30 +149,56 @@ export const linkVxlanCommand: CliCommand = {
   },
 };
 
-/** `--8021x-authenticator` with its `--user`s, and `--8021x-supplicant NAME:PASSWORD`. */
+/** `--8021x-authenticator` with its `--user`s (or `--radius` servers), and `--8021x-supplicant NAME:PASSWORD`. */
 function dot1x(values: Record<string, unknown>):
   | {
-      authenticator?: { users: { name: string; password: string }[] };
+      authenticator?: {
+        users: { name: string; password: string }[];
+        radius?: { servers: { address: string; port: number; secret: string }[] };
+      };
       supplicant?: { identity: string; password: string };
     }
   | undefined {
   const users = list(values['user']).map((spec) => user('--user', spec));
+  const radiusServers = list(values['radius']);
+  const secret = values['radius-secret'];
   const authenticator = values['8021x-authenticator'] === true;
   if (users.length > 0 && !authenticator)
     throw new UsageError('--user: only with --8021x-authenticator');
-  if (authenticator && users.length === 0)
-    throw new UsageError('--8021x-authenticator: give at least one --user NAME:PASSWORD');
+  if (radiusServers.length > 0 && !authenticator)
+    throw new UsageError('--radius: only with --8021x-authenticator');
+  if (typeof secret === 'string' && radiusServers.length === 0)
+    throw new UsageError('--radius-secret: only with --radius');
+  if (radiusServers.length > 0 && users.length > 0)
+    throw new UsageError('--radius: the RADIUS server decides; give no --user with it');
+  if (radiusServers.length > 0 && (typeof secret !== 'string' || secret === ''))
+    throw new UsageError('--radius: give the shared secret with --radius-secret S');
+  if (authenticator && users.length === 0 && radiusServers.length === 0)
+    throw new UsageError(
+      '--8021x-authenticator: give at least one --user NAME:PASSWORD (or --radius HOST:PORT)',
+    );
   const names = new Set<string>();
   for (const { name } of users) {
     if (names.has(name)) throw new UsageError(`--user: ${JSON.stringify(name)} given twice`);
     names.add(name);
   }
+  const radius =
+    radiusServers.length === 0
+      ? undefined
+      : {
+          servers: radiusServers.map((text) => ({
+            ...endpoint('--radius', text),
+            secret: secret as string,
+          })),
+        };
   const supplicantSpec = values['8021x-supplicant'];
   const supplicant =
     typeof supplicantSpec === 'string' ? user('--8021x-supplicant', supplicantSpec) : undefined;
   if (!authenticator && supplicant === undefined) return undefined;
   return {
-    ...(authenticator ? { authenticator: { users } } : {}),
+    ...(authenticator
+      ? { authenticator: { users, ...(radius === undefined ? {} : { radius }) } }
+      : {}),
     ...(supplicant === undefined
       ? {}
       : { supplicant: { identity: supplicant.name, password: supplicant.password } }),

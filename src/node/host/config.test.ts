@@ -376,6 +376,7 @@ describe('host configuration: addresses checked before anything starts (issue 17
       reAuthPeriodMs: 3600000,
       reAuthMax: 2,
       maxSupplicants: 256,
+      radius: { servers: [], timeoutMs: 2000, retries: 2, nasIdentifier: 'netrx' },
     });
     expect(config.link.vxlan[0]?.supplicant).toEqual({
       enabled: false,
@@ -385,7 +386,50 @@ describe('host configuration: addresses checked before anything starts (issue 17
     const auth = (authenticator: unknown) =>
       problem({ link: { vxlan: [{ ...vxlan, authenticator }] } });
     expect(auth({ enabled: true })).toBe(
-      'link.vxlan[0].authenticator.users: an enabled authenticator needs at least one user',
+      'link.vxlan[0].authenticator.users: an enabled authenticator needs at least one user (or radius.servers)',
+    );
+    // The RADIUS pass-through: servers instead of users.
+    const radius = validateHostConfig({
+      link: {
+        vxlan: [
+          {
+            ...vxlan,
+            authenticator: {
+              enabled: true,
+              radius: { servers: [{ address: '127.0.0.1', secret: 'testing123' }], retries: 1 },
+            },
+          },
+        ],
+      },
+    });
+    expect(radius.link.vxlan[0]?.authenticator.radius).toEqual({
+      servers: [{ address: '127.0.0.1', port: 1812, secret: 'testing123' }],
+      timeoutMs: 2000,
+      retries: 1,
+      nasIdentifier: 'netrx',
+    });
+    const server = { address: '127.0.0.1', secret: 's' };
+    expect(
+      auth({
+        enabled: true,
+        users: [{ name: 'bob', password: 'a' }],
+        radius: { servers: [server] },
+      }),
+    ).toBe(
+      'link.vxlan[0].authenticator.users: with radius.servers the RADIUS server decides: give no users',
+    );
+    expect(
+      auth({ enabled: true, radius: { servers: [{ ...server, address: 'radius.lan' }] } }),
+    ).toBe(
+      'link.vxlan[0].authenticator.radius.servers[0].address: not an IP address: "radius.lan"',
+    );
+    expect(
+      auth({ enabled: true, radius: { servers: [server, { ...server, address: '::1' }] } }),
+    ).toBe(
+      'link.vxlan[0].authenticator.radius.servers: give all IPv4 or all IPv6 addresses (one socket)',
+    );
+    expect(auth({ enabled: true, radius: { servers: [{ address: '127.0.0.1' }] } })).toMatch(
+      /radius\.servers\[0\]\.secret/,
     );
     expect(
       auth({

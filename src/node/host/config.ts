@@ -114,7 +114,10 @@ export const hostConfigSchema = object({
             pcap: field(string(), ''),
             udpEcho: field(integer(0, 65535), 0),
             trustInnerChecksums: field(boolean(), false),
-            /** An 802.1X authenticator on this adapter (EAP-MD5 against `users`): docs/eapol.md. */
+            /**
+             * An 802.1X authenticator on this adapter: EAP-MD5 against `users`, or
+             * a pass-through to the `radius.servers` (then no `users`): docs/eapol.md.
+             */
             authenticator: section(
               object({
                 enabled: field(boolean(), false),
@@ -135,6 +138,25 @@ export const hostConfigSchema = object({
                 reAuthPeriodMs: field(integer(0, 2 ** 31 - 1), 3_600_000),
                 reAuthMax: field(integer(1, 100), 2),
                 maxSupplicants: field(integer(1, 65_536), 256),
+                /** The RADIUS pass-through backend: tried in order, failover after `retries`. */
+                radius: section(
+                  object({
+                    servers: field(
+                      list(
+                        object({
+                          address: required(string()),
+                          port: field(integer(1, 65535), 1812),
+                          secret: required(string({ pattern: /^.+$/s, describe: 'a secret' })),
+                        }),
+                        16,
+                      ),
+                      [],
+                    ),
+                    timeoutMs: field(integer(1, 60_000), 2000),
+                    retries: field(integer(0, 10), 2),
+                    nasIdentifier: field(string(), 'netrx'),
+                  }),
+                ),
               }),
             ),
             /** An 802.1X supplicant on this adapter (EAP-MD5). */
@@ -268,14 +290,33 @@ export function validateHostConfig(value: unknown): HostConfig {
       if (problem !== undefined) throw new ConfigError(`${where}.routes[${i}]`, problem);
     });
     const authenticator = vxlan.authenticator;
+    const radiusServers = authenticator.radius.servers;
     if (
       authenticator.enabled &&
       authenticator.portControl === 'auto' &&
-      authenticator.users.length === 0
+      authenticator.users.length === 0 &&
+      radiusServers.length === 0
     )
       throw new ConfigError(
         `${where}.authenticator.users`,
-        'an enabled authenticator needs at least one user',
+        'an enabled authenticator needs at least one user (or radius.servers)',
+      );
+    if (radiusServers.length > 0 && authenticator.users.length > 0)
+      throw new ConfigError(
+        `${where}.authenticator.users`,
+        'with radius.servers the RADIUS server decides: give no users',
+      );
+    radiusServers.forEach((server, i) => {
+      if (isIP(server.address) === 0)
+        throw new ConfigError(
+          `${where}.authenticator.radius.servers[${i}].address`,
+          `not an IP address: ${JSON.stringify(server.address)}`,
+        );
+    });
+    if (new Set(radiusServers.map((server) => isIP(server.address))).size > 1)
+      throw new ConfigError(
+        `${where}.authenticator.radius.servers`,
+        'give all IPv4 or all IPv6 addresses (one socket)',
       );
     const names = new Set<string>();
     authenticator.users.forEach((user, i) => {

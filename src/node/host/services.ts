@@ -85,6 +85,16 @@ function ieee8021xOf(
         ? {
             authenticator: {
               users: a.users,
+              ...(a.radius.servers.length === 0
+                ? {}
+                : {
+                    radius: {
+                      servers: a.radius.servers,
+                      timeoutMs: a.radius.timeoutMs,
+                      retries: a.radius.retries,
+                      nasIdentifier: a.radius.nasIdentifier,
+                    },
+                  }),
               portControl: a.portControl,
               maxSupplicants: a.maxSupplicants,
               timers: {

@@ -1,6 +1,7 @@
 /**
  * 802.1X on a host's adapter: the netrx/eapol authenticator (EAP-MD5 over a
- * static user list, the local backend) or the supplicant (EAP-MD5 with one
+ * static user list, the local backend, or a pass-through to RADIUS servers
+ * on a UDP socket of its own) or the supplicant (EAP-MD5 with one
  * identity), with Node's crypto. What `netrx link vxlan --8021x-…` and the
  * `link.vxlan[].authenticator` / `.supplicant` keys of `netrx up` run.
  */
@@ -21,13 +22,32 @@ import {
   type SupplicantInfo,
   type SupplicantTimers,
 } from '../../eapol/index.js';
+import { createSocket, type Socket } from 'node:dgram';
+import { isIPv6 } from 'node:net';
 import type { Adapter } from '../../link/index.js';
+import {
+  RadiusEapolBackend,
+  type RadiusEapolBackendStats,
+  type RadiusServerAddress,
+} from '../../radius/index.js';
+import { formatMac } from '../../wire/index.js';
 import type { Clock } from '../../runtime/index.js';
 import type { TraceRegistry } from '../../trace/index.js';
 import { nodeCrypto } from '../runtime/index.js';
 
+/** The RADIUS pass-through backend: the servers decide, `users` are not used. */
+export interface Ieee8021xRadiusOptions {
+  /** Tried in order (failover); all of one address family. */
+  readonly servers: readonly RadiusServerAddress[];
+  readonly timeoutMs?: number;
+  readonly retries?: number;
+  readonly nasIdentifier?: string;
+}
+
 export interface Ieee8021xAuthenticatorOptions {
   readonly users: readonly StaticUser[];
+  /** Relay the EAP conversations to RADIUS instead of deciding them here. */
+  readonly radius?: Ieee8021xRadiusOptions;
   readonly portControl?: PortControlMode;
   readonly timers?: Partial<AuthenticatorTimers>;
   readonly maxSupplicants?: number;
@@ -50,7 +70,10 @@ export interface Ieee8021x {
   readonly authenticator: EapolAuthenticator | undefined;
   readonly supplicant: EapolSupplicant | undefined;
   stats(): {
-    authenticator?: EapolAuthenticatorStats & { readonly tracked: SupplicantInfo[] };
+    authenticator?: EapolAuthenticatorStats & {
+      readonly tracked: SupplicantInfo[];
+      readonly radius?: RadiusEapolBackendStats;
+    };
     supplicant?: EapolSupplicantStats;
   };
   close(): void;
@@ -71,13 +94,13 @@ export function attach8021x(
   const log = options.log;
   let authenticator: EapolAuthenticator | undefined;
   let supplicant: EapolSupplicant | undefined;
+  let socket: Socket | undefined;
+  let radiusBackend: RadiusEapolBackend | undefined;
   const auth = options.authenticator;
   if (auth !== undefined) {
-    authenticator = new EapolAuthenticator({
-      adapter,
-      clock,
-      crypto: nodeCrypto,
-      backend: new LocalEapBackend({
+    let backend: LocalEapBackend | RadiusEapolBackend;
+    if (auth.radius === undefined) {
+      backend = new LocalEapBackend({
         clock,
         methods: [md5],
         provider: new LocalAuthenticationProvider({
@@ -85,7 +108,40 @@ export function attach8021x(
           crypto: nodeCrypto,
         }),
         ...(trace === undefined ? {} : { trace }),
-      }),
+      });
+    } else {
+      const radius = auth.radius;
+      const v6 = radius.servers.map((server) => isIPv6(server.address));
+      if (v6.some((x) => x !== v6[0]))
+        throw new TypeError('802.1X RADIUS servers: give all IPv4 or all IPv6 addresses');
+      const udp = createSocket({ type: v6[0] === true ? 'udp6' : 'udp4' });
+      socket = udp;
+      // Sending binds the socket to an ephemeral port; errors (ICMP unreachable) are the retries' business.
+      udp.on('error', () => {});
+      const relay = new RadiusEapolBackend({
+        clock,
+        crypto: nodeCrypto,
+        servers: radius.servers,
+        send: (datagram, to) => udp.send(datagram, to.port, to.address),
+        calledStationId: formatMac(adapter.mac).replaceAll(':', '-').toUpperCase(),
+        ...(radius.timeoutMs === undefined ? {} : { timeoutMs: radius.timeoutMs }),
+        ...(radius.retries === undefined ? {} : { retries: radius.retries }),
+        ...(radius.nasIdentifier === undefined ? {} : { nasIdentifier: radius.nasIdentifier }),
+      });
+      udp.on('message', (message, rinfo) =>
+        relay.receive(new Uint8Array(message.buffer, message.byteOffset, message.byteLength), {
+          address: rinfo.address,
+          port: rinfo.port,
+        }),
+      );
+      backend = relay;
+      radiusBackend = relay;
+    }
+    authenticator = new EapolAuthenticator({
+      adapter,
+      clock,
+      crypto: nodeCrypto,
+      backend,
       ...(auth.portControl === undefined ? {} : { portControl: auth.portControl }),
       ...(auth.timers === undefined ? {} : { timers: auth.timers }),
       ...(auth.maxSupplicants === undefined ? {} : { maxSupplicants: auth.maxSupplicants }),
@@ -126,12 +182,19 @@ export function attach8021x(
     stats: () => ({
       ...(authenticator === undefined
         ? {}
-        : { authenticator: { ...authenticator.stats(), tracked: authenticator.supplicants() } }),
+        : {
+            authenticator: {
+              ...authenticator.stats(),
+              tracked: authenticator.supplicants(),
+              ...(radiusBackend === undefined ? {} : { radius: radiusBackend.stats() }),
+            },
+          }),
       ...(supplicant === undefined ? {} : { supplicant: supplicant.stats() }),
     }),
     close: () => {
       supplicant?.close();
       authenticator?.close();
+      socket?.close();
     },
   };
 }
