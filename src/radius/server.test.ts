@@ -137,6 +137,24 @@ describe('RadiusServer with RadiusEapClient (EAP over RADIUS, RFC 3579)', () => 
     expect(eap?.[4]).toBe(1);
   });
 
+  it('an Access-Challenge carries no Session-Timeout: a NAS reads it as its EAP retransmit timer, not our session expiry (RFC 3579)', () => {
+    const { server, sent } = makeServer({ sessionTimeoutMs: 30_000 });
+    server.receive(accessRequest([eapStart]), NAS);
+    const response = parseRadius(sent[0]!.datagram);
+    expect(response.ok && response.value.code).toBe(RadiusCode.AccessChallenge);
+    if (!response.ok) return;
+    expect(attributeValue(response.value, RadiusAttributeType.SessionTimeout)).toBeUndefined();
+  });
+
+  it('drops an Access-Request that arrives on the accounting port as wrong-port, and answers it on the auth port', () => {
+    const { server, sent } = makeServer();
+    server.receive(accessRequest([eapStart], 7), NAS, 'acct');
+    expect(sent).toHaveLength(0);
+    expect(server.stats().dropped).toEqual({ 'wrong-port': 1 });
+    server.receive(accessRequest([eapStart], 8), NAS, 'auth');
+    expect(sent).toHaveLength(1);
+  });
+
   it('answers a retransmitted request from its cache, byte for byte, without running EAP again (RFC 5080)', () => {
     const { server, sent } = makeServer();
     const request = accessRequest([eapStart]);

@@ -39,13 +39,7 @@ import { RadiusAttributeType } from './dictionary.js';
 import { DuplicateCache } from './duplicate-cache.js';
 import { carriedEap, eapMessageAttributes } from './eap-message.js';
 import { RADIUS_PROVIDER, RadiusEventDescriptor } from './events.js';
-import {
-  integerBytes,
-  parseRadius,
-  RadiusCode,
-  type RadiusAttribute,
-  type RadiusPacket,
-} from './packet.js';
+import { parseRadius, RadiusCode, type RadiusAttribute, type RadiusPacket } from './packet.js';
 import {
   RADIUS_SERVER_DEFAULTS,
   type AccountingSession,
@@ -194,6 +188,14 @@ export class RadiusServer {
     }
     switch (packet.code) {
       case RadiusCode.AccessRequest:
+        // Status-Server is answered on both ports (RFC 5997); an
+        // Access-Request belongs to the authentication port only.
+        if (service !== 'auth') {
+          this.drop('wrong-port', from, packet.code, packet.identifier);
+          return;
+        }
+        if (!this.verifyAccess(packet, client, from)) return;
+        break;
       case RadiusCode.StatusServer:
         if (!this.verifyAccess(packet, client, from)) return;
         break;
@@ -384,13 +386,12 @@ export class RadiusServer {
     }
     conversation.current = undefined;
     this.counters.challenged++;
+    // No Session-Timeout here: in an Access-Challenge a NAS reads it as how
+    // long to wait for the supplicant before resending the EAP Request (RFC
+    // 3579), so the conversation's expiry would stall a lost Request for that long.
     this.respond(context, RadiusCode.AccessChallenge, [
       ...eapMessageAttributes(eap),
       { type: RadiusAttributeType.State, value: conversation.state },
-      {
-        type: RadiusAttributeType.SessionTimeout,
-        value: integerBytes(Math.ceil(this.sessionTimeoutMs / 1000)),
-      },
     ]);
   }
 
