@@ -146,6 +146,30 @@ describe('RadiusServer with RadiusEapClient (EAP over RADIUS, RFC 3579)', () => 
     expect(attributeValue(response.value, RadiusAttributeType.SessionTimeout)).toBeUndefined();
   });
 
+  it('a new Response/Identity carrying a live State starts a new conversation (a supplicant that restarted), as FreeRADIUS does', () => {
+    const { server, sent } = makeServer();
+    const identity = (id: number) => ({
+      type: RadiusAttributeType.EapMessage,
+      value: Uint8Array.of(2, id, 0, 8, 1, 0x62, 0x6f, 0x62), // Response/Identity "bob"
+    });
+    server.receive(accessRequest([identity(1)], 1), NAS);
+    const first = parseRadius(sent[0]!.datagram);
+    if (!first.ok) throw new Error('no first answer');
+    expect(first.value.code).toBe(RadiusCode.AccessChallenge);
+    const state = attributeValue(first.value, RadiusAttributeType.State)!;
+    // The supplicant restarts; the NAS still echoes the old State.
+    server.receive(
+      accessRequest([identity(9), { type: RadiusAttributeType.State, value: state }], 2),
+      NAS,
+    );
+    expect(sent).toHaveLength(2);
+    const second = parseRadius(sent[1]!.datagram);
+    if (!second.ok) throw new Error('no second answer');
+    expect(second.value.code).toBe(RadiusCode.AccessChallenge);
+    expect(attributeValue(second.value, RadiusAttributeType.State)).not.toEqual(state);
+    expect(server.stats()).toMatchObject({ sessions: 1, expired: 0, dropped: {} });
+  });
+
   it('drops an Access-Request that arrives on the accounting port as wrong-port, and answers it on the auth port', () => {
     const { server, sent } = makeServer();
     server.receive(accessRequest([eapStart], 7), NAS, 'acct');

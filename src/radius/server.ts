@@ -77,6 +77,8 @@ interface Conversation {
   /** While true, the authenticator's own Request/Identity is not sent (the NAS asked already). */
   swallow: boolean;
   result: Uint8Array | undefined;
+  /** Ended because a new Response/Identity replaced it: not counted as expired. */
+  replaced: boolean;
 }
 
 const MAX_DROP_REASONS = 48;
@@ -309,12 +311,20 @@ export class RadiusServer {
         this.drop('eap-start-in-session', context.from, packet.code, packet.identifier);
         return;
       }
-      this.feed(existing, context, carried.value.bytes);
-      return;
+      if (!isIdentityResponse(carried.value.bytes)) {
+        this.feed(existing, context, carried.value.bytes);
+        return;
+      }
+      // A Response/Identity begins a conversation whatever State the NAS
+      // echoes: the supplicant restarted (FreeRADIUS does the same). Feeding it
+      // to the old one would be discarded until that one expired.
+      existing.replaced = true;
+      this.conversations.delete(existing.key);
+      existing.eap.abort('replaced by a new Response/Identity');
     }
     const bytes = carried.value.kind === 'eap' ? carried.value.bytes : undefined;
     // A new conversation starts with EAP-Start or the peer's Response/Identity (RFC 3579 §2.1).
-    const isIdentity = bytes !== undefined && bytes[0] === 2 && bytes.length >= 5 && bytes[4] === 1;
+    const isIdentity = bytes !== undefined && isIdentityResponse(bytes);
     if (bytes !== undefined && !isIdentity) {
       // FreeRADIUS does the same: no conversation matches, so the answer is no (counted in rejected).
       this.reject(context, Uint8Array.of(4, bytes[1] ?? 0, 0, 4));
@@ -341,6 +351,7 @@ export class RadiusServer {
       current: context,
       swallow: identity !== undefined,
       result: undefined,
+      replaced: false,
       eap: new EapAuthenticator({
         clock: this.options.clock,
         methods: this.options.methods,
@@ -405,7 +416,7 @@ export class RadiusServer {
     const context = conversation.current;
     conversation.current = undefined;
     if (context === undefined) {
-      this.counters.expired++;
+      if (!conversation.replaced) this.counters.expired++;
       return;
     }
     if (result.outcome === 'success' && conversation.result?.[0] === 3) {
@@ -554,4 +565,9 @@ export class RadiusServer {
       identifier: identifier ?? 0,
     });
   }
+}
+
+/** An EAP Response (code 2) of type Identity (1). */
+function isIdentityResponse(eap: Uint8Array): boolean {
+  return eap[0] === 2 && eap.length >= 5 && eap[4] === 1;
 }
