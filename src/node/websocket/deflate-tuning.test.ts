@@ -1,4 +1,4 @@
-import { deflateRawSync } from 'node:zlib';
+import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket, WebSocketServer } from './index.js';
 import { checkDeflateTuning, deflateCodecFor } from './deflate-tuning.js';
@@ -113,5 +113,49 @@ describe('perMessageDeflate.concurrencyLimit (ws review, item 3)', () => {
     });
     cleanups.push(() => server.close());
     expect(server.clients.size).toBe(0);
+  });
+});
+
+/** The size of the slab a deflater of `codec` writes a small message into. */
+function deflateSlabSize(codec: ReturnType<typeof deflateCodecFor>): number {
+  const deflater = codec.createDeflater({ windowBits: 15 });
+  const out = deflater.deflate(Buffer.from('hello, deflate slab'));
+  deflater.close();
+  const inflated = inflateRawSync(Buffer.concat([out, Buffer.from([0, 0, 0xff, 0xff])]), {
+    finishFlush: 2,
+  });
+  expect(inflated.toString()).toBe('hello, deflate slab');
+  return out.buffer.byteLength;
+}
+
+describe('perMessageDeflate.zlibDeflateOptions.chunkSize (issue 8, was ignored)', () => {
+  it('honours chunkSize: deflaters write into slabs of that size', () => {
+    expect(deflateSlabSize(deflateCodecFor(undefined))).toBe(16 * 1024);
+    expect(deflateSlabSize(deflateCodecFor({ zlibDeflateOptions: { chunkSize: 4096 } }))).toBe(
+      4096,
+    );
+    expect(
+      deflateSlabSize(
+        deflateCodecFor({ zlibDeflateOptions: { chunkSize: 64 * 1024, level: 1, memLevel: 7 } }),
+      ),
+    ).toBe(64 * 1024);
+  });
+
+  it('refuses deflate options it cannot honour with a clear error', () => {
+    expect(() => checkDeflateTuning({ zlibDeflateOptions: { chunkSize: 100 } }, 'server')).toThrow(
+      /zlibDeflateOptions\.chunkSize must be an integer from 256 to 1048576: got 100/,
+    );
+    expect(() => checkDeflateTuning({ zlibDeflateOptions: { level: 10 } }, 'client')).toThrow(
+      RangeError,
+    );
+    expect(() =>
+      checkDeflateTuning(
+        { zlibDeflateOptions: { strategy: 1 } as unknown as { level?: number } },
+        'server',
+      ),
+    ).toThrow(/zlibDeflateOptions\.strategy is not supported/);
+    expect(() =>
+      checkDeflateTuning({ zlibDeflateOptions: { chunkSize: 4096, level: 9 } }, 'server'),
+    ).not.toThrow();
   });
 });
