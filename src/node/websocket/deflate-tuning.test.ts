@@ -159,3 +159,35 @@ describe('perMessageDeflate.zlibDeflateOptions.chunkSize (issue 8, was ignored)'
     ).not.toThrow();
   });
 });
+
+describe("the ws README's perMessageDeflate object", () => {
+  it('is accepted as written and a compressed echo goes through', async () => {
+    // As the ws README shows it (chunkSize 1024 for the deflater, 10 KiB for the inflater).
+    const perMessageDeflate = {
+      zlibDeflateOptions: { chunkSize: 1024, memLevel: 7, level: 3 },
+      zlibInflateOptions: { chunkSize: 10 * 1024 },
+      clientNoContextTakeover: true,
+      serverNoContextTakeover: true,
+      serverMaxWindowBits: 10,
+      concurrencyLimit: 10,
+      threshold: 1024,
+    };
+    const server = new WebSocketServer({ port: 0, host: '127.0.0.1', perMessageDeflate });
+    cleanups.push(() => server.close());
+    await new Promise((resolve) => server.once('listening', resolve));
+    server.on('connection', (ws: WebSocket) =>
+      ws.on('message', (data: Buffer, binary: boolean) => ws.send(data, { binary })),
+    );
+    const { port } = server.address() as { port: number };
+    const client = new WebSocket(`ws://127.0.0.1:${port}/`, { perMessageDeflate });
+    cleanups.push(() => client.terminate());
+    await new Promise((resolve) => client.once('open', resolve));
+    expect(client.extensions).toContain('permessage-deflate');
+    const message = 'netrx '.repeat(5000);
+    const echoed = new Promise<string>((resolve) =>
+      client.once('message', (data: Buffer) => resolve(data.toString())),
+    );
+    client.send(message);
+    expect(await echoed).toBe(message);
+  });
+});
