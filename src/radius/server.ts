@@ -72,6 +72,8 @@ interface Conversation {
   readonly key: string;
   readonly state: Uint8Array;
   readonly client: RadiusClientEntry;
+  /** The NAS address that began it: a State is honoured from that NAS only. */
+  readonly address: string;
   readonly eap: EapAuthenticator;
   current: RequestContext | undefined;
   /** While true, the authenticator's own Request/Identity is not sent (the NAS asked already). */
@@ -299,7 +301,7 @@ export class RadiusServer {
     const state = packet.attributes.find((a) => a.type === RadiusAttributeType.State)?.value;
     const existing = state === undefined ? undefined : this.conversations.get(toHex(state));
     if (existing !== undefined) {
-      if (existing.client !== context.client) {
+      if (existing.client !== context.client || existing.address !== context.from.address) {
         this.drop('state-of-other-client', context.from, packet.code, packet.identifier);
         return;
       }
@@ -348,6 +350,7 @@ export class RadiusServer {
       key,
       state: stateBytes,
       client: context.client,
+      address: context.from.address,
       current: context,
       swallow: identity !== undefined,
       result: undefined,
