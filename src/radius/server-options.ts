@@ -8,6 +8,12 @@ import type { RadiusClientOptions, RadiusClientTable } from './clients.js';
 export interface RadiusEndpoint {
   readonly address: string;
   readonly port: number;
+  /**
+   * The transport's tag for the socket a request arrived on; the server hands
+   * it back in `send` so every answer, late (asynchronous provider) or not,
+   * leaves from that same socket.
+   */
+  readonly listener?: string;
 }
 
 /** Which port a datagram arrived on: authentication (1812) or accounting (1813). */
