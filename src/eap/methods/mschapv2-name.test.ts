@@ -39,7 +39,7 @@ function run(rename: boolean) {
       const copy = next.slice();
       const parsed = parseEap(copy);
       // MSCHAPv2 Response: type 26, OpCode 2; the Name follows OpCode(1) ID(1) MS-Length(2) Value-Size(1) Value(49).
-      if (rename && parsed.ok && parsed.value.type === 26 && copy[5] === 2) {
+      if (rename && parsed.ok && parsed.value.code === 2 && copy[4] === 26 && copy[5] === 2) {
         copy.set(new TextEncoder().encode('Evil'), 5 + 54);
       }
       pair.authenticator.receive(copy);
