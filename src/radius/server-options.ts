@@ -93,6 +93,8 @@ export interface RadiusServerStats {
   readonly rejected: number;
   readonly challenged: number;
   readonly expired: number;
+  /** Access-Requests rejected because User-Name was not the EAP identity. */
+  readonly identityMismatches: number;
   readonly accountingRecords: number;
   readonly droppedTotal: number;
   /**

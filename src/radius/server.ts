@@ -74,6 +74,8 @@ interface Conversation {
   readonly client: RadiusClientEntry;
   /** The NAS address that began it: a State is honoured from that NAS only. */
   readonly address: string;
+  /** The peer's Response/Identity text; a later User-Name must equal it. */
+  readonly identity: Uint8Array | undefined;
   readonly eap: EapAuthenticator;
   current: RequestContext | undefined;
   /** While true, the authenticator's own Request/Identity is not sent (the NAS asked already). */
@@ -106,6 +108,7 @@ export class RadiusServer {
     rejected: 0,
     challenged: 0,
     expired: 0,
+    identityMismatches: 0,
     accountingRecords: 0,
     droppedTotal: 0,
   };
@@ -314,6 +317,10 @@ export class RadiusServer {
         return;
       }
       if (!isIdentityResponse(carried.value.bytes)) {
+        if (!sameUserName(existing.identity, context.userName)) {
+          this.identityMismatch(context, carried.value.bytes);
+          return;
+        }
         this.feed(existing, context, carried.value.bytes);
         return;
       }
@@ -332,11 +339,31 @@ export class RadiusServer {
       this.reject(context, Uint8Array.of(4, bytes[1] ?? 0, 0, 4));
       return;
     }
+    if (isIdentity && !sameUserName(bytes.subarray(5), context.userName)) {
+      this.identityMismatch(context, bytes);
+      return;
+    }
     if (this.conversations.size >= this.maxSessions) {
       this.drop('sessions-full', context.from, packet.code, packet.identifier);
       return;
     }
     this.start(context, bytes);
+  }
+
+  /**
+   * User-Name and the EAP identity differ: FreeRADIUS's "Identity does not
+   * match User-Name", an Access-Reject with EAP-Failure, traced with the reason.
+   */
+  private identityMismatch(context: RequestContext, eap: Uint8Array): void {
+    this.trace?.emit(RadiusEventDescriptor.packetDropped, {
+      reason: 'identity-mismatch',
+      address: context.from.address,
+      port: context.from.port,
+      code: RadiusCode.AccessRequest,
+      identifier: context.identifier,
+    });
+    this.counters.identityMismatches++;
+    this.reject(context, Uint8Array.of(4, eap[1] ?? 0, 0, 4));
   }
 
   private start(context: RequestContext, identity: Uint8Array | undefined): void {
@@ -351,6 +378,7 @@ export class RadiusServer {
       state: stateBytes,
       client: context.client,
       address: context.from.address,
+      identity: identity?.slice(5),
       current: context,
       swallow: identity !== undefined,
       result: undefined,
@@ -440,8 +468,16 @@ export class RadiusServer {
   ): void {
     this.counters.accepted++;
     const attributes: RadiusAttribute[] = eap === undefined ? [] : eapMessageAttributes(eap);
-    if (context.userName !== undefined) {
-      attributes.push({ type: RadiusAttributeType.UserName, value: context.userName });
+    // The authenticated identity (the EAP identity the method checked), not
+    // whatever the NAS wrote; PAP's is the User-Name the password was checked for.
+    const name =
+      result === undefined
+        ? context.userName
+        : result.identity === undefined || result.identity === ''
+          ? undefined
+          : new TextEncoder().encode(result.identity);
+    if (name !== undefined && name.length > 0 && name.length <= 253) {
+      attributes.push({ type: RadiusAttributeType.UserName, value: name });
     }
     for (const attribute of result?.attributes ?? []) {
       if (!isVendorAttribute(attribute) || attribute.vendorId !== MICROSOFT_VENDOR_ID) continue;
@@ -568,6 +604,13 @@ export class RadiusServer {
       identifier: identifier ?? 0,
     });
   }
+}
+
+/** A User-Name, when present, must equal the EAP identity byte for byte. */
+function sameUserName(identity: Uint8Array | undefined, userName: Uint8Array | undefined): boolean {
+  if (userName === undefined) return true;
+  if (identity === undefined) return true;
+  return identity.length === userName.length && identity.every((b, i) => b === userName[i]);
 }
 
 /** An EAP Response (code 2) of type Identity (1). */
