@@ -59,6 +59,8 @@ export interface RadiusServerOptions {
   readonly sessionTimeoutMs?: number;
   /** Conversations in progress at once; more are refused (dropped, counted); default 4096. */
   readonly maxSessions?: number;
+  /** Conversations one client (one entry of `clients`) may have at once; more are dropped (client-sessions-full); default 1024. */
+  readonly maxSessionsPerClient?: number;
   /** How long a response is kept to answer a retransmitted request (RFC 5080 §2.2.2); default 5000 ms. */
   readonly duplicateWindowMs?: number;
   /** Responses kept for duplicates; the oldest goes first; default 8192. */
@@ -75,6 +77,7 @@ export interface RadiusServerOptions {
 export const RADIUS_SERVER_DEFAULTS = {
   sessionTimeoutMs: 30_000,
   maxSessions: 4096,
+  maxSessionsPerClient: 1024,
   duplicateWindowMs: 5000,
   maxCachedResponses: 8192,
   maxProxyStates: 4,
@@ -101,6 +104,7 @@ export interface RadiusServerStats {
    * Drops by reason: malformed:<code>, unknown-client, message-authenticator-missing,
    * message-authenticator-bad, message-authenticator-not-first,
    * message-authenticator-duplicate, too-many-proxy-state, sessions-full,
+   * client-sessions-full, proxy-state-without-message-authenticator,
    * duplicate-in-progress, eap-discarded, busy, wrong-port, unexpected-code,
    * bad-request-authenticator, accounting-sink-failed, …
    */

@@ -96,6 +96,14 @@ export class RadiusServer {
   private readonly conversations = new Map<string, Conversation>();
   private readonly sessionTimeoutMs: number;
   private readonly maxSessions: number;
+  private readonly maxSessionsPerClient: number;
+  /** Conversations in progress per client entry (bounded by the client table). */
+  private readonly perClient = new Map<RadiusClientEntry, number>();
+  /** What `'auto'` policies learned from each client's first Access-Request. */
+  private readonly learned = new Map<
+    RadiusClientEntry,
+    { requireMessageAuthenticator: boolean; limitProxyState: boolean }
+  >();
   private readonly maxProxyStates: number;
   private readonly trace: TraceProvider | undefined;
   private readonly drops = new Map<string, number>();
@@ -134,6 +142,11 @@ export class RadiusServer {
       d.sessionTimeoutMs,
     );
     this.maxSessions = positiveInteger('maxSessions', options.maxSessions, d.maxSessions);
+    this.maxSessionsPerClient = positiveInteger(
+      'maxSessionsPerClient',
+      options.maxSessionsPerClient,
+      d.maxSessionsPerClient,
+    );
     this.maxProxyStates = positiveInteger(
       'maxProxyStates',
       options.maxProxyStates,
@@ -265,9 +278,36 @@ export class RadiusServer {
       client.secret,
       client.requireMessageAuthenticatorFirst,
     );
+    const hasProxyState = packet.attributes.some((a) => a.type === RadiusAttributeType.ProxyState);
+    let learned = this.learned.get(client);
+    // The first request the server would take decides the 'auto' policies (a
+    // dropped one teaches nothing).
+    const acceptableWithout = !hasEap && packet.code === RadiusCode.AccessRequest;
+    if (
+      learned === undefined &&
+      (check === undefined || (check === 'missing' && acceptableWithout))
+    ) {
+      learned = {
+        requireMessageAuthenticator:
+          client.requireMessageAuthenticator === 'auto'
+            ? check === undefined
+            : client.requireMessageAuthenticator,
+        limitProxyState:
+          client.limitProxyState === 'auto' ? !hasProxyState : client.limitProxyState,
+      };
+      this.learned.set(client, learned);
+    }
     const required =
-      hasEap || packet.code === RadiusCode.StatusServer || client.requireMessageAuthenticator;
-    if (check === undefined || (check === 'missing' && !required)) return true;
+      hasEap ||
+      packet.code === RadiusCode.StatusServer ||
+      client.requireMessageAuthenticator === true ||
+      learned?.requireMessageAuthenticator === true;
+    if (check === undefined) return true;
+    if (check === 'missing' && !required) {
+      if (!hasProxyState || learned?.limitProxyState !== true) return true;
+      this.drop('proxy-state-without-message-authenticator', from, packet.code, packet.identifier);
+      return false;
+    }
     this.drop(`message-authenticator-${check}`, from, packet.code, packet.identifier);
     return false;
   }
@@ -328,7 +368,7 @@ export class RadiusServer {
       // echoes: the supplicant restarted (FreeRADIUS does the same). Feeding it
       // to the old one would be discarded until that one expired.
       existing.replaced = true;
-      this.conversations.delete(existing.key);
+      this.forget(existing);
       existing.eap.abort('replaced by a new Response/Identity');
     }
     const bytes = carried.value.kind === 'eap' ? carried.value.bytes : undefined;
@@ -345,6 +385,11 @@ export class RadiusServer {
     }
     if (this.conversations.size >= this.maxSessions) {
       this.drop('sessions-full', context.from, packet.code, packet.identifier);
+      return;
+    }
+    const limit = context.client.maxSessions ?? this.maxSessionsPerClient;
+    if ((this.perClient.get(context.client) ?? 0) >= limit) {
+      this.drop('client-sessions-full', context.from, packet.code, packet.identifier);
       return;
     }
     this.start(context, bytes);
@@ -400,6 +445,7 @@ export class RadiusServer {
       }),
     };
     this.conversations.set(key, conversation);
+    this.perClient.set(context.client, (this.perClient.get(context.client) ?? 0) + 1);
     this.counters.sessionsStarted++;
     conversation.eap.start();
     conversation.swallow = false;
@@ -437,8 +483,16 @@ export class RadiusServer {
     ]);
   }
 
+  /** Removes a conversation from the table and from its client's count (once). */
+  private forget(conversation: Conversation): void {
+    if (!this.conversations.delete(conversation.key)) return;
+    const left = (this.perClient.get(conversation.client) ?? 1) - 1;
+    if (left > 0) this.perClient.set(conversation.client, left);
+    else this.perClient.delete(conversation.client);
+  }
+
   private ended(conversation: Conversation, result: EapSessionResult): void {
-    this.conversations.delete(conversation.key);
+    this.forget(conversation);
     this.trace?.emit(RadiusEventDescriptor.sessionEnded, {
       outcome: result.outcome,
       identity: result.identity ?? '',
