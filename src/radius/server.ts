@@ -570,37 +570,68 @@ export class RadiusServer {
     );
   }
 
-  /** An Access-Request without EAP: PAP (User-Password) through the provider. */
+  /**
+   * An Access-Request without EAP: PAP (User-Password) or CHAP (CHAP-Password
+   * with CHAP-Challenge, or the Request Authenticator as the challenge: RFC
+   * 2865 §2.2) through the provider. CHAP needs the cleartext password; a
+   * user with only an NT hash is rejected with reason chap-needs-cleartext-password.
+   */
   private pap(packet: RadiusPacket, context: RequestContext): void {
-    const hidden = packet.attributes.find(
-      (a) => a.type === RadiusAttributeType.UserPassword,
-    )?.value;
-    const password =
-      hidden === undefined
-        ? undefined
-        : revealUserPassword(
-            this.options.crypto,
-            hidden,
-            context.client.secret,
-            context.authenticator,
-          );
-    if (password === undefined || context.userName === undefined) {
+    const find = (type: number) => packet.attributes.find((a) => a.type === type)?.value;
+    const chap = find(RadiusAttributeType.ChapPassword);
+    const hidden = find(RadiusAttributeType.UserPassword);
+    const userName = context.userName;
+    const rejectFor = (reason: string, method: string) => {
+      this.trace?.emit(RadiusEventDescriptor.accessRejected, {
+        reason,
+        address: context.from.address,
+        method,
+      });
       this.reject(context, undefined);
+    };
+    if (userName === undefined) {
+      rejectFor('no-user-name', chap === undefined ? 'PAP' : 'CHAP');
       return;
     }
-    const method = { type: 0, name: 'PAP', flags: 0 };
+    let attributes: { type: number; value: Uint8Array }[];
+    let methodName: string;
+    if (chap !== undefined) {
+      methodName = 'CHAP';
+      const challenge = find(RadiusAttributeType.ChapChallenge) ?? context.authenticator;
+      attributes = [
+        { type: RadiusAttributeType.UserName, value: userName },
+        { type: RadiusAttributeType.ChapPassword, value: chap.slice() },
+        { type: RadiusAttributeType.ChapChallenge, value: challenge.slice() },
+      ];
+    } else {
+      methodName = 'PAP';
+      const password =
+        hidden === undefined
+          ? undefined
+          : revealUserPassword(
+              this.options.crypto,
+              hidden,
+              context.client.secret,
+              context.authenticator,
+            );
+      if (password === undefined) {
+        rejectFor(hidden === undefined ? 'no-password' : 'malformed-user-password', 'PAP');
+        return;
+      }
+      attributes = [
+        { type: RadiusAttributeType.UserName, value: userName },
+        { type: RadiusAttributeType.UserPassword, value: password },
+      ];
+    }
     this.provider.authenticate(
       {
-        identity: new TextDecoder().decode(context.userName),
-        method,
-        attributes: [
-          { type: RadiusAttributeType.UserName, value: context.userName },
-          { type: RadiusAttributeType.UserPassword, value: password },
-        ],
+        identity: new TextDecoder().decode(userName),
+        method: { type: 0, name: methodName, flags: 0 },
+        attributes,
       },
       (result) => {
         if (result.resultCode === 0) this.accept(context, undefined, undefined);
-        else this.reject(context, undefined);
+        else rejectFor(result.reason ?? `error-${result.resultCode}`, methodName);
       },
     );
   }
