@@ -43,6 +43,11 @@ export const RadiusAttributeType = {
   EapMessage: 79,
   MessageAuthenticator: 80,
   OriginalPacketCode: 101,
+  EapKeyName: 102,
+  TunnelType: 64,
+  TunnelMediumType: 65,
+  TunnelPassword: 69,
+  TunnelPrivateGroupId: 81,
 } as const;
 
 /** Acct-Status-Type values (RFC 2866 §5.1). */
@@ -119,6 +124,7 @@ const standard: readonly [number, string, AttributeDataType][] = [
   [88, 'Framed-Pool', 'text'],
   [95, 'NAS-IPv6-Address', 'octets'],
   [101, 'Error-Cause', 'integer'],
+  [102, 'EAP-Key-Name', 'octets'],
 ];
 
 const microsoft: readonly [number, string, AttributeDataType][] = [

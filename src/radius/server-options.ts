@@ -61,6 +61,12 @@ export interface RadiusServerOptions {
   readonly maxSessions?: number;
   /** Conversations one client (one entry of `clients`) may have at once; more are dropped (client-sessions-full); default 1024. */
   readonly maxSessionsPerClient?: number;
+  /**
+   * MS-MPPE-Encryption-Policy (1 allowed, 2 required) and MS-MPPE-Encryption-Types
+   * (bits: 2 40-bit, 4 128-bit) sent beside MS-MPPE keys in Access-Accept;
+   * false sends neither. Default { policy: 1, types: 6 }, as FreeRADIUS.
+   */
+  readonly mppeEncryption?: { readonly policy: number; readonly types: number } | false;
   /** How long a response is kept to answer a retransmitted request (RFC 5080 §2.2.2); default 5000 ms. */
   readonly duplicateWindowMs?: number;
   /** Responses kept for duplicates; the oldest goes first; default 8192. */
@@ -78,6 +84,7 @@ export const RADIUS_SERVER_DEFAULTS = {
   sessionTimeoutMs: 30_000,
   maxSessions: 4096,
   maxSessionsPerClient: 1024,
+  mppeEncryption: { policy: 1, types: 6 } as { readonly policy: number; readonly types: number },
   duplicateWindowMs: 5000,
   maxCachedResponses: 8192,
   maxProxyStates: 4,

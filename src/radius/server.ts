@@ -533,7 +533,18 @@ export class RadiusServer {
     if (name !== undefined && name.length > 0 && name.length <= 253) {
       attributes.push({ type: RadiusAttributeType.UserName, value: name });
     }
+    let keys = 0;
     for (const attribute of result?.attributes ?? []) {
+      if (
+        !isVendorAttribute(attribute) &&
+        attribute.type === RadiusAttributeType.EapKeyName &&
+        attribute.value.length > 0 &&
+        attribute.value.length <= 253
+      ) {
+        // The method's Session-Id (RFC 4072 §6.2, RFC 5247): EAP-TLS and the tunnels have one.
+        attributes.push({ type: RadiusAttributeType.EapKeyName, value: attribute.value });
+        continue;
+      }
       if (!isVendorAttribute(attribute) || attribute.vendorId !== MICROSOFT_VENDOR_ID) continue;
       if (
         attribute.vendorType !== MicrosoftAttributeType.MsMppeSendKey &&
@@ -557,6 +568,25 @@ export class RadiusServer {
         type: RadiusAttributeType.VendorSpecific,
         value: encodeVendorSpecific({ ...attribute, value }),
       });
+      keys++;
+    }
+    const policy = this.options.mppeEncryption ?? RADIUS_SERVER_DEFAULTS.mppeEncryption;
+    if (keys > 0 && policy !== false) {
+      // As FreeRADIUS's mschap module: Encryption-Allowed, RC4-40or128-bit-Allowed by default (RFC 2548 §2.4.4, §2.4.5).
+      for (const [vendorType, n] of [
+        [MicrosoftAttributeType.MsMppeEncryptionPolicy, policy.policy],
+        [MicrosoftAttributeType.MsMppeEncryptionTypes, policy.types],
+      ] as const) {
+        attributes.push({
+          type: RadiusAttributeType.VendorSpecific,
+          value: encodeVendorSpecific({
+            type: RadiusAttributeType.VendorSpecific,
+            vendorId: MICROSOFT_VENDOR_ID,
+            vendorType,
+            value: Uint8Array.of(n >>> 24, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff),
+          }),
+        });
+      }
     }
     this.respond(context, RadiusCode.AccessAccept, attributes);
   }
