@@ -193,7 +193,7 @@ export function loadDictionary(
           if (attrName === undefined || valueName === undefined || number === undefined)
             fail('VALUE needs an attribute, a name and a number');
           let map = values.get(attrName as string);
-          if (map === undefined) values.set(attrName as string, (map = new Map()));
+          if (map === undefined) values.set(attrName as string, (map = new Map<string, number>()));
           map.set(valueName as string, number as number);
           break;
         }
