@@ -74,7 +74,13 @@ export class LocalAuthenticationProvider implements AuthenticationProvider {
     complete: (result: AuthenticationResult) => void,
   ): void {
     const mschap = this.checkMschapV2(request);
-    const result = mschap ?? this.check(request);
+    let result = mschap ?? this.check(request);
+    if (result.resultCode === 0) {
+      // The user's reply items (VLAN assignment, …) go with the acceptance.
+      const reply = this.users.lookup(nameOf(request) ?? '')?.reply;
+      if (reply !== undefined && reply.length > 0)
+        result = { ...result, attributes: [...(result.attributes ?? []), ...reply] };
+    }
     if (result.resultCode === 0) this.counts.accepted++;
     else this.counts.rejected++;
     complete(result);
@@ -177,6 +183,11 @@ export class LocalAuthenticationProvider implements AuthenticationProvider {
     }
     return user === undefined ? fail('unknown-user') : { resultCode: 0 };
   }
+}
+
+function nameOf(request: AuthenticationRequest): string | undefined {
+  const attribute = findAttribute(request.attributes, AuthAttributeType.UserName);
+  return attribute === undefined ? request.identity : decoder.decode(attribute.value);
 }
 
 function vendorAttribute(vendorType: number, value: Uint8Array): AuthAttribute {

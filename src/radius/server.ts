@@ -28,6 +28,7 @@ import {
   StaticUserStore,
   encodeVendorSpecific,
   isVendorAttribute,
+  type AuthAttribute,
   type AuthenticationProvider,
   type EapSessionResult,
 } from '../eap/index.js';
@@ -86,6 +87,12 @@ interface Conversation {
 }
 
 const MAX_DROP_REASONS = 48;
+/** Provider attributes copied into Access-Accept: Tunnel-Type, Tunnel-Medium-Type, Tunnel-Private-Group-Id. */
+const REPLY_ITEM_TYPES = new Set<number>([
+  RadiusAttributeType.TunnelType,
+  RadiusAttributeType.TunnelMediumType,
+  RadiusAttributeType.TunnelPrivateGroupId,
+]);
 
 export class RadiusServer {
   private readonly options: RadiusServerOptions;
@@ -519,6 +526,7 @@ export class RadiusServer {
     context: RequestContext,
     eap: Uint8Array | undefined,
     result: EapSessionResult | undefined,
+    papAttributes: readonly AuthAttribute[] = [],
   ): void {
     this.counters.accepted++;
     const attributes: RadiusAttribute[] = eap === undefined ? [] : eapMessageAttributes(eap);
@@ -534,7 +542,7 @@ export class RadiusServer {
       attributes.push({ type: RadiusAttributeType.UserName, value: name });
     }
     let keys = 0;
-    for (const attribute of result?.attributes ?? []) {
+    for (const attribute of result?.attributes ?? papAttributes) {
       if (
         !isVendorAttribute(attribute) &&
         attribute.type === RadiusAttributeType.EapKeyName &&
@@ -543,6 +551,16 @@ export class RadiusServer {
       ) {
         // The method's Session-Id (RFC 4072 §6.2, RFC 5247): EAP-TLS and the tunnels have one.
         attributes.push({ type: RadiusAttributeType.EapKeyName, value: attribute.value });
+        continue;
+      }
+      if (
+        !isVendorAttribute(attribute) &&
+        REPLY_ITEM_TYPES.has(attribute.type) &&
+        attribute.value.length > 0 &&
+        attribute.value.length <= 253
+      ) {
+        // The user's reply items (the users file's VLAN assignment, RFC 3580 §3.31).
+        attributes.push({ type: attribute.type, value: attribute.value });
         continue;
       }
       if (!isVendorAttribute(attribute) || attribute.vendorId !== MICROSOFT_VENDOR_ID) continue;
@@ -660,7 +678,7 @@ export class RadiusServer {
         attributes,
       },
       (result) => {
-        if (result.resultCode === 0) this.accept(context, undefined, undefined);
+        if (result.resultCode === 0) this.accept(context, undefined, undefined, result.attributes);
         else rejectFor(result.reason ?? `error-${result.resultCode}`, methodName);
       },
     );
