@@ -23,11 +23,7 @@
 import {
   EapAuthenticator,
   LocalAuthenticationProvider,
-  MICROSOFT_VENDOR_ID,
-  MicrosoftAttributeType,
   StaticUserStore,
-  encodeVendorSpecific,
-  isVendorAttribute,
   type AuthAttribute,
   type AuthenticationProvider,
   type EapSessionResult,
@@ -37,6 +33,7 @@ import type { TraceProvider } from '../trace/index.js';
 import { AccountingLedger } from './accounting.js';
 import { RadiusClientTable, type RadiusClientEntry } from './clients.js';
 import { RadiusAttributeType } from './dictionary.js';
+import { acceptAttributes } from './accept-attributes.js';
 import { DuplicateCache } from './duplicate-cache.js';
 import { carriedEap, eapMessageAttributes } from './eap-message.js';
 import { RADIUS_PROVIDER, RadiusEventDescriptor } from './events.js';
@@ -52,7 +49,6 @@ import {
 import {
   checkAccountingRequest,
   checkRequestMessageAuthenticator,
-  encryptMppeKey,
   revealUserPassword,
   signResponse,
 } from './signing.js';
@@ -87,12 +83,6 @@ interface Conversation {
 }
 
 const MAX_DROP_REASONS = 48;
-/** Provider attributes copied into Access-Accept: Tunnel-Type, Tunnel-Medium-Type, Tunnel-Private-Group-Id. */
-const REPLY_ITEM_TYPES = new Set<number>([
-  RadiusAttributeType.TunnelType,
-  RadiusAttributeType.TunnelMediumType,
-  RadiusAttributeType.TunnelPrivateGroupId,
-]);
 
 export class RadiusServer {
   private readonly options: RadiusServerOptions;
@@ -541,71 +531,15 @@ export class RadiusServer {
     if (name !== undefined && name.length > 0 && name.length <= 253) {
       attributes.push({ type: RadiusAttributeType.UserName, value: name });
     }
-    let keys = 0;
-    for (const attribute of result?.attributes ?? papAttributes) {
-      if (
-        !isVendorAttribute(attribute) &&
-        attribute.type === RadiusAttributeType.EapKeyName &&
-        attribute.value.length > 0 &&
-        attribute.value.length <= 253
-      ) {
-        // The method's Session-Id (RFC 4072 §6.2, RFC 5247): EAP-TLS and the tunnels have one.
-        attributes.push({ type: RadiusAttributeType.EapKeyName, value: attribute.value });
-        continue;
-      }
-      if (
-        !isVendorAttribute(attribute) &&
-        REPLY_ITEM_TYPES.has(attribute.type) &&
-        attribute.value.length > 0 &&
-        attribute.value.length <= 253
-      ) {
-        // The user's reply items (the users file's VLAN assignment, RFC 3580 §3.31).
-        attributes.push({ type: attribute.type, value: attribute.value });
-        continue;
-      }
-      if (!isVendorAttribute(attribute) || attribute.vendorId !== MICROSOFT_VENDOR_ID) continue;
-      if (
-        attribute.vendorType !== MicrosoftAttributeType.MsMppeSendKey &&
-        attribute.vendorType !== MicrosoftAttributeType.MsMppeRecvKey
-      )
-        continue;
-      const salt = this.options.crypto.randomBytes(2);
-      salt[0] = (salt[0] as number) | 0x80;
-      // Send and Recv must not share a salt (RFC 2548 §2.4.2): the second differs in its low bit.
-      if (attribute.vendorType === MicrosoftAttributeType.MsMppeRecvKey)
-        salt[1] = (salt[1] as number) | 1;
-      else salt[1] = (salt[1] as number) & 0xfe;
-      const value = encryptMppeKey(
+    attributes.push(
+      ...acceptAttributes(
         this.options.crypto,
-        attribute.value,
+        result?.attributes ?? papAttributes,
         context.client.secret,
         context.authenticator,
-        salt,
-      );
-      attributes.push({
-        type: RadiusAttributeType.VendorSpecific,
-        value: encodeVendorSpecific({ ...attribute, value }),
-      });
-      keys++;
-    }
-    const policy = this.options.mppeEncryption ?? RADIUS_SERVER_DEFAULTS.mppeEncryption;
-    if (keys > 0 && policy !== false) {
-      // As FreeRADIUS's mschap module: Encryption-Allowed, RC4-40or128-bit-Allowed by default (RFC 2548 §2.4.4, §2.4.5).
-      for (const [vendorType, n] of [
-        [MicrosoftAttributeType.MsMppeEncryptionPolicy, policy.policy],
-        [MicrosoftAttributeType.MsMppeEncryptionTypes, policy.types],
-      ] as const) {
-        attributes.push({
-          type: RadiusAttributeType.VendorSpecific,
-          value: encodeVendorSpecific({
-            type: RadiusAttributeType.VendorSpecific,
-            vendorId: MICROSOFT_VENDOR_ID,
-            vendorType,
-            value: Uint8Array.of(n >>> 24, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff),
-          }),
-        });
-      }
-    }
+        this.options.mppeEncryption ?? RADIUS_SERVER_DEFAULTS.mppeEncryption,
+      ),
+    );
     this.respond(context, RadiusCode.AccessAccept, attributes);
   }
 
