@@ -34,6 +34,7 @@ import { AccountingLedger } from './accounting.js';
 import { RadiusClientTable, type RadiusClientEntry } from './clients.js';
 import { RadiusAttributeType } from './dictionary.js';
 import { acceptAttributes } from './accept-attributes.js';
+import { AccessPolicy } from './access-policy.js';
 import { DuplicateCache } from './duplicate-cache.js';
 import { carriedEap, eapMessageAttributes } from './eap-message.js';
 import { RADIUS_PROVIDER, RadiusEventDescriptor } from './events.js';
@@ -46,12 +47,7 @@ import {
   type RadiusServerStats,
   type RadiusService,
 } from './server-options.js';
-import {
-  checkAccountingRequest,
-  checkRequestMessageAuthenticator,
-  revealUserPassword,
-  signResponse,
-} from './signing.js';
+import { checkAccountingRequest, revealUserPassword, signResponse } from './signing.js';
 import { positiveInteger } from '../runtime/index.js';
 
 /** The request a response answers. */
@@ -96,11 +92,7 @@ export class RadiusServer {
   private readonly maxSessionsPerClient: number;
   /** Conversations in progress per client entry (bounded by the client table). */
   private readonly perClient = new Map<RadiusClientEntry, number>();
-  /** What `'auto'` policies learned from each client's first Access-Request. */
-  private readonly learned = new Map<
-    RadiusClientEntry,
-    { requireMessageAuthenticator: boolean; limitProxyState: boolean }
-  >();
+  private readonly policy: AccessPolicy;
   private readonly maxProxyStates: number;
   private readonly trace: TraceProvider | undefined;
   private readonly drops = new Map<string, number>();
@@ -161,6 +153,7 @@ export class RadiusServer {
       ),
     );
     this.trace = options.trace?.register(RADIUS_PROVIDER);
+    this.policy = new AccessPolicy(options.crypto);
   }
 
   stats(): RadiusServerStats {
@@ -268,44 +261,9 @@ export class RadiusServer {
     client: RadiusClientEntry,
     from: RadiusEndpoint,
   ): boolean {
-    const hasEap = packet.attributes.some((a) => a.type === RadiusAttributeType.EapMessage);
-    const check = checkRequestMessageAuthenticator(
-      this.options.crypto,
-      packet,
-      client.secret,
-      client.requireMessageAuthenticatorFirst,
-    );
-    const hasProxyState = packet.attributes.some((a) => a.type === RadiusAttributeType.ProxyState);
-    let learned = this.learned.get(client);
-    // The first request the server would take decides the 'auto' policies (a
-    // dropped one teaches nothing).
-    const acceptableWithout = !hasEap && packet.code === RadiusCode.AccessRequest;
-    if (
-      learned === undefined &&
-      (check === undefined || (check === 'missing' && acceptableWithout))
-    ) {
-      learned = {
-        requireMessageAuthenticator:
-          client.requireMessageAuthenticator === 'auto'
-            ? check === undefined
-            : client.requireMessageAuthenticator,
-        limitProxyState:
-          client.limitProxyState === 'auto' ? !hasProxyState : client.limitProxyState,
-      };
-      this.learned.set(client, learned);
-    }
-    const required =
-      hasEap ||
-      packet.code === RadiusCode.StatusServer ||
-      client.requireMessageAuthenticator === true ||
-      learned?.requireMessageAuthenticator === true;
-    if (check === undefined) return true;
-    if (check === 'missing' && !required) {
-      if (!hasProxyState || learned?.limitProxyState !== true) return true;
-      this.drop('proxy-state-without-message-authenticator', from, packet.code, packet.identifier);
-      return false;
-    }
-    this.drop(`message-authenticator-${check}`, from, packet.code, packet.identifier);
+    const refused = this.policy.check(packet, client);
+    if (refused === undefined) return true;
+    this.drop(refused, from, packet.code, packet.identifier);
     return false;
   }
 
