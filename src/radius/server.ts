@@ -355,12 +355,11 @@ export class RadiusServer {
    * match User-Name", an Access-Reject with EAP-Failure, traced with the reason.
    */
   private identityMismatch(context: RequestContext, eap: Uint8Array): void {
-    this.trace?.emit(RadiusEventDescriptor.packetDropped, {
+    // Answered, not dropped: traced as a reject with its reason.
+    this.trace?.emit(RadiusEventDescriptor.accessRejected, {
       reason: 'identity-mismatch',
       address: context.from.address,
-      port: context.from.port,
-      code: RadiusCode.AccessRequest,
-      identifier: context.identifier,
+      method: 'EAP',
     });
     this.counters.identityMismatches++;
     this.reject(context, Uint8Array.of(4, eap[1] ?? 0, 0, 4));
