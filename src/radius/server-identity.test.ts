@@ -2,9 +2,11 @@
 import { describe, expect, it } from 'vitest';
 import { nodeCrypto } from '../node/runtime/index.js';
 import { StaticUserStore, createMd5Method } from '../eap/index.js';
+import { TraceRegistry, decodePayload, type TraceEvent } from '../trace/index.js';
 import { VirtualClock } from '../testing/index.js';
 import { RadiusAttributeType } from './dictionary.js';
 import {
+  RADIUS_PROVIDER,
   RadiusCode,
   RadiusServer,
   parseRadius,
@@ -79,8 +81,19 @@ const userNameOf = (p: { attributes: readonly RadiusAttribute[] } | undefined) =
 
 describe('RadiusServer: User-Name and the EAP identity', () => {
   it('a Response/Identity that differs from User-Name is rejected with EAP-Failure, counted and traced', () => {
-    const h = md5Harness();
+    const clock = new VirtualClock();
+    const trace = new TraceRegistry({ clock });
+    const rejected: Record<string, unknown>[] = [];
+    trace.enable(RADIUS_PROVIDER.name, (event: TraceEvent) => {
+      if (event.descriptor.name !== 'RadiusAccessRejected') return;
+      const decoded = decodePayload(event.descriptor.fields ?? [], event.payload);
+      if (decoded.ok) rejected.push(decoded.values);
+    });
+    const h = md5Harness({ clock, trace });
     const answer = h.md5('bob', 'hello', ['mallory']);
+    expect(rejected).toEqual([
+      { reason: 'identity-mismatch', address: '127.0.0.1', method: 'EAP' },
+    ]);
     expect(answer?.code).toBe(RadiusCode.AccessReject);
     const eap = answer?.attributes.find((a) => a.type === RadiusAttributeType.EapMessage)?.value;
     expect(eap?.[0]).toBe(4);
