@@ -315,3 +315,78 @@ describe('inflate does not hold the event loop (issue 8, defect 10)', () => {
     );
   });
 });
+
+/** A raw client socket that completes the upgrade; `allowHalfOpen` so it never ends on its own. */
+async function rawUpgradedClient(port: number): Promise<Socket> {
+  const socket = connect({ port, host: '127.0.0.1', allowHalfOpen: true });
+  socket.on('error', () => undefined);
+  cleanups.push(() => void socket.destroy());
+  socket.write(UPGRADE);
+  await new Promise<void>((resolve) => {
+    let head = '';
+    const onData = (d: Buffer): void => {
+      head += d.toString('latin1');
+      if (head.includes('\r\n\r\n')) {
+        socket.off('data', onData);
+        resolve();
+      }
+    };
+    socket.on('data', onData);
+  });
+  return socket;
+}
+
+/** Resolves once `value()` has not changed for `quietMs` (or after `maxMs`). */
+async function settled(value: () => number, quietMs: number, maxMs: number): Promise<number> {
+  const start = performance.now();
+  let last = value();
+  let since = performance.now();
+  while (performance.now() - start < maxMs) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const now = value();
+    if (now !== last) {
+      last = now;
+      since = performance.now();
+    } else if (performance.now() - since >= quietMs) break;
+  }
+  return last;
+}
+
+describe('a peer that sends but never reads (outside review of issue 8, finding 2)', () => {
+  it('the server stops reading once its unsent echo passes readPauseAbove, so its memory stays bounded', async () => {
+    const { server, port } = await listeningServer({});
+    server.on('connection', echoConnection);
+    const client = await rawUpgradedClient(port);
+    client.pause(); // never reads the echoes
+    // 1024 masked (key 0) binary frames of 64 KiB: 64 MiB in all.
+    const size = 64 * 1024;
+    const big = Buffer.alloc(14 + size);
+    big[0] = 0x82;
+    big[1] = 0x80 | 127;
+    big.writeBigUInt64BE(BigInt(size), 2);
+    for (let i = 0; i < 1024; i++) client.write(big);
+    // With the pause, the server takes in what the kernel buffers and ~1 MiB of
+    // unsent echo hold, then stops: tens of MiB stay queued in the client.
+    // Without it, the server reads (and queues echoes of) everything.
+    const stuck = await settled(() => client.writableLength, 700, 15_000);
+    expect(stuck).toBeGreaterThan(16 * 1024 * 1024);
+  });
+});
+
+describe('the close timer after the closing handshake (outside review of issue 8, finding 3)', () => {
+  it('a peer that gets the close echo but never ends TCP is destroyed closeTimeout later', async () => {
+    const { server, port } = await listeningServer({ closeTimeout: 300 });
+    const connected = new Promise<WebSocket>((resolve) => server.once('connection', resolve));
+    const client = await rawUpgradedClient(port);
+    const ws = await connected;
+    const closed = new Promise<number>((resolve) =>
+      ws.once('close', (code: number) => resolve(code)),
+    );
+    // A masked (key 0) close frame with code 1000; the peer then never sends FIN.
+    client.write(Buffer.from([0x88, 0x82, 0, 0, 0, 0, 0x03, 0xe8]));
+    const echoed = new Promise<Buffer>((resolve) => client.once('data', resolve));
+    expect((await within(echoed, 2000)) !== 'timeout').toBe(true);
+    expect(await within(closed, 2000)).toBe(1000);
+    expect(ws.readyState).toBe(ws.CLOSED);
+  });
+});
