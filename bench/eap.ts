@@ -41,7 +41,8 @@ const AUTHS = Number(process.env['EAP_BENCH_AUTHS'] ?? 20_000);
 const ROUNDS = Number(process.env['EAP_BENCH_ROUNDS'] ?? 3);
 const PARALLEL = Number(process.env['EAP_BENCH_PARALLEL'] ?? 64);
 const CPU_PROF = process.env['EAP_BENCH_CPU_PROF'];
-const TICK_MS = 1000 / Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout || 100);
+const TICK_MS =
+  1000 / Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout || 100);
 
 function fail(message: string): never {
   process.stderr.write(`bench eap: ${message}\n`);
@@ -82,9 +83,13 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => pr
 async function startNetrx(): Promise<Server & { stop(): Promise<void> }> {
   const script = join(import.meta.dirname, 'support', 'eap-server.js');
   const args = ['--expose-gc', ...(CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', CPU_PROF] : [])];
-  const child = spawn(process.execPath, [...args, script, SECRET, `${USER.name}:${USER.password}`], {
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
+  const child = spawn(
+    process.execPath,
+    [...args, script, SECRET, `${USER.name}:${USER.password}`],
+    {
+      stdio: ['pipe', 'pipe', 'inherit'],
+    },
+  );
   children.push(child);
   const lines = createInterface({ input: child.stdout });
   const queue: ((line: string) => void)[] = [];
@@ -166,7 +171,19 @@ function radeapFile(dir: string, count: number): string {
 /** `radeapclient -p PARALLEL -s -f FILE 127.0.0.1:PORT auth SECRET`, timed around the process. */
 async function radeapclient(server: Server, dir: string, count: number): Promise<Run> {
   const args = [
-    ...['-4', '-p', String(PARALLEL), '-r', '3', '-t', '2', '-s', '-q', '-f', radeapFile(dir, count)],
+    ...[
+      '-4',
+      '-p',
+      String(PARALLEL),
+      '-r',
+      '3',
+      '-t',
+      '2',
+      '-s',
+      '-q',
+      '-f',
+      radeapFile(dir, count),
+    ],
     ...[`127.0.0.1:${server.port}`, 'auth', SECRET],
   ];
   const cpu = cpuMs(server.pid);
@@ -181,7 +198,9 @@ async function radeapclient(server: Server, dir: string, count: number): Promise
   clearTimeout(timer);
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
   const serverCpuMs = cpuMs(server.pid) - cpu;
-  const ok = Number(/accepted\s*:\s*(\d+)/i.exec(text)?.[1] ?? /approved[^\d]*(\d+)/i.exec(text)?.[1] ?? NaN);
+  const ok = Number(
+    /accepted\s*:\s*(\d+)/i.exec(text)?.[1] ?? /approved[^\d]*(\d+)/i.exec(text)?.[1] ?? NaN,
+  );
   if (code !== 0 || !(ok >= 0))
     throw new Error(`radeapclient against ${server.name} (exit ${String(code)}):\n${text}`);
   return { auths: count, ok, seconds, serverCpuMs, p99Ms: undefined };
@@ -260,7 +279,11 @@ async function ownGenerator(
 const missing = [
   ['freeradius', has('freeradius'), 'apt-get install freeradius'],
   ['radeapclient', has('radeapclient'), 'apt-get install freeradius-utils'],
-  ['/etc/freeradius/3.0/radiusd.conf', hasStockFreeradiusConfig(), 'apt-get install freeradius (and run as root)'],
+  [
+    '/etc/freeradius/3.0/radiusd.conf',
+    hasStockFreeradiusConfig(),
+    'apt-get install freeradius (and run as root)',
+  ],
 ] as const;
 const absent = missing.filter(([, ok]) => !ok).map(([name, , hint]) => `${name} (${hint})`);
 if (absent.length > 0) fail(`FreeRADIUS anchor missing: ${absent.join(', ')}`);
@@ -326,11 +349,18 @@ try {
   }
   const rssAfter = servers.map((s) => rssBytes(s.pid));
   const heapAfter = await ours.heap();
-  const mib = (n: number | undefined) => (n === undefined ? '-' : `${(n / 1048576).toFixed(1)} MiB`);
+  const mib = (n: number | undefined) =>
+    n === undefined ? '-' : `${(n / 1048576).toFixed(1)} MiB`;
   for (const [j, s] of servers.entries())
     process.stdout.write(`${s.name} RSS ${mib(rssBefore[j])} before, ${mib(rssAfter[j])} after\n`);
-  process.stdout.write(`netrx server heap (after GC) ${mib(heapBefore)} before, ${mib(heapAfter)} after\n`);
-  process.stdout.write(`load average after ${loadavg().map((l) => l.toFixed(2)).join(' ')}\n`);
+  process.stdout.write(
+    `netrx server heap (after GC) ${mib(heapBefore)} before, ${mib(heapAfter)} after\n`,
+  );
+  process.stdout.write(
+    `load average after ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}\n`,
+  );
 } catch (error) {
   process.stderr.write(`bench eap: ${(error as Error).message}\n`);
   process.exitCode = 1;

@@ -39,6 +39,7 @@ lines.on('line', (line) => {
       rejected: stats.rejected,
       dropped: stats.droppedTotal,
       sessions: stats.sessions,
+      drops: stats.dropped,
     })}\n`,
   );
 });

@@ -52,7 +52,9 @@ function defaultSite(text: string, port: number): string {
     return edit(withPort, /^(\s*ipaddr\s*=\s*)\*/m, '$1127.0.0.1', 'ipaddr = *');
   });
   if (kinds.sort().join(',') !== 'acct,auth')
-    throw new Error(`FreeRADIUS default site: expected auth and acct listens, got ${kinds.join(',')}`);
+    throw new Error(
+      `FreeRADIUS default site: expected auth and acct listens, got ${kinds.join(',')}`,
+    );
   return out;
 }
 
