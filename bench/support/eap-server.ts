@@ -1,0 +1,48 @@
+/**
+ * The netrx RADIUS server as its own process for bench/eap.ts, with the
+ * options `netrx radius serve --host 127.0.0.1 --port 0 --secret S --user
+ * bob:hello` uses (methods md5,mschapv2, clients 127.0.0.0/8 and ::1, not
+ * strict). It prints `ready PORT` once it listens; each `mem` line on stdin
+ * is answered with one JSON line of its memory (after a GC when run with
+ * --expose-gc) and counters; stdin closing stops it.
+ */
+import { createInterface } from 'node:readline';
+import { StaticUserStore, createMd5Method, createMschapV2Method } from '../../src/eap/index.js';
+import { startRadiusServer } from '../../src/node/radius/index.js';
+import { nodeCrypto } from '../../src/node/runtime/index.js';
+
+const [secret = 'bench-secret', user = 'bob:hello'] = process.argv.slice(2);
+const at = user.indexOf(':');
+const server = await startRadiusServer({
+  host: '127.0.0.1',
+  port: 0,
+  clients: ['127.0.0.0/8', '::1'].map((address) => ({
+    address,
+    secret,
+    requireMessageAuthenticatorFirst: false,
+  })),
+  methods: [createMd5Method({ crypto: nodeCrypto }), createMschapV2Method({ crypto: nodeCrypto })],
+  users: new StaticUserStore([{ name: user.slice(0, at), password: user.slice(at + 1) }]),
+});
+process.stdout.write(`ready ${server.port}\n`);
+const lines = createInterface({ input: process.stdin });
+lines.on('line', (line) => {
+  if (line.trim() !== 'mem') return;
+  globalThis.gc?.();
+  const memory = process.memoryUsage();
+  const stats = server.core.stats();
+  process.stdout.write(
+    `${JSON.stringify({
+      rss: memory.rss,
+      heapUsed: memory.heapUsed,
+      accepted: stats.accepted,
+      rejected: stats.rejected,
+      dropped: stats.droppedTotal,
+      sessions: stats.sessions,
+      drops: stats.dropped,
+    })}\n`,
+  );
+});
+lines.on('close', () => {
+  void server.close().then(() => process.exit(0));
+});
