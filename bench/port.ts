@@ -91,10 +91,10 @@ const PING_SCRIPT = (() => {
   return [...words, '+PONG', ''];
 })();
 
-async function pingPong(server: Server): Promise<number[]> {
+async function pingPong(tcpPort: number): Promise<number[]> {
   const times: number[] = [];
   for (let run = 0; run < 15; run++) {
-    const port = new Port(await openTcp('127.0.0.1', portOf(server)), { clock: systemClock });
+    const port = new Port(await openTcp('127.0.0.1', tcpPort), { clock: systemClock });
     const start = performance.now();
     const result = await runChat(port, parseChatArgs(PING_SCRIPT), {
       clock: systemClock,
@@ -109,17 +109,13 @@ async function pingPong(server: Server): Promise<number[]> {
   return times;
 }
 
-async function realChatPingPong(server: Server): Promise<number | undefined> {
+async function realChatPingPong(tcpPort: number): Promise<number | undefined> {
   if (spawnSync('sh', ['-c', 'command -v chat && command -v socat']).status !== 0) return undefined;
   const dir = mkdtempSync(join(tmpdir(), `netrx-bench-port-${process.pid}-`));
   const link = join(dir, 'tty');
-  const socat = spawn(
-    'socat',
-    [`PTY,link=${link},rawer,echo=0`, `TCP:127.0.0.1:${portOf(server)}`],
-    {
-      stdio: 'ignore',
-    },
-  );
+  const socat = spawn('socat', [`PTY,link=${link},rawer,echo=0`, `TCP:127.0.0.1:${tcpPort}`], {
+    stdio: 'ignore',
+  });
   try {
     while (!existsSync(link)) await new Promise((resolve) => setTimeout(resolve, 20));
     const fd = openSync(link, 'r+');
@@ -133,6 +129,38 @@ async function realChatPingPong(server: Server): Promise<number | undefined> {
     if (socat.pid !== undefined && socat.exitCode === null) socat.kill('SIGTERM');
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * A private redis-server (Debian redis-server) on a free loopback port, no
+ * persistence, killed by its PID; undefined when it is not installed.
+ */
+async function privateRedis(): Promise<{ port: number; stop: () => void } | undefined> {
+  if (spawnSync('sh', ['-c', 'command -v redis-server']).status !== 0) return undefined;
+  const probe = await new Promise<Server>((resolve) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => resolve(s));
+  });
+  const port = portOf(probe);
+  await new Promise((resolve) => probe.close(resolve));
+  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'];
+  const child = spawn('redis-server', args, { cwd: tmpdir(), stdio: 'ignore' });
+  const stop = () => {
+    if (child.pid !== undefined && child.exitCode === null) process.kill(child.pid, 'SIGKILL');
+  };
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const up = await new Promise<boolean>((resolve) => {
+      const socket = connect({ host: '127.0.0.1', port }, () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.on('error', () => resolve(false));
+    });
+    if (up) return { port, stop };
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  stop();
+  return undefined;
 }
 
 /** A login server in a child process, so the 1000 clients do not share its event loop. */
@@ -202,12 +230,22 @@ try {
       `p99 ${percentile(ours, 0.99).toFixed(0)} µs; node:net p50 ${percentile(theirs, 0.5).toFixed(0)} µs, ` +
       `p99 ${percentile(theirs, 0.99).toFixed(0)} µs\n`,
   );
-  const pings = await pingPong(server);
-  const chatMs = await realChatPingPong(server);
-  process.stdout.write(
-    `20 PING/PONG rounds: netrx chat --fast median ${percentile(pings, 0.5).toFixed(1)} ms ` +
-      `(min ${percentile(pings, 0).toFixed(1)}); chat ${chatMs === undefined ? 'not installed' : `${chatMs.toFixed(0)} ms`}\n`,
-  );
+  const redis = await privateRedis();
+  const targets: [string, number][] = [['line server', portOf(server)]];
+  if (redis !== undefined) targets.push(['redis-server', redis.port]);
+  else process.stdout.write('redis-server not installed: PING/PONG against the line server only\n');
+  try {
+    for (const [name, tcpPort] of targets) {
+      const pings = await pingPong(tcpPort);
+      const chatMs = await realChatPingPong(tcpPort);
+      process.stdout.write(
+        `20 PING/PONG rounds (${name}): netrx chat --fast median ${percentile(pings, 0.5).toFixed(1)} ms ` +
+          `(min ${percentile(pings, 0).toFixed(1)}); chat ${chatMs === undefined ? 'not installed' : `${chatMs.toFixed(0)} ms`}\n`,
+      );
+    }
+  } finally {
+    redis?.stop();
+  }
 } finally {
   server.close();
 }

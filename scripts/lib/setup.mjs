@@ -38,6 +38,10 @@ export const debianPackages = [
     for: 'test/interop/port-chat: the real pppd chat that netrx chat is compared with',
   },
   {
+    name: 'redis-server',
+    for: 'test/interop/port-chat-redis, bench/port: a private loopback redis for the inline-protocol scripts',
+  },
+  {
     name: 'socat',
     for: 'test/interop/port-chat: the pty that chat needs, bridged to TCP fixtures',
   },

@@ -107,6 +107,7 @@ export {
 export {
   LocalAuthenticationProvider,
   constantTimeEqual,
+  constantTimePasswordEqual,
   type LocalProviderOptions,
 } from './local-provider.js';
 export {

@@ -33,6 +33,18 @@ import type { UserStore } from './user-store.js';
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
+/**
+ * Compares two passwords (at most 128 octets, RFC 2865 §5.2) in time that
+ * depends on neither their contents nor their lengths: both are zero-padded
+ * to 128 octets and the lengths folded into the difference.
+ */
+export function constantTimePasswordEqual(a: Uint8Array, b: Uint8Array): boolean {
+  const n = Math.max(128, a.length, b.length);
+  let diff = a.length ^ b.length;
+  for (let i = 0; i < n; i++) diff |= (a[i] ?? 0) ^ (b[i] ?? 0);
+  return diff === 0;
+}
+
 /** Compares in time that depends only on the lengths. */
 export function constantTimeEqual(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;
@@ -62,7 +74,13 @@ export class LocalAuthenticationProvider implements AuthenticationProvider {
     complete: (result: AuthenticationResult) => void,
   ): void {
     const mschap = this.checkMschapV2(request);
-    const result = mschap ?? { resultCode: this.check(request) };
+    let result = mschap ?? this.check(request);
+    if (result.resultCode === 0) {
+      // The user's reply items (VLAN assignment, …) go with the acceptance.
+      const reply = this.users.lookup(nameOf(request) ?? '')?.reply;
+      if (reply !== undefined && reply.length > 0)
+        result = { ...result, attributes: [...(result.attributes ?? []), ...reply] };
+    }
     if (result.resultCode === 0) this.counts.accepted++;
     else this.counts.rejected++;
     complete(result);
@@ -120,34 +138,56 @@ export class LocalAuthenticationProvider implements AuthenticationProvider {
     return { resultCode: 0, attributes };
   }
 
-  private check(request: AuthenticationRequest): number {
-    const fail = EapResultCode.ERROR_AUTHENTICATION_FAILURE;
+  private check(request: AuthenticationRequest): AuthenticationResult {
+    const fail = (reason: string): AuthenticationResult => ({
+      resultCode: EapResultCode.ERROR_AUTHENTICATION_FAILURE,
+      reason,
+    });
     const nameAttribute = findAttribute(request.attributes, AuthAttributeType.UserName);
     const name =
       nameAttribute === undefined ? request.identity : decoder.decode(nameAttribute.value);
-    if (name === undefined) return fail;
+    if (name === undefined) return fail('no-user-name');
     const user = this.users.lookup(name);
     const chapPassword = findAttribute(request.attributes, AuthAttributeType.ChapPassword);
     if (chapPassword !== undefined) {
       const challenge = findAttribute(request.attributes, AuthAttributeType.ChapChallenge);
-      if (challenge === undefined || chapPassword.value.length !== 17) return fail;
-      if (user?.password === undefined) return fail;
+      if (challenge === undefined || chapPassword.value.length !== 17)
+        return fail('malformed-chap');
+      if (user === undefined) return fail('unknown-user');
+      // CHAP (RFC 1994) hashes the cleartext: an NT hash cannot check it.
+      if (user.password === undefined) return fail('chap-needs-cleartext-password');
       const expected = this.crypto.digest(
         'md5',
         chapPassword.value.subarray(0, 1),
         encoder.encode(user.password),
         challenge.value,
       );
-      return constantTimeEqual(expected, chapPassword.value.subarray(1)) ? 0 : fail;
+      return constantTimeEqual(expected, chapPassword.value.subarray(1))
+        ? { resultCode: 0 }
+        : fail('wrong-password');
     }
     const password = findAttribute(request.attributes, AuthAttributeType.UserPassword);
     if (password !== undefined) {
-      if (user?.password === undefined) return fail;
-      return constantTimeEqual(encoder.encode(user.password), password.value) ? 0 : fail;
+      if (user === undefined) return fail('unknown-user');
+      if (user.password !== undefined) {
+        return constantTimePasswordEqual(encoder.encode(user.password), password.value)
+          ? { resultCode: 0 }
+          : fail('wrong-password');
+      }
+      if (user.ntHash !== undefined) {
+        // PAP against an NT-Password: MD4 of the UTF-16LE password, as FreeRADIUS's pap module does.
+        const hash = ntPasswordHash(decoder.decode(password.value));
+        return constantTimeEqual(hash, user.ntHash) ? { resultCode: 0 } : fail('wrong-password');
+      }
+      return fail('no-credentials');
     }
-    // Only a user name: RAS returns the user's attributes; we have none, so it is a success for known users.
-    return user === undefined ? fail : 0;
+    return user === undefined ? fail('unknown-user') : { resultCode: 0 };
   }
+}
+
+function nameOf(request: AuthenticationRequest): string | undefined {
+  const attribute = findAttribute(request.attributes, AuthAttributeType.UserName);
+  return attribute === undefined ? request.identity : decoder.decode(attribute.value);
 }
 
 function vendorAttribute(vendorType: number, value: Uint8Array): AuthAttribute {

@@ -37,6 +37,8 @@ export interface AuthenticationResult {
   /** 0 for success, else a raserror/winerror number (691 for bad credentials). */
   readonly resultCode: number;
   readonly attributes?: readonly AuthAttribute[];
+  /** Why it failed, for traces (never sent to the peer): e.g. `chap-needs-cleartext-password`. */
+  readonly reason?: string;
 }
 
 /**

@@ -5,10 +5,17 @@
  * (needed by MD5-CHAP) or only an NT hash (`NT-Password`, enough for
  * MSCHAPv2, so no cleartext is stored).
  */
+import type { AuthAttribute } from './attributes.js';
+
 export interface UserCredentials {
   readonly password?: string;
   /** MD4 of the UTF-16LE password, 16 bytes. */
   readonly ntHash?: Uint8Array;
+  /**
+   * Reply items for an accepted user (a users file's indented lines): RADIUS
+   * attributes as encoded values, e.g. the Tunnel-* trio that assigns a VLAN.
+   */
+  readonly reply?: readonly AuthAttribute[];
 }
 
 export interface UserStore {
@@ -38,6 +45,9 @@ export class StaticUserStore implements UserStore {
       this.users.set(user.name, {
         ...(user.password === undefined ? {} : { password: user.password }),
         ...(user.ntHash === undefined ? {} : { ntHash: user.ntHash.slice() }),
+        ...(user.reply === undefined || user.reply.length === 0
+          ? {}
+          : { reply: user.reply.map((a) => ({ ...a, value: a.value.slice() })) }),
       });
     }
   }

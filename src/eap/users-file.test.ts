@@ -44,9 +44,10 @@ describe('users file (FreeRADIUS check items: Cleartext-Password, NT-Password)',
     expect(errorOf('bob Cleartext-Password := "x')).toMatchObject({ line: 1, column: 27 });
     expect(errorOf('bob NT-Password := 0x1234')).toMatchObject({ line: 1, column: 20 });
     expect(errorOf('bob NT-Password := 1234')).toMatchObject({ line: 1, column: 20 });
+    // Reply items are Tunnel-* only: any other is refused where it stands.
     expect(errorOf('bob Cleartext-Password := "x"\n\tReply-Message := "hi"')).toMatchObject({
       line: 2,
-      column: 1,
+      column: 2,
     });
     expect(errorOf('DEFAULT Cleartext-Password := "x"')).toMatchObject({ line: 1, column: 1 });
     expect(errorOf('bob Cleartext-Password := "x" NT-Password := 0x00')).toMatchObject({

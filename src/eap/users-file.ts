@@ -11,14 +11,74 @@
  * check items separated by commas, each `Attribute := value`. Attributes:
  * `Cleartext-Password` (a double-quoted string; `\"` and `\\` escape) and
  * `NT-Password` (`0x` and 32 hex digits, or the 32 digits quoted), so
- * MSCHAPv2 works without cleartext on disk (MD5 needs the cleartext). Reply
- * items (indented lines), `DEFAULT` entries and other operators are
- * FreeRADIUS features this format does not have: they are errors, not
- * silently ignored. Every error names the line and column (1-based).
+ * MSCHAPv2 works without cleartext on disk (MD5 needs the cleartext).
+ * Indented lines after a user are its reply items, comma-separated, for
+ * VLAN assignment (RFC 3580 §3.31, RFC 2868 tags as `Attribute:tag`):
+ *
+ *     carol   Cleartext-Password := "pw"
+ *             Tunnel-Type := VLAN, Tunnel-Medium-Type := IEEE-802,
+ *             Tunnel-Private-Group-Id := "42"
+ *
+ * (`Tunnel-Type` VLAN or a number, `Tunnel-Medium-Type` IEEE-802 or a
+ * number, `Tunnel-Private-Group-Id` a string). Other reply items, `DEFAULT`
+ * entries and other operators are FreeRADIUS features this format does not
+ * have: they are errors, not silently ignored. Every error names the line
+ * and column (1-based).
  */
 import { fromHex } from '../bytes/index.js';
 import { NetrxError } from '../runtime/index.js';
+import type { AuthAttribute } from './attributes.js';
 import { StaticUserStore, type StaticUser } from './user-store.js';
+
+const TUNNEL_INTEGERS: Record<string, { type: number; names: Record<string, number> }> = {
+  'Tunnel-Type': { type: 64, names: { VLAN: 13 } },
+  'Tunnel-Medium-Type': { type: 65, names: { 'IEEE-802': 6 } },
+};
+
+/** One line of reply items: `Attribute[:tag] := value[, …]`. */
+function parseReplyLine(scanner: LineScanner, into: AuthAttribute[]): void {
+  for (;;) {
+    scanner.skipSpace();
+    const attributeAt = scanner.at;
+    const attribute = scanner.bare('a reply item');
+    let tag = 0;
+    if (scanner.text[scanner.at] === ':' && scanner.text[scanner.at + 1] !== '=') {
+      scanner.at++;
+      const tagText = scanner.bare('a tag');
+      if (!/^\d{1,2}$/.test(tagText) || Number(tagText) > 31)
+        throw scanner.error('a tag is 0..31', attributeAt);
+      tag = Number(tagText);
+    }
+    scanner.expect(':=');
+    scanner.skipSpace();
+    const valueAt = scanner.at;
+    const integer = TUNNEL_INTEGERS[attribute];
+    if (integer !== undefined) {
+      const word = scanner.word('a value');
+      const n = integer.names[word] ?? (/^\d{1,8}$/.test(word) ? Number(word) : undefined);
+      if (n === undefined || n > 0xffffff)
+        throw scanner.error(`unknown ${attribute} value ${JSON.stringify(word)}`, valueAt);
+      into.push({
+        type: integer.type,
+        value: Uint8Array.of(tag, n >>> 16, (n >>> 8) & 0xff, n & 0xff),
+      });
+    } else if (attribute === 'Tunnel-Private-Group-Id') {
+      const bytes = new TextEncoder().encode(scanner.word('a group id'));
+      if (bytes.length === 0 || bytes.length > 252)
+        throw scanner.error('Tunnel-Private-Group-Id is 1..252 octets', valueAt);
+      into.push({ type: 81, value: tag === 0 ? bytes : Uint8Array.of(tag, ...bytes) });
+    } else {
+      throw scanner.error(
+        `unknown reply item ${JSON.stringify(attribute)}: expected Tunnel-Type, Tunnel-Medium-Type or Tunnel-Private-Group-Id`,
+        attributeAt,
+      );
+    }
+    if (into.length > 32) throw scanner.error('more than 32 reply items', attributeAt);
+    if (scanner.atEnd()) return;
+    scanner.expect(',');
+    if (scanner.atEnd()) return; // a trailing comma continues on the next line
+  }
+}
 
 /** A users file that does not parse; `line` and `column` are 1-based. */
 export class UsersFileError extends NetrxError {
@@ -168,7 +228,12 @@ export function parseUsersFile(text: string): StaticUser[] {
     const scanner = new LineScanner(lines[i] as string, i + 1);
     if (scanner.atEnd()) continue;
     if (scanner.at > 0) {
-      throw scanner.error('reply items (indented lines) are not supported', 0);
+      const last = users.at(-1);
+      if (last === undefined) throw scanner.error('reply items before any user', 0);
+      const reply = [...(last.reply ?? [])];
+      parseReplyLine(scanner, reply);
+      users[users.length - 1] = { ...last, reply };
+      continue;
     }
     const user = parseLine(scanner);
     const first = seen.get(user.name);

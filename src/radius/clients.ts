@@ -19,16 +19,33 @@ export interface RadiusClientOptions {
    * (BlastRADIUS, CVE-2024-3596); default true. Requests carrying EAP-Message
    * and Status-Server always need one (RFC 3579, RFC 5997).
    */
-  readonly requireMessageAuthenticator?: boolean;
+  readonly requireMessageAuthenticator?: boolean | 'auto';
   /** Refuse a Message-Authenticator that is not the first attribute (strict); default false. */
   readonly requireMessageAuthenticatorFirst?: boolean;
+  /**
+   * With Message-Authenticator not required: drop Access-Requests carrying
+   * Proxy-State but no Message-Authenticator (a NAS sends no Proxy-State;
+   * BlastRADIUS forges it). `'auto'` (default), as FreeRADIUS 3.2.5: the
+   * first Access-Request decides: without Proxy-State the client is a NAS
+   * and the limit applies from then on; with one it is a proxy and it does not.
+   */
+  readonly limitProxyState?: boolean | 'auto';
+  /** EAP conversations this client may have in progress at once; default the server's `maxSessionsPerClient`. */
+  readonly maxSessions?: number;
 }
 
 export interface RadiusClientEntry {
   readonly name: string;
   readonly secret: Uint8Array;
-  readonly requireMessageAuthenticator: boolean;
+  /**
+   * `'auto'`, as FreeRADIUS 3.2.5 `require_message_authenticator = auto`:
+   * the first Access-Request decides; if it carries a valid
+   * Message-Authenticator, every later one must.
+   */
+  readonly requireMessageAuthenticator: boolean | 'auto';
   readonly requireMessageAuthenticatorFirst: boolean;
+  readonly limitProxyState: boolean | 'auto';
+  readonly maxSessions: number | undefined;
 }
 
 interface Prefix {
@@ -91,6 +108,14 @@ export class RadiusClientTable {
       typeof client.secret === 'string' ? encoder.encode(client.secret) : client.secret.slice();
     if (secret.length === 0)
       throw new TypeError(`RADIUS client ${client.address} needs a non-empty secret`);
+    if (
+      client.maxSessions !== undefined &&
+      !(Number.isSafeInteger(client.maxSessions) && client.maxSessions > 0)
+    ) {
+      throw new RangeError(
+        `RADIUS client ${client.address}: maxSessions must be a positive integer`,
+      );
+    }
     this.prefixes.push({
       bytes,
       length,
@@ -99,6 +124,8 @@ export class RadiusClientTable {
         secret,
         requireMessageAuthenticator: client.requireMessageAuthenticator ?? true,
         requireMessageAuthenticatorFirst: client.requireMessageAuthenticatorFirst ?? false,
+        limitProxyState: client.limitProxyState ?? 'auto',
+        maxSessions: client.maxSessions,
       },
     });
     // Longest prefix first, so the first match is the most specific.

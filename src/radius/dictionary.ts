@@ -43,6 +43,11 @@ export const RadiusAttributeType = {
   EapMessage: 79,
   MessageAuthenticator: 80,
   OriginalPacketCode: 101,
+  EapKeyName: 102,
+  TunnelType: 64,
+  TunnelMediumType: 65,
+  TunnelPassword: 69,
+  TunnelPrivateGroupId: 81,
 } as const;
 
 /** Acct-Status-Type values (RFC 2866 §5.1). */
@@ -111,14 +116,19 @@ const standard: readonly [number, string, AttributeDataType][] = [
   [61, 'NAS-Port-Type', 'integer'],
   [62, 'Port-Limit', 'integer'],
   [63, 'Login-LAT-Port', 'text'],
+  [64, 'Tunnel-Type', 'octets'],
+  [65, 'Tunnel-Medium-Type', 'octets'],
+  [69, 'Tunnel-Password', 'octets'],
   [77, 'Connect-Info', 'text'],
   [79, 'EAP-Message', 'octets'],
   [80, 'Message-Authenticator', 'octets'],
+  [81, 'Tunnel-Private-Group-Id', 'octets'],
   [85, 'Acct-Interim-Interval', 'integer'],
   [87, 'NAS-Port-Id', 'text'],
   [88, 'Framed-Pool', 'text'],
   [95, 'NAS-IPv6-Address', 'octets'],
   [101, 'Error-Cause', 'integer'],
+  [102, 'EAP-Key-Name', 'octets'],
 ];
 
 const microsoft: readonly [number, string, AttributeDataType][] = [

@@ -49,4 +49,16 @@ export const RadiusEventDescriptor = {
       { name: 'method', type: 'string' },
     ],
   }),
+  /** An Access-Request answered with Access-Reject: the provider's reason (never sent to the NAS). */
+  accessRejected: defineEvent({
+    id: 4,
+    name: 'RadiusAccessRejected',
+    level: TraceLevel.Information,
+    keywords: RadiusKeyword.Sessions,
+    fields: [
+      { name: 'reason', type: 'string' },
+      { name: 'address', type: 'string' },
+      { name: 'method', type: 'string' },
+    ],
+  }),
 } as const;

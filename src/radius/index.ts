@@ -101,3 +101,21 @@ export {
   type RadiusEapolBackendOptions,
   type RadiusEapolBackendStats,
 } from './eapol-backend.js';
+export {
+  DICTIONARY_TYPES,
+  DictionaryFileError,
+  loadDictionary,
+  type DictionaryAttribute,
+  type DictionaryLoadOptions,
+  type LoadedDictionary,
+} from './dictionary-file.js';
+export {
+  TunnelMediumType,
+  TunnelType,
+  decryptTunnelPassword,
+  encryptTunnelPassword,
+  readTaggedInteger,
+  taggedInteger,
+  taggedString,
+  vlanAttributes,
+} from './tunnel.js';

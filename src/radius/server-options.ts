@@ -8,6 +8,12 @@ import type { RadiusClientOptions, RadiusClientTable } from './clients.js';
 export interface RadiusEndpoint {
   readonly address: string;
   readonly port: number;
+  /**
+   * The transport's tag for the socket a request arrived on; the server hands
+   * it back in `send` so every answer, late (asynchronous provider) or not,
+   * leaves from that same socket.
+   */
+  readonly listener?: string;
 }
 
 /** Which port a datagram arrived on: authentication (1812) or accounting (1813). */
@@ -53,6 +59,14 @@ export interface RadiusServerOptions {
   readonly sessionTimeoutMs?: number;
   /** Conversations in progress at once; more are refused (dropped, counted); default 4096. */
   readonly maxSessions?: number;
+  /** Conversations one client (one entry of `clients`) may have at once; more are dropped (client-sessions-full); default 1024. */
+  readonly maxSessionsPerClient?: number;
+  /**
+   * MS-MPPE-Encryption-Policy (1 allowed, 2 required) and MS-MPPE-Encryption-Types
+   * (bits: 2 40-bit, 4 128-bit) sent beside MS-MPPE keys in Access-Accept;
+   * false sends neither. Default { policy: 1, types: 6 }, as FreeRADIUS.
+   */
+  readonly mppeEncryption?: { readonly policy: number; readonly types: number } | false;
   /** How long a response is kept to answer a retransmitted request (RFC 5080 §2.2.2); default 5000 ms. */
   readonly duplicateWindowMs?: number;
   /** Responses kept for duplicates; the oldest goes first; default 8192. */
@@ -69,6 +83,8 @@ export interface RadiusServerOptions {
 export const RADIUS_SERVER_DEFAULTS = {
   sessionTimeoutMs: 30_000,
   maxSessions: 4096,
+  maxSessionsPerClient: 1024,
+  mppeEncryption: { policy: 1, types: 6 } as { readonly policy: number; readonly types: number },
   duplicateWindowMs: 5000,
   maxCachedResponses: 8192,
   maxProxyStates: 4,
@@ -87,12 +103,15 @@ export interface RadiusServerStats {
   readonly rejected: number;
   readonly challenged: number;
   readonly expired: number;
+  /** Access-Requests rejected because User-Name was not the EAP identity. */
+  readonly identityMismatches: number;
   readonly accountingRecords: number;
   readonly droppedTotal: number;
   /**
    * Drops by reason: malformed:<code>, unknown-client, message-authenticator-missing,
    * message-authenticator-bad, message-authenticator-not-first,
    * message-authenticator-duplicate, too-many-proxy-state, sessions-full,
+   * client-sessions-full, proxy-state-without-message-authenticator,
    * duplicate-in-progress, eap-discarded, busy, wrong-port, unexpected-code,
    * bad-request-authenticator, accounting-sink-failed, …
    */

@@ -23,11 +23,8 @@
 import {
   EapAuthenticator,
   LocalAuthenticationProvider,
-  MICROSOFT_VENDOR_ID,
-  MicrosoftAttributeType,
   StaticUserStore,
-  encodeVendorSpecific,
-  isVendorAttribute,
+  type AuthAttribute,
   type AuthenticationProvider,
   type EapSessionResult,
 } from '../eap/index.js';
@@ -36,6 +33,8 @@ import type { TraceProvider } from '../trace/index.js';
 import { AccountingLedger } from './accounting.js';
 import { RadiusClientTable, type RadiusClientEntry } from './clients.js';
 import { RadiusAttributeType } from './dictionary.js';
+import { acceptAttributes } from './accept-attributes.js';
+import { AccessPolicy } from './access-policy.js';
 import { DuplicateCache } from './duplicate-cache.js';
 import { carriedEap, eapMessageAttributes } from './eap-message.js';
 import { RADIUS_PROVIDER, RadiusEventDescriptor } from './events.js';
@@ -48,13 +47,7 @@ import {
   type RadiusServerStats,
   type RadiusService,
 } from './server-options.js';
-import {
-  checkAccountingRequest,
-  checkRequestMessageAuthenticator,
-  encryptMppeKey,
-  revealUserPassword,
-  signResponse,
-} from './signing.js';
+import { checkAccountingRequest, revealUserPassword, signResponse } from './signing.js';
 import { positiveInteger } from '../runtime/index.js';
 
 /** The request a response answers. */
@@ -72,6 +65,10 @@ interface Conversation {
   readonly key: string;
   readonly state: Uint8Array;
   readonly client: RadiusClientEntry;
+  /** The NAS address that began it: a State is honoured from that NAS only. */
+  readonly address: string;
+  /** The peer's Response/Identity text; a later User-Name must equal it. */
+  readonly identity: Uint8Array | undefined;
   readonly eap: EapAuthenticator;
   current: RequestContext | undefined;
   /** While true, the authenticator's own Request/Identity is not sent (the NAS asked already). */
@@ -92,6 +89,10 @@ export class RadiusServer {
   private readonly conversations = new Map<string, Conversation>();
   private readonly sessionTimeoutMs: number;
   private readonly maxSessions: number;
+  private readonly maxSessionsPerClient: number;
+  /** Conversations in progress per client entry (bounded by the client table). */
+  private readonly perClient = new Map<RadiusClientEntry, number>();
+  private readonly policy: AccessPolicy;
   private readonly maxProxyStates: number;
   private readonly trace: TraceProvider | undefined;
   private readonly drops = new Map<string, number>();
@@ -104,6 +105,7 @@ export class RadiusServer {
     rejected: 0,
     challenged: 0,
     expired: 0,
+    identityMismatches: 0,
     accountingRecords: 0,
     droppedTotal: 0,
   };
@@ -129,6 +131,11 @@ export class RadiusServer {
       d.sessionTimeoutMs,
     );
     this.maxSessions = positiveInteger('maxSessions', options.maxSessions, d.maxSessions);
+    this.maxSessionsPerClient = positiveInteger(
+      'maxSessionsPerClient',
+      options.maxSessionsPerClient,
+      d.maxSessionsPerClient,
+    );
     this.maxProxyStates = positiveInteger(
       'maxProxyStates',
       options.maxProxyStates,
@@ -146,6 +153,7 @@ export class RadiusServer {
       ),
     );
     this.trace = options.trace?.register(RADIUS_PROVIDER);
+    this.policy = new AccessPolicy(options.crypto);
   }
 
   stats(): RadiusServerStats {
@@ -253,17 +261,9 @@ export class RadiusServer {
     client: RadiusClientEntry,
     from: RadiusEndpoint,
   ): boolean {
-    const hasEap = packet.attributes.some((a) => a.type === RadiusAttributeType.EapMessage);
-    const check = checkRequestMessageAuthenticator(
-      this.options.crypto,
-      packet,
-      client.secret,
-      client.requireMessageAuthenticatorFirst,
-    );
-    const required =
-      hasEap || packet.code === RadiusCode.StatusServer || client.requireMessageAuthenticator;
-    if (check === undefined || (check === 'missing' && !required)) return true;
-    this.drop(`message-authenticator-${check}`, from, packet.code, packet.identifier);
+    const refused = this.policy.check(packet, client);
+    if (refused === undefined) return true;
+    this.drop(refused, from, packet.code, packet.identifier);
     return false;
   }
 
@@ -299,7 +299,7 @@ export class RadiusServer {
     const state = packet.attributes.find((a) => a.type === RadiusAttributeType.State)?.value;
     const existing = state === undefined ? undefined : this.conversations.get(toHex(state));
     if (existing !== undefined) {
-      if (existing.client !== context.client) {
+      if (existing.client !== context.client || existing.address !== context.from.address) {
         this.drop('state-of-other-client', context.from, packet.code, packet.identifier);
         return;
       }
@@ -312,6 +312,10 @@ export class RadiusServer {
         return;
       }
       if (!isIdentityResponse(carried.value.bytes)) {
+        if (!sameUserName(existing.identity, context.userName)) {
+          this.identityMismatch(context, carried.value.bytes);
+          return;
+        }
         this.feed(existing, context, carried.value.bytes);
         return;
       }
@@ -319,7 +323,7 @@ export class RadiusServer {
       // echoes: the supplicant restarted (FreeRADIUS does the same). Feeding it
       // to the old one would be discarded until that one expired.
       existing.replaced = true;
-      this.conversations.delete(existing.key);
+      this.forget(existing);
       existing.eap.abort('replaced by a new Response/Identity');
     }
     const bytes = carried.value.kind === 'eap' ? carried.value.bytes : undefined;
@@ -330,11 +334,35 @@ export class RadiusServer {
       this.reject(context, Uint8Array.of(4, bytes[1] ?? 0, 0, 4));
       return;
     }
+    if (isIdentity && !sameUserName(bytes.subarray(5), context.userName)) {
+      this.identityMismatch(context, bytes);
+      return;
+    }
     if (this.conversations.size >= this.maxSessions) {
       this.drop('sessions-full', context.from, packet.code, packet.identifier);
       return;
     }
+    const limit = context.client.maxSessions ?? this.maxSessionsPerClient;
+    if ((this.perClient.get(context.client) ?? 0) >= limit) {
+      this.drop('client-sessions-full', context.from, packet.code, packet.identifier);
+      return;
+    }
     this.start(context, bytes);
+  }
+
+  /**
+   * User-Name and the EAP identity differ: FreeRADIUS's "Identity does not
+   * match User-Name", an Access-Reject with EAP-Failure, traced with the reason.
+   */
+  private identityMismatch(context: RequestContext, eap: Uint8Array): void {
+    // Answered, not dropped: traced as a reject with its reason.
+    this.trace?.emit(RadiusEventDescriptor.accessRejected, {
+      reason: 'identity-mismatch',
+      address: context.from.address,
+      method: 'EAP',
+    });
+    this.counters.identityMismatches++;
+    this.reject(context, Uint8Array.of(4, eap[1] ?? 0, 0, 4));
   }
 
   private start(context: RequestContext, identity: Uint8Array | undefined): void {
@@ -348,6 +376,8 @@ export class RadiusServer {
       key,
       state: stateBytes,
       client: context.client,
+      address: context.from.address,
+      identity: identity?.slice(5),
       current: context,
       swallow: identity !== undefined,
       result: undefined,
@@ -369,6 +399,7 @@ export class RadiusServer {
       }),
     };
     this.conversations.set(key, conversation);
+    this.perClient.set(context.client, (this.perClient.get(context.client) ?? 0) + 1);
     this.counters.sessionsStarted++;
     conversation.eap.start();
     conversation.swallow = false;
@@ -406,8 +437,16 @@ export class RadiusServer {
     ]);
   }
 
+  /** Removes a conversation from the table and from its client's count (once). */
+  private forget(conversation: Conversation): void {
+    if (!this.conversations.delete(conversation.key)) return;
+    const left = (this.perClient.get(conversation.client) ?? 1) - 1;
+    if (left > 0) this.perClient.set(conversation.client, left);
+    else this.perClient.delete(conversation.client);
+  }
+
   private ended(conversation: Conversation, result: EapSessionResult): void {
-    this.conversations.delete(conversation.key);
+    this.forget(conversation);
     this.trace?.emit(RadiusEventDescriptor.sessionEnded, {
       outcome: result.outcome,
       identity: result.identity ?? '',
@@ -434,37 +473,30 @@ export class RadiusServer {
     context: RequestContext,
     eap: Uint8Array | undefined,
     result: EapSessionResult | undefined,
+    papAttributes: readonly AuthAttribute[] = [],
   ): void {
     this.counters.accepted++;
     const attributes: RadiusAttribute[] = eap === undefined ? [] : eapMessageAttributes(eap);
-    if (context.userName !== undefined) {
-      attributes.push({ type: RadiusAttributeType.UserName, value: context.userName });
+    // The authenticated identity (the EAP identity the method checked), not
+    // whatever the NAS wrote; PAP's is the User-Name the password was checked for.
+    const name =
+      result === undefined
+        ? context.userName
+        : result.identity === undefined || result.identity === ''
+          ? undefined
+          : new TextEncoder().encode(result.identity);
+    if (name !== undefined && name.length > 0 && name.length <= 253) {
+      attributes.push({ type: RadiusAttributeType.UserName, value: name });
     }
-    for (const attribute of result?.attributes ?? []) {
-      if (!isVendorAttribute(attribute) || attribute.vendorId !== MICROSOFT_VENDOR_ID) continue;
-      if (
-        attribute.vendorType !== MicrosoftAttributeType.MsMppeSendKey &&
-        attribute.vendorType !== MicrosoftAttributeType.MsMppeRecvKey
-      )
-        continue;
-      const salt = this.options.crypto.randomBytes(2);
-      salt[0] = (salt[0] as number) | 0x80;
-      // Send and Recv must not share a salt (RFC 2548 §2.4.2): the second differs in its low bit.
-      if (attribute.vendorType === MicrosoftAttributeType.MsMppeRecvKey)
-        salt[1] = (salt[1] as number) | 1;
-      else salt[1] = (salt[1] as number) & 0xfe;
-      const value = encryptMppeKey(
+    attributes.push(
+      ...acceptAttributes(
         this.options.crypto,
-        attribute.value,
+        result?.attributes ?? papAttributes,
         context.client.secret,
         context.authenticator,
-        salt,
-      );
-      attributes.push({
-        type: RadiusAttributeType.VendorSpecific,
-        value: encodeVendorSpecific({ ...attribute, value }),
-      });
-    }
+        this.options.mppeEncryption ?? RADIUS_SERVER_DEFAULTS.mppeEncryption,
+      ),
+    );
     this.respond(context, RadiusCode.AccessAccept, attributes);
   }
 
@@ -477,37 +509,68 @@ export class RadiusServer {
     );
   }
 
-  /** An Access-Request without EAP: PAP (User-Password) through the provider. */
+  /**
+   * An Access-Request without EAP: PAP (User-Password) or CHAP (CHAP-Password
+   * with CHAP-Challenge, or the Request Authenticator as the challenge: RFC
+   * 2865 §2.2) through the provider. CHAP needs the cleartext password; a
+   * user with only an NT hash is rejected with reason chap-needs-cleartext-password.
+   */
   private pap(packet: RadiusPacket, context: RequestContext): void {
-    const hidden = packet.attributes.find(
-      (a) => a.type === RadiusAttributeType.UserPassword,
-    )?.value;
-    const password =
-      hidden === undefined
-        ? undefined
-        : revealUserPassword(
-            this.options.crypto,
-            hidden,
-            context.client.secret,
-            context.authenticator,
-          );
-    if (password === undefined || context.userName === undefined) {
+    const find = (type: number) => packet.attributes.find((a) => a.type === type)?.value;
+    const chap = find(RadiusAttributeType.ChapPassword);
+    const hidden = find(RadiusAttributeType.UserPassword);
+    const userName = context.userName;
+    const rejectFor = (reason: string, method: string) => {
+      this.trace?.emit(RadiusEventDescriptor.accessRejected, {
+        reason,
+        address: context.from.address,
+        method,
+      });
       this.reject(context, undefined);
+    };
+    if (userName === undefined) {
+      rejectFor('no-user-name', chap === undefined ? 'PAP' : 'CHAP');
       return;
     }
-    const method = { type: 0, name: 'PAP', flags: 0 };
+    let attributes: { type: number; value: Uint8Array }[];
+    let methodName: string;
+    if (chap !== undefined) {
+      methodName = 'CHAP';
+      const challenge = find(RadiusAttributeType.ChapChallenge) ?? context.authenticator;
+      attributes = [
+        { type: RadiusAttributeType.UserName, value: userName },
+        { type: RadiusAttributeType.ChapPassword, value: chap.slice() },
+        { type: RadiusAttributeType.ChapChallenge, value: challenge.slice() },
+      ];
+    } else {
+      methodName = 'PAP';
+      const password =
+        hidden === undefined
+          ? undefined
+          : revealUserPassword(
+              this.options.crypto,
+              hidden,
+              context.client.secret,
+              context.authenticator,
+            );
+      if (password === undefined) {
+        rejectFor(hidden === undefined ? 'no-password' : 'malformed-user-password', 'PAP');
+        return;
+      }
+      attributes = [
+        { type: RadiusAttributeType.UserName, value: userName },
+        { type: RadiusAttributeType.UserPassword, value: password },
+      ];
+    }
     this.provider.authenticate(
       {
-        identity: new TextDecoder().decode(context.userName),
-        method,
-        attributes: [
-          { type: RadiusAttributeType.UserName, value: context.userName },
-          { type: RadiusAttributeType.UserPassword, value: password },
-        ],
+        identity: new TextDecoder().decode(userName),
+        method: { type: 0, name: methodName, flags: 0 },
+        attributes,
       },
       (result) => {
-        if (result.resultCode === 0) this.accept(context, undefined, undefined);
-        else this.reject(context, undefined);
+        if (result.resultCode === 0) this.accept(context, undefined, undefined, result.attributes);
+        else rejectFor(result.reason ?? `error-${result.resultCode}`, methodName);
       },
     );
   }
@@ -565,6 +628,13 @@ export class RadiusServer {
       identifier: identifier ?? 0,
     });
   }
+}
+
+/** A User-Name, when present, must equal the EAP identity byte for byte. */
+function sameUserName(identity: Uint8Array | undefined, userName: Uint8Array | undefined): boolean {
+  if (userName === undefined) return true;
+  if (identity === undefined) return true;
+  return identity.length === userName.length && identity.every((b, i) => b === userName[i]);
 }
 
 /** An EAP Response (code 2) of type Identity (1). */

@@ -19,8 +19,10 @@
  * a coded `ProtocolError`, so one loop handles every outcome.
  *
  * The handle holds the connection's state machine and the handshake
- * wrappers; `send-path.ts`, `receive-path.ts` and `keep-alive.ts` do the
- * work of each side. They reach back into the handle through host objects
+ * wrappers (their checks in `handle-handshake.ts`, its plain types in
+ * `handle-types.ts`); `send-path.ts`, `receive-side.ts` (the queued receive
+ * and its actions) over `receive-path.ts` (decoding), and `keep-alive.ts` do
+ * the work of each side. They reach back into the handle through host objects
  * defined in this class's static block, shared by every handle and never
  * exported, so protocol events cannot be forged through the public API.
  */
@@ -33,40 +35,43 @@ import type {
   BufferType,
   CloseStatus,
   IndicateReceiveCompleteAction,
-  ReceiveFromNetworkAction,
   WebSocketAction,
 } from './actions.js';
 import type { DeflateCodec } from './deflate-codec.js';
 import { WEBSOCKET_PROVIDER, WebSocketEvent } from './events.js';
-import { formatExtensions, type Extension, type PerMessageDeflateParams } from './extensions.js';
 import { namedFlags } from './flags.js';
 import { MaskKeySource } from './frame-writer.js';
 import {
-  acceptUpgrade,
-  buildClientRequest,
-  checkServerResponse,
-  type AcceptOptions,
-  type ClientHandshake,
-  type ClientRequest,
-  type ClientRequestOptions,
-  type ServerHandshake,
-  type UpgradeRequest,
+  checkClientResponse,
+  clientRequestFor,
+  serverResponseFor,
+  type HandshakeSide,
+} from './handle-handshake.js';
+import type {
+  AcceptOptions,
+  ClientHandshake,
+  ClientRequest,
+  ClientRequestOptions,
+  ServerHandshake,
+  UpgradeRequest,
 } from './handshake.js';
 import type { HandshakeResult } from './handshake-failure.js';
 import type { HttpResponseHead } from './http-head.js';
 import { KeepAlive, type KeepAliveHost } from './keep-alive.js';
 import { PerMessageDeflateSession } from './permessage-deflate.js';
 import { resolveProperties, type HandleSettings, type ResolvedProperties } from './properties.js';
-import {
-  ReceivePath,
-  type Indication,
-  type ReceiveHost,
-  type ReceiveOperation,
-} from './receive-path.js';
+import { ReceivePath, type ReceiveHost } from './receive-path.js';
 import { SendPath, invalidOperation } from './send-path.js';
+import {
+  negotiation,
+  type HandleRole,
+  type HandleState,
+  type HandleStats,
+  type Negotiated,
+} from './handle-types.js';
+import { ReceiveSide, type ReceiveTurn } from './receive-side.js';
 
-export type HandleRole = 'client' | 'server';
-export type HandleState = 'connecting' | 'open' | 'closing' | 'closed' | 'aborted';
+export type { HandleRole, HandleState, HandleStats, Negotiated } from './handle-types.js';
 
 /** Handle properties: the settings of properties.ts plus the callbacks that get the handle. */
 export interface HandleProperties extends HandleSettings {
@@ -82,26 +87,6 @@ export interface HandleProperties extends HandleSettings {
    * otherwise the component answers it.
    */
   readonly onPing?: (handle: WebSocketHandle, payload: Uint8Array) => boolean | void;
-}
-
-/** What a handle has done, for `stats`. */
-export interface HandleStats {
-  messagesReceived: number;
-  messagesSent: number;
-  bytesReceived: number;
-  bytesSent: number;
-  pingsAnswered: number;
-  /** Pongs not sent because newer pings were waiting (RFC 6455 §5.5.3 allows it). */
-  pongsCoalesced: number;
-  /** Sends refused because the send queue was at its bound (`ERR_WS_SEND_QUEUE_FULL`). */
-  sendsRefused: number;
-}
-
-/** What the handshake agreed (or, without one, what the caller asserts was agreed). */
-export interface Negotiated {
-  readonly protocol?: string | undefined;
-  readonly extensions?: string;
-  readonly perMessageDeflate?: PerMessageDeflateParams | undefined;
 }
 
 /** The handle's booleans, packed into `flags` (memory per connection). */
@@ -120,29 +105,15 @@ export function createServerHandle(properties: HandleProperties = {}): WebSocket
   return new WebSocketHandle('server', properties);
 }
 
-/** Set by `WebSocketHandle`'s static block: the one way in to a handle's receive buffer. */
-let receiveBufferOf: (handle: WebSocketHandle) => Uint8Array;
+/** Set by `WebSocketHandle`'s static block. */
 let receiveHost: ReceiveHost<WebSocketHandle>;
 let keepAliveHost: KeepAliveHost<WebSocketHandle>;
-
-class ReceiveFromNetwork implements ReceiveFromNetworkAction {
-  readonly type = 'receive-from-network';
-  constructor(
-    readonly actionContext: number,
-    readonly context: unknown,
-    private readonly owner: WebSocketHandle,
-  ) {}
-  get buffer(): Uint8Array {
-    return receiveBufferOf(this.owner);
-  }
-}
+let receiveTurn: ReceiveTurn<WebSocketHandle>;
 
 export class WebSocketHandle {
   static {
     // Code in the class body may use private members: these host objects
     // are how the paths call back, without a public method for each.
-    // The component's own receive buffer, allocated on first use.
-    receiveBufferOf = (h) => (h.receiveBuffer ??= new Uint8Array(h.properties.receiveBufferSize));
     receiveHost = {
       receivedPing: (h, payload) => {
         if (h.onPing?.(h, payload) === false) return;
@@ -154,6 +125,12 @@ export class WebSocketHandle {
         h.messagesReceived++;
         h.trace?.emit(WebSocketEvent.messageReceived, { connection: h.name, text, size });
       },
+    };
+    receiveTurn = {
+      nextContext: (h) => h.nextActionContext++,
+      readsEnded: (h) => h.stateValue === 'aborted' || h.receiveEnded,
+      controlFirst: (h) =>
+        h.sendPath.hasControl && !h.sendPath.busy ? h.nextSendAction(false) : undefined,
     };
     keepAliveHost = {
       isLive: (h) => !h.deleted && h.stateValue !== 'closed' && h.stateValue !== 'aborted',
@@ -181,7 +158,6 @@ export class WebSocketHandle {
    */
   owner: unknown;
   private messagesReceived = 0;
-  private bytesReceived = 0;
   // What the handle keeps of its properties (not the whole object: it would
   // be held per connection).
   private readonly crypto: HandleProperties['crypto'];
@@ -198,9 +174,7 @@ export class WebSocketHandle {
 
   private readonly sendPath: SendPath;
   private readonly receivePath: ReceivePath<WebSocketHandle>;
-  private receiveOp: ReceiveOperation | undefined;
-  private receiveSlot: ReceiveFromNetworkAction | IndicateReceiveCompleteAction | undefined;
-  private receiveBuffer: Uint8Array | undefined;
+  private readonly receiveSide: ReceiveSide<WebSocketHandle>;
   private closeReceived: CloseStatus | undefined;
   private failure: NetrxError | undefined;
   /** Only on handles that keep alive. */
@@ -250,6 +224,12 @@ export class WebSocketHandle {
       this,
       receiveHost,
     );
+    const keepAlive = this.keepAlive;
+    this.receiveSide = new ReceiveSide(
+      this.receivePath,
+      this.properties.receiveBufferSize,
+      keepAlive === undefined ? undefined : () => keepAlive.received(),
+    );
   }
 
   private get deleted(): boolean {
@@ -278,7 +258,7 @@ export class WebSocketHandle {
     return {
       messagesReceived: this.messagesReceived,
       messagesSent: s.messagesSent,
-      bytesReceived: this.bytesReceived,
+      bytesReceived: this.receiveSide.bytesReceived,
       bytesSent: s.bytesSent,
       pingsAnswered: s.pingsAnswered,
       pongsCoalesced: s.pongsCoalesced,
@@ -381,22 +361,9 @@ export class WebSocketHandle {
    */
   beginClientHandshake(options: Omit<ClientRequestOptions, 'crypto'>): ClientRequest {
     this.assertUsable();
-    if (this.role !== 'client')
-      throw invalidOperation('Only a client handle begins a client handshake');
-    if (this.stateValue !== 'connecting' || this.clientRequest !== undefined) {
-      throw invalidOperation('The client handshake has already begun');
-    }
-    if (options.perMessageDeflate !== undefined && options.perMessageDeflate !== false) {
-      if (this.deflateCodec === undefined) {
-        throw new TypeError('Cannot offer permessage-deflate without a deflateCodec');
-      }
-    }
-    const crypto = this.crypto;
-    if (crypto === undefined && options.key === undefined) {
-      throw new TypeError('A client handshake needs a crypto (or a key)');
-    }
-    this.clientRequest = buildClientRequest({ ...options, crypto });
-    return this.clientRequest;
+    const request = clientRequestFor(this.handshakeSide, this.clientRequest !== undefined, options);
+    this.clientRequest = request;
+    return request;
   }
 
   /**
@@ -405,16 +372,8 @@ export class WebSocketHandle {
    */
   endClientHandshake(response: HttpResponseHead): HandshakeResult<ClientHandshake> {
     this.assertUsable();
-    const request = this.clientRequest;
-    if (request === undefined || this.stateValue !== 'connecting') {
-      throw invalidOperation('endClientHandshake needs a begun client handshake');
-    }
-    const crypto = this.crypto;
-    if (crypto === undefined) throw new TypeError('A client handshake needs a crypto');
-    const result = checkServerResponse(request, response, crypto);
-    if (result.ok) {
-      this.open(negotiation(result.value));
-    }
+    const result = checkClientResponse(this.handshakeSide, this.clientRequest, response);
+    if (result.ok) this.open(negotiation(result.value));
     return result;
   }
 
@@ -429,15 +388,19 @@ export class WebSocketHandle {
     options: Omit<AcceptOptions, 'crypto'> = {},
   ): ServerHandshake {
     this.assertUsable();
-    if (this.role !== 'server')
-      throw invalidOperation('Only a server handle begins a server handshake');
-    if (this.stateValue !== 'connecting') throw invalidOperation('The handle is already open');
-    const crypto = this.crypto;
-    if (crypto === undefined) throw new TypeError('A server handshake needs a crypto');
-    const deflate = this.deflateCodec === undefined ? undefined : options.perMessageDeflate;
-    const response = acceptUpgrade(request, { ...options, perMessageDeflate: deflate, crypto });
+    const response = serverResponseFor(this.handshakeSide, request, options);
     this.open(negotiation(response));
     return response;
+  }
+
+  /** What the handshake wrappers check (a fresh view each call: handshakes are rare). */
+  private get handshakeSide(): HandshakeSide {
+    return {
+      role: this.role,
+      state: this.stateValue,
+      crypto: this.crypto,
+      deflateCodec: this.deflateCodec,
+    };
   }
 
   /** websocket.dll's WebSocketEndServerHandshake: nothing left to do here; kept for parity. */
@@ -498,12 +461,12 @@ export class WebSocketHandle {
     }
     if (this.stateValue === 'aborted')
       throw invalidOperation('Cannot receive on an aborted handle');
-    if (this.receiveOp !== undefined) throw invalidOperation('A receive is already queued');
+    if (this.receiveSide.op !== undefined) throw invalidOperation('A receive is already queued');
     if (this.receiveEnded) throw invalidOperation('Receiving has ended (close, failure or EOF)');
     if (buffer !== undefined && buffer !== null && buffer.length === 0) {
       throw new RangeError('A receive buffer must not be empty');
     }
-    this.receiveOp = { buffer: buffer ?? undefined, context, filled: 0 };
+    this.receiveSide.op = { buffer: buffer ?? undefined, context, filled: 0 };
   }
 
   /** The next action for `queue`, or undefined when there is nothing to do now. */
@@ -529,13 +492,14 @@ export class WebSocketHandle {
       if (this.sendPath.complete(bytes)) this.afterCloseSent();
       return;
     }
-    const receive = this.receiveSlot;
+    const side = this.receiveSide;
+    const receive = side.slot;
     if (receive !== undefined && receive.actionContext === actionContext) {
       if (receive.type === 'receive-from-network' && typeof bytes === 'number') {
         checkReadCount(bytes, this.properties.receiveBufferSize);
       }
-      this.receiveSlot = undefined;
-      if (receive.type === 'receive-from-network') this.completeReceive(bytes);
+      side.slot = undefined;
+      if (receive.type === 'receive-from-network') side.completeRead(bytes);
       else this.completeIndication(receive);
       return;
     }
@@ -570,7 +534,7 @@ export class WebSocketHandle {
     this.deflate?.close();
     this.deflate = undefined;
     this.sendPath.deflate = undefined;
-    this.receiveBuffer = undefined;
+    this.receiveSide.release();
   }
 
   // -------------------------------------------------------------------------
@@ -600,56 +564,11 @@ export class WebSocketHandle {
   // Receive side (the work is in receive-path.ts)
 
   private nextReceiveAction(): WebSocketAction | undefined {
-    const op = this.receiveOp;
-    if (this.receiveSlot !== undefined || op === undefined) return undefined;
-    const indicated = this.receivePath.step(op);
-    if (indicated !== undefined) {
-      const action = this.indicationAction(indicated, op.context);
-      this.receiveSlot = action;
-      return action;
-    }
-    if (this.stateValue === 'aborted' || this.receiveEnded) return undefined;
-    // The step used its budget (`receiveStepBytes`): no read until the work is done.
-    if (this.receivePath.workPending) return undefined;
-    // Decoding may have queued pongs or a close reply: write those before reading on.
-    if (this.sendPath.hasControl && !this.sendPath.busy) {
-      return this.nextSendAction(false);
-    }
-    const action = new ReceiveFromNetwork(this.nextActionContext++, op.context, this);
-    this.receiveSlot = action;
-    return action;
-  }
-
-  private indicationAction(i: Indication, context: unknown): IndicateReceiveCompleteAction {
-    return {
-      type: 'indicate-receive-complete',
-      actionContext: this.nextActionContext++,
-      context,
-      bufferType: i.bufferType,
-      buffer: i.buffer,
-      close: i.close,
-      error: i.error,
-    };
-  }
-
-  private completeReceive(bytes: number | Uint8Array): void {
-    let chunk: Uint8Array;
-    if (typeof bytes === 'number') {
-      chunk = bytes === 0 ? EMPTY_BYTES : receiveBufferOf(this).subarray(0, bytes);
-    } else {
-      chunk = bytes;
-    }
-    if (chunk.length === 0) {
-      this.receivePath.pushEndOfStream();
-      return;
-    }
-    this.bytesReceived += chunk.length;
-    this.keepAlive?.received();
-    this.receivePath.push(chunk, typeof bytes !== 'number');
+    return this.receiveSide.next(this, receiveTurn);
   }
 
   private completeIndication(action: IndicateReceiveCompleteAction): void {
-    this.receiveOp = undefined;
+    this.receiveSide.op = undefined;
     if (action.bufferType !== 'close') return;
     this.receiveEnded = true;
     if (action.error !== undefined && this.failure === undefined) this.failure = action.error;
@@ -724,26 +643,6 @@ export class WebSocketHandle {
   private assertUsable(): void {
     if (this.deleted) throw invalidOperation('The handle was deleted');
   }
-}
-
-/** Nothing agreed: one object for every plain connection (frozen: it is shared). */
-const NOTHING_NEGOTIATED: Negotiated = Object.freeze({
-  protocol: undefined,
-  extensions: '',
-  perMessageDeflate: undefined,
-});
-
-function negotiation(agreed: {
-  readonly protocol: string | undefined;
-  readonly extensions: readonly Extension[];
-  readonly perMessageDeflate: PerMessageDeflateParams | undefined;
-}): Negotiated {
-  if (agreed.protocol === undefined && agreed.extensions.length === 0) return NOTHING_NEGOTIATED;
-  return {
-    protocol: agreed.protocol,
-    extensions: formatExtensions(agreed.extensions),
-    perMessageDeflate: agreed.perMessageDeflate,
-  };
 }
 
 /**

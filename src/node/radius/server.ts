@@ -19,6 +19,12 @@ export interface RadiusUdpServerOptions extends Omit<
   readonly port: number;
   /** The accounting port, if accounting is served; 0 picks a free one. */
   readonly accountingPort?: number;
+  /** More sockets (another address family, another port), each serving `service`. */
+  readonly extraListeners?: readonly {
+    readonly host: string;
+    readonly port: number;
+    readonly service: RadiusService;
+  }[];
   readonly clock?: RadiusServerOptions['clock'];
   readonly crypto?: RadiusServerOptions['crypto'];
 }
@@ -28,6 +34,8 @@ export interface RadiusUdpServer {
   /** The bound authentication port. */
   readonly port: number;
   readonly accountingPort: number | undefined;
+  /** The bound ports of `extraListeners`, in order. */
+  readonly extraPorts: readonly number[];
   close(): Promise<void>;
 }
 
@@ -44,42 +52,53 @@ function bind(host: string, port: number): Promise<Socket> {
 
 /** Binds the sockets and resolves once they listen. */
 export async function startRadiusServer(options: RadiusUdpServerOptions): Promise<RadiusUdpServer> {
-  const auth = await bind(options.host, options.port);
-  let acct: Socket | undefined;
+  const listeners: { socket: Socket; service: RadiusService }[] = [];
+  const closeAll = () => {
+    for (const { socket } of listeners) socket.close();
+  };
+  const specs: { host: string; port: number; service: RadiusService }[] = [
+    { host: options.host, port: options.port, service: 'auth' },
+  ];
+  if (options.accountingPort !== undefined)
+    specs.push({ host: options.host, port: options.accountingPort, service: 'acct' });
+  for (const extra of options.extraListeners ?? []) specs.push(extra);
   try {
-    if (options.accountingPort !== undefined)
-      acct = await bind(options.host, options.accountingPort);
+    for (const spec of specs)
+      listeners.push({ socket: await bind(spec.host, spec.port), service: spec.service });
   } catch (error) {
-    auth.close();
+    closeAll();
     throw error;
   }
-  const sockets = new Map<RadiusService, Socket>([['auth', auth]]);
-  if (acct !== undefined) sockets.set('acct', acct);
-  // Answers leave from the socket the request came in on: the service of the request being handled.
-  let replying: Socket = auth;
+  // Answers leave from the socket the request came in on, late ones too: the
+  // core hands back the listener tag it was given with the request.
+  const byTag = new Map(listeners.map((l, i) => [String(i), l.socket]));
+  const auth = (listeners[0] as { socket: Socket }).socket;
   const core = new RadiusServer({
     ...options,
     clock: options.clock ?? systemClock,
     crypto: options.crypto ?? nodeCrypto,
-    send: (datagram, to) => replying.send(datagram, to.port, to.address),
+    send: (datagram, to) =>
+      (byTag.get(to.listener ?? '0') ?? auth).send(datagram, to.port, to.address),
   });
-  for (const [service, socket] of sockets) {
+  for (const [i, { socket, service }] of listeners.entries()) {
+    const listener = String(i);
     socket.on('message', (message, rinfo) => {
-      replying = socket;
-      core.receive(plain(message), { address: rinfo.address, port: rinfo.port }, service);
-      replying = auth;
+      core.receive(plain(message), { address: rinfo.address, port: rinfo.port, listener }, service);
     });
     // A send error (ICMP unreachable reported back, …) is the peer's problem; the server goes on.
     socket.on('error', () => {});
   }
+  const acct = options.accountingPort === undefined ? undefined : listeners[1]?.socket;
+  const extras = listeners.slice(options.accountingPort === undefined ? 1 : 2);
   return {
     core,
     port: auth.address().port,
     accountingPort: acct?.address().port,
+    extraPorts: extras.map(({ socket }) => socket.address().port),
     close: async () => {
       await Promise.all(
-        [...sockets.values()].map(
-          (socket) => new Promise<void>((resolve) => socket.close(() => resolve())),
+        listeners.map(
+          ({ socket }) => new Promise<void>((resolve) => socket.close(() => resolve())),
         ),
       );
     },

@@ -1,4 +1,4 @@
-import { deflateRawSync } from 'node:zlib';
+import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket, WebSocketServer } from './index.js';
 import { checkDeflateTuning, deflateCodecFor } from './deflate-tuning.js';
@@ -113,5 +113,81 @@ describe('perMessageDeflate.concurrencyLimit (ws review, item 3)', () => {
     });
     cleanups.push(() => server.close());
     expect(server.clients.size).toBe(0);
+  });
+});
+
+/** The size of the slab a deflater of `codec` writes a small message into. */
+function deflateSlabSize(codec: ReturnType<typeof deflateCodecFor>): number {
+  const deflater = codec.createDeflater({ windowBits: 15 });
+  const out = deflater.deflate(Buffer.from('hello, deflate slab'));
+  deflater.close();
+  const inflated = inflateRawSync(Buffer.concat([out, Buffer.from([0, 0, 0xff, 0xff])]), {
+    finishFlush: 2,
+  });
+  expect(inflated.toString()).toBe('hello, deflate slab');
+  return out.buffer.byteLength;
+}
+
+describe('perMessageDeflate.zlibDeflateOptions.chunkSize (issue 8, was ignored)', () => {
+  it('honours chunkSize: deflaters write into slabs of that size', () => {
+    expect(deflateSlabSize(deflateCodecFor(undefined))).toBe(16 * 1024);
+    expect(deflateSlabSize(deflateCodecFor({ zlibDeflateOptions: { chunkSize: 4096 } }))).toBe(
+      4096,
+    );
+    expect(
+      deflateSlabSize(
+        deflateCodecFor({ zlibDeflateOptions: { chunkSize: 64 * 1024, level: 1, memLevel: 7 } }),
+      ),
+    ).toBe(64 * 1024);
+  });
+
+  it('refuses deflate options it cannot honour with a clear error', () => {
+    expect(() => checkDeflateTuning({ zlibDeflateOptions: { chunkSize: 100 } }, 'server')).toThrow(
+      /zlibDeflateOptions\.chunkSize must be an integer from 256 to 1048576: got 100/,
+    );
+    expect(() => checkDeflateTuning({ zlibDeflateOptions: { level: 10 } }, 'client')).toThrow(
+      RangeError,
+    );
+    expect(() =>
+      checkDeflateTuning(
+        { zlibDeflateOptions: { strategy: 1 } as unknown as { level?: number } },
+        'server',
+      ),
+    ).toThrow(/zlibDeflateOptions\.strategy is not supported/);
+    expect(() =>
+      checkDeflateTuning({ zlibDeflateOptions: { chunkSize: 4096, level: 9 } }, 'server'),
+    ).not.toThrow();
+  });
+});
+
+describe("the ws README's perMessageDeflate object", () => {
+  it('is accepted as written and a compressed echo goes through', async () => {
+    // As the ws README shows it (chunkSize 1024 for the deflater, 10 KiB for the inflater).
+    const perMessageDeflate = {
+      zlibDeflateOptions: { chunkSize: 1024, memLevel: 7, level: 3 },
+      zlibInflateOptions: { chunkSize: 10 * 1024 },
+      clientNoContextTakeover: true,
+      serverNoContextTakeover: true,
+      serverMaxWindowBits: 10,
+      concurrencyLimit: 10,
+      threshold: 1024,
+    };
+    const server = new WebSocketServer({ port: 0, host: '127.0.0.1', perMessageDeflate });
+    cleanups.push(() => server.close());
+    await new Promise((resolve) => server.once('listening', resolve));
+    server.on('connection', (ws: WebSocket) =>
+      ws.on('message', (data: Buffer, binary: boolean) => ws.send(data, { binary })),
+    );
+    const { port } = server.address() as { port: number };
+    const client = new WebSocket(`ws://127.0.0.1:${port}/`, { perMessageDeflate });
+    cleanups.push(() => client.terminate());
+    await new Promise((resolve) => client.once('open', resolve));
+    expect(client.extensions).toContain('permessage-deflate');
+    const message = 'netrx '.repeat(5000);
+    const echoed = new Promise<string>((resolve) =>
+      client.once('message', (data: Buffer) => resolve(data.toString())),
+    );
+    client.send(message);
+    expect(await echoed).toBe(message);
   });
 });

@@ -8,8 +8,9 @@
  * by construction: one operation at a time. `zlibInflateOptions` takes
  * `chunkSize` (the inflater's output slab) and `windowBits` (an upper bound:
  * the inflater always uses the negotiated window, so a bound below what
- * the peer may negotiate is refused). Other zlib options are refused
- * rather than ignored.
+ * the peer may negotiate is refused); `zlibDeflateOptions` takes `level`,
+ * `memLevel` and `chunkSize` (the deflater's output slab). Other zlib
+ * options are refused rather than ignored.
  */
 import {
   createDeflateCodecPool,
@@ -22,8 +23,16 @@ import { createZlibDeflateCodec, zlibDeflateCodec } from './zlib-codec.js';
 export interface DeflateTuning {
   /** Messages shorter than this are sent uncompressed (default 1024 bytes, as in `ws`). */
   readonly threshold?: number;
-  /** zlib options for compressing; `level` and `memLevel` are used. */
-  readonly zlibDeflateOptions?: { readonly level?: number; readonly memLevel?: number };
+  /**
+   * zlib options for compressing: `level` (0-9), `memLevel` (1-9) and
+   * `chunkSize` (bytes of the deflater's output slab, 256 to 1 MiB; default
+   * 16 KiB). Others throw a TypeError.
+   */
+  readonly zlibDeflateOptions?: {
+    readonly level?: number;
+    readonly memLevel?: number;
+    readonly chunkSize?: number;
+  };
   /**
    * zlib options for inflating: `chunkSize` (bytes of the output slab,
    * 256 to 1 MiB; default 16 KiB) and `windowBits` (8-15, at least the
@@ -43,6 +52,7 @@ interface WindowNegotiation {
 }
 
 const INFLATE_OPTIONS = new Set(['chunkSize', 'windowBits']);
+const DEFLATE_OPTIONS = new Set(['level', 'memLevel', 'chunkSize']);
 const MIN_CHUNK = 256;
 const MAX_CHUNK = 1024 * 1024;
 
@@ -69,6 +79,7 @@ export function checkDeflateTuning(
       );
     }
   }
+  checkDeflateOptions(tuning.zlibDeflateOptions);
   const inflate: unknown = tuning.zlibInflateOptions;
   if (inflate === undefined) return;
   if (typeof inflate !== 'object' || inflate === null) {
@@ -111,6 +122,38 @@ export function checkDeflateTuning(
   }
 }
 
+/** `zlibDeflateOptions`: level 0-9, memLevel 1-9, chunkSize 256 B-1 MiB; nothing else. */
+function checkDeflateOptions(deflate: unknown): void {
+  if (deflate === undefined) return;
+  if (typeof deflate !== 'object' || deflate === null) {
+    throw new TypeError('perMessageDeflate.zlibDeflateOptions must be an object');
+  }
+  for (const key of Object.keys(deflate)) {
+    if (!DEFLATE_OPTIONS.has(key)) {
+      throw new TypeError(
+        `perMessageDeflate.zlibDeflateOptions.${key} is not supported (only level, memLevel and chunkSize)`,
+      );
+    }
+  }
+  const options = deflate as Record<string, unknown>;
+  const ranges: readonly (readonly [string, number, number])[] = [
+    ['level', 0, 9],
+    ['memLevel', 1, 9],
+    ['chunkSize', MIN_CHUNK, MAX_CHUNK],
+  ];
+  for (const [key, min, max] of ranges) {
+    const value = options[key];
+    if (
+      value !== undefined &&
+      (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max)
+    ) {
+      throw new RangeError(
+        `perMessageDeflate.zlibDeflateOptions.${key} must be an integer from ${min} to ${max}: got ${shown(value)}`,
+      );
+    }
+  }
+}
+
 function shown(value: unknown): string {
   return typeof value === 'number' ? String(value) : typeof value;
 }
@@ -118,7 +161,7 @@ function shown(value: unknown): string {
 /** One pool for the process: idle connections hold no zlib memory, busy ones reuse it. */
 const sharedDeflateCodec = createDeflateCodecPool(zlibDeflateCodec);
 
-/** Pools whose inflaters write into slabs of another size, by size (set by the application). */
+/** Pools whose inflaters and deflaters write into slabs of another size, by size (set by the application). */
 const inflatePools = new Map<number, DeflateCodec>();
 function inflatersFor(chunkSize: number | undefined): DeflateCodec {
   if (chunkSize === undefined) return sharedDeflateCodec;
@@ -132,24 +175,32 @@ function inflatersFor(chunkSize: number | undefined): DeflateCodec {
 
 const tunedCodecs = new Map<string, DeflateCodec>();
 
-/** The shared pool, with the deflater level/memLevel and inflater chunkSize asked for. */
+/** The shared pool, with the deflater level/memLevel/chunkSize and inflater chunkSize asked for. */
 export function deflateCodecFor(tuning: DeflateTuning | undefined): DeflateCodec {
   const level = tuning?.zlibDeflateOptions?.level;
   const memLevel = tuning?.zlibDeflateOptions?.memLevel;
   const chunkSize = tuning?.zlibInflateOptions?.chunkSize;
-  if (level === undefined && memLevel === undefined && chunkSize === undefined) {
+  const deflateChunkSize = tuning?.zlibDeflateOptions?.chunkSize;
+  if (
+    level === undefined &&
+    memLevel === undefined &&
+    chunkSize === undefined &&
+    deflateChunkSize === undefined
+  ) {
     return sharedDeflateCodec;
   }
-  const key = `${String(level)}/${String(memLevel)}/${String(chunkSize)}`;
+  const key = `${String(level)}/${String(memLevel)}/${String(chunkSize)}/${String(deflateChunkSize)}`;
   let codec = tunedCodecs.get(key);
   if (codec === undefined) {
     const inflaters = inflatersFor(chunkSize);
+    // The deflater writes into its codec's output slab: a pool of that size.
+    const deflaters = inflatersFor(deflateChunkSize);
     codec = {
       createInflater: (options: InflaterOptions): Inflater => inflaters.createInflater(options),
       // Both pools wrap zlib codecs, whose output is never rewritten.
       stableOutput: inflaters.stableOutput === true,
       createDeflater: (options) =>
-        sharedDeflateCodec.createDeflater({
+        deflaters.createDeflater({
           ...options,
           ...(level === undefined ? {} : { level }),
           ...(memLevel === undefined ? {} : { memLevel }),

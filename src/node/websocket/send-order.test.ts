@@ -135,3 +135,52 @@ describe('no message is lost silently past maxBackpressure (ws review, item 2)',
     expect(ws.readyState).toBe(1);
   });
 });
+
+describe('ping() and pong() are bounded as send() is (issue 8, defect 11)', () => {
+  it('a ping over maxBackpressure is refused to its callback, the connection stays open', async () => {
+    const { ws } = await connectedPair({ maxBackpressure: 1500 });
+    const order: string[] = [];
+    const done = new Promise<void>((resolve) => {
+      ws.send(Buffer.alloc(1450, 1), (error) => order.push(`a:${codeOf(error) ?? 'ok'}`));
+      ws.ping(Buffer.alloc(100, 2), undefined, (error) =>
+        order.push(`ping:${codeOf(error) ?? 'ok'}`),
+      );
+      ws.pong(Buffer.alloc(100, 3), undefined, (error) =>
+        order.push(`pong:${codeOf(error) ?? 'ok'}`),
+      );
+      ws.send(Buffer.alloc(10, 4), (error) => {
+        order.push(`b:${codeOf(error) ?? 'ok'}`);
+        resolve();
+      });
+    });
+    await done;
+    expect(order).toEqual(['a:ok', 'ping:ERR_WS_BACKPRESSURE', 'pong:ERR_WS_BACKPRESSURE', 'b:ok']);
+    expect(ws.sendsRefused).toBe(2);
+    expect(ws.readyState).toBe(1);
+  });
+
+  it('pings past the core send-queue bound are refused, never thrown', async () => {
+    const { ws } = await connectedPair({});
+    const outcomes = new Map<string, number>();
+    let last: (() => void) | undefined;
+    const done = new Promise<void>((resolve) => (last = resolve));
+    const count = 65_536 + 2; // DEFAULT_MAX_QUEUED_SENDS + 2, queued in one turn
+    let thrown: unknown;
+    try {
+      for (let i = 0; i < count; i++) {
+        ws.ping(undefined, undefined, (error) => {
+          const key = codeOf(error) ?? 'ok';
+          outcomes.set(key, (outcomes.get(key) ?? 0) + 1);
+          if (i === count - 1) last?.();
+        });
+      }
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeUndefined();
+    await done;
+    expect(outcomes.get('ERR_WS_SEND_QUEUE_FULL')).toBe(2);
+    expect(outcomes.get('ok')).toBe(65_536);
+    expect(ws.readyState).toBe(1);
+  });
+});

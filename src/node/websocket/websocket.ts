@@ -350,11 +350,34 @@ export class WebSocket extends WebSocketEventTarget {
     if (payload.length > 125) {
       throw new RangeError(`A ping or pong carries at most 125 bytes: got ${payload.length}`);
     }
-    if (this.state !== OPEN || this.handle === undefined || this.transport === undefined) {
+    const handle = this.handle;
+    if (this.state !== OPEN || handle === undefined || this.transport === undefined) {
       this.failLater(callback, notOpen(this.state));
       return;
     }
-    this.handle.send(type, payload, this.contextFor(callback));
+    // Bounded as send() is: over maxBackpressure or the core's queue bound the
+    // ping or pong is refused (the callback hears it; without one the
+    // connection fails, as for a refused message), never thrown or queued past the bound.
+    const waiting = this.transport.bufferedAmount;
+    if (waiting + payload.length > this.maxBackpressure) {
+      const error = new NetrxError(
+        'ERR_WS_BACKPRESSURE',
+        `The ${type === 'ping-pong' ? 'ping' : 'pong'} was refused: ${waiting + payload.length} bytes would wait (maxBackpressure ${this.maxBackpressure})`,
+      );
+      this.failLater(callback, error);
+      this.refuse(callback !== undefined, payload.length, error);
+      return;
+    }
+    const context = this.contextFor(callback);
+    try {
+      handle.send(type, payload, context);
+    } catch (error) {
+      const full = error instanceof NetrxError && error.code === 'ERR_WS_SEND_QUEUE_FULL';
+      if (context !== undefined) this.sendCallbacks?.fail(context, full ? error : undefined);
+      if (!full) throw error;
+      this.refuse(context !== undefined, payload.length, error);
+      return;
+    }
     this.transport.schedule();
   }
 

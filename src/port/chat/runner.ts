@@ -1,7 +1,5 @@
-import { NetrxError } from '../../runtime/index.js';
 import { AnsiStripper } from '../ansi.js';
 import { LiteralMatcher } from '../matcher.js';
-import { TelnetFilter, telnetEscape } from '../telnet.js';
 import { latin1Bytes, latin1Text } from '../latin1.js';
 import { PortEventDescriptor } from '../events.js';
 import type { Port } from '../port.js';
@@ -13,18 +11,11 @@ import {
   visible,
   type EscapeContext,
 } from './escapes.js';
+import { ChatLine } from './line.js';
+import { ChatExit, ChatLog } from './log.js';
 import { utcStamp, type ChatOptions, type ChatResult } from './options.js';
 import { CHAT_LIMITS, keywordOf, subExpects, type ChatKeyword, type ChatScript } from './script.js';
 
-/** Ends the run from deep inside with chat's exit code. */
-class ChatExit extends Error {
-  constructor(readonly code: number) {
-    super(`chat exit ${code}`);
-  }
-}
-
-/** chat formats log lines into 1024 bytes: longer ones are cut. */
-const LOG_LINE_MAX = 1023;
 /** chat's `report_buffer` is 50 bytes; netrx bounds a report at this instead of overflowing. */
 const REPORT_MAX = 1024;
 
@@ -61,17 +52,13 @@ class ChatRun {
   private reportStrings: (Tracked | undefined)[] = [];
   private reportGathering = false;
   private reportBuffer = '';
-  private readonly reports: string[] = [];
   private next: ChatKeyword | undefined;
-  private needLf = false;
-  private disconnected = false;
-  private pendingStderr = '';
   /** chat's `temp`: the bytes of the current expect, for its log lines only. */
   private readonly window = new Uint8Array(CHAT_LIMITS.window);
-  /** `telnet`: one filter for the whole run, so a command split across reads is still seen whole. */
-  private readonly telnet: TelnetFilter | undefined;
   /** `stripAnsi`: escape sequences removed from what is matched (the log keeps them). */
   private readonly ansi: AnsiStripper | undefined;
+  private readonly out: ChatLog;
+  private readonly line: ChatLine;
   private readonly pager: { readonly matcher: LiteralMatcher; readonly answer: string } | undefined;
 
   constructor(
@@ -83,7 +70,8 @@ class ChatRun {
     this.fast = options.pacing === 'fast';
     this.timeout = options.timeoutSeconds ?? 45;
     this.echo = options.echo ?? false;
-    this.telnet = options.telnet === true ? new TelnetFilter() : undefined;
+    this.out = new ChatLog(options);
+    this.line = new ChatLine(port, options, this.verbose, this.out, () => this.checkSignal());
     this.ansi = options.stripAnsi === true ? new AnsiStripper() : undefined;
     const pager = options.pager;
     this.pager =
@@ -103,7 +91,7 @@ class ChatRun {
     let code: number;
     try {
       if (this.options.reportFile !== undefined && this.verbose) {
-        this.options.output.report(`Opening "${this.options.reportFile}"...`);
+        this.out.reportNote(`Opening "${this.options.reportFile}"...`);
       }
       const tokens = this.script.tokens;
       for (let index = 0; index < tokens.length; index++) {
@@ -118,7 +106,7 @@ class ChatRun {
       if (!(thrown instanceof ChatExit)) throw thrown;
       code = await this.terminate(thrown.code);
     }
-    this.flushStderr();
+    this.out.flushStderr();
     this.port.trace?.emit(PortEventDescriptor.scriptFinished, {
       port: this.port.name,
       exitCode: code,
@@ -127,74 +115,35 @@ class ChatRun {
     return {
       exitCode: code,
       abortString: code >= 4 ? this.failReason : undefined,
-      reports: this.reports,
-      disconnected: this.disconnected,
+      reports: this.out.reports,
+      disconnected: this.line.disconnected,
     };
-  }
-
-  // ---- output ----
-
-  private log(line: string): void {
-    this.flushStderr();
-    if (!this.options.toStderr) return;
-    const stamp = this.options.timestamps;
-    const cut = line.slice(0, LOG_LINE_MAX);
-    this.options.output.log(stamp === undefined ? cut : stamp(this.options.clock.now()) + cut);
-  }
-
-  private stderr(text: string): void {
-    this.pendingStderr += text;
-  }
-
-  private flushStderr(): void {
-    if (this.pendingStderr === '') return;
-    const text = this.pendingStderr;
-    this.pendingStderr = '';
-    this.options.output.stderr(text);
-  }
-
-  private echoStderr(c: number): void {
-    if (c === 0x0d) return;
-    if (c === -1 && !this.needLf) return;
-    if (c === -1 || c === 0x0a) {
-      this.stderr('\n');
-      this.needLf = false;
-      return;
-    }
-    this.stderr(echoCharacter(c));
-    this.needLf = true;
-  }
-
-  private writeReport(line: string): void {
-    this.flushStderr();
-    this.reports.push(line);
-    this.options.output.report(line);
   }
 
   /** chat's `fatal`: the message is logged, then the script ends with `code` (through `terminate`). */
   private fatal(code: number, message: string): never {
-    this.log(message);
+    this.out.log(message);
     throw new ChatExit(code);
   }
 
   /** chat's `terminate`: finish a REPORT line, close the report file; the final exit code. */
   private async terminate(code: number): Promise<number> {
-    this.echoStderr(-1);
+    this.out.echoStderr(-1);
     if (this.reportGathering) {
       // chat gathers the rest of a REPORT line (1 s per byte, at most 50 bytes) before it exits.
       while (this.reportBuffer.length + 1 <= 50) {
-        const c = await this.readOne(1000);
+        const c = await this.line.readOne(1000);
         if (c < 0 || isControl(c)) break;
         this.reportBuffer += String.fromCharCode(c);
       }
       this.reportGathering = false;
-      this.writeReport(`chat:  ${this.reportBuffer}`);
+      this.out.writeReport(`chat:  ${this.reportBuffer}`);
     }
     if (this.options.reportFile !== undefined && this.verbose) {
-      this.options.output.report(`Closing "${this.options.reportFile}".`);
+      this.out.reportNote(`Closing "${this.options.reportFile}".`);
     }
     // On a tty that hung up chat cannot restore the line settings and exits 2.
-    return this.disconnected ? 2 : code;
+    return this.line.disconnected ? 2 : code;
   }
 
   private checkSignal(): void {
@@ -225,7 +174,7 @@ class ChatRun {
       if (reply.done || this.exitCode !== 3) break;
       await this.chatSend(reply.value.text);
     }
-    this.log(this.failReason !== undefined ? `Failed (${this.failReason})` : 'Failed');
+    this.out.log(this.failReason !== undefined ? `Failed (${this.failReason})` : 'Failed');
     throw new ChatExit(this.exitCode);
   }
 
@@ -234,8 +183,8 @@ class ChatRun {
     this.next = undefined;
     switch (keyword) {
       case 'SAY':
-        this.stderr(cString(this.clean(raw, true).text));
-        this.flushStderr();
+        this.out.stderr(cString(this.clean(raw, true).text));
+        this.out.flushStderr();
         return;
       case 'HANGUP':
         // SIGHUP handling: a port has no SIGHUP; a hang-up is always seen as a disconnect.
@@ -247,14 +196,14 @@ class ChatRun {
         if (this.aborts.length >= CHAT_LIMITS.maxAborts) this.fatal(2, 'Too many ABORT strings');
         const text = this.checkedString(raw, 'ABORT');
         this.aborts.push(track(text));
-        if (this.verbose) this.log(`abort on (${visible(raw)})`);
+        if (this.verbose) this.out.log(`abort on (${visible(raw)})`);
         return;
       }
       case 'CLR_ABORT': {
         const text = this.checkedString(raw, 'CLR_ABORT');
         this.aborts = this.aborts.filter((entry) => {
           if (entry.text !== text) return true;
-          if (this.verbose) this.log(`clear abort on (${visible(raw)})`);
+          if (this.verbose) this.out.log(`clear abort on (${visible(raw)})`);
           return false;
         });
         return;
@@ -265,14 +214,14 @@ class ChatRun {
         }
         const text = this.checkedString(raw, 'REPORT');
         this.reportStrings.push(track(text));
-        if (this.verbose) this.log(`report (${visible(raw)})`);
+        if (this.verbose) this.out.log(`report (${visible(raw)})`);
         return;
       }
       case 'CLR_REPORT': {
         const text = this.checkedString(raw, 'REPORT');
         this.reportStrings = this.reportStrings.filter((entry) => {
           if (entry === undefined || entry.text !== text) return true;
-          if (this.verbose) this.log(`clear report (${visible(raw)})`);
+          if (this.verbose) this.out.log(`clear report (${visible(raw)})`);
           return false;
         });
         return;
@@ -280,7 +229,7 @@ class ChatRun {
       case 'TIMEOUT': {
         const seconds = atoi(this.clean(raw, false).text);
         this.timeout = seconds <= 0 ? 45 : seconds;
-        if (this.verbose) this.log(`timeout set to ${this.timeout} seconds`);
+        if (this.verbose) this.out.log(`timeout set to ${this.timeout} seconds`);
         return;
       }
       default:
@@ -327,7 +276,7 @@ class ChatRun {
 
   private async putString(raw: string): Promise<boolean> {
     const { text, quiet } = this.clean(raw, true);
-    if (this.verbose) this.log(quiet ? 'send (??????)' : `send (${visible(cString(text))})`);
+    if (this.verbose) this.out.log(quiet ? 'send (??????)' : `send (${visible(cString(text))})`);
     const clock = this.options.clock;
     const deadline = this.timeout > 0 ? clock.now() + this.timeout * 1000 : Infinity;
     let run = '';
@@ -335,7 +284,7 @@ class ChatRun {
       if (run === '') return true;
       const bytes = run;
       run = '';
-      return this.writeBytes(bytes);
+      return this.line.writeBytes(bytes);
     };
     for (let i = 0; i < text.length; i++) {
       let c = text[i] as string;
@@ -349,98 +298,25 @@ class ChatRun {
       }
       if (pause > 0 || brk) {
         if (!flush()) return false;
-        if (brk) this.port.sendBreak();
-        else await this.sleep(pause);
+        if (brk) this.line.sendBreak();
+        else await this.line.sleep(pause);
         continue;
       }
       if (this.fast) {
         run += c;
         continue;
       }
-      await this.sleep(10);
+      await this.line.sleep(10);
       if (clock.now() >= deadline) {
-        if (this.verbose) this.log(' -- write timed out');
+        if (this.verbose) this.out.log(' -- write timed out');
         return false;
       }
-      if (!this.writeBytes(c)) return false;
+      if (!this.line.writeBytes(c)) return false;
     }
     return flush();
   }
 
-  private writeBytes(text: string): boolean {
-    const bytes = latin1Bytes(text);
-    return this.writeRaw(this.telnet === undefined ? bytes : telnetEscape(bytes));
-  }
-
-  /** Sends the telnet answers the last bytes asked for (WONT/DONT). */
-  private answerTelnet(): void {
-    const replies = this.telnet?.takeReplies();
-    if (replies !== undefined) this.writeRaw(replies);
-  }
-
-  private writeRaw(bytes: Uint8Array): boolean {
-    try {
-      this.port.send(bytes);
-      return true;
-    } catch (error) {
-      if (!(error instanceof NetrxError)) throw error;
-      this.disconnected = true;
-      if (this.verbose) this.log(` -- write failed: ${error.message}`);
-      return false;
-    }
-  }
-
-  private sleep(ms: number): Promise<void> {
-    this.checkSignal();
-    return new Promise<void>((resolve) => {
-      const signal = this.options.signal;
-      const onAbort = () => {
-        timer.cancel();
-        resolve();
-      };
-      const timer = this.options.clock.setTimer(ms, () => {
-        signal?.removeEventListener('abort', onAbort);
-        resolve();
-      });
-      signal?.addEventListener('abort', onAbort, { once: true });
-    }).then(() => this.checkSignal());
-  }
-
   // ---- receiving ----
-
-  /**
-   * One byte with bit 7 stripped, or -1 on timeout or disconnect (chat's
-   * `get_char`); bytes after it in the same chunk stay in the port.
-   */
-  private async readOne(timeoutMs: number): Promise<number> {
-    for (;;) {
-      const chunk = await this.receive(timeoutMs);
-      if (chunk === undefined) return -1;
-      this.port.unread(chunk.subarray(1));
-      const byte = chunk[0] as number;
-      const data = this.telnet === undefined ? byte : this.telnet.step(byte);
-      this.answerTelnet();
-      if (data >= 0) return data & 0x7f;
-    }
-  }
-
-  /** The next chunk, or undefined on timeout or disconnect (which is remembered). */
-  private async receive(timeoutMs: number): Promise<Uint8Array | undefined> {
-    try {
-      return await this.port.receive({
-        timeoutMs: timeoutMs === Infinity ? undefined : Math.max(0, timeoutMs),
-        signal: this.options.signal,
-      });
-    } catch (error) {
-      this.checkSignal();
-      if (error instanceof NetrxError && error.code === 'ERROR_REQUEST_TIMEOUT') return undefined;
-      if (error instanceof NetrxError) {
-        this.disconnected = true;
-        return undefined;
-      }
-      throw error;
-    }
-  }
 
   /** chat's `get_string`: waits for `raw` (cleaned) within the timeout. */
   private async getString(raw: string): Promise<boolean> {
@@ -448,14 +324,14 @@ class ChatRun {
     const string = this.clean(raw, false).text;
     const len = string.length;
     const minlen = Math.max(len, 50) - 1;
-    if (this.verbose) this.log(`expect (${visible(string)})`);
+    if (this.verbose) this.out.log(`expect (${visible(string)})`);
     if (len > CHAT_LIMITS.maxExpectLength) {
-      this.log('expect string is too long');
+      this.out.log('expect string is too long');
       this.exitCode = 1;
       return false;
     }
     if (len === 0) {
-      if (this.verbose) this.log('got it');
+      if (this.verbose) this.out.log('got it');
       return true;
     }
     const clock = this.options.clock;
@@ -468,68 +344,70 @@ class ChatRun {
     let logged = 0;
     const pending = () => visible(latin1Text(temp.subarray(logged, s)));
     for (;;) {
-      if (this.disconnected) break;
+      if (this.line.disconnected) break;
       const left = deadline - clock.now();
-      const chunk = left <= 0 ? undefined : await this.receive(left);
+      const chunk = left <= 0 ? undefined : await this.line.receive(left);
       if (chunk === undefined) {
-        if (!this.disconnected && this.verbose) this.log('alarm');
+        if (!this.line.disconnected && this.verbose) this.out.log('alarm');
         break;
       }
       for (let i = 0; i < chunk.length; i++) {
         // Telnet commands are the line's protocol, not text: out of the log and the matching.
         const raw =
-          this.telnet === undefined ? (chunk[i] as number) : this.telnet.step(chunk[i] as number);
+          this.line.telnet === undefined
+            ? (chunk[i] as number)
+            : this.line.telnet.step(chunk[i] as number);
         if (raw < 0) continue;
         const c = raw & 0x7f;
-        if (this.echo) this.echoStderr(c);
+        if (this.echo) this.out.echoStderr(c);
         if (this.verbose && c === 0x0a) {
-          this.log(s === logged ? '' : pending());
+          this.out.log(s === logged ? '' : pending());
           logged = s + 1;
         }
         temp[s++] = c;
         if (this.verbose && s >= logged + 80) {
-          this.log(pending());
+          this.out.log(pending());
           logged = s;
         }
         if (this.options.verboseStderr) {
-          if (c === 0x0a) this.stderr('\n');
-          else if (c !== 0x0d) this.stderr(echoCharacter(c));
+          if (c === 0x0a) this.out.stderr('\n');
+          else if (c !== 0x0d) this.out.stderr(echoCharacter(c));
         }
         // ANSI sequences leave the matching only: the log above has them as received.
         const data = this.ansi === undefined ? raw : this.ansi.step(raw);
         const outcome = data < 0 ? undefined : this.matchByte(expect, data & 0x7f);
         if (outcome === 'expect') {
           if (this.verbose) {
-            if (s > logged) this.log(pending());
-            this.log(' -- got it\n');
+            if (s > logged) this.out.log(pending());
+            this.out.log(' -- got it\n');
           }
-          this.port.unread(chunk.subarray(i + 1));
-          this.answerTelnet();
+          this.line.unread(chunk.subarray(i + 1));
+          this.line.answerTelnet();
           return true;
         }
         if (typeof outcome === 'number') {
           if (this.verbose) {
-            if (s > logged) this.log(pending());
-            this.log(' -- failed');
+            if (s > logged) this.out.log(pending());
+            this.out.log(' -- failed');
           }
           this.exitCode = outcome + 4;
           this.failReason = (this.aborts[outcome] as Tracked).text;
-          this.port.unread(chunk.subarray(i + 1));
-          this.answerTelnet();
+          this.line.unread(chunk.subarray(i + 1));
+          this.line.answerTelnet();
           return false;
         }
         if (outcome === 'pager' && this.pager !== undefined) {
           if (this.verbose) {
-            if (s > logged) this.log(pending());
+            if (s > logged) this.out.log(pending());
             logged = s;
-            this.log(`pager (${visible(this.pager.answer)})`);
+            this.out.log(`pager (${visible(this.pager.answer)})`);
           }
-          if (!this.writeBytes(this.pager.answer)) break;
+          if (!this.line.writeBytes(this.pager.answer)) break;
         }
         if (s >= temp.length) {
           // The window is full: keep its last `minlen` bytes (enough for any match).
           if (logged < s - minlen) {
-            this.log(pending());
+            this.out.log(pending());
             logged = s;
           }
           const shift = s - minlen;
@@ -538,8 +416,8 @@ class ChatRun {
           logged -= shift;
         }
       }
-      this.answerTelnet();
-      this.flushStderr();
+      this.line.answerTelnet();
+      this.out.flushStderr();
     }
     this.exitCode = 3;
     return false;
@@ -581,7 +459,7 @@ class ChatRun {
       if (this.reportBuffer.length < REPORT_MAX) this.reportBuffer += String.fromCharCode(c);
     } else {
       this.reportGathering = false;
-      this.writeReport(`chat:  ${this.reportBuffer}`);
+      this.out.writeReport(`chat:  ${this.reportBuffer}`);
     }
   }
 }
