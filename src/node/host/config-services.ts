@@ -39,7 +39,8 @@ export const httpSection = section(
 
 export const radiusSection = section(
   object({
-    enabled: field(boolean(), true),
+    /** Off by default: the host validates this section but does not start the server yet (issue 14). */
+    enabled: field(boolean(), false),
     host: field(listenAddress, '127.0.0.1'),
     /** 0 picks a free port. */
     port: field(integer(0, 65535), 1812),
@@ -79,7 +80,8 @@ export const captureSection = section(
     /** The MS-LREC DCE/RPC transport (ncacn_ip_tcp); unauthenticated, so loopback only. */
     rpc: section(
       object({
-        enabled: field(boolean(), true),
+        /** Off by default: validated, not started yet (issue 14). */
+        enabled: field(boolean(), false),
         host: field(listenAddress, '127.0.0.1'),
         port: field(integer(0, 65535), 7341),
       }),
@@ -103,8 +105,8 @@ export const captureSection = section(
 
 export const syntheticSection = section(
   object({
-    /** A netrx peer authenticating against `radius` every `intervalMs`, so events flow. */
-    enabled: field(boolean(), true),
+    /** A netrx peer authenticating against `radius` every `intervalMs`, so events flow. Off by default: not started yet (issue 14). */
+    enabled: field(boolean(), false),
     intervalMs: field(integer(100, 3_600_000), 5000),
     identity: field(string({ describe: 'a user name' }), DEMO_USER.name),
     password: field(string(), DEMO_USER.password),
