@@ -44,13 +44,18 @@ describe('host configuration: checks across the service sections', () => {
     );
     // A wildcard covers the loopback address; localhost is 127.0.0.1.
     expect(
-      problem({ radius: { enabled: true, host: 'localhost', port: 4789 }, link: { vxlan: [vxlan] } }),
+      problem({
+        radius: { enabled: true, host: 'localhost', port: 4789 },
+        link: { vxlan: [vxlan] },
+      }),
     ).toMatch(/^link\.vxlan\[0\]\.bind: udp port 4789 on 127\.0\.0\.1 is already radius\.port/);
     expect(
       problem({
         link: { vxlan: [vxlan, { ...vxlan, bind: '0.0.0.0:4789', mac: '02:00:00:00:00:03' }] },
       }),
-    ).toMatch(/^link\.vxlan\[1\]\.bind: udp port 4789 on 0\.0\.0\.0 is already link\.vxlan\[0\]\.bind/);
+    ).toMatch(
+      /^link\.vxlan\[1\]\.bind: udp port 4789 on 0\.0\.0\.0 is already link\.vxlan\[0\]\.bind/,
+    );
   });
 
   it('the same port on another protocol, another address, port 0 or a disabled service is no clash', () => {
@@ -106,9 +111,7 @@ describe('host configuration: checks across the service sections', () => {
       'radius.clients: an enabled RADIUS server needs at least one client',
     );
     for (const address of ['host.example', '10.0.0.0/33', '10.0.0.0/8/1', '::1/129', '10.0.0.0/x'])
-      expect(
-        problem({ radius: { enabled: true, clients: [{ address, secret: 's' }] } }),
-      ).toBe(
+      expect(problem({ radius: { enabled: true, clients: [{ address, secret: 's' }] } })).toBe(
         `radius.clients[0].address: expected an IP address or ADDRESS/NN prefix, got ${JSON.stringify(address)}`,
       );
     expect(
