@@ -82,7 +82,7 @@ describe('docs/host.md', () => {
   });
 
   it('the route list names every route GET / lists', async () => {
-    const config = { ...defaultHostConfig(), http: { host: '127.0.0.1', port: 0 } };
+    const config = { ...defaultHostConfig(), http: { ...defaultHostConfig().http, port: 0 } };
     const host = await startHost(config, { version: '0', services: servicesFromConfig(config) });
     try {
       const { routes } = (await (await fetch(host.url)).json()) as { routes: string[] };

@@ -7,6 +7,10 @@
 export const DEFAULT_CONFIG_YAML = `http:
   host: 127.0.0.1   # an IPv4 or IPv6 address, or localhost (never looked up in DNS otherwise)
   port: 7340        # 0 picks a free port
+  tls:              # HTTPS (PEM files); required, with token, on a non-loopback host
+    cert: ''
+    key: ''
+  token: ''         # a bearer token every request must carry, at least 16 characters ('' for none)
 link:
   vxlan: []         # hosts on VXLAN segments, as \`netrx link vxlan\` runs them (docs/link.md)
 websocket:
@@ -18,6 +22,33 @@ websocket:
     keepAliveMs: 30000      # ping idle connections, drop them after twice this (0: off)
     allowedOrigins: []      # other sites' Origins a browser may connect from
 ports: []          # login scripts to run on lines at start (docs/host.md)
+# radius, capture and synthetic are validated but not started yet (issue 14)
+radius:
+  enabled: false
+  host: 127.0.0.1
+  port: 1812        # 0 picks a free port
+  clients:          # NASes allowed to ask; the demo secret is refused off loopback
+    - { address: 127.0.0.0/8, secret: testing123 }
+    - { address: '::1', secret: testing123 }
+  users:            # or usersFile (FreeRADIUS users format), not both; demo is refused off loopback
+    - { name: demo, password: demo }
+  usersFile: ''
+  methods: [md5, mschapv2]  # EAP methods in policy order
+capture:
+  rpc:              # the MS-LREC DCE/RPC transport; unauthenticated, so loopback only
+    enabled: false
+    host: 127.0.0.1
+    port: 7341
+  sessions:         # event sessions, each fed by the named providers (*: every provider)
+    - { name: default, providers: ['*'], level: 5, queueEvents: 4096 }
+synthetic:          # a peer authenticating against radius every intervalMs (needs radius enabled)
+  enabled: false
+  intervalMs: 5000
+  identity: demo
+  password: demo
+  secret: testing123
+log:
+  level: info       # fatal, error, warn, info, debug, trace or silent
 trace:
   console: false    # print every trace event to stderr
   level: 4          # … up to this level (0 = all, 1 critical … 5 verbose)

@@ -4,13 +4,13 @@ import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { isIP } from 'node:net';
 import { canonicalAddress, parseEndpoint, parsePrefix } from '../link/addresses.js';
 import { parseMac } from '../../wire/index.js';
+import { checkServices } from './config-checks.js';
+import { captureSection, httpSection, radiusSection, syntheticSection } from './config-services.js';
 import {
-  LISTEN_ADDRESS,
   allowedSourceProblem,
   gatewayProblem,
   routeProblem,
   ownAddressProblem,
-  parseListenAddress,
   remoteProblem,
   stationMacProblem,
   tunnelFamilyProblem,
@@ -35,6 +35,9 @@ import { parsePortSpec } from './port-service.js';
 /** `script.chat`: the script as words (a list) or the name of a chat file (a string). */
 const chatScript: Schema<string | string[]> = {
   describe: 'a list of chat words or a chat file name',
+  json: {
+    anyOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' }, maxItems: 10_000 }],
+  },
   check(value, path) {
     if (typeof value === 'string') return string().check(value, path);
     return list(string(), 10_000).check(value, path);
@@ -47,12 +50,7 @@ const chatScript: Schema<string | string[]> = {
  * errors. Later capabilities add their sections here.
  */
 export const hostConfigSchema = object({
-  http: section(
-    object({
-      host: field(parsed(LISTEN_ADDRESS, parseListenAddress), '127.0.0.1'),
-      port: field(integer(0, 65535), 7340),
-    }),
-  ),
+  http: httpSection,
   link: section(
     object({
       /** Hosts on VXLAN segments, as `netrx link vxlan` runs them. */
@@ -242,6 +240,15 @@ export const hostConfigSchema = object({
     ),
     [],
   ),
+  radius: radiusSection,
+  capture: captureSection,
+  synthetic: syntheticSection,
+  /** Structured log lines (pino, JSON) on standard error. */
+  log: section(
+    object({
+      level: field(oneOf('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'), 'info'),
+    }),
+  ),
   trace: section(
     object({
       /** Print every trace event at or below `level` to standard error. */
@@ -349,6 +356,7 @@ export function validateHostConfig(value: unknown): HostConfig {
           : 'needs chat (a list of words or a chat file) or scp (a .scp file)',
       );
   });
+  checkServices(config);
   return config;
 }
 

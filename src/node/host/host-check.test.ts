@@ -17,7 +17,7 @@ async function start(allowedOrigins: string[] = []): Promise<number> {
   const defaults = defaultHostConfig();
   const config = {
     ...defaults,
-    http: { host: '127.0.0.1', port: 0 },
+    http: { ...defaultHostConfig().http, port: 0 },
     websocket: { echo: { ...defaults.websocket.echo, allowedOrigins } },
   };
   const host = await startHost(config, { version: '0', services: servicesFromConfig(config) });

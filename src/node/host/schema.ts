@@ -15,9 +15,18 @@ export class ConfigError extends Error {
   }
 }
 
+/** A JSON Schema (draft 2020-12) fragment, as published in docs/netrx-up.schema.json. */
+export type JsonSchema = Readonly<Record<string, unknown>>;
+
 export type Schema<T> = {
   readonly check: (value: unknown, path: string) => T;
   readonly describe: string;
+  /**
+   * The same shape as JSON Schema, for editors: types, ranges, enums, patterns,
+   * required and unknown keys. Checks across keys (port clashes, a user listed
+   * twice…) are the validator's alone.
+   */
+  readonly json: JsonSchema;
 };
 
 export type Infer<S> = S extends Schema<infer T> ? T : never;
@@ -33,6 +42,7 @@ export function integer(min: number, max: number): Schema<number> {
   const describe = `an integer from ${min} to ${max}`;
   return {
     describe,
+    json: { type: 'integer', minimum: min, maximum: max },
     check(value, path) {
       if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
         throw new ConfigError(path, `expected ${describe}, got ${show(value)}`);
@@ -46,8 +56,14 @@ export function string(
   options: { readonly pattern?: RegExp; readonly describe?: string } = {},
 ): Schema<string> {
   const describe = options.describe ?? 'a string';
+  const pattern = options.pattern;
   return {
     describe,
+    // A flagged RegExp (/s, /i) has no faithful JSON Schema pattern: described only.
+    json:
+      pattern === undefined || pattern.flags !== ''
+        ? { type: 'string', description: describe }
+        : { type: 'string', pattern: pattern.source, description: describe },
     check(value, path) {
       if (
         typeof value !== 'string' ||
@@ -64,6 +80,7 @@ export function oneOf<const T extends string>(...choices: readonly T[]): Schema<
   const describe = `one of ${choices.map((c) => JSON.stringify(c)).join(', ')}`;
   return {
     describe,
+    json: { enum: [...choices] },
     check(value, path) {
       if (typeof value !== 'string' || !(choices as readonly string[]).includes(value)) {
         throw new ConfigError(path, `expected ${describe}, got ${show(value)}`);
@@ -77,6 +94,7 @@ export function oneOf<const T extends string>(...choices: readonly T[]): Schema<
 export function parsed<T>(describe: string, parse: (text: string) => T | undefined): Schema<T> {
   return {
     describe,
+    json: { type: 'string', description: describe },
     check(value, path) {
       const result = typeof value === 'string' ? parse(value) : undefined;
       if (result === undefined)
@@ -89,6 +107,7 @@ export function parsed<T>(describe: string, parse: (text: string) => T | undefin
 export function boolean(): Schema<boolean> {
   return {
     describe: 'true or false',
+    json: { type: 'boolean' },
     check(value, path) {
       if (typeof value !== 'boolean')
         throw new ConfigError(path, `expected true or false, got ${show(value)}`);
@@ -100,6 +119,7 @@ export function boolean(): Schema<boolean> {
 export function list<T>(items: Schema<T>, maxItems: number): Schema<T[]> {
   return {
     describe: `a list of ${items.describe}`,
+    json: { type: 'array', items: items.json, maxItems },
     check(value, path) {
       if (!Array.isArray(value)) throw new ConfigError(path, `expected a list, got ${show(value)}`);
       if (value.length > maxItems)
@@ -158,8 +178,26 @@ export function object<F extends Fields>(
     }
     return out as ObjectOf<F>;
   };
+  const properties: Record<string, JsonSchema> = {};
+  for (const [key, spec] of Object.entries(fields)) {
+    // A default that is itself an object is filled by the section's own defaults: not repeated.
+    const fallback =
+      'default' in spec && (typeof spec.default !== 'object' || Array.isArray(spec.default))
+        ? { default: spec.default }
+        : {};
+    properties[key] = { ...spec.schema.json, ...fallback };
+  }
+  const requiredKeys = Object.entries(fields)
+    .filter(([, spec]) => 'required' in spec)
+    .map(([key]) => key);
   return {
     describe: `an object with keys ${names.join(', ')}`,
+    json: {
+      type: 'object',
+      properties,
+      ...(requiredKeys.length === 0 ? {} : { required: requiredKeys }),
+      additionalProperties: false,
+    },
     check(value, path) {
       if (value === null || typeof value !== 'object' || Array.isArray(value)) {
         throw new ConfigError(path, `expected an object, got ${show(value)}`);

@@ -14,7 +14,7 @@ afterEach(async () => {
 
 describe('netrx up: websocket.echo', () => {
   it('serves /ws/echo on the HTTP port with deflate, lists it in /health, and traces connections', async () => {
-    const config = { ...defaultHostConfig(), http: { host: '127.0.0.1', port: 0 } };
+    const config = { ...defaultHostConfig(), http: { ...defaultHostConfig().http, port: 0 } };
     const host = await startHost(config, {
       version: '0.0.0',
       services: servicesFromConfig(config),
@@ -54,7 +54,7 @@ describe('netrx up: websocket.echo', () => {
 
 describe('netrx up: the WebSocket path before anyone connects (issue 17)', () => {
   async function startDefault(): Promise<RunningHost> {
-    const config = { ...defaultHostConfig(), http: { host: '127.0.0.1', port: 0 } };
+    const config = { ...defaultHostConfig(), http: { ...defaultHostConfig().http, port: 0 } };
     const host = await startHost(config, {
       version: '0.0.0',
       services: servicesFromConfig(config),
@@ -96,7 +96,7 @@ describe('netrx up: the WebSocket path before anyone connects (issue 17)', () =>
 
 describe('netrx up: stopping with a peer that never answers the close (issue 17)', () => {
   it('cuts the connection after the grace period, so the host stops within 2 s', async () => {
-    const config = { ...defaultHostConfig(), http: { host: '127.0.0.1', port: 0 } };
+    const config = { ...defaultHostConfig(), http: { ...defaultHostConfig().http, port: 0 } };
     const host = await startHost(config, { version: '0', services: servicesFromConfig(config) });
     const { port } = new URL(host.url);
     const peer = connect(Number(port), '127.0.0.1');

@@ -1,0 +1,160 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, validateHostConfig } from './config.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'netrx-config-checks-'));
+function file(name: string, text: string): string {
+  const path = join(dir, name);
+  writeFileSync(path, text);
+  return path;
+}
+
+function problem(value: unknown): string {
+  try {
+    validateHostConfig(value);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as Error).message;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+const vxlan = {
+  bind: '127.0.0.1:4789',
+  remote: '127.0.0.1:4790',
+  vni: 42,
+  mac: '02:00:00:00:00:02',
+};
+const publicRadius = {
+  enabled: true,
+  host: '192.0.2.10',
+  clients: [{ address: '192.0.2.0/24', secret: 'a-real-shared-secret' }],
+  users: [{ name: 'alice', password: 'pw' }],
+};
+
+describe('host configuration: checks across the service sections', () => {
+  it('a port two services want names the second key and the first', () => {
+    expect(problem({ radius: { enabled: true, port: 4789 }, link: { vxlan: [vxlan] } })).toBe(
+      'link.vxlan[0].bind: udp port 4789 on 127.0.0.1 is already radius.port (127.0.0.1); pick another port',
+    );
+    expect(problem({ http: { port: 7341 }, capture: { rpc: { enabled: true } } })).toBe(
+      'capture.rpc.port: tcp port 7341 on 127.0.0.1 is already http.port (127.0.0.1); pick another port',
+    );
+    // A wildcard covers the loopback address; localhost is 127.0.0.1.
+    expect(
+      problem({
+        radius: { enabled: true, host: 'localhost', port: 4789 },
+        link: { vxlan: [vxlan] },
+      }),
+    ).toMatch(/^link\.vxlan\[0\]\.bind: udp port 4789 on 127\.0\.0\.1 is already radius\.port/);
+    expect(
+      problem({
+        link: { vxlan: [vxlan, { ...vxlan, bind: '0.0.0.0:4789', mac: '02:00:00:00:00:03' }] },
+      }),
+    ).toMatch(
+      /^link\.vxlan\[1\]\.bind: udp port 4789 on 0\.0\.0\.0 is already link\.vxlan\[0\]\.bind/,
+    );
+  });
+
+  it('the same port on another protocol, another address, port 0 or a disabled service is no clash', () => {
+    const ok = (value: unknown) => expect(() => validateHostConfig(value)).not.toThrow();
+    ok({ http: { port: 1812 }, radius: { enabled: true } }); // tcp and udp
+    ok({ http: { port: 7341 } }); // capture.rpc is off by default
+    ok({ radius: { enabled: true, host: '::1', port: 4789 }, link: { vxlan: [vxlan] } });
+    ok({ http: { port: 0 }, capture: { rpc: { enabled: true, port: 0 } } });
+  });
+
+  it('a file that is not there names its key', () => {
+    const missing = join(dir, 'no-such.pem');
+    expect(problem({ http: { tls: { cert: missing, key: file('key.pem', 'KEY') } } })).toBe(
+      `http.tls.cert: no such file: ${JSON.stringify(missing)}`,
+    );
+    expect(problem({ http: { tls: { cert: file('cert.pem', 'CERT'), key: dir } } })).toBe(
+      `http.tls.key: ${JSON.stringify(dir)} is not a file`,
+    );
+    expect(problem({ http: { tls: { cert: file('cert.pem', 'CERT') } } })).toBe(
+      'http.tls.key: give both tls.cert and tls.key (PEM files), or neither',
+    );
+    expect(problem({ radius: { enabled: true, users: [], usersFile: missing } })).toBe(
+      `radius.usersFile: no such file: ${JSON.stringify(missing)}`,
+    );
+  });
+
+  it('the demo secret and the demo user are refused on a non-loopback radius.host', () => {
+    expect(
+      problem({
+        radius: { ...publicRadius, clients: [{ address: '192.0.2.0/24', secret: 'testing123' }] },
+      }),
+    ).toBe(
+      'radius.clients[0].secret: the demo secret testing123 is refused on a non-loopback radius.host (192.0.2.10)',
+    );
+    expect(
+      problem({ radius: { ...publicRadius, users: [{ name: 'demo', password: 'demo' }] } }),
+    ).toBe(
+      'radius.users[0].name: the demo user demo is refused on a non-loopback radius.host (192.0.2.10)',
+    );
+    expect(validateHostConfig({ radius: publicRadius }).radius.host).toBe('192.0.2.10');
+    // On loopback the demo defaults are fine.
+    expect(validateHostConfig({ radius: { enabled: true } }).radius.enabled).toBe(true);
+  });
+
+  it('an enabled radius needs users and clients with good addresses; a disabled one is not checked', () => {
+    expect(problem({ radius: { enabled: true, users: [] } })).toBe(
+      'radius.users: an enabled RADIUS server needs users (or usersFile)',
+    );
+    expect(problem({ radius: { enabled: true, usersFile: file('users', 'x') } })).toBe(
+      'radius.usersFile: give users or usersFile, not both',
+    );
+    expect(problem({ radius: { enabled: true, clients: [] } })).toBe(
+      'radius.clients: an enabled RADIUS server needs at least one client',
+    );
+    for (const address of ['host.example', '10.0.0.0/33', '10.0.0.0/8/1', '::1/129', '10.0.0.0/x'])
+      expect(problem({ radius: { enabled: true, clients: [{ address, secret: 's' }] } })).toBe(
+        `radius.clients[0].address: expected an IP address or ADDRESS/NN prefix, got ${JSON.stringify(address)}`,
+      );
+    expect(
+      problem({
+        radius: {
+          enabled: true,
+          users: [
+            { name: 'a', password: '1' },
+            { name: 'a', password: '2' },
+          ],
+        },
+      }),
+    ).toBe('radius.users[1].name: "a" is listed twice');
+    expect(problem({ radius: { enabled: true, methods: ['md5', 'md5'] } })).toBe(
+      'radius.methods: list each method once, at least one',
+    );
+    expect(
+      validateHostConfig({ radius: { enabled: false, users: [], clients: [] } }).radius.enabled,
+    ).toBe(false);
+  });
+
+  it('capture.rpc is loopback only; sessions are unique and name a provider', () => {
+    expect(problem({ capture: { rpc: { enabled: true, host: '0.0.0.0' } } })).toMatch(
+      /^capture\.rpc\.host: 0\.0\.0\.0 is not loopback: the RPC transport has no authentication/,
+    );
+    expect(() =>
+      validateHostConfig({ capture: { rpc: { enabled: false, host: '0.0.0.0' } } }),
+    ).not.toThrow();
+    expect(problem({ capture: { sessions: [{ name: 's' }, { name: 's' }] } })).toBe(
+      'capture.sessions[1].name: "s" is listed twice',
+    );
+    expect(problem({ capture: { sessions: [{ name: 's', providers: [] }] } })).toBe(
+      'capture.sessions[0].providers: name at least one provider (or *)',
+    );
+  });
+
+  it('synthetic traffic needs radius enabled', () => {
+    expect(problem({ synthetic: { enabled: true } })).toBe(
+      'synthetic.enabled: the synthetic traffic authenticates against radius: enable radius or set this to false',
+    );
+    expect(
+      validateHostConfig({ synthetic: { enabled: true }, radius: { enabled: true } }).synthetic
+        .enabled,
+    ).toBe(true);
+  });
+});

@@ -1,0 +1,211 @@
+/**
+ * The checks across keys of the service sections (config-services.ts): what
+ * one key cannot say alone. Each failure is one ConfigError naming the key to
+ * change: a port two services want (the second one named), a file that is not
+ * there, a public address without TLS and a token, the demo secret or user on
+ * a public address.
+ */
+import { statSync } from 'node:fs';
+import { isIP } from 'node:net';
+import { isLoopbackAddress } from '../capture/index.js';
+import type { HostConfig } from './config.js';
+import { DEMO_SECRET, DEMO_USER } from './config-services.js';
+import { ConfigError } from './schema.js';
+
+/** One socket a service binds: compared for clashes. */
+interface Binding {
+  readonly key: string;
+  readonly protocol: 'tcp' | 'udp';
+  readonly address: string;
+  readonly port: number;
+}
+
+export function checkServices(config: HostConfig): void {
+  checkHttp(config);
+  checkRadius(config);
+  checkCapture(config);
+  checkSynthetic(config);
+  checkClashes(bindings(config));
+}
+
+function fileProblem(file: string): string | undefined {
+  try {
+    return statSync(file).isFile() ? undefined : `${JSON.stringify(file)} is not a file`;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    return code === 'ENOENT'
+      ? `no such file: ${JSON.stringify(file)}`
+      : `cannot read ${JSON.stringify(file)}: ${code ?? String(error)}`;
+  }
+}
+
+function checkFile(key: string, file: string): void {
+  if (file === '') return;
+  const problem = fileProblem(file);
+  if (problem !== undefined) throw new ConfigError(key, problem);
+}
+
+function checkHttp(config: HostConfig): void {
+  const { host, tls, token } = config.http;
+  if ((tls.cert === '') !== (tls.key === ''))
+    throw new ConfigError(
+      tls.cert === '' ? 'http.tls.cert' : 'http.tls.key',
+      'give both tls.cert and tls.key (PEM files), or neither',
+    );
+  checkFile('http.tls.cert', tls.cert);
+  checkFile('http.tls.key', tls.key);
+  if (!isLoopbackAddress(host)) {
+    if (tls.cert === '')
+      throw new ConfigError(
+        'http.tls',
+        `http.host ${host} is not loopback: the dashboard and capture endpoints need tls.cert and tls.key there`,
+      );
+    if (token === '')
+      throw new ConfigError(
+        'http.token',
+        `http.host ${host} is not loopback: set a token every client must present`,
+      );
+  }
+  if (token !== '' && token.length < 16)
+    throw new ConfigError('http.token', 'too short: at least 16 characters');
+}
+
+function checkRadius(config: HostConfig): void {
+  const radius = config.radius;
+  if (!radius.enabled) return;
+  const publicAddress = !isLoopbackAddress(radius.host);
+  if (radius.users.length > 0 && radius.usersFile !== '')
+    throw new ConfigError('radius.usersFile', 'give users or usersFile, not both');
+  if (radius.users.length === 0 && radius.usersFile === '')
+    throw new ConfigError('radius.users', 'an enabled RADIUS server needs users (or usersFile)');
+  checkFile('radius.usersFile', radius.usersFile);
+  if (radius.clients.length === 0)
+    throw new ConfigError('radius.clients', 'an enabled RADIUS server needs at least one client');
+  radius.clients.forEach((client, i) => {
+    const [address, length, extra] = client.address.split('/');
+    const family = isIP(address ?? '');
+    const bits = family === 4 ? 32 : 128;
+    if (
+      family === 0 ||
+      extra !== undefined ||
+      (length !== undefined && !(/^\d+$/.test(length) && Number(length) <= bits))
+    )
+      throw new ConfigError(
+        `radius.clients[${i}].address`,
+        `expected an IP address or ADDRESS/NN prefix, got ${JSON.stringify(client.address)}`,
+      );
+    if (publicAddress && client.secret === DEMO_SECRET)
+      throw new ConfigError(
+        `radius.clients[${i}].secret`,
+        `the demo secret ${DEMO_SECRET} is refused on a non-loopback radius.host (${radius.host})`,
+      );
+  });
+  const names = new Set<string>();
+  radius.users.forEach((user, i) => {
+    if (names.has(user.name))
+      throw new ConfigError(
+        `radius.users[${i}].name`,
+        `${JSON.stringify(user.name)} is listed twice`,
+      );
+    names.add(user.name);
+    if (publicAddress && user.name === DEMO_USER.name)
+      throw new ConfigError(
+        `radius.users[${i}].name`,
+        `the demo user ${DEMO_USER.name} is refused on a non-loopback radius.host (${radius.host})`,
+      );
+  });
+  if (new Set(radius.methods).size !== radius.methods.length || radius.methods.length === 0)
+    throw new ConfigError('radius.methods', 'list each method once, at least one');
+}
+
+function checkCapture(config: HostConfig): void {
+  const { rpc, sessions } = config.capture;
+  if (rpc.enabled && !isLoopbackAddress(rpc.host))
+    throw new ConfigError(
+      'capture.rpc.host',
+      `${rpc.host} is not loopback: the RPC transport has no authentication yet (NTLM), so it is served on loopback only`,
+    );
+  const names = new Set<string>();
+  sessions.forEach((session, i) => {
+    if (names.has(session.name))
+      throw new ConfigError(
+        `capture.sessions[${i}].name`,
+        `${JSON.stringify(session.name)} is listed twice`,
+      );
+    names.add(session.name);
+    if (session.providers.length === 0)
+      throw new ConfigError(
+        `capture.sessions[${i}].providers`,
+        'name at least one provider (or *)',
+      );
+  });
+}
+
+function checkSynthetic(config: HostConfig): void {
+  if (config.synthetic.enabled && !config.radius.enabled)
+    throw new ConfigError(
+      'synthetic.enabled',
+      'the synthetic traffic authenticates against radius: enable radius or set this to false',
+    );
+}
+
+function bindings(config: HostConfig): Binding[] {
+  const out: Binding[] = [
+    { key: 'http.port', protocol: 'tcp', address: config.http.host, port: config.http.port },
+  ];
+  if (config.radius.enabled)
+    out.push({
+      key: 'radius.port',
+      protocol: 'udp',
+      address: config.radius.host,
+      port: config.radius.port,
+    });
+  if (config.capture.rpc.enabled)
+    out.push({
+      key: 'capture.rpc.port',
+      protocol: 'tcp',
+      address: config.capture.rpc.host,
+      port: config.capture.rpc.port,
+    });
+  config.link.vxlan.forEach((vxlan, i) =>
+    out.push({
+      key: `link.vxlan[${i}].bind`,
+      protocol: 'udp',
+      address: vxlan.bind.address,
+      port: vxlan.bind.port,
+    }),
+  );
+  return out;
+}
+
+function normal(address: string): string {
+  return address === 'localhost' ? '127.0.0.1' : address;
+}
+
+/** Two binds collide on one port when one address is the other or a wildcard covering it. */
+function overlaps(a: string, b: string): boolean {
+  const [x, y] = [normal(a), normal(b)];
+  if (x === y) return true;
+  const wildcard = (w: string, other: string) =>
+    w === '::' || (w === '0.0.0.0' && isIP(other) === 4);
+  return wildcard(x, y) || wildcard(y, x);
+}
+
+function checkClashes(all: readonly Binding[]): void {
+  all.forEach((binding, i) => {
+    if (binding.port === 0) return;
+    const earlier = all
+      .slice(0, i)
+      .find(
+        (other) =>
+          other.port === binding.port &&
+          other.protocol === binding.protocol &&
+          overlaps(other.address, binding.address),
+      );
+    if (earlier !== undefined)
+      throw new ConfigError(
+        binding.key,
+        `${binding.protocol} port ${binding.port} on ${binding.address} is already ${earlier.key} (${earlier.address}); pick another port`,
+      );
+  });
+}
