@@ -132,6 +132,11 @@ export class EapAuthenticator {
     return this.outstanding?.identifier;
   }
 
+  /** How many received packets were discarded so far (cheap: no stats object). */
+  get droppedTotal(): number {
+    return this.trace.droppedTotal;
+  }
+
   stats(): EapAuthenticatorStats {
     return {
       ...this.counters,

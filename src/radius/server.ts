@@ -408,9 +408,9 @@ export class RadiusServer {
 
   private feed(conversation: Conversation, context: RequestContext, eap: Uint8Array): void {
     conversation.current = context;
-    const before = conversation.eap.stats().droppedTotal;
+    const before = conversation.eap.droppedTotal;
     conversation.eap.receive(eap);
-    if (conversation.current === context && conversation.eap.stats().droppedTotal > before) {
+    if (conversation.current === context && conversation.eap.droppedTotal > before) {
       // The authenticator discarded it (wrong Identifier, wrong type…): RFC 3579 §2.6.2, silently.
       conversation.current = undefined;
       this.drop('eap-discarded', context.from, RadiusCode.AccessRequest, context.identifier);
