@@ -15,7 +15,8 @@
  * are the kernel's, not a recording netrx made of itself.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { createSocket, type Socket as UdpSocket } from 'node:dgram';
+import { mkdtempSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -104,6 +105,33 @@ interface Report {
   readonly ndr64: string;
 }
 
+/**
+ * Sends UDP datagrams to `probe` (a socket of ours on loopback, inside the
+ * capture filter) until the capture file grows past what it held when called:
+ * then dumpcap is really capturing and has written every packet sent before.
+ * "Capturing on" alone comes before the capture is live, and the first
+ * segments (the bind) were missed.
+ */
+async function probeUntilCaptured(probe: UdpSocket, pcap: string): Promise<void> {
+  const size = (): number => {
+    try {
+      return statSync(pcap).size;
+    } catch {
+      return 0;
+    }
+  };
+  const { port } = probe.address();
+  let before = size();
+  for (let i = 0; i < 300; i++) {
+    // The file starts with its section and interface blocks: wait for those first.
+    if (before === 0) before = size();
+    probe.send('netrx-capture-probe', port, '127.0.0.1');
+    await new Promise((done) => setTimeout(done, 50));
+    if (before > 0 && size() > before) return;
+  }
+  throw new Error(`the capture ${pcap} did not grow within 15 s`);
+}
+
 describe.skipIf(peers.skip)('capture RPC: impacket and tshark', () => {
   it.each([
     // A roomy queue (no loss expected, large fragmented buffers) and a tiny one (loss certain).
@@ -136,16 +164,19 @@ describe.skipIf(peers.skip)('capture RPC: impacket and tshark', () => {
       const dir = mkdtempSync(join(tmpdir(), 'netrx-lrec-'));
       const pcap = join(dir, 'lrec.pcapng');
       let capture: ReturnType<typeof spawn> | undefined;
+      let probe: UdpSocket | undefined;
       try {
         await until(() => serve.out.includes('ready'), 10_000, 'serve ready');
         const port = /127\.0\.0\.1:(\d+)/.exec(serve.out.join('\n'))?.[1] ?? '';
+        probe = createSocket('udp4');
+        await new Promise<void>((done) => probe?.bind(0, '127.0.0.1', done));
         capture = spawn('tshark', [
           '-i',
           'lo',
           '-B',
           '64',
           '-f',
-          `tcp port ${port}`,
+          `tcp port ${port} or udp port ${probe.address().port}`,
           '-w',
           pcap,
           '-q',
@@ -153,6 +184,7 @@ describe.skipIf(peers.skip)('capture RPC: impacket and tshark', () => {
         let captureErr = '';
         capture.stderr?.on('data', (d: Buffer) => (captureErr += d.toString()));
         await until(() => captureErr.includes('Capturing on'), 15_000, 'tshark capturing');
+        await probeUntilCaptured(probe, pcap);
         const result = await runAsync(PYTHON, [SCRIPT, port, 'Example Session', String(generated)]);
         const report = JSON.parse(lines(result.stdout).at(-1) ?? '{}') as Report;
         expect(report.error).toBeUndefined();
@@ -168,7 +200,7 @@ describe.skipIf(peers.skip)('capture RPC: impacket and tshark', () => {
         expect(report.ndr64).toContain('proposed_transfer_syntaxes_not_supported');
         console.info(`impacket (${_label}): ${JSON.stringify(report)}`);
 
-        await new Promise((done) => setTimeout(done, 300)); // the last segments reach the capture
+        await probeUntilCaptured(probe, pcap); // every segment before the probe is in the file
         const stopped = new Promise((done) => capture?.once('close', done));
         capture.kill('SIGINT');
         await stopped;
@@ -219,6 +251,7 @@ describe.skipIf(peers.skip)('capture RPC: impacket and tshark', () => {
         const counts = new Set(lines(opnums.stdout));
         for (const opnum of ['0', '1', '2', '7']) expect(counts).toContain(opnum);
       } finally {
+        probe?.close();
         capture?.kill('SIGINT');
         serve.stop();
         await serving;
