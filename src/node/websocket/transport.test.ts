@@ -44,22 +44,8 @@ async function listeningServer(
 }
 
 /** A raw TCP client that completes the upgrade and then never sends or answers anything. */
-async function silentClient(port: number): Promise<Socket> {
-  const socket = connect(port, '127.0.0.1');
-  cleanups.push(() => void socket.destroy());
-  socket.write(UPGRADE);
-  await new Promise<void>((resolve) => {
-    let head = '';
-    const onData = (d: Buffer): void => {
-      head += d.toString('latin1');
-      if (head.includes('\r\n\r\n')) {
-        socket.off('data', onData);
-        resolve();
-      }
-    };
-    socket.on('data', onData);
-  });
-  return socket;
+function silentClient(port: number): Promise<Socket> {
+  return rawUpgradedClient(port, { allowHalfOpen: false });
 }
 
 describe('close() to a silent peer (issue 8, defect 2)', () => {
@@ -316,9 +302,12 @@ describe('inflate does not hold the event loop (issue 8, defect 10)', () => {
   });
 });
 
-/** A raw client socket that completes the upgrade; `allowHalfOpen` so it never ends on its own. */
-async function rawUpgradedClient(port: number): Promise<Socket> {
-  const socket = connect({ port, host: '127.0.0.1', allowHalfOpen: true });
+/**
+ * A raw client socket that completes the upgrade. With `allowHalfOpen` (the
+ * default) it never ends its side on its own, even after the server's FIN.
+ */
+async function rawUpgradedClient(port: number, options = { allowHalfOpen: true }): Promise<Socket> {
+  const socket = connect({ port, host: '127.0.0.1', allowHalfOpen: options.allowHalfOpen });
   socket.on('error', () => undefined);
   cleanups.push(() => void socket.destroy());
   socket.write(UPGRADE);
