@@ -181,7 +181,8 @@ export class LocalAuthenticationProvider implements AuthenticationProvider {
       }
       return fail('no-credentials');
     }
-    return user === undefined ? fail('unknown-user') : { resultCode: 0 };
+    // Fail closed: a request carrying no credential proves nothing, even for a known user.
+    return fail(user === undefined ? 'unknown-user' : 'no-credentials');
   }
 }
 
