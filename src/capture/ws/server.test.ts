@@ -25,7 +25,7 @@ class Sink {
   waiting = 0;
   maxWaiting = 0;
   closedWith: number | undefined;
-  constructor(readonly threshold = Infinity) {}
+  constructor(public threshold = Infinity) {}
   private account(n: number): LrecWsSendResult {
     this.waiting += n;
     this.maxWaiting = Math.max(this.maxWaiting, this.waiting);

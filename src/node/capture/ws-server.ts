@@ -74,7 +74,14 @@ export interface LrecWsNodeServer {
   /** `ws` or `wss`. */
   readonly scheme: 'ws' | 'wss';
   readonly core: LrecWsServer;
-  stats(): LrecWsServerStats & { readonly unauthorized: number; readonly slowReaders: number };
+  stats(): LrecWsServerStats & {
+    /** Upgrades refused for a missing or wrong token. */
+    readonly unauthorized: number;
+    /** Clients cut off past maxWriteBufferBytes. */
+    readonly slowReaders: number;
+    /** Bytes waiting unsent in all connections now. */
+    readonly bufferedBytes: number;
+  };
   close(): Promise<void>;
 }
 
@@ -86,7 +93,7 @@ function digest(bytes: Uint8Array | string): Buffer {
 function presented(request: IncomingMessage): Uint8Array[] {
   const found: Uint8Array[] = [];
   const authorization = request.headers.authorization;
-  const match = authorization === undefined ? null : /^Bearer +(\S+) *$/i.exec(authorization);
+  const match = authorization === undefined ? null : /^Bearer +(.+)$/is.exec(authorization);
   if (match?.[1] !== undefined) found.push(Buffer.from(match[1], 'utf8'));
   for (const protocol of offeredProtocols(request).slice(0, 8)) {
     const token = tokenFromSubprotocol(protocol);
@@ -224,7 +231,11 @@ export async function startLrecWsServer(
     host,
     scheme: options.tls === undefined ? 'ws' : 'wss',
     core,
-    stats: () => ({ ...core.stats(), unauthorized, slowReaders }),
+    stats: () => {
+      let bufferedBytes = 0;
+      for (const ws of sockets) bufferedBytes += ws.bufferedAmount;
+      return { ...core.stats(), unauthorized, slowReaders, bufferedBytes };
+    },
     close: () =>
       new Promise<void>((resolve) => {
         for (const ws of sockets) ws.terminate();
