@@ -272,6 +272,41 @@ describe('capture over WebSocket', () => {
     }
   });
 
+  it('cuts off a client that floods requests but never reads, past maxWriteBufferBytes', async () => {
+    const { sessions } = table();
+    const server = await startLrecWsServer({
+      table: sessions,
+      port: 0,
+      insecureNoAuth: true, // loopback without a token
+      maxWriteBufferBytes: 256 * 1024,
+    });
+    try {
+      const ws = new WebSocket(`ws://127.0.0.1:${server.port}`, [LREC_WS_SUBPROTOCOL], {
+        perMessageDeflate: false,
+      });
+      await new Promise((resolve) => ws.once('open', resolve));
+      ws.pause();
+      ws.on('error', () => undefined);
+      const closed = new Promise((resolve) => ws.once('close', resolve));
+      // Each answered with ~150 bytes the client never reads.
+      const bad = JSON.stringify({ id: 1, call: 'receive', handle: '0'.repeat(32) });
+      let peak = 0;
+      for (let i = 0; i < 200 && server.stats().slowReaders === 0; i++) {
+        for (let j = 0; j < 1000; j++) ws.send(bad);
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        peak = Math.max(peak, server.stats().bufferedBytes);
+      }
+      await until(() => server.stats().slowReaders === 1, 20_000);
+      expect(peak).toBeGreaterThan(0);
+      expect(peak).toBeLessThanOrEqual(256 * 1024);
+      ws.terminate();
+      await closed;
+      await until(() => server.stats().connections === 0);
+    } finally {
+      await server.close();
+    }
+  });
+
   it('serves wss: with demo certificates; a client that does not trust the CA fails', async () => {
     const certs = createDemoCertificates();
     const { sessions, synthetic } = table();
