@@ -34,8 +34,12 @@ export const LREC_WS_SUBPROTOCOL = 'netrx.lrec.v1';
  * server never selects it (it answers `netrx.lrec.v1`), so it is not echoed.
  */
 export const LREC_WS_BEARER_PREFIX = 'netrx.bearer.';
-/** Requests are tiny; a larger text frame is refused by the WebSocket layer. */
-export const MAX_REQUEST_BYTES = 4096;
+/**
+ * Requests are small, but the longest open (a 1024-character name, every
+ * character escaped as six bytes of JSON) is about 6 KiB: 16 KiB, as the RPC
+ * server's `maxRequestBytes`. A larger frame is refused by the WebSocket layer.
+ */
+export const MAX_REQUEST_BYTES = 16_384;
 export const MAX_REQUEST_ID = 0xffff_ffff;
 
 /** Status values the transport uses beside the session table's Win32 codes (as the RPC faults). */

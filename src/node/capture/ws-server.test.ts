@@ -145,6 +145,20 @@ describe('capture over WebSocket', () => {
     }
   });
 
+  it('takes the longest session name in its longest JSON form (1024 escaped characters)', async () => {
+    const { sessions } = table();
+    const server = await startLrecWsServer({ table: sessions, port: 0, token: TOKEN });
+    try {
+      const client = await connectLrecWs({ url: `ws://127.0.0.1:${server.port}`, token: TOKEN });
+      // Each control character is six bytes of JSON (\u0001): 6 KiB of request.
+      await expect(client.open('\u0001'.repeat(1024))).rejects.toMatchObject({ number: 1168 });
+      await expect(client.open('€'.repeat(1024))).rejects.toMatchObject({ number: 1168 });
+      client.end();
+    } finally {
+      await server.close();
+    }
+  });
+
   it('refuses a bad or missing token at the upgrade with 401 and nothing else', async () => {
     const { sessions } = table();
     const server = await startLrecWsServer({ table: sessions, port: 0, token: TOKEN });

@@ -20,7 +20,7 @@
  * receive is held (not posted) until the socket drains, so the session's
  * queue counts the loss; past `maxWriteBufferBytes` the send is refused and
  * the connection failed with 1008 (counted as `slowReaders`). Requests are
- * at most 4 KiB; handshakes are bounded by `handshakeTimeout`.
+ * at most 16 KiB; handshakes are bounded by `handshakeTimeout`.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer as createHttpServer, type IncomingMessage, type Server } from 'node:http';
