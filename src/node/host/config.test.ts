@@ -59,7 +59,7 @@ describe('host configuration: ports', () => {
       /^ports\[0\]\.prot: unknown key \(did you mean "port"\?\); expected one of: name, port, script, /,
     );
     expect(port({ port: 'telnet:host:23' })).toThrow(
-      'ports[0].port: expected tcp:HOST:PORT, tls:HOST:PORT, serial:PATH[@BAUD] or exec:COMMAND, got "telnet:host:23"',
+      'ports[0].port: expected tcp:HOST:PORT, tls:HOST:PORT, serial:PATH[@BAUD], serialport:PATH[@BAUD], pty:COMMAND or exec:COMMAND, got "telnet:host:23"',
     );
     expect(port({ port: 'tcp:host:70000' })).toThrow(/^ports\[0\]\.port: expected tcp:/);
     expect(port({ port: 'stdio' })).toThrow(/^ports\[0\]\.port: expected tcp:/);
