@@ -203,9 +203,7 @@ export const hostConfigSchema = object({
             describe: 'a name of letters, digits, _ . - (at most 64)',
           }),
         ),
-        port: required(
-          parsed(PORT_SPECS, parsePortSpec),
-        ),
+        port: required(parsed(PORT_SPECS, parsePortSpec)),
         /** Exactly one of: `chat` (a list of words, or a chat file) or `scp` (a .scp file). */
         script: required(
           object({

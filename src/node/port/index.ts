@@ -15,9 +15,4 @@ export {
   type TransportOptions,
 } from './transports.js';
 export { openSerial, sttyWords, type SerialOptions } from './serial.js';
-export {
-  PORT_SPECS,
-  checkPortSpec,
-  parsePortList,
-  type PortListEntry,
-} from './spec.js';
+export { PORT_SPECS, checkPortSpec, parsePortList, type PortListEntry } from './spec.js';
