@@ -2,8 +2,9 @@
  * netrx/node port transports: the byte streams a `Port` (netrx/port) runs
  * on in Node — TCP, TLS, a child process (`exec:`), and the process's own
  * stdin/stdout — each a `PortTransport`, opened from a spec string with
- * `openTransport`, and serial lines or ptys by path (`serial:`, through
- * `stty`, no native module).
+ * `openTransport`, serial lines or ptys by path (`serial:`, through
+ * `stty`, no native module), and programs on a pseudo-terminal (`pty:`,
+ * through the optional `@lydell/node-pty`, imported only when used).
  */
 export {
   StreamTransport,
@@ -16,3 +17,11 @@ export {
 } from './transports.js';
 export { openSerial, sttyWords, type SerialOptions } from './serial.js';
 export { PORT_SPECS, checkPortSpec, parsePortList, type PortListEntry } from './spec.js';
+export {
+  PTY_PACKAGE,
+  PtyTransport,
+  loadNodePty,
+  openPty,
+  type NodePtyModule,
+  type PtyOptions,
+} from './pty.js';

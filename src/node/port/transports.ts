@@ -4,6 +4,7 @@ import { connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import type { Readable, Writable } from 'node:stream';
 import { NetrxError } from '../../runtime/index.js';
+import { PORT_SPECS } from './spec.js';
 import {
   rasError,
   type CommSettings,
@@ -203,7 +204,8 @@ export function openStdio(options: TransportOptions = {}): StreamTransport {
 
 /**
  * Opens a transport from a spec: `tcp:HOST:PORT`, `tls:HOST:PORT`,
- * `serial:PATH[@BAUD]`, `exec:COMMAND` or `stdio`. IPv6 hosts go in brackets (`tcp:[::1]:23`).
+ * `serial:PATH[@BAUD]`, `serialport:PATH[@BAUD]`, `pty:COMMAND` (the
+ * optional `@lydell/node-pty`, loaded only then), `exec:COMMAND` or `stdio`. IPv6 hosts go in brackets (`tcp:[::1]:23`).
  */
 export async function openTransport(spec: string, options: TransportOptions = {}) {
   if (spec === 'stdio' || spec === '-') return openStdio(options);
@@ -221,6 +223,10 @@ export async function openTransport(spec: string, options: TransportOptions = {}
       ...(match[2] === undefined ? {} : { baud: Number(match[2]) }),
     });
   }
+  if (spec.startsWith('pty:')) {
+    const { openPty } = await import('./pty.js');
+    return openPty(spec.slice(4), options);
+  }
   if (spec.startsWith('exec:')) {
     const command = spec.slice(5);
     if (command.trim() === '') throw new NetrxError('ERR_PORT_SPEC', 'exec: needs a command');
@@ -230,7 +236,7 @@ export async function openTransport(spec: string, options: TransportOptions = {}
   if (match === null) {
     throw new NetrxError(
       'ERR_PORT_SPEC',
-      `Unknown port ${JSON.stringify(spec)}: expected tcp:HOST:PORT, tls:HOST:PORT, serial:PATH[@BAUD], exec:COMMAND or stdio`,
+      `Unknown port ${JSON.stringify(spec)}: expected ${PORT_SPECS}, or stdio`,
     );
   }
   const [, kind, rawHost, rawPort] = match as unknown as [string, string, string, string];
