@@ -4,7 +4,9 @@
  * stdin/stdout — each a `PortTransport`, opened from a spec string with
  * `openTransport`, serial lines or ptys by path (`serial:`, through
  * `stty`, no native module), and programs on a pseudo-terminal (`pty:`,
- * through the optional `@lydell/node-pty`, imported only when used).
+ * through the optional `@lydell/node-pty`, imported only when used), and
+ * serial lines through the optional `serialport` (`serialport:`, and
+ * `serial:` off Linux).
  */
 export {
   StreamTransport,
@@ -25,3 +27,14 @@ export {
   type NodePtyModule,
   type PtyOptions,
 } from './pty.js';
+export {
+  SERIALPORT_PACKAGE,
+  SerialPortTransport,
+  loadSerialPort,
+  openSerialPort,
+  serialPortSettings,
+  type SerialLineSettings,
+  type SerialPortConstructor,
+  type SerialPortLike,
+  type SerialPortOptions,
+} from './serialport.js';

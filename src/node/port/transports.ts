@@ -209,19 +209,24 @@ export function openStdio(options: TransportOptions = {}): StreamTransport {
  */
 export async function openTransport(spec: string, options: TransportOptions = {}) {
   if (spec === 'stdio' || spec === '-') return openStdio(options);
-  if (spec.startsWith('serial:')) {
-    const match = /^serial:([^@]+)(?:@(\d+))?$/.exec(spec);
+  if (spec.startsWith('serial:') || spec.startsWith('serialport:')) {
+    const match = /^(serial|serialport):([^@]+)(?:@(\d+))?$/.exec(spec);
     if (match === null) {
       throw new NetrxError(
         'ERR_PORT_SPEC',
-        `Bad serial port ${JSON.stringify(spec)}: serial:PATH[@BAUD]`,
+        `Bad serial port ${JSON.stringify(spec)}: ${spec.slice(0, spec.indexOf(':'))}:PATH[@BAUD]`,
       );
     }
-    const { openSerial } = await import('./serial.js');
-    return openSerial(match[1] as string, {
-      ...options,
-      ...(match[2] === undefined ? {} : { baud: Number(match[2]) }),
-    });
+    const path = match[2] as string;
+    const baud = match[3] === undefined ? {} : { baud: Number(match[3]) };
+    // serial: is stty and a Node tty stream on Linux (no native module); elsewhere, and
+    // for serialport:, the optional serialport package.
+    if (match[1] === 'serial' && process.platform === 'linux') {
+      const { openSerial } = await import('./serial.js');
+      return openSerial(path, { ...options, ...baud });
+    }
+    const { openSerialPort } = await import('./serialport.js');
+    return openSerialPort(path, { ...options, ...baud });
   }
   if (spec.startsWith('pty:')) {
     const { openPty } = await import('./pty.js');
