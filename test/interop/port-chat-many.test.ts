@@ -172,6 +172,24 @@ describe('netrx chat on many ports', () => {
     expect(performance.now() - started).toBeGreaterThanOrEqual(590);
   });
 
+  it('many ports on one signal raise no MaxListenersExceededWarning', async () => {
+    const warnings: string[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning.name);
+    process.on('warning', onWarning);
+    try {
+      const { code, out } = await cli([
+        'chat', '--fast', '-t', '2', '--concurrency', '16',
+        ...Array.from({ length: 16 }, () => ['--port', tcp(login1)]).flat(), '--', ...SCRIPT,
+      ]); // prettier-ignore
+      expect(code).toBe(0);
+      expect(out).toHaveLength(16);
+      await new Promise((resolve) => setImmediate(resolve));
+    } finally {
+      process.off('warning', onWarning);
+    }
+    expect(warnings).toEqual([]);
+  });
+
   it('one --port keeps chat: no result line on stdout, chat exit code', async () => {
     const { code, out } = await cli([
       'chat',

@@ -1,5 +1,6 @@
 import { appendFileSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { setMaxListeners } from 'node:events';
 import { systemClock } from '../../node/runtime/index.js';
 import { openTransport } from '../../node/port/index.js';
 import {
@@ -200,6 +201,8 @@ export const chatCommand: CliCommand = {
     };
     try {
       if (selection.many) {
+        // Every running port listens on the one signal: up to --concurrency of them.
+        setMaxListeners(0, stop.signal);
         return await runOnPorts(selection, values['json'] === true, io, 2, async (spec) => {
           if (stop.signal.aborted) {
             return { exitCode: 2, detail: `not started: ${String(stop.signal.reason)}` };

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { systemClock } from '../../node/runtime/index.js';
 import { openTransport } from '../../node/port/index.js';
@@ -128,6 +129,8 @@ export const scpCommand: CliCommand = {
     };
     try {
       if (selection.many) {
+        // Every running port listens on the one signal: up to --concurrency of them.
+        setMaxListeners(0, stop.signal);
         return await runOnPorts(
           selection,
           values['json'] === true,
