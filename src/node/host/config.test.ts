@@ -47,7 +47,13 @@ describe('host configuration: ports', () => {
         verbose: false,
       },
     ]);
-    for (const spec of ['tls:[::1]:992', 'serial:/dev/ttyS0@115200', 'exec:telnet host'])
+    for (const spec of [
+      'tls:[::1]:992',
+      'serial:/dev/ttyS0@115200',
+      'serialport:/dev/ttyUSB0@9600',
+      'pty:ssh -tt console',
+      'exec:telnet host',
+    ])
       expect(port({ port: spec })().ports[0]?.port).toBe(spec);
     expect(port({ script: { chat: '/etc/chatscripts/x' } })().ports[0]?.script.chat).toBe(
       '/etc/chatscripts/x',

@@ -8,6 +8,12 @@ import { startFixture, type Fixture } from '../../../test/interop/support/chat-f
 import { defaultHostConfig, validateHostConfig, type HostConfig } from './config.js';
 import { startHost, type RunningHost } from './host.js';
 import { portService } from './port-service.js';
+import { loadNodePty } from '../port/pty.js';
+
+const ptyAvailable = await loadNodePty().then(
+  () => true,
+  () => false,
+);
 
 const hosts: RunningHost[] = [];
 const fixtures: Fixture[] = [];
@@ -262,6 +268,23 @@ describe('netrx up: ports with login scripts', () => {
     ]);
     expect(states[1]?.abortString).toBe('BUSY');
   });
+
+  it.skipIf(!ptyAvailable && process.env['CI'] !== 'true')(
+    'a pty: port logs in to a program that wants a terminal',
+    async () => {
+      const { health } = await runPort(
+        {
+          name: 'pty',
+          port: `pty:bash --norc -c 'read -p "login: " u; read -s -p "Password: " p; [ "$p" = hello2u2 ] && echo "hi $u"; sleep 5'`,
+          script: { chat: ['ogin:', '$USER', 'ssword:', '\\q$PASSWORD', 'hi ppp', ''] },
+          user: 'ppp',
+          passwordEnv: 'P',
+        },
+        { P: 'hello2u2' },
+      );
+      expect(health).toMatchObject({ script: 'chat', state: 'done', code: 0 });
+    },
+  );
 
   it('has no ports by default', () => {
     expect(defaultHostConfig().ports).toEqual([]);
