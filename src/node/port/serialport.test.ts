@@ -31,7 +31,7 @@ const hasSocat = spawnSync('sh', ['-c', 'command -v socat && command -v stty']).
 const quiet = { log: () => {}, stderr: () => {}, report: () => {} };
 
 /** A stand-in for serialport's SerialPort that records what netrx asks of it. */
-function fakeSerialPort() {
+function fakeSerialPort(failOpens = new Set<number>()) {
   const made: FakeLine[] = [];
   class FakeLine implements SerialPortLike {
     isOpen = false;
@@ -42,6 +42,10 @@ function fakeSerialPort() {
       made.push(this);
     }
     open(callback: (error: Error | null) => void) {
+      if (failOpens.has(made.indexOf(this))) {
+        setImmediate(() => callback(new Error('Resource busy')));
+        return;
+      }
       this.isOpen = true;
       setImmediate(() => callback(null));
     }
@@ -138,6 +142,19 @@ describe('serialport: the adapter', () => {
     port.setCommSettings(port.commSettings);
     await transport.settled();
     expect(made.length).toBe(lines);
+    port.close();
+  });
+
+  it('a line that cannot be opened again is a disconnect; writes held for it are dropped', async () => {
+    const { made, load } = fakeSerialPort(new Set([1]));
+    const transport = await openSerialPort('/dev/ttyS2', { load });
+    const port = new Port(transport, { clock: systemClock });
+    port.setCommSettings({ parity: 1, stopBits: 0, byteSize: 7 });
+    port.send('ATZ\r');
+    await transport.settled();
+    expect(port.disconnectError?.code).toBe('ERROR_PORT_DISCONNECTED');
+    expect(port.disconnectError?.message).toBe('Cannot open /dev/ttyS2: Resource busy');
+    expect(made.flatMap((line) => line.written)).toEqual([]);
     port.close();
   });
 

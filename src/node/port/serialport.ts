@@ -195,6 +195,8 @@ export class SerialPortTransport implements PortTransport {
   /** The old line is being closed for a reopen: its close is not a disconnect. */
   private closing = false;
   private reopening: Promise<void> | undefined;
+  /** The port asked for a pause: a reopened line starts paused too. */
+  private paused = false;
   private readonly waiting: Buffer[] = [];
   private waitingBytes = 0;
   private readonly maxPending: number;
@@ -266,10 +268,12 @@ export class SerialPortTransport implements PortTransport {
   }
 
   pause(): void {
+    this.paused = true;
     this.line.pause();
   }
 
   resume(): void {
+    this.paused = false;
     this.line.resume();
   }
 
@@ -305,17 +309,29 @@ export class SerialPortTransport implements PortTransport {
       this.line = line;
       this.settings = next;
       this.listen(line);
+      if (this.paused) line.pause();
       await opened(line, next.path);
+      // Closed while it opened: close() found it not yet open.
+      if (this.closed) line.close();
     });
     this.reopening = reopen;
+    const done = () => {
+      if (this.reopening !== reopen) return false;
+      this.reopening = undefined;
+      return true;
+    };
     reopen.then(
       () => {
-        if (this.reopening !== reopen) return;
-        this.reopening = undefined;
-        for (const chunk of this.waiting.splice(0)) this.line.write(chunk);
+        if (!done()) return;
+        for (const chunk of this.waiting.splice(0)) if (!this.ended) this.line.write(chunk);
         this.waitingBytes = 0;
       },
-      (error: unknown) => this.end(error as Error),
+      (error: unknown) => {
+        if (done()) this.waiting.splice(0);
+        this.waitingBytes = 0;
+        // The line could not be opened again: it is gone for this port.
+        this.end(error as Error);
+      },
     );
   }
 
