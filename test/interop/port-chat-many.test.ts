@@ -216,6 +216,9 @@ describe('netrx chat on many ports', () => {
       `netrx chat: --ports ${file}:3: bad port "telnet:127.0.0.1:23": expected tcp:HOST:PORT`,
     );
     expect(maxConnections).toBe(0);
+    const missing = await cli(['chat', '--ports', join(dir, 'none.txt'), '--', 'x']);
+    expect(missing.code).toBe(1);
+    expect(missing.err).toContain(`--ports ${join(dir, 'none.txt')}: ENOENT`);
     const stdio = await cli(['chat', '--port', 'stdio', '--port', tcp(login1), '--', 'x']);
     expect(stdio.code).toBe(1);
     expect(stdio.err).toContain('--port "stdio": stdio cannot be one of many ports');
