@@ -205,7 +205,12 @@ export class WebSocketHandle {
       if (properties.crypto === undefined) {
         throw new TypeError('A client handle needs a crypto to make masking keys');
       }
-      masks = new MaskKeySource(properties.crypto, properties.mask, properties.allocate);
+      masks = new MaskKeySource(
+        properties.crypto,
+        properties.mask,
+        properties.allocate,
+        properties.maskInto,
+      );
     }
     this.sendPath = new SendPath({
       properties: this.properties,
@@ -219,6 +224,7 @@ export class WebSocketHandle {
         properties: this.properties,
         isUtf8: properties.isUtf8,
         mask: properties.mask,
+        maskInto: properties.maskInto,
         allocate: properties.allocate,
       },
       this,

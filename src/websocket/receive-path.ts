@@ -23,6 +23,7 @@ import {
   Utf8Validator,
   parseClosePayload,
   type MaskFunction,
+  type MaskIntoFunction,
   type FrameEvent,
   type FrameHeader,
 } from '../wire/websocket/index.js';
@@ -101,6 +102,7 @@ export interface ReceivePathOptions {
   readonly properties: ResolvedProperties;
   readonly isUtf8: ((bytes: Uint8Array) => boolean) | undefined;
   readonly mask: MaskFunction | undefined;
+  readonly maskInto?: MaskIntoFunction | undefined;
   readonly allocate: ((size: number) => Uint8Array) | undefined;
 }
 
@@ -109,6 +111,7 @@ export class ReceivePath<Owner> {
   private readonly properties: ResolvedProperties;
   private readonly isUtf8: ((bytes: Uint8Array) => boolean) | undefined;
   private readonly mask: MaskFunction | undefined;
+  private readonly maskInto: MaskIntoFunction | undefined;
   private readonly allocate: (size: number) => Uint8Array;
   private readonly owner: Owner;
   private readonly host: ReceiveHost<Owner>;
@@ -169,6 +172,7 @@ export class ReceivePath<Owner> {
     this.properties = options.properties;
     this.isUtf8 = options.isUtf8;
     this.mask = options.mask;
+    this.maskInto = options.maskInto;
     this.allocate = options.allocate ?? ((size) => new Uint8Array(size));
     this.owner = owner;
     this.host = host;
@@ -181,6 +185,7 @@ export class ReceivePath<Owner> {
       reservedBits: deflate ? ReservedBit.Rsv1 : 0,
       expectMasked: this.properties.disableMasking ? undefined : role === 'server',
       ...(this.mask === undefined ? {} : { mask: this.mask }),
+      ...(this.maskInto === undefined ? {} : { maskInto: this.maskInto }),
     });
   }
 
@@ -260,22 +265,34 @@ export class ReceivePath<Owner> {
         if (this.workPending) return undefined;
         continue;
       }
-      const into =
-        op.buffer !== undefined && this.dataFrame && !this.compressed
-          ? op.buffer.subarray(op.filled)
-          : undefined;
+      // Plain payload bytes are decoded (unmasked while copied) straight into
+      // the caller's buffer, or into the room the assembly buffer has.
+      let into: Uint8Array | undefined;
+      let inAssembly = false;
+      if (this.dataFrame && !this.compressed) {
+        if (op.buffer !== undefined) into = op.buffer.subarray(op.filled);
+        else if (this.assembled < this.assembly.length) {
+          into = this.assembly.subarray(this.assembled);
+          inAssembly = true;
+        }
+      }
       const event = this.decoder.next(into);
       if (event === undefined) {
         if (op.filled > 0) return this.flush(op);
         if (this.endOfStream) return this.end(connectionLost());
         return undefined;
       }
-      const done = this.onEvent(event, op);
+      const done = this.onEvent(event, op, inAssembly);
       if (done !== undefined) return done;
     }
   }
 
-  private onEvent(event: FrameEvent, op: ReceiveOperation): Indication | undefined {
+  /** `inAssembly`: a payload was decoded into the assembly buffer's room (`next(into)`). */
+  private onEvent(
+    event: FrameEvent,
+    op: ReceiveOperation,
+    inAssembly: boolean,
+  ): Indication | undefined {
     if (event.type === 'header') return this.onHeader(event.header);
     if (event.type === 'error') {
       const f = event.failure;
@@ -284,7 +301,7 @@ export class ReceivePath<Owner> {
     if (this.control !== undefined) return this.onControl(this.control, event.data);
     const end = event.last && this.frameFin;
     if (event.last) this.dataFrame = false;
-    if (!this.compressed) return this.deliver(event.data, end, op);
+    if (!this.compressed) return this.deliver(event.data, end, op, inAssembly);
     this.holdCompressed(event.data, event.last);
     if (event.last) {
       this.compressedReady = true;
@@ -452,8 +469,16 @@ export class ReceivePath<Owner> {
     }
   }
 
-  /** Hands `piece` (message bytes, in order) to the operation. */
-  private deliver(piece: Uint8Array, end: boolean, op: ReceiveOperation): Indication | undefined {
+  /**
+   * Hands `piece` (message bytes, in order) to the operation. `inAssembly`:
+   * the piece was decoded into the assembly buffer, right after what it holds.
+   */
+  private deliver(
+    piece: Uint8Array,
+    end: boolean,
+    op: ReceiveOperation,
+    inAssembly = false,
+  ): Indication | undefined {
     if (this.text && !this.properties.disableUtf8Verification) {
       const bad = this.checkUtf8(piece, end);
       if (bad !== undefined) return bad;
@@ -483,12 +508,26 @@ export class ReceivePath<Owner> {
     }
     const holdable = this.compressed ? this.holdInflated : this.lent;
     const maxHeld = this.compressed ? MAX_HELD_INFLATED : MAX_HELD;
-    if (holdable && this.assembled === 0 && this.held.length < maxHeld) {
+    if (
+      holdable &&
+      this.assembled === 0 &&
+      this.held.length < maxHeld &&
+      !this.sizedAndQuarterHere(piece.length, end)
+    ) {
       return this.hold(piece, end);
     }
-    if (this.heldPieceBytes > 0) this.unhold();
-    this.reserve(piece.length);
-    this.assembly.set(piece, this.assembled);
+    // Growing instead of holding: past MAX_HELD, a piece that cannot be held,
+    // or a plain message whose last frame's header fixed its size and a
+    // quarter of which is here. That buffer is allocated once, at the final
+    // size (`reserve`); what is held is copied in, and the rest of the
+    // message is decoded straight into it (unmasked while copied, `step`),
+    // each read while it is still in cache, instead of being unmasked in
+    // place and gathered at the end.
+    if (this.heldPieceBytes > 0) this.unhold(piece.length);
+    if (!inAssembly) {
+      this.reserve(piece.length);
+      this.assembly.set(piece, this.assembled);
+    }
     this.assembled += piece.length;
     if (!end) return undefined;
     const whole =
@@ -498,6 +537,20 @@ export class ReceivePath<Owner> {
     this.assembly = EMPTY_BYTES;
     this.assembled = 0;
     return this.finish(whole);
+  }
+
+  /**
+   * A plain message whose last frame's header has fixed its size, a quarter
+   * of which is here with this piece (that is not its end): time to stop
+   * holding and allocate the message.
+   */
+  private sizedAndQuarterHere(pieceLength: number, end: boolean): boolean {
+    return (
+      !this.compressed &&
+      !end &&
+      this.frameFin &&
+      this.size <= 4 * (this.heldPieceBytes + pieceLength)
+    );
   }
 
   /**
@@ -587,10 +640,13 @@ export class ReceivePath<Owner> {
     return this.finish(whole);
   }
 
-  /** Past MAX_HELD, or a piece that cannot be held: copies what is held into the growing buffer. */
-  private unhold(): void {
+  /**
+   * Copies what is held into the growing buffer, with room for `extra` more
+   * bytes (the piece that made it stop holding).
+   */
+  private unhold(extra: number): void {
     const held = this.held;
-    this.reserve(this.heldPieceBytes);
+    this.reserve(this.heldPieceBytes + extra);
     this.held = NO_PIECES;
     this.heldPieceBytes = 0;
     this.pinnedBytes = 0;

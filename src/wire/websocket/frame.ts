@@ -2,7 +2,13 @@ import { NetrxError } from '../../runtime/index.js';
 import { EMPTY_BYTES } from './empty.js';
 import { CloseCode } from './close.js';
 import { wsFailed, type WebSocketFailure, type WebSocketResult } from './failure.js';
-import { assertMaskKey, maskInPlace, maskInto, type MaskFunction } from './mask.js';
+import {
+  assertMaskKey,
+  maskInPlace,
+  maskInto,
+  type MaskFunction,
+  type MaskIntoFunction,
+} from './mask.js';
 
 /**
  * WebSocket frames (RFC 6455 §5.2):
@@ -98,6 +104,12 @@ export interface FrameLimits {
   readonly allowUnknownOpcodes?: boolean;
   /** Unmasks payloads; default `maskInPlace` (a host may inject a native one). */
   readonly mask?: MaskFunction;
+  /**
+   * Unmasks a payload while copying it into `next(into)`'s buffer; default
+   * `maskInto` (a copy, then `mask` in place). A host may inject a one-pass
+   * loop.
+   */
+  readonly maskInto?: MaskIntoFunction;
 }
 
 interface ResolvedLimits {
@@ -546,6 +558,7 @@ function keyBytes(word: number): Uint8Array {
 export class FrameDecoder {
   private readonly limits: ResolvedLimits;
   private readonly mask: MaskFunction;
+  private readonly maskInto: MaskIntoFunction | undefined;
   private state = S_HEADER;
   private chunk: Uint8Array = EMPTY_BYTES;
   private pos = 0;
@@ -569,6 +582,7 @@ export class FrameDecoder {
   constructor(limits: FrameLimits = {}) {
     this.limits = sharedLimits(limits);
     this.mask = limits.mask ?? maskInPlace;
+    this.maskInto = limits.maskInto;
   }
 
   /**
@@ -773,8 +787,14 @@ export class FrameDecoder {
       if (into.length < n) n = into.length;
       const source = this.chunk.subarray(this.pos, this.pos + n);
       data = into.length === n ? into : into.subarray(0, n);
-      data.set(source);
-      if (this.masked) this.phase = this.mask(data, keyBytes(this.keyWord), this.phase);
+      if (!this.masked) data.set(source);
+      else if (this.maskInto !== undefined) {
+        // One pass: read the masked bytes, write them unmasked.
+        this.phase = this.maskInto(source, data, keyBytes(this.keyWord), this.phase);
+      } else {
+        data.set(source);
+        this.phase = this.mask(data, keyBytes(this.keyWord), this.phase);
+      }
     }
     this.pos += n;
     this.remaining -= n;
