@@ -619,19 +619,26 @@ export class ReceivePath<Owner> {
   private gatherSome(): Indication | undefined {
     const whole = this.gathering as Uint8Array;
     const held = this.held;
-    while (this.gatherIndex < held.length) {
-      if (this.budget <= 0) {
+    // One pass over the pieces, each at most once per step: the loop ends
+    // whatever the budget says (a mutated budget check once spun here).
+    for (let i = this.gatherIndex; i < held.length; i++) {
+      const p = held[i] as Uint8Array;
+      // The budget may be spent (0) or overspent by an inflate (negative).
+      const n = Math.min(p.length, Math.max(0, this.budget));
+      if (n > 0) {
+        whole.set(n === p.length ? p : p.subarray(0, n), this.gatheredBytes);
+        this.gatheredBytes += n;
+        this.heldPieceBytes -= n;
+        this.budget -= n;
+      }
+      if (n < p.length) {
+        // Out of budget inside this piece: the rest next step.
+        held[i] = p.subarray(n);
+        this.gatherIndex = i;
         this.workPending = true;
         return undefined;
       }
-      const p = held[this.gatherIndex] as Uint8Array;
-      const n = Math.min(p.length, this.budget);
-      whole.set(n === p.length ? p : p.subarray(0, n), this.gatheredBytes);
-      this.gatheredBytes += n;
-      this.heldPieceBytes -= n;
-      this.budget -= n;
-      if (n === p.length) held[this.gatherIndex++] = EMPTY_BYTES;
-      else held[this.gatherIndex] = p.subarray(n);
+      held[i] = EMPTY_BYTES;
     }
     this.gathering = undefined;
     this.held = NO_PIECES;
@@ -686,13 +693,10 @@ export class ReceivePath<Owner> {
       const utf8 = (this.utf8 ??= new Utf8Validator());
       valid = utf8.push(piece) && (!end || utf8.end());
     }
-    if (valid) {
-      if (end) {
-        this.utf8?.reset();
-        this.utf8Fresh = true;
-      }
-      return undefined;
-    }
+    // Nothing to reset after a message that ended valid: `end()` is true only
+    // in the validator's initial state, and each message's header sets
+    // `utf8Fresh` again (`onHeader`).
+    if (valid) return undefined;
     return this.fail(
       'ERR_WS_INVALID_UTF8',
       'A text message is not valid UTF-8',
