@@ -28,6 +28,7 @@ import {
   type FrameHeader,
 } from '../wire/websocket/index.js';
 import { EMPTY_BYTES } from '../wire/websocket/empty.js';
+import { maskersFor, type Maskers } from '../wire/websocket/frame.js';
 import type { BufferType, CloseStatus } from './actions.js';
 import type { PerMessageInflateResult } from './permessage-deflate.js';
 import type { ResolvedProperties } from './properties.js';
@@ -110,8 +111,8 @@ export class ReceivePath<Owner> {
   private decoder: FrameDecoder;
   private readonly properties: ResolvedProperties;
   private readonly isUtf8: ((bytes: Uint8Array) => boolean) | undefined;
-  private readonly mask: MaskFunction | undefined;
-  private readonly maskInto: MaskIntoFunction | undefined;
+  /** One shared object for the injected mask functions (not two fields per connection). */
+  private readonly maskers: Maskers;
   private readonly allocate: (size: number) => Uint8Array;
   private readonly owner: Owner;
   private readonly host: ReceiveHost<Owner>;
@@ -171,8 +172,7 @@ export class ReceivePath<Owner> {
   constructor(options: ReceivePathOptions, owner: Owner, host: ReceiveHost<Owner>) {
     this.properties = options.properties;
     this.isUtf8 = options.isUtf8;
-    this.mask = options.mask;
-    this.maskInto = options.maskInto;
+    this.maskers = maskersFor(options.mask, options.maskInto);
     this.allocate = options.allocate ?? ((size) => new Uint8Array(size));
     this.owner = owner;
     this.host = host;
@@ -184,8 +184,8 @@ export class ReceivePath<Owner> {
       maxPayloadLength: this.properties.maxMessageSize,
       reservedBits: deflate ? ReservedBit.Rsv1 : 0,
       expectMasked: this.properties.disableMasking ? undefined : role === 'server',
-      ...(this.mask === undefined ? {} : { mask: this.mask }),
-      ...(this.maskInto === undefined ? {} : { maskInto: this.maskInto }),
+      mask: this.maskers.mask,
+      ...(this.maskers.maskInto === undefined ? {} : { maskInto: this.maskers.maskInto }),
     });
   }
 

@@ -119,6 +119,37 @@ interface ResolvedLimits {
   readonly allowUnknownOpcodes: boolean;
 }
 
+/** The masking functions a decoder uses (one shared object per pair: a field per connection adds up). */
+export interface Maskers {
+  readonly mask: MaskFunction;
+  readonly maskInto: MaskIntoFunction | undefined;
+}
+
+const DEFAULT_MASKERS: Maskers = Object.freeze({ mask: maskInPlace, maskInto: undefined });
+const sharedMaskers = new Map<MaskFunction, Map<MaskIntoFunction | undefined, Maskers>>();
+
+/** The shared `Maskers` for this pair (hosts inject a few module-level functions). */
+export function maskersFor(
+  mask: MaskFunction | undefined,
+  into: MaskIntoFunction | undefined,
+): Maskers {
+  if (mask === undefined && into === undefined) return DEFAULT_MASKERS;
+  const m = mask ?? maskInPlace;
+  let byInto = sharedMaskers.get(m);
+  if (byInto === undefined) {
+    if (sharedMaskers.size >= 64) sharedMaskers.clear();
+    byInto = new Map();
+    sharedMaskers.set(m, byInto);
+  }
+  let known = byInto.get(into);
+  if (known === undefined) {
+    if (byInto.size >= 64) byInto.clear();
+    known = Object.freeze({ mask: m, maskInto: into });
+    byInto.set(into, known);
+  }
+  return known;
+}
+
 /** Decoders with the same limits share one resolved object (one per connection adds up). */
 const sharedResolved = new Map<string, ResolvedLimits>();
 
@@ -557,8 +588,7 @@ function keyBytes(word: number): Uint8Array {
  */
 export class FrameDecoder {
   private readonly limits: ResolvedLimits;
-  private readonly mask: MaskFunction;
-  private readonly maskInto: MaskIntoFunction | undefined;
+  private readonly maskers: Maskers;
   private state = S_HEADER;
   private chunk: Uint8Array = EMPTY_BYTES;
   private pos = 0;
@@ -581,8 +611,7 @@ export class FrameDecoder {
 
   constructor(limits: FrameLimits = {}) {
     this.limits = sharedLimits(limits);
-    this.mask = limits.mask ?? maskInPlace;
-    this.maskInto = limits.maskInto;
+    this.maskers = maskersFor(limits.mask, limits.maskInto);
   }
 
   /**
@@ -781,19 +810,22 @@ export class FrameDecoder {
     let data: Uint8Array;
     if (into === undefined) {
       data = this.chunk.subarray(this.pos, this.pos + n);
-      if (this.masked) this.phase = this.mask(data, keyBytes(this.keyWord), this.phase);
+      if (this.masked) this.phase = this.maskers.mask(data, keyBytes(this.keyWord), this.phase);
     } else {
       if (into.length === 0) throw new RangeError('Cannot decode into an empty buffer');
       if (into.length < n) n = into.length;
       const source = this.chunk.subarray(this.pos, this.pos + n);
       data = into.length === n ? into : into.subarray(0, n);
       if (!this.masked) data.set(source);
-      else if (this.maskInto !== undefined) {
-        // One pass: read the masked bytes, write them unmasked.
-        this.phase = this.maskInto(source, data, keyBytes(this.keyWord), this.phase);
-      } else {
-        data.set(source);
-        this.phase = this.mask(data, keyBytes(this.keyWord), this.phase);
+      else {
+        const { mask, maskInto: into } = this.maskers;
+        if (into !== undefined) {
+          // One pass: read the masked bytes, write them unmasked.
+          this.phase = into(source, data, keyBytes(this.keyWord), this.phase);
+        } else {
+          data.set(source);
+          this.phase = mask(data, keyBytes(this.keyWord), this.phase);
+        }
       }
     }
     this.pos += n;
