@@ -21,6 +21,7 @@
  * Response for `sessionTimeoutMs` ends, and at most `maxSessions` run at once.
  */
 import {
+  DEFAULT_SEND_CAPACITY,
   EapAuthenticator,
   LocalAuthenticationProvider,
   StaticUserStore,
@@ -28,14 +29,13 @@ import {
   type AuthenticationProvider,
   type EapSessionResult,
 } from '../eap/index.js';
-import { toHex } from '../bytes/index.js';
 import type { TraceProvider } from '../trace/index.js';
 import { AccountingLedger } from './accounting.js';
 import { RadiusClientTable, type RadiusClientEntry } from './clients.js';
 import { RadiusAttributeType } from './dictionary.js';
 import { acceptAttributes } from './accept-attributes.js';
 import { AccessPolicy } from './access-policy.js';
-import { DuplicateCache } from './duplicate-cache.js';
+import { DuplicateCache, packedKey } from './duplicate-cache.js';
 import { carriedEap, eapMessageAttributes } from './eap-message.js';
 import { RADIUS_PROVIDER, RadiusEventDescriptor } from './events.js';
 import { parseRadius, RadiusCode, type RadiusAttribute, type RadiusPacket } from './packet.js';
@@ -79,6 +79,12 @@ interface Conversation {
 }
 
 const MAX_DROP_REASONS = 48;
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/** The conversation table's key for a State value. */
+const stateKey = packedKey;
+const NO_ATTRIBUTES: readonly RadiusAttribute[] = [];
 
 export class RadiusServer {
   private readonly options: RadiusServerOptions;
@@ -96,6 +102,11 @@ export class RadiusServer {
   private readonly maxProxyStates: number;
   private readonly trace: TraceProvider | undefined;
   private readonly drops = new Map<string, number>();
+  /**
+   * One EAP send buffer for every conversation: each packet an authenticator
+   * sends is encoded into the response (or copied) before `send` returns.
+   */
+  private readonly eapSendBuffer = new Uint8Array(DEFAULT_SEND_CAPACITY);
   private counters = {
     received: 0,
     sent: 0,
@@ -223,8 +234,15 @@ export class RadiusServer {
         this.drop('unexpected-code', from, packet.code, packet.identifier);
         return;
     }
-    const proxyStates = packet.attributes.filter((a) => a.type === RadiusAttributeType.ProxyState);
-    if (proxyStates.length > this.maxProxyStates) {
+    // One pass for what the context keeps; most requests carry no Proxy-State.
+    let proxyStates: RadiusAttribute[] | undefined;
+    let userName: Uint8Array | undefined;
+    for (const attribute of packet.attributes) {
+      if (attribute.type === RadiusAttributeType.ProxyState) (proxyStates ??= []).push(attribute);
+      else if (attribute.type === RadiusAttributeType.UserName && userName === undefined)
+        userName = attribute.value;
+    }
+    if (proxyStates !== undefined && proxyStates.length > this.maxProxyStates) {
       this.drop('too-many-proxy-state', from, packet.code, packet.identifier);
       return;
     }
@@ -234,11 +252,12 @@ export class RadiusServer {
       identifier: packet.identifier,
       // Deliberate copies: the datagram's bytes are the transport's, and a late answer needs them.
       authenticator: packet.authenticator.slice(),
-      proxyStates: proxyStates.map((a) => ({ type: a.type, value: a.value.slice() })),
+      proxyStates:
+        proxyStates === undefined
+          ? NO_ATTRIBUTES
+          : proxyStates.map((a) => ({ type: a.type, value: a.value.slice() })),
       cacheKey,
-      userName: packet.attributes
-        .find((a) => a.type === RadiusAttributeType.UserName)
-        ?.value.slice(),
+      userName: userName?.slice(),
     };
     this.cache.begin(cacheKey, now);
     if (packet.code === RadiusCode.StatusServer) {
@@ -297,7 +316,7 @@ export class RadiusServer {
       return;
     }
     const state = packet.attributes.find((a) => a.type === RadiusAttributeType.State)?.value;
-    const existing = state === undefined ? undefined : this.conversations.get(toHex(state));
+    const existing = state === undefined ? undefined : this.conversations.get(stateKey(state));
     if (existing !== undefined) {
       if (existing.client !== context.client || existing.address !== context.from.address) {
         this.drop('state-of-other-client', context.from, packet.code, packet.identifier);
@@ -367,7 +386,7 @@ export class RadiusServer {
 
   private start(context: RequestContext, identity: Uint8Array | undefined): void {
     const stateBytes = this.options.crypto.randomBytes(16);
-    const key = toHex(stateBytes);
+    const key = stateKey(stateBytes);
     const initialIdentifier =
       identity === undefined
         ? (this.options.crypto.randomBytes(1)[0] as number)
@@ -393,6 +412,7 @@ export class RadiusServer {
           maxTimeoutMs: this.sessionTimeoutMs,
           maxRetransmissions: 0,
         },
+        sendBuffer: this.eapSendBuffer,
         send: (eap) => this.eapSent(conversation, eap),
         onResult: (result) => this.ended(conversation, result),
         ...(this.options.trace === undefined ? {} : { trace: this.options.trace }),
@@ -484,7 +504,7 @@ export class RadiusServer {
         ? context.userName
         : result.identity === undefined || result.identity === ''
           ? undefined
-          : new TextEncoder().encode(result.identity);
+          : encoder.encode(result.identity);
     if (name !== undefined && name.length > 0 && name.length <= 253) {
       attributes.push({ type: RadiusAttributeType.UserName, value: name });
     }
@@ -564,7 +584,7 @@ export class RadiusServer {
     }
     this.provider.authenticate(
       {
-        identity: new TextDecoder().decode(userName),
+        identity: decoder.decode(userName),
         method: { type: 0, name: methodName, flags: 0 },
         attributes,
       },
@@ -586,7 +606,7 @@ export class RadiusServer {
       code,
       context.identifier,
       context.authenticator,
-      [...attributes, ...context.proxyStates],
+      context.proxyStates.length === 0 ? attributes : [...attributes, ...context.proxyStates],
       context.client.secret,
       withMessageAuthenticator,
     );
