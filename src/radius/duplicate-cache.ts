@@ -37,6 +37,8 @@ export function packedKey(bytes: Uint8Array): string {
 
 export class DuplicateCache {
   private readonly entries = new Map<string, Entry>();
+  /** Nothing expires before this (the oldest entry's expiry): no sweep is needed until then. */
+  private nextSweep = Number.NEGATIVE_INFINITY;
   evicted = 0;
 
   constructor(
@@ -84,9 +86,14 @@ export class DuplicateCache {
 
   /** Entries are in insertion order, so expired ones are at the front. */
   private sweep(now: number): void {
+    if (now < this.nextSweep && this.entries.size > 0) return;
     for (const [key, entry] of this.entries) {
-      if (now - entry.at <= this.windowMs) return;
+      if (now - entry.at <= this.windowMs) {
+        this.nextSweep = entry.at + this.windowMs;
+        return;
+      }
       this.entries.delete(key);
     }
+    this.nextSweep = Number.NEGATIVE_INFINITY;
   }
 }

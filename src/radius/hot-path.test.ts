@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { nodeCrypto } from '../node/runtime/index.js';
 import { RadiusClientTable } from './clients.js';
 import { RadiusAttributeType } from './dictionary.js';
-import { packedKey } from './duplicate-cache.js';
+import { DuplicateCache, packedKey } from './duplicate-cache.js';
 import { parseRadius, RadiusCode } from './packet.js';
 import { checkRequestMessageAuthenticator, signAccessRequest } from './signing.js';
 
@@ -56,5 +56,25 @@ describe('RADIUS server hot-path helpers', () => {
     expect(datagram).toEqual(before);
     datagram[datagram.length - 1] ^= 1;
     expect(checkRequestMessageAuthenticator(nodeCrypto, parsed.value, secret, true)).toBe('bad');
+  });
+});
+
+describe('DuplicateCache sweeping', () => {
+  it('sweeps expired entries once the oldest expires, and only then', () => {
+    const cache = new DuplicateCache(1000, 100);
+    const from = { address: '10.0.0.1', port: 1 };
+    const key = (i: number) => DuplicateCache.key(from, i, new Uint8Array(16));
+    cache.begin(key(0), 0);
+    cache.begin(key(1), 500);
+    cache.begin(key(2), 1000); // entry 0 is exactly at the window's edge: kept
+    expect(cache.size).toBe(3);
+    cache.begin(key(3), 1001); // entry 0 has expired
+    expect(cache.size).toBe(3);
+    expect(cache.lookup(key(0), 1001)).toBeUndefined();
+    expect(cache.lookup(key(1), 1001)).toBeDefined();
+    cache.begin(key(4), 3000); // everything before 2000 has expired
+    expect(cache.size).toBe(1);
+    cache.begin(key(5), 3000);
+    expect(cache.size).toBe(2);
   });
 });
