@@ -54,7 +54,7 @@ describe('RADIUS server hot-path helpers', () => {
       checkRequestMessageAuthenticator(nodeCrypto, parsed.value, secret, true),
     ).toBeUndefined();
     expect(datagram).toEqual(before);
-    datagram[datagram.length - 1] ^= 1;
+    datagram[datagram.length - 1] = (datagram[datagram.length - 1] as number) ^ 1;
     expect(checkRequestMessageAuthenticator(nodeCrypto, parsed.value, secret, true)).toBe('bad');
   });
 });

@@ -35,6 +35,7 @@ import { RadiusClientTable, type RadiusClientEntry } from './clients.js';
 import { RadiusAttributeType } from './dictionary.js';
 import { acceptAttributes } from './accept-attributes.js';
 import { AccessPolicy } from './access-policy.js';
+import { createSlabAllocator } from '../bytes/index.js';
 import { DuplicateCache, packedKey } from './duplicate-cache.js';
 import { carriedEap, eapMessageAttributes } from './eap-message.js';
 import { RADIUS_PROVIDER, RadiusEventDescriptor } from './events.js';
@@ -107,6 +108,12 @@ export class RadiusServer {
    * sends is encoded into the response (or copied) before `send` returns.
    */
   private readonly eapSendBuffer = new Uint8Array(DEFAULT_SEND_CAPACITY);
+  /**
+   * Responses live in the duplicate cache for seconds: carved from slabs of
+   * their own instead of one ArrayBuffer each (garbage collection was a
+   * quarter of the server's CPU in the bench/eap profile).
+   */
+  private readonly allocResponse = createSlabAllocator(16 * 1024, 1024);
   private counters = {
     received: 0,
     sent: 0,
@@ -609,6 +616,7 @@ export class RadiusServer {
       context.proxyStates.length === 0 ? attributes : [...attributes, ...context.proxyStates],
       context.client.secret,
       withMessageAuthenticator,
+      this.allocResponse,
     );
     this.cache.complete(context.cacheKey, datagram);
     this.transmit(datagram, context.from, context.identifier, false);

@@ -93,11 +93,12 @@ export function signResponse(
   attributes: readonly RadiusAttribute[],
   secret: Uint8Array,
   withMessageAuthenticator = true,
+  alloc?: (size: number) => Uint8Array<ArrayBuffer>,
 ): Uint8Array<ArrayBuffer> {
   const all = withMessageAuthenticator
     ? [{ type: RadiusAttributeType.MessageAuthenticator, value: ZERO16 }, ...attributes]
     : attributes;
-  const out = emitRadius(code, identifier, requestAuthenticator, all);
+  const out = emitRadius(code, identifier, requestAuthenticator, all, alloc);
   if (withMessageAuthenticator) {
     out.set(crypto.hmac('md5', secret, out), RADIUS_HEADER_LENGTH + 2);
   }

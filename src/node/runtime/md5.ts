@@ -13,29 +13,34 @@
 
 const IV = Int32Array.of(0x67452301, 0xefcdab89 | 0, 0x98badcfe | 0, 0x10325476);
 
+/** The little-endian 32-bit word at `bytes[at..at+4)` (a plain function: a closure here cost an allocation per block). */
+function le32(bytes: Uint8Array, at: number): number {
+  return (
+    (bytes[at] as number) |
+    ((bytes[at + 1] as number) << 8) |
+    ((bytes[at + 2] as number) << 16) |
+    ((bytes[at + 3] as number) << 24)
+  );
+}
+
 /** One 64-byte block at `bytes[at..at+64)` into `state` (RFC 1321 §3.4), unrolled. */
 function compress(state: Int32Array, bytes: Uint8Array, at: number): void {
-  const w = (i: number): number =>
-    (bytes[at + i] as number) |
-    ((bytes[at + i + 1] as number) << 8) |
-    ((bytes[at + i + 2] as number) << 16) |
-    ((bytes[at + i + 3] as number) << 24);
-  const x0 = w(0);
-  const x1 = w(4);
-  const x2 = w(8);
-  const x3 = w(12);
-  const x4 = w(16);
-  const x5 = w(20);
-  const x6 = w(24);
-  const x7 = w(28);
-  const x8 = w(32);
-  const x9 = w(36);
-  const x10 = w(40);
-  const x11 = w(44);
-  const x12 = w(48);
-  const x13 = w(52);
-  const x14 = w(56);
-  const x15 = w(60);
+  const x0 = le32(bytes, at + 0);
+  const x1 = le32(bytes, at + 4);
+  const x2 = le32(bytes, at + 8);
+  const x3 = le32(bytes, at + 12);
+  const x4 = le32(bytes, at + 16);
+  const x5 = le32(bytes, at + 20);
+  const x6 = le32(bytes, at + 24);
+  const x7 = le32(bytes, at + 28);
+  const x8 = le32(bytes, at + 32);
+  const x9 = le32(bytes, at + 36);
+  const x10 = le32(bytes, at + 40);
+  const x11 = le32(bytes, at + 44);
+  const x12 = le32(bytes, at + 48);
+  const x13 = le32(bytes, at + 52);
+  const x14 = le32(bytes, at + 56);
+  const x15 = le32(bytes, at + 60);
   let a = state[0] as number;
   let b = state[1] as number;
   let c = state[2] as number;
@@ -193,20 +198,20 @@ class Md5 {
     let at = 0;
     const n = data.length;
     this.total += n;
+    // Byte loops rather than subarray + set: a view is an allocation, these are a few bytes.
+    const block = this.block;
     if (this.pending > 0) {
       const take = Math.min(64 - this.pending, n);
-      this.block.set(data.subarray(0, take), this.pending);
+      for (let i = 0; i < take; i++) block[this.pending + i] = data[i] as number;
       this.pending += take;
       at = take;
       if (this.pending < 64) return this;
-      compress(this.state, this.block, 0);
+      compress(this.state, block, 0);
       this.pending = 0;
     }
     for (; at + 64 <= n; at += 64) compress(this.state, data, at);
-    if (at < n) {
-      this.block.set(data.subarray(at), 0);
-      this.pending = n - at;
-    }
+    for (let i = 0; at + i < n; i++) block[i] = data[at + i] as number;
+    this.pending = n - at;
     return this;
   }
 
