@@ -36,7 +36,7 @@ import { RadiusAttributeType } from './dictionary.js';
 import { acceptAttributes } from './accept-attributes.js';
 import { AccessPolicy } from './access-policy.js';
 import { createSlabAllocator } from '../bytes/index.js';
-import { DuplicateCache, packedKey } from './duplicate-cache.js';
+import { DuplicateCache } from './duplicate-cache.js';
 import { carriedEap, eapMessageAttributes } from './eap-message.js';
 import { RADIUS_PROVIDER, RadiusEventDescriptor } from './events.js';
 import { parseRadius, RadiusCode, type RadiusAttribute, type RadiusPacket } from './packet.js';
@@ -48,43 +48,21 @@ import {
   type RadiusServerStats,
   type RadiusService,
 } from './server-options.js';
-import { checkAccountingRequest, revealUserPassword, signResponse } from './signing.js';
+import { checkAccountingRequest, signResponse } from './signing.js';
+import {
+  isIdentityResponse,
+  sameUserName,
+  stateKey,
+  type Conversation,
+  type RequestContext,
+} from './server-context.js';
+import { papChapRequest } from './pap-chap.js';
 import { positiveInteger } from '../runtime/index.js';
-
-/** The request a response answers. */
-interface RequestContext {
-  readonly client: RadiusClientEntry;
-  readonly from: RadiusEndpoint;
-  readonly identifier: number;
-  readonly authenticator: Uint8Array;
-  readonly proxyStates: readonly RadiusAttribute[];
-  readonly cacheKey: string;
-  readonly userName: Uint8Array | undefined;
-}
-
-interface Conversation {
-  readonly key: string;
-  readonly state: Uint8Array;
-  readonly client: RadiusClientEntry;
-  /** The NAS address that began it: a State is honoured from that NAS only. */
-  readonly address: string;
-  /** The peer's Response/Identity text; a later User-Name must equal it. */
-  readonly identity: Uint8Array | undefined;
-  readonly eap: EapAuthenticator;
-  current: RequestContext | undefined;
-  /** While true, the authenticator's own Request/Identity is not sent (the NAS asked already). */
-  swallow: boolean;
-  result: Uint8Array | undefined;
-  /** Ended because a new Response/Identity replaced it: not counted as expired. */
-  replaced: boolean;
-}
 
 const MAX_DROP_REASONS = 48;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
-/** The conversation table's key for a State value. */
-const stateKey = packedKey;
 const NO_ATTRIBUTES: readonly RadiusAttribute[] = [];
 
 export class RadiusServer {
@@ -543,10 +521,6 @@ export class RadiusServer {
    * user with only an NT hash is rejected with reason chap-needs-cleartext-password.
    */
   private pap(packet: RadiusPacket, context: RequestContext): void {
-    const find = (type: number) => packet.attributes.find((a) => a.type === type)?.value;
-    const chap = find(RadiusAttributeType.ChapPassword);
-    const hidden = find(RadiusAttributeType.UserPassword);
-    const userName = context.userName;
     const rejectFor = (reason: string, method: string) => {
       this.trace?.emit(RadiusEventDescriptor.accessRejected, {
         reason,
@@ -555,40 +529,12 @@ export class RadiusServer {
       });
       this.reject(context, undefined);
     };
-    if (userName === undefined) {
-      rejectFor('no-user-name', chap === undefined ? 'PAP' : 'CHAP');
+    const request = papChapRequest(this.options.crypto, packet, context);
+    if ('refused' in request) {
+      rejectFor(request.refused, request.method);
       return;
     }
-    let attributes: { type: number; value: Uint8Array }[];
-    let methodName: string;
-    if (chap !== undefined) {
-      methodName = 'CHAP';
-      const challenge = find(RadiusAttributeType.ChapChallenge) ?? context.authenticator;
-      attributes = [
-        { type: RadiusAttributeType.UserName, value: userName },
-        { type: RadiusAttributeType.ChapPassword, value: chap.slice() },
-        { type: RadiusAttributeType.ChapChallenge, value: challenge.slice() },
-      ];
-    } else {
-      methodName = 'PAP';
-      const password =
-        hidden === undefined
-          ? undefined
-          : revealUserPassword(
-              this.options.crypto,
-              hidden,
-              context.client.secret,
-              context.authenticator,
-            );
-      if (password === undefined) {
-        rejectFor(hidden === undefined ? 'no-password' : 'malformed-user-password', 'PAP');
-        return;
-      }
-      attributes = [
-        { type: RadiusAttributeType.UserName, value: userName },
-        { type: RadiusAttributeType.UserPassword, value: password },
-      ];
-    }
+    const { userName, method: methodName, attributes } = request;
     this.provider.authenticate(
       {
         identity: decoder.decode(userName),
@@ -656,16 +602,4 @@ export class RadiusServer {
       identifier: identifier ?? 0,
     });
   }
-}
-
-/** A User-Name, when present, must equal the EAP identity byte for byte. */
-function sameUserName(identity: Uint8Array | undefined, userName: Uint8Array | undefined): boolean {
-  if (userName === undefined) return true;
-  if (identity === undefined) return true;
-  return identity.length === userName.length && identity.every((b, i) => b === userName[i]);
-}
-
-/** An EAP Response (code 2) of type Identity (1). */
-function isIdentityResponse(eap: Uint8Array): boolean {
-  return eap[0] === 2 && eap.length >= 5 && eap[4] === 1;
 }
