@@ -21,7 +21,9 @@
  * datagrams sent beyond the requests; radeapclient/radclient: netrx's
  * received count beyond 2 per EAP-MD5 auth, 1 per PAP), netrx's drops by
  * reason, the kernel's receive-buffer drops on the server's socket
- * (/proc/net/udp) and the load average. On a shared machine the server CPU
+ * (/proc/net/udp), how long the server's threads were runnable but waiting
+ * for a CPU (/proc/PID/task/TID/schedstat, summed over threads) and the load
+ * average. On a shared machine the server CPU
  * per authentication is the steadier comparison; auths/s depends on how
  * much CPU the scheduler gives each server. A fourth case is PAP
  * (Access-Request with User-Password, no EAP) driven by `radclient -p N`.
@@ -33,7 +35,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createSocket, type Socket } from 'node:dgram';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -100,6 +102,20 @@ function cpuMs(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(fields[11]) + Number(fields[12])) * TICK_MS; // utime, stime (fields 14, 15)
+}
+
+/** Time the process's threads spent runnable but waiting for a CPU (procfs schedstat), in ms. */
+function runQueueMs(pid: number): number {
+  let ns = 0;
+  try {
+    for (const task of readdirSync(`/proc/${pid}/task`)) {
+      const fields = readFileSync(`/proc/${pid}/task/${task}/schedstat`, 'utf8').split(' ');
+      ns += Number(fields[1] ?? 0);
+    }
+  } catch {
+    return Number.NaN; // a thread went away mid-read, or no schedstat
+  }
+  return ns / 1e6;
 }
 
 function rssBytes(pid: number): number {
@@ -203,6 +219,8 @@ interface Run extends Generated {
   readonly extraReceived: number | undefined;
   readonly drops: Readonly<Record<string, number>>;
   readonly kernelDrops: number;
+  /** The server's threads' time waiting for a CPU (runnable, not running). */
+  readonly serverWaitMs: number;
   readonly load: number;
 }
 
@@ -236,6 +254,7 @@ async function measured(
 ): Promise<Run> {
   const before = await server.counters();
   const kernelBefore = kernelDrops(server.port);
+  const waitBefore = runQueueMs(server.pid);
   const start = process.hrtime.bigint();
   const generated = await generate();
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
@@ -251,6 +270,7 @@ async function measured(
         : after.received - before.received - count * packetsPerAuth,
     drops: dropsBetween(before.dropped, after.dropped),
     kernelDrops: kernelDrops(server.port) - kernelBefore,
+    serverWaitMs: runQueueMs(server.pid) - waitBefore,
     load: loadavg()[0] ?? 0,
   };
 }
@@ -398,7 +418,8 @@ function runLine(name: string, server: Server, run: Run): string {
   return (
     `  ${name} / ${server.name}: ${run.ok}/${run.auths} ok in ${run.seconds.toFixed(2)} s ` +
     `(${(run.ok / run.seconds).toFixed(0)}/s), server CPU ${((run.serverCpuMs * 1000) / run.auths).toFixed(0)} µs/auth ` +
-    `(${((100 * run.serverCpuMs) / 1000 / run.seconds).toFixed(0)} % of wall), generator CPU ` +
+    `(${((100 * run.serverCpuMs) / 1000 / run.seconds).toFixed(0)} % of wall; waiting for a CPU ` +
+    `${((100 * run.serverWaitMs) / 1000 / run.seconds).toFixed(0)} % of wall), generator CPU ` +
     `${((100 * run.generatorCpuMs) / 1000 / run.seconds).toFixed(0)} % of wall, ` +
     `retransmissions ${run.retransmissions ?? '-'}, extra received ${run.extraReceived ?? '-'}, ` +
     `drops {${drops}}, kernel drops ${run.kernelDrops}, load ${run.load.toFixed(2)}\n`
