@@ -104,18 +104,29 @@ function cpuMs(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) * TICK_MS; // utime, stime (fields 14, 15)
 }
 
-/** Time the process's threads spent runnable but waiting for a CPU (procfs schedstat), in ms. */
-function runQueueMs(pid: number): number {
-  let ns = 0;
-  try {
-    for (const task of readdirSync(`/proc/${pid}/task`)) {
+/** Per thread, the time spent runnable but waiting for a CPU (procfs schedstat), in ms. */
+function runQueueMs(pid: number): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const task of readdirSync(`/proc/${pid}/task`)) {
+    try {
       const fields = readFileSync(`/proc/${pid}/task/${task}/schedstat`, 'utf8').split(' ');
-      ns += Number(fields[1] ?? 0);
+      out.set(task, Number(fields[1] ?? 0) / 1e6);
+    } catch {
+      // The thread ended between the listing and the read.
     }
-  } catch {
-    return Number.NaN; // a thread went away mid-read, or no schedstat
   }
-  return ns / 1e6;
+  return out;
+}
+
+/**
+ * Waiting time of the threads alive at the end, since `before` (a thread born
+ * meanwhile counts from its start; one that ended is not counted: FreeRADIUS
+ * grows and shrinks its pool).
+ */
+function waitedMs(pid: number, before: Map<string, number>): number {
+  let ms = 0;
+  for (const [task, now] of runQueueMs(pid)) ms += now - (before.get(task) ?? 0);
+  return ms;
 }
 
 function rssBytes(pid: number): number {
@@ -270,7 +281,7 @@ async function measured(
         : after.received - before.received - count * packetsPerAuth,
     drops: dropsBetween(before.dropped, after.dropped),
     kernelDrops: kernelDrops(server.port) - kernelBefore,
-    serverWaitMs: runQueueMs(server.pid) - waitBefore,
+    serverWaitMs: waitedMs(server.pid, waitBefore),
     load: loadavg()[0] ?? 0,
   };
 }
