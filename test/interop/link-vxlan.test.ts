@@ -1,11 +1,12 @@
 import type { ChildProcess } from 'node:child_process';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { pcapInfo, readPcapFile } from '../../src/node/link/index.js';
 import { commandExists, isRoot, requirePeers, versionOf } from './support/peers.js';
 import { createVxlanLab, LAB, waitForOutput, type VxlanLab } from './support/netns.js';
+import { NETRX_MAIN, spawnNetrxVxlan } from './support/netrx-vxlan.js';
 
 /**
  * The Linux kernel against netrx over VXLAN, in two network namespaces this
@@ -13,8 +14,6 @@ import { createVxlanLab, LAB, waitForOutput, type VxlanLab } from './support/net
  * ping and ping -6 (iputils), arping (iputils), python3 as a kernel UDP
  * client, tshark for the pcap netrx writes. Versions are printed below.
  */
-const root = resolve(import.meta.dirname, '..', '..');
-const main = join(root, 'dist', 'cli', 'main.js');
 const peers = requirePeers('link-vxlan interop', [
   { name: 'root', ok: isRoot, hint: 'network namespaces need root' },
   { name: 'ip', ok: () => commandExists('ip'), hint: 'apt-get install iproute2' },
@@ -181,21 +180,7 @@ for (const offload of [false, true]) {
           `peers: kernel ${versionOf('uname', ['-r'])}; ${versionOf('ping', ['-V'])}; ${versionOf('arping', ['-V'])}; ${versionOf('python3')}`,
         );
         lab = createVxlanLab(offload ? 'on' : 'of', { offload });
-        netrx = lab.spawnIn(lab.netrxNs, [
-          process.execPath,
-          main,
-          'link',
-          'vxlan',
-          '--bind',
-          `${LAB.underlayNetrx}:${LAB.port}`,
-          '--remote',
-          `${LAB.underlayKernel}:${LAB.port}`,
-          '--vni',
-          String(LAB.vni),
-          '--mac',
-          LAB.netrxMac,
-          '--ip',
-          `${LAB.netrxIp}/24`,
+        netrx = spawnNetrxVxlan(lab, [
           '--ip6',
           `${LAB.netrxIp6}/64`,
           '--udp-echo',
@@ -438,7 +423,7 @@ describe.skipIf(peers.skip)('netrx up with a link.vxlan section, against the Lin
         `    - { bind: "${LAB.underlayNetrx}:${LAB.port}", remote: "${LAB.underlayKernel}:${LAB.port}", vni: ${LAB.vni}, mac: "${LAB.netrxMac}", ipv4: ["${LAB.netrxIp}/24"] }`,
       ].join('\n'),
     );
-    netrx = lab.spawnIn(lab.netrxNs, [process.execPath, main, 'up', '--config', config]);
+    netrx = lab.spawnIn(lab.netrxNs, [process.execPath, NETRX_MAIN, 'up', '--config', config]);
     await waitForOutput(netrx, /press Ctrl-C/);
   });
   afterAll(() => lab?.destroy());
@@ -483,26 +468,7 @@ describe.skipIf(peers.skip)('netrx link vxlan ignores a foreign VXLAN sender', (
       ).toBe(0);
       expect(lab.exec(lab.netrxNs, ['ip', 'route', 'add', net, 'dev', 'lk1']).status).toBe(0);
     }
-    netrx = lab.spawnIn(lab.netrxNs, [
-      process.execPath,
-      main,
-      'link',
-      'vxlan',
-      '--bind',
-      `${LAB.underlayNetrx}:${LAB.port}`,
-      '--remote',
-      `${LAB.underlayKernel}:${LAB.port}`,
-      '--allow-source',
-      allowed,
-      '--vni',
-      String(LAB.vni),
-      '--mac',
-      LAB.netrxMac,
-      '--ip',
-      `${LAB.netrxIp}/24`,
-      '--pcap',
-      pcap,
-    ]);
+    netrx = spawnNetrxVxlan(lab, ['--allow-source', allowed, '--pcap', pcap]);
     netrx.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
     await waitForOutput(netrx, /^ready$/m);
   });
@@ -604,25 +570,7 @@ describe.skipIf(peers.skip)('netrx link vxlan: segments and routes (issue 9)', (
   const start = async (tag: string, extra: readonly string[] = [], behindGateway = false) => {
     lab?.destroy();
     lab = createVxlanLab(tag, { offload: false, behindGateway });
-    const netrx = lab.spawnIn(lab.netrxNs, [
-      process.execPath,
-      main,
-      'link',
-      'vxlan',
-      '--bind',
-      `${LAB.underlayNetrx}:${LAB.port}`,
-      '--remote',
-      `${LAB.underlayKernel}:${LAB.port}`,
-      '--vni',
-      String(LAB.vni),
-      '--mac',
-      LAB.netrxMac,
-      '--ip',
-      `${LAB.netrxIp}/24`,
-      '--udp-echo',
-      '7',
-      ...extra,
-    ]);
+    const netrx = spawnNetrxVxlan(lab, ['--udp-echo', '7', ...extra]);
     await waitForOutput(netrx, /^ready$/m);
     return lab;
   };
