@@ -1,5 +1,5 @@
 import type { TraceProvider } from '../trace/index.js';
-import { TRUNCATION_MARK } from '../trace/index.js';
+import { traceFailure } from './adapter-failures.js';
 import {
   FRAME_DROP_REASONS,
   SEND_DROP_REASONS,
@@ -13,9 +13,11 @@ import {
   type TransmitTap,
 } from './adapter-options.js';
 import { Binding, type BindingHandle, type BindingOptions, type Protocol } from './binding.js';
+import { checkLookahead, largestLookahead, reorderBindings } from './binding-order.js';
 import { ControlledPort } from './controlled-port.js';
 import { countsByReason } from './counters.js';
 import { LINK_PROVIDER, LinkEvent } from './events.js';
+import { GIANT, innerVlanId, innerVlanTpid, parseFrameHeader, RUNT } from './frame-header.js';
 import { FrameMeta, type OutOfBand } from './indication.js';
 import { segmentOfFrame } from './link-header.js';
 import { classifyDestination, Destination, filterPasses } from './packet-filter.js';
@@ -37,10 +39,6 @@ export {
 const POISON = 0xdd;
 const NO_OOB: OutOfBand = Object.freeze({});
 const NO_OPTIONS: IndicateOptions = Object.freeze({});
-const RUNT = -1;
-const GIANT = -2;
-/** HandlerFailed messages are cut to this many characters before encoding: a bug report, not a dump. */
-const MAX_ERROR_MESSAGE = 1024;
 
 /**
  * A network adapter (the miniport side of NDIS): it indicates received frames
@@ -354,7 +352,7 @@ export class Adapter {
     depth: number,
     originalLength: number | undefined,
   ): number {
-    const parsed = this.parseHeader(frame);
+    const parsed = parseFrameHeader(frame, this.mtu);
     let dropped: FrameDropReason | undefined;
     if (parsed === RUNT) dropped = 'runt';
     else if (parsed === GIANT) dropped = 'giant';
@@ -391,14 +389,8 @@ export class Adapter {
       ? Math.min(this.currentLookahead, available)
       : available;
     meta.etherType = etherType;
-    meta.vlanId =
-      headerSize > 14
-        ? ((frame[headerSize - 4] as number) & 0x0f) * 256 + (frame[headerSize - 3] as number)
-        : -1;
-    meta.vlanTpid =
-      headerSize > 14
-        ? ((frame[headerSize - 6] as number) << 8) | (frame[headerSize - 5] as number)
-        : 0;
+    meta.vlanId = innerVlanId(frame, headerSize);
+    meta.vlanTpid = innerVlanTpid(frame, headerSize);
     meta.destination = destination;
     meta.fullPacket = !this.lookaheadOnly && !truncated;
     meta.mustCopy = mustCopy;
@@ -475,25 +467,6 @@ export class Adapter {
     }
   }
 
-  /**
-   * Header size (low byte) and EtherType (next 16 bits) packed in one
-   * number, or RUNT / GIANT. Packed so the hot path allocates nothing.
-   */
-  private parseHeader(frame: Uint8Array): number {
-    if (frame.length < 14) return RUNT;
-    let headerSize = 14;
-    let etherType = ((frame[12] as number) << 8) | (frame[13] as number);
-    // 802.1Q (0x8100) and 802.1ad (0x88a8) tags: up to two, the inner type is the protocol.
-    for (let tags = 0; tags < 2 && (etherType === 0x8100 || etherType === 0x88a8); tags++) {
-      if (frame.length < headerSize + 4) return RUNT;
-      etherType = ((frame[headerSize + 2] as number) << 8) | (frame[headerSize + 3] as number);
-      headerSize += 4;
-    }
-    // Room for an FCS the adapter may have left on: protocols use their own lengths.
-    if (frame.length - headerSize > this.mtu + 4) return GIANT;
-    return headerSize | (etherType << 8);
-  }
-
   private countDrop(reason: FrameDropReason, length: number): void {
     this.dropped[reason]++;
     const event = LinkEvent.frameDropped;
@@ -515,54 +488,15 @@ export class Adapter {
   }
 
   private traceFailure(source: string, error: unknown): void {
-    const event = LinkEvent.handlerFailed;
-    if (this.trace === undefined || !this.trace.isEnabled(event.level, event.keywords)) return;
-    this.trace.emit(event, { binding: source, message: describeError(error) });
+    traceFailure(this.trace, source, error);
   }
 
   private recomputeLookahead(): void {
-    let largest = 0;
-    for (const binding of this.bindings) largest = Math.max(largest, binding.lookahead);
-    this.currentLookahead = Math.min(largest, this.mtu);
+    this.currentLookahead = largestLookahead(this.bindings, this.mtu);
   }
 
-  /**
-   * Orders the bindings by their acceptance rate, decayed: each period's rate
-   * (accepted / indicated since the last reorder) is blended into the score
-   * with weight 1 - reorderDecay, so the order follows recent traffic. Every
-   * binding still sees every frame its filters pass; the order only decides
-   * which sees it first (whose work, and replies, start first).
-   */
+  /** Reorders the bindings by decayed acceptance rate (binding-order.ts). */
   private reorder(): void {
-    const keep = this.reorderDecay;
-    for (const binding of this.bindings) {
-      if (binding.periodIndicated > 0) {
-        const rate = binding.periodAccepted / binding.periodIndicated;
-        binding.acceptanceScore = binding.acceptanceScore * keep + rate * (1 - keep);
-      }
-      binding.periodIndicated = 0;
-      binding.periodAccepted = 0;
-    }
-    // Array.prototype.sort is stable: ties keep the current order.
-    this.bindings = [...this.bindings].sort((a, b) => b.acceptanceScore - a.acceptanceScore);
-  }
-}
-
-/** `String(error)`, which can itself throw (an object without toString), cut to a bug report's length. */
-function describeError(error: unknown): string {
-  let message: string;
-  try {
-    message = String(error);
-  } catch {
-    message = `unprintable ${typeof error} thrown`;
-  }
-  return message.length > MAX_ERROR_MESSAGE
-    ? message.slice(0, MAX_ERROR_MESSAGE) + TRUNCATION_MARK
-    : message;
-}
-
-function checkLookahead(bytes: number): void {
-  if (!Number.isInteger(bytes) || bytes < 0 || bytes > 65535) {
-    throw new RangeError(`Lookahead must be an integer from 0 to 65535: got ${bytes}`);
+    this.bindings = reorderBindings(this.bindings, this.reorderDecay);
   }
 }

@@ -135,6 +135,7 @@ export {
   type Ipv6SendDropReason,
   type Ipv6Stats,
 } from './ipv6-binding.js';
+export type { MldOptions, MldReportOptions } from './ipv6-mld.js';
 export {
   NeighborCache,
   type NeighborCacheHooks,

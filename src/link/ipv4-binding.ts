@@ -38,6 +38,11 @@
  * anything else goes to the gateway of its longest matching route
  * (`routes`, routes.ts; 0.0.0.0/0 is the default gateway) if that gateway is
  * on-link, and is dropped as `no-route` otherwise.
+ *
+ * Split by concern: this file (demux to the point a datagram is ours,
+ * reassembly, routing, send), ipv4-own-addresses.ts (the address table),
+ * ipv4-icmp.ts (echo and errors), ipv4-udp.ts (UDP receive and the datagram
+ * of a send), ipv4-fragments.ts.
  */
 import { allocFromSlab as allocFrame } from '../bytes/index.js';
 import { NetrxError, type Clock } from '../runtime/index.js';
@@ -45,10 +50,8 @@ import {
   finishChecksum,
   foldChecksum,
   formatIpv4Address,
-  ipv4PseudoHeaderSum,
   Ipv4Packet,
   sumBytes,
-  UdpDatagram,
 } from '../wire/index.js';
 import type { ArpBinding } from './arp-binding.js';
 import { IpBindingBase, type BindingBaseOptions } from './binding-base.js';
@@ -58,7 +61,6 @@ import { putU16, putU32 } from './frame-write.js';
 import { writeLinkHeader } from './link-header.js';
 import { wholePacket } from './packet.js';
 import {
-  BROADCAST,
   ETHERTYPE_IPV4,
   ICMP_UNREACHABLE,
   IPV4_DROP_REASONS,
@@ -74,6 +76,8 @@ import {
   type Ipv4DropReason,
   type Ipv4Host,
 } from './ipv4-icmp.js';
+import { Ipv4OwnAddresses } from './ipv4-own-addresses.js';
+import { receiveUdp4, writeUdp4 } from './ipv4-udp.js';
 import { Destination, PacketFilter } from './packet-filter.js';
 import { fragmentIpv4, IPV4_MAX_DATAGRAM, joinIpv4 } from './ipv4-fragments.js';
 import {
@@ -136,13 +140,6 @@ export interface Ipv4Stats {
   readonly fragmentsSent: number;
 }
 
-interface OwnAddress {
-  readonly address: number;
-  readonly prefixLength: number;
-  readonly mask: number;
-  readonly broadcast: number;
-}
-
 /** See the file comment. */
 export class Ipv4Binding extends IpBindingBase<Ipv4DropReason, Ipv4SendDropReason> {
   /** Routes through gateways (0.0.0.0/0: the default gateway). */
@@ -150,7 +147,7 @@ export class Ipv4Binding extends IpBindingBase<Ipv4DropReason, Ipv4SendDropReaso
   private readonly arp: ArpBinding;
   private readonly udp: UdpSockets;
   private readonly ttl: number;
-  private addresses: OwnAddress[] = [];
+  private readonly own = new Ipv4OwnAddresses();
   private identification = 0;
   private readonly counters: Ipv4Counters = {
     received: 0,
@@ -213,33 +210,22 @@ export class Ipv4Binding extends IpBindingBase<Ipv4DropReason, Ipv4SendDropReaso
 
   /** Adds an own address (and tells ARP, which announces it). */
   addAddress(address: number, prefixLength: number): void {
-    if (!Number.isInteger(prefixLength) || prefixLength < 0 || prefixLength > 32) {
-      throw new RangeError(`An IPv4 prefix length is an integer from 0 to 32: got ${prefixLength}`);
-    }
-    const ip = address >>> 0;
-    const mask = prefixLength === 0 ? 0 : (0xffffffff << (32 - prefixLength)) >>> 0;
-    const broadcast = prefixLength >= 31 ? 0xffffffff : ((ip & mask) | ~mask) >>> 0;
-    this.addresses = [
-      ...this.addresses.filter((a) => a.address !== ip),
-      { address: ip, prefixLength, mask, broadcast },
-    ];
+    const ip = this.own.add(address, prefixLength);
     traceAddress(this.trace, 4, formatIpv4Address(ip), 'preferred');
     this.arp.addAddress(ip, prefixLength);
   }
 
   removeAddress(address: number): boolean {
     const ip = address >>> 0;
-    const before = this.addresses.length;
-    this.addresses = this.addresses.filter((a) => a.address !== ip);
+    const removed = this.own.remove(ip);
     this.arp.removeAddress(ip);
-    if (this.addresses.length !== before)
-      traceAddress(this.trace, 4, formatIpv4Address(ip), 'removed');
-    return this.addresses.length !== before;
+    if (removed) traceAddress(this.trace, 4, formatIpv4Address(ip), 'removed');
+    return removed;
   }
 
   /** Own addresses as text with prefix lengths. */
   addressList(): Ipv4AddressConfig[] {
-    return this.addresses.map((a) => ({
+    return this.own.list.map((a) => ({
       address: formatIpv4Address(a.address),
       prefixLength: a.prefixLength,
     }));
@@ -258,10 +244,10 @@ export class Ipv4Binding extends IpBindingBase<Ipv4DropReason, Ipv4SendDropReaso
     if (total < headerLength) return this.drop('bad-length', size);
     if (total > size) return this.drop('truncated', size);
     const destination = ind.u32At(16);
-    const kind = this.classify(destination);
+    const kind = this.own.classify(destination);
     if (kind === NOT_OURS) return this.ignore('not-for-us');
     const source = ind.u32At(12);
-    if (isForbiddenSource(source) || this.isOwnSource(source)) {
+    if (isForbiddenSource(source) || this.own.isOwnSource(source)) {
       return this.drop('bad-source', size);
     }
     // The datagram is ours: from here on we may allocate, and read through the views.
@@ -300,7 +286,9 @@ export class Ipv4Binding extends IpBindingBase<Ipv4DropReason, Ipv4SendDropReaso
     this.counters.received++;
     const protocol = ip.protocol;
     if (protocol === PROTOCOL_ICMP) return receiveIcmp(this.host, ind, ip, kind);
-    if (protocol === PROTOCOL_UDP) return this.receiveUdp(ind, ip, kind, trustOffload);
+    if (protocol === PROTOCOL_UDP) {
+      return receiveUdp4(this.host, this.udp, ind, ip, kind, trustOffload);
+    }
     this.drop('unknown-protocol', size);
     if (kind === UNICAST) sendIcmpError(this.host, ind, ip, ICMP_UNREACHABLE, 2);
     return 'accepted';
@@ -340,13 +328,7 @@ export class Ipv4Binding extends IpBindingBase<Ipv4DropReason, Ipv4SendDropReaso
       ETHERTYPE_IPV4,
     );
     this.writeIpHeader(frame, at, ipLength, PROTOCOL_UDP, 0, from, to);
-    const udp = UdpDatagram.unchecked(frame.subarray(at + 20));
-    udp.setSourcePort(sourcePort);
-    udp.setDestinationPort(destinationPort);
-    udp.setLength(8 + data.length);
-    // Deliberate copy: the payload goes into the frame being built.
-    udp.bytes.set(data, 8);
-    udp.fillChecksumIpv4(from, to);
+    writeUdp4(frame, at + 20, from, to, sourcePort, destinationPort, data);
     if (ipLength <= this.adapter.mtu) return this.transmit(frame, route.nextHop);
     // Too large for one frame: the datagram just built is cut into fragments.
     const writeLink = (fragment: Uint8Array) =>
@@ -376,16 +358,15 @@ export class Ipv4Binding extends IpBindingBase<Ipv4DropReason, Ipv4SendDropReaso
    * is not on an own subnet.
    */
   route(destination: number): { nextHop: number; source: number | undefined } | undefined {
-    const first = this.addresses[0]?.address;
+    const first = this.own.list[0]?.address;
     if (destination === 0xffffffff) return { nextHop: -1, source: first };
-    for (const own of this.addresses) {
-      if (destination === own.broadcast) return { nextHop: -1, source: own.address };
-    }
-    const onLink = this.onLinkSource(destination);
+    const broadcasting = this.own.broadcastSource(destination);
+    if (broadcasting !== undefined) return { nextHop: -1, source: broadcasting };
+    const onLink = this.own.onLinkSource(destination);
     if (onLink !== undefined) return { nextHop: destination, source: onLink };
     const gateway = this.routes.gatewayFor(destination);
     if (gateway === undefined) return undefined;
-    const source = this.onLinkSource(gateway);
+    const source = this.own.onLinkSource(gateway);
     return source === undefined ? undefined : { nextHop: gateway, source };
   }
 
@@ -403,50 +384,6 @@ export class Ipv4Binding extends IpBindingBase<Ipv4DropReason, Ipv4SendDropReaso
   close(): void {
     this.reassembly.close();
     this.handle.close();
-  }
-
-  private receiveUdp(
-    ind: Indication,
-    ip: Ipv4Packet,
-    kind: number,
-    trustOffload: boolean,
-  ): 'accepted' | 'not-accepted' {
-    const segment = ip.payload;
-    if (segment.length < 8) return this.drop('bad-udp', ind.packetSize);
-    const udp = UdpDatagram.unchecked(segment);
-    const udpLength = udp.length;
-    if (udpLength < 8 || udpLength > segment.length) return this.drop('bad-udp', ind.packetSize);
-    const source = ip.sourceAddress;
-    const destination = ip.destinationAddress;
-    if (
-      udp.checksum !== 0 &&
-      !(trustOffload && ind.oob.checksumVerified?.udp === true) &&
-      foldChecksum(
-        sumBytes(segment, 0, udpLength, ipv4PseudoHeaderSum(source, destination, 17, udpLength)),
-      ) !== 0xffff
-    ) {
-      return this.drop('bad-udp-checksum', ind.packetSize);
-    }
-    const outcome = this.udp.deliver4(
-      source,
-      udp.sourcePort,
-      destination,
-      udp.destinationPort,
-      segment,
-      8,
-      udpLength,
-    );
-    if (outcome === 'delivered') {
-      this.counters.delivered++;
-      return 'accepted';
-    }
-    if (outcome === 'queue-full') {
-      this.drop('socket-queue-full', ind.packetSize);
-      return 'accepted';
-    }
-    this.drop('no-socket', ind.packetSize);
-    if (kind === UNICAST) sendIcmpError(this.host, ind, ip, ICMP_UNREACHABLE, 3);
-    return 'accepted';
   }
 
   /** A 20-byte IPv4 header at `into[at..]`, checksum filled, through the view. */
@@ -485,34 +422,6 @@ export class Ipv4Binding extends IpBindingBase<Ipv4DropReason, Ipv4SendDropReaso
     if (result === 'refused') return this.sendDrop('resolution-refused');
     this.counters.sent++;
     return result;
-  }
-
-  /** The own address whose subnet holds `address`, or undefined when it is not on-link. */
-  private onLinkSource(address: number): number | undefined {
-    for (const own of this.addresses) {
-      if ((address & own.mask) >>> 0 === (own.address & own.mask) >>> 0) return own.address;
-    }
-    return undefined;
-  }
-
-  private classify(destination: number): number {
-    if (destination === 0xffffffff) return BROADCAST;
-    const addresses = this.addresses;
-    for (let i = 0; i < addresses.length; i++) {
-      const own = addresses[i] as OwnAddress;
-      if (destination === own.address) return UNICAST;
-      if (destination === own.broadcast) return BROADCAST;
-    }
-    return NOT_OURS;
-  }
-
-  /** An own address or own subnet broadcast as a source: a loop or a spoof, never answered. */
-  private isOwnSource(address: number): boolean {
-    for (const own of this.addresses) {
-      if (address === own.address) return true;
-      if (address === own.broadcast && own.prefixLength < 31) return true;
-    }
-    return false;
   }
 }
 

@@ -66,7 +66,7 @@ import {
   type Ipv6Host,
 } from './ipv6-host.js';
 import { fragmentIpv6, IPV6_MAX_PAYLOAD } from './ipv6-fragments.js';
-import { MldListener, type MldOptions } from './ipv6-mld.js';
+import { MldListener, type MldOptions, type MldReportOptions } from './ipv6-mld.js';
 import { sendSolicitation } from './ipv6-nd.js';
 import { Ipv6OwnAddresses } from './ipv6-own-addresses.js';
 import {
@@ -119,6 +119,8 @@ export interface Ipv6Limits {
   readonly mld?: boolean;
   /** Rate limit of MLD query answers (10 per second, burst 10). */
   readonly mldAnswers?: MldOptions;
+  /** How state changes are repeated (Robustness Variable 2, Unsolicited Report Interval 1 s). */
+  readonly mldReports?: MldReportOptions;
   /** Path MTU table (64 destinations, 10 minutes). */
   readonly pathMtu?: PathMtuLimits;
   /** Learn default routers and on-link prefixes from Router Advertisements. Default false. */
@@ -155,8 +157,16 @@ export interface Ipv6Stats extends Readonly<Ipv6Counters> {
   readonly cache: NeighborCacheStats;
   readonly reassembly: ReassemblyStats;
   readonly pathMtu: PathMtuStats;
-  /** The MLD version spoken now (1 while an MLDv1 querier is present) and answers refused by the rate limit. */
-  readonly mld: { readonly version: 1 | 2; readonly rateLimited: number };
+  /**
+   * The MLD version spoken now (1 while an MLDv1 querier is present), answers
+   * refused by the rate limit, and groups whose last state change is still
+   * being repeated.
+   */
+  readonly mld: {
+    readonly version: 1 | 2;
+    readonly rateLimited: number;
+    readonly retransmitPending: number;
+  };
   /** What Router Advertisements taught (empty unless `acceptRouterAdvertisements`). */
   readonly routerDiscovery: RouterDiscoveryStats;
 }
@@ -285,7 +295,7 @@ export class Ipv6Binding extends IpBindingBase<Ipv6DropReason, Ipv6SendDropReaso
             randomSource(options.crypto, this.adapter.mac),
             () => joinedGroups(this.own.list),
             () => mldSource(this.own.list),
-            limits.mldAnswers,
+            { ...limits.mldAnswers, ...limits.mldReports },
           )
         : undefined;
     this.own = new Ipv6OwnAddresses({
@@ -425,7 +435,11 @@ export class Ipv6Binding extends IpBindingBase<Ipv6DropReason, Ipv6SendDropReaso
       cache: this.cache.stats(),
       reassembly: this.reassembly.stats(),
       pathMtu: this.pathMtu.stats(),
-      mld: { version: this.mld?.version ?? 2, rateLimited: this.mld?.rateLimited ?? 0 },
+      mld: {
+        version: this.mld?.version ?? 2,
+        rateLimited: this.mld?.rateLimited ?? 0,
+        retransmitPending: this.mld?.repeatsPending ?? 0,
+      },
       routerDiscovery: this.routerDiscovery.stats(),
     };
   }

@@ -93,7 +93,8 @@ describe('MLDv2 for the solicited-node groups (RFC 3810)', () => {
       ipv4: [],
       ipv6: [{ address: 'fd00::1', prefixLength: 64 }],
     });
-    expect(reports(startup)).toEqual([
+    // The first two; their repeat is tested below (RFC 3810 §6.1).
+    expect(reports(startup).slice(0, 2)).toEqual([
       { source: toHex(ip6('::')), records: [{ type: 4, group: LL_GROUP }] },
       { source: toHex(ip6('::')), records: [{ type: 4, group: FD_GROUP }] },
     ]);
@@ -120,7 +121,8 @@ describe('MLDv2 for the solicited-node groups (RFC 3810)', () => {
         ],
       },
     ]);
-    expect(stack.stats().ipv6).toMatchObject({ mldQueries: 3, mldReports: 4 });
+    // 3 at start-up (two joins, one repeat of both) and the 2 answers.
+    expect(stack.stats().ipv6).toMatchObject({ mldQueries: 3, mldReports: 5 });
   });
 
   // Regression (review 8): answers went out at once, so every host on a link answered together.
@@ -215,5 +217,122 @@ describe('MLDv2 for the solicited-node groups (RFC 3810)', () => {
     });
     send(query('::'));
     expect(reports([...startup, ...seen])).toEqual([]);
+  });
+});
+
+describe('MLDv2 state-change retransmission (RFC 3810 §6.1)', () => {
+  // Regression: a state change was reported once; RFC 3810 §6.1 repeats it [Robustness
+  // Variable] times (default 2) at random intervals within [Unsolicited Report Interval] (1 s).
+  it('repeats a join report Robustness Variable times, the repeat after a random delay within 1 s', () => {
+    const { stack, seen, clock, pair } = createStackHarness({ ipv4: [], crypto: fixedRandom(0.5) });
+    stack.ipv6.addAddress(ip6('fd00::1'), 64);
+    pair.flush();
+    expect(reports(seen.splice(0))).toEqual([
+      { source: LL, records: [{ type: 4, group: FD_GROUP }] },
+    ]);
+    clock.advance(499);
+    pair.flush();
+    expect(reports(seen.splice(0))).toEqual([]);
+    clock.advance(1);
+    pair.flush();
+    expect(reports(seen.splice(0))).toEqual([
+      { source: LL, records: [{ type: 4, group: FD_GROUP }] },
+    ]);
+    clock.advance(60_000);
+    pair.flush();
+    expect(reports(seen)).toEqual([]);
+    expect(stack.stats().ipv6.mld.retransmitPending).toBe(0);
+  });
+
+  it('repeats it as often as limits.ipv6.mldReports.robustness says', () => {
+    const { stack, seen, clock, pair } = createStackHarness({
+      ipv4: [],
+      crypto: fixedRandom(0.99),
+      limits: { ipv6: { mldReports: { robustness: 4, unsolicitedReportIntervalMs: 200 } } },
+    });
+    stack.ipv6.addAddress(ip6('fd00::1'), 64);
+    const start = clock.now();
+    const times: number[] = [];
+    for (let t = 0; t <= 2_000; t++) {
+      pair.flush();
+      for (const _ of reports(seen.splice(0))) times.push(clock.now() - start);
+      clock.advance(1);
+    }
+    expect(times).toEqual([0, 198, 396, 594]);
+  });
+
+  it('a leave replaces the join still being repeated: each change is reported Robustness times, no more', () => {
+    const { stack, seen, clock, pair } = createStackHarness({ ipv4: [], crypto: fixedRandom(0.5) });
+    stack.ipv6.addAddress(ip6('fd00::1'), 64);
+    stack.ipv6.removeAddress(ip6('fd00::1'));
+    clock.advance(10_000);
+    pair.flush();
+    expect(reports(seen).map((r) => r.records)).toEqual([
+      [{ type: 4, group: FD_GROUP }],
+      [{ type: 3, group: FD_GROUP }],
+      [{ type: 3, group: FD_GROUP }],
+    ]);
+  });
+
+  it('repeats the start-up joins in one report, and sends nothing after close', () => {
+    const { startup } = createStackHarness({
+      ipv4: [],
+      ipv6: [{ address: 'fd00::1', prefixLength: 64 }],
+      crypto: fixedRandom(0.5),
+    });
+    expect(reports(startup)).toEqual([
+      { source: toHex(ip6('::')), records: [{ type: 4, group: LL_GROUP }] },
+      { source: toHex(ip6('::')), records: [{ type: 4, group: FD_GROUP }] },
+      {
+        source: toHex(ip6('::')),
+        records: [
+          { type: 4, group: LL_GROUP },
+          { type: 4, group: FD_GROUP },
+        ],
+      },
+    ]);
+    const h = createStackHarness({ ipv4: [], crypto: fixedRandom(0.5) });
+    h.stack.ipv6.addAddress(ip6('fd00::1'), 64);
+    h.pair.flush();
+    h.seen.length = 0;
+    const timers = h.clock.pendingTimers;
+    h.stack.close();
+    expect(h.clock.pendingTimers).toBeLessThan(timers);
+    h.clock.advance(10_000);
+    h.pair.flush();
+    expect(reports(h.seen)).toEqual([]);
+  });
+
+  it('an MLDv1 querier cancels the v2 repeats; in v1 mode a join Report is repeated within 10 s', () => {
+    const { stack, send, seen, clock, pair } = createStackHarness({
+      ipv4: [],
+      crypto: fixedRandom(0.5),
+    });
+    stack.ipv6.addAddress(ip6('fd00::1'), 64);
+    send(query('::', 'ff02::1', 1, 'fe80::1', { maxResponse: 20_000, v1: true }));
+    seen.length = 0;
+    clock.advance(2_000);
+    pair.flush();
+    expect(reports(seen)).toEqual([]); // the v2 repeat at 500 ms was cancelled (§8.2.1)
+    stack.ipv6.removeAddress(ip6('fd00::1'));
+    stack.ipv6.addAddress(ip6('fd00::1'), 64);
+    pair.flush();
+    seen.length = 0;
+    clock.advance(4_999);
+    pair.flush();
+    expect(v1Messages(seen.splice(0)).filter((m) => m.group === FD_GROUP)).toEqual([]);
+    clock.advance(1);
+    pair.flush();
+    expect(v1Messages(seen.splice(0)).filter((m) => m.group === FD_GROUP)).toEqual([
+      { type: 131, to: FD_GROUP, group: FD_GROUP },
+    ]);
+  });
+
+  it('refuses a Robustness Variable that is not an integer from 1 to 7', () => {
+    for (const robustness of [0, 8, 1.5]) {
+      expect(() =>
+        createStackHarness({ ipv4: [], limits: { ipv6: { mldReports: { robustness } } } }),
+      ).toThrow(RangeError);
+    }
   });
 });

@@ -27,15 +27,26 @@
  * (§8.2.1: state-change reports stop). MLDv1's Maximum Response Delay is in
  * milliseconds; MLDv2's Maximum Response Code is decoded as §5.1.3 says.
  *
+ * State changes are repeated (RFC 3810 §6.1): a join or leave is reported at
+ * once and then [Robustness Variable] − 1 more times (`robustness`, default
+ * 2), each after a random delay in (0, [Unsolicited Report Interval]]
+ * (`unsolicitedReportIntervalMs`, default 1 s). One interface timer carries
+ * the repeats: each one is a single report holding a record for every group
+ * whose change still has repeats left. A new change for a group replaces its
+ * pending record (a leave replaces the join still being repeated) with a
+ * fresh count, so no change is reported more than [Robustness Variable]
+ * times. In MLDv1 mode a join Report is repeated the same way within
+ * RFC 2710's Unsolicited Report Interval (10 s); Done is sent once. Changing
+ * the compatibility mode cancels the repeats (§8.2.1), as `close` does.
+ *
  * Reports go with hop limit 1 and a Router Alert option, from the link-local
- * address, or `::` before it is usable (RFC 3810 §5.2.13). A state change is
- * reported once rather than Robustness Variable times. The all-nodes group is
+ * address, or `::` before it is usable (RFC 3810 §5.2.13). The all-nodes group is
  * never reported (RFC 3810 §6). Queries must come from a link-local source
  * with hop limit 1 (§5.1.14). No `setTimeout` or `Math.random`: the clock and
  * the random source are injected.
  */
 import { allocFromSlab as allocFrame } from '../bytes/index.js';
-import type { Clock, Timer } from '../runtime/index.js';
+import { positiveInteger, type Clock, type Timer } from '../runtime/index.js';
 import {
   Icmpv6Packet,
   Icmpv6Type,
@@ -62,6 +73,8 @@ const MLD_V1_LENGTH = 24;
 const MLD_QUERY_V2_LENGTH = 28;
 /** Older Version Querier Present Timeout (RFC 3810 §9.12) with the default variables. */
 export const OLDER_QUERIER_TIMEOUT_MS = 2 * 125_000 + 10_000;
+/** MLDv1's Unsolicited Report Interval (RFC 2710 §7.10). */
+const V1_UNSOLICITED_REPORT_INTERVAL_MS = 10_000;
 
 /** A source of uniform numbers in [0, 1): injected, as cores have no randomness of their own. */
 export type RandomSource = () => number;
@@ -73,6 +86,14 @@ export interface MldOptions {
   readonly responseBurst?: number;
 }
 
+/** How state changes are repeated (RFC 3810 §6.1, §9.1, §9.11). */
+export interface MldReportOptions {
+  /** [Robustness Variable]: how many times a state change is reported, 1 to 7. Default 2. */
+  readonly robustness?: number;
+  /** [Unsolicited Report Interval] in ms: the longest delay between repeats. Default 1000. */
+  readonly unsolicitedReportIntervalMs?: number;
+}
+
 /** Sends one MLDv2 report with a record of `type` for each of `groups`. */
 export function sendMldReport(
   host: Ipv6Host,
@@ -80,16 +101,29 @@ export function sendMldReport(
   groups: readonly Uint8Array[],
   source: Uint8Array,
 ): void {
-  if (groups.length === 0) return;
-  const length = 8 + 20 * groups.length;
+  sendMldRecords(
+    host,
+    groups.map((group) => ({ type, group })),
+    source,
+  );
+}
+
+/** Sends one MLDv2 report holding `records` (none: nothing is sent). */
+export function sendMldRecords(
+  host: Ipv6Host,
+  records: readonly { readonly type: number; readonly group: Uint8Array }[],
+  source: Uint8Array,
+): void {
+  if (records.length === 0) return;
+  const length = 8 + 20 * records.length;
   const { frame, icmp } = mldFrame(host, ALL_MLD_ROUTERS, source, length);
   icmp.setType(Icmpv6Type.MulticastListenerReportV2);
-  putU16(icmp.bytes, 6, groups.length);
-  let record = 8;
-  for (const group of groups) {
-    icmp.bytes[record] = type; // aux data length and number of sources stay 0
-    icmp.bytes.set(group, record + 4);
-    record += 20;
+  putU16(icmp.bytes, 6, records.length);
+  let at = 8;
+  for (const record of records) {
+    icmp.bytes[at] = record.type; // aux data length and number of sources stay 0
+    icmp.bytes.set(record.group, at + 4);
+    at += 20;
   }
   icmp.fillChecksum(source, ALL_MLD_ROUTERS);
   host.counters.mldReports++;
@@ -148,6 +182,13 @@ interface PendingAnswer {
   readonly timer: Timer;
 }
 
+/** A state change still to be repeated: its record type (or an MLDv1 Report) and repeats left. */
+interface PendingChange {
+  readonly group: Uint8Array;
+  readonly type: number;
+  left: number;
+}
+
 /**
  * The binding's MLD state: which version it speaks, and the answers it owes
  * (see the file comment). `groups` and `source` read the binding's address
@@ -161,6 +202,12 @@ export class MldListener {
   private readonly perGroup = new Map<string, PendingAnswer>();
   private readonly bucket: TokenBucket;
   private closed = false;
+  private readonly robustness: number;
+  private readonly reportIntervalMs: number;
+  /** State changes being repeated, by group, and the version they were made in. */
+  private readonly changes = new Map<string, PendingChange>();
+  private changesVersion: 1 | 2 = 2;
+  private repeatTimer: Timer | undefined;
 
   constructor(
     private readonly host: Ipv6Host,
@@ -168,12 +215,21 @@ export class MldListener {
     private readonly random: RandomSource,
     private readonly groups: () => readonly Uint8Array[],
     private readonly source: () => Uint8Array,
-    options: MldOptions = {},
+    options: MldOptions & MldReportOptions = {},
   ) {
     this.bucket = new TokenBucket(
       clock,
       options.responsesPerSecond ?? 10,
       options.responseBurst ?? 10,
+    );
+    this.robustness = positiveInteger('MLD robustness', options.robustness, 2);
+    if (this.robustness > 7) {
+      throw new RangeError(`MLD robustness is at most 7 (RFC 3810 QRV): got ${this.robustness}`);
+    }
+    this.reportIntervalMs = positiveInteger(
+      'MLD unsolicitedReportIntervalMs',
+      options.unsolicitedReportIntervalMs,
+      1000,
     );
   }
 
@@ -187,25 +243,85 @@ export class MldListener {
     return (this.general === undefined ? 0 : 1) + this.perGroup.size;
   }
 
-  /** A group joined: reported at once (a state change). */
+  /** Groups whose last state change still has repeats to send. */
+  get repeatsPending(): number {
+    return this.changes.size;
+  }
+
+  /** A group joined: reported at once (a state change), then repeated (see the file comment). */
   joined(group: Uint8Array): void {
     if (this.closed) return;
     if (this.version === 1) {
       sendMldV1(this.host, Icmpv6Type.MulticastListenerReport, group, this.source());
+      this.repeat(group, Icmpv6Type.MulticastListenerReport, 1);
     } else {
       sendMldReport(this.host, MldRecord.ChangeToExclude, [group], this.source());
+      this.repeat(group, MldRecord.ChangeToExclude, 2);
     }
   }
 
-  /** A group left: reported at once, and any answer owed for it forgotten. */
+  /** A group left: reported at once and repeated (MLDv1: Done, once), any answer owed for it forgotten. */
   left(group: Uint8Array): void {
     if (this.closed) return;
     this.cancelGroup(ipv6Key(group));
     if (this.version === 1) {
       sendMldV1(this.host, Icmpv6Type.MulticastListenerDone, group, this.source());
+      this.changes.delete(ipv6Key(group));
+      if (this.changes.size === 0) this.cancelRepeats();
     } else {
       sendMldReport(this.host, MldRecord.ChangeToInclude, [group], this.source());
+      this.repeat(group, MldRecord.ChangeToInclude, 2);
     }
+  }
+
+  /** Records the change just reported for `group` with [Robustness Variable] − 1 repeats left. */
+  private repeat(group: Uint8Array, type: number, version: 1 | 2): void {
+    if (this.changesVersion !== version) this.cancelRepeats();
+    this.changesVersion = version;
+    const key = ipv6Key(group);
+    if (this.robustness === 1) {
+      this.changes.delete(key);
+      if (this.changes.size === 0) this.cancelRepeats();
+      return;
+    }
+    this.changes.set(key, { group: Uint8Array.from(group), type, left: this.robustness - 1 });
+    this.repeatTimer ??= this.scheduleRepeat();
+  }
+
+  /** The repeat timer, at a random delay in (0, [Unsolicited Report Interval]]. */
+  private scheduleRepeat(): Timer {
+    const interval =
+      this.changesVersion === 1 ? V1_UNSOLICITED_REPORT_INTERVAL_MS : this.reportIntervalMs;
+    const delay = Math.max(1, Math.ceil(this.random() * interval));
+    return this.clock.setTimer(delay, () => this.repeatChanges());
+  }
+
+  /** Sends one repeat of every pending change, and schedules the next while any is left. */
+  private repeatChanges(): void {
+    this.repeatTimer = undefined;
+    if (this.closed) return;
+    if (this.version !== this.changesVersion) {
+      this.changes.clear(); // the compatibility mode changed (§8.2.1)
+      return;
+    }
+    const changes = [...this.changes.values()];
+    for (const change of changes) {
+      if (--change.left === 0) this.changes.delete(ipv6Key(change.group));
+    }
+    if (this.changesVersion === 1) {
+      for (const change of changes) {
+        sendMldV1(this.host, Icmpv6Type.MulticastListenerReport, change.group, this.source());
+      }
+    } else {
+      sendMldRecords(this.host, changes, this.source());
+    }
+    if (this.changes.size > 0) this.repeatTimer = this.scheduleRepeat();
+  }
+
+  private cancelRepeats(): void {
+    this.repeatTimer?.cancel();
+    this.repeatTimer = undefined;
+    this.changes.clear();
   }
 
   /** A Multicast Listener Query (accepted, checksum verified). */
@@ -221,7 +337,10 @@ export class MldListener {
     const code = (icmp.bytes[4] as number) * 256 + (icmp.bytes[5] as number);
     let delay: number;
     if (length === MLD_V1_LENGTH) {
-      if (this.version === 2) this.cancelAll(); // §8.2.1: v2 answers are not sent in v1 mode
+      if (this.version === 2) {
+        this.cancelAll(); // §8.2.1: v2 answers and repeats are not sent in v1 mode
+        this.cancelRepeats();
+      }
       this.v1Until = this.clock.now() + OLDER_QUERIER_TIMEOUT_MS;
       delay = code;
     } else {
@@ -240,6 +359,7 @@ export class MldListener {
   close(): void {
     this.closed = true;
     this.cancelAll();
+    this.cancelRepeats();
   }
 
   /** Schedules the answer for `group` (undefined: every group) at `due` under the §6.2 rules. */

@@ -1,10 +1,12 @@
 import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { commandExists, isRoot, requirePeers, versionOf } from './support/peers.js';
 import { createVxlanLab, LAB, type VxlanLab } from './support/netns.js';
+import { kernelPingsNetrx, NETRX_MAIN, spawnNetrxVxlan } from './support/netrx-vxlan.js';
+import { stopChild, watchChild, type Watched } from './support/processes.js';
 
 /**
  * Wired 802.1X through the RADIUS pass-through (docs/eapol.md, docs/radius.md):
@@ -14,8 +16,6 @@ import { createVxlanLab, LAB, type VxlanLab } from './support/netns.js';
  * address). EAP-MD5 and EAP-MSCHAPv2 succeed, a wrong password is refused,
  * and the controlled port follows. Versions are printed.
  */
-const root = resolve(import.meta.dirname, '..', '..');
-const main = join(root, 'dist', 'cli', 'main.js');
 const peers = requirePeers('eapol-radius-wired interop', [
   { name: 'root', ok: isRoot, hint: 'network namespaces need root' },
   { name: 'ip', ok: () => commandExists('ip'), hint: 'apt-get install iproute2' },
@@ -29,57 +29,6 @@ const peers = requirePeers('eapol-radius-wired interop', [
 ]);
 
 const dir = mkdtempSync(join(tmpdir(), 'netrx-eapol-radius-'));
-
-/** Everything a child prints (stdout and stderr), and a wait for a pattern in it. */
-function watch(child: ChildProcess): {
-  text: () => string;
-  until: (pattern: RegExp, ms?: number) => Promise<void>;
-} {
-  let text = '';
-  child.stdout?.on('data', (chunk: Buffer) => (text += chunk.toString()));
-  child.stderr?.on('data', (chunk: Buffer) => (text += chunk.toString()));
-  return {
-    text: () => text,
-    until: (pattern, ms = 15_000) =>
-      new Promise((resolve, reject) => {
-        const started = Date.now();
-        const poll = setInterval(() => {
-          if (pattern.test(text)) {
-            clearInterval(poll);
-            resolve();
-          } else if (child.exitCode !== null || Date.now() - started > ms) {
-            clearInterval(poll);
-            reject(new Error(`no ${String(pattern)} (exit ${child.exitCode}):\n${text}`));
-          }
-        }, 50);
-      }),
-  };
-}
-
-function netrx(lab: VxlanLab, extra: readonly string[]): ChildProcess {
-  return lab.spawnIn(lab.netrxNs, [
-    process.execPath,
-    main,
-    'link',
-    'vxlan',
-    '--bind',
-    `${LAB.underlayNetrx}:${LAB.port}`,
-    '--remote',
-    `${LAB.underlayKernel}:${LAB.port}`,
-    '--vni',
-    String(LAB.vni),
-    '--mac',
-    LAB.netrxMac,
-    '--ip',
-    `${LAB.netrxIp}/24`,
-    ...extra,
-  ]);
-}
-
-function pings(lab: VxlanLab): boolean {
-  const result = lab.exec(lab.kernelNs, ['ping', '-c', '2', '-i', '0.2', '-W', '1', LAB.netrxIp]);
-  return !/ 0 received/.test(result.stdout) && /\d+ received/.test(result.stdout);
-}
 
 function wpaConfig(method: 'MD5' | 'MSCHAPV2', password: string): string {
   const file = join(dir, `wpa-${method}-${password}.conf`);
@@ -101,14 +50,6 @@ function wpaConfig(method: 'MD5' | 'MSCHAPV2', password: string): string {
   return file;
 }
 
-function stop(child: ChildProcess | undefined, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
-  if (child === undefined || child.exitCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    child.once('exit', () => resolve());
-    child.kill(signal);
-  });
-}
-
 const RADIUS_PORT = 18120;
 
 describe.skipIf(peers.skip)(
@@ -117,8 +58,8 @@ describe.skipIf(peers.skip)(
     let lab: VxlanLab;
     let radius: ChildProcess;
     let authenticator: ChildProcess;
-    let log: ReturnType<typeof watch>;
-    let radiusLog: ReturnType<typeof watch>;
+    let log: Watched;
+    let radiusLog: Watched;
 
     beforeAll(async () => {
       console.info(
@@ -127,7 +68,7 @@ describe.skipIf(peers.skip)(
       lab = createVxlanLab('8r');
       radius = lab.spawnIn(lab.netrxNs, [
         process.execPath,
-        main,
+        NETRX_MAIN,
         'radius',
         'serve',
         '--host',
@@ -141,27 +82,27 @@ describe.skipIf(peers.skip)(
         '--user',
         'bob:hello',
       ]);
-      radiusLog = watch(radius);
+      radiusLog = watchChild(radius);
       await radiusLog.until(/^ready$/m);
-      authenticator = netrx(lab, [
+      authenticator = spawnNetrxVxlan(lab, [
         '--8021x-authenticator',
         '--radius',
         `${LAB.underlayNetrx}:${RADIUS_PORT}`,
         '--radius-secret',
         'testing123',
       ]);
-      log = watch(authenticator);
+      log = watchChild(authenticator);
       await log.until(/^ready$/m);
     });
 
     afterAll(async () => {
-      await stop(authenticator);
-      await stop(radius);
+      await stopChild(authenticator);
+      await stopChild(radius);
       lab?.destroy();
     });
 
     it('keeps the kernel host out before it authenticates', () => {
-      expect(pings(lab)).toBe(false);
+      expect(kernelPingsNetrx(lab)).toBe(false);
     });
 
     for (const method of ['MD5', 'MSCHAPV2'] as const) {
@@ -175,7 +116,7 @@ describe.skipIf(peers.skip)(
           '-c',
           wpaConfig(method, 'hello'),
         ]);
-        const out = watch(wpa);
+        const out = watchChild(wpa);
         try {
           await out.until(/CTRL-EVENT-EAP-SUCCESS/);
           expect(out.text()).toContain(
@@ -185,9 +126,9 @@ describe.skipIf(peers.skip)(
           await log.until(
             new RegExp(`802\\.1X authenticator: ${LAB.kernelMac} "bob" success \\(Access-Accept`),
           );
-          expect(pings(lab)).toBe(true);
+          expect(kernelPingsNetrx(lab)).toBe(true);
         } finally {
-          await stop(wpa);
+          await stopChild(wpa);
         }
       });
     }
@@ -202,18 +143,18 @@ describe.skipIf(peers.skip)(
         '-c',
         wpaConfig('MD5', 'wrong'),
       ]);
-      const out = watch(wpa);
+      const out = watchChild(wpa);
       try {
         await out.until(/CTRL-EVENT-EAP-FAILURE/);
         await log.until(new RegExp(`802\\.1X authenticator: ${LAB.kernelMac} "bob" failure`));
-        expect(pings(lab)).toBe(false);
+        expect(kernelPingsNetrx(lab)).toBe(false);
       } finally {
-        await stop(wpa);
+        await stopChild(wpa);
       }
     });
 
     it('counts the RADIUS exchange in its final statistics, with nothing dropped', async () => {
-      await stop(authenticator, 'SIGINT');
+      await stopChild(authenticator, 'SIGINT');
       const last = log.text().trimEnd().split('\n').at(-1) ?? '';
       const stats = JSON.parse(last) as {
         ieee8021x: {

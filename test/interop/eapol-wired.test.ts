@@ -1,10 +1,12 @@
 import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { commandExists, isRoot, requirePeers, versionOf } from './support/peers.js';
 import { createVxlanLab, LAB, type VxlanLab } from './support/netns.js';
+import { kernelPingsNetrx, spawnNetrxVxlan } from './support/netrx-vxlan.js';
+import { stopChild, watchChild, type Watched } from './support/processes.js';
 
 /**
  * Wired 802.1X over VXLAN (docs/eapol.md): the kernel namespace's vx0 and
@@ -14,8 +16,6 @@ import { createVxlanLab, LAB, type VxlanLab } from './support/netns.js';
  * out until then; and hostapd (driver=wired, its internal EAP server)
  * authenticates `netrx link vxlan --8021x-supplicant`. Versions are printed.
  */
-const root = resolve(import.meta.dirname, '..', '..');
-const main = join(root, 'dist', 'cli', 'main.js');
 const peers = requirePeers('eapol-wired interop', [
   { name: 'root', ok: isRoot, hint: 'network namespaces need root' },
   { name: 'ip', ok: () => commandExists('ip'), hint: 'apt-get install iproute2' },
@@ -30,57 +30,6 @@ const peers = requirePeers('eapol-wired interop', [
 ]);
 
 const dir = mkdtempSync(join(tmpdir(), 'netrx-eapol-'));
-
-/** Everything a child prints (stdout and stderr), and a wait for a pattern in it. */
-function watch(child: ChildProcess): {
-  text: () => string;
-  until: (pattern: RegExp, ms?: number) => Promise<void>;
-} {
-  let text = '';
-  child.stdout?.on('data', (chunk: Buffer) => (text += chunk.toString()));
-  child.stderr?.on('data', (chunk: Buffer) => (text += chunk.toString()));
-  return {
-    text: () => text,
-    until: (pattern, ms = 15_000) =>
-      new Promise((resolve, reject) => {
-        const started = Date.now();
-        const poll = setInterval(() => {
-          if (pattern.test(text)) {
-            clearInterval(poll);
-            resolve();
-          } else if (child.exitCode !== null || Date.now() - started > ms) {
-            clearInterval(poll);
-            reject(new Error(`no ${String(pattern)} (exit ${child.exitCode}):\n${text}`));
-          }
-        }, 50);
-      }),
-  };
-}
-
-function netrx(lab: VxlanLab, extra: readonly string[]): ChildProcess {
-  return lab.spawnIn(lab.netrxNs, [
-    process.execPath,
-    main,
-    'link',
-    'vxlan',
-    '--bind',
-    `${LAB.underlayNetrx}:${LAB.port}`,
-    '--remote',
-    `${LAB.underlayKernel}:${LAB.port}`,
-    '--vni',
-    String(LAB.vni),
-    '--mac',
-    LAB.netrxMac,
-    '--ip',
-    `${LAB.netrxIp}/24`,
-    ...extra,
-  ]);
-}
-
-function pings(lab: VxlanLab): boolean {
-  const result = lab.exec(lab.kernelNs, ['ping', '-c', '2', '-i', '0.2', '-W', '1', LAB.netrxIp]);
-  return !/ 0 received/.test(result.stdout) && /\d+ received/.test(result.stdout);
-}
 
 function wpaConfig(password: string): string {
   const file = join(dir, `wpa-${password}.conf`);
@@ -102,35 +51,27 @@ function wpaConfig(password: string): string {
   return file;
 }
 
-function stop(child: ChildProcess | undefined, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
-  if (child === undefined || child.exitCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    child.once('exit', () => resolve());
-    child.kill(signal);
-  });
-}
-
 describe.skipIf(peers.skip)(
   'wpa_supplicant -D wired against the netrx authenticator over VXLAN',
   () => {
     let lab: VxlanLab;
     let authenticator: ChildProcess;
-    let log: ReturnType<typeof watch>;
+    let log: Watched;
 
     beforeAll(async () => {
       console.info(
         `peers: ${versionOf('wpa_supplicant', ['-v'])}; kernel ${versionOf('uname', ['-r'])}`,
       );
       lab = createVxlanLab('8a');
-      authenticator = netrx(lab, ['--8021x-authenticator', '--user', 'bob:hello']);
-      log = watch(authenticator);
+      authenticator = spawnNetrxVxlan(lab, ['--8021x-authenticator', '--user', 'bob:hello']);
+      log = watchChild(authenticator);
       await log.until(/^ready$/m);
     });
 
     afterAll(() => lab?.destroy());
 
     it('keeps the kernel host out before it authenticates (only EAPOL passes the controlled port)', () => {
-      expect(pings(lab)).toBe(false);
+      expect(kernelPingsNetrx(lab)).toBe(false);
     });
 
     it('authenticates wpa_supplicant with EAP-MD5, after which the kernel host pings netrx', async () => {
@@ -143,15 +84,15 @@ describe.skipIf(peers.skip)(
         '-c',
         wpaConfig('hello'),
       ]);
-      const out = watch(wpa);
+      const out = watchChild(wpa);
       try {
         await out.until(/CTRL-EVENT-EAP-SUCCESS/);
         expect(out.text()).toContain('CTRL-EVENT-EAP-METHOD EAP vendor 0 method 4 (MD5) selected');
         await out.until(/CTRL-EVENT-CONNECTED/);
         await log.until(new RegExp(`802\\.1X authenticator: ${LAB.kernelMac} "bob" success`));
-        expect(pings(lab)).toBe(true);
+        expect(kernelPingsNetrx(lab)).toBe(true);
       } finally {
-        await stop(wpa);
+        await stopChild(wpa);
       }
     });
 
@@ -165,19 +106,19 @@ describe.skipIf(peers.skip)(
         '-c',
         wpaConfig('wrong'),
       ]);
-      const out = watch(wpa);
+      const out = watchChild(wpa);
       try {
         await out.until(/CTRL-EVENT-EAP-FAILURE/);
         expect(out.text()).not.toContain('CTRL-EVENT-EAP-SUCCESS');
         await log.until(new RegExp(`802\\.1X authenticator: ${LAB.kernelMac} "bob" failure`));
-        expect(pings(lab)).toBe(false);
+        expect(kernelPingsNetrx(lab)).toBe(false);
       } finally {
-        await stop(wpa);
+        await stopChild(wpa);
       }
     });
 
     it('counts both ends in its final statistics', async () => {
-      await stop(authenticator, 'SIGINT');
+      await stopChild(authenticator, 'SIGINT');
       const last = log.text().trimEnd().split('\n').at(-1) ?? '';
       const stats = JSON.parse(last) as {
         ieee8021x: { authenticator: { succeeded: number; failed: number; starts: number } };
@@ -193,7 +134,7 @@ describe.skipIf(peers.skip)(
   () => {
     let lab: VxlanLab;
     let hostapd: ChildProcess;
-    let hostapdLog: ReturnType<typeof watch>;
+    let hostapdLog: Watched;
 
     beforeAll(async () => {
       console.info(`peers: ${versionOf('hostapd', ['-v'])}`);
@@ -217,35 +158,35 @@ describe.skipIf(peers.skip)(
         ].join('\n'),
       );
       hostapd = lab.spawnIn(lab.kernelNs, ['hostapd', config]);
-      hostapdLog = watch(hostapd);
+      hostapdLog = watchChild(hostapd);
       await hostapdLog.until(/AP-ENABLED/);
     });
 
     afterAll(async () => {
-      await stop(hostapd);
+      await stopChild(hostapd);
       lab?.destroy();
     });
 
     it('authenticates netrx with EAP-MD5 (hostapd authorises its port)', async () => {
-      const supplicant = netrx(lab, ['--8021x-supplicant', 'bob:hello']);
-      const out = watch(supplicant);
+      const supplicant = spawnNetrxVxlan(lab, ['--8021x-supplicant', 'bob:hello']);
+      const out = watchChild(supplicant);
       try {
         await out.until(new RegExp(`802\\.1X supplicant: success by ${LAB.kernelMac}`));
         await hostapdLog.until(new RegExp(`CTRL-EVENT-EAP-SUCCESS ${LAB.netrxMac}`));
         await hostapdLog.until(new RegExp(`STA ${LAB.netrxMac} IEEE 802\\.1X: authorizing port`));
       } finally {
-        await stop(supplicant, 'SIGINT');
+        await stopChild(supplicant, 'SIGINT');
       }
     });
 
     it('is refused with a wrong password', async () => {
-      const supplicant = netrx(lab, ['--8021x-supplicant', 'bob:wrong']);
-      const out = watch(supplicant);
+      const supplicant = spawnNetrxVxlan(lab, ['--8021x-supplicant', 'bob:wrong']);
+      const out = watchChild(supplicant);
       try {
         await out.until(/802\.1X supplicant: failure by /);
         await hostapdLog.until(new RegExp(`CTRL-EVENT-EAP-FAILURE ${LAB.netrxMac}`));
       } finally {
-        await stop(supplicant, 'SIGINT');
+        await stopChild(supplicant, 'SIGINT');
       }
     });
   },

@@ -1,11 +1,12 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readPcapFile } from '../../src/node/link/index.js';
 import { commandExists, isRoot, requirePeers, versionOf } from './support/peers.js';
-import { waitForOutput } from './support/netns.js';
+import { cleanupOnExit, execIn, NETNS_PREFIX, sh, waitForOutput } from './support/netns.js';
+import { NETRX_MAIN } from './support/netrx-vxlan.js';
 
 /**
  * netrx as a port of a Linux bridge through a kernel VXLAN interface, with no
@@ -15,9 +16,7 @@ import { waitForOutput } from './support/netns.js';
  * a veth host on the bridge using ping (iputils), python3 (a kernel UDP
  * client, and an AF_PACKET socket sending EAPOL). Versions are printed below.
  */
-const root = resolve(import.meta.dirname, '..', '..');
-const main = join(root, 'dist', 'cli', 'main.js');
-const script = join(root, 'scripts', 'link-bridge-lab.sh');
+const script = join(import.meta.dirname, '..', '..', 'scripts', 'link-bridge-lab.sh');
 const peers = requirePeers('link-bridge interop', [
   { name: 'root', ok: isRoot, hint: 'network namespaces need root' },
   { name: 'ip', ok: () => commandExists('ip'), hint: 'apt-get install iproute2' },
@@ -27,14 +26,10 @@ const peers = requirePeers('link-bridge interop', [
   { name: 'python3', ok: () => commandExists('python3'), hint: 'apt-get install python3' },
 ]);
 
-const tag = `br${process.pid}`;
+// The script names its namespaces nrx-TAG-*; a NETRX_NETNS_PREFIX goes into the tag.
+const tag = `${NETNS_PREFIX === 'nrx' ? '' : NETNS_PREFIX}br${process.pid}`;
 const ns = { host: `nrx-${tag}-host`, bridge: `nrx-${tag}-bridge`, netrx: `nrx-${tag}-netrx` };
-
-function sh(args: readonly string[], timeoutMs = 20_000) {
-  const result = spawnSync(args[0]!, args.slice(1), { encoding: 'utf8', timeout: timeoutMs });
-  return { status: result.status ?? -1, stdout: result.stdout ?? '', stderr: result.stderr ?? '' };
-}
-const inNs = (name: string, args: readonly string[]) => sh(['ip', 'netns', 'exec', name, ...args]);
+const inNs = (name: string, args: readonly string[]) => execIn(name, args);
 
 const UDP_PROBE = `
 import socket, sys
@@ -57,7 +52,8 @@ s.send(frame)
 `;
 
 describe.skipIf(peers.skip)('netrx as a Linux bridge port through a kernel VXLAN interface', () => {
-  let netrx: ChildProcess;
+  let netrx: ChildProcess | undefined;
+  let teardown: (() => void) | undefined;
   let stdout = '';
   const pcap = join(mkdtempSync(join(tmpdir(), 'netrx-bridge-')), 'seen.pcapng');
 
@@ -65,6 +61,10 @@ describe.skipIf(peers.skip)('netrx as a Linux bridge port through a kernel VXLAN
     console.info(
       `peers: kernel ${versionOf('uname', ['-r'])}; ${versionOf('ip', ['-V'])}; ${versionOf('ping', ['-V'])}; ${versionOf('python3')}`,
     );
+    teardown = cleanupOnExit(() => {
+      if (netrx?.exitCode === null && netrx.signalCode === null) netrx.kill('SIGKILL');
+      sh(['sh', script, 'down', tag]);
+    });
     const up = sh(['sh', script, 'up', tag]);
     expect(up.stderr).toBe('');
     expect(up.status).toBe(0);
@@ -73,7 +73,7 @@ describe.skipIf(peers.skip)('netrx as a Linux bridge port through a kernel VXLAN
       [
         `--net=/run/netns/${ns.netrx}`,
         process.execPath,
-        main,
+        NETRX_MAIN,
         'link',
         'vxlan',
         '--bind',
@@ -97,10 +97,8 @@ describe.skipIf(peers.skip)('netrx as a Linux bridge port through a kernel VXLAN
     await waitForOutput(netrx, /^ready$/m);
   });
 
-  afterAll(() => {
-    if (netrx?.exitCode === null) netrx.kill('SIGKILL');
-    sh(['sh', script, 'down', tag]);
-  });
+  // Runs at exit too, if the suite never gets here.
+  afterAll(() => teardown?.());
 
   it('the bridge has the VXLAN port and forwards the PAE group address (group_fwd_mask 8)', () => {
     const ports = sh(['ip', '-n', ns.bridge, 'link', 'show', 'master', 'br0']).stdout;
@@ -149,8 +147,9 @@ describe.skipIf(peers.skip)('netrx as a Linux bridge port through a kernel VXLAN
     expect(inNs(ns.host, ['ping', '-c', '1', '-W', '2', '10.200.0.2']).stdout).toMatch(
       /1 received/,
     );
-    const exited = new Promise<number | null>((r) => netrx.once('exit', (code) => r(code)));
-    netrx.kill('SIGTERM');
+    const child = netrx!;
+    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    child.kill('SIGTERM');
     expect(await exited).toBe(0);
     const eapol: number[] = [];
     for await (const record of readPcapFile(pcap)) {

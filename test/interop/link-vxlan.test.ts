@@ -1,11 +1,12 @@
 import type { ChildProcess } from 'node:child_process';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { pcapInfo, readPcapFile } from '../../src/node/link/index.js';
 import { commandExists, isRoot, requirePeers, versionOf } from './support/peers.js';
 import { createVxlanLab, LAB, waitForOutput, type VxlanLab } from './support/netns.js';
+import { NETRX_MAIN, spawnNetrxVxlan } from './support/netrx-vxlan.js';
 
 /**
  * The Linux kernel against netrx over VXLAN, in two network namespaces this
@@ -13,8 +14,6 @@ import { createVxlanLab, LAB, waitForOutput, type VxlanLab } from './support/net
  * ping and ping -6 (iputils), arping (iputils), python3 as a kernel UDP
  * client, tshark for the pcap netrx writes. Versions are printed below.
  */
-const root = resolve(import.meta.dirname, '..', '..');
-const main = join(root, 'dist', 'cli', 'main.js');
 const peers = requirePeers('link-vxlan interop', [
   { name: 'root', ok: isRoot, hint: 'network namespaces need root' },
   { name: 'ip', ok: () => commandExists('ip'), hint: 'apt-get install iproute2' },
@@ -61,6 +60,100 @@ while True:
         break
 `;
 
+/**
+ * The IPv6 counterpart of LONE_FRAGMENT_PROBE: a lone first fragment (a
+ * Fragment header with M set and 16 bytes of a longer UDP datagram) sent
+ * whole through an IPPROTO_RAW socket (IPV6_HDRINCL), then a raw ICMPv6
+ * socket waits for netrx's Time Exceeded. The kernel delivers ICMPv6 to a
+ * raw socket only once it has verified the checksum, and it also hands
+ * the error to the UDP socket the quoted datagram came from (bound to its
+ * source port, IPV6_RECVERR: it lands on the error queue; without a
+ * socket the kernel would count it in Icmp6InErrors). Prints type, code,
+ * the quoted fragment identification, the seconds it took, the UDP
+ * socket's queued error (origin type code), and the deltas of
+ * Icmp6InTimeExcds and Icmp6InErrors in /proc/net/snmp6.
+ */
+const LONE_FRAGMENT6_PROBE = `
+import socket, struct, sys, time
+dst, src = sys.argv[1], sys.argv[2]
+def snmp6():
+    return {k: int(v) for k, v in (line.split() for line in open('/proc/net/snmp6'))}
+raw = socket.socket(socket.AF_INET6, socket.SOCK_RAW, socket.IPPROTO_RAW)
+icmp = socket.socket(socket.AF_INET6, socket.SOCK_RAW, socket.IPPROTO_ICMPV6)
+icmp.settimeout(75)
+sender = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+sender.setsockopt(socket.IPPROTO_IPV6, 25, 1)  # IPV6_RECVERR
+sender.bind((src, 40000))
+udp = struct.pack('!HHHH', 40000, 9, 1008, 0) + b'netrx-tx'
+fragment = struct.pack('!BBHI', 17, 0, 0x0001, 0x42424242) + udp
+header = struct.pack('!IHBB16s16s', 6 << 28, len(fragment), 44, 64,
+                     socket.inet_pton(socket.AF_INET6, src), socket.inet_pton(socket.AF_INET6, dst))
+before = snmp6()
+start = time.time()
+raw.sendto(header + fragment, (dst, 0))
+while True:
+    data, peer = icmp.recvfrom(2048)
+    if data[0] == 3 and peer[0] == dst:
+        quoted = struct.unpack('!I', data[8 + 44:8 + 48])[0]
+        time.sleep(0.2)
+        after = snmp6()
+        queued = 'none'
+        try:
+            _, ancdata, _, _ = sender.recvmsg(2048, 512, socket.MSG_ERRQUEUE | socket.MSG_DONTWAIT)
+            for level, kind, info in ancdata:
+                if level == socket.IPPROTO_IPV6 and kind == 25:
+                    queued = '%d/%d/%d' % struct.unpack('=IBBB', info[:7])[1:]
+        except BlockingIOError:
+            pass
+        print(data[0], data[1], hex(quoted), round(time.time() - start), queued,
+              after['Icmp6InTimeExcds'] - before['Icmp6InTimeExcds'],
+              after['Icmp6InErrors'] - before['Icmp6InErrors'])
+        break
+`;
+
+/**
+ * Sends netrx two IPv6 packets it must refuse with Parameter Problem
+ * (RFC 8200 §4): one with an unknown Next Header (253, RFC 3692
+ * experimental) and one with a Hop-by-Hop option whose action bits are 10
+ * (type 0x9e, RFC 4727 experimental: discard and send code 2). They go from
+ * a raw socket with IPV6_RECVERR, so the kernel, after checking the
+ * ICMPv6 checksum and matching the quoted packet to the socket, puts each
+ * error on the socket's error queue: prints origin, type, code and pointer
+ * (ee_info) of each, and the deltas of Icmp6InParmProblems and Icmp6InErrors.
+ */
+const PARAMETER_PROBLEM_PROBE = `
+import socket, struct, sys, time
+dst = sys.argv[1]
+def snmp6():
+    return {k: int(v) for k, v in (line.split() for line in open('/proc/net/snmp6'))}
+def error_of(s):
+    deadline = time.time() + 3
+    while time.time() < deadline:
+        try:
+            _, ancdata, _, _ = s.recvmsg(2048, 512, socket.MSG_ERRQUEUE | socket.MSG_DONTWAIT)
+        except BlockingIOError:
+            time.sleep(0.05)
+            continue
+        for level, kind, data in ancdata:
+            if level == socket.IPPROTO_IPV6 and kind == 25:  # IPV6_RECVERR
+                errno, origin, type_, code, _, info, _ = struct.unpack('=IBBBBII', data[:16])
+                return '%d %d %d %d' % (origin, type_, code, info)
+    return 'none'
+before = snmp6()
+results = []
+for hop_by_hop in (False, True):
+    s = socket.socket(socket.AF_INET6, socket.SOCK_RAW, 253)
+    s.setsockopt(socket.IPPROTO_IPV6, 25, 1)  # IPV6_RECVERR
+    if hop_by_hop:
+        s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_HOPOPTS, bytes([0, 0, 0x9e, 4, 0, 0, 0, 0]))
+    s.sendto(b'netrx parameter problem', (dst, 0))
+    results.append(error_of(s))
+    s.close()
+after = snmp6()
+print(','.join(results), after['Icmp6InParmProblems'] - before['Icmp6InParmProblems'],
+      after['Icmp6InErrors'] - before['Icmp6InErrors'])
+`;
+
 /** Sends `size` bytes to the echo port and checks the whole datagram comes back (so both ways fragmented past the MTU). */
 const BIG_UDP_PROBE = `
 import socket, sys
@@ -87,21 +180,7 @@ for (const offload of [false, true]) {
           `peers: kernel ${versionOf('uname', ['-r'])}; ${versionOf('ping', ['-V'])}; ${versionOf('arping', ['-V'])}; ${versionOf('python3')}`,
         );
         lab = createVxlanLab(offload ? 'on' : 'of', { offload });
-        netrx = lab.spawnIn(lab.netrxNs, [
-          process.execPath,
-          main,
-          'link',
-          'vxlan',
-          '--bind',
-          `${LAB.underlayNetrx}:${LAB.port}`,
-          '--remote',
-          `${LAB.underlayKernel}:${LAB.port}`,
-          '--vni',
-          String(LAB.vni),
-          '--mac',
-          LAB.netrxMac,
-          '--ip',
-          `${LAB.netrxIp}/24`,
+        netrx = spawnNetrxVxlan(lab, [
           '--ip6',
           `${LAB.netrxIp6}/64`,
           '--udp-echo',
@@ -253,6 +332,51 @@ for (const offload of [false, true]) {
         60_000,
       );
 
+      // Issue 9: the kernel sees and accepts netrx's ICMPv6 errors. Parameter
+      // Problem code 1 points at the Next Header field (6), code 2 at the
+      // option's type (40 fixed + 2); each reaches the sending socket's error
+      // queue (origin 3: ICMPv6) and the kernel's Icmp6InParmProblems.
+      it('sends the kernel IPv6 Parameter Problem for an unknown next header and a discard-and-report option', () => {
+        // ping first so netrx knows the kernel's MAC (the error needs no resolution then)
+        lab.exec(lab.kernelNs, ['ping', '-6', '-c', '1', '-W', '2', LAB.netrxIp6]);
+        const result = lab.exec(lab.kernelNs, [
+          'python3',
+          '-c',
+          PARAMETER_PROBLEM_PROBE,
+          LAB.netrxIp6,
+        ]);
+        expect(result.stderr).toBe('');
+        expect(result.stdout.trim()).toBe('3 4 1 6,3 4 2 42 2 0');
+      });
+
+      // Issue 9: a reassembly timeout after an IPv6 first fragment is
+      // answered with Time Exceeded code 1 (RFC 8200 §4.5), 60 s later.
+      it.runIf(!offload)(
+        'sends the kernel ICMPv6 Time Exceeded (code 1) 60 s after a lone first fragment',
+        () => {
+          const result = lab.exec(
+            lab.kernelNs,
+            ['python3', '-c', LONE_FRAGMENT6_PROBE, LAB.netrxIp6, LAB.kernelIp6],
+            80_000,
+          );
+          expect(result.stderr).toBe('');
+          const [type, code, id, seconds, queued, accepted, errors] = result.stdout
+            .trim()
+            .split(' ');
+          // queued: origin 3 (ICMPv6), type 3, code 1, on the UDP socket the fragment came from
+          expect([type, code, id, queued, accepted, errors]).toEqual([
+            '3',
+            '1',
+            '0x42424242',
+            '3/3/1',
+            '1',
+            '0',
+          ]);
+          expect(Number(seconds)).toBeGreaterThanOrEqual(59);
+        },
+        90_000,
+      );
+
       it('records what it saw in a pcapng file that reads back', async () => {
         const exited = new Promise<number | null>((r) => netrx.once('exit', (code) => r(code)));
         netrx.kill('SIGTERM'); // netrx stops cleanly: sockets closed, the pcap file flushed
@@ -299,7 +423,7 @@ describe.skipIf(peers.skip)('netrx up with a link.vxlan section, against the Lin
         `    - { bind: "${LAB.underlayNetrx}:${LAB.port}", remote: "${LAB.underlayKernel}:${LAB.port}", vni: ${LAB.vni}, mac: "${LAB.netrxMac}", ipv4: ["${LAB.netrxIp}/24"] }`,
       ].join('\n'),
     );
-    netrx = lab.spawnIn(lab.netrxNs, [process.execPath, main, 'up', '--config', config]);
+    netrx = lab.spawnIn(lab.netrxNs, [process.execPath, NETRX_MAIN, 'up', '--config', config]);
     await waitForOutput(netrx, /press Ctrl-C/);
   });
   afterAll(() => lab?.destroy());
@@ -344,26 +468,7 @@ describe.skipIf(peers.skip)('netrx link vxlan ignores a foreign VXLAN sender', (
       ).toBe(0);
       expect(lab.exec(lab.netrxNs, ['ip', 'route', 'add', net, 'dev', 'lk1']).status).toBe(0);
     }
-    netrx = lab.spawnIn(lab.netrxNs, [
-      process.execPath,
-      main,
-      'link',
-      'vxlan',
-      '--bind',
-      `${LAB.underlayNetrx}:${LAB.port}`,
-      '--remote',
-      `${LAB.underlayKernel}:${LAB.port}`,
-      '--allow-source',
-      allowed,
-      '--vni',
-      String(LAB.vni),
-      '--mac',
-      LAB.netrxMac,
-      '--ip',
-      `${LAB.netrxIp}/24`,
-      '--pcap',
-      pcap,
-    ]);
+    netrx = spawnNetrxVxlan(lab, ['--allow-source', allowed, '--pcap', pcap]);
     netrx.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
     await waitForOutput(netrx, /^ready$/m);
   });
@@ -465,25 +570,7 @@ describe.skipIf(peers.skip)('netrx link vxlan: segments and routes (issue 9)', (
   const start = async (tag: string, extra: readonly string[] = [], behindGateway = false) => {
     lab?.destroy();
     lab = createVxlanLab(tag, { offload: false, behindGateway });
-    const netrx = lab.spawnIn(lab.netrxNs, [
-      process.execPath,
-      main,
-      'link',
-      'vxlan',
-      '--bind',
-      `${LAB.underlayNetrx}:${LAB.port}`,
-      '--remote',
-      `${LAB.underlayKernel}:${LAB.port}`,
-      '--vni',
-      String(LAB.vni),
-      '--mac',
-      LAB.netrxMac,
-      '--ip',
-      `${LAB.netrxIp}/24`,
-      '--udp-echo',
-      '7',
-      ...extra,
-    ]);
+    const netrx = spawnNetrxVxlan(lab, ['--udp-echo', '7', ...extra]);
     await waitForOutput(netrx, /^ready$/m);
     return lab;
   };

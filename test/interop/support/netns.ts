@@ -5,7 +5,8 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
  * kernel side in namespace A with a real `vx0` VXLAN device, netrx in
  * namespace B listening for the VXLAN datagrams, joined by a veth pair. Only
  * addresses inside these namespaces are used. Everything made here is
- * removed by `destroy()`, processes by PID.
+ * removed by `destroy()` (or at exit if a test never calls it), processes
+ * by PID. Built on `createNamespaces`, which the other interop labs use too.
  */
 export interface VxlanLab {
   readonly kernelNs: string;
@@ -43,9 +44,27 @@ export const LAB = {
   farHostIp: '10.201.0.2',
 } as const;
 
-function sh(args: readonly string[], timeoutMs = 20_000) {
+/**
+ * What every namespace name made here starts with: `nrx`, or
+ * `NETRX_NETNS_PREFIX` (so several people, or sessions, testing on one
+ * machine keep their namespaces apart). Names end with this process's PID.
+ */
+export const NETNS_PREFIX = process.env.NETRX_NETNS_PREFIX ?? 'nrx';
+
+/** A namespace name unique to this process: prefix, tag, role, PID. */
+export function netnsName(tag: string, role: string): string {
+  return `${NETNS_PREFIX}${tag}${role}${process.pid}`;
+}
+
+/** Runs a command (no shell) to completion or `timeoutMs`: its status and output. */
+export function sh(args: readonly string[], timeoutMs = 20_000) {
   const result = spawnSync(args[0]!, args.slice(1), { encoding: 'utf8', timeout: timeoutMs });
   return { status: result.status ?? -1, stdout: result.stdout ?? '', stderr: result.stderr ?? '' };
+}
+
+/** Runs a command in network namespace `ns`. */
+export function execIn(ns: string, args: readonly string[], timeoutMs?: number) {
+  return sh(['ip', 'netns', 'exec', ns, ...args], timeoutMs);
 }
 
 function must(args: readonly string[]): void {
@@ -53,108 +72,134 @@ function must(args: readonly string[]): void {
   if (result.status !== 0) throw new Error(`${args.join(' ')} failed: ${result.stderr.trim()}`);
 }
 
-export function createVxlanLab(
-  tag: string,
-  options: { offload?: boolean; behindGateway?: boolean } = {},
-): VxlanLab {
-  const kernelNs = `nrx${tag}k${process.pid}`;
-  const netrxNs = `nrx${tag}n${process.pid}`;
-  const hostNs = options.behindGateway === true ? `nrx${tag}h${process.pid}` : undefined;
-  const children: ChildProcess[] = [];
-  const destroy = () => {
-    for (const child of children)
-      if (child.exitCode === null && child.pid !== undefined) child.kill('SIGKILL');
-    sh(['ip', 'netns', 'del', kernelNs]);
-    sh(['ip', 'netns', 'del', netrxNs]);
-    if (hostNs !== undefined) sh(['ip', 'netns', 'del', hostNs]);
-  };
-  try {
-    must(['ip', 'netns', 'add', kernelNs]);
-    must(['ip', 'netns', 'add', netrxNs]);
-    must([
-      'ip',
-      'link',
-      'add',
-      'lk0',
-      'netns',
-      kernelNs,
-      'type',
-      'veth',
-      'peer',
-      'name',
-      'lk1',
-      'netns',
-      netrxNs,
-    ]);
-    const inK = (...args: string[]) => must(['ip', '-n', kernelNs, ...args]);
-    const inN = (...args: string[]) => must(['ip', '-n', netrxNs, ...args]);
-    inK('link', 'set', 'lo', 'up');
-    inN('link', 'set', 'lo', 'up');
-    inK('addr', 'add', `${LAB.underlayKernel}/30`, 'dev', 'lk0');
-    inK('link', 'set', 'lk0', 'up');
-    inN('addr', 'add', `${LAB.underlayNetrx}/30`, 'dev', 'lk1');
-    inN('link', 'set', 'lk1', 'up');
-    inK(
-      'link',
-      'add',
-      'vx0',
-      'type',
-      'vxlan',
-      'id',
-      String(LAB.vni),
-      'local',
-      LAB.underlayKernel,
-      'remote',
-      LAB.underlayNetrx,
-      'dev',
-      'lk0',
-      'dstport',
-      String(LAB.port),
-      'nolearning',
-    );
-    inK('link', 'set', 'vx0', 'address', LAB.kernelMac);
-    inK('addr', 'add', `${LAB.kernelIp}/24`, 'dev', 'vx0');
-    inK('addr', 'add', `${LAB.kernelIp6}/64`, 'dev', 'vx0', 'nodad');
-    inK('link', 'set', 'vx0', 'up');
-    if (options.offload === false) {
-      must(['ip', 'netns', 'exec', kernelNs, 'ethtool', '-K', 'vx0', 'tx', 'off']);
+/**
+ * Teardowns still owed: run by `destroy()`, or, if a test never gets there
+ * (a crash, Ctrl-C, a worker ended on timeout), when the process exits or
+ * is told to stop. Each runs once.
+ */
+const owed = new Set<() => void>();
+let hooked = false;
+
+function runOwed(): void {
+  for (const teardown of [...owed]) {
+    owed.delete(teardown);
+    try {
+      teardown();
+    } catch {
+      // keep going: every other teardown still runs
     }
-    if (hostNs !== undefined) {
-      must(['ip', 'netns', 'add', hostNs]);
-      must([
-        'ip',
+  }
+}
+
+/** Registers `teardown` to run at exit unless the returned function runs it first. */
+export function cleanupOnExit(teardown: () => void): () => void {
+  if (!hooked) {
+    hooked = true;
+    process.once('exit', runOwed);
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+      process.once(signal, () => {
+        runOwed();
+        process.kill(process.pid, signal);
+      });
+    }
+  }
+  let done = false;
+  const run = () => {
+    if (done) return;
+    done = true;
+    owed.delete(run);
+    teardown();
+  };
+  owed.add(run);
+  return run;
+}
+
+/**
+ * Network namespaces made for one test, removed by name (with everything in
+ * them: a veth pair goes with either end, a VXLAN device with its
+ * namespace) and the processes started in them killed by PID, by
+ * `destroy()` or at exit (`cleanupOnExit`). Nothing outside them is touched.
+ */
+export interface Namespaces {
+  /** Creates namespace `netnsName(tag, role)` with loopback up; returns its name. */
+  add(role: string): string;
+  /** A veth pair, `a` in namespace `nsA`, `b` in `nsB`, both up. */
+  veth(nsA: string, a: string, nsB: string, b: string): void;
+  /** `ip -n ns ...`, throwing with ip's message if it fails. */
+  ip(ns: string, ...args: string[]): void;
+  /** `ip addr add cidr dev dev` (extra words such as `nodad` after). */
+  address(ns: string, dev: string, cidr: string, ...extra: string[]): void;
+  /** A VXLAN device `dev` in `ns` (nolearning), its MAC set; left down. */
+  vxlan(
+    ns: string,
+    dev: string,
+    options: {
+      vni: number;
+      local: string;
+      remote: string;
+      via: string;
+      port: number;
+      mac?: string;
+    },
+  ): void;
+  exec(ns: string, args: readonly string[], timeoutMs?: number): ReturnType<typeof sh>;
+  /** Starts a long-running command in a namespace (nsenter execs, so the PID is the command's). */
+  spawnIn(ns: string, args: readonly string[]): ChildProcess;
+  /** Kills what `spawnIn` started and removes the namespaces, last made first; idempotent. */
+  destroy(): void;
+}
+
+export function createNamespaces(tag: string): Namespaces {
+  const names: string[] = [];
+  const children: ChildProcess[] = [];
+  const destroy = cleanupOnExit(() => {
+    for (const child of children)
+      if (child.exitCode === null && child.signalCode === null && child.pid !== undefined)
+        child.kill('SIGKILL');
+    for (const name of names.reverse()) sh(['ip', 'netns', 'del', name]);
+  });
+  const ip = (ns: string, ...args: string[]) => must(['ip', '-n', ns, ...args]);
+  return {
+    add(role) {
+      const name = netnsName(tag, role);
+      sh(['ip', 'netns', 'del', name]); // a leftover of this very name (a reused PID)
+      must(['ip', 'netns', 'add', name]);
+      names.push(name);
+      ip(name, 'link', 'set', 'lo', 'up');
+      return name;
+    },
+    veth(nsA, a, nsB, b) {
+      must(['ip', 'link', 'add', a, 'netns', nsA, 'type', 'veth', 'peer', 'name', b, 'netns', nsB]);
+      ip(nsA, 'link', 'set', a, 'up');
+      ip(nsB, 'link', 'set', b, 'up');
+    },
+    ip,
+    address(ns, dev, cidr, ...extra) {
+      ip(ns, 'addr', 'add', cidr, 'dev', dev, ...extra);
+    },
+    vxlan(ns, dev, { vni, local, remote, via, port, mac }) {
+      ip(
+        ns,
         'link',
         'add',
-        'hk0',
-        'netns',
-        kernelNs,
+        dev,
         'type',
-        'veth',
-        'peer',
-        'name',
-        'hk1',
-        'netns',
-        hostNs,
-      ]);
-      const inH = (...args: string[]) => must(['ip', '-n', hostNs, ...args]);
-      inH('link', 'set', 'lo', 'up');
-      inH('addr', 'add', `${LAB.farHostIp}/24`, 'dev', 'hk1');
-      inH('link', 'set', 'hk1', 'up');
-      inH('route', 'add', 'default', 'via', LAB.farGatewayIp);
-      inK('addr', 'add', `${LAB.farGatewayIp}/24`, 'dev', 'hk0');
-      inK('link', 'set', 'hk0', 'up');
-      // The kernel namespace routes between the far subnet and the VXLAN segment.
-      must(['ip', 'netns', 'exec', kernelNs, 'sysctl', '-q', '-w', 'net.ipv4.ip_forward=1']);
-    }
-  } catch (error) {
-    destroy();
-    throw error;
-  }
-  return {
-    kernelNs,
-    netrxNs,
-    hostNs,
-    exec: (ns, args, timeoutMs) => sh(['ip', 'netns', 'exec', ns, ...args], timeoutMs),
+        'vxlan',
+        'id',
+        String(vni),
+        'local',
+        local,
+        'remote',
+        remote,
+        'dev',
+        via,
+        'dstport',
+        String(port),
+        'nolearning',
+      );
+      if (mac !== undefined) ip(ns, 'link', 'set', dev, 'address', mac);
+    },
+    exec: (ns, args, timeoutMs) => execIn(ns, args, timeoutMs),
     spawnIn(ns, args) {
       const child = spawn('nsenter', [`--net=/run/netns/${ns}`, ...args], {
         stdio: ['ignore', 'pipe', 'pipe'],
@@ -164,6 +209,55 @@ export function createVxlanLab(
     },
     destroy,
   };
+}
+
+export function createVxlanLab(
+  tag: string,
+  options: { offload?: boolean; behindGateway?: boolean } = {},
+): VxlanLab {
+  const spaces = createNamespaces(tag);
+  try {
+    const kernelNs = spaces.add('k');
+    const netrxNs = spaces.add('n');
+    spaces.veth(kernelNs, 'lk0', netrxNs, 'lk1');
+    spaces.address(kernelNs, 'lk0', `${LAB.underlayKernel}/30`);
+    spaces.address(netrxNs, 'lk1', `${LAB.underlayNetrx}/30`);
+    spaces.vxlan(kernelNs, 'vx0', {
+      vni: LAB.vni,
+      local: LAB.underlayKernel,
+      remote: LAB.underlayNetrx,
+      via: 'lk0',
+      port: LAB.port,
+      mac: LAB.kernelMac,
+    });
+    spaces.address(kernelNs, 'vx0', `${LAB.kernelIp}/24`);
+    spaces.address(kernelNs, 'vx0', `${LAB.kernelIp6}/64`, 'nodad');
+    spaces.ip(kernelNs, 'link', 'set', 'vx0', 'up');
+    if (options.offload === false) {
+      must(['ip', 'netns', 'exec', kernelNs, 'ethtool', '-K', 'vx0', 'tx', 'off']);
+    }
+    let hostNs: string | undefined;
+    if (options.behindGateway === true) {
+      hostNs = spaces.add('h');
+      spaces.veth(kernelNs, 'hk0', hostNs, 'hk1');
+      spaces.address(hostNs, 'hk1', `${LAB.farHostIp}/24`);
+      spaces.ip(hostNs, 'route', 'add', 'default', 'via', LAB.farGatewayIp);
+      spaces.address(kernelNs, 'hk0', `${LAB.farGatewayIp}/24`);
+      // The kernel namespace routes between the far subnet and the VXLAN segment.
+      must(['ip', 'netns', 'exec', kernelNs, 'sysctl', '-q', '-w', 'net.ipv4.ip_forward=1']);
+    }
+    return {
+      kernelNs,
+      netrxNs,
+      hostNs,
+      exec: spaces.exec,
+      spawnIn: spaces.spawnIn,
+      destroy: spaces.destroy,
+    };
+  } catch (error) {
+    spaces.destroy();
+    throw error;
+  }
 }
 
 /** Resolves with everything printed so far once `pattern` appears on stdout; rejects on exit or timeout. */

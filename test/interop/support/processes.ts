@@ -10,13 +10,19 @@ export interface Watched {
 }
 
 export function watched(command: string, args: readonly string[]): Watched {
-  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  return watchChild(spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] }));
+}
+
+/** Watches a child already started (for instance by a namespace lab's `spawnIn`). */
+export function watchChild(child: ChildProcess): Watched {
   let text = '';
-  child.stdout.on('data', (chunk: Buffer) => (text += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (text += chunk.toString()));
-  const exit = new Promise<number | string>((resolve) =>
-    child.once('close', (code, signal) => resolve(code ?? signal ?? 'unknown')),
-  );
+  child.stdout?.on('data', (chunk: Buffer) => (text += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (text += chunk.toString()));
+  const exit = new Promise<number | string>((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      resolve(child.exitCode ?? child.signalCode ?? 'unknown');
+    } else child.once('close', (code, signal) => resolve(code ?? signal ?? 'unknown'));
+  });
   return {
     child,
     text: () => text,
@@ -50,9 +56,19 @@ export async function ran(
 
 /** SIGTERM by PID (the child we spawned, nothing else), then SIGKILL if it lingers. */
 export async function stopped(peer: Watched | undefined, ms = 5_000): Promise<void> {
-  if (peer === undefined || peer.child.exitCode !== null || peer.child.signalCode !== null) return;
-  const timer = setTimeout(() => peer.child.kill('SIGKILL'), ms);
-  peer.child.kill('SIGTERM');
-  await peer.exited();
+  await stopChild(peer?.child, 'SIGTERM', ms);
+}
+
+/** `signal` to a child we spawned (by PID), SIGKILL if it lingers past `ms`; resolves once it ended. */
+export async function stopChild(
+  child: ChildProcess | undefined,
+  signal: NodeJS.Signals = 'SIGTERM',
+  ms = 5_000,
+): Promise<void> {
+  if (child === undefined || child.exitCode !== null || child.signalCode !== null) return;
+  const ended = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const timer = setTimeout(() => child.kill('SIGKILL'), ms);
+  child.kill(signal);
+  await ended;
   clearTimeout(timer);
 }

@@ -1,0 +1,44 @@
+/**
+ * The adapter's one look at a received frame's Ethernet header, before any
+ * binding: its size (with up to two 802.1Q/802.1ad tags), the EtherType
+ * after them, and whether the frame is a runt or a giant. Packed into one
+ * number so the hot path allocates nothing.
+ */
+
+/** Shorter than its Ethernet header and tags. */
+export const RUNT = -1;
+/** Longer than MTU + header + a 4-byte FCS. */
+export const GIANT = -2;
+
+/**
+ * Header size (low byte) and EtherType (next 16 bits) packed in one
+ * number, or RUNT / GIANT.
+ */
+export function parseFrameHeader(frame: Uint8Array, mtu: number): number {
+  if (frame.length < 14) return RUNT;
+  let headerSize = 14;
+  let etherType = ((frame[12] as number) << 8) | (frame[13] as number);
+  // 802.1Q (0x8100) and 802.1ad (0x88a8) tags: up to two, the inner type is the protocol.
+  for (let tags = 0; tags < 2 && (etherType === 0x8100 || etherType === 0x88a8); tags++) {
+    if (frame.length < headerSize + 4) return RUNT;
+    etherType = ((frame[headerSize + 2] as number) << 8) | (frame[headerSize + 3] as number);
+    headerSize += 4;
+  }
+  // Room for an FCS the adapter may have left on: protocols use their own lengths.
+  if (frame.length - headerSize > mtu + 4) return GIANT;
+  return headerSize | (etherType << 8);
+}
+
+/** The VLAN id of the innermost tag of a header of `headerSize` bytes, or -1 untagged. */
+export function innerVlanId(frame: Uint8Array, headerSize: number): number {
+  return headerSize > 14
+    ? ((frame[headerSize - 4] as number) & 0x0f) * 256 + (frame[headerSize - 3] as number)
+    : -1;
+}
+
+/** The TPID of the innermost tag of a header of `headerSize` bytes, or 0 untagged. */
+export function innerVlanTpid(frame: Uint8Array, headerSize: number): number {
+  return headerSize > 14
+    ? ((frame[headerSize - 6] as number) << 8) | (frame[headerSize - 5] as number)
+    : 0;
+}

@@ -1,0 +1,86 @@
+/**
+ * UDP over IPv4 for the IPv4 binding (RFC 768, RFC 1122 §4.1): the receive
+ * side (length and checksum checks, delivery to the bound socket, Port
+ * Unreachable for a unicast datagram nobody listens for) and the datagram
+ * written into a frame being built for a send.
+ */
+import {
+  foldChecksum,
+  ipv4PseudoHeaderSum,
+  sumBytes,
+  UdpDatagram,
+  type Ipv4Packet,
+} from '../wire/index.js';
+import type { Indication } from './indication.js';
+import { ICMP_UNREACHABLE, sendIcmpError, UNICAST, type Ipv4Host } from './ipv4-icmp.js';
+import type { UdpSockets } from './udp-socket.js';
+
+/**
+ * A UDP datagram in `ip` (accepted as `kind`); `trustOffload` says whether
+ * the adapter's checksum-verified flag describes this datagram (not after
+ * reassembly).
+ */
+export function receiveUdp4(
+  host: Ipv4Host,
+  sockets: UdpSockets,
+  ind: Indication,
+  ip: Ipv4Packet,
+  kind: number,
+  trustOffload: boolean,
+): 'accepted' | 'not-accepted' {
+  const segment = ip.payload;
+  if (segment.length < 8) return host.drop('bad-udp', ind.packetSize);
+  const udp = UdpDatagram.unchecked(segment);
+  const udpLength = udp.length;
+  if (udpLength < 8 || udpLength > segment.length) return host.drop('bad-udp', ind.packetSize);
+  const source = ip.sourceAddress;
+  const destination = ip.destinationAddress;
+  if (
+    udp.checksum !== 0 &&
+    !(trustOffload && ind.oob.checksumVerified?.udp === true) &&
+    foldChecksum(
+      sumBytes(segment, 0, udpLength, ipv4PseudoHeaderSum(source, destination, 17, udpLength)),
+    ) !== 0xffff
+  ) {
+    return host.drop('bad-udp-checksum', ind.packetSize);
+  }
+  const outcome = sockets.deliver4(
+    source,
+    udp.sourcePort,
+    destination,
+    udp.destinationPort,
+    segment,
+    8,
+    udpLength,
+  );
+  if (outcome === 'delivered') {
+    host.counters.delivered++;
+    return 'accepted';
+  }
+  if (outcome === 'queue-full') {
+    host.drop('socket-queue-full', ind.packetSize);
+    return 'accepted';
+  }
+  host.drop('no-socket', ind.packetSize);
+  if (kind === UNICAST) sendIcmpError(host, ind, ip, ICMP_UNREACHABLE, 3);
+  return 'accepted';
+}
+
+/** Writes the UDP header and `data` at `frame[at..]`, checksum filled (one deliberate copy of `data`). */
+export function writeUdp4(
+  frame: Uint8Array,
+  at: number,
+  from: number,
+  to: number,
+  sourcePort: number,
+  destinationPort: number,
+  data: Uint8Array,
+): void {
+  const udp = UdpDatagram.unchecked(frame.subarray(at));
+  udp.setSourcePort(sourcePort);
+  udp.setDestinationPort(destinationPort);
+  udp.setLength(8 + data.length);
+  // Deliberate copy: the payload goes into the frame being built.
+  udp.bytes.set(data, 8);
+  udp.fillChecksumIpv4(from, to);
+}
