@@ -111,6 +111,7 @@ export class ExtcapPcapngStream {
     return this.writer.packet({
       timestamp: packet.timestampNs,
       data: packet.fragment,
+      originalLength: packet.originalLength,
       ...(flags === undefined ? {} : { flags }),
     });
   }

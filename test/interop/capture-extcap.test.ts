@@ -1,0 +1,265 @@
+/**
+ * Wireshark's tshark (Debian), a capture tool nobody here wrote, capturing
+ * live from a netrx capture host through `netrx capture extcap`: the
+ * launcher `netrx capture extcap --install DIR` writes sits in tshark's
+ * extcap folder, `tshark -i netrx -o extcap.netrx.server:rpc://… -c N -w
+ * FILE` runs it, and the frames tshark wrote must be, byte for byte, the
+ * frames the host's adapter saw (first 128 bytes: the packet-capture
+ * provider's default truncation), with their direction and their length on
+ * the wire. The same host also feeds `netrx capture tail --pcapng FILE`,
+ * whose file tshark and capinfos must read with no malformed frame.
+ *
+ * The host is in this process (support/capture-lab.ts): a netrx stack on an
+ * in-memory adapter that the real packet-capture provider taps, the peer
+ * answered by the stack. The extcap is a child of tshark, so it reaches the
+ * host over real loopback TCP.
+ *
+ * Where tshark looks for extcaps (`tshark -G folders`): TShark 4.0 has one
+ * extcap folder, the global one, overridden by WIRESHARK_EXTCAP_DIR except
+ * when started with special privileges (root included); 4.2 and later also
+ * read the personal folder ~/.local/lib/wireshark/extcap. So the launcher
+ * goes into both (under a temporary HOME), and as root tshark runs as
+ * nobody (setpriv), which an extcap capture needs no privilege for.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli, type CliIo } from '../../src/cli/index.js';
+import { readPcapFile } from '../../src/node/link/index.js';
+import { lines, run, toolVersion } from './pcap-tools.js';
+import { startCaptureLab, type CaptureLab, type SeenFrame } from './support/capture-lab.js';
+import { commandExists, isRoot, requirePeers } from './support/peers.js';
+
+const RECORDED = 'TShark (Wireshark) 4.0.17 (Git v4.0.17 packaged as 4.0.17-0+deb12u3).';
+const TRUNCATION = 128;
+const main = resolve(import.meta.dirname, '..', '..', 'dist', 'cli', 'main.js');
+const tshark = toolVersion('tshark', ['--version']);
+const peers = requirePeers('capture-extcap.test.ts', [
+  { name: 'tshark', ok: () => tshark !== undefined, hint: 'apt-get install -y tshark' },
+  { name: 'capinfos', ok: () => commandExists('capinfos'), hint: 'apt-get install -y tshark' },
+  {
+    name: 'setpriv (as root)',
+    ok: () => !isRoot() || commandExists('setpriv'),
+    hint: 'util-linux',
+  },
+  { name: 'dist/cli/main.js', ok: () => existsSync(main), hint: 'npm run build' },
+]);
+console.info(`peers: ${tshark ?? 'tshark missing'}`);
+if (tshark !== undefined && tshark !== RECORDED) {
+  console.warn(`[netrx interop] tshark is ${tshark}; checked with ${RECORDED}`);
+}
+
+function io() {
+  const out: string[] = [];
+  const err: string[] = [];
+  let stop!: () => void;
+  const stopped = new Promise<void>((done) => (stop = done));
+  const cli: CliIo = {
+    out: (l) => out.push(l),
+    err: (l) => err.push(l),
+    untilStopped: () => stopped,
+  };
+  return { out, err, stop, cli };
+}
+
+const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
+
+async function until(condition: () => boolean, ms: number, what: string): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(20);
+  }
+}
+
+/** A temporary HOME with the launcher in both extcap folders, and how to run tshark there. */
+async function extcapHome() {
+  const home = mkdtempSync(join(tmpdir(), 'ce-extcap-'));
+  const personal = join(home, '.local', 'lib', 'wireshark', 'extcap');
+  mkdirSync(personal, { recursive: true });
+  const session = io();
+  expect(await runCli(['capture', 'extcap', '--install', personal], session.cli)).toBe(0);
+  for (const dir of [
+    home,
+    join(home, '.local'),
+    join(home, '.local', 'lib'),
+    join(home, '.local', 'lib', 'wireshark'),
+    personal,
+  ]) {
+    chmodSync(dir, dir === home ? 0o777 : 0o755);
+  }
+  const env = { ...process.env, HOME: home, WIRESHARK_EXTCAP_DIR: personal };
+  const command = (args: readonly string[]): [string, string[]] =>
+    isRoot()
+      ? ['setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', 'tshark', ...args]]
+      : ['tshark', [...args]];
+  return { home, personal, env, command };
+}
+
+interface TsharkFrame {
+  readonly raw: string;
+  readonly len: number;
+  readonly capLen: number;
+  readonly direction: string;
+}
+
+/** tshark's own reading of a capture file: each frame's bytes, lengths and direction flag. */
+function tsharkFrames(file: string): TsharkFrame[] {
+  const result = run('tshark', ['-r', file, '-T', 'json', '-x']);
+  expect(result.status, result.stderr).toBe(0);
+  const packets = JSON.parse(result.stdout) as {
+    _source: { layers: Record<string, unknown> };
+  }[];
+  return packets.map(({ _source: { layers } }) => {
+    const frame = layers['frame'] as Record<string, string> & {
+      'frame.packet_flags_tree'?: Record<string, string>;
+    };
+    return {
+      raw: (layers['frame_raw'] as string[])[0] ?? '',
+      len: Number(frame['frame.len']),
+      capLen: Number(frame['frame.cap_len']),
+      direction: frame['frame.packet_flags_tree']?.['frame.packet_flags_direction'] ?? '',
+    };
+  });
+}
+
+const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex');
+
+/** Every frame `seen` as tshark should show it: truncated, with its wire length and direction. */
+function expected(seen: readonly SeenFrame[]) {
+  return seen.map((f) => ({
+    raw: hex(f.data.subarray(0, TRUNCATION)),
+    len: f.data.length,
+    capLen: Math.min(f.data.length, TRUNCATION),
+    direction: f.direction === 'in' ? '0x00000001' : '0x00000002',
+  }));
+}
+
+/** Frames tshark flags as malformed, or with a warning or error. */
+function problems(file: string): string[] {
+  const result = run('tshark', [
+    '-r',
+    file,
+    '-Y',
+    '_ws.malformed || _ws.expert.severity >= "warning"',
+  ]);
+  expect(result.status, result.stderr).toBe(0);
+  return lines(result.stdout);
+}
+
+describe.skipIf(peers.skip)('capture extcap: tshark -i netrx captures live', () => {
+  let lab: CaptureLab;
+  beforeAll(async () => {
+    lab = await startCaptureLab();
+  });
+  afterAll(async () => {
+    await lab?.close();
+  });
+
+  it('lists the netrx interface in the extcap folder tshark -G folders names', async () => {
+    const home = await extcapHome();
+    const [command, args] = home.command(['-G', 'folders']);
+    const folders = spawnSync(command, args, { env: home.env, encoding: 'utf8' });
+    const extcapLines = lines(folders.stdout).filter((l) => /extcap/i.test(l));
+    console.info(`tshark -G folders (temporary HOME): ${extcapLines.join(' | ')}`);
+    expect(extcapLines.some((l) => l.includes(home.personal))).toBe(true);
+    const [listCommand, listArgs] = home.command(['-D']);
+    const list = spawnSync(listCommand, listArgs, { env: home.env, encoding: 'utf8' });
+    expect(lines(list.stdout)).toContainEqual(
+      expect.stringMatching(/\. netrx \(netrx remote capture\)$/),
+    );
+  });
+
+  it('writes, frame for frame, what the host adapter saw (truncated to 128, wire length and direction kept); then the extcap closes its handle', async () => {
+    const home = await extcapHome();
+    const out = join(home.home, 'live.pcapng');
+    const count = 60;
+    const [command, args] = home.command([
+      '-i',
+      'netrx',
+      '-o',
+      `extcap.netrx.server:${lab.url}`,
+      '-o',
+      `extcap.netrx.session:${lab.session}`,
+      '-c',
+      String(count),
+      '-w',
+      out,
+    ]);
+    lab.seen.length = 0;
+    const child = spawn(command, args, { env: home.env, cwd: home.home });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<number | null>((done) => child.once('close', done));
+    let finished = false;
+    void exited.then(() => (finished = true));
+    try {
+      await until(
+        () => lab.openHandles() > 0 || finished,
+        20_000,
+        'the extcap opening the session',
+      );
+      expect(finished, stderr).toBe(false);
+      // Link frames flow until tshark has its count: a few exchanges at a time, as a live link.
+      for (let i = 0; i < 400 && !finished; i++) {
+        lab.traffic(3);
+        await sleep(25);
+      }
+      expect(await exited, stderr).toBe(0);
+    } finally {
+      if (!finished) child.kill('SIGINT');
+    }
+    // tshark stops its extcap when the count is reached; the extcap lets go of the session.
+    await until(() => lab.openHandles() === 0, 10_000, 'the extcap closing its handle');
+    expect(lab.rundowns()).toBe(0); // closed, not cut off
+    const frames = tsharkFrames(out);
+    expect(frames).toHaveLength(count);
+    expect(frames).toEqual(expected(lab.seen.slice(0, count)));
+    expect(new Set(frames.map((f) => f.direction))).toEqual(new Set(['0x00000001', '0x00000002']));
+    expect(frames.some((f) => f.len > TRUNCATION)).toBe(true);
+    expect(problems(out)).toEqual([]);
+    const capinfos = run('capinfos', ['-c', '-E', out]);
+    expect(capinfos.stdout).toMatch(new RegExp(`Number of packets:\\s+${count}\\b`));
+    expect(capinfos.stdout).toMatch(/File encapsulation:\s+Ethernet/);
+  }, 60_000);
+});
+
+describe.skipIf(peers.skip)('capture tail --pcapng from real packet events', () => {
+  it('writes a pcapng tshark and capinfos read with no malformed frame, bytes truncated to 128', async () => {
+    const lab = await startCaptureLab('netrx-ce-tail');
+    const file = join(mkdtempSync(join(tmpdir(), 'ce-tail-')), 'tail.pcapng');
+    const tail = io();
+    const tailing = runCli(
+      ['capture', 'tail', lab.url, '--session', lab.session, '--pcapng', file],
+      tail.cli,
+    );
+    try {
+      await until(() => lab.openHandles() > 0, 10_000, 'tail opening the session');
+      for (let i = 0; i < 20; i++) {
+        lab.traffic(3);
+        await sleep(10);
+      }
+      const total = lab.seen.length;
+      await until(() => tail.out.length >= total, 10_000, `tail printing ${total} events`);
+    } finally {
+      tail.stop();
+    }
+    expect(await tailing).toBe(0);
+    await lab.close();
+    expect(tail.out.at(-1)).toMatch(new RegExp(`\\[received ${lab.seen.length}, lost 0\\]$`));
+    const frames = tsharkFrames(file);
+    expect(frames.map(({ raw, len, capLen }) => ({ raw, len, capLen }))).toEqual(
+      expected(lab.seen).map(({ raw, len, capLen }) => ({ raw, len, capLen })),
+    );
+    expect(problems(file)).toEqual([]);
+    const capinfos = run('capinfos', ['-c', file]);
+    expect(capinfos.stdout).toMatch(new RegExp(`Number of packets:\\s+${lab.seen.length}\\b`));
+    // netrx's own reader agrees with tshark.
+    const records: Uint8Array[] = [];
+    for await (const record of readPcapFile(file)) records.push(record.data);
+    expect(records.map(hex)).toEqual(frames.map((f) => f.raw));
+    expect(readFileSync(file).length).toBeGreaterThan(0);
+  }, 60_000);
+});
