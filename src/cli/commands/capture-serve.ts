@@ -4,12 +4,14 @@ import {
   startSyntheticProvider,
   type SessionLimits,
 } from '../../capture/index.js';
+import { PACKET_CAPTURE_PROVIDER_NAME } from '../../link/index.js';
 import { startLrecTcpServer } from '../../node/capture/index.js';
 import { systemClock } from '../../node/runtime/index.js';
 import { TraceRegistry } from '../../trace/index.js';
 import { integer, required } from '../args.js';
 import { UsageError, type CliCommand } from '../command.js';
 import { errorLine } from '../files.js';
+import { parseLinkVxlan, startCaptureLinks } from './capture-serve-link.js';
 
 /** Bytes one queued synthetic or packet event takes, as an estimate for --queue-events. */
 const EVENT_ESTIMATE = 8 + 96 + 128 + 12;
@@ -32,7 +34,7 @@ export const captureServeCommand: CliCommand = {
   path: ['capture', 'serve'],
   summary: 'an MS-LREC event session served over DCE/RPC (ncacn_ip_tcp) on loopback',
   usage:
-    'capture serve --session NAME --rpc-port PORT [--insecure-no-auth] [--synthetic EVENTS_PER_SECOND] [--synthetic-count N] [--queue-events N] [--timer-ms MS]',
+    'capture serve --session NAME --rpc-port PORT [--insecure-no-auth] [--synthetic EVENTS_PER_SECOND] [--synthetic-count N] [--queue-events N] [--timer-ms MS] [--link-vxlan bind=IP:PORT,remote=IP:PORT,vni=N,mac=MAC,ip=A.B.C.D/NN[,udp-echo=PORT][,pcap=FILE]]...',
   options: {
     session: { type: 'string' },
     'rpc-port': { type: 'string' },
@@ -41,6 +43,7 @@ export const captureServeCommand: CliCommand = {
     'synthetic-count': { type: 'string' },
     'queue-events': { type: 'string' },
     'timer-ms': { type: 'string' },
+    'link-vxlan': { type: 'string', multiple: true },
   },
   async run(values, _positionals, io) {
     const name = required('--session', values['session']);
@@ -70,13 +73,24 @@ export const captureServeCommand: CliCommand = {
         ? undefined
         : integer('--timer-ms', values['timer-ms'], 100, 1000);
 
+    // Hosts on VXLAN segments whose frames the session carries (packet-capture provider).
+    const links = ((values['link-vxlan'] as unknown as string[] | undefined) ?? []).map(
+      parseLinkVxlan,
+    );
+
     const clock = systemClock;
     const registry = new TraceRegistry({ clock });
     const table = new SessionTable({ registry, clock });
     const session = table.createSession({
       name,
       // Without --synthetic the session listens to every provider of this process.
-      providers: [{ provider: rate === undefined ? '*' : SYNTHETIC_PROVIDER_NAME, level: 0 }],
+      providers: [
+        { provider: rate === undefined ? '*' : SYNTHETIC_PROVIDER_NAME, level: 0 },
+        // With --synthetic, the links' frames too.
+        ...(rate !== undefined && links.length > 0
+          ? [{ provider: PACKET_CAPTURE_PROVIDER_NAME, level: 0 }]
+          : []),
+      ],
       limits: {
         ...(queueEvents === undefined ? {} : queueLimits(queueEvents)),
         ...(timerMs === undefined ? {} : { timerMs }),
@@ -95,7 +109,9 @@ export const captureServeCommand: CliCommand = {
             ...(count === undefined ? {} : { count }),
           });
     let server;
+    let capturing: { stop(): Promise<void> } | undefined;
     try {
+      capturing = links.length === 0 ? undefined : await startCaptureLinks(links, registry);
       server = await startLrecTcpServer({
         table,
         port,
@@ -108,6 +124,7 @@ export const captureServeCommand: CliCommand = {
       });
     } catch (error) {
       synthetic?.stop();
+      await capturing?.stop();
       io.err(`netrx capture serve: ${errorLine(error)}`);
       return 1;
     }
@@ -117,6 +134,7 @@ export const captureServeCommand: CliCommand = {
     synthetic?.stop();
     session.stop();
     await server.close();
+    await capturing?.stop();
     return 0;
   },
 };

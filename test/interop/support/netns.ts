@@ -55,11 +55,13 @@ function must(args: readonly string[]): void {
 
 export function createVxlanLab(
   tag: string,
-  options: { offload?: boolean; behindGateway?: boolean } = {},
+  options: { offload?: boolean; behindGateway?: boolean; prefix?: string } = {},
 ): VxlanLab {
-  const kernelNs = `nrx${tag}k${process.pid}`;
-  const netrxNs = `nrx${tag}n${process.pid}`;
-  const hostNs = options.behindGateway === true ? `nrx${tag}h${process.pid}` : undefined;
+  // The namespace names: `${prefix}${tag}` + k/n/h + this PID; a suite of another branch picks its own prefix.
+  const prefix = options.prefix ?? 'nrx';
+  const kernelNs = `${prefix}${tag}k${process.pid}`;
+  const netrxNs = `${prefix}${tag}n${process.pid}`;
+  const hostNs = options.behindGateway === true ? `${prefix}${tag}h${process.pid}` : undefined;
   const children: ChildProcess[] = [];
   const destroy = () => {
     for (const child of children)
