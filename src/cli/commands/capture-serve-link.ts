@@ -50,6 +50,9 @@ export function parseLinkVxlan(spec: string): VxlanHostOptions {
       throw new UsageError(`${flag}: ${key}= expects IP:PORT, got ${JSON.stringify(need(key))}`);
     return parsed;
   };
+  const bind = endpoint('bind');
+  const remote = endpoint('remote');
+  const vni = integer(`${flag} vni=`, need('vni'), 0, 0xffffff);
   const mac = parseMac(need('mac'));
   if (mac === undefined) throw new UsageError(`${flag}: mac= is not a MAC address`);
   const ip = parsePrefix(need('ip'), 4);
@@ -57,9 +60,9 @@ export function parseLinkVxlan(spec: string): VxlanHostOptions {
   const echo = values.get('udp-echo');
   const pcap = values.get('pcap');
   return {
-    bind: endpoint('bind'),
-    remote: endpoint('remote'),
-    vni: integer(`${flag} vni=`, need('vni'), 0, 0xffffff),
+    bind,
+    remote,
+    vni,
     mac,
     ipv4: [ip],
     ipv6: [],

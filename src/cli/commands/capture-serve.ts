@@ -34,7 +34,7 @@ export const captureServeCommand: CliCommand = {
   path: ['capture', 'serve'],
   summary: 'an MS-LREC event session served over DCE/RPC (ncacn_ip_tcp) on loopback',
   usage:
-    'capture serve --session NAME --rpc-port PORT [--insecure-no-auth] [--synthetic EVENTS_PER_SECOND] [--synthetic-count N] [--queue-events N] [--timer-ms MS] [--link-vxlan bind=IP:PORT,remote=IP:PORT,vni=N,mac=MAC,ip=A.B.C.D/NN[,udp-echo=PORT][,pcap=FILE]]...',
+    'capture serve --session NAME --rpc-port PORT [--insecure-no-auth] [--synthetic EVENTS_PER_SECOND] [--synthetic-count N] [--queue-events N] [--timer-ms MS] [--link-vxlan SPEC]...',
   options: {
     session: { type: 'string' },
     'rpc-port': { type: 'string' },
