@@ -6,9 +6,16 @@
  * arrive, a clean end when the reader goes away (EPIPE) or on stop.
  */
 import { spawnSync } from 'node:child_process';
-import { createReadStream, mkdtempSync, readFileSync, statSync } from 'node:fs';
+import {
+  createReadStream,
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  statSync,
+  symlinkSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli, type CliIo } from '../../src/cli/index.js';
 import { packageVersion } from '../../src/cli/version.js';
@@ -109,6 +116,27 @@ describe('netrx capture extcap: the queries', () => {
     expect(text).toContain(`exec '${process.execPath}' '`);
     expect(text).toMatch(/\/dist\/cli\/main\.js' capture extcap "\$@"\n$/);
     expect(spawnSync('sh', ['-n', path]).status).toBe(0);
+  });
+});
+
+describe('scripts/extcap/netrx-extcap, the launcher users link into the extcap folder', () => {
+  const script = resolve(import.meta.dirname, '..', '..', 'scripts', 'extcap', 'netrx-extcap');
+  const built = existsSync(resolve(import.meta.dirname, '..', '..', 'dist', 'cli', 'main.js'));
+
+  it.runIf(built)("runs this checkout's netrx when symlinked from elsewhere", () => {
+    expect(statSync(script).mode & 0o111).toBe(0o111);
+    const dir = mkdtempSync(join(tmpdir(), 'ce-link-'));
+    symlinkSync(script, join(dir, 'netrx-extcap'));
+    const result = spawnSync(
+      join(dir, 'netrx-extcap'),
+      ['--extcap-dlts', '--extcap-interface', 'netrx'],
+      {
+        encoding: 'utf8',
+        env: { ...process.env, PATH: '/usr/bin:/bin', NETRX_NODE: process.execPath },
+      },
+    );
+    expect(result.stderr).toBe('');
+    expect(result.stdout).toBe('dlt {number=1}{name=EN10MB}{display=Ethernet}\n');
   });
 });
 
