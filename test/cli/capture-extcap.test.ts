@@ -91,17 +91,28 @@ describe('netrx capture extcap: the queries', () => {
     expect(new RegExp(args[0]?.['validation'] ?? '').test('rpc://127.0.0.1:4135')).toBe(true);
   });
 
-  it('refuses another interface, and (for now) any non-empty capture filter', async () => {
+  it('refuses another interface; validates capture filters as Wireshark asks (exit 0 = valid)', async () => {
     const other = await extcap('--extcap-dlts', '--extcap-interface', 'eth0');
     expect(other.code).toBe(2);
     expect(other.err.join('\n')).toContain('no interface "eth0"');
-    // Wireshark validates a filter by calling without --capture: exit 0 = valid.
-    expect((await extcap('--extcap-interface', 'netrx', '--extcap-capture-filter', '')).code).toBe(
-      0,
+    // Wireshark validates a filter by calling without --capture.
+    for (const valid of ['', 'tcp', 'icmp or arp', 'not host 10.0.0.1']) {
+      const { code, out, err } = await extcap(
+        '--extcap-interface',
+        'netrx',
+        '--extcap-capture-filter',
+        valid,
+      );
+      expect([code, out, err]).toEqual([0, [], []]);
+    }
+    const filter = await extcap(
+      '--extcap-interface',
+      'netrx',
+      '--extcap-capture-filter',
+      'port 80',
     );
-    const filter = await extcap('--extcap-interface', 'netrx', '--extcap-capture-filter', 'tcp');
     expect(filter.code).toBe(2);
-    expect(filter.err.join('\n')).toContain('capture filters are not supported');
+    expect(filter.err.join('\n')).toContain('--extcap-capture-filter: "port" is not supported');
   });
 
   it('--install DIR writes an executable launcher with absolute paths', async () => {

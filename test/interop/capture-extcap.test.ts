@@ -122,6 +122,57 @@ describe.skipIf(peers.skip)('capture extcap: tshark -i netrx captures live', () 
   }, 60_000);
 });
 
+describe.skipIf(peers.skip)('capture extcap: tshark -i netrx -f FILTER', () => {
+  it('passes the capture filter to the extcap, which keeps only the matching frames', async () => {
+    const lab = await startCaptureLab('netrx-ce-filter');
+    const home = await extcapHome();
+    const out = join(home.home, 'icmp.pcapng');
+    const count = 20;
+    const [command, args] = home.command([
+      '-i',
+      'netrx',
+      '-o',
+      `extcap.netrx.server:${lab.url}`,
+      '-o',
+      `extcap.netrx.session:${lab.session}`,
+      '-f',
+      'icmp and not host 10.0.0.99',
+      '-c',
+      String(count),
+      '-w',
+      out,
+    ]);
+    const child = spawn(command, args, { env: home.env, cwd: home.home });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    let finished = false;
+    const exited = new Promise<number | null>((done) =>
+      child.once('close', (code) => {
+        finished = true;
+        done(code);
+      }),
+    );
+    try {
+      await until(() => lab.openHandles() > 0 || finished, 20_000, 'the extcap opening');
+      for (let i = 0; i < 400 && !finished; i++) {
+        lab.traffic(3);
+        await sleep(25);
+      }
+      expect(await exited, stderr).toBe(0);
+    } finally {
+      if (!finished) child.kill('SIGINT');
+      await until(() => lab.openHandles() === 0, 10_000, 'the extcap closing its handle');
+      await lab.close();
+    }
+    // ICMP only: the echo requests and the stack's replies, in order, none of the ARP or UDP.
+    const icmp = lab.seen.filter(
+      (f) => f.data[12] === 0x08 && f.data[13] === 0 && f.data[23] === 1,
+    );
+    expect(icmp.length).toBeLessThan(lab.seen.length);
+    expect(tsharkFrames(out)).toEqual(expected(icmp.slice(0, count)));
+  }, 60_000);
+});
+
 describe.skipIf(peers.skip)('capture tail --pcapng from real packet events', () => {
   it('writes a pcapng tshark and capinfos read with no malformed frame, bytes truncated to 128', async () => {
     const lab = await startCaptureLab('netrx-ce-tail');

@@ -81,7 +81,13 @@ export class ExtcapPcapngStream {
   packets = 0;
   lost = 0;
 
-  constructor(private readonly description: string) {}
+  /** Packets the capture filter refused. */
+  filtered = 0;
+
+  constructor(
+    private readonly description: string,
+    private readonly filter: (frame: Uint8Array) => boolean = () => true,
+  ) {}
 
   start(): Uint8Array[] {
     return [
@@ -100,6 +106,10 @@ export class ExtcapPcapngStream {
     if (item.kind === 'lost') this.lost += item.lostEventCount;
     const packet = packetFragment(item);
     if (packet === undefined || item.kind !== 'event') return undefined;
+    if (!this.filter(packet.fragment)) {
+      this.filtered++;
+      return undefined;
+    }
     const opcode = item.record.header.opcode;
     const flags: Partial<PacketFlags> | undefined =
       opcode === OPCODE_RECEIVE

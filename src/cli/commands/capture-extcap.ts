@@ -30,6 +30,7 @@ import {
   extcapInterfaces,
   launcherScript,
 } from './capture-extcap-format.js';
+import { parseCaptureFilter, type FrameFilter } from './capture-extcap-filter.js';
 import { parseRpcUrl } from './capture-tail.js';
 
 /** How long a stop waits for the outstanding receive before cutting the connection (a rundown). */
@@ -103,14 +104,11 @@ export const captureExtcapCommand: CliCommand = {
       return 0;
     }
     checkInterface(values['extcap-interface']);
-    const filter = values['extcap-capture-filter'];
-    if (typeof filter === 'string' && filter.trim() !== '') {
-      // Also how Wireshark validates a filter (a call without --capture): non-zero = invalid.
-      throw new UsageError(
-        '--extcap-capture-filter: capture filters are not supported; the server session decides what is captured',
-      );
-    }
-    if (values['capture'] !== true) return 0; // a filter validation call, and the filter is empty
+    const filterText = values['extcap-capture-filter'];
+    const filter = parseCaptureFilter(typeof filterText === 'string' ? filterText : '');
+    // Also how Wireshark validates a filter (a call without --capture): non-zero = invalid.
+    if (!filter.ok) throw new UsageError(`--extcap-capture-filter: ${filter.reason}`);
+    if (values['capture'] !== true) return 0; // a filter validation call: the filter is valid
     const fifo = values['fifo'];
     if (typeof fifo !== 'string' || fifo === '') throw new UsageError('missing --fifo PATH');
     const server = typeof values['server'] === 'string' ? values['server'] : '';
@@ -118,12 +116,19 @@ export const captureExtcapCommand: CliCommand = {
     const { host, port } = parseRpcUrl(server);
     const session = values['session'];
     if (typeof session !== 'string' || session === '') throw new UsageError('missing --session');
-    return capture({ fifo, host, port, server, session }, io);
+    return capture({ fifo, host, port, server, session, filter: filter.filter }, io);
   },
 };
 
 async function capture(
-  options: { fifo: string; host: string; port: number; server: string; session: string },
+  options: {
+    fifo: string;
+    host: string;
+    port: number;
+    server: string;
+    session: string;
+    filter: FrameFilter;
+  },
   io: CliIo,
 ): Promise<number> {
   let stopping = false;
@@ -137,6 +142,7 @@ async function capture(
   let readerGone = false;
   const stream = new ExtcapPcapngStream(
     `netrx remote capture: session ${JSON.stringify(options.session)} at ${options.server}`,
+    options.filter,
   );
   const write = async (blocks: Uint8Array[]) => {
     try {
