@@ -173,6 +173,65 @@ describe.skipIf(peers.skip)('capture extcap: tshark -i netrx -f FILTER', () => {
   }, 60_000);
 });
 
+describe.skipIf(peers.skip)('capture extcap: loss reaches Wireshark', () => {
+  it('a full session queue drops events; the extcap writes them as frame.drop_count: written + dropped = seen', async () => {
+    // One 4 KiB buffer holds about 20 packet events: a burst of hundreds overflows it.
+    const lab = await startCaptureLab('netrx-ce-loss', {
+      timerMs: 100,
+      maxBuffers: 1,
+      bufferBytes: 4096,
+    });
+    const home = await extcapHome();
+    const out = join(home.home, 'loss.pcapng');
+    const [command, args] = home.command([
+      '-i',
+      'netrx',
+      '-o',
+      `extcap.netrx.server:${lab.url}`,
+      '-o',
+      `extcap.netrx.session:${lab.session}`,
+      '-a',
+      'duration:6',
+      '-w',
+      out,
+    ]);
+    const child = spawn(command, args, { env: home.env, cwd: home.home });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<number | null>((done) => child.once('close', done));
+    try {
+      await until(() => lab.openHandles() > 0, 20_000, `the extcap opening: ${stderr}`);
+      lab.traffic(150); // about 300 frames at once
+      await sleep(1000);
+      for (let i = 0; i < 3; i++) {
+        lab.traffic(2); // after the loss: packets that carry its count
+        await sleep(300);
+      }
+      expect(await exited, stderr).toBe(0);
+    } finally {
+      child.kill('SIGINT');
+      await lab.close();
+    }
+    const result = run('tshark', ['-r', out, '-T', 'fields', '-e', 'frame.drop_count']);
+    expect(result.status, result.stderr).toBe(0);
+    // One line per frame, empty where the frame has no drop count.
+    const dropped = lines(result.stdout)
+      .map(Number)
+      .reduce((a, b) => a + b, 0);
+    const frames = tsharkFrames(out);
+    expect(dropped).toBeGreaterThan(0);
+    expect(frames.length + dropped).toBe(lab.seen.length);
+    // What was written is the seen frames in order, less the dropped ones.
+    const want = expected(lab.seen).map((f) => f.raw);
+    let at = 0;
+    for (const frame of frames) {
+      while (at < want.length && want[at] !== frame.raw) at++;
+      expect(at).toBeLessThan(want.length);
+      at++;
+    }
+  }, 60_000);
+});
+
 describe.skipIf(peers.skip)('capture tail --pcapng from real packet events', () => {
   it('writes a pcapng tshark and capinfos read with no malformed frame, bytes truncated to 128', async () => {
     const lab = await startCaptureLab('netrx-ce-tail');

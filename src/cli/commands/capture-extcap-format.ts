@@ -73,8 +73,10 @@ export function launcherScript(node: string, main: string): string {
  * interface Wireshark was told of (`start()`), then an Enhanced Packet Block
  * per packet event, its direction from the event's opcode. Every packet
  * event goes to interface 0 whatever its MiniportIfIndex: the extcap offers
- * one interface. Other events are not packets and are skipped; lost-event
- * counts are summed in `lost`.
+ * one interface. Other events are not packets and are skipped. Lost-event
+ * counts (NET_EVENT_LOST, events of any provider) are summed in `lost` and
+ * written as the next packet's epb_dropcount, which Wireshark shows as
+ * frame.drop_count.
  */
 export class ExtcapPcapngStream {
   private readonly writer = new PcapngWriter({ userApplication: 'netrx capture extcap' });
@@ -83,6 +85,8 @@ export class ExtcapPcapngStream {
 
   /** Packets the capture filter refused. */
   filtered = 0;
+  /** Lost events not yet written: they go out as the next packet's epb_dropcount. */
+  private unwritten = 0;
 
   constructor(
     private readonly description: string,
@@ -103,7 +107,10 @@ export class ExtcapPcapngStream {
 
   /** The block for `item`, or undefined when it is not a packet event. */
   block(item: NetEventItem): Uint8Array | undefined {
-    if (item.kind === 'lost') this.lost += item.lostEventCount;
+    if (item.kind === 'lost') {
+      this.lost += item.lostEventCount;
+      this.unwritten += item.lostEventCount;
+    }
     const packet = packetFragment(item);
     if (packet === undefined || item.kind !== 'event') return undefined;
     if (!this.filter(packet.fragment)) {
@@ -118,7 +125,10 @@ export class ExtcapPcapngStream {
           ? { direction: 'outbound' }
           : undefined;
     this.packets++;
+    const dropCount = this.unwritten === 0 ? undefined : BigInt(this.unwritten);
+    this.unwritten = 0;
     return this.writer.packet({
+      ...(dropCount === undefined ? {} : { dropCount }),
       timestamp: packet.timestampNs,
       data: packet.fragment,
       originalLength: packet.originalLength,

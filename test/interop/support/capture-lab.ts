@@ -15,7 +15,7 @@ import {
   openCaptureTap,
   openPacketCaptureProvider,
 } from '../../../src/link/index.js';
-import { SessionTable } from '../../../src/capture/index.js';
+import { SessionTable, type SessionLimits } from '../../../src/capture/index.js';
 import { startLrecTcpServer } from '../../../src/node/capture/index.js';
 import { nodeCrypto, systemClock } from '../../../src/node/runtime/index.js';
 import { TraceRegistry } from '../../../src/trace/index.js';
@@ -51,7 +51,10 @@ export interface CaptureLab {
 
 const SIZES = [0, 18, 56, 100, 200, 600, 1000, 1472];
 
-export async function startCaptureLab(session = 'netrx-ce'): Promise<CaptureLab> {
+export async function startCaptureLab(
+  session = 'netrx-ce',
+  limits: Partial<SessionLimits> = { timerMs: 100 },
+): Promise<CaptureLab> {
   const clock = systemClock;
   const registry = new TraceRegistry({ clock });
   const table = new SessionTable({ registry, clock });
@@ -72,7 +75,7 @@ export async function startCaptureLab(session = 'netrx-ce'): Promise<CaptureLab>
   const events = table.createSession({
     name: session,
     providers: [{ provider: PACKET_CAPTURE_PROVIDER_NAME, level: 0 }],
-    limits: { timerMs: 100 },
+    limits,
   });
   events.start();
   const seen: SeenFrame[] = [];
