@@ -190,6 +190,8 @@ describe('netrx capture extcap --capture into a fifo', () => {
       await until(() => bytes().length >= shbLength + 8, 5000, 'the interface block');
       expect(bytes().readUInt32LE(shbLength)).toBe(1); // IDB, before any packet
       expect(bytes().readUInt16LE(shbLength + 8)).toBe(1); // LINKTYPE_ETHERNET
+      // The header goes out before the session is opened (so a failure still ends dumpcap's read).
+      await until(() => lab.openHandles() > 0, 5000, 'the session open');
       const before = bytes().length;
       lab.traffic(3);
       await until(() => bytes().length > before, 5000, 'packets');
@@ -248,24 +250,44 @@ describe('netrx capture extcap --capture into a fifo', () => {
     }
   }, 30_000);
 
-  it('fails with one line when the server is not there', async () => {
-    const fifo = fifoIn(mkdtempSync(join(tmpdir(), 'ce-fifo-')));
-    const { code, err } = await extcap(
-      '--capture',
-      '--extcap-interface',
-      'netrx',
-      '--fifo',
-      fifo,
-      '--server',
-      'rpc://127.0.0.1:1',
-      '--session',
-      's',
-    );
-    expect(code).toBe(1);
-    expect(err).toEqual([
-      expect.stringMatching(/^netrx capture extcap: .*(ECONNREFUSED|refused)/i),
-    ]);
-  });
+  it.each([
+    ['the server is not there', 'rpc://127.0.0.1:1', 's', /(ECONNREFUSED|refused)/i],
+    ['the session is unknown', undefined, 'no-such-session', /failed: 1168/],
+  ])(
+    'fails with one line when %s, after closing a fifo that holds the header (dumpcap sees the end)',
+    async (_what, server, name, reason) => {
+      const lab = await startCaptureLab('netrx-ce-fail');
+      const fifo = fifoIn(mkdtempSync(join(tmpdir(), 'ce-fifo-')));
+      const reader = createReadStream(fifo);
+      const chunks: Buffer[] = [];
+      reader.on('data', (chunk) => chunks.push(chunk as Buffer));
+      const ended = new Promise<void>((done) => reader.once('end', () => done()));
+      try {
+        const { code, err } = await extcap(
+          '--capture',
+          '--extcap-interface',
+          'netrx',
+          '--fifo',
+          fifo,
+          '--server',
+          server ?? lab.url,
+          '--session',
+          name,
+        );
+        expect(code).toBe(1);
+        expect(err).toHaveLength(1);
+        expect(err[0]).toMatch(/^netrx capture extcap: /);
+        expect(err[0]).toMatch(reason);
+        await ended;
+        const bytes = Buffer.concat(chunks);
+        expect(bytes.readUInt32LE(0)).toBe(0x0a0d0d0a);
+        expect(bytes.readUInt32LE(bytes.readUInt32LE(4))).toBe(1);
+      } finally {
+        reader.destroy();
+        await lab.close();
+      }
+    },
+  );
 
   it('needs --fifo, --server and --session for a capture', async () => {
     expect((await extcap('--capture', '--extcap-interface', 'netrx')).err.join('')).toContain(

@@ -122,6 +122,39 @@ describe.skipIf(peers.skip)('capture extcap: tshark -i netrx captures live', () 
   }, 60_000);
 });
 
+describe.skipIf(peers.skip)('capture extcap: a failure reaches tshark', () => {
+  it("an unknown session ends the capture at once with the extcap's line (it used to hang tshark)", async () => {
+    const lab = await startCaptureLab('netrx-ce-known');
+    const home = await extcapHome();
+    const [command, args] = home.command([
+      '-i',
+      'netrx',
+      '-o',
+      `extcap.netrx.server:${lab.url}`,
+      '-o',
+      'extcap.netrx.session:no-such-session',
+      '-c',
+      '1',
+      '-w',
+      join(home.home, 'never.pcapng'),
+    ]);
+    const child = spawn(command, args, { env: home.env, cwd: home.home });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    let finished = false;
+    child.once('close', () => (finished = true));
+    try {
+      await until(() => finished, 20_000, 'tshark ending');
+    } finally {
+      if (!finished) child.kill('SIGINT'); // tshark stops its dumpcap and extcap
+      await lab.close();
+    }
+    expect(stderr).toContain(
+      'netrx capture extcap: RpcNetEventOpenSession("no-such-session") failed: 1168',
+    );
+  }, 30_000);
+});
+
 describe.skipIf(peers.skip)('capture extcap: tshark -i netrx -f FILTER', () => {
   it('passes the capture filter to the extcap, which keeps only the matching frames', async () => {
     const lab = await startCaptureLab('netrx-ce-filter');

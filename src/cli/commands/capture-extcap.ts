@@ -5,9 +5,9 @@
  * extcap folder (`--install DIR` writes it; scripts/extcap/netrx-extcap is
  * the same for a checkout) makes the interface `netrx` appear.
  *
- * The capture call connects, opens the session, then writes the section
- * header and interface block into the fifo at once and an Enhanced Packet
- * Block per packet event as each EVENT_BUFFER arrives (one write per
+ * The capture call writes the section header and interface block into the
+ * fifo at once, then connects, opens the session, and writes an Enhanced
+ * Packet Block per packet event as each EVENT_BUFFER arrives (one write per
  * receive, nothing held back). It ends cleanly, closing the session handle,
  * on SIGINT/SIGTERM (Wireshark's stop) or when the fifo's reader is gone
  * (EPIPE); a failure is one line on stderr and exit code 1, which Wireshark
@@ -153,11 +153,13 @@ async function capture(
     }
   };
   try {
-    client = await connectLrecTcp({ host: options.host, port: options.port });
-    const handle = await client.open(options.session);
-    // Opening a fifo for writing waits for its reader (dumpcap has it open already).
+    // The fifo first (opening it waits for its reader, dumpcap): a failure to
+    // connect or open then closes a fifo that has its header, so dumpcap sees
+    // the end and Wireshark shows our stderr, instead of waiting for a writer.
     fifo = await openFile(options.fifo, 'w');
     await write(stream.start());
+    client = await connectLrecTcp({ host: options.host, port: options.port });
+    const handle = await client.open(options.session);
     let failure: unknown;
     while (!stopping && !readerGone) {
       let buffer: Uint8Array;
