@@ -37,7 +37,12 @@ function setup() {
   const capture = openPacketCaptureProvider({ registry });
   capture.attach(pair.a, 7);
   const listen = (filterData?: PacketCaptureFilter | string) => {
-    const events: { fragment: Uint8Array; ifIndex: number; opcode: number }[] = [];
+    const events: {
+      fragment: Uint8Array;
+      ifIndex: number;
+      opcode: number;
+      originalSize: number;
+    }[] = [];
     const subscription = registry.enable(
       PACKET_CAPTURE_PROVIDER_NAME,
       (event: TraceEvent) => {
@@ -47,6 +52,7 @@ function setup() {
           fragment: (decoded.values['fragment'] as Uint8Array).slice(),
           ifIndex: decoded.values['miniportIfIndex'] as number,
           opcode: event.descriptor.opcode,
+          originalSize: decoded.values['originalSize'] as number,
         });
       },
       { level: 4, filterData },
@@ -85,6 +91,8 @@ describe('the packet-capture provider', () => {
       [60, 7, TraceOpcode.Send],
     ]);
     expect(events[0]?.fragment[12]).toBe(0x08);
+    // netrx's OriginalSize after the fragment: the length on the wire, which pcapng needs as orig_len.
+    expect(events.map((e) => e.originalSize)).toEqual([200, 60]);
   });
 
   it('applies each session its own filters and truncation', () => {

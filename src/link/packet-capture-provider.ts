@@ -9,7 +9,8 @@
  * It writes Microsoft-Windows-NDIS-PacketCapture's event 1001 "Packet
  * Fragment" layout (MiniportIfIndex u32, LowerIfIndex u32, FragmentSize u32,
  * Fragment), so Windows-side tools that know that manifest can read it (the
- * layout comes from a third-party catalogue: research notes §1.4), with
+ * layout comes from a third-party catalogue: research notes §1.4), then
+ * netrx's OriginalSize u32 (the frame's length before truncation), with
  * opcode Receive (240) or Send (9) for the direction. Frames the adapter
  * dropped (runts, giants, the 802.1X controlled port) are captured too, as a
  * sniffer on the wire would see them; the drop reason is in the link
@@ -37,6 +38,10 @@ const fields = [
   { name: 'miniportIfIndex', type: 'u32' },
   { name: 'lowerIfIndex', type: 'u32' },
   { name: 'fragment', type: 'bytes' },
+  // A netrx extension after NDIS's layout (which ends at Fragment, so readers
+  // that follow the manifest stop before it): the frame's length on the wire,
+  // which a truncated Fragment no longer tells. pcapng needs it as orig_len.
+  { name: 'originalSize', type: 'u32' },
 ] as const;
 
 /** Event 1001, inbound: the `bytes` field's u32 length is FragmentSize. */
@@ -81,6 +86,8 @@ export interface PacketCaptureProvider {
 }
 
 const HEADER = 12;
+/** OriginalSize, after the fragment. */
+const TRAILER = 4;
 
 /** Working state for one frame being captured. */
 interface Scratch {
@@ -94,7 +101,7 @@ interface Scratch {
 }
 
 function newScratch(): Scratch {
-  const payload = new Uint8Array(HEADER + 2048);
+  const payload = new Uint8Array(HEADER + 2048 + TRAILER);
   return { payload, view: new DataView(payload.buffer), matched: new Map(), lengths: [] };
 }
 
@@ -155,17 +162,18 @@ export function openPacketCaptureProvider(options: {
     captured++;
     const descriptor = direction === 'in' ? PacketFragmentReceived : PacketFragmentSent;
     for (const length of lengths) {
-      if (state.payload.length < HEADER + length) {
-        state.payload = new Uint8Array(HEADER + length);
+      if (state.payload.length < HEADER + length + TRAILER) {
+        state.payload = new Uint8Array(HEADER + length + TRAILER);
         state.view = new DataView(state.payload.buffer);
       }
       state.view.setUint32(0, ifIndex, true);
       state.view.setUint32(4, ifIndex, true);
       state.view.setUint32(8, length, true);
       state.payload.set(frame.subarray(0, length), HEADER);
+      state.view.setUint32(HEADER + length, frame.length, true);
       provider.write(
         descriptor,
-        state.payload.subarray(0, HEADER + length),
+        state.payload.subarray(0, HEADER + length + TRAILER),
         (session) => matched.get(session.sessionId) === length,
       );
     }

@@ -61,7 +61,10 @@ describe('packet capture through an event session', () => {
       const view = new DataView(user.buffer, user.byteOffset, user.byteLength);
       expect(view.getUint32(0, true)).toBe(3);
       expect(view.getUint32(8, true)).toBe(42);
-      return user.slice(12);
+      // netrx's OriginalSize after the fragment: the frame's length on the wire.
+      expect(user.length).toBe(12 + 42 + 4);
+      expect(view.getUint32(12 + 42, true)).toBe(64);
+      return user.slice(12, 12 + 42);
     });
     expect(fragments).toEqual([sent[0]?.subarray(0, 42), sent[2]?.subarray(0, 42)]);
     expect(capture.stats()).toMatchObject({ captured: 2, filteredOut: 1 });

@@ -29,7 +29,9 @@ function dataView(bytes: Uint8Array): DataView {
 /** A packet event's fields, or undefined for any other event. */
 export function packetFragment(
   item: NetEventItem,
-): { ifIndex: number; fragment: Uint8Array; timestampNs: bigint } | undefined {
+):
+  | { ifIndex: number; fragment: Uint8Array; originalLength: number; timestampNs: bigint }
+  | undefined {
   if (item.kind !== 'event') return undefined;
   const { header, userData } = item.record;
   if (header.providerId !== PACKET_CAPTURE_PROVIDER_GUID || header.id !== PACKET_FRAGMENT_EVENT) {
@@ -39,9 +41,12 @@ export function packetFragment(
   const view = dataView(userData);
   const size = view.getUint32(8, true);
   if (12 + size > userData.length) return undefined;
+  // netrx's OriginalSize after the fragment; a provider that writes NDIS's layout alone has none.
+  const original = 12 + size + 4 <= userData.length ? view.getUint32(12 + size, true) : size;
   return {
     ifIndex: view.getUint32(0, true),
     fragment: userData.subarray(12, 12 + size),
+    originalLength: Math.max(original, size),
     timestampNs: (header.timeStamp - FILETIME_UNIX_EPOCH) * 100n,
   };
 }
@@ -102,7 +107,12 @@ export class PacketEventPcapng {
       );
     }
     out.push(
-      this.writer.packet({ interfaceId: id, timestamp: packet.timestampNs, data: packet.fragment }),
+      this.writer.packet({
+        interfaceId: id,
+        timestamp: packet.timestampNs,
+        data: packet.fragment,
+        originalLength: packet.originalLength,
+      }),
     );
     this.packets++;
     return out;

@@ -5,6 +5,7 @@ import {
   type SessionLimits,
 } from '../../capture/index.js';
 import { readFile } from 'node:fs/promises';
+import { PACKET_CAPTURE_PROVIDER_NAME } from '../../link/index.js';
 import {
   CAPTURE_TOKEN_ENV,
   startLrecTcpServer,
@@ -17,6 +18,7 @@ import { TraceRegistry } from '../../trace/index.js';
 import { integer, required } from '../args.js';
 import { UsageError, type CliCommand } from '../command.js';
 import { errorLine, fileErrorLine } from '../files.js';
+import { parseLinkVxlan, startCaptureLinks } from './capture-serve-link.js';
 
 /** Bytes one queued synthetic or packet event takes, as an estimate for --queue-events. */
 const EVENT_ESTIMATE = 8 + 96 + 128 + 12;
@@ -40,7 +42,7 @@ export const captureServeCommand: CliCommand = {
   summary:
     'an MS-LREC event session served over DCE/RPC (ncacn_ip_tcp, loopback) and/or WebSocket (netrx.lrec.v1)',
   usage:
-    'capture serve --session NAME [--rpc-port PORT] [--ws-port PORT [--ws-host HOST] [--ws-token TOKEN] [--tls-cert FILE --tls-key FILE]] [--insecure-no-auth] [--synthetic EVENTS_PER_SECOND] [--synthetic-count N] [--queue-events N] [--timer-ms MS]',
+    'capture serve --session NAME [--rpc-port PORT] [--ws-port PORT [--ws-host HOST] [--ws-token TOKEN] [--tls-cert FILE --tls-key FILE]] [--insecure-no-auth] [--synthetic EVENTS_PER_SECOND] [--synthetic-count N] [--queue-events N] [--timer-ms MS] [--link-vxlan SPEC]...',
   options: {
     session: { type: 'string' },
     'rpc-port': { type: 'string' },
@@ -54,6 +56,7 @@ export const captureServeCommand: CliCommand = {
     'synthetic-count': { type: 'string' },
     'queue-events': { type: 'string' },
     'timer-ms': { type: 'string' },
+    'link-vxlan': { type: 'string', multiple: true },
   },
   async run(values, _positionals, io) {
     const name = required('--session', values['session']);
@@ -109,13 +112,24 @@ export const captureServeCommand: CliCommand = {
         ? undefined
         : integer('--timer-ms', values['timer-ms'], 100, 1000);
 
+    // Hosts on VXLAN segments whose frames the session carries (packet-capture provider).
+    const links = ((values['link-vxlan'] as unknown as string[] | undefined) ?? []).map(
+      parseLinkVxlan,
+    );
+
     const clock = systemClock;
     const registry = new TraceRegistry({ clock });
     const table = new SessionTable({ registry, clock });
     const session = table.createSession({
       name,
       // Without --synthetic the session listens to every provider of this process.
-      providers: [{ provider: rate === undefined ? '*' : SYNTHETIC_PROVIDER_NAME, level: 0 }],
+      providers: [
+        { provider: rate === undefined ? '*' : SYNTHETIC_PROVIDER_NAME, level: 0 },
+        // With --synthetic, the links' frames too.
+        ...(rate !== undefined && links.length > 0
+          ? [{ provider: PACKET_CAPTURE_PROVIDER_NAME, level: 0 }]
+          : []),
+      ],
       limits: {
         ...(queueEvents === undefined ? {} : queueLimits(queueEvents)),
         ...(timerMs === undefined ? {} : { timerMs }),
@@ -140,10 +154,12 @@ export const captureServeCommand: CliCommand = {
     };
     let rpc: LrecTcpServer | undefined;
     let ws: LrecWsNodeServer | undefined;
+    let capturing: { stop(): Promise<void> } | undefined;
     const stopAll = async () => {
       synthetic?.stop();
       session.stop();
       await Promise.all([rpc?.close(), ws?.close()]);
+      await capturing?.stop();
     };
     let tls: { cert: Uint8Array; key: Uint8Array } | undefined;
     if (certFile !== undefined && keyFile !== undefined) {
@@ -163,6 +179,7 @@ export const captureServeCommand: CliCommand = {
       }
     }
     try {
+      capturing = links.length === 0 ? undefined : await startCaptureLinks(links, registry);
       if (rpcPort !== undefined) {
         rpc = await startLrecTcpServer({
           table,

@@ -2,6 +2,7 @@ import type { CliCommand } from '../command.js';
 import { certsDemoCommand } from './certs-demo.js';
 import { captureServeCommand } from './capture-serve.js';
 import { captureTailCommand } from './capture-tail.js';
+import { captureExtcapCommand } from './capture-extcap.js';
 import { chatCommand } from './chat.js';
 import { linkVxlanCommand } from './link-vxlan.js';
 import { pcapInfoCommand } from './pcap-info.js';
@@ -21,6 +22,7 @@ export const commands: readonly CliCommand[] = [
   certsDemoCommand,
   captureServeCommand,
   captureTailCommand,
+  captureExtcapCommand,
   radiusServeCommand,
   radiusTestCommand,
 ];

@@ -51,6 +51,7 @@ export const OptionCode = {
   IfFcsLen: 13,
   IfTsOffset: 14,
   EpbFlags: 2,
+  EpbDropCount: 4,
 } as const;
 
 /** Default limits of the reader; both configurable. */

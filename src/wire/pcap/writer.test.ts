@@ -125,6 +125,28 @@ describe('PcapngWriter', () => {
     expect(readOk([shb, idb, epb]).records[0]!.flags?.direction).toBe('inbound');
   });
 
+  it('writes epb_dropcount (option 4, u64 in the section byte order) and refuses one past 64 bits', () => {
+    for (const byteOrder of ['little', 'big'] as const) {
+      const w = new PcapngWriter({ byteOrder, userApplication: '' });
+      const parts = [w.sectionHeader(), w.addInterface({ linkType: 1 })];
+      const epb = w.packet({ timestamp: 0n, data: fromHex('01020304'), dropCount: 0x1_0000_0002n });
+      // 28 bytes of header, 4 of data, then the option, end-of-options and the trailing length.
+      const option = epb.subarray(32, 44);
+      expect(toHex(option)).toBe(
+        toHex(
+          fromHex(
+            byteOrder === 'little' ? '0400 0800 02000000 01000000' : '0004 0008 00000001 00000002',
+          ),
+        ),
+      );
+      expect(epb.length).toBe(32 + 12 + 4 + 4);
+      expect(readOk([...parts, epb]).records[0]!.data).toEqual(fromHex('01020304'));
+      expect(() => w.packet({ timestamp: 0n, data: fromHex('01'), dropCount: 1n << 64n })).toThrow(
+        /dropCount/,
+      );
+    }
+  });
+
   it('starts a new section with no interfaces on every sectionHeader()', () => {
     const w = new PcapngWriter();
     expect(() => w.addInterface({ linkType: 1 })).toThrow(/sectionHeader/);

@@ -40,6 +40,8 @@ export interface PcapngPacketToWrite extends PacketToWrite {
   readonly flags?: Partial<PacketFlags>;
   /** One opt_comment per string. */
   readonly comments?: readonly string[];
+  /** epb_dropcount: packets lost between the previous packet and this one; omitted when undefined. */
+  readonly dropCount?: bigint;
 }
 
 function u32(name: string, value: number): number {
@@ -299,6 +301,14 @@ export class PcapngWriter {
     const data =
       snap !== 0 && packet.data.length > snap ? packet.data.subarray(0, snap) : packet.data;
     const originalLength = u32('originalLength', packet.originalLength ?? packet.data.length);
+    if (
+      packet.dropCount !== undefined &&
+      (packet.dropCount < 0n || packet.dropCount > 0xffffffffffffffffn)
+    ) {
+      throw new RangeError(
+        `dropCount must fit an unsigned 64-bit integer: got ${packet.dropCount}`,
+      );
+    }
     return this.block(BlockType.EnhancedPacket, (w) => {
       w.u32(interfaceId)
         .u32(Number(units >> 32n))
@@ -314,6 +324,11 @@ export class PcapngWriter {
         options.push([OptionCode.EpbFlags, value]);
       }
       for (const c of packet.comments ?? []) options.push([OptionCode.Comment, utf8.encode(c)]);
+      if (packet.dropCount !== undefined) {
+        const value = new Uint8Array(8);
+        new DataView(value.buffer).setBigUint64(0, packet.dropCount, this.little);
+        options.push([OptionCode.EpbDropCount, value]);
+      }
       this.writeOptions(w, options);
     });
   }

@@ -1,0 +1,200 @@
+/**
+ * `netrx capture extcap`: Wireshark's extcap interface in front of the
+ * netrx capture client, so Wireshark and tshark capture live from a remote
+ * `netrx capture serve` host with no plugin: one launcher file in the
+ * extcap folder (`--install DIR` writes it; scripts/extcap/netrx-extcap is
+ * the same for a checkout) makes the interface `netrx` appear.
+ *
+ * The capture call writes the section header and interface block into the
+ * fifo at once, then connects, opens the session, and writes an Enhanced
+ * Packet Block per packet event as each EVENT_BUFFER arrives (one write per
+ * receive, nothing held back). It ends cleanly, closing the session handle,
+ * on SIGINT/SIGTERM (Wireshark's stop) or when the fifo's reader is gone
+ * (EPIPE); a failure is one line on stderr and exit code 1, which Wireshark
+ * shows.
+ */
+import { chmod, open as openFile, writeFile, type FileHandle } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { connectLrecTcp, type LrecTcpClient } from '../../node/capture/index.js';
+import { parseEventBuffer } from '../../wire/index.js';
+import { UsageError, type CliCommand, type CliIo } from '../command.js';
+import { errorLine } from '../files.js';
+import { packageVersion } from '../version.js';
+import {
+  EXTCAP_INTERFACE,
+  ExtcapPcapngStream,
+  extcapConfig,
+  extcapDlts,
+  extcapInterfaces,
+  launcherScript,
+} from './capture-extcap-format.js';
+import { parseCaptureFilter, type FrameFilter } from './capture-extcap-filter.js';
+import { parseRpcUrl } from './capture-tail.js';
+
+/** How long a stop waits for the outstanding receive before cutting the connection (a rundown). */
+const STOP_GRACE_MS = 500;
+export const LAUNCHER_NAME = 'netrx-extcap';
+
+/** dist/cli/main.js, also when this module runs from src/ (tests). */
+function mainScript(): string {
+  const beside = fileURLToPath(new URL('../main.js', import.meta.url));
+  return existsSync(beside)
+    ? beside
+    : fileURLToPath(new URL('../../../dist/cli/main.js', import.meta.url));
+}
+
+function helpUrl(): string {
+  return new URL('../../../docs/capture.md', import.meta.url).href;
+}
+
+function checkInterface(value: string | boolean | undefined): void {
+  if (value !== EXTCAP_INTERFACE) {
+    throw new UsageError(
+      value === undefined
+        ? `missing --extcap-interface ${EXTCAP_INTERFACE}`
+        : `--extcap-interface: no interface ${JSON.stringify(value)} (this extcap has ${EXTCAP_INTERFACE})`,
+    );
+  }
+}
+
+export const captureExtcapCommand: CliCommand = {
+  path: ['capture', 'extcap'],
+  summary: 'Wireshark extcap: tshark -i netrx / Wireshark capture live from a netrx capture server',
+  usage:
+    'capture extcap (--extcap-interfaces | --extcap-dlts --extcap-interface netrx | --extcap-config --extcap-interface netrx | --capture --extcap-interface netrx --fifo PATH --server rpc://HOST:PORT --session NAME [--token T] | --install DIR)',
+  options: {
+    'extcap-interfaces': { type: 'boolean' },
+    'extcap-version': { type: 'string' },
+    'extcap-dlts': { type: 'boolean' },
+    'extcap-config': { type: 'boolean' },
+    'extcap-interface': { type: 'string' },
+    'extcap-capture-filter': { type: 'string' },
+    'extcap-reload-option': { type: 'string' },
+    capture: { type: 'boolean' },
+    fifo: { type: 'string' },
+    debug: { type: 'boolean' },
+    'debug-file': { type: 'string' },
+    server: { type: 'string' },
+    session: { type: 'string' },
+    token: { type: 'string' },
+    install: { type: 'string' },
+  },
+  async run(values, _positionals, io) {
+    if (typeof values['install'] === 'string') {
+      const path = join(values['install'], LAUNCHER_NAME);
+      await writeFile(path, launcherScript(process.execPath, mainScript()));
+      await chmod(path, 0o755);
+      io.out(`wrote ${path}: Wireshark and tshark now list the interface ${EXTCAP_INTERFACE}`);
+      return 0;
+    }
+    if (values['extcap-interfaces'] === true) {
+      for (const line of extcapInterfaces(packageVersion(), helpUrl())) io.out(line);
+      return 0;
+    }
+    if (values['extcap-dlts'] === true) {
+      checkInterface(values['extcap-interface']);
+      for (const line of extcapDlts()) io.out(line);
+      return 0;
+    }
+    if (values['extcap-config'] === true) {
+      checkInterface(values['extcap-interface']);
+      for (const line of extcapConfig()) io.out(line);
+      return 0;
+    }
+    checkInterface(values['extcap-interface']);
+    const filterText = values['extcap-capture-filter'];
+    const filter = parseCaptureFilter(typeof filterText === 'string' ? filterText : '');
+    // Also how Wireshark validates a filter (a call without --capture): non-zero = invalid.
+    if (!filter.ok) throw new UsageError(`--extcap-capture-filter: ${filter.reason}`);
+    if (values['capture'] !== true) return 0; // a filter validation call: the filter is valid
+    const fifo = values['fifo'];
+    if (typeof fifo !== 'string' || fifo === '') throw new UsageError('missing --fifo PATH');
+    const server = typeof values['server'] === 'string' ? values['server'] : '';
+    if (server === '') throw new UsageError('missing --server rpc://HOST:PORT');
+    const { host, port } = parseRpcUrl(server);
+    const session = values['session'];
+    if (typeof session !== 'string' || session === '') throw new UsageError('missing --session');
+    return capture({ fifo, host, port, server, session, filter: filter.filter }, io);
+  },
+};
+
+async function capture(
+  options: {
+    fifo: string;
+    host: string;
+    port: number;
+    server: string;
+    session: string;
+    filter: FrameFilter;
+  },
+  io: CliIo,
+): Promise<number> {
+  let stopping = false;
+  let client: LrecTcpClient | undefined;
+  void io.untilStopped().then(() => {
+    stopping = true;
+    // The outstanding receive may wait on an idle session: cut it (the server runs the handle down).
+    setTimeout(() => client?.end(), STOP_GRACE_MS).unref();
+  });
+  let fifo: FileHandle | undefined;
+  let readerGone = false;
+  const stream = new ExtcapPcapngStream(
+    `netrx remote capture: session ${JSON.stringify(options.session)} at ${options.server}`,
+    options.filter,
+  );
+  const write = async (blocks: Uint8Array[]) => {
+    try {
+      await fifo?.writev(blocks);
+    } catch (error) {
+      if ((error as { code?: unknown }).code !== 'EPIPE') throw error;
+      readerGone = true; // Wireshark or tshark stopped reading: the capture is over
+    }
+  };
+  try {
+    // The fifo first (opening it waits for its reader, dumpcap): a failure to
+    // connect or open then closes a fifo that has its header, so dumpcap sees
+    // the end and Wireshark shows our stderr, instead of waiting for a writer.
+    fifo = await openFile(options.fifo, 'w');
+    await write(stream.start());
+    client = await connectLrecTcp({ host: options.host, port: options.port });
+    const handle = await client.open(options.session);
+    let failure: unknown;
+    while (!stopping && !readerGone) {
+      let buffer: Uint8Array;
+      try {
+        buffer = await client.receive(handle);
+      } catch (error) {
+        if (!stopping) failure = error;
+        break;
+      }
+      const items = parseEventBuffer(buffer);
+      if (!items.ok) {
+        failure = new Error(`a bad EVENT_BUFFER (${items.failure.message})`);
+        break;
+      }
+      const blocks: Uint8Array[] = [];
+      for (const item of items.value) {
+        const block = stream.block(item);
+        if (block !== undefined) blocks.push(block);
+      }
+      if (blocks.length > 0) await write(blocks);
+    }
+    if (failure === undefined) {
+      await client.close(handle).catch(() => undefined);
+      client.end();
+    } else client.end();
+    await fifo.close().catch(() => undefined);
+    if (failure !== undefined) {
+      io.err(`netrx capture extcap: ${errorLine(failure)}`);
+      return 1;
+    }
+    return 0;
+  } catch (error) {
+    client?.end();
+    await fifo?.close().catch(() => undefined);
+    io.err(`netrx capture extcap: ${errorLine(error)}`);
+    return 1;
+  }
+}

@@ -1,0 +1,141 @@
+/**
+ * Helpers of the extcap interop suites: the peers (tshark, capinfos), a
+ * temporary HOME whose extcap folders hold the launcher `netrx capture
+ * extcap --install` writes, running tshark there (as nobody when root:
+ * TShark 4.0 ignores WIRESHARK_EXTCAP_DIR with special privileges), and
+ * tshark's own reading of a capture file for byte comparisons.
+ */
+import { chmodSync, existsSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { expect } from 'vitest';
+import { runCli, type CliIo } from '../../../src/cli/index.js';
+import { lines, run, toolVersion } from '../pcap-tools.js';
+import { commandExists, isRoot, requirePeers } from './peers.js';
+
+export const RECORDED_TSHARK =
+  'TShark (Wireshark) 4.0.17 (Git v4.0.17 packaged as 4.0.17-0+deb12u3).';
+export const TRUNCATION = 128;
+export const main = resolve(import.meta.dirname, '..', '..', '..', 'dist', 'cli', 'main.js');
+const tshark = toolVersion('tshark', ['--version']);
+
+/** The extcap suites' peers (plus `more`), with tshark's version printed and checked against the record. */
+export function extcapPeers(
+  suite: string,
+  more: Parameters<typeof requirePeers>[1] = [],
+): ReturnType<typeof requirePeers> {
+  const peers = requirePeers(suite, [
+    { name: 'tshark', ok: () => tshark !== undefined, hint: 'apt-get install -y tshark' },
+    { name: 'capinfos', ok: () => commandExists('capinfos'), hint: 'apt-get install -y tshark' },
+    {
+      name: 'setpriv (as root)',
+      ok: () => !isRoot() || commandExists('setpriv'),
+      hint: 'util-linux',
+    },
+    { name: 'dist/cli/main.js', ok: () => existsSync(main), hint: 'npm run build' },
+    ...more,
+  ]);
+  console.info(`peers: ${tshark ?? 'tshark missing'}`);
+  if (tshark !== undefined && tshark !== RECORDED_TSHARK) {
+    console.warn(`[netrx interop] tshark is ${tshark}; checked with ${RECORDED_TSHARK}`);
+  }
+  return peers;
+}
+
+export function io() {
+  const out: string[] = [];
+  const err: string[] = [];
+  let stop!: () => void;
+  const stopped = new Promise<void>((done) => (stop = done));
+  const cli: CliIo = {
+    out: (l) => out.push(l),
+    err: (l) => err.push(l),
+    untilStopped: () => stopped,
+  };
+  return { out, err, stop, cli };
+}
+
+export const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
+
+export async function until(condition: () => boolean, ms: number, what: string): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(20);
+  }
+}
+
+/** A temporary HOME with the launcher in both extcap folders, and how to run tshark there. */
+export async function extcapHome() {
+  const home = mkdtempSync(join(tmpdir(), 'ce-extcap-'));
+  const personal = join(home, '.local', 'lib', 'wireshark', 'extcap');
+  mkdirSync(personal, { recursive: true });
+  const session = io();
+  expect(await runCli(['capture', 'extcap', '--install', personal], session.cli)).toBe(0);
+  for (const dir of [
+    home,
+    join(home, '.local'),
+    join(home, '.local', 'lib'),
+    join(home, '.local', 'lib', 'wireshark'),
+    personal,
+  ]) {
+    chmodSync(dir, dir === home ? 0o777 : 0o755);
+  }
+  const env = { ...process.env, HOME: home, WIRESHARK_EXTCAP_DIR: personal };
+  const command = (args: readonly string[]): [string, string[]] =>
+    isRoot()
+      ? ['setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', 'tshark', ...args]]
+      : ['tshark', [...args]];
+  return { home, personal, env, command };
+}
+
+export interface TsharkFrame {
+  readonly raw: string;
+  readonly len: number;
+  readonly capLen: number;
+  readonly direction: string;
+}
+
+/** tshark's own reading of a capture file: each frame's bytes, lengths and direction flag. */
+export function tsharkFrames(file: string): TsharkFrame[] {
+  const result = run('tshark', ['-r', file, '-T', 'json', '-x']);
+  expect(result.status, result.stderr).toBe(0);
+  const packets = JSON.parse(result.stdout) as {
+    _source: { layers: Record<string, unknown> };
+  }[];
+  return packets.map(({ _source: { layers } }) => {
+    const frame = layers['frame'] as Record<string, string> & {
+      'frame.packet_flags_tree'?: Record<string, string>;
+    };
+    return {
+      raw: (layers['frame_raw'] as string[])[0] ?? '',
+      len: Number(frame['frame.len']),
+      capLen: Number(frame['frame.cap_len']),
+      direction: frame['frame.packet_flags_tree']?.['frame.packet_flags_direction'] ?? '',
+    };
+  });
+}
+
+export const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex');
+
+/** Every frame `seen` as tshark should show it: truncated, with its wire length and direction. */
+export function expected(seen: readonly { data: Uint8Array; direction: 'in' | 'out' }[]) {
+  return seen.map((f) => ({
+    raw: hex(f.data.subarray(0, TRUNCATION)),
+    len: f.data.length,
+    capLen: Math.min(f.data.length, TRUNCATION),
+    direction: f.direction === 'in' ? '0x00000001' : '0x00000002',
+  }));
+}
+
+/** Frames tshark flags as malformed, or with a warning or error. */
+export function problems(file: string): string[] {
+  const result = run('tshark', [
+    '-r',
+    file,
+    '-Y',
+    '_ws.malformed || _ws.expert.severity >= "warning"',
+  ]);
+  expect(result.status, result.stderr).toBe(0);
+  return lines(result.stdout);
+}
