@@ -1,8 +1,8 @@
 import { defineEvent, TraceLevel } from '../trace/index.js';
 
-/** The EAPOL trace provider (the GUID ends in its seed number, 001, like netrx-eap's). */
+/** The EAPOL trace provider (seed 001's family: …2001; netrx-radius has …1001). */
 export const EAPOL_PROVIDER = {
-  guid: '5e7a0c1d-8b2f-4c3e-9d10-6f4b2a1c1001',
+  guid: '5e7a0c1d-8b2f-4c3e-9d10-6f4b2a1c2001',
   name: 'netrx-eapol',
 } as const;
 
