@@ -27,7 +27,7 @@ beforeAll(() => {
   });
   // Port 0: a free port, so this never clashes with a host on the default 7340.
   config = join(project.dir, 'any-port.yaml');
-  writeFileSync(config, 'http:\n  port: 0\n');
+  writeFileSync(config, 'http:\n  port: 0\nradius:\n  port: 0\ncapture:\n  rpc:\n    port: 0\n');
 }, 120_000);
 
 afterAll(() => rmSync(project.dir, { recursive: true, force: true }));

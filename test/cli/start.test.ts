@@ -25,7 +25,7 @@ import {
 const dir = mkdtempSync(join(tmpdir(), 'netrx-start-'));
 // Port 0: a free port, so this never clashes with a host on the default 7340.
 const config = join(dir, 'any-port.yaml');
-writeFileSync(config, 'http:\n  port: 0\n');
+writeFileSync(config, 'http:\n  port: 0\nradius:\n  port: 0\ncapture:\n  rpc:\n    port: 0\n');
 
 beforeAll(() => {
   expect(ensureBuilt()).toBe(0);

@@ -7,6 +7,8 @@ import { hostHeaderAllowed } from './host-check.js';
 
 /** A JSON GET route; returns the body to send with status 200. */
 export type JsonRoute = () => unknown;
+/** A GET route answered with its own content type (`/metrics`: Prometheus text). */
+export type TextRoute = () => { readonly type: string; readonly body: string };
 /** Takes over an HTTP upgrade request (a WebSocket endpoint, later). */
 export type UpgradeRoute = (request: IncomingMessage, socket: Duplex, head: Buffer) => void;
 
@@ -25,6 +27,8 @@ export interface HttpStatusOptions {
 export class HttpStatusServer {
   private readonly routes = new Map<string, JsonRoute>();
   private readonly upgrades = new Map<string, UpgradeRoute>();
+  private readonly texts = new Map<string, TextRoute>();
+  private closed: Promise<void> | undefined;
   private readonly server: Server;
   private readonly options: HttpStatusOptions;
   requests = 0;
@@ -68,13 +72,18 @@ export class HttpStatusServer {
     this.routes.set(path, handler);
   }
 
+  text(path: string, handler: TextRoute): void {
+    this.texts.set(path, handler);
+  }
+
   upgrade(path: string, handler: UpgradeRoute): void {
     this.upgrades.set(path, handler);
   }
 
   /** Every path the server answers: JSON routes, then WebSocket (upgrade) paths. */
   paths(): string[] {
-    return [...this.routes.keys(), ...[...this.upgrades.keys()].filter((p) => !this.routes.has(p))];
+    const json = [...this.routes.keys(), ...this.texts.keys()];
+    return [...json, ...[...this.upgrades.keys()].filter((p) => !json.includes(p))];
   }
 
   /** Starts listening; resolves with the bound address, rejects with a one-line reason. */
@@ -104,11 +113,21 @@ export class HttpStatusServer {
     });
   }
 
+  /**
+   * The first step of a stop: no new connections (the listening socket
+   * closes, so the port is free again), idle keep-alive connections closed;
+   * requests in progress and upgraded connections (WebSockets) go on.
+   */
+  stopAccepting(): void {
+    this.closed ??= new Promise<void>((resolve) => this.server.close(() => resolve()));
+    this.server.closeIdleConnections();
+  }
+
+  /** Stops accepting and cuts every connection left; resolves once the server is closed. */
   close(): Promise<void> {
-    return new Promise((resolve) => {
-      this.server.close(() => resolve());
-      this.server.closeAllConnections();
-    });
+    this.stopAccepting();
+    this.server.closeAllConnections();
+    return this.closed as Promise<void>;
   }
 
   private websocketUrl(path: string): string {
@@ -129,6 +148,30 @@ export class HttpStatusServer {
         error: 'misdirected',
         message: `this host does not answer to Host ${JSON.stringify(request.headers.host)}: use ${this.options.host}`,
       };
+    } else if (
+      route === undefined &&
+      this.texts.has(path) &&
+      (request.method === 'GET' || request.method === 'HEAD')
+    ) {
+      try {
+        const { type, body: textBody } = (this.texts.get(path) as TextRoute)();
+        response.writeHead(200, {
+          'Content-Type': type,
+          'Content-Length': Buffer.byteLength(textBody),
+          'Cache-Control': 'no-store',
+        });
+        response.end(request.method === 'HEAD' ? undefined : textBody);
+        request.resume();
+        this.options.trace.emit(HostEvent.httpRequest, {
+          method: request.method,
+          path,
+          status: 200,
+        });
+        return;
+      } catch (error) {
+        status = 500;
+        body = { error: 'internal', message: (error as Error).message };
+      }
     } else if (route === undefined && this.upgrades.has(path)) {
       // A browser or curl on a WebSocket path: say what it is, as the standalone server does.
       status = 426;
@@ -138,13 +181,16 @@ export class HttpStatusServer {
       };
       headers['Upgrade'] = 'websocket';
       headers['Sec-WebSocket-Version'] = '13';
-    } else if (route === undefined) {
+    } else if (route === undefined && !this.texts.has(path)) {
       status = 404;
       body = { error: 'not-found', message: `No route ${path}`, routes: this.paths() };
     } else if (request.method !== 'GET' && request.method !== 'HEAD') {
       status = 405;
       body = { error: 'method-not-allowed', message: `${path} answers GET and HEAD only` };
       headers['Allow'] = 'GET, HEAD';
+    } else if (route === undefined) {
+      status = 500;
+      body = { error: 'internal', message: `No handler for ${path}` };
     } else {
       try {
         status = 200;
