@@ -109,6 +109,7 @@ export function captureService(config: HostConfig['capture']): CaptureService {
       table = undefined;
       rpc = undefined;
       await server?.close();
+      return `flushed ${flushed.events} event(s), ${flushed.sessions} session(s) stopped`;
     },
     status: () => ({
       rpc:
