@@ -47,6 +47,8 @@ export const upCommand: CliCommand = {
       secrets: secretsOf(config),
     });
     const logger = log.logger;
+    // The effective configuration, for an operator at debug level: secrets censored.
+    logger.debug({ config }, 'configuration');
     const host = await startHost(config, {
       version,
       logger,
@@ -82,6 +84,7 @@ export const upCommand: CliCommand = {
       }
       config = next;
       log.setSecrets(secretsOf(config));
+      logger.debug({ config }, 'configuration');
       const { kept, restarted, started, stopped, failed } = result;
       (failed.length === 0 ? logger.info.bind(logger) : logger.error.bind(logger))(
         { kept, restarted, started, stopped, failed },

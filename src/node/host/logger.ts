@@ -32,6 +32,9 @@ const REDACT_PATHS = [
   'config.radius.users[*].password',
   'config.synthetic.secret',
   'config.synthetic.password',
+  'config.link.vxlan[*].authenticator.users[*].password',
+  'config.link.vxlan[*].authenticator.radius.servers[*].secret',
+  'config.link.vxlan[*].supplicant.password',
 ];
 
 /** The secrets a configuration holds, as values to scrub from every line. */
