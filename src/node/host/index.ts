@@ -51,3 +51,4 @@ export {
 } from './metrics.js';
 export type { ReloadResult } from './reload.js';
 export { parsePortSpec, portService, type PortConfig } from './port-service.js';
+export { hostConfigJsonSchema, hostConfigJsonSchemaText } from './json-schema.js';
