@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { pino } from 'pino';
 import type { Clock, Crypto } from '../../runtime/index.js';
 import {
@@ -115,10 +116,20 @@ export async function startHost(
   };
   applyTraceConsole();
 
+  const { tls, token } = config.http;
   const http = new HttpStatusServer({
     host: config.http.host,
     port: config.http.port,
     trace: provider,
+    ...(tls.cert === ''
+      ? {}
+      : {
+          tls: {
+            cert: await readFile(tls.cert, 'utf8').catch(fileError('http.tls.cert', tls.cert)),
+            key: await readFile(tls.key, 'utf8').catch(fileError('http.tls.key', tls.key)),
+          },
+        }),
+    ...(token === '' ? {} : { token }),
   });
   const started: Started[] = [];
   const running: HostService[] = [];
@@ -138,6 +149,7 @@ export async function startHost(
         url,
         requests: http.requests,
         misdirected: http.misdirected,
+        unauthorized: http.unauthorized,
       },
       ...running.map((service) => ({ name: service.name, status: 'running', ...service.status() })),
     ],
@@ -268,6 +280,17 @@ export async function startHost(
   };
 }
 
+function fileError(key: string, file: string): (error: unknown) => never {
+  return (error) => {
+    throw new Error(
+      `http: ${key} ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
+      {
+        cause: error,
+      },
+    );
+  };
+}
+
 function emptyPlan(): Omit<ReloadResult, 'ok'> {
   return { restarted: [], kept: [], stopped: [], started: [], failed: [] };
 }
@@ -296,6 +319,12 @@ function hostMetrics(
       help: 'HTTP requests refused for a Host header this host does not serve.',
       type: 'counter',
       samples: [{ value: http.misdirected }],
+    },
+    {
+      name: 'netrx_http_unauthorized_total',
+      help: 'HTTP requests and upgrades refused for a missing or wrong bearer token.',
+      type: 'counter',
+      samples: [{ value: http.unauthorized }],
     },
     {
       name: 'netrx_reloads_total',

@@ -1,4 +1,6 @@
+import { timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { TraceProvider } from '../../trace/index.js';
@@ -16,6 +18,20 @@ export interface HttpStatusOptions {
   readonly host: string;
   readonly port: number;
   readonly trace: TraceProvider;
+  /** Serve HTTPS (and wss:) with this certificate and key (PEM text). */
+  readonly tls?: { readonly cert: string; readonly key: string };
+  /** Every request and upgrade must carry `Authorization: Bearer TOKEN`; others get 401. */
+  readonly token?: string;
+}
+
+/** A constant-time check of `Authorization: Bearer …` against the configured token. */
+export function bearerAllowed(header: string | undefined, token: string | undefined): boolean {
+  if (token === undefined || token === '') return true;
+  const match = /^Bearer +(\S+)\s*$/i.exec(header ?? '');
+  if (match?.[1] === undefined) return false;
+  const given = Buffer.from(match[1]);
+  const wanted = Buffer.from(token);
+  return given.length === wanted.length && timingSafeEqual(given, wanted);
 }
 
 /**
@@ -34,25 +50,37 @@ export class HttpStatusServer {
   requests = 0;
   /** Requests refused for a Host header this server does not answer to (DNS rebinding). */
   misdirected = 0;
+  /** Requests and upgrades refused for a missing or wrong bearer token. */
+  unauthorized = 0;
   /** The bound address, once listening: `127.0.0.1:7340` or `[::1]:7340`. */
   private bound = '';
 
   constructor(options: HttpStatusOptions) {
     this.options = options;
-    this.server = createServer(
-      {
-        requestTimeout: 10_000,
-        headersTimeout: 5_000,
-        keepAliveTimeout: 5_000,
-        maxHeaderSize: 16 * 1024,
-      },
-      (request, response) => this.handle(request, response),
-    );
+    const limits = {
+      requestTimeout: 10_000,
+      headersTimeout: 5_000,
+      keepAliveTimeout: 5_000,
+      maxHeaderSize: 16 * 1024,
+    };
+    const handler = (request: IncomingMessage, response: ServerResponse) =>
+      this.handle(request, response);
+    this.server =
+      options.tls === undefined
+        ? createServer(limits, handler)
+        : createHttpsServer({ ...limits, cert: options.tls.cert, key: options.tls.key }, handler);
     this.server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
       if (!hostHeaderAllowed(request.headers.host, this.options.host)) {
         this.misdirected++;
         socket.end(
           'HTTP/1.1 421 Misdirected Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n',
+        );
+        return;
+      }
+      if (!bearerAllowed(request.headers.authorization, this.options.token)) {
+        this.unauthorized++;
+        socket.end(
+          'HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Bearer\r\nConnection: close\r\nContent-Length: 0\r\n\r\n',
         );
         return;
       }
@@ -107,7 +135,7 @@ export class HttpStatusServer {
         resolve({
           host: address.address,
           port: address.port,
-          url: `http://${host}:${address.port}/`,
+          url: `${this.options.tls === undefined ? 'http' : 'https'}://${host}:${address.port}/`,
         });
       });
     });
@@ -131,7 +159,7 @@ export class HttpStatusServer {
   }
 
   private websocketUrl(path: string): string {
-    return `ws://${this.bound}${path}`;
+    return `${this.options.tls === undefined ? 'ws' : 'wss'}://${this.bound}${path}`;
   }
 
   private handle(request: IncomingMessage, response: ServerResponse): void {
@@ -148,6 +176,11 @@ export class HttpStatusServer {
         error: 'misdirected',
         message: `this host does not answer to Host ${JSON.stringify(request.headers.host)}: use ${this.options.host}`,
       };
+    } else if (!bearerAllowed(request.headers.authorization, this.options.token)) {
+      this.unauthorized++;
+      status = 401;
+      body = { error: 'unauthorized', message: 'send Authorization: Bearer with the http.token' };
+      headers['WWW-Authenticate'] = 'Bearer';
     } else if (
       route === undefined &&
       this.texts.has(path) &&
