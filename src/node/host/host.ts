@@ -101,7 +101,8 @@ export async function startHost(
   let config = initial;
   const clock = options.clock ?? systemClock;
   const crypto = options.crypto ?? nodeCrypto;
-  const logger = options.logger ?? pino({ level: 'silent' });
+  // No logger given: a silent one that writes nowhere (never pino's default, standard output).
+  const logger = options.logger ?? pino({ level: 'silent' }, { write: () => {} });
   const plain = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const log = options.logger === undefined ? plain : (line: string) => options.logger?.info(line);
   const trace = new TraceRegistry({ clock });
@@ -257,7 +258,8 @@ export async function startHost(
         }
         running.splice(0, running.length, ...order);
         config = next;
-        logger.level = next.log.level;
+        // A host without a logger of its own keeps its silent one silent.
+        if (options.logger !== undefined) logger.level = next.log.level;
         applyTraceConsole();
         reloads = { ...reloads, applied: reloads.applied + 1 };
         return { ok: failed.length === 0, ...plan.result, failed };
