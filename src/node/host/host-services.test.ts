@@ -39,6 +39,7 @@ interface Health {
     rpc?: { port: number };
     accepted?: number;
     rounds?: number;
+    udpEchoes?: number;
   }[];
 }
 
@@ -142,5 +143,22 @@ describe('netrx up: the services of the embedded default', () => {
     }
     const synthetic = (await health(host)).services.find((s) => s.name === 'synthetic');
     expect(synthetic?.rounds).toBeGreaterThan(0);
+  });
+
+  it('the synthetic peer also echoes UDP across two stacks on an in-memory wire, seen in /metrics', async () => {
+    const { host } = await startDefault();
+    const deadline = Date.now() + 10_000;
+    let echoes = 0;
+    while (echoes < 2 && Date.now() < deadline) {
+      echoes = (await health(host)).services.find((s) => s.name === 'synthetic')?.udpEchoes ?? 0;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(echoes).toBeGreaterThanOrEqual(2);
+    const metrics = await (await fetch(new URL('/metrics', host.url))).text();
+    const accepted = /^netrx_link_frames_accepted_total\{adapter="synthetic-b"\} (\d+)$/m.exec(
+      metrics,
+    );
+    // ARP request + at least two datagrams.
+    expect(Number(accepted?.[1])).toBeGreaterThanOrEqual(3);
   });
 });

@@ -4,7 +4,9 @@
  * a netrx peer (the RADIUS EAP client, as a NAS would run it) authenticates
  * against the host's own RADIUS server with the next of `radius.methods` in
  * turn; each round is one `netrx-synthetic-peer` event (method, outcome,
- * duration) beside the `netrx-radius` events the server writes.
+ * duration) beside the `netrx-radius` events the server writes. Each round
+ * also sends one UDP datagram across two stacks on an in-memory wire and
+ * back (synthetic-link.ts), so the link layer has frames to show too.
  */
 import { createMd5Method, createMschapV2Method } from '../../eap/index.js';
 import type { Timer } from '../../runtime/index.js';
@@ -14,6 +16,7 @@ import type { HostConfig } from './config.js';
 import type { HostService } from './host.js';
 import type { MetricFamily } from './metrics.js';
 import type { RadiusService } from './radius-service.js';
+import { startSyntheticLink, type SyntheticLink } from './synthetic-link.js';
 
 export const SYNTHETIC_PEER_PROVIDER = {
   guid: '5e7a0c1d-8b2f-4c3e-9d10-6f4b2a1c0101',
@@ -54,6 +57,7 @@ export function syntheticService(
   let rounds = 0;
   const results = new Map<string, { method: string; outcome: string; count: number }>();
   let last: Round | undefined;
+  let link: SyntheticLink | undefined;
   return {
     name: 'synthetic',
     // It talks to the radius service: a change there restarts it too.
@@ -62,7 +66,10 @@ export function syntheticService(
     start(context) {
       const provider: TraceProvider = context.trace.register(SYNTHETIC_PEER_PROVIDER);
       stopped = false;
+      const wire = startSyntheticLink(context.trace, context.clock);
+      link = wire;
       const round = async () => {
+        await wire.round();
         const target = radius.address();
         const name = methods[rounds % methods.length] ?? 'md5';
         rounds++;
@@ -126,13 +133,17 @@ export function syntheticService(
       timer?.cancel();
       timer = undefined;
       await inFlight;
+      link?.close();
+      link = undefined;
     },
     status: () => ({
       intervalMs: config.intervalMs,
       rounds,
+      udpEchoes: link?.echoes ?? 0,
       ...(last === undefined ? {} : { last }),
     }),
     metrics: (): MetricFamily[] => [
+      ...(link?.metrics() ?? []),
       {
         name: 'netrx_synthetic_auths_total',
         help: 'Authentications the synthetic peer ran against the host, by method and outcome.',

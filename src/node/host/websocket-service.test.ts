@@ -102,8 +102,9 @@ describe('netrx up: the WebSocket path before anyone connects (issue 17)', () =>
       'netrx-radius',
       'netrx-websocket',
       'netrx-synthetic-peer',
+      'netrx-link',
     ]);
-    expect(host.started[0]).toEqual({ name: 'trace', detail: 'trace bus with 4 provider(s)' });
+    expect(host.started[0]).toEqual({ name: 'trace', detail: 'trace bus with 5 provider(s)' });
   });
 });
 
