@@ -12,18 +12,32 @@
  * run as `freeradius -f -l stdout` (no debug log). netrx is
  * bench/support/eap-server.ts (`netrx radius serve`'s options). Rounds
  * alternate the two servers; for each case the median of the rounds is
- * printed: auths/s, ours/theirs ratio, server CPU per authentication (procfs
- * utime+stime), p99 latency (own generator), and memory (RSS of both
- * servers before and after; netrx heap after a GC). Settings:
+ * printed: auths/s, ours/theirs ratio, server CPU per authentication (netrx:
+ * its own `process.cpuUsage()`; FreeRADIUS: procfs utime+stime), p99 latency
+ * (own generator), and memory (RSS of both servers before and after; netrx
+ * heap after a GC). Each run also prints what makes it trustworthy or not:
+ * the generator's own CPU as a share of the wall time (near 100 % means the
+ * generator, not the server, set the pace), retransmissions (own generator:
+ * datagrams sent beyond the requests; radeapclient/radclient: netrx's
+ * received count beyond 2 per EAP-MD5 auth, 1 per PAP), netrx's drops by
+ * reason, the kernel's receive-buffer drops on the server's socket
+ * (/proc/net/udp), how long the server's threads were runnable but waiting
+ * for a CPU (/proc/PID/task/TID/schedstat, summed over threads) and the load
+ * average. On a shared machine the server CPU
+ * per authentication is the steadier comparison; auths/s depends on how
+ * much CPU the scheduler gives each server. A fourth case is PAP
+ * (Access-Request with User-Password, no EAP) driven by `radclient -p N`.
+ * Settings:
  * EAP_BENCH_AUTHS (20000), EAP_BENCH_ROUNDS (3), EAP_BENCH_PARALLEL (64),
- * EAP_BENCH_CPU_PROF=DIR (runs the netrx server under node --cpu-prof).
+ * EAP_BENCH_CPU_PROF=DIR (runs the netrx server under node --cpu-prof),
+ * EAP_BENCH_ONLY=TEXT (only the cases whose name contains TEXT).
  * Nothing fails on speed; a missing FreeRADIUS fails at once, clearly.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createSocket, type Socket } from 'node:dgram';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { createMd5Method, createMschapV2Method, type EapMethod } from '../src/eap/index.js';
 import { nodeCrypto, systemClock } from '../src/node/runtime/index.js';
@@ -41,6 +55,7 @@ const AUTHS = Number(process.env['EAP_BENCH_AUTHS'] ?? 20_000);
 const ROUNDS = Number(process.env['EAP_BENCH_ROUNDS'] ?? 3);
 const PARALLEL = Number(process.env['EAP_BENCH_PARALLEL'] ?? 64);
 const CPU_PROF = process.env['EAP_BENCH_CPU_PROF'];
+const ONLY = process.env['EAP_BENCH_ONLY'];
 const TICK_MS =
   1000 / Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout || 100);
 
@@ -61,12 +76,57 @@ interface Server {
   readonly port: number;
   /** Heap after a GC, netrx only. */
   heap(): Promise<number | undefined>;
+  /** CPU so far and, for netrx, its own counters. */
+  counters(): Promise<ServerCounters>;
+}
+
+interface ServerCounters {
+  readonly cpuMs: number;
+  /** netrx only: datagrams received, drops by reason. */
+  readonly received?: number;
+  readonly dropped?: Readonly<Record<string, number>>;
+}
+
+/** Datagrams the kernel dropped on the UDP sockets bound to `port` (receive buffer full). */
+function kernelDrops(port: number): number {
+  const hexPort = `:${port.toString(16).toUpperCase().padStart(4, '0')}`;
+  let drops = 0;
+  for (const line of readFileSync('/proc/net/udp', 'utf8').split('\n').slice(1)) {
+    const fields = line.trim().split(/\s+/);
+    if (fields[1]?.endsWith(hexPort)) drops += Number(fields[12] ?? 0);
+  }
+  return drops;
 }
 
 function cpuMs(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(fields[11]) + Number(fields[12])) * TICK_MS; // utime, stime (fields 14, 15)
+}
+
+/** Per thread, the time spent runnable but waiting for a CPU (procfs schedstat), in ms. */
+function runQueueMs(pid: number): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const task of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const fields = readFileSync(`/proc/${pid}/task/${task}/schedstat`, 'utf8').split(' ');
+      out.set(task, Number(fields[1] ?? 0) / 1e6);
+    } catch {
+      // The thread ended between the listing and the read.
+    }
+  }
+  return out;
+}
+
+/**
+ * Waiting time of the threads alive at the end, since `before` (a thread born
+ * meanwhile counts from its start; one that ended is not counted: FreeRADIUS
+ * grows and shrinks its pool).
+ */
+function waitedMs(pid: number, before: Map<string, number>): number {
+  let ms = 0;
+  for (const [task, now] of runQueueMs(pid)) ms += now - (before.get(task) ?? 0);
+  return ms;
 }
 
 function rssBytes(pid: number): number {
@@ -112,6 +172,15 @@ async function startNetrx(): Promise<Server & { stop(): Promise<void> }> {
       child.stdin.write('mem\n');
       return (JSON.parse(await next(5_000)) as { heapUsed: number }).heapUsed;
     },
+    counters: async () => {
+      child.stdin.write('stats\n');
+      const stats = JSON.parse(await next(5_000)) as {
+        cpuMicros: number;
+        received: number;
+        drops: Record<string, number>;
+      };
+      return { cpuMs: stats.cpuMicros / 1000, received: stats.received, dropped: stats.drops };
+    },
     stop: async () => {
       const exited = new Promise((resolve) => child.once('close', resolve));
       child.stdin.end(); // a clean exit, so --cpu-prof writes its profile
@@ -137,17 +206,33 @@ async function startTheirs(dir: string): Promise<Server & { watched: Watched }> 
     port: started.port,
     watched: started.server,
     heap: () => Promise.resolve(undefined),
+    counters: () => Promise.resolve({ cpuMs: cpuMs(pid) }),
   };
 }
 
 // ---- the load generators -----------------------------------------------------------------
 
-interface Run {
-  readonly auths: number;
+/** What a generator reports about its own side of one run. */
+interface Generated {
   readonly ok: number;
+  readonly p99Ms: number | undefined;
+  /** The generator's own CPU (user + system) during the run. */
+  readonly generatorCpuMs: number;
+  /** Datagrams sent beyond the requests (own generator only). */
+  readonly retransmissions: number | undefined;
+}
+
+interface Run extends Generated {
+  readonly auths: number;
   readonly seconds: number;
   readonly serverCpuMs: number;
-  readonly p99Ms: number | undefined;
+  /** netrx only: datagrams received beyond the requests the exchange needs. */
+  readonly extraReceived: number | undefined;
+  readonly drops: Readonly<Record<string, number>>;
+  readonly kernelDrops: number;
+  /** The server's threads' time waiting for a CPU (runnable, not running). */
+  readonly serverWaitMs: number;
+  readonly load: number;
 }
 
 function percentile(values: number[], p: number): number {
@@ -155,55 +240,109 @@ function percentile(values: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? 0;
 }
 
-const radeapInputs = new Map<number, string>();
-function radeapFile(dir: string, count: number): string {
-  const known = radeapInputs.get(count);
+function dropsBetween(
+  before: Readonly<Record<string, number>> | undefined,
+  after: Readonly<Record<string, number>> | undefined,
+): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [reason, n] of Object.entries(after ?? {})) {
+    const d = n - (before?.[reason] ?? 0);
+    if (d > 0) out[reason] = d;
+  }
+  return out;
+}
+
+/**
+ * Runs one generator against `server` for `count` authentications of
+ * `packetsPerAuth` Access-Requests each, with the server's CPU, counters and
+ * kernel drops taken around it.
+ */
+async function measured(
+  server: Server,
+  count: number,
+  packetsPerAuth: number,
+  generate: () => Promise<Generated>,
+): Promise<Run> {
+  const before = await server.counters();
+  const kernelBefore = kernelDrops(server.port);
+  const waitBefore = runQueueMs(server.pid);
+  const start = process.hrtime.bigint();
+  const generated = await generate();
+  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  const after = await server.counters();
+  return {
+    ...generated,
+    auths: count,
+    seconds,
+    serverCpuMs: after.cpuMs - before.cpuMs,
+    extraReceived:
+      after.received === undefined || before.received === undefined
+        ? undefined
+        : after.received - before.received - count * packetsPerAuth,
+    drops: dropsBetween(before.dropped, after.dropped),
+    kernelDrops: kernelDrops(server.port) - kernelBefore,
+    serverWaitMs: waitedMs(server.pid, waitBefore),
+    load: loadavg()[0] ?? 0,
+  };
+}
+
+const inputs = new Map<string, string>();
+function inputFile(dir: string, kind: 'eap-md5' | 'pap', count: number): string {
+  const name = `${kind}-${count}`;
+  const known = inputs.get(name);
   if (known !== undefined) return known;
   const block =
-    `User-Name = "${USER.name}", Cleartext-Password = "${USER.password}", EAP-Code = Response, ` +
-    `EAP-Id = 210, EAP-Type-Identity = "${USER.name}", Message-Authenticator = 0x00\n\n`;
-  const file = join(dir, `radeapclient-${count}.txt`);
+    kind === 'eap-md5'
+      ? `User-Name = "${USER.name}", Cleartext-Password = "${USER.password}", EAP-Code = Response, ` +
+        `EAP-Id = 210, EAP-Type-Identity = "${USER.name}", Message-Authenticator = 0x00\n\n`
+      : `User-Name = "${USER.name}", User-Password = "${USER.password}", Message-Authenticator = 0x00\n\n`;
+  const file = join(dir, `${name}.txt`);
   writeFileSync(file, block.repeat(count));
-  radeapInputs.set(count, file);
+  inputs.set(name, file);
   return file;
 }
 
-/** `radeapclient -p PARALLEL -s -f FILE 127.0.0.1:PORT auth SECRET`, timed around the process. */
-async function radeapclient(server: Server, dir: string, count: number): Promise<Run> {
+/**
+ * `TOOL -4 -p PARALLEL -r 3 -t 2 -s -f FILE 127.0.0.1:PORT auth SECRET` under
+ * bash, whose `times` reports the tool's CPU once it has exited.
+ */
+async function freeradiusTool(
+  tool: 'radeapclient' | 'radclient',
+  server: Server,
+  file: string,
+): Promise<Generated> {
   const args = [
-    ...[
-      '-4',
-      '-p',
-      String(PARALLEL),
-      '-r',
-      '3',
-      '-t',
-      '2',
-      '-s',
-      '-q',
-      '-f',
-      radeapFile(dir, count),
-    ],
+    ...['-4', '-p', String(PARALLEL), '-r', '3', '-t', '2', '-s', '-f', file],
     ...[`127.0.0.1:${server.port}`, 'auth', SECRET],
   ];
-  const cpu = cpuMs(server.pid);
-  const start = process.hrtime.bigint();
-  const child = spawn('radeapclient', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const script = `"$@" > "$OUT" 2>&1; rc=$?; times; exit $rc`;
+  const out = join(dirname(file), `${tool}.out`);
+  const child = spawn('bash', ['-c', script, 'bash', tool, ...args], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, OUT: out },
+  });
   children.push(child);
-  let text = '';
-  child.stdout.on('data', (chunk: Buffer) => (text += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (text += chunk.toString()));
+  let times = '';
+  child.stdout.on('data', (chunk: Buffer) => (times += chunk.toString()));
   const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
   const code = await new Promise((resolve) => child.once('close', (c, s) => resolve(c ?? s)));
   clearTimeout(timer);
-  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-  const serverCpuMs = cpuMs(server.pid) - cpu;
+  const text = readFileSync(out, 'utf8');
+  // `times`: the shell's user/system, then its children's: "0m0.391s 0m0.221s".
+  const seconds = [...(times.trim().split('\n')[1] ?? '').matchAll(/(\d+)m([\d.]+)s/g)].map(
+    (m) => Number(m[1]) * 60 + Number(m[2]),
+  );
   const ok = Number(
     /accepted\s*:\s*(\d+)/i.exec(text)?.[1] ?? /approved[^\d]*(\d+)/i.exec(text)?.[1] ?? NaN,
   );
   if (code !== 0 || !(ok >= 0))
-    throw new Error(`radeapclient against ${server.name} (exit ${String(code)}):\n${text}`);
-  return { auths: count, ok, seconds, serverCpuMs, p99Ms: undefined };
+    throw new Error(`${tool} against ${server.name} (exit ${String(code)}):\n${text.slice(-2000)}`);
+  return {
+    ok,
+    p99Ms: undefined,
+    generatorCpuMs: ((seconds[0] ?? 0) + (seconds[1] ?? 0)) * 1000,
+    retransmissions: undefined,
+  };
 }
 
 /** PARALLEL lanes, each a UDP socket running one `RadiusEapClient` conversation after another. */
@@ -211,7 +350,7 @@ async function ownGenerator(
   server: Server,
   methods: readonly EapMethod[],
   count: number,
-): Promise<Run> {
+): Promise<Generated> {
   const sockets: Socket[] = [];
   for (let i = 0; i < PARALLEL; i++) {
     const socket = createSocket('udp4');
@@ -224,8 +363,9 @@ async function ownGenerator(
   let started = 0;
   let ok = 0;
   let finished = 0;
-  const cpu = cpuMs(server.pid);
-  const start = process.hrtime.bigint();
+  let datagrams = 0;
+  let requests = 0;
+  const cpu = process.cpuUsage();
   await new Promise<void>((resolve, reject) => {
     let last = finished;
     const watchdog = setInterval(() => {
@@ -246,10 +386,14 @@ async function ownGenerator(
         methods,
         identity: USER.name,
         password: USER.password,
-        send: (datagram, peer) => socket.send(datagram, peer.port, peer.address),
+        send: (datagram, peer) => {
+          datagrams++;
+          socket.send(datagram, peer.port, peer.address);
+        },
         onResult: (result) => {
           latencies.push(performance.now() - t0);
           if (result.outcome === 'success') ok++;
+          requests += result.requests;
           finished++;
           if (finished === count) {
             clearInterval(watchdog);
@@ -268,10 +412,29 @@ async function ownGenerator(
     };
     for (const socket of sockets) lane(socket);
   });
-  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-  const serverCpuMs = cpuMs(server.pid) - cpu;
+  const used = process.cpuUsage(cpu);
   await Promise.all(sockets.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
-  return { auths: count, ok, seconds, serverCpuMs, p99Ms: percentile(latencies, 0.99) };
+  return {
+    ok,
+    p99Ms: percentile(latencies, 0.99),
+    generatorCpuMs: (used.user + used.system) / 1000,
+    retransmissions: datagrams - requests,
+  };
+}
+
+function runLine(name: string, server: Server, run: Run): string {
+  const drops = Object.entries(run.drops)
+    .map(([reason, n]) => `${reason}=${n}`)
+    .join(',');
+  return (
+    `  ${name} / ${server.name}: ${run.ok}/${run.auths} ok in ${run.seconds.toFixed(2)} s ` +
+    `(${(run.ok / run.seconds).toFixed(0)}/s), server CPU ${((run.serverCpuMs * 1000) / run.auths).toFixed(0)} µs/auth ` +
+    `(${((100 * run.serverCpuMs) / 1000 / run.seconds).toFixed(0)} % of wall; waiting for a CPU ` +
+    `${((100 * run.serverWaitMs) / 1000 / run.seconds).toFixed(0)} % of wall), generator CPU ` +
+    `${((100 * run.generatorCpuMs) / 1000 / run.seconds).toFixed(0)} % of wall, ` +
+    `retransmissions ${run.retransmissions ?? '-'}, extra received ${run.extraReceived ?? '-'}, ` +
+    `drops {${drops}}, kernel drops ${run.kernelDrops}, load ${run.load.toFixed(2)}\n`
+  );
 }
 
 // ---- the run -----------------------------------------------------------------------------
@@ -279,6 +442,7 @@ async function ownGenerator(
 const missing = [
   ['freeradius', has('freeradius'), 'apt-get install freeradius'],
   ['radeapclient', has('radeapclient'), 'apt-get install freeradius-utils'],
+  ['radclient', has('radclient'), 'apt-get install freeradius-utils'],
   [
     '/etc/freeradius/3.0/radiusd.conf',
     hasStockFreeradiusConfig(),
@@ -309,11 +473,27 @@ try {
 
   const md5 = [createMd5Method({ crypto: nodeCrypto })];
   const mschapv2 = [createMschapV2Method({ crypto: nodeCrypto })];
-  const cases: { name: string; run: (server: Server, count: number) => Promise<Run> }[] = [
-    { name: 'EAP-MD5, radeapclient -p N', run: (s, n) => radeapclient(s, dir, n) },
-    { name: 'EAP-MD5, netrx generator', run: (s, n) => ownGenerator(s, md5, n) },
-    { name: 'EAP-MSCHAPv2, netrx generator', run: (s, n) => ownGenerator(s, mschapv2, n) },
+  const allCases: { name: string; run: (server: Server, count: number) => Promise<Run> }[] = [
+    {
+      name: 'EAP-MD5, radeapclient -p N',
+      run: (s, n) =>
+        measured(s, n, 2, () => freeradiusTool('radeapclient', s, inputFile(dir, 'eap-md5', n))),
+    },
+    {
+      name: 'EAP-MD5, netrx generator',
+      run: (s, n) => measured(s, n, 2, () => ownGenerator(s, md5, n)),
+    },
+    {
+      name: 'EAP-MSCHAPv2, netrx generator',
+      run: (s, n) => measured(s, n, 4, () => ownGenerator(s, mschapv2, n)),
+    },
+    {
+      name: 'PAP, radclient -p N',
+      run: (s, n) =>
+        measured(s, n, 1, () => freeradiusTool('radclient', s, inputFile(dir, 'pap', n))),
+    },
   ];
+  const cases = allCases.filter((c) => ONLY === undefined || c.name.includes(ONLY));
   // Warm-up: one short pass of each case on each server (JIT, FreeRADIUS thread pool).
   for (const c of cases) for (const s of servers) await c.run(s, Math.ceil(AUTHS / 10));
 
@@ -324,6 +504,7 @@ try {
       for (const j of order) {
         const server = servers[j] as Server;
         const run = await c.run(server, AUTHS);
+        process.stdout.write(runLine(c.name, server, run));
         if (run.ok !== run.auths)
           process.stderr.write(`  ${c.name} / ${server.name}: ${run.auths - run.ok} failed\n`);
         results[i]?.[j]?.push(run);
@@ -333,7 +514,7 @@ try {
   const median = (runs: Run[], key: (r: Run) => number) => percentile(runs.map(key), 0.5);
   process.stdout.write(
     `${'case'.padEnd(32)} ${'netrx'.padStart(10)} ${'FreeRADIUS'.padStart(10)}  ratio  ` +
-      `server CPU/auth netrx vs FR   p99 netrx vs FR\n`,
+      `server CPU/auth netrx vs FR  CPU ratio  p99 netrx vs FR\n`,
   );
   for (const [i, c] of cases.entries()) {
     const [a = [], b = []] = results[i] ?? [];
@@ -344,7 +525,7 @@ try {
     process.stdout.write(
       `${c.name.padEnd(32)} ${`${rate(a).toFixed(0)}/s`.padStart(10)} ${`${rate(b).toFixed(0)}/s`.padStart(10)}  ` +
         `${(rate(a) / rate(b)).toFixed(2)}x  ${cpu(a).toFixed(0).padStart(6)} vs ${cpu(b).toFixed(0)} µs` +
-        `          ${p99(a)} vs ${p99(b)}\n`,
+        `      ${(cpu(b) / cpu(a)).toFixed(2)}x   ${p99(a)} vs ${p99(b)}\n`,
     );
   }
   const rssAfter = servers.map((s) => rssBytes(s.pid));

@@ -4,7 +4,9 @@
  * bob:hello` uses (methods md5,mschapv2, clients 127.0.0.0/8 and ::1, not
  * strict). It prints `ready PORT` once it listens; each `mem` line on stdin
  * is answered with one JSON line of its memory (after a GC when run with
- * --expose-gc) and counters; stdin closing stops it.
+ * --expose-gc) and counters; each `stats` line with one JSON line of its CPU
+ * time so far (`process.cpuUsage()`, user + system µs) and counters, without
+ * a GC; stdin closing stops it.
  */
 import { createInterface } from 'node:readline';
 import { StaticUserStore, createMd5Method, createMschapV2Method } from '../../src/eap/index.js';
@@ -27,12 +29,18 @@ const server = await startRadiusServer({
 process.stdout.write(`ready ${server.port}\n`);
 const lines = createInterface({ input: process.stdin });
 lines.on('line', (line) => {
-  if (line.trim() !== 'mem') return;
-  globalThis.gc?.();
+  const command = line.trim();
+  if (command !== 'mem' && command !== 'stats') return;
+  if (command === 'mem') globalThis.gc?.();
+  const cpu = process.cpuUsage();
   const memory = process.memoryUsage();
   const stats = server.core.stats();
   process.stdout.write(
     `${JSON.stringify({
+      cpuMicros: cpu.user + cpu.system,
+      received: stats.received,
+      sent: stats.sent,
+      duplicatesAnswered: stats.duplicatesAnswered,
       rss: memory.rss,
       heapUsed: memory.heapUsed,
       accepted: stats.accepted,

@@ -14,4 +14,4 @@ export { toHex, fromHex, hexdump } from './hex.js';
 export { concat, equalBytes } from './concat.js';
 export { BufferPool, type BufferPoolOptions, type BufferPoolStats } from './buffer-pool.js';
 export { toBase64, fromBase64, decodeBase64 } from './base64.js';
-export { allocFromSlab } from './slab.js';
+export { allocFromSlab, createSlabAllocator } from './slab.js';

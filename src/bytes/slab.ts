@@ -23,3 +23,30 @@ export function allocFromSlab(size: number): Uint8Array<ArrayBuffer> {
   used += (size + 7) & ~7;
   return slab.subarray(start, start + size);
 }
+
+/**
+ * A private slab allocator, for one kind of small buffer that lives a while
+ * (RADIUS responses kept by the duplicate-request cache): its buffers share
+ * slabs only with each other, so a slab is pinned by its own kind alone, and
+ * buffers made in the same period sit together and go together.
+ */
+export function createSlabAllocator(
+  slabSize: number,
+  ownAbove: number,
+): (size: number) => Uint8Array<ArrayBuffer> {
+  if (!(ownAbove > 0 && slabSize >= ownAbove)) {
+    throw new RangeError('createSlabAllocator: need 0 < ownAbove <= slabSize');
+  }
+  let current = new Uint8Array(slabSize);
+  let at = 0;
+  return (size) => {
+    if (size > ownAbove) return new Uint8Array(size);
+    if (at + size > slabSize) {
+      current = new Uint8Array(slabSize);
+      at = 0;
+    }
+    const start = at;
+    at += (size + 7) & ~7;
+    return current.subarray(start, start + size);
+  };
+}

@@ -34,8 +34,14 @@
  * run down (Stop) when a group's last connection closes; netrx/node moves
  * its bytes over TCP. `LrecRpcClient` is the matching client core.
  *
- * Not here yet (later sessions of the capture issue): the WebSocket
- * transport, extcap, authentication (NTLM), and host wiring.
+ * `LrecWsServer` is the WebSocket transport's core (`netrx.lrec.v1`: JSON
+ * text frames per call, the EVENT_BUFFER as one binary frame), with the
+ * same one-outstanding-receive rule and rundown; a congested socket defers
+ * the client's next receive instead of buffering, so loss is counted in the
+ * session. netrx/node authenticates the upgrade (bearer token, TLS).
+ *
+ * Not here yet (later sessions of the capture issue): extcap,
+ * authentication over RPC (NTLM), and host wiring.
  */
 export {
   SessionTable,
@@ -87,3 +93,4 @@ export {
   type RpcAuthProvider,
   type RpcSink,
 } from './rpc/index.js';
+export * from './ws/index.js';

@@ -56,6 +56,14 @@ export interface EapAuthenticatorOptions {
   readonly retransmit?: Partial<RetransmitOptions>;
   readonly maxRounds?: number;
   readonly sendCapacity?: number;
+  /**
+   * A buffer to encode packets into instead of one of the authenticator's
+   * own (`sendCapacity` is then its length, 5..65535). Many authenticators
+   * may share one, provided every `send` copies what it keeps before it
+   * returns (the RADIUS server does): nothing is kept in it between calls,
+   * and a retransmission encodes its packet again.
+   */
+  readonly sendBuffer?: Uint8Array;
   readonly flags?: number;
   readonly trace?: TraceRegistry;
   readonly sessionId?: number;

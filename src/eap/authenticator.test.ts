@@ -254,3 +254,47 @@ describe('EapAuthenticator wired synchronously to a peer', () => {
     expect(clock.pendingTimers).toBe(0);
   });
 });
+
+describe('EapAuthenticator with a shared send buffer', () => {
+  it('retransmits its own Request/Identity even after another authenticator used the buffer', () => {
+    const clock = new VirtualClock();
+    const shared = new Uint8Array(64);
+    const sent: string[][] = [[], []];
+    const make = (i: number, initialIdentifier: number) =>
+      new EapAuthenticator({
+        clock,
+        methods: [md5],
+        provider,
+        initialIdentifier,
+        sendBuffer: shared,
+        retransmit: { initialTimeoutMs: 1000, maxTimeoutMs: 1000, maxRetransmissions: 1 },
+        send: (b) => sent[i]?.push(toHex(b)),
+      });
+    const a = make(0, 5);
+    const b = make(1, 9);
+    a.start();
+    b.start(); // overwrites the shared buffer with its own Request/Identity
+    // A Response/Identity to b makes it encode its MD5 Request into the buffer too.
+    b.receive(
+      encodeEap({
+        code: EapCode.Response,
+        identifier: 9,
+        type: EapType.Identity,
+        typeData: new TextEncoder().encode('bob'),
+      }),
+    );
+    clock.advance(1000);
+    expect(sent[0]).toEqual(['0105000501', '0105000501']);
+    expect(sent[1]?.[0]).toBe('0109000501');
+    expect(() => make(0, 1)).not.toThrow();
+    expect(
+      () =>
+        new EapAuthenticator({
+          clock,
+          methods: [md5],
+          sendBuffer: new Uint8Array(4),
+          send: () => {},
+        }),
+    ).toThrow(RangeError);
+  });
+});

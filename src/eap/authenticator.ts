@@ -41,7 +41,7 @@ import {
 import { nakList, type Desired } from './nak.js';
 
 type Outstanding =
-  | { readonly kind: 'identity'; readonly identifier: number; readonly length: number }
+  | { readonly kind: 'identity'; readonly identifier: number }
   | {
       readonly kind: 'method';
       readonly identifier: number;
@@ -50,6 +50,7 @@ type Outstanding =
     };
 
 const decoder = new TextDecoder();
+const NO_DATA = new Uint8Array(0);
 
 export class EapAuthenticator {
   private readonly options: EapAuthenticatorOptions;
@@ -76,7 +77,7 @@ export class EapAuthenticator {
   private counters = { received: 0, sent: 0, retransmissions: 0, naksReceived: 0 };
 
   constructor(options: EapAuthenticatorOptions) {
-    const capacity = options.sendCapacity ?? DEFAULT_SEND_CAPACITY;
+    const capacity = options.sendBuffer?.length ?? options.sendCapacity ?? DEFAULT_SEND_CAPACITY;
     if (!Number.isInteger(capacity) || capacity < 5 || capacity > 0xffff) {
       throw new RangeError(`sendCapacity must be 5..65535: got ${capacity}`);
     }
@@ -106,7 +107,7 @@ export class EapAuthenticator {
     this.options = options;
     this.retransmit = retransmit;
     this.maxRounds = options.maxRounds ?? DEFAULT_MAX_ROUNDS;
-    this.sendBuffer = new Uint8Array(capacity);
+    this.sendBuffer = options.sendBuffer ?? new Uint8Array(capacity);
     this.trace = new SessionTrace('authenticator', options.trace, options.sessionId);
   }
 
@@ -152,15 +153,16 @@ export class EapAuthenticator {
     }
     this.setState('INITIALIZE');
     const identifier = this.options.initialIdentifier ?? 0;
+    this.sendRequest({ kind: 'identity', identifier }, true, this.identityRequest(identifier));
+  }
+
+  /** Encodes the Request/Identity (again for a retransmission: the send buffer may be shared). */
+  private identityRequest(identifier: number): Uint8Array {
     const length = emitEap(
-      { code: EapCode.Request, identifier, type: EapType.Identity, typeData: new Uint8Array(0) },
+      { code: EapCode.Request, identifier, type: EapType.Identity, typeData: NO_DATA },
       this.sendBuffer,
     );
-    this.sendRequest(
-      { kind: 'identity', identifier, length },
-      true,
-      this.sendBuffer.subarray(0, length),
-    );
+    return this.sendBuffer.subarray(0, length);
   }
 
   /** One EAP packet from the peer. Never throws on bad bytes: they are dropped, counted and traced. */
@@ -450,7 +452,7 @@ export class EapAuthenticator {
     }
     if (counted) this.retransmissionsOfCurrent++;
     if (outstanding.kind === 'identity') {
-      this.resend(outstanding.identifier, this.sendBuffer.subarray(0, outstanding.length));
+      this.resend(outstanding.identifier, this.identityRequest(outstanding.identifier));
       return;
     }
     // RAS: the timeout is a null packet; the method must send its last packet again.

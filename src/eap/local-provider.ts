@@ -33,6 +33,19 @@ import type { UserStore } from './user-store.js';
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
+/** NT hashes of cleartext passwords recently checked (MD4 in TypeScript per MSCHAPv2 auth before). */
+const ntHashes = new Map<string, Uint8Array>();
+const MAX_NT_HASHES = 1024;
+
+function cachedNtHash(password: string): Uint8Array {
+  const known = ntHashes.get(password);
+  if (known !== undefined) return known;
+  const hash = ntPasswordHash(password);
+  if (ntHashes.size >= MAX_NT_HASHES) ntHashes.clear(); // bounded
+  ntHashes.set(password, hash);
+  return hash;
+}
+
 /**
  * Compares two passwords (at most 128 octets, RFC 2865 §5.2) in time that
  * depends on neither their contents nor their lengths: both are zero-padded
@@ -103,7 +116,7 @@ export class LocalAuthenticationProvider implements AuthenticationProvider {
     if (challenge?.length !== 16 || response.length !== 50 || name === undefined) return fail;
     const user = this.users.lookup(name);
     const hash =
-      user?.ntHash ?? (user?.password === undefined ? undefined : ntPasswordHash(user.password));
+      user?.ntHash ?? (user?.password === undefined ? undefined : cachedNtHash(user.password));
     if (hash === undefined) return fail;
     const peerChallenge = response.subarray(2, 18);
     const ntResponse = response.subarray(26, 50);
@@ -181,7 +194,8 @@ export class LocalAuthenticationProvider implements AuthenticationProvider {
       }
       return fail('no-credentials');
     }
-    return user === undefined ? fail('unknown-user') : { resultCode: 0 };
+    // Fail closed: a request carrying no credential proves nothing, even for a known user.
+    return fail(user === undefined ? 'unknown-user' : 'no-credentials');
   }
 }
 

@@ -34,7 +34,8 @@ export class SessionTrace {
   readonly session: number;
   readonly role: 'peer' | 'authenticator';
   private readonly provider: TraceProvider | undefined;
-  readonly dropped = new Map<string, number>();
+  /** Drops by reason, made at the first drop (most sessions have none). */
+  private dropped: Map<string, number> | undefined;
   droppedTotal = 0;
 
   constructor(
@@ -58,8 +59,9 @@ export class SessionTrace {
 
   drop(reason: string, identifier: number | undefined): void {
     this.droppedTotal++;
-    const key = this.dropped.has(reason) || this.dropped.size < MAX_DROP_REASONS ? reason : 'other';
-    this.dropped.set(key, (this.dropped.get(key) ?? 0) + 1);
+    const dropped = (this.dropped ??= new Map());
+    const key = dropped.has(reason) || dropped.size < MAX_DROP_REASONS ? reason : 'other';
+    dropped.set(key, (dropped.get(key) ?? 0) + 1);
     this.provider?.emit(EapEventDescriptor.packetDropped, {
       session: this.session,
       role: this.role,
@@ -107,7 +109,7 @@ export class SessionTrace {
   }
 
   dropCounts(): Readonly<Record<string, number>> {
-    return Object.fromEntries(this.dropped);
+    return this.dropped === undefined ? {} : Object.fromEntries(this.dropped);
   }
 }
 

@@ -1,6 +1,10 @@
 import { defineEvent, TraceLevel } from '../trace/index.js';
 
-/** The EAPOL trace provider (seed 001's family: …2001; netrx-radius has …1001). */
+/**
+ * The EAPOL trace provider. Its GUID ends in 2001: seed 001's family, like
+ * netrx-eap (0001) and netrx-radius (1001), and distinct from both, because a
+ * registry (the host's) holds every provider at once.
+ */
 export const EAPOL_PROVIDER = {
   guid: '5e7a0c1d-8b2f-4c3e-9d10-6f4b2a1c2001',
   name: 'netrx-eapol',

@@ -28,6 +28,13 @@
  */
 export { Port } from './port.js';
 export {
+  DEFAULT_PORT_CONCURRENCY,
+  runMany,
+  worstExitCode,
+  type ManyOptions,
+  type ManyOutcome,
+} from './many.js';
+export {
   INFINITE,
   type PortHandle,
   type PortOptions,

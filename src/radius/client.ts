@@ -100,6 +100,7 @@ export class RadiusEapClient {
   private nextIdentifier: number;
   private finished: RadiusEapResult | undefined;
   private requests = 0;
+  private readonly secrets: (Uint8Array | undefined)[] = [];
   readonly dropped = new Map<string, number>();
 
   constructor(options: RadiusEapClientOptions) {
@@ -218,9 +219,14 @@ export class RadiusEapClient {
     return this.options.servers[this.serverIndex] as RadiusServerAddress;
   }
 
+  /** The current server's secret as bytes, encoded once per server (a stable key for HMAC pad caching). */
   private secret(): Uint8Array {
+    const known = this.secrets[this.serverIndex];
+    if (known !== undefined) return known;
     const secret = this.server().secret;
-    return typeof secret === 'string' ? encoder.encode(secret) : secret;
+    const bytes = typeof secret === 'string' ? encoder.encode(secret) : secret;
+    this.secrets[this.serverIndex] = bytes;
+    return bytes;
   }
 
   /** A fresh EAP peer and conversation against the current server. */

@@ -77,8 +77,13 @@ function matches(prefix: Prefix, address: Uint8Array): boolean {
   return (((prefix.bytes[whole] as number) ^ (address[whole] as number)) & mask) === 0;
 }
 
+/** Source addresses whose lookup is remembered (the memo is emptied when full). */
+const MAX_REMEMBERED = 1024;
+
 export class RadiusClientTable {
   private readonly prefixes: Prefix[] = [];
+  /** Lookups by source address text (null: unknown client), so a request does not parse its address again. */
+  private readonly remembered = new Map<string, RadiusClientEntry | null>();
 
   constructor(clients: readonly RadiusClientOptions[]) {
     for (const client of clients) this.add(client);
@@ -130,13 +135,22 @@ export class RadiusClientTable {
     });
     // Longest prefix first, so the first match is the most specific.
     this.prefixes.sort((a, b) => b.length - a.length);
+    this.remembered.clear();
   }
 
   /** The client a source address belongs to, or undefined for an unknown client. */
   lookup(address: string): RadiusClientEntry | undefined {
+    const known = this.remembered.get(address);
+    if (known !== undefined) return known ?? undefined;
     const bytes = addressBytes(address);
-    if (bytes === undefined) return undefined;
-    return this.prefixes.find((prefix) => matches(prefix, bytes))?.entry;
+    const entry =
+      bytes === undefined
+        ? undefined
+        : this.prefixes.find((prefix) => matches(prefix, bytes))?.entry;
+    // Bounded: a flood of spoofed sources empties the memo, it never grows past the limit.
+    if (this.remembered.size >= MAX_REMEMBERED) this.remembered.clear();
+    this.remembered.set(address, entry ?? null);
+    return entry;
   }
 
   get size(): number {

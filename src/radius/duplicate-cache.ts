@@ -6,7 +6,6 @@
  * entry goes first when the cache is full; expiry is checked lazily on the
  * injected clock (no timers).
  */
-import { toHex } from '../bytes/index.js';
 import type { RadiusEndpoint } from './server-options.js';
 
 interface Entry {
@@ -15,8 +14,31 @@ interface Entry {
   response: Uint8Array | undefined;
 }
 
+/**
+ * Bytes as a string of UTF-16 units: the length, then two octets each (an
+ * odd last octet on its own). A Map key, never shown: distinct byte strings
+ * give distinct keys.
+ */
+export function packedKey(bytes: Uint8Array): string {
+  const n = bytes.length;
+  if (n === 16) {
+    const b = bytes;
+    const u = (i: number) => ((b[i] as number) << 8) | (b[i + 1] as number);
+    return String.fromCharCode(16, u(0), u(2), u(4), u(6), u(8), u(10), u(12), u(14));
+  }
+  let out = String.fromCharCode(n);
+  for (let i = 0; i < n; i += 2) {
+    out += String.fromCharCode(
+      i + 1 < n ? ((bytes[i] as number) << 8) | (bytes[i + 1] as number) : (bytes[i] as number),
+    );
+  }
+  return out;
+}
+
 export class DuplicateCache {
   private readonly entries = new Map<string, Entry>();
+  /** Nothing expires before this (the oldest entry's expiry): no sweep is needed until then. */
+  private nextSweep = Number.NEGATIVE_INFINITY;
   evicted = 0;
 
   constructor(
@@ -25,7 +47,9 @@ export class DuplicateCache {
   ) {}
 
   static key(from: RadiusEndpoint, identifier: number, authenticator: Uint8Array): string {
-    return `${from.address}|${from.port}|${identifier}|${toHex(authenticator)}`;
+    // The Identifier and Authenticator packed two octets to a UTF-16 unit:
+    // one flat string, cheaper to build and hash than hex (bench/eap profile).
+    return `${from.address}|${from.port}|${String.fromCharCode(identifier)}${packedKey(authenticator)}`;
   }
 
   /** The entry for `key` if it is still fresh. */
@@ -62,9 +86,14 @@ export class DuplicateCache {
 
   /** Entries are in insertion order, so expired ones are at the front. */
   private sweep(now: number): void {
+    if (now < this.nextSweep && this.entries.size > 0) return;
     for (const [key, entry] of this.entries) {
-      if (now - entry.at <= this.windowMs) return;
+      if (now - entry.at <= this.windowMs) {
+        this.nextSweep = entry.at + this.windowMs;
+        return;
+      }
       this.entries.delete(key);
     }
+    this.nextSweep = Number.NEGATIVE_INFINITY;
   }
 }

@@ -94,6 +94,10 @@ export function parseRadius(bytes: Uint8Array): Decoded<RadiusPacket> {
   });
 }
 
+function newBytes(size: number): Uint8Array<ArrayBuffer> {
+  return new Uint8Array(size);
+}
+
 /** The encoded length of a packet with these attributes. */
 export function radiusLength(attributes: readonly RadiusAttribute[]): number {
   let length = RADIUS_HEADER_LENGTH;
@@ -110,13 +114,15 @@ export function emitRadius(
   identifier: number,
   authenticator: Uint8Array,
   attributes: readonly RadiusAttribute[],
+  alloc: (size: number) => Uint8Array<ArrayBuffer> = newBytes,
 ): Uint8Array<ArrayBuffer> {
   if (authenticator.length !== 16) throw new RangeError('the Authenticator is 16 octets');
   const length = radiusLength(attributes);
   if (length > RADIUS_MAX_LENGTH) {
     throw new RangeError(`RADIUS packet of ${length} bytes exceeds 4096`);
   }
-  const out = new Uint8Array(length);
+  // `alloc` gives zeroed, never-shared bytes (a slab region or its own buffer).
+  const out = alloc(length);
   out[0] = code;
   out[1] = identifier & 0xff;
   out[2] = length >>> 8;

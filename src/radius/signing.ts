@@ -63,11 +63,21 @@ function hmacWithZeroedValue(
   offset: number,
   headerAuthenticator: Uint8Array | undefined,
 ): Uint8Array {
-  // Deliberate copy: the received bytes are not ours to zero.
-  const copy = bytes.slice();
-  copy.fill(0, offset + 2, offset + 18);
-  if (headerAuthenticator !== undefined) copy.set(headerAuthenticator, 4);
-  return crypto.hmac('md5', secret, copy);
+  // The received bytes are not ours to zero: the digest runs over the parts
+  // around the value, with zeros (and the other authenticator) in between.
+  const tail = bytes.subarray(offset + 18);
+  if (headerAuthenticator === undefined) {
+    return crypto.hmac('md5', secret, bytes.subarray(0, offset + 2), ZERO16, tail);
+  }
+  return crypto.hmac(
+    'md5',
+    secret,
+    bytes.subarray(0, 4),
+    headerAuthenticator,
+    bytes.subarray(20, offset + 2),
+    ZERO16,
+    tail,
+  );
 }
 
 /**
@@ -83,11 +93,12 @@ export function signResponse(
   attributes: readonly RadiusAttribute[],
   secret: Uint8Array,
   withMessageAuthenticator = true,
+  alloc?: (size: number) => Uint8Array<ArrayBuffer>,
 ): Uint8Array<ArrayBuffer> {
   const all = withMessageAuthenticator
     ? [{ type: RadiusAttributeType.MessageAuthenticator, value: ZERO16 }, ...attributes]
     : attributes;
-  const out = emitRadius(code, identifier, requestAuthenticator, all);
+  const out = emitRadius(code, identifier, requestAuthenticator, all, alloc);
   if (withMessageAuthenticator) {
     out.set(crypto.hmac('md5', secret, out), RADIUS_HEADER_LENGTH + 2);
   }

@@ -40,6 +40,12 @@ export interface DriverOptions {
   readonly writeLimit?: number;
 }
 
+/**
+ * Budgeted steps a driver takes in a row without an action before it gives
+ * up (a 64 MiB message in 1 KiB steps takes 65536).
+ */
+const MAX_IDLE_STEPS = 1_000_000;
+
 export class HandleDriver {
   readonly received: ReceivedPiece[] = [];
   readonly sendsCompleted: { context: unknown; sent: boolean; bufferType: BufferType }[] = [];
@@ -84,16 +90,27 @@ export class HandleDriver {
    */
   run(maxActions = Infinity, queue: ActionQueue = 'all'): boolean {
     let progressed = false;
+    let idleSteps = 0;
     for (let done = 0; done < maxActions; done++) {
       if (this.pendingRead !== undefined && this.fillRead()) progressed = true;
       const action = this.handle.getAction(queue);
       if (action === undefined) {
         if (this.pendingRead !== undefined && this.hasInput()) continue;
         // The step used its budget (`receiveStepBytes`): a host gives other
-        // work a turn here; this driver just asks again.
-        if (this.handle.receivePending) continue;
+        // work a turn here; this driver just asks again, but not forever: a
+        // handle that stays pending without producing anything fails the
+        // test instead of hanging it in a synchronous loop.
+        if (this.handle.receivePending) {
+          if (++idleSteps > MAX_IDLE_STEPS) {
+            throw new Error(
+              `receivePending stayed true for ${MAX_IDLE_STEPS} getAction calls with no action`,
+            );
+          }
+          continue;
+        }
         break;
       }
+      idleSteps = 0;
       progressed = true;
       this.perform(action);
     }

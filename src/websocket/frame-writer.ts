@@ -17,6 +17,7 @@ import {
   frameHeaderLength,
   maskInPlace,
   type MaskFunction,
+  type MaskIntoFunction,
 } from '../wire/websocket/index.js';
 
 const MERGE_BELOW = 1024;
@@ -34,6 +35,8 @@ export class MaskKeySource {
     readonly mask: MaskFunction = maskInPlace,
     /** Where frames over `OWN_ABOVE` bytes come from (a host may skip zeroing). */
     readonly allocate: ((size: number) => Uint8Array) | undefined = undefined,
+    /** Masks while copying the payload into the frame (one pass), when the host has one. */
+    readonly maskInto: MaskIntoFunction | undefined = undefined,
   ) {}
 
   /** The next 4 random bytes as a big-endian number (`FrameHeader.maskKey`). */
@@ -116,8 +119,13 @@ function writeFrame(
     emitFrameHeader(init, frame, 0);
     if (payload.length > 0) {
       const body = frame.subarray(headerLength);
-      body.set(payload);
-      if (masks !== undefined) masks.mask(body, frame.subarray(headerLength - 4, headerLength), 0);
+      const key = frame.subarray(headerLength - 4, headerLength);
+      if (masks === undefined) body.set(payload);
+      else if (masks.maskInto !== undefined) masks.maskInto(payload, body, key, 0);
+      else {
+        body.set(payload);
+        masks.mask(body, key, 0);
+      }
     }
     out.push(frame);
     return frame.length;

@@ -4,7 +4,7 @@ import { nodeCrypto } from '../node/runtime/index.js';
 import { createZlibDeflateCodec, zlibDeflateCodec } from '../node/websocket/zlib-codec.js';
 import { connectHandles, HandleDriver, type DriverOptions } from '../testing/index.js';
 import { equalBytes } from '../bytes/index.js';
-import { encodeFrame, Opcode } from '../wire/websocket/index.js';
+import { encodeFrame, FrameDecoder, Opcode, ReservedBit } from '../wire/websocket/index.js';
 import type { PerMessageDeflateParams } from './extensions.js';
 import { createClientHandle, createServerHandle, type HandleProperties } from './index.js';
 
@@ -342,6 +342,62 @@ describe('WebSocketHandle + permessage-deflate: property', () => {
         expect(firstDifference(p.server.messages(), sent)).toBeUndefined();
         expect(firstDifference(p.client.messages(), sent)).toBeUndefined();
       }
+    },
+  );
+});
+
+describe('send(…, { compress: false })', () => {
+  // Issue 8 follow-up: netrx/node sent `compress: false` as a fragment plus
+  // an empty final frame; the handle now takes the option and sends one
+  // frame without RSV1.
+  it.each(['client', 'server'] as const)(
+    'a whole message goes out as one uncompressed frame (%s side), others stay compressed',
+    (side) => {
+      const params: PerMessageDeflateParams = {
+        serverNoContextTakeover: false,
+        clientNoContextTakeover: false,
+        serverMaxWindowBits: 15,
+        clientMaxWindowBits: 15,
+      };
+      const props = { crypto: nodeCrypto, deflateCodec: zlibDeflateCodec, deflateThreshold: 0 };
+      const client = createClientHandle(props);
+      const server = createServerHandle({ ...props, assembleMessages: true });
+      client.open({ perMessageDeflate: params });
+      server.open({ perMessageDeflate: params });
+      const p = connectHandles(client, server);
+      const from = side === 'client' ? p.client : p.server;
+      const to = side === 'client' ? p.server : p.client;
+      const text = new TextEncoder().encode('compressible '.repeat(100));
+      from.handle.send('utf8-message', text, 1);
+      from.handle.send('utf8-message', text, 2, { compress: false });
+      from.handle.send('binary-message', text, 3, { compress: true });
+      p.flush();
+      const decoder = new FrameDecoder({
+        expectMasked: side === 'client',
+        reservedBits: ReservedBit.Rsv1,
+      });
+      const frames: string[] = [];
+      for (const chunk of from.written) {
+        decoder.push(chunk);
+        for (let e = decoder.next(); e !== undefined; e = decoder.next()) {
+          if (e.type === 'header') {
+            frames.push(
+              `${e.header.fin ? 'fin' : '-'} ${e.header.rsv1 ? 'rsv1' : '-'} ${e.header.opcode}`,
+            );
+          }
+        }
+      }
+      expect(frames).toEqual(['fin rsv1 1', 'fin - 1', 'fin rsv1 2']);
+      expect(to.messages().map((m) => [m.type, m.data.length])).toEqual([
+        ['utf8-message', text.length],
+        ['utf8-message', text.length],
+        ['binary-message', text.length],
+      ]);
+      expect(from.sendsCompleted.map((s) => [s.context, s.sent])).toEqual([
+        [1, true],
+        [2, true],
+        [3, true],
+      ]);
     },
   );
 });

@@ -21,6 +21,16 @@ export interface HandleStats {
   sendsRefused: number;
 }
 
+/** Per-send options of `WebSocketHandle.send`. */
+export interface SendOptions {
+  /**
+   * `false`: a whole message goes out uncompressed on a permessage-deflate
+   * connection (one frame without RSV1), whatever its size. Default: whole
+   * messages of at least `deflateThreshold` bytes are compressed.
+   */
+  readonly compress?: boolean;
+}
+
 /** What the handshake agreed (or, without one, what the caller asserts was agreed). */
 export interface Negotiated {
   readonly protocol?: string | undefined;

@@ -68,10 +68,17 @@ import {
   type HandleState,
   type HandleStats,
   type Negotiated,
+  type SendOptions,
 } from './handle-types.js';
 import { ReceiveSide, type ReceiveTurn } from './receive-side.js';
 
-export type { HandleRole, HandleState, HandleStats, Negotiated } from './handle-types.js';
+export type {
+  HandleRole,
+  HandleState,
+  HandleStats,
+  Negotiated,
+  SendOptions,
+} from './handle-types.js';
 
 /** Handle properties: the settings of properties.ts plus the callbacks that get the handle. */
 export interface HandleProperties extends HandleSettings {
@@ -205,7 +212,12 @@ export class WebSocketHandle {
       if (properties.crypto === undefined) {
         throw new TypeError('A client handle needs a crypto to make masking keys');
       }
-      masks = new MaskKeySource(properties.crypto, properties.mask, properties.allocate);
+      masks = new MaskKeySource(
+        properties.crypto,
+        properties.mask,
+        properties.allocate,
+        properties.maskInto,
+      );
     }
     this.sendPath = new SendPath({
       properties: this.properties,
@@ -219,6 +231,7 @@ export class WebSocketHandle {
         properties: this.properties,
         isUtf8: properties.isUtf8,
         mask: properties.mask,
+        maskInto: properties.maskInto,
         allocate: properties.allocate,
       },
       this,
@@ -418,13 +431,24 @@ export class WebSocketHandle {
    * message open for more); `ping-pong` sends a ping and `unsolicited-pong` a
    * pong, each with at most 125 bytes; `close` takes the status (no code
    * means an empty close body). The caller must not change `data` until
-   * the send-complete indication. A send past the queue's bound
+   * the send-complete indication. `options.compress: false` sends a whole
+   * message uncompressed on a deflate connection. A send past the queue's bound
    * (`maxQueuedSends`, `maxQueuedSendBytes`) throws `ERR_WS_SEND_QUEUE_FULL`
    * and is counted in `stats.sendsRefused`; a close is never refused.
    */
-  send(bufferType: Exclude<BufferType, 'close'>, data?: Uint8Array, context?: unknown): void;
+  send(
+    bufferType: Exclude<BufferType, 'close'>,
+    data?: Uint8Array,
+    context?: unknown,
+    options?: SendOptions,
+  ): void;
   send(bufferType: 'close', status?: Partial<CloseStatus>, context?: unknown): void;
-  send(bufferType: BufferType, data?: Uint8Array | Partial<CloseStatus>, context?: unknown): void {
+  send(
+    bufferType: BufferType,
+    data?: Uint8Array | Partial<CloseStatus>,
+    context?: unknown,
+    options?: SendOptions,
+  ): void {
     this.assertUsable();
     if (this.stateValue === 'connecting')
       throw invalidOperation('Cannot send before the handshake');
@@ -445,7 +469,7 @@ export class WebSocketHandle {
     } else if (this.closeQueued) {
       throw invalidOperation('Cannot send data after a close');
     }
-    this.sendPath.queueSend(bufferType, payload, context);
+    this.sendPath.queueSend(bufferType, payload, context, options?.compress === false);
   }
 
   /**

@@ -71,6 +71,7 @@ export {
   type HandleState,
   type HandleStats,
   type Negotiated,
+  type SendOptions,
 } from './handle.js';
 export type { HandshakeFailure, HandshakeResult, HttpHeader } from './handshake-failure.js';
 export {

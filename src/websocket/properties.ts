@@ -4,7 +4,7 @@
  */
 import type { Clock, Crypto } from '../runtime/index.js';
 import type { TraceRegistry } from '../trace/index.js';
-import type { MaskFunction } from '../wire/websocket/index.js';
+import type { MaskFunction, MaskIntoFunction } from '../wire/websocket/index.js';
 import type { DeflateCodec } from './deflate-codec.js';
 
 /**
@@ -70,6 +70,13 @@ export interface HandleSettings {
   readonly deflateThreshold?: number;
   /** A faster `maskInPlace` the host may inject (Node: bufferutil's, when installed). */
   readonly mask?: MaskFunction;
+  /**
+   * A faster `maskInto` (unmask while copying) the host may inject (Node:
+   * bufferutil's one-pass `mask`, when installed): used when a payload is
+   * decoded straight into an assembly or caller buffer, and for a client's
+   * masked frames.
+   */
+  readonly maskInto?: MaskIntoFunction;
   /**
    * Makes buffers the component fills completely before anyone sees them
    * (message assembly, masked frames). Default `new Uint8Array` (zeroed);

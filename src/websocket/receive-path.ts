@@ -23,10 +23,12 @@ import {
   Utf8Validator,
   parseClosePayload,
   type MaskFunction,
+  type MaskIntoFunction,
   type FrameEvent,
   type FrameHeader,
 } from '../wire/websocket/index.js';
 import { EMPTY_BYTES } from '../wire/websocket/empty.js';
+import { maskersFor, type Maskers } from '../wire/websocket/frame.js';
 import type { BufferType, CloseStatus } from './actions.js';
 import type { PerMessageInflateResult } from './permessage-deflate.js';
 import type { ResolvedProperties } from './properties.js';
@@ -101,6 +103,7 @@ export interface ReceivePathOptions {
   readonly properties: ResolvedProperties;
   readonly isUtf8: ((bytes: Uint8Array) => boolean) | undefined;
   readonly mask: MaskFunction | undefined;
+  readonly maskInto?: MaskIntoFunction | undefined;
   readonly allocate: ((size: number) => Uint8Array) | undefined;
 }
 
@@ -108,7 +111,8 @@ export class ReceivePath<Owner> {
   private decoder: FrameDecoder;
   private readonly properties: ResolvedProperties;
   private readonly isUtf8: ((bytes: Uint8Array) => boolean) | undefined;
-  private readonly mask: MaskFunction | undefined;
+  /** One shared object for the injected mask functions (not two fields per connection). */
+  private readonly maskers: Maskers;
   private readonly allocate: (size: number) => Uint8Array;
   private readonly owner: Owner;
   private readonly host: ReceiveHost<Owner>;
@@ -168,7 +172,7 @@ export class ReceivePath<Owner> {
   constructor(options: ReceivePathOptions, owner: Owner, host: ReceiveHost<Owner>) {
     this.properties = options.properties;
     this.isUtf8 = options.isUtf8;
-    this.mask = options.mask;
+    this.maskers = maskersFor(options.mask, options.maskInto);
     this.allocate = options.allocate ?? ((size) => new Uint8Array(size));
     this.owner = owner;
     this.host = host;
@@ -180,7 +184,8 @@ export class ReceivePath<Owner> {
       maxPayloadLength: this.properties.maxMessageSize,
       reservedBits: deflate ? ReservedBit.Rsv1 : 0,
       expectMasked: this.properties.disableMasking ? undefined : role === 'server',
-      ...(this.mask === undefined ? {} : { mask: this.mask }),
+      mask: this.maskers.mask,
+      ...(this.maskers.maskInto === undefined ? {} : { maskInto: this.maskers.maskInto }),
     });
   }
 
@@ -260,22 +265,34 @@ export class ReceivePath<Owner> {
         if (this.workPending) return undefined;
         continue;
       }
-      const into =
-        op.buffer !== undefined && this.dataFrame && !this.compressed
-          ? op.buffer.subarray(op.filled)
-          : undefined;
+      // Plain payload bytes are decoded (unmasked while copied) straight into
+      // the caller's buffer, or into the room the assembly buffer has.
+      let into: Uint8Array | undefined;
+      let inAssembly = false;
+      if (this.dataFrame && !this.compressed) {
+        if (op.buffer !== undefined) into = op.buffer.subarray(op.filled);
+        else if (this.assembled < this.assembly.length) {
+          into = this.assembly.subarray(this.assembled);
+          inAssembly = true;
+        }
+      }
       const event = this.decoder.next(into);
       if (event === undefined) {
         if (op.filled > 0) return this.flush(op);
         if (this.endOfStream) return this.end(connectionLost());
         return undefined;
       }
-      const done = this.onEvent(event, op);
+      const done = this.onEvent(event, op, inAssembly);
       if (done !== undefined) return done;
     }
   }
 
-  private onEvent(event: FrameEvent, op: ReceiveOperation): Indication | undefined {
+  /** `inAssembly`: a payload was decoded into the assembly buffer's room (`next(into)`). */
+  private onEvent(
+    event: FrameEvent,
+    op: ReceiveOperation,
+    inAssembly: boolean,
+  ): Indication | undefined {
     if (event.type === 'header') return this.onHeader(event.header);
     if (event.type === 'error') {
       const f = event.failure;
@@ -284,7 +301,7 @@ export class ReceivePath<Owner> {
     if (this.control !== undefined) return this.onControl(this.control, event.data);
     const end = event.last && this.frameFin;
     if (event.last) this.dataFrame = false;
-    if (!this.compressed) return this.deliver(event.data, end, op);
+    if (!this.compressed) return this.deliver(event.data, end, op, inAssembly);
     this.holdCompressed(event.data, event.last);
     if (event.last) {
       this.compressedReady = true;
@@ -452,8 +469,16 @@ export class ReceivePath<Owner> {
     }
   }
 
-  /** Hands `piece` (message bytes, in order) to the operation. */
-  private deliver(piece: Uint8Array, end: boolean, op: ReceiveOperation): Indication | undefined {
+  /**
+   * Hands `piece` (message bytes, in order) to the operation. `inAssembly`:
+   * the piece was decoded into the assembly buffer, right after what it holds.
+   */
+  private deliver(
+    piece: Uint8Array,
+    end: boolean,
+    op: ReceiveOperation,
+    inAssembly = false,
+  ): Indication | undefined {
     if (this.text && !this.properties.disableUtf8Verification) {
       const bad = this.checkUtf8(piece, end);
       if (bad !== undefined) return bad;
@@ -483,12 +508,26 @@ export class ReceivePath<Owner> {
     }
     const holdable = this.compressed ? this.holdInflated : this.lent;
     const maxHeld = this.compressed ? MAX_HELD_INFLATED : MAX_HELD;
-    if (holdable && this.assembled === 0 && this.held.length < maxHeld) {
+    if (
+      holdable &&
+      this.assembled === 0 &&
+      this.held.length < maxHeld &&
+      !this.sizedAndQuarterHere(piece.length, end)
+    ) {
       return this.hold(piece, end);
     }
-    if (this.heldPieceBytes > 0) this.unhold();
-    this.reserve(piece.length);
-    this.assembly.set(piece, this.assembled);
+    // Growing instead of holding: past MAX_HELD, a piece that cannot be held,
+    // or a plain message whose last frame's header fixed its size and a
+    // quarter of which is here. That buffer is allocated once, at the final
+    // size (`reserve`); what is held is copied in, and the rest of the
+    // message is decoded straight into it (unmasked while copied, `step`),
+    // each read while it is still in cache, instead of being unmasked in
+    // place and gathered at the end.
+    if (this.heldPieceBytes > 0) this.unhold(piece.length);
+    if (!inAssembly) {
+      this.reserve(piece.length);
+      this.assembly.set(piece, this.assembled);
+    }
     this.assembled += piece.length;
     if (!end) return undefined;
     const whole =
@@ -498,6 +537,20 @@ export class ReceivePath<Owner> {
     this.assembly = EMPTY_BYTES;
     this.assembled = 0;
     return this.finish(whole);
+  }
+
+  /**
+   * A plain message whose last frame's header has fixed its size, a quarter
+   * of which is here with this piece (that is not its end): time to stop
+   * holding and allocate the message.
+   */
+  private sizedAndQuarterHere(pieceLength: number, end: boolean): boolean {
+    return (
+      !this.compressed &&
+      !end &&
+      this.frameFin &&
+      this.size <= 4 * (this.heldPieceBytes + pieceLength)
+    );
   }
 
   /**
@@ -566,19 +619,26 @@ export class ReceivePath<Owner> {
   private gatherSome(): Indication | undefined {
     const whole = this.gathering as Uint8Array;
     const held = this.held;
-    while (this.gatherIndex < held.length) {
-      if (this.budget <= 0) {
+    // One pass over the pieces, each at most once per step: the loop ends
+    // whatever the budget says (a mutated budget check once spun here).
+    for (let i = this.gatherIndex; i < held.length; i++) {
+      const p = held[i] as Uint8Array;
+      // The budget may be spent (0) or overspent by an inflate (negative).
+      const n = Math.min(p.length, Math.max(0, this.budget));
+      if (n > 0) {
+        whole.set(n === p.length ? p : p.subarray(0, n), this.gatheredBytes);
+        this.gatheredBytes += n;
+        this.heldPieceBytes -= n;
+        this.budget -= n;
+      }
+      if (n < p.length) {
+        // Out of budget inside this piece: the rest next step.
+        held[i] = p.subarray(n);
+        this.gatherIndex = i;
         this.workPending = true;
         return undefined;
       }
-      const p = held[this.gatherIndex] as Uint8Array;
-      const n = Math.min(p.length, this.budget);
-      whole.set(n === p.length ? p : p.subarray(0, n), this.gatheredBytes);
-      this.gatheredBytes += n;
-      this.heldPieceBytes -= n;
-      this.budget -= n;
-      if (n === p.length) held[this.gatherIndex++] = EMPTY_BYTES;
-      else held[this.gatherIndex] = p.subarray(n);
+      held[i] = EMPTY_BYTES;
     }
     this.gathering = undefined;
     this.held = NO_PIECES;
@@ -587,10 +647,13 @@ export class ReceivePath<Owner> {
     return this.finish(whole);
   }
 
-  /** Past MAX_HELD, or a piece that cannot be held: copies what is held into the growing buffer. */
-  private unhold(): void {
+  /**
+   * Copies what is held into the growing buffer, with room for `extra` more
+   * bytes (the piece that made it stop holding).
+   */
+  private unhold(extra: number): void {
     const held = this.held;
-    this.reserve(this.heldPieceBytes);
+    this.reserve(this.heldPieceBytes + extra);
     this.held = NO_PIECES;
     this.heldPieceBytes = 0;
     this.pinnedBytes = 0;
@@ -630,13 +693,10 @@ export class ReceivePath<Owner> {
       const utf8 = (this.utf8 ??= new Utf8Validator());
       valid = utf8.push(piece) && (!end || utf8.end());
     }
-    if (valid) {
-      if (end) {
-        this.utf8?.reset();
-        this.utf8Fresh = true;
-      }
-      return undefined;
-    }
+    // Nothing to reset after a message that ended valid: `end()` is true only
+    // in the validator's initial state, and each message's header sets
+    // `utf8Fresh` again (`onHeader`).
+    if (valid) return undefined;
     return this.fail(
       'ERR_WS_INVALID_UTF8',
       'A text message is not valid UTF-8',

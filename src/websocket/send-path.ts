@@ -37,6 +37,8 @@ export interface SendOperation {
   readonly context: unknown;
   /** App operations get a send-complete indication; internal ones do not. */
   readonly internal: boolean;
+  /** A whole message to send uncompressed on a deflate connection (`send(…, { compress: false })`). */
+  readonly uncompressed: boolean;
 }
 
 interface SendCompletion {
@@ -137,7 +139,12 @@ export class SendPath {
    * is at `maxQueuedSends` operations or the data would take it past
    * `maxQueuedSendBytes`.
    */
-  queueSend(bufferType: Exclude<BufferType, 'close'>, data: Uint8Array, context: unknown): void {
+  queueSend(
+    bufferType: Exclude<BufferType, 'close'>,
+    data: Uint8Array,
+    context: unknown,
+    uncompressed = false,
+  ): void {
     const control = bufferType === 'ping-pong' || bufferType === 'unsolicited-pong';
     const kind = bufferType.startsWith('utf8') ? 'utf8' : 'binary';
     if (!control && this.queuedMessage !== undefined && this.queuedMessage !== kind) {
@@ -157,7 +164,7 @@ export class SendPath {
       );
     }
     if (!control) this.queuedMessage = bufferType.endsWith('fragment') ? kind : undefined;
-    this.pushApp({ bufferType, data, context, internal: false });
+    this.pushApp({ bufferType, data, context, internal: false, uncompressed });
   }
 
   /**
@@ -167,7 +174,13 @@ export class SendPath {
    */
   queueClose(payload: Uint8Array, context: unknown, internal: boolean): void {
     this.queuedMessage = undefined;
-    const op: SendOperation = { bufferType: 'close', data: payload, context, internal };
+    const op: SendOperation = {
+      bufferType: 'close',
+      data: payload,
+      context,
+      internal,
+      uncompressed: false,
+    };
     if (internal) this.pushControl(op);
     else this.pushApp(op);
   }
@@ -188,6 +201,7 @@ export class SendPath {
       data: payload,
       context: PONG,
       internal: true,
+      uncompressed: false,
     });
   }
 
@@ -198,6 +212,7 @@ export class SendPath {
       data: EMPTY_BYTES,
       context: undefined,
       internal: true,
+      uncompressed: false,
     });
   }
 
@@ -323,9 +338,11 @@ export class SendPath {
             : Opcode.Binary
           : Opcode.Continuation;
         this.framingMessage = fin ? undefined : kind;
-        // Compress whole messages only: a fragmented send is sent as given.
+        // Compress whole messages only (a fragmented send is sent as given),
+        // unless the caller asked for this one uncompressed: one frame, no RSV1.
         const deflate = this.deflate;
-        const compress = first && fin && deflate?.shouldCompress(op.data.length) === true;
+        const compress =
+          first && fin && !op.uncompressed && deflate?.shouldCompress(op.data.length) === true;
         const payload = compress ? deflate.deflate(op.data) : op.data;
         byteLength = writeFrames(
           { opcode, fin, rsv1: compress, payload },

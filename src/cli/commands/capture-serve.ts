@@ -3,25 +3,38 @@ import {
   SessionTable,
   startSyntheticProvider,
 } from '../../capture/index.js';
-import { startLrecTcpServer } from '../../node/capture/index.js';
+import { readFile } from 'node:fs/promises';
+import {
+  CAPTURE_TOKEN_ENV,
+  startLrecTcpServer,
+  startLrecWsServer,
+  type LrecTcpServer,
+  type LrecWsNodeServer,
+} from '../../node/capture/index.js';
 import { queueLimits } from '../../node/host/capture-service.js';
 import { systemClock } from '../../node/runtime/index.js';
 import { TraceRegistry } from '../../trace/index.js';
 import { integer, required } from '../args.js';
 import { UsageError, type CliCommand } from '../command.js';
-import { errorLine } from '../files.js';
+import { errorLine, fileErrorLine } from '../files.js';
 
 // One sizing rule for `--queue-events` and the host's `capture.sessions[].queueEvents`.
 export { queueLimits };
 
 export const captureServeCommand: CliCommand = {
   path: ['capture', 'serve'],
-  summary: 'an MS-LREC event session served over DCE/RPC (ncacn_ip_tcp) on loopback',
+  summary:
+    'an MS-LREC event session served over DCE/RPC (ncacn_ip_tcp, loopback) and/or WebSocket (netrx.lrec.v1)',
   usage:
-    'capture serve --session NAME --rpc-port PORT [--insecure-no-auth] [--synthetic EVENTS_PER_SECOND] [--synthetic-count N] [--queue-events N] [--timer-ms MS]',
+    'capture serve --session NAME [--rpc-port PORT] [--ws-port PORT [--ws-host HOST] [--ws-token TOKEN] [--tls-cert FILE --tls-key FILE]] [--insecure-no-auth] [--synthetic EVENTS_PER_SECOND] [--synthetic-count N] [--queue-events N] [--timer-ms MS]',
   options: {
     session: { type: 'string' },
     'rpc-port': { type: 'string' },
+    'ws-port': { type: 'string' },
+    'ws-host': { type: 'string' },
+    'ws-token': { type: 'string' },
+    'tls-cert': { type: 'string' },
+    'tls-key': { type: 'string' },
     'insecure-no-auth': { type: 'boolean' },
     synthetic: { type: 'string' },
     'synthetic-count': { type: 'string' },
@@ -31,12 +44,38 @@ export const captureServeCommand: CliCommand = {
   async run(values, _positionals, io) {
     const name = required('--session', values['session']);
     if (name.length > 1024) throw new UsageError('--session: at most 1024 characters');
-    const port = integer('--rpc-port', values['rpc-port'], 0, 65535);
-    if (values['insecure-no-auth'] !== true) {
+    const rpcPort =
+      values['rpc-port'] === undefined
+        ? undefined
+        : integer('--rpc-port', values['rpc-port'], 0, 65535);
+    const wsPort =
+      values['ws-port'] === undefined
+        ? undefined
+        : integer('--ws-port', values['ws-port'], 0, 65535);
+    if (rpcPort === undefined && wsPort === undefined) {
+      throw new UsageError('give --rpc-port PORT, --ws-port PORT, or both');
+    }
+    const insecure = values['insecure-no-auth'] === true;
+    if (rpcPort !== undefined && !insecure) {
       throw new UsageError(
-        '--insecure-no-auth is required: authentication (NTLM) is not implemented yet, and unauthenticated capture is served on loopback only',
+        '--insecure-no-auth is required with --rpc-port: authentication (NTLM) is not implemented yet, and unauthenticated capture is served on loopback only',
       );
     }
+    const wsOnly = ['ws-host', 'ws-token', 'tls-cert', 'tls-key'].find(
+      (flag) => values[flag] !== undefined && wsPort === undefined,
+    );
+    if (wsOnly !== undefined) throw new UsageError(`--${wsOnly} needs --ws-port`);
+    const certFile = values['tls-cert'];
+    const keyFile = values['tls-key'];
+    if ((certFile === undefined) !== (keyFile === undefined)) {
+      throw new UsageError('--tls-cert and --tls-key go together');
+    }
+    const wsToken =
+      typeof values['ws-token'] === 'string'
+        ? values['ws-token']
+        : wsPort === undefined
+          ? undefined
+          : process.env[CAPTURE_TOKEN_ENV] || undefined;
     const rate =
       values['synthetic'] === undefined
         ? undefined
@@ -80,29 +119,73 @@ export const captureServeCommand: CliCommand = {
             startOnEnable: true,
             ...(count === undefined ? {} : { count }),
           });
-    let server;
-    try {
-      server = await startLrecTcpServer({
-        table,
-        port,
-        insecureNoAuth: true,
-        // MS-LREC stops the session when a client's connection drops; a server
-        // left running starts it again so the next client can open it.
-        onConnectionClosed: () => {
-          if (session.state === 'Stopped') session.start();
-        },
-      });
-    } catch (error) {
+    // MS-LREC stops the session when a client's connection drops; a server
+    // left running starts it again so the next client can open it.
+    const onConnectionClosed = () => {
+      if (session.state === 'Stopped') session.start();
+    };
+    let rpc: LrecTcpServer | undefined;
+    let ws: LrecWsNodeServer | undefined;
+    const stopAll = async () => {
       synthetic?.stop();
+      session.stop();
+      await Promise.all([rpc?.close(), ws?.close()]);
+    };
+    let tls: { cert: Uint8Array; key: Uint8Array } | undefined;
+    if (certFile !== undefined && keyFile !== undefined) {
+      const read = async (file: string | boolean) => {
+        try {
+          return await readFile(String(file));
+        } catch (error) {
+          throw new Error(fileErrorLine(String(file), error), { cause: error });
+        }
+      };
+      try {
+        tls = { cert: await read(certFile), key: await read(keyFile) };
+      } catch (error) {
+        synthetic?.stop();
+        io.err(`netrx capture serve: ${(error as Error).message}`);
+        return 1;
+      }
+    }
+    try {
+      if (rpcPort !== undefined) {
+        rpc = await startLrecTcpServer({
+          table,
+          port: rpcPort,
+          insecureNoAuth: true,
+          onConnectionClosed,
+        });
+      }
+      if (wsPort !== undefined) {
+        ws = await startLrecWsServer({
+          table,
+          port: wsPort,
+          ...(typeof values['ws-host'] === 'string' ? { host: values['ws-host'] } : {}),
+          ...(wsToken === undefined ? {} : { token: wsToken }),
+          ...(tls === undefined ? {} : { tls }),
+          insecureNoAuth: insecure,
+          onConnectionClosed,
+        });
+      }
+    } catch (error) {
+      await stopAll();
       io.err(`netrx capture serve: ${errorLine(error)}`);
       return 1;
     }
-    io.out(`listening on rpc://127.0.0.1:${server.port} session ${JSON.stringify(name)}`);
+    if (rpc !== undefined) {
+      io.out(`listening on rpc://127.0.0.1:${rpc.port} session ${JSON.stringify(name)}`);
+    }
+    if (ws !== undefined) {
+      const host = ws.host.includes(':') ? `[${ws.host}]` : ws.host;
+      io.out(
+        `listening on ${ws.scheme}://${host}:${ws.port} session ${JSON.stringify(name)}` +
+          (wsToken === undefined ? ' (no token: loopback only)' : ' (bearer token required)'),
+      );
+    }
     io.out('ready');
     await io.untilStopped();
-    synthetic?.stop();
-    session.stop();
-    await server.close();
+    await stopAll();
     return 0;
   },
 };

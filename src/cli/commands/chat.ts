@@ -1,5 +1,6 @@
 import { appendFileSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { setMaxListeners } from 'node:events';
 import { systemClock } from '../../node/runtime/index.js';
 import { openTransport } from '../../node/port/index.js';
 import {
@@ -10,10 +11,21 @@ import {
   parseChatArgs,
   parseChatFile,
   runChat,
+  visible,
+  type ChatOptions,
+  type ChatResult,
   type ChatScript,
   type EscapeContext,
 } from '../../port/index.js';
 import type { CliCommand } from '../command.js';
+import {
+  MANY_PORT_OPTIONS,
+  MANY_PORT_USAGE,
+  prefixedLines,
+  runOnPorts,
+  selectPorts,
+  type PortRunResult,
+} from './ports-many.js';
 
 /** What C's strerror says for the errors a script file commonly hits. */
 function strerror(error: NodeJS.ErrnoException): string {
@@ -49,11 +61,12 @@ export const chatCommand: CliCommand = {
   path: ['chat'],
   summary:
     "run a login script in pppd chat's language on a port (chat's options and exit codes); " +
-    'PORT is tcp:HOST:PORT, tls:HOST:PORT, serial:PATH[@BAUD], exec:COMMAND or stdio (the default)',
+    'PORT is tcp:HOST:PORT, tls:HOST:PORT, serial:PATH[@BAUD], pty:COMMAND, exec:COMMAND or stdio (the default); ' +
+    'several --port or --ports FILE run the script on each (one result line per port, the worst exit code)',
   usage:
     'chat [-v] [-V] [-s] [-S] [-e] [-E] [-t TIMEOUT] [-r REPORTFILE] [-T PHONE] [-U PHONE2] ' +
-    '[--port PORT] [--fast] [--telnet] [--strip-ansi] [--pager] [--pager-prompt TEXT] [--timestamps] ' +
-    '(-f FILE | [--] SCRIPT...)',
+    `${MANY_PORT_USAGE} [--fast] [--telnet] [--strip-ansi] [--pager] [--pager-prompt TEXT] ` +
+    '[--timestamps] (-f FILE | [--] SCRIPT...)',
   options: {
     verbose: { type: 'boolean', short: 'v' },
     'verbose-stderr': { type: 'boolean', short: 'V' },
@@ -66,7 +79,7 @@ export const chatCommand: CliCommand = {
     phone: { type: 'string', short: 'T' },
     phone2: { type: 'string', short: 'U' },
     file: { type: 'string', short: 'f' },
-    port: { type: 'string' },
+    ...MANY_PORT_OPTIONS,
     fast: { type: 'boolean' },
     telnet: { type: 'boolean' },
     'strip-ansi': { type: 'boolean' },
@@ -135,14 +148,7 @@ export const chatCommand: CliCommand = {
       const match = /^\s*([+-]?\d+)/.exec(values['timeout']);
       timeoutSeconds = match === null ? 0 : Number(match[1]);
     }
-    const spec = (values['port'] as string | undefined) ?? 'stdio';
-    let port: Port;
-    try {
-      port = new Port(await openTransport(spec), { clock: systemClock, name: spec });
-    } catch (error) {
-      io.err(`netrx chat: ${(error as Error).message}`);
-      return 2;
-    }
+    const selection = selectPorts(values);
     const stop = new AbortController();
     const onSignal = (name: string) => () => stop.abort(name);
     const handlers = ['SIGINT', 'SIGTERM', 'SIGHUP'].map((name) => {
@@ -150,57 +156,125 @@ export const chatCommand: CliCommand = {
       process.once(name, handler);
       return [name, handler] as const;
     });
-    try {
-      const result = await runChat(port, script, {
-        clock: systemClock,
-        verbose: values['verbose'] === true,
-        verboseStderr: values['verbose-stderr'] === true,
-        toStderr,
-        echo: values['echo'] === true,
-        useEnv: context.useEnv,
-        env: context.env,
-        timeoutSeconds,
-        phone: context.phone,
-        phone2: context.phone2,
-        pacing: values['fast'] === true ? 'fast' : 'chat',
-        telnet: values['telnet'] === true,
-        stripAnsi: values['strip-ansi'] === true,
-        ...(values['pager'] === true || typeof values['pager-prompt'] === 'string'
-          ? {
-              pager: {
-                prompt:
-                  typeof values['pager-prompt'] === 'string'
-                    ? asBytes(values['pager-prompt'])
-                    : DEFAULT_PAGER.prompt,
-                answer: DEFAULT_PAGER.answer,
-              },
-            }
-          : {}),
-        ...(values['timestamps'] === true ? { timestamps: isoStamp } : {}),
-        reportFile: reportOpen ? reportFile : undefined,
-        signal: stop.signal,
-        formatTime: localStamp,
-        readFile: async (path) => {
-          try {
-            return (await readFile(path)).toString('latin1');
-          } catch (error) {
-            throw new Error(strerror(error as NodeJS.ErrnoException), { cause: error });
+    const optionsFor = (output: ChatOptions['output']): ChatOptions => ({
+      clock: systemClock,
+      verbose: values['verbose'] === true,
+      verboseStderr: values['verbose-stderr'] === true,
+      toStderr,
+      echo: values['echo'] === true,
+      useEnv: context.useEnv,
+      env: context.env,
+      timeoutSeconds,
+      phone: context.phone,
+      phone2: context.phone2,
+      pacing: values['fast'] === true ? 'fast' : 'chat',
+      telnet: values['telnet'] === true,
+      stripAnsi: values['strip-ansi'] === true,
+      ...(values['pager'] === true || typeof values['pager-prompt'] === 'string'
+        ? {
+            pager: {
+              prompt:
+                typeof values['pager-prompt'] === 'string'
+                  ? asBytes(values['pager-prompt'])
+                  : DEFAULT_PAGER.prompt,
+              answer: DEFAULT_PAGER.answer,
+            },
           }
-        },
-        output: {
-          log: (line) => writeStderr(`${line}\n`),
-          stderr: writeStderr,
-          report: (line) => {
-            if (reportOpen && reportFile !== undefined) {
-              appendFileSync(reportFile, Buffer.from(`${line}\n`, 'latin1'));
-            } else writeStderr(`${line}\n`);
-          },
-        },
-      });
-      return result.exitCode;
+        : {}),
+      ...(values['timestamps'] === true ? { timestamps: isoStamp } : {}),
+      reportFile: reportOpen ? reportFile : undefined,
+      signal: stop.signal,
+      formatTime: localStamp,
+      readFile: async (path) => {
+        try {
+          return (await readFile(path)).toString('latin1');
+        } catch (error) {
+          throw new Error(strerror(error as NodeJS.ErrnoException), { cause: error });
+        }
+      },
+      output,
+    });
+    const writeReport = (line: string) => {
+      if (reportOpen && reportFile !== undefined) {
+        appendFileSync(reportFile, Buffer.from(`${line}\n`, 'latin1'));
+      } else writeStderr(`${line}\n`);
+    };
+    try {
+      if (selection.many) {
+        // Every running port listens on the one signal: up to --concurrency of them.
+        setMaxListeners(0, stop.signal);
+        return await runOnPorts(selection, values['json'] === true, io, 2, async (spec) => {
+          if (stop.signal.aborted) {
+            return { exitCode: 2, detail: `not started: ${String(stop.signal.reason)}` };
+          }
+          const err = prefixedLines(spec, writeStderr);
+          let port: Port;
+          try {
+            port = new Port(await openTransport(spec), { clock: systemClock, name: spec });
+          } catch (error) {
+            return { exitCode: 2, detail: (error as Error).message };
+          }
+          try {
+            const result = await runChat(
+              port,
+              script,
+              optionsFor({
+                log: (line) => err.write(`${line}\n`),
+                stderr: err.write,
+                report: (line) => writeReport(`${spec}: ${line}`),
+              }),
+            );
+            return chatPortResult(result);
+          } finally {
+            err.flush();
+            port.close();
+          }
+        });
+      }
+      const spec = selection.spec;
+      let port: Port;
+      try {
+        port = new Port(await openTransport(spec), { clock: systemClock, name: spec });
+      } catch (error) {
+        io.err(`netrx chat: ${(error as Error).message}`);
+        return 2;
+      }
+      try {
+        const result = await runChat(
+          port,
+          script,
+          optionsFor({
+            log: (line) => writeStderr(`${line}\n`),
+            stderr: writeStderr,
+            report: writeReport,
+          }),
+        );
+        return result.exitCode;
+      } finally {
+        port.close();
+      }
     } finally {
       for (const [name, handler] of handlers) process.off(name, handler);
-      port.close();
     }
   },
 };
+
+/** One port's result line: the exit code, then why (ABORT, timeout, hang-up) and its REPORTs. */
+function chatPortResult(result: ChatResult): PortRunResult {
+  const parts: string[] = [];
+  if (result.abortString !== undefined) parts.push(`ABORT (${visible(result.abortString)})`);
+  else if (result.disconnected) parts.push('hung up');
+  else if (result.exitCode === 3) parts.push('timeout');
+  if (result.expect !== undefined) parts.push(`expect (${visible(result.expect)})`);
+  for (const report of result.reports) parts.push(`REPORT ${report}`);
+  return {
+    exitCode: result.exitCode,
+    detail: parts.length === 0 ? undefined : parts.join('; '),
+    json: {
+      ...(result.expect === undefined ? {} : { expect: result.expect }),
+      ...(result.abortString === undefined ? {} : { abortString: result.abortString }),
+      ...(result.reports.length === 0 ? {} : { reports: result.reports }),
+      ...(result.disconnected ? { disconnected: true } : {}),
+    },
+  };
+}

@@ -76,6 +76,14 @@ export function parseMd5TypeData(
   return { value: typeData.subarray(1, 1 + size), name: typeData.subarray(1 + size) };
 }
 
+/** CHAP-Password: the CHAP Ident, then the 16-byte response. */
+function chapPassword(identifier: number, response: Uint8Array): Uint8Array<ArrayBuffer> {
+  const out = new Uint8Array(1 + response.length);
+  out[0] = identifier;
+  out.set(response, 1);
+  return out;
+}
+
 function md5TypeData(value: Uint8Array, name: Uint8Array): Uint8Array<ArrayBuffer> {
   const out = new Uint8Array(1 + value.length + name.length);
   out[0] = value.length;
@@ -145,7 +153,7 @@ export function createMd5Method(options: Md5MethodOptions): EapMethod<Md5State> 
         {
           type: AuthAttributeType.ChapPassword,
           // CHAP-Password: the CHAP Ident, then the 16-byte response (RFC 2865 §5.3).
-          value: Uint8Array.of(state.identifier, ...parsed.value),
+          value: chapPassword(state.identifier, parsed.value),
         },
       ],
     };

@@ -47,7 +47,13 @@ describe('host configuration: ports', () => {
         verbose: false,
       },
     ]);
-    for (const spec of ['tls:[::1]:992', 'serial:/dev/ttyS0@115200', 'exec:telnet host'])
+    for (const spec of [
+      'tls:[::1]:992',
+      'serial:/dev/ttyS0@115200',
+      'serialport:/dev/ttyUSB0@9600',
+      'pty:ssh -tt console',
+      'exec:telnet host',
+    ])
       expect(port({ port: spec })().ports[0]?.port).toBe(spec);
     expect(port({ script: { chat: '/etc/chatscripts/x' } })().ports[0]?.script.chat).toBe(
       '/etc/chatscripts/x',
@@ -59,7 +65,7 @@ describe('host configuration: ports', () => {
       /^ports\[0\]\.prot: unknown key \(did you mean "port"\?\); expected one of: name, port, script, /,
     );
     expect(port({ port: 'telnet:host:23' })).toThrow(
-      'ports[0].port: expected tcp:HOST:PORT, tls:HOST:PORT, serial:PATH[@BAUD] or exec:COMMAND, got "telnet:host:23"',
+      'ports[0].port: expected tcp:HOST:PORT, tls:HOST:PORT, serial:PATH[@BAUD], serialport:PATH[@BAUD], pty:COMMAND or exec:COMMAND, got "telnet:host:23"',
     );
     expect(port({ port: 'tcp:host:70000' })).toThrow(/^ports\[0\]\.port: expected tcp:/);
     expect(port({ port: 'stdio' })).toThrow(/^ports\[0\]\.port: expected tcp:/);

@@ -31,6 +31,7 @@ import {
   type Schema,
 } from './schema.js';
 import { parsePortSpec } from './port-service.js';
+import { PORT_SPECS } from '../port/spec.js';
 
 /** `script.chat`: the script as words (a list) or the name of a chat file (a string). */
 const chatScript: Schema<string | string[]> = {
@@ -202,9 +203,7 @@ export const hostConfigSchema = object({
             describe: 'a name of letters, digits, _ . - (at most 64)',
           }),
         ),
-        port: required(
-          parsed('tcp:HOST:PORT, tls:HOST:PORT, serial:PATH[@BAUD] or exec:COMMAND', parsePortSpec),
-        ),
+        port: required(parsed(PORT_SPECS, parsePortSpec)),
         /** Exactly one of: `chat` (a list of words, or a chat file) or `scp` (a .scp file). */
         script: required(
           object({

@@ -8,6 +8,12 @@ import { startFixture, type Fixture } from '../../../test/interop/support/chat-f
 import { defaultHostConfig, validateHostConfig, type HostConfig } from './config.js';
 import { startHost, type RunningHost } from './host.js';
 import { portService } from './port-service.js';
+import { loadNodePty } from '../port/pty.js';
+
+const ptyAvailable = await loadNodePty().then(
+  () => true,
+  () => false,
+);
 
 const hosts: RunningHost[] = [];
 const fixtures: Fixture[] = [];
@@ -230,6 +236,55 @@ describe('netrx up: ports with login scripts', () => {
     expect(health).toMatchObject({ state: 'done', code: 0 });
     expect(received).toEqual([255, 252, 1, ...Buffer.from('ppp\r'), 0x20]);
   });
+
+  it('several ports in one configuration run side by side, each with its own state in /health', async () => {
+    const [ok, busy, silent] = await Promise.all([
+      fixture('ok'),
+      fixture('busy'),
+      fixture('silent'),
+    ]);
+    const config = configWith([
+      { name: 'a', port: `tcp:127.0.0.1:${ok}`, script: { chat: LOGIN }, user: 'ppp', passwordEnv: 'P' },
+      { name: 'b', port: `tcp:127.0.0.1:${busy}`, script: { chat: ['ABORT', 'BUSY', '', 'ATZ', 'OK', 'ATDT1', 'CONNECT', ''] } },
+      { name: 'c', port: `tcp:127.0.0.1:${silent}`, script: { chat: ['TIMEOUT', '1', 'ogin:', 'x'] } },
+      { name: 'd', port: `tcp:127.0.0.1:${ok}`, script: { chat: LOGIN }, user: 'ppp', passwordEnv: 'P' },
+    ]); // prettier-ignore
+    expect(config.ports.map((p) => p.name)).toEqual(['a', 'b', 'c', 'd']);
+    const services = config.ports.map((p) =>
+      portService(p, (n) => (n === 'P' ? 'hello2u2' : undefined)),
+    );
+    const started = performance.now();
+    const host = await startHost(config, { version: '0', services, log: () => {} });
+    hosts.push(host);
+    await Promise.all(services.map((s) => s.finished()));
+    // The silent port's 1 s timeout runs beside the two logins and the BUSY modem, not after them.
+    expect(performance.now() - started).toBeLessThan(2900);
+    const states = await Promise.all(['a', 'b', 'c', 'd'].map((n) => portHealth(host, n)));
+    expect(states.map((h) => [h?.name, h?.state, h?.code])).toEqual([
+      ['port:a', 'done', 0],
+      ['port:b', 'failed', 4],
+      ['port:c', 'failed', 3],
+      ['port:d', 'done', 0],
+    ]);
+    expect(states[1]?.abortString).toBe('BUSY');
+  });
+
+  it.skipIf(!ptyAvailable && process.env['CI'] !== 'true')(
+    'a pty: port logs in to a program that wants a terminal',
+    async () => {
+      const { health } = await runPort(
+        {
+          name: 'pty',
+          port: `pty:bash --norc -c 'read -p "login: " u; read -s -p "Password: " p; [ "$p" = hello2u2 ] && echo "hi $u"; sleep 5'`,
+          script: { chat: ['ogin:', '$USER', 'ssword:', '\\q$PASSWORD', 'hi ppp', ''] },
+          user: 'ppp',
+          passwordEnv: 'P',
+        },
+        { P: 'hello2u2' },
+      );
+      expect(health).toMatchObject({ script: 'chat', state: 'done', code: 0 });
+    },
+  );
 
   it('has no ports by default', () => {
     expect(defaultHostConfig().ports).toEqual([]);

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import type { Clock } from '../../runtime/index.js';
-import { openTransport } from '../port/index.js';
+import { checkPortSpec, openTransport } from '../port/index.js';
 import {
   DEFAULT_PAGER,
   PORT_PROVIDER,
@@ -24,12 +24,7 @@ export type PortConfig = HostConfig['ports'][number];
  * `stdio` is refused: the host's own terminal is not a port.
  */
 export function parsePortSpec(spec: string): string | undefined {
-  if (/^serial:[^@]+(@\d+)?$/.test(spec)) return spec;
-  if (/^exec:.*\S/.test(spec)) return spec;
-  const match = /^(?:tcp|tls):(?:\[[^\]]+\]|[^:[\]]+):(\d{1,5})$/.exec(spec);
-  if (match === null) return undefined;
-  const port = Number(match[1]);
-  return port >= 1 && port <= 65535 ? spec : undefined;
+  return checkPortSpec(spec) === undefined ? spec : undefined;
 }
 
 /** What a port's script did, as `/health` shows it. */

@@ -4,6 +4,7 @@ import { connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import type { Readable, Writable } from 'node:stream';
 import { NetrxError } from '../../runtime/index.js';
+import { PORT_SPECS } from './spec.js';
 import {
   rasError,
   type CommSettings,
@@ -203,23 +204,33 @@ export function openStdio(options: TransportOptions = {}): StreamTransport {
 
 /**
  * Opens a transport from a spec: `tcp:HOST:PORT`, `tls:HOST:PORT`,
- * `serial:PATH[@BAUD]`, `exec:COMMAND` or `stdio`. IPv6 hosts go in brackets (`tcp:[::1]:23`).
+ * `serial:PATH[@BAUD]`, `serialport:PATH[@BAUD]`, `pty:COMMAND` (the
+ * optional `@lydell/node-pty`, loaded only then), `exec:COMMAND` or `stdio`. IPv6 hosts go in brackets (`tcp:[::1]:23`).
  */
 export async function openTransport(spec: string, options: TransportOptions = {}) {
   if (spec === 'stdio' || spec === '-') return openStdio(options);
-  if (spec.startsWith('serial:')) {
-    const match = /^serial:([^@]+)(?:@(\d+))?$/.exec(spec);
+  if (spec.startsWith('serial:') || spec.startsWith('serialport:')) {
+    const match = /^(serial|serialport):([^@]+)(?:@(\d+))?$/.exec(spec);
     if (match === null) {
       throw new NetrxError(
         'ERR_PORT_SPEC',
-        `Bad serial port ${JSON.stringify(spec)}: serial:PATH[@BAUD]`,
+        `Bad serial port ${JSON.stringify(spec)}: ${spec.slice(0, spec.indexOf(':'))}:PATH[@BAUD]`,
       );
     }
-    const { openSerial } = await import('./serial.js');
-    return openSerial(match[1] as string, {
-      ...options,
-      ...(match[2] === undefined ? {} : { baud: Number(match[2]) }),
-    });
+    const path = match[2] as string;
+    const baud = match[3] === undefined ? {} : { baud: Number(match[3]) };
+    // serial: is stty and a Node tty stream on Linux (no native module); elsewhere, and
+    // for serialport:, the optional serialport package.
+    if (match[1] === 'serial' && process.platform === 'linux') {
+      const { openSerial } = await import('./serial.js');
+      return openSerial(path, { ...options, ...baud });
+    }
+    const { openSerialPort } = await import('./serialport.js');
+    return openSerialPort(path, { ...options, ...baud });
+  }
+  if (spec.startsWith('pty:')) {
+    const { openPty } = await import('./pty.js');
+    return openPty(spec.slice(4), options);
   }
   if (spec.startsWith('exec:')) {
     const command = spec.slice(5);
@@ -230,7 +241,7 @@ export async function openTransport(spec: string, options: TransportOptions = {}
   if (match === null) {
     throw new NetrxError(
       'ERR_PORT_SPEC',
-      `Unknown port ${JSON.stringify(spec)}: expected tcp:HOST:PORT, tls:HOST:PORT, serial:PATH[@BAUD], exec:COMMAND or stdio`,
+      `Unknown port ${JSON.stringify(spec)}: expected ${PORT_SPECS}, or stdio`,
     );
   }
   const [, kind, rawHost, rawPort] = match as unknown as [string, string, string, string];

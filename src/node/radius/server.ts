@@ -5,7 +5,8 @@
  * answers go back to the sender from the socket that received the request.
  */
 import { createSocket, type Socket } from 'node:dgram';
-import { isIPv6 } from 'node:net';
+import { lookup as dnsLookup, type LookupOneOptions } from 'node:dns';
+import { isIP, isIPv6 } from 'node:net';
 import { RadiusServer, type RadiusServerOptions, type RadiusService } from '../../radius/index.js';
 import { systemClock } from '../runtime/clock.js';
 import { nodeCrypto } from '../runtime/crypto.js';
@@ -39,8 +40,24 @@ export interface RadiusUdpServer {
   close(): Promise<void>;
 }
 
+/**
+ * dgram resolves the destination of every send, and Node's default lookup
+ * answers an address literal on the next tick: one scheduled callback per
+ * response (bench/eap profile). Answers always go to the literal address a
+ * request came from, so it is handed back at once; a name still goes to DNS.
+ */
+function literalLookup(
+  hostname: string,
+  options: LookupOneOptions,
+  callback: (error: NodeJS.ErrnoException | null, address: string, family: number) => void,
+): void {
+  const family = isIP(hostname);
+  if (family !== 0) callback(null, hostname, family);
+  else dnsLookup(hostname, options, callback);
+}
+
 function bind(host: string, port: number): Promise<Socket> {
-  const socket = createSocket({ type: isIPv6(host) ? 'udp6' : 'udp4' });
+  const socket = createSocket({ type: isIPv6(host) ? 'udp6' : 'udp4', lookup: literalLookup });
   return new Promise((resolve, reject) => {
     socket.once('error', reject);
     socket.bind(port, host, () => {

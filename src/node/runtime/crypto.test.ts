@@ -34,6 +34,34 @@ describe('nodeCrypto', () => {
     expect(a.length).toBe(32);
     expect(toHex(a)).not.toBe(toHex(b));
   });
+
+  it('never hands out the same pooled random bytes twice, across pool refills', () => {
+    // 16-byte draws come from an 8 KiB pool: 2,000 of them cross several refills.
+    const seen = new Set<string>();
+    for (let i = 0; i < 2000; i++) {
+      const draw = i % 2 === 0 ? nodeCrypto.randomBytes(16) : new Uint8Array(16);
+      if (i % 2 === 1) nodeCrypto.fillRandom(draw);
+      seen.add(toHex(draw));
+    }
+    expect(seen.size).toBe(2000);
+    // Odd sizes and sizes past the pooled range keep their length and are not all zero.
+    for (const n of [1, 3, 255, 256, 257, 9000]) {
+      const draw = nodeCrypto.randomBytes(n);
+      expect(draw.length).toBe(n);
+      if (n >= 16) expect(draw.some((b) => b !== 0)).toBe(true);
+    }
+  });
+
+  it('digests MD5 and HMAC-MD5 of long inputs (node:crypto) like short ones (TypeScript)', () => {
+    const long = new Uint8Array(40_000).map((_, i) => i & 0xff);
+    const key = ascii('k');
+    expect(toHex(nodeCrypto.digest('md5', long))).toBe(
+      toHex(nodeCrypto.digest('md5', long.subarray(0, 10_000), long.subarray(10_000))),
+    );
+    expect(toHex(nodeCrypto.hmac('md5', key, long))).toBe(
+      toHex(nodeCrypto.hmac('md5', key, long.subarray(0, 20_000), long.subarray(20_000))),
+    );
+  });
 });
 
 describe('systemClock', () => {

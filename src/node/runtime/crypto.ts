@@ -1,15 +1,57 @@
 import { createHash, createHmac, randomFillSync } from 'node:crypto';
 import type { Crypto, DigestAlgorithm } from '../../runtime/index.js';
+import { hmacMd5, md5Digest } from './md5.js';
 
-/** Crypto for cores, backed by node:crypto (OpenSSL). */
+/**
+ * Inputs up to this many bytes are digested by the plain-TypeScript MD5
+ * (./md5.ts): below it the cost of a node:crypto Hash/Hmac object dominates.
+ */
+const SHORT_MD5 = 16 * 1024;
+/** Requests up to this many random bytes are served from the pool. */
+const SHORT_RANDOM = 256;
+const POOL_SIZE = 8 * 1024;
+
+/**
+ * Random bytes are drawn from the kernel's CSPRNG (through OpenSSL) a pool at
+ * a time: one `randomFillSync` of 8 KiB instead of one call per 16-byte
+ * State or challenge. Every byte is handed out once and then zeroed in the
+ * pool, so what a caller got is never visible to the next.
+ */
+const pool = new Uint8Array(POOL_SIZE);
+let poolAt = POOL_SIZE;
+
+function fromPool(into: Uint8Array): void {
+  const n = into.length;
+  if (poolAt + n > POOL_SIZE) {
+    randomFillSync(pool);
+    poolAt = 0;
+  }
+  const taken = pool.subarray(poolAt, poolAt + n);
+  into.set(taken);
+  taken.fill(0);
+  poolAt += n;
+}
+
+function totalLength(data: readonly Uint8Array[]): number {
+  let n = 0;
+  for (const part of data) n += part.length;
+  return n;
+}
+
+/** Crypto for cores, backed by node:crypto (OpenSSL), with short MD5 work in TypeScript. */
 export const nodeCrypto: Crypto = {
   randomBytes(length: number): Uint8Array<ArrayBuffer> {
-    return randomFillSync(new Uint8Array(length));
+    const out = new Uint8Array(length);
+    if (length <= SHORT_RANDOM) fromPool(out);
+    else randomFillSync(out);
+    return out;
   },
   fillRandom(into: Uint8Array): void {
-    randomFillSync(into);
+    if (into.length <= SHORT_RANDOM) fromPool(into);
+    else randomFillSync(into);
   },
   digest(algorithm: DigestAlgorithm, ...data: readonly Uint8Array[]): Uint8Array<ArrayBuffer> {
+    if (algorithm === 'md5' && totalLength(data) <= SHORT_MD5) return md5Digest(data);
     const hash = createHash(algorithm);
     for (const part of data) hash.update(part);
     return toPlain(hash.digest());
@@ -19,6 +61,7 @@ export const nodeCrypto: Crypto = {
     key: Uint8Array,
     ...data: readonly Uint8Array[]
   ): Uint8Array<ArrayBuffer> {
+    if (algorithm === 'md5' && totalLength(data) <= SHORT_MD5) return hmacMd5(key, data);
     const mac = createHmac(algorithm, key);
     for (const part of data) mac.update(part);
     return toPlain(mac.digest());

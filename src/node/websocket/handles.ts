@@ -11,7 +11,7 @@ import {
   type WebSocketHandle,
 } from '../../websocket/index.js';
 import { nodeCrypto, systemClock } from '../runtime/index.js';
-import { allocateUnsafe, fastMask } from './native.js';
+import { allocateUnsafe, fastMask, fastMaskInto } from './native.js';
 import { deflateCodecFor, type DeflateTuning } from './deflate-tuning.js';
 
 export type { DeflateTuning } from './deflate-tuning.js';
@@ -56,6 +56,7 @@ export function nodeHandle(
     deflateCodec: deflateCodecFor(deflate),
     isUtf8: checkUtf8,
     mask: fastMask,
+    maskInto: fastMaskInto,
     allocate: allocateUnsafe,
     assembleMessages: true,
     // Each socket read is fresh memory nobody reuses (transport.ts): the

@@ -5,10 +5,23 @@
  * loop runs, which is correct everywhere and within ~4x of native.
  */
 import { createRequire } from 'node:module';
-import { maskInPlace, type MaskFunction } from '../../wire/websocket/index.js';
+import {
+  maskInPlace,
+  maskInto,
+  type MaskFunction,
+  type MaskIntoFunction,
+} from '../../wire/websocket/index.js';
 
 interface NativeMasker {
   unmask(buffer: Uint8Array, mask: Uint8Array): void;
+  /** Writes `source` XORed with `mask` into `output` at `offset` (one pass). */
+  mask(
+    source: Uint8Array,
+    mask: Uint8Array,
+    output: Uint8Array,
+    offset: number,
+    length: number,
+  ): void;
 }
 
 /** Below this size the call into native code costs more than it saves. */
@@ -29,19 +42,38 @@ function loadBufferutil(): NativeMasker | undefined {
 const native = loadBufferutil();
 const rotated = new Uint8Array(4);
 
+/** `key` rotated to start at byte `phase` (bufferutil's loops always start at key byte 0). */
+function keyAt(key: Uint8Array, phase: number): Uint8Array {
+  if (phase === 0) return key;
+  for (let i = 0; i < 4; i++) rotated[i] = key[(i + phase) & 3] as number;
+  return rotated;
+}
+
 /** The mask function handles should use: native when available, else `maskInPlace`. */
 export const fastMask: MaskFunction =
   native === undefined
     ? maskInPlace
     : (data, key, phase) => {
         if (data.length < NATIVE_ABOVE) return maskInPlace(data, key, phase);
-        let k = key;
-        if (phase !== 0) {
-          for (let i = 0; i < 4; i++) rotated[i] = key[(i + phase) & 3] as number;
-          k = rotated;
-        }
-        native.unmask(data, k);
+        native.unmask(data, keyAt(key, phase));
         return (phase + data.length) & 3;
+      };
+
+/**
+ * Unmasking while copying (`maskInto`'s contract): native in one pass (read
+ * the masked bytes, write them unmasked) where a copy and then an in-place
+ * unmask would go over the target twice. Decoding a message straight into
+ * its assembly buffer goes through this.
+ */
+export const fastMaskInto: MaskIntoFunction =
+  native === undefined
+    ? maskInto
+    : (source, target, key, phase) => {
+        const length = source.length;
+        if (length < NATIVE_ABOVE) return maskInto(source, target, key, phase);
+        if (target.length < length) return maskInto(source, target, key, phase); // its RangeError
+        native.mask(source, keyAt(key, phase), target, 0, length);
+        return (phase + length) & 3;
       };
 
 /** Whether the native masker is in use (for benchmarks and docs). */

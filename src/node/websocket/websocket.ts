@@ -36,7 +36,6 @@ import { isValidWireCloseCode } from '../../wire/websocket/index.js';
 import { openClient, parseWebSocketUrl, type ClientOptions } from './client.js';
 import { WebSocketEventTarget } from './event-target.js';
 import {
-  EMPTY_BUFFER,
   binaryPayload,
   isBinaryType,
   toControlPayload,
@@ -51,6 +50,9 @@ import {
 } from './options.js';
 import { SendCallbacks } from './send-callbacks.js';
 import { SocketTransport, type TransportEvents } from './transport.js';
+
+/** The handle's per-send options for `send(data, { compress: false })` (one shared object). */
+const NO_COMPRESS = Object.freeze({ compress: false });
 
 /** A close frame arrived from the peer (a clean close, for WHATWG's `wasClean`). */
 const FLAG_CLOSE_RECEIVED = 1;
@@ -306,15 +308,8 @@ export class WebSocket extends WebSocketEventTarget {
         : 'binary-fragment';
     const context = this.contextFor(callback);
     try {
-      if (options.compress === false && fin && handle.negotiated.perMessageDeflate !== undefined) {
-        // The handle compresses every whole message over the threshold and never a
-        // fragmented one: the payload as a first fragment and an empty last frame
-        // goes out uncompressed, two bytes more on the wire.
-        handle.send(text ? 'utf8-fragment' : 'binary-fragment', bytes);
-        handle.send(type, EMPTY_BUFFER, context);
-      } else {
-        handle.send(type, bytes, context);
-      }
+      // `compress: false`: one uncompressed frame, as ws sends (fragments are never compressed).
+      handle.send(type, bytes, context, options.compress === false ? NO_COMPRESS : undefined);
     } catch (error) {
       // The core's own bound (`maxQueuedSends` sends) refuses as maxBackpressure does.
       const full = error instanceof NetrxError && error.code === 'ERR_WS_SEND_QUEUE_FULL';

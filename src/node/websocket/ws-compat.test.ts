@@ -9,6 +9,7 @@ import { connect, createServer as createTcpServer, type AddressInfo, type Socket
 import type { Duplex } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import WS, { WebSocketServer as WsServer } from 'ws';
+import { FrameDecoder, ReservedBit } from '../../wire/websocket/index.js';
 import { WebSocket, WebSocketServer } from './index.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -454,24 +455,44 @@ describe('client options and events', () => {
 });
 
 describe('send options', () => {
-  it('compress: false sends a message uncompressed on a deflate connection', async () => {
+  // Issue 8 follow-up: netrx sent `compress: false` as a first fragment and
+  // an empty final frame (two frames, 0x02 then 0x80); ws sends one frame.
+  it('compress: false sends one uncompressed frame on a deflate connection, as ws does', async () => {
     const { wss, url } = await netrxServer({ perMessageDeflate: { threshold: 0 } });
-    const firstBytes: number[] = [];
+    const wire: Buffer[][] = [];
     const received: Buffer[] = [];
     wss.on('connection', (ws: WebSocket) => {
-      ws.socket?.prependListener('data', (chunk: Buffer) => firstBytes.push(chunk[0] ?? -1));
+      const mine: Buffer[] = [];
+      wire.push(mine);
+      ws.socket?.prependListener('data', (chunk: Buffer) => mine.push(Buffer.from(chunk)));
       ws.on('message', (data: Buffer) => received.push(data));
     });
-    const ws = track(new WebSocket(url, { perMessageDeflate: { threshold: 0 } }));
-    await opened(ws);
     const payload = Buffer.alloc(4000, 0x41);
-    ws.send(payload);
-    while (received.length < 1) await new Promise((resolve) => setTimeout(resolve, 5));
-    ws.send(payload, { compress: false });
-    while (received.length < 2) await new Promise((resolve) => setTimeout(resolve, 5));
-    // 0xc2: FIN + RSV1 (compressed) + binary; 0x02: binary, no RSV1, a continuation follows.
-    expect(firstBytes.slice(0, 2)).toEqual([0xc2, 0x02]);
-    expect(received.every((m) => m.equals(payload))).toBe(true);
+    for (const ws of bothClients(url, { perMessageDeflate: { threshold: 0 } })) {
+      await opened(ws);
+      const before = received.length;
+      ws.send(payload);
+      ws.send(payload, { compress: false });
+      while (received.length < before + 2) await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    const headers = wire.map((chunks) => {
+      const decoder = new FrameDecoder({ expectMasked: true, reservedBits: ReservedBit.Rsv1 });
+      const out: string[] = [];
+      decoder.push(Buffer.concat(chunks));
+      for (let e = decoder.next(); e !== undefined; e = decoder.next()) {
+        if (e.type === 'header') {
+          const h = e.header;
+          out.push(
+            `${h.fin ? 'fin' : '-'} ${h.rsv1 ? 'rsv1' : '-'} ${h.opcode} ${h.rsv1 ? '' : h.payloadLength}`,
+          );
+        }
+      }
+      return out;
+    });
+    // The ws client, then the netrx client: the same frames.
+    const expected = ['fin rsv1 2 ', 'fin - 2 4000'];
+    expect(headers).toEqual([expected, expected]);
+    expect(received.map((m) => m.equals(payload))).toEqual([true, true, true, true]);
   });
 });
 

@@ -67,6 +67,8 @@ export interface ChatResult {
   readonly reports: readonly string[];
   /** True when the line went away during the script (which makes the exit code 2). */
   readonly disconnected: boolean;
+  /** When the script failed while an expect waited: that expect (escapes applied). */
+  readonly expect: string | undefined;
 }
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];

@@ -86,6 +86,7 @@ describe('runChat: the login dialogue of the research fixture', () => {
       },
     });
     expect(run.result.exitCode).toBe(0);
+    expect(run.result.expect).toBeUndefined();
     expect(run.logs).toEqual([
       'abort on (Login incorrect)',
       'abort on (BUSY)',
@@ -120,7 +121,7 @@ describe('runChat: the login dialogue of the research fixture', () => {
       greeting: 'ATZ\r\r\nOK\r\n',
       answers: { '\r': '\r\nBUSY\r\n' },
     });
-    expect(run.result).toMatchObject({ exitCode: 5, abortString: 'BUSY' });
+    expect(run.result).toMatchObject({ exitCode: 5, abortString: 'BUSY', expect: 'ogin:' });
     expect(run.logs.slice(-10)).toEqual([
       'expect (ogin:)',
       'ATZ^M^M',
@@ -139,6 +140,8 @@ describe('runChat: the login dialogue of the research fixture', () => {
   it('silent: two timeouts give exit 3', async () => {
     const run = await chat(login, {});
     expect(run.result.exitCode).toBe(3);
+    // The expect it failed on, for `netrx chat --port A --port B`'s result lines.
+    expect(run.result.expect).toBe('ogin:');
     expect(run.logs.filter((l) => l === 'alarm')).toHaveLength(2);
     expect(run.logs.at(-1)).toBe('Failed');
     expect(run.elapsed).toBe(10_000);
@@ -158,7 +161,7 @@ describe('runChat: the login dialogue of the research fixture', () => {
     peer.onWrite = () => peer.hangUp();
     peer.write('login: ');
     const result = await running;
-    expect(result).toMatchObject({ exitCode: 2, disconnected: true });
+    expect(result).toMatchObject({ exitCode: 2, disconnected: true, expect: 'ssword:' });
     expect(logs.slice(-3)).toEqual(['send (ppp^M)', 'expect (ssword:)', 'Failed']);
   });
 });

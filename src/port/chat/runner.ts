@@ -48,6 +48,8 @@ class ChatRun {
   private echo: boolean;
   private exitCode = 0;
   private failReason: string | undefined;
+  /** The expect being waited for (undefined once it matched): the failing one in the result. */
+  private waitingFor: string | undefined;
   private aborts: Tracked[] = [];
   private reportStrings: (Tracked | undefined)[] = [];
   private reportGathering = false;
@@ -117,6 +119,7 @@ class ChatRun {
       abortString: code >= 4 ? this.failReason : undefined,
       reports: this.out.reports,
       disconnected: this.line.disconnected,
+      expect: code === 0 ? undefined : this.waitingFor,
     };
   }
 
@@ -322,6 +325,7 @@ class ChatRun {
   private async getString(raw: string): Promise<boolean> {
     this.failReason = undefined;
     const string = this.clean(raw, false).text;
+    this.waitingFor = string;
     const len = string.length;
     const minlen = Math.max(len, 50) - 1;
     if (this.verbose) this.out.log(`expect (${visible(string)})`);
@@ -332,6 +336,7 @@ class ChatRun {
     }
     if (len === 0) {
       if (this.verbose) this.out.log('got it');
+      this.waitingFor = undefined;
       return true;
     }
     const clock = this.options.clock;
@@ -383,6 +388,7 @@ class ChatRun {
           }
           this.line.unread(chunk.subarray(i + 1));
           this.line.answerTelnet();
+          this.waitingFor = undefined;
           return true;
         }
         if (typeof outcome === 'number') {

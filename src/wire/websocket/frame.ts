@@ -2,7 +2,13 @@ import { NetrxError } from '../../runtime/index.js';
 import { EMPTY_BYTES } from './empty.js';
 import { CloseCode } from './close.js';
 import { wsFailed, type WebSocketFailure, type WebSocketResult } from './failure.js';
-import { assertMaskKey, maskInPlace, maskInto, type MaskFunction } from './mask.js';
+import {
+  assertMaskKey,
+  maskInPlace,
+  maskInto,
+  type MaskFunction,
+  type MaskIntoFunction,
+} from './mask.js';
 
 /**
  * WebSocket frames (RFC 6455 §5.2):
@@ -98,6 +104,12 @@ export interface FrameLimits {
   readonly allowUnknownOpcodes?: boolean;
   /** Unmasks payloads; default `maskInPlace` (a host may inject a native one). */
   readonly mask?: MaskFunction;
+  /**
+   * Unmasks a payload while copying it into `next(into)`'s buffer; default
+   * `maskInto` (a copy, then `mask` in place). A host may inject a one-pass
+   * loop.
+   */
+  readonly maskInto?: MaskIntoFunction;
 }
 
 interface ResolvedLimits {
@@ -105,6 +117,37 @@ interface ResolvedLimits {
   readonly reservedBits: number;
   readonly expectMasked: boolean | undefined;
   readonly allowUnknownOpcodes: boolean;
+}
+
+/** The masking functions a decoder uses (one shared object per pair: a field per connection adds up). */
+export interface Maskers {
+  readonly mask: MaskFunction;
+  readonly maskInto: MaskIntoFunction | undefined;
+}
+
+const DEFAULT_MASKERS: Maskers = Object.freeze({ mask: maskInPlace, maskInto: undefined });
+const sharedMaskers = new Map<MaskFunction, Map<MaskIntoFunction | undefined, Maskers>>();
+
+/** The shared `Maskers` for this pair (hosts inject a few module-level functions). */
+export function maskersFor(
+  mask: MaskFunction | undefined,
+  into: MaskIntoFunction | undefined,
+): Maskers {
+  if (mask === undefined && into === undefined) return DEFAULT_MASKERS;
+  const m = mask ?? maskInPlace;
+  let byInto = sharedMaskers.get(m);
+  if (byInto === undefined) {
+    if (sharedMaskers.size >= 64) sharedMaskers.clear();
+    byInto = new Map();
+    sharedMaskers.set(m, byInto);
+  }
+  let known = byInto.get(into);
+  if (known === undefined) {
+    if (byInto.size >= 64) byInto.clear();
+    known = Object.freeze({ mask: m, maskInto: into });
+    byInto.set(into, known);
+  }
+  return known;
 }
 
 /** Decoders with the same limits share one resolved object (one per connection adds up). */
@@ -545,7 +588,7 @@ function keyBytes(word: number): Uint8Array {
  */
 export class FrameDecoder {
   private readonly limits: ResolvedLimits;
-  private readonly mask: MaskFunction;
+  private readonly maskers: Maskers;
   private state = S_HEADER;
   private chunk: Uint8Array = EMPTY_BYTES;
   private pos = 0;
@@ -568,7 +611,7 @@ export class FrameDecoder {
 
   constructor(limits: FrameLimits = {}) {
     this.limits = sharedLimits(limits);
-    this.mask = limits.mask ?? maskInPlace;
+    this.maskers = maskersFor(limits.mask, limits.maskInto);
   }
 
   /**
@@ -767,14 +810,23 @@ export class FrameDecoder {
     let data: Uint8Array;
     if (into === undefined) {
       data = this.chunk.subarray(this.pos, this.pos + n);
-      if (this.masked) this.phase = this.mask(data, keyBytes(this.keyWord), this.phase);
+      if (this.masked) this.phase = this.maskers.mask(data, keyBytes(this.keyWord), this.phase);
     } else {
       if (into.length === 0) throw new RangeError('Cannot decode into an empty buffer');
       if (into.length < n) n = into.length;
       const source = this.chunk.subarray(this.pos, this.pos + n);
       data = into.length === n ? into : into.subarray(0, n);
-      data.set(source);
-      if (this.masked) this.phase = this.mask(data, keyBytes(this.keyWord), this.phase);
+      if (!this.masked) data.set(source);
+      else {
+        const { mask, maskInto: into } = this.maskers;
+        if (into !== undefined) {
+          // One pass: read the masked bytes, write them unmasked.
+          this.phase = into(source, data, keyBytes(this.keyWord), this.phase);
+        } else {
+          data.set(source);
+          this.phase = mask(data, keyBytes(this.keyWord), this.phase);
+        }
+      }
     }
     this.pos += n;
     this.remaining -= n;

@@ -38,7 +38,7 @@ export {
   type OpcodeName,
   type ParsedFrameHeader,
 } from './frame.js';
-export { maskInPlace, maskInto, type MaskFunction } from './mask.js';
+export { maskInPlace, maskInto, type MaskFunction, type MaskIntoFunction } from './mask.js';
 export {
   CloseCode,
   MAX_CLOSE_REASON_BYTES,

@@ -17,6 +17,18 @@
  */
 export type MaskFunction = (data: Uint8Array, key: Uint8Array, phase: number) => number;
 
+/**
+ * The shape of `maskInto`: `source` XORed with the key from byte `phase`,
+ * written into `target` (at least as long); returns the next phase. A host
+ * may inject a one-pass native loop (netrx/node: bufferutil's `mask`).
+ */
+export type MaskIntoFunction = (
+  source: Uint8Array,
+  target: Uint8Array,
+  key: Uint8Array,
+  phase: number,
+) => number;
+
 /** Below this many bytes the byte loop beats setting up a word view. */
 const WORD_THRESHOLD = 32;
 

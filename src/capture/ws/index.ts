@@ -1,0 +1,27 @@
+export {
+  LREC_WS_BEARER_PREFIX,
+  LREC_WS_SUBPROTOCOL,
+  LrecWsStatus,
+  MAX_REQUEST_BYTES,
+  MAX_REQUEST_ID,
+  bearerSubprotocol,
+  encodeReply,
+  encodeRequest,
+  parseReply,
+  parseRequest,
+  tokenFromSubprotocol,
+  type LrecWsReply,
+  type LrecWsRequest,
+  type LrecWsRequestFailure,
+  type ParsedReply,
+  type ParsedRequest,
+} from './protocol.js';
+export {
+  LrecWsCloseCode,
+  LrecWsConnection,
+  LrecWsServer,
+  type LrecWsSendResult,
+  type LrecWsServerOptions,
+  type LrecWsServerStats,
+  type LrecWsSink,
+} from './server.js';

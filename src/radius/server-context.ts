@@ -1,0 +1,55 @@
+/**
+ * What the RADIUS server keeps per request and per EAP conversation, and
+ * the small EAP checks it makes before a packet reaches a conversation.
+ */
+import type { EapAuthenticator } from '../eap/index.js';
+import type { RadiusClientEntry } from './clients.js';
+import { packedKey } from './duplicate-cache.js';
+import type { RadiusAttribute } from './packet.js';
+import type { RadiusEndpoint } from './server-options.js';
+
+/** The request a response answers. */
+export interface RequestContext {
+  readonly client: RadiusClientEntry;
+  readonly from: RadiusEndpoint;
+  readonly identifier: number;
+  readonly authenticator: Uint8Array;
+  readonly proxyStates: readonly RadiusAttribute[];
+  readonly cacheKey: string;
+  readonly userName: Uint8Array | undefined;
+}
+
+export interface Conversation {
+  readonly key: string;
+  readonly state: Uint8Array;
+  readonly client: RadiusClientEntry;
+  /** The NAS address that began it: a State is honoured from that NAS only. */
+  readonly address: string;
+  /** The peer's Response/Identity text; a later User-Name must equal it. */
+  readonly identity: Uint8Array | undefined;
+  readonly eap: EapAuthenticator;
+  current: RequestContext | undefined;
+  /** While true, the authenticator's own Request/Identity is not sent (the NAS asked already). */
+  swallow: boolean;
+  result: Uint8Array | undefined;
+  /** Ended because a new Response/Identity replaced it: not counted as expired. */
+  replaced: boolean;
+}
+
+/** The conversation table's key for a State value. */
+export const stateKey = packedKey;
+
+/** A User-Name, when present, must equal the EAP identity byte for byte. */
+export function sameUserName(
+  identity: Uint8Array | undefined,
+  userName: Uint8Array | undefined,
+): boolean {
+  if (userName === undefined) return true;
+  if (identity === undefined) return true;
+  return identity.length === userName.length && identity.every((b, i) => b === userName[i]);
+}
+
+/** An EAP Response (code 2) of type Identity (1). */
+export function isIdentityResponse(eap: Uint8Array): boolean {
+  return eap[0] === 2 && eap.length >= 5 && eap[4] === 1;
+}
