@@ -6,6 +6,13 @@ export interface CliIo {
   readonly err: (line: string) => void;
   /** Resolves when the user asks to stop (Ctrl-C, SIGTERM). */
   readonly untilStopped: () => Promise<void>;
+  /**
+   * Asks for SIGHUP as a reload request: while `listener` is set, SIGHUP
+   * calls it instead of stopping (unless the controlling terminal is gone:
+   * a closed terminal still stops the command). Returns the undo. Absent
+   * where there are no signals (tests): nothing to reload then.
+   */
+  readonly onReload?: (listener: () => void) => () => void;
   /** The terminal's width for help text; undefined (not a terminal) wraps at 80. */
   readonly columns?: number | undefined;
 }

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { closeSync, openSync } from 'node:fs';
 import { constants } from 'node:os';
 import { npmChain, watchNpmChain } from './parent-watch.js';
 import { runCli } from './run.js';
@@ -7,7 +8,8 @@ import { runCli } from './run.js';
 //
 // SIGINT, SIGTERM and SIGHUP all ask a running command to stop in order
 // (terminals send SIGINT, systemd/Docker/`kill` SIGTERM, a closed terminal
-// SIGHUP). The handlers are installed before the command starts, so a signal
+// SIGHUP), except that SIGHUP reloads a command that asks for it (below).
+// The handlers are installed before the command starts, so a signal
 // that arrives while the host is still starting is not lost: the host stops
 // as soon as it is up. A second signal a while after the first exits at once
 // with 128 + the signal number, for a stop that hangs. "A while": the same
@@ -24,12 +26,36 @@ function requestStop(): void {
   firstSignalAt ??= performance.now();
   stopRequested?.();
 }
+function stopSignal(signal: (typeof stopSignals)[number]): void {
+  if (firstSignalAt === undefined) requestStop();
+  else if (performance.now() - firstSignalAt >= REPEAT_FORCES_AFTER_MS) {
+    process.exit(128 + constants.signals[signal]);
+  }
+}
+// SIGHUP is a reload request for a command that asks for one (`netrx up`),
+// except when it comes because our terminal hung up: the kernel takes the
+// controlling terminal from every process of the session first, so a
+// process that had one and has none left is being hung up on, and stops.
+function hasControllingTerminal(): boolean {
+  try {
+    closeSync(openSync('/dev/tty', 'r'));
+    return true;
+  } catch {
+    return false;
+  }
+}
+const hadTerminal = hasControllingTerminal();
+let reloadListener: (() => void) | undefined;
 for (const signal of stopSignals) {
   process.on(signal, () => {
-    if (firstSignalAt === undefined) requestStop();
-    else if (performance.now() - firstSignalAt >= REPEAT_FORCES_AFTER_MS) {
-      process.exit(128 + constants.signals[signal]);
-    }
+    if (
+      signal === 'SIGHUP' &&
+      reloadListener !== undefined &&
+      firstSignalAt === undefined &&
+      !(hadTerminal && !hasControllingTerminal())
+    )
+      reloadListener();
+    else stopSignal(signal);
   });
 }
 // The reader of our output may be gone (a closed terminal, a dead npm): the
@@ -61,6 +87,12 @@ const code = await runCli(process.argv.slice(2), {
       );
     }
     return stopped;
+  },
+  onReload: (listener) => {
+    reloadListener = listener;
+    return () => {
+      if (reloadListener === listener) reloadListener = undefined;
+    };
   },
   columns: process.stdout.isTTY ? process.stdout.columns : undefined,
 });

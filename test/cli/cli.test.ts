@@ -52,13 +52,13 @@ describe('netrx (in process)', () => {
 
   it('up runs on a config file and stops cleanly when asked', async () => {
     const config = join(dir, 'ok.yaml');
-    writeFileSync(config, 'http:\n  port: 0\n');
+    writeFileSync(config, 'http:\n  port: 0\nradius:\n  port: 0\ncapture:\n  rpc:\n    port: 0\n');
     const { io, out } = capture();
     expect(await runCli(['up', '--config', config], io)).toBe(0);
     expect(out[0]).toBe(`netrx 0.1.0 up (config ${config})`);
-    expect(out.some((l) => /http +http:\/\/127\.0\.0\.1:\d+\/ \(GET \/health\)/.test(l))).toBe(
-      true,
-    );
+    expect(
+      out.some((l) => /http +http:\/\/127\.0\.0\.1:\d+\/ \(GET \/health, \/metrics\)/.test(l)),
+    ).toBe(true);
     expect(out.slice(-2)).toEqual(['stopping…', 'stopped']);
   });
 });
@@ -171,7 +171,7 @@ describe('netrx (built binary)', () => {
 
   it('up serves /health and stops on SIGINT with exit 0', async () => {
     const config = join(dir, 'any-port.yaml');
-    writeFileSync(config, 'http:\n  port: 0\n');
+    writeFileSync(config, 'http:\n  port: 0\nradius:\n  port: 0\ncapture:\n  rpc:\n    port: 0\n');
     const child = spawn(process.execPath, [main, 'up', '--config', config], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });

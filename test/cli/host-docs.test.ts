@@ -9,7 +9,12 @@ import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { runCli, type CliIo } from '../../src/cli/index.js';
 import { commands } from '../../src/cli/commands/index.js';
-import { defaultHostConfig, servicesFromConfig, startHost } from '../../src/node/host/index.js';
+import {
+  defaultHostConfig,
+  servicesFromConfig,
+  startHost,
+  validateHostConfig,
+} from '../../src/node/host/index.js';
 
 const docs = readFileSync(resolve(import.meta.dirname, '..', '..', 'docs', 'host.md'), 'utf8');
 
@@ -39,7 +44,7 @@ describe('docs/host.md', () => {
     const dir = mkdtempSync(join(tmpdir(), 'netrx-docs-'));
     const config = join(dir, 'default-but-any-port.yaml');
     // The default, but on a free port: 7340 may be in use on this machine.
-    writeFileSync(config, 'http:\n  port: 0\n');
+    writeFileSync(config, 'http:\n  port: 0\nradius:\n  port: 0\ncapture:\n  rpc:\n    port: 0\n');
     const out: string[] = [];
     const io: CliIo = {
       out: (l) => out.push(l),
@@ -47,13 +52,13 @@ describe('docs/host.md', () => {
       untilStopped: () => Promise.resolve(),
     };
     expect(await runCli(['up', '--config', config], io)).toBe(0);
-    const printed = out
-      .slice(0, out.indexOf('press Ctrl-C to stop') + 1)
-      .map((line) =>
-        line
-          .replace(`(config ${config})`, '(embedded default config)')
-          .replace(/127\.0\.0\.1:\d+/g, '127.0.0.1:7340'),
-      );
+    const printed = out.slice(0, out.indexOf('press Ctrl-C to stop') + 1).map((line) =>
+      line
+        .replace(`(config ${config})`, '(embedded default config)')
+        .replace(/udp 127\.0\.0\.1:\d+/g, 'udp 127.0.0.1:1812')
+        .replace(/rpc:\/\/127\.0\.0\.1:\d+/g, 'rpc://127.0.0.1:7341')
+        .replace(/(?<=(?:http|ws):\/\/)127\.0\.0\.1:\d+/g, '127.0.0.1:7340'),
+    );
     const sample = block(/^\$ npm start/).split('\n');
     expect(sample.slice(1, sample.indexOf(''))).toEqual(printed);
   });
@@ -82,7 +87,11 @@ describe('docs/host.md', () => {
   });
 
   it('the route list names every route GET / lists', async () => {
-    const config = { ...defaultHostConfig(), http: { ...defaultHostConfig().http, port: 0 } };
+    const config = validateHostConfig({
+      http: { port: 0 },
+      radius: { port: 0 },
+      capture: { rpc: { port: 0 } },
+    });
     const host = await startHost(config, { version: '0', services: servicesFromConfig(config) });
     try {
       const { routes } = (await (await fetch(host.url)).json()) as { routes: string[] };

@@ -13,6 +13,7 @@ import {
   PACKET_CAPTURE_PROVIDER_NAME,
 } from '../../src/link/index.js';
 import { HOST_PROVIDER } from '../../src/node/host/events.js';
+import { SYNTHETIC_PEER_PROVIDER } from '../../src/node/host/synthetic-service.js';
 import { PORT_PROVIDER } from '../../src/port/events.js';
 import { RADIUS_PROVIDER } from '../../src/radius/events.js';
 import { VirtualClock } from '../../src/testing/index.js';
@@ -23,6 +24,7 @@ const providers = [
   EAP_PROVIDER,
   EAPOL_PROVIDER,
   HOST_PROVIDER,
+  SYNTHETIC_PEER_PROVIDER,
   LINK_PROVIDER,
   PORT_PROVIDER,
   RADIUS_PROVIDER,

@@ -2,7 +2,6 @@ import {
   SYNTHETIC_PROVIDER_NAME,
   SessionTable,
   startSyntheticProvider,
-  type SessionLimits,
 } from '../../capture/index.js';
 import { readFile } from 'node:fs/promises';
 import { PACKET_CAPTURE_PROVIDER_NAME } from '../../link/index.js';
@@ -13,6 +12,7 @@ import {
   type LrecTcpServer,
   type LrecWsNodeServer,
 } from '../../node/capture/index.js';
+import { queueLimits } from '../../node/host/capture-service.js';
 import { systemClock } from '../../node/runtime/index.js';
 import { TraceRegistry } from '../../trace/index.js';
 import { integer, required } from '../args.js';
@@ -20,22 +20,8 @@ import { UsageError, type CliCommand } from '../command.js';
 import { errorLine, fileErrorLine } from '../files.js';
 import { parseLinkVxlan, startCaptureLinks } from './capture-serve-link.js';
 
-/** Bytes one queued synthetic or packet event takes, as an estimate for --queue-events. */
-const EVENT_ESTIMATE = 8 + 96 + 128 + 12;
-
-/**
- * --queue-events N as session limits: up to 16 buffers of ceil(N / buffers)
- * events each (a buffer is also what one receive returns), sized for
- * 128-byte events; the queue holds N events rounded up to whole buffers.
- */
-export function queueLimits(
-  events: number,
-): Pick<SessionLimits, 'maxBuffers' | 'eventsPerBuffer' | 'bufferBytes'> {
-  const maxBuffers = Math.min(16, events);
-  const eventsPerBuffer = Math.ceil(events / maxBuffers);
-  const bufferBytes = Math.min(1 << 20, Math.max(4096, eventsPerBuffer * EVENT_ESTIMATE + 12));
-  return { maxBuffers, eventsPerBuffer, bufferBytes };
-}
+// One sizing rule for `--queue-events` and the host's `capture.sessions[].queueEvents`.
+export { queueLimits };
 
 export const captureServeCommand: CliCommand = {
   path: ['capture', 'serve'],

@@ -2,10 +2,13 @@ import { stringify as toYaml } from 'yaml';
 import {
   ConfigError,
   DEFAULT_CONFIG_YAML,
+  createHostLogger,
   defaultHostConfig,
   loadHostConfig,
+  secretsOf,
   servicesFromConfig,
   startHost,
+  type HostConfig,
 } from '../../node/host/index.js';
 import type { CliCommand } from '../command.js';
 import { packageVersion } from '../version.js';
@@ -13,7 +16,7 @@ import { packageVersion } from '../version.js';
 export const upCommand: CliCommand = {
   path: ['up'],
   summary:
-    'run the netrx host (trace bus, HTTP status on 127.0.0.1:7340, configured services); --print-config prints its configuration and exits',
+    'run the netrx host (HTTP status on 127.0.0.1:7340, RADIUS, capture, configured services); SIGHUP reloads the configuration; --print-config prints it and exits',
   usage: 'up [--config FILE] [--print-config]',
   options: {
     config: { type: 'string', short: 'c' },
@@ -21,23 +24,34 @@ export const upCommand: CliCommand = {
   },
   async run(values, _positionals, io) {
     const file = values['config'];
-    let config;
-    try {
-      config = typeof file === 'string' ? await loadHostConfig(file) : defaultHostConfig();
-    } catch (error) {
-      // `netrx up: config FILE: …`, prefixed as every command's errors are (run.ts).
-      if (error instanceof ConfigError)
-        throw new Error(`config ${error.message}`, { cause: error });
-      throw error;
-    }
+    const load = async (): Promise<HostConfig> => {
+      try {
+        return typeof file === 'string' ? await loadHostConfig(file) : defaultHostConfig();
+      } catch (error) {
+        // `netrx up: config FILE: …`, prefixed as every command's errors are (run.ts).
+        if (error instanceof ConfigError)
+          throw new Error(`config ${error.message}`, { cause: error });
+        throw error;
+      }
+    };
+    let config = await load();
     if (values['print-config'] === true) {
       io.out((typeof file === 'string' ? toYaml(config) : DEFAULT_CONFIG_YAML).trimEnd());
       return 0;
     }
     const version = packageVersion();
+    // JSON lines on standard error; the lines below on standard output are for people.
+    const log = createHostLogger({
+      level: config.log.level,
+      write: (line) => io.err(line.replace(/\n$/, '')),
+      secrets: secretsOf(config),
+    });
+    const logger = log.logger;
+    // The effective configuration, for an operator at debug level: secrets censored.
+    logger.debug({ config }, 'configuration');
     const host = await startHost(config, {
       version,
-      log: io.err,
+      logger,
       services: servicesFromConfig(config),
     });
     io.out(
@@ -47,9 +61,45 @@ export const upCommand: CliCommand = {
     for (const service of host.started)
       io.out(`  ${service.name.padEnd(width)}  ${service.detail}`);
     io.out('press Ctrl-C to stop');
+    logger.info({ url: host.url, services: host.started.map((s) => s.name) }, 'ready');
+
+    // SIGHUP: read and check the file again; on an error keep what runs.
+    let reloading = Promise.resolve();
+    const reload = async () => {
+      logger.info({ file: typeof file === 'string' ? file : null }, 'reload requested (SIGHUP)');
+      let next: HostConfig;
+      try {
+        next = await load();
+      } catch (error) {
+        logger.error(`reload refused: ${(error as Error).message}; kept the running configuration`);
+        return;
+      }
+      // Scrub the old and the new secrets while both may still be quoted.
+      log.setSecrets([...secretsOf(config), ...secretsOf(next)]);
+      const result = await host.reload(next, servicesFromConfig(next));
+      if (result.error !== undefined) {
+        log.setSecrets(secretsOf(config));
+        logger.error(`reload refused: ${result.error}`);
+        return;
+      }
+      config = next;
+      log.setSecrets(secretsOf(config));
+      logger.debug({ config }, 'configuration');
+      const { kept, restarted, started, stopped, failed } = result;
+      (failed.length === 0 ? logger.info.bind(logger) : logger.error.bind(logger))(
+        { kept, restarted, started, stopped, failed },
+        `reloaded: ${restarted.length} restarted, ${started.length} started, ${stopped.length} stopped, ${kept.length} kept${failed.length === 0 ? '' : `, ${failed.length} failed`}`,
+      );
+    };
+    const offReload = io.onReload?.(() => {
+      reloading = reloading.then(reload);
+    });
     await io.untilStopped();
+    offReload?.();
     io.out('stopping…');
+    await reloading;
     await host.stop();
+    logger.info('stopped');
     io.out('stopped');
     return 0;
   },

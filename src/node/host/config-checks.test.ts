@@ -61,7 +61,7 @@ describe('host configuration: checks across the service sections', () => {
   it('the same port on another protocol, another address, port 0 or a disabled service is no clash', () => {
     const ok = (value: unknown) => expect(() => validateHostConfig(value)).not.toThrow();
     ok({ http: { port: 1812 }, radius: { enabled: true } }); // tcp and udp
-    ok({ http: { port: 7341 } }); // capture.rpc is off by default
+    ok({ http: { port: 7341 }, capture: { rpc: { enabled: false } } }); // a disabled service binds nothing
     ok({ radius: { enabled: true, host: '::1', port: 4789 }, link: { vxlan: [vxlan] } });
     ok({ http: { port: 0 }, capture: { rpc: { enabled: true, port: 0 } } });
   });
@@ -148,13 +148,18 @@ describe('host configuration: checks across the service sections', () => {
     );
   });
 
-  it('synthetic traffic needs radius enabled', () => {
-    expect(problem({ synthetic: { enabled: true } })).toBe(
+  it('synthetic traffic needs radius enabled: asked for explicitly, an error; by default, no peer', () => {
+    expect(problem({ http: { port: 7341 } })).toBe(
+      'capture.rpc.port: tcp port 7341 on 127.0.0.1 is already http.port (127.0.0.1); pick another port',
+    );
+    expect(problem({ radius: { enabled: false }, synthetic: { enabled: true } })).toBe(
       'synthetic.enabled: the synthetic traffic authenticates against radius: enable radius or set this to false',
     );
     expect(
       validateHostConfig({ synthetic: { enabled: true }, radius: { enabled: true } }).synthetic
         .enabled,
     ).toBe(true);
+    // The default peer with radius turned off: valid (servicesFromConfig runs no peer).
+    expect(validateHostConfig({ radius: { enabled: false } }).synthetic.enabled).toBe(true);
   });
 });

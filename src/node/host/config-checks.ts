@@ -20,11 +20,12 @@ interface Binding {
   readonly port: number;
 }
 
-export function checkServices(config: HostConfig): void {
+/** `raw`: the value before defaults were filled in (what the file itself says). */
+export function checkServices(config: HostConfig, raw?: unknown): void {
   checkHttp(config);
   checkRadius(config);
   checkCapture(config);
-  checkSynthetic(config);
+  checkSynthetic(config, raw);
   checkClashes(bindings(config));
 }
 
@@ -141,8 +142,15 @@ function checkCapture(config: HostConfig): void {
   });
 }
 
-function checkSynthetic(config: HostConfig): void {
-  if (config.synthetic.enabled && !config.radius.enabled)
+/**
+ * The synthetic peer is on by default and needs radius: a file that turns
+ * radius off without a word about synthetic runs no peer; one that asks for
+ * the peer explicitly with radius off is an error.
+ */
+function checkSynthetic(config: HostConfig, raw: unknown): void {
+  const explicit =
+    (raw as { synthetic?: { enabled?: unknown } } | null | undefined)?.synthetic?.enabled === true;
+  if (explicit && !config.radius.enabled)
     throw new ConfigError(
       'synthetic.enabled',
       'the synthetic traffic authenticates against radius: enable radius or set this to false',

@@ -39,8 +39,8 @@ export const httpSection = section(
 
 export const radiusSection = section(
   object({
-    /** Off by default: the host validates this section but does not start the server yet (issue 14). */
-    enabled: field(boolean(), false),
+    /** On by default, on loopback with the demo secret and user (refused off loopback). */
+    enabled: field(boolean(), true),
     host: field(listenAddress, '127.0.0.1'),
     /** 0 picks a free port. */
     port: field(integer(0, 65535), 1812),
@@ -80,8 +80,7 @@ export const captureSection = section(
     /** The MS-LREC DCE/RPC transport (ncacn_ip_tcp); unauthenticated, so loopback only. */
     rpc: section(
       object({
-        /** Off by default: validated, not started yet (issue 14). */
-        enabled: field(boolean(), false),
+        enabled: field(boolean(), true),
         host: field(listenAddress, '127.0.0.1'),
         port: field(integer(0, 65535), 7341),
       }),
@@ -105,8 +104,8 @@ export const captureSection = section(
 
 export const syntheticSection = section(
   object({
-    /** A netrx peer authenticating against `radius` every `intervalMs`, so events flow. Off by default: not started yet (issue 14). */
-    enabled: field(boolean(), false),
+    /** A netrx peer authenticating against `radius` every `intervalMs`, so events flow. */
+    enabled: field(boolean(), true),
     intervalMs: field(integer(100, 3_600_000), 5000),
     identity: field(string({ describe: 'a user name' }), DEMO_USER.name),
     password: field(string(), DEMO_USER.password),

@@ -22,9 +22,8 @@ websocket:
     keepAliveMs: 30000      # ping idle connections, drop them after twice this (0: off)
     allowedOrigins: []      # other sites' Origins a browser may connect from
 ports: []          # login scripts to run on lines at start (docs/host.md)
-# radius, capture and synthetic are validated but not started yet (issue 14)
-radius:
-  enabled: false
+radius:            # the RADIUS/EAP server; the defaults are DEMO ONLY (refused off loopback)
+  enabled: true
   host: 127.0.0.1
   port: 1812        # 0 picks a free port
   clients:          # NASes allowed to ask; the demo secret is refused off loopback
@@ -36,13 +35,13 @@ radius:
   methods: [md5, mschapv2]  # EAP methods in policy order
 capture:
   rpc:              # the MS-LREC DCE/RPC transport; unauthenticated, so loopback only
-    enabled: false
+    enabled: true
     host: 127.0.0.1
     port: 7341
   sessions:         # event sessions, each fed by the named providers (*: every provider)
     - { name: default, providers: ['*'], level: 5, queueEvents: 4096 }
 synthetic:          # a peer authenticating against radius every intervalMs (needs radius enabled)
-  enabled: false
+  enabled: true
   intervalMs: 5000
   identity: demo
   password: demo

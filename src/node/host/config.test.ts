@@ -117,9 +117,9 @@ describe('host configuration', () => {
         },
       },
       ports: [],
-      // Validated but not started yet (issue 14): off, so `netrx up` claims nothing it does not run.
+      // On by default (issue 14): the demo RADIUS server, capture RPC and synthetic peer.
       radius: {
-        enabled: false,
+        enabled: true,
         host: '127.0.0.1',
         port: 1812,
         clients: [
@@ -131,11 +131,11 @@ describe('host configuration', () => {
         methods: ['md5', 'mschapv2'],
       },
       capture: {
-        rpc: { enabled: false, host: '127.0.0.1', port: 7341 },
+        rpc: { enabled: true, host: '127.0.0.1', port: 7341 },
         sessions: [{ name: 'default', providers: ['*'], level: 5, queueEvents: 4096 }],
       },
       synthetic: {
-        enabled: false,
+        enabled: true,
         intervalMs: 5000,
         identity: 'demo',
         password: 'demo',

@@ -355,7 +355,7 @@ export function validateHostConfig(value: unknown): HostConfig {
           : 'needs chat (a list of words or a chat file) or scp (a .scp file)',
       );
   });
-  checkServices(config);
+  checkServices(config, value);
   return config;
 }
 

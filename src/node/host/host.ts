@@ -1,9 +1,19 @@
+import { readFile } from 'node:fs/promises';
+import { pino } from 'pino';
 import type { Clock, Crypto } from '../../runtime/index.js';
-import { TraceRegistry, type TraceEvent, type TraceProvider } from '../../trace/index.js';
+import {
+  TraceRegistry,
+  type TraceEvent,
+  type TraceProvider,
+  type TraceSubscription,
+} from '../../trace/index.js';
 import { nodeCrypto, systemClock } from '../runtime/index.js';
 import type { HostConfig } from './config.js';
 import { HOST_PROVIDER, HostEvent } from './events.js';
 import { HttpStatusServer } from './http-status.js';
+import type { HostLogger } from './logger.js';
+import { METRICS_CONTENT_TYPE, formatMetrics, type MetricFamily } from './metrics.js';
+import { planReload, type ReloadResult } from './reload.js';
 
 /** What every service of the host is given when it starts. */
 export interface HostContext {
@@ -13,20 +23,34 @@ export interface HostContext {
   readonly http: HttpStatusServer;
   /** The HTTP server's URL (`http://127.0.0.1:7340/`). */
   readonly url: string;
-  /** A line for the operator while running (standard error under `netrx up`). */
+  /** A line for the operator while running (a structured `info` line under `netrx up`). */
   readonly log: (line: string) => void;
+  /** The host's structured log (pino). */
+  readonly logger: HostLogger;
 }
 
 /**
  * A capability the host runs (the WebSocket echo endpoint, a VXLAN adapter, a
  * RADIUS server…). `start` resolves with one line saying where it is; `status`
- * is what `/health` shows for it.
+ * is what `/health` shows for it, `metrics` what `/metrics` does.
  */
 export interface HostService {
   readonly name: string;
+  /**
+   * What the service was built from (its configuration section): on a reload
+   * a service whose name and fingerprint are unchanged keeps running,
+   * connections and all. Without one, a reload restarts it.
+   */
+  readonly fingerprint?: string;
+  /** Services that must restart when one of these (by name) restarts. */
+  readonly dependsOn?: readonly string[];
   start(context: HostContext): Promise<string>;
-  stop(): Promise<void>;
+  /** First phase of the ordered stop: stop taking new work (optional). */
+  drain?(): Promise<void> | void;
+  /** Finishes or closes what is in progress; may resolve with a line saying what it did. */
+  stop(): Promise<void | string>;
   status(): Record<string, unknown>;
+  metrics?(): readonly MetricFamily[];
 }
 
 export interface RunningHost {
@@ -34,6 +58,17 @@ export interface RunningHost {
   readonly trace: TraceRegistry;
   /** One line per service: name and where it is. */
   readonly started: readonly { readonly name: string; readonly detail: string }[];
+  /**
+   * Applies a new, validated configuration: services whose fingerprint
+   * changed (or that depend on one that did) restart, removed ones stop,
+   * new ones start; the others keep running untouched. An `http` change is
+   * refused (it would drop every connection): restart the host for it. A
+   * service that fails to start is reported and left stopped.
+   */
+  reload(config: HostConfig, services: readonly HostService[]): Promise<ReloadResult>;
+  /** The `/metrics` text. */
+  metrics(): string;
+  /** The ordered stop: stop accepting, finish or close sessions, flush captures. Idempotent. */
   stop(): Promise<void>;
 }
 
@@ -42,10 +77,17 @@ export interface StartHostOptions {
   readonly crypto?: Crypto;
   /** Extra services to run beside the built-in ones. */
   readonly services?: readonly HostService[];
-  /** Where `trace.console` lines go. Default: standard error. */
+  /**
+   * Where operator lines (services' `context.log`, `trace.console`) go when
+   * no `logger` is given, as plain lines. Default: standard error.
+   */
   readonly log?: (line: string) => void;
+  /** The structured log; when given, operator lines are its `info` lines. */
+  readonly logger?: HostLogger;
   readonly version: string;
 }
+
+type Started = { name: string; detail: string };
 
 /**
  * Starts `netrx up`: the trace bus, the HTTP status endpoint, then every
@@ -53,33 +95,53 @@ export interface StartHostOptions {
  * error is rethrown, so a host is either up whole or not at all.
  */
 export async function startHost(
-  config: HostConfig,
+  initial: HostConfig,
   options: StartHostOptions,
 ): Promise<RunningHost> {
+  let config = initial;
   const clock = options.clock ?? systemClock;
   const crypto = options.crypto ?? nodeCrypto;
-  const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  // No logger given: a silent one that writes nowhere (never pino's default, standard output).
+  const logger = options.logger ?? pino({ level: 'silent' }, { write: () => {} });
+  const plain = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const log = options.logger === undefined ? plain : (line: string) => options.logger?.info(line);
   const trace = new TraceRegistry({ clock });
   const provider = trace.register(HOST_PROVIDER);
   const startedAt = clock.now();
-  const consoleSubscription = config.trace.console
-    ? trace.enable('*', (event) => log(formatEvent(event)), { level: config.trace.level })
-    : undefined;
+  let consoleSubscription: TraceSubscription | undefined;
+  const applyTraceConsole = () => {
+    consoleSubscription?.disable();
+    consoleSubscription = config.trace.console
+      ? trace.enable('*', (event) => log(formatEvent(event)), { level: config.trace.level })
+      : undefined;
+  };
+  applyTraceConsole();
 
+  const { tls, token } = config.http;
   const http = new HttpStatusServer({
     host: config.http.host,
     port: config.http.port,
     trace: provider,
+    ...(tls.cert === ''
+      ? {}
+      : {
+          tls: {
+            cert: await readFile(tls.cert, 'utf8').catch(fileError('http.tls.cert', tls.cert)),
+            key: await readFile(tls.key, 'utf8').catch(fileError('http.tls.key', tls.key)),
+          },
+        }),
+    ...(token === '' ? {} : { token }),
   });
-  const services = [...(options.services ?? [])];
-  const started: { name: string; detail: string }[] = [];
+  const started: Started[] = [];
   const running: HostService[] = [];
+  let reloads = { applied: 0, refused: 0 };
 
   http.route('/health', () => ({
     status: 'ok',
     name: 'netrx',
     version: options.version,
     uptimeSeconds: Math.round((clock.now() - startedAt) / 1000),
+    reloads,
     services: [
       { name: 'trace', status: 'running', providers: trace.providers().length },
       {
@@ -88,6 +150,7 @@ export async function startHost(
         url,
         requests: http.requests,
         misdirected: http.misdirected,
+        unauthorized: http.unauthorized,
       },
       ...running.map((service) => ({ name: service.name, status: 'running', ...service.status() })),
     ],
@@ -98,6 +161,12 @@ export async function startHost(
       .providers()
       .map((p) => ({ guid: p.guid, name: p.name, enabled: p.isEnabled(), written: p.written })),
   );
+  const metrics = () =>
+    formatMetrics([
+      ...hostMetrics(http, trace, reloads, (clock.now() - startedAt) / 1000),
+      ...running.flatMap((service) => service.metrics?.() ?? []),
+    ]);
+  http.text('/metrics', () => ({ type: METRICS_CONTENT_TYPE, body: metrics() }));
 
   let url = '';
   try {
@@ -106,49 +175,175 @@ export async function startHost(
     consoleSubscription?.disable();
     throw new Error(`http: ${(error as Error).message}`, { cause: error });
   }
-  started.push({ name: 'trace', detail: `trace bus with ${trace.providers().length} provider(s)` });
-  started.push({ name: 'http', detail: `${url} (GET /health)` });
-  announce(provider, 'trace', started[0]!.detail);
+  started.push({ name: 'trace', detail: '' });
+  started.push({ name: 'http', detail: `${url} (GET /health, /metrics)` });
   announce(provider, 'http', url);
 
-  const context: HostContext = { clock, crypto, trace, http, url, log };
+  const context: HostContext = { clock, crypto, trace, http, url, log, logger };
+  const startOne = async (service: HostService) => {
+    const detail = await service.start(context);
+    running.push(service);
+    started.push({ name: service.name, detail });
+    announce(provider, service.name, detail);
+    logger.info({ service: service.name, detail }, `${service.name} started`);
+  };
+  const stopOne = async (service: HostService) => {
+    const said = await service.stop();
+    provider.emit(HostEvent.serviceStopped, { service: service.name });
+    logger.info(
+      { service: service.name },
+      `${service.name} stopped${typeof said === 'string' ? `: ${said}` : ''}`,
+    );
+  };
   try {
-    for (const service of services) {
-      const detail = await service.start(context);
-      running.push(service);
-      started.push({ name: service.name, detail });
-      announce(provider, service.name, detail);
-    }
+    for (const service of options.services ?? []) await startOne(service);
   } catch (error) {
-    await stopAll(running, provider);
+    for (const service of running.splice(0).reverse()) await stopOne(service);
     await http.close();
     consoleSubscription?.disable();
     throw error;
   }
   // Services register their providers as they start: count them all.
   started[0] = { name: 'trace', detail: `trace bus with ${trace.providers().length} provider(s)` };
+  announce(provider, 'trace', started[0].detail);
 
   let stopping: Promise<void> | undefined;
+  let reloading: Promise<ReloadResult> = Promise.resolve({
+    ok: true,
+    restarted: [],
+    kept: [],
+    stopped: [],
+    started: [],
+    failed: [],
+  });
   return {
     url,
     trace,
     started,
+    metrics,
+    reload: (next, services) =>
+      (reloading = reloading.then(async () => {
+        if (stopping !== undefined)
+          return { ok: false, error: 'the host is stopping', ...emptyPlan() };
+        if (JSON.stringify(next.http) !== JSON.stringify(config.http)) {
+          reloads = { ...reloads, refused: reloads.refused + 1 };
+          return {
+            ok: false,
+            error:
+              'http: changing the HTTP endpoint needs a restart of netrx up; kept the running configuration',
+            ...emptyPlan(),
+          };
+        }
+        const plan = planReload(running, services);
+        // Stop what goes, dependents first (reverse start order), then start what comes.
+        for (const service of [...running].reverse())
+          if (plan.toStop.includes(service)) await stopOne(service);
+        const keptOrStarted = new Set(plan.keep);
+        const failed: { name: string; error: string }[] = [];
+        const order: HostService[] = [];
+        for (const service of plan.next) {
+          if (keptOrStarted.has(service)) {
+            order.push(service);
+            continue;
+          }
+          try {
+            const detail = await service.start(context);
+            order.push(service);
+            announce(provider, service.name, detail);
+            logger.info({ service: service.name, detail }, `${service.name} started`);
+          } catch (error) {
+            failed.push({ name: service.name, error: (error as Error).message });
+            logger.error({ service: service.name }, `${service.name}: ${(error as Error).message}`);
+          }
+        }
+        running.splice(0, running.length, ...order);
+        config = next;
+        // A host without a logger of its own keeps its silent one silent.
+        if (options.logger !== undefined) logger.level = next.log.level;
+        applyTraceConsole();
+        reloads = { ...reloads, applied: reloads.applied + 1 };
+        return { ok: failed.length === 0, ...plan.result, failed };
+      })),
     stop: () =>
       (stopping ??= (async () => {
-        await stopAll(running, provider);
+        await reloading.catch(() => undefined);
+        // 1. Stop accepting: no new HTTP connection, no new work in any service.
+        logger.info('stopping: no longer accepting connections');
+        http.stopAccepting();
+        for (const service of [...running].reverse()) await service.drain?.();
+        // 2. Finish or close sessions, service by service in reverse start
+        //    order, so the capture sessions (started first) flush last.
+        for (const service of running.splice(0).reverse()) await stopOne(service);
         await http.close();
         provider.emit(HostEvent.serviceStopped, { service: 'http' });
+        logger.info({ service: 'http' }, 'http stopped');
         consoleSubscription?.disable();
       })()),
   };
 }
 
-async function stopAll(running: HostService[], provider: TraceProvider): Promise<void> {
-  for (const service of running.reverse()) {
-    await service.stop();
-    provider.emit(HostEvent.serviceStopped, { service: service.name });
-  }
-  running.length = 0;
+function fileError(key: string, file: string): (error: unknown) => never {
+  return (error) => {
+    throw new Error(
+      `http: ${key} ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
+      {
+        cause: error,
+      },
+    );
+  };
+}
+
+function emptyPlan(): Omit<ReloadResult, 'ok'> {
+  return { restarted: [], kept: [], stopped: [], started: [], failed: [] };
+}
+
+function hostMetrics(
+  http: HttpStatusServer,
+  trace: TraceRegistry,
+  reloads: { applied: number; refused: number },
+  uptimeSeconds: number,
+): MetricFamily[] {
+  return [
+    {
+      name: 'netrx_up_uptime_seconds',
+      help: 'Seconds since the host started.',
+      type: 'gauge',
+      samples: [{ value: Math.round(uptimeSeconds) }],
+    },
+    {
+      name: 'netrx_http_requests_total',
+      help: 'HTTP requests the host answered.',
+      type: 'counter',
+      samples: [{ value: http.requests }],
+    },
+    {
+      name: 'netrx_http_misdirected_total',
+      help: 'HTTP requests refused for a Host header this host does not serve.',
+      type: 'counter',
+      samples: [{ value: http.misdirected }],
+    },
+    {
+      name: 'netrx_http_unauthorized_total',
+      help: 'HTTP requests and upgrades refused for a missing or wrong bearer token.',
+      type: 'counter',
+      samples: [{ value: http.unauthorized }],
+    },
+    {
+      name: 'netrx_reloads_total',
+      help: 'Configuration reloads (SIGHUP), by result.',
+      type: 'counter',
+      samples: [
+        { labels: { result: 'applied' }, value: reloads.applied },
+        { labels: { result: 'refused' }, value: reloads.refused },
+      ],
+    },
+    {
+      name: 'netrx_trace_events_written_total',
+      help: 'Trace events written, per provider.',
+      type: 'counter',
+      samples: trace.providers().map((p) => ({ labels: { provider: p.name }, value: p.written })),
+    },
+  ];
 }
 
 function announce(provider: TraceProvider, service: string, detail: string): void {

@@ -1,4 +1,6 @@
+import { timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { TraceProvider } from '../../trace/index.js';
@@ -7,6 +9,8 @@ import { hostHeaderAllowed } from './host-check.js';
 
 /** A JSON GET route; returns the body to send with status 200. */
 export type JsonRoute = () => unknown;
+/** A GET route answered with its own content type (`/metrics`: Prometheus text). */
+export type TextRoute = () => { readonly type: string; readonly body: string };
 /** Takes over an HTTP upgrade request (a WebSocket endpoint, later). */
 export type UpgradeRoute = (request: IncomingMessage, socket: Duplex, head: Buffer) => void;
 
@@ -14,6 +18,20 @@ export interface HttpStatusOptions {
   readonly host: string;
   readonly port: number;
   readonly trace: TraceProvider;
+  /** Serve HTTPS (and wss:) with this certificate and key (PEM text). */
+  readonly tls?: { readonly cert: string; readonly key: string };
+  /** Every request and upgrade must carry `Authorization: Bearer TOKEN`; others get 401. */
+  readonly token?: string;
+}
+
+/** A constant-time check of `Authorization: Bearer …` against the configured token. */
+export function bearerAllowed(header: string | undefined, token: string | undefined): boolean {
+  if (token === undefined || token === '') return true;
+  const match = /^Bearer +(\S+)\s*$/i.exec(header ?? '');
+  if (match?.[1] === undefined) return false;
+  const given = Buffer.from(match[1]);
+  const wanted = Buffer.from(token);
+  return given.length === wanted.length && timingSafeEqual(given, wanted);
 }
 
 /**
@@ -25,30 +43,44 @@ export interface HttpStatusOptions {
 export class HttpStatusServer {
   private readonly routes = new Map<string, JsonRoute>();
   private readonly upgrades = new Map<string, UpgradeRoute>();
+  private readonly texts = new Map<string, TextRoute>();
+  private closed: Promise<void> | undefined;
   private readonly server: Server;
   private readonly options: HttpStatusOptions;
   requests = 0;
   /** Requests refused for a Host header this server does not answer to (DNS rebinding). */
   misdirected = 0;
+  /** Requests and upgrades refused for a missing or wrong bearer token. */
+  unauthorized = 0;
   /** The bound address, once listening: `127.0.0.1:7340` or `[::1]:7340`. */
   private bound = '';
 
   constructor(options: HttpStatusOptions) {
     this.options = options;
-    this.server = createServer(
-      {
-        requestTimeout: 10_000,
-        headersTimeout: 5_000,
-        keepAliveTimeout: 5_000,
-        maxHeaderSize: 16 * 1024,
-      },
-      (request, response) => this.handle(request, response),
-    );
+    const limits = {
+      requestTimeout: 10_000,
+      headersTimeout: 5_000,
+      keepAliveTimeout: 5_000,
+      maxHeaderSize: 16 * 1024,
+    };
+    const handler = (request: IncomingMessage, response: ServerResponse) =>
+      this.handle(request, response);
+    this.server =
+      options.tls === undefined
+        ? createServer(limits, handler)
+        : createHttpsServer({ ...limits, cert: options.tls.cert, key: options.tls.key }, handler);
     this.server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
       if (!hostHeaderAllowed(request.headers.host, this.options.host)) {
         this.misdirected++;
         socket.end(
           'HTTP/1.1 421 Misdirected Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n',
+        );
+        return;
+      }
+      if (!bearerAllowed(request.headers.authorization, this.options.token)) {
+        this.unauthorized++;
+        socket.end(
+          'HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Bearer\r\nConnection: close\r\nContent-Length: 0\r\n\r\n',
         );
         return;
       }
@@ -68,13 +100,18 @@ export class HttpStatusServer {
     this.routes.set(path, handler);
   }
 
+  text(path: string, handler: TextRoute): void {
+    this.texts.set(path, handler);
+  }
+
   upgrade(path: string, handler: UpgradeRoute): void {
     this.upgrades.set(path, handler);
   }
 
   /** Every path the server answers: JSON routes, then WebSocket (upgrade) paths. */
   paths(): string[] {
-    return [...this.routes.keys(), ...[...this.upgrades.keys()].filter((p) => !this.routes.has(p))];
+    const json = [...this.routes.keys(), ...this.texts.keys()];
+    return [...json, ...[...this.upgrades.keys()].filter((p) => !json.includes(p))];
   }
 
   /** Starts listening; resolves with the bound address, rejects with a one-line reason. */
@@ -98,21 +135,31 @@ export class HttpStatusServer {
         resolve({
           host: address.address,
           port: address.port,
-          url: `http://${host}:${address.port}/`,
+          url: `${this.options.tls === undefined ? 'http' : 'https'}://${host}:${address.port}/`,
         });
       });
     });
   }
 
+  /**
+   * The first step of a stop: no new connections (the listening socket
+   * closes, so the port is free again), idle keep-alive connections closed;
+   * requests in progress and upgraded connections (WebSockets) go on.
+   */
+  stopAccepting(): void {
+    this.closed ??= new Promise<void>((resolve) => this.server.close(() => resolve()));
+    this.server.closeIdleConnections();
+  }
+
+  /** Stops accepting and cuts every connection left; resolves once the server is closed. */
   close(): Promise<void> {
-    return new Promise((resolve) => {
-      this.server.close(() => resolve());
-      this.server.closeAllConnections();
-    });
+    this.stopAccepting();
+    this.server.closeAllConnections();
+    return this.closed as Promise<void>;
   }
 
   private websocketUrl(path: string): string {
-    return `ws://${this.bound}${path}`;
+    return `${this.options.tls === undefined ? 'ws' : 'wss'}://${this.bound}${path}`;
   }
 
   private handle(request: IncomingMessage, response: ServerResponse): void {
@@ -129,6 +176,35 @@ export class HttpStatusServer {
         error: 'misdirected',
         message: `this host does not answer to Host ${JSON.stringify(request.headers.host)}: use ${this.options.host}`,
       };
+    } else if (!bearerAllowed(request.headers.authorization, this.options.token)) {
+      this.unauthorized++;
+      status = 401;
+      body = { error: 'unauthorized', message: 'send Authorization: Bearer with the http.token' };
+      headers['WWW-Authenticate'] = 'Bearer';
+    } else if (
+      route === undefined &&
+      this.texts.has(path) &&
+      (request.method === 'GET' || request.method === 'HEAD')
+    ) {
+      try {
+        const { type, body: textBody } = (this.texts.get(path) as TextRoute)();
+        response.writeHead(200, {
+          'Content-Type': type,
+          'Content-Length': Buffer.byteLength(textBody),
+          'Cache-Control': 'no-store',
+        });
+        response.end(request.method === 'HEAD' ? undefined : textBody);
+        request.resume();
+        this.options.trace.emit(HostEvent.httpRequest, {
+          method: request.method,
+          path,
+          status: 200,
+        });
+        return;
+      } catch (error) {
+        status = 500;
+        body = { error: 'internal', message: (error as Error).message };
+      }
     } else if (route === undefined && this.upgrades.has(path)) {
       // A browser or curl on a WebSocket path: say what it is, as the standalone server does.
       status = 426;
@@ -138,13 +214,16 @@ export class HttpStatusServer {
       };
       headers['Upgrade'] = 'websocket';
       headers['Sec-WebSocket-Version'] = '13';
-    } else if (route === undefined) {
+    } else if (route === undefined && !this.texts.has(path)) {
       status = 404;
       body = { error: 'not-found', message: `No route ${path}`, routes: this.paths() };
     } else if (request.method !== 'GET' && request.method !== 'HEAD') {
       status = 405;
       body = { error: 'method-not-allowed', message: `${path} answers GET and HEAD only` };
       headers['Allow'] = 'GET, HEAD';
+    } else if (route === undefined) {
+      status = 500;
+      body = { error: 'internal', message: `No handler for ${path}` };
     } else {
       try {
         status = 200;

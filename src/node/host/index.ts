@@ -22,6 +22,33 @@ export {
   type RunningHost,
   type StartHostOptions,
 } from './host.js';
-export { HttpStatusServer, type JsonRoute, type UpgradeRoute } from './http-status.js';
+export {
+  HttpStatusServer,
+  type JsonRoute,
+  type TextRoute,
+  type UpgradeRoute,
+} from './http-status.js';
 export { servicesFromConfig } from './services.js';
+export { captureService, queueLimits, type CaptureService } from './capture-service.js';
+export { radiusService, type RadiusService } from './radius-service.js';
+export {
+  SYNTHETIC_PEER_PROVIDER,
+  SyntheticPeerEvent,
+  syntheticService,
+} from './synthetic-service.js';
+export {
+  REDACTED,
+  createHostLogger,
+  secretsOf,
+  type HostLogger,
+  type HostLoggerOptions,
+} from './logger.js';
+export {
+  METRICS_CONTENT_TYPE,
+  formatMetrics,
+  type MetricFamily,
+  type MetricSample,
+} from './metrics.js';
+export type { ReloadResult } from './reload.js';
 export { parsePortSpec, portService, type PortConfig } from './port-service.js';
+export { hostConfigJsonSchema, hostConfigJsonSchemaText } from './json-schema.js';

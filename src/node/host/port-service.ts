@@ -65,6 +65,7 @@ export function portService(
   let done: Promise<void> = Promise.resolve();
   return {
     name,
+    fingerprint: JSON.stringify(config),
     finished: () => done,
     async start(context) {
       const password = passwordOf(config, env);
@@ -108,6 +109,30 @@ export function portService(
       await done;
     },
     status: () => ({ port: config.port, script: scriptKind(config), ...status }),
+    metrics: () => [
+      {
+        name: 'netrx_port_script_runs_total',
+        help: 'Login scripts that ended on a port, by result (done or failed).',
+        type: 'counter' as const,
+        samples:
+          status === undefined || status.state === 'running'
+            ? []
+            : [{ labels: { port: config.name, result: status.state }, value: 1 }],
+      },
+      {
+        name: 'netrx_port_script_running',
+        help: '1 while the login script of a port runs.',
+        type: 'gauge' as const,
+        samples: [{ labels: { port: config.name }, value: status?.state === 'running' ? 1 : 0 }],
+      },
+      {
+        name: 'netrx_port_script_exit_code',
+        help: "The script's exit code (chat) or error number (.scp) once it ended.",
+        type: 'gauge' as const,
+        samples:
+          status?.code === undefined ? [] : [{ labels: { port: config.name }, value: status.code }],
+      },
+    ],
   };
 }
 

@@ -1,14 +1,29 @@
 import { startVxlanHost, type Ieee8021xOptions, type VxlanHost } from '../link/index.js';
+import { captureService } from './capture-service.js';
 import type { HostConfig } from './config.js';
 import type { HostService } from './host.js';
+import { samplesOf, type MetricFamily } from './metrics.js';
 import { portService } from './port-service.js';
+import { radiusService } from './radius-service.js';
+import { syntheticService } from './synthetic-service.js';
 import { websocketEchoService } from './websocket-service.js';
 
-/** The services a configuration asks for, in the order they start. */
+/**
+ * The services a configuration asks for, in the order they start (and the
+ * reverse of the order they stop): the capture sessions first, so they see
+ * every other service start and flush last; then the servers (RADIUS, the
+ * link adapters, the WebSocket echo, ports); the synthetic peer last, once
+ * what it talks to is up.
+ */
 export function servicesFromConfig(config: HostConfig): HostService[] {
-  const services = vxlanServices(config);
+  const services: HostService[] = [captureService(config.capture)];
+  const radius = config.radius.enabled ? radiusService(config.radius) : undefined;
+  if (radius !== undefined) services.push(radius);
+  services.push(...vxlanServices(config));
   if (config.websocket.echo.enabled) services.push(websocketEchoService(config.websocket.echo));
   for (const port of config.ports) services.push(portService(port));
+  if (config.synthetic.enabled && radius !== undefined)
+    services.push(syntheticService(config.synthetic, config.radius.methods, radius));
   return services;
 }
 
@@ -18,6 +33,7 @@ function vxlanServices(config: HostConfig): HostService[] {
     const name = `vxlan${vxlan.vni}`;
     return {
       name,
+      fingerprint: JSON.stringify(vxlan),
       async start(context) {
         host = await startVxlanHost({
           bind: vxlan.bind,
@@ -68,8 +84,59 @@ function vxlanServices(config: HostConfig): HostService[] {
           ...(capture === undefined ? {} : { capture }),
         };
       },
+      metrics: () => (host === undefined ? [] : vxlanMetrics(name, host)),
     };
   });
+}
+
+function vxlanMetrics(name: string, host: VxlanHost): MetricFamily[] {
+  const tunnel = host.link.stats();
+  const adapter = host.link.adapter.stats();
+  const labels = { adapter: name };
+  return [
+    {
+      name: 'netrx_link_datagrams_received_total',
+      help: 'VXLAN datagrams received by the tunnel endpoint.',
+      type: 'counter',
+      samples: [{ labels, value: tunnel.datagrams }],
+    },
+    {
+      name: 'netrx_link_datagrams_sent_total',
+      help: 'VXLAN datagrams sent.',
+      type: 'counter',
+      samples: [{ labels, value: tunnel.sent }],
+    },
+    {
+      name: 'netrx_link_datagrams_dropped_total',
+      help: 'VXLAN datagrams dropped by the tunnel endpoint, by reason.',
+      type: 'counter',
+      samples: samplesOf(tunnel.dropped, 'reason', labels),
+    },
+    {
+      name: 'netrx_link_frames_indicated_total',
+      help: 'Frames indicated to the bindings of an adapter.',
+      type: 'counter',
+      samples: [{ labels, value: adapter.indicated }],
+    },
+    {
+      name: 'netrx_link_frames_accepted_total',
+      help: 'Frames a binding accepted.',
+      type: 'counter',
+      samples: [{ labels, value: adapter.accepted }],
+    },
+    {
+      name: 'netrx_link_frames_dropped_total',
+      help: 'Received frames dropped before any binding, by reason.',
+      type: 'counter',
+      samples: samplesOf(adapter.dropped, 'reason', labels),
+    },
+    {
+      name: 'netrx_link_frames_send_dropped_total',
+      help: 'Frames not sent, by reason.',
+      type: 'counter',
+      samples: samplesOf(adapter.sendDropped, 'reason', labels),
+    },
+  ];
 }
 
 /** The `authenticator` and `supplicant` keys of one `link.vxlan` entry, as `startVxlanHost` takes them. */

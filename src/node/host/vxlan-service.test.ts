@@ -45,6 +45,8 @@ describe('netrx up: link.vxlan', () => {
     const pcap = join(mkdtempSync(join(tmpdir(), 'netrx-up-vxlan-')), 'seen.pcapng');
     const config = validateHostConfig({
       http: { port: 0 },
+      radius: { port: 0 },
+      capture: { rpc: { port: 0 } },
       websocket: { echo: { enabled: false } },
       link: {
         vxlan: [
@@ -93,6 +95,8 @@ describe('netrx up: link.vxlan', () => {
     sockets.splice(sockets.indexOf(probe), 1);
     const config = validateHostConfig({
       http: { port: 0 },
+      radius: { port: 0 },
+      capture: { rpc: { port: 0 } },
       websocket: { echo: { enabled: false } },
       link: {
         vxlan: [
@@ -110,7 +114,7 @@ describe('netrx up: link.vxlan', () => {
     });
     const services = servicesFromConfig(config);
     hosts.push(await startHost(config, { version: '0.0.0', services }));
-    expect(services[0]?.status()['routes']).toEqual({
+    expect(services.find((s) => s.name === 'vxlan42')?.status()['routes']).toEqual({
       ipv4: [
         { destination: '10.9.0.0', prefixLength: 16, via: '10.200.0.253' },
         { destination: '0.0.0.0', prefixLength: 0, via: '10.200.0.1' },
@@ -131,6 +135,8 @@ describe('netrx up: link.vxlan', () => {
     const lines: string[] = [];
     const config = validateHostConfig({
       http: { port: 0 },
+      radius: { port: 0 },
+      capture: { rpc: { port: 0 } },
       websocket: { echo: { enabled: false } },
       link: {
         vxlan: [
@@ -211,6 +217,8 @@ describe('netrx up: link.vxlan', () => {
     })();
     const config = validateHostConfig({
       http: { port: 0 },
+      radius: { port: 0 },
+      capture: { rpc: { port: 0 } },
       websocket: { echo: { enabled: false } },
       link: {
         vxlan: [

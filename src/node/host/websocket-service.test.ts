@@ -2,7 +2,7 @@ import { connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WEBSOCKET_PROVIDER } from '../../websocket/index.js';
 import { WebSocket } from '../websocket/index.js';
-import { defaultHostConfig } from './config.js';
+import { validateHostConfig } from './config.js';
 import { startHost, type RunningHost } from './host.js';
 import { servicesFromConfig } from './services.js';
 import { STOP_GRACE_MS } from './websocket-service.js';
@@ -14,7 +14,11 @@ afterEach(async () => {
 
 describe('netrx up: websocket.echo', () => {
   it('serves /ws/echo on the HTTP port with deflate, lists it in /health, and traces connections', async () => {
-    const config = { ...defaultHostConfig(), http: { ...defaultHostConfig().http, port: 0 } };
+    const config = validateHostConfig({
+      http: { port: 0 },
+      radius: { port: 0 },
+      capture: { rpc: { port: 0 } },
+    });
     const host = await startHost(config, {
       version: '0.0.0',
       services: servicesFromConfig(config),
@@ -54,7 +58,11 @@ describe('netrx up: websocket.echo', () => {
 
 describe('netrx up: the WebSocket path before anyone connects (issue 17)', () => {
   async function startDefault(): Promise<RunningHost> {
-    const config = { ...defaultHostConfig(), http: { ...defaultHostConfig().http, port: 0 } };
+    const config = validateHostConfig({
+      http: { port: 0 },
+      radius: { port: 0 },
+      capture: { rpc: { port: 0 } },
+    });
     const host = await startHost(config, {
       version: '0.0.0',
       services: servicesFromConfig(config),
@@ -66,7 +74,7 @@ describe('netrx up: the WebSocket path before anyone connects (issue 17)', () =>
   it('GET / lists every route, /ws/echo included', async () => {
     const host = await startDefault();
     const root = (await (await fetch(host.url)).json()) as { routes: string[] };
-    expect(root.routes).toEqual(['/health', '/', '/trace/providers', '/ws/echo']);
+    expect(root.routes).toEqual(['/health', '/', '/trace/providers', '/metrics', '/ws/echo']);
   });
 
   it('a plain GET of /ws/echo answers 426 with a hint, not 404', async () => {
@@ -89,14 +97,24 @@ describe('netrx up: the WebSocket path before anyone connects (issue 17)', () =>
     const providers = (await (await fetch(new URL('/trace/providers', host.url))).json()) as {
       name: string;
     }[];
-    expect(providers.map((p) => p.name)).toEqual(['netrx-host', 'netrx-websocket']);
-    expect(host.started[0]).toEqual({ name: 'trace', detail: 'trace bus with 2 provider(s)' });
+    expect(providers.map((p) => p.name)).toEqual([
+      'netrx-host',
+      'netrx-radius',
+      'netrx-websocket',
+      'netrx-synthetic-peer',
+      'netrx-link',
+    ]);
+    expect(host.started[0]).toEqual({ name: 'trace', detail: 'trace bus with 5 provider(s)' });
   });
 });
 
 describe('netrx up: stopping with a peer that never answers the close (issue 17)', () => {
   it('cuts the connection after the grace period, so the host stops within 2 s', async () => {
-    const config = { ...defaultHostConfig(), http: { ...defaultHostConfig().http, port: 0 } };
+    const config = validateHostConfig({
+      http: { port: 0 },
+      radius: { port: 0 },
+      capture: { rpc: { port: 0 } },
+    });
     const host = await startHost(config, { version: '0', services: servicesFromConfig(config) });
     const { port } = new URL(host.url);
     const peer = connect(Number(port), '127.0.0.1');

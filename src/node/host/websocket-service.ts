@@ -4,6 +4,7 @@ import { WebSocketServer, echoConnection } from '../websocket/index.js';
 import type { HostConfig } from './config.js';
 import type { HostService } from './host.js';
 import { originAllowed } from './host-check.js';
+import type { MetricFamily } from './metrics.js';
 
 /** How long `stop` waits for peers to answer the close handshake before cutting them. */
 export const STOP_GRACE_MS = 500;
@@ -14,9 +15,15 @@ export function websocketEchoService(config: HostConfig['websocket']['echo']): H
   let stopClock: Clock | undefined;
   let accepted = 0;
   let refusedOrigins = 0;
+  let refusedStopping = 0;
+  let draining = false;
+  /** Close codes of ended connections (the code the close frame carried; 1006 when none). */
+  const closeCodes = new Map<number, number>();
   return {
     name: 'websocket-echo',
+    fingerprint: JSON.stringify(config),
     start(context) {
+      draining = false;
       // Registered now, not by the first connection's handle: /trace/providers
       // and a trace session started before anyone connects see the provider.
       context.trace.register(WEBSOCKET_PROVIDER);
@@ -30,6 +37,13 @@ export function websocketEchoService(config: HostConfig['websocket']['echo']): H
       });
       server = wss;
       context.http.upgrade(config.path, (request, socket, head) => {
+        if (draining || server !== wss) {
+          refusedStopping++;
+          socket.end(
+            'HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n',
+          );
+          return;
+        }
         // A web page of another site must not talk to the host from the
         // user's browser: its Origin must be this host or an allowed one.
         if (!originAllowed(request.headers.origin, request.headers.host, config.allowedOrigins)) {
@@ -39,6 +53,7 @@ export function websocketEchoService(config: HostConfig['websocket']['echo']): H
         }
         wss.handleUpgrade(request, socket, head, (ws) => {
           accepted++;
+          ws.once('close', (code: number) => closeCodes.set(code, (closeCodes.get(code) ?? 0) + 1));
           echoConnection(ws);
           wss.emit('connection', ws, request);
         });
@@ -46,6 +61,9 @@ export function websocketEchoService(config: HostConfig['websocket']['echo']): H
       return Promise.resolve(
         `ws echo on ${context.url.replace(/^http/, 'ws')}${config.path.slice(1)}${config.deflate ? ' (permessage-deflate)' : ''}`,
       );
+    },
+    drain() {
+      draining = true;
     },
     async stop() {
       const wss = server;
@@ -67,14 +85,50 @@ export function websocketEchoService(config: HostConfig['websocket']['echo']): H
       });
       await Promise.race([allClosed, graceOver]);
       timer?.cancel();
+      const cut = wss.clients.size;
       for (const ws of wss.clients) ws.terminate();
       await new Promise<void>((resolve) => wss.close(() => resolve()));
+      return `closed ${open.length} connection(s) (1001)${cut === 0 ? '' : `, ${cut} cut after ${STOP_GRACE_MS} ms`}`;
     },
     status: () => ({
       path: config.path,
       connections: server?.clients.size ?? 0,
       accepted,
       refusedOrigins,
+      refusedStopping,
+      closeCodes: Object.fromEntries(closeCodes),
     }),
+    metrics: (): MetricFamily[] => [
+      {
+        name: 'netrx_websocket_connections',
+        help: 'Open WebSocket connections.',
+        type: 'gauge',
+        samples: [{ labels: { endpoint: config.path }, value: server?.clients.size ?? 0 }],
+      },
+      {
+        name: 'netrx_websocket_connections_accepted_total',
+        help: 'WebSocket connections accepted.',
+        type: 'counter',
+        samples: [{ labels: { endpoint: config.path }, value: accepted }],
+      },
+      {
+        name: 'netrx_websocket_refused_total',
+        help: 'WebSocket upgrades refused, by reason.',
+        type: 'counter',
+        samples: [
+          { labels: { endpoint: config.path, reason: 'origin' }, value: refusedOrigins },
+          { labels: { endpoint: config.path, reason: 'stopping' }, value: refusedStopping },
+        ],
+      },
+      {
+        name: 'netrx_websocket_closes_total',
+        help: 'WebSocket connections ended, by close code (1006: no close frame).',
+        type: 'counter',
+        samples: [...closeCodes].map(([code, count]) => ({
+          labels: { endpoint: config.path, code: String(code) },
+          value: count,
+        })),
+      },
+    ],
   };
 }

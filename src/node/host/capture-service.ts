@@ -1,0 +1,157 @@
+/**
+ * `capture` in `netrx up`: the host's event sessions (a netrx/capture
+ * `SessionTable` on the host's trace bus, so `providers: ['*']` is fed by
+ * every provider of every service, present and future) and, when
+ * `capture.rpc.enabled`, the MS-LREC DCE/RPC transport in front of them.
+ * Other transports (the WebSocket one) take the same table through
+ * `captureTable()`.
+ */
+import { SessionTable, type EventSession, type SessionLimits } from '../../capture/index.js';
+import type { Timer } from '../../runtime/index.js';
+import { startLrecTcpServer, type LrecTcpServer } from '../capture/index.js';
+import type { HostConfig } from './config.js';
+import type { HostService } from './host.js';
+import type { MetricFamily } from './metrics.js';
+
+/** Bytes one queued event takes, as an estimate for `queueEvents`. */
+const EVENT_ESTIMATE = 8 + 96 + 128 + 12;
+
+/** How long `stop` lets a reading client collect what is queued before the sessions stop. */
+export const FLUSH_GRACE_MS = 1000;
+
+/**
+ * `queueEvents` (or `netrx capture serve --queue-events N`) as session
+ * limits: up to 16 buffers of ceil(N / buffers) events each (a buffer is
+ * also what one receive returns), sized for 128-byte events; the queue holds
+ * N events rounded up to whole buffers.
+ */
+export function queueLimits(
+  events: number,
+): Pick<SessionLimits, 'maxBuffers' | 'eventsPerBuffer' | 'bufferBytes'> {
+  const maxBuffers = Math.min(16, events);
+  const eventsPerBuffer = Math.ceil(events / maxBuffers);
+  const bufferBytes = Math.min(1 << 20, Math.max(4096, eventsPerBuffer * EVENT_ESTIMATE + 12));
+  return { maxBuffers, eventsPerBuffer, bufferBytes };
+}
+
+export interface CaptureService extends HostService {
+  /** The running table (undefined while stopped), for other capture transports. */
+  captureTable(): SessionTable | undefined;
+}
+
+export function captureService(config: HostConfig['capture']): CaptureService {
+  let table: SessionTable | undefined;
+  let rpc: LrecTcpServer | undefined;
+  let flushed = { events: 0, sessions: 0 };
+  let clock: Parameters<HostService['start']>[0]['clock'] | undefined;
+  const sessions = (): readonly EventSession[] => table?.sessions() ?? [];
+  return {
+    name: 'capture',
+    fingerprint: JSON.stringify(config),
+    captureTable: () => table,
+    async start(context) {
+      clock = context.clock;
+      const created = new SessionTable({
+        registry: context.trace,
+        clock: context.clock,
+        maxSessions: Math.max(16, config.sessions.length),
+      });
+      for (const session of config.sessions) {
+        created
+          .createSession({
+            name: session.name,
+            providers: session.providers.map((provider) => ({
+              provider,
+              level: session.level,
+            })),
+            limits: queueLimits(session.queueEvents),
+          })
+          .start();
+      }
+      table = created;
+      const names = config.sessions.map((s) => s.name).join(', ');
+      if (!config.rpc.enabled) return `session(s) ${names} (capture.rpc off)`;
+      rpc = await startLrecTcpServer({
+        table: created,
+        host: config.rpc.host,
+        port: config.rpc.port,
+        insecureNoAuth: true,
+        // MS-LREC stops a session when its client's connection drops; the host
+        // starts it again so the next client can open it.
+        onConnectionClosed: () => {
+          for (const session of created.sessions())
+            if (session.state === 'Stopped' && table === created) session.start();
+        },
+      });
+      const host = rpc.host.includes(':') ? `[${rpc.host}]` : rpc.host;
+      return `MS-LREC on rpc://${host}:${rpc.port}, session(s) ${names} (loopback, no auth)`;
+    },
+    async stop() {
+      const running = table;
+      const server = rpc;
+      if (running === undefined) return;
+      // Flush: a client reading a session gets what is queued (bounded wait),
+      // then every session stops; a pending receive completes with the rest
+      // counted as lost, so delivered + lost still adds up.
+      const queued = () =>
+        running
+          .sessions()
+          .filter((s) => s.isOpen)
+          .reduce((n, s) => n + s.stats().queuedEvents, 0);
+      const before = running.sessions().reduce((n, s) => n + s.stats().deliveredEvents, 0);
+      if (clock !== undefined && server !== undefined) {
+        const deadline = clock.now() + FLUSH_GRACE_MS;
+        while (queued() > 0 && clock.now() < deadline) await sleep(clock, 20);
+      }
+      const after = running.sessions().reduce((n, s) => n + s.stats().deliveredEvents, 0);
+      for (const session of running.sessions()) if (session.state === 'Running') session.stop();
+      flushed = { events: after - before, sessions: running.sessions().length };
+      table = undefined;
+      rpc = undefined;
+      await server?.close();
+      return `flushed ${flushed.events} event(s), ${flushed.sessions} session(s) stopped`;
+    },
+    status: () => ({
+      rpc:
+        rpc === undefined
+          ? { enabled: false }
+          : { enabled: true, host: rpc.host, port: rpc.port, ...rpc.stats() },
+      sessions: sessions().map((session) => ({ name: session.name, ...session.stats() })),
+      flushed,
+    }),
+    metrics: (): MetricFamily[] => {
+      const each = (pick: (s: ReturnType<EventSession['stats']>) => number) =>
+        sessions().map((s) => ({ labels: { session: s.name }, value: pick(s.stats()) }));
+      return [
+        {
+          name: 'netrx_capture_delivered_events_total',
+          help: 'Events delivered to capture clients, per session.',
+          type: 'counter',
+          samples: each((s) => s.deliveredEvents),
+        },
+        {
+          name: 'netrx_capture_lost_events_total',
+          help: 'Events a capture session lost (queue full, oversize, discarded), per session.',
+          type: 'counter',
+          samples: each((s) => s.lostTotal),
+        },
+        {
+          name: 'netrx_capture_queued_events',
+          help: 'Events queued for the client of a capture session.',
+          type: 'gauge',
+          samples: each((s) => s.queuedEvents),
+        },
+        {
+          name: 'netrx_capture_session_open',
+          help: '1 while a client holds the session handle.',
+          type: 'gauge',
+          samples: each((s) => (s.open ? 1 : 0)),
+        },
+      ];
+    },
+  };
+}
+
+function sleep(clock: { setTimer(ms: number, f: () => void): Timer }, ms: number): Promise<void> {
+  return new Promise((resolve) => clock.setTimer(ms, resolve));
+}

@@ -1,0 +1,169 @@
+/**
+ * `radius` in `netrx up`: the RADIUS/EAP server (netrx/radius on UDP) with
+ * the configured clients, users (a list or a FreeRADIUS users file) and EAP
+ * methods. It writes `netrx-radius` events onto the host's trace bus; the
+ * service listens to the RadiusSessionEnded ones itself to count
+ * authentications by method and result for `/metrics`.
+ */
+import { readFile } from 'node:fs/promises';
+import {
+  StaticUserStore,
+  createMd5Method,
+  createMschapV2Method,
+  usersFileStore,
+  type EapMethod,
+  type UserStore,
+} from '../../eap/index.js';
+import { RADIUS_PROVIDER, RadiusEventDescriptor, RadiusKeyword } from '../../radius/index.js';
+import { decodePayload, TraceLevel, type TraceSubscription } from '../../trace/index.js';
+import { startRadiusServer, type RadiusUdpServer } from '../radius/index.js';
+import type { HostConfig } from './config.js';
+import { DEMO_SECRET, DEMO_USER } from './config-services.js';
+import type { HostContext, HostService } from './host.js';
+import { samplesOf, type MetricFamily } from './metrics.js';
+
+export type RadiusConfig = HostConfig['radius'];
+
+export interface RadiusService extends HostService {
+  /** Where it listens once started (the bound port when `port` is 0). */
+  address(): { readonly address: string; readonly port: number } | undefined;
+}
+
+function methodOf(name: RadiusConfig['methods'][number], context: HostContext): EapMethod {
+  return name === 'md5'
+    ? createMd5Method({ crypto: context.crypto })
+    : createMschapV2Method({ crypto: context.crypto });
+}
+
+async function usersOf(config: RadiusConfig): Promise<UserStore> {
+  if (config.usersFile === '') return new StaticUserStore(config.users);
+  const text = await readFile(config.usersFile, 'utf8');
+  try {
+    return usersFileStore(text);
+  } catch (error) {
+    throw new Error(`radius.usersFile ${config.usersFile}:${(error as Error).message}`, {
+      cause: error,
+    });
+  }
+}
+
+/** True when the demo secret or the demo user is configured (loopback only: config-checks.ts). */
+export function usesDemoCredentials(config: RadiusConfig): boolean {
+  return (
+    config.clients.some((c) => c.secret === DEMO_SECRET) ||
+    config.users.some((u) => u.name === DEMO_USER.name)
+  );
+}
+
+export function radiusService(config: RadiusConfig): RadiusService {
+  let server: RadiusUdpServer | undefined;
+  let subscription: TraceSubscription | undefined;
+  /** `method result` → count, from RadiusSessionEnded. */
+  const auths = new Map<string, { method: string; result: string; count: number }>();
+  return {
+    name: 'radius',
+    fingerprint: JSON.stringify(config),
+    address: () => (server === undefined ? undefined : { address: config.host, port: server.port }),
+    async start(context) {
+      const users = await usersOf(config);
+      const fields = RadiusEventDescriptor.sessionEnded.fields ?? [];
+      context.trace.register(RADIUS_PROVIDER);
+      subscription = context.trace.enable(
+        RADIUS_PROVIDER.name,
+        (event) => {
+          if (event.descriptor.id !== RadiusEventDescriptor.sessionEnded.id) return;
+          const decoded = decodePayload(fields, event.payload);
+          if (!decoded.ok) return;
+          const method = String(decoded.values['method'] ?? '') || 'none';
+          const result = String(decoded.values['outcome'] ?? '') || 'unknown';
+          const key = `${method} ${result}`;
+          const entry = auths.get(key) ?? { method, result, count: 0 };
+          entry.count++;
+          auths.set(key, entry);
+        },
+        { level: TraceLevel.Information, matchAnyKeyword: RadiusKeyword.Sessions },
+      );
+      try {
+        server = await startRadiusServer({
+          host: config.host,
+          port: config.port,
+          clients: config.clients.map((c) => ({ address: c.address, secret: c.secret })),
+          methods: config.methods.map((name) => methodOf(name, context)),
+          users,
+          trace: context.trace,
+          clock: context.clock,
+          crypto: context.crypto,
+        });
+      } catch (error) {
+        subscription.disable();
+        const code = (error as NodeJS.ErrnoException).code;
+        throw new Error(
+          `radius: cannot listen on udp ${config.host}:${config.port}: ${code === 'EADDRINUSE' ? 'address already in use' : (error as Error).message}`,
+          { cause: error },
+        );
+      }
+      const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+      const demo = usesDemoCredentials(config)
+        ? `; DEMO ONLY: secret ${DEMO_SECRET}, user ${DEMO_USER.name}/${DEMO_USER.password}`
+        : '';
+      return `RADIUS/EAP on udp ${host}:${server.port} (${config.methods.join(', ')})${demo}`;
+    },
+    async stop() {
+      const running = server;
+      server = undefined;
+      subscription?.disable();
+      subscription = undefined;
+      // Datagram service: nothing to finish; conversations in progress are
+      // answered by nobody and their NASes retry or fail over.
+      await running?.close();
+    },
+    status: () => {
+      if (server === undefined) return {};
+      const stats = server.core.stats();
+      return { host: config.host, port: server.port, methods: config.methods, ...stats };
+    },
+    metrics: (): MetricFamily[] => {
+      if (server === undefined) return [];
+      const stats = server.core.stats();
+      return [
+        {
+          name: 'netrx_radius_requests_received_total',
+          help: 'RADIUS datagrams received.',
+          type: 'counter',
+          samples: [{ value: stats.received }],
+        },
+        {
+          name: 'netrx_radius_responses_total',
+          help: 'RADIUS answers by kind: accept, reject, challenge.',
+          type: 'counter',
+          samples: [
+            { labels: { response: 'accept' }, value: stats.accepted },
+            { labels: { response: 'reject' }, value: stats.rejected },
+            { labels: { response: 'challenge' }, value: stats.challenged },
+          ],
+        },
+        {
+          name: 'netrx_radius_eap_auths_total',
+          help: 'EAP authentications through RADIUS that ended, by method and result.',
+          type: 'counter',
+          samples: [...auths.values()].map((a) => ({
+            labels: { method: a.method, result: a.result },
+            value: a.count,
+          })),
+        },
+        {
+          name: 'netrx_radius_dropped_total',
+          help: 'RADIUS datagrams dropped, by reason.',
+          type: 'counter',
+          samples: samplesOf(stats.dropped, 'reason'),
+        },
+        {
+          name: 'netrx_radius_sessions',
+          help: 'EAP conversations in progress.',
+          type: 'gauge',
+          samples: [{ value: stats.sessions }],
+        },
+      ];
+    },
+  };
+}

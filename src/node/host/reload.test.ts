@@ -1,0 +1,134 @@
+// A reload restarts only the services whose section changed: a WebSocket
+// connection stays open (and echoes) across a reload that changes only the
+// radius section, while the RADIUS server comes back with the new users
+// (and the synthetic peer, which depends on it, restarts with it). A change
+// to http is refused as a whole.
+import { afterEach, describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
+import { createMd5Method } from '../../eap/index.js';
+import { runRadiusEapTest } from '../radius/index.js';
+import { nodeCrypto } from '../runtime/index.js';
+import { validateHostConfig } from './config.js';
+import { startHost, type HostService, type RunningHost } from './host.js';
+import { planReload } from './reload.js';
+import { servicesFromConfig } from './services.js';
+
+const hosts: RunningHost[] = [];
+afterEach(async () => {
+  await Promise.all(hosts.splice(0).map((h) => h.stop()));
+});
+
+function configWith(users: { name: string; password: string }[]) {
+  return validateHostConfig({
+    http: { port: 0 },
+    radius: { port: 0, users },
+    capture: { rpc: { port: 0 } },
+    synthetic: { intervalMs: 60_000 },
+  });
+}
+
+async function radiusPort(host: RunningHost): Promise<number> {
+  const health = (await (await fetch(new URL('/health', host.url))).json()) as {
+    services: { name: string; port?: number }[];
+  };
+  return health.services.find((s) => s.name === 'radius')?.port ?? 0;
+}
+
+async function authenticate(port: number, name: string, password: string) {
+  const result = await runRadiusEapTest({
+    servers: [{ address: '127.0.0.1', port, secret: 'testing123' }],
+    methods: [createMd5Method({ crypto: nodeCrypto })],
+    identity: name,
+    password,
+    timeoutMs: 1000,
+    retries: 1,
+  });
+  return result.outcome;
+}
+
+function echo(ws: WebSocket, text: string): Promise<string> {
+  const got = new Promise<string>((resolve) =>
+    ws.once('message', (data: Buffer) => resolve(data.toString())),
+  );
+  ws.send(text);
+  return got;
+}
+
+describe('netrx up: reload', () => {
+  it('keeps a WebSocket connection open across a reload that changes only radius', async () => {
+    const first = configWith([{ name: 'demo', password: 'demo' }]);
+    const host = await startHost(first, { version: '0', services: servicesFromConfig(first) });
+    hosts.push(host);
+    const ws = new WebSocket(new URL('/ws/echo', host.url.replace(/^http/, 'ws')));
+    await new Promise((resolve) => ws.once('open', resolve));
+    let closedWith: number | undefined;
+    ws.once('close', (code) => (closedWith = code));
+    expect(await echo(ws, 'before')).toBe('before');
+    expect(await authenticate(await radiusPort(host), 'alice', 'wonderland')).toBe('failure');
+
+    const next = configWith([
+      { name: 'demo', password: 'demo' },
+      { name: 'alice', password: 'wonderland' },
+    ]);
+    const result = await host.reload(next, servicesFromConfig(next));
+    expect(result).toMatchObject({
+      ok: true,
+      kept: ['capture', 'websocket-echo'],
+      restarted: ['radius', 'synthetic'],
+      started: [],
+      stopped: [],
+      failed: [],
+    });
+    // The connection was never closed and still echoes; the new user is known.
+    expect(closedWith).toBeUndefined();
+    expect(ws.readyState).toBe(WebSocket.OPEN);
+    expect(await echo(ws, 'after')).toBe('after');
+    expect(await authenticate(await radiusPort(host), 'alice', 'wonderland')).toBe('success');
+    const health = (await (await fetch(new URL('/health', host.url))).json()) as {
+      reloads: { applied: number };
+      services: { name: string; connections?: number }[];
+    };
+    expect(health.reloads.applied).toBe(1);
+    expect(health.services.find((s) => s.name === 'websocket-echo')?.connections).toBe(1);
+    ws.terminate();
+  });
+
+  it('refuses a change to http as a whole and keeps running as before', async () => {
+    const first = configWith([{ name: 'demo', password: 'demo' }]);
+    const host = await startHost(first, { version: '0', services: servicesFromConfig(first) });
+    hosts.push(host);
+    const next = validateHostConfig({ ...first, http: { ...first.http, port: 1 } });
+    const result = await host.reload(next, servicesFromConfig(next));
+    expect(result.ok).toBe(false);
+    expect(result.error).toMatch(/^http: changing the HTTP endpoint needs a restart/);
+    expect(result.restarted).toEqual([]);
+    expect((await fetch(new URL('/health', host.url))).status).toBe(200);
+  });
+
+  it('plans: same name and fingerprint kept; changed restarted with its dependents; gone stopped; new started', () => {
+    const service = (name: string, fingerprint?: string, dependsOn?: string[]): HostService => ({
+      name,
+      ...(fingerprint === undefined ? {} : { fingerprint }),
+      ...(dependsOn === undefined ? {} : { dependsOn }),
+      start: () => Promise.resolve(''),
+      stop: () => Promise.resolve(),
+      status: () => ({}),
+    });
+    const running = [service('a', '1'), service('b', '1'), service('c', '1', ['b']), service('d')];
+    const plan = planReload(running, [
+      service('a', '1'),
+      service('b', '2'),
+      service('c', '1', ['b']),
+      service('d'),
+      service('e', '1'),
+    ]);
+    expect(plan.result).toEqual({
+      kept: ['a'],
+      restarted: ['b', 'c', 'd'],
+      stopped: [],
+      started: ['e'],
+    });
+    expect(plan.keep).toEqual([running[0]]);
+    expect(planReload(running, [running[0]!]).result.stopped).toEqual(['b', 'c', 'd']);
+  });
+});

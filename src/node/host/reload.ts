@@ -1,0 +1,77 @@
+/**
+ * What a configuration reload (SIGHUP) changes: which running services stay
+ * untouched, which restart, which stop and which start. A service stays when
+ * the new configuration asks for one of the same name and fingerprint (its
+ * configuration section) and nothing it depends on restarts; its
+ * connections and sessions survive the reload.
+ */
+import type { HostService } from './host.js';
+
+export interface ReloadResult {
+  readonly ok: boolean;
+  /** Why nothing was applied (the running configuration was kept). */
+  readonly error?: string;
+  readonly kept: readonly string[];
+  readonly restarted: readonly string[];
+  readonly stopped: readonly string[];
+  readonly started: readonly string[];
+  /** Services that failed to start again (left stopped), with the reason. */
+  readonly failed: readonly { readonly name: string; readonly error: string }[];
+}
+
+export interface ReloadPlan {
+  /** The running instances to stop (changed or removed). */
+  readonly toStop: readonly HostService[];
+  /** The running instances that stay. */
+  readonly keep: readonly HostService[];
+  /** The services to run after the reload, in start order: kept instances and new ones. */
+  readonly next: readonly HostService[];
+  readonly result: Omit<ReloadResult, 'ok' | 'failed' | 'error'>;
+}
+
+export function planReload(
+  running: readonly HostService[],
+  wanted: readonly HostService[],
+): ReloadPlan {
+  const byName = new Map(running.map((s) => [s.name, s]));
+  const same = (old: HostService | undefined, service: HostService) =>
+    old !== undefined &&
+    (old === service || (old.fingerprint !== undefined && old.fingerprint === service.fingerprint));
+  const changed = new Set<string>();
+  for (const service of wanted)
+    if (!same(byName.get(service.name), service)) changed.add(service.name);
+  const wantedNames = new Set(wanted.map((s) => s.name));
+  for (const service of running) if (!wantedNames.has(service.name)) changed.add(service.name);
+  // A service restarts with what it depends on (the synthetic peer with radius).
+  for (let grew = true; grew;) {
+    grew = false;
+    for (const service of wanted) {
+      if (changed.has(service.name)) continue;
+      if ((service.dependsOn ?? []).some((name) => changed.has(name))) {
+        changed.add(service.name);
+        grew = true;
+      }
+    }
+  }
+  const keep: HostService[] = [];
+  const next: HostService[] = [];
+  for (const service of wanted) {
+    const old = byName.get(service.name);
+    if (old !== undefined && !changed.has(service.name)) {
+      keep.push(old);
+      next.push(old);
+    } else next.push(service);
+  }
+  const toStop = running.filter((s) => !keep.includes(s));
+  return {
+    toStop,
+    keep,
+    next,
+    result: {
+      kept: keep.map((s) => s.name),
+      restarted: toStop.filter((s) => wantedNames.has(s.name)).map((s) => s.name),
+      stopped: toStop.filter((s) => !wantedNames.has(s.name)).map((s) => s.name),
+      started: wanted.filter((s) => !byName.has(s.name)).map((s) => s.name),
+    },
+  };
+}
