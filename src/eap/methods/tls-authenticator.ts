@@ -152,7 +152,10 @@ export function tlsAuthenticatorMessage(
         try {
           engine.writeApplicationData(step.data);
         } catch (error) {
-          return finish(false, `TLS tunnel: ${error instanceof Error ? error.message : String(error)}`);
+          return finish(
+            false,
+            `TLS tunnel: ${error instanceof Error ? error.message : String(error)}`,
+          );
         }
         state.tunnelWork = 'write';
         return pending(engine);
@@ -189,7 +192,8 @@ export function tlsAuthenticatorMessage(
     }
     const output = joinOutput(channel.pendingOutput);
     channel.pendingOutput = [];
-    if (output.length === 0) return finish(false, 'the TLS engine had nothing to send for the tunnel');
+    if (output.length === 0)
+      return finish(false, 'the TLS engine had nothing to send for the tunnel');
     return startSending(output);
   }
 
@@ -262,7 +266,10 @@ export function tlsAuthenticatorMessage(
   if (!parsed.ok) return invalidPacket(`malformed EAP-TLS Response: ${parsed.reason}`);
   const value = parsed.value;
   if (profile.type !== EapType.Tls && value.version !== profile.version) {
-    return finish(false, `peer answered ${profile.name} version ${value.version}, not ${profile.version}`);
+    return finish(
+      false,
+      `peer answered ${profile.name} version ${value.version}, not ${profile.version}`,
+    );
   }
 
   if (channel.sending !== undefined) {

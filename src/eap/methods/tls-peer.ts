@@ -155,17 +155,23 @@ export function tlsPeerMessage(
       if (alert !== undefined)
         return fail(engineFailure(engine), tlsTypeData(fatalAlertRecord(alert), profile.version));
       const inOne = output.length > 0 && output.length + 1 <= capacity;
-      return fail(engineFailure(engine), inOne ? tlsTypeData(output, profile.version) : flagsOnly(profile.version));
+      return fail(
+        engineFailure(engine),
+        inOne ? tlsTypeData(output, profile.version) : flagsOnly(profile.version),
+      );
     }
     const data = engine.takeApplicationData();
     channel.pendingOutput.push(engine.takeOutput());
     if (profile.tunnel !== undefined && data.length > 0) {
-      if (engine.state !== 'established') return fail('tunnel data before the TLS handshake finished');
+      if (engine.state !== 'established')
+        return fail('tunnel data before the TLS handshake finished');
       state.tunnel ??= profile.tunnel.peer(state.input);
       const step = state.tunnel.receive(data, state.answering);
       if (step.kind !== 'write') {
         return fail(
-          step.kind === 'failure' ? step.reason : `unexpected ${step.kind} in ${profile.name} phase 2`,
+          step.kind === 'failure'
+            ? step.reason
+            : `unexpected ${step.kind} in ${profile.name} phase 2`,
         );
       }
       try {
