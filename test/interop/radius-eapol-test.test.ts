@@ -4,8 +4,10 @@
  * a kernel-chosen port: EAP-MD5 (`-n`: MD5 derives no keys, so there are no
  * MPPE keys to compare), EAP-MSCHAPv2 with the MS-MPPE keys checked by
  * eapol_test against its own MSK, a wrong password, and MSCHAPv2 against a
- * users file holding only the NT hash. Versions are printed and compared with
- * the recorded ones.
+ * users file holding only the NT hash; PEAPv0/EAP-MSCHAPv2 (`--certs` from
+ * `netrx certs demo`, anonymous outer identity, `peaplabel=0`) with the
+ * MS-MPPE keys from the TLS MSK checked by eapol_test, and a wrong inner
+ * password. Versions are printed and compared with the recorded ones.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -34,6 +36,29 @@ if (installed !== '' && installed !== RECORDED.eapoltest) {
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'netrx-radius-eapol-'));
+
+/** PEAPv0 with inner EAP-MSCHAPv2, as research/eap.md §4 runs it, checking the server against the demo CA. */
+function peapConfig(certs: string, password: string): string {
+  const file = join(dir, `PEAP-${password}.conf`);
+  writeFileSync(
+    file,
+    [
+      'network={',
+      '  key_mgmt=WPA-EAP',
+      '  eap=PEAP',
+      '  identity="bob"',
+      '  anonymous_identity="anonymous"',
+      `  password="${password}"`,
+      `  ca_cert="${join(certs, 'ca.pem')}"`,
+      '  domain_suffix_match="netrx.test"',
+      '  phase1="peaplabel=0"',
+      '  phase2="auth=MSCHAPV2"',
+      '}',
+      '',
+    ].join('\n'),
+  );
+  return file;
+}
 
 function eapConfig(method: 'MD5' | 'MSCHAPV2', password: string): string {
   const file = join(dir, `${method}-${password}.conf`);
@@ -147,6 +172,45 @@ describe.skipIf(peers.skip)('eapol_test against netrx radius serve', () => {
       await stopped(server);
     }
     expect(server.text()).toMatch(/1 accepted, 1 rejected, 0 dropped/);
+  });
+
+  describe('PEAPv0/EAP-MSCHAPv2 with --certs (netrx certs demo)', () => {
+    let server: Watched;
+    let port: number;
+    const certs = join(dir, 'certs');
+
+    beforeAll(async () => {
+      const made = await ran(process.execPath, [main, 'certs', 'demo', '--out', certs]);
+      expect(made.code).toBe(0);
+      ({ server, port } = await serve(['--user', 'bob:hello', '--certs', certs]));
+      expect(server.text()).toMatch(/methods md5,mschapv2,peap,tls$/m);
+    });
+
+    afterAll(() => stopped(server));
+
+    it('PEAP (peaplabel=0, phase2 auth=MSCHAPV2): MPPE keys OK: 1  mismatch: 0, SUCCESS', async () => {
+      const run = await eapolTest(port, peapConfig(certs, 'hello'));
+      expect(run.text).toContain('CTRL-EVENT-EAP-METHOD EAP vendor 0 method 25 (PEAP) selected');
+      expect(run.text).toContain('EAP-PEAP: Using PEAP version 0');
+      expect(run.text).toContain("EAP-PEAP: using label 'client EAP encryption' in key derivation");
+      expect(run.text).toContain('EAP-PEAP: Selected Phase 2 EAP vendor 0 method 26');
+      expect(run.text).toContain('EAP-TLV: TLV Result - Success');
+      // The anonymous outer identity goes to RADIUS; the inner one is only in the tunnel.
+      expect(run.text).toMatch(/\(User-Name\) length=11\n\s*Value: 'anonymous'/);
+      expect(run.text).not.toMatch(/\(User-Name\) length=5\n/); // never "bob" outside
+      expect(run.text).toContain('MPPE keys OK: 1  mismatch: 0');
+      expect(lastLine(run.text)).toBe('SUCCESS');
+      expect(run.code).toBe(0);
+    });
+
+    it('a wrong inner password: Result TLV failure, Access-Reject, FAILURE, exit 252', async () => {
+      const run = await eapolTest(port, peapConfig(certs, 'wrong'));
+      expect(run.text).toContain('EAP-TLV: TLV Result - Failure');
+      expect(run.text).toContain('(Access-Reject)');
+      expect(run.text).not.toContain('CTRL-EVENT-EAP-SUCCESS');
+      expect(lastLine(run.text)).toBe('FAILURE');
+      expect(run.code).toBe(252);
+    });
   });
 });
 
