@@ -98,6 +98,13 @@ export function tlsPeerMessage(
           ...result,
         };
   };
+  /** A fatal alert if it fits one packet of the send capacity, else an ACK (Flags alone). */
+  const alertOrAck = (alert: number): Uint8Array => {
+    const record = fatalAlertRecord(alert);
+    return record.length + 1 <= capacity
+      ? tlsTypeData(record, profile.version)
+      : flagsOnly(profile.version);
+  };
   const nextFragment = (): EapMakeMessageResult => {
     const sending = channel.sending as TlsFragmenter;
     const { typeData } = sending.next(capacity);
@@ -152,8 +159,7 @@ export function tlsPeerMessage(
       const alert = engine.error === undefined ? HANDSHAKE_FAILURE_ALERT : engine.error.alert;
       // Node's checks run after the handshake and send no alert: send ours, never the flight.
       // Otherwise OpenSSL's own alert goes out if it fits one packet, else an ACK.
-      if (alert !== undefined)
-        return fail(engineFailure(engine), tlsTypeData(fatalAlertRecord(alert), profile.version));
+      if (alert !== undefined) return fail(engineFailure(engine), alertOrAck(alert));
       const inOne = output.length > 0 && output.length + 1 <= capacity;
       return fail(
         engineFailure(engine),
@@ -237,10 +243,7 @@ export function tlsPeerMessage(
   if (isTlsAck(value)) return invalidPacket('an ACK with no fragment outstanding');
   const result = channel.reassembler.push(value);
   if (result.kind === 'error') {
-    return fail(
-      `TLS fragment reassembly: ${result.reason}`,
-      tlsTypeData(fatalAlertRecord(HANDSHAKE_FAILURE_ALERT), profile.version),
-    );
+    return fail(`TLS fragment reassembly: ${result.reason}`, alertOrAck(HANDSHAKE_FAILURE_ALERT));
   }
   if (result.kind === 'fragment') return respond(flagsOnly(profile.version));
   channel.serverRandom ??= helloRandom(result.data, SERVER_HELLO);
