@@ -6,8 +6,8 @@
  * eapol_test against its own MSK, a wrong password, and MSCHAPv2 against a
  * users file holding only the NT hash; PEAPv0/EAP-MSCHAPv2 (`--certs` from
  * `netrx certs demo`, anonymous outer identity, `peaplabel=0`) with the
- * MS-MPPE keys from the TLS MSK checked by eapol_test, and a wrong inner
- * password. Versions are printed and compared with the recorded ones.
+ * MS-MPPE keys from the TLS MSK checked by eapol_test, a wrong inner
+ * password, and EAP-TLS 1.2 and 1.3 through the same server. Versions are printed and compared with the recorded ones.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -53,6 +53,27 @@ function peapConfig(certs: string, password: string): string {
       '  domain_suffix_match="netrx.test"',
       '  phase1="peaplabel=0"',
       '  phase2="auth=MSCHAPV2"',
+      '}',
+      '',
+    ].join('\n'),
+  );
+  return file;
+}
+
+/** EAP-TLS with the demo client certificate; `tls13` lets wpa_supplicant 2.10 offer TLS 1.3. */
+function tlsConfig(certs: string, tls13: boolean): string {
+  const file = join(dir, `TLS-${tls13 ? '13' : '12'}.conf`);
+  writeFileSync(
+    file,
+    [
+      'network={',
+      '  key_mgmt=WPA-EAP',
+      '  eap=TLS',
+      '  identity="bob"',
+      `  ca_cert="${join(certs, 'ca.pem')}"`,
+      `  client_cert="${join(certs, 'client.pem')}"`,
+      `  private_key="${join(certs, 'client-key.pem')}"`,
+      ...(tls13 ? ['  phase1="tls_disable_tlsv1_3=0"'] : []),
       '}',
       '',
     ].join('\n'),
@@ -202,6 +223,17 @@ describe.skipIf(peers.skip)('eapol_test against netrx radius serve', () => {
       expect(lastLine(run.text)).toBe('SUCCESS');
       expect(run.code).toBe(0);
     });
+
+    for (const tls13 of [false, true]) {
+      it(`EAP-TLS ${tls13 ? '1.3' : '1.2'} through radius serve --certs: MPPE keys OK: 1  mismatch: 0, SUCCESS`, async () => {
+        const run = await eapolTest(port, tlsConfig(certs, tls13));
+        expect(run.text).toContain('CTRL-EVENT-EAP-METHOD EAP vendor 0 method 13 (TLS) selected');
+        expect(run.text).toContain(`SSL: Using TLS version TLSv1.${tls13 ? 3 : 2}`);
+        expect(run.text).toContain('MPPE keys OK: 1  mismatch: 0');
+        expect(lastLine(run.text)).toBe('SUCCESS');
+        expect(run.code).toBe(0);
+      });
+    }
 
     it('a wrong inner password: Result TLV failure, Access-Reject, FAILURE, exit 252', async () => {
       const run = await eapolTest(port, peapConfig(certs, 'wrong'));
