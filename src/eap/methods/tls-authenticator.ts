@@ -100,7 +100,7 @@ export function tlsAuthenticatorMessage(
   const finish = (success: boolean, reason: string): EapMakeMessageResult => {
     state.phase = 'done';
     if (success) {
-      const keys = deriveKeys(channel, profile.type);
+      const keys = deriveKeys(channel, profile.type, profile.keyLabel);
       if (typeof keys === 'string') return finish(false, keys);
       return {
         action: EapAction.SendAndDone,
@@ -292,6 +292,11 @@ export function tlsAuthenticatorMessage(
   const result = channel.reassembler.push(value);
   if (result.kind === 'error') return finish(false, `TLS fragment reassembly: ${result.reason}`);
   if (result.kind === 'fragment') return request(flagsOnly(profile.version));
+  if (state.phase === 'final' && profile.tunnel !== undefined) {
+    // The peer speaks first in the tunnel (TTLS: its AVPs answer the server's Finished).
+    state.phase = 'tunnel';
+    state.tunnel = profile.tunnel.authenticator(state.input);
+  }
   if (state.phase === 'tunnel') {
     const engine = channel.engine as NonNullable<TlsChannel['engine']>;
     engine.feed(result.data);

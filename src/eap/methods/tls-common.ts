@@ -49,6 +49,12 @@ export interface TunnelAuthenticator {
 
 /** The peer's phase 2: answers what the authenticator sends through the tunnel. */
 export interface TunnelPeer {
+  /**
+   * The handshake just finished and the authenticator sent nothing through
+   * the tunnel yet: what the peer sends first (TTLS: its AVPs), or undefined
+   * to acknowledge and wait (PEAP: the authenticator speaks first).
+   */
+  start?(): TunnelStep | undefined;
   /** `identifier`: the outer Request's, for inner packets sent without their header. */
   receive(data: Uint8Array, identifier: number): TunnelStep;
   /** Whether phase 2 ended in success, so an outer EAP-Success may be accepted. */
@@ -63,6 +69,8 @@ export interface TlsMethodProfile {
   readonly name: string;
   /** The version bits sent in every Flags octet (PEAP/TTLS; 0 for EAP-TLS). */
   readonly version: number;
+  /** The TLS 1.2 key label; default "client EAP encryption" (EAP-TLS, PEAPv0). */
+  readonly keyLabel?: string;
   /** Phase 2, for the tunnels; EAP-TLS has none and ends with the handshake. */
   readonly tunnel?: {
     authenticator(input: EapInput): TunnelAuthenticator;
@@ -171,14 +179,20 @@ function keyAttributes(keys: EapTlsKeys, side: 'peer' | 'authenticator'): readon
 }
 
 /** The keys, or the reason they cannot be had. */
-export function deriveKeys(channel: TlsChannel, type: number = EapType.Tls): EapTlsKeys | string {
+export function deriveKeys(
+  channel: TlsChannel,
+  type: number = EapType.Tls,
+  label?: string,
+): EapTlsKeys | string {
   const engine = channel.engine;
   if (engine === undefined || engine.state !== 'established') return 'TLS handshake not finished';
   try {
-    return eapTlsKeys(engine, type, {
-      client: channel.clientRandom,
-      server: channel.serverRandom,
-    });
+    return eapTlsKeys(
+      engine,
+      type,
+      { client: channel.clientRandom, server: channel.serverRandom },
+      label,
+    );
   } catch (error) {
     return `key export failed: ${error instanceof Error ? error.message : String(error)}`;
   }

@@ -35,6 +35,7 @@ import {
   type TlsMethodOptions,
   type TlsMethodProfile,
   type TunnelPeer,
+  type TunnelStep,
 } from './tls-common.js';
 
 /** TLS handshake_failure (RFC 8446 §6.2). */
@@ -134,7 +135,7 @@ export function tlsPeerMessage(
     if (profile.tunnel !== undefined && state.tunnel?.succeeded !== true) {
       return fail(`Success arrived before ${profile.name} phase 2 succeeded`);
     }
-    const keys = deriveKeys(channel, profile.type);
+    const keys = deriveKeys(channel, profile.type, profile.keyLabel);
     if (typeof keys === 'string') return fail(keys);
     state.done = true;
     return {
@@ -168,11 +169,22 @@ export function tlsPeerMessage(
     }
     const data = engine.takeApplicationData();
     channel.pendingOutput.push(engine.takeOutput());
-    if (profile.tunnel !== undefined && data.length > 0) {
+    let opening: TunnelStep | undefined;
+    if (
+      profile.tunnel !== undefined &&
+      state.tunnel === undefined &&
+      data.length === 0 &&
+      engine.state === 'established'
+    ) {
+      // The handshake just finished: a tunnel whose peer speaks first (TTLS) does so now.
+      state.tunnel = profile.tunnel.peer(state.input);
+      opening = state.tunnel.start?.();
+    }
+    if (profile.tunnel !== undefined && (data.length > 0 || opening !== undefined)) {
       if (engine.state !== 'established')
         return fail('tunnel data before the TLS handshake finished');
       state.tunnel ??= profile.tunnel.peer(state.input);
-      const step = state.tunnel.receive(data, state.answering);
+      const step = opening ?? state.tunnel.receive(data, state.answering);
       if (step.kind !== 'write') {
         return fail(
           step.kind === 'failure'
