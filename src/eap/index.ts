@@ -166,3 +166,19 @@ export type {
   TunnelPeer,
   TunnelStep,
 } from './methods/tls-common.js';
+export {
+  TTLS_KEY_LABEL,
+  createTtlsMethod,
+  ttlsProfile,
+  type TtlsMethodOptions,
+} from './methods/ttls.js';
+export {
+  MAX_TTLS_AVPS,
+  TtlsAvpCode,
+  TtlsAvpFlag,
+  encodeTtlsAvp,
+  encodeTtlsAvps,
+  parseTtlsAvps,
+  type TtlsAvp,
+  type TtlsAvpsResult,
+} from './methods/ttls-avp.js';

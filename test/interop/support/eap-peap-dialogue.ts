@@ -8,6 +8,7 @@ import {
   StaticUserStore,
   createMschapV2Method,
   createPeapMethod,
+  createTtlsMethod,
   type EapSessionResult,
 } from '../../../src/eap/index.js';
 import {
@@ -33,11 +34,14 @@ export async function peapDialogue(
     password?: string;
     innerIdentity?: string;
     client?: Partial<NodeTlsClientConfig>;
+    /** TTLS/PAP instead of PEAP/MSCHAPv2. */
+    ttls?: boolean;
   } = {},
 ): Promise<PeapRun> {
   const clock = new VirtualClock();
   const version = options.version ?? 'TLSv1.2';
-  const server = createPeapMethod({
+  const make = options.ttls === true ? createTtlsMethod : createPeapMethod;
+  const server = make({
     engines: createNodeTlsEngineFactory({
       server: {
         cert: certs.server.certPem,
@@ -49,7 +53,7 @@ export async function peapDialogue(
     }),
     inner: createMschapV2Method({ crypto: nodeCrypto }),
   });
-  const client = createPeapMethod({
+  const client = make({
     engines: createNodeTlsEngineFactory({
       client: { ca: certs.ca.certPem, serverName: 'radius.netrx.test', ...options.client },
       maxVersion: version,
