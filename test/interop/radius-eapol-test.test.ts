@@ -7,7 +7,7 @@
  * users file holding only the NT hash; PEAPv0/EAP-MSCHAPv2 (`--certs` from
  * `netrx certs demo`, anonymous outer identity, `peaplabel=0`) with the
  * MS-MPPE keys from the TLS MSK checked by eapol_test, a wrong inner
- * password, and EAP-TLS 1.2 and 1.3 through the same server. Versions are printed and compared with the recorded ones.
+ * password, TTLS/PAP, and EAP-TLS 1.2 and 1.3 through the same server. Versions are printed and compared with the recorded ones.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -37,22 +37,24 @@ if (installed !== '' && installed !== RECORDED.eapoltest) {
 
 const dir = mkdtempSync(join(tmpdir(), 'netrx-radius-eapol-'));
 
-/** PEAPv0 with inner EAP-MSCHAPv2, as research/eap.md §4 runs it, checking the server against the demo CA. */
-function peapConfig(certs: string, password: string): string {
-  const file = join(dir, `PEAP-${password}.conf`);
+/**
+ * PEAPv0 with inner EAP-MSCHAPv2 (or TTLS/PAP), as research/eap.md §4 runs
+ * them, checking the server against the demo CA.
+ */
+function peapConfig(certs: string, password: string, ttls = false): string {
+  const file = join(dir, `${ttls ? 'TTLS' : 'PEAP'}-${password}.conf`);
   writeFileSync(
     file,
     [
       'network={',
       '  key_mgmt=WPA-EAP',
-      '  eap=PEAP',
+      `  eap=${ttls ? 'TTLS' : 'PEAP'}`,
       '  identity="bob"',
       '  anonymous_identity="anonymous"',
       `  password="${password}"`,
       `  ca_cert="${join(certs, 'ca.pem')}"`,
       '  domain_suffix_match="netrx.test"',
-      '  phase1="peaplabel=0"',
-      '  phase2="auth=MSCHAPV2"',
+      ...(ttls ? ['  phase2="auth=PAP"'] : ['  phase1="peaplabel=0"', '  phase2="auth=MSCHAPV2"']),
       '}',
       '',
     ].join('\n'),
@@ -204,7 +206,7 @@ describe.skipIf(peers.skip)('eapol_test against netrx radius serve', () => {
       const made = await ran(process.execPath, [main, 'certs', 'demo', '--out', certs]);
       expect(made.code).toBe(0);
       ({ server, port } = await serve(['--user', 'bob:hello', '--certs', certs]));
-      expect(server.text()).toMatch(/methods md5,mschapv2,peap,tls$/m);
+      expect(server.text()).toMatch(/methods md5,mschapv2,peap,ttls-pap,tls$/m);
     });
 
     afterAll(() => stopped(server));
@@ -222,6 +224,19 @@ describe.skipIf(peers.skip)('eapol_test against netrx radius serve', () => {
       expect(run.text).toContain('MPPE keys OK: 1  mismatch: 0');
       expect(lastLine(run.text)).toBe('SUCCESS');
       expect(run.code).toBe(0);
+    });
+
+    it('TTLS/PAP: MPPE keys OK: 1  mismatch: 0, SUCCESS; a wrong password: Access-Reject, FAILURE', async () => {
+      const run = await eapolTest(port, peapConfig(certs, 'hello', true));
+      expect(run.text).toContain('CTRL-EVENT-EAP-METHOD EAP vendor 0 method 21 (TTLS) selected');
+      expect(run.text).toContain('EAP-TTLS: Phase 2 PAP Request');
+      expect(run.text).toContain('MPPE keys OK: 1  mismatch: 0');
+      expect(lastLine(run.text)).toBe('SUCCESS');
+      expect(run.code).toBe(0);
+      const wrong = await eapolTest(port, peapConfig(certs, 'wrong', true));
+      expect(wrong.text).toContain('(Access-Reject)');
+      expect(lastLine(wrong.text)).toBe('FAILURE');
+      expect(wrong.code).toBe(252);
     });
 
     for (const tls13 of [false, true]) {

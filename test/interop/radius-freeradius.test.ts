@@ -1,7 +1,7 @@
 /**
  * `netrx radius test` (the netrx EAP peer and RADIUS client, from dist/)
  * against FreeRADIUS 3.2.1, a RADIUS/EAP server nobody here wrote: EAP-MD5,
- * EAP-MSCHAPv2 and PEAPv0/EAP-MSCHAPv2 (FreeRADIUS's eap module on the
+ * EAP-MSCHAPv2, PEAPv0/EAP-MSCHAPv2 and TTLS/PAP (FreeRADIUS's eap module on the
  * `netrx certs demo` server certificate, the peer checking it against the
  * demo CA and name) succeed with FreeRADIUS's MS-MPPE keys equal to the
  * peer's MSK, and a wrong password ends in Access-Reject (exit 1).
@@ -48,7 +48,7 @@ if (installed !== '' && installed !== RECORDED.freeradius) {
 
 function radiusTest(
   port: number,
-  method: 'md5' | 'mschapv2' | 'peap',
+  method: 'md5' | 'mschapv2' | 'peap' | 'ttls-pap',
   password: string,
   extra: readonly string[] = [],
 ) {
@@ -166,6 +166,33 @@ describe.skipIf(peers.skip)('netrx radius test against FreeRADIUS', () => {
     it('a server name the certificate does not carry: the peer refuses the server', async () => {
       const run = await peap('hello', ['--server-name', 'other.netrx.test', '--retries', '0']);
       expect(run.text).toMatch(/^FAILURE: .*ERR_TLS_CERT_ALTNAME_INVALID/m);
+      expect(run.code).toBe(1);
+    });
+  });
+
+  describe('EAP-TTLS/PAP', () => {
+    const ttls = (password: string) =>
+      radiusTest(port, 'ttls-pap', password, [
+        '--certs',
+        join(dir, 'certs'),
+        '--server-name',
+        'radius.netrx.test',
+      ]);
+
+    it('anonymous outside, bob inside: MPPE keys match, SUCCESS', async () => {
+      const run = await ttls('hello');
+      expect(run.text).toMatch(/, method TTLS, \d+ Access-Requests$/m);
+      expect(run.text).toMatch(/^MPPE keys match$/m);
+      expect(run.text).toMatch(/^SUCCESS$/m);
+      expect(run.code).toBe(0);
+      expect(server?.text()).toMatch(
+        /Virtual server inner-tunnel received request[\s\S]*User-Password = /,
+      );
+    });
+
+    it('a wrong password: FAILURE: Access-Reject, exit 1', async () => {
+      const run = await ttls('wrong');
+      expect(run.text).toMatch(/^FAILURE: Access-Reject/m);
       expect(run.code).toBe(1);
     });
   });

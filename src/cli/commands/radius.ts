@@ -7,6 +7,7 @@ import {
   createMschapV2Method,
   createPeapMethod,
   createTlsMethod,
+  createTtlsMethod,
   usersFileStore,
   type EapMethod,
   type UserStore,
@@ -22,10 +23,10 @@ function list(value: unknown): string[] {
   return Array.isArray(value) ? (value as string[]) : typeof value === 'string' ? [value] : [];
 }
 
-const METHODS = ['md5', 'mschapv2', 'peap', 'tls'] as const;
+const METHODS = ['md5', 'mschapv2', 'peap', 'ttls-pap', 'tls'] as const;
 type MethodName = (typeof METHODS)[number];
 /** The methods that need certificates (`--certs DIR`). */
-const TLS_METHODS: readonly MethodName[] = ['peap', 'tls'];
+const TLS_METHODS: readonly MethodName[] = ['peap', 'ttls-pap', 'tls'];
 
 /** DIR/ca.pem, server.pem, server-key.pem, client.pem, client-key.pem (`netrx certs demo`), read when used. */
 interface CertsDir {
@@ -79,21 +80,28 @@ function method(name: MethodName, certs?: CertsDir, peer?: PeerTls): EapMethod {
       ),
     });
   }
-  // PEAPv0 over TLS 1.2: the keys of PEAP over TLS 1.3 (RFC 9427) are not settled among peers.
+  // PEAPv0 and TTLS over TLS 1.2: their keys over TLS 1.3 (RFC 9427) are not settled among peers.
+  const engines = createNodeTlsEngineFactory({
+    ...(peer === undefined
+      ? {
+          server: {
+            cert: certs.read('server.pem'),
+            key: certs.read('server-key.pem'),
+            ca,
+            requireClientCertificate: false,
+          },
+        }
+      : { client }),
+    maxVersion: 'TLSv1.2',
+  });
+  if (name === 'ttls-pap') {
+    return createTtlsMethod({
+      engines,
+      ...(peer === undefined ? {} : { innerIdentity: peer.innerIdentity }),
+    });
+  }
   return createPeapMethod({
-    engines: createNodeTlsEngineFactory({
-      ...(peer === undefined
-        ? {
-            server: {
-              cert: certs.read('server.pem'),
-              key: certs.read('server-key.pem'),
-              ca,
-              requireClientCertificate: false,
-            },
-          }
-        : { client }),
-      maxVersion: 'TLSv1.2',
-    }),
+    engines,
     inner: createMschapV2Method({ crypto: nodeCrypto }),
     ...(peer === undefined ? {} : { innerIdentity: peer.innerIdentity }),
   });
@@ -138,9 +146,9 @@ function endpoint(text: string): { address: string; port: number } {
 export const radiusServeCommand: CliCommand = {
   path: ['radius', 'serve'],
   summary:
-    'a RADIUS server running EAP-MD5, EAP-MSCHAPv2 and, with --certs, PEAP and EAP-TLS against a user list; prints ready',
+    'a RADIUS server running EAP-MD5, EAP-MSCHAPv2 and, with --certs, PEAP, TTLS/PAP and EAP-TLS against a user list; prints ready',
   usage:
-    'radius serve [--host ADDR] --port PORT --secret SECRET (--user NAME:PASSWORD ... | --users FILE) [--client PREFIX] [--acct-port PORT] [--methods md5,mschapv2,peap,tls] [--certs DIR] [--strict]',
+    'radius serve [--host ADDR] --port PORT --secret SECRET (--user NAME:PASSWORD ... | --users FILE) [--client PREFIX] [--acct-port PORT] [--methods md5,mschapv2,peap,ttls-pap,tls] [--certs DIR] [--strict]',
   options: {
     host: { type: 'string' },
     port: { type: 'string' },
@@ -242,7 +250,7 @@ export const radiusTestCommand: CliCommand = {
   summary:
     'one EAP authentication through a RADIUS server with the netrx peer; prints SUCCESS or FAILURE',
   usage:
-    'radius test --server HOST:PORT [--server HOST:PORT ...] --secret SECRET --method md5|mschapv2|peap|tls --user NAME:PASSWORD [--certs DIR [--server-name NAME]] [--anonymous NAME] [--timeout MS] [--retries N]',
+    'radius test --server HOST:PORT [--server HOST:PORT ...] --secret SECRET --method md5|mschapv2|peap|ttls-pap|tls --user NAME:PASSWORD [--certs DIR [--server-name NAME]] [--anonymous NAME] [--timeout MS] [--retries N]',
   options: {
     server: { type: 'string', multiple: true },
     secret: { type: 'string' },
@@ -268,7 +276,7 @@ export const radiusTestCommand: CliCommand = {
     const serverName =
       typeof values['server-name'] === 'string' ? values['server-name'] : undefined;
     // PEAP: the outer identity is anonymous (User-Name too); the user's name goes inside the tunnel.
-    const tunnelled = names.includes('peap');
+    const tunnelled = names.includes('peap') || names.includes('ttls-pap');
     const anonymous =
       typeof values['anonymous'] === 'string'
         ? values['anonymous']

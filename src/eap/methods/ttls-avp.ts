@@ -86,7 +86,7 @@ export function encodeTtlsAvp(avp: TtlsAvp): Uint8Array<ArrayBuffer> {
   out[6] = (length >>> 8) & 0xff;
   out[7] = length & 0xff;
   if (vendor) {
-    const v = avp.vendorId as number;
+    const v = avp.vendorId;
     out[8] = v >>> 24;
     out[9] = (v >>> 16) & 0xff;
     out[10] = (v >>> 8) & 0xff;
