@@ -1,4 +1,4 @@
-// The PEAP method (inner EAP-MSCHAPv2) under arbitrary input: whatever
+// The PEAP (inner EAP-MSCHAPv2) and TTLS/PAP methods under arbitrary input: whatever
 // Requests (peer side) or Responses (authenticator side) arrive, with a
 // scripted engine whose tunnel data is drawn (inner packets, full or
 // compressed, Result TLVs, garbage) and a provider that accepts or refuses
@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import {
   createMschapV2Method,
   createPeapMethod,
+  createTtlsMethod,
   encodePeapInner,
   encodeTlsTypeData,
   isMethodError,
@@ -152,10 +153,15 @@ const tunnelData = fc.oneof(
     ),
 );
 
-describe('PEAP method under arbitrary input', () => {
-  for (const side of ['peer', 'authenticator'] as const) {
+describe('PEAP and TTLS methods under arbitrary input', () => {
+  for (const [name, side] of [
+    ['PEAP', 'peer'],
+    ['PEAP', 'authenticator'],
+    ['TTLS', 'peer'],
+    ['TTLS', 'authenticator'],
+  ] as const) {
     const reached = { tunnel: 0 };
-    it(`${side}: never throws, fits the capacity, succeeds only after the engine established`, () => {
+    it(`${name} ${side}: never throws, fits the capacity, succeeds only after the engine established`, () => {
       fc.assert(
         fc.property(
           fc.integer({ min: 11, max: 1500 }),
@@ -168,10 +174,12 @@ describe('PEAP method under arbitrary input', () => {
           fc.array(tunnelData, { maxLength: 6 }),
           fc.integer({ min: 0, max: 1 }).map((n) => (n === 0 ? 0 : 691)),
           (capacity, outputs, establishAfter, fails, events, tunnel, providerCode) => {
-            const method = createPeapMethod({
-              engines: scriptedEngines(outputs, establishAfter, fails, tunnel),
-              inner: createMschapV2Method({ crypto: nodeCrypto }),
-            });
+            const engines = scriptedEngines(outputs, establishAfter, fails, tunnel);
+            const method =
+              name === 'PEAP'
+                ? createPeapMethod({ engines, inner: createMschapV2Method({ crypto: nodeCrypto }) })
+                : createTtlsMethod({ engines });
+            const type = name === 'PEAP' ? 25 : 21;
             const work = method.begin({
               authenticator: side === 'authenticator',
               initialId: 1,
@@ -193,11 +201,11 @@ describe('PEAP method under arbitrary input', () => {
                 packet = {
                   code,
                   identifier,
-                  type: 25,
+                  type,
                   typeData: encodeTlsTypeData(event.flags, event.length, event.data),
                 };
               } else if (event.kind === 'raw') {
-                packet = { code, identifier: event.identifier, type: 25, typeData: event.data };
+                packet = { code, identifier: event.identifier, type, typeData: event.data };
               } else if (event.kind === 'timeout') {
                 packet = null;
               } else {
