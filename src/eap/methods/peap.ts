@@ -61,14 +61,14 @@ const decoder = new TextDecoder();
 
 const DEFAULT_INNER_CAPACITY = 1020;
 
-/** The inner method's answer, unless it is one phase 2 cannot carry. */
-type InnerAnswer =
+/** @internal The inner method's answer, unless it is one phase 2 cannot carry (PEAP and TTLS). */
+export type InnerAnswer =
   | { readonly kind: 'send'; readonly packet: EapMessage }
   | { readonly kind: 'authenticate'; readonly step: TunnelStep }
   | { readonly kind: 'done'; readonly success: boolean; readonly reason: string }
   | { readonly kind: 'failure'; readonly reason: string };
 
-function innerAnswer(result: EapMakeMessageResult, inner: string): InnerAnswer {
+export function innerAnswer(result: EapMakeMessageResult, inner: string): InnerAnswer {
   if (isMethodError(result)) {
     return {
       kind: 'failure',

@@ -83,3 +83,21 @@ describe('EAP-TTLS/PAP over Node TLS through createEapPair', () => {
     expect(unknown.auth).toMatchObject({ outcome: 'failure', resultCode: 691 });
   });
 });
+
+describe('EAP-TTLS/EAP-MSCHAPv2 over Node TLS through createEapPair', () => {
+  it('success on both sides; the inner identity is checked; keys agree', async () => {
+    const run = await peapDialogue({ ttls: 'eap', sendCapacity: 400 });
+    expect(run.auth).toMatchObject({ outcome: 'success', resultCode: 0, method: 'TTLS' });
+    expect(run.peer).toMatchObject({ outcome: 'success', resultCode: 0, method: 'TTLS' });
+    expect(run.provider.counts).toEqual({ accepted: 1, rejected: 0 });
+    const recv = vendor(run.auth!.attributes, MicrosoftAttributeType.MsMppeRecvKey);
+    expect(recv).toHaveLength(32);
+    expect(vendor(run.peer!.attributes, MicrosoftAttributeType.MsMppeSendKey)).toEqual(recv);
+  });
+
+  it('a wrong password: Failure on both sides', async () => {
+    const run = await peapDialogue({ ttls: 'eap', password: 'wrong' });
+    expect(run.auth).toMatchObject({ outcome: 'failure', resultCode: 691 });
+    expect(run.peer?.outcome).toBe('failure');
+  });
+});

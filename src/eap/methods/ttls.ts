@@ -14,9 +14,23 @@
  * client.random ‖ server.random. (TLS 1.3, RFC 9427, is the EAP-TLS exporter
  * with context 21; not interop-tested.)
  */
-import { EapType } from '../../wire/eap.js';
+import {
+  EapCode,
+  EapType,
+  encodeEap,
+  isEapMessage,
+  parseEap,
+  type EapMessage,
+} from '../../wire/eap.js';
 import { AuthAttributeType, userNameAttribute } from '../attributes.js';
-import { EapMethodFlag, type EapInput, type EapMethod } from '../contract.js';
+import {
+  EapMethodFlag,
+  RasEapFlag,
+  type EapInput,
+  type EapMakeMessageResult,
+  type EapMethod,
+} from '../contract.js';
+import { innerAnswer } from './peap.js';
 import type {
   TlsMethodOptions,
   TlsMethodProfile,
@@ -32,7 +46,16 @@ export const TTLS_KEY_LABEL = 'ttls keying material';
 export interface TtlsMethodOptions extends TlsMethodOptions {
   /** Peer: the User-Name sent inside the tunnel; default the EAP identity (give an anonymous one outside). */
   readonly innerIdentity?: string;
+  /**
+   * An inner EAP method (EAP-MSCHAPv2: `createMschapV2Method`) carried in
+   * EAP-Message AVPs (RFC 5281 §11.2.4) instead of PAP.
+   */
+  readonly inner?: EapMethod;
 }
+
+/** RFC 5281 §11.2.4: EAP packets travel in EAP-Message AVPs (RADIUS attribute 79). */
+const EAP_MESSAGE_AVP = 79;
+const INNER_CAPACITY = 1020;
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -141,15 +164,257 @@ class TtlsPapPeer implements TunnelPeer {
   end(): void {}
 }
 
+/** The EAP packet in a message's EAP-Message AVPs (joined when split), or why there is none. */
+function eapFromAvps(data: Uint8Array): EapMessage | string {
+  const parsed = parseTtlsAvps(data);
+  if (!parsed.ok) return `TTLS AVPs: ${parsed.reason}`;
+  const parts: Uint8Array[] = [];
+  for (const avp of parsed.avps) {
+    if (avp.vendorId === undefined && avp.code === EAP_MESSAGE_AVP) parts.push(avp.data);
+    else if ((avp.flags & TtlsAvpFlag.Mandatory) !== 0)
+      return `TTLS: unsupported mandatory AVP ${avp.code}`;
+  }
+  if (parts.length === 0) return 'TTLS: no EAP-Message AVP';
+  let bytes = parts[0] as Uint8Array;
+  if (parts.length > 1) {
+    bytes = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+    let at = 0;
+    for (const part of parts) {
+      bytes.set(part, at);
+      at += part.length;
+    }
+  }
+  const packet = parseEap(bytes);
+  if (!packet.ok) return `TTLS inner EAP: ${packet.failure.message}`;
+  if (!isEapMessage(packet.value)) return 'TTLS: an inner Success/Failure';
+  return packet.value;
+}
+
+function eapAvp(packet: EapMessage): Uint8Array {
+  return encodeTtlsAvps([
+    { code: EAP_MESSAGE_AVP, flags: TtlsAvpFlag.Mandatory, data: encodeEap(packet) },
+  ]);
+}
+
+/** Phase 2 with an inner EAP method, authenticator side. */
+class TtlsEapAuthenticator implements TunnelAuthenticator {
+  private phase: 'identity' | 'inner' | 'done' = 'identity';
+  private identifier = 0;
+  private workState: unknown;
+  private begun = false;
+
+  constructor(
+    private readonly inner: EapMethod,
+    private readonly input: EapInput,
+  ) {}
+
+  start(): TunnelStep {
+    // The peer acknowledged instead of sending its Identity: ask for it.
+    this.identifier = ((this.input.initialId ?? 0) + 1) & 0xff;
+    return {
+      kind: 'write',
+      data: eapAvp({
+        code: EapCode.Request,
+        identifier: this.identifier,
+        type: EapType.Identity,
+        typeData: new Uint8Array(0),
+      }),
+    };
+  }
+
+  receive(data: Uint8Array): TunnelStep {
+    const packet = eapFromAvps(data);
+    if (typeof packet === 'string') return this.fail(packet);
+    if (packet.code !== EapCode.Response) return this.fail('TTLS: an inner Request from the peer');
+    if (this.phase === 'identity') {
+      if (packet.type !== EapType.Identity) {
+        return this.fail(`TTLS: expected the inner Identity, got type ${packet.type}`);
+      }
+      this.identifier = packet.identifier;
+      try {
+        this.workState = this.inner.begin({
+          authenticator: true,
+          identity: decoder.decode(packet.typeData),
+          initialId: (packet.identifier + 1) & 0xff,
+          flags: this.input.flags ?? 0,
+        });
+      } catch (error) {
+        return this.fail(`inner ${this.inner.info.name} begin: ${(error as Error).message}`);
+      }
+      this.begun = true;
+      this.phase = 'inner';
+      return this.relay(null, undefined);
+    }
+    if (this.phase !== 'inner') return this.fail('TTLS phase 2 already finished');
+    if (packet.identifier !== this.identifier) {
+      return this.fail(`TTLS: inner Identifier ${packet.identifier}, expected ${this.identifier}`);
+    }
+    return this.relay(packet, undefined);
+  }
+
+  completed(input: EapInput): TunnelStep {
+    if (this.phase !== 'inner')
+      return this.fail('TTLS: a provider answer outside the inner method');
+    return this.relay(null, input);
+  }
+
+  end(): void {
+    if (!this.begun) return;
+    this.begun = false;
+    try {
+      this.inner.end(this.workState);
+    } catch {
+      // The session ends either way.
+    }
+  }
+
+  private relay(packet: EapMessage | null, input: EapInput | undefined): TunnelStep {
+    let result: EapMakeMessageResult;
+    try {
+      result = this.inner.makeMessage(this.workState, packet, INNER_CAPACITY, input);
+    } catch (error) {
+      return this.fail(`inner ${this.inner.info.name} threw: ${(error as Error).message}`);
+    }
+    const answer = innerAnswer(result, this.inner.info.name);
+    switch (answer.kind) {
+      case 'send':
+        if (answer.packet.code !== EapCode.Request) {
+          return this.fail(`inner ${this.inner.info.name} sent a Response`);
+        }
+        this.identifier = answer.packet.identifier;
+        return { kind: 'write', data: eapAvp(answer.packet) };
+      case 'authenticate':
+        return answer.step;
+      case 'failure':
+        return this.fail(answer.reason);
+      case 'done':
+        // The inner Success/Failure is not sent: the outer one says it (RFC 5281 §11.2.4).
+        this.phase = 'done';
+        return answer.success
+          ? { kind: 'success', reason: `TTLS: ${answer.reason}` }
+          : { kind: 'failure', reason: `TTLS: ${answer.reason}` };
+    }
+  }
+
+  private fail(reason: string): TunnelStep {
+    this.phase = 'done';
+    return { kind: 'failure', reason };
+  }
+}
+
+/** Phase 2 with an inner EAP method, peer side. */
+class TtlsEapPeer implements TunnelPeer {
+  private workState: unknown;
+  private begun = false;
+  private innerDone: boolean | undefined;
+
+  constructor(
+    private readonly options: TtlsMethodOptions,
+    private readonly inner: EapMethod,
+    private readonly input: EapInput,
+  ) {}
+
+  private get identity(): string {
+    return this.options.innerIdentity ?? this.input.identity ?? '';
+  }
+
+  /** The outer Success stands for the inner one: the inner method decides whether it may accept it. */
+  get succeeded(): boolean {
+    if (this.innerDone === undefined && this.begun) {
+      try {
+        const result = this.inner.makeMessage(
+          this.workState,
+          { code: EapCode.Success, identifier: 0 },
+          INNER_CAPACITY,
+        );
+        const answer = innerAnswer(result, this.inner.info.name);
+        this.innerDone = answer.kind === 'done' && answer.success;
+      } catch {
+        this.innerDone = false;
+      }
+    }
+    return this.innerDone === true;
+  }
+
+  start(): TunnelStep {
+    // The peer speaks first: its Identity (wpa_supplicant does the same).
+    return this.respond(0, EapType.Identity, encoder.encode(this.identity));
+  }
+
+  receive(data: Uint8Array): TunnelStep {
+    const packet = eapFromAvps(data);
+    if (typeof packet === 'string') return { kind: 'failure', reason: packet };
+    if (packet.code !== EapCode.Request) {
+      return { kind: 'failure', reason: 'TTLS: an inner Response from the server' };
+    }
+    if (packet.type === EapType.Identity) {
+      return this.respond(packet.identifier, EapType.Identity, encoder.encode(this.identity));
+    }
+    if (packet.type !== this.inner.info.type) {
+      return this.respond(packet.identifier, EapType.Nak, Uint8Array.of(this.inner.info.type));
+    }
+    if (!this.begun) {
+      try {
+        this.workState = this.inner.begin({
+          authenticator: false,
+          identity: this.identity,
+          ...(this.input.password === undefined ? {} : { password: this.input.password }),
+          flags: (this.input.flags ?? 0) | RasEapFlag.NonInteractive,
+        });
+      } catch (error) {
+        return { kind: 'failure', reason: `inner begin: ${(error as Error).message}` };
+      }
+      this.begun = true;
+    }
+    let result: EapMakeMessageResult;
+    try {
+      result = this.inner.makeMessage(this.workState, packet, INNER_CAPACITY);
+    } catch (error) {
+      return { kind: 'failure', reason: `inner threw: ${(error as Error).message}` };
+    }
+    const answer = innerAnswer(result, this.inner.info.name);
+    if (answer.kind === 'send' && answer.packet.code === EapCode.Response) {
+      return { kind: 'write', data: eapAvp(answer.packet) };
+    }
+    if (answer.kind === 'done') this.innerDone = answer.success;
+    return {
+      kind: 'failure',
+      reason:
+        answer.kind === 'failure' || answer.kind === 'done'
+          ? answer.reason
+          : `inner answered ${answer.kind}`,
+    };
+  }
+
+  end(): void {
+    if (!this.begun) return;
+    this.begun = false;
+    try {
+      this.inner.end(this.workState);
+    } catch {
+      // The session ends either way.
+    }
+  }
+
+  private respond(identifier: number, type: number, typeData: Uint8Array): TunnelStep {
+    return { kind: 'write', data: eapAvp({ code: EapCode.Response, identifier, type, typeData }) };
+  }
+}
+
 export function ttlsProfile(options: TtlsMethodOptions): TlsMethodProfile {
+  const inner = options.inner;
   return {
     type: EapType.Ttls,
     name: 'TTLS',
     version: 0,
     keyLabel: TTLS_KEY_LABEL,
     tunnel: {
-      authenticator: () => new TtlsPapAuthenticator(),
-      peer: (input) => new TtlsPapPeer(options, input),
+      authenticator: (input) =>
+        inner === undefined ? new TtlsPapAuthenticator() : new TtlsEapAuthenticator(inner, input),
+      peer: (input) =>
+        inner === undefined
+          ? new TtlsPapPeer(options, input)
+          : new TtlsEapPeer(options, inner, input),
     },
   };
 }

@@ -9,7 +9,9 @@ import {
   createMschapV2Method,
   createPeapMethod,
   createTtlsMethod,
+  type EapMethod,
   type EapSessionResult,
+  type TtlsMethodOptions,
 } from '../../../src/eap/index.js';
 import {
   createNodeTlsEngineFactory,
@@ -34,13 +36,19 @@ export async function peapDialogue(
     password?: string;
     innerIdentity?: string;
     client?: Partial<NodeTlsClientConfig>;
-    /** TTLS/PAP instead of PEAP/MSCHAPv2. */
-    ttls?: boolean;
+    /** TTLS/PAP (true) or TTLS/EAP-MSCHAPv2 ('eap') instead of PEAP/MSCHAPv2. */
+    ttls?: boolean | 'eap';
   } = {},
 ): Promise<PeapRun> {
   const clock = new VirtualClock();
   const version = options.version ?? 'TLSv1.2';
-  const make = options.ttls === true ? createTtlsMethod : createPeapMethod;
+  const peap = options.ttls === undefined || options.ttls === false;
+  const make = (o: TtlsMethodOptions): EapMethod =>
+    peap && o.inner !== undefined
+      ? createPeapMethod({ ...o, inner: o.inner })
+      : createTtlsMethod(o);
+  const inner = () =>
+    options.ttls === true ? {} : { inner: createMschapV2Method({ crypto: nodeCrypto }) };
   const server = make({
     engines: createNodeTlsEngineFactory({
       server: {
@@ -51,14 +59,14 @@ export async function peapDialogue(
       },
       maxVersion: version,
     }),
-    inner: createMschapV2Method({ crypto: nodeCrypto }),
+    ...inner(),
   });
   const client = make({
     engines: createNodeTlsEngineFactory({
       client: { ca: certs.ca.certPem, serverName: 'radius.netrx.test', ...options.client },
       maxVersion: version,
     }),
-    inner: createMschapV2Method({ crypto: nodeCrypto }),
+    ...inner(),
     innerIdentity: options.innerIdentity ?? 'bob',
   });
   const provider = new LocalAuthenticationProvider({
