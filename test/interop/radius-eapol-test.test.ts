@@ -41,20 +41,28 @@ const dir = mkdtempSync(join(tmpdir(), 'netrx-radius-eapol-'));
  * PEAPv0 with inner EAP-MSCHAPv2 (or TTLS/PAP), as research/eap.md §4 runs
  * them, checking the server against the demo CA.
  */
-function peapConfig(certs: string, password: string, ttls = false): string {
-  const file = join(dir, `${ttls ? 'TTLS' : 'PEAP'}-${password}.conf`);
+function peapConfig(
+  certs: string,
+  password: string,
+  ttls: false | 'PAP' | 'MSCHAPV2' = false,
+): string {
+  const file = join(dir, `${ttls === false ? 'PEAP' : `TTLS-${ttls}`}-${password}.conf`);
   writeFileSync(
     file,
     [
       'network={',
       '  key_mgmt=WPA-EAP',
-      `  eap=${ttls ? 'TTLS' : 'PEAP'}`,
+      `  eap=${ttls === false ? 'PEAP' : 'TTLS'}`,
       '  identity="bob"',
       '  anonymous_identity="anonymous"',
       `  password="${password}"`,
       `  ca_cert="${join(certs, 'ca.pem')}"`,
       '  domain_suffix_match="netrx.test"',
-      ...(ttls ? ['  phase2="auth=PAP"'] : ['  phase1="peaplabel=0"', '  phase2="auth=MSCHAPV2"']),
+      ...(ttls === 'PAP'
+        ? ['  phase2="auth=PAP"']
+        : ttls === 'MSCHAPV2'
+          ? ['  phase2="autheap=MSCHAPV2"']
+          : ['  phase1="peaplabel=0"', '  phase2="auth=MSCHAPV2"']),
       '}',
       '',
     ].join('\n'),
@@ -206,7 +214,7 @@ describe.skipIf(peers.skip)('eapol_test against netrx radius serve', () => {
       const made = await ran(process.execPath, [main, 'certs', 'demo', '--out', certs]);
       expect(made.code).toBe(0);
       ({ server, port } = await serve(['--user', 'bob:hello', '--certs', certs]));
-      expect(server.text()).toMatch(/methods md5,mschapv2,peap,ttls-pap,tls$/m);
+      expect(server.text()).toMatch(/methods md5,mschapv2,peap,ttls-pap,ttls-mschapv2,tls$/m);
     });
 
     afterAll(() => stopped(server));
@@ -227,13 +235,26 @@ describe.skipIf(peers.skip)('eapol_test against netrx radius serve', () => {
     });
 
     it('TTLS/PAP: MPPE keys OK: 1  mismatch: 0, SUCCESS; a wrong password: Access-Reject, FAILURE', async () => {
-      const run = await eapolTest(port, peapConfig(certs, 'hello', true));
+      const run = await eapolTest(port, peapConfig(certs, 'hello', 'PAP'));
       expect(run.text).toContain('CTRL-EVENT-EAP-METHOD EAP vendor 0 method 21 (TTLS) selected');
       expect(run.text).toContain('EAP-TTLS: Phase 2 PAP Request');
       expect(run.text).toContain('MPPE keys OK: 1  mismatch: 0');
       expect(lastLine(run.text)).toBe('SUCCESS');
       expect(run.code).toBe(0);
-      const wrong = await eapolTest(port, peapConfig(certs, 'wrong', true));
+      const wrong = await eapolTest(port, peapConfig(certs, 'wrong', 'PAP'));
+      expect(wrong.text).toContain('(Access-Reject)');
+      expect(lastLine(wrong.text)).toBe('FAILURE');
+      expect(wrong.code).toBe(252);
+    });
+
+    it('TTLS/EAP-MSCHAPv2 (autheap): MPPE keys OK: 1  mismatch: 0, SUCCESS; a wrong password: FAILURE', async () => {
+      const run = await eapolTest(port, peapConfig(certs, 'hello', 'MSCHAPV2'));
+      expect(run.text).toContain('CTRL-EVENT-EAP-METHOD EAP vendor 0 method 21 (TTLS) selected');
+      expect(run.text).toContain('EAP-TTLS: Phase 2 EAP Request: type=26');
+      expect(run.text).toContain('MPPE keys OK: 1  mismatch: 0');
+      expect(lastLine(run.text)).toBe('SUCCESS');
+      expect(run.code).toBe(0);
+      const wrong = await eapolTest(port, peapConfig(certs, 'wrong', 'MSCHAPV2'));
       expect(wrong.text).toContain('(Access-Reject)');
       expect(lastLine(wrong.text)).toBe('FAILURE');
       expect(wrong.code).toBe(252);

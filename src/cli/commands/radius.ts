@@ -23,10 +23,10 @@ function list(value: unknown): string[] {
   return Array.isArray(value) ? (value as string[]) : typeof value === 'string' ? [value] : [];
 }
 
-const METHODS = ['md5', 'mschapv2', 'peap', 'ttls-pap', 'tls'] as const;
+const METHODS = ['md5', 'mschapv2', 'peap', 'ttls-pap', 'ttls-mschapv2', 'tls'] as const;
 type MethodName = (typeof METHODS)[number];
 /** The methods that need certificates (`--certs DIR`). */
-const TLS_METHODS: readonly MethodName[] = ['peap', 'ttls-pap', 'tls'];
+const TLS_METHODS: readonly MethodName[] = ['peap', 'ttls-pap', 'ttls-mschapv2', 'tls'];
 
 /** DIR/ca.pem, server.pem, server-key.pem, client.pem, client-key.pem (`netrx certs demo`), read when used. */
 interface CertsDir {
@@ -94,9 +94,10 @@ function method(name: MethodName, certs?: CertsDir, peer?: PeerTls): EapMethod {
       : { client }),
     maxVersion: 'TLSv1.2',
   });
-  if (name === 'ttls-pap') {
+  if (name === 'ttls-pap' || name === 'ttls-mschapv2') {
     return createTtlsMethod({
       engines,
+      ...(name === 'ttls-mschapv2' ? { inner: createMschapV2Method({ crypto: nodeCrypto }) } : {}),
       ...(peer === undefined ? {} : { innerIdentity: peer.innerIdentity }),
     });
   }
@@ -148,7 +149,7 @@ export const radiusServeCommand: CliCommand = {
   summary:
     'a RADIUS server running EAP-MD5, EAP-MSCHAPv2 and, with --certs, PEAP, TTLS/PAP and EAP-TLS against a user list; prints ready',
   usage:
-    'radius serve [--host ADDR] --port PORT --secret SECRET (--user NAME:PASSWORD ... | --users FILE) [--client PREFIX] [--acct-port PORT] [--methods md5,mschapv2,peap,ttls-pap,tls] [--certs DIR] [--strict]',
+    'radius serve [--host ADDR] --port PORT --secret SECRET (--user NAME:PASSWORD ... | --users FILE) [--client PREFIX] [--acct-port PORT] [--methods md5,mschapv2,peap,ttls-pap,ttls-mschapv2,tls] [--certs DIR] [--strict]',
   options: {
     host: { type: 'string' },
     port: { type: 'string' },
@@ -202,7 +203,13 @@ export const radiusServeCommand: CliCommand = {
       values['methods'] === undefined
         ? METHODS.filter((name) => certs !== undefined || !TLS_METHODS.includes(name))
         : methodNames('--methods', required('--methods', values['methods']));
-    const methods = names.map((name) => method(name, certs));
+    // One TTLS method serves PAP and EAP-MSCHAPv2 (the peer's AVPs choose): keep the first.
+    const methods = names
+      .filter(
+        (name, i) =>
+          !name.startsWith('ttls-') || names.findIndex((n) => n.startsWith('ttls-')) === i,
+      )
+      .map((name) => method(name === 'ttls-pap' ? 'ttls-mschapv2' : name, certs));
     const prefixes = list(values['client']);
     const strict = values['strict'] === true;
     const clients = (prefixes.length === 0 ? ['127.0.0.0/8', '::1'] : prefixes).map((address) => ({
@@ -250,7 +257,7 @@ export const radiusTestCommand: CliCommand = {
   summary:
     'one EAP authentication through a RADIUS server with the netrx peer; prints SUCCESS or FAILURE',
   usage:
-    'radius test --server HOST:PORT [--server HOST:PORT ...] --secret SECRET --method md5|mschapv2|peap|ttls-pap|tls --user NAME:PASSWORD [--certs DIR [--server-name NAME]] [--anonymous NAME] [--timeout MS] [--retries N]',
+    'radius test --server HOST:PORT [--server HOST:PORT ...] --secret SECRET --method md5|mschapv2|peap|ttls-pap|ttls-mschapv2|tls --user NAME:PASSWORD [--certs DIR [--server-name NAME]] [--anonymous NAME] [--timeout MS] [--retries N]',
   options: {
     server: { type: 'string', multiple: true },
     secret: { type: 'string' },
@@ -276,7 +283,7 @@ export const radiusTestCommand: CliCommand = {
     const serverName =
       typeof values['server-name'] === 'string' ? values['server-name'] : undefined;
     // PEAP: the outer identity is anonymous (User-Name too); the user's name goes inside the tunnel.
-    const tunnelled = names.includes('peap') || names.includes('ttls-pap');
+    const tunnelled = names.some((n) => n === 'peap' || n.startsWith('ttls-'));
     const anonymous =
       typeof values['anonymous'] === 'string'
         ? values['anonymous']

@@ -302,6 +302,48 @@ class TtlsEapAuthenticator implements TunnelAuthenticator {
   }
 }
 
+/**
+ * The authenticator with an inner method serves both: PAP when the peer's
+ * first AVPs carry User-Password, the inner EAP method when they carry an
+ * EAP-Message (or when the peer only acknowledged), as FreeRADIUS does.
+ */
+class TtlsEitherAuthenticator implements TunnelAuthenticator {
+  private chosen: TunnelAuthenticator | undefined;
+
+  constructor(
+    private readonly inner: EapMethod,
+    private readonly input: EapInput,
+  ) {}
+
+  start(): TunnelStep {
+    this.chosen ??= new TtlsEapAuthenticator(this.inner, this.input);
+    return this.chosen.start();
+  }
+
+  receive(data: Uint8Array): TunnelStep {
+    if (this.chosen === undefined) {
+      const parsed = parseTtlsAvps(data);
+      const eap =
+        parsed.ok &&
+        parsed.avps.some((a) => a.vendorId === undefined && a.code === EAP_MESSAGE_AVP);
+      this.chosen = eap
+        ? new TtlsEapAuthenticator(this.inner, this.input)
+        : new TtlsPapAuthenticator();
+    }
+    return this.chosen.receive(data);
+  }
+
+  completed(input: EapInput): TunnelStep {
+    return this.chosen === undefined
+      ? { kind: 'failure', reason: 'TTLS: no authentication pending' }
+      : this.chosen.completed(input);
+  }
+
+  end(): void {
+    this.chosen?.end();
+  }
+}
+
 /** Phase 2 with an inner EAP method, peer side. */
 class TtlsEapPeer implements TunnelPeer {
   private workState: unknown;
@@ -410,7 +452,9 @@ export function ttlsProfile(options: TtlsMethodOptions): TlsMethodProfile {
     keyLabel: TTLS_KEY_LABEL,
     tunnel: {
       authenticator: (input) =>
-        inner === undefined ? new TtlsPapAuthenticator() : new TtlsEapAuthenticator(inner, input),
+        inner === undefined
+          ? new TtlsPapAuthenticator()
+          : new TtlsEitherAuthenticator(inner, input),
       peer: (input) =>
         inner === undefined
           ? new TtlsPapPeer(options, input)
@@ -420,7 +464,8 @@ export function ttlsProfile(options: TtlsMethodOptions): TlsMethodProfile {
 }
 
 /**
- * EAP-TTLSv0 with PAP inside. The TLS engine factory is configured as for
+ * EAP-TTLSv0 with PAP inside, or with `options.inner` (the authenticator
+ * then serves PAP too, chosen by the peer's AVPs). The TLS engine factory is configured as for
  * PEAP (no client certificate); the authenticator needs a provider that
  * checks PAP (`LocalAuthenticationProvider` does); the peer needs the password.
  */
