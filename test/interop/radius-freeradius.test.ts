@@ -1,7 +1,7 @@
 /**
  * `netrx radius test` (the netrx EAP peer and RADIUS client, from dist/)
  * against FreeRADIUS 3.2.1, a RADIUS/EAP server nobody here wrote: EAP-MD5,
- * EAP-MSCHAPv2, PEAPv0/EAP-MSCHAPv2 and TTLS/PAP (FreeRADIUS's eap module on the
+ * EAP-MSCHAPv2, PEAPv0/EAP-MSCHAPv2, TTLS/PAP and TTLS/EAP-MSCHAPv2 (FreeRADIUS's eap module on the
  * `netrx certs demo` server certificate, the peer checking it against the
  * demo CA and name) succeed with FreeRADIUS's MS-MPPE keys equal to the
  * peer's MSK, and a wrong password ends in Access-Reject (exit 1).
@@ -48,7 +48,7 @@ if (installed !== '' && installed !== RECORDED.freeradius) {
 
 function radiusTest(
   port: number,
-  method: 'md5' | 'mschapv2' | 'peap' | 'ttls-pap',
+  method: 'md5' | 'mschapv2' | 'peap' | 'ttls-pap' | 'ttls-mschapv2',
   password: string,
   extra: readonly string[] = [],
 ) {
@@ -170,9 +170,9 @@ describe.skipIf(peers.skip)('netrx radius test against FreeRADIUS', () => {
     });
   });
 
-  describe('EAP-TTLS/PAP', () => {
-    const ttls = (password: string) =>
-      radiusTest(port, 'ttls-pap', password, [
+  describe('EAP-TTLS (PAP and EAP-MSCHAPv2)', () => {
+    const ttls = (password: string, method: 'ttls-pap' | 'ttls-mschapv2' = 'ttls-pap') =>
+      radiusTest(port, method, password, [
         '--certs',
         join(dir, 'certs'),
         '--server-name',
@@ -194,6 +194,17 @@ describe.skipIf(peers.skip)('netrx radius test against FreeRADIUS', () => {
       const run = await ttls('wrong');
       expect(run.text).toMatch(/^FAILURE: Access-Reject/m);
       expect(run.code).toBe(1);
+    });
+
+    it('TTLS/EAP-MSCHAPv2: MPPE keys match, SUCCESS; a wrong password: Access-Reject', async () => {
+      const run = await ttls('hello', 'ttls-mschapv2');
+      expect(run.text).toMatch(/, method TTLS, \d+ Access-Requests$/m);
+      expect(run.text).toMatch(/^MPPE keys match$/m);
+      expect(run.text).toMatch(/^SUCCESS$/m);
+      expect(run.code).toBe(0);
+      const wrong = await ttls('wrong', 'ttls-mschapv2');
+      expect(wrong.text).toMatch(/^FAILURE: Access-Reject/m);
+      expect(wrong.code).toBe(1);
     });
   });
 });
