@@ -147,9 +147,9 @@ function endpoint(text: string): { address: string; port: number } {
 export const radiusServeCommand: CliCommand = {
   path: ['radius', 'serve'],
   summary:
-    'a RADIUS server running EAP-MD5, EAP-MSCHAPv2 and, with --certs, PEAP, TTLS/PAP and EAP-TLS against a user list; prints ready',
+    'a RADIUS server running EAP-MD5, EAP-MSCHAPv2 and, with --certs, PEAP, TTLS and EAP-TLS against a user list (--methods from md5, mschapv2, peap, ttls-pap, ttls-mschapv2, tls); prints ready',
   usage:
-    'radius serve [--host ADDR] --port PORT --secret SECRET (--user NAME:PASSWORD ... | --users FILE) [--client PREFIX] [--acct-port PORT] [--methods md5,mschapv2,peap,ttls-pap,ttls-mschapv2,tls] [--certs DIR] [--strict]',
+    'radius serve [--host ADDR] --port PORT --secret SECRET (--user NAME:PASSWORD ... | --users FILE) [--client PREFIX] [--acct-port PORT] [--methods md5,mschapv2,peap,ttls-pap,...] [--certs DIR] [--strict]',
   options: {
     host: { type: 'string' },
     port: { type: 'string' },
