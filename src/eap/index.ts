@@ -148,3 +148,37 @@ export {
 export * from './tls/index.js';
 export { createTlsMethod, type TlsMethodState } from './methods/tls.js';
 export { EAP_KEY_NAME_ATTRIBUTE, type TlsMethodOptions } from './methods/tls-common.js';
+export { createPeapMethod, peapProfile, type PeapMethodOptions } from './methods/peap.js';
+export {
+  PeapResultStatus,
+  PeapTlvType,
+  decodePeapInner,
+  encodePeapInner,
+  parseResultTlv,
+  resultTlvPacket,
+  type PeapInnerResult,
+  type PeapResultTlv,
+} from './methods/peap-format.js';
+export { createTlsBasedMethod } from './methods/tls.js';
+export type {
+  TlsMethodProfile,
+  TunnelAuthenticator,
+  TunnelPeer,
+  TunnelStep,
+} from './methods/tls-common.js';
+export {
+  TTLS_KEY_LABEL,
+  createTtlsMethod,
+  ttlsProfile,
+  type TtlsMethodOptions,
+} from './methods/ttls.js';
+export {
+  MAX_TTLS_AVPS,
+  TtlsAvpCode,
+  TtlsAvpFlag,
+  encodeTtlsAvp,
+  encodeTtlsAvps,
+  parseTtlsAvps,
+  type TtlsAvp,
+  type TtlsAvpsResult,
+} from './methods/ttls-avp.js';

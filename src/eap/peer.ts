@@ -129,6 +129,14 @@ export class EapPeer {
     return this.outcome;
   }
 
+  /**
+   * Whether the method is computing its answer (a TLS engine's `pendingWork`,
+   * the interactive UI): the Response to the last Request comes later.
+   */
+  get busy(): boolean {
+    return this.outcome === undefined && this.runner?.waitingFor !== undefined;
+  }
+
   stats(): EapPeerStats {
     return {
       ...this.counters,

@@ -170,7 +170,12 @@ export class RadiusEapClient {
           );
         const before = this.requests;
         peer.receive(eap);
-        if (this.finished === undefined && this.requests === before && peer.result === undefined) {
+        if (
+          this.finished === undefined &&
+          this.requests === before &&
+          peer.result === undefined &&
+          !peer.busy // a TLS method answers a few event-loop turns later
+        ) {
           this.finish(
             'error',
             `the peer did not answer the server's EAP packet (${Object.keys(peer.stats().dropped).join(', ')})`,

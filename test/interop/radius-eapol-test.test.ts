@@ -4,8 +4,10 @@
  * a kernel-chosen port: EAP-MD5 (`-n`: MD5 derives no keys, so there are no
  * MPPE keys to compare), EAP-MSCHAPv2 with the MS-MPPE keys checked by
  * eapol_test against its own MSK, a wrong password, and MSCHAPv2 against a
- * users file holding only the NT hash. Versions are printed and compared with
- * the recorded ones.
+ * users file holding only the NT hash; PEAPv0/EAP-MSCHAPv2 (`--certs` from
+ * `netrx certs demo`, anonymous outer identity, `peaplabel=0`) with the
+ * MS-MPPE keys from the TLS MSK checked by eapol_test, a wrong inner
+ * password, TTLS/PAP, and EAP-TLS 1.2 and 1.3 through the same server. Versions are printed and compared with the recorded ones.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -34,6 +36,60 @@ if (installed !== '' && installed !== RECORDED.eapoltest) {
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'netrx-radius-eapol-'));
+
+/**
+ * PEAPv0 with inner EAP-MSCHAPv2 (or TTLS/PAP), as research/eap.md §4 runs
+ * them, checking the server against the demo CA.
+ */
+function peapConfig(
+  certs: string,
+  password: string,
+  ttls: false | 'PAP' | 'MSCHAPV2' = false,
+): string {
+  const file = join(dir, `${ttls === false ? 'PEAP' : `TTLS-${ttls}`}-${password}.conf`);
+  writeFileSync(
+    file,
+    [
+      'network={',
+      '  key_mgmt=WPA-EAP',
+      `  eap=${ttls === false ? 'PEAP' : 'TTLS'}`,
+      '  identity="bob"',
+      '  anonymous_identity="anonymous"',
+      `  password="${password}"`,
+      `  ca_cert="${join(certs, 'ca.pem')}"`,
+      '  domain_suffix_match="netrx.test"',
+      ...(ttls === 'PAP'
+        ? ['  phase2="auth=PAP"']
+        : ttls === 'MSCHAPV2'
+          ? ['  phase2="autheap=MSCHAPV2"']
+          : ['  phase1="peaplabel=0"', '  phase2="auth=MSCHAPV2"']),
+      '}',
+      '',
+    ].join('\n'),
+  );
+  return file;
+}
+
+/** EAP-TLS with the demo client certificate; `tls13` lets wpa_supplicant 2.10 offer TLS 1.3. */
+function tlsConfig(certs: string, tls13: boolean): string {
+  const file = join(dir, `TLS-${tls13 ? '13' : '12'}.conf`);
+  writeFileSync(
+    file,
+    [
+      'network={',
+      '  key_mgmt=WPA-EAP',
+      '  eap=TLS',
+      '  identity="bob"',
+      `  ca_cert="${join(certs, 'ca.pem')}"`,
+      `  client_cert="${join(certs, 'client.pem')}"`,
+      `  private_key="${join(certs, 'client-key.pem')}"`,
+      ...(tls13 ? ['  phase1="tls_disable_tlsv1_3=0"'] : []),
+      '}',
+      '',
+    ].join('\n'),
+  );
+  return file;
+}
 
 function eapConfig(method: 'MD5' | 'MSCHAPV2', password: string): string {
   const file = join(dir, `${method}-${password}.conf`);
@@ -147,6 +203,82 @@ describe.skipIf(peers.skip)('eapol_test against netrx radius serve', () => {
       await stopped(server);
     }
     expect(server.text()).toMatch(/1 accepted, 1 rejected, 0 dropped/);
+  });
+
+  describe('PEAPv0/EAP-MSCHAPv2 with --certs (netrx certs demo)', () => {
+    let server: Watched;
+    let port: number;
+    const certs = join(dir, 'certs');
+
+    beforeAll(async () => {
+      const made = await ran(process.execPath, [main, 'certs', 'demo', '--out', certs]);
+      expect(made.code).toBe(0);
+      ({ server, port } = await serve(['--user', 'bob:hello', '--certs', certs]));
+      expect(server.text()).toMatch(/methods md5,mschapv2,peap,ttls-pap,ttls-mschapv2,tls$/m);
+    });
+
+    afterAll(() => stopped(server));
+
+    it('PEAP (peaplabel=0, phase2 auth=MSCHAPV2): MPPE keys OK: 1  mismatch: 0, SUCCESS', async () => {
+      const run = await eapolTest(port, peapConfig(certs, 'hello'));
+      expect(run.text).toContain('CTRL-EVENT-EAP-METHOD EAP vendor 0 method 25 (PEAP) selected');
+      expect(run.text).toContain('EAP-PEAP: Using PEAP version 0');
+      expect(run.text).toContain("EAP-PEAP: using label 'client EAP encryption' in key derivation");
+      expect(run.text).toContain('EAP-PEAP: Selected Phase 2 EAP vendor 0 method 26');
+      expect(run.text).toContain('EAP-TLV: TLV Result - Success');
+      // The anonymous outer identity goes to RADIUS; the inner one is only in the tunnel.
+      expect(run.text).toMatch(/\(User-Name\) length=11\n\s*Value: 'anonymous'/);
+      expect(run.text).not.toMatch(/\(User-Name\) length=5\n/); // never "bob" outside
+      expect(run.text).toContain('MPPE keys OK: 1  mismatch: 0');
+      expect(lastLine(run.text)).toBe('SUCCESS');
+      expect(run.code).toBe(0);
+    });
+
+    it('TTLS/PAP: MPPE keys OK: 1  mismatch: 0, SUCCESS; a wrong password: Access-Reject, FAILURE', async () => {
+      const run = await eapolTest(port, peapConfig(certs, 'hello', 'PAP'));
+      expect(run.text).toContain('CTRL-EVENT-EAP-METHOD EAP vendor 0 method 21 (TTLS) selected');
+      expect(run.text).toContain('EAP-TTLS: Phase 2 PAP Request');
+      expect(run.text).toContain('MPPE keys OK: 1  mismatch: 0');
+      expect(lastLine(run.text)).toBe('SUCCESS');
+      expect(run.code).toBe(0);
+      const wrong = await eapolTest(port, peapConfig(certs, 'wrong', 'PAP'));
+      expect(wrong.text).toContain('(Access-Reject)');
+      expect(lastLine(wrong.text)).toBe('FAILURE');
+      expect(wrong.code).toBe(252);
+    });
+
+    it('TTLS/EAP-MSCHAPv2 (autheap): MPPE keys OK: 1  mismatch: 0, SUCCESS; a wrong password: FAILURE', async () => {
+      const run = await eapolTest(port, peapConfig(certs, 'hello', 'MSCHAPV2'));
+      expect(run.text).toContain('CTRL-EVENT-EAP-METHOD EAP vendor 0 method 21 (TTLS) selected');
+      expect(run.text).toContain('EAP-TTLS: Phase 2 EAP Request: type=26');
+      expect(run.text).toContain('MPPE keys OK: 1  mismatch: 0');
+      expect(lastLine(run.text)).toBe('SUCCESS');
+      expect(run.code).toBe(0);
+      const wrong = await eapolTest(port, peapConfig(certs, 'wrong', 'MSCHAPV2'));
+      expect(wrong.text).toContain('(Access-Reject)');
+      expect(lastLine(wrong.text)).toBe('FAILURE');
+      expect(wrong.code).toBe(252);
+    });
+
+    for (const tls13 of [false, true]) {
+      it(`EAP-TLS ${tls13 ? '1.3' : '1.2'} through radius serve --certs: MPPE keys OK: 1  mismatch: 0, SUCCESS`, async () => {
+        const run = await eapolTest(port, tlsConfig(certs, tls13));
+        expect(run.text).toContain('CTRL-EVENT-EAP-METHOD EAP vendor 0 method 13 (TLS) selected');
+        expect(run.text).toContain(`SSL: Using TLS version TLSv1.${tls13 ? 3 : 2}`);
+        expect(run.text).toContain('MPPE keys OK: 1  mismatch: 0');
+        expect(lastLine(run.text)).toBe('SUCCESS');
+        expect(run.code).toBe(0);
+      });
+    }
+
+    it('a wrong inner password: Result TLV failure, Access-Reject, FAILURE, exit 252', async () => {
+      const run = await eapolTest(port, peapConfig(certs, 'wrong'));
+      expect(run.text).toContain('EAP-TLV: TLV Result - Failure');
+      expect(run.text).toContain('(Access-Reject)');
+      expect(run.text).not.toContain('CTRL-EVENT-EAP-SUCCESS');
+      expect(lastLine(run.text)).toBe('FAILURE');
+      expect(run.code).toBe(252);
+    });
   });
 });
 

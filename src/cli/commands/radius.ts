@@ -1,13 +1,18 @@
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import {
   StaticUserStore,
   UsersFileError,
   createMd5Method,
   createMschapV2Method,
+  createPeapMethod,
+  createTlsMethod,
+  createTtlsMethod,
   usersFileStore,
   type EapMethod,
   type UserStore,
 } from '../../eap/index.js';
+import { createNodeTlsEngineFactory } from '../../node/eap/index.js';
 import { LISTEN_ADDRESS, parseListenAddress } from '../../node/host/address.js';
 import { nodeCrypto } from '../../node/runtime/index.js';
 import { runRadiusEapTest, startRadiusServer } from '../../node/radius/index.js';
@@ -18,13 +23,89 @@ function list(value: unknown): string[] {
   return Array.isArray(value) ? (value as string[]) : typeof value === 'string' ? [value] : [];
 }
 
-const METHODS = ['md5', 'mschapv2'] as const;
+const METHODS = ['md5', 'mschapv2', 'peap', 'ttls-pap', 'ttls-mschapv2', 'tls'] as const;
 type MethodName = (typeof METHODS)[number];
+/** The methods that need certificates (`--certs DIR`). */
+const TLS_METHODS: readonly MethodName[] = ['peap', 'ttls-pap', 'ttls-mschapv2', 'tls'];
 
-function method(name: MethodName): EapMethod {
-  return name === 'md5'
-    ? createMd5Method({ crypto: nodeCrypto })
-    : createMschapV2Method({ crypto: nodeCrypto });
+/** DIR/ca.pem, server.pem, server-key.pem, client.pem, client-key.pem (`netrx certs demo`), read when used. */
+interface CertsDir {
+  readonly dir: string;
+  read(file: string): string;
+}
+
+function certsDir(dir: string | undefined): CertsDir | undefined {
+  if (dir === undefined) return undefined;
+  return {
+    dir,
+    read(file) {
+      try {
+        return readFileSync(join(dir, file), 'utf8');
+      } catch (error) {
+        throw new UsageError(
+          `--certs: cannot read ${join(dir, file)}: ${(error as Error).message}`,
+        );
+      }
+    },
+  };
+}
+
+/** Peer-side choices for the TLS methods (`radius test`). */
+interface PeerTls {
+  readonly serverName: string | undefined;
+  readonly innerIdentity: string;
+}
+
+function method(name: MethodName, certs?: CertsDir, peer?: PeerTls): EapMethod {
+  if (name === 'md5') return createMd5Method({ crypto: nodeCrypto });
+  if (name === 'mschapv2') return createMschapV2Method({ crypto: nodeCrypto });
+  if (certs === undefined) throw new UsageError(`method ${name} needs --certs DIR`);
+  const ca = certs.read('ca.pem');
+  const client = {
+    ca,
+    ...(peer?.serverName === undefined ? {} : { serverName: peer.serverName }),
+  };
+  if (name === 'tls') {
+    return createTlsMethod({
+      engines: createNodeTlsEngineFactory(
+        peer === undefined
+          ? { server: { cert: certs.read('server.pem'), key: certs.read('server-key.pem'), ca } }
+          : {
+              client: {
+                ...client,
+                cert: certs.read('client.pem'),
+                key: certs.read('client-key.pem'),
+              },
+            },
+      ),
+    });
+  }
+  // PEAPv0 and TTLS over TLS 1.2: their keys over TLS 1.3 (RFC 9427) are not settled among peers.
+  const engines = createNodeTlsEngineFactory({
+    ...(peer === undefined
+      ? {
+          server: {
+            cert: certs.read('server.pem'),
+            key: certs.read('server-key.pem'),
+            ca,
+            requireClientCertificate: false,
+          },
+        }
+      : { client }),
+    maxVersion: 'TLSv1.2',
+  });
+  if (name === 'ttls-pap' || name === 'ttls-mschapv2') {
+    return createTtlsMethod({
+      engines,
+      ...(name === 'ttls-mschapv2' ? { inner: createMschapV2Method({ crypto: nodeCrypto }) } : {}),
+      ...(peer === undefined ? {} : { innerIdentity: peer.innerIdentity }),
+    });
+  }
+  return createPeapMethod({
+    engines,
+    inner: createMschapV2Method({ crypto: nodeCrypto }),
+    ...(peer === undefined ? {} : { innerIdentity: peer.innerIdentity }),
+  });
 }
 
 function methodNames(flag: string, text: string): MethodName[] {
@@ -65,9 +146,10 @@ function endpoint(text: string): { address: string; port: number } {
 
 export const radiusServeCommand: CliCommand = {
   path: ['radius', 'serve'],
-  summary: 'a RADIUS server running EAP-MD5 and EAP-MSCHAPv2 against a user list; prints ready',
+  summary:
+    'a RADIUS server running EAP-MD5, EAP-MSCHAPv2 and, with --certs, PEAP, TTLS and EAP-TLS against a user list (--methods from md5, mschapv2, peap, ttls-pap, ttls-mschapv2, tls); prints ready',
   usage:
-    'radius serve [--host ADDR] --port PORT --secret SECRET (--user NAME:PASSWORD ... | --users FILE) [--client PREFIX] [--acct-port PORT] [--methods md5,mschapv2] [--strict]',
+    'radius serve [--host ADDR] --port PORT --secret SECRET (--user NAME:PASSWORD ... | --users FILE) [--client PREFIX] [--acct-port PORT] [--methods md5,mschapv2,peap,ttls-pap,...] [--certs DIR] [--strict]',
   options: {
     host: { type: 'string' },
     port: { type: 'string' },
@@ -77,6 +159,7 @@ export const radiusServeCommand: CliCommand = {
     client: { type: 'string', multiple: true },
     'acct-port': { type: 'string' },
     methods: { type: 'string' },
+    certs: { type: 'string' },
     strict: { type: 'boolean' },
   },
   async run(values, _positionals, io) {
@@ -114,10 +197,19 @@ export const radiusServeCommand: CliCommand = {
         throw new UsageError(`--user: ${(error as Error).message}`);
       }
     }
+    const certs = certsDir(typeof values['certs'] === 'string' ? values['certs'] : undefined);
+    // Without --certs the TLS-based methods are left out of the default list.
     const names =
       values['methods'] === undefined
-        ? [...METHODS]
+        ? METHODS.filter((name) => certs !== undefined || !TLS_METHODS.includes(name))
         : methodNames('--methods', required('--methods', values['methods']));
+    // One TTLS method serves PAP and EAP-MSCHAPv2 (the peer's AVPs choose): keep the first.
+    const methods = names
+      .filter(
+        (name, i) =>
+          !name.startsWith('ttls-') || names.findIndex((n) => n.startsWith('ttls-')) === i,
+      )
+      .map((name) => method(name === 'ttls-pap' ? 'ttls-mschapv2' : name, certs));
     const prefixes = list(values['client']);
     const strict = values['strict'] === true;
     const clients = (prefixes.length === 0 ? ['127.0.0.0/8', '::1'] : prefixes).map((address) => ({
@@ -132,7 +224,7 @@ export const radiusServeCommand: CliCommand = {
         port,
         ...(accountingPort === undefined ? {} : { accountingPort }),
         clients,
-        methods: names.map(method),
+        methods,
         users,
         accounting: (record) =>
           io.out(
@@ -165,12 +257,15 @@ export const radiusTestCommand: CliCommand = {
   summary:
     'one EAP authentication through a RADIUS server with the netrx peer; prints SUCCESS or FAILURE',
   usage:
-    'radius test --server HOST:PORT [--server HOST:PORT ...] --secret SECRET --method md5|mschapv2 --user NAME:PASSWORD [--timeout MS] [--retries N]',
+    'radius test --server HOST:PORT [--server HOST:PORT ...] --secret SECRET --method md5|mschapv2|peap|ttls-pap|ttls-mschapv2|tls --user NAME:PASSWORD [--certs DIR [--server-name NAME]] [--anonymous NAME] [--timeout MS] [--retries N]',
   options: {
     server: { type: 'string', multiple: true },
     secret: { type: 'string' },
     method: { type: 'string' },
     user: { type: 'string' },
+    certs: { type: 'string' },
+    'server-name': { type: 'string' },
+    anonymous: { type: 'string' },
     timeout: { type: 'string' },
     retries: { type: 'string' },
   },
@@ -184,10 +279,22 @@ export const radiusTestCommand: CliCommand = {
       values['timeout'] === undefined ? 2000 : integer('--timeout', values['timeout'], 1, 600_000);
     const retries =
       values['retries'] === undefined ? 2 : integer('--retries', values['retries'], 0, 100);
+    const certs = certsDir(typeof values['certs'] === 'string' ? values['certs'] : undefined);
+    const serverName =
+      typeof values['server-name'] === 'string' ? values['server-name'] : undefined;
+    // PEAP: the outer identity is anonymous (User-Name too); the user's name goes inside the tunnel.
+    const tunnelled = names.some((n) => n === 'peap' || n.startsWith('ttls-'));
+    const anonymous =
+      typeof values['anonymous'] === 'string'
+        ? values['anonymous']
+        : tunnelled
+          ? 'anonymous'
+          : name;
+    const methods = names.map((n) => method(n, certs, { serverName, innerIdentity: name }));
     const result = await runRadiusEapTest({
       servers: servers.map((s) => ({ ...s, secret })),
-      methods: names.map(method),
-      identity: name,
+      methods,
+      identity: anonymous,
       password,
       timeoutMs,
       retries,

@@ -8,8 +8,14 @@
  * (one byte 0x00 of application data). A TLS failure (a client certificate
  * the CA did not sign, an alert from the peer) sends the engine's alert, if
  * any, and then Failure, with the reason in the result.
+ *
+ * A tunnel (PEAP, TTLS: `profile.tunnel`) runs its phase 2 where EAP-TLS
+ * would send Success: the peer's ACK of the last handshake flight starts it;
+ * what the tunnel writes is encrypted by the engine and sent in fragments
+ * like any TLS message, what the peer sends is decrypted and handed to it;
+ * the tunnel ends the method with success (Success and the keys) or failure.
  */
-import { EapCode, isEapMessage, type EapPacket } from '../../wire/eap.js';
+import { EapCode, EapType, isEapMessage, type EapPacket } from '../../wire/eap.js';
 import { EapAction, invalidPacket, type EapInput, type EapMakeMessageResult } from '../contract.js';
 import { EapResultCode } from '../result-codes.js';
 import { isTlsAck, parseTlsTypeData, TlsFlag } from '../tls/framing.js';
@@ -27,6 +33,9 @@ import {
   typeDataCapacity,
   type TlsChannel,
   type TlsMethodOptions,
+  type TlsMethodProfile,
+  type TunnelAuthenticator,
+  type TunnelStep,
 } from './tls-common.js';
 
 export interface TlsAuthenticatorState {
@@ -34,15 +43,23 @@ export interface TlsAuthenticatorState {
   /**
    * start: nothing sent; handshake: TLS in progress; final: the last flight
    * went out, the peer's ACK ends it with Success; failing: an alert went
-   * out, the peer's answer ends it with Failure; done.
+   * out, the peer's answer ends it with Failure; tunnel: phase 2 of PEAP/TTLS; done.
    */
-  phase: 'start' | 'handshake' | 'final' | 'failing' | 'done';
+  phase: 'start' | 'handshake' | 'final' | 'failing' | 'tunnel' | 'done';
   readonly channel: TlsChannel;
   identifier: number;
   lastRequest: EapPacket | undefined;
   commitmentSent: boolean;
   /** Set while the engine works; the Response being answered. */
   working: boolean;
+  /** Phase 2 of a tunnel, once started. */
+  tunnel: TunnelAuthenticator | undefined;
+  /** What the engine works on in phase 2: a received message (feed) or the tunnel's answer (write). */
+  tunnelWork: 'feed' | 'write' | undefined;
+  /** A tunnel's provider call is outstanding. */
+  authenticating: boolean;
+  /** `begin`'s input, for the tunnel's phase 2. */
+  readonly input: EapInput;
 }
 
 export function beginTlsAuthenticator(
@@ -57,11 +74,16 @@ export function beginTlsAuthenticator(
     lastRequest: undefined,
     commitmentSent: false,
     working: false,
+    tunnel: undefined,
+    tunnelWork: undefined,
+    authenticating: false,
+    input,
   };
 }
 
 export function tlsAuthenticatorMessage(
   options: TlsMethodOptions,
+  profile: TlsMethodProfile,
   state: TlsAuthenticatorState,
   received: EapPacket | null,
   sendCapacity: number,
@@ -72,13 +94,13 @@ export function tlsAuthenticatorMessage(
 
   const request = (typeData: Uint8Array): EapMakeMessageResult => {
     state.identifier = (state.identifier + 1) & 0xff;
-    state.lastRequest = tlsMessage(EapCode.Request, state.identifier, typeData);
+    state.lastRequest = tlsMessage(EapCode.Request, state.identifier, typeData, profile.type);
     return { action: EapAction.SendWithTimeout, packet: state.lastRequest };
   };
   const finish = (success: boolean, reason: string): EapMakeMessageResult => {
     state.phase = 'done';
     if (success) {
-      const keys = deriveKeys(channel);
+      const keys = deriveKeys(channel, profile.type, profile.keyLabel);
       if (typeof keys === 'string') return finish(false, keys);
       return {
         action: EapAction.SendAndDone,
@@ -104,6 +126,7 @@ export function tlsAuthenticatorMessage(
   };
   const startSending = (message: Uint8Array): EapMakeMessageResult => {
     channel.sending = new TlsFragmenter(message, {
+      versionBits: profile.version,
       ...(options.lengthOnUnfragmented === undefined
         ? {}
         : { lengthOnUnfragmented: options.lengthOnUnfragmented }),
@@ -111,12 +134,80 @@ export function tlsAuthenticatorMessage(
     return nextFragment();
   };
 
+  const pending = (engine: NonNullable<TlsChannel['engine']>): EapMakeMessageResult => {
+    state.working = true;
+    return {
+      action: EapAction.NoAction,
+      pendingWork: { whenDone: (done) => engine.whenSettled(done) },
+    };
+  };
+  /** Carries out one phase-2 step of the tunnel. */
+  const tunnelStep = (step: TunnelStep): EapMakeMessageResult => {
+    const engine = channel.engine;
+    if (engine === undefined || engine.state !== 'established') {
+      return finish(false, channel.failure ?? 'TLS tunnel not established');
+    }
+    switch (step.kind) {
+      case 'write':
+        try {
+          engine.writeApplicationData(step.data);
+        } catch (error) {
+          return finish(
+            false,
+            `TLS tunnel: ${error instanceof Error ? error.message : String(error)}`,
+          );
+        }
+        state.tunnelWork = 'write';
+        return pending(engine);
+      case 'authenticate':
+        state.authenticating = true;
+        return { action: EapAction.Authenticate, userAttributes: step.attributes };
+      case 'success':
+        return finish(true, step.reason);
+      case 'failure':
+        return finish(false, step.reason);
+    }
+  };
+
+  if (input?.authenticationComplete === true) {
+    if (!state.authenticating || state.tunnel === undefined) {
+      return invalidPacket('no authentication pending');
+    }
+    state.authenticating = false;
+    return tunnelStep(state.tunnel.completed(input));
+  }
+
+  if (input?.workComplete === true && state.phase === 'tunnel') {
+    if (!state.working || channel.engine === undefined) return invalidPacket('no TLS work pending');
+    state.working = false;
+    const engine = channel.engine;
+    channel.pendingOutput.push(engine.takeOutput());
+    if (engine.state !== 'established') return finish(false, engineFailure(engine));
+    const work = state.tunnelWork;
+    state.tunnelWork = undefined;
+    if (work === 'feed') {
+      const data = engine.takeApplicationData();
+      if (data.length === 0) return finish(false, 'the peer sent TLS records with no tunnel data');
+      return tunnelStep((state.tunnel as TunnelAuthenticator).receive(data));
+    }
+    const output = joinOutput(channel.pendingOutput);
+    channel.pendingOutput = [];
+    if (output.length === 0)
+      return finish(false, 'the TLS engine had nothing to send for the tunnel');
+    return startSending(output);
+  }
+
   if (input?.workComplete === true) {
     if (!state.working || channel.engine === undefined) return invalidPacket('no TLS work pending');
     state.working = false;
     const engine = channel.engine;
     channel.pendingOutput.push(engine.takeOutput());
-    if (engine.state === 'established' && engine.protocol === 'TLSv1.3' && !state.commitmentSent) {
+    if (
+      engine.state === 'established' &&
+      engine.protocol === 'TLSv1.3' &&
+      !state.commitmentSent &&
+      profile.type === EapType.Tls
+    ) {
       // RFC 9190 §2.5: no more handshake messages follow; say so with one byte 0x00.
       state.commitmentSent = true;
       engine.writeApplicationData(Uint8Array.of(0));
@@ -151,10 +242,15 @@ export function tlsAuthenticatorMessage(
   if (received === null) {
     if (state.phase === 'start') {
       state.phase = 'handshake';
-      return request(flagsOnly(TlsFlag.Start));
+      return request(flagsOnly(TlsFlag.Start | profile.version));
     }
     // A timeout: the same Request again, same Identifier.
-    if (state.lastRequest !== undefined && state.phase !== 'done' && !state.working) {
+    if (
+      state.lastRequest !== undefined &&
+      state.phase !== 'done' &&
+      !state.working &&
+      !state.authenticating
+    ) {
       return { action: EapAction.SendWithTimeout, packet: state.lastRequest };
     }
     return { action: EapAction.NoAction };
@@ -164,10 +260,17 @@ export function tlsAuthenticatorMessage(
     return invalidPacket('not an EAP-TLS Response');
   }
   if (state.working) return invalidPacket('TLS engine busy');
+  if (state.authenticating) return invalidPacket('authentication in progress');
   if (received.identifier !== state.identifier) return invalidPacket('wrong Identifier');
   const parsed = parseTlsTypeData(received.typeData);
   if (!parsed.ok) return invalidPacket(`malformed EAP-TLS Response: ${parsed.reason}`);
   const value = parsed.value;
+  if (profile.type !== EapType.Tls && value.version !== profile.version) {
+    return finish(
+      false,
+      `peer answered ${profile.name} version ${value.version}, not ${profile.version}`,
+    );
+  }
 
   if (channel.sending !== undefined) {
     if (!isTlsAck(value)) {
@@ -177,13 +280,29 @@ export function tlsAuthenticatorMessage(
   }
   if (state.phase === 'failing') return finish(false, channel.failure ?? 'TLS failed');
   if (isTlsAck(value)) {
+    if (state.phase === 'final' && profile.tunnel !== undefined) {
+      state.phase = 'tunnel';
+      state.tunnel = profile.tunnel.authenticator(state.input);
+      return tunnelStep(state.tunnel.start());
+    }
     if (state.phase === 'final') return finish(true, 'TLS handshake complete');
     return finish(false, 'peer sent an empty Response where TLS data was expected');
   }
   if (value.start) return finish(false, 'peer set the Start flag');
   const result = channel.reassembler.push(value);
   if (result.kind === 'error') return finish(false, `TLS fragment reassembly: ${result.reason}`);
-  if (result.kind === 'fragment') return request(flagsOnly(0));
+  if (result.kind === 'fragment') return request(flagsOnly(profile.version));
+  if (state.phase === 'final' && profile.tunnel !== undefined) {
+    // The peer speaks first in the tunnel (TTLS: its AVPs answer the server's Finished).
+    state.phase = 'tunnel';
+    state.tunnel = profile.tunnel.authenticator(state.input);
+  }
+  if (state.phase === 'tunnel') {
+    const engine = channel.engine as NonNullable<TlsChannel['engine']>;
+    engine.feed(result.data);
+    state.tunnelWork = 'feed';
+    return pending(engine);
+  }
   if (channel.engine === undefined) {
     try {
       channel.engine = options.engines.create('server');

@@ -1,11 +1,14 @@
 /**
- * What both sides of EAP-TLS share: the options, the outgoing-message state
- * (fragmenter, send capacity), the TLS alert a peer sends for a check the
- * engine made after the handshake, and the keys as user attributes.
+ * What both sides of EAP-TLS and the TLS tunnels (PEAP, later TTLS) share:
+ * the options, the method profile (EAP type, version bits, the phase-2
+ * handler a tunnel runs once the handshake is done), the outgoing-message
+ * state (fragmenter, send capacity), the TLS alert a peer sends for a check
+ * the engine made after the handshake, and the keys as user attributes.
  */
 import type { EapCode } from '../../wire/eap.js';
 import { EapType, EAP_TYPED_HEADER_LENGTH, type EapMessage } from '../../wire/eap.js';
 import { mppeKeyAttributes, type AuthAttribute } from '../attributes.js';
+import type { EapInput } from '../contract.js';
 import type { TlsEngine, TlsEngineFactory } from '../tls/engine.js';
 import { encodeTlsTypeData } from '../tls/framing.js';
 import { eapTlsKeys, type EapTlsKeys } from '../tls/keys.js';
@@ -20,6 +23,62 @@ export interface TlsMethodOptions {
   /** L and the length on unfragmented messages too; default true (FreeRADIUS's `include_length`). */
   readonly lengthOnUnfragmented?: boolean;
 }
+
+/**
+ * One step of a tunnel's phase 2, as the TLS framing code carries it out:
+ * write application data into the tunnel (it goes out as TLS records in
+ * EAP fragments), ask the authentication provider (authenticator side), or
+ * end the method.
+ */
+export type TunnelStep =
+  | { readonly kind: 'write'; readonly data: Uint8Array }
+  | { readonly kind: 'authenticate'; readonly attributes: readonly AuthAttribute[] }
+  | { readonly kind: 'success'; readonly reason: string }
+  | { readonly kind: 'failure'; readonly reason: string };
+
+/** The authenticator's phase 2: starts once the peer acknowledged the last handshake flight. */
+export interface TunnelAuthenticator {
+  /** The first inner Request. */
+  start(): TunnelStep;
+  /** Application data the peer sent through the tunnel (one TLS message's worth). */
+  receive(data: Uint8Array): TunnelStep;
+  /** The provider's answer to an `authenticate` step. */
+  completed(input: EapInput): TunnelStep;
+  end(): void;
+}
+
+/** The peer's phase 2: answers what the authenticator sends through the tunnel. */
+export interface TunnelPeer {
+  /**
+   * The handshake just finished and the authenticator sent nothing through
+   * the tunnel yet: what the peer sends first (TTLS: its AVPs), or undefined
+   * to acknowledge and wait (PEAP: the authenticator speaks first).
+   */
+  start?(): TunnelStep | undefined;
+  /** `identifier`: the outer Request's, for inner packets sent without their header. */
+  receive(data: Uint8Array, identifier: number): TunnelStep;
+  /** Whether phase 2 ended in success, so an outer EAP-Success may be accepted. */
+  readonly succeeded: boolean;
+  end(): void;
+}
+
+/** What makes one TLS-based method differ from another on the common framing. */
+export interface TlsMethodProfile {
+  /** EAP type: 13 TLS, 25 PEAP, 21 TTLS. */
+  readonly type: number;
+  readonly name: string;
+  /** The version bits sent in every Flags octet (PEAP/TTLS; 0 for EAP-TLS). */
+  readonly version: number;
+  /** The TLS 1.2 key label; default "client EAP encryption" (EAP-TLS, PEAPv0). */
+  readonly keyLabel?: string;
+  /** Phase 2, for the tunnels; EAP-TLS has none and ends with the handshake. */
+  readonly tunnel?: {
+    authenticator(input: EapInput): TunnelAuthenticator;
+    peer(input: EapInput): TunnelPeer;
+  };
+}
+
+export const EAP_TLS_PROFILE: TlsMethodProfile = { type: EapType.Tls, name: 'EAP-TLS', version: 0 };
 
 /** RADIUS EAP-Key-Name (RFC 4072 §6.2): the Session-Id, returned beside the MPPE keys. */
 export const EAP_KEY_NAME_ATTRIBUTE = 102;
@@ -56,8 +115,9 @@ export function tlsMessage(
   code: typeof EapCode.Request | typeof EapCode.Response,
   identifier: number,
   typeData: Uint8Array,
+  type: number = EapType.Tls,
 ): EapMessage {
-  return { code, identifier, type: EapType.Tls, typeData };
+  return { code, identifier, type, typeData };
 }
 
 /** An ACK (and a Start carries only S): Flags alone. */
@@ -119,14 +179,20 @@ function keyAttributes(keys: EapTlsKeys, side: 'peer' | 'authenticator'): readon
 }
 
 /** The keys, or the reason they cannot be had. */
-export function deriveKeys(channel: TlsChannel): EapTlsKeys | string {
+export function deriveKeys(
+  channel: TlsChannel,
+  type: number = EapType.Tls,
+  label?: string,
+): EapTlsKeys | string {
   const engine = channel.engine;
   if (engine === undefined || engine.state !== 'established') return 'TLS handshake not finished';
   try {
-    return eapTlsKeys(engine, EapType.Tls, {
-      client: channel.clientRandom,
-      server: channel.serverRandom,
-    });
+    return eapTlsKeys(
+      engine,
+      type,
+      { client: channel.clientRandom, server: channel.serverRandom },
+      label,
+    );
   } catch (error) {
     return `key export failed: ${error instanceof Error ? error.message : String(error)}`;
   }

@@ -8,8 +8,14 @@
  * so a server that skips the handshake cannot fake the outcome. When the
  * engine rejects the server (CA, expiry, name, EKU), the peer answers with a
  * fatal alert and ends in failure with the engine's reason.
+ *
+ * A tunnel (PEAP, TTLS: `profile.tunnel`) goes on after the handshake: the
+ * application data the authenticator sends is handed to the tunnel's phase
+ * 2, its answer is encrypted and sent back in fragments; Success is accepted
+ * only once phase 2 succeeded. The version bits of the Start are answered
+ * with the profile's version (PEAPv0: 0), the highest this side speaks.
  */
-import { EapCode, isEapMessage, type EapPacket } from '../../wire/eap.js';
+import { EapCode, EapType, isEapMessage, type EapPacket } from '../../wire/eap.js';
 import { EapAction, invalidPacket, type EapInput, type EapMakeMessageResult } from '../contract.js';
 import { EapResultCode } from '../result-codes.js';
 import { encodeTlsTypeData, isTlsAck, parseTlsTypeData } from '../tls/framing.js';
@@ -27,6 +33,9 @@ import {
   typeDataCapacity,
   type TlsChannel,
   type TlsMethodOptions,
+  type TlsMethodProfile,
+  type TunnelPeer,
+  type TunnelStep,
 } from './tls-common.js';
 
 /** TLS handshake_failure (RFC 8446 §6.2). */
@@ -41,9 +50,13 @@ export interface TlsPeerState {
   /** TLS 1.3: the server's commitment message (0x00) arrived. */
   committed: boolean;
   done: boolean;
+  /** Phase 2 of a tunnel, once the first tunnel data arrived. */
+  tunnel: TunnelPeer | undefined;
+  /** `begin`'s input, for the tunnel's phase 2. */
+  readonly input: EapInput;
 }
 
-export function beginTlsPeer(options: TlsMethodOptions): TlsPeerState {
+export function beginTlsPeer(options: TlsMethodOptions, input: EapInput): TlsPeerState {
   return {
     side: 'peer',
     channel: newChannel(options),
@@ -51,11 +64,14 @@ export function beginTlsPeer(options: TlsMethodOptions): TlsPeerState {
     working: false,
     committed: false,
     done: false,
+    tunnel: undefined,
+    input,
   };
 }
 
 export function tlsPeerMessage(
   options: TlsMethodOptions,
+  profile: TlsMethodProfile,
   state: TlsPeerState,
   received: EapPacket | null,
   sendCapacity: number,
@@ -66,7 +82,7 @@ export function tlsPeerMessage(
 
   const respond = (typeData: Uint8Array): EapMakeMessageResult => ({
     action: EapAction.Send,
-    packet: tlsMessage(EapCode.Response, state.answering, typeData),
+    packet: tlsMessage(EapCode.Response, state.answering, typeData, profile.type),
   });
   const fail = (reason: string, typeData?: Uint8Array): EapMakeMessageResult => {
     state.done = true;
@@ -79,9 +95,16 @@ export function tlsPeerMessage(
       ? { action: EapAction.Done, ...result }
       : {
           action: EapAction.SendAndDone,
-          packet: tlsMessage(EapCode.Response, state.answering, typeData),
+          packet: tlsMessage(EapCode.Response, state.answering, typeData, profile.type),
           ...result,
         };
+  };
+  /** A fatal alert if it fits one packet of the send capacity, else an ACK (Flags alone). */
+  const alertOrAck = (alert: number): Uint8Array => {
+    const record = fatalAlertRecord(alert);
+    return record.length + 1 <= capacity
+      ? tlsTypeData(record, profile.version)
+      : flagsOnly(profile.version);
   };
   const nextFragment = (): EapMakeMessageResult => {
     const sending = channel.sending as TlsFragmenter;
@@ -106,17 +129,23 @@ export function tlsPeerMessage(
     if (engine === undefined || engine.state !== 'established') {
       return fail('Success arrived before the TLS handshake finished');
     }
-    if (engine.protocol === 'TLSv1.3' && !state.committed) {
+    if (engine.protocol === 'TLSv1.3' && !state.committed && profile.type === EapType.Tls) {
       return fail('Success arrived before the TLS 1.3 commitment message (RFC 9190 §2.5)');
     }
-    const keys = deriveKeys(channel);
+    if (profile.tunnel !== undefined && state.tunnel?.succeeded !== true) {
+      return fail(`Success arrived before ${profile.name} phase 2 succeeded`);
+    }
+    const keys = deriveKeys(channel, profile.type, profile.keyLabel);
     if (typeof keys === 'string') return fail(keys);
     state.done = true;
     return {
       action: EapAction.Done,
       authResultCode: 0,
       userAttributes: peerKeyAttributes(keys),
-      reason: `TLS handshake complete (${engine.protocol ?? 'TLS'})`,
+      reason:
+        profile.tunnel === undefined
+          ? `TLS handshake complete (${engine.protocol ?? 'TLS'})`
+          : `${profile.name} phase 2 succeeded (${engine.protocol ?? 'TLS'})`,
     };
   };
 
@@ -131,17 +160,52 @@ export function tlsPeerMessage(
       const alert = engine.error === undefined ? HANDSHAKE_FAILURE_ALERT : engine.error.alert;
       // Node's checks run after the handshake and send no alert: send ours, never the flight.
       // Otherwise OpenSSL's own alert goes out if it fits one packet, else an ACK.
-      if (alert !== undefined)
-        return fail(engineFailure(engine), tlsTypeData(fatalAlertRecord(alert)));
+      if (alert !== undefined) return fail(engineFailure(engine), alertOrAck(alert));
       const inOne = output.length > 0 && output.length + 1 <= capacity;
-      return fail(engineFailure(engine), inOne ? tlsTypeData(output) : flagsOnly(0));
+      return fail(
+        engineFailure(engine),
+        inOne ? tlsTypeData(output, profile.version) : flagsOnly(profile.version),
+      );
     }
     const data = engine.takeApplicationData();
+    channel.pendingOutput.push(engine.takeOutput());
+    let opening: TunnelStep | undefined;
+    if (
+      profile.tunnel !== undefined &&
+      state.tunnel === undefined &&
+      data.length === 0 &&
+      engine.state === 'established'
+    ) {
+      // The handshake just finished: a tunnel whose peer speaks first (TTLS) does so now.
+      state.tunnel = profile.tunnel.peer(state.input);
+      opening = state.tunnel.start?.();
+    }
+    if (profile.tunnel !== undefined && (data.length > 0 || opening !== undefined)) {
+      if (engine.state !== 'established')
+        return fail('tunnel data before the TLS handshake finished');
+      state.tunnel ??= profile.tunnel.peer(state.input);
+      const step = opening ?? state.tunnel.receive(data, state.answering);
+      if (step.kind !== 'write') {
+        return fail(
+          step.kind === 'failure'
+            ? step.reason
+            : `unexpected ${step.kind} in ${profile.name} phase 2`,
+        );
+      }
+      try {
+        engine.writeApplicationData(step.data);
+      } catch (error) {
+        return fail(`TLS tunnel: ${error instanceof Error ? error.message : String(error)}`);
+      }
+      return work();
+    }
     if (data.length > 0 && data[0] === 0) state.committed = true;
-    const output = joinOutput([engine.takeOutput()]);
+    const output = joinOutput(channel.pendingOutput);
+    channel.pendingOutput = [];
     channel.clientRandom ??= helloRandom(output, CLIENT_HELLO);
-    if (output.length === 0) return respond(flagsOnly(0));
+    if (output.length === 0) return respond(flagsOnly(profile.version));
     channel.sending = new TlsFragmenter(output, {
+      versionBits: profile.version,
       ...(options.lengthOnUnfragmented === undefined
         ? {}
         : { lengthOnUnfragmented: options.lengthOnUnfragmented }),
@@ -183,7 +247,7 @@ export function tlsPeerMessage(
     if (!isTlsAck(value)) {
       return fail(
         'server sent data while the peer was sending fragments (ACK expected)',
-        flagsOnly(0),
+        flagsOnly(profile.version),
       );
     }
     return nextFragment();
@@ -191,18 +255,15 @@ export function tlsPeerMessage(
   if (isTlsAck(value)) return invalidPacket('an ACK with no fragment outstanding');
   const result = channel.reassembler.push(value);
   if (result.kind === 'error') {
-    return fail(
-      `TLS fragment reassembly: ${result.reason}`,
-      tlsTypeData(fatalAlertRecord(HANDSHAKE_FAILURE_ALERT)),
-    );
+    return fail(`TLS fragment reassembly: ${result.reason}`, alertOrAck(HANDSHAKE_FAILURE_ALERT));
   }
-  if (result.kind === 'fragment') return respond(flagsOnly(0));
+  if (result.kind === 'fragment') return respond(flagsOnly(profile.version));
   channel.serverRandom ??= helloRandom(result.data, SERVER_HELLO);
   channel.engine.feed(result.data);
   return work();
 }
 
-/** One unfragmented TLS message as Type-Data (Flags 0, no length). */
-function tlsTypeData(records: Uint8Array): Uint8Array {
-  return encodeTlsTypeData(0, undefined, records);
+/** One unfragmented TLS message as Type-Data (Flags: the version bits only, no length). */
+function tlsTypeData(records: Uint8Array, version: number): Uint8Array {
+  return encodeTlsTypeData(version, undefined, records);
 }

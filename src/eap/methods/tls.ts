@@ -9,7 +9,6 @@
  * checked by the engine against its CA. The engine answers asynchronously,
  * so the method returns `pendingWork` while it computes.
  */
-import { EapType } from '../../wire/eap.js';
 import { EapMethodFlag, type EapMethod } from '../contract.js';
 import {
   beginTlsAuthenticator,
@@ -17,25 +16,43 @@ import {
   type TlsAuthenticatorState,
 } from './tls-authenticator.js';
 import { beginTlsPeer, tlsPeerMessage, type TlsPeerState } from './tls-peer.js';
-import type { TlsMethodOptions } from './tls-common.js';
+import { EAP_TLS_PROFILE, type TlsMethodOptions, type TlsMethodProfile } from './tls-common.js';
 
 export type TlsMethodState = TlsAuthenticatorState | TlsPeerState;
 
 export function createTlsMethod(options: TlsMethodOptions): EapMethod<TlsMethodState> {
+  return createTlsBasedMethod(options, EAP_TLS_PROFILE, 0);
+}
+
+/**
+ * A method on the EAP-TLS framing with `profile`'s type, version and phase 2
+ * (PEAP and TTLS are built on it). `extraFlags` adds to the common
+ * `EapMethodFlag`s.
+ */
+export function createTlsBasedMethod(
+  options: TlsMethodOptions,
+  profile: TlsMethodProfile,
+  extraFlags: number,
+): EapMethod<TlsMethodState> {
   return {
     info: {
-      type: EapType.Tls,
-      name: 'EAP-TLS',
+      type: profile.type,
+      name: profile.name,
       flags:
         EapMethodFlag.Peer |
         EapMethodFlag.Authenticator |
         EapMethodFlag.KeyDerivation |
-        EapMethodFlag.MutualAuthentication,
+        EapMethodFlag.MutualAuthentication |
+        extraFlags,
     },
     begin(input) {
-      return input.authenticator ? beginTlsAuthenticator(options, input) : beginTlsPeer(options);
+      return input.authenticator
+        ? beginTlsAuthenticator(options, input)
+        : beginTlsPeer(options, input);
     },
     end(state) {
+      state.tunnel?.end();
+      state.tunnel = undefined;
       state.channel.engine?.close();
       state.channel.engine = undefined;
       state.channel.reassembler.reset();
@@ -44,8 +61,8 @@ export function createTlsMethod(options: TlsMethodOptions): EapMethod<TlsMethodS
     },
     makeMessage(state, received, sendCapacity, input) {
       return state.side === 'authenticator'
-        ? tlsAuthenticatorMessage(options, state, received, sendCapacity, input)
-        : tlsPeerMessage(options, state, received, sendCapacity, input);
+        ? tlsAuthenticatorMessage(options, profile, state, received, sendCapacity, input)
+        : tlsPeerMessage(options, profile, state, received, sendCapacity, input);
     },
   };
 }

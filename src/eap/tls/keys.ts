@@ -66,6 +66,8 @@ export function eapTlsKeys(
   engine: TlsEngine,
   type: number,
   randoms: { readonly client: Uint8Array | undefined; readonly server: Uint8Array | undefined },
+  /** The TLS 1.2 PRF label: EAP-TLS and PEAPv0 "client EAP encryption", TTLS "ttls keying material". */
+  label: string = EAP_TLS_12_LABEL,
 ): EapTlsKeys {
   const typeCode = Uint8Array.of(type);
   if (engine.protocol === 'TLSv1.3') {
@@ -76,7 +78,7 @@ export function eapTlsKeys(
     sessionId.set(methodId, 1);
     return { msk: material.subarray(0, 64), emsk: material.subarray(64, 128), sessionId };
   }
-  const material = engine.exportKeyingMaterial(EAP_TLS_12_LABEL, 128);
+  const material = engine.exportKeyingMaterial(label, 128);
   let sessionId = new Uint8Array(0);
   if (randoms.client !== undefined && randoms.server !== undefined) {
     sessionId = new Uint8Array(65);

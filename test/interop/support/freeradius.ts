@@ -63,6 +63,8 @@ export interface FreeradiusConfig {
   readonly secret: string;
   /** Users prepended to mods-config/files/authorize. */
   readonly users: readonly { readonly name: string; readonly password: string }[];
+  /** PEM files for the eap module's tls-common (PEAP, TTLS, EAP-TLS) instead of the snakeoil pair. */
+  readonly tls?: { readonly certificate: string; readonly privateKey: string; readonly ca: string };
 }
 
 /** Writes DIR/raddb (a copy of the stock configuration, edited), DIR/log and DIR/run. */
@@ -92,6 +94,31 @@ export function configureFreeradius(dir: string, port: number, config: Freeradiu
   // No proxying, so no proxy socket on every address.
   text = edit(text, /^proxy_requests\s*=\s*yes/m, 'proxy_requests = no', 'proxy_requests');
   writeFileSync(conf, text);
+
+  if (config.tls !== undefined) {
+    // mods-enabled/eap is a relative symlink, so it points into this copy.
+    const eap = join(raddb, 'mods-available', 'eap');
+    let module = readFileSync(eap, 'utf8');
+    module = edit(
+      module,
+      /^(\s*private_key_file\s*=\s*)\/etc\/ssl\/private\/ssl-cert-snakeoil\.key\s*$/m,
+      `$1${config.tls.privateKey}`,
+      'private_key_file (snakeoil)',
+    );
+    module = edit(
+      module,
+      /^(\s*certificate_file\s*=\s*)\/etc\/ssl\/certs\/ssl-cert-snakeoil\.pem\s*$/m,
+      `$1${config.tls.certificate}`,
+      'certificate_file (snakeoil)',
+    );
+    module = edit(
+      module,
+      /^(\s*ca_file\s*=\s*)\/etc\/ssl\/certs\/ca-certificates\.crt\s*$/m,
+      `$1${config.tls.ca}`,
+      'ca_file',
+    );
+    writeFileSync(eap, module);
+  }
 
   const authorize = join(raddb, 'mods-config', 'files', 'authorize');
   const users = config.users

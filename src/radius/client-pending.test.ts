@@ -1,0 +1,73 @@
+// The RADIUS EAP client with a peer method that answers later (a TLS
+// engine's pendingWork): the conversation waits for it instead of ending
+// with "the peer did not answer". Regression: before the peer's `busy`
+// check, PEAP and EAP-TLS through `netrx radius test` ended at the Start.
+import { describe, expect, it } from 'vitest';
+import { certs } from '../../test/interop/support/eap-tls-dialogue.js';
+import {
+  StaticUserStore,
+  createMschapV2Method,
+  createPeapMethod,
+  type EapMethod,
+} from '../eap/index.js';
+import { createNodeTlsEngineFactory } from '../node/eap/index.js';
+import { nodeCrypto } from '../node/runtime/index.js';
+import { VirtualClock } from '../testing/index.js';
+import { RadiusEapClient, RadiusServer, type RadiusEapResult } from './index.js';
+
+function peap(side: 'server' | 'client'): EapMethod {
+  return createPeapMethod({
+    engines: createNodeTlsEngineFactory({
+      ...(side === 'server'
+        ? {
+            server: {
+              cert: certs.server.certPem,
+              key: certs.server.keyPem,
+              ca: certs.ca.certPem,
+              requireClientCertificate: false,
+            },
+          }
+        : { client: { ca: certs.ca.certPem, serverName: 'radius.netrx.test' } }),
+      maxVersion: 'TLSv1.2',
+    }),
+    inner: createMschapV2Method({ crypto: nodeCrypto }),
+    innerIdentity: 'bob',
+  });
+}
+
+describe('RadiusEapClient with a method that answers later', () => {
+  it('PEAP through RadiusServer: Access-Accept, MPPE keys match', async () => {
+    const clock = new VirtualClock();
+    const box: { client?: RadiusEapClient } = {};
+    const server = new RadiusServer({
+      clock,
+      crypto: nodeCrypto,
+      clients: [{ address: '127.0.0.1', secret: 'testing123' }],
+      methods: [peap('server')],
+      users: new StaticUserStore([{ name: 'bob', password: 'hello' }]),
+      send: (datagram) => {
+        const copy = datagram.slice();
+        setImmediate(() => box.client?.receive(copy, { address: '127.0.0.1', port: 1812 }));
+      },
+    });
+    const result = await new Promise<RadiusEapResult>((resolve) => {
+      box.client = new RadiusEapClient({
+        clock,
+        crypto: nodeCrypto,
+        servers: [{ address: '127.0.0.1', port: 1812, secret: 'testing123' }],
+        methods: [peap('client')],
+        identity: 'anonymous',
+        password: 'hello',
+        send: (datagram) => {
+          const copy = datagram.slice();
+          setImmediate(() => server.receive(copy, { address: '127.0.0.1', port: 40000 }));
+        },
+        onResult: resolve,
+      });
+      box.client.start();
+    });
+    expect(result).toMatchObject({ outcome: 'success', keysMatch: true });
+    expect(result.eap?.method).toBe('PEAP');
+    expect(server.stats().accepted).toBe(1);
+  });
+});
