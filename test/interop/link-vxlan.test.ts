@@ -550,7 +550,8 @@ while time.time() < end:
         frame, anc, _, _ = s.recvmsg(2048, socket.CMSG_SPACE(20))
     except socket.timeout:
         continue
-    if frame[6:12] != netrx: continue
+    # Answers only: netrx's own multicast (MLD reports, repeated now per RFC 3810) is not one.
+    if frame[6:12] != netrx or frame[0:6] != me: continue
     tci = None
     for level, kind, data in anc:
         if level == 263 and kind == 8:
