@@ -177,6 +177,7 @@ export async function ensureDashboard({ force = false } = {}) {
   const inputs = [
     join(ui, 'src'),
     join(ui, 'index.html'),
+    join(ui, 'public'),
     join(ui, 'vite.config.js'),
     join(ui, 'package.json'),
     join(root, 'src', 'wire'),

@@ -201,11 +201,23 @@ describe('Store', () => {
         },
       }),
     );
+    store.add(
+      uiEvent({
+        name: 'RadiusSessionEnded',
+        timeMs: 1043,
+        fields: { outcome: 'success', identity: 'demo', method: 'MD5-Challenge' },
+      }),
+    );
     store.add(uiEvent({ name: 'ConnectionOpened', fields: { connection: 'c1', role: 'server' } }));
     store.add(uiEvent({ name: 'ConnectionOpened', fields: { connection: 'c2', role: 'server' } }));
     store.add(uiEvent({ name: 'ConnectionClosed', fields: { connection: 'c1', code: '1000' } }));
     store.addLost(5);
-    expect(store.authentications[0]).toMatchObject({ outcome: 'success', durationMs: 42 });
+    expect(store.authentications).toHaveLength(1);
+    expect(store.authentications[0]).toMatchObject({
+      identity: 'demo',
+      outcome: 'success',
+      durationMs: 42,
+    });
     expect([...store.openConnections.keys()]).toEqual(['c2']);
     expect(store.closeCodes.get('1000')).toBe(1);
     expect(store.lost).toBe(5);

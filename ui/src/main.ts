@@ -62,7 +62,6 @@ async function boot(): Promise<void> {
   manifest = new Manifest(info.providers);
   list.setProviders(manifest.providerNames());
   byId('session-name').textContent = info.session;
-  byId('addresses').textContent = info.services.map((s) => `${s.name} ${s.address}`).join(' · ');
   renderWireshark(info);
   const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
   const client = new CaptureClient(

@@ -105,24 +105,24 @@ export class Store {
         if (!this.eapStarts.has(key(f))) this.eapStarts.set(key(f), event.timeMs);
         break;
       case 'EapSessionEnded': {
+        // Its duration goes with the authentication the RADIUS server or the
+        // 802.1X authenticator reports right after (they carry the identity).
         const started = this.eapStarts.get(key(f));
         this.eapStarts.delete(key(f));
-        this.authentication({
-          timeMs: event.timeMs,
-          identity: f['identity'] ?? '',
-          method: f['method'] ?? '',
-          outcome: f['outcome'] ?? '',
-          durationMs: started === undefined ? undefined : event.timeMs - started,
-        });
+        if (started !== undefined)
+          this.lastEapDuration = { atMs: event.timeMs, ms: event.timeMs - started };
         break;
       }
       case 'RadiusSessionEnded':
+      case 'EapolAuthenticationEnded':
         this.authentication({
           timeMs: event.timeMs,
           identity: f['identity'] ?? '',
-          method: f['method'] ?? '',
+          method:
+            f['method'] ??
+            (event.name === 'EapolAuthenticationEnded' ? `802.1X ${f['mac'] ?? ''}` : ''),
           outcome: f['outcome'] ?? '',
-          durationMs: undefined,
+          durationMs: this.takeDuration(event.timeMs),
         });
         break;
       case 'RadiusAccessRejected':
@@ -177,6 +177,15 @@ export class Store {
       default:
         break;
     }
+  }
+
+  private lastEapDuration: { atMs: number; ms: number } | undefined;
+
+  /** The duration of the EAP conversation that ended just before (within 1 s), once. */
+  private takeDuration(atMs: number): number | undefined {
+    const last = this.lastEapDuration;
+    this.lastEapDuration = undefined;
+    return last !== undefined && atMs - last.atMs <= 1000 ? last.ms : undefined;
   }
 
   private authentication(auth: Authentication): void {

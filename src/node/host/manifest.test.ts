@@ -1,4 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { validateHostConfig } from './config.js';
+import { startHost } from './host.js';
+import { servicesFromConfig } from './services.js';
 import { RadiusEventDescriptor } from '../../radius/events.js';
 import { providerManifest } from './manifest.js';
 
@@ -32,5 +35,25 @@ describe('providerManifest', () => {
 
   it('is plain JSON (no bigint)', () => {
     expect(() => JSON.stringify(manifest)).not.toThrow();
+  });
+
+  it('names every provider the default host registers, so the dashboard decodes all of its events', async () => {
+    const config = validateHostConfig({
+      http: { port: 0 },
+      radius: { port: 0 },
+      capture: { rpc: { port: 0 } },
+    });
+    const host = await startHost(config, {
+      version: '0.0.0',
+      services: servicesFromConfig(config),
+    });
+    try {
+      const known = new Set(manifest.map((p) => p.guid));
+      const registered = host.trace.providers().map((p) => `${p.name} ${p.guid}`);
+      expect(registered.length).toBeGreaterThan(3);
+      expect(registered.filter((entry) => !known.has(entry.split(' ')[1] ?? ''))).toEqual([]);
+    } finally {
+      await host.stop();
+    }
   });
 });

@@ -24,6 +24,7 @@ import type { EventDescriptor, FieldSpec } from '../../trace/index.js';
 import { WEBSOCKET_PROVIDER, WebSocketEvent } from '../../websocket/events.js';
 import { NodeLinkEvent } from '../link/events.js';
 import { HOST_PROVIDER, HostEvent } from './events.js';
+import { SYNTHETIC_PEER_PROVIDER, SyntheticPeerEvent } from './synthetic-service.js';
 
 export interface ManifestEvent {
   readonly id: number;
@@ -51,6 +52,7 @@ const sets: readonly {
   { ...RADIUS_PROVIDER, events: [RadiusEventDescriptor] },
   { ...PORT_PROVIDER, events: [PortEventDescriptor] },
   { ...HOST_PROVIDER, events: [HostEvent] },
+  { ...SYNTHETIC_PEER_PROVIDER, events: [SyntheticPeerEvent] },
   {
     guid: PACKET_CAPTURE_PROVIDER_GUID,
     name: PACKET_CAPTURE_PROVIDER_NAME,

@@ -8,8 +8,7 @@ export interface Health {
   readonly status?: string;
   readonly services?: readonly {
     readonly name: string;
-    readonly state?: string;
-    readonly address?: string;
+    readonly status?: string;
   }[];
 }
 
@@ -26,11 +25,11 @@ export function renderServices(info: DashboardInfo | undefined, health: Health |
     facts([['Host', health?.status ?? 'unknown']]),
     table(
       'Services',
-      ['Service', 'State', 'Address'],
+      ['Service', 'Status', 'Where'],
       services.map((s) => [
         s.name,
-        s.state ?? '',
-        s.address ?? info?.services.find((i) => i.name === s.name)?.address ?? '',
+        s.status ?? '',
+        info?.services.find((i) => i.name === s.name)?.address ?? '',
       ]),
     ),
   );
@@ -46,7 +45,9 @@ export function renderPanels(store: Store): void {
         a.identity,
         a.method,
         h('span', { class: a.outcome.startsWith('success') ? 'ok' : 'bad' }, a.outcome),
-        a.durationMs === undefined ? '' : `${a.durationMs} ms`,
+        a.durationMs === undefined
+          ? ''
+          : `${a.durationMs < 1 ? '< 1' : Math.round(a.durationMs)} ms`,
       ]),
     ),
   );
