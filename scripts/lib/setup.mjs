@@ -164,6 +164,35 @@ export async function ensureBuild({ force = false } = {}) {
     chmodSync(join(root, 'dist', 'cli', 'main.js'), 0o755);
     writeFileSync(stamp, `${new Date().toISOString()}\n`);
   }
+  return code === 0 ? ensureDashboard({ force }) : code;
+}
+
+/**
+ * Builds the dashboard (ui/, Vite) into ui/dist when it is missing or older
+ * than its sources or the cores it imports (src/wire, src/trace, src/bytes).
+ */
+export async function ensureDashboard({ force = false } = {}) {
+  const ui = join(root, 'ui');
+  const stamp = join(ui, 'dist', '.build-stamp');
+  const inputs = [
+    join(ui, 'src'),
+    join(ui, 'index.html'),
+    join(ui, 'public'),
+    join(ui, 'vite.config.js'),
+    join(ui, 'package.json'),
+    join(root, 'src', 'wire'),
+    join(root, 'src', 'trace'),
+    join(root, 'src', 'bytes'),
+  ];
+  const newest = Math.max(...inputs.map(newestMtime));
+  if (!force && existsSync(stamp) && statSync(stamp).mtimeMs >= newest) return 0;
+  step('building the dashboard ui/dist/ (vite build)');
+  const code = await runForwardingSignals(
+    process.execPath,
+    [join(root, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--logLevel', 'warn'],
+    { cwd: ui },
+  );
+  if (code === 0) writeFileSync(stamp, `${new Date().toISOString()}\n`);
   return code;
 }
 

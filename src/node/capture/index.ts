@@ -21,7 +21,11 @@ export { connectLrecTcp, type LrecTcpClient, type LrecTcpClientOptions } from '.
 export {
   CAPTURE_TOKEN_ENV,
   MIN_TOKEN_LENGTH,
+  checkLrecWsSecurity,
+  createLrecWsEndpoint,
   startLrecWsServer,
+  type LrecWsEndpoint,
+  type LrecWsEndpointOptions,
   type LrecWsNodeServer,
   type LrecWsServerNodeOptions,
 } from './ws-server.js';

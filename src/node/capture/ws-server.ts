@@ -26,6 +26,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer as createHttpServer, type IncomingMessage, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import {
   LREC_WS_SUBPROTOCOL,
   LrecWsServer,
@@ -111,58 +112,38 @@ function offeredProtocols(request: IncomingMessage): string[] {
     .filter((p) => p !== '');
 }
 
-export async function startLrecWsServer(
-  options: LrecWsServerNodeOptions,
-): Promise<LrecWsNodeServer> {
-  const host = options.host ?? '127.0.0.1';
+export interface LrecWsEndpointOptions {
+  readonly table: SessionTable;
+  /** The bearer token every client presents; undefined serves without one (the caller checked it may). */
+  readonly token?: string;
+  readonly congestionBytes?: number;
+  readonly maxWriteBufferBytes?: number;
+  readonly onConnectionClosed?: () => void;
+}
+
+/**
+ * The capture WebSocket endpoint without a server of its own: hand it
+ * upgrade requests (`handleUpgrade`) from any HTTP server. `netrx capture
+ * serve` mounts it on its own port; `netrx up` on the host's HTTP server,
+ * beside the dashboard, so the page reaches it on its own origin.
+ */
+export interface LrecWsEndpoint {
+  readonly core: LrecWsServer;
+  handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void;
+  stats(): ReturnType<LrecWsNodeServer['stats']>;
+  /** Cuts every connection (their sessions are run down). */
+  close(): void;
+}
+
+export function createLrecWsEndpoint(options: LrecWsEndpointOptions): LrecWsEndpoint {
   const token = options.token;
-  const loopback = isLoopbackAddress(host);
-  if (token === undefined && options.insecureNoAuth !== true) {
-    throw new NetrxError(
-      'ERR_CAPTURE_WS_NO_TOKEN',
-      `The capture WebSocket server needs a bearer token (--ws-token or ${CAPTURE_TOKEN_ENV}); without one only --insecure-no-auth on loopback`,
-    );
-  }
-  if (token !== undefined && token.length < MIN_TOKEN_LENGTH) {
-    throw new NetrxError(
-      'ERR_CAPTURE_WS_WEAK_TOKEN',
-      `The capture WebSocket token is too short: at least ${MIN_TOKEN_LENGTH} characters`,
-    );
-  }
-  if (!loopback && (options.tls === undefined || token === undefined)) {
-    throw new NetrxError(
-      'ERR_CAPTURE_WS_INSECURE_BIND',
-      `The capture WebSocket server listens on ${host}, which is not loopback: that needs TLS (--tls-cert, --tls-key) and a token`,
-    );
-  }
   const expected = token === undefined ? undefined : digest(token);
   const core = new LrecWsServer({ table: options.table, crypto: nodeCrypto });
-  const timeout = options.handshakeTimeout ?? 10_000;
-  const httpOptions = {
-    headersTimeout: timeout,
-    requestTimeout: timeout,
-    connectionsCheckingInterval: Math.min(1000, timeout),
-  };
-  const http: Server =
-    options.tls === undefined
-      ? createHttpServer(httpOptions)
-      : createHttpsServer({
-          ...httpOptions,
-          cert: Buffer.from(options.tls.cert),
-          key: Buffer.from(options.tls.key),
-        });
-  http.maxConnections = options.maxConnections ?? 256;
-  http.on('request', (_request, response) => {
-    response.writeHead(426, { 'Content-Type': 'text/plain', Upgrade: 'websocket' });
-    response.end('Upgrade Required\n');
-  });
-  // A TLS handshake that fails is the client's problem: do not let it reach 'error'.
-  http.on('tlsClientError', (_error, socket: Socket) => socket.destroy());
   let unauthorized = 0;
   let slowReaders = 0;
   const congestion = options.congestionBytes ?? 256 * 1024;
   const wss = new WebSocketServer({
-    server: http,
+    noServer: true,
     maxPayload: MAX_REQUEST_BYTES,
     perMessageDeflate: false,
     backpressureAbove: congestion,
@@ -189,7 +170,7 @@ export async function startLrecWsServer(
     },
   });
   const sockets = new Set<WebSocket>();
-  wss.on('connection', (ws: WebSocket) => {
+  const connected = (ws: WebSocket) => {
     sockets.add(ws);
     let cutOff = false;
     const result = (sent: SendResult): LrecWsSendResult => {
@@ -217,7 +198,95 @@ export async function startLrecWsServer(
       connection.closed();
       options.onConnectionClosed?.();
     });
+  };
+  return {
+    core,
+    handleUpgrade: (request, socket, head) => wss.handleUpgrade(request, socket, head, connected),
+    stats: () => {
+      let bufferedBytes = 0;
+      for (const ws of sockets) bufferedBytes += ws.bufferedAmount;
+      return { ...core.stats(), unauthorized, slowReaders, bufferedBytes };
+    },
+    close: () => {
+      for (const ws of sockets) ws.terminate();
+      wss.close();
+    },
+  };
+}
+
+/** Checks the token and bind rules shared by every way of serving the endpoint; throws NetrxError. */
+export function checkLrecWsSecurity(options: {
+  readonly host: string;
+  readonly token?: string;
+  readonly insecureNoAuth?: boolean;
+  readonly tls: boolean;
+}): void {
+  const { host, token } = options;
+  if (token === undefined && options.insecureNoAuth !== true) {
+    throw new NetrxError(
+      'ERR_CAPTURE_WS_NO_TOKEN',
+      `The capture WebSocket server needs a bearer token (--ws-token or ${CAPTURE_TOKEN_ENV}); without one only --insecure-no-auth on loopback`,
+    );
+  }
+  if (token !== undefined && token.length < MIN_TOKEN_LENGTH) {
+    throw new NetrxError(
+      'ERR_CAPTURE_WS_WEAK_TOKEN',
+      `The capture WebSocket token is too short: at least ${MIN_TOKEN_LENGTH} characters`,
+    );
+  }
+  if (!isLoopbackAddress(host) && (!options.tls || token === undefined)) {
+    throw new NetrxError(
+      'ERR_CAPTURE_WS_INSECURE_BIND',
+      `The capture WebSocket server listens on ${host}, which is not loopback: that needs TLS (--tls-cert, --tls-key) and a token`,
+    );
+  }
+}
+
+export async function startLrecWsServer(
+  options: LrecWsServerNodeOptions,
+): Promise<LrecWsNodeServer> {
+  const host = options.host ?? '127.0.0.1';
+  checkLrecWsSecurity({
+    host,
+    ...(options.token === undefined ? {} : { token: options.token }),
+    ...(options.insecureNoAuth === undefined ? {} : { insecureNoAuth: options.insecureNoAuth }),
+    tls: options.tls !== undefined,
   });
+  const timeout = options.handshakeTimeout ?? 10_000;
+  const httpOptions = {
+    headersTimeout: timeout,
+    requestTimeout: timeout,
+    connectionsCheckingInterval: Math.min(1000, timeout),
+  };
+  const http: Server =
+    options.tls === undefined
+      ? createHttpServer(httpOptions)
+      : createHttpsServer({
+          ...httpOptions,
+          cert: Buffer.from(options.tls.cert),
+          key: Buffer.from(options.tls.key),
+        });
+  http.maxConnections = options.maxConnections ?? 256;
+  http.on('request', (_request, response) => {
+    response.writeHead(426, { 'Content-Type': 'text/plain', Upgrade: 'websocket' });
+    response.end('Upgrade Required\n');
+  });
+  // A TLS handshake that fails is the client's problem: do not let it reach 'error'.
+  http.on('tlsClientError', (_error, socket: Socket) => socket.destroy());
+  const endpoint = createLrecWsEndpoint({
+    table: options.table,
+    ...(options.token === undefined ? {} : { token: options.token }),
+    ...(options.congestionBytes === undefined ? {} : { congestionBytes: options.congestionBytes }),
+    ...(options.maxWriteBufferBytes === undefined
+      ? {}
+      : { maxWriteBufferBytes: options.maxWriteBufferBytes }),
+    ...(options.onConnectionClosed === undefined
+      ? {}
+      : { onConnectionClosed: options.onConnectionClosed }),
+  });
+  http.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) =>
+    endpoint.handleUpgrade(request, socket, head),
+  );
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);
     http.listen(options.port, host, () => {
@@ -230,16 +299,11 @@ export async function startLrecWsServer(
     port: (http.address() as AddressInfo).port,
     host,
     scheme: options.tls === undefined ? 'ws' : 'wss',
-    core,
-    stats: () => {
-      let bufferedBytes = 0;
-      for (const ws of sockets) bufferedBytes += ws.bufferedAmount;
-      return { ...core.stats(), unauthorized, slowReaders, bufferedBytes };
-    },
+    core: endpoint.core,
+    stats: () => endpoint.stats(),
     close: () =>
       new Promise<void>((resolve) => {
-        for (const ws of sockets) ws.terminate();
-        wss.close();
+        endpoint.close();
         http.close(() => resolve());
         http.closeAllConnections();
       }),

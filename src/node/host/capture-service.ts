@@ -3,15 +3,25 @@
  * `SessionTable` on the host's trace bus, so `providers: ['*']` is fed by
  * every provider of every service, present and future) and, when
  * `capture.rpc.enabled`, the MS-LREC DCE/RPC transport in front of them.
- * Other transports (the WebSocket one) take the same table through
- * `captureTable()`.
+ * The WebSocket transport (`netrx.lrec.v1`) is always mounted on the
+ * host's own HTTP server at `CAPTURE_WS_PATH`, behind its Host check, TLS and
+ * token, so the dashboard reaches its session on its own origin. Other
+ * transports take the same table through `captureTable()`.
  */
 import { SessionTable, type EventSession, type SessionLimits } from '../../capture/index.js';
 import type { Timer } from '../../runtime/index.js';
-import { startLrecTcpServer, type LrecTcpServer } from '../capture/index.js';
+import {
+  createLrecWsEndpoint,
+  startLrecTcpServer,
+  type LrecTcpServer,
+  type LrecWsEndpoint,
+} from '../capture/index.js';
 import type { HostConfig } from './config.js';
 import type { HostService } from './host.js';
 import type { MetricFamily } from './metrics.js';
+
+/** Where the host serves the capture WebSocket (`ws://127.0.0.1:7340/capture`). */
+export const CAPTURE_WS_PATH = '/capture';
 
 /** Bytes one queued event takes, as an estimate for `queueEvents`. */
 const EVENT_ESTIMATE = 8 + 96 + 128 + 12;
@@ -42,6 +52,7 @@ export interface CaptureService extends HostService {
 export function captureService(config: HostConfig['capture']): CaptureService {
   let table: SessionTable | undefined;
   let rpc: LrecTcpServer | undefined;
+  let ws: LrecWsEndpoint | undefined;
   let flushed = { events: 0, sessions: 0 };
   let clock: Parameters<HostService['start']>[0]['clock'] | undefined;
   const sessions = (): readonly EventSession[] => table?.sessions() ?? [];
@@ -69,26 +80,41 @@ export function captureService(config: HostConfig['capture']): CaptureService {
           .start();
       }
       table = created;
+      // MS-LREC stops a session when its client's connection drops; the host
+      // starts it again so the next client can open it.
+      const onConnectionClosed = () => {
+        for (const session of created.sessions())
+          if (session.state === 'Stopped' && table === created) session.start();
+      };
+      // The HTTP server already checked Host, TLS and the bearer token.
+      const endpoint = createLrecWsEndpoint({ table: created, onConnectionClosed });
+      ws = endpoint;
+      context.http.upgrade(CAPTURE_WS_PATH, (request, socket, head) => {
+        if (ws === undefined) {
+          socket.end(
+            'HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n',
+          );
+          return;
+        }
+        ws.handleUpgrade(request, socket, head);
+      });
+      const wsUrl = `${context.url.replace(/^http/, 'ws').replace(/\/$/, '')}${CAPTURE_WS_PATH}`;
       const names = config.sessions.map((s) => s.name).join(', ');
-      if (!config.rpc.enabled) return `session(s) ${names} (capture.rpc off)`;
+      if (!config.rpc.enabled) return `session(s) ${names} on ${wsUrl} (capture.rpc off)`;
       rpc = await startLrecTcpServer({
         table: created,
         host: config.rpc.host,
         port: config.rpc.port,
         insecureNoAuth: true,
-        // MS-LREC stops a session when its client's connection drops; the host
-        // starts it again so the next client can open it.
-        onConnectionClosed: () => {
-          for (const session of created.sessions())
-            if (session.state === 'Stopped' && table === created) session.start();
-        },
+        onConnectionClosed,
       });
       const host = rpc.host.includes(':') ? `[${rpc.host}]` : rpc.host;
-      return `MS-LREC on rpc://${host}:${rpc.port}, session(s) ${names} (loopback, no auth)`;
+      return `MS-LREC on rpc://${host}:${rpc.port} (loopback, no auth) and ${wsUrl}, session(s) ${names}`;
     },
     async stop() {
       const running = table;
       const server = rpc;
+      const endpoint = ws;
       if (running === undefined) return;
       // Flush: a client reading a session gets what is queued (bounded wait),
       // then every session stops; a pending receive completes with the rest
@@ -99,7 +125,7 @@ export function captureService(config: HostConfig['capture']): CaptureService {
           .filter((s) => s.isOpen)
           .reduce((n, s) => n + s.stats().queuedEvents, 0);
       const before = running.sessions().reduce((n, s) => n + s.stats().deliveredEvents, 0);
-      if (clock !== undefined && server !== undefined) {
+      if (clock !== undefined && (server !== undefined || endpoint !== undefined)) {
         const deadline = clock.now() + FLUSH_GRACE_MS;
         while (queued() > 0 && clock.now() < deadline) await sleep(clock, 20);
       }
@@ -108,10 +134,16 @@ export function captureService(config: HostConfig['capture']): CaptureService {
       flushed = { events: after - before, sessions: running.sessions().length };
       table = undefined;
       rpc = undefined;
+      ws = undefined;
+      endpoint?.close();
       await server?.close();
       return `flushed ${flushed.events} event(s), ${flushed.sessions} session(s) stopped`;
     },
     status: () => ({
+      websocket:
+        ws === undefined
+          ? { enabled: false }
+          : { enabled: true, path: CAPTURE_WS_PATH, ...ws.stats() },
       rpc:
         rpc === undefined
           ? { enabled: false }

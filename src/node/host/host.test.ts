@@ -78,7 +78,7 @@ describe('netrx up host', () => {
       status: () => ({ detail: name }),
     });
     const host = await start(config(), [service('a'), service('b')]);
-    expect(host.started.map((s) => s.name)).toEqual(['trace', 'http', 'a', 'b']);
+    expect(host.started.map((s) => s.name)).toEqual(['trace', 'http', 'dashboard', 'a', 'b']);
     const health = (await (await fetch(new URL('/health', host.url))).json()) as {
       services: { name: string }[];
     };

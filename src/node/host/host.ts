@@ -10,6 +10,7 @@ import {
 import { nodeCrypto, systemClock } from '../runtime/index.js';
 import type { HostConfig } from './config.js';
 import { HOST_PROVIDER, HostEvent } from './events.js';
+import { dashboardInfo, mountDashboard } from './dashboard.js';
 import { HttpStatusServer } from './http-status.js';
 import type { HostLogger } from './logger.js';
 import { METRICS_CONTENT_TYPE, formatMetrics, type MetricFamily } from './metrics.js';
@@ -85,6 +86,8 @@ export interface StartHostOptions {
   /** The structured log; when given, operator lines are its `info` lines. */
   readonly logger?: HostLogger;
   readonly version: string;
+  /** The dashboard's build (default ui/dist of this checkout or package). */
+  readonly dashboardDir?: string;
 }
 
 type Started = { name: string; detail: string };
@@ -167,6 +170,11 @@ export async function startHost(
       ...running.flatMap((service) => service.metrics?.() ?? []),
     ]);
   http.text('/metrics', () => ({ type: METRICS_CONTENT_TYPE, body: metrics() }));
+  const dashboard = mountDashboard(
+    http,
+    () => dashboardInfo(config, started),
+    options.dashboardDir,
+  );
 
   let url = '';
   try {
@@ -177,6 +185,10 @@ export async function startHost(
   }
   started.push({ name: 'trace', detail: '' });
   started.push({ name: 'http', detail: `${url} (GET /health, /metrics)` });
+  started.push({
+    name: 'dashboard',
+    detail: dashboard.missing === undefined ? url : `not served: ${dashboard.missing}`,
+  });
   announce(provider, 'http', url);
 
   const context: HostContext = { clock, crypto, trace, http, url, log, logger };

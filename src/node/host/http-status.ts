@@ -6,11 +6,14 @@ import type { Duplex } from 'node:stream';
 import type { TraceProvider } from '../../trace/index.js';
 import { HostEvent } from './events.js';
 import { hostHeaderAllowed } from './host-check.js';
+import type { StaticAnswer } from './static-files.js';
 
 /** A JSON GET route; returns the body to send with status 200. */
 export type JsonRoute = () => unknown;
 /** A GET route answered with its own content type (`/metrics`: Prometheus text). */
 export type TextRoute = () => { readonly type: string; readonly body: string };
+/** Looks a GET path up among static files; undefined when it is not one. */
+export type StaticLookup = (path: string) => StaticAnswer | undefined;
 /** Takes over an HTTP upgrade request (a WebSocket endpoint, later). */
 export type UpgradeRoute = (request: IncomingMessage, socket: Duplex, head: Buffer) => void;
 
@@ -44,6 +47,7 @@ export class HttpStatusServer {
   private readonly routes = new Map<string, JsonRoute>();
   private readonly upgrades = new Map<string, UpgradeRoute>();
   private readonly texts = new Map<string, TextRoute>();
+  private staticLookup: StaticLookup | undefined;
   private closed: Promise<void> | undefined;
   private readonly server: Server;
   private readonly options: HttpStatusOptions;
@@ -104,6 +108,14 @@ export class HttpStatusServer {
     this.texts.set(path, handler);
   }
 
+  /**
+   * Files answered for GET/HEAD paths no route claims (the dashboard's
+   * ui/dist): the lookup returns the whole answer, headers included.
+   */
+  files(lookup: StaticLookup): void {
+    this.staticLookup = lookup;
+  }
+
   upgrade(path: string, handler: UpgradeRoute): void {
     this.upgrades.set(path, handler);
   }
@@ -158,6 +170,24 @@ export class HttpStatusServer {
     return this.closed as Promise<void>;
   }
 
+  /** Answers from the static files; false when `path` is not one of them. */
+  private serveFile(request: IncomingMessage, response: ServerResponse, path: string): boolean {
+    const answer = this.staticLookup?.(path);
+    if (answer === undefined) return false;
+    response.writeHead(answer.status, {
+      ...answer.headers,
+      'Content-Length': answer.body.byteLength,
+    });
+    response.end(request.method === 'HEAD' ? undefined : answer.body);
+    request.resume();
+    this.options.trace.emit(HostEvent.httpRequest, {
+      method: request.method ?? '',
+      path,
+      status: answer.status,
+    });
+    return true;
+  }
+
   private websocketUrl(path: string): string {
     return `${this.options.tls === undefined ? 'ws' : 'wss'}://${this.bound}${path}`;
   }
@@ -181,6 +211,14 @@ export class HttpStatusServer {
       status = 401;
       body = { error: 'unauthorized', message: 'send Authorization: Bearer with the http.token' };
       headers['WWW-Authenticate'] = 'Bearer';
+    } else if (
+      path === '/' &&
+      (request.method === 'GET' || request.method === 'HEAD') &&
+      acceptsHtml(request) &&
+      this.serveFile(request, response, path)
+    ) {
+      // A browser at `/` gets the dashboard; scripts and curl the JSON index.
+      return;
     } else if (
       route === undefined &&
       this.texts.has(path) &&
@@ -214,6 +252,13 @@ export class HttpStatusServer {
       };
       headers['Upgrade'] = 'websocket';
       headers['Sec-WebSocket-Version'] = '13';
+    } else if (
+      route === undefined &&
+      !this.texts.has(path) &&
+      (request.method === 'GET' || request.method === 'HEAD') &&
+      this.serveFile(request, response, path)
+    ) {
+      return;
     } else if (route === undefined && !this.texts.has(path)) {
       status = 404;
       body = { error: 'not-found', message: `No route ${path}`, routes: this.paths() };
@@ -245,6 +290,10 @@ export class HttpStatusServer {
     request.resume();
     this.options.trace.emit(HostEvent.httpRequest, { method: request.method ?? '', path, status });
   }
+}
+
+function acceptsHtml(request: IncomingMessage): boolean {
+  return /\btext\/html\b/i.test(request.headers.accept ?? '');
 }
 
 function pathOf(request: IncomingMessage): string {

@@ -74,7 +74,15 @@ describe('netrx up: the WebSocket path before anyone connects (issue 17)', () =>
   it('GET / lists every route, /ws/echo included', async () => {
     const host = await startDefault();
     const root = (await (await fetch(host.url)).json()) as { routes: string[] };
-    expect(root.routes).toEqual(['/health', '/', '/trace/providers', '/metrics', '/ws/echo']);
+    expect(root.routes).toEqual([
+      '/health',
+      '/',
+      '/trace/providers',
+      '/api/dashboard',
+      '/metrics',
+      '/capture',
+      '/ws/echo',
+    ]);
   });
 
   it('a plain GET of /ws/echo answers 426 with a hint, not 404', async () => {

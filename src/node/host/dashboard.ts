@@ -1,0 +1,61 @@
+/**
+ * The dashboard on the host's HTTP server: the page (ui/dist, built by
+ * `npm run build`) at `/` for browsers (a request that accepts text/html;
+ * curl and scripts still get the JSON index), its assets, and
+ * `GET /api/dashboard`, which tells the page what to open: the capture
+ * session, the capture WebSocket path on this origin, the services, the
+ * provider manifest, and what Wireshark's extcap needs to reach this host.
+ */
+import { fileURLToPath } from 'node:url';
+import { CAPTURE_WS_PATH } from './capture-service.js';
+import type { HostConfig } from './config.js';
+import type { HttpStatusServer } from './http-status.js';
+import { providerManifest, type ManifestProvider } from './manifest.js';
+import { StaticFiles } from './static-files.js';
+
+/** ui/dist beside dist/ (or src/, under vitest): three levels up from this file. */
+export const DASHBOARD_DIR = fileURLToPath(new URL('../../../ui/dist/', import.meta.url));
+
+export interface DashboardInfo {
+  readonly session: string;
+  readonly captureWebSocket: string;
+  readonly services: readonly { readonly name: string; readonly address: string }[];
+  readonly providers: readonly ManifestProvider[];
+  readonly extcap: { readonly server: string; readonly session: string };
+}
+
+export function dashboardInfo(
+  config: HostConfig,
+  started: readonly { readonly name: string; readonly detail: string }[],
+): DashboardInfo {
+  const session =
+    config.capture.sessions.find((s) => s.name === 'default')?.name ??
+    config.capture.sessions[0]?.name ??
+    'default';
+  const rpcHost = config.capture.rpc.host.includes(':')
+    ? `[${config.capture.rpc.host}]`
+    : config.capture.rpc.host;
+  // The bound address (a configured port 0 is chosen at start), from the capture service's line.
+  const bound = /rpc:\/\/\S+:\d+/.exec(
+    started.find((s) => s.name === 'capture')?.detail ?? '',
+  )?.[0];
+  return {
+    session,
+    captureWebSocket: CAPTURE_WS_PATH,
+    services: started.map((s) => ({ name: s.name, address: s.detail })),
+    providers: providerManifest(),
+    extcap: { server: bound ?? `rpc://${rpcHost}:${config.capture.rpc.port}`, session },
+  };
+}
+
+/** Serves the page, its assets and /api/dashboard; returns the loaded files (how many, or why none). */
+export function mountDashboard(
+  http: HttpStatusServer,
+  info: () => DashboardInfo,
+  dir = DASHBOARD_DIR,
+): StaticFiles {
+  const files = StaticFiles.load(dir);
+  http.files((path) => files.answer(path));
+  http.route('/api/dashboard', info);
+  return files;
+}

@@ -1,0 +1,199 @@
+/**
+ * What the page remembers, bounded: the latest events (a ring), per-second
+ * counts for the charts, and the state each module panel shows, folded from
+ * the events as they arrive. Nothing here grows with the event rate.
+ */
+import type { UiEvent } from './manifest.js';
+
+export const MAX_EVENTS = 2000;
+export const RATE_WINDOW_SECONDS = 120;
+const RECENT_AUTHS = 20;
+const MAX_TABLE_ROWS = 200;
+
+export interface Authentication {
+  readonly timeMs: number;
+  readonly identity: string;
+  readonly method: string;
+  readonly outcome: string;
+  readonly durationMs: number | undefined;
+}
+
+export interface Gap {
+  readonly atMs: number;
+  readonly ms: number;
+}
+
+/** A map that forgets its oldest key once it holds `limit`. */
+class BoundedMap<K, V> extends Map<K, V> {
+  constructor(private readonly limit: number) {
+    super();
+  }
+  override set(key: K, value: V): this {
+    if (!this.has(key) && this.size >= this.limit) {
+      const oldest = this.keys().next();
+      if (oldest.done !== true) this.delete(oldest.value);
+    }
+    return super.set(key, value);
+  }
+}
+
+export class Store {
+  readonly events: UiEvent[] = [];
+  private head = 0;
+  received = 0;
+  lost = 0;
+  readonly gaps: Gap[] = [];
+  /** Per second: [unix second, received, lost]. */
+  readonly rates: [number, number, number][] = [];
+
+  readonly authentications: Authentication[] = [];
+  private readonly eapStarts = new BoundedMap<string, number>(1024);
+  readonly adapters = new BoundedMap<string, { accepted: number; dropped: number }>(MAX_TABLE_ROWS);
+  readonly neighbours = new BoundedMap<string, { protocol: string; mac: string; state: string }>(
+    MAX_TABLE_ROWS,
+  );
+  readonly openConnections = new BoundedMap<string, { role: string; since: number }>(
+    MAX_TABLE_ROWS,
+  );
+  readonly closeCodes = new BoundedMap<string, number>(64);
+  readonly scripts = new BoundedMap<string, { timeMs: number; result: string }>(MAX_TABLE_ROWS);
+
+  /** Events in arrival order, oldest first. */
+  ordered(): UiEvent[] {
+    return this.events.length < MAX_EVENTS
+      ? this.events.slice()
+      : [...this.events.slice(this.head), ...this.events.slice(0, this.head)];
+  }
+
+  add(event: UiEvent): void {
+    if (this.events.length < MAX_EVENTS) this.events.push(event);
+    else {
+      this.events[this.head] = event;
+      this.head = (this.head + 1) % MAX_EVENTS;
+    }
+    this.received++;
+    this.bucket(Date.now())[1]++;
+    this.fold(event);
+  }
+
+  addLost(count: number): void {
+    this.lost += count;
+    this.bucket(Date.now())[2] += count;
+  }
+
+  addGap(ms: number): void {
+    this.gaps.push({ atMs: Date.now(), ms });
+    if (this.gaps.length > 20) this.gaps.shift();
+  }
+
+  private bucket(nowMs: number): [number, number, number] {
+    const second = Math.floor(nowMs / 1000);
+    const last = this.rates[this.rates.length - 1];
+    if (last !== undefined && last[0] === second) return last;
+    const fresh: [number, number, number] = [second, 0, 0];
+    this.rates.push(fresh);
+    while (this.rates.length > RATE_WINDOW_SECONDS) this.rates.shift();
+    return fresh;
+  }
+
+  /** Module state from the events every module already writes (netrx/trace descriptors). */
+  private fold(event: UiEvent): void {
+    const f = event.fields;
+    switch (event.name) {
+      case 'EapStateChanged':
+        // The first state change of a conversation starts its clock.
+        if (!this.eapStarts.has(key(f))) this.eapStarts.set(key(f), event.timeMs);
+        break;
+      case 'EapSessionEnded': {
+        // Its duration goes with the authentication the RADIUS server or the
+        // 802.1X authenticator reports right after (they carry the identity).
+        const started = this.eapStarts.get(key(f));
+        this.eapStarts.delete(key(f));
+        if (started !== undefined)
+          this.lastEapDuration = { atMs: event.timeMs, ms: event.timeMs - started };
+        break;
+      }
+      case 'RadiusSessionEnded':
+      case 'EapolAuthenticationEnded':
+        this.authentication({
+          timeMs: event.timeMs,
+          identity: f['identity'] ?? '',
+          method:
+            f['method'] ??
+            (event.name === 'EapolAuthenticationEnded' ? `802.1X ${f['mac'] ?? ''}` : ''),
+          outcome: f['outcome'] ?? '',
+          durationMs: this.takeDuration(event.timeMs),
+        });
+        break;
+      case 'RadiusAccessRejected':
+        this.authentication({
+          timeMs: event.timeMs,
+          identity: f['address'] ?? '',
+          method: f['method'] ?? '',
+          outcome: `reject (${f['reason'] ?? ''})`,
+          durationMs: undefined,
+        });
+        break;
+      case 'FrameAccepted':
+      case 'FrameDropped': {
+        const name = f['adapter'] ?? f['binding'] ?? '?';
+        const row = this.adapters.get(name) ?? { accepted: 0, dropped: 0 };
+        if (event.name === 'FrameAccepted') row.accepted++;
+        else row.dropped++;
+        this.adapters.set(name, row);
+        break;
+      }
+      case 'NeighborStateChanged':
+        this.neighbours.set(f['address'] ?? '?', {
+          protocol: f['protocol'] ?? '',
+          mac: f['mac'] ?? '',
+          state: f['to'] ?? '',
+        });
+        break;
+      case 'ConnectionOpened':
+        this.openConnections.set(f['connection'] ?? '?', {
+          role: f['role'] ?? '',
+          since: event.timeMs,
+        });
+        break;
+      case 'ConnectionClosed': {
+        this.openConnections.delete(f['connection'] ?? '?');
+        const code = f['code'] ?? '?';
+        this.closeCodes.set(code, (this.closeCodes.get(code) ?? 0) + 1);
+        break;
+      }
+      case 'ScriptFinished':
+        this.scripts.set(f['port'] ?? '?', {
+          timeMs: event.timeMs,
+          result: `exit ${f['exitCode'] ?? '?'}${f['abortString'] ? ` (${f['abortString']})` : ''}`,
+        });
+        break;
+      case 'ScpFinished':
+        this.scripts.set(f['port'] ?? '?', {
+          timeMs: event.timeMs,
+          result: `${f['outcome'] ?? '?'}${f['line'] && f['line'] !== '0' ? ` at line ${f['line']}` : ''}`,
+        });
+        break;
+      default:
+        break;
+    }
+  }
+
+  private lastEapDuration: { atMs: number; ms: number } | undefined;
+
+  /** The duration of the EAP conversation that ended just before (within 1 s), once. */
+  private takeDuration(atMs: number): number | undefined {
+    const last = this.lastEapDuration;
+    this.lastEapDuration = undefined;
+    return last !== undefined && atMs - last.atMs <= 1000 ? last.ms : undefined;
+  }
+
+  private authentication(auth: Authentication): void {
+    this.authentications.unshift(auth);
+    if (this.authentications.length > RECENT_AUTHS) this.authentications.pop();
+  }
+}
+
+function key(fields: Readonly<Record<string, string>>): string {
+  return `${fields['role'] ?? ''}/${fields['session'] ?? ''}`;
+}

@@ -1,0 +1,117 @@
+/** The event list: filters by provider, level and keyword, a search box, newest first. */
+import { byId, h } from '../dom.js';
+import type { UiEvent } from '../manifest.js';
+import type { Store } from '../store.js';
+
+const SHOWN = 200;
+const LEVELS = ['always', 'critical', 'error', 'warning', 'information', 'verbose'];
+
+export interface EventFilter {
+  provider: string;
+  maxLevel: number;
+  /** Events must share at least one bit with it; 0n = any. */
+  keywordMask: bigint;
+  search: string;
+}
+
+export function matches(event: UiEvent, filter: EventFilter): boolean {
+  if (filter.provider !== '' && event.provider !== filter.provider) return false;
+  if (event.level > filter.maxLevel) return false;
+  if (filter.keywordMask !== 0n && (event.keywords & filter.keywordMask) === 0n) return false;
+  return filter.search === '' || event.haystack.includes(filter.search);
+}
+
+/** Parses the keyword box: hex with or without 0x; undefined when it is not hex. */
+export function parseKeywordMask(text: string): bigint | undefined {
+  const trimmed = text.trim().replace(/^0x/i, '');
+  if (trimmed === '') return 0n;
+  return /^[0-9a-f]{1,16}$/i.test(trimmed) ? BigInt(`0x${trimmed}`) : undefined;
+}
+
+export class EventList {
+  readonly filter: EventFilter = { provider: '', maxLevel: 5, keywordMask: 0n, search: '' };
+  paused = false;
+  private readonly rows = byId<HTMLTableSectionElement>('event-rows');
+  private readonly count = byId('event-count');
+  private readonly providerSelect = byId<HTMLSelectElement>('filter-provider');
+  private readonly keywordInput = byId<HTMLInputElement>('filter-keyword');
+
+  constructor(
+    private readonly store: Store,
+    private readonly onChange: () => void,
+  ) {
+    this.providerSelect.addEventListener('change', () => {
+      this.filter.provider = this.providerSelect.value;
+      this.onChange();
+    });
+    const level = byId<HTMLSelectElement>('filter-level');
+    level.addEventListener('change', () => {
+      this.filter.maxLevel = Number(level.value);
+      this.onChange();
+    });
+    this.keywordInput.addEventListener('input', () => {
+      const mask = parseKeywordMask(this.keywordInput.value);
+      this.keywordInput.setCustomValidity(mask === undefined ? 'Hex digits, up to 16' : '');
+      if (mask !== undefined) {
+        this.filter.keywordMask = mask;
+        this.onChange();
+      }
+    });
+    const search = byId<HTMLInputElement>('filter-search');
+    search.addEventListener('input', () => {
+      this.filter.search = search.value.trim().toLowerCase();
+      this.onChange();
+    });
+    const pause = byId<HTMLButtonElement>('pause');
+    pause.addEventListener('click', () => {
+      this.paused = !this.paused;
+      pause.setAttribute('aria-pressed', String(this.paused));
+      pause.textContent = this.paused ? 'Resume' : 'Pause';
+      this.onChange();
+    });
+    byId<HTMLFormElement>('filters').addEventListener('submit', (e) => e.preventDefault());
+  }
+
+  setProviders(names: readonly string[]): void {
+    for (const name of names) {
+      if ([...this.providerSelect.options].some((o) => o.value === name)) continue;
+      this.providerSelect.append(h('option', { value: name }, name));
+    }
+  }
+
+  render(): void {
+    if (this.paused) return;
+    const all = this.store.ordered();
+    const shown: UiEvent[] = [];
+    let matched = 0;
+    for (let i = all.length - 1; i >= 0; i--) {
+      const event = all[i] as UiEvent;
+      if (!matches(event, this.filter)) continue;
+      matched++;
+      if (shown.length < SHOWN) shown.push(event);
+    }
+    this.count.textContent = `${matched} of the last ${all.length} events match; showing ${shown.length}.`;
+    this.rows.replaceChildren(...shown.map(row));
+  }
+}
+
+function row(event: UiEvent): HTMLTableRowElement {
+  const details = Object.entries(event.fields)
+    .map(([k, v]) => `${k}=${v}`)
+    .join('  ');
+  return h(
+    'tr',
+    { 'data-provider': event.provider, 'data-event': event.name, class: `level-${event.level}` },
+    h('td', {}, h('time', { datetime: new Date(event.timeMs).toISOString() }, clock(event.timeMs))),
+    h('td', {}, event.provider),
+    h('td', {}, event.name),
+    h('td', {}, LEVELS[event.level] ?? String(event.level)),
+    h('td', { class: 'details' }, details),
+  );
+}
+
+export function clock(ms: number): string {
+  const d = new Date(ms);
+  const pad = (n: number, w = 2) => String(n).padStart(w, '0');
+  return `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}.${pad(d.getMilliseconds(), 3)}`;
+}

@@ -1,0 +1,110 @@
+/** One panel per module, from the store's folded state and the host's /health. */
+import { byId, facts, h, table } from '../dom.js';
+import type { DashboardInfo } from '../manifest.js';
+import type { Store } from '../store.js';
+import { clock } from './events.js';
+
+export interface Health {
+  readonly status?: string;
+  readonly services?: readonly {
+    readonly name: string;
+    readonly status?: string;
+  }[];
+}
+
+function body(id: string): HTMLElement {
+  const panel = byId(id);
+  const element = panel.querySelector<HTMLElement>('.body');
+  if (element === null) throw new Error(`#${id} has no .body`);
+  return element;
+}
+
+export function renderServices(info: DashboardInfo | undefined, health: Health | undefined): void {
+  const services = health?.services ?? [];
+  body('panel-services').replaceChildren(
+    facts([['Host', health?.status ?? 'unknown']]),
+    table(
+      'Services',
+      ['Service', 'Status', 'Where'],
+      services.map((s) => [
+        s.name,
+        s.status ?? '',
+        info?.services.find((i) => i.name === s.name)?.address ?? '',
+      ]),
+    ),
+  );
+}
+
+export function renderPanels(store: Store): void {
+  body('panel-eap').replaceChildren(
+    table(
+      'Authentications',
+      ['Time', 'Identity', 'Method', 'Result', 'Duration'],
+      store.authentications.map((a) => [
+        clock(a.timeMs),
+        a.identity,
+        a.method,
+        h('span', { class: a.outcome.startsWith('success') ? 'ok' : 'bad' }, a.outcome),
+        a.durationMs === undefined
+          ? ''
+          : `${a.durationMs < 1 ? '< 1' : Math.round(a.durationMs)} ms`,
+      ]),
+    ),
+  );
+  body('panel-link').replaceChildren(
+    table(
+      'Adapters',
+      ['Adapter or binding', 'Frames accepted', 'Dropped'],
+      [...store.adapters].map(([name, c]) => [name, c.accepted, c.dropped]),
+    ),
+    table(
+      'Neighbours (ARP and ND)',
+      ['Address', 'Protocol', 'MAC', 'State'],
+      [...store.neighbours].map(([address, n]) => [address, n.protocol, n.mac, n.state]),
+    ),
+  );
+  body('panel-websocket').replaceChildren(
+    facts([['Open connections', store.openConnections.size]]),
+    table(
+      'Close codes',
+      ['Code', 'Connections closed'],
+      [...store.closeCodes].map(([code, n]) => [code, n]),
+    ),
+  );
+  body('panel-port').replaceChildren(
+    table(
+      'Scripts',
+      ['Port', 'Finished', 'Result'],
+      [...store.scripts].map(([port, s]) => [port, clock(s.timeMs), s.result]),
+    ),
+  );
+}
+
+export function renderTotals(store: Store): void {
+  const gaps = store.gaps.length;
+  byId('totals').replaceChildren(
+    ...[
+      ['Received', store.received],
+      ['Lost', store.lost],
+      ['Host restarts seen', gaps],
+    ].flatMap(([label, value]) => [h('dt', {}, String(label)), h('dd', {}, String(value))]),
+  );
+}
+
+export function renderWireshark(info: DashboardInfo): void {
+  const command = `tshark -i netrx -o extcap.netrx.server:${info.extcap.server} -o extcap.netrx.session:${info.extcap.session}`;
+  byId('wireshark')
+    .querySelector('.body')
+    ?.replaceChildren(
+      h(
+        'p',
+        {},
+        'Wireshark and tshark capture live from this host through the netrx extcap interface. Link ',
+        h('code', {}, 'netrx capture extcap'),
+        "'s launcher into Wireshark's personal extcap folder (",
+        h('code', {}, 'netrx capture extcap --install ~/.local/lib/wireshark/extcap'),
+        '), restart Wireshark and pick the "netrx remote capture" interface, or run:',
+      ),
+      h('pre', {}, h('code', {}, command)),
+    );
+}
