@@ -11,7 +11,7 @@
  * shows new events.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -144,6 +144,13 @@ describe.skipIf(peers.skip)('the netrx up dashboard in headless Chromium', () =>
     await page.getByLabel('Provider').selectOption('');
     await expect.poll(() => page.locator('#event-rows tr').count()).toBeGreaterThan(0);
 
+    // "Save as pcapng" downloads the host's recent packets (the synthetic link's ARP and UDP echo).
+    const download = page.waitForEvent('download');
+    await page.getByRole('link', { name: 'Save as pcapng' }).click();
+    const file = await (await download).path();
+    const bytes = readFileSync(file);
+    expect(bytes.readUInt32LE(0)).toBe(0x0a0d0d0a);
+    expect(bytes.length).toBeGreaterThan(100);
     await page.screenshot({ path: join(ARTIFACTS, 'dashboard.png'), fullPage: true });
     // What a laptop screen shows first (docs/images/dashboard.png is one of these).
     await page.locator('h1').scrollIntoViewIfNeeded();

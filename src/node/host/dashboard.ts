@@ -11,7 +11,7 @@ import { CAPTURE_WS_PATH } from './capture-service.js';
 import type { HostConfig } from './config.js';
 import type { HttpStatusServer } from './http-status.js';
 import { providerManifest, type ManifestProvider } from './manifest.js';
-import { StaticFiles } from './static-files.js';
+import { StaticFiles, type StaticAnswer } from './static-files.js';
 
 /** ui/dist beside dist/ (or src/, under vitest): three levels up from this file. */
 export const DASHBOARD_DIR = fileURLToPath(new URL('../../../ui/dist/', import.meta.url));
@@ -48,14 +48,35 @@ export function dashboardInfo(
   };
 }
 
-/** Serves the page, its assets and /api/dashboard; returns the loaded files (how many, or why none). */
+/** The dashboard's "save as pcapng": the host's last minutes of packets. */
+export const CAPTURE_PCAPNG_PATH = '/api/capture.pcapng';
+
+/** A downloaded pcapng file. */
+export function pcapngAnswer(body: Uint8Array): StaticAnswer {
+  return {
+    status: 200,
+    headers: {
+      'Content-Type': 'application/vnd.tcpdump.pcap',
+      'Content-Disposition': 'attachment; filename="netrx.pcapng"',
+      'Cache-Control': 'no-store',
+      'X-Content-Type-Options': 'nosniff',
+    },
+    body,
+  };
+}
+
+/**
+ * Serves the page, its assets, /api/dashboard and the binary downloads
+ * given; returns the loaded files (how many, or why none).
+ */
 export function mountDashboard(
   http: HttpStatusServer,
   info: () => DashboardInfo,
+  downloads: Readonly<Record<string, () => StaticAnswer>> = {},
   dir = DASHBOARD_DIR,
 ): StaticFiles {
   const files = StaticFiles.load(dir);
-  http.files((path) => files.answer(path));
+  http.files((path) => (Object.hasOwn(downloads, path) ? downloads[path]?.() : files.answer(path)));
   http.route('/api/dashboard', info);
   return files;
 }

@@ -59,7 +59,10 @@ describe('netrx up host', () => {
     const providers = (await (await fetch(new URL('/trace/providers', host.url))).json()) as {
       name: string;
     }[];
-    expect(providers.map((p) => p.name)).toEqual(['netrx-host']);
+    expect(providers.map((p) => p.name)).toEqual([
+      'netrx-host',
+      'Microsoft-Windows-NDIS-PacketCapture',
+    ]);
     expect(seen).toContain('HttpRequest');
   });
 

@@ -7,10 +7,12 @@ import {
   type TraceProvider,
   type TraceSubscription,
 } from '../../trace/index.js';
+import { openPacketCaptureProvider, type Adapter } from '../../link/index.js';
 import { nodeCrypto, systemClock } from '../runtime/index.js';
 import type { HostConfig } from './config.js';
 import { HOST_PROVIDER, HostEvent } from './events.js';
-import { dashboardInfo, mountDashboard } from './dashboard.js';
+import { CAPTURE_PCAPNG_PATH, dashboardInfo, mountDashboard, pcapngAnswer } from './dashboard.js';
+import { AdapterCapture, PacketHistory } from './packet-history.js';
 import { HttpStatusServer } from './http-status.js';
 import type { HostLogger } from './logger.js';
 import { METRICS_CONTENT_TYPE, formatMetrics, type MetricFamily } from './metrics.js';
@@ -28,6 +30,11 @@ export interface HostContext {
   readonly log: (line: string) => void;
   /** The host's structured log (pino). */
   readonly logger: HostLogger;
+  /**
+   * Puts `adapter` under the host's packet-capture provider (capture
+   * sessions and the dashboard's pcapng see its frames); returns the detach.
+   */
+  readonly captureAdapter: (adapter: Adapter) => () => void;
 }
 
 /**
@@ -170,9 +177,15 @@ export async function startHost(
       ...running.flatMap((service) => service.metrics?.() ?? []),
     ]);
   http.text('/metrics', () => ({ type: METRICS_CONTENT_TYPE, body: metrics() }));
+  // One packet-capture provider for every adapter the services run, and the
+  // last minutes of their frames for the dashboard's "save as pcapng".
+  const adapters = new AdapterCapture(openPacketCaptureProvider({ registry: trace }));
+  const packets = new PacketHistory(clock);
+  packets.listen(trace);
   const dashboard = mountDashboard(
     http,
     () => dashboardInfo(config, started),
+    { [CAPTURE_PCAPNG_PATH]: () => pcapngAnswer(packets.pcapng()) },
     options.dashboardDir,
   );
 
@@ -181,6 +194,8 @@ export async function startHost(
     ({ url } = await http.listen());
   } catch (error) {
     consoleSubscription?.disable();
+    packets.close();
+    adapters.provider.close();
     throw new Error(`http: ${(error as Error).message}`, { cause: error });
   }
   started.push({ name: 'trace', detail: '' });
@@ -191,7 +206,16 @@ export async function startHost(
   });
   announce(provider, 'http', url);
 
-  const context: HostContext = { clock, crypto, trace, http, url, log, logger };
+  const context: HostContext = {
+    clock,
+    crypto,
+    trace,
+    http,
+    url,
+    log,
+    logger,
+    captureAdapter: (adapter) => adapters.attach(adapter),
+  };
   const startOne = async (service: HostService) => {
     const detail = await service.start(context);
     running.push(service);
@@ -213,6 +237,8 @@ export async function startHost(
     for (const service of running.splice(0).reverse()) await stopOne(service);
     await http.close();
     consoleSubscription?.disable();
+    packets.close();
+    adapters.provider.close();
     throw error;
   }
   // Services register their providers as they start: count them all.
@@ -290,6 +316,8 @@ export async function startHost(
         provider.emit(HostEvent.serviceStopped, { service: 'http' });
         logger.info({ service: 'http' }, 'http stopped');
         consoleSubscription?.disable();
+        packets.close();
+        adapters.provider.close();
       })()),
   };
 }

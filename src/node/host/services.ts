@@ -30,6 +30,7 @@ export function servicesFromConfig(config: HostConfig): HostService[] {
 function vxlanServices(config: HostConfig): HostService[] {
   return config.link.vxlan.map((vxlan) => {
     let host: VxlanHost | undefined;
+    let detachCapture: (() => void) | undefined;
     const name = `vxlan${vxlan.vni}`;
     return {
       name,
@@ -59,12 +60,15 @@ function vxlanServices(config: HostConfig): HostService[] {
           trace: context.trace,
           clock: context.clock,
         });
+        detachCapture = context.captureAdapter(host.link.adapter);
         const addresses = [...vxlan.ipv4, ...vxlan.ipv6].map(
           (a) => `${a.address}/${a.prefixLength}`,
         );
         return `VNI ${vxlan.vni} on ${host.bound.address}:${host.bound.port} → ${vxlan.remote.address}:${vxlan.remote.port}, ${addresses.join(' ')}`;
       },
       async stop() {
+        detachCapture?.();
+        detachCapture = undefined;
         try {
           await host?.stop();
         } catch {

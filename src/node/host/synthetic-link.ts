@@ -7,7 +7,7 @@
  * ARP and UDP on the `netrx-link` provider, counters for `/metrics`.
  * Nothing moves between rounds: the wire is flushed by `round()` only.
  */
-import { createStack, type Stack, type UdpSocket } from '../../link/index.js';
+import { createStack, type Adapter, type Stack, type UdpSocket } from '../../link/index.js';
 import type { Clock } from '../../runtime/index.js';
 import { createLinkPair } from '../../testing/index.js';
 import type { TraceRegistry } from '../../trace/index.js';
@@ -22,6 +22,8 @@ export interface SyntheticLink {
   round(): Promise<boolean>;
   readonly echoes: number;
   metrics(): MetricFamily[];
+  /** Its two adapters (`synthetic-a`, `synthetic-b`), for the host's packet capture. */
+  readonly adapters: readonly Adapter[];
   close(): void;
 }
 
@@ -68,6 +70,7 @@ export function startSyntheticLink(trace: TraceRegistry, clock: Clock): Syntheti
   pair.flush();
   const payload = new TextEncoder().encode('netrx synthetic echo');
   return {
+    adapters: [pair.a, pair.b],
     async round() {
       const before = echoes;
       client.send(payload, { address: B, port: ECHO_PORT });

@@ -58,6 +58,7 @@ export function syntheticService(
   const results = new Map<string, { method: string; outcome: string; count: number }>();
   let last: Round | undefined;
   let link: SyntheticLink | undefined;
+  let detachCapture: (() => void)[] = [];
   return {
     name: 'synthetic',
     // It talks to the radius service: a change there restarts it too.
@@ -68,6 +69,7 @@ export function syntheticService(
       stopped = false;
       const wire = startSyntheticLink(context.trace, context.clock);
       link = wire;
+      detachCapture = wire.adapters.map((adapter) => context.captureAdapter(adapter));
       const round = async () => {
         await wire.round();
         const target = radius.address();
@@ -133,6 +135,7 @@ export function syntheticService(
       timer?.cancel();
       timer = undefined;
       await inFlight;
+      for (const detach of detachCapture.splice(0)) detach();
       link?.close();
       link = undefined;
     },
