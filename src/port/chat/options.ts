@@ -43,6 +43,13 @@ export interface ChatOptions {
   /** Aborting ends the script as chat's SIGINT/SIGTERM do: exit 2, the reason logged. */
   readonly signal?: AbortSignalLike;
   /**
+   * `HANGUP OFF|ON`: called with `false` after `HANGUP OFF` and `true` after
+   * any other `HANGUP` argument (chat: `signal(SIGHUP, SIG_IGN)` or its
+   * handler). A port has no SIGHUP: the host (the CLI) ignores its SIGHUP
+   * while the setting is off, as chat does; it starts on.
+   */
+  readonly onHangupSetting?: (enabled: boolean) => void;
+  /**
    * Telnet consoles: refuse every option the peer offers or asks for (DO →
    * WONT, WILL → DONT), keep telnet commands out of the log and the
    * matching (`IAC IAC` is a 0xFF byte), and double 0xFF in what is sent.

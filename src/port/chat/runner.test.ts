@@ -228,9 +228,16 @@ describe('runChat: keywords', () => {
     expect(run.stderr).toBe('dialling\nAT\nOK\n');
   });
 
-  it('HANGUP takes its argument and changes nothing on a port', async () => {
-    const run = await chat(['HANGUP', 'OFF', 'OK', ''], { greeting: 'OK' });
+  it('HANGUP OFF / ON reports the hang-up setting to the host, in script order', async () => {
+    const settings: boolean[] = [];
+    const run = await chat(
+      ['HANGUP', 'OFF', 'OK', '', 'HANGUP', 'ON', '', 'x', 'HANGUP', 'yes', 'OK', ''],
+      { greeting: 'OK', answers: { 'x\r': 'OK' } },
+      { onHangupSetting: (enabled) => settings.push(enabled) },
+    );
     expect(run.result.exitCode).toBe(0);
+    // chat: `OFF` ignores SIGHUP; any other argument restores its handler.
+    expect(settings).toEqual([false, true, true]);
   });
 });
 

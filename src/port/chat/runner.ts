@@ -46,6 +46,8 @@ class ChatRun {
   private readonly fast: boolean;
   private timeout: number;
   private echo: boolean;
+  /** `HANGUP`: whether SIGHUP ends the script (chat's default). */
+  private hangup = true;
   private exitCode = 0;
   private failReason: string | undefined;
   /** The expect being waited for (undefined once it matched): the failing one in the result. */
@@ -190,7 +192,10 @@ class ChatRun {
         this.out.flushStderr();
         return;
       case 'HANGUP':
-        // SIGHUP handling: a port has no SIGHUP; a hang-up is always seen as a disconnect.
+        // chat: `OFF` ignores SIGHUP, anything else restores its handler. A port has no
+        // SIGHUP, so the setting goes to the host, which owns the signal.
+        this.hangup = raw !== 'OFF';
+        this.options.onHangupSetting?.(this.hangup);
         return;
       case 'ECHO':
         this.echo = raw === 'ON';
