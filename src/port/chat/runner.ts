@@ -16,7 +16,17 @@ import { ChatExit, ChatLog } from './log.js';
 import { utcStamp, type ChatOptions, type ChatResult } from './options.js';
 import { CHAT_LIMITS, keywordOf, subExpects, type ChatKeyword, type ChatScript } from './script.js';
 
-/** chat's `report_buffer` is 50 bytes; netrx bounds a report at this instead of overflowing. */
+/**
+ * chat 2.4.9's `report_buffer[256]`: the gather at the end of the script
+ * (terminate()) stops when the line, timestamp included, has 256 bytes (chat
+ * then writes its NUL one past the end; checked with /usr/sbin/chat).
+ */
+const REPORT_BUFFER = 256;
+/**
+ * While expecting, chat appends to `report_buffer` without a bound (checked:
+ * a 378-byte line is reported whole); netrx bounds a line at this instead of
+ * overflowing.
+ */
 const REPORT_MAX = 1024;
 
 interface Tracked {
@@ -48,6 +58,8 @@ class ChatRun {
   private echo: boolean;
   /** `HANGUP`: whether SIGHUP ends the script (chat's default). */
   private hangup = true;
+  /** chat's `terminating`: set on the first `terminate`. */
+  private terminating = false;
   private exitCode = 0;
   private failReason: string | undefined;
   /** The expect being waited for (undefined once it matched): the failing one in the result. */
@@ -131,15 +143,30 @@ class ChatRun {
     throw new ChatExit(code);
   }
 
-  /** chat's `terminate`: finish a REPORT line, close the report file; the final exit code. */
+  /**
+   * chat's `terminate`: finish a REPORT line, close the report file; the final
+   * exit code. Entered once: a signal while it gathers (chat's handler calls
+   * `fatal`, which re-enters `terminate` and exits at once) ends it with that
+   * code, the partial REPORT line and the `Closing` line unwritten.
+   */
   private async terminate(code: number): Promise<number> {
+    if (this.terminating) return code;
+    this.terminating = true;
     this.out.echoStderr(-1);
     if (this.reportGathering) {
-      // chat gathers the rest of a REPORT line (1 s per byte, at most 50 bytes) before it exits.
-      while (this.reportBuffer.length + 1 <= 50) {
-        const c = await this.line.readOne(1000);
-        if (c < 0 || isControl(c)) break;
-        this.reportBuffer += String.fromCharCode(c);
+      // chat gathers the rest of a REPORT line (1 s per byte, up to its 256-byte buffer);
+      // `alarm` is logged when the wait for a byte times out.
+      try {
+        while (this.reportBuffer.length + 1 <= REPORT_BUFFER) {
+          const c = await this.line.readOne(1000);
+          if (c === -1 && !this.line.disconnected && this.verbose) this.out.log('alarm');
+          if (c < 0 || isControl(c)) break;
+          this.reportBuffer += String.fromCharCode(c);
+        }
+      } catch (thrown) {
+        if (!(thrown instanceof ChatExit)) throw thrown;
+        this.reportGathering = false;
+        return thrown.code;
       }
       this.reportGathering = false;
       this.out.writeReport(`chat:  ${this.reportBuffer}`);
