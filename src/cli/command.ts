@@ -31,6 +31,12 @@ export interface CliCommand {
    * uses that program's (`netrx chat`: 1, as pppd's chat).
    */
   readonly usageExitCode?: number;
+  /**
+   * Options stop at the first word that is not an option (or its value), as
+   * in chat's own argv: `netrx chat -v ABORT -ERR '' PING` reads `-ERR` as a
+   * script word. `--` is still accepted. Default: options anywhere.
+   */
+  readonly optionsEndAtFirstOperand?: boolean;
   run(
     values: Record<string, string | boolean | undefined>,
     positionals: string[],

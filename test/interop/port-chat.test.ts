@@ -217,6 +217,15 @@ const cases: readonly Case[] = [
     script: ['HANGUP', 'OFF', '', 'AT', 'OK', ''],
     exit: 0,
   },
+  // chat's own argv, no `--`: options end at the first script word, so `-x` is sent.
+  {
+    name: 'modem: argv script with no --, a send starting with -',
+    mode: 'modem',
+    flags: ['-t', '5'],
+    script: ['', 'AT', 'OK', '-x', 'ERROR', ''],
+    noDashDash: true,
+    exit: 0,
+  },
   // A hang-up mid-script (SIGHUP 2 s into a 4 s expect): ignored after HANGUP OFF
   // (the expect times out, exit 3), fatal after HANGUP ON (`SIGHUP`, exit 2).
   {

@@ -90,6 +90,8 @@ export const chatCommand: CliCommand = {
   positionals: { min: 0, max: 100_000, names: 'SCRIPT' },
   // chat exits 1 on a bad option or a missing value (checked: /usr/sbin/chat -Z, chat -t).
   usageExitCode: 1,
+  // chat reads options up to the first script word: `ABORT -ERR` needs no `--`.
+  optionsEndAtFirstOperand: true,
   async run(values, positionals, io) {
     // chat's transcript is bytes: written raw, not through io.err (which is text).
     const writeStderr = (text: string) => process.stderr.write(Buffer.from(text, 'latin1'));
