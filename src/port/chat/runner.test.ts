@@ -506,3 +506,32 @@ describe('runChat: the REPORT gather at the end of the script (chat terminate())
     expect(short.elapsed).toBe(1000);
   });
 });
+
+describe('runChat: chat 2.4.9 details (checked with /usr/sbin/chat)', () => {
+  it("a send-side timeout logs chat's alarm lines (once a second) before -- write timed out", async () => {
+    const run = await chat(['TIMEOUT', '2', '', '\\d\\d\\d\\dAT'], {}, { pacing: 'chat' });
+    expect(run.result.exitCode).toBe(1);
+    expect(run.logs).toEqual([
+      'timeout set to 2 seconds',
+      'send (\\d\\d\\d\\dAT^M)',
+      'alarm',
+      'alarm',
+      'alarm',
+      ' -- write timed out',
+      'Failed',
+    ]);
+    expect(run.elapsed).toBe(4010);
+  });
+
+  it('CLR_ABORT with a duplicated ABORT string clears only the first copy', async () => {
+    const run = await chat(
+      ['TIMEOUT', '1', 'ABORT', 'A', 'ABORT', 'B', 'ABORT', 'A', 'CLR_ABORT', 'A', 'x', ''],
+      { greeting: 'A B A x' },
+    );
+    expect(run.logs.filter((line) => line.startsWith('clear abort'))).toEqual([
+      'clear abort on (A)',
+    ]);
+    expect(run.result.exitCode).toBe(5);
+    expect(run.result.abortString).toBe('A');
+  });
+});

@@ -236,11 +236,12 @@ class ChatRun {
       }
       case 'CLR_ABORT': {
         const text = this.checkedString(raw, 'CLR_ABORT');
-        this.aborts = this.aborts.filter((entry) => {
-          if (entry.text !== text) return true;
+        // chat clears the first copy only: a string given twice still aborts (as 4 + its later n).
+        const at = this.aborts.findIndex((entry) => entry.text === text);
+        if (at >= 0) {
+          this.aborts.splice(at, 1);
           if (this.verbose) this.out.log(`clear abort on (${visible(raw)})`);
-          return false;
-        });
+        }
         return;
       }
       case 'REPORT': {
@@ -313,7 +314,19 @@ class ChatRun {
     const { text, quiet } = this.clean(raw, true);
     if (this.verbose) this.out.log(quiet ? 'send (??????)' : `send (${visible(cString(text))})`);
     const clock = this.options.clock;
-    const deadline = this.timeout > 0 ? clock.now() + this.timeout * 1000 : Infinity;
+    // chat's alarm(timeout) around the send: once it fires it logs `alarm` and
+    // re-arms for 1 s, each alarm cuts a pause short, and the next write fails.
+    let nextAlarm = this.timeout > 0 ? clock.now() + this.timeout * 1000 : Infinity;
+    let alarmed = false;
+    const pause = async (ms: number): Promise<void> => {
+      const now = clock.now();
+      await this.line.sleep(Math.min(now + ms, nextAlarm) - now);
+      if (clock.now() >= nextAlarm) {
+        alarmed = true;
+        nextAlarm += 1000;
+        if (this.verbose) this.out.log('alarm');
+      }
+    };
     let run = '';
     const flush = (): boolean => {
       if (run === '') return true;
@@ -323,26 +336,26 @@ class ChatRun {
     };
     for (let i = 0; i < text.length; i++) {
       let c = text[i] as string;
-      let pause = 0;
+      let delay = 0;
       let brk = false;
       if (c === '\\') {
         c = text[++i] ?? '';
-        if (c === 'd') pause = 1000;
-        else if (c === 'p') pause = 10;
+        if (c === 'd') delay = 1000;
+        else if (c === 'p') delay = 10;
         else if (c === 'K') brk = true;
       }
-      if (pause > 0 || brk) {
+      if (delay > 0 || brk) {
         if (!flush()) return false;
         if (brk) this.line.sendBreak();
-        else await this.line.sleep(pause);
+        else await pause(delay);
         continue;
       }
       if (this.fast) {
         run += c;
         continue;
       }
-      await this.line.sleep(10);
-      if (clock.now() >= deadline) {
+      await pause(10);
+      if (alarmed) {
         if (this.verbose) this.out.log(' -- write timed out');
         return false;
       }
