@@ -41,6 +41,8 @@ export interface CliCommand {
     values: Record<string, string | boolean | undefined>,
     positionals: string[],
     io: CliIo,
+    /** The long names of the options given, in argv order (for a drop-in whose options act in order). */
+    order?: readonly string[],
   ): Promise<number>;
 }
 

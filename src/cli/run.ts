@@ -98,6 +98,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
         options: command.options,
         allowPositionals: true,
         strict: true,
+        tokens: true,
       });
     } catch (error) {
       throw new UsageError(describeParseError(error as Error & { code?: string }));
@@ -109,10 +110,12 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     if (parsed.positionals.length > limits.max) {
       throw new UsageError(`unexpected argument ${JSON.stringify(parsed.positionals[limits.max])}`);
     }
+    const order = parsed.tokens.flatMap((token) => (token.kind === 'option' ? [token.name] : []));
     return await command.run(
       parsed.values as Record<string, string | boolean | undefined>,
       parsed.positionals,
       io,
+      order,
     );
   } catch (error) {
     if (error instanceof UsageError) {

@@ -1,6 +1,9 @@
 // `netrx chat` is a drop-in for pppd's chat, which exits 1 on a usage
 // mistake (checked with Debian ppp 2.4.9: `chat -Z` and `chat -t` exit 1);
 // netrx's other commands keep 2.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { runCli, type CliIo } from '../../src/cli/index.js';
 
@@ -108,5 +111,39 @@ describe("argv scripts: options stop at the first script word, as in chat's argv
       '',
     ]);
     expect(run.code).toBe(0);
+  });
+});
+
+describe('-r FILE and -v act in argv order, as in chat', () => {
+  it('writes Opening "FILE"... only when -v came before -r (Closing either way)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), `netrx-chat-r-${process.pid}-`));
+    const spy = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    try {
+      const files: Record<string, string> = {};
+      for (const [name, flags] of [
+        ['after', ['-s', '-r', join(dir, 'after'), '-v']],
+        ['before', ['-s', '-v', '-r', join(dir, 'before')]],
+      ] as const) {
+        const argv = [
+          'chat',
+          ...flags,
+          '--fast',
+          '--port',
+          "exec:printf 'CONNECT 9600\\r\\n'; sleep 1",
+        ];
+        expect(await runCli([...argv, 'REPORT', 'CONNECT', 'CONNECT', ''], io([]))).toBe(0);
+        files[name] = readFileSync(join(dir, name), 'latin1').replace(
+          /\w{3} \d\d [\d:]{8} /,
+          'TIME ',
+        );
+      }
+      expect(files['after']).toBe(`chat:  TIME CONNECT 9600\nClosing "${join(dir, 'after')}".\n`);
+      expect(files['before']).toBe(
+        `Opening "${join(dir, 'before')}"...\nchat:  TIME CONNECT 9600\nClosing "${join(dir, 'before')}".\n`,
+      );
+    } finally {
+      spy.mockRestore();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -92,7 +92,7 @@ export const chatCommand: CliCommand = {
   usageExitCode: 1,
   // chat reads options up to the first script word: `ABORT -ERR` needs no `--`.
   optionsEndAtFirstOperand: true,
-  async run(values, positionals, io) {
+  async run(values, positionals, io, order = []) {
     // chat's transcript is bytes: written raw, not through io.err (which is text).
     const writeStderr = (text: string) => process.stderr.write(Buffer.from(text, 'latin1'));
     const toStderr = values['stderr'] === true;
@@ -217,6 +217,9 @@ export const chatCommand: CliCommand = {
         : {}),
       ...(values['timestamps'] === true ? { timestamps: isoStamp } : {}),
       reportFile: reportOpen ? reportFile : undefined,
+      // chat writes `Opening` while reading -r, so only when -v came before it (the last -r counts).
+      verboseBeforeReportFile:
+        order.includes('verbose') && order.indexOf('verbose') < order.lastIndexOf('report-file'),
       signal: run.signal,
       onHangupSetting: run.onHangupSetting,
       formatTime: localStamp,

@@ -38,6 +38,12 @@ export interface ChatOptions {
   readonly pacing?: 'chat' | 'fast';
   /** `-r FILE`: the report file's name (for chat's "Opening"/"Closing" lines). */
   readonly reportFile?: string;
+  /**
+   * Whether `-v` was already given when `-r FILE` was read: chat writes its
+   * `Opening "FILE"...` line only then (`Closing` depends on `-v` alone).
+   * Default: `verbose`.
+   */
+  readonly verboseBeforeReportFile?: boolean;
   /** Reads `@file` sends; rejects with an Error whose message is the reason. */
   readonly readFile?: (path: string) => Promise<string>;
   /** Aborting ends the script as chat's SIGINT/SIGTERM do: exit 2, the reason logged. */

@@ -106,7 +106,10 @@ class ChatRun {
   async run(): Promise<ChatResult> {
     let code: number;
     try {
-      if (this.options.reportFile !== undefined && this.verbose) {
+      if (
+        this.options.reportFile !== undefined &&
+        (this.options.verboseBeforeReportFile ?? this.verbose)
+      ) {
         this.out.reportNote(`Opening "${this.options.reportFile}"...`);
       }
       const tokens = this.script.tokens;
