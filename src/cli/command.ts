@@ -31,10 +31,18 @@ export interface CliCommand {
    * uses that program's (`netrx chat`: 1, as pppd's chat).
    */
   readonly usageExitCode?: number;
+  /**
+   * Options stop at the first word that is not an option (or its value), as
+   * in chat's own argv: `netrx chat -v ABORT -ERR '' PING` reads `-ERR` as a
+   * script word. `--` is still accepted. Default: options anywhere.
+   */
+  readonly optionsEndAtFirstOperand?: boolean;
   run(
     values: Record<string, string | boolean | undefined>,
     positionals: string[],
     io: CliIo,
+    /** The long names of the options given, in argv order (for a drop-in whose options act in order). */
+    order?: readonly string[],
   ): Promise<number>;
 }
 

@@ -79,7 +79,11 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     io.err(`netrx: unknown command ${JSON.stringify(first)} (try netrx --help)`);
     return 2;
   }
-  const { command, rest } = found;
+  const { command } = found;
+  const rest =
+    command.optionsEndAtFirstOperand === true
+      ? endOptions(found.rest, command.options)
+      : found.rest;
   try {
     // `--` ends the options: `netrx pcap info -- --help` reads a file named --help.
     const optionWords = rest.includes('--') ? rest.slice(0, rest.indexOf('--')) : rest;
@@ -94,6 +98,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
         options: command.options,
         allowPositionals: true,
         strict: true,
+        tokens: true,
       });
     } catch (error) {
       throw new UsageError(describeParseError(error as Error & { code?: string }));
@@ -105,10 +110,12 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     if (parsed.positionals.length > limits.max) {
       throw new UsageError(`unexpected argument ${JSON.stringify(parsed.positionals[limits.max])}`);
     }
+    const order = parsed.tokens.flatMap((token) => (token.kind === 'option' ? [token.name] : []));
     return await command.run(
       parsed.values as Record<string, string | boolean | undefined>,
       parsed.positionals,
       io,
+      order,
     );
   } catch (error) {
     if (error instanceof UsageError) {
@@ -145,6 +152,39 @@ function help(words: readonly string[], io: CliIo): number {
     `netrx: no help for unknown command ${JSON.stringify(words.join(' '))} (try netrx --help)`,
   );
   return 2;
+}
+
+/**
+ * `--` inserted before the first word that is neither an option nor an
+ * option's value (when there is no `--` before it already), so parseArgs
+ * reads every later word as an operand. `-` alone is an operand.
+ */
+function endOptions(args: readonly string[], options: CliCommand['options']): string[] {
+  const takesValue = (name: string, short: boolean): boolean =>
+    Object.entries(options).some(
+      ([long, option]) =>
+        option.type === 'string' && (short ? option.short === name : long === name),
+    );
+  for (let i = 0; i < args.length; i++) {
+    const word = args[i] as string;
+    if (word === '--') return [...args];
+    if (word.startsWith('--')) {
+      if (!word.includes('=') && takesValue(word.slice(2), false)) i++;
+      continue;
+    }
+    if (word.startsWith('-') && word.length > 1) {
+      // A group of short options: the first that takes a value ends it (`-t5`, `-vt 5`).
+      for (let k = 1; k < word.length; k++) {
+        if (takesValue(word[k] as string, true)) {
+          if (k === word.length - 1) i++;
+          break;
+        }
+      }
+      continue;
+    }
+    return [...args.slice(0, i), '--', ...args.slice(i)];
+  }
+  return [...args];
 }
 
 /**

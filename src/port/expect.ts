@@ -18,6 +18,17 @@ export interface ExpectOptions {
    * need no window at all. Default 2048 (Tcl expect's `match_max` is 2000).
    */
   readonly maxWindow?: number;
+  /**
+   * Regular expressions see only complete lines: the window up to its last
+   * `\n` or `\r`. A match then cannot depend on how the bytes were chunked
+   * (`/speed (\d+)/` gives `115200` whether `speed 115200\r\n` came in one
+   * read or as `speed 11` + `5200\r\n`), provided the pattern does not match
+   * across a line end and has no `$` without the `m` flag. Literals are not
+   * affected. Default false: pexpect's behaviour, a regex is tried on
+   * whatever has arrived, so a pattern ending in a greedy quantifier may
+   * match a prefix of what it would match on the whole line.
+   */
+  readonly lineComplete?: boolean;
 }
 
 export interface ExpectMatch {
@@ -103,8 +114,10 @@ export async function expectOn(
         groups: [],
       };
     }
+    const lineEnd = Math.max(window.lastIndexOf('\n'), window.lastIndexOf('\r')) + 1;
+    const text = options.lineComplete === true ? window.slice(0, lineEnd) : window;
     for (const { index, regex } of regexes) {
-      const found = regex.exec(window);
+      const found = options.lineComplete === true && text === '' ? null : regex.exec(text);
       if (found === null) continue;
       const end = found.index + found[0].length;
       if (best === undefined || end < best.end || (end === best.end && index < best.index)) {
@@ -113,7 +126,17 @@ export async function expectOn(
     }
     if (best !== undefined) {
       const consumed = best.end - windowStart;
-      port.unread(chunk.subarray(Math.max(0, consumed)));
+      if (consumed >= 0) port.unread(chunk.subarray(consumed));
+      else {
+        // lineComplete: the match ended in an earlier chunk's bytes; what followed it
+        // is put back too (a deliberate copy, rare: a line end arrived after it).
+        const earlier = latin1Bytes(window.slice(best.end, windowStart));
+        const rest = chunk;
+        const back = new Uint8Array(earlier.length + rest.length);
+        back.set(earlier);
+        back.set(rest, earlier.length);
+        port.unread(back);
+      }
       return {
         index: best.index,
         match: window.slice(best.start, best.end),

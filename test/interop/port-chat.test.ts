@@ -19,6 +19,7 @@ import {
   runNetrxChatOnPty,
   runNetrxChatOnSerial,
   runRealChat,
+  type ChatKill,
 } from './support/chat-run.js';
 
 /** The peer versions these expectations were checked with. */
@@ -70,6 +71,10 @@ interface Case {
    * pppd would, and with `--port serial:PTY` (the serial transport).
    */
   readonly pty?: boolean;
+  /** A signal sent to both programs mid-script. */
+  readonly kill?: ChatKill;
+  /** Script words right after the options, with no `--` (chat's own argv). */
+  readonly noDashDash?: boolean;
 }
 
 const cases: readonly Case[] = [
@@ -211,6 +216,33 @@ const cases: readonly Case[] = [
     mode: 'modem',
     script: ['HANGUP', 'OFF', '', 'AT', 'OK', ''],
     exit: 0,
+  },
+  // chat's own argv, no `--`: options end at the first script word, so `-x` is sent.
+  {
+    name: 'modem: argv script with no --, a send starting with -',
+    mode: 'modem',
+    flags: ['-t', '5'],
+    script: ['', 'AT', 'OK', '-x', 'ERROR', ''],
+    noDashDash: true,
+    exit: 0,
+  },
+  // A hang-up mid-script (SIGHUP 2 s into a 4 s expect): ignored after HANGUP OFF
+  // (the expect times out, exit 3), fatal after HANGUP ON (`SIGHUP`, exit 2).
+  {
+    name: 'HANGUP OFF: a SIGHUP mid-script is ignored',
+    mode: 'silent',
+    flags: ['-t', '4'],
+    script: ['HANGUP', 'OFF', 'nothing', ''],
+    kill: { signal: 'SIGHUP', afterMs: 2000 },
+    exit: 3,
+  },
+  {
+    name: 'HANGUP ON: a SIGHUP mid-script ends it',
+    mode: 'silent',
+    flags: ['-t', '4'],
+    script: ['HANGUP', 'OFF', 'HANGUP', 'ON', 'nothing', ''],
+    kill: { signal: 'SIGHUP', afterMs: 2000 },
+    exit: 2,
   },
   {
     name: 'modem: EOT sends ^D with no CR',
@@ -385,11 +417,11 @@ describe.skipIf(peers.skip)('netrx chat and pppd chat: same exit code, same -v t
         writeFileSync(join(dir, 'script.chat'), c.file, 'latin1');
         args = [...args, '-f', 'script.chat'];
       } else {
-        args = [...args, '--', ...(c.script ?? [])];
+        args = [...args, ...(c.noDashDash === true ? [] : ['--']), ...(c.script ?? [])];
       }
       const [real, ours] = await Promise.all([
-        runRealChat(fixture.port, args, dir, c.env),
-        runNetrxChat(fixture.port, args, dir, c.env),
+        runRealChat(fixture.port, args, dir, c.env, c.kill),
+        runNetrxChat(fixture.port, args, dir, c.env, [], c.kill),
       ]);
       expect(real.exitCode, `chat's exit code; its transcript:\n${real.stderr}`).toBe(c.exit);
       expect(normalise(ours.stderr)).toEqual(normalise(real.stderr));

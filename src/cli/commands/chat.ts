@@ -90,7 +90,9 @@ export const chatCommand: CliCommand = {
   positionals: { min: 0, max: 100_000, names: 'SCRIPT' },
   // chat exits 1 on a bad option or a missing value (checked: /usr/sbin/chat -Z, chat -t).
   usageExitCode: 1,
-  async run(values, positionals, io) {
+  // chat reads options up to the first script word: `ABORT -ERR` needs no `--`.
+  optionsEndAtFirstOperand: true,
+  async run(values, positionals, io, order = []) {
     // chat's transcript is bytes: written raw, not through io.err (which is text).
     const writeStderr = (text: string) => process.stderr.write(Buffer.from(text, 'latin1'));
     const toStderr = values['stderr'] === true;
@@ -149,14 +151,46 @@ export const chatCommand: CliCommand = {
       timeoutSeconds = match === null ? 0 : Number(match[1]);
     }
     const selection = selectPorts(values);
+    // SIGINT and SIGTERM end every run; SIGHUP ends the runs whose HANGUP setting
+    // is on (chat's default) and is ignored by those with HANGUP OFF, as chat does.
     const stop = new AbortController();
-    const onSignal = (name: string) => () => stop.abort(name);
+    const hangupRuns = new Set<{ hangup: boolean; readonly stop: AbortController }>();
+    const onSignal = (name: string) => () => {
+      if (name !== 'SIGHUP') {
+        stop.abort(name);
+        return;
+      }
+      // Between runs (opening a port) no script has said HANGUP OFF: chat's default.
+      if (hangupRuns.size === 0) stop.abort(name);
+      for (const run of hangupRuns) if (run.hangup) run.stop.abort(name);
+    };
     const handlers = ['SIGINT', 'SIGTERM', 'SIGHUP'].map((name) => {
       const handler = onSignal(name);
-      process.once(name, handler);
+      // `on`, not `once`: a second signal while HANGUP OFF must not kill the process.
+      process.on(name, handler);
       return [name, handler] as const;
     });
-    const optionsFor = (output: ChatOptions['output']): ChatOptions => ({
+    /** One run's signal: the shared stop, and SIGHUP while its HANGUP setting is on. */
+    const runSignal = () => {
+      const run = { hangup: true, stop: new AbortController() };
+      setMaxListeners(0, run.stop.signal);
+      if (stop.signal.aborted) run.stop.abort(stop.signal.reason);
+      const forward = () => run.stop.abort(stop.signal.reason);
+      stop.signal.addEventListener('abort', forward, { once: true });
+      hangupRuns.add(run);
+      return {
+        signal: run.stop.signal,
+        onHangupSetting: (enabled: boolean) => (run.hangup = enabled),
+        done: () => {
+          hangupRuns.delete(run);
+          stop.signal.removeEventListener('abort', forward);
+        },
+      };
+    };
+    const optionsFor = (
+      output: ChatOptions['output'],
+      run: ReturnType<typeof runSignal>,
+    ): ChatOptions => ({
       clock: systemClock,
       verbose: values['verbose'] === true,
       verboseStderr: values['verbose-stderr'] === true,
@@ -183,7 +217,11 @@ export const chatCommand: CliCommand = {
         : {}),
       ...(values['timestamps'] === true ? { timestamps: isoStamp } : {}),
       reportFile: reportOpen ? reportFile : undefined,
-      signal: stop.signal,
+      // chat writes `Opening` while reading -r, so only when -v came before it (the last -r counts).
+      verboseBeforeReportFile:
+        order.includes('verbose') && order.indexOf('verbose') < order.lastIndexOf('report-file'),
+      signal: run.signal,
+      onHangupSetting: run.onHangupSetting,
       formatTime: localStamp,
       readFile: async (path) => {
         try {
@@ -214,18 +252,23 @@ export const chatCommand: CliCommand = {
           } catch (error) {
             return { exitCode: 2, detail: (error as Error).message };
           }
+          const run = runSignal();
           try {
             const result = await runChat(
               port,
               script,
-              optionsFor({
-                log: (line) => err.write(`${line}\n`),
-                stderr: err.write,
-                report: (line) => writeReport(`${spec}: ${line}`),
-              }),
+              optionsFor(
+                {
+                  log: (line) => err.write(`${line}\n`),
+                  stderr: err.write,
+                  report: (line) => writeReport(`${spec}: ${line}`),
+                },
+                run,
+              ),
             );
             return chatPortResult(result);
           } finally {
+            run.done();
             err.flush();
             port.close();
           }
@@ -239,18 +282,23 @@ export const chatCommand: CliCommand = {
         io.err(`netrx chat: ${(error as Error).message}`);
         return 2;
       }
+      const run = runSignal();
       try {
         const result = await runChat(
           port,
           script,
-          optionsFor({
-            log: (line) => writeStderr(`${line}\n`),
-            stderr: writeStderr,
-            report: writeReport,
-          }),
+          optionsFor(
+            {
+              log: (line) => writeStderr(`${line}\n`),
+              stderr: writeStderr,
+              report: writeReport,
+            },
+            run,
+          ),
         );
         return result.exitCode;
       } finally {
+        run.done();
         port.close();
       }
     } finally {

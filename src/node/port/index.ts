@@ -18,7 +18,13 @@ export {
   type TransportOptions,
 } from './transports.js';
 export { openSerial, sttyWords, type SerialOptions } from './serial.js';
-export { PORT_SPECS, checkPortSpec, parsePortList, type PortListEntry } from './spec.js';
+export {
+  PORT_SPECS,
+  STANDARD_BAUD_RATES,
+  checkPortSpec,
+  parsePortList,
+  type PortListEntry,
+} from './spec.js';
 export {
   PTY_PACKAGE,
   PtyTransport,

@@ -9,6 +9,10 @@ import { openSerial, sttyWords } from './serial.js';
 import { openTransport } from './transports.js';
 
 const hasSocat = spawnSync('sh', ['-c', 'command -v socat && command -v stty']).status === 0;
+// As test/interop/support/peers.ts requirePeers: under CI a missing peer fails, never skips.
+if (!hasSocat && process.env['CI'] === 'true') {
+  throw new Error('serial.test.ts: socat or stty is missing under CI (apt-get install -y socat)');
+}
 const dir = mkdtempSync(join(tmpdir(), `netrx-serial-${process.pid}-`));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const started: ChildProcess[] = [];

@@ -23,6 +23,12 @@ describe('port specs', () => {
     expect(checkPortSpec('exec:  ')).toBe('exec: needs a command');
     expect(checkPortSpec('pty:')).toBe('pty: needs a command');
     expect(checkPortSpec('serial:/dev/ttyS0@fast')).toBe('expected serial:PATH[@BAUD]');
+    // @0 is B0 (drop DTR: hang up the modem); other rates must be termios ones.
+    expect(checkPortSpec('serial:/dev/ttyS0@0')).toMatch(
+      /^unsupported line rate 0 \(0 would hang up/,
+    );
+    expect(checkPortSpec('serialport:/dev/ttyS0@12345')).toMatch(/^unsupported line rate 12345 /);
+    expect(checkPortSpec('serial:/dev/ttyS0@4000000')).toBeUndefined();
     expect(checkPortSpec('stdio')).toMatch(/^expected /);
   });
 });

@@ -5,6 +5,24 @@ export const PORT_SPECS =
   'tcp:HOST:PORT, tls:HOST:PORT, serial:PATH[@BAUD], serialport:PATH[@BAUD], pty:COMMAND or exec:COMMAND';
 
 /**
+ * The line rates `serial:PATH@BAUD` accepts: the termios ones (Linux `Bnnn`).
+ * `@0` is refused: speed 0 is B0, which drops DTR (hangs up a modem).
+ */
+export const STANDARD_BAUD_RATES: readonly number[] = [
+  50, 75, 110, 134, 150, 200, 300, 600, 1200, 1800, 2400, 4800, 9600, 19200, 38400, 57600, 115200,
+  230400, 460800, 500000, 576000, 921600, 1000000, 1152000, 1500000, 2000000, 2500000, 3000000,
+  3500000, 4000000,
+];
+
+/** What is wrong with a `@BAUD`, or undefined when it is a standard rate. */
+export function checkBaud(text: string): string | undefined {
+  const baud = Number(text);
+  return STANDARD_BAUD_RATES.includes(baud)
+    ? undefined
+    : `unsupported line rate ${text} (${baud === 0 ? '0 would hang up the line; ' : ''}one of ${STANDARD_BAUD_RATES.join(', ')})`;
+}
+
+/**
  * Checks a port spec as `openTransport` reads it, without opening anything:
  * undefined when it is one, else what is wrong. `stdio` is not accepted
  * here (a list of ports, or the host's configuration, cannot share the
@@ -17,9 +35,9 @@ export function checkPortSpec(spec: string): string | undefined {
       : `${spec.slice(0, spec.indexOf(':'))}: needs a command`;
   }
   if (/^(?:serial|serialport):/.test(spec)) {
-    return /^[a-z]+:[^@]+(?:@\d+)?$/.test(spec)
-      ? undefined
-      : `expected ${spec.slice(0, spec.indexOf(':'))}:PATH[@BAUD]`;
+    const serial = /^[a-z]+:[^@]+(?:@(\d+))?$/.exec(spec);
+    if (serial === null) return `expected ${spec.slice(0, spec.indexOf(':'))}:PATH[@BAUD]`;
+    return serial[1] === undefined ? undefined : checkBaud(serial[1]);
   }
   const match = /^(?:tcp|tls):(?:\[[^\]]+\]|[^:[\]]+):(\d{1,5})$/.exec(spec);
   if (match === null) return `expected ${PORT_SPECS}`;

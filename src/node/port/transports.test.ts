@@ -4,7 +4,7 @@ import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer as createTlsServer } from 'node:tls';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { Port, parseChatArgs, runChat } from '../../port/index.js';
 import { systemClock } from '../runtime/index.js';
 import { openExec, openTransport } from './transports.js';
@@ -131,8 +131,26 @@ describe('node port transports', () => {
   });
 });
 
+describe('node port transports: serial specs', () => {
+  it('serial:PATH@0 and non-standard rates are refused before anything is opened (B0 would hang up)', async () => {
+    await expect(openTransport('serial:/dev/null@0')).rejects.toMatchObject({
+      code: 'ERR_PORT_SPEC',
+      message: expect.stringMatching(
+        /unsupported line rate 0 \(0 would hang up the line/,
+      ) as unknown,
+    });
+    await expect(openTransport('serialport:/dev/null@12345')).rejects.toMatchObject({
+      code: 'ERR_PORT_SPEC',
+    });
+  });
+});
+
 // TLS needs a certificate: a throwaway self-signed one from openssl.
 const hasOpenssl = spawnSync('openssl', ['version']).status === 0;
+// As test/interop/support/peers.ts requirePeers: under CI a missing peer fails, never skips.
+if (!hasOpenssl && process.env['CI'] === 'true') {
+  throw new Error('transports.test.ts: openssl is missing under CI (apt-get install -y openssl)');
+}
 const certDir = mkdtempSync(join(tmpdir(), `netrx-port-tls-${process.pid}-`));
 afterAll(() => rmSync(certDir, { recursive: true, force: true }));
 
@@ -183,6 +201,17 @@ describe.skipIf(!hasOpenssl)('node port transports: tls', () => {
       });
       port.close();
       expect(result.exitCode).toBe(0);
+      // tls:IP sends no SNI (an address is not a server name, RFC 6066): no DEP0123 warning.
+      const warnings = vi.spyOn(process, 'emitWarning');
+      try {
+        const byAddress = await openTls('127.0.0.1', address.port, {
+          ca: readFileSync(cert, 'utf8'),
+        });
+        byAddress.close();
+        expect(warnings.mock.calls.map((call) => String(call[0]))).toEqual([]);
+      } finally {
+        warnings.mockRestore();
+      }
       await expect(openTransport(`tls:localhost:${address.port}`)).rejects.toMatchObject({
         code: 'ERR_PORT_OPEN',
       });

@@ -1,10 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync } from 'node:fs';
-import { connect as netConnect, type Socket } from 'node:net';
+import { isIP, connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import type { Readable, Writable } from 'node:stream';
 import { NetrxError } from '../../runtime/index.js';
-import { PORT_SPECS } from './spec.js';
+import { PORT_SPECS, checkBaud } from './spec.js';
 import {
   rasError,
   type CommSettings,
@@ -116,7 +116,7 @@ export async function openTcp(host: string, port: number, options: TransportOpti
   return new StreamTransport(socket, socket, () => socket.destroy(), options);
 }
 
-/** A TLS connection (server name = host; `rejectUnauthorized` as given, default true). */
+/** A TLS connection (server name = host unless it is an IP address; `rejectUnauthorized` as given, default true). */
 export async function openTls(
   host: string,
   port: number,
@@ -125,7 +125,8 @@ export async function openTls(
   const socket = tlsConnect({
     host,
     port,
-    servername: host,
+    // SNI names a host, never an address (RFC 6066; Node warns DEP0123 into the transcript).
+    ...(isIP(host) === 0 ? { servername: host } : {}),
     rejectUnauthorized: options.rejectUnauthorized ?? true,
     ...(options.ca === undefined ? {} : { ca: options.ca }),
   });
@@ -218,6 +219,10 @@ export async function openTransport(spec: string, options: TransportOptions = {}
       );
     }
     const path = match[2] as string;
+    const badRate = match[3] === undefined ? undefined : checkBaud(match[3]);
+    if (badRate !== undefined) {
+      throw new NetrxError('ERR_PORT_SPEC', `Bad serial port ${JSON.stringify(spec)}: ${badRate}`);
+    }
     const baud = match[3] === undefined ? {} : { baud: Number(match[3]) };
     // serial: is stty and a Node tty stream on Linux (no native module); elsewhere, and
     // for serialport:, the optional serialport package.

@@ -80,8 +80,13 @@ export class ChatLine {
    * `get_char`); bytes after it in the same chunk stay in the port.
    */
   async readOne(timeoutMs: number): Promise<number> {
+    // One deadline for the call (chat's alarm(1)): telnet commands, which are no
+    // data, must not restart it (a peer sending IAC NOP would keep it waiting forever).
+    const deadline = this.options.clock.now() + timeoutMs;
     for (;;) {
-      const chunk = await this.receive(timeoutMs);
+      const left = deadline - this.options.clock.now();
+      if (left <= 0) return -1;
+      const chunk = await this.receive(left);
       if (chunk === undefined) return -1;
       this.port.unread(chunk.subarray(1));
       const byte = chunk[0] as number;

@@ -38,10 +38,23 @@ export interface ChatOptions {
   readonly pacing?: 'chat' | 'fast';
   /** `-r FILE`: the report file's name (for chat's "Opening"/"Closing" lines). */
   readonly reportFile?: string;
+  /**
+   * Whether `-v` was already given when `-r FILE` was read: chat writes its
+   * `Opening "FILE"...` line only then (`Closing` depends on `-v` alone).
+   * Default: `verbose`.
+   */
+  readonly verboseBeforeReportFile?: boolean;
   /** Reads `@file` sends; rejects with an Error whose message is the reason. */
   readonly readFile?: (path: string) => Promise<string>;
   /** Aborting ends the script as chat's SIGINT/SIGTERM do: exit 2, the reason logged. */
   readonly signal?: AbortSignalLike;
+  /**
+   * `HANGUP OFF|ON`: called with `false` after `HANGUP OFF` and `true` after
+   * any other `HANGUP` argument (chat: `signal(SIGHUP, SIG_IGN)` or its
+   * handler). A port has no SIGHUP: the host (the CLI) ignores its SIGHUP
+   * while the setting is off, as chat does; it starts on.
+   */
+  readonly onHangupSetting?: (enabled: boolean) => void;
   /**
    * Telnet consoles: refuse every option the peer offers or asks for (DO →
    * WONT, WILL → DONT), keep telnet commands out of the log and the

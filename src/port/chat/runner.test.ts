@@ -228,9 +228,16 @@ describe('runChat: keywords', () => {
     expect(run.stderr).toBe('dialling\nAT\nOK\n');
   });
 
-  it('HANGUP takes its argument and changes nothing on a port', async () => {
-    const run = await chat(['HANGUP', 'OFF', 'OK', ''], { greeting: 'OK' });
+  it('HANGUP OFF / ON reports the hang-up setting to the host, in script order', async () => {
+    const settings: boolean[] = [];
+    const run = await chat(
+      ['HANGUP', 'OFF', 'OK', '', 'HANGUP', 'ON', '', 'x', 'HANGUP', 'yes', 'OK', ''],
+      { greeting: 'OK', answers: { 'x\r': 'OK' } },
+      { onHangupSetting: (enabled) => settings.push(enabled) },
+    );
     expect(run.result.exitCode).toBe(0);
+    // chat: `OFF` ignores SIGHUP; any other argument restores its handler.
+    expect(settings).toEqual([false, true, true]);
   });
 });
 
@@ -408,5 +415,123 @@ describe('runChat: regressions', () => {
     });
     expect(run.result.exitCode).toBe(4);
     expect(run.reports).toEqual(['chat:  Nov 14 22:13:20 CONNECT 9600/ARQ']);
+  });
+});
+
+describe('runChat: the REPORT gather at the end of the script (chat terminate())', () => {
+  /** Runs a REPORT CONNECT script on a virtual clock; `setup` may schedule peer writes or an abort. */
+  async function gather(
+    greeting: string,
+    setup: (context: { clock: VirtualClock; peer: PortPeer; stop: AbortController }) => void,
+    options: Partial<ChatOptions> = {},
+  ) {
+    const clock = new VirtualClock(1_700_000_000_000);
+    const { port, peer } = createPortPair({ clock });
+    const stop = new AbortController();
+    const logs: string[] = [];
+    const reports: string[] = [];
+    const running = runChat(port, parseChatArgs(['REPORT', 'CONNECT', 'CONNECT', '']), {
+      clock,
+      verbose: true,
+      toStderr: true,
+      pacing: 'fast',
+      signal: stop.signal,
+      output: { log: (l) => logs.push(l), stderr: () => {}, report: (l) => reports.push(l) },
+      ...options,
+    });
+    peer.write(greeting);
+    setup({ clock, peer, stop });
+    let settled = false;
+    // The outcome is kept (not awaited here) so a rejection is asserted below, not lost.
+    const outcome = running.then(
+      (result) => ({ result, error: undefined }),
+      (error: unknown) => ({ result: undefined, error }),
+    );
+    void outcome.finally(() => (settled = true));
+    const start = clock.now();
+    while (!settled) {
+      await new Promise((resolve) => setImmediate(resolve));
+      if (!settled && !clock.runNext()) await new Promise((resolve) => setImmediate(resolve));
+    }
+    return { ...(await outcome), logs, reports, elapsed: clock.now() - start };
+  }
+
+  it('a signal during the gather ends the run with exit 2 and one SIGTERM line, no REPORT (as chat)', async () => {
+    const run = await gather('CONNECT 9600', ({ clock, stop }) => {
+      clock.setTimer(500, () => stop.abort('SIGTERM'));
+    });
+    expect(run.error).toBeUndefined();
+    expect(run.result?.exitCode).toBe(2);
+    expect(run.logs.filter((line) => line === 'SIGTERM')).toHaveLength(1);
+    // chat's handler re-enters terminate(), which exits at once: the partial line is not written.
+    expect(run.reports).toEqual([]);
+    expect(run.elapsed).toBe(500);
+  });
+
+  it('--telnet: IAC NOP every 100 ms does not restart the 1 s wait for the next byte', async () => {
+    const run = await gather(
+      'CONNECT 9600',
+      ({ clock, peer }) => {
+        let left = 300;
+        const nop = () => {
+          peer.write(new Uint8Array([0xff, 0xf1]));
+          if (--left > 0) clock.setTimer(100, nop);
+        };
+        clock.setTimer(100, nop);
+      },
+      { telnet: true },
+    );
+    expect(run.result?.exitCode).toBe(0);
+    expect(run.reports).toEqual(['chat:  Nov 14 22:13:20 CONNECT 9600']);
+    expect(run.elapsed).toBe(1000);
+  });
+
+  it("keeps chat's 256-byte report_buffer (timestamp included) and logs alarm on the timeout", async () => {
+    const tail = ' 115200/V42BIS/LAPM/COMPRESSION-V42BIS-ERRORCORRECTION' + 'x'.repeat(300);
+    const run = await gather(`CONNECT${tail}`, () => {});
+    expect(run.result?.exitCode).toBe(0);
+    // Checked with /usr/sbin/chat 2.4.9: 256 bytes after `chat:  `.
+    const line = `Nov 14 22:13:20 CONNECT${tail}`.slice(0, 256);
+    expect(run.reports).toEqual([`chat:  ${line}`]);
+    // The whole buffer filled: no byte was waited for, so no alarm.
+    expect(run.logs).not.toContain('alarm');
+    const short = await gather(
+      'CONNECT 115200/V42BIS/LAPM/COMPRESSION-V42BIS-ERRORCORRECTION',
+      () => {},
+    );
+    expect(short.reports).toEqual([
+      'chat:  Nov 14 22:13:20 CONNECT 115200/V42BIS/LAPM/COMPRESSION-V42BIS-ERRORCORRECTION',
+    ]);
+    expect(short.logs.at(-1)).toBe('alarm');
+    expect(short.elapsed).toBe(1000);
+  });
+});
+
+describe('runChat: chat 2.4.9 details (checked with /usr/sbin/chat)', () => {
+  it("a send-side timeout logs chat's alarm lines (once a second) before -- write timed out", async () => {
+    const run = await chat(['TIMEOUT', '2', '', '\\d\\d\\d\\dAT'], {}, { pacing: 'chat' });
+    expect(run.result.exitCode).toBe(1);
+    expect(run.logs).toEqual([
+      'timeout set to 2 seconds',
+      'send (\\d\\d\\d\\dAT^M)',
+      'alarm',
+      'alarm',
+      'alarm',
+      ' -- write timed out',
+      'Failed',
+    ]);
+    expect(run.elapsed).toBe(4010);
+  });
+
+  it('CLR_ABORT with a duplicated ABORT string clears only the first copy', async () => {
+    const run = await chat(
+      ['TIMEOUT', '1', 'ABORT', 'A', 'ABORT', 'B', 'ABORT', 'A', 'CLR_ABORT', 'A', 'x', ''],
+      { greeting: 'A B A x' },
+    );
+    expect(run.logs.filter((line) => line.startsWith('clear abort'))).toEqual([
+      'clear abort on (A)',
+    ]);
+    expect(run.result.exitCode).toBe(5);
+    expect(run.result.abortString).toBe('A');
   });
 });

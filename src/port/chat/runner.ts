@@ -16,7 +16,17 @@ import { ChatExit, ChatLog } from './log.js';
 import { utcStamp, type ChatOptions, type ChatResult } from './options.js';
 import { CHAT_LIMITS, keywordOf, subExpects, type ChatKeyword, type ChatScript } from './script.js';
 
-/** chat's `report_buffer` is 50 bytes; netrx bounds a report at this instead of overflowing. */
+/**
+ * chat 2.4.9's `report_buffer[256]`: the gather at the end of the script
+ * (terminate()) stops when the line, timestamp included, has 256 bytes (chat
+ * then writes its NUL one past the end; checked with /usr/sbin/chat).
+ */
+const REPORT_BUFFER = 256;
+/**
+ * While expecting, chat appends to `report_buffer` without a bound (checked:
+ * a 378-byte line is reported whole); netrx bounds a line at this instead of
+ * overflowing.
+ */
 const REPORT_MAX = 1024;
 
 interface Tracked {
@@ -46,6 +56,10 @@ class ChatRun {
   private readonly fast: boolean;
   private timeout: number;
   private echo: boolean;
+  /** `HANGUP`: whether SIGHUP ends the script (chat's default). */
+  private hangup = true;
+  /** chat's `terminating`: set on the first `terminate`. */
+  private terminating = false;
   private exitCode = 0;
   private failReason: string | undefined;
   /** The expect being waited for (undefined once it matched): the failing one in the result. */
@@ -92,7 +106,10 @@ class ChatRun {
   async run(): Promise<ChatResult> {
     let code: number;
     try {
-      if (this.options.reportFile !== undefined && this.verbose) {
+      if (
+        this.options.reportFile !== undefined &&
+        (this.options.verboseBeforeReportFile ?? this.verbose)
+      ) {
         this.out.reportNote(`Opening "${this.options.reportFile}"...`);
       }
       const tokens = this.script.tokens;
@@ -129,15 +146,30 @@ class ChatRun {
     throw new ChatExit(code);
   }
 
-  /** chat's `terminate`: finish a REPORT line, close the report file; the final exit code. */
+  /**
+   * chat's `terminate`: finish a REPORT line, close the report file; the final
+   * exit code. Entered once: a signal while it gathers (chat's handler calls
+   * `fatal`, which re-enters `terminate` and exits at once) ends it with that
+   * code, the partial REPORT line and the `Closing` line unwritten.
+   */
   private async terminate(code: number): Promise<number> {
+    if (this.terminating) return code;
+    this.terminating = true;
     this.out.echoStderr(-1);
     if (this.reportGathering) {
-      // chat gathers the rest of a REPORT line (1 s per byte, at most 50 bytes) before it exits.
-      while (this.reportBuffer.length + 1 <= 50) {
-        const c = await this.line.readOne(1000);
-        if (c < 0 || isControl(c)) break;
-        this.reportBuffer += String.fromCharCode(c);
+      // chat gathers the rest of a REPORT line (1 s per byte, up to its 256-byte buffer);
+      // `alarm` is logged when the wait for a byte times out.
+      try {
+        while (this.reportBuffer.length + 1 <= REPORT_BUFFER) {
+          const c = await this.line.readOne(1000);
+          if (c === -1 && !this.line.disconnected && this.verbose) this.out.log('alarm');
+          if (c < 0 || isControl(c)) break;
+          this.reportBuffer += String.fromCharCode(c);
+        }
+      } catch (thrown) {
+        if (!(thrown instanceof ChatExit)) throw thrown;
+        this.reportGathering = false;
+        return thrown.code;
       }
       this.reportGathering = false;
       this.out.writeReport(`chat:  ${this.reportBuffer}`);
@@ -190,7 +222,10 @@ class ChatRun {
         this.out.flushStderr();
         return;
       case 'HANGUP':
-        // SIGHUP handling: a port has no SIGHUP; a hang-up is always seen as a disconnect.
+        // chat: `OFF` ignores SIGHUP, anything else restores its handler. A port has no
+        // SIGHUP, so the setting goes to the host, which owns the signal.
+        this.hangup = raw !== 'OFF';
+        this.options.onHangupSetting?.(this.hangup);
         return;
       case 'ECHO':
         this.echo = raw === 'ON';
@@ -204,11 +239,12 @@ class ChatRun {
       }
       case 'CLR_ABORT': {
         const text = this.checkedString(raw, 'CLR_ABORT');
-        this.aborts = this.aborts.filter((entry) => {
-          if (entry.text !== text) return true;
+        // chat clears the first copy only: a string given twice still aborts (as 4 + its later n).
+        const at = this.aborts.findIndex((entry) => entry.text === text);
+        if (at >= 0) {
+          this.aborts.splice(at, 1);
           if (this.verbose) this.out.log(`clear abort on (${visible(raw)})`);
-          return false;
-        });
+        }
         return;
       }
       case 'REPORT': {
@@ -281,7 +317,19 @@ class ChatRun {
     const { text, quiet } = this.clean(raw, true);
     if (this.verbose) this.out.log(quiet ? 'send (??????)' : `send (${visible(cString(text))})`);
     const clock = this.options.clock;
-    const deadline = this.timeout > 0 ? clock.now() + this.timeout * 1000 : Infinity;
+    // chat's alarm(timeout) around the send: once it fires it logs `alarm` and
+    // re-arms for 1 s, each alarm cuts a pause short, and the next write fails.
+    let nextAlarm = this.timeout > 0 ? clock.now() + this.timeout * 1000 : Infinity;
+    let alarmed = false;
+    const pause = async (ms: number): Promise<void> => {
+      const now = clock.now();
+      await this.line.sleep(Math.min(now + ms, nextAlarm) - now);
+      if (clock.now() >= nextAlarm) {
+        alarmed = true;
+        nextAlarm += 1000;
+        if (this.verbose) this.out.log('alarm');
+      }
+    };
     let run = '';
     const flush = (): boolean => {
       if (run === '') return true;
@@ -291,26 +339,26 @@ class ChatRun {
     };
     for (let i = 0; i < text.length; i++) {
       let c = text[i] as string;
-      let pause = 0;
+      let delay = 0;
       let brk = false;
       if (c === '\\') {
         c = text[++i] ?? '';
-        if (c === 'd') pause = 1000;
-        else if (c === 'p') pause = 10;
+        if (c === 'd') delay = 1000;
+        else if (c === 'p') delay = 10;
         else if (c === 'K') brk = true;
       }
-      if (pause > 0 || brk) {
+      if (delay > 0 || brk) {
         if (!flush()) return false;
         if (brk) this.line.sendBreak();
-        else await this.line.sleep(pause);
+        else await pause(delay);
         continue;
       }
       if (this.fast) {
         run += c;
         continue;
       }
-      await this.line.sleep(10);
-      if (clock.now() >= deadline) {
+      await pause(10);
+      if (alarmed) {
         if (this.verbose) this.out.log(' -- write timed out');
         return false;
       }

@@ -304,3 +304,28 @@ describe('scpCustomScript: the script as RasCustomScriptExecute', () => {
     expect(port.commSettings.byteSize).toBe(7);
   });
 });
+
+describe('runScp: $PASSWORD stays out of the log when it is copied', () => {
+  it('a variable holding $password (or made from it) is masked in transmit; overwriting it clears that', async () => {
+    const run = await scp(`proc main
+  string p = $password
+  string q
+  transmit p
+  q = "x" + p
+  transmit q
+  p = "public"
+  transmit p
+  transmit $userid
+endproc
+`);
+    expect(run.result).toMatchObject({ outcome: 'done', error: 0 });
+    expect(run.peer.writes).toEqual(['hello^2u2', 'xhello^2u2', 'public', 'ppp']);
+    expect(run.logs.filter((line) => line.startsWith('transmit'))).toEqual([
+      'transmit (??????)',
+      'transmit (??????)',
+      'transmit (public)',
+      'transmit (ppp)',
+    ]);
+    expect(run.logs.join('\n')).not.toContain('hello');
+  });
+});

@@ -11,7 +11,6 @@ import type { At, ScpExpr, ScpProgram, ScpStatement } from './ast.js';
 import {
   IP_PATTERN,
   isIpv4,
-  mentionsPassword,
   PARITY,
   SCP_RUN_LIMITS,
   type ScpOptions,
@@ -64,6 +63,8 @@ class ScpRun {
   private depth = 0;
   private ipAddress: string | undefined;
   private readonly compiled = new Map<string, CompiledProc>();
+  /** Per procedure call (its locals): the variables holding a value made from `$password`. */
+  private readonly secrets = new WeakMap<Map<string, Value>, Set<string>>();
   private readonly maxSteps: number;
   /** With `stripAnsi`: one filter for the whole run, so a sequence split across reads is still removed. */
   private readonly ansi: AnsiStripper | undefined;
@@ -135,6 +136,7 @@ class ScpRun {
           declaration.name,
           declaration.init === undefined ? initial : await this.evaluate(declaration.init, locals),
         );
+        if (declaration.init !== undefined) this.taint(declaration.name, declaration.init, locals);
       }
       await this.execute(compiled, locals);
     } finally {
@@ -193,11 +195,13 @@ class ScpRun {
     switch (statement.kind) {
       case 'assign':
         locals.set(statement.name, await this.evaluate(statement.value, locals));
+        this.taint(statement.name, statement.value, locals);
         return;
       case 'transmit': {
         const value = (await this.evaluate(statement.value, locals)) as string;
         const text = statement.raw ? value : translateScp(value);
-        this.log(`transmit (${mentionsPassword(statement.value) ? '??????' : visible(text)})`);
+        const secret = this.fromPassword(statement.value, locals);
+        this.log(`transmit (${secret ? '??????' : visible(text)})`);
         this.send(text, at);
         return;
       }
@@ -415,6 +419,29 @@ class ScpRun {
         this.log(` -- got ${address}`);
         return address;
       }
+    }
+  }
+
+  /** `name` now holds `expr`'s value: a copy of (or anything made from) `$password` is secret too. */
+  private taint(name: string, expr: ScpExpr, locals: Map<string, Value>): void {
+    let names = this.secrets.get(locals);
+    if (this.fromPassword(expr, locals)) {
+      if (names === undefined) this.secrets.set(locals, (names = new Set()));
+      names.add(name);
+    } else names?.delete(name);
+  }
+
+  /** Whether `expr` reads `$password` or a variable that holds a value made from it. */
+  private fromPassword(expr: ScpExpr, locals: Map<string, Value>): boolean {
+    switch (expr.kind) {
+      case 'variable':
+        return expr.name === '$password' || this.secrets.get(locals)?.has(expr.name) === true;
+      case 'unary':
+        return this.fromPassword(expr.operand, locals);
+      case 'binary':
+        return this.fromPassword(expr.left, locals) || this.fromPassword(expr.right, locals);
+      default:
+        return false;
     }
   }
 

@@ -11,18 +11,31 @@ export interface ChatRun {
 
 const CLI = join(import.meta.dirname, '..', '..', '..', 'dist', 'cli', 'main.js');
 
-function collect(child: ReturnType<typeof spawn>, started: number): Promise<ChatRun> {
+/** A signal sent to the program `afterMs` after it was started (a hang-up mid-script). */
+export interface ChatKill {
+  readonly signal: NodeJS.Signals;
+  readonly afterMs: number;
+}
+
+function collect(
+  child: ReturnType<typeof spawn>,
+  started: number,
+  kill?: ChatKill,
+): Promise<ChatRun> {
   const chunks: Buffer[] = [];
+  const timer =
+    kill === undefined ? undefined : setTimeout(() => child.kill(kill.signal), kill.afterMs);
   child.stderr?.on('data', (chunk: Buffer) => chunks.push(chunk));
   return new Promise((resolve, reject) => {
     child.on('error', reject);
-    child.on('close', (code, signal) =>
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
       resolve({
         exitCode: code ?? (signal === null ? -1 : 128),
         stderr: Buffer.concat(chunks).toString('latin1'),
         ms: Date.now() - started,
-      }),
-    );
+      });
+    });
   });
 }
 
@@ -46,8 +59,9 @@ export function runRealChat(
   args: readonly string[],
   workdir: string,
   env: NodeJS.ProcessEnv = {},
+  kill?: ChatKill,
 ): Promise<ChatRun> {
-  return runOnPty('chat', args, tcpPort, workdir, env);
+  return runOnPty('chat', args, tcpPort, workdir, env, true, kill);
 }
 
 /**
@@ -90,6 +104,7 @@ async function runOnPty(
   workdir: string,
   env: NodeJS.ProcessEnv,
   asStdio = true,
+  kill?: ChatKill,
 ): Promise<ChatRun> {
   const link = join(workdir, `tty.${process.pid}.${serial++}`);
   const socat = spawn('socat', [`PTY,link=${link},rawer,echo=0`, `TCP:127.0.0.1:${tcpPort}`], {
@@ -105,7 +120,7 @@ async function runOnPty(
         cwd: workdir,
         env: { PATH: process.env['PATH'], ...env },
       });
-      return await collect(child, started);
+      return await collect(child, started, kill);
     } finally {
       closeSync(fd);
     }
@@ -121,6 +136,7 @@ export async function runNetrxChat(
   workdir: string,
   env: NodeJS.ProcessEnv = {},
   extra: readonly string[] = [],
+  kill?: ChatKill,
 ): Promise<ChatRun> {
   const started = Date.now();
   const child = spawn(
@@ -132,7 +148,7 @@ export async function runNetrxChat(
       env: { PATH: process.env['PATH'], ...env },
     },
   );
-  return collect(child, started);
+  return collect(child, started, kill);
 }
 
 /**
