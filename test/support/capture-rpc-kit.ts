@@ -65,12 +65,15 @@ export class TestPeer {
   readonly answers: ClientAnswer[] = [];
   closedByServer = false;
   sentBytes = 0;
+  /** Every chunk the server sent, in order (copies): the bytes on the wire. */
+  readonly wire: Uint8Array[] = [];
 
   constructor(server: LrecRpcServer, client = new LrecRpcClient()) {
     this.client = client;
     this.connection = server.connect({
       send: (bytes) => {
         this.sentBytes += bytes.length;
+        this.wire.push(bytes.slice());
         this.answers.push(...this.client.push(bytes));
       },
       close: () => {

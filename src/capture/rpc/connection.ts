@@ -32,6 +32,8 @@ import {
   type PresentationContext,
   type SyntaxId,
 } from '../../wire/index.js';
+import type { PendingReceive, ReceiveCompletion } from '../../receive/index.js';
+import type { EventBufferMeta } from '../event-session.js';
 import type { SessionHandle } from '../session-table.js';
 import {
   CONTEXT_HANDLE_LENGTH,
@@ -71,6 +73,8 @@ export class RpcConnection {
   private isClosed = false;
   /** closed() ran: the server forgot this connection (separate from isClosed, set by drop first). */
   private released = false;
+  /** Receives waiting for events, oldest first (one per session at most). */
+  private parked: { callId: number; contextId: number; op: PendingReceive<EventBufferMeta> }[] = [];
   /** A call whose fragments are being thrown away after its first was refused. */
   private discardingCall: number | undefined;
 
@@ -116,6 +120,7 @@ export class RpcConnection {
     this.released = true;
     this.isClosed = true;
     this.assembler.reset();
+    this.parked = [];
     const group = this.group;
     this.group = undefined;
     this.server.disconnected(this, group);
@@ -310,17 +315,30 @@ export class RpcConnection {
       this.respond(callId, contextId, receiveResponseParts(undefined, win32Status(error)));
       return;
     }
-    const complete = () => {
-      const result = op.result;
-      if (result === undefined || this.isClosed) return;
-      if (result.status === 'data') {
-        this.respond(callId, contextId, receiveResponseParts(result.data, 0));
-      } else {
-        this.respond(callId, contextId, receiveResponseParts(undefined, ERROR_OPERATION_ABORTED));
-      }
-    };
-    if (op.result !== undefined) complete();
-    else void op.done.then(complete);
+    if (op.result !== undefined) {
+      this.respond(callId, contextId, receiveResponse(op.result));
+      return;
+    }
+    // Parked. Its response leaves before any later call's: a Close (or a Stop
+    // by another call) settles it synchronously, and `send` flushes settled
+    // parked receives first, so the wire order is the order the calls ended.
+    this.parked.push({ callId, contextId, op });
+    void op.done.then(() => this.flushParked());
+  }
+
+  /** Sends the responses of parked receives that have completed, in the order they were posted. */
+  private flushParked(): void {
+    if (this.parked.length === 0) return;
+    const settled = this.parked.filter((p) => p.op.result !== undefined);
+    if (settled.length === 0) return;
+    this.parked = this.parked.filter((p) => p.op.result === undefined);
+    for (const { callId, contextId, op } of settled) {
+      this.respond(
+        callId,
+        contextId,
+        receiveResponse(op.result as ReceiveCompletion<EventBufferMeta>),
+      );
+    }
   }
 
   private respond(callId: number, contextId: number, parts: readonly Uint8Array[]): void {
@@ -333,8 +351,17 @@ export class RpcConnection {
   }
 
   private send(bytes: Uint8Array): void {
-    if (!this.isClosed) this.sink.send(bytes);
+    if (this.isClosed) return;
+    this.flushParked();
+    this.sink.send(bytes);
   }
+}
+
+/** The stub of a completed receive: the EVENT_BUFFER (success), or an empty one with 995. */
+function receiveResponse(result: ReceiveCompletion<unknown>): readonly Uint8Array[] {
+  return result.status === 'data'
+    ? receiveResponseParts(result.data, 0)
+    : receiveResponseParts(undefined, ERROR_OPERATION_ABORTED);
 }
 
 function win32Status(error: unknown): number {
