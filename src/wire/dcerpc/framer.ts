@@ -23,6 +23,8 @@ export class PduFramer {
   /** The bytes of an incomplete PDU (copied: the caller may reuse its chunks). */
   private partial: Uint8Array | undefined;
   private failed: DecodeFailure | undefined;
+  /** The first 16 bytes of the PDU that failed framing (a copy), so the refusal can name its call. */
+  failedHeader: Uint8Array | undefined;
   maxFragLength: number;
 
   constructor(maxFragLength = MAX_FRAGMENT_LENGTH) {
@@ -60,6 +62,7 @@ export class PduFramer {
             `frag_length ${fragLength} is outside 16..${this.maxFragLength}`,
             at + 8,
           ).failure;
+          this.failedHeader = rest.slice(0, COMMON_HEADER_LENGTH);
           return { ok: false, failure: this.failed };
         }
         if (rest.length >= fragLength) {
