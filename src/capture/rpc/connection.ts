@@ -146,10 +146,7 @@ export class RpcConnection {
   receive(chunk: Uint8Array): void {
     if (this.isClosed) return;
     const framed = this.framer.push(chunk);
-    if (!framed.ok) {
-      this.refuse(this.framer.failedHeader, framed.failure.code);
-      return;
-    }
+    // PDUs framed before a bad frag_length are handled first, then the bad one refused.
     for (const bytes of framed.pdus) {
       if (this.isClosed) return;
       const parsed = parsePdu(bytes);
@@ -160,6 +157,10 @@ export class RpcConnection {
       this.handle(parsed.value);
     }
     if (this.isClosed) return;
+    if (!framed.ok) {
+      this.refuse(this.framer.failedHeader, framed.failure.code);
+      return;
+    }
     this.deadlines.input(
       framed.pdus.length,
       this.framer.bufferedBytes > 0,

@@ -17,7 +17,8 @@ import { peekFragLength } from './parse.js';
 
 export type FramerOutput =
   | { readonly ok: true; readonly pdus: readonly Uint8Array[] }
-  | { readonly ok: false; readonly failure: DecodeFailure };
+  /** `pdus`: the complete PDUs framed before the one that failed (handle them, then close). */
+  | { readonly ok: false; readonly failure: DecodeFailure; readonly pdus: readonly Uint8Array[] };
 
 export class PduFramer {
   /** The bytes of an incomplete PDU (copied: the caller may reuse its chunks). */
@@ -41,7 +42,7 @@ export class PduFramer {
    * lies wholly inside it, valid until the caller reuses `chunk`).
    */
   push(chunk: Uint8Array): FramerOutput {
-    if (this.failed !== undefined) return { ok: false, failure: this.failed };
+    if (this.failed !== undefined) return { ok: false, failure: this.failed, pdus: [] };
     const pdus: Uint8Array[] = [];
     let bytes = chunk;
     if (this.partial !== undefined) {
@@ -63,7 +64,7 @@ export class PduFramer {
             at + 8,
           ).failure;
           this.failedHeader = rest.slice(0, COMMON_HEADER_LENGTH);
-          return { ok: false, failure: this.failed };
+          return { ok: false, failure: this.failed, pdus };
         }
         if (rest.length >= fragLength) {
           pdus.push(rest.subarray(0, fragLength));
