@@ -9,17 +9,7 @@ import {
   receiveContents,
   rpcSetup,
 } from '../../../test/support/capture-rpc-kit.js';
-import { toHex } from '../../bytes/index.js';
-
-function concat(chunks: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-  let at = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, at);
-    at += chunk.length;
-  }
-  return out;
-}
+import { concat, toHex } from '../../bytes/index.js';
 
 describe('LREC RPC server: response order on one connection', () => {
   it('Close on the connection of a parked receive: the receive response (success, empty) goes out first, then the close', async () => {
