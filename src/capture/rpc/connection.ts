@@ -107,6 +107,8 @@ export class RpcConnection {
   private parked: { callId: number; contextId: number; op: PendingReceive<EventBufferMeta> }[] = [];
   /** A call whose fragments are being thrown away after its first was refused. */
   private discardingCall: number | undefined;
+  /** A fragmented request began in the chunk being handled (its deadline starts now). */
+  private callStarted = false;
 
   /** @internal use LrecRpcServer.connect */
   constructor(
@@ -165,7 +167,9 @@ export class RpcConnection {
       framed.pdus.length,
       this.framer.bufferedBytes > 0,
       this.assembler.inProgress || this.discardingCall !== undefined,
+      this.callStarted,
     );
+    this.callStarted = false;
   }
 
   /** The transport closed (either side): rundown if this was the group's last connection. */
@@ -367,7 +371,10 @@ export class RpcConnection {
     if (!this.server.allowUnauthenticated) return refuse(FaultStatus.access_denied);
     if (pdu.opnum > LrecOpnum.close) return refuse(FaultStatus.nca_s_op_rng_error);
     const step = this.assembler.add(callId, flags, pdu.stub);
-    if (step.status === 'more') return;
+    if (step.status === 'more') {
+      if ((flags & PfcFlag.FIRST_FRAG) !== 0) this.callStarted = true;
+      return;
+    }
     if (step.status === 'failed') {
       if ((flags & PfcFlag.LAST_FRAG) === 0) this.discardingCall = callId;
       this.fault(

@@ -71,16 +71,17 @@ export class ConnectionDeadlines {
   /**
    * Bytes arrived and were framed: `completed` PDUs came out, `partial` says
    * whether bytes of an unfinished PDU are held, `callInProgress` whether a
-   * fragmented request is being reassembled.
+   * fragmented request is being reassembled, `callStarted` whether one began
+   * in these bytes (after another ended in them: its own deadline starts).
    */
-  input(completed: number, partial: boolean, callInProgress: boolean): void {
+  input(completed: number, partial: boolean, callInProgress: boolean, callStarted = false): void {
     if (this.stopped) return;
     const now = this.clock.now();
     this.lastInput = now;
     if (!partial) this.partialSince = undefined;
     else if (this.partialSince === undefined || completed > 0) this.partialSince = now;
     if (!callInProgress) this.callSince = undefined;
-    else this.callSince ??= now;
+    else if (this.callSince === undefined || callStarted) this.callSince = now;
     this.armInput();
   }
 

@@ -129,6 +129,32 @@ describe('LREC RPC server: deadlines', () => {
     expect(server.stats().dropped).toEqual({ 'partial-pdu-timeout': 1 });
   });
 
+  it('a fragmented request that starts in the chunk where another ends gets its own deadline', () => {
+    const { server, clock, table } = rpcSetup({
+      server: { ...LIMITS, bindTimeoutMs: 0, idleTimeoutMs: 0 },
+    });
+    table
+      .createSession({ name: 'L'.repeat(1000), providers: [{ provider: 'netrx-synthetic' }] })
+      .start();
+    const peer = new TestPeer(server);
+    peer.bind();
+    const request = (callId: number) =>
+      encodeRequest(
+        { callId, contextId: 0, opnum: 0, stub: encodeOpenRequest('L'.repeat(1000)) },
+        1432,
+      );
+    const a = request(20);
+    const b = request(21);
+    expect(a.length).toBeGreaterThan(1432); // two fragments each
+    peer.write(a.subarray(0, 1432));
+    clock.advance(1_500);
+    peer.write(new Uint8Array([...a.subarray(1432), ...b.subarray(0, 1432)]));
+    clock.advance(1_000); // 2.5 s after A began, 1 s after B began
+    expect(peer.closedByServer).toBe(false);
+    peer.write(b.subarray(1432));
+    expect(peer.answers.map((x) => x.kind === 'response' && x.callId)).toEqual([20, 21]);
+  });
+
   it('0 turns each deadline off', () => {
     const { server, clock } = rpcSetup({
       server: { bindTimeoutMs: 0, idleTimeoutMs: 0, partialPduTimeoutMs: 0 },
