@@ -187,7 +187,8 @@ export class Store {
         });
         if (lines.length > TRANSCRIPT_LINES) lines.splice(0, lines.length - TRANSCRIPT_LINES);
         this.transcripts.set(port, lines);
-        if (!this.scripts.has(port)) this.scripts.set(port, { timeMs: event.timeMs, result: 'running' });
+        if (!this.scripts.has(port))
+          this.scripts.set(port, { timeMs: event.timeMs, result: 'running' });
         break;
       }
       case 'ScriptFinished':

@@ -105,13 +105,14 @@ export class CaptureViewers {
         })
         .start();
     }
-    let viewer: Viewer | undefined;
-    const done = () => {
-      if (viewer === undefined || !this.viewers.delete(viewer)) return;
-      this.retire(viewer);
+    const viewer: Viewer = {
+      table,
+      endpoint: createLrecWsEndpoint({ table, onConnectionClosed: () => done() }),
     };
-    const endpoint = createLrecWsEndpoint({ table, onConnectionClosed: done });
-    viewer = { table, endpoint };
+    const done = () => {
+      if (this.viewers.delete(viewer)) this.retire(viewer);
+    };
+    const endpoint = viewer.endpoint;
     this.viewers.add(viewer);
     this.counters.opened++;
     // A handshake that fails never reaches onConnectionClosed: the socket's end does.

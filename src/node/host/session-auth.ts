@@ -186,7 +186,7 @@ export class SessionAuth {
    */
   login(secret: string, kind: 'token' | 'code'): string | undefined {
     if (!this.required) return undefined;
-    let ok = false;
+    let ok: boolean;
     if (kind === 'token') ok = secretEquals(secret, this.token);
     else {
       const code = this.code;
