@@ -11,6 +11,8 @@ import { PORT_PROVIDER, PortEventDescriptor } from './events.js';
 import { parseScp, runScp } from './scp/index.js';
 import { TRANSCRIPT_MAX_CHARS, traceTranscript } from './transcript.js';
 
+const quiet = { log: () => undefined, stderr: () => undefined, report: () => undefined };
+
 type Line = { step: string; text: string; bytes: number; truncated: boolean };
 
 function harness(answers: Record<string, string>) {
@@ -23,7 +25,7 @@ function harness(answers: Record<string, string>) {
     (event) => {
       if (event.descriptor.id !== PortEventDescriptor.transcript.id) return;
       raw.push(event.payload.slice());
-      const decoded = decodePayload(PortEventDescriptor.transcript.fields, event.payload);
+      const decoded = decodePayload(PortEventDescriptor.transcript.fields ?? [], event.payload);
       if (!decoded.ok) throw new Error(decoded.reason);
       const v = decoded.values as unknown as Line & { port: string };
       expect(v.port).toBe('tty0');
@@ -69,7 +71,9 @@ describe('ScriptTranscript', () => {
       else if (written.endsWith(`${CHAT_PASSWORD}\r`)) h.peer.write('$ ');
     };
     const script = parseChatFile(`TIMEOUT 5\nogin: ppp\nssword: \\q${CHAT_PASSWORD}\n'$ ' ''\n`);
-    const result = await h.settle(runChat(h.port, script, { clock: h.clock, pacing: 'fast' }));
+    const result = await h.settle(
+      runChat(h.port, script, { clock: h.clock, pacing: 'fast', output: quiet }),
+    );
     const steps = h.lines.map((l) => `${l.step} ${l.text}`);
     expect((result as { exitCode: number }).exitCode).toBe(0);
     expect(steps).toContain('expect ogin:');
@@ -86,7 +90,9 @@ describe('ScriptTranscript', () => {
   it('chat: a wait that times out says so', async () => {
     const h = harness({});
     const script = parseChatFile(`TIMEOUT 1\nnever ''\n`);
-    const result = await h.settle(runChat(h.port, script, { clock: h.clock, pacing: 'fast' }));
+    const result = await h.settle(
+      runChat(h.port, script, { clock: h.clock, pacing: 'fast', output: quiet }),
+    );
     expect((result as { exitCode: number }).exitCode).toBe(3);
     expect(h.lines.at(-1)).toMatchObject({ step: 'timeout', text: 'never' });
   });
