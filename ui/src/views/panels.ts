@@ -126,17 +126,30 @@ function transcript(port: string, lines: readonly TranscriptLine[]): HTMLElement
     'figure',
     { class: 'transcript' },
     h('figcaption', {}, `Transcript of ${port}`),
+    // A log region, scrollable and so focusable (keyboard scrolling); not
+    // live: the panel is redrawn as a whole, which must not re-announce it.
     h(
-      'ol',
-      { role: 'log', 'aria-label': `Script transcript of ${port}`, 'data-port': port },
-      ...lines.map((line) =>
-        h(
-          'li',
-          { class: `step-${line.step}` },
-          h('span', { class: 'step' }, STEP_LABEL[line.step] ?? line.step),
-          ' ',
-          h('code', {}, line.text === '' ? '(nothing)' : line.text),
-          line.truncated ? h('span', { class: 'muted' }, ' (cut)') : null,
+      'div',
+      {
+        role: 'log',
+        'aria-live': 'off',
+        'aria-label': `Script transcript of ${port}`,
+        tabindex: '0',
+        class: 'transcript-log',
+        'data-port': port,
+      },
+      h(
+        'ol',
+        {},
+        ...lines.map((line) =>
+          h(
+            'li',
+            { class: `step-${line.step}` },
+            h('span', { class: 'step' }, STEP_LABEL[line.step] ?? line.step),
+            ' ',
+            h('code', {}, line.text === '' ? '(nothing)' : line.text),
+            line.truncated ? h('span', { class: 'muted' }, ' (cut)') : null,
+          ),
         ),
       ),
     ),
