@@ -86,7 +86,9 @@ export class CaptureViewers {
         ws.on('error', () => undefined);
         ws.close(
           VIEWERS_FULL_CLOSE_CODE,
-          `${this.options.max} dashboard viewer(s) already: close one (capture.maxViewers)`,
+          this.options.max === 0
+            ? 'dashboard viewers are off (capture.maxViewers: 0)'
+            : `${this.options.max} dashboard viewer(s) already: close one (capture.maxViewers)`,
         );
       });
       return;

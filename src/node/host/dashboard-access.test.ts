@@ -221,4 +221,18 @@ describe('netrx up: dashboard viewers', () => {
     expect(host.metrics()).toMatch(/^netrx_capture_viewers_refused_total 1$/m);
     for (const client of [again, viewers[1]!, shared]) client.end();
   });
+
+  it('capture.maxViewers 0 turns the viewers off, saying so', async () => {
+    const host = await start({ maxViewers: 0 });
+    const ws = new WebSocket(`${host.url.replace(/^http/, 'ws')}capture/viewer`, [
+      LREC_WS_SUBPROTOCOL,
+    ]);
+    const closed = await new Promise<{ code: number; reason: string }>((resolve) =>
+      ws.once('close', (code, reason) => resolve({ code, reason: reason.toString() })),
+    );
+    expect(closed).toEqual({
+      code: 1013,
+      reason: 'dashboard viewers are off (capture.maxViewers: 0)',
+    });
+  });
 });
