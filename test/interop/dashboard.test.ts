@@ -279,6 +279,7 @@ describe.skipIf(peers.skip)('the netrx up dashboard in headless Chromium', () =>
     expect(text).toMatch(/sent\s*\*{8}/);
     expect(text).not.toContain(CONSOLE_PASSWORD);
     expect(await page.locator('body').textContent()).not.toContain(CONSOLE_PASSWORD);
+    await page.locator('#panel-port').screenshot({ path: join(ARTIFACTS, 'dashboard-ports.png') });
 
     // Accessibility: no serious or critical axe-core violation on the live page,
     // in the light and the dark scheme (contrast), with reduced motion asked for.
