@@ -93,4 +93,23 @@ export const PortEventDescriptor = {
       { name: 'line', type: 'u32' },
     ],
   }),
+  /**
+   * One step of a login script's dialogue (transcript.ts): what it sent,
+   * what it waits for, what arrived, how a wait ended. `text` is shown as
+   * chat's `%v` does (control bytes as `^X`), at most TRANSCRIPT_MAX_CHARS;
+   * `bytes` is the whole length; a password-tainted send is `********`.
+   */
+  transcript: defineEvent({
+    id: 9,
+    name: 'ScriptTranscript',
+    level: TraceLevel.Verbose,
+    keywords: PortKeyword.Script,
+    fields: [
+      { name: 'port', type: 'string' },
+      { name: 'step', type: 'string' },
+      { name: 'text', type: 'string' },
+      { name: 'bytes', type: 'u32' },
+      { name: 'truncated', type: 'bool' },
+    ],
+  }),
 } as const;

@@ -44,6 +44,12 @@ export {
 } from './port-types.js';
 export { PortEvent } from './port-event.js';
 export { PORT_PROVIDER, PortEventDescriptor, PortKeyword } from './events.js';
+export {
+  TRANSCRIPT_MAX_CHARS,
+  TRANSCRIPT_SECRET,
+  traceTranscript,
+  type TranscriptStep,
+} from './transcript.js';
 export type { CommSettings, PortSink, PortTransport } from './transport.js';
 export { RasError, rasError, type RasErrorName } from './ras-errors.js';
 export {

@@ -9,14 +9,26 @@
  * stopped and started again on the same port: the page says it is
  * disconnected, reconnects on its own, counts the restart as a gap and
  * shows new events.
+ *
+ * Beside that (issue 14, second round): two pages watch at once, each with
+ * its own copy of `default`, while a WebSocket capture client reads the
+ * shared `default`; a port's login script shows its live transcript with
+ * the password as ******** in the ports panel; axe-core (injected into the
+ * page) finds no serious or critical accessibility violation, and the
+ * keyboard reaches the controls in order; with `http.token` set the page
+ * shows its login form, the token typed there (and the printed one-time
+ * link) logs in with a cookie the page, the pcapng download and the capture
+ * WebSocket all use, and "Log out" ends it.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
+import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connectLrecWs } from '../../src/node/capture/index.js';
+import { parseEventBuffer } from '../../src/wire/lrec/index.js';
 import { ensureBuilt, exitOf, root } from '../cli/support/processes.js';
 import { requirePeers } from './support/peers.js';
 
@@ -41,12 +53,16 @@ function freePort(): Promise<number> {
   });
 }
 
-async function startUp(config: string): Promise<{ child: ChildProcess; output: () => string }> {
+async function startUp(
+  config: string,
+  env: Record<string, string> = {},
+): Promise<{ child: ChildProcess; output: () => string }> {
   const child = spawn(
     process.execPath,
     [join(root, 'dist/cli/main.js'), 'up', '--config', config],
     {
       stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, ...env },
     },
   );
   let output = '';
@@ -67,10 +83,81 @@ async function stop(child: ChildProcess | undefined): Promise<void> {
   await exited;
 }
 
+/** The value of a browser-side expression (the tests have no DOM types). */
+function js<T>(page: Page, expression: string): Promise<T> {
+  return page.evaluate<T>(expression);
+}
+
 /** The page's running count of received events (the "Received" figure). */
 async function received(page: Page): Promise<number> {
   const text = await page.locator('#totals dd').first().textContent();
   return Number(text ?? '0');
+}
+
+const AXE_SOURCE = readFileSync(join(root, 'node_modules/axe-core/axe.min.js'), 'utf8');
+
+/**
+ * axe-core's WCAG 2.x A/AA rules on the page as it is now: the violations of
+ * serious or critical impact, one line each (what, where). The source is
+ * evaluated over the DevTools protocol, which the page's CSP does not govern.
+ */
+async function axeViolations(page: Page): Promise<string[]> {
+  await page.evaluate(AXE_SOURCE);
+  const violations = await page.evaluate<
+    { id: string; impact: string; help: string; targets: string[] }[]
+  >(`(async () => {
+    const result = await axe.run(document, {
+      runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] },
+      resultTypes: ['violations'],
+    });
+    return result.violations.map((v) => ({
+      id: v.id,
+      impact: v.impact,
+      help: v.help,
+      targets: v.nodes.map((n) => n.target.join(' ')).slice(0, 5),
+    }));
+  })()`);
+  return violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.impact} ${v.id}: ${v.help} (${v.targets.join(', ')})`);
+}
+
+const CONSOLE_PASSWORD = 'e2e-console-secret';
+const TOKEN = 'an-e2e-dashboard-token-0123456789';
+
+/**
+ * A line with a login prompt for the port's chat script: it holds the
+ * prompt until `release()`, so the dialogue happens while the pages watch.
+ */
+function consoleServer(): Promise<{ server: Server; port: number; release: () => void }> {
+  let released = false;
+  const waiting = new Set<Socket>();
+  const prompt = (socket: Socket) => socket.write('Welcome to the e2e console\r\nlogin: ');
+  const server = createServer((socket) => {
+    socket.on('error', () => undefined);
+    let input = '';
+    socket.on('data', (chunk: Buffer) => {
+      input += chunk.toString('latin1');
+      if (input.endsWith('ppp\r')) socket.write('Password: ');
+      else if (input.endsWith(`${CONSOLE_PASSWORD}\r`)) socket.write('Last login: today\r\n$ ');
+      else if (input.endsWith('exit\r')) socket.end('logout\r\n');
+    });
+    if (released) prompt(socket);
+    else waiting.add(socket);
+  });
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () =>
+      resolve({
+        server,
+        port: (server.address() as AddressInfo).port,
+        release: () => {
+          released = true;
+          for (const socket of waiting) prompt(socket);
+          waiting.clear();
+        },
+      }),
+    ),
+  );
 }
 
 describe.skipIf(peers.skip)('the netrx up dashboard in headless Chromium', () => {
@@ -78,6 +165,10 @@ describe.skipIf(peers.skip)('the netrx up dashboard in headless Chromium', () =>
   let host: ChildProcess | undefined;
   let config = '';
   let port = 0;
+  let withPort = '';
+  let withToken = '';
+  let tokenPort = 0;
+  let line: Awaited<ReturnType<typeof consoleServer>> | undefined;
 
   beforeAll(async () => {
     expect(ensureBuilt()).toBe(0);
@@ -88,6 +179,35 @@ describe.skipIf(peers.skip)('the netrx up dashboard in headless Chromium', () =>
     writeFileSync(
       config,
       `http:\n  port: ${port}\nradius:\n  port: 0\ncapture:\n  rpc:\n    port: 0\nsynthetic:\n  intervalMs: 300\n`,
+    );
+    line = await consoleServer();
+    withPort = join(dir, 'dashboard-port.json');
+    writeFileSync(
+      withPort,
+      JSON.stringify({
+        http: { port },
+        radius: { port: 0 },
+        capture: { rpc: { port: 0 } },
+        synthetic: { intervalMs: 300 },
+        ports: [
+          {
+            name: 'console',
+            port: `tcp:127.0.0.1:${line.port}`,
+            script: {
+              chat: ['TIMEOUT', '60', 'ogin:', '$USER', 'ssword:', '\\q$PASSWORD', '$ ', 'exit'],
+            },
+            user: 'ppp',
+            passwordEnv: 'NETRX_E2E_PASSWORD',
+            timeoutSeconds: 120,
+          },
+        ],
+      }),
+    );
+    tokenPort = await freePort();
+    withToken = join(dir, 'dashboard-token.yaml');
+    writeFileSync(
+      withToken,
+      `http:\n  port: ${tokenPort}\n  token: ${TOKEN}\nradius:\n  port: 0\ncapture:\n  rpc:\n    port: 0\nsynthetic:\n  intervalMs: 300\n`,
     );
     mkdirSync(ARTIFACTS, { recursive: true });
     browser = await chromium.launch({
@@ -103,10 +223,11 @@ describe.skipIf(peers.skip)('the netrx up dashboard in headless Chromium', () =>
   afterAll(async () => {
     await stop(host);
     await browser?.close();
+    line?.server.close();
   });
 
   it('shows live events, filters them, and shows the demo authentications', async () => {
-    host = (await startUp(config)).child;
+    host = (await startUp(withPort, { NETRX_E2E_PASSWORD: CONSOLE_PASSWORD })).child;
     const page = await (browser as Browser).newPage({ viewport: { width: 1366, height: 900 } });
     const problems: string[] = [];
     page.on('pageerror', (error) => problems.push(`pageerror: ${error.message}`));
@@ -125,6 +246,68 @@ describe.skipIf(peers.skip)('the netrx up dashboard in headless Chromium', () =>
       .poll(() => page.locator('#panel-eap tbody tr').count(), { timeout: 20_000 })
       .toBeGreaterThan(0);
     expect(await page.locator('#panel-eap tbody').textContent()).toMatch(/demo/);
+
+    // A second page at the same time, and a capture client of the shared `default`.
+    const second = await (browser as Browser).newPage({ viewport: { width: 1366, height: 900 } });
+    second.on('pageerror', (error) => problems.push(`second pageerror: ${error.message}`));
+    await second.goto(`http://127.0.0.1:${port}/`);
+    await expect
+      .poll(() => second.locator('#connection').textContent(), { timeout: 20_000 })
+      .toMatch(/^Live: session default/);
+    const client = await connectLrecWs({ url: `ws://127.0.0.1:${port}/capture` });
+    const handle = await client.open('default');
+    const before = [await received(page), await received(second)];
+    const buffer = parseEventBuffer(await client.receive(handle));
+    expect(buffer.ok && buffer.value.some((item) => item.kind === 'event')).toBe(true);
+    await expect.poll(() => received(page), { timeout: 20_000 }).toBeGreaterThan(before[0] ?? 0);
+    await expect.poll(() => received(second), { timeout: 20_000 }).toBeGreaterThan(before[1] ?? 0);
+    expect(await page.locator('#connection').textContent()).toMatch(/^Live/);
+    client.end();
+    await second.close();
+
+    // The port's login script runs now, while the page watches: its transcript, password hidden.
+    line?.release();
+    // A port is named by its spec in its trace events.
+    const transcript = page.locator(
+      `#panel-port [role="log"][data-port="tcp:127.0.0.1:${line?.port}"]`,
+    );
+    await expect.poll(() => transcript.textContent(), { timeout: 20_000 }).toMatch(/sent\s*exit/);
+    const text = (await transcript.textContent()) ?? '';
+    expect(text).toMatch(/waiting for\s*ssword:/);
+    expect(text).toMatch(/received\s*Welcome to the e2e console/);
+    expect(text).toMatch(/sent\s*ppp\^M/);
+    expect(text).toMatch(/sent\s*\*{8}/);
+    expect(text).not.toContain(CONSOLE_PASSWORD);
+    expect(await page.locator('body').textContent()).not.toContain(CONSOLE_PASSWORD);
+    await page.locator('#panel-port').screenshot({ path: join(ARTIFACTS, 'dashboard-ports.png') });
+
+    // Accessibility: no serious or critical axe-core violation on the live page,
+    // in the light and the dark scheme (contrast), with reduced motion asked for.
+    expect(await axeViolations(page)).toEqual([]);
+    await page.emulateMedia({ colorScheme: 'dark', reducedMotion: 'reduce' });
+    expect(await axeViolations(page)).toEqual([]);
+    await page.emulateMedia({ colorScheme: 'light', reducedMotion: 'no-preference' });
+    // The keyboard: the skip link first, then the controls in reading order.
+    await page.locator('body').focus();
+    await page.keyboard.press('Tab');
+    expect(await js<string>(page, 'document.activeElement?.textContent')).toBe(
+      'Skip to the event list',
+    );
+    await page.keyboard.press('Enter');
+    expect(await js<string>(page, 'location.hash')).toBe('#events');
+    const order: string[] = [];
+    for (let i = 0; i < 6; i++) {
+      await page.keyboard.press('Tab');
+      order.push(await js<string>(page, "document.activeElement?.id ?? ''"));
+    }
+    expect(order).toEqual([
+      'filter-provider',
+      'filter-level',
+      'filter-keyword',
+      'filter-search',
+      'pause',
+      'save-pcapng',
+    ]);
 
     // Filter by provider (through its label, as a keyboard or screen-reader user would reach it).
     await page.getByLabel('Provider').selectOption('netrx-radius');
@@ -183,5 +366,75 @@ describe.skipIf(peers.skip)('the netrx up dashboard in headless Chromium', () =>
     await expect.poll(() => page.locator('#totals dd').nth(2).textContent()).toBe('1');
     await page.screenshot({ path: join(ARTIFACTS, 'dashboard-after-restart.png'), fullPage: true });
     await page.close();
+  }, 120_000);
+
+  it('with http.token: the login form, the one-time link, the cookie everywhere, logout', async () => {
+    await stop(host);
+    host = undefined;
+    const up = await startUp(withToken);
+    const tokenHost = up.child;
+    try {
+      const page = await (browser as Browser).newPage({ viewport: { width: 1366, height: 900 } });
+      const problems: string[] = [];
+      page.on('pageerror', (error) => problems.push(`pageerror: ${error.message}`));
+      await page.goto(`http://127.0.0.1:${tokenPort}/`);
+      // Not logged in: the login form, focused, and nothing of the dashboard.
+      await expect.poll(() => page.locator('#login').isVisible(), { timeout: 20_000 }).toBe(true);
+      expect(await page.locator('#dashboard').isVisible()).toBe(false);
+      expect(await js<string>(page, 'document.activeElement?.id')).toBe('login-token');
+      expect(await axeViolations(page)).toEqual([]);
+
+      // A wrong token: refused, and the page says so.
+      await page.getByLabel('Access token').fill('not-the-token-at-all');
+      await page.getByRole('button', { name: 'Log in' }).click();
+      await expect.poll(() => page.locator('#login-failed').isVisible()).toBe(true);
+
+      // The right one: the session cookie (HttpOnly: the page's script cannot read it).
+      await page.getByLabel('Access token').fill(TOKEN);
+      await page.getByRole('button', { name: 'Log in' }).click();
+      await expect
+        .poll(() => page.locator('#connection').textContent(), { timeout: 20_000 })
+        .toMatch(/^Live: session default/);
+      expect(await js<string>(page, 'document.cookie')).toBe('');
+      const cookies = await page.context().cookies();
+      expect(cookies.find((c) => c.name === 'netrx-session')).toMatchObject({
+        httpOnly: true,
+        sameSite: 'Strict',
+      });
+      await expect.poll(() => received(page), { timeout: 20_000 }).toBeGreaterThan(0);
+      // The download carries the cookie too.
+      const download = page.waitForEvent('download');
+      await page.getByRole('link', { name: 'Save as pcapng' }).click();
+      expect(readFileSync(await (await download).path()).readUInt32LE(0)).toBe(0x0a0d0d0a);
+
+      // Log out: back to the form; the old session no longer opens anything.
+      await page.getByRole('button', { name: 'Log out' }).click();
+      await expect.poll(() => page.locator('#login').isVisible(), { timeout: 20_000 }).toBe(true);
+      const status = await js<number>(page, "fetch('./api/dashboard').then((r) => r.status)");
+      expect(status).toBe(401);
+
+      // The one-time link netrx up printed (in a fresh context: no cookie yet).
+      const link = /login +(http:\/\/\S+\/login\?code=\S+)/.exec(up.output())?.[1];
+      expect(link).toBeDefined();
+      expect(up.output()).not.toContain(TOKEN);
+      const fresh = await (browser as Browser).newContext();
+      const other = await fresh.newPage();
+      await other.goto(link as string);
+      await expect
+        .poll(() => other.locator('#connection').textContent(), { timeout: 20_000 })
+        .toMatch(/^Live: session default/);
+      expect(new URL(other.url()).search).toBe('');
+      // Used once: the same link again logs nobody in.
+      const again = await (await (browser as Browser).newContext()).newPage();
+      await again.goto(link as string);
+      await expect
+        .poll(() => again.locator('#login-failed').isVisible(), { timeout: 20_000 })
+        .toBe(true);
+      await page.screenshot({ path: join(ARTIFACTS, 'dashboard-login.png') });
+      expect(problems).toEqual([]);
+      await fresh.close();
+    } finally {
+      await stop(tokenHost);
+    }
   }, 120_000);
 });

@@ -31,6 +31,10 @@ export interface DashboardInfo {
   readonly providers: readonly ManifestProvider[];
   /** How Wireshark reaches this host (the extcap interface), for the page's instructions. */
   readonly extcap: { readonly server: string; readonly session: string };
+  /** The host needs a login (http.token): the page offers a logout. */
+  readonly login?: boolean;
+  /** Path of the capture WebSocket where each page reads its own copy of the sessions. */
+  readonly viewerWebSocket?: string;
 }
 
 export interface UiEvent {

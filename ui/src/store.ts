@@ -9,6 +9,18 @@ export const MAX_EVENTS = 2000;
 export const RATE_WINDOW_SECONDS = 120;
 const RECENT_AUTHS = 20;
 const MAX_TABLE_ROWS = 200;
+/** Transcript lines kept per port (the newest). */
+export const TRANSCRIPT_LINES = 40;
+/** Ports whose transcripts are kept. */
+const TRANSCRIPT_PORTS = 16;
+
+export interface TranscriptLine {
+  readonly timeMs: number;
+  /** send, expect, received, matched, timeout or failed. */
+  readonly step: string;
+  readonly text: string;
+  readonly truncated: boolean;
+}
 
 export interface Authentication {
   readonly timeMs: number;
@@ -57,6 +69,8 @@ export class Store {
   );
   readonly closeCodes = new BoundedMap<string, number>(64);
   readonly scripts = new BoundedMap<string, { timeMs: number; result: string }>(MAX_TABLE_ROWS);
+  /** Per port, its script's dialogue (ScriptTranscript events), oldest first. */
+  readonly transcripts = new BoundedMap<string, TranscriptLine[]>(TRANSCRIPT_PORTS);
 
   /** Events in arrival order, oldest first. */
   ordered(): UiEvent[] {
@@ -160,6 +174,21 @@ export class Store {
         this.openConnections.delete(f['connection'] ?? '?');
         const code = f['code'] ?? '?';
         this.closeCodes.set(code, (this.closeCodes.get(code) ?? 0) + 1);
+        break;
+      }
+      case 'ScriptTranscript': {
+        const port = f['port'] ?? '?';
+        const lines = this.transcripts.get(port) ?? [];
+        lines.push({
+          timeMs: event.timeMs,
+          step: f['step'] ?? '',
+          text: f['text'] ?? '',
+          truncated: f['truncated'] === 'true',
+        });
+        if (lines.length > TRANSCRIPT_LINES) lines.splice(0, lines.length - TRANSCRIPT_LINES);
+        this.transcripts.set(port, lines);
+        if (!this.scripts.has(port))
+          this.scripts.set(port, { timeMs: event.timeMs, result: 'running' });
         break;
       }
       case 'ScriptFinished':

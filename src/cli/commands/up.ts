@@ -60,6 +60,16 @@ export const upCommand: CliCommand = {
     const width = Math.max(...host.started.map((s) => s.name.length));
     for (const service of host.started)
       io.out(`  ${service.name.padEnd(width)}  ${service.detail}`);
+    // The one-time login link is a secret too: scrubbed from any log line that might quote it.
+    const loginCode =
+      host.loginUrl === undefined ? [] : [host.loginUrl.slice(host.loginUrl.indexOf('=') + 1)];
+    log.setSecrets([...secretsOf(config), ...loginCode]);
+    if (host.loginUrl !== undefined) {
+      io.out(`  ${'login'.padEnd(width)}  ${host.loginUrl}`);
+      io.out(
+        `  ${''.padEnd(width)}  (one-time dashboard login link, 15 minutes; or type the http.token into the page)`,
+      );
+    }
     io.out('press Ctrl-C to stop');
     logger.info({ url: host.url, services: host.started.map((s) => s.name) }, 'ready');
 
@@ -75,15 +85,15 @@ export const upCommand: CliCommand = {
         return;
       }
       // Scrub the old and the new secrets while both may still be quoted.
-      log.setSecrets([...secretsOf(config), ...secretsOf(next)]);
+      log.setSecrets([...secretsOf(config), ...secretsOf(next), ...loginCode]);
       const result = await host.reload(next, servicesFromConfig(next));
       if (result.error !== undefined) {
-        log.setSecrets(secretsOf(config));
+        log.setSecrets([...secretsOf(config), ...loginCode]);
         logger.error(`reload refused: ${result.error}`);
         return;
       }
       config = next;
-      log.setSecrets(secretsOf(config));
+      log.setSecrets([...secretsOf(config), ...loginCode]);
       logger.debug({ config }, 'configuration');
       const { kept, restarted, started, stopped, failed } = result;
       (failed.length === 0 ? logger.info.bind(logger) : logger.error.bind(logger))(

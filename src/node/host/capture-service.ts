@@ -16,12 +16,14 @@ import {
   type LrecTcpServer,
   type LrecWsEndpoint,
 } from '../capture/index.js';
+import { CAPTURE_VIEWER_WS_PATH, CaptureViewers } from './capture-viewers.js';
 import type { HostConfig } from './config.js';
 import type { HostService } from './host.js';
 import type { MetricFamily } from './metrics.js';
 
 /** Where the host serves the capture WebSocket (`ws://127.0.0.1:7340/capture`). */
 export const CAPTURE_WS_PATH = '/capture';
+export { CAPTURE_VIEWER_WS_PATH } from './capture-viewers.js';
 
 /** Bytes one queued event takes, as an estimate for `queueEvents`. */
 const EVENT_ESTIMATE = 8 + 96 + 128 + 12;
@@ -53,6 +55,7 @@ export function captureService(config: HostConfig['capture']): CaptureService {
   let table: SessionTable | undefined;
   let rpc: LrecTcpServer | undefined;
   let ws: LrecWsEndpoint | undefined;
+  let viewers: CaptureViewers | undefined;
   let flushed = { events: 0, sessions: 0 };
   let clock: Parameters<HostService['start']>[0]['clock'] | undefined;
   const sessions = (): readonly EventSession[] => table?.sessions() ?? [];
@@ -89,15 +92,33 @@ export function captureService(config: HostConfig['capture']): CaptureService {
       // The HTTP server already checked Host, TLS and the bearer token.
       const endpoint = createLrecWsEndpoint({ table: created, onConnectionClosed });
       ws = endpoint;
-      context.http.upgrade(CAPTURE_WS_PATH, (request, socket, head) => {
-        if (ws === undefined) {
-          socket.end(
-            'HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n',
-          );
-          return;
-        }
-        ws.handleUpgrade(request, socket, head);
+      context.http.upgrade(
+        CAPTURE_WS_PATH,
+        (request, socket, head) => {
+          if (ws === undefined) {
+            socket.end(
+              'HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n',
+            );
+            return;
+          }
+          ws.handleUpgrade(request, socket, head);
+        },
+        { sameOrigin: true },
+      );
+      // Dashboard pages: each its own copy of the sessions (capture-viewers.ts).
+      const pages = new CaptureViewers({
+        registry: context.trace,
+        clock: context.clock,
+        sessions: config.sessions,
+        max: config.maxViewers,
+        limits: queueLimits,
       });
+      viewers = pages;
+      context.http.upgrade(
+        CAPTURE_VIEWER_WS_PATH,
+        (request, socket, head) => pages.handleUpgrade(request, socket, head),
+        { sameOrigin: true },
+      );
       const wsUrl = `${context.url.replace(/^http/, 'ws').replace(/\/$/, '')}${CAPTURE_WS_PATH}`;
       const names = config.sessions.map((s) => s.name).join(', ');
       if (!config.rpc.enabled) return `session(s) ${names} on ${wsUrl} (capture.rpc off)`;
@@ -131,6 +152,8 @@ export function captureService(config: HostConfig['capture']): CaptureService {
         while (queued() > 0 && clock.now() < deadline) await sleep(clock, 20);
       }
       const after = running.sessions().reduce((n, s) => n + s.stats().deliveredEvents, 0);
+      viewers?.close();
+      viewers = undefined;
       for (const session of running.sessions()) if (session.state === 'Running') session.stop();
       flushed = { events: after - before, sessions: running.sessions().length };
       table = undefined;
@@ -149,6 +172,7 @@ export function captureService(config: HostConfig['capture']): CaptureService {
         rpc === undefined
           ? { enabled: false }
           : { enabled: true, host: rpc.host, port: rpc.port, ...rpc.stats() },
+      viewers: viewers?.stats() ?? { open: 0, max: config.maxViewers },
       sessions: sessions().map((session) => ({ name: session.name, ...session.stats() })),
       flushed,
     }),
@@ -173,6 +197,18 @@ export function captureService(config: HostConfig['capture']): CaptureService {
           help: 'Events queued for the client of a capture session.',
           type: 'gauge',
           samples: each((s) => s.queuedEvents),
+        },
+        {
+          name: 'netrx_capture_viewers',
+          help: 'Dashboard pages reading their own copy of the sessions.',
+          type: 'gauge',
+          samples: [{ value: viewers?.stats().open ?? 0 }],
+        },
+        {
+          name: 'netrx_capture_viewers_refused_total',
+          help: 'Dashboard pages refused past capture.maxViewers.',
+          type: 'counter',
+          samples: [{ value: viewers?.stats().refused ?? 0 }],
         },
         {
           name: 'netrx_capture_session_open',

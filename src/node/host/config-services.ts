@@ -34,6 +34,8 @@ export const httpSection = section(
     tls: section(object({ cert: field(filename, ''), key: field(filename, '') })),
     /** A bearer token every request must carry (`Authorization: Bearer …`); '' for none. */
     token: field(string({ describe: 'a token' }), ''),
+    /** How long a dashboard login (the session cookie) lasts, in minutes, from the login. */
+    sessionMinutes: field(integer(1, 43_200), 720),
   }),
 );
 
@@ -99,6 +101,8 @@ export const captureSection = section(
       ),
       [{ name: 'default', providers: ['*'], level: 5, queueEvents: 4096 }],
     ),
+    /** Dashboard pages watching at once, each with its own copy of the sessions (0: none). */
+    maxViewers: field(integer(0, 64), 8),
   }),
 );
 

@@ -11,6 +11,7 @@ export const DEFAULT_CONFIG_YAML = `http:
     cert: ''
     key: ''
   token: ''         # a bearer token every request must carry, at least 16 characters ('' for none)
+  sessionMinutes: 720  # with a token: how long a dashboard login lasts
 link:
   vxlan: []         # hosts on VXLAN segments, as \`netrx link vxlan\` runs them (docs/link.md)
 websocket:
@@ -40,6 +41,7 @@ capture:
     port: 7341
   sessions:         # event sessions, each fed by the named providers (*: every provider)
     - { name: default, providers: ['*'], level: 5, queueEvents: 4096 }
+  maxViewers: 8     # dashboard pages at once, each reading its own copy of the sessions
 synthetic:          # a peer authenticating against radius every intervalMs (needs radius enabled)
   enabled: true
   intervalMs: 5000

@@ -104,7 +104,13 @@ describe('host configuration: ports', () => {
 describe('host configuration', () => {
   it('has a complete embedded default', () => {
     expect(defaultHostConfig()).toEqual({
-      http: { host: '127.0.0.1', port: 7340, tls: { cert: '', key: '' }, token: '' },
+      http: {
+        host: '127.0.0.1',
+        port: 7340,
+        tls: { cert: '', key: '' },
+        token: '',
+        sessionMinutes: 720,
+      },
       link: { vxlan: [] },
       websocket: {
         echo: {
@@ -133,6 +139,7 @@ describe('host configuration', () => {
       capture: {
         rpc: { enabled: true, host: '127.0.0.1', port: 7341 },
         sessions: [{ name: 'default', providers: ['*'], level: 5, queueEvents: 4096 }],
+        maxViewers: 8,
       },
       synthetic: {
         enabled: true,
@@ -164,7 +171,7 @@ describe('host configuration', () => {
       /http\.port: expected an integer .* got "80"$/,
     );
     expect(await failure(file('unknown.yaml', 'http:\n  prot: 80\n'))).toMatch(
-      /http\.prot: unknown key \(did you mean "port"\?\); expected one of: host, port, tls, token$/,
+      /http\.prot: unknown key \(did you mean "port"\?\); expected one of: host, port, tls, token, sessionMinutes$/,
     );
     expect(await failure(file('top.yaml', 'dhcp: {}\n'))).toMatch(
       /dhcp: unknown key; expected one of: http, link, websocket, ports, radius, capture, synthetic, log, trace$/,
@@ -394,6 +401,7 @@ describe('host configuration: addresses checked before anything starts (issue 17
         port: 7340,
         tls,
         token,
+        sessionMinutes: 720,
       });
   });
 

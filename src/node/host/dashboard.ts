@@ -7,7 +7,7 @@
  * provider manifest, and what Wireshark's extcap needs to reach this host.
  */
 import { fileURLToPath } from 'node:url';
-import { CAPTURE_WS_PATH } from './capture-service.js';
+import { CAPTURE_VIEWER_WS_PATH, CAPTURE_WS_PATH } from './capture-service.js';
 import type { HostConfig } from './config.js';
 import type { HttpStatusServer } from './http-status.js';
 import { providerManifest, type ManifestProvider } from './manifest.js';
@@ -22,6 +22,10 @@ export interface DashboardInfo {
   readonly services: readonly { readonly name: string; readonly address: string }[];
   readonly providers: readonly ManifestProvider[];
   readonly extcap: { readonly server: string; readonly session: string };
+  /** Whether the page needs a login (`http.token` is set): it then offers a logout. */
+  readonly login: boolean;
+  /** The capture WebSocket path a page reads its own copy of the sessions from (viewers). */
+  readonly viewerWebSocket: string;
 }
 
 export function dashboardInfo(
@@ -45,6 +49,8 @@ export function dashboardInfo(
     services: started.map((s) => ({ name: s.name, address: s.detail })),
     providers: providerManifest(),
     extcap: { server: bound ?? `rpc://${rpcHost}:${config.capture.rpc.port}`, session },
+    login: config.http.token !== '',
+    viewerWebSocket: CAPTURE_VIEWER_WS_PATH,
   };
 }
 
@@ -76,7 +82,8 @@ export function mountDashboard(
   dir = DASHBOARD_DIR,
 ): StaticFiles {
   const files = StaticFiles.load(dir);
-  http.files((path) => (Object.hasOwn(downloads, path) ? downloads[path]?.() : files.answer(path)));
+  http.files((path) => files.answer(path));
+  for (const [path, answer] of Object.entries(downloads)) http.download(path, answer);
   http.route('/api/dashboard', info);
   return files;
 }

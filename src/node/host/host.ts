@@ -63,6 +63,11 @@ export interface HostService {
 
 export interface RunningHost {
   readonly url: string;
+  /**
+   * With `http.token`: the one-time dashboard login link (`…/login?code=…`,
+   * one use within 15 minutes). For the operator's terminal only: never log it.
+   */
+  readonly loginUrl: string | undefined;
   readonly trace: TraceRegistry;
   /** One line per service: name and where it is. */
   readonly started: readonly { readonly name: string; readonly detail: string }[];
@@ -141,6 +146,8 @@ export async function startHost(
           },
         }),
     ...(token === '' ? {} : { token }),
+    sessionMs: config.http.sessionMinutes * 60_000,
+    clock,
   });
   const started: Started[] = [];
   const running: HostService[] = [];
@@ -161,6 +168,8 @@ export async function startHost(
         requests: http.requests,
         misdirected: http.misdirected,
         unauthorized: http.unauthorized,
+        foreignOrigins: http.foreignOrigins,
+        login: http.auth.required ? http.auth.stats() : { required: false },
       },
       ...running.map((service) => ({ name: service.name, status: 'running', ...service.status() })),
     ],
@@ -254,8 +263,10 @@ export async function startHost(
     started: [],
     failed: [],
   });
+  const code = http.auth.issueLoginCode();
   return {
     url,
+    loginUrl: code === undefined ? undefined : `${url}login?code=${code}`,
     trace,
     started,
     metrics,

@@ -1,11 +1,13 @@
-import { timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
+import type { Clock } from '../../runtime/index.js';
 import type { TraceProvider } from '../../trace/index.js';
+import { systemClock } from '../runtime/index.js';
 import { HostEvent } from './events.js';
 import { hostHeaderAllowed } from './host-check.js';
+import { SessionAuth, sameOrigin, secretEquals } from './session-auth.js';
 import type { StaticAnswer } from './static-files.js';
 
 /** A JSON GET route; returns the body to send with status 200. */
@@ -23,18 +25,34 @@ export interface HttpStatusOptions {
   readonly trace: TraceProvider;
   /** Serve HTTPS (and wss:) with this certificate and key (PEM text). */
   readonly tls?: { readonly cert: string; readonly key: string };
-  /** Every request and upgrade must carry `Authorization: Bearer TOKEN`; others get 401. */
+  /**
+   * Every request and upgrade must carry `Authorization: Bearer TOKEN` (an
+   * upgrade may offer it as a `netrx.bearer.` subprotocol) or a login
+   * session's cookie (session-auth.ts); others get 401. The page and its
+   * assets are served to anyone, so a browser can show its login form.
+   */
   readonly token?: string;
+  /** Login session lifetime (ms). Default 12 h. */
+  readonly sessionMs?: number;
+  /** For session expiry. Default the system clock. */
+  readonly clock?: Clock;
 }
+
+/** Upgrade routes' options. */
+export interface UpgradeOptions {
+  /** Refuse (403) an upgrade whose Origin is another site's, however it is authorised. */
+  readonly sameOrigin?: boolean;
+}
+
+/** The largest `POST /login` body read. */
+const MAX_LOGIN_BODY = 4096;
 
 /** A constant-time check of `Authorization: Bearer …` against the configured token. */
 export function bearerAllowed(header: string | undefined, token: string | undefined): boolean {
   if (token === undefined || token === '') return true;
   const match = /^Bearer +(\S+)\s*$/i.exec(header ?? '');
   if (match?.[1] === undefined) return false;
-  const given = Buffer.from(match[1]);
-  const wanted = Buffer.from(token);
-  return given.length === wanted.length && timingSafeEqual(given, wanted);
+  return secretEquals(match[1], token);
 }
 
 /**
@@ -46,6 +64,10 @@ export function bearerAllowed(header: string | undefined, token: string | undefi
 export class HttpStatusServer {
   private readonly routes = new Map<string, JsonRoute>();
   private readonly upgrades = new Map<string, UpgradeRoute>();
+  private readonly sameOriginUpgrades = new Set<string>();
+  private readonly downloads = new Map<string, () => StaticAnswer>();
+  /** Who may use the endpoint: the token, or a login session (session-auth.ts). */
+  readonly auth: SessionAuth;
   private readonly texts = new Map<string, TextRoute>();
   private staticLookup: StaticLookup | undefined;
   private closed: Promise<void> | undefined;
@@ -54,13 +76,21 @@ export class HttpStatusServer {
   requests = 0;
   /** Requests refused for a Host header this server does not answer to (DNS rebinding). */
   misdirected = 0;
-  /** Requests and upgrades refused for a missing or wrong bearer token. */
+  /** Requests and upgrades refused for a missing or wrong bearer token or login. */
   unauthorized = 0;
+  /** Upgrades of same-origin paths refused for another site's Origin. */
+  foreignOrigins = 0;
   /** The bound address, once listening: `127.0.0.1:7340` or `[::1]:7340`. */
   private bound = '';
 
   constructor(options: HttpStatusOptions) {
     this.options = options;
+    this.auth = new SessionAuth({
+      token: options.token,
+      clock: options.clock ?? systemClock,
+      tls: options.tls !== undefined,
+      sessionMs: options.sessionMs ?? 12 * 3_600_000,
+    });
     const limits = {
       requestTimeout: 10_000,
       headersTimeout: 5_000,
@@ -81,16 +111,37 @@ export class HttpStatusServer {
         );
         return;
       }
-      if (!bearerAllowed(request.headers.authorization, this.options.token)) {
+      const path = pathOf(request);
+      const decision = this.auth.authorize({
+        authorization: request.headers.authorization,
+        cookie: request.headers.cookie,
+        protocols: request.headers['sec-websocket-protocol'],
+        origin: request.headers.origin,
+        host: request.headers.host,
+        upgrade: true,
+      });
+      if (!decision.ok) {
         this.unauthorized++;
         socket.end(
-          'HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Bearer\r\nConnection: close\r\nContent-Length: 0\r\n\r\n',
+          decision.status === 401
+            ? 'HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Bearer\r\nConnection: close\r\nContent-Length: 0\r\n\r\n'
+            : 'HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Length: 0\r\n\r\n',
         );
         return;
       }
-      const route = this.upgrades.get(pathOf(request));
+      const route = this.upgrades.get(path);
       if (route === undefined) {
         socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+        return;
+      }
+      // A page of another site may not read these (cross-site WebSocket hijacking).
+      if (
+        this.sameOriginUpgrades.has(path) &&
+        request.headers.origin !== undefined &&
+        !sameOrigin(request.headers.origin, request.headers.host, this.options.tls !== undefined)
+      ) {
+        this.foreignOrigins++;
+        socket.end('HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
         return;
       }
       route(request, socket, head);
@@ -116,13 +167,25 @@ export class HttpStatusServer {
     this.staticLookup = lookup;
   }
 
-  upgrade(path: string, handler: UpgradeRoute): void {
+  upgrade(path: string, handler: UpgradeRoute, options: UpgradeOptions = {}): void {
     this.upgrades.set(path, handler);
+    if (options.sameOrigin === true) this.sameOriginUpgrades.add(path);
+    else this.sameOriginUpgrades.delete(path);
   }
 
-  /** Every path the server answers: JSON routes, then WebSocket (upgrade) paths. */
+  /** A GET download (a pcapng file): like the static files, but behind the token or login. */
+  download(path: string, handler: () => StaticAnswer): void {
+    this.downloads.set(path, handler);
+  }
+
+  /** Every path the server answers: JSON routes, downloads, login, then WebSocket (upgrade) paths. */
   paths(): string[] {
-    const json = [...this.routes.keys(), ...this.texts.keys()];
+    const json = [
+      ...this.routes.keys(),
+      ...this.texts.keys(),
+      ...this.downloads.keys(),
+      ...(this.auth.required ? ['/login', '/logout'] : []),
+    ];
     return [...json, ...[...this.upgrades.keys()].filter((p) => !json.includes(p))];
   }
 
@@ -171,8 +234,12 @@ export class HttpStatusServer {
   }
 
   /** Answers from the static files; false when `path` is not one of them. */
-  private serveFile(request: IncomingMessage, response: ServerResponse, path: string): boolean {
-    const answer = this.staticLookup?.(path);
+  private serveFile(
+    request: IncomingMessage,
+    response: ServerResponse,
+    path: string,
+    answer = this.staticLookup?.(path),
+  ): boolean {
     if (answer === undefined) return false;
     response.writeHead(answer.status, {
       ...answer.headers,
@@ -188,6 +255,85 @@ export class HttpStatusServer {
     return true;
   }
 
+  private authorize(request: IncomingMessage): ReturnType<SessionAuth['authorize']> {
+    return this.auth.authorize({
+      authorization: request.headers.authorization,
+      cookie: request.headers.cookie,
+      origin: request.headers.origin,
+      host: request.headers.host,
+    });
+  }
+
+  /**
+   * `GET /login?code=…` (the printed one-time link), `POST /login` (the
+   * page's form: `token=…`) and `POST /logout`. Each answers 303 to the
+   * page: with a session cookie, a cleared one, or `?login=failed`. A POST
+   * from another site's page is refused (403).
+   */
+  private session(request: IncomingMessage, response: ServerResponse, path: string): void {
+    const tls = this.options.tls !== undefined;
+    const finish = (status: number, location: string | undefined, cookie?: string) => {
+      response.writeHead(status, {
+        ...(location === undefined ? {} : { Location: location }),
+        ...(cookie === undefined ? {} : { 'Set-Cookie': cookie }),
+        'Cache-Control': 'no-store',
+        'Content-Length': 0,
+      });
+      response.end();
+      // The query (a login code) is left out of the trace, as any secret is.
+      this.options.trace.emit(HostEvent.httpRequest, {
+        method: request.method ?? '',
+        path,
+        status,
+      });
+    };
+    const origin = request.headers.origin;
+    if (request.method === 'POST' && origin !== undefined && origin !== 'null') {
+      if (!sameOrigin(origin, request.headers.host, tls)) {
+        this.unauthorized++;
+        request.resume();
+        finish(403, undefined);
+        return;
+      }
+    }
+    if (path === '/logout') {
+      request.resume();
+      if (request.method !== 'POST') return finish(405, undefined);
+      finish(303, './', this.auth.logout(request.headers.cookie));
+      return;
+    }
+    const loggedIn = (cookie: string | undefined) => {
+      if (cookie === undefined) this.unauthorized++;
+      finish(303, cookie === undefined ? './?login=failed' : './', cookie);
+    };
+    if (request.method === 'GET' || request.method === 'HEAD') {
+      request.resume();
+      const code = new URL(request.url ?? '/', 'http://host').searchParams.get('code');
+      if (code === null) return finish(303, './');
+      loggedIn(this.auth.login(code, 'code'));
+      return;
+    }
+    if (request.method !== 'POST') {
+      request.resume();
+      return finish(405, undefined);
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let refused = false;
+    request.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_LOGIN_BODY) refused = true;
+      else chunks.push(chunk);
+    });
+    request.on('end', () => {
+      if (refused) return finish(413, undefined);
+      const form = new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
+      const token = form.get('token') ?? '';
+      loggedIn(this.auth.login(token, 'token'));
+    });
+    request.on('error', () => undefined);
+  }
+
   private websocketUrl(path: string): string {
     return `${this.options.tls === undefined ? 'ws' : 'wss'}://${this.bound}${path}`;
   }
@@ -198,6 +344,7 @@ export class HttpStatusServer {
     const route = this.routes.get(path);
     let status: number;
     let body: unknown;
+    let decision: ReturnType<SessionAuth['authorize']>;
     const headers: Record<string, string> = {};
     if (!hostHeaderAllowed(request.headers.host, this.options.host)) {
       this.misdirected++;
@@ -206,18 +353,44 @@ export class HttpStatusServer {
         error: 'misdirected',
         message: `this host does not answer to Host ${JSON.stringify(request.headers.host)}: use ${this.options.host}`,
       };
-    } else if (!bearerAllowed(request.headers.authorization, this.options.token)) {
-      this.unauthorized++;
-      status = 401;
-      body = { error: 'unauthorized', message: 'send Authorization: Bearer with the http.token' };
-      headers['WWW-Authenticate'] = 'Bearer';
+    } else if ((path === '/login' || path === '/logout') && this.auth.required) {
+      this.session(request, response, path);
+      return;
     } else if (
       path === '/' &&
       (request.method === 'GET' || request.method === 'HEAD') &&
       acceptsHtml(request) &&
       this.serveFile(request, response, path)
     ) {
-      // A browser at `/` gets the dashboard; scripts and curl the JSON index.
+      // A browser at `/` gets the dashboard (its login form, without a
+      // session); scripts and curl the JSON index.
+      return;
+    } else if (
+      route === undefined &&
+      !this.texts.has(path) &&
+      !this.upgrades.has(path) &&
+      !this.downloads.has(path) &&
+      (request.method === 'GET' || request.method === 'HEAD') &&
+      this.serveFile(request, response, path)
+    ) {
+      // The page's assets: public, as the page is.
+      return;
+    } else if (!(decision = this.authorize(request)).ok) {
+      this.unauthorized++;
+      status = decision.status;
+      body = {
+        error: decision.status === 401 ? 'unauthorized' : 'forbidden',
+        message:
+          decision.status === 401
+            ? 'log in to the dashboard, or send Authorization: Bearer with the http.token'
+            : decision.reason,
+      };
+      if (decision.status === 401) headers['WWW-Authenticate'] = 'Bearer';
+    } else if (
+      this.downloads.has(path) &&
+      (request.method === 'GET' || request.method === 'HEAD') &&
+      this.serveFile(request, response, path, this.downloads.get(path)?.())
+    ) {
       return;
     } else if (
       route === undefined &&
@@ -252,14 +425,7 @@ export class HttpStatusServer {
       };
       headers['Upgrade'] = 'websocket';
       headers['Sec-WebSocket-Version'] = '13';
-    } else if (
-      route === undefined &&
-      !this.texts.has(path) &&
-      (request.method === 'GET' || request.method === 'HEAD') &&
-      this.serveFile(request, response, path)
-    ) {
-      return;
-    } else if (route === undefined && !this.texts.has(path)) {
+    } else if (route === undefined && !this.texts.has(path) && !this.downloads.has(path)) {
       status = 404;
       body = { error: 'not-found', message: `No route ${path}`, routes: this.paths() };
     } else if (request.method !== 'GET' && request.method !== 'HEAD') {

@@ -34,7 +34,8 @@ export const DASHBOARD_CSP = [
   "script-src 'self'",
   "style-src 'self'",
   "base-uri 'none'",
-  "form-action 'none'",
+  // The login and logout forms post to this host only.
+  "form-action 'self'",
   "frame-ancestors 'none'",
 ].join('; ');
 

@@ -80,7 +80,9 @@ describe('netrx up: the WebSocket path before anyone connects (issue 17)', () =>
       '/trace/providers',
       '/api/dashboard',
       '/metrics',
+      '/api/capture.pcapng',
       '/capture',
+      '/capture/viewer',
       '/ws/echo',
     ]);
   });

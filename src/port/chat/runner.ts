@@ -2,6 +2,7 @@ import { AnsiStripper } from '../ansi.js';
 import { LiteralMatcher } from '../matcher.js';
 import { latin1Bytes, latin1Text } from '../latin1.js';
 import { PortEventDescriptor } from '../events.js';
+import { traceTranscript } from '../transcript.js';
 import type { Port } from '../port.js';
 import {
   atoi,
@@ -316,6 +317,8 @@ class ChatRun {
   private async putString(raw: string): Promise<boolean> {
     const { text, quiet } = this.clean(raw, true);
     if (this.verbose) this.out.log(quiet ? 'send (??????)' : `send (${visible(cString(text))})`);
+    // `\q` hides the string from the log: from the transcript too.
+    traceTranscript(this.port, 'send', cString(text), quiet);
     const clock = this.options.clock;
     // chat's alarm(timeout) around the send: once it fires it logs `alarm` and
     // re-arms for 1 s, each alarm cuts a pause short, and the next write fails.
@@ -377,6 +380,7 @@ class ChatRun {
     const len = string.length;
     const minlen = Math.max(len, 50) - 1;
     if (this.verbose) this.out.log(`expect (${visible(string)})`);
+    traceTranscript(this.port, 'expect', string);
     if (len > CHAT_LIMITS.maxExpectLength) {
       this.out.log('expect string is too long');
       this.exitCode = 1;
@@ -404,6 +408,7 @@ class ChatRun {
         if (!this.line.disconnected && this.verbose) this.out.log('alarm');
         break;
       }
+      traceTranscript(this.port, 'received', latin1Text(chunk));
       for (let i = 0; i < chunk.length; i++) {
         // Telnet commands are the line's protocol, not text: out of the log and the matching.
         const raw =
@@ -434,6 +439,7 @@ class ChatRun {
             if (s > logged) this.out.log(pending());
             this.out.log(' -- got it\n');
           }
+          traceTranscript(this.port, 'matched', string);
           this.line.unread(chunk.subarray(i + 1));
           this.line.answerTelnet();
           this.waitingFor = undefined;
@@ -446,6 +452,7 @@ class ChatRun {
           }
           this.exitCode = outcome + 4;
           this.failReason = (this.aborts[outcome] as Tracked).text;
+          traceTranscript(this.port, 'failed', this.failReason);
           this.line.unread(chunk.subarray(i + 1));
           this.line.answerTelnet();
           return false;
@@ -473,6 +480,7 @@ class ChatRun {
       this.line.answerTelnet();
       this.out.flushStderr();
     }
+    traceTranscript(this.port, 'timeout', string);
     this.exitCode = 3;
     return false;
   }

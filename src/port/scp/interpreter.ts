@@ -7,6 +7,7 @@ import { RasError } from '../ras-errors.js';
 import type { CommSettings } from '../transport.js';
 import { visible } from '../chat/escapes.js';
 import { PortEventDescriptor } from '../events.js';
+import { TRANSCRIPT_SECRET, traceTranscript } from '../transcript.js';
 import type { At, ScpExpr, ScpProgram, ScpStatement } from './ast.js';
 import {
   IP_PATTERN,
@@ -202,6 +203,7 @@ class ScpRun {
         const text = statement.raw ? value : translateScp(value);
         const secret = this.fromPassword(statement.value, locals);
         this.log(`transmit (${secret ? '??????' : visible(text)})`);
+        traceTranscript(this.port, 'send', text, secret);
         this.send(text, at);
         return;
       }
@@ -330,6 +332,7 @@ class ScpRun {
     try {
       const chunk = await this.port.receive({ timeoutMs: left, signal: this.options.signal });
       this.log(visible(latin1Text(chunk)));
+      traceTranscript(this.port, 'received', latin1Text(chunk));
       return chunk;
     } catch (error) {
       if (error instanceof NetrxError && error.code === 'ERROR_REQUEST_TIMEOUT') return undefined;
@@ -349,6 +352,8 @@ class ScpRun {
       const bytes = latin1Bytes(text);
       branches.push({
         text,
+        // A string made from $password is not shown in the transcript.
+        shown: this.fromPassword(branch.text, locals) ? TRANSCRIPT_SECRET : text,
         matchcase: branch.matchcase,
         matcher: new LiteralMatcher(branch.matchcase ? bytes : bytes.map(foldAscii)),
       });
@@ -361,6 +366,7 @@ class ScpRun {
       `waitfor (${branches.map((b) => visible(b.text) + (b.matchcase ? ', matchcase' : '')).join(' | ')})` +
         (seconds === undefined ? '' : ` until ${seconds}`),
     );
+    traceTranscript(this.port, 'expect', branches.map((b) => b.shown).join(' | '));
     // An empty string is there at once, as chat's '' is.
     const empty = branches.findIndex((b) => b.text.length === 0);
     if (empty >= 0) return this.matched(empty);
@@ -370,6 +376,7 @@ class ScpRun {
       if (chunk === undefined) {
         this.success = false;
         this.log(' -- timed out');
+        traceTranscript(this.port, 'timeout', branches.map((b) => b.shown).join(' | '));
         return undefined;
       }
       for (let i = 0; i < chunk.length; i++) {
@@ -383,15 +390,16 @@ class ScpRun {
         }
         if (hit >= 0) {
           if (i + 1 < chunk.length) this.port.unread(chunk.subarray(i + 1));
-          return this.matched(hit);
+          return this.matched(hit, (branches[hit] as (typeof branches)[number]).shown);
         }
       }
     }
   }
 
-  private matched(index: number): number {
+  private matched(index: number, text = ''): number {
     this.success = true;
     this.log(' -- got it');
+    traceTranscript(this.port, 'matched', text);
     return index;
   }
 

@@ -31,15 +31,27 @@ export function parseKeywordMask(text: string): bigint | undefined {
 export class EventList {
   readonly filter: EventFilter = { provider: '', maxLevel: 5, keywordMask: 0n, search: '' };
   paused = false;
+  private readonly onChange: () => void;
   private readonly rows = byId<HTMLTableSectionElement>('event-rows');
   private readonly count = byId('event-count');
+  /**
+   * The list itself changes several times a second, too often for a screen
+   * reader to follow: it is not a live region. What a filter change did is
+   * announced once, politely, here.
+   */
+  private readonly status = byId('filter-status');
+  private announce = false;
   private readonly providerSelect = byId<HTMLSelectElement>('filter-provider');
   private readonly keywordInput = byId<HTMLInputElement>('filter-keyword');
 
   constructor(
     private readonly store: Store,
-    private readonly onChange: () => void,
+    onChange: () => void,
   ) {
+    this.onChange = () => {
+      this.announce = true;
+      onChange();
+    };
     this.providerSelect.addEventListener('change', () => {
       this.filter.provider = this.providerSelect.value;
       this.onChange();
@@ -91,6 +103,10 @@ export class EventList {
       if (shown.length < SHOWN) shown.push(event);
     }
     this.count.textContent = `${matched} of the last ${all.length} events match; showing ${shown.length}.`;
+    if (this.announce) {
+      this.announce = false;
+      this.status.textContent = `${matched} events match the filters.`;
+    }
     this.rows.replaceChildren(...shown.map(row));
   }
 }

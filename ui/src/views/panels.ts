@@ -1,7 +1,7 @@
 /** One panel per module, from the store's folded state and the host's /health. */
 import { byId, facts, h, table } from '../dom.js';
 import type { DashboardInfo } from '../manifest.js';
-import type { Store } from '../store.js';
+import type { Store, TranscriptLine } from '../store.js';
 import { clock } from './events.js';
 
 export interface Health {
@@ -77,6 +77,7 @@ export function renderPanels(store: Store): void {
       ['Port', 'Finished', 'Result'],
       [...store.scripts].map(([port, s]) => [port, clock(s.timeMs), s.result]),
     ),
+    ...[...store.transcripts].map(([port, lines]) => transcript(port, lines)),
   );
 }
 
@@ -107,4 +108,50 @@ export function renderWireshark(info: DashboardInfo): void {
       ),
       h('pre', {}, h('code', {}, command)),
     );
+}
+
+/** What each transcript step looks like: who speaks, in words a person reads. */
+const STEP_LABEL: Readonly<Record<string, string>> = {
+  send: 'sent',
+  expect: 'waiting for',
+  received: 'received',
+  matched: 'got',
+  timeout: 'timed out waiting for',
+  failed: 'aborted on',
+};
+
+/** One port's live transcript: a log region, newest last, that assistive tech does not read out on every line. */
+function transcript(port: string, lines: readonly TranscriptLine[]): HTMLElement {
+  return h(
+    'figure',
+    { class: 'transcript' },
+    h('figcaption', {}, `Transcript of ${port}`),
+    // A log region, scrollable and so focusable (keyboard scrolling); not
+    // live: the panel is redrawn as a whole, which must not re-announce it.
+    h(
+      'div',
+      {
+        role: 'log',
+        'aria-live': 'off',
+        'aria-label': `Script transcript of ${port}`,
+        tabindex: '0',
+        class: 'transcript-log',
+        'data-port': port,
+      },
+      h(
+        'ol',
+        {},
+        ...lines.map((line) =>
+          h(
+            'li',
+            { class: `step-${line.step}` },
+            h('span', { class: 'step' }, STEP_LABEL[line.step] ?? line.step),
+            ' ',
+            h('code', {}, line.text === '' ? '(nothing)' : line.text),
+            line.truncated ? h('span', { class: 'muted' }, ' (cut)') : null,
+          ),
+        ),
+      ),
+    ),
+  );
 }

@@ -1,0 +1,195 @@
+// The dashboard login's decisions (session-auth.ts), on a virtual clock:
+// which presentations authorise a request or an upgrade, the one-time
+// code, the cookie's attributes, expiry, logout, the session bound and the
+// Origin rule for cookie-authorised upgrades.
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { bearerSubprotocol } from '../../capture/ws/index.js';
+import { VirtualClock } from '../../testing/index.js';
+import {
+  LOGIN_CODE_MS,
+  MAX_SESSIONS,
+  SessionAuth,
+  cookieValue,
+  sameOrigin,
+  secretEquals,
+} from './session-auth.js';
+
+const TOKEN = 'a-token-of-at-least-16-characters';
+const HOST = '127.0.0.1:7340';
+const ORIGIN = `http://${HOST}`;
+
+function auth(options: { tls?: boolean; sessionMs?: number; token?: string } = {}) {
+  const clock = new VirtualClock(1_000_000);
+  const gate = new SessionAuth({
+    token: options.token ?? TOKEN,
+    clock,
+    tls: options.tls ?? false,
+    sessionMs: options.sessionMs ?? 60_000,
+  });
+  return { clock, gate };
+}
+
+/** The cookie header a browser would send back for a Set-Cookie value. */
+function sent(setCookie: string | undefined): string {
+  if (setCookie === undefined) throw new Error('no cookie');
+  return setCookie.split(';')[0] as string;
+}
+
+describe('SessionAuth', () => {
+  it('without a token everything is open and there is no login', () => {
+    const { gate } = auth({ token: '' });
+    expect(gate.required).toBe(false);
+    expect(gate.authorize({})).toEqual({ ok: true, via: 'open' });
+    expect(gate.issueLoginCode()).toBeUndefined();
+    expect(gate.login(TOKEN, 'token')).toBeUndefined();
+  });
+
+  it('a request needs the bearer token or a session cookie; a subprotocol counts on upgrades only', () => {
+    const { gate } = auth();
+    expect(gate.authorize({})).toMatchObject({ ok: false, status: 401 });
+    expect(gate.authorize({ authorization: `Bearer ${TOKEN}` })).toEqual({
+      ok: true,
+      via: 'bearer',
+    });
+    expect(gate.authorize({ authorization: `Bearer ${TOKEN}x` }).ok).toBe(false);
+    expect(gate.authorize({ authorization: `Basic ${TOKEN}` }).ok).toBe(false);
+    const protocols = `netrx.lrec.v1, ${bearerSubprotocol(TOKEN)}`;
+    expect(gate.authorize({ protocols }).ok).toBe(false);
+    expect(gate.authorize({ protocols, upgrade: true })).toEqual({ ok: true, via: 'subprotocol' });
+    expect(
+      gate.authorize({ protocols: `netrx.lrec.v1, ${bearerSubprotocol('wrong')}`, upgrade: true })
+        .ok,
+    ).toBe(false);
+    // A forged cookie is nothing.
+    expect(gate.authorize({ cookie: `${gate.cookieName}=made-up` }).ok).toBe(false);
+  });
+
+  it('the token logs in: an HttpOnly SameSite=Strict cookie that authorises requests', () => {
+    const { gate } = auth();
+    expect(gate.login('not the token', 'token')).toBeUndefined();
+    const setCookie = gate.login(TOKEN, 'token');
+    expect(setCookie).toMatch(
+      /^netrx-session=[A-Za-z0-9_-]{43}; Path=\/; Max-Age=60; HttpOnly; SameSite=Strict$/,
+    );
+    expect(gate.authorize({ cookie: `other=1; ${sent(setCookie)}` })).toEqual({
+      ok: true,
+      via: 'cookie',
+    });
+    expect(gate.stats()).toMatchObject({ sessions: 1, logins: 1, failedLogins: 1 });
+  });
+
+  it('under TLS the cookie is Secure and __Host- prefixed', () => {
+    const { gate } = auth({ tls: true });
+    const setCookie = gate.login(TOKEN, 'token');
+    expect(setCookie).toMatch(/^__Host-netrx-session=.*; HttpOnly; SameSite=Strict; Secure$/);
+    // The plain name is not the session cookie under TLS.
+    const value = sent(setCookie).split('=')[1] as string;
+    expect(gate.authorize({ cookie: `netrx-session=${value}` }).ok).toBe(false);
+    expect(gate.authorize({ cookie: sent(setCookie) }).ok).toBe(true);
+  });
+
+  it('the login code works once, only before it expires, and a new one replaces it', () => {
+    const { clock, gate } = auth();
+    const code = gate.issueLoginCode() as string;
+    expect(code).toMatch(/^[A-Za-z0-9_-]{32}$/);
+    expect(gate.login(`${code}x`, 'code')).toBeUndefined();
+    // The code is not the token, nor the token a code.
+    expect(gate.login(code, 'token')).toBeUndefined();
+    expect(gate.login(TOKEN, 'code')).toBeUndefined();
+    expect(gate.login(code, 'code')).toBeDefined();
+    expect(gate.login(code, 'code')).toBeUndefined();
+
+    const late = gate.issueLoginCode() as string;
+    clock.advance(LOGIN_CODE_MS);
+    expect(gate.login(late, 'code')).toBeUndefined();
+
+    const first = gate.issueLoginCode() as string;
+    const second = gate.issueLoginCode() as string;
+    expect(gate.login(first, 'code')).toBeUndefined();
+    expect(gate.login(second, 'code')).toBeDefined();
+  });
+
+  it('a session expires after sessionMs, whatever its use', () => {
+    const { clock, gate } = auth({ sessionMs: 60_000 });
+    const cookie = sent(gate.login(TOKEN, 'token'));
+    clock.advance(59_999);
+    expect(gate.authorize({ cookie }).ok).toBe(true);
+    clock.advance(1);
+    expect(gate.authorize({ cookie })).toMatchObject({ ok: false, status: 401 });
+    expect(gate.stats()).toMatchObject({ sessions: 0, expired: 1 });
+  });
+
+  it('logout ends the session and clears the cookie', () => {
+    const { gate } = auth();
+    const cookie = sent(gate.login(TOKEN, 'token'));
+    expect(gate.logout(cookie)).toMatch(/^netrx-session=; Path=\/; Max-Age=0; HttpOnly/);
+    expect(gate.authorize({ cookie }).ok).toBe(false);
+    expect(gate.stats()).toMatchObject({ sessions: 0, logouts: 1 });
+    // Logging out without a session is harmless.
+    expect(gate.logout(undefined)).toContain('Max-Age=0');
+  });
+
+  it(`holds at most ${MAX_SESSIONS} sessions: the oldest goes first`, () => {
+    const { gate } = auth();
+    const first = sent(gate.login(TOKEN, 'token'));
+    const second = sent(gate.login(TOKEN, 'token'));
+    for (let i = 2; i < MAX_SESSIONS; i++) gate.login(TOKEN, 'token');
+    expect(gate.authorize({ cookie: first }).ok).toBe(true);
+    gate.login(TOKEN, 'token');
+    expect(gate.authorize({ cookie: first }).ok).toBe(false);
+    expect(gate.authorize({ cookie: second }).ok).toBe(true);
+    expect(gate.stats()).toMatchObject({ sessions: MAX_SESSIONS, evicted: 1 });
+  });
+
+  it('an upgrade the cookie alone authorises must come from this host’s own origin', () => {
+    const { gate } = auth();
+    const cookie = sent(gate.login(TOKEN, 'token'));
+    const upgrade = { cookie, host: HOST, upgrade: true } as const;
+    expect(gate.authorize({ ...upgrade, origin: ORIGIN })).toEqual({ ok: true, via: 'cookie' });
+    expect(gate.authorize({ ...upgrade, origin: 'http://evil.example' })).toMatchObject({
+      ok: false,
+      status: 403,
+    });
+    // No Origin: not a browser page of this host either.
+    expect(gate.authorize(upgrade)).toMatchObject({ ok: false, status: 403 });
+    // Another scheme or port is another origin.
+    expect(gate.authorize({ ...upgrade, origin: 'https://127.0.0.1:7340' }).ok).toBe(false);
+    expect(gate.authorize({ ...upgrade, origin: 'http://127.0.0.1:7341' }).ok).toBe(false);
+    // The token itself needs no Origin: it is not ambient.
+    expect(
+      gate.authorize({
+        authorization: `Bearer ${TOKEN}`,
+        origin: 'http://evil.example',
+        upgrade: true,
+      }).ok,
+    ).toBe(true);
+    expect(gate.stats().foreignOrigins).toBe(4);
+  });
+});
+
+describe('helpers', () => {
+  it('cookieValue finds one cookie among several', () => {
+    expect(cookieValue('a=1; netrx-session=xyz; b=2', 'netrx-session')).toBe('xyz');
+    expect(cookieValue('a=1', 'netrx-session')).toBeUndefined();
+    expect(cookieValue(undefined, 'netrx-session')).toBeUndefined();
+    expect(cookieValue('xnetrx-session=1', 'netrx-session')).toBeUndefined();
+  });
+
+  it('sameOrigin compares scheme, host and port', () => {
+    expect(sameOrigin('http://127.0.0.1:7340', '127.0.0.1:7340', false)).toBe(true);
+    expect(sameOrigin('http://LOCALHOST:7340', 'localhost:7340', false)).toBe(true);
+    expect(sameOrigin('https://[::1]', '[::1]:443', true)).toBe(true);
+    expect(sameOrigin('null', '127.0.0.1:7340', false)).toBe(false);
+    expect(sameOrigin(undefined, '127.0.0.1:7340', false)).toBe(false);
+  });
+
+  it('secretEquals is equality, for any lengths', () => {
+    fc.assert(
+      fc.property(fc.string(), fc.string(), (a, b) => {
+        expect(secretEquals(a, b)).toBe(a === b);
+        expect(secretEquals(a, a)).toBe(true);
+      }),
+    );
+  });
+});
