@@ -5,6 +5,8 @@
  * of. Keywords go out as hex strings: a u64 does not fit a JSON number.
  */
 import {
+  CAPTURE_RPC_PROVIDER,
+  CaptureRpcEvent,
   SYNTHETIC_PROVIDER_GUID,
   SYNTHETIC_PROVIDER_NAME,
   SyntheticEvent,
@@ -52,6 +54,7 @@ const sets: readonly {
   { ...RADIUS_PROVIDER, events: [RadiusEventDescriptor] },
   { ...PORT_PROVIDER, events: [PortEventDescriptor] },
   { ...HOST_PROVIDER, events: [HostEvent] },
+  { ...CAPTURE_RPC_PROVIDER, events: [CaptureRpcEvent] },
   { ...SYNTHETIC_PEER_PROVIDER, events: [SyntheticPeerEvent] },
   {
     guid: PACKET_CAPTURE_PROVIDER_GUID,
