@@ -73,7 +73,7 @@ describe('netrx capture extcap: the queries', () => {
     expect(out).toEqual(['dlt {number=1}{name=EN10MB}{display=Ethernet}']);
   });
 
-  it('--extcap-config: server, session, and a password-type token', async () => {
+  it('--extcap-config: server, session, a password-type token, a CA file and a TLS server name', async () => {
     const { code, out } = await extcap('--extcap-config', '--extcap-interface', 'netrx');
     expect(code).toBe(0);
     for (const line of out) expect(line).toMatch(SENTENCE);
@@ -86,9 +86,15 @@ describe('netrx capture extcap: the queries', () => {
       ['0', '--server', 'string'],
       ['1', '--session', 'string'],
       ['2', '--token', 'password'],
+      ['3', '--ca', 'fileselect'],
+      ['4', '--servername', 'string'],
     ]);
     expect(args[0]?.['default']).toBe('rpc://127.0.0.1:7341');
-    expect(new RegExp(args[0]?.['validation'] ?? '').test('rpc://127.0.0.1:4135')).toBe(true);
+    const validation = new RegExp(args[0]?.['validation'] ?? '');
+    for (const url of ['rpc://127.0.0.1:4135', 'wss://capture.example:8443', 'ws://127.0.0.1:9']) {
+      expect(validation.test(url)).toBe(true);
+    }
+    expect(validation.test('http://h:1')).toBe(false);
   });
 
   it('refuses another interface; validates capture filters as Wireshark asks (exit 0 = valid)', async () => {
