@@ -102,7 +102,13 @@ describe('netrx capture extcap: the queries', () => {
     expect(other.code).toBe(2);
     expect(other.err.join('\n')).toContain('no interface "eth0"');
     // Wireshark validates a filter by calling without --capture.
-    for (const valid of ['', 'tcp', 'icmp or arp', 'not host 10.0.0.1']) {
+    for (const valid of [
+      '',
+      'tcp',
+      'icmp or arp',
+      'not host 10.0.0.1',
+      'udp dst port 53 or src net 10.0.0.0/8',
+    ]) {
       const { code, out, err } = await extcap(
         '--extcap-interface',
         'netrx',
@@ -115,10 +121,12 @@ describe('netrx capture extcap: the queries', () => {
       '--extcap-interface',
       'netrx',
       '--extcap-capture-filter',
-      'port 80',
+      'portrange 80-90',
     );
     expect(filter.code).toBe(2);
-    expect(filter.err.join('\n')).toContain('--extcap-capture-filter: "port" is not supported');
+    expect(filter.err.join('\n')).toContain(
+      '--extcap-capture-filter: "portrange" is not supported',
+    );
   });
 
   it('--install DIR writes an executable launcher with absolute paths', async () => {
