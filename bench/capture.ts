@@ -8,30 +8,15 @@
  *
  *   npm run bench -- capture
  */
-import { SessionTable, startSyntheticProvider, type SessionHandle } from '../src/capture/index.js';
+import type { SessionHandle } from '../src/capture/index.js';
 import type { PendingReceive } from '../src/receive/index.js';
 import type { EventBufferMeta } from '../src/capture/index.js';
-import { TraceRegistry } from '../src/trace/index.js';
-import { systemClock } from '../src/node/runtime/index.js';
 import { compare } from './harness.js';
+import { PAYLOAD, benchSession } from './support/capture-loopback.js';
 
-const PAYLOAD = 128;
 const ITEM = 8 + 96 + PAYLOAD;
 
-const registry = new TraceRegistry({ clock: systemClock });
-const table = new SessionTable({ registry, clock: systemClock });
-const session = table.createSession({
-  name: 'bench',
-  providers: [{ provider: 'netrx-synthetic' }],
-  limits: { bufferBytes: 65_536, maxBuffers: 16, timerMs: 1000 },
-});
-session.start();
-const synthetic = startSyntheticProvider({
-  registry,
-  clock: systemClock,
-  eventsPerSecond: 0,
-  payloadBytes: PAYLOAD,
-});
+const { table, session, synthetic } = benchSession({ timerMs: 1000 });
 const handle: SessionHandle = table.openSession('bench');
 let op: PendingReceive<EventBufferMeta> = table.receiveData(handle);
 let delivered = 0;

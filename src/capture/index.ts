@@ -31,8 +31,11 @@
  * `LrecRpcServer` is the DCE/RPC (ncacn_ip_tcp) server core in front of a
  * table, sans-I/O: interface 22e5386d-8b12-4bf0-b0ec-6a1ea419e366 v1.0,
  * opnums 0–2 in NDR20, context handles scoped to association groups and
- * run down (Stop) when a group's last connection closes; netrx/node moves
- * its bytes over TCP. `LrecRpcClient` is the matching client core.
+ * run down (Stop) when a group's last connection closes; every connection
+ * has a bind deadline, an idle timeout (a session or a parked receive keeps
+ * it), a partial-PDU deadline and a place under total and per-address caps,
+ * each counted and traced (`netrx-capture-rpc`); netrx/node moves its bytes
+ * over TCP. `LrecRpcClient` is the matching client core.
  *
  * `LrecWsServer` is the WebSocket transport's core (`netrx.lrec.v1`: JSON
  * text frames per call, the EVENT_BUFFER as one binary frame), with the
@@ -74,7 +77,11 @@ export {
   type SyntheticProviderOptions,
 } from './synthetic-provider.js';
 export {
+  CAPTURE_RPC_PROVIDER,
   CONTEXT_HANDLE_LENGTH,
+  CaptureRpcEvent,
+  CaptureRpcKeyword,
+  DEFAULT_RPC_CONNECTION_LIMITS,
   LREC_INTERFACE,
   LrecOpnum,
   LrecRpcClient,
@@ -91,6 +98,8 @@ export {
   type LrecRpcServerStats,
   type RpcAuthDecision,
   type RpcAuthProvider,
+  type RpcConnectionLimits,
+  type RpcPeer,
   type RpcSink,
 } from './rpc/index.js';
 export * from './ws/index.js';

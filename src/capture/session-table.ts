@@ -55,7 +55,8 @@ const MAX_NAME_LENGTH = 1024;
 
 export class SessionTable {
   private readonly registry: TraceRegistry;
-  private readonly clock: Clock;
+  /** The clock the table's timers run on (transports in front of it use it too). */
+  readonly clock: Clock;
   private readonly maxSessions: number;
   private readonly lastItemFlag: number;
   private readonly byName = new Map<string, EventSession>();

@@ -8,7 +8,13 @@
  * their u64 sequence numbers. tshark captures the conversation on lo and
  * must decode it with `-d tcp.port==PORT,dcerpc`: bind, bind_ack, request,
  * response (fragmented and reassembled) and fault, no malformed frame, no
- * expert warning.
+ * expert warning. tshark does not dissect LREC stubs (they show as opaque
+ * "Stub data"), so the stubs it reassembled from the wire are decoded again
+ * by impacket's NDR classes (support/lrec_ndr.py: decode, re-marshal, same
+ * bytes), their EVENT_BUFFERs walked, and the totals compared with what the
+ * client reported: a stub netrx got wrong fails here even if tshark is happy.
+ * The client also checks every stub it sends and receives with the same
+ * classes, and first proves they refuse subtly wrong stubs (a self test).
  *
  * Decision: the capture is tshark on lo with a port filter (the tests run as
  * root; a netns is not needed for a loopback conversation), so the frames
@@ -16,7 +22,7 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
-import { mkdtempSync, statSync } from 'node:fs';
+import { mkdtempSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -92,6 +98,16 @@ function runAsync(command: string, args: readonly string[]) {
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     child.on('close', (status) => done({ status, stdout, stderr }));
   });
+}
+
+interface WireReport {
+  readonly ok: boolean;
+  readonly error?: string;
+  readonly counts: Record<string, number>;
+  readonly delivered: number;
+  readonly distinct: number;
+  readonly lost: number;
+  readonly statuses: Record<string, number>;
 }
 
 interface Report {
@@ -239,6 +255,41 @@ describe.skipIf(peers.skip)('capture RPC: impacket and tshark', () => {
           'frame.number',
         ]);
         if (queueEvents === 4096) expect(lines(reassembled.stdout).length).toBeGreaterThan(0);
+        // The stubs themselves, as the wire carried them, decoded by impacket. tshark puts the
+        // reassembled stub on the last fragment's frame (earlier ones show only their part).
+        const stubs = run('tshark', [
+          ...decode,
+          '-Y',
+          '(dcerpc.pkt_type == 0 || dcerpc.pkt_type == 2) && dcerpc.opnum <= 2 && dcerpc.stub_data && dcerpc.cn_flags.last_frag == 1',
+          '-T',
+          'fields',
+          '-e',
+          'dcerpc.pkt_type',
+          '-e',
+          'dcerpc.opnum',
+          '-e',
+          'dcerpc.stub_data',
+          '-E',
+          'occurrence=l',
+        ]);
+        expect(stubs.status).toBe(0);
+        const stubFile = join(dir, 'stubs.tsv');
+        writeFileSync(stubFile, stubs.stdout);
+        const wire = await runAsync(PYTHON, [SCRIPT, 'decode', stubFile]);
+        const onWire = JSON.parse(lines(wire.stdout).at(-1) ?? '{}') as WireReport;
+        expect(onWire.error).toBeUndefined();
+        expect(onWire.counts).toEqual({
+          request0: 1,
+          response0: 1,
+          request1: report.receives + 1, // + the unknown-handle probe (faulted: no response stub)
+          response1: report.receives,
+          request2: 1,
+          response2: 1,
+        });
+        expect(onWire.delivered).toBe(report.delivered);
+        expect(onWire.distinct).toBe(report.delivered);
+        expect(onWire.lost).toBe(report.lost);
+        expect(onWire.statuses).toEqual({ '0': report.receives + 1 });
         const opnums = run('tshark', [
           ...decode,
           '-Y',

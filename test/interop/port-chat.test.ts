@@ -226,14 +226,14 @@ const cases: readonly Case[] = [
     noDashDash: true,
     exit: 0,
   },
-  // A hang-up mid-script (SIGHUP 2 s into a 4 s expect): ignored after HANGUP OFF
+  // A hang-up mid-script (SIGHUP 1 s into a 4 s expect): ignored after HANGUP OFF
   // (the expect times out, exit 3), fatal after HANGUP ON (`SIGHUP`, exit 2).
   {
     name: 'HANGUP OFF: a SIGHUP mid-script is ignored',
     mode: 'silent',
     flags: ['-t', '4'],
     script: ['HANGUP', 'OFF', 'nothing', ''],
-    kill: { signal: 'SIGHUP', afterMs: 2000 },
+    kill: { signal: 'SIGHUP', after: 'expect (nothing)', afterMs: 1000 },
     exit: 3,
   },
   {
@@ -241,7 +241,7 @@ const cases: readonly Case[] = [
     mode: 'silent',
     flags: ['-t', '4'],
     script: ['HANGUP', 'OFF', 'HANGUP', 'ON', 'nothing', ''],
-    kill: { signal: 'SIGHUP', afterMs: 2000 },
+    kill: { signal: 'SIGHUP', after: 'expect (nothing)', afterMs: 1000 },
     exit: 2,
   },
   {

@@ -50,6 +50,7 @@ export function rpcSetup(
   });
   const server = new LrecRpcServer({
     table,
+    trace: registry,
     crypto: counterCrypto(),
     allowUnauthenticated: true,
     secondaryAddress: '49152',
@@ -65,19 +66,29 @@ export class TestPeer {
   readonly answers: ClientAnswer[] = [];
   closedByServer = false;
   sentBytes = 0;
+  /** Every chunk the server sent, in order (copies): the bytes on the wire. */
+  readonly wire: Uint8Array[] = [];
 
-  constructor(server: LrecRpcServer, client = new LrecRpcClient()) {
+  constructor(server: LrecRpcServer, client = new LrecRpcClient(), address?: string) {
     this.client = client;
-    this.connection = server.connect({
-      send: (bytes) => {
-        this.sentBytes += bytes.length;
-        this.answers.push(...this.client.push(bytes));
+    const holder: { connection?: RpcConnection } = {};
+    const connection = server.connect(
+      {
+        send: (bytes) => {
+          this.sentBytes += bytes.length;
+          this.wire.push(bytes.slice());
+          this.answers.push(...this.client.push(bytes));
+        },
+        close: () => {
+          // A refused connection is closed inside connect, before it is returned.
+          this.closedByServer = true;
+          holder.connection?.closed();
+        },
       },
-      close: () => {
-        this.closedByServer = true;
-        this.connection.closed();
-      },
-    });
+      address === undefined ? {} : { address },
+    );
+    holder.connection = connection;
+    this.connection = connection;
   }
 
   write(bytes: Uint8Array): void {

@@ -2,14 +2,35 @@
  * One ncacn_ip_tcp connection of the LREC RPC server: framing, the bind
  * (presentation-context negotiation: NDR20 accepted, NDR64 refused with a
  * provider rejection, bind-time feature negotiation answered), request
- * reassembly, dispatch of opnums 0–2 and faults.
+ * reassembly, dispatch of opnums 0–2 and faults, and the connection's
+ * deadlines (deadlines.ts).
  *
- * What ends a connection: bytes that cannot be framed (a lying frag_length:
- * a stream cannot resynchronise), a PDU that does not decode, a request
- * before a bind, and PDU types a client never sends. Everything else is
- * answered: a fault with DID_NOT_EXECUTE for a call refused before it ran.
+ * Every refusal is on the wire before the connection closes (C706 12.6,
+ * MS-RPCE 3.3.1.5; Windows as Samba's raw_protocol tests record it):
+ *
+ * - a bind the server will not take gets a bind_nak: no presentation
+ *   context (`reason_not_specified`), big-endian or non-ASCII data
+ *   representation (`user_data_not_readable`: netrx reads little-endian
+ *   NDR only), fragments under 1432 (`local_limit_exceeded`), an auth
+ *   trailer (the auth provider's reason), no group slot
+ *   (`temporary_congestion`), a second bind (`reason_not_specified`). The
+ *   connection stays open for another bind, under the bind deadline.
+ * - alter_context has no nak: before a bind it faults `nca_s_proto_error`
+ *   and closes; with no context or an auth trailer it faults (proto_error,
+ *   access denied) and the association stays.
+ * - bytes that frame but do not decode (a lying frag_length, auth_length,
+ *   context list), a request before a bind, any other data representation
+ *   after the bind, and PDU types a client never sends (bind_ack, response,
+ *   fault, shutdown, connectionless types, unknown numbers) fault
+ *   `nca_s_proto_error` for their call_id, then close: a stream cannot be
+ *   trusted past them. auth3 with no authentication under way is counted
+ *   and ignored (it has no answer). co_cancel and orphaned are honoured.
+ *
+ * Every close the server decides is counted in `stats().dropped` by reason
+ * and traced (`ConnectionDropped`).
  */
 import { NetrxError } from '../../runtime/index.js';
+import type { PendingReceive, ReceiveCompletion } from '../../receive/index.js';
 import {
   BindNakReason,
   ContextResult,
@@ -20,6 +41,7 @@ import {
   PduFramer,
   PfcFlag,
   ProviderReason,
+  RPC_VERSION,
   StubAssembler,
   btfnFeatures,
   encodeBindAck,
@@ -28,11 +50,14 @@ import {
   encodeResponse,
   isNdr20,
   parsePdu,
+  peekCall,
   type Pdu,
   type PresentationContext,
   type SyntaxId,
 } from '../../wire/index.js';
+import type { EventBufferMeta } from '../event-session.js';
 import type { SessionHandle } from '../session-table.js';
+import { ConnectionDeadlines, type DeadlineReason } from './deadlines.js';
 import {
   CONTEXT_HANDLE_LENGTH,
   LrecOpnum,
@@ -60,10 +85,17 @@ type Request = Extract<Pdu, { kind: 'request' }>;
 type BindPdu = Extract<Pdu, { kind: 'bind' | 'alter_context' }>;
 
 export class RpcConnection {
+  /** A number for traces, unique among the server's live connections. */
+  readonly id: number;
+  /** The peer's address key (`''` when the transport gave none). */
+  readonly address: string;
+  /** Why the server refused this connection on arrival; undefined when it was accepted. */
+  readonly refused: string | undefined;
   private readonly server: LrecRpcServer;
   private readonly sink: RpcSink;
   private readonly framer: PduFramer;
   private readonly assembler: StubAssembler;
+  private readonly deadlines: ConnectionDeadlines;
   private group: AssociationGroup | undefined;
   private readonly acceptedContexts = new Set<number>();
   private maxXmitFrag = MIN_FRAGMENT_LENGTH;
@@ -71,15 +103,36 @@ export class RpcConnection {
   private isClosed = false;
   /** closed() ran: the server forgot this connection (separate from isClosed, set by drop first). */
   private released = false;
+  /** Receives waiting for events, oldest first (one per session at most). */
+  private parked: { callId: number; contextId: number; op: PendingReceive<EventBufferMeta> }[] = [];
   /** A call whose fragments are being thrown away after its first was refused. */
   private discardingCall: number | undefined;
+  /** A fragmented request began in the chunk being handled (its deadline starts now). */
+  private callStarted = false;
 
   /** @internal use LrecRpcServer.connect */
-  constructor(server: LrecRpcServer, sink: RpcSink) {
+  constructor(
+    server: LrecRpcServer,
+    sink: RpcSink,
+    identity: { id: number; address: string; refused: string | undefined },
+  ) {
     this.server = server;
     this.sink = sink;
+    this.id = identity.id;
+    this.address = identity.address;
+    this.refused = identity.refused;
     this.framer = new PduFramer(server.maxFragLength);
     this.assembler = new StubAssembler(server.maxRequestBytes);
+    this.deadlines = new ConnectionDeadlines(server.clock, server.limits, {
+      isBusy: () => this.parked.length > 0 || (this.group?.handles.size ?? 0) > 0,
+      expire: (reason: DeadlineReason) => this.drop(reason),
+    });
+    if (this.refused !== undefined) this.isClosed = this.released = true;
+  }
+
+  /** @internal the server accepted it: the bind deadline starts. */
+  start(): void {
+    this.deadlines.start();
   }
 
   get closedByEither(): boolean {
@@ -95,19 +148,28 @@ export class RpcConnection {
   receive(chunk: Uint8Array): void {
     if (this.isClosed) return;
     const framed = this.framer.push(chunk);
-    if (!framed.ok) {
-      this.drop(framed.failure.code);
-      return;
-    }
+    // PDUs framed before a bad frag_length are handled first, then the bad one refused.
     for (const bytes of framed.pdus) {
       if (this.isClosed) return;
       const parsed = parsePdu(bytes);
       if (!parsed.ok) {
-        this.drop(parsed.failure.code);
+        this.undecodable(bytes, parsed.failure.code);
         return;
       }
       this.handle(parsed.value);
     }
+    if (this.isClosed) return;
+    if (!framed.ok) {
+      this.refuse(this.framer.failedHeader, framed.failure.code);
+      return;
+    }
+    this.deadlines.input(
+      framed.pdus.length,
+      this.framer.bufferedBytes > 0,
+      this.assembler.inProgress || this.discardingCall !== undefined,
+      this.callStarted,
+    );
+    this.callStarted = false;
   }
 
   /** The transport closed (either side): rundown if this was the group's last connection. */
@@ -115,16 +177,40 @@ export class RpcConnection {
     if (this.released) return;
     this.released = true;
     this.isClosed = true;
+    this.deadlines.stop();
     this.assembler.reset();
+    this.parked = [];
     const group = this.group;
     this.group = undefined;
     this.server.disconnected(this, group);
   }
 
   private drop(code: string): void {
-    this.server.countDrop(code);
+    if (this.isClosed) return;
+    this.server.countDrop(code, this);
     this.isClosed = true;
+    this.deadlines.stop();
     this.sink.close();
+  }
+
+  /** A PDU that frames but does not decode: a bind in another drep gets its nak, the rest a fault. */
+  private undecodable(bytes: Uint8Array, code: string): void {
+    const call = peekCall(bytes);
+    if (code === 'unsupported-drep' && call?.type === PacketType.bind && !this.bound) {
+      this.nak(call.callId, BindNakReason.user_data_not_readable);
+      return;
+    }
+    this.refuse(bytes, code);
+  }
+
+  /**
+   * Faults nca_s_proto_error for the call the header names, then closes.
+   * Bytes that are not DCE/RPC v5 at all (an HTTP request, noise) get no answer.
+   */
+  private refuse(header: Uint8Array | undefined, code: string): void {
+    const call = header?.[0] === RPC_VERSION ? peekCall(header) : undefined;
+    if (call !== undefined) this.fault(call.callId, 0, FaultStatus.nca_s_proto_error);
+    this.drop(code);
   }
 
   private handle(pdu: Pdu): void {
@@ -143,21 +229,34 @@ export class RpcConnection {
           if (this.assembler.inProgress) this.assembler.reset();
           return;
         }
+        if (pdu.header.type === PacketType.auth3) {
+          // No authentication is ever under way (binds with auth are refused): nothing to finish.
+          this.server.countDrop('unexpected-auth3');
+          return;
+        }
+        // shutdown (server to client only), connectionless types, unknown numbers.
+        this.fault(pdu.header.callId, 0, FaultStatus.nca_s_proto_error);
         this.drop('unexpected-pdu');
         return;
       default:
         // bind_ack, response, fault, bind_nak: only a server sends them.
+        this.fault(pdu.header.callId, 0, FaultStatus.nca_s_proto_error);
         this.drop('unexpected-pdu');
     }
   }
 
   private onBind(pdu: BindPdu): void {
     const callId = pdu.header.callId;
-    const isBind = pdu.kind === 'bind';
-    if (isBind === this.bound) {
-      // A second bind, or an alter_context before any bind.
-      if (isBind) this.nak(callId, BindNakReason.reason_not_specified);
-      else this.drop('alter-context-before-bind');
+    if (pdu.kind === 'alter_context') {
+      this.onAlterContext(pdu);
+      return;
+    }
+    if (this.bound) {
+      this.nak(callId, BindNakReason.reason_not_specified);
+      return;
+    }
+    if (pdu.contexts.length === 0) {
+      this.nak(callId, BindNakReason.reason_not_specified);
       return;
     }
     if (pdu.maxRecvFrag < MIN_FRAGMENT_LENGTH || pdu.maxXmitFrag < MIN_FRAGMENT_LENGTH) {
@@ -169,22 +268,44 @@ export class RpcConnection {
       this.nak(callId, decision.reason);
       return;
     }
-    if (isBind) {
-      const group = this.server.joinGroup(this, pdu.assocGroup);
-      if (group === undefined) {
-        this.nak(callId, BindNakReason.temporary_congestion);
-        return;
-      }
-      this.group = group;
-      this.bound = true;
-      this.maxXmitFrag = Math.min(pdu.maxRecvFrag, this.server.maxFragLength);
-      this.server.counters.binds++;
+    const group = this.server.joinGroup(this, pdu.assocGroup);
+    if (group === undefined) {
+      this.nak(callId, BindNakReason.temporary_congestion);
+      return;
     }
+    this.group = group;
+    this.bound = true;
+    this.maxXmitFrag = Math.min(pdu.maxRecvFrag, this.server.maxFragLength);
+    this.server.counters.binds++;
+    this.deadlines.bound();
+    this.ack(pdu, true);
+  }
+
+  /** alter_context adds contexts to a bound association; its frag sizes are ignored (C706 12.6.4.1). */
+  private onAlterContext(pdu: BindPdu): void {
+    const callId = pdu.header.callId;
+    if (!this.bound) {
+      this.fault(callId, 0, FaultStatus.nca_s_proto_error);
+      this.drop('alter-context-before-bind');
+      return;
+    }
+    if (pdu.auth !== undefined) {
+      this.fault(callId, 0, FaultStatus.access_denied);
+      return;
+    }
+    if (pdu.contexts.length === 0) {
+      this.fault(callId, 0, FaultStatus.nca_s_proto_error);
+      return;
+    }
+    this.ack(pdu, false);
+  }
+
+  private ack(pdu: BindPdu, isBind: boolean): void {
     const results = pdu.contexts.map((context) => this.negotiate(context));
     this.send(
       encodeBindAck({
         kind: isBind ? 'bind_ack' : 'alter_context_resp',
-        callId,
+        callId: pdu.header.callId,
         maxXmitFrag: this.maxXmitFrag,
         maxRecvFrag: this.server.maxFragLength,
         assocGroup: this.group?.id ?? 0,
@@ -250,7 +371,10 @@ export class RpcConnection {
     if (!this.server.allowUnauthenticated) return refuse(FaultStatus.access_denied);
     if (pdu.opnum > LrecOpnum.close) return refuse(FaultStatus.nca_s_op_rng_error);
     const step = this.assembler.add(callId, flags, pdu.stub);
-    if (step.status === 'more') return;
+    if (step.status === 'more') {
+      if ((flags & PfcFlag.FIRST_FRAG) !== 0) this.callStarted = true;
+      return;
+    }
     if (step.status === 'failed') {
       if ((flags & PfcFlag.LAST_FRAG) === 0) this.discardingCall = callId;
       this.fault(
@@ -310,17 +434,30 @@ export class RpcConnection {
       this.respond(callId, contextId, receiveResponseParts(undefined, win32Status(error)));
       return;
     }
-    const complete = () => {
-      const result = op.result;
-      if (result === undefined || this.isClosed) return;
-      if (result.status === 'data') {
-        this.respond(callId, contextId, receiveResponseParts(result.data, 0));
-      } else {
-        this.respond(callId, contextId, receiveResponseParts(undefined, ERROR_OPERATION_ABORTED));
-      }
-    };
-    if (op.result !== undefined) complete();
-    else void op.done.then(complete);
+    if (op.result !== undefined) {
+      this.respond(callId, contextId, receiveResponse(op.result));
+      return;
+    }
+    // Parked. Its response leaves before any later call's: a Close (or a Stop
+    // by another call) settles it synchronously, and `send` flushes settled
+    // parked receives first, so the wire order is the order the calls ended.
+    this.parked.push({ callId, contextId, op });
+    void op.done.then(() => this.flushParked());
+  }
+
+  /** Sends the responses of parked receives that have completed, in the order they were posted. */
+  private flushParked(): void {
+    if (this.parked.length === 0) return;
+    const settled = this.parked.filter((p) => p.op.result !== undefined);
+    if (settled.length === 0) return;
+    this.parked = this.parked.filter((p) => p.op.result === undefined);
+    for (const { callId, contextId, op } of settled) {
+      this.respond(
+        callId,
+        contextId,
+        receiveResponse(op.result as ReceiveCompletion<EventBufferMeta>),
+      );
+    }
   }
 
   private respond(callId: number, contextId: number, parts: readonly Uint8Array[]): void {
@@ -333,8 +470,17 @@ export class RpcConnection {
   }
 
   private send(bytes: Uint8Array): void {
-    if (!this.isClosed) this.sink.send(bytes);
+    if (this.isClosed) return;
+    this.flushParked();
+    this.sink.send(bytes);
   }
+}
+
+/** The stub of a completed receive: the EVENT_BUFFER (success), or an empty one with 995. */
+function receiveResponse(result: ReceiveCompletion<unknown>): readonly Uint8Array[] {
+  return result.status === 'data'
+    ? receiveResponseParts(result.data, 0)
+    : receiveResponseParts(undefined, ERROR_OPERATION_ABORTED);
 }
 
 function win32Status(error: unknown): number {

@@ -16,10 +16,12 @@
  * but their calls fault with access denied unless `allowUnauthenticated` is
  * set; the Node server sets it only for `--insecure-no-auth` on loopback.
  */
-import type { Crypto } from '../../runtime/index.js';
+import type { Clock, Crypto } from '../../runtime/index.js';
+import type { TraceProvider, TraceRegistry } from '../../trace/index.js';
 import { BindNakReason, MIN_FRAGMENT_LENGTH, type AuthTrailer } from '../../wire/index.js';
 import type { SessionHandle, SessionTable } from '../session-table.js';
 import { RpcConnection, type RpcSink } from './connection.js';
+import { CAPTURE_RPC_PROVIDER, CaptureRpcEvent } from './events.js';
 import { CONTEXT_HANDLE_LENGTH } from './ndr.js';
 
 export const LREC_INTERFACE = { uuid: '22e5386d-8b12-4bf0-b0ec-6a1ea419e366', major: 1, minor: 0 };
@@ -51,6 +53,80 @@ export interface LrecRpcServerOptions {
   secondaryAddress?: string;
   /** Bound on association groups alive at once (each holds ≥ 1 connection). Default 1024. */
   readonly maxGroups?: number;
+  /** Deadlines run on this clock. Default: the session table's. */
+  readonly clock?: Clock;
+  /** Where refusals and cut-off connections are traced (`netrx-capture-rpc`). */
+  readonly trace?: TraceRegistry;
+  /** Connections at once; past it a new one is refused (`connection-limit`). Default 256. */
+  readonly maxConnections?: number;
+  /**
+   * Connections at once from one source address (IPv4-mapped IPv6 counts as
+   * IPv4), so one peer cannot take every slot (`address-limit`). Default 32.
+   */
+  readonly maxConnectionsPerAddress?: number;
+  /** A connection must be bound (bind_ack sent) this long after it opened (`bind-timeout`). Default 10 s; 0 = off. */
+  readonly bindTimeoutMs?: number;
+  /**
+   * A bound connection that holds no session (its association group has no
+   * context handle), has no receive parked and has sent nothing for this long
+   * is closed (`idle-timeout`). Default 120 s; 0 = off.
+   */
+  readonly idleTimeoutMs?: number;
+  /**
+   * An incomplete PDU must complete this long after its first byte came, and
+   * a fragmented request its last fragment after its first (slowloris:
+   * `partial-pdu-timeout`). Default 20 s; 0 = off.
+   */
+  readonly partialPduTimeoutMs?: number;
+}
+
+/** Where a connection comes from, as the transport knows it. */
+export interface RpcPeer {
+  /** The source IP address; connections without one share the key `''`. */
+  readonly address?: string;
+}
+
+/** The resolved connection limits (docs/capture.md, "Limits and timeouts"). */
+export interface RpcConnectionLimits {
+  readonly maxConnections: number;
+  readonly maxConnectionsPerAddress: number;
+  readonly bindTimeoutMs: number;
+  readonly idleTimeoutMs: number;
+  readonly partialPduTimeoutMs: number;
+}
+
+export const DEFAULT_RPC_CONNECTION_LIMITS: RpcConnectionLimits = {
+  maxConnections: 256,
+  maxConnectionsPerAddress: 32,
+  bindTimeoutMs: 10_000,
+  idleTimeoutMs: 120_000,
+  partialPduTimeoutMs: 20_000,
+};
+
+function resolveConnectionLimits(options: LrecRpcServerOptions): RpcConnectionLimits {
+  const limits = {
+    maxConnections: options.maxConnections ?? DEFAULT_RPC_CONNECTION_LIMITS.maxConnections,
+    maxConnectionsPerAddress:
+      options.maxConnectionsPerAddress ?? DEFAULT_RPC_CONNECTION_LIMITS.maxConnectionsPerAddress,
+    bindTimeoutMs: options.bindTimeoutMs ?? DEFAULT_RPC_CONNECTION_LIMITS.bindTimeoutMs,
+    idleTimeoutMs: options.idleTimeoutMs ?? DEFAULT_RPC_CONNECTION_LIMITS.idleTimeoutMs,
+    partialPduTimeoutMs:
+      options.partialPduTimeoutMs ?? DEFAULT_RPC_CONNECTION_LIMITS.partialPduTimeoutMs,
+  };
+  for (const [name, value] of Object.entries(limits)) {
+    const least = name.startsWith('max') ? 1 : 0;
+    if (!Number.isInteger(value) || value < least || value > 0x7fff_ffff) {
+      throw new RangeError(`${name} must be an integer from ${least}: got ${value}`);
+    }
+  }
+  return limits;
+}
+
+/** The per-address key: IPv4-mapped IPv6 addresses count as their IPv4 address. */
+function addressKey(address: string | undefined): string {
+  if (address === undefined) return '';
+  const lower = address.toLowerCase();
+  return lower.startsWith('::ffff:') && lower.includes('.') ? lower.slice(7) : lower;
 }
 
 export interface LrecRpcServerStats {
@@ -65,6 +141,8 @@ export interface LrecRpcServerStats {
   /** Connections closed for bytes that were not DCE/RPC, by decode failure code. */
   readonly dropped: Readonly<Record<string, number>>;
   readonly rundowns: number;
+  /** Connections refused on arrival, by reason (`connection-limit`, `address-limit`). */
+  readonly refused: Readonly<Record<string, number>>;
 }
 
 /** @internal */
@@ -81,12 +159,17 @@ export class LrecRpcServer {
   /** @internal */ readonly auth: RpcAuthProvider;
   /** @internal */ readonly maxFragLength: number;
   /** @internal */ readonly maxRequestBytes: number;
+  /** @internal */ readonly clock: Clock;
+  /** @internal */ readonly limits: RpcConnectionLimits;
+  /** @internal */ readonly trace: TraceProvider | undefined;
   secondaryAddress: string;
   private readonly crypto: Pick<Crypto, 'randomBytes'>;
   private readonly maxGroups: number;
   private readonly groups = new Map<number, AssociationGroup>();
   private readonly connections = new Set<RpcConnection>();
+  private readonly perAddress = new Map<string, number>();
   private nextGroup = 0x1000;
+  private nextConnection = 1;
   /** @internal */ readonly counters = {
     binds: 0,
     bindNaks: 0,
@@ -94,6 +177,7 @@ export class LrecRpcServer {
     rundowns: 0,
     faults: {} as Record<string, number>,
     dropped: {} as Record<string, number>,
+    refused: {} as Record<string, number>,
   };
 
   constructor(options: LrecRpcServerOptions) {
@@ -112,12 +196,38 @@ export class LrecRpcServer {
     this.maxRequestBytes = options.maxRequestBytes ?? 16_384;
     this.maxGroups = options.maxGroups ?? 1024;
     this.secondaryAddress = options.secondaryAddress ?? '';
+    this.clock = options.clock ?? options.table.clock;
+    this.limits = resolveConnectionLimits(options);
+    this.trace = options.trace?.register(CAPTURE_RPC_PROVIDER);
   }
 
-  /** A new transport connection. */
-  connect(sink: RpcSink): RpcConnection {
-    const connection = new RpcConnection(this, sink);
+  /**
+   * A new transport connection from `peer`. Past `maxConnections`, or
+   * `maxConnectionsPerAddress` from the peer's address, it is refused: counted
+   * in `stats().refused`, traced, and `sink.close()` is called before this
+   * returns a connection that is already closed (`refused` says why).
+   */
+  connect(sink: RpcSink, peer: RpcPeer = {}): RpcConnection {
+    const address = addressKey(peer.address);
+    const id = this.nextConnection;
+    this.nextConnection = this.nextConnection >= 0xffff_ffff ? 1 : this.nextConnection + 1;
+    const fromAddress = this.perAddress.get(address) ?? 0;
+    const refused =
+      this.connections.size >= this.limits.maxConnections
+        ? 'connection-limit'
+        : fromAddress >= this.limits.maxConnectionsPerAddress
+          ? 'address-limit'
+          : undefined;
+    const connection = new RpcConnection(this, sink, { id, address, refused });
+    if (refused !== undefined) {
+      this.counters.refused[refused] = (this.counters.refused[refused] ?? 0) + 1;
+      this.trace?.emit(CaptureRpcEvent.connectionRefused, { address, reason: refused });
+      sink.close();
+      return connection;
+    }
     this.connections.add(connection);
+    this.perAddress.set(address, fromAddress + 1);
+    connection.start();
     return connection;
   }
 
@@ -134,6 +244,7 @@ export class LrecRpcServer {
       faults: { ...this.counters.faults },
       dropped: { ...this.counters.dropped },
       rundowns: this.counters.rundowns,
+      refused: { ...this.counters.refused },
     };
   }
 
@@ -164,7 +275,10 @@ export class LrecRpcServer {
 
   /** @internal The transport went away: run the group's handles down when it was the last. */
   disconnected(connection: RpcConnection, group: AssociationGroup | undefined): void {
-    this.connections.delete(connection);
+    if (!this.connections.delete(connection)) return;
+    const left = (this.perAddress.get(connection.address) ?? 1) - 1;
+    if (left > 0) this.perAddress.set(connection.address, left);
+    else this.perAddress.delete(connection.address);
     if (group === undefined) return;
     group.connections.delete(connection);
     if (group.connections.size > 0) return;
@@ -181,9 +295,16 @@ export class LrecRpcServer {
     this.counters.faults[key] = (this.counters.faults[key] ?? 0) + 1;
   }
 
-  /** @internal */
-  countDrop(code: string): void {
+  /** @internal A connection the server closes: counted by reason and traced. */
+  countDrop(code: string, connection?: RpcConnection): void {
     this.counters.dropped[code] = (this.counters.dropped[code] ?? 0) + 1;
+    if (connection !== undefined) {
+      this.trace?.emit(CaptureRpcEvent.connectionDropped, {
+        connection: connection.id,
+        address: connection.address,
+        reason: code,
+      });
+    }
   }
 }
 

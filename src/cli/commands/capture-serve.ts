@@ -171,6 +171,7 @@ export const captureServeCommand: CliCommand = {
           table,
           port: rpcPort,
           insecureNoAuth: true,
+          trace: registry,
           onConnectionClosed,
         });
       }

@@ -8,11 +8,21 @@
  * reads cannot make the server buffer without bound: past
  * `maxWriteBufferBytes` queued in the socket the connection is destroyed
  * (counted as `slowReaders`), which runs its handles down.
+ *
+ * Connection limits and deadlines (the core's, on the real clock): at most
+ * `maxConnections` (256) sockets, `maxConnectionsPerAddress` (32) from one
+ * source address, a bind within `bindTimeoutMs` (10 s), an idle bound
+ * connection with no session and no parked receive closed after
+ * `idleTimeoutMs` (120 s), an incomplete PDU completed within
+ * `partialPduTimeoutMs` (20 s). A connection the core closes is ended and,
+ * once what was written is flushed, destroyed, so a peer that never closes
+ * its side cannot keep the socket.
  */
 import { createServer, isIP, type AddressInfo, type Server, type Socket } from 'node:net';
 import { LrecRpcServer, type LrecRpcServerStats, type SessionTable } from '../../capture/index.js';
 import { NetrxError } from '../../runtime/index.js';
-import { nodeCrypto } from '../runtime/index.js';
+import type { TraceRegistry } from '../../trace/index.js';
+import { nodeCrypto, systemClock } from '../runtime/index.js';
 
 export interface LrecTcpServerOptions {
   readonly table: SessionTable;
@@ -25,8 +35,18 @@ export interface LrecTcpServerOptions {
   readonly maxFragLength?: number;
   /** Bytes queued in one socket before a non-reading client is cut off. Default 4 MiB. */
   readonly maxWriteBufferBytes?: number;
-  /** Connections at once. Default 256. */
+  /** Connections at once; past it a new one is refused and counted. Default 256. */
   readonly maxConnections?: number;
+  /** Connections at once from one source address. Default 32. */
+  readonly maxConnectionsPerAddress?: number;
+  /** Default 10 s; 0 = off. */
+  readonly bindTimeoutMs?: number;
+  /** Default 120 s; 0 = off. */
+  readonly idleTimeoutMs?: number;
+  /** Default 20 s; 0 = off. */
+  readonly partialPduTimeoutMs?: number;
+  /** Refused and cut-off connections are traced here (`netrx-capture-rpc`). */
+  readonly trace?: TraceRegistry;
   /** Called after a connection closed and its handles were run down. */
   readonly onConnectionClosed?: () => void;
 }
@@ -46,6 +66,15 @@ export function isLoopbackAddress(host: string): boolean {
   return isIP(v4) === 4 && v4.startsWith('127.');
 }
 
+function pick<T extends object, K extends keyof T>(
+  from: T,
+  keys: readonly K[],
+): Partial<Pick<T, K>> {
+  const out: Partial<Pick<T, K>> = {};
+  for (const key of keys) if (from[key] !== undefined) out[key] = from[key];
+  return out;
+}
+
 export async function startLrecTcpServer(options: LrecTcpServerOptions): Promise<LrecTcpServer> {
   const host = options.host ?? '127.0.0.1';
   if (options.insecureNoAuth !== true) {
@@ -63,27 +92,41 @@ export async function startLrecTcpServer(options: LrecTcpServerOptions): Promise
   const core = new LrecRpcServer({
     table: options.table,
     crypto: nodeCrypto,
+    clock: systemClock,
     allowUnauthenticated: true,
-    ...(options.maxFragLength === undefined ? {} : { maxFragLength: options.maxFragLength }),
+    ...pick(options, [
+      'maxFragLength',
+      'maxConnections',
+      'maxConnectionsPerAddress',
+      'bindTimeoutMs',
+      'idleTimeoutMs',
+      'partialPduTimeoutMs',
+      'trace',
+    ]),
   });
   const maxWrite = options.maxWriteBufferBytes ?? 4 << 20;
   const sockets = new Set<Socket>();
   let slowReaders = 0;
   const server: Server = createServer({ noDelay: true }, (socket) => {
     sockets.add(socket);
-    const connection = core.connect({
-      send(bytes) {
-        if (socket.destroyed) return;
-        socket.write(bytes);
-        if (socket.writableLength > maxWrite) {
-          slowReaders++;
-          socket.destroy();
-        }
+    const connection = core.connect(
+      {
+        send(bytes) {
+          if (socket.destroyed) return;
+          socket.write(bytes);
+          if (socket.writableLength > maxWrite) {
+            slowReaders++;
+            socket.destroy();
+          }
+        },
+        close() {
+          // Flush what was written (a nak, a fault), then let go even if the peer never closes.
+          socket.end(() => socket.destroy());
+          setTimeout(() => socket.destroy(), 5_000).unref();
+        },
       },
-      close() {
-        socket.end();
-      },
-    });
+      socket.remoteAddress === undefined ? {} : { address: socket.remoteAddress },
+    );
     socket.on('data', (chunk: Buffer) => connection.receive(chunk));
     socket.on('error', () => socket.destroy());
     socket.on('close', () => {
@@ -92,7 +135,6 @@ export async function startLrecTcpServer(options: LrecTcpServerOptions): Promise
       options.onConnectionClosed?.();
     });
   });
-  server.maxConnections = options.maxConnections ?? 256;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, host, () => {

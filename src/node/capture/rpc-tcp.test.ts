@@ -122,6 +122,48 @@ describe('capture RPC over TCP', () => {
   });
 });
 
+describe('capture RPC over TCP: connection limits on real sockets', () => {
+  it('a per-address cap refuses the extra socket at once; silent sockets are cut at the bind deadline and a slowloris at the partial-PDU one; all counted', async () => {
+    const { sessions } = table();
+    const server = await startLrecTcpServer({
+      table: sessions,
+      port: 0,
+      insecureNoAuth: true,
+      maxConnectionsPerAddress: 3,
+      bindTimeoutMs: 300,
+      partialPduTimeoutMs: 200,
+    });
+    try {
+      const ended: boolean[] = [];
+      const sockets = [0, 1, 2, 3].map((i) => {
+        const socket = connect({ host: '127.0.0.1', port: server.port });
+        ended[i] = false;
+        socket.on('close', () => (ended[i] = true));
+        socket.on('error', () => undefined);
+        return socket;
+      });
+      await Promise.all(sockets.map((s) => new Promise((done) => s.once('connect', done))));
+      // Socket 1 sends half a bind header and a byte at a time: it never completes.
+      sockets[1]?.write(new Uint8Array([5, 0, 11, 3, 0x10, 0, 0, 0, 72, 0]));
+      const drip = setInterval(() => sockets[1]?.write(new Uint8Array([0])), 50);
+      try {
+        await until(() => ended[3] === true, 2_000); // refused: the fourth from 127.0.0.1
+        expect(server.stats().refused).toEqual({ 'address-limit': 1 });
+        expect(ended.slice(0, 3)).toEqual([false, false, false]);
+        await until(() => ended.every(Boolean), 5_000);
+      } finally {
+        clearInterval(drip);
+      }
+      expect(server.stats()).toMatchObject({
+        connections: 0,
+        dropped: { 'bind-timeout': 2, 'partial-pdu-timeout': 1 },
+      });
+    } finally {
+      await server.close();
+    }
+  });
+});
+
 describe('netrx capture serve | tail', () => {
   it('serve prints ready; tail prints each event with running counts and writes pcapng; delivered + lost = generated', async () => {
     const serve = io();

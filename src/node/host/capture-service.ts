@@ -106,6 +106,7 @@ export function captureService(config: HostConfig['capture']): CaptureService {
         host: config.rpc.host,
         port: config.rpc.port,
         insecureNoAuth: true,
+        trace: context.trace,
         onConnectionClosed,
       });
       const host = rpc.host.includes(':') ? `[${rpc.host}]` : rpc.host;

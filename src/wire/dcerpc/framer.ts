@@ -17,12 +17,15 @@ import { peekFragLength } from './parse.js';
 
 export type FramerOutput =
   | { readonly ok: true; readonly pdus: readonly Uint8Array[] }
-  | { readonly ok: false; readonly failure: DecodeFailure };
+  /** `pdus`: the complete PDUs framed before the one that failed (handle them, then close). */
+  | { readonly ok: false; readonly failure: DecodeFailure; readonly pdus: readonly Uint8Array[] };
 
 export class PduFramer {
   /** The bytes of an incomplete PDU (copied: the caller may reuse its chunks). */
   private partial: Uint8Array | undefined;
   private failed: DecodeFailure | undefined;
+  /** The first 16 bytes of the PDU that failed framing (a copy), so the refusal can name its call. */
+  failedHeader: Uint8Array | undefined;
   maxFragLength: number;
 
   constructor(maxFragLength = MAX_FRAGMENT_LENGTH) {
@@ -39,7 +42,7 @@ export class PduFramer {
    * lies wholly inside it, valid until the caller reuses `chunk`).
    */
   push(chunk: Uint8Array): FramerOutput {
-    if (this.failed !== undefined) return { ok: false, failure: this.failed };
+    if (this.failed !== undefined) return { ok: false, failure: this.failed, pdus: [] };
     const pdus: Uint8Array[] = [];
     let bytes = chunk;
     if (this.partial !== undefined) {
@@ -60,7 +63,8 @@ export class PduFramer {
             `frag_length ${fragLength} is outside 16..${this.maxFragLength}`,
             at + 8,
           ).failure;
-          return { ok: false, failure: this.failed };
+          this.failedHeader = rest.slice(0, COMMON_HEADER_LENGTH);
+          return { ok: false, failure: this.failed, pdus };
         }
         if (rest.length >= fragLength) {
           pdus.push(rest.subarray(0, fragLength));

@@ -36,6 +36,8 @@ export {
   parsePdu,
   parsePduHeader,
   peekFragLength,
+  peekCall,
+  isBigEndianDrep,
   type AuthTrailer,
   type ContextResultEntry,
   type Pdu,

@@ -112,12 +112,36 @@ export type Pdu =
   | { readonly kind: 'other'; readonly header: PduHeader; readonly body: Uint8Array };
 
 /**
+ * True when drep[0] says big-endian integers (its high nibble is 0, C706
+ * 14.1). netrx speaks little-endian NDR only, but must still find where a
+ * big-endian PDU ends and which call it is, to refuse it clearly.
+ */
+export function isBigEndianDrep(bytes: Uint8Array): boolean {
+  return bytes.length > 4 && ((bytes[4] as number) & 0xf0) === 0;
+}
+
+/**
  * The frag_length of the PDU starting at `bytes[0]`, for a stream framer:
- * undefined while fewer than 10 bytes are there. Validates nothing else.
+ * undefined while fewer than 10 bytes are there. Read in the byte order
+ * drep names, so a big-endian PDU is framed right (and then refused).
+ * Validates nothing else.
  */
 export function peekFragLength(bytes: Uint8Array): number | undefined {
   if (bytes.length < 10) return undefined;
-  return (bytes[8] as number) | ((bytes[9] as number) << 8);
+  const b8 = bytes[8] as number;
+  const b9 = bytes[9] as number;
+  return isBigEndianDrep(bytes) ? (b8 << 8) | b9 : b8 | (b9 << 8);
+}
+
+/**
+ * The PDU type and call_id of a header that may not decode (wrong version,
+ * big-endian, lying lengths), so a refusal can name the call: undefined under
+ * 16 bytes.
+ */
+export function peekCall(bytes: Uint8Array): { type: number; callId: number } | undefined {
+  if (bytes.length < COMMON_HEADER_LENGTH) return undefined;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, COMMON_HEADER_LENGTH);
+  return { type: view.getUint8(2), callId: view.getUint32(12, !isBigEndianDrep(bytes)) };
 }
 
 /** The common header of the PDU at `bytes[0]`; `bytes` must hold the whole PDU (frag_length). */

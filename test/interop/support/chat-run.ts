@@ -11,9 +11,14 @@ export interface ChatRun {
 
 const CLI = join(import.meta.dirname, '..', '..', '..', 'dist', 'cli', 'main.js');
 
-/** A signal sent to the program `afterMs` after it was started (a hang-up mid-script). */
+/**
+ * A signal sent to the program mid-script (a hang-up): `afterMs` after its
+ * stderr first shows `after` (a fixed delay from the start would race the
+ * program's own start-up on a loaded machine: node takes seconds there).
+ */
 export interface ChatKill {
   readonly signal: NodeJS.Signals;
+  readonly after: string;
   readonly afterMs: number;
 }
 
@@ -23,9 +28,14 @@ function collect(
   kill?: ChatKill,
 ): Promise<ChatRun> {
   const chunks: Buffer[] = [];
-  const timer =
-    kill === undefined ? undefined : setTimeout(() => child.kill(kill.signal), kill.afterMs);
-  child.stderr?.on('data', (chunk: Buffer) => chunks.push(chunk));
+  let timer: NodeJS.Timeout | undefined;
+  child.stderr?.on('data', (chunk: Buffer) => {
+    chunks.push(chunk);
+    if (kill === undefined || timer !== undefined) return;
+    if (Buffer.concat(chunks).toString('latin1').includes(kill.after)) {
+      timer = setTimeout(() => child.kill(kill.signal), kill.afterMs);
+    }
+  });
   return new Promise((resolve, reject) => {
     child.on('error', reject);
     child.on('close', (code, signal) => {

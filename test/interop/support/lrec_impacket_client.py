@@ -8,6 +8,16 @@ events delivered plus the NET_EVENT_LOST counts reach GENERATED, and
 RpcNetEventCloseSession (opnum 2). Checks every EVENT_BUFFER byte layout on
 the way (MS-LREC 2.2.2.1, 2.3.2; research notes 1.4) and prints one JSON line.
 Also provokes the faults impacket surfaces: opnum 7 and an unknown handle.
+Every request stub is also marshalled by impacket's NDR classes
+(lrec_ndr.py) and must equal the hand-marshalled bytes, and every response
+stub is decoded by them (decode + re-marshal must give the same bytes) and
+must agree with the hand parser.
+
+    lrec_impacket_client.py decode FILE
+
+decodes, with the same classes, the stubs tshark extracted from the wire
+(FILE: lines "pkt_type<TAB>opnum<TAB>hex") and walks the EVENT_BUFFERs: the
+interop test compares its counts with what the client reported.
 Run with Debian's /usr/bin/python3 (python3-impacket).
 """
 import json
@@ -18,6 +28,9 @@ import uuid
 from impacket.dcerpc.v5 import transport
 from impacket.dcerpc.v5.rpcrt import DCERPCException
 from impacket.uuid import uuidtup_to_bin
+
+from lrec_ndr import (NdrMismatch, RpcNetEventCloseSession, RpcNetEventOpenSession,
+                      RpcNetEventReceiveData, decode_stub, self_test)
 
 LREC = ('22e5386d-8b12-4bf0-b0ec-6a1ea419e366', '1.0')
 SYNTHETIC = uuid.UUID('6e657472-782d-7379-6e74-686574696300').bytes_le  # netrx-synthetic, Windows order
@@ -87,7 +100,49 @@ def walk(buffer, seqs):
     return lost
 
 
+def checked_call(dce, opnum, stub, ndr_request):
+    """Sends the hand-marshalled stub after checking impacket marshals the same; decodes the answer both ways."""
+    if ndr_request.getData() != stub:
+        fail('opnum %d: impacket marshals %s, hand-marshalled %s' % (opnum, ndr_request.getData().hex(), stub.hex()))
+    dce.call(opnum, stub)
+    answer = dce.recv()
+    try:
+        return answer, decode_stub('response', opnum, answer)
+    except NdrMismatch as error:
+        fail(str(error))
+
+
+def decode_wire(path):
+    """The stubs tshark saw, decoded by impacket's NDR classes; EVENT_BUFFERs walked."""
+    counts = {}
+    seqs = []
+    lost = 0
+    statuses = {}
+    for line in open(path):
+        parts = line.rstrip('\n').split('\t')
+        if len(parts) != 3 or parts[2] == '':
+            continue
+        kind = {'0': 'request', '2': 'response'}[parts[0]]
+        opnum = int(parts[1])
+        stub = bytes.fromhex(parts[2].replace(':', ''))
+        try:
+            fields = decode_stub(kind, opnum, stub)
+        except NdrMismatch as error:
+            fail('on the wire: ' + str(error))
+        key = '%s%d' % (kind, opnum)
+        counts[key] = counts.get(key, 0) + 1
+        if 'status' in fields:
+            statuses[str(fields['status'])] = statuses.get(str(fields['status']), 0) + 1
+        if 'buffer' in fields:
+            lost += walk(fields['buffer'], seqs)
+    print(json.dumps({'ok': True, 'counts': counts, 'delivered': len(seqs), 'lost': lost,
+                      'distinct': len(set(seqs)), 'statuses': statuses}))
+
+
 def main():
+    if sys.argv[1] == 'decode':
+        return decode_wire(sys.argv[2])
+    self_test()  # the NDR check can fail: subtly wrong stubs are refused
     port, session, generated = int(sys.argv[1]), sys.argv[2], int(sys.argv[3])
     rpc = transport.DCERPCTransportFactory('ncacn_ip_tcp:127.0.0.1[%d]' % port)
     dce = rpc.get_dce_rpc()
@@ -102,11 +157,18 @@ def main():
     dce.connect()
     dce.bind(uuidtup_to_bin(LREC))
 
-    dce.call(0, open_request(session))
-    stub = dce.recv()
+    open_ndr = RpcNetEventOpenSession()
+    open_ndr['LoggerName'] = session + '\0'
+    stub, decoded = checked_call(dce, 0, open_request(session), open_ndr)
     handle, status = stub[:20], struct.unpack_from('<I', stub, 20)[0]
     if status != 0 or handle == b'\0' * 20:
         fail('open status %d' % status)
+    if decoded != {'handle': handle, 'status': status}:
+        fail('impacket decodes the open response as %r' % decoded)
+    handle_ndr = {}
+    for name, cls in (('receive', RpcNetEventReceiveData), ('close', RpcNetEventCloseSession)):
+        handle_ndr[name] = cls()
+        handle_ndr[name]['SessionHandle'] = handle
 
     faults = {}
     for name, opnum, body in (('opnum7', 7, handle), ('unknown_handle', 1, b'\x00' * 4 + b'\x42' * 16)):
@@ -122,8 +184,10 @@ def main():
     receives = 0
     largest = 0
     while len(seqs) + lost < generated and receives < 100000:
-        dce.call(1, handle)
-        buffer, status = parse_receive(dce.recv())
+        stub, decoded = checked_call(dce, 1, handle, handle_ndr['receive'])
+        buffer, status = parse_receive(stub)
+        if decoded != {'buffer': buffer, 'status': status}:
+            fail('impacket decodes a receive response differently from the hand parser')
         receives += 1
         if status != 0:
             fail('receive status %d' % status)
@@ -135,8 +199,9 @@ def main():
     if seqs and seqs[-1] >= generated:
         fail('sequence %d beyond %d generated' % (seqs[-1], generated))
 
-    dce.call(2, handle)
-    closed = dce.recv()
+    closed, decoded = checked_call(dce, 2, handle, handle_ndr['close'])
+    if decoded != {'handle': closed}:
+        fail('impacket decodes the close response as %r' % decoded)
     if closed != b'\0' * 20:
         fail('close returned %s' % closed.hex())
     dce.disconnect()
