@@ -8,10 +8,19 @@
  * filling, so memory is bounded by `maxBuffers × bufferBytes`.
  *
  * A full queue drops the **new** event (tail drop, MS-LREC 3.1.6.2) and
- * counts it. Every buffer keeps 12 bytes spare, so the NET_EVENT_LOST item
- * always fits: when a buffer is taken for delivery and the count is nonzero,
- * the item is written last, the count (saturated at 0xFFFFFFFF) goes with it
- * and is reset.
+ * counts it **where it happened**: on the buffer holding the last event
+ * accepted before the drop (the newest one). Every buffer keeps 12 bytes
+ * spare, so its NET_EVENT_LOST item always fits, last, as the spec puts it;
+ * when the buffer is taken for delivery the item is written with that
+ * buffer's count (saturated at 0xFFFFFFFF). A reader that walks the buffers
+ * in order therefore sees each loss between the events it fell between, and
+ * a pcapng writer can put it on the right packet. An event dropped for its
+ * size seals the filling buffer first, so that loss too sits after the last
+ * event before it. A loss with no event queued before it (an empty queue)
+ * goes out as a buffer holding only a NET_EVENT_LOST, ahead of the events
+ * queued after it. Across buffers, a loss is therefore reported in the
+ * receive that delivers the events before it, not necessarily the next one
+ * (a netrx decision, docs/seeds.md).
  */
 import {
   EVENT_RECORD_USER_DATA_OFFSET,
@@ -60,6 +69,8 @@ interface Filling {
   events: number;
   /** Header offset of the last item written, for the last-item flag. */
   lastItem: number;
+  /** Events lost right after this buffer's last event (exact; saturated when written). */
+  lostAfter: number;
 }
 
 export type AddResult = 'queued' | 'sealed' | 'lost';
@@ -72,8 +83,12 @@ export class EventQueue {
   private readonly sessionId: number;
   private readonly sealed: BoundedQueue<Filling>;
   private filling: Filling | undefined;
-  /** The Lost Event Count: lost since it was last reported (saturating). */
-  private lostCount = 0;
+  /** The newest sealed buffer (a drop with no filling buffer is counted on it). */
+  private newest: Filling | undefined;
+  /** Events lost while no event was queued: reported ahead of everything queued later. */
+  private headLost = 0;
+  /** Lost and not yet reported, over all buffers (exact, not saturated). */
+  private unreported = 0;
 
   /** Events queued now (sealed and filling buffers). */
   queuedEvents = 0;
@@ -106,9 +121,9 @@ export class EventQueue {
     return this.filling?.events ?? 0;
   }
 
-  /** The Lost Event Count as it would be reported now. */
+  /** Events lost and not yet reported, wherever they are to be reported (exact). */
   get lostEventCount(): number {
-    return this.lostCount;
+    return this.unreported;
   }
 
   /**
@@ -122,8 +137,11 @@ export class EventQueue {
     const room = this.bufferBytes - NET_EVENT_LOST_ITEM_LENGTH;
     if (length > room || length > MAX_NET_EVENT_ITEM_LENGTH) {
       this.oversize++;
+      // The loss goes after the last event queued: seal the filling buffer so no later event joins it.
+      const sealing = this.filling !== undefined;
+      if (sealing) this.sealFilling();
       this.countLost(1);
-      return 'lost';
+      return sealing ? 'sealed' : 'lost';
     }
     let result: AddResult = 'queued';
     let target = this.filling;
@@ -138,7 +156,14 @@ export class EventQueue {
         return result === 'sealed' ? 'sealed' : 'lost';
       }
       const bytes = new Uint8Array(this.bufferBytes);
-      target = { bytes, view: new DataView(bytes.buffer), used: 0, events: 0, lastItem: 0 };
+      target = {
+        bytes,
+        view: new DataView(bytes.buffer),
+        used: 0,
+        events: 0,
+        lastItem: 0,
+        lostAfter: 0,
+      };
       this.filling = target;
     }
     writeEvent(target, event, length, this.sessionId);
@@ -159,7 +184,11 @@ export class EventQueue {
    */
   countLost(count: number): void {
     this.lostTotal += count;
-    this.lostCount = Math.min(this.lostCount + count, MAX_LOST_EVENT_COUNT);
+    this.unreported += count;
+    // After the newest queued event: the filling buffer's, else the newest sealed one's.
+    const after = this.filling ?? this.newest;
+    if (after === undefined) this.headLost += count;
+    else after.lostAfter += count;
   }
 
   /** Seals the filling buffer if it holds events (the Data Completion Timer fired). */
@@ -169,31 +198,45 @@ export class EventQueue {
     this.filling = undefined;
     // Always fits: sealed + filling never exceed maxBuffers.
     this.sealed.push(filling);
+    this.newest = filling;
   }
 
   /**
-   * Takes the oldest sealed buffer for delivery, or, with `evenIfNotSealed`,
-   * the filling one, or an empty one when only a loss is to be reported.
-   * Writes the NET_EVENT_LOST item (and resets the count) when the count is
-   * nonzero, and the last-item flag. Undefined when there is nothing to say.
+   * Takes the next buffer for delivery: a pending loss that no queued event
+   * precedes (as a buffer holding only the NET_EVENT_LOST), else the oldest
+   * sealed buffer, or, with `evenIfNotSealed`, the filling one. Writes the
+   * buffer's NET_EVENT_LOST item when a loss followed its last event, and the
+   * last-item flag. Undefined when there is nothing to say.
    */
   take(evenIfNotSealed: boolean): TakenBuffer | undefined {
-    let buffer = this.sealed.shift();
-    if (buffer === undefined && evenIfNotSealed) {
-      buffer = this.filling;
-      this.filling = undefined;
-      if (buffer === undefined && this.lostCount > 0) {
-        const bytes = new Uint8Array(NET_EVENT_LOST_ITEM_LENGTH);
-        buffer = { bytes, view: new DataView(bytes.buffer), used: 0, events: 0, lastItem: 0 };
+    let buffer: Filling | undefined;
+    if (this.headLost > 0) {
+      const bytes = new Uint8Array(NET_EVENT_LOST_ITEM_LENGTH);
+      buffer = {
+        bytes,
+        view: new DataView(bytes.buffer),
+        used: 0,
+        events: 0,
+        lastItem: 0,
+        lostAfter: this.headLost,
+      };
+      this.headLost = 0;
+    } else {
+      buffer = this.sealed.shift();
+      if (buffer === undefined && evenIfNotSealed) {
+        buffer = this.filling;
+        this.filling = undefined;
       }
+      if (this.sealed.length === 0) this.newest = undefined;
     }
     if (buffer === undefined) return undefined;
     this.queuedEvents -= buffer.events;
-    const lost = this.lostCount;
+    // LostEventCount saturates; the exact count is settled all the same (lostTotal keeps it).
+    const lost = Math.min(buffer.lostAfter, MAX_LOST_EVENT_COUNT);
     if (lost > 0) {
       writeLostItem(buffer.view, buffer.used, lost, this.lastItemFlag);
       buffer.used += NET_EVENT_LOST_ITEM_LENGTH;
-      this.lostCount = 0;
+      this.unreported -= buffer.lostAfter;
     } else if (buffer.events > 0) {
       setItemFlags(buffer.view, buffer.lastItem, this.lastItemFlag);
     }
@@ -210,10 +253,11 @@ export class EventQueue {
     const discarded = this.queuedEvents;
     this.sealed.clear();
     this.filling = undefined;
+    this.newest = undefined;
     this.queuedEvents = 0;
-    if (discarded > 0) {
-      this.lostCount = Math.min(this.lostCount + discarded, MAX_LOST_EVENT_COUNT);
-    }
+    // Every unreported loss and the discarded events: one report, nothing queued before it.
+    this.unreported += discarded;
+    this.headLost = this.unreported;
     return discarded;
   }
 }

@@ -207,16 +207,22 @@ describe('SessionTable: open, receive, close (MS-LREC 3.1.4.2)', () => {
     expect(completed(op)).toMatchObject({ seqs: [0, 1], meta: { reason: 'enough' } });
   });
 
-  it('drops the NEW event when the queue is full, reporting one NET_EVENT_LOST, last', () => {
+  it('drops the NEW event when the queue is full, reporting one NET_EVENT_LOST, last, where it happened', () => {
     const { table, synthetic } = setup({ bufferBytes: 12 + 2 * ITEM, maxBuffers: 2 });
     const handle = table.openSession('Example Session');
     synthetic.emit(4 + 3); // two buffers of two events each, then three lost
     const firstOp = table.receiveData(handle);
     expect(firstOp.result?.status === 'data' && firstOp.result.more).toBe(true); // another is ready
+    // The oldest buffer holds events from before the loss: no lost item, its last event flagged.
     const first = completed(firstOp);
-    expect(first.seqs).toEqual([0, 1]);
-    expect(first.lost).toBe(3);
-    const list = items(first.data);
+    expect(first).toMatchObject({ seqs: [0, 1], lost: undefined });
+    expect(items(first.data).at(-1)?.flags).toBe(NET_EVENT_LAST_ITEM_FLAG);
+    // The loss followed event 3, the last accepted: it ends the buffer holding event 3.
+    const secondOp = table.receiveData(handle);
+    expect(secondOp.result?.status === 'data' && secondOp.result.more).toBe(false);
+    const second = completed(secondOp);
+    expect(second).toMatchObject({ seqs: [2, 3], lost: 3 });
+    const list = items(second.data);
     expect(list.filter((item) => item.kind === 'lost')).toHaveLength(1);
     expect(list.at(-1)).toEqual({
       kind: 'lost',
@@ -224,19 +230,78 @@ describe('SessionTable: open, receive, close (MS-LREC 3.1.4.2)', () => {
       lostEventCount: 3,
     });
     expect(list.slice(0, -1).every((item) => item.flags === 0)).toBe(true);
-    // Reset once reported: the next buffer has no lost item, and its last event carries the flag.
-    const secondOp = table.receiveData(handle);
-    expect(secondOp.result?.status === 'data' && secondOp.result.more).toBe(false);
-    const second = completed(secondOp);
-    expect(second).toMatchObject({ seqs: [2, 3], lost: undefined });
-    expect(items(second.data).at(-1)?.flags).toBe(NET_EVENT_LAST_ITEM_FLAG);
+  });
+
+  it('reports each loss after the events before it, across several losses and refills', () => {
+    // Buffers of two events, two at most: seq gaps must line up with the lost items in stream order.
+    const { table, synthetic } = setup({ bufferBytes: 12 + 2 * ITEM, maxBuffers: 2 });
+    const handle = table.openSession('Example Session');
+    const stream: ({ seq: number } | { lost: number })[] = [];
+    const drain = () => {
+      for (let op = table.receiveData(handle); op.result !== undefined;) {
+        const { seqs, lost } = completed(op);
+        for (const seq of seqs) stream.push({ seq });
+        if (lost !== undefined) stream.push({ lost });
+        if (!(op.result.status === 'data' && op.result.more)) break;
+        op = table.receiveData(handle);
+      }
+    };
+    synthetic.emit(6); // 0-3 queued, 4-5 lost
+    const op = table.receiveData(handle); // frees one buffer
+    for (const seq of completed(op).seqs) stream.push({ seq });
+    synthetic.emit(3); // 6-7 queued, 8 lost
+    drain();
+    expect(stream).toEqual([
+      { seq: 0 },
+      { seq: 1 },
+      { seq: 2 },
+      { seq: 3 },
+      { lost: 2 },
+      { seq: 6 },
+      { seq: 7 },
+      { lost: 1 },
+    ]);
+  });
+
+  it('an oversize event seals the filling buffer: its loss lies between the events around it', () => {
+    const queue = new EventQueue(resolveLimits({ bufferBytes: 4096 }), {
+      lastItemFlag: 0x0100,
+      sessionId: 1,
+    });
+    const event = (seq: number, bytes: number) => {
+      const userData = new Uint8Array(bytes);
+      new DataView(userData.buffer).setBigUint64(0, BigInt(seq), true);
+      return {
+        providerId: new Uint8Array(16),
+        id: 1,
+        version: 0,
+        level: 4,
+        opcode: 0,
+        task: 0,
+        keywords: 0n,
+        timestamp: 0,
+        userData,
+      };
+    };
+    expect(queue.add(event(0, 16))).toBe('queued');
+    expect(queue.add(event(1, 8192))).toBe('sealed'); // too big for any buffer: lost, after event 0
+    expect(queue.add(event(2, 16))).toBe('queued');
+    expect(queue.lostEventCount).toBe(1);
+    const first = queue.take(true);
+    expect(contents(first?.bytes ?? new Uint8Array(0))).toEqual({ seqs: [0], lost: 1 });
+    expect(contents(queue.take(true)?.bytes ?? new Uint8Array(0))).toEqual({
+      seqs: [2],
+      lost: undefined,
+    });
+    expect(queue.oversize).toBe(1);
+    expect(queue.lostEventCount).toBe(0);
   });
 
   it('saturates the Lost Event Count at 0xFFFFFFFF and resets it once reported', () => {
     const queue = new EventQueue(resolveLimits(), { lastItemFlag: 0x0100, sessionId: 1 });
     queue.countLost(2 ** 33);
     queue.countLost(5);
-    expect(queue.lostEventCount).toBe(0xffff_ffff);
+    expect(queue.lostEventCount).toBe(2 ** 33 + 5); // exact until reported
     expect(queue.lostTotal).toBe(2 ** 33 + 5);
     const taken = queue.take(true);
     expect(taken?.lost).toBe(0xffff_ffff);

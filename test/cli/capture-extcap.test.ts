@@ -73,7 +73,7 @@ describe('netrx capture extcap: the queries', () => {
     expect(out).toEqual(['dlt {number=1}{name=EN10MB}{display=Ethernet}']);
   });
 
-  it('--extcap-config: server, session, and a password-type token', async () => {
+  it('--extcap-config: server, session, a password-type token, a CA file and a TLS server name', async () => {
     const { code, out } = await extcap('--extcap-config', '--extcap-interface', 'netrx');
     expect(code).toBe(0);
     for (const line of out) expect(line).toMatch(SENTENCE);
@@ -86,9 +86,15 @@ describe('netrx capture extcap: the queries', () => {
       ['0', '--server', 'string'],
       ['1', '--session', 'string'],
       ['2', '--token', 'password'],
+      ['3', '--ca', 'fileselect'],
+      ['4', '--servername', 'string'],
     ]);
     expect(args[0]?.['default']).toBe('rpc://127.0.0.1:7341');
-    expect(new RegExp(args[0]?.['validation'] ?? '').test('rpc://127.0.0.1:4135')).toBe(true);
+    const validation = new RegExp(args[0]?.['validation'] ?? '');
+    for (const url of ['rpc://127.0.0.1:4135', 'wss://capture.example:8443', 'ws://127.0.0.1:9']) {
+      expect(validation.test(url)).toBe(true);
+    }
+    expect(validation.test('http://h:1')).toBe(false);
   });
 
   it('refuses another interface; validates capture filters as Wireshark asks (exit 0 = valid)', async () => {
@@ -96,7 +102,13 @@ describe('netrx capture extcap: the queries', () => {
     expect(other.code).toBe(2);
     expect(other.err.join('\n')).toContain('no interface "eth0"');
     // Wireshark validates a filter by calling without --capture.
-    for (const valid of ['', 'tcp', 'icmp or arp', 'not host 10.0.0.1']) {
+    for (const valid of [
+      '',
+      'tcp',
+      'icmp or arp',
+      'not host 10.0.0.1',
+      'udp dst port 53 or src net 10.0.0.0/8',
+    ]) {
       const { code, out, err } = await extcap(
         '--extcap-interface',
         'netrx',
@@ -109,10 +121,12 @@ describe('netrx capture extcap: the queries', () => {
       '--extcap-interface',
       'netrx',
       '--extcap-capture-filter',
-      'port 80',
+      'portrange 80-90',
     );
     expect(filter.code).toBe(2);
-    expect(filter.err.join('\n')).toContain('--extcap-capture-filter: "port" is not supported');
+    expect(filter.err.join('\n')).toContain(
+      '--extcap-capture-filter: "portrange" is not supported',
+    );
   });
 
   it('--install DIR writes an executable launcher with absolute paths', async () => {

@@ -206,8 +206,25 @@ describe.skipIf(peers.skip)('capture extcap: tshark -i netrx -f FILTER', () => {
   }, 60_000);
 });
 
+/** The Interface Statistics Blocks of a pcapng file as tshark's pcapng file dissector reads them. */
+function tsharkIsbs(file: string): { ifrecv: number; ifdrop: number }[] {
+  const result = run('tshark', ['-r', file, '-X', 'read_format:MIME Files Format', '-V']);
+  expect(result.status, result.stderr).toBe(0);
+  const isbs: { ifrecv: number; ifdrop: number }[] = [];
+  for (const block of result.stdout.split(/^\s*Block: /m).slice(1)) {
+    if (!block.startsWith('Interface Statistics Block')) continue;
+    const value = (name: string) =>
+      Number(new RegExp(`Option: ${name} = (\\d+)`).exec(block)?.[1] ?? NaN);
+    isbs.push({
+      ifrecv: value('Number of Received Packets'),
+      ifdrop: value('Number of Dropped Packets'),
+    });
+  }
+  return isbs;
+}
+
 describe.skipIf(peers.skip)('capture extcap: loss reaches Wireshark', () => {
-  it('a full session queue drops events; the extcap writes them as frame.drop_count: written + dropped = seen', async () => {
+  it('a loss no packet follows reaches the pcapng as an ISB (isb_ifdrop): written + dropped = seen', async () => {
     // One 4 KiB buffer holds about 20 packet events: a burst of hundreds overflows it.
     const lab = await startCaptureLab('netrx-ce-loss', {
       timerMs: 100,
@@ -224,7 +241,7 @@ describe.skipIf(peers.skip)('capture extcap: loss reaches Wireshark', () => {
       '-o',
       `extcap.netrx.session:${lab.session}`,
       '-a',
-      'duration:6',
+      'duration:4',
       '-w',
       out,
     ]);
@@ -234,10 +251,63 @@ describe.skipIf(peers.skip)('capture extcap: loss reaches Wireshark', () => {
     const exited = new Promise<number | null>((done) => child.once('close', done));
     try {
       await until(() => lab.openHandles() > 0, 20_000, `the extcap opening: ${stderr}`);
-      lab.traffic(150); // about 300 frames at once
+      // About 300 frames at once, and nothing after them: the loss is the last thing the
+      // session reports, so no later packet can carry it as an epb_dropcount.
+      lab.traffic(150);
+      expect(await exited, stderr).toBe(0);
+    } finally {
+      child.kill('SIGINT');
+      await lab.close();
+    }
+    const frames = tsharkFrames(out);
+    const isbs = tsharkIsbs(out);
+    const ours = isbs.filter((isb) => isb.ifdrop > 0);
+    expect(ours.length, JSON.stringify(isbs)).toBeGreaterThan(0);
+    const last = ours.at(-1) as { ifrecv: number; ifdrop: number };
+    expect(last.ifdrop).toBeGreaterThan(0);
+    expect(frames.length + last.ifdrop).toBe(lab.seen.length);
+    expect(last.ifrecv).toBe(lab.seen.length);
+    // What was written is the seen frames in order, less the dropped ones.
+    const want = expected(lab.seen).map((f) => f.raw);
+    let at = 0;
+    for (const frame of frames) {
+      while (at < want.length && want[at] !== frame.raw) at++;
+      expect(at).toBeLessThan(want.length);
+      at++;
+    }
+    expect(problems(out)).toEqual([]);
+  }, 60_000);
+
+  it("a loss followed by packets is also each next packet's frame.drop_count, at the place of the loss", async () => {
+    const lab = await startCaptureLab('netrx-ce-loss2', {
+      timerMs: 100,
+      maxBuffers: 3, // several queued buffers: the loss follows the newest, not the oldest
+      bufferBytes: 4096,
+    });
+    const home = await extcapHome();
+    const out = join(home.home, 'loss2.pcapng');
+    const [command, args] = home.command([
+      '-i',
+      'netrx',
+      '-o',
+      `extcap.netrx.server:${lab.url}`,
+      '-o',
+      `extcap.netrx.session:${lab.session}`,
+      '-a',
+      'duration:5',
+      '-w',
+      out,
+    ]);
+    const child = spawn(command, args, { env: home.env, cwd: home.home });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<number | null>((done) => child.once('close', done));
+    try {
+      await until(() => lab.openHandles() > 0, 20_000, `the extcap opening: ${stderr}`);
+      lab.traffic(150);
       await sleep(1000);
       for (let i = 0; i < 3; i++) {
-        lab.traffic(2); // after the loss: packets that carry its count
+        lab.traffic(2);
         await sleep(300);
       }
       expect(await exited, stderr).toBe(0);
@@ -247,21 +317,33 @@ describe.skipIf(peers.skip)('capture extcap: loss reaches Wireshark', () => {
     }
     const result = run('tshark', ['-r', out, '-T', 'fields', '-e', 'frame.drop_count']);
     expect(result.status, result.stderr).toBe(0);
-    // One line per frame, empty where the frame has no drop count.
-    const dropped = lines(result.stdout)
-      .map(Number)
-      .reduce((a, b) => a + b, 0);
+    // One line per frame, empty where the frame has no drop count (kept: positions matter).
+    const drops = result.stdout.replace(/\n$/, '').split('\n').map(Number);
     const frames = tsharkFrames(out);
+    const dropped = drops.reduce((a, b) => a + b, 0);
     expect(dropped).toBeGreaterThan(0);
     expect(frames.length + dropped).toBe(lab.seen.length);
-    // What was written is the seen frames in order, less the dropped ones.
+    // Each drop count sits exactly where the frames are missing: between two written
+    // frames that occur once in what the host saw (ARP requests repeat; pings and UDP
+    // datagrams do not), the seen frames not written equal the drop counts written there.
     const want = expected(lab.seen).map((f) => f.raw);
-    let at = 0;
-    for (const frame of frames) {
-      while (at < want.length && want[at] !== frame.raw) at++;
-      expect(at).toBeLessThan(want.length);
-      at++;
-    }
+    const once = (raw: string) => want.indexOf(raw) === want.lastIndexOf(raw);
+    let anchor = -1;
+    let writtenSince = 0;
+    let droppedSince = 0;
+    frames.forEach((frame, i) => {
+      droppedSince += drops[i] ?? 0;
+      if (!once(frame.raw)) {
+        writtenSince++;
+        return;
+      }
+      const position = want.indexOf(frame.raw);
+      expect(position).toBeGreaterThan(anchor);
+      expect(position - anchor - 1 - writtenSince, `frame ${i + 1}`).toBe(droppedSince);
+      anchor = position;
+      writtenSince = 0;
+      droppedSince = 0;
+    });
   }, 60_000);
 });
 

@@ -8,7 +8,11 @@
  * 2. memory never exceeds maxBuffers × bufferBytes;
  * 3. every delivered buffer decodes, has at most one NET_EVENT_LOST and only
  *    last, and sequence numbers arrive in increasing order, never twice;
- * 4. at most one receive is ever outstanding.
+ * 4. at most one receive is ever outstanding;
+ * 5. every loss is reported where it happened: the NET_EVENT_LOST counts met
+ *    between two delivered events equal the gap in their sequence numbers
+ *    (within one open of the session: a close, stop or rundown between them
+ *    may lose events nobody is told of).
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -89,6 +93,8 @@ describe('capture session properties', () => {
           let delivered = 0;
           let reported = 0;
           let lastSeq = -1;
+          let lostSinceSeq = 0;
+          let boundary = false;
           let peak = 0;
           const problems: string[] = [];
 
@@ -113,10 +119,16 @@ describe('capture session properties', () => {
               if (item.kind === 'lost') {
                 if (index !== parsed.value.length - 1) problems.push('lost not last');
                 lostHere += item.lostEventCount;
+                lostSinceSeq += item.lostEventCount;
               } else if (item.kind === 'event') {
                 const user = item.record.userData;
                 const seq = new DataView(user.buffer, user.byteOffset, 8).getUint32(0, true);
                 if (seq <= lastSeq) problems.push(`sequence ${seq} after ${lastSeq}`);
+                if (!boundary && seq - lastSeq - 1 !== lostSinceSeq) {
+                  problems.push(`gap ${seq - lastSeq - 1} before ${seq}, reported ${lostSinceSeq}`);
+                }
+                boundary = false;
+                lostSinceSeq = 0;
                 lastSeq = seq;
                 delivered++;
               }
@@ -174,14 +186,17 @@ describe('capture session properties', () => {
                 clock.advance(step.ms);
                 break;
               case 'close':
+                boundary = true;
                 if (handle !== undefined) table.closeSession(handle);
                 handle = undefined;
                 break;
               case 'stop':
+                boundary = true;
                 if (session.state === 'Running') session.stop();
                 handle = undefined;
                 break;
               case 'rundown':
+                boundary = true;
                 if (handle !== undefined) table.rundown(handle);
                 handle = undefined;
                 break;

@@ -8,14 +8,22 @@
  *
  *   arp | ip | ip6 | icmp | icmp6 | tcp | udp
  *   ether proto N | ip proto N | host ADDR | ether host MAC
+ *   [src|dst] port N | (tcp|udp) [src|dst] port N
+ *   src host ADDR | dst host ADDR | [src|dst] net ADDR/LEN
  *
  * combined with `and`/`&&`, `or`/`||`, `not`/`!` and parentheses, with
  * pcap-filter's precedence (not > and > or). `ip proto N`, `tcp`, `udp`
  * match IPv4 and IPv6 alike (the provider's IPProtocols semantics), and
- * `host` matches an IPv4 or IPv6 source or destination, not ARP's. Parsing
- * never throws: a filter outside the subset is refused with the reason.
+ * `host` matches an IPv4 or IPv6 source or destination, not ARP's. `port`
+ * is a TCP, UDP or SCTP port (pcap-filter's: IPv4 first fragments only, IPv6
+ * when the fixed header's Next Header is the transport), `net` a CIDR prefix
+ * whose host bits must be zero, both read through up to two VLAN tags like
+ * the rest (capture-extcap-frame.ts). Parsing never throws: a filter outside
+ * the subset is refused with the reason.
  */
 import { compilePacketFilter, type PacketCaptureFilter } from '../../link/index.js';
+import { ipv4AddressToBytes, parseIpv4Address, parseIpv6Address } from '../../wire/index.js';
+import { frameHeaders, inNetwork } from './capture-extcap-frame.js';
 
 export type FrameFilter = (frame: Uint8Array) => boolean;
 
@@ -56,9 +64,76 @@ export function parseCaptureFilter(
     if (!(n >= 0 && n <= max)) fail(`expected a number from 0 to ${max}, got ${word ?? 'the end'}`);
     return n;
   };
+  const address = (word: string | undefined, what: string): Uint8Array => {
+    if (word === undefined) return fail(`${what} needs an address`);
+    const v4 = parseIpv4Address(word);
+    const bytes = v4 === undefined ? parseIpv6Address(word) : ipv4AddressToBytes(v4);
+    return bytes ?? fail(`${JSON.stringify(word)} is not an IP address`);
+  };
+  const network = (word: string | undefined): { net: Uint8Array; prefix: number } => {
+    if (word === undefined) return fail('net needs ADDR/LEN');
+    const slash = word.indexOf('/');
+    const net = address(slash < 0 ? word : word.slice(0, slash), 'net');
+    const prefix = slash < 0 ? net.length * 8 : integer(word.slice(slash + 1), net.length * 8);
+    if (!zeroAfter(net, prefix)) {
+      fail(`${word}: non-network bits set (the address must be the network's first)`);
+    }
+    return { net, prefix };
+  };
+  /** `[src|dst] port N`, `[src|dst] host A`, `[src|dst] net N/L`; `protocol` from `tcp port`/`udp port`. */
+  const directed = (word: string, protocol?: number): FrameFilter | undefined => {
+    let direction: 'src' | 'dst' | 'either' = 'either';
+    let kind = word;
+    if (word === 'src' || word === 'dst') {
+      direction = word;
+      kind = tokens[at++]?.toLowerCase() ?? fail(`${word} needs host, net or port`);
+    }
+    const pick = <T>(src: T, dst: T, frame: (value: T) => boolean) =>
+      direction === 'src'
+        ? frame(src)
+        : direction === 'dst'
+          ? frame(dst)
+          : frame(src) || frame(dst);
+    if (kind === 'port') {
+      const port = integer(tokens[at++], 0xffff);
+      return (frame) => {
+        const h = frameHeaders(frame);
+        if (protocol !== undefined && h.protocol !== protocol) return false;
+        return pick(h.sourcePort, h.destinationPort, (p) => p === port);
+      };
+    }
+    if (protocol !== undefined) return fail(`expected port after ${word}`);
+    if (kind === 'host' && direction !== 'either') {
+      const a = address(tokens[at++], `${direction} host`);
+      return (frame) => {
+        const h = frameHeaders(frame);
+        return pick(h.source, h.destination, (x) => x !== undefined && equal(x, a));
+      };
+    }
+    if (kind === 'net') {
+      const { net, prefix } = network(tokens[at++]);
+      return (frame) => {
+        const h = frameHeaders(frame);
+        return pick(h.source, h.destination, (x) => inNetwork(x, net, prefix));
+      };
+    }
+    if (direction !== 'either')
+      return fail(`${direction} ${kind} is not supported (host, net, port)`);
+    return undefined;
+  };
   const primitive = (): FrameFilter => {
     const word = tokens[at++]?.toLowerCase();
     if (word === undefined) return fail('the filter ends too early');
+    if (word === 'port' || word === 'net' || word === 'src' || word === 'dst') {
+      return directed(word) ?? fail(`${JSON.stringify(word)} is not supported`);
+    }
+    if (word === 'tcp' || word === 'udp') {
+      const next = peek()?.toLowerCase();
+      if (next === 'port' || next === 'src' || next === 'dst') {
+        at++;
+        return directed(next, word === 'tcp' ? 6 : 17) as FrameFilter;
+      }
+    }
     if (word === '(') {
       const inner = or();
       if (tokens[at++] !== ')') fail('expected )');
@@ -134,3 +209,15 @@ export function parseCaptureFilter(
 }
 
 class FilterError extends Error {}
+
+function equal(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
+/** Whether every bit of `bytes` past the first `prefix` is zero. */
+function zeroAfter(bytes: Uint8Array, prefix: number): boolean {
+  for (let bit = prefix; bit < bytes.length * 8; bit++) {
+    if (((bytes[bit >> 3] ?? 0) >> (7 - (bit & 7))) & 1) return false;
+  }
+  return true;
+}

@@ -14,19 +14,17 @@
  * pcap or pcapng stream into PATH until it is stopped.
  */
 import {
-  PcapngWriter,
   NANOSECONDS,
+  NDIS_PACKET_CAPTURE_PROVIDER_GUID,
+  NDIS_PACKET_METADATA_EVENT,
+  PcapngWriter,
   type NetEventItem,
-  type PacketFlags,
 } from '../../wire/index.js';
-import { packetFragment } from './capture-format.js';
+import { clampedComment, packetFragment } from './capture-format.js';
 
 export const EXTCAP_INTERFACE = 'netrx';
 export const EXTCAP_DEFAULT_SERVER = 'rpc://127.0.0.1:7341';
 const LINKTYPE_ETHERNET = 1;
-/** TraceOpcode values the packet-capture provider writes (event 1001). */
-const OPCODE_RECEIVE = 240;
-const OPCODE_SEND = 9;
 
 /** `--extcap-interfaces`: the extcap's version and help, then its one interface. */
 export function extcapInterfaces(version: string, help: string): string[] {
@@ -42,17 +40,25 @@ export function extcapDlts(): string[] {
 }
 
 /**
- * `--extcap-config`: the server, the session and a token. Values must not
- * hold `{` or `}` (the grammar has no escape), hence the plain regex.
+ * `--extcap-config`: the server, the session, and for ws:// / wss:// the
+ * bearer token, a CA file and the TLS server name. Values must not hold `{`
+ * or `}` (the grammar has no escape), hence the plain regex. There is no
+ * option to skip certificate checks: a `wss://` capture trusts the system
+ * CAs or the CA file given (`netrx certs demo` writes one), never nothing.
  */
 export function extcapConfig(): string[] {
   return [
     `arg {number=0}{call=--server}{display=Server}{type=string}{required=true}{default=${EXTCAP_DEFAULT_SERVER}}` +
-      `{validation=^rpc://[^/]+:[0-9]+$}{tooltip=The netrx capture server, rpc://HOST:PORT (netrx capture serve)}`,
+      `{validation=^(rpc|wss?)://[^/]+:[0-9]+/?$}` +
+      `{tooltip=The netrx capture server: rpc://HOST:PORT (netrx capture serve --rpc-port), wss://HOST:PORT (--ws-port with TLS) or ws://127.0.0.1:PORT}`,
     `arg {number=1}{call=--session}{display=Session}{type=string}{required=true}` +
       `{tooltip=The name of the event session to open on the server}`,
     `arg {number=2}{call=--token}{display=Token}{type=password}` +
-      `{tooltip=A bearer token for transports that take one; rpc:// has no authentication yet and ignores it}`,
+      `{tooltip=The bearer token of a ws:// or wss:// server (netrx capture serve --ws-token); rpc:// takes none}`,
+    `arg {number=3}{call=--ca}{display=TLS CA certificates}{type=fileselect}{mustexist=true}` +
+      `{tooltip=PEM file of the CA certificates to trust for wss:// (netrx certs demo writes ca.pem); empty: the system CAs}`,
+    `arg {number=4}{call=--servername}{display=TLS server name}{type=string}` +
+      `{tooltip=The name to check in the server certificate when the wss:// host is an address}`,
   ];
 }
 
@@ -68,30 +74,83 @@ export function launcherScript(node: string, main: string): string {
   ].join('\n');
 }
 
+/** Counters of one extcap capture (what the ISBs and the closing stderr line say). */
+export interface ExtcapCounters {
+  /** Packets written (EPBs). */
+  packets: number;
+  /** Packet events the capture filter refused. */
+  filtered: number;
+  /** Every NET_EVENT_LOST count received. */
+  lost: number;
+  /** Of those, lost events counted as lost packets (isb_ifdrop, epb_dropcount). */
+  lostPackets: number;
+  /** Of those, lost events of unknown provider (the session carries other providers' events too). */
+  lostUnattributed: number;
+  /** EVENT_BUFFERs that did not decode: dropped whole, the capture goes on. */
+  badBuffers: number;
+  /** Packets whose FILETIME was outside what pcapng holds: written with a clamped timestamp. */
+  clampedTimestamps: number;
+  /** Packet events that are not Ethernet frames or do not decode (not written). */
+  skipped: number;
+}
+
 /**
  * The pcapng stream of one extcap capture: the section header and the one
- * interface Wireshark was told of (`start()`), then an Enhanced Packet Block
- * per packet event, its direction from the event's opcode. Every packet
- * event goes to interface 0 whatever its MiniportIfIndex: the extcap offers
- * one interface. Other events are not packets and are skipped. Lost-event
- * counts (NET_EVENT_LOST, events of any provider) are summed in `lost` and
- * written as the next packet's epb_dropcount, which Wireshark shows as
- * frame.drop_count.
+ * Ethernet interface Wireshark was told of (`start()`), then, per
+ * EVENT_BUFFER (`buffer()`), an Enhanced Packet Block per packet event (its
+ * direction from the event's keywords or opcode) and, when the buffer
+ * reported a loss, an Interface Statistics Block, so the loss reaches the
+ * file even when no packet follows it; `finish()` writes the last ISB with
+ * isb_endtime. Every packet event goes to interface 0 whatever its
+ * MiniportIfIndex: the extcap offers one interface.
+ *
+ * Loss: NET_EVENT_LOST says how many events the session's queue dropped,
+ * not whose. The server reports it where it happened (after the last event
+ * queued before the drop), so a lost count belongs between the packet
+ * before it and the packet after it: it is written as that next packet's
+ * epb_dropcount, and added to isb_ifdrop (isb_ifrecv counts it too: the
+ * interface saw those packets). That holds while the session has carried
+ * only events of the packet-capture provider. Once an event of another
+ * provider has arrived, a lost count may be any provider's: it is counted
+ * as unattributed (`lostUnattributed`), named in the ISB's comment and the
+ * extcap's stderr log, and kept out of isb_ifdrop and epb_dropcount, which
+ * count packets only. A capture that needs exact packet drops opens a
+ * session of the packet-capture provider alone.
  */
 export class ExtcapPcapngStream {
   private readonly writer = new PcapngWriter({ userApplication: 'netrx capture extcap' });
-  packets = 0;
-  lost = 0;
-
-  /** Packets the capture filter refused. */
-  filtered = 0;
-  /** Lost events not yet written: they go out as the next packet's epb_dropcount. */
+  readonly counters: ExtcapCounters = {
+    packets: 0,
+    filtered: 0,
+    lost: 0,
+    lostPackets: 0,
+    lostUnattributed: 0,
+    badBuffers: 0,
+    clampedTimestamps: 0,
+    skipped: 0,
+  };
+  /** Lost packets not yet written: they go out as the next packet's epb_dropcount. */
   private unwritten = 0;
+  /** An event of a provider other than the packet-capture one has arrived. */
+  private mixed = false;
+  private readonly startNs: bigint;
 
   constructor(
     private readonly description: string,
     private readonly filter: (frame: Uint8Array) => boolean = () => true,
-  ) {}
+    private readonly now: () => bigint = () => 0n,
+    private readonly filtering = false,
+  ) {
+    this.startNs = now();
+  }
+
+  get packets(): number {
+    return this.counters.packets;
+  }
+
+  get lost(): number {
+    return this.counters.lost;
+  }
 
   start(): Uint8Array[] {
     return [
@@ -105,26 +164,58 @@ export class ExtcapPcapngStream {
     ];
   }
 
-  /** The block for `item`, or undefined when it is not a packet event. */
-  block(item: NetEventItem): Uint8Array | undefined {
-    if (item.kind === 'lost') {
-      this.lost += item.lostEventCount;
-      this.unwritten += item.lostEventCount;
+  /** The blocks for one decoded EVENT_BUFFER, in order; an ISB last when it reported a loss. */
+  buffer(items: readonly NetEventItem[]): Uint8Array[] {
+    const blocks: Uint8Array[] = [];
+    let lossHere = false;
+    for (const item of items) {
+      if (item.kind === 'lost') lossHere = item.lostEventCount > 0 || lossHere;
+      const block = this.block(item);
+      if (block !== undefined) blocks.push(block);
     }
-    const packet = packetFragment(item);
-    if (packet === undefined || item.kind !== 'event') return undefined;
-    if (!this.filter(packet.fragment)) {
-      this.filtered++;
+    if (lossHere) blocks.push(this.statistics(false));
+    return blocks;
+  }
+
+  /** An EVENT_BUFFER that did not decode: counted, and an ISB whose comment says so. */
+  badBuffer(): Uint8Array[] {
+    this.counters.badBuffers++;
+    return [this.statistics(false)];
+  }
+
+  /** The closing ISB, with isb_endtime. */
+  finish(): Uint8Array[] {
+    return [this.statistics(true)];
+  }
+
+  /** The block for `item`, or undefined when it is not a packet written. Never throws. */
+  block(item: NetEventItem): Uint8Array | undefined {
+    const c = this.counters;
+    if (item.kind === 'lost') {
+      c.lost += item.lostEventCount;
+      if (this.mixed) c.lostUnattributed += item.lostEventCount;
+      else {
+        c.lostPackets += item.lostEventCount;
+        this.unwritten += item.lostEventCount;
+      }
       return undefined;
     }
-    const opcode = item.record.header.opcode;
-    const flags: Partial<PacketFlags> | undefined =
-      opcode === OPCODE_RECEIVE
-        ? { direction: 'inbound' }
-        : opcode === OPCODE_SEND
-          ? { direction: 'outbound' }
-          : undefined;
-    this.packets++;
+    if (item.kind !== 'event') return undefined;
+    if (item.record.header.providerId !== NDIS_PACKET_CAPTURE_PROVIDER_GUID) {
+      this.mixed = true;
+      return undefined;
+    }
+    const packet = packetFragment(item);
+    if (packet === undefined || packet.linkType !== LINKTYPE_ETHERNET) {
+      if (item.record.header.id !== NDIS_PACKET_METADATA_EVENT) c.skipped++;
+      return undefined;
+    }
+    if (!this.filter(packet.fragment)) {
+      c.filtered++;
+      return undefined;
+    }
+    c.packets++;
+    if (packet.timestampClamped) c.clampedTimestamps++;
     const dropCount = this.unwritten === 0 ? undefined : BigInt(this.unwritten);
     this.unwritten = 0;
     return this.writer.packet({
@@ -132,7 +223,49 @@ export class ExtcapPcapngStream {
       timestamp: packet.timestampNs,
       data: packet.fragment,
       originalLength: packet.originalLength,
-      ...(flags === undefined ? {} : { flags }),
+      ...(packet.direction === undefined ? {} : { flags: { direction: packet.direction } }),
+      ...(packet.timestampClamped ? { comments: [clampedComment(packet)] } : {}),
+    });
+  }
+
+  /** Something worth a line on stderr happened: loss, a bad buffer, a clamped time, a skipped packet. */
+  anomalies(): boolean {
+    const c = this.counters;
+    return c.lost + c.badBuffers + c.clampedTimestamps + c.skipped > 0;
+  }
+
+  /** One line for stderr (Wireshark's extcap log) with every counter. */
+  summary(): string {
+    const c = this.counters;
+    return (
+      `${c.packets} packets written, ${c.filtered} filtered, ${c.lostPackets} lost packets, ` +
+      `${c.lostUnattributed} lost events of unknown provider, ${c.badBuffers} bad EVENT_BUFFERs dropped, ` +
+      `${c.clampedTimestamps} timestamps clamped, ${c.skipped} packet events skipped`
+    );
+  }
+
+  private statistics(final: boolean): Uint8Array {
+    const c = this.counters;
+    const now = this.now();
+    const comments: string[] = [];
+    if (c.lostUnattributed > 0) {
+      comments.push(
+        `netrx: ${c.lostUnattributed} events of unknown provider lost (the session also carries non-packet events; not counted in isb_ifdrop)`,
+      );
+    }
+    if (c.badBuffers > 0) comments.push(`netrx: ${c.badBuffers} malformed EVENT_BUFFERs dropped`);
+    if (c.clampedTimestamps > 0) {
+      comments.push(`netrx: ${c.clampedTimestamps} packet timestamps clamped`);
+    }
+    return this.writer.statistics({
+      timestamp: now < this.startNs ? this.startNs : now,
+      startTime: this.startNs,
+      ...(final ? { endTime: now < this.startNs ? this.startNs : now } : {}),
+      received: BigInt(c.packets + c.filtered + c.lostPackets),
+      dropped: BigInt(c.lostPackets),
+      ...(this.filtering ? { filterAccepted: BigInt(c.packets) } : {}),
+      delivered: BigInt(c.packets),
+      ...(comments.length === 0 ? {} : { comments }),
     });
   }
 }

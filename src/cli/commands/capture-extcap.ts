@@ -6,10 +6,14 @@
  * the same for a checkout) makes the interface `netrx` appear.
  *
  * The capture call writes the section header and interface block into the
- * fifo at once, then connects, opens the session, and writes an Enhanced
- * Packet Block per packet event as each EVENT_BUFFER arrives (one write per
- * receive, nothing held back). It ends cleanly, closing the session handle,
- * on SIGINT/SIGTERM (Wireshark's stop) or when the fifo's reader is gone
+ * fifo at once, then connects (rpc://, or ws:// / wss:// with the bearer
+ * token and a CA file), opens the session, and writes an Enhanced Packet
+ * Block per packet event as each EVENT_BUFFER arrives (one write per
+ * receive, nothing held back), with an Interface Statistics Block after
+ * every buffer that reported a loss and one at the end. An EVENT_BUFFER
+ * that does not decode is dropped, counted (ISB comment, stderr) and the
+ * capture goes on. It ends cleanly, closing the session handle, on
+ * SIGINT/SIGTERM (Wireshark's stop) or when the fifo's reader is gone
  * (EPIPE); a failure is one line on stderr and exit code 1, which Wireshark
  * shows.
  */
@@ -17,7 +21,6 @@ import { chmod, open as openFile, writeFile, type FileHandle } from 'node:fs/pro
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { connectLrecTcp, type LrecTcpClient } from '../../node/capture/index.js';
 import { parseEventBuffer } from '../../wire/index.js';
 import { UsageError, type CliCommand, type CliIo } from '../command.js';
 import { errorLine } from '../files.js';
@@ -31,10 +34,12 @@ import {
   launcherScript,
 } from './capture-extcap-format.js';
 import { parseCaptureFilter, type FrameFilter } from './capture-extcap-filter.js';
-import { parseRpcUrl } from './capture-tail.js';
+import { connectTail, parseRpcUrl, parseWsUrl, type TailClient } from './capture-tail.js';
 
 /** How long a stop waits for the outstanding receive before cutting the connection (a rundown). */
 const STOP_GRACE_MS = 500;
+/** Malformed EVENT_BUFFERs described one by one on stderr; later ones are only counted. */
+const BAD_BUFFER_LINES = 10;
 export const LAUNCHER_NAME = 'netrx-extcap';
 
 /** dist/cli/main.js, also when this module runs from src/ (tests). */
@@ -63,7 +68,7 @@ export const captureExtcapCommand: CliCommand = {
   path: ['capture', 'extcap'],
   summary: 'Wireshark extcap: tshark -i netrx / Wireshark capture live from a netrx capture server',
   usage:
-    'capture extcap (--extcap-interfaces | --extcap-dlts --extcap-interface netrx | --extcap-config --extcap-interface netrx | --capture --extcap-interface netrx --fifo PATH --server rpc://HOST:PORT --session NAME [--token T] | --install DIR)',
+    'capture extcap (--extcap-interfaces | --extcap-dlts --extcap-interface netrx | --extcap-config --extcap-interface netrx | --capture --extcap-interface netrx --fifo PATH --server (rpc|ws|wss)://HOST:PORT --session NAME [--token T] [--ca FILE] [--servername NAME] | --install DIR)',
   options: {
     'extcap-interfaces': { type: 'boolean' },
     'extcap-version': { type: 'string' },
@@ -79,6 +84,8 @@ export const captureExtcapCommand: CliCommand = {
     server: { type: 'string' },
     session: { type: 'string' },
     token: { type: 'string' },
+    ca: { type: 'string' },
+    servername: { type: 'string' },
     install: { type: 'string' },
   },
   async run(values, _positionals, io) {
@@ -113,26 +120,56 @@ export const captureExtcapCommand: CliCommand = {
     if (typeof fifo !== 'string' || fifo === '') throw new UsageError('missing --fifo PATH');
     const server = typeof values['server'] === 'string' ? values['server'] : '';
     if (server === '') throw new UsageError('missing --server rpc://HOST:PORT');
-    const { host, port } = parseRpcUrl(server);
+    // Checked before connecting, so a bad URL is a usage error.
+    if (parseWsUrl(server) === undefined) {
+      parseRpcUrl(server);
+      // rpc:// has no authentication yet: a token given for it would protect nothing.
+      const wsOnly = ['token', 'ca', 'servername'].find(
+        (flag) => typeof values[flag] === 'string' && values[flag] !== '',
+      );
+      if (wsOnly !== undefined) {
+        throw new UsageError(
+          `--${wsOnly} is for ws:// and wss:// servers (rpc:// has no TLS or token)`,
+        );
+      }
+    }
     const session = values['session'];
     if (typeof session !== 'string' || session === '') throw new UsageError('missing --session');
-    return capture({ fifo, host, port, server, session, filter: filter.filter }, io);
+    // Wireshark passes an option left empty in its dialog as "": treat it as absent.
+    const connectValues = Object.fromEntries(
+      Object.entries(values).filter(([, v]) => v !== ''),
+    ) as Record<string, string | boolean | undefined>;
+    return runExtcapCapture(
+      {
+        fifo,
+        server,
+        session,
+        filter: filter.filter,
+        filtering: typeof filterText === 'string' && filterText.trim() !== '',
+        connect: () => connectTail(server, connectValues),
+      },
+      io,
+    );
   },
 };
 
-async function capture(
+/**
+ * The capture call: `connect` is the transport (a test passes its own).
+ * @internal exported for tests
+ */
+export async function runExtcapCapture(
   options: {
     fifo: string;
-    host: string;
-    port: number;
     server: string;
     session: string;
     filter: FrameFilter;
+    filtering: boolean;
+    connect: () => Promise<TailClient>;
   },
   io: CliIo,
 ): Promise<number> {
   let stopping = false;
-  let client: LrecTcpClient | undefined;
+  let client: TailClient | undefined;
   void io.untilStopped().then(() => {
     stopping = true;
     // The outstanding receive may wait on an idle session: cut it (the server runs the handle down).
@@ -143,8 +180,11 @@ async function capture(
   const stream = new ExtcapPcapngStream(
     `netrx remote capture: session ${JSON.stringify(options.session)} at ${options.server}`,
     options.filter,
+    () => BigInt(Date.now()) * 1_000_000n,
+    options.filtering,
   );
   const write = async (blocks: Uint8Array[]) => {
+    if (readerGone || blocks.length === 0) return;
     try {
       await fifo?.writev(blocks);
     } catch (error) {
@@ -158,7 +198,7 @@ async function capture(
     // the end and Wireshark shows our stderr, instead of waiting for a writer.
     fifo = await openFile(options.fifo, 'w');
     await write(stream.start());
-    client = await connectLrecTcp({ host: options.host, port: options.port });
+    client = await options.connect();
     const handle = await client.open(options.session);
     let failure: unknown;
     while (!stopping && !readerGone) {
@@ -171,21 +211,25 @@ async function capture(
       }
       const items = parseEventBuffer(buffer);
       if (!items.ok) {
-        failure = new Error(`a bad EVENT_BUFFER (${items.failure.message})`);
-        break;
+        // Untrusted input: one bad buffer is a counted drop, not the end of the capture.
+        if (stream.counters.badBuffers < BAD_BUFFER_LINES)
+          io.err(
+            `netrx capture extcap: dropped a malformed EVENT_BUFFER of ${buffer.length} bytes ` +
+              `(${items.failure.code} at ${items.failure.offset ?? 0}: ${items.failure.message})`,
+          );
+        await write(stream.badBuffer());
+        continue;
       }
-      const blocks: Uint8Array[] = [];
-      for (const item of items.value) {
-        const block = stream.block(item);
-        if (block !== undefined) blocks.push(block);
-      }
-      if (blocks.length > 0) await write(blocks);
+      await write(stream.buffer(items.value));
     }
     if (failure === undefined) {
       await client.close(handle).catch(() => undefined);
       client.end();
     } else client.end();
+    await write(stream.finish());
     await fifo.close().catch(() => undefined);
+    // Wireshark may show any stderr as an error: a clean capture says nothing.
+    if (stream.anomalies()) io.err(`netrx capture extcap: ${stream.summary()}`);
     if (failure !== undefined) {
       io.err(`netrx capture extcap: ${errorLine(failure)}`);
       return 1;

@@ -5,17 +5,15 @@
  * interface per MiniportIfIndex. Pure: the command does the I/O.
  */
 import { SYNTHETIC_PROVIDER_GUID } from '../../capture/index.js';
-import { PACKET_CAPTURE_PROVIDER_GUID } from '../../link/index.js';
 import {
-  FILETIME_UNIX_EPOCH,
   PcapngWriter,
+  decodeNdisPacket,
   formatMac,
   unixMsFromFiletime,
+  unixNsFromFiletime,
+  type NdisPacket,
   type NetEventItem,
 } from '../../wire/index.js';
-
-const PACKET_FRAGMENT_EVENT = 1001;
-const LINKTYPE_ETHERNET = 1;
 
 export interface TailCounters {
   received: number;
@@ -26,29 +24,43 @@ function dataView(bytes: Uint8Array): DataView {
   return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
-/** A packet event's fields, or undefined for any other event. */
-export function packetFragment(
-  item: NetEventItem,
-):
-  | { ifIndex: number; fragment: Uint8Array; originalLength: number; timestampNs: bigint }
-  | undefined {
+/** A packet event, decoded (netrx's layout or Windows' ndiscap's: netrx/wire `decodeNdisPacket`). */
+export interface PacketEvent extends NdisPacket {
+  /** MiniportIfIndex. */
+  readonly ifIndex: number;
+  /** Nanoseconds since 1970, clamped to what pcapng holds. */
+  readonly timestampNs: bigint;
+  /** The event's FILETIME was before 1970 or past 2554: `timestampNs` is clamped. */
+  readonly timestampClamped: boolean;
+  /** The FILETIME as sent. */
+  readonly filetime: bigint;
+}
+
+/** A packet event's fields, or undefined for any other event or one that does not decode. */
+export function packetFragment(item: NetEventItem): PacketEvent | undefined {
   if (item.kind !== 'event') return undefined;
   const { header, userData } = item.record;
-  if (header.providerId !== PACKET_CAPTURE_PROVIDER_GUID || header.id !== PACKET_FRAGMENT_EVENT) {
-    return undefined;
-  }
-  if (userData.length < 12) return undefined;
-  const view = dataView(userData);
-  const size = view.getUint32(8, true);
-  if (12 + size > userData.length) return undefined;
-  // netrx's OriginalSize after the fragment; a provider that writes NDIS's layout alone has none.
-  const original = 12 + size + 4 <= userData.length ? view.getUint32(12 + size, true) : size;
+  const decoded = decodeNdisPacket(header, userData);
+  if (decoded.kind !== 'packet') return undefined;
+  const time = unixNsFromFiletime(header.timeStamp);
   return {
-    ifIndex: view.getUint32(0, true),
-    fragment: userData.subarray(12, 12 + size),
-    originalLength: Math.max(original, size),
-    timestampNs: (header.timeStamp - FILETIME_UNIX_EPOCH) * 100n,
+    ...decoded.packet,
+    ifIndex: decoded.packet.miniportIfIndex,
+    timestampNs: time.ns,
+    timestampClamped: time.clamped,
+    filetime: header.timeStamp,
   };
+}
+
+/** The comment a pcapng packet gets when its timestamp had to be clamped. */
+export function clampedComment(packet: PacketEvent): string {
+  return `netrx: event FILETIME ${packet.filetime} is outside 1970..2554; timestamp clamped`;
+}
+
+/** An ISO time for a FILETIME, or the raw ticks when no Date holds it (never throws). */
+function timeText(filetime: bigint): string {
+  const date = new Date(unixMsFromFiletime(filetime));
+  return Number.isNaN(date.getTime()) ? `FILETIME(${filetime})` : date.toISOString();
 }
 
 /** One line for one item; counters are updated first, so each line shows the running totals. */
@@ -62,7 +74,7 @@ export function formatItem(item: NetEventItem, counters: TailCounters): string {
   }
   counters.received++;
   const { header, userData } = item.record;
-  const time = new Date(unixMsFromFiletime(header.timeStamp)).toISOString();
+  const time = timeText(header.timeStamp);
   let detail: string;
   const packet = packetFragment(item);
   if (packet !== undefined) {
@@ -79,10 +91,10 @@ export function formatItem(item: NetEventItem, counters: TailCounters): string {
   return `${time} ${detail}  [received ${counters.received}, lost ${counters.lost}]`;
 }
 
-/** pcapng blocks for packet events: the section header first, an interface per ifIndex. */
+/** pcapng blocks for packet events: the section header first, an interface per ifIndex and link type. */
 export class PacketEventPcapng {
   private readonly writer = new PcapngWriter();
-  private readonly interfaces = new Map<number, number>();
+  private readonly interfaces = new Map<string, number>();
   packets = 0;
 
   start(): Uint8Array {
@@ -94,13 +106,14 @@ export class PacketEventPcapng {
     const packet = packetFragment(item);
     if (packet === undefined) return [];
     const out: Uint8Array[] = [];
-    let id = this.interfaces.get(packet.ifIndex);
+    const key = `${packet.ifIndex}/${packet.linkType}`;
+    let id = this.interfaces.get(key);
     if (id === undefined) {
       id = this.interfaces.size;
-      this.interfaces.set(packet.ifIndex, id);
+      this.interfaces.set(key, id);
       out.push(
         this.writer.addInterface({
-          linkType: LINKTYPE_ETHERNET,
+          linkType: packet.linkType,
           name: `netrx-if${packet.ifIndex}`,
           resolution: { base: 10, exponent: 9 },
         }),
@@ -112,6 +125,8 @@ export class PacketEventPcapng {
         timestamp: packet.timestampNs,
         data: packet.fragment,
         originalLength: packet.originalLength,
+        ...(packet.direction === undefined ? {} : { flags: { direction: packet.direction } }),
+        ...(packet.timestampClamped ? { comments: [clampedComment(packet)] } : {}),
       }),
     );
     this.packets++;

@@ -48,15 +48,16 @@ export function parseWsUrl(text: string): URL | undefined {
   return url;
 }
 
-/** The calls tail makes, over either transport (handles are opaque). */
-interface TailClient {
+/** The calls tail and extcap make, over either transport (handles are opaque). */
+export interface TailClient {
   open(name: string): Promise<unknown>;
   receive(handle: unknown): Promise<Uint8Array>;
   close(handle: unknown): Promise<void>;
   end(): void;
 }
 
-async function connectTail(
+/** Connects to an rpc://, ws:// or wss:// capture server (--token, --ca, --servername for ws). */
+export async function connectTail(
   target: string,
   values: Record<string, string | boolean | undefined>,
 ): Promise<TailClient> {

@@ -43,3 +43,19 @@ export function writeFiletimeFromUnixMs(view: DataView, offset: number, unixMs: 
   view.setUint32(offset, lowSum - carry * TWO_32, true);
   view.setUint32(offset + 4, msHigh * 10_000 + carry, true);
 }
+
+/** The largest nanosecond count since 1970 a pcapng timestamp holds (u64 ns, year 2554). */
+const MAX_UNIX_NS = 0xffff_ffff_ffff_ffffn;
+
+/**
+ * FILETIME ticks as nanoseconds since 1970, for pcapng. A FILETIME comes
+ * from the network and may be anything an i64 holds: one before 1970 is
+ * clamped to 0 and one past the u64-nanosecond range to its maximum, with
+ * `clamped` set, never an exception.
+ */
+export function unixNsFromFiletime(filetime: bigint): { ns: bigint; clamped: boolean } {
+  const ns = (filetime - FILETIME_UNIX_EPOCH) * 100n;
+  if (ns < 0n) return { ns: 0n, clamped: true };
+  if (ns > MAX_UNIX_NS) return { ns: MAX_UNIX_NS, clamped: true };
+  return { ns, clamped: false };
+}

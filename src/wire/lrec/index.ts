@@ -28,8 +28,20 @@ export {
   FILETIME_UNIX_EPOCH,
   filetimeFromUnixMs,
   unixMsFromFiletime,
+  unixNsFromFiletime,
   writeFiletimeFromUnixMs,
 } from './filetime.js';
+export {
+  NDIS_PACKET_CAPTURE_PROVIDER_GUID,
+  NDIS_PACKET_FRAGMENT_EVENT,
+  NDIS_PACKET_METADATA_EVENT,
+  NDIS_VMSWITCH_PACKET_FRAGMENT_EVENT,
+  NdisCaptureKeyword,
+  decodeNdisPacket,
+  type NdisEventIdentity,
+  type NdisPacket,
+  type NdisPacketDecoded,
+} from './ndis-packet.js';
 export {
   eventRecordLength,
   parseEventRecord,

@@ -52,6 +52,13 @@ export const OptionCode = {
   IfTsOffset: 14,
   EpbFlags: 2,
   EpbDropCount: 4,
+  IsbStartTime: 2,
+  IsbEndTime: 3,
+  IsbIfRecv: 4,
+  IsbIfDrop: 5,
+  IsbFilterAccept: 6,
+  IsbOsDrop: 7,
+  IsbUsrDeliv: 8,
 } as const;
 
 /** Default limits of the reader; both configurable. */

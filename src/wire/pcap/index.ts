@@ -30,6 +30,7 @@ export {
   PcapWriter,
   PcapngWriter,
   type InterfaceToWrite,
+  type InterfaceStatisticsToWrite,
   type PacketToWrite,
   type PcapngPacketToWrite,
   type PcapngWriterOptions,

@@ -44,6 +44,42 @@ export interface PcapngPacketToWrite extends PacketToWrite {
   readonly dropCount?: bigint;
 }
 
+/**
+ * An Interface Statistics Block's fields (pcapng ISB). Counters are totals
+ * since the capture began, as the format defines them; each is omitted when
+ * undefined.
+ */
+export interface InterfaceStatisticsToWrite {
+  /** Interface id within the current section; default 0. */
+  readonly interfaceId?: number;
+  /** When the statistics were taken: nanoseconds since 1970-01-01 UTC. */
+  readonly timestamp: bigint;
+  /** isb_starttime, isb_endtime: nanoseconds since 1970. */
+  readonly startTime?: bigint;
+  readonly endTime?: bigint;
+  /** isb_ifrecv: packets the interface received. */
+  readonly received?: bigint;
+  /** isb_ifdrop: packets the interface dropped for lack of resources. */
+  readonly dropped?: bigint;
+  /** isb_filteraccept: packets the capture filter accepted. */
+  readonly filterAccepted?: bigint;
+  /** isb_osdrop: packets the operating system dropped. */
+  readonly osDropped?: bigint;
+  /** isb_usrdeliv: packets delivered to the user (written). */
+  readonly delivered?: bigint;
+  /** One opt_comment per string. */
+  readonly comments?: readonly string[];
+}
+
+const U64_MAX = 0xffffffffffffffffn;
+
+function u64(name: string, value: bigint): bigint {
+  if (value < 0n || value > U64_MAX) {
+    throw new RangeError(`${name} must fit an unsigned 64-bit integer: got ${value}`);
+  }
+  return value;
+}
+
 function u32(name: string, value: number): number {
   if (!Number.isInteger(value) || value < 0 || value > 0xffffffff) {
     throw new RangeError(`${name} must be an unsigned 32-bit integer: got ${value}`);
@@ -331,6 +367,60 @@ export class PcapngWriter {
       }
       this.writeOptions(w, options);
     });
+  }
+
+  /**
+   * An Interface Statistics Block for an interface of this section. Its
+   * timestamps are in the interface's units (as an EPB's); RangeError when
+   * a time or counter does not fit, or the interface is unknown.
+   */
+  statistics(stats: InterfaceStatisticsToWrite): Uint8Array<ArrayBuffer> {
+    const interfaceId = stats.interfaceId ?? 0;
+    const iface = this.requireInterface(interfaceId);
+    const units = (name: string, ns: bigint) =>
+      u64(name, nanosecondsToUnits(ns - iface.offsetNanoseconds, iface.resolution));
+    const time = units('timestamp', stats.timestamp);
+    const options: [number, Uint8Array][] = [];
+    for (const c of stats.comments ?? []) options.push([OptionCode.Comment, utf8.encode(c)]);
+    const timeOption = (code: number, name: string, ns: bigint | undefined) => {
+      if (ns === undefined) return;
+      const t = units(name, ns);
+      const value = new Uint8Array(8);
+      const view = new DataView(value.buffer);
+      view.setUint32(0, Number(t >> 32n), this.little);
+      view.setUint32(4, Number(t & 0xffffffffn), this.little);
+      options.push([code, value]);
+    };
+    const counter = (code: number, name: string, n: bigint | undefined) => {
+      if (n === undefined) return;
+      const value = new Uint8Array(8);
+      new DataView(value.buffer).setBigUint64(0, u64(name, n), this.little);
+      options.push([code, value]);
+    };
+    timeOption(OptionCode.IsbStartTime, 'startTime', stats.startTime);
+    timeOption(OptionCode.IsbEndTime, 'endTime', stats.endTime);
+    counter(OptionCode.IsbIfRecv, 'received', stats.received);
+    counter(OptionCode.IsbIfDrop, 'dropped', stats.dropped);
+    counter(OptionCode.IsbFilterAccept, 'filterAccepted', stats.filterAccepted);
+    counter(OptionCode.IsbOsDrop, 'osDropped', stats.osDropped);
+    counter(OptionCode.IsbUsrDeliv, 'delivered', stats.delivered);
+    return this.block(BlockType.InterfaceStatistics, (w) => {
+      w.u32(interfaceId)
+        .u32(Number(time >> 32n))
+        .u32(Number(time & 0xffffffffn));
+      this.writeOptions(w, options);
+    });
+  }
+
+  private requireInterface(interfaceId: number): WriterInterface {
+    const interfaces = this.requireSection();
+    const iface = interfaces[interfaceId];
+    if (iface === undefined) {
+      throw new RangeError(
+        `interface ${interfaceId} has not been added to this section (it has ${interfaces.length})`,
+      );
+    }
+    return iface;
   }
 
   private requireSection(): WriterInterface[] {

@@ -16,7 +16,11 @@ import {
   openPacketCaptureProvider,
 } from '../../../src/link/index.js';
 import { SessionTable, type SessionLimits } from '../../../src/capture/index.js';
-import { startLrecTcpServer } from '../../../src/node/capture/index.js';
+import {
+  startLrecTcpServer,
+  startLrecWsServer,
+  type LrecWsNodeServer,
+} from '../../../src/node/capture/index.js';
 import { nodeCrypto, systemClock } from '../../../src/node/runtime/index.js';
 import { TraceRegistry } from '../../../src/trace/index.js';
 import {
@@ -38,6 +42,10 @@ export interface SeenFrame {
 
 export interface CaptureLab {
   readonly url: string;
+  /** The WebSocket server's ws:// or wss:// URL, when started with `ws`. */
+  readonly wsUrl: string | undefined;
+  /** Upgrades the WebSocket server refused for a wrong or missing token. */
+  unauthorized(): number;
   readonly session: string;
   readonly seen: SeenFrame[];
   /** Sessions opened now (1 while a client holds the handle). */
@@ -54,6 +62,7 @@ const SIZES = [0, 18, 56, 100, 200, 600, 1000, 1472];
 export async function startCaptureLab(
   session = 'netrx-ce',
   limits: Partial<SessionLimits> = { timerMs: 100 },
+  ws?: { readonly token: string; readonly tls?: { cert: Uint8Array; key: Uint8Array } },
 ): Promise<CaptureLab> {
   const clock = systemClock;
   const registry = new TraceRegistry({ clock });
@@ -91,9 +100,23 @@ export async function startCaptureLab(
       if (events.state === 'Stopped') events.start();
     },
   });
+  let wsServer: LrecWsNodeServer | undefined;
+  if (ws !== undefined) {
+    wsServer = await startLrecWsServer({
+      table,
+      port: 0,
+      token: ws.token,
+      ...(ws.tls === undefined ? {} : { tls: ws.tls }),
+      onConnectionClosed: () => {
+        if (events.state === 'Stopped') events.start();
+      },
+    });
+  }
   let round = 0;
   return {
     url: `rpc://127.0.0.1:${server.port}`,
+    wsUrl: wsServer === undefined ? undefined : `${wsServer.scheme}://127.0.0.1:${wsServer.port}`,
+    unauthorized: () => wsServer?.stats().unauthorized ?? 0,
     session,
     seen,
     openHandles: () => table.stats().openHandles,
@@ -138,8 +161,9 @@ export async function startCaptureLab(
       detach();
       provider.close();
       stack.close();
-      events.stop();
+      if (events.state === 'Running') events.stop();
       await server.close();
+      await wsServer?.close();
     },
   };
 }
