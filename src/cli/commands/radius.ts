@@ -14,7 +14,9 @@ import {
 } from '../../eap/index.js';
 import { createNodeTlsEngineFactory } from '../../node/eap/index.js';
 import { LISTEN_ADDRESS, parseListenAddress } from '../../node/host/address.js';
-import { nodeCrypto } from '../../node/runtime/index.js';
+import { nodeCrypto, systemClock } from '../../node/runtime/index.js';
+import { RADIUS_PROVIDER, RadiusEventDescriptor, RadiusKeyword } from '../../radius/index.js';
+import { TraceLevel, TraceRegistry, decodePayload } from '../../trace/index.js';
 import {
   runRadiusEapTest,
   startRadSecServer,
@@ -231,6 +233,8 @@ export const radiusServeCommand: CliCommand = {
     }));
     const radsec =
       radsecPort === undefined ? undefined : radsecOptions(host, radsecPort, certs, values);
+    // RadSec connections are printed as they come and go: `radsec accepted|closed|refused …`.
+    const trace = radsec === undefined ? undefined : radsecTrace((line) => io.out(line));
     const accounting = (record: {
       client: string;
       statusType: number | undefined;
@@ -253,8 +257,15 @@ export const radiusServeCommand: CliCommand = {
               users,
               accounting,
               ...(radsec === undefined ? {} : { radsec }),
+              ...(trace === undefined ? {} : { trace }),
             })
-          : await startRadSecServer({ methods, users, accounting, radsec });
+          : await startRadSecServer({
+              methods,
+              users,
+              accounting,
+              radsec,
+              ...(trace === undefined ? {} : { trace }),
+            });
     } catch (error) {
       if (error instanceof TypeError || error instanceof RangeError)
         throw new UsageError(`--client: ${error.message}`);
@@ -281,6 +292,36 @@ export const radiusServeCommand: CliCommand = {
     return 0;
   },
 };
+
+/** A trace registry that prints RadSec connection events as one line each. */
+function radsecTrace(print: (line: string) => void): TraceRegistry {
+  const trace = new TraceRegistry({ clock: systemClock });
+  const byId = new Map(
+    [
+      ['accepted', RadiusEventDescriptor.connectionAccepted],
+      ['closed', RadiusEventDescriptor.connectionClosed],
+      ['refused', RadiusEventDescriptor.connectionRefused],
+    ].map(([word, d]) => [
+      (d as typeof RadiusEventDescriptor.connectionAccepted).id,
+      { word: word as string, d: d as typeof RadiusEventDescriptor.connectionAccepted },
+    ]),
+  );
+  trace.enable(
+    RADIUS_PROVIDER.name,
+    (event) => {
+      const known = byId.get(event.descriptor.id);
+      if (known === undefined) return;
+      const decoded = decodePayload(known.d.fields ?? [], event.payload);
+      if (!decoded.ok) return;
+      const fields = Object.entries(decoded.values)
+        .map(([k, v]) => `${k}=${String(v)}`)
+        .join(' ');
+      print(`radsec ${known.word} ${fields}`);
+    },
+    { level: TraceLevel.Information, matchAnyKeyword: RadiusKeyword.Connections },
+  );
+  return trace;
+}
 
 /**
  * `--radsec PORT` with `--certs DIR` (this server's server.pem/server-key.pem,
