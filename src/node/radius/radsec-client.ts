@@ -114,6 +114,8 @@ export class RadSecConnection {
       });
       socket.once('secureConnect', () => {
         clearTimeout(timer);
+        // Request and answer, one small packet each way: Nagle would hold requests back.
+        socket.setNoDelay(true);
         socket.removeAllListeners('error');
         resolve(new RadSecConnection(socket, options));
       });

@@ -275,6 +275,8 @@ export class RadSecListener {
       return;
     }
     this.open.add(socket);
+    // Request and answer, one small packet each way: Nagle would hold answers back.
+    socket.setNoDelay(true);
     socket.once('close', () => this.open.delete(socket));
   }
 
