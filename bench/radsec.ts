@@ -11,7 +11,8 @@
  * after (procfs VmRSS), the generator's CPU share and the load average.
  * Both servers are measured the same way (procfs utime+stime of the server
  * process). Settings: RADSEC_BENCH_AUTHS (4000), RADSEC_BENCH_ROUNDS (3),
- * RADSEC_BENCH_CONNECTIONS (8). Nothing fails on speed; a missing
+ * RADSEC_BENCH_CONNECTIONS (8), RADSEC_BENCH_CPU_PROF=DIR (the netrx server under
+ * node --cpu-prof). Nothing fails on speed; a missing
  * FreeRADIUS fails at once.
  */
 import { spawn, spawnSync } from 'node:child_process';
@@ -55,13 +56,12 @@ interface Round {
   readonly generatorCpuShare: number;
 }
 
-/** AUTHS EAP-MD5 authentications over CONNECTIONS RadSec connections to port. */
-async function round(
-  pid: number,
+/** CONNECTIONS RadSec connections to port, kept for every round (as a NAS or proxy keeps them). */
+function connectAll(
   port: number,
   certs: ReturnType<typeof createDemoCertificates>,
-): Promise<Round> {
-  const connections = await Promise.all(
+): Promise<RadSecConnection[]> {
+  return Promise.all(
     Array.from({ length: CONNECTIONS }, () =>
       RadSecConnection.connect({
         host: '127.0.0.1',
@@ -74,6 +74,14 @@ async function round(
       }),
     ),
   );
+}
+
+/** AUTHS EAP-MD5 authentications over the connections to port. */
+async function round(
+  pid: number,
+  port: number,
+  connections: readonly RadSecConnection[],
+): Promise<Round> {
   let started = 0;
   let failures = 0;
   const cpuBefore = cpuMs(pid);
@@ -106,7 +114,6 @@ async function round(
   const wallMs = performance.now() - t0;
   const own = process.cpuUsage(ownBefore);
   const serverCpu = cpuMs(pid) - cpuBefore;
-  for (const connection of connections) connection.close();
   return {
     authsPerSecond: (AUTHS / wallMs) * 1000,
     cpuMsPerAuth: serverCpu / AUTHS,
@@ -145,6 +152,9 @@ async function main(): Promise<void> {
       spawn(
         process.execPath,
         [
+          ...(process.env['RADSEC_BENCH_CPU_PROF'] === undefined
+            ? []
+            : ['--cpu-prof', '--cpu-prof-dir', process.env['RADSEC_BENCH_CPU_PROF']]),
           cli,
           'radius',
           'serve',
@@ -184,13 +194,16 @@ async function main(): Promise<void> {
     const rss0 = { ours: rssBytes(npid), theirs: rssBytes(fpid) };
     const ours: Round[] = [];
     const theirs: Round[] = [];
+    const toOurs = await connectAll(netrxPort, certs);
+    const toTheirs = await connectAll(fport, certs);
     // Warm-up, not counted.
-    await round(npid, netrxPort, certs);
-    await round(fpid, fport, certs);
+    await round(npid, netrxPort, toOurs);
+    await round(fpid, fport, toTheirs);
     for (let i = 0; i < ROUNDS; i++) {
-      ours.push(await round(npid, netrxPort, certs));
-      theirs.push(await round(fpid, fport, certs));
+      ours.push(await round(npid, netrxPort, toOurs));
+      theirs.push(await round(fpid, fport, toTheirs));
     }
+    for (const connection of [...toOurs, ...toTheirs]) connection.close();
     const rss1 = { ours: rssBytes(npid), theirs: rssBytes(fpid) };
     const o = median(ours);
     const t = median(theirs);
