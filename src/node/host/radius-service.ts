@@ -160,7 +160,9 @@ export function radiusService(config: RadiusConfig): RadiusService {
         port: server.port,
         methods: config.methods,
         ...stats,
-        ...(server.radsec === undefined ? {} : { radsec: server.radsec.stats() }),
+        ...(server.radsec === undefined
+          ? {}
+          : { radsec: { port: server.radsec.port, ...server.radsec.stats() } }),
       };
     },
     metrics: (): MetricFamily[] => {
