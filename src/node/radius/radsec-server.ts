@@ -10,7 +10,8 @@
  *   `RadSecClientTable` decides which declared client the peer is
  *   (address, CN, DNS name, fingerprint). The entry goes to the core in
  *   `RadiusEndpoint.client`, so the source address is not looked up.
- * - A bad Length closes the connection (RFC 6613 §2.6.4); so does a peer
+ * - A bad Length or a malformed packet closes the connection (RFC 6613
+ *   §2.6.4: a stream cannot silently discard as UDP does); so does a peer
  *   that sends nothing for `idleTimeoutMs` (§2.6.3: clients keep busy
  *   connections alive with Status-Server, RFC 5997), one that does not
  *   finish its handshake in `handshakeTimeoutMs`, and one that does not
@@ -31,6 +32,7 @@ import {
   RadiusEventDescriptor,
   RADIUS_PROVIDER,
   RadiusStreamFramer,
+  parseRadius,
   type RadiusEndpoint,
   type RadiusServer,
   type RadSecClientOptions,
@@ -206,6 +208,9 @@ export class RadSecListener {
         '',
         error.message,
       );
+      // With a tlsClientError listener Node leaves the socket open (a handshake
+      // timeout would hold it forever): close it here.
+      socket.destroy();
     });
     this.server.on('error', () => {});
   }
@@ -342,6 +347,13 @@ export class RadSecListener {
     const onPacket = (packet: Uint8Array) => {
       connection.packets++;
       this.counters.packetsIn++;
+      // A malformed packet on a stream (attributes overrunning the Length, …) is not
+      // silently discarded as on UDP: the connection is closed (RFC 6613 §2.6.4).
+      const parsed = parseRadius(packet);
+      if (!parsed.ok) {
+        this.shut(connection, `malformed:${parsed.failure.code}`);
+        return;
+      }
       // One port for both (RFC 6614 §2.1): the code says which service a packet is for.
       this.core?.receive(packet, endpoint, packet[0] === 4 ? 'acct' : 'auth');
     };

@@ -183,6 +183,38 @@ describe('RadSec (RFC 6614) on loopback', () => {
     }
   });
 
+  it('closes the connection on a malformed packet (an attribute overrunning the Length)', async () => {
+    const connection = await client(s.server.port);
+    // Access-Request, Length 24, one attribute claiming 10 octets where 4 remain.
+    const bad = new Uint8Array(24);
+    bad.set([1, 7, 0, 24]);
+    bad.set([1, 10], 20);
+    connection.send(bad);
+    expect(await connection.closed).toBe('peer-closed');
+    await until(() =>
+      s.events.some(
+        (e) =>
+          e.name === 'RadiusConnectionClosed' &&
+          String(e.values['reason']).startsWith('malformed:'),
+      ),
+    );
+  });
+
+  it('refuses a peer that does not finish its TLS handshake in time', async () => {
+    const other = await serve({ handshakeTimeoutMs: 200 });
+    try {
+      const { connect } = await import('node:net');
+      const raw = connect(other.server.port, '127.0.0.1');
+      await new Promise<void>((resolve) => raw.on('close', () => resolve()).on('error', () => {}));
+      await until(() => other.events.some((e) => e.name === 'RadiusConnectionRefused'));
+      expect(
+        String(other.events.find((e) => e.name === 'RadiusConnectionRefused')?.values['reason']),
+      ).toMatch(/^tls:/);
+    } finally {
+      await other.server.close();
+    }
+  });
+
   it('closes an idle connection and enforces the connection limits', async () => {
     const other = await serve({ idleTimeoutMs: 200, maxConnectionsPerClient: 1 });
     try {
