@@ -62,6 +62,10 @@ export const debianPackages = [
     for: 'test/interop/radius-*: FreeRADIUS 3.2 as the server for netrx radius test',
   },
   {
+    name: 'radsecproxy',
+    for: 'test/interop/radius-radsec-radsecproxy: radsecproxy forwards eapol_test over RadSec (RADIUS/TLS) to netrx radius serve --radsec',
+  },
+  {
     name: 'freeradius-utils',
     for: 'bench/eap: radeapclient, the EAP-MD5 load generator',
   },

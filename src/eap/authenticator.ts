@@ -13,7 +13,7 @@
  */
 import type { Timer } from '../runtime/index.js';
 import { EapCode, EapType, emitEap, isEapMessage, parseEap, type EapPacket } from '../wire/eap.js';
-import type { AuthAttribute } from './attributes.js';
+import { AuthAttributeType, findAttribute, type AuthAttribute } from './attributes.js';
 import {
   EapAction,
   methodMatches,
@@ -413,11 +413,18 @@ export class EapAuthenticator {
 
   private done(output: EapOutput): void {
     const resultCode = output.authResultCode ?? 0;
+    // A tunnel method (PEAP, TTLS) names the user it authenticated inside with a
+    // User-Name: that is the session's identity, not the (maybe anonymous) outer one.
+    const named =
+      resultCode === 0
+        ? findAttribute(output.userAttributes, AuthAttributeType.UserName)
+        : undefined;
     this.finish(
       resultCode === 0 ? 'success' : 'failure',
       resultCode,
       output.reason ?? (resultCode === 0 ? 'method succeeded' : `method failed with ${resultCode}`),
       resultCode === 0 ? mergeAttributes(this.providerAttributes, output.userAttributes ?? []) : [],
+      named === undefined ? undefined : decoder.decode(named.value),
     );
   }
 
@@ -534,6 +541,7 @@ export class EapAuthenticator {
     resultCode: number,
     reason: string,
     attributes: readonly AuthAttribute[] = [],
+    identity: string | undefined = undefined,
   ): void {
     if (this.outcome !== undefined) return;
     this.cancelTimer();
@@ -543,7 +551,10 @@ export class EapAuthenticator {
       resultCode,
       reason,
       method: this.selected?.info.name,
-      identity: this.peerIdentity,
+      identity: identity ?? this.peerIdentity,
+      ...(identity === undefined || this.peerIdentity === identity
+        ? {}
+        : { outerIdentity: this.peerIdentity }),
       attributes,
     };
     this.outcome = result;

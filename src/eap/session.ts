@@ -17,7 +17,14 @@ export interface EapSessionResult {
   readonly reason: string;
   /** The method that ran last, if any. */
   readonly method: string | undefined;
+  /**
+   * The identity authenticated: the peer's EAP identity, or for a tunnel
+   * method (PEAP, TTLS) the inner identity it checked (the outer one may be
+   * anonymous; it is then in `outerIdentity`).
+   */
   readonly identity: string | undefined;
+  /** The outer EAP identity when it differs from `identity` (PEAP/TTLS with an anonymous outer identity). */
+  readonly outerIdentity?: string | undefined;
   /** On success: the method's attributes (MS-MPPE keys) over the provider's of the same type. */
   readonly attributes: readonly AuthAttribute[];
 }

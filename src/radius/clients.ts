@@ -80,6 +80,33 @@ function matches(prefix: Prefix, address: Uint8Array): boolean {
 /** Source addresses whose lookup is remembered (the memo is emptied when full). */
 const MAX_REMEMBERED = 1024;
 
+/**
+ * One client entry from its options (the address is only its default name):
+ * what the table holds per prefix, and what a transport that identifies
+ * clients otherwise (RadSec, by certificate) hands the server in
+ * `RadiusEndpoint.client`. Throws TypeError/RangeError on a bad option.
+ */
+export function radiusClientEntry(client: RadiusClientOptions): RadiusClientEntry {
+  const secret =
+    typeof client.secret === 'string' ? encoder.encode(client.secret) : client.secret.slice();
+  if (secret.length === 0)
+    throw new TypeError(`RADIUS client ${client.address} needs a non-empty secret`);
+  if (
+    client.maxSessions !== undefined &&
+    !(Number.isSafeInteger(client.maxSessions) && client.maxSessions > 0)
+  ) {
+    throw new RangeError(`RADIUS client ${client.address}: maxSessions must be a positive integer`);
+  }
+  return {
+    name: client.name ?? client.address,
+    secret,
+    requireMessageAuthenticator: client.requireMessageAuthenticator ?? true,
+    requireMessageAuthenticatorFirst: client.requireMessageAuthenticatorFirst ?? false,
+    limitProxyState: client.limitProxyState ?? 'auto',
+    maxSessions: client.maxSessions,
+  };
+}
+
 export class RadiusClientTable {
   private readonly prefixes: Prefix[] = [];
   /** Lookups by source address text (null: unknown client), so a request does not parse its address again. */
@@ -109,30 +136,7 @@ export class RadiusClientTable {
         `RADIUS client prefix length must be 0..${max}: ${JSON.stringify(client.address)}`,
       );
     }
-    const secret =
-      typeof client.secret === 'string' ? encoder.encode(client.secret) : client.secret.slice();
-    if (secret.length === 0)
-      throw new TypeError(`RADIUS client ${client.address} needs a non-empty secret`);
-    if (
-      client.maxSessions !== undefined &&
-      !(Number.isSafeInteger(client.maxSessions) && client.maxSessions > 0)
-    ) {
-      throw new RangeError(
-        `RADIUS client ${client.address}: maxSessions must be a positive integer`,
-      );
-    }
-    this.prefixes.push({
-      bytes,
-      length,
-      entry: {
-        name: client.name ?? client.address,
-        secret,
-        requireMessageAuthenticator: client.requireMessageAuthenticator ?? true,
-        requireMessageAuthenticatorFirst: client.requireMessageAuthenticatorFirst ?? false,
-        limitProxyState: client.limitProxyState ?? 'auto',
-        maxSessions: client.maxSessions,
-      },
-    });
+    this.prefixes.push({ bytes, length, entry: radiusClientEntry(client) });
     // Longest prefix first, so the first match is the most specific.
     this.prefixes.sort((a, b) => b.length - a.length);
     this.remembered.clear();

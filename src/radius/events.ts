@@ -6,7 +6,13 @@ export const RADIUS_PROVIDER = {
   name: 'netrx-radius',
 } as const;
 
-export const RadiusKeyword = { Drops: 0x1n, Packets: 0x2n, Sessions: 0x4n } as const;
+export const RadiusKeyword = {
+  Drops: 0x1n,
+  Packets: 0x2n,
+  Sessions: 0x4n,
+  /** RadSec (RADIUS over TLS) connections: accepted, closed, refused. */
+  Connections: 0x8n,
+} as const;
 
 export const RadiusEventDescriptor = {
   /** A datagram the server or client dropped, with the reason (the counter's name). */
@@ -59,6 +65,47 @@ export const RadiusEventDescriptor = {
       { name: 'reason', type: 'string' },
       { name: 'address', type: 'string' },
       { name: 'method', type: 'string' },
+    ],
+  }),
+  /** A RadSec connection passed mutual TLS and was mapped to a client. */
+  connectionAccepted: defineEvent({
+    id: 5,
+    name: 'RadiusConnectionAccepted',
+    level: TraceLevel.Information,
+    keywords: RadiusKeyword.Connections,
+    fields: [
+      { name: 'address', type: 'string' },
+      { name: 'port', type: 'u32' },
+      { name: 'client', type: 'string' },
+      { name: 'protocol', type: 'string' },
+      { name: 'subject', type: 'string' },
+    ],
+  }),
+  /** A RadSec connection ended: idle, peer-closed, framing:<code>, write-backlog, error:<code>, shutdown. */
+  connectionClosed: defineEvent({
+    id: 6,
+    name: 'RadiusConnectionClosed',
+    level: TraceLevel.Information,
+    keywords: RadiusKeyword.Connections,
+    fields: [
+      { name: 'reason', type: 'string' },
+      { name: 'address', type: 'string' },
+      { name: 'port', type: 'u32' },
+      { name: 'client', type: 'string' },
+      { name: 'packets', type: 'u32' },
+    ],
+  }),
+  /** A RadSec connection refused before any packet: connection-limit, client-connection-limit, unknown-certificate, tls:<code>. */
+  connectionRefused: defineEvent({
+    id: 7,
+    name: 'RadiusConnectionRefused',
+    level: TraceLevel.Warning,
+    keywords: RadiusKeyword.Connections,
+    fields: [
+      { name: 'reason', type: 'string' },
+      { name: 'address', type: 'string' },
+      { name: 'port', type: 'u32' },
+      { name: 'subject', type: 'string' },
     ],
   }),
 } as const;

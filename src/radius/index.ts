@@ -75,6 +75,7 @@ export { carriedEap, eapMessageAttributes, type EapCarried } from './eap-message
 export {
   RadiusClientTable,
   addressBytes,
+  radiusClientEntry,
   type RadiusClientEntry,
   type RadiusClientOptions,
 } from './clients.js';
@@ -119,3 +120,16 @@ export {
   taggedString,
   vlanAttributes,
 } from './tunnel.js';
+export {
+  RADIUS_STREAM_DEFAULTS,
+  RadiusStreamFramer,
+  type RadiusStreamFailure,
+  type RadiusStreamFramerOptions,
+} from './stream-framer.js';
+export {
+  RADSEC_SECRET,
+  RadSecClientTable,
+  type RadSecClientMatch,
+  type RadSecClientOptions,
+  type RadSecPeer,
+} from './radsec-clients.js';

@@ -2,7 +2,7 @@
 import type { AuthenticationProvider, EapMethod, UserStore } from '../eap/index.js';
 import type { Clock, Crypto } from '../runtime/index.js';
 import type { TraceRegistry } from '../trace/index.js';
-import type { RadiusClientOptions, RadiusClientTable } from './clients.js';
+import type { RadiusClientEntry, RadiusClientOptions, RadiusClientTable } from './clients.js';
 
 /** Where a datagram came from or goes to. */
 export interface RadiusEndpoint {
@@ -14,6 +14,12 @@ export interface RadiusEndpoint {
    * leaves from that same socket.
    */
   readonly listener?: string;
+  /**
+   * The client the transport identified (RadSec: the entry the TLS peer's
+   * certificate maps to). When set, the server uses it and does not look the
+   * address up in its client table.
+   */
+  readonly client?: RadiusClientEntry;
 }
 
 /** Which port a datagram arrived on: authentication (1812) or accounting (1813). */

@@ -175,7 +175,7 @@ export class RadiusServer {
       return;
     }
     const packet = parsed.value;
-    const client = this.clients.lookup(from.address);
+    const client = from.client ?? this.clients.lookup(from.address);
     if (client === undefined) {
       this.drop('unknown-client', from, packet.code, packet.identifier);
       return;

@@ -14,8 +14,15 @@ import {
 } from '../../eap/index.js';
 import { createNodeTlsEngineFactory } from '../../node/eap/index.js';
 import { LISTEN_ADDRESS, parseListenAddress } from '../../node/host/address.js';
-import { nodeCrypto } from '../../node/runtime/index.js';
-import { runRadiusEapTest, startRadiusServer } from '../../node/radius/index.js';
+import { nodeCrypto, systemClock } from '../../node/runtime/index.js';
+import { RADIUS_PROVIDER, RadiusEventDescriptor, RadiusKeyword } from '../../radius/index.js';
+import { TraceLevel, TraceRegistry, decodePayload } from '../../trace/index.js';
+import {
+  runRadiusEapTest,
+  startRadSecServer,
+  startRadiusServer,
+  type RadSecListenerOptions,
+} from '../../node/radius/index.js';
 import { integer, required } from '../args.js';
 import { UsageError, type CliCommand } from '../command.js';
 
@@ -149,7 +156,7 @@ export const radiusServeCommand: CliCommand = {
   summary:
     'a RADIUS server running EAP-MD5, EAP-MSCHAPv2 and, with --certs, PEAP, TTLS and EAP-TLS against a user list (--methods from md5, mschapv2, peap, ttls-pap, ttls-mschapv2, tls); prints ready',
   usage:
-    'radius serve [--host ADDR] --port PORT --secret SECRET (--user NAME:PASSWORD ... | --users FILE) [--client PREFIX] [--acct-port PORT] [--methods md5,mschapv2,peap,ttls-pap,...] [--certs DIR] [--strict]',
+    'radius serve [--host ADDR] [--port PORT --secret SECRET] [--radsec PORT [--radsec-client NAME=CN ...] [--radsec-idle MS]] (--user NAME:PASSWORD ... | --users FILE) [--client PREFIX] [--acct-port PORT] [--methods md5,mschapv2,peap,ttls-pap,...] [--certs DIR] [--strict]',
   options: {
     host: { type: 'string' },
     port: { type: 'string' },
@@ -161,18 +168,25 @@ export const radiusServeCommand: CliCommand = {
     methods: { type: 'string' },
     certs: { type: 'string' },
     strict: { type: 'boolean' },
+    radsec: { type: 'string' },
+    'radsec-client': { type: 'string', multiple: true },
+    'radsec-idle': { type: 'string' },
   },
   async run(values, _positionals, io) {
     const hostText = typeof values['host'] === 'string' ? values['host'] : '127.0.0.1';
     const host = parseListenAddress(hostText);
     if (host === undefined)
       throw new UsageError(`--host: expected ${LISTEN_ADDRESS}, got ${JSON.stringify(hostText)}`);
-    const port = integer('--port', values['port'], 0, 65535);
+    const radsecPort =
+      values['radsec'] === undefined ? undefined : integer('--radsec', values['radsec'], 0, 65535);
+    // With --radsec alone there is no UDP listener (and no UDP secret).
+    const udp = radsecPort === undefined || values['port'] !== undefined;
+    const port = udp ? integer('--port', values['port'], 0, 65535) : 0;
     const accountingPort =
       values['acct-port'] === undefined
         ? undefined
         : integer('--acct-port', values['acct-port'], 0, 65535);
-    const secret = required('--secret', values['secret']);
+    const secret = udp ? required('--secret', values['secret']) : 'radsec';
     const specs = list(values['user']);
     const file = typeof values['users'] === 'string' ? values['users'] : undefined;
     if ((specs.length === 0) === (file === undefined)) {
@@ -217,20 +231,41 @@ export const radiusServeCommand: CliCommand = {
       secret,
       requireMessageAuthenticatorFirst: strict,
     }));
+    const radsec =
+      radsecPort === undefined ? undefined : radsecOptions(host, radsecPort, certs, values);
+    // RadSec connections are printed as they come and go: `radsec accepted|closed|refused …`.
+    const trace = radsec === undefined ? undefined : radsecTrace((line) => io.out(line));
+    const accounting = (record: {
+      client: string;
+      statusType: number | undefined;
+      sessionId: string | undefined;
+      userName: string | undefined;
+    }) =>
+      io.out(
+        `accounting ${record.client} ${String(record.statusType)} ${record.sessionId ?? '-'} ${record.userName ?? '-'}`,
+      );
     let server;
     try {
-      server = await startRadiusServer({
-        host,
-        port,
-        ...(accountingPort === undefined ? {} : { accountingPort }),
-        clients,
-        methods,
-        users,
-        accounting: (record) =>
-          io.out(
-            `accounting ${record.client} ${String(record.statusType)} ${record.sessionId ?? '-'} ${record.userName ?? '-'}`,
-          ),
-      });
+      server =
+        udp || radsec === undefined
+          ? await startRadiusServer({
+              host,
+              port,
+              ...(accountingPort === undefined ? {} : { accountingPort }),
+              clients,
+              methods,
+              users,
+              accounting,
+              ...(radsec === undefined ? {} : { radsec }),
+              ...(trace === undefined ? {} : { trace }),
+            })
+          : await startRadSecServer({
+              methods,
+              users,
+              accounting,
+              radsec,
+              ...(trace === undefined ? {} : { trace }),
+            });
     } catch (error) {
       if (error instanceof TypeError || error instanceof RangeError)
         throw new UsageError(`--client: ${error.message}`);
@@ -238,8 +273,14 @@ export const radiusServeCommand: CliCommand = {
       return 1;
     }
     const shown = host.includes(':') ? `[${host}]` : host;
+    const tlsPort = 'listener' in server ? server.port : server.radsec?.port;
+    const udpText =
+      'listener' in server
+        ? ''
+        : `udp ${shown}:${server.port}${server.accountingPort === undefined ? '' : ` (accounting ${server.accountingPort})`}`;
+    const tlsText = tlsPort === undefined ? '' : `radsec tls ${shown}:${tlsPort}`;
     io.out(
-      `listening on udp ${shown}:${server.port}${server.accountingPort === undefined ? '' : ` (accounting ${server.accountingPort})`}, methods ${names.join(',')}`,
+      `listening on ${[udpText, tlsText].filter((t) => t !== '').join(' and ')}, methods ${names.join(',')}`,
     );
     io.out('ready');
     await io.untilStopped();
@@ -252,12 +293,81 @@ export const radiusServeCommand: CliCommand = {
   },
 };
 
+/** A trace registry that prints RadSec connection events as one line each. */
+function radsecTrace(print: (line: string) => void): TraceRegistry {
+  const trace = new TraceRegistry({ clock: systemClock });
+  const byId = new Map(
+    [
+      ['accepted', RadiusEventDescriptor.connectionAccepted],
+      ['closed', RadiusEventDescriptor.connectionClosed],
+      ['refused', RadiusEventDescriptor.connectionRefused],
+    ].map(([word, d]) => [
+      (d as typeof RadiusEventDescriptor.connectionAccepted).id,
+      { word: word as string, d: d as typeof RadiusEventDescriptor.connectionAccepted },
+    ]),
+  );
+  trace.enable(
+    RADIUS_PROVIDER.name,
+    (event) => {
+      const known = byId.get(event.descriptor.id);
+      if (known === undefined) return;
+      const decoded = decodePayload(known.d.fields ?? [], event.payload);
+      if (!decoded.ok) return;
+      const fields = Object.entries(decoded.values)
+        .map(([k, v]) => `${k}=${String(v)}`)
+        .join(' ');
+      print(`radsec ${known.word} ${fields}`);
+    },
+    { level: TraceLevel.Information, matchAnyKeyword: RadiusKeyword.Connections },
+  );
+  return trace;
+}
+
+/**
+ * `--radsec PORT` with `--certs DIR` (this server's server.pem/server-key.pem,
+ * clients checked against ca.pem). `--radsec-client NAME=CN` declares a
+ * client by its certificate's CN (repeatable; `NAME=*` takes every
+ * certificate of the CA); default one client `radsec` taking every
+ * certificate of the CA.
+ */
+function radsecOptions(
+  host: string,
+  port: number,
+  certs: CertsDir | undefined,
+  values: Record<string, string | boolean | undefined>,
+): Omit<RadSecListenerOptions, 'trace'> {
+  if (certs === undefined) throw new UsageError('--radsec needs --certs DIR');
+  const specs = list(values['radsec-client']);
+  const clients = (specs.length === 0 ? ['radsec=*'] : specs).map((spec) => {
+    const at = spec.indexOf('=');
+    if (at <= 0 || at === spec.length - 1)
+      throw new UsageError(
+        `--radsec-client: expected NAME=CN or NAME=*, got ${JSON.stringify(spec)}`,
+      );
+    const cn = spec.slice(at + 1);
+    return { name: spec.slice(0, at), ...(cn === '*' ? {} : { commonName: cn }) };
+  });
+  return {
+    host,
+    port,
+    tls: {
+      cert: certs.read('server.pem'),
+      key: certs.read('server-key.pem'),
+      ca: certs.read('ca.pem'),
+    },
+    clients,
+    ...(values['radsec-idle'] === undefined
+      ? {}
+      : { idleTimeoutMs: integer('--radsec-idle', values['radsec-idle'], 1, 86_400_000) }),
+  };
+}
+
 export const radiusTestCommand: CliCommand = {
   path: ['radius', 'test'],
   summary:
     'one EAP authentication through a RADIUS server with the netrx peer; prints SUCCESS or FAILURE',
   usage:
-    'radius test --server HOST:PORT [--server HOST:PORT ...] --secret SECRET --method md5|mschapv2|peap|ttls-pap|ttls-mschapv2|tls --user NAME:PASSWORD [--certs DIR [--server-name NAME]] [--anonymous NAME] [--timeout MS] [--retries N]',
+    'radius test --server HOST:PORT [--server HOST:PORT ...] (--secret SECRET | --radsec) --method md5|mschapv2|peap|ttls-pap|ttls-mschapv2|tls --user NAME:PASSWORD [--certs DIR [--server-name NAME]] [--anonymous NAME] [--status-server] [--timeout MS] [--retries N]',
   options: {
     server: { type: 'string', multiple: true },
     secret: { type: 'string' },
@@ -268,11 +378,15 @@ export const radiusTestCommand: CliCommand = {
     anonymous: { type: 'string' },
     timeout: { type: 'string' },
     retries: { type: 'string' },
+    radsec: { type: 'boolean' },
+    'status-server': { type: 'boolean' },
   },
   async run(values, _positionals, io) {
     const servers = list(values['server']).map(endpoint);
     if (servers.length === 0) throw new UsageError('missing --server');
-    const secret = required('--secret', values['secret']);
+    const overTls = values['radsec'] === true;
+    const secret =
+      overTls && values['secret'] === undefined ? 'radsec' : required('--secret', values['secret']);
     const names = methodNames('--method', required('--method', values['method']));
     const { name, password } = user(required('--user', values['user']));
     const timeoutMs =
@@ -291,14 +405,37 @@ export const radiusTestCommand: CliCommand = {
           ? 'anonymous'
           : name;
     const methods = names.map((n) => method(n, certs, { serverName, innerIdentity: name }));
-    const result = await runRadiusEapTest({
-      servers: servers.map((s) => ({ ...s, secret })),
-      methods,
-      identity: anonymous,
-      password,
-      timeoutMs,
-      retries,
-    });
+    if (overTls && certs === undefined) throw new UsageError('--radsec needs --certs DIR');
+    if (overTls && servers.length > 1)
+      throw new UsageError('--radsec takes one --server (one TLS connection)');
+    const radsec =
+      overTls && certs !== undefined
+        ? {
+            ca: certs.read('ca.pem'),
+            cert: certs.read('client.pem'),
+            key: certs.read('client-key.pem'),
+            ...(serverName === undefined ? {} : { serverName }),
+            statusServer: values['status-server'] === true,
+            watchdogMs: 0,
+          }
+        : undefined;
+    let result;
+    try {
+      result = await runRadiusEapTest({
+        servers: servers.map((s) => ({ ...s, secret })),
+        methods,
+        identity: anonymous,
+        password,
+        timeoutMs,
+        retries,
+        ...(radsec === undefined ? {} : { radsec }),
+      });
+    } catch (error) {
+      // RadSec: the TLS connection failed (refused certificate, wrong name, nothing listening).
+      io.out(`FAILURE: ${(error as Error).message}`);
+      return 1;
+    }
+    if (radsec?.statusServer === true) io.out('Status-Server answered');
     const server =
       result.server === undefined ? '-' : `${result.server.address}:${result.server.port}`;
     io.out(

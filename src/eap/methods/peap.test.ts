@@ -19,8 +19,10 @@ describe('PEAPv0/EAP-MSCHAPv2 over Node TLS through createEapPair', () => {
       const run = await peapDialogue({ sendCapacity });
       expect(run.auth).toMatchObject({ outcome: 'success', resultCode: 0, method: 'PEAP' });
       expect(run.peer).toMatchObject({ outcome: 'success', resultCode: 0, method: 'PEAP' });
-      // The outer identity is anonymous; the provider checked the inner one.
-      expect(run.auth?.identity).toBe('anonymous');
+      // The outer identity is anonymous; the provider checked the inner one, and the
+      // session's identity is that inner one (the Access-Accept's User-Name).
+      expect(run.auth?.identity).toBe('bob');
+      expect(run.auth?.outerIdentity).toBe('anonymous');
       expect(run.provider.counts).toEqual({ accepted: 1, rejected: 0 });
       const auth = run.auth!.attributes;
       const peer = run.peer!.attributes;

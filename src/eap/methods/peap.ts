@@ -127,6 +127,8 @@ class PeapAuthenticatorTunnel implements TunnelAuthenticator {
   /** The Result TLV sent: success or failure. */
   private resultSent = false;
   private innerReason = '';
+  /** The inner Identity the peer gave (the one the provider checks). */
+  private innerIdentity = '';
 
   constructor(
     private readonly options: PeapMethodOptions,
@@ -159,6 +161,7 @@ class PeapAuthenticatorTunnel implements TunnelAuthenticator {
           return this.fail(`PEAP phase 2: expected the inner Identity, got type ${packet.type}`);
         }
         const identity = decoder.decode(packet.typeData);
+        this.innerIdentity = identity;
         const inner = this.options.inner;
         try {
           this.workState = inner.begin({
@@ -184,7 +187,11 @@ class PeapAuthenticatorTunnel implements TunnelAuthenticator {
         if (!result.ok) return this.fail(`PEAP Result TLV: ${result.reason}`);
         this.phase = 'done';
         if (this.resultSent && result.status === PeapResultStatus.Success) {
-          return { kind: 'success', reason: `PEAP: ${this.innerReason}` };
+          return {
+            kind: 'success',
+            reason: `PEAP: ${this.innerReason}`,
+            identity: this.innerIdentity,
+          };
         }
         return {
           kind: 'failure',

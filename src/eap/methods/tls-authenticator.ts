@@ -18,6 +18,7 @@
 import { EapCode, EapType, isEapMessage, type EapPacket } from '../../wire/eap.js';
 import { EapAction, invalidPacket, type EapInput, type EapMakeMessageResult } from '../contract.js';
 import { EapResultCode } from '../result-codes.js';
+import { userNameAttribute } from '../attributes.js';
 import { isTlsAck, parseTlsTypeData, TlsFlag } from '../tls/framing.js';
 import { CLIENT_HELLO, helloRandom, SERVER_HELLO } from '../tls/keys.js';
 import { TlsFragmenter } from '../tls/reassembly.js';
@@ -97,16 +98,22 @@ export function tlsAuthenticatorMessage(
     state.lastRequest = tlsMessage(EapCode.Request, state.identifier, typeData, profile.type);
     return { action: EapAction.SendWithTimeout, packet: state.lastRequest };
   };
-  const finish = (success: boolean, reason: string): EapMakeMessageResult => {
+  const finish = (success: boolean, reason: string, identity?: string): EapMakeMessageResult => {
     state.phase = 'done';
     if (success) {
       const keys = deriveKeys(channel, profile.type, profile.keyLabel);
       if (typeof keys === 'string') return finish(false, keys);
+      const attributes = authenticatorKeyAttributes(keys);
       return {
         action: EapAction.SendAndDone,
         packet: { code: EapCode.Success, identifier: state.identifier },
         authResultCode: 0,
-        userAttributes: authenticatorKeyAttributes(keys),
+        // The tunnel's inner identity as User-Name (RAS's raatUserName in pUserAttributes):
+        // the authenticated user, where the outer identity may be anonymous.
+        userAttributes:
+          identity === undefined || identity === ''
+            ? attributes
+            : [...attributes, userNameAttribute(identity)],
         reason,
       };
     }
@@ -163,7 +170,7 @@ export function tlsAuthenticatorMessage(
         state.authenticating = true;
         return { action: EapAction.Authenticate, userAttributes: step.attributes };
       case 'success':
-        return finish(true, step.reason);
+        return finish(true, step.reason, step.identity);
       case 'failure':
         return finish(false, step.reason);
     }

@@ -33,7 +33,12 @@ export interface TlsMethodOptions {
 export type TunnelStep =
   | { readonly kind: 'write'; readonly data: Uint8Array }
   | { readonly kind: 'authenticate'; readonly attributes: readonly AuthAttribute[] }
-  | { readonly kind: 'success'; readonly reason: string }
+  | {
+      readonly kind: 'success';
+      readonly reason: string;
+      /** The inner identity phase 2 authenticated (reported as User-Name: the Access-Accept's). */
+      readonly identity?: string;
+    }
   | { readonly kind: 'failure'; readonly reason: string };
 
 /** The authenticator's phase 2: starts once the peer acknowledged the last handshake flight. */

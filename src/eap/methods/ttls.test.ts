@@ -60,7 +60,8 @@ describe('EAP-TTLS/PAP over Node TLS through createEapPair', () => {
       const run = await peapDialogue({ ttls: true, sendCapacity });
       expect(run.auth).toMatchObject({ outcome: 'success', resultCode: 0, method: 'TTLS' });
       expect(run.peer).toMatchObject({ outcome: 'success', resultCode: 0, method: 'TTLS' });
-      expect(run.auth?.identity).toBe('anonymous');
+      expect(run.auth?.identity).toBe('bob');
+      expect(run.auth?.outerIdentity).toBe('anonymous');
       expect(run.provider.counts).toEqual({ accepted: 1, rejected: 0 });
       const auth = run.auth!.attributes;
       const peer = run.peer!.attributes;

@@ -114,7 +114,7 @@ class TtlsPapAuthenticator implements TunnelAuthenticator {
     this.state = 'done';
     const code = input.authResultCode ?? 1;
     return code === 0
-      ? { kind: 'success', reason: `TTLS/PAP: ${this.identity} accepted` }
+      ? { kind: 'success', reason: `TTLS/PAP: ${this.identity} accepted`, identity: this.identity }
       : { kind: 'failure', reason: `TTLS/PAP: ${this.identity} refused (${code})` };
   }
 
@@ -202,6 +202,8 @@ class TtlsEapAuthenticator implements TunnelAuthenticator {
   private identifier = 0;
   private workState: unknown;
   private begun = false;
+  /** The inner Identity the peer gave (the one the provider checks). */
+  private innerIdentity = '';
 
   constructor(
     private readonly inner: EapMethod,
@@ -231,10 +233,11 @@ class TtlsEapAuthenticator implements TunnelAuthenticator {
         return this.fail(`TTLS: expected the inner Identity, got type ${packet.type}`);
       }
       this.identifier = packet.identifier;
+      this.innerIdentity = decoder.decode(packet.typeData);
       try {
         this.workState = this.inner.begin({
           authenticator: true,
-          identity: decoder.decode(packet.typeData),
+          identity: this.innerIdentity,
           initialId: (packet.identifier + 1) & 0xff,
           flags: this.input.flags ?? 0,
         });
@@ -291,7 +294,7 @@ class TtlsEapAuthenticator implements TunnelAuthenticator {
         // The inner Success/Failure is not sent: the outer one says it (RFC 5281 §11.2.4).
         this.phase = 'done';
         return answer.success
-          ? { kind: 'success', reason: `TTLS: ${answer.reason}` }
+          ? { kind: 'success', reason: `TTLS: ${answer.reason}`, identity: this.innerIdentity }
           : { kind: 'failure', reason: `TTLS: ${answer.reason}` };
     }
   }

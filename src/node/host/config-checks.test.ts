@@ -163,3 +163,32 @@ describe('host configuration: checks across the service sections', () => {
     expect(validateHostConfig({ radius: { enabled: false } }).synthetic.enabled).toBe(true);
   });
 });
+
+describe('radius.radsec', () => {
+  const pem = file('radsec.pem', '-----BEGIN CERTIFICATE-----\n');
+  const radsec = (extra: Record<string, unknown>) => ({
+    radius: { radsec: { enabled: true, certificate: pem, privateKey: pem, ca: pem, ...extra } },
+  });
+
+  it('an enabled listener needs its PEM files and at least one client', () => {
+    expect(problem({ radius: { radsec: { enabled: true } } })).toMatch(
+      /^radius\.radsec\.certificate: an enabled RadSec listener needs it/,
+    );
+    expect(problem(radsec({}))).toMatch(
+      /^radius\.radsec\.clients: an enabled RadSec listener needs at least one client/,
+    );
+    expect(problem(radsec({ clients: [{ name: 'ap', address: 'nowhere' }] }))).toMatch(
+      /^radius\.radsec\.clients\[0\]\.address: expected an IP address/,
+    );
+  });
+
+  it('accepts a listener with a client by CN', () => {
+    const config = validateHostConfig(
+      radsec({ clients: [{ name: 'ap', commonName: 'ap.example.net' }] }),
+    );
+    expect(config.radius.radsec.clients).toEqual([
+      { name: 'ap', commonName: 'ap.example.net', dnsName: '', address: '' },
+    ]);
+    expect(config.radius.radsec.port).toBe(2083);
+  });
+});

@@ -71,6 +71,34 @@ function checkHttp(config: HostConfig): void {
     throw new ConfigError('http.token', 'too short: at least 16 characters');
 }
 
+/** RadSec needs its three PEM files and at least one client; each client address must parse. */
+function checkRadSec(radsec: HostConfig['radius']['radsec']): void {
+  if (!radsec.enabled) return;
+  for (const key of ['certificate', 'privateKey', 'ca'] as const) {
+    if (radsec[key] === '')
+      throw new ConfigError(
+        `radius.radsec.${key}`,
+        'an enabled RadSec listener needs it (a PEM file)',
+      );
+    checkFile(`radius.radsec.${key}`, radsec[key]);
+  }
+  if (radsec.clients.length === 0)
+    throw new ConfigError(
+      'radius.radsec.clients',
+      'an enabled RadSec listener needs at least one client (name, and commonName, dnsName or address)',
+    );
+  radsec.clients.forEach((client, i) => {
+    if (client.address === '') return;
+    const [address, length, extra] = client.address.split('/');
+    const family = isIP(address ?? '');
+    if (family === 0 || extra !== undefined || (length !== undefined && !/^\d+$/.test(length)))
+      throw new ConfigError(
+        `radius.radsec.clients[${i}].address`,
+        `expected an IP address or ADDRESS/NN prefix, got ${JSON.stringify(client.address)}`,
+      );
+  });
+}
+
 function checkRadius(config: HostConfig): void {
   const radius = config.radius;
   if (!radius.enabled) return;
@@ -80,6 +108,7 @@ function checkRadius(config: HostConfig): void {
   if (radius.users.length === 0 && radius.usersFile === '')
     throw new ConfigError('radius.users', 'an enabled RADIUS server needs users (or usersFile)');
   checkFile('radius.usersFile', radius.usersFile);
+  checkRadSec(radius.radsec);
   if (radius.clients.length === 0)
     throw new ConfigError('radius.clients', 'an enabled RADIUS server needs at least one client');
   radius.clients.forEach((client, i) => {

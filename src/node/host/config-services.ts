@@ -74,6 +74,52 @@ export const radiusSection = section(
     usersFile: field(filename, ''),
     /** EAP methods in policy order (the first is proposed first). */
     methods: field(list(oneOf('md5', 'mschapv2'), 2), ['md5', 'mschapv2']),
+    /**
+     * RadSec (RADIUS over TLS, RFC 6614) beside UDP, same users and methods:
+     * mutual TLS, clients identified by their certificate, secret `radsec`.
+     * docs/radius.md, "RadSec".
+     */
+    radsec: section(
+      object({
+        enabled: field(boolean(), false),
+        host: field(listenAddress, '127.0.0.1'),
+        /** 2083 by convention; 0 picks a free port. */
+        port: field(integer(0, 65535), 2083),
+        /** This server's certificate chain and key, and the CA client certificates must chain to (PEM files). */
+        certificate: field(filename, ''),
+        privateKey: field(filename, ''),
+        ca: field(filename, ''),
+        /**
+         * Which certificates are which clients: the first whose criteria all
+         * hold ('' for any); a peer matching none is refused.
+         */
+        clients: field(
+          list(
+            object({
+              name: required(string({ pattern: /^.+$/, describe: 'a client name' })),
+              commonName: field(
+                string({ describe: "the certificate's subject CN ('' for any)" }),
+                '',
+              ),
+              dnsName: field(
+                string({ describe: "a DNS subjectAltName or *.suffix ('' for any)" }),
+                '',
+              ),
+              address: field(
+                string({ describe: "an address or ADDRESS/NN prefix ('' for any)" }),
+                '',
+              ),
+            }),
+            1024,
+          ),
+          [],
+        ),
+        /** A connection with nothing from its peer for this long is closed. */
+        idleTimeoutMs: field(integer(1000, 86_400_000), 120_000),
+        maxConnections: field(integer(1, 65_536), 256),
+        maxConnectionsPerClient: field(integer(1, 65_536), 16),
+      }),
+    ),
   }),
 );
 

@@ -34,6 +34,17 @@ radius:            # the RADIUS/EAP server; the defaults are DEMO ONLY (refused 
     - { name: demo, password: demo }
   usersFile: ''
   methods: [md5, mschapv2]  # EAP methods in policy order
+  radsec:           # RadSec (RADIUS over TLS, RFC 6614) beside UDP: mutual TLS, secret radsec
+    enabled: false
+    host: 127.0.0.1
+    port: 2083      # 0 picks a free port
+    certificate: '' # this server's certificate chain, key, and the clients' CA (PEM files)
+    privateKey: ''
+    ca: ''
+    clients: []     # { name, commonName, dnsName, address }: the first whose criteria all hold
+    idleTimeoutMs: 120000    # close a connection its peer left silent this long
+    maxConnections: 256
+    maxConnectionsPerClient: 16
 capture:
   rpc:              # the MS-LREC DCE/RPC transport; unauthenticated, so loopback only
     enabled: true

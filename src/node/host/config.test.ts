@@ -135,6 +135,18 @@ describe('host configuration', () => {
         users: [{ name: 'demo', password: 'demo' }],
         usersFile: '',
         methods: ['md5', 'mschapv2'],
+        radsec: {
+          enabled: false,
+          host: '127.0.0.1',
+          port: 2083,
+          certificate: '',
+          privateKey: '',
+          ca: '',
+          clients: [],
+          idleTimeoutMs: 120_000,
+          maxConnections: 256,
+          maxConnectionsPerClient: 16,
+        },
       },
       capture: {
         rpc: { enabled: true, host: '127.0.0.1', port: 7341 },

@@ -16,7 +16,11 @@ import {
 } from '../../eap/index.js';
 import { RADIUS_PROVIDER, RadiusEventDescriptor, RadiusKeyword } from '../../radius/index.js';
 import { decodePayload, TraceLevel, type TraceSubscription } from '../../trace/index.js';
-import { startRadiusServer, type RadiusUdpServer } from '../radius/index.js';
+import {
+  startRadiusServer,
+  type RadSecListenerOptions,
+  type RadiusUdpServer,
+} from '../radius/index.js';
 import type { HostConfig } from './config.js';
 import { DEMO_SECRET, DEMO_USER } from './config-services.js';
 import type { HostContext, HostService } from './host.js';
@@ -33,6 +37,31 @@ function methodOf(name: RadiusConfig['methods'][number], context: HostContext): 
   return name === 'md5'
     ? createMd5Method({ crypto: context.crypto })
     : createMschapV2Method({ crypto: context.crypto });
+}
+
+/** The RadSec listener options from `radius.radsec` (its PEM files read now), or undefined when off. */
+async function radsecOf(
+  config: RadiusConfig,
+): Promise<Omit<RadSecListenerOptions, 'trace'> | undefined> {
+  const radsec = config.radsec;
+  if (!radsec.enabled) return undefined;
+  const [cert, key, ca] = await Promise.all(
+    [radsec.certificate, radsec.privateKey, radsec.ca].map((file) => readFile(file, 'utf8')),
+  );
+  return {
+    host: radsec.host,
+    port: radsec.port,
+    tls: { cert: cert as string, key: key as string, ca: ca as string },
+    clients: radsec.clients.map((c) => ({
+      name: c.name,
+      ...(c.commonName === '' ? {} : { commonName: c.commonName }),
+      ...(c.dnsName === '' ? {} : { dnsName: c.dnsName }),
+      ...(c.address === '' ? {} : { address: c.address }),
+    })),
+    idleTimeoutMs: radsec.idleTimeoutMs,
+    maxConnections: radsec.maxConnections,
+    maxConnectionsPerClient: radsec.maxConnectionsPerClient,
+  };
 }
 
 async function usersOf(config: RadiusConfig): Promise<UserStore> {
@@ -66,6 +95,7 @@ export function radiusService(config: RadiusConfig): RadiusService {
     address: () => (server === undefined ? undefined : { address: config.host, port: server.port }),
     async start(context) {
       const users = await usersOf(config);
+      const radsec = await radsecOf(config);
       const fields = RadiusEventDescriptor.sessionEnded.fields ?? [];
       context.trace.register(RADIUS_PROVIDER);
       subscription = context.trace.enable(
@@ -93,6 +123,7 @@ export function radiusService(config: RadiusConfig): RadiusService {
           trace: context.trace,
           clock: context.clock,
           crypto: context.crypto,
+          ...(radsec === undefined ? {} : { radsec }),
         });
       } catch (error) {
         subscription.disable();
@@ -106,7 +137,11 @@ export function radiusService(config: RadiusConfig): RadiusService {
       const demo = usesDemoCredentials(config)
         ? `; DEMO ONLY: secret ${DEMO_SECRET}, user ${DEMO_USER.name}/${DEMO_USER.password}`
         : '';
-      return `RADIUS/EAP on udp ${host}:${server.port} (${config.methods.join(', ')})${demo}`;
+      const tls =
+        server.radsec === undefined
+          ? ''
+          : ` and radsec tls ${config.radsec.host.includes(':') ? `[${config.radsec.host}]` : config.radsec.host}:${server.radsec.port}`;
+      return `RADIUS/EAP on udp ${host}:${server.port}${tls} (${config.methods.join(', ')})${demo}`;
     },
     async stop() {
       const running = server;
@@ -120,7 +155,15 @@ export function radiusService(config: RadiusConfig): RadiusService {
     status: () => {
       if (server === undefined) return {};
       const stats = server.core.stats();
-      return { host: config.host, port: server.port, methods: config.methods, ...stats };
+      return {
+        host: config.host,
+        port: server.port,
+        methods: config.methods,
+        ...stats,
+        ...(server.radsec === undefined
+          ? {}
+          : { radsec: { port: server.radsec.port, ...server.radsec.stats() } }),
+      };
     },
     metrics: (): MetricFamily[] => {
       if (server === undefined) return [];

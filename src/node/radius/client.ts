@@ -11,6 +11,7 @@ import {
   type RadiusEapResult,
 } from '../../radius/index.js';
 import { systemClock } from '../runtime/clock.js';
+import { RadSecConnection, type RadSecConnectOptions } from './radsec-client.js';
 import { nodeCrypto } from '../runtime/crypto.js';
 
 export type RadiusEapTestOptions = Omit<
@@ -19,10 +20,20 @@ export type RadiusEapTestOptions = Omit<
 > & {
   readonly clock?: RadiusEapClientOptions['clock'];
   readonly crypto?: RadiusEapClientOptions['crypto'];
+  /**
+   * Over RadSec (RFC 6614) instead of UDP: one TLS connection to the first
+   * server (its secret is normally `radsec`); no retransmission, so `retries`
+   * is ignored (RFC 6613 §2.6.1).
+   */
+  readonly radsec?: Omit<RadSecConnectOptions, 'host' | 'port'> & {
+    /** Send a Status-Server first and fail if it is not answered (RFC 5997). */
+    readonly statusServer?: boolean;
+  };
 };
 
 /** Runs one EAP conversation against `servers` and resolves with the result. */
 export async function runRadiusEapTest(options: RadiusEapTestOptions): Promise<RadiusEapResult> {
+  if (options.radsec !== undefined) return runOverRadSec(options, options.radsec);
   const v6 = options.servers.some((server) => isIPv6(server.address));
   const socket = createSocket({ type: v6 ? 'udp6' : 'udp4' });
   await new Promise<void>((resolve, reject) => {
@@ -49,6 +60,62 @@ export async function runRadiusEapTest(options: RadiusEapTestOptions): Promise<R
     });
   } finally {
     await new Promise<void>((resolve) => socket.close(() => resolve()));
+  }
+}
+
+async function runOverRadSec(
+  options: RadiusEapTestOptions,
+  radsec: NonNullable<RadiusEapTestOptions['radsec']>,
+): Promise<RadiusEapResult> {
+  const server = options.servers[0];
+  if (server === undefined) throw new TypeError('runRadiusEapTest needs a server');
+  const connection = await RadSecConnection.connect({
+    ...radsec,
+    host: server.address,
+    port: server.port,
+  });
+  try {
+    if (radsec.statusServer === true && !(await connection.statusServer(options.timeoutMs))) {
+      return {
+        outcome: 'timeout',
+        reason: 'RadSec: Status-Server not answered',
+        server,
+        eap: undefined,
+        keys: undefined,
+        keysMatch: undefined,
+        replyMessage: undefined,
+        requests: 0,
+      };
+    }
+    return await new Promise<RadiusEapResult>((resolve) => {
+      const client = new RadiusEapClient({
+        ...options,
+        servers: [server],
+        retries: 0,
+        clock: options.clock ?? systemClock,
+        crypto: options.crypto ?? nodeCrypto,
+        send: (datagram) => connection.send(datagram),
+        onResult: resolve,
+      });
+      connection.onPacket = (packet) =>
+        client.receive(packet, { address: server.address, port: server.port });
+      void connection.closed.then((reason) => {
+        if (client.result === undefined)
+          resolve({
+            outcome: 'error',
+            reason: `RadSec connection closed: ${reason}`,
+            server,
+            eap: undefined,
+            keys: undefined,
+            keysMatch: undefined,
+            replyMessage: undefined,
+            requests: 0,
+          });
+      });
+      client.start();
+    });
+  } finally {
+    connection.close('done');
   }
 }
 

@@ -6,3 +6,14 @@
  */
 export { startRadiusServer, type RadiusUdpServer, type RadiusUdpServerOptions } from './server.js';
 export { runRadiusEapTest, type RadiusEapTestOptions } from './client.js';
+export {
+  RADSEC_DEFAULTS,
+  RadSecListener,
+  startRadSecServer,
+  type RadSecListenerOptions,
+  type RadSecServer,
+  type RadSecServerOptions,
+  type RadSecStats,
+  type RadSecTlsConfig,
+} from './radsec-server.js';
+export { RadSecConnection, type RadSecConnectOptions } from './radsec-client.js';

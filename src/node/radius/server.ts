@@ -10,6 +10,7 @@ import { isIP, isIPv6 } from 'node:net';
 import { RadiusServer, type RadiusServerOptions, type RadiusService } from '../../radius/index.js';
 import { systemClock } from '../runtime/clock.js';
 import { nodeCrypto } from '../runtime/crypto.js';
+import { RadSecListener, type RadSecListenerOptions } from './radsec-server.js';
 
 export interface RadiusUdpServerOptions extends Omit<
   RadiusServerOptions,
@@ -28,6 +29,8 @@ export interface RadiusUdpServerOptions extends Omit<
   }[];
   readonly clock?: RadiusServerOptions['clock'];
   readonly crypto?: RadiusServerOptions['crypto'];
+  /** Also serve RadSec (RFC 6614) with the same core: its own port, certificates and clients. */
+  readonly radsec?: Omit<RadSecListenerOptions, 'trace'>;
 }
 
 export interface RadiusUdpServer {
@@ -37,6 +40,8 @@ export interface RadiusUdpServer {
   readonly accountingPort: number | undefined;
   /** The bound ports of `extraListeners`, in order. */
   readonly extraPorts: readonly number[];
+  /** The RadSec listener, when `radsec` was given. */
+  readonly radsec: RadSecListener | undefined;
   close(): Promise<void>;
 }
 
@@ -90,13 +95,31 @@ export async function startRadiusServer(options: RadiusUdpServerOptions): Promis
   // core hands back the listener tag it was given with the request.
   const byTag = new Map(listeners.map((l, i) => [String(i), l.socket]));
   const auth = (listeners[0] as { socket: Socket }).socket;
+  const radsec =
+    options.radsec === undefined
+      ? undefined
+      : new RadSecListener({
+          ...options.radsec,
+          ...(options.trace === undefined ? {} : { trace: options.trace }),
+        });
   const core = new RadiusServer({
     ...options,
     clock: options.clock ?? systemClock,
     crypto: options.crypto ?? nodeCrypto,
     send: (datagram, to) =>
-      (byTag.get(to.listener ?? '0') ?? auth).send(datagram, to.port, to.address),
+      radsec !== undefined && RadSecListener.owns(to)
+        ? radsec.send(datagram, to)
+        : (byTag.get(to.listener ?? '0') ?? auth).send(datagram, to.port, to.address),
   });
+  if (radsec !== undefined) {
+    radsec.attach(core);
+    try {
+      await radsec.listen();
+    } catch (error) {
+      closeAll();
+      throw error;
+    }
+  }
   for (const [i, { socket, service }] of listeners.entries()) {
     const listener = String(i);
     socket.on('message', (message, rinfo) => {
@@ -112,7 +135,9 @@ export async function startRadiusServer(options: RadiusUdpServerOptions): Promis
     port: auth.address().port,
     accountingPort: acct?.address().port,
     extraPorts: extras.map(({ socket }) => socket.address().port),
+    radsec,
     close: async () => {
+      await radsec?.close();
       await Promise.all(
         listeners.map(
           ({ socket }) => new Promise<void>((resolve) => socket.close(() => resolve())),

@@ -65,6 +65,77 @@ export interface FreeradiusConfig {
   readonly users: readonly { readonly name: string; readonly password: string }[];
   /** PEM files for the eap module's tls-common (PEAP, TTLS, EAP-TLS) instead of the snakeoil pair. */
   readonly tls?: { readonly certificate: string; readonly privateKey: string; readonly ca: string };
+  /**
+   * RadSec (RFC 6614) from the stock sites-available/tls: a TLS listener on
+   * 127.0.0.1:P+3 (auth+acct, client certificates checked against `ca`,
+   * client 127.0.0.1 with secret radsec) and, with `homePort`, a TLS
+   * `home_server` on 127.0.0.1:homePort presenting `clientCertificate`, the
+   * pool `tls` and the realm `tls.netrx.test` (nostrip: the stock `tls` with the
+   * dot filter_username wants) that proxy `user@tls.netrx.test` there.
+   */
+  readonly radsec?: {
+    readonly certificate: string;
+    readonly privateKey: string;
+    readonly ca: string;
+    readonly clientCertificate?: string;
+    readonly clientPrivateKey?: string;
+    readonly homePort?: number;
+  };
+}
+
+/** sites-available/tls edited: loopback, private ports, our certificates. */
+function radsecSite(
+  text: string,
+  port: number,
+  radsec: NonNullable<FreeradiusConfig['radsec']>,
+): string {
+  const sections = text.split(/^(?=(?:listen|clients|home_server|home_server_pool|realm)\b)/m);
+  const keep: string[] = [];
+  for (const section of sections) {
+    const kind = /^(listen|clients|home_server_pool|home_server|realm)\b/.exec(section)?.[1];
+    if (kind === undefined) {
+      keep.push(section);
+      continue;
+    }
+    if (kind !== 'listen' && kind !== 'clients' && radsec.homePort === undefined) continue;
+    let s = section;
+    const certs = (cert: string, key: string) => {
+      s = edit(
+        s,
+        /^(\s*)private_key_password\s*=.*$/m,
+        '$1#private_key_password',
+        'private_key_password',
+      );
+      s = edit(s, /^(\s*private_key_file\s*=\s*).*$/m, `$1${key}`, 'private_key_file');
+      s = edit(s, /^(\s*certificate_file\s*=\s*).*$/m, `$1${cert}`, 'certificate_file');
+      s = edit(s, /^(\s*ca_file\s*=\s*).*$/m, `$1${radsec.ca}`, 'ca_file');
+      s = edit(s, /^(\s*)(ca_path\s*=)/m, '$1#$2', 'ca_path');
+    };
+    if (kind === 'listen') {
+      s = edit(s, /^(\s*ipaddr\s*=\s*)\*/m, '$1127.0.0.1', 'listen ipaddr = *');
+      s = edit(s, /^(\s*port\s*=\s*)2083\s*$/m, `$1${port + 3}`, 'listen port 2083');
+      certs(radsec.certificate, radsec.privateKey);
+    } else if (kind === 'home_server') {
+      s = edit(
+        s,
+        /^(\s*port\s*=\s*)2083\s*$/m,
+        `$1${String(radsec.homePort)}`,
+        'home_server port 2083',
+      );
+      // The watchdog of RFC 3539 with Status-Server, as a RadSec client should run it.
+      s = edit(s, /^(\s*status_check\s*=\s*)none/m, '$1status-server', 'status_check = none');
+      certs(
+        radsec.clientCertificate ?? radsec.certificate,
+        radsec.clientPrivateKey ?? radsec.privateKey,
+      );
+    } else if (kind === 'realm') {
+      s = edit(s, /^(\s*auth_pool\s*=\s*tls)\s*$/m, '$1\n      nostrip', 'realm auth_pool = tls');
+      // The default site's filter_username rejects a realm without a dot.
+      s = edit(s, /^realm tls \{/m, 'realm tls.netrx.test {', 'realm tls');
+    }
+    keep.push(s);
+  }
+  return keep.join('');
 }
 
 /** Writes DIR/raddb (a copy of the stock configuration, edited), DIR/log and DIR/run. */
@@ -84,6 +155,11 @@ export function configureFreeradius(dir: string, port: number, config: Freeradiu
     edit(text, /^(\s*port\s*=\s*)18120\s*$/m, `$1${port + 2}`, 'inner-tunnel port 18120'),
   );
 
+  if (config.radsec !== undefined) {
+    const text = readFileSync(join(raddb, 'sites-available', 'tls'), 'utf8');
+    writeFileSync(join(raddb, 'sites-enabled', 'tls'), radsecSite(text, port, config.radsec));
+  }
+
   const conf = join(raddb, 'radiusd.conf');
   let text = readFileSync(conf, 'utf8');
   text = edit(text, /^(\s*)(user\s*=)/m, '$1#$2', 'user =');
@@ -91,8 +167,9 @@ export function configureFreeradius(dir: string, port: number, config: Freeradiu
   text = edit(text, /^raddbdir\s*=.*$/m, `raddbdir = ${raddb}`, 'raddbdir');
   text = edit(text, /^logdir\s*=.*$/m, `logdir = ${join(dir, 'log')}`, 'logdir');
   text = edit(text, /^run_dir\s*=.*$/m, `run_dir = ${join(dir, 'run')}`, 'run_dir');
-  // No proxying, so no proxy socket on every address.
-  text = edit(text, /^proxy_requests\s*=\s*yes/m, 'proxy_requests = no', 'proxy_requests');
+  // No proxying (so no proxy socket on every address), unless RadSec proxies to a home server.
+  if (config.radsec?.homePort === undefined)
+    text = edit(text, /^proxy_requests\s*=\s*yes/m, 'proxy_requests = no', 'proxy_requests');
   writeFileSync(conf, text);
 
   if (config.tls !== undefined) {
