@@ -15,7 +15,13 @@ import {
 import { createNodeTlsEngineFactory } from '../../node/eap/index.js';
 import { LISTEN_ADDRESS, parseListenAddress } from '../../node/host/address.js';
 import { nodeCrypto } from '../../node/runtime/index.js';
-import { runRadiusEapTest, startRadiusServer } from '../../node/radius/index.js';
+import {
+  runRadiusEapTest,
+  standardWorkerSetup,
+  startRadiusServer,
+  workerCount,
+  type StandardMethodName,
+} from '../../node/radius/index.js';
 import { integer, required } from '../args.js';
 import { UsageError, type CliCommand } from '../command.js';
 
@@ -149,7 +155,7 @@ export const radiusServeCommand: CliCommand = {
   summary:
     'a RADIUS server running EAP-MD5, EAP-MSCHAPv2 and, with --certs, PEAP, TTLS and EAP-TLS against a user list (--methods from md5, mschapv2, peap, ttls-pap, ttls-mschapv2, tls); prints ready',
   usage:
-    'radius serve [--host ADDR] --port PORT --secret SECRET (--user NAME:PASSWORD ... | --users FILE) [--client PREFIX] [--acct-port PORT] [--methods md5,mschapv2,peap,ttls-pap,...] [--certs DIR] [--strict]',
+    'radius serve [--host ADDR] --port PORT --secret SECRET (--user NAME:PASSWORD ... | --users FILE) [--client PREFIX] [--acct-port PORT] [--methods md5,mschapv2,peap,ttls-pap,...] [--certs DIR] [--strict] [--workers N|auto]',
   options: {
     host: { type: 'string' },
     port: { type: 'string' },
@@ -161,8 +167,18 @@ export const radiusServeCommand: CliCommand = {
     methods: { type: 'string' },
     certs: { type: 'string' },
     strict: { type: 'boolean' },
+    workers: { type: 'string' },
   },
   async run(values, _positionals, io) {
+    const workersText = typeof values['workers'] === 'string' ? values['workers'] : '1';
+    let workers: number;
+    try {
+      workers = workerCount(workersText === 'auto' ? 'auto' : Number(workersText));
+    } catch {
+      throw new UsageError(
+        `--workers: expected auto or an integer from 1 to 255, got ${JSON.stringify(workersText)}`,
+      );
+    }
     const hostText = typeof values['host'] === 'string' ? values['host'] : '127.0.0.1';
     const host = parseListenAddress(hostText);
     if (host === undefined)
@@ -179,8 +195,10 @@ export const radiusServeCommand: CliCommand = {
       throw new UsageError('give either --user NAME:PASSWORD (repeatable) or --users FILE');
     }
     let users: UserStore;
+    let usersText: string | undefined;
     if (file !== undefined) {
       const text = readFileSync(file, 'utf8');
+      usersText = text;
       try {
         users = usersFileStore(text);
       } catch (error) {
@@ -217,11 +235,33 @@ export const radiusServeCommand: CliCommand = {
       secret,
       requireMessageAuthenticatorFirst: strict,
     }));
+    // With workers, each worker builds the same methods and users from plain data.
+    const serverMethods = [
+      ...new Set(names.map((n): StandardMethodName => (n === 'ttls-pap' ? 'ttls-mschapv2' : n))),
+    ];
+    const workerSetup =
+      workers === 1
+        ? undefined
+        : standardWorkerSetup({
+            methods: serverMethods,
+            ...(usersText === undefined ? { users: specs.map(user) } : { usersFile: usersText }),
+            ...(certs === undefined || !serverMethods.some((n) => TLS_METHODS.includes(n))
+              ? {}
+              : {
+                  tls: {
+                    cert: certs.read('server.pem'),
+                    key: certs.read('server-key.pem'),
+                    ca: certs.read('ca.pem'),
+                  },
+                }),
+          });
     let server;
     try {
       server = await startRadiusServer({
         host,
         port,
+        workers,
+        ...(workerSetup === undefined ? {} : { workerSetup }),
         ...(accountingPort === undefined ? {} : { accountingPort }),
         clients,
         methods,
@@ -239,12 +279,12 @@ export const radiusServeCommand: CliCommand = {
     }
     const shown = host.includes(':') ? `[${host}]` : host;
     io.out(
-      `listening on udp ${shown}:${server.port}${server.accountingPort === undefined ? '' : ` (accounting ${server.accountingPort})`}, methods ${names.join(',')}`,
+      `listening on udp ${shown}:${server.port}${server.accountingPort === undefined ? '' : ` (accounting ${server.accountingPort})`}, methods ${names.join(',')}${workers === 1 ? '' : `, ${workers} workers`}`,
     );
     io.out('ready');
     await io.untilStopped();
     await server.close();
-    const stats = server.core.stats();
+    const stats = server.stats();
     io.err(
       `netrx radius serve: ${stats.accepted} accepted, ${stats.rejected} rejected, ${stats.droppedTotal} dropped`,
     );

@@ -33,6 +33,7 @@ radius:            # the RADIUS/EAP server; the defaults are DEMO ONLY (refused 
     - { name: demo, password: demo }
   usersFile: ''
   methods: [md5, mschapv2]  # EAP methods in policy order
+  workers: 1        # threads serving authentication (auto: one per core)
 capture:
   rpc:              # the MS-LREC DCE/RPC transport; unauthenticated, so loopback only
     enabled: true

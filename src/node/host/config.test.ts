@@ -129,6 +129,7 @@ describe('host configuration', () => {
         users: [{ name: 'demo', password: 'demo' }],
         usersFile: '',
         methods: ['md5', 'mschapv2'],
+        workers: 1,
       },
       capture: {
         rpc: { enabled: true, host: '127.0.0.1', port: 7341 },

@@ -16,7 +16,13 @@ import {
 } from '../../eap/index.js';
 import { RADIUS_PROVIDER, RadiusEventDescriptor, RadiusKeyword } from '../../radius/index.js';
 import { decodePayload, TraceLevel, type TraceSubscription } from '../../trace/index.js';
-import { startRadiusServer, type RadiusUdpServer } from '../radius/index.js';
+import {
+  standardWorkerSetup,
+  startRadiusServer,
+  workerCount,
+  type RadiusUdpServer,
+  type StandardMethodName,
+} from '../radius/index.js';
 import type { HostConfig } from './config.js';
 import { DEMO_SECRET, DEMO_USER } from './config-services.js';
 import type { HostContext, HostService } from './host.js';
@@ -35,11 +41,11 @@ function methodOf(name: RadiusConfig['methods'][number], context: HostContext): 
     : createMschapV2Method({ crypto: context.crypto });
 }
 
-async function usersOf(config: RadiusConfig): Promise<UserStore> {
-  if (config.usersFile === '') return new StaticUserStore(config.users);
+async function usersOf(config: RadiusConfig): Promise<{ store: UserStore; text?: string }> {
+  if (config.usersFile === '') return { store: new StaticUserStore(config.users) };
   const text = await readFile(config.usersFile, 'utf8');
   try {
-    return usersFileStore(text);
+    return { store: usersFileStore(text), text };
   } catch (error) {
     throw new Error(`radius.usersFile ${config.usersFile}:${(error as Error).message}`, {
       cause: error,
@@ -66,6 +72,7 @@ export function radiusService(config: RadiusConfig): RadiusService {
     address: () => (server === undefined ? undefined : { address: config.host, port: server.port }),
     async start(context) {
       const users = await usersOf(config);
+      const workers = workerCount(config.workers);
       const fields = RadiusEventDescriptor.sessionEnded.fields ?? [];
       context.trace.register(RADIUS_PROVIDER);
       subscription = context.trace.enable(
@@ -89,7 +96,18 @@ export function radiusService(config: RadiusConfig): RadiusService {
           port: config.port,
           clients: config.clients.map((c) => ({ address: c.address, secret: c.secret })),
           methods: config.methods.map((name) => methodOf(name, context)),
-          users,
+          users: users.store,
+          workers,
+          ...(workers === 1
+            ? {}
+            : {
+                workerSetup: standardWorkerSetup({
+                  methods: config.methods as StandardMethodName[],
+                  ...(users.text === undefined
+                    ? { users: config.users }
+                    : { usersFile: users.text }),
+                }),
+              }),
           trace: context.trace,
           clock: context.clock,
           crypto: context.crypto,
@@ -106,7 +124,8 @@ export function radiusService(config: RadiusConfig): RadiusService {
       const demo = usesDemoCredentials(config)
         ? `; DEMO ONLY: secret ${DEMO_SECRET}, user ${DEMO_USER.name}/${DEMO_USER.password}`
         : '';
-      return `RADIUS/EAP on udp ${host}:${server.port} (${config.methods.join(', ')})${demo}`;
+      const threads = workers === 1 ? '' : `, ${workers} workers`;
+      return `RADIUS/EAP on udp ${host}:${server.port} (${config.methods.join(', ')}${threads})${demo}`;
     },
     async stop() {
       const running = server;
@@ -119,12 +138,12 @@ export function radiusService(config: RadiusConfig): RadiusService {
     },
     status: () => {
       if (server === undefined) return {};
-      const stats = server.core.stats();
+      const stats = server.stats();
       return { host: config.host, port: server.port, methods: config.methods, ...stats };
     },
     metrics: (): MetricFamily[] => {
       if (server === undefined) return [];
-      const stats = server.core.stats();
+      const stats = server.stats();
       return [
         {
           name: 'netrx_radius_requests_received_total',
