@@ -285,8 +285,13 @@ export const radiusServeCommand: CliCommand = {
     await io.untilStopped();
     await server.close();
     const stats = server.stats();
+    const pool = stats.workers;
     io.err(
-      `netrx radius serve: ${stats.accepted} accepted, ${stats.rejected} rejected, ${stats.droppedTotal} dropped`,
+      `netrx radius serve: ${stats.accepted} accepted, ${stats.rejected} rejected, ${stats.droppedTotal} dropped` +
+        (pool === undefined
+          ? ''
+          : `; ${pool.workers} workers, ${pool.restarts} restarts, ${pool.conversationsLost} conversations lost, ` +
+            `${pool.routedByState} routed by State (${pool.routedAcross} to another worker than their hash)`),
     );
     return 0;
   },
