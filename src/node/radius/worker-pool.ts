@@ -12,7 +12,7 @@
  *   `maxSessions`, `maxSessionsPerClient`, each client's `maxSessions`,
  *   `maxCachedResponses`. The hash spreads clients' first requests evenly;
  * - counters (`stats()`) are the receiving thread's plus each worker's last
- *   report (with every batch it answers) plus, for a worker that died, its
+ *   report (with its answers, at most every 250 ms) plus, for a worker that died, its
  *   last report before it died; `refreshStats()` asks every worker now;
  * - trace events: each worker mirrors the receiving thread's enablement of
  *   the RADIUS and EAP providers and forwards what passes, re-written on the
@@ -389,7 +389,7 @@ export class RadiusWorkerPool {
 
   private delivered(slot: Slot, message: Extract<FromWorker, { t: 'out' }>): void {
     slot.outstanding = Math.max(0, slot.outstanding - message.done);
-    slot.last = message.stats;
+    if (message.stats !== undefined) slot.last = message.stats;
     const { datagrams, meta } = message;
     for (let i = 0; i < datagrams.length; i++) {
       const listener = meta[3 * i + 2] as string;

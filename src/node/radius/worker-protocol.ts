@@ -82,7 +82,8 @@ export type FromWorker =
       readonly datagrams: Uint8Array[];
       readonly meta: (string | number)[];
       readonly events: ForwardedEvent[];
-      readonly stats: RadiusServerStats;
+      /** The worker's counters, at most every 250 ms (`stats` asks for them now). */
+      readonly stats: RadiusServerStats | undefined;
     }
   | { readonly t: 'stats'; readonly id: number; readonly stats: RadiusServerStats }
   | { readonly t: 'stopped'; readonly stats: RadiusServerStats };
