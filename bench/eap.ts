@@ -30,7 +30,10 @@
  * Settings:
  * EAP_BENCH_AUTHS (20000), EAP_BENCH_ROUNDS (3), EAP_BENCH_PARALLEL (64),
  * EAP_BENCH_CPU_PROF=DIR (runs the netrx server under node --cpu-prof),
- * EAP_BENCH_ONLY=TEXT (only the cases whose name contains TEXT).
+ * EAP_BENCH_ONLY=TEXT (only the cases whose name contains TEXT),
+ * EAP_BENCH_WORKERS (1,2): the netrx servers to run, by worker-thread count
+ * (`netrx radius serve --workers N`; CPU and run-queue figures cover all
+ * the process's threads; the heap figure is the receiving thread's).
  * Nothing fails on speed; a missing FreeRADIUS fails at once, clearly.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -56,6 +59,10 @@ const ROUNDS = Number(process.env['EAP_BENCH_ROUNDS'] ?? 3);
 const PARALLEL = Number(process.env['EAP_BENCH_PARALLEL'] ?? 64);
 const CPU_PROF = process.env['EAP_BENCH_CPU_PROF'];
 const ONLY = process.env['EAP_BENCH_ONLY'];
+const WORKERS = (process.env['EAP_BENCH_WORKERS'] ?? '1,2')
+  .split(',')
+  .map((w) => Number(w.trim()))
+  .filter((w) => Number.isInteger(w) && w >= 1);
 const TICK_MS =
   1000 / Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout || 100);
 
@@ -140,12 +147,12 @@ process.on('exit', () => {
 });
 for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => process.exit(130));
 
-async function startNetrx(): Promise<Server & { stop(): Promise<void> }> {
+async function startNetrx(workers: number): Promise<Server & { stop(): Promise<void> }> {
   const script = join(import.meta.dirname, 'support', 'eap-server.js');
   const args = ['--expose-gc', ...(CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', CPU_PROF] : [])];
   const child = spawn(
     process.execPath,
-    [...args, script, SECRET, `${USER.name}:${USER.password}`],
+    [...args, script, SECRET, `${USER.name}:${USER.password}`, String(workers)],
     {
       stdio: ['pipe', 'pipe', 'inherit'],
     },
@@ -165,7 +172,7 @@ async function startNetrx(): Promise<Server & { stop(): Promise<void> }> {
   const ready = /^ready (\d+)$/.exec(await next(15_000));
   if (ready === null || child.pid === undefined) throw new Error('netrx server did not start');
   return {
-    name: 'netrx',
+    name: workers === 1 ? 'netrx' : `netrx-w${workers}`,
     pid: child.pid,
     port: Number(ready[1]),
     heap: async () => {
@@ -453,12 +460,13 @@ const absent = missing.filter(([, ok]) => !ok).map(([name, , hint]) => `${name} 
 if (absent.length > 0) fail(`FreeRADIUS anchor missing: ${absent.join(', ')}`);
 
 const dir = mkdtempSync(join(tmpdir(), 'netrx-bench-eap-')); // 0700
-let ours: Awaited<ReturnType<typeof startNetrx>> | undefined;
+const ourServers: Awaited<ReturnType<typeof startNetrx>>[] = [];
 let theirs: Awaited<ReturnType<typeof startTheirs>> | undefined;
 try {
-  ours = await startNetrx();
+  for (const w of WORKERS.length === 0 ? [1] : WORKERS) ourServers.push(await startNetrx(w));
   theirs = await startTheirs(dir);
-  const servers = [ours, theirs] as const;
+  const servers: Server[] = [...ourServers, theirs];
+  const theirsAt = servers.length - 1;
   const version = /FreeRADIUS Version [^\s,]+/.exec(
     spawnSync('freeradius', ['-v'], { encoding: 'utf8' }).stdout,
   )?.[0];
@@ -469,7 +477,7 @@ try {
         .join(' ')}\n`,
   );
   const rssBefore = servers.map((s) => rssBytes(s.pid));
-  const heapBefore = await ours.heap();
+  const heapBefore = await Promise.all(ourServers.map((o) => o.heap()));
 
   const md5 = [createMd5Method({ crypto: nodeCrypto })];
   const mschapv2 = [createMschapV2Method({ crypto: nodeCrypto })];
@@ -500,7 +508,8 @@ try {
   const results = cases.map(() => servers.map(() => [] as Run[]));
   for (let round = 0; round < ROUNDS; round++) {
     for (const [i, c] of cases.entries()) {
-      const order = round % 2 === 0 ? [0, 1] : [1, 0];
+      const order = servers.map((_, j) => j);
+      if (round % 2 === 1) order.reverse();
       for (const j of order) {
         const server = servers[j] as Server;
         const run = await c.run(server, AUTHS);
@@ -513,30 +522,35 @@ try {
   }
   const median = (runs: Run[], key: (r: Run) => number) => percentile(runs.map(key), 0.5);
   process.stdout.write(
-    `${'case'.padEnd(32)} ${'netrx'.padStart(10)} ${'FreeRADIUS'.padStart(10)}  ratio  ` +
+    `${'case'.padEnd(32)} ${'server'.padEnd(9)} ${'netrx'.padStart(10)} ${'FreeRADIUS'.padStart(10)}  ratio  ` +
       `server CPU/auth netrx vs FR  CPU ratio  p99 netrx vs FR\n`,
   );
-  for (const [i, c] of cases.entries()) {
-    const [a = [], b = []] = results[i] ?? [];
-    const rate = (runs: Run[]) => median(runs, (r) => r.ok / r.seconds);
-    const cpu = (runs: Run[]) => median(runs, (r) => (r.serverCpuMs * 1000) / r.auths);
-    const p99 = (runs: Run[]) =>
-      runs[0]?.p99Ms === undefined ? '   -' : `${median(runs, (r) => r.p99Ms ?? 0).toFixed(1)} ms`;
-    process.stdout.write(
-      `${c.name.padEnd(32)} ${`${rate(a).toFixed(0)}/s`.padStart(10)} ${`${rate(b).toFixed(0)}/s`.padStart(10)}  ` +
-        `${(rate(a) / rate(b)).toFixed(2)}x  ${cpu(a).toFixed(0).padStart(6)} vs ${cpu(b).toFixed(0)} µs` +
-        `      ${(cpu(b) / cpu(a)).toFixed(2)}x   ${p99(a)} vs ${p99(b)}\n`,
-    );
-  }
+  for (const [i, c] of cases.entries())
+    for (const [k, o] of ourServers.entries()) {
+      const a = results[i]?.[k] ?? [];
+      const b = results[i]?.[theirsAt] ?? [];
+      const rate = (runs: Run[]) => median(runs, (r) => r.ok / r.seconds);
+      const cpu = (runs: Run[]) => median(runs, (r) => (r.serverCpuMs * 1000) / r.auths);
+      const p99 = (runs: Run[]) =>
+        runs[0]?.p99Ms === undefined
+          ? '   -'
+          : `${median(runs, (r) => r.p99Ms ?? 0).toFixed(1)} ms`;
+      process.stdout.write(
+        `${c.name.padEnd(32)} ${o.name.padEnd(9)} ${`${rate(a).toFixed(0)}/s`.padStart(10)} ${`${rate(b).toFixed(0)}/s`.padStart(10)}  ` +
+          `${(rate(a) / rate(b)).toFixed(2)}x  ${cpu(a).toFixed(0).padStart(6)} vs ${cpu(b).toFixed(0)} µs` +
+          `      ${(cpu(b) / cpu(a)).toFixed(2)}x   ${p99(a)} vs ${p99(b)}\n`,
+      );
+    }
   const rssAfter = servers.map((s) => rssBytes(s.pid));
-  const heapAfter = await ours.heap();
+  const heapAfter = await Promise.all(ourServers.map((o) => o.heap()));
   const mib = (n: number | undefined) =>
     n === undefined ? '-' : `${(n / 1048576).toFixed(1)} MiB`;
   for (const [j, s] of servers.entries())
     process.stdout.write(`${s.name} RSS ${mib(rssBefore[j])} before, ${mib(rssAfter[j])} after\n`);
-  process.stdout.write(
-    `netrx server heap (after GC) ${mib(heapBefore)} before, ${mib(heapAfter)} after\n`,
-  );
+  for (const [k, o] of ourServers.entries())
+    process.stdout.write(
+      `${o.name} server heap (after GC, receiving thread) ${mib(heapBefore[k])} before, ${mib(heapAfter[k])} after\n`,
+    );
   process.stdout.write(
     `load average after ${loadavg()
       .map((l) => l.toFixed(2))
@@ -546,7 +560,7 @@ try {
   process.stderr.write(`bench eap: ${(error as Error).message}\n`);
   process.exitCode = 1;
 } finally {
-  await ours?.stop();
+  for (const o of ourServers) await o.stop();
   await stopped(theirs?.watched);
   rmSync(dir, { recursive: true, force: true });
 }

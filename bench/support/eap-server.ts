@@ -10,11 +10,13 @@
  */
 import { createInterface } from 'node:readline';
 import { StaticUserStore, createMd5Method, createMschapV2Method } from '../../src/eap/index.js';
-import { startRadiusServer } from '../../src/node/radius/index.js';
+import { standardWorkerSetup, startRadiusServer } from '../../src/node/radius/index.js';
 import { nodeCrypto } from '../../src/node/runtime/index.js';
 
-const [secret = 'bench-secret', user = 'bob:hello'] = process.argv.slice(2);
+const [secret = 'bench-secret', user = 'bob:hello', workersText = '1'] = process.argv.slice(2);
 const at = user.indexOf(':');
+const workers = Number(workersText);
+const users = [{ name: user.slice(0, at), password: user.slice(at + 1) }];
 const server = await startRadiusServer({
   host: '127.0.0.1',
   port: 0,
@@ -24,17 +26,24 @@ const server = await startRadiusServer({
     requireMessageAuthenticatorFirst: false,
   })),
   methods: [createMd5Method({ crypto: nodeCrypto }), createMschapV2Method({ crypto: nodeCrypto })],
-  users: new StaticUserStore([{ name: user.slice(0, at), password: user.slice(at + 1) }]),
+  users: new StaticUserStore(users),
+  workers,
+  ...(workers === 1
+    ? {}
+    : { workerSetup: standardWorkerSetup({ methods: ['md5', 'mschapv2'], users }) }),
 });
 process.stdout.write(`ready ${server.port}\n`);
 const lines = createInterface({ input: process.stdin });
 lines.on('line', (line) => {
   const command = line.trim();
   if (command !== 'mem' && command !== 'stats') return;
+  void answer(command);
+});
+async function answer(command: string): Promise<void> {
   if (command === 'mem') globalThis.gc?.();
+  const stats = await server.refreshStats();
   const cpu = process.cpuUsage();
   const memory = process.memoryUsage();
-  const stats = server.core.stats();
   process.stdout.write(
     `${JSON.stringify({
       cpuMicros: cpu.user + cpu.system,
@@ -50,7 +59,7 @@ lines.on('line', (line) => {
       drops: stats.dropped,
     })}\n`,
   );
-});
+}
 lines.on('close', () => {
   void server.close().then(() => process.exit(0));
 });

@@ -81,6 +81,15 @@ export {
 } from './clients.js';
 export { RadiusServer } from './server.js';
 export {
+  MAX_WORKERS,
+  WORKER_STATE_MARKER,
+  duplicateKeyWorker,
+  routeRequest,
+  stateWorker,
+  workerStatePrefix,
+  type WorkerRoute,
+} from './worker-route.js';
+export {
   RADIUS_SERVER_DEFAULTS,
   type AccountingRecord,
   type AccountingSession,

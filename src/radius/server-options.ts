@@ -84,6 +84,12 @@ export interface RadiusServerOptions {
   /** Accounting sessions tracked between Start and Stop; default 8192 (the oldest is forgotten). */
   readonly maxAccountingSessions?: number;
   readonly trace?: TraceRegistry;
+  /**
+   * Octets every State this server sets begins with (then 16 random ones);
+   * default none. A server running as worker i of a pool is given
+   * `workerStatePrefix(i)` (worker-route.ts) so later rounds find it.
+   */
+  readonly statePrefix?: Uint8Array;
 }
 
 export const RADIUS_SERVER_DEFAULTS = {

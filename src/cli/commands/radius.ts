@@ -19,9 +19,13 @@ import { RADIUS_PROVIDER, RadiusEventDescriptor, RadiusKeyword } from '../../rad
 import { TraceLevel, TraceRegistry, decodePayload } from '../../trace/index.js';
 import {
   runRadiusEapTest,
+  standardWorkerSetup,
   startRadSecServer,
   startRadiusServer,
+  workerCount,
   type RadSecListenerOptions,
+  type RadiusUdpServerStats,
+  type StandardMethodName,
 } from '../../node/radius/index.js';
 import { integer, required } from '../args.js';
 import { UsageError, type CliCommand } from '../command.js';
@@ -156,7 +160,7 @@ export const radiusServeCommand: CliCommand = {
   summary:
     'a RADIUS server running EAP-MD5, EAP-MSCHAPv2 and, with --certs, PEAP, TTLS and EAP-TLS against a user list (--methods from md5, mschapv2, peap, ttls-pap, ttls-mschapv2, tls); prints ready',
   usage:
-    'radius serve [--host ADDR] [--port PORT --secret SECRET] [--radsec PORT [--radsec-client NAME=CN ...] [--radsec-idle MS]] (--user NAME:PASSWORD ... | --users FILE) [--client PREFIX] [--acct-port PORT] [--methods md5,mschapv2,peap,ttls-pap,...] [--certs DIR] [--strict]',
+    'radius serve [--host ADDR] [--port PORT --secret SECRET] [--radsec PORT [--radsec-client NAME=CN ...] [--radsec-idle MS]] (--user NAME:PASSWORD ... | --users FILE) [--client PREFIX] [--acct-port PORT] [--methods md5,mschapv2,peap,ttls-pap,...] [--certs DIR] [--strict] [--workers N|auto]',
   options: {
     host: { type: 'string' },
     port: { type: 'string' },
@@ -171,8 +175,18 @@ export const radiusServeCommand: CliCommand = {
     radsec: { type: 'string' },
     'radsec-client': { type: 'string', multiple: true },
     'radsec-idle': { type: 'string' },
+    workers: { type: 'string' },
   },
   async run(values, _positionals, io) {
+    const workersText = typeof values['workers'] === 'string' ? values['workers'] : '1';
+    let workers: number;
+    try {
+      workers = workerCount(workersText === 'auto' ? 'auto' : Number(workersText));
+    } catch {
+      throw new UsageError(
+        `--workers: expected auto or an integer from 1 to 255, got ${JSON.stringify(workersText)}`,
+      );
+    }
     const hostText = typeof values['host'] === 'string' ? values['host'] : '127.0.0.1';
     const host = parseListenAddress(hostText);
     if (host === undefined)
@@ -193,8 +207,10 @@ export const radiusServeCommand: CliCommand = {
       throw new UsageError('give either --user NAME:PASSWORD (repeatable) or --users FILE');
     }
     let users: UserStore;
+    let usersText: string | undefined;
     if (file !== undefined) {
       const text = readFileSync(file, 'utf8');
+      usersText = text;
       try {
         users = usersFileStore(text);
       } catch (error) {
@@ -244,6 +260,31 @@ export const radiusServeCommand: CliCommand = {
       io.out(
         `accounting ${record.client} ${String(record.statusType)} ${record.sessionId ?? '-'} ${record.userName ?? '-'}`,
       );
+    if (workers > 1 && radsec !== undefined) {
+      throw new UsageError(
+        '--workers with --radsec: RadSec is served with one worker only (for now)',
+      );
+    }
+    // With workers, each worker builds the same methods and users from plain data.
+    const serverMethods = [
+      ...new Set(names.map((n): StandardMethodName => (n === 'ttls-pap' ? 'ttls-mschapv2' : n))),
+    ];
+    const workerSetup =
+      workers === 1
+        ? undefined
+        : standardWorkerSetup({
+            methods: serverMethods,
+            ...(usersText === undefined ? { users: specs.map(user) } : { usersFile: usersText }),
+            ...(certs === undefined || !serverMethods.some((n) => TLS_METHODS.includes(n))
+              ? {}
+              : {
+                  tls: {
+                    cert: certs.read('server.pem'),
+                    key: certs.read('server-key.pem'),
+                    ca: certs.read('ca.pem'),
+                  },
+                }),
+          });
     let server;
     try {
       server =
@@ -251,6 +292,8 @@ export const radiusServeCommand: CliCommand = {
           ? await startRadiusServer({
               host,
               port,
+              workers,
+              ...(workerSetup === undefined ? {} : { workerSetup }),
               ...(accountingPort === undefined ? {} : { accountingPort }),
               clients,
               methods,
@@ -280,14 +323,19 @@ export const radiusServeCommand: CliCommand = {
         : `udp ${shown}:${server.port}${server.accountingPort === undefined ? '' : ` (accounting ${server.accountingPort})`}`;
     const tlsText = tlsPort === undefined ? '' : `radsec tls ${shown}:${tlsPort}`;
     io.out(
-      `listening on ${[udpText, tlsText].filter((t) => t !== '').join(' and ')}, methods ${names.join(',')}`,
+      `listening on ${[udpText, tlsText].filter((t) => t !== '').join(' and ')}, methods ${names.join(',')}${workers === 1 ? '' : `, ${workers} workers`}`,
     );
     io.out('ready');
     await io.untilStopped();
     await server.close();
-    const stats = server.core.stats();
+    const stats: RadiusUdpServerStats = 'listener' in server ? server.core.stats() : server.stats();
+    const pool = stats.workers;
     io.err(
-      `netrx radius serve: ${stats.accepted} accepted, ${stats.rejected} rejected, ${stats.droppedTotal} dropped`,
+      `netrx radius serve: ${stats.accepted} accepted, ${stats.rejected} rejected, ${stats.droppedTotal} dropped` +
+        (pool === undefined
+          ? ''
+          : `; ${pool.workers} workers, ${pool.restarts} restarts, ${pool.conversationsLost} conversations lost, ` +
+            `${pool.routedByState} routed by State (${pool.routedAcross} to another worker than their hash)`),
     );
     return 0;
   },

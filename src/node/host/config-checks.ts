@@ -109,6 +109,11 @@ function checkRadius(config: HostConfig): void {
     throw new ConfigError('radius.users', 'an enabled RADIUS server needs users (or usersFile)');
   checkFile('radius.usersFile', radius.usersFile);
   checkRadSec(radius.radsec);
+  if (radius.radsec.enabled && radius.workers !== 1)
+    throw new ConfigError(
+      'radius.workers',
+      'RadSec is served with one worker only (for now): set workers: 1 or turn radsec off',
+    );
   if (radius.clients.length === 0)
     throw new ConfigError('radius.clients', 'an enabled RADIUS server needs at least one client');
   radius.clients.forEach((client, i) => {

@@ -16,6 +16,8 @@ import {
   required,
   section,
   string,
+  ConfigError,
+  type Schema,
 } from './schema.js';
 
 /** The conventional test secret and demo user: refused on any non-loopback address. */
@@ -25,6 +27,24 @@ export const DEMO_USER = { name: 'demo', password: 'demo' } as const;
 const listenAddress = parsed(LISTEN_ADDRESS, parseListenAddress);
 const secret = string({ pattern: /^.+$/s, describe: 'a non-empty secret' });
 const filename = string({ describe: "a file name ('' for none)" });
+
+/** Worker threads: an integer from 1 to 255, or `auto` (the available parallelism). */
+const workerCountSchema: Schema<number | 'auto'> = {
+  describe: "'auto' or an integer from 1 to 255",
+  json: {
+    oneOf: [{ type: 'integer', minimum: 1, maximum: 255 }, { enum: ['auto'] }],
+    description: "worker threads for the RADIUS server: 1 to 255, or 'auto'",
+  },
+  check(value, path) {
+    if (value === 'auto') return value;
+    if (typeof value === 'number' && Number.isInteger(value) && value >= 1 && value <= 255)
+      return value;
+    throw new ConfigError(
+      path,
+      `expected 'auto' or an integer from 1 to 255, got ${JSON.stringify(value) ?? typeof value}`,
+    );
+  },
+};
 
 export const httpSection = section(
   object({
@@ -120,6 +140,8 @@ export const radiusSection = section(
         maxConnectionsPerClient: field(integer(1, 65_536), 16),
       }),
     ),
+    /** Worker threads serving authentication (docs/radius.md "Workers"); `auto`: one per core. */
+    workers: field(workerCountSchema, 1),
   }),
 );
 

@@ -45,6 +45,7 @@ radius:            # the RADIUS/EAP server; the defaults are DEMO ONLY (refused 
     idleTimeoutMs: 120000    # close a connection its peer left silent this long
     maxConnections: 256
     maxConnectionsPerClient: 16
+  workers: 1        # threads serving authentication (auto: one per core)
 capture:
   rpc:              # the MS-LREC DCE/RPC transport; unauthenticated, so loopback only
     enabled: true

@@ -147,6 +147,7 @@ describe('host configuration', () => {
           maxConnections: 256,
           maxConnectionsPerClient: 16,
         },
+        workers: 1,
       },
       capture: {
         rpc: { enabled: true, host: '127.0.0.1', port: 7341 },

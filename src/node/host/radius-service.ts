@@ -17,9 +17,12 @@ import {
 import { RADIUS_PROVIDER, RadiusEventDescriptor, RadiusKeyword } from '../../radius/index.js';
 import { decodePayload, TraceLevel, type TraceSubscription } from '../../trace/index.js';
 import {
+  standardWorkerSetup,
   startRadiusServer,
+  workerCount,
   type RadSecListenerOptions,
   type RadiusUdpServer,
+  type StandardMethodName,
 } from '../radius/index.js';
 import type { HostConfig } from './config.js';
 import { DEMO_SECRET, DEMO_USER } from './config-services.js';
@@ -64,11 +67,11 @@ async function radsecOf(
   };
 }
 
-async function usersOf(config: RadiusConfig): Promise<UserStore> {
-  if (config.usersFile === '') return new StaticUserStore(config.users);
+async function usersOf(config: RadiusConfig): Promise<{ store: UserStore; text?: string }> {
+  if (config.usersFile === '') return { store: new StaticUserStore(config.users) };
   const text = await readFile(config.usersFile, 'utf8');
   try {
-    return usersFileStore(text);
+    return { store: usersFileStore(text), text };
   } catch (error) {
     throw new Error(`radius.usersFile ${config.usersFile}:${(error as Error).message}`, {
       cause: error,
@@ -96,6 +99,7 @@ export function radiusService(config: RadiusConfig): RadiusService {
     async start(context) {
       const users = await usersOf(config);
       const radsec = await radsecOf(config);
+      const workers = workerCount(config.workers);
       const fields = RadiusEventDescriptor.sessionEnded.fields ?? [];
       context.trace.register(RADIUS_PROVIDER);
       subscription = context.trace.enable(
@@ -119,7 +123,18 @@ export function radiusService(config: RadiusConfig): RadiusService {
           port: config.port,
           clients: config.clients.map((c) => ({ address: c.address, secret: c.secret })),
           methods: config.methods.map((name) => methodOf(name, context)),
-          users,
+          users: users.store,
+          workers,
+          ...(workers === 1
+            ? {}
+            : {
+                workerSetup: standardWorkerSetup({
+                  methods: config.methods as StandardMethodName[],
+                  ...(users.text === undefined
+                    ? { users: config.users }
+                    : { usersFile: users.text }),
+                }),
+              }),
           trace: context.trace,
           clock: context.clock,
           crypto: context.crypto,
@@ -141,7 +156,8 @@ export function radiusService(config: RadiusConfig): RadiusService {
         server.radsec === undefined
           ? ''
           : ` and radsec tls ${config.radsec.host.includes(':') ? `[${config.radsec.host}]` : config.radsec.host}:${server.radsec.port}`;
-      return `RADIUS/EAP on udp ${host}:${server.port}${tls} (${config.methods.join(', ')})${demo}`;
+      const threads = workers === 1 ? '' : `, ${workers} workers`;
+      return `RADIUS/EAP on udp ${host}:${server.port}${tls} (${config.methods.join(', ')}${threads})${demo}`;
     },
     async stop() {
       const running = server;
@@ -154,7 +170,7 @@ export function radiusService(config: RadiusConfig): RadiusService {
     },
     status: () => {
       if (server === undefined) return {};
-      const stats = server.core.stats();
+      const stats = server.stats();
       return {
         host: config.host,
         port: server.port,
@@ -167,7 +183,7 @@ export function radiusService(config: RadiusConfig): RadiusService {
     },
     metrics: (): MetricFamily[] => {
       if (server === undefined) return [];
-      const stats = server.core.stats();
+      const stats = server.stats();
       return [
         {
           name: 'netrx_radius_requests_received_total',

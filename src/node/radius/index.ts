@@ -1,10 +1,25 @@
 /**
  * netrx/node RADIUS: the netrx/radius cores on UDP. `startRadiusServer`
- * serves EAP (and PAP, Status-Server, accounting) to the declared clients;
- * `runRadiusEapTest` runs one EAP authentication as a NAS would, with the
- * core's retransmission and failover, and resolves with its result.
+ * serves EAP (and PAP, Status-Server, accounting) to the declared clients,
+ * on this thread or, with `workers`, on a pool of worker threads behind
+ * this one (worker-pool.ts); `runRadiusEapTest` runs one EAP authentication
+ * as a NAS would, with the core's retransmission and failover, and resolves
+ * with its result.
  */
-export { startRadiusServer, type RadiusUdpServer, type RadiusUdpServerOptions } from './server.js';
+export {
+  startRadiusServer,
+  workerCount,
+  type RadiusUdpServer,
+  type RadiusUdpServerOptions,
+  type RadiusUdpServerStats,
+} from './server.js';
+export { RadiusWorkerPool, type RadiusWorkerPoolStats } from './worker-pool.js';
+export type { RadiusWorkerBuilt, RadiusWorkerSetup } from './worker-protocol.js';
+export {
+  standardWorkerSetup,
+  type StandardMethodName,
+  type StandardWorkerSetupData,
+} from './worker-setup.js';
 export { runRadiusEapTest, type RadiusEapTestOptions } from './client.js';
 export {
   RADSEC_DEFAULTS,

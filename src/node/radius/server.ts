@@ -7,10 +7,25 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { lookup as dnsLookup, type LookupOneOptions } from 'node:dns';
 import { isIP, isIPv6 } from 'node:net';
-import { RadiusServer, type RadiusServerOptions, type RadiusService } from '../../radius/index.js';
+import { availableParallelism } from 'node:os';
+import {
+  MAX_WORKERS,
+  RadiusClientTable,
+  RadiusServer,
+  type RadiusServerOptions,
+  type RadiusServerStats,
+  type RadiusService,
+} from '../../radius/index.js';
 import { systemClock } from '../runtime/clock.js';
 import { nodeCrypto } from '../runtime/crypto.js';
 import { RadSecListener, type RadSecListenerOptions } from './radsec-server.js';
+import {
+  RadiusWorkerPool,
+  ZERO_STATS,
+  addStats,
+  type RadiusWorkerPoolStats,
+} from './worker-pool.js';
+import type { RadiusWorkerSetup } from './worker-protocol.js';
 
 export interface RadiusUdpServerOptions extends Omit<
   RadiusServerOptions,
@@ -29,12 +44,41 @@ export interface RadiusUdpServerOptions extends Omit<
   }[];
   readonly clock?: RadiusServerOptions['clock'];
   readonly crypto?: RadiusServerOptions['crypto'];
-  /** Also serve RadSec (RFC 6614) with the same core: its own port, certificates and clients. */
+  /**
+   * Also serve RadSec (RFC 6614) with the same core: its own port,
+   * certificates and clients. Not with more than one worker (yet): RadSec
+   * requests would bypass the pool.
+   */
   readonly radsec?: Omit<RadSecListenerOptions, 'trace'>;
+  /**
+   * Worker threads for the authentication service: 1 (default) runs
+   * everything on this thread; `'auto'` is `os.availableParallelism()`. With
+   * more than one, this thread receives and routes (worker-pool.ts) and
+   * answers accounting itself; each worker builds its methods and users from
+   * `workerSetup` (`methods`, `users` and `provider` given here serve
+   * nobody), with the system clock and nodeCrypto.
+   */
+  readonly workers?: number | 'auto';
+  /** Required with more than one worker: see standardWorkerSetup (worker-setup.ts). */
+  readonly workerSetup?: RadiusWorkerSetup;
+}
+
+export interface RadiusUdpServerStats extends RadiusServerStats {
+  /** The worker pool's own counters, with more than one worker. */
+  readonly workers?: RadiusWorkerPoolStats;
 }
 
 export interface RadiusUdpServer {
+  /** The core on this thread: everything with one worker; accounting only with more. */
   readonly core: RadiusServer;
+  /** Worker threads serving authentication (1: the core above). */
+  readonly workers: number;
+  /** Every core's counters summed; with workers, as of their last batch. */
+  stats(): RadiusUdpServerStats;
+  /** As `stats()`, after asking every worker for its counters now. */
+  refreshStats(): Promise<RadiusUdpServerStats>;
+  /** The worker pool, with more than one worker. */
+  readonly pool: RadiusWorkerPool | undefined;
   /** The bound authentication port. */
   readonly port: number;
   readonly accountingPort: number | undefined;
@@ -72,8 +116,30 @@ function bind(host: string, port: number): Promise<Socket> {
   });
 }
 
-/** Binds the sockets and resolves once they listen. */
+/** `workers` as a count: 'auto' is the available parallelism. */
+export function workerCount(workers: number | 'auto' | undefined): number {
+  if (workers === undefined) return 1;
+  const n = workers === 'auto' ? Math.min(availableParallelism(), MAX_WORKERS) : workers;
+  if (!Number.isInteger(n) || n < 1 || n > MAX_WORKERS) {
+    throw new RangeError(
+      `workers must be 'auto' or an integer from 1 to ${MAX_WORKERS}: got ${String(workers)}`,
+    );
+  }
+  return n;
+}
+
+/** Binds the sockets (and starts the workers) and resolves once they listen. */
 export async function startRadiusServer(options: RadiusUdpServerOptions): Promise<RadiusUdpServer> {
+  const workers = workerCount(options.workers);
+  if (workers > 1 && options.workerSetup === undefined) {
+    throw new TypeError('startRadiusServer: more than one worker needs workerSetup');
+  }
+  if (workers > 1 && options.radsec !== undefined) {
+    throw new TypeError('startRadiusServer: RadSec is served with one worker only (for now)');
+  }
+  if (workers > 1 && options.clients instanceof RadiusClientTable) {
+    throw new TypeError('startRadiusServer: with workers, give clients as a list, not a table');
+  }
   const listeners: { socket: Socket; service: RadiusService }[] = [];
   const closeAll = () => {
     for (const { socket } of listeners) socket.close();
@@ -102,14 +168,15 @@ export async function startRadiusServer(options: RadiusUdpServerOptions): Promis
           ...options.radsec,
           ...(options.trace === undefined ? {} : { trace: options.trace }),
         });
+  const send = (datagram: Uint8Array, to: { port: number; address: string; listener?: string }) =>
+    radsec !== undefined && RadSecListener.owns(to)
+      ? radsec.send(datagram, to)
+      : (byTag.get(to.listener ?? '0') ?? auth).send(datagram, to.port, to.address);
   const core = new RadiusServer({
     ...options,
     clock: options.clock ?? systemClock,
     crypto: options.crypto ?? nodeCrypto,
-    send: (datagram, to) =>
-      radsec !== undefined && RadSecListener.owns(to)
-        ? radsec.send(datagram, to)
-        : (byTag.get(to.listener ?? '0') ?? auth).send(datagram, to.port, to.address),
+    send,
   });
   if (radsec !== undefined) {
     radsec.attach(core);
@@ -120,24 +187,87 @@ export async function startRadiusServer(options: RadiusUdpServerOptions): Promis
       throw error;
     }
   }
+  let pool: RadiusWorkerPool | undefined;
+  if (workers > 1) {
+    const {
+      host: _host,
+      port: _port,
+      accountingPort: _accountingPort,
+      extraListeners: _extra,
+      radsec: _radsec,
+      clock: _clock,
+      crypto: _crypto,
+      workers: _workers,
+      workerSetup,
+      methods: _methods,
+      users: _users,
+      provider: _provider,
+      accounting: _accounting,
+      trace,
+      clients,
+      ...settings
+    } = options;
+    pool = new RadiusWorkerPool({
+      workers,
+      setup: workerSetup as RadiusWorkerSetup,
+      settings: { ...settings, clients: clients as Exclude<typeof clients, RadiusClientTable> },
+      send,
+      ...(trace === undefined ? {} : { trace }),
+    });
+    try {
+      await pool.start();
+    } catch (error) {
+      closeAll();
+      await radsec?.close();
+      throw error;
+    }
+  }
   for (const [i, { socket, service }] of listeners.entries()) {
     const listener = String(i);
     socket.on('message', (message, rinfo) => {
-      core.receive(plain(message), { address: rinfo.address, port: rinfo.port, listener }, service);
+      const from = { address: rinfo.address, port: rinfo.port, listener };
+      if (pool !== undefined && service === 'auth') pool.dispatch(plain(message), from);
+      else core.receive(plain(message), from, service);
     });
     // A send error (ICMP unreachable reported back, …) is the peer's problem; the server goes on.
     socket.on('error', () => {});
   }
   const acct = options.accountingPort === undefined ? undefined : listeners[1]?.socket;
   const extras = listeners.slice(options.accountingPort === undefined ? 1 : 2);
+  const combined = (server: RadiusServerStats, poolStats: RadiusWorkerPoolStats) => {
+    // Datagrams the pool refused (worker busy, gone) were received and dropped too.
+    const refused = Object.values(poolStats.dropped).reduce((n, d) => n + d, 0);
+    const total = addStats(addStats(server, core.stats()), {
+      ...ZERO_STATS,
+      received: refused,
+      droppedTotal: refused,
+      dropped: poolStats.dropped,
+    });
+    return { ...total, workers: poolStats };
+  };
   return {
     core,
+    workers,
+    pool,
+    stats: () => {
+      if (pool === undefined) return core.stats();
+      const { server, pool: poolStats } = pool.stats();
+      return combined(server, poolStats);
+    },
+    refreshStats: async () => {
+      if (pool === undefined) return core.stats();
+      const { server, pool: poolStats } = await pool.refreshStats();
+      return combined(server, poolStats);
+    },
     port: auth.address().port,
     accountingPort: acct?.address().port,
     extraPorts: extras.map(({ socket }) => socket.address().port),
     radsec,
     close: async () => {
+      // Ordered: stop receiving, let the workers answer what they hold, then close the sockets.
+      for (const { socket } of listeners) socket.removeAllListeners('message');
       await radsec?.close();
+      await pool?.close();
       await Promise.all(
         listeners.map(
           ({ socket }) => new Promise<void>((resolve) => socket.close(() => resolve())),

@@ -1,0 +1,137 @@
+/**
+ * One RADIUS worker thread of a pool (worker-pool.ts): a RadiusServer core
+ * whose States carry this worker's prefix, fed batches of datagrams by the
+ * receiving thread and answering in batches. Trace events of the providers
+ * the receiving thread has listeners for are forwarded there; counters go
+ * back with every batch.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { RadiusServer, workerStatePrefix, type RadiusEndpoint } from '../../radius/index.js';
+import { TraceRegistry, type TraceSubscription } from '../../trace/index.js';
+import { systemClock } from '../runtime/clock.js';
+import { nodeCrypto } from '../runtime/crypto.js';
+import type {
+  ForwardedEvent,
+  FromWorker,
+  RadiusWorkerBuilt,
+  ToWorker,
+  TraceMirror,
+  WorkerInit,
+} from './worker-protocol.js';
+
+const port = parentPort;
+if (port === null) throw new Error('worker-main.js runs as a worker thread');
+const init = workerData as WorkerInit;
+
+const post = (message: FromWorker, transfer: ArrayBuffer[] = []) =>
+  port.postMessage(message, transfer);
+
+let built: RadiusWorkerBuilt;
+try {
+  const setup = (await import(init.setup.module)) as {
+    createRadiusWorkerOptions(data: unknown): RadiusWorkerBuilt | Promise<RadiusWorkerBuilt>;
+  };
+  built = await setup.createRadiusWorkerOptions(init.setup.data);
+} catch (error) {
+  post({ t: 'failed', message: (error as Error).message });
+  throw error;
+}
+
+const registry = new TraceRegistry({ clock: systemClock });
+let outDatagrams: Uint8Array[] = [];
+let outMeta: (string | number)[] = [];
+let events: ForwardedEvent[] = [];
+let done = 0;
+let scheduled = false;
+
+/** Counters ride along at most this often (cloning them per batch cost CPU per auth in bench/eap). */
+const STATS_EVERY_MS = 250;
+let statsSentAt = Number.NEGATIVE_INFINITY;
+
+function flush(): void {
+  scheduled = false;
+  const datagrams = outDatagrams;
+  const now = performance.now();
+  const stats = now - statsSentAt >= STATS_EVERY_MS ? core.stats() : undefined;
+  if (stats !== undefined) statsSentAt = now;
+  post(
+    { t: 'out', done, datagrams, meta: outMeta, events, stats },
+    datagrams.map((d) => d.buffer as ArrayBuffer),
+  );
+  outDatagrams = [];
+  outMeta = [];
+  events = [];
+  done = 0;
+}
+
+function schedule(): void {
+  if (scheduled) return;
+  scheduled = true;
+  setImmediate(flush);
+}
+
+const core = new RadiusServer({
+  ...init.settings,
+  ...built,
+  clock: systemClock,
+  crypto: nodeCrypto,
+  trace: registry,
+  statePrefix: workerStatePrefix(init.index),
+  send: (datagram, to) => {
+    // Deliberate copy: responses are carved from the core's slab, and this one is transferred.
+    outDatagrams.push(datagram.slice());
+    outMeta.push(to.address, to.port, to.listener ?? '');
+    schedule();
+  },
+});
+
+const mirrors = new Map<string, TraceSubscription>();
+function mirror(m: TraceMirror): void {
+  mirrors.get(m.guid)?.disable();
+  mirrors.delete(m.guid);
+  if (!m.enabled) return;
+  mirrors.set(
+    m.guid,
+    registry.enable(
+      m.guid,
+      (event) => {
+        // Deliberate copy: the payload is valid only during the call.
+        events.push({ guid: m.guid, descriptor: event.descriptor, payload: event.payload.slice() });
+        schedule();
+      },
+      { level: m.level, matchAnyKeyword: m.matchAnyKeyword, matchAllKeyword: m.matchAllKeyword },
+    ),
+  );
+}
+
+port.on('message', (message: ToWorker) => {
+  switch (message.t) {
+    case 'in': {
+      const { datagrams, meta } = message;
+      for (let i = 0; i < datagrams.length; i++) {
+        const listener = meta[3 * i + 2] as string;
+        const from: RadiusEndpoint =
+          listener === ''
+            ? { address: meta[3 * i] as string, port: meta[3 * i + 1] as number }
+            : { address: meta[3 * i] as string, port: meta[3 * i + 1] as number, listener };
+        core.receive(datagrams[i] as Uint8Array, from, 'auth');
+      }
+      done += datagrams.length;
+      schedule();
+      break;
+    }
+    case 'trace':
+      mirror(message.mirror);
+      break;
+    case 'stats':
+      post({ t: 'stats', id: message.id, stats: core.stats() });
+      break;
+    case 'stop':
+      if (scheduled) flush();
+      post({ t: 'stopped', stats: core.stats() });
+      port.close();
+      break;
+  }
+});
+
+post({ t: 'ready' });

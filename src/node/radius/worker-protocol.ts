@@ -1,0 +1,89 @@
+/**
+ * The messages between a RADIUS worker pool's receiving thread and its
+ * workers (worker-pool.ts, worker-main.ts). Datagrams travel as transferred
+ * ArrayBuffers in batches, one message per batch each way: a batch collects
+ * what one turn of the event loop received (or answered).
+ */
+import type { EventDescriptor } from '../../trace/index.js';
+import type {
+  RadiusClientOptions,
+  RadiusServerOptions,
+  RadiusServerStats,
+} from '../../radius/index.js';
+
+/**
+ * How a worker builds what cannot cross threads (EAP methods, the user store
+ * or provider): an ES module it imports, and data for it. The module exports
+ * `createRadiusWorkerOptions(data)` returning (or resolving to)
+ * `RadiusWorkerBuilt`. worker-setup.ts is the standard one.
+ */
+export interface RadiusWorkerSetup {
+  /** The module's URL (file: URL string). */
+  readonly module: string;
+  /** Structured-cloneable data for it. */
+  readonly data: unknown;
+}
+
+export type RadiusWorkerBuilt = Pick<RadiusServerOptions, 'methods'> &
+  Partial<Pick<RadiusServerOptions, 'users' | 'provider'>>;
+
+/** The server settings a worker gets (plain data only). */
+export type RadiusWorkerSettings = Omit<
+  RadiusServerOptions,
+  | 'clock'
+  | 'crypto'
+  | 'send'
+  | 'methods'
+  | 'users'
+  | 'provider'
+  | 'accounting'
+  | 'trace'
+  | 'clients'
+  | 'statePrefix'
+> & { readonly clients: readonly RadiusClientOptions[] };
+
+export interface WorkerInit {
+  readonly index: number;
+  readonly workers: number;
+  readonly settings: RadiusWorkerSettings;
+  readonly setup: RadiusWorkerSetup;
+}
+
+/** A provider's combined enablement on the receiving thread, mirrored in each worker. */
+export interface TraceMirror {
+  readonly guid: string;
+  readonly name: string;
+  readonly enabled: boolean;
+  readonly level: number;
+  readonly matchAnyKeyword: bigint;
+  readonly matchAllKeyword: bigint;
+}
+
+/** `meta` holds address, port, listener ('' for none) per datagram. */
+export type ToWorker =
+  | { readonly t: 'in'; readonly datagrams: Uint8Array[]; readonly meta: (string | number)[] }
+  | { readonly t: 'trace'; readonly mirror: TraceMirror }
+  | { readonly t: 'stats'; readonly id: number }
+  | { readonly t: 'stop' };
+
+export interface ForwardedEvent {
+  readonly guid: string;
+  readonly descriptor: EventDescriptor;
+  readonly payload: Uint8Array;
+}
+
+export type FromWorker =
+  | { readonly t: 'ready' }
+  | { readonly t: 'failed'; readonly message: string }
+  | {
+      readonly t: 'out';
+      /** Requests of earlier `in` batches now processed (answered or dropped). */
+      readonly done: number;
+      readonly datagrams: Uint8Array[];
+      readonly meta: (string | number)[];
+      readonly events: ForwardedEvent[];
+      /** The worker's counters, at most every 250 ms (`stats` asks for them now). */
+      readonly stats: RadiusServerStats | undefined;
+    }
+  | { readonly t: 'stats'; readonly id: number; readonly stats: RadiusServerStats }
+  | { readonly t: 'stopped'; readonly stats: RadiusServerStats };
