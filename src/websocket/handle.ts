@@ -35,6 +35,7 @@ import type {
   BufferType,
   CloseStatus,
   IndicateReceiveCompleteAction,
+  ReceiveOptions,
   WebSocketAction,
 } from './actions.js';
 import type { DeflateCodec } from './deflate-codec.js';
@@ -476,9 +477,12 @@ export class WebSocketHandle {
    * Queues a receive. Without `buffer`, data is handed out as views of the
    * component's memory or of the chunks it was given, valid until the
    * indication is completed (zero copy). With one, data is copied in and a
-   * message longer than the buffer completes as fragments.
+   * message longer than the buffer completes as fragments. `options.pieces`
+   * (no buffer, `assembleMessages` with `retainLentChunks`): a binary
+   * message held as pieces of the lent chunks it came in is indicated as
+   * those pieces (`buffers`) instead of being gathered into one buffer.
    */
-  receive(buffer?: Uint8Array | null, context?: unknown): void {
+  receive(buffer?: Uint8Array | null, context?: unknown, options?: ReceiveOptions): void {
     this.assertUsable();
     if (this.stateValue === 'connecting') {
       throw invalidOperation('Cannot receive before the handshake');
@@ -490,7 +494,25 @@ export class WebSocketHandle {
     if (buffer !== undefined && buffer !== null && buffer.length === 0) {
       throw new RangeError('A receive buffer must not be empty');
     }
-    this.receiveSide.op = { buffer: buffer ?? undefined, context, filled: 0 };
+    this.receiveSide.op =
+      options?.pieces === true
+        ? { buffer: buffer ?? undefined, context, filled: 0, pieces: true }
+        : { buffer: buffer ?? undefined, context, filled: 0 };
+  }
+
+  /**
+   * Changes the options of the queued receive (a host whose application
+   * changed its mind, e.g. `binaryType`, before the next message ends).
+   * Nothing queued: nothing to change.
+   */
+  setReceiveOptions(options: ReceiveOptions): void {
+    this.assertUsable();
+    const op = this.receiveSide.op;
+    if (op === undefined || (op.pieces === true) === (options.pieces === true)) return;
+    this.receiveSide.op =
+      options.pieces === true
+        ? { buffer: op.buffer, context: op.context, filled: op.filled, pieces: true }
+        : { buffer: op.buffer, context: op.context, filled: op.filled };
   }
 
   /** The next action for `queue`, or undefined when there is nothing to do now. */

@@ -63,6 +63,8 @@ const PIN_SLACK = 1024 * 1024;
 export interface Indication {
   readonly bufferType: BufferType;
   readonly buffer: Uint8Array;
+  /** A binary message handed out as its held pieces (`ReceiveOperation.pieces`); `buffer` is then empty. */
+  readonly buffers?: readonly Uint8Array[];
   readonly close: CloseStatus | undefined;
   readonly error: NetrxError | undefined;
 }
@@ -71,6 +73,11 @@ export interface ReceiveOperation {
   /** The caller's buffer, or undefined for component memory. */
   readonly buffer: Uint8Array | undefined;
   readonly context: unknown;
+  /**
+   * Without a buffer: an uncompressed binary message held as pieces of lent
+   * chunks is handed out as those pieces, not gathered.
+   */
+  readonly pieces?: boolean;
   /** Bytes of `buffer` filled so far. */
   filled: number;
 }
@@ -508,13 +515,14 @@ export class ReceivePath<Owner> {
     }
     const holdable = this.compressed ? this.holdInflated : this.lent;
     const maxHeld = this.compressed ? MAX_HELD_INFLATED : MAX_HELD;
+    const asPieces = op.pieces === true && !this.text && !this.compressed;
     if (
       holdable &&
       this.assembled === 0 &&
       this.held.length < maxHeld &&
-      !this.sizedAndQuarterHere(piece.length, end)
+      (asPieces || !this.sizedAndQuarterHere(piece.length, end))
     ) {
-      return this.hold(piece, end);
+      return this.hold(piece, end, asPieces);
     }
     // Growing instead of holding: past MAX_HELD, a piece that cannot be held,
     // or a plain message whose last frame's header fixed its size and a
@@ -560,7 +568,7 @@ export class ReceivePath<Owner> {
    * doublings (a 1 MiB message in 64 KiB reads: buffers of 64 KiB..1 MiB and
    * ~1 MiB of extra copying). Nothing is sized from an announced length.
    */
-  private hold(piece: Uint8Array, end: boolean): Indication | undefined {
+  private hold(piece: Uint8Array, end: boolean, asPieces: boolean): Indication | undefined {
     if (end && this.held.length === 0) {
       // One inflated piece (plain ones returned earlier): a view when it is
       // most of its memory, else one copy, never two.
@@ -603,6 +611,7 @@ export class ReceivePath<Owner> {
     }
     this.heldPieceBytes += piece.length;
     if (!end) return undefined;
+    if (asPieces) return this.finishPieces();
     this.gathering = this.allocate(this.heldPieceBytes);
     this.gatheredBytes = 0;
     this.gatherIndex = 0;
@@ -718,6 +727,22 @@ export class ReceivePath<Owner> {
   private flush(op: ReceiveOperation): Indication {
     const buffer = (op.buffer as Uint8Array).subarray(0, this.take(op));
     return indication(this.fragmentType(), buffer);
+  }
+
+  /** Hands out what is held as the message's pieces (`ReceiveOperation.pieces`): no gather. */
+  private finishPieces(): Indication {
+    const pieces = this.held;
+    this.held = NO_PIECES;
+    this.heldPieceBytes = 0;
+    this.pinnedBytes = 0;
+    this.host.receivedMessage(this.owner, this.text, this.size);
+    return {
+      bufferType: 'binary-message',
+      buffer: EMPTY_BYTES,
+      buffers: pieces,
+      close: undefined,
+      error: undefined,
+    };
   }
 
   private finish(buffer: Uint8Array): Indication {

@@ -36,6 +36,7 @@ import { isValidWireCloseCode } from '../../wire/websocket/index.js';
 import { openClient, parseWebSocketUrl, type ClientOptions } from './client.js';
 import { WebSocketEventTarget } from './event-target.js';
 import {
+  EMPTY_BUFFER,
   binaryPayload,
   isBinaryType,
   toControlPayload,
@@ -236,7 +237,10 @@ export class WebSocket extends WebSocketEventTarget {
     return this.binaryTypeValue;
   }
   set binaryType(value: BinaryType) {
-    if (isBinaryType(value)) this.binaryTypeValue = value;
+    if (!isBinaryType(value)) return;
+    this.binaryTypeValue = value;
+    // 'fragments': a message split across reads comes as views of them (no gather).
+    if (this.transport !== undefined) this.transport.receivePieces = value === 'fragments';
   }
 
   /** Bytes accepted by `send` and not yet handed to the kernel. */
@@ -480,6 +484,7 @@ export class WebSocket extends WebSocketEventTarget {
     handle.owner = events;
     this.state = OPEN;
     this.transport = new SocketTransport(socket, handle, events, this.connectionOptions);
+    if (this.binaryTypeValue === 'fragments') this.transport.receivePieces = true;
   }
 
   static {
@@ -531,6 +536,10 @@ export class WebSocket extends WebSocketEventTarget {
 
   #onIndication(action: IndicateReceiveCompleteAction): void {
     this.#onIdle();
+    if (action.buffers !== undefined) {
+      this.deliverPieces(action.buffers);
+      return;
+    }
     const view = Buffer.from(
       action.buffer.buffer,
       action.buffer.byteOffset,
@@ -580,6 +589,18 @@ export class WebSocket extends WebSocketEventTarget {
     // As in ws: text arrives as a Buffer (isBinary false); binaryType shapes binary only.
     const payload = binary ? binaryPayload(data, this.binaryTypeValue) : data;
     this.emitMessage(payload, binary, data);
+  }
+
+  /** A binary message as the views of the reads it came in (`binaryType: 'fragments'`). */
+  private deliverPieces(pieces: readonly Uint8Array[]): void {
+    const views = pieces.map((p) => Buffer.from(p.buffer, p.byteOffset, p.byteLength));
+    if (this.binaryTypeValue === 'fragments') {
+      this.emitMessage(views, true, EMPTY_BUFFER);
+      return;
+    }
+    // binaryType changed while the message was arriving: one buffer after all.
+    const data = Buffer.concat(views);
+    this.emitMessage(binaryPayload(data, this.binaryTypeValue), true, data);
   }
 
   /** The socket took the send's bytes (`sent`), or it was cancelled. */
