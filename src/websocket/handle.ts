@@ -474,6 +474,29 @@ export class WebSocketHandle {
   }
 
   /**
+   * Queues a binary message (or fragment) given as pieces, in order. A
+   * server without permessage-deflate sends them as one frame behind one
+   * header, each piece as it is (no join); otherwise they are joined and
+   * sent as `send` would. The caller must not change them until the
+   * send-complete indication.
+   */
+  sendPieces(
+    bufferType: 'binary-message' | 'binary-fragment',
+    pieces: readonly Uint8Array[],
+    context?: unknown,
+  ): void {
+    this.assertUsable();
+    if (this.stateValue === 'connecting')
+      throw invalidOperation('Cannot send before the handshake');
+    if (this.stateValue === 'aborted') throw invalidOperation('Cannot send on an aborted handle');
+    if (this.closeQueued) throw invalidOperation('Cannot send data after a close');
+    for (const p of pieces) {
+      if (!(p instanceof Uint8Array)) throw new TypeError('Send data must be Uint8Arrays');
+    }
+    this.sendPath.queueSendPieces(bufferType, pieces, context);
+  }
+
+  /**
    * Queues a receive. Without `buffer`, data is handed out as views of the
    * component's memory or of the chunks it was given, valid until the
    * indication is completed (zero copy). With one, data is copied in and a

@@ -152,3 +152,33 @@ describe('receive with { pieces: true }', () => {
     );
   });
 });
+
+describe('sendPieces', () => {
+  it('a server writes one frame: one header, then the pieces themselves (no join)', () => {
+    const server = serverWith();
+    const pieces = [new Uint8Array(70_000).fill(1), new Uint8Array(5).fill(2), new Uint8Array(0)];
+    server.sendPieces('binary-message', pieces, 'ctx');
+    const a = server.getAction('send');
+    expect(a?.type).toBe('send-to-network');
+    if (a?.type !== 'send-to-network') return;
+    expect(a.buffers.slice(1)).toEqual([pieces[0], pieces[1]]);
+    expect(a.buffers[1]).toBe(pieces[0]); // the caller's memory, not a copy
+    // FIN + binary, unmasked, 64-bit length 70,005 (0x011175).
+    expect(Array.from(a.buffers[0]!)).toEqual([0x82, 127, 0, 0, 0, 0, 0, 0x01, 0x11, 0x75]);
+    expect(a.byteLength).toBe(10 + 70_005);
+    server.completeAction(a.actionContext, a.byteLength);
+    const done = server.getAction('send');
+    expect(done?.type === 'indicate-send-complete' && done.context).toBe('ctx');
+  });
+
+  it('a client joins the pieces and masks them as one message', () => {
+    const client = createClientHandle({ crypto: nodeCrypto });
+    client.open();
+    client.sendPieces('binary-message', [new Uint8Array([1, 2]), new Uint8Array([3])]);
+    const a = client.getAction('send');
+    if (a?.type !== 'send-to-network') throw new Error('no write');
+    const server = serverWith();
+    const got = receiveAll(server, new Uint8Array(Buffer.concat(a.buffers)), 100, false);
+    expect(Array.from(got[0]!.buffer)).toEqual([1, 2, 3]);
+  });
+});

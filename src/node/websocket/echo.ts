@@ -6,8 +6,8 @@
  *
  * It sets the connection's `binaryType` to `'fragments'`: a binary message
  * that arrived in several socket reads comes as views of those reads and
- * goes back as one frame per piece (a fragmented message with the same
- * bytes), never gathered into a buffer of its own. Echoing 1 MiB that way
+ * goes back as one frame whose payload is those views (written with
+ * writev), never gathered into a buffer of its own. Echoing 1 MiB that way
  * saves the server the gather copy and a fresh 1 MiB buffer per message
  * (docs/performance.md). Text, compressed and one-read messages are
  * echoed whole, as before.
@@ -21,8 +21,6 @@ export function echoConnection(ws: WebSocket): void {
       ws.send(data, { binary: isBinary });
       return;
     }
-    const last = data.length - 1;
-    for (let i = 0; i < last; i++) ws.send(data[i] as Buffer, { binary: true, fin: false });
-    ws.send(data[last] as Buffer, { binary: true });
+    ws.send(data, { binary: true });
   });
 }
