@@ -450,10 +450,7 @@ export class WebSocketHandle {
     context?: unknown,
     options?: SendOptions,
   ): void {
-    this.assertUsable();
-    if (this.stateValue === 'connecting')
-      throw invalidOperation('Cannot send before the handshake');
-    if (this.stateValue === 'aborted') throw invalidOperation('Cannot send on an aborted handle');
+    this.assertCanSend();
     if (bufferType === 'close') {
       if (this.closeQueued) throw invalidOperation('A close was already sent');
       const status = (data ?? {}) as Partial<CloseStatus>;
@@ -485,10 +482,7 @@ export class WebSocketHandle {
     pieces: readonly Uint8Array[],
     context?: unknown,
   ): void {
-    this.assertUsable();
-    if (this.stateValue === 'connecting')
-      throw invalidOperation('Cannot send before the handshake');
-    if (this.stateValue === 'aborted') throw invalidOperation('Cannot send on an aborted handle');
+    this.assertCanSend();
     if (this.closeQueued) throw invalidOperation('Cannot send data after a close');
     for (const p of pieces) {
       if (!(p instanceof Uint8Array)) throw new TypeError('Send data must be Uint8Arrays');
@@ -707,6 +701,14 @@ export class WebSocketHandle {
       reason: status.reason,
       clean: this.failure === undefined && this.closeReceived !== undefined,
     });
+  }
+
+  /** Sends need an open (or closing) handle. */
+  private assertCanSend(): void {
+    this.assertUsable();
+    if (this.stateValue === 'connecting')
+      throw invalidOperation('Cannot send before the handshake');
+    if (this.stateValue === 'aborted') throw invalidOperation('Cannot send on an aborted handle');
   }
 
   private assertUsable(): void {
