@@ -42,6 +42,12 @@ export const ACTION_VALUE = Object.freeze({
 /** Which operations `getAction` may return work for. */
 export type ActionQueue = 'send' | 'receive' | 'all';
 
+/** How a receive without a buffer hands a message out (`WebSocketHandle.receive`). */
+export interface ReceiveOptions {
+  /** A binary message held as pieces of lent chunks is indicated as those pieces (`buffers`). */
+  readonly pieces?: boolean;
+}
+
 /** A close status as the close frame carried it (1005 when it carried none). */
 export interface CloseStatus {
   readonly code: number;
@@ -101,6 +107,12 @@ export interface IndicateReceiveCompleteAction {
   readonly context: unknown;
   readonly bufferType: BufferType;
   readonly buffer: Uint8Array;
+  /**
+   * Only for a receive queued with `{ pieces: true }`: a binary message
+   * that arrived in several lent chunks, as views of them in order (not
+   * gathered into one buffer); `buffer` is then empty.
+   */
+  readonly buffers?: readonly Uint8Array[];
   readonly close: CloseStatus | undefined;
   readonly error: NetrxError | undefined;
 }

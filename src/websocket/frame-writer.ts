@@ -135,3 +135,27 @@ function writeFrame(
   out.push(header, payload.length === 0 ? EMPTY_BYTES : payload);
   return headerLength + payload.length;
 }
+
+/**
+ * Appends one unmasked, uncompressed frame whose payload is `pieces` as
+ * they are (header, then the pieces: writev, no join); returns its bytes.
+ */
+export function writePiecesFrame(
+  opcode: number,
+  fin: boolean,
+  pieces: readonly Uint8Array[],
+  out: Uint8Array[],
+): number {
+  let length = 0;
+  for (const p of pieces) length += p.length;
+  const headerLength = frameHeaderLength(length, false);
+  const header = allocFromSlab(headerLength);
+  emitFrameHeader(
+    { fin, rsv1: false, opcode, payloadLength: length, maskKey: undefined },
+    header,
+    0,
+  );
+  out.push(header);
+  for (const p of pieces) if (p.length > 0) out.push(p);
+  return headerLength + length;
+}

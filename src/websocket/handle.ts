@@ -35,6 +35,7 @@ import type {
   BufferType,
   CloseStatus,
   IndicateReceiveCompleteAction,
+  ReceiveOptions,
   WebSocketAction,
 } from './actions.js';
 import type { DeflateCodec } from './deflate-codec.js';
@@ -449,10 +450,7 @@ export class WebSocketHandle {
     context?: unknown,
     options?: SendOptions,
   ): void {
-    this.assertUsable();
-    if (this.stateValue === 'connecting')
-      throw invalidOperation('Cannot send before the handshake');
-    if (this.stateValue === 'aborted') throw invalidOperation('Cannot send on an aborted handle');
+    this.assertCanSend();
     if (bufferType === 'close') {
       if (this.closeQueued) throw invalidOperation('A close was already sent');
       const status = (data ?? {}) as Partial<CloseStatus>;
@@ -473,12 +471,35 @@ export class WebSocketHandle {
   }
 
   /**
+   * Queues a binary message (or fragment) given as pieces, in order. A
+   * server without permessage-deflate sends them as one frame behind one
+   * header, each piece as it is (no join); otherwise they are joined and
+   * sent as `send` would. The caller must not change them until the
+   * send-complete indication.
+   */
+  sendPieces(
+    bufferType: 'binary-message' | 'binary-fragment',
+    pieces: readonly Uint8Array[],
+    context?: unknown,
+  ): void {
+    this.assertCanSend();
+    if (this.closeQueued) throw invalidOperation('Cannot send data after a close');
+    for (const p of pieces) {
+      if (!(p instanceof Uint8Array)) throw new TypeError('Send data must be Uint8Arrays');
+    }
+    this.sendPath.queueSendPieces(bufferType, pieces, context);
+  }
+
+  /**
    * Queues a receive. Without `buffer`, data is handed out as views of the
    * component's memory or of the chunks it was given, valid until the
    * indication is completed (zero copy). With one, data is copied in and a
-   * message longer than the buffer completes as fragments.
+   * message longer than the buffer completes as fragments. `options.pieces`
+   * (no buffer, `assembleMessages` with `retainLentChunks`): a binary
+   * message held as pieces of the lent chunks it came in is indicated as
+   * those pieces (`buffers`) instead of being gathered into one buffer.
    */
-  receive(buffer?: Uint8Array | null, context?: unknown): void {
+  receive(buffer?: Uint8Array | null, context?: unknown, options?: ReceiveOptions): void {
     this.assertUsable();
     if (this.stateValue === 'connecting') {
       throw invalidOperation('Cannot receive before the handshake');
@@ -490,7 +511,25 @@ export class WebSocketHandle {
     if (buffer !== undefined && buffer !== null && buffer.length === 0) {
       throw new RangeError('A receive buffer must not be empty');
     }
-    this.receiveSide.op = { buffer: buffer ?? undefined, context, filled: 0 };
+    this.receiveSide.op =
+      options?.pieces === true
+        ? { buffer: buffer ?? undefined, context, filled: 0, pieces: true }
+        : { buffer: buffer ?? undefined, context, filled: 0 };
+  }
+
+  /**
+   * Changes the options of the queued receive (a host whose application
+   * changed its mind, e.g. `binaryType`, before the next message ends).
+   * Nothing queued: nothing to change.
+   */
+  setReceiveOptions(options: ReceiveOptions): void {
+    this.assertUsable();
+    const op = this.receiveSide.op;
+    if (op === undefined || (op.pieces === true) === (options.pieces === true)) return;
+    this.receiveSide.op =
+      options.pieces === true
+        ? { buffer: op.buffer, context: op.context, filled: op.filled, pieces: true }
+        : { buffer: op.buffer, context: op.context, filled: op.filled };
   }
 
   /** The next action for `queue`, or undefined when there is nothing to do now. */
@@ -662,6 +701,14 @@ export class WebSocketHandle {
       reason: status.reason,
       clean: this.failure === undefined && this.closeReceived !== undefined,
     });
+  }
+
+  /** Sends need an open (or closing) handle. */
+  private assertCanSend(): void {
+    this.assertUsable();
+    if (this.stateValue === 'connecting')
+      throw invalidOperation('Cannot send before the handshake');
+    if (this.stateValue === 'aborted') throw invalidOperation('Cannot send on an aborted handle');
   }
 
   private assertUsable(): void {

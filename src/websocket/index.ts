@@ -30,6 +30,7 @@ export {
   ACTION_VALUE,
   BUFFER_TYPE_VALUE,
   type ActionQueue,
+  type ReceiveOptions,
   type BufferType,
   type CloseStatus,
   type IndicateReceiveCompleteAction,

@@ -14,98 +14,41 @@
  * never interrupt a message: pings are answered through the host, pongs and
  * the close are indicated after any partial data has been handed out.
  */
-import { ProtocolError, type NetrxError } from '../runtime/index.js';
+import { ProtocolError } from '../runtime/index.js';
 import {
   CloseCode,
   FrameDecoder,
   Opcode,
   ReservedBit,
-  Utf8Validator,
   parseClosePayload,
-  type MaskFunction,
-  type MaskIntoFunction,
   type FrameEvent,
   type FrameHeader,
 } from '../wire/websocket/index.js';
 import { EMPTY_BYTES } from '../wire/websocket/empty.js';
 import { maskersFor, type Maskers } from '../wire/websocket/frame.js';
-import type { BufferType, CloseStatus } from './actions.js';
-import type { PerMessageInflateResult } from './permessage-deflate.js';
+import type { BufferType } from './actions.js';
 import type { ResolvedProperties } from './properties.js';
+import { HeldPieces, MAX_HELD, MAX_HELD_INFLATED, assemblySize } from './receive-held.js';
+import { InflateStage, type MessageInflater } from './receive-inflate.js';
+import {
+  closeIndication,
+  connectionLost,
+  indication,
+  wireCode,
+  type Indication,
+  type ReceiveHost,
+  type ReceiveOperation,
+  type ReceivePathOptions,
+} from './receive-types.js';
+import { TextCheck } from './receive-utf8.js';
 
-/**
- * The shared empty list `pending` holds while nothing is pending (no array
- * per connection). Frozen: a push onto it throws instead of leaking into
- * every connection.
- */
-const NO_PIECES = Object.freeze([]) as unknown as Uint8Array[];
-/** The smallest assembly buffer made (so tiny pieces do not regrow it at every byte). */
-const MIN_ASSEMBLY = 1024;
-/** At most this many pieces of one message are held (`retainLentChunks`); past it they are copied. */
-const MAX_HELD = 256;
-/**
- * Inflated pieces of one message held as views (a 64 MiB message inflates
- * into a few hundred slab pieces); past it they are copied.
- */
-const MAX_HELD_INFLATED = 8192;
-/**
- * DEFLATE expands at most ~1032:1 (RFC 1951: a 258-byte match in 2 bits),
- * so a compressed piece of `budget / MAX_DEFLATE_RATIO` bytes cannot
- * inflate to much more than the step's budget.
- */
-const MAX_DEFLATE_RATIO = 1032;
-/** The smallest compressed piece inflated at once under a budget (inflates to ≤ ~1 MiB). */
-const MIN_INFLATE_PIECE = 1024;
-/** What held inflated views may pin beyond twice the bytes they hold (one codec slab). */
-const PIN_SLACK = 1024 * 1024;
-
-/** What a receive operation completes with. */
-export interface Indication {
-  readonly bufferType: BufferType;
-  readonly buffer: Uint8Array;
-  readonly close: CloseStatus | undefined;
-  readonly error: NetrxError | undefined;
-}
-
-export interface ReceiveOperation {
-  /** The caller's buffer, or undefined for component memory. */
-  readonly buffer: Uint8Array | undefined;
-  readonly context: unknown;
-  /** Bytes of `buffer` filled so far. */
-  filled: number;
-}
-
-/** Decompression as the receive path needs it (a `PerMessageDeflateSession`). */
-export interface MessageInflater {
-  inflate(piece: Uint8Array, last: boolean): PerMessageInflateResult;
-  /** Inflated chunks are never rewritten, so they may be held as views (`DeflateCodec.stableOutput`). */
-  readonly stableOutput?: boolean;
-}
-
-/**
- * What the receive path asks of its handle. One object serves every handle
- * (the handle is passed in), so these calls stay off the handle's public
- * surface and cost no memory per connection.
- */
-export interface ReceiveHost<Owner> {
-  /** A ping arrived: queue a pong with this (copied) payload. */
-  receivedPing(owner: Owner, payload: Uint8Array): void;
-  /** A valid close arrived. */
-  receivedClose(owner: Owner, status: CloseStatus): void;
-  /** The peer broke the protocol: send a close with `error.closeCode`. */
-  receivedViolation(owner: Owner, error: ProtocolError): void;
-  /** A whole message arrived (for traces and statistics). */
-  receivedMessage(owner: Owner, text: boolean, size: number): void;
-}
-
-export interface ReceivePathOptions {
-  readonly role: 'client' | 'server';
-  readonly properties: ResolvedProperties;
-  readonly isUtf8: ((bytes: Uint8Array) => boolean) | undefined;
-  readonly mask: MaskFunction | undefined;
-  readonly maskInto?: MaskIntoFunction | undefined;
-  readonly allocate: ((size: number) => Uint8Array) | undefined;
-}
+export type { MessageInflater } from './receive-inflate.js';
+export type {
+  Indication,
+  ReceiveHost,
+  ReceiveOperation,
+  ReceivePathOptions,
+} from './receive-types.js';
 
 export class ReceivePath<Owner> {
   private decoder: FrameDecoder;
@@ -116,18 +59,16 @@ export class ReceivePath<Owner> {
   private readonly allocate: (size: number) => Uint8Array;
   private readonly owner: Owner;
   private readonly host: ReceiveHost<Owner>;
-  private inflater: MessageInflater | undefined;
-  /** Inflated pieces may be held as views until the message ends. */
-  private holdInflated = false;
+  /** Compressed frames held and inflated in steps (permessage-deflate only). */
+  private inflateStage: InflateStage | undefined;
 
   // The message being received.
   private text = false;
   private compressed = false;
   private fragments = 0;
   private size = 0;
-  /** Made on the first text message that arrives in pieces. */
-  private utf8: Utf8Validator | undefined;
-  private utf8Fresh = true;
+  /** UTF-8 checking, made on the first text message. */
+  private textCheck: TextCheck | undefined;
   // The frame being received.
   private control: FrameHeader | undefined;
   private dataFrame = false;
@@ -135,30 +76,13 @@ export class ReceivePath<Owner> {
   // Message assembly (assembleMessages, no caller buffer).
   private assembly: Uint8Array = EMPTY_BYTES;
   private assembled = 0;
-  /** Pieces of lent chunks held until the message ends, then gathered once (`retainLentChunks`). */
-  private held: Uint8Array[] = NO_PIECES;
-  private heldPieceBytes = 0;
-  /** Memory the held views pin (their buffers' sizes; an overestimate when two share one). */
-  private pinnedBytes = 0;
+  /**
+   * Pieces of lent chunks (or stable inflated output) held until the
+   * message ends, then gathered once (`retainLentChunks`); made on first need.
+   */
+  private held: HeldPieces | undefined;
   /** Whether the chunk being decoded was lent by a host that never reuses it. */
   private lent = false;
-  // Inflated bytes not handed out yet; the last one ends the message when `pendingEnds`.
-  private pending: Uint8Array[] = NO_PIECES;
-  private pendingEnds = false;
-  /**
-   * The compressed payload of the data frame arriving, held until the frame
-   * is complete (as ws does): a frame that never finishes arriving costs
-   * the bytes that came, never what they inflate to (a zip-bomb prefix).
-   */
-  private compressedIn: Uint8Array[] = NO_PIECES;
-  private compressedBytes = 0;
-  /** The held frame has all arrived: inflate it; `compressedEnds`: it ends the message. */
-  private compressedReady = false;
-  private compressedEnds = false;
-  /** The message being gathered from held pieces, in steps (`receiveStepBytes`). */
-  private gathering: Uint8Array | undefined;
-  private gatheredBytes = 0;
-  private gatherIndex = 0;
   /** Bytes this step may still inflate or gather (`receiveStepBytes`). */
   private budget = Number.POSITIVE_INFINITY;
   /** The last step stopped at its budget with work left (`receivePending`). */
@@ -191,8 +115,7 @@ export class ReceivePath<Owner> {
 
   /** Turns on permessage-deflate (RSV1 allowed on first frames). Before any data only. */
   enableDeflate(role: 'client' | 'server', inflater: MessageInflater): void {
-    this.inflater = inflater;
-    this.holdInflated = inflater.stableOutput === true;
+    this.inflateStage = new InflateStage(inflater);
     this.decoder = this.makeDecoder(role, true);
   }
 
@@ -221,15 +144,12 @@ export class ReceivePath<Owner> {
    * incomplete frame, inflated or lent pieces, the assembly buffer.
    */
   get heldBytes(): number {
-    let pending = 0;
-    for (const p of this.pending) pending += p.length;
-    return (
-      this.compressedBytes +
-      this.heldPieceBytes +
-      this.assembly.length +
-      (this.gathering?.length ?? 0) +
-      pending
-    );
+    return (this.inflateStage?.heldBytes ?? 0) + (this.held?.heldBytes ?? 0) + this.assembly.length;
+  }
+
+  /** Bytes of the message held as pieces (not yet gathered). */
+  private get heldPieceBytes(): number {
+    return this.held?.bytes ?? 0;
   }
 
   /**
@@ -248,19 +168,20 @@ export class ReceivePath<Owner> {
         this.deferred = undefined;
         return d;
       }
-      if (this.pending.length > 0) {
-        const done = this.drainPending(op);
+      const stage = this.inflateStage;
+      if (stage?.hasPending === true) {
+        const done = this.drainPending(stage, op);
         if (done !== undefined) return done;
         if (this.workPending) return undefined;
         continue;
       }
-      if (this.gathering !== undefined) {
+      if (this.held?.isGathering === true) {
         const done = this.gatherSome();
         if (done !== undefined) return done;
         return undefined; // out of budget (workPending)
       }
-      if (this.compressedReady) {
-        const done = this.inflateSome();
+      if (stage?.ready === true) {
+        const done = this.inflateSome(stage);
         if (done !== undefined) return done;
         if (this.workPending) return undefined;
         continue;
@@ -302,79 +223,26 @@ export class ReceivePath<Owner> {
     const end = event.last && this.frameFin;
     if (event.last) this.dataFrame = false;
     if (!this.compressed) return this.deliver(event.data, end, op, inAssembly);
-    this.holdCompressed(event.data, event.last);
-    if (event.last) {
-      this.compressedReady = true;
-      this.compressedEnds = end;
-    }
+    // Compressed only with deflate negotiated (RSV1 is refused otherwise).
+    const stage = this.inflateStage as InflateStage;
+    stage.hold(event.data, event.last, this.lent, this.allocate);
+    if (event.last) stage.frameComplete(end);
     return undefined;
   }
 
   /**
-   * Keeps a piece of a compressed frame until the frame is complete. A view
-   * when it is the whole frame (inflated before the next read) or most of
-   * a lent chunk; otherwise a copy (the handle's receive buffer is reused
-   * by the next read, and a view of a small piece would pin its chunk).
+   * Inflates the next piece of the complete compressed frame, at most what
+   * the step's budget allows; undefined unless the connection failed.
    */
-  private holdCompressed(piece: Uint8Array, frameEnds: boolean): void {
-    if (piece.length === 0) return;
-    let kept = piece;
-    const whole = frameEnds && this.compressedBytes === 0;
-    if (!whole && !(this.lent && piece.byteLength * 2 >= piece.buffer.byteLength)) {
-      kept = this.allocate(piece.length);
-      kept.set(piece);
-    }
-    if (this.compressedIn === NO_PIECES) this.compressedIn = [];
-    this.compressedIn.push(kept);
-    this.compressedBytes += kept.length;
-  }
-
-  /**
-   * Inflates the next piece of the complete frame held in `compressedIn`,
-   * at most what the step's budget allows (a piece of budget / 1032 bytes,
-   * at least 1 KiB, cannot inflate to much more). The output goes to
-   * `pending`; undefined unless the connection failed.
-   */
-  private inflateSome(): Indication | undefined {
+  private inflateSome(stage: InflateStage): Indication | undefined {
     if (this.budget <= 0) {
       this.workPending = true;
       return undefined;
     }
-    const head = this.compressedIn[0];
-    let piece = EMPTY_BYTES;
-    if (head !== undefined) {
-      const size = Math.max(MIN_INFLATE_PIECE, Math.floor(this.budget / MAX_DEFLATE_RATIO));
-      if (head.length > size) {
-        piece = head.subarray(0, size);
-        this.compressedIn[0] = head.subarray(size);
-      } else {
-        piece = head;
-        this.compressedIn.shift();
-      }
-      this.compressedBytes -= piece.length;
-    }
-    const frameDone = this.compressedBytes === 0;
-    const end = frameDone && this.compressedEnds;
-    if (frameDone) {
-      this.compressedIn = NO_PIECES;
-      this.compressedReady = false;
-      this.compressedEnds = false;
-      // A continuation frame with nothing in it, not the last: nothing to inflate.
-      if (piece.length === 0 && !end) return undefined;
-    }
-    const inflated = (this.inflater as MessageInflater).inflate(piece, end);
-    if (!inflated.ok) {
-      const f = inflated.failure;
-      return this.fail(wireCode(f.code), f.message, f.closeCode);
-    }
-    this.budget -= inflated.length;
-    if (inflated.chunks.length > 0) {
-      this.pending = inflated.chunks.slice();
-      this.pendingEnds = end;
-    } else if (end) {
-      this.pending = [EMPTY_BYTES];
-      this.pendingEnds = true;
-    }
+    const left = stage.inflateSome(this.budget);
+    if (typeof left !== 'number')
+      return this.fail(wireCode(left.code), left.message, left.closeCode);
+    this.budget = left;
     return undefined;
   }
 
@@ -392,7 +260,7 @@ export class ReceivePath<Owner> {
       this.compressed = header.rsv1;
       this.fragments = 1;
       this.size = 0;
-      this.utf8Fresh = true;
+      if (this.text) (this.textCheck ??= new TextCheck()).begin();
     } else if (++this.fragments > maxFragments) {
       return this.fail(
         'ERR_WS_TOO_MANY_FRAGMENTS',
@@ -415,23 +283,17 @@ export class ReceivePath<Owner> {
     return undefined;
   }
 
-  /**
-   * Makes room in the assembly buffer for `length` more bytes that have
-   * arrived. It doubles, so a message never holds more than twice (at the
-   * jump below, four times) the bytes received so far, never what a header
-   * announces. Once the last frame's header has fixed the final size and a
-   * quarter of it is here, it jumps to that size: one growth less for large
-   * messages, and no slack at the end.
-   */
+  /** Makes room in the assembly buffer for `length` more bytes that have arrived. */
   private reserve(length: number): void {
     const need = this.assembled + length;
     if (need <= this.assembly.length) return;
     const finalSize = !this.compressed && this.frameFin ? this.size : undefined;
-    const doubled = Math.max(need, this.assembly.length * 2, MIN_ASSEMBLY);
-    const size =
-      finalSize !== undefined && finalSize <= 4 * need
-        ? finalSize
-        : Math.max(need, Math.min(doubled, finalSize ?? this.properties.maxMessageSize));
+    const size = assemblySize(
+      need,
+      this.assembly.length,
+      finalSize,
+      this.properties.maxMessageSize,
+    );
     const grown = this.allocate(size);
     grown.set(this.assembly.subarray(0, this.assembled));
     this.assembly = grown;
@@ -456,12 +318,7 @@ export class ReceivePath<Owner> {
         }
         const status = { code: parsed.value.code, reason: parsed.value.reason };
         this.host.receivedClose(this.owner, status);
-        const close: Indication = {
-          bufferType: 'close',
-          buffer: EMPTY_BYTES,
-          close: status,
-          error: undefined,
-        };
+        const close = closeIndication(status, undefined);
         this.terminal = close;
         this.deferred = close;
         return undefined;
@@ -506,15 +363,16 @@ export class ReceivePath<Owner> {
     if (end && this.assembled === 0 && this.heldPieceBytes === 0 && !this.compressed) {
       return this.finish(piece);
     }
-    const holdable = this.compressed ? this.holdInflated : this.lent;
+    const holdable = this.compressed ? this.inflateStage?.holdInflated === true : this.lent;
     const maxHeld = this.compressed ? MAX_HELD_INFLATED : MAX_HELD;
+    const asPieces = op.pieces === true && !this.text && !this.compressed;
     if (
       holdable &&
       this.assembled === 0 &&
-      this.held.length < maxHeld &&
-      !this.sizedAndQuarterHere(piece.length, end)
+      (this.held?.count ?? 0) < maxHeld &&
+      (asPieces || !this.sizedAndQuarterHere(piece.length, end))
     ) {
-      return this.hold(piece, end);
+      return this.hold(piece, end, asPieces);
     }
     // Growing instead of holding: past MAX_HELD, a piece that cannot be held,
     // or a plain message whose last frame's header fixed its size and a
@@ -559,9 +417,11 @@ export class ReceivePath<Owner> {
    * and one copy per message, where growing with what arrives costs
    * doublings (a 1 MiB message in 64 KiB reads: buffers of 64 KiB..1 MiB and
    * ~1 MiB of extra copying). Nothing is sized from an announced length.
+   * `asPieces`: the pieces are handed out as they are instead.
    */
-  private hold(piece: Uint8Array, end: boolean): Indication | undefined {
-    if (end && this.held.length === 0) {
+  private hold(piece: Uint8Array, end: boolean, asPieces: boolean): Indication | undefined {
+    const held = (this.held ??= new HeldPieces());
+    if (end && held.count === 0) {
       // One inflated piece (plain ones returned earlier): a view when it is
       // most of its memory, else one copy, never two.
       if (piece.byteLength * 2 >= piece.buffer.byteLength) return this.finish(piece);
@@ -569,82 +429,26 @@ export class ReceivePath<Owner> {
       copy.set(piece);
       return this.finish(copy);
     }
-    if (this.held === NO_PIECES) this.held = [];
-    const last = this.held.at(-1);
-    if (
-      last !== undefined &&
-      last.buffer === piece.buffer &&
-      last.byteOffset + last.byteLength === piece.byteOffset
-    ) {
-      // Inflated pieces follow each other in the codec's slab: one view.
-      this.held[this.held.length - 1] = new Uint8Array(
-        piece.buffer,
-        last.byteOffset,
-        last.byteLength + piece.byteLength,
-      );
-    } else if (
-      this.compressed
-        ? this.pinnedBytes + piece.buffer.byteLength >
-          2 * (this.heldPieceBytes + piece.length) + PIN_SLACK
-        : piece.byteLength * 2 < piece.buffer.byteLength
-    ) {
-      // A view pins its whole chunk: a piece under half of its chunk is held
-      // as a copy, so what is held stays about the bytes that arrived (a
-      // deliberate copy of a small piece). Inflated pieces share the codec's
-      // output slabs (up to 1 MiB, with other connections' output): they are
-      // held as views while the slabs they pin stay under twice what is held
-      // plus 1 MiB, and copied past that.
-      const kept = this.allocate(piece.length);
-      kept.set(piece);
-      this.held.push(kept);
-    } else {
-      this.held.push(piece);
-      this.pinnedBytes += piece.buffer.byteLength;
-    }
-    this.heldPieceBytes += piece.length;
+    held.add(piece, this.compressed, this.allocate);
     if (!end) return undefined;
-    this.gathering = this.allocate(this.heldPieceBytes);
-    this.gatheredBytes = 0;
-    this.gatherIndex = 0;
+    if (asPieces) return this.finishPieces(held.take());
+    held.startGather(this.allocate);
     return this.gatherSome();
   }
 
   /**
-   * Copies held pieces into the message buffer, at most the step's budget
-   * (`receiveStepBytes`): a 64 MiB message is gathered over many short
-   * steps, not one long copy. Each piece is let go once copied, so what is
-   * held stays about one message. The message once whole, else undefined
+   * Gathers held pieces into the message buffer, at most the step's budget
+   * (`receiveStepBytes`). The message once whole, else undefined
    * (`workPending`).
    */
   private gatherSome(): Indication | undefined {
-    const whole = this.gathering as Uint8Array;
-    const held = this.held;
-    // One pass over the pieces, each at most once per step: the loop ends
-    // whatever the budget says (a mutated budget check once spun here).
-    for (let i = this.gatherIndex; i < held.length; i++) {
-      const p = held[i] as Uint8Array;
-      // The budget may be spent (0) or overspent by an inflate (negative).
-      const n = Math.min(p.length, Math.max(0, this.budget));
-      if (n > 0) {
-        whole.set(n === p.length ? p : p.subarray(0, n), this.gatheredBytes);
-        this.gatheredBytes += n;
-        this.heldPieceBytes -= n;
-        this.budget -= n;
-      }
-      if (n < p.length) {
-        // Out of budget inside this piece: the rest next step.
-        held[i] = p.subarray(n);
-        this.gatherIndex = i;
-        this.workPending = true;
-        return undefined;
-      }
-      held[i] = EMPTY_BYTES;
+    const step = (this.held as HeldPieces).gatherSome(this.budget);
+    this.budget = step.budget;
+    if (step.whole === undefined) {
+      this.workPending = true;
+      return undefined;
     }
-    this.gathering = undefined;
-    this.held = NO_PIECES;
-    this.heldPieceBytes = 0;
-    this.pinnedBytes = 0;
-    return this.finish(whole);
+    return this.finish(step.whole);
   }
 
   /**
@@ -652,51 +456,19 @@ export class ReceivePath<Owner> {
    * bytes (the piece that made it stop holding).
    */
   private unhold(extra: number): void {
-    const held = this.held;
     this.reserve(this.heldPieceBytes + extra);
-    this.held = NO_PIECES;
-    this.heldPieceBytes = 0;
-    this.pinnedBytes = 0;
-    for (const p of held) {
-      this.assembly.set(p, this.assembled);
-      this.assembled += p.length;
-    }
+    this.assembled += (this.held as HeldPieces).drainInto(this.assembly, this.assembled);
   }
 
-  private drainPending(op: ReceiveOperation): Indication | undefined {
-    const piece = this.pending[0] as Uint8Array;
-    const lastPiece = this.pending.length === 1;
-    let part = piece;
-    if (op.buffer !== undefined) {
-      const room = op.buffer.length - op.filled;
-      if (piece.length > room) {
-        part = piece.subarray(0, room);
-        this.pending[0] = piece.subarray(room);
-        return this.deliver(part, false, op);
-      }
-    }
-    this.pending.shift();
-    const end = lastPiece && this.pendingEnds;
-    if (this.pending.length === 0) {
-      this.pending = NO_PIECES;
-      this.pendingEnds = false;
-    }
-    return this.deliver(part, end, op);
+  /** Hands the next inflated bytes to the operation (no more than its buffer has room for). */
+  private drainPending(stage: InflateStage, op: ReceiveOperation): Indication | undefined {
+    const room = op.buffer === undefined ? Number.POSITIVE_INFINITY : op.buffer.length - op.filled;
+    const part = stage.takePending(room);
+    return this.deliver(part, stage.takenEnds, op);
   }
 
   private checkUtf8(piece: Uint8Array, end: boolean): Indication | undefined {
-    let valid: boolean;
-    if (end && this.utf8Fresh && this.isUtf8 !== undefined) {
-      valid = this.isUtf8(piece);
-    } else {
-      this.utf8Fresh = false;
-      const utf8 = (this.utf8 ??= new Utf8Validator());
-      valid = utf8.push(piece) && (!end || utf8.end());
-    }
-    // Nothing to reset after a message that ended valid: `end()` is true only
-    // in the validator's initial state, and each message's header sets
-    // `utf8Fresh` again (`onHeader`).
-    if (valid) return undefined;
+    if ((this.textCheck as TextCheck).check(piece, end, this.isUtf8)) return undefined;
     return this.fail(
       'ERR_WS_INVALID_UTF8',
       'A text message is not valid UTF-8',
@@ -720,6 +492,18 @@ export class ReceivePath<Owner> {
     return indication(this.fragmentType(), buffer);
   }
 
+  /** Hands out what is held as the message's pieces (`ReceiveOperation.pieces`): no gather. */
+  private finishPieces(pieces: readonly Uint8Array[]): Indication {
+    this.host.receivedMessage(this.owner, this.text, this.size);
+    return {
+      bufferType: 'binary-message',
+      buffer: EMPTY_BYTES,
+      buffers: pieces,
+      close: undefined,
+      error: undefined,
+    };
+  }
+
   private finish(buffer: Uint8Array): Indication {
     this.host.receivedMessage(this.owner, this.text, this.size);
     return indication(this.text ? 'utf8-message' : 'binary-message', buffer);
@@ -728,49 +512,16 @@ export class ReceivePath<Owner> {
   private fail(code: string, message: string, closeCode: number): Indication {
     const error = new ProtocolError(code, message, 'remote', { closeCode });
     this.host.receivedViolation(this.owner, error);
-    return this.end({
-      bufferType: 'close',
-      buffer: EMPTY_BYTES,
-      close: { code: closeCode, reason: '' },
-      error,
-    });
+    return this.end(closeIndication({ code: closeCode, reason: '' }, error));
   }
 
   private end(terminal: Indication): Indication {
     this.terminal = terminal;
     this.deferred = undefined;
-    this.pending = NO_PIECES;
     this.assembly = EMPTY_BYTES;
-    this.held = NO_PIECES;
-    this.heldPieceBytes = 0;
-    this.pinnedBytes = 0;
-    this.gathering = undefined;
-    this.compressedIn = NO_PIECES;
-    this.compressedBytes = 0;
-    this.compressedReady = false;
+    this.held?.clear();
+    this.inflateStage?.clear();
     this.workPending = false;
     return terminal;
   }
-}
-
-/** The codec's failure codes (`frame-not-masked`) as netrx error codes (`ERR_WS_FRAME_NOT_MASKED`). */
-function wireCode(code: string): string {
-  return `ERR_WS_${code.toUpperCase().replace(/-/g, '_')}`;
-}
-
-function indication(bufferType: BufferType, buffer: Uint8Array): Indication {
-  return { bufferType, buffer, close: undefined, error: undefined };
-}
-
-function connectionLost(): Indication {
-  return {
-    bufferType: 'close',
-    buffer: EMPTY_BYTES,
-    close: { code: CloseCode.AbnormalClosure, reason: '' },
-    error: new ProtocolError(
-      'ERR_WS_CONNECTION_LOST',
-      'The transport ended before a close frame arrived',
-      'remote',
-    ),
-  };
 }

@@ -114,6 +114,7 @@ function indicationAction(
     context,
     bufferType: i.bufferType,
     buffer: i.buffer,
+    ...(i.buffers === undefined ? {} : { buffers: i.buffers }),
     close: i.close,
     error: i.error,
   };

@@ -27,7 +27,7 @@ import type {
   SendToNetworkAction,
 } from './actions.js';
 import { WebSocketEvent } from './events.js';
-import { writeFrames, type MaskKeySource } from './frame-writer.js';
+import { writeFrames, writePiecesFrame, type MaskKeySource } from './frame-writer.js';
 import type { PerMessageDeflateSession } from './permessage-deflate.js';
 import type { ResolvedProperties } from './properties.js';
 
@@ -39,6 +39,16 @@ export interface SendOperation {
   readonly internal: boolean;
   /** A whole message to send uncompressed on a deflate connection (`send(…, { compress: false })`). */
   readonly uncompressed: boolean;
+  /** The payload as pieces sent as they are behind one header (`data` is then empty). */
+  readonly pieces?: readonly Uint8Array[];
+}
+
+/** The payload bytes of `op`. */
+function sizeOf(op: SendOperation): number {
+  if (op.pieces === undefined) return op.data.length;
+  let n = 0;
+  for (const p of op.pieces) n += p.length;
+  return n;
 }
 
 interface SendCompletion {
@@ -144,7 +154,9 @@ export class SendPath {
     data: Uint8Array,
     context: unknown,
     uncompressed = false,
+    pieces?: readonly Uint8Array[],
   ): void {
+    const length = pieces === undefined ? data.length : sizeOf({ data, pieces } as SendOperation);
     const control = bufferType === 'ping-pong' || bufferType === 'unsolicited-pong';
     const kind = bufferType.startsWith('utf8') ? 'utf8' : 'binary';
     if (!control && this.queuedMessage !== undefined && this.queuedMessage !== kind) {
@@ -155,7 +167,7 @@ export class SendPath {
     const { maxQueuedSends, maxQueuedSendBytes } = this.properties;
     if (
       this.appQueue.length >= maxQueuedSends ||
-      this.appQueueBytes + data.length > maxQueuedSendBytes
+      this.appQueueBytes + length > maxQueuedSendBytes
     ) {
       this.sendsRefused++;
       throw new NetrxError(
@@ -164,7 +176,46 @@ export class SendPath {
       );
     }
     if (!control) this.queuedMessage = bufferType.endsWith('fragment') ? kind : undefined;
-    this.pushApp({ bufferType, data, context, internal: false, uncompressed });
+    this.pushApp(
+      pieces === undefined
+        ? { bufferType, data, context, internal: false, uncompressed }
+        : { bufferType, data: EMPTY_BYTES, context, internal: false, uncompressed, pieces },
+    );
+  }
+
+  /**
+   * Queues binary data given as pieces: one frame whose payload is the
+   * pieces as they are (a server's unmasked frames are views; no join)
+   * when that is possible, else the pieces joined (a deliberate copy: a
+   * client masks into a copy anyway, deflate needs one buffer, and a
+   * payload over `sendBufferSize` is split into frames).
+   */
+  queueSendPieces(
+    bufferType: 'binary-message' | 'binary-fragment',
+    pieces: readonly Uint8Array[],
+    context: unknown,
+  ): void {
+    let total = 0;
+    for (const p of pieces) total += p.length;
+    if (
+      pieces.length > 1 &&
+      this.masks === undefined &&
+      this.deflate === undefined &&
+      total <= this.properties.sendBufferSize
+    ) {
+      this.queueSend(bufferType, EMPTY_BYTES, context, false, pieces);
+      return;
+    }
+    let data = pieces[0] ?? EMPTY_BYTES;
+    if (pieces.length > 1) {
+      data = new Uint8Array(total);
+      let at = 0;
+      for (const p of pieces) {
+        data.set(p, at);
+        at += p.length;
+      }
+    }
+    this.queueSend(bufferType, data, context);
   }
 
   /**
@@ -249,7 +300,7 @@ export class SendPath {
       if (this.controlQueue.length === 0) this.controlQueue = NO_OPERATIONS;
     } else if (includeApp && this.appQueue.length > 0) {
       op = this.appQueue.shift() as SendOperation;
-      this.appQueueBytes -= op.data.length;
+      this.appQueueBytes -= sizeOf(op);
       if (this.appQueue.length === 0) this.appQueue = NO_OPERATIONS;
     } else {
       return undefined;
@@ -344,6 +395,11 @@ export class SendPath {
         const compress =
           first && fin && !op.uncompressed && deflate?.shouldCompress(op.data.length) === true;
         const payload = compress ? deflate.deflate(op.data) : op.data;
+        if (op.pieces !== undefined) {
+          byteLength = writePiecesFrame(opcode, fin, op.pieces, buffers);
+          if (fin) this.messagesSent++;
+          break;
+        }
         byteLength = writeFrames(
           { opcode, fin, rsv1: compress, payload },
           this.properties.sendBufferSize,
@@ -368,7 +424,7 @@ export class SendPath {
       this.trace.emit(event, {
         connection: this.name,
         bufferType: op.bufferType,
-        size: op.data.length,
+        size: sizeOf(op),
       });
     }
     return action;
@@ -377,7 +433,7 @@ export class SendPath {
   private pushApp(op: SendOperation): void {
     if (this.appQueue === NO_OPERATIONS) this.appQueue = [];
     this.appQueue.push(op);
-    this.appQueueBytes += op.data.length;
+    this.appQueueBytes += sizeOf(op);
   }
 
   private pushControl(op: SendOperation): void {

@@ -230,7 +230,10 @@ describe('inflate does not hold the event loop (issue 8, defect 10)', () => {
       if (firstByteAt < 0) firstByteAt = ticksDuring;
     });
     const received = new Promise<number>((resolve) =>
-      ws.once('message', (data: Buffer) => resolve(data.length)),
+      // echoConnection asks for binaryType 'fragments' (an inflated message comes whole, as [data]).
+      ws.once('message', (data: Buffer | Buffer[]) =>
+        resolve(Array.isArray(data) ? Buffer.concat(data).length : data.length),
+      ),
     );
     // Every slice looks as if it used the whole budget, so the transport yields after each.
     let fakeNow = 0;

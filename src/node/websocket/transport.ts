@@ -85,6 +85,10 @@ const FLAG_SOCKET_PAUSED = 1024;
 /** Bits 11-13: log2(slice / MIN_INFLATE_SLICE), the deflate connection's current slice size. */
 const SLICE_SHIFT = 11;
 const SLICE_BITS = 7 << SLICE_SHIFT;
+/** Receives are queued with `{ pieces: true }` (`binaryType: 'fragments'`). */
+const FLAG_PIECES = 1 << 14;
+const AS_PIECES = Object.freeze({ pieces: true });
+const NOT_AS_PIECES = Object.freeze({ pieces: false });
 
 // Shared empty lists: most connections never need their own (memory per idle connection).
 const NO_CALLBACKS: WriteCallback[] = [];
@@ -204,9 +208,26 @@ export class SocketTransport {
       this.setFlag(FLAG_SLICED, true);
       this.setSliceStep(FIRST_SLICE_STEP);
     }
-    this.handle.receive(null);
+    this.postReceive();
     if (head !== undefined && head.length > 0) this.early = [head];
     this.drive();
+  }
+
+  /**
+   * Binary messages split across reads are handed out as views of those
+   * reads (`buffers`), not gathered (from the message being received on).
+   */
+  set receivePieces(on: boolean) {
+    if (on === this.flag(FLAG_PIECES)) return;
+    this.setFlag(FLAG_PIECES, on);
+    if (!this.flag(FLAG_CLOSED) && this.handle.state !== 'closed') {
+      this.handle.setReceiveOptions(on ? AS_PIECES : NOT_AS_PIECES);
+    }
+  }
+
+  private postReceive(): void {
+    if (this.flag(FLAG_PIECES)) this.handle.receive(null, undefined, AS_PIECES);
+    else this.handle.receive(null);
   }
 
   /** Bytes accepted for sending and not yet handed to the kernel. */
@@ -388,7 +409,7 @@ export class SocketTransport {
             break;
           case 'indicate-receive-complete':
             handle.completeAction(action.actionContext, 0);
-            if (action.bufferType !== 'close') handle.receive(null);
+            if (action.bufferType !== 'close') this.postReceive();
             this.events.onIndication(action);
             // Messages decoded from the rest of a slice cost inflating too.
             if (sliced) this.yieldIfOverBudget(started);

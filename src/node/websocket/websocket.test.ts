@@ -252,3 +252,58 @@ describe('backpressure', () => {
     expect(ws.readyState).toBe(1);
   });
 });
+
+describe("binaryType 'fragments' and the echo (issue 8, large messages)", () => {
+  it('a message split across reads comes as views of them; switching back gathers again', async () => {
+    const server = new WebSocketServer({ port: 0, host: '127.0.0.1' });
+    await new Promise((resolve) => server.once('listening', resolve));
+    cleanups.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
+    const accepted = new Promise<WebSocket>((resolve) => server.once('connection', resolve));
+    const client = await opened(
+      new WS(`ws://127.0.0.1:${(server.address() as AddressInfo).port}/`),
+    );
+    cleanups.push(() => client.terminate());
+    const ws = await accepted;
+    cleanups.push(() => ws.terminate());
+    ws.binaryType = 'fragments';
+    const big = Buffer.alloc(1 << 20).map((_, i) => (i * 13) & 0xff);
+    const got = new Promise<unknown>((resolve) => ws.once('message', resolve));
+    client.send(big);
+    const fragments = (await got) as Buffer[];
+    expect(Array.isArray(fragments)).toBe(true);
+    expect(fragments.length).toBeGreaterThan(1);
+    expect(fragments.every((f) => Buffer.isBuffer(f))).toBe(true);
+    expect(Buffer.concat(fragments).equals(big)).toBe(true);
+    ws.binaryType = 'nodebuffer';
+    const again = new Promise<unknown>((resolve) => ws.once('message', resolve));
+    client.send(big);
+    const one = (await again) as Buffer;
+    expect(Buffer.isBuffer(one) && one.equals(big)).toBe(true);
+  });
+
+  it('echoConnection echoes large binary (sent back as its pieces) and text intact, in order', async () => {
+    const { url } = await echoServer();
+    const client = await opened(new WS(url));
+    cleanups.push(() => client.terminate());
+    const sizes = [5, 1 << 20, 70_000, 3 << 20, 0, 200_000];
+    const sent = sizes.map((n, i) => Buffer.alloc(n).map((_, j) => (i + j * 31) & 0xff));
+    const echoes: { data: Buffer; isBinary: boolean }[] = [];
+    const all = new Promise<void>((resolve) =>
+      client.on('message', (data: Buffer, isBinary: boolean) => {
+        echoes.push({ data, isBinary });
+        if (echoes.length === sent.length + 1) resolve();
+      }),
+    );
+    for (const b of sent) client.send(b);
+    client.send('x'.repeat(300_000));
+    await all;
+    sent.forEach((b, i) => {
+      expect(echoes[i]?.isBinary).toBe(true);
+      expect(echoes[i]?.data.equals(b)).toBe(true);
+    });
+    expect(echoes[sent.length]).toEqual({
+      data: Buffer.from('x'.repeat(300_000)),
+      isBinary: false,
+    });
+  });
+});

@@ -36,6 +36,7 @@ import { isValidWireCloseCode } from '../../wire/websocket/index.js';
 import { openClient, parseWebSocketUrl, type ClientOptions } from './client.js';
 import { WebSocketEventTarget } from './event-target.js';
 import {
+  EMPTY_BUFFER,
   binaryPayload,
   isBinaryType,
   toControlPayload,
@@ -53,6 +54,14 @@ import { SocketTransport, type TransportEvents } from './transport.js';
 
 /** The handle's per-send options for `send(data, { compress: false })` (one shared object). */
 const NO_COMPRESS = Object.freeze({ compress: false });
+/** What `send` works with for an array of pieces (their bytes are counted apart). */
+const NO_PAYLOAD = Object.freeze({ bytes: EMPTY_BUFFER, text: false });
+
+function piecesLength(pieces: readonly Uint8Array[]): number {
+  let n = 0;
+  for (const p of pieces) n += p.length;
+  return n;
+}
 
 /** A close frame arrived from the peer (a clean close, for WHATWG's `wasClean`). */
 const FLAG_CLOSE_RECEIVED = 1;
@@ -236,7 +245,10 @@ export class WebSocket extends WebSocketEventTarget {
     return this.binaryTypeValue;
   }
   set binaryType(value: BinaryType) {
-    if (isBinaryType(value)) this.binaryTypeValue = value;
+    if (!isBinaryType(value)) return;
+    this.binaryTypeValue = value;
+    // 'fragments': a message split across reads comes as views of them (no gather).
+    if (this.transport !== undefined) this.transport.receivePieces = value === 'fragments';
   }
 
   /** Bytes accepted by `send` and not yet handed to the kernel. */
@@ -272,31 +284,37 @@ export class WebSocket extends WebSocketEventTarget {
    * calls `cb` with an error. Callbacks run in send order. Over
    * `maxBackpressure`: `'dropped'`, and `cb` gets `ERR_WS_BACKPRESSURE`;
    * without `cb` the connection fails instead (`'error'`, close 1008).
+   * netrx also takes an array of Buffers (what `binaryType: 'fragments'`
+   * hands out): one binary message, sent as those pieces behind one header
+   * where it can (a server without permessage-deflate), else joined.
    */
   send(
-    data: SendData,
+    data: SendData | readonly Uint8Array[],
     optionsOrCallback?: SendOptions | SendCallback,
     maybeCallback?: SendCallback,
   ): SendResult {
     const callback = typeof optionsOrCallback === 'function' ? optionsOrCallback : maybeCallback;
     const options = typeof optionsOrCallback === 'object' ? optionsOrCallback : {};
     if (this.state === CONNECTING) throw notOpen(this.state);
-    const payload = toPayload(data);
+    const pieces = Array.isArray(data) ? (data as readonly Uint8Array[]) : undefined;
+    const payload = pieces === undefined ? toPayload(data as SendData) : NO_PAYLOAD;
     const handle = this.handle;
     if (this.state !== OPEN || handle === undefined || this.transport === undefined) {
       this.failLater(callback, notOpen(this.state));
       return 'dropped';
     }
     const bytes = payload.bytes;
-    const text = payload.text ? options.binary !== true : options.binary === false;
+    const length = pieces === undefined ? bytes.length : piecesLength(pieces);
+    const text =
+      pieces === undefined && (payload.text ? options.binary !== true : options.binary === false);
     const waiting = this.transport.bufferedAmount;
-    if (waiting + bytes.length > this.maxBackpressure) {
+    if (waiting + length > this.maxBackpressure) {
       const error = new NetrxError(
         'ERR_WS_BACKPRESSURE',
-        `The message was refused: ${waiting + bytes.length} bytes would wait (maxBackpressure ${this.maxBackpressure})`,
+        `The message was refused: ${waiting + length} bytes would wait (maxBackpressure ${this.maxBackpressure})`,
       );
       this.failLater(callback, error);
-      return this.refuse(callback !== undefined, bytes.length, error);
+      return this.refuse(callback !== undefined, length, error);
     }
     const fin = options.fin !== false;
     const type = text
@@ -309,16 +327,20 @@ export class WebSocket extends WebSocketEventTarget {
     const context = this.contextFor(callback);
     try {
       // `compress: false`: one uncompressed frame, as ws sends (fragments are never compressed).
-      handle.send(type, bytes, context, options.compress === false ? NO_COMPRESS : undefined);
+      if (pieces !== undefined) {
+        handle.sendPieces(fin ? 'binary-message' : 'binary-fragment', pieces, context);
+      } else {
+        handle.send(type, bytes, context, options.compress === false ? NO_COMPRESS : undefined);
+      }
     } catch (error) {
       // The core's own bound (`maxQueuedSends` sends) refuses as maxBackpressure does.
       const full = error instanceof NetrxError && error.code === 'ERR_WS_SEND_QUEUE_FULL';
       if (context !== undefined) this.sendCallbacks?.fail(context, full ? error : undefined);
       if (!full) throw error;
-      return this.refuse(context !== undefined, bytes.length, error);
+      return this.refuse(context !== undefined, length, error);
     }
     this.transport.schedule();
-    if (waiting + bytes.length > this.backpressureAbove) {
+    if (waiting + length > this.backpressureAbove) {
       this.flags |= FLAG_BACKPRESSURED;
       return 'backpressure';
     }
@@ -480,6 +502,7 @@ export class WebSocket extends WebSocketEventTarget {
     handle.owner = events;
     this.state = OPEN;
     this.transport = new SocketTransport(socket, handle, events, this.connectionOptions);
+    if (this.binaryTypeValue === 'fragments') this.transport.receivePieces = true;
   }
 
   static {
@@ -531,6 +554,10 @@ export class WebSocket extends WebSocketEventTarget {
 
   #onIndication(action: IndicateReceiveCompleteAction): void {
     this.#onIdle();
+    if (action.buffers !== undefined) {
+      this.deliverPieces(action.buffers);
+      return;
+    }
     const view = Buffer.from(
       action.buffer.buffer,
       action.buffer.byteOffset,
@@ -580,6 +607,18 @@ export class WebSocket extends WebSocketEventTarget {
     // As in ws: text arrives as a Buffer (isBinary false); binaryType shapes binary only.
     const payload = binary ? binaryPayload(data, this.binaryTypeValue) : data;
     this.emitMessage(payload, binary, data);
+  }
+
+  /** A binary message as the views of the reads it came in (`binaryType: 'fragments'`). */
+  private deliverPieces(pieces: readonly Uint8Array[]): void {
+    const views = pieces.map((p) => Buffer.from(p.buffer, p.byteOffset, p.byteLength));
+    if (this.binaryTypeValue === 'fragments') {
+      this.emitMessage(views, true, EMPTY_BUFFER);
+      return;
+    }
+    // binaryType changed while the message was arriving: one buffer after all.
+    const data = Buffer.concat(views);
+    this.emitMessage(binaryPayload(data, this.binaryTypeValue), true, data);
   }
 
   /** The socket took the send's bytes (`sent`), or it was cancelled. */
