@@ -10,6 +10,7 @@
 import { ipv4AddressFromBytes } from './ipv4.js';
 import { decodeFailed, decoded, type Decoded } from './result.js';
 import { readU16, writeU16 } from './big-endian.js';
+import { ANCHOR_BYTES, keepShape } from './view-shapes.js';
 
 /** ARP operation codes (RFC 826; RFC 903 RARP; RFC 2390 InARP). */
 export const ArpOperation = {
@@ -53,6 +54,11 @@ export class ArpPacket {
 
   private constructor(bytes: Uint8Array) {
     this.bytes = bytes;
+  }
+
+  // One view kept alive so the hidden class (and code built on it) survives full GCs: view-shapes.ts.
+  static {
+    keepShape(new ArpPacket(ANCHOR_BYTES));
   }
 
   static unchecked(bytes: Uint8Array): ArpPacket {

@@ -11,6 +11,7 @@
  */
 import { EAP_HEADER_LENGTH } from './eap.js';
 import { decodeFailed, decoded, type Decoded } from './result.js';
+import { ANCHOR_BYTES, keepShape } from './view-shapes.js';
 
 export const EAPOL_ETHERTYPE = 0x888e;
 /** The port access entity group address (802.1X-2020 Table 11-1), for printing and comparing. */
@@ -59,6 +60,11 @@ export class EapolPacket {
   private constructor(bytes: Uint8Array) {
     this.bytes = bytes;
     this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  }
+
+  // One view kept alive so the hidden class (and code built on it) survives full GCs: view-shapes.ts.
+  static {
+    keepShape(new EapolPacket(ANCHOR_BYTES));
   }
 
   static unchecked(bytes: Uint8Array): EapolPacket {

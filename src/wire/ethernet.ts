@@ -13,6 +13,7 @@
  */
 import { decodeFailed, decoded, type Decoded } from './result.js';
 import { readU16, writeU16 } from './big-endian.js';
+import { ANCHOR_BYTES, keepShape } from './view-shapes.js';
 
 /** Well-known EtherTypes (IEEE registry). Unknown values stay plain numbers. */
 export const EtherType = {
@@ -73,6 +74,11 @@ export class EthernetFrame {
 
   private constructor(bytes: Uint8Array) {
     this.bytes = bytes;
+  }
+
+  // One view kept alive so the hidden class (and code built on it) survives full GCs: view-shapes.ts.
+  static {
+    keepShape(new EthernetFrame(ANCHOR_BYTES));
   }
 
   /** Trusts the caller that `bytes` holds a whole header (as after `checked`, or when building). */

@@ -16,6 +16,7 @@
 import { finishChecksum, onesComplementSum, verifyInternetChecksum } from './checksum.js';
 import { decodeFailed, decoded, type Decoded } from './result.js';
 import { readU16, readU32, writeU16, writeU32 } from './big-endian.js';
+import { ANCHOR_BYTES, keepShape } from './view-shapes.js';
 
 export const Icmpv4Type = {
   EchoReply: 0,
@@ -97,6 +98,11 @@ export class Icmpv4Packet {
 
   private constructor(bytes: Uint8Array) {
     this.bytes = bytes;
+  }
+
+  // One view kept alive so the hidden class (and code built on it) survives full GCs: view-shapes.ts.
+  static {
+    keepShape(new Icmpv4Packet(ANCHOR_BYTES));
   }
 
   static unchecked(bytes: Uint8Array): Icmpv4Packet {

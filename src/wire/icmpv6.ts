@@ -27,6 +27,7 @@ import {
 import { IpProtocol } from './ip-protocol.js';
 import { decodeFailed, decoded, type Decoded } from './result.js';
 import { readU16, readU32, writeU16, writeU32 } from './big-endian.js';
+import { ANCHOR_BYTES, keepShape } from './view-shapes.js';
 
 export const Icmpv6Type = {
   DestinationUnreachable: 1,
@@ -213,6 +214,11 @@ export class Icmpv6Packet {
 
   private constructor(bytes: Uint8Array) {
     this.bytes = bytes;
+  }
+
+  // One view kept alive so the hidden class (and code built on it) survives full GCs: view-shapes.ts.
+  static {
+    keepShape(new Icmpv6Packet(ANCHOR_BYTES));
   }
 
   static unchecked(bytes: Uint8Array): Icmpv6Packet {

@@ -17,6 +17,7 @@
 import { finishChecksum, onesComplementSum, verifyInternetChecksum } from './checksum.js';
 import { decodeFailed, decoded, type Decoded } from './result.js';
 import { readU16, readU32, writeU16, writeU32 } from './big-endian.js';
+import { ANCHOR_BYTES, keepShape } from './view-shapes.js';
 
 export const IPV4_MIN_HEADER_LENGTH = 20;
 export const IPV4_MAX_HEADER_LENGTH = 60;
@@ -72,6 +73,11 @@ export class Ipv4Packet {
 
   private constructor(bytes: Uint8Array) {
     this.bytes = bytes;
+  }
+
+  // One view kept alive so the hidden class (and code built on it) survives full GCs: view-shapes.ts.
+  static {
+    keepShape(new Ipv4Packet(ANCHOR_BYTES));
   }
 
   static unchecked(bytes: Uint8Array): Ipv4Packet {

@@ -21,6 +21,7 @@
 import { IpProtocol } from './ip-protocol.js';
 import { decodeFailed, decoded, type Decoded } from './result.js';
 import { readU16, readU32, writeU16, writeU32 } from './big-endian.js';
+import { ANCHOR_BYTES, keepShape } from './view-shapes.js';
 
 export const IPV6_HEADER_LENGTH = 40;
 /** Default bound on extension headers walked; each is at least 8 bytes, so this bounds work, not memory. */
@@ -196,6 +197,11 @@ export class Ipv6Packet {
 
   private constructor(bytes: Uint8Array) {
     this.bytes = bytes;
+  }
+
+  // One view kept alive so the hidden class (and code built on it) survives full GCs: view-shapes.ts.
+  static {
+    keepShape(new Ipv6Packet(ANCHOR_BYTES));
   }
 
   static unchecked(bytes: Uint8Array): Ipv6Packet {

@@ -22,6 +22,7 @@ import {
 import { IpProtocol } from './ip-protocol.js';
 import { decodeFailed, decoded, type Decoded } from './result.js';
 import { readU16, writeU16 } from './big-endian.js';
+import { ANCHOR_BYTES, keepShape } from './view-shapes.js';
 
 export const UDP_HEADER_LENGTH = 8;
 
@@ -41,6 +42,11 @@ export class UdpDatagram {
 
   private constructor(bytes: Uint8Array) {
     this.bytes = bytes;
+  }
+
+  // One view kept alive so the hidden class (and code built on it) survives full GCs: view-shapes.ts.
+  static {
+    keepShape(new UdpDatagram(ANCHOR_BYTES));
   }
 
   static unchecked(bytes: Uint8Array): UdpDatagram {

@@ -10,6 +10,7 @@
  * drops it) but keeps the reserved bits as sent, so they round-trip.
  */
 import { decodeFailed, decoded, type Decoded } from './result.js';
+import { ANCHOR_BYTES, keepShape } from './view-shapes.js';
 
 export const VXLAN_PORT = 4789;
 export const VXLAN_HEADER_LENGTH = 8;
@@ -36,6 +37,11 @@ export class VxlanPacket {
   private constructor(bytes: Uint8Array) {
     this.bytes = bytes;
     this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  }
+
+  // One view kept alive so the hidden class (and code built on it) survives full GCs: view-shapes.ts.
+  static {
+    keepShape(new VxlanPacket(ANCHOR_BYTES));
   }
 
   static unchecked(bytes: Uint8Array): VxlanPacket {
