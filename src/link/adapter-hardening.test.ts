@@ -267,7 +267,7 @@ describe('Adapter: taps (defects 3 and 4)', () => {
       new Uint8Array(13),
       fromHex('ff ff ff ff ff ff 02 00 00 00 00 02 81 00 00'),
       new Uint8Array(14 + 1505),
-      new Uint8Array(14 + 1504),
+      new Uint8Array(14 + 1504).fill(2, 6, 7), // source 02:00:00:00:00:00
       new Uint8Array(0),
     ]);
     expect(tapped).toEqual([

@@ -10,11 +10,19 @@ import type { OutOfBand } from './indication.js';
 /**
  * Why the adapter dropped a received frame before any binding saw it:
  * `runt` (shorter than its Ethernet header and tags), `giant` (longer than
- * MTU + header + a 4-byte FCS), `unauthorized` (the 802.1X controlled port
+ * MTU + header + a 4-byte FCS), `bad-source-mac` (the Ethernet source is a
+ * group address or all zeros: IEEE 802.3 §3.2.3 makes it an individual
+ * address, and a reply to it would go to the whole segment), `unauthorized` (the 802.1X controlled port
  * held it back), `too-deep` (indicated from inside more than `maxNesting`
  * nested indications).
  */
-export const FRAME_DROP_REASONS = ['runt', 'giant', 'unauthorized', 'too-deep'] as const;
+export const FRAME_DROP_REASONS = [
+  'runt',
+  'giant',
+  'bad-source-mac',
+  'unauthorized',
+  'too-deep',
+] as const;
 export type FrameDropReason = (typeof FRAME_DROP_REASONS)[number];
 /** Why the adapter did not send a frame: `unauthorized` (the controlled port, direction both). */
 export const SEND_DROP_REASONS = ['unauthorized'] as const;

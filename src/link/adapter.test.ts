@@ -571,8 +571,15 @@ describe('Adapter: bad frames, bad bindings, debugging', () => {
     adapter.indicate(new Uint8Array(13));
     adapter.indicate(fromHex('ff ff ff ff ff ff 02 00 00 00 00 02 81 00 00'));
     adapter.indicate(new Uint8Array(14 + 1505));
-    adapter.indicate(new Uint8Array(14 + 1504)); // an FCS on a full-size frame is tolerated
-    expect(adapter.stats().dropped).toEqual({ runt: 2, giant: 1, unauthorized: 0, 'too-deep': 0 });
+    // An FCS on a full-size frame is tolerated (source 02:00:00:00:00:00, an individual address).
+    adapter.indicate(new Uint8Array(14 + 1504).fill(2, 6, 7));
+    expect(adapter.stats().dropped).toEqual({
+      runt: 2,
+      giant: 1,
+      'bad-source-mac': 0,
+      unauthorized: 0,
+      'too-deep': 0,
+    });
     expect(r.seen).toHaveLength(1);
     expect(seen.filter((s) => s === 'FrameDropped')).toHaveLength(3);
     expect(seen).toContain('FrameAccepted');

@@ -356,6 +356,7 @@ export class Adapter {
     let dropped: FrameDropReason | undefined;
     if (parsed === RUNT) dropped = 'runt';
     else if (parsed === GIANT) dropped = 'giant';
+    else if (badSourceMac(frame)) dropped = 'bad-source-mac';
     const destination =
       dropped === undefined ? classifyDestination(frame, this.mac) : Destination.Other;
     const etherType = (parsed >>> 8) & 0xffff;
@@ -499,4 +500,15 @@ export class Adapter {
   private reorder(): void {
     this.bindings = reorderBindings(this.bindings, this.reorderDecay);
   }
+}
+
+/**
+ * A group (I/G bit set) or all-zero Ethernet source: never a real sender's
+ * (IEEE 802.3 §3.2.3), and replies are addressed to the source. The frame
+ * is at least a header long here.
+ */
+function badSourceMac(frame: Uint8Array): boolean {
+  const first = frame[6]!;
+  if ((first & 1) !== 0) return true;
+  return (first | frame[7]! | frame[8]! | frame[9]! | frame[10]! | frame[11]!) === 0;
 }

@@ -198,15 +198,16 @@ describe('ArpBinding: cache states and timeouts', () => {
     expect(stack.arp.stats().cache.flushed).toBe(2);
   });
 
-  it('bounds the cache: evicts the oldest STALE entry, else refuses', () => {
-    const { stack, send } = setup({ arp: { maxEntries: 2 } });
+  it('bounds the cache: evicts the oldest STALE entry, else the oldest INCOMPLETE one', () => {
+    const { stack, send } = setup({ arp: { maxEntries: 2, maxIncomplete: 2 } });
     send(request('10.0.0.1', '10.0.0.2'));
     send(request('10.0.0.1', '10.0.0.3'));
     expect(stack.arp.entries().map((e) => e.state)).toEqual(['stale', 'stale']);
     expect(stack.arp.resolve(0x0a000004)).toBeUndefined();
     expect(stack.arp.resolve(0x0a000005)).toBeUndefined();
     expect(stack.arp.resolve(0x0a000006)).toBeUndefined();
-    expect(stack.arp.stats().cache).toMatchObject({ entries: 2, evictions: 2, refusals: 1 });
+    expect(stack.arp.stats().cache).toMatchObject({ entries: 2, evictions: 3, refusals: 0 });
+    expect(stack.arp.entries().map((e) => e.key)).toEqual([0x0a000005, 0x0a000006]);
   });
 
   it('cancels every timer on close', () => {

@@ -13,6 +13,7 @@ describe('openCaptureTap', () => {
     });
     const toA = new Uint8Array(20);
     toA.set(pair.a.mac, 0);
+    toA.set(pair.b.mac, 6);
     pair.b.send(toA);
     pair.flush();
     pair.a.send(new Uint8Array(30));

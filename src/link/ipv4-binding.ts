@@ -255,6 +255,7 @@ export class Ipv4Binding extends IpBindingBase<Ipv4DropReason, Ipv4SendDropReaso
     // datagram): the views end the payload at Total Length, so link padding
     // after it is never read.
     const bytes = ind.lookaheadSize >= total ? ind.lookahead : wholePacket(ind, total);
+    if (bytes === undefined) return this.drop('truncated', size);
     let ip = Ipv4Packet.unchecked(bytes);
     // Summed in place (no subarray): this runs for every datagram we accept.
     if (

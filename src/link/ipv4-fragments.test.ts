@@ -220,7 +220,7 @@ describe('IPv4 fragments: reassembly and fragmentation', () => {
   });
 
   it('bounds datagrams in progress and bytes held, counting refusals; close cancels the timers', () => {
-    const { send, stack, clock } = setup({ maxDatagrams: 2, maxBytes: 3000 });
+    const { send, stack, clock } = setup({ maxDatagrams: 2, maxBytes: 3000, maxSourceBytes: 3000 });
     const first = (id: number) =>
       fragments(
         ipv4Datagram({
@@ -236,8 +236,10 @@ describe('IPv4 fragments: reassembly and fragmentation', () => {
     send(first(2)[0]!);
     send(first(3)[0]!); // a third datagram: the oldest (1) is evicted
     expect(stack.stats().ipv4.reassembly).toMatchObject({ inProgress: 2, evicted: 1, bytes: 2960 });
-    send(first(2)[1]!); // 2960 + 1480 > 3000 bytes: refused, datagram 2 dropped
-    expect(stack.stats().ipv4.reassembly).toMatchObject({ refusedBytes: 1, bytes: 1480 });
+    send(first(2)[1]!); // 2960 + 1480 > 3000 bytes: datagram 3 is evicted to make room
+    expect(stack.stats().ipv4.reassembly).toMatchObject({ inProgress: 1, evicted: 2, bytes: 2960 });
+    send(first(2)[2]!); // only datagram 2 itself stands in the way: refused and dropped
+    expect(stack.stats().ipv4.reassembly).toMatchObject({ refusedBytes: 1, bytes: 0 });
     expect(stack.stats().ipv4.drops['reassembly-full']).toBe(1);
     expect(clock.pendingTimers).toBeGreaterThan(0);
     stack.close();

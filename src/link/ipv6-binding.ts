@@ -366,7 +366,9 @@ export class Ipv6Binding extends IpBindingBase<Ipv6DropReason, Ipv6SendDropReaso
     if (kind === Ipv6Kind.Tentative) return this.drop('tentative-destination', size);
     if (ind.byteAt(8) === 0xff) return this.drop('bad-source', size);
     // The packet is ours: from here on we may allocate, and read through the views.
-    const ip = Ipv6Packet.unchecked(wholePacket(ind, total));
+    const whole = wholePacket(ind, total);
+    if (whole === undefined) return this.drop('truncated', size);
+    const ip = Ipv6Packet.unchecked(whole);
     if (isLoopbackAt(ip.bytes, 8) || isIpv4MappedAt(ip.bytes, 8)) {
       return this.drop('bad-source', size);
     }

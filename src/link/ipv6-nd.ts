@@ -45,7 +45,9 @@ const LINK_LAYER_OPTION = 8;
 
 /**
  * The link-layer address option of `wanted` type among the options of `icmp`
- * as a 48-bit number: -1 if there is none, -2 if the options are malformed.
+ * as a 48-bit number: -1 if there is none, -2 if the options are malformed
+ * or the address is a group address or all zeros (never a neighbour's: a
+ * cache entry holding one would send unicast traffic to the whole segment).
  */
 function linkLayerOption(icmp: Icmpv6Packet, wanted: number): number {
   const bytes = icmp.bytes;
@@ -56,7 +58,11 @@ function linkLayerOption(icmp: Icmpv6Packet, wanted: number): number {
     if (cursor + 2 > end) return -2;
     const units = bytes[cursor + 1] as number;
     if (units === 0 || cursor + units * 8 > end) return -2;
-    if (bytes[cursor] === wanted && units === 1) found = macNumber(bytes, cursor + 2);
+    if (bytes[cursor] === wanted && units === 1) {
+      if (((bytes[cursor + 2] as number) & 1) !== 0) return -2;
+      found = macNumber(bytes, cursor + 2);
+      if (found === 0) return -2;
+    }
     cursor += units * 8;
   }
   return found;

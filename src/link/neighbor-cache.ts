@@ -16,8 +16,12 @@
  *
  * While INCOMPLETE an entry queues at most `maxQueuedPerEntry` frames (the
  * oldest is dropped and counted past that) and sends them, destination MAC
- * filled in, when the address resolves. At `maxEntries` a new entry evicts
- * the oldest STALE one, else it is refused (counted). Every timer goes
+ * filled in, when the address resolves. At most `maxIncomplete` entries are
+ * in resolution: a new one past that evicts the oldest INCOMPLETE one. At
+ * `maxEntries` a new entry evicts the oldest STALE one, else the oldest
+ * INCOMPLETE one, else it is refused (counted), so a flood of spoofed
+ * sources (each answered, so each resolved) cannot keep a real neighbour
+ * out. Every timer goes
  * through the clock and is cancelled by `close()`.
  */
 import { positiveInteger, type Clock, type Timer } from '../runtime/index.js';
@@ -31,6 +35,11 @@ export type NeighborState = 'incomplete' | 'reachable' | 'stale' | 'delay' | 'pr
 export interface NeighborCacheLimits {
   /** Entries at most. Default 512. */
   readonly maxEntries?: number;
+  /**
+   * Entries in resolution (INCOMPLETE) at most; a new one past it evicts the
+   * oldest in resolution. Default a quarter of `maxEntries` (128).
+   */
+  readonly maxIncomplete?: number;
   /** Frames queued per INCOMPLETE entry. Default 4. */
   readonly maxQueuedPerEntry?: number;
   /** REACHABLE lifetime (RFC 4861 REACHABLE_TIME). Default 30 000 ms. */
@@ -106,6 +115,7 @@ function positive(name: string, value: number | undefined, fallback: number): nu
 /** See the file comment. `K` is the protocol address as a key (a uint32 for IPv4, a string for IPv6). */
 export class NeighborCache<K> {
   readonly maxEntries: number;
+  readonly maxIncomplete: number;
   private readonly maxQueued: number;
   private readonly reachableMs: number;
   private readonly staleMs: number;
@@ -134,6 +144,11 @@ export class NeighborCache<K> {
     private readonly trace?: TraceProvider,
   ) {
     this.maxEntries = positive('maxEntries', limits.maxEntries, 512);
+    this.maxIncomplete = positive(
+      'maxIncomplete',
+      limits.maxIncomplete,
+      Math.max(1, Math.floor(this.maxEntries / 4)),
+    );
     this.maxQueued = positive('maxQueuedPerEntry', limits.maxQueuedPerEntry, 4);
     this.reachableMs = positive('reachableMs', limits.reachableMs, 30_000);
     this.staleMs = positive('staleMs', limits.staleMs, 240_000);
@@ -263,7 +278,12 @@ export class NeighborCache<K> {
 
   private create(key: K, solicit = true): Entry<K> | undefined {
     if (this.closed) return undefined;
-    if (this.entries.size >= this.maxEntries && !this.evictOne()) {
+    if (solicit && this.countIncomplete() >= this.maxIncomplete) this.evictOne('incomplete');
+    if (
+      this.entries.size >= this.maxEntries &&
+      !this.evictOne('stale') &&
+      !this.evictOne('incomplete')
+    ) {
       this.counters.refusals++;
       return undefined;
     }
@@ -278,10 +298,20 @@ export class NeighborCache<K> {
     return entry;
   }
 
-  private evictOne(): boolean {
-    // Map order is insertion order; the first STALE entry is the oldest one.
+  private countIncomplete(): number {
+    let count = 0;
+    for (const entry of this.entries.values()) if (entry.state === 'incomplete') count++;
+    return count;
+  }
+
+  /**
+   * Evicts the oldest entry in `state`. STALE first; then INCOMPLETE, so
+   * resolutions started for spoofed sources cannot keep a real neighbour out.
+   */
+  private evictOne(state: 'stale' | 'incomplete'): boolean {
+    // Map order is insertion order; the first entry in `state` is the oldest one.
     for (const entry of this.entries.values()) {
-      if (entry.state === 'stale') {
+      if (entry.state === state) {
         this.remove(entry);
         this.counters.evictions++;
         return true;

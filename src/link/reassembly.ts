@@ -13,8 +13,15 @@
  * - `maxPerSource` (4) datagrams in progress from one source address (the
  *   `source` given to `add`): a fifth evicts that source's oldest
  *   (`evicted`), so one source cannot take the table;
+ * - `maxSourceBytes` (half of `maxBytes`) of fragment payload held for one
+ *   source: a fragment past it evicts that source's oldest other datagrams
+ *   (`evicted`);
  * - `maxBytes` (256 KiB) of fragment payload held in all: a fragment past
- *   that is refused and its datagram dropped (`refusedBytes`);
+ *   it evicts the oldest datagram of the source holding the most bytes
+ *   (`evicted`; as Linux's frag evictor frees memory), so one source (or a
+ *   few) filling the budget cannot block reassembly for the others. Only
+ *   when the fragment's own datagram stands in the way is it refused and
+ *   that datagram dropped (`refusedBytes`);
  * - `maxPayload` (the family's, for a header of `baseHeaderLength`; less by
  *   what the first fragment's header has beyond that): a fragment reaching
  *   past it, or a first fragment whose header would take a held piece past
@@ -54,6 +61,8 @@ export interface ReassemblyLimits {
   readonly maxPerSource?: number;
   /** Fragment payload bytes held in all. Default 262,144. */
   readonly maxBytes?: number;
+  /** Fragment payload bytes held for one source address. Default half of `maxBytes` (131,072). */
+  readonly maxSourceBytes?: number;
   /** Fragments held per datagram. Default 64. */
   readonly maxPieces?: number;
   /** Milliseconds a datagram may take to complete. Default 30,000. */
@@ -143,6 +152,7 @@ export class Reassembly {
   readonly maxDatagrams: number;
   readonly maxPerSource: number;
   readonly maxBytes: number;
+  readonly maxSourceBytes: number;
   readonly maxPieces: number;
   readonly timeoutMs: number;
   private readonly clock: Clock;
@@ -151,6 +161,8 @@ export class Reassembly {
   /** In arrival order (Map order), so the first is the oldest. */
   private readonly pending = new Map<string, Pending>();
   private readonly perSource = new Map<string, number>();
+  /** Fragment payload bytes held per source. */
+  private readonly sourceBytes = new Map<string, number>();
   private held = 0;
   private closed = false;
   private counters = {
@@ -187,6 +199,11 @@ export class Reassembly {
     this.maxDatagrams = positiveInteger('Reassembly maxDatagrams', limits.maxDatagrams, 16);
     this.maxPerSource = positiveInteger('Reassembly maxPerSource', limits.maxPerSource, 4);
     this.maxBytes = positiveInteger('Reassembly maxBytes', limits.maxBytes, 256 * 1024);
+    this.maxSourceBytes = positiveInteger(
+      'Reassembly maxSourceBytes',
+      limits.maxSourceBytes,
+      Math.max(1, Math.floor(this.maxBytes / 2)),
+    );
     this.maxPieces = positiveInteger('Reassembly maxPieces', limits.maxPieces, 64);
     this.timeoutMs = positiveInteger('Reassembly timeoutMs', limits.timeoutMs, 30_000);
   }
@@ -276,7 +293,7 @@ export class Reassembly {
       this.poison(entry);
       return 'too-many-pieces';
     }
-    if (this.held + payload.length > this.maxBytes) {
+    if (!this.roomFor(entry, payload.length)) {
       this.counters.refusedBytes++;
       this.poison(entry);
       return 'refused-bytes';
@@ -286,6 +303,7 @@ export class Reassembly {
     entry.bytes += payload.length;
     entry.end = Math.max(entry.end, end);
     this.held += payload.length;
+    this.sourceBytes.set(source, (this.sourceBytes.get(source) ?? 0) + payload.length);
     if (offset === 0) {
       entry.header = header.slice();
       entry.context = context;
@@ -326,6 +344,47 @@ export class Reassembly {
     this.remove(victim[0], victim[1]);
   }
 
+  /**
+   * Makes room for `bytes` more in `entry`: evicts its source's other
+   * datagrams (oldest first) while the source would pass `maxSourceBytes`,
+   * then the oldest datagram of the source holding the most (this fragment
+   * counted) while the table would pass `maxBytes`. False when that would
+   * take only `entry` itself: the fragment is refused, so the largest holder
+   * pays, never a smaller source.
+   */
+  private roomFor(entry: Pending, bytes: number): boolean {
+    const source = entry.source;
+    while ((this.sourceBytes.get(source) ?? 0) + bytes > this.maxSourceBytes) {
+      const victim = this.oldest(
+        (other) => other !== entry && other.source === source && other.bytes > 0,
+      );
+      if (victim === undefined) return false;
+      this.evict(victim);
+    }
+    while (this.held + bytes > this.maxBytes) {
+      // The source holding the most, counting this fragment (on a tie, this source).
+      let largest = source;
+      let most = (this.sourceBytes.get(source) ?? 0) + bytes;
+      for (const [other, holds] of this.sourceBytes) {
+        if (holds > most) {
+          largest = other;
+          most = holds;
+        }
+      }
+      const victim = this.oldest(
+        (other) => other !== entry && other.source === largest && other.bytes > 0,
+      );
+      if (victim === undefined) return false;
+      this.evict(victim);
+    }
+    return true;
+  }
+
+  private evict(victim: [string, Pending]): void {
+    this.counters.evicted++;
+    this.remove(victim[0], victim[1]);
+  }
+
   /** The oldest entry that `matches`, preferring a dropped (poisoned) one. */
   private oldest(matches: (entry: Pending) => boolean): [string, Pending] | undefined {
     let first: [string, Pending] | undefined;
@@ -339,7 +398,7 @@ export class Reassembly {
 
   /** Drops a datagram's pieces but keeps its key until its timer, so later pieces are refused. */
   private poison(entry: Pending): void {
-    this.held -= entry.bytes;
+    this.release(entry);
     entry.pieces = [];
     entry.bytes = 0;
     entry.header = undefined;
@@ -365,10 +424,20 @@ export class Reassembly {
 
   private remove(key: string, entry: Pending): void {
     entry.timer?.cancel();
-    this.held -= entry.bytes;
+    this.release(entry);
+    entry.pieces = [];
+    entry.bytes = 0;
     this.pending.delete(key);
     const left = (this.perSource.get(entry.source) ?? 1) - 1;
     if (left === 0) this.perSource.delete(entry.source);
     else this.perSource.set(entry.source, left);
+  }
+
+  /** Takes `entry`'s bytes off the totals (the caller clears them). */
+  private release(entry: Pending): void {
+    this.held -= entry.bytes;
+    const left = (this.sourceBytes.get(entry.source) ?? 0) - entry.bytes;
+    if (left <= 0) this.sourceBytes.delete(entry.source);
+    else this.sourceBytes.set(entry.source, left);
   }
 }

@@ -20,9 +20,10 @@ describe('createLinkPair', () => {
     const toB = pair.a.openBinding({ receive: () => 'accepted' }, { name: 'src' });
     const frame = new Uint8Array(60);
     frame.set(pair.b.mac, 0);
+    frame.set(pair.a.mac, 6);
     toB.send(frame);
     frame.fill(0); // the wire copied it
-    toB.send(new Uint8Array(64).fill(0xff));
+    toB.send(new Uint8Array(64).fill(0xff).fill(2, 6, 7));
     expect(seenByB).toEqual([]);
     expect(pair.flush()).toBe(2);
     expect(seenByB).toEqual([46, 50]);
@@ -38,7 +39,8 @@ describe('createLinkPair', () => {
 
   it('stops after maxRounds when the two sides keep answering each other', () => {
     const pair = createLinkPair();
-    const broadcast = () => new Uint8Array(60).fill(0xff);
+    // To broadcast, from an individual source (the adapter drops a group source).
+    const broadcast = () => new Uint8Array(60).fill(0xff).fill(2, 6, 7);
     const a = pair.a.openBinding(
       {
         receive() {

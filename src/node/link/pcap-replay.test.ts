@@ -19,7 +19,7 @@ describe('replayPcap', () => {
       writer.addInterface({ linkType: 101 }),
     ];
     for (let i = 0; i < 5; i++) {
-      const frame = new Uint8Array(60).fill(0xff, 0, 6);
+      const frame = new Uint8Array(60).fill(0xff, 0, 6).fill(2, 6, 7);
       parts.push(
         writer.packet({ interfaceId: 0, timestamp: BigInt(i + 1) * 1_000_000_000n, data: frame }),
       );
@@ -63,6 +63,7 @@ describe('replayPcap', () => {
     frame.set([0x08, 0x00], 12);
     const whole = new Uint8Array(60);
     whole.set([2, 0, 0, 0, 0, 1], 0);
+    whole.set([2, 0, 0, 0, 0, 2], 6);
     const file = join(dir, 'cut.pcap');
     writeFileSync(
       file,
