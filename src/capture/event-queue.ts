@@ -154,6 +154,57 @@ export class EventQueue {
   }
 
   /**
+   * Copies an EventRecord encoded elsewhere (a remote host's, read from a
+   * stream) into the filling buffer as one item: the same tail drop and
+   * sealing as `add`. SessionId is rewritten to this session's, and
+   * `activityId` (16 bytes), when given, replaces the record's ActivityId
+   * (the host of origin, netrx/node's cluster reader). The caller checked
+   * the record with `parseEventRecord`; its Size field is rewritten too.
+   */
+  addRecord(record: Uint8Array, activityId?: Uint8Array): AddResult {
+    const length = NET_EVENT_DATA_HEADER_LENGTH + record.length;
+    const room = this.bufferBytes - NET_EVENT_LOST_ITEM_LENGTH;
+    if (length > room || length > MAX_NET_EVENT_ITEM_LENGTH) {
+      this.oversize++;
+      this.countLost(1);
+      return 'lost';
+    }
+    let result: AddResult = 'queued';
+    let target = this.filling;
+    if (target !== undefined && target.used + length > room) {
+      this.sealFilling();
+      result = 'sealed';
+      target = undefined;
+    }
+    if (target === undefined) {
+      if (this.sealed.length >= this.maxBuffers) {
+        this.countLost(1);
+        return result === 'sealed' ? 'sealed' : 'lost';
+      }
+      const bytes = new Uint8Array(this.bufferBytes);
+      target = { bytes, view: new DataView(bytes.buffer), used: 0, events: 0, lastItem: 0 };
+      this.filling = target;
+    }
+    const at = target.used;
+    const at2 = at + NET_EVENT_DATA_HEADER_LENGTH;
+    writeDataHeader(target.view, at, length, NetEventDataType.EventRecord);
+    // The one copy of a remote event: from the stream message into the buffer.
+    target.bytes.set(record, at2);
+    target.view.setUint16(at2, record.length, true); // Size
+    target.view.setUint16(at2 + 82, this.sessionId, true);
+    if (activityId !== undefined) target.bytes.set(activityId.subarray(0, 16), at2 + 64);
+    target.lastItem = at;
+    target.used += length;
+    target.events++;
+    this.queuedEvents++;
+    if (this.eventsPerBuffer > 0 && target.events >= this.eventsPerBuffer) {
+      this.sealFilling();
+      return 'sealed';
+    }
+    return result;
+  }
+
+  /**
    * Adds `count` to the Lost Event Count (saturating) and to `lostTotal`.
    * @internal also used by tests to reach saturation without 2^32 events
    */
