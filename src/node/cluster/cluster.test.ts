@@ -218,6 +218,24 @@ describe('capture fan-in over a fake JetStream', () => {
     expect(got.lost).toBe(8);
   });
 
+  it('messages the server delivers again (it lost our acks) are skipped: no event twice', async () => {
+    const clock = new VirtualClock();
+    const stream = new FakeJetStream({ maxMsgs: 1000 });
+    const host = makeHost(clock, stream, 'lab-1');
+    const reader = makeReader(clock, stream, '*');
+    const handle = reader.table.openSession('lab');
+    for (let i = 0; i < 6; i++) host.emit(i);
+    await settle();
+    stream.deliver();
+    stream.redeliverAcked(4);
+    stream.deliver();
+    const op = reader.table.receiveData(handle);
+    clock.advance(100);
+    if (op.result?.status !== 'data') throw new Error('no data');
+    expect(readBuffer(op.result.data).events.map((e) => e.seq)).toEqual([0, 1, 2, 3, 4, 5]);
+    expect(reader.source.stats().redelivered).toBe(4);
+  });
+
   it('a malformed event message is counted lost, never crashes the session', async () => {
     const clock = new VirtualClock();
     const stream = new FakeJetStream({ maxMsgs: 1000 });

@@ -22,6 +22,8 @@ export class FakeJetStream implements PublishPort, ConsumePort {
   /** Store, but answer `unsent` (the acknowledgement was lost). */
   loseAcks = false;
   private messages: Stored[] = [];
+  /** Acked messages, newest last (for `redeliverAcked`). */
+  private acked: Stored[] = [];
   private readonly ids = new Set<string>();
   private seq = 0;
   private consumers: {
@@ -75,6 +77,12 @@ export class FakeJetStream implements PublishPort, ConsumePort {
     };
   }
 
+  redeliverAcked(n: number): void {
+    const back = this.acked.splice(Math.max(0, this.acked.length - n));
+    for (const m of back) m.delivered = false;
+    this.messages = [...back, ...this.messages].sort((x, y) => x.seq - y.seq);
+  }
+
   /** Delivers up to `max` undelivered messages, in stream order, to the consumers. Returns how many. */
   deliver(max = Infinity): number {
     let count = 0;
@@ -91,6 +99,8 @@ export class FakeJetStream implements PublishPort, ConsumePort {
         seq: message.seq,
         ack: () => {
           this.messages = this.messages.filter((m) => m !== message);
+          this.acked.push(message);
+          if (this.acked.length > 10_000) this.acked.shift();
         },
       });
     }

@@ -236,7 +236,11 @@ export class CapturePublisher {
         break;
       case 'refused':
         this.counters.refused++;
-        this.onNotice?.({ kind: 'refused', reason: outcome.reason, refused: this.counters.refused });
+        this.onNotice?.({
+          kind: 'refused',
+          reason: outcome.reason,
+          refused: this.counters.refused,
+        });
         break;
       case 'unsent':
         // Back to the front, same message ID: the stream stores it at most once.

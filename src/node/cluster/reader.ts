@@ -12,6 +12,10 @@
  * was away) plus the reader's own (this session's queue full, a malformed
  * message).
  *
+ * At least once becomes exactly once here: the consumer delivers in stream
+ * order, so a message at or below the highest sequence handled is a
+ * redelivery (the server restarted before it stored our ack) and is skipped.
+ *
  * Loss reports are cumulative per publisher run (`instance`), so a report
  * lost or read twice never miscounts: only growth is added.
  */
@@ -53,6 +57,12 @@ export interface StreamSessionSourceStats {
   readonly filtered: number;
   /** Loss reports ignored because `maxPublishers` runs were already tracked. */
   readonly untrackedReports: number;
+  /**
+   * Messages delivered again (stream sequence at or below one already
+   * handled): a server that restarted before our acks were stored sends
+   * them again. Skipped, so no event is delivered twice.
+   */
+  readonly redelivered: number;
   readonly open: boolean;
 }
 
@@ -75,7 +85,10 @@ export class StreamSessionSource implements SessionSource {
     malformed: 0,
     filtered: 0,
     untrackedReports: 0,
+    redelivered: 0,
   };
+  /** The highest stream sequence handled: the consumer delivers in stream order. */
+  private lastSeq = 0;
 
   constructor(options: StreamSessionSourceOptions) {
     this.port = options.port;
@@ -106,6 +119,12 @@ export class StreamSessionSource implements SessionSource {
 
   /** One message off the stream (exported for tests through `open`). */
   private handle(sink: SessionSink, message: StreamMessage): void {
+    if (message.seq <= this.lastSeq) {
+      this.counters.redelivered++;
+      message.ack();
+      return;
+    }
+    this.lastSeq = message.seq;
     this.counters.messages++;
     const subject = parseSubject(message.subject);
     if (subject === undefined || subject.session !== this.session) {

@@ -17,7 +17,12 @@ export const MAX_CLUSTER_SESSION_LENGTH = 32;
 export const LOSS_TOKEN = '_loss';
 
 export function checkHostName(host: string): string {
-  if (typeof host !== 'string' || host.length === 0 || host.length > MAX_HOST_LENGTH || !TOKEN.test(host)) {
+  if (
+    typeof host !== 'string' ||
+    host.length === 0 ||
+    host.length > MAX_HOST_LENGTH ||
+    !TOKEN.test(host)
+  ) {
     throw new TypeError(
       `A cluster host name is 1 to ${MAX_HOST_LENGTH} of A-Z a-z 0-9 _ -: got ${JSON.stringify(host)}`,
     );
