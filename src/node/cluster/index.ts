@@ -32,6 +32,7 @@ export type {
   StreamMessage,
 } from './ports.js';
 export {
+  checkClusterSessionName,
   checkHostName,
   checkHostPattern,
   eventSubject,
@@ -41,3 +42,4 @@ export {
   lossSubject,
   streamName,
 } from './subjects.js';
+export { CLUSTER_PROVIDER, ClusterEvent, ClusterKeyword, traceNotices } from './events.js';

@@ -21,6 +21,7 @@ import type { Clock, Timer } from '../../runtime/index.js';
 import type { SessionProvider } from '../../capture/index.js';
 import type { TraceEvent, TraceRegistry, TraceSubscription } from '../../trace/index.js';
 import { filetimeFromUnixMs, guidToBytes, writeEventRecord } from '../../wire/index.js';
+import { CLUSTER_PROVIDER } from './events.js';
 import type { LinkStatus, PublishOutcome, PublishPort } from './ports.js';
 import {
   checkClusterSessionName,
@@ -188,6 +189,8 @@ export class CapturePublisher {
   }
 
   private offer(event: TraceEvent): void {
+    // Our own notices (a session of `*`) would loop: a drop traced, offered, dropped, ...
+    if (event.provider.guid === CLUSTER_PROVIDER.guid) return;
     const d = event.descriptor;
     // The one copy: the payload is only valid during this call.
     const data = new Uint8Array(96 + event.payload.length);
