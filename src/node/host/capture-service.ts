@@ -19,6 +19,7 @@ import {
 import type { HostConfig } from './config.js';
 import type { HostService } from './host.js';
 import type { MetricFamily } from './metrics.js';
+import { startCaptureNats, type CaptureNats } from './capture-nats.js';
 
 /** Where the host serves the capture WebSocket (`ws://127.0.0.1:7340/capture`). */
 export const CAPTURE_WS_PATH = '/capture';
@@ -55,6 +56,7 @@ export function captureService(config: HostConfig['capture']): CaptureService {
   let ws: LrecWsEndpoint | undefined;
   let flushed = { events: 0, sessions: 0 };
   let clock: Parameters<HostService['start']>[0]['clock'] | undefined;
+  let nats: CaptureNats | undefined;
   const sessions = (): readonly EventSession[] => table?.sessions() ?? [];
   return {
     name: 'capture',
@@ -78,6 +80,11 @@ export function captureService(config: HostConfig['capture']): CaptureService {
             limits: queueLimits(session.queueEvents),
           })
           .start();
+      }
+      // capture.nats: publishers for named sessions, sessions served from streams.
+      nats = await startCaptureNats(config, context.trace, context.clock);
+      for (const [name, source] of nats?.sources ?? []) {
+        created.createSession({ name, providers: [], source, limits: queueLimits(4096) }).start();
       }
       table = created;
       // MS-LREC stops a session when its client's connection drops; the host
@@ -138,6 +145,8 @@ export function captureService(config: HostConfig['capture']): CaptureService {
       ws = undefined;
       endpoint?.close();
       await server?.close();
+      await nats?.close();
+      nats = undefined;
       return `flushed ${flushed.events} event(s), ${flushed.sessions} session(s) stopped`;
     },
     status: () => ({
@@ -150,6 +159,7 @@ export function captureService(config: HostConfig['capture']): CaptureService {
           ? { enabled: false }
           : { enabled: true, host: rpc.host, port: rpc.port, ...rpc.stats() },
       sessions: sessions().map((session) => ({ name: session.name, ...session.stats() })),
+      nats: nats?.status() ?? { enabled: false },
       flushed,
     }),
     metrics: (): MetricFamily[] => {

@@ -5,6 +5,7 @@
  * token. Their checks across keys are in config-checks.ts.
  */
 import { LISTEN_ADDRESS, parseListenAddress } from './address.js';
+import { captureNatsSection } from './config-nats.js';
 import {
   boolean,
   field,
@@ -99,6 +100,8 @@ export const captureSection = section(
       ),
       [{ name: 'default', providers: ['*'], level: 5, queueEvents: 4096 }],
     ),
+    /** Capture fan-in over NATS JetStream (docs/cluster.md); off without servers. */
+    nats: captureNatsSection,
   }),
 );
 

@@ -133,6 +133,7 @@ describe('host configuration', () => {
       capture: {
         rpc: { enabled: true, host: '127.0.0.1', port: 7341 },
         sessions: [{ name: 'default', providers: ['*'], level: 5, queueEvents: 4096 }],
+        nats: { servers: [], host: 'netrx', publish: [], serve: [], maxBuffered: 4096 },
       },
       synthetic: {
         enabled: true,
