@@ -57,10 +57,16 @@ export async function startCaptureNats(
     }
     for (const entry of nats.serve) {
       const limits = queueLimits(4096);
-      await link.ensureStream(entry.name, { maxBytes: limits.maxBuffers * limits.bufferBytes });
+      const stream = entry.stream === '' ? entry.name : entry.stream;
+      await link.ensureStream(stream, { maxBytes: limits.maxBuffers * limits.bufferBytes });
       sources.set(
         entry.name,
-        new StreamSessionSource({ port: link, session: entry.name, hosts: entry.hosts }),
+        new StreamSessionSource({
+          port: link,
+          session: stream,
+          hosts: entry.hosts,
+          durable: `netrx-reader-${stream}-${entry.name}`,
+        }),
       );
     }
   } catch (error) {

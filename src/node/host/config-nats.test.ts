@@ -22,11 +22,11 @@ describe('capture.nats configuration', () => {
           servers: ['nats://127.0.0.1:4222'],
           host: 'lab-1',
           publish: ['lab'],
-          serve: [{ name: 'fleet', hosts: 'lab-*' }],
+          serve: [{ name: 'fleet', stream: 'lab', hosts: 'lab-*' }],
         },
       },
     });
-    expect(config.capture.nats.serve).toEqual([{ name: 'fleet', hosts: 'lab-*' }]);
+    expect(config.capture.nats.serve).toEqual([{ name: 'fleet', stream: 'lab', hosts: 'lab-*' }]);
   });
 
   it('names the key that is wrong', () => {

@@ -3,7 +3,10 @@
  * (docs/cluster.md). `servers` empty (the default) means off: the host
  * loads no NATS code. `publish` names sessions of `capture.sessions` whose
  * events this host publishes as `host`; `serve` adds sessions read from the
- * streams of many hosts (`hosts`: a name or a `*`/`?` glob).
+ * streams of many hosts (`stream`: the published session's name, by default
+ * the served session's; `hosts`: a name or a `*`/`?` glob). A host that
+ * publishes `default` and watches the fleet serves e.g. `{ name: fleet,
+ * stream: default, hosts: 'lab-*' }`.
  */
 import { ConfigError, field, integer, list, object, required, section, string } from './schema.js';
 import type { HostConfig } from './config.js';
@@ -35,6 +38,14 @@ export const captureNatsSection = section(
       list(
         object({
           name: required(sessionName),
+          /** The published session whose stream this session reads ('': the same name). */
+          stream: field(
+            string({
+              pattern: /^([A-Za-z0-9_-]{1,32})?$/,
+              describe: "a published session's name, or '' for this session's own",
+            }),
+            '',
+          ),
           hosts: field(
             string({ pattern: /^[A-Za-z0-9_*?-]{1,64}$/, describe: 'a host name or glob' }),
             '*',

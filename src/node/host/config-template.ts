@@ -44,7 +44,7 @@ capture:
     servers: []     # nats://HOST:PORT URLs
     host: netrx     # this host's name in subjects and in delivered events
     publish: []     # sessions above whose events this host publishes
-    serve: []       # sessions read from the streams: { name, hosts: 'lab-*' }
+    serve: []       # sessions read from streams: { name: fleet, stream: default, hosts: 'lab-*' }
     maxBuffered: 4096   # events held while NATS is away; past it dropped and counted
 synthetic:          # a peer authenticating against radius every intervalMs (needs radius enabled)
   enabled: true
