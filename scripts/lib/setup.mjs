@@ -70,6 +70,10 @@ export const debianPackages = [
     for: 'bench/eap: radeapclient, the EAP-MD5 load generator',
   },
   {
+    name: 'nats-server',
+    for: 'test/interop/nats-capture: a private loopback JetStream server for capture fan-in (netrx capture publish / serve --nats)',
+  },
+  {
     name: 'chromium',
     for: 'test/interop/websocket-chromium: headless Chromium as a WebSocket client (playwright-core)',
   },

@@ -134,6 +134,42 @@ export class EventQueue {
   add(event: QueuedEventFields): AddResult {
     const length =
       NET_EVENT_DATA_HEADER_LENGTH + EVENT_RECORD_USER_DATA_OFFSET + event.userData.length;
+    const place = this.reserve(length);
+    if (typeof place === 'string') return place;
+    writeEvent(place.target, event, length, this.sessionId);
+    return this.written(place.target, place.target.used, length, place.result);
+  }
+
+  /**
+   * Copies an EventRecord encoded elsewhere (a remote host's, read from a
+   * stream) into the filling buffer as one item: the same tail drop and
+   * sealing as `add`. SessionId is rewritten to this session's, and
+   * `activityId` (16 bytes), when given, replaces the record's ActivityId
+   * (the host of origin, netrx/node's cluster reader). The caller checked
+   * the record with `parseEventRecord`; its Size field is rewritten too.
+   */
+  addRecord(record: Uint8Array, activityId?: Uint8Array): AddResult {
+    const length = NET_EVENT_DATA_HEADER_LENGTH + record.length;
+    const place = this.reserve(length);
+    if (typeof place === 'string') return place;
+    const target = place.target;
+    const at = target.used;
+    const at2 = at + NET_EVENT_DATA_HEADER_LENGTH;
+    writeDataHeader(target.view, at, length, NetEventDataType.EventRecord);
+    // The one copy of a remote event: from the stream message into the buffer.
+    target.bytes.set(record, at2);
+    target.view.setUint16(at2, record.length, true); // Size
+    target.view.setUint16(at2 + 82, this.sessionId, true);
+    if (activityId !== undefined) target.bytes.set(activityId.subarray(0, 16), at2 + 64);
+    return this.written(target, at, length, place.result);
+  }
+
+  /**
+   * Room for one item of `length` bytes in the filling buffer (sealing it or
+   * starting one as needed), or the result when the item is dropped and
+   * counted: too big for any buffer, or the queue is full.
+   */
+  private reserve(length: number): AddResult | { target: Filling; result: AddResult } {
     const room = this.bufferBytes - NET_EVENT_LOST_ITEM_LENGTH;
     if (length > room || length > MAX_NET_EVENT_ITEM_LENGTH) {
       this.oversize++;
@@ -166,8 +202,12 @@ export class EventQueue {
       };
       this.filling = target;
     }
-    writeEvent(target, event, length, this.sessionId);
-    target.lastItem = target.used;
+    return { target, result };
+  }
+
+  /** Books an item written at `at`; seals the buffer at `eventsPerBuffer`. */
+  private written(target: Filling, at: number, length: number, result: AddResult): AddResult {
+    target.lastItem = at;
     target.used += length;
     target.events++;
     this.queuedEvents++;

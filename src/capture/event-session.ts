@@ -17,7 +17,7 @@ import type { Clock, Timer } from '../runtime/index.js';
 import type { TraceEvent, TraceRegistry, TraceSubscription } from '../trace/index.js';
 import { guidToBytes } from '../wire/index.js';
 import { captureError, controlError } from './errors.js';
-import { EventQueue, type QueuedEventFields } from './event-queue.js';
+import { EventQueue, type AddResult, type QueuedEventFields } from './event-queue.js';
 import type { SessionLimits } from './limits.js';
 
 /** One provider of a session's Associated Provider List (MSFT_NetEventProvider). */
@@ -35,6 +35,30 @@ export interface SessionProvider {
 }
 
 export type SessionState = 'Stopped' | 'Running';
+
+/**
+ * Where a session's events come from besides netrx/trace providers: a
+ * source feeds EventRecords encoded elsewhere (netrx/node's NATS JetStream
+ * reader serves a session from a stream of many hosts' events) and the
+ * losses it learned of, into the same queue, timer and NET_EVENT_LOST.
+ * `open` is called when a client opens the session; the returned `close`
+ * when it closes, stops or runs down.
+ */
+export interface SessionSource {
+  open(sink: SessionSink): { close(): void };
+}
+
+/** What a `SessionSource` writes into an open session. */
+export interface SessionSink {
+  /**
+   * One EventRecord (MS-LREC 2.3.2.2 bytes, checked by the source with
+   * `parseEventRecord`), with an optional 16-byte ActivityId to write over
+   * the record's. Returns false when the queue refused it (counted lost).
+   */
+  record(record: Uint8Array, activityId?: Uint8Array): boolean;
+  /** Events lost before they reached this session: added to its Lost Event Count. */
+  lost(count: number): void;
+}
 
 /** Why a receive completed. */
 export type ReceiveReason = 'enough' | 'timer' | 'stopped' | 'closed';
@@ -85,12 +109,15 @@ export class EventSession {
   readonly guid: string;
   readonly providers: readonly SessionProvider[];
   readonly limits: SessionLimits;
+  /** Events from elsewhere (a stream), beside the providers. */
+  readonly source: SessionSource | undefined;
   /** LoggerId: the EventRecord's SessionId field. */
   readonly sessionNumber: number;
   private readonly context: SessionContext;
   private currentState: SessionState = 'Stopped';
   private queue: EventQueue | undefined;
   private subscriptions: TraceSubscription[] = [];
+  private sourceHold: { close(): void } | undefined;
   private pending: PendingReceive<EventBufferMeta> | undefined;
   private timer: Timer | undefined;
   /** Lost counts left unreported by earlier opens (a Stop with no receive pending). */
@@ -132,6 +159,7 @@ export class EventSession {
       guid: string;
       providers: readonly SessionProvider[];
       limits: SessionLimits;
+      source?: SessionSource;
     },
     context: SessionContext,
   ) {
@@ -139,6 +167,7 @@ export class EventSession {
     this.guid = config.guid;
     this.providers = config.providers;
     this.limits = config.limits;
+    this.source = config.source;
     this.context = context;
     this.sessionNumber = context.sessionNumber;
   }
@@ -160,7 +189,7 @@ export class EventSession {
         `Session ${JSON.stringify(this.name)} is already running`,
       );
     }
-    if (this.providers.length === 0) {
+    if (this.providers.length === 0 && this.source === undefined) {
       throw controlError(
         'ERR_CAPTURE_NO_PROVIDERS',
         `Session ${JSON.stringify(this.name)} has no providers`,
@@ -234,10 +263,33 @@ export class EventSession {
           }),
         );
       }
+      if (this.source !== undefined) this.sourceHold = this.source.open(this.sink());
     } catch (error) {
       this.release('closed');
       throw error;
     }
+  }
+
+  /** The sink a source writes into while this open lasts (a stale one writes nowhere). */
+  private sink(): SessionSink {
+    const queue = this.queue;
+    return {
+      record: (record, activityId) => {
+        if (this.queue !== queue || queue === undefined) return false;
+        this.counters.matched++;
+        const lostBefore = queue.lostTotal;
+        this.afterAdd(queue, queue.addRecord(record, activityId));
+        // 'sealed' can come with a refusal (the seal filled the queue): compare counts.
+        return queue.lostTotal === lostBefore;
+      },
+      lost: (count) => {
+        if (this.queue !== queue || queue === undefined) return;
+        if (!Number.isInteger(count) || count <= 0) return;
+        this.counters.matched += count;
+        queue.countLost(count);
+        this.armTimerIfNeeded(queue);
+      },
+    };
   }
 
   /** @internal SessionTable.receiveData */
@@ -262,6 +314,9 @@ export class EventSession {
   release(reason: 'stopped' | 'closed'): void {
     for (const subscription of this.subscriptions) subscription.disable();
     this.subscriptions = [];
+    const hold = this.sourceHold;
+    this.sourceHold = undefined;
+    hold?.close();
     this.timer?.cancel();
     this.timer = undefined;
     const queue = this.queue;
@@ -290,7 +345,10 @@ export class EventSession {
     fields.keywords = descriptor.keywords;
     fields.timestamp = event.timestamp;
     fields.userData = event.payload;
-    const result = queue.add(fields);
+    this.afterAdd(queue, queue.add(fields));
+  }
+
+  private afterAdd(queue: EventQueue, result: AddResult): void {
     if (result === 'sealed') {
       // "If the queue is now full and a call is pending, complete it and stop the timer."
       this.timer?.cancel();

@@ -59,6 +59,8 @@ export {
   type EventSessionStats,
   type ReceiveReason,
   type SessionProvider,
+  type SessionSink,
+  type SessionSource,
   type SessionState,
 } from './event-session.js';
 export {

@@ -15,7 +15,12 @@ import type { Clock } from '../runtime/index.js';
 import type { TraceRegistry } from '../trace/index.js';
 import { NET_EVENT_LAST_ITEM_FLAG, isGuid } from '../wire/index.js';
 import { captureError, controlError } from './errors.js';
-import { EventSession, type EventBufferMeta, type SessionProvider } from './event-session.js';
+import {
+  EventSession,
+  type EventBufferMeta,
+  type SessionProvider,
+  type SessionSource,
+} from './event-session.js';
 import { resolveLimits, type SessionLimits } from './limits.js';
 
 /** A Session Handle, as `openSession` returns it. */
@@ -37,6 +42,8 @@ export interface SessionConfig {
   readonly guid?: string;
   readonly providers: readonly SessionProvider[];
   readonly limits?: Partial<SessionLimits>;
+  /** Events from elsewhere besides the providers (netrx/node's NATS reader). */
+  readonly source?: SessionSource;
 }
 
 export interface SessionTableStats {
@@ -127,7 +134,13 @@ export class SessionTable {
       config.guid?.replace(/[{}]/g, '').toLowerCase() ??
       `6e657472-7800-4000-8000-${sessionNumber.toString(16).padStart(12, '0')}`;
     const session = new EventSession(
-      { name, guid, providers: [...config.providers], limits },
+      {
+        name,
+        guid,
+        providers: [...config.providers],
+        limits,
+        ...(config.source === undefined ? {} : { source: config.source }),
+      },
       {
         registry: this.registry,
         clock: this.clock,

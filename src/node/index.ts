@@ -3,7 +3,7 @@
  * are given by injection (the real clock, node:crypto) and the adapters that
  * connect cores to sockets, files and HTTP. Each capability adds its adapters
  * in a subfolder (node/link, node/port, node/websocket, node/radius,
- * node/capture); `host` is `netrx up`.
+ * node/capture, node/cluster for NATS JetStream); `host` is `netrx up`.
  */
 export * from './runtime/index.js';
 export * from './host/index.js';
@@ -14,3 +14,4 @@ export * from './eap/index.js';
 export * from './certs/index.js';
 export * from './capture/index.js';
 export * from './radius/index.js';
+export * from './cluster/index.js';

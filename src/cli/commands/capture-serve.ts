@@ -19,6 +19,7 @@ import { integer, required } from '../args.js';
 import { UsageError, type CliCommand } from '../command.js';
 import { errorLine, fileErrorLine } from '../files.js';
 import { parseLinkVxlan, startCaptureLinks } from './capture-serve-link.js';
+import { natsSessionSource } from './capture-nats.js';
 
 // One sizing rule for `--queue-events` and the host's `capture.sessions[].queueEvents`.
 export { queueLimits };
@@ -28,7 +29,7 @@ export const captureServeCommand: CliCommand = {
   summary:
     'an MS-LREC event session served over DCE/RPC (ncacn_ip_tcp, loopback) and/or WebSocket (netrx.lrec.v1)',
   usage:
-    'capture serve --session NAME [--rpc-port PORT] [--ws-port PORT [--ws-host HOST] [--ws-token TOKEN] [--tls-cert FILE --tls-key FILE]] [--insecure-no-auth] [--synthetic EVENTS_PER_SECOND] [--synthetic-count N] [--queue-events N] [--timer-ms MS] [--link-vxlan SPEC]...',
+    'capture serve --session NAME [--rpc-port PORT] [--ws-port PORT [--ws-host HOST] [--ws-token TOKEN] [--tls-cert FILE --tls-key FILE]] [--insecure-no-auth] [--synthetic EVENTS_PER_SECOND] [--synthetic-count N] [--queue-events N] [--timer-ms MS] [--link-vxlan SPEC]... [--nats URL[,URL...] [--hosts PATTERN]]',
   options: {
     session: { type: 'string' },
     'rpc-port': { type: 'string' },
@@ -43,6 +44,8 @@ export const captureServeCommand: CliCommand = {
     'queue-events': { type: 'string' },
     'timer-ms': { type: 'string' },
     'link-vxlan': { type: 'string', multiple: true },
+    nats: { type: 'string' },
+    hosts: { type: 'string' },
   },
   async run(values, _positionals, io) {
     const name = required('--session', values['session']);
@@ -103,19 +106,38 @@ export const captureServeCommand: CliCommand = {
       parseLinkVxlan,
     );
 
+    if (values['hosts'] !== undefined && values['nats'] === undefined) {
+      throw new UsageError('--hosts needs --nats');
+    }
+    // With --nats the session reads the hosts' events from the session's JetStream stream.
+    let nats: Awaited<ReturnType<typeof natsSessionSource>> | undefined;
+    if (typeof values['nats'] === 'string') {
+      try {
+        nats = await natsSessionSource(name, values['nats'], values['hosts'] as string | undefined);
+      } catch (error) {
+        if (error instanceof UsageError) throw error;
+        io.err(`netrx capture serve: ${errorLine(error)}`);
+        return 1;
+      }
+    }
+
     const clock = systemClock;
     const registry = new TraceRegistry({ clock });
     const table = new SessionTable({ registry, clock });
     const session = table.createSession({
       name,
+      ...(nats === undefined ? {} : { source: nats.source }),
       // Without --synthetic the session listens to every provider of this process.
-      providers: [
-        { provider: rate === undefined ? '*' : SYNTHETIC_PROVIDER_NAME, level: 0 },
-        // With --synthetic, the links' frames too.
-        ...(rate !== undefined && links.length > 0
-          ? [{ provider: PACKET_CAPTURE_PROVIDER_NAME, level: 0 }]
-          : []),
-      ],
+      providers:
+        nats !== undefined && rate === undefined
+          ? []
+          : [
+              { provider: rate === undefined ? '*' : SYNTHETIC_PROVIDER_NAME, level: 0 },
+              // With --synthetic, the links' frames too.
+              ...(rate !== undefined && links.length > 0
+                ? [{ provider: PACKET_CAPTURE_PROVIDER_NAME, level: 0 }]
+                : []),
+            ],
       limits: {
         ...(queueEvents === undefined ? {} : queueLimits(queueEvents)),
         ...(timerMs === undefined ? {} : { timerMs }),
@@ -146,6 +168,7 @@ export const captureServeCommand: CliCommand = {
       session.stop();
       await Promise.all([rpc?.close(), ws?.close()]);
       await capturing?.stop();
+      await nats?.close();
     };
     let tls: { cert: Uint8Array; key: Uint8Array } | undefined;
     if (certFile !== undefined && keyFile !== undefined) {

@@ -3,6 +3,7 @@ import { certsDemoCommand } from './certs-demo.js';
 import { captureServeCommand } from './capture-serve.js';
 import { captureTailCommand } from './capture-tail.js';
 import { captureExtcapCommand } from './capture-extcap.js';
+import { capturePublishCommand } from './capture-nats.js';
 import { chatCommand } from './chat.js';
 import { linkVxlanCommand } from './link-vxlan.js';
 import { pcapInfoCommand } from './pcap-info.js';
@@ -23,6 +24,7 @@ export const commands: readonly CliCommand[] = [
   captureServeCommand,
   captureTailCommand,
   captureExtcapCommand,
+  capturePublishCommand,
   radiusServeCommand,
   radiusTestCommand,
 ];

@@ -20,6 +20,7 @@ import { CAPTURE_VIEWER_WS_PATH, CaptureViewers } from './capture-viewers.js';
 import type { HostConfig } from './config.js';
 import type { HostService } from './host.js';
 import type { MetricFamily } from './metrics.js';
+import { startCaptureNats, type CaptureNats } from './capture-nats.js';
 
 /** Where the host serves the capture WebSocket (`ws://127.0.0.1:7340/capture`). */
 export const CAPTURE_WS_PATH = '/capture';
@@ -58,6 +59,7 @@ export function captureService(config: HostConfig['capture']): CaptureService {
   let viewers: CaptureViewers | undefined;
   let flushed = { events: 0, sessions: 0 };
   let clock: Parameters<HostService['start']>[0]['clock'] | undefined;
+  let nats: CaptureNats | undefined;
   const sessions = (): readonly EventSession[] => table?.sessions() ?? [];
   return {
     name: 'capture',
@@ -81,6 +83,11 @@ export function captureService(config: HostConfig['capture']): CaptureService {
             limits: queueLimits(session.queueEvents),
           })
           .start();
+      }
+      // capture.nats: publishers for named sessions, sessions served from streams.
+      nats = await startCaptureNats(config, context.trace, context.clock);
+      for (const [name, source] of nats?.sources ?? []) {
+        created.createSession({ name, providers: [], source, limits: queueLimits(4096) }).start();
       }
       table = created;
       // MS-LREC stops a session when its client's connection drops; the host
@@ -161,6 +168,8 @@ export function captureService(config: HostConfig['capture']): CaptureService {
       ws = undefined;
       endpoint?.close();
       await server?.close();
+      await nats?.close();
+      nats = undefined;
       return `flushed ${flushed.events} event(s), ${flushed.sessions} session(s) stopped`;
     },
     status: () => ({
@@ -174,6 +183,7 @@ export function captureService(config: HostConfig['capture']): CaptureService {
           : { enabled: true, host: rpc.host, port: rpc.port, ...rpc.stats() },
       viewers: viewers?.stats() ?? { open: 0, max: config.maxViewers },
       sessions: sessions().map((session) => ({ name: session.name, ...session.stats() })),
+      nats: nats?.status() ?? { enabled: false },
       flushed,
     }),
     metrics: (): MetricFamily[] => {

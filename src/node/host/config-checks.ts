@@ -10,6 +10,7 @@ import { isIP } from 'node:net';
 import { isLoopbackAddress } from '../capture/index.js';
 import type { HostConfig } from './config.js';
 import { DEMO_SECRET, DEMO_USER } from './config-services.js';
+import { checkCaptureNats } from './config-nats.js';
 import { ConfigError } from './schema.js';
 
 /** One socket a service binds: compared for clashes. */
@@ -174,6 +175,7 @@ function checkCapture(config: HostConfig): void {
         'name at least one provider (or *)',
       );
   });
+  checkCaptureNats(config);
 }
 
 /**

@@ -5,6 +5,7 @@
  * token. Their checks across keys are in config-checks.ts.
  */
 import { LISTEN_ADDRESS, parseListenAddress } from './address.js';
+import { captureNatsSection } from './config-nats.js';
 import {
   boolean,
   field,
@@ -171,6 +172,8 @@ export const captureSection = section(
     ),
     /** Dashboard pages watching at once, each with its own copy of the sessions (0: none). */
     maxViewers: field(integer(0, 64), 8),
+    /** Capture fan-in over NATS JetStream (docs/cluster.md); off without servers. */
+    nats: captureNatsSection,
   }),
 );
 

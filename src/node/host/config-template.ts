@@ -54,6 +54,12 @@ capture:
   sessions:         # event sessions, each fed by the named providers (*: every provider)
     - { name: default, providers: ['*'], level: 5, queueEvents: 4096 }
   maxViewers: 8     # dashboard pages at once, each reading its own copy of the sessions
+  nats:             # capture fan-in over NATS JetStream (docs/cluster.md); off without servers
+    servers: []     # nats://HOST:PORT URLs
+    host: netrx     # this host's name in subjects and in delivered events
+    publish: []     # sessions above whose events this host publishes
+    serve: []       # sessions read from streams: { name: fleet, stream: default, hosts: 'lab-*' }
+    maxBuffered: 4096   # events held while NATS is away; past it dropped and counted
 synthetic:          # a peer authenticating against radius every intervalMs (needs radius enabled)
   enabled: true
   intervalMs: 5000

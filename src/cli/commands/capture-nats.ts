@@ -1,0 +1,154 @@
+/**
+ * `netrx capture publish`: this host's side of capture fan-in. Publishes
+ * the events of a capture session's providers (here the synthetic provider,
+ * or every provider of the process) to the session's NATS JetStream stream
+ * as host `--host`, and prints what was stored and what was lost when it
+ * stops. `netrx capture serve --nats URL --hosts PATTERN` is the other side
+ * (natsSessionSource below).
+ */
+import { randomUUID } from 'node:crypto';
+import {
+  DEFAULT_SESSION_LIMITS,
+  SYNTHETIC_PROVIDER_NAME,
+  startSyntheticProvider,
+  type SessionSource,
+} from '../../capture/index.js';
+import {
+  CapturePublisher,
+  StreamSessionSource,
+  checkClusterSessionName,
+  checkHostName,
+  checkHostPattern,
+  connectNatsCapture,
+  traceNotices,
+  type NatsCaptureLink,
+} from '../../node/cluster/index.js';
+import { systemClock } from '../../node/runtime/index.js';
+import { TraceRegistry } from '../../trace/index.js';
+import { integer, required } from '../args.js';
+import { UsageError, type CliCommand } from '../command.js';
+import { errorLine } from '../files.js';
+
+function checked<T>(flag: string, check: (value: string) => T, value: string): T {
+  try {
+    return check(value);
+  } catch (error) {
+    throw new UsageError(`${flag}: ${(error as Error).message}`);
+  }
+}
+
+function servers(value: string): string[] {
+  return value
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
+}
+
+export const capturePublishCommand: CliCommand = {
+  path: ['capture', 'publish'],
+  summary: "publishes a capture session's events to NATS JetStream (capture fan-in)",
+  usage:
+    'capture publish --nats URL[,URL...] --host NAME --session NAME [--synthetic EVENTS_PER_SECOND] [--synthetic-count N] [--stream-events N] [--stream-bytes N] [--max-buffered N]',
+  options: {
+    nats: { type: 'string' },
+    host: { type: 'string' },
+    session: { type: 'string' },
+    synthetic: { type: 'string' },
+    'synthetic-count': { type: 'string' },
+    'stream-events': { type: 'string' },
+    'stream-bytes': { type: 'string' },
+    'max-buffered': { type: 'string' },
+  },
+  async run(values, _positionals, io) {
+    const urls = servers(required('--nats', values['nats']));
+    const host = checked('--host', checkHostName, required('--host', values['host']));
+    const session = checked(
+      '--session',
+      checkClusterSessionName,
+      required('--session', values['session']),
+    );
+    const opt = (flag: string, min: number, max: number) =>
+      values[flag] === undefined ? undefined : integer(`--${flag}`, values[flag], min, max);
+    const rate = opt('synthetic', 0, 100_000_000);
+    const count = opt('synthetic-count', 0, Number.MAX_SAFE_INTEGER);
+    if (count !== undefined && rate === undefined)
+      throw new UsageError('--synthetic-count needs --synthetic');
+    const maxMsgs = opt('stream-events', 1, 1_000_000_000);
+    const maxBytes =
+      opt('stream-bytes', 1024, Number.MAX_SAFE_INTEGER) ??
+      DEFAULT_SESSION_LIMITS.maxBuffers * DEFAULT_SESSION_LIMITS.bufferBytes;
+    const maxBuffered = opt('max-buffered', 1, 1_000_000);
+
+    const clock = systemClock;
+    const registry = new TraceRegistry({ clock });
+    let link: NatsCaptureLink;
+    try {
+      link = await connectNatsCapture({ servers: urls, name: `netrx ${host}` });
+      await link.ensureStream(session, {
+        maxBytes,
+        ...(maxMsgs === undefined ? {} : { maxMsgs }),
+      });
+    } catch (error) {
+      io.err(`netrx capture publish: ${errorLine(error)}`);
+      return 1;
+    }
+    const publisher = new CapturePublisher({
+      port: link,
+      registry,
+      clock,
+      host,
+      session,
+      providers: [{ provider: rate === undefined ? '*' : SYNTHETIC_PROVIDER_NAME, level: 0 }],
+      instance: randomUUID(),
+      onNotice: traceNotices(registry, session),
+      ...(maxBuffered === undefined ? {} : { maxBuffered }),
+    });
+    link.onStatus((status) => publisher.setStatus(status));
+    const synthetic =
+      rate === undefined
+        ? undefined
+        : startSyntheticProvider({
+            registry,
+            clock,
+            eventsPerSecond: rate,
+            ...(count === undefined ? {} : { count }),
+          });
+    io.out(
+      `publishing session ${session} as host ${host} to ${urls.join(',')} (nats-server ${link.serverVersion})`,
+    );
+    io.out('ready');
+    await io.untilStopped();
+    synthetic?.stop();
+    publisher.close();
+    // Bounded: what is still unsent after 5 s stays uncounted here and is reported as pending.
+    const deadline = Date.now() + 5000;
+    while (!publisher.settled && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    const s = publisher.stats();
+    io.out(
+      `offered ${s.offered} stored ${s.stored} refused ${s.refused} dropped ${s.dropped} pending ${s.pending}`,
+    );
+    await link.close();
+    return 0;
+  },
+};
+
+/**
+ * `capture serve --nats URL --hosts PATTERN`: the served session reads the
+ * session's stream (all hosts matching PATTERN) instead of local providers.
+ */
+export async function natsSessionSource(
+  session: string,
+  nats: string,
+  hosts: string | undefined,
+): Promise<{ source: SessionSource; close(): Promise<void> }> {
+  checked('--session', checkClusterSessionName, session);
+  const pattern = checked('--hosts', checkHostPattern, hosts ?? '*');
+  const link = await connectNatsCapture({ servers: servers(nats), name: 'netrx capture serve' });
+  await link.ensureStream(session, {
+    maxBytes: DEFAULT_SESSION_LIMITS.maxBuffers * DEFAULT_SESSION_LIMITS.bufferBytes,
+  });
+  const source = new StreamSessionSource({ port: link, session, hosts: pattern });
+  return { source, close: () => link.close() };
+}

@@ -1,0 +1,248 @@
+import { describe, expect, it } from 'vitest';
+import { VirtualClock } from '../../testing/index.js';
+import { FakeJetStream } from './fake-jetstream.js';
+import { parseLossReport } from './reader.js';
+import {
+  filterSubject,
+  hostActivityId,
+  hostFromActivityId,
+  hostMatcher,
+  parseSubject,
+  providerToken,
+} from './subjects.js';
+import { makeHost, makeReader, readBuffer, settle, type ReadEvent } from './test-kit.js';
+
+/** Opens the reader's session, delivers everything, and drains buffers through the timer. */
+async function drain(
+  clock: VirtualClock,
+  stream: FakeJetStream,
+  reader: ReturnType<typeof makeReader>,
+): Promise<{ events: ReadEvent[]; lost: number; buffers: number }> {
+  const handle = reader.table.openSession('lab');
+  const events: ReadEvent[] = [];
+  let lost = 0;
+  let buffers = 0;
+  for (let round = 0; round < 50; round++) {
+    stream.deliver();
+    const stats = reader.session.stats();
+    if (stats.queuedEvents === 0 && stats.unreportedLost === 0) break;
+    const op = reader.table.receiveData(handle);
+    if (op.result === undefined) clock.advance(100);
+    await settle();
+    const done = op.result;
+    if (done?.status !== 'data') throw new Error('receive did not complete');
+    const got = readBuffer(done.data);
+    events.push(...got.events);
+    lost += got.lost;
+    if (got.events.length > 0 || got.lost > 0) buffers++;
+  }
+  reader.table.closeSession(handle);
+  return { events, lost, buffers };
+}
+
+describe('cluster subjects', () => {
+  it('maps hosts, providers and globs onto subject tokens', () => {
+    expect(providerToken('netrx-synthetic')).toBe('netrx-synthetic');
+    expect(providerToken('a.b c')).toBe('a_b_c');
+    expect(providerToken('_loss')).toBe('p_loss');
+    expect(filterSubject('lab', 'lab-1')).toBe('netrx.lab.lab-1.>');
+    expect(filterSubject('lab', 'lab-*')).toBe('netrx.lab.*.>');
+    const m = hostMatcher('lab-*');
+    expect([m('lab-1'), m('lab-22'), m('prod-1'), m('xlab-1')]).toEqual([true, true, false, false]);
+    expect(hostMatcher('lab-?')('lab-10')).toBe(false);
+    expect(parseSubject('netrx.lab.h1.netrx-synthetic')).toEqual({
+      session: 'lab',
+      host: 'h1',
+      provider: 'netrx-synthetic',
+    });
+    expect(parseSubject('netrx.lab.h1')).toBeUndefined();
+    expect(hostFromActivityId(hostActivityId('lab-16-chars-xyz'))).toBe('lab-16-chars-xyz');
+  });
+
+  it('refuses host names that are not one short subject token', () => {
+    const clock = new VirtualClock();
+    const stream = new FakeJetStream({ maxMsgs: 10 });
+    expect(() => makeHost(clock, stream, 'a.b')).toThrow(TypeError);
+    expect(() => makeHost(clock, stream, 'x'.repeat(17))).toThrow(TypeError);
+    expect(() => makeHost(clock, stream, 'ok', { session: 'has space' })).toThrow(TypeError);
+  });
+
+  it('reads loss reports strictly', () => {
+    const enc = (v: unknown) => new TextEncoder().encode(JSON.stringify(v));
+    expect(parseLossReport(enc({ instance: 'r', lost: 3 }))).toEqual({ instance: 'r', lost: 3 });
+    expect(parseLossReport(enc({ instance: 'r', lost: -1 }))).toBeUndefined();
+    expect(parseLossReport(enc({ instance: 'a b', lost: 1 }))).toBeUndefined();
+    expect(parseLossReport(new TextEncoder().encode('{'))).toBeUndefined();
+  });
+});
+
+describe('capture fan-in over a fake JetStream', () => {
+  it('one session spans two hosts; events keep their host of origin and order per host', async () => {
+    const clock = new VirtualClock(1_700_000_000_000);
+    const stream = new FakeJetStream({ maxMsgs: 1000 });
+    const a = makeHost(clock, stream, 'lab-1');
+    const b = makeHost(clock, stream, 'lab-2');
+    const reader = makeReader(clock, stream, 'lab-*');
+    for (let i = 0; i < 20; i++) {
+      a.emit(i);
+      b.emit(100 + i);
+    }
+    await settle();
+    const got = await drain(clock, stream, reader);
+    expect(got.lost).toBe(0);
+    const of = (host: string) => got.events.filter((e) => e.host === host).map((e) => e.seq);
+    expect(of('lab-1')).toEqual([...Array(20).keys()]);
+    expect(of('lab-2')).toEqual([...Array(20).keys()].map((i) => 100 + i));
+    expect(a.publisher.stats()).toMatchObject({ offered: 20, stored: 20, refused: 0, dropped: 0 });
+  });
+
+  it('a host outside the pattern is filtered, not lost', async () => {
+    const clock = new VirtualClock();
+    const stream = new FakeJetStream({ maxMsgs: 1000 });
+    const lab = makeHost(clock, stream, 'lab-1');
+    const prod = makeHost(clock, stream, 'prod-1');
+    const reader = makeReader(clock, stream, 'lab-*');
+    lab.emit(1);
+    prod.emit(2);
+    await settle();
+    const got = await drain(clock, stream, reader);
+    expect(got.events).toEqual([{ host: 'lab-1', seq: 1 }]);
+    expect(got.lost).toBe(0);
+    expect(reader.source.stats().filtered).toBe(1);
+  });
+
+  it('a full stream (discard new) refuses the newest events and the reader reports them exactly', async () => {
+    const clock = new VirtualClock();
+    const stream = new FakeJetStream({ maxMsgs: 4 });
+    const host = makeHost(clock, stream, 'lab-1');
+    const reader = makeReader(clock, stream, 'lab-1');
+    for (let i = 0; i < 10; i++) host.emit(i);
+    await settle();
+    expect(host.publisher.stats()).toMatchObject({ stored: 4, refused: 6, reportedLost: 0 });
+    const handle = reader.table.openSession('lab');
+    stream.deliver(); // the 4 stored events leave the work queue: room for the report
+    clock.advance(250); // the publisher's retry of its refused loss report
+    await settle();
+    expect(host.publisher.stats().reportedLost).toBe(6);
+    stream.deliver();
+    const op = reader.table.receiveData(handle);
+    clock.advance(100);
+    await settle();
+    const done = op.result;
+    if (done?.status !== 'data') throw new Error('no data');
+    const got = readBuffer(done.data);
+    // Tail drop: the first four stayed, the next six are the loss.
+    expect(got.events.map((e) => e.seq)).toEqual([0, 1, 2, 3]);
+    expect(got.lost).toBe(6);
+    expect(done.meta.lost).toBe(6);
+  });
+
+  it('while NATS is away events wait in a bounded buffer; the overflow is counted and reported', async () => {
+    const clock = new VirtualClock();
+    const stream = new FakeJetStream({ maxMsgs: 1000 });
+    const notices: string[] = [];
+    const host = makeHost(clock, stream, 'lab-1', {
+      maxBuffered: 5,
+      onNotice: (n) => notices.push(n.kind),
+    });
+    const reader = makeReader(clock, stream, '*');
+    host.publisher.setStatus('disconnected');
+    for (let i = 0; i < 8; i++) host.emit(i);
+    expect(host.publisher.stats()).toMatchObject({ pending: 5, dropped: 3, stored: 0 });
+    host.publisher.setStatus('connected');
+    await settle();
+    expect(host.publisher.stats()).toMatchObject({ pending: 0, stored: 5, reportedLost: 3 });
+    expect(host.publisher.settled).toBe(true);
+    expect(notices).toEqual(['status', 'dropped', 'dropped', 'dropped', 'status']);
+    const got = await drain(clock, stream, reader);
+    expect(got.events.map((e) => e.seq)).toEqual([0, 1, 2, 3, 4]);
+    expect(got.lost).toBe(3);
+  });
+
+  it('a publish whose acknowledgement was lost is retried under its ID and stored once', async () => {
+    const clock = new VirtualClock();
+    const stream = new FakeJetStream({ maxMsgs: 1000 });
+    const host = makeHost(clock, stream, 'lab-1');
+    const reader = makeReader(clock, stream, '*');
+    stream.loseAcks = true;
+    for (let i = 0; i < 3; i++) host.emit(i);
+    await settle();
+    expect(host.publisher.stats()).toMatchObject({ stored: 0, pending: 3 });
+    stream.loseAcks = false;
+    clock.advance(250);
+    await settle();
+    expect(host.publisher.stats()).toMatchObject({ stored: 3, pending: 0, refused: 0 });
+    expect(stream.counters.duplicates).toBe(3);
+    const got = await drain(clock, stream, reader);
+    expect(got.events.map((e) => e.seq).sort()).toEqual([0, 1, 2]);
+    expect(got.lost).toBe(0);
+  });
+
+  it('a reader queue too small for the stream adds its own tail drop to the count', async () => {
+    const clock = new VirtualClock();
+    const stream = new FakeJetStream({ maxMsgs: 1000 });
+    const host = makeHost(clock, stream, 'lab-1');
+    // 128-byte buffers hold one 112-byte event each; two buffers.
+    const reader = makeReader(clock, stream, '*', { bufferBytes: 128, maxBuffers: 2 });
+    for (let i = 0; i < 5; i++) host.emit(i);
+    await settle();
+    const handle = reader.table.openSession('lab');
+    stream.deliver();
+    const first = reader.table.receiveData(handle);
+    await settle();
+    if (first.result?.status !== 'data') throw new Error('no data');
+    const a = readBuffer(first.result.data);
+    const second = reader.table.receiveData(handle);
+    clock.advance(100);
+    const b = second.result?.status === 'data' ? readBuffer(second.result.data) : undefined;
+    expect(a.events.length + (b?.events.length ?? 0) + a.lost + (b?.lost ?? 0)).toBe(5);
+    expect(reader.source.stats().queueLost).toBe(3);
+  });
+
+  it('repeated and stale loss reports add only growth, per publisher run', async () => {
+    const clock = new VirtualClock();
+    const stream = new FakeJetStream({ maxMsgs: 1000 });
+    const reader = makeReader(clock, stream, '*');
+    const report = (instance: string, lost: number, id: string) =>
+      stream.publish(
+        'netrx.lab.lab-1._loss',
+        new TextEncoder().encode(JSON.stringify({ instance, lost })),
+        id,
+      );
+    await report('run1', 4, 'a');
+    await report('run1', 4, 'b');
+    await report('run1', 2, 'c');
+    await report('run2', 1, 'd');
+    await report('run1', 7, 'e');
+    const got = await drain(clock, stream, reader);
+    expect(got.lost).toBe(8);
+  });
+
+  it('messages the server delivers again (it lost our acks) are skipped: no event twice', async () => {
+    const clock = new VirtualClock();
+    const stream = new FakeJetStream({ maxMsgs: 1000 });
+    const host = makeHost(clock, stream, 'lab-1');
+    const reader = makeReader(clock, stream, '*');
+    const handle = reader.table.openSession('lab');
+    for (let i = 0; i < 6; i++) host.emit(i);
+    await settle();
+    stream.deliver();
+    stream.redeliverAcked(4);
+    stream.deliver();
+    const op = reader.table.receiveData(handle);
+    clock.advance(100);
+    if (op.result?.status !== 'data') throw new Error('no data');
+    expect(readBuffer(op.result.data).events.map((e) => e.seq)).toEqual([0, 1, 2, 3, 4, 5]);
+    expect(reader.source.stats().redelivered).toBe(4);
+  });
+
+  it('a malformed event message is counted lost, never crashes the session', async () => {
+    const clock = new VirtualClock();
+    const stream = new FakeJetStream({ maxMsgs: 1000 });
+    const reader = makeReader(clock, stream, '*');
+    await stream.publish('netrx.lab.lab-1.netrx-synthetic', new Uint8Array(10), 'x');
+    const got = await drain(clock, stream, reader);
+    expect(got).toMatchObject({ events: [], lost: 1 });
+    expect(reader.source.stats().malformed).toBe(1);
+  });
+});

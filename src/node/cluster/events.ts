@@ -1,0 +1,78 @@
+import { defineEvent, TraceLevel, type TraceRegistry } from '../../trace/index.js';
+import type { PublisherNotice } from './publisher.js';
+
+/**
+ * Capture fan-in's trace provider: the NATS connection going and coming
+ * back, and events a publisher lost (refused by the full stream, dropped
+ * from its local buffer while NATS was away). The counts are cumulative, so
+ * a session that hears one event knows the whole loss so far.
+ */
+export const CLUSTER_PROVIDER = {
+  guid: '5e7a0c1d-8b2f-4c3e-9d10-6f4b2a1c0016',
+  name: 'netrx-cluster',
+} as const;
+
+export const ClusterKeyword = { Connection: 0x1n, Loss: 0x2n } as const;
+
+export const ClusterEvent = {
+  connection: defineEvent({
+    id: 1,
+    name: 'NatsConnection',
+    level: TraceLevel.Warning,
+    keywords: ClusterKeyword.Connection,
+    fields: [
+      { name: 'session', type: 'string' },
+      { name: 'status', type: 'string' },
+    ],
+  }),
+  refused: defineEvent({
+    id: 2,
+    name: 'StreamRefused',
+    level: TraceLevel.Warning,
+    keywords: ClusterKeyword.Loss,
+    fields: [
+      { name: 'session', type: 'string' },
+      { name: 'refused', type: 'u64' },
+      { name: 'reason', type: 'string' },
+    ],
+  }),
+  dropped: defineEvent({
+    id: 3,
+    name: 'LocalBufferDropped',
+    level: TraceLevel.Warning,
+    keywords: ClusterKeyword.Loss,
+    fields: [
+      { name: 'session', type: 'string' },
+      { name: 'dropped', type: 'u64' },
+    ],
+  }),
+};
+
+/**
+ * A publisher's `onNotice` that traces through `netrx-cluster` in this
+ * registry. A publisher does not listen to this provider itself unless its
+ * session names it; if one does, its own notices are published too.
+ */
+export function traceNotices(
+  registry: TraceRegistry,
+  session: string,
+): (notice: PublisherNotice) => void {
+  const provider = registry.register(CLUSTER_PROVIDER);
+  return (notice) => {
+    switch (notice.kind) {
+      case 'status':
+        provider.emit(ClusterEvent.connection, { session, status: notice.status });
+        break;
+      case 'refused':
+        provider.emit(ClusterEvent.refused, {
+          session,
+          refused: BigInt(notice.refused),
+          reason: notice.reason,
+        });
+        break;
+      case 'dropped':
+        provider.emit(ClusterEvent.dropped, { session, dropped: BigInt(notice.dropped) });
+        break;
+    }
+  };
+}

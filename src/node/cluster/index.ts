@@ -1,0 +1,45 @@
+/**
+ * netrx/node cluster: capture fan-in over NATS JetStream. A host publishes
+ * the events of a capture session's providers to the session's stream
+ * (`CapturePublisher`); a capture server anywhere serves an MS-LREC session
+ * from it (`StreamSessionSource`, a netrx/capture `SessionSource`), so RPC,
+ * WebSocket and extcap serve it as they serve a local one. The NATS client
+ * packages load only when `connectNatsCapture` is called. See docs/cluster.md.
+ */
+export {
+  CapturePublisher,
+  type CapturePublisherOptions,
+  type CapturePublisherStats,
+  type PublisherNotice,
+} from './publisher.js';
+export {
+  StreamSessionSource,
+  parseLossReport,
+  type StreamSessionSourceOptions,
+  type StreamSessionSourceStats,
+} from './reader.js';
+export {
+  connectNatsCapture,
+  type CaptureStreamLimits,
+  type NatsCaptureLink,
+  type NatsCaptureOptions,
+} from './nats.js';
+export type {
+  ConsumePort,
+  LinkStatus,
+  PublishOutcome,
+  PublishPort,
+  StreamMessage,
+} from './ports.js';
+export {
+  checkClusterSessionName,
+  checkHostName,
+  checkHostPattern,
+  eventSubject,
+  filterSubject,
+  hostActivityId,
+  hostFromActivityId,
+  lossSubject,
+  streamName,
+} from './subjects.js';
+export { CLUSTER_PROVIDER, ClusterEvent, ClusterKeyword, traceNotices } from './events.js';

@@ -1,0 +1,186 @@
+/**
+ * The NATS JetStream adapter of capture fan-in: `@nats-io/transport-node`
+ * and `@nats-io/jetstream`, imported lazily here so that a host without
+ * NATS configuration never loads them. It gives the publisher a
+ * `PublishPort` (publish with `Nats-Msg-Id`, refusals told apart from
+ * connection trouble), the reader a `ConsumePort` (a durable pull consumer,
+ * explicit acks), stream creation from a session's limits, and the
+ * connection's disconnect/reconnect changes. Reconnects are the client's:
+ * it retries forever, every `reconnectTimeWaitMs`.
+ */
+import type {
+  ConsumePort,
+  LinkStatus,
+  PublishOutcome,
+  PublishPort,
+  StreamMessage,
+} from './ports.js';
+import { sessionSubjects, streamName } from './subjects.js';
+
+export interface NatsCaptureOptions {
+  /** `nats://host:port` URLs (or `host:port`). */
+  readonly servers: string | readonly string[];
+  /** The connection name the server shows. */
+  readonly name?: string;
+  /** Per publish and API request. Default 2000 ms. */
+  readonly timeoutMs?: number;
+  readonly reconnectTimeWaitMs?: number;
+  readonly user?: string;
+  readonly pass?: string;
+  readonly token?: string;
+}
+
+/** Stream limits of one capture session (from its buffer settings). */
+export interface CaptureStreamLimits {
+  /** The stream's byte limit: the session's `maxBuffers × bufferBytes` by default. */
+  readonly maxBytes: number;
+  /** The stream's message limit; -1 (default) for none. */
+  readonly maxMsgs?: number;
+  /** The duplicate window for retried publishes. Default 120,000 ms. */
+  readonly duplicateWindowMs?: number;
+}
+
+export interface NatsCaptureLink extends PublishPort, ConsumePort {
+  /** The server's version, as it announced itself. */
+  readonly serverVersion: string;
+  /** Creates the session's stream (work queue, `discard: new`) unless it exists. */
+  ensureStream(session: string, limits: CaptureStreamLimits): Promise<void>;
+  onStatus(listener: (status: LinkStatus) => void): void;
+  /** Consumers' failures (a consume loop that ended with an error, then restarted). */
+  readonly consumerErrors: number;
+  close(): Promise<void>;
+}
+
+/** JetStream API error codes that mean "the stream refused this message" (it is lost). */
+const REFUSALS = new Set([
+  10077, // maximum messages exceeded (discard new)
+  10078, // maximum bytes exceeded
+  10054, // message size exceeds maximum allowed
+  10047, // insufficient resources
+]);
+
+export async function connectNatsCapture(options: NatsCaptureOptions): Promise<NatsCaptureLink> {
+  const [{ connect }, jsModule] = await Promise.all([
+    import('@nats-io/transport-node'),
+    import('@nats-io/jetstream'),
+  ]);
+  const { jetstream, jetstreamManager, AckPolicy, DeliverPolicy, DiscardPolicy } = jsModule;
+  const { RetentionPolicy, StorageType, JetStreamApiError } = jsModule;
+  const timeout = options.timeoutMs ?? 2000;
+  const servers = typeof options.servers === 'string' ? [options.servers] : [...options.servers];
+  const nc = await connect({
+    servers,
+    name: options.name ?? 'netrx',
+    maxReconnectAttempts: -1,
+    reconnectTimeWait: options.reconnectTimeWaitMs ?? 250,
+    timeout,
+    ...(options.user === undefined ? {} : { user: options.user }),
+    ...(options.pass === undefined ? {} : { pass: options.pass }),
+    ...(options.token === undefined ? {} : { token: options.token }),
+  });
+  const js = jetstream(nc, { timeout });
+  const jsm = await jetstreamManager(nc, { timeout });
+  const listeners: ((status: LinkStatus) => void)[] = [];
+  let consumerErrors = 0;
+  void (async () => {
+    for await (const status of nc.status()) {
+      const mapped: LinkStatus | undefined =
+        status.type === 'disconnect'
+          ? 'disconnected'
+          : status.type === 'reconnect'
+            ? 'connected'
+            : undefined;
+      if (mapped !== undefined) for (const listener of listeners) listener(mapped);
+    }
+  })();
+
+  const link: NatsCaptureLink = {
+    serverVersion: nc.info?.version ?? 'unknown',
+    get consumerErrors() {
+      return consumerErrors;
+    },
+    async publish(subject, data, msgId): Promise<PublishOutcome> {
+      try {
+        const ack = await js.publish(subject, data, { msgID: msgId, timeout });
+        return { kind: 'stored', duplicate: ack.duplicate };
+      } catch (error) {
+        if (error instanceof JetStreamApiError && REFUSALS.has(error.code)) {
+          return { kind: 'refused', reason: error.message };
+        }
+        return { kind: 'unsent', reason: error instanceof Error ? error.message : String(error) };
+      }
+    },
+    async ensureStream(session, limits) {
+      const name = streamName(session);
+      try {
+        await jsm.streams.info(name);
+        return;
+      } catch {
+        // Not there (or not answerable yet): try to create it.
+      }
+      await jsm.streams.add({
+        name,
+        subjects: [sessionSubjects(session)],
+        retention: RetentionPolicy.Workqueue,
+        discard: DiscardPolicy.New,
+        storage: StorageType.File,
+        max_bytes: limits.maxBytes,
+        max_msgs: limits.maxMsgs ?? -1,
+        duplicate_window: (limits.duplicateWindowMs ?? 120_000) * 1_000_000,
+      });
+    },
+    onStatus(listener) {
+      listeners.push(listener);
+    },
+    consume(filter, durable, onMessage) {
+      const session = filter.split('.')[1] ?? '';
+      const stream = streamName(session);
+      let stopped = false;
+      let stopCurrent: (() => void) | undefined;
+      const run = async () => {
+        while (!stopped) {
+          try {
+            try {
+              await jsm.consumers.info(stream, durable);
+            } catch {
+              await jsm.consumers.add(stream, {
+                durable_name: durable,
+                ack_policy: AckPolicy.Explicit,
+                deliver_policy: DeliverPolicy.All,
+                filter_subject: filter,
+                max_ack_pending: 4096,
+              });
+            }
+            const consumer = await js.consumers.get(stream, durable);
+            const messages = await consumer.consume({ max_messages: 512 });
+            stopCurrent = () => void messages.stop();
+            if (stopped) messages.stop();
+            for await (const m of messages) {
+              const message: StreamMessage = {
+                subject: m.subject,
+                data: m.data,
+                seq: m.seq,
+                ack: () => m.ack(),
+              };
+              onMessage(message);
+            }
+          } catch {
+            consumerErrors++;
+          }
+          if (!stopped) await new Promise((resolve) => setTimeout(resolve, 250));
+        }
+      };
+      void run();
+      return {
+        stop() {
+          stopped = true;
+          stopCurrent?.();
+        },
+      };
+    },
+    async close() {
+      await nc.drain().catch(() => nc.close());
+    },
+  };
+  return link;
+}

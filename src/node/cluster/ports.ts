@@ -1,0 +1,44 @@
+/**
+ * The two narrow faces of NATS JetStream that capture fan-in uses, so the
+ * publisher and the reader are tested against a fake (`fake-jetstream.ts`)
+ * and run against `@nats-io/jetstream` (`nats.ts`) unchanged.
+ */
+
+/** What became of one publish. */
+export type PublishOutcome =
+  /** The stream stored it (or had already: a duplicate of a retried message ID). */
+  | { readonly kind: 'stored'; readonly duplicate: boolean }
+  /** The stream refused it (full with `discard: new`, or a store limit): it is lost. */
+  | { readonly kind: 'refused'; readonly reason: string }
+  /** It may not have reached the server (disconnected, timeout): retry with the same ID. */
+  | { readonly kind: 'unsent'; readonly reason: string };
+
+export interface PublishPort {
+  /** Publishes with `Nats-Msg-Id: msgId` (the stream's duplicate window makes a retry safe). Never rejects. */
+  publish(subject: string, data: Uint8Array, msgId: string): Promise<PublishOutcome>;
+}
+
+/** One message read from a stream by a consumer. */
+export interface StreamMessage {
+  readonly subject: string;
+  readonly data: Uint8Array;
+  /** The stream sequence. */
+  readonly seq: number;
+  ack(): void;
+}
+
+export interface ConsumePort {
+  /**
+   * Reads the stream through the consumer named `durable` with this filter
+   * subject, handing each message to `onMessage` in stream order, until the
+   * returned `stop`.
+   */
+  consume(
+    filter: string,
+    durable: string,
+    onMessage: (message: StreamMessage) => void,
+  ): { stop(): void };
+}
+
+/** Connection state changes the publisher acts on. */
+export type LinkStatus = 'connected' | 'disconnected';

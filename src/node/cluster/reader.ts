@@ -1,0 +1,202 @@
+/**
+ * The capture reader: serves an MS-LREC session from a capture session's
+ * JetStream stream, as a `SessionSource` of netrx/capture, so the session
+ * table, the RPC and WebSocket transports and extcap serve it unchanged
+ * (one outstanding receive, the Data Completion Timer, NET_EVENT_LOST
+ * last). While a client has the session open, a durable consumer reads the
+ * stream (filter `netrx.<session>.<host>.>`, or every host when the pattern
+ * is a glob, matched here); each EventRecord goes into the session's queue
+ * with its host of origin as ActivityId, and each publisher's loss report
+ * adds what it grew by to the Lost Event Count. So a buffer's NET_EVENT_LOST
+ * is the publishers' loss (refused by the full stream, dropped while NATS
+ * was away) plus the reader's own (this session's queue full, a malformed
+ * message).
+ *
+ * At least once becomes exactly once here: the consumer delivers in stream
+ * order, so a message at or below the highest sequence handled is a
+ * redelivery (the server restarted before it stored our ack) and is skipped.
+ *
+ * Loss reports are cumulative per publisher run (`instance`), so a report
+ * lost or read twice never miscounts: only growth is added.
+ */
+import type { SessionSink, SessionSource } from '../../capture/index.js';
+import { parseEventRecord } from '../../wire/index.js';
+import type { ConsumePort, StreamMessage } from './ports.js';
+import {
+  LOSS_TOKEN,
+  checkClusterSessionName,
+  checkHostPattern,
+  filterSubject,
+  hostActivityId,
+  hostMatcher,
+  parseSubject,
+} from './subjects.js';
+
+export interface StreamSessionSourceOptions {
+  readonly port: ConsumePort;
+  /** The capture session (and stream) to read. */
+  readonly session: string;
+  /** Which hosts: a name or a glob (`lab-*`). Default `*`. */
+  readonly hosts?: string;
+  /** The durable consumer's name. Default `netrx-reader-<session>`. */
+  readonly durable?: string;
+  /** Distinct publisher runs remembered for loss accounting. Default 4096. */
+  readonly maxPublishers?: number;
+}
+
+export interface StreamSessionSourceStats {
+  readonly messages: number;
+  readonly events: number;
+  /** Events this session's queue refused (also in its Lost Event Count). */
+  readonly queueLost: number;
+  /** Loss the publishers reported (the growth of their counts). */
+  readonly publisherLost: number;
+  /** Messages that were neither an EventRecord nor a loss report (counted lost). */
+  readonly malformed: number;
+  /** Messages of hosts the pattern does not match (not this session's). */
+  readonly filtered: number;
+  /** Loss reports ignored because `maxPublishers` runs were already tracked. */
+  readonly untrackedReports: number;
+  /**
+   * Messages delivered again (stream sequence at or below one already
+   * handled): a server that restarted before our acks were stored sends
+   * them again. Skipped, so no event is delivered twice.
+   */
+  readonly redelivered: number;
+  readonly open: boolean;
+}
+
+export class StreamSessionSource implements SessionSource {
+  readonly session: string;
+  readonly hosts: string;
+  private readonly port: ConsumePort;
+  private readonly durable: string;
+  private readonly matches: (host: string) => boolean;
+  private readonly maxPublishers: number;
+  /** Per `host/instance`: the cumulative loss already added. */
+  private readonly lossSeen = new Map<string, number>();
+  private readonly activityIds = new Map<string, Uint8Array>();
+  private opened = false;
+  private counters = {
+    messages: 0,
+    events: 0,
+    queueLost: 0,
+    publisherLost: 0,
+    malformed: 0,
+    filtered: 0,
+    untrackedReports: 0,
+    redelivered: 0,
+  };
+  /** The highest stream sequence handled: the consumer delivers in stream order. */
+  private lastSeq = 0;
+
+  constructor(options: StreamSessionSourceOptions) {
+    this.port = options.port;
+    this.session = checkClusterSessionName(options.session);
+    this.hosts = checkHostPattern(options.hosts ?? '*');
+    this.durable = options.durable ?? `netrx-reader-${this.session}`;
+    this.matches = hostMatcher(this.hosts);
+    this.maxPublishers = options.maxPublishers ?? 4096;
+  }
+
+  stats(): StreamSessionSourceStats {
+    return { ...this.counters, open: this.opened };
+  }
+
+  open(sink: SessionSink): { close(): void } {
+    this.opened = true;
+    const filter = filterSubject(this.session, this.hosts);
+    const subscription = this.port.consume(filter, this.durable, (message) =>
+      this.handle(sink, message),
+    );
+    return {
+      close: () => {
+        this.opened = false;
+        subscription.stop();
+      },
+    };
+  }
+
+  /** One message off the stream (exported for tests through `open`). */
+  private handle(sink: SessionSink, message: StreamMessage): void {
+    if (message.seq <= this.lastSeq) {
+      this.counters.redelivered++;
+      message.ack();
+      return;
+    }
+    this.lastSeq = message.seq;
+    this.counters.messages++;
+    const subject = parseSubject(message.subject);
+    if (subject === undefined || subject.session !== this.session) {
+      this.counters.malformed++;
+      sink.lost(1);
+      message.ack();
+      return;
+    }
+    if (!this.matches(subject.host)) {
+      this.counters.filtered++;
+      message.ack();
+      return;
+    }
+    if (subject.provider === LOSS_TOKEN) this.lossReport(sink, subject.host, message.data);
+    else this.event(sink, subject.host, message.data);
+    message.ack();
+  }
+
+  private event(sink: SessionSink, host: string, data: Uint8Array): void {
+    const parsed = parseEventRecord(data);
+    if (!parsed.ok) {
+      this.counters.malformed++;
+      sink.lost(1);
+      return;
+    }
+    this.counters.events++;
+    let activityId = this.activityIds.get(host);
+    if (activityId === undefined) {
+      activityId = hostActivityId(host);
+      if (this.activityIds.size < this.maxPublishers) this.activityIds.set(host, activityId);
+    }
+    if (!sink.record(data, activityId)) this.counters.queueLost++;
+  }
+
+  private lossReport(sink: SessionSink, host: string, data: Uint8Array): void {
+    const report = parseLossReport(data);
+    if (report === undefined) {
+      // Not a count we can add: the only safe thing is to say so (counted malformed).
+      this.counters.malformed++;
+      return;
+    }
+    const key = `${host}/${report.instance}`;
+    const seen = this.lossSeen.get(key);
+    if (seen === undefined && this.lossSeen.size >= this.maxPublishers) {
+      this.counters.untrackedReports++;
+      return;
+    }
+    const before = seen ?? 0;
+    if (report.lost <= before) return;
+    this.lossSeen.set(key, report.lost);
+    const grown = report.lost - before;
+    this.counters.publisherLost += grown;
+    sink.lost(grown);
+  }
+}
+
+interface LossReport {
+  readonly instance: string;
+  readonly lost: number;
+}
+
+export function parseLossReport(data: Uint8Array): LossReport | undefined {
+  if (data.length > 1024) return undefined;
+  let value: unknown;
+  try {
+    value = JSON.parse(new TextDecoder().decode(data));
+  } catch {
+    return undefined;
+  }
+  if (typeof value !== 'object' || value === null) return undefined;
+  const { instance, lost } = value as { instance?: unknown; lost?: unknown };
+  if (typeof instance !== 'string' || !/^[A-Za-z0-9_-]{1,64}$/.test(instance)) return undefined;
+  if (typeof lost !== 'number' || !Number.isSafeInteger(lost) || lost < 0) return undefined;
+  return { instance, lost };
+}

@@ -1,0 +1,133 @@
+/**
+ * Names on the wire of capture fan-in: one JetStream stream per capture
+ * session (`netrx-<session>`), subjects `netrx.<session>.<host>.<provider>`
+ * for events and `netrx.<session>.<host>._loss` for a publisher's loss
+ * reports. The session token is there because JetStream streams may not
+ * share subjects: two sessions' streams need disjoint subject spaces.
+ *
+ * Host names are 1 to 16 of `A-Z a-z 0-9 _ -`: valid subject tokens and
+ * small enough to ride, zero-padded, as the delivered EventRecord's
+ * ActivityId (the host of origin; `hostFromActivityId` reads it back).
+ */
+import { guidToBytes } from '../../wire/index.js';
+
+const TOKEN = /^[A-Za-z0-9_-]+$/;
+export const MAX_HOST_LENGTH = 16;
+export const MAX_CLUSTER_SESSION_LENGTH = 32;
+export const LOSS_TOKEN = '_loss';
+
+export function checkHostName(host: string): string {
+  if (
+    typeof host !== 'string' ||
+    host.length === 0 ||
+    host.length > MAX_HOST_LENGTH ||
+    !TOKEN.test(host)
+  ) {
+    throw new TypeError(
+      `A cluster host name is 1 to ${MAX_HOST_LENGTH} of A-Z a-z 0-9 _ -: got ${JSON.stringify(host)}`,
+    );
+  }
+  return host;
+}
+
+export function checkClusterSessionName(session: string): string {
+  if (
+    typeof session !== 'string' ||
+    session.length === 0 ||
+    session.length > MAX_CLUSTER_SESSION_LENGTH ||
+    !TOKEN.test(session)
+  ) {
+    throw new TypeError(
+      `A session published over NATS is named with 1 to ${MAX_CLUSTER_SESSION_LENGTH} of A-Z a-z 0-9 _ -: got ${JSON.stringify(session)}`,
+    );
+  }
+  return session;
+}
+
+/** Host patterns: a name, or a glob with `*` (any run) and `?` (one character). */
+export function checkHostPattern(pattern: string): string {
+  if (
+    typeof pattern !== 'string' ||
+    pattern.length === 0 ||
+    pattern.length > 64 ||
+    !/^[A-Za-z0-9_*?-]+$/.test(pattern)
+  ) {
+    throw new TypeError(
+      `A host pattern is a host name with * and ? wildcards: got ${JSON.stringify(pattern)}`,
+    );
+  }
+  return pattern;
+}
+
+export function streamName(session: string): string {
+  return `netrx-${checkClusterSessionName(session)}`;
+}
+
+export function sessionSubjects(session: string): string {
+  return `netrx.${checkClusterSessionName(session)}.>`;
+}
+
+/** A provider name as a subject token: characters outside A-Z a-z 0-9 _ - become `_`, never a leading `_`. */
+export function providerToken(name: string): string {
+  const token = name.replace(/[^A-Za-z0-9_-]/g, '_');
+  return token.length === 0 || token.startsWith('_') ? `p${token}` : token;
+}
+
+export function eventSubject(session: string, host: string, provider: string): string {
+  return `netrx.${session}.${host}.${providerToken(provider)}`;
+}
+
+export function lossSubject(session: string, host: string): string {
+  return `netrx.${session}.${host}.${LOSS_TOKEN}`;
+}
+
+/**
+ * The consumer filter for a host pattern: NATS wildcards match whole
+ * tokens only, so a literal host narrows the filter and any glob reads the
+ * session's every host (the reader matches the glob itself).
+ */
+export function filterSubject(session: string, pattern: string): string {
+  return /[*?]/.test(pattern) ? `netrx.${session}.*.>` : `netrx.${session}.${pattern}.>`;
+}
+
+export function hostMatcher(pattern: string): (host: string) => boolean {
+  checkHostPattern(pattern);
+  const source = pattern.replace(/[*?]/g, (c) => (c === '*' ? '.*' : '.'));
+  const regex = new RegExp(`^${source}$`);
+  return (host) => regex.test(host);
+}
+
+export interface ParsedSubject {
+  readonly session: string;
+  readonly host: string;
+  /** The provider token, or `_loss`. */
+  readonly provider: string;
+}
+
+export function parseSubject(subject: string): ParsedSubject | undefined {
+  const parts = subject.split('.');
+  if (parts.length !== 4 || parts[0] !== 'netrx') return undefined;
+  const [, session, host, provider] = parts as [string, string, string, string];
+  if (!TOKEN.test(session) || !TOKEN.test(host) || host.length > MAX_HOST_LENGTH) return undefined;
+  if (!TOKEN.test(provider)) return undefined;
+  return { session, host, provider };
+}
+
+/** The host name as the 16 bytes of an ActivityId (ASCII, zero-padded). */
+export function hostActivityId(host: string): Uint8Array {
+  const bytes = new Uint8Array(16);
+  for (let i = 0; i < host.length && i < 16; i++) bytes[i] = host.charCodeAt(i) & 0x7f;
+  return bytes;
+}
+
+/** Reads a host of origin back from an ActivityId's 16 bytes (or GUID text, Windows byte order). */
+export function hostFromActivityId(activityId: Uint8Array | string): string {
+  const bytes = typeof activityId === 'string' ? guidToBytes(activityId) : activityId;
+  let host = '';
+  for (let i = 0; i < 16 && i < bytes.length; i++) {
+    const byte = bytes[i] as number;
+    if (byte === 0) break;
+    host += String.fromCharCode(byte);
+  }
+  return host;
+}

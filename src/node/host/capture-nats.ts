@@ -1,0 +1,95 @@
+/**
+ * `capture.nats` at run time: one NATS connection for the host, a
+ * `CapturePublisher` per session named in `publish` (its providers and
+ * level, its stream sized from its queue), and a `StreamSessionSource` per
+ * `serve` entry for the capture service to add as sessions. Off (and no
+ * NATS code loaded) when `servers` is empty.
+ */
+import { randomUUID } from 'node:crypto';
+import type { SessionSource } from '../../capture/index.js';
+import type { Clock } from '../../runtime/index.js';
+import type { TraceRegistry } from '../../trace/index.js';
+import {
+  CapturePublisher,
+  StreamSessionSource,
+  connectNatsCapture,
+  traceNotices,
+} from '../cluster/index.js';
+import type { HostConfig } from './config.js';
+import { queueLimits } from './capture-service.js';
+
+export interface CaptureNats {
+  /** The sessions to serve from streams, by name. */
+  readonly sources: ReadonlyMap<string, SessionSource>;
+  status(): Record<string, unknown>;
+  close(): Promise<void>;
+}
+
+export async function startCaptureNats(
+  config: HostConfig['capture'],
+  registry: TraceRegistry,
+  clock: Clock,
+): Promise<CaptureNats | undefined> {
+  const nats = config.nats;
+  if (nats.servers.length === 0) return undefined;
+  const link = await connectNatsCapture({ servers: nats.servers, name: `netrx up ${nats.host}` });
+  const publishers: CapturePublisher[] = [];
+  const sources = new Map<string, StreamSessionSource>();
+  try {
+    for (const name of nats.publish) {
+      const session = config.sessions.find((s) => s.name === name);
+      if (session === undefined) continue; // config-nats.ts refused this already
+      const limits = queueLimits(session.queueEvents);
+      await link.ensureStream(name, { maxBytes: limits.maxBuffers * limits.bufferBytes });
+      const publisher = new CapturePublisher({
+        port: link,
+        registry,
+        clock,
+        host: nats.host,
+        session: name,
+        providers: session.providers.map((provider) => ({ provider, level: session.level })),
+        instance: randomUUID(),
+        maxBuffered: nats.maxBuffered,
+        onNotice: traceNotices(registry, name),
+      });
+      link.onStatus((status) => publisher.setStatus(status));
+      publishers.push(publisher);
+    }
+    for (const entry of nats.serve) {
+      const limits = queueLimits(4096);
+      const stream = entry.stream === '' ? entry.name : entry.stream;
+      await link.ensureStream(stream, { maxBytes: limits.maxBuffers * limits.bufferBytes });
+      sources.set(
+        entry.name,
+        new StreamSessionSource({
+          port: link,
+          session: stream,
+          hosts: entry.hosts,
+          durable: `netrx-reader-${stream}-${entry.name}`,
+        }),
+      );
+    }
+  } catch (error) {
+    for (const publisher of publishers) publisher.close();
+    await link.close();
+    throw error;
+  }
+  return {
+    sources,
+    status: () => ({
+      enabled: true,
+      serverVersion: link.serverVersion,
+      host: nats.host,
+      publish: publishers.map((p, i) => ({ session: nats.publish[i], ...p.stats() })),
+      serve: [...sources.values()].map((s) => ({
+        session: s.session,
+        hosts: s.hosts,
+        ...s.stats(),
+      })),
+    }),
+    async close() {
+      for (const publisher of publishers) publisher.close();
+      await link.close();
+    },
+  };
+}
