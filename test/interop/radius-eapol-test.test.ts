@@ -45,8 +45,14 @@ function peapConfig(
   certs: string,
   password: string,
   ttls: false | 'PAP' | 'MSCHAPV2' = false,
+  /** Let wpa_supplicant 2.10 offer TLS 1.3 for the tunnel (RFC 9427). */
+  tls13 = false,
 ): string {
-  const file = join(dir, `${ttls === false ? 'PEAP' : `TTLS-${ttls}`}-${password}.conf`);
+  const file = join(
+    dir,
+    `${ttls === false ? 'PEAP' : `TTLS-${ttls}`}-${password}${tls13 ? '-13' : ''}.conf`,
+  );
+  const v13 = tls13 ? ' tls_disable_tlsv1_3=0' : '';
   writeFileSync(
     file,
     [
@@ -58,11 +64,16 @@ function peapConfig(
       `  password="${password}"`,
       `  ca_cert="${join(certs, 'ca.pem')}"`,
       '  domain_suffix_match="netrx.test"',
+      ...(ttls === false
+        ? [`  phase1="peaplabel=0${v13}"`]
+        : tls13
+          ? [`  phase1="${v13.trim()}"`]
+          : []),
       ...(ttls === 'PAP'
         ? ['  phase2="auth=PAP"']
         : ttls === 'MSCHAPV2'
           ? ['  phase2="autheap=MSCHAPV2"']
-          : ['  phase1="peaplabel=0"', '  phase2="auth=MSCHAPV2"']),
+          : ['  phase2="auth=MSCHAPV2"']),
       '}',
       '',
     ].join('\n'),
@@ -236,6 +247,30 @@ describe.skipIf(peers.skip)('eapol_test against netrx radius serve', () => {
       expect(lastLine(run.text)).toBe('SUCCESS');
       expect(run.code).toBe(0);
     });
+
+    it.each([
+      ['PEAP', false],
+      ['TTLS/PAP', 'PAP'],
+      ['TTLS/EAP-MSCHAPv2', 'MSCHAPV2'],
+    ] as const)(
+      '%s over TLS 1.3 (RFC 9427 exporter keys): MPPE keys OK: 1  mismatch: 0, SUCCESS',
+      async (_name, ttls) => {
+        const run = await eapolTest(port, peapConfig(certs, 'hello', ttls, true));
+        // The first line is the configured maximum; the later ones what was negotiated.
+        expect(run.text.match(/SSL: Using TLS version TLSv1\.\d/g)?.slice(1)).toContain(
+          'SSL: Using TLS version TLSv1.3',
+        );
+        expect(run.text).not.toContain('SSL: Using TLS version TLSv1.2');
+        if (ttls === false) {
+          expect(run.text).toContain(
+            "EAP-PEAP: using label 'EXPORTER_EAP_TLS_Key_Material' in key derivation",
+          );
+        }
+        expect(run.text).toContain('MPPE keys OK: 1  mismatch: 0');
+        expect(lastLine(run.text)).toBe('SUCCESS');
+        expect(run.code).toBe(0);
+      },
+    );
 
     it('TTLS/PAP: MPPE keys OK: 1  mismatch: 0, SUCCESS; a wrong password: Access-Reject, FAILURE', async () => {
       const run = await eapolTest(port, peapConfig(certs, 'hello', 'PAP'));

@@ -91,7 +91,7 @@ function method(name: MethodName, certs?: CertsDir, peer?: PeerTls): EapMethod {
       ),
     });
   }
-  // PEAPv0 and TTLS over TLS 1.2: their keys over TLS 1.3 (RFC 9427) are not settled among peers.
+  // PEAPv0 and TTLS over TLS 1.2 or 1.3 (RFC 9427 keys: the EAP-TLS exporter with context 25 / 21).
   const engines = createNodeTlsEngineFactory({
     ...(peer === undefined
       ? {
@@ -103,7 +103,7 @@ function method(name: MethodName, certs?: CertsDir, peer?: PeerTls): EapMethod {
           },
         }
       : { client }),
-    maxVersion: 'TLSv1.2',
+    maxVersion: 'TLSv1.3',
   });
   if (name === 'ttls-pap' || name === 'ttls-mschapv2') {
     return createTtlsMethod({

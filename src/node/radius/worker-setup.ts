@@ -37,10 +37,10 @@ function methodOf(name: StandardMethodName, tls: StandardWorkerSetupData['tls'])
   if (name === 'tls') {
     return createTlsMethod({ engines: createNodeTlsEngineFactory({ server: tls }) });
   }
-  // PEAPv0 and TTLS over TLS 1.2, as `netrx radius serve` runs them.
+  // PEAPv0 and TTLS over TLS 1.2 or 1.3 (RFC 9427), as `netrx radius serve` runs them.
   const engines = createNodeTlsEngineFactory({
     server: { ...tls, requireClientCertificate: false },
-    maxVersion: 'TLSv1.2',
+    maxVersion: 'TLSv1.3',
   });
   if (name === 'ttls-mschapv2') {
     return createTtlsMethod({ engines, inner: createMschapV2Method({ crypto: nodeCrypto }) });
