@@ -7,6 +7,8 @@ import {
   hostActivityId,
   hostFromActivityId,
   hostMatcher,
+  lossFilterSubject,
+  lossSubject,
   parseSubject,
   providerToken,
 } from './subjects.js';
@@ -45,6 +47,11 @@ describe('cluster subjects', () => {
     expect(providerToken('netrx-synthetic')).toBe('netrx-synthetic');
     expect(providerToken('a.b c')).toBe('a_b_c');
     expect(providerToken('_loss')).toBe('p_loss');
+    expect(lossFilterSubject('lab', 'lab-1')).toBe('netrxloss.lab.lab-1.*');
+    expect(lossFilterSubject('lab', 'lab-*')).toBe('netrxloss.lab.*.*');
+    expect(lossSubject('lab', 'h1', 'run1')).toBe('netrxloss.lab.h1.run1');
+    expect(parseSubject('netrxloss.lab.h1.run1', 'netrxloss')).toMatchObject({ provider: 'run1' });
+    expect(parseSubject('netrxloss.lab.h1.run1')).toBeUndefined();
     expect(filterSubject('lab', 'lab-1')).toBe('netrx.lab.lab-1.>');
     expect(filterSubject('lab', 'lab-*')).toBe('netrx.lab.*.>');
     const m = hostMatcher('lab-*');
@@ -69,7 +76,14 @@ describe('cluster subjects', () => {
 
   it('reads loss reports strictly', () => {
     const enc = (v: unknown) => new TextEncoder().encode(JSON.stringify(v));
-    expect(parseLossReport(enc({ instance: 'r', lost: 3 }))).toEqual({ instance: 'r', lost: 3 });
+    expect(parseLossReport(enc({ instance: 'r', lost: 3 }))).toEqual({
+      instance: 'r',
+      lost: 3,
+      prev: 0,
+    });
+    expect(parseLossReport(enc({ instance: 'r', lost: 3, prev: 2 }))).toMatchObject({ prev: 2 });
+    expect(parseLossReport(enc({ instance: 'r', lost: 3, prev: 4 }))).toBeUndefined();
+    expect(parseLossReport(enc({ instance: 'r', lost: 3, prev: 1.5 }))).toBeUndefined();
     expect(parseLossReport(enc({ instance: 'r', lost: -1 }))).toBeUndefined();
     expect(parseLossReport(enc({ instance: 'a b', lost: 1 }))).toBeUndefined();
     expect(parseLossReport(new TextEncoder().encode('{'))).toBeUndefined();
@@ -118,12 +132,12 @@ describe('capture fan-in over a fake JetStream', () => {
     const reader = makeReader(clock, stream, 'lab-1');
     for (let i = 0; i < 10; i++) host.emit(i);
     await settle();
-    expect(host.publisher.stats()).toMatchObject({ stored: 4, refused: 6, reportedLost: 0 });
-    const handle = reader.table.openSession('lab');
-    stream.deliver(); // the 4 stored events leave the work queue: room for the report
-    clock.advance(250); // the publisher's retry of its refused loss report
+    clock.advance(250); // the pause after the first report (lost 1)
     await settle();
-    expect(host.publisher.stats().reportedLost).toBe(6);
+    // The report has a stream of its own: a full event stream cannot refuse it.
+    expect(host.publisher.stats()).toMatchObject({ stored: 4, refused: 6, reportedLost: 6 });
+    expect(host.publisher.settled).toBe(true);
+    const handle = reader.table.openSession('lab');
     stream.deliver();
     const op = reader.table.receiveData(handle);
     clock.advance(100);
@@ -135,6 +149,84 @@ describe('capture fan-in over a fake JetStream', () => {
     expect(got.events.map((e) => e.seq)).toEqual([0, 1, 2, 3]);
     expect(got.lost).toBe(6);
     expect(done.meta.lost).toBe(6);
+  });
+
+  it('a publisher that stops while the stream is full and unread still gets its last report stored', async () => {
+    const clock = new VirtualClock();
+    const stream = new FakeJetStream({ maxMsgs: 2 });
+    const host = makeHost(clock, stream, 'lab-1');
+    for (let i = 0; i < 5; i++) host.emit(i);
+    await settle();
+    host.publisher.close();
+    clock.advance(250);
+    await settle();
+    // Nobody made room in the event stream; the count is stored all the same.
+    expect(host.publisher.stats()).toMatchObject({ refused: 3, reportedLost: 3, pending: 0 });
+    expect(host.publisher.settled).toBe(true);
+    expect(stream.length).toBe(2);
+    expect(stream.lossLength).toBe(2); // the first refusal's report, then the paced one
+  });
+
+  it('reports are paced: one per retryMs after the first, each with the whole count', async () => {
+    const clock = new VirtualClock();
+    const stream = new FakeJetStream({ maxMsgs: 1 });
+    const host = makeHost(clock, stream, 'lab-1', { retryMs: 500 });
+    host.emit(0);
+    host.emit(1);
+    await settle();
+    expect(stream.lossLength).toBe(1);
+    for (let i = 2; i < 50; i++) host.emit(i);
+    await settle();
+    expect(stream.lossLength).toBe(1);
+    expect(host.publisher.settled).toBe(false);
+    clock.advance(499);
+    await settle();
+    expect(stream.lossLength).toBe(1);
+    clock.advance(1);
+    await settle();
+    expect(stream.lossLength).toBe(2);
+    expect(host.publisher.stats()).toMatchObject({ refused: 49, reportedLost: 49 });
+  });
+
+  it('a reader that restarts on its durable consumer adds only the loss it has not counted', async () => {
+    const clock = new VirtualClock();
+    const stream = new FakeJetStream({ maxMsgs: 2 });
+    const host = makeHost(clock, stream, 'lab-1', { retryMs: 10 });
+    const first = makeReader(clock, stream, '*');
+    for (let i = 0; i < 8; i++) host.emit(i); // 2 stored, 6 refused
+    await settle();
+    const one = await drain(clock, stream, first);
+    expect(one).toMatchObject({ lost: 6 });
+    expect(one.events.length).toBe(2);
+    clock.advance(10);
+    for (let i = 8; i < 13; i++) host.emit(i); // 2 stored, 3 refused
+    await settle();
+    clock.advance(10);
+    await settle();
+    expect(host.publisher.stats()).toMatchObject({ refused: 9, reportedLost: 9 });
+    // A new reader process on the same durable consumers: it has no counts of its own.
+    const second = makeReader(clock, stream, '*');
+    const two = await drain(clock, stream, second);
+    expect(two.lost).toBe(3);
+    expect(two.events.length).toBe(2);
+  });
+
+  it('a reader that arrives after several reports counts the whole loss once', async () => {
+    const clock = new VirtualClock();
+    const stream = new FakeJetStream({ maxMsgs: 1 });
+    const host = makeHost(clock, stream, 'lab-1', { retryMs: 10 });
+    for (let round = 0; round < 4; round++) {
+      host.emit(round * 2);
+      host.emit(round * 2 + 1);
+      await settle();
+      clock.advance(10);
+      await settle();
+    }
+    expect(stream.lossLength).toBeGreaterThan(2);
+    const reader = makeReader(clock, stream, '*');
+    const got = await drain(clock, stream, reader);
+    expect(got.events.length + got.lost).toBe(8);
+    expect(got.lost).toBe(host.publisher.lost);
   });
 
   it('while NATS is away events wait in a bounded buffer; the overflow is counted and reported', async () => {
@@ -203,19 +295,27 @@ describe('capture fan-in over a fake JetStream', () => {
     const clock = new VirtualClock();
     const stream = new FakeJetStream({ maxMsgs: 1000 });
     const reader = makeReader(clock, stream, '*');
-    const report = (instance: string, lost: number, id: string) =>
+    const report = (instance: string, lost: number, prev: number, id: string) =>
       stream.publish(
-        'netrx.lab.lab-1._loss',
-        new TextEncoder().encode(JSON.stringify({ instance, lost })),
+        `netrxloss.lab.lab-1.${instance}`,
+        new TextEncoder().encode(JSON.stringify({ instance, lost, prev })),
         id,
       );
-    await report('run1', 4, 'a');
-    await report('run1', 4, 'b');
-    await report('run1', 2, 'c');
-    await report('run2', 1, 'd');
-    await report('run1', 7, 'e');
+    await report('run1', 4, 0, 'a');
+    await report('run1', 4, 0, 'b');
+    await report('run1', 2, 0, 'c');
+    await report('run2', 1, 0, 'd');
+    await report('run1', 7, 4, 'e');
+    // A report under another run's subject is not that run's count.
+    await report('run3', 5, 0, 'f');
+    await stream.publish(
+      'netrxloss.lab.lab-1.run9',
+      new TextEncoder().encode(JSON.stringify({ instance: 'run3', lost: 50 })),
+      'g',
+    );
     const got = await drain(clock, stream, reader);
-    expect(got.lost).toBe(8);
+    expect(got.lost).toBe(13);
+    expect(reader.source.stats().malformed).toBe(1);
   });
 
   it('messages the server delivers again (it lost our acks) are skipped: no event twice', async () => {

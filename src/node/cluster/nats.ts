@@ -15,7 +15,10 @@ import type {
   PublishPort,
   StreamMessage,
 } from './ports.js';
-import { sessionSubjects, streamName } from './subjects.js';
+import { lossStreamName, lossStreamSubjects, sessionSubjects, streamName } from './subjects.js';
+
+/** Loss reports kept per publisher run: enough for a reader away for minutes (reports are paced). */
+export const LOSS_REPORTS_PER_RUN = 1024;
 
 export interface NatsCaptureOptions {
   /** `nats://host:port` URLs (or `host:port`). */
@@ -28,6 +31,8 @@ export interface NatsCaptureOptions {
   readonly user?: string;
   readonly pass?: string;
   readonly token?: string;
+  /** Try `servers` in the order given (the client shuffles them by default). */
+  readonly noRandomize?: boolean;
 }
 
 /** Stream limits of one capture session (from its buffer settings). */
@@ -38,12 +43,18 @@ export interface CaptureStreamLimits {
   readonly maxMsgs?: number;
   /** The duplicate window for retried publishes. Default 120,000 ms. */
   readonly duplicateWindowMs?: number;
+  /** Copies kept by a JetStream cluster (1 to 5). Default 1. */
+  readonly replicas?: number;
 }
 
 export interface NatsCaptureLink extends PublishPort, ConsumePort {
   /** The server's version, as it announced itself. */
   readonly serverVersion: string;
-  /** Creates the session's stream (work queue, `discard: new`) unless it exists. */
+  /**
+   * Creates the session's event stream (work queue, `discard: new`) and its
+   * loss stream (limits, the last LOSS_REPORTS_PER_RUN reports per run)
+   * unless they exist.
+   */
   ensureStream(session: string, limits: CaptureStreamLimits): Promise<void>;
   onStatus(listener: (status: LinkStatus) => void): void;
   /** Consumers' failures (a consume loop that ended with an error, then restarted). */
@@ -77,6 +88,7 @@ export async function connectNatsCapture(options: NatsCaptureOptions): Promise<N
     ...(options.user === undefined ? {} : { user: options.user }),
     ...(options.pass === undefined ? {} : { pass: options.pass }),
     ...(options.token === undefined ? {} : { token: options.token }),
+    ...(options.noRandomize === true ? { noRandomize: true } : {}),
   });
   const js = jetstream(nc, { timeout });
   const jsm = await jetstreamManager(nc, { timeout });
@@ -93,6 +105,19 @@ export async function connectNatsCapture(options: NatsCaptureOptions): Promise<N
       if (mapped !== undefined) for (const listener of listeners) listener(mapped);
     }
   })();
+
+  const ensure = async (
+    name: string,
+    config: Omit<Parameters<typeof jsm.streams.add>[0], 'name'>,
+  ) => {
+    try {
+      await jsm.streams.info(name);
+      return;
+    } catch {
+      // Not there (or not answerable yet): try to create it.
+    }
+    await jsm.streams.add({ ...config, name });
+  };
 
   const link: NatsCaptureLink = {
     serverVersion: nc.info?.version ?? 'unknown',
@@ -111,30 +136,40 @@ export async function connectNatsCapture(options: NatsCaptureOptions): Promise<N
       }
     },
     async ensureStream(session, limits) {
-      const name = streamName(session);
-      try {
-        await jsm.streams.info(name);
-        return;
-      } catch {
-        // Not there (or not answerable yet): try to create it.
+      const duplicateWindow = (limits.duplicateWindowMs ?? 120_000) * 1_000_000;
+      const replicas = limits.replicas ?? 1;
+      if (!Number.isInteger(replicas) || replicas < 1 || replicas > 5) {
+        throw new RangeError(`replicas must be an integer from 1 to 5: got ${replicas}`);
       }
-      await jsm.streams.add({
-        name,
+      await ensure(streamName(session), {
         subjects: [sessionSubjects(session)],
         retention: RetentionPolicy.Workqueue,
         discard: DiscardPolicy.New,
         storage: StorageType.File,
         max_bytes: limits.maxBytes,
         max_msgs: limits.maxMsgs ?? -1,
-        duplicate_window: (limits.duplicateWindowMs ?? 120_000) * 1_000_000,
+        duplicate_window: duplicateWindow,
+        num_replicas: replicas,
+      });
+      // Never full for a new report: old ones give way (discard old), and a
+      // reader needs only the newest of a run (the counts are cumulative).
+      await ensure(lossStreamName(session), {
+        subjects: [lossStreamSubjects(session)],
+        retention: RetentionPolicy.Limits,
+        discard: DiscardPolicy.Old,
+        storage: StorageType.File,
+        max_msgs_per_subject: LOSS_REPORTS_PER_RUN,
+        max_msgs: 1_000_000,
+        max_bytes: 256 * 1024 * 1024,
+        max_age: 7 * 24 * 3600 * 1_000_000_000,
+        duplicate_window: duplicateWindow,
+        num_replicas: replicas,
       });
     },
     onStatus(listener) {
       listeners.push(listener);
     },
-    consume(filter, durable, onMessage) {
-      const session = filter.split('.')[1] ?? '';
-      const stream = streamName(session);
+    consume({ stream, filter, durable }, onMessage) {
       let stopped = false;
       let stopCurrent: (() => void) | undefined;
       const run = async () => {

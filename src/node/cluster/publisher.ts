@@ -13,9 +13,12 @@
  * `refused` (the stream said no) or `dropped` (the local buffer was full:
  * while NATS is away events wait in a buffer of `maxBuffered` and past it
  * are dropped and counted; never unbounded). The cumulative count rides in
- * loss reports (`netrx.<session>.<host>._loss`, JSON `{ instance, lost,
- * refused, dropped }`) published whenever it grew, retried until stored;
- * the reader adds what each report adds to NET_EVENT_LOST.
+ * loss reports (`netrxloss.<session>.<host>.<instance>` in the session's
+ * loss stream, JSON `{ instance, lost, prev, refused, dropped }`, `prev`
+ * being the count of the last stored report) published whenever it grew,
+ * at most one per `retryMs` after the first, retried until stored; the
+ * reader adds what each report adds to NET_EVENT_LOST. The loss stream is
+ * not the event stream, so a full event stream never refuses a report.
  */
 import type { Clock, Timer } from '../../runtime/index.js';
 import type { SessionProvider } from '../../capture/index.js';
@@ -26,6 +29,7 @@ import type { LinkStatus, PublishOutcome, PublishPort } from './ports.js';
 import {
   checkClusterSessionName,
   checkHostName,
+  checkInstanceName,
   eventSubject,
   hostActivityId,
   lossSubject,
@@ -88,6 +92,7 @@ export class CapturePublisher {
   private readonly retryMs: number;
   private readonly onNotice: ((notice: PublisherNotice) => void) | undefined;
   private readonly activityId: Uint8Array;
+  private readonly lossSubject: string;
   private readonly subjects = new Map<string, string>();
   private readonly providerIds = new Map<string, Uint8Array>();
   private subscriptions: TraceSubscription[] = [];
@@ -98,6 +103,8 @@ export class CapturePublisher {
   private closed = false;
   private retryTimer: Timer | undefined;
   private reportInFlight = false;
+  /** Set for `retryMs` after a stored report: reports are paced, each carries the whole count. */
+  private reportPause: Timer | undefined;
   private nextSeq = 1;
   private counters = { offered: 0, stored: 0, refused: 0, dropped: 0, retries: 0, reportedLost: 0 };
 
@@ -106,10 +113,8 @@ export class CapturePublisher {
     this.clock = options.clock;
     this.host = checkHostName(options.host);
     this.session = checkClusterSessionName(options.session);
-    this.instance = options.instance;
-    if (!/^[A-Za-z0-9_-]{1,64}$/.test(this.instance)) {
-      throw new TypeError(`A publisher instance is 1 to 64 of A-Z a-z 0-9 _ -`);
-    }
+    this.instance = checkInstanceName(options.instance);
+    this.lossSubject = lossSubject(this.session, this.host, this.instance);
     this.maxBuffered = positive('maxBuffered', options.maxBuffered ?? 4096);
     this.maxInFlight = positive('maxInFlight', options.maxInFlight ?? 256);
     this.retryMs = positive('retryMs', options.retryMs ?? 250);
@@ -265,13 +270,15 @@ export class CapturePublisher {
 
   private maybeReport(): void {
     const lost = this.lost;
-    if (this.reportInFlight || lost === this.counters.reportedLost || !this.connected) return;
+    const prev = this.counters.reportedLost;
+    if (this.reportInFlight || this.reportPause !== undefined) return;
+    if (lost === prev || !this.connected) return;
     this.reportInFlight = true;
     const { refused, dropped } = this.counters;
-    const body = JSON.stringify({ instance: this.instance, lost, refused, dropped });
+    const body = JSON.stringify({ instance: this.instance, lost, prev, refused, dropped });
     const data = new TextEncoder().encode(body);
     const msgId = `${this.host}.${this.instance}.loss.${lost}`;
-    void this.port.publish(lossSubject(this.session, this.host), data, msgId).then(
+    void this.port.publish(this.lossSubject, data, msgId).then(
       (outcome) => this.reported(lost, outcome),
       (error: unknown) => this.reported(lost, { kind: 'unsent', reason: String(error) }),
     );
@@ -281,9 +288,13 @@ export class CapturePublisher {
     this.reportInFlight = false;
     if (outcome.kind === 'stored') {
       this.counters.reportedLost = Math.max(this.counters.reportedLost, lost);
+      this.reportPause = this.clock.setTimer(this.retryMs, () => {
+        this.reportPause = undefined;
+        this.pump();
+      });
       this.pump();
     } else {
-      // A full stream refuses the report too: try again once the reader made room.
+      // Not sent (NATS away, a timeout) or refused by the loss stream's limits: try again.
       this.scheduleRetry();
     }
   }
