@@ -58,7 +58,7 @@ async function publisherHost(
   maxBuffered = 100_000,
 ) {
   const l = await link();
-  await l.ensureStream(session, { maxBytes: 64 * 1024 * 1024, maxMsgs });
+  await l.ensureStream(session, { maxBytes: 1024 * 1024, maxMsgs });
   return publishingHost(l, host, session, maxBuffered);
 }
 
@@ -68,18 +68,24 @@ async function readerSession(session: string, hosts: string) {
 
 describe.skipIf(peers.skip)(`capture fan-in over ${RECORDED_VERSION}`, () => {
   it('two hosts into one full stream (discard: new): delivered + NET_EVENT_LOST = emitted, per host by sequence', async () => {
-    const a = await publisherHost('lab-1', 'full', 300);
-    const b = await publisherHost('lab-2', 'full', 300);
-    a.emit(200);
-    b.emit(200);
+    // Room for 30 of the 40 messages (10 events each, one per turn).
+    const a = await publisherHost('lab-1', 'full', 30);
+    const b = await publisherHost('lab-2', 'full', 30);
+    for (let turn = 0; turn < 20; turn++) {
+      a.emit(10);
+      b.emit(10);
+      await delay(5);
+    }
     await until(
       () => a.publisher.stats().pending + b.publisher.stats().pending === 0,
       10_000,
       'publishes to settle',
     );
+    const stored = a.publisher.stats().stored + b.publisher.stats().stored;
     const refused = a.publisher.stats().refused + b.publisher.stats().refused;
-    expect(a.publisher.stats().stored + b.publisher.stats().stored).toBe(300);
-    expect(refused).toBe(100);
+    expect(stored + refused).toBe(400);
+    expect(refused).toBeGreaterThan(0);
+    expect(stored).toBeGreaterThan(0);
     const reader = await readerSession('full', 'lab-*');
     await until(
       () => a.publisher.settled && b.publisher.settled && reader.delivered() + reader.lost === 400,
@@ -87,36 +93,46 @@ describe.skipIf(peers.skip)(`capture fan-in over ${RECORDED_VERSION}`, () => {
       'every event delivered or reported lost',
     );
     await delay(300);
-    expect(reader.delivered()).toBe(300);
-    expect(reader.lost).toBe(100);
+    console.info(`full stream: stored ${stored} refused ${refused}`);
+    expect(reader.delivered()).toBe(stored);
+    expect(reader.lost).toBe(refused);
     expect(reader.lostNotLast).toBe(0);
     expectUnique(reader.seen, 'lab-1', 200);
     expectUnique(reader.seen, 'lab-2', 200);
+    for (const host of [a, b]) {
+      expect(reader.seen.get(host.host)?.length ?? 0).toBe(host.publisher.stats().stored);
+    }
     // Tail drop: each host's stored events are its first ones, in order.
     for (const host of ['lab-1', 'lab-2']) {
       const list = reader.seen.get(host) ?? [];
       expect(list).toEqual([...Array(list.length).keys()]);
     }
-    expect(reader.source.stats().publisherLost).toBe(100);
+    expect(reader.source.stats().publisherLost).toBe(refused);
     await reader.close();
   }, 40_000);
 
   it('a full stream nobody reads: the publisher loss report is stored anyway (its own stream)', async () => {
-    const a = await publisherHost('lab-1', 'unread', 50);
-    a.emit(80);
+    const a = await publisherHost('lab-1', 'unread', 6);
+    for (let turn = 0; turn < 8; turn++) {
+      a.emit(10);
+      await delay(5);
+    }
     await until(
       () => a.publisher.settled,
       10_000,
       'the loss report to be stored',
       () => a.publisher.stats(),
     );
-    expect(a.publisher.stats()).toMatchObject({ stored: 50, refused: 30, reportedLost: 30 });
+    const { stored, refused } = a.publisher.stats();
+    expect(stored + refused).toBe(80);
+    expect(refused).toBeGreaterThan(0);
+    expect(a.publisher.stats().reportedLost).toBe(refused);
     a.publisher.close();
-    // A reader that comes later sees the 50 and the 30, exactly.
+    // A reader that comes later sees the stored and the refused, exactly.
     const r = await readerSession('unread', 'lab-1');
     await until(() => r.delivered() + r.lost === 80, 10_000, 'every event delivered or lost');
     await delay(300);
-    expect([r.delivered(), r.lost]).toEqual([50, 30]);
+    expect([r.delivered(), r.lost]).toEqual([stored, refused]);
     await r.close();
   }, 30_000);
 

@@ -48,14 +48,14 @@ export const capturePublishCommand: CliCommand = {
   path: ['capture', 'publish'],
   summary: "publishes a capture session's events to NATS JetStream (capture fan-in)",
   usage:
-    'capture publish --nats URL[,URL...] --host NAME --session NAME [--synthetic EVENTS_PER_SECOND] [--synthetic-count N] [--stream-events N] [--stream-bytes N] [--replicas N] [--max-buffered N]',
+    'capture publish --nats URL[,URL...] --host NAME --session NAME [--synthetic EVENTS_PER_SECOND] [--synthetic-count N] [--stream-messages N] [--stream-bytes N] [--replicas N] [--max-buffered N]',
   options: {
     nats: { type: 'string' },
     host: { type: 'string' },
     session: { type: 'string' },
     synthetic: { type: 'string' },
     'synthetic-count': { type: 'string' },
-    'stream-events': { type: 'string' },
+    'stream-messages': { type: 'string' },
     'stream-bytes': { type: 'string' },
     replicas: { type: 'string' },
     'max-buffered': { type: 'string' },
@@ -74,7 +74,7 @@ export const capturePublishCommand: CliCommand = {
     const count = opt('synthetic-count', 0, Number.MAX_SAFE_INTEGER);
     if (count !== undefined && rate === undefined)
       throw new UsageError('--synthetic-count needs --synthetic');
-    const maxMsgs = opt('stream-events', 1, 1_000_000_000);
+    const maxMsgs = opt('stream-messages', 1, 1_000_000_000);
     const maxBytes =
       opt('stream-bytes', 1024, Number.MAX_SAFE_INTEGER) ??
       DEFAULT_SESSION_LIMITS.maxBuffers * DEFAULT_SESSION_LIMITS.bufferBytes;

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { VirtualClock } from '../../testing/index.js';
 import { FakeJetStream } from './fake-jetstream.js';
+import type { PublishOutcome } from './ports.js';
 import { parseLossReport } from './reader.js';
 import {
   filterSubject,
@@ -130,7 +131,7 @@ describe('capture fan-in over a fake JetStream', () => {
     const stream = new FakeJetStream({ maxMsgs: 4 });
     const host = makeHost(clock, stream, 'lab-1');
     const reader = makeReader(clock, stream, 'lab-1');
-    for (let i = 0; i < 10; i++) host.emit(i);
+    for (let i = 0; i < 10; i++) await host.emitAlone(i);
     await settle();
     clock.advance(250); // the pause after the first report (lost 1)
     await settle();
@@ -155,7 +156,7 @@ describe('capture fan-in over a fake JetStream', () => {
     const clock = new VirtualClock();
     const stream = new FakeJetStream({ maxMsgs: 2 });
     const host = makeHost(clock, stream, 'lab-1');
-    for (let i = 0; i < 5; i++) host.emit(i);
+    for (let i = 0; i < 5; i++) await host.emitAlone(i);
     await settle();
     host.publisher.close();
     clock.advance(250);
@@ -171,11 +172,11 @@ describe('capture fan-in over a fake JetStream', () => {
     const clock = new VirtualClock();
     const stream = new FakeJetStream({ maxMsgs: 1 });
     const host = makeHost(clock, stream, 'lab-1', { retryMs: 500 });
-    host.emit(0);
-    host.emit(1);
+    await host.emitAlone(0);
+    await host.emitAlone(1);
     await settle();
     expect(stream.lossLength).toBe(1);
-    for (let i = 2; i < 50; i++) host.emit(i);
+    for (let i = 2; i < 50; i++) await host.emitAlone(i);
     await settle();
     expect(stream.lossLength).toBe(1);
     expect(host.publisher.settled).toBe(false);
@@ -193,13 +194,13 @@ describe('capture fan-in over a fake JetStream', () => {
     const stream = new FakeJetStream({ maxMsgs: 2 });
     const host = makeHost(clock, stream, 'lab-1', { retryMs: 10 });
     const first = makeReader(clock, stream, '*');
-    for (let i = 0; i < 8; i++) host.emit(i); // 2 stored, 6 refused
+    for (let i = 0; i < 8; i++) await host.emitAlone(i); // 2 stored, 6 refused
     await settle();
     const one = await drain(clock, stream, first);
     expect(one).toMatchObject({ lost: 6 });
     expect(one.events.length).toBe(2);
     clock.advance(10);
-    for (let i = 8; i < 13; i++) host.emit(i); // 2 stored, 3 refused
+    for (let i = 8; i < 13; i++) await host.emitAlone(i); // 2 stored, 3 refused
     await settle();
     clock.advance(10);
     await settle();
@@ -216,8 +217,8 @@ describe('capture fan-in over a fake JetStream', () => {
     const stream = new FakeJetStream({ maxMsgs: 1 });
     const host = makeHost(clock, stream, 'lab-1', { retryMs: 10 });
     for (let round = 0; round < 4; round++) {
-      host.emit(round * 2);
-      host.emit(round * 2 + 1);
+      await host.emitAlone(round * 2);
+      await host.emitAlone(round * 2 + 1);
       await settle();
       clock.advance(10);
       await settle();
@@ -263,8 +264,14 @@ describe('capture fan-in over a fake JetStream', () => {
     stream.loseAcks = false;
     clock.advance(250);
     await settle();
-    expect(host.publisher.stats()).toMatchObject({ stored: 3, pending: 0, refused: 0 });
-    expect(stream.counters.duplicates).toBe(3);
+    // The three went as one batch: one message, stored once.
+    expect(host.publisher.stats()).toMatchObject({
+      stored: 3,
+      pending: 0,
+      refused: 0,
+      messages: 1,
+    });
+    expect(stream.counters.duplicates).toBe(1);
     const got = await drain(clock, stream, reader);
     expect(got.events.map((e) => e.seq).sort()).toEqual([0, 1, 2]);
     expect(got.lost).toBe(0);
@@ -324,7 +331,7 @@ describe('capture fan-in over a fake JetStream', () => {
     const host = makeHost(clock, stream, 'lab-1');
     const reader = makeReader(clock, stream, '*');
     const handle = reader.table.openSession('lab');
-    for (let i = 0; i < 6; i++) host.emit(i);
+    for (let i = 0; i < 6; i++) await host.emitAlone(i);
     await settle();
     stream.deliver();
     stream.redeliverAcked(4);
@@ -334,6 +341,73 @@ describe('capture fan-in over a fake JetStream', () => {
     if (op.result?.status !== 'data') throw new Error('no data');
     expect(readBuffer(op.result.data).events.map((e) => e.seq)).toEqual([0, 1, 2, 3, 4, 5]);
     expect(reader.source.stats().redelivered).toBe(4);
+  });
+
+  it('a burst goes out in few messages (EVENT_BUFFERs of EventRecords), each event once', async () => {
+    const clock = new VirtualClock();
+    const stream = new FakeJetStream({ maxMsgs: 1000 });
+    const host = makeHost(clock, stream, 'lab-1');
+    const reader = makeReader(clock, stream, '*', { bufferBytes: 65536, maxBuffers: 8 });
+    for (let i = 0; i < 1000; i++) host.emit(i);
+    await settle();
+    // 1000 items of 112 bytes in 64 KiB batches: 2 messages.
+    expect(host.publisher.stats()).toMatchObject({ stored: 1000, messages: 2, pending: 0 });
+    const got = await drain(clock, stream, reader);
+    expect(got.events.map((e) => e.seq)).toEqual([...Array(1000).keys()]);
+    expect(got.lost).toBe(0);
+  });
+
+  it('while the window is full, events gather in the open batch (Nagle)', async () => {
+    const clock = new VirtualClock();
+    const answers: (() => void)[] = [];
+    const port = {
+      publish: (subject: string, data: Uint8Array, msgId: string) =>
+        new Promise<PublishOutcome>((resolve) => {
+          answers.push(() => void stream.publish(subject, data, msgId).then(resolve));
+        }),
+    };
+    const stream = new FakeJetStream({ maxMsgs: 1000 });
+    const host = makeHost(clock, stream, 'lab-1', { port, maxInFlight: 1 });
+    await host.emitAlone(0); // alone: the window was empty
+    for (let i = 1; i < 6; i++) await host.emitAlone(i); // the window is full: they gather
+    expect(answers.length).toBe(1);
+    answers.shift()?.();
+    await settle();
+    expect(answers.length).toBe(1); // the five, in one message
+    answers.shift()?.();
+    await settle();
+    expect(host.publisher.stats()).toMatchObject({ stored: 6, messages: 2, pending: 0 });
+  });
+
+  it('maxBuffered bounds every event held, waiting or in flight', async () => {
+    const clock = new VirtualClock();
+    const port = { publish: () => new Promise<PublishOutcome>(() => undefined) }; // never answers
+    const stream = new FakeJetStream({ maxMsgs: 1000 });
+    const host = makeHost(clock, stream, 'lab-1', { port, maxBuffered: 10, maxInFlight: 4 });
+    for (let i = 0; i < 30; i++) await host.emitAlone(i);
+    expect(host.publisher.stats()).toMatchObject({ offered: 30, pending: 10, dropped: 20 });
+  });
+
+  it('a bad item inside a message is one event lost; the good ones around it are delivered', async () => {
+    const clock = new VirtualClock();
+    const stream = new FakeJetStream({ maxMsgs: 1000 });
+    const host = makeHost(clock, stream, 'lab-1', {
+      port: {
+        publish: (s, d, id) => {
+          // Corrupt the second item's DataType on the way (8-byte header + 104-byte record each).
+          const bad = d.slice();
+          if (bad.length >= 224) new DataView(bad.buffer).setUint16(112 + 4, 0x7777, true);
+          return stream.publish(s, bad, id);
+        },
+      },
+    });
+    const reader = makeReader(clock, stream, '*');
+    for (let i = 0; i < 3; i++) host.emit(i);
+    await settle();
+    const got = await drain(clock, stream, reader);
+    expect(got.events.map((e) => e.seq)).toEqual([0, 2]);
+    expect(got.lost).toBe(1);
+    expect(reader.source.stats().malformed).toBe(1);
   });
 
   it('a malformed event message is counted lost, never crashes the session', async () => {

@@ -35,11 +35,31 @@ export interface NatsCaptureOptions {
   readonly noRandomize?: boolean;
 }
 
-/** Stream limits of one capture session (from its buffer settings). */
+/**
+ * The largest event message a stream takes: a publisher's batch (at most
+ * 64 KiB, `maxBatchBytes`) plus room for its subject and headers.
+ */
+export const STREAM_MAX_MESSAGE_BYTES = 65_536 + 1024;
+
+/**
+ * Stream limits of one capture session (from its buffer settings).
+ *
+ * The exact limit is a message count. nats-server 2.9.10 with
+ * `discard: new` and a byte limit checks a new message's payload against
+ * `max_bytes` but stores it with its subject and headers: near the limit
+ * it acknowledges the publish and then removes the oldest messages to make
+ * room, which is silent loss (reproduced: 50 publishes of 100 bytes into
+ * 8000 bytes were all acknowledged, 45 were kept). A message limit is
+ * checked and enforced alike, so the byte budget becomes a message limit
+ * (`maxMsgs`, default one message per KiB of `maxBytes`, at least 64), and
+ * the stream has no `max_bytes` (a byte limit that could never bind first
+ * would be one JetStream reserves storage for): its bytes are bounded by
+ * `maxMsgs × STREAM_MAX_MESSAGE_BYTES` through `max_msg_size`.
+ */
 export interface CaptureStreamLimits {
-  /** The stream's byte limit: the session's `maxBuffers × bufferBytes` by default. */
+  /** The session's byte budget (`maxBuffers × bufferBytes`); sets `maxMsgs` unless given. */
   readonly maxBytes: number;
-  /** The stream's message limit; -1 (default) for none. */
+  /** The stream's message limit (one message is one batch of events). */
   readonly maxMsgs?: number;
   /** The duplicate window for retried publishes. Default 120,000 ms. */
   readonly duplicateWindowMs?: number;
@@ -141,13 +161,19 @@ export async function connectNatsCapture(options: NatsCaptureOptions): Promise<N
       if (!Number.isInteger(replicas) || replicas < 1 || replicas > 5) {
         throw new RangeError(`replicas must be an integer from 1 to 5: got ${replicas}`);
       }
+      const maxMsgs = limits.maxMsgs ?? Math.max(64, Math.ceil(limits.maxBytes / 1024));
+      if (!Number.isSafeInteger(maxMsgs) || maxMsgs < 1) {
+        throw new RangeError(`maxMsgs must be a positive integer: got ${maxMsgs}`);
+      }
       await ensure(streamName(session), {
         subjects: [sessionSubjects(session)],
         retention: RetentionPolicy.Workqueue,
         discard: DiscardPolicy.New,
         storage: StorageType.File,
-        max_bytes: limits.maxBytes,
-        max_msgs: limits.maxMsgs ?? -1,
+        max_msgs: maxMsgs,
+        // No byte limit (see CaptureStreamLimits); the bytes are bounded by maxMsgs × max_msg_size.
+        max_bytes: -1,
+        max_msg_size: STREAM_MAX_MESSAGE_BYTES,
         duplicate_window: duplicateWindow,
         num_replicas: replicas,
       });

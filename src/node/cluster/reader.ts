@@ -27,7 +27,11 @@
  * while more were written undercounts by the overwritten ones' growth.
  */
 import type { SessionSink, SessionSource } from '../../capture/index.js';
-import { parseEventRecord } from '../../wire/index.js';
+import {
+  NET_EVENT_DATA_HEADER_LENGTH,
+  NetEventDataType,
+  parseEventRecord,
+} from '../../wire/index.js';
 import type { ConsumePort, StreamMessage } from './ports.js';
 import {
   checkClusterSessionName,
@@ -61,7 +65,7 @@ export interface StreamSessionSourceStats {
   readonly queueLost: number;
   /** Loss the publishers reported (the growth of their counts). */
   readonly publisherLost: number;
-  /** Messages that were neither an EventRecord nor a loss report (counted lost). */
+  /** Items that were not an EventRecord, or messages whose framing broke: each counted one lost. */
   readonly malformed: number;
   /** Messages of hosts the pattern does not match (not this session's). */
   readonly filtered: number;
@@ -168,8 +172,7 @@ export class StreamSessionSource implements SessionSource {
     this.counters.messages++;
     const subject = parseSubject(message.subject);
     if (subject === undefined || subject.session !== this.session) {
-      this.counters.malformed++;
-      sink.lost(1);
+      this.malformed(sink);
       message.ack();
       return;
     }
@@ -178,24 +181,47 @@ export class StreamSessionSource implements SessionSource {
       message.ack();
       return;
     }
-    this.event(sink, subject.host, message.data);
+    this.events(sink, subject.host, message.data);
     message.ack();
   }
 
-  private event(sink: SessionSink, host: string, data: Uint8Array): void {
-    const parsed = parseEventRecord(data);
-    if (!parsed.ok) {
-      this.counters.malformed++;
-      sink.lost(1);
-      return;
-    }
-    this.counters.events++;
+  /**
+   * One message: an EVENT_BUFFER of EventRecord items. Each good record goes
+   * to the session; a bad item is one event lost, and the walk stops there
+   * when the framing itself is broken (what follows cannot be found).
+   */
+  private events(sink: SessionSink, host: string, data: Uint8Array): void {
     let activityId = this.activityIds.get(host);
     if (activityId === undefined) {
       activityId = hostActivityId(host);
       if (this.activityIds.size < this.maxPublishers) this.activityIds.set(host, activityId);
     }
-    if (!sink.record(data, activityId)) this.counters.queueLost++;
+    const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+    let at = 0;
+    while (at < data.length) {
+      const size = data.length - at >= NET_EVENT_DATA_HEADER_LENGTH ? view.getUint32(at, true) : 0;
+      if (size < NET_EVENT_DATA_HEADER_LENGTH || size > data.length - at) {
+        this.malformed(sink);
+        return;
+      }
+      const record = data.subarray(at + NET_EVENT_DATA_HEADER_LENGTH, at + size);
+      at += size;
+      if (
+        view.getUint16(at - size + 4, true) !== NetEventDataType.EventRecord ||
+        !parseEventRecord(record).ok
+      ) {
+        this.malformed(sink);
+        continue;
+      }
+      this.counters.events++;
+      if (!sink.record(record, activityId)) this.counters.queueLost++;
+    }
+    if (data.length === 0) this.malformed(sink);
+  }
+
+  private malformed(sink: SessionSink): void {
+    this.counters.malformed++;
+    sink.lost(1);
   }
 
   private lossReport(sink: SessionSink, host: string, instance: string, data: Uint8Array): void {
