@@ -136,6 +136,41 @@ describe.skipIf(peers.skip)(`capture fan-in over ${RECORDED_VERSION}`, () => {
     await r.close();
   }, 30_000);
 
+  it('a small byte budget: every event the stream acknowledged is delivered (no silent removal)', async () => {
+    // nats-server 2.9.10 with a discard:new byte limit acknowledged publishes near the
+    // limit and then removed the oldest messages; the budget is a message limit now.
+    const l = await link();
+    await l.ensureStream('tiny', { maxBytes: 8000 });
+    const a = publishingHost(l, 'lab-1', 'tiny');
+    for (let i = 0; i < 100; i++) {
+      a.emit(1);
+      await delay(2);
+    }
+    await until(
+      () => a.publisher.settled,
+      10_000,
+      'publishes to settle',
+      () => a.publisher.stats(),
+    );
+    const { stored, refused } = a.publisher.stats();
+    expect(stored + refused).toBe(100);
+    const r = await readerSession('tiny', 'lab-1');
+    await until(
+      () => r.delivered() + r.lost === 100,
+      10_000,
+      'every event delivered or lost',
+      () => ({
+        delivered: r.delivered(),
+        lost: r.lost,
+        stored,
+        refused,
+      }),
+    );
+    await delay(300);
+    expect([r.delivered(), r.lost]).toEqual([stored, refused]);
+    await r.close();
+  }, 30_000);
+
   it('a nats-server restart mid-run: loss stays exact end to end', async () => {
     // A local buffer smaller than the outage: some events are dropped while NATS is away.
     const a = await publisherHost('lab-1', 'restart', 1_000_000, 1000);
