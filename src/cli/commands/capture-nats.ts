@@ -48,15 +48,16 @@ export const capturePublishCommand: CliCommand = {
   path: ['capture', 'publish'],
   summary: "publishes a capture session's events to NATS JetStream (capture fan-in)",
   usage:
-    'capture publish --nats URL[,URL...] --host NAME --session NAME [--synthetic EVENTS_PER_SECOND] [--synthetic-count N] [--stream-events N] [--stream-bytes N] [--max-buffered N]',
+    'capture publish --nats URL[,URL...] --host NAME --session NAME [--synthetic EVENTS_PER_SECOND] [--synthetic-count N] [--stream-messages N] [--stream-bytes N] [--replicas N] [--max-buffered N]',
   options: {
     nats: { type: 'string' },
     host: { type: 'string' },
     session: { type: 'string' },
     synthetic: { type: 'string' },
     'synthetic-count': { type: 'string' },
-    'stream-events': { type: 'string' },
+    'stream-messages': { type: 'string' },
     'stream-bytes': { type: 'string' },
+    replicas: { type: 'string' },
     'max-buffered': { type: 'string' },
   },
   async run(values, _positionals, io) {
@@ -73,11 +74,12 @@ export const capturePublishCommand: CliCommand = {
     const count = opt('synthetic-count', 0, Number.MAX_SAFE_INTEGER);
     if (count !== undefined && rate === undefined)
       throw new UsageError('--synthetic-count needs --synthetic');
-    const maxMsgs = opt('stream-events', 1, 1_000_000_000);
+    const maxMsgs = opt('stream-messages', 1, 1_000_000_000);
     const maxBytes =
       opt('stream-bytes', 1024, Number.MAX_SAFE_INTEGER) ??
       DEFAULT_SESSION_LIMITS.maxBuffers * DEFAULT_SESSION_LIMITS.bufferBytes;
     const maxBuffered = opt('max-buffered', 1, 1_000_000);
+    const replicas = opt('replicas', 1, 5);
 
     const clock = systemClock;
     const registry = new TraceRegistry({ clock });
@@ -87,6 +89,7 @@ export const capturePublishCommand: CliCommand = {
       await link.ensureStream(session, {
         maxBytes,
         ...(maxMsgs === undefined ? {} : { maxMsgs }),
+        ...(replicas === undefined ? {} : { replicas }),
       });
     } catch (error) {
       io.err(`netrx capture publish: ${errorLine(error)}`);
@@ -142,12 +145,14 @@ export async function natsSessionSource(
   session: string,
   nats: string,
   hosts: string | undefined,
+  replicas = 1,
 ): Promise<{ source: SessionSource; close(): Promise<void> }> {
   checked('--session', checkClusterSessionName, session);
   const pattern = checked('--hosts', checkHostPattern, hosts ?? '*');
   const link = await connectNatsCapture({ servers: servers(nats), name: 'netrx capture serve' });
   await link.ensureStream(session, {
     maxBytes: DEFAULT_SESSION_LIMITS.maxBuffers * DEFAULT_SESSION_LIMITS.bufferBytes,
+    replicas,
   });
   const source = new StreamSessionSource({ port: link, session, hosts: pattern });
   return { source, close: () => link.close() };

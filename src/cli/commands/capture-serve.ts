@@ -29,7 +29,7 @@ export const captureServeCommand: CliCommand = {
   summary:
     'an MS-LREC event session served over DCE/RPC (ncacn_ip_tcp, loopback) and/or WebSocket (netrx.lrec.v1)',
   usage:
-    'capture serve --session NAME [--rpc-port PORT] [--ws-port PORT [--ws-host HOST] [--ws-token TOKEN] [--tls-cert FILE --tls-key FILE]] [--insecure-no-auth] [--synthetic EVENTS_PER_SECOND] [--synthetic-count N] [--queue-events N] [--timer-ms MS] [--link-vxlan SPEC]... [--nats URL[,URL...] [--hosts PATTERN]]',
+    'capture serve --session NAME [--rpc-port PORT] [--ws-port PORT [--ws-host HOST] [--ws-token TOKEN] [--tls-cert FILE --tls-key FILE]] [--insecure-no-auth] [--synthetic EVENTS_PER_SECOND] [--synthetic-count N] [--queue-events N] [--timer-ms MS] [--link-vxlan SPEC]... [--nats URL[,URL...] [--hosts PATTERN] [--replicas N]]',
   options: {
     session: { type: 'string' },
     'rpc-port': { type: 'string' },
@@ -46,6 +46,7 @@ export const captureServeCommand: CliCommand = {
     'link-vxlan': { type: 'string', multiple: true },
     nats: { type: 'string' },
     hosts: { type: 'string' },
+    replicas: { type: 'string' },
   },
   async run(values, _positionals, io) {
     const name = required('--session', values['session']);
@@ -106,14 +107,23 @@ export const captureServeCommand: CliCommand = {
       parseLinkVxlan,
     );
 
-    if (values['hosts'] !== undefined && values['nats'] === undefined) {
-      throw new UsageError('--hosts needs --nats');
+    for (const flag of ['hosts', 'replicas']) {
+      if (values[flag] !== undefined && values['nats'] === undefined) {
+        throw new UsageError(`--${flag} needs --nats`);
+      }
     }
+    const replicas =
+      values['replicas'] === undefined ? 1 : integer('--replicas', values['replicas'], 1, 5);
     // With --nats the session reads the hosts' events from the session's JetStream stream.
     let nats: Awaited<ReturnType<typeof natsSessionSource>> | undefined;
     if (typeof values['nats'] === 'string') {
       try {
-        nats = await natsSessionSource(name, values['nats'], values['hosts'] as string | undefined);
+        nats = await natsSessionSource(
+          name,
+          values['nats'],
+          values['hosts'] as string | undefined,
+          replicas,
+        );
       } catch (error) {
         if (error instanceof UsageError) throw error;
         io.err(`netrx capture serve: ${errorLine(error)}`);

@@ -1,12 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { VirtualClock } from '../../testing/index.js';
 import { FakeJetStream } from './fake-jetstream.js';
+import type { PublishOutcome } from './ports.js';
 import { parseLossReport } from './reader.js';
 import {
   filterSubject,
   hostActivityId,
   hostFromActivityId,
   hostMatcher,
+  lossFilterSubject,
+  lossSubject,
   parseSubject,
   providerToken,
 } from './subjects.js';
@@ -45,6 +48,11 @@ describe('cluster subjects', () => {
     expect(providerToken('netrx-synthetic')).toBe('netrx-synthetic');
     expect(providerToken('a.b c')).toBe('a_b_c');
     expect(providerToken('_loss')).toBe('p_loss');
+    expect(lossFilterSubject('lab', 'lab-1')).toBe('netrxloss.lab.lab-1.*');
+    expect(lossFilterSubject('lab', 'lab-*')).toBe('netrxloss.lab.*.*');
+    expect(lossSubject('lab', 'h1', 'run1')).toBe('netrxloss.lab.h1.run1');
+    expect(parseSubject('netrxloss.lab.h1.run1', 'netrxloss')).toMatchObject({ provider: 'run1' });
+    expect(parseSubject('netrxloss.lab.h1.run1')).toBeUndefined();
     expect(filterSubject('lab', 'lab-1')).toBe('netrx.lab.lab-1.>');
     expect(filterSubject('lab', 'lab-*')).toBe('netrx.lab.*.>');
     const m = hostMatcher('lab-*');
@@ -69,7 +77,14 @@ describe('cluster subjects', () => {
 
   it('reads loss reports strictly', () => {
     const enc = (v: unknown) => new TextEncoder().encode(JSON.stringify(v));
-    expect(parseLossReport(enc({ instance: 'r', lost: 3 }))).toEqual({ instance: 'r', lost: 3 });
+    expect(parseLossReport(enc({ instance: 'r', lost: 3 }))).toEqual({
+      instance: 'r',
+      lost: 3,
+      prev: 0,
+    });
+    expect(parseLossReport(enc({ instance: 'r', lost: 3, prev: 2 }))).toMatchObject({ prev: 2 });
+    expect(parseLossReport(enc({ instance: 'r', lost: 3, prev: 4 }))).toBeUndefined();
+    expect(parseLossReport(enc({ instance: 'r', lost: 3, prev: 1.5 }))).toBeUndefined();
     expect(parseLossReport(enc({ instance: 'r', lost: -1 }))).toBeUndefined();
     expect(parseLossReport(enc({ instance: 'a b', lost: 1 }))).toBeUndefined();
     expect(parseLossReport(new TextEncoder().encode('{'))).toBeUndefined();
@@ -116,14 +131,14 @@ describe('capture fan-in over a fake JetStream', () => {
     const stream = new FakeJetStream({ maxMsgs: 4 });
     const host = makeHost(clock, stream, 'lab-1');
     const reader = makeReader(clock, stream, 'lab-1');
-    for (let i = 0; i < 10; i++) host.emit(i);
+    for (let i = 0; i < 10; i++) await host.emitAlone(i);
     await settle();
-    expect(host.publisher.stats()).toMatchObject({ stored: 4, refused: 6, reportedLost: 0 });
+    clock.advance(250); // the pause after the first report (lost 1)
+    await settle();
+    // The report has a stream of its own: a full event stream cannot refuse it.
+    expect(host.publisher.stats()).toMatchObject({ stored: 4, refused: 6, reportedLost: 6 });
+    expect(host.publisher.settled).toBe(true);
     const handle = reader.table.openSession('lab');
-    stream.deliver(); // the 4 stored events leave the work queue: room for the report
-    clock.advance(250); // the publisher's retry of its refused loss report
-    await settle();
-    expect(host.publisher.stats().reportedLost).toBe(6);
     stream.deliver();
     const op = reader.table.receiveData(handle);
     clock.advance(100);
@@ -135,6 +150,84 @@ describe('capture fan-in over a fake JetStream', () => {
     expect(got.events.map((e) => e.seq)).toEqual([0, 1, 2, 3]);
     expect(got.lost).toBe(6);
     expect(done.meta.lost).toBe(6);
+  });
+
+  it('a publisher that stops while the stream is full and unread still gets its last report stored', async () => {
+    const clock = new VirtualClock();
+    const stream = new FakeJetStream({ maxMsgs: 2 });
+    const host = makeHost(clock, stream, 'lab-1');
+    for (let i = 0; i < 5; i++) await host.emitAlone(i);
+    await settle();
+    host.publisher.close();
+    clock.advance(250);
+    await settle();
+    // Nobody made room in the event stream; the count is stored all the same.
+    expect(host.publisher.stats()).toMatchObject({ refused: 3, reportedLost: 3, pending: 0 });
+    expect(host.publisher.settled).toBe(true);
+    expect(stream.length).toBe(2);
+    expect(stream.lossLength).toBe(2); // the first refusal's report, then the paced one
+  });
+
+  it('reports are paced: one per retryMs after the first, each with the whole count', async () => {
+    const clock = new VirtualClock();
+    const stream = new FakeJetStream({ maxMsgs: 1 });
+    const host = makeHost(clock, stream, 'lab-1', { retryMs: 500 });
+    await host.emitAlone(0);
+    await host.emitAlone(1);
+    await settle();
+    expect(stream.lossLength).toBe(1);
+    for (let i = 2; i < 50; i++) await host.emitAlone(i);
+    await settle();
+    expect(stream.lossLength).toBe(1);
+    expect(host.publisher.settled).toBe(false);
+    clock.advance(499);
+    await settle();
+    expect(stream.lossLength).toBe(1);
+    clock.advance(1);
+    await settle();
+    expect(stream.lossLength).toBe(2);
+    expect(host.publisher.stats()).toMatchObject({ refused: 49, reportedLost: 49 });
+  });
+
+  it('a reader that restarts on its durable consumer adds only the loss it has not counted', async () => {
+    const clock = new VirtualClock();
+    const stream = new FakeJetStream({ maxMsgs: 2 });
+    const host = makeHost(clock, stream, 'lab-1', { retryMs: 10 });
+    const first = makeReader(clock, stream, '*');
+    for (let i = 0; i < 8; i++) await host.emitAlone(i); // 2 stored, 6 refused
+    await settle();
+    const one = await drain(clock, stream, first);
+    expect(one).toMatchObject({ lost: 6 });
+    expect(one.events.length).toBe(2);
+    clock.advance(10);
+    for (let i = 8; i < 13; i++) await host.emitAlone(i); // 2 stored, 3 refused
+    await settle();
+    clock.advance(10);
+    await settle();
+    expect(host.publisher.stats()).toMatchObject({ refused: 9, reportedLost: 9 });
+    // A new reader process on the same durable consumers: it has no counts of its own.
+    const second = makeReader(clock, stream, '*');
+    const two = await drain(clock, stream, second);
+    expect(two.lost).toBe(3);
+    expect(two.events.length).toBe(2);
+  });
+
+  it('a reader that arrives after several reports counts the whole loss once', async () => {
+    const clock = new VirtualClock();
+    const stream = new FakeJetStream({ maxMsgs: 1 });
+    const host = makeHost(clock, stream, 'lab-1', { retryMs: 10 });
+    for (let round = 0; round < 4; round++) {
+      await host.emitAlone(round * 2);
+      await host.emitAlone(round * 2 + 1);
+      await settle();
+      clock.advance(10);
+      await settle();
+    }
+    expect(stream.lossLength).toBeGreaterThan(2);
+    const reader = makeReader(clock, stream, '*');
+    const got = await drain(clock, stream, reader);
+    expect(got.events.length + got.lost).toBe(8);
+    expect(got.lost).toBe(host.publisher.lost);
   });
 
   it('while NATS is away events wait in a bounded buffer; the overflow is counted and reported', async () => {
@@ -171,8 +264,14 @@ describe('capture fan-in over a fake JetStream', () => {
     stream.loseAcks = false;
     clock.advance(250);
     await settle();
-    expect(host.publisher.stats()).toMatchObject({ stored: 3, pending: 0, refused: 0 });
-    expect(stream.counters.duplicates).toBe(3);
+    // The three went as one batch: one message, stored once.
+    expect(host.publisher.stats()).toMatchObject({
+      stored: 3,
+      pending: 0,
+      refused: 0,
+      messages: 1,
+    });
+    expect(stream.counters.duplicates).toBe(1);
     const got = await drain(clock, stream, reader);
     expect(got.events.map((e) => e.seq).sort()).toEqual([0, 1, 2]);
     expect(got.lost).toBe(0);
@@ -203,19 +302,27 @@ describe('capture fan-in over a fake JetStream', () => {
     const clock = new VirtualClock();
     const stream = new FakeJetStream({ maxMsgs: 1000 });
     const reader = makeReader(clock, stream, '*');
-    const report = (instance: string, lost: number, id: string) =>
+    const report = (instance: string, lost: number, prev: number, id: string) =>
       stream.publish(
-        'netrx.lab.lab-1._loss',
-        new TextEncoder().encode(JSON.stringify({ instance, lost })),
+        `netrxloss.lab.lab-1.${instance}`,
+        new TextEncoder().encode(JSON.stringify({ instance, lost, prev })),
         id,
       );
-    await report('run1', 4, 'a');
-    await report('run1', 4, 'b');
-    await report('run1', 2, 'c');
-    await report('run2', 1, 'd');
-    await report('run1', 7, 'e');
+    await report('run1', 4, 0, 'a');
+    await report('run1', 4, 0, 'b');
+    await report('run1', 2, 0, 'c');
+    await report('run2', 1, 0, 'd');
+    await report('run1', 7, 4, 'e');
+    // A report under another run's subject is not that run's count.
+    await report('run3', 5, 0, 'f');
+    await stream.publish(
+      'netrxloss.lab.lab-1.run9',
+      new TextEncoder().encode(JSON.stringify({ instance: 'run3', lost: 50 })),
+      'g',
+    );
     const got = await drain(clock, stream, reader);
-    expect(got.lost).toBe(8);
+    expect(got.lost).toBe(13);
+    expect(reader.source.stats().malformed).toBe(1);
   });
 
   it('messages the server delivers again (it lost our acks) are skipped: no event twice', async () => {
@@ -224,7 +331,7 @@ describe('capture fan-in over a fake JetStream', () => {
     const host = makeHost(clock, stream, 'lab-1');
     const reader = makeReader(clock, stream, '*');
     const handle = reader.table.openSession('lab');
-    for (let i = 0; i < 6; i++) host.emit(i);
+    for (let i = 0; i < 6; i++) await host.emitAlone(i);
     await settle();
     stream.deliver();
     stream.redeliverAcked(4);
@@ -234,6 +341,73 @@ describe('capture fan-in over a fake JetStream', () => {
     if (op.result?.status !== 'data') throw new Error('no data');
     expect(readBuffer(op.result.data).events.map((e) => e.seq)).toEqual([0, 1, 2, 3, 4, 5]);
     expect(reader.source.stats().redelivered).toBe(4);
+  });
+
+  it('a burst goes out in few messages (EVENT_BUFFERs of EventRecords), each event once', async () => {
+    const clock = new VirtualClock();
+    const stream = new FakeJetStream({ maxMsgs: 1000 });
+    const host = makeHost(clock, stream, 'lab-1');
+    const reader = makeReader(clock, stream, '*', { bufferBytes: 65536, maxBuffers: 8 });
+    for (let i = 0; i < 1000; i++) host.emit(i);
+    await settle();
+    // 1000 items of 112 bytes in 64 KiB batches: 2 messages.
+    expect(host.publisher.stats()).toMatchObject({ stored: 1000, messages: 2, pending: 0 });
+    const got = await drain(clock, stream, reader);
+    expect(got.events.map((e) => e.seq)).toEqual([...Array(1000).keys()]);
+    expect(got.lost).toBe(0);
+  });
+
+  it('while the window is full, events gather in the open batch (Nagle)', async () => {
+    const clock = new VirtualClock();
+    const answers: (() => void)[] = [];
+    const port = {
+      publish: (subject: string, data: Uint8Array, msgId: string) =>
+        new Promise<PublishOutcome>((resolve) => {
+          answers.push(() => void stream.publish(subject, data, msgId).then(resolve));
+        }),
+    };
+    const stream = new FakeJetStream({ maxMsgs: 1000 });
+    const host = makeHost(clock, stream, 'lab-1', { port, maxInFlight: 1 });
+    await host.emitAlone(0); // alone: the window was empty
+    for (let i = 1; i < 6; i++) await host.emitAlone(i); // the window is full: they gather
+    expect(answers.length).toBe(1);
+    answers.shift()?.();
+    await settle();
+    expect(answers.length).toBe(1); // the five, in one message
+    answers.shift()?.();
+    await settle();
+    expect(host.publisher.stats()).toMatchObject({ stored: 6, messages: 2, pending: 0 });
+  });
+
+  it('maxBuffered bounds every event held, waiting or in flight', async () => {
+    const clock = new VirtualClock();
+    const port = { publish: () => new Promise<PublishOutcome>(() => undefined) }; // never answers
+    const stream = new FakeJetStream({ maxMsgs: 1000 });
+    const host = makeHost(clock, stream, 'lab-1', { port, maxBuffered: 10, maxInFlight: 4 });
+    for (let i = 0; i < 30; i++) await host.emitAlone(i);
+    expect(host.publisher.stats()).toMatchObject({ offered: 30, pending: 10, dropped: 20 });
+  });
+
+  it('a bad item inside a message is one event lost; the good ones around it are delivered', async () => {
+    const clock = new VirtualClock();
+    const stream = new FakeJetStream({ maxMsgs: 1000 });
+    const host = makeHost(clock, stream, 'lab-1', {
+      port: {
+        publish: (s, d, id) => {
+          // Corrupt the second item's DataType on the way (8-byte header + 104-byte record each).
+          const bad = d.slice();
+          if (bad.length >= 224) new DataView(bad.buffer).setUint16(112 + 4, 0x7777, true);
+          return stream.publish(s, bad, id);
+        },
+      },
+    });
+    const reader = makeReader(clock, stream, '*');
+    for (let i = 0; i < 3; i++) host.emit(i);
+    await settle();
+    const got = await drain(clock, stream, reader);
+    expect(got.events.map((e) => e.seq)).toEqual([0, 2]);
+    expect(got.lost).toBe(1);
+    expect(reader.source.stats().malformed).toBe(1);
   });
 
   it('a malformed event message is counted lost, never crashes the session', async () => {

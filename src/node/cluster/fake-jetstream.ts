@@ -1,12 +1,21 @@
 /**
- * An in-memory JetStream stream for tests of the publisher and reader: a
- * message limit with `discard: new`, work-queue retention (an ack removes),
- * `Nats-Msg-Id` de-duplication, and switches to take the server away
- * (publishes answer `unsent`) or to lose acknowledgements (stored, but the
- * publisher hears `unsent` and must retry under the same ID). Delivery to
- * consumers happens when the test calls `deliver()`.
+ * An in-memory JetStream for tests of the publisher and reader. The event
+ * stream: a message limit with `discard: new`, work-queue retention (an ack
+ * removes), `Nats-Msg-Id` de-duplication, and switches to take the server
+ * away (publishes answer `unsent`) or to lose acknowledgements (stored, but
+ * the publisher hears `unsent` and must retry under the same ID). The loss
+ * stream (subjects `netrxloss.…`): limits retention, the last
+ * `lossPerSubject` messages per subject, never full; each durable consumer
+ * keeps its ack floor across `consume` calls, as a JetStream durable does.
+ * Delivery to consumers happens when the test calls `deliver()`.
  */
-import type { ConsumePort, PublishOutcome, PublishPort, StreamMessage } from './ports.js';
+import type {
+  ConsumePort,
+  ConsumeSpec,
+  PublishOutcome,
+  PublishPort,
+  StreamMessage,
+} from './ports.js';
 
 interface Stored {
   readonly subject: string;
@@ -32,9 +41,24 @@ export class FakeJetStream implements PublishPort, ConsumePort {
     stopped: boolean;
   }[] = [];
   counters = { stored: 0, refused: 0, duplicates: 0, unsent: 0 };
+  /** The loss stream's per-subject history. */
+  lossPerSubject: number;
+  private losses: { subject: string; data: Uint8Array; seq: number }[] = [];
+  private lossSeq = 0;
+  /** Per durable: the highest loss-stream sequence acked, and the consumer reading now. */
+  private lossDurables = new Map<
+    string,
+    { acked: number; delivered: number; filter: RegExp; onMessage?: (m: StreamMessage) => void }
+  >();
 
-  constructor(options: { maxMsgs: number }) {
+  constructor(options: { maxMsgs: number; lossPerSubject?: number }) {
     this.maxMsgs = options.maxMsgs;
+    this.lossPerSubject = options.lossPerSubject ?? 1024;
+  }
+
+  /** Loss-stream messages retained. */
+  get lossLength(): number {
+    return this.losses.length;
   }
 
   get length(): number {
@@ -50,6 +74,16 @@ export class FakeJetStream implements PublishPort, ConsumePort {
       this.counters.duplicates++;
       return Promise.resolve({ kind: 'stored', duplicate: true });
     }
+    if (subject.startsWith('netrxloss.')) {
+      this.ids.add(msgId);
+      this.losses.push({ subject, data: data.slice(), seq: ++this.lossSeq });
+      const same = this.losses.filter((m) => m.subject === subject);
+      if (same.length > this.lossPerSubject) {
+        const oldest = same[0];
+        this.losses = this.losses.filter((m) => m !== oldest);
+      }
+      return Promise.resolve({ kind: 'stored', duplicate: false });
+    }
     if (this.messages.length >= this.maxMsgs) {
       this.counters.refused++;
       return Promise.resolve({ kind: 'refused', reason: 'maximum messages exceeded' });
@@ -64,7 +98,22 @@ export class FakeJetStream implements PublishPort, ConsumePort {
     return Promise.resolve({ kind: 'stored', duplicate: false });
   }
 
-  consume(filter: string, _durable: string, onMessage: (message: StreamMessage) => void) {
+  consume(spec: ConsumeSpec, onMessage: (message: StreamMessage) => void) {
+    const { filter, durable } = spec;
+    if (spec.stream.startsWith('netrx-loss-')) {
+      const state = this.lossDurables.get(durable) ?? { acked: 0, delivered: 0, filter: /$^/ };
+      state.filter = subjectRegex(filter);
+      state.delivered = state.acked;
+      state.onMessage = onMessage;
+      this.lossDurables.set(durable, state);
+      return {
+        stop: () => {
+          // Unacked messages are delivered again to the next consumer of this durable.
+          state.delivered = state.acked;
+          delete state.onMessage;
+        },
+      };
+    }
     const consumer = { filter: subjectRegex(filter), onMessage, stopped: false };
     this.consumers.push(consumer);
     return {
@@ -103,6 +152,23 @@ export class FakeJetStream implements PublishPort, ConsumePort {
           if (this.acked.length > 10_000) this.acked.shift();
         },
       });
+    }
+    // Loss reports after events: a refusal follows the events stored before it.
+    for (const state of this.lossDurables.values()) {
+      for (const m of this.losses) {
+        const onMessage = state.onMessage;
+        if (onMessage === undefined) break;
+        if (m.seq <= state.delivered || !state.filter.test(m.subject)) continue;
+        state.delivered = m.seq;
+        onMessage({
+          subject: m.subject,
+          data: m.data,
+          seq: m.seq,
+          ack: () => {
+            state.acked = Math.max(state.acked, m.seq);
+          },
+        });
+      }
     }
     return count;
   }

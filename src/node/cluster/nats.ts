@@ -15,7 +15,10 @@ import type {
   PublishPort,
   StreamMessage,
 } from './ports.js';
-import { sessionSubjects, streamName } from './subjects.js';
+import { lossStreamName, lossStreamSubjects, sessionSubjects, streamName } from './subjects.js';
+
+/** Loss reports kept per publisher run: enough for a reader away for minutes (reports are paced). */
+export const LOSS_REPORTS_PER_RUN = 1024;
 
 export interface NatsCaptureOptions {
   /** `nats://host:port` URLs (or `host:port`). */
@@ -28,22 +31,50 @@ export interface NatsCaptureOptions {
   readonly user?: string;
   readonly pass?: string;
   readonly token?: string;
+  /** Try `servers` in the order given (the client shuffles them by default). */
+  readonly noRandomize?: boolean;
 }
 
-/** Stream limits of one capture session (from its buffer settings). */
+/**
+ * The largest event message a stream takes: a publisher's batch (at most
+ * 64 KiB, `maxBatchBytes`) plus room for its subject and headers.
+ */
+export const STREAM_MAX_MESSAGE_BYTES = 65_536 + 1024;
+
+/**
+ * Stream limits of one capture session (from its buffer settings).
+ *
+ * The exact limit is a message count. nats-server 2.9.10 with
+ * `discard: new` and a byte limit checks a new message's payload against
+ * `max_bytes` but stores it with its subject and headers: near the limit
+ * it acknowledges the publish and then removes the oldest messages to make
+ * room, which is silent loss (reproduced: 50 publishes of 100 bytes into
+ * 8000 bytes were all acknowledged, 45 were kept). A message limit is
+ * checked and enforced alike, so the byte budget becomes a message limit
+ * (`maxMsgs`, default one message per KiB of `maxBytes`, at least 64), and
+ * the stream has no `max_bytes` (a byte limit that could never bind first
+ * would be one JetStream reserves storage for): its bytes are bounded by
+ * `maxMsgs × STREAM_MAX_MESSAGE_BYTES` through `max_msg_size`.
+ */
 export interface CaptureStreamLimits {
-  /** The stream's byte limit: the session's `maxBuffers × bufferBytes` by default. */
+  /** The session's byte budget (`maxBuffers × bufferBytes`); sets `maxMsgs` unless given. */
   readonly maxBytes: number;
-  /** The stream's message limit; -1 (default) for none. */
+  /** The stream's message limit (one message is one batch of events). */
   readonly maxMsgs?: number;
   /** The duplicate window for retried publishes. Default 120,000 ms. */
   readonly duplicateWindowMs?: number;
+  /** Copies kept by a JetStream cluster (1 to 5). Default 1. */
+  readonly replicas?: number;
 }
 
 export interface NatsCaptureLink extends PublishPort, ConsumePort {
   /** The server's version, as it announced itself. */
   readonly serverVersion: string;
-  /** Creates the session's stream (work queue, `discard: new`) unless it exists. */
+  /**
+   * Creates the session's event stream (work queue, `discard: new`) and its
+   * loss stream (limits, the last LOSS_REPORTS_PER_RUN reports per run)
+   * unless they exist.
+   */
   ensureStream(session: string, limits: CaptureStreamLimits): Promise<void>;
   onStatus(listener: (status: LinkStatus) => void): void;
   /** Consumers' failures (a consume loop that ended with an error, then restarted). */
@@ -77,6 +108,7 @@ export async function connectNatsCapture(options: NatsCaptureOptions): Promise<N
     ...(options.user === undefined ? {} : { user: options.user }),
     ...(options.pass === undefined ? {} : { pass: options.pass }),
     ...(options.token === undefined ? {} : { token: options.token }),
+    ...(options.noRandomize === true ? { noRandomize: true } : {}),
   });
   const js = jetstream(nc, { timeout });
   const jsm = await jetstreamManager(nc, { timeout });
@@ -93,6 +125,19 @@ export async function connectNatsCapture(options: NatsCaptureOptions): Promise<N
       if (mapped !== undefined) for (const listener of listeners) listener(mapped);
     }
   })();
+
+  const ensure = async (
+    name: string,
+    config: Omit<Parameters<typeof jsm.streams.add>[0], 'name'>,
+  ) => {
+    try {
+      await jsm.streams.info(name);
+      return;
+    } catch {
+      // Not there (or not answerable yet): try to create it.
+    }
+    await jsm.streams.add({ ...config, name });
+  };
 
   const link: NatsCaptureLink = {
     serverVersion: nc.info?.version ?? 'unknown',
@@ -111,30 +156,46 @@ export async function connectNatsCapture(options: NatsCaptureOptions): Promise<N
       }
     },
     async ensureStream(session, limits) {
-      const name = streamName(session);
-      try {
-        await jsm.streams.info(name);
-        return;
-      } catch {
-        // Not there (or not answerable yet): try to create it.
+      const duplicateWindow = (limits.duplicateWindowMs ?? 120_000) * 1_000_000;
+      const replicas = limits.replicas ?? 1;
+      if (!Number.isInteger(replicas) || replicas < 1 || replicas > 5) {
+        throw new RangeError(`replicas must be an integer from 1 to 5: got ${replicas}`);
       }
-      await jsm.streams.add({
-        name,
+      const maxMsgs = limits.maxMsgs ?? Math.max(64, Math.ceil(limits.maxBytes / 1024));
+      if (!Number.isSafeInteger(maxMsgs) || maxMsgs < 1) {
+        throw new RangeError(`maxMsgs must be a positive integer: got ${maxMsgs}`);
+      }
+      await ensure(streamName(session), {
         subjects: [sessionSubjects(session)],
         retention: RetentionPolicy.Workqueue,
         discard: DiscardPolicy.New,
         storage: StorageType.File,
-        max_bytes: limits.maxBytes,
-        max_msgs: limits.maxMsgs ?? -1,
-        duplicate_window: (limits.duplicateWindowMs ?? 120_000) * 1_000_000,
+        max_msgs: maxMsgs,
+        // No byte limit (see CaptureStreamLimits); the bytes are bounded by maxMsgs × max_msg_size.
+        max_bytes: -1,
+        max_msg_size: STREAM_MAX_MESSAGE_BYTES,
+        duplicate_window: duplicateWindow,
+        num_replicas: replicas,
+      });
+      // Never full for a new report: old ones give way (discard old), and a
+      // reader needs only the newest of a run (the counts are cumulative).
+      await ensure(lossStreamName(session), {
+        subjects: [lossStreamSubjects(session)],
+        retention: RetentionPolicy.Limits,
+        discard: DiscardPolicy.Old,
+        storage: StorageType.File,
+        max_msgs_per_subject: LOSS_REPORTS_PER_RUN,
+        max_msgs: 1_000_000,
+        max_bytes: 256 * 1024 * 1024,
+        max_age: 7 * 24 * 3600 * 1_000_000_000,
+        duplicate_window: duplicateWindow,
+        num_replicas: replicas,
       });
     },
     onStatus(listener) {
       listeners.push(listener);
     },
-    consume(filter, durable, onMessage) {
-      const session = filter.split('.')[1] ?? '';
-      const stream = streamName(session);
+    consume({ stream, filter, durable }, onMessage) {
       let stopped = false;
       let stopCurrent: (() => void) | undefined;
       const run = async () => {

@@ -27,17 +27,20 @@ export interface StreamMessage {
   ack(): void;
 }
 
+/** What a consumer reads: a stream, through a durable consumer, with a filter subject. */
+export interface ConsumeSpec {
+  readonly stream: string;
+  readonly filter: string;
+  readonly durable: string;
+}
+
 export interface ConsumePort {
   /**
-   * Reads the stream through the consumer named `durable` with this filter
-   * subject, handing each message to `onMessage` in stream order, until the
-   * returned `stop`.
+   * Reads `spec.stream` through the consumer named `spec.durable` with its
+   * filter subject, handing each message to `onMessage` in stream order,
+   * until the returned `stop`.
    */
-  consume(
-    filter: string,
-    durable: string,
-    onMessage: (message: StreamMessage) => void,
-  ): { stop(): void };
+  consume(spec: ConsumeSpec, onMessage: (message: StreamMessage) => void): { stop(): void };
 }
 
 /** Connection state changes the publisher acts on. */

@@ -2,10 +2,18 @@
  * The capture publisher: one host's side of capture fan-in. It listens to
  * the providers of one capture session (netrx/trace, with the session's
  * levels and keywords), encodes each event once as the EventRecord netrx
- * already sends over LREC (the host of origin in its ActivityId) and
- * publishes it to `netrx.<session>.<host>.<provider>` in the session's
- * JetStream stream, whose `discard: new` limits refuse a new event once it
- * is full, exactly like LREC's tail drop.
+ * already sends over LREC (the host of origin in its ActivityId), written
+ * straight into a batch: a message is an EVENT_BUFFER of EventRecord items
+ * (MS-LREC 2.2.2.1, no NET_EVENT_LOST), published to
+ * `netrx.<session>.<host>.<provider>` in the session's JetStream stream,
+ * whose `discard: new` limits refuse a new message once it is full, exactly
+ * like LREC's tail drop (the newest events are the ones lost).
+ *
+ * Batching is Nagle's: while fewer than `maxInFlight` publishes await their
+ * acknowledgement, what the providers wrote in one turn of the event loop
+ * goes out at once; while the window is full, events gather in the open
+ * batch (up to `maxBatchBytes`). So a quiet host sends each event alone and
+ * a busy one sends ~280 events of 128 bytes per acknowledged publish.
  *
  * Loss stays exact. Every event offered is, in the end, either stored once
  * (a publish whose answer was lost is retried under the same `Nats-Msg-Id`,
@@ -13,19 +21,31 @@
  * `refused` (the stream said no) or `dropped` (the local buffer was full:
  * while NATS is away events wait in a buffer of `maxBuffered` and past it
  * are dropped and counted; never unbounded). The cumulative count rides in
- * loss reports (`netrx.<session>.<host>._loss`, JSON `{ instance, lost,
- * refused, dropped }`) published whenever it grew, retried until stored;
- * the reader adds what each report adds to NET_EVENT_LOST.
+ * loss reports (`netrxloss.<session>.<host>.<instance>` in the session's
+ * loss stream, JSON `{ instance, lost, prev, refused, dropped }`, `prev`
+ * being the count of the last stored report) published whenever it grew,
+ * at most one per `retryMs` after the first, retried until stored; the
+ * reader adds what each report adds to NET_EVENT_LOST. The loss stream is
+ * not the event stream, so a full event stream never refuses a report.
  */
 import type { Clock, Timer } from '../../runtime/index.js';
 import type { SessionProvider } from '../../capture/index.js';
 import type { TraceEvent, TraceRegistry, TraceSubscription } from '../../trace/index.js';
-import { filetimeFromUnixMs, guidToBytes, writeEventRecord } from '../../wire/index.js';
+import {
+  MAX_NET_EVENT_ITEM_LENGTH,
+  NET_EVENT_DATA_HEADER_LENGTH,
+  NetEventDataType,
+  filetimeFromUnixMs,
+  guidToBytes,
+  writeDataHeader,
+  writeEventRecord,
+} from '../../wire/index.js';
 import { CLUSTER_PROVIDER } from './events.js';
 import type { LinkStatus, PublishOutcome, PublishPort } from './ports.js';
 import {
   checkClusterSessionName,
   checkHostName,
+  checkInstanceName,
   eventSubject,
   hostActivityId,
   lossSubject,
@@ -41,10 +61,12 @@ export interface CapturePublisherOptions {
   readonly providers: readonly SessionProvider[];
   /** Distinguishes this run's message IDs and loss counters from an earlier run's. */
   readonly instance: string;
-  /** Events waiting locally (disconnected, or behind `maxInFlight`). Default 4096. */
+  /** Events held, waiting (disconnected, or behind `maxInFlight`) or in flight; past it, dropped. Default 4096. */
   readonly maxBuffered?: number;
-  /** Publishes awaiting their acknowledgement at once. Default 256. */
+  /** Publishes (batches) awaiting their acknowledgement at once. Default 64. */
   readonly maxInFlight?: number;
+  /** The largest message: a batch closes before it would pass this. 1 KiB to 64 KiB (the default). */
+  readonly maxBatchBytes?: number;
   /** Delay before retrying after an unsent publish or a refused loss report. Default 250 ms. */
   readonly retryMs?: number;
   /** Told of connection changes, refusals and drops (host wiring traces them). */
@@ -65,6 +87,8 @@ export interface CapturePublisherStats {
   readonly dropped: number;
   /** Offered, neither stored nor lost yet (buffered or in flight). */
   readonly pending: number;
+  /** Messages (batches) stored. */
+  readonly messages: number;
   /** The loss the stream holds a report of (the last acknowledged report's count). */
   readonly reportedLost: number;
   readonly retries: number;
@@ -75,6 +99,17 @@ interface Outgoing {
   readonly subject: string;
   readonly data: Uint8Array;
   readonly msgId: string;
+  /** Events in it. */
+  readonly count: number;
+}
+
+/** The batch being filled for one subject. */
+interface OpenBatch {
+  readonly subject: string;
+  bytes: Uint8Array;
+  view: DataView;
+  at: number;
+  count: number;
 }
 
 export class CapturePublisher {
@@ -85,33 +120,58 @@ export class CapturePublisher {
   private readonly instance: string;
   private readonly maxBuffered: number;
   private readonly maxInFlight: number;
+  private readonly maxBatchBytes: number;
   private readonly retryMs: number;
   private readonly onNotice: ((notice: PublisherNotice) => void) | undefined;
   private readonly activityId: Uint8Array;
+  private readonly lossSubject: string;
   private readonly subjects = new Map<string, string>();
   private readonly providerIds = new Map<string, Uint8Array>();
   private subscriptions: TraceSubscription[] = [];
-  /** A ring would avoid shift(); the buffer is bounded and shift on V8 arrays is cheap enough here. */
+  /** Closed batches waiting to be sent (bounded through `waiting`). */
   private buffer: Outgoing[] = [];
+  /** Open batches, one per subject in use. */
+  private readonly open = new Map<string, OpenBatch>();
+  private flushScheduled = false;
+  /** Events in open and closed batches not yet sent. */
+  private waiting = 0;
+  /** Publishes awaiting their answer, and the events in them. */
   private inFlight = 0;
+  private inFlightEvents = 0;
   private connected = true;
   private closed = false;
   private retryTimer: Timer | undefined;
   private reportInFlight = false;
+  /** Set for `retryMs` after a stored report: reports are paced, each carries the whole count. */
+  private reportPause: Timer | undefined;
   private nextSeq = 1;
-  private counters = { offered: 0, stored: 0, refused: 0, dropped: 0, retries: 0, reportedLost: 0 };
+  private counters = {
+    offered: 0,
+    stored: 0,
+    refused: 0,
+    dropped: 0,
+    retries: 0,
+    reportedLost: 0,
+    messages: 0,
+  };
 
   constructor(options: CapturePublisherOptions) {
     this.port = options.port;
     this.clock = options.clock;
     this.host = checkHostName(options.host);
     this.session = checkClusterSessionName(options.session);
-    this.instance = options.instance;
-    if (!/^[A-Za-z0-9_-]{1,64}$/.test(this.instance)) {
-      throw new TypeError(`A publisher instance is 1 to 64 of A-Z a-z 0-9 _ -`);
-    }
+    this.instance = checkInstanceName(options.instance);
+    this.lossSubject = lossSubject(this.session, this.host, this.instance);
     this.maxBuffered = positive('maxBuffered', options.maxBuffered ?? 4096);
-    this.maxInFlight = positive('maxInFlight', options.maxInFlight ?? 256);
+    this.maxInFlight = positive('maxInFlight', options.maxInFlight ?? 64);
+    this.maxBatchBytes = options.maxBatchBytes ?? 65_536;
+    if (
+      !Number.isInteger(this.maxBatchBytes) ||
+      this.maxBatchBytes < 1024 ||
+      this.maxBatchBytes > 65_536
+    ) {
+      throw new RangeError(`maxBatchBytes must be an integer from 1024 to 65536`);
+    }
     this.retryMs = positive('retryMs', options.retryMs ?? 250);
     this.onNotice = options.onNotice;
     this.activityId = hostActivityId(this.host);
@@ -135,7 +195,8 @@ export class CapturePublisher {
       stored: c.stored,
       refused: c.refused,
       dropped: c.dropped,
-      pending: this.buffer.length + this.inFlight,
+      pending: this.waiting + this.inFlightEvents,
+      messages: c.messages,
       reportedLost: c.reportedLost,
       retries: c.retries,
       connected: this.connected,
@@ -167,37 +228,33 @@ export class CapturePublisher {
   /** True once nothing is buffered or in flight and the last loss report is stored. */
   get settled(): boolean {
     return (
-      this.buffer.length === 0 &&
+      this.waiting === 0 &&
       this.inFlight === 0 &&
       !this.reportInFlight &&
       this.counters.reportedLost === this.lost
     );
   }
 
-  /** Offers one encoded event directly (tests and the synthetic path); trace events come through `offer`. */
-  offerRecord(provider: string, data: Uint8Array): void {
-    this.counters.offered++;
-    const msgId = `${this.host}.${this.instance}.${this.nextSeq++}`;
-    const subject = this.subjectFor(provider);
-    if (this.buffer.length >= this.maxBuffered) {
-      this.counters.dropped++;
-      this.onNotice?.({ kind: 'dropped', dropped: this.counters.dropped });
-      return;
-    }
-    this.buffer.push({ subject, data, msgId });
-    this.pump();
+  /** Offers one encoded EventRecord directly (tests, remote records); trace events come through `offer`. */
+  offerRecord(provider: string, record: Uint8Array): void {
+    const batch = this.reserve(provider, record.length);
+    if (batch === undefined) return;
+    batch.bytes.set(record, batch.at + NET_EVENT_DATA_HEADER_LENGTH);
+    this.written(batch, record.length);
   }
 
   private offer(event: TraceEvent): void {
     // Our own notices (a session of `*`) would loop: a drop traced, offered, dropped, ...
     if (event.provider.guid === CLUSTER_PROVIDER.guid) return;
     const d = event.descriptor;
+    const length = 96 + event.payload.length;
+    const batch = this.reserve(event.provider.name, length);
+    if (batch === undefined) return;
     // The one copy: the payload is only valid during this call.
-    const data = new Uint8Array(96 + event.payload.length);
     writeEventRecord(
-      data,
-      new DataView(data.buffer),
-      0,
+      batch.bytes,
+      batch.view,
+      batch.at + NET_EVENT_DATA_HEADER_LENGTH,
       {
         providerId: this.providerId(event.provider.guid),
         id: d.id,
@@ -211,12 +268,78 @@ export class CapturePublisher {
       },
       event.payload,
     );
-    this.offerRecord(event.provider.name, data);
+    this.written(batch, length);
+  }
+
+  /**
+   * Counts the event offered and finds room for its item in the subject's
+   * open batch (closing a batch that has none); undefined when it is
+   * dropped (the local buffer is full) or can never be sent.
+   */
+  private reserve(provider: string, recordLength: number): OpenBatch | undefined {
+    this.counters.offered++;
+    const itemLength = NET_EVENT_DATA_HEADER_LENGTH + recordLength;
+    // The bound covers every event held, waiting or in flight.
+    if (
+      this.waiting + this.inFlightEvents >= this.maxBuffered ||
+      itemLength > MAX_NET_EVENT_ITEM_LENGTH
+    ) {
+      this.counters.dropped++;
+      this.onNotice?.({ kind: 'dropped', dropped: this.counters.dropped });
+      return undefined;
+    }
+    const subject = this.subjectFor(provider);
+    let batch = this.open.get(subject);
+    if (batch !== undefined && batch.at + itemLength > batch.bytes.length) {
+      this.closeBatch(batch);
+      batch = undefined;
+    }
+    if (batch === undefined) {
+      const bytes = new Uint8Array(Math.max(this.maxBatchBytes, itemLength));
+      batch = { subject, bytes, view: new DataView(bytes.buffer), at: 0, count: 0 };
+      this.open.set(subject, batch);
+    }
+    return batch;
+  }
+
+  private written(batch: OpenBatch, recordLength: number): void {
+    const itemLength = NET_EVENT_DATA_HEADER_LENGTH + recordLength;
+    writeDataHeader(batch.view, batch.at, itemLength, NetEventDataType.EventRecord);
+    batch.at += itemLength;
+    batch.count++;
+    this.waiting++;
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      queueMicrotask(() => {
+        this.flushScheduled = false;
+        this.pump();
+      });
+    }
+  }
+
+  /** Moves an open batch to the send queue. */
+  private closeBatch(batch: OpenBatch): void {
+    this.open.delete(batch.subject);
+    // A small batch is copied out so that it does not hold its whole buffer while in flight.
+    const data =
+      batch.at * 4 < batch.bytes.length
+        ? batch.bytes.slice(0, batch.at)
+        : batch.bytes.subarray(0, batch.at);
+    this.buffer.push({
+      subject: batch.subject,
+      data,
+      msgId: `${this.host}.${this.instance}.${this.nextSeq++}`,
+      count: batch.count,
+    });
   }
 
   private pump(): void {
     if (!this.connected || this.retryTimer !== undefined) return;
     this.maybeReport();
+    // Nagle: open batches go out only when the window has room, else they keep filling.
+    if (this.inFlight + this.buffer.length < this.maxInFlight) {
+      for (const batch of [...this.open.values()]) this.closeBatch(batch);
+    }
     while (this.inFlight < this.maxInFlight && this.buffer.length > 0) {
       const message = this.buffer.shift() as Outgoing;
       this.send(message);
@@ -225,6 +348,8 @@ export class CapturePublisher {
 
   private send(message: Outgoing): void {
     this.inFlight++;
+    this.inFlightEvents += message.count;
+    this.waiting -= message.count;
     void this.port.publish(message.subject, message.data, message.msgId).then(
       (outcome) => this.settle(message, outcome),
       (error: unknown) => this.settle(message, { kind: 'unsent', reason: String(error) }),
@@ -233,12 +358,14 @@ export class CapturePublisher {
 
   private settle(message: Outgoing, outcome: PublishOutcome): void {
     this.inFlight--;
+    this.inFlightEvents -= message.count;
     switch (outcome.kind) {
       case 'stored':
-        this.counters.stored++;
+        this.counters.stored += message.count;
+        this.counters.messages++;
         break;
       case 'refused':
-        this.counters.refused++;
+        this.counters.refused += message.count;
         this.onNotice?.({
           kind: 'refused',
           reason: outcome.reason,
@@ -248,6 +375,7 @@ export class CapturePublisher {
       case 'unsent':
         // Back to the front, same message ID: the stream stores it at most once.
         this.counters.retries++;
+        this.waiting += message.count;
         this.buffer.unshift(message);
         this.scheduleRetry();
         return;
@@ -265,13 +393,15 @@ export class CapturePublisher {
 
   private maybeReport(): void {
     const lost = this.lost;
-    if (this.reportInFlight || lost === this.counters.reportedLost || !this.connected) return;
+    const prev = this.counters.reportedLost;
+    if (this.reportInFlight || this.reportPause !== undefined) return;
+    if (lost === prev || !this.connected) return;
     this.reportInFlight = true;
     const { refused, dropped } = this.counters;
-    const body = JSON.stringify({ instance: this.instance, lost, refused, dropped });
+    const body = JSON.stringify({ instance: this.instance, lost, prev, refused, dropped });
     const data = new TextEncoder().encode(body);
     const msgId = `${this.host}.${this.instance}.loss.${lost}`;
-    void this.port.publish(lossSubject(this.session, this.host), data, msgId).then(
+    void this.port.publish(this.lossSubject, data, msgId).then(
       (outcome) => this.reported(lost, outcome),
       (error: unknown) => this.reported(lost, { kind: 'unsent', reason: String(error) }),
     );
@@ -281,9 +411,13 @@ export class CapturePublisher {
     this.reportInFlight = false;
     if (outcome.kind === 'stored') {
       this.counters.reportedLost = Math.max(this.counters.reportedLost, lost);
+      this.reportPause = this.clock.setTimer(this.retryMs, () => {
+        this.reportPause = undefined;
+        this.pump();
+      });
       this.pump();
     } else {
-      // A full stream refuses the report too: try again once the reader made room.
+      // Not sent (NATS away, a timeout) or refused by the loss stream's limits: try again.
       this.scheduleRetry();
     }
   }

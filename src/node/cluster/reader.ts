@@ -16,20 +16,34 @@
  * order, so a message at or below the highest sequence handled is a
  * redelivery (the server restarted before it stored our ack) and is skipped.
  *
- * Loss reports are cumulative per publisher run (`instance`), so a report
- * lost or read twice never miscounts: only growth is added.
+ * Loss reports come from the session's loss stream (a second durable
+ * consumer). They are cumulative per publisher run (`instance`), so a
+ * report read twice, late or after later ones never miscounts: only growth
+ * is added. For a run it has no count of yet, the reader counts from the
+ * report's `prev` (the publisher's previous stored report): either the
+ * stream delivers that report first, or the durable consumer acked it
+ * before (a reader that restarted), so nothing is counted twice or
+ * skipped. The stream keeps the last 1024 reports per run; a reader away
+ * while more were written undercounts by the overwritten ones' growth.
  */
 import type { SessionSink, SessionSource } from '../../capture/index.js';
-import { parseEventRecord } from '../../wire/index.js';
+import {
+  NET_EVENT_DATA_HEADER_LENGTH,
+  NetEventDataType,
+  parseEventRecord,
+} from '../../wire/index.js';
 import type { ConsumePort, StreamMessage } from './ports.js';
 import {
-  LOSS_TOKEN,
   checkClusterSessionName,
   checkHostPattern,
   filterSubject,
   hostActivityId,
   hostMatcher,
+  isInstanceName,
+  lossFilterSubject,
+  lossStreamName,
   parseSubject,
+  streamName,
 } from './subjects.js';
 
 export interface StreamSessionSourceOptions {
@@ -38,7 +52,7 @@ export interface StreamSessionSourceOptions {
   readonly session: string;
   /** Which hosts: a name or a glob (`lab-*`). Default `*`. */
   readonly hosts?: string;
-  /** The durable consumer's name. Default `netrx-reader-<session>`. */
+  /** The durable consumer's name (`<durable>-loss` reads the loss stream). Default `netrx-reader-<session>`. */
   readonly durable?: string;
   /** Distinct publisher runs remembered for loss accounting. Default 4096. */
   readonly maxPublishers?: number;
@@ -51,7 +65,7 @@ export interface StreamSessionSourceStats {
   readonly queueLost: number;
   /** Loss the publishers reported (the growth of their counts). */
   readonly publisherLost: number;
-  /** Messages that were neither an EventRecord nor a loss report (counted lost). */
+  /** Items that were not an EventRecord, or messages whose framing broke: each counted one lost. */
   readonly malformed: number;
   /** Messages of hosts the pattern does not match (not this session's). */
   readonly filtered: number;
@@ -89,6 +103,7 @@ export class StreamSessionSource implements SessionSource {
   };
   /** The highest stream sequence handled: the consumer delivers in stream order. */
   private lastSeq = 0;
+  private lastLossSeq = 0;
 
   constructor(options: StreamSessionSourceOptions) {
     this.port = options.port;
@@ -105,16 +120,45 @@ export class StreamSessionSource implements SessionSource {
 
   open(sink: SessionSink): { close(): void } {
     this.opened = true;
-    const filter = filterSubject(this.session, this.hosts);
-    const subscription = this.port.consume(filter, this.durable, (message) =>
-      this.handle(sink, message),
+    const events = this.port.consume(
+      {
+        stream: streamName(this.session),
+        filter: filterSubject(this.session, this.hosts),
+        durable: this.durable,
+      },
+      (message) => this.handle(sink, message),
+    );
+    const losses = this.port.consume(
+      {
+        stream: lossStreamName(this.session),
+        filter: lossFilterSubject(this.session, this.hosts),
+        durable: `${this.durable}-loss`,
+      },
+      (message) => this.handleLoss(sink, message),
     );
     return {
       close: () => {
         this.opened = false;
-        subscription.stop();
+        events.stop();
+        losses.stop();
       },
     };
+  }
+
+  /** One message off the loss stream. */
+  private handleLoss(sink: SessionSink, message: StreamMessage): void {
+    if (message.seq <= this.lastLossSeq) {
+      message.ack();
+      return;
+    }
+    this.lastLossSeq = message.seq;
+    const subject = parseSubject(message.subject, 'netrxloss');
+    if (subject !== undefined && subject.session === this.session && this.matches(subject.host)) {
+      this.lossReport(sink, subject.host, subject.provider, message.data);
+    } else if (subject === undefined) {
+      this.counters.malformed++;
+    }
+    message.ack();
   }
 
   /** One message off the stream (exported for tests through `open`). */
@@ -128,8 +172,7 @@ export class StreamSessionSource implements SessionSource {
     this.counters.messages++;
     const subject = parseSubject(message.subject);
     if (subject === undefined || subject.session !== this.session) {
-      this.counters.malformed++;
-      sink.lost(1);
+      this.malformed(sink);
       message.ack();
       return;
     }
@@ -138,30 +181,52 @@ export class StreamSessionSource implements SessionSource {
       message.ack();
       return;
     }
-    if (subject.provider === LOSS_TOKEN) this.lossReport(sink, subject.host, message.data);
-    else this.event(sink, subject.host, message.data);
+    this.events(sink, subject.host, message.data);
     message.ack();
   }
 
-  private event(sink: SessionSink, host: string, data: Uint8Array): void {
-    const parsed = parseEventRecord(data);
-    if (!parsed.ok) {
-      this.counters.malformed++;
-      sink.lost(1);
-      return;
-    }
-    this.counters.events++;
+  /**
+   * One message: an EVENT_BUFFER of EventRecord items. Each good record goes
+   * to the session; a bad item is one event lost, and the walk stops there
+   * when the framing itself is broken (what follows cannot be found).
+   */
+  private events(sink: SessionSink, host: string, data: Uint8Array): void {
     let activityId = this.activityIds.get(host);
     if (activityId === undefined) {
       activityId = hostActivityId(host);
       if (this.activityIds.size < this.maxPublishers) this.activityIds.set(host, activityId);
     }
-    if (!sink.record(data, activityId)) this.counters.queueLost++;
+    const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+    let at = 0;
+    while (at < data.length) {
+      const size = data.length - at >= NET_EVENT_DATA_HEADER_LENGTH ? view.getUint32(at, true) : 0;
+      if (size < NET_EVENT_DATA_HEADER_LENGTH || size > data.length - at) {
+        this.malformed(sink);
+        return;
+      }
+      const record = data.subarray(at + NET_EVENT_DATA_HEADER_LENGTH, at + size);
+      at += size;
+      if (
+        view.getUint16(at - size + 4, true) !== NetEventDataType.EventRecord ||
+        !parseEventRecord(record).ok
+      ) {
+        this.malformed(sink);
+        continue;
+      }
+      this.counters.events++;
+      if (!sink.record(record, activityId)) this.counters.queueLost++;
+    }
+    if (data.length === 0) this.malformed(sink);
   }
 
-  private lossReport(sink: SessionSink, host: string, data: Uint8Array): void {
+  private malformed(sink: SessionSink): void {
+    this.counters.malformed++;
+    sink.lost(1);
+  }
+
+  private lossReport(sink: SessionSink, host: string, instance: string, data: Uint8Array): void {
     const report = parseLossReport(data);
-    if (report === undefined) {
+    if (report === undefined || report.instance !== instance) {
       // Not a count we can add: the only safe thing is to say so (counted malformed).
       this.counters.malformed++;
       return;
@@ -172,7 +237,10 @@ export class StreamSessionSource implements SessionSource {
       this.counters.untrackedReports++;
       return;
     }
-    const before = seen ?? 0;
+    // A run not seen yet counts from the report before this one, which the
+    // consumer acked earlier (another reader, or this one before a restart)
+    // or which the stream delivers first.
+    const before = seen ?? report.prev;
     if (report.lost <= before) return;
     this.lossSeen.set(key, report.lost);
     const grown = report.lost - before;
@@ -184,6 +252,8 @@ export class StreamSessionSource implements SessionSource {
 interface LossReport {
   readonly instance: string;
   readonly lost: number;
+  /** The count of the publisher's previous stored report (0 for its first). */
+  readonly prev: number;
 }
 
 export function parseLossReport(data: Uint8Array): LossReport | undefined {
@@ -195,8 +265,13 @@ export function parseLossReport(data: Uint8Array): LossReport | undefined {
     return undefined;
   }
   if (typeof value !== 'object' || value === null) return undefined;
-  const { instance, lost } = value as { instance?: unknown; lost?: unknown };
-  if (typeof instance !== 'string' || !/^[A-Za-z0-9_-]{1,64}$/.test(instance)) return undefined;
-  if (typeof lost !== 'number' || !Number.isSafeInteger(lost) || lost < 0) return undefined;
-  return { instance, lost };
+  const { instance, lost, prev } = value as { instance?: unknown; lost?: unknown; prev?: unknown };
+  if (!isInstanceName(instance) || !isCount(lost)) return undefined;
+  const before = prev === undefined ? 0 : prev;
+  if (!isCount(before) || before > lost) return undefined;
+  return { instance, lost, prev: before };
+}
+
+function isCount(value: unknown): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
 }

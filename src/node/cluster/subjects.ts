@@ -1,9 +1,12 @@
 /**
- * Names on the wire of capture fan-in: one JetStream stream per capture
- * session (`netrx-<session>`), subjects `netrx.<session>.<host>.<provider>`
- * for events and `netrx.<session>.<host>._loss` for a publisher's loss
- * reports. The session token is there because JetStream streams may not
- * share subjects: two sessions' streams need disjoint subject spaces.
+ * Names on the wire of capture fan-in: per capture session one JetStream
+ * stream of events (`netrx-<session>`, subjects
+ * `netrx.<session>.<host>.<provider>`) and one of loss reports
+ * (`netrx-loss-<session>`, subjects `netrxloss.<session>.<host>.<instance>`,
+ * one per publisher run). The session token is there because JetStream
+ * streams may not share subjects: two sessions' streams need disjoint
+ * subject spaces. Loss reports have a stream of their own so that a full
+ * event stream can never refuse the report of what it refused.
  *
  * Host names are 1 to 16 of `A-Z a-z 0-9 _ -`: valid subject tokens and
  * small enough to ride, zero-padded, as the delivered EventRecord's
@@ -14,7 +17,8 @@ import { guidToBytes } from '../../wire/index.js';
 const TOKEN = /^[A-Za-z0-9_-]+$/;
 export const MAX_HOST_LENGTH = 16;
 export const MAX_CLUSTER_SESSION_LENGTH = 32;
-export const LOSS_TOKEN = '_loss';
+/** Publisher run names (`instance`): a subject token of 1 to 64 characters. */
+const INSTANCE = /^[A-Za-z0-9_-]{1,64}$/;
 
 export function checkHostName(host: string): string {
   if (
@@ -77,8 +81,33 @@ export function eventSubject(session: string, host: string, provider: string): s
   return `netrx.${session}.${host}.${providerToken(provider)}`;
 }
 
-export function lossSubject(session: string, host: string): string {
-  return `netrx.${session}.${host}.${LOSS_TOKEN}`;
+export function checkInstanceName(instance: string): string {
+  if (typeof instance !== 'string' || !INSTANCE.test(instance)) {
+    throw new TypeError(`A publisher instance is 1 to 64 of A-Z a-z 0-9 _ -`);
+  }
+  return instance;
+}
+
+export function isInstanceName(instance: unknown): instance is string {
+  return typeof instance === 'string' && INSTANCE.test(instance);
+}
+
+export function lossStreamName(session: string): string {
+  return `netrx-loss-${checkClusterSessionName(session)}`;
+}
+
+export function lossStreamSubjects(session: string): string {
+  return `netrxloss.${checkClusterSessionName(session)}.>`;
+}
+
+/** One publisher run's loss reports: the stream keeps the last few per subject. */
+export function lossSubject(session: string, host: string, instance: string): string {
+  return `netrxloss.${session}.${host}.${instance}`;
+}
+
+/** The loss-report filter for a host pattern (as `filterSubject`). */
+export function lossFilterSubject(session: string, pattern: string): string {
+  return /[*?]/.test(pattern) ? `netrxloss.${session}.*.*` : `netrxloss.${session}.${pattern}.*`;
 }
 
 /**
@@ -100,13 +129,17 @@ export function hostMatcher(pattern: string): (host: string) => boolean {
 export interface ParsedSubject {
   readonly session: string;
   readonly host: string;
-  /** The provider token, or `_loss`. */
+  /** The provider token (event subjects) or the publisher instance (loss subjects). */
   readonly provider: string;
 }
 
-export function parseSubject(subject: string): ParsedSubject | undefined {
+/** An event subject (`netrx.…`), or with `prefix: 'netrxloss'` a loss subject. */
+export function parseSubject(
+  subject: string,
+  prefix: 'netrx' | 'netrxloss' = 'netrx',
+): ParsedSubject | undefined {
   const parts = subject.split('.');
-  if (parts.length !== 4 || parts[0] !== 'netrx') return undefined;
+  if (parts.length !== 4 || parts[0] !== prefix) return undefined;
   const [, session, host, provider] = parts as [string, string, string, string];
   if (!TOKEN.test(session) || !TOKEN.test(host) || host.length > MAX_HOST_LENGTH) return undefined;
   if (!TOKEN.test(provider)) return undefined;

@@ -17,8 +17,10 @@ export interface TestHost {
   readonly registry: TraceRegistry;
   readonly provider: TraceProvider;
   readonly publisher: CapturePublisher;
-  /** Writes one event carrying `seq`. */
+  /** Writes one event carrying `seq` (events written in one turn share a message). */
   emit(seq: number): void;
+  /** Writes one event and lets its publish go out alone before the next (one message each). */
+  emitAlone(seq: number): Promise<void>;
 }
 
 export function makeHost(
@@ -48,6 +50,11 @@ export function makeHost(
     emit(seq) {
       view.setUint32(0, seq, true);
       provider.write(SyntheticEvent, payload);
+    },
+    async emitAlone(seq) {
+      view.setUint32(0, seq, true);
+      provider.write(SyntheticEvent, payload);
+      await settle();
     },
   };
 }

@@ -40,7 +40,10 @@ export async function startCaptureNats(
       const session = config.sessions.find((s) => s.name === name);
       if (session === undefined) continue; // config-nats.ts refused this already
       const limits = queueLimits(session.queueEvents);
-      await link.ensureStream(name, { maxBytes: limits.maxBuffers * limits.bufferBytes });
+      await link.ensureStream(name, {
+        maxBytes: limits.maxBuffers * limits.bufferBytes,
+        replicas: nats.replicas,
+      });
       const publisher = new CapturePublisher({
         port: link,
         registry,
@@ -58,7 +61,10 @@ export async function startCaptureNats(
     for (const entry of nats.serve) {
       const limits = queueLimits(4096);
       const stream = entry.stream === '' ? entry.name : entry.stream;
-      await link.ensureStream(stream, { maxBytes: limits.maxBuffers * limits.bufferBytes });
+      await link.ensureStream(stream, {
+        maxBytes: limits.maxBuffers * limits.bufferBytes,
+        replicas: nats.replicas,
+      });
       sources.set(
         entry.name,
         new StreamSessionSource({

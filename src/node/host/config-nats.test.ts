@@ -11,7 +11,16 @@ describe('capture.nats configuration', () => {
       publish: [],
       serve: [],
       maxBuffered: 4096,
+      replicas: 1,
     });
+  });
+
+  it('takes 1 to 5 stream replicas', () => {
+    expect(validateHostConfig({ capture: { nats: { replicas: 3 } } }).capture.nats.replicas).toBe(
+      3,
+    );
+    expect(withNats({ replicas: 0 })).toThrow(/replicas/);
+    expect(withNats({ replicas: 6 })).toThrow(/replicas/);
   });
 
   it('accepts publishers of local sessions and served sessions with host globs', () => {

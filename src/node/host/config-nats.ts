@@ -57,6 +57,8 @@ export const captureNatsSection = section(
     ),
     /** Events a publisher holds while NATS is away; past it they are dropped and counted. */
     maxBuffered: field(integer(1, 1_000_000), 4096),
+    /** Copies of the streams this host creates, in a JetStream cluster (1 on a single server). */
+    replicas: field(integer(1, 5), 1),
   }),
 );
 

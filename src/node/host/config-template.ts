@@ -60,6 +60,7 @@ capture:
     publish: []     # sessions above whose events this host publishes
     serve: []       # sessions read from streams: { name: fleet, stream: default, hosts: 'lab-*' }
     maxBuffered: 4096   # events held while NATS is away; past it dropped and counted
+    replicas: 1     # copies of the streams this host creates (3 in a three-node cluster)
 synthetic:          # a peer authenticating against radius every intervalMs (needs radius enabled)
   enabled: true
   intervalMs: 5000

@@ -153,7 +153,14 @@ describe('host configuration', () => {
         rpc: { enabled: true, host: '127.0.0.1', port: 7341 },
         sessions: [{ name: 'default', providers: ['*'], level: 5, queueEvents: 4096 }],
         maxViewers: 8,
-        nats: { servers: [], host: 'netrx', publish: [], serve: [], maxBuffered: 4096 },
+        nats: {
+          servers: [],
+          host: 'netrx',
+          publish: [],
+          serve: [],
+          maxBuffered: 4096,
+          replicas: 1,
+        },
       },
       synthetic: {
         enabled: true,

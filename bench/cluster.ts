@@ -1,0 +1,234 @@
+/**
+ * Capture fan-in through NATS JetStream: three publishing hosts (each its
+ * own worker thread and connection) send `EVENTS` events of 128 bytes of
+ * user data into one session's stream on a private `nats-server -js`, and
+ * one reader here serves them as an MS-LREC session (StreamSessionSource,
+ * a receive always posted) until every event is delivered or counted lost.
+ * The anchor, in the same run and on the same server: the bare
+ * `@nats-io/jetstream` client publishing the same messages (the 224-byte
+ * EventRecord netrx sends) with the same number in flight, and a bare
+ * consumer acking them; so the ratio is what netrx's publisher, loss
+ * accounting and session cost on top of the client it is built on.
+ * Prints events/s per publisher and for the fan-in, the ratio
+ * (ours / theirs), the loss check, and memory.
+ *
+ *   npm run bench -- cluster
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { SessionTable } from '../src/capture/index.js';
+import { StreamSessionSource, connectNatsCapture } from '../src/node/cluster/index.js';
+import { systemClock } from '../src/node/runtime/index.js';
+import { TraceRegistry } from '../src/trace/index.js';
+import type { ClusterWorkerData, ClusterWorkerResult } from './support/cluster-worker.js';
+
+const EVENTS = Number(process.env['NETRX_BENCH_CLUSTER_EVENTS'] ?? 100_000);
+const PUBLISHERS = 3;
+const PAYLOAD = 128;
+const IN_FLIGHT = 256;
+const ROUNDS = Number(process.env['NETRX_BENCH_CLUSTER_ROUNDS'] ?? 3);
+
+if (spawnSync('nats-server', ['--version']).status !== 0) {
+  console.log(
+    'bench cluster: nats-server is not installed (apt-get install -y nats-server): skipped',
+  );
+  process.exit(0);
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const address = s.address();
+      s.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
+const store = mkdtempSync(join(tmpdir(), 'netrx-bench-cluster-'));
+const port = await freePort();
+const server = spawn('nats-server', ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', store], {
+  stdio: ['ignore', 'ignore', 'pipe'],
+});
+await new Promise<void>((resolve, reject) => {
+  const timer = setTimeout(() => reject(new Error('nats-server did not start')), 15_000);
+  server.stderr.on('data', (chunk: Buffer) => {
+    if (chunk.toString().includes('Server is ready')) {
+      clearTimeout(timer);
+      resolve();
+    }
+  });
+});
+const url = `nats://127.0.0.1:${port}`;
+const version = spawnSync('nats-server', ['--version'], { encoding: 'utf8' }).stdout.trim();
+
+function runWorker(data: ClusterWorkerData): Promise<ClusterWorkerResult> {
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(new URL('./support/cluster-worker.js', import.meta.url), {
+      workerData: data,
+    });
+    worker.once('message', (result: ClusterWorkerResult) => resolve(result));
+    worker.once('error', reject);
+  });
+}
+
+interface RoundResult {
+  readonly fanInPerSecond: number;
+  readonly perPublisher: number[];
+  readonly activeMsPerKEvents: number;
+  readonly delivered: number;
+  readonly lost: number;
+  readonly generated: number;
+}
+
+const maxBytes = 1024 * 1024 * 1024;
+
+async function netrxRound(round: number): Promise<RoundResult> {
+  const session = `bench${round}`;
+  const link = await connectNatsCapture({ servers: url, timeoutMs: 5000 });
+  await link.ensureStream(session, { maxBytes });
+  const table = new SessionTable({
+    registry: new TraceRegistry({ clock: systemClock }),
+    clock: systemClock,
+  });
+  const source = new StreamSessionSource({ port: link, session, hosts: '*' });
+  table.createSession({ name: session, providers: [], source, limits: { timerMs: 100 } }).start();
+  const handle = table.openSession(session);
+  const generated = EVENTS * PUBLISHERS;
+  let delivered = 0;
+  let lost = 0;
+  const start = process.hrtime.bigint();
+  const workers = Array.from({ length: PUBLISHERS }, (_, i) =>
+    runWorker({
+      mode: 'netrx',
+      url,
+      session,
+      host: `lab-${i + 1}`,
+      events: EVENTS,
+      payloadBytes: PAYLOAD,
+      inFlight: IN_FLIGHT,
+    }),
+  );
+  while (delivered + lost < generated) {
+    const done = await table.receiveData(handle).done;
+    if (done.status !== 'data') break;
+    delivered += done.meta.events;
+    lost += done.meta.lost;
+  }
+  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  const results = await Promise.all(workers);
+  table.closeSession(handle);
+  await link.close();
+  const publishedLost = results.reduce((n, r) => n + r.lost, 0);
+  if (lost !== publishedLost + source.stats().queueLost) {
+    console.log(`  FAIL: NET_EVENT_LOST ${lost} but the publishers lost ${publishedLost}`);
+  }
+  return {
+    fanInPerSecond: generated / seconds,
+    perPublisher: results.map((r) => r.offered / r.seconds),
+    activeMsPerKEvents: results.reduce((n, r) => n + r.activeMs, 0) / (generated / 1000),
+    delivered,
+    lost,
+    generated,
+  };
+}
+
+async function rawRound(round: number): Promise<RoundResult> {
+  const session = `raw${round}`;
+  const { connect } = await import('@nats-io/transport-node');
+  const js = await import('@nats-io/jetstream');
+  const nc = await connect({ servers: url });
+  const jsm = await js.jetstreamManager(nc);
+  await jsm.streams.add({
+    name: `raw-${session}`,
+    subjects: [`raw.${session}.>`],
+    retention: js.RetentionPolicy.Workqueue,
+    discard: js.DiscardPolicy.New,
+    storage: js.StorageType.File,
+    max_bytes: maxBytes,
+    duplicate_window: 120_000 * 1_000_000,
+  });
+  await jsm.consumers.add(`raw-${session}`, {
+    durable_name: 'reader',
+    ack_policy: js.AckPolicy.Explicit,
+    max_ack_pending: 4096,
+  });
+  const consumer = await js.jetstream(nc).consumers.get(`raw-${session}`, 'reader');
+  const messages = await consumer.consume({ max_messages: 512 });
+  const generated = EVENTS * PUBLISHERS;
+  const start = process.hrtime.bigint();
+  const workers = Array.from({ length: PUBLISHERS }, (_, i) =>
+    runWorker({
+      mode: 'raw',
+      url,
+      session,
+      host: `lab-${i + 1}`,
+      events: EVENTS,
+      payloadBytes: PAYLOAD,
+      inFlight: IN_FLIGHT,
+    }),
+  );
+  let delivered = 0;
+  for await (const m of messages) {
+    m.ack();
+    if (++delivered === generated) break;
+  }
+  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  const results = await Promise.all(workers);
+  await nc.drain();
+  return {
+    fanInPerSecond: generated / seconds,
+    perPublisher: results.map((r) => r.offered / r.seconds),
+    activeMsPerKEvents: results.reduce((n, r) => n + r.activeMs, 0) / (generated / 1000),
+    delivered,
+    lost: results.reduce((n, r) => n + r.lost, 0),
+    generated,
+  };
+}
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[values.length >> 1] ?? 0;
+const k = (n: number) => `${(n / 1000).toFixed(1)} k/s`;
+
+console.log(
+  `cluster: ${PUBLISHERS} publishers × ${EVENTS} events of ${PAYLOAD} B through ${version} (one server), ${ROUNDS} rounds, alternating`,
+);
+const ours: RoundResult[] = [];
+const theirs: RoundResult[] = [];
+try {
+  for (let round = 0; round < ROUNDS; round++) {
+    theirs.push(await rawRound(round));
+    ours.push(await netrxRound(round));
+    const o = ours[round] as RoundResult;
+    const t = theirs[round] as RoundResult;
+    console.log(
+      `  round ${round + 1}: netrx fan-in ${k(o.fanInPerSecond)} (delivered ${o.delivered} + lost ${o.lost} = ${o.delivered + o.lost} of ${o.generated}${o.delivered + o.lost === o.generated ? '' : ' FAIL'}), bare client ${k(t.fanInPerSecond)}`,
+    );
+  }
+  const oFan = median(ours.map((r) => r.fanInPerSecond));
+  const tFan = median(theirs.map((r) => r.fanInPerSecond));
+  const oPub = median(ours.flatMap((r) => r.perPublisher));
+  const tPub = median(theirs.flatMap((r) => r.perPublisher));
+  const oCpu = median(ours.map((r) => r.activeMsPerKEvents));
+  const tCpu = median(theirs.map((r) => r.activeMsPerKEvents));
+  console.log(
+    `  fan-in (3 publishers → 1 reader): netrx ${k(oFan)}, bare client ${k(tFan)}, ratio ${(oFan / tFan).toFixed(2)}x`,
+  );
+  console.log(
+    `  per publisher: netrx ${k(oPub)}, bare client ${k(tPub)}, ratio ${(oPub / tPub).toFixed(2)}x`,
+  );
+  console.log(
+    `  publisher thread active time per 1000 events: netrx ${oCpu.toFixed(2)} ms, bare client ${tCpu.toFixed(2)} ms (ratio theirs/ours ${(tCpu / oCpu).toFixed(2)}x)`,
+  );
+  console.log(
+    `  target ≥ 200 k events/s across three publishers: ${oFan >= 200_000 ? 'met' : 'not met'}; memory: rss ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MiB (reader process)`,
+  );
+} finally {
+  server.kill('SIGTERM');
+  await new Promise((resolve) => server.once('exit', resolve));
+  rmSync(store, { recursive: true, force: true });
+}
