@@ -281,8 +281,11 @@ export class WebSocket extends WebSocketEventTarget {
     const options = typeof optionsOrCallback === 'object' ? optionsOrCallback : {};
     if (this.state === CONNECTING) throw notOpen(this.state);
     const message = messageSend(data, options);
-    const waiting = this.transport?.bufferedAmount ?? 0;
-    const queued = this.submit('message', message.length, callback, (handle, context) => {
+    const handle = this.admit('message', message.length, callback);
+    if (handle === undefined) return 'dropped';
+    const waiting = (this.transport as SocketTransport).bufferedAmount;
+    const context = this.contextFor(callback);
+    try {
       // `compress: false`: one uncompressed frame, as ws sends (fragments are never compressed).
       if (message.pieces !== undefined) {
         const type = message.fin ? 'binary-message' : 'binary-fragment';
@@ -291,8 +294,11 @@ export class WebSocket extends WebSocketEventTarget {
         const sendOptions = options.compress === false ? NO_COMPRESS : undefined;
         handle.send(message.type, message.bytes, context, sendOptions);
       }
-    });
-    if (!queued) return 'dropped';
+    } catch (error) {
+      this.queueRefused(error, context, message.length);
+      return 'dropped';
+    }
+    this.transport?.schedule();
     if (waiting + message.length > this.backpressureAbove) {
       this.flags |= FLAG_BACKPRESSURED;
       return 'backpressure';
@@ -323,47 +329,49 @@ export class WebSocket extends WebSocketEventTarget {
     // Bounded as send() is: over maxBackpressure or the core's queue bound the
     // ping or pong is refused (the callback hears it; without one the
     // connection fails, as for a refused message), never thrown or queued past the bound.
-    const what = type === 'ping-pong' ? 'ping' : 'pong';
-    this.submit(what, payload.length, callback, (handle, context) =>
-      handle.send(type, payload, context),
-    );
+    const handle = this.admit(type === 'ping-pong' ? 'ping' : 'pong', payload.length, callback);
+    if (handle === undefined) return;
+    const context = this.contextFor(callback);
+    try {
+      handle.send(type, payload, context);
+    } catch (error) {
+      this.queueRefused(error, context, payload.length);
+      return;
+    }
+    this.transport?.schedule();
   }
 
   /**
-   * Queues a send on an open connection unless it is over `maxBackpressure`
-   * or the core's queue bound; true when it was queued (and the transport
-   * scheduled). Refused: `callback` hears why, or the connection fails.
+   * The handle to queue a send on, or undefined when the send is refused
+   * now: the connection is not open, or it would go over `maxBackpressure`
+   * (`callback` hears why; without one the connection fails).
    */
-  private submit(
+  private admit(
     what: string,
     length: number,
     callback: SendCallback | undefined,
-    queue: (handle: WebSocketHandle, context: number | undefined) => void,
-  ): boolean {
+  ): WebSocketHandle | undefined {
     const handle = this.handle;
     if (this.state !== OPEN || handle === undefined || this.transport === undefined) {
       this.failLater(callback, notOpen(this.state));
-      return false;
+      return undefined;
     }
     const waiting = this.transport.bufferedAmount;
     if (waiting + length > this.maxBackpressure) {
       const error = backpressureError(what, waiting + length, this.maxBackpressure);
       this.failLater(callback, error);
       this.refuse(callback !== undefined, length, error);
-      return false;
+      return undefined;
     }
-    const context = this.contextFor(callback);
-    try {
-      queue(handle, context);
-    } catch (error) {
-      const full = isQueueFull(error);
-      if (context !== undefined) this.sendCallbacks?.fail(context, full ? error : undefined);
-      if (!full) throw error;
-      this.refuse(context !== undefined, length, error);
-      return false;
-    }
-    this.transport.schedule();
-    return true;
+    return handle;
+  }
+
+  /** The handle threw on a send: its queue bound refuses as maxBackpressure does; anything else is rethrown. */
+  private queueRefused(error: unknown, context: number | undefined, length: number): void {
+    const full = isQueueFull(error);
+    if (context !== undefined) this.sendCallbacks?.fail(context, full ? error : undefined);
+    if (!full) throw error;
+    this.refuse(context !== undefined, length, error);
   }
 
   /** The send context standing for `callback` (none without one: the common case costs nothing). */
