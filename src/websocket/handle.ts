@@ -18,30 +18,28 @@
  * receive completes with a `close` carrying the code the component sent and
  * a coded `ProtocolError`, so one loop handles every outcome.
  *
- * The handle holds the connection's state machine and the handshake
- * wrappers (their checks in `handle-handshake.ts`, its plain types in
- * `handle-types.ts`); `send-path.ts`, `receive-side.ts` (the queued receive
+ * The handle is the public surface and the wiring: the connection's state
+ * machine is `handle-lifecycle.ts`, its parts are built by `handle-parts.ts`,
+ * the handshake checks are in `handle-handshake.ts` and its plain types in
+ * `handle-types.ts`; `send-path.ts`, `receive-side.ts` (the queued receive
  * and its actions) over `receive-path.ts` (decoding), and `keep-alive.ts` do
  * the work of each side. They reach back into the handle through host objects
  * defined in this class's static block, shared by every handle and never
  * exported, so protocol events cannot be forged through the public API.
  */
-import { NetrxError, ProtocolError, type Clock } from '../runtime/index.js';
+import { ProtocolError, type NetrxError } from '../runtime/index.js';
 import type { TraceProvider } from '../trace/index.js';
-import { CloseCode, MAX_CONTROL_PAYLOAD, emitClosePayload } from '../wire/websocket/index.js';
+import { MAX_CONTROL_PAYLOAD, emitClosePayload } from '../wire/websocket/index.js';
 import { EMPTY_BYTES } from '../wire/websocket/empty.js';
 import type {
   ActionQueue,
   BufferType,
   CloseStatus,
-  IndicateReceiveCompleteAction,
   ReceiveOptions,
   WebSocketAction,
 } from './actions.js';
 import type { DeflateCodec } from './deflate-codec.js';
-import { WEBSOCKET_PROVIDER, WebSocketEvent } from './events.js';
-import { namedFlags } from './flags.js';
-import { MaskKeySource } from './frame-writer.js';
+import { WebSocketEvent } from './events.js';
 import {
   checkClientResponse,
   clientRequestFor,
@@ -58,11 +56,13 @@ import type {
 } from './handshake.js';
 import type { HandshakeResult } from './handshake-failure.js';
 import type { HttpResponseHead } from './http-head.js';
-import { KeepAlive, type KeepAliveHost } from './keep-alive.js';
+import type { Lifecycle } from './handle-lifecycle.js';
+import { buildParts } from './handle-parts.js';
+import type { KeepAlive, KeepAliveHost } from './keep-alive.js';
 import { PerMessageDeflateSession } from './permessage-deflate.js';
 import { resolveProperties, type HandleSettings, type ResolvedProperties } from './properties.js';
-import { ReceivePath, type ReceiveHost } from './receive-path.js';
-import { SendPath, invalidOperation } from './send-path.js';
+import type { ReceivePath, ReceiveHost } from './receive-path.js';
+import { invalidOperation, type SendPath } from './send-path.js';
 import {
   negotiation,
   type HandleRole,
@@ -71,7 +71,7 @@ import {
   type Negotiated,
   type SendOptions,
 } from './handle-types.js';
-import { ReceiveSide, type ReceiveTurn } from './receive-side.js';
+import type { ReceiveSide, ReceiveTurn } from './receive-side.js';
 
 export type {
   HandleRole,
@@ -97,14 +97,6 @@ export interface HandleProperties extends HandleSettings {
   readonly onPing?: (handle: WebSocketHandle, payload: Uint8Array) => boolean | void;
 }
 
-/** The handle's booleans, packed into `flags` (memory per connection). */
-const FLAGS = namedFlags(
-  'deleted',
-  /** A close is queued or sent: only control frames may follow. */
-  'closeQueued',
-  'receiveEnded',
-);
-
 export function createClientHandle(properties: HandleProperties = {}): WebSocketHandle {
   return new WebSocketHandle('client', properties);
 }
@@ -125,10 +117,10 @@ export class WebSocketHandle {
     receiveHost = {
       receivedPing: (h, payload) => {
         if (h.onPing?.(h, payload) === false) return;
-        h.sendPath.queuePong(payload, h.closeQueued);
+        h.sendPath.queuePong(payload, h.life.closeQueued);
       },
-      receivedClose: (h, status) => h.onCloseReceived(status),
-      receivedViolation: (h, error) => h.onProtocolFailure(error),
+      receivedClose: (h, status) => h.life.onCloseReceived(status),
+      receivedViolation: (h, error) => h.life.onProtocolFailure(error),
       receivedMessage: (h, text, size) => {
         h.messagesReceived++;
         h.trace?.emit(WebSocketEvent.messageReceived, { connection: h.name, text, size });
@@ -136,18 +128,18 @@ export class WebSocketHandle {
     };
     receiveTurn = {
       nextContext: (h) => h.nextActionContext++,
-      readsEnded: (h) => h.stateValue === 'aborted' || h.receiveEnded,
+      readsEnded: (h) => h.life.state === 'aborted' || h.life.receiveEnded,
       controlFirst: (h) =>
         h.sendPath.hasControl && !h.sendPath.busy ? h.nextSendAction(false) : undefined,
     };
     keepAliveHost = {
-      isLive: (h) => !h.deleted && h.stateValue !== 'closed' && h.stateValue !== 'aborted',
+      isLive: (h) => !h.life.deleted && h.life.state !== 'closed' && h.life.state !== 'aborted',
       ping: (h) => {
         h.sendPath.queuePing();
         h.onActionAvailable?.(h);
       },
       timedOut: (h, idle) => {
-        h.failure ??= new ProtocolError(
+        h.life.failure ??= new ProtocolError(
           'ERR_WS_KEEPALIVE_TIMEOUT',
           `No bytes received for ${Math.round(idle)} ms after a keep-alive ping`,
           'remote',
@@ -172,9 +164,6 @@ export class WebSocketHandle {
   private readonly deflateCodec: DeflateCodec | undefined;
   private readonly onActionAvailable: ((handle: WebSocketHandle) => void) | undefined;
   private readonly onPing: HandleProperties['onPing'];
-  private stateValue: HandleState = 'connecting';
-  /** Booleans in one number (memory per connection): see `FLAGS` and the accessors. */
-  private flags = 0;
   private negotiatedValue: Negotiated = {};
   private readonly trace: TraceProvider | undefined;
   private readonly name: string;
@@ -183,8 +172,8 @@ export class WebSocketHandle {
   private readonly sendPath: SendPath;
   private readonly receivePath: ReceivePath<WebSocketHandle>;
   private readonly receiveSide: ReceiveSide<WebSocketHandle>;
-  private closeReceived: CloseStatus | undefined;
-  private failure: NetrxError | undefined;
+  /** The state machine: state, the closing handshake, the failure close. */
+  private readonly life: Lifecycle<WebSocketHandle>;
   /** Only on handles that keep alive. */
   private readonly keepAlive: KeepAlive<WebSocketHandle> | undefined;
 
@@ -198,72 +187,17 @@ export class WebSocketHandle {
     this.onActionAvailable = properties.onActionAvailable;
     this.onPing = properties.onPing;
     this.properties = resolveProperties(properties);
-    if (this.properties.keepAliveInterval > 0) {
-      this.keepAlive = new KeepAlive(
-        properties.clock as Clock,
-        this.properties.keepAliveInterval,
-        this,
-        keepAliveHost,
-      );
-    }
-    this.name = properties.name ?? role;
-    this.trace = properties.trace?.register(WEBSOCKET_PROVIDER);
-    let masks: MaskKeySource | undefined;
-    if (role === 'client' && !this.properties.disableMasking) {
-      if (properties.crypto === undefined) {
-        throw new TypeError('A client handle needs a crypto to make masking keys');
-      }
-      masks = new MaskKeySource(
-        properties.crypto,
-        properties.mask,
-        properties.allocate,
-        properties.maskInto,
-      );
-    }
-    this.sendPath = new SendPath({
-      properties: this.properties,
-      masks,
-      trace: this.trace,
-      name: this.name,
+    const parts = buildParts(role, properties, this.properties, this, {
+      receive: receiveHost,
+      keepAlive: keepAliveHost,
     });
-    this.receivePath = new ReceivePath(
-      {
-        role,
-        properties: this.properties,
-        isUtf8: properties.isUtf8,
-        mask: properties.mask,
-        maskInto: properties.maskInto,
-        allocate: properties.allocate,
-      },
-      this,
-      receiveHost,
-    );
-    const keepAlive = this.keepAlive;
-    this.receiveSide = new ReceiveSide(
-      this.receivePath,
-      this.properties.receiveBufferSize,
-      keepAlive === undefined ? undefined : () => keepAlive.received(),
-    );
-  }
-
-  private get deleted(): boolean {
-    return FLAGS.has(this.flags, 'deleted');
-  }
-  private set deleted(on: boolean) {
-    this.flags = FLAGS.with(this.flags, 'deleted', on);
-  }
-  /** A close is queued or sent: only control frames may follow. */
-  private get closeQueued(): boolean {
-    return FLAGS.has(this.flags, 'closeQueued');
-  }
-  private set closeQueued(on: boolean) {
-    this.flags = FLAGS.with(this.flags, 'closeQueued', on);
-  }
-  private get receiveEnded(): boolean {
-    return FLAGS.has(this.flags, 'receiveEnded');
-  }
-  private set receiveEnded(on: boolean) {
-    this.flags = FLAGS.with(this.flags, 'receiveEnded', on);
+    this.name = parts.name;
+    this.trace = parts.trace;
+    this.keepAlive = parts.keepAlive;
+    this.sendPath = parts.sendPath;
+    this.receivePath = parts.receivePath;
+    this.receiveSide = parts.receiveSide;
+    this.life = parts.life;
   }
 
   /** What the handle has done so far (a fresh snapshot each call). */
@@ -281,7 +215,7 @@ export class WebSocketHandle {
   }
 
   get state(): HandleState {
-    return this.stateValue;
+    return this.life.state;
   }
 
   /** What the handshake agreed. */
@@ -291,7 +225,7 @@ export class WebSocketHandle {
 
   /** The error that ended the connection, if one did. */
   get error(): NetrxError | undefined {
-    return this.failure;
+    return this.life.failure;
   }
 
   /**
@@ -300,12 +234,7 @@ export class WebSocketHandle {
    * handle was aborted.
    */
   get transportDone(): boolean {
-    return (
-      this.stateValue === 'closed' ||
-      this.stateValue === 'aborted' ||
-      this.sendPath.transportBroken ||
-      (this.failure !== undefined && this.sendPath.closeSent !== undefined)
-    );
+    return this.life.transportDone;
   }
 
   /**
@@ -336,8 +265,8 @@ export class WebSocketHandle {
    * streams, tests). The handshake helpers call this themselves.
    */
   open(negotiated: Negotiated = {}): void {
-    this.assertUsable();
-    if (this.stateValue !== 'connecting') throw invalidOperation('The handle is already open');
+    this.life.assertUsable();
+    if (this.life.state !== 'connecting') throw invalidOperation('The handle is already open');
     this.negotiatedValue = negotiated;
     const params = negotiated.perMessageDeflate;
     if (params !== undefined) {
@@ -355,7 +284,7 @@ export class WebSocketHandle {
       this.sendPath.deflate = this.deflate;
       this.receivePath.enableDeflate(this.role, this.deflate);
     }
-    this.stateValue = 'open';
+    this.life.state = 'open';
     this.trace?.emit(WebSocketEvent.opened, {
       connection: this.name,
       role: this.role,
@@ -374,7 +303,7 @@ export class WebSocketHandle {
    * response to `endClientHandshake`.
    */
   beginClientHandshake(options: Omit<ClientRequestOptions, 'crypto'>): ClientRequest {
-    this.assertUsable();
+    this.life.assertUsable();
     const request = clientRequestFor(this.handshakeSide, this.clientRequest !== undefined, options);
     this.clientRequest = request;
     return request;
@@ -385,7 +314,7 @@ export class WebSocketHandle {
    * the client must drop the connection without a close frame.
    */
   endClientHandshake(response: HttpResponseHead): HandshakeResult<ClientHandshake> {
-    this.assertUsable();
+    this.life.assertUsable();
     const result = checkClientResponse(this.handshakeSide, this.clientRequest, response);
     if (result.ok) this.open(negotiation(result.value));
     return result;
@@ -401,7 +330,7 @@ export class WebSocketHandle {
     request: UpgradeRequest,
     options: Omit<AcceptOptions, 'crypto'> = {},
   ): ServerHandshake {
-    this.assertUsable();
+    this.life.assertUsable();
     const response = serverResponseFor(this.handshakeSide, request, options);
     this.open(negotiation(response));
     return response;
@@ -411,7 +340,7 @@ export class WebSocketHandle {
   private get handshakeSide(): HandshakeSide {
     return {
       role: this.role,
-      state: this.stateValue,
+      state: this.life.state,
       crypto: this.crypto,
       deflateCodec: this.deflateCodec,
     };
@@ -419,8 +348,8 @@ export class WebSocketHandle {
 
   /** websocket.dll's WebSocketEndServerHandshake: nothing left to do here; kept for parity. */
   endServerHandshake(): void {
-    this.assertUsable();
-    if (this.stateValue === 'connecting')
+    this.life.assertUsable();
+    if (this.life.state === 'connecting')
       throw invalidOperation('The server handshake has not begun');
   }
 
@@ -450,12 +379,12 @@ export class WebSocketHandle {
     context?: unknown,
     options?: SendOptions,
   ): void {
-    this.assertCanSend();
+    this.life.assertCanSend();
     if (bufferType === 'close') {
-      if (this.closeQueued) throw invalidOperation('A close was already sent');
+      if (this.life.closeQueued) throw invalidOperation('A close was already sent');
       const status = (data ?? {}) as Partial<CloseStatus>;
       const payload = emitClosePayload(status.code, status.reason ?? '');
-      this.queueClose(payload, context, false);
+      this.life.queueClose(payload, context, false);
       return;
     }
     const payload = (data ?? EMPTY_BYTES) as Uint8Array;
@@ -464,7 +393,7 @@ export class WebSocketHandle {
       if (payload.length > MAX_CONTROL_PAYLOAD) {
         throw new RangeError(`A control frame carries at most 125 bytes: got ${payload.length}`);
       }
-    } else if (this.closeQueued) {
+    } else if (this.life.closeQueued) {
       throw invalidOperation('Cannot send data after a close');
     }
     this.sendPath.queueSend(bufferType, payload, context, options?.compress === false);
@@ -482,8 +411,8 @@ export class WebSocketHandle {
     pieces: readonly Uint8Array[],
     context?: unknown,
   ): void {
-    this.assertCanSend();
-    if (this.closeQueued) throw invalidOperation('Cannot send data after a close');
+    this.life.assertCanSend();
+    if (this.life.closeQueued) throw invalidOperation('Cannot send data after a close');
     for (const p of pieces) {
       if (!(p instanceof Uint8Array)) throw new TypeError('Send data must be Uint8Arrays');
     }
@@ -500,21 +429,16 @@ export class WebSocketHandle {
    * those pieces (`buffers`) instead of being gathered into one buffer.
    */
   receive(buffer?: Uint8Array | null, context?: unknown, options?: ReceiveOptions): void {
-    this.assertUsable();
-    if (this.stateValue === 'connecting') {
+    this.life.assertUsable();
+    if (this.life.state === 'connecting') {
       throw invalidOperation('Cannot receive before the handshake');
     }
-    if (this.stateValue === 'aborted')
+    if (this.life.state === 'aborted')
       throw invalidOperation('Cannot receive on an aborted handle');
     if (this.receiveSide.op !== undefined) throw invalidOperation('A receive is already queued');
-    if (this.receiveEnded) throw invalidOperation('Receiving has ended (close, failure or EOF)');
-    if (buffer !== undefined && buffer !== null && buffer.length === 0) {
-      throw new RangeError('A receive buffer must not be empty');
-    }
-    this.receiveSide.op =
-      options?.pieces === true
-        ? { buffer: buffer ?? undefined, context, filled: 0, pieces: true }
-        : { buffer: buffer ?? undefined, context, filled: 0 };
+    if (this.life.receiveEnded)
+      throw invalidOperation('Receiving has ended (close, failure or EOF)');
+    this.receiveSide.queue(buffer, context, options);
   }
 
   /**
@@ -523,18 +447,13 @@ export class WebSocketHandle {
    * Nothing queued: nothing to change.
    */
   setReceiveOptions(options: ReceiveOptions): void {
-    this.assertUsable();
-    const op = this.receiveSide.op;
-    if (op === undefined || (op.pieces === true) === (options.pieces === true)) return;
-    this.receiveSide.op =
-      options.pieces === true
-        ? { buffer: op.buffer, context: op.context, filled: op.filled, pieces: true }
-        : { buffer: op.buffer, context: op.context, filled: op.filled };
+    this.life.assertUsable();
+    this.receiveSide.changeOptions(options);
   }
 
   /** The next action for `queue`, or undefined when there is nothing to do now. */
   getAction(queue: ActionQueue = 'all'): WebSocketAction | undefined {
-    this.assertUsable();
+    this.life.assertUsable();
     const send = this.nextSendAction(queue !== 'receive');
     if (send !== undefined) return send;
     return queue === 'send' ? undefined : this.nextReceiveAction();
@@ -550,20 +469,23 @@ export class WebSocketHandle {
    * buffer's length) is a `RangeError`, and the action stays outstanding.
    */
   completeAction(actionContext: number, bytes: number | Uint8Array = 0): void {
-    this.assertUsable();
+    this.life.assertUsable();
     if (this.sendPath.owns(actionContext)) {
-      if (this.sendPath.complete(bytes)) this.afterCloseSent();
+      if (this.sendPath.complete(bytes)) this.life.afterCloseSent();
       return;
     }
     const side = this.receiveSide;
     const receive = side.slot;
     if (receive !== undefined && receive.actionContext === actionContext) {
       if (receive.type === 'receive-from-network' && typeof bytes === 'number') {
-        checkReadCount(bytes, this.properties.receiveBufferSize);
+        side.checkReadCount(bytes);
       }
       side.slot = undefined;
       if (receive.type === 'receive-from-network') side.completeRead(bytes);
-      else this.completeIndication(receive);
+      else {
+        side.op = undefined;
+        this.life.completeIndication(receive);
+      }
       return;
     }
     throw invalidOperation(`No outstanding action has context ${actionContext}`);
@@ -575,24 +497,14 @@ export class WebSocketHandle {
    * network I/O is handed out.
    */
   abort(): void {
-    this.assertUsable();
-    if (this.stateValue === 'connecting' || this.stateValue === 'aborted') return;
-    this.stateValue = 'aborted';
-    if (this.failure === undefined) {
-      this.failure = new NetrxError('ERR_WS_ABORTED', 'The handle was aborted', {
-        number: 1235,
-      });
-    }
-    this.endReceiving(this.failure);
-    this.sendPath.cancelQueued();
-    this.sendPath.dropControl();
-    this.keepAlive?.stop();
+    this.life.assertUsable();
+    this.life.abort();
   }
 
   /** Frees the handle; any later call throws. Abort and drain first. */
   delete(): void {
-    if (this.deleted) return;
-    this.deleted = true;
+    if (this.life.deleted) return;
+    this.life.deleted = true;
     this.keepAlive?.stop();
     this.deflate?.close();
     this.deflate = undefined;
@@ -606,21 +518,11 @@ export class WebSocketHandle {
   private nextSendAction(includeApp: boolean): WebSocketAction | undefined {
     const action = this.sendPath.next(
       includeApp,
-      this.stateValue !== 'aborted',
+      this.life.state !== 'aborted',
       this.nextActionContext,
     );
     if (action !== undefined) this.nextActionContext++;
     return action;
-  }
-
-  private queueClose(payload: Uint8Array, context: unknown, internal: boolean): void {
-    this.closeQueued = true;
-    this.sendPath.queueClose(payload, context, internal);
-    if (this.stateValue === 'open') this.stateValue = 'closing';
-  }
-
-  private afterCloseSent(): void {
-    if (this.closeReceived !== undefined || this.failure !== undefined) this.finishClose();
   }
 
   // -------------------------------------------------------------------------
@@ -628,102 +530,5 @@ export class WebSocketHandle {
 
   private nextReceiveAction(): WebSocketAction | undefined {
     return this.receiveSide.next(this, receiveTurn);
-  }
-
-  private completeIndication(action: IndicateReceiveCompleteAction): void {
-    this.receiveSide.op = undefined;
-    if (action.bufferType !== 'close') return;
-    this.receiveEnded = true;
-    if (action.error !== undefined && this.failure === undefined) this.failure = action.error;
-    if (action.close?.code === CloseCode.AbnormalClosure) this.finishClose();
-  }
-
-  private onCloseReceived(status: CloseStatus): void {
-    this.closeReceived = status;
-    if (this.stateValue === 'open') this.stateValue = 'closing';
-    if (!this.closeQueued) {
-      // Echo the status and reason (RFC 6455 §5.5.1); 1005 means the close had no body.
-      const payload =
-        status.code === CloseCode.NoStatusReceived
-          ? EMPTY_BYTES
-          : emitClosePayload(status.code, status.reason);
-      this.sendPath.cancelQueued();
-      this.queueClose(payload, undefined, true);
-    } else if (this.sendPath.closeSent !== undefined) {
-      this.finishClose();
-    }
-  }
-
-  private onProtocolFailure(error: ProtocolError): void {
-    this.failure ??= error;
-    this.trace?.emit(WebSocketEvent.protocolError, {
-      connection: this.name,
-      code: error.code,
-      closeCode: error.closeCode ?? 0,
-      message: error.message,
-    });
-    this.sendPath.cancelQueued();
-    if (this.sendPath.closeSent !== undefined) {
-      this.finishClose();
-    } else if (!this.sendPath.controlCloseQueued) {
-      // No close framed yet: the failure close goes out, even when the
-      // application had queued one (it was just cancelled with the other
-      // queued sends; issue 8, defect 4).
-      this.queueClose(
-        emitClosePayload(error.closeCode ?? CloseCode.ProtocolError),
-        undefined,
-        true,
-      );
-    }
-  }
-
-  private endReceiving(error: NetrxError): void {
-    this.receivePath.terminate({
-      bufferType: 'close',
-      buffer: EMPTY_BYTES,
-      close: { code: CloseCode.AbnormalClosure, reason: '' },
-      error,
-    });
-  }
-
-  private finishClose(): void {
-    if (this.stateValue === 'closed' || this.stateValue === 'aborted') return;
-    this.stateValue = 'closed';
-    this.keepAlive?.stop();
-    const status = this.closeReceived ??
-      this.sendPath.closeSent ?? {
-        code: CloseCode.AbnormalClosure,
-        reason: '',
-      };
-    this.trace?.emit(WebSocketEvent.closed, {
-      connection: this.name,
-      code: status.code,
-      reason: status.reason,
-      clean: this.failure === undefined && this.closeReceived !== undefined,
-    });
-  }
-
-  /** Sends need an open (or closing) handle. */
-  private assertCanSend(): void {
-    this.assertUsable();
-    if (this.stateValue === 'connecting')
-      throw invalidOperation('Cannot send before the handshake');
-    if (this.stateValue === 'aborted') throw invalidOperation('Cannot send on an aborted handle');
-  }
-
-  private assertUsable(): void {
-    if (this.deleted) throw invalidOperation('The handle was deleted');
-  }
-}
-
-/**
- * A read's count must be a whole number of bytes its buffer could hold:
- * more is a host bug, refused rather than clamped (issue 8, defect 7).
- */
-function checkReadCount(bytes: number, max: number): void {
-  if (!Number.isInteger(bytes) || bytes < 0 || bytes > max) {
-    throw new RangeError(
-      `bytesTransferred must be an integer from 0 to the action's buffer length (${max}): got ${bytes}`,
-    );
   }
 }

@@ -2,12 +2,13 @@
  * The handle's side of receiving: the one queued receive operation, the one
  * outstanding receive action (a network read or an indication), and the
  * component's own read buffer. The decoding is receive-path.ts's; the
- * connection's state (closing, failure) stays in handle.ts, which asks
- * this class for the next receive action and hands it completed reads.
+ * connection's state (closing, failure) is handle-lifecycle.ts's; handle.ts
+ * asks this class for the next receive action and hands it completed reads.
  */
 import type {
   IndicateReceiveCompleteAction,
   ReceiveFromNetworkAction,
+  ReceiveOptions,
   WebSocketAction,
 } from './actions.js';
 import { EMPTY_BYTES } from '../wire/websocket/empty.js';
@@ -83,6 +84,40 @@ export class ReceiveSide<Owner> {
     const action = new ReceiveFromNetwork(turn.nextContext(owner), op.context, this);
     this.slot = action;
     return action;
+  }
+
+  /** Queues the receive operation (the handle checked it may). */
+  queue(buffer: Uint8Array | null | undefined, context: unknown, options?: ReceiveOptions): void {
+    if (buffer !== undefined && buffer !== null && buffer.length === 0) {
+      throw new RangeError('A receive buffer must not be empty');
+    }
+    this.op =
+      options?.pieces === true
+        ? { buffer: buffer ?? undefined, context, filled: 0, pieces: true }
+        : { buffer: buffer ?? undefined, context, filled: 0 };
+  }
+
+  /** Changes the queued receive's options (none queued: nothing to change). */
+  changeOptions(options: ReceiveOptions): void {
+    const op = this.op;
+    if (op === undefined || (op.pieces === true) === (options.pieces === true)) return;
+    this.op =
+      options.pieces === true
+        ? { buffer: op.buffer, context: op.context, filled: op.filled, pieces: true }
+        : { buffer: op.buffer, context: op.context, filled: op.filled };
+  }
+
+  /**
+   * A read's count must be a whole number of bytes its buffer could hold:
+   * more is a host bug, refused rather than clamped (issue 8, defect 7).
+   */
+  checkReadCount(bytes: number): void {
+    const max = this.bufferSize;
+    if (!Number.isInteger(bytes) || bytes < 0 || bytes > max) {
+      throw new RangeError(
+        `bytesTransferred must be an integer from 0 to the action's buffer length (${max}): got ${bytes}`,
+      );
+    }
   }
 
   /** A read completed: `bytes` put into `memory`, or a chunk of the host's (empty: end of stream). */

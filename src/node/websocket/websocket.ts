@@ -20,7 +20,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
-import { NetrxError } from '../../runtime/index.js';
+import type { NetrxError } from '../../runtime/index.js';
 import {
   CLOSED,
   CLOSING,
@@ -32,36 +32,24 @@ import {
   type SendResult,
 } from './ready-state.js';
 import type { IndicateReceiveCompleteAction, WebSocketHandle } from '../../websocket/index.js';
-import { isValidWireCloseCode } from '../../wire/websocket/index.js';
 import { openClient, parseWebSocketUrl, type ClientOptions } from './client.js';
 import { WebSocketEventTarget } from './event-target.js';
-import {
-  EMPTY_BUFFER,
-  binaryPayload,
-  isBinaryType,
-  toControlPayload,
-  toPayload,
-  type BinaryType,
-  type SendData,
-} from './message-data.js';
+import { isBinaryType, toControlPayload, type BinaryType, type SendData } from './message-data.js';
 import {
   DEFAULT_BACKPRESSURE_ABOVE,
   DEFAULT_MAX_BACKPRESSURE,
   type ConnectionOptions,
 } from './options.js';
+import { IncomingMessages } from './incoming.js';
+import {
+  NO_COMPRESS,
+  backpressureError,
+  checkCloseCode,
+  isQueueFull,
+  messageSend,
+} from './send-args.js';
 import { SendCallbacks } from './send-callbacks.js';
 import { SocketTransport, type TransportEvents } from './transport.js';
-
-/** The handle's per-send options for `send(data, { compress: false })` (one shared object). */
-const NO_COMPRESS = Object.freeze({ compress: false });
-/** What `send` works with for an array of pieces (their bytes are counted apart). */
-const NO_PAYLOAD = Object.freeze({ bytes: EMPTY_BUFFER, text: false });
-
-function piecesLength(pieces: readonly Uint8Array[]): number {
-  let n = 0;
-  for (const p of pieces) n += p.length;
-  return n;
-}
 
 /** A close frame arrived from the peer (a clean close, for WHATWG's `wasClean`). */
 const FLAG_CLOSE_RECEIVED = 1;
@@ -129,10 +117,6 @@ export class WebSocket extends WebSocketEventTarget {
   private closeReason = '';
   /** Four booleans in one number (memory per connection): see FLAG_*. */
   private flags = 0;
-  /** Pieces of a message delivered in parts (only without message assembly); made on first need. */
-  private fragments: Buffer[] | undefined;
-  /** Pings decoded and not yet emitted (made on first need; emitted in wire order with messages). */
-  private pings: Buffer[] | undefined;
   private readonly connectionOptions: ConnectionOptions;
   /** Made on the first send with a callback: most connections never need one. */
   private sendCallbacks: SendCallbacks | undefined;
@@ -296,51 +280,26 @@ export class WebSocket extends WebSocketEventTarget {
     const callback = typeof optionsOrCallback === 'function' ? optionsOrCallback : maybeCallback;
     const options = typeof optionsOrCallback === 'object' ? optionsOrCallback : {};
     if (this.state === CONNECTING) throw notOpen(this.state);
-    const pieces = Array.isArray(data) ? (data as readonly Uint8Array[]) : undefined;
-    const payload = pieces === undefined ? toPayload(data as SendData) : NO_PAYLOAD;
-    const handle = this.handle;
-    if (this.state !== OPEN || handle === undefined || this.transport === undefined) {
-      this.failLater(callback, notOpen(this.state));
-      return 'dropped';
-    }
-    const bytes = payload.bytes;
-    const length = pieces === undefined ? bytes.length : piecesLength(pieces);
-    const text =
-      pieces === undefined && (payload.text ? options.binary !== true : options.binary === false);
-    const waiting = this.transport.bufferedAmount;
-    if (waiting + length > this.maxBackpressure) {
-      const error = new NetrxError(
-        'ERR_WS_BACKPRESSURE',
-        `The message was refused: ${waiting + length} bytes would wait (maxBackpressure ${this.maxBackpressure})`,
-      );
-      this.failLater(callback, error);
-      return this.refuse(callback !== undefined, length, error);
-    }
-    const fin = options.fin !== false;
-    const type = text
-      ? fin
-        ? 'utf8-message'
-        : 'utf8-fragment'
-      : fin
-        ? 'binary-message'
-        : 'binary-fragment';
+    const message = messageSend(data, options);
+    const handle = this.admit('message', message.length, callback);
+    if (handle === undefined) return 'dropped';
+    const waiting = (this.transport as SocketTransport).bufferedAmount;
     const context = this.contextFor(callback);
     try {
       // `compress: false`: one uncompressed frame, as ws sends (fragments are never compressed).
-      if (pieces !== undefined) {
-        handle.sendPieces(fin ? 'binary-message' : 'binary-fragment', pieces, context);
+      if (message.pieces !== undefined) {
+        const type = message.fin ? 'binary-message' : 'binary-fragment';
+        handle.sendPieces(type, message.pieces, context);
       } else {
-        handle.send(type, bytes, context, options.compress === false ? NO_COMPRESS : undefined);
+        const sendOptions = options.compress === false ? NO_COMPRESS : undefined;
+        handle.send(message.type, message.bytes, context, sendOptions);
       }
     } catch (error) {
-      // The core's own bound (`maxQueuedSends` sends) refuses as maxBackpressure does.
-      const full = error instanceof NetrxError && error.code === 'ERR_WS_SEND_QUEUE_FULL';
-      if (context !== undefined) this.sendCallbacks?.fail(context, full ? error : undefined);
-      if (!full) throw error;
-      return this.refuse(context !== undefined, length, error);
+      this.queueRefused(error, context, message.length);
+      return 'dropped';
     }
-    this.transport.schedule();
-    if (waiting + length > this.backpressureAbove) {
+    this.transport?.schedule();
+    if (waiting + message.length > this.backpressureAbove) {
       this.flags |= FLAG_BACKPRESSURED;
       return 'backpressure';
     }
@@ -367,35 +326,52 @@ export class WebSocket extends WebSocketEventTarget {
     if (payload.length > 125) {
       throw new RangeError(`A ping or pong carries at most 125 bytes: got ${payload.length}`);
     }
-    const handle = this.handle;
-    if (this.state !== OPEN || handle === undefined || this.transport === undefined) {
-      this.failLater(callback, notOpen(this.state));
-      return;
-    }
     // Bounded as send() is: over maxBackpressure or the core's queue bound the
     // ping or pong is refused (the callback hears it; without one the
     // connection fails, as for a refused message), never thrown or queued past the bound.
-    const waiting = this.transport.bufferedAmount;
-    if (waiting + payload.length > this.maxBackpressure) {
-      const error = new NetrxError(
-        'ERR_WS_BACKPRESSURE',
-        `The ${type === 'ping-pong' ? 'ping' : 'pong'} was refused: ${waiting + payload.length} bytes would wait (maxBackpressure ${this.maxBackpressure})`,
-      );
-      this.failLater(callback, error);
-      this.refuse(callback !== undefined, payload.length, error);
-      return;
-    }
+    const handle = this.admit(type === 'ping-pong' ? 'ping' : 'pong', payload.length, callback);
+    if (handle === undefined) return;
     const context = this.contextFor(callback);
     try {
       handle.send(type, payload, context);
     } catch (error) {
-      const full = error instanceof NetrxError && error.code === 'ERR_WS_SEND_QUEUE_FULL';
-      if (context !== undefined) this.sendCallbacks?.fail(context, full ? error : undefined);
-      if (!full) throw error;
-      this.refuse(context !== undefined, payload.length, error);
+      this.queueRefused(error, context, payload.length);
       return;
     }
-    this.transport.schedule();
+    this.transport?.schedule();
+  }
+
+  /**
+   * The handle to queue a send on, or undefined when the send is refused
+   * now: the connection is not open, or it would go over `maxBackpressure`
+   * (`callback` hears why; without one the connection fails).
+   */
+  private admit(
+    what: string,
+    length: number,
+    callback: SendCallback | undefined,
+  ): WebSocketHandle | undefined {
+    const handle = this.handle;
+    if (this.state !== OPEN || handle === undefined || this.transport === undefined) {
+      this.failLater(callback, notOpen(this.state));
+      return undefined;
+    }
+    const waiting = this.transport.bufferedAmount;
+    if (waiting + length > this.maxBackpressure) {
+      const error = backpressureError(what, waiting + length, this.maxBackpressure);
+      this.failLater(callback, error);
+      this.refuse(callback !== undefined, length, error);
+      return undefined;
+    }
+    return handle;
+  }
+
+  /** The handle threw on a send: its queue bound refuses as maxBackpressure does; anything else is rethrown. */
+  private queueRefused(error: unknown, context: number | undefined, length: number): void {
+    const full = isQueueFull(error);
+    if (context !== undefined) this.sendCallbacks?.fail(context, full ? error : undefined);
+    if (!full) throw error;
+    this.refuse(context !== undefined, length, error);
   }
 
   /** The send context standing for `callback` (none without one: the common case costs nothing). */
@@ -417,12 +393,12 @@ export class WebSocket extends WebSocketEventTarget {
    * connection fails instead (`'error'`, then a 1008 close), so no message
    * is ever lost silently.
    */
-  private refuse(heard: boolean, length: number, error: NetrxError): SendResult {
+  private refuse(heard: boolean, length: number, error: NetrxError): void {
     this.flags |= FLAG_BACKPRESSURED;
     const refused = (this.refused ??= { sends: 0, bytes: 0 });
     refused.sends++;
     refused.bytes += length;
-    if (heard) return 'dropped';
+    if (heard) return;
     process.nextTick(() => this.emitError(error));
     const handle = this.handle;
     if (handle?.state === 'open') {
@@ -434,7 +410,6 @@ export class WebSocket extends WebSocketEventTarget {
     this.state = CLOSING;
     this.transport?.armCloseTimer();
     this.transport?.schedule();
-    return 'dropped';
   }
 
   /**
@@ -449,12 +424,7 @@ export class WebSocket extends WebSocketEventTarget {
       return;
     }
     if (this.state === CLOSING) return;
-    if (code !== undefined && (typeof code !== 'number' || !isValidWireCloseCode(code))) {
-      // ws throws TypeError here (the core's RangeError would surprise its users).
-      throw new TypeError(
-        `First argument must be a valid close code (1000-1003, 1007-1014 or 3000-4999): got ${String(code)}`,
-      );
-    }
+    checkCloseCode(code);
     const handle = this.handle as WebSocketHandle;
     // The peer's close may have been decoded (and answered) already.
     if (handle.state === 'open') {
@@ -506,19 +476,33 @@ export class WebSocket extends WebSocketEventTarget {
   }
 
   static {
-    ConnectionEvents = class implements TransportEvents, HandleOwner {
-      constructor(private readonly ws: WebSocket) {}
+    ConnectionEvents = class extends IncomingMessages implements TransportEvents, HandleOwner {
+      constructor(private readonly ws: WebSocket) {
+        super();
+      }
       wake(): void {
         this.ws.#wake();
       }
-      receivedPing(payload: Uint8Array): boolean {
-        return this.ws.#receivedPing(payload);
+      protected binaryType(): BinaryType {
+        return this.ws.binaryTypeValue;
       }
-      onIdle(): void {
-        this.ws.#onIdle();
+      protected message(payload: unknown, binary: boolean, bytes: Buffer): void {
+        this.ws.emitMessage(payload, binary, bytes);
       }
-      onIndication(action: IndicateReceiveCompleteAction): void {
-        this.ws.#onIndication(action);
+      protected emitPing(data: Buffer): void {
+        this.ws.emit('ping', data);
+      }
+      protected emitPong(data: Buffer): void {
+        this.ws.emit('pong', data);
+      }
+      protected listensForPings(): boolean {
+        return this.ws.listenerCount('ping') > 0;
+      }
+      protected autoPong(): boolean {
+        return this.ws.connectionOptions.autoPong !== false;
+      }
+      protected closeIndicated(action: IndicateReceiveCompleteAction): void {
+        this.ws.#closeIndicated(action);
       }
       onSendComplete(context: unknown, sent: boolean): void {
         this.ws.#onSendComplete(context, sent);
@@ -535,90 +519,21 @@ export class WebSocket extends WebSocketEventTarget {
     };
   }
 
-  /** The handle decoded a ping (`payload` valid during the call); false: do not pong. */
-  #receivedPing(payload: Uint8Array): boolean {
-    if (this.listenerCount('ping') > 0) {
-      // Copied: the view is of memory the handle reuses. Emitted before the next event.
-      (this.pings ??= []).push(Buffer.from(payload));
+  /** The peer's close, or the failure close this side sent (the receive side has ended). */
+  #closeIndicated(action: IndicateReceiveCompleteAction): void {
+    if (action.error === undefined) this.flags |= FLAG_CLOSE_RECEIVED;
+    if (action.close !== undefined) {
+      this.closeCode = action.close.code;
+      this.closeReason = action.close.reason;
     }
-    return this.connectionOptions.autoPong !== false;
-  }
-
-  /** Emits pings decoded so far. */
-  #onIdle(): void {
-    const pings = this.pings;
-    if (pings === undefined) return;
-    this.pings = undefined;
-    for (const ping of pings) this.emit('ping', ping);
-  }
-
-  #onIndication(action: IndicateReceiveCompleteAction): void {
-    this.#onIdle();
-    if (action.buffers !== undefined) {
-      this.deliverPieces(action.buffers);
-      return;
+    if (action.error !== undefined) {
+      const sent = action.close?.code;
+      if (sent !== undefined && sent !== 1006) {
+        this.flags |= FLAG_FAILED; // closeCode holds the code sent
+        this.emitError(action.error);
+      }
     }
-    const view = Buffer.from(
-      action.buffer.buffer,
-      action.buffer.byteOffset,
-      action.buffer.byteLength,
-    );
-    switch (action.bufferType) {
-      case 'binary-message':
-      case 'utf8-message':
-        this.deliverMessage(view, action.bufferType === 'binary-message');
-        return;
-      case 'binary-fragment':
-      case 'utf8-fragment':
-        // Only without message assembly; gather them (bounded by maxMessageSize).
-        (this.fragments ??= []).push(Buffer.from(view));
-        return;
-      case 'ping-pong':
-      case 'unsolicited-pong':
-        this.emit('pong', view);
-        return;
-      case 'close':
-        if (action.error === undefined) this.flags |= FLAG_CLOSE_RECEIVED;
-        if (action.close !== undefined) {
-          this.closeCode = action.close.code;
-          this.closeReason = action.close.reason;
-        }
-        if (action.error !== undefined) {
-          const sent = action.close?.code;
-          if (sent !== undefined && sent !== 1006) {
-            this.flags |= FLAG_FAILED; // closeCode holds the code sent
-            this.emitError(action.error);
-          }
-        }
-        if (this.state === OPEN) this.state = CLOSING;
-        return;
-      default:
-        return;
-    }
-  }
-
-  private deliverMessage(view: Buffer, binary: boolean): void {
-    let data = view;
-    if (this.fragments !== undefined) {
-      this.fragments.push(view);
-      data = Buffer.concat(this.fragments);
-      this.fragments = undefined;
-    }
-    // As in ws: text arrives as a Buffer (isBinary false); binaryType shapes binary only.
-    const payload = binary ? binaryPayload(data, this.binaryTypeValue) : data;
-    this.emitMessage(payload, binary, data);
-  }
-
-  /** A binary message as the views of the reads it came in (`binaryType: 'fragments'`). */
-  private deliverPieces(pieces: readonly Uint8Array[]): void {
-    const views = pieces.map((p) => Buffer.from(p.buffer, p.byteOffset, p.byteLength));
-    if (this.binaryTypeValue === 'fragments') {
-      this.emitMessage(views, true, EMPTY_BUFFER);
-      return;
-    }
-    // binaryType changed while the message was arriving: one buffer after all.
-    const data = Buffer.concat(views);
-    this.emitMessage(binaryPayload(data, this.binaryTypeValue), true, data);
+    if (this.state === OPEN) this.state = CLOSING;
   }
 
   /** The socket took the send's bytes (`sent`), or it was cancelled. */
