@@ -77,6 +77,21 @@ function runWorker(data: ClusterWorkerData): Promise<ClusterWorkerResult> {
   });
 }
 
+/** The three publishing hosts of one round, each in its own worker thread. */
+function startPublishers(mode: 'netrx' | 'raw', session: string): Promise<ClusterWorkerResult>[] {
+  return Array.from({ length: PUBLISHERS }, (_, i) =>
+    runWorker({
+      mode,
+      url,
+      session,
+      host: `lab-${i + 1}`,
+      events: EVENTS,
+      payloadBytes: PAYLOAD,
+      inFlight: IN_FLIGHT,
+    }),
+  );
+}
+
 interface RoundResult {
   readonly fanInPerSecond: number;
   readonly perPublisher: number[];
@@ -103,17 +118,7 @@ async function netrxRound(round: number): Promise<RoundResult> {
   let delivered = 0;
   let lost = 0;
   const start = process.hrtime.bigint();
-  const workers = Array.from({ length: PUBLISHERS }, (_, i) =>
-    runWorker({
-      mode: 'netrx',
-      url,
-      session,
-      host: `lab-${i + 1}`,
-      events: EVENTS,
-      payloadBytes: PAYLOAD,
-      inFlight: IN_FLIGHT,
-    }),
-  );
+  const workers = startPublishers('netrx', session);
   while (delivered + lost < generated) {
     const done = await table.receiveData(handle).done;
     if (done.status !== 'data') break;
@@ -162,17 +167,7 @@ async function rawRound(round: number): Promise<RoundResult> {
   const messages = await consumer.consume({ max_messages: 512 });
   const generated = EVENTS * PUBLISHERS;
   const start = process.hrtime.bigint();
-  const workers = Array.from({ length: PUBLISHERS }, (_, i) =>
-    runWorker({
-      mode: 'raw',
-      url,
-      session,
-      host: `lab-${i + 1}`,
-      events: EVENTS,
-      payloadBytes: PAYLOAD,
-      inFlight: IN_FLIGHT,
-    }),
-  );
+  const workers = startPublishers('raw', session);
   let delivered = 0;
   for await (const m of messages) {
     m.ack();
