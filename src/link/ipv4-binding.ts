@@ -45,7 +45,7 @@
  * of a send), ipv4-fragments.ts.
  */
 import { allocFromSlab as allocFrame } from '../bytes/index.js';
-import { NetrxError, type Clock } from '../runtime/index.js';
+import { NetrxError, type Clock, type Crypto } from '../runtime/index.js';
 import {
   finishChecksum,
   foldChecksum,
@@ -54,7 +54,7 @@ import {
   sumBytes,
 } from '../wire/index.js';
 import type { ArpBinding } from './arp-binding.js';
-import { IpBindingBase, type BindingBaseOptions } from './binding-base.js';
+import { hopLimitOption, IpBindingBase, type BindingBaseOptions } from './binding-base.js';
 import { traceAddress } from './binding-events.js';
 import type { Indication } from './indication.js';
 import { putU16, putU32 } from './frame-write.js';
@@ -76,6 +76,7 @@ import {
   type Ipv4DropReason,
   type Ipv4Host,
 } from './ipv4-icmp.js';
+import { Ipv4Identification } from './ipv4-identification.js';
 import { Ipv4OwnAddresses } from './ipv4-own-addresses.js';
 import { receiveUdp4, writeUdp4 } from './ipv4-udp.js';
 import { Destination, PacketFilter } from './packet-filter.js';
@@ -108,7 +109,7 @@ export interface Ipv4Limits {
   readonly icmpErrorsPerSecond?: number;
   /** ICMP error burst (bucket size). Default 10. */
   readonly icmpErrorBurst?: number;
-  /** TTL of datagrams we send. Default 64. */
+  /** TTL of datagrams we send, 1..255 (else a RangeError naming it). Default 64. */
   readonly timeToLive?: number;
   /** Routes in the routing table. Default 64. */
   readonly maxRoutes?: number;
@@ -121,6 +122,11 @@ export interface Ipv4BindingOptions extends BindingBaseOptions {
   readonly arp: ArpBinding;
   readonly udp: UdpSockets;
   readonly limits?: Ipv4Limits;
+  /**
+   * Randomness for the Identification values (ipv4-identification.ts).
+   * Absent: a generator seeded from the adapter's MAC, not secret.
+   */
+  readonly crypto?: Crypto;
 }
 
 export interface Ipv4Stats {
@@ -148,7 +154,7 @@ export class Ipv4Binding extends IpBindingBase<Ipv4DropReason, Ipv4SendDropReaso
   private readonly udp: UdpSockets;
   private readonly ttl: number;
   private readonly own = new Ipv4OwnAddresses();
-  private identification = 0;
+  private readonly identification: Ipv4Identification;
   private readonly counters: Ipv4Counters = {
     received: 0,
     delivered: 0,
@@ -178,7 +184,8 @@ export class Ipv4Binding extends IpBindingBase<Ipv4DropReason, Ipv4SendDropReaso
     );
     this.arp = options.arp;
     this.udp = options.udp;
-    this.ttl = limits.timeToLive ?? 64;
+    this.ttl = hopLimitOption('limits.ipv4.timeToLive', limits.timeToLive);
+    this.identification = new Ipv4Identification(options.crypto, this.adapter.mac);
     this.routes = new Ipv4Routes(limits.maxRoutes);
     this.reassembly = new Reassembly(
       options.clock,
@@ -402,8 +409,7 @@ export class Ipv4Binding extends IpBindingBase<Ipv4DropReason, Ipv4SendDropReaso
     into[at] = 0x45; // version 4, 20-byte header
     into[at + 1] = tos;
     putU16(into, at + 2, totalLength);
-    this.identification = (this.identification + 1) & 0xffff;
-    putU16(into, at + 4, this.identification);
+    putU16(into, at + 4, this.identification.next(destination));
     putU16(into, at + 6, 0); // flags and fragment offset
     into[at + 8] = this.ttl;
     into[at + 9] = protocol;

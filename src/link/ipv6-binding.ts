@@ -37,7 +37,7 @@ import {
   isIpv6Multicast,
   type Icmpv6Packet,
 } from '../wire/index.js';
-import { IpBindingBase, type BindingBaseOptions } from './binding-base.js';
+import { hopLimitOption, IpBindingBase, type BindingBaseOptions } from './binding-base.js';
 import { traceAddress } from './binding-events.js';
 import type { Indication } from './indication.js';
 import {
@@ -109,7 +109,7 @@ export interface Ipv6Limits {
   readonly dadTransmits?: number;
   readonly icmpErrorsPerSecond?: number;
   readonly icmpErrorBurst?: number;
-  /** Hop limit of packets we send (ND uses 255). Default 64. */
+  /** Hop limit of packets we send (ND uses 255), 1..255 (else a RangeError naming it). Default 64. */
   readonly hopLimit?: number;
   /** Routes in the routing table. Default 64. */
   readonly maxRoutes?: number;
@@ -227,7 +227,7 @@ export class Ipv6Binding extends IpBindingBase<Ipv6DropReason, Ipv6SendDropReaso
     );
     const clock = options.clock;
     this.udp = options.udp;
-    this.hopLimit = limits.hopLimit ?? 64;
+    this.hopLimit = hopLimitOption('limits.ipv6.hopLimit', limits.hopLimit);
     this.routes = new Ipv6Routes(limits.maxRoutes);
     this.pathMtu = new PathMtuTable(clock, this.adapter.mtu, limits.pathMtu);
     this.routerDiscovery = new RouterDiscovery(clock, limits.routerDiscovery);

@@ -64,7 +64,11 @@ export interface StackOptions {
   /** Routes through gateways, `destination` as address/prefix: `10.9.0.0/16`, `fd99::/48`. */
   readonly routes?: readonly StackRoute[];
   readonly limits?: StackLimits;
-  /** Randomness (MLD's answer delays). Absent: a generator seeded from the MAC (see Ipv6BindingOptions). */
+  /**
+   * Randomness (MLD's answer delays, IPv4 Identification values). Absent: a
+   * generator seeded from the MAC (see Ipv6BindingOptions), which is not
+   * secret: pass one wherever Identification values must be unpredictable.
+   */
   readonly crypto?: Crypto;
 }
 
@@ -131,6 +135,7 @@ export function createStack(options: StackOptions): Stack {
     udp: sockets,
     ...(trace && { trace }),
     ...(limits.ipv4 && { limits: limits.ipv4 }),
+    ...(options.crypto && { crypto: options.crypto }),
   });
   const ipv6 = new Ipv6Binding({
     adapter,
