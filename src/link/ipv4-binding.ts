@@ -50,7 +50,9 @@ import {
   finishChecksum,
   foldChecksum,
   formatIpv4Address,
+  ipv4MulticastMac,
   Ipv4Packet,
+  isIpv4Multicast,
   sumBytes,
 } from '../wire/index.js';
 import type { ArpBinding } from './arp-binding.js';
@@ -93,7 +95,13 @@ import type { UdpSendResult, UdpSockets } from './udp-socket.js';
 
 export { ETHERTYPE_IPV4, type Ipv4DropReason } from './ipv4-icmp.js';
 
-const IPV4_SEND_DROP_REASONS = ['no-route', 'no-source-address', 'resolution-refused'] as const;
+const IPV4_SEND_DROP_REASONS = [
+  'no-route',
+  'no-source-address',
+  'resolution-refused',
+  'local-no-socket',
+  'local-queue-full',
+] as const;
 
 /** Why a send was dropped (`stats().sendDrops`). */
 export type Ipv4SendDropReason = (typeof IPV4_SEND_DROP_REASONS)[number];
@@ -144,6 +152,8 @@ export interface Ipv4Stats {
   /** Datagrams sent as fragments, and the fragments. */
   readonly fragmented: number;
   readonly fragmentsSent: number;
+  /** Datagrams to an own address delivered to a local socket without the wire. */
+  readonly local: number;
 }
 
 /** See the file comment. */
@@ -165,6 +175,7 @@ export class Ipv4Binding extends IpBindingBase<Ipv4DropReason, Ipv4SendDropReaso
     sent: 0,
     fragmented: 0,
     fragmentsSent: 0,
+    local: 0,
   };
   private readonly reassembly: Reassembly;
   /** What the ICMP part sees of this binding. */
@@ -323,30 +334,35 @@ export class Ipv4Binding extends IpBindingBase<Ipv4DropReason, Ipv4SendDropReaso
       );
     }
     const to = destination >>> 0;
+    checkDestination4(to);
+    if (this.own.classify(to) === UNICAST) {
+      return this.sendLocal(source ?? to, sourcePort, to, destinationPort, data);
+    }
     const route = this.route(to);
     if (route === undefined) return this.sendDrop('no-route');
     const from = source ?? route.source;
     if (from === undefined) return this.sendDrop('no-source-address');
+    // Broadcast and multicast go straight to their link address, never to a gateway.
+    const linkDestination =
+      route.nextHop === BROADCAST_HOP
+        ? BROADCAST_MAC
+        : route.nextHop === MULTICAST_HOP
+          ? ipv4MulticastMac(to)
+          : undefined;
     const frame = allocFrame(this.linkHeader + ipLength);
-    const at = writeLinkHeader(
-      frame,
-      route.nextHop < 0 ? BROADCAST_MAC : undefined,
-      this.adapter.mac,
-      this.vlan,
-      ETHERTYPE_IPV4,
-    );
+    const at = writeLinkHeader(frame, linkDestination, this.adapter.mac, this.vlan, ETHERTYPE_IPV4);
     this.writeIpHeader(frame, at, ipLength, PROTOCOL_UDP, 0, from, to);
+    if (route.nextHop === MULTICAST_HOP) {
+      // RFC 1112 §6.1: multicast defaults to TTL 1 (the link), as sockets do.
+      frame[at + 8] = 1;
+      putU16(frame, at + 10, 0);
+      putU16(frame, at + 10, finishChecksum(sumBytes(frame, at, at + 20)));
+    }
     writeUdp4(frame, at + 20, from, to, sourcePort, destinationPort, data);
     if (ipLength <= this.adapter.mtu) return this.transmit(frame, route.nextHop);
     // Too large for one frame: the datagram just built is cut into fragments.
     const writeLink = (fragment: Uint8Array) =>
-      writeLinkHeader(
-        fragment,
-        route.nextHop < 0 ? BROADCAST_MAC : undefined,
-        this.adapter.mac,
-        this.vlan,
-        ETHERTYPE_IPV4,
-      );
+      writeLinkHeader(fragment, linkDestination, this.adapter.mac, this.vlan, ETHERTYPE_IPV4);
     const fragments = fragmentIpv4(frame.subarray(at), this.adapter.mtu, at, writeLink);
     this.counters.fragmented++;
     let result: UdpSendResult = 'sent';
@@ -360,16 +376,17 @@ export class Ipv4Binding extends IpBindingBase<Ipv4DropReason, Ipv4SendDropReaso
   }
 
   /**
-   * Where a datagram to `destination` goes: `nextHop` (-1 for link broadcast;
-   * the destination itself on-link, else its route's gateway) and the own
+   * Where a datagram to `destination` goes: `nextHop` (-1 for link broadcast,
+   * -2 for multicast; the destination itself on-link, else its route's gateway) and the own
    * address to send from. Undefined when there is no route, or its gateway
    * is not on an own subnet.
    */
   route(destination: number): { nextHop: number; source: number | undefined } | undefined {
     const first = this.own.list[0]?.address;
-    if (destination === 0xffffffff) return { nextHop: -1, source: first };
+    if (destination === 0xffffffff) return { nextHop: BROADCAST_HOP, source: first };
+    if (isIpv4Multicast(destination)) return { nextHop: MULTICAST_HOP, source: first };
     const broadcasting = this.own.broadcastSource(destination);
-    if (broadcasting !== undefined) return { nextHop: -1, source: broadcasting };
+    if (broadcasting !== undefined) return { nextHop: BROADCAST_HOP, source: broadcasting };
     const onLink = this.own.onLinkSource(destination);
     if (onLink !== undefined) return { nextHop: destination, source: onLink };
     const gateway = this.routes.gatewayFor(destination);
@@ -419,6 +436,26 @@ export class Ipv4Binding extends IpBindingBase<Ipv4DropReason, Ipv4SendDropReaso
     putU16(into, at + 10, finishChecksum(sumBytes(into, at, at + 20)));
   }
 
+  /**
+   * A datagram to an own address: delivered to the socket bound for it
+   * without touching the wire (no loopback interface, no ARP for ourselves,
+   * no frame for the taps); nobody listening is a counted send drop, never
+   * an ICMP error.
+   */
+  private sendLocal(
+    from: number,
+    sourcePort: number,
+    to: number,
+    destinationPort: number,
+    data: Uint8Array,
+  ): UdpSendResult {
+    const outcome = this.udp.deliver4(from, sourcePort, to, destinationPort, data, 0, data.length);
+    if (outcome === 'no-socket') return this.sendDrop('local-no-socket');
+    if (outcome === 'queue-full') return this.sendDrop('local-queue-full');
+    this.counters.local++;
+    return 'sent';
+  }
+
   private transmit(frame: Uint8Array, nextHop: number): UdpSendResult {
     if (nextHop < 0) {
       this.counters.sent++;
@@ -433,3 +470,25 @@ export class Ipv4Binding extends IpBindingBase<Ipv4DropReason, Ipv4SendDropReaso
 }
 
 const BROADCAST_MAC = Uint8Array.of(0xff, 0xff, 0xff, 0xff, 0xff, 0xff);
+/** `route()`'s next hops that are link addresses rather than IPv4 ones. */
+const BROADCAST_HOP = -1;
+const MULTICAST_HOP = -2;
+
+/**
+ * Destinations no datagram may be sent to on a wire (RFC 1122 §3.2.1.3,
+ * RFC 6890): 0/8 ("this network"), 127/8 (loopback, which netrx does not
+ * have) and 240/4 but 255.255.255.255 (reserved). Misuse: it throws.
+ */
+function checkDestination4(to: number): void {
+  const first = to >>> 24;
+  let why: string | undefined;
+  if (first === 0) why = 'an address of "this network" (0.0.0.0/8) names no destination';
+  else if (first === 127) why = 'a loopback address (127.0.0.0/8) never goes on a wire';
+  else if (to >>> 28 === 0xf && to !== 0xffffffff) why = '240.0.0.0/4 is reserved';
+  if (why !== undefined) {
+    throw new NetrxError(
+      'ERR_LINK_BAD_DESTINATION',
+      `Cannot send to ${formatIpv4Address(to)}: ${why}`,
+    );
+  }
+}

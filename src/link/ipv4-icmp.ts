@@ -74,6 +74,7 @@ export interface Ipv4Counters {
   sent: number;
   fragmented: number;
   fragmentsSent: number;
+  local: number;
 }
 
 export interface Ipv4Host {

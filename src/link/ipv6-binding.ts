@@ -35,6 +35,7 @@ import {
   Ipv6Packet,
   ipv6MulticastMac,
   isIpv6Multicast,
+  isIpv6Unspecified,
   type Icmpv6Packet,
 } from '../wire/index.js';
 import { hopLimitOption, IpBindingBase, type BindingBaseOptions } from './binding-base.js';
@@ -100,7 +101,35 @@ import type { UdpSendResult, UdpSockets } from './udp-socket.js';
 export { ETHERTYPE_IPV6, type Ipv6DropReason } from './ipv6-host.js';
 export { ipv6Key, linkLocalFromMac, type Ipv6AddressState } from './ipv6-address.js';
 
-const IPV6_SEND_DROP_REASONS = ['no-route', 'no-source-address', 'resolution-refused'] as const;
+const IPV6_SEND_DROP_REASONS = [
+  'no-route',
+  'no-source-address',
+  'resolution-refused',
+  'local-no-socket',
+  'local-queue-full',
+] as const;
+
+/**
+ * Destinations no packet may be sent to on a wire (RFC 4291 §2.5.2, §2.5.3,
+ * §2.5.5.2, §2.7): `::`, `::1` (netrx has no loopback interface),
+ * IPv4-mapped addresses and multicast of interface-local or reserved scope.
+ * Misuse: it throws.
+ */
+function checkDestination6(to: Uint8Array): void {
+  let why: string | undefined;
+  if (isIpv6Unspecified(to)) why = 'the unspecified address names no destination';
+  else if (isLoopbackAt(to)) why = 'the loopback address never goes on a wire';
+  else if (isIpv4MappedAt(to)) why = 'an IPv4-mapped address never goes on a wire';
+  else if (isIpv6Multicast(to) && ((to[1] as number) & 0x0f) <= 1) {
+    why = 'multicast of interface-local or reserved scope stays on the node';
+  }
+  if (why !== undefined) {
+    throw new NetrxError(
+      'ERR_LINK_BAD_DESTINATION',
+      `Cannot send to ${formatIpv6Address(to)}: ${why}`,
+    );
+  }
+}
 
 export type Ipv6SendDropReason = (typeof IPV6_SEND_DROP_REASONS)[number];
 
@@ -202,6 +231,7 @@ export class Ipv6Binding extends IpBindingBase<Ipv6DropReason, Ipv6SendDropReaso
     mldQueries: 0,
     packetTooBig: 0,
     routerAdvertisements: 0,
+    local: 0,
   };
   private readonly mld: MldListener | undefined;
   private readonly reassembly: Reassembly;
@@ -390,6 +420,10 @@ export class Ipv6Binding extends IpBindingBase<Ipv6DropReason, Ipv6SendDropReaso
         `Cannot send ${data.length} bytes of UDP over IPv6: a packet holds at most ${IPV6_MAX_PAYLOAD - 8}`,
       );
     }
+    checkDestination6(destination);
+    if (findOwn(this.own.list, destination, 0) !== undefined) {
+      return this.sendLocal(source ?? destination, sourcePort, destination, destinationPort, data);
+    }
     const multicast = isIpv6Multicast(destination);
     let nextHop = destination;
     if (!multicast && !this.isOnLink(destination)) {
@@ -407,7 +441,8 @@ export class Ipv6Binding extends IpBindingBase<Ipv6DropReason, Ipv6SendDropReaso
       undefined,
       payloadLength,
       NEXT_HEADER_UDP,
-      this.hopLimit,
+      // RFC 3493 §5.2: multicast defaults to hop limit 1 (the link), as sockets do.
+      multicast ? 1 : this.hopLimit,
       from,
       destination,
     );
@@ -494,6 +529,29 @@ export class Ipv6Binding extends IpBindingBase<Ipv6DropReason, Ipv6SendDropReaso
     this.counters.fragmented++;
     this.counters.fragmentsSent += pieces.length;
     return pieces;
+  }
+
+  /**
+   * A datagram to an own address: delivered to the socket bound for it
+   * without the wire (see the IPv4 binding's `sendLocal`).
+   */
+  private sendLocal(
+    from: Uint8Array,
+    sourcePort: number,
+    to: Uint8Array,
+    destinationPort: number,
+    data: Uint8Array,
+  ): UdpSendResult {
+    // deliver6 reads the addresses where an IPv6 header holds them and the data after it.
+    const packet = new Uint8Array(40 + data.length);
+    packet.set(from, 8);
+    packet.set(to, 24);
+    packet.set(data, 40);
+    const outcome = this.udp.deliver6(packet, sourcePort, destinationPort, 40, packet.length);
+    if (outcome === 'no-socket') return this.sendDrop('local-no-socket');
+    if (outcome === 'queue-full') return this.sendDrop('local-queue-full');
+    this.counters.local++;
+    return 'sent';
   }
 
   private transmit(destination: Uint8Array, frame: Uint8Array): UdpSendResult {
