@@ -31,8 +31,8 @@
  * ICMP errors (RFC 1122 §3.2.2).
  *
  * Send: a datagram larger than the MTU is fragmented (ipv4-fragments.ts),
- * up to 65,535 bytes; each fragment goes to the next hop like a frame of
- * its own (so at most `maxQueuedPerEntry` of them wait while ARP resolves).
+ * up to 65,535 bytes; its fragments go to the next hop as one unit (while
+ * ARP resolves they wait, and are dropped, together: neighbor-cache.ts).
  * Destinations on the subnet of an own address are resolved through
  * ARP (bounded queue while resolving); broadcasts go to ff:ff:ff:ff:ff:ff;
  * anything else goes to the gateway of its longest matching route
@@ -99,6 +99,7 @@ const IPV4_SEND_DROP_REASONS = [
   'no-route',
   'no-source-address',
   'resolution-refused',
+  'resolution-queue-full',
   'local-no-socket',
   'local-queue-full',
 ] as const;
@@ -359,20 +360,15 @@ export class Ipv4Binding extends IpBindingBase<Ipv4DropReason, Ipv4SendDropReaso
       putU16(frame, at + 10, finishChecksum(sumBytes(frame, at, at + 20)));
     }
     writeUdp4(frame, at + 20, from, to, sourcePort, destinationPort, data);
-    if (ipLength <= this.adapter.mtu) return this.transmit(frame, route.nextHop);
+    if (ipLength <= this.adapter.mtu) return this.transmit([frame], route.nextHop);
     // Too large for one frame: the datagram just built is cut into fragments.
     const writeLink = (fragment: Uint8Array) =>
       writeLinkHeader(fragment, linkDestination, this.adapter.mac, this.vlan, ETHERTYPE_IPV4);
     const fragments = fragmentIpv4(frame.subarray(at), this.adapter.mtu, at, writeLink);
     this.counters.fragmented++;
-    let result: UdpSendResult = 'sent';
-    for (const fragment of fragments) {
-      const sent = this.transmit(fragment, route.nextHop);
-      this.counters.fragmentsSent++;
-      if (sent === 'dropped') result = 'dropped';
-      else if (sent === 'queued' && result === 'sent') result = 'queued';
-    }
-    return result;
+    this.counters.fragmentsSent += fragments.length;
+    // One unit for ARP: the fragments wait for resolution, and are dropped, together.
+    return this.transmit(fragments, route.nextHop);
   }
 
   /**
@@ -456,15 +452,19 @@ export class Ipv4Binding extends IpBindingBase<Ipv4DropReason, Ipv4SendDropReaso
     return 'sent';
   }
 
-  private transmit(frame: Uint8Array, nextHop: number): UdpSendResult {
+  /** Sends the frames of one datagram to `nextHop` (through ARP unless it is a link address). */
+  private transmit(frames: Uint8Array[], nextHop: number): UdpSendResult {
     if (nextHop < 0) {
-      this.counters.sent++;
-      this.handle.send(frame);
+      for (const frame of frames) {
+        this.counters.sent++;
+        this.handle.send(frame);
+      }
       return 'sent';
     }
-    const result = this.arp.send(nextHop, frame);
+    const result = this.arp.sendAll(nextHop, frames);
     if (result === 'refused') return this.sendDrop('resolution-refused');
-    this.counters.sent++;
+    if (result === 'queue-full') return this.sendDrop('resolution-queue-full');
+    this.counters.sent += frames.length;
     return result;
   }
 }

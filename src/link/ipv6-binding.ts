@@ -105,6 +105,7 @@ const IPV6_SEND_DROP_REASONS = [
   'no-route',
   'no-source-address',
   'resolution-refused',
+  'resolution-queue-full',
   'local-no-socket',
   'local-queue-full',
 ] as const;
@@ -452,15 +453,12 @@ export class Ipv6Binding extends IpBindingBase<Ipv6DropReason, Ipv6SendDropReaso
       at,
       multicast ? ipv6MulticastMac(destination) : undefined,
     );
-    let result: UdpSendResult = 'sent';
-    for (const piece of frames) {
-      let sent: UdpSendResult = 'sent';
-      if (multicast) this.host.send(piece);
-      else sent = this.transmit(nextHop, piece);
-      if (sent === 'dropped') result = 'dropped';
-      else if (sent === 'queued' && result === 'sent') result = 'queued';
+    if (multicast) {
+      for (const piece of frames) this.host.send(piece);
+      return 'sent';
     }
-    return result;
+    // One unit for ND: the fragments wait for resolution, and are dropped, together.
+    return this.transmit(nextHop, frames);
   }
 
   stats(): Ipv6Stats {
@@ -554,10 +552,11 @@ export class Ipv6Binding extends IpBindingBase<Ipv6DropReason, Ipv6SendDropReaso
     return 'sent';
   }
 
-  private transmit(destination: Uint8Array, frame: Uint8Array): UdpSendResult {
-    const result: NeighborSendResult = this.cache.send(ipv6Key(destination), frame);
+  private transmit(destination: Uint8Array, frames: readonly Uint8Array[]): UdpSendResult {
+    const result: NeighborSendResult = this.cache.sendAll(ipv6Key(destination), frames);
     if (result === 'refused') return this.sendDrop('resolution-refused');
-    this.counters.sent++;
+    if (result === 'queue-full') return this.sendDrop('resolution-queue-full');
+    this.counters.sent += frames.length;
     return result;
   }
 }
