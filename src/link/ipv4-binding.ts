@@ -34,10 +34,14 @@
  * up to 65,535 bytes; its fragments go to the next hop as one unit (while
  * ARP resolves they wait, and are dropped, together: neighbor-cache.ts).
  * Destinations on the subnet of an own address are resolved through
- * ARP (bounded queue while resolving); broadcasts go to ff:ff:ff:ff:ff:ff;
+ * ARP (bounded queue while resolving); broadcasts go to ff:ff:ff:ff:ff:ff
+ * and multicast to its group MAC with TTL 1, never to a gateway; an own
+ * address is delivered to the local socket without the wire (no loopback
+ * interface); 0/8, 127/8 and reserved 240/4 throw ERR_LINK_BAD_DESTINATION;
  * anything else goes to the gateway of its longest matching route
  * (`routes`, routes.ts; 0.0.0.0/0 is the default gateway) if that gateway is
- * on-link, and is dropped as `no-route` otherwise.
+ * on-link, and is dropped as `no-route` otherwise. Identification values
+ * come from ipv4-identification.ts (RFC 7739).
  *
  * Split by concern: this file (demux to the point a datagram is ours,
  * reassembly, routing, send), ipv4-own-addresses.ts (the address table),

@@ -1,9 +1,17 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Crypto } from '../runtime/index.js';
-import { createStackHarness, ethernetFrame, icmpv4Echo, ipv4Datagram } from '../testing/index.js';
+import {
+  createLinkPair,
+  createStackHarness,
+  ethernetFrame,
+  icmpv4Echo,
+  ipv4Datagram,
+  VirtualClock,
+} from '../testing/index.js';
 import { parseIpv4Address } from '../wire/index.js';
 import { Ipv4Identification } from './ipv4-identification.js';
+import { createStack } from './stack.js';
 
 const MAC = Uint8Array.of(2, 0, 0, 0, 0, 0x0a);
 
@@ -136,6 +144,18 @@ describe('TTL and hop limit settings', () => {
       expect(() =>
         createStackHarness({ limits: { ipv6: { hopLimit: bad } } }, { settle: false }),
       ).toThrow(/limits\.ipv6\.hopLimit must be an integer from 1 to 255/);
+    });
+
+    it(`refuses timeToLive ${bad} before any binding opens on the adapter`, () => {
+      const pair = createLinkPair();
+      expect(() =>
+        createStack({
+          adapter: pair.a,
+          clock: new VirtualClock(),
+          limits: { ipv4: { timeToLive: bad } },
+        }),
+      ).toThrow(RangeError);
+      expect(pair.a.stats().bindings).toEqual([]);
     });
   }
 

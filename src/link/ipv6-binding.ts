@@ -18,7 +18,9 @@
  * destination is on-link if it is link-local, on an own prefix or on a
  * prefix learned from an RA; else it goes to the gateway of its longest
  * configured route, else to a learned default router, else drops as
- * `no-route`.
+ * `no-route`. Multicast goes to its 33:33 MAC with hop limit 1; an own
+ * address is delivered to the local socket without the wire; `::`, `::1`,
+ * IPv4-mapped and node-local multicast throw ERR_LINK_BAD_DESTINATION.
  *
  * Receive: only frames on the binding's segment (untagged, or its VLAN);
  * sources that are multicast, ::1, IPv4-mapped (::ffff:0:0/96) or an own

@@ -1,5 +1,6 @@
 /**
- * ICMPv6 for the IPv6 binding (RFC 4443): the checksum, echo, the dispatch
+ * ICMPv6 for the IPv6 binding (RFC 4443): the checksum, echo (also to a
+ * joined group, answered from a unicast address, §4.2), the dispatch
  * of ND messages, and the errors the binding sends (Destination Unreachable
  * for a port, Parameter Problem for an unknown next header or option).
  *
