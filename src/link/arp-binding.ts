@@ -148,6 +148,11 @@ export class ArpBinding extends BindingBase<ArpDropReason> {
     return this.cache.send(address >>> 0, frame);
   }
 
+  /** Sends the frames of one datagram (its fragments) to `address` as one unit; see `NeighborCache.sendAll`. */
+  sendAll(address: number, frames: readonly Uint8Array[]): NeighborSendResult {
+    return this.cache.sendAll(address >>> 0, frames);
+  }
+
   entries(): NeighborEntry<number>[] {
     return this.cache.list();
   }

@@ -21,6 +21,19 @@ export function zeroCounts<R extends string>(reasons: readonly R[]): Record<R, n
   return counts;
 }
 
+/**
+ * A TTL or hop limit setting: an integer 1..255, default 64. 0 would make
+ * every datagram die at the first router (and RFC 1122 §3.2.1.7 forbids
+ * sending it), and the field holds 8 bits, so 256 would wrap to 0.
+ */
+export function hopLimitOption(name: string, value: number | undefined): number {
+  const result = value ?? 64;
+  if (!Number.isInteger(result) || result < 1 || result > 255) {
+    throw new RangeError(`${name} must be an integer from 1 to 255: got ${result}`);
+  }
+  return result;
+}
+
 /** What every binding of the stack is given. */
 export interface BindingBaseOptions {
   readonly adapter: Adapter;

@@ -31,13 +31,17 @@
  * ICMP errors (RFC 1122 §3.2.2).
  *
  * Send: a datagram larger than the MTU is fragmented (ipv4-fragments.ts),
- * up to 65,535 bytes; each fragment goes to the next hop like a frame of
- * its own (so at most `maxQueuedPerEntry` of them wait while ARP resolves).
+ * up to 65,535 bytes; its fragments go to the next hop as one unit (while
+ * ARP resolves they wait, and are dropped, together: neighbor-cache.ts).
  * Destinations on the subnet of an own address are resolved through
- * ARP (bounded queue while resolving); broadcasts go to ff:ff:ff:ff:ff:ff;
+ * ARP (bounded queue while resolving); broadcasts go to ff:ff:ff:ff:ff:ff
+ * and multicast to its group MAC with TTL 1, never to a gateway; an own
+ * address is delivered to the local socket without the wire (no loopback
+ * interface); 0/8, 127/8 and reserved 240/4 throw ERR_LINK_BAD_DESTINATION;
  * anything else goes to the gateway of its longest matching route
  * (`routes`, routes.ts; 0.0.0.0/0 is the default gateway) if that gateway is
- * on-link, and is dropped as `no-route` otherwise.
+ * on-link, and is dropped as `no-route` otherwise. Identification values
+ * come from ipv4-identification.ts (RFC 7739).
  *
  * Split by concern: this file (demux to the point a datagram is ours,
  * reassembly, routing, send), ipv4-own-addresses.ts (the address table),
@@ -45,16 +49,18 @@
  * of a send), ipv4-fragments.ts.
  */
 import { allocFromSlab as allocFrame } from '../bytes/index.js';
-import { NetrxError, type Clock } from '../runtime/index.js';
+import { NetrxError, type Clock, type Crypto } from '../runtime/index.js';
 import {
   finishChecksum,
   foldChecksum,
   formatIpv4Address,
+  ipv4MulticastMac,
   Ipv4Packet,
+  isIpv4Multicast,
   sumBytes,
 } from '../wire/index.js';
 import type { ArpBinding } from './arp-binding.js';
-import { IpBindingBase, type BindingBaseOptions } from './binding-base.js';
+import { hopLimitOption, IpBindingBase, type BindingBaseOptions } from './binding-base.js';
 import { traceAddress } from './binding-events.js';
 import type { Indication } from './indication.js';
 import { putU16, putU32 } from './frame-write.js';
@@ -76,6 +82,7 @@ import {
   type Ipv4DropReason,
   type Ipv4Host,
 } from './ipv4-icmp.js';
+import { Ipv4Identification } from './ipv4-identification.js';
 import { Ipv4OwnAddresses } from './ipv4-own-addresses.js';
 import { receiveUdp4, writeUdp4 } from './ipv4-udp.js';
 import { Destination, PacketFilter } from './packet-filter.js';
@@ -92,7 +99,14 @@ import type { UdpSendResult, UdpSockets } from './udp-socket.js';
 
 export { ETHERTYPE_IPV4, type Ipv4DropReason } from './ipv4-icmp.js';
 
-const IPV4_SEND_DROP_REASONS = ['no-route', 'no-source-address', 'resolution-refused'] as const;
+const IPV4_SEND_DROP_REASONS = [
+  'no-route',
+  'no-source-address',
+  'resolution-refused',
+  'resolution-queue-full',
+  'local-no-socket',
+  'local-queue-full',
+] as const;
 
 /** Why a send was dropped (`stats().sendDrops`). */
 export type Ipv4SendDropReason = (typeof IPV4_SEND_DROP_REASONS)[number];
@@ -108,7 +122,7 @@ export interface Ipv4Limits {
   readonly icmpErrorsPerSecond?: number;
   /** ICMP error burst (bucket size). Default 10. */
   readonly icmpErrorBurst?: number;
-  /** TTL of datagrams we send. Default 64. */
+  /** TTL of datagrams we send, 1..255 (else a RangeError naming it). Default 64. */
   readonly timeToLive?: number;
   /** Routes in the routing table. Default 64. */
   readonly maxRoutes?: number;
@@ -121,6 +135,11 @@ export interface Ipv4BindingOptions extends BindingBaseOptions {
   readonly arp: ArpBinding;
   readonly udp: UdpSockets;
   readonly limits?: Ipv4Limits;
+  /**
+   * Randomness for the Identification values (ipv4-identification.ts).
+   * Absent: a generator seeded from the adapter's MAC, not secret.
+   */
+  readonly crypto?: Crypto;
 }
 
 export interface Ipv4Stats {
@@ -138,6 +157,8 @@ export interface Ipv4Stats {
   /** Datagrams sent as fragments, and the fragments. */
   readonly fragmented: number;
   readonly fragmentsSent: number;
+  /** Datagrams to an own address delivered to a local socket without the wire. */
+  readonly local: number;
 }
 
 /** See the file comment. */
@@ -148,7 +169,7 @@ export class Ipv4Binding extends IpBindingBase<Ipv4DropReason, Ipv4SendDropReaso
   private readonly udp: UdpSockets;
   private readonly ttl: number;
   private readonly own = new Ipv4OwnAddresses();
-  private identification = 0;
+  private readonly identification: Ipv4Identification;
   private readonly counters: Ipv4Counters = {
     received: 0,
     delivered: 0,
@@ -159,6 +180,7 @@ export class Ipv4Binding extends IpBindingBase<Ipv4DropReason, Ipv4SendDropReaso
     sent: 0,
     fragmented: 0,
     fragmentsSent: 0,
+    local: 0,
   };
   private readonly reassembly: Reassembly;
   /** What the ICMP part sees of this binding. */
@@ -178,7 +200,8 @@ export class Ipv4Binding extends IpBindingBase<Ipv4DropReason, Ipv4SendDropReaso
     );
     this.arp = options.arp;
     this.udp = options.udp;
-    this.ttl = limits.timeToLive ?? 64;
+    this.ttl = hopLimitOption('limits.ipv4.timeToLive', limits.timeToLive);
+    this.identification = new Ipv4Identification(options.crypto, this.adapter.mac);
     this.routes = new Ipv4Routes(limits.maxRoutes);
     this.reassembly = new Reassembly(
       options.clock,
@@ -316,53 +339,54 @@ export class Ipv4Binding extends IpBindingBase<Ipv4DropReason, Ipv4SendDropReaso
       );
     }
     const to = destination >>> 0;
+    checkDestination4(to);
+    if (this.own.classify(to) === UNICAST) {
+      return this.sendLocal(source ?? to, sourcePort, to, destinationPort, data);
+    }
     const route = this.route(to);
     if (route === undefined) return this.sendDrop('no-route');
     const from = source ?? route.source;
     if (from === undefined) return this.sendDrop('no-source-address');
+    // Broadcast and multicast go straight to their link address, never to a gateway.
+    const linkDestination =
+      route.nextHop === BROADCAST_HOP
+        ? BROADCAST_MAC
+        : route.nextHop === MULTICAST_HOP
+          ? ipv4MulticastMac(to)
+          : undefined;
     const frame = allocFrame(this.linkHeader + ipLength);
-    const at = writeLinkHeader(
-      frame,
-      route.nextHop < 0 ? BROADCAST_MAC : undefined,
-      this.adapter.mac,
-      this.vlan,
-      ETHERTYPE_IPV4,
-    );
+    const at = writeLinkHeader(frame, linkDestination, this.adapter.mac, this.vlan, ETHERTYPE_IPV4);
     this.writeIpHeader(frame, at, ipLength, PROTOCOL_UDP, 0, from, to);
+    if (route.nextHop === MULTICAST_HOP) {
+      // RFC 1112 §6.1: multicast defaults to TTL 1 (the link), as sockets do.
+      frame[at + 8] = 1;
+      putU16(frame, at + 10, 0);
+      putU16(frame, at + 10, finishChecksum(sumBytes(frame, at, at + 20)));
+    }
     writeUdp4(frame, at + 20, from, to, sourcePort, destinationPort, data);
-    if (ipLength <= this.adapter.mtu) return this.transmit(frame, route.nextHop);
+    if (ipLength <= this.adapter.mtu) return this.transmit([frame], route.nextHop);
     // Too large for one frame: the datagram just built is cut into fragments.
     const writeLink = (fragment: Uint8Array) =>
-      writeLinkHeader(
-        fragment,
-        route.nextHop < 0 ? BROADCAST_MAC : undefined,
-        this.adapter.mac,
-        this.vlan,
-        ETHERTYPE_IPV4,
-      );
+      writeLinkHeader(fragment, linkDestination, this.adapter.mac, this.vlan, ETHERTYPE_IPV4);
     const fragments = fragmentIpv4(frame.subarray(at), this.adapter.mtu, at, writeLink);
     this.counters.fragmented++;
-    let result: UdpSendResult = 'sent';
-    for (const fragment of fragments) {
-      const sent = this.transmit(fragment, route.nextHop);
-      this.counters.fragmentsSent++;
-      if (sent === 'dropped') result = 'dropped';
-      else if (sent === 'queued' && result === 'sent') result = 'queued';
-    }
-    return result;
+    this.counters.fragmentsSent += fragments.length;
+    // One unit for ARP: the fragments wait for resolution, and are dropped, together.
+    return this.transmit(fragments, route.nextHop);
   }
 
   /**
-   * Where a datagram to `destination` goes: `nextHop` (-1 for link broadcast;
-   * the destination itself on-link, else its route's gateway) and the own
+   * Where a datagram to `destination` goes: `nextHop` (-1 for link broadcast,
+   * -2 for multicast; the destination itself on-link, else its route's gateway) and the own
    * address to send from. Undefined when there is no route, or its gateway
    * is not on an own subnet.
    */
   route(destination: number): { nextHop: number; source: number | undefined } | undefined {
     const first = this.own.list[0]?.address;
-    if (destination === 0xffffffff) return { nextHop: -1, source: first };
+    if (destination === 0xffffffff) return { nextHop: BROADCAST_HOP, source: first };
+    if (isIpv4Multicast(destination)) return { nextHop: MULTICAST_HOP, source: first };
     const broadcasting = this.own.broadcastSource(destination);
-    if (broadcasting !== undefined) return { nextHop: -1, source: broadcasting };
+    if (broadcasting !== undefined) return { nextHop: BROADCAST_HOP, source: broadcasting };
     const onLink = this.own.onLinkSource(destination);
     if (onLink !== undefined) return { nextHop: destination, source: onLink };
     const gateway = this.routes.gatewayFor(destination);
@@ -402,8 +426,7 @@ export class Ipv4Binding extends IpBindingBase<Ipv4DropReason, Ipv4SendDropReaso
     into[at] = 0x45; // version 4, 20-byte header
     into[at + 1] = tos;
     putU16(into, at + 2, totalLength);
-    this.identification = (this.identification + 1) & 0xffff;
-    putU16(into, at + 4, this.identification);
+    putU16(into, at + 4, this.identification.next(destination));
     putU16(into, at + 6, 0); // flags and fragment offset
     into[at + 8] = this.ttl;
     into[at + 9] = protocol;
@@ -413,17 +436,63 @@ export class Ipv4Binding extends IpBindingBase<Ipv4DropReason, Ipv4SendDropReaso
     putU16(into, at + 10, finishChecksum(sumBytes(into, at, at + 20)));
   }
 
-  private transmit(frame: Uint8Array, nextHop: number): UdpSendResult {
+  /**
+   * A datagram to an own address: delivered to the socket bound for it
+   * without touching the wire (no loopback interface, no ARP for ourselves,
+   * no frame for the taps); nobody listening is a counted send drop, never
+   * an ICMP error.
+   */
+  private sendLocal(
+    from: number,
+    sourcePort: number,
+    to: number,
+    destinationPort: number,
+    data: Uint8Array,
+  ): UdpSendResult {
+    const outcome = this.udp.deliver4(from, sourcePort, to, destinationPort, data, 0, data.length);
+    if (outcome === 'no-socket') return this.sendDrop('local-no-socket');
+    if (outcome === 'queue-full') return this.sendDrop('local-queue-full');
+    this.counters.local++;
+    return 'sent';
+  }
+
+  /** Sends the frames of one datagram to `nextHop` (through ARP unless it is a link address). */
+  private transmit(frames: Uint8Array[], nextHop: number): UdpSendResult {
     if (nextHop < 0) {
-      this.counters.sent++;
-      this.handle.send(frame);
+      for (const frame of frames) {
+        this.counters.sent++;
+        this.handle.send(frame);
+      }
       return 'sent';
     }
-    const result = this.arp.send(nextHop, frame);
+    const result = this.arp.sendAll(nextHop, frames);
     if (result === 'refused') return this.sendDrop('resolution-refused');
-    this.counters.sent++;
+    if (result === 'queue-full') return this.sendDrop('resolution-queue-full');
+    this.counters.sent += frames.length;
     return result;
   }
 }
 
 const BROADCAST_MAC = Uint8Array.of(0xff, 0xff, 0xff, 0xff, 0xff, 0xff);
+/** `route()`'s next hops that are link addresses rather than IPv4 ones. */
+const BROADCAST_HOP = -1;
+const MULTICAST_HOP = -2;
+
+/**
+ * Destinations no datagram may be sent to on a wire (RFC 1122 §3.2.1.3,
+ * RFC 6890): 0/8 ("this network"), 127/8 (loopback, which netrx does not
+ * have) and 240/4 but 255.255.255.255 (reserved). Misuse: it throws.
+ */
+function checkDestination4(to: number): void {
+  const first = to >>> 24;
+  let why: string | undefined;
+  if (first === 0) why = 'an address of "this network" (0.0.0.0/8) names no destination';
+  else if (first === 127) why = 'a loopback address (127.0.0.0/8) never goes on a wire';
+  else if (to >>> 28 === 0xf && to !== 0xffffffff) why = '240.0.0.0/4 is reserved';
+  if (why !== undefined) {
+    throw new NetrxError(
+      'ERR_LINK_BAD_DESTINATION',
+      `Cannot send to ${formatIpv4Address(to)}: ${why}`,
+    );
+  }
+}

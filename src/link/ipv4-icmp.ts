@@ -74,6 +74,7 @@ export interface Ipv4Counters {
   sent: number;
   fragmented: number;
   fragmentsSent: number;
+  local: number;
 }
 
 export interface Ipv4Host {
@@ -198,11 +199,13 @@ export function sendIcmpError(
   type: number,
   code: number,
 ): void {
-  // RFC 1122 §3.2.2: never about an ICMP error, a fragment other than the
-  // first, or a datagram whose source does not name one host (those are
-  // dropped before they get here; checked again so no path can forget).
-  if (ip.fragmentOffset !== 0 || isForbiddenSource(ip.sourceAddress)) return;
-  if (ip.protocol === PROTOCOL_ICMP && !isIcmpQuery(ip.payload[0] ?? 0)) return;
+  // RFC 1122 §3.2.2 forbids errors about an ICMP error, a fragment other
+  // than the first, or a datagram whose source names no single host. None
+  // can reach here, so nothing is checked again: the callers are UDP's
+  // no-socket and the unknown protocol (never ICMP), for a whole datagram
+  // (fragments are held by reassembly and arrive joined, offset 0) whose
+  // source the binding vetted (`isForbiddenSource`, own addresses) before
+  // accepting it. The link-level rules and the rate limit remain.
   if (!host.mayReportError(ind)) return;
   const quoted = Math.min(ip.totalLength, 576 - 28);
   const reply = allocFrame(host.linkHeader + 28 + quoted);
@@ -270,9 +273,4 @@ export function sendTimeExceeded(
 export function isForbiddenSource(source: number): boolean {
   const first = source >>> 24;
   return first === 0 || first === 127 || source >>> 28 >= 0xe;
-}
-
-/** ICMP queries and replies (echo, timestamp, information, address mask); everything else is an error message. */
-function isIcmpQuery(type: number): boolean {
-  return type === 0 || type === 8 || (type >= 13 && type <= 18);
 }

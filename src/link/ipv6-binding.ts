@@ -18,7 +18,9 @@
  * destination is on-link if it is link-local, on an own prefix or on a
  * prefix learned from an RA; else it goes to the gateway of its longest
  * configured route, else to a learned default router, else drops as
- * `no-route`.
+ * `no-route`. Multicast goes to its 33:33 MAC with hop limit 1; an own
+ * address is delivered to the local socket without the wire; `::`, `::1`,
+ * IPv4-mapped and node-local multicast throw ERR_LINK_BAD_DESTINATION.
  *
  * Receive: only frames on the binding's segment (untagged, or its VLAN);
  * sources that are multicast, ::1, IPv4-mapped (::ffff:0:0/96) or an own
@@ -35,9 +37,10 @@ import {
   Ipv6Packet,
   ipv6MulticastMac,
   isIpv6Multicast,
+  isIpv6Unspecified,
   type Icmpv6Packet,
 } from '../wire/index.js';
-import { IpBindingBase, type BindingBaseOptions } from './binding-base.js';
+import { hopLimitOption, IpBindingBase, type BindingBaseOptions } from './binding-base.js';
 import { traceAddress } from './binding-events.js';
 import type { Indication } from './indication.js';
 import {
@@ -100,7 +103,36 @@ import type { UdpSendResult, UdpSockets } from './udp-socket.js';
 export { ETHERTYPE_IPV6, type Ipv6DropReason } from './ipv6-host.js';
 export { ipv6Key, linkLocalFromMac, type Ipv6AddressState } from './ipv6-address.js';
 
-const IPV6_SEND_DROP_REASONS = ['no-route', 'no-source-address', 'resolution-refused'] as const;
+const IPV6_SEND_DROP_REASONS = [
+  'no-route',
+  'no-source-address',
+  'resolution-refused',
+  'resolution-queue-full',
+  'local-no-socket',
+  'local-queue-full',
+] as const;
+
+/**
+ * Destinations no packet may be sent to on a wire (RFC 4291 §2.5.2, §2.5.3,
+ * §2.5.5.2, §2.7): `::`, `::1` (netrx has no loopback interface),
+ * IPv4-mapped addresses and multicast of interface-local or reserved scope.
+ * Misuse: it throws.
+ */
+function checkDestination6(to: Uint8Array): void {
+  let why: string | undefined;
+  if (isIpv6Unspecified(to)) why = 'the unspecified address names no destination';
+  else if (isLoopbackAt(to)) why = 'the loopback address never goes on a wire';
+  else if (isIpv4MappedAt(to)) why = 'an IPv4-mapped address never goes on a wire';
+  else if (isIpv6Multicast(to) && ((to[1] as number) & 0x0f) <= 1) {
+    why = 'multicast of interface-local or reserved scope stays on the node';
+  }
+  if (why !== undefined) {
+    throw new NetrxError(
+      'ERR_LINK_BAD_DESTINATION',
+      `Cannot send to ${formatIpv6Address(to)}: ${why}`,
+    );
+  }
+}
 
 export type Ipv6SendDropReason = (typeof IPV6_SEND_DROP_REASONS)[number];
 
@@ -109,7 +141,7 @@ export interface Ipv6Limits {
   readonly dadTransmits?: number;
   readonly icmpErrorsPerSecond?: number;
   readonly icmpErrorBurst?: number;
-  /** Hop limit of packets we send (ND uses 255). Default 64. */
+  /** Hop limit of packets we send (ND uses 255), 1..255 (else a RangeError naming it). Default 64. */
   readonly hopLimit?: number;
   /** Routes in the routing table. Default 64. */
   readonly maxRoutes?: number;
@@ -202,6 +234,7 @@ export class Ipv6Binding extends IpBindingBase<Ipv6DropReason, Ipv6SendDropReaso
     mldQueries: 0,
     packetTooBig: 0,
     routerAdvertisements: 0,
+    local: 0,
   };
   private readonly mld: MldListener | undefined;
   private readonly reassembly: Reassembly;
@@ -227,7 +260,7 @@ export class Ipv6Binding extends IpBindingBase<Ipv6DropReason, Ipv6SendDropReaso
     );
     const clock = options.clock;
     this.udp = options.udp;
-    this.hopLimit = limits.hopLimit ?? 64;
+    this.hopLimit = hopLimitOption('limits.ipv6.hopLimit', limits.hopLimit);
     this.routes = new Ipv6Routes(limits.maxRoutes);
     this.pathMtu = new PathMtuTable(clock, this.adapter.mtu, limits.pathMtu);
     this.routerDiscovery = new RouterDiscovery(clock, limits.routerDiscovery);
@@ -390,6 +423,10 @@ export class Ipv6Binding extends IpBindingBase<Ipv6DropReason, Ipv6SendDropReaso
         `Cannot send ${data.length} bytes of UDP over IPv6: a packet holds at most ${IPV6_MAX_PAYLOAD - 8}`,
       );
     }
+    checkDestination6(destination);
+    if (findOwn(this.own.list, destination, 0) !== undefined) {
+      return this.sendLocal(source ?? destination, sourcePort, destination, destinationPort, data);
+    }
     const multicast = isIpv6Multicast(destination);
     let nextHop = destination;
     if (!multicast && !this.isOnLink(destination)) {
@@ -407,7 +444,8 @@ export class Ipv6Binding extends IpBindingBase<Ipv6DropReason, Ipv6SendDropReaso
       undefined,
       payloadLength,
       NEXT_HEADER_UDP,
-      this.hopLimit,
+      // RFC 3493 §5.2: multicast defaults to hop limit 1 (the link), as sockets do.
+      multicast ? 1 : this.hopLimit,
       from,
       destination,
     );
@@ -417,15 +455,12 @@ export class Ipv6Binding extends IpBindingBase<Ipv6DropReason, Ipv6SendDropReaso
       at,
       multicast ? ipv6MulticastMac(destination) : undefined,
     );
-    let result: UdpSendResult = 'sent';
-    for (const piece of frames) {
-      let sent: UdpSendResult = 'sent';
-      if (multicast) this.host.send(piece);
-      else sent = this.transmit(nextHop, piece);
-      if (sent === 'dropped') result = 'dropped';
-      else if (sent === 'queued' && result === 'sent') result = 'queued';
+    if (multicast) {
+      for (const piece of frames) this.host.send(piece);
+      return 'sent';
     }
-    return result;
+    // One unit for ND: the fragments wait for resolution, and are dropped, together.
+    return this.transmit(nextHop, frames);
   }
 
   stats(): Ipv6Stats {
@@ -496,10 +531,34 @@ export class Ipv6Binding extends IpBindingBase<Ipv6DropReason, Ipv6SendDropReaso
     return pieces;
   }
 
-  private transmit(destination: Uint8Array, frame: Uint8Array): UdpSendResult {
-    const result: NeighborSendResult = this.cache.send(ipv6Key(destination), frame);
+  /**
+   * A datagram to an own address: delivered to the socket bound for it
+   * without the wire (see the IPv4 binding's `sendLocal`).
+   */
+  private sendLocal(
+    from: Uint8Array,
+    sourcePort: number,
+    to: Uint8Array,
+    destinationPort: number,
+    data: Uint8Array,
+  ): UdpSendResult {
+    // deliver6 reads the addresses where an IPv6 header holds them and the data after it.
+    const packet = new Uint8Array(40 + data.length);
+    packet.set(from, 8);
+    packet.set(to, 24);
+    packet.set(data, 40);
+    const outcome = this.udp.deliver6(packet, sourcePort, destinationPort, 40, packet.length);
+    if (outcome === 'no-socket') return this.sendDrop('local-no-socket');
+    if (outcome === 'queue-full') return this.sendDrop('local-queue-full');
+    this.counters.local++;
+    return 'sent';
+  }
+
+  private transmit(destination: Uint8Array, frames: readonly Uint8Array[]): UdpSendResult {
+    const result: NeighborSendResult = this.cache.sendAll(ipv6Key(destination), frames);
     if (result === 'refused') return this.sendDrop('resolution-refused');
-    this.counters.sent++;
+    if (result === 'queue-full') return this.sendDrop('resolution-queue-full');
+    this.counters.sent += frames.length;
     return result;
   }
 }

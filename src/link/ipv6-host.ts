@@ -77,6 +77,8 @@ export interface Ipv6Counters {
   packetTooBig: number;
   /** Router Advertisements learned from (when enabled) or ignored (when not). */
   routerAdvertisements: number;
+  /** Datagrams to an own address delivered to a local socket without the wire. */
+  local: number;
 }
 
 /** Where a destination stood when the packet was classified. */

@@ -1,5 +1,6 @@
 /**
- * ICMPv6 for the IPv6 binding (RFC 4443): the checksum, echo, the dispatch
+ * ICMPv6 for the IPv6 binding (RFC 4443): the checksum, echo (also to a
+ * joined group, answered from a unicast address, §4.2), the dispatch
  * of ND messages, and the errors the binding sends (Destination Unreachable
  * for a port, Parameter Problem for an unknown next header or option).
  *
@@ -106,7 +107,16 @@ function receiveEcho(
   // RFC 4291 §2.5.2: `::` is never a source of a reply-worthy packet.
   if (isIpv6Unspecified(ip.sourceAddress)) return host.drop('bad-source', ind.packetSize);
   host.counters.echoRequests++;
-  if (kind !== Ipv6Kind.Unicast) return 'accepted';
+  // RFC 4443 §4.2: an Echo Request to a multicast group we joined (all-nodes,
+  // a solicited-node group) is answered too, from a unicast address of ours
+  // (the one sourceFor picks for the requester: link-local for a link-local one).
+  const from =
+    kind === Ipv6Kind.Unicast
+      ? ip.destinationAddress
+      : kind === Ipv6Kind.Multicast
+        ? host.sourceFor(ip.sourceAddress)
+        : undefined;
+  if (from === undefined) return 'accepted';
   const length = request.bytes.length;
   // One buffer: our link header, a fresh IPv6 header, the message copied once.
   const reply = allocFrame(host.linkHeader + 40 + length);
@@ -118,7 +128,7 @@ function receiveEcho(
     length,
     NEXT_HEADER_ICMPV6,
     host.hopLimit,
-    ip.destinationAddress,
+    from,
     ip.sourceAddress,
   );
   // Traffic class and flow label come back as they came (RFC 4443 §4.2 leaves it open; Linux does).
@@ -127,14 +137,19 @@ function receiveEcho(
   const echo = icmpv6At(reply, at, length);
   const code = echo.code;
   echo.setType(Icmpv6Type.EchoReply);
-  // The pseudo-header sums the same two addresses and length: only the type word changes.
-  echo.setChecksum(
-    updateChecksum(
-      echo.checksum,
-      (Icmpv6Type.EchoRequest << 8) | code,
-      (Icmpv6Type.EchoReply << 8) | code,
-    ),
-  );
+  if (kind === Ipv6Kind.Unicast) {
+    // The pseudo-header sums the same two addresses and length: only the type word changes.
+    echo.setChecksum(
+      updateChecksum(
+        echo.checksum,
+        (Icmpv6Type.EchoRequest << 8) | code,
+        (Icmpv6Type.EchoReply << 8) | code,
+      ),
+    );
+  } else {
+    // The group in the pseudo-header became our unicast address: sum again.
+    fillIcmpv6Checksum(reply, at, echo);
+  }
   host.counters.echoReplies++;
   host.sendPacket(reply, at);
   return 'accepted';

@@ -14,9 +14,16 @@
  * - PROBE: unicast requests every `retransmitMs`, `maxUnicastSolicit` times,
  *   then the entry is deleted.
  *
- * While INCOMPLETE an entry queues at most `maxQueuedPerEntry` frames (the
- * oldest is dropped and counted past that) and sends them, destination MAC
- * filled in, when the address resolves. At most `maxIncomplete` entries are
+ * While INCOMPLETE an entry queues whole datagrams: the frames of one send
+ * (every fragment of a fragmented datagram) are one unit, kept or dropped
+ * together, so resolution never leaves a datagram with fragment 0 missing.
+ * Bounds: `maxQueuedPerEntry` datagrams and `maxQueuedBytesPerEntry` bytes
+ * per entry (past either the oldest datagrams are dropped to make room, as
+ * Linux's unresolved queue does; a datagram larger than the byte bound by
+ * itself is refused), and `maxQueuedBytes` over all entries (past it the
+ * new datagram is refused). Each drop is counted (`queueDrops` in frames,
+ * `queueOverflows` in datagrams). When the address resolves the frames go
+ * out in order, destination MAC filled in. At most `maxIncomplete` entries are
  * in resolution: a new one past that evicts the oldest INCOMPLETE one. At
  * `maxEntries` a new entry evicts the oldest STALE one, else the oldest
  * INCOMPLETE one, else it is refused (counted), so a flood of spoofed
@@ -40,8 +47,15 @@ export interface NeighborCacheLimits {
    * oldest in resolution. Default a quarter of `maxEntries` (128).
    */
   readonly maxIncomplete?: number;
-  /** Frames queued per INCOMPLETE entry. Default 4. */
+  /** Datagrams (the frames of one send) queued per INCOMPLETE entry. Default 4. */
   readonly maxQueuedPerEntry?: number;
+  /**
+   * Bytes of frames queued per INCOMPLETE entry. Default 128 KiB: a whole
+   * 64 KiB datagram, fragmented, fits with room to spare.
+   */
+  readonly maxQueuedBytesPerEntry?: number;
+  /** Bytes of frames queued over all entries. Default 1 MiB. */
+  readonly maxQueuedBytes?: number;
   /** REACHABLE lifetime (RFC 4861 REACHABLE_TIME). Default 30 000 ms. */
   readonly reachableMs?: number;
   /** How long an unused STALE entry is kept. Default 240 000 ms. */
@@ -63,6 +77,8 @@ export interface NeighborEntry<K> {
   readonly mac: Uint8Array | undefined;
   /** Frames waiting for resolution. */
   readonly queued: number;
+  /** Their bytes. */
+  readonly queuedBytes: number;
 }
 
 export interface NeighborCacheStats {
@@ -78,6 +94,10 @@ export interface NeighborCacheStats {
   readonly queuedFrames: number;
   /** Queued frames dropped: queue full, resolution failed, entry removed or cache closed. */
   readonly queueDrops: number;
+  /** Datagrams dropped or refused because a queue bound (count or bytes) was hit. */
+  readonly queueOverflows: number;
+  /** Bytes queued now, over all entries. */
+  readonly queuedBytes: number;
   /** Queued frames sent once resolved. */
   readonly flushed: number;
   readonly solicitations: number;
@@ -92,7 +112,8 @@ export interface NeighborCacheHooks<K> {
   format(key: K): string;
 }
 
-export type NeighborSendResult = 'sent' | 'queued' | 'refused';
+/** `queue-full`: a queue bound refused the datagram (it alone exceeds a bound). */
+export type NeighborSendResult = 'sent' | 'queued' | 'refused' | 'queue-full';
 
 class Entry<K> implements NeighborEntry<K> {
   state: NeighborState = 'incomplete';
@@ -100,11 +121,17 @@ class Entry<K> implements NeighborEntry<K> {
   macNumber = -1;
   timer: Timer | undefined;
   probes = 0;
-  queue: Uint8Array[] | undefined;
+  /** Datagrams waiting, each the frames of one send. */
+  queue: Uint8Array[][] | undefined;
+  queued = 0;
+  queuedBytes = 0;
   constructor(readonly key: K) {}
-  get queued(): number {
-    return this.queue?.length ?? 0;
-  }
+}
+
+function bytesOf(frames: readonly Uint8Array[]): number {
+  let bytes = 0;
+  for (const frame of frames) bytes += frame.length;
+  return bytes;
 }
 
 /** A neighbour-cache limit (the message names the cache). */
@@ -117,6 +144,9 @@ export class NeighborCache<K> {
   readonly maxEntries: number;
   readonly maxIncomplete: number;
   private readonly maxQueued: number;
+  private readonly maxQueuedBytesPerEntry: number;
+  private readonly maxQueuedBytes: number;
+  private queuedBytes = 0;
   private readonly reachableMs: number;
   private readonly staleMs: number;
   private readonly delayMs: number;
@@ -132,6 +162,7 @@ export class NeighborCache<K> {
     resolutionFailures: 0,
     queuedFrames: 0,
     queueDrops: 0,
+    queueOverflows: 0,
     flushed: 0,
     solicitations: 0,
   };
@@ -150,6 +181,12 @@ export class NeighborCache<K> {
       Math.max(1, Math.floor(this.maxEntries / 4)),
     );
     this.maxQueued = positive('maxQueuedPerEntry', limits.maxQueuedPerEntry, 4);
+    this.maxQueuedBytesPerEntry = positive(
+      'maxQueuedBytesPerEntry',
+      limits.maxQueuedBytesPerEntry,
+      128 * 1024,
+    );
+    this.maxQueuedBytes = positive('maxQueuedBytes', limits.maxQueuedBytes, 1024 * 1024);
     this.reachableMs = positive('reachableMs', limits.reachableMs, 30_000);
     this.staleMs = positive('staleMs', limits.staleMs, 240_000);
     this.delayMs = positive('delayMs', limits.delayMs, 5_000);
@@ -172,6 +209,7 @@ export class NeighborCache<K> {
       state: e.state,
       mac: e.mac,
       queued: e.queued,
+      queuedBytes: e.queuedBytes,
     }));
   }
 
@@ -193,26 +231,57 @@ export class NeighborCache<K> {
    * now belongs to the cache.
    */
   send(key: K, frame: Uint8Array): NeighborSendResult {
+    return this.sendAll(key, [frame]);
+  }
+
+  /**
+   * Sends the frames of one datagram (its fragments, in order) like `send`:
+   * queued, kept and dropped as one unit while the address resolves.
+   */
+  sendAll(key: K, frames: readonly Uint8Array[]): NeighborSendResult {
     if (this.closed) return 'refused';
     const mac = this.resolve(key);
     if (mac !== undefined) {
-      frame.set(mac, 0);
-      this.hooks.transmit(frame);
+      for (const frame of frames) {
+        frame.set(mac, 0);
+        this.hooks.transmit(frame);
+      }
       return 'sent';
     }
     const entry = this.entries.get(key);
     if (entry === undefined) {
-      this.counters.queueDrops++;
+      this.counters.queueDrops += frames.length;
       return 'refused';
     }
-    const queue = (entry.queue ??= []);
-    if (queue.length >= this.maxQueued) {
-      // Drop the oldest, as Linux's unresolved queue does: the newest is likelier still wanted.
-      queue.shift();
-      this.counters.queueDrops++;
+    const bytes = bytesOf(frames);
+    if (
+      bytes > this.maxQueuedBytesPerEntry ||
+      this.queuedBytes - entry.queuedBytes + bytes > this.maxQueuedBytes
+    ) {
+      // Larger than an entry may hold, or the cache is full of other entries'
+      // datagrams: refuse the new one rather than drop another destination's.
+      this.counters.queueDrops += frames.length;
+      this.counters.queueOverflows++;
+      return 'queue-full';
     }
-    queue.push(frame);
-    this.counters.queuedFrames++;
+    const queue = (entry.queue ??= []);
+    while (
+      queue.length > 0 &&
+      (queue.length >= this.maxQueued ||
+        entry.queuedBytes + bytes > this.maxQueuedBytesPerEntry ||
+        this.queuedBytes + bytes > this.maxQueuedBytes)
+    ) {
+      // Drop the oldest, as Linux's unresolved queue does: the newest is likelier still wanted.
+      const dropped = queue.shift() as Uint8Array[];
+      this.unqueue(entry, dropped);
+      this.counters.queueDrops += dropped.length;
+      this.counters.queueOverflows++;
+    }
+    queue.push([...frames]);
+    entry.queued += frames.length;
+    entry.queuedBytes += bytes;
+    this.queuedBytes += bytes;
+    this.counters.queuedFrames += frames.length;
     return 'queued';
   }
 
@@ -266,7 +335,12 @@ export class NeighborCache<K> {
   }
 
   stats(): NeighborCacheStats {
-    return { entries: this.entries.size, maxEntries: this.maxEntries, ...this.counters };
+    return {
+      entries: this.entries.size,
+      maxEntries: this.maxEntries,
+      ...this.counters,
+      queuedBytes: this.queuedBytes,
+    };
   }
 
   /** Cancels every timer and drops every queued frame; idempotent. */
@@ -374,12 +448,25 @@ export class NeighborCache<K> {
     const queue = entry.queue;
     const mac = entry.mac;
     entry.queue = undefined;
+    this.queuedBytes -= entry.queuedBytes;
+    entry.queued = 0;
+    entry.queuedBytes = 0;
     if (queue === undefined || mac === undefined) return;
-    for (const frame of queue) {
-      frame.set(mac, 0);
-      this.counters.flushed++;
-      this.hooks.transmit(frame);
+    for (const frames of queue) {
+      for (const frame of frames) {
+        frame.set(mac, 0);
+        this.counters.flushed++;
+        this.hooks.transmit(frame);
+      }
     }
+  }
+
+  /** Takes a dropped datagram's frames out of the byte counts. */
+  private unqueue(entry: Entry<K>, frames: readonly Uint8Array[]): void {
+    const bytes = bytesOf(frames);
+    entry.queued -= frames.length;
+    entry.queuedBytes -= bytes;
+    this.queuedBytes -= bytes;
   }
 
   private remove(entry: Entry<K>): void {
@@ -388,7 +475,10 @@ export class NeighborCache<K> {
     entry.timer = undefined;
     this.entries.delete(entry.key);
     this.counters.queueDrops += entry.queued;
+    this.queuedBytes -= entry.queuedBytes;
     entry.queue = undefined;
+    entry.queued = 0;
+    entry.queuedBytes = 0;
     const from = entry.state;
     this.traceState(entry, from, 'none');
   }

@@ -17,6 +17,7 @@ import type { TraceProvider, TraceRegistry } from '../trace/index.js';
 import { parseIpv4Address, parseIpv6Address } from '../wire/index.js';
 import type { Adapter } from './adapter.js';
 import { ArpBinding, type ArpStats } from './arp-binding.js';
+import { hopLimitOption } from './binding-base.js';
 import { openCaptureTap, type CaptureListener, type CaptureTap } from './capture-tap.js';
 import { LINK_PROVIDER } from './events.js';
 import { checkVlan, UNTAGGED } from './link-header.js';
@@ -64,7 +65,11 @@ export interface StackOptions {
   /** Routes through gateways, `destination` as address/prefix: `10.9.0.0/16`, `fd99::/48`. */
   readonly routes?: readonly StackRoute[];
   readonly limits?: StackLimits;
-  /** Randomness (MLD's answer delays). Absent: a generator seeded from the MAC (see Ipv6BindingOptions). */
+  /**
+   * Randomness (MLD's answer delays, IPv4 Identification values). Absent: a
+   * generator seeded from the MAC (see Ipv6BindingOptions), which is not
+   * secret: pass one wherever Identification values must be unpredictable.
+   */
   readonly crypto?: Crypto;
 }
 
@@ -108,6 +113,9 @@ export function createStack(options: StackOptions): Stack {
   const limits = options.limits ?? {};
   const trace: TraceProvider | undefined = options.trace?.register(LINK_PROVIDER);
   const vlan = checkVlan(options.vlan);
+  // Checked before any binding opens, so a bad setting leaves the adapter as it was.
+  hopLimitOption('limits.ipv4.timeToLive', limits.ipv4?.timeToLive);
+  hopLimitOption('limits.ipv6.hopLimit', limits.ipv6?.hopLimit);
   const segment = vlan === UNTAGGED ? {} : { vlan };
   const named = (name: string) => (vlan === UNTAGGED ? {} : { name: `${name}.v${vlan}` });
   const sockets = new UdpSockets({
@@ -131,6 +139,7 @@ export function createStack(options: StackOptions): Stack {
     udp: sockets,
     ...(trace && { trace }),
     ...(limits.ipv4 && { limits: limits.ipv4 }),
+    ...(options.crypto && { crypto: options.crypto }),
   });
   const ipv6 = new Ipv6Binding({
     adapter,

@@ -137,8 +137,12 @@ export class UdpSocket {
 
   /**
    * Sends `data` to `to`. Throws `ERR_LINK_SOCKET_CLOSED` after close,
-   * `TypeError`/`RangeError` for a bad destination, `ERR_LINK_DATAGRAM_TOO_LARGE`
-   * past the MTU (no fragmentation); returns what the IP layer did with it.
+   * `TypeError`/`RangeError` for a destination that is not an address or a
+   * port of the socket's family, `ERR_LINK_BAD_DESTINATION` for one no
+   * datagram may go to (loopback, unspecified, ...), and
+   * `ERR_LINK_DATAGRAM_TOO_LARGE` past one IP datagram (65,507 bytes over
+   * IPv4, 65,527 over IPv6; anything larger than the MTU is fragmented);
+   * returns what the IP layer did with it.
    */
   send(data: Uint8Array, to: { readonly address: string; readonly port: number }): UdpSendResult {
     if (this.closed) {

@@ -80,6 +80,7 @@ export {
   ipv4AddressFromBytes,
   ipv4AddressToBytes,
   isIpv4Multicast,
+  ipv4MulticastMac,
   type Ipv4Header,
   type Ipv4Option,
 } from './ipv4.js';

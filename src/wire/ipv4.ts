@@ -410,3 +410,15 @@ export const IPV4_BROADCAST = 0xffffffff;
 export function isIpv4Multicast(address: number): boolean {
   return address >>> 28 === 0xe;
 }
+
+/** The Ethernet address of an IPv4 multicast address (RFC 1112 §6.4): 01:00:5e + its low 23 bits. */
+export function ipv4MulticastMac(address: number): Uint8Array<ArrayBuffer> {
+  return Uint8Array.of(
+    0x01,
+    0x00,
+    0x5e,
+    (address >>> 16) & 0x7f,
+    (address >>> 8) & 0xff,
+    address & 0xff,
+  );
+}

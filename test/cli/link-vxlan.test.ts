@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { concat, fromHex } from '../../src/bytes/index.js';
 import { runCli, type CliIo } from '../../src/cli/index.js';
+import { ethernetFrame, icmpv4Echo, ipv4Datagram } from '../../src/testing/index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'netrx-cli-vxlan-'));
 const VXLAN_42 = fromHex('08 00 00 00 00 00 2a 00');
@@ -111,6 +112,84 @@ describe('netrx link vxlan', () => {
     const stats = JSON.parse(cli.out.at(-1) ?? '{}') as { datagrams: number; dropped: object };
     expect(stats.datagrams).toBe(3);
     expect(stats.dropped).toMatchObject({ foreignSource: 1 });
+  });
+
+  it('--mtu 1500 answers a 1500-byte ping in one frame (the default 1450 drops it as a giant)', async () => {
+    const remote = await socketOn('127.0.0.1');
+    const linkPort = await freePort();
+    const cli = running([
+      'link',
+      'vxlan',
+      '--bind',
+      `127.0.0.1:${linkPort}`,
+      '--remote',
+      `127.0.0.1:${remote.address().port}`,
+      '--vni',
+      '42',
+      '--mac',
+      '02:00:00:00:00:02',
+      '--ip',
+      '10.200.0.2/24',
+      '--mtu',
+      '1500',
+    ]);
+    await cli.until(() => cli.out.includes('ready'));
+    // 20 + 8 + 1472: a 1500-byte IP packet, as `ping -s 1472` sends.
+    const ping = ethernetFrame(
+      '02:00:00:00:00:02',
+      '02:00:00:00:00:01',
+      0x0800,
+      ipv4Datagram({
+        source: '10.200.0.1',
+        destination: '10.200.0.2',
+        protocol: 1,
+        payload: icmpv4Echo(8, 1, 1, new Uint8Array(1472)),
+      }),
+    );
+    expect(ping.length).toBe(1514);
+    // The first datagram that carries IPv4 ICMP (the stack's ARP and ND announcements come too).
+    const reply = new Promise<Buffer>((resolve) =>
+      remote.on('message', (message: Buffer) => {
+        if (message[8 + 12] === 0x08 && message[8 + 13] === 0 && message[8 + 14 + 9] === 1)
+          resolve(message);
+      }),
+    );
+    remote.send(concat([VXLAN_42, ping]), linkPort, '127.0.0.1');
+    const datagram = await reply;
+    expect(datagram.length).toBe(8 + 1514);
+    expect(datagram[8 + 14 + 20]).toBe(0); // echo reply
+    cli.stop();
+    expect(await cli.exit).toBe(0);
+  });
+
+  it('refuses an --mtu out of range, in one line', async () => {
+    const err: string[] = [];
+    const io: CliIo = {
+      out: () => {},
+      err: (l) => err.push(l),
+      untilStopped: () => Promise.resolve(),
+    };
+    const code = await runCli(
+      [
+        'link',
+        'vxlan',
+        '--bind',
+        '127.0.0.1:4789',
+        '--remote',
+        '127.0.0.1:4789',
+        '--vni',
+        '42',
+        '--mac',
+        '02:00:00:00:00:02',
+        '--ip',
+        '10.200.0.2/24',
+        '--mtu',
+        '70000',
+      ],
+      io,
+    );
+    expect(code).toBe(2);
+    expect(err.join('\n')).toMatch(/--mtu: expected an integer from 68 to 65535, got "70000"/);
   });
 
   it('refuses an --allow-source that is not an IP address, in one line', async () => {

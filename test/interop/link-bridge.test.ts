@@ -26,9 +26,17 @@ const peers = requirePeers('link-bridge interop', [
   { name: 'python3', ok: () => commandExists('python3'), hint: 'apt-get install python3' },
 ]);
 
-// The script names its namespaces nrx-TAG-*; a NETRX_NETNS_PREFIX goes into the tag.
-const tag = `${NETNS_PREFIX === 'nrx' ? '' : NETNS_PREFIX}br${process.pid}`;
-const ns = { host: `nrx-${tag}-host`, bridge: `nrx-${tag}-bridge`, netrx: `nrx-${tag}-netrx` };
+// The script names its namespaces PREFIXTAG-*, PREFIX from NRX_LAB_PREFIX (nrx- unless told):
+// a NETRX_NETNS_PREFIX becomes that prefix.
+const labPrefix = NETNS_PREFIX === 'nrx' ? 'nrx-' : NETNS_PREFIX;
+const lab = (action: 'up' | 'down') =>
+  sh(['env', `NRX_LAB_PREFIX=${labPrefix}`, 'sh', script, action, tag]);
+const tag = `br${process.pid}`;
+const ns = {
+  host: `${labPrefix}${tag}-host`,
+  bridge: `${labPrefix}${tag}-bridge`,
+  netrx: `${labPrefix}${tag}-netrx`,
+};
 const inNs = (name: string, args: readonly string[]) => execIn(name, args);
 
 const UDP_PROBE = `
@@ -63,9 +71,9 @@ describe.skipIf(peers.skip)('netrx as a Linux bridge port through a kernel VXLAN
     );
     teardown = cleanupOnExit(() => {
       if (netrx?.exitCode === null && netrx.signalCode === null) netrx.kill('SIGKILL');
-      sh(['sh', script, 'down', tag]);
+      lab('down');
     });
-    const up = sh(['sh', script, 'up', tag]);
+    const up = lab('up');
     expect(up.stderr).toBe('');
     expect(up.status).toBe(0);
     netrx = spawn(
@@ -86,6 +94,9 @@ describe.skipIf(peers.skip)('netrx as a Linux bridge port through a kernel VXLAN
         '02:00:00:00:00:02',
         '--ip',
         '10.200.0.2/24',
+        // The lab's underlay is 1550 bytes: the segment carries 1500-byte packets.
+        '--mtu',
+        '1500',
         '--udp-echo',
         '7',
         '--pcap',
@@ -113,8 +124,31 @@ describe.skipIf(peers.skip)('netrx as a Linux bridge port through a kernel VXLAN
     expect(result.stdout).toMatch(/3 received/);
     const neigh = inNs(ns.host, ['ip', 'neigh', 'show', '10.200.0.2', 'dev', 'hv1']).stdout;
     expect(neigh).toMatch(/lladdr 02:00:00:00:00:02/);
-    const big = inNs(ns.host, ['ping', '-c', '1', '-W', '2', '-s', '1422', '10.200.0.2']);
-    expect(big.stdout).toMatch(/1 received/);
+  });
+
+  it('carries 1500-byte packets: ping -M do -s 1472 gets replies over the 1550-byte underlay', () => {
+    const mtu = (space: string, device: string) =>
+      /mtu (\d+)/.exec(sh(['ip', '-n', space, 'link', 'show', device]).stdout)?.[1];
+    expect(mtu(ns.bridge, 'lk0')).toBe('1550');
+    expect(mtu(ns.bridge, 'vx0')).toBe('1500');
+    expect(mtu(ns.host, 'hv1')).toBe('1500');
+    // 1472 bytes of ICMP data + 8 + 20 = a 1500-byte IP packet, DF set (no fragmentation anywhere).
+    const big = inNs(ns.host, [
+      'ping',
+      '-c',
+      '3',
+      '-i',
+      '0.2',
+      '-W',
+      '2',
+      '-M',
+      'do',
+      '-s',
+      '1472',
+      '10.200.0.2',
+    ]);
+    expect(big.stdout).toMatch(/3 received/);
+    expect(big.stdout).toMatch(/1480 bytes from 10\.200\.0\.2/);
   });
 
   it("a veth host on the bridge reaches netrx's UDP socket", () => {

@@ -35,6 +35,29 @@ print(data.decode(), peer[1])
 `;
 
 /**
+ * An ICMPv6 Echo Request to ff02::1 on the given interface, through a raw
+ * socket (the kernel fills the checksum and verifies the replies'): prints
+ * the source of every Echo Reply with its identifier within one second.
+ */
+const ALL_NODES_PROBE = `
+import socket, struct, sys, time
+s = socket.socket(socket.AF_INET6, socket.SOCK_RAW, socket.IPPROTO_ICMPV6)
+s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_IF, socket.if_nametoindex(sys.argv[1]))
+s.settimeout(0.2)
+s.sendto(struct.pack('!BBHHH', 128, 0, 0, 0x4e58, 1) + b'all-nodes', ('ff02::1', 0, 0, socket.if_nametoindex(sys.argv[1])))
+deadline = time.time() + 1
+seen = set()
+while time.time() < deadline:
+    try:
+        data, peer = s.recvfrom(2048)
+    except socket.timeout:
+        continue
+    if data[0] == 129 and struct.unpack('!H', data[4:6])[0] == 0x4e58:
+        seen.add(peer[0].split('%')[0])
+print('\\n'.join(sorted(seen)))
+`;
+
+/**
  * Sends netrx a lone first fragment (MF set, 16 bytes of a longer UDP
  * datagram) through a raw socket and waits for the kernel to receive
  * netrx's ICMP Time Exceeded about it: prints type, code, the quoted IP
@@ -266,6 +289,22 @@ for (const offload of [false, true]) {
           LAB.netrxIp6,
         ]);
         expect(big.stdout).toMatch(/1 received/);
+      });
+
+      it('answers an echo request to ff02::1 (all-nodes) from a unicast address (RFC 4443 §4.2)', () => {
+        // ping exits at its count, usually on the kernel's own loopback answer:
+        // this collects every reply for a second, each with its source. The
+        // kernel picks fd42::1 or its link-local as the source; netrx answers
+        // from the match, once DAD made its addresses PREFERRED (a second
+        // after start, so retried when this runs first).
+        const netrxAnswered = (stdout: string) =>
+          stdout.split('\n').some((source) => [LAB.netrxIp6, 'fe80::ff:fe00:2'].includes(source));
+        let result = lab.exec(lab.kernelNs, ['python3', '-c', ALL_NODES_PROBE, 'vx0']);
+        for (let tries = 1; tries < 3 && !netrxAnswered(result.stdout); tries++) {
+          result = lab.exec(lab.kernelNs, ['python3', '-c', ALL_NODES_PROBE, 'vx0']);
+        }
+        expect(result.stderr).toBe('');
+        expect(netrxAnswered(result.stdout), result.stdout).toBe(true);
       });
 
       it('echoes a kernel UDP datagram back, over IPv4 and IPv6', () => {

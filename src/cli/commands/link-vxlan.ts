@@ -25,7 +25,7 @@ export const linkVxlanCommand: CliCommand = {
   summary:
     'a host on a VXLAN segment: answers ARP, ping and ping -6; logs and records what it sees',
   usage:
-    'link vxlan --bind IP:PORT --remote IP:PORT [--allow-source IP]... --vni N --mac MAC --ip A.B.C.D/NN [--ip6 ADDR/NN] [--gateway IP]... [--route "PREFIX/LEN via IP"]... [--vlan ID] [--pcap FILE] [--udp-echo PORT] [--8021x-authenticator] [--user NAME:PASSWORD]... [--radius HOST:PORT]... [--radius-secret S] [--8021x-supplicant NAME:PASSWORD] [--trust-checksums] [--verbose]',
+    'link vxlan --bind IP:PORT --remote IP:PORT [--allow-source IP]... --vni N --mac MAC --ip A.B.C.D/NN [--ip6 ADDR/NN] [--gateway IP]... [--route "PREFIX/LEN via IP"]... [--vlan ID] [--mtu N] [--pcap FILE] [--udp-echo PORT] [--8021x-authenticator] [--user NAME:PASSWORD]... [--radius HOST:PORT]... [--radius-secret S] [--8021x-supplicant NAME:PASSWORD] [--trust-checksums] [--verbose]',
   options: {
     bind: { type: 'string' },
     remote: { type: 'string' },
@@ -37,6 +37,7 @@ export const linkVxlanCommand: CliCommand = {
     gateway: { type: 'string', multiple: true },
     route: { type: 'string', multiple: true },
     vlan: { type: 'string' },
+    mtu: { type: 'string' },
     pcap: { type: 'string' },
     'udp-echo': { type: 'string' },
     'trust-checksums': { type: 'boolean' },
@@ -90,6 +91,9 @@ export const linkVxlanCommand: CliCommand = {
     // The 802.1Q VLAN the host lives on inside the segment: it sees only that VLAN's frames and tags what it sends.
     const vlan =
       values['vlan'] === undefined ? undefined : integer('--vlan', values['vlan'], 1, 4094);
+    // The inner MTU: 1450 fits a 1500-byte underlay (VXLAN adds 50 bytes); 1500 needs a 1550-byte one.
+    const mtu =
+      values['mtu'] === undefined ? undefined : integer('--mtu', values['mtu'], 68, 65535);
     const udpEcho =
       values['udp-echo'] === undefined
         ? undefined
@@ -108,6 +112,7 @@ export const linkVxlanCommand: CliCommand = {
         ...(gateway.ipv4 === undefined && gateway.ipv6 === undefined ? {} : { gateway }),
         ...(routes.length === 0 ? {} : { routes }),
         ...(vlan === undefined ? {} : { vlan }),
+        ...(mtu === undefined ? {} : { mtu }),
         ...(typeof values['pcap'] === 'string'
           ? {
               pcap: values['pcap'],
