@@ -16,7 +16,6 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -25,6 +24,7 @@ import { StreamSessionSource, connectNatsCapture } from '../src/node/cluster/ind
 import { systemClock } from '../src/node/runtime/index.js';
 import { TraceRegistry } from '../src/trace/index.js';
 import type { ClusterWorkerData, ClusterWorkerResult } from './support/cluster-worker.js';
+import { freePort } from '../test/interop/support/ports.js';
 
 const EVENTS = Number(process.env['NETRX_BENCH_CLUSTER_EVENTS'] ?? 100_000);
 const PUBLISHERS = 3;
@@ -37,17 +37,6 @@ if (spawnSync('nats-server', ['--version']).status !== 0) {
     'bench cluster: nats-server is not installed (apt-get install -y nats-server): skipped',
   );
   process.exit(0);
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const address = s.address();
-      s.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
 }
 
 const store = mkdtempSync(join(tmpdir(), 'netrx-bench-cluster-'));

@@ -31,6 +31,7 @@ import { connectLrecWs } from '../../src/node/capture/index.js';
 import { parseEventBuffer } from '../../src/wire/lrec/index.js';
 import { ensureBuilt, exitOf, root } from '../cli/support/processes.js';
 import { requirePeers } from './support/peers.js';
+import { freePort } from './support/ports.js';
 
 /** Versions these expectations were checked with. */
 const RECORDED = { chromium: '156.0.8078.114', playwrightCore: '1.65.1' };
@@ -41,17 +42,6 @@ const ARTIFACTS = join(root, '.test-artifacts');
 const peers = requirePeers('dashboard.test.ts', [
   { name: 'chromium', ok: () => existsSync(CHROMIUM), hint: 'apt-get install -y chromium' },
 ]);
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 async function startUp(
   config: string,

@@ -8,12 +8,13 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createConnection, createServer } from 'node:net';
+import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { commandExists, requirePeers, versionOf } from './support/peers.js';
 import { normalise, runNetrxChat, runRealChat } from './support/chat-run.js';
+import { freePort } from './support/ports.js';
 
 /** The peer versions these expectations were checked with. */
 const RECORDED = { redis: '5:7.0.15-1~deb12u10', ppp: '2.4.9-1+1.1+b1', socat: '1.7.4.4' };
@@ -39,17 +40,6 @@ if (!peers.skip) {
 const workdir = mkdtempSync(join(tmpdir(), `netrx-chat-redis-${process.pid}-`));
 let redis: ChildProcess | undefined;
 let redisPort = 0;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
 
 /** Resolves once redis answers PING on its port (bounded: 100 tries, 50 ms apart). */
 async function untilReady(port: number): Promise<void> {

@@ -7,7 +7,6 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { expect } from 'vitest';
 import {
@@ -25,6 +24,9 @@ import { systemClock } from '../../../src/node/runtime/index.js';
 import { TraceRegistry } from '../../../src/trace/index.js';
 import { parseEventBuffer } from '../../../src/wire/index.js';
 import { commandExists, requirePeers } from './peers.js';
+import { freePort } from './ports.js';
+
+export { freePort };
 
 /** The server version these suites were checked with. */
 export const RECORDED_NATS_VERSION = 'nats-server: v2.9.10';
@@ -44,17 +46,6 @@ export function requireNatsServer(suite: string) {
       console.warn(`[netrx interop] checked with ${RECORDED_NATS_VERSION}`);
   }
   return peers;
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const address = s.address();
-      s.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
 }
 
 export const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
