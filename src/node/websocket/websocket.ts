@@ -18,7 +18,6 @@
  * peer's violation is emitted as `'error'` only when someone listens;
  * messages that arrived whole in one read are views of it (no copy).
  */
-import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import type { NetrxError } from '../../runtime/index.js';
 import {
@@ -32,7 +31,8 @@ import {
   type SendResult,
 } from './ready-state.js';
 import type { IndicateReceiveCompleteAction, WebSocketHandle } from '../../websocket/index.js';
-import { openClient, parseWebSocketUrl, type ClientOptions } from './client.js';
+import type { ClientOptions } from './client.js';
+import { clientOptionsOf, connectClient, type ConnectingSocket } from './client-connect.js';
 import { WebSocketEventTarget } from './event-target.js';
 import { isBinaryType, toControlPayload, type BinaryType, type SendData } from './message-data.js';
 import {
@@ -80,6 +80,8 @@ interface ConnectionHost {
   begin(ws: WebSocket, head: Uint8Array | undefined): void;
 }
 let connectionHost: ConnectionHost;
+/** A client connection's private side, for client-connect.ts (set by the static block). */
+let connectingSocket: (ws: WebSocket) => ConnectingSocket;
 
 /** What the handle's `owner` must offer (handles.ts calls these). */
 interface HandleOwner {
@@ -136,41 +138,14 @@ export class WebSocket extends WebSocketEventTarget {
     options?: ClientOptions,
   ) {
     super();
-    const opts: ClientOptions =
-      (typeof protocols === 'object' && !Array.isArray(protocols)
-        ? (protocols as ClientOptions)
-        : options) ?? {};
-    this.connectionOptions = opts;
+    this.connectionOptions = clientOptionsOf(protocols, options);
     if (url === SERVER_SIDE) return;
-    const offered =
-      typeof protocols === 'string'
-        ? [protocols]
-        : Array.isArray(protocols)
-          ? (protocols as readonly string[])
-          : [];
-    const target = parseWebSocketUrl(url);
-    this.urlValue = target.href;
-    this.abortConnect = openClient(target, offered, opts, {
-      redirected: (location, request) => {
-        this.urlValue = location.href;
-        this.emit('redirect', location.href, request);
-      },
-      upgraded: (response: IncomingMessage) => this.emit('upgrade', response),
-      unexpectedResponse: (request, response) =>
-        this.emit('unexpected-response', request, response),
-      opened: (socket, handle, rest) => {
-        this.abortConnect = undefined;
-        this.attach(socket, handle);
-        this.emitOpen();
-        this.#begin(rest);
-      },
-      failed: (error) => {
-        this.abortConnect = undefined;
-        this.state = CLOSED;
-        if (error !== undefined) this.emitError(error);
-        this.emitClose(1006, '', 1006);
-      },
-    });
+    this.abortConnect = connectClient(
+      url,
+      protocols,
+      this.connectionOptions,
+      connectingSocket(this),
+    );
   }
 
   static {
@@ -183,6 +158,24 @@ export class WebSocket extends WebSocketEventTarget {
       },
       begin: (ws, head) => ws.#begin(head),
     };
+    connectingSocket = (ws) => ({
+      setUrl: (href) => {
+        ws.urlValue = href;
+      },
+      emit: (event, ...args) => ws.emit(event, ...args),
+      opened: (socket, handle, rest) => {
+        ws.abortConnect = undefined;
+        ws.attach(socket, handle);
+        ws.emitOpen();
+        ws.#begin(rest);
+      },
+      failed: (error) => {
+        ws.abortConnect = undefined;
+        ws.state = CLOSED;
+        if (error !== undefined) ws.emitError(error);
+        ws.emitClose(1006, '', 1006);
+      },
+    });
   }
 
   // Read from the options when needed rather than kept per connection.
