@@ -40,7 +40,10 @@ import {
   DEFAULT_MAX_BACKPRESSURE,
   type ConnectionOptions,
 } from './options.js';
-import { IncomingMessages } from './incoming.js';
+import {
+  connectionEventsClass,
+  type ConnectionEvents as ConnectionEventsObject,
+} from './connection-events.js';
 import {
   NO_COMPRESS,
   backpressureError,
@@ -49,7 +52,7 @@ import {
   messageSend,
 } from './send-args.js';
 import { SendCallbacks } from './send-callbacks.js';
-import { SocketTransport, type TransportEvents } from './transport.js';
+import { SocketTransport } from './transport.js';
 
 /** A close frame arrived from the peer (a clean close, for WHATWG's `wasClean`). */
 const FLAG_CLOSE_RECEIVED = 1;
@@ -83,12 +86,8 @@ let connectionHost: ConnectionHost;
 /** A client connection's private side, for client-connect.ts (set by the static block). */
 let connectingSocket: (ws: WebSocket) => ConnectingSocket;
 
-/** What the handle's `owner` must offer (handles.ts calls these). */
-interface HandleOwner {
-  wake(): void;
-  receivedPing(payload: Uint8Array): boolean;
-}
-let ConnectionEvents: new (ws: WebSocket) => TransportEvents & HandleOwner;
+/** Made once by the static block (connection-events.ts). */
+let ConnectionEvents: new (ws: WebSocket) => ConnectionEventsObject;
 
 /** Wraps an upgraded socket (server side); call `beginConnection` once listeners are on. */
 export function acceptConnection(
@@ -469,47 +468,19 @@ export class WebSocket extends WebSocketEventTarget {
   }
 
   static {
-    ConnectionEvents = class extends IncomingMessages implements TransportEvents, HandleOwner {
-      constructor(private readonly ws: WebSocket) {
-        super();
-      }
-      wake(): void {
-        this.ws.#wake();
-      }
-      protected binaryType(): BinaryType {
-        return this.ws.binaryTypeValue;
-      }
-      protected message(payload: unknown, binary: boolean, bytes: Buffer): void {
-        this.ws.emitMessage(payload, binary, bytes);
-      }
-      protected emitPing(data: Buffer): void {
-        this.ws.emit('ping', data);
-      }
-      protected emitPong(data: Buffer): void {
-        this.ws.emit('pong', data);
-      }
-      protected listensForPings(): boolean {
-        return this.ws.listenerCount('ping') > 0;
-      }
-      protected autoPong(): boolean {
-        return this.ws.connectionOptions.autoPong !== false;
-      }
-      protected closeIndicated(action: IndicateReceiveCompleteAction): void {
-        this.ws.#closeIndicated(action);
-      }
-      onSendComplete(context: unknown, sent: boolean): void {
-        this.ws.#onSendComplete(context, sent);
-      }
-      onDrain(): void {
-        this.ws.#onDrain();
-      }
-      onSocketError(error: Error): void {
-        this.ws.emitError(error);
-      }
-      onTransportClosed(): void {
-        this.ws.#onTransportClosed();
-      }
-    };
+    ConnectionEvents = connectionEventsClass<WebSocket>({
+      wake: (ws) => ws.#wake(),
+      binaryType: (ws) => ws.binaryTypeValue,
+      message: (ws, payload, binary, bytes) => ws.emitMessage(payload, binary, bytes),
+      emit: (ws, event, data) => ws.emit(event, data),
+      listensForPings: (ws) => ws.listenerCount('ping') > 0,
+      autoPong: (ws) => ws.connectionOptions.autoPong !== false,
+      closeIndicated: (ws, action) => ws.#closeIndicated(action),
+      sendComplete: (ws, context, sent) => ws.#onSendComplete(context, sent),
+      drain: (ws) => ws.#onDrain(),
+      socketError: (ws, error) => ws.emitError(error),
+      transportClosed: (ws) => ws.#onTransportClosed(),
+    });
   }
 
   /** The peer's close, or the failure close this side sent (the receive side has ended). */
