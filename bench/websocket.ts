@@ -62,8 +62,13 @@ import { canPin, Child, fail, tell, type Command, type Report } from './support/
 import { serverCpuMode } from './support/websocket-server-cpu.js';
 
 type Stack = 'netrx' | 'ws';
-/** A server: one of the stacks, or a floor (bench/support/floor-echo-server.ts; lean client only). */
-type ServerKind = Stack | 'floor' | 'floor-js' | 'floor-native';
+/**
+ * A server: one of the stacks; `netrx-buffer`, netrx echoing as an
+ * application written for ws would (one Buffer per message, not
+ * `echoConnection`'s pieces); or a floor (bench/support/floor-echo-server.ts).
+ * The last four run with the lean client only.
+ */
+type ServerKind = Stack | 'netrx-buffer' | 'floor' | 'floor-js' | 'floor-native';
 const FLOOR_UNMASK = { floor: 'none', 'floor-js': 'js', 'floor-native': 'native' } as const;
 /** A client: one of the stacks, or the lean raw client (binary only, no deflate). */
 type ClientKind = Stack | 'lean';
@@ -132,11 +137,16 @@ async function serverMain(stack: ServerKind, deflate: boolean): Promise<void> {
     const floor = await floorEchoServer(HOST, FLOOR_UNMASK[stack]);
     floorConnections = floor.connections;
     address = { address: HOST, family: 'IPv4', port: floor.port };
-  } else if (stack === 'netrx') {
+  } else if (stack === 'netrx' || stack === 'netrx-buffer') {
     const server = new NetrxServer({ port: 0, host: HOST, perMessageDeflate: deflate });
     server.on('connection', (ws: NetrxSocket) => {
       connections++;
-      echoConnection(ws);
+      if (stack === 'netrx') {
+        echoConnection(ws);
+        return;
+      }
+      // What an application written for ws does: one Buffer per message (gathered), sent back.
+      ws.on('message', (data: Buffer, isBinary: boolean) => ws.send(data, { binary: isBinary }));
     });
     await once(server, 'listening');
     address = server.address() as AddressInfo;

@@ -13,7 +13,10 @@
  * between the two windows cancels), is the run's figure.
  *
  * Servers, interleaved run by run (the order rotates each repetition):
- * - `netrx`: `WebSocketServer` + `echoConnection`;
+ * - `netrx`: `WebSocketServer` + `echoConnection` (binaryType
+ *   `'fragments'`: a message is echoed as the views of its reads);
+ * - `netrx-buffer`: `WebSocketServer` with `ws.on('message', d =>
+ *   ws.send(d))` as written for ws (each message gathered into one Buffer);
  * - `ws`: ws + bufferutil, `ws.on('message', d => ws.send(d))`;
  * - `floor`, `floor-js`, `floor-native`: bench/support/floor-echo-server.ts,
  *   plain `node:net` with no framing beyond the header, echoing the views
@@ -28,7 +31,8 @@
  * WS_BENCH_SERVERS (comma-separated subset), WS_BENCH_LEAN_CONNS (default
  * "1,4": connections, each with 2 messages of 1 MiB in flight),
  * WS_BENCH_SIZE (default 1 MiB), WS_BENCH_CPU_PROF=dir (profiles the
- * servers).
+ * servers), WS_BENCH_SERVER_NODE_ARGS (more node flags for the servers, e.g.
+ * `--perf-basic-prof` for `perf record -p PID`).
  */
 import { readFileSync } from 'node:fs';
 import { Child } from './websocket-child.js';
@@ -52,7 +56,7 @@ interface Sample {
 }
 
 const MiB = 1024 * 1024;
-const ALL = ['netrx', 'ws', 'floor', 'floor-js', 'floor-native'] as const;
+const ALL = ['netrx', 'netrx-buffer', 'ws', 'floor', 'floor-js', 'floor-native'] as const;
 
 function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -75,10 +79,12 @@ async function runOnce(
   run: number,
 ): Promise<Sample> {
   const baseline = options.env['WS_BENCH_BASELINE'];
+  const extra = options.env['WS_BENCH_SERVER_NODE_ARGS']?.split(' ').filter(Boolean) ?? [];
   const profile =
     options.profileDir === undefined
-      ? []
+      ? extra
       : [
+          ...extra,
           '--cpu-prof',
           `--cpu-prof-dir=${options.profileDir}`,
           `--cpu-prof-name=${String(run).padStart(3, '0')}-server-cpu-${connections}conn-${server}.cpuprofile`,
@@ -196,15 +202,16 @@ function table(
   ];
   const total = (s: string) => med(s, (x) => x.total);
   const user = (s: string) => med(s, (x) => x.user);
-  if (servers.includes('netrx') && servers.includes('ws')) {
+  for (const s of ['netrx', 'netrx-buffer']) {
+    if (!servers.includes(s) || !servers.includes('ws')) continue;
     lines.push(
-      `ws / netrx, server CPU per MiB (the 1.2x target read as CPU): ${fixed(total('ws') / total('netrx'), 2)}x ` +
-        `(user alone ${fixed(user('ws') / user('netrx'), 2)}x)`,
+      `ws / ${s}, server CPU per MiB (the 1.2x target read as CPU): ${fixed(total('ws') / total(s), 2)}x ` +
+        `(user alone ${fixed(user('ws') / user(s), 2)}x)`,
     );
   }
   for (const floor of ['floor', 'floor-native']) {
     if (!servers.includes(floor)) continue;
-    for (const s of ['netrx', 'ws', 'baseline']) {
+    for (const s of ['netrx', 'netrx-buffer', 'ws', 'baseline']) {
       if (!servers.includes(s)) continue;
       lines.push(
         `${s} above ${floor}: ${fixed(total(s) - total(floor))} ms/MiB ` +
