@@ -34,6 +34,15 @@
  *    echoes one 16 KiB message and goes idle again, and the growth is taken
  *    once more (what an idle connection keeps after traffic).
  *
+ * 5. `WS_BENCH_MODE=server-cpu`: instead of the cases above, the server's
+ *    user and system CPU time per MiB echoed to the lean client (1 and 4
+ *    connections x 2 in flight of 1 MiB), for netrx, netrx as a ws-style
+ *    app, ws, and three floor servers that echo without framing
+ *    (bench/support/floor-echo-server.ts), interleaved, 7 repetitions,
+ *    medians and ranges: a figure that depends far less on the machine's
+ *    load than throughput does. Its knobs are in
+ *    bench/support/websocket-server-cpu.ts.
+ *
  * Other knobs: WS_BENCH_ONLY=text runs the cases whose name contains it
  * ("memory" for case 4); WS_BENCH_CPU_PROF=dir runs every server and client
  * with --cpu-prof, writing the profiles there.
@@ -41,7 +50,7 @@
  * The numbers are for docs/performance.md; nothing fails on speed. The
  * targets from the issue are printed next to them.
  *
- * This file is also the child processes: `websocket.js server STACK DEFLATE`,
+ * This file is also the child processes: `websocket.js server KIND DEFLATE`,
  * `websocket.js client …` (STACK `lean` for the lean client) and
  * `websocket.js hold PORT COUNT`.
  */
