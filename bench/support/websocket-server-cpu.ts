@@ -24,8 +24,9 @@
  *   loop, or unmasked by bufferutil. Nothing can echo for less than
  *   `floor`; a WebSocket server must also unmask, so `floor-native` is the
  *   floor for a real one;
- * - `baseline` when WS_BENCH_BASELINE names another build's
- *   dist-bench/bench/websocket.js: that build's netrx server, for A/B runs.
+ * - `baseline` (or `baseline:KIND`) when WS_BENCH_BASELINE names another
+ *   build's dist-bench/bench/websocket.js: that build's netrx (or KIND)
+ *   server, for A/B runs.
  *
  * Knobs: WS_BENCH_REPS (default 7), WS_BENCH_SECONDS (default 3),
  * WS_BENCH_SERVERS (comma-separated subset), WS_BENCH_LEAN_CONNS (default
@@ -89,10 +90,17 @@ async function runOnce(
           `--cpu-prof-dir=${options.profileDir}`,
           `--cpu-prof-name=${String(run).padStart(3, '0')}-server-cpu-${connections}conn-${server}.cpuprofile`,
         ];
-  const serverChild =
-    server === 'baseline' && baseline !== undefined
-      ? new Child(['server', 'netrx', '0'], options.serverCpu, profile, baseline)
-      : new Child(['server', server, '0'], options.serverCpu, profile);
+  // `baseline` or `baseline:KIND`: KIND (default netrx) from the other build.
+  const fromBaseline = server === 'baseline' || server.startsWith('baseline:');
+  if (fromBaseline && baseline === undefined) throw new Error(`${server} needs WS_BENCH_BASELINE`);
+  const serverChild = fromBaseline
+    ? new Child(
+        ['server', server.split(':')[1] ?? 'netrx', '0'],
+        options.serverCpu,
+        profile,
+        baseline,
+      )
+    : new Child(['server', server, '0'], options.serverCpu, profile);
   const client = new Child(
     ['client', 'lean', String(size), '2', '0', '0', String(seconds * 1000), String(connections)],
     options.clientCpu,
@@ -135,7 +143,7 @@ export async function serverCpuMode(options: ServerCpuOptions): Promise<number> 
     .map(Number)
     .filter((n) => Number.isInteger(n) && n > 0);
   const servers: string[] = env['WS_BENCH_SERVERS']?.split(',').filter(Boolean) ?? [...ALL];
-  if (env['WS_BENCH_BASELINE'] !== undefined && !servers.includes('baseline')) {
+  if (env['WS_BENCH_BASELINE'] !== undefined && !servers.some((s) => s.startsWith('baseline'))) {
     servers.push('baseline');
   }
   process.stdout.write(
@@ -225,8 +233,14 @@ function table(
       );
     }
   }
-  if (servers.includes('baseline') && servers.includes('netrx')) {
-    lines.push(`baseline / netrx (this build): ${fixed(total('baseline') / total('netrx'), 2)}x`);
+  for (const s of servers) {
+    if (!s.startsWith('baseline')) continue;
+    const kind = s.split(':')[1] ?? 'netrx';
+    if (!servers.includes(kind)) continue;
+    lines.push(
+      `${s} / ${kind} (the other build over this one): ${fixed(total(s) / total(kind), 2)}x ` +
+        `(user alone ${fixed(user(s) / user(kind), 2)}x)`,
+    );
   }
   return lines.join('\n') + '\n';
 }
