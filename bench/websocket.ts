@@ -34,6 +34,15 @@
  *    echoes one 16 KiB message and goes idle again, and the growth is taken
  *    once more (what an idle connection keeps after traffic).
  *
+ * 5. `WS_BENCH_MODE=server-cpu`: instead of the cases above, the server's
+ *    user and system CPU time per MiB echoed to the lean client (1 and 4
+ *    connections x 2 in flight of 1 MiB), for netrx, netrx as a ws-style
+ *    app, ws, and three floor servers that echo without framing
+ *    (bench/support/floor-echo-server.ts), interleaved, 7 repetitions,
+ *    medians and ranges: a figure that depends far less on the machine's
+ *    load than throughput does. Its knobs are in
+ *    bench/support/websocket-server-cpu.ts.
+ *
  * Other knobs: WS_BENCH_ONLY=text runs the cases whose name contains it
  * ("memory" for case 4); WS_BENCH_CPU_PROF=dir runs every server and client
  * with --cpu-prof, writing the profiles there.
@@ -41,27 +50,35 @@
  * The numbers are for docs/performance.md; nothing fails on speed. The
  * targets from the issue are printed next to them.
  *
- * This file is also the child processes: `websocket.js server STACK DEFLATE`,
+ * This file is also the child processes: `websocket.js server KIND DEFLATE`,
  * `websocket.js client …` (STACK `lean` for the lean client) and
  * `websocket.js hold PORT COUNT`.
  */
-import { fork, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
-import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { WebSocket as WsSocket, WebSocketServer as WsServer } from 'ws';
 import {
   echoConnection,
   WebSocket as NetrxSocket,
   WebSocketServer as NetrxServer,
 } from '../src/node/websocket/index.js';
+import { floorEchoServer } from './support/floor-echo-server.js';
 import { leanEchoClients, maskedBinaryFrame } from './support/lean-ws-client.js';
+import { canPin, Child, fail, tell, type Command, type Report } from './support/websocket-child.js';
+import { serverCpuMode } from './support/websocket-server-cpu.js';
 
 type Stack = 'netrx' | 'ws';
+/**
+ * A server: one of the stacks; `netrx-buffer`, netrx echoing as an
+ * application written for ws would (one Buffer per message, not
+ * `echoConnection`'s pieces); or a floor (bench/support/floor-echo-server.ts).
+ * The last four run with the lean client only.
+ */
+type ServerKind = Stack | 'netrx-buffer' | 'floor' | 'floor-js' | 'floor-native';
+const FLOOR_UNMASK = { floor: 'none', 'floor-js': 'js', 'floor-native': 'native' } as const;
 /** A client: one of the stacks, or the lean raw client (binary only, no deflate). */
 type ClientKind = Stack | 'lean';
 
@@ -70,57 +87,10 @@ const SERVER_CPU = 0;
 const CLIENT_CPU = 1;
 const WARMUP_MS = 1000;
 
-/** What children say to the parent. */
-type Report =
-  | { type: 'ready'; port: number }
-  | {
-      type: 'usage';
-      /** process.cpuUsage() user + system, µs. */
-      cpu: number;
-      /** performance.now() in the child, ms. */
-      at: number;
-      rss: number;
-      heapUsed: number;
-      external: number;
-      connections: number;
-    }
-  | { type: 'window-start' }
-  | { type: 'window-end' }
-  | {
-      type: 'result';
-      received: number;
-      seconds: number;
-      /** Client CPU use during the window, 0-1. */
-      cpu: number;
-      wrongSize: number;
-    }
-  | { type: 'held'; opened: number; failed: number; firstError: string }
-  | { type: 'echoed' }
-  | { type: 'error'; message: string };
-
-/** What the parent says to children. */
-type Command =
-  | { type: 'usage' }
-  | { type: 'gc-usage' }
-  | { type: 'connect'; port: number }
-  | { type: 'echo-once'; size: number }
-  | { type: 'exit' };
-
 const env = process.env;
 function numberFromEnv(name: string, fallback: number): number {
   const value = Number(env[name]);
   return env[name] !== undefined && Number.isFinite(value) && value > 0 ? value : fallback;
-}
-
-function tell(report: Report): void {
-  process.send?.(report);
-}
-
-function fail(error: unknown): never {
-  const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
-  tell({ type: 'error', message });
-  process.stderr.write(`${message}\n`);
-  process.exit(1);
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -168,14 +138,24 @@ function payloads(size: number, text: boolean): Buffer[] {
 // ---------------------------------------------------------------------------
 // Child: echo server
 
-async function serverMain(stack: Stack, deflate: boolean): Promise<void> {
+async function serverMain(stack: ServerKind, deflate: boolean): Promise<void> {
   let connections = 0;
   let address: AddressInfo;
-  if (stack === 'netrx') {
+  let floorConnections: (() => number) | undefined;
+  if (stack === 'floor' || stack === 'floor-js' || stack === 'floor-native') {
+    const floor = await floorEchoServer(HOST, FLOOR_UNMASK[stack]);
+    floorConnections = floor.connections;
+    address = { address: HOST, family: 'IPv4', port: floor.port };
+  } else if (stack === 'netrx' || stack === 'netrx-buffer') {
     const server = new NetrxServer({ port: 0, host: HOST, perMessageDeflate: deflate });
     server.on('connection', (ws: NetrxSocket) => {
       connections++;
-      echoConnection(ws);
+      if (stack === 'netrx') {
+        echoConnection(ws);
+        return;
+      }
+      // What an application written for ws does: one Buffer per message (gathered), sent back.
+      ws.on('message', (data: Buffer, isBinary: boolean) => ws.send(data, { binary: isBinary }));
     });
     await once(server, 'listening');
     address = server.address() as AddressInfo;
@@ -189,16 +169,19 @@ async function serverMain(stack: Stack, deflate: boolean): Promise<void> {
     address = server.address() as AddressInfo;
   }
   const usage = (): Report => {
-    const cpu = process.cpuUsage();
+    const resources = process.resourceUsage();
     const memory = process.memoryUsage();
     return {
       type: 'usage',
-      cpu: cpu.user + cpu.system,
+      cpu: resources.userCPUTime + resources.systemCPUTime,
+      user: resources.userCPUTime,
+      system: resources.systemCPUTime,
+      minorFaults: resources.minorPageFault,
       at: performance.now(),
       rss: memory.rss,
       heapUsed: memory.heapUsed,
       external: memory.external,
-      connections,
+      connections: floorConnections?.() ?? connections,
     };
   };
   process.on('message', (command: Command) => {
@@ -395,114 +378,6 @@ async function holdMain(port: number, count: number): Promise<void> {
       });
       ws.send(data);
     }
-  });
-}
-
-// ---------------------------------------------------------------------------
-// Parent: process management
-
-const self = fileURLToPath(import.meta.url);
-const children = new Set<ChildProcess>();
-const canPin =
-  process.platform === 'linux' &&
-  availableParallelism() >= 2 &&
-  spawnSync('taskset', ['-c', '0', 'true']).status === 0;
-const useShell = process.platform !== 'win32';
-
-/** A child process of this file, with an inbox for its reports. */
-class Child {
-  readonly process: ChildProcess;
-  private readonly inbox: Report[] = [];
-  private wake: (() => void) | undefined;
-  private exitCode: number | null | undefined;
-
-  constructor(args: string[], cpu: number | undefined, nodeArgs: string[] = []) {
-    const node = ['--expose-gc', ...nodeArgs];
-    // sh raises the descriptor limit to the hard limit and execs (same pid) node, through taskset if pinning.
-    const pin = cpu !== undefined && canPin ? `taskset -c ${cpu} ` : '';
-    this.process = useShell
-      ? fork(self, args, {
-          execPath: '/bin/sh',
-          execArgv: [
-            '-c',
-            `ulimit -n "$(ulimit -Hn)" 2>/dev/null; exec ${pin}"$0" "$@"`,
-            process.execPath,
-            ...node,
-          ],
-          stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-        })
-      : fork(self, args, { execArgv: node, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-    children.add(this.process);
-    this.process.on('message', (report: Report) => {
-      this.inbox.push(report);
-      this.wake?.();
-    });
-    this.process.once('exit', (code) => {
-      children.delete(this.process);
-      this.exitCode = code;
-      this.wake?.();
-    });
-  }
-
-  send(command: Command): void {
-    if (this.exitCode === undefined) this.process.send(command);
-  }
-
-  /** The next report of `type` (an error report or an exit rejects). */
-  async next<T extends Report['type']>(
-    type: T,
-    timeoutMs = 120_000,
-  ): Promise<Extract<Report, { type: T }>> {
-    const deadline = performance.now() + timeoutMs;
-    for (;;) {
-      const index = this.inbox.findIndex((r) => r.type === type || r.type === 'error');
-      if (index !== -1) {
-        const [report] = this.inbox.splice(index, 1) as [Report];
-        if (report.type === 'error') throw new Error(report.message);
-        return report as Extract<Report, { type: T }>;
-      }
-      if (this.exitCode !== undefined) {
-        throw new Error(`child exited (${String(this.exitCode)}) before reporting ${type}`);
-      }
-      const left = deadline - performance.now();
-      if (left <= 0) throw new Error(`timed out waiting for ${type}`);
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, left);
-        this.wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-      this.wake = undefined;
-    }
-  }
-
-  async usage(
-    command: 'usage' | 'gc-usage' = 'usage',
-  ): Promise<Extract<Report, { type: 'usage' }>> {
-    this.send({ type: command });
-    return this.next('usage');
-  }
-
-  /** Asks the child to exit; kills it (by pid) if it has not after 5 s. */
-  async stop(): Promise<void> {
-    if (this.exitCode !== undefined) return;
-    const exited = once(this.process, 'exit');
-    this.send({ type: 'exit' });
-    const timer = setTimeout(() => this.process.kill('SIGKILL'), 5000);
-    await exited;
-    clearTimeout(timer);
-  }
-}
-
-function killChildren(): void {
-  for (const child of children) child.kill('SIGKILL');
-}
-process.on('exit', killChildren);
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(signal, () => {
-    killChildren();
-    process.exit(130);
   });
 }
 
@@ -828,6 +703,16 @@ async function memory(): Promise<void> {
 // Parent: main
 
 async function main(): Promise<void> {
+  if (env['WS_BENCH_MODE'] === 'server-cpu') {
+    const failed = await serverCpuMode({
+      serverCpu: SERVER_CPU,
+      clientCpu: CLIENT_CPU,
+      env,
+      profileDir: PROFILE_DIR,
+    });
+    if (failed > 0) process.exitCode = 1;
+    return;
+  }
   const require = createRequire(import.meta.url);
   const wsVersion = (require('ws/package.json') as { version: string }).version;
   let bufferutil = 'not loaded';
@@ -885,7 +770,7 @@ if (role !== undefined) {
 }
 switch (role) {
   case 'server':
-    await serverMain(rest[0] as Stack, rest[1] === '1').catch(fail);
+    await serverMain(rest[0] as ServerKind, rest[1] === '1').catch(fail);
     break;
   case 'client':
     await clientMain(rest).catch(fail);

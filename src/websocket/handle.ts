@@ -20,17 +20,16 @@
  *
  * The handle is the public surface and the wiring: the connection's state
  * machine is `handle-lifecycle.ts`, its parts are built by `handle-parts.ts`,
- * the handshake checks are in `handle-handshake.ts` and its plain types in
- * `handle-types.ts`; `send-path.ts`, `receive-side.ts` (the queued receive
- * and its actions) over `receive-path.ts` (decoding), and `keep-alive.ts` do
- * the work of each side. They reach back into the handle through host objects
+ * the handshake checks are in `handle-handshake.ts`, the checks of `send`'s
+ * arguments in `send-checks.ts` and its plain types in `handle-types.ts`;
+ * `send-path.ts`, `receive-side.ts` (the queued receive and its actions)
+ * over `receive-path.ts` (decoding), and `keep-alive.ts` do the work of
+ * each side. They reach back into the handle through host objects
  * defined in this class's static block, shared by every handle and never
  * exported, so protocol events cannot be forged through the public API.
  */
 import { ProtocolError, type NetrxError } from '../runtime/index.js';
 import type { TraceProvider } from '../trace/index.js';
-import { MAX_CONTROL_PAYLOAD, emitClosePayload } from '../wire/websocket/index.js';
-import { EMPTY_BYTES } from '../wire/websocket/empty.js';
 import type {
   ActionQueue,
   BufferType,
@@ -63,6 +62,7 @@ import { PerMessageDeflateSession } from './permessage-deflate.js';
 import { resolveProperties, type HandleSettings, type ResolvedProperties } from './properties.js';
 import type { ReceivePath, ReceiveHost } from './receive-path.js';
 import { invalidOperation, type SendPath } from './send-path.js';
+import { checkPieces, closePayloadFor, sendPayloadFor } from './send-checks.js';
 import {
   negotiation,
   type HandleRole,
@@ -381,21 +381,11 @@ export class WebSocketHandle {
   ): void {
     this.life.assertCanSend();
     if (bufferType === 'close') {
-      if (this.life.closeQueued) throw invalidOperation('A close was already sent');
-      const status = (data ?? {}) as Partial<CloseStatus>;
-      const payload = emitClosePayload(status.code, status.reason ?? '');
-      this.life.queueClose(payload, context, false);
+      const body = closePayloadFor(data as Partial<CloseStatus> | undefined, this.life.closeQueued);
+      this.life.queueClose(body, context, false);
       return;
     }
-    const payload = (data ?? EMPTY_BYTES) as Uint8Array;
-    if (!(payload instanceof Uint8Array)) throw new TypeError('Send data must be a Uint8Array');
-    if (bufferType === 'ping-pong' || bufferType === 'unsolicited-pong') {
-      if (payload.length > MAX_CONTROL_PAYLOAD) {
-        throw new RangeError(`A control frame carries at most 125 bytes: got ${payload.length}`);
-      }
-    } else if (this.life.closeQueued) {
-      throw invalidOperation('Cannot send data after a close');
-    }
+    const payload = sendPayloadFor(bufferType, data, this.life.closeQueued);
     this.sendPath.queueSend(bufferType, payload, context, options?.compress === false);
   }
 
@@ -412,10 +402,7 @@ export class WebSocketHandle {
     context?: unknown,
   ): void {
     this.life.assertCanSend();
-    if (this.life.closeQueued) throw invalidOperation('Cannot send data after a close');
-    for (const p of pieces) {
-      if (!(p instanceof Uint8Array)) throw new TypeError('Send data must be Uint8Arrays');
-    }
+    checkPieces(pieces, this.life.closeQueued);
     this.sendPath.queueSendPieces(bufferType, pieces, context);
   }
 

@@ -72,7 +72,7 @@ export interface HandleSettings {
   readonly mask?: MaskFunction;
   /**
    * A faster `maskInto` (unmask while copying) the host may inject (Node:
-   * bufferutil's one-pass `mask`, when installed): used when a payload is
+   * a copy and bufferutil's `unmask`, when installed): used when a payload is
    * decoded straight into an assembly or caller buffer, and for a client's
    * masked frames.
    */

@@ -6,9 +6,9 @@
  * Close indications go back to the connection (`closeIndicated`).
  *
  * `IncomingMessages` is the base of the one small object through which the
- * handle and the transport reach a connection (websocket.ts's
- * `ConnectionEvents`); the connection itself has none of these methods, so
- * no caller can forge a message through it (review r8, defect 8).
+ * handle and the transport reach a connection (connection-events.ts); the
+ * connection itself has none of these methods, so no caller can forge a
+ * message through it (review r8, defect 8).
  */
 import type { IndicateReceiveCompleteAction } from '../../websocket/index.js';
 import { EMPTY_BUFFER, binaryPayload, type BinaryType } from './message-data.js';

@@ -14,14 +14,6 @@ import {
 
 interface NativeMasker {
   unmask(buffer: Uint8Array, mask: Uint8Array): void;
-  /** Writes `source` XORed with `mask` into `output` at `offset` (one pass). */
-  mask(
-    source: Uint8Array,
-    mask: Uint8Array,
-    output: Uint8Array,
-    offset: number,
-    length: number,
-  ): void;
 }
 
 /** Below this size the call into native code costs more than it saves. */
@@ -60,10 +52,13 @@ export const fastMask: MaskFunction =
       };
 
 /**
- * Unmasking while copying (`maskInto`'s contract): native in one pass (read
- * the masked bytes, write them unmasked) where a copy and then an in-place
- * unmask would go over the target twice. Decoding a message straight into
- * its assembly buffer goes through this.
+ * Unmasking while copying (`maskInto`'s contract), as decoding a message
+ * straight into its assembly buffer does: a copy (`set`, libc's memcpy) and
+ * then bufferutil's in-place `unmask` over the target, while those bytes
+ * (one socket read, at most 64 KiB) are still in cache. bufferutil's
+ * one-pass `mask(source, key, target, …)` reads and writes each byte once
+ * but in a plain 8-byte loop, and cost the server more CPU per MiB than the
+ * two fast passes (docs/performance.md, the server-CPU mode).
  */
 export const fastMaskInto: MaskIntoFunction =
   native === undefined
@@ -72,7 +67,9 @@ export const fastMaskInto: MaskIntoFunction =
         const length = source.length;
         if (length < NATIVE_ABOVE) return maskInto(source, target, key, phase);
         if (target.length < length) return maskInto(source, target, key, phase); // its RangeError
-        native.mask(source, keyAt(key, phase), target, 0, length);
+        const out = target.length === length ? target : target.subarray(0, length);
+        out.set(source);
+        native.unmask(out, keyAt(key, phase));
         return (phase + length) & 3;
       };
 

@@ -18,7 +18,6 @@
  * peer's violation is emitted as `'error'` only when someone listens;
  * messages that arrived whole in one read are views of it (no copy).
  */
-import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import type { NetrxError } from '../../runtime/index.js';
 import {
@@ -32,7 +31,8 @@ import {
   type SendResult,
 } from './ready-state.js';
 import type { IndicateReceiveCompleteAction, WebSocketHandle } from '../../websocket/index.js';
-import { openClient, parseWebSocketUrl, type ClientOptions } from './client.js';
+import type { ClientOptions } from './client.js';
+import { clientOptionsOf, connectClient, type ConnectingSocket } from './client-connect.js';
 import { WebSocketEventTarget } from './event-target.js';
 import { isBinaryType, toControlPayload, type BinaryType, type SendData } from './message-data.js';
 import {
@@ -40,7 +40,10 @@ import {
   DEFAULT_MAX_BACKPRESSURE,
   type ConnectionOptions,
 } from './options.js';
-import { IncomingMessages } from './incoming.js';
+import {
+  connectionEventsClass,
+  type ConnectionEvents as ConnectionEventsObject,
+} from './connection-events.js';
 import {
   NO_COMPRESS,
   backpressureError,
@@ -49,7 +52,7 @@ import {
   messageSend,
 } from './send-args.js';
 import { SendCallbacks } from './send-callbacks.js';
-import { SocketTransport, type TransportEvents } from './transport.js';
+import { SocketTransport } from './transport.js';
 
 /** A close frame arrived from the peer (a clean close, for WHATWG's `wasClean`). */
 const FLAG_CLOSE_RECEIVED = 1;
@@ -80,13 +83,11 @@ interface ConnectionHost {
   begin(ws: WebSocket, head: Uint8Array | undefined): void;
 }
 let connectionHost: ConnectionHost;
+/** A client connection's private side, for client-connect.ts (set by the static block). */
+let connectingSocket: (ws: WebSocket) => ConnectingSocket;
 
-/** What the handle's `owner` must offer (handles.ts calls these). */
-interface HandleOwner {
-  wake(): void;
-  receivedPing(payload: Uint8Array): boolean;
-}
-let ConnectionEvents: new (ws: WebSocket) => TransportEvents & HandleOwner;
+/** Made once by the static block (connection-events.ts). */
+let ConnectionEvents: new (ws: WebSocket) => ConnectionEventsObject;
 
 /** Wraps an upgraded socket (server side); call `beginConnection` once listeners are on. */
 export function acceptConnection(
@@ -136,41 +137,14 @@ export class WebSocket extends WebSocketEventTarget {
     options?: ClientOptions,
   ) {
     super();
-    const opts: ClientOptions =
-      (typeof protocols === 'object' && !Array.isArray(protocols)
-        ? (protocols as ClientOptions)
-        : options) ?? {};
-    this.connectionOptions = opts;
+    this.connectionOptions = clientOptionsOf(protocols, options);
     if (url === SERVER_SIDE) return;
-    const offered =
-      typeof protocols === 'string'
-        ? [protocols]
-        : Array.isArray(protocols)
-          ? (protocols as readonly string[])
-          : [];
-    const target = parseWebSocketUrl(url);
-    this.urlValue = target.href;
-    this.abortConnect = openClient(target, offered, opts, {
-      redirected: (location, request) => {
-        this.urlValue = location.href;
-        this.emit('redirect', location.href, request);
-      },
-      upgraded: (response: IncomingMessage) => this.emit('upgrade', response),
-      unexpectedResponse: (request, response) =>
-        this.emit('unexpected-response', request, response),
-      opened: (socket, handle, rest) => {
-        this.abortConnect = undefined;
-        this.attach(socket, handle);
-        this.emitOpen();
-        this.#begin(rest);
-      },
-      failed: (error) => {
-        this.abortConnect = undefined;
-        this.state = CLOSED;
-        if (error !== undefined) this.emitError(error);
-        this.emitClose(1006, '', 1006);
-      },
-    });
+    this.abortConnect = connectClient(
+      url,
+      protocols,
+      this.connectionOptions,
+      connectingSocket(this),
+    );
   }
 
   static {
@@ -183,6 +157,24 @@ export class WebSocket extends WebSocketEventTarget {
       },
       begin: (ws, head) => ws.#begin(head),
     };
+    connectingSocket = (ws) => ({
+      setUrl: (href) => {
+        ws.urlValue = href;
+      },
+      emit: (event, ...args) => ws.emit(event, ...args),
+      opened: (socket, handle, rest) => {
+        ws.abortConnect = undefined;
+        ws.attach(socket, handle);
+        ws.emitOpen();
+        ws.#begin(rest);
+      },
+      failed: (error) => {
+        ws.abortConnect = undefined;
+        ws.state = CLOSED;
+        if (error !== undefined) ws.emitError(error);
+        ws.emitClose(1006, '', 1006);
+      },
+    });
   }
 
   // Read from the options when needed rather than kept per connection.
@@ -476,47 +468,19 @@ export class WebSocket extends WebSocketEventTarget {
   }
 
   static {
-    ConnectionEvents = class extends IncomingMessages implements TransportEvents, HandleOwner {
-      constructor(private readonly ws: WebSocket) {
-        super();
-      }
-      wake(): void {
-        this.ws.#wake();
-      }
-      protected binaryType(): BinaryType {
-        return this.ws.binaryTypeValue;
-      }
-      protected message(payload: unknown, binary: boolean, bytes: Buffer): void {
-        this.ws.emitMessage(payload, binary, bytes);
-      }
-      protected emitPing(data: Buffer): void {
-        this.ws.emit('ping', data);
-      }
-      protected emitPong(data: Buffer): void {
-        this.ws.emit('pong', data);
-      }
-      protected listensForPings(): boolean {
-        return this.ws.listenerCount('ping') > 0;
-      }
-      protected autoPong(): boolean {
-        return this.ws.connectionOptions.autoPong !== false;
-      }
-      protected closeIndicated(action: IndicateReceiveCompleteAction): void {
-        this.ws.#closeIndicated(action);
-      }
-      onSendComplete(context: unknown, sent: boolean): void {
-        this.ws.#onSendComplete(context, sent);
-      }
-      onDrain(): void {
-        this.ws.#onDrain();
-      }
-      onSocketError(error: Error): void {
-        this.ws.emitError(error);
-      }
-      onTransportClosed(): void {
-        this.ws.#onTransportClosed();
-      }
-    };
+    ConnectionEvents = connectionEventsClass<WebSocket>({
+      wake: (ws) => ws.#wake(),
+      binaryType: (ws) => ws.binaryTypeValue,
+      message: (ws, payload, binary, bytes) => ws.emitMessage(payload, binary, bytes),
+      emit: (ws, event, data) => ws.emit(event, data),
+      listensForPings: (ws) => ws.listenerCount('ping') > 0,
+      autoPong: (ws) => ws.connectionOptions.autoPong !== false,
+      closeIndicated: (ws, action) => ws.#closeIndicated(action),
+      sendComplete: (ws, context, sent) => ws.#onSendComplete(context, sent),
+      drain: (ws) => ws.#onDrain(),
+      socketError: (ws, error) => ws.emitError(error),
+      transportClosed: (ws) => ws.#onTransportClosed(),
+    });
   }
 
   /** The peer's close, or the failure close this side sent (the receive side has ended). */

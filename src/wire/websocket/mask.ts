@@ -20,7 +20,7 @@ export type MaskFunction = (data: Uint8Array, key: Uint8Array, phase: number) =>
 /**
  * The shape of `maskInto`: `source` XORed with the key from byte `phase`,
  * written into `target` (at least as long); returns the next phase. A host
- * may inject a one-pass native loop (netrx/node: bufferutil's `mask`).
+ * may inject a faster one (netrx/node: a copy, then bufferutil's `unmask`).
  */
 export type MaskIntoFunction = (
   source: Uint8Array,
