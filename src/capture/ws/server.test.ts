@@ -264,6 +264,26 @@ describe('LrecWsServer', () => {
     expect(sink.replies.at(-1)).toMatchObject({ id: 4, ok: true });
   });
 
+  it('a connection holds at most maxHandlesPerConnection handles: one more open is ERROR_BUSY (170)', () => {
+    const clock = new VirtualClock(0);
+    const table = new SessionTable({ registry: new TraceRegistry({ clock }), clock });
+    for (const name of ['A', 'B', 'C']) {
+      table.createSession({ name, providers: [{ provider: 'netrx-synthetic' }] }).start();
+    }
+    const server = new LrecWsServer({ table, crypto, maxHandlesPerConnection: 2 });
+    const sink = new Sink();
+    const connection = server.connect(sink);
+    let id = 0;
+    for (const session of ['A', 'B', 'C']) {
+      connection.message(JSON.stringify({ id: ++id, call: 'open', session }), false);
+    }
+    expect(sink.replies.map((r) => r.ok)).toEqual([true, true, false]);
+    expect(sink.replies[2]).toMatchObject({ status: 170, code: 'ERROR_BUSY' });
+    expect(server.stats().handles).toBe(2);
+    // The session refused stays openable by someone else.
+    expect(() => table.openSession('C')).not.toThrow();
+  });
+
   it('maxPendingReplies must be a positive integer', () => {
     const clock = new VirtualClock(0);
     const table = new SessionTable({ registry: new TraceRegistry({ clock }), clock });
