@@ -1,32 +1,26 @@
 /**
- * Event capture over loopback DCE/RPC: the synthetic provider (128-byte user
- * data) into one MS-LREC session behind `startLrecTcpServer`, read by the
- * netrx RPC client (`connectLrecTcp`) that keeps one ReceiveData outstanding
- * and walks every EVENT_BUFFER by DataSize; against the physical limit, a
- * plain Node TCP stream of the same bytes. The shared harness is
- * bench/support/capture-loopback.ts (the same as bench/capture-ws.ts).
+ * Event capture over loopback DCE/RPC (ncacn_ip_tcp, LREC ReceiveData): the
+ * server (session, synthetic provider, `startLrecTcpServer`) in a child
+ * process, the netrx client (`connectLrecTcp`) here keeping one receive
+ * outstanding; rate steps, loss, server CPU per event, a slow socket, and
+ * the plain-TCP anchor (bench/support/capture-loopback.ts).
  *
  *   npm run bench -- capture-rpc
  */
-import { connectLrecTcp, startLrecTcpServer } from '../src/node/capture/index.js';
+import { connectLrecTcp } from '../src/node/capture/index.js';
 import { runLoopbackCaptureBench } from './support/capture-loopback.js';
 
 await runLoopbackCaptureBench({
-  title: 'capture: synthetic → session → RPC over loopback',
-  name: 'netrx LREC RPC',
-  async open(table) {
-    const server = await startLrecTcpServer({ table, port: 0, insecureNoAuth: true });
-    const client = await connectLrecTcp({ host: '127.0.0.1', port: server.port });
+  title: 'capture: synthetic → session → RPC over loopback (server in its own process)',
+  transport: 'rpc',
+  async connect(port) {
+    const client = await connectLrecTcp({ host: '127.0.0.1', port });
     const handle = await client.open('bench');
     return {
       receive: () => client.receive(handle),
-      stats: () => {
-        const stats = server.stats();
-        return `server slow readers ${stats.slowReaders}, dropped ${JSON.stringify(stats.dropped)}`;
-      },
-      async close() {
+      close: () => {
         client.end();
-        await server.close();
+        return Promise.resolve();
       },
     };
   },

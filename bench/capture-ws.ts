@@ -1,34 +1,27 @@
 /**
  * Event capture over the loopback WebSocket transport (`netrx.lrec.v1`, no
- * TLS, bearer token in the Authorization header): the synthetic provider
- * (128-byte user data) into one MS-LREC session behind `startLrecWsServer`
- * (netrx's own WebSocket server), read by the netrx client (`connectLrecWs`)
- * that keeps one receive outstanding and walks every EVENT_BUFFER by
- * DataSize, as bench/capture-rpc.ts does over DCE/RPC; against the physical
- * limit, a plain Node TCP stream of the same bytes. The shared harness is
- * bench/support/capture-loopback.ts.
+ * TLS, bearer token in the Authorization header): the server (session,
+ * synthetic provider, `startLrecWsServer`) in a child process, the netrx
+ * client (`connectLrecWs`) here keeping one receive outstanding; rate steps,
+ * loss, server CPU per event and unsent bytes, a slow socket, and the
+ * plain-TCP anchor (bench/support/capture-loopback.ts).
  *
  *   npm run bench -- capture-ws
  */
-import { connectLrecWs, startLrecWsServer } from '../src/node/capture/index.js';
-import { runLoopbackCaptureBench } from './support/capture-loopback.js';
-
-const TOKEN = 'bench-token-0123456789abcdef';
+import { connectLrecWs } from '../src/node/capture/index.js';
+import { BENCH_TOKEN, runLoopbackCaptureBench } from './support/capture-loopback.js';
 
 await runLoopbackCaptureBench({
-  title: 'capture: synthetic → session → WebSocket over loopback',
-  name: 'netrx LREC WebSocket',
-  async open(table) {
-    const server = await startLrecWsServer({ table, port: 0, token: TOKEN });
-    const client = await connectLrecWs({ url: `ws://127.0.0.1:${server.port}`, token: TOKEN });
+  title: 'capture: synthetic → session → WebSocket over loopback (server in its own process)',
+  transport: 'ws',
+  async connect(port) {
+    const client = await connectLrecWs({ url: `ws://127.0.0.1:${port}`, token: BENCH_TOKEN });
     const handle = await client.open('bench');
     return {
       receive: () => client.receive(handle),
-      stats: () =>
-        `server slow readers ${server.stats().slowReaders}, deferred receives ${server.stats().deferredReceives}`,
-      async close() {
+      close: () => {
         client.end();
-        await server.close();
+        return Promise.resolve();
       },
     };
   },

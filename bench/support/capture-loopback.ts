@@ -1,25 +1,36 @@
 /**
  * The shared body of the loopback capture benchmarks (bench/capture-rpc.ts,
- * bench/capture-ws.ts): one MS-LREC session fed by the synthetic provider
- * (128-byte user data), a transport client that keeps one receive
- * outstanding and walks every EVENT_BUFFER by DataSize, against the physical
- * limit, a plain Node TCP stream of the same bytes (64 KiB writes with
- * backpressure, the reader counting bytes). Both ends of both sides run in
- * this process, on one event loop. The producer emits 512 events per
- * event-loop turn, so the session is always fed; loss past the queue is
- * counted and checked: delivered + lost = generated.
+ * bench/capture-ws.ts). Producer and consumer run in separate processes, so
+ * neither's event loop paces the other: the server (capture-server.ts,
+ * forked) holds one MS-LREC session fed by the synthetic provider (128-byte
+ * user data) behind the transport; this process is the client, keeping one
+ * receive outstanding and walking every EVENT_BUFFER by DataSize.
+ *
+ * It offers rate steps (50k, 100k, 250k, 500k events/s, then as fast as the
+ * server's loop emits), 2 s each, and reports per step the events generated,
+ * delivered and lost (exactly accounted: delivered + lost = generated once
+ * the step drained), the server's CPU per event (process.cpuUsage of the
+ * server process, so the machine's other load does not count) and its peak
+ * memory; then the highest rate with < 1 % loss; then a slow socket (a
+ * consumer that waits 20 ms after each receive, at 250k/s: counted loss,
+ * the server's memory bounded); then the anchor, a plain Node TCP stream of
+ * the bytes the fastest step delivered (232-byte items in 64 KiB writes with
+ * backpressure, from the server process to this one), and the ratio.
  */
-import { createServer, connect, type AddressInfo, type Socket } from 'node:net';
+import { fork } from 'node:child_process';
+import { connect, type Socket } from 'node:net';
 import { loadavg } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { SessionTable, startSyntheticProvider } from '../../src/capture/index.js';
 import { systemClock } from '../../src/node/runtime/index.js';
 import { TraceRegistry } from '../../src/trace/index.js';
-import { compare } from '../harness.js';
+import { itemBytes } from './capture-anchor.js';
 
 export const PAYLOAD = 128;
-const ITEM = 8 + 96 + PAYLOAD;
+export const BENCH_TOKEN = 'bench-token-0123456789abcdef';
 const BUFFER = 65_536;
-const CHUNK = 512;
+const STEP_MS = 2000;
+const RATES = [50_000, 100_000, 250_000, 500_000, 0];
 
 /** A session named `bench` on the system clock, and its synthetic provider (not emitting). */
 export function benchSession(limits: { timerMs: number }) {
@@ -40,24 +51,67 @@ export function benchSession(limits: { timerMs: number }) {
   return { registry, table, session, synthetic };
 }
 
+export type ParentMessage =
+  | { type: 'step'; rate: number; durationMs: number }
+  | { type: 'anchor'; bytes: number }
+  | { type: 'stats' }
+  | { type: 'exit' };
+
+export type ServerMessage =
+  | { type: 'ready'; port: number; anchorPort: number }
+  | {
+      type: 'stepDone';
+      generated: number;
+      seconds: number;
+      cpuMicros: number;
+      peakRss: number;
+      peakHeap: number;
+      peakBuffered: number;
+    }
+  | { type: 'anchorDone'; cpuMicros: number }
+  | { type: 'stats'; unreported: number; generated: number };
+
 /** A transport's client, connected, with the session open. */
 export interface LoopbackClient {
   receive(): Promise<Uint8Array>;
-  /** Transport counters worth printing (slow readers, deferred receives). */
-  stats(): string;
   close(): Promise<void>;
 }
 
-/** Runs the comparison for one transport and prints the accounting and load average. */
+const MiB = (bytes: number) => `${(bytes / 1048576).toFixed(1)} MiB`;
+
+/** Runs the steps for one transport and prints the table, the accounting and the load average. */
 export async function runLoopbackCaptureBench(options: {
   readonly title: string;
-  readonly name: string;
-  readonly open: (table: SessionTable) => Promise<LoopbackClient>;
+  readonly transport: 'rpc' | 'ws';
+  readonly connect: (port: number) => Promise<LoopbackClient>;
 }): Promise<void> {
-  const { table, session, synthetic } = benchSession({ timerMs: 100 });
-  const client = await options.open(table);
+  const server = fork(
+    fileURLToPath(new URL('./capture-server.js', import.meta.url)),
+    [options.transport],
+    { execArgv: ['--expose-gc'] },
+  );
+  const waiting: ((message: ServerMessage) => void)[] = [];
+  server.on('message', (message: ServerMessage) => waiting.shift()?.(message));
+  const next = <T extends ServerMessage['type']>(type: T) =>
+    new Promise<Extract<ServerMessage, { type: T }>>((resolve, reject) =>
+      waiting.push((message) =>
+        message.type === type
+          ? resolve(message as Extract<ServerMessage, { type: T }>)
+          : reject(new Error(`expected ${type}, got ${message.type}`)),
+      ),
+    );
+  const ask = <T extends ServerMessage['type']>(message: ParentMessage, answer: T) => {
+    const answered = next(answer);
+    server.send(message);
+    return answered;
+  };
+  const ready = await next('ready');
+  const client = await options.connect(ready.port);
+
   let delivered = 0;
   let lost = 0;
+  let slowMs = 0;
+  let reading = true;
   /** Events and lost count of one EVENT_BUFFER, walked by DataSize as any client must. */
   const walk = (buffer: Uint8Array): void => {
     const view = new DataView(buffer.buffer, buffer.byteOffset, buffer.byteLength);
@@ -69,85 +123,97 @@ export async function runLoopbackCaptureBench(options: {
       at += size;
     }
   };
-
-  // The plain TCP anchor: a server that writes 64 KiB buffers while the reader wants bytes.
-  let anchorWanted = 0;
-  let anchorRead = 0;
-  let anchorDone: (() => void) | undefined;
-  let anchorWriter: Socket | undefined;
-  const block = new Uint8Array(BUFFER - (BUFFER % ITEM)); // whole items, as an EVENT_BUFFER holds
-  const pump = () => {
-    const socket = anchorWriter;
-    if (socket === undefined) return;
-    while (anchorRead + socket.writableLength < anchorWanted * ITEM) {
-      if (!socket.write(block)) return;
+  const consumer = (async () => {
+    while (reading) {
+      walk(await client.receive());
+      if (slowMs > 0) await new Promise((done) => setTimeout(done, slowMs));
     }
+  })().catch(() => undefined);
+
+  let generated = 0;
+  /** After a step: waits until every generated event was delivered or reported lost. */
+  const settle = async (): Promise<boolean> => {
+    const deadline = Date.now() + 15_000;
+    while (delivered + lost < generated && Date.now() < deadline) {
+      await new Promise((done) => setTimeout(done, 20));
+    }
+    return delivered + lost === generated;
   };
-  const anchorServer = createServer((socket) => {
-    anchorWriter = socket;
-    socket.on('drain', pump);
-  });
-  await new Promise<void>((done) => anchorServer.listen(0, '127.0.0.1', done));
-  const reader = connect({ host: '127.0.0.1', port: (anchorServer.address() as AddressInfo).port });
+
+  const rows: string[] = [];
+  let best: { rate: number; delivered: number } | undefined;
+  let fastest = 0;
+  const runStep = async (rate: number, label: string) => {
+    const [d0, l0] = [delivered, lost];
+    const done = await ask({ type: 'step', rate, durationMs: STEP_MS }, 'stepDone');
+    generated += done.generated;
+    const exact = await settle();
+    const stepDelivered = delivered - d0;
+    const stepLost = lost - l0;
+    const lossPct = (100 * stepLost) / Math.max(1, done.generated);
+    const deliveredRate = stepDelivered / done.seconds;
+    const nsPerEvent = (done.cpuMicros * 1000) / Math.max(1, done.generated);
+    rows.push(
+      `| ${label} | ${(done.generated / done.seconds / 1000).toFixed(0)} k/s | ` +
+        `${(deliveredRate / 1000).toFixed(0)} k/s | ${done.generated} = ${stepDelivered} + ${stepLost} ` +
+        `(${exact ? 'exact' : 'MISMATCH'}) | ${lossPct.toFixed(2)} % | ${nsPerEvent.toFixed(0)} ns | ` +
+        `${MiB(done.peakRss)} / ${MiB(done.peakHeap)}${options.transport === 'ws' ? ` / ${MiB(done.peakBuffered)}` : ''} |`,
+    );
+    return { lossPct, deliveredRate, offered: done.generated / done.seconds };
+  };
+  for (const rate of RATES) {
+    const result = await runStep(rate, rate === 0 ? 'max' : `${rate / 1000}k`);
+    fastest = Math.max(fastest, result.deliveredRate);
+    if (result.lossPct < 1 && (best === undefined || result.offered > best.rate)) {
+      best = { rate: result.offered, delivered: result.deliveredRate };
+    }
+  }
+  slowMs = 20;
+  await runStep(250_000, 'slow socket (20 ms per receive), 250k');
+  slowMs = 0;
+
+  // The anchor: the bytes of the fastest step's delivered events, over plain TCP.
+  const anchorEvents = Math.max(100_000, Math.round(fastest * (STEP_MS / 1000)));
+  const anchorBytes = anchorEvents * itemBytes(PAYLOAD);
+  const reader: Socket = connect({ host: '127.0.0.1', port: ready.anchorPort });
   await new Promise((done) => reader.once('connect', done));
   await new Promise((done) => setTimeout(done, 50));
-  reader.on('data', (chunk: Buffer) => {
-    anchorRead += chunk.length;
-    if (anchorRead >= anchorWanted * ITEM) anchorDone?.();
-  });
-
-  const result = await compare(
-    options.title,
-    {
-      name: options.name,
-      async run(n) {
-        const target = delivered + n;
-        let producing = true;
-        const produce = () => {
-          if (!producing) return;
-          synthetic.emit(CHUNK);
-          setImmediate(produce);
-        };
-        setImmediate(produce);
-        while (delivered < target) walk(await client.receive());
-        producing = false;
-      },
-    },
-    {
-      name: 'plain TCP stream',
-      run(n) {
-        anchorRead = 0;
-        anchorWanted = n;
-        return new Promise<void>((done) => {
-          anchorDone = () => {
-            anchorDone = undefined;
-            done();
-          };
-          pump();
-        });
-      },
-    },
-    200_000,
-    5,
+  let read = 0;
+  const started = process.hrtime.bigint();
+  const allRead = new Promise<void>((done) =>
+    reader.on('data', (chunk: Buffer) => {
+      read += chunk.length;
+      if (read >= anchorBytes) done();
+    }),
   );
+  const anchorCpu = await ask({ type: 'anchor', bytes: anchorBytes }, 'anchorDone');
+  await allRead;
+  const anchorSeconds = Number(process.hrtime.bigint() - started) / 1e9;
+  const anchorRate = anchorEvents / anchorSeconds;
 
-  // Drain: production has stopped; receive until every generated event is
-  // delivered or reported lost (the timer completes the last partial buffer).
-  const generated = synthetic.generated;
-  const deadline = Date.now() + 10_000;
-  while (delivered + lost < generated && Date.now() < deadline) walk(await client.receive());
-  const unreported = session.stats().unreportedLost;
+  reading = false;
+  const stats = await ask({ type: 'stats' }, 'stats');
   const load = loadavg()
     .map((l) => l.toFixed(2))
     .join(' ');
+  const memory = options.transport === 'ws' ? 'server RSS / heap / unsent' : 'server RSS / heap';
   process.stdout.write(
-    `load average ${load}; ${client.stats()}\n` +
-      `accounting: generated ${generated}, delivered ${delivered}, lost ${lost}, unreported ${unreported}: ` +
-      `${delivered + lost + unreported === generated ? 'exact' : 'MISMATCH'}\n` +
-      `target >= 250k events/s over loopback: ${result.ours.opsPerSecond >= 250_000 ? 'met' : 'not met'} in this run\n`,
+    `${options.title}\n` +
+      `| step (offered) | generated | delivered | generated = delivered + lost | loss | server CPU/event | ${memory} |\n` +
+      `|---|---|---|---|---|---|---|\n` +
+      `${rows.join('\n')}\n` +
+      `highest rate with < 1 % loss: ${best === undefined ? 'none' : `${(best.rate / 1000).toFixed(0)} k/s offered (${(best.delivered / 1000).toFixed(0)} k/s delivered)`}\n` +
+      `anchor, plain TCP stream of the same ${itemBytes(PAYLOAD)}-byte items (${anchorEvents} items): ` +
+      `${(anchorRate / 1000).toFixed(0)} k items/s, sender CPU ${((anchorCpu.cpuMicros * 1000) / anchorEvents).toFixed(0)} ns/item; ` +
+      `ratio (fastest delivered / anchor): ${(fastest / anchorRate).toFixed(2)}x\n` +
+      `accounting over the run: generated ${stats.generated}, delivered ${delivered}, lost ${lost}, unreported ${stats.unreported}: ` +
+      `${delivered + lost + stats.unreported === stats.generated ? 'exact' : 'MISMATCH'}\n` +
+      `target >= 250k events/s over loopback with < 1 % loss: ${best !== undefined && best.rate >= 250_000 ? 'met' : 'not met'} in this run\n` +
+      `load average ${load}\n`,
   );
-  await client.close();
   reader.destroy();
-  anchorWriter?.destroy();
-  await new Promise<void>((done) => anchorServer.close(() => done()));
+  await client.close();
+  await consumer;
+  server.send({ type: 'exit' });
+  await new Promise((done) => server.once('exit', done));
 }

@@ -191,6 +191,33 @@ describe('server side', () => {
     );
   });
 
+  it('writes the registered reason phrase for every refusal netrx answers (401 was "Error")', () => {
+    const phrases: [number, string][] = [
+      [400, 'Bad Request'],
+      [401, 'Unauthorized'],
+      [403, 'Forbidden'],
+      [404, 'Not Found'],
+      [408, 'Request Timeout'],
+      [421, 'Misdirected Request'],
+      [426, 'Upgrade Required'],
+      [429, 'Too Many Requests'],
+      [431, 'Request Header Fields Too Large'],
+      [503, 'Service Unavailable'],
+    ];
+    for (const [status, phrase] of phrases) {
+      expect(latin1(buildRejection({ status })).split('\r\n')[0]).toBe(
+        `HTTP/1.1 ${status} ${phrase}`,
+      );
+    }
+    // Outside the registry: the class's phrase, never a bare "Error".
+    expect(latin1(buildRejection({ status: 499 })).split('\r\n')[0]).toBe(
+      'HTTP/1.1 499 Client Error',
+    );
+    expect(latin1(buildRejection({ status: 599 })).split('\r\n')[0]).toBe(
+      'HTTP/1.1 599 Server Error',
+    );
+  });
+
   it('lets a function choose the protocol, but only one offered', () => {
     const r = validateUpgradeRequest(parseRequest(RFC_REQUEST));
     if (!r.ok) throw new Error('invalid');

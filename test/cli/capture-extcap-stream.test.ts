@@ -269,6 +269,7 @@ describe('runExtcapCapture: a malformed EVENT_BUFFER is a counted drop', () => {
       good(3),
     ];
     const err: string[] = [];
+    const logged: string[] = [];
     let stop!: () => void;
     const stopped = new Promise<void>((done) => (stop = done));
     const io: CliIo = {
@@ -285,6 +286,7 @@ describe('runExtcapCapture: a malformed EVENT_BUFFER is a counted drop', () => {
         session: 's',
         filter: () => true,
         filtering: false,
+        log: (line) => logged.push(line),
         connect: () =>
           Promise.resolve({
             open: () => Promise.resolve('h'),
@@ -305,11 +307,115 @@ describe('runExtcapCapture: a malformed EVENT_BUFFER is a counted drop', () => {
     );
     expect(code).toBe(0);
     expect(closed).toBe(true);
-    expect(err.filter((l) => l.includes('dropped a malformed EVENT_BUFFER'))).toHaveLength(2);
-    expect(err.at(-1)).toContain('2 bad EVENT_BUFFERs dropped');
+    // Not stderr (Wireshark shows it as an error dialog): the debug log and the ISBs.
+    expect(err).toEqual([]);
+    expect(logged.filter((l) => l.includes('dropped a malformed EVENT_BUFFER'))).toHaveLength(2);
+    expect(logged.at(-1)).toContain('2 bad EVENT_BUFFERs dropped');
     const bytes = new Uint8Array(readFileSync(file));
     const read = readCapture(bytes);
     expect(read.ok && read.value.records.map((r) => r.data.at(-1))).toEqual([1, 2, 3]);
     expect(new TextDecoder().decode(bytes)).toContain('2 malformed EVENT_BUFFERs dropped');
+  });
+});
+
+describe('ExtcapPcapngStream: an ISB whenever the counters change, at most once a second', () => {
+  it('writes the first change at once, holds later ones until a second has passed, skips no-change', () => {
+    let now = 10_000_000_000n;
+    const stream = new ExtcapPcapngStream('test', undefined, () => now);
+    stream.start();
+    const isbs = (blocks: Uint8Array[]) => blocksOf(concat(blocks)).filter((b) => b.type === 5);
+    // No change yet: nothing to report.
+    expect(stream.statisticsDueInMs()).toBeUndefined();
+    expect(stream.statisticsIfDue()).toEqual([]);
+    // Packets only (no loss): still a change, so an ISB (the old code wrote one only on loss).
+    let first = isbs(stream.buffer(items([packetEvent(netrxPacket(frame(60, 1), 60))])));
+    expect(first).toHaveLength(1);
+    expect(first[0]?.isb?.get(8)).toBe(1n); // isb_usrdeliv
+    now += 400_000_000n;
+    const held = isbs(
+      stream.buffer(
+        items([packetEvent(netrxPacket(frame(60, 2), 60)), { kind: 'lost', lostEventCount: 4 }]),
+      ),
+    );
+    expect(held).toEqual([]);
+    expect(stream.statisticsDueInMs()).toBe(600);
+    now += 599_000_000n;
+    expect(stream.statisticsIfDue()).toEqual([]);
+    now += 1_000_000n;
+    first = isbs(stream.statisticsIfDue());
+    expect(first).toHaveLength(1);
+    expect(first[0]?.isb?.get(5)).toBe(4n); // isb_ifdrop: the held loss
+    expect(first[0]?.isb?.get(4)).toBe(6n); // isb_ifrecv: 2 written + 4 lost
+    expect(stream.statisticsDueInMs()).toBeUndefined();
+    // Much later, with nothing new: no ISB.
+    now += 10_000_000_000n;
+    expect(stream.buffer(items([]))).toEqual([]);
+  });
+});
+
+describe('runExtcapCapture: the last counts reach the file without the closing ISB', () => {
+  it('a held ISB is written by the timer while the receive waits; nothing on stderr under loss', async () => {
+    const { VirtualClock } = await import('../../src/testing/index.js');
+    const clock = new VirtualClock(1_700_000_000_000);
+    const file = join(mkdtempSync(join(tmpdir(), 'ce-isb-')), 'out.pcapng');
+    const queue = [
+      encodeEventBuffer([packetEvent(netrxPacket(frame(60, 1), 60))]),
+      encodeEventBuffer([
+        packetEvent(netrxPacket(frame(60, 2), 60)),
+        { kind: 'lost', lostEventCount: 7 },
+      ]),
+    ];
+    const err: string[] = [];
+    const logged: string[] = [];
+    let stop!: () => void;
+    const stopped = new Promise<void>((done) => (stop = done));
+    let waiting = false;
+    let rejectWaiting: ((e: Error) => void) | undefined;
+    const running = runExtcapCapture(
+      {
+        fifo: file,
+        server: 'fake',
+        session: 's',
+        filter: () => true,
+        filtering: false,
+        clock,
+        log: (line) => logged.push(line),
+        connect: () =>
+          Promise.resolve({
+            open: () => Promise.resolve('h'),
+            receive: () => {
+              const next = queue.shift();
+              if (next !== undefined) return Promise.resolve(next);
+              waiting = true;
+              return new Promise<Uint8Array>((_, reject) => (rejectWaiting = reject));
+            },
+            close: () => Promise.resolve(),
+            end: () => rejectWaiting?.(new Error('ended')),
+          }),
+      },
+      { out: () => undefined, err: (l) => err.push(l), untilStopped: () => stopped },
+    );
+    const lastIsb = () => {
+      const isbs = blocksOf(new Uint8Array(readFileSync(file))).filter((b) => b.type === 5);
+      return isbs.at(-1)?.isb;
+    };
+    const until = async (condition: () => boolean) => {
+      for (let i = 0; i < 500 && !condition(); i++) await new Promise((r) => setTimeout(r, 5));
+      expect(condition()).toBe(true);
+    };
+    await until(() => waiting);
+    // The first buffer's ISB went out at once; the loss in the second is held (same second).
+    await until(() => lastIsb()?.get(8) === 1n);
+    expect(lastIsb()?.get(5)).toBe(0n);
+    clock.advance(1_000);
+    // As if tshark killed the extcap now: the file already holds the last counts.
+    await until(() => lastIsb()?.get(5) === 7n);
+    expect(lastIsb()?.get(4)).toBe(9n); // 2 written + 7 lost
+    expect(lastIsb()?.has(3)).toBe(false); // not the closing ISB
+    stop();
+    clock.advance(500);
+    expect(await running).toBe(0);
+    expect(err).toEqual([]);
+    expect(logged.at(-1)).toContain('7 lost packets');
   });
 });

@@ -17,7 +17,10 @@ export {
   type ParsedRequest,
 } from './protocol.js';
 export {
+  DEFAULT_MAX_PENDING_REPLIES,
   LrecWsCloseCode,
+  MAX_REFUSAL_MESSAGE,
+  SLOW_READER_REASON,
   LrecWsConnection,
   LrecWsServer,
   type LrecWsSendResult,
@@ -25,3 +28,4 @@ export {
   type LrecWsServerStats,
   type LrecWsSink,
 } from './server.js';
+export { CAPTURE_WS_PROVIDER, CaptureWsEvent, CaptureWsKeyword } from './events.js';

@@ -7,7 +7,7 @@ import { TraceRegistry } from '../../trace/index.js';
 import { parseEventBuffer } from '../../wire/index.js';
 import { SessionTable, startSyntheticProvider, type SessionLimits } from '../index.js';
 import { parseReply, type LrecWsReply } from './protocol.js';
-import { LrecWsServer, type LrecWsSendResult } from './server.js';
+import { DEFAULT_MAX_PENDING_REPLIES, LrecWsServer, type LrecWsSendResult } from './server.js';
 
 let counter = 0;
 const crypto = {
@@ -24,6 +24,8 @@ class Sink {
   readonly frames: ({ text: LrecWsReply } | { binary: Uint8Array })[] = [];
   waiting = 0;
   maxWaiting = 0;
+  /** Text bytes written while already past the threshold (since the last reset). */
+  textWhileCongested = 0;
   closedWith: number | undefined;
   constructor(public threshold = Infinity) {}
   private account(n: number): LrecWsSendResult {
@@ -35,6 +37,7 @@ class Sink {
     const parsed = parseReply(text);
     if (!parsed.ok) throw new Error(parsed.message);
     this.frames.push({ text: parsed.value });
+    if (this.waiting > this.threshold) this.textWhileCongested += text.length;
     return this.account(text.length);
   }
   sendBinary(bytes: Uint8Array): LrecWsSendResult {
@@ -203,12 +206,14 @@ describe('LrecWsServer', () => {
     send({ call: 'receive', handle });
     expect(server.stats().deferredReceives).toBe(1);
     send({ call: 'receive', handle });
-    expect(sink.replies.at(-1)).toMatchObject({ ok: false, status: 616 });
+    // The refusal is held with the socket congested (it would add to what waits), sent on drain.
+    expect(sink.replies).toHaveLength(1);
     synthetic.emit(1000);
     expect(sink.buffers).toHaveLength(0);
     sink.waiting = 0;
     sink.threshold = Infinity;
     connection.drained();
+    expect(sink.replies[1]).toMatchObject({ ok: false, status: 616 });
     let delivered = 0;
     let lost = 0;
     for (const b of sink.buffers) {
@@ -225,16 +230,80 @@ describe('LrecWsServer', () => {
     await flush();
   });
 
+  it('a client that sends requests but never reads: replies are held (bounded), then it is cut off as a slow reader', () => {
+    // Regression: text replies (refusals, open/close results) bypassed the
+    // congestion check, so a client that never read grew the socket's buffer
+    // by one reply per request, without bound.
+    const { sink, send, open, server } = setup({}, 0);
+    open(); // congested from here on: the client reads nothing
+    for (let i = 0; i < 10_000; i++) send({ call: 'receive', handle: 'ff'.repeat(16) });
+    expect(sink.replies).toHaveLength(1);
+    expect(sink.maxWaiting).toBeLessThan(1024);
+    expect(sink.closedWith).toBe(1008);
+    expect(server.stats().dropped).toEqual({ 'slow-reader': 1 });
+    // The backlog overflowed at its limit, not later.
+    expect(server.stats().refused['ERR_CAPTURE_WS_UNKNOWN_HANDLE']).toBe(
+      DEFAULT_MAX_PENDING_REPLIES + 1,
+    );
+  });
+
+  it('held replies go out in order on drain, before held receives', () => {
+    const { sink, send, open, connection, server } = setup({}, 0);
+    const handle = open();
+    send({ call: 'receive', handle: 'ab'.repeat(16) });
+    send({ call: 'open', session: 'nope' });
+    expect(sink.replies).toHaveLength(1);
+    sink.waiting = 0;
+    sink.threshold = Infinity;
+    connection.drained();
+    expect(sink.replies.slice(1).map((r) => r.id)).toEqual([2, 3]);
+    expect(sink.replies[1]).toMatchObject({ ok: false, code: 'ERR_CAPTURE_WS_UNKNOWN_HANDLE' });
+    expect(sink.closedWith).toBeUndefined();
+    expect(server.stats().dropped).toEqual({});
+    send({ call: 'close', handle });
+    expect(sink.replies.at(-1)).toMatchObject({ id: 4, ok: true });
+  });
+
+  it('a connection holds at most maxHandlesPerConnection handles: one more open is ERROR_BUSY (170)', () => {
+    const clock = new VirtualClock(0);
+    const table = new SessionTable({ registry: new TraceRegistry({ clock }), clock });
+    for (const name of ['A', 'B', 'C']) {
+      table.createSession({ name, providers: [{ provider: 'netrx-synthetic' }] }).start();
+    }
+    const server = new LrecWsServer({ table, crypto, maxHandlesPerConnection: 2 });
+    const sink = new Sink();
+    const connection = server.connect(sink);
+    let id = 0;
+    for (const session of ['A', 'B', 'C']) {
+      connection.message(JSON.stringify({ id: ++id, call: 'open', session }), false);
+    }
+    expect(sink.replies.map((r) => r.ok)).toEqual([true, true, false]);
+    expect(sink.replies[2]).toMatchObject({ status: 170, code: 'ERROR_BUSY' });
+    expect(server.stats().handles).toBe(2);
+    // The session refused stays openable by someone else.
+    expect(() => table.openSession('C')).not.toThrow();
+  });
+
+  it('maxPendingReplies must be a positive integer', () => {
+    const clock = new VirtualClock(0);
+    const table = new SessionTable({ registry: new TraceRegistry({ clock }), clock });
+    for (const bad of [0, -1, 1.5, Number.NaN]) {
+      expect(() => new LrecWsServer({ table, crypto, maxPendingReplies: bad })).toThrow(RangeError);
+    }
+  });
+
   it('property: delivered + lost = generated, and what waits in the socket stays bounded', async () => {
     const op = fc.oneof(
       fc.record({ kind: fc.constant('emit' as const), n: fc.integer({ min: 1, max: 400 }) }),
       fc.record({ kind: fc.constant('receive' as const) }),
+      // Requests whose answers are text only (a refusal), which a slow client may pile up.
+      { arbitrary: fc.record({ kind: fc.constant('junk' as const) }), weight: 6 },
       fc.record({ kind: fc.constant('advance' as const), ms: fc.integer({ min: 1, max: 800 }) }),
       fc.record({ kind: fc.constant('drain' as const) }),
     );
     await fc.assert(
       fc.asyncProperty(
-        fc.array(op, { maxLength: 60 }),
+        fc.array(op, { maxLength: 100 }),
         fc.integer({ min: 0, max: 20_000 }),
         fc.constantFrom(0, 5, 20),
         async (ops, threshold, eventsPerBuffer) => {
@@ -245,8 +314,10 @@ describe('LrecWsServer', () => {
           for (const o of ops) {
             if (o.kind === 'emit') t.synthetic.emit(o.n);
             else if (o.kind === 'advance') t.clock.advance(o.ms);
+            else if (o.kind === 'junk') t.send({ call: 'receive', handle: 'ee'.repeat(16) });
             else if (o.kind === 'drain') {
               t.sink.waiting = 0;
+              t.sink.textWhileCongested = 0;
               t.connection.drained();
             } else {
               // A client posts its next receive only after the previous answer, as the tail does.
@@ -258,9 +329,14 @@ describe('LrecWsServer', () => {
             }
             await flush();
             answered = Math.max(answered, t.sink.buffers.length);
-            // What waits unsent: the threshold, one EVENT_BUFFER and its header, a few text replies.
-            expect(t.sink.maxWaiting).toBeLessThanOrEqual(threshold + bufferBytes + 1024);
+            // What waits unsent: the threshold, then the write that crossed it (one
+            // reply, or one EVENT_BUFFER with its header); held replies wait in the core.
+            expect(t.sink.maxWaiting).toBeLessThanOrEqual(threshold + bufferBytes + 400);
+            // Past the threshold only a completing receive's header is written (one handle).
+            expect(t.sink.textWhileCongested).toBeLessThanOrEqual(200);
           }
+          // Cut off as a slow reader (65 refusals held): the bound held; nothing more to count.
+          if (t.sink.closedWith !== undefined) return;
           t.send({ call: 'close', handle });
           t.sink.waiting = 0;
           t.connection.drained();
@@ -275,7 +351,7 @@ describe('LrecWsServer', () => {
           expect(delivered + lost + t.session.stats().unreportedLost).toBe(t.synthetic.generated);
         },
       ),
-      { numRuns: 150 },
+      { numRuns: 200 },
     );
   });
 });

@@ -13,8 +13,16 @@
  * that arrives is *deferred*: it is posted to the session only once the
  * socket drained. Meanwhile the session's bounded queue fills and counts its
  * loss, so a slow reader costs counted loss, never an unbounded socket
- * buffer: what waits is at most the threshold plus one EVENT_BUFFER per
- * session. A `'dropped'` send means the host is cutting the client off.
+ * buffer. Every other reply (open and close results, refusals) written
+ * while congested waits in the connection's backlog of at most
+ * `maxPendingReplies` replies and goes out on drain; one more means the
+ * client sends requests but does not read the answers, and the connection
+ * is closed (1008, `SLOW_READER_REASON`, counted in `dropped['slow-reader']`).
+ * So what waits on a connection that does not read is at most the threshold
+ * plus the last write that crossed it (at most one EVENT_BUFFER or one reply)
+ * plus one EVENT_BUFFER per handle plus `maxPendingReplies` replies (each
+ * under 1 KiB: refusal messages are cut to MAX_REFUSAL_MESSAGE characters).
+ * A `'dropped'` send means the host is cutting the client off.
  */
 import { toHex } from '../../bytes/index.js';
 import { NetrxError, type Crypto } from '../../runtime/index.js';
@@ -37,6 +45,15 @@ export interface LrecWsSink {
   close(code: number, reason: string): void;
 }
 
+/** The close reason of a connection whose reply backlog overflowed. */
+export const SLOW_READER_REASON = 'replies unread: the client does not read';
+
+/** Characters of a refusal's message (it may quote a client's session name). */
+export const MAX_REFUSAL_MESSAGE = 512;
+
+/** Replies a congested connection may hold before it is closed. */
+export const DEFAULT_MAX_PENDING_REPLIES = 64;
+
 /** Close codes the server uses. */
 export const LrecWsCloseCode = {
   /** A binary frame from the client (the protocol has none). */
@@ -51,6 +68,8 @@ export interface LrecWsServerOptions {
   readonly crypto: Pick<Crypto, 'randomBytes'>;
   /** Handles one connection may hold. Default 16 (the table's default size). */
   readonly maxHandlesPerConnection?: number;
+  /** Replies held while the transport is congested; one more closes the connection. Default 64. */
+  readonly maxPendingReplies?: number;
 }
 
 export interface LrecWsServerStats {
@@ -79,6 +98,7 @@ interface HandleEntry {
 export class LrecWsServer {
   /** @internal */ readonly table: SessionTable;
   /** @internal */ readonly maxHandles: number;
+  /** @internal */ readonly maxPendingReplies: number;
   private readonly crypto: Pick<Crypto, 'randomBytes'>;
   private readonly connections = new Set<LrecWsConnection>();
   /** @internal */ readonly counters = {
@@ -93,6 +113,12 @@ export class LrecWsServer {
     this.table = options.table;
     this.crypto = options.crypto;
     this.maxHandles = options.maxHandlesPerConnection ?? 16;
+    this.maxPendingReplies = options.maxPendingReplies ?? DEFAULT_MAX_PENDING_REPLIES;
+    if (!Number.isInteger(this.maxPendingReplies) || this.maxPendingReplies < 1) {
+      throw new RangeError(
+        `maxPendingReplies must be a positive integer: got ${this.maxPendingReplies}`,
+      );
+    }
     if (!Number.isInteger(this.maxHandles) || this.maxHandles < 1) {
       throw new RangeError(
         `maxHandlesPerConnection must be a positive integer: got ${this.maxHandles}`,
@@ -142,6 +168,8 @@ export class LrecWsConnection {
   private readonly sink: LrecWsSink;
   private readonly handles = new Map<string, HandleEntry>();
   private congested = false;
+  /** Replies written while congested, oldest first (bounded by maxPendingReplies). */
+  private pending: string[] = [];
   private isClosed = false;
   /** closed() ran (apart from isClosed, which a drop sets first). */
   private released = false;
@@ -189,6 +217,11 @@ export class LrecWsConnection {
   /** The socket took what waited: held receives may go to their sessions now. */
   drained(): void {
     this.congested = false;
+    // Held replies first, in order: they answer requests older than any held receive.
+    while (this.pending.length > 0) {
+      if (this.congested || this.isClosed) return;
+      this.send(this.sink.sendText(this.pending.shift() as string));
+    }
     for (const entry of this.handles.values()) {
       if (this.congested || this.isClosed) return;
       const id = entry.deferred;
@@ -203,6 +236,7 @@ export class LrecWsConnection {
     if (this.released) return;
     this.released = true;
     this.isClosed = true;
+    this.pending = [];
     this.server.forget(this);
     const entries = [...this.handles.values()];
     this.handles.clear();
@@ -300,8 +334,15 @@ export class LrecWsConnection {
         return;
       }
       const { events, lost, reason } = result.meta;
-      this.reply({ id, ok: true, bytes: result.data.length, events, lost, reason });
-      this.send(this.sink.sendBinary(result.data));
+      // Header and buffer go together, congested or not: this is the one
+      // EVENT_BUFFER per handle the bound allows (a receive is only posted
+      // while the transport is not congested).
+      this.send(
+        this.sink.sendText(
+          encodeReply({ id, ok: true, bytes: result.data.length, events, lost, reason }),
+        ),
+      );
+      if (!this.isClosed) this.send(this.sink.sendBinary(result.data));
     };
     entry.flush = complete;
     if (op.result !== undefined) complete();
@@ -315,11 +356,20 @@ export class LrecWsConnection {
 
   private refuse(id: number, status: number, code: string, message: string): void {
     this.server.count(this.server.counters.refused, code);
-    this.reply({ id, ok: false, status, code, message });
+    this.reply({ id, ok: false, status, code, message: message.slice(0, MAX_REFUSAL_MESSAGE) });
   }
 
   private reply(reply: LrecWsReply): void {
-    if (!this.isClosed) this.send(this.sink.sendText(encodeReply(reply)));
+    if (this.isClosed) return;
+    if (!this.congested) {
+      this.send(this.sink.sendText(encodeReply(reply)));
+      return;
+    }
+    if (this.pending.length >= this.server.maxPendingReplies) {
+      this.drop('slow-reader', LrecWsCloseCode.policyViolation, SLOW_READER_REASON);
+      return;
+    }
+    this.pending.push(encodeReply(reply));
   }
 
   private send(result: LrecWsSendResult): void {

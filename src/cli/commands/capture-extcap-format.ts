@@ -98,10 +98,14 @@ export interface ExtcapCounters {
  * The pcapng stream of one extcap capture: the section header and the one
  * Ethernet interface Wireshark was told of (`start()`), then, per
  * EVENT_BUFFER (`buffer()`), an Enhanced Packet Block per packet event (its
- * direction from the event's keywords or opcode) and, when the buffer
- * reported a loss, an Interface Statistics Block, so the loss reaches the
- * file even when no packet follows it; `finish()` writes the last ISB with
- * isb_endtime. Every packet event goes to interface 0 whatever its
+ * direction from the event's keywords or opcode) and, whenever the counters
+ * changed, an Interface Statistics Block, at most one per
+ * `ISB_INTERVAL_NS` (1 s): the first change at once, later ones once the
+ * interval has passed (`statisticsDueInMs()` says when a held one is due, so
+ * the caller writes it with `statisticsIfDue()` even if no buffer follows).
+ * So a loss reaches the file even when no packet follows it, and the last
+ * counts reach it even when tshark kills the extcap before `finish()` (the
+ * last ISB with isb_endtime) can run. Every packet event goes to interface 0 whatever its
  * MiniportIfIndex: the extcap offers one interface.
  *
  * Loss: NET_EVENT_LOST says how many events the session's queue dropped,
@@ -117,6 +121,9 @@ export interface ExtcapCounters {
  * count packets only. A capture that needs exact packet drops opens a
  * session of the packet-capture provider alone.
  */
+/** The shortest time between two Interface Statistics Blocks (ns). */
+export const ISB_INTERVAL_NS = 1_000_000_000n;
+
 export class ExtcapPcapngStream {
   private readonly writer = new PcapngWriter({ userApplication: 'netrx capture extcap' });
   readonly counters: ExtcapCounters = {
@@ -134,6 +141,9 @@ export class ExtcapPcapngStream {
   /** An event of a provider other than the packet-capture one has arrived. */
   private mixed = false;
   private readonly startNs: bigint;
+  /** The counters the last ISB carried, and when it was written. */
+  private reported = '';
+  private reportedAt: bigint | undefined;
 
   constructor(
     private readonly description: string,
@@ -142,6 +152,7 @@ export class ExtcapPcapngStream {
     private readonly filtering = false,
   ) {
     this.startNs = now();
+    this.reported = this.snapshot();
   }
 
   get packets(): number {
@@ -164,23 +175,38 @@ export class ExtcapPcapngStream {
     ];
   }
 
-  /** The blocks for one decoded EVENT_BUFFER, in order; an ISB last when it reported a loss. */
+  /** The blocks for one decoded EVENT_BUFFER, in order; an ISB last when one is due. */
   buffer(items: readonly NetEventItem[]): Uint8Array[] {
     const blocks: Uint8Array[] = [];
-    let lossHere = false;
     for (const item of items) {
-      if (item.kind === 'lost') lossHere = item.lostEventCount > 0 || lossHere;
       const block = this.block(item);
       if (block !== undefined) blocks.push(block);
     }
-    if (lossHere) blocks.push(this.statistics(false));
+    blocks.push(...this.statisticsIfDue());
     return blocks;
   }
 
-  /** An EVENT_BUFFER that did not decode: counted, and an ISB whose comment says so. */
+  /** An EVENT_BUFFER that did not decode: counted, and (when due) an ISB whose comment says so. */
   badBuffer(): Uint8Array[] {
     this.counters.badBuffers++;
+    return this.statisticsIfDue();
+  }
+
+  /** An ISB when the counters changed since the last one and the interval has passed. */
+  statisticsIfDue(): Uint8Array[] {
+    if (this.snapshot() === this.reported) return [];
+    const at = this.reportedAt;
+    if (at !== undefined && this.now() - at < ISB_INTERVAL_NS) return [];
     return [this.statistics(false)];
+  }
+
+  /** Milliseconds until a held ISB is due; undefined when none is held. */
+  statisticsDueInMs(): number | undefined {
+    if (this.snapshot() === this.reported) return undefined;
+    const at = this.reportedAt;
+    if (at === undefined) return 0;
+    const left = at + ISB_INTERVAL_NS - this.now();
+    return left <= 0n ? 0 : Math.ceil(Number(left) / 1e6);
   }
 
   /** The closing ISB, with isb_endtime. */
@@ -244,9 +270,16 @@ export class ExtcapPcapngStream {
     );
   }
 
+  private snapshot(): string {
+    const c = this.counters;
+    return `${c.packets} ${c.filtered} ${c.lostPackets} ${c.lostUnattributed} ${c.badBuffers} ${c.clampedTimestamps} ${c.skipped}`;
+  }
+
   private statistics(final: boolean): Uint8Array {
     const c = this.counters;
     const now = this.now();
+    this.reported = this.snapshot();
+    this.reportedAt = now;
     const comments: string[] = [];
     if (c.lostUnattributed > 0) {
       comments.push(
@@ -256,6 +289,9 @@ export class ExtcapPcapngStream {
     if (c.badBuffers > 0) comments.push(`netrx: ${c.badBuffers} malformed EVENT_BUFFERs dropped`);
     if (c.clampedTimestamps > 0) {
       comments.push(`netrx: ${c.clampedTimestamps} packet timestamps clamped`);
+    }
+    if (c.skipped > 0) {
+      comments.push(`netrx: ${c.skipped} packet events skipped (not Ethernet, or undecodable)`);
     }
     return this.writer.statistics({
       timestamp: now < this.startNs ? this.startNs : now,

@@ -9,15 +9,26 @@
  * fifo at once, then connects (rpc://, or ws:// / wss:// with the bearer
  * token and a CA file), opens the session, and writes an Enhanced Packet
  * Block per packet event as each EVENT_BUFFER arrives (one write per
- * receive, nothing held back), with an Interface Statistics Block after
- * every buffer that reported a loss and one at the end. An EVENT_BUFFER
- * that does not decode is dropped, counted (ISB comment, stderr) and the
- * capture goes on. It ends cleanly, closing the session handle, on
- * SIGINT/SIGTERM (Wireshark's stop) or when the fifo's reader is gone
- * (EPIPE); a failure is one line on stderr and exit code 1, which Wireshark
- * shows.
+ * receive, nothing held back), with an Interface Statistics Block whenever
+ * the counters changed, at most one a second (a timer writes a held one
+ * when no buffer follows), and one at the end. tshark and Wireshark stop a
+ * capture by killing the extcap or closing the fifo, so the closing ISB
+ * often never lands: the periodic ones carry the last counts. An
+ * EVENT_BUFFER that does not decode is dropped, counted (ISB comment, the
+ * debug log) and the capture goes on.
+ *
+ * stderr is for failures only: Wireshark shows anything an extcap writes
+ * there as an error dialog. Loss and other anomalies go into the file the
+ * Wireshark way (isb_ifdrop, epb_dropcount, ISB comments) and, with
+ * `--debug-file PATH` (Wireshark's extcap debug option), into that log.
+ * It ends cleanly, closing the session handle, on SIGINT/SIGTERM
+ * (Wireshark's stop) or when the fifo's reader is gone (EPIPE); a failure is
+ * one line on stderr and exit code 1, which Wireshark shows.
  */
+import { appendFileSync } from 'node:fs';
 import { chmod, open as openFile, writeFile, type FileHandle } from 'node:fs/promises';
+import type { Clock, Timer } from '../../runtime/index.js';
+import { systemClock } from '../../node/runtime/index.js';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -38,7 +49,7 @@ import { connectTail, parseRpcUrl, parseWsUrl, type TailClient } from './capture
 
 /** How long a stop waits for the outstanding receive before cutting the connection (a rundown). */
 const STOP_GRACE_MS = 500;
-/** Malformed EVENT_BUFFERs described one by one on stderr; later ones are only counted. */
+/** Malformed EVENT_BUFFERs described one by one in the debug log; later ones are only counted. */
 const BAD_BUFFER_LINES = 10;
 export const LAUNCHER_NAME = 'netrx-extcap';
 
@@ -139,11 +150,13 @@ export const captureExtcapCommand: CliCommand = {
     const connectValues = Object.fromEntries(
       Object.entries(values).filter(([, v]) => v !== ''),
     ) as Record<string, string | boolean | undefined>;
+    const debugFile = values['debug-file'];
     return runExtcapCapture(
       {
         fifo,
         server,
         session,
+        ...(typeof debugFile === 'string' && debugFile !== '' ? { log: debugLog(debugFile) } : {}),
         filter: filter.filter,
         filtering: typeof filterText === 'string' && filterText.trim() !== '',
         connect: () => connectTail(server, connectValues),
@@ -153,8 +166,20 @@ export const captureExtcapCommand: CliCommand = {
   },
 };
 
+/** Lines appended to Wireshark's extcap debug file; a log that cannot be written is not a failure. */
+function debugLog(path: string): (line: string) => void {
+  return (line) => {
+    try {
+      appendFileSync(path, `${new Date().toISOString()} ${line}\n`);
+    } catch {
+      // The capture matters more than its log.
+    }
+  };
+}
+
 /**
- * The capture call: `connect` is the transport (a test passes its own).
+ * The capture call: `connect` is the transport (a test passes its own);
+ * `log` the debug log (default: none); `clock` times the ISBs.
  * @internal exported for tests
  */
 export async function runExtcapCapture(
@@ -165,9 +190,13 @@ export async function runExtcapCapture(
     filter: FrameFilter;
     filtering: boolean;
     connect: () => Promise<TailClient>;
+    log?: (line: string) => void;
+    clock?: Clock;
   },
   io: CliIo,
 ): Promise<number> {
+  const clock = options.clock ?? systemClock;
+  const log = options.log ?? (() => undefined);
   let stopping = false;
   let client: TailClient | undefined;
   void io.untilStopped().then(() => {
@@ -180,17 +209,38 @@ export async function runExtcapCapture(
   const stream = new ExtcapPcapngStream(
     `netrx remote capture: session ${JSON.stringify(options.session)} at ${options.server}`,
     options.filter,
-    () => BigInt(Date.now()) * 1_000_000n,
+    () => BigInt(Math.round(clock.now())) * 1_000_000n,
     options.filtering,
   );
-  const write = async (blocks: Uint8Array[]) => {
-    if (readerGone || blocks.length === 0) return;
-    try {
-      await fifo?.writev(blocks);
-    } catch (error) {
-      if ((error as { code?: unknown }).code !== 'EPIPE') throw error;
-      readerGone = true; // Wireshark or tshark stopped reading: the capture is over
-    }
+  // Writes go one after another (the loop's and the ISB timer's), never interleaved.
+  let writing: Promise<void> = Promise.resolve();
+  const write = (blocks: Uint8Array[]): Promise<void> => {
+    const next = writing.then(async () => {
+      if (readerGone || blocks.length === 0) return;
+      try {
+        await fifo?.writev(blocks);
+      } catch (error) {
+        if ((error as { code?: unknown }).code !== 'EPIPE') throw error;
+        readerGone = true; // Wireshark or tshark stopped reading: the capture is over
+      }
+    });
+    writing = next.catch(() => undefined);
+    return next;
+  };
+  // An ISB held by the once-a-second limit goes out when due, whether or not a buffer follows.
+  let isbTimer: Timer | undefined;
+  let timerFailure: Error | undefined;
+  const scheduleStatistics = () => {
+    if (isbTimer !== undefined) return;
+    const due = stream.statisticsDueInMs();
+    if (due === undefined) return;
+    isbTimer = clock.setTimer(due, () => {
+      isbTimer = undefined;
+      write(stream.statisticsIfDue()).catch((error: unknown) => {
+        timerFailure ??= error instanceof Error ? error : new Error(errorLine(error));
+      });
+      scheduleStatistics();
+    });
   };
   try {
     // The fifo first (opening it waits for its reader, dumpcap): a failure to
@@ -213,29 +263,33 @@ export async function runExtcapCapture(
       if (!items.ok) {
         // Untrusted input: one bad buffer is a counted drop, not the end of the capture.
         if (stream.counters.badBuffers < BAD_BUFFER_LINES)
-          io.err(
-            `netrx capture extcap: dropped a malformed EVENT_BUFFER of ${buffer.length} bytes ` +
+          log(
+            `dropped a malformed EVENT_BUFFER of ${buffer.length} bytes ` +
               `(${items.failure.code} at ${items.failure.offset ?? 0}: ${items.failure.message})`,
           );
         await write(stream.badBuffer());
-        continue;
-      }
-      await write(stream.buffer(items.value));
+      } else await write(stream.buffer(items.value));
+      scheduleStatistics();
+      if (timerFailure !== undefined) throw timerFailure;
     }
+    isbTimer?.cancel();
+    isbTimer = undefined;
     if (failure === undefined) {
       await client.close(handle).catch(() => undefined);
       client.end();
     } else client.end();
     await write(stream.finish());
     await fifo.close().catch(() => undefined);
-    // Wireshark may show any stderr as an error: a clean capture says nothing.
-    if (stream.anomalies()) io.err(`netrx capture extcap: ${stream.summary()}`);
+    // Not stderr: Wireshark shows any stderr as an error dialog. The file's
+    // ISBs carry the same counts; the debug log the whole line.
+    if (stream.anomalies()) log(stream.summary());
     if (failure !== undefined) {
       io.err(`netrx capture extcap: ${errorLine(failure)}`);
       return 1;
     }
     return 0;
   } catch (error) {
+    isbTimer?.cancel();
     client?.end();
     await fifo?.close().catch(() => undefined);
     io.err(`netrx capture extcap: ${errorLine(error)}`);

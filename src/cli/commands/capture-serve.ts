@@ -29,7 +29,7 @@ export const captureServeCommand: CliCommand = {
   summary:
     'an MS-LREC event session served over DCE/RPC (ncacn_ip_tcp, loopback) and/or WebSocket (netrx.lrec.v1)',
   usage:
-    'capture serve --session NAME [--rpc-port PORT] [--ws-port PORT [--ws-host HOST] [--ws-token TOKEN] [--tls-cert FILE --tls-key FILE]] [--insecure-no-auth] [--synthetic EVENTS_PER_SECOND] [--synthetic-count N] [--queue-events N] [--timer-ms MS] [--link-vxlan SPEC]... [--nats URL[,URL...] [--hosts PATTERN] [--replicas N]]',
+    'capture serve --session NAME [--rpc-port PORT] [--ws-port PORT [--ws-host HOST] [--ws-token TOKEN] [--tls-cert FILE --tls-key FILE] [--ws-max-per-address N] [--ws-keepalive-ms MS] [--ws-keepalive-timeout-ms MS]] [--insecure-no-auth] [--synthetic EVENTS_PER_SECOND] [--synthetic-count N] [--queue-events N] [--timer-ms MS] [--link-vxlan SPEC]... [--nats URL[,URL...] [--hosts PATTERN] [--replicas N]]',
   options: {
     session: { type: 'string' },
     'rpc-port': { type: 'string' },
@@ -38,6 +38,9 @@ export const captureServeCommand: CliCommand = {
     'ws-token': { type: 'string' },
     'tls-cert': { type: 'string' },
     'tls-key': { type: 'string' },
+    'ws-max-per-address': { type: 'string' },
+    'ws-keepalive-ms': { type: 'string' },
+    'ws-keepalive-timeout-ms': { type: 'string' },
     'insecure-no-auth': { type: 'boolean' },
     synthetic: { type: 'string' },
     'synthetic-count': { type: 'string' },
@@ -68,10 +71,48 @@ export const captureServeCommand: CliCommand = {
         '--insecure-no-auth is required with --rpc-port: authentication (NTLM) is not implemented yet, and unauthenticated capture is served on loopback only',
       );
     }
-    const wsOnly = ['ws-host', 'ws-token', 'tls-cert', 'tls-key'].find(
-      (flag) => values[flag] !== undefined && wsPort === undefined,
-    );
+    const wsOnly = [
+      'ws-host',
+      'ws-token',
+      'tls-cert',
+      'tls-key',
+      'ws-max-per-address',
+      'ws-keepalive-ms',
+      'ws-keepalive-timeout-ms',
+    ].find((flag) => values[flag] !== undefined && wsPort === undefined);
     if (wsOnly !== undefined) throw new UsageError(`--${wsOnly} needs --ws-port`);
+    const wsLimits = {
+      ...(values['ws-max-per-address'] === undefined
+        ? {}
+        : {
+            maxConnectionsPerAddress: integer(
+              '--ws-max-per-address',
+              values['ws-max-per-address'],
+              1,
+              65_536,
+            ),
+          }),
+      ...(values['ws-keepalive-ms'] === undefined
+        ? {}
+        : {
+            keepAliveIntervalMs: integer(
+              '--ws-keepalive-ms',
+              values['ws-keepalive-ms'],
+              0,
+              3_600_000,
+            ),
+          }),
+      ...(values['ws-keepalive-timeout-ms'] === undefined
+        ? {}
+        : {
+            keepAliveTimeoutMs: integer(
+              '--ws-keepalive-timeout-ms',
+              values['ws-keepalive-timeout-ms'],
+              100,
+              600_000,
+            ),
+          }),
+    };
     const certFile = values['tls-cert'];
     const keyFile = values['tls-key'];
     if ((certFile === undefined) !== (keyFile === undefined)) {
@@ -216,6 +257,8 @@ export const captureServeCommand: CliCommand = {
           ...(wsToken === undefined ? {} : { token: wsToken }),
           ...(tls === undefined ? {} : { tls }),
           insecureNoAuth: insecure,
+          trace: registry,
+          ...wsLimits,
           onConnectionClosed,
         });
       }

@@ -20,6 +20,8 @@ export {
 export { connectLrecTcp, type LrecTcpClient, type LrecTcpClientOptions } from './rpc-client.js';
 export {
   CAPTURE_TOKEN_ENV,
+  DEFAULT_KEEPALIVE_INTERVAL_MS,
+  DEFAULT_KEEPALIVE_TIMEOUT_MS,
   MIN_TOKEN_LENGTH,
   checkLrecWsSecurity,
   createLrecWsEndpoint,
@@ -29,4 +31,11 @@ export {
   type LrecWsNodeServer,
   type LrecWsServerNodeOptions,
 } from './ws-server.js';
+export {
+  ConnectionAdmission,
+  DEFAULT_MAX_CONNECTIONS_PER_ADDRESS,
+  DEFAULT_PRE_AUTH_TIMEOUT_MS,
+  type AdmissionOptions,
+  type AdmissionStats,
+} from './ws-admission.js';
 export { connectLrecWs, type LrecWsClient, type LrecWsClientOptions } from './ws-client.js';

@@ -1,6 +1,7 @@
 // `netrx capture serve --ws-port` | `netrx capture tail ws:// wss://` in-process:
 // real sockets, the synthetic provider, demo certificates written by `certs demo`.
 import { mkdtempSync, readFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -167,5 +168,70 @@ describe('netrx capture serve --ws-port | tail ws://', () => {
       ),
     ).toBe(2);
     expect(stray.err.join('\n')).toContain('--ws-token needs --ws-port');
+  });
+
+  it('--ws-max-per-address caps sockets per address (429); the flags need --ws-port', async () => {
+    const serve = io();
+    const serving = runCli(
+      [
+        'capture',
+        'serve',
+        '--session',
+        'demo',
+        '--ws-port',
+        '0',
+        '--ws-token',
+        TOKEN,
+        '--ws-max-per-address',
+        '1',
+        '--ws-keepalive-ms',
+        '0',
+      ],
+      serve.cli,
+    );
+    await until(() => serve.out.includes('ready'));
+    const port = Number(/ws:\/\/127\.0\.0\.1:(\d+)/.exec(serve.out.join('\n'))?.[1]);
+    const first = connect({ host: '127.0.0.1', port });
+    await new Promise((resolve) => first.once('connect', resolve));
+    const second = connect({ host: '127.0.0.1', port });
+    second.on('error', () => undefined);
+    let answer = '';
+    second.on('data', (chunk: Buffer) => (answer += chunk.toString('latin1')));
+    await new Promise((resolve) => second.once('close', resolve));
+    expect(answer).toMatch(/^HTTP\/1\.1 429 Too Many Requests\r\n/);
+    first.destroy();
+    serve.stop();
+    expect(await serving).toBe(0);
+    for (const [flag, value] of [
+      ['--ws-max-per-address', '4'],
+      ['--ws-keepalive-ms', '1000'],
+      ['--ws-keepalive-timeout-ms', '1000'],
+    ] as const) {
+      const stray = io();
+      expect(
+        await runCli(
+          [
+            'capture',
+            'serve',
+            '--session',
+            'x',
+            '--rpc-port',
+            '0',
+            '--insecure-no-auth',
+            flag,
+            value,
+          ],
+          stray.cli,
+        ),
+      ).toBe(2);
+      expect(stray.err.join('\n')).toContain(`${flag} needs --ws-port`);
+    }
+    const bad = io();
+    expect(
+      await runCli(
+        ['capture', 'serve', '--session', 'x', '--ws-port', '0', '--ws-max-per-address', '0'],
+        bad.cli,
+      ),
+    ).toBe(2);
   });
 });

@@ -177,7 +177,7 @@ describe('capture over WebSocket', () => {
         `Sec-WebSocket-Protocol: ${LREC_WS_SUBPROTOCOL}`,
         'Authorization: Bearer wrong-token-wrong-token',
       ]);
-      expect(answer).toMatch(/^HTTP\/1\.1 401 /);
+      expect(answer).toMatch(/^HTTP\/1\.1 401 Unauthorized\r\n/);
       expect(answer).toContain('WWW-Authenticate: Bearer realm="netrx capture"');
       expect(answer).not.toMatch(/Example Session|Upgrade: websocket|Sec-WebSocket-Accept/i);
       expect(server.stats()).toMatchObject({ unauthorized: 3, connections: 0, calls: 0 });
@@ -220,6 +220,7 @@ describe('capture over WebSocket', () => {
       port: 0,
       token: TOKEN,
       congestionBytes: congestion,
+      maxPendingReplies: 256,
     });
     try {
       const ws = new WebSocket(`ws://127.0.0.1:${server.port}`, [LREC_WS_SUBPROTOCOL], {
@@ -238,7 +239,9 @@ describe('capture over WebSocket', () => {
       const handle = (JSON.parse(frames[0] as string) as { handle: string }).handle;
       ws.pause(); // never read from here on
       let peak = 0;
-      // A client that keeps asking but never reads: one receive per step, 60 MB of events.
+      // A client that keeps asking but never reads: one receive per step, 60 MB of
+      // events. The receives refused (616) while congested wait in the core's
+      // backlog (maxPendingReplies; past it the client is cut: ws-admission.test.ts).
       for (let step = 0; step < 200; step++) {
         synthetic.emit(1000);
         request({ call: 'receive', handle });
@@ -247,7 +250,7 @@ describe('capture over WebSocket', () => {
       }
       const stats = server.stats();
       expect(stats.deferredReceives).toBeGreaterThan(0);
-      // Bound: the congestion threshold, one EVENT_BUFFER and small replies (616s), never the 60 MB.
+      // Bound: the congestion threshold, one EVENT_BUFFER and a reply, never the 60 MB.
       expect(peak).toBeLessThanOrEqual(congestion + limits.bufferBytes + 64 * 1024);
       expect(session.stats().lostTotal).toBeGreaterThan(0);
       expect(session.stats().allocatedBytes).toBeLessThanOrEqual(

@@ -18,9 +18,18 @@
  *
  * Bounds: past `congestionBytes` waiting unsent on a connection, the next
  * receive is held (not posted) until the socket drains, so the session's
- * queue counts the loss; past `maxWriteBufferBytes` the send is refused and
- * the connection failed with 1008 (counted as `slowReaders`). Requests are
- * at most 16 KiB; handshakes are bounded by `handshakeTimeout`.
+ * queue counts the loss, and other replies wait in the core's bounded
+ * backlog (`maxPendingReplies`, then the client is cut off as a slow reader);
+ * past `maxWriteBufferBytes` the send is refused and the connection failed
+ * with 1008 (counted as `slowReaders`). Requests are at most 16 KiB.
+ *
+ * Before authentication (ws-admission.ts): one deadline, `handshakeTimeout`,
+ * from TCP accept through TLS, the HTTP request head and the bearer check;
+ * at most `maxConnectionsPerAddress` sockets per remote address (one more:
+ * 429, or reset under TLS). After it: a ping every `keepAliveIntervalMs`,
+ * and a peer whose pong does not come within `keepAliveTimeoutMs` is
+ * terminated (its sessions stop, as for any dropped connection). Refusals
+ * and cuts are counted in `stats()` and traced (`netrx-capture-ws`).
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer as createHttpServer, type IncomingMessage, type Server } from 'node:http';
@@ -28,18 +37,34 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import {
+  CAPTURE_WS_PROVIDER,
+  CaptureWsEvent,
   LREC_WS_SUBPROTOCOL,
+  LrecWsCloseCode,
   LrecWsServer,
+  SLOW_READER_REASON,
   MAX_REQUEST_BYTES,
   tokenFromSubprotocol,
   type LrecWsSendResult,
   type LrecWsServerStats,
   type SessionTable,
 } from '../../capture/index.js';
-import { NetrxError } from '../../runtime/index.js';
-import { nodeCrypto } from '../runtime/index.js';
+import { NetrxError, type Clock, type Timer } from '../../runtime/index.js';
+import type { TraceRegistry } from '../../trace/index.js';
+import { buildRejection } from '../../websocket/index.js';
+import { nodeCrypto, systemClock } from '../runtime/index.js';
 import { WebSocketServer, type SendResult, type WebSocket } from '../websocket/index.js';
 import { isLoopbackAddress } from './rpc-server.js';
+import {
+  ConnectionAdmission,
+  DEFAULT_MAX_CONNECTIONS_PER_ADDRESS,
+  DEFAULT_PRE_AUTH_TIMEOUT_MS,
+} from './ws-admission.js';
+
+/** Ping interval on upgraded capture connections (ms; 0: off). */
+export const DEFAULT_KEEPALIVE_INTERVAL_MS = 30_000;
+/** How long a ping's pong may take before the peer is terminated (ms). */
+export const DEFAULT_KEEPALIVE_TIMEOUT_MS = 10_000;
 
 export const MIN_TOKEN_LENGTH = 16;
 /** Where `netrx capture serve` and `tail` read a token not given on the command line. */
@@ -63,8 +88,20 @@ export interface LrecWsServerNodeOptions {
   readonly maxWriteBufferBytes?: number;
   /** Connections (including handshakes) at once. Default 256. */
   readonly maxConnections?: number;
-  /** Handshake deadline in ms. Default 10 s. */
+  /** Sockets one remote address may hold, handshakes included. Default 16. */
+  readonly maxConnectionsPerAddress?: number;
+  /** TCP accept to authenticated upgrade (TLS, request head, token), in ms. Default 10 s. */
   readonly handshakeTimeout?: number;
+  /** Ping interval on upgraded connections in ms (0: off). Default 30 s. */
+  readonly keepAliveIntervalMs?: number;
+  /** A pong later than this after its ping terminates the peer (ms). Default 10 s. */
+  readonly keepAliveTimeoutMs?: number;
+  /** Replies held while the socket is congested before the client is cut off. Default 64. */
+  readonly maxPendingReplies?: number;
+  /** Timers (pre-auth deadline, keep-alive). Default the system clock. */
+  readonly clock?: Clock;
+  /** Refusals and cuts are traced here (`netrx-capture-ws`). */
+  readonly trace?: TraceRegistry;
   /** Called after a connection closed and its handles were run down. */
   readonly onConnectionClosed?: () => void;
 }
@@ -78,10 +115,18 @@ export interface LrecWsNodeServer {
   stats(): LrecWsServerStats & {
     /** Upgrades refused for a missing or wrong token. */
     readonly unauthorized: number;
-    /** Clients cut off past maxWriteBufferBytes. */
+    /** Clients cut off past maxWriteBufferBytes or maxPendingReplies. */
     readonly slowReaders: number;
     /** Bytes waiting unsent in all connections now. */
     readonly bufferedBytes: number;
+    /** Sockets cut for not reaching an authenticated upgrade within handshakeTimeout. */
+    readonly preAuthTimeouts: number;
+    /** Sockets or upgrades refused past maxConnectionsPerAddress. */
+    readonly addressRefused: number;
+    /** Sockets now between TCP accept and an authenticated upgrade. */
+    readonly preAuth: number;
+    /** Peers terminated for a pong that did not come in time. */
+    readonly keepAliveTimeouts: number;
   };
   close(): Promise<void>;
 }
@@ -118,6 +163,19 @@ export interface LrecWsEndpointOptions {
   readonly token?: string;
   readonly congestionBytes?: number;
   readonly maxWriteBufferBytes?: number;
+  readonly maxPendingReplies?: number;
+  /**
+   * Upgraded capture connections one remote address may hold (429 past it).
+   * For hosts whose HTTP server serves more than capture (`netrx up`); the
+   * standalone server counts sockets from accept instead (ws-admission.ts).
+   */
+  readonly maxConnectionsPerAddress?: number;
+  readonly keepAliveIntervalMs?: number;
+  readonly keepAliveTimeoutMs?: number;
+  readonly clock?: Clock;
+  readonly trace?: TraceRegistry;
+  /** The upgrade passed the token check (the pre-auth deadline ends). */
+  readonly onAuthenticated?: (socket: Duplex) => void;
   readonly onConnectionClosed?: () => void;
 }
 
@@ -138,9 +196,31 @@ export interface LrecWsEndpoint {
 export function createLrecWsEndpoint(options: LrecWsEndpointOptions): LrecWsEndpoint {
   const token = options.token;
   const expected = token === undefined ? undefined : digest(token);
-  const core = new LrecWsServer({ table: options.table, crypto: nodeCrypto });
+  const core = new LrecWsServer({
+    table: options.table,
+    crypto: nodeCrypto,
+    ...(options.maxPendingReplies === undefined
+      ? {}
+      : { maxPendingReplies: options.maxPendingReplies }),
+  });
+  const clock = options.clock ?? systemClock;
+  const trace = options.trace?.register(CAPTURE_WS_PROVIDER);
+  const interval = options.keepAliveIntervalMs ?? DEFAULT_KEEPALIVE_INTERVAL_MS;
+  const pongWithin = options.keepAliveTimeoutMs ?? DEFAULT_KEEPALIVE_TIMEOUT_MS;
+  for (const [name, value, min] of [
+    ['keepAliveIntervalMs', interval, 0],
+    ['keepAliveTimeoutMs', pongWithin, 1],
+  ] as const) {
+    if (!Number.isInteger(value) || value < min) {
+      throw new RangeError(`${name} must be an integer of at least ${min}: got ${value}`);
+    }
+  }
+  const cap = options.maxConnectionsPerAddress;
+  const perAddress = new Map<string, number>();
   let unauthorized = 0;
   let slowReaders = 0;
+  let addressRefused = 0;
+  let keepAliveTimeouts = 0;
   const congestion = options.congestionBytes ?? 256 * 1024;
   const wss = new WebSocketServer({
     noServer: true,
@@ -166,34 +246,75 @@ export function createLrecWsEndpoint(options: LrecWsEndpointOptions): LrecWsEndp
         done(false, 400, 'Bad Request');
         return;
       }
+      options.onAuthenticated?.(info.req.socket);
       done(true);
     },
   });
   const sockets = new Set<WebSocket>();
-  const connected = (ws: WebSocket) => {
+  const connected = (ws: WebSocket, request: IncomingMessage) => {
     sockets.add(ws);
+    const address = request.socket.remoteAddress ?? '?';
     let cutOff = false;
+    const slowReader = () => {
+      if (cutOff) return;
+      cutOff = true;
+      slowReaders++;
+      trace?.emit(CaptureWsEvent.connectionDropped, { address, reason: 'slow-reader' });
+    };
     const result = (sent: SendResult): LrecWsSendResult => {
       if (sent === 'sent') return 'sent';
       if (sent === 'backpressure') return 'congested';
       // Refused over maxWriteBufferBytes: the connection fails with 1008.
-      if (!cutOff && ws.sendsRefused > 0) {
-        cutOff = true;
-        slowReaders++;
-      }
+      if (ws.sendsRefused > 0) slowReader();
       return 'dropped';
     };
     const connection = core.connect({
       sendText: (text) => result(ws.send(text)),
       sendBinary: (bytes) => result(ws.send(bytes, { binary: true })),
-      close: (code, reason) => ws.close(code, reason),
+      close: (code, reason) => {
+        if (code === LrecWsCloseCode.policyViolation && reason === SLOW_READER_REASON) {
+          // The core's reply backlog overflowed: a client that does not read
+          // its replies will not read a close frame either.
+          slowReader();
+          ws.terminate();
+          return;
+        }
+        ws.close(code, reason);
+      },
     });
+    // Keep-alive: a ping every interval; no pong within pongWithin cuts the peer.
+    let tick: Timer | undefined;
+    let deadline: Timer | undefined;
+    const ping = () => {
+      tick = clock.setTimer(interval, ping);
+      if (deadline !== undefined) return;
+      deadline = clock.setTimer(pongWithin, () => {
+        deadline = undefined;
+        keepAliveTimeouts++;
+        trace?.emit(CaptureWsEvent.connectionDropped, { address, reason: 'keepalive-timeout' });
+        ws.terminate();
+      });
+      try {
+        ws.ping();
+      } catch {
+        // Closing already: 'close' follows and cancels the timers.
+      }
+    };
+    if (interval > 0) {
+      tick = clock.setTimer(interval, ping);
+      ws.on('pong', () => {
+        deadline?.cancel();
+        deadline = undefined;
+      });
+    }
     ws.on('message', (data: Buffer, isBinary: boolean) =>
       connection.message(isBinary ? data : data.toString('utf8'), isBinary),
     );
     ws.on('drain', () => connection.drained());
     ws.on('error', () => undefined);
     ws.on('close', () => {
+      tick?.cancel();
+      deadline?.cancel();
       sockets.delete(ws);
       connection.closed();
       options.onConnectionClosed?.();
@@ -201,11 +322,41 @@ export function createLrecWsEndpoint(options: LrecWsEndpointOptions): LrecWsEndp
   };
   return {
     core,
-    handleUpgrade: (request, socket, head) => wss.handleUpgrade(request, socket, head, connected),
+    handleUpgrade: (request, socket, head) => {
+      if (cap !== undefined) {
+        const address = request.socket.remoteAddress ?? '?';
+        const held = perAddress.get(address) ?? 0;
+        if (held >= cap) {
+          addressRefused++;
+          trace?.emit(CaptureWsEvent.connectionRefused, { address, reason: 'address-limit' });
+          socket.on('error', () => undefined);
+          socket.end(buildRejection({ status: 429, headers: [['Retry-After', '1']] }), () =>
+            socket.destroy(),
+          );
+          return;
+        }
+        perAddress.set(address, held + 1);
+        socket.once('close', () => {
+          const left = (perAddress.get(address) ?? 1) - 1;
+          if (left > 0) perAddress.set(address, left);
+          else perAddress.delete(address);
+        });
+      }
+      wss.handleUpgrade(request, socket, head, connected);
+    },
     stats: () => {
       let bufferedBytes = 0;
       for (const ws of sockets) bufferedBytes += ws.bufferedAmount;
-      return { ...core.stats(), unauthorized, slowReaders, bufferedBytes };
+      return {
+        ...core.stats(),
+        unauthorized,
+        slowReaders,
+        bufferedBytes,
+        preAuthTimeouts: 0,
+        preAuth: 0,
+        addressRefused,
+        keepAliveTimeouts,
+      };
     },
     close: () => {
       for (const ws of sockets) ws.terminate();
@@ -252,7 +403,7 @@ export async function startLrecWsServer(
     ...(options.insecureNoAuth === undefined ? {} : { insecureNoAuth: options.insecureNoAuth }),
     tls: options.tls !== undefined,
   });
-  const timeout = options.handshakeTimeout ?? 10_000;
+  const timeout = options.handshakeTimeout ?? DEFAULT_PRE_AUTH_TIMEOUT_MS;
   const httpOptions = {
     headersTimeout: timeout,
     requestTimeout: timeout,
@@ -273,8 +424,30 @@ export async function startLrecWsServer(
   });
   // A TLS handshake that fails is the client's problem: do not let it reach 'error'.
   http.on('tlsClientError', (_error, socket: Socket) => socket.destroy());
+  const clock = options.clock ?? systemClock;
+  // The whole pre-auth phase under one deadline, and the per-address cap from accept.
+  const admission = new ConnectionAdmission({
+    clock,
+    preAuthTimeoutMs: timeout,
+    maxPerAddress: options.maxConnectionsPerAddress ?? DEFAULT_MAX_CONNECTIONS_PER_ADDRESS,
+    tls: options.tls !== undefined,
+    ...(options.trace === undefined ? {} : { trace: options.trace }),
+  });
+  admission.attach(http);
   const endpoint = createLrecWsEndpoint({
     table: options.table,
+    clock,
+    onAuthenticated: (socket) => admission.passed(socket),
+    ...(options.trace === undefined ? {} : { trace: options.trace }),
+    ...(options.keepAliveIntervalMs === undefined
+      ? {}
+      : { keepAliveIntervalMs: options.keepAliveIntervalMs }),
+    ...(options.keepAliveTimeoutMs === undefined
+      ? {}
+      : { keepAliveTimeoutMs: options.keepAliveTimeoutMs }),
+    ...(options.maxPendingReplies === undefined
+      ? {}
+      : { maxPendingReplies: options.maxPendingReplies }),
     ...(options.token === undefined ? {} : { token: options.token }),
     ...(options.congestionBytes === undefined ? {} : { congestionBytes: options.congestionBytes }),
     ...(options.maxWriteBufferBytes === undefined
@@ -300,7 +473,7 @@ export async function startLrecWsServer(
     host,
     scheme: options.tls === undefined ? 'ws' : 'wss',
     core: endpoint.core,
-    stats: () => endpoint.stats(),
+    stats: () => ({ ...endpoint.stats(), ...admission.stats() }),
     close: () =>
       new Promise<void>((resolve) => {
         endpoint.close();

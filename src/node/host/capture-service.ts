@@ -97,7 +97,13 @@ export function captureService(config: HostConfig['capture']): CaptureService {
           if (session.state === 'Stopped' && table === created) session.start();
       };
       // The HTTP server already checked Host, TLS and the bearer token.
-      const endpoint = createLrecWsEndpoint({ table: created, onConnectionClosed });
+      const endpoint = createLrecWsEndpoint({
+        table: created,
+        onConnectionClosed,
+        clock: context.clock,
+        trace: context.trace,
+        ...config.ws,
+      });
       ws = endpoint;
       context.http.upgrade(
         CAPTURE_WS_PATH,
@@ -119,6 +125,8 @@ export function captureService(config: HostConfig['capture']): CaptureService {
         sessions: config.sessions,
         max: config.maxViewers,
         limits: queueLimits,
+        keepAliveIntervalMs: config.ws.keepAliveIntervalMs,
+        keepAliveTimeoutMs: config.ws.keepAliveTimeoutMs,
       });
       viewers = pages;
       context.http.upgrade(

@@ -39,6 +39,9 @@ export interface CaptureViewersOptions {
   readonly max: number;
   /** The session limits for `queueEvents` (capture-service.ts). */
   readonly limits: (queueEvents: number) => Parameters<SessionTable['createSession']>[0]['limits'];
+  /** Keep-alive of each viewer's connection (capture.ws). */
+  readonly keepAliveIntervalMs?: number;
+  readonly keepAliveTimeoutMs?: number;
 }
 
 export interface CaptureViewerStats {
@@ -109,7 +112,17 @@ export class CaptureViewers {
     }
     const viewer: Viewer = {
       table,
-      endpoint: createLrecWsEndpoint({ table, onConnectionClosed: () => done() }),
+      endpoint: createLrecWsEndpoint({
+        table,
+        onConnectionClosed: () => done(),
+        clock: this.options.clock,
+        ...(this.options.keepAliveIntervalMs === undefined
+          ? {}
+          : { keepAliveIntervalMs: this.options.keepAliveIntervalMs }),
+        ...(this.options.keepAliveTimeoutMs === undefined
+          ? {}
+          : { keepAliveTimeoutMs: this.options.keepAliveTimeoutMs }),
+      }),
     };
     const done = () => {
       if (this.viewers.delete(viewer)) this.retire(viewer);

@@ -172,6 +172,17 @@ export const captureSection = section(
     ),
     /** Dashboard pages watching at once, each with its own copy of the sessions (0: none). */
     maxViewers: field(integer(0, 64), 8),
+    /** The capture WebSocket endpoints (`/capture`, `/capture/viewer`). */
+    ws: section(
+      object({
+        /** Upgraded `/capture` connections one remote address may hold (429 past it). */
+        maxConnectionsPerAddress: field(integer(1, 65_536), 16),
+        /** Ping every upgraded connection this often (ms; 0: off). */
+        keepAliveIntervalMs: field(integer(0, 3_600_000), 30_000),
+        /** A pong later than this after its ping terminates the peer (ms). */
+        keepAliveTimeoutMs: field(integer(100, 600_000), 10_000),
+      }),
+    ),
     /** Capture fan-in over NATS JetStream (docs/cluster.md); off without servers. */
     nats: captureNatsSection,
   }),

@@ -54,6 +54,10 @@ capture:
   sessions:         # event sessions, each fed by the named providers (*: every provider)
     - { name: default, providers: ['*'], level: 5, queueEvents: 4096 }
   maxViewers: 8     # dashboard pages at once, each reading its own copy of the sessions
+  ws:               # the capture WebSocket endpoints /capture and /capture/viewer
+    maxConnectionsPerAddress: 16  # upgraded /capture connections per remote address (429 past it)
+    keepAliveIntervalMs: 30000    # ping every connection this often (0: off)
+    keepAliveTimeoutMs: 10000     # no pong this long after a ping: the peer is cut, its sessions stop
   nats:             # capture fan-in over NATS JetStream (docs/cluster.md); off without servers
     servers: []     # nats://HOST:PORT URLs
     host: netrx     # this host's name in subjects and in delivered events

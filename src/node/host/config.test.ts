@@ -153,6 +153,11 @@ describe('host configuration', () => {
         rpc: { enabled: true, host: '127.0.0.1', port: 7341 },
         sessions: [{ name: 'default', providers: ['*'], level: 5, queueEvents: 4096 }],
         maxViewers: 8,
+        ws: {
+          maxConnectionsPerAddress: 16,
+          keepAliveIntervalMs: 30_000,
+          keepAliveTimeoutMs: 10_000,
+        },
         nats: {
           servers: [],
           host: 'netrx',

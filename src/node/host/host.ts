@@ -169,6 +169,7 @@ export async function startHost(
         misdirected: http.misdirected,
         unauthorized: http.unauthorized,
         foreignOrigins: http.foreignOrigins,
+        preAuthTimeouts: http.preAuthTimeouts,
         login: http.auth.required ? http.auth.stats() : { required: false },
       },
       ...running.map((service) => ({ name: service.name, status: 'running', ...service.status() })),
@@ -378,6 +379,12 @@ function hostMetrics(
       help: 'HTTP requests and upgrades refused for a missing or wrong bearer token.',
       type: 'counter',
       samples: [{ value: http.unauthorized }],
+    },
+    {
+      name: 'netrx_http_pre_auth_timeouts_total',
+      help: 'Connections cut for reaching no request or authorized upgrade within 10 s of accept (TLS included).',
+      type: 'counter',
+      samples: [{ value: http.preAuthTimeouts }],
     },
     {
       name: 'netrx_reloads_total',

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Clock } from '../../runtime/index.js';
 import type { TraceProvider } from '../../trace/index.js';
+import { ConnectionAdmission, DEFAULT_PRE_AUTH_TIMEOUT_MS } from '../capture/ws-admission.js';
 import { systemClock } from '../runtime/index.js';
 import { HostEvent } from './events.js';
 import { hostHeaderAllowed } from './host-check.js';
@@ -34,8 +35,14 @@ export interface HttpStatusOptions {
   readonly token?: string;
   /** Login session lifetime (ms). Default 12 h. */
   readonly sessionMs?: number;
-  /** For session expiry. Default the system clock. */
+  /** For session expiry and the pre-auth deadline. Default the system clock. */
   readonly clock?: Clock;
+  /**
+   * TCP accept to the first request, or to an authorized upgrade (TLS
+   * handshake included), in ms. Default 10 s. Node's own limits leave the
+   * TLS handshake to its 120 s default.
+   */
+  readonly preAuthTimeoutMs?: number;
 }
 
 /** Upgrade routes' options. */
@@ -80,6 +87,8 @@ export class HttpStatusServer {
   unauthorized = 0;
   /** Upgrades of same-origin paths refused for another site's Origin. */
   foreignOrigins = 0;
+  /** One deadline from accept to a request or an authorized upgrade (ws-admission.ts). */
+  private readonly admission: ConnectionAdmission;
   /** The bound address, once listening: `127.0.0.1:7340` or `[::1]:7340`. */
   private bound = '';
 
@@ -103,6 +112,15 @@ export class HttpStatusServer {
       options.tls === undefined
         ? createServer(limits, handler)
         : createHttpsServer({ ...limits, cert: options.tls.cert, key: options.tls.key }, handler);
+    this.admission = new ConnectionAdmission({
+      clock: options.clock ?? systemClock,
+      preAuthTimeoutMs: options.preAuthTimeoutMs ?? DEFAULT_PRE_AUTH_TIMEOUT_MS,
+      tls: options.tls !== undefined,
+    });
+    this.admission.attach(this.server);
+    // A request ends the pre-auth phase (it is answered, authorized or not;
+    // keep-alive and request timeouts take over from here).
+    this.server.on('request', (request: IncomingMessage) => this.admission.passed(request.socket));
     this.server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
       if (!hostHeaderAllowed(request.headers.host, this.options.host)) {
         this.misdirected++;
@@ -120,6 +138,7 @@ export class HttpStatusServer {
         host: request.headers.host,
         upgrade: true,
       });
+      if (decision.ok) this.admission.passed(socket);
       if (!decision.ok) {
         this.unauthorized++;
         socket.end(
@@ -149,6 +168,16 @@ export class HttpStatusServer {
     this.server.on('clientError', (_error, socket) => {
       if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
     });
+  }
+
+  /** Sockets cut for reaching no request or authorized upgrade within `preAuthTimeoutMs`. */
+  get preAuthTimeouts(): number {
+    return this.admission.stats().preAuthTimeouts;
+  }
+
+  /** Sockets now between accept and their first request or authorized upgrade. */
+  get preAuth(): number {
+    return this.admission.stats().preAuth;
   }
 
   route(path: string, handler: JsonRoute): void {

@@ -6,7 +6,9 @@
  */
 import {
   CAPTURE_RPC_PROVIDER,
+  CAPTURE_WS_PROVIDER,
   CaptureRpcEvent,
+  CaptureWsEvent,
   SYNTHETIC_PROVIDER_GUID,
   SYNTHETIC_PROVIDER_NAME,
   SyntheticEvent,
@@ -55,6 +57,7 @@ const sets: readonly {
   { ...PORT_PROVIDER, events: [PortEventDescriptor] },
   { ...HOST_PROVIDER, events: [HostEvent] },
   { ...CAPTURE_RPC_PROVIDER, events: [CaptureRpcEvent] },
+  { ...CAPTURE_WS_PROVIDER, events: [CaptureWsEvent] },
   { ...SYNTHETIC_PEER_PROVIDER, events: [SyntheticPeerEvent] },
   {
     guid: PACKET_CAPTURE_PROVIDER_GUID,

@@ -110,13 +110,14 @@ describe('netrx up: the WebSocket path before anyone connects (issue 17)', () =>
     expect(providers.map((p) => p.name)).toEqual([
       'netrx-host',
       'Microsoft-Windows-NDIS-PacketCapture',
+      'netrx-capture-ws',
       'netrx-capture-rpc',
       'netrx-radius',
       'netrx-websocket',
       'netrx-synthetic-peer',
       'netrx-link',
     ]);
-    expect(host.started[0]).toEqual({ name: 'trace', detail: 'trace bus with 7 provider(s)' });
+    expect(host.started[0]).toEqual({ name: 'trace', detail: 'trace bus with 8 provider(s)' });
   });
 });
 

@@ -332,5 +332,11 @@ describe('dcerpc properties', () => {
     expect(assembler.add(3, PfcFlag.FIRST_FRAG, new Uint8Array(8)).status).toBe('more');
     const interleaved = assembler.add(4, PfcFlag.FIRST_FRAG, new Uint8Array(8));
     expect(interleaved.status === 'failed' && interleaved.failure.code).toBe('bad-fragment');
+    // Another call's middle or last fragment while one is being reassembled: refused,
+    // not appended to the first call's stub (mutation check).
+    expect(assembler.add(5, PfcFlag.FIRST_FRAG, new Uint8Array(8)).status).toBe('more');
+    const foreign = assembler.add(6, PfcFlag.LAST_FRAG, new Uint8Array(8));
+    expect(foreign.status === 'failed' && foreign.failure.code).toBe('bad-fragment');
+    expect(assembler.inProgress).toBe(false);
   });
 });

@@ -172,6 +172,14 @@ describe('EVENT_BUFFER', () => {
     expect(failureCode(parseEventBuffer(dataSize(event, 8 + 91)))).toBe('truncated');
     expect(failureCode(parseEventBuffer(userDataOffset(91)))).toBe('bad-user-data');
     expect(failureCode(parseEventBuffer(userDataOffset(0x61)))).toBe('bad-user-data');
+    // A second item whose DataSize fits the whole buffer but not what is left after
+    // the first: truncated, not read short (mutation check: the bound was `bytes.length`).
+    const second = dataSize(lost, 12 + event.length);
+    const past = parseEventBuffer(new Uint8Array([...event, ...second]));
+    expect(past.ok ? 'ok' : [past.failure.code, past.failure.offset]).toEqual([
+      'truncated',
+      event.length,
+    ]);
     const twoLost = new Uint8Array([...lost, ...lost]);
     const result = parseEventBuffer(twoLost);
     expect(result.ok ? 'ok' : [result.failure.code, result.failure.offset]).toEqual([

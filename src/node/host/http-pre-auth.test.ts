@@ -1,0 +1,129 @@
+// The host's HTTP server (where /capture and /capture/viewer live): one
+// deadline from TCP accept to the first request or an authorized upgrade,
+// TLS included; and the capture endpoint's caps as `netrx up` configures them.
+import { connect } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { VirtualClock } from '../../testing/index.js';
+import { TraceRegistry } from '../../trace/index.js';
+import { createDemoCertificates } from '../certs/index.js';
+import { systemClock } from '../runtime/index.js';
+import { validateHostConfig } from './config.js';
+import { startHost, type RunningHost } from './host.js';
+import { HttpStatusServer } from './http-status.js';
+import { servicesFromConfig } from './services.js';
+
+async function until(condition: () => boolean, ms = 10_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('timed out');
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+function raw(port: number) {
+  const socket = connect({ host: '127.0.0.1', port });
+  socket.on('error', () => undefined);
+  const state = { text: '', closed: false, socket };
+  socket.on('data', (chunk: Buffer) => (state.text += chunk.toString('latin1')));
+  socket.on('close', () => (state.closed = true));
+  return state;
+}
+
+const servers: HttpStatusServer[] = [];
+const hosts: RunningHost[] = [];
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((s) => s.close()));
+  await Promise.all(hosts.splice(0).map((h) => h.stop()));
+});
+
+describe('host HTTP server: the pre-auth deadline', () => {
+  it('cuts a client that opens TCP and never starts TLS (Node alone waits 120 s)', async () => {
+    const clock = new VirtualClock(1_700_000_000_000);
+    const certs = createDemoCertificates();
+    const server = new HttpStatusServer({
+      host: '127.0.0.1',
+      port: 0,
+      trace: new TraceRegistry({ clock: systemClock }).register({
+        guid: '00000000-0000-4000-8000-000000000001',
+        name: 'test-host',
+      }),
+      tls: { cert: certs.server.certPem, key: certs.server.keyPem },
+      clock,
+      preAuthTimeoutMs: 5_000,
+    });
+    servers.push(server);
+    server.route('/health', () => ({ ok: true }));
+    const { port } = await server.listen();
+    const silent = raw(port);
+    await until(() => server.preAuth === 1);
+    clock.advance(4_999);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(silent.closed).toBe(false);
+    clock.advance(1);
+    await until(() => silent.closed);
+    expect(server.preAuthTimeouts).toBe(1);
+    expect(server.preAuth).toBe(0);
+  });
+
+  it('a plain client whose request arrived is not cut by it', async () => {
+    const clock = new VirtualClock(1_700_000_000_000);
+    const server = new HttpStatusServer({
+      host: '127.0.0.1',
+      port: 0,
+      trace: new TraceRegistry({ clock: systemClock }).register({
+        guid: '00000000-0000-4000-8000-000000000001',
+        name: 'test-host',
+      }),
+      clock,
+      preAuthTimeoutMs: 5_000,
+    });
+    servers.push(server);
+    server.route('/health', () => ({ ok: true }));
+    const { port } = await server.listen();
+    const client = raw(port);
+    client.socket.write('GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
+    await until(() => client.text.includes('"ok":true'));
+    expect(server.preAuth).toBe(0);
+    clock.advance(60_000);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(client.closed).toBe(false);
+    expect(server.preAuthTimeouts).toBe(0);
+    client.socket.destroy();
+  });
+});
+
+describe('netrx up: capture.ws', () => {
+  it('maxConnectionsPerAddress: one more /capture upgrade from the address gets 429', async () => {
+    const config = validateHostConfig({
+      http: { port: 0 },
+      radius: { port: 0 },
+      capture: { rpc: { port: 0 }, ws: { maxConnectionsPerAddress: 1 } },
+    });
+    const host = await startHost(config, { version: '0', services: servicesFromConfig(config) });
+    hosts.push(host);
+    const { port } = new URL(host.url);
+    const upgrade = (peer: ReturnType<typeof raw>) =>
+      peer.socket.write(
+        [
+          'GET /capture HTTP/1.1',
+          `Host: 127.0.0.1:${port}`,
+          'Upgrade: websocket',
+          'Connection: Upgrade',
+          'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==',
+          'Sec-WebSocket-Version: 13',
+          'Sec-WebSocket-Protocol: netrx.lrec.v1',
+          '',
+          '',
+        ].join('\r\n'),
+      );
+    const first = raw(Number(port));
+    upgrade(first);
+    await until(() => first.text.includes('\r\n\r\n'));
+    expect(first.text).toMatch(/^HTTP\/1\.1 101 /);
+    const second = raw(Number(port));
+    upgrade(second);
+    await until(() => second.closed);
+    expect(second.text).toMatch(/^HTTP\/1\.1 429 Too Many Requests\r\n/);
+    first.socket.destroy();
+  });
+});
