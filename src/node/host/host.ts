@@ -147,6 +147,17 @@ export async function startHost(
         }),
     ...(token === '' ? {} : { token }),
     sessionMs: config.http.sessionMinutes * 60_000,
+    login: {
+      attempts: config.http.login.attempts,
+      backoffMs: config.http.login.backoffSeconds * 1000,
+      maxBackoffMs: config.http.login.maxBackoffSeconds * 1000,
+      globalPerMinute: config.http.login.globalPerMinute,
+      maxAddresses: config.http.login.maxAddresses,
+      maxSessions: config.http.login.maxSessions,
+      maxSessionsPerAddress: config.http.login.maxSessionsPerAddress,
+    },
+    limits: config.http.limits,
+    logger,
     clock,
   });
   const started: Started[] = [];
@@ -169,6 +180,7 @@ export async function startHost(
         misdirected: http.misdirected,
         unauthorized: http.unauthorized,
         foreignOrigins: http.foreignOrigins,
+        connections: http.connections.stats(),
         login: http.auth.required ? http.auth.stats() : { required: false },
       },
       ...running.map((service) => ({ name: service.name, status: 'running', ...service.status() })),
@@ -379,6 +391,7 @@ function hostMetrics(
       type: 'counter',
       samples: [{ value: http.unauthorized }],
     },
+    ...dashboardMetrics(http),
     {
       name: 'netrx_reloads_total',
       help: 'Configuration reloads (SIGHUP), by result.',
@@ -393,6 +406,80 @@ function hostMetrics(
       help: 'Trace events written, per provider.',
       type: 'counter',
       samples: trace.providers().map((p) => ({ labels: { provider: p.name }, value: p.written })),
+    },
+  ];
+}
+
+/** The login's and the connection bounds' counters (http-security.ts, session-auth.ts). */
+function dashboardMetrics(http: HttpStatusServer): MetricFamily[] {
+  const connections = http.connections.stats();
+  const families: MetricFamily[] = [
+    {
+      name: 'netrx_http_connections',
+      help: 'HTTP connections open now (WebSockets included).',
+      type: 'gauge',
+      samples: [{ value: connections.open }],
+    },
+    {
+      name: 'netrx_http_websockets',
+      help: 'WebSocket connections open now, handshakes included.',
+      type: 'gauge',
+      samples: [{ value: connections.webSockets }],
+    },
+    {
+      name: 'netrx_http_connections_refused_total',
+      help: 'Connections and upgrades refused for a bound (http.limits), by bound.',
+      type: 'counter',
+      samples: [
+        { labels: { limit: 'per-address' }, value: connections.refusedPerAddress },
+        { labels: { limit: 'total' }, value: connections.refusedTotal },
+        { labels: { limit: 'websockets' }, value: connections.refusedWebSockets },
+      ],
+    },
+  ];
+  if (!http.auth.required) return families;
+  const login = http.auth.stats();
+  return [
+    ...families,
+    {
+      name: 'netrx_dashboard_logins_total',
+      help: 'Dashboard logins (the form and the one-time link), by result.',
+      type: 'counter',
+      samples: [
+        { labels: { result: 'ok' }, value: login.logins },
+        { labels: { result: 'bad-token' }, value: login.failedLogins },
+        { labels: { result: 'rate-limited' }, value: login.rateLimitedLogins },
+      ],
+    },
+    {
+      name: 'netrx_http_bad_tokens_total',
+      help: 'Wrong bearer tokens (Authorization header or WebSocket subprotocol).',
+      type: 'counter',
+      samples: [{ value: login.badBearers }],
+    },
+    {
+      name: 'netrx_http_rate_limited_total',
+      help: 'Credentials refused unchecked while their address, or everyone, had to wait.',
+      type: 'counter',
+      samples: [
+        { labels: { scope: 'address' }, value: login.rateLimitedAddress },
+        { labels: { scope: 'global' }, value: login.rateLimitedGlobal },
+      ],
+    },
+    {
+      name: 'netrx_dashboard_sessions',
+      help: 'Dashboard login sessions held now.',
+      type: 'gauge',
+      samples: [{ value: login.sessions }],
+    },
+    {
+      name: 'netrx_dashboard_sessions_evicted_total',
+      help: 'Dashboard sessions ended to make room for a new login, by reason.',
+      type: 'counter',
+      samples: [
+        { labels: { reason: 'address-cap' }, value: login.evictedAddressCap },
+        { labels: { reason: 'table-full' }, value: login.evictedTableFull },
+      ],
     },
   ];
 }

@@ -130,16 +130,16 @@ describe('SessionAuth', () => {
     expect(gate.logout(undefined)).toContain('Max-Age=0');
   });
 
-  it(`holds at most ${MAX_SESSIONS} sessions: the oldest goes first`, () => {
+  it(`holds at most ${MAX_SESSIONS} sessions from many addresses: the biggest holder's oldest goes`, () => {
     const { gate } = auth();
-    const first = sent(gate.login(TOKEN, 'token'));
-    const second = sent(gate.login(TOKEN, 'token'));
-    for (let i = 2; i < MAX_SESSIONS; i++) gate.login(TOKEN, 'token');
+    const first = sent(gate.login(TOKEN, 'token', '10.0.0.0'));
+    const second = sent(gate.login(TOKEN, 'token', '10.0.0.1'));
+    for (let i = 2; i < MAX_SESSIONS; i++) gate.login(TOKEN, 'token', `10.0.0.${i}`);
     expect(gate.authorize({ cookie: first }).ok).toBe(true);
-    gate.login(TOKEN, 'token');
+    gate.login(TOKEN, 'token', '10.0.1.0');
     expect(gate.authorize({ cookie: first }).ok).toBe(false);
     expect(gate.authorize({ cookie: second }).ok).toBe(true);
-    expect(gate.stats()).toMatchObject({ sessions: MAX_SESSIONS, evicted: 1 });
+    expect(gate.stats()).toMatchObject({ sessions: MAX_SESSIONS, evicted: 1, evictedTableFull: 1 });
   });
 
   it('an upgrade the cookie alone authorises must come from this host’s own origin', () => {

@@ -43,6 +43,8 @@ const SECURITY_HEADERS = {
   'Content-Security-Policy': DASHBOARD_CSP,
   'X-Content-Type-Options': 'nosniff',
   'Referrer-Policy': 'no-referrer',
+  // frame-ancestors 'none' says it to current browsers; this to older ones.
+  'X-Frame-Options': 'DENY',
   'Cross-Origin-Opener-Policy': 'same-origin',
 } as const;
 
