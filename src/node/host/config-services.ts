@@ -26,7 +26,8 @@ export const DEMO_SECRET = 'testing123';
 export const DEMO_USER = { name: 'demo', password: 'demo' } as const;
 
 const listenAddress = parsed(LISTEN_ADDRESS, parseListenAddress);
-const secret = string({ pattern: /^.+$/s, describe: 'a non-empty secret' });
+const secret = string({ pattern: /^.+$/s, describe: 'a non-empty secret', sensitive: true });
+const password = string({ describe: 'a password', sensitive: true });
 const filename = string({ describe: "a file name ('' for none)" });
 
 /** Worker threads: an integer from 1 to 255, or `auto` (the available parallelism). */
@@ -54,7 +55,7 @@ export const httpSection = section(
     /** HTTPS: both files, PEM. Required (with `token`) on a non-loopback `host`. */
     tls: section(object({ cert: field(filename, ''), key: field(filename, '') })),
     /** A bearer token every request must carry (`Authorization: Bearer …`); '' for none. */
-    token: field(string({ describe: 'a token' }), ''),
+    token: field(string({ describe: 'a token', sensitive: true }), ''),
     /** How long a dashboard login (the session cookie) lasts, in minutes, from the login. */
     sessionMinutes: field(integer(1, 43_200), 720),
     /** With a token: how fast a client may guess it, and how many login sessions are kept. */
@@ -117,7 +118,7 @@ export const radiusSection = section(
       list(
         object({
           name: required(string({ pattern: /^[^:]+$/, describe: 'a user name' })),
-          password: required(string()),
+          password: required(password),
         }),
         65_536,
       ),
@@ -214,7 +215,7 @@ export const syntheticSection = section(
     enabled: field(boolean(), true),
     intervalMs: field(integer(100, 3_600_000), 5000),
     identity: field(string({ describe: 'a user name' }), DEMO_USER.name),
-    password: field(string(), DEMO_USER.password),
+    password: field(password, DEMO_USER.password),
     secret: field(secret, DEMO_SECRET),
   }),
 );
