@@ -127,7 +127,7 @@ function keyPath(path: readonly unknown[], node: unknown): string {
       // Under a pair's key (a key that is itself odd): name the pair's key alone.
       const key = isScalar(at.key) ? String(at.key.value) : isAlias(at.key) ? '*' : '?';
       out = out === '' ? key : `${out}.${key}`;
-    } else if (isSeq(at)) out += `[${at.items.indexOf(child as never)}]`;
+    } else if (isSeq(at)) out += `[${at.items.indexOf(child)}]`;
   }
   return out;
 }
