@@ -181,6 +181,7 @@ export async function startHost(
         unauthorized: http.unauthorized,
         foreignOrigins: http.foreignOrigins,
         connections: http.connections.stats(),
+        timedOut: http.timedOut,
         login: http.auth.required ? http.auth.stats() : { required: false },
       },
       ...running.map((service) => ({ name: service.name, status: 'running', ...service.status() })),
@@ -419,6 +420,12 @@ function dashboardMetrics(http: HttpStatusServer): MetricFamily[] {
       help: 'HTTP connections open now (WebSockets included).',
       type: 'gauge',
       samples: [{ value: connections.open }],
+    },
+    {
+      name: 'netrx_http_timed_out_total',
+      help: 'Connections cut off for sending their request too slowly (http.limits).',
+      type: 'counter',
+      samples: [{ value: http.timedOut }],
     },
     {
       name: 'netrx_http_websockets',

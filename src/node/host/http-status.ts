@@ -103,6 +103,8 @@ export class HttpStatusServer {
   unauthorized = 0;
   /** Upgrades of same-origin paths refused for another site's Origin. */
   foreignOrigins = 0;
+  /** Connections cut off for sending their request too slowly (slowloris). */
+  timedOut = 0;
   /** The bound address, once listening: `127.0.0.1:7340` or `[::1]:7340`. */
   private bound = '';
   /** Connections by address, WebSockets (http-security.ts). */
@@ -197,8 +199,18 @@ export class HttpStatusServer {
       }
       route(request, socket, head);
     });
-    this.server.on('clientError', (_error, socket) => {
-      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+    this.server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
+      // A client too slow with its headers or body (headersTimeoutMs,
+      // requestTimeoutMs) is told so: 408, not a bad request.
+      const timeout = error.code === 'ERR_HTTP_REQUEST_TIMEOUT';
+      if (timeout) this.timedOut++;
+      if (socket.writable)
+        socket.end(
+          timeout
+            ? 'HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 0\r\n\r\n'
+            : 'HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n',
+        );
+      else socket.destroy();
     });
   }
 
