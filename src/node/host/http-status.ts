@@ -9,9 +9,9 @@ import { HostEvent } from './events.js';
 import { hostHeaderAllowed } from './host-check.js';
 import { API_SECURITY_HEADERS, ConnectionGuard, type ConnectionLimits } from './http-security.js';
 import { DEFAULT_LOGIN_LIMITS, type LoginLimits } from './login-limiter.js';
-import { serveLogin } from './login-routes.js';
+import { reportAuthEvent, serveLogin } from './login-routes.js';
 import type { HostLogger } from './logger.js';
-import { SessionAuth, sameOrigin, secretEquals, type AuthEvent } from './session-auth.js';
+import { SessionAuth, sameOrigin, secretEquals } from './session-auth.js';
 import type { StaticAnswer } from './static-files.js';
 
 /** A JSON GET route; returns the body to send with status 200. */
@@ -121,7 +121,7 @@ export class HttpStatusServer {
       limits: { ...DEFAULT_LOGIN_LIMITS, ...limits },
       ...(maxSessions === undefined ? {} : { maxSessions }),
       ...(maxSessionsPerAddress === undefined ? {} : { maxSessionsPerAddress }),
-      onEvent: (event) => this.authEvent(event),
+      onEvent: (event) => reportAuthEvent(event, options.trace, options.logger),
     });
     const bounds = { ...DEFAULT_HTTP_LIMITS, ...options.limits };
     this.connections = new ConnectionGuard(bounds);
@@ -328,46 +328,6 @@ export class HttpStatusServer {
       host: request.headers.host,
       remote: request.socket.remoteAddress,
     });
-  }
-
-  /** A login, a wait or an eviction: traced, and logged without any secret. */
-  private authEvent(event: AuthEvent): void {
-    const { trace, logger } = this.options;
-    if (event.kind === 'login') {
-      trace.emit(HostEvent.login, { result: event.result, via: event.via, address: event.address });
-      // Refusals while an address waits are counted, not logged one by one:
-      // the 'blocked' line said it once.
-      if (event.result === 'ok')
-        logger?.info({ event: 'login', via: event.via, address: event.address }, 'dashboard login');
-      else if (event.result === 'bad-token')
-        logger?.warn(
-          { event: 'login-failed', via: event.via, address: event.address },
-          `wrong ${event.via === 'code' ? 'login code' : 'token'} from ${event.address || 'a local socket'}`,
-        );
-    } else if (event.kind === 'blocked') {
-      trace.emit(HostEvent.loginBlocked, {
-        scope: event.scope,
-        address: event.address,
-        retryAfterMs: Math.min(event.retryAfterMs, 0xffffffff),
-      });
-      logger?.warn(
-        {
-          event: 'login-blocked',
-          scope: event.scope,
-          address: event.address,
-          retryAfterMs: event.retryAfterMs,
-        },
-        event.scope === 'address'
-          ? `too many wrong tokens from ${event.address || 'a local socket'}: refused for ${Math.ceil(event.retryAfterMs / 1000)} s`
-          : `too many wrong tokens from everywhere: every login waits ${Math.ceil(event.retryAfterMs / 1000)} s`,
-      );
-    } else {
-      trace.emit(HostEvent.sessionEvicted, { reason: event.reason, address: event.address });
-      logger?.info(
-        { event: 'session-evicted', reason: event.reason, address: event.address },
-        `a dashboard session of ${event.address || 'a local socket'} ended for a new login (${event.reason})`,
-      );
-    }
   }
 
   private websocketUrl(path: string): string {

@@ -12,7 +12,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TraceProvider } from '../../trace/index.js';
 import { HostEvent } from './events.js';
 import { API_SECURITY_HEADERS, postFromOwnPage } from './http-security.js';
-import type { LoginResult, SessionAuth } from './session-auth.js';
+import type { HostLogger } from './logger.js';
+import type { AuthEvent, LoginResult, SessionAuth } from './session-auth.js';
 
 /** The largest `POST /login` body read. */
 const MAX_LOGIN_BODY = 4096;
@@ -99,4 +100,47 @@ export function serveLogin(
     loggedIn(host.auth.attempt(form.get('token') ?? '', 'token', remote));
   });
   request.on('error', () => undefined);
+}
+
+/** A login, a wait or an eviction: traced, and logged without any secret. */
+export function reportAuthEvent(
+  event: AuthEvent,
+  trace: TraceProvider,
+  logger: HostLogger | undefined,
+): void {
+  if (event.kind === 'login') {
+    trace.emit(HostEvent.login, { result: event.result, via: event.via, address: event.address });
+    // Refusals while an address waits are counted, not logged one by one:
+    // the 'blocked' line said it once.
+    if (event.result === 'ok')
+      logger?.info({ event: 'login', via: event.via, address: event.address }, 'dashboard login');
+    else if (event.result === 'bad-token')
+      logger?.warn(
+        { event: 'login-failed', via: event.via, address: event.address },
+        `wrong ${event.via === 'code' ? 'login code' : 'token'} from ${event.address || 'a local socket'}`,
+      );
+  } else if (event.kind === 'blocked') {
+    trace.emit(HostEvent.loginBlocked, {
+      scope: event.scope,
+      address: event.address,
+      retryAfterMs: Math.min(event.retryAfterMs, 0xffffffff),
+    });
+    logger?.warn(
+      {
+        event: 'login-blocked',
+        scope: event.scope,
+        address: event.address,
+        retryAfterMs: event.retryAfterMs,
+      },
+      event.scope === 'address'
+        ? `too many wrong tokens from ${event.address || 'a local socket'}: refused for ${Math.ceil(event.retryAfterMs / 1000)} s`
+        : `too many wrong tokens from everywhere: every login waits ${Math.ceil(event.retryAfterMs / 1000)} s`,
+    );
+  } else {
+    trace.emit(HostEvent.sessionEvicted, { reason: event.reason, address: event.address });
+    logger?.info(
+      { event: 'session-evicted', reason: event.reason, address: event.address },
+      `a dashboard session of ${event.address || 'a local socket'} ended for a new login (${event.reason})`,
+    );
+  }
 }
