@@ -423,6 +423,22 @@ describe.skipIf(peers.skip)('the netrx up dashboard in headless Chromium', () =>
       await page.screenshot({ path: join(ARTIFACTS, 'dashboard-login.png') });
       expect(problems).toEqual([]);
       await fresh.close();
+
+      // Login CSRF: a page of no origin (a data: URL, as a sandboxed frame or
+      // a file:// page) posting the form makes Chromium send Origin: null: 403.
+      const csrfContext = await (browser as Browser).newContext();
+      const csrf = await csrfContext.newPage();
+      await csrf.goto(
+        `data:text/html,<form method=post action="http://127.0.0.1:${tokenPort}/login"><input name=token value="${TOKEN}"><button>go</button></form>`,
+      );
+      const [answer] = await Promise.all([
+        csrf.waitForResponse((r) => r.url().endsWith('/login')),
+        csrf.getByRole('button', { name: 'go' }).click(),
+      ]);
+      expect(await answer.request().headerValue('origin')).toBe('null');
+      expect(answer.status()).toBe(403);
+      expect((await csrfContext.cookies()).find((c) => c.name === 'netrx-session')).toBeUndefined();
+      await csrfContext.close();
     } finally {
       await stop(tokenHost);
     }

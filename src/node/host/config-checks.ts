@@ -70,6 +70,15 @@ function checkHttp(config: HostConfig): void {
   }
   if (token !== '' && token.length < 16)
     throw new ConfigError('http.token', 'too short: at least 16 characters');
+  const { login, limits } = config.http;
+  if (login.maxBackoffSeconds < login.backoffSeconds)
+    throw new ConfigError('http.login.maxBackoffSeconds', 'is less than backoffSeconds');
+  if (login.maxSessionsPerAddress > login.maxSessions)
+    throw new ConfigError('http.login.maxSessionsPerAddress', 'is more than maxSessions');
+  if (limits.requestTimeoutMs < limits.headersTimeoutMs)
+    throw new ConfigError('http.limits.requestTimeoutMs', 'is less than headersTimeoutMs');
+  if (limits.maxConnectionsPerAddress > limits.maxConnections)
+    throw new ConfigError('http.limits.maxConnectionsPerAddress', 'is more than maxConnections');
 }
 
 /** RadSec needs its three PEM files and at least one client; each client address must parse. */

@@ -20,7 +20,14 @@ export const captureNatsSection = section(
   object({
     /** NATS server URLs (`nats://host:port`); none: capture fan-in is off. */
     servers: field(
-      list(string({ pattern: /^(nats|tls):\/\/\S+$/, describe: 'a nats:// or tls:// URL' }), 16),
+      list(
+        string({
+          pattern: /^(nats|tls):\/\/\S+$/,
+          describe: 'a nats:// or tls:// URL',
+          show: maskUserinfo,
+        }),
+        16,
+      ),
       [],
     ),
     /** This host's name in subjects and in delivered events' ActivityId. */
@@ -61,6 +68,30 @@ export const captureNatsSection = section(
     replicas: field(integer(1, 5), 1),
   }),
 );
+
+/** A server URL as it may be quoted: any `user:password@` (or token@) replaced by `***@`. */
+export function maskUserinfo(url: string): string {
+  return url.replace(/^([a-z]+:\/\/)[^/@]*@/i, '$1***@');
+}
+
+/** The credentials in the server URLs (`nats://user:password@host`), as secrets to scrub. */
+export function natsSecrets(servers: readonly string[]): string[] {
+  return servers.flatMap((url) => {
+    const userinfo = /^[a-z]+:\/\/([^/@]*)@/i.exec(url)?.[1];
+    if (userinfo === undefined) return [];
+    const colon = userinfo.indexOf(':');
+    const parts = colon < 0 ? [userinfo] : [userinfo.slice(colon + 1), userinfo];
+    return parts.flatMap((p) => [p, safeDecode(p)]).filter((p) => p.length >= 4);
+  });
+}
+
+function safeDecode(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}
 
 export function checkCaptureNats(config: HostConfig): void {
   const { nats, sessions } = config.capture;

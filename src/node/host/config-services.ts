@@ -26,7 +26,8 @@ export const DEMO_SECRET = 'testing123';
 export const DEMO_USER = { name: 'demo', password: 'demo' } as const;
 
 const listenAddress = parsed(LISTEN_ADDRESS, parseListenAddress);
-const secret = string({ pattern: /^.+$/s, describe: 'a non-empty secret' });
+const secret = string({ pattern: /^.+$/s, describe: 'a non-empty secret', sensitive: true });
+const password = string({ describe: 'a password', sensitive: true });
 const filename = string({ describe: "a file name ('' for none)" });
 
 /** Worker threads: an integer from 1 to 255, or `auto` (the available parallelism). */
@@ -54,9 +55,40 @@ export const httpSection = section(
     /** HTTPS: both files, PEM. Required (with `token`) on a non-loopback `host`. */
     tls: section(object({ cert: field(filename, ''), key: field(filename, '') })),
     /** A bearer token every request must carry (`Authorization: Bearer …`); '' for none. */
-    token: field(string({ describe: 'a token' }), ''),
+    token: field(string({ describe: 'a token', sensitive: true }), ''),
     /** How long a dashboard login (the session cookie) lasts, in minutes, from the login. */
     sessionMinutes: field(integer(1, 43_200), 720),
+    /** With a token: how fast a client may guess it, and how many login sessions are kept. */
+    login: section(
+      object({
+        /** Wrong tokens (form, link code, bearer) an address may send before it must wait. */
+        attempts: field(integer(1, 1000), 5),
+        /** The first wait, doubled after each further wrong token. */
+        backoffSeconds: field(integer(1, 3600), 1),
+        maxBackoffSeconds: field(integer(1, 86_400), 900),
+        /** Wrong tokens from all addresses together per minute, before every login waits. */
+        globalPerMinute: field(integer(1, 100_000), 120),
+        /** Addresses whose wrong tokens are remembered (least recently failed forgotten first). */
+        maxAddresses: field(integer(16, 1_000_000), 4096),
+        maxSessions: field(integer(1, 65_536), 64),
+        /** A new login from an address holding this many ends that address's oldest. */
+        maxSessionsPerAddress: field(integer(1, 65_536), 16),
+      }),
+    ),
+    /** Bounds on the HTTP server against slow or piled-up clients. */
+    limits: section(
+      object({
+        /** A request's headers must arrive within this (slowloris). */
+        headersTimeoutMs: field(integer(100, 600_000), 5000),
+        /** A whole request (headers and body) must arrive within this. */
+        requestTimeoutMs: field(integer(100, 3_600_000), 10_000),
+        maxConnections: field(integer(1, 1_000_000), 1024),
+        /** Connections from one address at once (WebSockets included); loopback is one address. */
+        maxConnectionsPerAddress: field(integer(1, 1_000_000), 128),
+        /** WebSocket connections (capture, viewers, echo) at once, handshakes included. */
+        maxWebSockets: field(integer(1, 1_000_000), 256),
+      }),
+    ),
   }),
 );
 
@@ -86,7 +118,7 @@ export const radiusSection = section(
       list(
         object({
           name: required(string({ pattern: /^[^:]+$/, describe: 'a user name' })),
-          password: required(string()),
+          password: required(password),
         }),
         65_536,
       ),
@@ -194,7 +226,7 @@ export const syntheticSection = section(
     enabled: field(boolean(), true),
     intervalMs: field(integer(100, 3_600_000), 5000),
     identity: field(string({ describe: 'a user name' }), DEMO_USER.name),
-    password: field(string(), DEMO_USER.password),
+    password: field(password, DEMO_USER.password),
     secret: field(secret, DEMO_SECRET),
   }),
 );

@@ -12,6 +12,20 @@ export const DEFAULT_CONFIG_YAML = `http:
     key: ''
   token: ''         # a bearer token every request must carry, at least 16 characters ('' for none)
   sessionMinutes: 720  # with a token: how long a dashboard login lasts
+  login:            # with a token: how fast a client may guess it (docs/host.md, "The dashboard login")
+    attempts: 5             # wrong tokens an address may send before it must wait
+    backoffSeconds: 1       # the first wait, doubled after each further wrong token
+    maxBackoffSeconds: 900
+    globalPerMinute: 120    # wrong tokens from all addresses together, before every login waits
+    maxAddresses: 4096      # addresses remembered (least recently failed forgotten first)
+    maxSessions: 64         # login sessions kept; when full a login ends the biggest holder's oldest
+    maxSessionsPerAddress: 16   # a login from an address holding this many ends its own oldest
+  limits:           # against slow or piled-up clients
+    headersTimeoutMs: 5000  # a request's headers must arrive within this (slowloris)
+    requestTimeoutMs: 10000
+    maxConnections: 1024
+    maxConnectionsPerAddress: 128   # WebSockets included; all of loopback is one address
+    maxWebSockets: 256      # WebSocket connections at once (capture, viewers, echo)
 link:
   vxlan: []         # hosts on VXLAN segments, as \`netrx link vxlan\` runs them (docs/link.md)
 websocket:

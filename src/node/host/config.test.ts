@@ -101,6 +101,23 @@ describe('host configuration: ports', () => {
   });
 });
 
+const DEFAULT_LOGIN = {
+  attempts: 5,
+  backoffSeconds: 1,
+  maxBackoffSeconds: 900,
+  globalPerMinute: 120,
+  maxAddresses: 4096,
+  maxSessions: 64,
+  maxSessionsPerAddress: 16,
+};
+const DEFAULT_LIMITS = {
+  headersTimeoutMs: 5000,
+  requestTimeoutMs: 10_000,
+  maxConnections: 1024,
+  maxConnectionsPerAddress: 128,
+  maxWebSockets: 256,
+};
+
 describe('host configuration', () => {
   it('has a complete embedded default', () => {
     expect(defaultHostConfig()).toEqual({
@@ -110,6 +127,8 @@ describe('host configuration', () => {
         tls: { cert: '', key: '' },
         token: '',
         sessionMinutes: 720,
+        login: DEFAULT_LOGIN,
+        limits: DEFAULT_LIMITS,
       },
       link: { vxlan: [] },
       websocket: {
@@ -197,7 +216,7 @@ describe('host configuration', () => {
       /http\.port: expected an integer .* got "80"$/,
     );
     expect(await failure(file('unknown.yaml', 'http:\n  prot: 80\n'))).toMatch(
-      /http\.prot: unknown key \(did you mean "port"\?\); expected one of: host, port, tls, token, sessionMinutes$/,
+      /http\.prot: unknown key \(did you mean "port"\?\); expected one of: host, port, tls, token, sessionMinutes, login, limits$/,
     );
     expect(await failure(file('top.yaml', 'dhcp: {}\n'))).toMatch(
       /dhcp: unknown key; expected one of: http, link, websocket, ports, radius, capture, synthetic, log, trace$/,
@@ -428,6 +447,8 @@ describe('host configuration: addresses checked before anything starts (issue 17
         tls,
         token,
         sessionMinutes: 720,
+        login: DEFAULT_LOGIN,
+        limits: DEFAULT_LIMITS,
       });
   });
 

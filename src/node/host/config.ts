@@ -1,6 +1,6 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { extname } from 'node:path';
-import { parse as parseYaml, YAMLParseError } from 'yaml';
+import { MAX_CONFIG_BYTES, parseConfigText } from './config-file.js';
 import { isIP } from 'node:net';
 import { canonicalAddress, parseEndpoint, parsePrefix } from '../link/addresses.js';
 import { parseMac } from '../../wire/index.js';
@@ -124,7 +124,7 @@ export const hostConfigSchema = object({
                   list(
                     object({
                       name: required(string({ pattern: /^[^:]+$/, describe: 'a user name' })),
-                      password: required(string()),
+                      password: required(string({ sensitive: true })),
                     }),
                     4096,
                   ),
@@ -145,7 +145,9 @@ export const hostConfigSchema = object({
                         object({
                           address: required(string()),
                           port: field(integer(1, 65535), 1812),
-                          secret: required(string({ pattern: /^.+$/s, describe: 'a secret' })),
+                          secret: required(
+                            string({ pattern: /^.+$/s, describe: 'a secret', sensitive: true }),
+                          ),
                         }),
                         16,
                       ),
@@ -163,7 +165,7 @@ export const hostConfigSchema = object({
               object({
                 enabled: field(boolean(), false),
                 identity: field(string(), ''),
-                password: field(string(), ''),
+                password: field(string({ sensitive: true }), ''),
               }),
             ),
           }),
@@ -367,8 +369,16 @@ export function validateHostConfig(value: unknown): HostConfig {
 export async function loadHostConfig(file: string): Promise<HostConfig> {
   let text: string;
   try {
+    // The size first: a huge file (or a device) is refused before it is read.
+    const size = (await stat(file)).size;
+    if (size > MAX_CONFIG_BYTES)
+      throw new ConfigError(
+        file,
+        `is ${size} bytes: a configuration is at most ${MAX_CONFIG_BYTES}`,
+      );
     text = await readFile(file, 'utf8');
   } catch (error) {
+    if (error instanceof ConfigError) throw error;
     const code = (error as NodeJS.ErrnoException).code;
     throw new ConfigError(
       file,
@@ -381,19 +391,10 @@ export async function loadHostConfig(file: string): Promise<HostConfig> {
   }
   let parsed: unknown;
   try {
-    parsed =
-      extname(file).toLowerCase() === '.json'
-        ? JSON.parse(text)
-        : parseYaml(text, { uniqueKeys: true });
+    parsed = parseConfigText(text, extname(file).toLowerCase() === '.json');
   } catch (error) {
-    const detail =
-      error instanceof YAMLParseError && error.linePos !== undefined
-        ? `line ${error.linePos[0].line}, column ${error.linePos[0].col}: ${(error.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?$/, '')}`
-        : (error as Error).message.split('\n')[0];
-    throw new ConfigError(
-      file,
-      `not valid ${extname(file).toLowerCase() === '.json' ? 'JSON' : 'YAML'}: ${detail}`,
-    );
+    if (error instanceof ConfigError) throw new ConfigError(file, error.message);
+    throw error;
   }
   try {
     return validateHostConfig(parsed);

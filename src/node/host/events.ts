@@ -10,7 +10,7 @@ export const HOST_PROVIDER = {
   name: 'netrx-host',
 } as const;
 
-export const HostKeyword = { Lifecycle: 0x1n, Http: 0x2n } as const;
+export const HostKeyword = { Lifecycle: 0x1n, Http: 0x2n, Auth: 0x4n } as const;
 
 export const HostEvent = {
   serviceStarted: defineEvent({
@@ -41,6 +41,41 @@ export const HostEvent = {
       { name: 'method', type: 'string' },
       { name: 'path', type: 'string' },
       { name: 'status', type: 'u16' },
+    ],
+  }),
+  /** A dashboard login or bearer token, right or wrong (never the token). */
+  login: defineEvent({
+    id: 4,
+    name: 'Login',
+    level: TraceLevel.Information,
+    keywords: HostKeyword.Auth,
+    fields: [
+      { name: 'result', type: 'string' },
+      { name: 'via', type: 'string' },
+      { name: 'address', type: 'string' },
+    ],
+  }),
+  /** An address (scope address) or everyone (scope global) must wait before the next try. */
+  loginBlocked: defineEvent({
+    id: 5,
+    name: 'LoginBlocked',
+    level: TraceLevel.Warning,
+    keywords: HostKeyword.Auth,
+    fields: [
+      { name: 'scope', type: 'string' },
+      { name: 'address', type: 'string' },
+      { name: 'retryAfterMs', type: 'u32' },
+    ],
+  }),
+  /** A login session ended to make room for a new one. */
+  sessionEvicted: defineEvent({
+    id: 6,
+    name: 'SessionEvicted',
+    level: TraceLevel.Information,
+    keywords: HostKeyword.Auth,
+    fields: [
+      { name: 'reason', type: 'string' },
+      { name: 'address', type: 'string' },
     ],
   }),
 } as const;

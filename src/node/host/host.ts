@@ -15,6 +15,7 @@ import { CAPTURE_PCAPNG_PATH, dashboardInfo, mountDashboard, pcapngAnswer } from
 import { AdapterCapture, PacketHistory } from './packet-history.js';
 import { HttpStatusServer } from './http-status.js';
 import type { HostLogger } from './logger.js';
+import { hostMetrics } from './host-metrics.js';
 import { METRICS_CONTENT_TYPE, formatMetrics, type MetricFamily } from './metrics.js';
 import { planReload, type ReloadResult } from './reload.js';
 
@@ -147,6 +148,17 @@ export async function startHost(
         }),
     ...(token === '' ? {} : { token }),
     sessionMs: config.http.sessionMinutes * 60_000,
+    login: {
+      attempts: config.http.login.attempts,
+      backoffMs: config.http.login.backoffSeconds * 1000,
+      maxBackoffMs: config.http.login.maxBackoffSeconds * 1000,
+      globalPerMinute: config.http.login.globalPerMinute,
+      maxAddresses: config.http.login.maxAddresses,
+      maxSessions: config.http.login.maxSessions,
+      maxSessionsPerAddress: config.http.login.maxSessionsPerAddress,
+    },
+    limits: config.http.limits,
+    logger,
     clock,
   });
   const started: Started[] = [];
@@ -170,6 +182,8 @@ export async function startHost(
         unauthorized: http.unauthorized,
         foreignOrigins: http.foreignOrigins,
         preAuthTimeouts: http.preAuthTimeouts,
+        connections: http.connections.stats(),
+        timedOut: http.timedOut,
         login: http.auth.required ? http.auth.stats() : { required: false },
       },
       ...running.map((service) => ({ name: service.name, status: 'running', ...service.status() })),
@@ -347,61 +361,6 @@ function fileError(key: string, file: string): (error: unknown) => never {
 
 function emptyPlan(): Omit<ReloadResult, 'ok'> {
   return { restarted: [], kept: [], stopped: [], started: [], failed: [] };
-}
-
-function hostMetrics(
-  http: HttpStatusServer,
-  trace: TraceRegistry,
-  reloads: { applied: number; refused: number },
-  uptimeSeconds: number,
-): MetricFamily[] {
-  return [
-    {
-      name: 'netrx_up_uptime_seconds',
-      help: 'Seconds since the host started.',
-      type: 'gauge',
-      samples: [{ value: Math.round(uptimeSeconds) }],
-    },
-    {
-      name: 'netrx_http_requests_total',
-      help: 'HTTP requests the host answered.',
-      type: 'counter',
-      samples: [{ value: http.requests }],
-    },
-    {
-      name: 'netrx_http_misdirected_total',
-      help: 'HTTP requests refused for a Host header this host does not serve.',
-      type: 'counter',
-      samples: [{ value: http.misdirected }],
-    },
-    {
-      name: 'netrx_http_unauthorized_total',
-      help: 'HTTP requests and upgrades refused for a missing or wrong bearer token.',
-      type: 'counter',
-      samples: [{ value: http.unauthorized }],
-    },
-    {
-      name: 'netrx_http_pre_auth_timeouts_total',
-      help: 'Connections cut for reaching no request or authorized upgrade within 10 s of accept (TLS included).',
-      type: 'counter',
-      samples: [{ value: http.preAuthTimeouts }],
-    },
-    {
-      name: 'netrx_reloads_total',
-      help: 'Configuration reloads (SIGHUP), by result.',
-      type: 'counter',
-      samples: [
-        { labels: { result: 'applied' }, value: reloads.applied },
-        { labels: { result: 'refused' }, value: reloads.refused },
-      ],
-    },
-    {
-      name: 'netrx_trace_events_written_total',
-      help: 'Trace events written, per provider.',
-      type: 'counter',
-      samples: trace.providers().map((p) => ({ labels: { provider: p.name }, value: p.written })),
-    },
-  ];
 }
 
 function announce(provider: TraceProvider, service: string, detail: string): void {

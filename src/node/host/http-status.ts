@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Clock } from '../../runtime/index.js';
 import type { TraceProvider } from '../../trace/index.js';
@@ -8,6 +8,10 @@ import { ConnectionAdmission, DEFAULT_PRE_AUTH_TIMEOUT_MS } from '../capture/ws-
 import { systemClock } from '../runtime/index.js';
 import { HostEvent } from './events.js';
 import { hostHeaderAllowed } from './host-check.js';
+import { API_SECURITY_HEADERS, ConnectionGuard, type ConnectionLimits } from './http-security.js';
+import { DEFAULT_LOGIN_LIMITS, type LoginLimits } from './login-limiter.js';
+import { reportAuthEvent, serveLogin } from './login-routes.js';
+import type { HostLogger } from './logger.js';
 import { SessionAuth, sameOrigin, secretEquals } from './session-auth.js';
 import type { StaticAnswer } from './static-files.js';
 
@@ -43,16 +47,35 @@ export interface HttpStatusOptions {
    * TLS handshake to its 120 s default.
    */
   readonly preAuthTimeoutMs?: number;
+  /** Guessing limits and the session table's bounds (`http.login`). */
+  readonly login?: Partial<LoginLimits> & {
+    readonly maxSessions?: number;
+    readonly maxSessionsPerAddress?: number;
+  };
+  /** Bounds on slow and piled-up clients (`http.limits`). */
+  readonly limits?: Partial<HttpLimits>;
+  /** Logins, waits and evictions are logged here (never a token). */
+  readonly logger?: HostLogger;
 }
+
+export interface HttpLimits extends ConnectionLimits {
+  readonly headersTimeoutMs: number;
+  readonly requestTimeoutMs: number;
+}
+
+export const DEFAULT_HTTP_LIMITS: HttpLimits = {
+  headersTimeoutMs: 5000,
+  requestTimeoutMs: 10_000,
+  maxConnections: 1024,
+  maxConnectionsPerAddress: 128,
+  maxWebSockets: 256,
+};
 
 /** Upgrade routes' options. */
 export interface UpgradeOptions {
   /** Refuse (403) an upgrade whose Origin is another site's, however it is authorised. */
   readonly sameOrigin?: boolean;
 }
-
-/** The largest `POST /login` body read. */
-const MAX_LOGIN_BODY = 4096;
 
 /** A constant-time check of `Authorization: Bearer …` against the configured token. */
 export function bearerAllowed(header: string | undefined, token: string | undefined): boolean {
@@ -89,20 +112,34 @@ export class HttpStatusServer {
   foreignOrigins = 0;
   /** One deadline from accept to a request or an authorized upgrade (ws-admission.ts). */
   private readonly admission: ConnectionAdmission;
+  /** Connections cut off for sending their request too slowly (slowloris). */
+  timedOut = 0;
   /** The bound address, once listening: `127.0.0.1:7340` or `[::1]:7340`. */
   private bound = '';
+  /** Connections by address, WebSockets (http-security.ts). */
+  readonly connections: ConnectionGuard;
 
   constructor(options: HttpStatusOptions) {
     this.options = options;
+    const { maxSessions, maxSessionsPerAddress, ...limits } = options.login ?? {};
     this.auth = new SessionAuth({
       token: options.token,
       clock: options.clock ?? systemClock,
       tls: options.tls !== undefined,
       sessionMs: options.sessionMs ?? 12 * 3_600_000,
+      limits: { ...DEFAULT_LOGIN_LIMITS, ...limits },
+      ...(maxSessions === undefined ? {} : { maxSessions }),
+      ...(maxSessionsPerAddress === undefined ? {} : { maxSessionsPerAddress }),
+      onEvent: (event) => reportAuthEvent(event, options.trace, options.logger),
     });
-    const limits = {
-      requestTimeout: 10_000,
-      headersTimeout: 5_000,
+    const bounds = { ...DEFAULT_HTTP_LIMITS, ...options.limits };
+    this.connections = new ConnectionGuard(bounds);
+    const serverOptions = {
+      requestTimeout: bounds.requestTimeoutMs,
+      headersTimeout: bounds.headersTimeoutMs,
+      // Node checks the two timeouts above only this often (30 s by default,
+      // which lets a slowloris client hold a socket six times headersTimeout).
+      connectionsCheckingInterval: Math.max(50, Math.min(1000, bounds.headersTimeoutMs / 4)),
       keepAliveTimeout: 5_000,
       maxHeaderSize: 16 * 1024,
     };
@@ -110,8 +147,15 @@ export class HttpStatusServer {
       this.handle(request, response);
     this.server =
       options.tls === undefined
-        ? createServer(limits, handler)
-        : createHttpsServer({ ...limits, cert: options.tls.cert, key: options.tls.key }, handler);
+        ? createServer(serverOptions, handler)
+        : createHttpsServer(
+            { ...serverOptions, cert: options.tls.cert, key: options.tls.key },
+            handler,
+          );
+    // Counted on the TCP connection, before TLS or HTTP: a refused one costs nothing more.
+    this.server.on('connection', (socket: Socket) => {
+      this.connections.admit(socket);
+    });
     this.admission = new ConnectionAdmission({
       clock: options.clock ?? systemClock,
       preAuthTimeoutMs: options.preAuthTimeoutMs ?? DEFAULT_PRE_AUTH_TIMEOUT_MS,
@@ -137,6 +181,7 @@ export class HttpStatusServer {
         origin: request.headers.origin,
         host: request.headers.host,
         upgrade: true,
+        remote: request.socket.remoteAddress,
       });
       if (decision.ok) this.admission.passed(socket);
       if (!decision.ok) {
@@ -144,7 +189,9 @@ export class HttpStatusServer {
         socket.end(
           decision.status === 401
             ? 'HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Bearer\r\nConnection: close\r\nContent-Length: 0\r\n\r\n'
-            : 'HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Length: 0\r\n\r\n',
+            : decision.status === 429
+              ? `HTTP/1.1 429 Too Many Requests\r\nRetry-After: ${decision.retryAfterSeconds}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`
+              : 'HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Length: 0\r\n\r\n',
         );
         return;
       }
@@ -163,10 +210,26 @@ export class HttpStatusServer {
         socket.end('HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
         return;
       }
+      if (!this.connections.admitWebSocket(socket)) {
+        socket.end(
+          'HTTP/1.1 503 Service Unavailable\r\nRetry-After: 5\r\nConnection: close\r\nContent-Length: 0\r\n\r\n',
+        );
+        return;
+      }
       route(request, socket, head);
     });
-    this.server.on('clientError', (_error, socket) => {
-      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+    this.server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
+      // A client too slow with its headers or body (headersTimeoutMs,
+      // requestTimeoutMs) is told so: 408, not a bad request.
+      const timeout = error.code === 'ERR_HTTP_REQUEST_TIMEOUT';
+      if (timeout) this.timedOut++;
+      if (socket.writable)
+        socket.end(
+          timeout
+            ? 'HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 0\r\n\r\n'
+            : 'HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n',
+        );
+      else socket.destroy();
     });
   }
 
@@ -270,7 +333,9 @@ export class HttpStatusServer {
     answer = this.staticLookup?.(path),
   ): boolean {
     if (answer === undefined) return false;
+    // The page's own headers (its Content-Security-Policy) win over the API's.
     response.writeHead(answer.status, {
+      ...API_SECURITY_HEADERS,
       ...answer.headers,
       'Content-Length': answer.body.byteLength,
     });
@@ -290,77 +355,8 @@ export class HttpStatusServer {
       cookie: request.headers.cookie,
       origin: request.headers.origin,
       host: request.headers.host,
+      remote: request.socket.remoteAddress,
     });
-  }
-
-  /**
-   * `GET /login?code=…` (the printed one-time link), `POST /login` (the
-   * page's form: `token=…`) and `POST /logout`. Each answers 303 to the
-   * page: with a session cookie, a cleared one, or `?login=failed`. A POST
-   * from another site's page is refused (403).
-   */
-  private session(request: IncomingMessage, response: ServerResponse, path: string): void {
-    const tls = this.options.tls !== undefined;
-    const finish = (status: number, location: string | undefined, cookie?: string) => {
-      response.writeHead(status, {
-        ...(location === undefined ? {} : { Location: location }),
-        ...(cookie === undefined ? {} : { 'Set-Cookie': cookie }),
-        'Cache-Control': 'no-store',
-        'Content-Length': 0,
-      });
-      response.end();
-      // The query (a login code) is left out of the trace, as any secret is.
-      this.options.trace.emit(HostEvent.httpRequest, {
-        method: request.method ?? '',
-        path,
-        status,
-      });
-    };
-    const origin = request.headers.origin;
-    if (request.method === 'POST' && origin !== undefined && origin !== 'null') {
-      if (!sameOrigin(origin, request.headers.host, tls)) {
-        this.unauthorized++;
-        request.resume();
-        finish(403, undefined);
-        return;
-      }
-    }
-    if (path === '/logout') {
-      request.resume();
-      if (request.method !== 'POST') return finish(405, undefined);
-      finish(303, './', this.auth.logout(request.headers.cookie));
-      return;
-    }
-    const loggedIn = (cookie: string | undefined) => {
-      if (cookie === undefined) this.unauthorized++;
-      finish(303, cookie === undefined ? './?login=failed' : './', cookie);
-    };
-    if (request.method === 'GET' || request.method === 'HEAD') {
-      request.resume();
-      const code = new URL(request.url ?? '/', 'http://host').searchParams.get('code');
-      if (code === null) return finish(303, './');
-      loggedIn(this.auth.login(code, 'code'));
-      return;
-    }
-    if (request.method !== 'POST') {
-      request.resume();
-      return finish(405, undefined);
-    }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let refused = false;
-    request.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_LOGIN_BODY) refused = true;
-      else chunks.push(chunk);
-    });
-    request.on('end', () => {
-      if (refused) return finish(413, undefined);
-      const form = new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
-      const token = form.get('token') ?? '';
-      loggedIn(this.auth.login(token, 'token'));
-    });
-    request.on('error', () => undefined);
   }
 
   private websocketUrl(path: string): string {
@@ -383,7 +379,17 @@ export class HttpStatusServer {
         message: `this host does not answer to Host ${JSON.stringify(request.headers.host)}: use ${this.options.host}`,
       };
     } else if ((path === '/login' || path === '/logout') && this.auth.required) {
-      this.session(request, response, path);
+      serveLogin(
+        {
+          auth: this.auth,
+          trace: this.options.trace,
+          tls: this.options.tls !== undefined,
+          refused: () => this.unauthorized++,
+        },
+        request,
+        response,
+        path,
+      );
       return;
     } else if (
       path === '/' &&
@@ -415,6 +421,10 @@ export class HttpStatusServer {
             : decision.reason,
       };
       if (decision.status === 401) headers['WWW-Authenticate'] = 'Bearer';
+      if (decision.status === 429) {
+        headers['Retry-After'] = String(decision.retryAfterSeconds);
+        body = { error: 'too-many-requests', message: decision.reason };
+      }
     } else if (
       this.downloads.has(path) &&
       (request.method === 'GET' || request.method === 'HEAD') &&
@@ -429,6 +439,7 @@ export class HttpStatusServer {
       try {
         const { type, body: textBody } = (this.texts.get(path) as TextRoute)();
         response.writeHead(200, {
+          ...API_SECURITY_HEADERS,
           'Content-Type': type,
           'Content-Length': Buffer.byteLength(textBody),
           'Cache-Control': 'no-store',
@@ -475,6 +486,7 @@ export class HttpStatusServer {
     }
     const text = `${JSON.stringify(body, (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value))}\n`;
     response.writeHead(status, {
+      ...API_SECURITY_HEADERS,
       ...headers,
       'Content-Type': 'application/json; charset=utf-8',
       'Content-Length': Buffer.byteLength(text),

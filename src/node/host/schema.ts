@@ -52,11 +52,36 @@ export function integer(min: number, max: number): Schema<number> {
   };
 }
 
+/**
+ * A secret's value never goes into an error message (errors are printed,
+ * logged on a reload, and a YAML number is still the password someone
+ * typed): only its kind and length.
+ */
+function showSecret(value: unknown): string {
+  if (typeof value === 'string') return `a string of ${value.length} characters`;
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'a list';
+  return `a ${typeof value === 'object' ? 'object' : typeof value}`;
+}
+
 export function string(
-  options: { readonly pattern?: RegExp; readonly describe?: string } = {},
+  options: {
+    readonly pattern?: RegExp;
+    readonly describe?: string;
+    /** A secret: its value is never quoted in an error. */
+    readonly sensitive?: boolean;
+    /** How a refused value is quoted (a URL with its password masked). */
+    readonly show?: (value: string) => string;
+  } = {},
 ): Schema<string> {
   const describe = options.describe ?? 'a string';
   const pattern = options.pattern;
+  const quote = (value: unknown) =>
+    options.sensitive === true
+      ? showSecret(value)
+      : typeof value === 'string' && options.show !== undefined
+        ? JSON.stringify(options.show(value))
+        : show(value);
   return {
     describe,
     // A flagged RegExp (/s, /i) has no faithful JSON Schema pattern: described only.
@@ -69,7 +94,7 @@ export function string(
         typeof value !== 'string' ||
         (options.pattern !== undefined && !options.pattern.test(value))
       ) {
-        throw new ConfigError(path, `expected ${describe}, got ${show(value)}`);
+        throw new ConfigError(path, `expected ${describe}, got ${quote(value)}`);
       }
       return value;
     },

@@ -9,7 +9,9 @@ import { VirtualClock } from '../../testing/index.js';
 import {
   LOGIN_CODE_MS,
   MAX_SESSIONS,
+  MAX_SESSIONS_PER_ADDRESS,
   SessionAuth,
+  type AuthEvent,
   cookieValue,
   sameOrigin,
   secretEquals,
@@ -130,16 +132,16 @@ describe('SessionAuth', () => {
     expect(gate.logout(undefined)).toContain('Max-Age=0');
   });
 
-  it(`holds at most ${MAX_SESSIONS} sessions: the oldest goes first`, () => {
+  it(`holds at most ${MAX_SESSIONS} sessions from many addresses: the biggest holder's oldest goes`, () => {
     const { gate } = auth();
-    const first = sent(gate.login(TOKEN, 'token'));
-    const second = sent(gate.login(TOKEN, 'token'));
-    for (let i = 2; i < MAX_SESSIONS; i++) gate.login(TOKEN, 'token');
+    const first = sent(gate.login(TOKEN, 'token', '10.0.0.0'));
+    const second = sent(gate.login(TOKEN, 'token', '10.0.0.1'));
+    for (let i = 2; i < MAX_SESSIONS; i++) gate.login(TOKEN, 'token', `10.0.0.${i}`);
     expect(gate.authorize({ cookie: first }).ok).toBe(true);
-    gate.login(TOKEN, 'token');
+    gate.login(TOKEN, 'token', '10.0.1.0');
     expect(gate.authorize({ cookie: first }).ok).toBe(false);
     expect(gate.authorize({ cookie: second }).ok).toBe(true);
-    expect(gate.stats()).toMatchObject({ sessions: MAX_SESSIONS, evicted: 1 });
+    expect(gate.stats()).toMatchObject({ sessions: MAX_SESSIONS, evicted: 1, evictedTableFull: 1 });
   });
 
   it('an upgrade the cookie alone authorises must come from this host’s own origin', () => {
@@ -165,6 +167,204 @@ describe('SessionAuth', () => {
       }).ok,
     ).toBe(true);
     expect(gate.stats().foreignOrigins).toBe(4);
+  });
+});
+
+describe('SessionAuth: guessing is slowed per address (issue 14 F1)', () => {
+  const limits = {
+    attempts: 5,
+    backoffMs: 1000,
+    maxBackoffMs: 60_000,
+    globalPerMinute: 1000,
+    maxAddresses: 64,
+  };
+
+  function limited() {
+    const clock = new VirtualClock(1_000_000);
+    const events: AuthEvent[] = [];
+    const gate = new SessionAuth({
+      token: TOKEN,
+      clock,
+      tls: false,
+      sessionMs: 3_600_000,
+      limits,
+      onEvent: (event) => events.push(event),
+    });
+    return { clock, gate, events };
+  }
+
+  it('five wrong tokens, then 429 for any credential from that address, the right one included', () => {
+    const { clock, gate, events } = limited();
+    for (let i = 0; i < 5; i++)
+      expect(gate.attempt(`wrong-${i}`, 'token', '192.0.2.7')).toEqual({ ok: false, status: 401 });
+    expect(gate.attempt(TOKEN, 'token', '192.0.2.7')).toEqual({
+      ok: false,
+      status: 429,
+      retryAfterSeconds: 1,
+    });
+    expect(gate.authorize({ authorization: `Bearer ${TOKEN}`, remote: '192.0.2.7' })).toMatchObject(
+      { ok: false, status: 429, retryAfterSeconds: 1 },
+    );
+    // Another address is not held up.
+    expect(gate.attempt(TOKEN, 'token', '192.0.2.8').ok).toBe(true);
+    clock.advance(1000);
+    expect(gate.attempt(TOKEN, 'token', '192.0.2.7').ok).toBe(true);
+    expect(gate.stats()).toMatchObject({
+      failedLogins: 5,
+      rateLimitedLogins: 1,
+      rateLimitedAddress: 2,
+      logins: 2,
+    });
+    expect(events.filter((e) => e.kind === 'blocked')).toEqual([
+      { kind: 'blocked', scope: 'address', address: '192.0.2.7', retryAfterMs: 1000 },
+    ]);
+    expect(
+      events.filter((e) => e.kind === 'login').map((e) => e.kind === 'login' && e.result),
+    ).toEqual([
+      'bad-token',
+      'bad-token',
+      'bad-token',
+      'bad-token',
+      'bad-token',
+      'rate-limited',
+      'ok',
+      'ok',
+    ]);
+    // No event carries a token.
+    expect(JSON.stringify(events)).not.toContain(TOKEN.slice(0, 6));
+  });
+
+  it('wrong bearer tokens and subprotocols count; no credential at all and a stale cookie do not', () => {
+    const { gate } = limited();
+    const remote = '198.51.100.1';
+    for (let i = 0; i < 20; i++) {
+      expect(gate.authorize({ remote }).ok).toBe(false);
+      expect(gate.authorize({ cookie: `${gate.cookieName}=stale`, remote })).toMatchObject({
+        status: 401,
+      });
+    }
+    for (let i = 0; i < 3; i++)
+      expect(gate.authorize({ authorization: 'Bearer nope', remote })).toMatchObject({
+        status: 401,
+      });
+    for (let i = 0; i < 2; i++)
+      expect(
+        gate.authorize({ protocols: bearerSubprotocol('nope'), upgrade: true, remote }),
+      ).toMatchObject({ status: 401 });
+    expect(gate.authorize({ authorization: `Bearer ${TOKEN}`, remote })).toMatchObject({
+      status: 429,
+    });
+    expect(gate.stats()).toMatchObject({ badBearers: 5, failedLogins: 0 });
+  });
+
+  it('the one-time code is limited too: a right code during the wait is not spent', () => {
+    const { clock, gate } = limited();
+    const code = gate.issueLoginCode() as string;
+    for (let i = 0; i < 5; i++) gate.attempt(`guess-${i}`, 'code', '203.0.113.9');
+    expect(gate.attempt(code, 'code', '203.0.113.9')).toMatchObject({ status: 429 });
+    clock.advance(1000);
+    expect(gate.attempt(code, 'code', '203.0.113.9').ok).toBe(true);
+  });
+
+  it('an IPv6 /64 is one address: guesses from its other addresses wait too', () => {
+    const { gate } = limited();
+    for (let i = 0; i < 5; i++) gate.attempt('wrong', 'token', `2001:db8:0:1::${i + 1}`);
+    expect(gate.attempt(TOKEN, 'token', '2001:db8:0:1::ffff')).toMatchObject({ status: 429 });
+    expect(gate.attempt(TOKEN, 'token', '2001:db8:0:2::1').ok).toBe(true);
+  });
+});
+
+describe('SessionAuth: fair eviction (issue 14 F2)', () => {
+  function fair(maxSessions = 8, maxSessionsPerAddress = 3) {
+    const clock = new VirtualClock(1_000_000);
+    const events: AuthEvent[] = [];
+    const gate = new SessionAuth({
+      token: TOKEN,
+      clock,
+      tls: false,
+      sessionMs: 3_600_000,
+      maxSessions,
+      maxSessionsPerAddress,
+      onEvent: (event) => events.push(event),
+    });
+    return { clock, gate, events };
+  }
+
+  it(`one address holding the token and logging in ${MAX_SESSIONS * 2} times never ends another's session`, () => {
+    const clock = new VirtualClock(0);
+    const gate = new SessionAuth({ token: TOKEN, clock, tls: false, sessionMs: 3_600_000 });
+    const victim = sent(gate.login(TOKEN, 'token', '192.0.2.1'));
+    for (let i = 0; i < MAX_SESSIONS * 2; i++) gate.login(TOKEN, 'token', '192.0.2.66');
+    expect(gate.authorize({ cookie: victim })).toEqual({ ok: true, via: 'cookie' });
+    expect(gate.stats()).toMatchObject({
+      sessions: 1 + MAX_SESSIONS_PER_ADDRESS,
+      evictedAddressCap: MAX_SESSIONS * 2 - MAX_SESSIONS_PER_ADDRESS,
+      evictedTableFull: 0,
+    });
+  });
+
+  it("an address at its cap ends its own oldest; a full table ends the biggest holder's oldest", () => {
+    const { gate, events } = fair();
+    const a = [1, 2, 3].map(() => sent(gate.login(TOKEN, 'token', '10.0.0.1')));
+    const a4 = sent(gate.login(TOKEN, 'token', '10.0.0.1'));
+    expect(gate.authorize({ cookie: a[0] }).ok).toBe(false);
+    expect([a[1], a[2], a4].every((c) => gate.authorize({ cookie: c }).ok)).toBe(true);
+    const b = [1, 2].map(() => sent(gate.login(TOKEN, 'token', '10.0.0.2')));
+    const c = [1, 2, 3].map((i) => sent(gate.login(TOKEN, 'token', `10.0.0.${10 + i}`)));
+    // 8 sessions: a holds 3, b 2, three others 1 each. A newcomer ends a's oldest.
+    const newcomer = sent(gate.login(TOKEN, 'token', '10.0.0.99'));
+    expect(gate.authorize({ cookie: a[1] }).ok).toBe(false);
+    for (const cookie of [a[2], a4, ...b, ...c, newcomer])
+      expect(gate.authorize({ cookie }).ok).toBe(true);
+    expect(events.filter((e) => e.kind === 'evicted')).toEqual([
+      { kind: 'evicted', reason: 'address-cap', address: '10.0.0.1' },
+      { kind: 'evicted', reason: 'table-full', address: '10.0.0.1' },
+    ]);
+  });
+
+  it('property: failed or rate-limited attempts never end a session; sessions stay within both caps', () => {
+    const action = fc.record({
+      address: fc.integer({ min: 0, max: 12 }),
+      right: fc.boolean(),
+      kind: fc.constantFrom('token' as const, 'code' as const),
+      dt: fc.nat(5000),
+    });
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 12 }),
+        fc.integer({ min: 1, max: 12 }),
+        fc.array(action, { maxLength: 120 }),
+        (maxSessions, perAddress, actions) => {
+          const cap = Math.min(perAddress, maxSessions);
+          const { clock, gate } = fair(maxSessions, perAddress);
+          const held: { cookie: string; address: string }[] = [];
+          for (const { address, right, kind, dt } of actions) {
+            clock.advance(dt);
+            const remote = `10.2.0.${address}`;
+            const secret = right
+              ? kind === 'token'
+                ? TOKEN
+                : (gate.issueLoginCode() as string)
+              : 'x';
+            const before = held.filter((h) => gate.authorize({ cookie: h.cookie }).ok);
+            const result = gate.attempt(secret, kind, remote);
+            const after = held.filter((h) => gate.authorize({ cookie: h.cookie }).ok);
+            if (!result.ok) expect(after).toEqual(before);
+            else {
+              // A login ends at most one session (to make room for itself).
+              expect(before.length - after.length).toBeLessThanOrEqual(1);
+              held.push({ cookie: sent(result.cookie), address: remote });
+            }
+            const live = held.filter((h) => gate.authorize({ cookie: h.cookie }).ok);
+            expect(live.length).toBeLessThanOrEqual(maxSessions);
+            const counts = new Map<string, number>();
+            for (const h of live) counts.set(h.address, (counts.get(h.address) ?? 0) + 1);
+            for (const n of counts.values()) expect(n).toBeLessThanOrEqual(cap);
+          }
+        },
+      ),
+      { numRuns: 100 },
+    );
   });
 });
 

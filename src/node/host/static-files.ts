@@ -2,7 +2,7 @@
  * The dashboard's files (ui/dist), read once into memory when the host starts
  * (a few tens of kilobytes) and served with strict headers: a
  * Content-Security-Policy that allows only this origin (no inline script, no
- * framing), `nosniff`, no referrer. Vite's hashed assets are cached for good;
+ * framing), `nosniff`, no referrer to another site. Vite's hashed assets are cached for good;
  * the page itself is revalidated. Paths are looked up in the loaded table,
  * never joined onto the file system, so no request can read outside it.
  */
@@ -42,7 +42,14 @@ export const DASHBOARD_CSP = [
 const SECURITY_HEADERS = {
   'Content-Security-Policy': DASHBOARD_CSP,
   'X-Content-Type-Options': 'nosniff',
-  'Referrer-Policy': 'no-referrer',
+  // Not no-referrer: under it a browser sends `Origin: null` with the page's
+  // own form posts (Fetch, "append a request Origin header"), and /login
+  // refuses a null Origin (login CSRF from sandboxed frames). same-origin
+  // sends the page's URL to this host only, and that URL holds no secret:
+  // the login link answers 303 to ./ before any page loads.
+  'Referrer-Policy': 'same-origin',
+  // frame-ancestors 'none' says it to current browsers; this to older ones.
+  'X-Frame-Options': 'DENY',
   'Cross-Origin-Opener-Policy': 'same-origin',
 } as const;
 

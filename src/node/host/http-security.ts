@@ -1,0 +1,117 @@
+/**
+ * What the host's HTTP server adds to every answer and checks on every
+ * connection, apart from who is asking (session-auth.ts):
+ *
+ * - headers that keep a browser from leaking or misusing an answer: no
+ *   Referer (a URL may carry a login code), no sniffing, no framing, and
+ *   for the API a Content-Security-Policy that allows nothing (the page's
+ *   own policy is static-files.ts's);
+ * - the rule for a state-changing POST (`/login`, `/logout`): it must come
+ *   from a page of this host: an `Origin` that is this host's own, or no
+ *   Origin with `Sec-Fetch-Site: same-origin`. `Origin: null` (a sandboxed
+ *   frame, a file:// page, a redirect across sites) is another site;
+ * - per-address and global connection bounds, and a bound on WebSocket
+ *   connections, so that a few clients holding sockets open (slowloris, a
+ *   pile of upgrades) cannot take the endpoint from everyone else.
+ */
+import type { IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { addressKey } from './login-limiter.js';
+import { sameOrigin } from './session-auth.js';
+
+/** On every answer of the API (JSON, text, downloads, redirects). */
+export const API_SECURITY_HEADERS: Readonly<Record<string, string>> = {
+  'Content-Security-Policy': "default-src 'none'; frame-ancestors 'none'; base-uri 'none'",
+  'X-Content-Type-Options': 'nosniff',
+  'X-Frame-Options': 'DENY',
+  'Referrer-Policy': 'no-referrer',
+};
+
+/**
+ * Whether a POST to `/login` or `/logout` comes from a page this host
+ * served. A client that is no browser (no Origin, no Sec-Fetch-Site) is
+ * refused too: it has the bearer token and needs no login.
+ */
+export function postFromOwnPage(request: IncomingMessage, tls: boolean): boolean {
+  const origin = request.headers.origin;
+  if (origin !== undefined) return sameOrigin(origin, request.headers.host, tls);
+  return request.headers['sec-fetch-site'] === 'same-origin';
+}
+
+export interface ConnectionLimits {
+  readonly maxConnections: number;
+  readonly maxConnectionsPerAddress: number;
+  readonly maxWebSockets: number;
+}
+
+/** Connections refused, by why; what /health and /metrics show. */
+export interface ConnectionStats {
+  readonly open: number;
+  readonly webSockets: number;
+  readonly refusedPerAddress: number;
+  readonly refusedTotal: number;
+  readonly refusedWebSockets: number;
+}
+
+/**
+ * Counts the server's connections by remote address (IPv6 by /64) and the
+ * WebSockets handed to upgrade routes; refuses what is over a bound.
+ */
+export class ConnectionGuard {
+  private readonly limits: ConnectionLimits;
+  private readonly byAddress = new Map<string, number>();
+  private open = 0;
+  private webSockets = 0;
+  private refused = { perAddress: 0, total: 0, webSockets: 0 };
+
+  constructor(limits: ConnectionLimits) {
+    this.limits = limits;
+  }
+
+  /** A new connection: false (and the socket destroyed) when it is over a bound. */
+  admit(socket: Socket): boolean {
+    const key = addressKey(socket.remoteAddress);
+    const count = this.byAddress.get(key) ?? 0;
+    if (this.open >= this.limits.maxConnections) {
+      this.refused.total++;
+      socket.destroy();
+      return false;
+    }
+    if (count >= this.limits.maxConnectionsPerAddress) {
+      this.refused.perAddress++;
+      socket.destroy();
+      return false;
+    }
+    this.open++;
+    this.byAddress.set(key, count + 1);
+    socket.once('close', () => {
+      this.open--;
+      const left = (this.byAddress.get(key) ?? 1) - 1;
+      if (left <= 0) this.byAddress.delete(key);
+      else this.byAddress.set(key, left);
+    });
+    return true;
+  }
+
+  /** An upgrade about to be handed to its route: false when the WebSocket bound is reached. */
+  admitWebSocket(socket: Duplex): boolean {
+    if (this.webSockets >= this.limits.maxWebSockets) {
+      this.refused.webSockets++;
+      return false;
+    }
+    this.webSockets++;
+    socket.once('close', () => this.webSockets--);
+    return true;
+  }
+
+  stats(): ConnectionStats {
+    return {
+      open: this.open,
+      webSockets: this.webSockets,
+      refusedPerAddress: this.refused.perAddress,
+      refusedTotal: this.refused.total,
+      refusedWebSockets: this.refused.webSockets,
+    };
+  }
+}
