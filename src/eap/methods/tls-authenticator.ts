@@ -237,6 +237,19 @@ export function tlsAuthenticatorMessage(
       return startSending(answer);
     }
     channel.serverRandom ??= helloRandom(output, SERVER_HELLO);
+    if (engine.state === 'established' && profile.tunnel !== undefined) {
+      // RFC 9427 §3: under TLS 1.3 the peer's Finished may come with its first tunnel data
+      // (the netrx TTLS peer sends its AVPs with it), so look for application data before
+      // another round trip. The records the engine wrote meanwhile (its NewSessionTickets)
+      // go out ahead of the tunnel's first answer.
+      const data = engine.takeApplicationData();
+      if (data.length > 0) {
+        channel.pendingOutput = output.length === 0 ? [] : [output];
+        state.phase = 'tunnel';
+        state.tunnel = profile.tunnel.authenticator(state.input);
+        return tunnelStep(state.tunnel.receive(data));
+      }
+    }
     if (output.length === 0) {
       return engine.state === 'established'
         ? finish(true, 'TLS handshake complete')
