@@ -19,7 +19,7 @@ import { nodeCrypto } from '../node/runtime/index.js';
 import { VirtualClock } from '../testing/index.js';
 import { RadiusEapClient, RadiusServer, type RadiusEapResult } from './index.js';
 
-function peap(side: 'server' | 'client'): EapMethod {
+function peap(side: 'server' | 'client', maxVersion: 'TLSv1.2' | 'TLSv1.3'): EapMethod {
   return createPeapMethod({
     engines: createNodeTlsEngineFactory({
       ...(side === 'server'
@@ -32,7 +32,7 @@ function peap(side: 'server' | 'client'): EapMethod {
             },
           }
         : { client: { ca: certs.ca.certPem, serverName: 'radius.netrx.test' } }),
-      maxVersion: 'TLSv1.2',
+      maxVersion,
     }),
     inner: createMschapV2Method({ crypto: nodeCrypto }),
     innerIdentity: 'bob',
@@ -40,40 +40,44 @@ function peap(side: 'server' | 'client'): EapMethod {
 }
 
 describe('RadiusEapClient with a method that answers later', () => {
-  it('PEAP through RadiusServer: Access-Accept, MPPE keys match', async () => {
-    const clock = new VirtualClock();
-    const box: { client?: RadiusEapClient } = {};
-    const server = new RadiusServer({
-      clock,
-      crypto: nodeCrypto,
-      clients: [{ address: '127.0.0.1', secret: 'testing123' }],
-      methods: [peap('server')],
-      users: new StaticUserStore([{ name: 'bob', password: 'hello' }]),
-      send: (datagram) => {
-        const copy = datagram.slice();
-        setImmediate(() => box.client?.receive(copy, { address: '127.0.0.1', port: 1812 }));
-      },
-    });
-    const result = await new Promise<RadiusEapResult>((resolve) => {
-      box.client = new RadiusEapClient({
+  it.each(['TLSv1.2', 'TLSv1.3'] as const)(
+    'PEAP over %s through RadiusServer: Access-Accept, MPPE keys and EAP-Key-Name match',
+    async (version) => {
+      const clock = new VirtualClock();
+      const box: { client?: RadiusEapClient } = {};
+      const server = new RadiusServer({
         clock,
         crypto: nodeCrypto,
-        servers: [{ address: '127.0.0.1', port: 1812, secret: 'testing123' }],
-        methods: [peap('client')],
-        identity: 'anonymous',
-        password: 'hello',
+        clients: [{ address: '127.0.0.1', secret: 'testing123' }],
+        methods: [peap('server', version)],
+        users: new StaticUserStore([{ name: 'bob', password: 'hello' }]),
         send: (datagram) => {
           const copy = datagram.slice();
-          setImmediate(() => server.receive(copy, { address: '127.0.0.1', port: 40000 }));
+          setImmediate(() => box.client?.receive(copy, { address: '127.0.0.1', port: 1812 }));
         },
-        onResult: resolve,
       });
-      box.client.start();
-    });
-    expect(result).toMatchObject({ outcome: 'success', keysMatch: true });
-    expect(result.eap?.method).toBe('PEAP');
-    expect(server.stats().accepted).toBe(1);
-  });
+      const result = await new Promise<RadiusEapResult>((resolve) => {
+        box.client = new RadiusEapClient({
+          clock,
+          crypto: nodeCrypto,
+          servers: [{ address: '127.0.0.1', port: 1812, secret: 'testing123' }],
+          methods: [peap('client', version)],
+          identity: 'anonymous',
+          password: 'hello',
+          send: (datagram) => {
+            const copy = datagram.slice();
+            setImmediate(() => server.receive(copy, { address: '127.0.0.1', port: 40000 }));
+          },
+          onResult: resolve,
+        });
+        box.client.start();
+      });
+      expect(result).toMatchObject({ outcome: 'success', keysMatch: true, keyNameMatch: true });
+      expect(result.eap?.reason).toContain(`(${version})`);
+      expect(result.eap?.method).toBe('PEAP');
+      expect(server.stats().accepted).toBe(1);
+    },
+  );
 });
 
 /**

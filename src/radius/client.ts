@@ -78,6 +78,13 @@ export interface RadiusEapResult {
   readonly keys: AcceptedKeys | undefined;
   /** Whether the server's keys are the peer's (its Recv-Key the peer's Send-Key and back); undefined without keys. */
   readonly keysMatch: boolean | undefined;
+  /**
+   * Whether the Access-Accept's EAP-Key-Name (102, RFC 4072 §6.2: the EAP
+   * Session-Id) equals the peer's own; undefined when either side has none.
+   * For the TLS methods this checks the Session-Id derivation (RFC 5216,
+   * RFC 9190, RFC 9427: Type ‖ Method-Id under TLS 1.3).
+   */
+  readonly keyNameMatch?: boolean | undefined;
   readonly replyMessage: string | undefined;
   /** Access-Requests sent, retransmissions not counted. */
   readonly requests: number;
@@ -99,6 +106,8 @@ export class RadiusEapClient {
   private timer: Timer | undefined;
   /** Inside `receive`: a result the peer reaches there is handled by the packet's own branch. */
   private receiving = false;
+  /** The Access-Accept's EAP-Key-Name, if it carried one. */
+  private serverKeyName: Uint8Array | undefined;
   private nextIdentifier: number;
   private finished: RadiusEapResult | undefined;
   private requests = 0;
@@ -201,6 +210,9 @@ export class RadiusEapClient {
       case RadiusCode.AccessAccept: {
         if (eap !== undefined) peer.receive(eap);
         const keys = this.keys(packet, outstanding.authenticator);
+        this.serverKeyName = packet.attributes.find(
+          (a) => a.type === RadiusAttributeType.EapKeyName,
+        )?.value;
         if (peer.result === undefined) {
           return this.finish(
             'failure',
@@ -399,6 +411,11 @@ export class RadiusEapClient {
       keys === undefined || peerSend === undefined || peerRecv === undefined
         ? undefined
         : keyMatches(keys.recvKey, peerSend) && keyMatches(keys.sendKey, peerRecv);
+    const peerKeyName = findAttribute(eap?.attributes, RadiusAttributeType.EapKeyName)?.value;
+    const keyNameMatch =
+      this.serverKeyName === undefined || peerKeyName === undefined
+        ? undefined
+        : equalBytes(this.serverKeyName, peerKeyName);
     const server = this.server();
     this.finished = {
       outcome,
@@ -407,6 +424,7 @@ export class RadiusEapClient {
       eap,
       keys,
       keysMatch,
+      keyNameMatch,
       replyMessage,
       requests: this.requests,
     };

@@ -489,6 +489,8 @@ export const radiusTestCommand: CliCommand = {
       return 1;
     }
     if (radsec?.statusServer === true) io.out('Status-Server answered');
+    // The peer's own account (the TLS methods name the negotiated version: "(TLSv1.3)").
+    if (result.eap !== undefined) io.out(`EAP ${result.eap.outcome}: ${result.eap.reason}`);
     const server =
       result.server === undefined ? '-' : `${result.server.address}:${result.server.port}`;
     io.out(
@@ -496,6 +498,9 @@ export const radiusTestCommand: CliCommand = {
     );
     if (result.keysMatch !== undefined) {
       io.out(result.keysMatch ? 'MPPE keys match' : 'MPPE keys mismatch');
+    }
+    if (result.keyNameMatch !== undefined) {
+      io.out(result.keyNameMatch ? 'EAP-Key-Name match' : 'EAP-Key-Name mismatch');
     }
     if (result.outcome === 'success' && result.keysMatch !== false) {
       io.out('SUCCESS');
