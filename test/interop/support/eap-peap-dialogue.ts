@@ -38,6 +38,10 @@ export async function peapDialogue(
     client?: Partial<NodeTlsClientConfig>;
     /** TTLS/PAP (true) or TTLS/EAP-MSCHAPv2 ('eap') instead of PEAP/MSCHAPv2. */
     ttls?: boolean | 'eap';
+    /** OpenSSL cipher list for both engines (the PRF/exporter hash follows the suite). */
+    ciphers?: string;
+    /** Both engines' NSS key log lines (for an independent key derivation). */
+    onKeylog?: (line: string) => void;
   } = {},
 ): Promise<PeapRun> {
   const clock = new VirtualClock();
@@ -47,6 +51,10 @@ export async function peapDialogue(
     peap && o.inner !== undefined
       ? createPeapMethod({ ...o, inner: o.inner })
       : createTtlsMethod(o);
+  const tuning = {
+    ...(options.ciphers === undefined ? {} : { ciphers: options.ciphers }),
+    ...(options.onKeylog === undefined ? {} : { onKeylog: options.onKeylog }),
+  };
   const inner = () =>
     options.ttls === true ? {} : { inner: createMschapV2Method({ crypto: nodeCrypto }) };
   const server = make({
@@ -58,6 +66,7 @@ export async function peapDialogue(
         requireClientCertificate: false,
       },
       maxVersion: version,
+      ...tuning,
     }),
     ...inner(),
   });
@@ -65,6 +74,7 @@ export async function peapDialogue(
     engines: createNodeTlsEngineFactory({
       client: { ca: certs.ca.certPem, serverName: 'radius.netrx.test', ...options.client },
       maxVersion: version,
+      ...tuning,
     }),
     ...inner(),
     innerIdentity: options.innerIdentity ?? 'bob',
