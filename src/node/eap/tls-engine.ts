@@ -230,6 +230,8 @@ class NodeTlsEngine implements TlsEngine {
         ...versions,
       });
       this.socket = socket;
+      // One handshake per EAP session: a second one inside it (TLS 1.2) fails the session.
+      socket.disableRenegotiation();
       socket.on('secureConnect', () => this.established(socket));
       socket.on('error', (error: Error) => this.fail(error));
       socket.on('data', (chunk: Buffer) => this.received(chunk));
@@ -334,6 +336,9 @@ class NodeTlsEngine implements TlsEngine {
     this.activity++;
     if (this.socket !== socket) {
       this.socket = socket;
+      // Node lets a client renegotiate three times in ten minutes; an EAP session has one
+      // handshake (RFC 9190/9427 build on that), so a ClientHello inside it is an error.
+      socket.disableRenegotiation();
       socket.on('data', (chunk: Buffer) => this.received(chunk));
       socket.on('error', (error: Error) => this.fail(error));
     }
