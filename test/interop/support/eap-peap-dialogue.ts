@@ -11,6 +11,7 @@ import {
   createTtlsMethod,
   type EapMethod,
   type EapSessionResult,
+  type TlsEngineFactory,
   type TtlsMethodOptions,
 } from '../../../src/eap/index.js';
 import {
@@ -42,6 +43,8 @@ export async function peapDialogue(
     ciphers?: string;
     /** Both engines' NSS key log lines (for an independent key derivation). */
     onKeylog?: (line: string) => void;
+    /** Engine factories to use instead of fresh ones (resumption tests share them across runs). */
+    factories?: { server: TlsEngineFactory; client: TlsEngineFactory };
   } = {},
 ): Promise<PeapRun> {
   const clock = new VirtualClock();
@@ -58,24 +61,28 @@ export async function peapDialogue(
   const inner = () =>
     options.ttls === true ? {} : { inner: createMschapV2Method({ crypto: nodeCrypto }) };
   const server = make({
-    engines: createNodeTlsEngineFactory({
-      server: {
-        cert: certs.server.certPem,
-        key: certs.server.keyPem,
-        ca: certs.ca.certPem,
-        requireClientCertificate: false,
-      },
-      maxVersion: version,
-      ...tuning,
-    }),
+    engines:
+      options.factories?.server ??
+      createNodeTlsEngineFactory({
+        server: {
+          cert: certs.server.certPem,
+          key: certs.server.keyPem,
+          ca: certs.ca.certPem,
+          requireClientCertificate: false,
+        },
+        maxVersion: version,
+        ...tuning,
+      }),
     ...inner(),
   });
   const client = make({
-    engines: createNodeTlsEngineFactory({
-      client: { ca: certs.ca.certPem, serverName: 'radius.netrx.test', ...options.client },
-      maxVersion: version,
-      ...tuning,
-    }),
+    engines:
+      options.factories?.client ??
+      createNodeTlsEngineFactory({
+        client: { ca: certs.ca.certPem, serverName: 'radius.netrx.test', ...options.client },
+        maxVersion: version,
+        ...tuning,
+      }),
     ...inner(),
     innerIdentity: options.innerIdentity ?? 'bob',
   });
