@@ -67,7 +67,10 @@ interface PeerTls {
   readonly innerIdentity: string;
 }
 
-function method(name: MethodName, certs?: CertsDir, peer?: PeerTls): EapMethod {
+/** `--tls-resume SECONDS` (server, EAP-TLS only): session lifetime, or undefined for none. */
+type Resume = { readonly lifetimeSeconds: number } | undefined;
+
+function method(name: MethodName, certs?: CertsDir, peer?: PeerTls, resume?: Resume): EapMethod {
   if (name === 'md5') return createMd5Method({ crypto: nodeCrypto });
   if (name === 'mschapv2') return createMschapV2Method({ crypto: nodeCrypto });
   if (certs === undefined) throw new UsageError(`method ${name} needs --certs DIR`);
@@ -80,7 +83,10 @@ function method(name: MethodName, certs?: CertsDir, peer?: PeerTls): EapMethod {
     return createTlsMethod({
       engines: createNodeTlsEngineFactory(
         peer === undefined
-          ? { server: { cert: certs.read('server.pem'), key: certs.read('server-key.pem'), ca } }
+          ? {
+              server: { cert: certs.read('server.pem'), key: certs.read('server-key.pem'), ca },
+              ...(resume === undefined ? {} : { resumption: resume }),
+            }
           : {
               client: {
                 ...client,
@@ -101,6 +107,8 @@ function method(name: MethodName, certs?: CertsDir, peer?: PeerTls): EapMethod {
             ca,
             requireClientCertificate: false,
           },
+          // No resumption for the tunnels here: wpa_supplicant 2.10 takes a resumed PEAP/TTLS
+          // session as phase 2 done and discards the inner Request (docs/eap.md).
         }
       : { client }),
     // Both sides allow TLS 1.3 (RFC 9427); the peer's TTLS AVPs ride with its Finished.
@@ -161,7 +169,7 @@ export const radiusServeCommand: CliCommand = {
   summary:
     'a RADIUS server running EAP-MD5, EAP-MSCHAPv2 and, with --certs, PEAP, TTLS and EAP-TLS against a user list (--methods from md5, mschapv2, peap, ttls-pap, ttls-mschapv2, tls); prints ready',
   usage:
-    'radius serve [--host ADDR] [--port PORT --secret SECRET] [--radsec PORT [--radsec-client NAME=CN ...] [--radsec-idle MS]] (--user NAME:PASSWORD ... | --users FILE) [--client PREFIX] [--acct-port PORT] [--methods md5,mschapv2,peap,ttls-pap,...] [--certs DIR] [--strict] [--workers N|auto]',
+    'radius serve [--host ADDR] [--port PORT --secret SECRET] [--radsec PORT [--radsec-client NAME=CN ...] [--radsec-idle MS]] (--user NAME:PASSWORD ... | --users FILE) [--client PREFIX] [--acct-port PORT] [--methods md5,mschapv2,peap,ttls-pap,...] [--certs DIR [--tls-resume SECONDS]] [--strict] [--workers N|auto]',
   options: {
     host: { type: 'string' },
     port: { type: 'string' },
@@ -172,6 +180,7 @@ export const radiusServeCommand: CliCommand = {
     'acct-port': { type: 'string' },
     methods: { type: 'string' },
     certs: { type: 'string' },
+    'tls-resume': { type: 'string' },
     strict: { type: 'boolean' },
     radsec: { type: 'string' },
     'radsec-client': { type: 'string', multiple: true },
@@ -229,6 +238,18 @@ export const radiusServeCommand: CliCommand = {
       }
     }
     const certs = certsDir(typeof values['certs'] === 'string' ? values['certs'] : undefined);
+    // TLS session resumption for the TLS methods: off unless asked (0 keeps it off).
+    const resumeSeconds =
+      values['tls-resume'] === undefined
+        ? 0
+        : integer('--tls-resume', values['tls-resume'], 0, 7 * 24 * 3600);
+    const resume: Resume = resumeSeconds === 0 ? undefined : { lifetimeSeconds: resumeSeconds };
+    if (resume !== undefined && certs === undefined)
+      throw new UsageError('--tls-resume needs --certs DIR');
+    if (resume !== undefined && workers > 1)
+      throw new UsageError(
+        '--tls-resume with --workers: the session cache is per process (for now)',
+      );
     // Without --certs the TLS-based methods are left out of the default list.
     const names =
       values['methods'] === undefined
@@ -240,7 +261,9 @@ export const radiusServeCommand: CliCommand = {
         (name, i) =>
           !name.startsWith('ttls-') || names.findIndex((n) => n.startsWith('ttls-')) === i,
       )
-      .map((name) => method(name === 'ttls-pap' ? 'ttls-mschapv2' : name, certs));
+      .map((name) =>
+        method(name === 'ttls-pap' ? 'ttls-mschapv2' : name, certs, undefined, resume),
+      );
     const prefixes = list(values['client']);
     const strict = values['strict'] === true;
     const clients = (prefixes.length === 0 ? ['127.0.0.0/8', '::1'] : prefixes).map((address) => ({
