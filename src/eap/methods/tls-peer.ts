@@ -129,7 +129,15 @@ export function tlsPeerMessage(
     if (engine === undefined || engine.state !== 'established') {
       return fail('Success arrived before the TLS handshake finished');
     }
-    if (engine.protocol === 'TLSv1.3' && !state.committed && profile.type === EapType.Tls) {
+    // A resumed TLS 1.3 session is exempt: hostapd 2.10 sends Success right after the peer's
+    // Finished there, without the commitment (wpa_supplicant accepts it). The server proved the
+    // resumption secret with its Finished; the MSK comes from this handshake's exporter.
+    if (
+      engine.protocol === 'TLSv1.3' &&
+      !state.committed &&
+      profile.type === EapType.Tls &&
+      engine.resumed !== true
+    ) {
       return fail('Success arrived before the TLS 1.3 commitment message (RFC 9190 §2.5)');
     }
     if (profile.tunnel !== undefined && state.tunnel?.succeeded !== true) {
