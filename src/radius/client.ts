@@ -78,6 +78,13 @@ export interface RadiusEapResult {
   readonly keys: AcceptedKeys | undefined;
   /** Whether the server's keys are the peer's (its Recv-Key the peer's Send-Key and back); undefined without keys. */
   readonly keysMatch: boolean | undefined;
+  /**
+   * Whether the Access-Accept's EAP-Key-Name (102, RFC 4072 §6.2: the EAP
+   * Session-Id) equals the peer's own; undefined when either side has none.
+   * For the TLS methods this checks the Session-Id derivation (RFC 5216,
+   * RFC 9190, RFC 9427: Type ‖ Method-Id under TLS 1.3).
+   */
+  readonly keyNameMatch?: boolean | undefined;
   readonly replyMessage: string | undefined;
   /** Access-Requests sent, retransmissions not counted. */
   readonly requests: number;
@@ -97,6 +104,10 @@ export class RadiusEapClient {
     | { identifier: number; authenticator: Uint8Array; datagram: Uint8Array; sends: number }
     | undefined;
   private timer: Timer | undefined;
+  /** Inside `receive`: a result the peer reaches there is handled by the packet's own branch. */
+  private receiving = false;
+  /** The Access-Accept's EAP-Key-Name, if it carried one. */
+  private serverKeyName: Uint8Array | undefined;
   private nextIdentifier: number;
   private finished: RadiusEapResult | undefined;
   private requests = 0;
@@ -126,6 +137,15 @@ export class RadiusEapClient {
 
   /** One datagram from the network. Never throws on bad bytes: they are dropped and counted. */
   receive(datagram: Uint8Array, from: RadiusEndpoint): void {
+    this.receiving = true;
+    try {
+      this.handle(datagram, from);
+    } finally {
+      this.receiving = false;
+    }
+  }
+
+  private handle(datagram: Uint8Array, from: RadiusEndpoint): void {
     if (this.finished !== undefined) return this.drop('finished');
     const outstanding = this.outstanding;
     const server = this.server();
@@ -190,6 +210,9 @@ export class RadiusEapClient {
       case RadiusCode.AccessAccept: {
         if (eap !== undefined) peer.receive(eap);
         const keys = this.keys(packet, outstanding.authenticator);
+        this.serverKeyName = packet.attributes.find(
+          (a) => a.type === RadiusAttributeType.EapKeyName,
+        )?.value;
         if (peer.result === undefined) {
           return this.finish(
             'failure',
@@ -236,7 +259,10 @@ export class RadiusEapClient {
 
   /** A fresh EAP peer and conversation against the current server. */
   private begin(): void {
-    this.peer?.abort('failover');
+    // Forget the old peer first: its abort must not end the new conversation.
+    const old = this.peer;
+    this.peer = undefined;
+    old?.abort('failover');
     this.state = undefined;
     this.outstanding = undefined;
     const peer = new EapPeer({
@@ -245,11 +271,24 @@ export class RadiusEapClient {
       ...(this.options.password === undefined ? {} : { password: this.options.password }),
       flags: 0x2, // RasEapFlag.NonInteractive: nobody is there to type a password
       send: (eap) => this.request(eap),
+      onResult: () => this.peerEnded(peer),
     });
     this.peer = peer;
     // The NAS's own Request/Identity (RFC 3579 §2.1): the peer answers, and that Response opens the dialogue.
     const id = this.options.crypto.randomBytes(1)[0] as number;
     peer.receive(Uint8Array.of(1, id, 0, 5, 1));
+  }
+
+  /**
+   * The peer ended on its own, outside `receive`: a method whose pending work
+   * (a TLS engine's turns) finished in failure without a last packet. Nothing
+   * is outstanding then and no timer runs, so nothing else would end the
+   * conversation. With a last packet out, the server's answer (or the
+   * timeout) ends it as usual.
+   */
+  private peerEnded(peer: EapPeer): void {
+    if (this.receiving || peer !== this.peer || this.outstanding !== undefined) return;
+    this.finishFromPeer(undefined, undefined);
   }
 
   private request(eap: Uint8Array): void {
@@ -372,6 +411,11 @@ export class RadiusEapClient {
       keys === undefined || peerSend === undefined || peerRecv === undefined
         ? undefined
         : keyMatches(keys.recvKey, peerSend) && keyMatches(keys.sendKey, peerRecv);
+    const peerKeyName = findAttribute(eap?.attributes, RadiusAttributeType.EapKeyName)?.value;
+    const keyNameMatch =
+      this.serverKeyName === undefined || peerKeyName === undefined
+        ? undefined
+        : equalBytes(this.serverKeyName, peerKeyName);
     const server = this.server();
     this.finished = {
       outcome,
@@ -380,6 +424,7 @@ export class RadiusEapClient {
       eap,
       keys,
       keysMatch,
+      keyNameMatch,
       replyMessage,
       requests: this.requests,
     };

@@ -3,13 +3,16 @@
 // exporter) key material from the TLS key log of the dialogue, so the MPPE
 // keys are not only equal on both netrx sides but the RFCs' values. Cipher
 // suites with SHA-256 and SHA-384 are both covered (the PRF hash follows
-// the suite).
+// the suite). PEAPv0 and TTLS (PAP) too: under TLS 1.2 their RFC 5216 /
+// RFC 5281 labels with Type 25 / 21 in the Session-Id, under TLS 1.3 the
+// EAP-TLS exporter labels with the type as context (RFC 9427 §2.1).
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { toHex } from '../../src/bytes/index.js';
 import { EAP_KEY_NAME_ATTRIBUTE, findAttribute } from '../../src/eap/index.js';
+import { peapDialogue } from './support/eap-peap-dialogue.js';
 import { dialogue } from './support/eap-tls-dialogue.js';
 import { requirePeers, versionOf } from './support/peers.js';
 
@@ -33,42 +36,56 @@ describe.skipIf(peers.skip)(
       expect(versionOf(PYTHON)).toMatch(/^Python 3\./);
     });
 
-    for (const { version, ciphers, hash } of cases) {
-      it(`${version} ${ciphers}: MS-MPPE keys and EAP-Key-Name are the RFC's`, async () => {
-        const log: string[] = [];
-        const run = await dialogue({
-          version,
-          ciphers,
-          sendCapacity: 300,
-          onKeylog: (l) => log.push(l),
+    const methods = [
+      { method: 'EAP-TLS', type: 13, label: undefined },
+      { method: 'PEAP', type: 25, label: undefined },
+      { method: 'TTLS', type: 21, label: 'ttls keying material' },
+    ] as const;
+    for (const { method, type, label } of methods)
+      for (const { version, ciphers, hash } of cases) {
+        it(`${method} ${version} ${ciphers}: MS-MPPE keys and EAP-Key-Name are the RFC's`, async () => {
+          const log: string[] = [];
+          const common = {
+            version,
+            ciphers,
+            sendCapacity: 300,
+            onKeylog: (l: string) => log.push(l),
+          };
+          const run =
+            method === 'EAP-TLS'
+              ? await dialogue(common)
+              : await peapDialogue({ ...common, ...(method === 'TTLS' ? { ttls: true } : {}) });
+          expect(run.auth?.outcome).toBe('success');
+          expect(run.auth?.method).toBe(method);
+          const attributes = run.auth!.attributes;
+          const recv = findAttribute(attributes, 26, { vendorId: 311, vendorType: 17 })!.value;
+          const send = findAttribute(attributes, 26, { vendorId: 311, vendorType: 16 })!.value;
+          const keyName = findAttribute(attributes, EAP_KEY_NAME_ATTRIBUTE)!.value;
+          const wanted = version === 'TLSv1.2' ? 'CLIENT_RANDOM' : 'EXPORTER_SECRET';
+          // Both engines log; the lines are the same session's, take the first.
+          const line = log.find((l) => l.startsWith(`${wanted} `));
+          expect(line).toBeDefined();
+          const [, clientRandom, secret] = line!.split(' ');
+          const query = {
+            version,
+            hash,
+            secret,
+            client_random: clientRandom,
+            // TLS 1.2's Session-Id is Type ‖ client.random ‖ server.random: its server half is
+            // what netrx read from the ServerHello; a wrong one would make the PRF differ.
+            server_random: toHex(keyName.subarray(33)),
+            type,
+            ...(label === undefined ? {} : { label }),
+          };
+          const out = JSON.parse(
+            execFileSync(PYTHON, [SCRIPT], { input: JSON.stringify(query), encoding: 'utf8' }),
+          ) as { msk: string; emsk: string; session_id: string };
+          expect(toHex(recv)).toBe(out.msk.slice(0, 64));
+          expect(toHex(send)).toBe(out.msk.slice(64, 128));
+          expect(keyName[0]).toBe(type);
+          expect(toHex(keyName)).toBe(out.session_id);
+          if (version === 'TLSv1.2') expect(toHex(keyName.subarray(1, 33))).toBe(clientRandom);
         });
-        expect(run.auth?.outcome).toBe('success');
-        const attributes = run.auth!.attributes;
-        const recv = findAttribute(attributes, 26, { vendorId: 311, vendorType: 17 })!.value;
-        const send = findAttribute(attributes, 26, { vendorId: 311, vendorType: 16 })!.value;
-        const keyName = findAttribute(attributes, EAP_KEY_NAME_ATTRIBUTE)!.value;
-        const wanted = version === 'TLSv1.2' ? 'CLIENT_RANDOM' : 'EXPORTER_SECRET';
-        // Both engines log; the lines are the same session's, take the first.
-        const line = log.find((l) => l.startsWith(`${wanted} `));
-        expect(line).toBeDefined();
-        const [, clientRandom, secret] = line!.split(' ');
-        const query = {
-          version,
-          hash,
-          secret,
-          client_random: clientRandom,
-          // TLS 1.2's Session-Id is Type ‖ client.random ‖ server.random: its server half is
-          // what netrx read from the ServerHello; a wrong one would make the PRF differ.
-          server_random: toHex(keyName.subarray(33)),
-        };
-        const out = JSON.parse(
-          execFileSync(PYTHON, [SCRIPT], { input: JSON.stringify(query), encoding: 'utf8' }),
-        ) as { msk: string; emsk: string; session_id: string };
-        expect(toHex(recv)).toBe(out.msk.slice(0, 64));
-        expect(toHex(send)).toBe(out.msk.slice(64, 128));
-        expect(toHex(keyName)).toBe(out.session_id);
-        if (version === 'TLSv1.2') expect(toHex(keyName.subarray(1, 33))).toBe(clientRandom);
-      });
-    }
+      }
   },
 );

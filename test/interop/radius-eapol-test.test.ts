@@ -7,7 +7,10 @@
  * users file holding only the NT hash; PEAPv0/EAP-MSCHAPv2 (`--certs` from
  * `netrx certs demo`, anonymous outer identity, `peaplabel=0`) with the
  * MS-MPPE keys from the TLS MSK checked by eapol_test, a wrong inner
- * password, TTLS/PAP, and EAP-TLS 1.2 and 1.3 through the same server. Versions are printed and compared with the recorded ones.
+ * password, TTLS/PAP, and EAP-TLS 1.2 and 1.3 through the same server; with
+ * `--tls-resume`, eapol_test's reauthentications (`-r`) resume EAP-TLS
+ * sessions (TLS 1.2 session ID, TLS 1.3 ticket) and PEAP runs in full.
+ * Versions are printed and compared with the recorded ones.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -319,5 +322,52 @@ describe.skipIf(peers.skip)('eapol_test against netrx radius serve', () => {
     });
   });
 });
+
+describe.skipIf(peers.skip)(
+  'eapol_test -r (reauthentication) against radius serve --tls-resume',
+  () => {
+    let server: Watched;
+    let port: number;
+    const certs = join(dir, 'certs-resume');
+
+    beforeAll(async () => {
+      const made = await ran(process.execPath, [main, 'certs', 'demo', '--out', certs]);
+      expect(made.code).toBe(0);
+      ({ server, port } = await serve([
+        '--user',
+        'bob:hello',
+        '--certs',
+        certs,
+        '--tls-resume',
+        '300',
+      ]));
+    });
+
+    afterAll(() => stopped(server));
+
+    for (const tls13 of [false, true]) {
+      it(`EAP-TLS ${tls13 ? '1.3' : '1.2'}, -r 2: both reauthentications resume the TLS session, MPPE keys OK: 3  mismatch: 0`, async () => {
+        const run = await eapolTest(port, tlsConfig(certs, tls13), ['-r', '2']);
+        expect(run.text).toContain(`SSL: Using TLS version TLSv1.${tls13 ? 3 : 2}`);
+        // One line per handshake under 1.2, two (handshake and its end) under 1.3.
+        const resumed = run.text.match(/Handshake finished - resumed=1/g) ?? [];
+        const full = run.text.match(/Handshake finished - resumed=0/g) ?? [];
+        expect(resumed.length).toBe(tls13 ? 4 : 2);
+        expect(full.length).toBe(tls13 ? 2 : 1);
+        expect(run.text).toContain('MPPE keys OK: 3  mismatch: 0');
+        expect(lastLine(run.text)).toBe('SUCCESS');
+        expect(run.code).toBe(0);
+      });
+    }
+
+    it('PEAP over TLS 1.3, -r 1: the tunnel is not resumed (wpa_supplicant would skip phase 2), both full, MPPE keys OK: 2', async () => {
+      const run = await eapolTest(port, peapConfig(certs, 'hello', false, true), ['-r', '1']);
+      expect(run.text).not.toContain('resumed=1');
+      expect(run.text).toContain('MPPE keys OK: 2  mismatch: 0');
+      expect(lastLine(run.text)).toBe('SUCCESS');
+      expect(run.code).toBe(0);
+    });
+  },
+);
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -4,7 +4,11 @@
 // compressed, Result TLVs, garbage) and a provider that accepts or refuses
 // (drawn), makeMessage never throws, every packet fits the drawn send
 // capacity, and the session never succeeds without the engine's handshake
-// finishing (the peer: nor without its phase 2 succeeding).
+// finishing (the peer: nor without its phase 2 succeeding). The engine's
+// settings are drawn too: TLS 1.2 or 1.3, resumable or not (a resumable
+// engine's leftover records delay a TTLS Success by a round trip), and
+// whether tunnel data comes with the feed that finishes the handshake (RFC
+// 9427 §3: a TLS 1.3 peer's Finished may carry it).
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
@@ -23,11 +27,19 @@ import { nodeCrypto } from '../../src/node/runtime/index.js';
 import { EapCode, eapPacketLength, type EapPacket } from '../../src/wire/index.js';
 
 /** A stand-in TLS engine: answers each input with drawn output, finishes after `establishAfter` inputs. */
+interface EngineSettings {
+  readonly protocol: 'TLSv1.2' | 'TLSv1.3';
+  readonly resumable: boolean;
+  /** Tunnel data arrives with the feed that establishes the engine. */
+  readonly dataWithFinish: boolean;
+}
+
 function scriptedEngines(
   outputs: readonly number[],
   establishAfter: number,
   fails: boolean,
   tunnel: readonly Uint8Array[],
+  settings: EngineSettings,
 ): TlsEngineFactory {
   return {
     create(role): TlsEngine {
@@ -40,7 +52,9 @@ function scriptedEngines(
         get state() {
           return state;
         },
-        protocol: 'TLSv1.2',
+        protocol: settings.protocol,
+        resumable: settings.resumable,
+        resumed: false,
         get error() {
           return state === 'failed'
             ? { code: 'SCRIPTED', reason: 'scripted failure', alert: 40 }
@@ -49,10 +63,11 @@ function scriptedEngines(
         feed() {
           fed++;
           pending = outputs[fed % Math.max(1, outputs.length)] ?? 0;
-          if (state === 'established')
-            appData = tunnel[fed % Math.max(1, tunnel.length)] ?? appData;
+          const before = state;
           if (fed >= establishAfter && state === 'handshaking')
             state = fails ? 'failed' : 'established';
+          if (state === 'established' && (before === 'established' || settings.dataWithFinish))
+            appData = tunnel[fed % Math.max(1, tunnel.length)] ?? appData;
         },
         writeApplicationData() {
           pending += 22;
@@ -173,8 +188,13 @@ describe('PEAP and TTLS methods under arbitrary input', () => {
           fc.array(incoming, { maxLength: 40 }),
           fc.array(tunnelData, { maxLength: 6 }),
           fc.integer({ min: 0, max: 1 }).map((n) => (n === 0 ? 0 : 691)),
-          (capacity, outputs, establishAfter, fails, events, tunnel, providerCode) => {
-            const engines = scriptedEngines(outputs, establishAfter, fails, tunnel);
+          fc.record({
+            protocol: fc.constantFrom('TLSv1.2' as const, 'TLSv1.3' as const),
+            resumable: fc.boolean(),
+            dataWithFinish: fc.boolean(),
+          }),
+          (capacity, outputs, establishAfter, fails, events, tunnel, providerCode, settings) => {
+            const engines = scriptedEngines(outputs, establishAfter, fails, tunnel, settings);
             const method =
               name === 'PEAP'
                 ? createPeapMethod({ engines, inner: createMschapV2Method({ crypto: nodeCrypto }) })

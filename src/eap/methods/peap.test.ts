@@ -14,9 +14,15 @@ const vendor = (attributes: readonly AuthAttribute[], vendorType: number) =>
   findAttribute(attributes, 26, { vendorId: 311, vendorType })?.value;
 
 describe('PEAPv0/EAP-MSCHAPv2 over Node TLS through createEapPair', () => {
-  for (const sendCapacity of [1020, 300]) {
-    it(`send capacity ${sendCapacity}: success on both sides, TLS-derived MPPE keys agree`, async () => {
-      const run = await peapDialogue({ sendCapacity });
+  for (const [version, sendCapacity] of [
+    ['TLSv1.2', 1020],
+    ['TLSv1.2', 300],
+    ['TLSv1.3', 1020],
+    ['TLSv1.3', 300],
+  ] as const) {
+    it(`${version}, send capacity ${sendCapacity}: success on both sides, TLS-derived MPPE keys agree`, async () => {
+      const run = await peapDialogue({ sendCapacity, version });
+      expect(run.peer?.reason).toContain(`(${version})`);
       expect(run.auth).toMatchObject({ outcome: 'success', resultCode: 0, method: 'PEAP' });
       expect(run.peer).toMatchObject({ outcome: 'success', resultCode: 0, method: 'PEAP' });
       // The outer identity is anonymous; the provider checked the inner one, and the

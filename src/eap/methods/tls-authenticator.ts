@@ -59,6 +59,8 @@ export interface TlsAuthenticatorState {
   tunnelWork: 'feed' | 'write' | undefined;
   /** A tunnel's provider call is outstanding. */
   authenticating: boolean;
+  /** Phase 2 succeeded; the engine's last records (TLS 1.3 tickets) went out, the peer's ACK ends it. */
+  successAfterFlush: { readonly reason: string; readonly identity?: string } | undefined;
   /** `begin`'s input, for the tunnel's phase 2. */
   readonly input: EapInput;
 }
@@ -78,6 +80,7 @@ export function beginTlsAuthenticator(
     tunnel: undefined,
     tunnelWork: undefined,
     authenticating: false,
+    successAfterFlush: undefined,
     input,
   };
 }
@@ -169,8 +172,21 @@ export function tlsAuthenticatorMessage(
       case 'authenticate':
         state.authenticating = true;
         return { action: EapAction.Authenticate, userAttributes: step.attributes };
-      case 'success':
+      case 'success': {
+        // TLS 1.3 NewSessionTickets the engine wrote after the handshake that no tunnel
+        // answer carried yet (TTLS/PAP answers nothing in the tunnel): deliver them before
+        // Success when they can be used, so the next authentication can resume.
+        const pending = joinOutput(channel.pendingOutput);
+        channel.pendingOutput = [];
+        if (pending.length > 0 && engine.resumable === true) {
+          state.successAfterFlush =
+            step.identity === undefined
+              ? { reason: step.reason }
+              : { reason: step.reason, identity: step.identity };
+          return startSending(pending);
+        }
         return finish(true, step.reason, step.identity);
+      }
       case 'failure':
         return finish(false, step.reason);
     }
@@ -237,6 +253,26 @@ export function tlsAuthenticatorMessage(
       return startSending(answer);
     }
     channel.serverRandom ??= helloRandom(output, SERVER_HELLO);
+    if (engine.state === 'established' && profile.tunnel !== undefined) {
+      // RFC 9427 §3: under TLS 1.3 the peer's Finished may come with its first tunnel data
+      // (the netrx TTLS peer sends its AVPs with it), so look for application data before
+      // another round trip. The records the engine wrote meanwhile (its NewSessionTickets)
+      // go out ahead of the tunnel's first answer.
+      const data = engine.takeApplicationData();
+      if (data.length > 0) {
+        channel.pendingOutput = output.length === 0 ? [] : [output];
+        state.phase = 'tunnel';
+        state.tunnel = profile.tunnel.authenticator(state.input);
+        return tunnelStep(state.tunnel.receive(data));
+      }
+    }
+    if (output.length === 0 && engine.state === 'established' && profile.tunnel !== undefined) {
+      // A resumed TLS 1.2 handshake ends with the peer's Finished: the server has nothing
+      // left to send but phase 2 is still to run. An empty Request gives the peer the turn
+      // (TTLS sends its AVPs, PEAP ACKs), as the last flight of a full handshake does.
+      state.phase = 'final';
+      return request(flagsOnly(profile.version));
+    }
     if (output.length === 0) {
       return engine.state === 'established'
         ? finish(true, 'TLS handshake complete')
@@ -286,6 +322,11 @@ export function tlsAuthenticatorMessage(
     return nextFragment();
   }
   if (state.phase === 'failing') return finish(false, channel.failure ?? 'TLS failed');
+  if (state.successAfterFlush !== undefined) {
+    const { reason, identity } = state.successAfterFlush;
+    if (!isTlsAck(value)) return finish(false, 'peer sent data after phase 2 succeeded');
+    return finish(true, reason, identity);
+  }
   if (isTlsAck(value)) {
     if (state.phase === 'final' && profile.tunnel !== undefined) {
       state.phase = 'tunnel';

@@ -129,7 +129,15 @@ export function tlsPeerMessage(
     if (engine === undefined || engine.state !== 'established') {
       return fail('Success arrived before the TLS handshake finished');
     }
-    if (engine.protocol === 'TLSv1.3' && !state.committed && profile.type === EapType.Tls) {
+    // A resumed TLS 1.3 session is exempt: hostapd 2.10 sends Success right after the peer's
+    // Finished there, without the commitment (wpa_supplicant accepts it). The server proved the
+    // resumption secret with its Finished; the MSK comes from this handshake's exporter.
+    if (
+      engine.protocol === 'TLSv1.3' &&
+      !state.committed &&
+      profile.type === EapType.Tls &&
+      engine.resumed !== true
+    ) {
       return fail('Success arrived before the TLS 1.3 commitment message (RFC 9190 §2.5)');
     }
     if (profile.tunnel !== undefined && state.tunnel?.succeeded !== true) {
@@ -144,8 +152,8 @@ export function tlsPeerMessage(
       userAttributes: peerKeyAttributes(keys),
       reason:
         profile.tunnel === undefined
-          ? `TLS handshake complete (${engine.protocol ?? 'TLS'})`
-          : `${profile.name} phase 2 succeeded (${engine.protocol ?? 'TLS'})`,
+          ? `TLS handshake complete (${engine.protocol ?? 'TLS'}${engine.resumed === true ? ', resumed' : ''})`
+          : `${profile.name} phase 2 succeeded (${engine.protocol ?? 'TLS'}${engine.resumed === true ? ', resumed' : ''})`,
     };
   };
 
@@ -252,7 +260,31 @@ export function tlsPeerMessage(
     }
     return nextFragment();
   }
-  if (isTlsAck(value)) return invalidPacket('an ACK with no fragment outstanding');
+  if (isTlsAck(value)) {
+    const engine = channel.engine;
+    if (profile.tunnel === undefined || engine.state !== 'established') {
+      return invalidPacket('an ACK with no fragment outstanding');
+    }
+    // An empty Request after the handshake gives the peer the turn for phase 2: the server
+    // of a resumed TLS 1.2 session has nothing left to send after the peer's Finished.
+    // TTLS speaks first (its AVPs, if not sent yet); PEAP acknowledges and waits.
+    if (state.tunnel === undefined) {
+      state.tunnel = profile.tunnel.peer(state.input);
+      const opening = state.tunnel.start?.();
+      if (opening !== undefined) {
+        if (opening.kind !== 'write') {
+          return fail(opening.kind === 'failure' ? opening.reason : `unexpected ${opening.kind}`);
+        }
+        try {
+          engine.writeApplicationData(opening.data);
+        } catch (error) {
+          return fail(`TLS tunnel: ${error instanceof Error ? error.message : String(error)}`);
+        }
+        return work();
+      }
+    }
+    return respond(flagsOnly(profile.version));
+  }
   const result = channel.reassembler.push(value);
   if (result.kind === 'error') {
     return fail(`TLS fragment reassembly: ${result.reason}`, alertOrAck(HANDSHAKE_FAILURE_ALERT));

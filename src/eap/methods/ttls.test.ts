@@ -55,9 +55,18 @@ describe('TTLS AVPs (RFC 5281 §10)', () => {
 });
 
 describe('EAP-TTLS/PAP over Node TLS through createEapPair', () => {
-  for (const sendCapacity of [1020, 300]) {
-    it(`send capacity ${sendCapacity}: success on both sides, keys from "ttls keying material" agree`, async () => {
-      const run = await peapDialogue({ ttls: true, sendCapacity });
+  for (const [version, sendCapacity] of [
+    ['TLSv1.2', 1020],
+    ['TLSv1.2', 300],
+    // Regression (RFC 9427 §3): under TLS 1.3 the peer's AVPs travel with its Finished;
+    // the authenticator sent its NewSessionTickets instead of reading them and failed
+    // the peer's ACK ("sent no AVPs"); through RADIUS the netrx peer then hung.
+    ['TLSv1.3', 1020],
+    ['TLSv1.3', 300],
+  ] as const) {
+    it(`${version}, send capacity ${sendCapacity}: success on both sides, the RFC 5281 / RFC 9427 keys agree`, async () => {
+      const run = await peapDialogue({ ttls: true, sendCapacity, version });
+      expect(run.peer?.reason).toContain(`(${version})`);
       expect(run.auth).toMatchObject({ outcome: 'success', resultCode: 0, method: 'TTLS' });
       expect(run.peer).toMatchObject({ outcome: 'success', resultCode: 0, method: 'TTLS' });
       expect(run.auth?.identity).toBe('bob');
@@ -86,15 +95,19 @@ describe('EAP-TTLS/PAP over Node TLS through createEapPair', () => {
 });
 
 describe('EAP-TTLS/EAP-MSCHAPv2 over Node TLS through createEapPair', () => {
-  it('success on both sides; the inner identity is checked; keys agree', async () => {
-    const run = await peapDialogue({ ttls: 'eap', sendCapacity: 400 });
-    expect(run.auth).toMatchObject({ outcome: 'success', resultCode: 0, method: 'TTLS' });
-    expect(run.peer).toMatchObject({ outcome: 'success', resultCode: 0, method: 'TTLS' });
-    expect(run.provider.counts).toEqual({ accepted: 1, rejected: 0 });
-    const recv = vendor(run.auth!.attributes, MicrosoftAttributeType.MsMppeRecvKey);
-    expect(recv).toHaveLength(32);
-    expect(vendor(run.peer!.attributes, MicrosoftAttributeType.MsMppeSendKey)).toEqual(recv);
-  });
+  it.each(['TLSv1.2', 'TLSv1.3'] as const)(
+    '%s: success on both sides; the inner identity is checked; keys agree',
+    async (version) => {
+      const run = await peapDialogue({ ttls: 'eap', sendCapacity: 400, version });
+      expect(run.peer?.reason).toContain(`(${version})`);
+      expect(run.auth).toMatchObject({ outcome: 'success', resultCode: 0, method: 'TTLS' });
+      expect(run.peer).toMatchObject({ outcome: 'success', resultCode: 0, method: 'TTLS' });
+      expect(run.provider.counts).toEqual({ accepted: 1, rejected: 0 });
+      const recv = vendor(run.auth!.attributes, MicrosoftAttributeType.MsMppeRecvKey);
+      expect(recv).toHaveLength(32);
+      expect(vendor(run.peer!.attributes, MicrosoftAttributeType.MsMppeSendKey)).toEqual(recv);
+    },
+  );
 
   it('a wrong password: Failure on both sides', async () => {
     const run = await peapDialogue({ ttls: 'eap', password: 'wrong' });

@@ -43,6 +43,14 @@ export interface TlsEngine {
   readonly state: TlsEngineState;
   /** 'TLSv1.2', 'TLSv1.3' once negotiated. */
   readonly protocol: string | undefined;
+  /** Whether the handshake resumed an earlier session (TLS 1.2 session ID or ticket, TLS 1.3 PSK). */
+  readonly resumed?: boolean;
+  /**
+   * Whether this engine's sessions can be resumed later (its factory shares
+   * ticket keys): then the records it writes after the handshake (TLS 1.3
+   * NewSessionTickets) are worth a round trip to deliver.
+   */
+  readonly resumable?: boolean;
   readonly error: TlsEngineError | undefined;
   /** TLS records received from the other side. The engine copies what it keeps. */
   feed(records: Uint8Array): void;

@@ -8,5 +8,6 @@ export {
   type NodeTlsClientConfig,
   type NodeTlsEngineOptions,
   type NodeTlsServerConfig,
+  type TlsResumptionOptions,
   type TlsVersionName,
 } from './tls-engine.js';

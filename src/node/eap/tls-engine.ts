@@ -13,6 +13,7 @@
  * `whenSettled` waits until a whole turn passes with no output, no event and
  * no unread input.
  */
+import { randomBytes } from 'node:crypto';
 import { Duplex } from 'node:stream';
 import * as tls from 'node:tls';
 import type {
@@ -61,6 +62,54 @@ export interface NodeTlsEngineOptions {
   readonly onKeylog?: (line: string) => void;
   /** Event-loop turns the engine may take to settle before it fails (`ERR_NETRX_TLS_STALLED`); default 1000. */
   readonly maxSettleTurns?: number;
+  /**
+   * TLS session resumption across the factory's engines; off by default (every
+   * authentication a full handshake). Server: one set of ticket keys for all
+   * its engines (TLS 1.2 tickets, TLS 1.3 PSK tickets) and a bounded cache of
+   * TLS 1.2 session IDs. Client: the last session per server name is offered
+   * to the next engine. A resumed PEAP/TTLS still runs its inner method.
+   */
+  readonly resumption?: TlsResumptionOptions;
+}
+
+export interface TlsResumptionOptions {
+  /** Default true when `resumption` is given. */
+  readonly enabled?: boolean;
+  /** Lifetime of a session (ticket and cache entry), seconds; default 3600. */
+  readonly lifetimeSeconds?: number;
+  /** Session IDs the server caches (oldest evicted first); default 1024. */
+  readonly maxSessions?: number;
+}
+
+/** What the engines of one factory share for resumption. */
+interface ResumptionState {
+  readonly lifetimeMs: number;
+  readonly maxSessions: number;
+  readonly ticketKeys: Buffer;
+  /** Server: TLS 1.2 session ID (hex) → session, insertion-ordered for eviction. */
+  readonly serverSessions: Map<string, { readonly data: Buffer; readonly expires: number }>;
+  /** Client: server name → the last session it issued. */
+  readonly clientSessions: Map<string, { readonly data: Buffer; readonly expires: number }>;
+  /** Server sessions evicted for room. */
+  evicted: number;
+}
+
+function resumptionState(options: TlsResumptionOptions | undefined): ResumptionState | undefined {
+  if (options === undefined || options.enabled === false) return undefined;
+  const lifetime = options.lifetimeSeconds ?? 3600;
+  const max = options.maxSessions ?? 1024;
+  if (!(Number.isInteger(lifetime) && lifetime >= 1))
+    throw new RangeError('resumption.lifetimeSeconds must be an integer >= 1');
+  if (!(Number.isInteger(max) && max >= 1))
+    throw new RangeError('resumption.maxSessions must be an integer >= 1');
+  return {
+    lifetimeMs: lifetime * 1000,
+    maxSessions: max,
+    ticketKeys: randomBytes(48),
+    serverSessions: new Map(),
+    clientSessions: new Map(),
+    evicted: 0,
+  };
 }
 
 const SERVER_AUTH_OID = '1.3.6.1.5.5.7.3.1';
@@ -172,9 +221,15 @@ class NodeTlsEngine implements TlsEngine {
   private readonly appData: Buffer[] = [];
   private activity = 0;
   private readonly maxTurns: number;
+  private readonly resumption: ResumptionState | undefined;
 
-  constructor(role: TlsRole, options: NodeTlsEngineOptions) {
+  constructor(
+    role: TlsRole,
+    options: NodeTlsEngineOptions,
+    resumption: ResumptionState | undefined,
+  ) {
     this.role = role;
+    this.resumption = resumption;
     this.maxTurns = options.maxSettleTurns ?? 1000;
     this.duplex = new Duplex({
       read() {},
@@ -201,7 +256,36 @@ class NodeTlsEngine implements TlsEngine {
         requestCert: requireCert,
         rejectUnauthorized: requireCert,
         ...versions,
+        // Shared ticket keys make one engine's tickets good at the next; without them each
+        // engine's server has its own keys and cache, so nothing can resume.
+        ...(resumption === undefined
+          ? {}
+          : {
+              ticketKeys: resumption.ticketKeys,
+              sessionTimeout: Math.floor(resumption.lifetimeMs / 1000),
+            }),
       });
+      if (resumption !== undefined) {
+        const cache = resumption.serverSessions;
+        server.on('newSession', (id: Buffer, data: Buffer, done: () => void) => {
+          if (cache.size >= resumption.maxSessions) {
+            const oldest = cache.keys().next().value;
+            if (oldest !== undefined) cache.delete(oldest);
+            resumption.evicted++;
+          }
+          cache.set(id.toString('hex'), { data, expires: Date.now() + resumption.lifetimeMs });
+          done();
+        });
+        server.on(
+          'resumeSession',
+          (id: Buffer, done: (error: Error | null, data: Buffer | null) => void) => {
+            const key = id.toString('hex');
+            const entry = cache.get(key);
+            if (entry !== undefined && entry.expires <= Date.now()) cache.delete(key);
+            done(null, entry !== undefined && entry.expires > Date.now() ? entry.data : null);
+          },
+        );
+      }
       server.on('secureConnection', (socket: tls.TLSSocket) => this.established(socket));
       server.on('tlsClientError', (error: Error, socket: tls.TLSSocket) => {
         // Node verifies the client certificate after the handshake and destroys the socket
@@ -219,8 +303,12 @@ class NodeTlsEngine implements TlsEngine {
       const config = options.client;
       if (config === undefined)
         throw new TypeError('NodeTlsEngine: client role without client config');
+      const sessionKey = config.serverName ?? config.domainSuffix ?? '';
+      const saved = resumption?.clientSessions.get(sessionKey);
+      const offered = saved !== undefined && saved.expires > Date.now() ? saved.data : undefined;
       const socket = tls.connect({
         socket: this.duplex,
+        ...(offered === undefined ? {} : { session: offered }),
         ca: toPem(config.ca),
         ...(config.cert === undefined ? {} : { cert: toPem(config.cert) }),
         ...(config.key === undefined ? {} : { key: toPem(config.key) }),
@@ -230,6 +318,17 @@ class NodeTlsEngine implements TlsEngine {
         ...versions,
       });
       this.socket = socket;
+      if (resumption !== undefined) {
+        // TLS 1.3 tickets come after the handshake, TLS 1.2 sessions with it: keep the last.
+        socket.on('session', (data: Buffer) => {
+          resumption.clientSessions.set(sessionKey, {
+            data,
+            expires: Date.now() + resumption.lifetimeMs,
+          });
+        });
+      }
+      // One handshake per EAP session: a second one inside it (TLS 1.2) fails the session.
+      socket.disableRenegotiation();
       socket.on('secureConnect', () => this.established(socket));
       socket.on('error', (error: Error) => this.fail(error));
       socket.on('data', (chunk: Buffer) => this.received(chunk));
@@ -246,6 +345,14 @@ class NodeTlsEngine implements TlsEngine {
 
   get protocol(): string | undefined {
     return this.socket?.getProtocol() ?? undefined;
+  }
+
+  get resumable(): boolean {
+    return this.resumption !== undefined;
+  }
+
+  get resumed(): boolean {
+    return this.socket?.isSessionReused() ?? false;
   }
 
   get error(): TlsEngineError | undefined {
@@ -334,6 +441,9 @@ class NodeTlsEngine implements TlsEngine {
     this.activity++;
     if (this.socket !== socket) {
       this.socket = socket;
+      // Node lets a client renegotiate three times in ten minutes; an EAP session has one
+      // handshake (RFC 9190/9427 build on that), so a ClientHello inside it is an error.
+      socket.disableRenegotiation();
       socket.on('data', (chunk: Buffer) => this.received(chunk));
       socket.on('error', (error: Error) => this.fail(error));
     }
@@ -365,5 +475,6 @@ export function createNodeTlsEngineFactory(options: NodeTlsEngineOptions): TlsEn
   if (options.server === undefined && options.client === undefined) {
     throw new TypeError('createNodeTlsEngineFactory: give server or client configuration');
   }
-  return { create: (role) => new NodeTlsEngine(role, options) };
+  const resumption = resumptionState(options.resumption);
+  return { create: (role) => new NodeTlsEngine(role, options, resumption) };
 }

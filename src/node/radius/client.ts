@@ -29,7 +29,16 @@ export type RadiusEapTestOptions = Omit<
     /** Send a Status-Server first and fail if it is not answered (RFC 5997). */
     readonly statusServer?: boolean;
   };
+  /** Ends the conversation at once with outcome `error`, reason `stopped` (the CLI's Ctrl-C/SIGTERM). */
+  readonly signal?: AbortSignal;
 };
+
+/** Aborts `client` when `signal` fires (at once if it already has). */
+function abortOn(signal: AbortSignal | undefined, client: RadiusEapClient): void {
+  if (signal === undefined) return;
+  if (signal.aborted) client.abort('stopped');
+  else signal.addEventListener('abort', () => client.abort('stopped'), { once: true });
+}
 
 /** Runs one EAP conversation against `servers` and resolves with the result. */
 export async function runRadiusEapTest(options: RadiusEapTestOptions): Promise<RadiusEapResult> {
@@ -57,6 +66,7 @@ export async function runRadiusEapTest(options: RadiusEapTestOptions): Promise<R
         client.receive(plain(message), { address: rinfo.address, port: rinfo.port }),
       );
       client.start();
+      abortOn(options.signal, client);
     });
   } finally {
     await new Promise<void>((resolve) => socket.close(() => resolve()));
@@ -113,6 +123,7 @@ async function runOverRadSec(
           });
       });
       client.start();
+      abortOn(options.signal, client);
     });
   } finally {
     connection.close('done');

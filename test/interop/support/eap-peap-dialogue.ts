@@ -11,6 +11,7 @@ import {
   createTtlsMethod,
   type EapMethod,
   type EapSessionResult,
+  type TlsEngineFactory,
   type TtlsMethodOptions,
 } from '../../../src/eap/index.js';
 import {
@@ -38,6 +39,12 @@ export async function peapDialogue(
     client?: Partial<NodeTlsClientConfig>;
     /** TTLS/PAP (true) or TTLS/EAP-MSCHAPv2 ('eap') instead of PEAP/MSCHAPv2. */
     ttls?: boolean | 'eap';
+    /** OpenSSL cipher list for both engines (the PRF/exporter hash follows the suite). */
+    ciphers?: string;
+    /** Both engines' NSS key log lines (for an independent key derivation). */
+    onKeylog?: (line: string) => void;
+    /** Engine factories to use instead of fresh ones (resumption tests share them across runs). */
+    factories?: { server: TlsEngineFactory; client: TlsEngineFactory };
   } = {},
 ): Promise<PeapRun> {
   const clock = new VirtualClock();
@@ -47,25 +54,35 @@ export async function peapDialogue(
     peap && o.inner !== undefined
       ? createPeapMethod({ ...o, inner: o.inner })
       : createTtlsMethod(o);
+  const tuning = {
+    ...(options.ciphers === undefined ? {} : { ciphers: options.ciphers }),
+    ...(options.onKeylog === undefined ? {} : { onKeylog: options.onKeylog }),
+  };
   const inner = () =>
     options.ttls === true ? {} : { inner: createMschapV2Method({ crypto: nodeCrypto }) };
   const server = make({
-    engines: createNodeTlsEngineFactory({
-      server: {
-        cert: certs.server.certPem,
-        key: certs.server.keyPem,
-        ca: certs.ca.certPem,
-        requireClientCertificate: false,
-      },
-      maxVersion: version,
-    }),
+    engines:
+      options.factories?.server ??
+      createNodeTlsEngineFactory({
+        server: {
+          cert: certs.server.certPem,
+          key: certs.server.keyPem,
+          ca: certs.ca.certPem,
+          requireClientCertificate: false,
+        },
+        maxVersion: version,
+        ...tuning,
+      }),
     ...inner(),
   });
   const client = make({
-    engines: createNodeTlsEngineFactory({
-      client: { ca: certs.ca.certPem, serverName: 'radius.netrx.test', ...options.client },
-      maxVersion: version,
-    }),
+    engines:
+      options.factories?.client ??
+      createNodeTlsEngineFactory({
+        client: { ca: certs.ca.certPem, serverName: 'radius.netrx.test', ...options.client },
+        maxVersion: version,
+        ...tuning,
+      }),
     ...inner(),
     innerIdentity: options.innerIdentity ?? 'bob',
   });

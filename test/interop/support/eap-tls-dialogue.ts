@@ -7,7 +7,11 @@ import {
   type NodeTlsClientConfig,
   type TlsVersionName,
 } from '../../../src/node/eap/index.js';
-import { createTlsMethod, type EapSessionResult } from '../../../src/eap/index.js';
+import {
+  createTlsMethod,
+  type EapSessionResult,
+  type TlsEngineFactory,
+} from '../../../src/eap/index.js';
 import { createEapPair, VirtualClock, type EapPair } from '../../../src/testing/index.js';
 
 export const certs: DemoCertificates = createDemoCertificates();
@@ -25,32 +29,38 @@ export async function dialogue(options: {
   server?: { cert?: string; key?: string; ca?: string };
   ciphers?: string;
   onKeylog?: (line: string) => void;
+  /** Engine factories to use instead of fresh ones (resumption tests share them across runs). */
+  factories?: { server: TlsEngineFactory; client: TlsEngineFactory };
 }): Promise<Run> {
   const clock = new VirtualClock();
   const server = createTlsMethod({
-    engines: createNodeTlsEngineFactory({
-      server: {
-        cert: options.server?.cert ?? certs.server.certPem,
-        key: options.server?.key ?? certs.server.keyPem,
-        ca: options.server?.ca ?? certs.ca.certPem,
-      },
-      maxVersion: options.version,
-      minVersion: options.version,
-    }),
+    engines:
+      options.factories?.server ??
+      createNodeTlsEngineFactory({
+        server: {
+          cert: options.server?.cert ?? certs.server.certPem,
+          key: options.server?.key ?? certs.server.keyPem,
+          ca: options.server?.ca ?? certs.ca.certPem,
+        },
+        maxVersion: options.version,
+        minVersion: options.version,
+      }),
   });
   const client = createTlsMethod({
-    engines: createNodeTlsEngineFactory({
-      client: {
-        ca: certs.ca.certPem,
-        cert: certs.client.certPem,
-        key: certs.client.keyPem,
-        serverName: 'radius.netrx.test',
-        ...options.client,
-      },
-      maxVersion: options.version,
-      ...(options.ciphers === undefined ? {} : { ciphers: options.ciphers }),
-      ...(options.onKeylog === undefined ? {} : { onKeylog: options.onKeylog }),
-    }),
+    engines:
+      options.factories?.client ??
+      createNodeTlsEngineFactory({
+        client: {
+          ca: certs.ca.certPem,
+          cert: certs.client.certPem,
+          key: certs.client.keyPem,
+          serverName: 'radius.netrx.test',
+          ...options.client,
+        },
+        maxVersion: options.version,
+        ...(options.ciphers === undefined ? {} : { ciphers: options.ciphers }),
+        ...(options.onKeylog === undefined ? {} : { onKeylog: options.onKeylog }),
+      }),
   });
   const results: { peer?: EapSessionResult; auth?: EapSessionResult } = {};
   const pair = createEapPair({

@@ -2,10 +2,12 @@
 
 Reads JSON on stdin: {"version": "TLSv1.2"|"TLSv1.3", "hash": "sha256"|"sha384",
 "secret": hex (TLS 1.2 master secret or TLS 1.3 exporter master secret),
-"client_random": hex, "server_random": hex}. Prints JSON {"msk", "emsk",
+"client_random": hex, "server_random": hex, optional "type": the EAP type (13
+EAP-TLS, 25 PEAP, 21 TTLS; default 13) and "label": the TLS 1.2 PRF label
+(default "client EAP encryption"; TTLS "ttls keying material")}. Prints JSON {"msk", "emsk",
 "session_id"} in hex, computed with hashlib/hmac only: the TLS 1.2 PRF
 (RFC 5246 section 5) for RFC 5216, the TLS 1.3 exporter (RFC 8446 section
-7.5) for RFC 9190.
+7.5) for RFC 9190 and, with the type as context, RFC 9427 section 2.1.
 """
 import hashlib
 import hmac
@@ -43,13 +45,15 @@ def main():
     name = q["hash"]
     secret = bytes.fromhex(q["secret"])
     cr = bytes.fromhex(q["client_random"])
+    code = bytes([q.get("type", 13)])
     if q["version"] == "TLSv1.2":
         sr = bytes.fromhex(q["server_random"])
-        material = p_hash(name, secret, b"client EAP encryption" + cr + sr, 128)
-        session_id = b"\x0d" + cr + sr
+        label = q.get("label", "client EAP encryption").encode()
+        material = p_hash(name, secret, label + cr + sr, 128)
+        session_id = code + cr + sr
     else:
-        material = exporter(name, secret, b"EXPORTER_EAP_TLS_Key_Material", b"\x0d", 128)
-        session_id = b"\x0d" + exporter(name, secret, b"EXPORTER_EAP_TLS_Method-Id", b"\x0d", 64)
+        material = exporter(name, secret, b"EXPORTER_EAP_TLS_Key_Material", code, 128)
+        session_id = code + exporter(name, secret, b"EXPORTER_EAP_TLS_Method-Id", code, 64)
     json.dump({"msk": material[:64].hex(), "emsk": material[64:].hex(), "session_id": session_id.hex()}, sys.stdout)
 
 
