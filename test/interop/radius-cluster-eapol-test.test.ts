@@ -16,6 +16,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connectRadiusClusterLink } from '../../src/node/cluster/index.js';
 import { natsAlone, requireNatsServer, type NatsNode } from './support/nats.js';
 import { commandExists, requirePeers } from './support/peers.js';
 import { ran, stopChild, stopped, watched, type Watched } from './support/processes.js';
@@ -187,6 +188,50 @@ describe.skipIf(skip)('eapol_test through a round-robin forwarder over three net
   afterAll(async () => {
     await natsNode.kill();
   });
+
+  it('the NATS link on nats-server: answered, empty answer, no responders, timeout', async () => {
+    const a = await connectRadiusClusterLink({ servers: natsNode.url, clusterId: 'link-test' });
+    const b = await connectRadiusClusterLink({ servers: natsNode.url, clusterId: 'link-test' });
+    try {
+      const echo = b.serve('echo', (message, respond) => respond(message.subarray(1)));
+      const empty = b.serve('empty', (_message, respond) => respond(new Uint8Array(0)));
+      const silent = b.serve('silent', () => {});
+      // A subscription is live once the server has seen it: flush b by a round trip.
+      await b.request('echo', Uint8Array.of(0), 2000);
+      expect(await a.request('echo', Uint8Array.of(9, 1, 2, 3), 2000)).toEqual({
+        kind: 'answered',
+        data: Uint8Array.of(1, 2, 3),
+      });
+      expect(await a.request('empty', Uint8Array.of(1), 2000)).toMatchObject({
+        kind: 'answered',
+        data: new Uint8Array(0),
+      });
+      expect(await a.request('nobody', Uint8Array.of(1), 2000)).toEqual({ kind: 'unavailable' });
+      expect(await a.request('silent', Uint8Array.of(1), 200)).toEqual({ kind: 'timeout' });
+      echo.stop();
+      empty.stop();
+      silent.stop();
+      // Plain Uint8Arrays both ways (a Buffer's slice() is a view, and the core copies with slice()).
+      const served: Uint8Array[] = [];
+      const probe = b.serve('probe', (message, respond) => {
+        served.push(message);
+        respond(message);
+      });
+      await b.request('echo', Uint8Array.of(0), 2000);
+      const back = await a.request('probe', Uint8Array.of(7), 2000);
+      expect(back.kind === 'answered' && Object.getPrototypeOf(back.data)).toBe(
+        Uint8Array.prototype,
+      );
+      expect(Object.getPrototypeOf(served[0])).toBe(Uint8Array.prototype);
+      probe.stop();
+      // Unsubscribed: gone, as a killed owner is.
+      await b.request('nobody', Uint8Array.of(0), 2000);
+      expect(await a.request('echo', Uint8Array.of(1), 2000)).toEqual({ kind: 'unavailable' });
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  }, 30_000);
 
   async function fleet(clustered: boolean) {
     const servers = await Promise.all(

@@ -65,7 +65,7 @@ export async function connectRadiusClusterLink(
         const reply = await nc.request(radiusClusterSubject(options.clusterId, owner), message, {
           timeout: timeoutMs,
         });
-        return { kind: 'answered', data: reply.data };
+        return { kind: 'answered', data: plain(reply.data) };
       } catch (error) {
         if (error instanceof errors.RequestError && error.isNoResponders()) {
           return { kind: 'unavailable' };
@@ -83,7 +83,7 @@ export async function connectRadiusClusterLink(
         callback: (error, msg) => {
           if (error !== null) return;
           let answered = false;
-          handler(msg.data, (answer) => {
+          handler(plain(msg.data), (answer) => {
             if (answered) return;
             answered = true;
             msg.respond(answer);
@@ -96,4 +96,13 @@ export async function connectRadiusClusterLink(
       await nc.drain().catch(() => nc.close());
     },
   };
+}
+
+/**
+ * The client hands out Buffers, whose `slice()` is a view: the RADIUS core
+ * copies what it keeps with `slice()`, so it gets a plain Uint8Array view
+ * (no copy) whose `slice()` copies.
+ */
+function plain(data: Uint8Array): Uint8Array {
+  return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
 }
