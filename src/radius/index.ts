@@ -81,6 +81,26 @@ export {
 } from './clients.js';
 export { RadiusServer } from './server.js';
 export {
+  CLUSTER_STATE_MARKER,
+  MAX_FORWARDED_DATAGRAM,
+  MAX_SERVER_ID_LENGTH,
+  checkClusterToken,
+  clusterOwner,
+  clusterStatePrefix,
+  decodeForwardedRequest,
+  encodeForwardedRequest,
+  type ForwardedRequest,
+} from './cluster-route.js';
+export {
+  RADIUS_CLUSTER_DEFAULTS,
+  RadiusCluster,
+  type ClusterRequestOutcome,
+  type ForwardedRequestHandler,
+  type RadiusClusterLink,
+  type RadiusClusterOptions,
+  type RadiusClusterStats,
+} from './cluster.js';
+export {
   MAX_WORKERS,
   WORKER_STATE_MARKER,
   duplicateKeyWorker,

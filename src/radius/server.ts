@@ -142,6 +142,11 @@ export class RadiusServer {
     };
   }
 
+  /** The client entry a NAS address belongs to (undefined: unknown client). */
+  clientFor(address: string): RadiusClientEntry | undefined {
+    return this.clients.lookup(address);
+  }
+
   /** Accounting sessions between Start and Stop. */
   accountingSessions(): AccountingSession[] {
     return this.ledger.sessions();
@@ -317,7 +322,12 @@ export class RadiusServer {
     );
   }
 
-  private drop(
+  /**
+   * Drops a request: counted by reason in `stats().dropped` and traced
+   * (`RadiusPacketDropped`). Public for the parts beside the core that
+   * refuse a request before it reaches it (cluster forwarding).
+   */
+  drop(
     reason: string,
     from: RadiusEndpoint,
     code: number | undefined,

@@ -28,6 +28,12 @@ import {
   type StandardMethodName,
 } from '../../node/radius/index.js';
 import { integer, required } from '../args.js';
+import {
+  RADIUS_CLUSTER_OPTIONS,
+  RADIUS_CLUSTER_USAGE,
+  connectRadiusCluster,
+  radiusClusterFlags,
+} from './radius-cluster.js';
 import { UsageError, type CliCommand } from '../command.js';
 
 function list(value: unknown): string[] {
@@ -169,7 +175,8 @@ export const radiusServeCommand: CliCommand = {
   summary:
     'a RADIUS server running EAP-MD5, EAP-MSCHAPv2 and, with --certs, PEAP, TTLS and EAP-TLS against a user list (--methods from md5, mschapv2, peap, ttls-pap, ttls-mschapv2, tls); prints ready',
   usage:
-    'radius serve [--host ADDR] [--port PORT --secret SECRET] [--radsec PORT [--radsec-client NAME=CN ...] [--radsec-idle MS]] (--user NAME:PASSWORD ... | --users FILE) [--client PREFIX] [--acct-port PORT] [--methods md5,mschapv2,peap,ttls-pap,...] [--certs DIR [--tls-resume SECONDS]] [--strict] [--workers N|auto]',
+    'radius serve [--host ADDR] [--port PORT --secret SECRET] [--radsec PORT [--radsec-client NAME=CN ...] [--radsec-idle MS]] (--user NAME:PASSWORD ... | --users FILE) [--client PREFIX] [--acct-port PORT] [--methods md5,mschapv2,peap,ttls-pap,...] [--certs DIR [--tls-resume SECONDS]] [--strict] [--workers N|auto] ' +
+    RADIUS_CLUSTER_USAGE,
   options: {
     host: { type: 'string' },
     port: { type: 'string' },
@@ -186,8 +193,10 @@ export const radiusServeCommand: CliCommand = {
     'radsec-client': { type: 'string', multiple: true },
     'radsec-idle': { type: 'string' },
     workers: { type: 'string' },
+    ...RADIUS_CLUSTER_OPTIONS,
   },
   async run(values, _positionals, io) {
+    const clusterFlags = radiusClusterFlags(values);
     const workersText = typeof values['workers'] === 'string' ? values['workers'] : '1';
     let workers: number;
     try {
@@ -309,6 +318,26 @@ export const radiusServeCommand: CliCommand = {
                   },
                 }),
           });
+    if (clusterFlags !== undefined && (workers > 1 || !udp)) {
+      throw new UsageError('--nats: a cluster is served over UDP with one worker only (for now)');
+    }
+    let link;
+    try {
+      link = clusterFlags === undefined ? undefined : await connectRadiusCluster(clusterFlags);
+    } catch (error) {
+      io.err(`netrx radius serve: --nats: ${(error as Error).message}`);
+      return 1;
+    }
+    const cluster =
+      link === undefined || clusterFlags === undefined
+        ? undefined
+        : {
+            link,
+            serverId: clusterFlags.serverId,
+            ...(clusterFlags.forwardTimeoutMs === undefined
+              ? {}
+              : { forwardTimeoutMs: clusterFlags.forwardTimeoutMs }),
+          };
     let server;
     try {
       server =
@@ -325,6 +354,7 @@ export const radiusServeCommand: CliCommand = {
               accounting,
               ...(radsec === undefined ? {} : { radsec }),
               ...(trace === undefined ? {} : { trace }),
+              ...(cluster === undefined ? {} : { cluster }),
             })
           : await startRadSecServer({
               methods,
@@ -334,6 +364,7 @@ export const radiusServeCommand: CliCommand = {
               ...(trace === undefined ? {} : { trace }),
             });
     } catch (error) {
+      await link?.close();
       if (error instanceof TypeError || error instanceof RangeError)
         throw new UsageError(`--client: ${error.message}`);
       io.err(`netrx radius serve: ${(error as Error).message}`);
@@ -349,9 +380,15 @@ export const radiusServeCommand: CliCommand = {
     io.out(
       `listening on ${[udpText, tlsText].filter((t) => t !== '').join(' and ')}, methods ${names.join(',')}${workers === 1 ? '' : `, ${workers} workers`}`,
     );
+    if (clusterFlags !== undefined) {
+      io.out(
+        `cluster ${clusterFlags.clusterId} server ${clusterFlags.serverId} on nats ${clusterFlags.servers.join(',')} (${link?.serverVersion ?? ''})`,
+      );
+    }
     io.out('ready');
     await io.untilStopped();
     await server.close();
+    await link?.close();
     const stats: RadiusUdpServerStats = 'listener' in server ? server.core.stats() : server.stats();
     const pool = stats.workers;
     io.err(
@@ -359,7 +396,10 @@ export const radiusServeCommand: CliCommand = {
         (pool === undefined
           ? ''
           : `; ${pool.workers} workers, ${pool.restarts} restarts, ${pool.conversationsLost} conversations lost, ` +
-            `${pool.routedByState} routed by State (${pool.routedAcross} to another worker than their hash)`),
+            `${pool.routedByState} routed by State (${pool.routedAcross} to another worker than their hash)`) +
+        (stats.cluster === undefined
+          ? ''
+          : `; cluster ${stats.cluster.forwarded} forwarded, ${stats.cluster.answered} answered by their owner, ${stats.cluster.served} served for others`),
     );
     return 0;
   },

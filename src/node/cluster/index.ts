@@ -4,7 +4,9 @@
  * (`CapturePublisher`); a capture server anywhere serves an MS-LREC session
  * from it (`StreamSessionSource`, a netrx/capture `SessionSource`), so RPC,
  * WebSocket and extcap serve it as they serve a local one. The NATS client
- * packages load only when `connectNatsCapture` is called. See docs/cluster.md.
+ * packages load only when `connectNatsCapture` is called. RADIUS servers
+ * share conversations over NATS request/reply (`connectRadiusClusterLink`,
+ * a netrx/radius `RadiusClusterLink`). See docs/cluster.md.
  */
 export {
   CapturePublisher,
@@ -42,4 +44,10 @@ export {
   lossSubject,
   streamName,
 } from './subjects.js';
+export {
+  connectRadiusClusterLink,
+  radiusClusterSubject,
+  type NatsRadiusClusterLink,
+  type NatsRadiusClusterOptions,
+} from './radius-link.js';
 export { CLUSTER_PROVIDER, ClusterEvent, ClusterKeyword, traceNotices } from './events.js';

@@ -200,3 +200,37 @@ describe('radius.radsec', () => {
     );
   });
 });
+
+describe('radius.cluster', () => {
+  const enabled = {
+    radius: { cluster: { servers: ['nats://127.0.0.1:4222'], serverId: 's1' } },
+  };
+
+  it('is off by default and takes servers, id, serverId and forwardTimeoutMs', () => {
+    expect(validateHostConfig({}).radius.cluster).toEqual({
+      servers: [],
+      id: 'netrx',
+      serverId: '',
+      forwardTimeoutMs: 1000,
+    });
+    expect(validateHostConfig(enabled).radius.cluster).toMatchObject({ serverId: 's1' });
+  });
+
+  it('needs a server id, one worker, and ids that are subject tokens', () => {
+    expect(problem({ radius: { cluster: { servers: ['nats://127.0.0.1:4222'] } } })).toMatch(
+      /^radius\.cluster\.serverId: a clustered server needs its own id/,
+    );
+    expect(problem({ radius: { ...enabled.radius, workers: 2 } })).toMatch(
+      /^radius\.workers: a RADIUS cluster is served with one worker only/,
+    );
+    expect(
+      problem({ radius: { cluster: { ...enabled.radius.cluster, serverId: 'a.b' } } }),
+    ).toMatch(/^radius\.cluster\.serverId/);
+    expect(problem({ radius: { cluster: { ...enabled.radius.cluster, id: '' } } })).toMatch(
+      /^radius\.cluster\.id/,
+    );
+    expect(problem({ radius: { cluster: { servers: ['http://x'] } } })).toMatch(
+      /^radius\.cluster\.servers\[0\]/,
+    );
+  });
+});

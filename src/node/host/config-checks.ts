@@ -124,6 +124,15 @@ function checkRadius(config: HostConfig): void {
       'radius.workers',
       'RadSec is served with one worker only (for now): set workers: 1 or turn radsec off',
     );
+  if (radius.cluster.servers.length > 0) {
+    if (radius.cluster.serverId === '')
+      throw new ConfigError('radius.cluster.serverId', 'a clustered server needs its own id');
+    if (radius.workers !== 1)
+      throw new ConfigError(
+        'radius.workers',
+        'a RADIUS cluster is served with one worker only (for now): set workers: 1',
+      );
+  }
   if (radius.clients.length === 0)
     throw new ConfigError('radius.clients', 'an enabled RADIUS server needs at least one client');
   radius.clients.forEach((client, i) => {

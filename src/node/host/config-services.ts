@@ -29,6 +29,10 @@ const listenAddress = parsed(LISTEN_ADDRESS, parseListenAddress);
 const secret = string({ pattern: /^.+$/s, describe: 'a non-empty secret', sensitive: true });
 const password = string({ describe: 'a password', sensitive: true });
 const filename = string({ describe: "a file name ('' for none)" });
+const clusterToken = string({
+  pattern: /^[A-Za-z0-9_-]{1,32}$/,
+  describe: 'an id of 1 to 32 of A-Z a-z 0-9 _ - (a NATS subject token)',
+});
 
 /** Worker threads: an integer from 1 to 255, or `auto` (the available parallelism). */
 const workerCountSchema: Schema<number | 'auto'> = {
@@ -175,6 +179,34 @@ export const radiusSection = section(
     ),
     /** Worker threads serving authentication (docs/radius.md "Workers"); `auto`: one per core. */
     workers: field(workerCountSchema, 1),
+    /**
+     * One of a cluster of RADIUS servers sharing NATS (docs/cluster.md): later
+     * EAP rounds go to the server whose State they carry. Off without servers.
+     */
+    cluster: section(
+      object({
+        /** NATS server URLs (`nats://host:port`); none: clustering is off. */
+        servers: field(
+          list(
+            string({ pattern: /^(nats|tls):\/\/\S+$/, describe: 'a nats:// or tls:// URL' }),
+            16,
+          ),
+          [],
+        ),
+        /** The cluster's id: servers with the same id answer each other's conversations. */
+        id: field(clusterToken, 'netrx'),
+        /** This server's id, unique in the cluster ('' is refused when servers are given). */
+        serverId: field(
+          string({
+            pattern: /^([A-Za-z0-9_-]{1,32})?$/,
+            describe: 'a server id of 1 to 32 of A-Z a-z 0-9 _ -',
+          }),
+          '',
+        ),
+        /** How long a forwarded round waits for its owner's answer. */
+        forwardTimeoutMs: field(integer(1, 60_000), 1000),
+      }),
+    ),
   }),
 );
 

@@ -60,6 +60,11 @@ radius:            # the RADIUS/EAP server; the defaults are DEMO ONLY (refused 
     maxConnections: 256
     maxConnectionsPerClient: 16
   workers: 1        # threads serving authentication (auto: one per core)
+  cluster:          # one of a cluster sharing NATS (docs/cluster.md); off without servers
+    servers: []     # nats:// URLs
+    id: netrx       # servers with the same id answer each other's conversations
+    serverId: ''    # this server's id, unique in the cluster
+    forwardTimeoutMs: 1000   # a forwarded round waits this long for its owner
 capture:
   rpc:              # the MS-LREC DCE/RPC transport; unauthenticated, so loopback only
     enabled: true

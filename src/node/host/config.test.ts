@@ -167,6 +167,7 @@ describe('host configuration', () => {
           maxConnectionsPerClient: 16,
         },
         workers: 1,
+        cluster: { servers: [], id: 'netrx', serverId: '', forwardTimeoutMs: 1000 },
       },
       capture: {
         rpc: { enabled: true, host: '127.0.0.1', port: 7341 },

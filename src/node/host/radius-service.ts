@@ -24,6 +24,7 @@ import {
   type RadiusUdpServer,
   type StandardMethodName,
 } from '../radius/index.js';
+import type { NatsRadiusClusterLink } from '../cluster/radius-link.js';
 import type { HostConfig } from './config.js';
 import { DEMO_SECRET, DEMO_USER } from './config-services.js';
 import type { HostContext, HostService } from './host.js';
@@ -89,6 +90,7 @@ export function usesDemoCredentials(config: RadiusConfig): boolean {
 
 export function radiusService(config: RadiusConfig): RadiusService {
   let server: RadiusUdpServer | undefined;
+  let link: NatsRadiusClusterLink | undefined;
   let subscription: TraceSubscription | undefined;
   /** `method result` → count, from RadiusSessionEnded. */
   const auths = new Map<string, { method: string; result: string; count: number }>();
@@ -117,7 +119,18 @@ export function radiusService(config: RadiusConfig): RadiusService {
         },
         { level: TraceLevel.Information, matchAnyKeyword: RadiusKeyword.Sessions },
       );
+      const clustered = config.cluster.servers.length > 0;
       try {
+        // Loaded only when configured: a host without a cluster never loads the NATS client.
+        link = clustered
+          ? await (
+              await import('../cluster/radius-link.js')
+            ).connectRadiusClusterLink({
+              servers: config.cluster.servers,
+              clusterId: config.cluster.id,
+              name: `netrx-radius-${config.cluster.serverId}`,
+            })
+          : undefined;
         server = await startRadiusServer({
           host: config.host,
           port: config.port,
@@ -139,9 +152,20 @@ export function radiusService(config: RadiusConfig): RadiusService {
           clock: context.clock,
           crypto: context.crypto,
           ...(radsec === undefined ? {} : { radsec }),
+          ...(link === undefined
+            ? {}
+            : {
+                cluster: {
+                  link,
+                  serverId: config.cluster.serverId,
+                  forwardTimeoutMs: config.cluster.forwardTimeoutMs,
+                },
+              }),
         });
       } catch (error) {
         subscription.disable();
+        await link?.close();
+        link = undefined;
         const code = (error as NodeJS.ErrnoException).code;
         throw new Error(
           `radius: cannot listen on udp ${config.host}:${config.port}: ${code === 'EADDRINUSE' ? 'address already in use' : (error as Error).message}`,
@@ -157,7 +181,10 @@ export function radiusService(config: RadiusConfig): RadiusService {
           ? ''
           : ` and radsec tls ${config.radsec.host.includes(':') ? `[${config.radsec.host}]` : config.radsec.host}:${server.radsec.port}`;
       const threads = workers === 1 ? '' : `, ${workers} workers`;
-      return `RADIUS/EAP on udp ${host}:${server.port}${tls} (${config.methods.join(', ')}${threads})${demo}`;
+      const cluster = clustered
+        ? `, cluster ${config.cluster.id} as ${config.cluster.serverId}`
+        : '';
+      return `RADIUS/EAP on udp ${host}:${server.port}${tls} (${config.methods.join(', ')}${threads}${cluster})${demo}`;
     },
     async stop() {
       const running = server;
@@ -167,6 +194,8 @@ export function radiusService(config: RadiusConfig): RadiusService {
       // Datagram service: nothing to finish; conversations in progress are
       // answered by nobody and their NASes retry or fail over.
       await running?.close();
+      await link?.close();
+      link = undefined;
     },
     status: () => {
       if (server === undefined) return {};

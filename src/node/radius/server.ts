@@ -11,6 +11,10 @@ import { availableParallelism } from 'node:os';
 import {
   MAX_WORKERS,
   RadiusClientTable,
+  RadiusCluster,
+  clusterStatePrefix,
+  type RadiusClusterLink,
+  type RadiusClusterStats,
   RadiusServer,
   type RadiusServerOptions,
   type RadiusServerStats,
@@ -61,11 +65,26 @@ export interface RadiusUdpServerOptions extends Omit<
   readonly workers?: number | 'auto';
   /** Required with more than one worker: see standardWorkerSetup (worker-setup.ts). */
   readonly workerSetup?: RadiusWorkerSetup;
+  /**
+   * Share EAP conversations with the other servers of a cluster (radius/cluster.ts):
+   * this server's States carry `serverId`, and a later round whose State names
+   * another server is forwarded to it over `link` (node/cluster:
+   * connectRadiusClusterLink). One worker only (for now); `statePrefix` is set from it.
+   */
+  readonly cluster?: {
+    readonly serverId: string;
+    readonly link: RadiusClusterLink;
+    readonly forwardTimeoutMs?: number;
+    readonly maxForwardsInFlight?: number;
+    readonly maxServing?: number;
+  };
 }
 
 export interface RadiusUdpServerStats extends RadiusServerStats {
   /** The worker pool's own counters, with more than one worker. */
   readonly workers?: RadiusWorkerPoolStats;
+  /** Forwarding between the servers of a cluster, with `cluster`. */
+  readonly cluster?: RadiusClusterStats;
 }
 
 export interface RadiusUdpServer {
@@ -137,6 +156,9 @@ export async function startRadiusServer(options: RadiusUdpServerOptions): Promis
   if (workers > 1 && options.radsec !== undefined) {
     throw new TypeError('startRadiusServer: RadSec is served with one worker only (for now)');
   }
+  if (workers > 1 && options.cluster !== undefined) {
+    throw new TypeError('startRadiusServer: a cluster is served with one worker only (for now)');
+  }
   if (workers > 1 && options.clients instanceof RadiusClientTable) {
     throw new TypeError('startRadiusServer: with workers, give clients as a list, not a table');
   }
@@ -168,16 +190,32 @@ export async function startRadiusServer(options: RadiusUdpServerOptions): Promis
           ...options.radsec,
           ...(options.trace === undefined ? {} : { trace: options.trace }),
         });
-  const send = (datagram: Uint8Array, to: { port: number; address: string; listener?: string }) =>
+  const toSocket = (
+    datagram: Uint8Array,
+    to: { port: number; address: string; listener?: string },
+  ) =>
     radsec !== undefined && RadSecListener.owns(to)
       ? radsec.send(datagram, to)
       : (byTag.get(to.listener ?? '0') ?? auth).send(datagram, to.port, to.address);
+  let cluster: RadiusCluster | undefined;
+  // An answer to a forwarded request goes back to the server that received it.
+  const send: typeof toSocket = (datagram, to) => {
+    if (cluster?.intercept(datagram, to) !== true) toSocket(datagram, to);
+  };
+  const clock = options.clock ?? systemClock;
   const core = new RadiusServer({
     ...options,
-    clock: options.clock ?? systemClock,
+    clock,
     crypto: options.crypto ?? nodeCrypto,
     send,
+    ...(options.cluster === undefined
+      ? {}
+      : { statePrefix: clusterStatePrefix(options.cluster.serverId) }),
   });
+  if (options.cluster !== undefined) {
+    const { serverId, link, ...limits } = options.cluster;
+    cluster = new RadiusCluster(core, { serverId, link, clock, ...limits });
+  }
   if (radsec !== undefined) {
     radsec.attach(core);
     try {
@@ -227,6 +265,14 @@ export async function startRadiusServer(options: RadiusUdpServerOptions): Promis
     socket.on('message', (message, rinfo) => {
       const from = { address: rinfo.address, port: rinfo.port, listener };
       if (pool !== undefined && service === 'auth') pool.dispatch(plain(message), from);
+      else if (cluster !== undefined)
+        cluster.receive(plain(message), from, service, (answer) => {
+          try {
+            toSocket(answer, from);
+          } catch {
+            // The server closed while the owner answered: the NAS retransmits elsewhere.
+          }
+        });
       else core.receive(plain(message), from, service);
     });
     // A send error (ICMP unreachable reported back, …) is the peer's problem; the server goes on.
@@ -250,11 +296,13 @@ export async function startRadiusServer(options: RadiusUdpServerOptions): Promis
     workers,
     pool,
     stats: () => {
+      if (cluster !== undefined) return { ...core.stats(), cluster: cluster.stats() };
       if (pool === undefined) return core.stats();
       const { server, pool: poolStats } = pool.stats();
       return combined(server, poolStats);
     },
     refreshStats: async () => {
+      if (cluster !== undefined) return { ...core.stats(), cluster: cluster.stats() };
       if (pool === undefined) return core.stats();
       const { server, pool: poolStats } = await pool.refreshStats();
       return combined(server, poolStats);
@@ -266,6 +314,8 @@ export async function startRadiusServer(options: RadiusUdpServerOptions): Promis
     close: async () => {
       // Ordered: stop receiving, let the workers answer what they hold, then close the sockets.
       for (const { socket } of listeners) socket.removeAllListeners('message');
+      // No more forwarded requests; forwards in flight settle (their answers find a closed socket).
+      cluster?.close();
       await radsec?.close();
       await pool?.close();
       await Promise.all(
