@@ -1,20 +1,12 @@
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import {
   StaticUserStore,
   UsersFileError,
-  createMd5Method,
-  createMschapV2Method,
-  createPeapMethod,
-  createTlsMethod,
-  createTtlsMethod,
   usersFileStore,
-  type EapMethod,
   type UserStore,
 } from '../../eap/index.js';
-import { createNodeTlsEngineFactory } from '../../node/eap/index.js';
 import { LISTEN_ADDRESS, parseListenAddress } from '../../node/host/address.js';
-import { nodeCrypto, systemClock } from '../../node/runtime/index.js';
+import { systemClock } from '../../node/runtime/index.js';
 import { RADIUS_PROVIDER, RadiusEventDescriptor, RadiusKeyword } from '../../radius/index.js';
 import { TraceLevel, TraceRegistry, decodePayload } from '../../trace/index.js';
 import {
@@ -25,7 +17,6 @@ import {
   workerCount,
   type RadSecListenerOptions,
   type RadiusUdpServerStats,
-  type StandardMethodName,
 } from '../../node/radius/index.js';
 import { integer, required } from '../args.js';
 import {
@@ -35,103 +26,20 @@ import {
   radiusClusterFlags,
 } from './radius-cluster.js';
 import { UsageError, type CliCommand } from '../command.js';
+import {
+  METHODS,
+  TLS_METHODS,
+  certsDir,
+  peerMethod,
+  serverMethod,
+  serverMethodName,
+  serverPem,
+  type CertsDir,
+  type MethodName,
+} from './radius-methods.js';
 
 function list(value: unknown): string[] {
   return Array.isArray(value) ? (value as string[]) : typeof value === 'string' ? [value] : [];
-}
-
-const METHODS = ['md5', 'mschapv2', 'peap', 'ttls-pap', 'ttls-mschapv2', 'tls'] as const;
-type MethodName = (typeof METHODS)[number];
-/** The methods that need certificates (`--certs DIR`). */
-const TLS_METHODS: readonly MethodName[] = ['peap', 'ttls-pap', 'ttls-mschapv2', 'tls'];
-
-/** DIR/ca.pem, server.pem, server-key.pem, client.pem, client-key.pem (`netrx certs demo`), read when used. */
-interface CertsDir {
-  readonly dir: string;
-  read(file: string): string;
-}
-
-function certsDir(dir: string | undefined): CertsDir | undefined {
-  if (dir === undefined) return undefined;
-  return {
-    dir,
-    read(file) {
-      try {
-        return readFileSync(join(dir, file), 'utf8');
-      } catch (error) {
-        throw new UsageError(
-          `--certs: cannot read ${join(dir, file)}: ${(error as Error).message}`,
-        );
-      }
-    },
-  };
-}
-
-/** Peer-side choices for the TLS methods (`radius test`). */
-interface PeerTls {
-  readonly serverName: string | undefined;
-  readonly innerIdentity: string;
-}
-
-/** `--tls-resume SECONDS` (server, EAP-TLS only): session lifetime, or undefined for none. */
-type Resume = { readonly lifetimeSeconds: number } | undefined;
-
-function method(name: MethodName, certs?: CertsDir, peer?: PeerTls, resume?: Resume): EapMethod {
-  if (name === 'md5') return createMd5Method({ crypto: nodeCrypto });
-  if (name === 'mschapv2') return createMschapV2Method({ crypto: nodeCrypto });
-  if (certs === undefined) throw new UsageError(`method ${name} needs --certs DIR`);
-  const ca = certs.read('ca.pem');
-  const client = {
-    ca,
-    ...(peer?.serverName === undefined ? {} : { serverName: peer.serverName }),
-  };
-  if (name === 'tls') {
-    return createTlsMethod({
-      engines: createNodeTlsEngineFactory(
-        peer === undefined
-          ? {
-              server: { cert: certs.read('server.pem'), key: certs.read('server-key.pem'), ca },
-              ...(resume === undefined ? {} : { resumption: resume }),
-            }
-          : {
-              client: {
-                ...client,
-                cert: certs.read('client.pem'),
-                key: certs.read('client-key.pem'),
-              },
-            },
-      ),
-    });
-  }
-  // PEAPv0 and TTLS over TLS 1.2 or 1.3 (RFC 9427 keys: the EAP-TLS exporter with context 25 / 21).
-  const engines = createNodeTlsEngineFactory({
-    ...(peer === undefined
-      ? {
-          server: {
-            cert: certs.read('server.pem'),
-            key: certs.read('server-key.pem'),
-            ca,
-            requireClientCertificate: false,
-          },
-          // No resumption for the tunnels here: wpa_supplicant 2.10 takes a resumed PEAP/TTLS
-          // session as phase 2 done and discards the inner Request (docs/eap.md).
-        }
-      : { client }),
-    // Both sides allow TLS 1.3 (RFC 9427); the peer's TTLS AVPs ride with its Finished.
-    maxVersion: 'TLSv1.3',
-  });
-  if (name === 'ttls-pap' || name === 'ttls-mschapv2') {
-    return createTtlsMethod({
-      engines,
-      ...(name === 'ttls-mschapv2' ? { inner: createMschapV2Method({ crypto: nodeCrypto }) } : {}),
-      ...(peer === undefined ? {} : { innerIdentity: peer.innerIdentity }),
-    });
-  }
-  return createPeapMethod({
-    engines,
-    inner: createMschapV2Method({ crypto: nodeCrypto }),
-    ...(peer === undefined ? {} : { innerIdentity: peer.innerIdentity }),
-  });
 }
 
 function methodNames(flag: string, text: string): MethodName[] {
@@ -252,7 +160,7 @@ export const radiusServeCommand: CliCommand = {
       values['tls-resume'] === undefined
         ? 0
         : integer('--tls-resume', values['tls-resume'], 0, 7 * 24 * 3600);
-    const resume: Resume = resumeSeconds === 0 ? undefined : { lifetimeSeconds: resumeSeconds };
+    const resume = resumeSeconds === 0 ? undefined : { lifetimeSeconds: resumeSeconds };
     if (resume !== undefined && certs === undefined)
       throw new UsageError('--tls-resume needs --certs DIR');
     if (resume !== undefined && workers > 1)
@@ -270,9 +178,7 @@ export const radiusServeCommand: CliCommand = {
         (name, i) =>
           !name.startsWith('ttls-') || names.findIndex((n) => n.startsWith('ttls-')) === i,
       )
-      .map((name) =>
-        method(name === 'ttls-pap' ? 'ttls-mschapv2' : name, certs, undefined, resume),
-      );
+      .map((name) => serverMethod(name, certs, resume));
     const prefixes = list(values['client']);
     const strict = values['strict'] === true;
     const clients = (prefixes.length === 0 ? ['127.0.0.0/8', '::1'] : prefixes).map((address) => ({
@@ -299,9 +205,7 @@ export const radiusServeCommand: CliCommand = {
       );
     }
     // With workers, each worker builds the same methods and users from plain data.
-    const serverMethods = [
-      ...new Set(names.map((n): StandardMethodName => (n === 'ttls-pap' ? 'ttls-mschapv2' : n))),
-    ];
+    const serverMethods = [...new Set(names.map(serverMethodName))];
     const workerSetup =
       workers === 1
         ? undefined
@@ -310,13 +214,7 @@ export const radiusServeCommand: CliCommand = {
             ...(usersText === undefined ? { users: specs.map(user) } : { usersFile: usersText }),
             ...(certs === undefined || !serverMethods.some((n) => TLS_METHODS.includes(n))
               ? {}
-              : {
-                  tls: {
-                    cert: certs.read('server.pem'),
-                    key: certs.read('server-key.pem'),
-                    ca: certs.read('ca.pem'),
-                  },
-                }),
+              : { tls: serverPem(certs) }),
           });
     if (clusterFlags !== undefined && (workers > 1 || !udp)) {
       throw new UsageError('--nats: a cluster is served over UDP with one worker only (for now)');
@@ -516,7 +414,7 @@ export const radiusTestCommand: CliCommand = {
         : tunnelled
           ? 'anonymous'
           : name;
-    const methods = names.map((n) => method(n, certs, { serverName, innerIdentity: name }));
+    const methods = names.map((n) => peerMethod(n, certs, { serverName, innerIdentity: name }));
     if (overTls && certs === undefined) throw new UsageError('--radsec needs --certs DIR');
     if (overTls && servers.length > 1)
       throw new UsageError('--radsec takes one --server (one TLS connection)');

@@ -16,6 +16,11 @@ export {
 export { RadiusWorkerPool, type RadiusWorkerPoolStats } from './worker-pool.js';
 export type { RadiusWorkerBuilt, RadiusWorkerSetup } from './worker-protocol.js';
 export {
+  createServerMethod,
+  type ServerMethodOptions,
+  type ServerTlsPem,
+} from './server-methods.js';
+export {
   standardWorkerSetup,
   type StandardMethodName,
   type StandardWorkerSetupData,
