@@ -316,7 +316,10 @@ export interface UpgradeRequest {
   readonly headers: readonly HttpHeader[];
 }
 
-const VERSION_HEADERS: readonly HttpHeader[] = [['Sec-WebSocket-Version', WEBSOCKET_VERSION]];
+// Shared by every 426 answer: frozen, the header pair too.
+const VERSION_HEADERS: readonly HttpHeader[] = Object.freeze([
+  Object.freeze<HttpHeader>(['Sec-WebSocket-Version', WEBSOCKET_VERSION]),
+]);
 
 /**
  * Checks a parsed request is a valid WebSocket upgrade (RFC 6455 §4.2.1).
@@ -491,7 +494,7 @@ export function acceptUpgrade(request: UpgradeRequest, options: AcceptOptions): 
 // Every 4xx/5xx status registered by RFC 9110 §15.5-15.6 (and 428/429/431/
 // 511 of RFC 6585): an application's verifyClient may answer any of them, and
 // clients and logs show the phrase. One outside the registry gets its class's.
-const REASONS: Readonly<Record<number, string>> = {
+const REASONS: Readonly<Record<number, string>> = Object.freeze({
   400: 'Bad Request',
   401: 'Unauthorized',
   402: 'Payment Required',
@@ -523,7 +526,7 @@ const REASONS: Readonly<Record<number, string>> = {
   504: 'Gateway Timeout',
   505: 'HTTP Version Not Supported',
   511: 'Network Authentication Required',
-};
+});
 
 /** The reason phrase netrx writes for a 4xx/5xx status. */
 export function reasonPhrase(status: number): string {
