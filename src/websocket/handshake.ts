@@ -130,7 +130,8 @@ export interface ClientRequest {
 /**
  * The client's upgrade request: `GET <path> HTTP/1.1` with Host, Upgrade,
  * Connection, Sec-WebSocket-Key, Sec-WebSocket-Version: 13 and the optional
- * offers. Throws `TypeError` on a bad protocol name, key or header, and when
+ * offers. Throws `SyntaxError` on a bad or repeated protocol name (as ws and
+ * WHATWG), `TypeError` on a bad key or header, and when
  * neither `key` nor `crypto` is given.
  */
 export function buildClientRequest(options: ClientRequestOptions): ClientRequest {
@@ -153,10 +154,11 @@ export function buildClientRequest(options: ClientRequestOptions): ClientRequest
   }
   const protocols = [...(options.protocols ?? [])];
   for (const p of protocols) {
-    if (!isToken(p)) throw new TypeError(`Subprotocol must be a token: got ${JSON.stringify(p)}`);
+    // SyntaxError, as ws and WHATWG (a `SyntaxError` DOMException) throw: `catch (e) { if (e instanceof SyntaxError) … }`.
+    if (!isToken(p)) throw new SyntaxError(`Subprotocol must be a token: got ${JSON.stringify(p)}`);
   }
   if (new Set(protocols).size !== protocols.length) {
-    throw new TypeError(`Subprotocols must be distinct: got ${protocols.join(', ')}`);
+    throw new SyntaxError(`Subprotocols must be distinct: got ${protocols.join(', ')}`);
   }
   const deflate =
     options.perMessageDeflate === true

@@ -91,3 +91,14 @@ describe('close()/terminate() while CONNECTING (as ws)', () => {
     expect([errors, closes]).toEqual([1, 1]);
   });
 });
+
+describe('bad subprotocols throw SyntaxError, as in ws (and WHATWG)', () => {
+  for (const protocols of [['a', 'a'], ['a b'], ['']]) {
+    it(`new WebSocket(url, ${JSON.stringify(protocols)})`, () => {
+      const netrx = (): unknown => new WebSocket('ws://127.0.0.1:9/', protocols);
+      const ws = (): unknown => new WS('ws://127.0.0.1:9/', protocols);
+      expect(ws).toThrow(SyntaxError);
+      expect(netrx).toThrow(SyntaxError);
+    });
+  }
+});
