@@ -1,12 +1,16 @@
 import { defineEvent, TraceLevel, TraceOpcode } from '../trace/index.js';
 
 /** The WebSocket component's trace provider. */
-export const WEBSOCKET_PROVIDER = {
+export const WEBSOCKET_PROVIDER = Object.freeze({
   guid: '5e7a0c1d-8b2f-4c3e-9d10-6f4b2a1c0002',
   name: 'netrx-websocket',
-} as const;
+} as const);
 
-export const WebSocketKeyword = { Connections: 0x1n, Messages: 0x2n, Errors: 0x4n } as const;
+export const WebSocketKeyword = Object.freeze({
+  Connections: 0x1n,
+  Messages: 0x2n,
+  Errors: 0x4n,
+} as const);
 
 export const WebSocketEvent = {
   opened: defineEvent({

@@ -387,7 +387,10 @@ describe('client side', () => {
     expect(() => buildClientRequest({ host: 'h' })).toThrow(TypeError);
     expect(() => buildClientRequest({ host: 'h', key: 'short' })).toThrow(TypeError);
     expect(() => buildClientRequest({ host: 'h', key: RFC_KEY, protocols: ['a b'] })).toThrow(
-      TypeError,
+      SyntaxError,
+    );
+    expect(() => buildClientRequest({ host: 'h', key: RFC_KEY, protocols: ['a', 'a'] })).toThrow(
+      SyntaxError,
     );
     expect(() => buildClientRequest({ host: 'h\r\nX-Injected: 1', key: RFC_KEY })).toThrow(
       TypeError,

@@ -130,7 +130,8 @@ export interface ClientRequest {
 /**
  * The client's upgrade request: `GET <path> HTTP/1.1` with Host, Upgrade,
  * Connection, Sec-WebSocket-Key, Sec-WebSocket-Version: 13 and the optional
- * offers. Throws `TypeError` on a bad protocol name, key or header, and when
+ * offers. Throws `SyntaxError` on a bad or repeated protocol name (as ws and
+ * WHATWG), `TypeError` on a bad key or header, and when
  * neither `key` nor `crypto` is given.
  */
 export function buildClientRequest(options: ClientRequestOptions): ClientRequest {
@@ -153,10 +154,11 @@ export function buildClientRequest(options: ClientRequestOptions): ClientRequest
   }
   const protocols = [...(options.protocols ?? [])];
   for (const p of protocols) {
-    if (!isToken(p)) throw new TypeError(`Subprotocol must be a token: got ${JSON.stringify(p)}`);
+    // SyntaxError, as ws and WHATWG (a `SyntaxError` DOMException) throw: `catch (e) { if (e instanceof SyntaxError) … }`.
+    if (!isToken(p)) throw new SyntaxError(`Subprotocol must be a token: got ${JSON.stringify(p)}`);
   }
   if (new Set(protocols).size !== protocols.length) {
-    throw new TypeError(`Subprotocols must be distinct: got ${protocols.join(', ')}`);
+    throw new SyntaxError(`Subprotocols must be distinct: got ${protocols.join(', ')}`);
   }
   const deflate =
     options.perMessageDeflate === true
@@ -316,7 +318,10 @@ export interface UpgradeRequest {
   readonly headers: readonly HttpHeader[];
 }
 
-const VERSION_HEADERS: readonly HttpHeader[] = [['Sec-WebSocket-Version', WEBSOCKET_VERSION]];
+// Shared by every 426 answer: frozen, the header pair too.
+const VERSION_HEADERS: readonly HttpHeader[] = Object.freeze([
+  Object.freeze<HttpHeader>(['Sec-WebSocket-Version', WEBSOCKET_VERSION]),
+]);
 
 /**
  * Checks a parsed request is a valid WebSocket upgrade (RFC 6455 §4.2.1).
@@ -491,7 +496,7 @@ export function acceptUpgrade(request: UpgradeRequest, options: AcceptOptions): 
 // Every 4xx/5xx status registered by RFC 9110 §15.5-15.6 (and 428/429/431/
 // 511 of RFC 6585): an application's verifyClient may answer any of them, and
 // clients and logs show the phrase. One outside the registry gets its class's.
-const REASONS: Readonly<Record<number, string>> = {
+const REASONS: Readonly<Record<number, string>> = Object.freeze({
   400: 'Bad Request',
   401: 'Unauthorized',
   402: 'Payment Required',
@@ -523,7 +528,7 @@ const REASONS: Readonly<Record<number, string>> = {
   504: 'Gateway Timeout',
   505: 'HTTP Version Not Supported',
   511: 'Network Authentication Required',
-};
+});
 
 /** The reason phrase netrx writes for a 4xx/5xx status. */
 export function reasonPhrase(status: number): string {

@@ -47,7 +47,8 @@ export type HttpHeadStep<T> =
   | { readonly state: 'complete'; readonly head: T; readonly rest: Uint8Array }
   | { readonly state: 'failed'; readonly failure: HandshakeFailure };
 
-const INCOMPLETE = { state: 'incomplete' } as const;
+// Returned to every caller: frozen, so none can change what the others get.
+const INCOMPLETE = Object.freeze({ state: 'incomplete' } as const);
 
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 /** Field value characters: HTAB, SP, VCHAR, obs-text. */

@@ -30,7 +30,7 @@ export interface ClientPerMessageDeflate extends DeflateTuning {
 }
 
 /** TLS options `ws` takes at the top level of the client options (passed to `https.request`). */
-const TLS_OPTION_NAMES = [
+const TLS_OPTION_NAMES = Object.freeze([
   'ca',
   'cert',
   'key',
@@ -46,7 +46,7 @@ const TLS_OPTION_NAMES = [
   'checkServerIdentity',
   'crl',
   'ALPNProtocols',
-] as const;
+] as const);
 
 export interface ClientOptions
   extends

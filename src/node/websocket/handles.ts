@@ -32,6 +32,8 @@ export interface NodeHandleOptions {
   readonly maxPayload?: number;
   /** Most frames one message may span (default 131072). */
   readonly maxFragments?: number;
+  /** Most sends (messages, pings, pongs) the core queues per connection (default 65536). */
+  readonly maxQueuedSends?: number;
   /** Ping after this many idle milliseconds; fail after twice that (default off). */
   readonly keepAliveInterval?: number;
   /** Do not check that text messages and close reasons are UTF-8 (default false, as in `ws`). */
@@ -73,6 +75,7 @@ export function nodeHandle(
     ...(options.skipUTF8Validation === true ? { disableUtf8Verification: true } : {}),
     ...(options.maxPayload === undefined ? {} : { maxMessageSize: options.maxPayload }),
     ...(options.maxFragments === undefined ? {} : { maxFragments: options.maxFragments }),
+    ...(options.maxQueuedSends === undefined ? {} : { maxQueuedSends: options.maxQueuedSends }),
     ...(options.keepAliveInterval === undefined
       ? {}
       : { keepAliveInterval: options.keepAliveInterval }),

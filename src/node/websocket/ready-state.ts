@@ -23,7 +23,7 @@ export const OPEN = 1;
 export const CLOSING = 2;
 export const CLOSED = 3;
 
-const STATE_NAMES = ['CONNECTING', 'OPEN', 'CLOSING', 'CLOSED'] as const;
+const STATE_NAMES = Object.freeze(['CONNECTING', 'OPEN', 'CLOSING', 'CLOSED'] as const);
 
 /** What `send`, `ping` and `pong` throw while CONNECTING (and pass to callbacks once closing). */
 export function notOpen(state: number): NetrxError {

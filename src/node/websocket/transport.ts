@@ -91,8 +91,10 @@ const AS_PIECES = Object.freeze({ pieces: true });
 const NOT_AS_PIECES = Object.freeze({ pieces: false });
 
 // Shared empty lists: most connections never need their own (memory per idle connection).
-const NO_CALLBACKS: WriteCallback[] = [];
-const NO_CHUNKS: Uint8Array[] = [];
+// Frozen, so a push site that forgets its `=== NO_…` guard throws instead of
+// putting one connection's frames or reads into every other connection's list.
+const NO_CALLBACKS = Object.freeze([]) as unknown as WriteCallback[];
+const NO_CHUNKS = Object.freeze([]) as unknown as Uint8Array[];
 
 export type WriteCallback = (error?: Error | null) => void;
 

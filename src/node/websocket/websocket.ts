@@ -170,9 +170,14 @@ export class WebSocket extends WebSocketEventTarget {
       },
       failed: (error) => {
         ws.abortConnect = undefined;
-        ws.state = CLOSED;
-        if (error !== undefined) ws.emitError(error);
-        ws.emitClose(1006, '', 1006);
+        const finish = (): void => {
+          ws.state = CLOSED;
+          if (error !== undefined) ws.emitError(error);
+          ws.emitClose(1006, '', 1006);
+        };
+        // CLOSING before open: the application aborted (abortConnecting).
+        if (ws.state === CLOSING) process.nextTick(finish);
+        else finish();
       },
     });
   }
@@ -451,9 +456,16 @@ export class WebSocket extends WebSocketEventTarget {
     this.transport?.resume();
   }
 
+  /**
+   * As `ws`: `readyState` is CLOSING when `close()`/`terminate()` returns,
+   * and `'error'` and `'close'` follow on a later tick (`failed` defers
+   * them when it finds CLOSING), so handlers never run inside the call.
+   */
   private abortConnecting(): void {
-    this.abortConnect?.();
+    const abort = this.abortConnect;
     this.abortConnect = undefined;
+    this.state = CLOSING;
+    abort?.();
   }
 
   private attach(socket: Socket, handle: WebSocketHandle): void {

@@ -193,7 +193,13 @@ class ZlibContext {
   }
 }
 
-const NOTHING: InflateResult = { ok: true, chunks: [], length: 0 };
+// Returned by every inflater for empty input: frozen (chunks too), so a caller
+// that appends to a result it got cannot change what every other caller gets.
+const NOTHING: InflateResult = Object.freeze({
+  ok: true,
+  chunks: Object.freeze([]),
+  length: 0,
+});
 
 /**
  * Empty stored blocks (`00 00 00 ff ff` each), fed after a message's tail to

@@ -7,7 +7,7 @@ import { isValidUtf8 } from './utf8.js';
  * registry for 1012-1015). 1005, 1006 and 1015 are reserved for reporting:
  * an endpoint uses them locally but must never put them in a close frame.
  */
-export const CloseCode = {
+export const CloseCode = Object.freeze({
   /** 1000: the purpose of the connection was fulfilled. */
   NormalClosure: 1000,
   /** 1001: the endpoint is going away (server shutdown, page navigation). */
@@ -38,7 +38,7 @@ export const CloseCode = {
   BadGateway: 1014,
   /** 1015: reserved, never sent: the TLS handshake failed. */
   TlsHandshake: 1015,
-} as const;
+} as const);
 export type CloseCodeName = keyof typeof CloseCode;
 
 /** The most a close reason may take: 125 (control frame) − 2 (status code). */

@@ -39,14 +39,14 @@ import {
  */
 
 /** Opcodes (RFC 6455 §5.2, §11.8). Unknown opcodes are kept as plain numbers. */
-export const Opcode = {
+export const Opcode = Object.freeze({
   Continuation: 0x0,
   Text: 0x1,
   Binary: 0x2,
   Close: 0x8,
   Ping: 0x9,
   Pong: 0xa,
-} as const;
+} as const);
 export type OpcodeName = keyof typeof Opcode;
 export type KnownOpcode = (typeof Opcode)[OpcodeName];
 
@@ -61,7 +61,7 @@ export function isKnownOpcode(opcode: number): opcode is KnownOpcode {
 }
 
 /** The RSV bits as a 3-bit mask, in `reservedBits` options: RSV1 is 4 (0x40 on the wire). */
-export const ReservedBit = { Rsv1: 4, Rsv2: 2, Rsv3: 1 } as const;
+export const ReservedBit = Object.freeze({ Rsv1: 4, Rsv2: 2, Rsv3: 1 } as const);
 
 /** Largest payload the limit check allows on the wire: `Number.MAX_SAFE_INTEGER`. */
 export const MAX_FRAME_PAYLOAD = Number.MAX_SAFE_INTEGER;
