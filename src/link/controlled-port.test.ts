@@ -343,3 +343,17 @@ describe('ControlledPort: the (MAC, VLAN) key, drawn', () => {
     );
   });
 });
+
+describe('ControlledPort: sends the stack never writes (link-review3 F5)', () => {
+  it('refuses an S-tagged and a double-tagged frame even to a MAC authorised untagged and on the outer VLAN', () => {
+    const { adapter, sent } = gated();
+    adapter.controlledPort.authorize(SUPPLICANT);
+    adapter.controlledPort.authorize(SUPPLICANT, 10);
+    // Neither belongs to a segment the table can vouch for (bindings write at most one C-tag).
+    expect(adapter.send(tagged(frame(SUPPLICANT, OWN_MAC, 0x0800), 10, 0x88a8))).toBe(false);
+    expect(adapter.send(tagged(tagged(frame(SUPPLICANT, OWN_MAC, 0x0800), 20), 10))).toBe(false);
+    expect(adapter.send(tagged(frame(SUPPLICANT, OWN_MAC, 0x0800), 10))).toBe(true);
+    expect(sent).toHaveLength(1);
+    expect(adapter.stats().sendDropped.unauthorized).toBe(2);
+  });
+});

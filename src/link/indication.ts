@@ -171,6 +171,16 @@ export class Indication {
     ));
   }
 
+  /**
+   * The header byte at `offset`, or -1 past the header. No allocation: a
+   * reply reads the requester's MAC with it rather than through `header`,
+   * whose view cost one object per indication (link-review3 F2).
+   */
+  headerByteAt(offset: number): number {
+    if (offset < 0 || offset >= this.meta.headerSize) return -1;
+    return this.frame[offset] as number;
+  }
+
   /** The lookahead byte at `offset`, or -1 past the lookahead. No allocation. */
   byteAt(offset: number): number {
     if (offset < 0 || offset >= this.meta.lookaheadSize) return -1;

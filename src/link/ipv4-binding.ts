@@ -201,7 +201,7 @@ export class Ipv4Binding extends IpBindingBase<Ipv4DropReason, Ipv4SendDropReaso
     this.arp = options.arp;
     this.udp = options.udp;
     this.ttl = hopLimitOption('limits.ipv4.timeToLive', limits.timeToLive);
-    this.identification = new Ipv4Identification(options.crypto, this.adapter.mac);
+    this.identification = new Ipv4Identification(options.crypto);
     this.routes = new Ipv4Routes(limits.maxRoutes);
     this.reassembly = new Reassembly(
       options.clock,

@@ -244,7 +244,9 @@ export function sendTimeExceeded(
   payload: Uint8Array,
 ): void {
   const source = readU32(header, 12);
-  if (isForbiddenSource(source) || !host.mayReportLater()) return;
+  // No martian-source check: martian sources are dropped before reassembly
+  // (as sendIcmpError relies on too), so no such datagram gets here.
+  if (!host.mayReportLater()) return;
   const quotedPayload = Math.min(payload.length, 576 - 28 - header.length);
   const quoted = header.length + quotedPayload;
   const reply = allocFrame(host.linkHeader + 28 + quoted);

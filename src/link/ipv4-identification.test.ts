@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Crypto } from '../runtime/index.js';
 import {
   createLinkPair,
@@ -12,8 +12,6 @@ import {
 import { parseIpv4Address } from '../wire/index.js';
 import { Ipv4Identification } from './ipv4-identification.js';
 import { createStack } from './stack.js';
-
-const MAC = Uint8Array.of(2, 0, 0, 0, 0, 0x0a);
 
 /** A deterministic Crypto whose bytes come from `seed` (only fillRandom is used here). */
 function seededCrypto(seed: number): Crypto {
@@ -40,7 +38,7 @@ describe('Ipv4Identification (RFC 7739)', () => {
         fc.array(fc.nat({ max: 7 }), { minLength: 1, maxLength: 300 }),
         fc.uniqueArray(address, { minLength: 8, maxLength: 8 }),
         (seed, order, destinations) => {
-          const ids = new Ipv4Identification(seededCrypto(seed), MAC);
+          const ids = new Ipv4Identification(seededCrypto(seed));
           const last = new Map<number, number>();
           for (const pick of order) {
             const destination = destinations[pick] as number;
@@ -59,9 +57,9 @@ describe('Ipv4Identification (RFC 7739)', () => {
   it('leaks nothing across buckets: what B sees does not depend on what was sent to A', () => {
     fc.assert(
       fc.property(fc.integer(), address, address, fc.nat({ max: 50 }), (seed, a, b, toA) => {
-        const ids = new Ipv4Identification(seededCrypto(seed), MAC);
+        const ids = new Ipv4Identification(seededCrypto(seed));
         fc.pre(ids.bucket(a) !== ids.bucket(b));
-        const alone = new Ipv4Identification(seededCrypto(seed), MAC);
+        const alone = new Ipv4Identification(seededCrypto(seed));
         const first = ids.next(b);
         expect(alone.next(b)).toBe(first);
         for (let i = 0; i < toA; i++) ids.next(a);
@@ -73,18 +71,85 @@ describe('Ipv4Identification (RFC 7739)', () => {
   it('starts at a value drawn from the Crypto, not at a constant', () => {
     const firsts = new Set<number>();
     for (let seed = 1; seed <= 64; seed++) {
-      firsts.add(new Ipv4Identification(seededCrypto(seed * 7919), MAC).next(0x0a000002));
+      firsts.add(new Ipv4Identification(seededCrypto(seed * 7919)).next(0x0a000002));
     }
     // 64 draws of 16 bits: a few collisions at most.
     expect(firsts.size).toBeGreaterThan(60);
   });
 
-  it('without a Crypto, spreads hosts by their MAC', () => {
-    const one = new Ipv4Identification(undefined, MAC).next(0x0a000002);
-    const other = new Ipv4Identification(undefined, Uint8Array.of(2, 0, 0, 0, 0, 0x0b)).next(
-      0x0a000002,
+  it('without a Crypto, draws every starting value from globalThis.crypto', () => {
+    const fill = vi.spyOn(globalThis.crypto, 'getRandomValues');
+    try {
+      const first = new Ipv4Identification(undefined).next(0x0a000002);
+      const again = new Ipv4Identification(undefined).next(0x0a000002);
+      expect(fill).toHaveBeenCalledTimes(2);
+      // 516 random bytes each: 256 16-bit starts and a 32-bit key.
+      expect((fill.mock.calls[0]![0] as Uint8Array).byteLength).toBe(516);
+      // Two instances on one host (same MAC, same everything) start apart
+      // unless 16 random bits collide (1 in 65,536): redraw once to rule that out.
+      if (first === again) {
+        expect(new Ipv4Identification(undefined).next(0x0a000002)).not.toBe(first);
+      }
+    } finally {
+      fill.mockRestore();
+    }
+  });
+});
+
+describe('Ipv4Identification without createStack({ crypto }) (RFC 7739 §5.1)', () => {
+  afterEach(() => {
+    vi.unstubAllGlobals();
+    vi.restoreAllMocks();
+  });
+  const echo = ethernetFrame(
+    '02:00:00:00:00:0a',
+    '02:00:00:00:00:0b',
+    0x0800,
+    ipv4Datagram({
+      source: '10.0.0.2',
+      destination: '10.0.0.1',
+      protocol: 1,
+      payload: icmpv4Echo(8, 1, 1, new Uint8Array(8)),
+    }),
+  );
+  const firstReplyId = (): number => {
+    const { seen, send } = createStackHarness({
+      ipv4: [{ address: '10.0.0.1', prefixLength: 24 }],
+      ipv6LinkLocal: false,
+    });
+    seen.length = 0;
+    send(echo);
+    expect(seen).toHaveLength(1);
+    return ((seen[0]![18] as number) << 8) | (seen[0]![19] as number);
+  };
+
+  it('the next ID is what the host randomness says, not something the MAC gives away', () => {
+    // The review's R-ID attack: the old code seeded a xorshift32 with the MAC's
+    // last four bytes, so anyone who saw one frame predicted every ID. Pin the
+    // host's randomness to two different values: the reply's ID must follow it.
+    const ids: number[] = [];
+    for (const byte of [0x11, 0xa7]) {
+      vi.spyOn(globalThis.crypto, 'getRandomValues').mockImplementation(<T>(a: T): T => {
+        (a as Uint8Array).fill(byte);
+        return a;
+      });
+      const expected = new Ipv4Identification({
+        fillRandom: (into: Uint8Array) => into.fill(byte),
+      } as unknown as Crypto).next(parseIpv4Address('10.0.0.2')!);
+      const id = firstReplyId();
+      expect(id).toBe(expected);
+      ids.push(id);
+      vi.restoreAllMocks();
+    }
+    // Same MAC, same peer, different randomness: different IDs, so the MAC alone predicts nothing.
+    expect(ids[0]).not.toBe(ids[1]);
+  });
+
+  it('refuses to start IPv4 on a host without globalThis.crypto rather than use guessable IDs', () => {
+    vi.stubGlobal('crypto', undefined);
+    expect(() => firstReplyId()).toThrow(
+      expect.objectContaining({ code: 'ERR_LINK_NO_RANDOMNESS' }),
     );
-    expect(one).not.toBe(other);
   });
 });
 
@@ -111,7 +176,7 @@ describe('Ipv4Binding: Identification of what the stack sends', () => {
       fc.property(fc.integer(), fc.nat({ max: 20 }), (seed, others) => {
         const peerA = '10.0.0.2';
         const peerB = '10.0.0.3';
-        const buckets = new Ipv4Identification(seededCrypto(seed), MAC);
+        const buckets = new Ipv4Identification(seededCrypto(seed));
         fc.pre(
           buckets.bucket(parseIpv4Address(peerA)!) !== buckets.bucket(parseIpv4Address(peerB)!),
         );

@@ -10,12 +10,14 @@
  * predictable starting value for a fragment-injection attack.
  *
  * The random numbers come from the injected `Crypto` (the VXLAN host passes
- * Node's); without one, from the MAC-seeded generator of random-source.ts,
- * which spreads hosts apart but is not secret (document that in the stack's
- * options). One hash and one array update per datagram, no allocation.
+ * Node's); without one, from the host's `globalThis.crypto.getRandomValues`
+ * (Node >= 20, Deno, Bun, browsers and workers). Never from the MAC: the MAC
+ * is in every frame the stack sends, so a key derived from it is no key
+ * (RFC 7739 §5.1). A host with neither is refused (ERR_LINK_NO_RANDOMNESS)
+ * rather than given guessable values. One hash and one array update per
+ * datagram, no allocation.
  */
-import type { Crypto } from '../runtime/index.js';
-import { randomSource } from './random-source.js';
+import { NetrxError, type Crypto } from '../runtime/index.js';
 
 /** Buckets of counters: a power of two. */
 const BUCKETS = 256;
@@ -25,18 +27,14 @@ export class Ipv4Identification {
   private readonly counters = new Uint16Array(BUCKETS);
   private readonly key: number;
 
-  constructor(crypto: Crypto | undefined, mac: Uint8Array) {
-    if (crypto !== undefined) {
-      const seed = new Uint32Array(BUCKETS / 2 + 1);
-      crypto.fillRandom(new Uint8Array(seed.buffer));
-      this.key = (seed[BUCKETS / 2] as number) | 0;
-      // Two 16-bit starting values per random 32-bit word.
-      new Uint32Array(this.counters.buffer).set(seed.subarray(0, BUCKETS / 2));
-    } else {
-      const random = randomSource(undefined, mac);
-      this.key = Math.floor(random() * 0x100000000) | 0;
-      for (let i = 0; i < BUCKETS; i++) this.counters[i] = Math.floor(random() * 0x10000);
-    }
+  constructor(crypto: Crypto | undefined) {
+    const seed = new Uint32Array(BUCKETS / 2 + 1);
+    const bytes = new Uint8Array(seed.buffer);
+    if (crypto !== undefined) crypto.fillRandom(bytes);
+    else hostFillRandom(bytes);
+    this.key = (seed[BUCKETS / 2] as number) | 0;
+    // Two 16-bit starting values per random 32-bit word.
+    new Uint32Array(this.counters.buffer).set(seed.subarray(0, BUCKETS / 2));
   }
 
   /** The Identification of the next datagram to `destination` (a uint32). */
@@ -55,4 +53,25 @@ export class Ipv4Identification {
     h = Math.imul(h, 0x85ebca6b);
     return h >>> 24;
   }
+}
+
+/** The slice of the Web Crypto API used here (declared locally: cores compile without DOM or Node types). */
+interface HostCrypto {
+  getRandomValues(array: Uint8Array): Uint8Array;
+}
+
+/**
+ * Fills `into` from `globalThis.crypto.getRandomValues`, looked up at each
+ * call (not at import) so a host that installs it late, or a test that
+ * stubs it, is honoured; throws ERR_LINK_NO_RANDOMNESS when it is missing.
+ */
+export function hostFillRandom(into: Uint8Array): void {
+  const host = (globalThis as { crypto?: Partial<HostCrypto> }).crypto;
+  if (host === undefined || typeof host.getRandomValues !== 'function') {
+    throw new NetrxError(
+      'ERR_LINK_NO_RANDOMNESS',
+      'IPv4 Identification needs unpredictable random numbers (RFC 7739): pass createStack({ crypto }) on a host without globalThis.crypto.getRandomValues',
+    );
+  }
+  host.getRandomValues(into);
 }

@@ -120,8 +120,8 @@ export function writeReplyHeader(
 ): number {
   const at = writeLinkHeader(frame, destination, source, vlan, etherType);
   if (destination === undefined) {
-    const header = ind.header;
-    for (let i = 0; i < 6; i++) frame[i] = header[6 + i] as number;
+    // The requester's source MAC, byte by byte: no header view per reply.
+    for (let i = 0; i < 6; i++) frame[i] = ind.headerByteAt(6 + i);
   }
   return at;
 }

@@ -228,3 +228,22 @@ describe('NeighborCache queue (property)', () => {
     );
   });
 });
+
+describe('NeighborCache: the overall byte bound (link-review3 F4)', () => {
+  it('counts only other entries against it, so a third datagram to one neighbour replaces its oldest', () => {
+    const sent: Uint8Array[] = [];
+    const cache = new NeighborCache<number>(
+      'arp',
+      new VirtualClock(),
+      { solicit: () => undefined, transmit: (f) => sent.push(f), format: String },
+      { maxQueuedBytes: 3000, maxQueuedBytesPerEntry: 100_000, maxQueuedPerEntry: 16 },
+    );
+    const datagram = (tag: number) => [new Uint8Array(1400).fill(tag)];
+    expect(cache.sendAll(7, datagram(1))).toBe('queued');
+    expect(cache.sendAll(7, datagram(2))).toBe('queued');
+    // 4200 bytes would pass the 3000-byte bound; the entry's own oldest goes, not the newest.
+    expect(cache.sendAll(7, datagram(3))).toBe('queued');
+    cache.learn(7, 0x020000000007, true, true, true);
+    expect(sent.map((f) => f[100])).toEqual([2, 3]);
+  });
+});

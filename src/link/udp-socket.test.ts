@@ -1,6 +1,8 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { NetrxError } from '../runtime/index.js';
 import { VirtualClock } from '../testing/index.js';
+import { parseIpv4Address } from '../wire/index.js';
 import { UdpSockets, type UdpSendResult } from './udp-socket.js';
 
 const code = (action: () => unknown): string | undefined => {
@@ -131,6 +133,26 @@ describe('UdpSocket: receive, send, close', () => {
     expect(() => v4only.send(Uint8Array.of(1), { address: 'fe80::2', port: 1 })).toThrow(TypeError);
     expect(() => socket.send(Uint8Array.of(1), { address: '10.0.0.2', port: 0 })).toThrow(
       RangeError,
+    );
+  });
+});
+
+describe('UdpSocket: the parsed-destination cache', () => {
+  it('sends each datagram to the address it names, whatever was sent before', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.constantFrom('10.0.0.2', '10.0.0.3', '192.168.1.200'), { maxLength: 12 }),
+        (addresses) => {
+          const { sockets, sent } = table();
+          const socket = sockets.bind({ port: 7 });
+          for (const address of addresses) socket.send(Uint8Array.of(1), { address, port: 9 });
+          expect(sent.map((s) => s[2])).toEqual(addresses.map((a) => parseIpv4Address(a)));
+          // A bad address is still refused right after a cached good one.
+          expect(() => socket.send(Uint8Array.of(1), { address: '10.0.0.256', port: 9 })).toThrow(
+            TypeError,
+          );
+        },
+      ),
     );
   });
 });

@@ -389,6 +389,9 @@ export class UdpSockets {
     if (list.length === 0) this.ports.delete(socket.port);
   }
 
+  private lastText4 = '';
+  private lastAddress4 = 0;
+
   /** @internal */
   transmit(socket: UdpSocket, data: Uint8Array, address: string, port: number): UdpSendResult {
     if (address.includes(':')) {
@@ -400,9 +403,18 @@ export class UdpSockets {
       if (send === undefined) return 'dropped';
       return send(socket.address6, socket.port, destination, port, data);
     }
-    const destination = parseIpv4Address(address);
-    if (destination === undefined)
-      throw new TypeError(`Not an IPv4 address: ${JSON.stringify(address)}`);
+    // A one-entry cache of the last destination's text: parsing it was a
+    // sixth of a send's CPU (link-review3 perf.md), and a socket mostly
+    // sends to one peer after another.
+    let destination: number | undefined;
+    if (address === this.lastText4) destination = this.lastAddress4;
+    else {
+      destination = parseIpv4Address(address);
+      if (destination === undefined)
+        throw new TypeError(`Not an IPv4 address: ${JSON.stringify(address)}`);
+      this.lastText4 = address;
+      this.lastAddress4 = destination;
+    }
     if (socket.family === 6) throw new TypeError(`Cannot send to ${address} from an IPv6 socket`);
     const send = this.transport.sendUdp4;
     if (send === undefined) return 'dropped';

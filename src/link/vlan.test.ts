@@ -260,3 +260,52 @@ describe('VLANs: a stack sees only its segment and tags everything it sends', ()
     }
   });
 });
+
+describe('VLAN: the IPv4 replies built off the common path carry the tag too (link-review3 F3)', () => {
+  const setup = () => {
+    const h = createStackHarness({
+      vlan: 10,
+      ipv4: [{ address: '10.0.0.1', prefixLength: 24 }],
+      ipv6LinkLocal: false,
+    });
+    h.seen.length = 0;
+    return h;
+  };
+  /** A 3000-byte echo request in 1472-byte fragments, tagged for VLAN 10. */
+  const fragments = (): Uint8Array[] => {
+    const icmp = icmpv4Echo(8, 9, 1, new Uint8Array(3000).fill(7));
+    const out: Uint8Array[] = [];
+    for (let at = 0; at < icmp.length; at += 1472) {
+      const datagram = ipv4Datagram({
+        source: '10.0.0.2',
+        destination: '10.0.0.1',
+        protocol: 1,
+        identification: 0x4242,
+        moreFragments: at + 1472 < icmp.length,
+        fragmentOffset: at / 8,
+        payload: icmp.subarray(at, at + 1472),
+      });
+      out.push(vlanTagged(ethernetFrame(STACK_MAC, PEER_MAC, 0x0800, datagram), 10));
+    }
+    return out;
+  };
+
+  it('tags every fragment of the reply to a fragmented ping', () => {
+    const { seen, send } = setup();
+    for (const f of fragments()) send(f);
+    expect(seen.length).toBeGreaterThanOrEqual(3);
+    expect(seen.map((f) => tagOf(f))).toEqual(seen.map(() => ({ vlan: 10, etherType: 0x0800 })));
+  });
+
+  it('tags the Time Exceeded sent after a reassembly timeout', () => {
+    const { seen, send, clock, pair } = setup();
+    send(fragments()[0]!);
+    expect(seen).toHaveLength(0);
+    clock.advance(61_000);
+    pair.flush();
+    expect(seen).toHaveLength(1);
+    expect(tagOf(seen[0]!)).toEqual({ vlan: 10, etherType: 0x0800 });
+    expect(seen[0]![18 + 20]).toBe(11); // ICMP Time Exceeded
+    expect(seen[0]![18 + 21]).toBe(1); // fragment reassembly time exceeded
+  });
+});
