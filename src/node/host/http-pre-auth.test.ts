@@ -173,6 +173,28 @@ describe('host HTTP server: upgrades and the pre-auth deadline', () => {
 });
 
 describe('netrx up: capture.ws', () => {
+  it('the per-address count is released on close: 20 sequential /capture connections from one address all get 101 (M10)', async () => {
+    const config = validateHostConfig({
+      http: { port: 0 },
+      radius: { port: 0 },
+      capture: { rpc: { port: 0 } },
+    });
+    const host = await startHost(config, { version: '0', services: servicesFromConfig(config) });
+    hosts.push(host);
+    const port = Number(new URL(host.url).port);
+    for (let i = 0; i < 20; i++) {
+      const peer = raw(port);
+      peer.socket.write(
+        upgradeRequest(port, '/capture', ['Sec-WebSocket-Protocol: netrx.lrec.v1']),
+      );
+      await until(() => peer.text.includes('\r\n\r\n'));
+      expect(peer.text.split('\r\n')[0]).toBe('HTTP/1.1 101 Switching Protocols');
+      // A masked close frame (no payload): the server answers and closes its side.
+      peer.socket.write(Uint8Array.of(0x88, 0x80, 1, 2, 3, 4));
+      await until(() => peer.closed);
+    }
+  });
+
   it('maxConnectionsPerAddress: one more /capture upgrade from the address gets 429', async () => {
     const config = validateHostConfig({
       http: { port: 0 },
