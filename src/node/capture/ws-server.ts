@@ -215,6 +215,14 @@ export function createLrecWsEndpoint(options: LrecWsEndpointOptions): LrecWsEndp
       throw new RangeError(`${name} must be an integer of at least ${min}: got ${value}`);
     }
   }
+  // One pong deadline per ping: a deadline longer than the interval would
+  // outlive the next ping and cut a live client, so it is refused, not fixed up.
+  if (interval > 0 && pongWithin >= interval) {
+    throw new NetrxError(
+      'ERR_CAPTURE_WS_KEEPALIVE',
+      `keepAliveTimeoutMs (${pongWithin}) must be less than keepAliveIntervalMs (${interval}): the pong deadline must end before the next ping`,
+    );
+  }
   const cap = options.maxConnectionsPerAddress;
   const perAddress = new Map<string, number>();
   let unauthorized = 0;

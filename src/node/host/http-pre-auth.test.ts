@@ -195,6 +195,17 @@ describe('netrx up: capture.ws', () => {
     }
   });
 
+  it('a pong deadline not shorter than the ping interval is refused at start (M7)', async () => {
+    const config = validateHostConfig({
+      http: { port: 0 },
+      radius: { port: 0 },
+      capture: { rpc: { port: 0 }, ws: { keepAliveIntervalMs: 1000, keepAliveTimeoutMs: 1000 } },
+    });
+    await expect(
+      startHost(config, { version: '0', services: servicesFromConfig(config) }),
+    ).rejects.toMatchObject({ code: 'ERR_CAPTURE_WS_KEEPALIVE' });
+  });
+
   it('maxConnectionsPerAddress: one more /capture upgrade from the address gets 429', async () => {
     const config = validateHostConfig({
       http: { port: 0 },
