@@ -125,6 +125,8 @@ export interface LrecWsNodeServer {
     readonly addressRefused: number;
     /** Sockets now between TCP accept and an authenticated upgrade. */
     readonly preAuth: number;
+    /** Remote addresses now holding a counted socket (entries at 0 are deleted). */
+    readonly addresses: number;
     /** Peers terminated for a pong that did not come in time. */
     readonly keepAliveTimeouts: number;
   };
@@ -362,6 +364,7 @@ export function createLrecWsEndpoint(options: LrecWsEndpointOptions): LrecWsEndp
         bufferedBytes,
         preAuthTimeouts: 0,
         preAuth: 0,
+        addresses: perAddress.size,
         addressRefused,
         keepAliveTimeouts,
       };
