@@ -74,7 +74,7 @@ export function launcherScript(node: string, main: string): string {
   ].join('\n');
 }
 
-/** Counters of one extcap capture (what the ISBs and the closing stderr line say). */
+/** Counters of one extcap capture (what the ISBs and the closing `--debug-file` line say; never stderr, which Wireshark shows as an error). */
 export interface ExtcapCounters {
   /** Packets written (EPBs). */
   packets: number;
@@ -117,7 +117,7 @@ export interface ExtcapCounters {
  * only events of the packet-capture provider. Once an event of another
  * provider has arrived, a lost count may be any provider's: it is counted
  * as unattributed (`lostUnattributed`), named in the ISB's comment and the
- * extcap's stderr log, and kept out of isb_ifdrop and epb_dropcount, which
+ * `--debug-file` log, and kept out of isb_ifdrop and epb_dropcount, which
  * count packets only. A capture that needs exact packet drops opens a
  * session of the packet-capture provider alone.
  */
@@ -254,13 +254,13 @@ export class ExtcapPcapngStream {
     });
   }
 
-  /** Something worth a line on stderr happened: loss, a bad buffer, a clamped time, a skipped packet. */
+  /** Something worth a line in the debug log happened: loss, a bad buffer, a clamped time, a skipped packet. */
   anomalies(): boolean {
     const c = this.counters;
     return c.lost + c.badBuffers + c.clampedTimestamps + c.skipped > 0;
   }
 
-  /** One line for stderr (Wireshark's extcap log) with every counter. */
+  /** One line for the `--debug-file` log with every counter (the ISBs carry the same counts). */
   summary(): string {
     const c = this.counters;
     return (

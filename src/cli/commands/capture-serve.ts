@@ -113,6 +113,15 @@ export const captureServeCommand: CliCommand = {
             ),
           }),
     };
+    {
+      const every = wsLimits.keepAliveIntervalMs ?? 30_000;
+      const within = wsLimits.keepAliveTimeoutMs ?? 10_000;
+      if (every > 0 && within >= every) {
+        throw new UsageError(
+          `--ws-keepalive-timeout-ms (${within}) must be less than --ws-keepalive-ms (${every})`,
+        );
+      }
+    }
     const certFile = values['tls-cert'];
     const keyFile = values['tls-key'];
     if ((certFile === undefined) !== (keyFile === undefined)) {

@@ -6,8 +6,11 @@
  * (`insecureNoAuth: true`) and only on a loopback address: anything else is
  * refused at start (`ERR_CAPTURE_RPC_INSECURE_BIND`). A client that never
  * reads cannot make the server buffer without bound: past
- * `maxWriteBufferBytes` queued in the socket the connection is destroyed
- * (counted as `slowReaders`), which runs its handles down.
+ * `maxWriteBufferBytes` (256 KiB) queued in the socket, or with bytes queued
+ * and none flushed for `writeStallTimeoutMs` (5 s), the connection is
+ * destroyed (counted as `slowReaders` and in `dropped` as `write-backlog` /
+ * `write-stall`, traced), which runs its handles down. So one address holds
+ * at most `maxConnectionsPerAddress` × 256 KiB in user space.
  *
  * Connection limits and deadlines (the core's, on the real clock): at most
  * `maxConnections` (256) sockets, `maxConnectionsPerAddress` (32) from one
@@ -20,9 +23,10 @@
  */
 import { createServer, isIP, type AddressInfo, type Server, type Socket } from 'node:net';
 import { LrecRpcServer, type LrecRpcServerStats, type SessionTable } from '../../capture/index.js';
-import { NetrxError } from '../../runtime/index.js';
+import { NetrxError, type Clock } from '../../runtime/index.js';
 import type { TraceRegistry } from '../../trace/index.js';
 import { nodeCrypto, systemClock } from '../runtime/index.js';
+import { guardWrites } from './write-guard.js';
 
 export interface LrecTcpServerOptions {
   readonly table: SessionTable;
@@ -33,8 +37,12 @@ export interface LrecTcpServerOptions {
   /** Serve unauthenticated binds (loopback only). There is no authentication yet, so required. */
   readonly insecureNoAuth?: boolean;
   readonly maxFragLength?: number;
-  /** Bytes queued in one socket before a non-reading client is cut off. Default 4 MiB. */
+  /** Bytes queued in one socket before a non-reading client is cut off. Default 256 KiB. */
   readonly maxWriteBufferBytes?: number;
+  /** Bytes queued and none flushed for this long: cut off. Default 5 s; 0 = off. */
+  readonly writeStallTimeoutMs?: number;
+  /** The write-progress deadline's clock (tests). Default the system clock. */
+  readonly clock?: Clock;
   /** Connections at once; past it a new one is refused and counted. Default 256. */
   readonly maxConnections?: number;
   /** Connections at once from one source address. Default 32. */
@@ -104,20 +112,27 @@ export async function startLrecTcpServer(options: LrecTcpServerOptions): Promise
       'trace',
     ]),
   });
-  const maxWrite = options.maxWriteBufferBytes ?? 4 << 20;
+  const maxWrite = options.maxWriteBufferBytes ?? 256 << 10;
+  const stallMs = options.writeStallTimeoutMs ?? 5_000;
+  const clock = options.clock ?? systemClock;
   const sockets = new Set<Socket>();
   let slowReaders = 0;
   const server: Server = createServer({ noDelay: true }, (socket) => {
     sockets.add(socket);
+    // `connection` is read only on a cut, which happens on a write, after connect returned.
+    const guard = guardWrites(socket, {
+      maxBytes: maxWrite,
+      stallMs,
+      clock,
+      onCut(reason) {
+        slowReaders++;
+        core.countDrop(reason, connection);
+      },
+    });
     const connection = core.connect(
       {
         send(bytes) {
-          if (socket.destroyed) return;
-          socket.write(bytes);
-          if (socket.writableLength > maxWrite) {
-            slowReaders++;
-            socket.destroy();
-          }
+          guard.write(bytes);
         },
         close() {
           // Flush what was written (a nak, a fault), then let go even if the peer never closes.
@@ -130,6 +145,7 @@ export async function startLrecTcpServer(options: LrecTcpServerOptions): Promise
     socket.on('data', (chunk: Buffer) => connection.receive(chunk));
     socket.on('error', () => socket.destroy());
     socket.on('close', () => {
+      guard.dispose();
       sockets.delete(socket);
       connection.closed();
       options.onConnectionClosed?.();

@@ -122,6 +122,63 @@ describe('capture RPC over TCP', () => {
   });
 });
 
+/** A bound socket that never reads and pipelines `calls` unknown-opnum requests (32 B of fault each). */
+async function nonReader(port: number, calls: number) {
+  const { LrecRpcClient } = await import('../../capture/index.js');
+  const core = new LrecRpcClient();
+  const socket = connect({ host: '127.0.0.1', port });
+  await new Promise((resolve) => socket.once('connect', resolve));
+  socket.pause(); // never read
+  socket.on('error', () => undefined);
+  socket.write(core.bind());
+  const call = core.call(3, new Uint8Array(0)).bytes;
+  const burst = new Uint8Array(call.length * calls);
+  for (let i = 0; i < calls; i++) burst.set(call, i * call.length);
+  socket.write(burst);
+  return socket;
+}
+
+describe('capture RPC over TCP: a peer that stops reading', () => {
+  // 160k faults = 5.1 MB out: the kernel takes ~4 MB, the rest stays in user
+  // space, under the old 4 MiB bound, so the old server kept the connection.
+  it('is cut by the write-progress deadline while under the backlog bound; counted and traced', async () => {
+    const { registry, sessions } = table();
+    const dropped: string[] = [];
+    registry.enable('netrx-capture-rpc', (event) => dropped.push(event.descriptor.name));
+    const server = await startLrecTcpServer({
+      table: sessions,
+      port: 0,
+      insecureNoAuth: true,
+      trace: registry,
+      maxWriteBufferBytes: 64 << 20,
+      writeStallTimeoutMs: 200,
+    });
+    const socket = await nonReader(server.port, 160_000);
+    try {
+      await until(() => server.stats().slowReaders === 1, 15_000);
+      expect(server.stats().dropped['write-stall']).toBe(1);
+      expect(dropped).toContain('ConnectionDropped');
+    } finally {
+      socket.destroy();
+      await server.close();
+    }
+  });
+
+  it('is cut with the default bounds (256 KiB backlog, 5 s stall), each of several from one address', async () => {
+    const { sessions } = table();
+    const server = await startLrecTcpServer({ table: sessions, port: 0, insecureNoAuth: true });
+    const sockets = await Promise.all([0, 1, 2].map(() => nonReader(server.port, 160_000)));
+    try {
+      await until(() => server.stats().slowReaders === 3, 20_000);
+      const { dropped } = server.stats();
+      expect((dropped['write-backlog'] ?? 0) + (dropped['write-stall'] ?? 0)).toBe(3);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await server.close();
+    }
+  });
+});
+
 describe('capture RPC over TCP: connection limits on real sockets', () => {
   it('a per-address cap refuses the extra socket at once; silent sockets are cut at the bind deadline and a slowloris at the partial-PDU one; all counted', async () => {
     const { sessions } = table();

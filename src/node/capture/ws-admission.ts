@@ -51,6 +51,8 @@ export interface AdmissionStats {
   readonly addressRefused: number;
   /** Sockets now between accept and authenticated upgrade. */
   readonly preAuth: number;
+  /** Remote addresses now holding a counted socket (entries at 0 are deleted). */
+  readonly addresses: number;
 }
 
 function keyOf(socket: { remoteAddress?: string | undefined; remotePort?: number | undefined }) {
@@ -91,7 +93,7 @@ export class ConnectionAdmission {
   }
 
   stats(): AdmissionStats {
-    return { ...this.counters, preAuth: this.pending.size };
+    return { ...this.counters, preAuth: this.pending.size, addresses: this.perAddress.size };
   }
 
   private accepted(socket: Socket): void {

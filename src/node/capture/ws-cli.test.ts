@@ -233,5 +233,28 @@ describe('netrx capture serve --ws-port | tail ws://', () => {
         bad.cli,
       ),
     ).toBe(2);
+    // A pong deadline as long as the ping interval would cut live clients (M7): refused.
+    const late = io();
+    expect(
+      await runCli(
+        [
+          'capture',
+          'serve',
+          '--session',
+          'x',
+          '--ws-port',
+          '0',
+          '--insecure-no-auth',
+          '--ws-keepalive-ms',
+          '1000',
+          '--ws-keepalive-timeout-ms',
+          '5000',
+        ],
+        late.cli,
+      ),
+    ).toBe(2);
+    expect(late.err.join('\n')).toContain(
+      '--ws-keepalive-timeout-ms (5000) must be less than --ws-keepalive-ms (1000)',
+    );
   });
 });

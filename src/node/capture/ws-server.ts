@@ -125,6 +125,8 @@ export interface LrecWsNodeServer {
     readonly addressRefused: number;
     /** Sockets now between TCP accept and an authenticated upgrade. */
     readonly preAuth: number;
+    /** Remote addresses now holding a counted socket (entries at 0 are deleted). */
+    readonly addresses: number;
     /** Peers terminated for a pong that did not come in time. */
     readonly keepAliveTimeouts: number;
   };
@@ -214,6 +216,14 @@ export function createLrecWsEndpoint(options: LrecWsEndpointOptions): LrecWsEndp
     if (!Number.isInteger(value) || value < min) {
       throw new RangeError(`${name} must be an integer of at least ${min}: got ${value}`);
     }
+  }
+  // One pong deadline per ping: a deadline longer than the interval would
+  // outlive the next ping and cut a live client, so it is refused, not fixed up.
+  if (interval > 0 && pongWithin >= interval) {
+    throw new NetrxError(
+      'ERR_CAPTURE_WS_KEEPALIVE',
+      `keepAliveTimeoutMs (${pongWithin}) must be less than keepAliveIntervalMs (${interval}): the pong deadline must end before the next ping`,
+    );
   }
   const cap = options.maxConnectionsPerAddress;
   const perAddress = new Map<string, number>();
@@ -354,6 +364,7 @@ export function createLrecWsEndpoint(options: LrecWsEndpointOptions): LrecWsEndp
         bufferedBytes,
         preAuthTimeouts: 0,
         preAuth: 0,
+        addresses: perAddress.size,
         addressRefused,
         keepAliveTimeouts,
       };

@@ -92,7 +92,120 @@ describe('host HTTP server: the pre-auth deadline', () => {
   });
 });
 
+function upgradeRequest(port: number, path: string, extra: string[] = []): string {
+  return [
+    `GET ${path} HTTP/1.1`,
+    `Host: 127.0.0.1:${port}`,
+    'Upgrade: websocket',
+    'Connection: Upgrade',
+    'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==',
+    'Sec-WebSocket-Version: 13',
+    ...extra,
+    '',
+    '',
+  ].join('\r\n');
+}
+
+function plainServer(clock: VirtualClock) {
+  const server = new HttpStatusServer({
+    host: '127.0.0.1',
+    port: 0,
+    trace: new TraceRegistry({ clock: systemClock }).register({
+      guid: '00000000-0000-4000-8000-000000000001',
+      name: 'test-host',
+    }),
+    clock,
+    preAuthTimeoutMs: 5_000,
+  });
+  servers.push(server);
+  // A route that answers 101 and keeps the socket, as the capture endpoint does.
+  server.upgrade('/live', (_request, socket) => {
+    socket.on('end', () => socket.destroy()).resume();
+    socket.write(
+      'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n',
+    );
+  });
+  server.upgrade('/own', () => undefined, { sameOrigin: true });
+  return server;
+}
+
+describe('host HTTP server: upgrades and the pre-auth deadline', () => {
+  it('an authorized upgrade outlives the pre-auth deadline (M23)', async () => {
+    const clock = new VirtualClock(1_700_000_000_000);
+    const server = plainServer(clock);
+    const { port } = await server.listen();
+    const live = raw(port);
+    live.socket.write(upgradeRequest(port, '/live'));
+    await until(() => live.text.includes('\r\n\r\n'));
+    expect(live.text).toMatch(/^HTTP\/1\.1 101 /);
+    expect(server.preAuth).toBe(0);
+    clock.advance(60_000);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(live.closed).toBe(false);
+    expect(server.preAuthTimeouts).toBe(0);
+    live.socket.destroy();
+  });
+
+  it('an authorized upgrade answered 404 or 403 (foreign Origin) is destroyed though the peer keeps its half open', async () => {
+    const clock = new VirtualClock(1_700_000_000_000);
+    const server = plainServer(clock);
+    const { port } = await server.listen();
+    const peers = [
+      upgradeRequest(port, '/nothing'),
+      upgradeRequest(port, '/own', ['Origin: http://evil.example']),
+    ].map((request) => {
+      const socket = connect({ host: '127.0.0.1', port, allowHalfOpen: true });
+      socket.on('error', () => undefined);
+      const state = { text: '', socket };
+      socket.on('data', (chunk: Buffer) => (state.text += chunk.toString('latin1')));
+      socket.write(request);
+      return state;
+    });
+    await until(() => peers.every((p) => p.text.includes('\r\n\r\n')));
+    expect(peers.map((p) => p.text.split('\r\n')[0])).toEqual([
+      'HTTP/1.1 404 Not Found',
+      'HTTP/1.1 403 Forbidden',
+    ]);
+    // Neither is under the pre-auth deadline any more: only the destroy lets go.
+    await until(() => server.connections.stats().open === 0, 5_000);
+    for (const peer of peers) peer.socket.destroy();
+  });
+});
+
 describe('netrx up: capture.ws', () => {
+  it('the per-address count is released on close: 20 sequential /capture connections from one address all get 101 (M10)', async () => {
+    const config = validateHostConfig({
+      http: { port: 0 },
+      radius: { port: 0 },
+      capture: { rpc: { port: 0 } },
+    });
+    const host = await startHost(config, { version: '0', services: servicesFromConfig(config) });
+    hosts.push(host);
+    const port = Number(new URL(host.url).port);
+    for (let i = 0; i < 20; i++) {
+      const peer = raw(port);
+      peer.socket.write(
+        upgradeRequest(port, '/capture', ['Sec-WebSocket-Protocol: netrx.lrec.v1']),
+      );
+      await until(() => peer.text.includes('\r\n\r\n'));
+      expect(peer.text.split('\r\n')[0]).toBe('HTTP/1.1 101 Switching Protocols');
+      // A masked close frame (no payload): the server answers and closes its side.
+      peer.socket.write(Uint8Array.of(0x88, 0x80, 1, 2, 3, 4));
+      await until(() => peer.closed);
+    }
+  });
+
+  it('a pong deadline not shorter than the ping interval is refused at start (M7)', async () => {
+    const config = validateHostConfig({
+      http: { port: 0 },
+      radius: { port: 0 },
+      capture: { rpc: { port: 0 }, ws: { keepAliveIntervalMs: 1000, keepAliveTimeoutMs: 1000 } },
+    });
+    await expect(
+      startHost(config, { version: '0', services: servicesFromConfig(config) }),
+    ).rejects.toMatchObject({ code: 'ERR_CAPTURE_WS_KEEPALIVE' });
+  });
+
   it('maxConnectionsPerAddress: one more /capture upgrade from the address gets 429', async () => {
     const config = validateHostConfig({
       http: { port: 0 },

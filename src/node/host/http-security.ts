@@ -115,3 +115,15 @@ export class ConnectionGuard {
     };
   }
 }
+
+/**
+ * An upgrade refused after `admission.passed` (authorized, then no route, a
+ * foreign Origin or no WebSocket slot): the pre-auth deadline no longer
+ * covers the socket and it has left the HTTP parser, so ending it is not
+ * enough (a peer that keeps its half open would hold it for good). Destroy
+ * it once the answer is flushed, or after 2 s if the peer does not read.
+ */
+export function refuseUpgrade(socket: Duplex, answer: string): void {
+  socket.end(answer, () => socket.destroy());
+  setTimeout(() => socket.destroy(), 2_000).unref();
+}

@@ -8,7 +8,12 @@ import { ConnectionAdmission, DEFAULT_PRE_AUTH_TIMEOUT_MS } from '../capture/ws-
 import { systemClock } from '../runtime/index.js';
 import { HostEvent } from './events.js';
 import { hostHeaderAllowed } from './host-check.js';
-import { API_SECURITY_HEADERS, ConnectionGuard, type ConnectionLimits } from './http-security.js';
+import {
+  API_SECURITY_HEADERS,
+  ConnectionGuard,
+  refuseUpgrade,
+  type ConnectionLimits,
+} from './http-security.js';
 import { DEFAULT_LOGIN_LIMITS, type LoginLimits } from './login-limiter.js';
 import { reportAuthEvent, serveLogin } from './login-routes.js';
 import type { HostLogger } from './logger.js';
@@ -197,7 +202,10 @@ export class HttpStatusServer {
       }
       const route = this.upgrades.get(path);
       if (route === undefined) {
-        socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+        refuseUpgrade(
+          socket,
+          'HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n',
+        );
         return;
       }
       // A page of another site may not read these (cross-site WebSocket hijacking).
@@ -207,11 +215,15 @@ export class HttpStatusServer {
         !sameOrigin(request.headers.origin, request.headers.host, this.options.tls !== undefined)
       ) {
         this.foreignOrigins++;
-        socket.end('HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+        refuseUpgrade(
+          socket,
+          'HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Length: 0\r\n\r\n',
+        );
         return;
       }
       if (!this.connections.admitWebSocket(socket)) {
-        socket.end(
+        refuseUpgrade(
+          socket,
           'HTTP/1.1 503 Service Unavailable\r\nRetry-After: 5\r\nConnection: close\r\nContent-Length: 0\r\n\r\n',
         );
         return;
