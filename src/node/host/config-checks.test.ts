@@ -100,6 +100,53 @@ describe('host configuration: checks across the service sections', () => {
     expect(validateHostConfig({ radius: { enabled: true } }).radius.enabled).toBe(true);
   });
 
+  it('S3: the demo user and secret are refused off loopback wherever they come from', () => {
+    const noUsers = { ...publicRadius, users: [] };
+    const demoFile = file(
+      'users-demo',
+      'alice Cleartext-Password := "pw"\ndemo Cleartext-Password := "demo"\n',
+    );
+    expect(problem({ radius: { ...noUsers, usersFile: demoFile } })).toBe(
+      'radius.usersFile: the demo user demo is refused on a non-loopback radius.host (192.0.2.10)',
+    );
+    const cleanFile = file('users-clean', 'alice Cleartext-Password := "pw"\n');
+    expect(
+      validateHostConfig({ radius: { ...noUsers, usersFile: cleanFile } }).radius.usersFile,
+    ).toBe(cleanFile);
+    // On loopback the demo user in a file is fine.
+    expect(
+      validateHostConfig({ radius: { enabled: true, users: [], usersFile: demoFile } }).radius
+        .enabled,
+    ).toBe(true);
+    expect(
+      problem({
+        radius: { ...publicRadius, clients: [{ address: '192.0.2.0/24', secret: 'testing123 ' }] },
+      }),
+    ).toBe(
+      'radius.clients[0].secret: the demo secret testing123 is refused on a non-loopback radius.host (192.0.2.10)',
+    );
+    const authenticator = { enabled: true, users: [{ name: 'demo', password: 'demo' }] };
+    expect(
+      problem({
+        link: {
+          vxlan: [{ ...vxlan, bind: '0.0.0.0:24041', remote: '192.0.2.1:4789', authenticator }],
+        },
+      }),
+    ).toBe(
+      'link.vxlan[0].authenticator.users[0].name: the demo user demo is refused on a non-loopback bind (0.0.0.0)',
+    );
+    expect(
+      validateHostConfig({ link: { vxlan: [{ ...vxlan, authenticator }] } }).link.vxlan,
+    ).toHaveLength(1);
+    const passThrough = {
+      enabled: true,
+      radius: { servers: [{ address: '192.0.2.5', secret: 'testing123' }] },
+    };
+    expect(problem({ link: { vxlan: [{ ...vxlan, authenticator: passThrough }] } })).toBe(
+      'link.vxlan[0].authenticator.radius.servers[0].secret: the demo secret is refused for a non-loopback RADIUS server (192.0.2.5)',
+    );
+  });
+
   it('an enabled radius needs users and clients with good addresses; a disabled one is not checked', () => {
     expect(problem({ radius: { enabled: true, users: [] } })).toBe(
       'radius.users: an enabled RADIUS server needs users (or usersFile)',

@@ -4,7 +4,9 @@ import { MAX_CONFIG_BYTES, parseConfigText } from './config-file.js';
 import { isIP } from 'node:net';
 import { canonicalAddress, parseEndpoint, parsePrefix } from '../link/addresses.js';
 import { parseMac } from '../../wire/index.js';
-import { checkServices } from './config-checks.js';
+import { checkServices, isDemoSecret } from './config-checks.js';
+import { isLoopbackAddress } from '../capture/index.js';
+import { DEMO_USER } from './config-services.js';
 import { captureSection, httpSection, radiusSection, syntheticSection } from './config-services.js';
 import {
   allowedSourceProblem,
@@ -320,6 +322,11 @@ export function validateHostConfig(value: unknown): HostConfig {
           `${where}.authenticator.radius.servers[${i}].address`,
           `not an IP address: ${JSON.stringify(server.address)}`,
         );
+      if (!isLoopbackAddress(server.address) && isDemoSecret(server.secret))
+        throw new ConfigError(
+          `${where}.authenticator.radius.servers[${i}].secret`,
+          `the demo secret is refused for a non-loopback RADIUS server (${server.address})`,
+        );
     });
     if (new Set(radiusServers.map((server) => isIP(server.address))).size > 1)
       throw new ConfigError(
@@ -327,6 +334,7 @@ export function validateHostConfig(value: unknown): HostConfig {
         'give all IPv4 or all IPv6 addresses (one socket)',
       );
     const names = new Set<string>();
+    const publicBind = !isLoopbackAddress(vxlan.bind.address);
     authenticator.users.forEach((user, i) => {
       if (names.has(user.name))
         throw new ConfigError(
@@ -334,6 +342,12 @@ export function validateHostConfig(value: unknown): HostConfig {
           `${JSON.stringify(user.name)} is listed twice`,
         );
       names.add(user.name);
+      // A real network port authorising the demo user (review S3).
+      if (authenticator.enabled && publicBind && user.name === DEMO_USER.name)
+        throw new ConfigError(
+          `${where}.authenticator.users[${i}].name`,
+          `the demo user ${DEMO_USER.name} is refused on a non-loopback bind (${vxlan.bind.address})`,
+        );
     });
     if (vxlan.supplicant.enabled && vxlan.supplicant.identity === '')
       throw new ConfigError(
