@@ -51,7 +51,9 @@ describe('host configuration: checks across the service sections', () => {
     ).toMatch(/^link\.vxlan\[0\]\.bind: udp port 4789 on 127\.0\.0\.1 is already radius\.port/);
     expect(
       problem({
-        link: { vxlan: [vxlan, { ...vxlan, bind: '0.0.0.0:4789', mac: '02:00:00:00:00:03' }] },
+        link: {
+          vxlan: [vxlan, { ...vxlan, vni: 43, bind: '0.0.0.0:4789', mac: '02:00:00:00:00:03' }],
+        },
       }),
     ).toMatch(
       /^link\.vxlan\[1\]\.bind: udp port 4789 on 0\.0\.0\.0 is already link\.vxlan\[0\]\.bind/,
@@ -98,6 +100,22 @@ describe('host configuration: checks across the service sections', () => {
     expect(validateHostConfig({ radius: publicRadius }).radius.host).toBe('192.0.2.10');
     // On loopback the demo defaults are fine.
     expect(validateHostConfig({ radius: { enabled: true } }).radius.enabled).toBe(true);
+  });
+
+  it('D4: two link.vxlan entries with one adapter name (vxlanVNI or name) are refused, naming the key', () => {
+    const other = { ...vxlan, bind: '127.0.0.1:4791', remote: '127.0.0.1:4792' };
+    expect(problem({ link: { vxlan: [vxlan, other] } })).toBe(
+      'link.vxlan[1].vni: adapter vxlan42 is already link.vxlan[0]; give this entry another vni or its own name',
+    );
+    expect(problem({ link: { vxlan: [vxlan, { ...other, vni: 7, name: 'vxlan42' }] } })).toBe(
+      'link.vxlan[1].name: adapter vxlan42 is already link.vxlan[0]; give this entry another vni or its own name',
+    );
+    expect(
+      validateHostConfig({ link: { vxlan: [vxlan, { ...other, name: 'b' }] } }).link.vxlan,
+    ).toHaveLength(2);
+    expect(
+      validateHostConfig({ link: { vxlan: [vxlan, { ...other, vni: 43 }] } }).link.vxlan,
+    ).toHaveLength(2);
   });
 
   it('S3: the demo user and secret are refused off loopback wherever they come from', () => {

@@ -457,7 +457,9 @@ describe('host configuration: addresses checked before anything starts (issue 17
     expect(problem({ link: { vxlan: [{ ...vxlan, remote: '[::1]:4790' }] } })).toMatch(
       /^link\.vxlan\[0\]\.remote: the bind address 127\.0\.0\.1 is IPv4 but the remote ::1 is IPv6/,
     );
-    expect(problem({ link: { vxlan: [vxlan, { ...vxlan, bind: '[::1]:4789' }] } })).toMatch(
+    expect(
+      problem({ link: { vxlan: [vxlan, { ...vxlan, vni: 43, bind: '[::1]:4789' }] } }),
+    ).toMatch(
       /^link\.vxlan\[1\]\.remote: the bind address ::1 is IPv6 but the remote 127\.0\.0\.1 is IPv4/,
     );
   });

@@ -68,6 +68,11 @@ export const hostConfigSchema = object({
               [],
             ),
             vni: required(integer(0, 0xffffff)),
+            /** The adapter's name (service, log, /metrics `adapter`); '' for vxlanVNI. */
+            name: field(
+              string({ pattern: /^[A-Za-z0-9_.-]{0,32}$/, describe: 'an adapter name' }),
+              '',
+            ),
             mac: required(parsed('a MAC address like 02:00:00:00:00:02', parseMac)),
             ipv4: field(
               list(
@@ -269,11 +274,27 @@ export function defaultHostConfig(): HostConfig {
 }
 
 /** Validates an already-parsed configuration value; throws ConfigError naming the bad key. */
+/** The adapter (and service) name of a link.vxlan entry. */
+export function vxlanAdapterName(vxlan: { readonly vni: number; readonly name: string }): string {
+  return vxlan.name === '' ? `vxlan${vxlan.vni}` : vxlan.name;
+}
+
 export function validateHostConfig(value: unknown): HostConfig {
   const config = hostConfigSchema.check(value ?? {}, '');
   // Checks across keys, as `netrx link vxlan` makes them: refused here, not after `up` started.
+  // An adapter's name is its service's and its /metrics series': one name
+  // once (review D4). Two hosts on one segment share a VNI: name one.
+  const adapters = new Map<string, number>();
   config.link.vxlan.forEach((vxlan, index) => {
     const where = `link.vxlan[${index}]`;
+    const adapter = vxlanAdapterName(vxlan);
+    const first = adapters.get(adapter);
+    if (first !== undefined)
+      throw new ConfigError(
+        vxlan.name === '' ? `${where}.vni` : `${where}.name`,
+        `adapter ${adapter} is already link.vxlan[${first}]; give this entry another vni or its own name`,
+      );
+    adapters.set(adapter, index);
     const macProblem = stationMacProblem(vxlan.mac);
     if (macProblem !== undefined) throw new ConfigError(`${where}.mac`, macProblem);
     const familyProblem = tunnelFamilyProblem(vxlan.bind, vxlan.remote);
