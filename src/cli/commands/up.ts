@@ -87,6 +87,8 @@ export const upCommand: CliCommand = {
         next = await load();
       } catch (error) {
         logger.error(`reload refused: ${(error as Error).message}; kept the running configuration`);
+        // The message names the key, never its value (up-secrets.test.ts): safe in /health.
+        host.reloadRefused((error as Error).message);
         return;
       }
       // Scrub the old and the new secrets while both may still be quoted.

@@ -80,6 +80,8 @@ export interface RunningHost {
    * service that fails to start is reported and left stopped.
    */
   reload(config: HostConfig, services: readonly HostService[]): Promise<ReloadResult>;
+  /** A reload refused before it reached the host (a file that does not parse or check): counted (review D3). */
+  reloadRefused(error: string): void;
   /** The `/metrics` text. */
   metrics(): string;
   /** The ordered stop: stop accepting, finish or close sessions, flush captures. Idempotent. */
@@ -299,6 +301,13 @@ export async function startHost(
     trace,
     started,
     metrics,
+    reloadRefused: (error) => {
+      reloads = { ...reloads, refused: reloads.refused + 1 };
+      lastFailedReload = {
+        at: new Date(clock.now()).toISOString(),
+        failed: [{ name: 'config', error }],
+      };
+    },
     reload: (next, services) =>
       (reloading = reloading.then(async () => {
         if (stopping !== undefined)
