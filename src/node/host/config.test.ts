@@ -436,6 +436,13 @@ describe('host configuration: addresses checked before anything starts (issue 17
     expect(problem({ http: { host: '::', tls, token: 'short' } })).toBe(
       'http.token: too short: at least 16 characters',
     );
+    // The boundary (review T2 #12): 15 refused, 16 accepted.
+    expect(problem({ http: { host: '::', tls, token: 'x'.repeat(15) } })).toBe(
+      'http.token: too short: at least 16 characters',
+    );
+    expect(
+      validateHostConfig({ http: { host: '::', tls, token: 'x'.repeat(16) } }).http.token,
+    ).toBe('x'.repeat(16));
   });
 
   it('a non-loopback http.host with tls and a token is accepted', () => {
