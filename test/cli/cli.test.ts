@@ -40,7 +40,7 @@ describe('netrx (in process)', () => {
     const flag = capture();
     expect(await runCli(['up', '--bogus'], flag.io)).toBe(2);
     expect(flag.err).toEqual([
-      'netrx up: unknown option --bogus (usage: netrx up [--config FILE] [--print-config])',
+      'netrx up: unknown option --bogus (usage: netrx up [--config FILE] [--print-config [--show-secrets]])',
     ]);
     const missing = capture();
     expect(await runCli(['up', '--config'], missing.io)).toBe(2);

@@ -389,10 +389,14 @@ describe('netrx up', () => {
     expect(result.out.join('\n')).toContain('port: 7340        # 0 picks a free port');
     const file = join(dir, 'printed.yaml');
     writeFileSync(file, `${result.out.join('\n')}\n`);
-    // What it printed runs as a configuration, and prints back as itself, defaults filled in.
-    const again = await run(['up', '--config', file, '--print-config']);
+    // What it printed runs as a configuration, and prints back as itself, defaults
+    // filled in (secrets too with --show-secrets; without, they are *** (S4)).
+    const again = await run(['up', '--config', file, '--print-config', '--show-secrets']);
     expect(again.code).toBe(0);
     expect(parseYaml(again.out.join('\n'))).toEqual(parseYaml(result.out.join('\n')));
+    const redacted = await run(['up', '--config', file, '--print-config']);
+    expect(redacted.out.join('\n')).not.toContain('testing123');
+    expect(redacted.out.join('\n')).toContain('secret: "***"');
   });
 
   it('errors are prefixed "netrx up:" like every other command\'s', async () => {

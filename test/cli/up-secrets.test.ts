@@ -60,6 +60,34 @@ function expectClean(text: string): void {
 }
 
 describe('netrx up: no secret in its output', () => {
+  it('S4: --print-config prints every secret as *** unless --show-secrets asks', async () => {
+    const file = join(dir, 'print.yaml');
+    writeFileSync(
+      file,
+      `${good()}capture:\n  rpc: { port: 0 }\n  nats:\n    servers: ['nats://alice:${NATS_PASSWORD}@127.0.0.1:4222']\n`.replace(
+        'capture: { rpc: { port: 0 } }\n',
+        '',
+      ),
+    );
+    const print = async (args: string[]) => {
+      const lines: string[] = [];
+      const io: CliIo = {
+        out: (l) => lines.push(l),
+        err: (l) => lines.push(l),
+        untilStopped: () => Promise.resolve(),
+      };
+      expect(await runCli(['up', '--config', file, '--print-config', ...args], io)).toBe(0);
+      return lines.join('\n');
+    };
+    const redacted = await print([]);
+    expectClean(redacted);
+    expect(redacted).toContain('token: "***"');
+    expect(redacted).toContain('nats://alice:***@127.0.0.1:4222');
+    expect(redacted).toContain('name: alice');
+    const shown = await print(['--show-secrets']);
+    for (const secret of [TOKEN, SECRET, PASSWORD, NATS_PASSWORD]) expect(shown).toContain(secret);
+  });
+
   it('each refused file names the key and quotes no secret', async () => {
     for (const [name, text] of Object.entries(bad)) {
       const file = join(dir, `${name}.yaml`);

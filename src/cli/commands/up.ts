@@ -5,6 +5,7 @@ import {
   createHostLogger,
   defaultHostConfig,
   loadHostConfig,
+  redactConfig,
   secretsOf,
   servicesFromConfig,
   startHost,
@@ -17,10 +18,11 @@ export const upCommand: CliCommand = {
   path: ['up'],
   summary:
     'run the netrx host (HTTP status on 127.0.0.1:7340, RADIUS, capture, configured services); SIGHUP reloads the configuration; --print-config prints it and exits',
-  usage: 'up [--config FILE] [--print-config]',
+  usage: 'up [--config FILE] [--print-config [--show-secrets]]',
   options: {
     config: { type: 'string', short: 'c' },
     'print-config': { type: 'boolean' },
+    'show-secrets': { type: 'boolean' },
   },
   async run(values, _positionals, io) {
     const file = values['config'];
@@ -36,7 +38,10 @@ export const upCommand: CliCommand = {
     };
     let config = await load();
     if (values['print-config'] === true) {
-      io.out((typeof file === 'string' ? toYaml(config) : DEFAULT_CONFIG_YAML).trimEnd());
+      // Secrets as `***` unless asked for: this output gets pasted into tickets (review S4).
+      // The embedded default's only secrets are the public demo ones.
+      const shown = values['show-secrets'] === true ? config : redactConfig(config);
+      io.out((typeof file === 'string' ? toYaml(shown) : DEFAULT_CONFIG_YAML).trimEnd());
       return 0;
     }
     const version = packageVersion();
@@ -82,6 +87,8 @@ export const upCommand: CliCommand = {
         next = await load();
       } catch (error) {
         logger.error(`reload refused: ${(error as Error).message}; kept the running configuration`);
+        // The message names the key, never its value (up-secrets.test.ts): safe in /health.
+        host.reloadRefused((error as Error).message);
         return;
       }
       // Scrub the old and the new secrets while both may still be quoted.

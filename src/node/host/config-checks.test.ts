@@ -51,7 +51,9 @@ describe('host configuration: checks across the service sections', () => {
     ).toMatch(/^link\.vxlan\[0\]\.bind: udp port 4789 on 127\.0\.0\.1 is already radius\.port/);
     expect(
       problem({
-        link: { vxlan: [vxlan, { ...vxlan, bind: '0.0.0.0:4789', mac: '02:00:00:00:00:03' }] },
+        link: {
+          vxlan: [vxlan, { ...vxlan, vni: 43, bind: '0.0.0.0:4789', mac: '02:00:00:00:00:03' }],
+        },
       }),
     ).toMatch(
       /^link\.vxlan\[1\]\.bind: udp port 4789 on 0\.0\.0\.0 is already link\.vxlan\[0\]\.bind/,
@@ -98,6 +100,69 @@ describe('host configuration: checks across the service sections', () => {
     expect(validateHostConfig({ radius: publicRadius }).radius.host).toBe('192.0.2.10');
     // On loopback the demo defaults are fine.
     expect(validateHostConfig({ radius: { enabled: true } }).radius.enabled).toBe(true);
+  });
+
+  it('D4: two link.vxlan entries with one adapter name (vxlanVNI or name) are refused, naming the key', () => {
+    const other = { ...vxlan, bind: '127.0.0.1:4791', remote: '127.0.0.1:4792' };
+    expect(problem({ link: { vxlan: [vxlan, other] } })).toBe(
+      'link.vxlan[1].vni: adapter vxlan42 is already link.vxlan[0]; give this entry another vni or its own name',
+    );
+    expect(problem({ link: { vxlan: [vxlan, { ...other, vni: 7, name: 'vxlan42' }] } })).toBe(
+      'link.vxlan[1].name: adapter vxlan42 is already link.vxlan[0]; give this entry another vni or its own name',
+    );
+    expect(
+      validateHostConfig({ link: { vxlan: [vxlan, { ...other, name: 'b' }] } }).link.vxlan,
+    ).toHaveLength(2);
+    expect(
+      validateHostConfig({ link: { vxlan: [vxlan, { ...other, vni: 43 }] } }).link.vxlan,
+    ).toHaveLength(2);
+  });
+
+  it('S3: the demo user and secret are refused off loopback wherever they come from', () => {
+    const noUsers = { ...publicRadius, users: [] };
+    const demoFile = file(
+      'users-demo',
+      'alice Cleartext-Password := "pw"\ndemo Cleartext-Password := "demo"\n',
+    );
+    expect(problem({ radius: { ...noUsers, usersFile: demoFile } })).toBe(
+      'radius.usersFile: the demo user demo is refused on a non-loopback radius.host (192.0.2.10)',
+    );
+    const cleanFile = file('users-clean', 'alice Cleartext-Password := "pw"\n');
+    expect(
+      validateHostConfig({ radius: { ...noUsers, usersFile: cleanFile } }).radius.usersFile,
+    ).toBe(cleanFile);
+    // On loopback the demo user in a file is fine.
+    expect(
+      validateHostConfig({ radius: { enabled: true, users: [], usersFile: demoFile } }).radius
+        .enabled,
+    ).toBe(true);
+    expect(
+      problem({
+        radius: { ...publicRadius, clients: [{ address: '192.0.2.0/24', secret: 'testing123 ' }] },
+      }),
+    ).toBe(
+      'radius.clients[0].secret: the demo secret testing123 is refused on a non-loopback radius.host (192.0.2.10)',
+    );
+    const authenticator = { enabled: true, users: [{ name: 'demo', password: 'demo' }] };
+    expect(
+      problem({
+        link: {
+          vxlan: [{ ...vxlan, bind: '0.0.0.0:24041', remote: '192.0.2.1:4789', authenticator }],
+        },
+      }),
+    ).toBe(
+      'link.vxlan[0].authenticator.users[0].name: the demo user demo is refused on a non-loopback bind (0.0.0.0)',
+    );
+    expect(
+      validateHostConfig({ link: { vxlan: [{ ...vxlan, authenticator }] } }).link.vxlan,
+    ).toHaveLength(1);
+    const passThrough = {
+      enabled: true,
+      radius: { servers: [{ address: '192.0.2.5', secret: 'testing123' }] },
+    };
+    expect(problem({ link: { vxlan: [{ ...vxlan, authenticator: passThrough }] } })).toBe(
+      'link.vxlan[0].authenticator.radius.servers[0].secret: the demo secret is refused for a non-loopback RADIUS server (192.0.2.5)',
+    );
   });
 
   it('an enabled radius needs users and clients with good addresses; a disabled one is not checked', () => {

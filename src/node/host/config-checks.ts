@@ -5,9 +5,10 @@
  * there, a public address without TLS and a token, the demo secret or user on
  * a public address.
  */
-import { statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { isLoopbackAddress } from '../capture/index.js';
+import { parseUsersFile } from '../../eap/users-file.js';
 import type { HostConfig } from './config.js';
 import { DEMO_SECRET, DEMO_USER } from './config-services.js';
 import { checkCaptureNats } from './config-nats.js';
@@ -45,6 +46,27 @@ function checkFile(key: string, file: string): void {
   if (file === '') return;
   const problem = fileProblem(file);
   if (problem !== undefined) throw new ConfigError(key, problem);
+}
+
+/**
+ * Whether `secret` is the demo secret: trimmed, since a RADIUS peer typed
+ * from the docs with a stray space is still the well-known secret.
+ */
+export function isDemoSecret(secret: string): boolean {
+  return secret.trim() === DEMO_SECRET;
+}
+
+/**
+ * The demo user's name in a users file's text, for a server off loopback
+ * (where it is refused); a file that does not parse is left to the start,
+ * which names the line.
+ */
+export function demoUserInUsersFile(text: string): boolean {
+  try {
+    return parseUsersFile(text).some((user) => user.name === DEMO_USER.name);
+  } catch {
+    return false;
+  }
 }
 
 function checkHttp(config: HostConfig): void {
@@ -118,6 +140,15 @@ function checkRadius(config: HostConfig): void {
   if (radius.users.length === 0 && radius.usersFile === '')
     throw new ConfigError('radius.users', 'an enabled RADIUS server needs users (or usersFile)');
   checkFile('radius.usersFile', radius.usersFile);
+  // The users file is read here too, off loopback: the demo user must not
+  // come in by the file where the list would refuse it (review S3).
+  if (publicAddress && radius.usersFile !== '') {
+    if (demoUserInUsersFile(readFileSync(radius.usersFile, 'utf8')))
+      throw new ConfigError(
+        'radius.usersFile',
+        `the demo user ${DEMO_USER.name} is refused on a non-loopback radius.host (${radius.host})`,
+      );
+  }
   checkRadSec(radius.radsec);
   if (radius.radsec.enabled && radius.workers !== 1)
     throw new ConfigError(
@@ -148,7 +179,7 @@ function checkRadius(config: HostConfig): void {
         `radius.clients[${i}].address`,
         `expected an IP address or ADDRESS/NN prefix, got ${JSON.stringify(client.address)}`,
       );
-    if (publicAddress && client.secret === DEMO_SECRET)
+    if (publicAddress && isDemoSecret(client.secret))
       throw new ConfigError(
         `radius.clients[${i}].secret`,
         `the demo secret ${DEMO_SECRET} is refused on a non-loopback radius.host (${radius.host})`,

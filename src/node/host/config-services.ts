@@ -70,7 +70,7 @@ export const httpSection = section(
         /** The first wait, doubled after each further wrong token. */
         backoffSeconds: field(integer(1, 3600), 1),
         maxBackoffSeconds: field(integer(1, 86_400), 900),
-        /** Wrong tokens from all addresses together per minute, before every login waits. */
+        /** Wrong tokens from all addresses together per minute, before every address that failed waits. */
         globalPerMinute: field(integer(1, 100_000), 120),
         /** Addresses whose wrong tokens are remembered (least recently failed forgotten first). */
         maxAddresses: field(integer(16, 1_000_000), 4096),

@@ -16,7 +16,7 @@ export const DEFAULT_CONFIG_YAML = `http:
     attempts: 5             # wrong tokens an address may send before it must wait
     backoffSeconds: 1       # the first wait, doubled after each further wrong token
     maxBackoffSeconds: 900
-    globalPerMinute: 120    # wrong tokens from all addresses together, before every login waits
+    globalPerMinute: 120    # wrong tokens from all addresses together, before those that failed wait
     maxAddresses: 4096      # addresses remembered (least recently failed forgotten first)
     maxSessions: 64         # login sessions kept; when full a login ends the biggest holder's oldest
     maxSessionsPerAddress: 16   # a login from an address holding this many ends its own oldest

@@ -436,6 +436,13 @@ describe('host configuration: addresses checked before anything starts (issue 17
     expect(problem({ http: { host: '::', tls, token: 'short' } })).toBe(
       'http.token: too short: at least 16 characters',
     );
+    // The boundary (review T2 #12): 15 refused, 16 accepted.
+    expect(problem({ http: { host: '::', tls, token: 'x'.repeat(15) } })).toBe(
+      'http.token: too short: at least 16 characters',
+    );
+    expect(
+      validateHostConfig({ http: { host: '::', tls, token: 'x'.repeat(16) } }).http.token,
+    ).toBe('x'.repeat(16));
   });
 
   it('a non-loopback http.host with tls and a token is accepted', () => {
@@ -457,7 +464,9 @@ describe('host configuration: addresses checked before anything starts (issue 17
     expect(problem({ link: { vxlan: [{ ...vxlan, remote: '[::1]:4790' }] } })).toMatch(
       /^link\.vxlan\[0\]\.remote: the bind address 127\.0\.0\.1 is IPv4 but the remote ::1 is IPv6/,
     );
-    expect(problem({ link: { vxlan: [vxlan, { ...vxlan, bind: '[::1]:4789' }] } })).toMatch(
+    expect(
+      problem({ link: { vxlan: [vxlan, { ...vxlan, vni: 43, bind: '[::1]:4789' }] } }),
+    ).toMatch(
       /^link\.vxlan\[1\]\.remote: the bind address ::1 is IPv6 but the remote 127\.0\.0\.1 is IPv4/,
     );
   });

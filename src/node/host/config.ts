@@ -4,7 +4,9 @@ import { MAX_CONFIG_BYTES, parseConfigText } from './config-file.js';
 import { isIP } from 'node:net';
 import { canonicalAddress, parseEndpoint, parsePrefix } from '../link/addresses.js';
 import { parseMac } from '../../wire/index.js';
-import { checkServices } from './config-checks.js';
+import { checkServices, isDemoSecret } from './config-checks.js';
+import { isLoopbackAddress } from '../capture/index.js';
+import { DEMO_USER } from './config-services.js';
 import { captureSection, httpSection, radiusSection, syntheticSection } from './config-services.js';
 import {
   allowedSourceProblem,
@@ -66,6 +68,11 @@ export const hostConfigSchema = object({
               [],
             ),
             vni: required(integer(0, 0xffffff)),
+            /** The adapter's name (service, log, /metrics `adapter`); '' for vxlanVNI. */
+            name: field(
+              string({ pattern: /^[A-Za-z0-9_.-]{0,32}$/, describe: 'an adapter name' }),
+              '',
+            ),
             mac: required(parsed('a MAC address like 02:00:00:00:00:02', parseMac)),
             ipv4: field(
               list(
@@ -267,11 +274,27 @@ export function defaultHostConfig(): HostConfig {
 }
 
 /** Validates an already-parsed configuration value; throws ConfigError naming the bad key. */
+/** The adapter (and service) name of a link.vxlan entry. */
+export function vxlanAdapterName(vxlan: { readonly vni: number; readonly name: string }): string {
+  return vxlan.name === '' ? `vxlan${vxlan.vni}` : vxlan.name;
+}
+
 export function validateHostConfig(value: unknown): HostConfig {
   const config = hostConfigSchema.check(value ?? {}, '');
   // Checks across keys, as `netrx link vxlan` makes them: refused here, not after `up` started.
+  // An adapter's name is its service's and its /metrics series': one name
+  // once (review D4). Two hosts on one segment share a VNI: name one.
+  const adapters = new Map<string, number>();
   config.link.vxlan.forEach((vxlan, index) => {
     const where = `link.vxlan[${index}]`;
+    const adapter = vxlanAdapterName(vxlan);
+    const first = adapters.get(adapter);
+    if (first !== undefined)
+      throw new ConfigError(
+        vxlan.name === '' ? `${where}.vni` : `${where}.name`,
+        `adapter ${adapter} is already link.vxlan[${first}]; give this entry another vni or its own name`,
+      );
+    adapters.set(adapter, index);
     const macProblem = stationMacProblem(vxlan.mac);
     if (macProblem !== undefined) throw new ConfigError(`${where}.mac`, macProblem);
     const familyProblem = tunnelFamilyProblem(vxlan.bind, vxlan.remote);
@@ -320,6 +343,11 @@ export function validateHostConfig(value: unknown): HostConfig {
           `${where}.authenticator.radius.servers[${i}].address`,
           `not an IP address: ${JSON.stringify(server.address)}`,
         );
+      if (!isLoopbackAddress(server.address) && isDemoSecret(server.secret))
+        throw new ConfigError(
+          `${where}.authenticator.radius.servers[${i}].secret`,
+          `the demo secret is refused for a non-loopback RADIUS server (${server.address})`,
+        );
     });
     if (new Set(radiusServers.map((server) => isIP(server.address))).size > 1)
       throw new ConfigError(
@@ -327,6 +355,7 @@ export function validateHostConfig(value: unknown): HostConfig {
         'give all IPv4 or all IPv6 addresses (one socket)',
       );
     const names = new Set<string>();
+    const publicBind = !isLoopbackAddress(vxlan.bind.address);
     authenticator.users.forEach((user, i) => {
       if (names.has(user.name))
         throw new ConfigError(
@@ -334,6 +363,12 @@ export function validateHostConfig(value: unknown): HostConfig {
           `${JSON.stringify(user.name)} is listed twice`,
         );
       names.add(user.name);
+      // A real network port authorising the demo user (review S3).
+      if (authenticator.enabled && publicBind && user.name === DEMO_USER.name)
+        throw new ConfigError(
+          `${where}.authenticator.users[${i}].name`,
+          `the demo user ${DEMO_USER.name} is refused on a non-loopback bind (${vxlan.bind.address})`,
+        );
     });
     if (vxlan.supplicant.enabled && vxlan.supplicant.identity === '')
       throw new ConfigError(

@@ -91,6 +91,26 @@ describe('netrx up host', () => {
     expect(order).toEqual(['start a', 'start b', 'stop b', 'stop a']);
   });
 
+  it('a reload asked for while the host stops is refused and starts nothing (review T2 #4)', async () => {
+    const started: string[] = [];
+    const service = (name: string, fingerprint: string): HostService => ({
+      name,
+      fingerprint,
+      start: () => {
+        started.push(`${name}@${fingerprint}`);
+        return Promise.resolve(name);
+      },
+      stop: () => Promise.resolve(),
+      status: () => ({}),
+    });
+    const host = await start(config(), [service('a', '1')]);
+    const stopped = host.stop();
+    const result = await host.reload(config(), [service('a', '2')]);
+    await stopped;
+    expect(result).toMatchObject({ ok: false, error: 'the host is stopping' });
+    expect(started).toEqual(['a@1']);
+  });
+
   it('is up whole or not at all: a failing service stops the ones before it', async () => {
     const order: string[] = [];
     const good: HostService = {

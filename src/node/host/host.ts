@@ -13,7 +13,7 @@ import type { HostConfig } from './config.js';
 import { HOST_PROVIDER, HostEvent } from './events.js';
 import { CAPTURE_PCAPNG_PATH, dashboardInfo, mountDashboard, pcapngAnswer } from './dashboard.js';
 import { AdapterCapture, PacketHistory } from './packet-history.js';
-import { HttpStatusServer } from './http-status.js';
+import { HttpStatusServer, WithStatus } from './http-status.js';
 import type { HostLogger } from './logger.js';
 import { hostMetrics } from './host-metrics.js';
 import { METRICS_CONTENT_TYPE, formatMetrics, type MetricFamily } from './metrics.js';
@@ -80,6 +80,8 @@ export interface RunningHost {
    * service that fails to start is reported and left stopped.
    */
   reload(config: HostConfig, services: readonly HostService[]): Promise<ReloadResult>;
+  /** A reload refused before it reached the host (a file that does not parse or check): counted (review D3). */
+  reloadRefused(error: string): void;
   /** The `/metrics` text. */
   metrics(): string;
   /** The ordered stop: stop accepting, finish or close sessions, flush captures. Idempotent. */
@@ -164,31 +166,45 @@ export async function startHost(
   const started: Started[] = [];
   const running: HostService[] = [];
   let reloads = { applied: 0, refused: 0 };
+  /** The last reload that failed and was rolled back (or could not be): /health says so. */
+  let lastFailedReload: { at: string; failed: { name: string; error: string }[] } | undefined;
+  /** Old services that did not come back when a failed reload was rolled back. */
+  const down = new Map<string, string>();
 
-  http.route('/health', () => ({
-    status: 'ok',
-    name: 'netrx',
-    version: options.version,
-    uptimeSeconds: Math.round((clock.now() - startedAt) / 1000),
-    reloads,
-    services: [
-      { name: 'trace', status: 'running', providers: trace.providers().length },
-      {
-        name: 'http',
-        status: 'running',
-        url,
-        requests: http.requests,
-        misdirected: http.misdirected,
-        unauthorized: http.unauthorized,
-        foreignOrigins: http.foreignOrigins,
-        preAuthTimeouts: http.preAuthTimeouts,
-        connections: http.connections.stats(),
-        timedOut: http.timedOut,
-        login: http.auth.required ? http.auth.stats() : { required: false },
-      },
-      ...running.map((service) => ({ name: service.name, status: 'running', ...service.status() })),
-    ],
-  }));
+  http.route('/health', () => {
+    const body = {
+      status: down.size === 0 ? 'ok' : 'degraded',
+      name: 'netrx',
+      version: options.version,
+      uptimeSeconds: Math.round((clock.now() - startedAt) / 1000),
+      reloads,
+      services: [
+        { name: 'trace', status: 'running', providers: trace.providers().length },
+        {
+          name: 'http',
+          status: 'running',
+          url,
+          requests: http.requests,
+          misdirected: http.misdirected,
+          unauthorized: http.unauthorized,
+          foreignOrigins: http.foreignOrigins,
+          preAuthTimeouts: http.preAuthTimeouts,
+          connections: http.connections.stats(),
+          timedOut: http.timedOut,
+          login: http.auth.required ? http.auth.stats() : { required: false },
+        },
+        ...running.map((service) => ({
+          name: service.name,
+          status: 'running',
+          ...service.status(),
+        })),
+        ...[...down].map(([name, error]) => ({ name, status: 'failed', error })),
+      ],
+      ...(lastFailedReload === undefined ? {} : { lastFailedReload }),
+    };
+    // A monitor reading only the status code sees a host missing a service.
+    return down.size === 0 ? body : new WithStatus(503, body);
+  });
   http.route('/', () => ({ name: 'netrx', version: options.version, routes: http.paths() }));
   http.route('/trace/providers', () =>
     trace
@@ -285,6 +301,13 @@ export async function startHost(
     trace,
     started,
     metrics,
+    reloadRefused: (error) => {
+      reloads = { ...reloads, refused: reloads.refused + 1 };
+      lastFailedReload = {
+        at: new Date(clock.now()).toISOString(),
+        failed: [{ name: 'config', error }],
+      };
+    },
     reload: (next, services) =>
       (reloading = reloading.then(async () => {
         if (stopping !== undefined)
@@ -305,6 +328,7 @@ export async function startHost(
         const keptOrStarted = new Set(plan.keep);
         const failed: { name: string; error: string }[] = [];
         const order: HostService[] = [];
+        const fresh: HostService[] = [];
         for (const service of plan.next) {
           if (keptOrStarted.has(service)) {
             order.push(service);
@@ -313,14 +337,52 @@ export async function startHost(
           try {
             const detail = await service.start(context);
             order.push(service);
+            fresh.push(service);
             announce(provider, service.name, detail);
             logger.info({ service: service.name, detail }, `${service.name} started`);
           } catch (error) {
             failed.push({ name: service.name, error: (error as Error).message });
             logger.error({ service: service.name }, `${service.name}: ${(error as Error).message}`);
+            // Nothing after it starts (a dependent would run against nothing).
+            break;
           }
         }
+        if (failed.length > 0) {
+          // Roll back (review D1): stop what this reload started, bring the
+          // old instances back with the old configuration, count it refused.
+          for (const service of fresh.reverse()) await stopOne(service);
+          const restored: HostService[] = [];
+          for (const service of running) {
+            if (!plan.toStop.includes(service)) {
+              restored.push(service);
+              continue;
+            }
+            try {
+              const detail = await service.start(context);
+              restored.push(service);
+              down.delete(service.name);
+              announce(provider, service.name, detail);
+              logger.info({ service: service.name, detail }, `${service.name} restored`);
+            } catch (error) {
+              down.set(service.name, (error as Error).message);
+              logger.error(
+                { service: service.name },
+                `${service.name}: could not be restored: ${(error as Error).message}`,
+              );
+            }
+          }
+          running.splice(0, running.length, ...restored);
+          reloads = { ...reloads, refused: reloads.refused + 1 };
+          lastFailedReload = { at: new Date(clock.now()).toISOString(), failed };
+          return {
+            ok: false,
+            error: `${failed.map((f) => `${f.name}: ${f.error}`).join('; ')}; rolled back to the running configuration`,
+            ...plan.result,
+            failed,
+          };
+        }
         running.splice(0, running.length, ...order);
+        down.clear();
         config = next;
         // A host without a logger of its own keeps its silent one silent.
         if (options.logger !== undefined) logger.level = next.log.level;

@@ -22,6 +22,14 @@ import type { StaticAnswer } from './static-files.js';
 
 /** A JSON GET route; returns the body to send with status 200. */
 export type JsonRoute = () => unknown;
+
+/** A JSON route's answer with a status other than 200 (`/health` degraded: 503). */
+export class WithStatus {
+  constructor(
+    readonly status: number,
+    readonly body: unknown,
+  ) {}
+}
 /** A GET route answered with its own content type (`/metrics`: Prometheus text). */
 export type TextRoute = () => { readonly type: string; readonly body: string };
 /** Looks a GET path up among static files; undefined when it is not one. */
@@ -489,8 +497,9 @@ export class HttpStatusServer {
       body = { error: 'internal', message: `No handler for ${path}` };
     } else {
       try {
-        status = 200;
-        body = route();
+        const answer = route();
+        status = answer instanceof WithStatus ? answer.status : 200;
+        body = answer instanceof WithStatus ? answer.body : answer;
       } catch (error) {
         status = 500;
         body = { error: 'internal', message: (error as Error).message };

@@ -37,8 +37,10 @@ export {
   syntheticService,
 } from './synthetic-service.js';
 export {
+  PRINTED_SECRET,
   REDACTED,
   createHostLogger,
+  redactConfig,
   secretsOf,
   type HostLogger,
   type HostLoggerOptions,

@@ -63,6 +63,33 @@ export function secretsOf(config: HostConfig): string[] {
   );
 }
 
+/** What `--print-config` prints for a secret (review S4). */
+export const PRINTED_SECRET = '***';
+const SECRET_KEYS = new Set(['token', 'secret', 'password', 'ntHash']);
+
+/**
+ * The configuration with every secret replaced by `***`: `token`, `secret`,
+ * `password` values and the password in a `nats://user:password@host` URL.
+ * By key, not by value, so a user named like a secret stays readable.
+ */
+export function redactConfig(config: HostConfig): unknown {
+  const walk = (value: unknown, key: string | undefined): unknown => {
+    if (typeof value === 'string') {
+      if (key !== undefined && SECRET_KEYS.has(key)) return value === '' ? '' : PRINTED_SECRET;
+      return value.replace(
+        /^([a-z]+:\/\/)([^/@]*)@/i,
+        (_all, scheme: string, userinfo: string) =>
+          `${scheme}${userinfo.includes(':') ? `${userinfo.slice(0, userinfo.indexOf(':'))}:` : ''}${PRINTED_SECRET}@`,
+      );
+    }
+    if (Array.isArray(value)) return value.map((item) => walk(item, undefined));
+    if (value !== null && typeof value === 'object')
+      return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, walk(v, k)]));
+    return value;
+  };
+  return walk(config, undefined);
+}
+
 export interface HostLoggerOptions {
   readonly level: LogLevel;
   /** Where each JSON line goes (with its newline). */

@@ -47,16 +47,29 @@ describe('LoginLimiter', () => {
     expect(limiter.check('10.0.0.1', now).ok).toBe(true);
   });
 
-  it('the global bucket refuses everyone once all addresses together failed globalPerMinute times', () => {
+  it('the global bucket holds every address that failed once all together failed globalPerMinute times', () => {
     const limiter = new LoginLimiter({ ...limits, globalPerMinute: 6, maxAddresses: 64 }, 0);
     for (let i = 0; i < 6; i++) limiter.failed(`10.0.1.${i}`, 0);
-    expect(limiter.check('10.0.2.1', 0)).toEqual({
+    expect(limiter.check('10.0.1.0', 0)).toEqual({
       ok: false,
       scope: 'global',
       retryAfterMs: 10_000,
     });
     // One failure's worth refills in a sixth of a minute.
-    expect(limiter.check('10.0.2.1', 10_000)).toEqual({ ok: true });
+    expect(limiter.check('10.0.1.0', 10_000)).toEqual({ ok: true });
+  });
+
+  it('S1: an empty global bucket never refuses an address with no failure (the scraper)', () => {
+    const limiter = new LoginLimiter({ ...DEFAULT_LOGIN_LIMITS, maxAddresses: 4096 }, 0);
+    for (let i = 0; i < 125; i++) {
+      const key = `127.0.0.${i}`;
+      if (limiter.check(key, 0).ok) limiter.failed(key, 0);
+    }
+    expect(limiter.check('127.0.0.3', 0).ok).toBe(false);
+    expect(limiter.check('127.0.0.250', 0)).toEqual({ ok: true });
+    // A new address's first wrong guess puts it under the global cap at once.
+    limiter.failed('127.0.0.251', 0);
+    expect(limiter.check('127.0.0.251', 0)).toMatchObject({ ok: false, scope: 'global' });
   });
 
   it('remembers at most maxAddresses, forgetting the least recently failed first, and forgets quiet ones', () => {
@@ -85,7 +98,7 @@ describe('LoginLimiter', () => {
     expect(addressKey('not an address')).toBe('');
   });
 
-  it('property: the table stays bounded, waits stay capped, an address is not held up before its attempts, and the global rate holds', () => {
+  it('property: the table stays bounded, waits stay capped, an address is not held up before its attempts, a clean one never, and the global rate holds for the others', () => {
     const settings = fc.record({
       attempts: fc.integer({ min: 1, max: 8 }),
       backoffMs: fc.integer({ min: 1, max: 5000 }),
@@ -110,7 +123,10 @@ describe('LoginLimiter', () => {
         for (const { address, dt } of steps) {
           now += dt;
           const key = `10.0.0.${address}`;
+          const known = limiter.knows(key);
           const verdict = limiter.check(key, now);
+          // An address with no failure on record is always checked (S1).
+          if (!known) expect(verdict).toEqual({ ok: true });
           if (!verdict.ok) {
             expect(verdict.retryAfterMs).toBeGreaterThan(0);
             if (verdict.scope === 'address') {
@@ -122,10 +138,11 @@ describe('LoginLimiter', () => {
           }
           limiter.failed(key, now);
           failures.set(key, (failures.get(key) ?? 0) + 1);
-          checked.push(now);
+          if (known) checked.push(now);
           expect(limiter.size).toBeLessThanOrEqual(l.maxAddresses);
         }
-        // In any window of W ms at most the bucket plus its refill got through.
+        // Of the addresses already on record, in any window of W ms at most
+        // the bucket plus its refill got through.
         for (let i = 0; i < checked.length; i++) {
           for (let j = i; j < checked.length; j++) {
             const window = (checked[j] as number) - (checked[i] as number);

@@ -7,7 +7,13 @@
  * presents is refused unchecked (429 with Retry-After), so a guess during
  * the wait costs nothing and learns nothing. A global token bucket caps the
  * failures of all addresses together (`globalPerMinute`), for an attacker
- * who spreads guesses over many addresses.
+ * who spreads guesses over many addresses: once it is empty, every address
+ * with a failure on record waits for it. An address with none (the
+ * Prometheus scraper, a dashboard user) is still checked: a right token
+ * from a clean address is no guess, and refusing it would let anyone who
+ * can reach the port lock every bearer out (review S1). A guesser spread
+ * over many addresses thus gets one guess per address it holds while the
+ * bucket is empty, until the table forgets it.
  *
  * Bounded: at most `maxAddresses` addresses are remembered, least recently
  * failed forgotten first (counted); an address quiet for `maxBackoffMs`
@@ -22,7 +28,7 @@ export interface LoginLimits {
   /** The first wait after `attempts` failures (ms); doubles with each further failure. */
   readonly backoffMs: number;
   readonly maxBackoffMs: number;
-  /** Failures from all addresses together per minute, before every credential waits. */
+  /** Failures from all addresses together per minute, before addresses that failed wait. */
   readonly globalPerMinute: number;
   /** Addresses remembered at once. */
   readonly maxAddresses: number;
@@ -89,6 +95,8 @@ export class LoginLimiter {
     const entry = this.table.get(address);
     if (entry !== undefined && now < entry.until)
       return { ok: false, scope: 'address', retryAfterMs: entry.until - now };
+    // Only an address that failed is held by the global cap (see the top).
+    if (entry === undefined) return { ok: true };
     this.refill(now);
     if (this.bucket.tokens < 1) {
       const perToken = 60_000 / this.limits.globalPerMinute;
@@ -130,6 +138,11 @@ export class LoginLimiter {
   /** A right credential: the address starts afresh. */
   succeeded(address: string): void {
     this.table.delete(address);
+  }
+
+  /** Whether `address` has a failure on record (so the global cap holds it). */
+  knows(address: string): boolean {
+    return this.table.has(address);
   }
 
   /** Addresses remembered now. */

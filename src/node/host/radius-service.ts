@@ -27,6 +27,8 @@ import {
 import type { NatsRadiusClusterLink } from '../cluster/radius-link.js';
 import type { HostConfig } from './config.js';
 import { DEMO_SECRET, DEMO_USER } from './config-services.js';
+import { demoUserInUsersFile } from './config-checks.js';
+import { isLoopbackAddress } from '../capture/index.js';
 import type { HostContext, HostService } from './host.js';
 import { samplesOf, type MetricFamily } from './metrics.js';
 
@@ -71,6 +73,12 @@ async function radsecOf(
 async function usersOf(config: RadiusConfig): Promise<{ store: UserStore; text?: string }> {
   if (config.usersFile === '') return { store: new StaticUserStore(config.users) };
   const text = await readFile(config.usersFile, 'utf8');
+  // Checked again when read: the file may have changed since the config
+  // check (review S3).
+  if (!isLoopbackAddress(config.host) && demoUserInUsersFile(text))
+    throw new Error(
+      `radius.usersFile ${config.usersFile}: the demo user ${DEMO_USER.name} is refused on a non-loopback radius.host (${config.host})`,
+    );
   try {
     return { store: usersFileStore(text), text };
   } catch (error) {

@@ -3,6 +3,7 @@
 // radius section, while the RADIUS server comes back with the new users
 // (and the synthetic peer, which depends on it, restarts with it). A change
 // to http is refused as a whole.
+import { createSocket } from 'node:dgram';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { createMd5Method } from '../../eap/index.js';
@@ -91,6 +92,82 @@ describe('netrx up: reload', () => {
     expect(health.reloads.applied).toBe(1);
     expect(health.services.find((s) => s.name === 'websocket-echo')?.connections).toBe(1);
     ws.terminate();
+  });
+
+  it('D1: a reload whose new radius port is taken rolls back to the old radius, counts refused, and /health says so', async () => {
+    const taken = createSocket('udp4');
+    await new Promise<void>((resolve) => taken.bind(0, '127.0.0.1', resolve));
+    try {
+      const free = createSocket('udp4');
+      await new Promise<void>((resolve) => free.bind(0, '127.0.0.1', resolve));
+      const oldPort = free.address().port;
+      await new Promise<void>((resolve) => free.close(() => resolve()));
+      const first = validateHostConfig({
+        ...configWith([{ name: 'demo', password: 'demo' }]),
+        radius: { port: oldPort },
+      });
+      const host = await startHost(first, { version: '0', services: servicesFromConfig(first) });
+      hosts.push(host);
+      const next = validateHostConfig({
+        ...first,
+        radius: { ...first.radius, port: taken.address().port },
+      });
+      const result = await host.reload(next, servicesFromConfig(next));
+      expect(result.ok).toBe(false);
+      expect(result.error).toMatch(/^radius: .*rolled back to the running configuration$/);
+      expect(result.failed.map((f) => f.name)).toEqual(['radius']);
+      // The old server answers on its old port again.
+      expect(await radiusPort(host)).toBe(oldPort);
+      expect(await authenticate(oldPort, 'demo', 'demo')).toBe('success');
+      const answer = await fetch(new URL('/health', host.url));
+      expect(answer.status).toBe(200);
+      const health = (await answer.json()) as {
+        status: string;
+        reloads: { applied: number; refused: number };
+        lastFailedReload?: { failed: { name: string }[] };
+        services: { name: string }[];
+      };
+      expect(health.status).toBe('ok');
+      expect(health.reloads).toEqual({ applied: 0, refused: 1 });
+      expect(health.lastFailedReload?.failed.map((f) => f.name)).toEqual(['radius']);
+      expect(health.services.map((s) => s.name)).toContain('synthetic');
+      expect(host.metrics()).toContain('netrx_reloads_total{result="refused"} 1');
+    } finally {
+      await new Promise<void>((resolve) => taken.close(() => resolve()));
+    }
+  });
+
+  it('D1: when the old service cannot come back either, /health is degraded (503) and names it', async () => {
+    let starts = 0;
+    const flaky = (fingerprint: string, fails: boolean): HostService => ({
+      name: 'flaky',
+      fingerprint,
+      start: () => {
+        starts++;
+        return fails || starts > 1
+          ? Promise.reject(new Error('port taken'))
+          : Promise.resolve('up');
+      },
+      stop: () => Promise.resolve(),
+      status: () => ({}),
+    });
+    const first = configWith([{ name: 'demo', password: 'demo' }]);
+    const host = await startHost(first, { version: '0', services: [flaky('1', false)] });
+    hosts.push(host);
+    const result = await host.reload(first, [flaky('2', true)]);
+    expect(result.ok).toBe(false);
+    const answer = await fetch(new URL('/health', host.url));
+    expect(answer.status).toBe(503);
+    const health = (await answer.json()) as {
+      status: string;
+      services: { name: string; status: string; error?: string }[];
+    };
+    expect(health.status).toBe('degraded');
+    expect(health.services.find((s) => s.name === 'flaky')).toEqual({
+      name: 'flaky',
+      status: 'failed',
+      error: 'port taken',
+    });
   });
 
   it('refuses a change to http as a whole and keeps running as before', async () => {

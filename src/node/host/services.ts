@@ -1,6 +1,6 @@
 import { startVxlanHost, type Ieee8021xOptions, type VxlanHost } from '../link/index.js';
 import { captureService } from './capture-service.js';
-import type { HostConfig } from './config.js';
+import { vxlanAdapterName, type HostConfig } from './config.js';
 import type { HostService } from './host.js';
 import { samplesOf, type MetricFamily } from './metrics.js';
 import { portService } from './port-service.js';
@@ -31,7 +31,7 @@ function vxlanServices(config: HostConfig): HostService[] {
   return config.link.vxlan.map((vxlan) => {
     let host: VxlanHost | undefined;
     let detachCapture: (() => void) | undefined;
-    const name = `vxlan${vxlan.vni}`;
+    const name = vxlanAdapterName(vxlan);
     return {
       name,
       fingerprint: JSON.stringify(vxlan),

@@ -193,6 +193,31 @@ describe('SessionAuth: guessing is slowed per address (issue 14 F1)', () => {
     return { clock, gate, events };
   }
 
+  it('S1: wrong tokens from many addresses empty the global cap; a right bearer from a clean address still gets in', () => {
+    const clock = new VirtualClock(1_000_000);
+    const gate = new SessionAuth({
+      token: TOKEN,
+      clock,
+      tls: false,
+      sessionMs: 3_600_000,
+      limits: { ...limits, globalPerMinute: 120, maxAddresses: 4096 },
+    });
+    const codes = new Map<number, number>();
+    for (let i = 0; i < 125; i++) {
+      const decision = gate.authorize({ authorization: 'Bearer wrong', remote: `127.0.1.${i}` });
+      const status = decision.ok ? 200 : decision.status;
+      codes.set(status, (codes.get(status) ?? 0) + 1);
+    }
+    expect(Object.fromEntries(codes)).toEqual({ 401: 125 });
+    // Those that failed wait now; the scraper, which never failed, does not.
+    expect(gate.authorize({ authorization: `Bearer ${TOKEN}`, remote: '127.0.1.3' })).toMatchObject(
+      { ok: false, status: 429 },
+    );
+    expect(gate.authorize({ authorization: `Bearer ${TOKEN}`, remote: '127.0.0.250' }).ok).toBe(
+      true,
+    );
+  });
+
   it('five wrong tokens, then 429 for any credential from that address, the right one included', () => {
     const { clock, gate, events } = limited();
     for (let i = 0; i < 5; i++)

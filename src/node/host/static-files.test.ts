@@ -12,6 +12,10 @@ writeFileSync(join(dir, 'assets', 'index-abc.js'), 'console.log(1)');
 writeFileSync(join(dir, 'assets', 'index-abc.css'), 'body{}');
 writeFileSync(join(dir, 'secret.key'), 'not served: unknown type');
 writeFileSync(join(dir, '.build-stamp'), 'not served: dot file');
+// A dot file (and a dot directory) with a served extension: skipped for the dot alone (review T2 #15).
+writeFileSync(join(dir, '.env.js'), 'not served: dot file with an extension');
+mkdirSync(join(dir, '.cache'));
+writeFileSync(join(dir, '.cache', 'chunk.js'), 'not served: under a dot directory');
 const outside = join(dir, '..', `netrx-outside-${process.pid}.txt`);
 writeFileSync(outside, 'outside');
 afterAll(() => {
@@ -40,6 +44,8 @@ describe('StaticFiles', () => {
     for (const path of [
       '/secret.key',
       '/.build-stamp',
+      '/.env.js',
+      '/.cache/chunk.js',
       '/../' + outside.split('/').pop(),
       '/assets/../index.html',
       '/%2e%2e/etc/passwd',

@@ -152,6 +152,8 @@ describe('netrx up: link.vxlan', () => {
             bind: `127.0.0.1:${b}`,
             remote: `127.0.0.1:${a}`,
             vni: 42,
+            // The same segment: its own adapter name (D4).
+            name: 'vxlan42b',
             mac: '02:00:00:00:00:03',
             ipv4: ['10.200.0.3/24'],
             supplicant: { enabled: true, identity: 'bob', password: 'hello' },
@@ -183,10 +185,10 @@ describe('netrx up: link.vxlan', () => {
         ?.state !== 'AUTHENTICATED' &&
       Date.now() < deadline
     );
-    // Both tunnels carry VNI 42 (one segment), so both services are named vxlan42.
-    const [authenticator, supplicant] = health.services
-      .filter((s) => s.name === 'vxlan42')
-      .map((s) => s.ieee8021x);
+    // Both tunnels carry VNI 42 (one segment); the second is named vxlan42b (D4).
+    const [authenticator, supplicant] = ['vxlan42', 'vxlan42b'].map(
+      (name) => health.services.find((s) => s.name === name)?.ieee8021x,
+    );
     expect(supplicant?.supplicant?.state).toBe('AUTHENTICATED');
     expect(authenticator?.authenticator).toMatchObject({
       succeeded: 1,
