@@ -2,7 +2,9 @@
 // pre-auth deadline (TCP accept → TLS → request head → token), the
 // per-address cap, keep-alive, and a client that never reads. Real loopback
 // sockets; the deadlines run on a virtual clock, so nothing waits for them.
-import { connect as connectTcp, type Socket } from 'node:net';
+import { once } from 'node:events';
+import { connect as connectTcp, createServer as createTcpServer, type Socket } from 'node:net';
+import { connect as connectTls } from 'node:tls';
 import { describe, expect, it } from 'vitest';
 import {
   LREC_WS_SUBPROTOCOL,
@@ -15,6 +17,7 @@ import { TraceRegistry } from '../../trace/index.js';
 import { createDemoCertificates, DEMO_SERVER_NAME } from '../certs/index.js';
 import { systemClock } from '../runtime/index.js';
 import { connectLrecWs, startLrecWsServer, type LrecWsServerNodeOptions } from './index.js';
+import { ConnectionAdmission } from './ws-admission.js';
 
 const TOKEN = 'correct horse battery staple';
 
@@ -234,6 +237,83 @@ describe('capture over WebSocket: connections per remote address', () => {
       endpoint.close();
       http.closeAllConnections();
       await new Promise((resolve) => http.close(resolve));
+    }
+  });
+
+  it('under TLS a socket past the cap is reset before the handshake: no plaintext 429 in a TLS stream (M2)', async () => {
+    const t = setup();
+    const certs = createDemoCertificates();
+    const server = await t.start({
+      maxConnectionsPerAddress: 1,
+      keepAliveIntervalMs: 0,
+      tls: { cert: certs.server.certPem, key: certs.server.keyPem },
+    });
+    const opened: Socket[] = [];
+    try {
+      const held = raw(server.port);
+      opened.push(held.socket);
+      await until(() => server.stats().preAuth === 1);
+      // A raw socket sees no byte at all: an HTTP answer here would be garbage to a TLS client.
+      const refused = raw(server.port);
+      // Bounded: under the mutant the socket stays open, silent, with nothing to time it out.
+      await until(() => refused.closed || refused.text !== '', 5_000).catch(() => undefined);
+      expect(refused.text).toBe('');
+      expect(refused.closed).toBe(true);
+      // A real TLS client fails as on a dropped connection, not on a bad record (plaintext).
+      const failure = await new Promise<NodeJS.ErrnoException>((resolve, reject) => {
+        const tls = connectTls({
+          host: '127.0.0.1',
+          port: server.port,
+          ca: certs.ca.certPem,
+          servername: DEMO_SERVER_NAME,
+        });
+        tls.once('secureConnect', () => reject(new Error('TLS handshake completed past the cap')));
+        tls.once('error', resolve);
+      });
+      expect(failure.code).not.toMatch(/SSL|TLS_/);
+      expect(server.stats()).toMatchObject({ addressRefused: 2, preAuth: 1 });
+    } finally {
+      for (const socket of opened) socket.destroy();
+      await server.close();
+    }
+  });
+
+  it('a refused peer that never reads nor closes is destroyed once its 429 is written (M3)', async () => {
+    // ConnectionAdmission on a plain TCP server, to hold the server's side of the refused socket.
+    const admission = new ConnectionAdmission({
+      clock: new VirtualClock(0),
+      preAuthTimeoutMs: 10_000,
+      maxPerAddress: 1,
+      tls: false,
+    });
+    const tcp = createTcpServer();
+    admission.attach(tcp);
+    const accepted: Socket[] = [];
+    tcp.on('connection', (socket) => accepted.push(socket));
+    await new Promise<void>((resolve) => tcp.listen(0, '127.0.0.1', resolve));
+    const port = (tcp.address() as { port: number }).port;
+    const clients: Socket[] = [];
+    const open = () => {
+      // Half-open allowed and paused: it reads nothing, so it never answers the FIN.
+      const socket = connectTcp({ host: '127.0.0.1', port, allowHalfOpen: true });
+      socket.on('error', () => undefined);
+      socket.pause();
+      clients.push(socket);
+    };
+    try {
+      open();
+      await until(() => admission.stats().preAuth === 1);
+      open();
+      await until(() => accepted.length === 2);
+      const refused = accepted[1] as Socket;
+      // 'finish': the 429 and the FIN are out. The refusal's destroy runs just before it.
+      if (!refused.writableFinished) await once(refused, 'finish');
+      expect(refused.destroyed).toBe(true);
+      expect(admission.stats()).toMatchObject({ addressRefused: 1, preAuth: 1 });
+    } finally {
+      for (const c of clients) c.destroy();
+      for (const s of accepted) s.destroy();
+      await new Promise((resolve) => tcp.close(resolve));
     }
   });
 });
