@@ -419,3 +419,57 @@ describe('runExtcapCapture: the last counts reach the file without the closing I
     expect(logged.at(-1)).toContain('7 lost packets');
   });
 });
+
+describe('runExtcapCapture: one ISB timer at a time, none left at exit', () => {
+  it('buffers held within the same second arm one timer; it is cancelled when the fifo closes (M18)', async () => {
+    const { VirtualClock } = await import('../../src/testing/index.js');
+    // Only the ISB timer runs on this clock (the stop grace is a real, unref'd timeout).
+    const clock = new VirtualClock(1_700_000_000_000);
+    const file = join(mkdtempSync(join(tmpdir(), 'ce-isb1-')), 'out.pcapng');
+    // Each buffer changes the counts: the first ISB goes out at once, the rest are held.
+    const queue = [1, 2, 3, 4].map((seq) =>
+      encodeEventBuffer([packetEvent(netrxPacket(frame(60, seq), 60))]),
+    );
+    let stop!: () => void;
+    const stopped = new Promise<void>((done) => (stop = done));
+    let waiting = false;
+    let rejectWaiting: ((e: Error) => void) | undefined;
+    const err: string[] = [];
+    const running = runExtcapCapture(
+      {
+        fifo: file,
+        server: 'fake',
+        session: 's',
+        filter: () => true,
+        filtering: false,
+        clock,
+        connect: () =>
+          Promise.resolve({
+            open: () => Promise.resolve('h'),
+            receive: () => {
+              const next = queue.shift();
+              if (next !== undefined) return Promise.resolve(next);
+              waiting = true;
+              return new Promise<Uint8Array>((_, reject) => (rejectWaiting = reject));
+            },
+            close: () => Promise.resolve(),
+            end: () => rejectWaiting?.(new Error('ended')),
+          }),
+      },
+      { out: () => undefined, err: (l) => err.push(l), untilStopped: () => stopped },
+    );
+    for (let i = 0; i < 500 && !waiting; i++) await new Promise((r) => setTimeout(r, 5));
+    expect(waiting).toBe(true);
+    // Three held changes, one timer (several would each write, and outlive the capture).
+    expect(clock.pendingTimers).toBe(1);
+    stop();
+    expect(await running).toBe(0);
+    // Nothing left to fire on a closed FileHandle or to keep the process alive.
+    expect(clock.pendingTimers).toBe(0);
+    const size = readFileSync(file).length;
+    clock.advance(5_000);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(readFileSync(file).length).toBe(size);
+    expect(err).toEqual([]);
+  });
+});
