@@ -42,7 +42,15 @@ const anchor = createServer((socket) => {
 await new Promise<void>((done) => anchor.listen(0, '127.0.0.1', done));
 const anchorPort = (anchor.address() as { port: number }).port;
 
-/** Emits at `rate` events/s (0: CHUNK per turn) for `durationMs`; peak memory sampled every 64 turns. */
+/**
+ * Emits at `rate` events/s (0: CHUNK per turn) for `durationMs`; peak memory
+ * sampled every 64 turns. Paced steps emit what fell due each ~1 ms tick, but
+ * at most `burstCap(rate)` events per turn: a late tick is made up over the
+ * next turns (setImmediate, so the transport runs in between), not in one
+ * burst larger than the session (4,512 events) that would lose events
+ * whatever the transport does. The largest burst and the largest gap between
+ * turns are reported, so a scheduler stall shows next to the loss it causes.
+ */
 function step(rate: number, durationMs: number): Promise<void> {
   const CHUNK = 512;
   const before = synthetic.generated;
@@ -52,9 +60,16 @@ function step(rate: number, durationMs: number): Promise<void> {
   let peakHeap = 0;
   let peakBuffered = 0;
   let turns = 0;
+  let maxBurst = 0;
+  let maxGapMs = 0;
+  let lastTurnMs = 0;
+  // Four ticks' worth at the target rate (at least 64): 1,000 events at 250k/s.
+  const cap = rate === 0 ? CHUNK : Math.max(64, Math.ceil((4 * rate) / 1000));
   return new Promise((done) => {
     const turn = () => {
       const elapsedMs = Number(process.hrtime.bigint() - started) / 1e6;
+      maxGapMs = Math.max(maxGapMs, elapsedMs - lastTurnMs);
+      lastTurnMs = elapsedMs;
       if (elapsedMs >= durationMs) {
         const used = process.cpuUsage(cpu);
         send({
@@ -65,13 +80,17 @@ function step(rate: number, durationMs: number): Promise<void> {
           peakRss,
           peakHeap,
           peakBuffered,
+          maxBurst,
+          maxGapMs,
         });
         done();
         return;
       }
       const due =
         rate === 0 ? CHUNK : Math.floor((rate * elapsedMs) / 1000) - (synthetic.generated - before);
-      if (due > 0) synthetic.emit(Math.min(due, rate === 0 ? CHUNK : 64 * CHUNK));
+      const burst = Math.min(due, cap);
+      if (burst > 0) synthetic.emit(burst);
+      maxBurst = Math.max(maxBurst, burst);
       if (++turns % 64 === 0) {
         const memory = process.memoryUsage();
         peakRss = Math.max(peakRss, memory.rss);
@@ -80,7 +99,8 @@ function step(rate: number, durationMs: number): Promise<void> {
       }
       // A paced step sleeps between ~1 ms ticks (so its CPU per event is the
       // work, not a spinning loop); the max step yields a turn only.
-      if (rate === 0) setImmediate(turn);
+      // Behind (a late tick): catch up on the next turn, in bursts of `cap`.
+      if (rate === 0 || due > cap) setImmediate(turn);
       else setTimeout(turn, 1);
     };
     setImmediate(turn);
