@@ -6,6 +6,7 @@
  * authentications by method and result for `/metrics`.
  */
 import { readFile } from 'node:fs/promises';
+import { HostListenError, listenReason } from './start-errors.js';
 import {
   StaticUserStore,
   createMd5Method,
@@ -174,10 +175,15 @@ export function radiusService(config: RadiusConfig): RadiusService {
         subscription.disable();
         await link?.close();
         link = undefined;
-        const code = (error as NodeJS.ErrnoException).code;
-        throw new Error(
-          `radius: cannot listen on udp ${config.host}:${config.port}: ${code === 'EADDRINUSE' ? 'address already in use' : (error as Error).message}`,
-          { cause: error },
+        // A TCP listen that failed is RadSec's; a UDP bind, the RADIUS port's.
+        const radsec = (error as NodeJS.ErrnoException).syscall === 'listen';
+        throw new HostListenError(
+          radsec ? 'radius.radsec.port' : 'radius.port',
+          radsec
+            ? { protocol: 'tcp', address: config.radsec.host, port: config.radsec.port }
+            : { protocol: 'udp', address: config.host, port: config.port },
+          listenReason(error),
+          error,
         );
       }
       const host = config.host.includes(':') ? `[${config.host}]` : config.host;
