@@ -187,10 +187,21 @@ function checkRadius(config: HostConfig): void {
   if (radius.users.length === 0 && radius.usersFile === '')
     throw new ConfigError('radius.users', 'an enabled RADIUS server needs users (or usersFile)');
   checkFile('radius.usersFile', radius.usersFile);
-  // The users file is read here too, off loopback: the demo user must not
-  // come in by the file where the list would refuse it (review S3).
-  if (publicAddress && radius.usersFile !== '') {
-    if (demoUserInUsersFile(readFileSync(radius.usersFile, 'utf8')))
+  if (radius.usersFile !== '') {
+    const text = readFileSync(radius.usersFile, 'utf8');
+    // Parsed here, so a file broken before a SIGHUP refuses the reload and
+    // the running server keeps the users it has (review D2).
+    try {
+      parseUsersFile(text);
+    } catch (error) {
+      throw new ConfigError(
+        'radius.usersFile',
+        `${JSON.stringify(radius.usersFile)}:${(error as Error).message}`,
+      );
+    }
+    // Off loopback the demo user must not come in by the file where the
+    // list would refuse it (review S3).
+    if (publicAddress && demoUserInUsersFile(text))
       throw new ConfigError(
         'radius.usersFile',
         `the demo user ${DEMO_USER.name} is refused on a non-loopback radius.host (${radius.host})`,

@@ -4,7 +4,8 @@
  * the start failing later with OpenSSL's `PEM routines::no start line` and
  * no key at all (review D5). Parsed with node:crypto, as TLS will parse it.
  */
-import { X509Certificate, createPrivateKey, type KeyObject } from 'node:crypto';
+import { X509Certificate, createHash, createPrivateKey, type KeyObject } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 
 const CERTIFICATE_BLOCK = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g;
 
@@ -33,4 +34,23 @@ export function pemPrivateKey(text: string): KeyObject | string {
     // Node's words (an encrypted key needs a passphrase the host never has).
     return `the private key does not parse: ${(error as Error).message}`;
   }
+}
+
+/**
+ * The contents of the files a service reads at start, as digests, for its
+ * reload fingerprint: a users file, PEM file or script edited in place (the
+ * way an operator adds a user, or rotates a certificate, and sends SIGHUP)
+ * restarts the service that read it, as a changed key does (review D2). An
+ * unreadable file counts as its errno, so it differs from any contents.
+ */
+export function filesFingerprint(files: readonly string[]): string[] {
+  return files
+    .filter((file) => file !== '')
+    .map((file) => {
+      try {
+        return createHash('sha256').update(readFileSync(file)).digest('hex');
+      } catch (error) {
+        return `!${(error as NodeJS.ErrnoException).code ?? 'unreadable'}`;
+      }
+    });
 }

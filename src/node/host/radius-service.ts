@@ -6,6 +6,7 @@
  * authentications by method and result for `/metrics`.
  */
 import { readFile } from 'node:fs/promises';
+import { filesFingerprint } from './config-files.js';
 import { HostListenError, listenReason } from './start-errors.js';
 import {
   StaticUserStore,
@@ -105,7 +106,15 @@ export function radiusService(config: RadiusConfig): RadiusService {
   const auths = new Map<string, { method: string; result: string; count: number }>();
   return {
     name: 'radius',
-    fingerprint: JSON.stringify(config),
+    fingerprint: JSON.stringify({
+      config,
+      files: filesFingerprint([
+        config.usersFile,
+        ...(config.radsec.enabled
+          ? [config.radsec.certificate, config.radsec.privateKey, config.radsec.ca]
+          : []),
+      ]),
+    }),
     address: () => (server === undefined ? undefined : { address: config.host, port: server.port }),
     async start(context) {
       const users = await usersOf(config);

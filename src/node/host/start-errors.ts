@@ -4,7 +4,7 @@
  * check), each naming the configuration key to change and the port or file
  * it is about (review D5: "one clear error naming the key"), with a code to
  * match on. PEM files and script files are checked with the configuration
- * (config-files.ts, `ERR_CONFIG_INVALID`); this is what is left for the
+ * (config-checks.ts, `ERR_CONFIG_INVALID`); this is what is left for the
  * moment a listener binds.
  */
 import { NetrxError } from '../../runtime/index.js';
