@@ -53,7 +53,18 @@ export interface CaptureService extends HostService {
   captureTable(): SessionTable | undefined;
 }
 
-export function captureService(config: HostConfig['capture']): CaptureService {
+/**
+ * `tokenSet`: `http.token` is set. MS-LREC over ncacn_ip_tcp carries no
+ * bearer token (impacket and Windows clients bind without one, and NTLM is
+ * not implemented), so the RPC listener cannot require it; the check keeps
+ * it on loopback, and with a token the start says once, as a warning, that
+ * the token does not cover it (review S5), rather than refusing a setup
+ * the extcap and impacket clients rely on.
+ */
+export function captureService(
+  config: HostConfig['capture'],
+  options: { readonly tokenSet?: boolean } = {},
+): CaptureService {
   let table: SessionTable | undefined;
   let rpc: LrecTcpServer | undefined;
   let ws: LrecWsEndpoint | undefined;
@@ -158,7 +169,12 @@ export function captureService(config: HostConfig['capture']): CaptureService {
         );
       }
       const host = rpc.host.includes(':') ? `[${rpc.host}]` : rpc.host;
-      return `MS-LREC on rpc://${host}:${rpc.port} (loopback, no auth) and ${wsUrl}, session(s) ${names}`;
+      if (options.tokenSet === true)
+        context.log(
+          `capture: warning: http.token does not cover rpc://${host}:${rpc.port}: MS-LREC has no authentication here, so any local user can read every event; set capture.rpc.enabled: false to close it`,
+        );
+      const auth = options.tokenSet === true ? 'no auth, not covered by http.token' : 'no auth';
+      return `MS-LREC on rpc://${host}:${rpc.port} (loopback, ${auth}) and ${wsUrl}, session(s) ${names}`;
     },
     async stop() {
       const running = table;
