@@ -21,6 +21,7 @@ import type { HostConfig } from './config.js';
 import type { HostService } from './host.js';
 import type { MetricFamily } from './metrics.js';
 import { startCaptureNats, type CaptureNats } from './capture-nats.js';
+import { HostListenError, listenReason } from './start-errors.js';
 
 /** Where the host serves the capture WebSocket (`ws://127.0.0.1:7340/capture`). */
 export const CAPTURE_WS_PATH = '/capture';
@@ -52,7 +53,18 @@ export interface CaptureService extends HostService {
   captureTable(): SessionTable | undefined;
 }
 
-export function captureService(config: HostConfig['capture']): CaptureService {
+/**
+ * `tokenSet`: `http.token` is set. MS-LREC over ncacn_ip_tcp carries no
+ * bearer token (impacket and Windows clients bind without one, and NTLM is
+ * not implemented), so the RPC listener cannot require it; the check keeps
+ * it on loopback, and with a token the start says once, as a warning, that
+ * the token does not cover it (review S5), rather than refusing a setup
+ * the extcap and impacket clients rely on.
+ */
+export function captureService(
+  config: HostConfig['capture'],
+  options: { readonly tokenSet?: boolean } = {},
+): CaptureService {
   let table: SessionTable | undefined;
   let rpc: LrecTcpServer | undefined;
   let ws: LrecWsEndpoint | undefined;
@@ -61,7 +73,7 @@ export function captureService(config: HostConfig['capture']): CaptureService {
   let clock: Parameters<HostService['start']>[0]['clock'] | undefined;
   let nats: CaptureNats | undefined;
   const sessions = (): readonly EventSession[] => table?.sessions() ?? [];
-  return {
+  const service: CaptureService = {
     name: 'capture',
     fingerprint: JSON.stringify(config),
     captureTable: () => table,
@@ -137,16 +149,32 @@ export function captureService(config: HostConfig['capture']): CaptureService {
       const wsUrl = `${context.url.replace(/^http/, 'ws').replace(/\/$/, '')}${CAPTURE_WS_PATH}`;
       const names = config.sessions.map((s) => s.name).join(', ');
       if (!config.rpc.enabled) return `session(s) ${names} on ${wsUrl} (capture.rpc off)`;
-      rpc = await startLrecTcpServer({
-        table: created,
-        host: config.rpc.host,
-        port: config.rpc.port,
-        insecureNoAuth: true,
-        trace: context.trace,
-        onConnectionClosed,
-      });
+      try {
+        rpc = await startLrecTcpServer({
+          table: created,
+          host: config.rpc.host,
+          port: config.rpc.port,
+          insecureNoAuth: true,
+          trace: context.trace,
+          onConnectionClosed,
+        });
+      } catch (error) {
+        // The host stops only the services that started: undo this one's half.
+        await service.stop();
+        throw new HostListenError(
+          'capture.rpc.port',
+          { protocol: 'tcp', address: config.rpc.host, port: config.rpc.port },
+          listenReason(error),
+          error,
+        );
+      }
       const host = rpc.host.includes(':') ? `[${rpc.host}]` : rpc.host;
-      return `MS-LREC on rpc://${host}:${rpc.port} (loopback, no auth) and ${wsUrl}, session(s) ${names}`;
+      if (options.tokenSet === true)
+        context.log(
+          `capture: warning: http.token does not cover rpc://${host}:${rpc.port}: MS-LREC has no authentication here, so any local user can read every event; set capture.rpc.enabled: false to close it`,
+        );
+      const auth = options.tokenSet === true ? 'no auth, not covered by http.token' : 'no auth';
+      return `MS-LREC on rpc://${host}:${rpc.port} (loopback, ${auth}) and ${wsUrl}, session(s) ${names}`;
     },
     async stop() {
       const running = table;
@@ -237,6 +265,7 @@ export function captureService(config: HostConfig['capture']): CaptureService {
       ];
     },
   };
+  return service;
 }
 
 function sleep(clock: { setTimer(ms: number, f: () => void): Timer }, ms: number): Promise<void> {

@@ -2,9 +2,11 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { createDemoCertificates } from '../certs/demo.js';
 import { ConfigError, validateHostConfig } from './config.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'netrx-config-checks-'));
+const certs = createDemoCertificates();
 function file(name: string, text: string): string {
   const path = join(dir, name);
   writeFileSync(path, text);
@@ -81,6 +83,59 @@ describe('host configuration: checks across the service sections', () => {
     );
     expect(problem({ radius: { enabled: true, users: [], usersFile: missing } })).toBe(
       `radius.usersFile: no such file: ${JSON.stringify(missing)}`,
+    );
+  });
+
+  it('D5: a PEM file that does not hold what its key says is refused naming the key and the file', () => {
+    const cert = file('d5-cert.pem', certs.server.certPem);
+    const key = file('d5-key.pem', certs.server.keyPem);
+    const garbage = file('d5-garbage.pem', 'not a certificate at all\n');
+    const broken = file(
+      'd5-broken.pem',
+      '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n',
+    );
+    expect(problem({ http: { tls: { cert: garbage, key } } })).toBe(
+      `http.tls.cert: ${JSON.stringify(garbage)} is not a PEM certificate (no BEGIN CERTIFICATE block)`,
+    );
+    expect(problem({ http: { tls: { cert: broken, key } } })).toBe(
+      `http.tls.cert: ${JSON.stringify(broken)} certificate 1 of 1 does not parse`,
+    );
+    expect(problem({ http: { tls: { cert, key: garbage } } })).toBe(
+      `http.tls.key: ${JSON.stringify(garbage)} is not a PEM private key (no BEGIN … PRIVATE KEY block)`,
+    );
+    const other = file('d5-other-key.pem', certs.client.keyPem);
+    expect(problem({ http: { tls: { cert, key: other } } })).toBe(
+      `http.tls.key: ${JSON.stringify(other)} is not the private key of the certificate in http.tls.cert (${JSON.stringify(cert)})`,
+    );
+    const radsec = {
+      enabled: true,
+      certificate: cert,
+      privateKey: key,
+      ca: garbage,
+      clients: [{ name: 'ap', commonName: 'ap' }],
+    };
+    expect(problem({ radius: { radsec } })).toBe(
+      `radius.radsec.ca: ${JSON.stringify(garbage)} is not a PEM certificate (no BEGIN CERTIFICATE block)`,
+    );
+    expect(problem({ radius: { radsec: { ...radsec, ca: cert, privateKey: garbage } } })).toMatch(
+      /^radius\.radsec\.privateKey: .* is not a PEM private key/,
+    );
+    expect(() => validateHostConfig({ http: { tls: { cert, key } } })).not.toThrow();
+  });
+
+  it('D5: a login script file that is not there names its key', () => {
+    const missing = join(dir, 'no-such.scp');
+    const port = { name: 'p', port: 'tcp:127.0.0.1:9' };
+    expect(
+      problem({
+        ports: [
+          { ...port, script: { scp: file('ok.scp', 'transmit "x"\n') } },
+          { ...port, name: 'q', script: { scp: missing } },
+        ],
+      }),
+    ).toBe(`ports[1].script.scp: no such file: ${JSON.stringify(missing)}`);
+    expect(problem({ ports: [{ ...port, script: { chat: missing } }] })).toBe(
+      `ports[0].script.chat: no such file: ${JSON.stringify(missing)}`,
     );
   });
 
@@ -230,9 +285,13 @@ describe('host configuration: checks across the service sections', () => {
 });
 
 describe('radius.radsec', () => {
-  const pem = file('radsec.pem', '-----BEGIN CERTIFICATE-----\n');
+  const pem = {
+    certificate: file('radsec.pem', certs.server.certPem),
+    privateKey: file('radsec-key.pem', certs.server.keyPem),
+    ca: file('radsec-ca.pem', certs.ca.certPem),
+  };
   const radsec = (extra: Record<string, unknown>) => ({
-    radius: { radsec: { enabled: true, certificate: pem, privateKey: pem, ca: pem, ...extra } },
+    radius: { radsec: { enabled: true, ...pem, ...extra } },
   });
 
   it('an enabled listener needs its PEM files and at least one client', () => {

@@ -11,6 +11,7 @@ import { isLoopbackAddress } from '../capture/index.js';
 import { parseUsersFile } from '../../eap/users-file.js';
 import type { HostConfig } from './config.js';
 import { DEMO_SECRET, DEMO_USER } from './config-services.js';
+import { pemCertificates, pemPrivateKey } from './config-files.js';
 import { checkCaptureNats } from './config-nats.js';
 import { ConfigError } from './schema.js';
 
@@ -28,7 +29,48 @@ export function checkServices(config: HostConfig, raw?: unknown): void {
   checkRadius(config);
   checkCapture(config);
   checkSynthetic(config, raw);
+  checkPortScripts(config);
   checkClashes(bindings(config));
+}
+
+/** A script file a port names must be there when the host starts (review D5). */
+function checkPortScripts(config: HostConfig): void {
+  config.ports.forEach((port, i) => {
+    const { chat, scp } = port.script;
+    if (scp !== '') checkFile(`ports[${i}].script.scp`, scp);
+    if (typeof chat === 'string') checkFile(`ports[${i}].script.chat`, chat);
+  });
+}
+
+/**
+ * The PEM files of one TLS listener, by key: each must hold what its key
+ * says, and the private key must be the certificate's (review D5).
+ */
+function checkPemFiles(keys: {
+  readonly cert: readonly [string, string];
+  readonly key: readonly [string, string];
+  readonly ca?: readonly [string, string];
+}): void {
+  // Every file there first: a missing one is named before a bad one.
+  for (const [key, file] of [keys.cert, keys.key, ...(keys.ca ? [keys.ca] : [])])
+    checkFile(key, file);
+  const read = ([, file]: readonly [string, string]) => readFileSync(file, 'latin1');
+  const certificates = pemCertificates(read(keys.cert));
+  if (typeof certificates === 'string')
+    throw new ConfigError(keys.cert[0], `${JSON.stringify(keys.cert[1])} ${certificates}`);
+  const privateKey = pemPrivateKey(read(keys.key));
+  if (typeof privateKey === 'string')
+    throw new ConfigError(keys.key[0], `${JSON.stringify(keys.key[1])} ${privateKey}`);
+  if (certificates[0]?.checkPrivateKey(privateKey) !== true)
+    throw new ConfigError(
+      keys.key[0],
+      `${JSON.stringify(keys.key[1])} is not the private key of the certificate in ${keys.cert[0]} (${JSON.stringify(keys.cert[1])})`,
+    );
+  if (keys.ca !== undefined) {
+    const ca = pemCertificates(read(keys.ca));
+    if (typeof ca === 'string')
+      throw new ConfigError(keys.ca[0], `${JSON.stringify(keys.ca[1])} ${ca}`);
+  }
 }
 
 function fileProblem(file: string): string | undefined {
@@ -76,8 +118,8 @@ function checkHttp(config: HostConfig): void {
       tls.cert === '' ? 'http.tls.cert' : 'http.tls.key',
       'give both tls.cert and tls.key (PEM files), or neither',
     );
-  checkFile('http.tls.cert', tls.cert);
-  checkFile('http.tls.key', tls.key);
+  if (tls.cert !== '')
+    checkPemFiles({ cert: ['http.tls.cert', tls.cert], key: ['http.tls.key', tls.key] });
   if (!isLoopbackAddress(host)) {
     if (tls.cert === '')
       throw new ConfigError(
@@ -114,6 +156,11 @@ function checkRadSec(radsec: HostConfig['radius']['radsec']): void {
       );
     checkFile(`radius.radsec.${key}`, radsec[key]);
   }
+  checkPemFiles({
+    cert: ['radius.radsec.certificate', radsec.certificate],
+    key: ['radius.radsec.privateKey', radsec.privateKey],
+    ca: ['radius.radsec.ca', radsec.ca],
+  });
   if (radsec.clients.length === 0)
     throw new ConfigError(
       'radius.radsec.clients',
@@ -140,10 +187,21 @@ function checkRadius(config: HostConfig): void {
   if (radius.users.length === 0 && radius.usersFile === '')
     throw new ConfigError('radius.users', 'an enabled RADIUS server needs users (or usersFile)');
   checkFile('radius.usersFile', radius.usersFile);
-  // The users file is read here too, off loopback: the demo user must not
-  // come in by the file where the list would refuse it (review S3).
-  if (publicAddress && radius.usersFile !== '') {
-    if (demoUserInUsersFile(readFileSync(radius.usersFile, 'utf8')))
+  if (radius.usersFile !== '') {
+    const text = readFileSync(radius.usersFile, 'utf8');
+    // Parsed here, so a file broken before a SIGHUP refuses the reload and
+    // the running server keeps the users it has (review D2).
+    try {
+      parseUsersFile(text);
+    } catch (error) {
+      throw new ConfigError(
+        'radius.usersFile',
+        `${JSON.stringify(radius.usersFile)}:${(error as Error).message}`,
+      );
+    }
+    // Off loopback the demo user must not come in by the file where the
+    // list would refuse it (review S3).
+    if (publicAddress && demoUserInUsersFile(text))
       throw new ConfigError(
         'radius.usersFile',
         `the demo user ${DEMO_USER.name} is refused on a non-loopback radius.host (${radius.host})`,

@@ -4,8 +4,10 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { ConfigError, defaultHostConfig, loadHostConfig, validateHostConfig } from './config.js';
+import { createDemoCertificates } from '../certs/demo.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'netrx-config-'));
+const certs = createDemoCertificates();
 function file(name: string, text: string): string {
   const path = join(dir, name);
   writeFileSync(path, text);
@@ -55,9 +57,9 @@ describe('host configuration: ports', () => {
       'exec:telnet host',
     ])
       expect(port({ port: spec })().ports[0]?.port).toBe(spec);
-    expect(port({ script: { chat: '/etc/chatscripts/x' } })().ports[0]?.script.chat).toBe(
-      '/etc/chatscripts/x',
-    );
+    // A chat file must be there (review D5).
+    const chat = file('x.chat', 'ogin: x\n');
+    expect(port({ script: { chat } })().ports[0]?.script.chat).toBe(chat);
   });
 
   it('names the bad key in one clear error', () => {
@@ -429,7 +431,10 @@ describe('host configuration: addresses checked before anything starts (issue 17
       expect(problem({ http: { host } })).toBe(
         `http.tls: http.host ${host} is not loopback: the dashboard and capture endpoints need tls.cert and tls.key there`,
       );
-    const tls = { cert: file('cert.pem', 'CERT'), key: file('key.pem', 'KEY') };
+    const tls = {
+      cert: file('cert.pem', certs.server.certPem),
+      key: file('key.pem', certs.server.keyPem),
+    };
     expect(problem({ http: { host: '::', tls } })).toBe(
       'http.token: http.host :: is not loopback: set a token every client must present',
     );
@@ -446,7 +451,10 @@ describe('host configuration: addresses checked before anything starts (issue 17
   });
 
   it('a non-loopback http.host with tls and a token is accepted', () => {
-    const tls = { cert: file('cert.pem', 'CERT'), key: file('key.pem', 'KEY') };
+    const tls = {
+      cert: file('cert.pem', certs.server.certPem),
+      key: file('key.pem', certs.server.keyPem),
+    };
     const token = 'a-token-of-24-characters';
     for (const host of ['::', 'fe80::1', '0.0.0.0', '192.0.2.1'])
       expect(validateHostConfig({ http: { host, tls, token } }).http).toEqual({

@@ -15,9 +15,13 @@ afterEach(async () => {
 
 async function start(allowedOrigins: string[] = []): Promise<number> {
   const defaults = defaultHostConfig();
+  // Every listener on an ephemeral port: the defaults (7340, 1812, 7341)
+  // are taken whenever an `npm start` runs on the same machine (review T1).
   const config = {
     ...defaults,
-    http: { ...defaultHostConfig().http, port: 0 },
+    http: { ...defaults.http, port: 0 },
+    radius: { ...defaults.radius, port: 0 },
+    capture: { ...defaults.capture, rpc: { ...defaults.capture.rpc, port: 0 } },
     websocket: { echo: { ...defaults.websocket.echo, allowedOrigins } },
   };
   const host = await startHost(config, { version: '0', services: servicesFromConfig(config) });

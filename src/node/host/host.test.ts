@@ -137,7 +137,7 @@ describe('netrx up host', () => {
     const first = await start();
     const port = Number(new URL(first.url).port);
     await expect(start(config({ port }))).rejects.toThrow(
-      `http: cannot listen on 127.0.0.1:${port}: address already in use`,
+      `http.port: cannot listen on tcp 127.0.0.1:${port}: address already in use`,
     );
   });
 

@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { HostListenError } from './start-errors.js';
 import { pino } from 'pino';
 import type { Clock, Crypto } from '../../runtime/index.js';
 import {
@@ -236,7 +237,14 @@ export async function startHost(
     consoleSubscription?.disable();
     packets.close();
     adapters.provider.close();
-    throw new Error(`http: ${(error as Error).message}`, { cause: error });
+    // HttpStatusServer says why in words after the address (no errno kept).
+    const reason = (error as Error).message.replace(/^cannot listen on \S+: /, '');
+    throw new HostListenError(
+      'http.port',
+      { protocol: 'tcp', address: config.http.host, port: config.http.port },
+      reason,
+      error,
+    );
   }
   started.push({ name: 'trace', detail: '' });
   started.push({ name: 'http', detail: `${url} (GET /health, /metrics)` });

@@ -1,6 +1,6 @@
 // The dashboard login's defences over real HTTP on loopback (issue 14,
-// F1–F5): guesses limited per address (127.0.0.2, 127.0.0.3… are other
-// addresses of loopback), fair session eviction, what /metrics, the log
+// F1–F5): guesses limited per address (all of loopback is one, review
+// S2), fair session eviction, what /metrics, the log
 // and the trace say about it (never the token), the POST Origin rule, and
 // the security headers and the clean redirect.
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
@@ -125,10 +125,10 @@ describe('netrx up: dashboard login limits (F1)', () => {
     expect(bearer.status).toBe(429);
     expect(bearer.headers['retry-after']).toBe('1');
     expect((await send(host.loginUrl as string)).status).toBe(429);
-    // Another loopback address is another address.
+    // Another loopback address is the same client (review S2): it waits too.
     const other = await form(host, TOKEN, own, '127.0.0.2');
-    expect(other.status).toBe(303);
-    expect(other.headers.location).toBe('./');
+    expect(other.status).toBe(429);
+    expect(other.headers['set-cookie']).toBeUndefined();
   });
 
   it('wrong bearer tokens are guesses too: the sixth waits', async () => {
@@ -165,12 +165,14 @@ describe('netrx up: logins and evictions are visible (F3)', () => {
     const { host, lines, events, origin } = await start({
       login: { maxSessions: 2, maxSessionsPerAddress: 1 },
     });
+    // The logins first: once 127.0.0.1 waits, all of loopback does (S2).
+    cookieOf(await form(host, TOKEN, { Origin: origin }, '127.0.0.7'));
+    const second = cookieOf(await form(host, TOKEN, { Origin: origin }, '127.0.0.7'));
     for (let i = 0; i < 5; i++) await form(host, 'wrong-token-wrong', { Origin: origin });
     await form(host, TOKEN, { Origin: origin });
-    const first = cookieOf(await form(host, TOKEN, { Origin: origin }, '127.0.0.7'));
-    await form(host, TOKEN, { Origin: origin }, '127.0.0.7');
+    // A session cookie is checked without the limiter.
     const metrics = await send(new URL('/metrics', host.url).href, {
-      headers: { Cookie: first.replace(/=.*/, '=x'), Authorization: `Bearer ${TOKEN}` },
+      headers: { Cookie: second },
       from: '127.0.0.8',
     });
     expect(metrics.status).toBe(200);

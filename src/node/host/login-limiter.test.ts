@@ -7,6 +7,7 @@ import {
   DEFAULT_LOGIN_LIMITS,
   LoginLimiter,
   addressKey,
+  limiterKey,
   type LoginLimits,
 } from './login-limiter.js';
 
@@ -96,6 +97,51 @@ describe('LoginLimiter', () => {
     expect(addressKey('fe80::1%eth0')).toBe('fe80:0:0:0::/64');
     expect(addressKey(undefined)).toBe('');
     expect(addressKey('not an address')).toBe('');
+  });
+
+  it('S2: counts every loopback address as the one key `loopback`, anything else as its addressKey', () => {
+    for (const remote of ['127.0.0.1', '127.0.0.2', '127.255.255.254', '::1', '::ffff:127.0.0.3'])
+      expect({ remote, key: limiterKey(addressKey(remote)) }).toEqual({ remote, key: 'loopback' });
+    for (const remote of ['128.0.0.1', '126.255.255.255', '10.127.0.1', '2001:db8::1'])
+      expect({ remote, key: limiterKey(addressKey(remote)) }).toEqual({
+        remote,
+        key: addressKey(remote),
+      });
+  });
+
+  it('property: a guesser rotating over 127/8 is held after `attempts` failures, whatever the settings', () => {
+    const octet = fc.integer({ min: 0, max: 255 });
+    const loopback = fc
+      .tuple(octet, octet, octet, fc.boolean())
+      .map(([a, b, c, mapped]) => `${mapped ? '::ffff:' : ''}127.${a}.${b}.${c}`);
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 8 }),
+        fc.integer({ min: 1, max: 5000 }),
+        fc.array(loopback, { minLength: 9, maxLength: 9 }),
+        (attempts, backoffMs, remotes) => {
+          const limiter = new LoginLimiter(
+            {
+              attempts,
+              backoffMs,
+              maxBackoffMs: backoffMs * 8,
+              globalPerMinute: 1000,
+              maxAddresses: 64,
+            },
+            0,
+          );
+          for (const remote of remotes.slice(0, attempts))
+            limiter.failed(limiterKey(addressKey(remote)), 0);
+          const next = remotes[attempts] ?? '::1';
+          expect(limiter.check(limiterKey(addressKey(next)), 0)).toEqual({
+            ok: false,
+            scope: 'address',
+            retryAfterMs: backoffMs,
+          });
+          expect(limiter.check(limiterKey(addressKey('::1')), backoffMs).ok).toBe(true);
+        },
+      ),
+    );
   });
 
   it('property: the table stays bounded, waits stay capped, an address is not held up before its attempts, a clean one never, and the global rate holds for the others', () => {

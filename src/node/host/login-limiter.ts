@@ -77,6 +77,25 @@ export function addressKey(remote: string | undefined): string {
     .join(':')}::/64`;
 }
 
+/** `addressKey` of `::1`: its /64 holds no other address a peer can have. */
+const IPV6_LOOPBACK_KEY = '0:0:0:0::/64';
+
+/**
+ * The key the limiter counts an `addressKey` under: every loopback address
+ * (all of 127.0.0.0/8, `::1`, `::ffff:127.x.y.z`) as the one key
+ * `loopback`, anything else as itself. Any local user can send from any
+ * 127.x address without privilege (`localAddress`), so keying them apart
+ * would give a local guesser 16 million fresh addresses, each with its own
+ * free attempts (review S2). They are one machine, so one client. The
+ * price: a local guesser makes a local scraper wait too, which one
+ * address (127.0.0.1) already allowed.
+ */
+export function limiterKey(address: string): string {
+  if (address === IPV6_LOOPBACK_KEY) return 'loopback';
+  if (isIPv4(address) && address.startsWith('127.')) return 'loopback';
+  return address;
+}
+
 export class LoginLimiter {
   private readonly limits: LoginLimits;
   /** Insertion order is the order of the last failure: the first entry is forgotten first. */

@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { filesFingerprint } from './config-files.js';
 import type { Clock } from '../../runtime/index.js';
 import { checkPortSpec, openTransport } from '../port/index.js';
 import {
@@ -65,7 +66,13 @@ export function portService(
   let done: Promise<void> = Promise.resolve();
   return {
     name,
-    fingerprint: JSON.stringify(config),
+    fingerprint: JSON.stringify({
+      config,
+      files: filesFingerprint([
+        config.script.scp,
+        typeof config.script.chat === 'string' ? config.script.chat : '',
+      ]),
+    }),
     finished: () => done,
     async start(context) {
       const password = passwordOf(config, env);

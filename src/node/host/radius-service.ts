@@ -6,6 +6,8 @@
  * authentications by method and result for `/metrics`.
  */
 import { readFile } from 'node:fs/promises';
+import { filesFingerprint } from './config-files.js';
+import { HostListenError, listenReason } from './start-errors.js';
 import {
   StaticUserStore,
   createMd5Method,
@@ -104,7 +106,15 @@ export function radiusService(config: RadiusConfig): RadiusService {
   const auths = new Map<string, { method: string; result: string; count: number }>();
   return {
     name: 'radius',
-    fingerprint: JSON.stringify(config),
+    fingerprint: JSON.stringify({
+      config,
+      files: filesFingerprint([
+        config.usersFile,
+        ...(config.radsec.enabled
+          ? [config.radsec.certificate, config.radsec.privateKey, config.radsec.ca]
+          : []),
+      ]),
+    }),
     address: () => (server === undefined ? undefined : { address: config.host, port: server.port }),
     async start(context) {
       const users = await usersOf(config);
@@ -174,10 +184,15 @@ export function radiusService(config: RadiusConfig): RadiusService {
         subscription.disable();
         await link?.close();
         link = undefined;
-        const code = (error as NodeJS.ErrnoException).code;
-        throw new Error(
-          `radius: cannot listen on udp ${config.host}:${config.port}: ${code === 'EADDRINUSE' ? 'address already in use' : (error as Error).message}`,
-          { cause: error },
+        // A TCP listen that failed is RadSec's; a UDP bind, the RADIUS port's.
+        const radsec = (error as NodeJS.ErrnoException).syscall === 'listen';
+        throw new HostListenError(
+          radsec ? 'radius.radsec.port' : 'radius.port',
+          radsec
+            ? { protocol: 'tcp', address: config.radsec.host, port: config.radsec.port }
+            : { protocol: 'udp', address: config.host, port: config.port },
+          listenReason(error),
+          error,
         );
       }
       const host = config.host.includes(':') ? `[${config.host}]` : config.host;

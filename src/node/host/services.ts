@@ -16,7 +16,9 @@ import { websocketEchoService } from './websocket-service.js';
  * what it talks to is up.
  */
 export function servicesFromConfig(config: HostConfig): HostService[] {
-  const services: HostService[] = [captureService(config.capture)];
+  const services: HostService[] = [
+    captureService(config.capture, { tokenSet: config.http.token !== '' }),
+  ];
   const radius = config.radius.enabled ? radiusService(config.radius) : undefined;
   if (radius !== undefined) services.push(radius);
   services.push(...vxlanServices(config));

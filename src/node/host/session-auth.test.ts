@@ -204,18 +204,37 @@ describe('SessionAuth: guessing is slowed per address (issue 14 F1)', () => {
     });
     const codes = new Map<number, number>();
     for (let i = 0; i < 125; i++) {
-      const decision = gate.authorize({ authorization: 'Bearer wrong', remote: `127.0.1.${i}` });
+      const decision = gate.authorize({ authorization: 'Bearer wrong', remote: `10.0.1.${i}` });
       const status = decision.ok ? 200 : decision.status;
       codes.set(status, (codes.get(status) ?? 0) + 1);
     }
     expect(Object.fromEntries(codes)).toEqual({ 401: 125 });
     // Those that failed wait now; the scraper, which never failed, does not.
-    expect(gate.authorize({ authorization: `Bearer ${TOKEN}`, remote: '127.0.1.3' })).toMatchObject(
-      { ok: false, status: 429 },
-    );
-    expect(gate.authorize({ authorization: `Bearer ${TOKEN}`, remote: '127.0.0.250' }).ok).toBe(
+    expect(gate.authorize({ authorization: `Bearer ${TOKEN}`, remote: '10.0.1.3' })).toMatchObject({
+      ok: false,
+      status: 429,
+    });
+    expect(gate.authorize({ authorization: `Bearer ${TOKEN}`, remote: '10.0.1.250' }).ok).toBe(
       true,
     );
+  });
+
+  it('S2: every loopback address is one client: five wrong tokens from 127.0.0.1 hold 127.0.0.2, ::1 and ::ffff:127.9.9.9 too', () => {
+    const { gate, clock } = limited();
+    for (let i = 0; i < 5; i++)
+      expect(gate.attempt(`wrong-${i}`, 'token', `127.0.0.${i + 1}`)).toEqual({
+        ok: false,
+        status: 401,
+      });
+    for (const remote of ['127.0.0.1', '127.0.0.2', '127.255.0.9', '::1', '::ffff:127.9.9.9'])
+      expect({
+        remote,
+        decision: gate.authorize({ authorization: `Bearer ${TOKEN}`, remote }),
+      }).toMatchObject({ remote, decision: { ok: false, status: 429 } });
+    // Not loopback: another client.
+    expect(gate.attempt(TOKEN, 'token', '128.0.0.1').ok).toBe(true);
+    clock.advance(1000);
+    expect(gate.attempt(TOKEN, 'token', '127.0.0.200').ok).toBe(true);
   });
 
   it('five wrong tokens, then 429 for any credential from that address, the right one included', () => {

@@ -35,6 +35,7 @@ import {
   DEFAULT_LOGIN_LIMITS,
   LoginLimiter,
   addressKey,
+  limiterKey,
   type LoginLimits,
 } from './login-limiter.js';
 
@@ -328,7 +329,7 @@ export class SessionAuth {
       this.failed(address);
       return { ok: false, status: 401 };
     }
-    this.limiter.succeeded(address);
+    this.limiter.succeeded(limiterKey(address));
     this.makeRoom(address);
     const id = Buffer.from(this.random(32)).toString('base64url');
     this.sessions.set(digest(id).toString('hex'), {
@@ -361,7 +362,7 @@ export class SessionAuth {
 
   /** The 429 for a credential from `address` while it (or everyone) waits; undefined to go on. */
   private limited(address: string): Extract<AuthDecision, { status: 429 }> | undefined {
-    const verdict = this.limiter.check(address, this.clock.now());
+    const verdict = this.limiter.check(limiterKey(address), this.clock.now());
     if (verdict.ok) return undefined;
     if (verdict.scope === 'address') this.counters.rateLimitedAddress++;
     else this.counters.rateLimitedGlobal++;
@@ -378,10 +379,10 @@ export class SessionAuth {
 
   private failed(address: string): void {
     const now = this.clock.now();
-    const wait = this.limiter.failed(address, now);
+    const wait = this.limiter.failed(limiterKey(address), now);
     if (wait > 0) this.onEvent({ kind: 'blocked', scope: 'address', address, retryAfterMs: wait });
     else {
-      const global = this.limiter.check(address, now);
+      const global = this.limiter.check(limiterKey(address), now);
       if (!global.ok && global.scope === 'global')
         this.onEvent({
           kind: 'blocked',
