@@ -358,3 +358,48 @@ describe('radius.cluster', () => {
     );
   });
 });
+
+describe('radius.tls', () => {
+  const pem = file('eap-tls.pem', '-----BEGIN CERTIFICATE-----\n');
+  const tls = (methods: string[], extra: Record<string, unknown> = {}, radius = {}) => ({
+    radius: { methods, tls: { certificate: pem, privateKey: pem, ca: pem, ...extra }, ...radius },
+  });
+
+  it('the TLS-based methods need the three PEM files, readable', () => {
+    expect(problem({ radius: { methods: ['md5', 'peap'] } })).toBe(
+      'radius.tls.certificate: methods peap need it (a PEM file; `netrx certs demo DIR` makes demo ones)',
+    );
+    expect(problem(tls(['tls', 'ttls'], { ca: '' }))).toMatch(
+      /^radius\.tls\.ca: methods tls, ttls need it/,
+    );
+    expect(problem(tls(['tls'], { privateKey: join(dir, 'absent.pem') }))).toMatch(
+      /^radius\.tls\.privateKey: /,
+    );
+    // Without a TLS method the files are not asked for.
+    expect(validateHostConfig({ radius: { methods: ['mschapv2'] } }).radius.tls.certificate).toBe(
+      '',
+    );
+    expect(validateHostConfig(tls(['peap', 'ttls', 'tls', 'md5'])).radius.methods).toEqual([
+      'peap',
+      'ttls',
+      'tls',
+      'md5',
+    ]);
+  });
+
+  it('refuses versions out of order, unknown methods, and resumption with workers', () => {
+    expect(problem(tls(['tls'], { minVersion: 'TLSv1.3', maxVersion: 'TLSv1.2' }))).toBe(
+      'radius.tls.minVersion: is above maxVersion',
+    );
+    expect(problem(tls(['tls'], { maxVersion: 'TLSv1.1' }))).toMatch(
+      /^radius\.tls\.maxVersion: expected one of "TLSv1\.2", "TLSv1\.3"/,
+    );
+    expect(problem(tls(['ttls-pap']))).toMatch(/^radius\.methods\[0\]: expected one of/);
+    expect(problem(tls(['tls'], { resumeSeconds: 3600 }, { workers: 2 }))).toMatch(
+      /^radius\.tls\.resumeSeconds: with workers: the session cache is per process/,
+    );
+    expect(validateHostConfig(tls(['tls'], { resumeSeconds: 3600 })).radius.tls.resumeSeconds).toBe(
+      3600,
+    );
+  });
+});

@@ -178,6 +178,27 @@ function checkRadSec(radsec: HostConfig['radius']['radsec']): void {
   });
 }
 
+/** The TLS-based methods need the three PEM files; versions in order; resumption is per process. */
+function checkRadiusTls(radius: HostConfig['radius']): void {
+  const tlsMethods = radius.methods.filter((m) => m === 'peap' || m === 'ttls' || m === 'tls');
+  if (tlsMethods.length === 0) return;
+  for (const key of ['certificate', 'privateKey', 'ca'] as const) {
+    if (radius.tls[key] === '')
+      throw new ConfigError(
+        `radius.tls.${key}`,
+        `methods ${tlsMethods.join(', ')} need it (a PEM file; \`netrx certs demo DIR\` makes demo ones)`,
+      );
+    checkFile(`radius.tls.${key}`, radius.tls[key]);
+  }
+  if (radius.tls.minVersion === 'TLSv1.3' && radius.tls.maxVersion === 'TLSv1.2')
+    throw new ConfigError('radius.tls.minVersion', 'is above maxVersion');
+  if (radius.tls.resumeSeconds > 0 && radius.workers !== 1)
+    throw new ConfigError(
+      'radius.tls.resumeSeconds',
+      'with workers: the session cache is per process (for now); set workers to 1 or resumeSeconds to 0',
+    );
+}
+
 function checkRadius(config: HostConfig): void {
   const radius = config.radius;
   if (!radius.enabled) return;
@@ -208,6 +229,7 @@ function checkRadius(config: HostConfig): void {
       );
   }
   checkRadSec(radius.radsec);
+  checkRadiusTls(radius);
   if (radius.radsec.enabled && radius.workers !== 1)
     throw new ConfigError(
       'radius.workers',
@@ -288,7 +310,10 @@ function checkCapture(config: HostConfig): void {
 /**
  * The synthetic peer is on by default and needs radius: a file that turns
  * radius off without a word about synthetic runs no peer; one that asks for
- * the peer explicitly with radius off is an error.
+ * the peer explicitly with radius off is an error. The peer runs the
+ * password methods (md5, mschapv2) of radius.methods only; it has no client
+ * certificate or CA for the TLS-based ones, so with none of those listed it
+ * is likewise left out, or refused when asked for.
  */
 function checkSynthetic(config: HostConfig, raw: unknown): void {
   const explicit =
@@ -298,6 +323,18 @@ function checkSynthetic(config: HostConfig, raw: unknown): void {
       'synthetic.enabled',
       'the synthetic traffic authenticates against radius: enable radius or set this to false',
     );
+  if (explicit && syntheticMethods(config.radius.methods).length === 0)
+    throw new ConfigError(
+      'synthetic.enabled',
+      'the synthetic peer runs md5 or mschapv2: list one in radius.methods or set this to false',
+    );
+}
+
+/** The methods of radius.methods the synthetic peer runs, in turn. */
+export function syntheticMethods(
+  methods: HostConfig['radius']['methods'],
+): HostConfig['radius']['methods'] {
+  return methods.filter((m) => m === 'md5' || m === 'mschapv2');
 }
 
 function bindings(config: HostConfig): Binding[] {

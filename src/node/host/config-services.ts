@@ -129,8 +129,29 @@ export const radiusSection = section(
       [{ ...DEMO_USER }],
     ),
     usersFile: field(filename, ''),
-    /** EAP methods in policy order (the first is proposed first). */
-    methods: field(list(oneOf('md5', 'mschapv2'), 2), ['md5', 'mschapv2']),
+    /**
+     * EAP methods in policy order (the first is proposed first). `peap`
+     * (inner EAP-MSCHAPv2), `ttls` (inner PAP or EAP-MSCHAPv2, the peer
+     * chooses) and `tls` (EAP-TLS) need `tls` below.
+     */
+    methods: field(list(oneOf('md5', 'mschapv2', 'peap', 'ttls', 'tls'), 5), ['md5', 'mschapv2']),
+    /**
+     * Certificates for the TLS-based methods (PEM files, read at start and
+     * again on a reload: a changed file restarts the service), the TLS
+     * versions allowed and EAP-TLS session resumption. docs/host.md.
+     */
+    tls: section(
+      object({
+        /** This server's certificate chain and key, and the CA EAP-TLS client certificates must chain to. */
+        certificate: field(filename, ''),
+        privateKey: field(filename, ''),
+        ca: field(filename, ''),
+        minVersion: field(oneOf('TLSv1.2', 'TLSv1.3'), 'TLSv1.2'),
+        maxVersion: field(oneOf('TLSv1.2', 'TLSv1.3'), 'TLSv1.3'),
+        /** EAP-TLS session resumption lifetime; 0 is off. Never for PEAP/TTLS (docs/eap-tls13.md). */
+        resumeSeconds: field(integer(0, 7 * 24 * 3600), 0),
+      }),
+    ),
     /**
      * RadSec (RADIUS over TLS, RFC 6614) beside UDP, same users and methods:
      * mutual TLS, clients identified by their certificate, secret `radsec`.

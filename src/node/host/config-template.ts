@@ -47,7 +47,14 @@ radius:            # the RADIUS/EAP server; the defaults are DEMO ONLY (refused 
   users:            # or usersFile (FreeRADIUS users format), not both; demo is refused off loopback
     - { name: demo, password: demo }
   usersFile: ''
-  methods: [md5, mschapv2]  # EAP methods in policy order
+  methods: [md5, mschapv2]  # EAP methods in policy order; peap, ttls, tls need tls below
+  tls:              # for peap, ttls and tls (EAP-TLS): PEM files, re-read on a reload
+    certificate: '' # this server's certificate chain, key, and the EAP-TLS clients' CA
+    privateKey: ''
+    ca: ''
+    minVersion: TLSv1.2
+    maxVersion: TLSv1.3
+    resumeSeconds: 0   # EAP-TLS session resumption lifetime (0: off; never PEAP/TTLS)
   radsec:           # RadSec (RADIUS over TLS, RFC 6614) beside UDP: mutual TLS, secret radsec
     enabled: false
     host: 127.0.0.1

@@ -156,6 +156,14 @@ describe('host configuration', () => {
         users: [{ name: 'demo', password: 'demo' }],
         usersFile: '',
         methods: ['md5', 'mschapv2'],
+        tls: {
+          certificate: '',
+          privateKey: '',
+          ca: '',
+          minVersion: 'TLSv1.2',
+          maxVersion: 'TLSv1.3',
+          resumeSeconds: 0,
+        },
         radsec: {
           enabled: false,
           host: '127.0.0.1',

@@ -13,13 +13,15 @@ import {
   createMd5Method,
   createMschapV2Method,
   usersFileStore,
-  type EapMethod,
   type UserStore,
 } from '../../eap/index.js';
 import { RADIUS_PROVIDER, RadiusEventDescriptor, RadiusKeyword } from '../../radius/index.js';
 import { decodePayload, TraceLevel, type TraceSubscription } from '../../trace/index.js';
 import {
+  createServerMethod,
   standardWorkerSetup,
+  type ServerMethodOptions,
+  type ServerTlsPem,
   startRadiusServer,
   workerCount,
   type RadSecListenerOptions,
@@ -31,7 +33,7 @@ import type { HostConfig } from './config.js';
 import { DEMO_SECRET, DEMO_USER } from './config-services.js';
 import { demoUserInUsersFile } from './config-checks.js';
 import { isLoopbackAddress } from '../capture/index.js';
-import type { HostContext, HostService } from './host.js';
+import type { HostService } from './host.js';
 import { samplesOf, type MetricFamily } from './metrics.js';
 
 export type RadiusConfig = HostConfig['radius'];
@@ -41,10 +43,55 @@ export interface RadiusService extends HostService {
   address(): { readonly address: string; readonly port: number } | undefined;
 }
 
-function methodOf(name: RadiusConfig['methods'][number], context: HostContext): EapMethod {
-  return name === 'md5'
-    ? createMd5Method({ crypto: context.crypto })
-    : createMschapV2Method({ crypto: context.crypto });
+/** The server-side method name: one TTLS method serves PAP and EAP-MSCHAPv2. */
+export function standardMethodOf(name: RadiusConfig['methods'][number]): StandardMethodName {
+  // The schema admits md5, mschapv2, peap, ttls and tls only.
+  return name === 'ttls' ? 'ttls-mschapv2' : (name as StandardMethodName);
+}
+
+/** The methods that need `radius.tls`. */
+export const RADIUS_TLS_METHODS: readonly RadiusConfig['methods'][number][] = [
+  'peap',
+  'ttls',
+  'tls',
+];
+
+export function usesTls(config: RadiusConfig): boolean {
+  return config.methods.some((m) => RADIUS_TLS_METHODS.includes(m));
+}
+
+/** `radius.tls`'s PEM files, read now, or undefined when no TLS method is listed. */
+async function tlsPemOf(config: RadiusConfig): Promise<ServerTlsPem | undefined> {
+  if (!usesTls(config)) return undefined;
+  const { certificate, privateKey, ca } = config.tls;
+  const [cert, key, caText] = await Promise.all(
+    [certificate, privateKey, ca].map((file) => readFile(file, 'utf8')),
+  );
+  return { cert: cert as string, key: key as string, ca: caText as string };
+}
+
+/**
+ * The fingerprint a reload compares: the configuration and, with TLS
+ * methods, the PEM files' contents, so a renewed certificate under the
+ * same name restarts the service. An unreadable file hashes as such (start
+ * then reports it).
+ */
+/**
+ * What a reload compares: the config and the contents of every file it
+ * names (users, RadSec and EAP-TLS PEMs), so a file renewed in place
+ * restarts the service.
+ */
+function fingerprintOf(config: RadiusConfig): string {
+  return JSON.stringify({
+    config,
+    files: filesFingerprint([
+      config.usersFile,
+      ...(config.radsec.enabled
+        ? [config.radsec.certificate, config.radsec.privateKey, config.radsec.ca]
+        : []),
+      ...(usesTls(config) ? [config.tls.certificate, config.tls.privateKey, config.tls.ca] : []),
+    ]),
+  });
 }
 
 /** The RadSec listener options from `radius.radsec` (its PEM files read now), or undefined when off. */
@@ -106,19 +153,30 @@ export function radiusService(config: RadiusConfig): RadiusService {
   const auths = new Map<string, { method: string; result: string; count: number }>();
   return {
     name: 'radius',
-    fingerprint: JSON.stringify({
-      config,
-      files: filesFingerprint([
-        config.usersFile,
-        ...(config.radsec.enabled
-          ? [config.radsec.certificate, config.radsec.privateKey, config.radsec.ca]
-          : []),
-      ]),
-    }),
+    fingerprint: fingerprintOf(config),
     address: () => (server === undefined ? undefined : { address: config.host, port: server.port }),
     async start(context) {
       const users = await usersOf(config);
       const radsec = await radsecOf(config);
+      const pem = await tlsPemOf(config);
+      const versions: Pick<ServerMethodOptions, 'minVersion' | 'maxVersion'> = {
+        minVersion: config.tls.minVersion,
+        maxVersion: config.tls.maxVersion,
+      };
+      const names = [...new Set(config.methods.map(standardMethodOf))];
+      // MD5 and MSCHAPv2 with the host's crypto (tests give a fixed one); the TLS methods from the shared factory.
+      const methods = names.map((name) =>
+        name === 'md5'
+          ? createMd5Method({ crypto: context.crypto })
+          : name === 'mschapv2'
+            ? createMschapV2Method({ crypto: context.crypto })
+            : createServerMethod(name, pem, {
+                ...versions,
+                ...(name === 'tls' && config.tls.resumeSeconds > 0
+                  ? { resumption: { lifetimeSeconds: config.tls.resumeSeconds } }
+                  : {}),
+              }),
+      );
       const workers = workerCount(config.workers);
       const fields = RadiusEventDescriptor.sessionEnded.fields ?? [];
       context.trace.register(RADIUS_PROVIDER);
@@ -153,14 +211,15 @@ export function radiusService(config: RadiusConfig): RadiusService {
           host: config.host,
           port: config.port,
           clients: config.clients.map((c) => ({ address: c.address, secret: c.secret })),
-          methods: config.methods.map((name) => methodOf(name, context)),
+          methods,
           users: users.store,
           workers,
           ...(workers === 1
             ? {}
             : {
                 workerSetup: standardWorkerSetup({
-                  methods: config.methods as StandardMethodName[],
+                  methods: names,
+                  ...(pem === undefined ? {} : { tls: pem, tlsOptions: versions }),
                   ...(users.text === undefined
                     ? { users: config.users }
                     : { usersFile: users.text }),

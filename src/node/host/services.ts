@@ -1,6 +1,7 @@
 import { startVxlanHost, type Ieee8021xOptions, type VxlanHost } from '../link/index.js';
 import { captureService } from './capture-service.js';
 import { vxlanAdapterName, type HostConfig } from './config.js';
+import { syntheticMethods } from './config-checks.js';
 import type { HostService } from './host.js';
 import { samplesOf, type MetricFamily } from './metrics.js';
 import { portService } from './port-service.js';
@@ -24,8 +25,10 @@ export function servicesFromConfig(config: HostConfig): HostService[] {
   services.push(...vxlanServices(config));
   if (config.websocket.echo.enabled) services.push(websocketEchoService(config.websocket.echo));
   for (const port of config.ports) services.push(portService(port));
-  if (config.synthetic.enabled && radius !== undefined)
-    services.push(syntheticService(config.synthetic, config.radius.methods, radius));
+  // The synthetic peer has no certificates: it runs the password methods only (config-checks.ts).
+  const synthetic = syntheticMethods(config.radius.methods);
+  if (config.synthetic.enabled && radius !== undefined && synthetic.length > 0)
+    services.push(syntheticService(config.synthetic, synthetic, radius));
   return services;
 }
 

@@ -11,7 +11,11 @@ import {
   createTtlsMethod,
   type EapMethod,
 } from '../../eap/index.js';
-import { createNodeTlsEngineFactory, type TlsResumptionOptions } from '../eap/index.js';
+import {
+  createNodeTlsEngineFactory,
+  type TlsResumptionOptions,
+  type TlsVersionName,
+} from '../eap/index.js';
 import { nodeCrypto } from '../runtime/crypto.js';
 
 /** One TTLS method serves PAP and EAP-MSCHAPv2 (the peer's AVPs choose). */
@@ -31,6 +35,9 @@ export interface ServerMethodOptions {
    * inner Request (docs/eap-tls13.md).
    */
   readonly resumption?: TlsResumptionOptions;
+  /** The TLS versions offered (default 1.2 to 1.3; RFC 9427 for 1.3). */
+  readonly minVersion?: TlsVersionName;
+  readonly maxVersion?: TlsVersionName;
 }
 
 export function createServerMethod(
@@ -41,10 +48,15 @@ export function createServerMethod(
   if (name === 'md5') return createMd5Method({ crypto: nodeCrypto });
   if (name === 'mschapv2') return createMschapV2Method({ crypto: nodeCrypto });
   if (tls === undefined) throw new TypeError(`method ${name} needs tls certificates`);
+  const versions = {
+    ...(options.minVersion === undefined ? {} : { minVersion: options.minVersion }),
+    maxVersion: options.maxVersion ?? 'TLSv1.3',
+  };
   if (name === 'tls') {
     return createTlsMethod({
       engines: createNodeTlsEngineFactory({
         server: tls,
+        ...versions,
         ...(options.resumption === undefined ? {} : { resumption: options.resumption }),
       }),
     });
@@ -52,7 +64,7 @@ export function createServerMethod(
   // PEAPv0 and TTLS over TLS 1.2 or 1.3 (RFC 9427 keys: the EAP-TLS exporter with context 25 / 21).
   const engines = createNodeTlsEngineFactory({
     server: { ...tls, requireClientCertificate: false },
-    maxVersion: 'TLSv1.3',
+    ...versions,
   });
   const inner = createMschapV2Method({ crypto: nodeCrypto });
   return name === 'ttls-mschapv2'

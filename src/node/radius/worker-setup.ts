@@ -7,6 +7,7 @@
 import { StaticUserStore, usersFileStore, type StaticUser } from '../../eap/index.js';
 import {
   createServerMethod,
+  type ServerMethodOptions,
   type ServerTlsPem,
   type StandardMethodName,
 } from './server-methods.js';
@@ -21,12 +22,14 @@ export interface StandardWorkerSetupData {
   readonly usersFile?: string;
   /** PEM text, for the TLS-based methods. */
   readonly tls?: ServerTlsPem;
+  /** TLS versions (resumption stays per process: not in workers). */
+  readonly tlsOptions?: Pick<ServerMethodOptions, 'minVersion' | 'maxVersion'>;
 }
 
 /** Runs in each worker. */
 export function createRadiusWorkerOptions(data: StandardWorkerSetupData): RadiusWorkerBuilt {
   return {
-    methods: data.methods.map((name) => createServerMethod(name, data.tls)),
+    methods: data.methods.map((name) => createServerMethod(name, data.tls, data.tlsOptions)),
     users:
       data.usersFile === undefined
         ? new StaticUserStore(data.users ?? [])
