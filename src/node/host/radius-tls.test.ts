@@ -1,8 +1,8 @@
 /**
  * The radius service with the TLS-based methods: its reload fingerprint
  * covers the PEM files' contents (a certificate renewed under the same name
- * restarts the service), and without TLS methods it is the configuration
- * alone.
+ * restarts the service), and without TLS methods those files are not
+ * read.
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -35,9 +35,12 @@ describe('radius service with TLS methods', () => {
     expect(radiusService(config).fingerprint).not.toBe(before);
   });
 
-  it('without TLS methods the fingerprint is the configuration', () => {
-    const config = validateHostConfig({ radius: { methods: ['md5'] } }).radius;
-    expect(radiusService(config).fingerprint).toBe(JSON.stringify(config));
+  it('without TLS methods the radius.tls files are not part of the fingerprint', () => {
+    const tls = pemFiles();
+    const config = validateHostConfig({ radius: { methods: ['md5'], tls } }).radius;
+    const before = radiusService(config).fingerprint;
+    writeFileSync(tls.privateKey, 'server-key.pem v3\n');
+    expect(radiusService(config).fingerprint).toBe(before);
   });
 
   it('maps ttls to the one TTLS server method (PAP and EAP-MSCHAPv2)', () => {
