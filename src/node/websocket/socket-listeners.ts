@@ -3,7 +3,7 @@
  * their transport on the socket, as `ws` does (five closures per
  * connection would cost more than the rest of its state).
  */
-import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 
 /** What the listeners call; `SocketTransport` implements it. */
 export interface SocketListener {
@@ -15,9 +15,9 @@ export interface SocketListener {
 }
 
 const TRANSPORT: unique symbol = Symbol('netrx.transport');
-type TransportSocket = Socket & { [TRANSPORT]: SocketListener };
+type TransportSocket = Duplex & { [TRANSPORT]: SocketListener };
 
-export function listenThroughSocket(socket: Socket, transport: SocketListener): void {
+export function listenThroughSocket(socket: Duplex, transport: SocketListener): void {
   (socket as TransportSocket)[TRANSPORT] = transport;
   socket.on('data', socketData);
   socket.on('end', socketEnd);
@@ -25,18 +25,18 @@ export function listenThroughSocket(socket: Socket, transport: SocketListener): 
   socket.on('close', socketClose);
   socket.on('drain', socketDrain);
 }
-function socketData(this: Socket, chunk: Buffer): void {
+function socketData(this: Duplex, chunk: Buffer): void {
   (this as TransportSocket)[TRANSPORT].onData(chunk);
 }
-function socketEnd(this: Socket): void {
+function socketEnd(this: Duplex): void {
   (this as TransportSocket)[TRANSPORT].onEnd();
 }
-function socketError(this: Socket, error: Error): void {
+function socketError(this: Duplex, error: Error): void {
   (this as TransportSocket)[TRANSPORT].events.onSocketError(error);
 }
-function socketClose(this: Socket, hadError: boolean): void {
+function socketClose(this: Duplex, hadError: boolean): void {
   (this as TransportSocket)[TRANSPORT].onClose(hadError);
 }
-function socketDrain(this: Socket): void {
+function socketDrain(this: Duplex): void {
   (this as TransportSocket)[TRANSPORT].onSocketDrain();
 }

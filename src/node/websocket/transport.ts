@@ -1,5 +1,10 @@
 /**
- * Runs a WebSocket handle's action loop over a Node stream socket.
+ * Runs a WebSocket handle's action loop over a Node stream: a `net.Socket`
+ * (HTTP/1.1 upgrade) or any other Duplex, such as the `Http2Stream` of an
+ * RFC 8441 extended CONNECT. Only `setNoDelay` is socket-specific (looked
+ * up, not assumed); `cork`/`uncork`, `pause`/`resume` and `writableLength`
+ * are Duplex methods, so the write batching is the same on both.
+ *
  *
  * Reads: every chunk the socket delivers is lent to the handle as is
  * (`completeAction(ctx, chunk)`), so a message that arrives whole in one
@@ -45,7 +50,7 @@
  * While yielded, the socket keeps reading until `HELD_WHILE_YIELDED` bytes
  * wait unfed, then pauses; sends go on meanwhile (`getAction('send')`).
  */
-import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { performance } from 'node:perf_hooks';
 import type { IndicateReceiveCompleteAction, WebSocketHandle } from '../../websocket/index.js';
 import { listenThroughSocket } from './socket-listeners.js';
@@ -139,7 +144,7 @@ export class SocketTransport {
   private closeTimer: NodeJS.Timeout | undefined;
 
   constructor(
-    readonly socket: Socket,
+    readonly socket: Duplex,
     readonly handle: WebSocketHandle,
     readonly events: TransportEvents,
     private readonly options: TransportOptions = {},
@@ -202,7 +207,8 @@ export class SocketTransport {
   /** Starts reading; `head` is bytes read past the handshake. */
   start(head: Uint8Array | undefined): void {
     const socket = this.socket;
-    socket.setNoDelay(true);
+    // A TCP socket sends small frames at once; an HTTP/2 stream has no Nagle of its own.
+    (socket as { setNoDelay?: (on: boolean) => unknown }).setNoDelay?.(true);
     // Shared listeners that find the transport on the socket, as `ws` does:
     // five closures per connection would cost more than the rest of its state.
     listenThroughSocket(socket, this);
@@ -446,7 +452,7 @@ export class SocketTransport {
           };
     let ok: boolean;
     if (outbox.length === 1) {
-      ok = socket.write(outbox[0] as Uint8Array, done);
+      ok = socket.write(outbox[0], done);
     } else if (this.outboxBytes <= JOIN_BELOW) {
       const joined = Buffer.allocUnsafe(this.outboxBytes);
       let at = 0;
@@ -458,8 +464,8 @@ export class SocketTransport {
     } else {
       socket.cork();
       const last = outbox.length - 1;
-      for (let i = 0; i < last; i++) socket.write(outbox[i] as Uint8Array);
-      ok = socket.write(outbox[last] as Uint8Array, done);
+      for (let i = 0; i < last; i++) socket.write(outbox[i]);
+      ok = socket.write(outbox[last], done);
       socket.uncork();
     }
     this.outbox = NO_CHUNKS;

@@ -19,6 +19,7 @@
  * messages that arrived whole in one read are views of it (no copy).
  */
 import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { NetrxError } from '../../runtime/index.js';
 import {
   CLOSED,
@@ -75,7 +76,7 @@ const SERVER_SIDE: unique symbol = Symbol('server-side');
  */
 interface ConnectionHost {
   accept(
-    socket: Socket,
+    socket: Duplex,
     handle: WebSocketHandle,
     options: ConnectionOptions,
     url: string,
@@ -91,7 +92,7 @@ let ConnectionEvents: new (ws: WebSocket) => ConnectionEventsObject;
 
 /** Wraps an upgraded socket (server side); call `beginConnection` once listeners are on. */
 export function acceptConnection(
-  socket: Socket,
+  socket: Duplex,
   handle: WebSocketHandle,
   options: ConnectionOptions = {},
   url = '',
@@ -247,9 +248,13 @@ export class WebSocket extends WebSocketEventTarget {
     return this.refused?.bytes ?? 0;
   }
 
-  /** The socket, for addresses and options (`ws`'s `_socket`). */
+  /**
+   * The socket, for addresses and options (`ws`'s `_socket`). Over HTTP/2
+   * (RFC 8441) it is the connection's `Http2Stream`, a Duplex; its
+   * `session.socket` is the TCP socket.
+   */
   get socket(): Socket | undefined {
-    return this.transport?.socket;
+    return this.transport?.socket as Socket | undefined;
   }
 
   /** Whether `pause()` is in effect. */
@@ -468,7 +473,7 @@ export class WebSocket extends WebSocketEventTarget {
     abort?.();
   }
 
-  private attach(socket: Socket, handle: WebSocketHandle): void {
+  private attach(socket: Duplex, handle: WebSocketHandle): void {
     this.handle = handle;
     // The handle and the transport reach the connection through this one
     // small object (its methods on a shared prototype), not public methods.
