@@ -394,6 +394,30 @@ describe('Adapter: lookahead and transferData', () => {
     expect(code(() => kept!.retain())).toBe('ERR_LINK_INDICATION_EXPIRED');
   });
 
+  it('refuses byte reads on a stale indication, even after another frame reused it', () => {
+    const adapter = new Adapter({ name: 'eth0', mac: OWN_MAC });
+    let kept: Indication | undefined;
+    adapter.openBinding(
+      {
+        receive(ind) {
+          kept ??= ind;
+          return 'not-accepted';
+        },
+      },
+      { name: 'leaky' },
+    );
+    adapter.indicate(ARP_REQUEST);
+    const stale = (): (string | undefined)[] => [
+      code(() => kept!.byteAt(0)),
+      code(() => kept!.u16At(0)),
+      code(() => kept!.u32At(0)),
+      code(() => kept!.headerByteAt(0)),
+    ];
+    expect(stale()).toEqual(Array(4).fill('ERR_LINK_INDICATION_EXPIRED'));
+    adapter.indicate(directedIpv4());
+    expect(stale()).toEqual(Array(4).fill('ERR_LINK_INDICATION_EXPIRED'));
+  });
+
   it('reads lookahead integers without views, -1 past the end', () => {
     const adapter = new Adapter({ name: 'eth0', mac: OWN_MAC });
     const read: number[] = [];

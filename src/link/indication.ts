@@ -177,18 +177,23 @@ export class Indication {
    * whose view cost one object per indication (link-review3 F2).
    */
   headerByteAt(offset: number): number {
+    // The Indication object is reused for the next frame: a stale holder
+    // would otherwise read that frame's bytes instead of failing.
+    if (!this.active) this.expired('read a header byte');
     if (offset < 0 || offset >= this.meta.headerSize) return -1;
     return this.frame[offset] as number;
   }
 
   /** The lookahead byte at `offset`, or -1 past the lookahead. No allocation. */
   byteAt(offset: number): number {
+    if (!this.active) this.expired('read a lookahead byte');
     if (offset < 0 || offset >= this.meta.lookaheadSize) return -1;
     return this.frame[this.meta.headerSize + offset] as number;
   }
 
   /** The big-endian u16 of the lookahead at `offset`, or -1 past the lookahead. */
   u16At(offset: number): number {
+    if (!this.active) this.expired('read a lookahead u16');
     if (offset < 0 || offset + 2 > this.meta.lookaheadSize) return -1;
     const at = this.meta.headerSize + offset;
     return ((this.frame[at] as number) << 8) | (this.frame[at + 1] as number);
@@ -196,6 +201,7 @@ export class Indication {
 
   /** The big-endian u32 of the lookahead at `offset`, or -1 past the lookahead. */
   u32At(offset: number): number {
+    if (!this.active) this.expired('read a lookahead u32');
     if (offset < 0 || offset + 4 > this.meta.lookaheadSize) return -1;
     const at = this.meta.headerSize + offset;
     return (
@@ -277,11 +283,14 @@ export class Indication {
   }
 
   private check(action: string): void {
-    if (!this.active) {
-      throw new NetrxError(
-        'ERR_LINK_INDICATION_EXPIRED',
-        `Cannot ${action}: the indication is over (its views are valid only during receive)`,
-      );
-    }
+    if (!this.active) this.expired(action);
+  }
+
+  // Kept out of line so the hot accessors stay a single branch when active.
+  private expired(action: string): never {
+    throw new NetrxError(
+      'ERR_LINK_INDICATION_EXPIRED',
+      `Cannot ${action}: the indication is over (its views are valid only during receive)`,
+    );
   }
 }
