@@ -41,7 +41,7 @@
  * anything else goes to the gateway of its longest matching route
  * (`routes`, routes.ts; 0.0.0.0/0 is the default gateway) if that gateway is
  * on-link, and is dropped as `no-route` otherwise. Identification values
- * come from ipv4-identification.ts (RFC 7739).
+ * come from identification.ts (RFC 7739).
  *
  * Split by concern: this file (demux to the point a datagram is ours,
  * reassembly, routing, send), ipv4-own-addresses.ts (the address table),
@@ -82,7 +82,7 @@ import {
   type Ipv4DropReason,
   type Ipv4Host,
 } from './ipv4-icmp.js';
-import { Ipv4Identification } from './ipv4-identification.js';
+import { Ipv4Identification } from './identification.js';
 import { Ipv4OwnAddresses } from './ipv4-own-addresses.js';
 import { receiveUdp4, writeUdp4 } from './ipv4-udp.js';
 import { Destination, PacketFilter } from './packet-filter.js';
@@ -136,7 +136,7 @@ export interface Ipv4BindingOptions extends BindingBaseOptions {
   readonly udp: UdpSockets;
   readonly limits?: Ipv4Limits;
   /**
-   * Randomness for the Identification values (ipv4-identification.ts).
+   * Randomness for the Identification values (identification.ts).
    * Absent: a generator seeded from the adapter's MAC, not secret.
    */
   readonly crypto?: Crypto;

@@ -69,6 +69,7 @@ import {
   type Ipv6Host,
 } from './ipv6-host.js';
 import { fragmentIpv6, IPV6_MAX_PAYLOAD } from './ipv6-fragments.js';
+import { Ipv6Identification } from './identification.js';
 import { MldListener, type MldOptions, type MldReportOptions } from './ipv6-mld.js';
 import { sendSolicitation } from './ipv6-nd.js';
 import { Ipv6OwnAddresses } from './ipv6-own-addresses.js';
@@ -165,9 +166,11 @@ export interface Ipv6BindingOptions extends BindingBaseOptions {
   readonly clock: Clock;
   readonly udp: UdpSockets;
   /**
-   * Randomness for MLD's answer delays. Absent: a small generator seeded
-   * from the adapter's MAC, so hosts on one link still spread their answers
-   * (deterministic, not secret: the delay needs no secrecy).
+   * Randomness for fragment Identification values (identification.ts:
+   * absent, `globalThis.crypto`, else ERR_LINK_NO_RANDOMNESS) and MLD's
+   * answer delays (absent: a small generator seeded from the adapter's MAC,
+   * so hosts on one link still spread their answers; a delay needs no
+   * secrecy).
    */
   readonly crypto?: Crypto;
   readonly neighborLimits?: NeighborCacheLimits;
@@ -242,7 +245,8 @@ export class Ipv6Binding extends IpBindingBase<Ipv6DropReason, Ipv6SendDropReaso
   private readonly pathMtu: PathMtuTable;
   private readonly routerDiscovery: RouterDiscovery;
   private readonly acceptRa: boolean;
-  private identification = 0;
+  /** Fragment header Identification per destination (RFC 7739, identification.ts). */
+  private readonly identification: Ipv6Identification;
   /** What ND, ICMPv6, MLD and UDP see of this binding. */
   private readonly host: Ipv6Host;
 
@@ -259,6 +263,8 @@ export class Ipv6Binding extends IpBindingBase<Ipv6DropReason, Ipv6SendDropReaso
       IPV6_SEND_DROP_REASONS,
     );
     const clock = options.clock;
+    // First of all the draws from `crypto`, so a seeded one gives known IDs.
+    this.identification = new Ipv6Identification(options.crypto);
     this.udp = options.udp;
     this.hopLimit = hopLimitOption('limits.ipv6.hopLimit', limits.hopLimit);
     this.routes = new Ipv6Routes(limits.maxRoutes);
@@ -522,8 +528,8 @@ export class Ipv6Binding extends IpBindingBase<Ipv6DropReason, Ipv6SendDropReaso
   ): Uint8Array[] {
     const mtu = this.pathMtu.mtuFor(frame, ipAt + 24);
     if (frame.length - ipAt <= mtu) return [frame];
-    this.identification = (this.identification + 1) >>> 0;
-    const pieces = fragmentIpv6(frame.subarray(ipAt), mtu, ipAt, this.identification, (piece) =>
+    const id = this.identification.next(frame, ipAt + 24);
+    const pieces = fragmentIpv6(frame.subarray(ipAt), mtu, ipAt, id, (piece) =>
       writeLinkHeader(piece, destinationMac, this.adapter.mac, this.vlan, ETHERTYPE_IPV6),
     );
     this.counters.fragmented++;

@@ -3,9 +3,8 @@
  * from the pieces `Reassembly` kept, and cutting a packet larger than the
  * MTU into fragments on send. The unfragmentable part (the IPv6 header and
  * any extension headers before the Fragment header) comes from the first
- * fragment; the identification of what we send is a per-binding counter
- * (cores have no randomness of their own; RFC 7739 prefers unpredictable
- * values, which an injected source could supply later).
+ * fragment; the identification of what we send is chosen by the binding
+ * (per destination and unpredictable, RFC 7739: identification.ts).
  */
 import { allocFromSlab as allocFrame } from '../bytes/index.js';
 import { Ipv6Packet } from '../wire/index.js';

@@ -66,9 +66,11 @@ export interface StackOptions {
   readonly routes?: readonly StackRoute[];
   readonly limits?: StackLimits;
   /**
-   * Randomness (MLD's answer delays, IPv4 Identification values). Absent: a
-   * generator seeded from the MAC (see Ipv6BindingOptions), which is not
-   * secret: pass one wherever Identification values must be unpredictable.
+   * Randomness: IPv4 and IPv6 fragment Identification values (RFC 7739)
+   * and MLD's answer delays. Absent: `globalThis.crypto.getRandomValues`
+   * for the Identification values (a host without it is refused,
+   * ERR_LINK_NO_RANDOMNESS), and a generator seeded from the MAC for the
+   * delays, which need no secrecy (see Ipv6BindingOptions).
    */
   readonly crypto?: Crypto;
 }

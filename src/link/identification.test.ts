@@ -10,7 +10,7 @@ import {
   VirtualClock,
 } from '../testing/index.js';
 import { parseIpv4Address } from '../wire/index.js';
-import { Ipv4Identification } from './ipv4-identification.js';
+import { Ipv4Identification, Ipv6Identification } from './identification.js';
 import { createStack } from './stack.js';
 
 /** A deterministic Crypto whose bytes come from `seed` (only fillRandom is used here). */
@@ -93,6 +93,96 @@ describe('Ipv4Identification (RFC 7739)', () => {
     } finally {
       fill.mockRestore();
     }
+  });
+});
+
+const address6 = fc.uint8Array({ minLength: 16, maxLength: 16 });
+
+describe('Ipv6Identification (RFC 7739, 32-bit fragment IDs)', () => {
+  it('advances each destination by one (mod 2^32), wherever the address sits in its buffer', () => {
+    fc.assert(
+      fc.property(
+        fc.integer(),
+        fc.array(fc.nat({ max: 5 }), { minLength: 1, maxLength: 200 }),
+        fc.uniqueArray(address6, {
+          minLength: 6,
+          maxLength: 6,
+          selector: (a) => Array.from(a).join(),
+        }),
+        fc.nat({ max: 40 }),
+        (seed, order, destinations, at) => {
+          const ids = new Ipv6Identification(seededCrypto(seed));
+          const last = new Map<number, number>();
+          for (const pick of order) {
+            const destination = destinations[pick]!;
+            const framed = new Uint8Array(at + 16);
+            framed.set(destination, at);
+            const bucket = ids.bucket(destination);
+            expect(ids.bucket(framed, at)).toBe(bucket);
+            const id = ids.next(framed, at);
+            expect(id).toBeGreaterThanOrEqual(0);
+            expect(id).toBeLessThanOrEqual(0xffffffff);
+            const before = last.get(bucket);
+            if (before !== undefined) expect(id).toBe((before + 1) >>> 0);
+            last.set(bucket, id);
+          }
+        },
+      ),
+    );
+  });
+
+  it('leaks nothing across buckets: what B sees does not depend on what was sent to A', () => {
+    fc.assert(
+      fc.property(fc.integer(), address6, address6, fc.nat({ max: 50 }), (seed, a, b, toA) => {
+        const ids = new Ipv6Identification(seededCrypto(seed));
+        fc.pre(ids.bucket(a) !== ids.bucket(b));
+        const alone = new Ipv6Identification(seededCrypto(seed));
+        expect(ids.next(b)).toBe(alone.next(b));
+        for (let i = 0; i < toA; i++) ids.next(a);
+        expect(ids.next(b)).toBe(alone.next(b));
+      }),
+    );
+  });
+
+  it('spreads destinations that differ in any one word over the buckets', () => {
+    // A hash of the last word only would put every fe80::/64 peer of one MAC vendor together.
+    const ids = new Ipv6Identification(seededCrypto(12345));
+    for (let word = 0; word < 4; word++) {
+      const buckets = new Set<number>();
+      for (let i = 0; i < 64; i++) {
+        const address = new Uint8Array(16);
+        address[word * 4 + 3] = i;
+        buckets.add(ids.bucket(address));
+      }
+      expect(buckets.size).toBeGreaterThan(40);
+    }
+  });
+
+  it('without a Crypto, draws 256 32-bit starts and a key from globalThis.crypto', () => {
+    const fill = vi.spyOn(globalThis.crypto, 'getRandomValues');
+    try {
+      const first = new Ipv6Identification(undefined).next(new Uint8Array(16));
+      const again = new Ipv6Identification(undefined).next(new Uint8Array(16));
+      expect(fill).toHaveBeenCalledTimes(2);
+      expect((fill.mock.calls[0]![0] as Uint8Array).byteLength).toBe(1028);
+      expect(again).not.toBe(first); // 32 random bits: equal with probability 2^-32
+    } finally {
+      fill.mockRestore();
+    }
+  });
+
+  it('refuses a host without randomness, naming IPv6', () => {
+    vi.stubGlobal('crypto', undefined);
+    let caught: unknown;
+    try {
+      new Ipv6Identification(undefined);
+    } catch (error) {
+      caught = error;
+    } finally {
+      vi.unstubAllGlobals();
+    }
+    expect(caught).toMatchObject({ code: 'ERR_LINK_NO_RANDOMNESS' });
+    expect(String((caught as Error).message)).toContain('IPv6 fragment Identification');
   });
 });
 
