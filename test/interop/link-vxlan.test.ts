@@ -238,7 +238,8 @@ for (const offload of [false, true]) {
       });
 
       it('answers ping for payload sizes from 0 to the MTU', () => {
-        for (const size of [0, 1, 56, 1000, 1422]) {
+        // 1472 bytes of ICMP data + 8 + 20 = a 1500-byte packet, the segment's MTU.
+        for (const size of [0, 1, 56, 1000, 1472]) {
           const result = lab.exec(lab.kernelNs, [
             'ping',
             '-c',
@@ -253,6 +254,49 @@ for (const offload of [false, true]) {
           ]);
           expect(result.stdout, `ping -s ${size}`).toMatch(/2 received/);
         }
+      });
+
+      it('carries 1500-byte packets: ping -M do -s 1472 gets replies over the 1550-byte underlay', () => {
+        const mtu = (space: string, device: string) =>
+          /mtu (\d+)/.exec(lab.exec(space, ['ip', 'link', 'show', device]).stdout)?.[1];
+        expect(mtu(lab.kernelNs, 'lk0')).toBe('1550');
+        expect(mtu(lab.netrxNs, 'lk1')).toBe('1550');
+        expect(mtu(lab.kernelNs, 'vx0')).toBe('1500');
+        // DF set (-M do): neither the kernel nor netrx may fragment, so the
+        // 1500-byte request and reply each fit one VXLAN datagram of 1550.
+        const big = lab.exec(lab.kernelNs, [
+          'ping',
+          '-c',
+          '3',
+          '-i',
+          '0.2',
+          '-W',
+          '2',
+          '-M',
+          'do',
+          '-s',
+          '1472',
+          LAB.netrxIp,
+        ]);
+        expect(big.stdout).toMatch(/3 received/);
+        expect(big.stdout).toMatch(/1480 bytes from 10\.200\.0\.2/);
+        // IPv6: 1452 + 8 + 40 = 1500; ping -6 -M do refuses to fragment too.
+        const big6 = lab.exec(lab.kernelNs, [
+          'ping',
+          '-6',
+          '-c',
+          '2',
+          '-i',
+          '0.2',
+          '-W',
+          '2',
+          '-M',
+          'do',
+          '-s',
+          '1452',
+          LAB.netrxIp6,
+        ]);
+        expect(big6.stdout).toMatch(/2 received/);
       });
 
       it('leaves the kernel with a REACHABLE neighbour entry for netrx', () => {
@@ -285,7 +329,7 @@ for (const offload of [false, true]) {
           '-W',
           '2',
           '-s',
-          '1402',
+          '1452',
           LAB.netrxIp6,
         ]);
         expect(big.stdout).toMatch(/1 received/);
@@ -459,7 +503,7 @@ describe.skipIf(peers.skip)('netrx up with a link.vxlan section, against the Lin
         'http: { port: 0 }',
         'link:',
         '  vxlan:',
-        `    - { bind: "${LAB.underlayNetrx}:${LAB.port}", remote: "${LAB.underlayKernel}:${LAB.port}", vni: ${LAB.vni}, mac: "${LAB.netrxMac}", ipv4: ["${LAB.netrxIp}/24"] }`,
+        `    - { bind: "${LAB.underlayNetrx}:${LAB.port}", remote: "${LAB.underlayKernel}:${LAB.port}", vni: ${LAB.vni}, mac: "${LAB.netrxMac}", ipv4: ["${LAB.netrxIp}/24"], mtu: ${LAB.mtu} }`,
       ].join('\n'),
     );
     netrx = lab.spawnIn(lab.netrxNs, [process.execPath, NETRX_MAIN, 'up', '--config', config]);
@@ -467,9 +511,24 @@ describe.skipIf(peers.skip)('netrx up with a link.vxlan section, against the Lin
   });
   afterAll(() => lab?.destroy());
 
-  it('answers ping, and stops cleanly on Ctrl-C', async () => {
+  it('answers ping up to the 1500-byte segment MTU (mtu: 1500), and stops cleanly on Ctrl-C', async () => {
     const result = lab.exec(lab.kernelNs, ['ping', '-c', '2', '-i', '0.2', '-W', '2', LAB.netrxIp]);
     expect(result.stdout).toMatch(/2 received/);
+    const big = lab.exec(lab.kernelNs, [
+      'ping',
+      '-c',
+      '2',
+      '-i',
+      '0.2',
+      '-W',
+      '2',
+      '-M',
+      'do',
+      '-s',
+      '1472',
+      LAB.netrxIp,
+    ]);
+    expect(big.stdout).toMatch(/2 received/);
     const exited = new Promise<number | null>((r) => netrx.once('exit', (code) => r(code)));
     netrx.kill('SIGINT');
     expect(await exited).toBe(0);

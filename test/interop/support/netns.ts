@@ -4,7 +4,11 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
  * The two-namespace VXLAN lab from the research notes (link.md §3.2): the
  * kernel side in namespace A with a real `vx0` VXLAN device, netrx in
  * namespace B listening for the VXLAN datagrams, joined by a veth pair. Only
- * addresses inside these namespaces are used. Everything made here is
+ * addresses inside these namespaces are used. The veth underlay has a
+ * 1550-byte MTU, so the kernel's vx0 (and netrx, told `--mtu 1500`) carry
+ * 1500-byte packets: VXLAN adds 50 bytes (outer IPv4, UDP, VXLAN and the
+ * inner Ethernet header), as in the bridge lab (scripts/link-bridge-lab.sh).
+ * Everything made here is
  * removed by `destroy()` (or at exit if a test never calls it), processes
  * by PID. Built on `createNamespaces`, which the other interop labs use too.
  */
@@ -39,6 +43,10 @@ export const LAB = {
   kernelIp6: 'fd42::1',
   netrxIp6: 'fd42::2',
   port: 4789,
+  /** The veth underlay's MTU: 50 bytes of VXLAN encapsulation above the segment's. */
+  underlayMtu: 1550,
+  /** The VXLAN segment's MTU: kernel vx0 and netrx's `--mtu`. */
+  mtu: 1500,
   /** The far subnet of the `behindGateway` lab: the kernel namespace's side and the host's. */
   farGatewayIp: '10.201.0.1',
   farHostIp: '10.201.0.2',
@@ -220,6 +228,8 @@ export function createVxlanLab(
     const kernelNs = spaces.add('k');
     const netrxNs = spaces.add('n');
     spaces.veth(kernelNs, 'lk0', netrxNs, 'lk1');
+    spaces.ip(kernelNs, 'link', 'set', 'lk0', 'mtu', String(LAB.underlayMtu));
+    spaces.ip(netrxNs, 'link', 'set', 'lk1', 'mtu', String(LAB.underlayMtu));
     spaces.address(kernelNs, 'lk0', `${LAB.underlayKernel}/30`);
     spaces.address(netrxNs, 'lk1', `${LAB.underlayNetrx}/30`);
     spaces.vxlan(kernelNs, 'vx0', {
@@ -230,6 +240,8 @@ export function createVxlanLab(
       port: LAB.port,
       mac: LAB.kernelMac,
     });
+    // Set, not left to the kernel's lower-device arithmetic: the tests check it.
+    spaces.ip(kernelNs, 'link', 'set', 'vx0', 'mtu', String(LAB.mtu));
     spaces.address(kernelNs, 'vx0', `${LAB.kernelIp}/24`);
     spaces.address(kernelNs, 'vx0', `${LAB.kernelIp6}/64`, 'nodad');
     spaces.ip(kernelNs, 'link', 'set', 'vx0', 'up');

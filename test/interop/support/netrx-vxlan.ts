@@ -12,8 +12,8 @@ export const NETRX_MAIN = join(
 
 /**
  * `netrx link vxlan` in the lab's netrx namespace, as the VTEP facing the
- * kernel's vx0 (the lab's underlay, VNI, MAC and IPv4 address), with
- * `extra` arguments after those.
+ * kernel's vx0 (the lab's underlay, VNI, MAC, IPv4 address and 1500-byte
+ * segment MTU), with `extra` arguments after those.
  */
 export function spawnNetrxVxlan(lab: VxlanLab, extra: readonly string[]): ChildProcess {
   return lab.spawnIn(lab.netrxNs, [
@@ -31,6 +31,8 @@ export function spawnNetrxVxlan(lab: VxlanLab, extra: readonly string[]): ChildP
     LAB.netrxMac,
     '--ip',
     `${LAB.netrxIp}/24`,
+    '--mtu',
+    String(LAB.mtu),
     ...extra,
   ]);
 }
