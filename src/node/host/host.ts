@@ -37,6 +37,13 @@ export interface HostContext {
    * sessions and the dashboard's pcapng see its frames); returns the detach.
    */
   readonly captureAdapter: (adapter: Adapter) => () => void;
+  /**
+   * The running instance of the service named `name`, looked up at each
+   * call: a service that talks to another (the synthetic peer to radius)
+   * asks here rather than holding an instance a reload may replace, so it
+   * need not restart with it (review D7).
+   */
+  readonly service: (name: string) => HostService | undefined;
 }
 
 /**
@@ -54,6 +61,15 @@ export interface HostService {
   readonly fingerprint?: string;
   /** Services that must restart when one of these (by name) restarts. */
   readonly dependsOn?: readonly string[];
+  /**
+   * On a reload whose section for this service changed: whether this
+   * running instance can take `next`'s configuration in place (the capture
+   * service replacing one session and keeping the others). Returns the
+   * change, which the reload applies once every restarted service is up
+   * (it must not throw, and afterwards `fingerprint` is `next`'s), or
+   * undefined when only a restart will do. Deciding must change nothing.
+   */
+  updateInPlace?(next: HostService): (() => void) | undefined;
   start(context: HostContext): Promise<string>;
   /** First phase of the ordered stop: stop taking new work (optional). */
   drain?(): Promise<void> | void;
@@ -263,6 +279,7 @@ export async function startHost(
     log,
     logger,
     captureAdapter: (adapter) => adapters.attach(adapter),
+    service: (name) => running.find((service) => service.name === name),
   };
   const startOne = async (service: HostService) => {
     const detail = await service.start(context);
@@ -296,6 +313,7 @@ export async function startHost(
   let stopping: Promise<void> | undefined;
   let reloading: Promise<ReloadResult> = Promise.resolve({
     ok: true,
+    updated: [],
     restarted: [],
     kept: [],
     stopped: [],
@@ -389,6 +407,8 @@ export async function startHost(
             failed,
           };
         }
+        // Every restart came up: now the in-place changes (they cannot fail).
+        for (const update of plan.updates) update();
         running.splice(0, running.length, ...order);
         down.clear();
         config = next;
@@ -430,7 +450,7 @@ function fileError(key: string, file: string): (error: unknown) => never {
 }
 
 function emptyPlan(): Omit<ReloadResult, 'ok'> {
-  return { restarted: [], kept: [], stopped: [], started: [], failed: [] };
+  return { restarted: [], kept: [], updated: [], stopped: [], started: [], failed: [] };
 }
 
 function announce(provider: TraceProvider, service: string, detail: string): void {

@@ -43,6 +43,11 @@ export interface RadiusService extends HostService {
   address(): { readonly address: string; readonly port: number } | undefined;
 }
 
+/** True for the radius service (what `context.service('radius')` finds). */
+export function isRadiusService(service: HostService | undefined): service is RadiusService {
+  return service?.name === 'radius' && typeof (service as RadiusService).address === 'function';
+}
+
 /** The server-side method name: one TTLS method serves PAP and EAP-MSCHAPv2. */
 export function standardMethodOf(name: RadiusConfig['methods'][number]): StandardMethodName {
   // The schema admits md5, mschapv2, peap, ttls and tls only.

@@ -28,7 +28,7 @@ export function servicesFromConfig(config: HostConfig): HostService[] {
   // The synthetic peer has no certificates: it runs the password methods only (config-checks.ts).
   const synthetic = syntheticMethods(config.radius.methods);
   if (config.synthetic.enabled && radius !== undefined && synthetic.length > 0)
-    services.push(syntheticService(config.synthetic, synthetic, radius));
+    services.push(syntheticService(config.synthetic, synthetic));
   return services;
 }
 

@@ -15,7 +15,7 @@ import { runRadiusEapTest } from '../radius/index.js';
 import type { HostConfig } from './config.js';
 import type { HostService } from './host.js';
 import type { MetricFamily } from './metrics.js';
-import type { RadiusService } from './radius-service.js';
+import { isRadiusService } from './radius-service.js';
 import { startSyntheticLink, type SyntheticLink } from './synthetic-link.js';
 
 export const SYNTHETIC_PEER_PROVIDER = {
@@ -49,7 +49,6 @@ interface Round {
 export function syntheticService(
   config: HostConfig['synthetic'],
   methods: HostConfig['radius']['methods'],
-  radius: RadiusService,
 ): HostService {
   let timer: Timer | undefined;
   let inFlight: Promise<void> | undefined;
@@ -61,9 +60,10 @@ export function syntheticService(
   let detachCapture: (() => void)[] = [];
   return {
     name: 'synthetic',
-    // It talks to the radius service: a change there restarts it too.
+    // It finds the running radius service at each round (context.service),
+    // so a reload that restarts radius does not restart the peer (review D7);
+    // a change of radius.methods changes `methods`, and so this fingerprint.
     fingerprint: JSON.stringify({ config, methods }),
-    dependsOn: ['radius'],
     start(context) {
       const provider: TraceProvider = context.trace.register(SYNTHETIC_PEER_PROVIDER);
       stopped = false;
@@ -72,7 +72,9 @@ export function syntheticService(
       detachCapture = wire.adapters.map((adapter) => context.captureAdapter(adapter));
       const round = async () => {
         await wire.round();
-        const target = radius.address();
+        const radius = context.service('radius');
+        // Undefined while a reload restarts radius: this round is skipped.
+        const target = isRadiusService(radius) ? radius.address() : undefined;
         const name = methods[rounds % methods.length] ?? 'md5';
         rounds++;
         if (target === undefined) return;
