@@ -12,8 +12,15 @@ import { openPacketCaptureProvider, type Adapter } from '../../link/index.js';
 import { nodeCrypto, systemClock } from '../runtime/index.js';
 import type { HostConfig } from './config.js';
 import { HOST_PROVIDER, HostEvent } from './events.js';
-import { CAPTURE_PCAPNG_PATH, dashboardInfo, mountDashboard, pcapngAnswer } from './dashboard.js';
+import {
+  CAPTURE_PCAPNG_PATH,
+  DASHBOARD_SNAPSHOT_PATH,
+  dashboardInfo,
+  mountDashboard,
+  pcapngAnswer,
+} from './dashboard.js';
 import { AdapterCapture, PacketHistory } from './packet-history.js';
+import { dashboardSnapshot } from './dashboard-snapshot.js';
 import { HttpStatusServer, WithStatus } from './http-status.js';
 import type { HostLogger } from './logger.js';
 import { hostMetrics } from './host-metrics.js';
@@ -77,6 +84,12 @@ export interface HostService {
   stop(): Promise<void | string>;
   status(): Record<string, unknown>;
   metrics?(): readonly MetricFamily[];
+  /**
+   * Rows for the dashboard's panels that `status()` does not carry (the
+   * recent authentications, adapters' frame counts): what a page opened
+   * late is shown at once (dashboard-snapshot.ts, review D8).
+   */
+  snapshot?(): Record<string, unknown>;
 }
 
 export interface RunningHost {
@@ -234,6 +247,9 @@ export async function startHost(
       ...running.flatMap((service) => service.metrics?.() ?? []),
     ]);
   http.text('/metrics', () => ({ type: METRICS_CONTENT_TYPE, body: metrics() }));
+  http.route(DASHBOARD_SNAPSHOT_PATH, () =>
+    dashboardSnapshot(running, trace, clock.now(), startedAt),
+  );
   // One packet-capture provider for every adapter the services run, and the
   // last minutes of their frames for the dashboard's "save as pcapng".
   const adapters = new AdapterCapture(openPacketCaptureProvider({ registry: trace }));

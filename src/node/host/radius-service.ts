@@ -32,6 +32,7 @@ import type { NatsRadiusClusterLink } from '../cluster/radius-link.js';
 import type { HostConfig } from './config.js';
 import { DEMO_SECRET, DEMO_USER } from './config-services.js';
 import { demoUserInUsersFile } from './config-checks.js';
+import { RECENT_AUTHENTICATIONS, type SnapshotAuthentication } from './dashboard-snapshot.js';
 import { isLoopbackAddress } from '../capture/index.js';
 import type { HostService } from './host.js';
 import { samplesOf, type MetricFamily } from './metrics.js';
@@ -156,6 +157,8 @@ export function radiusService(config: RadiusConfig): RadiusService {
   let subscription: TraceSubscription | undefined;
   /** `method result` → count, from RadiusSessionEnded. */
   const auths = new Map<string, { method: string; result: string; count: number }>();
+  /** The newest ended conversations, newest first, for the dashboard's snapshot. */
+  const recent: SnapshotAuthentication[] = [];
   return {
     name: 'radius',
     fingerprint: fingerprintOf(config),
@@ -197,6 +200,13 @@ export function radiusService(config: RadiusConfig): RadiusService {
           const entry = auths.get(key) ?? { method, result, count: 0 };
           entry.count++;
           auths.set(key, entry);
+          recent.unshift({
+            timeMs: event.timestamp,
+            identity: String(decoded.values['identity'] ?? ''),
+            method,
+            outcome: result,
+          });
+          if (recent.length > RECENT_AUTHENTICATIONS) recent.pop();
         },
         { level: TraceLevel.Information, matchAnyKeyword: RadiusKeyword.Sessions },
       );
@@ -284,6 +294,10 @@ export function radiusService(config: RadiusConfig): RadiusService {
       await link?.close();
       link = undefined;
     },
+    snapshot: () => ({
+      byResult: Object.fromEntries([...auths].map(([key, a]) => [key, a.count])),
+      recent: [...recent],
+    }),
     status: () => {
       if (server === undefined) return {};
       const stats = server.stats();

@@ -6,7 +6,7 @@ import type { HostService } from './host.js';
 import { samplesOf, type MetricFamily } from './metrics.js';
 import { portService } from './port-service.js';
 import { radiusService } from './radius-service.js';
-import { syntheticService } from './synthetic-service.js';
+import { adapterCounts, syntheticService } from './synthetic-service.js';
 import { websocketEchoService } from './websocket-service.js';
 
 /**
@@ -94,6 +94,7 @@ function vxlanServices(config: HostConfig): HostService[] {
         };
       },
       metrics: () => (host === undefined ? [] : vxlanMetrics(name, host)),
+      snapshot: () => ({ adapters: host === undefined ? [] : [adapterCounts(host.link.adapter)] }),
     };
   });
 }

@@ -10,6 +10,7 @@
  */
 import { createMd5Method, createMschapV2Method } from '../../eap/index.js';
 import type { Timer } from '../../runtime/index.js';
+import type { Adapter } from '../../link/index.js';
 import { defineEvent, TraceLevel, type TraceProvider } from '../../trace/index.js';
 import { runRadiusEapTest } from '../radius/index.js';
 import type { HostConfig } from './config.js';
@@ -141,6 +142,7 @@ export function syntheticService(
       link?.close();
       link = undefined;
     },
+    snapshot: () => ({ adapters: (link?.adapters ?? []).map(adapterCounts) }),
     status: () => ({
       intervalMs: config.intervalMs,
       rounds,
@@ -160,4 +162,15 @@ export function syntheticService(
       },
     ],
   };
+}
+
+/** An adapter's frames for the dashboard's link panel (as its FrameAccepted/FrameDropped events count them). */
+export function adapterCounts(adapter: Adapter): {
+  name: string;
+  accepted: number;
+  dropped: number;
+} {
+  const stats = adapter.stats();
+  const dropped = Object.values(stats.dropped).reduce((n: number, v) => n + (v ?? 0), 0);
+  return { name: adapter.name, accepted: stats.accepted, dropped };
 }
