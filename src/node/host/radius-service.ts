@@ -5,6 +5,7 @@
  * service listens to the RadiusSessionEnded ones itself to count
  * authentications by method and result for `/metrics`.
  */
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { filesFingerprint } from './config-files.js';
 import { HostListenError, listenReason } from './start-errors.js';
@@ -42,6 +43,8 @@ export type RadiusConfig = HostConfig['radius'];
 export interface RadiusService extends HostService {
   /** Where it listens once started (the bound port when `port` is 0). */
   address(): { readonly address: string; readonly port: number } | undefined;
+  /** The `radius` section it runs with (after a reload's update in place, the new one). */
+  radiusConfig(): RadiusConfig;
 }
 
 /** True for the radius service (what `context.service('radius')` finds). */
@@ -127,7 +130,10 @@ async function radsecOf(
 
 async function usersOf(config: RadiusConfig): Promise<{ store: UserStore; text?: string }> {
   if (config.usersFile === '') return { store: new StaticUserStore(config.users) };
-  const text = await readFile(config.usersFile, 'utf8');
+  return usersFromText(config, await readFile(config.usersFile, 'utf8'));
+}
+
+function usersFromText(config: RadiusConfig, text: string): { store: UserStore; text: string } {
   // Checked again when read: the file may have changed since the config
   // check (review S3).
   if (!isLoopbackAddress(config.host) && demoUserInUsersFile(text))
@@ -151,7 +157,24 @@ export function usesDemoCredentials(config: RadiusConfig): boolean {
   );
 }
 
-export function radiusService(config: RadiusConfig): RadiusService {
+/**
+ * True when `before` and `after` differ only in who the users are
+ * (`users`, `usersFile`): what a running single-process server takes in
+ * place, its conversations in progress included.
+ */
+function onlyUsersDiffer(before: RadiusConfig, after: RadiusConfig): boolean {
+  const rest = (c: RadiusConfig) =>
+    JSON.stringify({ ...c, users: undefined, usersFile: undefined });
+  return rest(before) === rest(after);
+}
+
+export function radiusService(initial: RadiusConfig): RadiusService {
+  // Replaced by a reload's update in place (the users only).
+  let config = initial;
+  let fingerprint = fingerprintOf(config);
+  /** The users now: the server asks through `users`, so a reload can swap them. */
+  let currentUsers: UserStore = new StaticUserStore([]);
+  const users: UserStore = { lookup: (name) => currentUsers.lookup(name) };
   let server: RadiusUdpServer | undefined;
   let link: NatsRadiusClusterLink | undefined;
   let subscription: TraceSubscription | undefined;
@@ -161,10 +184,44 @@ export function radiusService(config: RadiusConfig): RadiusService {
   const recent: SnapshotAuthentication[] = [];
   return {
     name: 'radius',
-    fingerprint: fingerprintOf(config),
+    get fingerprint() {
+      return fingerprint;
+    },
+    /**
+     * A reload that changes only the users (a user added to `radius.users`
+     * or to the users file, as with FreeRADIUS): the running server looks
+     * them up in the new list from now on, and an EAP conversation half-way
+     * through goes on (review D7). Not with worker threads (each holds its
+     * own copy) or a cluster; a users file that does not read or parse
+     * (or names the demo user off loopback) leaves it to a restart, which
+     * refuses the reload as before.
+     */
+    updateInPlace(next) {
+      if (server === undefined || !isRadiusService(next)) return undefined;
+      const wanted = next.radiusConfig();
+      if (!onlyUsersDiffer(config, wanted)) return undefined;
+      if (workerCount(config.workers) !== 1 || config.cluster.servers.length > 0) return undefined;
+      let store: UserStore;
+      try {
+        store =
+          wanted.usersFile === ''
+            ? new StaticUserStore(wanted.users)
+            : usersFromText(wanted, readFileSync(wanted.usersFile, 'utf8')).store;
+      } catch {
+        return undefined;
+      }
+      const nextFingerprint = next.fingerprint ?? fingerprintOf(wanted);
+      return () => {
+        currentUsers = store;
+        config = wanted;
+        fingerprint = nextFingerprint;
+      };
+    },
+    radiusConfig: () => config,
     address: () => (server === undefined ? undefined : { address: config.host, port: server.port }),
     async start(context) {
-      const users = await usersOf(config);
+      const loaded = await usersOf(config);
+      currentUsers = loaded.store;
       const radsec = await radsecOf(config);
       const pem = await tlsPemOf(config);
       const versions: Pick<ServerMethodOptions, 'minVersion' | 'maxVersion'> = {
@@ -227,7 +284,7 @@ export function radiusService(config: RadiusConfig): RadiusService {
           port: config.port,
           clients: config.clients.map((c) => ({ address: c.address, secret: c.secret })),
           methods,
-          users: users.store,
+          users,
           workers,
           ...(workers === 1
             ? {}
@@ -235,9 +292,9 @@ export function radiusService(config: RadiusConfig): RadiusService {
                 workerSetup: standardWorkerSetup({
                   methods: names,
                   ...(pem === undefined ? {} : { tls: pem, tlsOptions: versions }),
-                  ...(users.text === undefined
+                  ...(loaded.text === undefined
                     ? { users: config.users }
-                    : { usersFile: users.text }),
+                    : { usersFile: loaded.text }),
                 }),
               }),
           trace: context.trace,

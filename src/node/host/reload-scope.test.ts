@@ -171,42 +171,35 @@ describe('netrx up: a reload restarts only what changed (review D7)', () => {
   it('an EAP conversation half-way through survives a reload that restarts only capture', async () => {
     const first = hostConfig();
     const host = await start(first);
-    const radiusPort = (await health(host)).services.find((s) => s.name === 'radius')?.port ?? 0;
-    // A relay between the NAS and the server that holds the second
-    // Access-Request (the EAP-MD5 response, with the server's State) until
-    // the reload is done.
-    const relay = await bind();
-    const upstream = await bind();
-    let nas: RemoteInfo | undefined;
-    let requests = 0;
-    let release: () => void = () => undefined;
-    const released = new Promise<void>((resolve) => (release = resolve));
-    let reloaded: Promise<unknown> | undefined;
-    relay.on('message', (message, from) => {
-      nas = from;
-      requests++;
-      if (requests === 2) {
-        const next = hostConfig({ capture: { ...first.capture, rpc: { enabled: false } } });
-        reloaded = host.reload(next, servicesFromConfig(next));
-        void reloaded.then(() => release());
-        void released.then(() => upstream.send(message, radiusPort, '127.0.0.1'));
-      } else upstream.send(message, radiusPort, '127.0.0.1');
+    const next = hostConfig({ capture: { ...first.capture, rpc: { enabled: false } } });
+    const relay = await holdSecondRequest(await radiusPortOf(host), () =>
+      host.reload(next, servicesFromConfig(next)),
+    );
+    const outcome = await md5Through(relay.port, 'demo', 'demo');
+    expect(await relay.reloaded()).toMatchObject({ ok: true, restarted: ['capture'] });
+    expect(outcome).toBe('success');
+    expect(relay.requests()).toBe(2);
+  });
+
+  it('a reload that only adds a user updates radius in place: a conversation half-way through goes on, the new user gets in', async () => {
+    const first = hostConfig();
+    const host = await start(first);
+    const next = hostConfig({
+      radius: {
+        port: 0,
+        users: [...first.radius.users, { name: 'alice', password: 'wonderland' }],
+      },
     });
-    upstream.on('message', (message) => {
-      if (nas !== undefined) relay.send(message, nas.port, nas.address);
-    });
-    const outcome = await runRadiusEapTest({
-      servers: [{ address: '127.0.0.1', port: relay.address().port, secret: 'testing123' }],
-      methods: [createMd5Method({ crypto: nodeCrypto })],
-      identity: 'demo',
-      password: 'demo',
-      // Longer than the reload (capture's flush waits up to 1 s): no retransmission.
-      timeoutMs: 10_000,
-      retries: 0,
-    });
-    expect(await reloaded).toMatchObject({ ok: true, restarted: ['capture'] });
-    expect(outcome.outcome).toBe('success');
-    expect(requests).toBe(2);
+    const port = await radiusPortOf(host);
+    const relay = await holdSecondRequest(port, () => host.reload(next, servicesFromConfig(next)));
+    const outcome = await md5Through(relay.port, 'demo', 'demo');
+    expect(await relay.reloaded()).toMatchObject({ ok: true, updated: ['radius'], restarted: [] });
+    expect(outcome).toBe('success');
+    // The same server (same port), with the new user.
+    expect(await radiusPortOf(host)).toBe(port);
+    expect(await md5Through(port, 'alice', 'wonderland')).toBe('success');
+    // Reloading the same file again changes nothing.
+    expect((await host.reload(next, servicesFromConfig(next))).kept).toContain('radius');
   });
 
   it('a new RADIUS secret restarts radius only: the synthetic peer keeps running and finds the new server', async () => {
@@ -242,6 +235,49 @@ describe('netrx up: a reload restarts only what changed (review D7)', () => {
     expect((await nas('testing123')).outcome).toBe('timeout');
   });
 });
+
+async function radiusPortOf(host: RunningHost): Promise<number> {
+  return (await health(host)).services.find((s) => s.name === 'radius')?.port ?? 0;
+}
+
+function md5Through(port: number, identity: string, password: string): Promise<string> {
+  return runRadiusEapTest({
+    servers: [{ address: '127.0.0.1', port, secret: 'testing123' }],
+    methods: [createMd5Method({ crypto: nodeCrypto })],
+    identity,
+    password,
+    // Longer than a reload (capture's flush waits up to 1 s): no retransmission.
+    timeoutMs: 10_000,
+    retries: 0,
+  }).then((result) => result.outcome);
+}
+
+/**
+ * A relay between a NAS and the RADIUS server that holds the second
+ * Access-Request (the EAP-MD5 response, carrying the server's State) until
+ * `duringHold` (the reload) has finished: the conversation is half-way
+ * through while the host reloads.
+ */
+async function holdSecondRequest(radiusPort: number, duringHold: () => Promise<unknown>) {
+  const relay = await bind();
+  const upstream = await bind();
+  let nas: RemoteInfo | undefined;
+  let requests = 0;
+  let reloaded: Promise<unknown> = Promise.resolve(undefined);
+  relay.on('message', (message, from) => {
+    nas = from;
+    requests++;
+    const forward = () => upstream.send(message, radiusPort, '127.0.0.1');
+    if (requests === 2) {
+      reloaded = duringHold();
+      void reloaded.then(forward);
+    } else forward();
+  });
+  upstream.on('message', (message) => {
+    if (nas !== undefined) relay.send(message, nas.port, nas.address);
+  });
+  return { port: relay.address().port, requests: () => requests, reloaded: () => reloaded };
+}
 
 function synthetic(health: Health) {
   return health.services.find((s) => s.name === 'synthetic');

@@ -1,8 +1,8 @@
 // A reload restarts only the services whose section changed: a WebSocket
 // connection stays open (and echoes) across a reload that changes only the
-// radius section, while the RADIUS server comes back with the new users
-// (the synthetic peer, which finds the running radius at each round, keeps
-// running: review D7). A change to http is refused as a whole.
+// radius section's users, while the RADIUS server takes the new users in
+// place (the synthetic peer, which finds the running radius at each round,
+// keeps running: review D7). A change to http is refused as a whole.
 import { createSocket } from 'node:dgram';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
@@ -75,7 +75,8 @@ describe('netrx up: reload', () => {
     expect(result).toMatchObject({
       ok: true,
       kept: ['capture', 'websocket-echo', 'synthetic'],
-      restarted: ['radius'],
+      updated: ['radius'],
+      restarted: [],
       started: [],
       stopped: [],
       failed: [],
