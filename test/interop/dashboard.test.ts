@@ -19,6 +19,15 @@
  * shows its login form, the token typed there (and the printed one-time
  * link) logs in with a cookie the page, the pcapng download and the capture
  * WebSocket all use, and "Log out" ends it.
+ *
+ * Review of issue 14, D8-D10 and UX: a page opened late shows the host's
+ * totals and recent authentications at once (its snapshot); the session
+ * selector switches to another session; a non-hex keyword mask is said
+ * next to the field; the Wireshark instructions are folded by the capture
+ * panel and the page at 1280×800 is under 2400 px tall (its height is
+ * printed); scrolled to the bottom, the status says "Disconnected since …"
+ * in view, through every reconnection attempt, until the page is live, and
+ * the outage is hatched in the rate chart.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -76,6 +85,12 @@ async function stop(child: ChildProcess | undefined): Promise<void> {
 /** The value of a browser-side expression (the tests have no DOM types). */
 function js<T>(page: Page, expression: string): Promise<T> {
   return page.evaluate<T>(expression);
+}
+
+/** "Authentications since the host started", from the host's snapshot (review D8). */
+async function hostAuthentications(page: Page): Promise<number> {
+  const text = await page.locator('#host-totals dd').nth(1).textContent();
+  return Number(text ?? 'NaN');
 }
 
 /** The page's running count of received events (the "Received" figure). */
@@ -177,7 +192,13 @@ describe.skipIf(peers.skip)('the netrx up dashboard in headless Chromium', () =>
       JSON.stringify({
         http: { port },
         radius: { port: 0 },
-        capture: { rpc: { port: 0 } },
+        capture: {
+          rpc: { port: 0 },
+          sessions: [
+            { name: 'default', providers: ['*'] },
+            { name: 'radius-only', providers: ['netrx-radius'] },
+          ],
+        },
         synthetic: { intervalMs: 300 },
         ports: [
           {
@@ -240,10 +261,19 @@ describe.skipIf(peers.skip)('the netrx up dashboard in headless Chromium', () =>
     // A second page at the same time, and a capture client of the shared `default`.
     const second = await (browser as Browser).newPage({ viewport: { width: 1366, height: 900 } });
     second.on('pageerror', (error) => problems.push(`second pageerror: ${error.message}`));
+    // A page opened late shows the host's totals since its start at once (review D8).
+    const seenByFirst = await page.locator('#panel-eap tbody tr').count();
     await second.goto(`http://127.0.0.1:${port}/`);
     await expect
       .poll(() => second.locator('#connection').textContent(), { timeout: 20_000 })
       .toMatch(/^Live: session default/);
+    await expect
+      .poll(() => hostAuthentications(second), { timeout: 5_000 })
+      .toBeGreaterThanOrEqual(seenByFirst);
+    await expect
+      .poll(() => second.locator('#panel-eap tbody tr').count(), { timeout: 5_000 })
+      .toBeGreaterThanOrEqual(Math.min(seenByFirst, 20));
+    expect(await second.locator('#panel-link tbody').first().textContent()).toMatch(/synthetic-a/);
     const client = await connectLrecWs({ url: `ws://127.0.0.1:${port}/capture` });
     const handle = await client.open('default');
     const before = [await received(page), await received(second)];
@@ -317,6 +347,53 @@ describe.skipIf(peers.skip)('the netrx up dashboard in headless Chromium', () =>
     await page.getByLabel('Provider').selectOption('');
     await expect.poll(() => page.locator('#event-rows tr').count()).toBeGreaterThan(0);
 
+    // A keyword mask that is not hex is said next to the field, not silently ignored.
+    const keyword = page.getByLabel('Keyword mask (hex)');
+    await keyword.fill('xyz');
+    await expect.poll(() => page.locator('#filter-keyword-error').isVisible()).toBe(true);
+    expect(await page.locator('#filter-keyword-error').textContent()).toMatch(/"xyz" is not hex/);
+    expect(await keyword.getAttribute('aria-invalid')).toBe('true');
+    expect(await axeViolations(page)).toEqual([]);
+    await keyword.fill('0x4');
+    await expect.poll(() => page.locator('#filter-keyword-error').isVisible()).toBe(false);
+    expect(await keyword.getAttribute('aria-invalid')).toBe('false');
+    await keyword.fill('');
+
+    // Another session (review D10): the selector opens it, the list shows only its providers.
+    await page.getByLabel('Watch session').selectOption('radius-only');
+    await expect
+      .poll(() => page.locator('#connection').textContent(), { timeout: 20_000 })
+      .toMatch(/^Live: session radius-only/);
+    expect(await page.locator('#session-name').textContent()).toBe('radius-only');
+    await expect
+      .poll(
+        async () => {
+          const shown = await page.locator('#event-rows tr').count();
+          const others = await page
+            .locator('#event-rows tr:not([data-provider="netrx-radius"])')
+            .count();
+          return shown > 0 && others === 0;
+        },
+        { timeout: 20_000 },
+      )
+      .toBe(true);
+    await page.getByLabel('Watch session').selectOption('default');
+    await expect
+      .poll(() => page.locator('#connection').textContent(), { timeout: 20_000 })
+      .toMatch(/^Live: session default/);
+    await expect
+      .poll(() => page.locator('#event-rows tr:not([data-provider="netrx-radius"])').count(), {
+        timeout: 20_000,
+      })
+      .toBeGreaterThan(0);
+
+    // The Wireshark instructions: folded by the capture panel, open on a click.
+    expect(await js<boolean>(page, "!!document.querySelector('#overview #wireshark')")).toBe(true);
+    expect(await page.locator('#wireshark pre').isVisible()).toBe(false);
+    await page.getByText('Capture live from Wireshark').click();
+    await expect.poll(() => page.locator('#wireshark pre').isVisible()).toBe(true);
+    await page.getByText('Capture live from Wireshark').click();
+
     // "Save as pcapng" downloads the host's recent packets (the synthetic link's ARP and UDP echo).
     const download = page.waitForEvent('download');
     await page.getByRole('link', { name: 'Save as pcapng' }).click();
@@ -325,8 +402,16 @@ describe.skipIf(peers.skip)('the netrx up dashboard in headless Chromium', () =>
     expect(bytes.readUInt32LE(0)).toBe(0x0a0d0d0a);
     expect(bytes.length).toBeGreaterThan(100);
     await page.screenshot({ path: join(ARTIFACTS, 'dashboard.png'), fullPage: true });
+    // On a 1280×800 laptop screen the whole page is a few screens, not 8286 px (review UX).
+    await page.setViewportSize({ width: 1280, height: 800 });
+    const height = await js<number>(page, 'document.documentElement.scrollHeight');
+    console.log(`dashboard height at 1280x800: ${height} px`);
+    expect(height).toBeLessThan(2400);
+    await page.screenshot({ path: join(ARTIFACTS, 'dashboard-1280x800.png'), fullPage: true });
+    await page.setViewportSize({ width: 1366, height: 900 });
     // What a laptop screen shows first (docs/images/dashboard.png is one of these).
-    await page.locator('h1').scrollIntoViewIfNeeded();
+    // (The header is sticky, so scrolling it into view would not move the page: go to the top.)
+    await js(page, 'window.scrollTo(0, 0)');
     await page.screenshot({ path: join(ARTIFACTS, 'dashboard-viewport.png') });
     expect(problems).toEqual([]);
     await page.close();
@@ -335,22 +420,54 @@ describe.skipIf(peers.skip)('the netrx up dashboard in headless Chromium', () =>
   it('recovers when the host restarts: reconnects, counts the gap, shows new events', async () => {
     await stop(host);
     host = (await startUp(config)).child;
-    const page = await (browser as Browser).newPage();
+    const page = await (browser as Browser).newPage({ viewport: { width: 1280, height: 800 } });
     await page.goto(`http://127.0.0.1:${port}/`);
     await expect
       .poll(() => page.locator('#connection').textContent(), { timeout: 20_000 })
       .toMatch(/^Live/);
     await expect.poll(() => received(page), { timeout: 20_000 }).toBeGreaterThan(0);
+    // Every text the status shows from now on, as the page shows it.
+    await js(
+      page,
+      `(() => {
+        const status = document.getElementById('connection');
+        window.statusTexts = [];
+        new MutationObserver(() => window.statusTexts.push(status.textContent)).observe(status, {
+          childList: true, characterData: true, subtree: true,
+        });
+      })()`,
+    );
+    // Read at the bottom of the page: the status must stay in view (sticky).
+    await js(page, 'window.scrollTo(0, document.documentElement.scrollHeight)');
 
     await stop(host);
     await expect
       .poll(() => page.locator('#connection').textContent(), { timeout: 20_000 })
-      .toMatch(/^(Disconnected|Connecting)/);
+      .toMatch(/^Disconnected since /);
+    const box = await page.locator('#connection').boundingBox();
+    expect(await js<number>(page, 'window.scrollY')).toBeGreaterThan(0);
+    expect(box !== null && box.y >= 0 && box.y + box.height <= 800).toBe(true);
     const before = await received(page);
+    // Down for a few reconnection attempts, so "Connecting" would have had its chance.
+    await expect
+      .poll(() => js<number>(page, 'window.statusTexts.length'), { timeout: 20_000 })
+      .toBeGreaterThanOrEqual(3);
+    await page.screenshot({ path: join(ARTIFACTS, 'dashboard-disconnected.png') });
     host = (await startUp(config)).child;
     await expect
       .poll(() => page.locator('#connection').textContent(), { timeout: 30_000 })
       .toMatch(/^Live/);
+    const texts = await js<string[]>(page, 'window.statusTexts');
+    const untilLive = texts.slice(
+      0,
+      texts.findIndex((t) => t.startsWith('Live')),
+    );
+    expect(untilLive.length).toBeGreaterThan(0);
+    expect(untilLive.filter((t) => !t.startsWith('Disconnected since '))).toEqual([]);
+    // The outage is hatched in the chart, as unknown (review D9).
+    expect(await page.locator('#rate-gaps').textContent()).toMatch(
+      /hatched: \d+ s not connected to the host/,
+    );
     await expect.poll(() => received(page), { timeout: 20_000 }).toBeGreaterThan(before);
     // The restart is shown as a gap: "Host restarts seen" is the third figure.
     await expect.poll(() => page.locator('#totals dd').nth(2).textContent()).toBe('1');

@@ -4,9 +4,10 @@
  * a few times a second however fast events arrive.
  */
 import { CaptureClient, type ConnectionState } from './capture-client.js';
-import { byId } from './dom.js';
+import { byId, h } from './dom.js';
 import { Manifest, type DashboardInfo } from './manifest.js';
-import { Store } from './store.js';
+import { Store, type HostSnapshot } from './store.js';
+import { clock } from './views/events.js';
 import { drawRates } from './views/chart.js';
 import { EventList } from './views/events.js';
 import {
@@ -28,16 +29,36 @@ const list = new EventList(store, () => {
   dirty = true;
 });
 
+/**
+ * Once the page has lost the host it says "Disconnected" until it is live
+ * again, through every reconnection attempt (a "Connecting…" in between
+ * would hide that the page is missing events), in a sticky header.
+ */
 function showConnection(state: ConnectionState): void {
   const element = byId('connection');
-  element.dataset['state'] = state.state;
+  if (state.state === 'open') {
+    store.downSinceMs = undefined;
+    element.dataset['state'] = 'open';
+    element.textContent = `Live: session ${state.session}`;
+    return;
+  }
+  if (state.state === 'closed') {
+    store.downSinceMs ??= Date.now();
+    lastReason = state.reason;
+  }
+  const down = store.downSinceMs;
+  if (down === undefined) {
+    element.dataset['state'] = 'connecting';
+    element.textContent = `Connecting (attempt ${state.state === 'connecting' ? state.attempt : 1})…`;
+    return;
+  }
+  element.dataset['state'] = 'closed';
   element.textContent =
-    state.state === 'open'
-      ? `Live: session ${state.session}`
-      : state.state === 'connecting'
-        ? `Connecting (attempt ${state.attempt})…`
-        : `Disconnected (${state.reason}); retrying in ${Math.round(state.retryInMs / 1000)} s`;
+    state.state === 'closed'
+      ? `Disconnected since ${clock(down)} (${state.reason}); retrying in ${Math.round(state.retryInMs / 1000)} s`
+      : `Disconnected since ${clock(down)} (${lastReason}); reconnecting (attempt ${state.attempt})…`;
 }
+let lastReason = '';
 
 /** Set when the host answered 401: the page shows its login form instead. */
 let unauthorised = false;
@@ -76,6 +97,54 @@ async function refreshHealth(): Promise<void> {
   if (!unauthorised) renderServices(info, health);
 }
 
+/** The host's counters since its start (review D8): on every connection and with /health. */
+async function refreshSnapshot(): Promise<void> {
+  const snapshot = await json<HostSnapshot>(info?.snapshot ?? './api/dashboard/snapshot');
+  if (snapshot === undefined || unauthorised) return;
+  store.applySnapshot(snapshot);
+  dirty = true;
+}
+
+let session = 'default';
+
+/** Opens `name` (a fresh page's worth of state: the list, charts and panels start again). */
+function watch(name: string): void {
+  if (info === undefined) return;
+  client?.stop();
+  session = name;
+  store.reset();
+  dirty = true;
+  byId('session-name').textContent = name;
+  const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
+  // Each page reads its own copy of the session (the host's viewer path), so tabs do not compete.
+  client = new CaptureClient(
+    `${scheme}//${location.host}${info.viewerWebSocket ?? info.captureWebSocket}`,
+    name,
+    {
+      onItems(items) {
+        for (const item of items) {
+          if (item.kind === 'event') store.add(manifest.decode(item));
+          else if (item.kind === 'lost') store.addLost(item.lostEventCount);
+        }
+        dirty = true;
+      },
+      onState(state) {
+        showConnection(state);
+        // A restarted host may run other services: ask again.
+        if (state.state === 'open') {
+          void refreshHealth();
+          void refreshSnapshot();
+        }
+      },
+      onGap(ms) {
+        store.addGap(ms);
+        dirty = true;
+      },
+    },
+  );
+  client.start();
+}
+
 async function boot(): Promise<void> {
   info = await json<DashboardInfo>('./api/dashboard');
   if (unauthorised) return;
@@ -89,35 +158,19 @@ async function boot(): Promise<void> {
   byId('logout').hidden = info.login !== true;
   manifest = new Manifest(info.providers);
   list.setProviders(manifest.providerNames());
-  byId('session-name').textContent = info.session;
   renderWireshark(info);
-  const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
-  // Each page reads its own copy of the session (the host's viewer path), so tabs do not compete.
-  client = new CaptureClient(
-    `${scheme}//${location.host}${info.viewerWebSocket ?? info.captureWebSocket}`,
-    info.session,
-    {
-      onItems(items) {
-        for (const item of items) {
-          if (item.kind === 'event') store.add(manifest.decode(item));
-          else if (item.kind === 'lost') store.addLost(item.lostEventCount);
-        }
-        dirty = true;
-      },
-      onState(state) {
-        showConnection(state);
-        // A restarted host may run other services: ask again.
-        if (state.state === 'open') void refreshHealth();
-      },
-      onGap(ms) {
-        store.addGap(ms);
-        dirty = true;
-      },
-    },
-  );
-  client.start();
-  void refreshHealth();
-  setInterval(() => void refreshHealth(), HEALTH_MS);
+  const sessions = info.sessions ?? [info.session];
+  const select = byId<HTMLSelectElement>('session-select');
+  select.replaceChildren(...sessions.map((name) => h('option', { value: name }, name)));
+  select.value = info.session;
+  // A selector only when there is a choice (review D10).
+  byId('session-picker').hidden = sessions.length < 2;
+  select.addEventListener('change', () => watch(select.value));
+  watch(info.session);
+  setInterval(() => {
+    void refreshHealth();
+    void refreshSnapshot();
+  }, HEALTH_MS);
 }
 
 setInterval(() => {
@@ -125,7 +178,7 @@ setInterval(() => {
   drawRates(byId<HTMLCanvasElement>('rate-chart'), store);
   if (!dirty) return;
   dirty = false;
-  renderTotals(store);
+  renderTotals(store, session);
   renderPanels(store);
   list.render();
 }, REDRAW_MS);

@@ -35,6 +35,10 @@ export interface DashboardInfo {
   readonly login?: boolean;
   /** Path of the capture WebSocket where each page reads its own copy of the sessions. */
   readonly viewerWebSocket?: string;
+  /** Every capture session the page may watch (the session selector). */
+  readonly sessions?: readonly string[];
+  /** Where the host's counters since its start are (`/api/dashboard/snapshot`). */
+  readonly snapshot?: string;
 }
 
 export interface UiEvent {

@@ -31,8 +31,51 @@ export interface Authentication {
 }
 
 export interface Gap {
+  /** When the page was connected again. */
   readonly atMs: number;
+  /** How long it was not: the gap is [atMs - ms, atMs). */
   readonly ms: number;
+}
+
+/** What `GET ./api/dashboard/snapshot` answers (src/node/host/dashboard-snapshot.ts). */
+export interface HostSnapshot {
+  readonly atMs: number;
+  readonly startedAtMs: number;
+  readonly eventsWritten: number;
+  readonly sessions: readonly {
+    readonly name: string;
+    readonly delivered: number;
+    readonly lost: number;
+  }[];
+  readonly authentications: {
+    readonly total: number;
+    readonly byResult: Readonly<Record<string, number>>;
+    readonly recent: readonly {
+      readonly timeMs: number;
+      readonly identity: string;
+      readonly method: string;
+      readonly outcome: string;
+    }[];
+  };
+  readonly websocket: {
+    readonly open: number;
+    readonly accepted: number;
+    readonly closeCodes: Readonly<Record<string, number>>;
+  };
+  readonly adapters: readonly {
+    readonly name: string;
+    readonly accepted: number;
+    readonly dropped: number;
+  }[];
+  readonly scripts: readonly { readonly port: string; readonly result: string }[];
+}
+
+/** One second of the rate chart: counts, or null for a second the page was not connected. */
+export interface RateSeries {
+  readonly received: readonly (number | null)[];
+  readonly lost: readonly (number | null)[];
+  /** Seconds of the window inside a gap (the host was unreachable). */
+  readonly gapSeconds: number;
 }
 
 /** A map that forgets its oldest key once it holds `limit`. */
@@ -55,6 +98,10 @@ export class Store {
   received = 0;
   lost = 0;
   readonly gaps: Gap[] = [];
+  /** Since when the page has been disconnected (undefined while connected). */
+  downSinceMs: number | undefined;
+  /** The host's counters since its start, as last fetched (review D8). */
+  host: HostSnapshot | undefined;
   /** Per second: [unix second, received, lost]. */
   readonly rates: [number, number, number][] = [];
 
@@ -95,9 +142,91 @@ export class Store {
     this.bucket(Date.now())[2] += count;
   }
 
-  addGap(ms: number): void {
-    this.gaps.push({ atMs: Date.now(), ms });
+  addGap(ms: number, nowMs = Date.now()): void {
+    this.gaps.push({ atMs: nowMs, ms });
     if (this.gaps.length > 20) this.gaps.shift();
+  }
+
+  /**
+   * The host's counters since its start (review D8): a page opened late, or
+   * back after a gap, shows at once what the events it missed would have
+   * folded into: the recent authentications, the adapters' frame counts, the
+   * echo endpoint's close codes, the ports' results. Rows the page counted
+   * itself are kept where they are ahead (an event newer than the snapshot).
+   */
+  applySnapshot(snapshot: HostSnapshot): void {
+    this.host = snapshot;
+    const seen = new Map(this.authentications.map((a) => [`${a.timeMs} ${a.identity}`, a]));
+    const merged: Authentication[] = snapshot.authentications.recent.map((a) => ({
+      ...a,
+      durationMs: seen.get(`${a.timeMs} ${a.identity}`)?.durationMs,
+    }));
+    const newest = merged[0]?.timeMs ?? -Infinity;
+    const ahead = this.authentications.filter((a) => a.timeMs > newest);
+    this.authentications.splice(0, this.authentications.length, ...ahead, ...merged);
+    this.authentications.length = Math.min(this.authentications.length, RECENT_AUTHS);
+    for (const adapter of snapshot.adapters) {
+      const row = this.adapters.get(adapter.name) ?? { accepted: 0, dropped: 0 };
+      this.adapters.set(adapter.name, {
+        accepted: Math.max(row.accepted, adapter.accepted),
+        dropped: Math.max(row.dropped, adapter.dropped),
+      });
+    }
+    for (const [code, n] of Object.entries(snapshot.websocket.closeCodes))
+      this.closeCodes.set(code, Math.max(this.closeCodes.get(code) ?? 0, n));
+    for (const script of snapshot.scripts)
+      if (!this.scripts.has(script.port) || script.result !== 'running')
+        this.scripts.set(script.port, { timeMs: snapshot.atMs, result: script.result });
+  }
+
+  /**
+   * The chart's last RATE_WINDOW_SECONDS seconds up to `nowMs`: a second the
+   * page was disconnected for (a gap, or now while down) is null, unknown,
+   * not zero (review D9).
+   */
+  rateSeries(nowMs = Date.now()): RateSeries {
+    const now = Math.floor(nowMs / 1000);
+    const received = new Array<number | null>(RATE_WINDOW_SECONDS).fill(0);
+    const lost = new Array<number | null>(RATE_WINDOW_SECONDS).fill(0);
+    for (const [second, r, l] of this.rates) {
+      const at = RATE_WINDOW_SECONDS - 1 - (now - second);
+      if (at < 0 || at >= RATE_WINDOW_SECONDS) continue;
+      received[at] = r;
+      lost[at] = l;
+    }
+    const spans = this.gaps.map((g) => [g.atMs - g.ms, g.atMs] as const);
+    if (this.downSinceMs !== undefined) spans.push([this.downSinceMs, nowMs + 1]);
+    let gapSeconds = 0;
+    for (let at = 0; at < RATE_WINDOW_SECONDS; at++) {
+      const start = (now - (RATE_WINDOW_SECONDS - 1 - at)) * 1000;
+      // A second wholly or partly inside a gap: what it counted is not all there was.
+      if (spans.some(([from, to]) => from < start + 1000 && to > start)) {
+        received[at] = null;
+        lost[at] = null;
+        gapSeconds++;
+      }
+    }
+    return { received, lost, gapSeconds };
+  }
+
+  /** Forgets everything (the page switched to another session). */
+  reset(): void {
+    this.events.length = 0;
+    this.head = 0;
+    this.received = 0;
+    this.lost = 0;
+    this.gaps.length = 0;
+    this.downSinceMs = undefined;
+    this.rates.length = 0;
+    this.authentications.length = 0;
+    this.eapStarts.clear();
+    this.adapters.clear();
+    this.neighbours.clear();
+    this.openConnections.clear();
+    this.closeCodes.clear();
+    this.scripts.clear();
+    this.transcripts.clear();
+    this.lastEapDuration = undefined;
   }
 
   private bucket(nowMs: number): [number, number, number] {

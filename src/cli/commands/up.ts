@@ -102,10 +102,10 @@ export const upCommand: CliCommand = {
       config = next;
       log.setSecrets([...secretsOf(config), ...loginCode]);
       logger.debug({ config }, 'configuration');
-      const { kept, restarted, started, stopped, failed } = result;
+      const { kept, updated, restarted, started, stopped, failed } = result;
       (failed.length === 0 ? logger.info.bind(logger) : logger.error.bind(logger))(
-        { kept, restarted, started, stopped, failed },
-        `reloaded: ${restarted.length} restarted, ${started.length} started, ${stopped.length} stopped, ${kept.length} kept${failed.length === 0 ? '' : `, ${failed.length} failed`}`,
+        { kept, updated, restarted, started, stopped, failed },
+        `reloaded: ${restarted.length} restarted, ${started.length} started, ${stopped.length} stopped, ${kept.length} kept${updated.length === 0 ? '' : `, ${updated.length} updated in place`}${failed.length === 0 ? '' : `, ${failed.length} failed`}`,
       );
     };
     const offReload = io.onReload?.(() => {

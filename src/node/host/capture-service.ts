@@ -21,6 +21,7 @@ import type { HostConfig } from './config.js';
 import type { HostService } from './host.js';
 import type { MetricFamily } from './metrics.js';
 import { startCaptureNats, type CaptureNats } from './capture-nats.js';
+import { replaceChangedSessions, startConfiguredSession } from './capture-sessions.js';
 import { HostListenError, listenReason } from './start-errors.js';
 
 /** Where the host serves the capture WebSocket (`ws://127.0.0.1:7340/capture`). */
@@ -51,6 +52,25 @@ export function queueLimits(
 export interface CaptureService extends HostService {
   /** The running table (undefined while stopped), for other capture transports. */
   captureTable(): SessionTable | undefined;
+  /** The `capture` section it runs with (after a reload's update in place, the new one). */
+  captureConfig(): HostConfig['capture'];
+}
+
+function isCaptureService(service: HostService): service is CaptureService {
+  return (
+    service.name === 'capture' &&
+    typeof (service as Partial<CaptureService>).captureConfig === 'function'
+  );
+}
+
+/**
+ * True when `before` and `after` differ only in `sessions` and
+ * `maxViewers`: what a running capture service applies in place.
+ */
+function onlySessionsDiffer(before: HostConfig['capture'], after: HostConfig['capture']): boolean {
+  const rest = (c: HostConfig['capture']) =>
+    JSON.stringify({ ...c, sessions: undefined, maxViewers: undefined });
+  return rest(before) === rest(after);
 }
 
 /**
@@ -62,9 +82,13 @@ export interface CaptureService extends HostService {
  * the extcap and impacket clients rely on.
  */
 export function captureService(
-  config: HostConfig['capture'],
+  initial: HostConfig['capture'],
   options: { readonly tokenSet?: boolean } = {},
 ): CaptureService {
+  // Replaced by a reload's update in place (sessions, maxViewers only).
+  let config = initial;
+  /** The shared table's maxSessions, fixed when it is made. */
+  let tableSize = 0;
   let table: SessionTable | undefined;
   let rpc: LrecTcpServer | undefined;
   let ws: LrecWsEndpoint | undefined;
@@ -75,27 +99,36 @@ export function captureService(
   const sessions = (): readonly EventSession[] => table?.sessions() ?? [];
   const service: CaptureService = {
     name: 'capture',
-    fingerprint: JSON.stringify(config),
+    get fingerprint() {
+      return JSON.stringify(config);
+    },
     captureTable: () => table,
+    captureConfig: () => config,
+    updateInPlace(next) {
+      const running = table;
+      if (running === undefined || !isCaptureService(next)) return undefined;
+      const wanted = next.captureConfig();
+      if (!onlySessionsDiffer(config, wanted)) return undefined;
+      // The table's size is fixed at the start; sessions served from NATS share it.
+      const natsSessions = running.sessions().length - config.sessions.length;
+      if (wanted.sessions.length + natsSessions > tableSize) return undefined;
+      const names = new Set(wanted.sessions.map((s) => s.name));
+      if ([...(nats?.sources.keys() ?? [])].some((name) => names.has(name))) return undefined;
+      return () => {
+        replaceChangedSessions(running, config.sessions, wanted.sessions);
+        viewers?.reconfigure(wanted.sessions, wanted.maxViewers);
+        config = wanted;
+      };
+    },
     async start(context) {
       clock = context.clock;
+      tableSize = Math.max(16, config.sessions.length);
       const created = new SessionTable({
         registry: context.trace,
         clock: context.clock,
-        maxSessions: Math.max(16, config.sessions.length),
+        maxSessions: tableSize,
       });
-      for (const session of config.sessions) {
-        created
-          .createSession({
-            name: session.name,
-            providers: session.providers.map((provider) => ({
-              provider,
-              level: session.level,
-            })),
-            limits: queueLimits(session.queueEvents),
-          })
-          .start();
-      }
+      for (const session of config.sessions) startConfiguredSession(created, session);
       // capture.nats: publishers for named sessions, sessions served from streams.
       nats = await startCaptureNats(config, context.trace, context.clock);
       for (const [name, source] of nats?.sources ?? []) {
@@ -136,7 +169,6 @@ export function captureService(
         clock: context.clock,
         sessions: config.sessions,
         max: config.maxViewers,
-        limits: queueLimits,
         keepAliveIntervalMs: config.ws.keepAliveIntervalMs,
         keepAliveTimeoutMs: config.ws.keepAliveTimeoutMs,
       });

@@ -26,19 +26,20 @@ import type { TraceRegistry } from '../../trace/index.js';
 import { createLrecWsEndpoint, type LrecWsEndpoint } from '../capture/index.js';
 import { WebSocketServer } from '../websocket/index.js';
 import type { HostConfig } from './config.js';
+import { replaceChangedSessions, startConfiguredSession } from './capture-sessions.js';
 
 /** Where a dashboard page reads its own copy of the sessions. */
 export const CAPTURE_VIEWER_WS_PATH = '/capture/viewer';
 /** The close code a viewer past the limit gets (RFC 6455 §7.4.1: Try Again Later). */
 export const VIEWERS_FULL_CLOSE_CODE = 1013;
+/** The most entries `capture.sessions` takes (config-services.ts). */
+const MAX_CONFIGURED_SESSIONS = 64;
 
 export interface CaptureViewersOptions {
   readonly registry: TraceRegistry;
   readonly clock: Clock;
   readonly sessions: HostConfig['capture']['sessions'];
   readonly max: number;
-  /** The session limits for `queueEvents` (capture-service.ts). */
-  readonly limits: (queueEvents: number) => Parameters<SessionTable['createSession']>[0]['limits'];
   /** Keep-alive of each viewer's connection (capture.ws). */
   readonly keepAliveIntervalMs?: number;
   readonly keepAliveTimeoutMs?: number;
@@ -62,6 +63,9 @@ interface Viewer {
 export class CaptureViewers {
   private readonly viewers = new Set<Viewer>();
   private readonly options: CaptureViewersOptions;
+  /** `capture.sessions` and `maxViewers` now (a reload may change them in place). */
+  private sessionEntries: HostConfig['capture']['sessions'];
+  private max: number;
   private counters = { opened: 0, refused: 0, deliveredEvents: 0, lostEvents: 0 };
   private closed = false;
   /** Accepts the one past the limit, only to say why it is closed. */
@@ -74,6 +78,21 @@ export class CaptureViewers {
 
   constructor(options: CaptureViewersOptions) {
     this.options = options;
+    this.sessionEntries = options.sessions;
+    this.max = options.max;
+  }
+
+  /**
+   * A reload changed `capture.sessions` or `maxViewers` (review D7): every
+   * open page's copies of the changed sessions are replaced, its others
+   * keep running; new pages get the new list. Pages past a lowered `max`
+   * stay open (they are refused only when they come).
+   */
+  reconfigure(sessions: HostConfig['capture']['sessions'], max: number): void {
+    for (const viewer of this.viewers)
+      replaceChangedSessions(viewer.table, this.sessionEntries, sessions);
+    this.sessionEntries = sessions;
+    this.max = max;
   }
 
   handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
@@ -83,15 +102,15 @@ export class CaptureViewers {
       );
       return;
     }
-    if (this.viewers.size >= this.options.max) {
+    if (this.viewers.size >= this.max) {
       this.counters.refused++;
       this.refusals.handleUpgrade(request, socket, head, (ws) => {
         ws.on('error', () => undefined);
         ws.close(
           VIEWERS_FULL_CLOSE_CODE,
-          this.options.max === 0
+          this.max === 0
             ? 'dashboard viewers are off (capture.maxViewers: 0)'
-            : `${this.options.max} dashboard viewer(s) already: close one (capture.maxViewers)`,
+            : `${this.max} dashboard viewer(s) already: close one (capture.maxViewers)`,
         );
       });
       return;
@@ -99,17 +118,10 @@ export class CaptureViewers {
     const table = new SessionTable({
       registry: this.options.registry,
       clock: this.options.clock,
-      maxSessions: Math.max(16, this.options.sessions.length),
+      // As many as capture.sessions may list, so a reload can add sessions to it.
+      maxSessions: MAX_CONFIGURED_SESSIONS,
     });
-    for (const session of this.options.sessions) {
-      table
-        .createSession({
-          name: session.name,
-          providers: session.providers.map((provider) => ({ provider, level: session.level })),
-          limits: this.options.limits(session.queueEvents),
-        })
-        .start();
-    }
+    for (const session of this.sessionEntries) startConfiguredSession(table, session);
     const viewer: Viewer = {
       table,
       endpoint: createLrecWsEndpoint({
@@ -147,7 +159,7 @@ export class CaptureViewers {
     }
     return {
       open: this.viewers.size,
-      max: this.options.max,
+      max: this.max,
       opened: this.counters.opened,
       refused: this.counters.refused,
       deliveredEvents: this.counters.deliveredEvents + delivered,

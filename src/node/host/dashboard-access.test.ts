@@ -66,7 +66,13 @@ describe('netrx up: the dashboard login (http.token)', () => {
     const page = await fetch(at('/'), { headers: { Accept: 'text/html' } });
     expect(page.status).toBe(200);
     expect(await page.text()).toContain('id="login"');
-    for (const path of ['/api/dashboard', '/health', '/metrics', '/api/capture.pcapng'])
+    for (const path of [
+      '/api/dashboard',
+      '/api/dashboard/snapshot',
+      '/health',
+      '/metrics',
+      '/api/capture.pcapng',
+    ])
       expect((await fetch(at(path))).status).toBe(401);
 
     // A wrong code is refused and counted; the right one works once.
@@ -85,7 +91,13 @@ describe('netrx up: the dashboard login (http.token)', () => {
       './?login=failed',
     );
 
-    for (const path of ['/api/dashboard', '/health', '/metrics', '/api/capture.pcapng'])
+    for (const path of [
+      '/api/dashboard',
+      '/api/dashboard/snapshot',
+      '/health',
+      '/metrics',
+      '/api/capture.pcapng',
+    ])
       expect((await fetch(at(path), { headers: { Cookie: cookie } })).status).toBe(200);
     const info = (await (
       await fetch(at('/api/dashboard'), { headers: { Cookie: cookie } })

@@ -26,6 +26,10 @@ export interface DashboardInfo {
   readonly login: boolean;
   /** The capture WebSocket path a page reads its own copy of the sessions from (viewers). */
   readonly viewerWebSocket: string;
+  /** Every configured capture session a page may watch (its session selector, review D10). */
+  readonly sessions: readonly string[];
+  /** Where the page reads the host's counters since its start (review D8). */
+  readonly snapshot: string;
 }
 
 export function dashboardInfo(
@@ -51,8 +55,13 @@ export function dashboardInfo(
     extcap: { server: bound ?? `rpc://${rpcHost}:${config.capture.rpc.port}`, session },
     login: config.http.token !== '',
     viewerWebSocket: CAPTURE_VIEWER_WS_PATH,
+    sessions: config.capture.sessions.map((s) => s.name),
+    snapshot: DASHBOARD_SNAPSHOT_PATH,
   };
 }
+
+/** What the host counted since it started, for a page that opens late (dashboard-snapshot.ts). */
+export const DASHBOARD_SNAPSHOT_PATH = '/api/dashboard/snapshot';
 
 /** The dashboard's "save as pcapng": the host's last minutes of packets. */
 export const CAPTURE_PCAPNG_PATH = '/api/capture.pcapng';

@@ -12,8 +12,15 @@ import { openPacketCaptureProvider, type Adapter } from '../../link/index.js';
 import { nodeCrypto, systemClock } from '../runtime/index.js';
 import type { HostConfig } from './config.js';
 import { HOST_PROVIDER, HostEvent } from './events.js';
-import { CAPTURE_PCAPNG_PATH, dashboardInfo, mountDashboard, pcapngAnswer } from './dashboard.js';
+import {
+  CAPTURE_PCAPNG_PATH,
+  DASHBOARD_SNAPSHOT_PATH,
+  dashboardInfo,
+  mountDashboard,
+  pcapngAnswer,
+} from './dashboard.js';
 import { AdapterCapture, PacketHistory } from './packet-history.js';
+import { dashboardSnapshot } from './dashboard-snapshot.js';
 import { HttpStatusServer, WithStatus } from './http-status.js';
 import type { HostLogger } from './logger.js';
 import { hostMetrics } from './host-metrics.js';
@@ -37,6 +44,13 @@ export interface HostContext {
    * sessions and the dashboard's pcapng see its frames); returns the detach.
    */
   readonly captureAdapter: (adapter: Adapter) => () => void;
+  /**
+   * The running instance of the service named `name`, looked up at each
+   * call: a service that talks to another (the synthetic peer to radius)
+   * asks here rather than holding an instance a reload may replace, so it
+   * need not restart with it (review D7).
+   */
+  readonly service: (name: string) => HostService | undefined;
 }
 
 /**
@@ -54,6 +68,15 @@ export interface HostService {
   readonly fingerprint?: string;
   /** Services that must restart when one of these (by name) restarts. */
   readonly dependsOn?: readonly string[];
+  /**
+   * On a reload whose section for this service changed: whether this
+   * running instance can take `next`'s configuration in place (the capture
+   * service replacing one session and keeping the others). Returns the
+   * change, which the reload applies once every restarted service is up
+   * (it must not throw, and afterwards `fingerprint` is `next`'s), or
+   * undefined when only a restart will do. Deciding must change nothing.
+   */
+  updateInPlace?(next: HostService): (() => void) | undefined;
   start(context: HostContext): Promise<string>;
   /** First phase of the ordered stop: stop taking new work (optional). */
   drain?(): Promise<void> | void;
@@ -61,6 +84,12 @@ export interface HostService {
   stop(): Promise<void | string>;
   status(): Record<string, unknown>;
   metrics?(): readonly MetricFamily[];
+  /**
+   * Rows for the dashboard's panels that `status()` does not carry (the
+   * recent authentications, adapters' frame counts): what a page opened
+   * late is shown at once (dashboard-snapshot.ts, review D8).
+   */
+  snapshot?(): Record<string, unknown>;
 }
 
 export interface RunningHost {
@@ -218,6 +247,9 @@ export async function startHost(
       ...running.flatMap((service) => service.metrics?.() ?? []),
     ]);
   http.text('/metrics', () => ({ type: METRICS_CONTENT_TYPE, body: metrics() }));
+  http.route(DASHBOARD_SNAPSHOT_PATH, () =>
+    dashboardSnapshot(running, trace, clock.now(), startedAt),
+  );
   // One packet-capture provider for every adapter the services run, and the
   // last minutes of their frames for the dashboard's "save as pcapng".
   const adapters = new AdapterCapture(openPacketCaptureProvider({ registry: trace }));
@@ -263,6 +295,7 @@ export async function startHost(
     log,
     logger,
     captureAdapter: (adapter) => adapters.attach(adapter),
+    service: (name) => running.find((service) => service.name === name),
   };
   const startOne = async (service: HostService) => {
     const detail = await service.start(context);
@@ -296,6 +329,7 @@ export async function startHost(
   let stopping: Promise<void> | undefined;
   let reloading: Promise<ReloadResult> = Promise.resolve({
     ok: true,
+    updated: [],
     restarted: [],
     kept: [],
     stopped: [],
@@ -389,6 +423,8 @@ export async function startHost(
             failed,
           };
         }
+        // Every restart came up: now the in-place changes (they cannot fail).
+        for (const update of plan.updates) update();
         running.splice(0, running.length, ...order);
         down.clear();
         config = next;
@@ -430,7 +466,7 @@ function fileError(key: string, file: string): (error: unknown) => never {
 }
 
 function emptyPlan(): Omit<ReloadResult, 'ok'> {
-  return { restarted: [], kept: [], stopped: [], started: [], failed: [] };
+  return { restarted: [], kept: [], updated: [], stopped: [], started: [], failed: [] };
 }
 
 function announce(provider: TraceProvider, service: string, detail: string): void {

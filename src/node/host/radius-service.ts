@@ -5,6 +5,7 @@
  * service listens to the RadiusSessionEnded ones itself to count
  * authentications by method and result for `/metrics`.
  */
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { filesFingerprint } from './config-files.js';
 import { HostListenError, listenReason } from './start-errors.js';
@@ -32,6 +33,7 @@ import type { NatsRadiusClusterLink } from '../cluster/radius-link.js';
 import type { HostConfig } from './config.js';
 import { DEMO_SECRET, DEMO_USER } from './config-services.js';
 import { demoUserInUsersFile } from './config-checks.js';
+import { RECENT_AUTHENTICATIONS, type SnapshotAuthentication } from './dashboard-snapshot.js';
 import { isLoopbackAddress } from '../capture/index.js';
 import type { HostService } from './host.js';
 import { samplesOf, type MetricFamily } from './metrics.js';
@@ -41,6 +43,13 @@ export type RadiusConfig = HostConfig['radius'];
 export interface RadiusService extends HostService {
   /** Where it listens once started (the bound port when `port` is 0). */
   address(): { readonly address: string; readonly port: number } | undefined;
+  /** The `radius` section it runs with (after a reload's update in place, the new one). */
+  radiusConfig(): RadiusConfig;
+}
+
+/** True for the radius service (what `context.service('radius')` finds). */
+export function isRadiusService(service: HostService | undefined): service is RadiusService {
+  return service?.name === 'radius' && typeof (service as RadiusService).address === 'function';
 }
 
 /** The server-side method name: one TTLS method serves PAP and EAP-MSCHAPv2. */
@@ -121,7 +130,10 @@ async function radsecOf(
 
 async function usersOf(config: RadiusConfig): Promise<{ store: UserStore; text?: string }> {
   if (config.usersFile === '') return { store: new StaticUserStore(config.users) };
-  const text = await readFile(config.usersFile, 'utf8');
+  return usersFromText(config, await readFile(config.usersFile, 'utf8'));
+}
+
+function usersFromText(config: RadiusConfig, text: string): { store: UserStore; text: string } {
   // Checked again when read: the file may have changed since the config
   // check (review S3).
   if (!isLoopbackAddress(config.host) && demoUserInUsersFile(text))
@@ -145,18 +157,71 @@ export function usesDemoCredentials(config: RadiusConfig): boolean {
   );
 }
 
-export function radiusService(config: RadiusConfig): RadiusService {
+/**
+ * True when `before` and `after` differ only in who the users are
+ * (`users`, `usersFile`): what a running single-process server takes in
+ * place, its conversations in progress included.
+ */
+function onlyUsersDiffer(before: RadiusConfig, after: RadiusConfig): boolean {
+  const rest = (c: RadiusConfig) =>
+    JSON.stringify({ ...c, users: undefined, usersFile: undefined });
+  return rest(before) === rest(after);
+}
+
+export function radiusService(initial: RadiusConfig): RadiusService {
+  // Replaced by a reload's update in place (the users only).
+  let config = initial;
+  let fingerprint = fingerprintOf(config);
+  /** The users now: the server asks through `users`, so a reload can swap them. */
+  let currentUsers: UserStore = new StaticUserStore([]);
+  const users: UserStore = { lookup: (name) => currentUsers.lookup(name) };
   let server: RadiusUdpServer | undefined;
   let link: NatsRadiusClusterLink | undefined;
   let subscription: TraceSubscription | undefined;
   /** `method result` → count, from RadiusSessionEnded. */
   const auths = new Map<string, { method: string; result: string; count: number }>();
+  /** The newest ended conversations, newest first, for the dashboard's snapshot. */
+  const recent: SnapshotAuthentication[] = [];
   return {
     name: 'radius',
-    fingerprint: fingerprintOf(config),
+    get fingerprint() {
+      return fingerprint;
+    },
+    /**
+     * A reload that changes only the users (a user added to `radius.users`
+     * or to the users file, as with FreeRADIUS): the running server looks
+     * them up in the new list from now on, and an EAP conversation half-way
+     * through goes on (review D7). Not with worker threads (each holds its
+     * own copy) or a cluster; a users file that does not read or parse
+     * (or names the demo user off loopback) leaves it to a restart, which
+     * refuses the reload as before.
+     */
+    updateInPlace(next) {
+      if (server === undefined || !isRadiusService(next)) return undefined;
+      const wanted = next.radiusConfig();
+      if (!onlyUsersDiffer(config, wanted)) return undefined;
+      if (workerCount(config.workers) !== 1 || config.cluster.servers.length > 0) return undefined;
+      let store: UserStore;
+      try {
+        store =
+          wanted.usersFile === ''
+            ? new StaticUserStore(wanted.users)
+            : usersFromText(wanted, readFileSync(wanted.usersFile, 'utf8')).store;
+      } catch {
+        return undefined;
+      }
+      const nextFingerprint = next.fingerprint ?? fingerprintOf(wanted);
+      return () => {
+        currentUsers = store;
+        config = wanted;
+        fingerprint = nextFingerprint;
+      };
+    },
+    radiusConfig: () => config,
     address: () => (server === undefined ? undefined : { address: config.host, port: server.port }),
     async start(context) {
-      const users = await usersOf(config);
+      const loaded = await usersOf(config);
+      currentUsers = loaded.store;
       const radsec = await radsecOf(config);
       const pem = await tlsPemOf(config);
       const versions: Pick<ServerMethodOptions, 'minVersion' | 'maxVersion'> = {
@@ -192,6 +257,13 @@ export function radiusService(config: RadiusConfig): RadiusService {
           const entry = auths.get(key) ?? { method, result, count: 0 };
           entry.count++;
           auths.set(key, entry);
+          recent.unshift({
+            timeMs: event.timestamp,
+            identity: String(decoded.values['identity'] ?? ''),
+            method,
+            outcome: result,
+          });
+          if (recent.length > RECENT_AUTHENTICATIONS) recent.pop();
         },
         { level: TraceLevel.Information, matchAnyKeyword: RadiusKeyword.Sessions },
       );
@@ -212,7 +284,7 @@ export function radiusService(config: RadiusConfig): RadiusService {
           port: config.port,
           clients: config.clients.map((c) => ({ address: c.address, secret: c.secret })),
           methods,
-          users: users.store,
+          users,
           workers,
           ...(workers === 1
             ? {}
@@ -220,9 +292,9 @@ export function radiusService(config: RadiusConfig): RadiusService {
                 workerSetup: standardWorkerSetup({
                   methods: names,
                   ...(pem === undefined ? {} : { tls: pem, tlsOptions: versions }),
-                  ...(users.text === undefined
+                  ...(loaded.text === undefined
                     ? { users: config.users }
-                    : { usersFile: users.text }),
+                    : { usersFile: loaded.text }),
                 }),
               }),
           trace: context.trace,
@@ -279,6 +351,10 @@ export function radiusService(config: RadiusConfig): RadiusService {
       await link?.close();
       link = undefined;
     },
+    snapshot: () => ({
+      byResult: Object.fromEntries([...auths].map(([key, a]) => [key, a.count])),
+      recent: [...recent],
+    }),
     status: () => {
       if (server === undefined) return {};
       const stats = server.stats();

@@ -58,7 +58,7 @@ async function outcome(host: RunningHost, name: string, password: string) {
 }
 
 describe('netrx up: a reload re-reads the files it names (review D2)', () => {
-  it('a users file edited in place: radius restarts with the new password, the old one is refused', async () => {
+  it('a users file edited in place: radius takes the new password in place (review D7), the old one is refused', async () => {
     const file = usersFile('demo', 'demo');
     const first = configWith(file);
     const host = await startHost(first, { version: '0', services: servicesFromConfig(first) });
@@ -69,14 +69,15 @@ describe('netrx up: a reload re-reads the files it names (review D2)', () => {
     const next = configWith(file);
     expect(JSON.stringify(next)).toBe(JSON.stringify(first)); // the file name did not change
     const result = await host.reload(next, servicesFromConfig(next));
-    expect(result).toMatchObject({ ok: true, restarted: ['radius'], failed: [] });
+    expect(result).toMatchObject({ ok: true, updated: ['radius'], restarted: [], failed: [] });
     expect(result.kept).toContain('capture');
     expect(await outcome(host, 'demo', 'changed')).toBe('success');
     expect(await outcome(host, 'demo', 'demo')).toBe('failure');
 
     // Nothing changed: nothing restarts.
     const again = configWith(file);
-    expect((await host.reload(again, servicesFromConfig(again))).restarted).toEqual([]);
+    const unchanged = await host.reload(again, servicesFromConfig(again));
+    expect([unchanged.restarted, unchanged.updated]).toEqual([[], []]);
   });
 
   it('a broken users file is refused by the check, naming the key: the running users stay', async () => {

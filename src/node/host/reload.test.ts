@@ -1,8 +1,8 @@
 // A reload restarts only the services whose section changed: a WebSocket
 // connection stays open (and echoes) across a reload that changes only the
-// radius section, while the RADIUS server comes back with the new users
-// (and the synthetic peer, which depends on it, restarts with it). A change
-// to http is refused as a whole.
+// radius section's users, while the RADIUS server takes the new users in
+// place (the synthetic peer, which finds the running radius at each round,
+// keeps running: review D7). A change to http is refused as a whole.
 import { createSocket } from 'node:dgram';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
@@ -74,8 +74,9 @@ describe('netrx up: reload', () => {
     const result = await host.reload(next, servicesFromConfig(next));
     expect(result).toMatchObject({
       ok: true,
-      kept: ['capture', 'websocket-echo'],
-      restarted: ['radius', 'synthetic'],
+      kept: ['capture', 'websocket-echo', 'synthetic'],
+      updated: ['radius'],
+      restarted: [],
       started: [],
       stopped: [],
       failed: [],
@@ -201,11 +202,51 @@ describe('netrx up: reload', () => {
     ]);
     expect(plan.result).toEqual({
       kept: ['a'],
+      updated: [],
       restarted: ['b', 'c', 'd'],
       stopped: [],
       started: ['e'],
     });
     expect(plan.keep).toEqual([running[0]]);
     expect(planReload(running, [running[0]!]).result.stopped).toEqual(['b', 'c', 'd']);
+  });
+
+  it('plans: a changed service that can take the change in place is updated, its dependents kept; the update waits for the host', () => {
+    const applied: string[] = [];
+    const service = (
+      name: string,
+      fingerprint: string,
+      options: { dependsOn?: string[]; inPlace?: boolean } = {},
+    ): HostService => ({
+      name,
+      fingerprint,
+      ...(options.dependsOn === undefined ? {} : { dependsOn: options.dependsOn }),
+      ...(options.inPlace === true
+        ? {
+            updateInPlace: (next: HostService) => () => applied.push(`${name}:${next.fingerprint}`),
+          }
+        : {}),
+      start: () => Promise.resolve(''),
+      stop: () => Promise.resolve(),
+      status: () => ({}),
+    });
+    const running = [service('a', '1', { inPlace: true }), service('b', '1', { dependsOn: ['a'] })];
+    const plan = planReload(running, [service('a', '2'), service('b', '1', { dependsOn: ['a'] })]);
+    expect(plan.result).toEqual({
+      kept: ['b'],
+      updated: ['a'],
+      restarted: [],
+      stopped: [],
+      started: [],
+    });
+    expect(plan.next).toEqual(running);
+    expect(applied).toEqual([]);
+    for (const update of plan.updates) update();
+    expect(applied).toEqual(['a:2']);
+    // A dependency that restarts still restarts its dependents, updatable or not.
+    const chain = [service('x', '1'), service('y', '1', { dependsOn: ['x'], inPlace: true })];
+    const restart = planReload(chain, [service('x', '2'), service('y', '2', { dependsOn: ['x'] })]);
+    expect(restart.result).toMatchObject({ updated: [], restarted: ['x', 'y'] });
+    expect(restart.updates).toEqual([]);
   });
 });

@@ -1,9 +1,13 @@
 /**
  * What a configuration reload (SIGHUP) changes: which running services stay
- * untouched, which restart, which stop and which start. A service stays when
- * the new configuration asks for one of the same name and fingerprint (its
- * configuration section) and nothing it depends on restarts; its
- * connections and sessions survive the reload.
+ * untouched, which take the new configuration in place, which restart,
+ * which stop and which start. A service stays when the new configuration
+ * asks for one of the same name and fingerprint (its configuration section)
+ * and nothing it depends on restarts; its connections and sessions survive
+ * the reload. A service whose section changed but that can apply the change
+ * itself (`updateInPlace`: the capture service adding or replacing one
+ * session) is updated, not restarted, so what the change does not touch
+ * (the other sessions, their connected tails) survives too.
  */
 import type { HostService } from './host.js';
 
@@ -12,6 +16,8 @@ export interface ReloadResult {
   /** Why nothing was applied (the running configuration was kept). */
   readonly error?: string;
   readonly kept: readonly string[];
+  /** Running services that took their new configuration in place (no restart). */
+  readonly updated: readonly string[];
   readonly restarted: readonly string[];
   readonly stopped: readonly string[];
   readonly started: readonly string[];
@@ -22,8 +28,13 @@ export interface ReloadResult {
 export interface ReloadPlan {
   /** The running instances to stop (changed or removed). */
   readonly toStop: readonly HostService[];
-  /** The running instances that stay. */
+  /** The running instances that stay (updated ones included). */
   readonly keep: readonly HostService[];
+  /**
+   * The in-place changes, applied once every restarted service is up (so a
+   * reload rolled back has nothing of them to undo).
+   */
+  readonly updates: readonly (() => void)[];
   /** The services to run after the reload, in start order: kept instances and new ones. */
   readonly next: readonly HostService[];
   readonly result: Omit<ReloadResult, 'ok' | 'failed' | 'error'>;
@@ -38,17 +49,24 @@ export function planReload(
     old !== undefined &&
     (old === service || (old.fingerprint !== undefined && old.fingerprint === service.fingerprint));
   const changed = new Set<string>();
-  for (const service of wanted)
-    if (!same(byName.get(service.name), service)) changed.add(service.name);
+  const updates = new Map<string, () => void>();
+  for (const service of wanted) {
+    const old = byName.get(service.name);
+    if (same(old, service)) continue;
+    const update = old === undefined ? undefined : old.updateInPlace?.(service);
+    if (update === undefined) changed.add(service.name);
+    else updates.set(service.name, update);
+  }
   const wantedNames = new Set(wanted.map((s) => s.name));
   for (const service of running) if (!wantedNames.has(service.name)) changed.add(service.name);
-  // A service restarts with what it depends on (the synthetic peer with radius).
+  // A service restarts with what it depends on; an update in place is no restart.
   for (let grew = true; grew;) {
     grew = false;
     for (const service of wanted) {
       if (changed.has(service.name)) continue;
       if ((service.dependsOn ?? []).some((name) => changed.has(name))) {
         changed.add(service.name);
+        updates.delete(service.name);
         grew = true;
       }
     }
@@ -66,9 +84,11 @@ export function planReload(
   return {
     toStop,
     keep,
+    updates: [...updates.values()],
     next,
     result: {
-      kept: keep.map((s) => s.name),
+      kept: keep.filter((s) => !updates.has(s.name)).map((s) => s.name),
+      updated: [...updates.keys()],
       restarted: toStop.filter((s) => wantedNames.has(s.name)).map((s) => s.name),
       stopped: toStop.filter((s) => !wantedNames.has(s.name)).map((s) => s.name),
       started: wanted.filter((s) => !byName.has(s.name)).map((s) => s.name),

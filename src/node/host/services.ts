@@ -6,7 +6,7 @@ import type { HostService } from './host.js';
 import { samplesOf, type MetricFamily } from './metrics.js';
 import { portService } from './port-service.js';
 import { radiusService } from './radius-service.js';
-import { syntheticService } from './synthetic-service.js';
+import { adapterCounts, syntheticService } from './synthetic-service.js';
 import { websocketEchoService } from './websocket-service.js';
 
 /**
@@ -28,7 +28,7 @@ export function servicesFromConfig(config: HostConfig): HostService[] {
   // The synthetic peer has no certificates: it runs the password methods only (config-checks.ts).
   const synthetic = syntheticMethods(config.radius.methods);
   if (config.synthetic.enabled && radius !== undefined && synthetic.length > 0)
-    services.push(syntheticService(config.synthetic, synthetic, radius));
+    services.push(syntheticService(config.synthetic, synthetic));
   return services;
 }
 
@@ -94,6 +94,7 @@ function vxlanServices(config: HostConfig): HostService[] {
         };
       },
       metrics: () => (host === undefined ? [] : vxlanMetrics(name, host)),
+      snapshot: () => ({ adapters: host === undefined ? [] : [adapterCounts(host.link.adapter)] }),
     };
   });
 }

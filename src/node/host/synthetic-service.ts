@@ -10,12 +10,13 @@
  */
 import { createMd5Method, createMschapV2Method } from '../../eap/index.js';
 import type { Timer } from '../../runtime/index.js';
+import type { Adapter } from '../../link/index.js';
 import { defineEvent, TraceLevel, type TraceProvider } from '../../trace/index.js';
 import { runRadiusEapTest } from '../radius/index.js';
 import type { HostConfig } from './config.js';
 import type { HostService } from './host.js';
 import type { MetricFamily } from './metrics.js';
-import type { RadiusService } from './radius-service.js';
+import { isRadiusService } from './radius-service.js';
 import { startSyntheticLink, type SyntheticLink } from './synthetic-link.js';
 
 export const SYNTHETIC_PEER_PROVIDER = {
@@ -49,7 +50,6 @@ interface Round {
 export function syntheticService(
   config: HostConfig['synthetic'],
   methods: HostConfig['radius']['methods'],
-  radius: RadiusService,
 ): HostService {
   let timer: Timer | undefined;
   let inFlight: Promise<void> | undefined;
@@ -61,9 +61,10 @@ export function syntheticService(
   let detachCapture: (() => void)[] = [];
   return {
     name: 'synthetic',
-    // It talks to the radius service: a change there restarts it too.
+    // It finds the running radius service at each round (context.service),
+    // so a reload that restarts radius does not restart the peer (review D7);
+    // a change of radius.methods changes `methods`, and so this fingerprint.
     fingerprint: JSON.stringify({ config, methods }),
-    dependsOn: ['radius'],
     start(context) {
       const provider: TraceProvider = context.trace.register(SYNTHETIC_PEER_PROVIDER);
       stopped = false;
@@ -72,7 +73,9 @@ export function syntheticService(
       detachCapture = wire.adapters.map((adapter) => context.captureAdapter(adapter));
       const round = async () => {
         await wire.round();
-        const target = radius.address();
+        const radius = context.service('radius');
+        // Undefined while a reload restarts radius: this round is skipped.
+        const target = isRadiusService(radius) ? radius.address() : undefined;
         const name = methods[rounds % methods.length] ?? 'md5';
         rounds++;
         if (target === undefined) return;
@@ -139,6 +142,7 @@ export function syntheticService(
       link?.close();
       link = undefined;
     },
+    snapshot: () => ({ adapters: (link?.adapters ?? []).map(adapterCounts) }),
     status: () => ({
       intervalMs: config.intervalMs,
       rounds,
@@ -158,4 +162,15 @@ export function syntheticService(
       },
     ],
   };
+}
+
+/** An adapter's frames for the dashboard's link panel (as its FrameAccepted/FrameDropped events count them). */
+export function adapterCounts(adapter: Adapter): {
+  name: string;
+  accepted: number;
+  dropped: number;
+} {
+  const stats = adapter.stats();
+  const dropped = Object.values(stats.dropped).reduce((n: number, v) => n + (v ?? 0), 0);
+  return { name: adapter.name, accepted: stats.accepted, dropped };
 }

@@ -78,6 +78,7 @@ describe('netrx up: the WebSocket path before anyone connects (issue 17)', () =>
       '/health',
       '/',
       '/trace/providers',
+      '/api/dashboard/snapshot',
       '/api/dashboard',
       '/metrics',
       '/api/capture.pcapng',

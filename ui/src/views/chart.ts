@@ -1,44 +1,79 @@
-/** Events/s and lost/s for the last two minutes, drawn on a canvas (no chart library). */
-import { RATE_WINDOW_SECONDS, type Store } from '../store.js';
+/**
+ * Events/s and lost/s for the last two minutes, drawn on a canvas (no chart
+ * library). Seconds the page was disconnected are hatched and the lines
+ * break there: what happened then is unknown, not zero (review D9).
+ */
+import type { Store } from '../store.js';
 
 export function drawRates(canvas: HTMLCanvasElement, store: Store): void {
   const context = canvas.getContext('2d');
   if (context === null) return;
   const { width, height } = canvas;
   context.clearRect(0, 0, width, height);
-  const now = Math.floor(Date.now() / 1000);
-  const received = new Array<number>(RATE_WINDOW_SECONDS).fill(0);
-  const lost = new Array<number>(RATE_WINDOW_SECONDS).fill(0);
-  for (const [second, r, l] of store.rates) {
-    const at = RATE_WINDOW_SECONDS - 1 - (now - second);
-    if (at < 0 || at >= RATE_WINDOW_SECONDS) continue;
-    received[at] = r;
-    lost[at] = l;
-  }
-  const peak = Math.max(1, ...received, ...lost);
+  const series = store.rateSeries();
+  const { received, lost } = series;
+  const known = [...received, ...lost].filter((v): v is number => v !== null);
+  const peak = Math.max(1, ...known);
   const style = getComputedStyle(canvas);
-  context.strokeStyle = style.getPropertyValue('--grid').trim() || '#ccc';
-  context.fillStyle = style.getPropertyValue('--ink').trim() || '#000';
+  const colour = (name: string, fallback: string) =>
+    style.getPropertyValue(name).trim() || fallback;
+  context.strokeStyle = colour('--grid', '#ccc');
+  context.fillStyle = colour('--ink', '#000');
   context.font = '12px system-ui, sans-serif';
   context.beginPath();
   context.moveTo(0, height - 0.5);
   context.lineTo(width, height - 0.5);
   context.stroke();
+  hatchGaps(context, received, width, height, colour('--muted', '#888'));
+  context.fillStyle = colour('--ink', '#000');
   context.fillText(`${peak}/s`, 4, 14);
-  line(
-    context,
-    received,
-    peak,
-    width,
-    height,
-    style.getPropertyValue('--received').trim() || '#06c',
-  );
-  line(context, lost, peak, width, height, style.getPropertyValue('--lost').trim() || '#c30');
+  line(context, received, peak, width, height, colour('--received', '#06c'));
+  line(context, lost, peak, width, height, colour('--lost', '#c30'));
+  const caption = canvas.ownerDocument.getElementById('rate-gaps');
+  if (caption !== null) {
+    const text =
+      series.gapSeconds === 0
+        ? ''
+        : `; hatched: ${series.gapSeconds} s not connected to the host (events then unknown, not zero)`;
+    if (caption.textContent !== text) caption.textContent = text;
+  }
+}
+
+function x(i: number, count: number, width: number): number {
+  return (i / (count - 1)) * width;
+}
+
+function hatchGaps(
+  context: CanvasRenderingContext2D,
+  values: readonly (number | null)[],
+  width: number,
+  height: number,
+  colour: string,
+): void {
+  values.forEach((value, i) => {
+    if (value !== null) return;
+    const from = x(Math.max(0, i - 0.5), values.length, width);
+    const to = x(Math.min(values.length - 1, i + 0.5), values.length, width);
+    context.save();
+    context.beginPath();
+    context.rect(from, 0, to - from, height);
+    context.clip();
+    context.strokeStyle = colour;
+    context.lineWidth = 1;
+    context.beginPath();
+    // Diagonals every 6 px, in canvas coordinates so neighbouring seconds join up.
+    for (let at = Math.floor((from - height) / 6) * 6; at < to; at += 6) {
+      context.moveTo(at, height);
+      context.lineTo(at + height, 0);
+    }
+    context.stroke();
+    context.restore();
+  });
 }
 
 function line(
   context: CanvasRenderingContext2D,
-  values: readonly number[],
+  values: readonly (number | null)[],
   peak: number,
   width: number,
   height: number,
@@ -47,11 +82,16 @@ function line(
   context.strokeStyle = colour;
   context.lineWidth = 2;
   context.beginPath();
+  let drawing = false;
   values.forEach((value, i) => {
-    const x = (i / (values.length - 1)) * width;
+    if (value === null) {
+      drawing = false;
+      return;
+    }
     const y = height - 2 - (value / peak) * (height - 20);
-    if (i === 0) context.moveTo(x, y);
-    else context.lineTo(x, y);
+    if (drawing) context.lineTo(x(i, values.length, width), y);
+    else context.moveTo(x(i, values.length, width), y);
+    drawing = true;
   });
   context.stroke();
 }

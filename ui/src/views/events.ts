@@ -28,6 +28,14 @@ export function parseKeywordMask(text: string): bigint | undefined {
   return /^[0-9a-f]{1,16}$/i.test(trimmed) ? BigInt(`0x${trimmed}`) : undefined;
 }
 
+/** What is wrong with a keyword box that `parseKeywordMask` refused, in words. */
+export function keywordProblem(text: string): string {
+  const digits = text.trim().replace(/^0x/i, '');
+  return digits.length > 16
+    ? `"${text.trim()}" has more than 16 hex digits: not filtering by keyword`
+    : `"${text.trim()}" is not hex (digits 0-9, a-f, optionally 0x): not filtering by keyword`;
+}
+
 export class EventList {
   readonly filter: EventFilter = { provider: '', maxLevel: 5, keywordMask: 0n, search: '' };
   paused = false;
@@ -61,13 +69,18 @@ export class EventList {
       this.filter.maxLevel = Number(level.value);
       this.onChange();
     });
+    const keywordError = byId('filter-keyword-error');
     this.keywordInput.addEventListener('input', () => {
       const mask = parseKeywordMask(this.keywordInput.value);
-      this.keywordInput.setCustomValidity(mask === undefined ? 'Hex digits, up to 16' : '');
-      if (mask !== undefined) {
-        this.filter.keywordMask = mask;
-        this.onChange();
-      }
+      const problem = mask === undefined ? keywordProblem(this.keywordInput.value) : '';
+      this.keywordInput.setCustomValidity(problem);
+      // Said next to the field, not only as a red outline (an ignored mask looked like a filter that matched).
+      this.keywordInput.setAttribute('aria-invalid', String(mask === undefined));
+      keywordError.textContent = problem;
+      keywordError.hidden = mask !== undefined;
+      // Not hex: the list is not filtered by keyword until it is.
+      this.filter.keywordMask = mask ?? 0n;
+      this.onChange();
     });
     const search = byId<HTMLInputElement>('filter-search');
     search.addEventListener('input', () => {

@@ -64,7 +64,15 @@ export function renderPanels(store: Store): void {
     ),
   );
   body('panel-websocket').replaceChildren(
-    facts([['Open connections', store.openConnections.size]]),
+    facts([
+      ['Open connections', store.openConnections.size],
+      ...(store.host === undefined
+        ? []
+        : ([
+            ['Echo endpoint: open (host)', store.host.websocket.open],
+            ['Echo endpoint: accepted since start', store.host.websocket.accepted],
+          ] as const)),
+    ]),
     table(
       'Close codes',
       ['Code', 'Connections closed'],
@@ -81,14 +89,37 @@ export function renderPanels(store: Store): void {
   );
 }
 
-export function renderTotals(store: Store): void {
+export function renderTotals(store: Store, session: string): void {
   const gaps = store.gaps.length;
+  const pairs = (rows: readonly (readonly [string, number | string])[]) =>
+    rows.flatMap(([label, value]) => [h('dt', {}, label), h('dd', {}, String(value))]);
   byId('totals').replaceChildren(
-    ...[
-      ['Received', store.received],
-      ['Lost', store.lost],
+    ...pairs([
+      ['Received by this page', store.received],
+      ['Lost by this page', store.lost],
       ['Host restarts seen', gaps],
-    ].flatMap(([label, value]) => [h('dt', {}, String(label)), h('dd', {}, String(value))]),
+    ]),
+  );
+  // What the host counted since it started (review D8), so a page opened
+  // late does not show only what it saw itself.
+  const host = store.host;
+  const shared = host?.sessions.find((s) => s.name === session);
+  byId('host-totals').replaceChildren(
+    ...(host === undefined
+      ? []
+      : pairs([
+          ['Events written by the host', host.eventsWritten],
+          ['Authentications since the host started', host.authentications.total],
+          ...(shared === undefined
+            ? []
+            : ([
+                [
+                  `Shared session ${session}: delivered / lost`,
+                  `${shared.delivered} / ${shared.lost}`,
+                ],
+              ] as const)),
+          ['Host up since', clock(host.startedAtMs)],
+        ])),
   );
 }
 

@@ -1,0 +1,64 @@
+// Review D8: GET /api/dashboard/snapshot gives a page opened late what the
+// host counted since its start (from the services' own counters): the
+// authentications (total, by result, the recent ones), the adapters' frames,
+// the echo endpoint, the shared capture sessions. /api/dashboard lists every
+// session a page may watch (D10).
+import { afterEach, describe, expect, it } from 'vitest';
+import { validateHostConfig } from './config.js';
+import type { DashboardSnapshot } from './dashboard-snapshot.js';
+import { startHost, type RunningHost } from './host.js';
+import { servicesFromConfig } from './services.js';
+
+const hosts: RunningHost[] = [];
+afterEach(async () => {
+  await Promise.all(hosts.splice(0).map((h) => h.stop()));
+});
+
+describe('netrx up: the dashboard snapshot (review D8)', () => {
+  it('carries the totals and recent rows a late page shows', async () => {
+    const config = validateHostConfig({
+      http: { port: 0 },
+      radius: { port: 0 },
+      capture: {
+        rpc: { port: 0 },
+        sessions: [
+          { name: 'default', providers: ['*'] },
+          { name: 'radius-only', providers: ['netrx-radius'] },
+        ],
+      },
+      synthetic: { intervalMs: 100 },
+    });
+    const host = await startHost(config, { version: '0', services: servicesFromConfig(config) });
+    hosts.push(host);
+    const get = async () =>
+      (await (
+        await fetch(new URL('/api/dashboard/snapshot', host.url))
+      ).json()) as DashboardSnapshot;
+    const deadline = Date.now() + 10_000;
+    let snapshot = await get();
+    while (snapshot.authentications.total < 3 && Date.now() < deadline) {
+      await new Promise((resolve) => setImmediate(resolve));
+      snapshot = await get();
+    }
+    expect(snapshot.authentications.total).toBeGreaterThanOrEqual(3);
+    expect(snapshot.authentications.byResult['MD5-Challenge success']).toBeGreaterThanOrEqual(1);
+    expect(snapshot.authentications.recent[0]).toMatchObject({ identity: 'demo' });
+    // Newest first.
+    const times = snapshot.authentications.recent.map((a) => a.timeMs);
+    expect([...times].sort((a, b) => b - a)).toEqual(times);
+    expect(snapshot.adapters.map((a) => a.name).sort()).toEqual(['synthetic-a', 'synthetic-b']);
+    expect(snapshot.adapters.every((a) => a.accepted > 0)).toBe(true);
+    expect(snapshot.websocket).toEqual({ open: 0, accepted: 0, closeCodes: {} });
+    expect(snapshot.sessions.map((s) => s.name)).toEqual(['default', 'radius-only']);
+    expect(snapshot.eventsWritten).toBeGreaterThan(snapshot.authentications.total);
+    expect(snapshot.startedAtMs).toBeLessThanOrEqual(snapshot.atMs);
+    const info = (await (await fetch(new URL('/api/dashboard', host.url))).json()) as {
+      sessions: string[];
+      snapshot: string;
+    };
+    expect(info).toMatchObject({
+      sessions: ['default', 'radius-only'],
+      snapshot: '/api/dashboard/snapshot',
+    });
+  });
+});
