@@ -5,7 +5,7 @@
  * so the certificate, key and CA are parsed once per factory, never per
  * EAP conversation (1.2 ms each with RSA-2048 under OpenSSL 3).
  */
-import { randomBytes } from 'node:crypto';
+import { constants, randomBytes } from 'node:crypto';
 import * as tls from 'node:tls';
 import { TlsServerHub } from './tls-server-hub.js';
 
@@ -131,9 +131,12 @@ export function serverHub(shared: Shared): TlsServerHub {
       requestCert: requireCert,
       rejectUnauthorized: requireCert,
       ...versionsOf(options),
-      // Ticket keys of the factory's own (the server has random ones of its own otherwise).
+      // Without resumption no tickets at all: the server is shared by every conversation of
+      // the factory, so its own ticket keys would resume one conversation's session at the
+      // next (and wpa_supplicant takes a resumed PEAP/TTLS as phase 2 done). TLS 1.3 then
+      // issues stateful tickets, which find no session (no cache, no resumeSession listener).
       ...(resumption === undefined
-        ? {}
+        ? { secureOptions: constants.SSL_OP_NO_TICKET }
         : {
             ticketKeys: resumption.ticketKeys,
             sessionTimeout: Math.floor(resumption.lifetimeMs / 1000),

@@ -27,7 +27,7 @@ function serverFactory(minVersion: TlsVersionName = 'TLSv1.2') {
 }
 
 /** A raw Node TLS client; `flight()` takes what it wrote, `deliver()` gives it the engine's output. */
-function rawClient(maxVersion: TlsVersionName) {
+function rawClient(maxVersion: TlsVersionName, session?: Buffer) {
   const out: Buffer[] = [];
   const duplex = new Duplex({
     read() {},
@@ -41,13 +41,17 @@ function rawClient(maxVersion: TlsVersionName) {
     ca: certs.ca.certPem,
     servername: 'radius.netrx.test',
     maxVersion,
+    ...(session === undefined ? {} : { session }),
   });
+  const sessions: Buffer[] = [];
+  socket.on('session', (data: Buffer) => sessions.push(data));
   const received: Buffer[] = [];
   socket.on('data', (chunk: Buffer) => received.push(chunk));
   socket.on('error', () => {});
   return {
     socket,
     received,
+    sessions,
     flight: async () => {
       await turn();
       return Buffer.concat(out.splice(0));
@@ -107,6 +111,34 @@ describe('one TLS server per factory', () => {
         p.client.socket.destroy();
         p.engine.close();
       }
+    });
+  }
+
+  // Regression: a shared server shares its ticket keys, so without `resumption` a second
+  // conversation resumed the first one's session (wpa_supplicant then skips PEAP's phase 2).
+  for (const version of ['TLSv1.2', 'TLSv1.3'] as const) {
+    it(`${version}: without resumption, a session of one conversation does not resume at the next`, async () => {
+      const factory = serverFactory();
+      const handshake = async (session?: Buffer) => {
+        const engine = factory.create('server');
+        const client = rawClient(version, session);
+        for (let round = 0; round < 6; round++) {
+          const flight = await client.flight();
+          if (flight.length > 0) engine.feed(flight);
+          await settled(engine);
+          client.deliver(engine.takeOutput());
+        }
+        await turn();
+        expect(engine.state).toBe('established');
+        const result = { resumed: engine.resumed, session: client.sessions.at(-1) };
+        client.socket.destroy();
+        engine.close();
+        return result;
+      };
+      const first = await handshake();
+      const offered = first.session ?? Buffer.alloc(0);
+      const second = await handshake(offered.length > 0 ? offered : undefined);
+      expect(second.resumed).toBe(false);
     });
   }
 
