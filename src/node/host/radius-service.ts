@@ -19,9 +19,11 @@ import { RADIUS_PROVIDER, RadiusEventDescriptor, RadiusKeyword } from '../../rad
 import { decodePayload, TraceLevel, type TraceSubscription } from '../../trace/index.js';
 import {
   createServerMethod,
+  serverTlsSummary,
   standardWorkerSetup,
   type ServerMethodOptions,
   type ServerTlsPem,
+  type ServerTlsSummary,
   startRadiusServer,
   workerCount,
   type RadSecListenerOptions,
@@ -151,6 +153,8 @@ export function radiusService(config: RadiusConfig): RadiusService {
   let subscription: TraceSubscription | undefined;
   /** `method result` → count, from RadiusSessionEnded. */
   const auths = new Map<string, { method: string; result: string; count: number }>();
+  /** The TLS settings /health shows (never keys), with TLS methods only. */
+  let tlsSummary: ServerTlsSummary | undefined;
   return {
     name: 'radius',
     fingerprint: fingerprintOf(config),
@@ -164,6 +168,15 @@ export function radiusService(config: RadiusConfig): RadiusService {
         maxVersion: config.tls.maxVersion,
       };
       const names = [...new Set(config.methods.map(standardMethodOf))];
+      const resumption =
+        config.tls.resumeSeconds > 0 ? { lifetimeSeconds: config.tls.resumeSeconds } : undefined;
+      tlsSummary =
+        pem === undefined
+          ? undefined
+          : serverTlsSummary(pem, {
+              ...versions,
+              ...(resumption === undefined ? {} : { resumption }),
+            });
       // MD5 and MSCHAPv2 with the host's crypto (tests give a fixed one); the TLS methods from the shared factory.
       const methods = names.map((name) =>
         name === 'md5'
@@ -286,6 +299,7 @@ export function radiusService(config: RadiusConfig): RadiusService {
         host: config.host,
         port: server.port,
         methods: config.methods,
+        ...(tlsSummary === undefined ? {} : { tls: tlsSummary }),
         ...stats,
         ...(server.radsec === undefined
           ? {}
