@@ -264,7 +264,12 @@ export async function paced(
   let maxInFlight = 0;
   const t0 = performance.now();
   await new Promise<void>((resolve, reject) => {
-    const stop = watchdog(`paced load against ${server.name}`, tally, reject);
+    // A stalled run stops its ticker and sockets too, so the bench can exit.
+    const stop = watchdog(`paced load against ${server.name}`, tally, (error) => {
+      clearInterval(ticker);
+      for (const socket of all) socket.close();
+      reject(error);
+    });
     const startOne = (socket: Socket) => {
       const scheduled = t0 + (started * 1000) / rate;
       started++;
