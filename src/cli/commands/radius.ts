@@ -180,6 +180,11 @@ export const radiusServeCommand: CliCommand = {
       values['methods'] === undefined
         ? METHODS.filter((name) => certs !== undefined || !TLS_METHODS.includes(name))
         : methodNames('--methods', required('--methods', values['methods']));
+    // PEAP/TTLS sessions never resume (docs/eap-tls13.md): --tls-resume without tls does nothing.
+    if (resume !== undefined && !names.includes('tls'))
+      throw new UsageError(
+        '--tls-resume resumes EAP-TLS sessions only, and --methods has no tls: PEAP and TTLS are never resumed (docs/eap-tls13.md)',
+      );
     // One TTLS method serves PAP and EAP-MSCHAPv2 (the peer's AVPs choose): keep the first.
     const methods = names
       .filter(
