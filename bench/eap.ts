@@ -27,8 +27,20 @@
  * per authentication is the steadier comparison; auths/s depends on how
  * much CPU the scheduler gives each server. A fourth case is PAP
  * (Access-Request with User-Password, no EAP) driven by `radclient -p N`.
+ *
+ * Issue 13 adds the TLS methods, both servers on the same RSA-2048 `netrx
+ * certs demo --key rsa` certificates (FreeRADIUS's eap module pointed at
+ * them, its stock TLS settings: TLS 1.2 only, no session cache) and driven
+ * by the same client, the netrx peer (TLS 1.2, every authentication a full
+ * handshake): PEAPv0/EAP-MSCHAPv2 and EAP-TLS (client certificate), each
+ * closed-loop (auths/s, server CPU per auth) and paced at EAP_BENCH_RATE
+ * (200/s) for EAP_BENCH_PACED_SECONDS (5 s): p50/p99 latency from each
+ * conversation's scheduled start and the rate reached. The CPU of both
+ * servers is procfs utime+stime of the server process (all threads); the
+ * summary prints netrx/FreeRADIUS (issue 13's target: at most 0.8x).
  * Settings:
- * EAP_BENCH_AUTHS (20000), EAP_BENCH_ROUNDS (3), EAP_BENCH_PARALLEL (64),
+ * EAP_BENCH_AUTHS (20000), EAP_BENCH_TLS_AUTHS (1000, the TLS methods' closed-loop
+ * runs), EAP_BENCH_ROUNDS (3), EAP_BENCH_PARALLEL (64),
  * EAP_BENCH_CPU_PROF=DIR (runs the netrx server under node --cpu-prof),
  * EAP_BENCH_ONLY=TEXT (only the cases whose name contains TEXT),
  * EAP_BENCH_WORKERS (1,2): the netrx servers to run, by worker-thread count
@@ -37,24 +49,36 @@
  * Nothing fails on speed; a missing FreeRADIUS fails at once, clearly.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createSocket, type Socket } from 'node:dgram';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { createMd5Method, createMschapV2Method, type EapMethod } from '../src/eap/index.js';
-import { nodeCrypto, systemClock } from '../src/node/runtime/index.js';
-import { RadiusEapClient } from '../src/radius/index.js';
+import { createMd5Method, createMschapV2Method } from '../src/eap/index.js';
+import { writeDemoCertificates } from '../src/node/certs/index.js';
+import { nodeCrypto } from '../src/node/runtime/index.js';
 import {
   freeradiusVersion,
   hasStockFreeradiusConfig,
   startFreeradius,
 } from '../test/interop/support/freeradius.js';
 import { stopped, type Watched } from '../test/interop/support/processes.js';
+import {
+  closedLoop,
+  freeradiusTool,
+  inputFile,
+  paced,
+  percentile,
+  type Generated,
+  type LoadSettings,
+} from './support/eap-load.js';
+import { tlsPeerMethods } from './support/eap-tls-peer.js';
 
 const SECRET = 'bench-eap-secret';
 const USER = { name: 'bob', password: 'hello' };
 const AUTHS = Number(process.env['EAP_BENCH_AUTHS'] ?? 20_000);
+const TLS_AUTHS = Number(process.env['EAP_BENCH_TLS_AUTHS'] ?? 1000);
+const RATE = Number(process.env['EAP_BENCH_RATE'] ?? 200);
+const PACED_SECONDS = Number(process.env['EAP_BENCH_PACED_SECONDS'] ?? 5);
 const ROUNDS = Number(process.env['EAP_BENCH_ROUNDS'] ?? 3);
 const PARALLEL = Number(process.env['EAP_BENCH_PARALLEL'] ?? 64);
 const CPU_PROF = process.env['EAP_BENCH_CPU_PROF'];
@@ -147,12 +171,15 @@ process.on('exit', () => {
 });
 for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => process.exit(130));
 
-async function startNetrx(workers: number): Promise<Server & { stop(): Promise<void> }> {
+async function startNetrx(
+  workers: number,
+  certs: string,
+): Promise<Server & { stop(): Promise<void> }> {
   const script = join(import.meta.dirname, 'support', 'eap-server.js');
   const args = ['--expose-gc', ...(CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', CPU_PROF] : [])];
   const child = spawn(
     process.execPath,
-    [...args, script, SECRET, `${USER.name}:${USER.password}`, String(workers)],
+    [...args, script, SECRET, `${USER.name}:${USER.password}`, String(workers), certs],
     {
       stdio: ['pipe', 'pipe', 'inherit'],
     },
@@ -182,11 +209,11 @@ async function startNetrx(workers: number): Promise<Server & { stop(): Promise<v
     counters: async () => {
       child.stdin.write('stats\n');
       const stats = JSON.parse(await next(5_000)) as {
-        cpuMicros: number;
         received: number;
         drops: Record<string, number>;
       };
-      return { cpuMs: stats.cpuMicros / 1000, received: stats.received, dropped: stats.drops };
+      // procfs, as for FreeRADIUS (the server's own cpuUsage() agrees; one method for both).
+      return { cpuMs: cpuMs(child.pid as number), received: stats.received, dropped: stats.drops };
     },
     stop: async () => {
       const exited = new Promise((resolve) => child.once('close', resolve));
@@ -198,8 +225,13 @@ async function startNetrx(workers: number): Promise<Server & { stop(): Promise<v
   };
 }
 
-async function startTheirs(dir: string): Promise<Server & { watched: Watched }> {
-  const started = await startFreeradius(dir, { secret: SECRET, users: [USER] }, [
+async function startTheirs(dir: string, certs: string): Promise<Server & { watched: Watched }> {
+  const tls = {
+    certificate: join(certs, 'server.pem'),
+    privateKey: join(certs, 'server-key.pem'),
+    ca: join(certs, 'ca.pem'),
+  };
+  const started = await startFreeradius(dir, { secret: SECRET, users: [USER], tls }, [
     '-f',
     '-l',
     'stdout',
@@ -219,21 +251,11 @@ async function startTheirs(dir: string): Promise<Server & { watched: Watched }> 
 
 // ---- the load generators -----------------------------------------------------------------
 
-/** What a generator reports about its own side of one run. */
-interface Generated {
-  readonly ok: number;
-  readonly p99Ms: number | undefined;
-  /** The generator's own CPU (user + system) during the run. */
-  readonly generatorCpuMs: number;
-  /** Datagrams sent beyond the requests (own generator only). */
-  readonly retransmissions: number | undefined;
-}
-
 interface Run extends Generated {
   readonly auths: number;
   readonly seconds: number;
   readonly serverCpuMs: number;
-  /** netrx only: datagrams received beyond the requests the exchange needs. */
+  /** netrx only: datagrams received beyond the requests the exchange needs (MD5, MSCHAPv2, PAP). */
   readonly extraReceived: number | undefined;
   readonly drops: Readonly<Record<string, number>>;
   readonly kernelDrops: number;
@@ -242,9 +264,11 @@ interface Run extends Generated {
   readonly load: number;
 }
 
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? 0;
+interface Case {
+  readonly name: string;
+  /** Authentications per measured run (a tenth of it for the warm-up). */
+  readonly count: number;
+  run(server: Server, count: number): Promise<Run>;
 }
 
 function dropsBetween(
@@ -267,7 +291,7 @@ function dropsBetween(
 async function measured(
   server: Server,
   count: number,
-  packetsPerAuth: number,
+  packetsPerAuth: number | undefined,
   generate: () => Promise<Generated>,
 ): Promise<Run> {
   const before = await server.counters();
@@ -283,149 +307,13 @@ async function measured(
     seconds,
     serverCpuMs: after.cpuMs - before.cpuMs,
     extraReceived:
-      after.received === undefined || before.received === undefined
+      after.received === undefined || before.received === undefined || packetsPerAuth === undefined
         ? undefined
         : after.received - before.received - count * packetsPerAuth,
     drops: dropsBetween(before.dropped, after.dropped),
     kernelDrops: kernelDrops(server.port) - kernelBefore,
     serverWaitMs: waitedMs(server.pid, waitBefore),
     load: loadavg()[0] ?? 0,
-  };
-}
-
-const inputs = new Map<string, string>();
-function inputFile(dir: string, kind: 'eap-md5' | 'pap', count: number): string {
-  const name = `${kind}-${count}`;
-  const known = inputs.get(name);
-  if (known !== undefined) return known;
-  const block =
-    kind === 'eap-md5'
-      ? `User-Name = "${USER.name}", Cleartext-Password = "${USER.password}", EAP-Code = Response, ` +
-        `EAP-Id = 210, EAP-Type-Identity = "${USER.name}", Message-Authenticator = 0x00\n\n`
-      : `User-Name = "${USER.name}", User-Password = "${USER.password}", Message-Authenticator = 0x00\n\n`;
-  const file = join(dir, `${name}.txt`);
-  writeFileSync(file, block.repeat(count));
-  inputs.set(name, file);
-  return file;
-}
-
-/**
- * `TOOL -4 -p PARALLEL -r 3 -t 2 -s -f FILE 127.0.0.1:PORT auth SECRET` under
- * bash, whose `times` reports the tool's CPU once it has exited.
- */
-async function freeradiusTool(
-  tool: 'radeapclient' | 'radclient',
-  server: Server,
-  file: string,
-): Promise<Generated> {
-  const args = [
-    ...['-4', '-p', String(PARALLEL), '-r', '3', '-t', '2', '-s', '-f', file],
-    ...[`127.0.0.1:${server.port}`, 'auth', SECRET],
-  ];
-  const script = `"$@" > "$OUT" 2>&1; rc=$?; times; exit $rc`;
-  const out = join(dirname(file), `${tool}.out`);
-  const child = spawn('bash', ['-c', script, 'bash', tool, ...args], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-    env: { ...process.env, OUT: out },
-  });
-  children.push(child);
-  let times = '';
-  child.stdout.on('data', (chunk: Buffer) => (times += chunk.toString()));
-  const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
-  const code = await new Promise((resolve) => child.once('close', (c, s) => resolve(c ?? s)));
-  clearTimeout(timer);
-  const text = readFileSync(out, 'utf8');
-  // `times`: the shell's user/system, then its children's: "0m0.391s 0m0.221s".
-  const seconds = [...(times.trim().split('\n')[1] ?? '').matchAll(/(\d+)m([\d.]+)s/g)].map(
-    (m) => Number(m[1]) * 60 + Number(m[2]),
-  );
-  const ok = Number(
-    /accepted\s*:\s*(\d+)/i.exec(text)?.[1] ?? /approved[^\d]*(\d+)/i.exec(text)?.[1] ?? NaN,
-  );
-  if (code !== 0 || !(ok >= 0))
-    throw new Error(`${tool} against ${server.name} (exit ${String(code)}):\n${text.slice(-2000)}`);
-  return {
-    ok,
-    p99Ms: undefined,
-    generatorCpuMs: ((seconds[0] ?? 0) + (seconds[1] ?? 0)) * 1000,
-    retransmissions: undefined,
-  };
-}
-
-/** PARALLEL lanes, each a UDP socket running one `RadiusEapClient` conversation after another. */
-async function ownGenerator(
-  server: Server,
-  methods: readonly EapMethod[],
-  count: number,
-): Promise<Generated> {
-  const sockets: Socket[] = [];
-  for (let i = 0; i < PARALLEL; i++) {
-    const socket = createSocket('udp4');
-    await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
-    socket.on('error', () => {});
-    sockets.push(socket);
-  }
-  const to = { address: '127.0.0.1', port: server.port, secret: SECRET };
-  const latencies: number[] = [];
-  let started = 0;
-  let ok = 0;
-  let finished = 0;
-  let datagrams = 0;
-  let requests = 0;
-  const cpu = process.cpuUsage();
-  await new Promise<void>((resolve, reject) => {
-    let last = finished;
-    const watchdog = setInterval(() => {
-      if (finished === last) {
-        clearInterval(watchdog);
-        reject(new Error(`own generator against ${server.name}: no progress in 10 s`));
-      }
-      last = finished;
-    }, 10_000);
-    const lane = (socket: Socket) => {
-      if (started >= count) return;
-      started++;
-      const t0 = performance.now();
-      const client = new RadiusEapClient({
-        clock: systemClock,
-        crypto: nodeCrypto,
-        servers: [to],
-        methods,
-        identity: USER.name,
-        password: USER.password,
-        send: (datagram, peer) => {
-          datagrams++;
-          socket.send(datagram, peer.port, peer.address);
-        },
-        onResult: (result) => {
-          latencies.push(performance.now() - t0);
-          if (result.outcome === 'success') ok++;
-          requests += result.requests;
-          finished++;
-          if (finished === count) {
-            clearInterval(watchdog);
-            resolve();
-          } else setImmediate(() => lane(socket));
-        },
-      });
-      socket.removeAllListeners('message');
-      socket.on('message', (message: Buffer, rinfo) =>
-        client.receive(new Uint8Array(message.buffer, message.byteOffset, message.byteLength), {
-          address: rinfo.address,
-          port: rinfo.port,
-        }),
-      );
-      client.start();
-    };
-    for (const socket of sockets) lane(socket);
-  });
-  const used = process.cpuUsage(cpu);
-  await Promise.all(sockets.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
-  return {
-    ok,
-    p99Ms: percentile(latencies, 0.99),
-    generatorCpuMs: (used.user + used.system) / 1000,
-    retransmissions: datagrams - requests,
   };
 }
 
@@ -440,7 +328,14 @@ function runLine(name: string, server: Server, run: Run): string {
     `${((100 * run.serverWaitMs) / 1000 / run.seconds).toFixed(0)} % of wall), generator CPU ` +
     `${((100 * run.generatorCpuMs) / 1000 / run.seconds).toFixed(0)} % of wall, ` +
     `retransmissions ${run.retransmissions ?? '-'}, extra received ${run.extraReceived ?? '-'}, ` +
-    `drops {${drops}}, kernel drops ${run.kernelDrops}, load ${run.load.toFixed(2)}\n`
+    `drops {${drops}}, kernel drops ${run.kernelDrops}, ` +
+    (run.p99Ms === undefined
+      ? ''
+      : `p50 ${(run.p50Ms ?? 0).toFixed(1)} ms, p99 ${run.p99Ms.toFixed(1)} ms, `) +
+    (run.keyMismatches === undefined ? '' : `MPPE key mismatches ${run.keyMismatches}, `) +
+    `load ${run.load.toFixed(2)}` +
+    (run.firstFailure === undefined ? '' : ` (first failure: ${run.firstFailure})`) +
+    '\n'
   );
 }
 
@@ -463,8 +358,11 @@ const dir = mkdtempSync(join(tmpdir(), 'netrx-bench-eap-')); // 0700
 const ourServers: Awaited<ReturnType<typeof startNetrx>>[] = [];
 let theirs: Awaited<ReturnType<typeof startTheirs>> | undefined;
 try {
-  for (const w of WORKERS.length === 0 ? [1] : WORKERS) ourServers.push(await startNetrx(w));
-  theirs = await startTheirs(dir);
+  // RSA-2048 like the research figures (FreeRADIUS 5.2/6.1 ms: "RSA-2048 both ways").
+  const certs = join(dir, 'certs');
+  await writeDemoCertificates(certs, { keyAlgorithm: 'rsa' });
+  for (const w of WORKERS.length === 0 ? [1] : WORKERS) ourServers.push(await startNetrx(w, certs));
+  theirs = await startTheirs(dir, certs);
   const servers: Server[] = [...ourServers, theirs];
   const theirsAt = servers.length - 1;
   const version = /FreeRADIUS Version [^\s,]+/.exec(
@@ -479,31 +377,64 @@ try {
   const rssBefore = servers.map((s) => rssBytes(s.pid));
   const heapBefore = await Promise.all(ourServers.map((o) => o.heap()));
 
-  const md5 = [createMd5Method({ crypto: nodeCrypto })];
-  const mschapv2 = [createMschapV2Method({ crypto: nodeCrypto })];
-  const allCases: { name: string; run: (server: Server, count: number) => Promise<Run> }[] = [
+  const load = (methods: LoadSettings['methods']): LoadSettings => ({
+    secret: SECRET,
+    user: USER,
+    methods,
+  });
+  const md5 = load([createMd5Method({ crypto: nodeCrypto })]);
+  const mschapv2 = load([createMschapV2Method({ crypto: nodeCrypto })]);
+  const peer = tlsPeerMethods(certs);
+  const peap = load([peer.peap]);
+  const tls = load([peer.tls]);
+  const tool = (name: 'radeapclient' | 'radclient', s: Server, file: string) =>
+    freeradiusTool(name, s, file, { parallel: PARALLEL, secret: SECRET }, (c) => children.push(c));
+  const allCases: Case[] = [
     {
       name: 'EAP-MD5, radeapclient -p N',
+      count: AUTHS,
       run: (s, n) =>
-        measured(s, n, 2, () => freeradiusTool('radeapclient', s, inputFile(dir, 'eap-md5', n))),
+        measured(s, n, 2, () => tool('radeapclient', s, inputFile(dir, USER, 'eap-md5', n))),
     },
     {
       name: 'EAP-MD5, netrx generator',
-      run: (s, n) => measured(s, n, 2, () => ownGenerator(s, md5, n)),
+      count: AUTHS,
+      run: (s, n) => measured(s, n, 2, () => closedLoop(s, md5, n, PARALLEL)),
     },
     {
       name: 'EAP-MSCHAPv2, netrx generator',
-      run: (s, n) => measured(s, n, 4, () => ownGenerator(s, mschapv2, n)),
+      count: AUTHS,
+      run: (s, n) => measured(s, n, 4, () => closedLoop(s, mschapv2, n, PARALLEL)),
     },
     {
       name: 'PAP, radclient -p N',
-      run: (s, n) =>
-        measured(s, n, 1, () => freeradiusTool('radclient', s, inputFile(dir, 'pap', n))),
+      count: AUTHS,
+      run: (s, n) => measured(s, n, 1, () => tool('radclient', s, inputFile(dir, USER, 'pap', n))),
+    },
+    {
+      name: 'PEAP/MSCHAPv2 TLS 1.2, netrx peer',
+      count: TLS_AUTHS,
+      run: (s, n) => measured(s, n, undefined, () => closedLoop(s, peap, n, PARALLEL)),
+    },
+    {
+      name: 'EAP-TLS 1.2, netrx peer',
+      count: TLS_AUTHS,
+      run: (s, n) => measured(s, n, undefined, () => closedLoop(s, tls, n, PARALLEL)),
+    },
+    {
+      name: `PEAP/MSCHAPv2 paced ${RATE}/s`,
+      count: RATE * PACED_SECONDS,
+      run: (s, n) => measured(s, n, undefined, () => paced(s, peap, n, RATE)),
+    },
+    {
+      name: `EAP-TLS 1.2 paced ${RATE}/s`,
+      count: RATE * PACED_SECONDS,
+      run: (s, n) => measured(s, n, undefined, () => paced(s, tls, n, RATE)),
     },
   ];
   const cases = allCases.filter((c) => ONLY === undefined || c.name.includes(ONLY));
   // Warm-up: one short pass of each case on each server (JIT, FreeRADIUS thread pool).
-  for (const c of cases) for (const s of servers) await c.run(s, Math.ceil(AUTHS / 10));
+  for (const c of cases) for (const s of servers) await c.run(s, Math.ceil(c.count / 10));
 
   const results = cases.map(() => servers.map(() => [] as Run[]));
   for (let round = 0; round < ROUNDS; round++) {
@@ -512,7 +443,7 @@ try {
       if (round % 2 === 1) order.reverse();
       for (const j of order) {
         const server = servers[j] as Server;
-        const run = await c.run(server, AUTHS);
+        const run = await c.run(server, c.count);
         process.stdout.write(runLine(c.name, server, run));
         if (run.ok !== run.auths)
           process.stderr.write(`  ${c.name} / ${server.name}: ${run.auths - run.ok} failed\n`);
@@ -521,9 +452,11 @@ try {
     }
   }
   const median = (runs: Run[], key: (r: Run) => number) => percentile(runs.map(key), 0.5);
+  // CPU ratio FR/netrx as in earlier figures (above 1: netrx costs less); issue 13's target is
+  // stated the other way round (netrx/FR at most 0.8), so both are printed.
   process.stdout.write(
-    `${'case'.padEnd(32)} ${'server'.padEnd(9)} ${'netrx'.padStart(10)} ${'FreeRADIUS'.padStart(10)}  ratio  ` +
-      `server CPU/auth netrx vs FR  CPU ratio  p99 netrx vs FR\n`,
+    `${'case'.padEnd(36)} ${'server'.padEnd(9)} ${'netrx'.padStart(10)} ${'FreeRADIUS'.padStart(10)}  ratio  ` +
+      `server CPU/auth netrx vs FR  FR/netrx  netrx/FR  p99 netrx vs FR\n`,
   );
   for (const [i, c] of cases.entries())
     for (const [k, o] of ourServers.entries()) {
@@ -536,9 +469,9 @@ try {
           ? '   -'
           : `${median(runs, (r) => r.p99Ms ?? 0).toFixed(1)} ms`;
       process.stdout.write(
-        `${c.name.padEnd(32)} ${o.name.padEnd(9)} ${`${rate(a).toFixed(0)}/s`.padStart(10)} ${`${rate(b).toFixed(0)}/s`.padStart(10)}  ` +
+        `${c.name.padEnd(36)} ${o.name.padEnd(9)} ${`${rate(a).toFixed(0)}/s`.padStart(10)} ${`${rate(b).toFixed(0)}/s`.padStart(10)}  ` +
           `${(rate(a) / rate(b)).toFixed(2)}x  ${cpu(a).toFixed(0).padStart(6)} vs ${cpu(b).toFixed(0)} µs` +
-          `      ${(cpu(b) / cpu(a)).toFixed(2)}x   ${p99(a)} vs ${p99(b)}\n`,
+          `      ${(cpu(b) / cpu(a)).toFixed(2)}x     ${(cpu(a) / cpu(b)).toFixed(2)}x   ${p99(a)} vs ${p99(b)}\n`,
       );
     }
   const rssAfter = servers.map((s) => rssBytes(s.pid));

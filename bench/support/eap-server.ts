@@ -2,21 +2,40 @@
  * The netrx RADIUS server as its own process for bench/eap.ts, with the
  * options `netrx radius serve --host 127.0.0.1 --port 0 --secret S --user
  * bob:hello` uses (methods md5,mschapv2, clients 127.0.0.0/8 and ::1, not
- * strict). It prints `ready PORT` once it listens; each `mem` line on stdin
+ * strict); with a fourth argument, a `netrx certs demo` directory, also
+ * peap and tls (as `--method md5,mschapv2,peap,tls --certs DIR`). It prints `ready PORT` once it listens; each `mem` line on stdin
  * is answered with one JSON line of its memory (after a GC when run with
  * --expose-gc) and counters; each `stats` line with one JSON line of its CPU
  * time so far (`process.cpuUsage()`, user + system µs) and counters, without
  * a GC; stdin closing stops it.
  */
 import { createInterface } from 'node:readline';
-import { StaticUserStore, createMd5Method, createMschapV2Method } from '../../src/eap/index.js';
-import { standardWorkerSetup, startRadiusServer } from '../../src/node/radius/index.js';
-import { nodeCrypto } from '../../src/node/runtime/index.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { StaticUserStore } from '../../src/eap/index.js';
+import {
+  createServerMethod,
+  standardWorkerSetup,
+  startRadiusServer,
+  type ServerTlsPem,
+  type StandardMethodName,
+} from '../../src/node/radius/index.js';
 
-const [secret = 'bench-secret', user = 'bob:hello', workersText = '1'] = process.argv.slice(2);
+const [secret = 'bench-secret', user = 'bob:hello', workersText = '1', certs] =
+  process.argv.slice(2);
 const at = user.indexOf(':');
 const workers = Number(workersText);
 const users = [{ name: user.slice(0, at), password: user.slice(at + 1) }];
+const tls: ServerTlsPem | undefined =
+  certs === undefined
+    ? undefined
+    : {
+        cert: readFileSync(join(certs, 'server.pem'), 'utf8'),
+        key: readFileSync(join(certs, 'server-key.pem'), 'utf8'),
+        ca: readFileSync(join(certs, 'ca.pem'), 'utf8'),
+      };
+const names: StandardMethodName[] =
+  tls === undefined ? ['md5', 'mschapv2'] : ['md5', 'mschapv2', 'peap', 'tls'];
 const server = await startRadiusServer({
   host: '127.0.0.1',
   port: 0,
@@ -25,12 +44,18 @@ const server = await startRadiusServer({
     secret,
     requireMessageAuthenticatorFirst: false,
   })),
-  methods: [createMd5Method({ crypto: nodeCrypto }), createMschapV2Method({ crypto: nodeCrypto })],
+  methods: names.map((name) => createServerMethod(name, tls)),
   users: new StaticUserStore(users),
   workers,
   ...(workers === 1
     ? {}
-    : { workerSetup: standardWorkerSetup({ methods: ['md5', 'mschapv2'], users }) }),
+    : {
+        workerSetup: standardWorkerSetup({
+          methods: names,
+          users,
+          ...(tls === undefined ? {} : { tls }),
+        }),
+      }),
 });
 process.stdout.write(`ready ${server.port}\n`);
 const lines = createInterface({ input: process.stdin });

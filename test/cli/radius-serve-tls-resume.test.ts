@@ -28,6 +28,20 @@ describe('netrx radius serve --tls-resume', () => {
     expect(run.code).toBe(2);
     expect(run.text).toContain('--tls-resume');
   });
+  it('refuses methods without tls: PEAP and TTLS never resume', async () => {
+    for (const methods of ['peap', 'peap,ttls-pap,md5']) {
+      const run = await serve([
+        '--tls-resume',
+        '60',
+        '--certs',
+        '/nonexistent',
+        '--methods',
+        methods,
+      ]);
+      expect(run.code).toBe(2);
+      expect(run.text).toContain('--tls-resume resumes EAP-TLS sessions only');
+    }
+  });
   it('refuses more than one worker (the session cache is per process)', async () => {
     const run = await serve(['--tls-resume', '60', '--certs', '/nonexistent', '--workers', '2']);
     expect(run.code).toBe(2);

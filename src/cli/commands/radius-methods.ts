@@ -14,9 +14,11 @@ import {
   createTtlsMethod,
   type EapMethod,
 } from '../../eap/index.js';
-import { createNodeTlsEngineFactory, type TlsResumptionOptions } from '../../node/eap/index.js';
+import { createNodeTlsEngineFactory, type TlsVersionName } from '../../node/eap/index.js';
 import {
   createServerMethod,
+  serverTlsSummary,
+  type ServerMethodOptions,
   type ServerTlsPem,
   type StandardMethodName,
 } from '../../node/radius/index.js';
@@ -64,19 +66,69 @@ export function serverMethodName(name: MethodName): StandardMethodName {
   return name === 'ttls-pap' ? 'ttls-mschapv2' : name;
 }
 
-/** A server method; `resumption` applies to EAP-TLS only (see createServerMethod). */
+/** A server method; `tls.resumption` applies to EAP-TLS only (see createServerMethod). */
 export function serverMethod(
   name: MethodName,
   certs: CertsDir | undefined,
-  resumption?: TlsResumptionOptions,
+  tls: ServerMethodOptions = {},
 ): EapMethod {
   if (TLS_METHODS.includes(name) && certs === undefined) {
     throw new UsageError(`method ${name} needs --certs DIR`);
   }
+  const { resumption, ...versions } = tls;
   return createServerMethod(
     serverMethodName(name),
     certs === undefined ? undefined : serverPem(certs),
-    resumption === undefined ? {} : { resumption },
+    {
+      ...versions,
+      ...(name === 'tls' && resumption !== undefined ? { resumption } : {}),
+    },
+  );
+}
+
+const TLS_VERSIONS: readonly TlsVersionName[] = ['TLSv1.2', 'TLSv1.3'];
+
+/**
+ * `--tls-min-version` and `--tls-max-version` (TLSv1.2 or TLSv1.3, min not
+ * above max: the checks of `netrx up`'s radius.tls.minVersion/maxVersion);
+ * they need `--certs`.
+ */
+export function tlsVersionFlags(
+  values: Readonly<Record<string, unknown>>,
+  certs: CertsDir | undefined,
+): Pick<ServerMethodOptions, 'minVersion' | 'maxVersion'> {
+  const read = (flag: string): TlsVersionName | undefined => {
+    const value = values[flag.slice(2)];
+    if (value === undefined) return undefined;
+    if (certs === undefined) throw new UsageError(`${flag} needs --certs DIR`);
+    const found = TLS_VERSIONS.find((v) => v === value);
+    if (found === undefined)
+      throw new UsageError(`${flag}: expected TLSv1.2 or TLSv1.3, got ${JSON.stringify(value)}`);
+    return found;
+  };
+  const minVersion = read('--tls-min-version');
+  const maxVersion = read('--tls-max-version');
+  if ((minVersion ?? 'TLSv1.2') === 'TLSv1.3' && (maxVersion ?? 'TLSv1.3') === 'TLSv1.2')
+    throw new UsageError('--tls-min-version TLSv1.3 is above --tls-max-version TLSv1.2');
+  return {
+    ...(minVersion === undefined ? {} : { minVersion }),
+    ...(maxVersion === undefined ? {} : { maxVersion }),
+  };
+}
+
+/**
+ * `radius serve`'s tls line (the CLI's counterpart of the host's /health
+ * radius.tls): versions, resumption, the certificate's subject and expiry.
+ */
+export function tlsLine(certs: CertsDir, tls: ServerMethodOptions): string {
+  const summary = serverTlsSummary(serverPem(certs), tls);
+  const resume =
+    summary.resumeSeconds === 0
+      ? 'resumption off'
+      : `resumption ${summary.resumeSeconds} s (EAP-TLS)`;
+  return (
+    `tls ${summary.minVersion}-${summary.maxVersion}, ${resume}, certificate ${summary.certificate.subject}` +
+    ` (issuer ${summary.certificate.issuer}), valid until ${summary.certificate.validTo}`
   );
 }
 

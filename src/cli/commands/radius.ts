@@ -34,6 +34,8 @@ import {
   serverMethod,
   serverMethodName,
   serverPem,
+  tlsLine,
+  tlsVersionFlags,
   type CertsDir,
   type MethodName,
 } from './radius-methods.js';
@@ -83,7 +85,7 @@ export const radiusServeCommand: CliCommand = {
   summary:
     'a RADIUS server running EAP-MD5, EAP-MSCHAPv2 and, with --certs, PEAP, TTLS and EAP-TLS against a user list (--methods from md5, mschapv2, peap, ttls-pap, ttls-mschapv2, tls); prints ready',
   usage:
-    'radius serve [--host ADDR] [--port PORT --secret SECRET] [--radsec PORT [--radsec-client NAME=CN ...] [--radsec-idle MS]] (--user NAME:PASSWORD ... | --users FILE) [--client PREFIX] [--acct-port PORT] [--methods md5,mschapv2,peap,ttls-pap,...] [--certs DIR [--tls-resume SECONDS]] [--strict] [--workers N|auto] ' +
+    'radius serve [--host ADDR] [--port PORT --secret SECRET] [--radsec PORT [--radsec-client NAME=CN ...] [--radsec-idle MS]] (--user NAME:PASSWORD ... | --users FILE) [--client PREFIX] [--acct-port PORT] [--methods md5,mschapv2,peap,ttls-pap,...] [--certs DIR [--tls-resume SECONDS] [--tls-min-version TLSv1.2|TLSv1.3] [--tls-max-version TLSv1.2|TLSv1.3]] [--strict] [--workers N|auto] ' +
     RADIUS_CLUSTER_USAGE,
   options: {
     host: { type: 'string' },
@@ -96,6 +98,8 @@ export const radiusServeCommand: CliCommand = {
     methods: { type: 'string' },
     certs: { type: 'string' },
     'tls-resume': { type: 'string' },
+    'tls-min-version': { type: 'string' },
+    'tls-max-version': { type: 'string' },
     strict: { type: 'boolean' },
     radsec: { type: 'string' },
     'radsec-client': { type: 'string', multiple: true },
@@ -167,18 +171,27 @@ export const radiusServeCommand: CliCommand = {
       throw new UsageError(
         '--tls-resume with --workers: the session cache is per process (for now)',
       );
+    const tlsOptions = {
+      ...tlsVersionFlags(values, certs),
+      ...(resume === undefined ? {} : { resumption: resume }),
+    };
     // Without --certs the TLS-based methods are left out of the default list.
     const names =
       values['methods'] === undefined
         ? METHODS.filter((name) => certs !== undefined || !TLS_METHODS.includes(name))
         : methodNames('--methods', required('--methods', values['methods']));
+    // PEAP/TTLS sessions never resume (docs/eap-tls13.md): --tls-resume without tls does nothing.
+    if (resume !== undefined && !names.includes('tls'))
+      throw new UsageError(
+        '--tls-resume resumes EAP-TLS sessions only, and --methods has no tls: PEAP and TTLS are never resumed (docs/eap-tls13.md)',
+      );
     // One TTLS method serves PAP and EAP-MSCHAPv2 (the peer's AVPs choose): keep the first.
     const methods = names
       .filter(
         (name, i) =>
           !name.startsWith('ttls-') || names.findIndex((n) => n.startsWith('ttls-')) === i,
       )
-      .map((name) => serverMethod(name, certs, resume));
+      .map((name) => serverMethod(name, certs, tlsOptions));
     const prefixes = list(values['client']);
     const strict = values['strict'] === true;
     const clients = (prefixes.length === 0 ? ['127.0.0.0/8', '::1'] : prefixes).map((address) => ({
@@ -214,7 +227,7 @@ export const radiusServeCommand: CliCommand = {
             ...(usersText === undefined ? { users: specs.map(user) } : { usersFile: usersText }),
             ...(certs === undefined || !serverMethods.some((n) => TLS_METHODS.includes(n))
               ? {}
-              : { tls: serverPem(certs) }),
+              : { tls: serverPem(certs), tlsOptions: tlsVersionFlags(values, certs) }),
           });
     if (clusterFlags !== undefined && (workers > 1 || !udp)) {
       throw new UsageError('--nats: a cluster is served over UDP with one worker only (for now)');
@@ -278,6 +291,8 @@ export const radiusServeCommand: CliCommand = {
     io.out(
       `listening on ${[udpText, tlsText].filter((t) => t !== '').join(' and ')}, methods ${names.join(',')}${workers === 1 ? '' : `, ${workers} workers`}`,
     );
+    if (certs !== undefined && names.some((n) => TLS_METHODS.includes(n)))
+      io.out(tlsLine(certs, tlsOptions));
     if (clusterFlags !== undefined) {
       io.out(
         `cluster ${clusterFlags.clusterId} server ${clusterFlags.serverId} on nats ${clusterFlags.servers.join(',')} (${link?.serverVersion ?? ''})`,

@@ -13,7 +13,6 @@
  * `whenSettled` waits until a whole turn passes with no output, no event and
  * no unread input.
  */
-import { randomBytes } from 'node:crypto';
 import { Duplex } from 'node:stream';
 import * as tls from 'node:tls';
 import type {
@@ -24,93 +23,29 @@ import type {
   TlsPeerCertificate,
   TlsRole,
 } from '../../eap/index.js';
+import {
+  clientContext,
+  resumptionState,
+  serverHub,
+  type NodeTlsClientConfig,
+  type NodeTlsEngineOptions,
+  type ResumptionState,
+  type Shared,
+} from './tls-engine-shared.js';
+import {
+  clientErrorWithReason,
+  clientHelloRandom,
+  type HubEngine,
+  type TlsServerHub,
+} from './tls-server-hub.js';
 
-export type TlsVersionName = 'TLSv1.2' | 'TLSv1.3';
-
-export interface NodeTlsServerConfig {
-  /** PEM certificate chain (leaf first) and key. */
-  readonly cert: string | Uint8Array;
-  readonly key: string | Uint8Array;
-  /** PEM CA(s) the client certificate must chain to. */
-  readonly ca: string | Uint8Array;
-  /** Whether a client certificate is required (EAP-TLS: yes; PEAP/TTLS: no). Default true. */
-  readonly requireClientCertificate?: boolean;
-}
-
-export interface NodeTlsClientConfig {
-  /** PEM CA(s) the server certificate must chain to. */
-  readonly ca: string | Uint8Array;
-  /** Client certificate and key (EAP-TLS needs them). */
-  readonly cert?: string | Uint8Array;
-  readonly key?: string | Uint8Array;
-  /** The exact server name the certificate must carry (SAN dNSName, or CN without SANs); also sent as SNI. */
-  readonly serverName?: string;
-  /** As wpa_supplicant's domain_suffix_match: a dNSName equal to it or ending in `.suffix`. */
-  readonly domainSuffix?: string;
-  /** Refuse a server certificate whose EKU lacks serverAuth (or that has no EKU). Default true. */
-  readonly requireServerAuthEku?: boolean;
-}
-
-export interface NodeTlsEngineOptions {
-  readonly server?: NodeTlsServerConfig;
-  readonly client?: NodeTlsClientConfig;
-  readonly minVersion?: TlsVersionName;
-  readonly maxVersion?: TlsVersionName;
-  /** OpenSSL cipher list (TLS 1.2 names and TLS 1.3 suites), as node:tls takes it; default Node's. */
-  readonly ciphers?: string;
-  /** NSS key log lines (SSLKEYLOGFILE format), for Wireshark and key checks. */
-  readonly onKeylog?: (line: string) => void;
-  /** Event-loop turns the engine may take to settle before it fails (`ERR_NETRX_TLS_STALLED`); default 1000. */
-  readonly maxSettleTurns?: number;
-  /**
-   * TLS session resumption across the factory's engines; off by default (every
-   * authentication a full handshake). Server: one set of ticket keys for all
-   * its engines (TLS 1.2 tickets, TLS 1.3 PSK tickets) and a bounded cache of
-   * TLS 1.2 session IDs. Client: the last session per server name is offered
-   * to the next engine. A resumed PEAP/TTLS still runs its inner method.
-   */
-  readonly resumption?: TlsResumptionOptions;
-}
-
-export interface TlsResumptionOptions {
-  /** Default true when `resumption` is given. */
-  readonly enabled?: boolean;
-  /** Lifetime of a session (ticket and cache entry), seconds; default 3600. */
-  readonly lifetimeSeconds?: number;
-  /** Session IDs the server caches (oldest evicted first); default 1024. */
-  readonly maxSessions?: number;
-}
-
-/** What the engines of one factory share for resumption. */
-interface ResumptionState {
-  readonly lifetimeMs: number;
-  readonly maxSessions: number;
-  readonly ticketKeys: Buffer;
-  /** Server: TLS 1.2 session ID (hex) → session, insertion-ordered for eviction. */
-  readonly serverSessions: Map<string, { readonly data: Buffer; readonly expires: number }>;
-  /** Client: server name → the last session it issued. */
-  readonly clientSessions: Map<string, { readonly data: Buffer; readonly expires: number }>;
-  /** Server sessions evicted for room. */
-  evicted: number;
-}
-
-function resumptionState(options: TlsResumptionOptions | undefined): ResumptionState | undefined {
-  if (options === undefined || options.enabled === false) return undefined;
-  const lifetime = options.lifetimeSeconds ?? 3600;
-  const max = options.maxSessions ?? 1024;
-  if (!(Number.isInteger(lifetime) && lifetime >= 1))
-    throw new RangeError('resumption.lifetimeSeconds must be an integer >= 1');
-  if (!(Number.isInteger(max) && max >= 1))
-    throw new RangeError('resumption.maxSessions must be an integer >= 1');
-  return {
-    lifetimeMs: lifetime * 1000,
-    maxSessions: max,
-    ticketKeys: randomBytes(48),
-    serverSessions: new Map(),
-    clientSessions: new Map(),
-    evicted: 0,
-  };
-}
+export type {
+  NodeTlsClientConfig,
+  NodeTlsEngineOptions,
+  NodeTlsServerConfig,
+  TlsResumptionOptions,
+  TlsVersionName,
+} from './tls-engine-shared.js';
 
 const SERVER_AUTH_OID = '1.3.6.1.5.5.7.3.1';
 
@@ -211,7 +146,11 @@ function joined(chunks: Buffer[]): Uint8Array {
   return new Uint8Array(all.buffer, all.byteOffset, all.byteLength);
 }
 
-class NodeTlsEngine implements TlsEngine {
+/** TLS record type of an alert, and the bytes before its description (header 5, level 1). */
+const ALERT_RECORD = 21;
+const ALERT_DESCRIPTION_AT = 6;
+
+class NodeTlsEngine implements TlsEngine, HubEngine {
   readonly role: TlsRole;
   private currentState: TlsEngineState = 'handshaking';
   private failure: TlsEngineError | undefined;
@@ -222,100 +161,51 @@ class NodeTlsEngine implements TlsEngine {
   private activity = 0;
   private readonly maxTurns: number;
   private readonly resumption: ResumptionState | undefined;
+  /** Server role: the factory's server, and the ClientHello random this engine waits under. */
+  private readonly hub: TlsServerHub | undefined;
+  private helloPrefix: Uint8Array | undefined = new Uint8Array(0);
+  private random: string | undefined;
+  /** Server role: the description of a cleartext alert OpenSSL sent before any key existed. */
+  private earlyAlert: number | undefined;
 
-  constructor(
-    role: TlsRole,
-    options: NodeTlsEngineOptions,
-    resumption: ResumptionState | undefined,
-  ) {
+  constructor(role: TlsRole, shared: Shared) {
+    const { options, resumption } = shared;
     this.role = role;
     this.resumption = resumption;
     this.maxTurns = options.maxSettleTurns ?? 1000;
     this.duplex = new Duplex({
       read() {},
       write: (chunk: Buffer, _encoding, callback) => {
+        if (this.socket === undefined && chunk[0] === ALERT_RECORD)
+          this.earlyAlert = chunk[ALERT_DESCRIPTION_AT];
         this.output.push(chunk);
         this.activity++;
         callback();
       },
     });
-    const versions = {
-      minVersion: options.minVersion ?? 'TLSv1.2',
-      maxVersion: options.maxVersion ?? 'TLSv1.3',
-      ...(options.ciphers === undefined ? {} : { ciphers: options.ciphers }),
-    } as const;
     if (role === 'server') {
-      const config = options.server;
-      if (config === undefined)
-        throw new TypeError('NodeTlsEngine: server role without server config');
-      const requireCert = config.requireClientCertificate !== false;
-      const server = tls.createServer({
-        cert: toPem(config.cert),
-        key: toPem(config.key),
-        ca: toPem(config.ca),
-        requestCert: requireCert,
-        rejectUnauthorized: requireCert,
-        ...versions,
-        // Shared ticket keys make one engine's tickets good at the next; without them each
-        // engine's server has its own keys and cache, so nothing can resume.
-        ...(resumption === undefined
-          ? {}
-          : {
-              ticketKeys: resumption.ticketKeys,
-              sessionTimeout: Math.floor(resumption.lifetimeMs / 1000),
-            }),
+      this.hub = serverHub(shared);
+      // A handshake that fails before any key is never mapped to this engine (tls-server-hub.ts).
+      this.duplex.on('close', () => {
+        if (this.socket === undefined) this.serverClosed();
       });
-      if (resumption !== undefined) {
-        const cache = resumption.serverSessions;
-        server.on('newSession', (id: Buffer, data: Buffer, done: () => void) => {
-          if (cache.size >= resumption.maxSessions) {
-            const oldest = cache.keys().next().value;
-            if (oldest !== undefined) cache.delete(oldest);
-            resumption.evicted++;
-          }
-          cache.set(id.toString('hex'), { data, expires: Date.now() + resumption.lifetimeMs });
-          done();
-        });
-        server.on(
-          'resumeSession',
-          (id: Buffer, done: (error: Error | null, data: Buffer | null) => void) => {
-            const key = id.toString('hex');
-            const entry = cache.get(key);
-            if (entry !== undefined && entry.expires <= Date.now()) cache.delete(key);
-            done(null, entry !== undefined && entry.expires > Date.now() ? entry.data : null);
-          },
-        );
-      }
-      server.on('secureConnection', (socket: tls.TLSSocket) => this.established(socket));
-      server.on('tlsClientError', (error: Error, socket: tls.TLSSocket) => {
-        // Node verifies the client certificate after the handshake and destroys the socket
-        // ("socket hang up"); the reason is in authorizationError.
-        const why = socket.authorizationError as unknown;
-        const code = typeof why === 'string' ? why : (why as { code?: string } | null)?.code;
-        this.fail(code === undefined ? error : coded(`client certificate rejected: ${code}`, code));
-      });
-      if (options.onKeylog !== undefined) {
-        const onKeylog = options.onKeylog;
-        server.on('keylog', (line: Buffer) => onKeylog(line.toString('latin1').trimEnd()));
-      }
-      server.emit('connection', this.duplex);
+      this.hub.connect(this.duplex);
     } else {
       const config = options.client;
       if (config === undefined)
         throw new TypeError('NodeTlsEngine: client role without client config');
+      this.hub = undefined;
+      this.helloPrefix = undefined;
       const sessionKey = config.serverName ?? config.domainSuffix ?? '';
       const saved = resumption?.clientSessions.get(sessionKey);
       const offered = saved !== undefined && saved.expires > Date.now() ? saved.data : undefined;
       const socket = tls.connect({
         socket: this.duplex,
         ...(offered === undefined ? {} : { session: offered }),
-        ca: toPem(config.ca),
-        ...(config.cert === undefined ? {} : { cert: toPem(config.cert) }),
-        ...(config.key === undefined ? {} : { key: toPem(config.key) }),
+        secureContext: clientContext(shared, config),
         ...(config.serverName === undefined ? {} : { servername: config.serverName }),
         rejectUnauthorized: true,
         checkServerIdentity: checkServer(config),
-        ...versions,
       });
       this.socket = socket;
       if (resumption !== undefined) {
@@ -361,6 +251,7 @@ class NodeTlsEngine implements TlsEngine {
 
   feed(records: Uint8Array): void {
     if (this.currentState === 'closed') return;
+    if (this.helloPrefix !== undefined && !this.expectHello(records)) return;
     this.duplex.push(toBuffer(records));
   }
 
@@ -431,23 +322,85 @@ class NodeTlsEngine implements TlsEngine {
   close(): void {
     if (this.currentState === 'closed') return;
     this.currentState = 'closed';
+    if (this.random !== undefined) this.hub?.forget(this.random, this);
     this.socket?.destroy();
     this.duplex.destroy();
     this.output.length = 0;
     this.appData.length = 0;
   }
 
-  private established(socket: tls.TLSSocket): void {
+  /** Server role: the hub found this engine's socket (its first keylog line). */
+  attach(socket: tls.TLSSocket): void {
+    if (this.socket !== undefined) return;
     this.activity++;
-    if (this.socket !== socket) {
-      this.socket = socket;
-      // Node lets a client renegotiate three times in ten minutes; an EAP session has one
-      // handshake (RFC 9190/9427 build on that), so a ClientHello inside it is an error.
-      socket.disableRenegotiation();
-      socket.on('data', (chunk: Buffer) => this.received(chunk));
-      socket.on('error', (error: Error) => this.fail(error));
-    }
+    this.socket = socket;
+    // Node lets a client renegotiate three times in ten minutes; an EAP session has one
+    // handshake (RFC 9190/9427 build on that), so a ClientHello inside it is an error.
+    socket.disableRenegotiation();
+    socket.on('data', (chunk: Buffer) => this.received(chunk));
+    socket.on('error', (error: Error) => this.fail(error));
+    // Node's own close listener (registered first) reports a refused certificate as
+    // tlsClientError; a close with nothing reported still ends the handshake.
+    socket.on('close', () => this.serverClosed());
+  }
+
+  established(socket: tls.TLSSocket): void {
+    this.activity++;
+    this.attach(socket);
+    if (this.socket !== socket) return;
     if (this.currentState === 'handshaking') this.currentState = 'established';
+  }
+
+  clientError(error: Error, socket: tls.TLSSocket): void {
+    this.fail(clientErrorWithReason(error, socket));
+  }
+
+  duplicateHello(): void {
+    this.fail(
+      coded(
+        'ClientHello random already offered by another conversation (a replayed ClientHello)',
+        'ERR_NETRX_TLS_DUPLICATE_HELLO',
+      ),
+    );
+  }
+
+  /**
+   * Server role, before the first feed reaches the server: reads the
+   * ClientHello random (the first 43 bytes, over several feeds if need be)
+   * and waits under it; false when the hub refused it.
+   */
+  private expectHello(records: Uint8Array): boolean {
+    const prefix = this.helloPrefix as Uint8Array;
+    const needed = 43 - prefix.length;
+    const joinedPrefix = new Uint8Array(prefix.length + Math.min(needed, records.length));
+    joinedPrefix.set(prefix);
+    joinedPrefix.set(records.subarray(0, needed), prefix.length);
+    if (joinedPrefix.length < 43) {
+      this.helloPrefix = joinedPrefix;
+      return true;
+    }
+    this.helloPrefix = undefined;
+    const random = clientHelloRandom(joinedPrefix);
+    // Not a ClientHello: the server refuses it, unmapped, and closes the duplex.
+    if (random === undefined || this.hub === undefined) return true;
+    if (!this.hub.expect(random, this)) return false;
+    this.random = random;
+    return true;
+  }
+
+  /** Server role: the server closed this engine's duplex. */
+  private serverClosed(): void {
+    if (this.currentState !== 'handshaking') return;
+    this.activity++;
+    this.currentState = 'failed';
+    // OpenSSL sent its alert in-band (earlyAlert); nothing for the method to add.
+    const alert = this.earlyAlert === undefined ? '' : ` (alert ${this.earlyAlert} sent)`;
+    const orphan = this.hub?.takeOrphan();
+    const code = (orphan as { code?: unknown } | undefined)?.code;
+    this.failure = {
+      code: typeof code === 'string' ? code : 'ERR_NETRX_TLS_HANDSHAKE',
+      reason: `${orphan?.message ?? 'TLS handshake refused before any key was agreed'}${alert}`,
+    };
   }
 
   private received(chunk: Buffer): void {
@@ -466,15 +419,16 @@ class NodeTlsEngine implements TlsEngine {
   }
 }
 
-function toPem(value: string | Uint8Array): string | Buffer {
-  return typeof value === 'string' ? value : Buffer.from(value);
-}
-
 /** A factory for netrx/eap's TLS methods: one Node TLS engine per EAP session. */
 export function createNodeTlsEngineFactory(options: NodeTlsEngineOptions): TlsEngineFactory {
   if (options.server === undefined && options.client === undefined) {
     throw new TypeError('createNodeTlsEngineFactory: give server or client configuration');
   }
-  const resumption = resumptionState(options.resumption);
-  return { create: (role) => new NodeTlsEngine(role, options, resumption) };
+  const shared: Shared = {
+    options,
+    resumption: resumptionState(options.resumption),
+    hub: undefined,
+    clientContext: undefined,
+  };
+  return { create: (role) => new NodeTlsEngine(role, shared) };
 }

@@ -20,9 +20,11 @@ import { RADIUS_PROVIDER, RadiusEventDescriptor, RadiusKeyword } from '../../rad
 import { decodePayload, TraceLevel, type TraceSubscription } from '../../trace/index.js';
 import {
   createServerMethod,
+  serverTlsSummary,
   standardWorkerSetup,
   type ServerMethodOptions,
   type ServerTlsPem,
+  type ServerTlsSummary,
   startRadiusServer,
   workerCount,
   type RadSecListenerOptions,
@@ -182,6 +184,8 @@ export function radiusService(initial: RadiusConfig): RadiusService {
   const auths = new Map<string, { method: string; result: string; count: number }>();
   /** The newest ended conversations, newest first, for the dashboard's snapshot. */
   const recent: SnapshotAuthentication[] = [];
+  /** The TLS settings /health shows (never keys), with TLS methods only. */
+  let tlsSummary: ServerTlsSummary | undefined;
   return {
     name: 'radius',
     get fingerprint() {
@@ -229,6 +233,15 @@ export function radiusService(initial: RadiusConfig): RadiusService {
         maxVersion: config.tls.maxVersion,
       };
       const names = [...new Set(config.methods.map(standardMethodOf))];
+      const resumption =
+        config.tls.resumeSeconds > 0 ? { lifetimeSeconds: config.tls.resumeSeconds } : undefined;
+      tlsSummary =
+        pem === undefined
+          ? undefined
+          : serverTlsSummary(pem, {
+              ...versions,
+              ...(resumption === undefined ? {} : { resumption }),
+            });
       // MD5 and MSCHAPv2 with the host's crypto (tests give a fixed one); the TLS methods from the shared factory.
       const methods = names.map((name) =>
         name === 'md5'
@@ -362,6 +375,7 @@ export function radiusService(initial: RadiusConfig): RadiusService {
         host: config.host,
         port: server.port,
         methods: config.methods,
+        ...(tlsSummary === undefined ? {} : { tls: tlsSummary }),
         ...stats,
         ...(server.radsec === undefined
           ? {}

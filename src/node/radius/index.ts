@@ -17,8 +17,10 @@ export { RadiusWorkerPool, type RadiusWorkerPoolStats } from './worker-pool.js';
 export type { RadiusWorkerBuilt, RadiusWorkerSetup } from './worker-protocol.js';
 export {
   createServerMethod,
+  serverTlsSummary,
   type ServerMethodOptions,
   type ServerTlsPem,
+  type ServerTlsSummary,
 } from './server-methods.js';
 export {
   standardWorkerSetup,

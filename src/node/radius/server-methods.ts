@@ -3,6 +3,7 @@
  * `netrx radius serve`, its workers and `netrx up`'s radius service share:
  * one place, so a worker runs exactly the methods a lone server runs.
  */
+import { X509Certificate } from 'node:crypto';
 import {
   createMd5Method,
   createMschapV2Method,
@@ -70,4 +71,39 @@ export function createServerMethod(
   return name === 'ttls-mschapv2'
     ? createTtlsMethod({ engines, inner })
     : createPeapMethod({ engines, inner });
+}
+
+/** What a server says about its TLS settings (`/health`, `radius serve`'s tls line): never keys. */
+export interface ServerTlsSummary {
+  readonly minVersion: TlsVersionName;
+  readonly maxVersion: TlsVersionName;
+  /** Session resumption: EAP-TLS only (see `resumption` above); 0 when off. */
+  readonly resumeSeconds: number;
+  readonly certificate: {
+    readonly subject: string;
+    readonly issuer: string;
+    readonly validFrom: string;
+    readonly validTo: string;
+    readonly fingerprint256: string;
+  };
+}
+
+/** The summary of `tls` (its first certificate: the leaf) with these options' versions. */
+export function serverTlsSummary(
+  tls: ServerTlsPem,
+  options: ServerMethodOptions = {},
+): ServerTlsSummary {
+  const leaf = new X509Certificate(tls.cert);
+  return {
+    minVersion: options.minVersion ?? 'TLSv1.2',
+    maxVersion: options.maxVersion ?? 'TLSv1.3',
+    resumeSeconds: options.resumption?.lifetimeSeconds ?? (options.resumption ? 3600 : 0),
+    certificate: {
+      subject: leaf.subject.replace(/\n/g, ', '),
+      issuer: leaf.issuer.replace(/\n/g, ', '),
+      validFrom: new Date(leaf.validFrom).toISOString(),
+      validTo: new Date(leaf.validTo).toISOString(),
+      fingerprint256: leaf.fingerprint256,
+    },
+  };
 }
