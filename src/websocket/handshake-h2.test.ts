@@ -201,7 +201,9 @@ describe('extended CONNECT both ways', () => {
           expect(checked.ok).toBe(true);
           if (!checked.ok) return;
           expect(checked.value.protocol).toBe(response.protocol);
-          expect(checked.value.protocol).toBe(protocols.find((p) => speaks.includes(p)));
+          expect(checked.value.protocol).toBe(
+            protocols.find((p) => (speaks as readonly string[]).includes(p)),
+          );
           // RFC 7692 §7.1.1.2: a client that offered client_no_context_takeover keeps
           // to it even when the server's answer leaves it out; everything else matches.
           const client = checked.value.perMessageDeflate;
