@@ -135,6 +135,14 @@ function handleStream(
     list.push([rawHeaders[i] as string, rawHeaders[i + 1] as string]);
   }
   const request = http2Request(stream, headers, rawHeaders);
+  const path = headers[':path'];
+  if (typeof path === 'string' && !host.shouldHandle(path)) {
+    // Another WebSocketServer on this HTTP/2 server may serve that path
+    // (its listener runs after ours, in the same turn): refuse only if none did.
+    setImmediate(refuseUnclaimed, stream);
+    return;
+  }
+  (stream as ClaimedStream)[CLAIMED] = true;
   const validated = validateExtendedConnect(list);
   if (!validated.ok) {
     const error = new NetrxError('ERR_WS_BAD_UPGRADE', validated.failure.message);
@@ -143,10 +151,6 @@ function handleStream(
     return;
   }
   const connect = validated.value;
-  if (!host.shouldHandle(connect.target)) {
-    refuse(stream, 400);
-    return;
-  }
   host.verify(request, connect.origin, (ok, code, extra) => {
     if (!ok) {
       refuse(stream, code ?? 401, extra);
@@ -198,6 +202,15 @@ function refuse(
   stream.respond(headersObject(extendedConnectRejection({ status: refusal, headers })), {
     endStream: true,
   });
+}
+
+const CLAIMED: unique symbol = Symbol('netrx.websocket.claimed');
+type ClaimedStream = ServerHttp2Stream & { [CLAIMED]?: true };
+
+function refuseUnclaimed(stream: ServerHttp2Stream): void {
+  if ((stream as ClaimedStream)[CLAIMED] === true) return;
+  stream.off('error', destroySelf);
+  refuse(stream, 400);
 }
 
 function destroySelf(this: ServerHttp2Stream): void {
