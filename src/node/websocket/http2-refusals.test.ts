@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { echoConnection } from './echo.js';
 import { closedWith, http2Pair, nextMessage, openedClient, type Http2Pair } from './http2-pair.js';
-import { WebSocketServer } from './server.js';
+import { WebSocketServer, type VerifyClientInfo } from './server.js';
 import { WebSocket } from './websocket.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -30,7 +30,7 @@ function ask(
 ): Promise<Record<string, unknown>> {
   return new Promise((resolve, reject) => {
     const stream = session.request(fields, { endStream: false });
-    stream.on('response', (headers) => resolve(headers as Record<string, unknown>));
+    stream.on('response', (headers) => resolve(headers));
     stream.on('error', reject);
   });
 }
@@ -62,7 +62,10 @@ describe('RFC 8441 refusals on the wire', () => {
 
   it('answers verifyClient refusals with their status', async () => {
     const p = await h2c({
-      verifyClient: (info) => ({ ok: info.req.headers['x-ok'] === 'yes', code: 403 }),
+      verifyClient: (info: VerifyClientInfo) => ({
+        ok: info.req.headers['x-ok'] === 'yes',
+        code: 403,
+      }),
     });
     await expect(openedClient(new WebSocket(p.url, p.clientOptions))).rejects.toThrow(/403/);
     const allowed = await openedClient(
