@@ -4,7 +4,8 @@
  *
  * Contract: create a client or server handle with its properties; run the
  * opening handshake with the begin/end helpers (or `open()` after one made
- * elsewhere); then `send(bufferType, data, context)` and
+ * elsewhere; an RFC 8441 stream opens with `open()` after
+ * `validateExtendedConnect`/`acceptExtendedConnect`); then `send(bufferType, data, context)` and
  * `receive(buffer | null, context)` queue operations, `getAction(queue)`
  * says what I/O to do next (write these buffers, read into this buffer or
  * hand over your own chunk, a send finished, a receive finished) and
@@ -76,9 +77,20 @@ export {
 } from './handle.js';
 export type { HandshakeFailure, HandshakeResult, HttpHeader } from './handshake-failure.js';
 export {
+  WEBSOCKET_CONNECT_PROTOCOL,
   WEBSOCKET_GUID,
   WEBSOCKET_VERSION,
+  acceptExtendedConnect,
   acceptUpgrade,
+  buildExtendedConnect,
+  checkExtendedConnectResponse,
+  extendedConnectRejection,
+  parseProtocolList,
+  validateExtendedConnect,
+  type ExtendedConnectClientRequest,
+  type ExtendedConnectOptions,
+  type ExtendedConnectRequest,
+  type ExtendedConnectResponse,
   buildClientRequest,
   buildRejection,
   checkServerResponse,
@@ -90,9 +102,11 @@ export {
   type ClientHandshake,
   type ClientRequest,
   type ClientRequestOptions,
+  type NegotiationOptions,
   type ServerHandshake,
   type UpgradeRequest,
 } from './handshake.js';
+export { negotiation } from './handle-types.js';
 export {
   DEFAULT_MAX_HEADERS,
   DEFAULT_MAX_HEAD_SIZE,

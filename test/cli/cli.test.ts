@@ -89,11 +89,49 @@ describe('netrx websocket echo', () => {
     expect(await running).toBe(0);
   });
 
+  it('serves WebSockets over HTTP/2 with --http2 (h2c, and TLS with --certs)', async () => {
+    const { writeDemoCertificates, DEMO_SERVER_NAME } =
+      await import('../../src/node/certs/index.js');
+    const certs = join(dir, 'h2-certs');
+    const { certificates } = await writeDemoCertificates(certs);
+    const { WebSocket } = await import('../../src/node/websocket/index.js');
+    for (const extra of [[], ['--certs', certs]]) {
+      let stop = (): void => {};
+      const out: string[] = [];
+      const io: CliIo = {
+        out: (l) => out.push(l),
+        err: (l) => out.push(l),
+        untilStopped: () => new Promise<void>((resolve) => (stop = resolve)),
+      };
+      const running = runCli(['websocket', 'echo', '--port', '0', '--http2', ...extra], io);
+      await vi.waitFor(() =>
+        expect(out[0]).toMatch(/^listening on wss?:\/\/127\.0\.0\.1:\d+\/ \(HTTP\/2, RFC 8441\)$/),
+      );
+      const url = (out[0] as string).slice('listening on '.length).split(' ')[0] as string;
+      const client = new WebSocket(url, {
+        http2: true,
+        ...(extra.length === 0
+          ? {}
+          : { ca: certificates.ca.certPem, servername: DEMO_SERVER_NAME }),
+      });
+      const echoed = new Promise<string>((resolve) =>
+        client.once('message', (data: Buffer) => resolve(data.toString())),
+      );
+      client.once('open', () => client.send('over h2'));
+      expect(await echoed).toBe('over h2');
+      expect(client.socket).toHaveProperty('session');
+      client.terminate();
+      stop();
+      expect(await running).toBe(0);
+    }
+  });
+
   it('refuses bad flags with one usage line and exit 2', async () => {
     for (const args of [
       ['--port', 'x'],
       ['--port', '70000'],
       ['--port', '1', '--max-message', '0'],
+      ['--port', '1', '--certs', '/tmp'],
       [],
     ]) {
       const { io, err } = capture();

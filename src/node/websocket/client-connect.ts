@@ -7,7 +7,7 @@
  * websocket.ts builds in its class body.
  */
 import type { IncomingMessage } from 'node:http';
-import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { WebSocketHandle } from '../../websocket/index.js';
 import { openClient, parseWebSocketUrl, type ClientOptions } from './client.js';
 
@@ -17,7 +17,7 @@ export interface ConnectingSocket {
   setUrl(href: string): void;
   emit(event: 'redirect' | 'upgrade' | 'unexpected-response', ...args: unknown[]): boolean;
   /** The handshake succeeded: attach, emit `'open'`, start reading `rest`. */
-  opened(socket: Socket, handle: WebSocketHandle, rest: Uint8Array): void;
+  opened(socket: Duplex, handle: WebSocketHandle, rest: Uint8Array): void;
   /** The attempt ended without a connection. */
   failed(error: Error | undefined): void;
 }

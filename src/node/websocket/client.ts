@@ -12,12 +12,14 @@ import {
   type IncomingMessage,
 } from 'node:http';
 import { request as httpsRequest, type RequestOptions as HttpsRequestOptions } from 'node:https';
-import type { Socket } from 'node:net';
+import type { ClientHttp2Session } from 'node:http2';
+import type { Duplex } from 'node:stream';
 import type { ConnectionOptions as TlsOptions } from 'node:tls';
 import { NetrxError } from '../../runtime/index.js';
 import type { HttpHeader, PerMessageDeflateOffer, WebSocketHandle } from '../../websocket/index.js';
 import { checkDeflateTuning } from './deflate-tuning.js';
 import { nodeHandle, type DeflateTuning, type NodeHandleOptions } from './handles.js';
+import { openHttp2Client } from './client-http2.js';
 import type { ConnectionOptions } from './options.js';
 
 /** `perMessageDeflate` as `ws` takes it on a client: the offer plus local tuning. */
@@ -72,6 +74,15 @@ export interface ClientOptions
   readonly lookup?: HttpsRequestOptions['lookup'];
   /** TLS options for wss: as one object (netrx's older form; the top-level ones win). */
   readonly tls?: TlsOptions;
+  /**
+   * Open the WebSocket over HTTP/2 (RFC 8441): `true` for a session of its
+   * own (h2 over TLS for wss:, h2c for ws:), or an open `ClientHttp2Session`
+   * to add a stream to. `agent`, `followRedirects` and user-info auth are
+   * HTTP/1.1's and do not apply.
+   */
+  readonly http2?: boolean | ClientHttp2Session;
+  /** With `http2: true`: use HTTP/1.1 when the server does not accept RFC 8441 (default false: fail). */
+  readonly http2Fallback?: boolean;
 }
 
 export interface ClientSink {
@@ -80,7 +91,7 @@ export interface ClientSink {
   /** Emits `'unexpected-response'`; true when someone listened (then no error is reported). */
   unexpectedResponse(request: ClientRequest, response: IncomingMessage): boolean;
   /** The connection is open (the connection makes itself the handle's `owner`). */
-  opened(socket: Socket, handle: WebSocketHandle, rest: Uint8Array): void;
+  opened(socket: Duplex, handle: WebSocketHandle, rest: Uint8Array): void;
   /** The attempt ended without a connection (no error: the application saw the response). */
   failed(error: Error | undefined): void;
 }
@@ -125,6 +136,9 @@ export function openClient(
 ): () => void {
   if (typeof options.perMessageDeflate === 'object') {
     checkDeflateTuning(options.perMessageDeflate, 'client');
+  }
+  if (options.http2 !== undefined && options.http2 !== false) {
+    return openHttp2(url, protocols, options, sink);
   }
   const deadline = options.handshakeTimeout ?? 30_000;
   let settled = false;
@@ -222,7 +236,7 @@ export function openClient(
       response.resume();
       fail(handshakeError(`Unexpected server response: ${status}`));
     });
-    request.on('upgrade', (response: IncomingMessage, socket: Socket, rest: Buffer) => {
+    request.on('upgrade', (response: IncomingMessage, socket: Duplex, rest: Buffer) => {
       if (settled) {
         socket.destroy();
         return;
@@ -254,4 +268,27 @@ export function openClient(
 
   attempt(url, 0);
   return () => fail(handshakeError('WebSocket was closed before the connection was established'));
+}
+
+/** The RFC 8441 attempt, with what it shares with HTTP/1.1: the offer, the headers, TLS. */
+function openHttp2(
+  url: URL,
+  protocols: readonly string[],
+  options: ClientOptions,
+  sink: ClientSink,
+): () => void {
+  const tls: Record<string, unknown> = { ...options.tls };
+  for (const name of TLS_OPTION_NAMES) {
+    if (options[name] !== undefined) tls[name] = options[name];
+  }
+  let abandon: (() => void) | undefined;
+  abandon = openHttp2Client(url, protocols, options, sink, {
+    offer: offerFrom(options.perMessageDeflate),
+    headers: Object.entries(options.headers ?? {}),
+    tls,
+    fallback: () => {
+      abandon = openClient(url, protocols, { ...options, http2: false }, sink);
+    },
+  });
+  return () => abandon?.();
 }

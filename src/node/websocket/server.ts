@@ -12,9 +12,14 @@
  * that is not a valid upgrade gets the status the check names (400, 405,
  * 426 with `Sec-WebSocket-Version: 13`) and the socket is closed. A server
  * this class creates itself bounds slow handshakes (`handshakeTimeout`).
+ *
+ * With `http2Server`, WebSockets also arrive as HTTP/2 streams (RFC 8441
+ * extended CONNECT, server-http2.ts), alone or beside HTTP/1.1 upgrades on
+ * another server (or the same one, with `allowHTTP1`).
  */
 import { EventEmitter } from 'node:events';
 import { createServer, type IncomingMessage, type Server as HttpServer } from 'node:http';
+import type { Http2SecureServer, Http2Server, ServerHttp2Stream } from 'node:http2';
 import type { Server as HttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -29,6 +34,7 @@ import {
 import { checkDeflateTuning } from './deflate-tuning.js';
 import { nodeHandle, type DeflateTuning, type NodeHandleOptions } from './handles.js';
 import type { ConnectionOptions } from './options.js';
+import { attachHttp2, type Http2WebSocketRequest } from './server-http2.js';
 import { acceptConnection, beginConnection, type WebSocket } from './websocket.js';
 
 export interface WebSocketServerOptions extends ConnectionOptions, NodeHandleOptions {
@@ -37,6 +43,12 @@ export interface WebSocketServerOptions extends ConnectionOptions, NodeHandleOpt
   readonly host?: string;
   /** Attach to an existing HTTP(S) server's `upgrade` event. */
   readonly server?: HttpServer | HttpsServer;
+  /**
+   * Accept WebSockets over HTTP/2 (RFC 8441) on this `node:http2` server,
+   * made with `settings: { enableConnectProtocol: true }`. May be given
+   * alone or with one of `port`, `server` and `noServer`.
+   */
+  readonly http2Server?: Http2Server | Http2SecureServer;
   /** Create nothing: call `handleUpgrade` yourself. */
   readonly noServer?: boolean;
   /** Accept upgrades for this path only (others get 400). */
@@ -63,6 +75,7 @@ export interface WebSocketServerOptions extends ConnectionOptions, NodeHandleOpt
 }
 
 export interface VerifyClientInfo {
+  /** Over HTTP/2, an `Http2WebSocketRequest` (`httpVersion` `'2.0'`, with its `stream`). */
   readonly req: IncomingMessage;
   readonly origin: string | undefined;
   readonly secure: boolean;
@@ -104,6 +117,7 @@ export class WebSocketServer extends EventEmitter {
   private readonly httpServer: HttpServer | HttpsServer | undefined;
   private readonly ownsServer: boolean;
   private readonly onUpgrade: (request: IncomingMessage, socket: Duplex, head: Buffer) => void;
+  private readonly detachHttp2: (() => void) | undefined;
 
   constructor(options: WebSocketServerOptions, onListening?: () => void) {
     super();
@@ -113,8 +127,9 @@ export class WebSocketServer extends EventEmitter {
       options.server !== undefined,
       options.noServer === true,
     ];
-    if (ways.filter(Boolean).length !== 1) {
-      throw new TypeError('Give exactly one of port, server and noServer');
+    const given = ways.filter(Boolean).length;
+    if (given > 1 || (given === 0 && options.http2Server === undefined)) {
+      throw new TypeError('Give exactly one of port, server and noServer (or http2Server alone)');
     }
     if (typeof options.perMessageDeflate === 'object') {
       checkDeflateTuning(options.perMessageDeflate, 'server');
@@ -149,11 +164,60 @@ export class WebSocketServer extends EventEmitter {
       this.ownsServer = false;
       this.httpServer?.on('upgrade', this.onUpgrade);
     }
+    this.detachHttp2 =
+      options.http2Server === undefined ? undefined : this.attachHttp2(options.http2Server);
+  }
+
+  private attachHttp2(http2Server: Http2Server | Http2SecureServer): () => void {
+    const deflate = this.options.perMessageDeflate;
+    const choose = this.options.handleProtocols;
+    return attachHttp2(http2Server, {
+      options: this.options,
+      deflate: negotiationOptions(deflate),
+      tuning: typeof deflate === 'object' ? deflate : undefined,
+      shouldHandle: (url) => this.shouldHandle({ url } as IncomingMessage),
+      // As over HTTP/1.1: without handleProtocols, the first protocol offered.
+      chooseProtocol: (offered, request) =>
+        choose === undefined ? offered[0] : choose(new Set(offered), request) || undefined,
+      verify: (request, origin, done) => this.verifyHttp2(request, origin, done),
+      clientError: (error, stream: ServerHttp2Stream, request) => {
+        if (this.listenerCount('wsClientError') === 0) return false;
+        this.emit('wsClientError', error, stream, request);
+        return true;
+      },
+      opened: (ws, request) => {
+        if (this.options.clientTracking !== false) this.track(ws);
+        this.emit('connection', ws, request);
+      },
+    });
+  }
+
+  private verifyHttp2(
+    request: Http2WebSocketRequest,
+    origin: string | undefined,
+    done: (ok: boolean, code?: number, headers?: readonly HttpHeader[]) => void,
+  ): void {
+    const verify = this.options.verifyClient;
+    if (verify === undefined) {
+      done(true);
+      return;
+    }
+    const info: VerifyClientInfo = { req: request, origin, secure: isSecure(request) };
+    if (verify.length >= 2) {
+      verify(info, (ok, code, _message, headers) => done(ok, code, headersFrom(headers)));
+      return;
+    }
+    const verdict = (
+      verify as (info: VerifyClientInfo) => boolean | { ok: boolean; code?: number }
+    )(info);
+    if (typeof verdict === 'boolean') done(verdict, 401);
+    else done(verdict.ok, verdict.code ?? 401);
   }
 
   address(): AddressInfo | string | null {
-    if (this.httpServer === undefined) throw new Error('The server is in noServer mode');
-    return this.httpServer.address();
+    const server = this.httpServer ?? this.options.http2Server;
+    if (server === undefined) throw new Error('The server is in noServer mode');
+    return server.address();
   }
 
   /** Whether `request` is for this server (its `path`, if one was given). */
@@ -306,6 +370,7 @@ export class WebSocketServer extends EventEmitter {
   /** Stops accepting; closes the HTTP server if this class made it. Open connections stay open, as in `ws`. */
   close(callback?: (error?: Error) => void): void {
     this.httpServer?.off('upgrade', this.onUpgrade);
+    this.detachHttp2?.();
     if (this.ownsServer && this.httpServer !== undefined) {
       this.httpServer.close((error) => {
         this.emit('close');
@@ -337,6 +402,11 @@ function reject(socket: Duplex, status: number, headers: readonly HttpHeader[] =
   const refusal = Number.isInteger(status) && status >= 400 && status <= 599 ? status : 400;
   if (socket.writable) socket.end(buildRejection({ status: refusal, headers }));
   else socket.destroy();
+}
+
+/** Whether an HTTP/2 WebSocket came over TLS. */
+function isSecure(request: Http2WebSocketRequest): boolean {
+  return (request.socket as { encrypted?: boolean } | undefined)?.encrypted === true;
 }
 
 function headersFrom(headers: Readonly<Record<string, string | number>> | undefined): HttpHeader[] {

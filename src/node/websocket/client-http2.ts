@@ -1,0 +1,214 @@
+/**
+ * The client half of RFC 8441: `new WebSocket(url, { http2 })` opens the
+ * WebSocket as one stream of an HTTP/2 session, its own (`http2: true`,
+ * `https://` for wss:, h2c for ws:, closed with the WebSocket) or the
+ * caller's `ClientHttp2Session` (left open: many WebSockets and requests
+ * share it).
+ *
+ * The extended CONNECT goes out only once the server's SETTINGS advertise
+ * `SETTINGS_ENABLE_CONNECT_PROTOCOL`. A server sends SETTINGS as its first
+ * frame, so the answer to a PING proves they have arrived: a session whose
+ * settings already say yes goes at once; otherwise we wait for the first
+ * SETTINGS or a PING's answer, whichever comes first. A server that does
+ * not advertise it fails the attempt with `ERR_WS_HTTP2_UNSUPPORTED`, or,
+ * with `http2Fallback: true` on a session of our own, tries HTTP/1.1 (a TLS
+ * server that does not offer h2 in ALPN counts as not advertising).
+ */
+import { connect as http2Connect, constants, type ClientHttp2Session } from 'node:http2';
+import type { IncomingHttpHeaders } from 'node:http2';
+import { NetrxError } from '../../runtime/index.js';
+import {
+  buildExtendedConnect,
+  checkExtendedConnectResponse,
+  negotiation,
+  type HttpHeader,
+  type PerMessageDeflateOffer,
+} from '../../websocket/index.js';
+import { nodeHandle } from './handles.js';
+import type { ClientOptions, ClientSink } from './client.js';
+
+/** What the HTTP/2 path needs from client.ts (passed in: client.ts imports this file). */
+export interface Http2ClientParts {
+  readonly offer: PerMessageDeflateOffer | false;
+  readonly headers: readonly HttpHeader[];
+  readonly tls: Record<string, unknown>;
+  /** Tries HTTP/1.1 instead (`http2Fallback`). */
+  readonly fallback: () => void;
+}
+
+const EMPTY = new Uint8Array(0);
+
+function ignore(): void {}
+
+function unsupported(message: string): NetrxError {
+  return new NetrxError('ERR_WS_HTTP2_UNSUPPORTED', message);
+}
+
+function handshakeError(message: string): NetrxError {
+  return new NetrxError('ERR_WS_HANDSHAKE', message);
+}
+
+/** Starts an RFC 8441 attempt; returns a function that abandons it. */
+export function openHttp2Client(
+  url: URL,
+  protocols: readonly string[],
+  options: ClientOptions,
+  sink: ClientSink,
+  parts: Http2ClientParts,
+): () => void {
+  const given = typeof options.http2 === 'object' ? options.http2 : undefined;
+  const secure = url.protocol === 'wss:';
+  const session =
+    given ??
+    http2Connect(`${secure ? 'https' : 'http'}://${url.host}`, {
+      ...(secure ? parts.tls : {}),
+      ...(options.localAddress === undefined ? {} : { localAddress: options.localAddress }),
+      ...(options.family === undefined ? {} : { family: options.family }),
+      ...(options.lookup === undefined ? {} : { lookup: options.lookup }),
+    } as Parameters<typeof http2Connect>[1]);
+  const owned = given === undefined;
+  let settled = false;
+  let stream: ReturnType<ClientHttp2Session['request']> | undefined;
+  const timer = setTimeout(
+    () => fail(handshakeError(`Opening handshake with ${url.href} timed out`)),
+    options.handshakeTimeout ?? 30_000,
+  );
+
+  function fail(error: Error | undefined, closeSession = owned): void {
+    if (settled) return;
+    settled = true;
+    clearTimeout(timer);
+    session.off('error', onSessionError);
+    stream?.close(constants.NGHTTP2_CANCEL);
+    if (closeSession) session.destroy();
+    sink.failed(error);
+  }
+
+  function notAdvertised(why: string): void {
+    if (owned && options.http2Fallback === true) {
+      settled = true;
+      clearTimeout(timer);
+      session.off('error', onSessionError);
+      session.destroy();
+      parts.fallback();
+      return;
+    }
+    fail(unsupported(`${url.host} does not accept WebSockets over HTTP/2: ${why}`));
+  }
+
+  // A session of our own that fails before the CONNECT: a server that does not speak h2.
+  function onSessionError(error: Error): void {
+    notAdvertised(error.message);
+  }
+  if (owned) session.on('error', onSessionError);
+  if (owned) {
+    session.once('connect', () => {
+      const alpn = (session.socket as { alpnProtocol?: string | false } | undefined)?.alpnProtocol;
+      if (secure && alpn !== 'h2') notAdvertised('its TLS did not offer h2 (ALPN)');
+    });
+  }
+
+  whenSettingsKnown(session, (gone) => {
+    if (settled) return;
+    if (gone) {
+      fail(handshakeError(`The HTTP/2 session to ${url.host} closed before the CONNECT`));
+      return;
+    }
+    if (session.remoteSettings.enableConnectProtocol !== true) {
+      notAdvertised('its SETTINGS lack SETTINGS_ENABLE_CONNECT_PROTOCOL (RFC 8441)');
+      return;
+    }
+    request();
+  });
+
+  function request(): void {
+    const built = buildExtendedConnect({
+      authority: url.host,
+      scheme: secure ? 'https' : 'http',
+      path: `${url.pathname}${url.search}`,
+      protocols,
+      perMessageDeflate: parts.offer,
+      headers: parts.headers,
+      ...(options.origin === undefined ? {} : { origin: options.origin }),
+    });
+    const fields: Record<string, string> = {};
+    for (const [name, value] of built.headers) fields[name] = value;
+    const made = session.request(fields, { endStream: false });
+    stream = made;
+    made.on('error', (error: Error) => fail(error));
+    made.on('response', (headers: IncomingHttpHeaders) => {
+      if (settled) return;
+      const status = Number(headers[':status']);
+      const list: HttpHeader[] = [];
+      for (const [name, value] of Object.entries(headers)) {
+        if (name.startsWith(':') || value === undefined) continue;
+        for (const v of Array.isArray(value) ? value : [value]) list.push([name, String(v)]);
+      }
+      const result = checkExtendedConnectResponse(built, status, list);
+      if (!result.ok) {
+        fail(handshakeError(`WebSocket handshake refused: ${result.failure.message}`));
+        return;
+      }
+      const handle = nodeHandle(
+        'client',
+        options,
+        url.host,
+        typeof options.perMessageDeflate === 'object' ? options.perMessageDeflate : undefined,
+      );
+      handle.open(negotiation(result.value));
+      settled = true;
+      clearTimeout(timer);
+      if (owned) {
+        // Its errors now reach the WebSocket through its stream (closed: 1006).
+        session.off('error', onSessionError);
+        session.on('error', ignore);
+        // Our own session lives as long as its one WebSocket.
+        made.once('close', () => session.close());
+      }
+      sink.opened(made, handle, EMPTY);
+    });
+  }
+
+  return () => fail(handshakeError('WebSocket was closed before the connection was established'));
+}
+
+/** Sessions whose SETTINGS we are waiting for, with who waits (one set of listeners each). */
+const waiting = new WeakMap<ClientHttp2Session, ((gone: boolean) => void)[]>();
+
+/**
+ * Calls `then(false)` once the server's SETTINGS are known (see the essay),
+ * or `then(true)` if the session closes first. Concurrent attempts on one
+ * session share one listener set.
+ */
+function whenSettingsKnown(session: ClientHttp2Session, then: (gone: boolean) => void): void {
+  if (session.remoteSettings.enableConnectProtocol === true) {
+    then(false);
+    return;
+  }
+  const queued = waiting.get(session);
+  if (queued !== undefined) {
+    queued.push(then);
+    return;
+  }
+  const waiters = [then];
+  waiting.set(session, waiters);
+  const settle = (gone: boolean): void => {
+    if (waiting.get(session) !== waiters) return;
+    waiting.delete(session);
+    session.off('remoteSettings', known);
+    session.off('close', closed);
+    for (const waiter of waiters) waiter(gone);
+  };
+  const known = (): void => settle(false);
+  const closed = (): void => settle(true);
+  session.once('remoteSettings', known);
+  session.once('close', closed);
+  const ping = (): void => {
+    if (session.destroyed || session.closed) return;
+    session.ping((error) => {
+      if (error === null) settle(false);
+    });
+  };
+  if (session.connecting) session.once('connect', ping);
+  else ping();
+}
