@@ -8,6 +8,7 @@
  * status that says what went wrong (http-answers.ts).
  */
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { Server as HttpsServer } from 'node:https';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Clock } from '../../runtime/index.js';
@@ -30,6 +31,7 @@ import {
   type UpgradeRoute,
 } from './http-routes.js';
 import { ConnectionGuard, type ConnectionLimits } from './http-security.js';
+import type { TlsPems } from './http-tls.js';
 import { handleUpgrade } from './http-upgrade.js';
 import { DEFAULT_LOGIN_LIMITS, type LoginLimits } from './login-limiter.js';
 import { reportAuthEvent, serveLogin } from './login-routes.js';
@@ -222,6 +224,16 @@ export class HttpStatusServer {
     );
     this.bound = bound;
     return { host, port, url };
+  }
+
+  /**
+   * Serves new TLS handshakes with `pems` (a renewed certificate); the
+   * listening socket and open connections keep theirs. Throws, keeping the
+   * running certificate, when OpenSSL refuses them or the server is plain HTTP.
+   */
+  renewTls(pems: TlsPems): void {
+    if (this.options.tls === undefined) throw new Error('http.tls: the endpoint serves plain HTTP');
+    (this.server as HttpsServer).setSecureContext({ cert: pems.cert, key: pems.key });
   }
 
   /**
