@@ -10,6 +10,7 @@ export default tseslint.config(
       'node_modules/**',
       'coverage/**',
       'ui/dist/**',
+      'ui/.dist-build-*/**',
       'types/**',
       '*.d.ts',
       'dist-bench/**',

@@ -3,8 +3,18 @@
 // node_modules exists.
 import { spawn, spawnSync } from 'node:child_process';
 import { constants } from 'node:os';
-import { chmodSync, existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
 
 export const root = resolve(import.meta.dirname, '..', '..');
 
@@ -195,13 +205,59 @@ export async function ensureDashboard({ force = false } = {}) {
   const newest = Math.max(...inputs.map(newestMtime));
   if (!force && existsSync(stamp) && statSync(stamp).mtimeMs >= newest) return 0;
   step('building the dashboard ui/dist/ (vite build)');
+  // Built beside ui/dist, then published into it: Vite empties its outDir
+  // first, and a host starting meanwhile (a test file beside the one that
+  // builds) would find no page and answer 503.
+  const staging = join(ui, `.dist-build-${process.pid}`);
   const code = await runForwardingSignals(
     process.execPath,
-    [join(root, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--logLevel', 'warn'],
+    [
+      join(root, 'node_modules', 'vite', 'bin', 'vite.js'),
+      'build',
+      '--logLevel',
+      'warn',
+      '--outDir',
+      staging,
+      '--emptyOutDir',
+    ],
     { cwd: ui },
   );
-  if (code === 0) writeFileSync(stamp, `${new Date().toISOString()}\n`);
+  if (code === 0) {
+    publishDashboard(staging, join(ui, 'dist'));
+    writeFileSync(stamp, `${new Date().toISOString()}\n`);
+  }
+  rmSync(staging, { recursive: true, force: true });
   return code;
+}
+
+function filesUnder(dir) {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isFile())
+    .map((entry) => relative(dir, join(entry.parentPath, entry.name)));
+}
+
+/**
+ * Puts a build into `out` so a reader finds a whole page at every moment:
+ * the assets first (content-hashed names: new ones do not replace old
+ * ones), then each other file by rename (atomic), index.html last, and only
+ * then the files the new build no longer has.
+ */
+function publishDashboard(staging, out) {
+  const fresh = filesUnder(staging);
+  const ordered = [
+    ...fresh.filter((f) => f !== 'index.html'),
+    ...fresh.filter((f) => f === 'index.html'),
+  ];
+  for (const file of ordered) {
+    const target = join(out, file);
+    mkdirSync(dirname(target), { recursive: true });
+    const temporary = join(dirname(target), `.${process.pid}.tmp`);
+    copyFileSync(join(staging, file), temporary);
+    renameSync(temporary, target);
+  }
+  const keep = new Set([...fresh, '.build-stamp']);
+  for (const file of filesUnder(out)) if (!keep.has(file)) rmSync(join(out, file), { force: true });
 }
 
 function installed(name) {

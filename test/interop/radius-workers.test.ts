@@ -25,6 +25,8 @@ import type * as NodeRadius from '../../src/node/radius/index.js';
 import type * as Runtime from '../../src/node/runtime/index.js';
 import type * as Radius from '../../src/radius/index.js';
 import type * as Trace from '../../src/trace/index.js';
+import { formatMetrics } from '../../src/node/host/metrics.js';
+import { radiusMetrics } from '../../src/node/host/radius-metrics.js';
 import { commandExists, requirePeers } from './support/peers.js';
 import { ran, stopped, watched } from './support/processes.js';
 
@@ -247,12 +249,33 @@ describe.skipIf(peers.skip)('netrx radius serve --workers 2', () => {
       const onZero = states.filter((s) => s[1] === 0).length;
       expect(onZero).toBeGreaterThan(0);
       expect(onZero).toBeLessThan(16);
+      // Review D6: per-worker requests and restarts, as /metrics shows them.
+      const perWorker = server.pool?.workerStats() ?? [];
+      expect(perWorker.map((w) => w.up)).toEqual([true, true]);
+      expect(perWorker.reduce((n, w) => n + w.received, 0)).toBe(before.received);
+      const families = () =>
+        formatMetrics(
+          radiusMetrics({
+            stats: server.stats(),
+            auths: [],
+            radsec: undefined,
+            workers: server.pool?.workerStats() ?? [],
+          }),
+        );
+      expect(families()).toContain('netrx_radius_workers_up 2\n');
+      expect(families()).toContain('netrx_radius_worker_restarts_total{worker="0"} 0\n');
       const threads = server.pool?.threadIds() ?? [];
       await server.pool?.terminateWorker(0);
       await new Promise((r) => setTimeout(r, 500)); // the replacement starts (a real thread, real time)
       expect(server.pool?.threadIds()[0]).not.toBe(threads[0]);
       const after = await server.refreshStats();
       expect(after.workers).toMatchObject({ restarts: 1, conversationsLost: onZero });
+      const afterWorkers = server.pool?.workerStats() ?? [];
+      expect(afterWorkers[0]).toMatchObject({ up: true, restarts: 1 });
+      // The crashed worker's requests stay counted: the counter never goes down.
+      expect(afterWorkers[0]?.received).toBeGreaterThanOrEqual(perWorker[0]?.received ?? 0);
+      expect(families()).toContain('netrx_radius_worker_restarts_total{worker="0"} 1\n');
+      expect(families()).toContain('netrx_radius_worker_conversations_lost_total');
       expect(after.sessions).toBe(16 - onZero);
       // A later round of a lost conversation: the new worker 0 knows no such State, so Access-Reject.
       const lostState = states.find((s) => s[1] === 0) as Uint8Array;

@@ -17,11 +17,15 @@ import {
 } from '../cluster/index.js';
 import type { HostConfig } from './config.js';
 import { queueLimits } from './capture-service.js';
+import { natsCaptureMetrics } from './nats-metrics.js';
+import type { MetricFamily } from './metrics.js';
 
 export interface CaptureNats {
   /** The sessions to serve from streams, by name. */
   readonly sources: ReadonlyMap<string, SessionSource>;
   status(): Record<string, unknown>;
+  /** `/metrics`: the link (connected, reconnects), each publisher and each stream read. */
+  metrics(): MetricFamily[];
   close(): Promise<void>;
 }
 
@@ -33,6 +37,12 @@ export async function startCaptureNats(
   const nats = config.nats;
   if (nats.servers.length === 0) return undefined;
   const link = await connectNatsCapture({ servers: nats.servers, name: `netrx up ${nats.host}` });
+  // The client reconnects forever on its own: count the changes for /metrics.
+  const connection = { connected: true, reconnects: 0 };
+  link.onStatus((status) => {
+    if (status === 'connected' && !connection.connected) connection.reconnects++;
+    connection.connected = status === 'connected';
+  });
   const publishers: CapturePublisher[] = [];
   const sources = new Map<string, StreamSessionSource>();
   try {
@@ -93,6 +103,13 @@ export async function startCaptureNats(
         ...s.stats(),
       })),
     }),
+    metrics: () =>
+      natsCaptureMetrics({
+        ...connection,
+        consumerErrors: link.consumerErrors,
+        publish: publishers.map((p, i) => ({ session: nats.publish[i] ?? '', ...p.stats() })),
+        serve: [...sources.values()].map((s) => ({ session: s.session, ...s.stats() })),
+      }),
     async close() {
       for (const publisher of publishers) publisher.close();
       await link.close();

@@ -294,6 +294,7 @@ export function captureService(
           type: 'gauge',
           samples: each((s) => (s.open ? 1 : 0)),
         },
+        ...(nats?.metrics() ?? []),
       ];
     },
   };

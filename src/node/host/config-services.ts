@@ -87,7 +87,10 @@ export const httpSection = section(
         /** A whole request (headers and body) must arrive within this. */
         requestTimeoutMs: field(integer(100, 3_600_000), 10_000),
         maxConnections: field(integer(1, 1_000_000), 1024),
-        /** Connections from one address at once (WebSockets included); loopback is one address. */
+        /**
+         * Connections from one address at once (WebSockets included): IPv6 by its
+         * /64, all of loopback (127/8, ::1, ::ffff:127.x) as one, as the login limiter.
+         */
         maxConnectionsPerAddress: field(integer(1, 1_000_000), 128),
         /** WebSocket connections (capture, viewers, echo) at once, handshakes included. */
         maxWebSockets: field(integer(1, 1_000_000), 256),

@@ -132,7 +132,7 @@ describe('host configuration', () => {
         login: DEFAULT_LOGIN,
         limits: DEFAULT_LIMITS,
       },
-      link: { vxlan: [] },
+      link: { vxlan: [], pcapReplay: [] },
       websocket: {
         echo: {
           enabled: true,

@@ -33,6 +33,7 @@ import {
   type Schema,
 } from './schema.js';
 import { parsePortSpec } from './port-service.js';
+import { checkPcapReplays, pcapReplayList } from './config-pcap-replay.js';
 import { PORT_SPECS } from '../port/spec.js';
 
 /** `script.chat`: the script as words (a list) or the name of a chat file (a string). */
@@ -180,6 +181,8 @@ export const hostConfigSchema = object({
         ),
         [],
       ),
+      /** Capture files replayed as adapters' wires (config-pcap-replay.ts). */
+      pcapReplay: pcapReplayList,
     }),
   ),
   websocket: section(
@@ -392,6 +395,10 @@ export function validateHostConfig(value: unknown): HostConfig {
           : 'needs chat (a list of words or a chat file) or scp (a .scp file)',
       );
   });
+  checkPcapReplays(
+    config.link.pcapReplay,
+    new Map([...adapters].map(([name, index]) => [name, `link.vxlan[${index}]`])),
+  );
   checkServices(config, value);
   return config;
 }

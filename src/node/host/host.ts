@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import { HostListenError } from './start-errors.js';
 import { pino } from 'pino';
 import type { Clock, Crypto } from '../../runtime/index.js';
@@ -22,6 +21,7 @@ import {
 import { AdapterCapture, PacketHistory } from './packet-history.js';
 import { dashboardSnapshot } from './dashboard-snapshot.js';
 import { HttpStatusServer, WithStatus } from './http-status.js';
+import { TlsRotation, readTlsFiles } from './http-tls.js';
 import type { HostLogger } from './logger.js';
 import { hostMetrics } from './host-metrics.js';
 import { METRICS_CONTENT_TYPE, formatMetrics, type MetricFamily } from './metrics.js';
@@ -166,18 +166,12 @@ export async function startHost(
   applyTraceConsole();
 
   const { tls, token } = config.http;
+  const pems = tls.cert === '' ? undefined : await readTlsFiles(tls);
   const http = new HttpStatusServer({
     host: config.http.host,
     port: config.http.port,
     trace: provider,
-    ...(tls.cert === ''
-      ? {}
-      : {
-          tls: {
-            cert: await readFile(tls.cert, 'utf8').catch(fileError('http.tls.cert', tls.cert)),
-            key: await readFile(tls.key, 'utf8').catch(fileError('http.tls.key', tls.key)),
-          },
-        }),
+    ...(pems === undefined ? {} : { tls: pems }),
     ...(token === '' ? {} : { token }),
     sessionMs: config.http.sessionMinutes * 60_000,
     login: {
@@ -193,6 +187,9 @@ export async function startHost(
     logger,
     clock,
   });
+  // A renewed certificate at the same paths is served from the next reload on (review D2).
+  const certificate =
+    pems === undefined ? undefined : new TlsRotation(tls, pems, (next) => http.renewTls(next));
   const started: Started[] = [];
   const running: HostService[] = [];
   let reloads = { applied: 0, refused: 0 };
@@ -222,6 +219,7 @@ export async function startHost(
           connections: http.connections.stats(),
           timedOut: http.timedOut,
           login: http.auth.required ? http.auth.stats() : { required: false },
+          ...(certificate === undefined ? {} : { tls: certificate.status() }),
         },
         ...running.map((service) => ({
           name: service.name,
@@ -363,6 +361,21 @@ export async function startHost(
             ...emptyPlan(),
           };
         }
+        try {
+          if ((await certificate?.reload()) === 'renewed')
+            logger.info(
+              { service: 'http', fingerprint256: certificate?.status().fingerprint256 },
+              'http.tls: serving the renewed certificate to new connections',
+            );
+        } catch (error) {
+          reloads = { ...reloads, refused: reloads.refused + 1 };
+          const message = (error as Error).message;
+          lastFailedReload = {
+            at: new Date(clock.now()).toISOString(),
+            failed: [{ name: 'http', error: message }],
+          };
+          return { ok: false, error: message, ...emptyPlan() };
+        }
         const plan = planReload(running, services);
         // Stop what goes, dependents first (reverse start order), then start what comes.
         for (const service of [...running].reverse())
@@ -451,17 +464,6 @@ export async function startHost(
         packets.close();
         adapters.provider.close();
       })()),
-  };
-}
-
-function fileError(key: string, file: string): (error: unknown) => never {
-  return (error) => {
-    throw new Error(
-      `http: ${key} ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
-      {
-        cause: error,
-      },
-    );
   };
 }
 

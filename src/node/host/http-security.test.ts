@@ -3,11 +3,14 @@
 // S2), fair session eviction, what /metrics, the log
 // and the trace say about it (never the token), the POST Origin rule, and
 // the security headers and the clean redirect.
+import { EventEmitter } from 'node:events';
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
+import type { Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { decodePayload, type TraceEvent } from '../../trace/index.js';
 import { validateHostConfig } from './config.js';
 import { startHost, type RunningHost } from './host.js';
+import { ConnectionGuard } from './http-security.js';
 import { createHostLogger } from './logger.js';
 import { servicesFromConfig } from './services.js';
 
@@ -297,5 +300,45 @@ describe('netrx up: security headers and the clean redirect (F5)', () => {
     const get = await send(host.loginUrl as string);
     expect(get.headers.location).toBe('./');
     expect(get.headers['set-cookie']?.[0]).toMatch(/^netrx-session=/);
+  });
+});
+
+describe('ConnectionGuard: which addresses count as one (http.limits.maxConnectionsPerAddress)', () => {
+  /** A stand-in socket: the guard reads `remoteAddress`, listens for `close`, may destroy it. */
+  function socket(remoteAddress: string) {
+    const emitter = new EventEmitter() as EventEmitter & {
+      remoteAddress: string;
+      destroyed: boolean;
+      destroy(): void;
+    };
+    emitter.remoteAddress = remoteAddress;
+    emitter.destroyed = false;
+    emitter.destroy = () => {
+      emitter.destroyed = true;
+    };
+    return emitter;
+  }
+  const admit = (guard: ConnectionGuard, address: string) =>
+    guard.admit(socket(address) as unknown as Socket);
+
+  it('every loopback address is one, as for the login limiter; others count apart (IPv6 by /64)', () => {
+    const guard = new ConnectionGuard({
+      maxConnections: 100,
+      maxConnectionsPerAddress: 2,
+      maxWebSockets: 1,
+    });
+    expect(admit(guard, '127.0.0.1')).toBe(true);
+    expect(admit(guard, '127.8.9.10')).toBe(true);
+    for (const local of ['127.0.0.2', '::1', '::ffff:127.0.0.3'])
+      expect(admit(guard, local), local).toBe(false);
+    expect(admit(guard, '192.0.2.1')).toBe(true);
+    expect(admit(guard, '192.0.2.1')).toBe(true);
+    expect(admit(guard, '192.0.2.1')).toBe(false);
+    expect(admit(guard, '192.0.2.2')).toBe(true);
+    expect(admit(guard, '2001:db8:0:1::1')).toBe(true);
+    expect(admit(guard, '2001:db8:0:1::2')).toBe(true);
+    expect(admit(guard, '2001:db8:0:1::3')).toBe(false);
+    expect(admit(guard, '2001:db8:0:2::1')).toBe(true);
+    expect(guard.stats()).toMatchObject({ open: 8, refusedPerAddress: 5 });
   });
 });

@@ -17,7 +17,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { addressKey } from './login-limiter.js';
+import { addressKey, limiterKey } from './login-limiter.js';
 import { sameOrigin } from './session-auth.js';
 
 /** On every answer of the API (JSON, text, downloads, redirects). */
@@ -55,8 +55,12 @@ export interface ConnectionStats {
 }
 
 /**
- * Counts the server's connections by remote address (IPv6 by /64) and the
- * WebSockets handed to upgrade routes; refuses what is over a bound.
+ * Counts the server's connections by remote address (IPv6 by /64, all of
+ * loopback as one: the login limiter's `limiterKey`) and the WebSockets
+ * handed to upgrade routes; refuses what is over a bound. Any local user
+ * can connect from any 127.x address without privilege, so keying them
+ * apart would let one local client hold 16 million times the per-address
+ * bound; they are one machine, so one address.
  */
 export class ConnectionGuard {
   private readonly limits: ConnectionLimits;
@@ -71,7 +75,7 @@ export class ConnectionGuard {
 
   /** A new connection: false (and the socket destroyed) when it is over a bound. */
   admit(socket: Socket): boolean {
-    const key = addressKey(socket.remoteAddress);
+    const key = limiterKey(addressKey(socket.remoteAddress));
     const count = this.byAddress.get(key) ?? 0;
     if (this.open >= this.limits.maxConnections) {
       this.refused.total++;

@@ -38,7 +38,8 @@ import { demoUserInUsersFile } from './config-checks.js';
 import { RECENT_AUTHENTICATIONS, type SnapshotAuthentication } from './dashboard-snapshot.js';
 import { isLoopbackAddress } from '../capture/index.js';
 import type { HostService } from './host.js';
-import { samplesOf, type MetricFamily } from './metrics.js';
+import type { MetricFamily } from './metrics.js';
+import { radiusMetrics } from './radius-metrics.js';
 
 export type RadiusConfig = HostConfig['radius'];
 
@@ -382,48 +383,14 @@ export function radiusService(initial: RadiusConfig): RadiusService {
           : { radsec: { port: server.radsec.port, ...server.radsec.stats() } }),
       };
     },
-    metrics: (): MetricFamily[] => {
-      if (server === undefined) return [];
-      const stats = server.stats();
-      return [
-        {
-          name: 'netrx_radius_requests_received_total',
-          help: 'RADIUS datagrams received.',
-          type: 'counter',
-          samples: [{ value: stats.received }],
-        },
-        {
-          name: 'netrx_radius_responses_total',
-          help: 'RADIUS answers by kind: accept, reject, challenge.',
-          type: 'counter',
-          samples: [
-            { labels: { response: 'accept' }, value: stats.accepted },
-            { labels: { response: 'reject' }, value: stats.rejected },
-            { labels: { response: 'challenge' }, value: stats.challenged },
-          ],
-        },
-        {
-          name: 'netrx_radius_eap_auths_total',
-          help: 'EAP authentications through RADIUS that ended, by method and result.',
-          type: 'counter',
-          samples: [...auths.values()].map((a) => ({
-            labels: { method: a.method, result: a.result },
-            value: a.count,
-          })),
-        },
-        {
-          name: 'netrx_radius_dropped_total',
-          help: 'RADIUS datagrams dropped, by reason.',
-          type: 'counter',
-          samples: samplesOf(stats.dropped, 'reason'),
-        },
-        {
-          name: 'netrx_radius_sessions',
-          help: 'EAP conversations in progress.',
-          type: 'gauge',
-          samples: [{ value: stats.sessions }],
-        },
-      ];
-    },
+    metrics: (): MetricFamily[] =>
+      server === undefined
+        ? []
+        : radiusMetrics({
+            stats: server.stats(),
+            auths: [...auths.values()],
+            radsec: server.radsec?.stats(),
+            workers: server.pool?.workerStats() ?? [],
+          }),
   };
 }

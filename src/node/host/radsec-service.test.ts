@@ -3,6 +3,7 @@
 // TLS with the demo client certificate, and /health counts the connection.
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { connect } from 'node:tls';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createMd5Method } from '../../eap/index.js';
@@ -51,6 +52,18 @@ describe('netrx up: radius.radsec', () => {
       ).services.find((s) => s.name === 'radius');
     const radsecPort = (await health())?.radsec?.port ?? 0;
     expect(radsecPort).toBeGreaterThan(0);
+    // Review D6: RadSec's connections, refusals and requests in /metrics, before and after.
+    const metric = async (name: string) => {
+      const text = await (await fetch(new URL('/metrics', host.url))).text();
+      const values = text
+        .split('\n')
+        .filter((line) => line.startsWith(`${name} `) || line.startsWith(`${name}{`))
+        .map((line) => Number(line.slice(line.lastIndexOf(' ') + 1)));
+      return values.length === 0 ? undefined : values.reduce((a, b) => a + b, 0);
+    };
+    expect(await metric('netrx_radsec_connections_accepted_total')).toBe(0);
+    expect(await metric('netrx_radsec_requests_total')).toBe(0);
+    expect(await metric('netrx_radsec_refused_total')).toBeUndefined();
     const result = await runRadiusEapTest({
       servers: [{ address: '127.0.0.1', port: radsecPort, secret: 'radsec' }],
       methods: [createMd5Method({ crypto: nodeCrypto })],
@@ -67,5 +80,26 @@ describe('netrx up: radius.radsec', () => {
     });
     expect(result.outcome, result.reason).toBe('success');
     expect((await health())?.radsec?.accepted).toBe(1);
+    expect(await metric('netrx_radsec_connections_accepted_total')).toBe(1);
+    expect(await metric('netrx_radsec_requests_total')).toBeGreaterThanOrEqual(2);
+    expect(await metric('netrx_radsec_responses_total')).toBeGreaterThanOrEqual(2);
+    expect(await metric('netrx_radsec_connections')).toBeGreaterThanOrEqual(0);
+
+    // A client without a certificate: refused (mutual TLS), counted by reason.
+    await new Promise<void>((resolve) => {
+      const socket = connect({
+        host: '127.0.0.1',
+        port: radsecPort,
+        ca: certs.ca.certPem,
+        servername: 'radius.netrx.test',
+      });
+      socket.on('error', () => resolve());
+      socket.on('close', () => resolve());
+      socket.on('data', () => undefined);
+    });
+    const deadline = Date.now() + 5000;
+    while ((await metric('netrx_radsec_refused_total')) === undefined && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 20));
+    expect(await metric('netrx_radsec_refused_total')).toBe(1);
   });
 });

@@ -1,6 +1,7 @@
 import { startVxlanHost, type Ieee8021xOptions, type VxlanHost } from '../link/index.js';
 import { captureService } from './capture-service.js';
 import { vxlanAdapterName, type HostConfig } from './config.js';
+import { pcapReplayService } from './pcap-replay-service.js';
 import { syntheticMethods } from './config-checks.js';
 import type { HostService } from './host.js';
 import { samplesOf, type MetricFamily } from './metrics.js';
@@ -23,6 +24,7 @@ export function servicesFromConfig(config: HostConfig): HostService[] {
   const radius = config.radius.enabled ? radiusService(config.radius) : undefined;
   if (radius !== undefined) services.push(radius);
   services.push(...vxlanServices(config));
+  services.push(...config.link.pcapReplay.map(pcapReplayService));
   if (config.websocket.echo.enabled) services.push(websocketEchoService(config.websocket.echo));
   for (const port of config.ports) services.push(portService(port));
   // The synthetic peer has no certificates: it runs the password methods only (config-checks.ts).

@@ -45,6 +45,39 @@ describe('replayPcap', () => {
     expect(stats).toEqual({ frames: 5, accepted: 5, skipped: 1, truncated: 0 });
     expect(stamps).toEqual([1000, 2000, 3000, 4000, 5000]);
     expect(completes).toBe(3);
+
+    // A pace wait completes the burst so far first: no burst stays open across a timer.
+    const seen: string[] = [];
+    const paced = new Adapter({ name: 'paced', mac: Uint8Array.of(2, 0, 0, 0, 0, 1) });
+    paced.openBinding(
+      {
+        receive: () => (seen.push('frame'), 'accepted'),
+        receiveComplete: () => void seen.push('complete'),
+      },
+      { name: 'all', packetFilter: PacketFilter.Promiscuous },
+    );
+    const waits: bigint[] = [];
+    await replayPcap(file, paced, {
+      burst: 64,
+      pace: (stamp) => {
+        if (stamp !== 3_000_000_000n) return undefined;
+        waits.push(stamp);
+        seen.push('wait');
+        return Promise.resolve().then(() => void seen.push('resumed'));
+      },
+    });
+    expect(waits).toEqual([3_000_000_000n]);
+    expect(seen).toEqual([
+      'frame',
+      'frame',
+      'wait',
+      'complete',
+      'resumed',
+      'frame',
+      'frame',
+      'frame',
+      'complete',
+    ]);
   });
 
   it('rejects a bad file with a one-line reason and a bad burst size', async () => {

@@ -4,6 +4,14 @@ import { readPcapFile, type ReadPcapFileOptions } from './pcap-file.js';
 export interface PcapReplayOptions extends ReadPcapFileOptions {
   /** Frames per burst: `receiveComplete` runs after each. Default 64. */
   readonly burst?: number;
+  /**
+   * Called before each Ethernet record with its timestamp (ns since the
+   * epoch, when the file has one). A promise it returns is awaited before
+   * the record is indicated, after the burst so far is completed: a replay
+   * at the capture's own pace waits here, and a stop can end the replay by
+   * rejecting.
+   */
+  readonly pace?: (timestampNanos: bigint | undefined) => Promise<void> | undefined;
 }
 
 export interface PcapReplayStats {
@@ -36,6 +44,7 @@ export async function replayPcap(
   options: PcapReplayOptions = {},
 ): Promise<PcapReplayStats> {
   const burst = options.burst ?? 64;
+  const pace = options.pace;
   if (!Number.isInteger(burst) || burst < 1) {
     throw new RangeError(`Replay burst must be a positive integer: got ${burst}`);
   }
@@ -49,6 +58,12 @@ export async function replayPcap(
       if (record.linkType !== 1) {
         skipped++;
         continue;
+      }
+      const wait = pace?.(record.timestamp);
+      if (wait !== undefined) {
+        if (inBurst > 0) adapter.receiveComplete();
+        inBurst = 0;
+        await wait;
       }
       frames++;
       const oob =

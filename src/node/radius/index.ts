@@ -13,7 +13,11 @@ export {
   type RadiusUdpServerOptions,
   type RadiusUdpServerStats,
 } from './server.js';
-export { RadiusWorkerPool, type RadiusWorkerPoolStats } from './worker-pool.js';
+export {
+  RadiusWorkerPool,
+  type RadiusWorkerPoolStats,
+  type RadiusWorkerStats,
+} from './worker-pool.js';
 export type { RadiusWorkerBuilt, RadiusWorkerSetup } from './worker-protocol.js';
 export {
   createServerMethod,

@@ -71,8 +71,22 @@ export interface RadiusWorkerPoolStats {
   readonly dropped: Readonly<Record<string, number>>;
 }
 
+/** One worker thread's counters, for per-worker metrics. */
+export interface RadiusWorkerStats {
+  readonly index: number;
+  /** Started and not exited (a crashed worker is down until its replacement is ready). */
+  readonly up: boolean;
+  /** Datagrams this slot's workers received, those of crashed ones included. */
+  readonly received: number;
+  /** Times this slot's worker was replaced after a crash. */
+  readonly restarts: number;
+}
+
 interface Slot {
   readonly index: number;
+  /** Received by this slot's crashed workers (their last report). */
+  retiredReceived: number;
+  restarts: number;
   worker: Worker;
   ready: boolean;
   /** Sent, not yet processed. */
@@ -234,6 +248,16 @@ export class RadiusWorkerPool {
     return { server, pool: this.poolStats() };
   }
 
+  /** Each worker slot: up or not, requests received (as of its last report), restarts. */
+  workerStats(): RadiusWorkerStats[] {
+    return this.slots.map((slot) => ({
+      index: slot.index,
+      up: slot.ready,
+      received: slot.retiredReceived + (slot.last?.received ?? 0),
+      restarts: slot.restarts,
+    }));
+  }
+
   /** Asks every ready worker for its counters now, then returns `stats()`. */
   async refreshStats(): Promise<ReturnType<RadiusWorkerPool['stats']>> {
     await Promise.all(
@@ -317,6 +341,8 @@ export class RadiusWorkerPool {
     const existing = this.slots[index];
     const slot: Slot = existing ?? {
       index,
+      retiredReceived: 0,
+      restarts: 0,
       worker,
       ready: false,
       outstanding: 0,
@@ -373,7 +399,9 @@ export class RadiusWorkerPool {
         if (this.closing || slot.stopping) return;
         // A crash: keep its counters, lose its conversations (counted), replace it.
         this.counters.restarts++;
+        slot.restarts++;
         const last = slot.last ?? ZERO_STATS;
+        slot.retiredReceived += last.received;
         this.counters.conversationsLost += last.sessions;
         this.retired = addStats(this.retired, last, false);
         const waiting = slot.datagrams.length;
