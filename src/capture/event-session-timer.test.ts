@@ -1,7 +1,7 @@
 // The Data Completion Timer (MS-LREC 3.1.4.2: armed when the first event is
 // queued, not by the call, and not restarted by later events), and where a
 // loss a `SessionSource` reports is counted. Each test here was written
-// against a mutant the rest of the suite let live (review 4: M1, M2, M20).
+// against a mutant the rest of the suite let live (review 4: M1, M2, M5, M20).
 import { describe, expect, it } from 'vitest';
 import { VirtualClock } from '../testing/index.js';
 import { TraceRegistry } from '../trace/index.js';
@@ -125,5 +125,23 @@ describe('Data Completion Timer', () => {
     expect(second.isPending).toBe(true);
     clock.advance(200); // t = 1300
     expect(second.result?.status === 'data' && walk(second.result.data)).toEqual(['e1']);
+  });
+});
+
+describe('a loss a SessionSource reports', () => {
+  it('lies after the events queued before it, in the filling buffer, with a buffer already sealed (M5)', () => {
+    const { table, handle, sink } = sourceSession({ eventsPerBuffer: 2 });
+    sink.record(record(0));
+    sink.record(record(1)); // sealed: 2 events
+    sink.record(record(2)); // filling: 1 event
+    sink.lost(5); // lost after event 2, not after event 1
+    sink.record(record(3)); // the filling buffer sealed: 2 events
+    const order: string[] = [];
+    for (let i = 0; i < 2; i++) {
+      const op = table.receiveData(handle);
+      if (op.result?.status !== 'data') throw new Error('expected a buffer at once');
+      order.push(...walk(op.result.data), '|');
+    }
+    expect(order).toEqual(['e0', 'e1', '|', 'e2', 'e3', 'lost5', '|']);
   });
 });
