@@ -266,7 +266,12 @@ describe('netrx capture extcap --capture into a fifo', () => {
 
   it.each([
     ['the server is not there', 'rpc://127.0.0.1:1', 's', /(ECONNREFUSED|refused)/i],
-    ['the session is unknown', undefined, 'no-such-session', /failed: 1168/],
+    [
+      'the session is unknown',
+      undefined,
+      'no-such-session',
+      /failed: ERROR_NOT_FOUND \(1168\): No session named/,
+    ],
   ])(
     'fails with one line when %s, after closing a fifo that holds the header (dumpcap sees the end)',
     async (_what, server, name, reason) => {
