@@ -129,6 +129,15 @@ describe('netrx capture extcap: the queries', () => {
     );
   });
 
+  it('--install DIR creates DIR (and its parents) when missing, and says so', async () => {
+    const dir = join(mkdtempSync(join(tmpdir(), 'ce-install-')), 'wireshark', 'extcap');
+    const { code, out } = await extcap('--install', dir);
+    expect(code).toBe(0);
+    expect(out[0]).toBe(`created ${dir}`);
+    expect(out[1]).toContain(join(dir, 'netrx-extcap'));
+    expect(statSync(join(dir, 'netrx-extcap')).mode & 0o777).toBe(0o755);
+  });
+
   it('--install DIR writes an executable launcher with absolute paths', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ce-install-'));
     const { code, out } = await extcap('--install', dir);
