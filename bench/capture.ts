@@ -3,11 +3,13 @@
  * through netrx/trace into one MS-LREC event session, and a client that
  * keeps a receive posted and takes every EVENT_BUFFER, against the physical
  * limit in-process: copying the same 232-byte items into 64 KiB buffers
- * with no session at all. Then a client that reads only after every 32nd
+ * with no session at all, by wall-clock rate and by CPU time per event
+ * (process.cpuUsage, interleaved, with the load average). Then a client that reads only after every 32nd
  * chunk of 256 events: loss must be exactly accounted (delivered + lost = generated).
  *
  *   npm run bench -- capture
  */
+import { loadavg } from 'node:os';
 import type { SessionHandle } from '../src/capture/index.js';
 import type { PendingReceive } from '../src/receive/index.js';
 import type { EventBufferMeta } from '../src/capture/index.js';
@@ -35,24 +37,59 @@ function drain(from: SessionHandle, repost = true): void {
 }
 
 const CHUNK = 256;
+const ours = (n: number): void => {
+  for (let i = 0; i < n; i += CHUNK) {
+    synthetic.emit(Math.min(CHUNK, n - i));
+    drain(handle);
+  }
+};
+const anchor = (n: number): void => {
+  copyItems(n, PAYLOAD);
+};
+
+/**
+ * CPU time per event (process.cpuUsage: user + system, this process only),
+ * ours and the anchor interleaved round by round, medians: on a machine other
+ * jobs load, wall-clock rates measure the neighbours too, CPU time much less.
+ */
+function cpuPerEvent(n: number, rounds = 7): { ours: number; anchor: number } {
+  const sample = (run: (n: number) => void): number => {
+    globalThis.gc?.();
+    const before = process.cpuUsage();
+    run(n);
+    const used = process.cpuUsage(before);
+    return ((used.user + used.system) * 1000) / n; // µs → ns per event
+  };
+  ours(n / 10);
+  anchor(n / 10);
+  const a: number[] = [];
+  const b: number[] = [];
+  for (let round = 0; round < rounds; round++) {
+    a.push(sample(ours));
+    b.push(sample(anchor));
+  }
+  const median = (v: number[]) => [...v].sort((x, y) => x - y)[Math.floor(v.length / 2)] ?? 0;
+  return { ours: median(a), anchor: median(b) };
+}
+
 await compare(
   'capture: synthetic → session → EVENT_BUFFER',
   {
     name: 'netrx session',
-    run(n) {
-      for (let i = 0; i < n; i += CHUNK) {
-        synthetic.emit(Math.min(CHUNK, n - i));
-        drain(handle);
-      }
-    },
+    run: ours,
   },
   {
     name: 'memcpy of the same 232-byte items into 64 KiB buffers',
-    run(n) {
-      copyItems(n, PAYLOAD);
-    },
+    run: anchor,
   },
   1_000_000,
+);
+const cpu = cpuPerEvent(1_000_000);
+process.stdout.write(
+  `cpu per event: netrx session ${cpu.ours.toFixed(1)} ns, memcpy anchor ${cpu.anchor.toFixed(1)} ns, ` +
+    `ratio ${(cpu.ours / cpu.anchor).toFixed(2)}x the anchor's (load average ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')})\n`,
 );
 
 // Flush what is left, then check the accounting of the fast client.

@@ -69,7 +69,12 @@ export {
   MIN_BUFFER_BYTES,
   type SessionLimits,
 } from './limits.js';
-export { CaptureErrorNumber, type CaptureErrorName, type CaptureControlCode } from './errors.js';
+export {
+  CaptureErrorNumber,
+  describeCaptureStatus,
+  type CaptureErrorName,
+  type CaptureControlCode,
+} from './errors.js';
 export {
   SYNTHETIC_PROVIDER_GUID,
   SYNTHETIC_PROVIDER_NAME,

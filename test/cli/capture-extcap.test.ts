@@ -129,6 +129,15 @@ describe('netrx capture extcap: the queries', () => {
     );
   });
 
+  it('--install DIR creates DIR (and its parents) when missing, and says so', async () => {
+    const dir = join(mkdtempSync(join(tmpdir(), 'ce-install-')), 'wireshark', 'extcap');
+    const { code, out } = await extcap('--install', dir);
+    expect(code).toBe(0);
+    expect(out[0]).toBe(`created ${dir}`);
+    expect(out[1]).toContain(join(dir, 'netrx-extcap'));
+    expect(statSync(join(dir, 'netrx-extcap')).mode & 0o777).toBe(0o755);
+  });
+
   it('--install DIR writes an executable launcher with absolute paths', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ce-install-'));
     const { code, out } = await extcap('--install', dir);
@@ -266,7 +275,12 @@ describe('netrx capture extcap --capture into a fifo', () => {
 
   it.each([
     ['the server is not there', 'rpc://127.0.0.1:1', 's', /(ECONNREFUSED|refused)/i],
-    ['the session is unknown', undefined, 'no-such-session', /failed: 1168/],
+    [
+      'the session is unknown',
+      undefined,
+      'no-such-session',
+      /failed: ERROR_NOT_FOUND \(1168\): No session named/,
+    ],
   ])(
     'fails with one line when %s, after closing a fifo that holds the header (dumpcap sees the end)',
     async (_what, server, name, reason) => {

@@ -150,7 +150,7 @@ describe.skipIf(peers.skip)('capture extcap: a failure reaches tshark', () => {
       await lab.close();
     }
     expect(stderr).toContain(
-      'netrx capture extcap: RpcNetEventOpenSession("no-such-session") failed: 1168',
+      'netrx capture extcap: RpcNetEventOpenSession("no-such-session") failed: ERROR_NOT_FOUND (1168): No session named "no-such-session"',
     );
   }, 30_000);
 });

@@ -105,6 +105,12 @@ export class RpcConnection {
   private released = false;
   /** Receives waiting for events, oldest first (one per session at most). */
   private parked: { callId: number; contextId: number; op: PendingReceive<EventBufferMeta> }[] = [];
+  /**
+   * Keys of the context handles opened on this connection. Only these keep it
+   * from idling out: a connection that joined a group and holds nothing of its
+   * own would otherwise pin another client's session forever.
+   */
+  private readonly ownHandles = new Set<string>();
   /** A call whose fragments are being thrown away after its first was refused. */
   private discardingCall: number | undefined;
   /** A fragmented request began in the chunk being handled (its deadline starts now). */
@@ -124,10 +130,20 @@ export class RpcConnection {
     this.framer = new PduFramer(server.maxFragLength);
     this.assembler = new StubAssembler(server.maxRequestBytes);
     this.deadlines = new ConnectionDeadlines(server.clock, server.limits, {
-      isBusy: () => this.parked.length > 0 || (this.group?.handles.size ?? 0) > 0,
+      isBusy: () => this.parked.length > 0 || this.holdsOwnHandle(),
       expire: (reason: DeadlineReason) => this.drop(reason),
     });
     if (this.refused !== undefined) this.isClosed = this.released = true;
+  }
+
+  /** Whether a handle opened here is still alive in the group (closed ones are forgotten). */
+  private holdsOwnHandle(): boolean {
+    const handles = this.group?.handles;
+    for (const key of this.ownHandles) {
+      if (handles?.has(key) === true) return true;
+      this.ownHandles.delete(key);
+    }
+    return false;
   }
 
   /** @internal the server accepted it: the bind deadline starts. */
@@ -399,6 +415,7 @@ export class RpcConnection {
       try {
         const session = this.server.table.openSession(name.value);
         handle = this.server.newHandle(this.group as AssociationGroup, session);
+        this.ownHandles.add(handleKey(handle));
       } catch (error) {
         status = win32Status(error);
       }

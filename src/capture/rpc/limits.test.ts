@@ -61,7 +61,7 @@ describe('LREC RPC server: deadlines', () => {
     expect(server.stats().dropped).toEqual({ 'idle-timeout': 1 });
   });
 
-  it('a connection with a parked RpcNetEventReceiveData is not idle, nor one whose group holds a session', () => {
+  it('a connection with a parked RpcNetEventReceiveData is not idle', () => {
     const { server, clock, session } = rpcSetup({ server: LIMITS });
     const parked = new TestPeer(server);
     parked.bind();
@@ -71,6 +71,22 @@ describe('LREC RPC server: deadlines', () => {
     expect(parked.closedByServer).toBe(false);
     expect(session.state).toBe('Running');
     expect(server.stats().dropped).toEqual({});
+  });
+
+  it('a connection holding a session it opened, with nothing parked, is not idle (M21)', () => {
+    const { server, clock, session } = rpcSetup({ server: LIMITS });
+    const holder = new TestPeer(server);
+    holder.bind();
+    const { handle } = holder.open(); // a session, and no receive posted
+    clock.advance(60_000);
+    expect(holder.closedByServer).toBe(false);
+    expect(session.state).toBe('Running');
+    expect(server.stats().dropped).toEqual({});
+    // Closing the handle ends the exemption: idle from the Close on.
+    holder.write(holder.client.close(handle).bytes);
+    clock.advance(LIMITS.idleTimeoutMs);
+    expect(holder.closedByServer).toBe(true);
+    expect(server.stats().dropped).toEqual({ 'idle-timeout': 1 });
   });
 
   it('a partial PDU must complete within its deadline: a byte at a time does not extend it (slowloris)', () => {

@@ -15,7 +15,7 @@ import {
 } from '../../wire/index.js';
 import { LrecRpcClient } from './client.js';
 import { encodeOpenRequest, isNullHandle } from './ndr.js';
-import { LREC_INTERFACE } from './server.js';
+import { LREC_INTERFACE, LrecRpcServer } from './server.js';
 
 const NDR20 = { uuid: NDR20_SYNTAX.uuid, major: 2, minor: 0 };
 const NDR64 = { uuid: NDR64_SYNTAX.uuid, major: 1, minor: 0 };
@@ -227,7 +227,8 @@ describe('LREC RPC server: calls', () => {
     peer.write(
       encodeRequest({ callId: 9, contextId: 0, opnum: 0, stub: new Uint8Array(10_000) }, 1432),
     );
-    expect(faultOf(peer).status).toBe(FaultStatus.nca_s_fault_remote_no_memory);
+    // The wire value as a literal: comparing with the constant would pass whatever it holds.
+    expect(faultOf(peer).status).toBe(0x1c00001b); // nca_s_fault_remote_no_memory (C706 appendix E)
     expect(peer.answers).toEqual([]);
     expect(peer.connection.bufferedBytes).toBe(0);
     expect(peer.open().status).toBe(0); // the connection still works
@@ -275,6 +276,69 @@ describe('LREC RPC server: rundown and association groups', () => {
     second.connection.closed();
     expect(session.state).toBe('Running'); // closed before the drop: nothing to run down
     expect(server.stats().rundowns).toBe(0);
+  });
+});
+
+describe('LREC RPC server: association groups cannot be guessed or borrowed', () => {
+  /** A Crypto that hands out `draws` (4-byte group ids) first, then counter bytes. */
+  function scriptedCrypto(draws: number[][]) {
+    let n = 0;
+    return {
+      randomBytes(length: number): Uint8Array<ArrayBuffer> {
+        const next = length === 4 ? draws.shift() : undefined;
+        if (next !== undefined) return new Uint8Array(next);
+        return new Uint8Array(length).map((_, i) => (n++ + i) & 0xff);
+      },
+    };
+  }
+
+  it('group ids come from the injected Crypto (not a counter); 0 and a live id are drawn again', () => {
+    const { table } = rpcSetup();
+    const crypto = scriptedCrypto([
+      [0xde, 0xad, 0xbe, 0xef],
+      [0, 0, 0, 0], // 0 means "new group" on the wire: never an id
+      [0xde, 0xad, 0xbe, 0xef], // live already
+      [0x01, 0x02, 0x03, 0x04],
+    ]);
+    const server = new LrecRpcServer({ table, crypto, allowUnauthenticated: true });
+    const ids = [new TestPeer(server).bind(), new TestPeer(server).bind()].map(
+      (ack) => ack?.kind === 'bind_ack' && ack.assocGroup,
+    );
+    expect(ids).toEqual([0xefbeadde, 0x04030201]);
+  });
+
+  it("a bind naming another address's group gets a new group and none of its handles", () => {
+    const { server, session } = rpcSetup();
+    const owner = new TestPeer(server, undefined, '192.0.2.1');
+    const ack = owner.bind();
+    if (ack?.kind !== 'bind_ack') throw new Error('bind');
+    const { handle } = owner.open();
+    const other = new TestPeer(server, undefined, '192.0.2.2');
+    other.write(other.client.bind(undefined, ack.assocGroup));
+    const joined = other.take();
+    expect(joined?.kind === 'bind_ack' && joined.assocGroup).not.toBe(ack.assocGroup);
+    other.write(other.client.receive(handle).bytes);
+    expect(faultOf(other).status).toBe(FaultStatus.nca_s_context_mismatch);
+    owner.connection.closed(); // the owner's group had one connection: run down now
+    expect(session.state).toBe('Stopped');
+    expect(server.stats().rundowns).toBe(1);
+  });
+
+  it("a connection that joined a group idles out: it cannot pin a dead client's session", () => {
+    const { server, session, clock } = rpcSetup({ server: { idleTimeoutMs: 5_000 } });
+    const owner = new TestPeer(server);
+    const ack = owner.bind();
+    if (ack?.kind !== 'bind_ack') throw new Error('bind');
+    owner.open();
+    const pinner = new TestPeer(server); // same address (a second local peer)
+    pinner.write(pinner.client.bind(undefined, ack.assocGroup));
+    pinner.take();
+    owner.connection.closed(); // the client dies; the group lives on through the pinner
+    expect(session.state).toBe('Running');
+    clock.advance(5_000);
+    expect(pinner.closedByServer).toBe(true);
+    expect(server.stats().dropped).toEqual({ 'idle-timeout': 1 });
+    expect(session.state).toBe('Stopped'); // run down with the group's last connection
   });
 });
 

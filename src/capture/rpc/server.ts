@@ -6,9 +6,12 @@
  * `RpcConnection.closed()` when the socket goes away.
  *
  * Association groups scope context handles (MS-RPCE 3.3.1.5.4): a bind
- * naming a live group joins it, otherwise a new group is made. When the last
- * connection of a group closes, every handle it holds is run down, which
- * MS-LREC maps to Stop (3.1.6.1).
+ * naming a live group joins it when it comes from the address that made the
+ * group (once binds authenticate: the same identity), otherwise a new group
+ * is made. Group ids are drawn from the injected Crypto, not counted, so a
+ * peer cannot name another client's group by guessing the next number. When
+ * the last connection of a group closes, every handle it holds is run down,
+ * which MS-LREC maps to Stop (3.1.6.1).
  *
  * Authentication is pluggable (`RpcAuthProvider`) and, until NTLM lands,
  * can only refuse: a bind carrying an auth trailer gets a bind_nak
@@ -40,7 +43,7 @@ export const noAuthProvider: RpcAuthProvider = {
 
 export interface LrecRpcServerOptions {
   readonly table: SessionTable;
-  /** Context handle GUIDs are random, so a client cannot guess another's. */
+  /** Context handle GUIDs and association group ids are random, so a client cannot guess another's. */
   readonly crypto: Pick<Crypto, 'randomBytes'>;
   /** Let unauthenticated associations call the interface. Default false (calls fault with 5). */
   readonly allowUnauthenticated?: boolean;
@@ -67,9 +70,10 @@ export interface LrecRpcServerOptions {
   /** A connection must be bound (bind_ack sent) this long after it opened (`bind-timeout`). Default 10 s; 0 = off. */
   readonly bindTimeoutMs?: number;
   /**
-   * A bound connection that holds no session (its association group has no
-   * context handle), has no receive parked and has sent nothing for this long
-   * is closed (`idle-timeout`). Default 120 s; 0 = off.
+   * A bound connection that holds no session (no context handle opened on
+   * this connection is still open: handles its group got through another
+   * connection do not count), has no receive parked and has sent nothing for
+   * this long is closed (`idle-timeout`). Default 120 s; 0 = off.
    */
   readonly idleTimeoutMs?: number;
   /**
@@ -148,6 +152,8 @@ export interface LrecRpcServerStats {
 /** @internal */
 export interface AssociationGroup {
   readonly id: number;
+  /** The address key of the connection that made the group: only it may join. */
+  readonly address: string;
   readonly connections: Set<RpcConnection>;
   /** Context handle GUID (hex) → session handle. */
   readonly handles: Map<string, SessionHandle>;
@@ -168,7 +174,6 @@ export class LrecRpcServer {
   private readonly groups = new Map<number, AssociationGroup>();
   private readonly connections = new Set<RpcConnection>();
   private readonly perAddress = new Map<string, number>();
-  private nextGroup = 0x1000;
   private nextConnection = 1;
   /** @internal */ readonly counters = {
     binds: 0,
@@ -248,18 +253,33 @@ export class LrecRpcServer {
     };
   }
 
-  /** @internal A bind: join `requested` if it is alive, else a new group (undefined when full). */
+  /**
+   * @internal A bind: join `requested` if it is alive and was made from the
+   * connection's address, else a new group (undefined when full). A group
+   * named from another address is not revealed: the bind gets a new one.
+   */
   joinGroup(connection: RpcConnection, requested: number): AssociationGroup | undefined {
     let group = requested === 0 ? undefined : this.groups.get(requested);
+    if (group !== undefined && group.address !== connection.address) group = undefined;
     if (group === undefined) {
       if (this.groups.size >= this.maxGroups) return undefined;
-      const id = this.nextGroup;
-      this.nextGroup = this.nextGroup >= 0xffff_fff0 ? 0x1000 : this.nextGroup + 1;
-      group = { id, connections: new Set(), handles: new Map() };
+      const id = this.newGroupId();
+      if (id === undefined) return undefined;
+      group = { id, address: connection.address, connections: new Set(), handles: new Map() };
       this.groups.set(id, group);
     }
     group.connections.add(connection);
     return group;
+  }
+
+  /** A random nonzero u32 no live group has; undefined if the Crypto keeps repeating itself. */
+  private newGroupId(): number | undefined {
+    for (let attempt = 0; attempt < 16; attempt++) {
+      const bytes = this.crypto.randomBytes(4);
+      const id = new DataView(bytes.buffer, bytes.byteOffset, 4).getUint32(0, true);
+      if (id !== 0 && !this.groups.has(id)) return id;
+    }
+    return undefined;
   }
 
   /** @internal A new context handle for `session` in `group`: 0 attributes + a random GUID. */

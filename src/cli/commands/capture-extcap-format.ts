@@ -92,7 +92,12 @@ export interface ExtcapCounters {
   clampedTimestamps: number;
   /** Packet events that are not Ethernet frames or do not decode (not written). */
   skipped: number;
+  /** Events of other providers (not packets: never written). */
+  otherEvents: number;
 }
+
+/** Non-packet events, with no packet event among them, after which the capture says why it is empty. */
+export const NO_PACKET_HINT_AFTER = 100;
 
 /**
  * The pcapng stream of one extcap capture: the section header and the one
@@ -121,6 +126,10 @@ export interface ExtcapCounters {
  * count packets only. A capture that needs exact packet drops opens a
  * session of the packet-capture provider alone.
  */
+/** The provider a session needs for packets, as `netrx up` and `capture serve` name it. */
+const NDIS_PACKET_PROVIDER_HINT =
+  'Microsoft-Windows-NDIS-PacketCapture (capture serve --link-vxlan; netrx up: providers ["*"])';
+
 /** The shortest time between two Interface Statistics Blocks (ns). */
 export const ISB_INTERVAL_NS = 1_000_000_000n;
 
@@ -135,6 +144,7 @@ export class ExtcapPcapngStream {
     badBuffers: 0,
     clampedTimestamps: 0,
     skipped: 0,
+    otherEvents: 0,
   };
   /** Lost packets not yet written: they go out as the next packet's epb_dropcount. */
   private unwritten = 0;
@@ -229,6 +239,7 @@ export class ExtcapPcapngStream {
     if (item.kind !== 'event') return undefined;
     if (item.record.header.providerId !== NDIS_PACKET_CAPTURE_PROVIDER_GUID) {
       this.mixed = true;
+      c.otherEvents++;
       return undefined;
     }
     const packet = packetFragment(item);
@@ -260,6 +271,22 @@ export class ExtcapPcapngStream {
     return c.lost + c.badBuffers + c.clampedTimestamps + c.skipped > 0;
   }
 
+  /**
+   * Why a capture shows no packet, when events came but none was a packet
+   * (the session has no packet-capture provider): `final` (the capture
+   * ended) after any such event, otherwise after `NO_PACKET_HINT_AFTER`.
+   * Undefined when there is nothing to explain.
+   */
+  noPacketHint(final: boolean): string | undefined {
+    const c = this.counters;
+    if (c.packets + c.filtered + c.skipped > 0 || c.otherEvents === 0) return undefined;
+    if (!final && c.otherEvents < NO_PACKET_HINT_AFTER) return undefined;
+    return (
+      `0 packets: the session delivered ${c.otherEvents} events, none of them a packet ` +
+      `(it has no packet-capture provider: add ${NDIS_PACKET_PROVIDER_HINT} to the session's providers)`
+    );
+  }
+
   /** One line for the `--debug-file` log with every counter (the ISBs carry the same counts). */
   summary(): string {
     const c = this.counters;
@@ -272,7 +299,8 @@ export class ExtcapPcapngStream {
 
   private snapshot(): string {
     const c = this.counters;
-    return `${c.packets} ${c.filtered} ${c.lostPackets} ${c.lostUnattributed} ${c.badBuffers} ${c.clampedTimestamps} ${c.skipped}`;
+    const hint = this.noPacketHint(false) === undefined ? '' : ' hint';
+    return `${c.packets} ${c.filtered} ${c.lostPackets} ${c.lostUnattributed} ${c.badBuffers} ${c.clampedTimestamps} ${c.skipped}${hint}`;
   }
 
   private statistics(final: boolean): Uint8Array {
@@ -293,6 +321,8 @@ export class ExtcapPcapngStream {
     if (c.skipped > 0) {
       comments.push(`netrx: ${c.skipped} packet events skipped (not Ethernet, or undecodable)`);
     }
+    const hint = this.noPacketHint(final);
+    if (hint !== undefined) comments.push(`netrx: ${hint}`);
     return this.writer.statistics({
       timestamp: now < this.startNs ? this.startNs : now,
       startTime: this.startNs,

@@ -18,7 +18,10 @@
  * debug log) and the capture goes on.
  *
  * stderr is for failures only: Wireshark shows anything an extcap writes
- * there as an error dialog. Loss and other anomalies go into the file the
+ * there as an error dialog. One exception, which deserves that dialog: a
+ * capture whose session delivers events but no packet (no packet-capture
+ * provider) says so once, on stderr and in an ISB comment, after 100 such
+ * events or at its end, instead of showing "0 packets" unexplained. Loss and other anomalies go into the file the
  * Wireshark way (isb_ifdrop, epb_dropcount, ISB comments) and, with
  * `--debug-file PATH` (Wireshark's extcap debug option), into that log.
  * It ends cleanly, closing the session handle, on SIGINT/SIGTERM
@@ -26,7 +29,7 @@
  * one line on stderr and exit code 1, which Wireshark shows.
  */
 import { appendFileSync } from 'node:fs';
-import { chmod, open as openFile, writeFile, type FileHandle } from 'node:fs/promises';
+import { chmod, mkdir, open as openFile, writeFile, type FileHandle } from 'node:fs/promises';
 import type { Clock, Timer } from '../../runtime/index.js';
 import { systemClock } from '../../node/runtime/index.js';
 import { existsSync } from 'node:fs';
@@ -101,7 +104,11 @@ export const captureExtcapCommand: CliCommand = {
   },
   async run(values, _positionals, io) {
     if (typeof values['install'] === 'string') {
-      const path = join(values['install'], LAUNCHER_NAME);
+      const dir = values['install'];
+      // Wireshark's personal extcap folder often does not exist until something is put there.
+      const created = await mkdir(dir, { recursive: true });
+      if (created !== undefined) io.out(`created ${dir}`);
+      const path = join(dir, LAUNCHER_NAME);
       await writeFile(path, launcherScript(process.execPath, mainScript()));
       await chmod(path, 0o755);
       io.out(`wrote ${path}: Wireshark and tshark now list the interface ${EXTCAP_INTERFACE}`);
@@ -206,6 +213,15 @@ export async function runExtcapCapture(
   });
   let fifo: FileHandle | undefined;
   let readerGone = false;
+  // The one line on stderr that is not a failure: why a capture shows 0 packets.
+  let hinted = false;
+  const hint = (final: boolean) => {
+    const text = hinted ? undefined : stream.noPacketHint(final);
+    if (text === undefined) return;
+    hinted = true;
+    io.err(`netrx capture extcap: ${text}`);
+    log(text);
+  };
   const stream = new ExtcapPcapngStream(
     `netrx remote capture: session ${JSON.stringify(options.session)} at ${options.server}`,
     options.filter,
@@ -269,6 +285,7 @@ export async function runExtcapCapture(
           );
         await write(stream.badBuffer());
       } else await write(stream.buffer(items.value));
+      hint(false);
       scheduleStatistics();
       if (timerFailure !== undefined) throw timerFailure;
     }
@@ -283,6 +300,7 @@ export async function runExtcapCapture(
     // Not stderr: Wireshark shows any stderr as an error dialog. The file's
     // ISBs carry the same counts; the debug log the whole line.
     if (stream.anomalies()) log(stream.summary());
+    if (failure === undefined) hint(true);
     if (failure !== undefined) {
       io.err(`netrx capture extcap: ${errorLine(failure)}`);
       return 1;

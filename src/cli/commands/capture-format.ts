@@ -5,9 +5,12 @@
  * interface per MiniportIfIndex. Pure: the command does the I/O.
  */
 import { SYNTHETIC_PROVIDER_GUID } from '../../capture/index.js';
+import { providerManifest } from '../../node/host/manifest.js';
 import {
   PcapngWriter,
   decodeNdisPacket,
+  formatIpv4Address,
+  formatIpv6Address,
   formatMac,
   unixMsFromFiletime,
   unixNsFromFiletime,
@@ -63,6 +66,78 @@ function timeText(filetime: bigint): string {
   return Number.isNaN(date.getTime()) ? `FILETIME(${filetime})` : date.toISOString();
 }
 
+/** netrx's own providers by GUID, with their event names by id (the host's manifest). */
+let knownProviders: Map<string, { name: string; events: Map<number, string> }> | undefined;
+function providerNames(): Map<string, { name: string; events: Map<number, string> }> {
+  knownProviders ??= new Map(
+    providerManifest().map((p) => [
+      p.guid.toLowerCase(),
+      { name: p.name, events: new Map(p.events.map((e) => [e.id, e.name])) },
+    ]),
+  );
+  return knownProviders;
+}
+
+const IP_PROTOCOLS: Readonly<Record<number, string>> = {
+  1: 'ICMP',
+  6: 'TCP',
+  17: 'UDP',
+  58: 'ICMP6',
+};
+
+/**
+ * The network layer of an Ethernet frame, tcpdump-like: `IP 192.0.2.1.5000 >
+ * 192.0.2.2.53: UDP`, `IP6 2001:db8::1 > 2001:db8::2: ICMP6`; ports only
+ * for TCP and UDP in a first (or only) fragment. One 802.1Q tag is skipped.
+ * Empty for anything else, or a frame too short to say. Never throws.
+ */
+export function describeNetworkLayer(frame: Uint8Array): string {
+  const view = dataView(frame);
+  let at = 12;
+  if (frame.length < at + 2) return '';
+  let etherType = view.getUint16(at);
+  if (etherType === 0x8100 && frame.length >= at + 6) {
+    at += 4;
+    etherType = view.getUint16(at);
+  }
+  at += 2;
+  let family: string;
+  let protocol: number;
+  let source: string;
+  let destination: string;
+  let transport: number | undefined;
+  if (etherType === 0x0800) {
+    const headerLength = ((frame[at] ?? 0) & 0x0f) * 4;
+    if ((frame[at] ?? 0) >> 4 !== 4 || headerLength < 20 || frame.length < at + headerLength) {
+      return '';
+    }
+    family = 'IP';
+    protocol = frame[at + 9] ?? 0;
+    source = formatIpv4Address(frame, at + 12);
+    destination = formatIpv4Address(frame, at + 16);
+    const fragmentOffset = view.getUint16(at + 6) & 0x1fff;
+    if (fragmentOffset === 0) transport = at + headerLength;
+  } else if (etherType === 0x86dd) {
+    if ((frame[at] ?? 0) >> 4 !== 6 || frame.length < at + 40) return '';
+    family = 'IP6';
+    protocol = frame[at + 6] ?? 0;
+    source = formatIpv6Address(frame, at + 8);
+    destination = formatIpv6Address(frame, at + 24);
+    transport = at + 40;
+  } else return '';
+  const name = IP_PROTOCOLS[protocol] ?? `proto ${protocol}`;
+  if (
+    (protocol === 6 || protocol === 17) &&
+    transport !== undefined &&
+    frame.length >= transport + 4
+  ) {
+    const from = view.getUint16(transport);
+    const to = view.getUint16(transport + 2);
+    return `${family} ${source}.${from} > ${destination}.${to}: ${name}`;
+  }
+  return `${family} ${source} > ${destination}: ${name}`;
+}
+
 /** One line for one item; counters are updated first, so each line shows the running totals. */
 export function formatItem(item: NetEventItem, counters: TailCounters): string {
   if (item.kind === 'lost') {
@@ -79,14 +154,20 @@ export function formatItem(item: NetEventItem, counters: TailCounters): string {
   const packet = packetFragment(item);
   if (packet !== undefined) {
     const f = packet.fragment;
+    const network = f.length >= 14 ? describeNetworkLayer(f) : '';
     detail =
       f.length >= 14
-        ? `packet if=${packet.ifIndex} ${formatMac(f, 6)} > ${formatMac(f, 0)} ethertype 0x${dataView(f).getUint16(12).toString(16).padStart(4, '0')} length ${f.length}`
+        ? `packet if=${packet.ifIndex} ${formatMac(f, 6)} > ${formatMac(f, 0)} ethertype 0x${dataView(f).getUint16(12).toString(16).padStart(4, '0')} length ${f.length}${network === '' ? '' : `, ${network}`}`
         : `packet if=${packet.ifIndex} length ${f.length}`;
   } else if (header.providerId === SYNTHETIC_PROVIDER_GUID && userData.length >= 8) {
     detail = `netrx-synthetic seq ${dataView(userData).getBigUint64(0, true)}`;
   } else {
-    detail = `${header.providerId} id ${header.id} level ${header.level}, ${userData.length} bytes`;
+    const known = providerNames().get(header.providerId.toLowerCase());
+    const event = known?.events.get(header.id);
+    detail =
+      known === undefined
+        ? `${header.providerId} id ${header.id} level ${header.level}, ${userData.length} bytes`
+        : `${known.name} ${event ?? 'event'} (id ${header.id}) level ${header.level}, ${userData.length} bytes`;
   }
   return `${time} ${detail}  [received ${counters.received}, lost ${counters.lost}]`;
 }

@@ -3,16 +3,27 @@
  * `LrecRpcClient`. Calls are serial (one outstanding, as without CONC_MPX);
  * a fault rejects the call with `ERR_CAPTURE_RPC_FAULT` (`number` = the
  * status), a Win32 failure of Open or Receive rejects with that status as
- * `number` and code `ERR_CAPTURE_RPC_STATUS`.
+ * `number` and code `ERR_CAPTURE_RPC_STATUS`. Messages name the status and
+ * say what it means (`ERROR_BUSY (170): session is open by another client`;
+ * a fault by its nca_s name): the wire carries only the number.
  */
 import { connect, type Socket } from 'node:net';
 import {
   LrecRpcClient,
+  describeCaptureStatus,
   parseOpenResponse,
   parseReceiveResponse,
   type ClientAnswer,
 } from '../../capture/index.js';
 import { NetrxError } from '../../runtime/index.js';
+import { FaultStatus } from '../../wire/index.js';
+
+/** `nca_s_context_mismatch (0x1c00001a)`, or the bare hex for a status netrx does not send. */
+function describeFault(status: number): string {
+  const hex = `0x${status.toString(16).padStart(8, '0')}`;
+  const name = Object.entries(FaultStatus).find(([, value]) => value === status)?.[0];
+  return name === undefined ? hex : `${name} (${hex})`;
+}
 
 export interface LrecTcpClientOptions {
   readonly host: string;
@@ -76,7 +87,7 @@ export async function connectLrecTcp(options: LrecTcpClientOptions): Promise<Lre
     if (answer.kind === 'fault') {
       throw new NetrxError(
         'ERR_CAPTURE_RPC_FAULT',
-        `The server faulted the call: 0x${answer.status.toString(16)}`,
+        `The server faulted the call: ${describeFault(answer.status)}`,
         { number: answer.status },
       );
     }
@@ -100,7 +111,7 @@ export async function connectLrecTcp(options: LrecTcpClientOptions): Promise<Lre
       if (parsed.value.status !== 0) {
         throw new NetrxError(
           'ERR_CAPTURE_RPC_STATUS',
-          `RpcNetEventOpenSession(${JSON.stringify(name)}) failed: ${parsed.value.status}`,
+          `RpcNetEventOpenSession(${JSON.stringify(name)}) failed: ${describeCaptureStatus(parsed.value.status, name)}`,
           { number: parsed.value.status },
         );
       }
@@ -114,7 +125,7 @@ export async function connectLrecTcp(options: LrecTcpClientOptions): Promise<Lre
       if (parsed.value.status !== 0) {
         throw new NetrxError(
           'ERR_CAPTURE_RPC_STATUS',
-          `RpcNetEventReceiveData failed: ${parsed.value.status}`,
+          `RpcNetEventReceiveData failed: ${describeCaptureStatus(parsed.value.status)}`,
           { number: parsed.value.status },
         );
       }

@@ -89,6 +89,37 @@ describe('capture RPC over TCP', () => {
     }
   });
 
+  it('a refused call names its status and what it means, not a bare number', async () => {
+    const { sessions } = table();
+    const server = await startLrecTcpServer({ table: sessions, port: 0, insecureNoAuth: true });
+    try {
+      const first = await connectLrecTcp({ host: '127.0.0.1', port: server.port });
+      const second = await connectLrecTcp({ host: '127.0.0.1', port: server.port });
+      await expect(second.open('No Such')).rejects.toMatchObject({
+        code: 'ERR_CAPTURE_RPC_STATUS',
+        number: 1168,
+        message:
+          'RpcNetEventOpenSession("No Such") failed: ERROR_NOT_FOUND (1168): No session named "No Such"',
+      });
+      const handle = await first.open('Example Session');
+      await expect(second.open('Example Session')).rejects.toMatchObject({
+        number: 170,
+        message: expect.stringContaining(
+          'failed: ERROR_BUSY (170): session is open by another client',
+        ) as unknown,
+      });
+      await expect(second.receive(handle)).rejects.toMatchObject({
+        code: 'ERR_CAPTURE_RPC_FAULT',
+        message: 'The server faulted the call: nca_s_context_mismatch (0x1c00001a)',
+      });
+      first.end();
+      second.end();
+      await Promise.all([first.closed, second.closed]);
+    } finally {
+      await server.close();
+    }
+  });
+
   it('cuts off a client that sends but never reads, with the socket buffer bounded', async () => {
     const { registry, sessions } = table();
     startSyntheticProvider({ registry, clock: systemClock, eventsPerSecond: 0 });

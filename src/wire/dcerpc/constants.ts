@@ -94,7 +94,11 @@ export const FaultStatus = {
   nca_s_unk_if: 0x1c010003,
   nca_s_proto_error: 0x1c01000b,
   nca_s_context_mismatch: 0x1c00001a,
-  nca_s_fault_remote_no_memory: 0x1c010014,
+  /**
+   * C706 appendix E. Not 0x1c010014: that is nca_s_server_too_busy (impacket
+   * and Wine agree), which a client may retry instead of giving up.
+   */
+  nca_s_fault_remote_no_memory: 0x1c00001b,
   /** RPC_X_BAD_STUB_DATA (winerror 1783). */
   rpc_x_bad_stub_data: 0x6f7,
   /** ERROR_ACCESS_DENIED. */

@@ -7,7 +7,8 @@ RpcNetEventOpenSession (opnum 0), RpcNetEventReceiveData (opnum 1) until the
 events delivered plus the NET_EVENT_LOST counts reach GENERATED, and
 RpcNetEventCloseSession (opnum 2). Checks every EVENT_BUFFER byte layout on
 the way (MS-LREC 2.2.2.1, 2.3.2; research notes 1.4) and prints one JSON line.
-Also provokes the faults impacket surfaces: opnum 7 and an unknown handle.
+Also provokes the faults impacket surfaces: opnum 7, an unknown handle and an
+Open stub over the server's maxRequestBytes (fragmented, 20 KB).
 Every request stub is also marshalled by impacket's NDR classes
 (lrec_ndr.py) and must equal the hand-marshalled bytes, and every response
 stub is decoded by them (decode + re-marshal must give the same bytes) and
@@ -34,6 +35,7 @@ from lrec_ndr import (NdrMismatch, RpcNetEventCloseSession, RpcNetEventOpenSessi
 
 LREC = ('22e5386d-8b12-4bf0-b0ec-6a1ea419e366', '1.0')
 SYNTHETIC = uuid.UUID('6e657472-782d-7379-6e74-686574696300').bytes_le  # netrx-synthetic, Windows order
+MAX_REQUEST_BYTES = 16384  # the server's default maxRequestBytes
 NDR64 = ('71710533-beba-4937-8319-b5dbef9ccc36', '1.0')
 
 
@@ -125,6 +127,11 @@ def decode_wire(path):
         kind = {'0': 'request', '2': 'response'}[parts[0]]
         opnum = int(parts[1])
         stub = bytes.fromhex(parts[2].replace(':', ''))
+        if kind == 'request' and len(stub) > MAX_REQUEST_BYTES:
+            # The oversize Open the client sends on purpose: faulted, never an LREC stub.
+            key = 'oversize_request%d' % opnum
+            counts[key] = counts.get(key, 0) + 1
+            continue
         try:
             fields = decode_stub(kind, opnum, stub)
         except NdrMismatch as error:
@@ -171,7 +178,11 @@ def main():
         handle_ndr[name]['SessionHandle'] = handle
 
     faults = {}
-    for name, opnum, body in (('opnum7', 7, handle), ('unknown_handle', 1, b'\x00' * 4 + b'\x42' * 16)):
+    # An Open whose stub (20 KB, fragmented by impacket) is over the server's 16 KiB
+    # maxRequestBytes: impacket must name the fault nca_s_fault_remote_no_memory (0x1c00001b).
+    oversize_open = open_request(session) + b'\0' * (MAX_REQUEST_BYTES + 3616)
+    for name, opnum, body in (('opnum7', 7, handle), ('unknown_handle', 1, b'\x00' * 4 + b'\x42' * 16),
+                              ('oversize_open', 0, oversize_open)):
         try:
             dce.call(opnum, body)
             dce.recv()
