@@ -15,7 +15,13 @@ import {
   usersFileStore,
   type UserStore,
 } from '../../eap/index.js';
-import { RADIUS_PROVIDER, RadiusEventDescriptor, RadiusKeyword } from '../../radius/index.js';
+import {
+  RADIUS_PROVIDER,
+  RADIUS_SERVER_DEFAULTS,
+  RadiusEventDescriptor,
+  RadiusKeyword,
+  type RadiusClusterStats,
+} from '../../radius/index.js';
 import { decodePayload, TraceLevel, type TraceSubscription } from '../../trace/index.js';
 import {
   createServerMethod,
@@ -29,6 +35,8 @@ import {
   type StandardMethodName,
 } from '../radius/index.js';
 import type { NatsRadiusClusterLink } from '../cluster/radius-link.js';
+import { loadStateKey } from '../cluster/state-key.js';
+import { aes256GcmAead } from '../runtime/aead.js';
 import type { HostConfig } from './config.js';
 import { DEMO_SECRET, DEMO_USER } from './config-services.js';
 import { demoUserInUsersFile } from './config-checks.js';
@@ -236,6 +244,18 @@ export function radiusService(config: RadiusConfig): RadiusService {
                   link,
                   serverId: config.cluster.serverId,
                   forwardTimeoutMs: config.cluster.forwardTimeoutMs,
+                  ...(config.cluster.stateKey === ''
+                    ? {}
+                    : {
+                        shared: {
+                          kv: await link.conversationBucket({
+                            ttlMs: RADIUS_SERVER_DEFAULTS.sessionTimeoutMs,
+                          }),
+                          aead: aes256GcmAead(
+                            loadStateKey('radius.cluster.stateKey', config.cluster.stateKey),
+                          ),
+                        },
+                      }),
                 },
               }),
         });
@@ -333,7 +353,31 @@ export function radiusService(config: RadiusConfig): RadiusService {
           type: 'gauge',
           samples: [{ value: stats.sessions }],
         },
+        ...sharedStateMetrics(stats.cluster),
       ];
     },
   };
+}
+
+/** The shared conversation state's counters (radius.cluster.stateKey), as one counter family. */
+function sharedStateMetrics(cluster: RadiusClusterStats | undefined): MetricFamily[] {
+  const shared = cluster?.shared;
+  if (cluster === undefined || shared === undefined) return [];
+  return [
+    {
+      name: 'netrx_radius_cluster_state_total',
+      help: 'EAP conversation state in the cluster KV bucket, by event: stored, loaded, answered (later rounds answered here from KV), conflict, write-failed, read-failed, refused, deleted.',
+      type: 'counter',
+      samples: [
+        { labels: { event: 'stored' }, value: shared.stored },
+        { labels: { event: 'loaded' }, value: shared.loaded },
+        { labels: { event: 'answered' }, value: cluster.restored },
+        { labels: { event: 'conflict' }, value: shared.conflicts },
+        { labels: { event: 'write-failed' }, value: shared.writeFailed },
+        { labels: { event: 'read-failed' }, value: shared.readFailed },
+        { labels: { event: 'refused' }, value: shared.refused },
+        { labels: { event: 'deleted' }, value: shared.deleted },
+      ],
+    },
+  ];
 }
