@@ -28,6 +28,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connectRadiusClusterLink } from '../../src/node/cluster/index.js';
 import { natsAlone, requireNatsServer, type NatsNode } from './support/nats.js';
 import { commandExists, requirePeers } from './support/peers.js';
 import { ran, stopChild, stopped, watched, type Watched } from './support/processes.js';
@@ -194,6 +195,28 @@ describe.skipIf(skip)(
     afterAll(async () => {
       await natsNode.kill();
     });
+
+    it('the KV bucket on nats-server: create, compare-and-set update and delete, conflicts (API 10071)', async () => {
+      const link = await connectRadiusClusterLink({ servers: natsNode.url, clusterId: 'kv-test' });
+      try {
+        const kv = await link.conversationBucket({ ttlMs: 30_000 });
+        const created = await kv.create('abcd', Uint8Array.of(1));
+        expect(created.kind).toBe('stored');
+        const revision = created.kind === 'stored' ? created.revision : 0;
+        expect(await kv.create('abcd', Uint8Array.of(2))).toEqual({ kind: 'conflict' });
+        expect(await kv.get('abcd')).toEqual({ kind: 'found', value: Uint8Array.of(1), revision });
+        const updated = await kv.update('abcd', Uint8Array.of(3), revision);
+        expect(updated.kind).toBe('stored');
+        // The revision read before the update is stale now: the second writer loses.
+        expect(await kv.update('abcd', Uint8Array.of(4), revision)).toEqual({ kind: 'conflict' });
+        expect(await kv.delete('abcd', revision)).toEqual({ kind: 'conflict' });
+        const latest = updated.kind === 'stored' ? updated.revision : 0;
+        expect((await kv.delete('abcd', latest)).kind).toBe('stored');
+        expect(await kv.get('abcd')).toEqual({ kind: 'absent' });
+      } finally {
+        await link.close();
+      }
+    }, 30_000);
 
     async function fleet(stateKey: string | undefined) {
       const servers = await Promise.all(
