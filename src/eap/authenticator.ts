@@ -39,6 +39,10 @@ import {
   type RetransmitOptions,
 } from './authenticator-options.js';
 import { nakList, type Desired } from './nak.js';
+import {
+  decodeAuthenticatorSnapshot,
+  encodeAuthenticatorSnapshot,
+} from './authenticator-snapshot.js';
 
 type Outstanding =
   | { readonly kind: 'identity'; readonly identifier: number }
@@ -280,6 +284,12 @@ export class EapAuthenticator {
       );
       return;
     }
+    this.startRunner(method, workState);
+    this.setState('METHOD_REQUEST');
+    this.act((this.runner as MethodRunner<unknown>).call(null));
+  }
+
+  private startRunner(method: EapMethod, workState: unknown): void {
     this.selected = method;
     this.runner = new MethodRunner(this.selected, workState, this.sendBuffer, {
       authenticator: true,
@@ -298,8 +308,112 @@ export class EapAuthenticator {
       observe: (result) => this.trace.methodResult(method.info.name, result),
       onLateStep: (step) => this.act(step),
     });
-    this.setState('METHOD_REQUEST');
-    this.act(this.runner.call(null));
+  }
+
+  /**
+   * The session as bytes while it awaits the peer's Response and its method
+   * can save its state (`EapMethod.saveState`), so another process can take
+   * the next round (`EapAuthenticator.restore`); undefined otherwise (a
+   * provider call or TLS work in progress, a method that cannot save).
+   */
+  snapshot(): Uint8Array | undefined {
+    const outstanding = this.outstanding;
+    if (this.outcome !== undefined || outstanding === undefined) return undefined;
+    if (this.runner?.waitingFor !== undefined) return undefined;
+    const tried = [...this.tried];
+    if (tried.some((m) => m.info.type === 254)) return undefined;
+    let methodState: Uint8Array | undefined;
+    if (outstanding.kind === 'method') {
+      const selected = this.selected as EapMethod<unknown>;
+      methodState = selected.saveState?.((this.runner as MethodRunner<unknown>).workState);
+      if (methodState === undefined) return undefined;
+      // The selected method goes last: restore finds it there.
+      tried.splice(tried.indexOf(selected), 1);
+      tried.push(selected);
+    }
+    return encodeAuthenticatorSnapshot({
+      outstanding,
+      lastRequestId: this.lastRequestId,
+      lastResponseId: this.lastResponseId,
+      rounds: this.rounds,
+      retransmissions: this.retransmissionsOfCurrent,
+      identity: this.peerIdentity,
+      tried: tried.map((m) => m.info.type),
+      providerAttributes: this.providerAttributes,
+      methodState,
+    });
+  }
+
+  /**
+   * A session taken over from `snapshot` bytes, awaiting the same Response,
+   * its timer armed afresh; sends nothing. Undefined when the bytes do not
+   * restore with `options.methods` (counted by the caller). Never throws on
+   * the bytes (options are checked as by the constructor).
+   */
+  static restore(
+    options: EapAuthenticatorOptions,
+    saved: Uint8Array,
+  ): EapAuthenticator | undefined {
+    const authenticator = new EapAuthenticator(options);
+    const snapshot = decodeAuthenticatorSnapshot(saved);
+    if (snapshot === undefined) return undefined;
+    const methods: EapMethod[] = [];
+    for (const type of snapshot.tried) {
+      const method = options.methods.find((m) => m.info.type === type && type !== 254);
+      if (method === undefined || methods.includes(method)) return undefined;
+      methods.push(method);
+    }
+    for (const method of methods) authenticator.tried.add(method);
+    if (snapshot.outstanding.kind === 'method') {
+      const method = methods[methods.length - 1] as EapMethod;
+      let workState: unknown;
+      try {
+        workState = method.restoreState?.(snapshot.methodState as Uint8Array, {
+          authenticator: true,
+          ...(snapshot.identity === undefined ? {} : { identity: snapshot.identity }),
+          ...(options.flags === undefined ? {} : { flags: options.flags }),
+        });
+      } catch {
+        // restoreState must not throw; one that does refuses the bytes all the same.
+        workState = undefined;
+      }
+      if (workState === undefined) return undefined;
+      authenticator.startRunner(method, workState);
+    }
+    authenticator.outstanding = snapshot.outstanding;
+    authenticator.lastRequestId = snapshot.lastRequestId;
+    authenticator.lastResponseId = snapshot.lastResponseId;
+    authenticator.rounds = snapshot.rounds;
+    authenticator.retransmissionsOfCurrent = snapshot.retransmissions;
+    authenticator.peerIdentity = snapshot.identity;
+    authenticator.providerAttributes = snapshot.providerAttributes;
+    authenticator.setState('IDLE');
+    const timed = snapshot.outstanding.kind === 'identity' || snapshot.outstanding.timed;
+    if (timed) {
+      const retransmissions = authenticator.retransmissionsOfCurrent;
+      authenticator.armTimer(true);
+      authenticator.retransmissionsOfCurrent = retransmissions;
+    }
+    return authenticator;
+  }
+
+  /**
+   * Ends a session whose state moved elsewhere (it was saved for another
+   * process): no result, no callback, nothing sent; the method's `end` runs.
+   */
+  release(): void {
+    if (this.outcome !== undefined) return;
+    this.cancelTimer();
+    this.outstanding = undefined;
+    this.outcome = {
+      outcome: 'error',
+      resultCode: EapResultCode.ERROR_AUTH_INTERNAL,
+      reason: 'released: the session moved to another process',
+      method: this.selected?.info.name,
+      identity: this.peerIdentity,
+      attributes: [],
+    };
+    this.runner?.end();
   }
 
   /** RFC 4137 SELECT_ACTION and SEND_REQUEST, from what the method answered. */

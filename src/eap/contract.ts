@@ -205,6 +205,20 @@ export interface EapMethod<W = unknown> {
     sendCapacity: number,
     input?: EapInput,
   ): EapMakeMessageResult;
+  /**
+   * netrx, authenticator side, optional: the work state as bytes while the
+   * method awaits the peer's Response (the framework asks only then), so
+   * another process can take the next round: the servers of a cluster seal
+   * it into a shared bucket (radius/conversation-kv.ts). Undefined when it
+   * cannot leave the process now; a method with a TLS engine has none. The
+   * bytes may hold key material: the caller seals them before they leave.
+   */
+  saveState?(workState: W): Uint8Array | undefined;
+  /**
+   * The inverse of `saveState`, given the `begin` input the framework would
+   * give; undefined for bytes it does not take. Never throws.
+   */
+  restoreState?(saved: Uint8Array, input: EapInput): W | undefined;
 }
 
 /** Shorthand for a method's "discard this packet" answer. */

@@ -90,7 +90,8 @@ export interface RunnerHooks {
 
 export class MethodRunner<W = unknown> {
   readonly method: EapMethod<W>;
-  private readonly workState: W;
+  /** The method's `pWorkBuf` (read by EapAuthenticator.snapshot). */
+  readonly workState: W;
   private readonly sendBuffer: Uint8Array;
   private readonly hooks: RunnerHooks;
   private waiting: 'provider' | 'ui' | 'work' | undefined;

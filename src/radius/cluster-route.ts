@@ -57,11 +57,26 @@ export function clusterStatePrefix(serverId: string): Uint8Array {
  * malformed datagram gives undefined (the local core drops it, counted).
  */
 export function clusterOwner(datagram: Uint8Array): string | undefined {
+  return clusterRound(datagram)?.owner;
+}
+
+/** A later round of a clustered conversation: its owner, its State and the EAP Response's Identifier. */
+export interface ClusterRound {
+  readonly owner: string;
+  /** The State attribute's value (a view into the datagram). */
+  readonly state: Uint8Array;
+  readonly eapIdentifier: number;
+}
+
+/** `clusterOwner` with the State and the EAP Identifier it read; undefined the same way. */
+export function clusterRound(datagram: Uint8Array): ClusterRound | undefined {
   const length = Math.min(
     datagram.length,
     datagram.length >= 4 ? ((datagram[2] as number) << 8) | (datagram[3] as number) : 0,
   );
   let owner: string | undefined;
+  let state: Uint8Array | undefined;
+  let eapIdentifier = 0;
   let laterRound = false;
   let sawEap = false;
   let at = HEADER;
@@ -77,16 +92,20 @@ export function clusterOwner(datagram: Uint8Array): string | undefined {
       const id = datagram.subarray(at + 4, at + 4 + idLength);
       owner = String.fromCharCode(...id);
       if (!ID_PATTERN.test(owner)) return undefined;
+      state = datagram.subarray(at + 2, at + size);
     } else if (type === EAP_MESSAGE_ATTRIBUTE && !sawEap) {
       sawEap = true;
       // EAP-Start is an empty EAP-Message; a Response (2) of type Identity (1) starts over.
       const eapCode = size > 2 ? datagram[at + 2] : undefined;
       const eapType = size > 6 ? datagram[at + 6] : undefined;
       laterRound = eapCode !== undefined && !(eapCode === 2 && eapType === 1);
+      eapIdentifier = size > 3 ? (datagram[at + 3] as number) : 0;
     }
     at += size;
   }
-  return laterRound ? owner : undefined;
+  return laterRound && owner !== undefined && state !== undefined
+    ? { owner, state, eapIdentifier }
+    : undefined;
 }
 
 /** A request on its way to its owner: what the receiving server saw. */

@@ -21,9 +21,11 @@
  * `maxServing` forwarded requests awaiting its core's answer.
  */
 import type { Clock } from '../runtime/index.js';
+import type { SharedConversations, SharedConversationStats } from './conversation-kv.js';
 import {
   checkClusterToken,
-  clusterOwner,
+  clusterRound,
+  type ClusterRound,
   decodeForwardedRequest,
   encodeForwardedRequest,
 } from './cluster-route.js';
@@ -67,6 +69,13 @@ export interface RadiusClusterOptions {
   readonly maxForwardsInFlight?: number;
   /** Forwarded requests this server holds awaiting its core's answer; default 1024. */
   readonly maxServing?: number;
+  /**
+   * The bucket of sealed conversation state the servers share: a later
+   * round whose conversation it holds is answered here, restored, and not
+   * forwarded (the RadiusServer must be given the same object as
+   * `sharedConversations`). Default none: forwarding only.
+   */
+  readonly shared?: SharedConversations;
 }
 
 export const RADIUS_CLUSTER_DEFAULTS = {
@@ -96,6 +105,10 @@ export interface RadiusClusterStats {
   serveRefused: number;
   /** Forwarded requests whose answer came after forwardTimeoutMs (not sent: the receiver gave up). */
   servedLate: number;
+  /** Later rounds answered here from the bucket (not forwarded). */
+  restored: number;
+  /** The bucket's counters, with `shared`. */
+  shared?: SharedConversationStats;
 }
 
 /** Listener tags of forwarded requests begin with this (the transport's own tags are numbers). */
@@ -123,6 +136,7 @@ export class RadiusCluster {
     served: 0,
     serveRefused: 0,
     servedLate: 0,
+    restored: 0,
   };
   private readonly serveHandle: { stop(): void };
 
@@ -144,7 +158,10 @@ export class RadiusCluster {
   }
 
   stats(): RadiusClusterStats {
-    return { ...this.counters };
+    const shared = this.options.shared;
+    return shared === undefined
+      ? { ...this.counters }
+      : { ...this.counters, shared: shared.stats() };
   }
 
   /** Forwards waiting for their owner now. */
@@ -162,15 +179,77 @@ export class RadiusCluster {
     service: RadiusService,
     reply: (answer: Uint8Array) => void,
   ): void {
-    const owner = service === 'auth' ? clusterOwner(datagram) : undefined;
-    if (owner === undefined || owner === this.serverId) {
+    const round = service === 'auth' ? clusterRound(datagram) : undefined;
+    if (round === undefined) {
       this.server.receive(datagram, from, service);
+      return;
+    }
+    const shared = this.options.shared;
+    if (shared !== undefined && !this.server.hasConversation(round.state)) {
+      this.fromBucket(shared, round, datagram, from, reply);
+      return;
+    }
+    this.toOwner(round.owner, datagram, from, reply);
+  }
+
+  /**
+   * A later round of a conversation not in memory here: its record in the
+   * bucket, restored, answers it here; without a record (a TLS-based
+   * method, or NATS away), its owner answers (forwarded).
+   */
+  private fromBucket(
+    shared: SharedConversations,
+    round: ClusterRound,
+    datagram: Uint8Array,
+    from: RadiusEndpoint,
+    reply: (answer: Uint8Array) => void,
+  ): void {
+    const state = round.state.slice(); // deliberate copy: kept across the read
+    const drop = (reason: string) =>
+      this.server.drop(reason, from, RadiusCode.AccessRequest, datagram[1]);
+    void shared.load(state).then((loaded) => {
+      switch (loaded.kind) {
+        case 'found': {
+          // A record of another round (an older one put back, or the peer ahead of it) answers nothing.
+          if (loaded.version.awaitedIdentifier !== round.eapIdentifier) {
+            drop(this.server.refuseSharedRecord('stale-round'));
+            return;
+          }
+          const refused = this.server.restoreConversation(loaded, state);
+          if (refused !== undefined) {
+            drop(refused);
+            return;
+          }
+          this.counters.restored++;
+          this.server.receive(datagram, from, 'auth');
+          this.server.settleRestored(state);
+          return;
+        }
+        case 'refused':
+          drop(this.server.refuseSharedRecord(loaded.reason));
+          return;
+        case 'absent':
+        case 'failed':
+          this.toOwner(round.owner, datagram, from, reply);
+          return;
+      }
+    });
+  }
+
+  private toOwner(
+    owner: string,
+    datagram: Uint8Array,
+    from: RadiusEndpoint,
+    reply: (answer: Uint8Array) => void,
+  ): void {
+    if (owner === this.serverId) {
+      this.server.receive(datagram, from, 'auth');
       return;
     }
     const client = from.client ?? this.server.clientFor(from.address);
     // An unknown client gets no forward: the local core drops it (unknown-client).
     if (client === undefined) {
-      this.server.receive(datagram, from, service);
+      this.server.receive(datagram, from, 'auth');
       return;
     }
     const drop = (reason: string) =>

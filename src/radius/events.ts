@@ -108,4 +108,29 @@ export const RadiusEventDescriptor = {
       { name: 'subject', type: 'string' },
     ],
   }),
+  /**
+   * A conversation's sealed state went to (`stored`), came from
+   * (`restored`) or was deleted from (`deleted`) the cluster's bucket, or
+   * could not (`conflict`: another server wrote that round first;
+   * `local-fallback`: the bucket did not take it, it stays in memory).
+   */
+  conversationShared: defineEvent({
+    id: 8,
+    name: 'RadiusConversationShared',
+    level: TraceLevel.Verbose,
+    keywords: RadiusKeyword.Sessions,
+    fields: [
+      { name: 'action', type: 'string' },
+      { name: 'round', type: 'u32' },
+      { name: 'revision', type: 'u32' },
+    ],
+  }),
+  /** A record from the bucket refused: truncated, format, authentication (tampered, wrong key, other State), record, snapshot, stale-round, client. */
+  conversationRefused: defineEvent({
+    id: 9,
+    name: 'RadiusConversationRefused',
+    level: TraceLevel.Warning,
+    keywords: RadiusKeyword.Sessions,
+    fields: [{ name: 'reason', type: 'string' }],
+  }),
 } as const;

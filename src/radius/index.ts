@@ -86,8 +86,10 @@ export {
   MAX_SERVER_ID_LENGTH,
   checkClusterToken,
   clusterOwner,
+  clusterRound,
   clusterStatePrefix,
   decodeForwardedRequest,
+  type ClusterRound,
   encodeForwardedRequest,
   type ForwardedRequest,
 } from './cluster-route.js';
@@ -100,6 +102,28 @@ export {
   type RadiusClusterOptions,
   type RadiusClusterStats,
 } from './cluster.js';
+export {
+  SharedConversations,
+  conversationKey,
+  decodeRecord,
+  encodeRecord,
+  type ConversationKv,
+  type ConversationRecord,
+  type KvRead,
+  type KvWrite,
+  type LoadOutcome,
+  type SharedConversationStats,
+} from './conversation-kv.js';
+export {
+  SEALED_FORMAT,
+  STATE_KEY_OCTETS,
+  openConversation,
+  sealConversation,
+  type ConversationAead,
+  type OpenedConversation,
+  type OpenRefusal,
+  type SealedVersion,
+} from './conversation-seal.js';
 export {
   MAX_WORKERS,
   WORKER_STATE_MARKER,

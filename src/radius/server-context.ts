@@ -34,6 +34,14 @@ export interface Conversation {
   result: Uint8Array | undefined;
   /** Ended because a new Response/Identity replaced it: not counted as expired. */
   replaced: boolean;
+  /** With a cluster's bucket: the revision of its record this server read or wrote, if any. */
+  sharedRevision: number | undefined;
+  /** Writes of its record so far (the sealed round). */
+  sharedRound: number;
+  /** Its record is being written: the answer waits for the bucket. */
+  writing: boolean;
+  /** Restored from the bucket for the round in hand (forgotten again if that round never reaches it). */
+  restored: boolean;
 }
 
 /** The conversation table's key for a State value. */

@@ -9,6 +9,7 @@
 import {
   DEFAULT_SEND_CAPACITY,
   EapAuthenticator,
+  type EapAuthenticatorOptions,
   type AuthenticationProvider,
   type EapMethod,
   type EapSessionResult,
@@ -16,6 +17,8 @@ import {
 import type { Clock, Crypto } from '../runtime/index.js';
 import type { TraceProvider, TraceRegistry } from '../trace/index.js';
 import type { ConversationStore } from './conversation-store.js';
+import type { LoadOutcome, SharedConversations } from './conversation-kv.js';
+import type { RadiusClientEntry } from './clients.js';
 import { RadiusAttributeType } from './dictionary.js';
 import { eapMessageAttributes, type EapCarried } from './eap-message.js';
 import { RadiusEventDescriptor } from './events.js';
@@ -39,6 +42,8 @@ export interface EapOverRadiusOptions {
   readonly replier: RadiusReplier;
   readonly trace: TraceProvider | undefined;
   readonly registry: TraceRegistry | undefined;
+  /** The cluster's bucket, when conversations are shared (conversation-kv.ts). */
+  readonly shared?: SharedConversations;
 }
 
 /** What an Access-Request carried as EAP, when it carried any. */
@@ -146,28 +151,115 @@ export class EapOverRadius {
       swallow: identity !== undefined,
       result: undefined,
       replaced: false,
-      eap: new EapAuthenticator({
-        clock: options.clock,
-        methods: options.methods,
-        provider: options.provider,
-        initialIdentifier,
-        // The NAS retransmits, not us (RFC 3579 §2.6.1): the one timer is the session's expiry.
-        retransmit: {
-          initialTimeoutMs: options.sessionTimeoutMs,
-          maxTimeoutMs: options.sessionTimeoutMs,
-          maxRetransmissions: 0,
-        },
-        sendBuffer: this.eapSendBuffer,
-        send: (eap) => this.eapSent(conversation, eap),
-        onResult: (result) => this.ended(conversation, result),
-        ...(options.registry === undefined ? {} : { trace: options.registry }),
-      }),
+      sharedRevision: undefined,
+      sharedRound: 0,
+      writing: false,
+      restored: false,
+      eap: new EapAuthenticator(this.authenticatorOptions(() => conversation, initialIdentifier)),
     };
     this.store.add(conversation);
     this.replier.counters.sessionsStarted++;
     conversation.eap.start();
     conversation.swallow = false;
     if (identity !== undefined) this.feed(conversation, context, identity);
+  }
+
+  private authenticatorOptions(
+    conversation: () => Conversation,
+    initialIdentifier: number,
+  ): EapAuthenticatorOptions {
+    const options = this.options;
+    return {
+      clock: options.clock,
+      methods: options.methods,
+      provider: options.provider,
+      initialIdentifier,
+      // The NAS retransmits, not us (RFC 3579 §2.6.1): the one timer is the session's expiry.
+      retransmit: {
+        initialTimeoutMs: options.sessionTimeoutMs,
+        maxTimeoutMs: options.sessionTimeoutMs,
+        maxRetransmissions: 0,
+      },
+      sendBuffer: this.eapSendBuffer,
+      send: (eap) => this.eapSent(conversation(), eap),
+      onResult: (result) => this.ended(conversation(), result),
+      ...(options.registry === undefined ? {} : { trace: options.registry }),
+    };
+  }
+
+  /**
+   * A conversation read from the cluster's bucket becomes a local one for
+   * the round in hand (radius/cluster.ts calls this before the request
+   * reaches the core). Refused (counted, traced): a client that is not
+   * the one it began with, a full table, or a snapshot these methods do
+   * not restore.
+   */
+  restore(
+    loaded: Extract<LoadOutcome, { kind: 'found' }>,
+    state: Uint8Array,
+    client: RadiusClientEntry | undefined,
+  ): string | undefined {
+    if (this.store.get(state) !== undefined) return undefined;
+    const record = loaded.record;
+    if (client === undefined || client.name !== record.client) return this.refuseRecord('client');
+    const full = this.store.refusal(client);
+    if (full !== undefined) return full;
+    // The authenticator's callbacks name the conversation, built once it restored.
+    const holder: { conversation?: Conversation } = {};
+    const eap = EapAuthenticator.restore(
+      this.authenticatorOptions(() => holder.conversation as Conversation, 0),
+      record.authenticator,
+    );
+    if (eap === undefined) return this.refuseRecord('snapshot');
+    const conversation: Conversation = {
+      key: stateKey(state),
+      state: state.slice(), // deliberate copy: the datagram's buffer is not ours
+      client,
+      address: record.address,
+      identity: record.identity,
+      current: undefined,
+      swallow: false,
+      result: undefined,
+      replaced: false,
+      sharedRevision: loaded.revision,
+      sharedRound: loaded.version.round,
+      writing: false,
+      restored: true,
+      eap,
+    };
+    holder.conversation = conversation;
+    this.store.add(conversation);
+    this.traceShared('restored', conversation);
+    return undefined;
+  }
+
+  /** After the round a restore was for: a conversation that round never reached is let go again (the bucket keeps it). */
+  settleRestored(state: Uint8Array): void {
+    const conversation = this.store.get(state);
+    if (conversation === undefined || !conversation.restored) return;
+    conversation.restored = false;
+    if (conversation.current === undefined && !conversation.writing) this.release(conversation);
+  }
+
+  /** Counts and traces a refused bucket record; the drop reason for it. */
+  refuseRecord(reason: string): string {
+    if (this.options.shared !== undefined) this.options.shared.counters.refused++;
+    this.options.trace?.emit(RadiusEventDescriptor.conversationRefused, { reason });
+    return `cluster-state-${reason}`;
+  }
+
+  /** Forgets a conversation whose state lives in the bucket now: nothing sent, no result. */
+  private release(conversation: Conversation): void {
+    this.store.forget(conversation);
+    conversation.eap.release();
+  }
+
+  private traceShared(action: string, conversation: Conversation): void {
+    this.options.trace?.emit(RadiusEventDescriptor.conversationShared, {
+      action,
+      round: conversation.sharedRound,
+      revision: conversation.sharedRevision ?? 0,
+    });
   }
 
   private feed(conversation: Conversation, context: RequestContext, eap: Uint8Array): void {
@@ -196,6 +288,58 @@ export class EapOverRadius {
       return;
     }
     conversation.current = undefined;
+    const shared = this.options.shared;
+    const snapshot = shared === undefined ? undefined : conversation.eap.snapshot();
+    if (shared === undefined || snapshot === undefined) {
+      this.challenge(context, conversation, eap);
+      return;
+    }
+    // Written before it is answered: the next round may reach another server at once.
+    const copy = eap.slice(); // deliberate copy: the send buffer is shared and the write takes a while
+    conversation.current = context; // busy until the bucket answers
+    conversation.writing = true;
+    const round = conversation.sharedRound + 1;
+    const record = {
+      client: conversation.client.name,
+      address: conversation.address,
+      identity: conversation.identity,
+      authenticator: snapshot,
+    };
+    void shared
+      .save(
+        conversation.state,
+        record,
+        { round, awaitedIdentifier: eap[1] as number },
+        conversation.sharedRevision,
+      )
+      .then((outcome) => {
+        conversation.writing = false;
+        conversation.current = undefined;
+        if (outcome.kind === 'stored') {
+          conversation.sharedRevision = outcome.revision;
+          conversation.sharedRound = round;
+          this.traceShared('stored', conversation);
+          this.challenge(context, conversation, copy);
+          this.release(conversation);
+        } else if (outcome.kind === 'conflict') {
+          // Another server answered this round first: its answer stands, ours is not sent.
+          this.traceShared('conflict', conversation);
+          this.release(conversation);
+          this.replier.drop(
+            'cluster-state-conflict',
+            context.from,
+            RadiusCode.AccessRequest,
+            context.identifier,
+          );
+        } else {
+          // NATS away: the conversation goes on from memory here (and its owner's forwarding).
+          this.traceShared('local-fallback', conversation);
+          this.challenge(context, conversation, copy);
+        }
+      });
+  }
+
+  private challenge(context: RequestContext, conversation: Conversation, eap: Uint8Array): void {
     this.replier.counters.challenged++;
     // No Session-Timeout here: in an Access-Challenge a NAS reads it as how
     // long to wait for the supplicant before resending the EAP Request (RFC
@@ -219,6 +363,35 @@ export class EapOverRadius {
       if (!conversation.replaced) this.replier.counters.expired++;
       return;
     }
+    const shared = this.options.shared;
+    const revision = conversation.sharedRevision;
+    if (shared === undefined || revision === undefined) {
+      this.answer(conversation, context, result);
+      return;
+    }
+    // The record goes first, at the revision read: of two servers finishing one round, one answers.
+    void shared.remove(conversation.state, revision).then((outcome) => {
+      if (outcome.kind === 'conflict') {
+        this.traceShared('conflict', conversation);
+        this.replier.drop(
+          'cluster-state-conflict',
+          context.from,
+          RadiusCode.AccessRequest,
+          context.identifier,
+        );
+        return;
+      }
+      // Deleted, or NATS away (the bucket's TTL removes it): the answer is ours either way.
+      this.traceShared(outcome.kind === 'stored' ? 'deleted' : 'local-fallback', conversation);
+      this.answer(conversation, context, result);
+    });
+  }
+
+  private answer(
+    conversation: Conversation,
+    context: RequestContext,
+    result: EapSessionResult,
+  ): void {
     if (result.outcome === 'success' && conversation.result?.[0] === 3) {
       this.replier.accept(context, conversation.result, result);
       return;

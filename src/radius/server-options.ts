@@ -1,4 +1,5 @@
 /** The RADIUS server's settings, defaults, records and counters. */
+import type { SharedConversations } from './conversation-kv.js';
 import type { AuthenticationProvider, EapMethod, UserStore } from '../eap/index.js';
 import type { Clock, Crypto } from '../runtime/index.js';
 import type { TraceRegistry } from '../trace/index.js';
@@ -90,6 +91,14 @@ export interface RadiusServerOptions {
    * `workerStatePrefix(i)` (worker-route.ts) so later rounds find it.
    */
   readonly statePrefix?: Uint8Array;
+  /**
+   * The cluster's bucket of sealed conversation state (conversation-kv.ts):
+   * conversations whose method can save its state (Identity, MD5,
+   * MSCHAPv2) are written there before each Access-Challenge and released
+   * here, so any server of the cluster answers their next round. Default
+   * none: everything stays in memory.
+   */
+  readonly sharedConversations?: SharedConversations;
 }
 
 export const RADIUS_SERVER_DEFAULTS = {

@@ -29,6 +29,7 @@ import { RadiusClientTable, type RadiusClientEntry } from './clients.js';
 import { RadiusAttributeType } from './dictionary.js';
 import { AccessPolicy } from './access-policy.js';
 import { ConversationStore } from './conversation-store.js';
+import type { LoadOutcome } from './conversation-kv.js';
 import { DuplicateCache } from './duplicate-cache.js';
 import { carriedEap } from './eap-message.js';
 import { RADIUS_PROVIDER, RadiusEventDescriptor } from './events.js';
@@ -130,7 +131,34 @@ export class RadiusServer {
       replier: this.replier,
       trace: this.trace,
       registry: options.trace,
+      ...(options.sharedConversations === undefined ? {} : { shared: options.sharedConversations }),
     });
+  }
+
+  /** Whether a conversation with this State is in progress here (in memory). */
+  hasConversation(state: Uint8Array): boolean {
+    return this.store.get(state) !== undefined;
+  }
+
+  /**
+   * Takes in a conversation read from the cluster's bucket, for the round
+   * about to be received (radius/cluster.ts); the reason when refused.
+   */
+  restoreConversation(
+    loaded: Extract<LoadOutcome, { kind: 'found' }>,
+    state: Uint8Array,
+  ): string | undefined {
+    return this.eap.restore(loaded, state, this.clients.lookup(loaded.record.address));
+  }
+
+  /** Counts and traces a bucket record refused (RadiusConversationRefused); the drop reason. */
+  refuseSharedRecord(reason: string): string {
+    return this.eap.refuseRecord(reason);
+  }
+
+  /** After that round: a restored conversation it never reached is let go again. */
+  settleRestored(state: Uint8Array): void {
+    this.eap.settleRestored(state);
   }
 
   stats(): RadiusServerStats {

@@ -3,7 +3,13 @@
  * that make a RADIUS server one of a cluster (docs/cluster.md). Kept apart
  * from radius.ts so the NATS client loads only when they are given.
  */
-import { checkClusterToken } from '../../radius/index.js';
+import {
+  checkClusterToken,
+  type ConversationAead,
+  type ConversationKv,
+} from '../../radius/index.js';
+import { loadStateKey } from '../../node/cluster/state-key.js';
+import { aes256GcmAead } from '../../node/runtime/aead.js';
 import {
   connectRadiusClusterLink,
   type NatsRadiusClusterLink,
@@ -16,16 +22,19 @@ export const RADIUS_CLUSTER_OPTIONS = {
   'cluster-id': { type: 'string' },
   'server-id': { type: 'string' },
   'forward-timeout': { type: 'string' },
+  'state-key': { type: 'string' },
 } as const;
 
 export const RADIUS_CLUSTER_USAGE =
-  '[--nats URL[,URL...] --cluster-id ID --server-id ID [--forward-timeout MS]]';
+  '[--nats URL[,URL...] --cluster-id ID --server-id ID [--forward-timeout MS] [--state-key HEX|FILE]]';
 
 export interface RadiusClusterFlags {
   readonly servers: readonly string[];
   readonly clusterId: string;
   readonly serverId: string;
   readonly forwardTimeoutMs: number | undefined;
+  /** With --state-key: conversation state shared, sealed, in the cluster's KV bucket. */
+  readonly stateKey: Uint8Array | undefined;
 }
 
 /** The cluster flags, or undefined when `--nats` is not given. */
@@ -35,9 +44,10 @@ export function radiusClusterFlags(
   const nats = values['nats'];
   const clusterId = values['cluster-id'];
   const serverId = values['server-id'];
+  const stateKey = values['state-key'];
   if (nats === undefined) {
-    if (clusterId !== undefined || serverId !== undefined) {
-      throw new UsageError('--cluster-id and --server-id need --nats URL');
+    if (clusterId !== undefined || serverId !== undefined || stateKey !== undefined) {
+      throw new UsageError('--cluster-id, --server-id and --state-key need --nats URL');
     }
     return undefined;
   }
@@ -51,13 +61,34 @@ export function radiusClusterFlags(
     throw new UsageError((error as Error).message);
   }
   const timeout = values['forward-timeout'];
+  let key: Uint8Array | undefined;
+  try {
+    key = typeof stateKey === 'string' ? loadStateKey('--state-key', stateKey) : undefined;
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
   return {
     servers: nats.split(',').filter((s) => s !== ''),
     clusterId,
     serverId,
     forwardTimeoutMs:
       timeout === undefined ? undefined : integer('--forward-timeout', timeout, 1, 60_000),
+    stateKey: key,
   };
+}
+
+/**
+ * The sealed conversation bucket of the cluster, with --state-key: its TTL
+ * is the session timeout; undefined without a key (forwarding only).
+ */
+export async function sharedConversationState(
+  flags: RadiusClusterFlags,
+  link: NatsRadiusClusterLink,
+  sessionTimeoutMs: number,
+): Promise<{ kv: ConversationKv; aead: ConversationAead } | undefined> {
+  if (flags.stateKey === undefined) return undefined;
+  const kv = await link.conversationBucket({ ttlMs: sessionTimeoutMs });
+  return { kv, aead: aes256GcmAead(flags.stateKey) };
 }
 
 /** Connects to NATS (its client loads only now). */

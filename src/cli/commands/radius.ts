@@ -7,7 +7,12 @@ import {
 } from '../../eap/index.js';
 import { LISTEN_ADDRESS, parseListenAddress } from '../../node/host/address.js';
 import { systemClock } from '../../node/runtime/index.js';
-import { RADIUS_PROVIDER, RadiusEventDescriptor, RadiusKeyword } from '../../radius/index.js';
+import {
+  RADIUS_PROVIDER,
+  RADIUS_SERVER_DEFAULTS,
+  RadiusEventDescriptor,
+  RadiusKeyword,
+} from '../../radius/index.js';
 import { TraceLevel, TraceRegistry, decodePayload } from '../../trace/index.js';
 import {
   runRadiusEapTest,
@@ -24,6 +29,7 @@ import {
   RADIUS_CLUSTER_USAGE,
   connectRadiusCluster,
   radiusClusterFlags,
+  sharedConversationState,
 } from './radius-cluster.js';
 import { UsageError, type CliCommand } from '../command.js';
 import {
@@ -239,12 +245,28 @@ export const radiusServeCommand: CliCommand = {
       io.err(`netrx radius serve: --nats: ${(error as Error).message}`);
       return 1;
     }
+    let shared;
+    try {
+      shared =
+        link === undefined || clusterFlags === undefined
+          ? undefined
+          : await sharedConversationState(
+              clusterFlags,
+              link,
+              RADIUS_SERVER_DEFAULTS.sessionTimeoutMs,
+            );
+    } catch (error) {
+      await link?.close();
+      io.err(`netrx radius serve: --state-key: the KV bucket: ${(error as Error).message}`);
+      return 1;
+    }
     const cluster =
       link === undefined || clusterFlags === undefined
         ? undefined
         : {
             link,
             serverId: clusterFlags.serverId,
+            ...(shared === undefined ? {} : { shared }),
             ...(clusterFlags.forwardTimeoutMs === undefined
               ? {}
               : { forwardTimeoutMs: clusterFlags.forwardTimeoutMs }),
@@ -295,7 +317,7 @@ export const radiusServeCommand: CliCommand = {
       io.out(tlsLine(certs, tlsOptions));
     if (clusterFlags !== undefined) {
       io.out(
-        `cluster ${clusterFlags.clusterId} server ${clusterFlags.serverId} on nats ${clusterFlags.servers.join(',')} (${link?.serverVersion ?? ''})`,
+        `cluster ${clusterFlags.clusterId} server ${clusterFlags.serverId} on nats ${clusterFlags.servers.join(',')} (${link?.serverVersion ?? ''})${shared === undefined ? '' : ', conversation state in KV'}`,
       );
     }
     io.out('ready');
@@ -312,7 +334,10 @@ export const radiusServeCommand: CliCommand = {
             `${pool.routedByState} routed by State (${pool.routedAcross} to another worker than their hash)`) +
         (stats.cluster === undefined
           ? ''
-          : `; cluster ${stats.cluster.forwarded} forwarded, ${stats.cluster.answered} answered by their owner, ${stats.cluster.served} served for others`),
+          : `; cluster ${stats.cluster.forwarded} forwarded, ${stats.cluster.answered} answered by their owner, ${stats.cluster.served} served for others` +
+            (stats.cluster.shared === undefined
+              ? ''
+              : `, ${stats.cluster.restored} answered from KV, ${stats.cluster.shared.stored} stored, ${stats.cluster.shared.conflicts} conflicts, ${stats.cluster.shared.refused} refused, ${stats.cluster.shared.writeFailed} write failures`)),
     );
     return 0;
   },

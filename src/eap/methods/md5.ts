@@ -22,8 +22,11 @@ import {
   type EapMethod,
 } from '../contract.js';
 import { EapResultCode } from '../result-codes.js';
+import { ByteWriter, SavedStateReader, writeShortBytes } from './saved-state.js';
 
 export const MD5_CHALLENGE_LENGTH = 16;
+/** First octet of MD5's saved authenticator state. */
+const MD5_SAVED_FORMAT = 1;
 
 export interface Md5MethodOptions {
   readonly crypto: Crypto;
@@ -252,6 +255,35 @@ export function createMd5Method(options: Md5MethodOptions): EapMethod<Md5State> 
         password: input.password,
         responded: false,
         pending: undefined,
+      };
+    },
+    saveState(state: Md5State): Uint8Array | undefined {
+      // Only a challenge awaiting its Response can move: the Request is rebuilt from it.
+      if (state.side !== 'authenticator' || state.phase !== 'challenged') return undefined;
+      const writer = ByteWriter.growable(64);
+      writer.u8(MD5_SAVED_FORMAT).u8(state.identifier);
+      writeShortBytes(writer, state.challenge);
+      return writer.finish();
+    },
+    restoreState(saved: Uint8Array, input: EapInput): Md5State | undefined {
+      if (!input.authenticator) return undefined;
+      const reader = new SavedStateReader(saved);
+      const format = reader.u8();
+      const identifier = reader.u8();
+      const challenge = reader.shortBytes();
+      if (!reader.complete || format !== MD5_SAVED_FORMAT || challenge.length < 1) return undefined;
+      return {
+        side: 'authenticator',
+        phase: 'challenged',
+        identity: input.identity,
+        identifier,
+        challenge,
+        lastRequest: {
+          code: EapCode.Request,
+          identifier,
+          type: EapType.Md5Challenge,
+          typeData: md5TypeData(challenge, serverName),
+        },
       };
     },
     end(state: Md5State): void {

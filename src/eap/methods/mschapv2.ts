@@ -47,6 +47,7 @@ import {
 } from '../crypto/index.js';
 import { constantTimeEqual } from '../local-provider.js';
 import { EapResultCode } from '../result-codes.js';
+import { ByteWriter, SavedStateReader, writeRequest, writeShortBytes } from './saved-state.js';
 import {
   MSCHAPV2_CHALLENGE_LENGTH,
   MschapV2OpCode,
@@ -95,6 +96,11 @@ interface PeerState {
 }
 
 type MschapV2State = AuthenticatorState | PeerState;
+
+/** The authenticator phases that await a Response, so can be saved (their index is the saved octet). */
+const SAVED_PHASES = ['challenged', 'success-sent', 'failure-sent'] as const;
+/** First octet of MSCHAPv2's saved authenticator state. */
+const MSCHAPV2_SAVED_FORMAT = 1;
 
 const encoder = new TextEncoder();
 const mschapLatin1 = new TextDecoder('latin1');
@@ -471,6 +477,55 @@ export function createMschapV2Method(options: MschapV2MethodOptions): EapMethod<
         expectedAuthenticatorResponse: undefined,
         keys: undefined,
         failureCode: EapResultCode.ERROR_AUTHENTICATION_FAILURE,
+      };
+    },
+    saveState(state: MschapV2State): Uint8Array | undefined {
+      if (state.side !== 'authenticator' || state.lastRequest === undefined) return undefined;
+      const phase = (SAVED_PHASES as readonly string[]).indexOf(state.phase);
+      if (phase < 0) return undefined;
+      // Key material rides along after Success was sent: the caller seals it.
+      const writer = ByteWriter.growable(160);
+      writer.u8(MSCHAPV2_SAVED_FORMAT).u8(phase).u8(state.identifier).u8(state.msId);
+      writer.u32(state.failureCode);
+      writeShortBytes(writer, state.challenge);
+      writeShortBytes(writer, state.keys?.sendKey ?? new Uint8Array(0));
+      writeShortBytes(writer, state.keys?.recvKey ?? new Uint8Array(0));
+      writeRequest(writer, state.lastRequest);
+      return writer.finish();
+    },
+    restoreState(saved: Uint8Array, input: EapInput): MschapV2State | undefined {
+      if (!input.authenticator) return undefined;
+      const reader = new SavedStateReader(saved);
+      const format = reader.u8();
+      const phase = SAVED_PHASES[reader.u8()];
+      const identifier = reader.u8();
+      const msId = reader.u8();
+      const failureCode = reader.u32();
+      const challenge = reader.shortBytes();
+      const sendKey = reader.shortBytes();
+      const recvKey = reader.shortBytes();
+      const lastRequest = reader.request();
+      if (
+        !reader.complete ||
+        format !== MSCHAPV2_SAVED_FORMAT ||
+        phase === undefined ||
+        challenge.length !== MSCHAPV2_CHALLENGE_LENGTH ||
+        lastRequest.type !== EapType.MsChapV2 ||
+        lastRequest.identifier !== identifier ||
+        (phase === 'success-sent') !== (sendKey.length > 0 && recvKey.length > 0)
+      ) {
+        return undefined;
+      }
+      return {
+        side: 'authenticator',
+        phase,
+        identity: input.identity,
+        identifier,
+        msId,
+        challenge,
+        lastRequest,
+        failureCode,
+        keys: phase === 'success-sent' ? { sendKey, recvKey } : undefined,
       };
     },
     end(state: MschapV2State): void {

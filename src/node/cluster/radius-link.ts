@@ -11,8 +11,10 @@
  * requests. The NATS client loads only when `connectRadiusClusterLink` is
  * called.
  */
+import { openConversationBucket, type ConversationBucketOptions } from './radius-kv.js';
 import {
   checkClusterToken,
+  type ConversationKv,
   type ClusterRequestOutcome,
   type RadiusClusterLink,
 } from '../../radius/index.js';
@@ -39,6 +41,10 @@ export function radiusClusterSubject(clusterId: string, serverId: string): strin
 
 export interface NatsRadiusClusterLink extends RadiusClusterLink {
   readonly serverVersion: string;
+  /** Opens (creating if needed) the cluster's bucket of sealed conversation state (radius-kv.ts). */
+  conversationBucket(
+    options: Omit<ConversationBucketOptions, 'clusterId'>,
+  ): Promise<ConversationKv>;
   close(): Promise<void>;
 }
 
@@ -60,6 +66,8 @@ export async function connectRadiusClusterLink(
   });
   return {
     serverVersion: nc.info?.version ?? 'unknown',
+    conversationBucket: (bucket) =>
+      openConversationBucket(nc, { ...bucket, clusterId: options.clusterId }),
     async request(owner, message, timeoutMs): Promise<ClusterRequestOutcome> {
       try {
         const reply = await nc.request(radiusClusterSubject(options.clusterId, owner), message, {

@@ -336,8 +336,23 @@ describe('radius.cluster', () => {
       id: 'netrx',
       serverId: '',
       forwardTimeoutMs: 1000,
+      stateKey: '',
     });
     expect(validateHostConfig(enabled).radius.cluster).toMatchObject({ serverId: 's1' });
+  });
+
+  it('takes a 64-hex-digit stateKey; refuses a wrong length or no servers, naming the key, never showing it', () => {
+    const hex = 'ab'.repeat(32);
+    const withKey = (stateKey: string) => ({
+      radius: { cluster: { ...enabled.radius.cluster, stateKey } },
+    });
+    expect(validateHostConfig(withKey(hex)).radius.cluster.stateKey).toBe(hex);
+    const short = problem(withKey('ab'.repeat(16)));
+    expect(short).toMatch(/^radius\.cluster\.stateKey: /);
+    expect(short).not.toContain('ab'.repeat(16));
+    expect(problem({ radius: { cluster: { stateKey: hex } } })).toMatch(
+      /^radius\.cluster\.stateKey: shared conversation state needs radius\.cluster\.servers/,
+    );
   });
 
   it('needs a server id, one worker, and ids that are subject tokens', () => {

@@ -6,6 +6,7 @@
  * a public address.
  */
 import { readFileSync, statSync } from 'node:fs';
+import { loadStateKey } from '../cluster/state-key.js';
 import { isIP } from 'node:net';
 import { isLoopbackAddress } from '../capture/index.js';
 import { parseUsersFile } from '../../eap/users-file.js';
@@ -243,6 +244,22 @@ function checkRadius(config: HostConfig): void {
         'radius.workers',
         'a RADIUS cluster is served with one worker only (for now): set workers: 1',
       );
+    if (radius.cluster.stateKey !== '') {
+      try {
+        // Read now so a bad key fails the check, naming the setting (never the key).
+        loadStateKey('radius.cluster.stateKey', radius.cluster.stateKey).fill(0);
+      } catch (error) {
+        throw new ConfigError(
+          'radius.cluster.stateKey',
+          (error as Error).message.replace(/^radius\.cluster\.stateKey: /, ''),
+        );
+      }
+    }
+  } else if (radius.cluster.stateKey !== '') {
+    throw new ConfigError(
+      'radius.cluster.stateKey',
+      'shared conversation state needs radius.cluster.servers (NATS)',
+    );
   }
   if (radius.clients.length === 0)
     throw new ConfigError('radius.clients', 'an enabled RADIUS server needs at least one client');

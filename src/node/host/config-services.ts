@@ -229,6 +229,12 @@ export const radiusSection = section(
         ),
         /** How long a forwarded round waits for its owner's answer. */
         forwardTimeoutMs: field(integer(1, 60_000), 1000),
+        /**
+         * The key sealing conversation state in the cluster's KV bucket: 64 hex
+         * digits or a file of 32 random octets. Set, any server answers the next
+         * round of an MD5 or MSCHAPv2 conversation; '' keeps forwarding only.
+         */
+        stateKey: field(string(), ''),
       }),
     ),
   }),

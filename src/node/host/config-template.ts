@@ -72,6 +72,7 @@ radius:            # the RADIUS/EAP server; the defaults are DEMO ONLY (refused 
     id: netrx       # servers with the same id answer each other's conversations
     serverId: ''    # this server's id, unique in the cluster
     forwardTimeoutMs: 1000   # a forwarded round waits this long for its owner
+    stateKey: ''    # 64 hex digits or a file of 32 random octets: MD5/MSCHAPv2 state sealed in KV
 capture:
   rpc:              # the MS-LREC DCE/RPC transport; unauthenticated, so loopback only
     enabled: true

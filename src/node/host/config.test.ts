@@ -177,7 +177,7 @@ describe('host configuration', () => {
           maxConnectionsPerClient: 16,
         },
         workers: 1,
-        cluster: { servers: [], id: 'netrx', serverId: '', forwardTimeoutMs: 1000 },
+        cluster: { servers: [], id: 'netrx', serverId: '', forwardTimeoutMs: 1000, stateKey: '' },
       },
       capture: {
         rpc: { enabled: true, host: '127.0.0.1', port: 7341 },

@@ -68,6 +68,7 @@ export function radiusMetrics({
     ...(radsec === undefined ? [] : radsecMetrics(radsec)),
     ...(workers.length === 0 ? [] : workerMetrics(workers, stats)),
     ...(stats.cluster === undefined ? [] : clusterMetrics(stats.cluster)),
+    ...sharedStateMetrics(stats.cluster),
   ];
 }
 
@@ -174,6 +175,29 @@ function clusterMetrics(cluster: NonNullable<RadiusUdpServerStats['cluster']>): 
         { labels: { result: 'served' }, value: cluster.served },
         { labels: { result: 'refused' }, value: cluster.serveRefused },
         { labels: { result: 'late' }, value: cluster.servedLate },
+      ],
+    },
+  ];
+}
+
+/** The shared conversation state's counters (radius.cluster.stateKey), as one counter family. */
+function sharedStateMetrics(cluster: RadiusUdpServerStats['cluster']): MetricFamily[] {
+  const shared = cluster?.shared;
+  if (cluster === undefined || shared === undefined) return [];
+  return [
+    {
+      name: 'netrx_radius_cluster_state_total',
+      help: 'EAP conversation state in the cluster KV bucket, by event: stored, loaded, answered (later rounds answered here from KV), conflict, write-failed, read-failed, refused, deleted.',
+      type: 'counter',
+      samples: [
+        { labels: { event: 'stored' }, value: shared.stored },
+        { labels: { event: 'loaded' }, value: shared.loaded },
+        { labels: { event: 'answered' }, value: cluster.restored },
+        { labels: { event: 'conflict' }, value: shared.conflicts },
+        { labels: { event: 'write-failed' }, value: shared.writeFailed },
+        { labels: { event: 'read-failed' }, value: shared.readFailed },
+        { labels: { event: 'refused' }, value: shared.refused },
+        { labels: { event: 'deleted' }, value: shared.deleted },
       ],
     },
   ];

@@ -16,7 +16,12 @@ import {
   usersFileStore,
   type UserStore,
 } from '../../eap/index.js';
-import { RADIUS_PROVIDER, RadiusEventDescriptor, RadiusKeyword } from '../../radius/index.js';
+import {
+  RADIUS_PROVIDER,
+  RADIUS_SERVER_DEFAULTS,
+  RadiusEventDescriptor,
+  RadiusKeyword,
+} from '../../radius/index.js';
 import { decodePayload, TraceLevel, type TraceSubscription } from '../../trace/index.js';
 import {
   createServerMethod,
@@ -32,6 +37,8 @@ import {
   type StandardMethodName,
 } from '../radius/index.js';
 import type { NatsRadiusClusterLink } from '../cluster/radius-link.js';
+import { loadStateKey } from '../cluster/state-key.js';
+import { aes256GcmAead } from '../runtime/aead.js';
 import type { HostConfig } from './config.js';
 import { DEMO_SECRET, DEMO_USER } from './config-services.js';
 import { demoUserInUsersFile } from './config-checks.js';
@@ -322,6 +329,18 @@ export function radiusService(initial: RadiusConfig): RadiusService {
                   link,
                   serverId: config.cluster.serverId,
                   forwardTimeoutMs: config.cluster.forwardTimeoutMs,
+                  ...(config.cluster.stateKey === ''
+                    ? {}
+                    : {
+                        shared: {
+                          kv: await link.conversationBucket({
+                            ttlMs: RADIUS_SERVER_DEFAULTS.sessionTimeoutMs,
+                          }),
+                          aead: aes256GcmAead(
+                            loadStateKey('radius.cluster.stateKey', config.cluster.stateKey),
+                          ),
+                        },
+                      }),
                 },
               }),
         });

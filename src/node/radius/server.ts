@@ -13,6 +13,9 @@ import {
   RadiusClientTable,
   RadiusCluster,
   clusterStatePrefix,
+  SharedConversations,
+  type ConversationAead,
+  type ConversationKv,
   type RadiusClusterLink,
   type RadiusClusterStats,
   RadiusServer,
@@ -77,6 +80,14 @@ export interface RadiusUdpServerOptions extends Omit<
     readonly forwardTimeoutMs?: number;
     readonly maxForwardsInFlight?: number;
     readonly maxServing?: number;
+    /**
+     * Conversation state shared in a sealed bucket (radius/conversation-kv.ts):
+     * with it, later rounds of MD5 and MSCHAPv2 are answered by whichever
+     * server receives them, so the owner's death does not end them.
+     * `link.conversationBucket({ ttlMs: sessionTimeoutMs })` gives `kv`;
+     * `aead` is aes256GcmAead(stateKey).
+     */
+    readonly shared?: { readonly kv: ConversationKv; readonly aead: ConversationAead };
   };
 }
 
@@ -203,18 +214,31 @@ export async function startRadiusServer(options: RadiusUdpServerOptions): Promis
     if (cluster?.intercept(datagram, to) !== true) toSocket(datagram, to);
   };
   const clock = options.clock ?? systemClock;
+  const crypto = options.crypto ?? nodeCrypto;
+  const sharedState = options.cluster?.shared;
+  const shared =
+    sharedState === undefined
+      ? undefined
+      : new SharedConversations({ kv: sharedState.kv, aead: sharedState.aead, crypto });
   const core = new RadiusServer({
     ...options,
     clock,
-    crypto: options.crypto ?? nodeCrypto,
+    crypto,
     send,
     ...(options.cluster === undefined
       ? {}
       : { statePrefix: clusterStatePrefix(options.cluster.serverId) }),
+    ...(shared === undefined ? {} : { sharedConversations: shared }),
   });
   if (options.cluster !== undefined) {
-    const { serverId, link, ...limits } = options.cluster;
-    cluster = new RadiusCluster(core, { serverId, link, clock, ...limits });
+    const { serverId, link, shared: _kv, ...limits } = options.cluster;
+    cluster = new RadiusCluster(core, {
+      serverId,
+      link,
+      clock,
+      ...limits,
+      ...(shared === undefined ? {} : { shared }),
+    });
   }
   if (radsec !== undefined) {
     radsec.attach(core);

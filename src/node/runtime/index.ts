@@ -4,3 +4,4 @@
  */
 export { systemClock } from './clock.js';
 export { nodeCrypto } from './crypto.js';
+export { aes256GcmAead } from './aead.js';
