@@ -329,8 +329,10 @@ export class Adapter {
       this.depth = depth;
       const shared = meta.shared;
       meta.clear();
-      if (shared === undefined) this.callRelease(release);
-      else {
+      // Tested here: most frames have no release callback, and this runs for every one.
+      if (shared === undefined) {
+        if (release !== undefined) this.callRelease(release);
+      } else {
         this.retainedOutstanding++;
         // The indication's own hold ends here; retains keep the buffer until released.
         shared.drop();
