@@ -118,3 +118,29 @@ export interface AdapterOptions {
   /** The 802.1X controlled port; open by default. */
   readonly controlledPort?: ControlledPortOptions;
 }
+
+/**
+ * The settings `new Adapter` checks, with their defaults (MTU 1500, decay
+ * 0.5, nesting 8); throws a TypeError or RangeError naming the bad one.
+ */
+export function checkAdapterOptions(options: AdapterOptions): {
+  mtu: number;
+  decay: number;
+  maxNesting: number;
+} {
+  if (options.mac.length !== 6)
+    throw new TypeError(`An adapter MAC address has 6 bytes: got ${options.mac.length}`);
+  const mtu = options.mtu ?? 1500;
+  if (!Number.isInteger(mtu) || mtu < 68 || mtu > 65535) {
+    throw new RangeError(`Adapter MTU must be an integer from 68 to 65535: got ${mtu}`);
+  }
+  const decay = options.reorderDecay ?? 0.5;
+  if (!(decay >= 0 && decay < 1)) {
+    throw new RangeError(`reorderDecay must be from 0 to below 1: got ${decay}`);
+  }
+  const maxNesting = options.maxNesting ?? 8;
+  if (!Number.isInteger(maxNesting) || maxNesting < 1 || maxNesting > 64) {
+    throw new RangeError(`maxNesting must be an integer from 1 to 64: got ${maxNesting}`);
+  }
+  return { mtu, decay, maxNesting };
+}

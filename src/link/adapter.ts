@@ -11,16 +11,25 @@ import {
   type ReceiveTap,
   type SendDropReason,
   type TransmitTap,
+  checkAdapterOptions,
 } from './adapter-options.js';
 import { Binding, type BindingHandle, type BindingOptions, type Protocol } from './binding.js';
 import { checkLookahead, largestLookahead, reorderBindings } from './binding-order.js';
 import { ControlledPort } from './controlled-port.js';
 import { countsByReason } from './counters.js';
 import { LINK_PROVIDER, LinkEvent } from './events.js';
-import { GIANT, innerVlanId, innerVlanTpid, parseFrameHeader, RUNT } from './frame-header.js';
+import {
+  badSourceMac,
+  GIANT,
+  innerVlanId,
+  innerVlanTpid,
+  parseFrameHeader,
+  RUNT,
+} from './frame-header.js';
 import { FrameMeta, type OutOfBand } from './indication.js';
 import { segmentOfFrame } from './link-header.js';
-import { classifyDestination, Destination, filterPasses } from './packet-filter.js';
+import { classifyDestination, Destination } from './packet-filter.js';
+import { dispatchToBindings } from './binding-dispatch.js';
 
 export type { BindingHandle, BindingOptions, BindingStats, Protocol } from './binding.js';
 export {
@@ -36,7 +45,6 @@ export {
   type TransmitTap,
 } from './adapter-options.js';
 
-const POISON = 0xdd;
 const NO_OOB: OutOfBand = Object.freeze({});
 const NO_OPTIONS: IndicateOptions = Object.freeze({});
 
@@ -85,20 +93,7 @@ export class Adapter {
   };
 
   constructor(options: AdapterOptions) {
-    if (options.mac.length !== 6)
-      throw new TypeError(`An adapter MAC address has 6 bytes: got ${options.mac.length}`);
-    const mtu = options.mtu ?? 1500;
-    if (!Number.isInteger(mtu) || mtu < 68 || mtu > 65535) {
-      throw new RangeError(`Adapter MTU must be an integer from 68 to 65535: got ${mtu}`);
-    }
-    const decay = options.reorderDecay ?? 0.5;
-    if (!(decay >= 0 && decay < 1)) {
-      throw new RangeError(`reorderDecay must be from 0 to below 1: got ${decay}`);
-    }
-    const maxNesting = options.maxNesting ?? 8;
-    if (!Number.isInteger(maxNesting) || maxNesting < 1 || maxNesting > 64) {
-      throw new RangeError(`maxNesting must be an integer from 1 to 64: got ${maxNesting}`);
-    }
+    const { mtu, decay, maxNesting } = checkAdapterOptions(options);
     this.name = options.name;
     this.mac = Uint8Array.from(options.mac);
     this.mtu = mtu;
@@ -334,8 +329,10 @@ export class Adapter {
       this.depth = depth;
       const shared = meta.shared;
       meta.clear();
-      if (shared === undefined) this.callRelease(release);
-      else {
+      // Tested here: most frames have no release callback, and this runs for every one.
+      if (shared === undefined) {
+        if (release !== undefined) this.callRelease(release);
+      } else {
         this.retainedOutstanding++;
         // The indication's own hold ends here; retains keep the buffer until released.
         shared.drop();
@@ -396,60 +393,7 @@ export class Adapter {
     meta.fullPacket = !this.lookaheadOnly && !truncated;
     meta.mustCopy = mustCopy;
     meta.oob = oob;
-    let accepts = 0;
-    for (const binding of this.bindings) {
-      if (!binding.open) continue;
-      if (
-        !filterPasses(binding.packetFilter, destination, frame, binding.multicast) ||
-        (binding.etherTypes !== undefined && !binding.etherTypes.has(etherType))
-      ) {
-        binding.filtered++;
-        continue;
-      }
-      const view = this.poison ? frame.slice() : frame;
-      const indication = binding.begin(depth, view, meta);
-      const retainsBefore = indication.retains;
-      let verdict: 'accepted' | 'not-accepted' = 'not-accepted';
-      try {
-        verdict = binding.protocol.receive(indication);
-      } catch (error) {
-        binding.handlerErrors++;
-        this.traceFailure(binding.name, error);
-      }
-      indication.end();
-      // A retained copy is the binding's to keep: poison only what it may not hold.
-      if (this.poison && indication.retains === retainsBefore) view.fill(POISON);
-      binding.indicated++;
-      binding.periodIndicated++;
-      binding.pendingComplete = true;
-      if (verdict === 'accepted') {
-        binding.accepted++;
-        binding.periodAccepted++;
-        accepts++;
-        // Checked before building the payload object: this runs for every frame.
-        if (
-          this.trace?.isEnabled(LinkEvent.frameAccepted.level, LinkEvent.frameAccepted.keywords)
-        ) {
-          this.trace.emit(LinkEvent.frameAccepted, {
-            binding: binding.name,
-            etherType,
-            length: frame.length,
-          });
-        }
-      } else {
-        binding.rejected++;
-        // Checked before building the payload object: this runs for every frame.
-        if (
-          this.trace?.isEnabled(LinkEvent.frameRejected.level, LinkEvent.frameRejected.keywords)
-        ) {
-          this.trace.emit(LinkEvent.frameRejected, {
-            binding: binding.name,
-            etherType,
-            length: frame.length,
-          });
-        }
-      }
-    }
+    const accepts = dispatchToBindings(this.bindings, frame, meta, depth, this.poison, this.trace);
     if (accepts > 0) this.accepted++;
     else this.unclaimed++;
     if (this.reorderEvery > 0 && this.indicated % this.reorderEvery === 0) this.reorder();
@@ -500,15 +444,4 @@ export class Adapter {
   private reorder(): void {
     this.bindings = reorderBindings(this.bindings, this.reorderDecay);
   }
-}
-
-/**
- * A group (I/G bit set) or all-zero Ethernet source: never a real sender's
- * (IEEE 802.3 §3.2.3), and replies are addressed to the source. The frame
- * is at least a header long here.
- */
-function badSourceMac(frame: Uint8Array): boolean {
-  const first = frame[6]!;
-  if ((first & 1) !== 0) return true;
-  return (first | frame[7]! | frame[8]! | frame[9]! | frame[10]! | frame[11]!) === 0;
 }

@@ -202,7 +202,7 @@ export class ArpBinding extends BindingBase<ArpDropReason> {
       merged = this.cache.learn(senderIp, senderMac, forUs && operation === 2, true, forUs);
     }
     if (!forUs) return merged ? 'accepted' : this.ignore('not-for-us');
-    if (operation === 1) this.sendReply(ind);
+    if (operation === 1) this.sendReply(ind, macHigh, ind.u32At(10));
     return 'accepted';
   }
 
@@ -243,14 +243,14 @@ export class ArpBinding extends BindingBase<ArpDropReason> {
    * `ArpPacket` views: this is the hottest reply path (bench/link-replies)
    * and every view or subarray is an allocation per reply.
    */
-  private sendReply(ind: Indication): void {
+  private sendReply(ind: Indication, senderMacHigh: number, senderMacLow: number): void {
     const frame = allocFrame(this.linkHeader + ARP_ETHERNET_IPV4_LENGTH);
     const at = writeReplyHeader(ind, frame, this.mac, this.vlan, ETHERTYPE_ARP);
     writeFixed(frame, at, 2);
-    for (let i = 0; i < 6; i++) {
-      frame[at + SENDER_MAC + i] = this.mac[i] as number;
-      frame[at + TARGET_MAC + i] = ind.byteAt(SENDER_MAC + i);
-    }
+    for (let i = 0; i < 6; i++) frame[at + SENDER_MAC + i] = this.mac[i] as number;
+    // The requester's MAC as `receive` read it (two words, not six checked byte reads).
+    putU16(frame, at + TARGET_MAC, senderMacHigh);
+    putU32(frame, at + TARGET_MAC + 2, senderMacLow);
     putU32(frame, at + SENDER_IP, ind.u32At(TARGET_IP));
     putU32(frame, at + TARGET_IP, ind.u32At(SENDER_IP));
     this.counters.repliesSent++;

@@ -42,3 +42,14 @@ export function innerVlanTpid(frame: Uint8Array, headerSize: number): number {
     ? ((frame[headerSize - 6] as number) << 8) | (frame[headerSize - 5] as number)
     : 0;
 }
+
+/**
+ * A group (I/G bit set) or all-zero Ethernet source: never a real sender's
+ * (IEEE 802.3 §3.2.3), and replies are addressed to the source. The frame
+ * is at least a header long here.
+ */
+export function badSourceMac(frame: Uint8Array): boolean {
+  const first = frame[6]!;
+  if ((first & 1) !== 0) return true;
+  return (first | frame[7]! | frame[8]! | frame[9]! | frame[10]! | frame[11]!) === 0;
+}

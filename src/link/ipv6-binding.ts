@@ -5,8 +5,10 @@
  * addresses and DAD (ipv6-own-addresses.ts), extension headers, fragments
  * and the upper-layer dispatch (ipv6-receive.ts), ICMPv6 (ipv6-icmp.ts),
  * Neighbor Discovery (ipv6-nd.ts), MLD (ipv6-mld.ts), UDP (ipv6-udp.ts),
- * path MTU (ipv6-pmtu.ts) and Router Advertisement learning
- * (ipv6-router-discovery.ts, off by default).
+ * the send path with next hops and fragmentation (ipv6-send.ts), path MTU
+ * (ipv6-pmtu.ts) and Router Advertisement learning
+ * (ipv6-router-discovery.ts, off by default); its settings and statistics
+ * types are in ipv6-binding-options.ts.
  *
  * Addresses: a link-local address derived from the adapter's MAC (modified
  * EUI-64, RFC 4291 §2.5.1 and App. A) plus configured ones, each through
@@ -30,18 +32,10 @@
  * Rejection of another host's traffic allocates nothing; once a packet is
  * ours it is read through the `netrx/wire` views.
  */
-import { allocFromSlab as allocFrame } from '../bytes/index.js';
-import { NetrxError, type Clock, type Crypto } from '../runtime/index.js';
-import {
-  formatIpv6Address,
-  Ipv6Packet,
-  ipv6MulticastMac,
-  isIpv6Multicast,
-  isIpv6Unspecified,
-  type Icmpv6Packet,
-} from '../wire/index.js';
-import { hopLimitOption, IpBindingBase, type BindingBaseOptions } from './binding-base.js';
+import { formatIpv6Address, Ipv6Packet, type Icmpv6Packet } from '../wire/index.js';
+import { hopLimitOption, IpBindingBase } from './binding-base.js';
 import { traceAddress } from './binding-events.js';
+import { Ipv6Identification } from './identification.js';
 import type { Indication } from './indication.js';
 import {
   ALL_NODES_MAC,
@@ -54,157 +48,48 @@ import {
   keyBytes,
   linkLocalFromMac,
   mldSource,
-  onLink,
   sourceFor,
-  type Ipv6AddressState,
 } from './ipv6-address.js';
+import {
+  IPV6_SEND_DROP_REASONS,
+  type Ipv6AddressInfo,
+  type Ipv6BindingOptions,
+  type Ipv6SendDropReason,
+  type Ipv6Stats,
+} from './ipv6-binding-options.js';
+import { IPV6_MAX_PAYLOAD } from './ipv6-fragments.js';
 import {
   ETHERTYPE_IPV6,
   IPV6_DROP_REASONS,
   Ipv6Kind,
-  NEXT_HEADER_UDP,
-  writeIpv6Frame,
   type Ipv6Counters,
   type Ipv6DropReason,
   type Ipv6Host,
 } from './ipv6-host.js';
-import { fragmentIpv6, IPV6_MAX_PAYLOAD } from './ipv6-fragments.js';
-import { Ipv6Identification } from './identification.js';
-import { MldListener, type MldOptions, type MldReportOptions } from './ipv6-mld.js';
+import { MldListener } from './ipv6-mld.js';
 import { sendSolicitation } from './ipv6-nd.js';
 import { Ipv6OwnAddresses } from './ipv6-own-addresses.js';
-import {
-  PathMtuTable,
-  receivePacketTooBig,
-  type PathMtuLimits,
-  type PathMtuStats,
-} from './ipv6-pmtu.js';
+import { PathMtuTable, receivePacketTooBig } from './ipv6-pmtu.js';
 import { Ipv6Receiver } from './ipv6-receive.js';
-import {
-  RouterDiscovery,
-  type RouterDiscoveryLimits,
-  type RouterDiscoveryStats,
-} from './ipv6-router-discovery.js';
-import { writeUdp6 } from './ipv6-udp.js';
+import { RouterDiscovery } from './ipv6-router-discovery.js';
+import { Ipv6Sender } from './ipv6-send.js';
 import { randomSource } from './random-source.js';
-import { writeLinkHeader } from './link-header.js';
-import {
-  NeighborCache,
-  type NeighborCacheLimits,
-  type NeighborCacheStats,
-  type NeighborEntry,
-  type NeighborSendResult,
-} from './neighbor-cache.js';
+import { NeighborCache, type NeighborEntry } from './neighbor-cache.js';
 import { wholePacket } from './packet.js';
 import { PacketFilter } from './packet-filter.js';
-import { Reassembly, type ReassemblyLimits, type ReassemblyStats } from './reassembly.js';
+import { Reassembly } from './reassembly.js';
 import { Ipv6Routes } from './routes.js';
 import type { UdpSendResult, UdpSockets } from './udp-socket.js';
 
 export { ETHERTYPE_IPV6, type Ipv6DropReason } from './ipv6-host.js';
 export { ipv6Key, linkLocalFromMac, type Ipv6AddressState } from './ipv6-address.js';
-
-const IPV6_SEND_DROP_REASONS = [
-  'no-route',
-  'no-source-address',
-  'resolution-refused',
-  'resolution-queue-full',
-  'local-no-socket',
-  'local-queue-full',
-] as const;
-
-/**
- * Destinations no packet may be sent to on a wire (RFC 4291 §2.5.2, §2.5.3,
- * §2.5.5.2, §2.7): `::`, `::1` (netrx has no loopback interface),
- * IPv4-mapped addresses and multicast of interface-local or reserved scope.
- * Misuse: it throws.
- */
-function checkDestination6(to: Uint8Array): void {
-  let why: string | undefined;
-  if (isIpv6Unspecified(to)) why = 'the unspecified address names no destination';
-  else if (isLoopbackAt(to)) why = 'the loopback address never goes on a wire';
-  else if (isIpv4MappedAt(to)) why = 'an IPv4-mapped address never goes on a wire';
-  else if (isIpv6Multicast(to) && ((to[1] as number) & 0x0f) <= 1) {
-    why = 'multicast of interface-local or reserved scope stays on the node';
-  }
-  if (why !== undefined) {
-    throw new NetrxError(
-      'ERR_LINK_BAD_DESTINATION',
-      `Cannot send to ${formatIpv6Address(to)}: ${why}`,
-    );
-  }
-}
-
-export type Ipv6SendDropReason = (typeof IPV6_SEND_DROP_REASONS)[number];
-
-export interface Ipv6Limits {
-  /** DupAddrDetectTransmits (RFC 4862). Default 1; 0 skips DAD. */
-  readonly dadTransmits?: number;
-  readonly icmpErrorsPerSecond?: number;
-  readonly icmpErrorBurst?: number;
-  /** Hop limit of packets we send (ND uses 255), 1..255 (else a RangeError naming it). Default 64. */
-  readonly hopLimit?: number;
-  /** Routes in the routing table. Default 64. */
-  readonly maxRoutes?: number;
-  /** Fragment reassembly limits (16 packets, 4 per source, 64 fragments each, 256 KiB, 60 s). */
-  readonly reassembly?: ReassemblyLimits;
-  /** Send MLD reports for the solicited-node groups and answer queries. Default true. */
-  readonly mld?: boolean;
-  /** Rate limit of MLD query answers (10 per second, burst 10). */
-  readonly mldAnswers?: MldOptions;
-  /** How state changes are repeated (Robustness Variable 2, Unsolicited Report Interval 1 s). */
-  readonly mldReports?: MldReportOptions;
-  /** Path MTU table (64 destinations, 10 minutes). */
-  readonly pathMtu?: PathMtuLimits;
-  /** Learn default routers and on-link prefixes from Router Advertisements. Default false. */
-  readonly acceptRouterAdvertisements?: boolean;
-  /** Bounds of what RAs teach (4 routers, 8 prefixes). */
-  readonly routerDiscovery?: RouterDiscoveryLimits;
-}
-
-export interface Ipv6BindingOptions extends BindingBaseOptions {
-  readonly clock: Clock;
-  readonly udp: UdpSockets;
-  /**
-   * Randomness for fragment Identification values (identification.ts:
-   * absent, `globalThis.crypto`, else ERR_LINK_NO_RANDOMNESS) and MLD's
-   * answer delays (absent: a small generator seeded from the adapter's MAC,
-   * so hosts on one link still spread their answers; a delay needs no
-   * secrecy).
-   */
-  readonly crypto?: Crypto;
-  readonly neighborLimits?: NeighborCacheLimits;
-  readonly limits?: Ipv6Limits;
-  /** Configure the EUI-64 link-local address. Default true. */
-  readonly linkLocal?: boolean;
-}
-
-export interface Ipv6AddressInfo {
-  readonly address: string;
-  readonly prefixLength: number;
-  readonly state: Ipv6AddressState;
-}
-
-export interface Ipv6Stats extends Readonly<Ipv6Counters> {
-  readonly name: string;
-  readonly drops: Readonly<Record<Ipv6DropReason, number>>;
-  readonly sendDrops: Readonly<Record<Ipv6SendDropReason, number>>;
-  readonly cache: NeighborCacheStats;
-  readonly reassembly: ReassemblyStats;
-  readonly pathMtu: PathMtuStats;
-  /**
-   * The MLD version spoken now (1 while an MLDv1 querier is present), answers
-   * refused by the rate limit, and groups whose last state change is still
-   * being repeated.
-   */
-  readonly mld: {
-    readonly version: 1 | 2;
-    readonly rateLimited: number;
-    readonly retransmitPending: number;
-  };
-  /** What Router Advertisements taught (empty unless `acceptRouterAdvertisements`). */
-  readonly routerDiscovery: RouterDiscoveryStats;
-}
+export type {
+  Ipv6AddressInfo,
+  Ipv6BindingOptions,
+  Ipv6Limits,
+  Ipv6SendDropReason,
+  Ipv6Stats,
+} from './ipv6-binding-options.js';
 
 /** See the file comment. */
 export class Ipv6Binding extends IpBindingBase<Ipv6DropReason, Ipv6SendDropReason> {
@@ -245,8 +130,8 @@ export class Ipv6Binding extends IpBindingBase<Ipv6DropReason, Ipv6SendDropReaso
   private readonly pathMtu: PathMtuTable;
   private readonly routerDiscovery: RouterDiscovery;
   private readonly acceptRa: boolean;
-  /** Fragment header Identification per destination (RFC 7739, identification.ts). */
-  private readonly identification: Ipv6Identification;
+  /** UDP sends, next hops and fragments (ipv6-send.ts). */
+  private readonly sender: Ipv6Sender;
   /** What ND, ICMPv6, MLD and UDP see of this binding. */
   private readonly host: Ipv6Host;
 
@@ -264,7 +149,7 @@ export class Ipv6Binding extends IpBindingBase<Ipv6DropReason, Ipv6SendDropReaso
     );
     const clock = options.clock;
     // First of all the draws from `crypto`, so a seeded one gives known IDs.
-    this.identification = new Ipv6Identification(options.crypto);
+    const identification = new Ipv6Identification(options.crypto);
     this.udp = options.udp;
     this.hopLimit = hopLimitOption('limits.ipv6.hopLimit', limits.hopLimit);
     this.routes = new Ipv6Routes(limits.maxRoutes);
@@ -304,7 +189,7 @@ export class Ipv6Binding extends IpBindingBase<Ipv6DropReason, Ipv6SendDropReaso
         this.handle.send(frame);
       },
       sendPacket: (frame, ipAt) => {
-        for (const piece of this.fragmentsOf(frame, ipAt, frame.subarray(0, 6))) {
+        for (const piece of this.sender.fragmentsOf(frame, ipAt, frame.subarray(0, 6))) {
           this.counters.sent++;
           this.handle.send(piece);
         }
@@ -347,6 +232,18 @@ export class Ipv6Binding extends IpBindingBase<Ipv6DropReason, Ipv6SendDropReaso
       mld: this.mld,
       addMulticast: (mac) => this.handle.addMulticast(mac),
       removeMulticast: (mac) => this.handle.removeMulticast(mac),
+    });
+    this.sender = new Ipv6Sender({
+      host: this.host,
+      own: () => this.own.list,
+      udp: this.udp,
+      routes: this.routes,
+      pathMtu: this.pathMtu,
+      routerDiscovery: this.routerDiscovery,
+      acceptRa: this.acceptRa,
+      cache: this.cache,
+      identification,
+      sendDrop: (reason) => this.sendDrop(reason),
     });
     this.receiver = new Ipv6Receiver(this.host, this.udp, this.reassembly, (ip) => {
       const own = findOwn(this.own.list, ip.bytes, 8);
@@ -422,51 +319,7 @@ export class Ipv6Binding extends IpBindingBase<Ipv6DropReason, Ipv6SendDropReaso
     destinationPort: number,
     data: Uint8Array,
   ): UdpSendResult {
-    const payloadLength = 8 + data.length;
-    if (payloadLength > IPV6_MAX_PAYLOAD) {
-      throw new NetrxError(
-        'ERR_LINK_DATAGRAM_TOO_LARGE',
-        `Cannot send ${data.length} bytes of UDP over IPv6: a packet holds at most ${IPV6_MAX_PAYLOAD - 8}`,
-      );
-    }
-    checkDestination6(destination);
-    if (findOwn(this.own.list, destination, 0) !== undefined) {
-      return this.sendLocal(source ?? destination, sourcePort, destination, destinationPort, data);
-    }
-    const multicast = isIpv6Multicast(destination);
-    let nextHop = destination;
-    if (!multicast && !this.isOnLink(destination)) {
-      const gateway = this.routes.gatewayFor(destination) ?? this.learnedRouter();
-      if (gateway === undefined || !this.isOnLink(gateway)) return this.sendDrop('no-route');
-      nextHop = gateway;
-    }
-    const from = source ?? sourceFor(this.own.list, destination);
-    if (from === undefined) return this.sendDrop('no-source-address');
-    const frame = allocFrame(this.linkHeader + 40 + payloadLength);
-    const at = writeIpv6Frame(
-      this.host,
-      frame,
-      multicast ? ipv6MulticastMac(destination) : undefined,
-      undefined,
-      payloadLength,
-      NEXT_HEADER_UDP,
-      // RFC 3493 §5.2: multicast defaults to hop limit 1 (the link), as sockets do.
-      multicast ? 1 : this.hopLimit,
-      from,
-      destination,
-    );
-    writeUdp6(frame, at + 40, from, sourcePort, destination, destinationPort, data);
-    const frames = this.fragmentsOf(
-      frame,
-      at,
-      multicast ? ipv6MulticastMac(destination) : undefined,
-    );
-    if (multicast) {
-      for (const piece of frames) this.host.send(piece);
-      return 'sent';
-    }
-    // One unit for ND: the fragments wait for resolution, and are dropped, together.
-    return this.transmit(nextHop, frames);
+    return this.sender.sendUdp(source, sourcePort, destination, destinationPort, data);
   }
 
   stats(): Ipv6Stats {
@@ -498,17 +351,6 @@ export class Ipv6Binding extends IpBindingBase<Ipv6DropReason, Ipv6SendDropReaso
     this.handle.close();
   }
 
-  private isOnLink(destination: Uint8Array): boolean {
-    return (
-      onLink(this.own.list, destination) ||
-      (this.acceptRa && this.routerDiscovery.isOnLink(destination))
-    );
-  }
-
-  private learnedRouter(): Uint8Array | undefined {
-    return this.acceptRa ? this.routerDiscovery.defaultRouter() : undefined;
-  }
-
   private packetTooBig(ind: Indication, icmp: Icmpv6Packet): 'accepted' | 'not-accepted' {
     const verdict = receivePacketTooBig(
       this.pathMtu,
@@ -518,53 +360,5 @@ export class Ipv6Binding extends IpBindingBase<Ipv6DropReason, Ipv6SendDropReaso
     if (verdict === 'invalid') return this.drop('bad-packet-too-big', ind.packetSize);
     if (verdict === 'recorded') this.counters.packetTooBig++;
     return 'accepted';
-  }
-
-  /** The frames that carry the packet at `frame[ipAt..]`: itself, or fragments of it past the path MTU. */
-  private fragmentsOf(
-    frame: Uint8Array,
-    ipAt: number,
-    destinationMac: Uint8Array | undefined,
-  ): Uint8Array[] {
-    const mtu = this.pathMtu.mtuFor(frame, ipAt + 24);
-    if (frame.length - ipAt <= mtu) return [frame];
-    const id = this.identification.next(frame, ipAt + 24);
-    const pieces = fragmentIpv6(frame.subarray(ipAt), mtu, ipAt, id, (piece) =>
-      writeLinkHeader(piece, destinationMac, this.adapter.mac, this.vlan, ETHERTYPE_IPV6),
-    );
-    this.counters.fragmented++;
-    this.counters.fragmentsSent += pieces.length;
-    return pieces;
-  }
-
-  /**
-   * A datagram to an own address: delivered to the socket bound for it
-   * without the wire (see the IPv4 binding's `sendLocal`).
-   */
-  private sendLocal(
-    from: Uint8Array,
-    sourcePort: number,
-    to: Uint8Array,
-    destinationPort: number,
-    data: Uint8Array,
-  ): UdpSendResult {
-    // deliver6 reads the addresses where an IPv6 header holds them and the data after it.
-    const packet = new Uint8Array(40 + data.length);
-    packet.set(from, 8);
-    packet.set(to, 24);
-    packet.set(data, 40);
-    const outcome = this.udp.deliver6(packet, sourcePort, destinationPort, 40, packet.length);
-    if (outcome === 'no-socket') return this.sendDrop('local-no-socket');
-    if (outcome === 'queue-full') return this.sendDrop('local-queue-full');
-    this.counters.local++;
-    return 'sent';
-  }
-
-  private transmit(destination: Uint8Array, frames: readonly Uint8Array[]): UdpSendResult {
-    const result: NeighborSendResult = this.cache.sendAll(ipv6Key(destination), frames);
-    if (result === 'refused') return this.sendDrop('resolution-refused');
-    if (result === 'queue-full') return this.sendDrop('resolution-queue-full');
-    this.counters.sent += frames.length;
-    return result;
   }
 }
