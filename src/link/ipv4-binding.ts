@@ -67,6 +67,7 @@ import { putU16, putU32 } from './frame-write.js';
 import { writeLinkHeader } from './link-header.js';
 import { wholePacket } from './packet.js';
 import {
+  carriesIcmpError,
   ETHERTYPE_IPV4,
   ICMP_UNREACHABLE,
   IPV4_DROP_REASONS,
@@ -297,8 +298,11 @@ export class Ipv4Binding extends IpBindingBase<Ipv4DropReason, Ipv4SendDropReaso
         bytes.subarray(0, headerLength),
         `${source}`,
         // The sender's MAC, kept with a first fragment we may answer: a
-        // timeout then sends Time Exceeded (RFC 1122 §3.3.2).
-        kind === UNICAST && ind.destination === Destination.Directed
+        // timeout then sends Time Exceeded (RFC 1122 §3.3.2), but never
+        // about an ICMP error (RFC 1122 §3.2.2).
+        kind === UNICAST &&
+          ind.destination === Destination.Directed &&
+          !(ip.fragmentOffset === 0 && carriesIcmpError(ip.protocol, ip.payload))
           ? ind.header.slice(6, 12)
           : undefined,
       );

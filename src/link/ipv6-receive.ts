@@ -166,7 +166,15 @@ export class Ipv6Receiver {
     const namedAt = at === 0 ? 6 : (walk.headers[at - 1] as { offset: number }).offset;
     const end = 40 + ip.payloadLength;
     const source = ipv6Key(ip.sourceAddress);
-    const answerable = kind === Ipv6Kind.Unicast && ind.destination === Destination.Directed;
+    // RFC 4443 §2.4 (e.1): no Time Exceeded about an ICMPv6 error, which the
+    // walk (past the Fragment header of a first fragment) names.
+    const icmpError =
+      fragment.fragmentOffset === 0 &&
+      walk.upperLayerProtocol === NEXT_HEADER_ICMPV6 &&
+      walk.upperLayerOffset < end &&
+      (ip.bytes[walk.upperLayerOffset] as number) < 128;
+    const answerable =
+      kind === Ipv6Kind.Unicast && ind.destination === Destination.Directed && !icmpError;
     const outcome = this.reassembly.add(
       `${source}/${ipv6Key(ip.destinationAddress)}/${fragment.identification}`,
       fragment.fragmentOffset * 8,
