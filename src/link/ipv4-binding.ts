@@ -85,6 +85,7 @@ import {
 } from './ipv4-icmp.js';
 import { Ipv4Identification } from './identification.js';
 import { Ipv4OwnAddresses } from './ipv4-own-addresses.js';
+import { isSourceRouted } from './ipv4-options.js';
 import { receiveUdp4, writeUdp4 } from './ipv4-udp.js';
 import { Destination, PacketFilter } from './packet-filter.js';
 import { fragmentIpv4, IPV4_MAX_DATAGRAM, joinIpv4 } from './ipv4-fragments.js';
@@ -287,6 +288,10 @@ export class Ipv4Binding extends IpBindingBase<Ipv4DropReason, Ipv4SendDropReaso
       foldChecksum(sumBytes(bytes, 0, headerLength)) !== 0xffff
     ) {
       return this.drop('bad-checksum', size);
+    }
+    // Only a header with options is scanned: the common 20-byte one costs nothing.
+    if (headerLength > 20 && isSourceRouted(bytes, headerLength)) {
+      return this.drop('source-routed', size);
     }
     let trustOffload = true;
     if (ip.isFragment) {

@@ -28,6 +28,7 @@ const IPV4_DROP_REASONS = [
   'bad-length',
   'bad-checksum',
   'bad-source',
+  'source-routed',
   'not-for-us',
   'other-vlan',
   'bad-fragment',
