@@ -250,7 +250,8 @@ export function carriesIcmpError(protocol: number, payload: Uint8Array): boolean
  * quoting the first fragment (`header` and the start of its `payload`).
  * The binding kept the fragment's context only when an error about it is
  * allowed (a unicast datagram to us, link-directed, from a source we may
- * answer); the rate limit is checked here.
+ * answer, not carrying an ICMP error: `carriesIcmpError`); the rate limit
+ * is checked here.
  */
 export function sendTimeExceeded(
   host: Ipv4Host,
