@@ -14,7 +14,7 @@
  * Both are counted (`evicted`, `dropped['table-full']`) and traced.
  * Untrusted frames never throw: bad ones are dropped by reason and traced.
  */
-import type { Adapter, PortControl } from '../link/index.js';
+import { macNumber, type Adapter, type PortControl } from '../link/index.js';
 import type { Clock, Crypto, Timer } from '../runtime/index.js';
 import type { TraceRegistry } from '../trace/index.js';
 import { EapolPacketType, formatMac, type EapolPdu } from '../wire/index.js';
@@ -33,7 +33,7 @@ import {
 } from './authenticator-timers.js';
 import { EapolEvent } from './events.js';
 import type { FRAME_DROP_REASONS } from './port-binding.js';
-import { PortBinding, macKey } from './port-binding.js';
+import { PortBinding } from './port-binding.js';
 
 export interface EapolAuthenticatorOptions {
   readonly adapter: Adapter;
@@ -215,21 +215,21 @@ export class EapolAuthenticator {
     switch (pdu.kind) {
       case 'start': {
         this.counters.starts++;
-        const session = this.sessions.get(macKey(source));
+        const session = this.sessions.get(macNumber(source, 0));
         if (session === undefined) this.open(source, length);
         else session.eapolStart(length);
         return;
       }
       case 'logoff': {
         this.counters.logoffs++;
-        const session = this.sessions.get(macKey(source));
+        const session = this.sessions.get(macNumber(source, 0));
         if (session === undefined) this.binding.drop('logoff-unknown', source, length);
         else session.eapolLogoff(length);
         return;
       }
       case 'eap-packet': {
         this.counters.eapPackets++;
-        const session = this.sessions.get(macKey(source));
+        const session = this.sessions.get(macNumber(source, 0));
         // Deliberate copy: the backend may keep it past this indication.
         if (session !== undefined) session.eap(pdu.eap.slice(), length);
         // An EAP packet from a MAC we do not know (we restarted, or it never sent Start): solicit it.
@@ -257,7 +257,13 @@ export class EapolAuthenticator {
     const mac = source.slice();
     const first =
       this.options.crypto === undefined ? 1 : (this.options.crypto.randomBytes(1)[0] ?? 1);
-    const session = new AuthenticatorSession(this.host, mac, macKey(mac), formatMac(mac), first);
+    const session = new AuthenticatorSession(
+      this.host,
+      mac,
+      macNumber(mac, 0),
+      formatMac(mac),
+      first,
+    );
     this.sessions.set(session.key, session);
     session.begin();
   }

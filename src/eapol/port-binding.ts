@@ -155,11 +155,3 @@ export function sameMac(a: Uint8Array, b: Uint8Array): boolean {
   for (let i = 0; i < 6; i++) if (a[i] !== b[i]) return false;
   return true;
 }
-
-/** A MAC as one integer key (48 bits fit a double exactly). */
-export function macKey(mac: Uint8Array): number {
-  return (
-    ((mac[0] as number) * 0x10000 + ((mac[1] as number) << 8) + (mac[2] as number)) * 0x1000000 +
-    (((mac[3] as number) << 16) | ((mac[4] as number) << 8) | (mac[5] as number))
-  );
-}

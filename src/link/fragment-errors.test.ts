@@ -201,3 +201,83 @@ describe('IPv6: the first fragment holds the whole header chain (RFC 7112)', () 
     expect(icmp6Errors(seen)).toEqual([]);
   });
 });
+
+describe('no Time Exceeded about a fragmented ICMP error (RFC 1122 §3.2.2, RFC 4443 §2.4 e.1)', () => {
+  // Regression (review 4 of issue 9): the first fragment's context was kept
+  // whatever it carried, so a timeout answered an ICMP error with an error.
+  const icmpFirstFragment4 = (type: number) => {
+    const payload = new Uint8Array(8 + 32);
+    payload[0] = type;
+    return ethernetFrame(
+      STACK_MAC,
+      PEER_MAC,
+      0x0800,
+      ipv4Datagram({
+        source: '10.0.0.2',
+        destination: '10.0.0.1',
+        protocol: 1,
+        payload,
+        moreFragments: true,
+        identification: 5,
+      }),
+    );
+  };
+
+  for (const type of [3, 4, 5, 11, 12]) {
+    it(`IPv4: a lone first fragment of ICMP type ${type} times out silently`, () => {
+      const { send, seen, clock, pair, stack } = setup();
+      send(icmpFirstFragment4(type));
+      clock.advance(30_000);
+      pair.flush();
+      expect(icmp4(seen)).toEqual([]);
+      expect(stack.stats().ipv4.reassembly.timeouts).toBe(1);
+    });
+  }
+
+  it('IPv4: a lone first fragment of an echo request (type 8) still gets Time Exceeded', () => {
+    const { send, seen, clock, pair } = setup();
+    send(icmpFirstFragment4(8));
+    clock.advance(30_000);
+    pair.flush();
+    expect(icmp4(seen).map((m) => [m.type, m.code])).toEqual([[11, 1]]);
+  });
+
+  it('IPv6: a first fragment of an ICMPv6 error times out silently, wherever the chain names it', () => {
+    const { send, seen, clock, pair, stack } = setup();
+    const body = new Uint8Array(8 + 40);
+    body[0] = 1; // Destination Unreachable
+    const options = (next: number) => Uint8Array.of(next, 0, 1, 4, 0, 0, 0, 0);
+    const withId = (header: Uint8Array, id: number) => {
+      header[7] = id;
+      return header;
+    };
+    // Fragment, ICMPv6; Fragment, Destination Options, ICMPv6; Destination Options, Fragment, ICMPv6.
+    send(frame6(44, withId(fragmentHeader(58, 0, true, body), 1)));
+    send(
+      frame6(
+        44,
+        withId(fragmentHeader(60, 0, true, Uint8Array.from([...options(58), ...body])), 2),
+      ),
+    );
+    send(
+      frame6(
+        60,
+        Uint8Array.from([...options(44), ...withId(fragmentHeader(58, 0, true, body), 3)]),
+      ),
+    );
+    clock.advance(60_000);
+    pair.flush();
+    expect(icmp6Errors(seen)).toEqual([]);
+    expect(stack.stats().ipv6.reassembly.timeouts).toBe(3);
+  });
+
+  it('IPv6: a first fragment of an echo request (type 128) still gets Time Exceeded', () => {
+    const { send, seen, clock, pair } = setup();
+    const body = new Uint8Array(8 + 40);
+    body[0] = 128;
+    send(frame6(44, fragmentHeader(58, 0, true, body)));
+    clock.advance(60_000);
+    pair.flush();
+    expect(icmp6Errors(seen).map((m) => [m.type, m.code])).toEqual([[3, 1]]);
+  });
+});

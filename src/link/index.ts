@@ -157,6 +157,8 @@ export {
 export { Ipv4Routes, Ipv6Routes, type RouteInfo } from './routes.js';
 export { Reassembly, type ReassemblyLimits, type ReassemblyStats } from './reassembly.js';
 export { TokenBucket } from './token-bucket.js';
+/** A MAC at an offset as one 48-bit number: the key eapol's session tables use too. */
+export { macNumber } from './mac.js';
 export {
   UdpSocket,
   UdpSockets,

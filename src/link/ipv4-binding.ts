@@ -67,6 +67,7 @@ import { putU16, putU32 } from './frame-write.js';
 import { writeLinkHeader } from './link-header.js';
 import { wholePacket } from './packet.js';
 import {
+  carriesIcmpError,
   ETHERTYPE_IPV4,
   ICMP_UNREACHABLE,
   IPV4_DROP_REASONS,
@@ -84,6 +85,7 @@ import {
 } from './ipv4-icmp.js';
 import { Ipv4Identification } from './identification.js';
 import { Ipv4OwnAddresses } from './ipv4-own-addresses.js';
+import { isSourceRouted } from './ipv4-options.js';
 import { receiveUdp4, writeUdp4 } from './ipv4-udp.js';
 import { Destination, PacketFilter } from './packet-filter.js';
 import { fragmentIpv4, IPV4_MAX_DATAGRAM, joinIpv4 } from './ipv4-fragments.js';
@@ -287,6 +289,10 @@ export class Ipv4Binding extends IpBindingBase<Ipv4DropReason, Ipv4SendDropReaso
     ) {
       return this.drop('bad-checksum', size);
     }
+    // Only a header with options is scanned: the common 20-byte one costs nothing.
+    if (headerLength > 20 && isSourceRouted(bytes, headerLength)) {
+      return this.drop('source-routed', size);
+    }
     let trustOffload = true;
     if (ip.isFragment) {
       const outcome = this.reassembly.add(
@@ -297,8 +303,11 @@ export class Ipv4Binding extends IpBindingBase<Ipv4DropReason, Ipv4SendDropReaso
         bytes.subarray(0, headerLength),
         `${source}`,
         // The sender's MAC, kept with a first fragment we may answer: a
-        // timeout then sends Time Exceeded (RFC 1122 §3.3.2).
-        kind === UNICAST && ind.destination === Destination.Directed
+        // timeout then sends Time Exceeded (RFC 1122 §3.3.2), but never
+        // about an ICMP error (RFC 1122 §3.2.2).
+        kind === UNICAST &&
+          ind.destination === Destination.Directed &&
+          !(ip.fragmentOffset === 0 && carriesIcmpError(ip.protocol, ip.payload))
           ? ind.header.slice(6, 12)
           : undefined,
       );

@@ -28,6 +28,7 @@ const IPV4_DROP_REASONS = [
   'bad-length',
   'bad-checksum',
   'bad-source',
+  'source-routed',
   'not-for-us',
   'other-vlan',
   'bad-fragment',
@@ -229,13 +230,28 @@ export function sendIcmpError(
   host.transmit(reply);
 }
 
+/** ICMP error types (RFC 792): unreachable, source quench, redirect, time exceeded, parameter problem. */
+const ICMP_ERROR_TYPES = new Set([3, 4, 5, 11, 12]);
+
+/**
+ * Whether `payload`, the data of a datagram (or of its first fragment) of
+ * `protocol`, is an ICMP error message: RFC 1122 §3.2.2 forbids answering
+ * one with an error, the reassembly Time Exceeded included.
+ */
+export function carriesIcmpError(protocol: number, payload: Uint8Array): boolean {
+  return (
+    protocol === PROTOCOL_ICMP && payload.length > 0 && ICMP_ERROR_TYPES.has(payload[0] as number)
+  );
+}
+
 /**
  * ICMP Time Exceeded code 1 (RFC 792, RFC 1122 §3.3.2) for a datagram whose
  * reassembly timed out: to `senderMac` (the first fragment's link sender),
  * quoting the first fragment (`header` and the start of its `payload`).
  * The binding kept the fragment's context only when an error about it is
  * allowed (a unicast datagram to us, link-directed, from a source we may
- * answer); the rate limit is checked here.
+ * answer, not carrying an ICMP error: `carriesIcmpError`); the rate limit
+ * is checked here.
  */
 export function sendTimeExceeded(
   host: Ipv4Host,

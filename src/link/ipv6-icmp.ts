@@ -207,8 +207,9 @@ export function sendIcmpv6Error(
  * out: to `senderMac` (the first fragment's link sender), from the address
  * the packet was sent to, quoting the first fragment (`header`, which ends
  * with its Fragment header, then its `payload`) as far as 1280 bytes allow.
- * The receive path kept the context only when an error is allowed; the
- * rate limit is checked here.
+ * The receive path kept the context only when an error is allowed (never
+ * for the first fragment of an ICMPv6 error, ipv6-receive.ts); the rate
+ * limit is checked here.
  */
 export function sendTimeExceeded(
   host: Ipv6Host,

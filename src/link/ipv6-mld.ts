@@ -61,7 +61,12 @@ import { NEXT_HEADER_ICMPV6, writeIpv6Frame, type Ipv6Host } from './ipv6-host.j
 import { TokenBucket } from './token-bucket.js';
 
 /** Multicast address record types (RFC 3810 §5.2.12). */
-export const MldRecord = { ModeIsExclude: 2, ChangeToInclude: 3, ChangeToExclude: 4 } as const;
+export const MldRecord = {
+  ModeIsInclude: 1,
+  ModeIsExclude: 2,
+  ChangeToInclude: 3,
+  ChangeToExclude: 4,
+} as const;
 
 /** ff02::16, all MLDv2-capable routers. */
 const ALL_MLD_ROUTERS = Uint8Array.of(0xff, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x16);
@@ -71,6 +76,12 @@ const ALL_ROUTERS = Uint8Array.of(0xff, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0
 const ROUTER_ALERT = Uint8Array.of(NEXT_HEADER_ICMPV6, 0, 5, 2, 0, 0, 1, 0);
 const MLD_V1_LENGTH = 24;
 const MLD_QUERY_V2_LENGTH = 28;
+/**
+ * Queried sources kept for one group's answer. Past it the answer becomes a
+ * group-specific one (MODE_IS_EXCLUDE {}, a superset), and one report with
+ * this many sources still fits 1280 bytes.
+ */
+const MAX_QUERIED_SOURCES = 64;
 /** Older Version Querier Present Timeout (RFC 3810 §9.12) with the default variables. */
 export const OLDER_QUERIER_TIMEOUT_MS = 2 * 125_000 + 10_000;
 /** MLDv1's Unsolicited Report Interval (RFC 2710 §7.10). */
@@ -111,19 +122,30 @@ export function sendMldReport(
 /** Sends one MLDv2 report holding `records` (none: nothing is sent). */
 export function sendMldRecords(
   host: Ipv6Host,
-  records: readonly { readonly type: number; readonly group: Uint8Array }[],
+  records: readonly {
+    readonly type: number;
+    readonly group: Uint8Array;
+    readonly sources?: readonly Uint8Array[] | undefined;
+  }[],
   source: Uint8Array,
 ): void {
   if (records.length === 0) return;
-  const length = 8 + 20 * records.length;
+  let length = 8;
+  for (const record of records) length += 20 + 16 * (record.sources?.length ?? 0);
   const { frame, icmp } = mldFrame(host, ALL_MLD_ROUTERS, source, length);
   icmp.setType(Icmpv6Type.MulticastListenerReportV2);
   putU16(icmp.bytes, 6, records.length);
   let at = 8;
   for (const record of records) {
-    icmp.bytes[at] = record.type; // aux data length and number of sources stay 0
+    const sources = record.sources ?? [];
+    icmp.bytes[at] = record.type; // aux data length stays 0
+    putU16(icmp.bytes, at + 2, sources.length);
     icmp.bytes.set(record.group, at + 4);
     at += 20;
+    for (const address of sources) {
+      icmp.bytes.set(address, at);
+      at += 16;
+    }
   }
   icmp.fillChecksum(source, ALL_MLD_ROUTERS);
   host.counters.mldReports++;
@@ -180,6 +202,8 @@ export function maxResponseDelayMs(code: number): number {
 interface PendingAnswer {
   readonly due: number;
   readonly timer: Timer;
+  /** The sources a Multicast Address and Source Specific Query asked about; undefined: the whole group. */
+  readonly sources?: readonly Uint8Array[] | undefined;
 }
 
 /** A state change still to be repeated: its record type (or an MLDv1 Report) and repeats left. */
@@ -335,6 +359,19 @@ export class MldListener {
       return this.host.drop('bad-mld', ind.packetSize); // RFC 3810 §8.1: neither version
     }
     const code = (icmp.bytes[4] as number) * 256 + (icmp.bytes[5] as number);
+    let sources: Uint8Array[] | undefined;
+    if (length >= MLD_QUERY_V2_LENGTH) {
+      // RFC 3810 §5.1.10: Number of Sources, then that many addresses.
+      const count = (icmp.bytes[26] as number) * 256 + (icmp.bytes[27] as number);
+      if (MLD_QUERY_V2_LENGTH + 16 * count > length) {
+        return this.host.drop('bad-mld', ind.packetSize);
+      }
+      if (count > 0) {
+        sources = Array.from({ length: count }, (_, i) =>
+          icmp.bytes.subarray(MLD_QUERY_V2_LENGTH + 16 * i, MLD_QUERY_V2_LENGTH + 16 * i + 16),
+        );
+      }
+    }
     let delay: number;
     if (length === MLD_V1_LENGTH) {
       if (this.version === 2) {
@@ -351,7 +388,7 @@ export class MldListener {
     if (isIpv6Unspecified(asked)) this.owe(undefined, due);
     else {
       const ours = this.groups().find((group) => equalAt(asked, 0, group));
-      if (ours !== undefined) this.owe(ours, due);
+      if (ours !== undefined) this.owe(ours, due, sources);
     }
     return 'accepted';
   }
@@ -362,8 +399,12 @@ export class MldListener {
     this.cancelRepeats();
   }
 
-  /** Schedules the answer for `group` (undefined: every group) at `due` under the §6.2 rules. */
-  private owe(group: Uint8Array | undefined, due: number): void {
+  /**
+   * Schedules the answer for `group` (undefined: every group) at `due` under
+   * the §6.2 rules; `sources` are those a source-specific query asked about
+   * (views, copied here), merged with those of an answer already owed.
+   */
+  private owe(group: Uint8Array | undefined, due: number, sources?: readonly Uint8Array[]): void {
     if (this.general !== undefined && this.general.due <= due) return;
     if (group === undefined) {
       this.general?.timer.cancel();
@@ -375,18 +416,27 @@ export class MldListener {
     }
     const key = ipv6Key(group);
     const held = this.perGroup.get(key);
-    if (held !== undefined && held.due <= due) return;
+    const merged = mergeSources(held, sources);
+    if (held !== undefined && held.due <= due) {
+      this.perGroup.set(key, { due: held.due, timer: held.timer, sources: merged });
+      return;
+    }
     held?.timer.cancel();
     const copy = Uint8Array.from(group);
     this.perGroup.set(key, {
       due,
       timer: this.clock.setTimer(due - this.clock.now(), () => this.answer(copy)),
+      sources: merged,
     });
   }
 
   private answer(group: Uint8Array | undefined): void {
+    let sources: readonly Uint8Array[] | undefined;
     if (group === undefined) this.general = undefined;
-    else this.perGroup.delete(ipv6Key(group));
+    else {
+      sources = this.perGroup.get(ipv6Key(group))?.sources;
+      this.perGroup.delete(ipv6Key(group));
+    }
     if (this.closed) return;
     // A group left since the query is not reported.
     const joined = this.groups();
@@ -400,6 +450,10 @@ export class MldListener {
       for (const g of groups) {
         sendMldV1(this.host, Icmpv6Type.MulticastListenerReport, g, this.source());
       }
+    } else if (sources !== undefined) {
+      // §6.3: in EXCLUDE {} every queried source is listened to: IS_IN(the sources).
+      const records = groups.map((g) => ({ type: MldRecord.ModeIsInclude, group: g, sources }));
+      sendMldRecords(this.host, records, this.source());
     } else {
       sendMldReport(this.host, MldRecord.ModeIsExclude, groups, this.source());
     }
@@ -416,4 +470,26 @@ export class MldListener {
     for (const held of this.perGroup.values()) held.timer.cancel();
     this.perGroup.clear();
   }
+}
+
+/**
+ * RFC 3810 §6.2 rules 4 to 6: the sources of the answer owed for a group
+ * after a query for `asked` (undefined: group-specific) when `held` was owed.
+ * A group-specific query, or one already owed, clears the list; otherwise the
+ * lists are joined, copied, without repeats, up to MAX_QUERIED_SOURCES.
+ */
+function mergeSources(
+  held: PendingAnswer | undefined,
+  asked: readonly Uint8Array[] | undefined,
+): readonly Uint8Array[] | undefined {
+  if (asked === undefined) return undefined;
+  if (held !== undefined && held.sources === undefined) return undefined;
+  const merged = new Map<string, Uint8Array>();
+  for (const address of held?.sources ?? []) merged.set(ipv6Key(address), address);
+  for (const address of asked) {
+    const key = ipv6Key(address);
+    if (!merged.has(key)) merged.set(key, Uint8Array.from(address));
+    if (merged.size > MAX_QUERIED_SOURCES) return undefined;
+  }
+  return [...merged.values()];
 }

@@ -83,6 +83,9 @@ export class Ipv6Receiver {
     if (isIpv6ExtensionHeader(next)) {
       const walked = walkIpv6Extensions(next, ip.bytes, 40);
       if (!walked.ok) {
+        if (walked.failure.code === 'bad-extension-order') {
+          return this.misplacedHopByHop(ind, ip, kind, walked.failure.offset ?? 40);
+        }
         if (isFirstFragment(ip)) return this.incompleteChain(ind, ip, kind);
         return host.drop('bad-extension-headers', size);
       }
@@ -137,6 +140,31 @@ export class Ipv6Receiver {
     sendTimeExceeded(this.host, first.context as Uint8Array, first.header, first.payload);
   }
 
+  /**
+   * RFC 8200 §4: Hop-by-Hop options only right after the IPv6 header; one at
+   * `at` elsewhere is dropped with Parameter Problem code 1 pointing at the
+   * Next Header field that named it (the walk vetted the headers before it).
+   */
+  private misplacedHopByHop(
+    ind: Indication,
+    ip: Ipv6Packet,
+    kind: number,
+    at: number,
+  ): 'not-accepted' {
+    this.host.drop('bad-extension-headers', ind.packetSize);
+    if (kind === Ipv6Kind.Unicast) {
+      sendIcmpv6Error(
+        this.host,
+        ind,
+        ip,
+        Icmpv6ErrorType.ParameterProblem,
+        ParameterProblemCode.UnrecognizedNextHeader,
+        namingField(ip.bytes, ip.nextHeader, at),
+      );
+    }
+    return 'not-accepted';
+  }
+
   /** RFC 7112: a first fragment without the whole header chain. */
   private incompleteChain(ind: Indication, ip: Ipv6Packet, kind: number): 'not-accepted' {
     this.host.drop('incomplete-header-chain', ind.packetSize);
@@ -166,7 +194,15 @@ export class Ipv6Receiver {
     const namedAt = at === 0 ? 6 : (walk.headers[at - 1] as { offset: number }).offset;
     const end = 40 + ip.payloadLength;
     const source = ipv6Key(ip.sourceAddress);
-    const answerable = kind === Ipv6Kind.Unicast && ind.destination === Destination.Directed;
+    // RFC 4443 §2.4 (e.1): no Time Exceeded about an ICMPv6 error, which the
+    // walk (past the Fragment header of a first fragment) names.
+    const icmpError =
+      fragment.fragmentOffset === 0 &&
+      walk.upperLayerProtocol === NEXT_HEADER_ICMPV6 &&
+      walk.upperLayerOffset < end &&
+      (ip.bytes[walk.upperLayerOffset] as number) < 128;
+    const answerable =
+      kind === Ipv6Kind.Unicast && ind.destination === Destination.Directed && !icmpError;
     const outcome = this.reassembly.add(
       `${source}/${ipv6Key(ip.destinationAddress)}/${fragment.identification}`,
       fragment.fragmentOffset * 8,
@@ -187,6 +223,23 @@ export class Ipv6Receiver {
         Icmpv6ErrorType.ParameterProblem,
         ParameterProblemCode.ErroneousHeaderField,
         header.offset + 2,
+      );
+    }
+    if (
+      outcome === 'bad-fragment' &&
+      kind === Ipv6Kind.Unicast &&
+      fragment.moreFragments &&
+      (end - header.offset - 8) % 8 !== 0
+    ) {
+      // RFC 8200 §4.5: M set and a length not a multiple of 8: Parameter
+      // Problem code 0 pointing at the Payload Length.
+      sendIcmpv6Error(
+        this.host,
+        ind,
+        ip,
+        Icmpv6ErrorType.ParameterProblem,
+        ParameterProblemCode.ErroneousHeaderField,
+        4,
       );
     }
     if (outcome !== 'complete') return this.host.drop(FRAGMENT_DROPS[outcome], ind.packetSize);
@@ -222,4 +275,28 @@ function isNeighborDiscovery(next: number, bytes: Uint8Array, offset: number): b
   if (next !== NEXT_HEADER_ICMPV6) return false;
   const type = bytes[offset] ?? 0;
   return type >= 133 && type <= 137;
+}
+
+/**
+ * The offset of the Next Header field that names the extension header at
+ * `target`: 6 (the IPv6 header's) or the first byte of the header before it.
+ * Walks from 40 over headers the chain walk already read as well-formed.
+ */
+function namingField(bytes: Uint8Array, firstHeader: number, target: number): number {
+  let field = 6;
+  let type = firstHeader;
+  let at = 40;
+  while (at < target && at + 1 < bytes.length) {
+    field = at;
+    const lengthOctet = bytes[at + 1] as number;
+    const length =
+      type === NEXT_HEADER_FRAGMENT
+        ? 8
+        : type === IpProtocol.Ah
+          ? (lengthOctet + 2) * 4
+          : (lengthOctet + 1) * 8;
+    type = bytes[at] as number;
+    at += length;
+  }
+  return field;
 }

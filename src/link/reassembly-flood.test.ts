@@ -82,3 +82,40 @@ describe('reassembly under a one-source flood', () => {
     expect(stats.drops['reassembly-full'] ?? 0).toBe(0);
   });
 });
+
+describe('reassembly under a spoofed many-source flood (docs/link.md, review 4 of issue 9)', () => {
+  // What the docs promise, and where it ends: the byte budget and the
+  // per-source share protect other sources; the datagram count does not,
+  // since each spoofed address is a new source.
+  const setup = () => {
+    const h = createStackHarness({
+      ipv4: [{ address: '10.0.0.1', prefixLength: 24 }],
+      ipv6LinkLocal: false,
+    });
+    h.stack.udp.bind({ port: 7 });
+    return h;
+  };
+  const real = udp4('10.0.0.2', 4000, '10.0.0.1', 7, new Uint8Array(24));
+  const flood = (h: ReturnType<typeof setup>, sources: number) => {
+    for (let i = 0; i < sources; i++)
+      h.send(fragment4(`10.0.0.${100 + i}`, 2, 0, true, new Uint8Array(8)));
+  };
+
+  it('a real datagram survives first fragments from maxDatagrams - 1 other sources', () => {
+    const h = setup();
+    h.send(fragment4('10.0.0.2', 1, 0, true, real.subarray(0, 16)));
+    flood(h, 15);
+    h.send(fragment4('10.0.0.2', 1, 16, false, real.subarray(16)));
+    expect(h.stack.stats().ipv4.delivered).toBe(1);
+  });
+
+  it('first fragments from maxDatagrams spoofed sources evict it: oldest first, counted', () => {
+    const h = setup();
+    h.send(fragment4('10.0.0.2', 1, 0, true, real.subarray(0, 16)));
+    flood(h, 16);
+    h.send(fragment4('10.0.0.2', 1, 16, false, real.subarray(16)));
+    const stats = h.stack.stats().ipv4;
+    expect(stats.delivered).toBe(0);
+    expect(stats.reassembly.evicted).toBeGreaterThanOrEqual(1);
+  });
+});

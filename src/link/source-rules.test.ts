@@ -269,12 +269,13 @@ describe('IPv6: sources and fragments', () => {
     expect(stack.stats().ipv6.echoReplies).toBe(1);
   });
 
-  it('sends no error about a fragment: a malformed one is dropped, a later one waits', () => {
+  it('a malformed fragment is dropped with Parameter Problem code 0 at the Payload Length; a later one waits', () => {
     const { send, seen, stack } = setup();
     const upper = udp6(PEER_LL, 4000, STACK_LL, 9, Uint8Array.of(1));
     send(frame6({ firstHeader: 44, headers: fragmentHeader(17, 0, true), upper }));
     send(frame6({ firstHeader: 44, headers: fragmentHeader(17, 2, false), upper }));
-    expect(seen).toEqual([]);
+    // RFC 8200 §4.5 (review 4 of issue 9): the malformed one was dropped silently before.
+    expect(icmpSent(seen)).toEqual([{ type: 4, code: 0, rest: 4, to: [0, 0x0b] }]);
     expect(stack.stats().ipv6.drops['bad-fragment']).toBe(1); // M set, 9 bytes: not a multiple of 8
     expect(stack.stats().ipv6.reassembly.inProgress).toBe(1);
   });
