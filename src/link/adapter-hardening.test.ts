@@ -280,6 +280,25 @@ describe('Adapter: taps (defects 3 and 4)', () => {
     expect(bound).toEqual([1518]);
     expect(adapter.stats().dropped).toMatchObject({ runt: 3, giant: 1 });
   });
+
+  it('drops a capture record cut from a giant frame as giant, judged by its original length', () => {
+    // Review 4: only the bytes present were checked against the MTU, so a
+    // pcap record of a 9,000-byte frame cut at 128 bytes was indicated.
+    const adapter = new Adapter({ name: 'eth0', mac: OWN_MAC, mtu: 1500 });
+    const tapped: string[] = [];
+    adapter.tap((_frame, _oob, dropped) => tapped.push(dropped ?? 'indicated'));
+    const bound: number[] = [];
+    adapter.openBinding(
+      { receive: (ind) => (bound.push(ind.headerSize + ind.packetSize), 'accepted') },
+      { name: 'x', packetFilter: PacketFilter.Promiscuous },
+    );
+    const cut = frameOf(0x0800, 128, 0);
+    adapter.indicate(cut, { originalLength: 14 + 1505 });
+    adapter.indicate(cut, { originalLength: 14 + 1504 });
+    expect(tapped).toEqual(['giant', 'indicated']);
+    expect(bound).toEqual([1518]);
+    expect(adapter.stats().dropped).toMatchObject({ giant: 1 });
+  });
 });
 
 describe('Adapter: bursts (defect 10)', () => {

@@ -20,6 +20,7 @@ import { countsByReason } from './counters.js';
 import { LINK_PROVIDER, LinkEvent } from './events.js';
 import {
   badSourceMac,
+  FCS_ALLOWANCE,
   GIANT,
   innerVlanId,
   innerVlanTpid,
@@ -353,6 +354,13 @@ export class Adapter {
     let dropped: FrameDropReason | undefined;
     if (parsed === RUNT) dropped = 'runt';
     else if (parsed === GIANT) dropped = 'giant';
+    // A cut capture record is judged by the frame it came from, as the
+    // bytes present would let a giant through.
+    else if (
+      originalLength !== undefined &&
+      originalLength - (parsed & 0xff) > this.mtu + FCS_ALLOWANCE
+    )
+      dropped = 'giant';
     else if (badSourceMac(frame)) dropped = 'bad-source-mac';
     const destination =
       dropped === undefined ? classifyDestination(frame, this.mac) : Destination.Other;

@@ -9,6 +9,8 @@
 export const RUNT = -1;
 /** Longer than MTU + header + a 4-byte FCS. */
 export const GIANT = -2;
+/** Room past the MTU for an FCS the adapter may have left on: protocols use their own lengths. */
+export const FCS_ALLOWANCE = 4;
 
 /**
  * Header size (low byte) and EtherType (next 16 bits) packed in one
@@ -24,8 +26,7 @@ export function parseFrameHeader(frame: Uint8Array, mtu: number): number {
     etherType = ((frame[headerSize + 2] as number) << 8) | (frame[headerSize + 3] as number);
     headerSize += 4;
   }
-  // Room for an FCS the adapter may have left on: protocols use their own lengths.
-  if (frame.length - headerSize > mtu + 4) return GIANT;
+  if (frame.length - headerSize > mtu + FCS_ALLOWANCE) return GIANT;
   return headerSize | (etherType << 8);
 }
 
