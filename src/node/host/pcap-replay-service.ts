@@ -14,7 +14,8 @@ import { parseMac } from '../../wire/index.js';
 import { replayPcap } from '../link/index.js';
 import type { HostConfig } from './config.js';
 import type { HostService } from './host.js';
-import { samplesOf, type MetricFamily } from './metrics.js';
+import { adapterMetrics } from './link-metrics.js';
+import type { MetricFamily } from './metrics.js';
 
 export type PcapReplayConfig = HostConfig['link']['pcapReplay'][number];
 
@@ -117,24 +118,7 @@ export function pcapReplayService(config: PcapReplayConfig): HostService {
       const stats = adapter.stats();
       const labels = { adapter: name };
       return [
-        {
-          name: 'netrx_link_frames_indicated_total',
-          help: 'Frames indicated to the bindings of an adapter.',
-          type: 'counter',
-          samples: [{ labels, value: stats.indicated }],
-        },
-        {
-          name: 'netrx_link_frames_accepted_total',
-          help: 'Frames a binding accepted.',
-          type: 'counter',
-          samples: [{ labels, value: stats.accepted }],
-        },
-        {
-          name: 'netrx_link_frames_dropped_total',
-          help: 'Received frames dropped before any binding, by reason.',
-          type: 'counter',
-          samples: samplesOf(stats.dropped, 'reason', labels),
-        },
+        ...adapterMetrics(stats, labels),
         {
           name: 'netrx_link_replay_frames_total',
           help: 'Ethernet records a pcap replay read from its file (every loop).',

@@ -4,6 +4,7 @@ import { vxlanAdapterName, type HostConfig } from './config.js';
 import { pcapReplayService } from './pcap-replay-service.js';
 import { syntheticMethods } from './config-checks.js';
 import type { HostService } from './host.js';
+import { adapterMetrics } from './link-metrics.js';
 import { samplesOf, type MetricFamily } from './metrics.js';
 import { portService } from './port-service.js';
 import { radiusService } from './radius-service.js';
@@ -124,30 +125,7 @@ function vxlanMetrics(name: string, host: VxlanHost): MetricFamily[] {
       type: 'counter',
       samples: samplesOf(tunnel.dropped, 'reason', labels),
     },
-    {
-      name: 'netrx_link_frames_indicated_total',
-      help: 'Frames indicated to the bindings of an adapter.',
-      type: 'counter',
-      samples: [{ labels, value: adapter.indicated }],
-    },
-    {
-      name: 'netrx_link_frames_accepted_total',
-      help: 'Frames a binding accepted.',
-      type: 'counter',
-      samples: [{ labels, value: adapter.accepted }],
-    },
-    {
-      name: 'netrx_link_frames_dropped_total',
-      help: 'Received frames dropped before any binding, by reason.',
-      type: 'counter',
-      samples: samplesOf(adapter.dropped, 'reason', labels),
-    },
-    {
-      name: 'netrx_link_frames_send_dropped_total',
-      help: 'Frames not sent, by reason.',
-      type: 'counter',
-      samples: samplesOf(adapter.sendDropped, 'reason', labels),
-    },
+    ...adapterMetrics(adapter, labels),
   ];
 }
 

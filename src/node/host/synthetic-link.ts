@@ -11,7 +11,8 @@ import { createStack, type Adapter, type Stack, type UdpSocket } from '../../lin
 import type { Clock } from '../../runtime/index.js';
 import { createLinkPair } from '../../testing/index.js';
 import type { TraceRegistry } from '../../trace/index.js';
-import { samplesOf, type MetricFamily } from './metrics.js';
+import { adapterMetrics } from './link-metrics.js';
+import type { MetricFamily } from './metrics.js';
 
 const A = '10.99.99.1';
 const B = '10.99.99.2';
@@ -89,26 +90,7 @@ export function startSyntheticLink(trace: TraceRegistry, clock: Clock): Syntheti
       return [pair.a, pair.b].flatMap((adapter): MetricFamily[] => {
         const stats = adapter.stats();
         const labels = { adapter: stats.name };
-        return [
-          {
-            name: 'netrx_link_frames_indicated_total',
-            help: 'Frames indicated to the bindings of an adapter.',
-            type: 'counter',
-            samples: [{ labels, value: stats.indicated }],
-          },
-          {
-            name: 'netrx_link_frames_accepted_total',
-            help: 'Frames a binding accepted.',
-            type: 'counter',
-            samples: [{ labels, value: stats.accepted }],
-          },
-          {
-            name: 'netrx_link_frames_dropped_total',
-            help: 'Received frames dropped before any binding, by reason.',
-            type: 'counter',
-            samples: samplesOf(stats.dropped, 'reason', labels),
-          },
-        ];
+        return adapterMetrics(stats, labels);
       });
     },
     close() {
