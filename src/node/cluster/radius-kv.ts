@@ -16,16 +16,9 @@ import {
   type KvRead,
   type KvWrite,
 } from '../../radius/index.js';
+import type { ConversationBucketOptions } from './radius-kv-options.js';
 
-export interface ConversationBucketOptions {
-  readonly clusterId: string;
-  /** The bucket's TTL: the RADIUS session timeout. */
-  readonly ttlMs: number;
-  /** Copies of the bucket in a JetStream cluster; default 1. */
-  readonly replicas?: number;
-  /** Per-call timeout; default 1000 ms (below a NAS's retransmission interval). */
-  readonly timeoutMs?: number;
-}
+export type { ConversationBucketOptions };
 
 /** The bucket's name for cluster `clusterId`. */
 export function conversationBucketName(clusterId: string): string {

@@ -11,7 +11,8 @@
  * requests. The NATS client loads only when `connectRadiusClusterLink` is
  * called.
  */
-import { openConversationBucket, type ConversationBucketOptions } from './radius-kv.js';
+import type { ConversationBucketOptions } from './radius-kv-options.js';
+import { openConversationBucket } from './radius-kv.js';
 import {
   checkClusterToken,
   type ConversationKv,

@@ -28,6 +28,7 @@ export const DEFAULT_CONFIG_YAML = `http:
     maxWebSockets: 256      # WebSocket connections at once (capture, viewers, echo)
 link:
   vxlan: []         # hosts on VXLAN segments, as \`netrx link vxlan\` runs them (docs/link.md)
+  pcapReplay: []    # capture files replayed as adapters' wires: { name, file, ipv4, speed, loops }
 websocket:
   echo:             # the WebSocket echo endpoint on the HTTP port
     enabled: true
