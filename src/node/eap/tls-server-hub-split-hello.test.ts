@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { certs } from '../../../test/interop/support/eap-tls-dialogue.js';
 import type { TlsEngine } from '../../eap/index.js';
 import { createNodeTlsEngineFactory, type TlsVersionName } from './tls-engine.js';
-import { scanClientHello } from './tls-server-hub.js';
+import { scanClientHello, TlsServerHub } from './tls-server-hub.js';
 
 const settled = (engine: TlsEngine) => new Promise<void>((done) => engine.whenSettled(done));
 const turn = () => new Promise((done) => setImmediate(done));
@@ -139,5 +139,52 @@ describe('a ClientHello split over several records', () => {
     attacker.socket.destroy();
     victim.close();
     engine.close();
+  });
+});
+
+describe('keylog lines', () => {
+  it('are wiped once the hub has read them (no key log asked for)', async () => {
+    const hub = new TlsServerHub(
+      {
+        cert: certs.server.certPem,
+        key: certs.server.keyPem,
+        ca: certs.ca.certPem,
+        maxVersion: 'TLSv1.3',
+      },
+      undefined,
+    );
+    const seen: Buffer[] = [];
+    // A later listener sees the Buffer after the hub: by then it holds no secret.
+    hub.tlsServer.on('keylog', (line: Buffer) => seen.push(line));
+    const attached: tls.TLSSocket[] = [];
+    const engine = {
+      attach: (socket: tls.TLSSocket) => attached.push(socket),
+      established: () => {},
+      clientError: () => {},
+      duplicateHello: () => {},
+    };
+    const client = rawClient('TLSv1.3');
+    const fromServer: Buffer[] = [];
+    const duplex = new Duplex({
+      read() {},
+      write(chunk: Buffer, _encoding, callback) {
+        fromServer.push(chunk);
+        callback();
+      },
+    });
+    hub.connect(duplex);
+    const hello = await client.flight();
+    const scan = scanClientHello(hello);
+    expect(typeof scan).toBe('object');
+    expect(hub.expect((scan as { random: string }).random, engine)).toBe(true);
+    duplex.push(hello);
+    for (let i = 0; i < 20 && seen.length < 5; i++) await turn();
+    expect(attached).toHaveLength(1);
+    expect(seen.length).toBeGreaterThanOrEqual(4);
+    for (const line of seen) expect(line.every((byte) => byte === 0)).toBe(true);
+    expect(hub.waitingCount).toBe(0);
+    client.socket.destroy();
+    duplex.destroy();
+    attached[0]?.destroy();
   });
 });

@@ -101,9 +101,17 @@ export class TlsServerHub {
 
   constructor(options: tls.TlsOptions, onKeylog: ((line: Buffer) => void) | undefined) {
     this.server = tls.createServer(options);
+    // Listening for keylog makes Node copy every handshake's secrets (the TLS 1.2 master
+    // secret, the TLS 1.3 traffic and exporter secrets) into a JS Buffer, even when nobody
+    // asked for a key log: wipe it once read, so the secrets are not left in the heap
+    // (heap snapshots, core dumps) until the collector reuses the memory.
     this.server.on('keylog', (line: Buffer, socket: tls.TLSSocket) => {
-      if (!this.sockets.has(socket)) this.map(line, socket);
-      onKeylog?.(line);
+      try {
+        if (!this.sockets.has(socket)) this.map(line, socket);
+        onKeylog?.(line);
+      } finally {
+        line.fill(0);
+      }
     });
     this.server.on('secureConnection', (socket: tls.TLSSocket) =>
       this.sockets.get(socket)?.established(socket),
