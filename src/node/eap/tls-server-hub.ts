@@ -122,6 +122,13 @@ export class TlsServerHub {
         engine.clientError(error, socket);
         return;
       }
+      // "socket hang up": the duplex closed under a handshake with no error yet, which only
+      // an engine's close() does here (the server's own refusals carry OpenSSL's code). That
+      // engine is gone; queued, its hang-up would become the next refused engine's reason.
+      if ((error as { code?: unknown }).code === 'ECONNRESET') {
+        socket.destroy();
+        return;
+      }
       if (this.orphans.length >= MAX_ORPHANS) this.orphans.shift();
       this.orphans.push(clientErrorWithReason(error, socket));
       socket.destroy(); // the engine sees its duplex close
