@@ -34,7 +34,7 @@ import {
 } from './tls-engine-shared.js';
 import {
   clientErrorWithReason,
-  clientHelloRandom,
+  scanClientHello,
   type HubEngine,
   type TlsServerHub,
 } from './tls-server-hub.js';
@@ -250,8 +250,12 @@ class NodeTlsEngine implements TlsEngine, HubEngine {
   }
 
   feed(records: Uint8Array): void {
-    if (this.currentState === 'closed') return;
-    if (this.helloPrefix !== undefined && !this.expectHello(records)) return;
+    if (this.currentState === 'closed' || this.currentState === 'failed') return;
+    if (this.helloPrefix !== undefined) {
+      const first = this.expectHello(records);
+      if (first !== undefined) this.duplex.push(Buffer.from(first));
+      return;
+    }
     this.duplex.push(toBuffer(records));
   }
 
@@ -365,27 +369,35 @@ class NodeTlsEngine implements TlsEngine, HubEngine {
   }
 
   /**
-   * Server role, before the first feed reaches the server: reads the
-   * ClientHello random (the first 43 bytes, over several feeds if need be)
-   * and waits under it; false when the hub refused it.
+   * Server role, before any byte reaches the shared server: holds the client's bytes
+   * until the ClientHello random is read (over several feeds and records if need be)
+   * and waits under it. Returns the bytes to hand to the server, or undefined while
+   * more are needed or when this engine failed (a refused random, or not a ClientHello:
+   * those bytes never reach the server, so no socket can be matched by them).
    */
-  private expectHello(records: Uint8Array): boolean {
+  private expectHello(records: Uint8Array): Uint8Array | undefined {
     const prefix = this.helloPrefix as Uint8Array;
-    const needed = 43 - prefix.length;
-    const joinedPrefix = new Uint8Array(prefix.length + Math.min(needed, records.length));
-    joinedPrefix.set(prefix);
-    joinedPrefix.set(records.subarray(0, needed), prefix.length);
-    if (joinedPrefix.length < 43) {
-      this.helloPrefix = joinedPrefix;
-      return true;
+    const stream = new Uint8Array(prefix.length + records.length);
+    stream.set(prefix);
+    stream.set(records, prefix.length);
+    const scan = scanClientHello(stream);
+    if (scan === 'more') {
+      this.helloPrefix = stream;
+      return undefined;
     }
     this.helloPrefix = undefined;
-    const random = clientHelloRandom(joinedPrefix);
-    // Not a ClientHello: the server refuses it, unmapped, and closes the duplex.
-    if (random === undefined || this.hub === undefined) return true;
-    if (!this.hub.expect(random, this)) return false;
-    this.random = random;
-    return true;
+    if (scan === 'refused') {
+      this.fail(
+        coded(
+          'the first TLS bytes are not a ClientHello in handshake records',
+          'ERR_NETRX_TLS_NOT_CLIENT_HELLO',
+        ),
+      );
+      return undefined;
+    }
+    if (this.hub === undefined || !this.hub.expect(scan.random, this)) return undefined;
+    this.random = scan.random;
+    return stream;
   }
 
   /** Server role: the server closed this engine's duplex. */

@@ -4,12 +4,10 @@
 // that fails before any key still fails its engine with the server's reason.
 import { Duplex } from 'node:stream';
 import * as tls from 'node:tls';
-import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { certs } from '../../../test/interop/support/eap-tls-dialogue.js';
 import type { TlsEngine } from '../../eap/index.js';
 import { createNodeTlsEngineFactory, type TlsVersionName } from './tls-engine.js';
-import { clientHelloRandom } from './tls-server-hub.js';
 
 const settled = (engine: TlsEngine) => new Promise<void>((done) => engine.whenSettled(done));
 const turn = () => new Promise((done) => setImmediate(done));
@@ -61,25 +59,6 @@ function rawClient(maxVersion: TlsVersionName, session?: Buffer) {
     },
   };
 }
-
-describe('clientHelloRandom', () => {
-  it('never throws, and reads bytes 11..43 of a handshake record holding a ClientHello', () => {
-    fc.assert(
-      fc.property(fc.uint8Array({ maxLength: 80 }), fc.boolean(), (bytes, shaped) => {
-        const input = Uint8Array.from(bytes);
-        if (shaped && input.length >= 6) {
-          input[0] = 22;
-          input[5] = 1;
-        }
-        const random = clientHelloRandom(input);
-        const isHello = input.length >= 43 && input[0] === 22 && input[5] === 1;
-        expect(random).toBe(
-          isHello ? Buffer.from(input.subarray(11, 43)).toString('hex') : undefined,
-        );
-      }),
-    );
-  });
-});
 
 describe('one TLS server per factory', () => {
   for (const version of ['TLSv1.2', 'TLSv1.3'] as const) {

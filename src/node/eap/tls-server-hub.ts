@@ -36,23 +36,43 @@ export interface HubEngine {
   duplicateHello(): void;
 }
 
-/** Byte offsets in a TLS record carrying a ClientHello: 5 record + 4 handshake + 2 version. */
-const RANDOM_START = 11;
-const RANDOM_END = RANDOM_START + 32;
 const HANDSHAKE_RECORD = 22;
 const CLIENT_HELLO = 1;
+/** Handshake bytes up to the end of the random: type 1, length 3, version 2, random 32. */
+const RANDOM_START = 6;
+const RANDOM_END = RANDOM_START + 32;
+/**
+ * Bytes a client may send before its random is known: 38 one-byte records take 228, and
+ * no honest client splits its ClientHello that finely (anything longer is refused).
+ */
+const MAX_HELLO_PREFIX = 512;
 /** Unmapped handshake errors kept for the engines whose duplexes close next. */
 const MAX_ORPHANS = 64;
 
 /**
- * The ClientHello random (hex) at the start of a client's first flight, or
- * undefined when `first` does not start with a ClientHello record or is
- * shorter than its random.
+ * The ClientHello random (hex) of a client's first bytes, read as OpenSSL reads it: a
+ * handshake message may span records (RFC 8446 §5.1), so the handshake bytes of the
+ * leading records are joined first. 'more' until the random is complete; 'refused' for
+ * anything else (another record type, such as an SSLv2-format hello, or another message),
+ * which must never reach the shared server: its keylog line could name a random another
+ * conversation waits under.
  */
-export function clientHelloRandom(first: Uint8Array): string | undefined {
-  if (first.length < RANDOM_END) return undefined;
-  if (first[0] !== HANDSHAKE_RECORD || first[5] !== CLIENT_HELLO) return undefined;
-  return Buffer.from(first.buffer, first.byteOffset + RANDOM_START, 32).toString('hex');
+export function scanClientHello(stream: Uint8Array): { random: string } | 'more' | 'refused' {
+  const handshake: number[] = [];
+  let at = 0;
+  while (at < stream.length) {
+    if (stream[at] !== HANDSHAKE_RECORD) return 'refused';
+    if (at + 5 > stream.length) break;
+    const length = ((stream[at + 3] ?? 0) << 8) | (stream[at + 4] ?? 0);
+    const end = Math.min(stream.length, at + 5 + length);
+    for (let i = at + 5; i < end && handshake.length < RANDOM_END; i++)
+      handshake.push(stream[i] ?? 0);
+    if (handshake.length > 0 && handshake[0] !== CLIENT_HELLO) return 'refused';
+    if (handshake.length >= RANDOM_END)
+      return { random: Buffer.from(handshake.slice(RANDOM_START, RANDOM_END)).toString('hex') };
+    at += 5 + length;
+  }
+  return stream.length >= MAX_HELLO_PREFIX ? 'refused' : 'more';
 }
 
 function coded(message: string, code: string): Error & { code: string } {
@@ -81,9 +101,17 @@ export class TlsServerHub {
 
   constructor(options: tls.TlsOptions, onKeylog: ((line: Buffer) => void) | undefined) {
     this.server = tls.createServer(options);
+    // Listening for keylog makes Node copy every handshake's secrets (the TLS 1.2 master
+    // secret, the TLS 1.3 traffic and exporter secrets) into a JS Buffer, even when nobody
+    // asked for a key log: wipe it once read, so the secrets are not left in the heap
+    // (heap snapshots, core dumps) until the collector reuses the memory.
     this.server.on('keylog', (line: Buffer, socket: tls.TLSSocket) => {
-      if (!this.sockets.has(socket)) this.map(line, socket);
-      onKeylog?.(line);
+      try {
+        if (!this.sockets.has(socket)) this.map(line, socket);
+        onKeylog?.(line);
+      } finally {
+        line.fill(0);
+      }
     });
     this.server.on('secureConnection', (socket: tls.TLSSocket) =>
       this.sockets.get(socket)?.established(socket),
@@ -92,6 +120,13 @@ export class TlsServerHub {
       const engine = this.sockets.get(socket);
       if (engine !== undefined) {
         engine.clientError(error, socket);
+        return;
+      }
+      // "socket hang up": the duplex closed under a handshake with no error yet, which only
+      // an engine's close() does here (the server's own refusals carry OpenSSL's code). That
+      // engine is gone; queued, its hang-up would become the next refused engine's reason.
+      if ((error as { code?: unknown }).code === 'ECONNRESET') {
+        socket.destroy();
         return;
       }
       if (this.orphans.length >= MAX_ORPHANS) this.orphans.shift();
