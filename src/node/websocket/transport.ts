@@ -92,6 +92,11 @@ const SLICE_SHIFT = 11;
 const SLICE_BITS = 7 << SLICE_SHIFT;
 /** Receives are queued with `{ pieces: true }` (`binaryType: 'fragments'`). */
 const FLAG_PIECES = 1 << 14;
+/**
+ * This drive fed the handle input: what it writes is output that reading
+ * produced (echoes, pongs, close replies), which the read pause bounds.
+ */
+const FLAG_INPUT_FED = 1 << 15;
 const AS_PIECES = Object.freeze({ pieces: true });
 const NOT_AS_PIECES = Object.freeze({ pieces: false });
 
@@ -297,6 +302,7 @@ export class SocketTransport {
       return;
     }
     this.readContext = undefined;
+    this.setFlag(FLAG_INPUT_FED, true);
     this.handle.completeAction(context, chunk);
     this.drive();
   }
@@ -306,6 +312,7 @@ export class SocketTransport {
     const chunk = this.early[0];
     if (chunk === undefined) return false;
     this.readContext = undefined;
+    this.setFlag(FLAG_INPUT_FED, true);
     if (!this.flag(FLAG_SLICED)) {
       this.early.shift();
       if (this.early.length === 0) this.early = NO_CHUNKS;
@@ -432,6 +439,7 @@ export class SocketTransport {
     if (fedSlices && !this.flag(FLAG_YIELDED) && step < MAX_SLICE_STEP) this.setSliceStep(step + 1);
     this.events.onIdle();
     this.flush();
+    this.setFlag(FLAG_INPUT_FED, false);
     if (handle.transportDone) this.endTransport();
   }
 
@@ -470,7 +478,18 @@ export class SocketTransport {
     }
     this.outbox = NO_CHUNKS;
     this.outboxBytes = 0;
-    if (!ok && socket.writableLength > this.readPauseAbove && !this.flag(FLAG_PAUSED)) {
+    // Pause reading only when reading produced these writes (a peer that
+    // sends but does not read, a ping flood): not reading then bounds them.
+    // A backlog of the application's own sends is not helped by it, and
+    // over an HTTP/2 stream (flow control windows, no kernel buffer) two
+    // ends that both stopped reading wait for each other for ever (issue 8,
+    // send-flood-stall.test.ts).
+    if (
+      !ok &&
+      this.flag(FLAG_INPUT_FED) &&
+      socket.writableLength > this.readPauseAbove &&
+      !this.flag(FLAG_PAUSED)
+    ) {
       this.setFlag(FLAG_PAUSED, true);
       this.updateReading();
     }
