@@ -14,7 +14,8 @@
  *
  * Then, on the same server, authentications per second with EAP
  * conversation state in the JetStream KV bucket against in-memory state
- * (support/cluster-auth.ts): the ratio, p50/p99 latency, CPU per auth of the
+ * (support/cluster-auth.ts), directly and through a round-robin relay over
+ * three KV servers: the ratio, p50/p99 latency, CPU per auth of the
  * RADIUS server and of nats-server, memory. Settings:
  * NETRX_BENCH_CLUSTER_PART (capture, auth or both; default both),
  * NETRX_BENCH_CLUSTER_AUTHS (5000 per closed-loop run),

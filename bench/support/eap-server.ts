@@ -11,7 +11,8 @@
  * NETRX_BENCH_STATE_KEY=64 hex digits in its environment (one worker only),
  * it is server `bench` of cluster `bench` with its conversation state sealed
  * in the cluster's KV bucket, as `netrx radius serve --nats URL --cluster-id
- * bench --server-id bench --state-key HEX` (bench/support/cluster-auth.ts);
+ * bench --server-id ID --state-key HEX`, ID from NETRX_BENCH_SERVER_ID
+ * (default `bench`; bench/support/cluster-auth.ts);
  * its `stats` answer then carries the cluster counters too.
  */
 import { createInterface } from 'node:readline';
@@ -55,7 +56,7 @@ const cluster =
     ? undefined
     : {
         link,
-        serverId: 'bench',
+        serverId: process.env['NETRX_BENCH_SERVER_ID'] ?? 'bench',
         ...(stateKeyHex === undefined
           ? {}
           : {
