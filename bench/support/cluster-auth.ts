@@ -275,7 +275,7 @@ export async function authBench(options: AuthBenchOptions): Promise<boolean> {
     console.log(
       `auth: ${options.auths} auths per closed-loop run (${options.parallel} in parallel), paced ` +
         `${options.rate}/s for ${options.pacedSeconds} s, ${options.rounds} rounds alternating ` +
-        `in-memory and KV state, load average ${loadText()}`,
+        `the four setups, load average ${loadText()}`,
     );
     const rssBefore: number[] = [];
     for (const s of servers) rssBefore.push((await s.memory()).rss);
