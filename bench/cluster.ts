@@ -12,6 +12,16 @@
  * Prints events/s per publisher and for the fan-in, the ratio
  * (ours / theirs), the loss check, and memory.
  *
+ * Then, on the same server, authentications per second with EAP
+ * conversation state in the JetStream KV bucket against in-memory state
+ * (support/cluster-auth.ts), directly and through a round-robin relay over
+ * three KV servers: the ratio, p50/p99 latency, CPU per auth of the
+ * RADIUS server and of nats-server, memory. Settings:
+ * NETRX_BENCH_CLUSTER_PART (capture, auth or both; default both),
+ * NETRX_BENCH_CLUSTER_AUTHS (5000 per closed-loop run),
+ * NETRX_BENCH_CLUSTER_PARALLEL (64), NETRX_BENCH_CLUSTER_RATE (100 auths/s
+ * for the paced run) and NETRX_BENCH_CLUSTER_PACED_SECONDS (4).
+ *
  *   npm run bench -- cluster
  */
 import { spawn, spawnSync } from 'node:child_process';
@@ -23,6 +33,7 @@ import { SessionTable } from '../src/capture/index.js';
 import { StreamSessionSource, connectNatsCapture } from '../src/node/cluster/index.js';
 import { systemClock } from '../src/node/runtime/index.js';
 import { TraceRegistry } from '../src/trace/index.js';
+import { authBench } from './support/cluster-auth.js';
 import type { ClusterWorkerData, ClusterWorkerResult } from './support/cluster-worker.js';
 import { freePort } from '../test/interop/support/ports.js';
 
@@ -31,6 +42,11 @@ const PUBLISHERS = 3;
 const PAYLOAD = 128;
 const IN_FLIGHT = 256;
 const ROUNDS = Number(process.env['NETRX_BENCH_CLUSTER_ROUNDS'] ?? 3);
+const PART = process.env['NETRX_BENCH_CLUSTER_PART'] ?? 'both';
+if (!['capture', 'auth', 'both'].includes(PART)) {
+  console.log(`bench cluster: NETRX_BENCH_CLUSTER_PART must be capture, auth or both: ${PART}`);
+  process.exit(1);
+}
 
 if (spawnSync('nats-server', ['--version']).status !== 0) {
   console.log(
@@ -178,12 +194,12 @@ async function rawRound(round: number): Promise<RoundResult> {
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[values.length >> 1] ?? 0;
 const k = (n: number) => `${(n / 1000).toFixed(1)} k/s`;
 
-console.log(
-  `cluster: ${PUBLISHERS} publishers × ${EVENTS} events of ${PAYLOAD} B through ${version} (one server), ${ROUNDS} rounds, alternating`,
-);
-const ours: RoundResult[] = [];
-const theirs: RoundResult[] = [];
-try {
+async function captureBench(): Promise<void> {
+  console.log(
+    `cluster: ${PUBLISHERS} publishers × ${EVENTS} events of ${PAYLOAD} B through ${version} (one server), ${ROUNDS} rounds, alternating`,
+  );
+  const ours: RoundResult[] = [];
+  const theirs: RoundResult[] = [];
   for (let round = 0; round < ROUNDS; round++) {
     theirs.push(await rawRound(round));
     ours.push(await netrxRound(round));
@@ -211,8 +227,26 @@ try {
   console.log(
     `  target ≥ 200 k events/s across three publishers: ${oFan >= 200_000 ? 'met' : 'not met'}; memory: rss ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MiB (reader process)`,
   );
+}
+
+let failed = false;
+try {
+  if (PART !== 'auth') await captureBench();
+  if (PART !== 'capture') {
+    const ok = await authBench({
+      natsUrl: url,
+      natsPid: server.pid ?? 0,
+      auths: Number(process.env['NETRX_BENCH_CLUSTER_AUTHS'] ?? 5000),
+      parallel: Number(process.env['NETRX_BENCH_CLUSTER_PARALLEL'] ?? 64),
+      rate: Number(process.env['NETRX_BENCH_CLUSTER_RATE'] ?? 100),
+      pacedSeconds: Number(process.env['NETRX_BENCH_CLUSTER_PACED_SECONDS'] ?? 4),
+      rounds: ROUNDS,
+    });
+    failed = !ok;
+  }
 } finally {
   server.kill('SIGTERM');
   await new Promise((resolve) => server.once('exit', resolve));
   rmSync(store, { recursive: true, force: true });
 }
+if (failed) process.exitCode = 1;

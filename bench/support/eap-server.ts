@@ -7,12 +7,21 @@
  * is answered with one JSON line of its memory (after a GC when run with
  * --expose-gc) and counters; each `stats` line with one JSON line of its CPU
  * time so far (`process.cpuUsage()`, user + system µs) and counters, without
- * a GC; stdin closing stops it.
+ * a GC; stdin closing stops it. With NETRX_BENCH_NATS=URL and
+ * NETRX_BENCH_STATE_KEY=64 hex digits in its environment (one worker only),
+ * it is server `bench` of cluster `bench` with its conversation state sealed
+ * in the cluster's KV bucket, as `netrx radius serve --nats URL --cluster-id
+ * bench --server-id ID --state-key HEX`, ID from NETRX_BENCH_SERVER_ID
+ * (default `bench`; bench/support/cluster-auth.ts);
+ * its `stats` answer then carries the cluster counters too.
  */
 import { createInterface } from 'node:readline';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { StaticUserStore } from '../../src/eap/index.js';
+import { connectRadiusClusterLink } from '../../src/node/cluster/index.js';
+import { aes256GcmAead } from '../../src/node/runtime/index.js';
+import { RADIUS_SERVER_DEFAULTS } from '../../src/radius/index.js';
 import {
   createServerMethod,
   standardWorkerSetup,
@@ -36,6 +45,30 @@ const tls: ServerTlsPem | undefined =
       };
 const names: StandardMethodName[] =
   tls === undefined ? ['md5', 'mschapv2'] : ['md5', 'mschapv2', 'peap', 'tls'];
+const natsUrl = process.env['NETRX_BENCH_NATS'];
+const stateKeyHex = process.env['NETRX_BENCH_STATE_KEY'];
+const link =
+  natsUrl === undefined
+    ? undefined
+    : await connectRadiusClusterLink({ servers: natsUrl, clusterId: 'bench', name: 'netrx-bench' });
+const cluster =
+  link === undefined
+    ? undefined
+    : {
+        link,
+        serverId: process.env['NETRX_BENCH_SERVER_ID'] ?? 'bench',
+        ...(stateKeyHex === undefined
+          ? {}
+          : {
+              shared: {
+                // The TTL `netrx radius serve --state-key` gives the bucket.
+                kv: await link.conversationBucket({
+                  ttlMs: RADIUS_SERVER_DEFAULTS.sessionTimeoutMs,
+                }),
+                aead: aes256GcmAead(Uint8Array.from(Buffer.from(stateKeyHex, 'hex'))),
+              },
+            }),
+      };
 const server = await startRadiusServer({
   host: '127.0.0.1',
   port: 0,
@@ -47,6 +80,7 @@ const server = await startRadiusServer({
   methods: names.map((name) => createServerMethod(name, tls)),
   users: new StaticUserStore(users),
   workers,
+  ...(cluster === undefined ? {} : { cluster }),
   ...(workers === 1
     ? {}
     : {
@@ -82,9 +116,13 @@ async function answer(command: string): Promise<void> {
       dropped: stats.droppedTotal,
       sessions: stats.sessions,
       drops: stats.dropped,
+      cluster: stats.cluster,
     })}\n`,
   );
 }
 lines.on('close', () => {
-  void server.close().then(() => process.exit(0));
+  void server
+    .close()
+    .then(() => link?.close())
+    .then(() => process.exit(0));
 });
