@@ -145,7 +145,7 @@ describe('replayPcap', () => {
   const fixture = '/work/shared/fixtures/pcap/arp-too-long-tha.pcap';
   if (!existsSync(fixture)) console.warn(`skipped: fixture ${fixture} is absent`);
   it.skipIf(!existsSync(fixture))(
-    'replays a public capture with truncated records as partial indications',
+    'replays a public capture whose cut record claims a giant frame: dropped as giant, seen by taps',
     async () => {
       const reader = new PcapReader();
       reader.push(new Uint8Array(readFileSync(fixture)));
@@ -154,21 +154,23 @@ describe('replayPcap', () => {
       for (let r = reader.next(); r.kind === 'record'; r = reader.next()) {
         if (r.record.linkType === 1 && r.record.originalLength > r.record.capturedLength) cut++;
       }
+      // Its one record: 64 bytes captured of a claimed 262,144-byte frame.
+      // The adapter judges a cut record by its original length (fourth
+      // review of issue 9), so a binding never sees it; taps do, as giant.
       const adapter = new Adapter({ name: 'replay', mac: Uint8Array.of(2, 0, 0, 0, 0, 1) });
-      let partial = 0;
+      let bound = 0;
       adapter.openBinding(
-        {
-          receive(ind) {
-            if (!ind.fullPacket) partial++;
-            return 'not-accepted';
-          },
-        },
+        { receive: () => (bound++, 'not-accepted') },
         { name: 'all', packetFilter: PacketFilter.Promiscuous },
       );
+      const tapped: string[] = [];
+      adapter.tap((_frame, _oob, dropped) => tapped.push(dropped ?? 'indicated'));
       const stats = await replayPcap(fixture, adapter);
-      expect(cut).toBeGreaterThan(0);
+      expect(cut).toBe(1);
       expect(stats.truncated).toBe(cut);
-      expect(partial).toBe(cut);
+      expect(bound).toBe(0);
+      expect(tapped).toEqual(['giant']);
+      expect(adapter.stats().dropped.giant).toBe(1);
     },
   );
 });
