@@ -225,8 +225,17 @@ describe('host configuration: checks across the service sections', () => {
       'radius.users: an enabled RADIUS server needs users (or usersFile)',
     );
     expect(problem({ radius: { enabled: true, usersFile: file('users', 'x') } })).toBe(
-      'radius.usersFile: give users or usersFile, not both',
+      'radius.usersFile: the default users (demo) are still set: add `users: []` beside usersFile',
     );
+    expect(
+      problem({
+        radius: {
+          enabled: true,
+          users: [{ name: 'a', password: 'b' }],
+          usersFile: file('users', 'x'),
+        },
+      }),
+    ).toBe('radius.usersFile: give users or usersFile, not both');
     expect(problem({ radius: { enabled: true, clients: [] } })).toBe(
       'radius.clients: an enabled RADIUS server needs at least one client',
     );
@@ -265,6 +274,54 @@ describe('host configuration: checks across the service sections', () => {
     );
     expect(problem({ capture: { sessions: [{ name: 's', providers: [] }] } })).toBe(
       'capture.sessions[0].providers: name at least one provider (or *)',
+    );
+  });
+
+  it('a session provider must be one the host has, by name (any case) or GUID (review M5)', () => {
+    expect(
+      problem({ capture: { sessions: [{ name: 'default', providers: ['*', 'netrx-radus'] }] } }),
+    ).toMatch(
+      /^capture\.sessions\[0\]\.providers\[1\]: no provider is named "netrx-radus" \(did you mean "netrx-radius"\?\)/,
+    );
+    expect(problem({ capture: { sessions: [{ name: 's', providers: ['wifi'] }] } })).toMatch(
+      /^capture\.sessions\[0\]\.providers\[0\]: no provider is named "wifi"; the providers are: /,
+    );
+    expect(() =>
+      validateHostConfig({
+        capture: {
+          sessions: [
+            {
+              name: 's',
+              providers: [
+                'NETRX-RADIUS',
+                '{6e1b2a4c-0000-4000-8000-000000000001}',
+                '6e1b2a4c-0000-4000-8000-000000000002',
+              ],
+            },
+          ],
+        },
+      }),
+    ).not.toThrow();
+  });
+
+  it('the echo endpoint may not take a path the host serves itself (review H3)', () => {
+    for (const path of ['/capture', '/capture/viewer', '/health', '/metrics', '/api/x', '/trace']) {
+      expect(problem({ websocket: { echo: { path } } })).toMatch(
+        /^websocket\.echo\.path: .* is the host's own /,
+      );
+    }
+    expect(() => validateHostConfig({ websocket: { echo: { path: '/captured' } } })).not.toThrow();
+    expect(() =>
+      validateHostConfig({ websocket: { echo: { enabled: false, path: '/capture' } } }),
+    ).not.toThrow();
+  });
+
+  it('http.token with white space at either end is refused: a Bearer header cannot carry it (review L2)', () => {
+    expect(problem({ http: { token: ' '.repeat(20) } })).toBe(
+      'http.token: starts or ends with white space',
+    );
+    expect(problem({ http: { token: 'a-long-enough-token ' } })).toBe(
+      'http.token: starts or ends with white space',
     );
   });
 

@@ -276,12 +276,12 @@ export function defaultHostConfig(): HostConfig {
   return hostConfigSchema.defaults();
 }
 
-/** Validates an already-parsed configuration value; throws ConfigError naming the bad key. */
 /** The adapter (and service) name of a link.vxlan entry. */
 export function vxlanAdapterName(vxlan: { readonly vni: number; readonly name: string }): string {
   return vxlan.name === '' ? `vxlan${vxlan.vni}` : vxlan.name;
 }
 
+/** Validates an already-parsed configuration value; throws ConfigError naming the bad key. */
 export function validateHostConfig(value: unknown): HostConfig {
   const config = hostConfigSchema.check(value ?? {}, '');
   // Checks across keys, as `netrx link vxlan` makes them: refused here, not after `up` started.

@@ -238,7 +238,7 @@ function join(path: string, key: string): string {
 }
 
 /** The known key nearest to `key` by edit distance, if it is a plausible typo. */
-function closest(key: string, names: readonly string[]): string | undefined {
+export function closest(key: string, names: readonly string[]): string | undefined {
   let best: string | undefined;
   let bestDistance = Math.max(2, Math.floor(key.length / 3)) + 1;
   for (const name of names) {
