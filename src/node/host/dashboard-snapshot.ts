@@ -59,29 +59,168 @@ interface SessionStatus {
   readonly lostTotal?: unknown;
 }
 
+type Named = { readonly name: string };
+type AdapterCounts = DashboardSnapshot['adapters'][number];
+type SessionCounts = DashboardSnapshot['sessions'][number];
+
+/**
+ * The totals one service instance contributes to the snapshot. The host
+ * keeps them for a stopped instance and adds them to the next one of the
+ * same name (counter-carry.ts, review H1): the totals never go back.
+ */
+export interface SnapshotCounts {
+  readonly byResult: Readonly<Record<string, number>>;
+  /** The newest first. */
+  readonly recent: readonly SnapshotAuthentication[];
+  readonly accepted: number;
+  readonly closeCodes: Readonly<Record<string, number>>;
+  readonly adapters: readonly AdapterCounts[];
+  readonly sessions: readonly SessionCounts[];
+}
+
+export const NO_COUNTS: SnapshotCounts = {
+  byResult: {},
+  recent: [],
+  accepted: 0,
+  closeCodes: {},
+  adapters: [],
+  sessions: [],
+};
+
 const count = (value: unknown): number => (typeof value === 'number' ? value : 0);
 
+/** What `service` counted itself (its status and snapshot), carried nothing. */
+export function snapshotCounts(service: HostService): SnapshotCounts {
+  const own = service.snapshot?.() ?? {};
+  const adapters = (own['adapters'] ?? []) as AdapterCounts[];
+  if (service.name === 'radius')
+    return {
+      ...NO_COUNTS,
+      adapters,
+      byResult: (own['byResult'] ?? {}) as Record<string, number>,
+      recent: ((own['recent'] ?? []) as SnapshotAuthentication[]).slice(0, RECENT_AUTHENTICATIONS),
+    };
+  if (service.name === 'websocket-echo') {
+    const echo = service.status();
+    return {
+      ...NO_COUNTS,
+      adapters,
+      accepted: count(echo['accepted']),
+      closeCodes: (echo['closeCodes'] ?? {}) as Record<string, number>,
+    };
+  }
+  if (service.name === 'capture') {
+    const capture = service.status();
+    const sessions = Array.isArray(capture['sessions'])
+      ? (capture['sessions'] as SessionStatus[]).map((s) => ({
+          name: String(s.name),
+          delivered: count(s.deliveredEvents),
+          lost: count(s.lostTotal),
+        }))
+      : [];
+    return { ...NO_COUNTS, adapters, sessions };
+  }
+  return { ...NO_COUNTS, adapters };
+}
+
+function mergeRecords(
+  a: Readonly<Record<string, number>>,
+  b: Readonly<Record<string, number>>,
+  sign: 1 | -1,
+): Record<string, number> {
+  const out: Record<string, number> = { ...a };
+  for (const [key, value] of Object.entries(b))
+    out[key] = Math.max(0, (out[key] ?? 0) + sign * value);
+  return out;
+}
+
+/** Rows by name: `newer`'s order first, then the names only `older` has. */
+function mergeRows<Row extends Named>(
+  older: readonly Row[],
+  newer: readonly Row[],
+  add: (a: Row, b: Row) => Row,
+): Row[] {
+  const byName = new Map(older.map((row) => [row.name, row]));
+  const out = newer.map((row) => {
+    const before = byName.get(row.name);
+    byName.delete(row.name);
+    return before === undefined ? row : add(before, row);
+  });
+  return [...out, ...byName.values()];
+}
+
+const sameAuthentication = (a: SnapshotAuthentication, b: SnapshotAuthentication) =>
+  a.timeMs === b.timeMs &&
+  a.identity === b.identity &&
+  a.method === b.method &&
+  a.outcome === b.outcome;
+
+/** The totals of `older` (carried) and `newer` (counted since) together. */
+export function addSnapshotCounts(older: SnapshotCounts, newer: SnapshotCounts): SnapshotCounts {
+  return {
+    byResult: mergeRecords(older.byResult, newer.byResult, 1),
+    recent: [...newer.recent, ...older.recent].slice(0, RECENT_AUTHENTICATIONS),
+    accepted: older.accepted + newer.accepted,
+    closeCodes: mergeRecords(older.closeCodes, newer.closeCodes, 1),
+    adapters: mergeRows(older.adapters, newer.adapters, (a, b) => ({
+      name: b.name,
+      accepted: a.accepted + b.accepted,
+      dropped: a.dropped + b.dropped,
+    })),
+    sessions: mergeRows(older.sessions, newer.sessions, (a, b) => ({
+      name: b.name,
+      delivered: a.delivered + b.delivered,
+      lost: a.lost + b.lost,
+    })),
+  };
+}
+
+/**
+ * `carried` without what an instance started again kept counting itself
+ * (`kept`, read right after its start): a stopped instance that comes back
+ * (a refused reload's rollback) may still hold its totals, already carried.
+ */
+export function withoutKept(carried: SnapshotCounts, kept: SnapshotCounts): SnapshotCounts {
+  const less = (a: number, b: number) => Math.max(0, a - b);
+  return {
+    byResult: mergeRecords(carried.byResult, kept.byResult, -1),
+    recent: carried.recent.filter((a) => !kept.recent.some((b) => sameAuthentication(a, b))),
+    accepted: less(carried.accepted, kept.accepted),
+    closeCodes: mergeRecords(carried.closeCodes, kept.closeCodes, -1),
+    adapters: carried.adapters.map((row) => {
+      const k = kept.adapters.find((r) => r.name === row.name);
+      return k === undefined
+        ? row
+        : {
+            ...row,
+            accepted: less(row.accepted, k.accepted),
+            dropped: less(row.dropped, k.dropped),
+          };
+    }),
+    sessions: carried.sessions.map((row) => {
+      const k = kept.sessions.find((r) => r.name === row.name);
+      return k === undefined
+        ? row
+        : { ...row, delivered: less(row.delivered, k.delivered), lost: less(row.lost, k.lost) };
+    }),
+  };
+}
+
+/**
+ * `countsOf` gives each running service's totals, carried ones included
+ * (the host's ServiceTotals); by default what the instance counted itself.
+ */
 export function dashboardSnapshot(
   services: readonly HostService[],
   trace: TraceRegistry,
   atMs: number,
   startedAtMs: number,
+  countsOf: (service: HostService) => SnapshotCounts = snapshotCounts,
 ): DashboardSnapshot {
-  const byName = new Map(services.map((s) => [s.name, s]));
-  const capture = byName.get('capture')?.status() ?? {};
-  const sessions = Array.isArray(capture['sessions'])
-    ? (capture['sessions'] as SessionStatus[]).map((s) => ({
-        name: String(s.name),
-        delivered: count(s.deliveredEvents),
-        lost: count(s.lostTotal),
-      }))
-    : [];
-  const radius = byName.get('radius')?.snapshot?.() ?? {};
-  const byResult = (radius['byResult'] ?? {}) as Record<string, number>;
-  const echo = byName.get('websocket-echo')?.status() ?? {};
-  const adapters = services.flatMap(
-    (s) => (s.snapshot?.()['adapters'] ?? []) as DashboardSnapshot['adapters'],
-  );
+  const counts = services.map(countsOf);
+  // Folded so the rows keep the services' start order.
+  const total = counts.reduce((sum, own) => addSnapshotCounts(own, sum), NO_COUNTS);
+  const echo = services.find((s) => s.name === 'websocket-echo')?.status() ?? {};
   const scripts = services
     .filter((s) => s.name.startsWith('port:'))
     .map((s) => {
@@ -100,21 +239,18 @@ export function dashboardSnapshot(
     atMs,
     startedAtMs,
     eventsWritten: trace.providers().reduce((n, p) => n + p.written, 0),
-    sessions,
+    sessions: total.sessions,
     authentications: {
-      total: Object.values(byResult).reduce((n, v) => n + v, 0),
-      byResult,
-      recent: ((radius['recent'] ?? []) as SnapshotAuthentication[]).slice(
-        0,
-        RECENT_AUTHENTICATIONS,
-      ),
+      total: Object.values(total.byResult).reduce((n, v) => n + v, 0),
+      byResult: total.byResult,
+      recent: total.recent,
     },
     websocket: {
       open: count(echo['connections']),
-      accepted: count(echo['accepted']),
-      closeCodes: (echo['closeCodes'] ?? {}) as Record<string, number>,
+      accepted: total.accepted,
+      closeCodes: total.closeCodes,
     },
-    adapters,
+    adapters: total.adapters,
     scripts,
   };
 }

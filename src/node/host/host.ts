@@ -20,7 +20,9 @@ import {
 } from './dashboard.js';
 import { AdapterCapture, PacketHistory } from './packet-history.js';
 import { dashboardSnapshot } from './dashboard-snapshot.js';
-import { HttpStatusServer, WithStatus } from './http-status.js';
+import { ServiceTotals } from './counter-carry.js';
+import { healthAnswer } from './host-health.js';
+import { HttpStatusServer } from './http-status.js';
 import { TlsRotation, readTlsFiles } from './http-tls.js';
 import type { HostLogger } from './logger.js';
 import { hostMetrics } from './host-metrics.js';
@@ -197,42 +199,23 @@ export async function startHost(
   let lastFailedReload: { at: string; failed: { name: string; error: string }[] } | undefined;
   /** Old services that did not come back when a failed reload was rolled back. */
   const down = new Map<string, string>();
+  /** What stopped instances counted, added to the next instance of each name (review H1). */
+  const totals = new ServiceTotals();
 
-  http.route('/health', () => {
-    const body = {
-      status: down.size === 0 ? 'ok' : 'degraded',
-      name: 'netrx',
+  http.route('/health', () =>
+    healthAnswer({
       version: options.version,
       uptimeSeconds: Math.round((clock.now() - startedAt) / 1000),
       reloads,
-      services: [
-        { name: 'trace', status: 'running', providers: trace.providers().length },
-        {
-          name: 'http',
-          status: 'running',
-          url,
-          requests: http.requests,
-          misdirected: http.misdirected,
-          unauthorized: http.unauthorized,
-          foreignOrigins: http.foreignOrigins,
-          preAuthTimeouts: http.preAuthTimeouts,
-          connections: http.connections.stats(),
-          timedOut: http.timedOut,
-          login: http.auth.required ? http.auth.stats() : { required: false },
-          ...(certificate === undefined ? {} : { tls: certificate.status() }),
-        },
-        ...running.map((service) => ({
-          name: service.name,
-          status: 'running',
-          ...service.status(),
-        })),
-        ...[...down].map(([name, error]) => ({ name, status: 'failed', error })),
-      ],
-      ...(lastFailedReload === undefined ? {} : { lastFailedReload }),
-    };
-    // A monitor reading only the status code sees a host missing a service.
-    return down.size === 0 ? body : new WithStatus(503, body);
-  });
+      trace,
+      http,
+      url,
+      certificate,
+      running,
+      down,
+      lastFailedReload,
+    }),
+  );
   http.route('/', () => ({ name: 'netrx', version: options.version, routes: http.paths() }));
   http.route('/trace/providers', () =>
     trace
@@ -242,11 +225,13 @@ export async function startHost(
   const metrics = () =>
     formatMetrics([
       ...hostMetrics(http, trace, reloads, (clock.now() - startedAt) / 1000),
-      ...running.flatMap((service) => service.metrics?.() ?? []),
+      ...running.flatMap((service) => totals.metrics(service)),
     ]);
   http.text('/metrics', () => ({ type: METRICS_CONTENT_TYPE, body: metrics() }));
   http.route(DASHBOARD_SNAPSHOT_PATH, () =>
-    dashboardSnapshot(running, trace, clock.now(), startedAt),
+    dashboardSnapshot(running, trace, clock.now(), startedAt, (service) =>
+      totals.snapshotCounts(service),
+    ),
   );
   // One packet-capture provider for every adapter the services run, and the
   // last minutes of their frames for the dashboard's "save as pcapng".
@@ -303,6 +288,7 @@ export async function startHost(
     logger.info({ service: service.name, detail }, `${service.name} started`);
   };
   const stopOne = async (service: HostService) => {
+    totals.stopping(service);
     const said = await service.stop();
     provider.emit(HostEvent.serviceStopped, { service: service.name });
     logger.info(
@@ -415,6 +401,7 @@ export async function startHost(
             try {
               const detail = await service.start(context);
               restored.push(service);
+              totals.restored(service);
               down.delete(service.name);
               announce(provider, service.name, detail);
               logger.info({ service: service.name, detail }, `${service.name} restored`);
