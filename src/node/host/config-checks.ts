@@ -17,8 +17,8 @@ import { checkCaptureNats } from './config-nats.js';
 import { providerManifest } from './manifest.js';
 import { closest, ConfigError } from './schema.js';
 
-/** One socket a service binds: compared for clashes. */
-interface Binding {
+/** One socket a service binds: compared for clashes, and tried before a reload (listen-preflight.ts). */
+export interface Binding {
   readonly key: string;
   readonly protocol: 'tcp' | 'udp';
   readonly address: string;
@@ -33,7 +33,7 @@ export function checkServices(config: HostConfig, raw?: unknown): void {
   checkEchoPath(config);
   checkSynthetic(config, raw);
   checkPortScripts(config);
-  checkClashes(bindings(config));
+  checkClashes(listenBindings(config));
 }
 
 /** A script file a port names must be there when the host starts (review D5). */
@@ -408,7 +408,8 @@ export function syntheticMethods(
   return methods.filter((m) => m === 'md5' || m === 'mschapv2');
 }
 
-function bindings(config: HostConfig): Binding[] {
+/** Every socket the configuration's services listen on, each with the key that sets its port. */
+export function listenBindings(config: HostConfig): Binding[] {
   const out: Binding[] = [
     { key: 'http.port', protocol: 'tcp', address: config.http.host, port: config.http.port },
   ];
@@ -418,6 +419,13 @@ function bindings(config: HostConfig): Binding[] {
       protocol: 'udp',
       address: config.radius.host,
       port: config.radius.port,
+    });
+  if (config.radius.enabled && config.radius.radsec.enabled)
+    out.push({
+      key: 'radius.radsec.port',
+      protocol: 'tcp',
+      address: config.radius.radsec.host,
+      port: config.radius.radsec.port,
     });
   if (config.capture.rpc.enabled)
     out.push({
@@ -442,7 +450,7 @@ function normal(address: string): string {
 }
 
 /** Two binds collide on one port when one address is the other or a wildcard covering it. */
-function overlaps(a: string, b: string): boolean {
+export function addressesOverlap(a: string, b: string): boolean {
   const [x, y] = [normal(a), normal(b)];
   if (x === y) return true;
   const wildcard = (w: string, other: string) =>
@@ -459,7 +467,7 @@ function checkClashes(all: readonly Binding[]): void {
         (other) =>
           other.port === binding.port &&
           other.protocol === binding.protocol &&
-          overlaps(other.address, binding.address),
+          addressesOverlap(other.address, binding.address),
       );
     if (earlier !== undefined)
       throw new ConfigError(

@@ -27,6 +27,7 @@ import { TlsRotation, readTlsFiles } from './http-tls.js';
 import type { HostLogger } from './logger.js';
 import { hostMetrics } from './host-metrics.js';
 import { METRICS_CONTENT_TYPE, formatMetrics, type MetricFamily } from './metrics.js';
+import { preflightListen } from './listen-preflight.js';
 import { planReload, type ReloadResult } from './reload.js';
 
 /** What every service of the host is given when it starts. */
@@ -347,6 +348,17 @@ export async function startHost(
             ...emptyPlan(),
           };
         }
+        // Every new listen address is tried before any service stops (review H2).
+        const clash = await preflightListen(config, next);
+        if (clash !== undefined) {
+          reloads = { ...reloads, refused: reloads.refused + 1 };
+          const error = `${clash.message}; nothing was restarted, kept the running configuration`;
+          const failed = [
+            { name: clash.path.split(/[.[]/)[0] ?? clash.path, error: clash.message },
+          ];
+          lastFailedReload = { at: new Date(clock.now()).toISOString(), failed };
+          return { ok: false, error, ...emptyPlan(), failed };
+        }
         try {
           if ((await certificate?.reload()) === 'renewed')
             logger.info(
@@ -418,7 +430,7 @@ export async function startHost(
           lastFailedReload = { at: new Date(clock.now()).toISOString(), failed };
           return {
             ok: false,
-            error: `${failed.map((f) => `${f.name}: ${f.error}`).join('; ')}; rolled back to the running configuration`,
+            error: `${failed.map((f) => `${f.name}: ${f.error}`).join('; ')}; ${rolledBack(plan.toStop, down)}`,
             ...plan.result,
             failed,
           };
@@ -452,6 +464,19 @@ export async function startHost(
         adapters.provider.close();
       })()),
   };
+}
+
+/**
+ * What a rollback did, in words: the old instances it had stopped were
+ * started again (their connections and conversations did not survive).
+ */
+function rolledBack(stopped: readonly HostService[], down: ReadonlyMap<string, string>): string {
+  const back = stopped.filter((s) => !down.has(s.name)).map((s) => s.name);
+  const lost = stopped.filter((s) => down.has(s.name)).map((s) => s.name);
+  return [
+    `rolled back to the running configuration (restarted: ${back.join(', ') || 'none'}`,
+    lost.length === 0 ? ')' : `; could not be restored: ${lost.join(', ')})`,
+  ].join('');
 }
 
 function emptyPlan(): Omit<ReloadResult, 'ok'> {
