@@ -14,6 +14,7 @@ import type { HostConfig } from './config.js';
 import { DEMO_SECRET, DEMO_USER } from './config-services.js';
 import { pemCertificates, pemPrivateKey } from './config-files.js';
 import { checkCaptureNats } from './config-nats.js';
+import { checkSynthetic } from './config-synthetic.js';
 import { providerManifest } from './manifest.js';
 import { closest, ConfigError } from './schema.js';
 
@@ -376,36 +377,6 @@ function checkEchoPath(config: HostConfig): void {
       'websocket.echo.path',
       `${path} is the host's own ${taken === path ? 'path' : `${taken} route`}; pick another (the host serves ${HOST_PATHS.join(', ')})`,
     );
-}
-
-/**
- * The synthetic peer is on by default and needs radius: a file that turns
- * radius off without a word about synthetic runs no peer; one that asks for
- * the peer explicitly with radius off is an error. The peer runs the
- * password methods (md5, mschapv2) of radius.methods only; it has no client
- * certificate or CA for the TLS-based ones, so with none of those listed it
- * is likewise left out, or refused when asked for.
- */
-function checkSynthetic(config: HostConfig, raw: unknown): void {
-  const explicit =
-    (raw as { synthetic?: { enabled?: unknown } } | null | undefined)?.synthetic?.enabled === true;
-  if (explicit && !config.radius.enabled)
-    throw new ConfigError(
-      'synthetic.enabled',
-      'the synthetic traffic authenticates against radius: enable radius or set this to false',
-    );
-  if (explicit && syntheticMethods(config.radius.methods).length === 0)
-    throw new ConfigError(
-      'synthetic.enabled',
-      'the synthetic peer runs md5 or mschapv2: list one in radius.methods or set this to false',
-    );
-}
-
-/** The methods of radius.methods the synthetic peer runs, in turn. */
-export function syntheticMethods(
-  methods: HostConfig['radius']['methods'],
-): HostConfig['radius']['methods'] {
-  return methods.filter((m) => m === 'md5' || m === 'mschapv2');
 }
 
 /** Every socket the configuration's services listen on, each with the key that sets its port. */

@@ -6,9 +6,12 @@
  * session, the capture WebSocket path on this origin, the services, the
  * provider manifest, and what Wireshark's extcap needs to reach this host.
  */
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CAPTURE_VIEWER_WS_PATH, CAPTURE_WS_PATH } from './capture-service.js';
 import type { HostConfig } from './config.js';
+import type { DashboardHealth } from './host-health.js';
 import type { HttpStatusServer } from './http-status.js';
 import { providerManifest, type ManifestProvider } from './manifest.js';
 import { StaticFiles, type StaticAnswer } from './static-files.js';
@@ -78,6 +81,18 @@ export function pcapngAnswer(body: Uint8Array): StaticAnswer {
     },
     body,
   };
+}
+
+/** The dashboard's `/health` entry (review M4). */
+export function dashboardHealth(files: StaticFiles, dir: string): DashboardHealth {
+  if (files.missing !== undefined) return { status: 'missing', files: 0, missing: files.missing };
+  let builtAt: string | undefined;
+  try {
+    builtAt = statSync(join(dir, 'index.html')).mtime.toISOString();
+  } catch {
+    // Gone right after the load (a rebuild): the page is still served from memory.
+  }
+  return { status: 'served', files: files.count, ...(builtAt === undefined ? {} : { builtAt }) };
 }
 
 /**

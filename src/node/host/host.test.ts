@@ -1,4 +1,7 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { startHost, type HostService, type RunningHost } from './host.js';
 import { defaultHostConfig, type HostConfig } from './config.js';
 import { VirtualClock } from '../../testing/index.js';
@@ -13,10 +16,16 @@ function config(overrides: Partial<HostConfig['http']> = {}): HostConfig {
   return { ...base, http: { ...base.http, port: 0, ...overrides } };
 }
 
+// A built dashboard (the host is `ok` only with one: review M4).
+const dashboardDir = mkdtempSync(join(tmpdir(), 'netrx-host-'));
+writeFileSync(join(dashboardDir, 'index.html'), '<!doctype html><title>t</title>');
+afterAll(() => rmSync(dashboardDir, { recursive: true, force: true }));
+
 async function start(cfg = config(), services: HostService[] = [], log?: (line: string) => void) {
   const host = await startHost(cfg, {
     version: '9.9.9',
     services,
+    dashboardDir,
     clock: new VirtualClock(0),
     ...(log ? { log } : {}),
   });
@@ -37,7 +46,7 @@ describe('netrx up host', () => {
     };
     expect(body.status).toBe('ok');
     expect(body.version).toBe('9.9.9');
-    expect(body.services.map((s) => s.name)).toEqual(['trace', 'http']);
+    expect(body.services.map((s) => s.name)).toEqual(['trace', 'http', 'dashboard']);
   });
 
   it('answers HEAD, refuses other methods with 405, unknown paths with 404', async () => {
@@ -85,7 +94,7 @@ describe('netrx up host', () => {
     const health = (await (await fetch(new URL('/health', host.url))).json()) as {
       services: { name: string }[];
     };
-    expect(health.services.map((s) => s.name)).toEqual(['trace', 'http', 'a', 'b']);
+    expect(health.services.map((s) => s.name)).toEqual(['trace', 'http', 'dashboard', 'a', 'b']);
     await host.stop();
     await host.stop();
     expect(order).toEqual(['start a', 'start b', 'stop b', 'stop a']);

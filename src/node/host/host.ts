@@ -14,6 +14,8 @@ import { HOST_PROVIDER, HostEvent } from './events.js';
 import {
   CAPTURE_PCAPNG_PATH,
   DASHBOARD_SNAPSHOT_PATH,
+  DASHBOARD_DIR,
+  dashboardHealth,
   dashboardInfo,
   mountDashboard,
   pcapngAnswer,
@@ -93,6 +95,12 @@ export interface HostService {
    * late is shown at once (dashboard-snapshot.ts, review D8).
    */
   snapshot?(): Record<string, unknown>;
+  /**
+   * Why the service runs but does not work (its own probe failed: the
+   * synthetic peer's rounds), or undefined when it works: `/health` shows
+   * it `degraded` (review M4).
+   */
+  degraded?(): string | undefined;
 }
 
 export interface RunningHost {
@@ -214,6 +222,7 @@ export async function startHost(
       certificate,
       running,
       down,
+      dashboard: dashboardState,
       lastFailedReload,
     }),
   );
@@ -238,13 +247,15 @@ export async function startHost(
   // last minutes of their frames for the dashboard's "save as pcapng".
   const adapters = new AdapterCapture(openPacketCaptureProvider({ registry: trace }));
   const packets = new PacketHistory(clock);
+  const dashboardDir = options.dashboardDir ?? DASHBOARD_DIR;
   packets.listen(trace);
   const dashboard = mountDashboard(
     http,
     () => dashboardInfo(config, started),
     { [CAPTURE_PCAPNG_PATH]: () => pcapngAnswer(packets.pcapng()) },
-    options.dashboardDir,
+    dashboardDir,
   );
+  const dashboardState = dashboardHealth(dashboard, dashboardDir);
 
   let url = '';
   try {

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { validateHostConfig } from './config.js';
-import { syntheticMethods } from './config-checks.js';
+import { syntheticMethods } from './config-synthetic.js';
 import { radiusService, standardMethodOf } from './radius-service.js';
 import { servicesFromConfig } from './services.js';
 

@@ -4,7 +4,10 @@
 // place (the synthetic peer, which finds the running radius at each round,
 // keeps running: review D7). A change to http is refused as a whole.
 import { createSocket } from 'node:dgram';
-import { afterEach, describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { createMd5Method } from '../../eap/index.js';
 import { runRadiusEapTest } from '../radius/index.js';
@@ -15,6 +18,10 @@ import { planReload } from './reload.js';
 import { servicesFromConfig } from './services.js';
 
 const hosts: RunningHost[] = [];
+// A built dashboard (the host is `ok` only with one: review M4).
+const dashboardDir = mkdtempSync(join(tmpdir(), 'netrx-reload-'));
+writeFileSync(join(dashboardDir, 'index.html'), '<!doctype html><title>t</title>');
+afterAll(() => rmSync(dashboardDir, { recursive: true, force: true }));
 afterEach(async () => {
   await Promise.all(hosts.splice(0).map((h) => h.stop()));
 });
@@ -107,7 +114,11 @@ describe('netrx up: reload', () => {
         ...configWith([{ name: 'demo', password: 'demo' }]),
         radius: { port: oldPort },
       });
-      const host = await startHost(first, { version: '0', services: servicesFromConfig(first) });
+      const host = await startHost(first, {
+        version: '0',
+        services: servicesFromConfig(first),
+        dashboardDir,
+      });
       hosts.push(host);
       const next = validateHostConfig({
         ...first,

@@ -2,7 +2,7 @@ import { startVxlanHost, type Ieee8021xOptions, type VxlanHost } from '../link/i
 import { captureService } from './capture-service.js';
 import { vxlanAdapterName, type HostConfig } from './config.js';
 import { pcapReplayService } from './pcap-replay-service.js';
-import { syntheticMethods } from './config-checks.js';
+import { syntheticMethods } from './config-synthetic.js';
 import type { HostService } from './host.js';
 import { adapterMetrics } from './link-metrics.js';
 import { samplesOf, type MetricFamily } from './metrics.js';

@@ -63,6 +63,11 @@ export class StaticFiles {
     readonly missing: string | undefined,
   ) {}
 
+  /** How many files were loaded (the dashboard's /health entry). */
+  get count(): number {
+    return this.files.size;
+  }
+
   /** Loads `dir` (ui/dist); a missing build is not an error: `/` then says how to build it. */
   static load(dir: string): StaticFiles {
     if (!existsSync(join(dir, 'index.html'))) {

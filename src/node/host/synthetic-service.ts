@@ -40,6 +40,9 @@ export const SyntheticPeerEvent = {
   }),
 } as const;
 
+/** Failed rounds in a row after which /health shows the peer `degraded` (review M4). */
+export const SYNTHETIC_DEGRADED_AFTER = 3;
+
 interface Round {
   readonly method: string;
   readonly outcome: string;
@@ -57,6 +60,8 @@ export function syntheticService(
   let rounds = 0;
   const results = new Map<string, { method: string; outcome: string; count: number }>();
   let last: Round | undefined;
+  /** Rounds that did not end in success since the last one that did. */
+  let failedInRow = 0;
   let link: SyntheticLink | undefined;
   let detachCapture: (() => void)[] = [];
   return {
@@ -103,6 +108,7 @@ export function syntheticService(
         });
         const durationMs = Math.max(0, Math.round(context.clock.now() - startedAt));
         last = { method: name, outcome: result.outcome, reason: result.reason, durationMs };
+        failedInRow = result.outcome === 'success' ? 0 : failedInRow + 1;
         const key = `${name} ${result.outcome}`;
         const entry = results.get(key) ?? { method: name, outcome: result.outcome, count: 0 };
         entry.count++;
@@ -143,9 +149,14 @@ export function syntheticService(
       link = undefined;
     },
     snapshot: () => ({ adapters: (link?.adapters ?? []).map(adapterCounts) }),
+    degraded: () =>
+      failedInRow < SYNTHETIC_DEGRADED_AFTER || last === undefined
+        ? undefined
+        : `the last ${failedInRow} rounds failed (last: ${last.method} ${last.outcome}${last.reason === '' ? '' : `, ${last.reason}`}): check synthetic.secret, identity and password against radius`,
     status: () => ({
       intervalMs: config.intervalMs,
       rounds,
+      failedInRow,
       udpEchoes: link?.echoes ?? 0,
       ...(last === undefined ? {} : { last }),
     }),
