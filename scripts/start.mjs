@@ -1,4 +1,5 @@
-// `npm start`: install if needed, build if stale, then run `netrx up` on the
+// `npm start`: install if needed, build if stale (the quick oxc build, no
+// type check: scripts/lib/transpile.mjs), then run `netrx up` on the
 // embedded default configuration (extra arguments pass through:
 // `npm start -- --config netrx.yaml`). Both setup steps only stat files when
 // there is nothing to do.
@@ -19,7 +20,7 @@
 import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { join } from 'node:path';
-import { ensureBuild, ensureDependencies, root } from './lib/setup.mjs';
+import { ensureDependencies, ensureStartBuild, root } from './lib/setup.mjs';
 
 /** Taken before the setup steps: an npm that dies during a build (SIGHUP) is noticed too. */
 const parent = process.ppid;
@@ -31,7 +32,7 @@ const startedByNpm = (() => {
   }
 })();
 
-for (const step of [ensureDependencies, ensureBuild]) {
+for (const step of [ensureDependencies, ensureStartBuild]) {
   const code = await step();
   if (code !== 0) process.exit(code);
 }
