@@ -67,6 +67,15 @@ describe('hostile configuration files', () => {
     );
   });
 
+  it('review mutant M6: brackets 64 deep are accepted by the depth guard, 65 refused', async () => {
+    const nested = (depth: number) => `x: ${'['.repeat(depth)}${']'.repeat(depth)}\n`;
+    // 64 deep passes the guard and reaches the validator (an unknown key), 65 does not.
+    expect(await refusal(nested(64))).toMatch(/^x: unknown key/);
+    expect(await refusal(nested(65))).toBe(
+      'line 1: brackets nested more than 64 deep (nested too deeply)',
+    );
+  });
+
   it('aliases are refused, naming the key, so the billion laughs never expand', async () => {
     expect(await refusal(laughs)).toBe(
       'b[0]: YAML aliases (*name) are not accepted in a netrx configuration: write the value out',

@@ -5,8 +5,15 @@
 // session a page may watch (D10).
 import { afterEach, describe, expect, it } from 'vitest';
 import { validateHostConfig } from './config.js';
-import type { DashboardSnapshot } from './dashboard-snapshot.js';
-import { startHost, type RunningHost } from './host.js';
+import { TraceRegistry } from '../../trace/index.js';
+import { VirtualClock } from '../../testing/index.js';
+import {
+  addSnapshotCounts,
+  dashboardSnapshot,
+  snapshotCounts,
+  type DashboardSnapshot,
+} from './dashboard-snapshot.js';
+import { startHost, type HostService, type RunningHost } from './host.js';
 import { servicesFromConfig } from './services.js';
 
 const hosts: RunningHost[] = [];
@@ -60,5 +67,52 @@ describe('netrx up: the dashboard snapshot (review D8)', () => {
       sessions: ['default', 'radius-only'],
       snapshot: '/api/dashboard/snapshot',
     });
+  });
+});
+
+describe('the dashboard snapshot: bounds (review mutant M11)', () => {
+  const authentication = (n: number) => ({
+    timeMs: n,
+    identity: `user${n}`,
+    method: 'md5',
+    outcome: 'success',
+  });
+  const radius = (recent: ReturnType<typeof authentication>[]): HostService => ({
+    name: 'radius',
+    start: () => Promise.resolve(''),
+    stop: () => Promise.resolve(),
+    status: () => ({}),
+    snapshot: () => ({ byResult: { 'md5 success': recent.length }, recent }),
+  });
+
+  it('keeps the documented 20 newest authentications, whatever a service hands it', () => {
+    const many = Array.from({ length: 30 }, (_, i) => authentication(30 - i));
+    const snapshot = dashboardSnapshot(
+      [radius(many)],
+      new TraceRegistry({ clock: new VirtualClock() }),
+      0,
+      0,
+    );
+    expect(snapshot.authentications.recent).toHaveLength(20);
+    expect(snapshot.authentications.recent[0]).toEqual(authentication(30));
+    expect(snapshot.authentications.total).toBe(30);
+  });
+
+  it('keeps 20 across a restart too: the new instance first, then the carried ones', () => {
+    const carried = snapshotCounts(
+      radius(Array.from({ length: 15 }, (_, i) => authentication(15 - i))),
+    );
+    const fresh = radius(Array.from({ length: 10 }, (_, i) => authentication(100 - i)));
+    const snapshot = dashboardSnapshot(
+      [fresh],
+      new TraceRegistry({ clock: new VirtualClock() }),
+      0,
+      0,
+      (s) => addSnapshotCounts(carried, snapshotCounts(s)),
+    );
+    expect(snapshot.authentications.recent.map((a) => a.timeMs)).toEqual([
+      100, 99, 98, 97, 96, 95, 94, 93, 92, 91, 15, 14, 13, 12, 11, 10, 9, 8, 7, 6,
+    ]);
+    expect(snapshot.authentications.total).toBe(25);
   });
 });

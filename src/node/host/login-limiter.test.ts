@@ -60,6 +60,28 @@ describe('LoginLimiter', () => {
     expect(limiter.check('10.0.1.0', 10_000)).toEqual({ ok: true });
   });
 
+  it('review mutant M2: the global bucket refills at globalPerMinute per minute, no faster', () => {
+    // A long maxBackoffMs: no address is forgotten for being quiet meanwhile.
+    const limiter = new LoginLimiter(
+      { ...limits, globalPerMinute: 6, maxAddresses: 64, maxBackoffMs: 3_600_000 },
+      0,
+    );
+    for (let i = 0; i < 6; i++) limiter.failed(`10.0.2.${i}`, 0);
+    // A tenth of the way to one token: still refused, with the rest of the wait.
+    expect(limiter.check('10.0.2.0', 1_000)).toEqual({
+      ok: false,
+      scope: 'global',
+      retryAfterMs: 9_000,
+    });
+    expect(limiter.check('10.0.2.0', 9_999).ok).toBe(false);
+    // Half a minute gives back 3 failures' worth, and not a fourth.
+    for (let i = 0; i < 3; i++) {
+      expect(limiter.check('10.0.2.1', 30_000)).toEqual({ ok: true });
+      limiter.failed(`10.0.2.${10 + i}`, 30_000);
+    }
+    expect(limiter.check('10.0.2.1', 30_000)).toMatchObject({ ok: false, scope: 'global' });
+  });
+
   it('S1: an empty global bucket never refuses an address with no failure (the scraper)', () => {
     const limiter = new LoginLimiter({ ...DEFAULT_LOGIN_LIMITS, maxAddresses: 4096 }, 0);
     for (let i = 0; i < 125; i++) {

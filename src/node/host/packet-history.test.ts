@@ -70,6 +70,17 @@ describe('PacketHistory', () => {
     );
   });
 
+  it('review mutant M9: by default keeps the documented 5 minutes, to the millisecond', () => {
+    const clock = new VirtualClock();
+    const history = new PacketHistory(clock);
+    history.add({ atMs: 0, ifIndex: 1, data: frame(0), originalLength: 60, outbound: false });
+    clock.advance(5 * 60_000);
+    expect(records(history.pcapng())).toHaveLength(1);
+    clock.advance(1);
+    expect(records(history.pcapng())).toHaveLength(0);
+    expect(history.counts.evicted).toBe(1);
+  });
+
   it('forgets frames older than maxAgeMs', () => {
     const clock = new VirtualClock();
     const history = new PacketHistory(clock, { maxAgeMs: 1000 });

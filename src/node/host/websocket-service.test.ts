@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { WEBSOCKET_PROVIDER } from '../../websocket/index.js';
 import { WebSocket } from '../websocket/index.js';
 import { validateHostConfig } from './config.js';
-import { startHost, type RunningHost } from './host.js';
+import { startHost, type HostService, type RunningHost } from './host.js';
 import { servicesFromConfig } from './services.js';
 import { STOP_GRACE_MS } from './websocket-service.js';
 
@@ -174,5 +174,52 @@ describe('netrx up: stopping with a peer that never answers the close (issue 17)
     expect(performance.now() - started).toBeGreaterThanOrEqual(STOP_GRACE_MS - 50);
     peer.resume();
     await ended;
+  });
+});
+
+describe('netrx up: stopping refuses new echo upgrades (review mutant M15)', () => {
+  it('an upgrade arriving after the stop began, before the echo stopped, gets 503', async () => {
+    const config = validateHostConfig({
+      http: { port: 0 },
+      radius: { enabled: false },
+      synthetic: { enabled: false },
+      capture: { rpc: { port: 0 } },
+    });
+    // Started last, so stopped first: it holds the stop between the drain and the echo's own stop.
+    let release: () => void = () => {};
+    let stopReached: () => void = () => {};
+    const reached = new Promise<void>((resolve) => (stopReached = resolve));
+    const blocker: HostService = {
+      name: 'blocker',
+      start: () => Promise.resolve('holds the stop'),
+      stop: () =>
+        new Promise<void>((resolve) => {
+          release = resolve;
+          stopReached();
+        }),
+      status: () => ({}),
+    };
+    const host = await startHost(config, {
+      version: '0',
+      services: [...servicesFromConfig(config), blocker],
+    });
+    const { port } = new URL(host.url);
+    // Connected before the stop: the listener's close does not refuse it.
+    const peer = connect(Number(port), '127.0.0.1');
+    await new Promise((resolve) => peer.once('connect', resolve));
+    const stopped = host.stop();
+    await reached;
+    const reply = new Promise<string>((resolve) =>
+      peer.once('data', (data: Buffer) => resolve(data.toString('latin1'))),
+    );
+    peer.write(
+      'GET /ws/echo HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
+        'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n',
+    );
+    const answer = await reply;
+    release();
+    await stopped;
+    peer.destroy();
+    expect(answer.split('\r\n')[0]).toBe('HTTP/1.1 503 Service Unavailable');
   });
 });
