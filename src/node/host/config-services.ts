@@ -25,8 +25,44 @@ import {
 export const DEMO_SECRET = 'testing123';
 export const DEMO_USER = { name: 'demo', password: 'demo' } as const;
 
-const listenAddress = parsed(LISTEN_ADDRESS, parseListenAddress);
-const secret = string({ pattern: /^.+$/s, describe: 'a non-empty secret', sensitive: true });
+/**
+ * What an editor can check of a listen address (review L1): an IPv4
+ * literal, something IPv6-shaped (hex, colons, dots, a zone), or
+ * `localhost`. A superset of what `isIP` accepts: the schema must never
+ * mark a file the validator runs as wrong; the validator has the last word.
+ */
+const LISTEN_ADDRESS_JSON = {
+  anyOf: [
+    {
+      type: 'string',
+      pattern:
+        '^((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])$',
+    },
+    { type: 'string', pattern: '^[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*(%[^\\s%]+)?$' },
+    { enum: ['localhost'] },
+  ],
+  description: LISTEN_ADDRESS,
+};
+const listenAddress = {
+  ...parsed(LISTEN_ADDRESS, parseListenAddress),
+  json: LISTEN_ADDRESS_JSON,
+};
+const secret = {
+  ...string({ pattern: /^.+$/s, describe: 'a non-empty secret', sensitive: true }),
+  json: { type: 'string', minLength: 1, description: 'a non-empty secret' },
+};
+/**
+ * The bearer token: '' for none, else at least 16 characters with no white
+ * space at either end (config-checks.ts says which rule a value breaks;
+ * the schema carries the same rules for editors, review L1).
+ */
+const token = {
+  ...string({ describe: 'a token', sensitive: true }),
+  json: {
+    anyOf: [{ enum: [''] }, { type: 'string', minLength: 16, pattern: '^\\S[\\s\\S]*\\S$' }],
+    description: "'' for none, or at least 16 characters with no white space at either end",
+  },
+};
 const password = string({ describe: 'a password', sensitive: true });
 const filename = string({ describe: "a file name ('' for none)" });
 const clusterToken = string({
@@ -59,7 +95,7 @@ export const httpSection = section(
     /** HTTPS: both files, PEM. Required (with `token`) on a non-loopback `host`. */
     tls: section(object({ cert: field(filename, ''), key: field(filename, '') })),
     /** A bearer token every request must carry (`Authorization: Bearer …`); '' for none. */
-    token: field(string({ describe: 'a token', sensitive: true }), ''),
+    token: field(token, ''),
     /** How long a dashboard login (the session cookie) lasts, in minutes, from the login. */
     sessionMinutes: field(integer(1, 43_200), 720),
     /** With a token: how fast a client may guess it, and how many login sessions are kept. */
