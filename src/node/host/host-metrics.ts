@@ -96,6 +96,12 @@ function dashboardMetrics(http: HttpStatusServer): MetricFamily[] {
         { labels: { limit: 'websockets' }, value: connections.refusedWebSockets },
       ],
     },
+    {
+      name: 'netrx_http_pre_auth_evicted_total',
+      help: 'Connections cut before their first request to make room for a new one from their address.',
+      type: 'counter',
+      samples: [{ value: connections.evictedPreAuth }],
+    },
   ];
   if (!http.auth.required) return families;
   const login = http.auth.stats();

@@ -80,20 +80,43 @@ describe('the host HTTP server: slow and piled-up clients', () => {
     expect(server.timedOut).toBe(1);
   });
 
-  it('one address gets maxConnectionsPerAddress connections; all of loopback is one address', async () => {
+  it('one address gets maxConnectionsPerAddress connections that sent a request; all of loopback is one address', async () => {
     const { server, port } = await serve({ maxConnectionsPerAddress: 2, maxConnections: 10 });
+    // Two keep-alive connections that each sent a request: they hold the address's bound.
     const first = await open(port);
-    await open(port);
+    const second = await open(port);
+    for (const socket of [first, second]) {
+      const answered = new Promise((resolve) => socket.once('data', resolve));
+      socket.write('GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
+      await answered;
+    }
     const third = await open(port);
     expect((await untilClosed(third, 2000)).open).toBe(false);
     // Any local user can send from any 127.x address: rotating it gets no fresh bound.
     const rotated = await open(port, '127.0.0.2');
     expect((await untilClosed(rotated, 2000)).open).toBe(false);
-    expect(server.connections.stats()).toMatchObject({ refusedPerAddress: 2 });
+    expect(server.connections.stats()).toMatchObject({ refusedPerAddress: 2, evictedPreAuth: 0 });
     // A slot freed on loopback is loopback's again, whatever 127.x takes it.
     first.destroy();
     await expect.poll(() => server.connections.stats().open).toBe(1);
     expect(await get(port, '127.0.0.3')).toMatch(/^HTTP\/1\.1 200 /);
+  });
+
+  it('review M6: slow-header sockets filling the bound do not lock a real client out; the oldest is cut', async () => {
+    const { server, port } = await serve({ maxConnectionsPerAddress: 4, maxConnections: 10 });
+    const slow: Socket[] = [];
+    for (let i = 0; i < 4; i++) {
+      const socket = await open(port, `127.0.0.${i + 1}`);
+      socket.write('GET /health HTTP/1.1\r\nHo');
+      slow.push(socket);
+    }
+    const oldestClosed = untilClosed(slow[0] as Socket, 2000);
+    // The dashboard, curl, a Prometheus scrape: a request at once.
+    expect(await get(port, '127.0.0.9')).toMatch(/^HTTP\/1\.1 200 /);
+    expect((await oldestClosed).open).toBe(false);
+    expect(server.connections.stats()).toMatchObject({ refusedPerAddress: 0, evictedPreAuth: 1 });
+    // The others are still there (the bound on the address holds: 3 slow + the one that went).
+    expect(slow.slice(1).every((s) => !s.destroyed)).toBe(true);
   });
 
   it('at most maxWebSockets upgrades at once: the next gets 503 until one closes', async () => {

@@ -52,6 +52,14 @@ export interface ConnectionStats {
   readonly refusedPerAddress: number;
   readonly refusedTotal: number;
   readonly refusedWebSockets: number;
+  /** Connections cut before their first request to make room for a new one from their address (review M6). */
+  readonly evictedPreAuth: number;
+}
+
+interface Tracked {
+  readonly key: string;
+  /** Still before its first request or authorized upgrade. */
+  pending: boolean;
 }
 
 /**
@@ -61,13 +69,26 @@ export interface ConnectionStats {
  * can connect from any 127.x address without privilege, so keying them
  * apart would let one local client hold 16 million times the per-address
  * bound; they are one machine, so one address.
+ *
+ * At the per-address bound a new connection does not lose to sockets that
+ * have not sent a request yet (review M6): the address's oldest connection
+ * still before its first request (a slow-headers client, a half-open TLS
+ * handshake) is cut to make room, and only when every connection of the
+ * address has sent one is the new one refused. So 128 slow sockets from
+ * any local account no longer lock the dashboard, `/health` and a
+ * Prometheus scrape out of loopback: a real client sends its request at
+ * once, and the bound on what one address holds stays where it was.
  */
 export class ConnectionGuard {
   private readonly limits: ConnectionLimits;
   private readonly byAddress = new Map<string, number>();
+  /** By address, in accept order: the connections still before their first request. */
+  private readonly pending = new Map<string, Set<Duplex>>();
+  private readonly live = new Map<Duplex, Tracked>();
   private open = 0;
   private webSockets = 0;
   private refused = { perAddress: 0, total: 0, webSockets: 0 };
+  private evicted = 0;
 
   constructor(limits: ConnectionLimits) {
     this.limits = limits;
@@ -76,26 +97,35 @@ export class ConnectionGuard {
   /** A new connection: false (and the socket destroyed) when it is over a bound. */
   admit(socket: Socket): boolean {
     const key = limiterKey(addressKey(socket.remoteAddress));
-    const count = this.byAddress.get(key) ?? 0;
     if (this.open >= this.limits.maxConnections) {
       this.refused.total++;
       socket.destroy();
       return false;
     }
-    if (count >= this.limits.maxConnectionsPerAddress) {
+    if (
+      (this.byAddress.get(key) ?? 0) >= this.limits.maxConnectionsPerAddress &&
+      !this.evictPending(key)
+    ) {
       this.refused.perAddress++;
       socket.destroy();
       return false;
     }
     this.open++;
-    this.byAddress.set(key, count + 1);
-    socket.once('close', () => {
-      this.open--;
-      const left = (this.byAddress.get(key) ?? 1) - 1;
-      if (left <= 0) this.byAddress.delete(key);
-      else this.byAddress.set(key, left);
-    });
+    this.byAddress.set(key, (this.byAddress.get(key) ?? 0) + 1);
+    this.live.set(socket, { key, pending: true });
+    let waiting = this.pending.get(key);
+    if (waiting === undefined) this.pending.set(key, (waiting = new Set()));
+    waiting.add(socket);
+    socket.once('close', () => this.release(socket));
     return true;
+  }
+
+  /** `socket` sent its first request (or an authorized upgrade): never cut for room. */
+  passed(socket: Duplex): void {
+    const tracked = this.live.get(socket);
+    if (tracked === undefined || !tracked.pending) return;
+    tracked.pending = false;
+    this.dropPending(tracked.key, socket);
   }
 
   /** An upgrade about to be handed to its route: false when the WebSocket bound is reached. */
@@ -116,7 +146,36 @@ export class ConnectionGuard {
       refusedPerAddress: this.refused.perAddress,
       refusedTotal: this.refused.total,
       refusedWebSockets: this.refused.webSockets,
+      evictedPreAuth: this.evicted,
     };
+  }
+
+  /** Cuts `key`'s oldest connection before its first request; false when it has none. */
+  private evictPending(key: string): boolean {
+    const oldest = this.pending.get(key)?.values().next();
+    if (oldest === undefined || oldest.done === true) return false;
+    this.release(oldest.value);
+    oldest.value.destroy();
+    this.evicted++;
+    return true;
+  }
+
+  /** Stops counting `socket` (closed or cut); once only. */
+  private release(socket: Duplex): void {
+    const tracked = this.live.get(socket);
+    if (tracked === undefined) return;
+    this.live.delete(socket);
+    this.open--;
+    const left = (this.byAddress.get(tracked.key) ?? 1) - 1;
+    if (left <= 0) this.byAddress.delete(tracked.key);
+    else this.byAddress.set(tracked.key, left);
+    if (tracked.pending) this.dropPending(tracked.key, socket);
+  }
+
+  private dropPending(key: string, socket: Duplex): void {
+    const waiting = this.pending.get(key);
+    waiting?.delete(socket);
+    if (waiting?.size === 0) this.pending.delete(key);
   }
 }
 

@@ -159,7 +159,10 @@ export class HttpStatusServer {
     this.admission.attach(this.server);
     // A request ends the pre-auth phase (it is answered, authorized or not;
     // keep-alive and request timeouts take over from here).
-    this.server.on('request', (request: IncomingMessage) => this.admission.passed(request.socket));
+    this.server.on('request', (request: IncomingMessage) => {
+      this.admission.passed(request.socket);
+      this.connections.passed(request.socket);
+    });
     const upgradeHost = {
       host: options.host,
       tls: options.tls !== undefined,

@@ -61,6 +61,7 @@ export function handleUpgrade(
     return;
   }
   host.admission.passed(socket);
+  host.connections.passed(socket);
   const route = host.routes.upgrades.get(path);
   if (route === undefined) {
     refuseUpgrade(socket, `HTTP/1.1 404 Not Found\r\n${CLOSE}`);
