@@ -264,3 +264,40 @@ describe('netrx up: reload', () => {
     expect(restart.updates).toEqual([]);
   });
 });
+
+describe('netrx up: reload in place (review L3)', () => {
+  it('a new synthetic.intervalMs alone is applied in place: its adapters keep counting', async () => {
+    const at = (intervalMs: number) =>
+      validateHostConfig({
+        http: { port: 0 },
+        radius: { port: 0 },
+        capture: { rpc: { port: 0 } },
+        synthetic: { intervalMs },
+      });
+    const first = at(100);
+    const host = await startHost(first, { version: '0', services: servicesFromConfig(first) });
+    hosts.push(host);
+    const accepted = () =>
+      Number(
+        /netrx_link_frames_accepted_total\{adapter="synthetic-a"\} (\d+)/.exec(
+          host.metrics(),
+        )?.[1] ?? 0,
+      );
+    await expect.poll(accepted, { timeout: 10_000 }).toBeGreaterThan(0);
+    const before = accepted();
+    const next = at(60_000);
+    const result = await host.reload(next, servicesFromConfig(next));
+    expect(result).toMatchObject({ ok: true, restarted: [], updated: ['synthetic'] });
+    const health = (await (await fetch(new URL('/health', host.url))).json()) as {
+      services: { name: string; intervalMs?: number }[];
+    };
+    expect(health.services.find((s) => s.name === 'synthetic')?.intervalMs).toBe(60_000);
+    expect(accepted()).toBeGreaterThanOrEqual(before);
+    // The same again is kept (its fingerprint is the new configuration's now).
+    expect(await host.reload(next, servicesFromConfig(next))).toMatchObject({
+      ok: true,
+      kept: expect.arrayContaining(['synthetic']) as string[],
+      updated: [],
+    });
+  });
+});

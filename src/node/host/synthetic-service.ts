@@ -50,10 +50,24 @@ interface Round {
   readonly durationMs: number;
 }
 
+/** What each synthetic service was built from, so a running one can compare a reload's (L3). */
+const settingsOf = new WeakMap<
+  HostService,
+  { config: HostConfig['synthetic']; methods: HostConfig['radius']['methods'] }
+>();
+
+/** The settings apart from the interval, which a running peer takes in place. */
+const withoutInterval = (config: HostConfig['synthetic'], methods: readonly string[]) =>
+  JSON.stringify({ config: { ...config, intervalMs: 0 }, methods });
+
 export function syntheticService(
   config: HostConfig['synthetic'],
   methods: HostConfig['radius']['methods'],
 ): HostService {
+  let intervalMs = config.intervalMs;
+  let fingerprint = JSON.stringify({ config, methods });
+  /** Moves the next round to the new interval (set while running). */
+  let reschedule: (() => void) | undefined;
   let timer: Timer | undefined;
   let inFlight: Promise<void> | undefined;
   let stopped = true;
@@ -64,12 +78,29 @@ export function syntheticService(
   let failedInRow = 0;
   let link: SyntheticLink | undefined;
   let detachCapture: (() => void)[] = [];
-  return {
+  const service: HostService = {
     name: 'synthetic',
     // It finds the running radius service at each round (context.service),
     // so a reload that restarts radius does not restart the peer (review D7);
     // a change of radius.methods changes `methods`, and so this fingerprint.
-    fingerprint: JSON.stringify({ config, methods }),
+    get fingerprint() {
+      return fingerprint;
+    },
+    // A new intervalMs alone is taken in place (review L3): the adapters'
+    // counters and the round count go on, the next round moves to it.
+    updateInPlace(next) {
+      const wanted = settingsOf.get(next);
+      if (
+        wanted === undefined ||
+        withoutInterval(wanted.config, wanted.methods) !== withoutInterval(config, methods)
+      )
+        return undefined;
+      return () => {
+        intervalMs = wanted.config.intervalMs;
+        fingerprint = JSON.stringify(wanted);
+        reschedule?.();
+      };
+    },
     start(context) {
       const provider: TraceProvider = context.trace.register(SYNTHETIC_PEER_PROVIDER);
       stopped = false;
@@ -129,12 +160,18 @@ export function syntheticService(
             .catch((error: unknown) => context.log(`synthetic: ${(error as Error).message}`))
             .finally(() => {
               inFlight = undefined;
-              if (!stopped) schedule(config.intervalMs);
+              if (!stopped) schedule(intervalMs);
             });
         });
       };
+      reschedule = () => {
+        // A round in flight schedules the next itself, at the new interval.
+        if (timer === undefined || stopped) return;
+        timer.cancel();
+        schedule(intervalMs);
+      };
       // The first round soon after start, so a new host shows an authentication at once.
-      schedule(Math.min(250, config.intervalMs));
+      schedule(Math.min(250, intervalMs));
       return Promise.resolve(
         `a netrx peer authenticates as ${config.identity} every ${config.intervalMs} ms (${methods.join(', ')} in turn)`,
       );
@@ -154,7 +191,7 @@ export function syntheticService(
         ? undefined
         : `the last ${failedInRow} rounds failed (last: ${last.method} ${last.outcome}${last.reason === '' ? '' : `, ${last.reason}`}): check synthetic.secret, identity and password against radius`,
     status: () => ({
-      intervalMs: config.intervalMs,
+      intervalMs,
       rounds,
       failedInRow,
       udpEchoes: link?.echoes ?? 0,
@@ -173,6 +210,8 @@ export function syntheticService(
       },
     ],
   };
+  settingsOf.set(service, { config, methods });
+  return service;
 }
 
 /** An adapter's frames for the dashboard's link panel (as its FrameAccepted/FrameDropped events count them). */
