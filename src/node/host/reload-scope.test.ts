@@ -4,7 +4,8 @@
 // capture session (the capture service updates itself in place); an EAP
 // conversation half-way through survives a reload that restarts the
 // capture service; a new RADIUS secret restarts radius only (the synthetic
-// peer finds the running radius at each round instead of restarting with it).
+// peer finds the running radius at each round instead of restarting with it,
+// and takes its own new secret in place).
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createMd5Method } from '../../eap/index.js';
@@ -206,18 +207,20 @@ describe('netrx up: a reload restarts only what changed (review D7)', () => {
     const first = hostConfig({ synthetic: { intervalMs: 100 } });
     const host = await start(first);
     await until(async () => (synthetic(await health(host))?.rounds ?? 0) >= 2);
+    // The peer's secret must be the loopback client's (review M4): rotated
+    // with it, and taken by the running peer in place (review L3).
     const next = hostConfig({
-      synthetic: { intervalMs: 100 },
+      synthetic: { intervalMs: 100, secret: 'a-new-secret' },
       radius: { port: 0, clients: [{ address: '127.0.0.0/8', secret: 'a-new-secret' }] },
     });
     const result = await host.reload(next, servicesFromConfig(next));
     expect(result).toMatchObject({
       ok: true,
       restarted: ['radius'],
-      kept: ['capture', 'websocket-echo', 'synthetic'],
+      kept: ['capture', 'websocket-echo'],
+      updated: ['synthetic'],
     });
-    // Its rounds count on: the same instance, now talking to the new server
-    // (which drops them: the peer still has the old secret in synthetic.secret).
+    // Its rounds count on: the same instance, now talking to the new server.
     expect(synthetic(await health(host))?.rounds ?? 0).toBeGreaterThanOrEqual(2);
     const radius = async () => (await health(host)).services.find((s) => s.name === 'radius');
     await until(async () => ((await radius())?.received ?? 0) >= 1);

@@ -56,15 +56,12 @@ const settingsOf = new WeakMap<
   { config: HostConfig['synthetic']; methods: HostConfig['radius']['methods'] }
 >();
 
-/** The settings apart from the interval, which a running peer takes in place. */
-const withoutInterval = (config: HostConfig['synthetic'], methods: readonly string[]) =>
-  JSON.stringify({ config: { ...config, intervalMs: 0 }, methods });
-
 export function syntheticService(
   config: HostConfig['synthetic'],
   methods: HostConfig['radius']['methods'],
 ): HostService {
-  let intervalMs = config.intervalMs;
+  /** The section now: a reload may change it in place (review L3). */
+  let current = config;
   let fingerprint = JSON.stringify({ config, methods });
   /** Moves the next round to the new interval (set while running). */
   let reschedule: (() => void) | undefined;
@@ -86,17 +83,16 @@ export function syntheticService(
     get fingerprint() {
       return fingerprint;
     },
-    // A new intervalMs alone is taken in place (review L3): the adapters'
-    // counters and the round count go on, the next round moves to it.
+    // A new synthetic section (intervalMs, a rotated secret, the identity)
+    // is taken in place (review L3): each round reads it, the adapters'
+    // counters and the round count go on, the next round moves to the new
+    // interval. New methods (radius.methods) restart the peer.
     updateInPlace(next) {
       const wanted = settingsOf.get(next);
-      if (
-        wanted === undefined ||
-        withoutInterval(wanted.config, wanted.methods) !== withoutInterval(config, methods)
-      )
+      if (wanted === undefined || JSON.stringify(wanted.methods) !== JSON.stringify(methods))
         return undefined;
       return () => {
-        intervalMs = wanted.config.intervalMs;
+        current = wanted.config;
         fingerprint = JSON.stringify(wanted);
         reschedule?.();
       };
@@ -127,10 +123,10 @@ export function syntheticService(
               ? '::1'
               : target.address;
         const result = await runRadiusEapTest({
-          servers: [{ address, port: target.port, secret: config.secret }],
+          servers: [{ address, port: target.port, secret: current.secret }],
           methods: [method],
-          identity: config.identity,
-          password: config.password,
+          identity: current.identity,
+          password: current.password,
           timeoutMs: 1000,
           retries: 1,
           nasIdentifier: 'netrx-synthetic',
@@ -160,7 +156,7 @@ export function syntheticService(
             .catch((error: unknown) => context.log(`synthetic: ${(error as Error).message}`))
             .finally(() => {
               inFlight = undefined;
-              if (!stopped) schedule(intervalMs);
+              if (!stopped) schedule(current.intervalMs);
             });
         });
       };
@@ -168,12 +164,12 @@ export function syntheticService(
         // A round in flight schedules the next itself, at the new interval.
         if (timer === undefined || stopped) return;
         timer.cancel();
-        schedule(intervalMs);
+        schedule(current.intervalMs);
       };
       // The first round soon after start, so a new host shows an authentication at once.
-      schedule(Math.min(250, intervalMs));
+      schedule(Math.min(250, current.intervalMs));
       return Promise.resolve(
-        `a netrx peer authenticates as ${config.identity} every ${config.intervalMs} ms (${methods.join(', ')} in turn)`,
+        `a netrx peer authenticates as ${current.identity} every ${current.intervalMs} ms (${methods.join(', ')} in turn)`,
       );
     },
     async stop() {
@@ -191,7 +187,7 @@ export function syntheticService(
         ? undefined
         : `the last ${failedInRow} rounds failed (last: ${last.method} ${last.outcome}${last.reason === '' ? '' : `, ${last.reason}`}): check synthetic.secret, identity and password against radius`,
     status: () => ({
-      intervalMs,
+      intervalMs: current.intervalMs,
       rounds,
       failedInRow,
       udpEchoes: link?.echoes ?? 0,
