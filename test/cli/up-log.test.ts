@@ -110,7 +110,7 @@ describe('netrx up: structured log', () => {
     writeFileSync(file, configText(NEW_SECRET).replace('port: 0\n', 'port: 70000\n'));
     reload();
     await until(() => err.some((l) => l.includes('reload refused')));
-    // A good one: only radius and synthetic restart.
+    // A good one: only radius restarts; the synthetic peer takes its new secret in place (review L3).
     writeFileSync(file, configText(NEW_SECRET));
     reload();
     await until(() => err.some((l) => l.includes('"msg":"reloaded: ')));
@@ -123,7 +123,7 @@ describe('netrx up: structured log', () => {
     expect(refused).toMatchObject({ level: 50 });
     expect(refused?.msg).toContain('radius.port: expected an integer from 0 to 65535, got 70000');
     expect(lines.find((l) => l.msg.startsWith('reloaded'))?.msg).toBe(
-      'reloaded: 2 restarted, 0 started, 0 stopped, 2 kept',
+      'reloaded: 1 restarted, 0 started, 0 stopped, 2 kept, 1 updated in place',
     );
     expect(lines.some((l) => l.msg.includes('netrx-radius/RadiusPacketDropped'))).toBe(true);
     expect(lines.length).toBeGreaterThan(20);
