@@ -12,7 +12,9 @@
  */
 export { WebSocket } from './websocket.js';
 export { CLOSED, CLOSING, CONNECTING, OPEN } from './ready-state.js';
-export type { SendCallback, SendOptions, SendResult } from './ready-state.js';
+export type { SendCallback, SendOptions, SendPreparedOptions, SendResult } from './ready-state.js';
+export type { BroadcastOptions, BroadcastResult, PrepareOptions } from './broadcast.js';
+export { PreparedMessage } from '../../websocket/index.js';
 export type { RawData } from './message-data.js';
 export type { BinaryType, SendData } from './message-data.js';
 export type {

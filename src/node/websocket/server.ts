@@ -25,14 +25,23 @@ import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { NetrxError } from '../../runtime/index.js';
 import {
+  PreparedMessage,
   buildRejection,
   validateUpgradeRequest,
   type HttpHeader,
   type PerMessageDeflateServerOptions,
   type UpgradeRequest,
 } from '../../websocket/index.js';
+import {
+  broadcastTo,
+  prepareMessage,
+  type BroadcastOptions,
+  type BroadcastResult,
+  type PrepareOptions,
+} from './broadcast.js';
 import { checkDeflateTuning } from './deflate-tuning.js';
 import { nodeHandle, type DeflateTuning, type NodeHandleOptions } from './handles.js';
+import type { SendData } from './message-data.js';
 import type { ConnectionOptions } from './options.js';
 import { attachHttp2, type Http2WebSocketRequest } from './server-http2.js';
 import { acceptConnection, beginConnection, type WebSocket } from './websocket.js';
@@ -218,6 +227,25 @@ export class WebSocketServer extends EventEmitter {
     const server = this.httpServer ?? this.options.http2Server;
     if (server === undefined) throw new Error('The server is in noServer mode');
     return server.address();
+  }
+
+  /** Frames `data` once for `broadcast` or `ws.sendPrepared` (the bytes are copied: reuse yours at once). */
+  prepare(data: SendData, options?: PrepareOptions): PreparedMessage {
+    return prepareMessage(data, options);
+  }
+
+  /**
+   * Sends one message to every open connection in `clients` (HTTP/1.1 and
+   * HTTP/2 alike) but those in `except`, framed (and, where deflate keeps
+   * no server context, compressed) once: broadcast.ts says what happens to
+   * a receiver over its backpressure limit. Needs `clientTracking`.
+   */
+  broadcast(data: SendData | PreparedMessage, options?: BroadcastOptions): BroadcastResult {
+    if (this.options.clientTracking === false) {
+      throw new TypeError('broadcast needs clientTracking (the server keeps no clients set)');
+    }
+    const message = data instanceof PreparedMessage ? data : prepareMessage(data, options);
+    return broadcastTo(this.clients, message, options);
   }
 
   /** Whether `request` is for this server (its `path`, if one was given). */
