@@ -32,6 +32,12 @@ export {
 export { parseWebSocketUrl, type ClientOptions, type ClientPerMessageDeflate } from './client.js';
 export { createWebSocketStream } from './stream.js';
 export {
+  DEFAULT_HTTP2_IDLE_TIMEOUT,
+  DEFAULT_STREAMS_PER_SESSION,
+  Http2WebSocketAgent,
+  type Http2WebSocketAgentOptions,
+} from './http2-agent.js';
+export {
   DEFAULT_BACKPRESSURE_ABOVE,
   DEFAULT_MAX_BACKPRESSURE,
   type ConnectionOptions,
