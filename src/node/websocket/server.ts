@@ -50,8 +50,12 @@ export interface WebSocketServerOptions extends ConnectionOptions, NodeHandleOpt
   /** Listen on this port (0 picks one), creating an HTTP server that answers 426 to plain requests. */
   readonly port?: number;
   readonly host?: string;
-  /** Attach to an existing HTTP(S) server's `upgrade` event. */
-  readonly server?: HttpServer | HttpsServer;
+  /**
+   * Attach to an existing HTTP(S) server's `upgrade` event: also a
+   * `node:http2` secure server made with `allowHTTP1: true`, given as
+   * `http2Server` too, to serve both protocols on one port.
+   */
+  readonly server?: HttpServer | HttpsServer | Http2SecureServer;
   /**
    * Accept WebSockets over HTTP/2 (RFC 8441) on this `node:http2` server,
    * made with `settings: { enableConnectProtocol: true }`. May be given
@@ -123,7 +127,7 @@ export interface WebSocketServer {
 export class WebSocketServer extends EventEmitter {
   readonly clients = new Set<WebSocket>();
   readonly options: WebSocketServerOptions;
-  private readonly httpServer: HttpServer | HttpsServer | undefined;
+  private readonly httpServer: HttpServer | HttpsServer | Http2SecureServer | undefined;
   private readonly ownsServer: boolean;
   private readonly onUpgrade: (request: IncomingMessage, socket: Duplex, head: Buffer) => void;
   private readonly detachHttp2: (() => void) | undefined;
@@ -404,7 +408,8 @@ export class WebSocketServer extends EventEmitter {
         this.emit('close');
         callback?.(error);
       });
-      this.httpServer.closeAllConnections?.();
+      // A server this class made is always a node:http one.
+      (this.httpServer as HttpServer).closeAllConnections();
       return;
     }
     process.nextTick(() => {
