@@ -250,9 +250,9 @@ class Child {
   }
 
   async next<T>(): Promise<T> {
-    const { value, done } = await this.lines.next();
-    if (done === true) throw new Error('child ended');
-    return JSON.parse(value) as T;
+    const line: IteratorResult<string> = await this.lines.next();
+    if (line.done === true) throw new Error('child ended');
+    return JSON.parse(line.value) as T;
   }
 
   tell(line: string): void {
