@@ -127,6 +127,11 @@ export {
   type PerMessageInflateResult,
 } from './permessage-deflate.js';
 export {
+  PreparedMessage,
+  type PreparedFrames,
+  type PreparedMessageType,
+} from './prepared-message.js';
+export {
   createDeflateCodecPool,
   type DeflateCodecPoolOptions,
   type DeflateCodecPoolStats,
