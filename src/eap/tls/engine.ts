@@ -51,6 +51,16 @@ export interface TlsEngine {
    * NewSessionTickets) are worth a round trip to deliver.
    */
   readonly resumable?: boolean;
+  /**
+   * Client role: the handshake resumed a session whose earlier EAP
+   * authentication's phase 2 succeeded (`markPhase2Succeeded` was called on
+   * the engine that made or last resumed it). A PEAP peer may then accept a
+   * server that skips phase 2 (hostapd, wpa_supplicant). False for a full
+   * handshake, and for a session whose phase 2 failed or never ran.
+   */
+  readonly resumedAfterPhase2?: boolean;
+  /** Client role: this session's phase 2 succeeded; a later resumption of it may skip phase 2. */
+  markPhase2Succeeded?(): void;
   readonly error: TlsEngineError | undefined;
   /** TLS records received from the other side. The engine copies what it keeps. */
   feed(records: Uint8Array): void;
