@@ -38,6 +38,11 @@
  * conversation's scheduled start and the rate reached. The CPU of both
  * servers is procfs utime+stime of the server process (all threads); the
  * summary prints netrx/FreeRADIUS (issue 13's target: at most 0.8x).
+ * EAP-TLS 1.3 is a third TLS case (the peer offers TLS 1.3 only; FreeRADIUS's
+ * eap module gets `tls_max_version = "1.3"`, EAP_BENCH_FR_TLS_MAX=1.2 keeps
+ * the stock 1.2). After each TLS run the protocol, cipher suite and key
+ * exchange group the peer negotiated with that server are printed, so the
+ * two servers are seen to do the same OpenSSL work.
  * Settings:
  * EAP_BENCH_AUTHS (20000), EAP_BENCH_TLS_AUTHS (1000, the TLS methods' closed-loop
  * runs), EAP_BENCH_ROUNDS (3), EAP_BENCH_PARALLEL (64),
@@ -71,7 +76,7 @@ import {
   type Generated,
   type LoadSettings,
 } from './support/eap-load.js';
-import { tlsPeerMethods } from './support/eap-tls-peer.js';
+import { tlsPeerMethods, type Negotiated } from './support/eap-tls-peer.js';
 
 const SECRET = 'bench-eap-secret';
 const USER = { name: 'bob', password: 'hello' };
@@ -83,6 +88,8 @@ const ROUNDS = Number(process.env['EAP_BENCH_ROUNDS'] ?? 3);
 const PARALLEL = Number(process.env['EAP_BENCH_PARALLEL'] ?? 64);
 const CPU_PROF = process.env['EAP_BENCH_CPU_PROF'];
 const ONLY = process.env['EAP_BENCH_ONLY'];
+/** FreeRADIUS's eap module `tls_max_version` ("1.3" for the EAP-TLS 1.3 case; stock "1.2"). */
+const FR_TLS_MAX: '1.2' | '1.3' = process.env['EAP_BENCH_FR_TLS_MAX'] === '1.2' ? '1.2' : '1.3';
 const WORKERS = (process.env['EAP_BENCH_WORKERS'] ?? '1,2')
   .split(',')
   .map((w) => Number(w.trim()))
@@ -230,6 +237,8 @@ async function startTheirs(dir: string, certs: string): Promise<Server & { watch
     certificate: join(certs, 'server.pem'),
     privateKey: join(certs, 'server-key.pem'),
     ca: join(certs, 'ca.pem'),
+    // TLS 1.3 for the EAP-TLS 1.3 case; the 1.2 cases' peer offers 1.2 only.
+    maxVersion: FR_TLS_MAX,
   };
   const started = await startFreeradius(dir, { secret: SECRET, users: [USER], tls }, [
     '-f',
@@ -384,9 +393,12 @@ try {
   });
   const md5 = load([createMd5Method({ crypto: nodeCrypto })]);
   const mschapv2 = load([createMschapV2Method({ crypto: nodeCrypto })]);
-  const peer = tlsPeerMethods(certs);
+  // What each TLS run negotiated (protocol, cipher suite, key exchange group), printed per run.
+  const negotiated: Negotiated = new Map();
+  const peer = tlsPeerMethods(certs, negotiated);
   const peap = load([peer.peap]);
   const tls = load([peer.tls]);
+  const tls13 = load([peer.tls13]);
   const tool = (name: 'radeapclient' | 'radclient', s: Server, file: string) =>
     freeradiusTool(name, s, file, { parallel: PARALLEL, secret: SECRET }, (c) => children.push(c));
   const allCases: Case[] = [
@@ -422,6 +434,11 @@ try {
       run: (s, n) => measured(s, n, undefined, () => closedLoop(s, tls, n, PARALLEL)),
     },
     {
+      name: 'EAP-TLS 1.3, netrx peer',
+      count: TLS_AUTHS,
+      run: (s, n) => measured(s, n, undefined, () => closedLoop(s, tls13, n, PARALLEL)),
+    },
+    {
       name: `PEAP/MSCHAPv2 paced ${RATE}/s`,
       count: RATE * PACED_SECONDS,
       run: (s, n) => measured(s, n, undefined, () => paced(s, peap, n, RATE)),
@@ -431,10 +448,16 @@ try {
       count: RATE * PACED_SECONDS,
       run: (s, n) => measured(s, n, undefined, () => paced(s, tls, n, RATE)),
     },
+    {
+      name: `EAP-TLS 1.3 paced ${RATE}/s`,
+      count: RATE * PACED_SECONDS,
+      run: (s, n) => measured(s, n, undefined, () => paced(s, tls13, n, RATE)),
+    },
   ];
   const cases = allCases.filter((c) => ONLY === undefined || c.name.includes(ONLY));
   // Warm-up: one short pass of each case on each server (JIT, FreeRADIUS thread pool).
   for (const c of cases) for (const s of servers) await c.run(s, Math.ceil(c.count / 10));
+  negotiated.clear();
 
   const results = cases.map(() => servers.map(() => [] as Run[]));
   for (let round = 0; round < ROUNDS; round++) {
@@ -445,6 +468,11 @@ try {
         const server = servers[j] as Server;
         const run = await c.run(server, c.count);
         process.stdout.write(runLine(c.name, server, run));
+        if (negotiated.size > 0) {
+          const each = [...negotiated].map(([what, n]) => `${what} ×${n}`).join(', ');
+          process.stdout.write(`    negotiated with ${server.name}: ${each}\n`);
+          negotiated.clear();
+        }
         if (run.ok !== run.auths)
           process.stderr.write(`  ${c.name} / ${server.name}: ${run.auths - run.ok} failed\n`);
         results[i]?.[j]?.push(run);

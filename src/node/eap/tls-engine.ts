@@ -267,6 +267,17 @@ class NodeTlsEngine implements TlsEngine, HubEngine {
     return this.failure;
   }
 
+  get negotiated(): { readonly cipher: string; readonly group: string | undefined } | undefined {
+    const socket = this.socket;
+    if (socket === undefined || this.currentState !== 'established') return undefined;
+    const cipher = socket.getCipher();
+    // The server's ephemeral key, as the client saw it (Node gives the server side nothing).
+    const key = this.role === 'client' ? socket.getEphemeralKeyInfo() : null;
+    const group =
+      key !== null && 'name' in key && typeof key.name === 'string' ? key.name : undefined;
+    return { cipher: cipher.standardName, group };
+  }
+
   feed(records: Uint8Array): void {
     if (this.currentState === 'closed' || this.currentState === 'failed') return;
     if (this.helloPrefix !== undefined) {
