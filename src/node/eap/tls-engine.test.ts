@@ -105,6 +105,11 @@ describe('NodeTlsEngine', () => {
       return client;
     };
     const full = await handshake();
+    // What it negotiated, for benchmarks comparing servers (the client sees the server's group).
+    expect(full.negotiated).toEqual({
+      cipher: expect.stringMatching(/^TLS_ECDHE_(ECDSA|RSA)_WITH_AES_\d+_GCM_SHA\d+$/) as unknown,
+      group: 'X25519',
+    });
     expect(full.resumed).toBe(false);
     expect(full.resumedAfterPhase2).toBe(false);
     // Its phase 2 never succeeded (not marked): a resumption of it may not skip phase 2.
