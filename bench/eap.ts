@@ -54,7 +54,7 @@
  * Nothing fails on speed; a missing FreeRADIUS fails at once, clearly.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -76,6 +76,7 @@ import {
   type Generated,
   type LoadSettings,
 } from './support/eap-load.js';
+import { cpuMs, kernelDrops, rssBytes, runQueueMs, waitedMs } from './support/procfs.js';
 import { tlsPeerMethods, type Negotiated } from './support/eap-tls-peer.js';
 
 const SECRET = 'bench-eap-secret';
@@ -94,8 +95,6 @@ const WORKERS = (process.env['EAP_BENCH_WORKERS'] ?? '1,2')
   .split(',')
   .map((w) => Number(w.trim()))
   .filter((w) => Number.isInteger(w) && w >= 1);
-const TICK_MS =
-  1000 / Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout || 100);
 
 function fail(message: string): never {
   process.stderr.write(`bench eap: ${message}\n`);
@@ -123,53 +122,6 @@ interface ServerCounters {
   /** netrx only: datagrams received, drops by reason. */
   readonly received?: number;
   readonly dropped?: Readonly<Record<string, number>>;
-}
-
-/** Datagrams the kernel dropped on the UDP sockets bound to `port` (receive buffer full). */
-function kernelDrops(port: number): number {
-  const hexPort = `:${port.toString(16).toUpperCase().padStart(4, '0')}`;
-  let drops = 0;
-  for (const line of readFileSync('/proc/net/udp', 'utf8').split('\n').slice(1)) {
-    const fields = line.trim().split(/\s+/);
-    if (fields[1]?.endsWith(hexPort)) drops += Number(fields[12] ?? 0);
-  }
-  return drops;
-}
-
-function cpuMs(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * TICK_MS; // utime, stime (fields 14, 15)
-}
-
-/** Per thread, the time spent runnable but waiting for a CPU (procfs schedstat), in ms. */
-function runQueueMs(pid: number): Map<string, number> {
-  const out = new Map<string, number>();
-  for (const task of readdirSync(`/proc/${pid}/task`)) {
-    try {
-      const fields = readFileSync(`/proc/${pid}/task/${task}/schedstat`, 'utf8').split(' ');
-      out.set(task, Number(fields[1] ?? 0) / 1e6);
-    } catch {
-      // The thread ended between the listing and the read.
-    }
-  }
-  return out;
-}
-
-/**
- * Waiting time of the threads alive at the end, since `before` (a thread born
- * meanwhile counts from its start; one that ended is not counted: FreeRADIUS
- * grows and shrinks its pool).
- */
-function waitedMs(pid: number, before: Map<string, number>): number {
-  let ms = 0;
-  for (const [task, now] of runQueueMs(pid)) ms += now - (before.get(task) ?? 0);
-  return ms;
-}
-
-function rssBytes(pid: number): number {
-  const match = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return Number(match?.[1] ?? 0) * 1024;
 }
 
 const children: ChildProcess[] = [];
