@@ -373,12 +373,12 @@ describe('radius.radsec', () => {
     expect(config.radius.radsec.port).toBe(2083);
   });
 
-  it('is refused beside more than one RADIUS worker (RadSec would bypass the pool)', () => {
+  it('is accepted beside more than one RADIUS worker (RadSec goes through the pool)', () => {
     const clients = [{ name: 'ap', commonName: 'ap.example.net' }];
     const withWorkers = radsec({ clients });
-    expect(problem({ radius: { ...withWorkers.radius, workers: 2 } })).toMatch(
-      /^radius\.workers: RadSec is served with one worker only/,
-    );
+    const config = validateHostConfig({ radius: { ...withWorkers.radius, workers: 2 } });
+    expect(config.radius.workers).toBe(2);
+    expect(config.radius.radsec.enabled).toBe(true);
   });
 });
 

@@ -246,11 +246,6 @@ function checkRadius(config: HostConfig, raw: unknown): void {
   }
   checkRadSec(radius.radsec);
   checkRadiusTls(radius);
-  if (radius.radsec.enabled && radius.workers !== 1)
-    throw new ConfigError(
-      'radius.workers',
-      'RadSec is served with one worker only (for now): set workers: 1 or turn radsec off',
-    );
   if (radius.cluster.servers.length > 0) {
     if (radius.cluster.serverId === '')
       throw new ConfigError('radius.cluster.serverId', 'a clustered server needs its own id');
