@@ -1,0 +1,228 @@
+/**
+ * Runs a netrx WebSocket handle over any byte transport a runtime has: the
+ * host half that `src/node/websocket/transport.ts` is for Node, reduced to
+ * what Deno's `Deno.Conn`, Bun's `Socket` and a page's `MessagePort` share.
+ * The adapter pushes received bytes in (`push`, `end`) and gives a `write`
+ * that resolves when the transport took the bytes; the pump loops on
+ * `getAction` and reports messages whole.
+ *
+ * Backpressure: `push` copies into the handle's read buffer, keeping at most
+ * what one transport read delivered; an adapter awaits `ready()` before its
+ * next read, so a peer that stops reading its echoes stalls our reads, and
+ * memory stays bounded by one read plus one message.
+ */
+import type { BufferType, CloseStatus, WebSocketHandle } from '../../src/websocket/index.js';
+
+export interface ByteTransport {
+  /** Writes every byte of `chunks`; a promise if it waits for the transport. */
+  write(chunks: readonly Uint8Array[]): Promise<void> | void;
+  /** Closes the transport (both directions). */
+  close(): void;
+}
+
+export interface PumpEvents {
+  /** A whole message (fragments joined); `data` is the pump's own copy. */
+  message(type: 'text' | 'binary', data: Uint8Array): void;
+  /** The close handshake ended or the transport dropped; `status` is what the peer sent. */
+  closed(status: CloseStatus | undefined): void;
+}
+
+/** Bound on getAction calls that only report `receivePending` (budgeted steps) in one pump. */
+const MAX_PENDING_STEPS = 1_000_000;
+
+export class HandlePump {
+  private inbound: Uint8Array | undefined;
+  private ended = false;
+  private read: { actionContext: number; buffer: Uint8Array } | undefined;
+  private writing = false;
+  private pumping = false;
+  private fragments: Uint8Array[] = [];
+  private closeStatus: CloseStatus | undefined;
+  private finished = false;
+  private readyWaiters: (() => void)[] = [];
+
+  constructor(
+    readonly handle: WebSocketHandle,
+    private readonly transport: ByteTransport,
+    private readonly events: PumpEvents,
+  ) {
+    handle.receive(null);
+  }
+
+  /** Bytes from the network; copied before `push` returns. */
+  push(chunk: Uint8Array): void {
+    if (chunk.length === 0) return;
+    this.inbound = this.inbound === undefined ? chunk.slice() : concatTwo(this.inbound, chunk);
+    this.pump();
+  }
+
+  /** The peer closed its side. */
+  end(): void {
+    this.ended = true;
+    this.pump();
+  }
+
+  /** Resolves once the bytes pushed so far are consumed and no write waits. */
+  ready(): Promise<void> {
+    if (this.isReady()) return Promise.resolve();
+    return new Promise((resolve) => this.readyWaiters.push(resolve));
+  }
+
+  send(type: 'text' | 'binary', data: Uint8Array): void {
+    this.handle.send(type === 'text' ? 'utf8-message' : 'binary-message', data);
+    this.pump();
+  }
+
+  ping(data: Uint8Array = new Uint8Array(0)): void {
+    this.handle.send('ping-pong', data);
+    this.pump();
+  }
+
+  close(code = 1000, reason = ''): void {
+    this.handle.send('close', { code, reason });
+    this.pump();
+  }
+
+  private isReady(): boolean {
+    return this.inbound === undefined && !this.writing;
+  }
+
+  private pump(): void {
+    if (this.pumping || this.finished) return;
+    this.pumping = true;
+    try {
+      let pendingSteps = 0;
+      for (;;) {
+        if (this.read !== undefined && this.fillRead()) continue;
+        const action = this.handle.getAction(this.writing ? 'receive' : 'all');
+        if (action === undefined) {
+          if (this.handle.receivePending && ++pendingSteps < MAX_PENDING_STEPS) continue;
+          break;
+        }
+        pendingSteps = 0;
+        switch (action.type) {
+          case 'send-to-network':
+            this.write(action.actionContext, action.buffers, action.byteLength);
+            break;
+          case 'indicate-send-complete':
+            this.handle.completeAction(action.actionContext, 0);
+            break;
+          case 'receive-from-network':
+            this.read = { actionContext: action.actionContext, buffer: action.buffer };
+            break;
+          case 'indicate-receive-complete':
+            this.indicate(action.bufferType, action.buffer, action.close);
+            this.handle.completeAction(action.actionContext, 0);
+            if (action.bufferType !== 'close') this.handle.receive(null);
+            break;
+        }
+      }
+    } finally {
+      this.pumping = false;
+    }
+    this.settle();
+  }
+
+  /** Closes the transport once the handle is done, and wakes `ready()` waiters. */
+  private settle(): void {
+    const state = this.handle.state;
+    if (
+      !this.finished &&
+      !this.writing &&
+      (state === 'closed' || state === 'aborted' || (this.ended && this.read !== undefined))
+    ) {
+      this.finished = true;
+      this.transport.close();
+      this.events.closed(this.closeStatus);
+    }
+    if (this.isReady() || this.finished) {
+      const waiters = this.readyWaiters;
+      this.readyWaiters = [];
+      for (const wake of waiters) wake();
+    }
+  }
+
+  private write(actionContext: number, buffers: readonly Uint8Array[], byteLength: number): void {
+    let pending: Promise<void> | void;
+    try {
+      pending = this.transport.write(buffers);
+    } catch {
+      this.handle.completeAction(actionContext, 0);
+      return;
+    }
+    if (pending === undefined) {
+      this.handle.completeAction(actionContext, byteLength);
+      return;
+    }
+    this.writing = true;
+    pending.then(
+      () => this.afterWrite(actionContext, byteLength),
+      () => this.afterWrite(actionContext, 0),
+    );
+  }
+
+  private afterWrite(actionContext: number, written: number): void {
+    this.writing = false;
+    if (this.handle.state !== 'aborted') this.handle.completeAction(actionContext, written);
+    this.pump();
+  }
+
+  private fillRead(): boolean {
+    const read = this.read;
+    if (read === undefined) return false;
+    const chunk = this.inbound;
+    if (chunk === undefined) {
+      if (!this.ended) return false;
+      this.read = undefined;
+      this.handle.completeAction(read.actionContext, 0);
+      return true;
+    }
+    // A copy into the handle's buffer: the adapter's read buffer is reused.
+    const n = Math.min(chunk.length, read.buffer.length);
+    read.buffer.set(chunk.subarray(0, n));
+    this.inbound = n < chunk.length ? chunk.subarray(n) : undefined;
+    this.read = undefined;
+    this.handle.completeAction(read.actionContext, n);
+    return true;
+  }
+
+  private indicate(type: BufferType, buffer: Uint8Array, close: CloseStatus | undefined): void {
+    switch (type) {
+      case 'utf8-fragment':
+      case 'binary-fragment':
+        this.fragments.push(buffer.slice());
+        return;
+      case 'utf8-message':
+      case 'binary-message': {
+        const kind = type === 'utf8-message' ? 'text' : 'binary';
+        const data =
+          this.fragments.length === 0 ? buffer.slice() : joinAll([...this.fragments, buffer]);
+        this.fragments = [];
+        this.events.message(kind, data);
+        return;
+      }
+      case 'close':
+        this.closeStatus = close;
+        return;
+      case 'ping-pong':
+      case 'unsolicited-pong':
+        return;
+    }
+  }
+}
+
+function concatTwo(a: Uint8Array, b: Uint8Array): Uint8Array {
+  return joinAll([a, b]);
+}
+
+function joinAll(parts: readonly Uint8Array[]): Uint8Array {
+  let length = 0;
+  for (const p of parts) length += p.length;
+  const out = new Uint8Array(length);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
