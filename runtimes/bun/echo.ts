@@ -20,42 +20,51 @@ const options = {
   ...(args.includes('--deflate') ? { deflateCodec: pakoDeflateCodec } : {}),
 };
 
-/** Per-socket state: the sink the bytes go to and the writes waiting for `drain`. */
+/** Per-socket state: the sink the bytes go to and the bytes waiting for `drain`. */
 interface Conn {
   sink: ByteSink | undefined;
-  queue: { bytes: Uint8Array; done: () => void }[];
+  queue: Uint8Array[];
+  /** Woken when the queue empties. */
+  flushedWaiters: (() => void)[];
+  closeWhenFlushed: boolean;
 }
 
-/** Writes what the socket takes; the rest waits in the queue for `drain`. */
+function newConn(): Conn {
+  return { sink: undefined, queue: [], flushedWaiters: [], closeWhenFlushed: false };
+}
+
+/** Writes what the socket takes now; the rest waits in the queue for `drain`. */
 function flush(socket: Bun.Socket<Conn>): void {
-  const queue = socket.data.queue;
-  while (queue.length > 0) {
-    const head = queue[0] as Conn['queue'][number];
-    const n = socket.write(head.bytes);
-    if (n < head.bytes.length) {
-      head.bytes = head.bytes.subarray(Math.max(0, n));
+  const conn = socket.data;
+  while (conn.queue.length > 0) {
+    const head = conn.queue[0] as Uint8Array;
+    const n = socket.write(head);
+    if (n < head.length) {
+      conn.queue[0] = head.subarray(Math.max(0, n));
       return;
     }
-    queue.shift();
-    head.done();
+    conn.queue.shift();
   }
+  if (conn.closeWhenFlushed) socket.end();
+  const waiters = conn.flushedWaiters;
+  conn.flushedWaiters = [];
+  for (const wake of waiters) wake();
 }
 
 function transportOf(socket: Bun.Socket<Conn>): ByteTransport {
   return {
-    write(chunks) {
-      return new Promise<void>((resolve) => {
-        chunks.forEach((bytes, i) => {
-          socket.data.queue.push({
-            bytes,
-            done: i === chunks.length - 1 ? resolve : () => undefined,
-          });
-        });
-        if (chunks.length === 0) resolve();
-        flush(socket);
-      });
+    write(bytes) {
+      socket.data.queue.push(bytes);
+      if (socket.data.queue.length === 1) flush(socket);
     },
-    close: () => socket.end(),
+    flushed() {
+      if (socket.data.queue.length === 0) return Promise.resolve();
+      return new Promise((resolve) => socket.data.flushedWaiters.push(resolve));
+    },
+    close() {
+      socket.data.closeWhenFlushed = true;
+      if (socket.data.queue.length === 0) socket.end();
+    },
   };
 }
 
@@ -72,9 +81,13 @@ const handlers = {
   },
   drain: flush,
   close(socket: Bun.Socket<Conn>) {
+    socket.data.queue = [];
+    flush(socket);
     socket.data.sink?.end();
   },
   error(socket: Bun.Socket<Conn>) {
+    socket.data.queue = [];
+    flush(socket);
     socket.data.sink?.end();
   },
 };
@@ -86,7 +99,7 @@ function serveNetrx(): void {
     socket: {
       ...handlers,
       open(socket) {
-        socket.data = { sink: undefined, queue: [] };
+        socket.data = newConn();
         socket.setNoDelay?.(true);
         let echo: ((type: 'text' | 'binary', data: Uint8Array) => void) | undefined;
         socket.data.sink = serveConnection(
@@ -117,7 +130,7 @@ function announce(port: number, implementation: string): void {
 }
 
 async function client(port: number): Promise<void> {
-  const conn: Conn = { sink: undefined, queue: [] };
+  const conn: Conn = newConn();
   const socket = await Bun.connect<Conn>({ hostname: '127.0.0.1', port, socket: handlers });
   socket.data = conn;
   const verdict = await runProbe((events) => {

@@ -20,20 +20,32 @@ const options = { crypto, ...(deflate ? { deflateCodec: pakoDeflateCodec } : {})
 
 function transportOf(conn: Deno.Conn): ByteTransport {
   let closed = false;
+  let failed = false;
+  // Writes run one after another on this chain; `flushed()` is its tail.
+  let chain: Promise<void> = Promise.resolve();
+  const closeOnce = (): void => {
+    if (closed) return;
+    closed = true;
+    try {
+      conn.close();
+    } catch {
+      // Already closed by the peer's reset: nothing left to free.
+    }
+  };
   return {
-    async write(chunks) {
-      for (const chunk of chunks) {
-        for (let at = 0; at < chunk.length;) at += await conn.write(chunk.subarray(at));
-      }
+    write(bytes) {
+      chain = chain.then(async () => {
+        if (failed || closed) return;
+        try {
+          for (let at = 0; at < bytes.length;) at += await conn.write(bytes.subarray(at));
+        } catch {
+          failed = true; // a reset: the read side sees the end and the pump settles
+        }
+      });
     },
+    flushed: () => chain,
     close() {
-      if (closed) return;
-      closed = true;
-      try {
-        conn.close();
-      } catch {
-        // Already closed by the peer's reset: nothing left to free.
-      }
+      chain = chain.then(closeOnce);
     },
   };
 }

@@ -49,8 +49,8 @@ export function serveConnection(
           : ({ ok: false, failure: step.failure } as const);
       if (!request.ok || step.state !== 'complete') {
         const failure = request.ok ? { status: 400 } : request.failure;
-        const rejected = Promise.resolve(transport.write([buildRejection(failure)]));
-        void rejected.finally(() => transport.close());
+        transport.write(buildRejection(failure));
+        transport.close();
         return;
       }
       const handle = createServerHandle({
@@ -60,7 +60,7 @@ export function serveConnection(
       const answer = handle.beginServerHandshake(request.value, {
         perMessageDeflate: options.deflateCodec !== undefined,
       });
-      void transport.write([answer.bytes]);
+      transport.write(answer.bytes);
       pump = new HandlePump(handle, transport, events);
       onOpen(pump);
       if (step.rest.length > 0) pump.push(step.rest);
@@ -95,7 +95,7 @@ export function openClient(
   let pump: HandlePump | undefined;
   let settle: { resolve: (p: HandlePump) => void; reject: (e: Error) => void } | undefined;
   const opened = new Promise<HandlePump>((resolve, reject) => (settle = { resolve, reject }));
-  void transport.write([request.bytes]);
+  transport.write(request.bytes);
   const fail = (message: string): void => {
     transport.close();
     settle?.reject(new Error(message));

@@ -6,17 +6,26 @@
  * that resolves when the transport took the bytes; the pump loops on
  * `getAction` and reports messages whole.
  *
- * Backpressure: `push` copies into the handle's read buffer, keeping at most
- * what one transport read delivered; an adapter awaits `ready()` before its
- * next read, so a peer that stops reading its echoes stalls our reads, and
- * memory stays bounded by one read plus one message.
+ * Backpressure: `push` keeps at most what one transport read delivered; an
+ * adapter awaits `ready()` before its next read, which waits for that input
+ * to be consumed and for the transport to have written what it took, so a
+ * peer that stops reading its echoes stalls our reads, and memory stays
+ * bounded by one read plus the echoes of it.
  */
 import type { BufferType, CloseStatus, WebSocketHandle } from '../../src/websocket/index.js';
 
 export interface ByteTransport {
-  /** Writes every byte of `chunks`; a promise if it waits for the transport. */
-  write(chunks: readonly Uint8Array[]): Promise<void> | void;
-  /** Closes the transport (both directions). */
+  /**
+   * Takes `bytes` (its own copy) and writes them after everything taken
+   * before, in the background, as Node's `socket.write` does. Accepting at
+   * once matters: the core cancels sends still queued in the handle when
+   * the peer's close arrives, so a send must leave the handle as soon as it
+   * is framed, not when a slow write finishes.
+   */
+  write(bytes: Uint8Array): void;
+  /** Resolves once everything taken so far is written (or the transport failed). */
+  flushed(): Promise<void>;
+  /** Closes the transport (both directions) after the bytes taken are written. */
   close(): void;
 }
 
@@ -34,7 +43,6 @@ export class HandlePump {
   private inbound: Uint8Array | undefined;
   private ended = false;
   private read: { actionContext: number; buffer: Uint8Array } | undefined;
-  private writing = false;
   private pumping = false;
   private fragments: Uint8Array[] = [];
   private closeStatus: CloseStatus | undefined;
@@ -63,9 +71,11 @@ export class HandlePump {
   }
 
   /** Resolves once the bytes pushed so far are consumed and no write waits. */
-  ready(): Promise<void> {
-    if (this.isReady()) return Promise.resolve();
-    return new Promise((resolve) => this.readyWaiters.push(resolve));
+  async ready(): Promise<void> {
+    if (this.inbound !== undefined && !this.finished) {
+      await new Promise<void>((resolve) => this.readyWaiters.push(resolve));
+    }
+    await this.transport.flushed();
   }
 
   send(type: 'text' | 'binary', data: Uint8Array): void {
@@ -83,10 +93,6 @@ export class HandlePump {
     this.pump();
   }
 
-  private isReady(): boolean {
-    return this.inbound === undefined && !this.writing;
-  }
-
   private pump(): void {
     if (this.pumping || this.finished) return;
     this.pumping = true;
@@ -94,7 +100,7 @@ export class HandlePump {
       let pendingSteps = 0;
       for (;;) {
         if (this.read !== undefined && this.fillRead()) continue;
-        const action = this.handle.getAction(this.writing ? 'receive' : 'all');
+        const action = this.handle.getAction('all');
         if (action === undefined) {
           if (this.handle.receivePending && ++pendingSteps < MAX_PENDING_STEPS) continue;
           break;
@@ -102,7 +108,10 @@ export class HandlePump {
         pendingSteps = 0;
         switch (action.type) {
           case 'send-to-network':
-            this.write(action.actionContext, action.buffers, action.byteLength);
+            // One copy per frame: the handle may reuse its header memory once
+            // the write is completed, and the transport writes later.
+            this.transport.write(joinAll(action.buffers));
+            this.handle.completeAction(action.actionContext, action.byteLength);
             break;
           case 'indicate-send-complete':
             this.handle.completeAction(action.actionContext, 0);
@@ -126,45 +135,18 @@ export class HandlePump {
   /** Closes the transport once the handle is done, and wakes `ready()` waiters. */
   private settle(): void {
     const state = this.handle.state;
-    if (
-      !this.finished &&
-      !this.writing &&
-      (state === 'closed' || state === 'aborted' || (this.ended && this.read !== undefined))
-    ) {
+    const over =
+      state === 'closed' || state === 'aborted' || (this.ended && this.read !== undefined);
+    if (!this.finished && over) {
       this.finished = true;
       this.transport.close();
       this.events.closed(this.closeStatus);
     }
-    if (this.isReady() || this.finished) {
+    if (this.inbound === undefined || this.finished) {
       const waiters = this.readyWaiters;
       this.readyWaiters = [];
       for (const wake of waiters) wake();
     }
-  }
-
-  private write(actionContext: number, buffers: readonly Uint8Array[], byteLength: number): void {
-    let pending: Promise<void> | void;
-    try {
-      pending = this.transport.write(buffers);
-    } catch {
-      this.handle.completeAction(actionContext, 0);
-      return;
-    }
-    if (pending === undefined) {
-      this.handle.completeAction(actionContext, byteLength);
-      return;
-    }
-    this.writing = true;
-    pending.then(
-      () => this.afterWrite(actionContext, byteLength),
-      () => this.afterWrite(actionContext, 0),
-    );
-  }
-
-  private afterWrite(actionContext: number, written: number): void {
-    this.writing = false;
-    if (this.handle.state !== 'aborted') this.handle.completeAction(actionContext, written);
-    this.pump();
   }
 
   private fillRead(): boolean {
