@@ -7,11 +7,13 @@
  */
 import { builtinModules, createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, type Plugin } from 'esbuild';
 
-export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const up = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+/** The repository root, also when this file runs compiled from dist-bench/. */
+export const ROOT = basename(up) === 'dist-bench' ? dirname(up) : up;
 
 /** Exact runtime versions the tests were written against (pinned devDependencies). */
 export const RUNTIME_VERSIONS = { deno: '2.9.6', bun: '1.4.4' } as const;
