@@ -159,12 +159,12 @@ export class HandlePump {
       this.handle.completeAction(read.actionContext, 0);
       return true;
     }
-    // A copy into the handle's buffer: the adapter's read buffer is reused.
-    const n = Math.min(chunk.length, read.buffer.length);
-    read.buffer.set(chunk.subarray(0, n));
-    this.inbound = n < chunk.length ? chunk.subarray(n) : undefined;
+    // Lent, not copied into the action's buffer: `inbound` is the pump's own
+    // copy (the adapter's read buffer is reused), never written again, so the
+    // handle may decode it in place and keep views of it.
+    this.inbound = undefined;
     this.read = undefined;
-    this.handle.completeAction(read.actionContext, n);
+    this.handle.completeAction(read.actionContext, chunk);
     return true;
   }
 
