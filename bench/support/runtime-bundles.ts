@@ -6,7 +6,7 @@
  * test/interop/runtimes*.test.ts and bench/runtimes.ts.
  */
 import { builtinModules, createRequire } from 'node:module';
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, type Plugin } from 'esbuild';
@@ -22,16 +22,32 @@ const require = createRequire(import.meta.url);
 
 /**
  * The runtime binary from its npm package, or undefined when the optional
- * platform package did not install (then the caller skips, or fails under CI).
+ * platform package did not install (then the caller skips, or fails under
+ * CI). The packages' postinstall links the platform binary into place
+ * (local, no download); with install scripts off, the binary is taken from
+ * the platform package itself. A placeholder (a few KiB) is no binary.
  */
 export function runtimeBinary(runtime: 'deno' | 'bun'): string | undefined {
-  try {
-    const pkg = dirname(require.resolve(`${runtime}/package.json`));
-    const binary = runtime === 'deno' ? join(pkg, 'deno') : join(pkg, 'bin', 'bun.exe');
-    return existsSync(binary) ? binary : undefined;
-  } catch {
-    return undefined;
+  const platform = `${process.platform}-${process.arch === 'x64' ? 'x64' : process.arch}`;
+  const candidates =
+    runtime === 'deno'
+      ? [
+          ['deno', 'deno'],
+          [`@deno/${platform}-glibc`, 'deno'],
+        ]
+      : [
+          ['bun', 'bin/bun.exe'],
+          [`@oven/bun-${platform}`, 'bin/bun'],
+        ];
+  for (const [pkg, file] of candidates as [string, string][]) {
+    try {
+      const binary = join(dirname(require.resolve(`${pkg}/package.json`)), file);
+      if (existsSync(binary) && statSync(binary).size > 1024 * 1024) return binary;
+    } catch {
+      // Not installed (an optional platform package): try the next.
+    }
   }
+  return undefined;
 }
 
 const NODE_BUILTINS = new Set(builtinModules);
