@@ -28,7 +28,7 @@ import { TraceRegistry } from '../../trace/index.js';
 import { integer, required } from '../args.js';
 import { UsageError, type CliCommand } from '../command.js';
 import { errorLine } from '../files.js';
-import type { NatsConnectionSettings } from '../../node/cluster/connection.js';
+import type { NatsConnectionSettings } from '../../node/cluster/connection-settings.js';
 import {
   NATS_CONNECTION_OPTIONS,
   NATS_CONNECTION_USAGE,

@@ -10,7 +10,7 @@
  * secret.
  */
 import { readFileSync } from 'node:fs';
-import type { NatsAuth, NatsConnectionSettings } from '../../node/cluster/connection.js';
+import type { NatsAuth, NatsConnectionSettings } from '../../node/cluster/connection-settings.js';
 import { credsProblem, nkeyUserSeedProblem } from '../../node/cluster/nkey-seed.js';
 import { UsageError } from '../command.js';
 
@@ -27,7 +27,7 @@ export const NATS_CONNECTION_OPTIONS = {
 } as const;
 
 export const NATS_CONNECTION_USAGE =
-  '[--nats-user NAME --nats-password-file FILE | --nats-token-file FILE | --nats-nkey SEEDFILE | --nats-creds FILE] [--nats-tls-ca FILE] [--nats-tls-cert FILE --nats-tls-key FILE] [--nats-tls-server-name NAME]';
+  '[--nats-user NAME --nats-password-file FILE] [--nats-token-file FILE] [--nats-nkey SEEDFILE] [--nats-creds FILE] [--nats-tls-ca FILE] [--nats-tls-cert FILE --nats-tls-key FILE] [--nats-tls-server-name NAME]';
 
 const FLAGS = Object.keys(NATS_CONNECTION_OPTIONS);
 

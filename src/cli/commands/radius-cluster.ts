@@ -14,7 +14,7 @@ import {
   connectRadiusClusterLink,
   type NatsRadiusClusterLink,
 } from '../../node/cluster/radius-link.js';
-import type { NatsConnectionSettings } from '../../node/cluster/connection.js';
+import type { NatsConnectionSettings } from '../../node/cluster/connection-settings.js';
 import { integer } from '../args.js';
 import {
   NATS_CONNECTION_OPTIONS,

@@ -15,11 +15,8 @@ import type {
   PublishPort,
   StreamMessage,
 } from './ports.js';
-import {
-  connectNats,
-  type NatsConnectionSettings,
-  type SharedNatsConnection,
-} from './connection.js';
+import { connectNats, natsClientOf } from './connection.js';
+import type { NatsConnectionSettings, SharedNatsConnection } from './connection-settings.js';
 import { lossStreamName, lossStreamSubjects, sessionSubjects, streamName } from './subjects.js';
 
 /** Loss reports kept per publisher run: enough for a reader away for minutes (reports are paced). */
@@ -109,7 +106,7 @@ export async function natsCaptureLinkOver(
   const { jetstream, jetstreamManager, AckPolicy, DeliverPolicy, DiscardPolicy } = jsModule;
   const { RetentionPolicy, StorageType, JetStreamApiError } = jsModule;
   const timeout = options.timeoutMs ?? 2000;
-  const nc = connection.nc;
+  const nc = natsClientOf(connection);
   const js = jetstream(nc, { timeout });
   const jsm = await jetstreamManager(nc, { timeout });
   const listeners: ((status: LinkStatus) => void)[] = [];

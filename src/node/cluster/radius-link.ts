@@ -11,11 +11,8 @@
  * requests. The NATS client loads only when `connectRadiusClusterLink` is
  * called.
  */
-import {
-  connectNats,
-  type NatsConnectionSettings,
-  type SharedNatsConnection,
-} from './connection.js';
+import { connectNats, natsClientOf } from './connection.js';
+import type { NatsConnectionSettings, SharedNatsConnection } from './connection-settings.js';
 import type { ConversationBucketOptions } from './radius-kv-options.js';
 import { openConversationBucket } from './radius-kv.js';
 import {
@@ -70,7 +67,7 @@ export async function radiusClusterLinkOver(
 ): Promise<NatsRadiusClusterLink> {
   checkClusterToken('cluster id', clusterId);
   const { errors } = await import('@nats-io/transport-node');
-  const nc = connection.nc;
+  const nc = natsClientOf(connection);
   const subscriptions = new Set<{ unsubscribe(): void }>();
   return {
     serverVersion: nc.info?.version ?? 'unknown',

@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import type { SessionSource } from '../../capture/index.js';
 import type { Clock } from '../../runtime/index.js';
 import type { TraceRegistry } from '../../trace/index.js';
-import type { SharedNatsConnection } from '../cluster/connection.js';
+import type { SharedNatsConnection } from '../cluster/connection-settings.js';
 import { CapturePublisher, StreamSessionSource, traceNotices } from '../cluster/index.js';
 import type { HostConfig } from './config.js';
 import { queueLimits } from './capture-service.js';

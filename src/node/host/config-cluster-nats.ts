@@ -11,7 +11,7 @@
  * secret's value.
  */
 import { readFileSync } from 'node:fs';
-import type { NatsAuth, NatsConnectionSettings } from '../cluster/connection.js';
+import type { NatsAuth, NatsConnectionSettings } from '../cluster/connection-settings.js';
 import { credsProblem, nkeyUserSeedProblem } from '../cluster/nkey-seed.js';
 import type { HostConfig } from './config.js';
 import { ConfigError, field, list, object, section, string } from './schema.js';

@@ -11,7 +11,7 @@
  * refused (wrong credentials after a rotation, a TLS failure) is counted
  * and traced (`NatsConnectionError`), never a crash.
  */
-import type { SharedNatsConnection } from '../cluster/connection.js';
+import type { SharedNatsConnection } from '../cluster/connection-settings.js';
 import { CLUSTER_PROVIDER, ClusterEvent } from '../cluster/events.js';
 import type { HostConfig } from './config.js';
 import { natsSettingsOf } from './config-cluster-nats.js';
