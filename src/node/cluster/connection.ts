@@ -96,6 +96,9 @@ export async function natsConnectOptions(
     servers,
     name: settings.name ?? 'netrx',
     maxReconnectAttempts: -1,
+    // A reconnect refused for its credentials (rotated on the server) is
+    // retried like any other: fixing the server heals the host, no restart.
+    ignoreAuthErrorAbort: true,
     reconnectTimeWait: settings.reconnectTimeWaitMs ?? 250,
     timeout: settings.timeoutMs ?? 2000,
     ...credentials,
