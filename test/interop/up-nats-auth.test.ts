@@ -13,6 +13,8 @@
  * rotated on the server while the host runs is a counted, traced
  * reconnect failure, not a crash, and the host recovers once the server
  * takes its password again. No secret appears in the log or in /health.
+ * The CLI (`radius serve`, `capture publish`, from dist/) takes the same
+ * credentials as `--nats-user` and `--nats-password-file`.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -27,10 +29,12 @@ import type { HostService } from '../../src/node/host/host.js';
 import { createHostLogger } from '../../src/node/host/logger.js';
 import { hostFromActivityId } from '../../src/node/cluster/index.js';
 import { parseEventBuffer } from '../../src/wire/index.js';
+import { ran, stopped, watched } from './support/processes.js';
 import { servicesFromConfig } from '../../src/node/host/services.js';
 import { NatsNode, RECORDED_NATS_VERSION, freePort, requireNatsServer } from './support/nats.js';
 
 const peers = requireNatsServer('up-nats-auth.test.ts');
+const main = join(import.meta.dirname, '..', '..', 'dist', 'cli', 'main.js');
 const workdir = mkdtempSync(join(tmpdir(), `cluster-nats-auth-${process.pid}-`));
 const PASSWORD = 'natsPw-Zc4Vn8Tq-interop';
 const ROTATED = 'natsPw-rotated-Qm3Xk7';
@@ -283,5 +287,70 @@ describe.skipIf(peers.skip)(`cluster.nats credentials and TLS (${RECORDED_NATS_V
     await expect(
       startUp({ servers: [url], tls: { ca: certs.ca, serverName: 'other.netrx.test' } }),
     ).rejects.toThrow(/^cluster\.nats: cannot connect/);
+  }, 60_000);
+
+  it('the CLI: radius serve and capture publish take --nats-user/--nats-password-file; a wrong one exits 1 naming --nats', async () => {
+    const { node } = await natsWith(
+      'cli',
+      `authorization { user: alice, password: "${PASSWORD}" }\n`,
+    );
+    const good = join(workdir, 'cli-password');
+    const bad = join(workdir, 'cli-wrong');
+    writeFileSync(good, `${PASSWORD}\n`, { mode: 0o600 });
+    writeFileSync(bad, `${ROTATED}\n`, { mode: 0o600 });
+    const flags = (file: string) => [
+      '--nats',
+      node.url,
+      '--nats-user',
+      'alice',
+      '--nats-password-file',
+      file,
+    ];
+    const radius = (file: string) => [
+      main,
+      'radius',
+      'serve',
+      '--port',
+      '0',
+      '--secret',
+      'cli-secret',
+      '--user',
+      'bob:hello',
+      ...flags(file),
+      '--cluster-id',
+      'cli',
+      '--server-id',
+      's1',
+      '--state-key',
+      STATE_KEY,
+    ];
+    const server = watched(process.execPath, radius(good));
+    try {
+      await server.until(/^ready$/m, 20_000);
+      expect(server.text()).toMatch(/conversation state in KV/);
+    } finally {
+      await stopped(server);
+    }
+    const refused = await ran(process.execPath, radius(bad));
+    expect(refused.code).toBe(1);
+    expect(refused.text).toMatch(
+      /netrx radius serve: --nats: cannot connect to nats:\/\/127\.0\.0\.1:\d+: .*authorization/i,
+    );
+    const publish = await ran(process.execPath, [
+      main,
+      'capture',
+      'publish',
+      ...flags(bad),
+      '--host',
+      'cli',
+      '--session',
+      'cli',
+    ]);
+    expect(publish.code).toBe(1);
+    expect(publish.text).toMatch(/--nats: cannot connect/);
+    for (const text of [server.text(), refused.text, publish.text]) {
+      expect(text).not.toContain(PASSWORD);
+      expect(text).not.toContain(ROTATED);
+    }
   }, 60_000);
 });
