@@ -237,7 +237,7 @@ export const radiusServeCommand: CliCommand = {
     try {
       link = clusterFlags === undefined ? undefined : await connectRadiusCluster(clusterFlags);
     } catch (error) {
-      io.err(`netrx radius serve: --nats: ${(error as Error).message}`);
+      io.err(`netrx radius serve: ${(error as Error).message}`);
       return 1;
     }
     let shared;

@@ -20,7 +20,8 @@ import { CAPTURE_VIEWER_WS_PATH, CaptureViewers } from './capture-viewers.js';
 import type { HostConfig } from './config.js';
 import type { HostService } from './host.js';
 import type { MetricFamily } from './metrics.js';
-import { startCaptureNats, type CaptureNats } from './capture-nats.js';
+import { startCaptureNats, usesNats, type CaptureNats } from './capture-nats.js';
+import { NATS_SERVICE, natsConnectionOf, type NatsService } from './nats-service.js';
 import { replaceChangedSessions, startConfiguredSession } from './capture-sessions.js';
 import { HostListenError, listenReason } from './start-errors.js';
 
@@ -83,7 +84,11 @@ function onlySessionsDiffer(before: HostConfig['capture'], after: HostConfig['ca
  */
 export function captureService(
   initial: HostConfig['capture'],
-  options: { readonly tokenSet?: boolean } = {},
+  options: {
+    readonly tokenSet?: boolean;
+    /** The host's NATS service (cluster.nats), whose connection capture.nats shares. */
+    readonly nats?: NatsService;
+  } = {},
 ): CaptureService {
   // Replaced by a reload's update in place (sessions, maxViewers only).
   let config = initial;
@@ -99,6 +104,8 @@ export function captureService(
   const sessions = (): readonly EventSession[] => table?.sessions() ?? [];
   const service: CaptureService = {
     name: 'capture',
+    // Publishing or serving over NATS, it restarts with the host's connection.
+    ...(usesNats(initial) ? { dependsOn: [NATS_SERVICE] } : {}),
     get fingerprint() {
       return JSON.stringify(config);
     },
@@ -130,7 +137,14 @@ export function captureService(
       });
       for (const session of config.sessions) startConfiguredSession(created, session);
       // capture.nats: publishers for named sessions, sessions served from streams.
-      nats = await startCaptureNats(config, context.trace, context.clock);
+      nats = usesNats(config)
+        ? await startCaptureNats(
+            config,
+            natsConnectionOf(context, options.nats, 'capture.nats'),
+            context.trace,
+            context.clock,
+          )
+        : undefined;
       for (const [name, source] of nats?.sources ?? []) {
         created.createSession({ name, providers: [], source, limits: queueLimits(4096) }).start();
       }

@@ -210,13 +210,16 @@ export async function startRadiusServer(options: RadiusUdpServerOptions): Promis
           ...options.radsec,
           ...(options.trace === undefined ? {} : { trace: options.trace }),
         });
+  /** Set by close: an answer completed later (a KV write, a lookup in flight) is dropped. */
+  let closed = false;
   const toSocket = (
     datagram: Uint8Array,
     to: { port: number; address: string; listener?: string },
-  ) =>
-    radsec !== undefined && RadSecListener.owns(to)
-      ? radsec.send(datagram, to)
-      : (byTag.get(to.listener ?? '0') ?? auth)?.send(datagram, to.port, to.address);
+  ) => {
+    if (closed) return;
+    if (radsec !== undefined && RadSecListener.owns(to)) radsec.send(datagram, to);
+    else (byTag.get(to.listener ?? '0') ?? auth)?.send(datagram, to.port, to.address);
+  };
   let cluster: RadiusCluster | undefined;
   // An answer to a forwarded request goes back to the server that received it.
   const send: typeof toSocket = (datagram, to) => {
@@ -364,6 +367,8 @@ export async function startRadiusServer(options: RadiusUdpServerOptions): Promis
       cluster?.close();
       await radsec?.close();
       await pool?.close();
+      // What the workers answered is out; anything later has no socket to leave by.
+      closed = true;
       await Promise.all(
         listeners.map(
           ({ socket }) => new Promise<void>((resolve) => socket.close(() => resolve())),
