@@ -69,12 +69,16 @@ export class ReadableSide {
   private done = false;
   /** This side paused the connection (and owes it a resume). */
   private paused = false;
+  /** This side started the closing handshake (see `closingStarted`). */
+  private closing = false;
+  /** Messages dropped while closing because the queue had no room. */
+  discarded = 0;
   private readonly decoder = new TextDecoder();
 
   constructor(
     private readonly ws: WebSocket,
     host: StreamSideHost,
-    highWaterMark: number,
+    private readonly highWaterMark: number,
   ) {
     this.stream = new ReadableStream<WebSocketStreamMessage>(
       {
@@ -86,8 +90,6 @@ export class ReadableSide {
         },
         cancel: (reason) => {
           this.done = true;
-          // A paused connection would never read the peer's close reply.
-          this.resume();
           host.closeUsing(reason);
         },
       },
@@ -99,12 +101,31 @@ export class ReadableSide {
   message(data: Uint8Array, isBinary: boolean): void {
     const controller = this.controller;
     if (this.done || controller === undefined) return;
+    if (this.closing && (controller.desiredSize ?? 0) <= 0) {
+      // This side is closing and reads on to see the peer's close: what the queue has no room for is dropped, counted.
+      this.discarded++;
+      return;
+    }
     // Text arrives as bytes the connection already checked are UTF-8.
     controller.enqueue(isBinary ? data : this.decoder.decode(data));
-    if ((controller.desiredSize ?? 0) <= 0 && !this.paused) {
+    const room = controller.desiredSize ?? 0;
+    // Pause only while messages wait unread: at a high-water mark of 0 a message handed
+    // straight to a waiting read leaves room 0 and an empty queue, and reading goes on.
+    const waiting = room < 0 || (room === 0 && this.highWaterMark > 0);
+    if (waiting && !this.paused && !this.closing) {
       this.paused = true;
       this.ws.pause();
     }
+  }
+
+  /**
+   * This side started the closing handshake: read on so the peer's close
+   * is seen (messages beyond the queue's room are dropped from now on,
+   * counted in `discarded`).
+   */
+  closingStarted(): void {
+    this.closing = true;
+    this.resume();
   }
 
   /** The connection closed cleanly: what is queued can still be read, then the stream ends. */

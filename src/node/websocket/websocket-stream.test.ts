@@ -324,6 +324,42 @@ describe('cancel and abort close the connection', () => {
   });
 });
 
+describe('closing while the reader does not read', () => {
+  it('close() reads on to see the reply; messages with no room are dropped and counted', async () => {
+    const s = await server({}, {}, false);
+    const ws = client(s.url, { readableHighWaterMark: 0 });
+    const { raw } = await s.next();
+    const { readable } = await ws.opened;
+    for (let i = 0; i < 5; i++) raw.send(`m${i}`);
+    while (raw.bufferedAmount > 0) await new Promise((r) => setTimeout(r, 5));
+    const seen = closeOf(raw);
+    ws.close({ closeCode: 4005 });
+    expect(await seen).toEqual({ code: 4005, reason: '' });
+    expect(await ws.closed).toEqual({ closeCode: 4005, reason: '' });
+    const reader = readable.getReader();
+    const queued: unknown[] = [];
+    for (let r = await reader.read(); !r.done; r = await reader.read()) queued.push(r.value);
+    // What was queued comes out in order; the rest was dropped, and counted.
+    expect(queued).toEqual(['m0', 'm1', 'm2', 'm3', 'm4'].slice(0, queued.length));
+    expect(queued.length).toBeGreaterThan(0);
+    expect(queued.length + ws.discardedMessages).toBe(5);
+  });
+
+  it('at high-water mark 0 a message handed to a waiting read does not pause the connection', async () => {
+    const s = await server({}, {}, false);
+    const ws = client(s.url, { readableHighWaterMark: 0 });
+    const { raw } = await s.next();
+    const { readable } = await ws.opened;
+    const reader = readable.getReader();
+    const first = reader.read();
+    raw.send('one');
+    expect(await first).toEqual({ value: 'one', done: false });
+    // No read is waiting now, yet the peer's close is still read: the connection was not paused.
+    raw.close(4006);
+    expect(await ws.closed).toEqual({ closeCode: 4006, reason: '' });
+  });
+});
+
 describe('WebSocketError', () => {
   it('is a DOMException named WebSocketError with closeCode and reason', () => {
     const e = new WebSocketError('m', { closeCode: 3000, reason: 'why' });

@@ -206,13 +206,30 @@ export class WebSocketStream {
       ws.terminate();
       return;
     }
+    // A paused connection would never read the peer's close reply.
+    this.#readable?.closingStarted();
     if (closeCode === null) ws.close();
     else ws.close(closeCode, reason);
   }
 
+  /**
+   * Messages dropped because they arrived after this side started closing
+   * while the readable's queue was full (netrx: not in the WHATWG draft).
+   * Reading stays paused at the high-water mark until then; once closing,
+   * the connection reads on so the peer's close is seen.
+   */
+  get discardedMessages(): number {
+    return this.#readable?.discarded ?? 0;
+  }
+
   #attach(ws: WebSocket, readableHighWaterMark: number, writableHighWaterMark: number): void {
     ws.binaryType = 'uint8array';
-    const host = { closeUsing: (reason: unknown) => closeUsingReason(ws, reason) };
+    const host = {
+      closeUsing: (reason: unknown) => {
+        readable.closingStarted();
+        closeUsingReason(ws, reason);
+      },
+    };
     const readable = new ReadableSide(ws, host, readableHighWaterMark);
     const writable = new WritableSide(ws, host, writableHighWaterMark);
     this.#readable = readable;
