@@ -10,6 +10,8 @@
  * of UTF-8 (`SyntaxError`), and a reason without a code means 1000. Errors
  * netrx makes itself may carry codes nobody may send (1006 for a
  * connection that did not close cleanly): `connectionError` builds those.
+ * A connection that never opened rejects with `closeCode` null, as
+ * Chromium 156 does.
  */
 
 /** The close code and reason of a `WebSocketError` or of `WebSocketStream.close()`. */
@@ -84,13 +86,16 @@ export class WebSocketError extends DOMException {
  */
 export function connectionError(
   message: string,
-  closeCode: number,
+  closeCode: number | null,
   reason = '',
   cause?: unknown,
 ): WebSocketError {
   unchecked = true;
   try {
-    const error = new WebSocketError(message, { closeCode, reason });
+    const error = new WebSocketError(
+      message,
+      closeCode === null ? { reason } : { closeCode, reason },
+    );
     if (cause !== undefined) Object.defineProperty(error, 'cause', { value: cause });
     return error;
   } finally {

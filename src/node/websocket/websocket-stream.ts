@@ -12,7 +12,7 @@
  * Semantics (the draft's): `signal` aborts the opening handshake only
  * (`opened` and `closed` reject with its reason; once open it has no
  * effect). A connection that fails to open rejects both with a
- * `WebSocketError` whose `closeCode` is 1006. A clean close resolves
+ * `WebSocketError` whose `closeCode` is null (as Chromium 156 does). A clean close resolves
  * `closed`, ends the readable (what is queued stays readable) and errors
  * the writable; an unclean one rejects `closed` and errors both sides with
  * a `WebSocketError` (1006). `readable.cancel(reason)` and
@@ -202,7 +202,7 @@ export class WebSocketStream {
     const ws = this.#ws;
     if (ws === undefined) return;
     if (ws.readyState === CONNECTING) {
-      this.#fail(connectionError('The WebSocket was closed before it opened', 1006));
+      this.#fail(connectionError('The WebSocket was closed before it opened', null));
       ws.terminate();
       return;
     }
@@ -248,7 +248,7 @@ export class WebSocketStream {
       });
     if (ws.readyState === OPEN) open();
     else if (ws.readyState === CONNECTING) ws.once('open', open);
-    else this.#fail(connectionError('The WebSocket is already closed', 1006));
+    else this.#fail(connectionError('The WebSocket is already closed', null));
   }
 
   #onClose(event: CloseEventLike): void {
@@ -256,7 +256,7 @@ export class WebSocketStream {
       this.#fail(
         connectionError(
           'The WebSocket connection could not be established',
-          1006,
+          null,
           '',
           this.#lastError,
         ),
