@@ -12,6 +12,10 @@
  *   installed browser exposes `WebSocketStream` depends on its version and
  *   flags (`--enable-experimental-web-platform-features` is passed): when
  *   it does not, the test prints a notice and is skipped, even under CI.
+ *   Also: netrx's server-side writer stalls against a Chromium
+ *   `WebSocketStream` that does not read (Chromium's own backpressure),
+ *   every message then arrives in order, and a dropped connection rejects
+ *   `closed` on both sides with a `WebSocketError` of 1006.
  *
  * The mix seed is printed; `NETRX_WSS_MIX_SEED=<seed>` replays a run.
  */
@@ -212,12 +216,20 @@ describe.skipIf(peers.skip)("headless Chromium's WebSocketStream <-> netrx fromW
   const servers: WebSocketServer[] = [];
   let origin = '';
   const closes: { code: number; reason: string }[] = [];
+  let stallServer: WebSocketStream | undefined;
+  let stallRaw: WebSocket | undefined;
 
   beforeAll(async () => {
     httpServer = createServer((_request, response) => {
       response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
       response.end('<!doctype html><title>netrx WebSocketStream interop</title>');
     });
+    const stall = new WebSocketServer({ noServer: true, path: '/stall' });
+    stall.on('connection', (ws: WebSocket) => {
+      stallRaw = ws;
+      stallServer = WebSocketStream.fromWebSocket(ws);
+    });
+    servers.push(stall);
     for (const [path, perMessageDeflate] of [
       ['/plain', false],
       ['/deflate', true],
@@ -300,5 +312,91 @@ describe.skipIf(peers.skip)("headless Chromium's WebSocketStream <-> netrx fromW
     expect(report.echoes?.filter((e) => !e.equal)).toEqual([]);
     expect(report.closed).toEqual({ closeCode: 4000, reason: 'page done' });
     expect(closes.at(-1)).toEqual({ code: 4000, reason: 'page done' });
+  });
+
+  it("netrx's server writer stalls against Chromium's WebSocketStream that does not read; a drop rejects closed with 1006", async (ctx) => {
+    const available = await page.evaluate(async (url: string) => {
+      const scope = globalThis as unknown as Record<string, unknown>;
+      const Ctor = scope['WebSocketStream'] as
+        (new (u: string) => { opened: Promise<unknown> }) | undefined;
+      if (Ctor === undefined) return false;
+      const stream = new Ctor(url);
+      scope['stalled'] = stream;
+      await stream.opened;
+      return true;
+    }, `ws://${origin}/stall`);
+    if (!available) {
+      console.warn('[netrx interop] this Chromium exposes no WebSocketStream: skipped');
+      ctx.skip();
+      return;
+    }
+    while (stallServer === undefined) await new Promise((r) => setTimeout(r, 10));
+    const { writable } = await stallServer.opened;
+    const writer = writable.getWriter();
+    const size = 16 * 1024;
+    let offered = 0;
+    let completed = 0;
+    let stop = false;
+    const producing = (async () => {
+      while (!stop && offered < 4096) {
+        await writer.ready;
+        if (stop) break;
+        const bytes = new Uint8Array(size);
+        new DataView(bytes.buffer).setUint32(0, offered++);
+        void writer.write(bytes).then(() => void completed++);
+      }
+    })();
+    // Wait until completions stop (the page reads nothing).
+    let last = -1;
+    let since = Date.now();
+    while (Date.now() - since < 500) {
+      if (completed !== last) {
+        last = completed;
+        since = Date.now();
+      }
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    console.info(
+      `Chromium not reading: netrx's writer stalled after ${completed} of 4096 writes of 16 KiB`,
+    );
+    expect(offered).toBeLessThan(4096);
+    expect(writer.desiredSize).toBeLessThanOrEqual(0);
+    stop = true;
+    const count = offered;
+    const inOrder = await page.evaluate(async (n: number) => {
+      const stream = (
+        globalThis as unknown as Record<
+          string,
+          { opened: Promise<{ readable: ReadableStream<ArrayBuffer | Uint8Array> }> }
+        >
+      )['stalled'];
+      const { readable } = await stream!.opened;
+      const reader = readable.getReader();
+      for (let i = 0; i < n; i++) {
+        const { value } = await reader.read();
+        const view = value instanceof Uint8Array ? value : new Uint8Array(value as ArrayBuffer);
+        if (new DataView(view.buffer, view.byteOffset, 4).getUint32(0) !== i) return i;
+      }
+      reader.releaseLock();
+      return n;
+    }, count);
+    expect(inOrder).toBe(count);
+    await producing;
+    // Dropped without a closing handshake: Chromium rejects closed, as netrx's client does (1006).
+    const closing = page.evaluate(async () => {
+      const stream = (globalThis as unknown as Record<string, { closed: Promise<unknown> }>)[
+        'stalled'
+      ];
+      try {
+        await stream!.closed;
+        return { rejected: false, name: '', closeCode: null as number | null };
+      } catch (error) {
+        const e = error as { name: string; closeCode?: number | null };
+        return { rejected: true, name: e.name, closeCode: e.closeCode ?? null };
+      }
+    });
+    stallRaw?.terminate();
+    expect(await closing).toEqual({ rejected: true, name: 'WebSocketError', closeCode: 1006 });
+    await expect(stallServer.closed).rejects.toMatchObject({ closeCode: 1006 });
   });
 });
