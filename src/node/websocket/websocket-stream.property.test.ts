@@ -1,5 +1,6 @@
 /**
  * `WebSocketStream` both ways at once, with everything drawn: the
+ * transport (HTTP/1.1, or HTTP/2 per RFC 8441 over h2c or TLS), the
  * server's and the client's permessage-deflate (off, defaults, or any
  * parameters and threshold), both sides' high-water marks, a random mix of
  * text and binary messages of every size for each direction, how each
@@ -10,9 +11,11 @@
  */
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { ClientPerMessageDeflate } from './client.js';
+import type { ClientOptions, ClientPerMessageDeflate } from './client.js';
+import { http2Pair, type Http2Kind } from './http2-pair.js';
 import type { WebSocketServerOptions } from './server.js';
-import { WebSocketStream } from './websocket-stream.js';
+import type { WebSocket } from './websocket.js';
+import { WebSocketStream, type WebSocketStreamQueueOptions } from './websocket-stream.js';
 import type { WebSocketStreamMessage } from './websocket-stream-sides.js';
 import { streamServer } from './websocket-stream-support.js';
 
@@ -137,30 +140,66 @@ const comparable = (messages: readonly (string | Uint8Array)[]): string[] =>
       : `binary:${m.byteLength}:${Buffer.from(m).toString('base64')}`,
   );
 
+type Transport = 'http/1.1' | Http2Kind;
+
+/** A server over HTTP/1.1 or HTTP/2 (RFC 8441, h2c or TLS) whose connections become streams. */
+async function serverOver(
+  transport: Transport,
+  perMessageDeflate: WebSocketServerOptions['perMessageDeflate'],
+  queue: WebSocketStreamQueueOptions,
+): Promise<{
+  url: string;
+  clientOptions: ClientOptions;
+  next(): Promise<WebSocketStream>;
+  close(): Promise<void>;
+}> {
+  if (transport === 'http/1.1') {
+    const s = await streamServer({ perMessageDeflate }, queue);
+    return {
+      url: s.url,
+      clientOptions: {},
+      next: async () => (await s.next()).stream,
+      close: () => s.close(),
+    };
+  }
+  const p = await http2Pair(transport, { perMessageDeflate }, { echo: false });
+  const accepted: Promise<WebSocketStream> = new Promise((resolve) =>
+    p.wss.once('connection', (raw: WebSocket) =>
+      resolve(WebSocketStream.fromWebSocket(raw, queue)),
+    ),
+  );
+  return {
+    url: p.url,
+    clientOptions: p.clientOptions,
+    next: () => accepted,
+    close: () => p.close(),
+  };
+}
+
 describe('WebSocketStream property: both ways, drawn settings and pacing', () => {
   it('every message arrives whole and in order, both roles', async () => {
     await fc.assert(
       fc.asyncProperty(
+        fc.constantFrom<Transport>('http/1.1', 'h2c', 'tls'),
         serverDeflateArb,
         clientDeflateArb,
         sideArb,
         sideArb,
-        async (serverDeflate, clientDeflate, clientSide, serverSide) => {
-          const s = await streamServer(
-            { perMessageDeflate: serverDeflate },
-            {
-              readableHighWaterMark: serverSide.readableHighWaterMark,
-              writableHighWaterMark: serverSide.writableHighWaterMark,
-            },
-          );
+        async (transport, serverDeflate, clientDeflate, clientSide, serverSide) => {
+          const queue = {
+            readableHighWaterMark: serverSide.readableHighWaterMark,
+            writableHighWaterMark: serverSide.writableHighWaterMark,
+          };
+          const s = await serverOver(transport, serverDeflate, queue);
           cleanups.push(() => s.close());
           const client = new WebSocketStream(s.url, {
+            ...s.clientOptions,
             perMessageDeflate: clientDeflate,
             readableHighWaterMark: clientSide.readableHighWaterMark,
             writableHighWaterMark: clientSide.writableHighWaterMark,
           });
           cleanups.push(() => client.close());
-          const { stream: server } = await s.next();
+          const server = await s.next();
           const c = await client.opened;
           const sv = await server.opened;
           const [, , toServer, toClient] = await Promise.all([
