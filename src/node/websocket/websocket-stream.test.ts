@@ -209,6 +209,17 @@ describe('WebSocketStream client', () => {
     await expect(ws.closed).rejects.toBe(opened);
   });
 
+  it('a high-water mark must be finite and not negative (RangeError)', () => {
+    for (const bad of [-1, Number.NaN, Number.POSITIVE_INFINITY]) {
+      expect(
+        () => new WebSocketStream('ws://127.0.0.1:9/', { readableHighWaterMark: bad }),
+      ).toThrow(RangeError);
+      expect(
+        () => new WebSocketStream('ws://127.0.0.1:9/', { writableHighWaterMark: bad }),
+      ).toThrow(RangeError);
+    }
+  });
+
   it('a bad URL throws a SyntaxError', () => {
     expect(() => new WebSocketStream('http://127.0.0.1/#frag')).toThrow(SyntaxError);
     expect(() => new WebSocketStream('ftp://127.0.0.1/')).toThrow(SyntaxError);

@@ -114,8 +114,9 @@ function deferred<T>(): Deferred<T> {
 
 function highWaterMarkOf(value: number | undefined, name: string): number {
   if (value === undefined) return DEFAULT_STREAM_HIGH_WATER_MARK;
-  if (!(value >= 0) || Number.isNaN(value)) {
-    throw new RangeError(`${name} must be a number >= 0: got ${String(value)}`);
+  // Finite: an infinite mark would never pause the socket, an unbounded queue.
+  if (!Number.isFinite(value) || value < 0) {
+    throw new RangeError(`${name} must be a finite number >= 0: got ${String(value)}`);
   }
   return value;
 }
