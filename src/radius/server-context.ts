@@ -42,6 +42,14 @@ export interface Conversation {
   writing: boolean;
   /** Restored from the bucket for the round in hand (forgotten again if that round never reaches it). */
   restored: boolean;
+  /** Kept between rounds at `sharedRevision` (conversation-store.ts): not in progress. */
+  cached: boolean;
+  /**
+   * The round in hand began from the cached state: if its write finds
+   * another revision, the cache was stale, and the round is run again from
+   * the bucket's record (`roundEap` is its EAP-Message, copied).
+   */
+  roundEap: Uint8Array | undefined;
 }
 
 /** The conversation table's key for a State value. */

@@ -89,6 +89,10 @@ export class EapOverRadius {
           this.identityMismatch(context, carried.bytes);
           return;
         }
+        if (existing.cached) {
+          this.fromCache(existing, context, carried.bytes);
+          return;
+        }
         this.feed(existing, context, carried.bytes);
         return;
       }
@@ -155,6 +159,8 @@ export class EapOverRadius {
       sharedRound: 0,
       writing: false,
       restored: false,
+      cached: false,
+      roundEap: undefined,
       eap: new EapAuthenticator(this.authenticatorOptions(() => conversation, initialIdentifier)),
     };
     this.store.add(conversation);
@@ -225,6 +231,8 @@ export class EapOverRadius {
       sharedRound: loaded.version.round,
       writing: false,
       restored: true,
+      cached: false,
+      roundEap: undefined,
       eap,
     };
     holder.conversation = conversation;
@@ -239,6 +247,92 @@ export class EapOverRadius {
     if (conversation === undefined || !conversation.restored) return;
     conversation.restored = false;
     if (conversation.current === undefined && !conversation.writing) this.release(conversation);
+  }
+
+  /**
+   * A round reached a conversation cached here. Its Response must answer the
+   * Request the cache awaits; if not, another server moved the conversation
+   * on, and the round runs from the bucket's record. Otherwise it runs from
+   * the cache, and its write (compare-and-set at the cached revision) tells
+   * whether the cache was current (`cacheStale` if not).
+   */
+  private fromCache(conversation: Conversation, context: RequestContext, eap: Uint8Array): void {
+    const shared = this.options.shared as SharedConversations;
+    // Deliberate copy: the datagram's buffer is not ours past this call.
+    const round = eap.slice();
+    if (conversation.eap.outstandingIdentifier !== eap[1]) {
+      shared.counters.cacheStale++;
+      this.release(conversation);
+      this.fromRecord(context, conversation.state, round);
+      return;
+    }
+    shared.counters.cacheHits++;
+    this.store.activate(conversation);
+    conversation.roundEap = round;
+    this.feed(conversation, context, round);
+  }
+
+  /**
+   * The cached state a round ran from was stale (its write or delete found
+   * another revision): that answer is not sent, and the round runs once more
+   * from the record now in the bucket, whose own write is the final check.
+   */
+  private cacheStale(conversation: Conversation, context: RequestContext): boolean {
+    const round = conversation.roundEap;
+    if (round === undefined) return false;
+    conversation.roundEap = undefined;
+    (this.options.shared as SharedConversations).counters.cacheStale++;
+    this.release(conversation);
+    this.fromRecord(context, conversation.state, round);
+    return true;
+  }
+
+  /** Runs a round from the bucket's record of its conversation (after a stale cache). */
+  private fromRecord(context: RequestContext, state: Uint8Array, eap: Uint8Array): void {
+    const shared = this.options.shared as SharedConversations;
+    const drop = (reason: string) =>
+      this.replier.drop(reason, context.from, RadiusCode.AccessRequest, context.identifier);
+    void shared.load(state).then((loaded) => {
+      if (loaded.kind === 'refused') {
+        drop(this.refuseRecord(loaded.reason));
+        return;
+      }
+      if (loaded.kind !== 'found') {
+        // Finished elsewhere, expired, or NATS away: nothing here may answer it.
+        drop(loaded.kind === 'absent' ? 'cluster-state-gone' : 'cluster-state-read-failed');
+        return;
+      }
+      if (loaded.version.awaitedIdentifier !== eap[1]) {
+        drop(this.refuseRecord('stale-round'));
+        return;
+      }
+      if (loaded.record.address !== context.from.address) {
+        drop('state-of-other-client');
+        return;
+      }
+      // Another round of it arrived meanwhile and holds it: this one waits for the NAS's retry.
+      if (this.store.get(state) !== undefined) {
+        drop('busy');
+        return;
+      }
+      const refused = this.restore(loaded, state, context.client);
+      if (refused !== undefined) {
+        drop(refused);
+        return;
+      }
+      const conversation = this.store.get(state) as Conversation;
+      conversation.restored = false;
+      this.feed(conversation, context, eap);
+      if (conversation.current === undefined && !conversation.writing && !conversation.cached) {
+        this.release(conversation);
+      }
+    });
+  }
+
+  /** Keeps a conversation whose record is stored between rounds; releases what the bound pushes out. */
+  private keepCached(conversation: Conversation): void {
+    conversation.roundEap = undefined;
+    for (const evicted of this.store.cache(conversation)) evicted.eap.release();
   }
 
   /** Counts and traces a refused bucket record; the drop reason for it. */
@@ -319,9 +413,11 @@ export class EapOverRadius {
           conversation.sharedRevision = outcome.revision;
           conversation.sharedRound = round;
           this.traceShared('stored', conversation);
+          // Cached first: the NAS may hand the next round back from inside the send.
+          this.keepCached(conversation);
           this.challenge(context, conversation, copy);
-          this.release(conversation);
         } else if (outcome.kind === 'conflict') {
+          if (this.cacheStale(conversation, context)) return;
           // Another server answered this round first: its answer stands, ours is not sent.
           this.traceShared('conflict', conversation);
           this.release(conversation);
@@ -333,6 +429,7 @@ export class EapOverRadius {
           );
         } else {
           // NATS away: the conversation goes on from memory here (and its owner's forwarding).
+          conversation.roundEap = undefined;
           this.traceShared('local-fallback', conversation);
           this.challenge(context, conversation, copy);
         }
@@ -351,6 +448,11 @@ export class EapOverRadius {
   }
 
   private ended(conversation: Conversation, result: EapSessionResult): void {
+    if (conversation.cached) {
+      // A cached copy expired: the conversation went on (or ended) elsewhere, or the bucket's TTL took it.
+      this.store.forget(conversation);
+      return;
+    }
     this.store.forget(conversation);
     this.options.trace?.emit(RadiusEventDescriptor.sessionEnded, {
       outcome: result.outcome,
@@ -372,6 +474,7 @@ export class EapOverRadius {
     // The record goes first, at the revision read: of two servers finishing one round, one answers.
     void shared.remove(conversation.state, revision).then((outcome) => {
       if (outcome.kind === 'conflict') {
+        if (this.cacheStale(conversation, context)) return;
         this.traceShared('conflict', conversation);
         this.replier.drop(
           'cluster-state-conflict',
