@@ -18,6 +18,7 @@ import type { Clock, Crypto } from '../runtime/index.js';
 import type { TraceProvider, TraceRegistry } from '../trace/index.js';
 import type { ConversationStore } from './conversation-store.js';
 import type { LoadOutcome, SharedConversations } from './conversation-kv.js';
+import { SharedRounds } from './server-eap-shared.js';
 import type { RadiusClientEntry } from './clients.js';
 import { RadiusAttributeType } from './dictionary.js';
 import { eapMessageAttributes, type EapCarried } from './eap-message.js';
@@ -59,10 +60,49 @@ export class EapOverRadius {
    */
   private readonly eapSendBuffer = new Uint8Array(DEFAULT_SEND_CAPACITY);
 
+  /** The rounds of conversations whose state is in the cluster's bucket, when there is one. */
+  private readonly sharedRounds: SharedRounds | undefined;
+
   constructor(options: EapOverRadiusOptions) {
     this.options = options;
     this.store = options.store;
     this.replier = options.replier;
+    this.sharedRounds =
+      options.shared === undefined
+        ? undefined
+        : new SharedRounds(options.shared, options.store, options.replier, options.trace, {
+            authenticatorOptions: (conversation, initialIdentifier) =>
+              this.authenticatorOptions(conversation, initialIdentifier),
+            feed: (conversation, context, eap) => this.feed(conversation, context, eap),
+            challenge: (context, conversation, eap) => this.challenge(context, conversation, eap),
+            answer: (conversation, context, result) => this.answer(conversation, context, result),
+          });
+  }
+
+  /**
+   * A conversation read from the cluster's bucket becomes a local one for
+   * the round in hand (radius/cluster.ts calls this before the request
+   * reaches the core); the drop reason when refused (server-eap-shared.ts).
+   */
+  restore(
+    loaded: Extract<LoadOutcome, { kind: 'found' }>,
+    state: Uint8Array,
+    client: RadiusClientEntry | undefined,
+  ): string | undefined {
+    if (this.sharedRounds === undefined) return this.refuseRecord('no-bucket');
+    return this.sharedRounds.restore(loaded, state, client);
+  }
+
+  /** After the round a restore was for: a conversation that round never reached is let go again. */
+  settleRestored(state: Uint8Array): void {
+    this.sharedRounds?.settleRestored(state);
+  }
+
+  /** Counts and traces a refused bucket record; the drop reason for it. */
+  refuseRecord(reason: string): string {
+    if (this.sharedRounds !== undefined) return this.sharedRounds.refuseRecord(reason);
+    this.options.trace?.emit(RadiusEventDescriptor.conversationRefused, { reason });
+    return `cluster-state-${reason}`;
   }
 
   /** An Access-Request carrying EAP-Message (or an empty one: EAP-Start). */
@@ -89,8 +129,8 @@ export class EapOverRadius {
           this.identityMismatch(context, carried.bytes);
           return;
         }
-        if (existing.cached) {
-          this.fromCache(existing, context, carried.bytes);
+        if (existing.cached && this.sharedRounds !== undefined) {
+          this.sharedRounds.fromCache(existing, context, carried.bytes);
           return;
         }
         this.feed(existing, context, carried.bytes);
@@ -193,169 +233,6 @@ export class EapOverRadius {
     };
   }
 
-  /**
-   * A conversation read from the cluster's bucket becomes a local one for
-   * the round in hand (radius/cluster.ts calls this before the request
-   * reaches the core). Refused (counted, traced): a client that is not
-   * the one it began with, a full table, or a snapshot these methods do
-   * not restore.
-   */
-  restore(
-    loaded: Extract<LoadOutcome, { kind: 'found' }>,
-    state: Uint8Array,
-    client: RadiusClientEntry | undefined,
-  ): string | undefined {
-    if (this.store.get(state) !== undefined) return undefined;
-    const record = loaded.record;
-    if (client === undefined || client.name !== record.client) return this.refuseRecord('client');
-    const full = this.store.refusal(client);
-    if (full !== undefined) return full;
-    // The authenticator's callbacks name the conversation, built once it restored.
-    const holder: { conversation?: Conversation } = {};
-    const eap = EapAuthenticator.restore(
-      this.authenticatorOptions(() => holder.conversation as Conversation, 0),
-      record.authenticator,
-    );
-    if (eap === undefined) return this.refuseRecord('snapshot');
-    const conversation: Conversation = {
-      key: stateKey(state),
-      state: state.slice(), // deliberate copy: the datagram's buffer is not ours
-      client,
-      address: record.address,
-      identity: record.identity,
-      current: undefined,
-      swallow: false,
-      result: undefined,
-      replaced: false,
-      sharedRevision: loaded.revision,
-      sharedRound: loaded.version.round,
-      writing: false,
-      restored: true,
-      cached: false,
-      roundEap: undefined,
-      eap,
-    };
-    holder.conversation = conversation;
-    this.store.add(conversation);
-    this.traceShared('restored', conversation);
-    return undefined;
-  }
-
-  /** After the round a restore was for: a conversation that round never reached is let go again (the bucket keeps it). */
-  settleRestored(state: Uint8Array): void {
-    const conversation = this.store.get(state);
-    if (conversation === undefined || !conversation.restored) return;
-    conversation.restored = false;
-    if (conversation.current === undefined && !conversation.writing) this.release(conversation);
-  }
-
-  /**
-   * A round reached a conversation cached here. Its Response must answer the
-   * Request the cache awaits; if not, another server moved the conversation
-   * on, and the round runs from the bucket's record. Otherwise it runs from
-   * the cache, and its write (compare-and-set at the cached revision) tells
-   * whether the cache was current (`cacheStale` if not).
-   */
-  private fromCache(conversation: Conversation, context: RequestContext, eap: Uint8Array): void {
-    const shared = this.options.shared as SharedConversations;
-    // Deliberate copy: the datagram's buffer is not ours past this call.
-    const round = eap.slice();
-    if (conversation.eap.outstandingIdentifier !== eap[1]) {
-      shared.counters.cacheStale++;
-      this.release(conversation);
-      this.fromRecord(context, conversation.state, round);
-      return;
-    }
-    shared.counters.cacheHits++;
-    this.store.activate(conversation);
-    conversation.roundEap = round;
-    this.feed(conversation, context, round);
-  }
-
-  /**
-   * The cached state a round ran from was stale (its write or delete found
-   * another revision): that answer is not sent, and the round runs once more
-   * from the record now in the bucket, whose own write is the final check.
-   */
-  private cacheStale(conversation: Conversation, context: RequestContext): boolean {
-    const round = conversation.roundEap;
-    if (round === undefined) return false;
-    conversation.roundEap = undefined;
-    (this.options.shared as SharedConversations).counters.cacheStale++;
-    this.release(conversation);
-    this.fromRecord(context, conversation.state, round);
-    return true;
-  }
-
-  /** Runs a round from the bucket's record of its conversation (after a stale cache). */
-  private fromRecord(context: RequestContext, state: Uint8Array, eap: Uint8Array): void {
-    const shared = this.options.shared as SharedConversations;
-    const drop = (reason: string) =>
-      this.replier.drop(reason, context.from, RadiusCode.AccessRequest, context.identifier);
-    void shared.load(state).then((loaded) => {
-      if (loaded.kind === 'refused') {
-        drop(this.refuseRecord(loaded.reason));
-        return;
-      }
-      if (loaded.kind !== 'found') {
-        // Finished elsewhere, expired, or NATS away: nothing here may answer it.
-        drop(loaded.kind === 'absent' ? 'cluster-state-gone' : 'cluster-state-read-failed');
-        return;
-      }
-      if (loaded.version.awaitedIdentifier !== eap[1]) {
-        drop(this.refuseRecord('stale-round'));
-        return;
-      }
-      if (loaded.record.address !== context.from.address) {
-        drop('state-of-other-client');
-        return;
-      }
-      // Another round of it arrived meanwhile and holds it: this one waits for the NAS's retry.
-      if (this.store.get(state) !== undefined) {
-        drop('busy');
-        return;
-      }
-      const refused = this.restore(loaded, state, context.client);
-      if (refused !== undefined) {
-        drop(refused);
-        return;
-      }
-      const conversation = this.store.get(state) as Conversation;
-      conversation.restored = false;
-      this.feed(conversation, context, eap);
-      if (conversation.current === undefined && !conversation.writing && !conversation.cached) {
-        this.release(conversation);
-      }
-    });
-  }
-
-  /** Keeps a conversation whose record is stored between rounds; releases what the bound pushes out. */
-  private keepCached(conversation: Conversation): void {
-    conversation.roundEap = undefined;
-    for (const evicted of this.store.cache(conversation)) evicted.eap.release();
-  }
-
-  /** Counts and traces a refused bucket record; the drop reason for it. */
-  refuseRecord(reason: string): string {
-    if (this.options.shared !== undefined) this.options.shared.counters.refused++;
-    this.options.trace?.emit(RadiusEventDescriptor.conversationRefused, { reason });
-    return `cluster-state-${reason}`;
-  }
-
-  /** Forgets a conversation whose state lives in the bucket now: nothing sent, no result. */
-  private release(conversation: Conversation): void {
-    this.store.forget(conversation);
-    conversation.eap.release();
-  }
-
-  private traceShared(action: string, conversation: Conversation): void {
-    this.options.trace?.emit(RadiusEventDescriptor.conversationShared, {
-      action,
-      round: conversation.sharedRound,
-      revision: conversation.sharedRevision ?? 0,
-    });
-  }
-
   private feed(conversation: Conversation, context: RequestContext, eap: Uint8Array): void {
     conversation.current = context;
     const before = conversation.eap.droppedTotal;
@@ -382,58 +259,14 @@ export class EapOverRadius {
       return;
     }
     conversation.current = undefined;
-    const shared = this.options.shared;
+    const shared = this.sharedRounds;
     const snapshot = shared === undefined ? undefined : conversation.eap.snapshot();
     if (shared === undefined || snapshot === undefined) {
       this.challenge(context, conversation, eap);
       return;
     }
     // Written before it is answered: the next round may reach another server at once.
-    const copy = eap.slice(); // deliberate copy: the send buffer is shared and the write takes a while
-    conversation.current = context; // busy until the bucket answers
-    conversation.writing = true;
-    const round = conversation.sharedRound + 1;
-    const record = {
-      client: conversation.client.name,
-      address: conversation.address,
-      identity: conversation.identity,
-      authenticator: snapshot,
-    };
-    void shared
-      .save(
-        conversation.state,
-        record,
-        { round, awaitedIdentifier: eap[1] as number },
-        conversation.sharedRevision,
-      )
-      .then((outcome) => {
-        conversation.writing = false;
-        conversation.current = undefined;
-        if (outcome.kind === 'stored') {
-          conversation.sharedRevision = outcome.revision;
-          conversation.sharedRound = round;
-          this.traceShared('stored', conversation);
-          // Cached first: the NAS may hand the next round back from inside the send.
-          this.keepCached(conversation);
-          this.challenge(context, conversation, copy);
-        } else if (outcome.kind === 'conflict') {
-          if (this.cacheStale(conversation, context)) return;
-          // Another server answered this round first: its answer stands, ours is not sent.
-          this.traceShared('conflict', conversation);
-          this.release(conversation);
-          this.replier.drop(
-            'cluster-state-conflict',
-            context.from,
-            RadiusCode.AccessRequest,
-            context.identifier,
-          );
-        } else {
-          // NATS away: the conversation goes on from memory here (and its owner's forwarding).
-          conversation.roundEap = undefined;
-          this.traceShared('local-fallback', conversation);
-          this.challenge(context, conversation, copy);
-        }
-      });
+    shared.write(conversation, context, eap, snapshot);
   }
 
   private challenge(context: RequestContext, conversation: Conversation, eap: Uint8Array): void {
@@ -465,29 +298,13 @@ export class EapOverRadius {
       if (!conversation.replaced) this.replier.counters.expired++;
       return;
     }
-    const shared = this.options.shared;
+    const shared = this.sharedRounds;
     const revision = conversation.sharedRevision;
     if (shared === undefined || revision === undefined) {
       this.answer(conversation, context, result);
       return;
     }
-    // The record goes first, at the revision read: of two servers finishing one round, one answers.
-    void shared.remove(conversation.state, revision).then((outcome) => {
-      if (outcome.kind === 'conflict') {
-        if (this.cacheStale(conversation, context)) return;
-        this.traceShared('conflict', conversation);
-        this.replier.drop(
-          'cluster-state-conflict',
-          context.from,
-          RadiusCode.AccessRequest,
-          context.identifier,
-        );
-        return;
-      }
-      // Deleted, or NATS away (the bucket's TTL removes it): the answer is ours either way.
-      this.traceShared(outcome.kind === 'stored' ? 'deleted' : 'local-fallback', conversation);
-      this.answer(conversation, context, result);
-    });
+    shared.finish(conversation, context, result, revision);
   }
 
   private answer(
