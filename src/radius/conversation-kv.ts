@@ -88,6 +88,8 @@ export interface SharedConversationStats {
   deleted: number;
   /** Rounds answered from the conversation cached here (no read). */
   cacheHits: number;
+  /** Conversations taken over from the bucket by starting their TLS engine here (a State of this server's own). */
+  owned: number;
   /** Rounds whose cached state was stale (another server had moved on): run again from the bucket. */
   cacheStale: number;
 }
@@ -110,6 +112,7 @@ export class SharedConversations {
     deleted: 0,
     cacheHits: 0,
     cacheStale: 0,
+    owned: 0,
   };
 
   constructor(options: {

@@ -110,6 +110,14 @@ export class ConversationStore {
     return evicted;
   }
 
+  /** Gives a conversation in progress a fresh State of this store (its table key follows). */
+  rekey(conversation: Conversation): void {
+    this.forget(conversation);
+    conversation.state = this.newState();
+    conversation.key = stateKey(conversation.state);
+    this.add(conversation);
+  }
+
   /** A cached conversation a round reached: in progress again (counted as such). */
   activate(conversation: Conversation): void {
     if (!this.cached.delete(conversation.key)) return;

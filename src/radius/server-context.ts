@@ -20,8 +20,9 @@ export interface RequestContext {
 }
 
 export interface Conversation {
-  readonly key: string;
-  readonly state: Uint8Array;
+  /** The State and its table key: they change once, when a server takes a shared conversation over (server-eap-shared.ts). */
+  key: string;
+  state: Uint8Array;
   readonly client: RadiusClientEntry;
   /** The NAS address that began it: a State is honoured from that NAS only. */
   readonly address: string;

@@ -99,6 +99,45 @@ export class SharedRounds {
       });
   }
 
+  /**
+   * A conversation with a record in the bucket can no longer be saved: a
+   * TLS engine started here (EAP-TLS, PEAP, TTLS after their Start), so
+   * this server owns the rest of it. The record goes first (compare-and-set,
+   * as for a write: of two servers starting an engine for one round, one
+   * answers), then the conversation takes a State of this server's own, so
+   * the NAS's later rounds name it and are forwarded here.
+   */
+  own(conversation: Conversation, context: RequestContext, eap: Uint8Array): void {
+    const copy = eap.slice(); // deliberate copy: the send buffer is shared and the delete takes a while
+    conversation.current = context; // busy until the bucket answers
+    conversation.writing = true;
+    void this.shared
+      .remove(conversation.state, conversation.sharedRevision as number)
+      .then((outcome) => {
+        conversation.writing = false;
+        conversation.current = undefined;
+        if (outcome.kind === 'conflict') {
+          if (this.cacheStale(conversation, context)) return;
+          this.traceShared('conflict', conversation);
+          this.release(conversation);
+          this.replier.drop(
+            'cluster-state-conflict',
+            context.from,
+            RadiusCode.AccessRequest,
+            context.identifier,
+          );
+          return;
+        }
+        // Deleted, or NATS away (the TTL removes it): the engine is here either way.
+        conversation.roundEap = undefined;
+        conversation.sharedRevision = undefined;
+        this.store.rekey(conversation);
+        this.shared.counters.owned++;
+        this.traceShared('owned', conversation);
+        this.host.challenge(context, conversation, copy);
+      });
+  }
+
   /** The Accept or Reject goes after its record is deleted, at the revision this server holds. */
   finish(
     conversation: Conversation,

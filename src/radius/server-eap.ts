@@ -261,6 +261,14 @@ export class EapOverRadius {
     conversation.current = undefined;
     const shared = this.sharedRounds;
     const snapshot = shared === undefined ? undefined : conversation.eap.snapshot();
+    if (
+      shared !== undefined &&
+      snapshot === undefined &&
+      conversation.sharedRevision !== undefined
+    ) {
+      shared.own(conversation, context, eap);
+      return;
+    }
     if (shared === undefined || snapshot === undefined) {
       this.challenge(context, conversation, eap);
       return;

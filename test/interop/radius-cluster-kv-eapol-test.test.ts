@@ -7,7 +7,9 @@
  * conversation is SIGKILLed after its first Access-Challenge, and
  * MSCHAPv2 (MPPE keys OK) and EAP-MD5 still succeed: every later round is
  * answered by whichever server gets it, from the bucket. Without
- * --state-key the same kill fails the attempt, as before.
+ * --state-key the same kill fails the attempt, as before. PEAP/MSCHAPv2:
+ * its Identity/Start phase is in the bucket too, so the server that gets
+ * the ClientHello starts TLS and becomes the owner named in the State.
  *
  * Below: the helpers of the forwarding suite (kept alike on purpose).
  *
@@ -152,6 +154,18 @@ const CONFIGS = {
       'password="hello"',
       'eapol_flags=0',
     ]),
+  'PEAP/MSCHAPv2': () =>
+    config('peap', [
+      'key_mgmt=WPA-EAP',
+      'eap=PEAP',
+      'identity="bob"',
+      'anonymous_identity="anonymous"',
+      'password="hello"',
+      `ca_cert="${join(certs, 'ca.pem')}"`,
+      'domain_suffix_match="netrx.test"',
+      'phase1="peaplabel=0"',
+      'phase2="auth=MSCHAPV2"',
+    ]),
   'EAP-MD5': () =>
     config('md5', [
       'key_mgmt=IEEE8021X',
@@ -269,6 +283,35 @@ describe.skipIf(skip)(
       },
       120_000,
     );
+
+    it('PEAP/MSCHAPv2 with --state-key: the Identity/Start phase moves, and the server that starts TLS owns the rest', async () => {
+      const servers = await Promise.all(
+        ['s1', 's2', 's3'].map((id) => serve(id, natsNode.url, STATE_KEY)),
+      );
+      const forwarder = new RoundRobin(servers);
+      const port = await forwarder.bind();
+      const owners: (string | undefined)[] = [];
+      forwarder.onAnswer = (owner, code) => {
+        if (code === 11) owners.push(owner);
+      };
+      try {
+        const run = await eapolTest(port, CONFIGS['PEAP/MSCHAPv2']());
+        expect(run.text).toContain('MPPE keys OK: 1  mismatch: 0');
+        expect(lastLine(run.text)).toBe('SUCCESS');
+      } finally {
+        forwarder.close();
+        await Promise.all(servers.map((s) => stopped(s.process)));
+      }
+      // Round 1 (Identity) reached s1, which sent the PEAP Start with its State; round 2
+      // (ClientHello) reached s2, which restored the Start from the bucket, started TLS and
+      // answered with a State of its own: every later challenge names s2, never s1.
+      expect(owners[0]).toBe('s1');
+      expect(owners.length).toBeGreaterThan(3);
+      expect(new Set(owners.slice(1))).toEqual(new Set(['s2']));
+      // s1 and s3 relayed s2's rounds (forwarded), s2 forwarded none.
+      expect(servers[1]?.process.text()).toMatch(/cluster 0 forwarded/);
+      expect(servers[2]?.process.text()).not.toMatch(/cluster 0 forwarded/);
+    }, 120_000);
 
     it('without --state-key the same kill fails the attempt (forwarding only): FAILURE', async () => {
       const f = await fleet(undefined);
