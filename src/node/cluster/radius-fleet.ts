@@ -27,8 +27,8 @@ import { FakeRadiusClusterBus } from './fake-radius-link.js';
 export const NAS: RadiusEndpoint = { address: '127.0.0.1', port: 40000 };
 export const SERVER: RadiusEndpoint = { address: '127.0.0.1', port: 1812 };
 const users = new StaticUserStore([{ name: 'bob', password: 'hello' }]);
-export const md5 = createMd5Method({ crypto: nodeCrypto });
-export const mschapv2 = createMschapV2Method({ crypto: nodeCrypto });
+export const md5: EapMethod = createMd5Method({ crypto: nodeCrypto });
+export const mschapv2: EapMethod = createMschapV2Method({ crypto: nodeCrypto });
 export const KEY = nodeCrypto.randomBytes(32);
 export const SESSION_TIMEOUT_MS = 30_000;
 
