@@ -18,6 +18,24 @@ import {
   sum,
   type Node,
 } from './radius-fleet.js';
+import type { EapMethod } from '../../eap/index.js';
+
+/**
+ * MSCHAPv2 that, like a TLS-based method once its engine started, saves
+ * nothing after it was restored: the server that restored it must own it.
+ */
+function engineLike(): EapMethod {
+  const restored = new WeakSet<object>();
+  return {
+    ...mschapv2,
+    saveState: (state) => (restored.has(state as object) ? undefined : mschapv2.saveState?.(state)),
+    restoreState: (saved, input) => {
+      const state = mschapv2.restoreState?.(saved, input);
+      if (state !== undefined) restored.add(state as object);
+      return state;
+    },
+  };
+}
 
 /**
  * The Access-Accepts and Access-Challenges the fleet sent, grouped by the
@@ -157,4 +175,44 @@ function hasState(datagram: Uint8Array): boolean {
 async function flushMany(): Promise<void> {
   for (let i = 0; i < 10; i++) await Promise.resolve().then(() => undefined);
   for (let i = 0; i < 40; i++) await Promise.resolve();
+}
+
+describe('shared conversation state: a method that stops saving (a TLS engine started) is owned by the server that restored it', () => {
+  it('the record is deleted, the next challenge names the new owner, later rounds are forwarded to it', async () => {
+    const fleet = makeFleet({ ids: ['a', 'b', 'c'], methods: [engineLike()] });
+    const result = await fleet.authenticate([mschapv2]);
+    expect(result).toMatchObject({ outcome: 'success', keysMatch: true });
+    const [, b] = fleet.nodes as [Node, Node, Node];
+    expect(b.shared?.stats().owned).toBe(1);
+    // Challenges: the first names a (it began it), the second b (it restored it and owns it now).
+    const owners = fleet.answers.filter((d) => d[0] === 11).map((d) => ownerOf(d));
+    expect(owners).toEqual(['a', 'b']);
+    expect(sum(fleet.nodes, (n) => n.cluster.stats().forwarded)).toBe(1);
+    expect(b.server.stats().sessions).toBe(0);
+    expect(fleet.kv.size).toBe(0);
+  });
+
+  it('the round that starts it delivered to two servers: one owns it, the other sends nothing', async () => {
+    // No cache: both copies are restored from the bucket, so both start an "engine".
+    const fleet = makeFleet({
+      ids: ['a', 'b', 'c'],
+      methods: [engineLike()],
+      copies: 2,
+      maxCached: 0,
+    });
+    const result = await fleet.authenticate([mschapv2]);
+    expect(result?.outcome).toBe('success');
+    expect(sum(fleet.nodes, (n) => n.shared?.stats().owned ?? 0)).toBe(1);
+    expect(dropped(fleet.nodes, 'cluster-state-conflict')).toBeGreaterThan(0);
+  });
+});
+
+/** The server id an Access-Challenge's State names. */
+function ownerOf(datagram: Uint8Array): string | undefined {
+  for (let at = 20; at + 2 <= datagram.length; at += datagram[at + 1] || datagram.length) {
+    if (datagram[at] !== 24) continue;
+    const state = datagram.subarray(at + 2, at + (datagram[at + 1] as number));
+    return String.fromCharCode(...state.subarray(2, 2 + (state[1] as number)));
+  }
+  return undefined;
 }

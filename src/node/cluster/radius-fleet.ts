@@ -48,6 +48,8 @@ export function makeFleet(options: {
   copies?: number;
   /** Each server's `maxCachedConversations` (default the server's). */
   maxCached?: number;
+  /** The servers' methods (default MD5 and MSCHAPv2). */
+  methods?: readonly EapMethod[];
   /** Which live server takes delivery `n` (default round robin from `start`). */
   route?: (n: number, alive: number) => number;
 }) {
@@ -67,7 +69,7 @@ export function makeFleet(options: {
       clock,
       crypto: nodeCrypto,
       clients: [{ address: '127.0.0.0/8', secret: 'testing123' }],
-      methods: [md5, mschapv2],
+      methods: options.methods ?? [md5, mschapv2],
       users,
       sessionTimeoutMs: SESSION_TIMEOUT_MS,
       statePrefix: clusterStatePrefix(id),
