@@ -16,6 +16,7 @@ describe('natsConnectOptions', () => {
       name: 'netrx up lab-1',
       maxReconnectAttempts: -1,
       ignoreAuthErrorAbort: true,
+      noAsyncTraces: true,
     });
     expect(options.tls).toBeUndefined();
     expect(options.user).toBeUndefined();

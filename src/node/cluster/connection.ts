@@ -95,6 +95,10 @@ export async function natsConnectOptions(
   return {
     servers,
     name: settings.name ?? 'netrx',
+    // Without it the client builds two or three Error objects (stack traces)
+    // per request, a sixth of a KV server's CPU in bench/cluster's profile;
+    // errors keep their class and code.
+    noAsyncTraces: true,
     maxReconnectAttempts: -1,
     // A reconnect refused for its credentials (rotated on the server) is
     // retried like any other: fixing the server heals the host, no restart.
