@@ -53,6 +53,7 @@ import { NetrxError, type Clock, type Timer } from '../../runtime/index.js';
 import type { TraceRegistry } from '../../trace/index.js';
 import { buildRejection } from '../../websocket/index.js';
 import { nodeCrypto, systemClock } from '../runtime/index.js';
+import { remoteAddressKey } from '../runtime/remote-address.js';
 import { WebSocketServer, type SendResult, type WebSocket } from '../websocket/index.js';
 import { isLoopbackAddress } from './rpc-server.js';
 import {
@@ -335,7 +336,9 @@ export function createLrecWsEndpoint(options: LrecWsEndpointOptions): LrecWsEndp
     handleUpgrade: (request, socket, head) => {
       if (cap !== undefined) {
         const address = request.socket.remoteAddress ?? '?';
-        const held = perAddress.get(address) ?? 0;
+        // Counted under the shared key (all of loopback is one address); traced as it came.
+        const counted = remoteAddressKey(request.socket.remoteAddress);
+        const held = perAddress.get(counted) ?? 0;
         if (held >= cap) {
           addressRefused++;
           trace?.emit(CaptureWsEvent.connectionRefused, { address, reason: 'address-limit' });
@@ -345,11 +348,11 @@ export function createLrecWsEndpoint(options: LrecWsEndpointOptions): LrecWsEndp
           );
           return;
         }
-        perAddress.set(address, held + 1);
+        perAddress.set(counted, held + 1);
         socket.once('close', () => {
-          const left = (perAddress.get(address) ?? 1) - 1;
-          if (left > 0) perAddress.set(address, left);
-          else perAddress.delete(address);
+          const left = (perAddress.get(counted) ?? 1) - 1;
+          if (left > 0) perAddress.set(counted, left);
+          else perAddress.delete(counted);
         });
       }
       wss.handleUpgrade(request, socket, head, connected);
