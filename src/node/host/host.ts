@@ -259,6 +259,11 @@ export async function startHost(
     { [CAPTURE_PCAPNG_PATH]: () => pcapngAnswer(packets.pcapng()) },
     options.dashboardDir,
   );
+  // A dashboard file that vanished or could not be read: its path answers 503, the host runs on.
+  for (const problem of dashboard.problems) {
+    if (options.logger === undefined) log(problem);
+    else logger.error({ service: 'dashboard' }, problem);
+  }
 
   let url = '';
   try {
