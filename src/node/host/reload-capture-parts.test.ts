@@ -4,7 +4,7 @@
 // its sessions go on until their clients leave); neither drops a dashboard
 // viewer, a /capture client or an RPC session on what it does not touch.
 // Before, any of them restarted the whole capture service.
-import { connect, type Socket } from 'node:net';
+import { connect, createServer, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LREC_WS_SUBPROTOCOL } from '../../capture/index.js';
 import { VirtualClock } from '../../testing/index.js';
@@ -156,6 +156,42 @@ describe('netrx up: a capture reload touches only the part that changed (issue 1
     const moved = await connectLrecTcp({ host: '127.0.0.2', port: health.rpc.port ?? 0 });
     cleanups.push(() => moved.end());
     await expect(moved.open('tail')).rejects.toThrow(/BUSY|already open/i);
+  });
+
+  it('an RPC port that is taken fails the capture update as a whole (nothing of it changes): the old listener and its session go on; the same file applies once the port is free', async () => {
+    const host = await startHost(hostConfig(), {
+      version: '0',
+      services: servicesFromConfig(hostConfig()),
+    });
+    hosts.push(host);
+    const read = await readers(host);
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    cleanups.push(() => {
+      if (taken.listening) taken.close();
+    });
+    const port = (taken.address() as { port: number }).port;
+    const next = hostConfig({
+      rpc: { port },
+      ws: { keepAliveIntervalMs: 20_000, keepAliveTimeoutMs: 5000 },
+    });
+    const result = await host.reload(next, servicesFromConfig(next));
+    expect(result).toMatchObject({ ok: false, updated: [], failed: [{ name: 'capture' }] });
+    expect(result.failed[0]?.error).toMatch(/capture\.rpc\.port/);
+    expect((await captureHealth(host)).rpc).toMatchObject({
+      port: read.rpcPort,
+      retiringConnections: 0,
+    });
+    emit(host, 0, 10);
+    for (const receive of [read.viewer, read.shared, read.rpc])
+      expect(await drain(receive, 10)).toEqual({ delivered: 10, lost: 0 });
+    // The service kept its configuration, so the same file is tried again once the port is free.
+    await new Promise((resolve) => taken.close(resolve));
+    expect(await host.reload(next, servicesFromConfig(next))).toMatchObject({
+      ok: true,
+      updated: ['capture'],
+    });
+    expect((await captureHealth(host)).rpc.port).toBe(port);
   });
 
   it('a new keep-alive re-arms the open /capture connections at once; nothing is dropped by the reload itself', async () => {
