@@ -149,6 +149,14 @@ export function captureService(
       );
     }
   };
+  /** With http.token: the RPC listener is not covered by it (review S5), said at every bind. */
+  const warnUncovered = (listener: LrecTcpServer, context: HostContext) => {
+    if (options.tokenSet !== true) return;
+    const host = listener.host.includes(':') ? `[${listener.host}]` : listener.host;
+    context.log(
+      `capture: warning: http.token does not cover rpc://${host}:${listener.port}: MS-LREC has no authentication here, so any local user can read every event; set capture.rpc.enabled: false to close it`,
+    );
+  };
   const sessions = (): readonly EventSession[] => table?.sessions() ?? [];
   const service: CaptureService = {
     name: 'capture',
@@ -216,6 +224,7 @@ export function captureService(
           const old = rpc;
           rpc = nextRpc;
           if (old !== undefined) retireRpc(old);
+          if (nextRpc !== undefined) warnUncovered(nextRpc, context);
         }
         if (change.nats) {
           for (const name of nats?.sources.keys() ?? []) {
@@ -311,10 +320,7 @@ export function captureService(
         throw error;
       }
       const host = rpc.host.includes(':') ? `[${rpc.host}]` : rpc.host;
-      if (options.tokenSet === true)
-        context.log(
-          `capture: warning: http.token does not cover rpc://${host}:${rpc.port}: MS-LREC has no authentication here, so any local user can read every event; set capture.rpc.enabled: false to close it`,
-        );
+      warnUncovered(rpc, context);
       const auth = options.tokenSet === true ? 'no auth, not covered by http.token' : 'no auth';
       return `MS-LREC on rpc://${host}:${rpc.port} (loopback, ${auth}) and ${wsUrl}, session(s) ${names}`;
     },
