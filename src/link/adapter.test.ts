@@ -513,6 +513,64 @@ describe('Adapter: receiveComplete', () => {
     expect([frames, completes]).toEqual([2, 2]);
     expect(adapter.stats().bursts).toBe(2);
   });
+
+  it('a burst indicated from inside a binding does not complete the outer burst early', () => {
+    const adapter = new Adapter({ name: 'eth0', mac: OWN_MAC });
+    const log: string[] = [];
+    let nested = false;
+    adapter.openBinding(
+      {
+        receive() {
+          log.push('frame');
+          if (!nested) {
+            nested = true; // a loopback reply, indicated as its own burst mid-burst
+            adapter.indicateBurst([ARP_REQUEST]);
+          }
+          return 'accepted';
+        },
+        receiveComplete() {
+          log.push('complete');
+        },
+      },
+      { name: 'x' },
+    );
+    adapter.indicateBurst([ARP_REQUEST, ARP_REQUEST, ARP_REQUEST]);
+    // one completion, after the outer burst's last frame, covering all four
+    expect(log).toEqual(['frame', 'frame', 'frame', 'frame', 'complete']);
+    expect(adapter.stats().bursts).toBe(1);
+  });
+
+  it('fast-check: each binding completes once per outermost burst, after its last frame', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: 0, max: 3 }), { minLength: 1, maxLength: 8 }),
+        (nestedSizes) => {
+          const adapter = new Adapter({ name: 'eth0', mac: OWN_MAC });
+          const log: string[] = [];
+          const pending = [...nestedSizes];
+          adapter.openBinding(
+            {
+              receive() {
+                log.push('frame');
+                const size = pending.shift();
+                if (size !== undefined && size > 0) {
+                  adapter.indicateBurst(Array.from({ length: size }, () => ARP_REQUEST));
+                }
+                return 'accepted';
+              },
+              receiveComplete() {
+                log.push('complete');
+              },
+            },
+            { name: 'x' },
+          );
+          adapter.indicateBurst([ARP_REQUEST]);
+          expect(log.at(-1)).toBe('complete');
+          expect(log.filter((entry) => entry === 'complete')).toHaveLength(1);
+        },
+      ),
+    );
+  });
 });
 
 describe('Adapter: retaining full-packet indications', () => {

@@ -77,6 +77,8 @@ export class Adapter {
   private depth = 0;
   private currentLookahead = 0;
   private completing = false;
+  /** `indicateBurst` calls in progress: only the outermost one completes. */
+  private burstDepth = 0;
   private indicated = 0;
   private accepted = 0;
   private unclaimed = 0;
@@ -219,7 +221,9 @@ export class Adapter {
 
   /**
    * Indicates every frame of a burst, then runs `receiveComplete` once, and
-   * returns how many frames some binding accepted. A descriptor with
+   * returns how many frames some binding accepted. A burst indicated from
+   * inside a binding during another burst joins it: the outermost burst
+   * completes once, after its last frame. A descriptor with
    * `status: 'resources'` (NDIS_STATUS_RESOURCES) makes itself and every
    * later one in the burst must-copy; `options` apply to plain frames (and
    * `options.mustCopy` to all of them).
@@ -231,17 +235,24 @@ export class Adapter {
     let accepted = 0;
     let mustCopy = options.mustCopy ?? false;
     const oob = options.oob ?? NO_OOB;
-    for (const item of frames) {
-      let accepts: number;
-      if (item instanceof Uint8Array) {
-        accepts = this.indicateFrame(item, oob, mustCopy, options.release);
-      } else {
-        if (item.status === 'resources') mustCopy = true;
-        accepts = this.indicateFrame(item.frame, item.oob ?? NO_OOB, mustCopy, item.release);
+    // A binding may indicate a burst of its own mid-burst (a loopback reply):
+    // completing there would tell every binding the outer burst had ended.
+    this.burstDepth++;
+    try {
+      for (const item of frames) {
+        let accepts: number;
+        if (item instanceof Uint8Array) {
+          accepts = this.indicateFrame(item, oob, mustCopy, options.release);
+        } else {
+          if (item.status === 'resources') mustCopy = true;
+          accepts = this.indicateFrame(item.frame, item.oob ?? NO_OOB, mustCopy, item.release);
+        }
+        if (accepts > 0) accepted++;
       }
-      if (accepts > 0) accepted++;
+    } finally {
+      this.burstDepth--;
     }
-    this.receiveComplete();
+    if (this.burstDepth === 0) this.receiveComplete();
     return accepted;
   }
 

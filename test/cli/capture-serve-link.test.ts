@@ -22,6 +22,11 @@ describe('capture serve --link-vxlan', () => {
     expect(parseLinkVxlan(SPEC)).not.toHaveProperty('pcap');
   });
 
+  it('takes the adapter MTU as link vxlan --mtu does (same bounds)', () => {
+    expect(parseLinkVxlan(`${SPEC},mtu=1400`)).toMatchObject({ mtu: 1400 });
+    expect(parseLinkVxlan(SPEC)).not.toHaveProperty('mtu');
+  });
+
   it.each([
     ['bind=10.99.0.2:4789', 'missing remote='],
     [`${SPEC},vni=7`, 'vni given twice'],
@@ -30,6 +35,7 @@ describe('capture serve --link-vxlan', () => {
     [SPEC.replace('mac=02:00:00:00:00:02', 'mac=zz'), 'mac= is not a MAC address'],
     [SPEC.replace('ip=10.200.0.2/24', 'ip=10.200.0.2'), 'ip= expects A.B.C.D/NN'],
     [SPEC.replace('bind=10.99.0.2:4789', 'bind=nowhere'), 'bind= expects IP:PORT'],
+    [`${SPEC},mtu=67`, 'mtu=: expected an integer from 68 to 65535'],
   ])('refuses %s', async (spec, message) => {
     const err: string[] = [];
     const io: CliIo = {

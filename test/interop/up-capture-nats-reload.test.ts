@@ -75,11 +75,11 @@ describe.skipIf(peers.skip)(
           radius: { enabled: false },
           websocket: { echo: { enabled: false } },
           synthetic: { enabled: false },
+          cluster: { nats: { servers: [nats.url] } },
           capture: {
             rpc: { port: 0 },
-            sessions: [{ name: 'tail', providers: [GENERATOR.name], queueEvents: 256 }],
+            sessions: [{ name: 'tail', providers: [GENERATOR.guid], queueEvents: 256 }],
             nats: {
-              servers: [nats.url],
               host: hostName,
               publish: ['tail'],
               serve: [{ name: served, stream: 'tail', hosts: '*' }],

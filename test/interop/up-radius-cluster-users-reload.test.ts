@@ -94,8 +94,9 @@ describe.skipIf(peers.skip)(
           radius: {
             port: 0,
             users,
-            cluster: { servers: [nats.url], serverId: 'host-d-s1', id: 'host-d' },
+            cluster: { enabled: true, serverId: 'host-d-s1', id: 'host-d' },
           },
+          cluster: { nats: { servers: [nats.url] } },
           capture: { rpc: { enabled: false } },
           synthetic: { enabled: false },
         });

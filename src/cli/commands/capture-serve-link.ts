@@ -4,10 +4,11 @@
  * taps, so the served session carries the frames that host receives and
  * sends. SPEC is one argument, `key=value` pairs joined by commas:
  *
- *   bind=IP:PORT,remote=IP:PORT,vni=N,mac=MAC,ip=A.B.C.D/NN[,udp-echo=PORT][,pcap=FILE]
+ *   bind=IP:PORT,remote=IP:PORT,vni=N,mac=MAC,ip=A.B.C.D/NN[,udp-echo=PORT][,pcap=FILE][,mtu=N]
  *
  * `pcap=FILE` also records every frame whole, as `link vxlan --pcap` does
- * (the host's own record, to compare a remote capture with). Each link is
+ * (the host's own record, to compare a remote capture with); `mtu=N` sets the
+ * adapter MTU with `link vxlan --mtu`'s bounds. Each link is
  * interface index 1, 2, … in the packet events.
  */
 import { openPacketCaptureProvider } from '../../link/index.js';
@@ -23,7 +24,7 @@ import { parseMac } from '../../wire/index.js';
 import { integer } from '../args.js';
 import { UsageError } from '../command.js';
 
-const KEYS = ['bind', 'remote', 'vni', 'mac', 'ip', 'udp-echo', 'pcap'] as const;
+const KEYS = ['bind', 'remote', 'vni', 'mac', 'ip', 'udp-echo', 'pcap', 'mtu'] as const;
 
 export function parseLinkVxlan(spec: string): VxlanHostOptions {
   const flag = '--link-vxlan';
@@ -59,6 +60,7 @@ export function parseLinkVxlan(spec: string): VxlanHostOptions {
   if (ip === undefined) throw new UsageError(`${flag}: ip= expects A.B.C.D/NN`);
   const echo = values.get('udp-echo');
   const pcap = values.get('pcap');
+  const mtu = values.get('mtu');
   return {
     bind,
     remote,
@@ -68,6 +70,7 @@ export function parseLinkVxlan(spec: string): VxlanHostOptions {
     ipv6: [],
     ...(echo === undefined ? {} : { udpEcho: integer(`${flag} udp-echo=`, echo, 1, 65535) }),
     ...(pcap === undefined || pcap === '' ? {} : { pcap }),
+    ...(mtu === undefined ? {} : { mtu: integer(`${flag} mtu=`, mtu, 68, 65535) }),
   };
 }
 

@@ -21,7 +21,8 @@ import { CAPTURE_VIEWER_WS_PATH, CaptureViewers } from './capture-viewers.js';
 import type { HostConfig } from './config.js';
 import type { HostContext, HostService } from './host.js';
 import type { MetricFamily } from './metrics.js';
-import { startCaptureNats, type CaptureNats } from './capture-nats.js';
+import { startCaptureNats, usesNats, type CaptureNats } from './capture-nats.js';
+import { NATS_SERVICE, natsConnectionOf, type NatsService } from './nats-service.js';
 import { replaceChangedSessions, startConfiguredSession } from './capture-sessions.js';
 import { HostListenError, listenReason } from './start-errors.js';
 
@@ -103,7 +104,11 @@ export function captureChanges(
  */
 export function captureService(
   initial: HostConfig['capture'],
-  options: { readonly tokenSet?: boolean } = {},
+  options: {
+    readonly tokenSet?: boolean;
+    /** The host's NATS service (cluster.nats), whose connection capture.nats shares. */
+    readonly nats?: NatsService;
+  } = {},
 ): CaptureService {
   // Replaced by a reload's update in place (sessions, maxViewers only).
   let config = initial;
@@ -157,9 +162,21 @@ export function captureService(
       `capture: warning: http.token does not cover rpc://${host}:${listener.port}: MS-LREC has no authentication here, so any local user can read every event; set capture.rpc.enabled: false to close it`,
     );
   };
+  /** capture.nats over the host's NATS connection (cluster.nats), or undefined when unused. */
+  const openNats = async (wanted: HostConfig['capture'], context: HostContext) =>
+    usesNats(wanted)
+      ? await startCaptureNats(
+          wanted,
+          natsConnectionOf(context, options.nats, 'capture.nats'),
+          context.trace,
+          context.clock,
+        )
+      : undefined;
   const sessions = (): readonly EventSession[] => table?.sessions() ?? [];
   const service: CaptureService = {
     name: 'capture',
+    // Publishing or serving over NATS, it restarts with the host's connection.
+    ...(usesNats(initial) ? { dependsOn: [NATS_SERVICE] } : {}),
     get fingerprint() {
       return JSON.stringify(config);
     },
@@ -214,7 +231,7 @@ export function captureService(
         let nextNats = nats;
         if (change.nats) {
           try {
-            nextNats = await startCaptureNats(wanted, context.trace, context.clock);
+            nextNats = await openNats(wanted, context);
           } catch (error) {
             if (nextRpc !== rpc) await nextRpc?.close();
             throw error;
@@ -261,7 +278,7 @@ export function captureService(
       });
       for (const session of config.sessions) startConfiguredSession(created, session);
       // capture.nats: publishers for named sessions, sessions served from streams.
-      nats = await startCaptureNats(config, context.trace, context.clock);
+      nats = await openNats(config, context);
       startNatsSessions(created, nats);
       table = created;
       started = context;

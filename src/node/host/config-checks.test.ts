@@ -225,8 +225,17 @@ describe('host configuration: checks across the service sections', () => {
       'radius.users: an enabled RADIUS server needs users (or usersFile)',
     );
     expect(problem({ radius: { enabled: true, usersFile: file('users', 'x') } })).toBe(
-      'radius.usersFile: give users or usersFile, not both',
+      'radius.usersFile: the default users (demo) are still set: add `users: []` beside usersFile',
     );
+    expect(
+      problem({
+        radius: {
+          enabled: true,
+          users: [{ name: 'a', password: 'b' }],
+          usersFile: file('users', 'x'),
+        },
+      }),
+    ).toBe('radius.usersFile: give users or usersFile, not both');
     expect(problem({ radius: { enabled: true, clients: [] } })).toBe(
       'radius.clients: an enabled RADIUS server needs at least one client',
     );
@@ -265,6 +274,54 @@ describe('host configuration: checks across the service sections', () => {
     );
     expect(problem({ capture: { sessions: [{ name: 's', providers: [] }] } })).toBe(
       'capture.sessions[0].providers: name at least one provider (or *)',
+    );
+  });
+
+  it('a session provider must be one the host has, by name (any case) or GUID (review M5)', () => {
+    expect(
+      problem({ capture: { sessions: [{ name: 'default', providers: ['*', 'netrx-radus'] }] } }),
+    ).toMatch(
+      /^capture\.sessions\[0\]\.providers\[1\]: no provider is named "netrx-radus" \(did you mean "netrx-radius"\?\)/,
+    );
+    expect(problem({ capture: { sessions: [{ name: 's', providers: ['wifi'] }] } })).toMatch(
+      /^capture\.sessions\[0\]\.providers\[0\]: no provider is named "wifi"; the providers are: /,
+    );
+    expect(() =>
+      validateHostConfig({
+        capture: {
+          sessions: [
+            {
+              name: 's',
+              providers: [
+                'NETRX-RADIUS',
+                '{6e1b2a4c-0000-4000-8000-000000000001}',
+                '6e1b2a4c-0000-4000-8000-000000000002',
+              ],
+            },
+          ],
+        },
+      }),
+    ).not.toThrow();
+  });
+
+  it('the echo endpoint may not take a path the host serves itself (review H3)', () => {
+    for (const path of ['/capture', '/capture/viewer', '/health', '/metrics', '/api/x', '/trace']) {
+      expect(problem({ websocket: { echo: { path } } })).toMatch(
+        /^websocket\.echo\.path: .* is the host's own /,
+      );
+    }
+    expect(() => validateHostConfig({ websocket: { echo: { path: '/captured' } } })).not.toThrow();
+    expect(() =>
+      validateHostConfig({ websocket: { echo: { enabled: false, path: '/capture' } } }),
+    ).not.toThrow();
+  });
+
+  it('http.token with white space at either end is refused: a Bearer header cannot carry it (review L2)', () => {
+    expect(problem({ http: { token: ' '.repeat(20) } })).toBe(
+      'http.token: starts or ends with white space',
+    );
+    expect(problem({ http: { token: 'a-long-enough-token ' } })).toBe(
+      'http.token: starts or ends with white space',
     );
   });
 
@@ -316,27 +373,30 @@ describe('radius.radsec', () => {
     expect(config.radius.radsec.port).toBe(2083);
   });
 
-  it('is refused beside more than one RADIUS worker (RadSec would bypass the pool)', () => {
+  it('is accepted beside more than one RADIUS worker (RadSec goes through the pool)', () => {
     const clients = [{ name: 'ap', commonName: 'ap.example.net' }];
     const withWorkers = radsec({ clients });
-    expect(problem({ radius: { ...withWorkers.radius, workers: 2 } })).toMatch(
-      /^radius\.workers: RadSec is served with one worker only/,
-    );
+    const config = validateHostConfig({ radius: { ...withWorkers.radius, workers: 2 } });
+    expect(config.radius.workers).toBe(2);
+    expect(config.radius.radsec.enabled).toBe(true);
   });
 });
 
 describe('radius.cluster', () => {
+  const nats = { nats: { servers: ['nats://127.0.0.1:4222'] } };
   const enabled = {
-    radius: { cluster: { servers: ['nats://127.0.0.1:4222'], serverId: 's1' } },
+    radius: { cluster: { enabled: true, serverId: 's1' } },
+    cluster: nats,
   };
 
-  it('is off by default and takes servers, id, serverId and forwardTimeoutMs', () => {
+  it('is off by default and takes enabled, id, serverId, forwardTimeoutMs, stateKey and replicas', () => {
     expect(validateHostConfig({}).radius.cluster).toEqual({
-      servers: [],
+      enabled: false,
       id: 'netrx',
       serverId: '',
       forwardTimeoutMs: 1000,
       stateKey: '',
+      replicas: 1,
     });
     expect(validateHostConfig(enabled).radius.cluster).toMatchObject({ serverId: 's1' });
   });
@@ -345,21 +405,44 @@ describe('radius.cluster', () => {
     const hex = 'ab'.repeat(32);
     const withKey = (stateKey: string) => ({
       radius: { cluster: { ...enabled.radius.cluster, stateKey } },
+      cluster: nats,
     });
     expect(validateHostConfig(withKey(hex)).radius.cluster.stateKey).toBe(hex);
     const short = problem(withKey('ab'.repeat(16)));
     expect(short).toMatch(/^radius\.cluster\.stateKey: /);
     expect(short).not.toContain('ab'.repeat(16));
     expect(problem({ radius: { cluster: { stateKey: hex } } })).toMatch(
-      /^radius\.cluster\.stateKey: shared conversation state needs radius\.cluster\.servers/,
+      /^radius\.cluster\.stateKey: shared conversation state needs radius\.cluster\.enabled/,
+    );
+  });
+
+  it('takes 1 to 5 bucket replicas', () => {
+    const withReplicas = (replicas: number) => ({
+      ...enabled,
+      radius: { cluster: { ...enabled.radius.cluster, replicas } },
+    });
+    expect(validateHostConfig(withReplicas(3)).radius.cluster.replicas).toBe(3);
+    expect(problem(withReplicas(0))).toMatch(/^radius\.cluster\.replicas: expected an integer/);
+    expect(problem(withReplicas(6))).toMatch(/^radius\.cluster\.replicas: expected an integer/);
+  });
+
+  it('needs cluster.nats.servers when enabled', () => {
+    expect(problem({ radius: enabled.radius })).toMatch(
+      /^radius\.cluster\.enabled: needs cluster\.nats\.servers/,
+    );
+  });
+
+  it('refuses servers, which moved to cluster.nats.servers', () => {
+    expect(problem({ radius: { cluster: { servers: ['nats://127.0.0.1:4222'] } } })).toMatch(
+      /^radius\.cluster\.servers: moved to cluster\.nats\.servers/,
     );
   });
 
   it('needs a server id, one worker, and ids that are subject tokens', () => {
-    expect(problem({ radius: { cluster: { servers: ['nats://127.0.0.1:4222'] } } })).toMatch(
+    expect(problem({ radius: { cluster: { enabled: true } }, cluster: nats })).toMatch(
       /^radius\.cluster\.serverId: a clustered server needs its own id/,
     );
-    expect(problem({ radius: { ...enabled.radius, workers: 2 } })).toMatch(
+    expect(problem({ ...enabled, radius: { ...enabled.radius, workers: 2 } })).toMatch(
       /^radius\.workers: a RADIUS cluster is served with one worker only/,
     );
     expect(
@@ -367,9 +450,6 @@ describe('radius.cluster', () => {
     ).toMatch(/^radius\.cluster\.serverId/);
     expect(problem({ radius: { cluster: { ...enabled.radius.cluster, id: '' } } })).toMatch(
       /^radius\.cluster\.id/,
-    );
-    expect(problem({ radius: { cluster: { servers: ['http://x'] } } })).toMatch(
-      /^radius\.cluster\.servers\[0\]/,
     );
   });
 });

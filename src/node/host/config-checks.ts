@@ -14,7 +14,9 @@ import type { HostConfig } from './config.js';
 import { DEMO_SECRET, DEMO_USER } from './config-services.js';
 import { pemCertificates, pemPrivateKey } from './config-files.js';
 import { checkCaptureNats } from './config-nats.js';
-import { ConfigError } from './schema.js';
+import { checkClusterNats } from './config-cluster-nats.js';
+import { providerManifest } from './manifest.js';
+import { closest, ConfigError } from './schema.js';
 
 /** One socket a service binds: compared for clashes. */
 interface Binding {
@@ -27,8 +29,19 @@ interface Binding {
 /** `raw`: the value before defaults were filled in (what the file itself says). */
 export function checkServices(config: HostConfig, raw?: unknown): void {
   checkHttp(config);
-  checkRadius(config);
+  checkRadius(config, raw);
   checkCapture(config);
+  checkEchoPath(config);
+  checkClusterNats(config, {
+    checkFile,
+    checkPem: (key, file) => {
+      checkFile(key, file);
+      const certificates = pemCertificates(readFileSync(file, 'latin1'));
+      if (typeof certificates === 'string')
+        throw new ConfigError(key, `${JSON.stringify(file)} ${certificates}`);
+    },
+    checkPemPair: (cert, key) => checkPemFiles({ cert, key }),
+  });
   checkSynthetic(config, raw);
   checkPortScripts(config);
   checkClashes(bindings(config));
@@ -133,6 +146,9 @@ function checkHttp(config: HostConfig): void {
         `http.host ${host} is not loopback: set a token every client must present`,
       );
   }
+  if (token !== '' && token.trim() !== token)
+    // An Authorization header cannot carry it: HTTP trims header values.
+    throw new ConfigError('http.token', 'starts or ends with white space');
   if (token !== '' && token.length < 16)
     throw new ConfigError('http.token', 'too short: at least 16 characters');
   const { login, limits } = config.http;
@@ -200,12 +216,22 @@ function checkRadiusTls(radius: HostConfig['radius']): void {
     );
 }
 
-function checkRadius(config: HostConfig): void {
+function checkRadius(config: HostConfig, raw: unknown): void {
   const radius = config.radius;
   if (!radius.enabled) return;
   const publicAddress = !isLoopbackAddress(radius.host);
-  if (radius.users.length > 0 && radius.usersFile !== '')
-    throw new ConfigError('radius.usersFile', 'give users or usersFile, not both');
+  if (radius.users.length > 0 && radius.usersFile !== '') {
+    // The default users (demo) count as given: say so, or the file that set
+    // only usersFile reads as a contradiction (review L5).
+    const usersGiven =
+      (raw as { radius?: { users?: unknown } } | null | undefined)?.radius?.users !== undefined;
+    throw new ConfigError(
+      'radius.usersFile',
+      usersGiven
+        ? 'give users or usersFile, not both'
+        : 'the default users (demo) are still set: add `users: []` beside usersFile',
+    );
+  }
   if (radius.users.length === 0 && radius.usersFile === '')
     throw new ConfigError('radius.users', 'an enabled RADIUS server needs users (or usersFile)');
   checkFile('radius.usersFile', radius.usersFile);
@@ -231,12 +257,7 @@ function checkRadius(config: HostConfig): void {
   }
   checkRadSec(radius.radsec);
   checkRadiusTls(radius);
-  if (radius.radsec.enabled && radius.workers !== 1)
-    throw new ConfigError(
-      'radius.workers',
-      'RadSec is served with one worker only (for now): set workers: 1 or turn radsec off',
-    );
-  if (radius.cluster.servers.length > 0) {
+  if (radius.cluster.enabled) {
     if (radius.cluster.serverId === '')
       throw new ConfigError('radius.cluster.serverId', 'a clustered server needs its own id');
     if (radius.workers !== 1)
@@ -258,7 +279,7 @@ function checkRadius(config: HostConfig): void {
   } else if (radius.cluster.stateKey !== '') {
     throw new ConfigError(
       'radius.cluster.stateKey',
-      'shared conversation state needs radius.cluster.servers (NATS)',
+      'shared conversation state needs radius.cluster.enabled (and cluster.nats.servers)',
     );
   }
   if (radius.clients.length === 0)
@@ -320,8 +341,47 @@ function checkCapture(config: HostConfig): void {
         `capture.sessions[${i}].providers`,
         'name at least one provider (or *)',
       );
+    session.providers.forEach((provider, j) =>
+      checkProviderName(provider, `capture.sessions[${i}].providers[${j}]`),
+    );
   });
   checkCaptureNats(config);
+}
+
+const GUID = /^\{?[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}\}?$/i;
+
+/**
+ * A session naming a provider no service has would watch nothing, forever
+ * and silently: the likeliest typo. GUIDs pass as they are (a provider
+ * this build does not ship may register under one).
+ */
+function checkProviderName(provider: string, key: string): void {
+  if (provider === '*' || GUID.test(provider)) return;
+  const names = providerManifest().map((p) => p.name);
+  if (names.some((name) => name.toLowerCase() === provider.toLowerCase())) return;
+  const near = closest(provider, names);
+  throw new ConfigError(
+    key,
+    `no provider is named ${JSON.stringify(provider)}${near === undefined ? '' : ` (did you mean ${JSON.stringify(near)}?)`}; the providers are: ${names.join(', ')} (or * for all, or a GUID)`,
+  );
+}
+
+/**
+ * Paths the host serves itself. An echo endpoint on one of them (or below
+ * it) would take that route's upgrades: at /capture it accepted the
+ * capture clients and echoed their PDUs back (review H3).
+ */
+const HOST_PATHS = ['/health', '/metrics', '/login', '/logout', '/trace', '/api', '/capture'];
+
+function checkEchoPath(config: HostConfig): void {
+  const { enabled, path } = config.websocket.echo;
+  if (!enabled) return;
+  const taken = HOST_PATHS.find((own) => path === own || path.startsWith(`${own}/`));
+  if (taken !== undefined)
+    throw new ConfigError(
+      'websocket.echo.path',
+      `${path} is the host's own ${taken === path ? 'path' : `${taken} route`}; pick another (the host serves ${HOST_PATHS.join(', ')})`,
+    );
 }
 
 /**

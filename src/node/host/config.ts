@@ -8,6 +8,7 @@ import { checkServices, isDemoSecret } from './config-checks.js';
 import { isLoopbackAddress } from '../capture/index.js';
 import { DEMO_USER } from './config-services.js';
 import { captureSection, httpSection, radiusSection, syntheticSection } from './config-services.js';
+import { clusterNatsSection } from './config-cluster-nats.js';
 import {
   allowedSourceProblem,
   gatewayProblem,
@@ -253,6 +254,8 @@ export const hostConfigSchema = object({
   ),
   radius: radiusSection,
   capture: captureSection,
+  /** What a host shares with others: the NATS connection (docs/cluster.md). */
+  cluster: section(object({ nats: clusterNatsSection })),
   synthetic: syntheticSection,
   /** Structured log lines (pino, JSON) on standard error. */
   log: section(
@@ -276,12 +279,12 @@ export function defaultHostConfig(): HostConfig {
   return hostConfigSchema.defaults();
 }
 
-/** Validates an already-parsed configuration value; throws ConfigError naming the bad key. */
 /** The adapter (and service) name of a link.vxlan entry. */
 export function vxlanAdapterName(vxlan: { readonly vni: number; readonly name: string }): string {
   return vxlan.name === '' ? `vxlan${vxlan.vni}` : vxlan.name;
 }
 
+/** Validates an already-parsed configuration value; throws ConfigError naming the bad key. */
 export function validateHostConfig(value: unknown): HostConfig {
   const config = hostConfigSchema.check(value ?? {}, '');
   // Checks across keys, as `netrx link vxlan` makes them: refused here, not after `up` started.

@@ -26,6 +26,7 @@ import { PORT_PROVIDER, PortEventDescriptor } from '../../port/events.js';
 import { RADIUS_PROVIDER, RadiusEventDescriptor } from '../../radius/events.js';
 import type { EventDescriptor, FieldSpec } from '../../trace/index.js';
 import { WEBSOCKET_PROVIDER, WebSocketEvent } from '../../websocket/events.js';
+import { CLUSTER_PROVIDER, ClusterEvent } from '../cluster/events.js';
 import { NodeLinkEvent } from '../link/events.js';
 import { HOST_PROVIDER, HostEvent } from './events.js';
 import { SYNTHETIC_PEER_PROVIDER, SyntheticPeerEvent } from './synthetic-service.js';
@@ -59,6 +60,7 @@ const sets: readonly {
   { ...CAPTURE_RPC_PROVIDER, events: [CaptureRpcEvent] },
   { ...CAPTURE_WS_PROVIDER, events: [CaptureWsEvent] },
   { ...SYNTHETIC_PEER_PROVIDER, events: [SyntheticPeerEvent] },
+  { ...CLUSTER_PROVIDER, events: [ClusterEvent] },
   {
     guid: PACKET_CAPTURE_PROVIDER_GUID,
     name: PACKET_CAPTURE_PROVIDER_NAME,

@@ -39,6 +39,7 @@ import {
 } from '../radius/index.js';
 import type { NatsRadiusClusterLink } from '../cluster/radius-link.js';
 import { loadStateKey } from '../cluster/state-key.js';
+import { NATS_SERVICE, natsConnectionOf, type NatsService } from './nats-service.js';
 import { aes256GcmAead } from '../runtime/aead.js';
 import type { HostConfig } from './config.js';
 import { DEMO_SECRET, DEMO_USER } from './config-services.js';
@@ -179,7 +180,11 @@ function onlyUsersDiffer(before: RadiusConfig, after: RadiusConfig): boolean {
   return rest(before) === rest(after);
 }
 
-export function radiusService(initial: RadiusConfig): RadiusService {
+/**
+ * `nats`: the host's NATS service built from the same configuration, whose
+ * connection a clustered server (`radius.cluster.enabled`) shares.
+ */
+export function radiusService(initial: RadiusConfig, nats?: NatsService): RadiusService {
   // Replaced by a reload's update in place (the users only).
   let config = initial;
   let fingerprint = fingerprintOf(config);
@@ -198,6 +203,8 @@ export function radiusService(initial: RadiusConfig): RadiusService {
   let tlsSummary: ServerTlsSummary | undefined;
   return {
     name: 'radius',
+    // Clustered, it runs on the host's NATS connection: it restarts with it.
+    ...(initial.enabled && initial.cluster.enabled ? { dependsOn: [NATS_SERVICE] } : {}),
     get fingerprint() {
       return fingerprint;
     },
@@ -305,17 +312,16 @@ export function radiusService(initial: RadiusConfig): RadiusService {
         },
         { level: TraceLevel.Information, matchAnyKeyword: RadiusKeyword.Sessions },
       );
-      const clustered = config.cluster.servers.length > 0;
+      const clustered = config.cluster.enabled;
       try {
         // Loaded only when configured: a host without a cluster never loads the NATS client.
         link = clustered
           ? await (
               await import('../cluster/radius-link.js')
-            ).connectRadiusClusterLink({
-              servers: config.cluster.servers,
-              clusterId: config.cluster.id,
-              name: `netrx-radius-${config.cluster.serverId}`,
-            })
+            ).radiusClusterLinkOver(
+              natsConnectionOf(context, nats, 'radius.cluster'),
+              config.cluster.id,
+            )
           : undefined;
         server = await startRadiusServer({
           host: config.host,
@@ -352,6 +358,7 @@ export function radiusService(initial: RadiusConfig): RadiusService {
                         shared: {
                           kv: await link.conversationBucket({
                             ttlMs: RADIUS_SERVER_DEFAULTS.sessionTimeoutMs,
+                            replicas: config.cluster.replicas,
                           }),
                           aead: aes256GcmAead(
                             loadStateKey('radius.cluster.stateKey', config.cluster.stateKey),
@@ -365,6 +372,9 @@ export function radiusService(initial: RadiusConfig): RadiusService {
         subscription.disable();
         await link?.close();
         link = undefined;
+        // Not a socket's: the cluster's (the bucket refused, NATS went away), named so.
+        if ((error as NodeJS.ErrnoException).syscall === undefined && clustered)
+          throw new Error(`radius.cluster: ${(error as Error).message}`, { cause: error });
         // A TCP listen that failed is RadSec's; a UDP bind, the RADIUS port's.
         const radsec = (error as NodeJS.ErrnoException).syscall === 'listen';
         throw new HostListenError(

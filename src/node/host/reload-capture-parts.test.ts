@@ -39,8 +39,8 @@ function hostConfig(capture: Record<string, unknown> = {}): HostConfig {
     capture: {
       rpc: { port: 0 },
       sessions: [
-        { name: 'default', providers: [GENERATOR.name], queueEvents: 256 },
-        { name: 'tail', providers: [GENERATOR.name], queueEvents: 256 },
+        { name: 'default', providers: [GENERATOR.guid], queueEvents: 256 },
+        { name: 'tail', providers: [GENERATOR.guid], queueEvents: 256 },
       ],
       ...capture,
     },

@@ -56,8 +56,8 @@ function hostConfig(overrides: Record<string, unknown> = {}): HostConfig {
       rpc: { port: 0 },
       sessions: [
         { name: 'default', providers: ['*'] },
-        { name: 'tail', providers: [GENERATOR.name], queueEvents: 64 },
-        { name: 'other', providers: [GENERATOR.name], queueEvents: 64 },
+        { name: 'tail', providers: [GENERATOR.guid], queueEvents: 64 },
+        { name: 'other', providers: [GENERATOR.guid], queueEvents: 64 },
       ],
     },
     synthetic: { enabled: false },
@@ -143,7 +143,7 @@ describe('netrx up: a reload restarts only what changed (review D7)', () => {
           ...first.capture,
           sessions: [
             ...first.capture.sessions.filter((s) => s.name !== 'other'),
-            { name: 'other', providers: [GENERATOR.name], level: 5, queueEvents: 128 },
+            { name: 'other', providers: [GENERATOR.guid], level: 5, queueEvents: 128 },
             { name: 'third', providers: ['*'], level: 4, queueEvents: 256 },
           ],
         },

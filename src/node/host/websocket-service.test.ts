@@ -56,6 +56,30 @@ describe('netrx up: websocket.echo', () => {
   });
 });
 
+describe('netrx up: websocket.echo speaks no subprotocol (review H3)', () => {
+  it('a client offering a subprotocol (the capture one) gets none, so it cannot take the echo for its server', async () => {
+    const config = validateHostConfig({
+      http: { port: 0 },
+      radius: { enabled: false },
+      synthetic: { enabled: false },
+      capture: { rpc: { port: 0 } },
+    });
+    const host = await startHost(config, {
+      version: '0.0.0',
+      services: servicesFromConfig(config),
+    });
+    hosts.push(host);
+    const url = new URL('/ws/echo', host.url.replace(/^http/, 'ws'));
+    const client = new WebSocket(url, ['netrx.lrec.v1']);
+    const outcome = await new Promise<string>((resolve) => {
+      client.once('open', () => resolve(`open with ${JSON.stringify(client.protocol)}`));
+      client.once('error', (error: Error) => resolve(`error: ${error.message}`));
+    });
+    client.terminate();
+    expect(outcome).toBe('open with ""');
+  });
+});
+
 describe('netrx up: the WebSocket path before anyone connects (issue 17)', () => {
   async function startDefault(): Promise<RunningHost> {
     const config = validateHostConfig({

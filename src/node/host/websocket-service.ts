@@ -33,6 +33,9 @@ export function websocketEchoService(config: HostConfig['websocket']['echo']): H
         perMessageDeflate: config.deflate,
         maxPayload: config.maxMessage,
         keepAliveInterval: config.keepAliveMs === 0 ? undefined : config.keepAliveMs,
+        // An echo speaks no subprotocol: choosing the client's first one (the
+        // ws default) would let it pose as, say, the capture endpoint.
+        handleProtocols: () => false,
         trace: context.trace,
       });
       server = wss;

@@ -7,10 +7,16 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { UserStore } from '../../eap/index.js';
-import { RadiusServer, workerStatePrefix, type RadiusEndpoint } from '../../radius/index.js';
+import {
+  RadiusServer,
+  workerStatePrefix,
+  type RadiusClientEntry,
+  type RadiusEndpoint,
+} from '../../radius/index.js';
 import { TraceRegistry, type TraceSubscription } from '../../trace/index.js';
 import { systemClock } from '../runtime/clock.js';
 import { nodeCrypto } from '../runtime/crypto.js';
+import { IN_META, NO_CLIENT } from './worker-protocol.js';
 import type {
   ForwardedEvent,
   FromWorker,
@@ -125,22 +131,38 @@ function mirror(m: TraceMirror): void {
   );
 }
 
+/** The clients the receiving thread identified (RadSec), one object per number. */
+const clients = new Map<number, RadiusClientEntry>();
+
+/** Where datagram `i` of a batch came from, with its client when the transport named one. */
+function endpointOf(meta: readonly (string | number)[], i: number): RadiusEndpoint {
+  const at = IN_META * i;
+  const address = meta[at] as string;
+  const from = meta[at + 1] as number;
+  const listener = meta[at + 2] as string;
+  const clientId = meta[at + 3] as number;
+  const client = clientId === NO_CLIENT ? undefined : clients.get(clientId);
+  return {
+    address,
+    port: from,
+    ...(listener === '' ? {} : { listener }),
+    ...(client === undefined ? {} : { client }),
+  };
+}
+
 port.on('message', (message: ToWorker) => {
   switch (message.t) {
     case 'in': {
       const { datagrams, meta } = message;
-      for (let i = 0; i < datagrams.length; i++) {
-        const listener = meta[3 * i + 2] as string;
-        const from: RadiusEndpoint =
-          listener === ''
-            ? { address: meta[3 * i] as string, port: meta[3 * i + 1] as number }
-            : { address: meta[3 * i] as string, port: meta[3 * i + 1] as number, listener };
-        core.receive(datagrams[i] as Uint8Array, from, 'auth');
-      }
+      for (let i = 0; i < datagrams.length; i++)
+        core.receive(datagrams[i] as Uint8Array, endpointOf(meta, i), 'auth');
       done += datagrams.length;
       schedule();
       break;
     }
+    case 'client':
+      clients.set(message.id, message.entry);
+      break;
     case 'trace':
       mirror(message.mirror);
       break;

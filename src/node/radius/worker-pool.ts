@@ -28,17 +28,24 @@
  *   progress included; a worker started later (a crash's replacement) gets
  *   the latest users too;
  * - `close()`: stop routing, flush, tell each worker to stop, send the
- *   answers it still had, wait for it (2 s, then terminate).
+ *   answers it still had, wait for it (2 s, then terminate);
+ * - a datagram whose transport identified its client (RadSec: the entry its
+ *   certificate maps to, `RadiusEndpoint.client`) carries that entry's
+ *   number; each entry is sent to every worker once, before the first batch
+ *   that names it (and to a replacement worker when it is ready), so the
+ *   worker's core sees one stable entry per client, as on one thread.
  */
 import { Worker } from 'node:worker_threads';
 import { EAP_PROVIDER } from '../../eap/index.js';
 import {
   RADIUS_PROVIDER,
   routeRequest,
+  type RadiusClientEntry,
   type RadiusEndpoint,
   type RadiusServerStats,
 } from '../../radius/index.js';
 import type { TraceProvider, TraceRegistry } from '../../trace/index.js';
+import { NO_CLIENT } from './worker-protocol.js';
 import type {
   FromWorker,
   RadiusWorkerSettings,
@@ -166,6 +173,9 @@ export class RadiusWorkerPool {
   private readonly statsWaiters = new Map<number, (stats: RadiusServerStats) => void>();
   private nextUsersId = 1;
   private readonly usersWaiters = new Map<number, (error: string | undefined) => void>();
+  /** Client entries the transport identified, by the number the workers know them by. */
+  private readonly clientIds = new Map<RadiusClientEntry, number>();
+  private readonly clientEntries: RadiusClientEntry[] = [];
 
   constructor(options: RadiusWorkerPoolOptions) {
     this.options = options;
@@ -237,9 +247,14 @@ export class RadiusWorkerPool {
       this.drop(slot.ready ? 'worker-busy' : 'worker-unavailable');
       return;
     }
-    // Deliberate copy: the socket's buffer is not ours to transfer.
+    // Deliberate copy: the socket's (or the stream framer's) buffer is not ours to transfer.
     slot.datagrams.push(datagram.slice());
-    slot.meta.push(from.address, from.port, from.listener ?? '');
+    slot.meta.push(
+      from.address,
+      from.port,
+      from.listener ?? '',
+      from.client === undefined ? NO_CLIENT : this.clientId(from.client),
+    );
     if (!this.flushScheduled) {
       this.flushScheduled = true;
       setImmediate(() => this.flush());
@@ -344,6 +359,26 @@ export class RadiusWorkerPool {
     await Promise.all(this.slots.map((slot) => this.stopSlot(slot)));
   }
 
+  /** The entry's number, sent to every ready worker the first time it is seen. */
+  private clientId(entry: RadiusClientEntry): number {
+    const known = this.clientIds.get(entry);
+    if (known !== undefined) return known;
+    const id = this.clientEntries.length;
+    this.clientIds.set(entry, id);
+    // A client's session limit is split over the workers, as the UDP clients' are.
+    const n = this.options.workers;
+    this.clientEntries.push(
+      entry.maxSessions === undefined
+        ? entry
+        : { ...entry, maxSessions: divided(entry.maxSessions, 0, n) },
+    );
+    // Before the batch that names it (flush posts later): a port keeps its messages in order.
+    const shared = this.clientEntries[id] as RadiusClientEntry;
+    for (const slot of this.slots)
+      if (slot.ready) this.post(slot, { t: 'client', id, entry: shared });
+    return id;
+  }
+
   private poolStats(): RadiusWorkerPoolStats {
     return {
       workers: this.options.workers,
@@ -404,6 +439,8 @@ export class RadiusWorkerPool {
           case 'ready':
             slot.ready = true;
             for (const m of this.mirrors.values()) this.post(slot, { t: 'trace', mirror: m });
+            for (const [id, entry] of this.clientEntries.entries())
+              this.post(slot, { t: 'client', id, entry });
             settled = true;
             resolve();
             this.flush();

@@ -6,6 +6,7 @@
  */
 import type { EventDescriptor } from '../../trace/index.js';
 import type {
+  RadiusClientEntry,
   RadiusClientOptions,
   RadiusServerOptions,
   RadiusServerStats,
@@ -63,14 +64,28 @@ export interface TraceMirror {
   readonly matchAllKeyword: bigint;
 }
 
-/** `meta` holds address, port, listener ('' for none) per datagram. */
+/**
+ * `meta` holds address, port, listener ('' for none) and client (the number
+ * a `client` message gave it, -1 for none) per datagram: `IN_META` values.
+ */
 export type ToWorker =
   | { readonly t: 'in'; readonly datagrams: Uint8Array[]; readonly meta: (string | number)[] }
+  /**
+   * A client entry the transport identified (RadSec: by certificate), sent
+   * once before the first datagram that names it: the core tells clients
+   * apart by entry, so each worker keeps one object per number.
+   */
+  | { readonly t: 'client'; readonly id: number; readonly entry: RadiusClientEntry }
   | { readonly t: 'trace'; readonly mirror: TraceMirror }
   | { readonly t: 'stats'; readonly id: number }
   /** New users: `createRadiusWorkerUsers(data)` of the setup module replaces the store. */
   | { readonly t: 'users'; readonly id: number; readonly data: unknown }
   | { readonly t: 'stop' };
+
+/** Values per datagram in an `in` batch's `meta`. */
+export const IN_META = 4;
+/** The client number of a datagram whose client the core looks up by address. */
+export const NO_CLIENT = -1;
 
 export interface ForwardedEvent {
   readonly guid: string;

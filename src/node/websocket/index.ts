@@ -12,7 +12,9 @@
  */
 export { WebSocket } from './websocket.js';
 export { CLOSED, CLOSING, CONNECTING, OPEN } from './ready-state.js';
-export type { SendCallback, SendOptions, SendResult } from './ready-state.js';
+export type { SendCallback, SendOptions, SendPreparedOptions, SendResult } from './ready-state.js';
+export type { BroadcastOptions, BroadcastResult, PrepareOptions } from './broadcast.js';
+export { PreparedMessage } from '../../websocket/index.js';
 export type { RawData } from './message-data.js';
 export type { BinaryType, SendData } from './message-data.js';
 export type {
@@ -29,6 +31,12 @@ export {
 } from './server.js';
 export { parseWebSocketUrl, type ClientOptions, type ClientPerMessageDeflate } from './client.js';
 export { createWebSocketStream } from './stream.js';
+export {
+  DEFAULT_HTTP2_IDLE_TIMEOUT,
+  DEFAULT_STREAMS_PER_SESSION,
+  Http2WebSocketAgent,
+  type Http2WebSocketAgentOptions,
+} from './http2-agent.js';
 export {
   DEFAULT_BACKPRESSURE_ABOVE,
   DEFAULT_MAX_BACKPRESSURE,
