@@ -35,6 +35,7 @@ import {
   type RadSecListenerOptions,
   type RadiusUdpServer,
   type StandardMethodName,
+  type StandardWorkerUsers,
 } from '../radius/index.js';
 import type { NatsRadiusClusterLink } from '../cluster/radius-link.js';
 import { loadStateKey } from '../cluster/state-key.js';
@@ -193,6 +194,7 @@ export function radiusService(initial: RadiusConfig, nats?: NatsService): Radius
   let server: RadiusUdpServer | undefined;
   let link: NatsRadiusClusterLink | undefined;
   let subscription: TraceSubscription | undefined;
+  let log: (line: string) => void = () => undefined;
   /** `method result` → count, from RadiusSessionEnded. */
   const auths = new Map<string, { method: string; result: string; count: number }>();
   /** The newest ended conversations, newest first, for the dashboard's snapshot. */
@@ -210,28 +212,42 @@ export function radiusService(initial: RadiusConfig, nats?: NatsService): Radius
      * A reload that changes only the users (a user added to `radius.users`
      * or to the users file, as with FreeRADIUS): the running server looks
      * them up in the new list from now on, and an EAP conversation half-way
-     * through goes on (review D7). Not with worker threads (each holds its
-     * own copy) or a cluster; a users file that does not read or parse
-     * (or names the demo user off loopback) leaves it to a restart, which
-     * refuses the reload as before.
+     * through goes on (review D7). With worker threads, each worker is sent
+     * the new users (`RadiusWorkerPool.updateUsers`): requests routed after
+     * the update see them, conversations in progress keep their State. In
+     * a cluster each server runs its own configuration: this one's users
+     * change here, the others' with their own files. A users file that
+     * does not read or parse (or names the demo user off loopback) leaves
+     * it to a restart, which refuses the reload as before.
      */
     updateInPlace(next) {
-      if (server === undefined || !isRadiusService(next)) return undefined;
+      const running = server;
+      if (running === undefined || !isRadiusService(next)) return undefined;
       const wanted = next.radiusConfig();
       if (!onlyUsersDiffer(config, wanted)) return undefined;
-      if (workerCount(config.workers) !== 1 || config.cluster.enabled) return undefined;
       let store: UserStore;
+      let forWorkers: StandardWorkerUsers;
       try {
-        store =
-          wanted.usersFile === ''
-            ? new StaticUserStore(wanted.users)
-            : usersFromText(wanted, readFileSync(wanted.usersFile, 'utf8')).store;
+        if (wanted.usersFile === '') {
+          store = new StaticUserStore(wanted.users);
+          forWorkers = { users: wanted.users };
+        } else {
+          const loaded = usersFromText(wanted, readFileSync(wanted.usersFile, 'utf8'));
+          store = loaded.store;
+          forWorkers = { usersFile: loaded.text };
+        }
       } catch {
         return undefined;
       }
       const nextFingerprint = next.fingerprint ?? fingerprintOf(wanted);
       return () => {
         currentUsers = store;
+        // Checked here already (parsed above): a worker refusing them keeps its old users, said in the log.
+        running.pool
+          ?.updateUsers(forWorkers)
+          .catch((error: unknown) =>
+            log(`radius: users not updated in a worker: ${(error as Error).message}`),
+          );
         config = wanted;
         fingerprint = nextFingerprint;
       };
@@ -239,6 +255,7 @@ export function radiusService(initial: RadiusConfig, nats?: NatsService): Radius
     radiusConfig: () => config,
     address: () => (server === undefined ? undefined : { address: config.host, port: server.port }),
     async start(context) {
+      log = context.log;
       const loaded = await usersOf(config);
       currentUsers = loaded.store;
       const radsec = await radsecOf(config);

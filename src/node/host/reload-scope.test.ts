@@ -56,8 +56,8 @@ function hostConfig(overrides: Record<string, unknown> = {}): HostConfig {
       rpc: { port: 0 },
       sessions: [
         { name: 'default', providers: ['*'] },
-        { name: 'tail', providers: [GENERATOR.name], queueEvents: 64 },
-        { name: 'other', providers: [GENERATOR.name], queueEvents: 64 },
+        { name: 'tail', providers: [GENERATOR.guid], queueEvents: 64 },
+        { name: 'other', providers: [GENERATOR.guid], queueEvents: 64 },
       ],
     },
     synthetic: { enabled: false },
@@ -143,7 +143,7 @@ describe('netrx up: a reload restarts only what changed (review D7)', () => {
           ...first.capture,
           sessions: [
             ...first.capture.sessions.filter((s) => s.name !== 'other'),
-            { name: 'other', providers: [GENERATOR.name], level: 5, queueEvents: 128 },
+            { name: 'other', providers: [GENERATOR.guid], level: 5, queueEvents: 128 },
             { name: 'third', providers: ['*'], level: 4, queueEvents: 256 },
           ],
         },
@@ -168,10 +168,12 @@ describe('netrx up: a reload restarts only what changed (review D7)', () => {
     }
   });
 
-  it('an EAP conversation half-way through survives a reload that restarts only capture', async () => {
+  it('an EAP conversation half-way through survives a reload that restarts only capture (a larger session table)', async () => {
     const first = hostConfig();
     const host = await start(first);
-    const next = hostConfig({ capture: { ...first.capture, rpc: { enabled: false } } });
+    // More sessions than the running table holds (16): only a restart takes that.
+    const more = Array.from({ length: 17 }, (_, i) => ({ name: `s${i}`, providers: ['*'] }));
+    const next = hostConfig({ capture: { ...first.capture, sessions: more } });
     const relay = await holdSecondRequest(await radiusPortOf(host), () =>
       host.reload(next, servicesFromConfig(next)),
     );

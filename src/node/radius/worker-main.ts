@@ -6,6 +6,7 @@
  * back with every batch.
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import type { UserStore } from '../../eap/index.js';
 import {
   RadiusServer,
   workerStatePrefix,
@@ -32,15 +33,32 @@ const init = workerData as WorkerInit;
 const post = (message: FromWorker, transfer: ArrayBuffer[] = []) =>
   port.postMessage(message, transfer);
 
+interface SetupModule {
+  createRadiusWorkerOptions(data: unknown): RadiusWorkerBuilt | Promise<RadiusWorkerBuilt>;
+  /** Optional: the users alone, for an update in place (`{ t: 'users' }`). */
+  createRadiusWorkerUsers?(data: unknown): UserStore;
+}
+
 let built: RadiusWorkerBuilt;
+let setup: SetupModule;
+/** The users now; the core looks them up through `users` below, so an update swaps them. */
+let currentUsers: UserStore | undefined;
 try {
-  const setup = (await import(init.setup.module)) as {
-    createRadiusWorkerOptions(data: unknown): RadiusWorkerBuilt | Promise<RadiusWorkerBuilt>;
-  };
+  setup = (await import(init.setup.module)) as SetupModule;
   built = await setup.createRadiusWorkerOptions(init.setup.data);
+  currentUsers = built.users;
+  if (init.users !== undefined) currentUsers = usersOf(init.users);
 } catch (error) {
   post({ t: 'failed', message: (error as Error).message });
   throw error;
+}
+
+function usersOf(data: unknown): UserStore {
+  if (built.users === undefined)
+    throw new Error('this worker looks users up through a provider: they cannot be replaced');
+  if (setup.createRadiusWorkerUsers === undefined)
+    throw new Error(`${init.setup.module} exports no createRadiusWorkerUsers`);
+  return setup.createRadiusWorkerUsers(data);
 }
 
 const registry = new TraceRegistry({ clock: systemClock });
@@ -79,6 +97,9 @@ function schedule(): void {
 const core = new RadiusServer({
   ...init.settings,
   ...built,
+  ...(built.users === undefined
+    ? {}
+    : { users: { lookup: (name: string) => currentUsers?.lookup(name) } }),
   clock: systemClock,
   crypto: nodeCrypto,
   trace: registry,
@@ -147,6 +168,16 @@ port.on('message', (message: ToWorker) => {
       break;
     case 'stats':
       post({ t: 'stats', id: message.id, stats: core.stats() });
+      break;
+    case 'users':
+      // Between two batches: every request after this message sees the new
+      // users; a conversation in progress keeps its State and goes on.
+      try {
+        currentUsers = usersOf(message.data);
+        post({ t: 'users', id: message.id });
+      } catch (error) {
+        post({ t: 'users', id: message.id, error: (error as Error).message });
+      }
       break;
     case 'stop':
       if (scheduled) flush();

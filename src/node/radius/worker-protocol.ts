@@ -16,7 +16,9 @@ import type {
  * How a worker builds what cannot cross threads (EAP methods, the user store
  * or provider): an ES module it imports, and data for it. The module exports
  * `createRadiusWorkerOptions(data)` returning (or resolving to)
- * `RadiusWorkerBuilt`. worker-setup.ts is the standard one.
+ * `RadiusWorkerBuilt`. worker-setup.ts is the standard one. A module that
+ * also exports `createRadiusWorkerUsers(data)` (returning a `UserStore`)
+ * lets the pool swap the users in place (`RadiusWorkerPool.updateUsers`).
  */
 export interface RadiusWorkerSetup {
   /** The module's URL (file: URL string). */
@@ -48,6 +50,8 @@ export interface WorkerInit {
   readonly workers: number;
   readonly settings: RadiusWorkerSettings;
   readonly setup: RadiusWorkerSetup;
+  /** The latest `updateUsers` data, so a worker replacing a crashed one has the users now. */
+  readonly users?: unknown;
 }
 
 /** A provider's combined enablement on the receiving thread, mirrored in each worker. */
@@ -74,6 +78,8 @@ export type ToWorker =
   | { readonly t: 'client'; readonly id: number; readonly entry: RadiusClientEntry }
   | { readonly t: 'trace'; readonly mirror: TraceMirror }
   | { readonly t: 'stats'; readonly id: number }
+  /** New users: `createRadiusWorkerUsers(data)` of the setup module replaces the store. */
+  | { readonly t: 'users'; readonly id: number; readonly data: unknown }
   | { readonly t: 'stop' };
 
 /** Values per datagram in an `in` batch's `meta`. */
@@ -101,4 +107,6 @@ export type FromWorker =
       readonly stats: RadiusServerStats | undefined;
     }
   | { readonly t: 'stats'; readonly id: number; readonly stats: RadiusServerStats }
+  /** The users of update `id` are in place (`error`: they are not, and why). */
+  | { readonly t: 'users'; readonly id: number; readonly error?: string }
   | { readonly t: 'stopped'; readonly stats: RadiusServerStats };
