@@ -40,6 +40,16 @@ describe('NKey seeds (checked without the NATS client)', () => {
     );
   });
 
+  it('refuses a last character whose unused low bits are set (the octets alone would still match)', () => {
+    const seed = decode(nkeys.createUser().getSeed());
+    const last = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567'.indexOf(seed.at(-1) ?? '');
+    // 58 characters carry 290 bits for 288: the last two bits are padding.
+    const changed = `${seed.slice(0, -1)}${'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567'[last ^ 1] ?? ''}`;
+    expect(nkeyUserSeedProblem(changed)).toBe(
+      'not an NKey seed: its last character has padding bits set (a typo?)',
+    );
+  });
+
   it('never throws on arbitrary text', () => {
     fc.assert(
       fc.property(fc.string({ maxLength: 80 }), (text) => {

@@ -22,6 +22,8 @@ export function nkeyUserSeedProblem(text: string): string | undefined {
   const raw = base32Decode(seed);
   if (raw === undefined || raw.length !== SEED_OCTETS)
     return 'not an NKey seed: characters outside base32 (A-Z, 2-7)';
+  if (raw === PADDING_SET)
+    return 'not an NKey seed: its last character has padding bits set (a typo?)';
   const body = raw.subarray(0, SEED_OCTETS - 2);
   const stored = (raw[SEED_OCTETS - 2] as number) | ((raw[SEED_OCTETS - 1] as number) << 8);
   if (crc16(body) !== stored) return 'not an NKey seed: its checksum does not match';
@@ -46,6 +48,13 @@ export function credsProblem(text: string): string | undefined {
   return problem === undefined ? undefined : `its seed: ${problem}`;
 }
 
+/**
+ * What `base32Decode` returns for text whose last character has padding
+ * bits set: the octets would decode, so the checksum alone would let a
+ * one-character typo there through (58 characters carry 290 bits for 288).
+ */
+const PADDING_SET = new Uint8Array(SEED_OCTETS);
+
 function base32Decode(text: string): Uint8Array | undefined {
   const out = new Uint8Array(Math.floor((text.length * 5) / 8));
   let bits = 0;
@@ -61,6 +70,7 @@ function base32Decode(text: string): Uint8Array | undefined {
       out[index++] = (value >> bits) & 0xff;
     }
   }
+  if ((value & ((1 << bits) - 1)) !== 0) return PADDING_SET;
   return out.subarray(0, index);
 }
 
