@@ -38,6 +38,11 @@
  * conversation's scheduled start and the rate reached. The CPU of both
  * servers is procfs utime+stime of the server process (all threads); the
  * summary prints netrx/FreeRADIUS (issue 13's target: at most 0.8x).
+ * EAP-TLS 1.3 is a third TLS case (the peer offers TLS 1.3 only; FreeRADIUS's
+ * eap module gets `tls_max_version = "1.3"`, EAP_BENCH_FR_TLS_MAX=1.2 keeps
+ * the stock 1.2). After each TLS run the protocol, cipher suite and key
+ * exchange group the peer negotiated with that server are printed, so the
+ * two servers are seen to do the same OpenSSL work.
  * Settings:
  * EAP_BENCH_AUTHS (20000), EAP_BENCH_TLS_AUTHS (1000, the TLS methods' closed-loop
  * runs), EAP_BENCH_ROUNDS (3), EAP_BENCH_PARALLEL (64),
@@ -49,7 +54,7 @@
  * Nothing fails on speed; a missing FreeRADIUS fails at once, clearly.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -71,7 +76,8 @@ import {
   type Generated,
   type LoadSettings,
 } from './support/eap-load.js';
-import { tlsPeerMethods } from './support/eap-tls-peer.js';
+import { cpuMs, kernelDrops, rssBytes, runQueueMs, waitedMs } from './support/procfs.js';
+import { tlsPeerMethods, type Negotiated } from './support/eap-tls-peer.js';
 
 const SECRET = 'bench-eap-secret';
 const USER = { name: 'bob', password: 'hello' };
@@ -83,12 +89,12 @@ const ROUNDS = Number(process.env['EAP_BENCH_ROUNDS'] ?? 3);
 const PARALLEL = Number(process.env['EAP_BENCH_PARALLEL'] ?? 64);
 const CPU_PROF = process.env['EAP_BENCH_CPU_PROF'];
 const ONLY = process.env['EAP_BENCH_ONLY'];
+/** FreeRADIUS's eap module `tls_max_version` ("1.3" for the EAP-TLS 1.3 case; stock "1.2"). */
+const FR_TLS_MAX: '1.2' | '1.3' = process.env['EAP_BENCH_FR_TLS_MAX'] === '1.2' ? '1.2' : '1.3';
 const WORKERS = (process.env['EAP_BENCH_WORKERS'] ?? '1,2')
   .split(',')
   .map((w) => Number(w.trim()))
   .filter((w) => Number.isInteger(w) && w >= 1);
-const TICK_MS =
-  1000 / Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout || 100);
 
 function fail(message: string): never {
   process.stderr.write(`bench eap: ${message}\n`);
@@ -116,53 +122,6 @@ interface ServerCounters {
   /** netrx only: datagrams received, drops by reason. */
   readonly received?: number;
   readonly dropped?: Readonly<Record<string, number>>;
-}
-
-/** Datagrams the kernel dropped on the UDP sockets bound to `port` (receive buffer full). */
-function kernelDrops(port: number): number {
-  const hexPort = `:${port.toString(16).toUpperCase().padStart(4, '0')}`;
-  let drops = 0;
-  for (const line of readFileSync('/proc/net/udp', 'utf8').split('\n').slice(1)) {
-    const fields = line.trim().split(/\s+/);
-    if (fields[1]?.endsWith(hexPort)) drops += Number(fields[12] ?? 0);
-  }
-  return drops;
-}
-
-function cpuMs(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * TICK_MS; // utime, stime (fields 14, 15)
-}
-
-/** Per thread, the time spent runnable but waiting for a CPU (procfs schedstat), in ms. */
-function runQueueMs(pid: number): Map<string, number> {
-  const out = new Map<string, number>();
-  for (const task of readdirSync(`/proc/${pid}/task`)) {
-    try {
-      const fields = readFileSync(`/proc/${pid}/task/${task}/schedstat`, 'utf8').split(' ');
-      out.set(task, Number(fields[1] ?? 0) / 1e6);
-    } catch {
-      // The thread ended between the listing and the read.
-    }
-  }
-  return out;
-}
-
-/**
- * Waiting time of the threads alive at the end, since `before` (a thread born
- * meanwhile counts from its start; one that ended is not counted: FreeRADIUS
- * grows and shrinks its pool).
- */
-function waitedMs(pid: number, before: Map<string, number>): number {
-  let ms = 0;
-  for (const [task, now] of runQueueMs(pid)) ms += now - (before.get(task) ?? 0);
-  return ms;
-}
-
-function rssBytes(pid: number): number {
-  const match = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return Number(match?.[1] ?? 0) * 1024;
 }
 
 const children: ChildProcess[] = [];
@@ -230,6 +189,8 @@ async function startTheirs(dir: string, certs: string): Promise<Server & { watch
     certificate: join(certs, 'server.pem'),
     privateKey: join(certs, 'server-key.pem'),
     ca: join(certs, 'ca.pem'),
+    // TLS 1.3 for the EAP-TLS 1.3 case; the 1.2 cases' peer offers 1.2 only.
+    maxVersion: FR_TLS_MAX,
   };
   const started = await startFreeradius(dir, { secret: SECRET, users: [USER], tls }, [
     '-f',
@@ -384,9 +345,12 @@ try {
   });
   const md5 = load([createMd5Method({ crypto: nodeCrypto })]);
   const mschapv2 = load([createMschapV2Method({ crypto: nodeCrypto })]);
-  const peer = tlsPeerMethods(certs);
+  // What each TLS run negotiated (protocol, cipher suite, key exchange group), printed per run.
+  const negotiated: Negotiated = new Map();
+  const peer = tlsPeerMethods(certs, negotiated);
   const peap = load([peer.peap]);
   const tls = load([peer.tls]);
+  const tls13 = load([peer.tls13]);
   const tool = (name: 'radeapclient' | 'radclient', s: Server, file: string) =>
     freeradiusTool(name, s, file, { parallel: PARALLEL, secret: SECRET }, (c) => children.push(c));
   const allCases: Case[] = [
@@ -422,6 +386,11 @@ try {
       run: (s, n) => measured(s, n, undefined, () => closedLoop(s, tls, n, PARALLEL)),
     },
     {
+      name: 'EAP-TLS 1.3, netrx peer',
+      count: TLS_AUTHS,
+      run: (s, n) => measured(s, n, undefined, () => closedLoop(s, tls13, n, PARALLEL)),
+    },
+    {
       name: `PEAP/MSCHAPv2 paced ${RATE}/s`,
       count: RATE * PACED_SECONDS,
       run: (s, n) => measured(s, n, undefined, () => paced(s, peap, n, RATE)),
@@ -431,10 +400,16 @@ try {
       count: RATE * PACED_SECONDS,
       run: (s, n) => measured(s, n, undefined, () => paced(s, tls, n, RATE)),
     },
+    {
+      name: `EAP-TLS 1.3 paced ${RATE}/s`,
+      count: RATE * PACED_SECONDS,
+      run: (s, n) => measured(s, n, undefined, () => paced(s, tls13, n, RATE)),
+    },
   ];
   const cases = allCases.filter((c) => ONLY === undefined || c.name.includes(ONLY));
   // Warm-up: one short pass of each case on each server (JIT, FreeRADIUS thread pool).
   for (const c of cases) for (const s of servers) await c.run(s, Math.ceil(c.count / 10));
+  negotiated.clear();
 
   const results = cases.map(() => servers.map(() => [] as Run[]));
   for (let round = 0; round < ROUNDS; round++) {
@@ -445,6 +420,11 @@ try {
         const server = servers[j] as Server;
         const run = await c.run(server, c.count);
         process.stdout.write(runLine(c.name, server, run));
+        if (negotiated.size > 0) {
+          const each = [...negotiated].map(([what, n]) => `${what} ×${n}`).join(', ');
+          process.stdout.write(`    negotiated with ${server.name}: ${each}\n`);
+          negotiated.clear();
+        }
         if (run.ok !== run.auths)
           process.stderr.write(`  ${c.name} / ${server.name}: ${run.auths - run.ok} failed\n`);
         results[i]?.[j]?.push(run);

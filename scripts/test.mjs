@@ -23,6 +23,10 @@ const stages = [
   ['type-check (tsconfig.json)', () => tsc('-p', 'tsconfig.json')],
   ['type-check the cores without Node (tsconfig.core.json)', () => tsc('-p', 'tsconfig.core.json')],
   ['type-check the dashboard (ui/tsconfig.json)', () => tsc('-p', 'ui/tsconfig.json')],
+  [
+    'type-check the Deno, Bun and page adapters (runtimes/tsconfig.json)',
+    () => tsc('-p', 'runtimes/tsconfig.json'),
+  ],
   ['lint (eslint, type-aware)', () => run(bin('eslint'), ['--max-warnings', '0', '.'])],
   [
     'format (prettier --check)',

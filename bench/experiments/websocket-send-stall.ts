@@ -49,10 +49,10 @@ async function startServer(side: Side, deflate: boolean): Promise<{ port: number
           });
     const wss =
       transport === 'tls'
-        ? new WebSocketServer({ server: server as never, perMessageDeflate: deflate })
+        ? new WebSocketServer({ server: server, perMessageDeflate: deflate })
         : new WebSocketServer({
             http2Server: server as ReturnType<typeof createSecureServer>,
-            ...(transport === 'h1h2' ? { server: server as never } : {}),
+            ...(transport === 'h1h2' ? { server: server } : {}),
             perMessageDeflate: deflate,
           });
     wss.on('connection', (ws) => {

@@ -87,7 +87,14 @@ async function startServer(
         };
   const child: ChildProcess = spawn(
     process.execPath,
-    ['--expose-gc', join(import.meta.dirname, 'eap-server.js'), SECRET, 'bob:hello', '1'],
+    [
+      ...(process.env['NETRX_BENCH_SERVER_NODE_ARGS']?.split(' ').filter(Boolean) ?? []),
+      '--expose-gc',
+      join(import.meta.dirname, 'eap-server.js'),
+      SECRET,
+      'bob:hello',
+      '1',
+    ],
     { stdio: ['pipe', 'pipe', 'inherit'], env },
   );
   if (child.stdin === null || child.stdout === null) throw new Error('no pipes to the server');

@@ -72,7 +72,8 @@ async function netrx(): Promise<Omit<ClusterWorkerResult, 'seconds' | 'activeMs'
 async function raw(): Promise<Omit<ClusterWorkerResult, 'seconds' | 'activeMs' | 'rssBytes'>> {
   const { connect } = await import('@nats-io/transport-node');
   const { jetstream } = await import('@nats-io/jetstream');
-  const nc = await connect({ servers: data.url });
+  // As netrx's own connections: without it the client builds Error stacks per publish.
+  const nc = await connect({ servers: data.url, noAsyncTraces: true });
   const js = jetstream(nc, { timeout: 5000 });
   const subject = `raw.${data.session}.${data.host}.p`;
   const message = new Uint8Array(96 + data.payloadBytes); // the EventRecord netrx sends

@@ -69,7 +69,10 @@ const cluster =
               },
             }),
       };
+// NETRX_BENCH_MAX_CACHED=0: every later round read back from KV (the cache off, for a same-run comparison).
+const maxCached = process.env['NETRX_BENCH_MAX_CACHED'];
 const server = await startRadiusServer({
+  ...(maxCached === undefined ? {} : { maxCachedConversations: Number(maxCached) }),
   host: '127.0.0.1',
   port: 0,
   clients: ['127.0.0.0/8', '::1'].map((address) => ({

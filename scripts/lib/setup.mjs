@@ -85,7 +85,7 @@ export const debianPackages = [
   },
   {
     name: 'chromium',
-    for: 'test/interop/websocket-chromium: headless Chromium as a WebSocket client (playwright-core)',
+    for: "test/interop/websocket-chromium: headless Chromium as a WebSocket client (playwright-core); test/interop/runtimes-chromium: the core's portable suite in a page",
   },
 ];
 

@@ -3,7 +3,7 @@ import type { Clock } from '../runtime/index.js';
 import type { TraceRegistry } from '../trace/index.js';
 import type { EapMethod } from './contract.js';
 import type { AuthenticationProvider, InteractiveUi } from './method-runner.js';
-import type { EapSessionResult } from './session.js';
+import { DEFAULT_SEND_CAPACITY, type EapSessionResult } from './session.js';
 
 /** RFC 4137 §5.4 standalone authenticator states. */
 export type EapAuthenticatorState =
@@ -77,4 +77,51 @@ export interface EapAuthenticatorStats {
   readonly droppedTotal: number;
   /** Drops by reason: malformed:<code>, not-a-response, wrong-identifier, unexpected-type, busy, … */
   readonly dropped: Readonly<Record<string, number>>;
+}
+
+/** The settings an authenticator runs with, after `resolveAuthenticatorOptions` checked them. */
+export interface ResolvedAuthenticatorOptions {
+  readonly retransmit: RetransmitOptions;
+  readonly maxRounds: number;
+  readonly sendBuffer: Uint8Array;
+}
+
+/**
+ * Checks the options as the constructor (and `restore`) must, before any
+ * state exists: a bad setting is API misuse, so it throws.
+ */
+export function resolveAuthenticatorOptions(
+  options: EapAuthenticatorOptions,
+  authenticatorCapable: (method: EapMethod) => boolean,
+): ResolvedAuthenticatorOptions {
+  const capacity = options.sendBuffer?.length ?? options.sendCapacity ?? DEFAULT_SEND_CAPACITY;
+  if (!Number.isInteger(capacity) || capacity < 5 || capacity > 0xffff) {
+    throw new RangeError(`sendCapacity must be 5..65535: got ${capacity}`);
+  }
+  const retransmit = { ...DEFAULT_RETRANSMIT, ...options.retransmit };
+  if (
+    !(retransmit.initialTimeoutMs > 0) ||
+    !(retransmit.maxTimeoutMs >= retransmit.initialTimeoutMs)
+  ) {
+    throw new RangeError('retransmit timeouts must be positive, maxTimeoutMs >= initialTimeoutMs');
+  }
+  if (!Number.isInteger(retransmit.maxRetransmissions) || retransmit.maxRetransmissions < 0) {
+    throw new RangeError(
+      `maxRetransmissions must be a whole number: got ${retransmit.maxRetransmissions}`,
+    );
+  }
+  const initialId = options.initialIdentifier ?? 0;
+  if (!Number.isInteger(initialId) || initialId < 0 || initialId > 255) {
+    throw new RangeError(`initialIdentifier must be 0..255: got ${initialId}`);
+  }
+  for (const method of options.methods) {
+    if (!authenticatorCapable(method)) {
+      throw new TypeError(`EAP method ${method.info.name} cannot run on the authenticator side`);
+    }
+  }
+  return {
+    retransmit,
+    maxRounds: options.maxRounds ?? DEFAULT_MAX_ROUNDS,
+    sendBuffer: options.sendBuffer ?? new Uint8Array(capacity),
+  };
 }

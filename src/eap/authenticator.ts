@@ -11,66 +11,46 @@
  * whose Identifier is not the outstanding Request's are discarded. Time
  * comes from the injected clock.
  */
-import type { Timer } from '../runtime/index.js';
-import { EapCode, EapType, emitEap, isEapMessage, parseEap, type EapPacket } from '../wire/eap.js';
-import { AuthAttributeType, findAttribute, type AuthAttribute } from './attributes.js';
-import {
-  EapAction,
-  methodMatches,
-  methodSupports,
-  type EapMethod,
-  type EapOutput,
-} from './contract.js';
-import { MethodRunner, type RunnerStep } from './method-runner.js';
+import { EapCode, EapType, emitEap, parseEap } from '../wire/eap.js';
+import type { AuthAttribute } from './attributes.js';
+import { methodMatches, methodSupports, type EapMethod, type EapOutput } from './contract.js';
+import type { MethodRunner, RunnerStep } from './method-runner.js';
 import { EapResultCode } from './result-codes.js';
+import { SessionTrace, type EapOutcome, type EapSessionResult } from './session.js';
 import {
-  DEFAULT_SEND_CAPACITY,
-  mergeAttributes,
-  SessionTrace,
-  type EapOutcome,
-  type EapSessionResult,
-} from './session.js';
-import {
-  DEFAULT_MAX_ROUNDS,
-  DEFAULT_RETRANSMIT,
+  resolveAuthenticatorOptions,
   type EapAuthenticatorOptions,
   type EapAuthenticatorState,
   type EapAuthenticatorStats,
-  type RetransmitOptions,
 } from './authenticator-options.js';
+import { admitResponse, selectAction } from './authenticator-actions.js';
+import { concludeMethod, sessionResult } from './authenticator-checks.js';
+import { RetransmitTimer } from './authenticator-timer.js';
+import { restoreParts, takeSnapshot } from './authenticator-transfer.js';
 import { nakList, type Desired } from './nak.js';
 import {
-  decodeAuthenticatorSnapshot,
-  encodeAuthenticatorSnapshot,
-} from './authenticator-snapshot.js';
-
-type Outstanding =
-  | { readonly kind: 'identity'; readonly identifier: number }
-  | {
-      readonly kind: 'method';
-      readonly identifier: number;
-      readonly timed: boolean;
-      readonly interactive: boolean;
-    };
+  authenticatorRunner,
+  beginMethod,
+  identityRequest,
+  nextMethod,
+  resentRequest,
+} from './authenticator-methods.js';
+import type { SnapshotOutstanding } from './authenticator-snapshot.js';
 
 const decoder = new TextDecoder();
-const NO_DATA = new Uint8Array(0);
 
 export class EapAuthenticator {
   private readonly options: EapAuthenticatorOptions;
-  private readonly retransmit: RetransmitOptions;
   private readonly maxRounds: number;
   private readonly trace: SessionTrace;
   private readonly sendBuffer: Uint8Array;
   private currentState: EapAuthenticatorState = 'DISABLED';
-  private outstanding: Outstanding | undefined;
+  private outstanding: SnapshotOutstanding | undefined;
   /** The last Request's Identifier (a new Request must differ: RFC 3748 §4.1). */
   private lastRequestId: number | undefined;
   /** The last valid Response's Identifier: Success and Failure reuse it (RFC 3748 §4.2). */
   private lastResponseId: number | undefined;
-  private timer: Timer | undefined;
-  private timeoutMs = 0;
-  private retransmissionsOfCurrent = 0;
+  private readonly timer: RetransmitTimer;
   private rounds = 0;
   private peerIdentity: string | undefined;
   private selected: EapMethod<unknown> | undefined;
@@ -81,37 +61,13 @@ export class EapAuthenticator {
   private counters = { received: 0, sent: 0, retransmissions: 0, naksReceived: 0 };
 
   constructor(options: EapAuthenticatorOptions) {
-    const capacity = options.sendBuffer?.length ?? options.sendCapacity ?? DEFAULT_SEND_CAPACITY;
-    if (!Number.isInteger(capacity) || capacity < 5 || capacity > 0xffff) {
-      throw new RangeError(`sendCapacity must be 5..65535: got ${capacity}`);
-    }
-    const retransmit = { ...DEFAULT_RETRANSMIT, ...options.retransmit };
-    if (
-      !(retransmit.initialTimeoutMs > 0) ||
-      !(retransmit.maxTimeoutMs >= retransmit.initialTimeoutMs)
-    ) {
-      throw new RangeError(
-        'retransmit timeouts must be positive, maxTimeoutMs >= initialTimeoutMs',
-      );
-    }
-    if (!Number.isInteger(retransmit.maxRetransmissions) || retransmit.maxRetransmissions < 0) {
-      throw new RangeError(
-        `maxRetransmissions must be a whole number: got ${retransmit.maxRetransmissions}`,
-      );
-    }
-    const initialId = options.initialIdentifier ?? 0;
-    if (!Number.isInteger(initialId) || initialId < 0 || initialId > 255) {
-      throw new RangeError(`initialIdentifier must be 0..255: got ${initialId}`);
-    }
-    for (const method of options.methods) {
-      if (!methodSupports(method.info, 'authenticator')) {
-        throw new TypeError(`EAP method ${method.info.name} cannot run on the authenticator side`);
-      }
-    }
+    const resolved = resolveAuthenticatorOptions(options, (method) =>
+      methodSupports(method.info, 'authenticator'),
+    );
     this.options = options;
-    this.retransmit = retransmit;
-    this.maxRounds = options.maxRounds ?? DEFAULT_MAX_ROUNDS;
-    this.sendBuffer = options.sendBuffer ?? new Uint8Array(capacity);
+    this.maxRounds = resolved.maxRounds;
+    this.sendBuffer = resolved.sendBuffer;
+    this.timer = new RetransmitTimer(options.clock, resolved.retransmit, () => this.onTimeout());
     this.trace = new SessionTrace('authenticator', options.trace, options.sessionId);
   }
 
@@ -157,16 +113,8 @@ export class EapAuthenticator {
     }
     this.setState('INITIALIZE');
     const identifier = this.options.initialIdentifier ?? 0;
-    this.sendRequest({ kind: 'identity', identifier }, true, this.identityRequest(identifier));
-  }
-
-  /** Encodes the Request/Identity (again for a retransmission: the send buffer may be shared). */
-  private identityRequest(identifier: number): Uint8Array {
-    const length = emitEap(
-      { code: EapCode.Request, identifier, type: EapType.Identity, typeData: NO_DATA },
-      this.sendBuffer,
-    );
-    return this.sendBuffer.subarray(0, length);
+    const request = identityRequest(this.sendBuffer, identifier);
+    this.sendRequest({ kind: 'identity', identifier }, true, request);
   }
 
   /** One EAP packet from the peer. Never throws on bad bytes: they are dropped, counted and traced. */
@@ -182,23 +130,16 @@ export class EapAuthenticator {
       return;
     }
     this.setState('RECEIVED');
-    const packet = parsed.value;
-    if (!isEapMessage(packet) || packet.code !== EapCode.Response) {
-      this.discard('not-a-response', packet.identifier);
+    const admitted = admitResponse(
+      parsed.value,
+      this.outstanding,
+      this.runner?.waitingFor !== undefined,
+    );
+    if (!admitted.ok) {
+      this.discard(admitted.reason, parsed.value.identifier);
       return;
     }
-    const outstanding = this.outstanding;
-    if (outstanding === undefined) {
-      this.discard(
-        this.runner?.waitingFor !== undefined ? 'busy' : 'no-request-outstanding',
-        packet.identifier,
-      );
-      return;
-    }
-    if (packet.identifier !== outstanding.identifier) {
-      this.discard('wrong-identifier', packet.identifier);
-      return;
-    }
+    const { packet, outstanding } = admitted;
     this.setState('INTEGRITY_CHECK');
     if (outstanding.kind === 'identity') {
       if (packet.type !== EapType.Identity) {
@@ -248,17 +189,13 @@ export class EapAuthenticator {
   private responseAccepted(identifier: number): void {
     this.lastResponseId = identifier;
     this.outstanding = undefined;
-    this.cancelTimer();
+    this.timer.cancel();
   }
 
   /** RFC 4137 PROPOSE_METHOD: the next method in policy order the peer accepts. */
   private proposeMethod(desired: readonly Desired[] | undefined): void {
     this.setState('PROPOSE_METHOD');
-    const method = this.options.methods.find(
-      (m) =>
-        !this.tried.has(m) &&
-        (desired === undefined || desired.some((d) => methodMatches(m.info, d.type, d.expanded))),
-    );
+    const method = nextMethod(this.options.methods, this.tried, desired);
     if (method === undefined) {
       this.fail(
         EapResultCode.ERROR_AUTHENTICATION_FAILURE,
@@ -268,43 +205,21 @@ export class EapAuthenticator {
     }
     this.tried.add(method);
     const initialId = ((this.lastRequestId ?? 0) + 1) & 0xff;
-    let workState: unknown;
-    try {
-      workState = method.begin({
-        authenticator: true,
-        ...(this.peerIdentity === undefined ? {} : { identity: this.peerIdentity }),
-        initialId,
-        ...(this.options.flags === undefined ? {} : { flags: this.options.flags }),
-      });
-    } catch (error) {
-      const n = (error as { number?: unknown } | null)?.number;
-      this.fail(
-        typeof n === 'number' ? n : EapResultCode.ERROR_AUTH_INTERNAL,
-        `method begin failed: ${(error as Error).message}`,
-      );
+    const begun = beginMethod(method, this.peerIdentity, initialId, this.options.flags);
+    if (!begun.ok) {
+      this.fail(begun.resultCode, begun.reason);
       return;
     }
-    this.startRunner(method, workState);
+    this.startRunner(method, begun.workState);
     this.setState('METHOD_REQUEST');
     this.act((this.runner as MethodRunner<unknown>).call(null));
   }
 
   private startRunner(method: EapMethod, workState: unknown): void {
     this.selected = method;
-    this.runner = new MethodRunner(this.selected, workState, this.sendBuffer, {
-      authenticator: true,
+    this.runner = authenticatorRunner(method, workState, this.sendBuffer, this.options, {
       identity: () => this.peerIdentity,
-      flags: this.options.flags ?? 0,
-      provider: this.options.provider
-        ? {
-            authenticate: (request, complete) =>
-              this.options.provider?.authenticate(request, (result) => {
-                this.providerAttributes = result.attributes ?? [];
-                complete(result);
-              }),
-          }
-        : undefined,
-      ui: this.options.ui,
+      providerAttributes: (attributes) => (this.providerAttributes = attributes),
       observe: (result) => this.trace.methodResult(method.info.name, result),
       onLateStep: (step) => this.act(step),
     });
@@ -317,30 +232,19 @@ export class EapAuthenticator {
    * provider call or TLS work in progress, a method that cannot save).
    */
   snapshot(): Uint8Array | undefined {
-    const outstanding = this.outstanding;
-    if (this.outcome !== undefined || outstanding === undefined) return undefined;
-    if (this.runner?.waitingFor !== undefined) return undefined;
-    const tried = [...this.tried];
-    if (tried.some((m) => m.info.type === 254)) return undefined;
-    let methodState: Uint8Array | undefined;
-    if (outstanding.kind === 'method') {
-      const selected = this.selected as EapMethod<unknown>;
-      methodState = selected.saveState?.((this.runner as MethodRunner<unknown>).workState);
-      if (methodState === undefined) return undefined;
-      // The selected method goes last: restore finds it there.
-      tried.splice(tried.indexOf(selected), 1);
-      tried.push(selected);
-    }
-    return encodeAuthenticatorSnapshot({
-      outstanding,
+    return takeSnapshot({
+      outstanding: this.outstanding,
+      ended: this.outcome !== undefined,
+      busy: this.runner?.waitingFor !== undefined,
+      tried: this.tried,
+      selected: this.selected,
+      workState: this.runner?.workState,
       lastRequestId: this.lastRequestId,
       lastResponseId: this.lastResponseId,
       rounds: this.rounds,
-      retransmissions: this.retransmissionsOfCurrent,
+      retransmissions: this.timer.retransmissions,
       identity: this.peerIdentity,
-      tried: tried.map((m) => m.info.type),
       providerAttributes: this.providerAttributes,
-      methodState,
     });
   }
 
@@ -355,45 +259,21 @@ export class EapAuthenticator {
     saved: Uint8Array,
   ): EapAuthenticator | undefined {
     const authenticator = new EapAuthenticator(options);
-    const snapshot = decodeAuthenticatorSnapshot(saved);
-    if (snapshot === undefined) return undefined;
-    const methods: EapMethod[] = [];
-    for (const type of snapshot.tried) {
-      const method = options.methods.find((m) => m.info.type === type && type !== 254);
-      if (method === undefined || methods.includes(method)) return undefined;
-      methods.push(method);
-    }
+    const parts = restoreParts(options, saved);
+    if (parts === undefined) return undefined;
+    const { snapshot, methods, running } = parts;
     for (const method of methods) authenticator.tried.add(method);
-    if (snapshot.outstanding.kind === 'method') {
-      const method = methods[methods.length - 1] as EapMethod;
-      let workState: unknown;
-      try {
-        workState = method.restoreState?.(snapshot.methodState as Uint8Array, {
-          authenticator: true,
-          ...(snapshot.identity === undefined ? {} : { identity: snapshot.identity }),
-          ...(options.flags === undefined ? {} : { flags: options.flags }),
-        });
-      } catch {
-        // restoreState must not throw; one that does refuses the bytes all the same.
-        workState = undefined;
-      }
-      if (workState === undefined) return undefined;
-      authenticator.startRunner(method, workState);
-    }
+    if (running !== undefined) authenticator.startRunner(running.method, running.workState);
     authenticator.outstanding = snapshot.outstanding;
     authenticator.lastRequestId = snapshot.lastRequestId;
     authenticator.lastResponseId = snapshot.lastResponseId;
     authenticator.rounds = snapshot.rounds;
-    authenticator.retransmissionsOfCurrent = snapshot.retransmissions;
+    authenticator.timer.retransmissions = snapshot.retransmissions;
     authenticator.peerIdentity = snapshot.identity;
     authenticator.providerAttributes = snapshot.providerAttributes;
     authenticator.setState('IDLE');
     const timed = snapshot.outstanding.kind === 'identity' || snapshot.outstanding.timed;
-    if (timed) {
-      const retransmissions = authenticator.retransmissionsOfCurrent;
-      authenticator.armTimer(true);
-      authenticator.retransmissionsOfCurrent = retransmissions;
-    }
+    if (timed) authenticator.timer.arm(true);
     return authenticator;
   }
 
@@ -403,142 +283,64 @@ export class EapAuthenticator {
    */
   release(): void {
     if (this.outcome !== undefined) return;
-    this.cancelTimer();
+    this.timer.cancel();
     this.outstanding = undefined;
-    this.outcome = {
+    const reason = 'released: the session moved to another process';
+    const ending = {
       outcome: 'error',
       resultCode: EapResultCode.ERROR_AUTH_INTERNAL,
-      reason: 'released: the session moved to another process',
-      method: this.selected?.info.name,
-      identity: this.peerIdentity,
-      attributes: [],
-    };
+      reason,
+    } as const;
+    this.outcome = sessionResult(ending, this.selected, this.peerIdentity);
     this.runner?.end();
   }
 
   /** RFC 4137 SELECT_ACTION and SEND_REQUEST, from what the method answered. */
   private act(step: RunnerStep): void {
     if (this.outcome !== undefined) return;
-    switch (step.kind) {
+    if (step.kind === 'output') this.setState('SELECT_ACTION');
+    const decision = selectAction(step, {
+      requestOutstanding: this.outstanding !== undefined,
+      lastRequestId: this.lastRequestId,
+      lastResponseId: this.lastResponseId,
+      rounds: this.rounds,
+      maxRounds: this.maxRounds,
+    });
+    switch (decision.kind) {
+      case 'fail':
+        this.fail(decision.resultCode, decision.reason, decision.outcome);
+        return;
       case 'discard':
-        if (this.outstanding === undefined) {
-          // Nothing is outstanding, so nothing would ever call the method again.
-          this.fail(
-            EapResultCode.ERROR_AUTH_INTERNAL,
-            `method discarded with no Request outstanding: ${step.reason}`,
-            'error',
-          );
-          return;
-        }
-        this.discard(`method:${step.reason}`, undefined);
+        this.discard(decision.reason, undefined);
         return;
-      case 'end':
-        this.fail(step.resultCode, step.reason, 'error');
-        return;
-      case 'pending':
+      case 'idle':
         this.setState('IDLE');
         return;
-      case 'output':
-        break;
-    }
-    const { output, packet, bytes } = step;
-    this.setState('SELECT_ACTION');
-    switch (output.action) {
-      case EapAction.Send:
-      case EapAction.SendWithTimeout:
-      case EapAction.SendWithTimeoutInteractive: {
-        if (packet === undefined || bytes === undefined) return;
-        if (packet.code !== EapCode.Request) {
-          this.fail(
-            EapResultCode.ERROR_AUTH_INTERNAL,
-            `method used ${output.action} for code ${packet.code}: Success/Failure go with send-and-done`,
-            'error',
-          );
-          return;
-        }
-        if (packet.identifier === this.lastRequestId) {
-          this.fail(
-            EapResultCode.ERROR_AUTH_INTERNAL,
-            `method reused Identifier ${packet.identifier} for a new Request (RFC 3748 §4.1)`,
-            'error',
-          );
-          return;
-        }
-        if (++this.rounds > this.maxRounds) {
-          this.fail(
-            EapResultCode.ERROR_AUTHENTICATION_FAILURE,
-            `more than ${this.maxRounds} rounds`,
-          );
-          return;
-        }
-        const timed = output.action !== EapAction.Send;
-        this.sendRequest(
-          {
-            kind: 'method',
-            identifier: packet.identifier,
-            timed,
-            interactive: output.action === EapAction.SendWithTimeoutInteractive,
-          },
-          timed,
-          bytes,
-        );
+      case 'nothing':
         return;
-      }
-      case EapAction.SendAndDone: {
-        if (packet === undefined || bytes === undefined) return;
-        const check = this.checkResultPacket(packet, output);
-        if (check !== undefined) {
-          this.fail(EapResultCode.ERROR_AUTH_INTERNAL, check, 'error');
-          return;
+      case 'request':
+        this.rounds++;
+        this.sendRequest(decision.outstanding, decision.timed, decision.bytes);
+        return;
+      case 'done':
+        this.timer.cancel();
+        if (decision.bytes !== undefined) {
+          this.counters.sent++;
+          this.options.send(decision.bytes);
         }
-        this.cancelTimer();
-        this.counters.sent++;
-        this.options.send(bytes);
-        this.done(output);
-        return;
-      }
-      case EapAction.Done:
-        this.cancelTimer();
-        this.done(output);
-        return;
-      case EapAction.Authenticate:
-      case EapAction.NoAction:
-      case EapAction.IndicateTlv:
-      case EapAction.IndicateIdentity:
-        this.setState('IDLE');
+        this.done(decision.output);
         return;
     }
-  }
-
-  /** Why a send-and-done packet breaks RFC 3748 §4.2, or undefined if it is fine. */
-  private checkResultPacket(packet: EapPacket, output: EapOutput): string | undefined {
-    if (packet.code === EapCode.Request || packet.code === EapCode.Response) {
-      return 'send-and-done on the authenticator sends Success or Failure';
-    }
-    if (packet.identifier !== this.lastResponseId) {
-      return `Success/Failure must reuse the last Response's Identifier ${String(this.lastResponseId)}, not ${packet.identifier}`;
-    }
-    const success = (output.authResultCode ?? 0) === 0;
-    if (success !== (packet.code === EapCode.Success)) {
-      return `result code ${output.authResultCode ?? 0} contradicts a ${packet.code === EapCode.Success ? 'Success' : 'Failure'} packet`;
-    }
-    return undefined;
   }
 
   private done(output: EapOutput): void {
-    const resultCode = output.authResultCode ?? 0;
-    // A tunnel method (PEAP, TTLS) names the user it authenticated inside with a
-    // User-Name: that is the session's identity, not the (maybe anonymous) outer one.
-    const named =
-      resultCode === 0
-        ? findAttribute(output.userAttributes, AuthAttributeType.UserName)
-        : undefined;
+    const conclusion = concludeMethod(output, this.providerAttributes);
     this.finish(
-      resultCode === 0 ? 'success' : 'failure',
-      resultCode,
-      output.reason ?? (resultCode === 0 ? 'method succeeded' : `method failed with ${resultCode}`),
-      resultCode === 0 ? mergeAttributes(this.providerAttributes, output.userAttributes ?? []) : [],
-      named === undefined ? undefined : decoder.decode(named.value),
+      conclusion.outcome,
+      conclusion.resultCode,
+      conclusion.reason,
+      conclusion.attributes,
+      conclusion.identity,
     );
   }
 
@@ -556,55 +358,41 @@ export class EapAuthenticator {
   }
 
   private onTimeout(): void {
-    this.timer = undefined;
     const outstanding = this.outstanding;
     if (this.outcome !== undefined || outstanding === undefined) return;
     this.setState('RETRANSMIT');
     const counted = !(outstanding.kind === 'method' && outstanding.interactive);
-    if (counted && this.retransmissionsOfCurrent >= this.retransmit.maxRetransmissions) {
+    if (counted && this.timer.exhausted) {
       this.setState('TIMEOUT_FAILURE');
       this.outstanding = undefined;
       this.finish(
         'timeout',
         EapResultCode.ERROR_REQUEST_TIMEOUT,
-        `no Response after ${this.retransmissionsOfCurrent} retransmissions`,
+        `no Response after ${this.timer.retransmissions} retransmissions`,
       );
       return;
     }
-    if (counted) this.retransmissionsOfCurrent++;
+    if (counted) this.timer.retransmissions++;
     if (outstanding.kind === 'identity') {
-      this.resend(outstanding.identifier, this.identityRequest(outstanding.identifier));
+      this.resend(outstanding.identifier, identityRequest(this.sendBuffer, outstanding.identifier));
       return;
     }
     // RAS: the timeout is a null packet; the method must send its last packet again.
     const step = (this.runner as MethodRunner<unknown>).call(null);
-    if (
-      step.kind !== 'output' ||
-      step.packet === undefined ||
-      step.bytes === undefined ||
-      step.packet.code !== EapCode.Request ||
-      step.packet.identifier !== outstanding.identifier
-    ) {
-      if (step.kind === 'end') {
-        this.fail(step.resultCode, step.reason, 'error');
-        return;
-      }
-      this.outstanding = undefined;
-      this.finish(
-        'error',
-        EapResultCode.ERROR_AUTH_INTERNAL,
-        `method did not resend Request ${outstanding.identifier} on timeout (RFC 3748 §4.3: same Identifier)`,
-      );
+    const resent = resentRequest(step, outstanding.identifier);
+    if (!resent.ok) {
+      if (step.kind === 'end') this.fail(step.resultCode, step.reason, 'error');
+      else this.finish('error', EapResultCode.ERROR_AUTH_INTERNAL, resent.reason);
       return;
     }
-    this.resend(outstanding.identifier, step.bytes);
+    this.resend(outstanding.identifier, resent.bytes);
   }
 
   private resend(identifier: number, bytes: Uint8Array): void {
     this.counters.retransmissions++;
     this.counters.sent++;
-    this.armTimer(false);
-    this.trace.retransmitted(identifier, this.retransmissionsOfCurrent, this.timeoutMs);
+    this.timer.arm(false);
+    this.trace.retransmitted(identifier, this.timer.retransmissions, this.timer.timeoutMs);
     this.sendLast(bytes);
   }
 
@@ -613,12 +401,12 @@ export class EapAuthenticator {
    * the bytes leave: a host that delivers synchronously may hand the Response
    * back from inside `send`, and it must find the Request outstanding.
    */
-  private sendRequest(outstanding: Outstanding, timed: boolean, bytes: Uint8Array): void {
+  private sendRequest(outstanding: SnapshotOutstanding, timed: boolean, bytes: Uint8Array): void {
     this.setState('SEND_REQUEST');
     this.lastRequestId = outstanding.identifier;
-    this.retransmissionsOfCurrent = 0;
+    this.timer.retransmissions = 0;
     this.outstanding = outstanding;
-    if (timed) this.armTimer(true);
+    if (timed) this.timer.arm(true);
     this.counters.sent++;
     this.sendLast(bytes);
   }
@@ -628,20 +416,6 @@ export class EapAuthenticator {
     const before = this.currentState;
     this.options.send(bytes);
     if (this.currentState === before && this.outcome === undefined) this.setState('IDLE');
-  }
-
-  /** RFC 4137 calculateTimeout: the initial timeout for a new Request, doubled (capped) for a resend. */
-  private armTimer(fresh: boolean): void {
-    this.cancelTimer();
-    this.timeoutMs = fresh
-      ? this.retransmit.initialTimeoutMs
-      : Math.min(this.timeoutMs * 2, this.retransmit.maxTimeoutMs);
-    this.timer = this.options.clock.setTimer(this.timeoutMs, () => this.onTimeout());
-  }
-
-  private cancelTimer(): void {
-    this.timer?.cancel();
-    this.timer = undefined;
   }
 
   private discard(reason: string, identifier: number | undefined): void {
@@ -658,19 +432,10 @@ export class EapAuthenticator {
     identity: string | undefined = undefined,
   ): void {
     if (this.outcome !== undefined) return;
-    this.cancelTimer();
+    this.timer.cancel();
     this.outstanding = undefined;
-    const result: EapSessionResult = {
-      outcome,
-      resultCode,
-      reason,
-      method: this.selected?.info.name,
-      identity: identity ?? this.peerIdentity,
-      ...(identity === undefined || this.peerIdentity === identity
-        ? {}
-        : { outerIdentity: this.peerIdentity }),
-      attributes,
-    };
+    const ending = { outcome, resultCode, reason, attributes, identity };
+    const result = sessionResult(ending, this.selected, this.peerIdentity);
     this.outcome = result;
     this.setState(
       outcome === 'success' ? 'SUCCESS' : outcome === 'timeout' ? 'TIMEOUT_FAILURE' : 'FAILURE',

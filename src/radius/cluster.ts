@@ -184,8 +184,13 @@ export class RadiusCluster {
       this.server.receive(datagram, from, service);
       return;
     }
+    // In memory here (cached between rounds, or kept local while NATS was away): answered here.
+    if (this.server.hasConversation(round.state)) {
+      this.server.receive(datagram, from, 'auth');
+      return;
+    }
     const shared = this.options.shared;
-    if (shared !== undefined && !this.server.hasConversation(round.state)) {
+    if (shared !== undefined) {
       this.fromBucket(shared, round, datagram, from, reply);
       return;
     }

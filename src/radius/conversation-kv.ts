@@ -86,6 +86,12 @@ export interface SharedConversationStats {
   refused: number;
   /** Records deleted at Accept or Reject. */
   deleted: number;
+  /** Rounds answered from the conversation cached here (no read). */
+  cacheHits: number;
+  /** Conversations taken over from the bucket by starting their TLS engine here (a State of this server's own). */
+  owned: number;
+  /** Rounds whose cached state was stale (another server had moved on): run again from the bucket. */
+  cacheStale: number;
 }
 
 const RECORD_FORMAT = 1;
@@ -104,6 +110,9 @@ export class SharedConversations {
     readFailed: 0,
     refused: 0,
     deleted: 0,
+    cacheHits: 0,
+    cacheStale: 0,
+    owned: 0,
   };
 
   constructor(options: {

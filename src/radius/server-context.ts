@@ -20,8 +20,9 @@ export interface RequestContext {
 }
 
 export interface Conversation {
-  readonly key: string;
-  readonly state: Uint8Array;
+  /** The State and its table key: they change once, when a server takes a shared conversation over (server-eap-shared.ts). */
+  key: string;
+  state: Uint8Array;
   readonly client: RadiusClientEntry;
   /** The NAS address that began it: a State is honoured from that NAS only. */
   readonly address: string;
@@ -42,6 +43,14 @@ export interface Conversation {
   writing: boolean;
   /** Restored from the bucket for the round in hand (forgotten again if that round never reaches it). */
   restored: boolean;
+  /** Kept between rounds at `sharedRevision` (conversation-store.ts): not in progress. */
+  cached: boolean;
+  /**
+   * The round in hand began from the cached state: if its write finds
+   * another revision, the cache was stale, and the round is run again from
+   * the bucket's record (`roundEap` is its EAP-Message, copied).
+   */
+  roundEap: Uint8Array | undefined;
 }
 
 /** The conversation table's key for a State value. */

@@ -18,6 +18,7 @@ import type { Clock, Crypto } from '../runtime/index.js';
 import type { TraceProvider, TraceRegistry } from '../trace/index.js';
 import type { ConversationStore } from './conversation-store.js';
 import type { LoadOutcome, SharedConversations } from './conversation-kv.js';
+import { SharedRounds } from './server-eap-shared.js';
 import type { RadiusClientEntry } from './clients.js';
 import { RadiusAttributeType } from './dictionary.js';
 import { eapMessageAttributes, type EapCarried } from './eap-message.js';
@@ -59,10 +60,49 @@ export class EapOverRadius {
    */
   private readonly eapSendBuffer = new Uint8Array(DEFAULT_SEND_CAPACITY);
 
+  /** The rounds of conversations whose state is in the cluster's bucket, when there is one. */
+  private readonly sharedRounds: SharedRounds | undefined;
+
   constructor(options: EapOverRadiusOptions) {
     this.options = options;
     this.store = options.store;
     this.replier = options.replier;
+    this.sharedRounds =
+      options.shared === undefined
+        ? undefined
+        : new SharedRounds(options.shared, options.store, options.replier, options.trace, {
+            authenticatorOptions: (conversation, initialIdentifier) =>
+              this.authenticatorOptions(conversation, initialIdentifier),
+            feed: (conversation, context, eap) => this.feed(conversation, context, eap),
+            challenge: (context, conversation, eap) => this.challenge(context, conversation, eap),
+            answer: (conversation, context, result) => this.answer(conversation, context, result),
+          });
+  }
+
+  /**
+   * A conversation read from the cluster's bucket becomes a local one for
+   * the round in hand (radius/cluster.ts calls this before the request
+   * reaches the core); the drop reason when refused (server-eap-shared.ts).
+   */
+  restore(
+    loaded: Extract<LoadOutcome, { kind: 'found' }>,
+    state: Uint8Array,
+    client: RadiusClientEntry | undefined,
+  ): string | undefined {
+    if (this.sharedRounds === undefined) return this.refuseRecord('no-bucket');
+    return this.sharedRounds.restore(loaded, state, client);
+  }
+
+  /** After the round a restore was for: a conversation that round never reached is let go again. */
+  settleRestored(state: Uint8Array): void {
+    this.sharedRounds?.settleRestored(state);
+  }
+
+  /** Counts and traces a refused bucket record; the drop reason for it. */
+  refuseRecord(reason: string): string {
+    if (this.sharedRounds !== undefined) return this.sharedRounds.refuseRecord(reason);
+    this.options.trace?.emit(RadiusEventDescriptor.conversationRefused, { reason });
+    return `cluster-state-${reason}`;
   }
 
   /** An Access-Request carrying EAP-Message (or an empty one: EAP-Start). */
@@ -87,6 +127,10 @@ export class EapOverRadius {
       if (!isIdentityResponse(carried.bytes)) {
         if (!sameUserName(existing.identity, context.userName)) {
           this.identityMismatch(context, carried.bytes);
+          return;
+        }
+        if (existing.cached && this.sharedRounds !== undefined) {
+          this.sharedRounds.fromCache(existing, context, carried.bytes);
           return;
         }
         this.feed(existing, context, carried.bytes);
@@ -155,6 +199,8 @@ export class EapOverRadius {
       sharedRound: 0,
       writing: false,
       restored: false,
+      cached: false,
+      roundEap: undefined,
       eap: new EapAuthenticator(this.authenticatorOptions(() => conversation, initialIdentifier)),
     };
     this.store.add(conversation);
@@ -187,81 +233,6 @@ export class EapOverRadius {
     };
   }
 
-  /**
-   * A conversation read from the cluster's bucket becomes a local one for
-   * the round in hand (radius/cluster.ts calls this before the request
-   * reaches the core). Refused (counted, traced): a client that is not
-   * the one it began with, a full table, or a snapshot these methods do
-   * not restore.
-   */
-  restore(
-    loaded: Extract<LoadOutcome, { kind: 'found' }>,
-    state: Uint8Array,
-    client: RadiusClientEntry | undefined,
-  ): string | undefined {
-    if (this.store.get(state) !== undefined) return undefined;
-    const record = loaded.record;
-    if (client === undefined || client.name !== record.client) return this.refuseRecord('client');
-    const full = this.store.refusal(client);
-    if (full !== undefined) return full;
-    // The authenticator's callbacks name the conversation, built once it restored.
-    const holder: { conversation?: Conversation } = {};
-    const eap = EapAuthenticator.restore(
-      this.authenticatorOptions(() => holder.conversation as Conversation, 0),
-      record.authenticator,
-    );
-    if (eap === undefined) return this.refuseRecord('snapshot');
-    const conversation: Conversation = {
-      key: stateKey(state),
-      state: state.slice(), // deliberate copy: the datagram's buffer is not ours
-      client,
-      address: record.address,
-      identity: record.identity,
-      current: undefined,
-      swallow: false,
-      result: undefined,
-      replaced: false,
-      sharedRevision: loaded.revision,
-      sharedRound: loaded.version.round,
-      writing: false,
-      restored: true,
-      eap,
-    };
-    holder.conversation = conversation;
-    this.store.add(conversation);
-    this.traceShared('restored', conversation);
-    return undefined;
-  }
-
-  /** After the round a restore was for: a conversation that round never reached is let go again (the bucket keeps it). */
-  settleRestored(state: Uint8Array): void {
-    const conversation = this.store.get(state);
-    if (conversation === undefined || !conversation.restored) return;
-    conversation.restored = false;
-    if (conversation.current === undefined && !conversation.writing) this.release(conversation);
-  }
-
-  /** Counts and traces a refused bucket record; the drop reason for it. */
-  refuseRecord(reason: string): string {
-    if (this.options.shared !== undefined) this.options.shared.counters.refused++;
-    this.options.trace?.emit(RadiusEventDescriptor.conversationRefused, { reason });
-    return `cluster-state-${reason}`;
-  }
-
-  /** Forgets a conversation whose state lives in the bucket now: nothing sent, no result. */
-  private release(conversation: Conversation): void {
-    this.store.forget(conversation);
-    conversation.eap.release();
-  }
-
-  private traceShared(action: string, conversation: Conversation): void {
-    this.options.trace?.emit(RadiusEventDescriptor.conversationShared, {
-      action,
-      round: conversation.sharedRound,
-      revision: conversation.sharedRevision ?? 0,
-    });
-  }
-
   private feed(conversation: Conversation, context: RequestContext, eap: Uint8Array): void {
     conversation.current = context;
     const before = conversation.eap.droppedTotal;
@@ -288,55 +259,22 @@ export class EapOverRadius {
       return;
     }
     conversation.current = undefined;
-    const shared = this.options.shared;
+    const shared = this.sharedRounds;
     const snapshot = shared === undefined ? undefined : conversation.eap.snapshot();
+    if (
+      shared !== undefined &&
+      snapshot === undefined &&
+      conversation.sharedRevision !== undefined
+    ) {
+      shared.own(conversation, context, eap);
+      return;
+    }
     if (shared === undefined || snapshot === undefined) {
       this.challenge(context, conversation, eap);
       return;
     }
     // Written before it is answered: the next round may reach another server at once.
-    const copy = eap.slice(); // deliberate copy: the send buffer is shared and the write takes a while
-    conversation.current = context; // busy until the bucket answers
-    conversation.writing = true;
-    const round = conversation.sharedRound + 1;
-    const record = {
-      client: conversation.client.name,
-      address: conversation.address,
-      identity: conversation.identity,
-      authenticator: snapshot,
-    };
-    void shared
-      .save(
-        conversation.state,
-        record,
-        { round, awaitedIdentifier: eap[1] as number },
-        conversation.sharedRevision,
-      )
-      .then((outcome) => {
-        conversation.writing = false;
-        conversation.current = undefined;
-        if (outcome.kind === 'stored') {
-          conversation.sharedRevision = outcome.revision;
-          conversation.sharedRound = round;
-          this.traceShared('stored', conversation);
-          this.challenge(context, conversation, copy);
-          this.release(conversation);
-        } else if (outcome.kind === 'conflict') {
-          // Another server answered this round first: its answer stands, ours is not sent.
-          this.traceShared('conflict', conversation);
-          this.release(conversation);
-          this.replier.drop(
-            'cluster-state-conflict',
-            context.from,
-            RadiusCode.AccessRequest,
-            context.identifier,
-          );
-        } else {
-          // NATS away: the conversation goes on from memory here (and its owner's forwarding).
-          this.traceShared('local-fallback', conversation);
-          this.challenge(context, conversation, copy);
-        }
-      });
+    shared.write(conversation, context, eap, snapshot);
   }
 
   private challenge(context: RequestContext, conversation: Conversation, eap: Uint8Array): void {
@@ -351,6 +289,11 @@ export class EapOverRadius {
   }
 
   private ended(conversation: Conversation, result: EapSessionResult): void {
+    if (conversation.cached) {
+      // A cached copy expired: the conversation went on (or ended) elsewhere, or the bucket's TTL took it.
+      this.store.forget(conversation);
+      return;
+    }
     this.store.forget(conversation);
     this.options.trace?.emit(RadiusEventDescriptor.sessionEnded, {
       outcome: result.outcome,
@@ -363,28 +306,13 @@ export class EapOverRadius {
       if (!conversation.replaced) this.replier.counters.expired++;
       return;
     }
-    const shared = this.options.shared;
+    const shared = this.sharedRounds;
     const revision = conversation.sharedRevision;
     if (shared === undefined || revision === undefined) {
       this.answer(conversation, context, result);
       return;
     }
-    // The record goes first, at the revision read: of two servers finishing one round, one answers.
-    void shared.remove(conversation.state, revision).then((outcome) => {
-      if (outcome.kind === 'conflict') {
-        this.traceShared('conflict', conversation);
-        this.replier.drop(
-          'cluster-state-conflict',
-          context.from,
-          RadiusCode.AccessRequest,
-          context.identifier,
-        );
-        return;
-      }
-      // Deleted, or NATS away (the bucket's TTL removes it): the answer is ours either way.
-      this.traceShared(outcome.kind === 'stored' ? 'deleted' : 'local-fallback', conversation);
-      this.answer(conversation, context, result);
-    });
+    shared.finish(conversation, context, result, revision);
   }
 
   private answer(

@@ -99,6 +99,12 @@ export interface RadiusServerOptions {
    * none: everything stays in memory.
    */
   readonly sharedConversations?: SharedConversations;
+  /**
+   * With `sharedConversations`: conversations whose record this server
+   * wrote, kept here between rounds so a round that comes back needs no
+   * read (least recently used out first); default 4096, 0 for none.
+   */
+  readonly maxCachedConversations?: number;
 }
 
 export const RADIUS_SERVER_DEFAULTS = {

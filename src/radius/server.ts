@@ -95,6 +95,9 @@ export class RadiusServer {
         d.maxSessionsPerClient,
       ),
       ...(options.statePrefix === undefined ? {} : { statePrefix: options.statePrefix }),
+      ...(options.maxCachedConversations === undefined
+        ? {}
+        : { maxCached: options.maxCachedConversations }),
     });
     this.maxProxyStates = positiveInteger(
       'maxProxyStates',
@@ -138,6 +141,11 @@ export class RadiusServer {
   /** Whether a conversation with this State is in progress here (in memory). */
   hasConversation(state: Uint8Array): boolean {
     return this.store.get(state) !== undefined;
+  }
+
+  /** Conversations kept between rounds because their state is in the bucket (not in `stats().sessions`). */
+  get cachedConversations(): number {
+    return this.store.cachedSize;
   }
 
   /**

@@ -59,6 +59,7 @@ import type { Lifecycle } from './handle-lifecycle.js';
 import { buildParts } from './handle-parts.js';
 import type { KeepAlive, KeepAliveHost } from './keep-alive.js';
 import { PerMessageDeflateSession } from './permessage-deflate.js';
+import type { PreparedMessage } from './prepared-message.js';
 import { resolveProperties, type HandleSettings, type ResolvedProperties } from './properties.js';
 import type { ReceivePath, ReceiveHost } from './receive-path.js';
 import { invalidOperation, type SendPath } from './send-path.js';
@@ -404,6 +405,17 @@ export class WebSocketHandle {
     this.life.assertCanSend();
     checkPieces(pieces, this.life.closeQueued);
     this.sendPath.queueSendPieces(bufferType, pieces, context);
+  }
+
+  /**
+   * Queues a prepared message (a broadcast's frame built once): the shared
+   * bytes where this connection can send them as they are, else the payload
+   * framed here (see prepared-message.ts). Refused as `send` is.
+   */
+  sendPrepared(message: PreparedMessage, context?: unknown): void {
+    this.life.assertCanSend();
+    if (this.life.closeQueued) throw invalidOperation('Cannot send data after a close');
+    this.sendPath.queuePrepared(message, context);
   }
 
   /**

@@ -21,7 +21,9 @@
  * Misuse throws `ERR_WS_INVALID_OPERATION` (E_INVALID_PROTOCOL_OPERATION).
  * Compression (RFC 7692) runs through an injected `DeflateCodec`; time
  * (keep-alive) through an injected `Clock`; masking keys through `Crypto`.
- * No Node APIs here; netrx/node adds the server, the client and zlib.
+ * No Node APIs here; netrx/node adds the server, the client and zlib;
+ * netrx/websocket/portable adds pure-JS deflate and a Crypto for Deno, Bun
+ * and browsers.
  */
 // The surface, named one by one (no `export *`): what a host needs to run a
 // handle, negotiate and inspect. Internals (the send and receive paths,
@@ -126,6 +128,11 @@ export {
   type PerMessageDeflateSessionOptions,
   type PerMessageInflateResult,
 } from './permessage-deflate.js';
+export {
+  PreparedMessage,
+  type PreparedFrames,
+  type PreparedMessageType,
+} from './prepared-message.js';
 export {
   createDeflateCodecPool,
   type DeflateCodecPoolOptions,

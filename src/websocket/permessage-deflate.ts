@@ -190,6 +190,17 @@ export class PerMessageDeflateSession {
     return compressed.subarray(0, compressed.length - TAIL.length);
   }
 
+  /**
+   * The window bits this side deflates with when it keeps no context
+   * between messages (`*_no_context_takeover` for its role), else
+   * undefined. Such a session's output depends only on the message and this
+   * number (and the level, which a server gives all its sessions), so a
+   * prepared message compresses once per value and shares the bytes.
+   */
+  get sharedDeflateWindowBits(): number | undefined {
+    return this.deflateKeepsContext ? undefined : Math.max(9, this.deflateWindowBits);
+  }
+
   /** Whether inflated chunks stay valid after the next call (`DeflateCodec.stableOutput`). */
   get stableOutput(): boolean {
     return this.codec.stableOutput === true;

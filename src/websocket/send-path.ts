@@ -29,6 +29,7 @@ import type {
 import { WebSocketEvent } from './events.js';
 import { writeFrames, writePiecesFrame, type MaskKeySource } from './frame-writer.js';
 import type { PerMessageDeflateSession } from './permessage-deflate.js';
+import type { PreparedMessage } from './prepared-message.js';
 import type { ResolvedProperties } from './properties.js';
 
 export interface SendOperation {
@@ -41,10 +42,13 @@ export interface SendOperation {
   readonly uncompressed: boolean;
   /** The payload as pieces sent as they are behind one header (`data` is then empty). */
   readonly pieces?: readonly Uint8Array[];
+  /** A whole frame built beforehand (a prepared message), written as it is (`data` is then empty). */
+  readonly framed?: Uint8Array;
 }
 
 /** The payload bytes of `op`. */
 function sizeOf(op: SendOperation): number {
+  if (op.framed !== undefined) return op.framed.length;
   if (op.pieces === undefined) return op.data.length;
   let n = 0;
   for (const p of op.pieces) n += p.length;
@@ -155,8 +159,9 @@ export class SendPath {
     context: unknown,
     uncompressed = false,
     pieces?: readonly Uint8Array[],
+    framed?: Uint8Array,
   ): void {
-    const length = pieces === undefined ? data.length : sizeOf({ data, pieces } as SendOperation);
+    const length = sizeOf({ data, pieces, framed } as SendOperation);
     const control = bufferType === 'ping-pong' || bufferType === 'unsolicited-pong';
     const kind = bufferType.startsWith('utf8') ? 'utf8' : 'binary';
     if (!control && this.queuedMessage !== undefined && this.queuedMessage !== kind) {
@@ -177,10 +182,31 @@ export class SendPath {
     }
     if (!control) this.queuedMessage = bufferType.endsWith('fragment') ? kind : undefined;
     this.pushApp(
-      pieces === undefined
-        ? { bufferType, data, context, internal: false, uncompressed }
-        : { bufferType, data: EMPTY_BYTES, context, internal: false, uncompressed, pieces },
+      framed !== undefined
+        ? { bufferType, data: EMPTY_BYTES, context, internal: false, uncompressed, framed }
+        : pieces === undefined
+          ? { bufferType, data, context, internal: false, uncompressed }
+          : { bufferType, data: EMPTY_BYTES, context, internal: false, uncompressed, pieces },
     );
+  }
+
+  /**
+   * Queues a prepared message: its shared frame when this connection can
+   * send those bytes (a server, no deflate or deflate without context
+   * takeover), else its payload as `queueSend` would. Refused as `queueSend`
+   * refuses; a whole message cannot go between the fragments of another
+   * (`ERR_WS_INVALID_OPERATION`): its frame has its own opcode.
+   */
+  queuePrepared(message: PreparedMessage, context: unknown): void {
+    const bufferType = message.type === 'utf8' ? 'utf8-message' : 'binary-message';
+    if (this.queuedMessage !== undefined) {
+      throw invalidOperation(
+        `Cannot send a prepared message while a ${this.queuedMessage} message is unfinished`,
+      );
+    }
+    const frames = message.framesFor(this.masks !== undefined, this.deflate);
+    if (frames.kind === 'own') this.queueSend(bufferType, frames.payload, context);
+    else this.queueSend(bufferType, EMPTY_BYTES, context, false, undefined, frames.bytes);
   }
 
   /**
@@ -380,6 +406,13 @@ export class SendPath {
         break;
       }
       default: {
+        if (op.framed !== undefined) {
+          // Only whole messages are prepared, never between fragments (queuePrepared).
+          buffers.push(op.framed);
+          byteLength = op.framed.length;
+          this.messagesSent++;
+          break;
+        }
         const kind = op.bufferType.startsWith('utf8') ? 'utf8' : 'binary';
         const fin = op.bufferType.endsWith('message');
         const first = this.framingMessage === undefined;

@@ -2,8 +2,9 @@
 // with a token, a non-demo RADIUS secret and passwords shows none of them in
 // its banner or its log; a file refused at the start or on a SIGHUP reload
 // names the key without quoting the value, even when YAML read the secret
-// as a number (`password: 987654321`) or it sits in a NATS server URL
-// (`nats://user:password@host`). Every line of standard output and standard
+// as a number (`password: 987654321`), sits in a NATS server URL
+// (`nats://user:password@host`, refused: cluster.nats takes credentials as
+// keys) or is the NATS password or token. Every line of standard output and standard
 // error is searched for every secret and every 6-character piece of it.
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -40,7 +41,11 @@ const bad: Record<string, string> = {
   'numeric-token': `http: { token: ${NUMERIC_PASSWORD} }\n`,
   'numeric-secret': `radius:\n  clients: [{ address: 127.0.0.1, secret: ${NUMERIC_PASSWORD} }]\n`,
   'numeric-synthetic': `synthetic: { password: ${NUMERIC_PASSWORD} }\n`,
-  'nats-url': `capture:\n  nats:\n    servers: ['nats://alice:${NATS_PASSWORD}@127.0.0.1:4222 x']\n`,
+  'nats-url': `cluster:\n  nats:\n    servers: ['nats://alice:${NATS_PASSWORD}@127.0.0.1:4222 x']\n`,
+  'nats-url-userinfo': `cluster:\n  nats:\n    servers: ['nats://alice:${NATS_PASSWORD}@127.0.0.1:4222']\n`,
+  'nats-password': `cluster:\n  nats:\n    servers: ['nats://127.0.0.1:4222']\n    user: alice\n    password: [${NATS_PASSWORD}]\n`,
+  'nats-token-numeric': `cluster:\n  nats:\n    servers: ['nats://127.0.0.1:4222']\n    token: ${NUMERIC_PASSWORD}\n`,
+  'nats-two-kinds': `cluster:\n  nats:\n    servers: ['nats://127.0.0.1:4222']\n    user: alice\n    password: ${NATS_PASSWORD}\n    token: ${TOKEN}\n`,
   'list-token': `http: { token: [${TOKEN}] }\n`,
 };
 
@@ -64,10 +69,7 @@ describe('netrx up: no secret in its output', () => {
     const file = join(dir, 'print.yaml');
     writeFileSync(
       file,
-      `${good()}capture:\n  rpc: { port: 0 }\n  nats:\n    servers: ['nats://alice:${NATS_PASSWORD}@127.0.0.1:4222']\n`.replace(
-        'capture: { rpc: { port: 0 } }\n',
-        '',
-      ),
+      `${good()}cluster:\n  nats:\n    servers: ['nats://127.0.0.1:4222']\n    user: alice\n    password: ${NATS_PASSWORD}\n`,
     );
     const print = async (args: string[]) => {
       const lines: string[] = [];
@@ -82,7 +84,8 @@ describe('netrx up: no secret in its output', () => {
     const redacted = await print([]);
     expectClean(redacted);
     expect(redacted).toContain('token: "***"');
-    expect(redacted).toContain('nats://alice:***@127.0.0.1:4222');
+    expect(redacted).toContain('nats://127.0.0.1:4222');
+    expect(redacted).toMatch(/user: alice\n\s*password: "\*\*\*"/);
     expect(redacted).toContain('name: alice');
     const shown = await print(['--show-secrets']);
     for (const secret of [TOKEN, SECRET, PASSWORD, NATS_PASSWORD]) expect(shown).toContain(secret);
@@ -101,7 +104,7 @@ describe('netrx up: no secret in its output', () => {
       expect(await runCli(['up', '--config', file], io)).not.toBe(0);
       const all = lines.join('\n');
       expect(all).toMatch(
-        /(http\.token|radius\.users\[0\]\.password|radius\.clients\[0\]\.secret|synthetic\.password|capture\.nats\.servers\[0\]): expected/,
+        /(http\.token|radius\.users\[0\]\.password|radius\.clients\[0\]\.secret|synthetic\.password|cluster\.nats\.servers\[0\]|cluster\.nats\.password|cluster\.nats\.token): (expected|"nats:\/\/\*\*\*@127\.0\.0\.1:4222" carries credentials|give one kind of credentials)/,
       );
       expectClean(all);
     }

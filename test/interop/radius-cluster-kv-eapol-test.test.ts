@@ -7,7 +7,9 @@
  * conversation is SIGKILLed after its first Access-Challenge, and
  * MSCHAPv2 (MPPE keys OK) and EAP-MD5 still succeed: every later round is
  * answered by whichever server gets it, from the bucket. Without
- * --state-key the same kill fails the attempt, as before.
+ * --state-key the same kill fails the attempt, as before. PEAP/MSCHAPv2:
+ * its Identity/Start phase is in the bucket too, so the server that gets
+ * the ClientHello starts TLS and becomes the owner named in the State.
  *
  * Below: the helpers of the forwarding suite (kept alike on purpose).
  *
@@ -106,6 +108,8 @@ class RoundRobin {
   private peer: { address: string; port: number } | undefined;
   readonly live: Server[];
   readonly perServer = new Map<string, number>();
+  /** The server each request went to, in order. */
+  readonly order: string[] = [];
   /** Called with each answer's State owner before it is relayed. */
   onAnswer: (owner: string | undefined, code: number) => void = () => {};
 
@@ -116,6 +120,7 @@ class RoundRobin {
       if (this.live.length === 0) return;
       const server = this.live[this.next++ % this.live.length] as Server;
       this.perServer.set(server.id, (this.perServer.get(server.id) ?? 0) + 1);
+      this.order.push(server.id);
       this.back.send(message, server.port, '127.0.0.1');
     });
     this.back.on('message', (message) => {
@@ -151,6 +156,18 @@ const CONFIGS = {
       'identity="bob"',
       'password="hello"',
       'eapol_flags=0',
+    ]),
+  'PEAP/MSCHAPv2': () =>
+    config('peap', [
+      'key_mgmt=WPA-EAP',
+      'eap=PEAP',
+      'identity="bob"',
+      'anonymous_identity="anonymous"',
+      'password="hello"',
+      `ca_cert="${join(certs, 'ca.pem')}"`,
+      'domain_suffix_match="netrx.test"',
+      'phase1="peaplabel=0"',
+      'phase2="auth=MSCHAPV2"',
     ]),
   'EAP-MD5': () =>
     config('md5', [
@@ -269,6 +286,41 @@ describe.skipIf(skip)(
       },
       120_000,
     );
+
+    it('PEAP/MSCHAPv2 with --state-key: the Identity/Start phase moves, and the server that starts TLS owns the rest', async () => {
+      const servers = await Promise.all(
+        ['s1', 's2', 's3'].map((id) => serve(id, natsNode.url, STATE_KEY)),
+      );
+      const forwarder = new RoundRobin(servers);
+      const port = await forwarder.bind();
+      const owners: (string | undefined)[] = [];
+      forwarder.onAnswer = (owner, code) => {
+        if (code === 11) owners.push(owner);
+      };
+      try {
+        const run = await eapolTest(port, CONFIGS['PEAP/MSCHAPv2']());
+        expect(run.text).toContain('MPPE keys OK: 1  mismatch: 0');
+        expect(lastLine(run.text)).toBe('SUCCESS');
+      } finally {
+        forwarder.close();
+        await Promise.all(servers.map((s) => stopped(s.process)));
+      }
+      // Round 1 (Identity) reached s1, whose State the next challenges carry while the
+      // conversation is small data in the bucket (a Nak, the PEAP Start). The request that
+      // brought the ClientHello reached server X, which restored the Start, started TLS and
+      // answered with a State of its own: from there on every challenge names X, never s1,
+      // and X forwards nothing (eapol_test sends one request at a time: answer k is request k's).
+      expect(owners[0]).toBe('s1');
+      const k = owners.findIndex((owner) => owner !== 's1');
+      expect(k).toBeGreaterThan(0);
+      const owner = owners[k] as string;
+      expect(forwarder.order[k]).toBe(owner);
+      expect(new Set(owners.slice(0, k))).toEqual(new Set(['s1']));
+      expect(new Set(owners.slice(k))).toEqual(new Set([owner]));
+      expect(owners.length - k).toBeGreaterThan(2);
+      const owning = servers.find((s) => s.id === owner) as Server;
+      expect(owning.process.text()).toMatch(/cluster 0 forwarded/);
+    }, 120_000);
 
     it('without --state-key the same kill fails the attempt (forwarding only): FAILURE', async () => {
       const f = await fleet(undefined);

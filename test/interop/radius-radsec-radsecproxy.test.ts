@@ -9,6 +9,12 @@
  * radsecproxy's Status-Server keepalives are answered, and a radsecproxy
  * with a certificate of another CA is refused by netrx (traced
  * `radsec refused reason=tls:…`). Processes are stopped by their PIDs.
+ *
+ * The same through `--workers 2` (RadSec served by the worker pool): via
+ * radsecproxy, eapol_test's PEAP and EAP-TLS get MPPE keys OK; the netrx
+ * RadSec client (`radius test --radsec`) completes PEAP and EAP-TLS with
+ * matching keys; and the server's exit line shows later rounds routed by
+ * State (the requests went through the pool, not the receiving thread).
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -97,6 +103,151 @@ async function startRadsecproxy(
   }
   throw new Error(`radsecproxy did not start: ${last}`);
 }
+
+function networkConfig(dir: string, certs: string, name: string, lines: readonly string[]) {
+  const file = join(dir, `${name}.conf`);
+  writeFileSync(
+    file,
+    [
+      'network={',
+      '  key_mgmt=WPA-EAP',
+      `  ca_cert="${join(certs, 'ca.pem')}"`,
+      ...lines,
+      '}',
+      '',
+    ].join('\n'),
+  );
+  return file;
+}
+
+const eapolTestTo = (file: string, port: number) =>
+  ran('eapol_test', ['-c', file, '-a', '127.0.0.1', '-p', String(port), '-s', SECRET, '-t', '10']);
+
+describe.skipIf(peers.skip)(
+  'radsecproxy and netrx radius test --radsec to netrx --workers 2',
+  () => {
+    let dir: string;
+    let certs: string;
+    let netrx: Watched | undefined;
+    let netrxPort: number;
+    let proxy: Watched | undefined;
+    let port: number;
+
+    beforeAll(async () => {
+      dir = mkdtempSync(join(tmpdir(), 'eap-radsec-workers-'));
+      certs = join(dir, 'certs');
+      expect((await ran(process.execPath, [main, 'certs', 'demo', '--out', certs])).code).toBe(0);
+      netrx = watched(process.execPath, [
+        main,
+        'radius',
+        'serve',
+        '--host',
+        '127.0.0.1',
+        '--radsec',
+        '0',
+        '--certs',
+        certs,
+        '--user',
+        'bob:hello',
+        '--radsec-client',
+        'radsecproxy=bob',
+        '--workers',
+        '2',
+      ]);
+      const listening = await netrx.until(
+        /^listening on radsec tls 127\.0\.0\.1:(\d+).*, 2 workers$/m,
+      );
+      netrxPort = Number(listening[1]);
+      await netrx.until(/^ready$/m);
+      ({ proxy, port } = await startRadsecproxy(dir, certs, netrxPort, 'workers'));
+    }, 60_000);
+
+    afterAll(async () => {
+      await stopped(proxy);
+      if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+    });
+
+    const radsecTest = (method: string, extra: readonly string[] = []) =>
+      ran(process.execPath, [
+        main,
+        'radius',
+        'test',
+        '--radsec',
+        '--server',
+        `127.0.0.1:${netrxPort}`,
+        '--certs',
+        certs,
+        '--server-name',
+        'radius.netrx.test',
+        '--method',
+        method,
+        '--user',
+        'bob:hello',
+        '--timeout',
+        '8000',
+        ...extra,
+      ]);
+
+    it('eapol_test via radsecproxy: PEAP and EAP-TLS, MPPE keys OK, SUCCESS (several runs: both workers)', async () => {
+      for (let i = 0; i < 3; i++) {
+        const peap = await eapolTestTo(
+          networkConfig(dir, certs, 'peap', [
+            '  eap=PEAP',
+            '  identity="bob"',
+            '  anonymous_identity="anonymous"',
+            '  password="hello"',
+            '  domain_suffix_match="netrx.test"',
+            '  phase1="peaplabel=0"',
+            '  phase2="auth=MSCHAPV2"',
+          ]),
+          port,
+        );
+        expect(peap.text).toContain('MPPE keys OK: 1  mismatch: 0');
+        expect(lastLine(peap.text)).toBe('SUCCESS');
+        const tls = await eapolTestTo(
+          networkConfig(dir, certs, 'tls', [
+            '  eap=TLS',
+            '  identity="bob"',
+            `  client_cert="${join(certs, 'client.pem')}"`,
+            `  private_key="${join(certs, 'client-key.pem')}"`,
+          ]),
+          port,
+        );
+        expect(tls.text).toContain('MPPE keys OK: 1  mismatch: 0');
+        expect(lastLine(tls.text)).toBe('SUCCESS');
+      }
+    }, 120_000);
+
+    it('netrx radius test --radsec: PEAP and EAP-TLS, keys match, SUCCESS', async () => {
+      for (const [i, method] of ['peap', 'tls', 'peap', 'tls'].entries()) {
+        // Status-Server (RFC 5997) goes through the pool too: answered by a worker.
+        const run = await radsecTest(method, i === 0 ? ['--status-server'] : []);
+        if (i === 0) expect(run.text).toMatch(/^Status-Server answered$/m);
+        expect(run.text, method).toMatch(/^MPPE keys match$/m);
+        expect(run.text, method).toMatch(/^SUCCESS$/m);
+        expect(run.code, method).toBe(0);
+      }
+    }, 120_000);
+
+    it('the rounds went through the pool: routed by State, none lost, none dropped', async () => {
+      await stopped(netrx);
+      const text = netrx?.text() ?? '';
+      const summary =
+        /(\d+) accepted, (\d+) rejected, (\d+) dropped; 2 workers, (\d+) restarts, (\d+) conversations lost, (\d+) routed by State \((\d+) to another worker/.exec(
+          text,
+        );
+      expect(summary, text).not.toBeNull();
+      const [, accepted, rejected, dropped, restarts, lost, byState] = (summary ?? []).map(Number);
+      expect(accepted).toBe(10);
+      expect(rejected).toBe(0);
+      expect(dropped).toBe(0);
+      expect(restarts).toBe(0);
+      expect(lost).toBe(0);
+      // PEAP and EAP-TLS take 6 or more later rounds each.
+      expect(byState).toBeGreaterThanOrEqual(60);
+    }, 30_000);
+  },
+);
 
 describe.skipIf(peers.skip)(
   'radsecproxy forwarding eapol_test to netrx radius serve --radsec',

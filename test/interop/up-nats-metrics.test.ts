@@ -52,10 +52,8 @@ describe.skipIf(peers.skip)(`netrx up /metrics for capture.nats (${RECORDED_NATS
     const config = validateHostConfig({
       http: { port: 0 },
       radius: { port: 0 },
-      capture: {
-        rpc: { enabled: false },
-        nats: { servers: [nats.url], host: 'up-metrics', publish: ['default'] },
-      },
+      capture: { rpc: { enabled: false }, nats: { host: 'up-metrics', publish: ['default'] } },
+      cluster: { nats: { servers: [nats.url] } },
       synthetic: { intervalMs: 100 },
     });
     host = await startHost(config, { version: '0', services: servicesFromConfig(config) });

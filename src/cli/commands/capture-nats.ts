@@ -28,6 +28,12 @@ import { TraceRegistry } from '../../trace/index.js';
 import { integer, required } from '../args.js';
 import { UsageError, type CliCommand } from '../command.js';
 import { errorLine } from '../files.js';
+import type { NatsConnectionSettings } from '../../node/cluster/connection-settings.js';
+import {
+  NATS_CONNECTION_OPTIONS,
+  NATS_CONNECTION_USAGE,
+  natsConnectionFlags,
+} from './nats-flags.js';
 
 function checked<T>(flag: string, check: (value: string) => T, value: string): T {
   try {
@@ -37,20 +43,13 @@ function checked<T>(flag: string, check: (value: string) => T, value: string): T
   }
 }
 
-function servers(value: string): string[] {
-  return value
-    .split(',')
-    .map((s) => s.trim())
-    .filter((s) => s.length > 0);
-}
-
 export const capturePublishCommand: CliCommand = {
   path: ['capture', 'publish'],
   summary: "publishes a capture session's events to NATS JetStream (capture fan-in)",
-  usage:
-    'capture publish --nats URL[,URL...] --host NAME --session NAME [--synthetic EVENTS_PER_SECOND] [--synthetic-count N] [--stream-messages N] [--stream-bytes N] [--replicas N] [--max-buffered N]',
+  usage: `capture publish --nats URL[,URL...] --host NAME --session NAME [--synthetic EVENTS_PER_SECOND] [--synthetic-count N] [--stream-messages N] [--stream-bytes N] [--replicas N] [--max-buffered N] ${NATS_CONNECTION_USAGE}`,
   options: {
     nats: { type: 'string' },
+    ...NATS_CONNECTION_OPTIONS,
     host: { type: 'string' },
     session: { type: 'string' },
     synthetic: { type: 'string' },
@@ -61,8 +60,13 @@ export const capturePublishCommand: CliCommand = {
     'max-buffered': { type: 'string' },
   },
   async run(values, _positionals, io) {
-    const urls = servers(required('--nats', values['nats']));
     const host = checked('--host', checkHostName, required('--host', values['host']));
+    const connection = natsConnectionFlags(
+      values,
+      required('--nats', values['nats']),
+      `netrx ${host}`,
+    ) as NatsConnectionSettings;
+    const urls = connection.servers as string[];
     const session = checked(
       '--session',
       checkClusterSessionName,
@@ -85,7 +89,7 @@ export const capturePublishCommand: CliCommand = {
     const registry = new TraceRegistry({ clock });
     let link: NatsCaptureLink;
     try {
-      link = await connectNatsCapture({ servers: urls, name: `netrx ${host}` });
+      link = await connectNatsCapture(connection);
       await link.ensureStream(session, {
         maxBytes,
         ...(maxMsgs === undefined ? {} : { maxMsgs }),
@@ -143,13 +147,13 @@ export const capturePublishCommand: CliCommand = {
  */
 export async function natsSessionSource(
   session: string,
-  nats: string,
+  connection: NatsConnectionSettings,
   hosts: string | undefined,
   replicas = 1,
 ): Promise<{ source: SessionSource; close(): Promise<void> }> {
   checked('--session', checkClusterSessionName, session);
   const pattern = checked('--hosts', checkHostPattern, hosts ?? '*');
-  const link = await connectNatsCapture({ servers: servers(nats), name: 'netrx capture serve' });
+  const link = await connectNatsCapture(connection);
   await link.ensureStream(session, {
     maxBytes: DEFAULT_SESSION_LIMITS.maxBuffers * DEFAULT_SESSION_LIMITS.bufferBytes,
     replicas,

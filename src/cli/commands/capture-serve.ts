@@ -20,6 +20,11 @@ import { UsageError, type CliCommand } from '../command.js';
 import { errorLine, fileErrorLine } from '../files.js';
 import { parseLinkVxlan, startCaptureLinks } from './capture-serve-link.js';
 import { natsSessionSource } from './capture-nats.js';
+import {
+  NATS_CONNECTION_OPTIONS,
+  NATS_CONNECTION_USAGE,
+  natsConnectionFlags,
+} from './nats-flags.js';
 
 // One sizing rule for `--queue-events` and the host's `capture.sessions[].queueEvents`.
 export { queueLimits };
@@ -28,8 +33,7 @@ export const captureServeCommand: CliCommand = {
   path: ['capture', 'serve'],
   summary:
     'an MS-LREC event session served over DCE/RPC (ncacn_ip_tcp, loopback) and/or WebSocket (netrx.lrec.v1)',
-  usage:
-    'capture serve --session NAME [--rpc-port PORT] [--ws-port PORT [--ws-host HOST] [--ws-token TOKEN] [--tls-cert FILE --tls-key FILE] [--ws-max-per-address N] [--ws-keepalive-ms MS] [--ws-keepalive-timeout-ms MS]] [--insecure-no-auth] [--synthetic EVENTS_PER_SECOND] [--synthetic-count N] [--queue-events N] [--timer-ms MS] [--link-vxlan SPEC]... [--nats URL[,URL...] [--hosts PATTERN] [--replicas N]]',
+  usage: `capture serve --session NAME [--rpc-port PORT] [--ws-port PORT [--ws-host HOST] [--ws-token TOKEN] [--tls-cert FILE --tls-key FILE] [--ws-max-per-address N] [--ws-keepalive-ms MS] [--ws-keepalive-timeout-ms MS]] [--insecure-no-auth] [--synthetic EVENTS_PER_SECOND] [--synthetic-count N] [--queue-events N] [--timer-ms MS] [--link-vxlan SPEC]... [--nats URL[,URL...] [--hosts PATTERN] [--replicas N] ${NATS_CONNECTION_USAGE}]`,
   options: {
     session: { type: 'string' },
     'rpc-port': { type: 'string' },
@@ -48,6 +52,7 @@ export const captureServeCommand: CliCommand = {
     'timer-ms': { type: 'string' },
     'link-vxlan': { type: 'string', multiple: true },
     nats: { type: 'string' },
+    ...NATS_CONNECTION_OPTIONS,
     hosts: { type: 'string' },
     replicas: { type: 'string' },
   },
@@ -166,11 +171,16 @@ export const captureServeCommand: CliCommand = {
       values['replicas'] === undefined ? 1 : integer('--replicas', values['replicas'], 1, 5);
     // With --nats the session reads the hosts' events from the session's JetStream stream.
     let nats: Awaited<ReturnType<typeof natsSessionSource>> | undefined;
-    if (typeof values['nats'] === 'string') {
+    const connection = natsConnectionFlags(
+      values,
+      values['nats'] as string | undefined,
+      'netrx capture serve',
+    );
+    if (connection !== undefined) {
       try {
         nats = await natsSessionSource(
           name,
-          values['nats'],
+          connection,
           values['hosts'] as string | undefined,
           replicas,
         );

@@ -14,27 +14,39 @@ import {
   connectRadiusClusterLink,
   type NatsRadiusClusterLink,
 } from '../../node/cluster/radius-link.js';
+import type { NatsConnectionSettings } from '../../node/cluster/connection-settings.js';
 import { integer } from '../args.js';
+import {
+  NATS_CONNECTION_OPTIONS,
+  NATS_CONNECTION_USAGE,
+  natsConnectionFlags,
+  natsServerList,
+} from './nats-flags.js';
 import { UsageError } from '../command.js';
 
 export const RADIUS_CLUSTER_OPTIONS = {
   nats: { type: 'string' },
+  ...NATS_CONNECTION_OPTIONS,
   'cluster-id': { type: 'string' },
   'server-id': { type: 'string' },
   'forward-timeout': { type: 'string' },
   'state-key': { type: 'string' },
+  'kv-replicas': { type: 'string' },
 } as const;
 
-export const RADIUS_CLUSTER_USAGE =
-  '[--nats URL[,URL...] --cluster-id ID --server-id ID [--forward-timeout MS] [--state-key HEX|FILE]]';
+export const RADIUS_CLUSTER_USAGE = `[--nats URL[,URL...] --cluster-id ID --server-id ID [--forward-timeout MS] [--state-key HEX|FILE] [--kv-replicas N] ${NATS_CONNECTION_USAGE}]`;
 
 export interface RadiusClusterFlags {
+  /** `--nats` and its credentials and TLS (nats-flags.ts). */
+  readonly connection: NatsConnectionSettings;
   readonly servers: readonly string[];
   readonly clusterId: string;
   readonly serverId: string;
   readonly forwardTimeoutMs: number | undefined;
   /** With --state-key: conversation state shared, sealed, in the cluster's KV bucket. */
   readonly stateKey: Uint8Array | undefined;
+  /** Copies of the KV bucket (`--kv-replicas`), in a JetStream cluster. */
+  readonly kvReplicas: number | undefined;
 }
 
 /** The cluster flags, or undefined when `--nats` is not given. */
@@ -46,9 +58,17 @@ export function radiusClusterFlags(
   const serverId = values['server-id'];
   const stateKey = values['state-key'];
   if (nats === undefined) {
-    if (clusterId !== undefined || serverId !== undefined || stateKey !== undefined) {
-      throw new UsageError('--cluster-id, --server-id and --state-key need --nats URL');
+    if (
+      clusterId !== undefined ||
+      serverId !== undefined ||
+      stateKey !== undefined ||
+      values['kv-replicas'] !== undefined
+    ) {
+      throw new UsageError(
+        '--cluster-id, --server-id, --state-key and --kv-replicas need --nats URL',
+      );
     }
+    natsConnectionFlags(values, undefined, '');
     return undefined;
   }
   if (typeof nats !== 'string' || typeof clusterId !== 'string' || typeof serverId !== 'string') {
@@ -67,8 +87,16 @@ export function radiusClusterFlags(
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
+  const kvReplicas = values['kv-replicas'];
+  if (kvReplicas !== undefined && stateKey === undefined)
+    throw new UsageError('--kv-replicas needs --state-key (the bucket holds the shared state)');
+  const connection = natsConnectionFlags(values, nats, `netrx-radius-${serverId}`);
+  if (connection === undefined) throw new UsageError('--nats: give at least one server URL');
   return {
-    servers: nats.split(',').filter((s) => s !== ''),
+    connection,
+    servers: natsServerList(nats),
+    kvReplicas:
+      typeof kvReplicas === 'string' ? integer('--kv-replicas', kvReplicas, 1, 5) : undefined,
     clusterId,
     serverId,
     forwardTimeoutMs:
@@ -87,15 +115,14 @@ export async function sharedConversationState(
   sessionTimeoutMs: number,
 ): Promise<{ kv: ConversationKv; aead: ConversationAead } | undefined> {
   if (flags.stateKey === undefined) return undefined;
-  const kv = await link.conversationBucket({ ttlMs: sessionTimeoutMs });
+  const kv = await link.conversationBucket({
+    ttlMs: sessionTimeoutMs,
+    ...(flags.kvReplicas === undefined ? {} : { replicas: flags.kvReplicas }),
+  });
   return { kv, aead: aes256GcmAead(flags.stateKey) };
 }
 
 /** Connects to NATS (its client loads only now). */
 export function connectRadiusCluster(flags: RadiusClusterFlags): Promise<NatsRadiusClusterLink> {
-  return connectRadiusClusterLink({
-    servers: flags.servers,
-    clusterId: flags.clusterId,
-    name: `netrx-radius-${flags.serverId}`,
-  });
+  return connectRadiusClusterLink({ ...flags.connection, clusterId: flags.clusterId });
 }

@@ -218,11 +218,6 @@ export const radiusServeCommand: CliCommand = {
       io.out(
         `accounting ${record.client} ${String(record.statusType)} ${record.sessionId ?? '-'} ${record.userName ?? '-'}`,
       );
-    if (workers > 1 && radsec !== undefined) {
-      throw new UsageError(
-        '--workers with --radsec: RadSec is served with one worker only (for now)',
-      );
-    }
     // With workers, each worker builds the same methods and users from plain data.
     const serverMethods = [...new Set(names.map(serverMethodName))];
     const workerSetup =
@@ -242,7 +237,7 @@ export const radiusServeCommand: CliCommand = {
     try {
       link = clusterFlags === undefined ? undefined : await connectRadiusCluster(clusterFlags);
     } catch (error) {
-      io.err(`netrx radius serve: --nats: ${(error as Error).message}`);
+      io.err(`netrx radius serve: ${(error as Error).message}`);
       return 1;
     }
     let shared;
@@ -274,14 +269,17 @@ export const radiusServeCommand: CliCommand = {
     let server;
     try {
       server =
-        udp || radsec === undefined
+        udp || radsec === undefined || workers > 1
           ? await startRadiusServer({
               host,
               port,
+              // --radsec alone with workers: the pool behind RadSec, no UDP socket.
+              udp,
               workers,
               ...(workerSetup === undefined ? {} : { workerSetup }),
               ...(accountingPort === undefined ? {} : { accountingPort }),
-              clients,
+              // RadSec alone: every request's client comes from its certificate, none by address.
+              clients: udp ? clients : [],
               methods,
               users,
               accounting,
@@ -306,7 +304,7 @@ export const radiusServeCommand: CliCommand = {
     const shown = host.includes(':') ? `[${host}]` : host;
     const tlsPort = 'listener' in server ? server.port : server.radsec?.port;
     const udpText =
-      'listener' in server
+      'listener' in server || !udp
         ? ''
         : `udp ${shown}:${server.port}${server.accountingPort === undefined ? '' : ` (accounting ${server.accountingPort})`}`;
     const tlsText = tlsPort === undefined ? '' : `radsec tls ${shown}:${tlsPort}`;

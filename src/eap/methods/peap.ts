@@ -40,6 +40,7 @@ import type {
   TlsMethodProfile,
   TunnelAuthenticator,
   TunnelPeer,
+  TunnelSession,
   TunnelStep,
 } from './tls-common.js';
 import { createTlsBasedMethod, type TlsMethodState } from './tls.js';
@@ -275,10 +276,12 @@ class PeapPeerTunnel implements TunnelPeer {
   private begun = false;
   private innerDone: boolean | undefined;
   succeeded = false;
+  phase2Skipped = false;
 
   constructor(
     private readonly options: PeapMethodOptions,
     private readonly input: EapInput,
+    private readonly session: TunnelSession,
   ) {}
 
   private get identity(): string {
@@ -304,6 +307,17 @@ class PeapPeerTunnel implements TunnelPeer {
         // The Result TLV stands for the inner EAP-Success: the inner method decides whether it
         // may accept one (MSCHAPv2: only after it checked the server's S=).
         this.innerDone = this.innerFinish({ code: EapCode.Success, identifier: packet.identifier });
+      } else if (
+        result.status === PeapResultStatus.Success &&
+        !this.begun &&
+        this.innerDone === undefined &&
+        this.session.resumedAfterPhase2
+      ) {
+        // A resumed session whose earlier phase 2 succeeded: the server may skip phase 2 and
+        // send the Result TLV at once (hostapd; wpa_supplicant accepts it). Anywhere else a
+        // success with no inner method run stays refused.
+        this.innerDone = true;
+        this.phase2Skipped = true;
       }
       const success = result.status === PeapResultStatus.Success && this.innerDone === true;
       this.succeeded = success;
@@ -402,7 +416,7 @@ export function peapProfile(options: PeapMethodOptions): TlsMethodProfile {
     version: 0,
     tunnel: {
       authenticator: (input) => new PeapAuthenticatorTunnel(options, input),
-      peer: (input) => new PeapPeerTunnel(options, input),
+      peer: (input, session) => new PeapPeerTunnel(options, input, session),
     },
   };
 }

@@ -64,7 +64,18 @@ export interface TunnelPeer {
   receive(data: Uint8Array, identifier: number): TunnelStep;
   /** Whether phase 2 ended in success, so an outer EAP-Success may be accepted. */
   readonly succeeded: boolean;
+  /** Whether the server skipped phase 2 on a resumed session (and the peer accepted it). */
+  readonly phase2Skipped?: boolean;
   end(): void;
+}
+
+/** What the peer's phase 2 knows of the TLS session under it. */
+export interface TunnelSession {
+  /**
+   * The handshake resumed a session whose earlier authentication's phase 2
+   * succeeded (`TlsEngine.resumedAfterPhase2`): a server may skip phase 2.
+   */
+  readonly resumedAfterPhase2: boolean;
 }
 
 /** What makes one TLS-based method differ from another on the common framing. */
@@ -79,7 +90,7 @@ export interface TlsMethodProfile {
   /** Phase 2, for the tunnels; EAP-TLS has none and ends with the handshake. */
   readonly tunnel?: {
     authenticator(input: EapInput): TunnelAuthenticator;
-    peer(input: EapInput): TunnelPeer;
+    peer(input: EapInput, session: TunnelSession): TunnelPeer;
   };
 }
 

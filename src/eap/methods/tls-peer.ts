@@ -35,8 +35,10 @@ import {
   type TlsMethodOptions,
   type TlsMethodProfile,
   type TunnelPeer,
+  type TunnelSession,
   type TunnelStep,
 } from './tls-common.js';
+import type { TlsEngine } from '../tls/engine.js';
 
 /** TLS handshake_failure (RFC 8446 §6.2). */
 const HANDSHAKE_FAILURE_ALERT = 40;
@@ -146,6 +148,8 @@ export function tlsPeerMessage(
     const keys = deriveKeys(channel, profile.type, profile.keyLabel);
     if (typeof keys === 'string') return fail(keys);
     state.done = true;
+    // A later resumption of this session may skip phase 2 (PEAP: what hostapd does).
+    if (profile.tunnel !== undefined) engine.markPhase2Succeeded?.();
     return {
       action: EapAction.Done,
       authResultCode: 0,
@@ -153,7 +157,7 @@ export function tlsPeerMessage(
       reason:
         profile.tunnel === undefined
           ? `TLS handshake complete (${engine.protocol ?? 'TLS'}${engine.resumed === true ? ', resumed' : ''})`
-          : `${profile.name} phase 2 succeeded (${engine.protocol ?? 'TLS'}${engine.resumed === true ? ', resumed' : ''})`,
+          : `${profile.name} phase 2 ${state.tunnel?.phase2Skipped === true ? 'skipped' : 'succeeded'} (${engine.protocol ?? 'TLS'}${engine.resumed === true ? ', resumed' : ''})`,
     };
   };
 
@@ -185,13 +189,13 @@ export function tlsPeerMessage(
       engine.state === 'established'
     ) {
       // The handshake just finished: a tunnel whose peer speaks first (TTLS) does so now.
-      state.tunnel = profile.tunnel.peer(state.input);
+      state.tunnel = profile.tunnel.peer(state.input, tunnelSession(engine));
       opening = state.tunnel.start?.();
     }
     if (profile.tunnel !== undefined && (data.length > 0 || opening !== undefined)) {
       if (engine.state !== 'established')
         return fail('tunnel data before the TLS handshake finished');
-      state.tunnel ??= profile.tunnel.peer(state.input);
+      state.tunnel ??= profile.tunnel.peer(state.input, tunnelSession(engine));
       const step = opening ?? state.tunnel.receive(data, state.answering);
       if (step.kind !== 'write') {
         return fail(
@@ -269,7 +273,7 @@ export function tlsPeerMessage(
     // of a resumed TLS 1.2 session has nothing left to send after the peer's Finished.
     // TTLS speaks first (its AVPs, if not sent yet); PEAP acknowledges and waits.
     if (state.tunnel === undefined) {
-      state.tunnel = profile.tunnel.peer(state.input);
+      state.tunnel = profile.tunnel.peer(state.input, tunnelSession(engine));
       const opening = state.tunnel.start?.();
       if (opening !== undefined) {
         if (opening.kind !== 'write') {
@@ -293,6 +297,11 @@ export function tlsPeerMessage(
   channel.serverRandom ??= helloRandom(result.data, SERVER_HELLO);
   channel.engine.feed(result.data);
   return work();
+}
+
+/** What the tunnel's phase 2 may know of the session under it. */
+function tunnelSession(engine: TlsEngine): TunnelSession {
+  return { resumedAfterPhase2: engine.resumed === true && engine.resumedAfterPhase2 === true };
 }
 
 /** One unfragmented TLS message as Type-Data (Flags: the version bits only, no length). */

@@ -17,6 +17,7 @@ import {
 } from './tls-authenticator.js';
 import { beginTlsPeer, tlsPeerMessage, type TlsPeerState } from './tls-peer.js';
 import { EAP_TLS_PROFILE, type TlsMethodOptions, type TlsMethodProfile } from './tls-common.js';
+import { restoreTlsStart, saveTlsStart } from './tls-saved-start.js';
 
 export type TlsMethodState = TlsAuthenticatorState | TlsPeerState;
 
@@ -58,6 +59,13 @@ export function createTlsBasedMethod(
       state.channel.reassembler.reset();
       state.channel.sending = undefined;
       state.channel.pendingOutput = [];
+    },
+    // Only the Start phase moves between processes (tls-saved-start.ts): the engine never does.
+    saveState(state) {
+      return state.side === 'authenticator' ? saveTlsStart(state) : undefined;
+    },
+    restoreState(saved, input) {
+      return restoreTlsStart(options, profile, saved, input);
     },
     makeMessage(state, received, sendCapacity, input) {
       return state.side === 'authenticator'

@@ -51,7 +51,24 @@ export interface TlsEngine {
    * NewSessionTickets) are worth a round trip to deliver.
    */
   readonly resumable?: boolean;
+  /**
+   * Client role: the handshake resumed a session whose earlier EAP
+   * authentication's phase 2 succeeded (`markPhase2Succeeded` was called on
+   * the engine that made or last resumed it). A PEAP peer may then accept a
+   * server that skips phase 2 (hostapd, wpa_supplicant). False for a full
+   * handshake, and for a session whose phase 2 failed or never ran.
+   */
+  readonly resumedAfterPhase2?: boolean;
+  /** Client role: this session's phase 2 succeeded; a later resumption of it may skip phase 2. */
+  markPhase2Succeeded?(): void;
   readonly error: TlsEngineError | undefined;
+  /**
+   * Once established: the negotiated cipher suite (its standard name) and,
+   * client role, the key exchange group the server chose (`X25519`,
+   * `prime256v1`, …; undefined when the engine cannot tell). For logs and
+   * benchmarks that compare like with like.
+   */
+  readonly negotiated?: { readonly cipher: string; readonly group: string | undefined };
   /** TLS records received from the other side. The engine copies what it keeps. */
   feed(records: Uint8Array): void;
   /** Application data to send inside the tunnel (the TLS 1.3 commitment message, PEAP/TTLS). */

@@ -64,6 +64,14 @@ export interface LrecTcpServer {
   readonly host: string;
   readonly core: LrecRpcServer;
   stats(): LrecRpcServerStats & { readonly slowReaders: number };
+  /** Connections open now. */
+  connections(): number;
+  /**
+   * Stops accepting; the connections open go on (their sessions, receives
+   * and queued events included) until their clients leave. Resolves when
+   * the last one has. `close()` still cuts them.
+   */
+  stopAccepting(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -165,6 +173,11 @@ export async function startLrecTcpServer(options: LrecTcpServerOptions): Promise
     host,
     core,
     stats: () => ({ ...core.stats(), slowReaders }),
+    connections: () => sockets.size,
+    stopAccepting: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+      }),
     close: () =>
       new Promise<void>((resolve) => {
         for (const socket of sockets) socket.destroy();

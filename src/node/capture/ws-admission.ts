@@ -10,8 +10,10 @@
  *   cleared by `passed(socket)` once the upgrade is authenticated (or, on a
  *   server that also answers plain requests, once a request arrived); when it
  *   fires the socket is destroyed, counted and traced (`pre-auth-timeout`).
- * - **A per-address cap** (`maxPerAddress`, counted from TCP accept to close):
- *   one more socket from that address is refused at once, counted and traced
+ * - **A per-address cap** (`maxPerAddress`, counted from TCP accept to close,
+ *   under `remoteAddressKey`: all of loopback is one address, IPv6 counts by
+ *   its /64, as the host's login limiter and ConnectionGuard count): one more
+ *   socket from that address is refused at once, counted and traced
  *   (`address-limit`): over plain TCP with `429 Too Many Requests`; under TLS
  *   it is destroyed before the handshake (no HTTP can be spoken there without
  *   spending one on it).
@@ -27,6 +29,7 @@ import { CAPTURE_WS_PROVIDER, CaptureWsEvent } from '../../capture/index.js';
 import { buildRejection } from '../../websocket/index.js';
 import type { Clock, Timer } from '../../runtime/index.js';
 import type { TraceProvider, TraceRegistry } from '../../trace/index.js';
+import { remoteAddressKey } from '../runtime/remote-address.js';
 
 /** The pre-auth deadline's default (ms): TCP accept to authenticated upgrade. */
 export const DEFAULT_PRE_AUTH_TIMEOUT_MS = 10_000;
@@ -98,8 +101,10 @@ export class ConnectionAdmission {
 
   private accepted(socket: Socket): void {
     const address = socket.remoteAddress ?? '?';
+    // Counted under the shared key (127.0.0.2 is 127.0.0.1); traced as it came.
+    const counted = remoteAddressKey(socket.remoteAddress);
     const cap = this.options.maxPerAddress;
-    const held = this.perAddress.get(address) ?? 0;
+    const held = this.perAddress.get(counted) ?? 0;
     if (cap !== undefined && held >= cap) {
       this.counters.addressRefused++;
       this.trace?.emit(CaptureWsEvent.connectionRefused, { address, reason: 'address-limit' });
@@ -113,7 +118,7 @@ export class ConnectionAdmission {
         );
       return;
     }
-    if (cap !== undefined) this.perAddress.set(address, held + 1);
+    if (cap !== undefined) this.perAddress.set(counted, held + 1);
     const key = keyOf(socket);
     const timer = this.options.clock.setTimer(this.options.preAuthTimeoutMs, () => {
       this.pending.delete(key);
@@ -128,9 +133,9 @@ export class ConnectionAdmission {
         this.pending.delete(key);
       }
       if (cap === undefined) return;
-      const left = (this.perAddress.get(address) ?? 1) - 1;
-      if (left > 0) this.perAddress.set(address, left);
-      else this.perAddress.delete(address);
+      const left = (this.perAddress.get(counted) ?? 1) - 1;
+      if (left > 0) this.perAddress.set(counted, left);
+      else this.perAddress.delete(counted);
     });
   }
 }

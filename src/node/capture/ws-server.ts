@@ -49,12 +49,14 @@ import {
   type LrecWsServerStats,
   type SessionTable,
 } from '../../capture/index.js';
-import { NetrxError, type Clock, type Timer } from '../../runtime/index.js';
+import { NetrxError, type Clock } from '../../runtime/index.js';
 import type { TraceRegistry } from '../../trace/index.js';
 import { buildRejection } from '../../websocket/index.js';
 import { nodeCrypto, systemClock } from '../runtime/index.js';
+import { remoteAddressKey } from '../runtime/remote-address.js';
 import { WebSocketServer, type SendResult, type WebSocket } from '../websocket/index.js';
 import { isLoopbackAddress } from './rpc-server.js';
+import { checkKeepAlive, ConnectionKeepAlive } from './ws-keepalive.js';
 import {
   ConnectionAdmission,
   DEFAULT_MAX_CONNECTIONS_PER_ADDRESS,
@@ -191,9 +193,24 @@ export interface LrecWsEndpoint {
   readonly core: LrecWsServer;
   handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void;
   stats(): ReturnType<LrecWsNodeServer['stats']>;
+  /**
+   * New limits in place (a `netrx up` reload of `capture.ws`): the
+   * per-address cap applies to upgrades from now on, a new keep-alive
+   * interval re-arms every open connection. Throws as creation does on a
+   * bad pair, changing nothing.
+   */
+  reconfigure(settings: LrecWsEndpointSettings): void;
   /** Cuts every connection (their sessions are run down). */
   close(): void;
 }
+
+/** What `reconfigure` changes; an absent key keeps its value. */
+export type LrecWsEndpointSettings = Partial<
+  Pick<
+    LrecWsEndpointOptions,
+    'maxConnectionsPerAddress' | 'keepAliveIntervalMs' | 'keepAliveTimeoutMs'
+  >
+>;
 
 export function createLrecWsEndpoint(options: LrecWsEndpointOptions): LrecWsEndpoint {
   const token = options.token;
@@ -207,25 +224,13 @@ export function createLrecWsEndpoint(options: LrecWsEndpointOptions): LrecWsEndp
   });
   const clock = options.clock ?? systemClock;
   const trace = options.trace?.register(CAPTURE_WS_PROVIDER);
-  const interval = options.keepAliveIntervalMs ?? DEFAULT_KEEPALIVE_INTERVAL_MS;
-  const pongWithin = options.keepAliveTimeoutMs ?? DEFAULT_KEEPALIVE_TIMEOUT_MS;
-  for (const [name, value, min] of [
-    ['keepAliveIntervalMs', interval, 0],
-    ['keepAliveTimeoutMs', pongWithin, 1],
-  ] as const) {
-    if (!Number.isInteger(value) || value < min) {
-      throw new RangeError(`${name} must be an integer of at least ${min}: got ${value}`);
-    }
-  }
-  // One pong deadline per ping: a deadline longer than the interval would
-  // outlive the next ping and cut a live client, so it is refused, not fixed up.
-  if (interval > 0 && pongWithin >= interval) {
-    throw new NetrxError(
-      'ERR_CAPTURE_WS_KEEPALIVE',
-      `keepAliveTimeoutMs (${pongWithin}) must be less than keepAliveIntervalMs (${interval}): the pong deadline must end before the next ping`,
-    );
-  }
-  const cap = options.maxConnectionsPerAddress;
+  // Read at every upgrade and every arming: `reconfigure` changes them in place.
+  let keepAlive = checkKeepAlive({
+    intervalMs: options.keepAliveIntervalMs ?? DEFAULT_KEEPALIVE_INTERVAL_MS,
+    timeoutMs: options.keepAliveTimeoutMs ?? DEFAULT_KEEPALIVE_TIMEOUT_MS,
+  });
+  let cap = options.maxConnectionsPerAddress;
+  const keepAlives = new Set<ConnectionKeepAlive>();
   const perAddress = new Map<string, number>();
   let unauthorized = 0;
   let slowReaders = 0;
@@ -292,39 +297,26 @@ export function createLrecWsEndpoint(options: LrecWsEndpointOptions): LrecWsEndp
         ws.close(code, reason);
       },
     });
-    // Keep-alive: a ping every interval; no pong within pongWithin cuts the peer.
-    let tick: Timer | undefined;
-    let deadline: Timer | undefined;
-    const ping = () => {
-      tick = clock.setTimer(interval, ping);
-      if (deadline !== undefined) return;
-      deadline = clock.setTimer(pongWithin, () => {
-        deadline = undefined;
+    // Keep-alive: a ping every interval; no pong within the timeout cuts the peer.
+    const alive = new ConnectionKeepAlive(
+      ws,
+      clock,
+      () => keepAlive,
+      () => {
         keepAliveTimeouts++;
         trace?.emit(CaptureWsEvent.connectionDropped, { address, reason: 'keepalive-timeout' });
-        ws.terminate();
-      });
-      try {
-        ws.ping();
-      } catch {
-        // Closing already: 'close' follows and cancels the timers.
-      }
-    };
-    if (interval > 0) {
-      tick = clock.setTimer(interval, ping);
-      ws.on('pong', () => {
-        deadline?.cancel();
-        deadline = undefined;
-      });
-    }
+      },
+    );
+    keepAlives.add(alive);
+    ws.on('pong', () => alive.pong());
     ws.on('message', (data: Buffer, isBinary: boolean) =>
       connection.message(isBinary ? data : data.toString('utf8'), isBinary),
     );
     ws.on('drain', () => connection.drained());
     ws.on('error', () => undefined);
     ws.on('close', () => {
-      tick?.cancel();
-      deadline?.cancel();
+      alive.dispose();
+      keepAlives.delete(alive);
       sockets.delete(ws);
       connection.closed();
       options.onConnectionClosed?.();
@@ -335,7 +327,9 @@ export function createLrecWsEndpoint(options: LrecWsEndpointOptions): LrecWsEndp
     handleUpgrade: (request, socket, head) => {
       if (cap !== undefined) {
         const address = request.socket.remoteAddress ?? '?';
-        const held = perAddress.get(address) ?? 0;
+        // Counted under the shared key (all of loopback is one address); traced as it came.
+        const counted = remoteAddressKey(request.socket.remoteAddress);
+        const held = perAddress.get(counted) ?? 0;
         if (held >= cap) {
           addressRefused++;
           trace?.emit(CaptureWsEvent.connectionRefused, { address, reason: 'address-limit' });
@@ -345,11 +339,11 @@ export function createLrecWsEndpoint(options: LrecWsEndpointOptions): LrecWsEndp
           );
           return;
         }
-        perAddress.set(address, held + 1);
+        perAddress.set(counted, held + 1);
         socket.once('close', () => {
-          const left = (perAddress.get(address) ?? 1) - 1;
-          if (left > 0) perAddress.set(address, left);
-          else perAddress.delete(address);
+          const left = (perAddress.get(counted) ?? 1) - 1;
+          if (left > 0) perAddress.set(counted, left);
+          else perAddress.delete(counted);
         });
       }
       wss.handleUpgrade(request, socket, head, connected);
@@ -368,6 +362,17 @@ export function createLrecWsEndpoint(options: LrecWsEndpointOptions): LrecWsEndp
         addressRefused,
         keepAliveTimeouts,
       };
+    },
+    reconfigure: (settings) => {
+      const next = checkKeepAlive({
+        intervalMs: settings.keepAliveIntervalMs ?? keepAlive.intervalMs,
+        timeoutMs: settings.keepAliveTimeoutMs ?? keepAlive.timeoutMs,
+      });
+      const rearm = next.intervalMs !== keepAlive.intervalMs;
+      keepAlive = next;
+      // A lower cap refuses new upgrades only; connections over it stay.
+      if (settings.maxConnectionsPerAddress !== undefined) cap = settings.maxConnectionsPerAddress;
+      if (rearm) for (const alive of keepAlives) alive.rearm();
     },
     close: () => {
       for (const ws of sockets) ws.terminate();

@@ -46,6 +46,33 @@ export const ClusterEvent = {
       { name: 'dropped', type: 'u64' },
     ],
   }),
+  /** The host's shared connection (`cluster.nats`) changed state: connected, reconnecting, closed. */
+  connectionState: defineEvent({
+    id: 4,
+    name: 'NatsConnectionState',
+    level: TraceLevel.Warning,
+    keywords: ClusterKeyword.Connection,
+    fields: [
+      { name: 'server', type: 'string' },
+      { name: 'state', type: 'string' },
+    ],
+  }),
+  /**
+   * The shared connection's client reported an error: a reconnect refused
+   * (authorization violation, TLS), a permissions error. The message is the
+   * client's, never a credential.
+   */
+  connectionError: defineEvent({
+    id: 5,
+    name: 'NatsConnectionError',
+    level: TraceLevel.Error,
+    keywords: ClusterKeyword.Connection,
+    fields: [
+      { name: 'server', type: 'string' },
+      { name: 'errors', type: 'u64' },
+      { name: 'error', type: 'string' },
+    ],
+  }),
 };
 
 /**

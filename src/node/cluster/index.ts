@@ -6,7 +6,10 @@
  * WebSocket and extcap serve it as they serve a local one. The NATS client
  * packages load only when `connectNatsCapture` is called. RADIUS servers
  * share conversations over NATS request/reply (`connectRadiusClusterLink`,
- * a netrx/radius `RadiusClusterLink`). See docs/cluster.md.
+ * a netrx/radius `RadiusClusterLink`). Both take the connection's
+ * credentials (`auth`: user/password, token, NKey seed file or `.creds`
+ * file) and TLS (`tls`: PEM files) as `NatsConnectionSettings`. See
+ * docs/cluster.md.
  */
 export {
   CapturePublisher,
@@ -20,6 +23,13 @@ export {
   type StreamSessionSourceOptions,
   type StreamSessionSourceStats,
 } from './reader.js';
+export type {
+  NatsAuth,
+  NatsConnectionSettings,
+  NatsConnectionState,
+  NatsConnectionStatus,
+  NatsTlsFiles,
+} from './connection-settings.js';
 export {
   connectNatsCapture,
   type CaptureStreamLimits,

@@ -15,24 +15,16 @@ import type {
   PublishPort,
   StreamMessage,
 } from './ports.js';
+import { connectNats, natsClientOf } from './connection.js';
+import type { NatsConnectionSettings, SharedNatsConnection } from './connection-settings.js';
 import { lossStreamName, lossStreamSubjects, sessionSubjects, streamName } from './subjects.js';
 
 /** Loss reports kept per publisher run: enough for a reader away for minutes (reports are paced). */
 export const LOSS_REPORTS_PER_RUN = 1024;
 
-export interface NatsCaptureOptions {
-  /** `nats://host:port` URLs (or `host:port`). */
-  readonly servers: string | readonly string[];
-  /** The connection name the server shows. */
-  readonly name?: string;
+export interface NatsCaptureOptions extends NatsConnectionSettings {
   /** Per publish and API request. Default 2000 ms. */
   readonly timeoutMs?: number;
-  readonly reconnectTimeWaitMs?: number;
-  readonly user?: string;
-  readonly pass?: string;
-  readonly token?: string;
-  /** Try `servers` in the order given (the client shuffles them by default). */
-  readonly noRandomize?: boolean;
 }
 
 /**
@@ -90,41 +82,40 @@ const REFUSALS = new Set([
   10047, // insufficient resources
 ]);
 
+/** Connects (a connection of its own, closed with the link) and opens a capture link over it. */
 export async function connectNatsCapture(options: NatsCaptureOptions): Promise<NatsCaptureLink> {
-  const [{ connect }, jsModule] = await Promise.all([
-    import('@nats-io/transport-node'),
-    import('@nats-io/jetstream'),
-  ]);
+  const connection = await connectNats(options);
+  try {
+    return await natsCaptureLinkOver(connection, { ...options, ownsConnection: true });
+  } catch (error) {
+    await connection.close();
+    throw error;
+  }
+}
+
+/**
+ * A capture link over a connection shared with others (`cluster.nats`):
+ * its `close` stops its own consumers and leaves the connection open,
+ * unless `ownsConnection`.
+ */
+export async function natsCaptureLinkOver(
+  connection: SharedNatsConnection,
+  options: { readonly timeoutMs?: number; readonly ownsConnection?: boolean } = {},
+): Promise<NatsCaptureLink> {
+  const jsModule = await import('@nats-io/jetstream');
   const { jetstream, jetstreamManager, AckPolicy, DeliverPolicy, DiscardPolicy } = jsModule;
   const { RetentionPolicy, StorageType, JetStreamApiError } = jsModule;
   const timeout = options.timeoutMs ?? 2000;
-  const servers = typeof options.servers === 'string' ? [options.servers] : [...options.servers];
-  const nc = await connect({
-    servers,
-    name: options.name ?? 'netrx',
-    maxReconnectAttempts: -1,
-    reconnectTimeWait: options.reconnectTimeWaitMs ?? 250,
-    timeout,
-    ...(options.user === undefined ? {} : { user: options.user }),
-    ...(options.pass === undefined ? {} : { pass: options.pass }),
-    ...(options.token === undefined ? {} : { token: options.token }),
-    ...(options.noRandomize === true ? { noRandomize: true } : {}),
-  });
+  const nc = natsClientOf(connection);
   const js = jetstream(nc, { timeout });
   const jsm = await jetstreamManager(nc, { timeout });
   const listeners: ((status: LinkStatus) => void)[] = [];
   let consumerErrors = 0;
-  void (async () => {
-    for await (const status of nc.status()) {
-      const mapped: LinkStatus | undefined =
-        status.type === 'disconnect'
-          ? 'disconnected'
-          : status.type === 'reconnect'
-            ? 'connected'
-            : undefined;
-      if (mapped !== undefined) for (const listener of listeners) listener(mapped);
-    }
-  })();
+  const consumers = new Set<{ stop(): void }>();
+  const stopWatching = connection.onState((state) => {
+    const mapped: LinkStatus = state === 'connected' ? 'connected' : 'disconnected';
+    for (const listener of listeners) listener(mapped);
+  });
 
   const ensure = async (
     name: string,
@@ -232,15 +223,20 @@ export async function connectNatsCapture(options: NatsCaptureOptions): Promise<N
         }
       };
       void run();
-      return {
+      const handle = {
         stop() {
           stopped = true;
           stopCurrent?.();
+          consumers.delete(handle);
         },
       };
+      consumers.add(handle);
+      return handle;
     },
     async close() {
-      await nc.drain().catch(() => nc.close());
+      stopWatching();
+      for (const consumer of [...consumers]) consumer.stop();
+      if (options.ownsConnection === true) await connection.close();
     },
   };
   return link;

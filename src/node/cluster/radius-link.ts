@@ -11,6 +11,8 @@
  * requests. The NATS client loads only when `connectRadiusClusterLink` is
  * called.
  */
+import { connectNats, natsClientOf } from './connection.js';
+import type { NatsConnectionSettings, SharedNatsConnection } from './connection-settings.js';
 import type { ConversationBucketOptions } from './radius-kv-options.js';
 import { openConversationBucket } from './radius-kv.js';
 import {
@@ -20,19 +22,9 @@ import {
   type RadiusClusterLink,
 } from '../../radius/index.js';
 
-export interface NatsRadiusClusterOptions {
-  /** `nats://host:port` URLs (or `host:port`). */
-  readonly servers: string | readonly string[];
+export interface NatsRadiusClusterOptions extends NatsConnectionSettings {
   /** The cluster's id: servers with the same id answer each other's conversations. */
   readonly clusterId: string;
-  /** The connection name the server shows. */
-  readonly name?: string;
-  readonly user?: string;
-  readonly pass?: string;
-  readonly token?: string;
-  readonly reconnectTimeWaitMs?: number;
-  /** Connection timeout; default 2000 ms. */
-  readonly timeoutMs?: number;
 }
 
 /** The subject server `serverId` of `clusterId` serves. */
@@ -49,29 +41,40 @@ export interface NatsRadiusClusterLink extends RadiusClusterLink {
   close(): Promise<void>;
 }
 
+/** Connects (a connection of its own, closed with the link) and opens the cluster link over it. */
 export async function connectRadiusClusterLink(
   options: NatsRadiusClusterOptions,
 ): Promise<NatsRadiusClusterLink> {
   checkClusterToken('cluster id', options.clusterId);
-  const { connect, errors } = await import('@nats-io/transport-node');
-  const servers = typeof options.servers === 'string' ? [options.servers] : [...options.servers];
-  const nc = await connect({
-    servers,
-    name: options.name ?? 'netrx-radius',
-    maxReconnectAttempts: -1,
-    reconnectTimeWait: options.reconnectTimeWaitMs ?? 250,
-    timeout: options.timeoutMs ?? 2000,
-    ...(options.user === undefined ? {} : { user: options.user }),
-    ...(options.pass === undefined ? {} : { pass: options.pass }),
-    ...(options.token === undefined ? {} : { token: options.token }),
-  });
+  const connection = await connectNats({ name: 'netrx-radius', ...options });
+  try {
+    return await radiusClusterLinkOver(connection, options.clusterId, { ownsConnection: true });
+  } catch (error) {
+    await connection.close();
+    throw error;
+  }
+}
+
+/**
+ * The cluster link over a connection shared with others (`cluster.nats`):
+ * its `close` stops serving this server's subject and leaves the
+ * connection open, unless `ownsConnection`.
+ */
+export async function radiusClusterLinkOver(
+  connection: SharedNatsConnection,
+  clusterId: string,
+  options: { readonly ownsConnection?: boolean } = {},
+): Promise<NatsRadiusClusterLink> {
+  checkClusterToken('cluster id', clusterId);
+  const { errors } = await import('@nats-io/transport-node');
+  const nc = natsClientOf(connection);
+  const subscriptions = new Set<{ unsubscribe(): void }>();
   return {
     serverVersion: nc.info?.version ?? 'unknown',
-    conversationBucket: (bucket) =>
-      openConversationBucket(nc, { ...bucket, clusterId: options.clusterId }),
+    conversationBucket: (bucket) => openConversationBucket(nc, { ...bucket, clusterId }),
     async request(owner, message, timeoutMs): Promise<ClusterRequestOutcome> {
       try {
-        const reply = await nc.request(radiusClusterSubject(options.clusterId, owner), message, {
+        const reply = await nc.request(radiusClusterSubject(clusterId, owner), message, {
           timeout: timeoutMs,
         });
         return { kind: 'answered', data: plain(reply.data) };
@@ -88,7 +91,7 @@ export async function connectRadiusClusterLink(
       }
     },
     serve(serverId, handler) {
-      const subscription = nc.subscribe(radiusClusterSubject(options.clusterId, serverId), {
+      const subscription = nc.subscribe(radiusClusterSubject(clusterId, serverId), {
         callback: (error, msg) => {
           if (error !== null) return;
           let answered = false;
@@ -99,10 +102,18 @@ export async function connectRadiusClusterLink(
           });
         },
       });
-      return { stop: () => subscription.unsubscribe() };
+      subscriptions.add(subscription);
+      return {
+        stop: () => {
+          subscriptions.delete(subscription);
+          subscription.unsubscribe();
+        },
+      };
     },
     async close() {
-      await nc.drain().catch(() => nc.close());
+      for (const subscription of [...subscriptions]) subscription.unsubscribe();
+      subscriptions.clear();
+      if (options.ownsConnection === true) await connection.close();
     },
   };
 }

@@ -65,6 +65,15 @@ export interface TlsResumptionOptions {
   readonly maxSessions?: number;
 }
 
+/**
+ * Whether the EAP authentication that made (or last resumed) a client
+ * session got through phase 2: set by the engine's `markPhase2Succeeded`,
+ * read by the engine that resumes the session (`resumedAfterPhase2`).
+ */
+export interface Phase2Mark {
+  succeeded: boolean;
+}
+
 /** What the engines of one factory share for resumption. */
 export interface ResumptionState {
   readonly lifetimeMs: number;
@@ -72,8 +81,11 @@ export interface ResumptionState {
   readonly ticketKeys: Buffer;
   /** Server: TLS 1.2 session ID (hex) → session, insertion-ordered for eviction. */
   readonly serverSessions: Map<string, { readonly data: Buffer; readonly expires: number }>;
-  /** Client: server name → the last session it issued. */
-  readonly clientSessions: Map<string, { readonly data: Buffer; readonly expires: number }>;
+  /** Client: server name → the last session it issued, and how its phase 2 ended. */
+  readonly clientSessions: Map<
+    string,
+    { readonly data: Buffer; readonly expires: number; readonly phase2: Phase2Mark }
+  >;
   /** Server sessions evicted for room. */
   evicted: number;
 }

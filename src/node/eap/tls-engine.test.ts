@@ -4,6 +4,8 @@
 // RFC 9427 and RFC 9190 build on one handshake per EAP session). Regression:
 // Node accepts client-initiated renegotiation by default (three per ten
 // minutes), so a peer could swap certificates inside an established tunnel.
+// And resumedAfterPhase2 (a PEAP peer may accept a skipped phase 2): only a
+// resumption of a session whose phase 2 was marked as succeeded.
 import { Duplex } from 'node:stream';
 import * as tls from 'node:tls';
 import { describe, expect, it } from 'vitest';
@@ -67,5 +69,57 @@ describe('NodeTlsEngine', () => {
     expect(engine.error?.code).toBe('ERR_TLS_RENEGOTIATION_DISABLED');
     socket.destroy();
     engine.close();
+  });
+
+  it('client role: resumedAfterPhase2 only on a resumption of a session whose phase 2 was marked', async () => {
+    const resumption = { lifetimeSeconds: 60 };
+    const servers = createNodeTlsEngineFactory({
+      server: {
+        cert: certs.server.certPem,
+        key: certs.server.keyPem,
+        ca: certs.ca.certPem,
+        requireClientCertificate: false,
+      },
+      maxVersion: 'TLSv1.2',
+      resumption,
+    });
+    const clients = createNodeTlsEngineFactory({
+      client: { ca: certs.ca.certPem, serverName: 'radius.netrx.test' },
+      maxVersion: 'TLSv1.2',
+      resumption,
+    });
+    /** One handshake between two engines of the factories; the client engine, established. */
+    const handshake = async (): Promise<TlsEngine> => {
+      const client = clients.create('client');
+      const server = servers.create('server');
+      for (let round = 0; round < 20; round++) {
+        await Promise.all([settled(client), settled(server)]);
+        const toServer = client.takeOutput();
+        const toClient = server.takeOutput();
+        if (toServer.length === 0 && toClient.length === 0) break;
+        if (toServer.length > 0) server.feed(toServer);
+        if (toClient.length > 0) client.feed(toClient);
+      }
+      expect(client.state).toBe('established');
+      server.close();
+      return client;
+    };
+    const full = await handshake();
+    // What it negotiated, for benchmarks comparing servers (the client sees the server's group).
+    expect(full.negotiated).toEqual({
+      cipher: expect.stringMatching(/^TLS_ECDHE_(ECDSA|RSA)_WITH_AES_\d+_GCM_SHA\d+$/) as unknown,
+      group: 'X25519',
+    });
+    expect(full.resumed).toBe(false);
+    expect(full.resumedAfterPhase2).toBe(false);
+    // Its phase 2 never succeeded (not marked): a resumption of it may not skip phase 2.
+    const unmarked = await handshake();
+    expect(unmarked.resumed).toBe(true);
+    expect(unmarked.resumedAfterPhase2).toBe(false);
+    unmarked.markPhase2Succeeded?.();
+    const marked = await handshake();
+    expect(marked.resumed).toBe(true);
+    expect(marked.resumedAfterPhase2).toBe(true);
+    for (const engine of [full, unmarked, marked]) engine.close();
   });
 });

@@ -29,6 +29,7 @@ import {
   serverHub,
   type NodeTlsClientConfig,
   type NodeTlsEngineOptions,
+  type Phase2Mark,
   type ResumptionState,
   type Shared,
 } from './tls-engine-shared.js';
@@ -167,6 +168,10 @@ class NodeTlsEngine implements TlsEngine, HubEngine {
   private random: string | undefined;
   /** Server role: the description of a cleartext alert OpenSSL sent before any key existed. */
   private earlyAlert: number | undefined;
+  /** Client role: how the phase 2 of the session offered for resumption ended. */
+  private offeredPhase2: Phase2Mark | undefined;
+  /** Client role: this session's phase 2, shared with the sessions it leaves in the cache. */
+  private readonly phase2: Phase2Mark = { succeeded: false };
 
   constructor(role: TlsRole, shared: Shared) {
     const { options, resumption } = shared;
@@ -199,6 +204,7 @@ class NodeTlsEngine implements TlsEngine, HubEngine {
       const sessionKey = config.serverName ?? config.domainSuffix ?? '';
       const saved = resumption?.clientSessions.get(sessionKey);
       const offered = saved !== undefined && saved.expires > Date.now() ? saved.data : undefined;
+      this.offeredPhase2 = offered === undefined ? undefined : saved?.phase2;
       const socket = tls.connect({
         socket: this.duplex,
         ...(offered === undefined ? {} : { session: offered }),
@@ -211,9 +217,11 @@ class NodeTlsEngine implements TlsEngine, HubEngine {
       if (resumption !== undefined) {
         // TLS 1.3 tickets come after the handshake, TLS 1.2 sessions with it: keep the last.
         socket.on('session', (data: Buffer) => {
+          // Marked by this engine's own phase 2 (a new ticket of a resumed session too).
           resumption.clientSessions.set(sessionKey, {
             data,
             expires: Date.now() + resumption.lifetimeMs,
+            phase2: this.phase2,
           });
         });
       }
@@ -245,8 +253,29 @@ class NodeTlsEngine implements TlsEngine, HubEngine {
     return this.socket?.isSessionReused() ?? false;
   }
 
+  get resumedAfterPhase2(): boolean {
+    return this.resumed && this.offeredPhase2?.succeeded === true;
+  }
+
+  markPhase2Succeeded(): void {
+    this.phase2.succeeded = true;
+    // A resumption is the same TLS session: the cache may still hold it under the earlier mark.
+    if (this.resumed && this.offeredPhase2 !== undefined) this.offeredPhase2.succeeded = true;
+  }
+
   get error(): TlsEngineError | undefined {
     return this.failure;
+  }
+
+  get negotiated(): { readonly cipher: string; readonly group: string | undefined } | undefined {
+    const socket = this.socket;
+    if (socket === undefined || this.currentState !== 'established') return undefined;
+    const cipher = socket.getCipher();
+    // The server's ephemeral key, as the client saw it (Node gives the server side nothing).
+    const key = this.role === 'client' ? socket.getEphemeralKeyInfo() : null;
+    const group =
+      key !== null && 'name' in key && typeof key.name === 'string' ? key.name : undefined;
+    return { cipher: cipher.standardName, group };
   }
 
   feed(records: Uint8Array): void {

@@ -1,20 +1,16 @@
 /**
- * `capture.nats` at run time: one NATS connection for the host, a
- * `CapturePublisher` per session named in `publish` (its providers and
- * level, its stream sized from its queue), and a `StreamSessionSource` per
- * `serve` entry for the capture service to add as sessions. Off (and no
- * NATS code loaded) when `servers` is empty.
+ * `capture.nats` at run time, on the host's NATS connection (`cluster.nats`,
+ * nats-service.ts): a `CapturePublisher` per session named in `publish`
+ * (its providers and level, its stream sized from its queue), and a
+ * `StreamSessionSource` per `serve` entry for the capture service to add as
+ * sessions. Off (and no NATS code loaded) with neither.
  */
 import { randomUUID } from 'node:crypto';
 import type { SessionSource } from '../../capture/index.js';
 import type { Clock } from '../../runtime/index.js';
 import type { TraceRegistry } from '../../trace/index.js';
-import {
-  CapturePublisher,
-  StreamSessionSource,
-  connectNatsCapture,
-  traceNotices,
-} from '../cluster/index.js';
+import type { SharedNatsConnection } from '../cluster/connection-settings.js';
+import { CapturePublisher, StreamSessionSource, traceNotices } from '../cluster/index.js';
 import type { HostConfig } from './config.js';
 import { queueLimits } from './capture-service.js';
 import { natsCaptureMetrics } from './nats-metrics.js';
@@ -24,25 +20,26 @@ export interface CaptureNats {
   /** The sessions to serve from streams, by name. */
   readonly sources: ReadonlyMap<string, SessionSource>;
   status(): Record<string, unknown>;
-  /** `/metrics`: the link (connected, reconnects), each publisher and each stream read. */
+  /** `/metrics`: consumer errors, each publisher and each stream read (the connection is the nats service's). */
   metrics(): MetricFamily[];
   close(): Promise<void>;
 }
 
+/** Whether `capture.nats` publishes or serves anything (otherwise it needs no NATS). */
+export function usesNats(config: HostConfig['capture']): boolean {
+  return config.nats.publish.length > 0 || config.nats.serve.length > 0;
+}
+
 export async function startCaptureNats(
   config: HostConfig['capture'],
+  connection: SharedNatsConnection,
   registry: TraceRegistry,
   clock: Clock,
-): Promise<CaptureNats | undefined> {
+): Promise<CaptureNats> {
   const nats = config.nats;
-  if (nats.servers.length === 0) return undefined;
-  const link = await connectNatsCapture({ servers: nats.servers, name: `netrx up ${nats.host}` });
-  // The client reconnects forever on its own: count the changes for /metrics.
-  const connection = { connected: true, reconnects: 0 };
-  link.onStatus((status) => {
-    if (status === 'connected' && !connection.connected) connection.reconnects++;
-    connection.connected = status === 'connected';
-  });
+  // Loaded only here: the JetStream client is for hosts that publish or serve.
+  const { natsCaptureLinkOver } = await import('../cluster/nats.js');
+  const link = await natsCaptureLinkOver(connection);
   const publishers: CapturePublisher[] = [];
   const sources = new Map<string, StreamSessionSource>();
   try {
@@ -105,7 +102,6 @@ export async function startCaptureNats(
     }),
     metrics: () =>
       natsCaptureMetrics({
-        ...connection,
         consumerErrors: link.consumerErrors,
         publish: publishers.map((p, i) => ({ session: nats.publish[i] ?? '', ...p.stats() })),
         serve: [...sources.values()].map((s) => ({ session: s.session, ...s.stats() })),

@@ -29,7 +29,7 @@ async function start(http: Record<string, unknown>, rpc: Record<string, unknown>
   });
   hosts.push(host);
   const capture = host.started.find((s) => s.name === 'capture')?.detail ?? '';
-  return { lines, capture };
+  return { lines, capture, host };
 }
 
 describe('netrx up: the capture RPC listener and http.token (review S5)', () => {
@@ -54,6 +54,26 @@ describe('netrx up: the capture RPC listener and http.token (review S5)', () => 
     const off = await start({ token: TOKEN }, { enabled: false });
     expect(off.lines.filter((l) => l.includes('warning'))).toEqual([]);
     expect(off.capture).toMatch(/\(capture\.rpc off\)$/);
+  });
+
+  it('with a token, a reload that turns the RPC listener on says it again (issue 14: rpc changes in place)', async () => {
+    const { lines, host } = await start({ token: TOKEN }, { enabled: false });
+    const next = validateHostConfig({
+      http: { port: 0, token: TOKEN },
+      radius: { enabled: false },
+      capture: { rpc: { host: '127.0.0.2', port: 0 } },
+      synthetic: { enabled: false },
+      websocket: { echo: { enabled: false } },
+    });
+    expect(await host.reload(next, servicesFromConfig(next))).toMatchObject({
+      ok: true,
+      updated: ['capture'],
+    });
+    expect(
+      lines.filter((l) =>
+        l.startsWith('capture: warning: http.token does not cover rpc://127.0.0.2:'),
+      ),
+    ).toHaveLength(1);
   });
 
   it('off loopback the RPC listener is refused, naming capture.rpc.host', () => {

@@ -10,6 +10,7 @@
  */
 import { SessionTable, type EventSession, type SessionLimits } from '../../capture/index.js';
 import type { Timer } from '../../runtime/index.js';
+import { checkKeepAlive } from '../capture/ws-keepalive.js';
 import {
   createLrecWsEndpoint,
   startLrecTcpServer,
@@ -18,9 +19,10 @@ import {
 } from '../capture/index.js';
 import { CAPTURE_VIEWER_WS_PATH, CaptureViewers } from './capture-viewers.js';
 import type { HostConfig } from './config.js';
-import type { HostService } from './host.js';
+import type { HostContext, HostService } from './host.js';
 import type { MetricFamily } from './metrics.js';
-import { startCaptureNats, type CaptureNats } from './capture-nats.js';
+import { startCaptureNats, usesNats, type CaptureNats } from './capture-nats.js';
+import { NATS_SERVICE, natsConnectionOf, type NatsService } from './nats-service.js';
 import { replaceChangedSessions, startConfiguredSession } from './capture-sessions.js';
 import { HostListenError, listenReason } from './start-errors.js';
 
@@ -64,13 +66,32 @@ function isCaptureService(service: HostService): service is CaptureService {
 }
 
 /**
- * True when `before` and `after` differ only in `sessions` and
- * `maxViewers`: what a running capture service applies in place.
+ * Which parts of `capture` differ between `before` and `after`, for a
+ * reload that changes them in place (review D7, issue 14): the sessions
+ * (`sessions`, `maxViewers`), the WebSocket limits (`ws`), the RPC listener
+ * (`rpc`), the NATS fan-in (`nats`). `other` is any key none of them covers
+ * (none today; a key added later restarts the service until it is handled).
  */
-function onlySessionsDiffer(before: HostConfig['capture'], after: HostConfig['capture']): boolean {
-  const rest = (c: HostConfig['capture']) =>
-    JSON.stringify({ ...c, sessions: undefined, maxViewers: undefined });
-  return rest(before) === rest(after);
+export function captureChanges(
+  before: HostConfig['capture'],
+  after: HostConfig['capture'],
+): { sessions: boolean; ws: boolean; rpc: boolean; nats: boolean; other: boolean } {
+  const same = (pick: (c: HostConfig['capture']) => unknown) =>
+    JSON.stringify(pick(before)) === JSON.stringify(pick(after));
+  return {
+    sessions: !same((c) => [c.sessions, c.maxViewers]),
+    ws: !same((c) => c.ws),
+    rpc: !same((c) => c.rpc),
+    nats: !same((c) => c.nats),
+    other: !same((c) => ({
+      ...c,
+      sessions: undefined,
+      maxViewers: undefined,
+      ws: undefined,
+      rpc: undefined,
+      nats: undefined,
+    })),
+  };
 }
 
 /**
@@ -83,7 +104,11 @@ function onlySessionsDiffer(before: HostConfig['capture'], after: HostConfig['ca
  */
 export function captureService(
   initial: HostConfig['capture'],
-  options: { readonly tokenSet?: boolean } = {},
+  options: {
+    readonly tokenSet?: boolean;
+    /** The host's NATS service (cluster.nats), whose connection capture.nats shares. */
+    readonly nats?: NatsService;
+  } = {},
 ): CaptureService {
   // Replaced by a reload's update in place (sessions, maxViewers only).
   let config = initial;
@@ -96,27 +121,150 @@ export function captureService(
   let flushed = { events: 0, sessions: 0 };
   let clock: Parameters<HostService['start']>[0]['clock'] | undefined;
   let nats: CaptureNats | undefined;
+  /** The running start's context, for a reload's update in place. */
+  let started: HostContext | undefined;
+  /** Starts the table's stopped sessions again once their client left (MS-LREC stops them). */
+  let restartStopped: () => void = () => undefined;
+  /** RPC listeners a reload moved away from, until their last client leaves. */
+  const retiring = new Set<LrecTcpServer>();
+  const retireRpc = (old: LrecTcpServer) => {
+    retiring.add(old);
+    void old.stopAccepting().then(() => retiring.delete(old));
+  };
+  const listenRpc = async (
+    on: SessionTable,
+    wanted: HostConfig['capture'],
+    context: HostContext,
+  ): Promise<LrecTcpServer> => {
+    try {
+      return await startLrecTcpServer({
+        table: on,
+        host: wanted.rpc.host,
+        port: wanted.rpc.port,
+        insecureNoAuth: true,
+        trace: context.trace,
+        onConnectionClosed: () => restartStopped(),
+      });
+    } catch (error) {
+      throw new HostListenError(
+        'capture.rpc.port',
+        { protocol: 'tcp', address: wanted.rpc.host, port: wanted.rpc.port },
+        listenReason(error),
+        error,
+      );
+    }
+  };
+  /** With http.token: the RPC listener is not covered by it (review S5), said at every bind. */
+  const warnUncovered = (listener: LrecTcpServer, context: HostContext) => {
+    if (options.tokenSet !== true) return;
+    const host = listener.host.includes(':') ? `[${listener.host}]` : listener.host;
+    context.log(
+      `capture: warning: http.token does not cover rpc://${host}:${listener.port}: MS-LREC has no authentication here, so any local user can read every event; set capture.rpc.enabled: false to close it`,
+    );
+  };
+  /** capture.nats over the host's NATS connection (cluster.nats), or undefined when unused. */
+  const openNats = async (wanted: HostConfig['capture'], context: HostContext) =>
+    usesNats(wanted)
+      ? await startCaptureNats(
+          wanted,
+          natsConnectionOf(context, options.nats, 'capture.nats'),
+          context.trace,
+          context.clock,
+        )
+      : undefined;
   const sessions = (): readonly EventSession[] => table?.sessions() ?? [];
   const service: CaptureService = {
     name: 'capture',
+    // Publishing or serving over NATS, it restarts with the host's connection.
+    ...(usesNats(initial) ? { dependsOn: [NATS_SERVICE] } : {}),
     get fingerprint() {
       return JSON.stringify(config);
     },
     captureTable: () => table,
     captureConfig: () => config,
+    /**
+     * A reload changes each part of `capture` on its own (issue 14): the
+     * sessions as sessionChanges says; `ws` limits and keep-alive in place
+     * (the cap for new upgrades, keep-alive re-armed on every open
+     * connection); `rpc` rebinds the listener (the new one first; the old
+     * one stops accepting and its connections go on, their sessions and
+     * queued events included, until their clients leave); `nats` restarts
+     * the fan-in only (new link and publishers first, then the sessions
+     * served from streams are replaced). A viewer, a `/capture` client and
+     * an RPC session on what the change does not touch stay connected.
+     */
     updateInPlace(next) {
       const running = table;
-      if (running === undefined || !isCaptureService(next)) return undefined;
+      const context = started;
+      if (running === undefined || context === undefined || !isCaptureService(next))
+        return undefined;
       const wanted = next.captureConfig();
-      if (!onlySessionsDiffer(config, wanted)) return undefined;
+      const change = captureChanges(config, wanted);
+      if (change.other) return undefined;
       // The table's size is fixed at the start; sessions served from NATS share it.
-      const natsSessions = running.sessions().length - config.sessions.length;
+      const natsSessions = change.nats
+        ? wanted.nats.serve.length
+        : running.sessions().length - config.sessions.length;
       if (wanted.sessions.length + natsSessions > tableSize) return undefined;
+      const served = change.nats
+        ? wanted.nats.serve.map((s) => s.name)
+        : [...(nats?.sources.keys() ?? [])];
       const names = new Set(wanted.sessions.map((s) => s.name));
-      if ([...(nats?.sources.keys() ?? [])].some((name) => names.has(name))) return undefined;
-      return () => {
-        replaceChangedSessions(running, config.sessions, wanted.sessions);
-        viewers?.reconfigure(wanted.sessions, wanted.maxViewers);
+      if (served.some((name) => names.has(name))) return undefined;
+      if (change.ws) {
+        try {
+          checkKeepAlive({
+            intervalMs: wanted.ws.keepAliveIntervalMs,
+            timeoutMs: wanted.ws.keepAliveTimeoutMs,
+          });
+        } catch {
+          return undefined; // the restart reports it
+        }
+      }
+      return async () => {
+        // What can fail comes first, so a failure leaves everything as it ran.
+        const nextRpc = !change.rpc
+          ? rpc
+          : wanted.rpc.enabled
+            ? await listenRpc(running, wanted, context)
+            : undefined;
+        let nextNats = nats;
+        if (change.nats) {
+          try {
+            nextNats = await openNats(wanted, context);
+          } catch (error) {
+            if (nextRpc !== rpc) await nextRpc?.close();
+            throw error;
+          }
+        }
+        if (change.rpc) {
+          const old = rpc;
+          rpc = nextRpc;
+          if (old !== undefined) retireRpc(old);
+          if (nextRpc !== undefined) warnUncovered(nextRpc, context);
+        }
+        if (change.nats) {
+          for (const name of nats?.sources.keys() ?? []) {
+            const session = running.session(name);
+            if (session?.state === 'Running') session.stop();
+            running.deleteSession(name);
+          }
+          const old = nats;
+          nats = nextNats;
+          await old?.close();
+          startNatsSessions(running, nats);
+        }
+        if (change.sessions) {
+          replaceChangedSessions(running, config.sessions, wanted.sessions);
+          viewers?.reconfigure(wanted.sessions, wanted.maxViewers);
+        }
+        if (change.ws) {
+          ws?.reconfigure(wanted.ws);
+          viewers?.reconfigureKeepAlive(
+            wanted.ws.keepAliveIntervalMs,
+            wanted.ws.keepAliveTimeoutMs,
+          );
+        }
         config = wanted;
       };
     },
@@ -130,17 +278,17 @@ export function captureService(
       });
       for (const session of config.sessions) startConfiguredSession(created, session);
       // capture.nats: publishers for named sessions, sessions served from streams.
-      nats = await startCaptureNats(config, context.trace, context.clock);
-      for (const [name, source] of nats?.sources ?? []) {
-        created.createSession({ name, providers: [], source, limits: queueLimits(4096) }).start();
-      }
+      nats = await openNats(config, context);
+      startNatsSessions(created, nats);
       table = created;
+      started = context;
       // MS-LREC stops a session when its client's connection drops; the host
       // starts it again so the next client can open it.
       const onConnectionClosed = () => {
         for (const session of created.sessions())
           if (session.state === 'Stopped' && table === created) session.start();
       };
+      restartStopped = onConnectionClosed;
       // The HTTP server already checked Host, TLS and the bearer token.
       const endpoint = createLrecWsEndpoint({
         table: created,
@@ -182,29 +330,14 @@ export function captureService(
       const names = config.sessions.map((s) => s.name).join(', ');
       if (!config.rpc.enabled) return `session(s) ${names} on ${wsUrl} (capture.rpc off)`;
       try {
-        rpc = await startLrecTcpServer({
-          table: created,
-          host: config.rpc.host,
-          port: config.rpc.port,
-          insecureNoAuth: true,
-          trace: context.trace,
-          onConnectionClosed,
-        });
+        rpc = await listenRpc(created, config, context);
       } catch (error) {
         // The host stops only the services that started: undo this one's half.
         await service.stop();
-        throw new HostListenError(
-          'capture.rpc.port',
-          { protocol: 'tcp', address: config.rpc.host, port: config.rpc.port },
-          listenReason(error),
-          error,
-        );
+        throw error;
       }
       const host = rpc.host.includes(':') ? `[${rpc.host}]` : rpc.host;
-      if (options.tokenSet === true)
-        context.log(
-          `capture: warning: http.token does not cover rpc://${host}:${rpc.port}: MS-LREC has no authentication here, so any local user can read every event; set capture.rpc.enabled: false to close it`,
-        );
+      warnUncovered(rpc, context);
       const auth = options.tokenSet === true ? 'no auth, not covered by http.token' : 'no auth';
       return `MS-LREC on rpc://${host}:${rpc.port} (loopback, ${auth}) and ${wsUrl}, session(s) ${names}`;
     },
@@ -213,6 +346,7 @@ export function captureService(
       const server = rpc;
       const endpoint = ws;
       if (running === undefined) return;
+      started = undefined;
       // Flush: a client reading a session gets what is queued (bounded wait),
       // then every session stops; a pending receive completes with the rest
       // counted as lost, so delivered + lost still adds up.
@@ -236,6 +370,9 @@ export function captureService(
       ws = undefined;
       endpoint?.close();
       await server?.close();
+      // Listeners a reload moved away from, whose clients had not left yet.
+      await Promise.all([...retiring].map((old) => old.close()));
+      retiring.clear();
       await nats?.close();
       nats = undefined;
       return `flushed ${flushed.events} event(s), ${flushed.sessions} session(s) stopped`;
@@ -245,10 +382,13 @@ export function captureService(
         ws === undefined
           ? { enabled: false }
           : { enabled: true, path: CAPTURE_WS_PATH, ...ws.stats() },
-      rpc:
-        rpc === undefined
+      rpc: {
+        ...(rpc === undefined
           ? { enabled: false }
-          : { enabled: true, host: rpc.host, port: rpc.port, ...rpc.stats() },
+          : { enabled: true, host: rpc.host, port: rpc.port, ...rpc.stats() }),
+        // Connections still on a listener a reload moved away from.
+        retiringConnections: [...retiring].reduce((n, old) => n + old.connections(), 0),
+      },
       viewers: viewers?.stats() ?? { open: 0, max: config.maxViewers },
       sessions: sessions().map((session) => ({ name: session.name, ...session.stats() })),
       nats: nats?.status() ?? { enabled: false },
@@ -299,6 +439,12 @@ export function captureService(
     },
   };
   return service;
+}
+
+/** Adds a session per stream `nats` serves (capture.nats.serve). */
+function startNatsSessions(on: SessionTable, nats: CaptureNats | undefined): void {
+  for (const [name, source] of nats?.sources ?? [])
+    on.createSession({ name, providers: [], source, limits: queueLimits(4096) }).start();
 }
 
 function sleep(clock: { setTimer(ms: number, f: () => void): Timer }, ms: number): Promise<void> {

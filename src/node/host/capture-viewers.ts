@@ -66,6 +66,8 @@ export class CaptureViewers {
   /** `capture.sessions` and `maxViewers` now (a reload may change them in place). */
   private sessionEntries: HostConfig['capture']['sessions'];
   private max: number;
+  /** capture.ws keep-alive now (a reload may change it in place). */
+  private keepAlive: { intervalMs?: number; timeoutMs?: number };
   private counters = { opened: 0, refused: 0, deliveredEvents: 0, lostEvents: 0 };
   private closed = false;
   /** Accepts the one past the limit, only to say why it is closed. */
@@ -80,6 +82,27 @@ export class CaptureViewers {
     this.options = options;
     this.sessionEntries = options.sessions;
     this.max = options.max;
+    this.keepAlive = {
+      ...(options.keepAliveIntervalMs === undefined
+        ? {}
+        : { intervalMs: options.keepAliveIntervalMs }),
+      ...(options.keepAliveTimeoutMs === undefined
+        ? {}
+        : { timeoutMs: options.keepAliveTimeoutMs }),
+    };
+  }
+
+  /**
+   * A reload changed `capture.ws`'s keep-alive: every open page's
+   * connection is re-armed with it, new pages get it.
+   */
+  reconfigureKeepAlive(intervalMs: number, timeoutMs: number): void {
+    this.keepAlive = { intervalMs, timeoutMs };
+    for (const viewer of this.viewers)
+      viewer.endpoint.reconfigure({
+        keepAliveIntervalMs: intervalMs,
+        keepAliveTimeoutMs: timeoutMs,
+      });
   }
 
   /**
@@ -128,12 +151,12 @@ export class CaptureViewers {
         table,
         onConnectionClosed: () => done(),
         clock: this.options.clock,
-        ...(this.options.keepAliveIntervalMs === undefined
+        ...(this.keepAlive.intervalMs === undefined
           ? {}
-          : { keepAliveIntervalMs: this.options.keepAliveIntervalMs }),
-        ...(this.options.keepAliveTimeoutMs === undefined
+          : { keepAliveIntervalMs: this.keepAlive.intervalMs }),
+        ...(this.keepAlive.timeoutMs === undefined
           ? {}
-          : { keepAliveTimeoutMs: this.options.keepAliveTimeoutMs }),
+          : { keepAliveTimeoutMs: this.keepAlive.timeoutMs }),
       }),
     };
     const done = () => {

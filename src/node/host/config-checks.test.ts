@@ -373,27 +373,30 @@ describe('radius.radsec', () => {
     expect(config.radius.radsec.port).toBe(2083);
   });
 
-  it('is refused beside more than one RADIUS worker (RadSec would bypass the pool)', () => {
+  it('is accepted beside more than one RADIUS worker (RadSec goes through the pool)', () => {
     const clients = [{ name: 'ap', commonName: 'ap.example.net' }];
     const withWorkers = radsec({ clients });
-    expect(problem({ radius: { ...withWorkers.radius, workers: 2 } })).toMatch(
-      /^radius\.workers: RadSec is served with one worker only/,
-    );
+    const config = validateHostConfig({ radius: { ...withWorkers.radius, workers: 2 } });
+    expect(config.radius.workers).toBe(2);
+    expect(config.radius.radsec.enabled).toBe(true);
   });
 });
 
 describe('radius.cluster', () => {
+  const nats = { nats: { servers: ['nats://127.0.0.1:4222'] } };
   const enabled = {
-    radius: { cluster: { servers: ['nats://127.0.0.1:4222'], serverId: 's1' } },
+    radius: { cluster: { enabled: true, serverId: 's1' } },
+    cluster: nats,
   };
 
-  it('is off by default and takes servers, id, serverId and forwardTimeoutMs', () => {
+  it('is off by default and takes enabled, id, serverId, forwardTimeoutMs, stateKey and replicas', () => {
     expect(validateHostConfig({}).radius.cluster).toEqual({
-      servers: [],
+      enabled: false,
       id: 'netrx',
       serverId: '',
       forwardTimeoutMs: 1000,
       stateKey: '',
+      replicas: 1,
     });
     expect(validateHostConfig(enabled).radius.cluster).toMatchObject({ serverId: 's1' });
   });
@@ -402,21 +405,44 @@ describe('radius.cluster', () => {
     const hex = 'ab'.repeat(32);
     const withKey = (stateKey: string) => ({
       radius: { cluster: { ...enabled.radius.cluster, stateKey } },
+      cluster: nats,
     });
     expect(validateHostConfig(withKey(hex)).radius.cluster.stateKey).toBe(hex);
     const short = problem(withKey('ab'.repeat(16)));
     expect(short).toMatch(/^radius\.cluster\.stateKey: /);
     expect(short).not.toContain('ab'.repeat(16));
     expect(problem({ radius: { cluster: { stateKey: hex } } })).toMatch(
-      /^radius\.cluster\.stateKey: shared conversation state needs radius\.cluster\.servers/,
+      /^radius\.cluster\.stateKey: shared conversation state needs radius\.cluster\.enabled/,
+    );
+  });
+
+  it('takes 1 to 5 bucket replicas', () => {
+    const withReplicas = (replicas: number) => ({
+      ...enabled,
+      radius: { cluster: { ...enabled.radius.cluster, replicas } },
+    });
+    expect(validateHostConfig(withReplicas(3)).radius.cluster.replicas).toBe(3);
+    expect(problem(withReplicas(0))).toMatch(/^radius\.cluster\.replicas: expected an integer/);
+    expect(problem(withReplicas(6))).toMatch(/^radius\.cluster\.replicas: expected an integer/);
+  });
+
+  it('needs cluster.nats.servers when enabled', () => {
+    expect(problem({ radius: enabled.radius })).toMatch(
+      /^radius\.cluster\.enabled: needs cluster\.nats\.servers/,
+    );
+  });
+
+  it('refuses servers, which moved to cluster.nats.servers', () => {
+    expect(problem({ radius: { cluster: { servers: ['nats://127.0.0.1:4222'] } } })).toMatch(
+      /^radius\.cluster\.servers: moved to cluster\.nats\.servers/,
     );
   });
 
   it('needs a server id, one worker, and ids that are subject tokens', () => {
-    expect(problem({ radius: { cluster: { servers: ['nats://127.0.0.1:4222'] } } })).toMatch(
+    expect(problem({ radius: { cluster: { enabled: true } }, cluster: nats })).toMatch(
       /^radius\.cluster\.serverId: a clustered server needs its own id/,
     );
-    expect(problem({ radius: { ...enabled.radius, workers: 2 } })).toMatch(
+    expect(problem({ ...enabled, radius: { ...enabled.radius, workers: 2 } })).toMatch(
       /^radius\.workers: a RADIUS cluster is served with one worker only/,
     );
     expect(
@@ -424,9 +450,6 @@ describe('radius.cluster', () => {
     ).toMatch(/^radius\.cluster\.serverId/);
     expect(problem({ radius: { cluster: { ...enabled.radius.cluster, id: '' } } })).toMatch(
       /^radius\.cluster\.id/,
-    );
-    expect(problem({ radius: { cluster: { servers: ['http://x'] } } })).toMatch(
-      /^radius\.cluster\.servers\[0\]/,
     );
   });
 });

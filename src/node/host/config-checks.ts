@@ -14,6 +14,7 @@ import type { HostConfig } from './config.js';
 import { DEMO_SECRET, DEMO_USER } from './config-services.js';
 import { pemCertificates, pemPrivateKey } from './config-files.js';
 import { checkCaptureNats } from './config-nats.js';
+import { checkClusterNats } from './config-cluster-nats.js';
 import { checkSynthetic } from './config-synthetic.js';
 import { providerManifest } from './manifest.js';
 import { closest, ConfigError } from './schema.js';
@@ -32,6 +33,16 @@ export function checkServices(config: HostConfig, raw?: unknown): void {
   checkRadius(config, raw);
   checkCapture(config);
   checkEchoPath(config);
+  checkClusterNats(config, {
+    checkFile,
+    checkPem: (key, file) => {
+      checkFile(key, file);
+      const certificates = pemCertificates(readFileSync(file, 'latin1'));
+      if (typeof certificates === 'string')
+        throw new ConfigError(key, `${JSON.stringify(file)} ${certificates}`);
+    },
+    checkPemPair: (cert, key) => checkPemFiles({ cert, key }),
+  });
   checkSynthetic(config, raw);
   checkPortScripts(config);
   checkClashes(listenBindings(config));
@@ -247,12 +258,7 @@ function checkRadius(config: HostConfig, raw: unknown): void {
   }
   checkRadSec(radius.radsec);
   checkRadiusTls(radius);
-  if (radius.radsec.enabled && radius.workers !== 1)
-    throw new ConfigError(
-      'radius.workers',
-      'RadSec is served with one worker only (for now): set workers: 1 or turn radsec off',
-    );
-  if (radius.cluster.servers.length > 0) {
+  if (radius.cluster.enabled) {
     if (radius.cluster.serverId === '')
       throw new ConfigError('radius.cluster.serverId', 'a clustered server needs its own id');
     if (radius.workers !== 1)
@@ -274,7 +280,7 @@ function checkRadius(config: HostConfig, raw: unknown): void {
   } else if (radius.cluster.stateKey !== '') {
     throw new ConfigError(
       'radius.cluster.stateKey',
-      'shared conversation state needs radius.cluster.servers (NATS)',
+      'shared conversation state needs radius.cluster.enabled (and cluster.nats.servers)',
     );
   }
   if (radius.clients.length === 0)

@@ -1,12 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { validateHostConfig } from './config.js';
 
-const withNats = (nats: unknown) => () => validateHostConfig({ capture: { nats } });
+const SERVERS = { nats: { servers: ['nats://x:1'] } };
+const withNats = (nats: unknown) => () =>
+  validateHostConfig({ capture: { nats }, cluster: SERVERS });
 
 describe('capture.nats configuration', () => {
   it('is off by default and loads nothing', () => {
     expect(validateHostConfig({}).capture.nats).toEqual({
-      servers: [],
       host: 'netrx',
       publish: [],
       serve: [],
@@ -28,28 +29,38 @@ describe('capture.nats configuration', () => {
       capture: {
         sessions: [{ name: 'lab' }],
         nats: {
-          servers: ['nats://127.0.0.1:4222'],
           host: 'lab-1',
           publish: ['lab'],
           serve: [{ name: 'fleet', stream: 'lab', hosts: 'lab-*' }],
         },
       },
+      cluster: { nats: { servers: ['nats://127.0.0.1:4222'] } },
     });
     expect(config.capture.nats.serve).toEqual([{ name: 'fleet', stream: 'lab', hosts: 'lab-*' }]);
   });
 
   it('names the key that is wrong', () => {
-    expect(withNats({ publish: ['default'] })).toThrow(/capture\.nats\.servers: name at least one/);
-    expect(withNats({ servers: ['nats://x:1'], publish: ['nope'] })).toThrow(
+    expect(() => validateHostConfig({ capture: { nats: { publish: ['default'] } } })).toThrow(
+      /^capture\.nats\.publish: needs cluster\.nats\.servers/,
+    );
+    expect(() => validateHostConfig({ capture: { nats: { serve: [{ name: 'fleet' }] } } })).toThrow(
+      /^capture\.nats\.serve: needs cluster\.nats\.servers/,
+    );
+    expect(withNats({ publish: ['nope'] })).toThrow(
       /capture\.nats\.publish\[0\]: "nope" is not a session/,
     );
-    expect(withNats({ servers: ['nats://x:1'], serve: [{ name: 'default' }] })).toThrow(
+    expect(withNats({ serve: [{ name: 'default' }] })).toThrow(
       /capture\.nats\.serve\[0\]\.name: "default" is already a session/,
     );
-    expect(withNats({ servers: ['http://x'] })).toThrow(/capture\.nats\.servers\[0\]/);
     expect(withNats({ host: 'a.b' })).toThrow(/capture\.nats\.host/);
-    expect(withNats({ servers: ['nats://x:1'], serve: [{ name: 'f', hosts: 'a b' }] })).toThrow(
+    expect(withNats({ serve: [{ name: 'f', hosts: 'a b' }] })).toThrow(
       /capture\.nats\.serve\[0\]\.hosts/,
+    );
+  });
+
+  it('refuses servers, which moved to cluster.nats.servers', () => {
+    expect(withNats({ servers: ['nats://x:1'] })).toThrow(
+      /^capture\.nats\.servers: moved to cluster\.nats\.servers: the host has one NATS connection/,
     );
   });
 });

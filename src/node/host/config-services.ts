@@ -6,6 +6,7 @@
  */
 import { LISTEN_ADDRESS, parseListenAddress } from './address.js';
 import { captureNatsSection } from './config-nats.js';
+import { MOVED_TO_CLUSTER_NATS } from './config-cluster-nats.js';
 import {
   boolean,
   field,
@@ -241,37 +242,36 @@ export const radiusSection = section(
     workers: field(workerCountSchema, 1),
     /**
      * One of a cluster of RADIUS servers sharing NATS (docs/cluster.md): later
-     * EAP rounds go to the server whose State they carry. Off without servers.
+     * EAP rounds go to the server whose State they carry. Off unless enabled.
      */
     cluster: section(
-      object({
-        /** NATS server URLs (`nats://host:port`); none: clustering is off. */
-        servers: field(
-          list(
-            string({ pattern: /^(nats|tls):\/\/\S+$/, describe: 'a nats:// or tls:// URL' }),
-            16,
+      object(
+        {
+          /** On: this server is one of the cluster, over the host's connection (cluster.nats). */
+          enabled: field(boolean(), false),
+          /** The cluster's id: servers with the same id answer each other's conversations. */
+          id: field(clusterToken, 'netrx'),
+          /** This server's id, unique in the cluster ('' is refused when servers are given). */
+          serverId: field(
+            string({
+              pattern: /^([A-Za-z0-9_-]{1,32})?$/,
+              describe: 'a server id of 1 to 32 of A-Z a-z 0-9 _ -',
+            }),
+            '',
           ),
-          [],
-        ),
-        /** The cluster's id: servers with the same id answer each other's conversations. */
-        id: field(clusterToken, 'netrx'),
-        /** This server's id, unique in the cluster ('' is refused when servers are given). */
-        serverId: field(
-          string({
-            pattern: /^([A-Za-z0-9_-]{1,32})?$/,
-            describe: 'a server id of 1 to 32 of A-Z a-z 0-9 _ -',
-          }),
-          '',
-        ),
-        /** How long a forwarded round waits for its owner's answer. */
-        forwardTimeoutMs: field(integer(1, 60_000), 1000),
-        /**
-         * The key sealing conversation state in the cluster's KV bucket: 64 hex
-         * digits or a file of 32 random octets. Set, any server answers the next
-         * round of an MD5 or MSCHAPv2 conversation; '' keeps forwarding only.
-         */
-        stateKey: field(string(), ''),
-      }),
+          /** How long a forwarded round waits for its owner's answer. */
+          forwardTimeoutMs: field(integer(1, 60_000), 1000),
+          /**
+           * The key sealing conversation state in the cluster's KV bucket: 64 hex
+           * digits or a file of 32 random octets. Set, any server answers the next
+           * round of an MD5 or MSCHAPv2 conversation; '' keeps forwarding only.
+           */
+          stateKey: field(string(), ''),
+          /** Copies of the conversation bucket this server creates, in a JetStream cluster. */
+          replicas: field(integer(1, 5), 1),
+        },
+        { moved: { servers: MOVED_TO_CLUSTER_NATS } },
+      ),
     ),
   }),
 );

@@ -68,12 +68,13 @@ radius:            # the RADIUS/EAP server; the defaults are DEMO ONLY (refused 
     maxConnections: 256
     maxConnectionsPerClient: 16
   workers: 1        # threads serving authentication (auto: one per core)
-  cluster:          # one of a cluster sharing NATS (docs/cluster.md); off without servers
-    servers: []     # nats:// URLs
+  cluster:          # one of a cluster of servers on the host's NATS connection (cluster.nats below)
+    enabled: false
     id: netrx       # servers with the same id answer each other's conversations
     serverId: ''    # this server's id, unique in the cluster
     forwardTimeoutMs: 1000   # a forwarded round waits this long for its owner
     stateKey: ''    # 64 hex digits or a file of 32 random octets: MD5/MSCHAPv2 state sealed in KV
+    replicas: 1     # copies of that KV bucket (3 in a three-node JetStream cluster)
 capture:
   rpc:              # the MS-LREC DCE/RPC transport; unauthenticated, so loopback only
     enabled: true
@@ -86,13 +87,26 @@ capture:
     maxConnectionsPerAddress: 16  # upgraded /capture connections per remote address (429 past it)
     keepAliveIntervalMs: 30000    # ping every connection this often (0: off)
     keepAliveTimeoutMs: 10000     # no pong this long after a ping: the peer is cut, its sessions stop
-  nats:             # capture fan-in over NATS JetStream (docs/cluster.md); off without servers
-    servers: []     # nats://HOST:PORT URLs
+  nats:             # capture fan-in over the host's NATS connection (cluster.nats below)
     host: netrx     # this host's name in subjects and in delivered events
     publish: []     # sessions above whose events this host publishes
     serve: []       # sessions read from streams: { name: fleet, stream: default, hosts: 'lab-*' }
     maxBuffered: 4096   # events held while NATS is away; past it dropped and counted
     replicas: 1     # copies of the streams this host creates (3 in a three-node cluster)
+cluster:            # what this host shares with others (docs/cluster.md)
+  nats:             # the host's one NATS connection, for radius.cluster and capture.nats
+    servers: []     # nats://HOST:PORT or tls://HOST:PORT URLs, no credentials in them; none: no NATS
+    name: netrx up  # the connection's name, as the server lists it
+    user: ''        # credentials, at most one kind: user and password,
+    password: ''
+    token: ''       # or a token,
+    nkeySeed: ''    # or a file holding an NKey user seed (SU...),
+    credsFile: ''   # or a .creds file (user JWT and seed)
+    tls:            # with tls:// URLs: PEM files
+      ca: ''        # the servers' CA ('': the system's roots)
+      certificate: ''   # a client certificate and key, for servers that verify clients
+      privateKey: ''
+      serverName: ''    # the name the servers' certificates carry ('': each URL's host)
 synthetic:          # a peer authenticating against radius every intervalMs (needs radius enabled)
   enabled: true
   intervalMs: 5000

@@ -177,7 +177,14 @@ describe('host configuration', () => {
           maxConnectionsPerClient: 16,
         },
         workers: 1,
-        cluster: { servers: [], id: 'netrx', serverId: '', forwardTimeoutMs: 1000, stateKey: '' },
+        cluster: {
+          enabled: false,
+          id: 'netrx',
+          serverId: '',
+          forwardTimeoutMs: 1000,
+          stateKey: '',
+          replicas: 1,
+        },
       },
       capture: {
         rpc: { enabled: true, host: '127.0.0.1', port: 7341 },
@@ -189,12 +196,23 @@ describe('host configuration', () => {
           keepAliveTimeoutMs: 10_000,
         },
         nats: {
-          servers: [],
           host: 'netrx',
           publish: [],
           serve: [],
           maxBuffered: 4096,
           replicas: 1,
+        },
+      },
+      cluster: {
+        nats: {
+          servers: [],
+          name: 'netrx up',
+          user: '',
+          password: '',
+          token: '',
+          nkeySeed: '',
+          credsFile: '',
+          tls: { ca: '', certificate: '', privateKey: '', serverName: '' },
         },
       },
       synthetic: {
@@ -230,7 +248,7 @@ describe('host configuration', () => {
       /http\.prot: unknown key \(did you mean "port"\?\); expected one of: host, port, tls, token, sessionMinutes, login, limits$/,
     );
     expect(await failure(file('top.yaml', 'dhcp: {}\n'))).toMatch(
-      /dhcp: unknown key; expected one of: http, link, websocket, ports, radius, capture, synthetic, log, trace$/,
+      /dhcp: unknown key; expected one of: http, link, websocket, ports, radius, capture, cluster, synthetic, log, trace$/,
     );
     expect(await failure(file('near.yaml', 'websockets: {}\n'))).toMatch(
       /websockets: unknown key \(did you mean "websocket"\?\)/,

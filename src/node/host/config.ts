@@ -8,6 +8,7 @@ import { checkServices, isDemoSecret } from './config-checks.js';
 import { isLoopbackAddress } from '../capture/index.js';
 import { DEMO_USER } from './config-services.js';
 import { captureSection, httpSection, radiusSection, syntheticSection } from './config-services.js';
+import { clusterNatsSection } from './config-cluster-nats.js';
 import {
   allowedSourceProblem,
   gatewayProblem,
@@ -253,6 +254,8 @@ export const hostConfigSchema = object({
   ),
   radius: radiusSection,
   capture: captureSection,
+  /** What a host shares with others: the NATS connection (docs/cluster.md). */
+  cluster: section(object({ nats: clusterNatsSection })),
   synthetic: syntheticSection,
   /** Structured log lines (pino, JSON) on standard error. */
   log: section(

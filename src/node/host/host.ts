@@ -29,8 +29,9 @@ import { TlsRotation, readTlsFiles } from './http-tls.js';
 import type { HostLogger } from './logger.js';
 import { hostMetrics } from './host-metrics.js';
 import { METRICS_CONTENT_TYPE, formatMetrics, type MetricFamily } from './metrics.js';
+import { restoreStopped, rolledBack } from './host-rollback.js';
 import { preflightListen } from './listen-preflight.js';
-import { planReload, type ReloadResult } from './reload.js';
+import { applyUpdates, planReload, type ReloadResult } from './reload.js';
 
 /** What every service of the host is given when it starts. */
 export interface HostContext {
@@ -78,10 +79,14 @@ export interface HostService {
    * running instance can take `next`'s configuration in place (the capture
    * service replacing one session and keeping the others). Returns the
    * change, which the reload applies once every restarted service is up
-   * (it must not throw, and afterwards `fingerprint` is `next`'s), or
-   * undefined when only a restart will do. Deciding must change nothing.
+   * (afterwards `fingerprint` is `next`'s), or undefined when only a
+   * restart will do. Deciding must change nothing. A change that needs I/O
+   * (the capture service binding its RPC listener elsewhere) returns a
+   * promise; if it rejects it must have changed nothing (the service runs
+   * on as before, its fingerprint the old one, so the next reload tries
+   * again), and the reload reports it in `failed`.
    */
-  updateInPlace?(next: HostService): (() => void) | undefined;
+  updateInPlace?(next: HostService): (() => void | Promise<void>) | undefined;
   start(context: HostContext): Promise<string>;
   /** First phase of the ordered stop: stop taking new work (optional). */
   drain?(): Promise<void> | void;
@@ -256,6 +261,11 @@ export async function startHost(
     dashboardDir,
   );
   const dashboardState = dashboardHealth(dashboard, dashboardDir);
+  // A dashboard file that vanished or could not be read: its path answers 503, the host runs on.
+  for (const problem of dashboard.problems) {
+    if (options.logger === undefined) log(problem);
+    else logger.error({ service: 'dashboard' }, problem);
+  }
 
   let url = '';
   try {
@@ -415,27 +425,22 @@ export async function startHost(
           // Roll back (review D1): stop what this reload started, bring the
           // old instances back with the old configuration, count it refused.
           for (const service of fresh.reverse()) await stopOne(service);
-          const restored: HostService[] = [];
-          for (const service of running) {
-            if (!plan.toStop.includes(service)) {
-              restored.push(service);
-              continue;
-            }
-            try {
-              const detail = await service.start(context);
-              restored.push(service);
+          const restored = await restoreStopped(running, plan.toStop, {
+            start: (service) => service.start(context),
+            restored: (service, detail) => {
               totals.restored(service);
               down.delete(service.name);
               announce(provider, service.name, detail);
               logger.info({ service: service.name, detail }, `${service.name} restored`);
-            } catch (error) {
-              down.set(service.name, (error as Error).message);
+            },
+            lost: (service, error) => {
+              down.set(service.name, error.message);
               logger.error(
                 { service: service.name },
-                `${service.name}: could not be restored: ${(error as Error).message}`,
+                `${service.name}: could not be restored: ${error.message}`,
               );
-            }
-          }
+            },
+          });
           running.splice(0, running.length, ...restored);
           reloads = { ...reloads, refused: reloads.refused + 1 };
           lastFailedReload = { at: new Date(clock.now()).toISOString(), failed };
@@ -446,16 +451,31 @@ export async function startHost(
             failed,
           };
         }
-        // Every restart came up: now the in-place changes (they cannot fail).
-        for (const update of plan.updates) update();
+        // Every restart came up: now the in-place changes. One that fails
+        // changed nothing of its service (see updateInPlace) and is reported.
+        for (const failure of await applyUpdates(plan.updates)) {
+          failed.push(failure);
+          logger.error({ service: failure.name }, `${failure.name}: not updated: ${failure.error}`);
+        }
         running.splice(0, running.length, ...order);
         down.clear();
         config = next;
         // A host without a logger of its own keeps its silent one silent.
         if (options.logger !== undefined) logger.level = next.log.level;
         applyTraceConsole();
+        if (failed.length > 0) {
+          reloads = { ...reloads, refused: reloads.refused + 1 };
+          lastFailedReload = { at: new Date(clock.now()).toISOString(), failed };
+          return {
+            ok: false,
+            error: `${failed.map((f) => `${f.name}: ${f.error}`).join('; ')}; the rest of the reload is applied`,
+            ...plan.result,
+            updated: plan.result.updated.filter((name) => !failed.some((f) => f.name === name)),
+            failed,
+          };
+        }
         reloads = { ...reloads, applied: reloads.applied + 1 };
-        return { ok: failed.length === 0, ...plan.result, failed };
+        return { ok: true, ...plan.result, failed };
       })),
     stop: () =>
       (stopping ??= (async () => {
@@ -475,19 +495,6 @@ export async function startHost(
         adapters.provider.close();
       })()),
   };
-}
-
-/**
- * What a rollback did, in words: the old instances it had stopped were
- * started again (their connections and conversations did not survive).
- */
-function rolledBack(stopped: readonly HostService[], down: ReadonlyMap<string, string>): string {
-  const back = stopped.filter((s) => !down.has(s.name)).map((s) => s.name);
-  const lost = stopped.filter((s) => down.has(s.name)).map((s) => s.name);
-  return [
-    `rolled back to the running configuration (restarted: ${back.join(', ') || 'none'}`,
-    lost.length === 0 ? ')' : `; could not be restored: ${lost.join(', ')})`,
-  ].join('');
 }
 
 function emptyPlan(): Omit<ReloadResult, 'ok'> {

@@ -10,7 +10,6 @@
 import { pino, type Logger } from 'pino';
 import type { HostConfig } from './config.js';
 import { DEMO_USER } from './config-services.js';
-import { natsSecrets } from './config-nats.js';
 
 export type HostLogger = Logger;
 export type LogLevel = HostConfig['log']['level'];
@@ -36,8 +35,8 @@ const REDACT_PATHS = [
   'config.link.vxlan[*].authenticator.users[*].password',
   'config.link.vxlan[*].authenticator.radius.servers[*].secret',
   'config.link.vxlan[*].supplicant.password',
-  // The server URLs may carry user:password@: the whole list goes.
-  'config.capture.nats.servers',
+  'config.cluster.nats.password',
+  'config.cluster.nats.token',
 ];
 
 /** The secrets a configuration holds, as values to scrub from every line. */
@@ -53,8 +52,9 @@ export function secretsOf(config: HostConfig): string[] {
       ...v.authenticator.radius.servers.map((s) => s.secret),
       v.supplicant.password,
     ]),
-    // nats://user:password@host: the password (and user:password) wherever it is quoted.
-    ...natsSecrets(config.capture.nats.servers),
+    // cluster.nats: never a URL's userinfo (refused); the password and token.
+    config.cluster.nats.password,
+    config.cluster.nats.token,
   ];
   // The demo password is the demo user's name too, and public: scrubbing it
   // would blank the user name from every line. Every other value goes.

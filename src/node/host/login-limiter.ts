@@ -20,8 +20,6 @@
  * after its last wait ended is forgotten too. Forgetting an address resets
  * its backoff, which is why the global cap exists. Time comes in as `now`.
  */
-import { isIPv4, isIPv6 } from 'node:net';
-
 export interface LoginLimits {
   /** Failures an address may make before it has to wait. */
   readonly attempts: number;
@@ -55,46 +53,11 @@ interface Entry {
 }
 
 /**
- * The key an address is limited under: IPv4 (an IPv4-mapped IPv6 address
- * too) as itself, IPv6 by its /64, anything else (a Unix socket) as ''.
+ * Addresses are limited under `limiterKey(addressKey(remote))`, the key every
+ * per-address bound of the node transports shares (node/runtime
+ * remote-address.ts): all of loopback as one key (review S2), IPv6 by /64.
  */
-export function addressKey(remote: string | undefined): string {
-  if (remote === undefined) return '';
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(remote)?.[1];
-  if (mapped !== undefined) return mapped;
-  if (isIPv4(remote)) return remote;
-  if (!isIPv6(remote)) return '';
-  const bare = remote.split('%')[0] ?? remote;
-  const [head = '', tail = ''] = bare.split('::');
-  const left = head === '' ? [] : head.split(':');
-  const right = tail === '' ? [] : tail.split(':');
-  const groups = bare.includes('::')
-    ? [...left, ...Array<string>(8 - left.length - right.length).fill('0'), ...right]
-    : left;
-  return `${groups
-    .slice(0, 4)
-    .map((g) => Number.parseInt(g, 16).toString(16))
-    .join(':')}::/64`;
-}
-
-/** `addressKey` of `::1`: its /64 holds no other address a peer can have. */
-const IPV6_LOOPBACK_KEY = '0:0:0:0::/64';
-
-/**
- * The key the limiter counts an `addressKey` under: every loopback address
- * (all of 127.0.0.0/8, `::1`, `::ffff:127.x.y.z`) as the one key
- * `loopback`, anything else as itself. Any local user can send from any
- * 127.x address without privilege (`localAddress`), so keying them apart
- * would give a local guesser 16 million fresh addresses, each with its own
- * free attempts (review S2). They are one machine, so one client. The
- * price: a local guesser makes a local scraper wait too, which one
- * address (127.0.0.1) already allowed.
- */
-export function limiterKey(address: string): string {
-  if (address === IPV6_LOOPBACK_KEY) return 'loopback';
-  if (isIPv4(address) && address.startsWith('127.')) return 'loopback';
-  return address;
-}
+export { addressKey, limiterKey } from '../runtime/remote-address.js';
 
 export class LoginLimiter {
   private readonly limits: LoginLimits;

@@ -1,6 +1,6 @@
 /**
- * `/metrics` for `capture.nats` (review D6): whether the host's NATS
- * connection is up and how often it came back, what each publishing session
+ * `/metrics` for `capture.nats` (review D6; the connection's own families,
+ * connected and reconnects, are the nats service's): what each publishing session
  * stored, had refused by its stream (`discard: new`: full) or dropped, what
  * waits to be stored (the publish side's lag), and what each session read
  * from a stream delivered or lost. The reading side's lag (messages the
@@ -11,35 +11,20 @@ import type { CapturePublisherStats, StreamSessionSourceStats } from '../cluster
 import type { MetricFamily } from './metrics.js';
 
 export interface NatsCaptureMetricsInput {
-  readonly connected: boolean;
-  readonly reconnects: number;
   readonly consumerErrors: number;
   readonly publish: readonly (CapturePublisherStats & { readonly session: string })[];
   readonly serve: readonly (StreamSessionSourceStats & { readonly session: string })[];
 }
 
 export function natsCaptureMetrics(input: NatsCaptureMetricsInput): MetricFamily[] {
-  const link = { link: 'capture' };
   const published = (result: string, pick: (p: CapturePublisherStats) => number) =>
     input.publish.map((p) => ({ labels: { session: p.session, result }, value: pick(p) }));
   return [
     {
-      name: 'netrx_nats_connected',
-      help: '1 while the NATS connection is up.',
-      type: 'gauge',
-      samples: [{ labels: link, value: input.connected ? 1 : 0 }],
-    },
-    {
-      name: 'netrx_nats_reconnects_total',
-      help: 'Times the NATS connection came back after a disconnect.',
-      type: 'counter',
-      samples: [{ labels: link, value: input.reconnects }],
-    },
-    {
       name: 'netrx_nats_consumer_errors_total',
       help: 'Stream consumers that failed and were restarted.',
       type: 'counter',
-      samples: [{ labels: link, value: input.consumerErrors }],
+      samples: [{ labels: {}, value: input.consumerErrors }],
     },
     {
       name: 'netrx_nats_publish_events_total',

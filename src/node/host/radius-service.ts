@@ -35,9 +35,11 @@ import {
   type RadSecListenerOptions,
   type RadiusUdpServer,
   type StandardMethodName,
+  type StandardWorkerUsers,
 } from '../radius/index.js';
 import type { NatsRadiusClusterLink } from '../cluster/radius-link.js';
 import { loadStateKey } from '../cluster/state-key.js';
+import { NATS_SERVICE, natsConnectionOf, type NatsService } from './nats-service.js';
 import { aes256GcmAead } from '../runtime/aead.js';
 import type { HostConfig } from './config.js';
 import { DEMO_SECRET, DEMO_USER } from './config-services.js';
@@ -178,7 +180,11 @@ function onlyUsersDiffer(before: RadiusConfig, after: RadiusConfig): boolean {
   return rest(before) === rest(after);
 }
 
-export function radiusService(initial: RadiusConfig): RadiusService {
+/**
+ * `nats`: the host's NATS service built from the same configuration, whose
+ * connection a clustered server (`radius.cluster.enabled`) shares.
+ */
+export function radiusService(initial: RadiusConfig, nats?: NatsService): RadiusService {
   // Replaced by a reload's update in place (the users only).
   let config = initial;
   let fingerprint = fingerprintOf(config);
@@ -188,6 +194,7 @@ export function radiusService(initial: RadiusConfig): RadiusService {
   let server: RadiusUdpServer | undefined;
   let link: NatsRadiusClusterLink | undefined;
   let subscription: TraceSubscription | undefined;
+  let log: (line: string) => void = () => undefined;
   /** `method result` → count, from RadiusSessionEnded. */
   const auths = new Map<string, { method: string; result: string; count: number }>();
   /** The newest ended conversations, newest first, for the dashboard's snapshot. */
@@ -196,6 +203,8 @@ export function radiusService(initial: RadiusConfig): RadiusService {
   let tlsSummary: ServerTlsSummary | undefined;
   return {
     name: 'radius',
+    // Clustered, it runs on the host's NATS connection: it restarts with it.
+    ...(initial.enabled && initial.cluster.enabled ? { dependsOn: [NATS_SERVICE] } : {}),
     get fingerprint() {
       return fingerprint;
     },
@@ -203,28 +212,42 @@ export function radiusService(initial: RadiusConfig): RadiusService {
      * A reload that changes only the users (a user added to `radius.users`
      * or to the users file, as with FreeRADIUS): the running server looks
      * them up in the new list from now on, and an EAP conversation half-way
-     * through goes on (review D7). Not with worker threads (each holds its
-     * own copy) or a cluster; a users file that does not read or parse
-     * (or names the demo user off loopback) leaves it to a restart, which
-     * refuses the reload as before.
+     * through goes on (review D7). With worker threads, each worker is sent
+     * the new users (`RadiusWorkerPool.updateUsers`): requests routed after
+     * the update see them, conversations in progress keep their State. In
+     * a cluster each server runs its own configuration: this one's users
+     * change here, the others' with their own files. A users file that
+     * does not read or parse (or names the demo user off loopback) leaves
+     * it to a restart, which refuses the reload as before.
      */
     updateInPlace(next) {
-      if (server === undefined || !isRadiusService(next)) return undefined;
+      const running = server;
+      if (running === undefined || !isRadiusService(next)) return undefined;
       const wanted = next.radiusConfig();
       if (!onlyUsersDiffer(config, wanted)) return undefined;
-      if (workerCount(config.workers) !== 1 || config.cluster.servers.length > 0) return undefined;
       let store: UserStore;
+      let forWorkers: StandardWorkerUsers;
       try {
-        store =
-          wanted.usersFile === ''
-            ? new StaticUserStore(wanted.users)
-            : usersFromText(wanted, readFileSync(wanted.usersFile, 'utf8')).store;
+        if (wanted.usersFile === '') {
+          store = new StaticUserStore(wanted.users);
+          forWorkers = { users: wanted.users };
+        } else {
+          const loaded = usersFromText(wanted, readFileSync(wanted.usersFile, 'utf8'));
+          store = loaded.store;
+          forWorkers = { usersFile: loaded.text };
+        }
       } catch {
         return undefined;
       }
       const nextFingerprint = next.fingerprint ?? fingerprintOf(wanted);
       return () => {
         currentUsers = store;
+        // Checked here already (parsed above): a worker refusing them keeps its old users, said in the log.
+        running.pool
+          ?.updateUsers(forWorkers)
+          .catch((error: unknown) =>
+            log(`radius: users not updated in a worker: ${(error as Error).message}`),
+          );
         config = wanted;
         fingerprint = nextFingerprint;
       };
@@ -232,6 +255,7 @@ export function radiusService(initial: RadiusConfig): RadiusService {
     radiusConfig: () => config,
     address: () => (server === undefined ? undefined : { address: config.host, port: server.port }),
     async start(context) {
+      log = context.log;
       const loaded = await usersOf(config);
       currentUsers = loaded.store;
       const radsec = await radsecOf(config);
@@ -288,17 +312,16 @@ export function radiusService(initial: RadiusConfig): RadiusService {
         },
         { level: TraceLevel.Information, matchAnyKeyword: RadiusKeyword.Sessions },
       );
-      const clustered = config.cluster.servers.length > 0;
+      const clustered = config.cluster.enabled;
       try {
         // Loaded only when configured: a host without a cluster never loads the NATS client.
         link = clustered
           ? await (
               await import('../cluster/radius-link.js')
-            ).connectRadiusClusterLink({
-              servers: config.cluster.servers,
-              clusterId: config.cluster.id,
-              name: `netrx-radius-${config.cluster.serverId}`,
-            })
+            ).radiusClusterLinkOver(
+              natsConnectionOf(context, nats, 'radius.cluster'),
+              config.cluster.id,
+            )
           : undefined;
         server = await startRadiusServer({
           host: config.host,
@@ -335,6 +358,7 @@ export function radiusService(initial: RadiusConfig): RadiusService {
                         shared: {
                           kv: await link.conversationBucket({
                             ttlMs: RADIUS_SERVER_DEFAULTS.sessionTimeoutMs,
+                            replicas: config.cluster.replicas,
                           }),
                           aead: aes256GcmAead(
                             loadStateKey('radius.cluster.stateKey', config.cluster.stateKey),
@@ -348,6 +372,9 @@ export function radiusService(initial: RadiusConfig): RadiusService {
         subscription.disable();
         await link?.close();
         link = undefined;
+        // Not a socket's: the cluster's (the bucket refused, NATS went away), named so.
+        if ((error as NodeJS.ErrnoException).syscall === undefined && clustered)
+          throw new Error(`radius.cluster: ${(error as Error).message}`, { cause: error });
         // A TCP listen that failed is RadSec's; a UDP bind, the RADIUS port's.
         const radsec = (error as NodeJS.ErrnoException).syscall === 'listen';
         throw new HostListenError(

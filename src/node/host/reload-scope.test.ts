@@ -169,10 +169,12 @@ describe('netrx up: a reload restarts only what changed (review D7)', () => {
     }
   });
 
-  it('an EAP conversation half-way through survives a reload that restarts only capture', async () => {
+  it('an EAP conversation half-way through survives a reload that restarts only capture (a larger session table)', async () => {
     const first = hostConfig();
     const host = await start(first);
-    const next = hostConfig({ capture: { ...first.capture, rpc: { enabled: false } } });
+    // More sessions than the running table holds (16): only a restart takes that.
+    const more = Array.from({ length: 17 }, (_, i) => ({ name: `s${i}`, providers: ['*'] }));
+    const next = hostConfig({ capture: { ...first.capture, sessions: more } });
     const relay = await holdSecondRequest(await radiusPortOf(host), () =>
       host.reload(next, servicesFromConfig(next)),
     );

@@ -237,7 +237,9 @@ describe('netrx up: reload', () => {
       ...(options.dependsOn === undefined ? {} : { dependsOn: options.dependsOn }),
       ...(options.inPlace === true
         ? {
-            updateInPlace: (next: HostService) => () => applied.push(`${name}:${next.fingerprint}`),
+            updateInPlace: (next: HostService) => () => {
+              applied.push(`${name}:${next.fingerprint}`);
+            },
           }
         : {}),
       start: () => Promise.resolve(''),
@@ -255,7 +257,7 @@ describe('netrx up: reload', () => {
     });
     expect(plan.next).toEqual(running);
     expect(applied).toEqual([]);
-    for (const update of plan.updates) update();
+    for (const [, update] of plan.updates) void update();
     expect(applied).toEqual(['a:2']);
     // A dependency that restarts still restarts its dependents, updatable or not.
     const chain = [service('x', '1'), service('y', '1', { dependsOn: ['x'], inPlace: true })];

@@ -31,10 +31,10 @@ export interface ReloadPlan {
   /** The running instances that stay (updated ones included). */
   readonly keep: readonly HostService[];
   /**
-   * The in-place changes, applied once every restarted service is up (so a
-   * reload rolled back has nothing of them to undo).
+   * The in-place changes by service name, applied once every restarted
+   * service is up (so a reload rolled back has nothing of them to undo).
    */
-  readonly updates: readonly (() => void)[];
+  readonly updates: readonly (readonly [string, () => void | Promise<void>])[];
   /** The services to run after the reload, in start order: kept instances and new ones. */
   readonly next: readonly HostService[];
   readonly result: Omit<ReloadResult, 'ok' | 'failed' | 'error'>;
@@ -49,7 +49,7 @@ export function planReload(
     old !== undefined &&
     (old === service || (old.fingerprint !== undefined && old.fingerprint === service.fingerprint));
   const changed = new Set<string>();
-  const updates = new Map<string, () => void>();
+  const updates = new Map<string, () => void | Promise<void>>();
   for (const service of wanted) {
     const old = byName.get(service.name);
     if (same(old, service)) continue;
@@ -84,7 +84,7 @@ export function planReload(
   return {
     toStop,
     keep,
-    updates: [...updates.values()],
+    updates: [...updates.entries()],
     next,
     result: {
       kept: keep.filter((s) => !updates.has(s.name)).map((s) => s.name),
@@ -94,4 +94,23 @@ export function planReload(
       started: wanted.filter((s) => !byName.has(s.name)).map((s) => s.name),
     },
   };
+}
+
+/**
+ * Applies a plan's in-place changes in order; one that rejects changed
+ * nothing of its service (HostService.updateInPlace) and is returned, the
+ * others still apply.
+ */
+export async function applyUpdates(
+  updates: ReloadPlan['updates'],
+): Promise<{ readonly name: string; readonly error: string }[]> {
+  const failed: { name: string; error: string }[] = [];
+  for (const [name, update] of updates) {
+    try {
+      await update();
+    } catch (error) {
+      failed.push({ name, error: (error as Error).message });
+    }
+  }
+  return failed;
 }

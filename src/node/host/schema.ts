@@ -177,11 +177,21 @@ export function required<T>(schema: Schema<T>): Field<T> {
 
 export function object<F extends Fields>(
   fields: F,
+  options: {
+    /**
+     * Keys that were removed, each with what to do instead: a configuration
+     * written for an earlier release gets that sentence, not "unknown key".
+     */
+    readonly moved?: Readonly<Record<string, string>>;
+  } = {},
 ): Schema<ObjectOf<F>> & { readonly defaults: () => ObjectOf<F> } {
   const names = Object.keys(fields);
+  const moved = options.moved ?? {};
   const build = (value: Record<string, unknown>, path: string): ObjectOf<F> => {
     const out: Record<string, unknown> = {};
     for (const key of Object.keys(value)) {
+      if (!Object.hasOwn(fields, key) && Object.hasOwn(moved, key))
+        throw new ConfigError(join(path, key), moved[key] as string);
       if (!Object.hasOwn(fields, key)) {
         const near = closest(key, names);
         throw new ConfigError(

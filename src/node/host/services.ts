@@ -6,6 +6,7 @@ import { syntheticMethods } from './config-synthetic.js';
 import type { HostService } from './host.js';
 import { adapterMetrics } from './link-metrics.js';
 import { samplesOf, type MetricFamily } from './metrics.js';
+import { natsService } from './nats-service.js';
 import { portService } from './port-service.js';
 import { radiusService } from './radius-service.js';
 import { adapterCounts, syntheticService } from './synthetic-service.js';
@@ -13,16 +14,23 @@ import { websocketEchoService } from './websocket-service.js';
 
 /**
  * The services a configuration asks for, in the order they start (and the
- * reverse of the order they stop): the capture sessions first, so they see
- * every other service start and flush last; then the servers (RADIUS, the
- * link adapters, the WebSocket echo, ports); the synthetic peer last, once
- * what it talks to is up.
+ * reverse of the order they stop): the host's NATS connection first
+ * (`cluster.nats`, when it has servers), since capture and RADIUS share it;
+ * then the capture sessions, so they see every other service start and
+ * flush last; then the servers (RADIUS, the link adapters, the WebSocket
+ * echo, ports); the synthetic peer last, once what it talks to is up.
  */
 export function servicesFromConfig(config: HostConfig): HostService[] {
+  const nats =
+    config.cluster.nats.servers.length > 0 ? natsService(config.cluster.nats) : undefined;
   const services: HostService[] = [
-    captureService(config.capture, { tokenSet: config.http.token !== '' }),
+    ...(nats === undefined ? [] : [nats]),
+    captureService(config.capture, {
+      tokenSet: config.http.token !== '',
+      ...(nats === undefined ? {} : { nats }),
+    }),
   ];
-  const radius = config.radius.enabled ? radiusService(config.radius) : undefined;
+  const radius = config.radius.enabled ? radiusService(config.radius, nats) : undefined;
   if (radius !== undefined) services.push(radius);
   services.push(...vxlanServices(config));
   services.push(...config.link.pcapReplay.map(pcapReplayService));

@@ -5,8 +5,15 @@
  * framing), `nosniff`, no referrer to another site. Vite's hashed assets are cached for good;
  * the page itself is revalidated. Paths are looked up in the loaded table,
  * never joined onto the file system, so no request can read outside it.
+ *
+ * Loading never stops the host: a file that vanishes or cannot be read
+ * between the listing and the read (a rebuild of ui/dist while the host
+ * starts) is left out and said in `problems` (the host logs each line);
+ * its path answers 503 until a restart loads it, where a path never listed
+ * is simply not a dashboard file (404). Without a readable index.html, `/`
+ * answers 503 with the reason, as for a dashboard that was never built.
  */
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { extname, join, relative, sep } from 'node:path';
 
 export interface StaticAnswer {
@@ -56,51 +63,105 @@ const SECURITY_HEADERS = {
 /** At most this much is loaded: the dashboard is small, and a wrong directory must not fill memory. */
 const MAX_TOTAL_BYTES = 8 * 1024 * 1024;
 
+/** The file system calls the load makes (node:fs by default; tests inject vanishing files). */
+export interface StaticFileSystem {
+  readdir(path: string): readonly string[];
+  stat(path: string): { isFile(): boolean; isDirectory(): boolean; readonly size: number };
+  readFile(path: string): Uint8Array;
+}
+
+const nodeFileSystem: StaticFileSystem = {
+  readdir: (path) => readdirSync(path),
+  stat: (path) => statSync(path),
+  readFile: (path) => readFileSync(path),
+};
+
+function reasonOf(error: unknown): string {
+  const code = (error as { code?: unknown }).code;
+  if (code === 'ENOENT') return 'it vanished while the dashboard was loading';
+  return error instanceof Error ? error.message : String(error);
+}
+
+type LoadedFile = { readonly type: string; readonly body: Uint8Array };
+
 export class StaticFiles {
   private constructor(
-    private readonly files: ReadonlyMap<string, { type: string; body: Uint8Array }>,
-    /** Why there are no files (the dashboard was not built), for the 503 page. */
+    private readonly files: ReadonlyMap<string, LoadedFile>,
+    /** Why `/` has no page (not built, unreadable), for the 503 page. */
     readonly missing: string | undefined,
+    /** Paths listed but not loaded, with why: each answers 503. */
+    private readonly failed: ReadonlyMap<string, string>,
+    /** One line per file or directory left out, for the host's log. */
+    readonly problems: readonly string[],
   ) {}
 
-  /** How many files were loaded (the dashboard's /health entry). */
+  /** How many files were loaded (the dashboard's /health entry, review M4). */
   get count(): number {
     return this.files.size;
   }
 
-  /** Loads `dir` (ui/dist); a missing build is not an error: `/` then says how to build it. */
-  static load(dir: string): StaticFiles {
-    if (!existsSync(join(dir, 'index.html'))) {
-      return new StaticFiles(
-        new Map(),
-        `the dashboard is not built (no ${join(dir, 'index.html')}): run npm run build`,
-      );
+  /**
+   * Loads `dir` (ui/dist); a missing build is not an error: `/` then says
+   * how to build it. Never throws: what cannot be read is in `problems`.
+   */
+  static load(dir: string, fs: StaticFileSystem = nodeFileSystem): StaticFiles {
+    const index = join(dir, 'index.html');
+    const notBuilt = `the dashboard is not built (no ${index}): run npm run build`;
+    try {
+      if (!fs.stat(index).isFile()) return new StaticFiles(new Map(), notBuilt, new Map(), []);
+    } catch {
+      return new StaticFiles(new Map(), notBuilt, new Map(), []);
     }
-    const files = new Map<string, { type: string; body: Uint8Array }>();
+    const files = new Map<string, LoadedFile>();
+    const failed = new Map<string, string>();
+    const problems: string[] = [];
     let total = 0;
+    let tooBig = false;
+    const leaveOut = (path: string, key: string | undefined, error: unknown) => {
+      const reason = reasonOf(error);
+      if (key !== undefined) failed.set(key, reason);
+      problems.push(`dashboard: ${path} not served (503): ${reason}`);
+    };
     const walk = (at: string): void => {
-      for (const entry of readdirSync(at)) {
-        if (entry.startsWith('.')) continue;
+      let entries: readonly string[];
+      try {
+        entries = fs.readdir(at);
+      } catch (error) {
+        leaveOut(at, undefined, error);
+        return;
+      }
+      for (const entry of entries) {
+        if (entry.startsWith('.') || tooBig) continue;
         const path = join(at, entry);
-        const stat = statSync(path);
-        if (stat.isDirectory()) walk(path);
-        else if (stat.isFile()) {
-          const type = TYPES[extname(entry).toLowerCase()];
-          if (type === undefined) continue;
+        const key = `/${relative(dir, path).split(sep).join('/')}`;
+        const type = TYPES[extname(entry).toLowerCase()];
+        try {
+          const stat = fs.stat(path);
+          if (stat.isDirectory()) {
+            walk(path);
+            continue;
+          }
+          if (!stat.isFile() || type === undefined) continue;
           total += stat.size;
-          if (total > MAX_TOTAL_BYTES)
-            throw new Error(
-              `${dir} holds more than ${MAX_TOTAL_BYTES} bytes: not a dashboard build`,
-            );
-          files.set(`/${relative(dir, path).split(sep).join('/')}`, {
-            type,
-            body: readFileSync(path),
-          });
+          if (total > MAX_TOTAL_BYTES) {
+            tooBig = true;
+            continue;
+          }
+          files.set(key, { type, body: fs.readFile(path) });
+        } catch (error) {
+          // Only a file of a served type would have answered; others stay unknown (404).
+          leaveOut(path, type === undefined ? undefined : key, error);
         }
       }
     };
     walk(dir);
-    return new StaticFiles(files, undefined);
+    if (tooBig) {
+      const reason = `${dir} holds more than ${MAX_TOTAL_BYTES} bytes: not a dashboard build`;
+      return new StaticFiles(new Map(), reason, new Map(), [`dashboard: not served: ${reason}`]);
+    }
+    const page = failed.get('/index.html');
+    const missing = page === undefined ? undefined : `the dashboard page ${index}: ${page}`;
+    return new StaticFiles(files, missing, failed, problems);
   }
 
   /** The answer for a GET of `path` (no query), or undefined when it is not a dashboard file. */
@@ -108,7 +169,10 @@ export class StaticFiles {
     const key = path === '/' ? '/index.html' : path;
     const file = this.files.get(key);
     if (file === undefined) {
-      if (path !== '/' || this.missing === undefined) return undefined;
+      const failed = this.failed.get(key);
+      const why =
+        path === '/' ? this.missing : failed === undefined ? undefined : `${key}: ${failed}`;
+      if (why === undefined) return undefined;
       return {
         status: 503,
         headers: {
@@ -116,7 +180,7 @@ export class StaticFiles {
           'Content-Type': 'text/plain; charset=utf-8',
           'Cache-Control': 'no-store',
         },
-        body: new TextEncoder().encode(`${this.missing}\n`),
+        body: new TextEncoder().encode(`${why}\n`),
       };
     }
     return {

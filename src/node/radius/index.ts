@@ -30,6 +30,7 @@ export {
   standardWorkerSetup,
   type StandardMethodName,
   type StandardWorkerSetupData,
+  type StandardWorkerUsers,
 } from './worker-setup.js';
 export { runRadiusEapTest, type RadiusEapTestOptions } from './client.js';
 export {

@@ -141,8 +141,15 @@ function commonName(cert: tls.PeerCertificate): string | undefined {
 }
 
 /**
- * The RadSec side of a RADIUS server. `attach` the core (whose `send` must
- * route `tls:` listener tags to `send` here), then `listen`.
+ * Where the listener hands each packet: a RADIUS server core, or a router in
+ * front of several (startRadiusServer with workers: authentication to the
+ * worker pool, accounting to the receiving thread's core).
+ */
+export type RadSecReceiver = Pick<RadiusServer, 'receive'>;
+
+/**
+ * The RadSec side of a RADIUS server. `attach` the core or router (whose
+ * answers must route `tls:` listener tags to `send` here), then `listen`.
  */
 export class RadSecListener {
   private readonly options: RadSecListenerOptions;
@@ -153,7 +160,7 @@ export class RadSecListener {
   private readonly maxWriteBacklog: number;
   private readonly server: tls.Server;
   private readonly trace: TraceProvider | undefined;
-  private core: RadiusServer | undefined;
+  private core: RadSecReceiver | undefined;
   private readonly connections = new Map<string, Connection>();
   private readonly perClient = new Map<string, number>();
   /** TCP connections open, handshaking or not. */
@@ -215,8 +222,8 @@ export class RadSecListener {
     this.server.on('error', () => {});
   }
 
-  /** The core whose requests arrive here. */
-  attach(core: RadiusServer): void {
+  /** The core (or router) whose requests arrive here. */
+  attach(core: RadSecReceiver): void {
     this.core = core;
   }
 

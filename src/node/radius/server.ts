@@ -53,10 +53,18 @@ export interface RadiusUdpServerOptions extends Omit<
   readonly crypto?: RadiusServerOptions['crypto'];
   /**
    * Also serve RadSec (RFC 6614) with the same core: its own port,
-   * certificates and clients. Not with more than one worker (yet): RadSec
-   * requests would bypass the pool.
+   * certificates and clients. With workers, its Access-Requests and
+   * Status-Server go through the same pool as UDP's (a conversation's
+   * rounds reach the worker that set its State, whichever transport they
+   * arrive on); its Accounting-Requests stay with this thread's core.
    */
   readonly radsec?: Omit<RadSecListenerOptions, 'trace'>;
+  /**
+   * False: no UDP socket at all, RadSec only (`radsec` required; `port`,
+   * `accountingPort` and `extraListeners` are ignored and `port` reads 0).
+   * Default true.
+   */
+  readonly udp?: boolean;
   /**
    * Worker threads for the authentication service: 1 (default) runs
    * everything on this thread; `'auto'` is `os.availableParallelism()`. With
@@ -164,8 +172,9 @@ export async function startRadiusServer(options: RadiusUdpServerOptions): Promis
   if (workers > 1 && options.workerSetup === undefined) {
     throw new TypeError('startRadiusServer: more than one worker needs workerSetup');
   }
-  if (workers > 1 && options.radsec !== undefined) {
-    throw new TypeError('startRadiusServer: RadSec is served with one worker only (for now)');
+  const udp = options.udp ?? true;
+  if (!udp && options.radsec === undefined) {
+    throw new TypeError('startRadiusServer: udp: false needs radsec');
   }
   if (workers > 1 && options.cluster !== undefined) {
     throw new TypeError('startRadiusServer: a cluster is served with one worker only (for now)');
@@ -177,12 +186,12 @@ export async function startRadiusServer(options: RadiusUdpServerOptions): Promis
   const closeAll = () => {
     for (const { socket } of listeners) socket.close();
   };
-  const specs: { host: string; port: number; service: RadiusService }[] = [
-    { host: options.host, port: options.port, service: 'auth' },
-  ];
-  if (options.accountingPort !== undefined)
+  const specs: { host: string; port: number; service: RadiusService }[] = udp
+    ? [{ host: options.host, port: options.port, service: 'auth' }]
+    : [];
+  if (udp && options.accountingPort !== undefined)
     specs.push({ host: options.host, port: options.accountingPort, service: 'acct' });
-  for (const extra of options.extraListeners ?? []) specs.push(extra);
+  if (udp) for (const extra of options.extraListeners ?? []) specs.push(extra);
   try {
     for (const spec of specs)
       listeners.push({ socket: await bind(spec.host, spec.port), service: spec.service });
@@ -193,7 +202,7 @@ export async function startRadiusServer(options: RadiusUdpServerOptions): Promis
   // Answers leave from the socket the request came in on, late ones too: the
   // core hands back the listener tag it was given with the request.
   const byTag = new Map(listeners.map((l, i) => [String(i), l.socket]));
-  const auth = (listeners[0] as { socket: Socket }).socket;
+  const auth = listeners[0]?.socket;
   const radsec =
     options.radsec === undefined
       ? undefined
@@ -201,13 +210,16 @@ export async function startRadiusServer(options: RadiusUdpServerOptions): Promis
           ...options.radsec,
           ...(options.trace === undefined ? {} : { trace: options.trace }),
         });
+  /** Set by close: an answer completed later (a KV write, a lookup in flight) is dropped. */
+  let closed = false;
   const toSocket = (
     datagram: Uint8Array,
     to: { port: number; address: string; listener?: string },
-  ) =>
-    radsec !== undefined && RadSecListener.owns(to)
-      ? radsec.send(datagram, to)
-      : (byTag.get(to.listener ?? '0') ?? auth).send(datagram, to.port, to.address);
+  ) => {
+    if (closed) return;
+    if (radsec !== undefined && RadSecListener.owns(to)) radsec.send(datagram, to);
+    else (byTag.get(to.listener ?? '0') ?? auth)?.send(datagram, to.port, to.address);
+  };
   let cluster: RadiusCluster | undefined;
   // An answer to a forwarded request goes back to the server that received it.
   const send: typeof toSocket = (datagram, to) => {
@@ -240,15 +252,6 @@ export async function startRadiusServer(options: RadiusUdpServerOptions): Promis
       ...(shared === undefined ? {} : { shared }),
     });
   }
-  if (radsec !== undefined) {
-    radsec.attach(core);
-    try {
-      await radsec.listen();
-    } catch (error) {
-      closeAll();
-      throw error;
-    }
-  }
   let pool: RadiusWorkerPool | undefined;
   if (workers > 1) {
     const {
@@ -257,6 +260,7 @@ export async function startRadiusServer(options: RadiusUdpServerOptions): Promis
       accountingPort: _accountingPort,
       extraListeners: _extra,
       radsec: _radsec,
+      udp: _udp,
       clock: _clock,
       crypto: _crypto,
       workers: _workers,
@@ -280,7 +284,28 @@ export async function startRadiusServer(options: RadiusUdpServerOptions): Promis
       await pool.start();
     } catch (error) {
       closeAll();
-      await radsec?.close();
+      throw error;
+    }
+  }
+  if (radsec !== undefined) {
+    // With workers, RadSec's authentication goes through the pool as UDP's
+    // does (State routing holds across transports); accounting stays here.
+    const workersPool = pool;
+    radsec.attach(
+      workersPool === undefined
+        ? core
+        : {
+            receive: (packet, from, service) =>
+              service === 'acct'
+                ? core.receive(packet, from, service)
+                : workersPool.dispatch(packet, from),
+          },
+    );
+    try {
+      await radsec.listen();
+    } catch (error) {
+      closeAll();
+      await pool?.close();
       throw error;
     }
   }
@@ -302,8 +327,8 @@ export async function startRadiusServer(options: RadiusUdpServerOptions): Promis
     // A send error (ICMP unreachable reported back, …) is the peer's problem; the server goes on.
     socket.on('error', () => {});
   }
-  const acct = options.accountingPort === undefined ? undefined : listeners[1]?.socket;
-  const extras = listeners.slice(options.accountingPort === undefined ? 1 : 2);
+  const acct = !udp || options.accountingPort === undefined ? undefined : listeners[1]?.socket;
+  const extras = udp ? listeners.slice(options.accountingPort === undefined ? 1 : 2) : [];
   const combined = (server: RadiusServerStats, poolStats: RadiusWorkerPoolStats) => {
     // Datagrams the pool refused (worker busy, gone) were received and dropped too.
     const refused = Object.values(poolStats.dropped).reduce((n, d) => n + d, 0);
@@ -331,7 +356,7 @@ export async function startRadiusServer(options: RadiusUdpServerOptions): Promis
       const { server, pool: poolStats } = await pool.refreshStats();
       return combined(server, poolStats);
     },
-    port: auth.address().port,
+    port: auth?.address().port ?? 0,
     accountingPort: acct?.address().port,
     extraPorts: extras.map(({ socket }) => socket.address().port),
     radsec,
@@ -342,6 +367,8 @@ export async function startRadiusServer(options: RadiusUdpServerOptions): Promis
       cluster?.close();
       await radsec?.close();
       await pool?.close();
+      // What the workers answered is out; anything later has no socket to leave by.
+      closed = true;
       await Promise.all(
         listeners.map(
           ({ socket }) => new Promise<void>((resolve) => socket.close(() => resolve())),

@@ -6,10 +6,17 @@
  * back with every batch.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { RadiusServer, workerStatePrefix, type RadiusEndpoint } from '../../radius/index.js';
+import type { UserStore } from '../../eap/index.js';
+import {
+  RadiusServer,
+  workerStatePrefix,
+  type RadiusClientEntry,
+  type RadiusEndpoint,
+} from '../../radius/index.js';
 import { TraceRegistry, type TraceSubscription } from '../../trace/index.js';
 import { systemClock } from '../runtime/clock.js';
 import { nodeCrypto } from '../runtime/crypto.js';
+import { IN_META, NO_CLIENT } from './worker-protocol.js';
 import type {
   ForwardedEvent,
   FromWorker,
@@ -26,15 +33,32 @@ const init = workerData as WorkerInit;
 const post = (message: FromWorker, transfer: ArrayBuffer[] = []) =>
   port.postMessage(message, transfer);
 
+interface SetupModule {
+  createRadiusWorkerOptions(data: unknown): RadiusWorkerBuilt | Promise<RadiusWorkerBuilt>;
+  /** Optional: the users alone, for an update in place (`{ t: 'users' }`). */
+  createRadiusWorkerUsers?(data: unknown): UserStore;
+}
+
 let built: RadiusWorkerBuilt;
+let setup: SetupModule;
+/** The users now; the core looks them up through `users` below, so an update swaps them. */
+let currentUsers: UserStore | undefined;
 try {
-  const setup = (await import(init.setup.module)) as {
-    createRadiusWorkerOptions(data: unknown): RadiusWorkerBuilt | Promise<RadiusWorkerBuilt>;
-  };
+  setup = (await import(init.setup.module)) as SetupModule;
   built = await setup.createRadiusWorkerOptions(init.setup.data);
+  currentUsers = built.users;
+  if (init.users !== undefined) currentUsers = usersOf(init.users);
 } catch (error) {
   post({ t: 'failed', message: (error as Error).message });
   throw error;
+}
+
+function usersOf(data: unknown): UserStore {
+  if (built.users === undefined)
+    throw new Error('this worker looks users up through a provider: they cannot be replaced');
+  if (setup.createRadiusWorkerUsers === undefined)
+    throw new Error(`${init.setup.module} exports no createRadiusWorkerUsers`);
+  return setup.createRadiusWorkerUsers(data);
 }
 
 const registry = new TraceRegistry({ clock: systemClock });
@@ -73,6 +97,9 @@ function schedule(): void {
 const core = new RadiusServer({
   ...init.settings,
   ...built,
+  ...(built.users === undefined
+    ? {}
+    : { users: { lookup: (name: string) => currentUsers?.lookup(name) } }),
   clock: systemClock,
   crypto: nodeCrypto,
   trace: registry,
@@ -104,27 +131,53 @@ function mirror(m: TraceMirror): void {
   );
 }
 
+/** The clients the receiving thread identified (RadSec), one object per number. */
+const clients = new Map<number, RadiusClientEntry>();
+
+/** Where datagram `i` of a batch came from, with its client when the transport named one. */
+function endpointOf(meta: readonly (string | number)[], i: number): RadiusEndpoint {
+  const at = IN_META * i;
+  const address = meta[at] as string;
+  const from = meta[at + 1] as number;
+  const listener = meta[at + 2] as string;
+  const clientId = meta[at + 3] as number;
+  const client = clientId === NO_CLIENT ? undefined : clients.get(clientId);
+  return {
+    address,
+    port: from,
+    ...(listener === '' ? {} : { listener }),
+    ...(client === undefined ? {} : { client }),
+  };
+}
+
 port.on('message', (message: ToWorker) => {
   switch (message.t) {
     case 'in': {
       const { datagrams, meta } = message;
-      for (let i = 0; i < datagrams.length; i++) {
-        const listener = meta[3 * i + 2] as string;
-        const from: RadiusEndpoint =
-          listener === ''
-            ? { address: meta[3 * i] as string, port: meta[3 * i + 1] as number }
-            : { address: meta[3 * i] as string, port: meta[3 * i + 1] as number, listener };
-        core.receive(datagrams[i] as Uint8Array, from, 'auth');
-      }
+      for (let i = 0; i < datagrams.length; i++)
+        core.receive(datagrams[i] as Uint8Array, endpointOf(meta, i), 'auth');
       done += datagrams.length;
       schedule();
       break;
     }
+    case 'client':
+      clients.set(message.id, message.entry);
+      break;
     case 'trace':
       mirror(message.mirror);
       break;
     case 'stats':
       post({ t: 'stats', id: message.id, stats: core.stats() });
+      break;
+    case 'users':
+      // Between two batches: every request after this message sees the new
+      // users; a conversation in progress keeps its State and goes on.
+      try {
+        currentUsers = usersOf(message.data);
+        post({ t: 'users', id: message.id });
+      } catch (error) {
+        post({ t: 'users', id: message.id, error: (error as Error).message });
+      }
       break;
     case 'stop':
       if (scheduled) flush();

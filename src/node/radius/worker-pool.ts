@@ -23,18 +23,29 @@
  *   are lost (counted in `conversationsLost`, from its last report), their
  *   next rounds reach the new worker, which knows no such State and answers
  *   Access-Reject, and the NAS starts over;
+ * - `updateUsers(data)`: every worker replaces its user store between two
+ *   batches (the setup module's `createRadiusWorkerUsers`), conversations in
+ *   progress included; a worker started later (a crash's replacement) gets
+ *   the latest users too;
  * - `close()`: stop routing, flush, tell each worker to stop, send the
- *   answers it still had, wait for it (2 s, then terminate).
+ *   answers it still had, wait for it (2 s, then terminate);
+ * - a datagram whose transport identified its client (RadSec: the entry its
+ *   certificate maps to, `RadiusEndpoint.client`) carries that entry's
+ *   number; each entry is sent to every worker once, before the first batch
+ *   that names it (and to a replacement worker when it is ready), so the
+ *   worker's core sees one stable entry per client, as on one thread.
  */
 import { Worker } from 'node:worker_threads';
 import { EAP_PROVIDER } from '../../eap/index.js';
 import {
   RADIUS_PROVIDER,
   routeRequest,
+  type RadiusClientEntry,
   type RadiusEndpoint,
   type RadiusServerStats,
 } from '../../radius/index.js';
 import type { TraceProvider, TraceRegistry } from '../../trace/index.js';
+import { NO_CLIENT } from './worker-protocol.js';
 import type {
   FromWorker,
   RadiusWorkerSettings,
@@ -152,7 +163,7 @@ export class RadiusWorkerPool {
   private readonly providers = new Map<string, TraceProvider>();
   private readonly mirrors = new Map<string, TraceMirror>();
   private readonly unmirror: (() => void)[] = [];
-  private readonly init: Omit<WorkerInit, 'index'>;
+  private init: Omit<WorkerInit, 'index'>;
   private retired: RadiusServerStats = ZERO_STATS;
   private counters = { restarts: 0, conversationsLost: 0, routedByState: 0, routedAcross: 0 };
   private readonly drops = new Map<string, number>();
@@ -160,6 +171,11 @@ export class RadiusWorkerPool {
   private closing = false;
   private nextStatsId = 1;
   private readonly statsWaiters = new Map<number, (stats: RadiusServerStats) => void>();
+  private nextUsersId = 1;
+  private readonly usersWaiters = new Map<number, (error: string | undefined) => void>();
+  /** Client entries the transport identified, by the number the workers know them by. */
+  private readonly clientIds = new Map<RadiusClientEntry, number>();
+  private readonly clientEntries: RadiusClientEntry[] = [];
 
   constructor(options: RadiusWorkerPoolOptions) {
     this.options = options;
@@ -231,9 +247,14 @@ export class RadiusWorkerPool {
       this.drop(slot.ready ? 'worker-busy' : 'worker-unavailable');
       return;
     }
-    // Deliberate copy: the socket's buffer is not ours to transfer.
+    // Deliberate copy: the socket's (or the stream framer's) buffer is not ours to transfer.
     slot.datagrams.push(datagram.slice());
-    slot.meta.push(from.address, from.port, from.listener ?? '');
+    slot.meta.push(
+      from.address,
+      from.port,
+      from.listener ?? '',
+      from.client === undefined ? NO_CLIENT : this.clientId(from.client),
+    );
     if (!this.flushScheduled) {
       this.flushScheduled = true;
       setImmediate(() => this.flush());
@@ -283,6 +304,41 @@ export class RadiusWorkerPool {
     return this.stats();
   }
 
+  /**
+   * Replaces the users in every worker (`data` for the setup module's
+   * `createRadiusWorkerUsers`). Requests dispatched after this call see the
+   * new users (a worker reads its messages in order); resolves once every
+   * running worker has them, rejects with the first worker's reason if one
+   * could not (it keeps its old users).
+   */
+  async updateUsers(data: unknown): Promise<void> {
+    // Before posting: a worker that starts from now on builds these users.
+    this.init = { ...this.init, users: data };
+    // Batches routed so far go first, so the update takes effect from here on.
+    this.flush();
+    const errors = await Promise.all(
+      this.slots
+        .filter((slot) => slot.ready && !slot.stopping)
+        .map(
+          (slot) =>
+            new Promise<string | undefined>((resolve) => {
+              const id = this.nextUsersId++;
+              const timer = setTimeout(() => {
+                this.usersWaiters.delete(id);
+                resolve(`radius worker ${slot.index} did not answer in time`);
+              }, 5000);
+              this.usersWaiters.set(id, (error) => {
+                clearTimeout(timer);
+                resolve(error === undefined ? undefined : `radius worker ${slot.index}: ${error}`);
+              });
+              this.post(slot, { t: 'users', id, data });
+            }),
+        ),
+    );
+    const failed = errors.find((error) => error !== undefined);
+    if (failed !== undefined) throw new Error(failed);
+  }
+
   /** Ends worker `index` as a crash would (tests, operators): it is replaced. */
   async terminateWorker(index: number): Promise<void> {
     const slot = this.slots[index];
@@ -301,6 +357,26 @@ export class RadiusWorkerPool {
     for (const off of this.unmirror.splice(0)) off();
     this.flush();
     await Promise.all(this.slots.map((slot) => this.stopSlot(slot)));
+  }
+
+  /** The entry's number, sent to every ready worker the first time it is seen. */
+  private clientId(entry: RadiusClientEntry): number {
+    const known = this.clientIds.get(entry);
+    if (known !== undefined) return known;
+    const id = this.clientEntries.length;
+    this.clientIds.set(entry, id);
+    // A client's session limit is split over the workers, as the UDP clients' are.
+    const n = this.options.workers;
+    this.clientEntries.push(
+      entry.maxSessions === undefined
+        ? entry
+        : { ...entry, maxSessions: divided(entry.maxSessions, 0, n) },
+    );
+    // Before the batch that names it (flush posts later): a port keeps its messages in order.
+    const shared = this.clientEntries[id] as RadiusClientEntry;
+    for (const slot of this.slots)
+      if (slot.ready) this.post(slot, { t: 'client', id, entry: shared });
+    return id;
   }
 
   private poolStats(): RadiusWorkerPoolStats {
@@ -363,6 +439,8 @@ export class RadiusWorkerPool {
           case 'ready':
             slot.ready = true;
             for (const m of this.mirrors.values()) this.post(slot, { t: 'trace', mirror: m });
+            for (const [id, entry] of this.clientEntries.entries())
+              this.post(slot, { t: 'client', id, entry });
             settled = true;
             resolve();
             this.flush();
@@ -379,6 +457,10 @@ export class RadiusWorkerPool {
           case 'stats':
             this.statsWaiters.get(message.id)?.(message.stats);
             this.statsWaiters.delete(message.id);
+            break;
+          case 'users':
+            this.usersWaiters.get(message.id)?.(message.error);
+            this.usersWaiters.delete(message.id);
             break;
           case 'stopped':
             slot.last = message.stats;

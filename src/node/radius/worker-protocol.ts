@@ -6,6 +6,7 @@
  */
 import type { EventDescriptor } from '../../trace/index.js';
 import type {
+  RadiusClientEntry,
   RadiusClientOptions,
   RadiusServerOptions,
   RadiusServerStats,
@@ -15,7 +16,9 @@ import type {
  * How a worker builds what cannot cross threads (EAP methods, the user store
  * or provider): an ES module it imports, and data for it. The module exports
  * `createRadiusWorkerOptions(data)` returning (or resolving to)
- * `RadiusWorkerBuilt`. worker-setup.ts is the standard one.
+ * `RadiusWorkerBuilt`. worker-setup.ts is the standard one. A module that
+ * also exports `createRadiusWorkerUsers(data)` (returning a `UserStore`)
+ * lets the pool swap the users in place (`RadiusWorkerPool.updateUsers`).
  */
 export interface RadiusWorkerSetup {
   /** The module's URL (file: URL string). */
@@ -47,6 +50,8 @@ export interface WorkerInit {
   readonly workers: number;
   readonly settings: RadiusWorkerSettings;
   readonly setup: RadiusWorkerSetup;
+  /** The latest `updateUsers` data, so a worker replacing a crashed one has the users now. */
+  readonly users?: unknown;
 }
 
 /** A provider's combined enablement on the receiving thread, mirrored in each worker. */
@@ -59,12 +64,28 @@ export interface TraceMirror {
   readonly matchAllKeyword: bigint;
 }
 
-/** `meta` holds address, port, listener ('' for none) per datagram. */
+/**
+ * `meta` holds address, port, listener ('' for none) and client (the number
+ * a `client` message gave it, -1 for none) per datagram: `IN_META` values.
+ */
 export type ToWorker =
   | { readonly t: 'in'; readonly datagrams: Uint8Array[]; readonly meta: (string | number)[] }
+  /**
+   * A client entry the transport identified (RadSec: by certificate), sent
+   * once before the first datagram that names it: the core tells clients
+   * apart by entry, so each worker keeps one object per number.
+   */
+  | { readonly t: 'client'; readonly id: number; readonly entry: RadiusClientEntry }
   | { readonly t: 'trace'; readonly mirror: TraceMirror }
   | { readonly t: 'stats'; readonly id: number }
+  /** New users: `createRadiusWorkerUsers(data)` of the setup module replaces the store. */
+  | { readonly t: 'users'; readonly id: number; readonly data: unknown }
   | { readonly t: 'stop' };
+
+/** Values per datagram in an `in` batch's `meta`. */
+export const IN_META = 4;
+/** The client number of a datagram whose client the core looks up by address. */
+export const NO_CLIENT = -1;
 
 export interface ForwardedEvent {
   readonly guid: string;
@@ -86,4 +107,6 @@ export type FromWorker =
       readonly stats: RadiusServerStats | undefined;
     }
   | { readonly t: 'stats'; readonly id: number; readonly stats: RadiusServerStats }
+  /** The users of update `id` are in place (`error`: they are not, and why). */
+  | { readonly t: 'users'; readonly id: number; readonly error?: string }
   | { readonly t: 'stopped'; readonly stats: RadiusServerStats };

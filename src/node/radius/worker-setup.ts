@@ -4,7 +4,12 @@
  * each worker. `netrx radius serve --workers` and `netrx up`'s radius
  * service use it.
  */
-import { StaticUserStore, usersFileStore, type StaticUser } from '../../eap/index.js';
+import {
+  StaticUserStore,
+  usersFileStore,
+  type StaticUser,
+  type UserStore,
+} from '../../eap/index.js';
 import {
   createServerMethod,
   type ServerMethodOptions,
@@ -26,15 +31,22 @@ export interface StandardWorkerSetupData {
   readonly tlsOptions?: Pick<ServerMethodOptions, 'minVersion' | 'maxVersion'>;
 }
 
+/** The users of a `RadiusWorkerPool.updateUsers` with the standard setup: a list or a users file's text. */
+export type StandardWorkerUsers = Pick<StandardWorkerSetupData, 'users' | 'usersFile'>;
+
 /** Runs in each worker. */
 export function createRadiusWorkerOptions(data: StandardWorkerSetupData): RadiusWorkerBuilt {
   return {
     methods: data.methods.map((name) => createServerMethod(name, data.tls, data.tlsOptions)),
-    users:
-      data.usersFile === undefined
-        ? new StaticUserStore(data.users ?? [])
-        : usersFileStore(data.usersFile),
+    users: createRadiusWorkerUsers(data),
   };
+}
+
+/** Runs in each worker, at the start and for every users update in place. */
+export function createRadiusWorkerUsers(data: StandardWorkerUsers): UserStore {
+  return data.usersFile === undefined
+    ? new StaticUserStore(data.users ?? [])
+    : usersFileStore(data.usersFile);
 }
 
 /** The setup to give `startRadiusServer({ workers, workerSetup })`. */

@@ -25,6 +25,7 @@ import {
   type PerMessageDeflateOffer,
 } from '../../websocket/index.js';
 import { nodeHandle } from './handles.js';
+import { Http2WebSocketAgent } from './http2-agent.js';
 import type { ClientOptions, ClientSink } from './client.js';
 
 /** What the HTTP/2 path needs from client.ts (passed in: client.ts imports this file). */
@@ -56,17 +57,26 @@ export function openHttp2Client(
   sink: ClientSink,
   parts: Http2ClientParts,
 ): () => void {
-  const given = typeof options.http2 === 'object' ? options.http2 : undefined;
+  const agent = options.http2 instanceof Http2WebSocketAgent ? options.http2 : undefined;
+  const given =
+    options.http2 instanceof Http2WebSocketAgent || typeof options.http2 !== 'object'
+      ? undefined
+      : options.http2;
   const secure = url.protocol === 'wss:';
+  const origin = `${secure ? 'https' : 'http'}://${url.host}`;
+  const connectOptions = {
+    ...(secure ? parts.tls : {}),
+    ...(options.localAddress === undefined ? {} : { localAddress: options.localAddress }),
+    ...(options.family === undefined ? {} : { family: options.family }),
+    ...(options.lookup === undefined ? {} : { lookup: options.lookup }),
+  };
   const session =
+    agent?.acquire(origin, connectOptions) ??
     given ??
-    http2Connect(`${secure ? 'https' : 'http'}://${url.host}`, {
-      ...(secure ? parts.tls : {}),
-      ...(options.localAddress === undefined ? {} : { localAddress: options.localAddress }),
-      ...(options.family === undefined ? {} : { family: options.family }),
-      ...(options.lookup === undefined ? {} : { lookup: options.lookup }),
-    } as Parameters<typeof http2Connect>[1]);
-  const owned = given === undefined;
+    http2Connect(origin, connectOptions as Parameters<typeof http2Connect>[1]);
+  // A session of its own: closed with the WebSocket (an agent's or the caller's is not).
+  const owned = given === undefined && agent === undefined;
+  let reserved = agent !== undefined;
   let settled = false;
   let stream: ReturnType<ClientHttp2Session['request']> | undefined;
   const timer = setTimeout(
@@ -81,6 +91,8 @@ export function openHttp2Client(
     session.off('error', onSessionError);
     stream?.close(constants.NGHTTP2_CANCEL);
     if (closeSession) session.destroy();
+    if (reserved) agent?.release(session);
+    reserved = false;
     sink.failed(error);
   }
 
@@ -165,6 +177,8 @@ export function openHttp2Client(
         // Our own session lives as long as its one WebSocket.
         made.once('close', () => session.close());
       }
+      if (reserved) agent?.bind(session, made);
+      reserved = false;
       sink.opened(made, handle, EMPTY);
     });
   }

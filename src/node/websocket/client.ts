@@ -20,6 +20,7 @@ import type { HttpHeader, PerMessageDeflateOffer, WebSocketHandle } from '../../
 import { checkDeflateTuning } from './deflate-tuning.js';
 import { nodeHandle, type DeflateTuning, type NodeHandleOptions } from './handles.js';
 import { openHttp2Client } from './client-http2.js';
+import type { Http2WebSocketAgent } from './http2-agent.js';
 import type { ConnectionOptions } from './options.js';
 
 /** `perMessageDeflate` as `ws` takes it on a client: the offer plus local tuning. */
@@ -76,11 +77,12 @@ export interface ClientOptions
   readonly tls?: TlsOptions;
   /**
    * Open the WebSocket over HTTP/2 (RFC 8441): `true` for a session of its
-   * own (h2 over TLS for wss:, h2c for ws:), or an open `ClientHttp2Session`
-   * to add a stream to. `agent`, `followRedirects` and user-info auth are
-   * HTTP/1.1's and do not apply.
+   * own (h2 over TLS for wss:, h2c for ws:), an open `ClientHttp2Session`
+   * to add a stream to, or an `Http2WebSocketAgent` that shares one session
+   * per origin among many WebSockets. `agent`, `followRedirects` and
+   * user-info auth are HTTP/1.1's and do not apply.
    */
-  readonly http2?: boolean | ClientHttp2Session;
+  readonly http2?: boolean | ClientHttp2Session | Http2WebSocketAgent;
   /** With `http2: true`: use HTTP/1.1 when the server does not accept RFC 8441 (default false: fail). */
   readonly http2Fallback?: boolean;
 }

@@ -18,6 +18,17 @@ export interface SendOptions {
   readonly mask?: boolean;
 }
 
+/** How `sendPrepared` treats a refusal over `maxBackpressure` or the send queue's bound. */
+export interface SendPreparedOptions {
+  /**
+   * `'fail'` (default, as `send` without a callback): the connection fails
+   * with 1008, so its peer never sees a hole. `'skip'`: this message is not
+   * sent to this connection, counted in `sendsRefused`, and the connection
+   * stays open (`'drain'` follows once it catches up).
+   */
+  readonly whenFull?: 'fail' | 'skip';
+}
+
 export const CONNECTING = 0;
 export const OPEN = 1;
 export const CLOSING = 2;

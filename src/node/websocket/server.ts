@@ -25,14 +25,23 @@ import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { NetrxError } from '../../runtime/index.js';
 import {
+  PreparedMessage,
   buildRejection,
   validateUpgradeRequest,
   type HttpHeader,
   type PerMessageDeflateServerOptions,
   type UpgradeRequest,
 } from '../../websocket/index.js';
+import {
+  broadcastTo,
+  prepareMessage,
+  type BroadcastOptions,
+  type BroadcastResult,
+  type PrepareOptions,
+} from './broadcast.js';
 import { checkDeflateTuning } from './deflate-tuning.js';
 import { nodeHandle, type DeflateTuning, type NodeHandleOptions } from './handles.js';
+import type { SendData } from './message-data.js';
 import type { ConnectionOptions } from './options.js';
 import { attachHttp2, type Http2WebSocketRequest } from './server-http2.js';
 import { acceptConnection, beginConnection, type WebSocket } from './websocket.js';
@@ -41,8 +50,12 @@ export interface WebSocketServerOptions extends ConnectionOptions, NodeHandleOpt
   /** Listen on this port (0 picks one), creating an HTTP server that answers 426 to plain requests. */
   readonly port?: number;
   readonly host?: string;
-  /** Attach to an existing HTTP(S) server's `upgrade` event. */
-  readonly server?: HttpServer | HttpsServer;
+  /**
+   * Attach to an existing HTTP(S) server's `upgrade` event: also a
+   * `node:http2` secure server made with `allowHTTP1: true`, given as
+   * `http2Server` too, to serve both protocols on one port.
+   */
+  readonly server?: HttpServer | HttpsServer | Http2SecureServer;
   /**
    * Accept WebSockets over HTTP/2 (RFC 8441) on this `node:http2` server,
    * made with `settings: { enableConnectProtocol: true }`. May be given
@@ -114,7 +127,7 @@ export interface WebSocketServer {
 export class WebSocketServer extends EventEmitter {
   readonly clients = new Set<WebSocket>();
   readonly options: WebSocketServerOptions;
-  private readonly httpServer: HttpServer | HttpsServer | undefined;
+  private readonly httpServer: HttpServer | HttpsServer | Http2SecureServer | undefined;
   private readonly ownsServer: boolean;
   private readonly onUpgrade: (request: IncomingMessage, socket: Duplex, head: Buffer) => void;
   private readonly detachHttp2: (() => void) | undefined;
@@ -218,6 +231,25 @@ export class WebSocketServer extends EventEmitter {
     const server = this.httpServer ?? this.options.http2Server;
     if (server === undefined) throw new Error('The server is in noServer mode');
     return server.address();
+  }
+
+  /** Frames `data` once for `broadcast` or `ws.sendPrepared` (the bytes are copied: reuse yours at once). */
+  prepare(data: SendData, options?: PrepareOptions): PreparedMessage {
+    return prepareMessage(data, options);
+  }
+
+  /**
+   * Sends one message to every open connection in `clients` (HTTP/1.1 and
+   * HTTP/2 alike) but those in `except`, framed (and, where deflate keeps
+   * no server context, compressed) once: broadcast.ts says what happens to
+   * a receiver over its backpressure limit. Needs `clientTracking`.
+   */
+  broadcast(data: SendData | PreparedMessage, options?: BroadcastOptions): BroadcastResult {
+    if (this.options.clientTracking === false) {
+      throw new TypeError('broadcast needs clientTracking (the server keeps no clients set)');
+    }
+    const message = data instanceof PreparedMessage ? data : prepareMessage(data, options);
+    return broadcastTo(this.clients, message, options);
   }
 
   /** Whether `request` is for this server (its `path`, if one was given). */
@@ -376,7 +408,8 @@ export class WebSocketServer extends EventEmitter {
         this.emit('close');
         callback?.(error);
       });
-      this.httpServer.closeAllConnections?.();
+      // A server this class made is always a node:http one.
+      (this.httpServer as HttpServer).closeAllConnections();
       return;
     }
     process.nextTick(() => {

@@ -9,7 +9,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { WebSocket, WebSocketServer } from './index.js';
+import { WebSocket, WebSocketServer, WebSocketStream } from './index.js';
 
 const INTERNAL_INSTANCE_NAMES = [
   'receivedPing',
@@ -56,5 +56,24 @@ describe('WebSocket has no internal callbacks on its surface', () => {
       new RegExp(`\\b${name}\\b`).test(text),
     );
     expect(declared).toEqual([]);
+  });
+});
+
+describe('WebSocketStream keeps its connection and sides private', () => {
+  it('an instance shows only the WHATWG members and discardedMessages', async () => {
+    const wss = new WebSocketServer({ port: 0, host: '127.0.0.1' });
+    await new Promise((r) => wss.once('listening', r));
+    cleanups.push(() => new Promise<void>((r) => wss.close(() => r())));
+    const stream = new WebSocketStream(`ws://127.0.0.1:${(wss.address() as AddressInfo).port}/`);
+    cleanups.push(() => stream.close());
+    await stream.opened;
+    expect(Object.keys(stream).sort()).toEqual(['closed', 'opened', 'url']);
+    const prototype = Object.getOwnPropertyNames(WebSocketStream.prototype).sort();
+    expect(prototype).toEqual(['close', 'constructor', 'discardedMessages']);
+    expect(
+      Object.getOwnPropertyNames(WebSocketStream).filter(
+        (n) => !['length', 'name', 'prototype'].includes(n),
+      ),
+    ).toEqual(['fromWebSocket']);
   });
 });

@@ -29,9 +29,14 @@ import {
   notOpen,
   type SendCallback,
   type SendOptions,
+  type SendPreparedOptions,
   type SendResult,
 } from './ready-state.js';
-import type { IndicateReceiveCompleteAction, WebSocketHandle } from '../../websocket/index.js';
+import type {
+  IndicateReceiveCompleteAction,
+  PreparedMessage,
+  WebSocketHandle,
+} from '../../websocket/index.js';
 import type { ClientOptions } from './client.js';
 import { clientOptionsOf, connectClient, type ConnectingSocket } from './client-connect.js';
 import { WebSocketEventTarget } from './event-target.js';
@@ -300,8 +305,43 @@ export class WebSocket extends WebSocketEventTarget {
       this.queueRefused(error, context, message.length);
       return 'dropped';
     }
+    return this.queued(waiting, message.length);
+  }
+
+  /**
+   * Sends a message framed once for many connections (`WebSocketServer.prepare`,
+   * what `broadcast` uses): its shared bytes where this connection can send
+   * them as they are, else compressed or masked here. Ordered with this
+   * connection's other sends and bounded as `send` is; `{ whenFull: 'skip' }`
+   * makes a refusal over `maxBackpressure` (or `maxQueuedSends`) a counted
+   * skip (`sendsRefused`) instead of failing the connection. The message's
+   * bytes belong to it, so `cb` only says the frame was written.
+   */
+  sendPrepared(
+    message: PreparedMessage,
+    optionsOrCallback?: SendPreparedOptions | SendCallback,
+    maybeCallback?: SendCallback,
+  ): SendResult {
+    const callback = typeof optionsOrCallback === 'function' ? optionsOrCallback : maybeCallback;
+    const skip = typeof optionsOrCallback === 'object' && optionsOrCallback.whenFull === 'skip';
+    if (this.state === CONNECTING) throw notOpen(this.state);
+    const handle = this.admit('message', message.length, callback, skip);
+    if (handle === undefined) return 'dropped';
+    const waiting = (this.transport as SocketTransport).bufferedAmount;
+    const context = this.contextFor(callback);
+    try {
+      handle.sendPrepared(message, context);
+    } catch (error) {
+      this.queueRefused(error, context, message.length, skip);
+      return 'dropped';
+    }
+    return this.queued(waiting, message.length);
+  }
+
+  /** A message went into the queue: write it this turn, and say whether too much waits. */
+  private queued(waiting: number, length: number): SendResult {
     this.transport?.schedule();
-    if (waiting + message.length > this.backpressureAbove) {
+    if (waiting + length > this.backpressureAbove) {
       this.flags |= FLAG_BACKPRESSURED;
       return 'backpressure';
     }
@@ -352,6 +392,7 @@ export class WebSocket extends WebSocketEventTarget {
     what: string,
     length: number,
     callback: SendCallback | undefined,
+    skip = false,
   ): WebSocketHandle | undefined {
     const handle = this.handle;
     if (this.state !== OPEN || handle === undefined || this.transport === undefined) {
@@ -362,18 +403,23 @@ export class WebSocket extends WebSocketEventTarget {
     if (waiting + length > this.maxBackpressure) {
       const error = backpressureError(what, waiting + length, this.maxBackpressure);
       this.failLater(callback, error);
-      this.refuse(callback !== undefined, length, error);
+      this.refuse(callback !== undefined || skip, length, error);
       return undefined;
     }
     return handle;
   }
 
   /** The handle threw on a send: its queue bound refuses as maxBackpressure does; anything else is rethrown. */
-  private queueRefused(error: unknown, context: number | undefined, length: number): void {
+  private queueRefused(
+    error: unknown,
+    context: number | undefined,
+    length: number,
+    skip = false,
+  ): void {
     const full = isQueueFull(error);
     if (context !== undefined) this.sendCallbacks?.fail(context, full ? error : undefined);
     if (!full) throw error;
-    this.refuse(context !== undefined, length, error);
+    this.refuse(context !== undefined || skip, length, error);
   }
 
   /** The send context standing for `callback` (none without one: the common case costs nothing). */

@@ -64,7 +64,13 @@ export interface FreeradiusConfig {
   /** Users prepended to mods-config/files/authorize. */
   readonly users: readonly { readonly name: string; readonly password: string }[];
   /** PEM files for the eap module's tls-common (PEAP, TTLS, EAP-TLS) instead of the snakeoil pair. */
-  readonly tls?: { readonly certificate: string; readonly privateKey: string; readonly ca: string };
+  readonly tls?: {
+    readonly certificate: string;
+    readonly privateKey: string;
+    readonly ca: string;
+    /** The eap module's `tls_max_version`; default the stock "1.2". */
+    readonly maxVersion?: '1.2' | '1.3';
+  };
   /**
    * RadSec (RFC 6614) from the stock sites-available/tls: a TLS listener on
    * 127.0.0.1:P+3 (auth+acct, client certificates checked against `ca`,
@@ -194,6 +200,13 @@ export function configureFreeradius(dir: string, port: number, config: Freeradiu
       `$1${config.tls.ca}`,
       'ca_file',
     );
+    if (config.tls.maxVersion !== undefined)
+      module = edit(
+        module,
+        /^(\s*tls_max_version\s*=\s*)"1\.2"\s*$/m,
+        `$1"${config.tls.maxVersion}"`,
+        'tls_max_version',
+      );
     writeFileSync(eap, module);
   }
 

@@ -1,0 +1,146 @@
+/**
+ * `Http2WebSocketAgent`: many RFC 8441 WebSockets on one HTTP/2 session per
+ * origin, as a browser does (`new WebSocket(url, { http2: agent })`). One
+ * TCP (+TLS) connection carries them all, so a new WebSocket to a known
+ * origin costs a stream (one round trip), not a connection and a handshake.
+ *
+ * Sessions are keyed by origin (scheme, host, port); the first WebSocket
+ * to an origin makes its session with its own TLS and socket options, and
+ * later ones share it. A session is used while it has fewer WebSockets than
+ * `maxStreamsPerSession` and than the server's
+ * `SETTINGS_MAX_CONCURRENT_STREAMS`; past that another session is opened.
+ *
+ * Life of a session: when its last WebSocket closes, it is closed
+ * `idleTimeout` ms later unless a new WebSocket took it meanwhile. A session
+ * that goes away (the server's GOAWAY, an error, a close) is forgotten at
+ * once: its open streams finish on it (GOAWAY is graceful), and the next
+ * WebSocket to that origin gets a fresh session (the agent reconnects on
+ * demand, never in the background).
+ */
+import { connect as http2Connect, type ClientHttp2Session, type Http2Stream } from 'node:http2';
+
+export interface Http2WebSocketAgentOptions {
+  /** Close a session this long after its last WebSocket closed (default 5000 ms; `Infinity`: never). */
+  readonly idleTimeout?: number;
+  /** WebSockets per session before the agent opens another one (default 100). */
+  readonly maxStreamsPerSession?: number;
+}
+
+/** One session and the WebSockets on it. */
+interface PooledSession {
+  readonly session: ClientHttp2Session;
+  /** WebSocket streams opening or open on it. */
+  streams: number;
+  idleTimer: NodeJS.Timeout | undefined;
+}
+
+export const DEFAULT_HTTP2_IDLE_TIMEOUT = 5000;
+export const DEFAULT_STREAMS_PER_SESSION = 100;
+
+export class Http2WebSocketAgent {
+  private readonly idleTimeout: number;
+  private readonly maxStreamsPerSession: number;
+  private readonly byOrigin = new Map<string, PooledSession[]>();
+  private readonly pooled = new WeakMap<ClientHttp2Session, PooledSession>();
+  /** Sessions the agent opened, over its life (tests and metrics read it). */
+  sessionsOpened = 0;
+
+  constructor(options: Http2WebSocketAgentOptions = {}) {
+    this.idleTimeout = options.idleTimeout ?? DEFAULT_HTTP2_IDLE_TIMEOUT;
+    this.maxStreamsPerSession = options.maxStreamsPerSession ?? DEFAULT_STREAMS_PER_SESSION;
+    if (!(this.idleTimeout >= 0)) throw new RangeError('idleTimeout must be >= 0');
+    if (!(this.maxStreamsPerSession >= 1))
+      throw new RangeError('maxStreamsPerSession must be >= 1');
+  }
+
+  /** Sessions open now (all origins). */
+  get sessionCount(): number {
+    let n = 0;
+    for (const list of this.byOrigin.values()) n += list.length;
+    return n;
+  }
+
+  /**
+   * @internal A session to `origin` for one more WebSocket (reserved: call
+   * `release` when its attempt fails or its stream closes).
+   */
+  acquire(origin: string, connectOptions: Record<string, unknown>): ClientHttp2Session {
+    const list = this.byOrigin.get(origin) ?? [];
+    let pooled = list.find((p) => this.usable(p));
+    if (pooled === undefined) {
+      pooled = this.open(origin, connectOptions, list);
+    }
+    pooled.streams++;
+    pooled.session.ref();
+    if (pooled.idleTimer !== undefined) {
+      clearTimeout(pooled.idleTimer);
+      pooled.idleTimer = undefined;
+    }
+    return pooled.session;
+  }
+
+  /** @internal Ties a reservation to the WebSocket's stream: released when it closes. */
+  bind(session: ClientHttp2Session, stream: Http2Stream): void {
+    stream.once('close', () => this.release(session));
+  }
+
+  /** @internal A WebSocket on `session` is gone (or never opened). */
+  release(session: ClientHttp2Session): void {
+    const pooled = this.pooled.get(session);
+    if (pooled === undefined || pooled.streams === 0) return;
+    pooled.streams--;
+    if (pooled.streams > 0 || session.closed || session.destroyed) return;
+    // Idle: it must not keep the process alive (a WebSocket on it does).
+    session.unref();
+    if (this.idleTimeout === Infinity) return;
+    pooled.idleTimer = setTimeout(() => {
+      pooled.idleTimer = undefined;
+      if (pooled.streams === 0) session.close();
+    }, this.idleTimeout);
+    pooled.idleTimer.unref();
+  }
+
+  /** Closes every session now (their WebSockets close with 1006). */
+  destroy(): void {
+    for (const list of [...this.byOrigin.values()]) {
+      for (const p of [...list]) p.session.destroy();
+    }
+    this.byOrigin.clear();
+  }
+
+  private usable(p: PooledSession): boolean {
+    const s = p.session;
+    if (s.closed || s.destroyed) return false;
+    const serverLimit = s.remoteSettings.maxConcurrentStreams ?? Infinity;
+    return p.streams < Math.min(this.maxStreamsPerSession, serverLimit);
+  }
+
+  private open(
+    origin: string,
+    connectOptions: Record<string, unknown>,
+    list: PooledSession[],
+  ): PooledSession {
+    const session = http2Connect(origin, connectOptions);
+    this.sessionsOpened++;
+    const pooled: PooledSession = { session, streams: 0, idleTimer: undefined };
+    list.push(pooled);
+    this.byOrigin.set(origin, list);
+    this.pooled.set(session, pooled);
+    const forget = (): void => this.forget(origin, pooled);
+    // Errors reach the WebSockets through their streams (1006); the session is forgotten.
+    session.on('error', forget);
+    session.once('goaway', forget);
+    session.once('close', forget);
+    return pooled;
+  }
+
+  private forget(origin: string, pooled: PooledSession): void {
+    if (pooled.idleTimer !== undefined) clearTimeout(pooled.idleTimer);
+    pooled.idleTimer = undefined;
+    const list = this.byOrigin.get(origin);
+    if (list === undefined) return;
+    const at = list.indexOf(pooled);
+    if (at !== -1) list.splice(at, 1);
+    if (list.length === 0) this.byOrigin.delete(origin);
+  }
+}
