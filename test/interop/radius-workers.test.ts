@@ -266,7 +266,12 @@ describe.skipIf(peers.skip)('netrx radius serve --workers 2', () => {
       expect(families()).toContain('netrx_radius_worker_restarts_total{worker="0"} 0\n');
       const threads = server.pool?.threadIds() ?? [];
       await server.pool?.terminateWorker(0);
-      await new Promise((r) => setTimeout(r, 500)); // the replacement starts (a real thread, real time)
+      // The replacement is a real thread: wait until it says ready (no fixed
+      // sleep: 500 ms was not enough on a loaded machine), at most 20 s.
+      for (let waited = 0; server.pool?.workerStats()[0]?.up !== true; waited += 50) {
+        if (waited > 20_000) throw new Error('the replacement worker never became ready');
+        await new Promise((r) => setTimeout(r, 50));
+      }
       expect(server.pool?.threadIds()[0]).not.toBe(threads[0]);
       const after = await server.refreshStats();
       expect(after.workers).toMatchObject({ restarts: 1, conversationsLost: onZero });
