@@ -51,6 +51,13 @@ interface Waiting {
   reject(error: Error): void;
 }
 
+function notSelected(): NetrxError {
+  return new NetrxError(
+    'ERR_CAPTURE_WS_HANDSHAKE',
+    `The server did not select ${LREC_WS_SUBPROTOCOL}`,
+  );
+}
+
 export async function connectLrecWs(options: LrecWsClientOptions): Promise<LrecWsClient> {
   const protocols = [LREC_WS_SUBPROTOCOL];
   const headers: Record<string, string> = {};
@@ -74,7 +81,15 @@ export async function connectLrecWs(options: LrecWsClientOptions): Promise<LrecW
   });
   const closed = new Promise<void>((resolve) => ws.once('close', () => resolve()));
   await new Promise<void>((resolve, reject) => {
-    const onError = (error: Error) => reject(error);
+    const onError = (error: Error) =>
+      // The ws-like WebSocket refuses a server that chose no subprotocol
+      // itself (as ws does): report it as this client always has.
+      reject(
+        (error as { code?: unknown }).code === 'ERR_WS_HANDSHAKE' &&
+          error.message === 'Server sent no subprotocol'
+          ? notSelected()
+          : error,
+      );
     ws.once('error', onError);
     ws.once('close', () =>
       reject(
@@ -98,10 +113,7 @@ export async function connectLrecWs(options: LrecWsClientOptions): Promise<LrecW
   });
   if (ws.protocol !== LREC_WS_SUBPROTOCOL) {
     ws.terminate();
-    throw new NetrxError(
-      'ERR_CAPTURE_WS_HANDSHAKE',
-      `The server did not select ${LREC_WS_SUBPROTOCOL}`,
-    );
+    throw notSelected();
   }
 
   const waiting = new Map<number, Waiting>();

@@ -8,8 +8,17 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { NetrxError } from '../../runtime/index.js';
 import type { WebSocketHandle } from '../../websocket/index.js';
 import { openClient, parseWebSocketUrl, type ClientOptions } from './client.js';
+
+/**
+ * Set (to true) in the options of a connection that accepts a server
+ * choosing none of the subprotocols offered, as WHATWG's "establish a
+ * WebSocket connection" does: WebSocketStream's. Not part of the package
+ * surface: the ws-like `WebSocket` fails that handshake as ws does.
+ */
+export const ACCEPTS_NO_SUBPROTOCOL: unique symbol = Symbol('netrx.acceptsNoSubprotocol');
 
 /** What connecting does to the connection being constructed. */
 export interface ConnectingSocket {
@@ -57,7 +66,19 @@ export function connectClient(
     upgraded: (response: IncomingMessage) => connecting.emit('upgrade', response),
     unexpectedResponse: (request, response) =>
       connecting.emit('unexpected-response', request, response),
-    opened: (socket, handle, rest) => connecting.opened(socket, handle, rest),
+    opened: (socket, handle, rest) => {
+      // ws 8.23.0 fails a client that offered subprotocols when the server
+      // chose none ('Server sent no subprotocol', then close 1006); WHATWG
+      // accepts it. 'upgrade' was emitted first, as in ws.
+      const accepts = (options as { [ACCEPTS_NO_SUBPROTOCOL]?: boolean })[ACCEPTS_NO_SUBPROTOCOL];
+      if (offered.length > 0 && handle.negotiated.protocol === undefined && accepts !== true) {
+        socket.destroy();
+        handle.delete();
+        connecting.failed(new NetrxError('ERR_WS_HANDSHAKE', 'Server sent no subprotocol'));
+        return;
+      }
+      connecting.opened(socket, handle, rest);
+    },
     failed: (error) => connecting.failed(error),
   });
 }

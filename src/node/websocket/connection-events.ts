@@ -31,6 +31,7 @@ export interface ConnectionSide<W> {
   closeIndicated(ws: W, action: IndicateReceiveCompleteAction): void;
   sendComplete(ws: W, context: unknown, sent: boolean): void;
   drain(ws: W): void;
+  inputBacklog(ws: W, bytes: number): void;
   socketError(ws: W, error: Error): void;
   transportClosed(ws: W): void;
 }
@@ -72,6 +73,9 @@ export function connectionEventsClass<W>(side: ConnectionSide<W>): new (ws: W) =
     }
     onDrain(): void {
       side.drain(this.ws);
+    }
+    onInputBacklog(bytes: number): void {
+      side.inputBacklog(this.ws, bytes);
     }
     onSocketError(error: Error): void {
       side.socketError(this.ws, error);

@@ -59,6 +59,17 @@ describe.each<Http2Kind>(['tls', 'h2c'])('WebSockets over HTTP/2 (%s)', (kind) =
     expect((await nextMessage(client)).data.toString()).toBe(text);
   });
 
+  it('fails when the server chose none of the offered subprotocols, as over HTTP/1.1 (ws-compat.test.ts)', async () => {
+    const p = await pair(kind, { handleProtocols: () => false });
+    const client = new WebSocket(p.url, ['a'], p.clientOptions);
+    cleanups.push(() => client.terminate());
+    const first = await new Promise<string>((resolve) => {
+      client.once('open', () => resolve('open'));
+      client.once('error', (error: Error) => resolve(error.message));
+    });
+    expect(first).toBe('Server sent no subprotocol');
+  });
+
   it('answers pings with pongs, both ways', async () => {
     const p = await pair(kind, {}, { echo: false });
     const serverSide = new Promise<WebSocket>((resolve) => p.wss.once('connection', resolve));

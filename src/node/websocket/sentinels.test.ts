@@ -35,6 +35,7 @@ const events: TransportEvents = {
   onTransportClosed: () => undefined,
   onSocketError: () => undefined,
   onDrain: () => undefined,
+  onInputBacklog: () => undefined,
   onIdle: () => undefined,
 };
 

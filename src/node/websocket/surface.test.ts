@@ -18,6 +18,7 @@ const INTERNAL_INSTANCE_NAMES = [
   'onTransportClosed',
   'onSocketError',
   'onDrain',
+  'onInputBacklog',
   'onIdle',
   'wake',
   'begin',

@@ -130,6 +130,7 @@ function quietEvents(overrides: Partial<TransportEvents>): TransportEvents {
     onTransportClosed: () => undefined,
     onSocketError: () => undefined,
     onDrain: () => undefined,
+    onInputBacklog: () => undefined,
     onIdle: () => undefined,
     ...overrides,
   };

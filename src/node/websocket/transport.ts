@@ -97,6 +97,12 @@ const FLAG_PIECES = 1 << 14;
  * produced (echoes, pongs, close replies), which the read pause bounds.
  */
 const FLAG_INPUT_FED = 1 << 15;
+/**
+ * The stream is an HTTP/2 stream (RFC 8441): its peer's writes wait for
+ * the WINDOW_UPDATE that only our reading sends, so reading never pauses
+ * for our own write backlog (see `boundInputBacklog`).
+ */
+const FLAG_FLOW_CONTROLLED = 1 << 16;
 const AS_PIECES = Object.freeze({ pieces: true });
 const NOT_AS_PIECES = Object.freeze({ pieces: false });
 
@@ -119,6 +125,12 @@ export interface TransportEvents {
   onSocketError(error: Error): void;
   /** Buffered data fell back under the threshold after backpressure. */
   onDrain(): void;
+  /**
+   * Over an HTTP/2 stream, output that reading produced holds `bytes`
+   * unsent (more than `readPauseAbove`): the connection bounds it
+   * (`maxBackpressure`), since reading goes on.
+   */
+  onInputBacklog(bytes: number): void;
   /** The action loop ran out of work (events decoded on the side, like pings, may go out). */
   onIdle(): void;
 }
@@ -217,6 +229,8 @@ export class SocketTransport {
     // Shared listeners that find the transport on the socket, as `ws` does:
     // five closures per connection would cost more than the rest of its state.
     listenThroughSocket(socket, this);
+    // Http2Stream is not exported as a class; `rstCode` is its own getter.
+    if ('rstCode' in socket) this.setFlag(FLAG_FLOW_CONTROLLED, true);
     if (this.handle.negotiated.perMessageDeflate !== undefined) {
       this.setFlag(FLAG_SLICED, true);
       this.setSliceStep(FIRST_SLICE_STEP);
@@ -478,21 +492,34 @@ export class SocketTransport {
     }
     this.outbox = NO_CHUNKS;
     this.outboxBytes = 0;
-    // Pause reading only when reading produced these writes (a peer that
-    // sends but does not read, a ping flood): not reading then bounds them.
-    // A backlog of the application's own sends is not helped by it, and
-    // over an HTTP/2 stream (flow control windows, no kernel buffer) two
-    // ends that both stopped reading wait for each other for ever (issue 8,
-    // send-flood-stall.test.ts).
-    if (
-      !ok &&
-      this.flag(FLAG_INPUT_FED) &&
-      socket.writableLength > this.readPauseAbove &&
-      !this.flag(FLAG_PAUSED)
-    ) {
-      this.setFlag(FLAG_PAUSED, true);
-      this.updateReading();
+    if (!ok && this.flag(FLAG_INPUT_FED) && socket.writableLength > this.readPauseAbove) {
+      this.boundInputBacklog(socket.writableLength);
     }
+  }
+
+  /**
+   * Output that reading produced (echoes, pongs, close replies) is backed
+   * up. Over TCP, reading pauses until drain: not reading bounds it, and the
+   * kernel's buffers on both ends keep two echoing peers moving. A backlog
+   * of the application's own sends never pauses reading: not reading would
+   * not shrink it, and over HTTP/2 two ends that both stopped reading
+   * waited for each other for ever (issue 8, send-flood-stall.test.ts).
+   *
+   * Over an HTTP/2 stream reading never pauses for it: a stream that is
+   * not read withholds the peer's WINDOW_UPDATE, so two endpoints that
+   * both echo a flood stalled with both windows full and each side paused
+   * (issue 8, mutual-echo-flood.test.ts). Reading goes on and the
+   * connection bounds the backlog instead: past `maxBackpressure` it fails
+   * with 1008 rather than grow (`onInputBacklog`).
+   */
+  private boundInputBacklog(bytes: number): void {
+    if (this.flag(FLAG_FLOW_CONTROLLED)) {
+      this.events.onInputBacklog(bytes);
+      return;
+    }
+    if (this.flag(FLAG_PAUSED)) return;
+    this.setFlag(FLAG_PAUSED, true);
+    this.updateReading();
   }
 
   private runCallbacksIfIdle(): void {

@@ -26,6 +26,7 @@
  */
 import type { ClientOptions } from './client.js';
 import { parseWebSocketUrl } from './client.js';
+import { ACCEPTS_NO_SUBPROTOCOL } from './client-connect.js';
 import { CONNECTING, OPEN } from './ready-state.js';
 import { WebSocket } from './websocket.js';
 import type { CloseEventLike } from './event-target.js';
@@ -161,7 +162,12 @@ export class WebSocketStream {
       }
       const { protocols, signal: _signal, ...clientOptions } = options;
       const offered = typeof protocols === 'string' ? [protocols] : (protocols ?? []);
-      ws = new WebSocket(this.url, offered, clientOptions);
+      // WHATWG: a server that chose none of the offered subprotocols is
+      // accepted (protocol ''), where the ws-like WebSocket fails as ws does.
+      ws = new WebSocket(this.url, offered, {
+        ...clientOptions,
+        [ACCEPTS_NO_SUBPROTOCOL]: true,
+      } as typeof clientOptions);
       if (signal !== undefined) {
         const onAbort = (): void => {
           if (this.#opened.settled) return;

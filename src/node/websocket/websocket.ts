@@ -447,6 +447,11 @@ export class WebSocket extends WebSocketEventTarget {
     refused.sends++;
     refused.bytes += length;
     if (heard) return;
+    this.failOverBackpressure(error);
+  }
+
+  /** `'error'`, then a 1008 close behind what was accepted (the peer may never read it). */
+  private failOverBackpressure(error: NetrxError): void {
     process.nextTick(() => this.emitError(error));
     const handle = this.handle;
     if (handle?.state === 'open') {
@@ -541,6 +546,7 @@ export class WebSocket extends WebSocketEventTarget {
       closeIndicated: (ws, action) => ws.#closeIndicated(action),
       sendComplete: (ws, context, sent) => ws.#onSendComplete(context, sent),
       drain: (ws) => ws.#onDrain(),
+      inputBacklog: (ws, bytes) => ws.#onInputBacklog(bytes),
       socketError: (ws, error) => ws.emitError(error),
       transportClosed: (ws) => ws.#onTransportClosed(),
     });
@@ -549,7 +555,9 @@ export class WebSocket extends WebSocketEventTarget {
   /** The peer's close, or the failure close this side sent (the receive side has ended). */
   #closeIndicated(action: IndicateReceiveCompleteAction): void {
     if (action.error === undefined) this.flags |= FLAG_CLOSE_RECEIVED;
-    if (action.close !== undefined) {
+    // A connection this side already failed (1008 over maxBackpressure)
+    // keeps that code: the end of stream after `closeTimeout` says 1006.
+    if (action.close !== undefined && (this.flags & FLAG_FAILED) === 0) {
       this.closeCode = action.close.code;
       this.closeReason = action.close.reason;
     }
@@ -577,6 +585,22 @@ export class WebSocket extends WebSocketEventTarget {
     if ((this.transport?.bufferedAmount ?? 0) > this.backpressureAbove) return;
     this.flags &= ~FLAG_BACKPRESSURED;
     this.emit('drain');
+  }
+
+  /**
+   * Over HTTP/2 reading never pauses (transport.ts `boundInputBacklog`), so
+   * what reading produced (pongs, echoes, close replies) is bounded here:
+   * past `maxBackpressure` unsent, the peer is not reading and the
+   * connection fails with 1008 instead of growing.
+   */
+  #onInputBacklog(bytes: number): void {
+    if (this.state !== OPEN || bytes <= this.maxBackpressure) return;
+    const error = backpressureError(
+      'output that reading produced (pongs, replies)',
+      bytes,
+      this.maxBackpressure,
+    );
+    this.failOverBackpressure(error);
   }
 
   #onTransportClosed(): void {

@@ -10,7 +10,7 @@ import type { Duplex } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import WS, { WebSocketServer as WsServer } from 'ws';
 import { FrameDecoder, ReservedBit } from '../../wire/websocket/index.js';
-import { WebSocket, WebSocketServer } from './index.js';
+import { WebSocket, WebSocketServer, WebSocketStream } from './index.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -549,6 +549,49 @@ describe('subprotocol without handleProtocols', () => {
     await new Promise((resolve) => client.once('open', resolve));
     expect(client.protocol).toBe('chat');
   });
+});
+
+describe('a server that chooses no subprotocol of those offered', () => {
+  // ws 8.23.0 (lib/websocket.js): a client that offered subprotocols fails
+  // the handshake with 'Server sent no subprotocol' ('error', then 'close'
+  // 1006). WHATWG's "establish a WebSocket connection" accepts it (only a
+  // protocol that was not offered fails), and so does WebSocketStream.
+  const servers = [
+    ['netrx', () => netrxServer({ handleProtocols: () => false })],
+    ['ws 8.23.0', () => wsServer({ handleProtocols: () => false })],
+  ] as const;
+
+  for (const [serverName, server] of servers) {
+    it(`fails the ws-like handshake as ws 8.23.0 does (${serverName} server)`, async () => {
+      const { url } = await server();
+      const outcomes: { error?: string; code?: number; opened?: true }[] = [];
+      // One after the other, each made when the loop reaches it (as bothClients does).
+      const clients = [
+        (): AnyWs => new WS(url, ['chat']),
+        (): AnyWs => new WebSocket(url, ['chat']),
+      ];
+      for (const make of clients) {
+        const client = track(make());
+        const closed = closeOf(client);
+        const first = await new Promise<Error | undefined>((resolve) => {
+          (client as WebSocket).once('open', () => resolve(undefined));
+          (client as WebSocket).once('error', resolve);
+        });
+        if (first === undefined) outcomes.push({ opened: true });
+        else outcomes.push({ error: first.message, code: (await closed).code });
+      }
+      const expected = { error: 'Server sent no subprotocol', code: 1006 };
+      expect(outcomes).toEqual([expected, expected]);
+    });
+
+    it(`opens a WebSocketStream with protocol '' as WHATWG does (${serverName} server)`, async () => {
+      const { url } = await server();
+      const stream = new WebSocketStream(url, { protocols: ['chat'] });
+      cleanups.push(() => stream.close());
+      const info = await stream.opened;
+      expect(info.protocol).toBe('');
+    });
+  }
 });
 
 describe('close() with a code that may not be sent', () => {
