@@ -4,9 +4,12 @@
  * TCP (+TLS) connection carries them all, so a new WebSocket to a known
  * origin costs a stream (one round trip), not a connection and a handshake.
  *
- * Sessions are keyed by origin (scheme, host, port); the first WebSocket
- * to an origin makes its session with its own TLS and socket options, and
- * later ones share it. A session is used while it has fewer WebSockets than
+ * Sessions are keyed by origin (scheme, host, port) plus every TLS and
+ * socket option the session was made with (`http2SessionKey`): a WebSocket
+ * shares a session only with WebSockets that asked for the same trust
+ * (`ca`, `rejectUnauthorized`, `checkServerIdentity`, ...) and the same
+ * client identity (`cert`/`key`/`pfx`), never one made more loosely or as
+ * someone else. A session is used while it has fewer WebSockets than
  * `maxStreamsPerSession` and than the server's
  * `SETTINGS_MAX_CONCURRENT_STREAMS`; past that another session is opened.
  *
@@ -18,6 +21,7 @@
  * demand, never in the background).
  */
 import { connect as http2Connect, type ClientHttp2Session, type Http2Stream } from 'node:http2';
+import { http2SessionKey } from './http2-agent-key.js';
 
 export interface Http2WebSocketAgentOptions {
   /** Close a session this long after its last WebSocket closed (default 5000 ms; `Infinity`: never). */
@@ -40,7 +44,8 @@ export const DEFAULT_STREAMS_PER_SESSION = 100;
 export class Http2WebSocketAgent {
   private readonly idleTimeout: number;
   private readonly maxStreamsPerSession: number;
-  private readonly byOrigin = new Map<string, PooledSession[]>();
+  /** Sessions by `http2SessionKey` (origin and connect options). */
+  private readonly byKey = new Map<string, PooledSession[]>();
   private readonly pooled = new WeakMap<ClientHttp2Session, PooledSession>();
   /** Sessions the agent opened, over its life (tests and metrics read it). */
   sessionsOpened = 0;
@@ -56,19 +61,21 @@ export class Http2WebSocketAgent {
   /** Sessions open now (all origins). */
   get sessionCount(): number {
     let n = 0;
-    for (const list of this.byOrigin.values()) n += list.length;
+    for (const list of this.byKey.values()) n += list.length;
     return n;
   }
 
   /**
-   * @internal A session to `origin` for one more WebSocket (reserved: call
-   * `release` when its attempt fails or its stream closes).
+   * @internal A session to `origin`, made with `connectOptions`, for one
+   * more WebSocket (reserved: call `release` when its attempt fails or its
+   * stream closes).
    */
   acquire(origin: string, connectOptions: Record<string, unknown>): ClientHttp2Session {
-    const list = this.byOrigin.get(origin) ?? [];
+    const key = http2SessionKey(origin, connectOptions);
+    const list = this.byKey.get(key) ?? [];
     let pooled = list.find((p) => this.usable(p));
     if (pooled === undefined) {
-      pooled = this.open(origin, connectOptions, list);
+      pooled = this.open(origin, key, connectOptions, list);
     }
     pooled.streams++;
     pooled.session.ref();
@@ -102,10 +109,10 @@ export class Http2WebSocketAgent {
 
   /** Closes every session now (their WebSockets close with 1006). */
   destroy(): void {
-    for (const list of [...this.byOrigin.values()]) {
+    for (const list of [...this.byKey.values()]) {
       for (const p of [...list]) p.session.destroy();
     }
-    this.byOrigin.clear();
+    this.byKey.clear();
   }
 
   private usable(p: PooledSession): boolean {
@@ -117,6 +124,7 @@ export class Http2WebSocketAgent {
 
   private open(
     origin: string,
+    key: string,
     connectOptions: Record<string, unknown>,
     list: PooledSession[],
   ): PooledSession {
@@ -124,9 +132,9 @@ export class Http2WebSocketAgent {
     this.sessionsOpened++;
     const pooled: PooledSession = { session, streams: 0, idleTimer: undefined };
     list.push(pooled);
-    this.byOrigin.set(origin, list);
+    this.byKey.set(key, list);
     this.pooled.set(session, pooled);
-    const forget = (): void => this.forget(origin, pooled);
+    const forget = (): void => this.forget(key, pooled);
     // Errors reach the WebSockets through their streams (1006); the session is forgotten.
     session.on('error', forget);
     session.once('goaway', forget);
@@ -134,13 +142,13 @@ export class Http2WebSocketAgent {
     return pooled;
   }
 
-  private forget(origin: string, pooled: PooledSession): void {
+  private forget(key: string, pooled: PooledSession): void {
     if (pooled.idleTimer !== undefined) clearTimeout(pooled.idleTimer);
     pooled.idleTimer = undefined;
-    const list = this.byOrigin.get(origin);
+    const list = this.byKey.get(key);
     if (list === undefined) return;
     const at = list.indexOf(pooled);
     if (at !== -1) list.splice(at, 1);
-    if (list.length === 0) this.byOrigin.delete(origin);
+    if (list.length === 0) this.byKey.delete(key);
   }
 }

@@ -45,7 +45,13 @@ export function demoCertificates(): ReturnType<typeof createDemoCertificates> {
 export async function http2Pair(
   kind: Http2Kind,
   options: Partial<WebSocketServerOptions> = {},
-  serverSettings: { enableConnectProtocol?: boolean; attach?: boolean; echo?: boolean } = {},
+  serverSettings: {
+    enableConnectProtocol?: boolean;
+    attach?: boolean;
+    echo?: boolean;
+    /** More options for the `tls` server (`requestCert`, say). */
+    tls?: Partial<SecureServerOptions>;
+  } = {},
 ): Promise<Http2Pair> {
   const settings = { enableConnectProtocol: serverSettings.enableConnectProtocol ?? true };
   let http2Server: Http2Server | Http2SecureServer;
@@ -54,6 +60,7 @@ export async function http2Pair(
     const secure: SecureServerOptions = {
       cert: certs.server.certPem,
       key: certs.server.keyPem,
+      ...serverSettings.tls,
       settings,
     };
     http2Server = createSecureServer(secure);
