@@ -12,6 +12,9 @@
  * someone else. A session is used while it has fewer WebSockets than
  * `maxStreamsPerSession` and than the server's
  * `SETTINGS_MAX_CONCURRENT_STREAMS`; past that another session is opened.
+ * WebSockets opened before a new session's SETTINGS arrive all reserve it;
+ * once the SETTINGS are in, those past the server's limit move on
+ * (`admit`), so none waits in nghttp2's queue for a slot.
  *
  * Life of a session: when its last WebSocket closes, it is closed
  * `idleTimeout` ms later unless a new WebSocket took it meanwhile. A session
@@ -33,8 +36,10 @@ export interface Http2WebSocketAgentOptions {
 /** One session and the WebSockets on it. */
 interface PooledSession {
   readonly session: ClientHttp2Session;
-  /** WebSocket streams opening or open on it. */
+  /** WebSocket streams reserved on it: waiting for SETTINGS, opening or open. */
   streams: number;
+  /** Of those, the ones `admit` let start their CONNECT (within the server's limit). */
+  admitted: number;
   idleTimer: NodeJS.Timeout | undefined;
 }
 
@@ -86,16 +91,34 @@ export class Http2WebSocketAgent {
     return pooled.session;
   }
 
-  /** @internal Ties a reservation to the WebSocket's stream: released when it closes. */
-  bind(session: ClientHttp2Session, stream: Http2Stream): void {
-    stream.once('close', () => this.release(session));
+  /**
+   * @internal Once the server's SETTINGS are in: may this reservation start
+   * its CONNECT? A session is handed out before its SETTINGS say how many
+   * streams the server takes (WebSockets opened in one turn all get it), so
+   * the limit is enforced here: past it the answer is no, and the caller
+   * releases the reservation and acquires again (another session), rather
+   * than queueing a stream the server will not open until the handshake
+   * times out.
+   */
+  admit(session: ClientHttp2Session): boolean {
+    const pooled = this.pooled.get(session);
+    if (pooled === undefined) return true;
+    if (pooled.admitted >= this.limitOf(pooled)) return false;
+    pooled.admitted++;
+    return true;
   }
 
-  /** @internal A WebSocket on `session` is gone (or never opened). */
-  release(session: ClientHttp2Session): void {
+  /** @internal Ties an admitted reservation to the WebSocket's stream: released when it closes. */
+  bind(session: ClientHttp2Session, stream: Http2Stream): void {
+    stream.once('close', () => this.release(session, true));
+  }
+
+  /** @internal A WebSocket on `session` is gone (or never opened); `admitted`: it had been. */
+  release(session: ClientHttp2Session, admitted = false): void {
     const pooled = this.pooled.get(session);
     if (pooled === undefined || pooled.streams === 0) return;
     pooled.streams--;
+    if (admitted && pooled.admitted > 0) pooled.admitted--;
     if (pooled.streams > 0 || session.closed || session.destroyed) return;
     // Idle: it must not keep the process alive (a WebSocket on it does).
     session.unref();
@@ -118,8 +141,13 @@ export class Http2WebSocketAgent {
   private usable(p: PooledSession): boolean {
     const s = p.session;
     if (s.closed || s.destroyed) return false;
-    const serverLimit = s.remoteSettings.maxConcurrentStreams ?? Infinity;
-    return p.streams < Math.min(this.maxStreamsPerSession, serverLimit);
+    // Before the SETTINGS arrive the server's limit reads as unlimited; `admit` corrects that.
+    return p.streams < this.limitOf(p);
+  }
+
+  private limitOf(p: PooledSession): number {
+    const serverLimit = p.session.remoteSettings.maxConcurrentStreams ?? Infinity;
+    return Math.min(this.maxStreamsPerSession, serverLimit);
   }
 
   private open(
@@ -130,7 +158,7 @@ export class Http2WebSocketAgent {
   ): PooledSession {
     const session = http2Connect(origin, connectOptions);
     this.sessionsOpened++;
-    const pooled: PooledSession = { session, streams: 0, idleTimer: undefined };
+    const pooled: PooledSession = { session, streams: 0, admitted: 0, idleTimer: undefined };
     list.push(pooled);
     this.byKey.set(key, list);
     this.pooled.set(session, pooled);
