@@ -72,9 +72,11 @@ export async function http2Pair(
   http2Server.on('session', (session) => {
     seen.sessions++;
     serverSessions.push(session);
-  });
-  http2Server.on('stream', (_stream, headers) => {
-    if (headers[':method'] === 'CONNECT') seen.connects++;
+    // Counted on the session: a server 'stream' listener would be "another
+    // listener", and the WebSocketServer would leave foreign CONNECTs to it.
+    session.on('stream', (_stream, headers) => {
+      if (headers[':method'] === 'CONNECT') seen.connects++;
+    });
   });
   await new Promise<void>((resolve) => http2Server.listen(0, '127.0.0.1', resolve));
   const port = (http2Server.address() as AddressInfo).port;
