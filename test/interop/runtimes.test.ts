@@ -9,11 +9,10 @@
  * Bun.connect) talks to a `ws` echo server, deflate on and off. Under
  * CI=true a missing runtime binary is a failure.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocketServer } from 'ws';
 import {
@@ -24,9 +23,7 @@ import {
 } from '../../bench/support/runtime-bundles.js';
 import { requirePeers } from './support/peers.js';
 import { probeEcho } from './support/runtime-probe.js';
-
-const RUNTIMES = ['deno', 'bun'] as const;
-type Runtime = (typeof RUNTIMES)[number];
+import { RUNTIMES, RuntimeProcesses, type Runtime } from './support/runtime-process.js';
 
 const ENTRIES = {
   deno: 'runtimes/deno/echo.ts',
@@ -35,44 +32,16 @@ const ENTRIES = {
 } as const;
 
 const outdir = mkdtempSync(join(tmpdir(), 'netrx-ws-runtimes-'));
-const children = new Set<ChildProcess>();
+const processes = new RuntimeProcesses(outdir);
+const env = processes.env;
+const command = processes.command.bind(processes);
+const stop = processes.stop.bind(processes);
 
-/** The command line that runs a bundled script on `runtime`. */
-function command(runtime: Runtime, script: string, args: readonly string[]): [string, string[]] {
-  const binary = runtimeBinary(runtime) as string;
-  return runtime === 'deno'
-    ? [binary, ['run', '--allow-net', '--quiet', script, ...args]]
-    : [binary, [script, ...args]];
-}
-
-const env = {
-  ...process.env,
-  NO_COLOR: '1',
-  DENO_NO_UPDATE_CHECK: '1',
-  DENO_DIR: join(outdir, 'deno-dir'),
-};
-
-/** Starts an echo server on `runtime` and waits for its announced port. */
-async function startServer(
+function startServer(
   runtime: Runtime,
   args: readonly string[],
-): Promise<{ port: number; runtime: string; child: ChildProcess }> {
-  const [cmd, argv] = command(runtime, outFile(outdir, ENTRIES[runtime]), ['server', ...args]);
-  const child = spawn(cmd, argv, { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  children.add(child);
-  let stderr = '';
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const line = await new Promise<string>((resolve, reject) => {
-    createInterface({ input: child.stdout }).once('line', resolve);
-    child.once('exit', (code) => reject(new Error(`${runtime} server exited ${code}: ${stderr}`)));
-  });
-  const announced = JSON.parse(line) as { port: number; runtime: string };
-  return { ...announced, child };
-}
-
-function stop(child: ChildProcess): void {
-  if (child.exitCode === null && child.pid !== undefined) child.kill('SIGKILL');
-  children.delete(child);
+): ReturnType<RuntimeProcesses['startServer']> {
+  return processes.startServer(runtime, outFile(outdir, ENTRIES[runtime]), args);
 }
 
 let built: string[] = [];
@@ -83,7 +52,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(() => {
-  for (const child of children) stop(child);
+  processes.stopAll();
   rmSync(outdir, { recursive: true, force: true });
 });
 
@@ -154,19 +123,16 @@ for (const runtime of RUNTIMES) {
         await new Promise<void>((resolve) => wss.once('listening', resolve));
         const port = (wss.address() as { port: number }).port;
         try {
-          const [cmd, argv] = command(runtime, outFile(outdir, ENTRIES[runtime]), [
+          const child = processes.spawn(runtime, outFile(outdir, ENTRIES[runtime]), [
             'client',
             String(port),
             ...(deflate ? ['--deflate'] : []),
           ]);
-          const child = spawn(cmd, argv, { env, stdio: ['ignore', 'pipe', 'pipe'] });
-          children.add(child);
           let stdout = '';
           let stderr = '';
-          child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-          child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+          child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
+          child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
           const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
-          children.delete(child);
           expect(code, stderr).toBe(0);
           const verdict = JSON.parse(stdout.trim().split('\n').at(-1) as string) as {
             ok: boolean;

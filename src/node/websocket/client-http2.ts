@@ -70,13 +70,15 @@ export function openHttp2Client(
     ...(options.family === undefined ? {} : { family: options.family }),
     ...(options.lookup === undefined ? {} : { lookup: options.lookup }),
   };
-  const session =
+  let session =
     agent?.acquire(origin, connectOptions) ??
     given ??
     http2Connect(origin, connectOptions as Parameters<typeof http2Connect>[1]);
   // A session of its own: closed with the WebSocket (an agent's or the caller's is not).
   const owned = given === undefined && agent === undefined;
   let reserved = agent !== undefined;
+  /** Our reservation counts against the server's stream limit (`agent.admit`). */
+  let admitted = false;
   let settled = false;
   let stream: ReturnType<ClientHttp2Session['request']> | undefined;
   const timer = setTimeout(
@@ -91,7 +93,7 @@ export function openHttp2Client(
     session.off('error', onSessionError);
     stream?.close(constants.NGHTTP2_CANCEL);
     if (closeSession) session.destroy();
-    if (reserved) agent?.release(session);
+    if (reserved) agent?.release(session, admitted);
     reserved = false;
     sink.failed(error);
   }
@@ -120,7 +122,7 @@ export function openHttp2Client(
     });
   }
 
-  whenSettingsKnown(session, (gone) => {
+  function onSettingsKnown(gone: boolean): void {
     if (settled) return;
     if (gone) {
       fail(handshakeError(`The HTTP/2 session to ${url.host} closed before the CONNECT`));
@@ -130,8 +132,23 @@ export function openHttp2Client(
       notAdvertised('its SETTINGS lack SETTINGS_ENABLE_CONNECT_PROTOCOL (RFC 8441)');
       return;
     }
+    if (agent !== undefined && !agent.admit(session)) {
+      // Reserved before the server's SETTINGS said how many streams it takes,
+      // and past that number: move to a session with room (a new one if none).
+      agent.release(session);
+      if (session.remoteSettings.maxConcurrentStreams === 0) {
+        reserved = false;
+        fail(handshakeError(`The HTTP/2 server ${url.host} allows no streams`));
+        return;
+      }
+      session = agent.acquire(origin, connectOptions);
+      whenSettingsKnown(session, onSettingsKnown);
+      return;
+    }
+    admitted = agent !== undefined;
     request();
-  });
+  }
+  whenSettingsKnown(session, onSettingsKnown);
 
   function request(): void {
     const built = buildExtendedConnect({

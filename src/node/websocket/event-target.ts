@@ -68,6 +68,18 @@ interface WebSocketEventMap {
   drain: [];
 }
 
+/**
+ * @internal Messages delivered while nobody listened (no `'message'` or DOM
+ * listener): `WebSocketStream.fromWebSocket` refuses a connection that lost
+ * some, rather than start a stream with a silent gap.
+ */
+export const UNHEARD_MESSAGES: unique symbol = Symbol('netrx.websocket.unheardMessages');
+
+/** @internal How many messages `ws` delivered to nobody (see `UNHEARD_MESSAGES`). */
+export function unheardMessages(ws: WebSocketEventTarget): number {
+  return (ws as { [UNHEARD_MESSAGES]?: number })[UNHEARD_MESSAGES] ?? 0;
+}
+
 /** The events, typed (the merged declaration adds overloads to EventEmitter's). */
 // eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging -- see the class
 export interface WebSocketEventTarget {
@@ -139,13 +151,17 @@ export class WebSocketEventTarget extends EventEmitter {
 
   /** `'message'` with the payload; DOM listeners get a string for text. */
   protected emitMessage(payload: unknown, binary: boolean, bytes: Buffer): void {
-    this.emit('message', payload, binary);
+    const heard = this.emit('message', payload, binary);
     if (this.hasDomListener('message')) {
       this.dispatch('message', {
         type: 'message',
         data: binary ? payload : bytes.toString('utf8'),
         target: this,
       });
+    } else if (!heard) {
+      // Set only on the rare connection that loses one: no field on the others.
+      const counted = this as { [UNHEARD_MESSAGES]?: number };
+      counted[UNHEARD_MESSAGES] = (counted[UNHEARD_MESSAGES] ?? 0) + 1;
     }
   }
 

@@ -179,3 +179,56 @@ describe('Http2WebSocketAgent: options', () => {
     expect(pair.seen).toEqual({ sessions: 2, connects: 3 });
   });
 });
+
+describe("Http2WebSocketAgent: the server's SETTINGS_MAX_CONCURRENT_STREAMS", () => {
+  // ws-review F2: before the fix both went onto the first session and the
+  // second waited in nghttp2's queue until its handshake timed out.
+  it.each([2, 5])(
+    '%i WebSockets opened in one turn against a server allowing 1 stream each get a session',
+    async (count) => {
+      const pair = await http2Pair('h2c');
+      pair.http2Server.updateSettings({ maxConcurrentStreams: 1, enableConnectProtocol: true });
+      const agent = new Http2WebSocketAgent();
+      cleanups.push(() => pair.close());
+      cleanups.push(() => agent.destroy());
+      const sockets = Array.from({ length: count }, () => {
+        const ws = new WebSocket(pair.url, { http2: agent });
+        cleanups.push(() => ws.terminate());
+        return ws;
+      });
+      const outcomes = await Promise.all(
+        sockets.map((ws) =>
+          Promise.race([
+            openedClient(ws).then(
+              () => 'open',
+              (error: Error) => `failed: ${error.message}`,
+            ),
+            // A bound on the wait, not a sleep: the bug made it 30 s (handshakeTimeout).
+            new Promise((resolve) => setTimeout(resolve, 3000, 'still connecting after 3 s')),
+          ]),
+        ),
+      );
+      expect(outcomes).toEqual(Array.from({ length: count }, () => 'open'));
+      expect(agent.sessionsOpened).toBe(count);
+      expect(pair.seen).toEqual({ sessions: count, connects: count });
+      await Promise.all(sockets.map((ws) => echoes(ws, 'on its own session')));
+    },
+  );
+
+  it('a server allowing 2 streams takes 2 of 3 WebSockets on one session', async () => {
+    const pair = await http2Pair('h2c');
+    pair.http2Server.updateSettings({ maxConcurrentStreams: 2, enableConnectProtocol: true });
+    const agent = new Http2WebSocketAgent();
+    cleanups.push(() => pair.close());
+    cleanups.push(() => agent.destroy());
+    const sockets = await Promise.all(
+      Array.from({ length: 3 }, () => {
+        const ws = new WebSocket(pair.url, { http2: agent });
+        cleanups.push(() => ws.terminate());
+        return openedClient(ws);
+      }),
+    );
+    expect(sockets).toHaveLength(3);
+    expect(pair.seen).toEqual({ sessions: 2, connects: 3 });
+  });
+});

@@ -4,11 +4,17 @@
  * TCP (+TLS) connection carries them all, so a new WebSocket to a known
  * origin costs a stream (one round trip), not a connection and a handshake.
  *
- * Sessions are keyed by origin (scheme, host, port); the first WebSocket
- * to an origin makes its session with its own TLS and socket options, and
- * later ones share it. A session is used while it has fewer WebSockets than
+ * Sessions are keyed by origin (scheme, host, port) plus every TLS and
+ * socket option the session was made with (`http2SessionKey`): a WebSocket
+ * shares a session only with WebSockets that asked for the same trust
+ * (`ca`, `rejectUnauthorized`, `checkServerIdentity`, ...) and the same
+ * client identity (`cert`/`key`/`pfx`), never one made more loosely or as
+ * someone else. A session is used while it has fewer WebSockets than
  * `maxStreamsPerSession` and than the server's
  * `SETTINGS_MAX_CONCURRENT_STREAMS`; past that another session is opened.
+ * WebSockets opened before a new session's SETTINGS arrive all reserve it;
+ * once the SETTINGS are in, those past the server's limit move on
+ * (`admit`), so none waits in nghttp2's queue for a slot.
  *
  * Life of a session: when its last WebSocket closes, it is closed
  * `idleTimeout` ms later unless a new WebSocket took it meanwhile. A session
@@ -18,6 +24,7 @@
  * demand, never in the background).
  */
 import { connect as http2Connect, type ClientHttp2Session, type Http2Stream } from 'node:http2';
+import { http2SessionKey } from './http2-agent-key.js';
 
 export interface Http2WebSocketAgentOptions {
   /** Close a session this long after its last WebSocket closed (default 5000 ms; `Infinity`: never). */
@@ -29,8 +36,10 @@ export interface Http2WebSocketAgentOptions {
 /** One session and the WebSockets on it. */
 interface PooledSession {
   readonly session: ClientHttp2Session;
-  /** WebSocket streams opening or open on it. */
+  /** WebSocket streams reserved on it: waiting for SETTINGS, opening or open. */
   streams: number;
+  /** Of those, the ones `admit` let start their CONNECT (within the server's limit). */
+  admitted: number;
   idleTimer: NodeJS.Timeout | undefined;
 }
 
@@ -40,7 +49,8 @@ export const DEFAULT_STREAMS_PER_SESSION = 100;
 export class Http2WebSocketAgent {
   private readonly idleTimeout: number;
   private readonly maxStreamsPerSession: number;
-  private readonly byOrigin = new Map<string, PooledSession[]>();
+  /** Sessions by `http2SessionKey` (origin and connect options). */
+  private readonly byKey = new Map<string, PooledSession[]>();
   private readonly pooled = new WeakMap<ClientHttp2Session, PooledSession>();
   /** Sessions the agent opened, over its life (tests and metrics read it). */
   sessionsOpened = 0;
@@ -56,19 +66,21 @@ export class Http2WebSocketAgent {
   /** Sessions open now (all origins). */
   get sessionCount(): number {
     let n = 0;
-    for (const list of this.byOrigin.values()) n += list.length;
+    for (const list of this.byKey.values()) n += list.length;
     return n;
   }
 
   /**
-   * @internal A session to `origin` for one more WebSocket (reserved: call
-   * `release` when its attempt fails or its stream closes).
+   * @internal A session to `origin`, made with `connectOptions`, for one
+   * more WebSocket (reserved: call `release` when its attempt fails or its
+   * stream closes).
    */
   acquire(origin: string, connectOptions: Record<string, unknown>): ClientHttp2Session {
-    const list = this.byOrigin.get(origin) ?? [];
+    const key = http2SessionKey(origin, connectOptions);
+    const list = this.byKey.get(key) ?? [];
     let pooled = list.find((p) => this.usable(p));
     if (pooled === undefined) {
-      pooled = this.open(origin, connectOptions, list);
+      pooled = this.open(origin, key, connectOptions, list);
     }
     pooled.streams++;
     pooled.session.ref();
@@ -79,16 +91,34 @@ export class Http2WebSocketAgent {
     return pooled.session;
   }
 
-  /** @internal Ties a reservation to the WebSocket's stream: released when it closes. */
-  bind(session: ClientHttp2Session, stream: Http2Stream): void {
-    stream.once('close', () => this.release(session));
+  /**
+   * @internal Once the server's SETTINGS are in: may this reservation start
+   * its CONNECT? A session is handed out before its SETTINGS say how many
+   * streams the server takes (WebSockets opened in one turn all get it), so
+   * the limit is enforced here: past it the answer is no, and the caller
+   * releases the reservation and acquires again (another session), rather
+   * than queueing a stream the server will not open until the handshake
+   * times out.
+   */
+  admit(session: ClientHttp2Session): boolean {
+    const pooled = this.pooled.get(session);
+    if (pooled === undefined) return true;
+    if (pooled.admitted >= this.limitOf(pooled)) return false;
+    pooled.admitted++;
+    return true;
   }
 
-  /** @internal A WebSocket on `session` is gone (or never opened). */
-  release(session: ClientHttp2Session): void {
+  /** @internal Ties an admitted reservation to the WebSocket's stream: released when it closes. */
+  bind(session: ClientHttp2Session, stream: Http2Stream): void {
+    stream.once('close', () => this.release(session, true));
+  }
+
+  /** @internal A WebSocket on `session` is gone (or never opened); `admitted`: it had been. */
+  release(session: ClientHttp2Session, admitted = false): void {
     const pooled = this.pooled.get(session);
     if (pooled === undefined || pooled.streams === 0) return;
     pooled.streams--;
+    if (admitted && pooled.admitted > 0) pooled.admitted--;
     if (pooled.streams > 0 || session.closed || session.destroyed) return;
     // Idle: it must not keep the process alive (a WebSocket on it does).
     session.unref();
@@ -102,31 +132,37 @@ export class Http2WebSocketAgent {
 
   /** Closes every session now (their WebSockets close with 1006). */
   destroy(): void {
-    for (const list of [...this.byOrigin.values()]) {
+    for (const list of [...this.byKey.values()]) {
       for (const p of [...list]) p.session.destroy();
     }
-    this.byOrigin.clear();
+    this.byKey.clear();
   }
 
   private usable(p: PooledSession): boolean {
     const s = p.session;
     if (s.closed || s.destroyed) return false;
-    const serverLimit = s.remoteSettings.maxConcurrentStreams ?? Infinity;
-    return p.streams < Math.min(this.maxStreamsPerSession, serverLimit);
+    // Before the SETTINGS arrive the server's limit reads as unlimited; `admit` corrects that.
+    return p.streams < this.limitOf(p);
+  }
+
+  private limitOf(p: PooledSession): number {
+    const serverLimit = p.session.remoteSettings.maxConcurrentStreams ?? Infinity;
+    return Math.min(this.maxStreamsPerSession, serverLimit);
   }
 
   private open(
     origin: string,
+    key: string,
     connectOptions: Record<string, unknown>,
     list: PooledSession[],
   ): PooledSession {
     const session = http2Connect(origin, connectOptions);
     this.sessionsOpened++;
-    const pooled: PooledSession = { session, streams: 0, idleTimer: undefined };
+    const pooled: PooledSession = { session, streams: 0, admitted: 0, idleTimer: undefined };
     list.push(pooled);
-    this.byOrigin.set(origin, list);
+    this.byKey.set(key, list);
     this.pooled.set(session, pooled);
-    const forget = (): void => this.forget(origin, pooled);
+    const forget = (): void => this.forget(key, pooled);
     // Errors reach the WebSockets through their streams (1006); the session is forgotten.
     session.on('error', forget);
     session.once('goaway', forget);
@@ -134,13 +170,13 @@ export class Http2WebSocketAgent {
     return pooled;
   }
 
-  private forget(origin: string, pooled: PooledSession): void {
+  private forget(key: string, pooled: PooledSession): void {
     if (pooled.idleTimer !== undefined) clearTimeout(pooled.idleTimer);
     pooled.idleTimer = undefined;
-    const list = this.byOrigin.get(origin);
+    const list = this.byKey.get(key);
     if (list === undefined) return;
     const at = list.indexOf(pooled);
     if (at !== -1) list.splice(at, 1);
-    if (list.length === 0) this.byOrigin.delete(origin);
+    if (list.length === 0) this.byKey.delete(key);
   }
 }

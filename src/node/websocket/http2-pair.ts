@@ -45,7 +45,13 @@ export function demoCertificates(): ReturnType<typeof createDemoCertificates> {
 export async function http2Pair(
   kind: Http2Kind,
   options: Partial<WebSocketServerOptions> = {},
-  serverSettings: { enableConnectProtocol?: boolean; attach?: boolean; echo?: boolean } = {},
+  serverSettings: {
+    enableConnectProtocol?: boolean;
+    attach?: boolean;
+    echo?: boolean;
+    /** More options for the `tls` server (`requestCert`, say). */
+    tls?: Partial<SecureServerOptions>;
+  } = {},
 ): Promise<Http2Pair> {
   const settings = { enableConnectProtocol: serverSettings.enableConnectProtocol ?? true };
   let http2Server: Http2Server | Http2SecureServer;
@@ -54,6 +60,7 @@ export async function http2Pair(
     const secure: SecureServerOptions = {
       cert: certs.server.certPem,
       key: certs.server.keyPem,
+      ...serverSettings.tls,
       settings,
     };
     http2Server = createSecureServer(secure);
@@ -65,9 +72,11 @@ export async function http2Pair(
   http2Server.on('session', (session) => {
     seen.sessions++;
     serverSessions.push(session);
-  });
-  http2Server.on('stream', (_stream, headers) => {
-    if (headers[':method'] === 'CONNECT') seen.connects++;
+    // Counted on the session: a server 'stream' listener would be "another
+    // listener", and the WebSocketServer would leave foreign CONNECTs to it.
+    session.on('stream', (_stream, headers) => {
+      if (headers[':method'] === 'CONNECT') seen.connects++;
+    });
   });
   await new Promise<void>((resolve) => http2Server.listen(0, '127.0.0.1', resolve));
   const port = (http2Server.address() as AddressInfo).port;

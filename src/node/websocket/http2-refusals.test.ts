@@ -134,3 +134,38 @@ describe('the RFC 8441 client against servers that do not offer it', () => {
     expect(session.closed || session.destroyed).toBe(false);
   });
 });
+
+describe('RFC 8441 refusals end their stream; attachHttp2 turns the setting on', () => {
+  // ws-review F6: a refusal without END_STREAM (mutant M6) kept the stream, and its
+  // concurrency slot, open; the status alone did not show it.
+  it('a bad version gets 400 and then END_STREAM from the server', async () => {
+    const p = await h2c();
+    const session = p.session();
+    await new Promise((resolve) => session.once('remoteSettings', resolve));
+    const stream = session.request(
+      { ...CONNECT, 'sec-websocket-version': '8' },
+      { endStream: false },
+    );
+    stream.on('error', () => {});
+    stream.resume();
+    const status = new Promise((resolve) => stream.once('response', (h) => resolve(h[':status'])));
+    const ended = await Promise.race([
+      new Promise((resolve) => stream.once('end', () => resolve('ended'))),
+      // A bound on the wait, not a sleep: without END_STREAM 'end' never comes.
+      new Promise((resolve) => setTimeout(resolve, 2000, 'still open after 2 s')),
+    ]);
+    stream.close();
+    expect(await status).toBe(400);
+    expect(ended).toBe('ended');
+  });
+
+  // ws-review F7: every other test makes its server with the setting, so deleting
+  // the updateSettings call (mutant M12) went unseen.
+  it('a server made without SETTINGS_ENABLE_CONNECT_PROTOCOL advertises it once attached', async () => {
+    const p = await h2c({}, { enableConnectProtocol: false });
+    const client = await openedClient(new WebSocket(p.url, { http2: p.session() }));
+    const reply = nextMessage(client);
+    client.send('over updateSettings');
+    expect((await reply).data.toString()).toBe('over updateSettings');
+  });
+});

@@ -6,10 +6,17 @@
  * sessions that start later, since without it no client sends the
  * extended CONNECT.
  *
- * Which streams are ours: an extended CONNECT (`:protocol` present) or any
- * CONNECT; every other stream (the page a browser loads first, say) is
- * left to the application's own `'stream'` or `'request'` handler, which
- * must likewise leave CONNECT streams alone. The request is checked by
+ * Which streams are ours: an extended CONNECT whose `:protocol` is
+ * `websocket` (case-insensitive). Every other stream (the page a browser
+ * loads first, say) is left to the application's own `'stream'` or
+ * `'request'` handler, which must likewise leave those alone. A plain
+ * CONNECT (a proxy tunnel) or another `:protocol` (connect-udp,
+ * connect-ip, WebTransport) is someone else's too: we are a library on the
+ * application's server, not the whole server. We answer it (400 and 501,
+ * RFC 8441 §4) only when no `'stream'` listener other than WebSocketServers'
+ * exists, counted when the stream arrives (every listener is registered by
+ * then, even those added after ours), so that it does not hang unanswered
+ * on a server that serves nothing but WebSockets. The request is checked by
  * `validateExtendedConnect` (netrx/websocket) and refused with the status
  * it names (`stream.respond` then end: a reason, not a bare RST_STREAM);
  * accepted, the answer is `:status 200` with the negotiated fields and the
@@ -85,16 +92,30 @@ export function attachHttp2(server: Http2Server | Http2SecureServer, host: Http2
     _flags: number,
     rawHeaders?: string[],
   ): void => {
-    if (headers[':protocol'] === undefined && headers[':method'] !== 'CONNECT') return;
-    handleStream(host, stream, headers, rawHeaders ?? flatten(headers));
+    const protocol = headers[':protocol'];
+    if (typeof protocol === 'string' && protocol.toLowerCase() === 'websocket') {
+      handleStream(host, stream, headers, rawHeaders ?? flatten(headers));
+      return;
+    }
+    if (protocol === undefined && headers[':method'] !== 'CONNECT') return;
+    if (server.listenerCount('stream') > (ownListeners.get(server)?.size ?? 0)) return;
+    // Nobody else could answer it: say why, rather than leave the peer waiting.
+    refuse(stream, protocol === undefined ? 400 : 501);
   };
+  const ours = ownListeners.get(server) ?? new Set();
+  ownListeners.set(server, ours);
+  ours.add(onStream);
   server.on('stream', onStream);
   // A server made without the setting: advertise it to the sessions that start from now on.
   server.updateSettings?.({ enableConnectProtocol: true });
   return () => {
+    ours.delete(onStream);
     server.off('stream', onStream);
   };
 }
+
+/** The `'stream'` listeners WebSocketServers put on each HTTP/2 server (theirs are not "another listener"). */
+const ownListeners = new WeakMap<Http2Server | Http2SecureServer, Set<unknown>>();
 
 function http2Request(
   stream: ServerHttp2Stream,

@@ -438,3 +438,45 @@ describe('fromWebSocket', () => {
     expect(await readMessages(readable.getReader(), 1)).toEqual(['x']);
   });
 });
+
+describe('fromWebSocket after messages arrived', () => {
+  /** A server connection that has received `sent` (and a ping after it, so they are in). */
+  async function serverAfter(
+    sent: readonly string[],
+    listen: boolean,
+  ): Promise<{ raw: WebSocket; heard: string[]; peer: WebSocket }> {
+    const p = await http2Pair('h2c', {}, { echo: false });
+    cleanups.push(() => p.close());
+    const heard: string[] = [];
+    const connected = new Promise<WebSocket>((resolve) => p.wss.once('connection', resolve));
+    const peer = new WebSocket(p.url, p.clientOptions);
+    cleanups.push(() => peer.terminate());
+    await new Promise((resolve) => peer.once('open', resolve));
+    const raw = await connected;
+    if (listen) raw.on('message', (data: Buffer) => heard.push(data.toString()));
+    const pinged = new Promise((resolve) => raw.once('ping', resolve));
+    for (const text of sent) peer.send(text);
+    peer.ping();
+    // Frames are read in order: once the ping is in, so are the messages before it.
+    await pinged;
+    return { raw, heard, peer };
+  }
+
+  // ws-review F9: before the fix this returned a stream that never saw 'early'.
+  it('refuses a connection that delivered a message nobody listened to', async () => {
+    const { raw } = await serverAfter(['early'], false);
+    const attempt = (): WebSocketStream => WebSocketStream.fromWebSocket(raw);
+    expect(attempt).toThrow(DOMException);
+    expect(attempt).toThrow(/1 message\(s\) nobody listened to/);
+  });
+
+  it('hands over after messages a listener took: later ones reach the stream', async () => {
+    const { raw, heard, peer } = await serverAfter(['hello', 'auth'], true);
+    expect(heard).toEqual(['hello', 'auth']);
+    raw.removeAllListeners('message');
+    const stream = WebSocketStream.fromWebSocket(raw);
+    const { readable } = await stream.opened;
+    peer.send('for the stream');
+    expect(await readMessages(readable.getReader(), 1)).toEqual(['for the stream']);
+  });
+});

@@ -29,7 +29,7 @@ import { parseWebSocketUrl } from './client.js';
 import { ACCEPTS_NO_SUBPROTOCOL } from './client-connect.js';
 import { CONNECTING, OPEN } from './ready-state.js';
 import { WebSocket } from './websocket.js';
-import type { CloseEventLike } from './event-target.js';
+import { unheardMessages, type CloseEventLike } from './event-target.js';
 import {
   checkCloseInfo,
   connectionError,
@@ -187,10 +187,21 @@ export class WebSocketStream {
   /**
    * Wraps a connection (server side: the one `WebSocketServer` handed to
    * `'connection'`), which the stream then owns. Call it before the
-   * connection delivers messages (inside the listener): earlier messages
-   * are not seen.
+   * connection delivers messages (inside the listener, before any
+   * `await`). A connection that already delivered a message nobody
+   * listened to is refused with a `DOMException` `InvalidStateError`: the
+   * stream would start with a silent gap. (Messages a `'message'` listener
+   * took are not lost: handing over after them is fine.)
    */
   static fromWebSocket(ws: WebSocket, options: WebSocketStreamQueueOptions = {}): WebSocketStream {
+    const lost = unheardMessages(ws);
+    if (lost > 0) {
+      throw new DOMException(
+        `WebSocketStream.fromWebSocket: the connection already delivered ${lost} message(s) ` +
+          "nobody listened to; wrap it inside the 'connection' listener, before any await",
+        'InvalidStateError',
+      );
+    }
     adopting = { ws, options };
     try {
       return new WebSocketStream('ws://adopted.invalid/');
