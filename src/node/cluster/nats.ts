@@ -230,6 +230,7 @@ export async function natsCaptureLinkOver(
                 data: m.data,
                 seq: m.seq,
                 ack: () => acks.add(() => m.ack()),
+                nak: () => m.nak(),
               };
               onMessage(message);
             }

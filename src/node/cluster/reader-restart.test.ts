@@ -16,11 +16,12 @@ async function readSome(
   reader: ReturnType<typeof makeReader>,
   handle: ReturnType<ReturnType<typeof makeReader>['table']['openSession']>,
   messages: number,
+  receives = 50,
 ): Promise<{ events: ReadEvent[]; lost: number }> {
   const events: ReadEvent[] = [];
   let lost = 0;
   stream.deliver(messages);
-  for (let round = 0; round < 50; round++) {
+  for (let round = 0; round < receives; round++) {
     const stats = reader.session.stats();
     if (stats.queuedEvents === 0 && stats.unreportedLost === 0) break;
     const op = reader.table.receiveData(handle);
@@ -43,8 +44,10 @@ describe('a reader restarted mid-stream', () => {
           events: fc.integer({ min: 1, max: 60 }),
           perMessage: fc.integer({ min: 1, max: 4 }),
           cut: fc.integer({ min: 0, max: 40 }),
+          // Buffers the client takes from the first reader before it goes (the rest stay queued).
+          receives: fc.integer({ min: 0, max: 50 }),
         }),
-        async ({ maxMsgs, events, perMessage, cut }) => {
+        async ({ maxMsgs, events, perMessage, cut, receives }) => {
           const clock = new VirtualClock();
           const stream = new FakeJetStream({ maxMsgs });
           const host = makeHost(clock, stream, 'lab-1', { retryMs: 10 });
@@ -58,8 +61,16 @@ describe('a reader restarted mid-stream', () => {
 
           const first = makeReader(clock, stream, '*');
           const firstHandle = first.table.openSession('lab');
-          const one = await readSome(clock, stream, first, firstHandle, cut);
-          first.table.closeSession(firstHandle); // the reader goes away mid-stream
+          const one = await readSome(clock, stream, first, firstHandle, cut, receives);
+          // The reader goes away mid-stream, a receive posted: its last buffer counts what it discarded.
+          const last = first.table.receiveData(firstHandle);
+          first.table.closeSession(firstHandle);
+          await settle();
+          if (last.result?.status === 'data') {
+            const got = readBuffer(last.result.data);
+            one.events.push(...got.events);
+            one.lost += got.lost;
+          }
 
           const second = makeReader(clock, stream, '*');
           const secondHandle = second.table.openSession('lab');
@@ -69,7 +80,9 @@ describe('a reader restarted mid-stream', () => {
           const seqs = [...one.events, ...two.events].map((e) => e.seq);
           expect(new Set(seqs).size).toBe(seqs.length);
           expect(seqs.length + one.lost + two.lost).toBe(events);
-          expect(one.lost + two.lost).toBe(host.publisher.lost);
+          // Beyond the publisher's loss: only the rest of a message partly delivered when it went.
+          expect(one.lost + two.lost).toBeGreaterThanOrEqual(host.publisher.lost);
+          expect(stream.length).toBe(0);
         },
       ),
       { numRuns: 150 },
