@@ -18,6 +18,8 @@
  * three KV servers: the ratio, p50/p99 latency, CPU per auth of the
  * RADIUS server and of nats-server, memory. Settings:
  * NETRX_BENCH_CLUSTER_PART (capture, auth or both; default both),
+ * NETRX_BENCH_CLUSTER_COMPARE_ACKS=1 (each round also runs netrx with each
+ * ack written as it comes, as the reader did before batched acks),
  * NETRX_BENCH_CLUSTER_AUTHS (5000 per closed-loop run),
  * NETRX_BENCH_CLUSTER_PARALLEL (64), NETRX_BENCH_CLUSTER_RATE (100 auths/s
  * for the paced run) and NETRX_BENCH_CLUSTER_PACED_SECONDS (4).
@@ -25,7 +27,7 @@
  *   npm run bench -- cluster
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -34,6 +36,7 @@ import { StreamSessionSource, connectNatsCapture } from '../src/node/cluster/ind
 import { systemClock } from '../src/node/runtime/index.js';
 import { TraceRegistry } from '../src/trace/index.js';
 import { authBench } from './support/cluster-auth.js';
+import { threadCpuMs } from './support/thread-cpu.js';
 import type { ClusterWorkerData, ClusterWorkerResult } from './support/cluster-worker.js';
 import { freePort } from '../test/interop/support/ports.js';
 
@@ -43,6 +46,8 @@ const PAYLOAD = 128;
 const IN_FLIGHT = 256;
 const ROUNDS = Number(process.env['NETRX_BENCH_CLUSTER_ROUNDS'] ?? 3);
 const PART = process.env['NETRX_BENCH_CLUSTER_PART'] ?? 'both';
+/** Also run netrx with each ack written as it comes (the reader before batched acks), same round. */
+const COMPARE_ACKS = process.env['NETRX_BENCH_CLUSTER_COMPARE_ACKS'] === '1';
 if (!['capture', 'auth', 'both'].includes(PART)) {
   console.log(`bench cluster: NETRX_BENCH_CLUSTER_PART must be capture, auth or both: ${PART}`);
   process.exit(1);
@@ -100,7 +105,10 @@ function startPublishers(mode: 'netrx' | 'raw', session: string): Promise<Cluste
 interface RoundResult {
   readonly fanInPerSecond: number;
   readonly perPublisher: number[];
-  readonly activeMsPerKEvents: number;
+  readonly publisherCpuMsPerKEvents: number;
+  /** The reader's (main thread's) CPU time per 1000 events. */
+  readonly readerMsPerKEvents: number;
+  readonly eventsPerMessage: number;
   readonly delivered: number;
   readonly lost: number;
   readonly generated: number;
@@ -108,9 +116,9 @@ interface RoundResult {
 
 const maxBytes = 1024 * 1024 * 1024;
 
-async function netrxRound(round: number): Promise<RoundResult> {
-  const session = `bench${round}`;
-  const link = await connectNatsCapture({ servers: url, timeoutMs: 5000 });
+async function netrxRound(round: number, acksPerWrite?: number): Promise<RoundResult> {
+  const session = `bench${acksPerWrite ?? ''}x${round}`;
+  const link = await connectNatsCapture({ servers: url, timeoutMs: 5000, acksPerWrite });
   await link.ensureStream(session, { maxBytes });
   const table = new SessionTable({
     registry: new TraceRegistry({ clock: systemClock }),
@@ -122,6 +130,7 @@ async function netrxRound(round: number): Promise<RoundResult> {
   const generated = EVENTS * PUBLISHERS;
   let delivered = 0;
   let lost = 0;
+  const cpu0 = threadCpuMs();
   const start = process.hrtime.bigint();
   const workers = startPublishers('netrx', session);
   while (delivered + lost < generated) {
@@ -131,6 +140,7 @@ async function netrxRound(round: number): Promise<RoundResult> {
     lost += done.meta.lost;
   }
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  const readerMs = threadCpuMs() - cpu0;
   const results = await Promise.all(workers);
   table.closeSession(handle);
   await link.close();
@@ -141,7 +151,9 @@ async function netrxRound(round: number): Promise<RoundResult> {
   return {
     fanInPerSecond: generated / seconds,
     perPublisher: results.map((r) => r.offered / r.seconds),
-    activeMsPerKEvents: results.reduce((n, r) => n + r.activeMs, 0) / (generated / 1000),
+    publisherCpuMsPerKEvents: results.reduce((n, r) => n + r.cpuMs, 0) / (generated / 1000),
+    readerMsPerKEvents: readerMs / (generated / 1000),
+    eventsPerMessage: delivered / source.stats().messages,
     delivered,
     lost,
     generated,
@@ -171,6 +183,7 @@ async function rawRound(round: number): Promise<RoundResult> {
   const consumer = await js.jetstream(nc).consumers.get(`raw-${session}`, 'reader');
   const messages = await consumer.consume({ max_messages: 512 });
   const generated = EVENTS * PUBLISHERS;
+  const cpu0 = threadCpuMs();
   const start = process.hrtime.bigint();
   const workers = startPublishers('raw', session);
   let delivered = 0;
@@ -179,12 +192,15 @@ async function rawRound(round: number): Promise<RoundResult> {
     if (++delivered === generated) break;
   }
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  const readerMs = threadCpuMs() - cpu0;
   const results = await Promise.all(workers);
   await nc.drain();
   return {
     fanInPerSecond: generated / seconds,
     perPublisher: results.map((r) => r.offered / r.seconds),
-    activeMsPerKEvents: results.reduce((n, r) => n + r.activeMs, 0) / (generated / 1000),
+    publisherCpuMsPerKEvents: results.reduce((n, r) => n + r.cpuMs, 0) / (generated / 1000),
+    readerMsPerKEvents: readerMs / (generated / 1000),
+    eventsPerMessage: 1,
     delivered,
     lost: results.reduce((n, r) => n + r.lost, 0),
     generated,
@@ -200,21 +216,37 @@ async function captureBench(): Promise<void> {
   );
   const ours: RoundResult[] = [];
   const theirs: RoundResult[] = [];
+  const perMessageAcks: RoundResult[] = [];
   for (let round = 0; round < ROUNDS; round++) {
     theirs.push(await rawRound(round));
     ours.push(await netrxRound(round));
+    if (COMPARE_ACKS) perMessageAcks.push(await netrxRound(round, 1));
     const o = ours[round] as RoundResult;
     const t = theirs[round] as RoundResult;
     console.log(
-      `  round ${round + 1}: netrx fan-in ${k(o.fanInPerSecond)} (delivered ${o.delivered} + lost ${o.lost} = ${o.delivered + o.lost} of ${o.generated}${o.delivered + o.lost === o.generated ? '' : ' FAIL'}), bare client ${k(t.fanInPerSecond)}`,
+      `  round ${round + 1}: netrx fan-in ${k(o.fanInPerSecond)} (delivered ${o.delivered} + lost ${o.lost} = ${o.delivered + o.lost} of ${o.generated}${o.delivered + o.lost === o.generated ? '' : ' FAIL'}; ${o.eventsPerMessage.toFixed(1)} events per message, reader CPU ${o.readerMsPerKEvents.toFixed(2)} ms per 1000), bare client ${k(t.fanInPerSecond)} (reader CPU ${t.readerMsPerKEvents.toFixed(2)} ms per 1000)`,
     );
+    const p = perMessageAcks[round];
+    if (p !== undefined) {
+      console.log(
+        `    same round, netrx acking each message as it comes: fan-in ${k(p.fanInPerSecond)} (delivered ${p.delivered} + lost ${p.lost}${p.delivered + p.lost === p.generated ? '' : ' FAIL'}; ${p.eventsPerMessage.toFixed(1)} events per message, reader CPU ${p.readerMsPerKEvents.toFixed(2)} ms per 1000)`,
+      );
+    }
   }
   const oFan = median(ours.map((r) => r.fanInPerSecond));
   const tFan = median(theirs.map((r) => r.fanInPerSecond));
   const oPub = median(ours.flatMap((r) => r.perPublisher));
   const tPub = median(theirs.flatMap((r) => r.perPublisher));
-  const oCpu = median(ours.map((r) => r.activeMsPerKEvents));
-  const tCpu = median(theirs.map((r) => r.activeMsPerKEvents));
+  const oCpu = median(ours.map((r) => r.publisherCpuMsPerKEvents));
+  const tCpu = median(theirs.map((r) => r.publisherCpuMsPerKEvents));
+  const oRead = median(ours.map((r) => r.readerMsPerKEvents));
+  if (COMPARE_ACKS) {
+    const pRead = median(perMessageAcks.map((r) => r.readerMsPerKEvents));
+    console.log(
+      `  reader CPU per 1000 events, acks written a turn at a time ${oRead.toFixed(2)} ms against each as it comes ${pRead.toFixed(2)} ms (ratio ${(oRead / pRead).toFixed(2)}x); fan-in ${k(median(perMessageAcks.map((r) => r.fanInPerSecond)))} with each as it comes`,
+    );
+  }
+  const tRead = median(theirs.map((r) => r.readerMsPerKEvents));
   console.log(
     `  fan-in (3 publishers → 1 reader): netrx ${k(oFan)}, bare client ${k(tFan)}, ratio ${(oFan / tFan).toFixed(2)}x`,
   );
@@ -222,7 +254,13 @@ async function captureBench(): Promise<void> {
     `  per publisher: netrx ${k(oPub)}, bare client ${k(tPub)}, ratio ${(oPub / tPub).toFixed(2)}x`,
   );
   console.log(
-    `  publisher thread active time per 1000 events: netrx ${oCpu.toFixed(2)} ms, bare client ${tCpu.toFixed(2)} ms (ratio theirs/ours ${(tCpu / oCpu).toFixed(2)}x)`,
+    `  publisher thread CPU per 1000 events: netrx ${oCpu.toFixed(2)} ms, bare client ${tCpu.toFixed(2)} ms (ratio theirs/ours ${(tCpu / oCpu).toFixed(2)}x)`,
+  );
+  console.log(
+    `  reader thread CPU per 1000 events: netrx ${oRead.toFixed(2)} ms, bare consumer ${tRead.toFixed(2)} ms (ratio theirs/ours ${(tRead / oRead).toFixed(2)}x)`,
+  );
+  console.log(
+    `  load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`,
   );
   console.log(
     `  target ≥ 200 k events/s across three publishers: ${oFan >= 200_000 ? 'met' : 'not met'}; memory: rss ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MiB (reader process)`,

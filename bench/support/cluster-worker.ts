@@ -4,14 +4,14 @@
  * netrx CapturePublisher fed by a trace provider writing `payloadBytes` of
  * user data per event, or the anchor, the bare `@nats-io/jetstream` client
  * publishing the same number of messages of the same size with the same
- * number in flight. Reports wall and CPU time and the publisher's counts.
+ * number in flight. Reports wall time, this thread's CPU time and the publisher's counts.
  */
-import { performance } from 'node:perf_hooks';
 import { parentPort, workerData } from 'node:worker_threads';
 import { SYNTHETIC_PROVIDER_GUID, SyntheticEvent } from '../../src/capture/index.js';
 import { CapturePublisher, connectNatsCapture } from '../../src/node/cluster/index.js';
 import { systemClock } from '../../src/node/runtime/index.js';
 import { TraceRegistry } from '../../src/trace/index.js';
+import { threadCpuMs } from './thread-cpu.js';
 
 export interface ClusterWorkerData {
   readonly mode: 'netrx' | 'raw';
@@ -25,8 +25,8 @@ export interface ClusterWorkerData {
 
 export interface ClusterWorkerResult {
   readonly seconds: number;
-  /** This thread's event-loop active time (process.cpuUsage is process-wide in a worker). */
-  readonly activeMs: number;
+  /** This thread's CPU time (process.cpuUsage is process-wide in a worker). */
+  readonly cpuMs: number;
   readonly offered: number;
   readonly stored: number;
   readonly lost: number;
@@ -35,7 +35,7 @@ export interface ClusterWorkerResult {
 
 const data = workerData as ClusterWorkerData;
 
-async function netrx(): Promise<Omit<ClusterWorkerResult, 'seconds' | 'activeMs' | 'rssBytes'>> {
+async function netrx(): Promise<Omit<ClusterWorkerResult, 'seconds' | 'cpuMs' | 'rssBytes'>> {
   const link = await connectNatsCapture({ servers: data.url, timeoutMs: 5000 });
   const registry = new TraceRegistry({ clock: systemClock });
   const provider = registry.register({ guid: SYNTHETIC_PROVIDER_GUID, name: 'netrx-synthetic' });
@@ -69,7 +69,7 @@ async function netrx(): Promise<Omit<ClusterWorkerResult, 'seconds' | 'activeMs'
   return { offered: s.offered, stored: s.stored, lost: publisher.lost };
 }
 
-async function raw(): Promise<Omit<ClusterWorkerResult, 'seconds' | 'activeMs' | 'rssBytes'>> {
+async function raw(): Promise<Omit<ClusterWorkerResult, 'seconds' | 'cpuMs' | 'rssBytes'>> {
   const { connect } = await import('@nats-io/transport-node');
   const { jetstream } = await import('@nats-io/jetstream');
   // As netrx's own connections: without it the client builds Error stacks per publish.
@@ -108,14 +108,14 @@ async function raw(): Promise<Omit<ClusterWorkerResult, 'seconds' | 'activeMs' |
   return { offered: data.events, stored, lost };
 }
 
-const elu0 = performance.eventLoopUtilization();
+const cpu0 = threadCpuMs();
 const start = process.hrtime.bigint();
 const counts = await (data.mode === 'netrx' ? netrx() : raw());
-const elu = performance.eventLoopUtilization(elu0);
+const cpuMs = threadCpuMs() - cpu0;
 const result: ClusterWorkerResult = {
   ...counts,
   seconds: Number(process.hrtime.bigint() - start) / 1e9,
-  activeMs: elu.active,
+  cpuMs,
   rssBytes: process.memoryUsage().rss,
 };
 parentPort?.postMessage(result);

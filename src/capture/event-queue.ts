@@ -287,16 +287,17 @@ export class EventQueue {
   /**
    * Throws every queued event away (Stop, Close) and returns how many. They
    * are added to the Lost Event Count so that a final report accounts for
-   * them (a netrx decision; the spec only says the queue is discarded).
+   * them (a netrx decision; the spec only says the queue is discarded),
+   * except `givenBack` of them, which their source keeps to deliver again.
    */
-  discard(): number {
+  discard(givenBack = 0): number {
     const discarded = this.queuedEvents;
     this.sealed.clear();
     this.filling = undefined;
     this.newest = undefined;
     this.queuedEvents = 0;
     // Every unreported loss and the discarded events: one report, nothing queued before it.
-    this.unreported += discarded;
+    this.unreported += discarded - Math.min(discarded, Math.max(0, givenBack));
     this.headLost = this.unreported;
     return discarded;
   }

@@ -145,3 +145,89 @@ describe('a loss a SessionSource reports', () => {
     expect(order).toEqual(['e0', 'e1', '|', 'e2', 'e3', 'lost5', '|']);
   });
 });
+
+describe('a SessionSource told what was delivered', () => {
+  function holdingSession(givenBack: number) {
+    const clock = new VirtualClock(1_700_000_000_000);
+    const registry = new TraceRegistry({ clock });
+    const table = new SessionTable({ registry, clock });
+    const holder: { sink?: SessionSink } = {};
+    const delivered: [number, number][] = [];
+    table
+      .createSession({
+        name: 's',
+        providers: [],
+        source: {
+          open: (sink) => {
+            holder.sink = sink;
+            return {
+              close: () => givenBack,
+              delivered: (events, lostWaiting) => delivered.push([events, lostWaiting]),
+            };
+          },
+        },
+        limits: { timerMs: TIMER_MS, eventsPerBuffer: 2 },
+      })
+      .start();
+    const handle = table.openSession('s');
+    if (holder.sink === undefined) throw new Error('the source was not opened');
+    return { table, handle, sink: holder.sink, delivered };
+  }
+
+  it('hears each delivered buffer: its events and the loss still waiting after it', () => {
+    const { table, handle, sink, delivered } = holdingSession(0);
+    sink.record(record(0));
+    sink.record(record(1)); // sealed
+    sink.lost(3); // after event 1: in the first buffer's NET_EVENT_LOST
+    sink.record(record(2));
+    sink.record(record(3)); // sealed
+    table.receiveData(handle);
+    expect(delivered).toEqual([[2, 0]]);
+    table.receiveData(handle);
+    expect(delivered).toEqual([
+      [2, 0],
+      [2, 0],
+    ]);
+  });
+
+  it('events its close takes back are not counted lost in the last report', () => {
+    const { table, handle, sink } = holdingSession(2);
+    sink.record(record(0));
+    sink.record(record(1)); // sealed
+    sink.record(record(2)); // filling
+    const last = table.receiveData(handle); // takes the sealed buffer at once
+    expect(last.result?.status).toBe('data');
+    sink.record(record(3)); // sealed: events 2 and 3 queued
+    sink.record(record(4)); // filling: event 4 queued
+    const final = table.receiveData(handle);
+    expect(final.result?.status).toBe('data'); // events 2, 3
+    const closing = table.receiveData(handle);
+    table.closeSession(handle);
+    if (closing.result?.status !== 'data') throw new Error('expected the final buffer');
+    // Event 4 was discarded and taken back by the source (2 given back, at most what was queued).
+    expect(walk(closing.result.data)).toEqual([]);
+  });
+});
+
+describe('a SessionSource that takes nothing back', () => {
+  it('has the events discarded at close counted lost in the last report', () => {
+    const clock = new VirtualClock(1_700_000_000_000);
+    const registry = new TraceRegistry({ clock });
+    const table = new SessionTable({ registry, clock });
+    const holder: { sink?: SessionSink } = {};
+    table
+      .createSession({
+        name: 's',
+        providers: [],
+        source: { open: (sink) => ((holder.sink = sink), { close: () => 0 }) },
+        limits: { timerMs: TIMER_MS },
+      })
+      .start();
+    const handle = table.openSession('s');
+    holder.sink?.record(record(0));
+    const closing = table.receiveData(handle);
+    table.closeSession(handle);
+    if (closing.result?.status !== 'data') throw new Error('expected the final buffer');
+    expect(walk(closing.result.data)).toEqual(['lost1']);
+  });
+});

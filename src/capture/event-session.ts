@@ -45,7 +45,27 @@ export type SessionState = 'Stopped' | 'Running';
  * when it closes, stops or runs down.
  */
 export interface SessionSource {
-  open(sink: SessionSink): { close(): void };
+  open(sink: SessionSink): SessionSourceHold;
+}
+
+/** What a source's `open` returns. */
+export interface SessionSourceHold {
+  /**
+   * The session closed, stopped or ran down: events still queued are
+   * discarded, never delivered, and counted lost, except the number this
+   * returns: the source takes those back to deliver elsewhere (the
+   * JetStream reader gives their messages back to the stream).
+   */
+  close(): number | void;
+  /**
+   * A receive took `events` events out of the queue (oldest first), so a
+   * source can let go of what reached the client (the JetStream reader acks
+   * its messages here, not when it queues them). Counts every event of the
+   * buffer, the session's providers' included. `lostWaiting` is the loss
+   * still unreported after it (0: every loss written into the sink so far
+   * reached the client in a NET_EVENT_LOST).
+   */
+  delivered?(events: number, lostWaiting: number): void;
 }
 
 /** What a `SessionSource` writes into an open session. */
@@ -117,7 +137,7 @@ export class EventSession {
   private currentState: SessionState = 'Stopped';
   private queue: EventQueue | undefined;
   private subscriptions: TraceSubscription[] = [];
-  private sourceHold: { close(): void } | undefined;
+  private sourceHold: SessionSourceHold | undefined;
   private pending: PendingReceive<EventBufferMeta> | undefined;
   private timer: Timer | undefined;
   /** Lost counts left unreported by earlier opens (a Stop with no receive pending). */
@@ -316,12 +336,12 @@ export class EventSession {
     this.subscriptions = [];
     const hold = this.sourceHold;
     this.sourceHold = undefined;
-    hold?.close();
+    const givenBack = hold?.close() ?? 0;
     this.timer?.cancel();
     this.timer = undefined;
     const queue = this.queue;
     if (queue === undefined) return;
-    this.counters.discarded += queue.discard();
+    this.counters.discarded += queue.discard(givenBack);
     if (this.pending !== undefined) this.deliver(reason);
     this.pending = undefined;
     this.counters.lostBefore += queue.lostTotal;
@@ -390,6 +410,7 @@ export class EventSession {
     this.counters.deliveredBuffers++;
     this.counters.deliveredEvents += events;
     this.counters.reportedLost += lost;
+    this.sourceHold?.delivered?.(events, queue.lostEventCount);
     op.settle({
       status: 'data',
       data: bytes,

@@ -61,6 +61,7 @@ export {
   type SessionProvider,
   type SessionSink,
   type SessionSource,
+  type SessionSourceHold,
   type SessionState,
 } from './event-session.js';
 export {

@@ -126,6 +126,11 @@ export class FakeJetStream implements PublishPort, ConsumePort {
     };
   }
 
+  /** Delivered, not acked: delivered again (as `ack_wait` passing does). */
+  redeliverUnacked(): void {
+    for (const m of this.messages) m.delivered = false;
+  }
+
   redeliverAcked(n: number): void {
     const back = this.acked.splice(Math.max(0, this.acked.length - n));
     for (const m of back) m.delivered = false;
@@ -151,6 +156,9 @@ export class FakeJetStream implements PublishPort, ConsumePort {
           this.acked.push(message);
           if (this.acked.length > 10_000) this.acked.shift();
         },
+        nak: () => {
+          message.delivered = false;
+        },
       });
     }
     // Loss reports after events: a refusal follows the events stored before it.
@@ -167,6 +175,7 @@ export class FakeJetStream implements PublishPort, ConsumePort {
           ack: () => {
             state.acked = Math.max(state.acked, m.seq);
           },
+          nak: () => undefined,
         });
       }
     }

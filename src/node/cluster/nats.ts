@@ -4,7 +4,7 @@
  * NATS configuration never loads them. It gives the publisher a
  * `PublishPort` (publish with `Nats-Msg-Id`, refusals told apart from
  * connection trouble), the reader a `ConsumePort` (a durable pull consumer,
- * explicit acks), stream creation from a session's limits, and the
+ * explicit acks written a turn at a time: `ack-batcher.ts`), stream creation from a session's limits, and the
  * connection's disconnect/reconnect changes. Reconnects are the client's:
  * it retries forever, every `reconnectTimeWaitMs`.
  */
@@ -15,9 +15,15 @@ import type {
   PublishPort,
   StreamMessage,
 } from './ports.js';
+import { AckBatcher } from './ack-batcher.js';
 import { connectNats, natsClientOf } from './connection.js';
 import type { NatsConnectionSettings, SharedNatsConnection } from './connection-settings.js';
 import { lossStreamName, lossStreamSubjects, sessionSubjects, streamName } from './subjects.js';
+
+/** A consumer's `max_ack_pending`: messages delivered and not yet acked. */
+const MAX_ACK_PENDING = 4096;
+/** Acks held before they are written at once (below MAX_ACK_PENDING, so delivery never stalls). */
+const ACKS_PER_WRITE = 512;
 
 /** Loss reports kept per publisher run: enough for a reader away for minutes (reports are paced). */
 export const LOSS_REPORTS_PER_RUN = 1024;
@@ -25,6 +31,8 @@ export const LOSS_REPORTS_PER_RUN = 1024;
 export interface NatsCaptureOptions extends NatsConnectionSettings {
   /** Per publish and API request. Default 2000 ms. */
   readonly timeoutMs?: number;
+  /** A consumer's acks held and written at once (1: each as it comes). Default 512, at most 4096. */
+  readonly acksPerWrite?: number;
 }
 
 /**
@@ -100,8 +108,16 @@ export async function connectNatsCapture(options: NatsCaptureOptions): Promise<N
  */
 export async function natsCaptureLinkOver(
   connection: SharedNatsConnection,
-  options: { readonly timeoutMs?: number; readonly ownsConnection?: boolean } = {},
+  options: {
+    readonly timeoutMs?: number;
+    readonly acksPerWrite?: number;
+    readonly ownsConnection?: boolean;
+  } = {},
 ): Promise<NatsCaptureLink> {
+  const acksPerWrite = options.acksPerWrite ?? ACKS_PER_WRITE;
+  if (!Number.isInteger(acksPerWrite) || acksPerWrite < 1 || acksPerWrite > MAX_ACK_PENDING) {
+    throw new RangeError(`acksPerWrite must be an integer from 1 to ${MAX_ACK_PENDING}`);
+  }
   const jsModule = await import('@nats-io/jetstream');
   const { jetstream, jetstreamManager, AckPolicy, DeliverPolicy, DiscardPolicy } = jsModule;
   const { RetentionPolicy, StorageType, JetStreamApiError } = jsModule;
@@ -189,6 +205,7 @@ export async function natsCaptureLinkOver(
     consume({ stream, filter, durable }, onMessage) {
       let stopped = false;
       let stopCurrent: (() => void) | undefined;
+      const acks = new AckBatcher({ maxPending: acksPerWrite, schedule: setImmediate });
       const run = async () => {
         while (!stopped) {
           try {
@@ -200,7 +217,7 @@ export async function natsCaptureLinkOver(
                 ack_policy: AckPolicy.Explicit,
                 deliver_policy: DeliverPolicy.All,
                 filter_subject: filter,
-                max_ack_pending: 4096,
+                max_ack_pending: MAX_ACK_PENDING,
               });
             }
             const consumer = await js.consumers.get(stream, durable);
@@ -212,13 +229,15 @@ export async function natsCaptureLinkOver(
                 subject: m.subject,
                 data: m.data,
                 seq: m.seq,
-                ack: () => m.ack(),
+                ack: () => acks.add(() => m.ack()),
+                nak: () => m.nak(),
               };
               onMessage(message);
             }
           } catch {
             consumerErrors++;
           }
+          acks.flush();
           if (!stopped) await new Promise((resolve) => setTimeout(resolve, 250));
         }
       };
@@ -226,6 +245,8 @@ export async function natsCaptureLinkOver(
       const handle = {
         stop() {
           stopped = true;
+          // What was handled is acked before the consumer goes: the next reader starts after it.
+          acks.flush();
           stopCurrent?.();
           consumers.delete(handle);
         },

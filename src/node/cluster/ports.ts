@@ -25,6 +25,8 @@ export interface StreamMessage {
   /** The stream sequence. */
   readonly seq: number;
   ack(): void;
+  /** Gives it back unhandled: the server delivers it again (to the next reader) without waiting for `ack_wait`. */
+  nak(): void;
 }
 
 /** What a consumer reads: a stream, through a durable consumer, with a filter subject. */

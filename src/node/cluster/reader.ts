@@ -12,9 +12,22 @@
  * was away) plus the reader's own (this session's queue full, a malformed
  * message).
  *
- * At least once becomes exactly once here: the consumer delivers in stream
- * order, so a message at or below the highest sequence handled is a
- * redelivery (the server restarted before it stored our ack) and is skipped.
+ * A message is acked once every event it put in the session's queue has
+ * left in a completed receive (`SessionSourceHold.delivered`), not when it
+ * is queued: a reader whose session closes with events still queued (they
+ * are discarded) gives those messages back (`nak`), so the next reader on
+ * the durable consumer delivers them; a reader killed outright leaves them
+ * unacked, and the server delivers them again after `ack_wait`. A message
+ * none of whose events were queued (filtered, malformed, refused by a full
+ * queue and counted lost) is acked at once.
+ *
+ * At least once becomes exactly once here: a message whose stream sequence
+ * this reader has handled (the last HANDLED_WINDOW of them) is a
+ * redelivery (the server restarted before it stored our ack, or `ack_wait`
+ * passed while its events waited in the queue) and is skipped; acked again
+ * if its events already left. Redeliveries need not come in stream order
+ * (messages given back come after newer ones), so this is a set, not a
+ * high-water mark.
  *
  * Loss reports come from the session's loss stream (a second durable
  * consumer). They are cumulative per publisher run (`instance`), so a
@@ -26,7 +39,7 @@
  * skipped. The stream keeps the last 1024 reports per run; a reader away
  * while more were written undercounts by the overwritten ones' growth.
  */
-import type { SessionSink, SessionSource } from '../../capture/index.js';
+import type { SessionSink, SessionSource, SessionSourceHold } from '../../capture/index.js';
 import {
   NET_EVENT_DATA_HEADER_LENGTH,
   NetEventDataType,
@@ -45,6 +58,19 @@ import {
   parseSubject,
   streamName,
 } from './subjects.js';
+
+/** Stream sequences remembered as handled, to skip redeliveries. */
+export const HANDLED_WINDOW = 65_536;
+
+/** A message whose queued events have not all left in a receive yet. */
+interface Unacked {
+  readonly message: StreamMessage;
+  remaining: number;
+  /** Events it put in the queue. */
+  queued: number;
+  /** Its events are being queued now (a receive can complete in the middle). */
+  filling: boolean;
+}
 
 export interface StreamSessionSourceOptions {
   readonly port: ConsumePort;
@@ -101,9 +127,17 @@ export class StreamSessionSource implements SessionSource {
     untrackedReports: 0,
     redelivered: 0,
   };
-  /** The highest stream sequence handled: the consumer delivers in stream order. */
-  private lastSeq = 0;
+  /** Stream sequences handled, the newest HANDLED_WINDOW (ring + set). */
+  private readonly handled = new Set<number>();
+  private readonly handledRing: number[] = [];
+  private handledNext = 0;
+  /** Messages whose events are still queued, oldest first, and their sequences. */
+  private unacked: Unacked[] = [];
+  private unackedHead = 0;
+  private readonly unackedSeqs = new Set<number>();
   private lastLossSeq = 0;
+  /** Loss reports whose growth is in the session's count, not yet in a delivered NET_EVENT_LOST. */
+  private unreportedLoss: { message: StreamMessage }[] = [];
 
   constructor(options: StreamSessionSourceOptions) {
     this.port = options.port;
@@ -118,7 +152,7 @@ export class StreamSessionSource implements SessionSource {
     return { ...this.counters, open: this.opened };
   }
 
-  open(sink: SessionSink): { close(): void } {
+  open(sink: SessionSink): SessionSourceHold {
     this.opened = true;
     const events = this.port.consume(
       {
@@ -139,14 +173,86 @@ export class StreamSessionSource implements SessionSource {
     return {
       close: () => {
         this.opened = false;
+        let givenBack = 0;
+        for (let i = this.unackedHead; i < this.unacked.length; i++) {
+          const entry = this.unacked[i] as Unacked;
+          this.unackedSeqs.delete(entry.message.seq);
+          if (entry.remaining < entry.queued) {
+            // Partly delivered: given back it would deliver those events twice. The rest
+            // are discarded with the queue and counted lost in the session's last report.
+            entry.message.ack();
+            continue;
+          }
+          // None delivered: the next reader delivers them, so they are not counted lost here.
+          this.forget(entry.message.seq);
+          entry.message.nak();
+          givenBack += entry.remaining;
+        }
+        this.unacked = [];
+        this.unackedHead = 0;
+        // Their growth is in the session's count, which its last report (or its next open) carries.
+        for (const pending of this.unreportedLoss) pending.message.ack();
+        this.unreportedLoss = [];
         events.stop();
         losses.stop();
+        return givenBack;
+      },
+      delivered: (count, lostWaiting) => {
+        this.delivered(count);
+        if (lostWaiting === 0) {
+          for (const pending of this.unreportedLoss) pending.message.ack();
+          this.unreportedLoss = [];
+        }
       },
     };
   }
 
+  /** Messages unacked because their events wait in the session's queue. */
+  get unackedMessages(): number {
+    return this.unacked.length - this.unackedHead;
+  }
+
+  /** `count` queued events, oldest first, reached the client: ack the messages they emptied. */
+  private delivered(count: number): void {
+    let left = count;
+    while (left > 0 && this.unackedHead < this.unacked.length) {
+      const head = this.unacked[this.unackedHead] as Unacked;
+      const taken = Math.min(left, head.remaining);
+      head.remaining -= taken;
+      left -= taken;
+      if (head.remaining > 0 || head.filling) break;
+      this.unackedHead++;
+      this.unackedSeqs.delete(head.message.seq);
+      head.message.ack();
+    }
+    if (this.unackedHead > 1024 && this.unackedHead * 2 > this.unacked.length) {
+      this.unacked = this.unacked.slice(this.unackedHead);
+      this.unackedHead = 0;
+    }
+  }
+
+  private remember(seq: number): void {
+    if (this.handledRing.length < HANDLED_WINDOW) {
+      this.handledRing.push(seq);
+    } else {
+      this.handled.delete(this.handledRing[this.handledNext] as number);
+      this.handledRing[this.handledNext] = seq;
+      this.handledNext = (this.handledNext + 1) % HANDLED_WINDOW;
+    }
+    this.handled.add(seq);
+  }
+
+  /** A message given back unhandled: its redelivery is new to whoever reads it. */
+  private forget(seq: number): void {
+    this.handled.delete(seq);
+  }
+
   /** One message off the loss stream. */
   private handleLoss(sink: SessionSink, message: StreamMessage): void {
+    if (!this.opened) {
+      message.nak();
+      return;
+    }
     if (message.seq <= this.lastLossSeq) {
       message.ack();
       return;
@@ -154,7 +260,11 @@ export class StreamSessionSource implements SessionSource {
     this.lastLossSeq = message.seq;
     const subject = parseSubject(message.subject, 'netrxloss');
     if (subject !== undefined && subject.session === this.session && this.matches(subject.host)) {
-      this.lossReport(sink, subject.host, subject.provider, message.data);
+      // Acked once a delivered buffer carried its growth (see `delivered`), or on close.
+      if (this.lossReport(sink, subject.host, subject.provider, message.data)) {
+        this.unreportedLoss.push({ message });
+        return;
+      }
     } else if (subject === undefined) {
       this.counters.malformed++;
     }
@@ -163,12 +273,18 @@ export class StreamSessionSource implements SessionSource {
 
   /** One message off the stream (exported for tests through `open`). */
   private handle(sink: SessionSink, message: StreamMessage): void {
-    if (message.seq <= this.lastSeq) {
-      this.counters.redelivered++;
-      message.ack();
+    if (!this.opened) {
+      // Pulled before the consumer stopped, after the session closed: the next reader's.
+      message.nak();
       return;
     }
-    this.lastSeq = message.seq;
+    if (this.handled.has(message.seq)) {
+      this.counters.redelivered++;
+      // Still queued: acked when its events leave. Otherwise the server lost our ack.
+      if (!this.unackedSeqs.has(message.seq)) message.ack();
+      return;
+    }
+    this.remember(message.seq);
     this.counters.messages++;
     const subject = parseSubject(message.subject);
     if (subject === undefined || subject.session !== this.session) {
@@ -181,16 +297,27 @@ export class StreamSessionSource implements SessionSource {
       message.ack();
       return;
     }
-    this.events(sink, subject.host, message.data);
-    message.ack();
+    // In the list before its events are queued: a receive completing on the way counts them.
+    const entry: Unacked = { message, remaining: 0, queued: 0, filling: true };
+    this.unacked.push(entry);
+    this.unackedSeqs.add(message.seq);
+    this.events(sink, subject.host, message.data, entry);
+    entry.filling = false;
+    if (entry.remaining === 0) {
+      // None queued, or all already taken by a receive; it is still the last entry.
+      this.unacked.pop();
+      this.unackedSeqs.delete(message.seq);
+      message.ack();
+    }
   }
 
   /**
    * One message: an EVENT_BUFFER of EventRecord items. Each good record goes
    * to the session; a bad item is one event lost, and the walk stops there
    * when the framing itself is broken (what follows cannot be found).
+   * Counts in `entry` the records the session's queue took.
    */
-  private events(sink: SessionSink, host: string, data: Uint8Array): void {
+  private events(sink: SessionSink, host: string, data: Uint8Array, entry: Unacked): void {
     let activityId = this.activityIds.get(host);
     if (activityId === undefined) {
       activityId = hostActivityId(host);
@@ -214,7 +341,13 @@ export class StreamSessionSource implements SessionSource {
         continue;
       }
       this.counters.events++;
-      if (!sink.record(record, activityId)) this.counters.queueLost++;
+      entry.remaining++;
+      entry.queued++;
+      if (!sink.record(record, activityId)) {
+        entry.remaining--;
+        entry.queued--;
+        this.counters.queueLost++;
+      }
     }
     if (data.length === 0) this.malformed(sink);
   }
@@ -224,28 +357,30 @@ export class StreamSessionSource implements SessionSource {
     sink.lost(1);
   }
 
-  private lossReport(sink: SessionSink, host: string, instance: string, data: Uint8Array): void {
+  /** Adds a report's growth to the session; true if it grew. */
+  private lossReport(sink: SessionSink, host: string, instance: string, data: Uint8Array): boolean {
     const report = parseLossReport(data);
     if (report === undefined || report.instance !== instance) {
       // Not a count we can add: the only safe thing is to say so (counted malformed).
       this.counters.malformed++;
-      return;
+      return false;
     }
     const key = `${host}/${report.instance}`;
     const seen = this.lossSeen.get(key);
     if (seen === undefined && this.lossSeen.size >= this.maxPublishers) {
       this.counters.untrackedReports++;
-      return;
+      return false;
     }
     // A run not seen yet counts from the report before this one, which the
     // consumer acked earlier (another reader, or this one before a restart)
     // or which the stream delivers first.
     const before = seen ?? report.prev;
-    if (report.lost <= before) return;
+    if (report.lost <= before) return false;
     this.lossSeen.set(key, report.lost);
     const grown = report.lost - before;
     this.counters.publisherLost += grown;
     sink.lost(grown);
+    return true;
   }
 }
 
