@@ -6,9 +6,10 @@
  * `ws://…/capture`, events arriving, the provider filter and the search box
  * narrowing the list, the EAP panel showing the demo user's
  * authentications; a screenshot goes to .test-artifacts/. Then the host is
- * stopped and started again on the same port: the page says it is
- * disconnected, reconnects on its own, counts the restart as a gap and
- * shows new events.
+ * killed (SIGKILL) and started again on the same port: the page says it is
+ * disconnected (connection lost, its services greyed as last seen),
+ * reconnects on its own, counts the restart as a gap, shows at least one
+ * event lost in it (review M3) and shows new events.
  *
  * Beside that (issue 14, second round): two pages watch at once, each with
  * its own copy of `default`, while a WebSocket capture client reads the
