@@ -57,8 +57,8 @@ function showConnection(state: ConnectionState): void {
   element.dataset['state'] = 'closed';
   element.textContent =
     state.state === 'closed'
-      ? `Disconnected since ${clock(down)} (${state.reason}); retrying in ${Math.round(state.retryInMs / 1000)} s`
-      : `Disconnected since ${clock(down)} (${lastReason}); reconnecting (attempt ${state.attempt})…`;
+      ? `Disconnected since ${clock(down)}: ${state.reason}; retrying in ${Math.round(state.retryInMs / 1000)} s`
+      : `Disconnected since ${clock(down)}: ${lastReason}; reconnecting (attempt ${state.attempt})…`;
 }
 let lastReason = '';
 
