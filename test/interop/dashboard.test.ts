@@ -6,9 +6,10 @@
  * `ws://…/capture`, events arriving, the provider filter and the search box
  * narrowing the list, the EAP panel showing the demo user's
  * authentications; a screenshot goes to .test-artifacts/. Then the host is
- * stopped and started again on the same port: the page says it is
- * disconnected, reconnects on its own, counts the restart as a gap and
- * shows new events.
+ * killed (SIGKILL) and started again on the same port: the page says it is
+ * disconnected (connection lost, its services greyed as last seen),
+ * reconnects on its own, counts the restart as a gap, shows at least one
+ * event lost in it (review M3) and shows new events.
  *
  * Beside that (issue 14, second round): two pages watch at once, each with
  * its own copy of `default`, while a WebSocket capture client reads the
@@ -37,7 +38,7 @@ import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectLrecWs } from '../../src/node/capture/index.js';
 import { parseEventBuffer } from '../../src/wire/lrec/index.js';
-import { ensureBuilt, root } from '../cli/support/processes.js';
+import { ensureBuilt, exitOf, root } from '../cli/support/processes.js';
 import {
   axeViolations,
   consoleServer,
@@ -314,7 +315,7 @@ describe.skipIf(peers.skip)('the netrx up dashboard in headless Chromium', () =>
     await page.close();
   }, 90_000);
 
-  it('recovers when the host restarts: reconnects, counts the gap, shows new events', async () => {
+  it('recovers when the host restarts: reconnects, counts the gap as lost, shows new events', async () => {
     await stop(host);
     host = (await startUp(config)).child;
     const page = await (browser as Browser).newPage({ viewport: { width: 1280, height: 800 } });
@@ -337,10 +338,27 @@ describe.skipIf(peers.skip)('the netrx up dashboard in headless Chromium', () =>
     // Read at the bottom of the page: the status must stay in view (sticky).
     await js(page, 'window.scrollTo(0, document.documentElement.scrollHeight)');
 
-    await stop(host);
+    // Let the Services panel have its /health answer to keep.
+    await expect
+      .poll(() => page.locator('#panel-services tbody').textContent(), { timeout: 20_000 })
+      .toMatch(/capture/);
+    // kill -9, as in review M3: no close frame, no goodbye, events flowing.
+    const killed = host;
+    const exited = exitOf(killed);
+    killed.kill('SIGKILL');
+    await exited;
     await expect
       .poll(() => page.locator('#connection').textContent(), { timeout: 20_000 })
       .toMatch(/^Disconnected since /);
+    // Said in words, not "code 1006"; the services as last seen, greyed (review M3).
+    expect(await page.locator('#connection').textContent()).toMatch(
+      /connection lost \(host stopped\?\)/,
+    );
+    await expect
+      .poll(() => page.locator('#panel-services .body').textContent(), { timeout: 20_000 })
+      .toMatch(/connection lost \(host stopped\?\); last seen \d\d:\d\d:\d\d/);
+    expect(await page.locator('#panel-services tbody').textContent()).toMatch(/capture/);
+    expect(await page.locator('#panel-services .body.stale').count()).toBe(1);
     const box = await page.locator('#connection').boundingBox();
     expect(await js<number>(page, 'window.scrollY')).toBeGreaterThan(0);
     expect(box !== null && box.y >= 0 && box.y + box.height <= 800).toBe(true);
@@ -368,6 +386,15 @@ describe.skipIf(peers.skip)('the netrx up dashboard in headless Chromium', () =>
     await expect.poll(() => received(page), { timeout: 20_000 }).toBeGreaterThan(before);
     // The restart is shown as a gap: "Host restarts seen" is the third figure.
     await expect.poll(() => page.locator('#totals dd').nth(2).textContent()).toBe('1');
+    // The events the host wrote while the page was away are lost, at least so
+    // many (a new host instance: a lower bound), in the totals and the chart (review M3).
+    await expect
+      .poll(() => page.locator('#totals dd').nth(1).textContent(), { timeout: 20_000 })
+      .toMatch(/^at least [1-9]\d* \(≥ [1-9]\d* in a gap\)$/);
+    expect(await page.locator('#rate-gaps').textContent()).toMatch(
+      /at least [1-9]\d* events missed/,
+    );
+    expect(await page.locator('#panel-services .body.stale').count()).toBe(0);
     await page.screenshot({ path: join(ARTIFACTS, 'dashboard-after-restart.png'), fullPage: true });
     await page.close();
   }, 120_000);

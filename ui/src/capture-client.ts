@@ -33,6 +33,16 @@ interface Reply {
 
 const MAX_BACKOFF_MS = 10_000;
 
+/**
+ * What the page says about a closed connection. 1006 is no close frame at
+ * all (RFC 6455 §7.1.5): the host died, was stopped, or the network went;
+ * "code 1006" means nothing to a person (review M3).
+ */
+export function closeReason(code: number, reason: string): string {
+  if (reason !== '') return reason;
+  return code === 1006 ? 'connection lost (host stopped?)' : `code ${code}`;
+}
+
 export class CaptureClient {
   private socket: WebSocket | undefined;
   private nextId = 1;
@@ -72,7 +82,7 @@ export class CaptureClient {
     this.awaitingBuffer = false;
     socket.addEventListener('open', () => this.call({ call: 'open', session: this.session }));
     socket.addEventListener('message', (event: MessageEvent<unknown>) => this.message(event.data));
-    socket.addEventListener('close', (event) => this.closed(event.reason || `code ${event.code}`));
+    socket.addEventListener('close', (event) => this.closed(closeReason(event.code, event.reason)));
   }
 
   private call(body: Record<string, string>): void {

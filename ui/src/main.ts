@@ -45,6 +45,8 @@ function showConnection(state: ConnectionState): void {
   if (state.state === 'closed') {
     store.downSinceMs ??= Date.now();
     lastReason = state.reason;
+    // Greyed at once, not at the next /health poll.
+    if (lastHealth !== undefined) renderServices(info, lastHealth.health, lastHealth.atMs);
   }
   const down = store.downSinceMs;
   if (down === undefined) {
@@ -55,8 +57,8 @@ function showConnection(state: ConnectionState): void {
   element.dataset['state'] = 'closed';
   element.textContent =
     state.state === 'closed'
-      ? `Disconnected since ${clock(down)} (${state.reason}); retrying in ${Math.round(state.retryInMs / 1000)} s`
-      : `Disconnected since ${clock(down)} (${lastReason}); reconnecting (attempt ${state.attempt})…`;
+      ? `Disconnected since ${clock(down)}: ${state.reason}; retrying in ${Math.round(state.retryInMs / 1000)} s`
+      : `Disconnected since ${clock(down)}: ${lastReason}; reconnecting (attempt ${state.attempt})…`;
 }
 let lastReason = '';
 
@@ -92,16 +94,25 @@ function showLogin(): void {
   byId<HTMLInputElement>('login-token').focus();
 }
 
+/** What /health last answered, and when: shown greyed while the host is away. */
+let lastHealth: { readonly health: Health; readonly atMs: number } | undefined;
+
 async function refreshHealth(): Promise<void> {
   const health = await json<Health>('./health');
-  if (!unauthorised) renderServices(info, health);
+  if (unauthorised) return;
+  if (health !== undefined) lastHealth = { health, atMs: Date.now() };
+  if (health === undefined && lastHealth !== undefined)
+    renderServices(info, lastHealth.health, lastHealth.atMs);
+  else renderServices(info, health);
 }
 
 /** The host's counters since its start (review D8): on every connection and with /health. */
 async function refreshSnapshot(): Promise<void> {
+  // A snapshot asked for before a reconnection must not settle its gap (gap-loss.ts).
+  const askedUnder = store.gapLoss.connection;
   const snapshot = await json<HostSnapshot>(info?.snapshot ?? './api/dashboard/snapshot');
   if (snapshot === undefined || unauthorised) return;
-  store.applySnapshot(snapshot);
+  store.applySnapshot(snapshot, askedUnder);
   dirty = true;
 }
 

@@ -3,6 +3,7 @@
  * counts for the charts, and the state each module panel shows, folded from
  * the events as they arrive. Nothing here grows with the event rate.
  */
+import { GapLedger } from './gap-loss.js';
 import type { UiEvent } from './manifest.js';
 
 export const MAX_EVENTS = 2000;
@@ -76,6 +77,9 @@ export interface RateSeries {
   readonly lost: readonly (number | null)[];
   /** Seconds of the window inside a gap (the host was unreachable). */
   readonly gapSeconds: number;
+  /** Events missed in the window's gaps (review M3): counted, or at least this many. */
+  readonly gapLost: number;
+  readonly gapLostExact: boolean;
 }
 
 /** A map that forgets its oldest key once it holds `limit`. */
@@ -98,6 +102,8 @@ export class Store {
   received = 0;
   lost = 0;
   readonly gaps: Gap[] = [];
+  /** What the gaps cost, from the host's counters on either side (review M3). */
+  readonly gapLoss = new GapLedger();
   /** Since when the page has been disconnected (undefined while connected). */
   downSinceMs: number | undefined;
   /** The host's counters since its start, as last fetched (review D8). */
@@ -133,6 +139,7 @@ export class Store {
       this.head = (this.head + 1) % MAX_EVENTS;
     }
     this.received++;
+    this.gapLoss.arrived(event.timeMs);
     this.bucket(Date.now())[1]++;
     this.fold(event);
   }
@@ -145,6 +152,12 @@ export class Store {
   addGap(ms: number, nowMs = Date.now()): void {
     this.gaps.push({ atMs: nowMs, ms });
     if (this.gaps.length > 20) this.gaps.shift();
+    this.gapLoss.reconnected(ms, this.accounted(), nowMs);
+  }
+
+  /** Events received, reported lost, or counted as missed in a gap. */
+  accounted(): number {
+    return this.received + this.lost + this.gapLoss.lost;
   }
 
   /**
@@ -154,8 +167,15 @@ export class Store {
    * echo endpoint's close codes, the ports' results. Rows the page counted
    * itself are kept where they are ahead (an event newer than the snapshot).
    */
-  applySnapshot(snapshot: HostSnapshot): void {
+  applySnapshot(snapshot: HostSnapshot, askedUnder = this.gapLoss.connection): void {
     this.host = snapshot;
+    this.gapLoss.snapshot(
+      snapshot.atMs,
+      snapshot.startedAtMs,
+      snapshot.eventsWritten,
+      this.accounted(),
+      askedUnder,
+    );
     const seen = new Map(this.authentications.map((a) => [`${a.timeMs} ${a.identity}`, a]));
     const merged: Authentication[] = snapshot.authentications.recent.map((a) => ({
       ...a,
@@ -206,7 +226,15 @@ export class Store {
         gapSeconds++;
       }
     }
-    return { received, lost, gapSeconds };
+    const windowStartMs = (now - RATE_WINDOW_SECONDS + 1) * 1000;
+    const inWindow = this.gapLoss.gaps.filter((g) => g.atMs > windowStartMs);
+    return {
+      received,
+      lost,
+      gapSeconds,
+      gapLost: inWindow.reduce((n, g) => n + g.lost, 0),
+      gapLostExact: inWindow.every((g) => g.exact),
+    };
   }
 
   /** Forgets everything (the page switched to another session). */
@@ -216,6 +244,7 @@ export class Store {
     this.received = 0;
     this.lost = 0;
     this.gaps.length = 0;
+    this.gapLoss.reset();
     this.downSinceMs = undefined;
     this.rates.length = 0;
     this.authentications.length = 0;

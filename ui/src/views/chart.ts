@@ -3,7 +3,7 @@
  * library). Seconds the page was disconnected are hatched and the lines
  * break there: what happened then is unknown, not zero (review D9).
  */
-import type { Store } from '../store.js';
+import type { RateSeries, Store } from '../store.js';
 
 export function drawRates(canvas: HTMLCanvasElement, store: Store): void {
   const context = canvas.getContext('2d');
@@ -25,6 +25,7 @@ export function drawRates(canvas: HTMLCanvasElement, store: Store): void {
   context.lineTo(width, height - 0.5);
   context.stroke();
   hatchGaps(context, received, width, height, colour('--muted', '#888'));
+  labelGap(context, series, width, height, colour('--lost', '#c30'));
   context.fillStyle = colour('--ink', '#000');
   context.fillText(`${peak}/s`, 4, 14);
   line(context, received, peak, width, height, colour('--received', '#06c'));
@@ -34,9 +35,15 @@ export function drawRates(canvas: HTMLCanvasElement, store: Store): void {
     const text =
       series.gapSeconds === 0
         ? ''
-        : `; hatched: ${series.gapSeconds} s not connected to the host (events then unknown, not zero)`;
+        : `; hatched: ${series.gapSeconds} s not connected to the host (events then unknown, not zero${gapLostText(series)})`;
     if (caption.textContent !== text) caption.textContent = text;
   }
+}
+
+/** What the host's counters say the gaps cost (review M3), "at least" after a restart. */
+function gapLostText(series: RateSeries): string {
+  if (series.gapLost === 0) return '';
+  return `; ${series.gapLostExact ? '' : 'at least '}${series.gapLost} events missed`;
 }
 
 function x(i: number, count: number, width: number): number {
@@ -69,6 +76,27 @@ function hatchGaps(
     context.stroke();
     context.restore();
   });
+}
+
+/** The gap's missed events written over the newest hatched stretch, in the lost colour. */
+function labelGap(
+  context: CanvasRenderingContext2D,
+  series: RateSeries,
+  width: number,
+  height: number,
+  colour: string,
+): void {
+  const newest = series.received.lastIndexOf(null);
+  if (newest < 0 || series.gapLost === 0) return;
+  const label = `${series.gapLostExact ? '' : '≥ '}${series.gapLost} lost`;
+  context.fillStyle = colour;
+  context.textAlign = 'right';
+  context.fillText(
+    label,
+    Math.max(context.measureText(label).width + 2, x(newest, series.received.length, width)),
+    height - 6,
+  );
+  context.textAlign = 'start';
 }
 
 function line(

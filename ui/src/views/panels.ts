@@ -1,6 +1,7 @@
 /** One panel per module, from the store's folded state and the host's /health. */
 import { byId, facts, h, table } from '../dom.js';
 import type { DashboardInfo } from '../manifest.js';
+import { lostFigure } from '../gap-loss.js';
 import type { Store, TranscriptLine } from '../store.js';
 import { clock } from './events.js';
 
@@ -19,10 +20,29 @@ function body(id: string): HTMLElement {
   return element;
 }
 
-export function renderServices(info: DashboardInfo | undefined, health: Health | undefined): void {
+/**
+ * The services as /health last said. `lastSeenMs` set: the host does not
+ * answer now, and these are what it ran then, greyed (review M3: "No
+ * services yet" was false, the page knew them a second ago).
+ */
+export function renderServices(
+  info: DashboardInfo | undefined,
+  health: Health | undefined,
+  lastSeenMs?: number,
+): void {
   const services = health?.services ?? [];
-  body('panel-services').replaceChildren(
-    facts([['Host', health?.status ?? 'unknown']]),
+  const stale = lastSeenMs !== undefined;
+  const panel = body('panel-services');
+  panel.classList.toggle('stale', stale);
+  panel.replaceChildren(
+    facts([
+      [
+        'Host',
+        stale
+          ? `connection lost (host stopped?); last seen ${clock(lastSeenMs)}`
+          : (health?.status ?? 'unknown'),
+      ],
+    ]),
     table(
       'Services',
       ['Service', 'Status', 'Where'],
@@ -96,7 +116,7 @@ export function renderTotals(store: Store, session: string): void {
   byId('totals').replaceChildren(
     ...pairs([
       ['Received by this page', store.received],
-      ['Lost by this page', store.lost],
+      ['Lost by this page', lostFigure(store.lost, store.gapLoss)],
       ['Host restarts seen', gaps],
     ]),
   );
