@@ -112,6 +112,20 @@ describe('netrx up: the synthetic peer fills the WebSocket and Ports panels (rev
     expect(snapshot.scripts).toEqual([]);
   });
 
+  it('a reload that turns both off is taken in place: rounds go on, no more sockets or scripts', async () => {
+    const { host } = await start(config());
+    const before = await afterRounds(host, 2);
+    const next = config({ websocket: false, port: false });
+    const result = await host.reload(next, servicesFromConfig(next));
+    expect(result).toMatchObject({ ok: true, restarted: [], updated: ['synthetic'] });
+    // The round in flight at the reload may still have run both.
+    const settled = await afterRounds(host, (before.rounds ?? 0) + 1);
+    const later = await afterRounds(host, (settled.rounds ?? 0) + 2);
+    expect(later.websocketRounds?.ok).toBe(settled.websocketRounds?.ok);
+    expect(later.loginScripts?.ok).toBe(settled.loginScripts?.ok);
+    expect(later.loginScripts?.ok).toBeGreaterThanOrEqual(2);
+  });
+
   it('with the echo off there is no WebSocket round to run, and nothing fails', async () => {
     const { host } = await start(config({}, { websocket: { echo: { enabled: false } } }));
     const synthetic = await afterRounds(host, 2);
