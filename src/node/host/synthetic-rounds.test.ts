@@ -71,6 +71,9 @@ async function afterRounds(host: RunningHost, rounds: number): Promise<ServiceHe
 describe('netrx up: the synthetic peer fills the WebSocket and Ports panels (review M2)', () => {
   it('each round opens one echo WebSocket (closed 1000) and runs one login script', async () => {
     const { host, events } = await start(config());
+    expect(host.started.find((s) => s.name === 'synthetic')?.detail).toMatch(
+      /, with a WebSocket to \/ws\/echo and a login script on synthetic-login$/,
+    );
     const synthetic = await afterRounds(host, 3);
     expect(synthetic.websocketRounds).toMatchObject({ failed: 0 });
     expect(synthetic.websocketRounds?.ok).toBeGreaterThanOrEqual(3);
@@ -101,6 +104,7 @@ describe('netrx up: the synthetic peer fills the WebSocket and Ports panels (rev
 
   it('synthetic.websocket and synthetic.port false leave the echo and the ports alone', async () => {
     const { host, events } = await start(config({ websocket: false, port: false }));
+    expect(host.started.find((s) => s.name === 'synthetic')?.detail).toMatch(/in turn\)$/);
     const synthetic = await afterRounds(host, 3);
     expect(synthetic.websocketRounds).toEqual({ ok: 0, failed: 0 });
     expect(synthetic.loginScripts).toEqual({ ok: 0, failed: 0 });

@@ -245,8 +245,12 @@ export function syntheticService(
       };
       // The first round soon after start, so a new host shows an authentication at once.
       schedule(Math.min(250, current.intervalMs));
+      const also = [
+        ...(current.websocket && echo !== undefined ? [`a WebSocket to ${echo.pathname}`] : []),
+        ...(current.port ? [`a login script on ${SYNTHETIC_PORT_NAME}`] : []),
+      ];
       return Promise.resolve(
-        `a netrx peer authenticates as ${current.identity} every ${current.intervalMs} ms (${methods.join(', ')} in turn)`,
+        `a netrx peer authenticates as ${current.identity} every ${current.intervalMs} ms (${methods.join(', ')} in turn)${also.length === 0 ? '' : `, with ${also.join(' and ')}`}`,
       );
     },
     async stop() {
