@@ -326,5 +326,9 @@ export const syntheticSection = section(
     identity: field(string({ describe: 'a user name' }), DEMO_USER.name),
     password: field(password, DEMO_USER.password),
     secret: field(secret, DEMO_SECRET),
+    /** Each round also opens one WebSocket to the host's echo endpoint (when enabled): send, echo, close 1000. */
+    websocket: field(boolean(), true),
+    /** Each round also runs one chat login script on an in-memory port pair (a fake login prompt). */
+    port: field(boolean(), true),
   }),
 );

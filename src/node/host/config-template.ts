@@ -113,6 +113,8 @@ synthetic:          # a peer authenticating against radius every intervalMs (nee
   identity: demo
   password: demo
   secret: testing123
+  websocket: true   # … and opens a WebSocket to websocket.echo each round (send, echo, close 1000)
+  port: true        # … and runs a chat login script on an in-memory port pair each round
 log:
   level: info       # fatal, error, warn, info, debug, trace or silent
 trace:

@@ -221,6 +221,9 @@ describe('host configuration', () => {
         identity: 'demo',
         password: 'demo',
         secret: 'testing123',
+        // Review M2: the echo WebSocket and the login script each round.
+        websocket: true,
+        port: true,
       },
       log: { level: 'info' },
       trace: { console: false, level: 4 },

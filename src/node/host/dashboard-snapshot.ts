@@ -235,6 +235,10 @@ export function dashboardSnapshot(
             : state;
       return { port: typeof status['port'] === 'string' ? status['port'] : s.name, result };
     });
+  // Other services' script rows (the synthetic peer's login script, review M2).
+  for (const s of services)
+    if (!s.name.startsWith('port:'))
+      scripts.push(...((s.snapshot?.()['scripts'] ?? []) as DashboardSnapshot['scripts']));
   return {
     atMs,
     startedAtMs,

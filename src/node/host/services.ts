@@ -39,7 +39,16 @@ export function servicesFromConfig(config: HostConfig): HostService[] {
   // The synthetic peer has no certificates: it runs the password methods only (config-checks.ts).
   const synthetic = syntheticMethods(config.radius.methods);
   if (config.synthetic.enabled && radius !== undefined && synthetic.length > 0)
-    services.push(syntheticService(config.synthetic, synthetic));
+    services.push(
+      syntheticService(
+        config.synthetic,
+        synthetic,
+        // The peer holds no token: with one set, the echo would answer it 401.
+        config.websocket.echo.enabled && config.http.token === ''
+          ? config.websocket.echo.path
+          : undefined,
+      ),
+    );
   return services;
 }
 

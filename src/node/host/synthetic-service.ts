@@ -7,6 +7,10 @@
  * duration) beside the `netrx-radius` events the server writes. Each round
  * also sends one UDP datagram across two stacks on an in-memory wire and
  * back (synthetic-link.ts), so the link layer has frames to show too.
+ * Each round also opens one WebSocket to the host's echo endpoint
+ * (synthetic-websocket.ts, `synthetic.websocket`) and runs one chat login
+ * script on an in-memory port pair (synthetic-port.ts, `synthetic.port`),
+ * so the WebSocket and Ports panels are not empty either (review M2).
  */
 import { createMd5Method, createMschapV2Method } from '../../eap/index.js';
 import type { Timer } from '../../runtime/index.js';
@@ -18,6 +22,8 @@ import type { HostService } from './host.js';
 import type { MetricFamily } from './metrics.js';
 import { isRadiusService } from './radius-service.js';
 import { startSyntheticLink, type SyntheticLink } from './synthetic-link.js';
+import { SYNTHETIC_PORT_NAME, runSyntheticLogin } from './synthetic-port.js';
+import { echoUrl, runEchoRound } from './synthetic-websocket.js';
 
 export const SYNTHETIC_PEER_PROVIDER = {
   guid: '5e7a0c1d-8b2f-4c3e-9d10-6f4b2a1c0101',
@@ -50,19 +56,64 @@ interface Round {
   readonly durationMs: number;
 }
 
+/** How long one synthetic WebSocket round may take, open to close. */
+export const SYNTHETIC_WEBSOCKET_TIMEOUT_MS = 1000;
+
 /** What each synthetic service was built from, so a running one can compare a reload's (L3). */
 const settingsOf = new WeakMap<
   HostService,
-  { config: HostConfig['synthetic']; methods: HostConfig['radius']['methods'] }
+  {
+    config: HostConfig['synthetic'];
+    methods: HostConfig['radius']['methods'];
+    echoPath: string | undefined;
+  }
 >();
 
+/** Rounds of one kind that succeeded and failed, with the last failure's reason. */
+class Tally {
+  ok = 0;
+  failed = 0;
+  lastFailure = '';
+  count(ok: boolean, reason: string): void {
+    if (ok) this.ok++;
+    else {
+      this.failed++;
+      this.lastFailure = reason;
+    }
+  }
+  status(): Record<string, unknown> {
+    return {
+      ok: this.ok,
+      failed: this.failed,
+      ...(this.lastFailure === '' ? {} : { lastFailure: this.lastFailure }),
+    };
+  }
+  samples(labels: Record<string, string>) {
+    return [
+      { labels: { ...labels, result: 'ok' }, value: this.ok },
+      { labels: { ...labels, result: 'failed' }, value: this.failed },
+    ];
+  }
+}
+
+/**
+ * `echoPath`: the host's WebSocket echo endpoint (`websocket.echo.path`),
+ * undefined when there is none the peer may open (echo off, or a token it
+ * does not hold); then `synthetic.websocket` has nothing to do.
+ */
 export function syntheticService(
   config: HostConfig['synthetic'],
   methods: HostConfig['radius']['methods'],
+  echoPath?: string,
 ): HostService {
   /** The section now: a reload may change it in place (review L3). */
   let current = config;
-  let fingerprint = JSON.stringify({ config, methods });
+  let fingerprint = JSON.stringify({ config, methods, echoPath });
+  const websocketRounds = new Tally();
+  const loginScripts = new Tally();
+  /** chat's exit code of the last login script ('running' while one runs). */
+  let loginResult: string | undefined;
+  let stopping: AbortController | undefined;
   /** Moves the next round to the new interval (set while running). */
   let reschedule: (() => void) | undefined;
   let timer: Timer | undefined;
@@ -89,7 +140,11 @@ export function syntheticService(
     // interval. New methods (radius.methods) restart the peer.
     updateInPlace(next) {
       const wanted = settingsOf.get(next);
-      if (wanted === undefined || JSON.stringify(wanted.methods) !== JSON.stringify(methods))
+      if (
+        wanted === undefined ||
+        JSON.stringify(wanted.methods) !== JSON.stringify(methods) ||
+        wanted.echoPath !== echoPath
+      )
         return undefined;
       return () => {
         current = wanted.config;
@@ -103,8 +158,30 @@ export function syntheticService(
       const wire = startSyntheticLink(context.trace, context.clock);
       link = wire;
       detachCapture = wire.adapters.map((adapter) => context.captureAdapter(adapter));
+      const abort = new AbortController();
+      stopping = abort;
+      // Only over plain HTTP: the peer holds no CA for the host's own certificate.
+      const echo =
+        echoPath === undefined || !context.url.startsWith('http:')
+          ? undefined
+          : echoUrl(context.url, echoPath);
       const round = async () => {
         await wire.round();
+        if (current.websocket && echo !== undefined) {
+          const result = await runEchoRound(
+            echo,
+            `netrx synthetic round ${rounds + 1}`,
+            context.clock,
+            SYNTHETIC_WEBSOCKET_TIMEOUT_MS,
+          );
+          websocketRounds.count(result.ok, result.reason);
+        }
+        if (current.port && !abort.signal.aborted) {
+          loginResult = 'running';
+          const { exitCode } = await runSyntheticLogin(context.trace, context.clock, abort.signal);
+          loginResult = `exit ${exitCode}`;
+          loginScripts.count(exitCode === 0, `chat exit ${exitCode}`);
+        }
         const radius = context.service('radius');
         // Undefined while a reload restarts radius: this round is skipped.
         const target = isRadiusService(radius) ? radius.address() : undefined;
@@ -168,12 +245,17 @@ export function syntheticService(
       };
       // The first round soon after start, so a new host shows an authentication at once.
       schedule(Math.min(250, current.intervalMs));
+      const also = [
+        ...(current.websocket && echo !== undefined ? [`a WebSocket to ${echo.pathname}`] : []),
+        ...(current.port ? [`a login script on ${SYNTHETIC_PORT_NAME}`] : []),
+      ];
       return Promise.resolve(
-        `a netrx peer authenticates as ${current.identity} every ${current.intervalMs} ms (${methods.join(', ')} in turn)`,
+        `a netrx peer authenticates as ${current.identity} every ${current.intervalMs} ms (${methods.join(', ')} in turn)${also.length === 0 ? '' : `, with ${also.join(' and ')}`}`,
       );
     },
     async stop() {
       stopped = true;
+      stopping?.abort('the host is stopping');
       timer?.cancel();
       timer = undefined;
       await inFlight;
@@ -181,7 +263,12 @@ export function syntheticService(
       link?.close();
       link = undefined;
     },
-    snapshot: () => ({ adapters: (link?.adapters ?? []).map(adapterCounts) }),
+    snapshot: () => ({
+      adapters: (link?.adapters ?? []).map(adapterCounts),
+      // A row for the Ports panel, as a ports[] entry gives one (dashboard-snapshot.ts).
+      scripts:
+        loginResult === undefined ? [] : [{ port: SYNTHETIC_PORT_NAME, result: loginResult }],
+    }),
     degraded: () =>
       failedInRow < SYNTHETIC_DEGRADED_AFTER || last === undefined
         ? undefined
@@ -191,10 +278,24 @@ export function syntheticService(
       rounds,
       failedInRow,
       udpEchoes: link?.echoes ?? 0,
+      websocketRounds: websocketRounds.status(),
+      loginScripts: loginScripts.status(),
       ...(last === undefined ? {} : { last }),
     }),
     metrics: (): MetricFamily[] => [
       ...(link?.metrics() ?? []),
+      {
+        name: 'netrx_synthetic_websocket_rounds_total',
+        help: 'WebSocket rounds (open, echo, close 1000) the synthetic peer ran against the echo, by result.',
+        type: 'counter',
+        samples: websocketRounds.samples({}),
+      },
+      {
+        name: 'netrx_synthetic_login_scripts_total',
+        help: 'Chat login scripts the synthetic peer ran on its in-memory port pair, by result.',
+        type: 'counter',
+        samples: loginScripts.samples({}),
+      },
       {
         name: 'netrx_synthetic_auths_total',
         help: 'Authentications the synthetic peer ran against the host, by method and outcome.',
@@ -206,7 +307,7 @@ export function syntheticService(
       },
     ],
   };
-  settingsOf.set(service, { config, methods });
+  settingsOf.set(service, { config, methods, echoPath });
   return service;
 }
 
