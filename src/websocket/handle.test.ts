@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { equalBytes } from '../bytes/index.js';
-import { nodeCrypto } from '../node/runtime/index.js';
 import {
   connectHandles,
   HandleDriver,
@@ -16,6 +15,11 @@ import {
   HttpHeadParser,
   type HandleProperties,
 } from './index.js';
+import { createPortableCrypto } from './portable-crypto.js';
+
+// The host's Web Crypto behind the portable Crypto rather than node:crypto, so
+// this file also runs on Deno, Bun and in Chromium (test/portable).
+const hostCrypto = createPortableCrypto((into) => globalThis.crypto.getRandomValues(into));
 
 /** `expect.objectContaining`, typed for nesting inside object literals. */
 function matching(shape: Record<string, unknown>): unknown {
@@ -29,8 +33,8 @@ function pair(
   props: { client?: HandleProperties; server?: HandleProperties } = {},
   drivers: { client?: DriverOptions; server?: DriverOptions } = {},
 ) {
-  const client = createClientHandle({ crypto: nodeCrypto, ...props.client });
-  const server = createServerHandle({ crypto: nodeCrypto, ...props.server });
+  const client = createClientHandle({ crypto: hostCrypto, ...props.client });
+  const server = createServerHandle({ crypto: hostCrypto, ...props.server });
   client.open();
   server.open();
   return connectHandles(client, server, drivers);
@@ -38,7 +42,7 @@ function pair(
 
 /** A server handle fed by a scripted client (frames written by hand). */
 function scriptedServer(props: HandleProperties = {}, options: DriverOptions = {}) {
-  const server = createServerHandle({ crypto: nodeCrypto, ...props });
+  const server = createServerHandle({ crypto: hostCrypto, ...props });
   server.open();
   const driver = new HandleDriver(server, options);
   driver.postReceive();
@@ -123,7 +127,7 @@ describe('WebSocketHandle: messages', () => {
   });
 
   it('hands out views of the chunk it was given when no buffer was posted (zero copy)', () => {
-    const server = createServerHandle({ crypto: nodeCrypto, assembleMessages: true });
+    const server = createServerHandle({ crypto: hostCrypto, assembleMessages: true });
     server.open();
     server.receive(null, 'ctx');
     const read = server.getAction();
@@ -213,7 +217,7 @@ describe('WebSocketHandle: control frames', () => {
   });
 
   it('keeps at most 16 pongs waiting under a ping flood', () => {
-    const server = createServerHandle({ crypto: nodeCrypto });
+    const server = createServerHandle({ crypto: hostCrypto });
     server.open();
     server.receive(null);
     const flood = new Uint8Array(
@@ -396,7 +400,7 @@ describe('WebSocketHandle: send order and closes under failure', () => {
 
   // Issue 8, defect 7: counts larger than the buffer were clamped silently.
   it('refuses a completion count larger than the action (RangeError)', () => {
-    const server = createServerHandle({ crypto: nodeCrypto, receiveBufferSize: 256 });
+    const server = createServerHandle({ crypto: hostCrypto, receiveBufferSize: 256 });
     server.open();
     server.receive(null);
     const read = server.getAction('receive');
@@ -556,7 +560,7 @@ describe('WebSocketHandle: public surface', () => {
 
 describe('WebSocketHandle: misuse', () => {
   it('refuses operations before the handshake and a second receive', () => {
-    const h = createServerHandle({ crypto: nodeCrypto });
+    const h = createServerHandle({ crypto: hostCrypto });
     expect(() => h.send('binary-message', text('x'))).toThrow(
       expect.objectContaining({ code: 'ERR_WS_INVALID_OPERATION', number: 0x83760001 }),
     );
@@ -626,8 +630,8 @@ describe('WebSocketHandle: keep-alive', () => {
 
 describe('WebSocketHandle: handshake helpers', () => {
   it('runs begin/end client and server handshakes and opens both handles', () => {
-    const client = createClientHandle({ crypto: nodeCrypto });
-    const server = createServerHandle({ crypto: nodeCrypto });
+    const client = createClientHandle({ crypto: hostCrypto });
+    const server = createServerHandle({ crypto: hostCrypto });
     const request = client.beginClientHandshake({
       host: 'example.com',
       path: '/chat',

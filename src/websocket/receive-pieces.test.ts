@@ -7,7 +7,6 @@
  */
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { nodeCrypto } from '../node/runtime/index.js';
 import {
   createClientHandle,
   createServerHandle,
@@ -15,10 +14,16 @@ import {
   type IndicateReceiveCompleteAction,
   type WebSocketHandle,
 } from './index.js';
+import { createPortableCrypto } from './portable-crypto.js';
+import { concat, equalBytes } from '../bytes/index.js';
+
+// The host's Web Crypto behind the portable Crypto rather than node:crypto, so
+// this file also runs on Deno, Bun and in Chromium (test/portable).
+const hostCrypto = createPortableCrypto((into) => globalThis.crypto.getRandomValues(into));
 
 /** The wire bytes of `messages` sent by a client handle. */
 function wire(messages: readonly { text: boolean; data: Uint8Array }[]): Uint8Array {
-  const client = createClientHandle({ crypto: nodeCrypto });
+  const client = createClientHandle({ crypto: hostCrypto });
   client.open();
   for (const m of messages) client.send(m.text ? 'utf8-message' : 'binary-message', m.data);
   const out: Uint8Array[] = [];
@@ -26,7 +31,7 @@ function wire(messages: readonly { text: boolean; data: Uint8Array }[]): Uint8Ar
     if (a.type === 'send-to-network') out.push(...a.buffers);
     client.completeAction(a.actionContext, a.type === 'send-to-network' ? a.byteLength : 0);
   }
-  return new Uint8Array(Buffer.concat(out)); // a plain Uint8Array: its slice() copies
+  return concat(out); // a fresh plain Uint8Array: its slice() copies
 }
 
 /** Feeds `bytes` to `server` in lent chunks of `chop` bytes (fresh memory each); returns the indications. */
@@ -61,7 +66,7 @@ function receiveAll(
 
 function serverWith(properties: HandleProperties = {}): WebSocketHandle {
   const server = createServerHandle({
-    crypto: nodeCrypto,
+    crypto: hostCrypto,
     assembleMessages: true,
     retainLentChunks: true,
     ...properties,
@@ -70,8 +75,9 @@ function serverWith(properties: HandleProperties = {}): WebSocketHandle {
   return server;
 }
 
-const whole = (a: IndicateReceiveCompleteAction): Buffer =>
-  a.buffers === undefined ? Buffer.from(a.buffer) : Buffer.concat(a.buffers);
+// The message's bytes, from the one buffer or the pieces (no Buffer: this file runs in a page too).
+const whole = (a: IndicateReceiveCompleteAction): Uint8Array =>
+  a.buffers === undefined ? a.buffer : concat(a.buffers);
 
 describe('receive with { pieces: true }', () => {
   it('hands a 1 MiB binary message in 64 KiB reads out as views, allocating nothing for it', () => {
@@ -89,7 +95,7 @@ describe('receive with { pieces: true }', () => {
     expect(m.bufferType).toBe('binary-message');
     expect(m.buffer.length).toBe(0);
     expect(m.buffers?.length).toBe(17); // the first read also carries the 10-byte header and key
-    expect(whole(m).equals(Buffer.from(message))).toBe(true);
+    expect(equalBytes(whole(m), message)).toBe(true);
     // No message buffer: the pieces are views of the reads.
     expect(sizes.filter((n) => n >= 65536)).toEqual([]);
     expect(server.receiveHeldBytes).toBe(0);
@@ -143,7 +149,7 @@ describe('receive with { pieces: true }', () => {
             messages.map((m) => (m.text ? 'utf8-message' : 'binary-message')),
           );
           got.forEach((a, i) => {
-            expect(whole(a).equals(Buffer.from(messages[i]!.data))).toBe(true);
+            expect(equalBytes(whole(a), messages[i]!.data)).toBe(true);
             if (a.buffers !== undefined) expect(a.buffer.length).toBe(0);
           });
         },
@@ -172,13 +178,13 @@ describe('sendPieces', () => {
   });
 
   it('a client joins the pieces and masks them as one message', () => {
-    const client = createClientHandle({ crypto: nodeCrypto });
+    const client = createClientHandle({ crypto: hostCrypto });
     client.open();
     client.sendPieces('binary-message', [new Uint8Array([1, 2]), new Uint8Array([3])]);
     const a = client.getAction('send');
     if (a?.type !== 'send-to-network') throw new Error('no write');
     const server = serverWith();
-    const got = receiveAll(server, new Uint8Array(Buffer.concat(a.buffers)), 100, false);
+    const got = receiveAll(server, concat(a.buffers), 100, false);
     expect(Array.from(got[0]!.buffer)).toEqual([1, 2, 3]);
   });
 });

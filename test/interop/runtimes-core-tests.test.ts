@@ -1,0 +1,224 @@
+/**
+ * The core's own test files on Deno, Bun and Chromium (issue 15 part 3,
+ * review F5). The Node-free test files of src/websocket and
+ * src/wire/websocket are computed (core-tests-bundle.ts), bundled by esbuild
+ * with `vitest` aliased to test/portable/vitest-shim.ts, and run by deno
+ * 2.9.6 and bun 1.4.4 (their npm packages) and headless Chromium (Debian
+ * `chromium`, 156.0.8078.129 when recorded; playwright-core 1.65.1), the
+ * three at once. For each runtime this asserts the same files and the same
+ * test names, per file, as vitest on Node collects for them (`vitest list`),
+ * and no failure. A mutant of the masking loop, bundled for one runtime
+ * only, must be caught. Under CI=true a missing runtime is a failure.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Plugin } from 'esbuild';
+import { chromium } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ROOT, RUNTIME_VERSIONS, runtimeBinary } from '../../bench/support/runtime-bundles.js';
+import {
+  bundleCoreTests,
+  findNodeFreeTests,
+  listTestFiles,
+  CORE_TEST_DIRS,
+  type NodeFreeTests,
+} from '../portable/core-tests-bundle.js';
+import type { FileResult } from '../portable/vitest-shim.js';
+import { requirePeers } from './support/peers.js';
+
+const RECORDED = { chromium: '156.0.8078.129', playwrightCore: '1.65.1' };
+const CHROMIUM = '/usr/bin/chromium';
+const RUN_TIMEOUT_MS = 180_000;
+type Target = 'deno' | 'bun' | 'chromium';
+
+const peers = requirePeers('runtimes-core-tests.test.ts', [
+  ...(['deno', 'bun'] as const).map((runtime) => ({
+    name: `${runtime} ${RUNTIME_VERSIONS[runtime]}`,
+    ok: () => runtimeBinary(runtime) !== undefined,
+    hint: `npm ci installs it from the ${runtime} devDependency`,
+  })),
+  { name: 'chromium', ok: () => existsSync(CHROMIUM), hint: 'apt-get install -y chromium' },
+]);
+
+interface Report {
+  readonly runtime: string;
+  readonly files?: readonly FileResult[];
+  readonly error?: string;
+}
+
+const outdir = mkdtempSync(join(tmpdir(), 'ws-portable-core-tests-'));
+const env = {
+  ...process.env,
+  NO_COLOR: '1',
+  DENO_NO_UPDATE_CHECK: '1',
+  DENO_DIR: join(outdir, 'deno-dir'),
+};
+
+/** Runs a bundle on Deno or Bun and parses its report line. */
+function runOnRuntime(runtime: 'deno' | 'bun', script: string): Promise<Report> {
+  const binary = runtimeBinary(runtime) as string;
+  const argv = runtime === 'deno' ? ['run', '--quiet', script] : [script];
+  const child = spawn(binary, argv, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const timer = setTimeout(() => child.kill('SIGKILL'), RUN_TIMEOUT_MS);
+  return new Promise((resolve) => {
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      const line = stdout.split('\n').find((l) => l.startsWith('NETRX_CORE_TESTS '));
+      resolve(
+        line === undefined
+          ? { runtime, error: `exit ${code}, no report; stderr: ${stderr.slice(0, 2000)}` }
+          : (JSON.parse(line.slice('NETRX_CORE_TESTS '.length)) as Report),
+      );
+    });
+  });
+}
+
+async function runInChromium(script: string): Promise<Report & { version: string }> {
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--no-sandbox'],
+    timeout: 90_000,
+  });
+  try {
+    const page = await browser.newPage();
+    await page.setContent('<!doctype html><title>netrx core tests</title>');
+    await page.addScriptTag({ content: readFileSync(script, 'utf8') });
+    await page.waitForFunction(
+      () => (globalThis as { netrxCoreTests?: unknown }).netrxCoreTests !== undefined,
+      undefined,
+      { timeout: RUN_TIMEOUT_MS },
+    );
+    const report = (await page.evaluate(
+      () => (globalThis as unknown as { netrxCoreTests: unknown }).netrxCoreTests,
+    )) as Report;
+    return { ...report, version: browser.version() };
+  } finally {
+    await browser.close();
+  }
+}
+
+/** What vitest on Node collects for `files`: test names per repo-relative file. */
+function vitestOnNode(files: readonly string[]): Map<string, string[]> {
+  const out = join(outdir, 'vitest-list.json');
+  const childEnv = Object.fromEntries(
+    Object.entries(process.env).filter(([key]) => !key.startsWith('VITEST')),
+  );
+  const run = spawnSync(
+    process.execPath,
+    [join(ROOT, 'node_modules/vitest/vitest.mjs'), 'list', `--json=${out}`, ...files],
+    { cwd: ROOT, env: childEnv, encoding: 'utf8', timeout: RUN_TIMEOUT_MS },
+  );
+  if (run.status !== 0) throw new Error(`vitest list failed: ${run.stderr}`);
+  const listed = JSON.parse(readFileSync(out, 'utf8')) as { name: string; file: string }[];
+  const byFile = new Map<string, string[]>(files.map((file) => [file, []]));
+  for (const { name, file } of listed) byFile.get(file.slice(ROOT.length + 1))?.push(name);
+  return byFile;
+}
+
+/** Breaks the masking loop's phase (p cycles mod 3, not mod 4): only in the bundle it is given to. */
+let maskMutantApplied = false;
+const maskMutant: Plugin = {
+  name: 'mask-phase-mutant',
+  setup(pluginBuild) {
+    pluginBuild.onLoad({ filter: /src\/wire\/websocket\/mask\.ts$/ }, (args) => {
+      const source = readFileSync(args.path, 'utf8');
+      const mutated = source.replace('p = (p + 1) & 3;', 'p = (p + 1) % 3;');
+      maskMutantApplied = mutated !== source;
+      return { contents: mutated, loader: 'ts' };
+    });
+  },
+};
+
+const failuresOf = (report: Report) =>
+  (report.files ?? []).flatMap((f) => f.tests.filter((t) => t.status === 'failed'));
+
+describe.skipIf(peers.skip)('the core’s own test files on Deno, Bun and Chromium', () => {
+  let nodeFree: NodeFreeTests = { included: [], excluded: [] };
+  let expected = new Map<string, string[]>();
+  const reports = new Map<Target | 'mutant', Report>();
+  const bundleErrors: string[] = [];
+  let chromiumVersion = '';
+  let wallMs = 0;
+
+  beforeAll(async () => {
+    nodeFree = await findNodeFreeTests();
+    const files = nodeFree.included;
+    const neutral = join(outdir, 'core-tests.mjs');
+    const page = join(outdir, 'core-tests-page.js');
+    const mutant = join(outdir, 'core-tests-mutant.mjs');
+    for (const errors of await Promise.all([
+      bundleCoreTests({ files, outfile: neutral, platform: 'neutral' }),
+      bundleCoreTests({ files, outfile: page, platform: 'browser' }),
+      bundleCoreTests({ files, outfile: mutant, platform: 'neutral', plugins: [maskMutant] }),
+    ])) {
+      bundleErrors.push(...errors);
+    }
+    if (bundleErrors.length > 0) return;
+    const started = performance.now();
+    const [deno, bun, page156, mutated] = await Promise.all([
+      runOnRuntime('deno', neutral),
+      runOnRuntime('bun', neutral),
+      runInChromium(page),
+      runOnRuntime('bun', mutant),
+    ]);
+    wallMs = performance.now() - started;
+    chromiumVersion = page156.version;
+    reports.set('deno', deno).set('bun', bun).set('chromium', page156).set('mutant', mutated);
+    expected = vitestOnNode(files);
+  }, 2 * RUN_TIMEOUT_MS);
+
+  afterAll(() => rmSync(outdir, { recursive: true, force: true }));
+
+  it('computes a non-empty Node-free set and gives a reason for every file left out', () => {
+    expect(bundleErrors).toEqual([]);
+    const all = listTestFiles(CORE_TEST_DIRS);
+    expect(nodeFree.included.length).toBeGreaterThan(0);
+    expect([...nodeFree.included, ...nodeFree.excluded.map((e) => e.file)].sort()).toEqual(all);
+    for (const { reason } of nodeFree.excluded) expect(reason).toMatch(/^(reaches|imports) /);
+    console.info(
+      `core tests: ${nodeFree.included.length} of ${all.length} files are Node-free; excluded:\n` +
+        nodeFree.excluded.map((e) => `  ${e.file}: ${e.reason}`).join('\n'),
+    );
+    console.info(
+      `deno, bun, chromium ${chromiumVersion} (recorded ${RECORDED.chromium}, playwright-core ` +
+        `${RECORDED.playwrightCore}) and the bun mutant ran together in ${Math.round(wallMs)} ms wall`,
+    );
+  });
+
+  for (const target of ['deno', 'bun', 'chromium'] as const) {
+    it(`runs on ${target} the same files and tests vitest collects on Node, none failing`, () => {
+      const report = reports.get(target);
+      expect(report?.error).toBeUndefined();
+      const runtime = report!.runtime;
+      if (target === 'chromium') expect(runtime).toMatch(/^browser .*Chrome\//);
+      else expect(runtime).toBe(`${target} ${RUNTIME_VERSIONS[target]}`);
+      const files = report!.files ?? [];
+      expect(files.map((f) => f.file)).toEqual(nodeFree.included);
+      for (const file of files) {
+        expect(file.tests.map((t) => t.name).sort(), file.file).toEqual(
+          [...(expected.get(file.file) ?? [])].sort(),
+        );
+      }
+      expect(failuresOf(report!)).toEqual([]);
+      const counts = files.map((f) => `${f.file} ${f.tests.length}`);
+      const total = files.reduce((sum, f) => sum + f.tests.length, 0);
+      expect(total).toBe([...expected.values()].reduce((sum, names) => sum + names.length, 0));
+      console.info(`${runtime}: ${total} tests passed\n  ${counts.join('\n  ')}`);
+    });
+  }
+
+  it('catches a masking mutant that exists only in the Bun bundle', () => {
+    expect(maskMutantApplied).toBe(true);
+    const failed = failuresOf(reports.get('mutant')!);
+    expect(failed.length).toBeGreaterThan(0);
+    expect(failed.map((t) => t.name)).toContain(
+      'mask > matches the byte-wise reference for every length, offset and phase',
+    );
+  });
+});
