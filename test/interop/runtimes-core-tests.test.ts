@@ -8,7 +8,7 @@
  * three at once. For each runtime this asserts the same files and the same
  * test names, per file, as vitest on Node collects for them (`vitest list`),
  * and no failure. A mutant of the masking loop, bundled for one runtime
- * only, must be caught. Under CI=true a missing runtime is a failure.
+ * only with the mask tests, must be caught. Under CI=true a missing runtime is a failure.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -155,7 +155,14 @@ describe.skipIf(peers.skip)('the core’s own test files on Deno, Bun and Chromi
     for (const errors of await Promise.all([
       bundleCoreTests({ files, outfile: neutral, platform: 'neutral' }),
       bundleCoreTests({ files, outfile: page, platform: 'browser' }),
-      bundleCoreTests({ files, outfile: mutant, platform: 'neutral', plugins: [maskMutant] }),
+      // Only the mask tests: every property that fails would shrink, and under
+      // load shrinking the handle suites' megabyte messages outlasts the timeout.
+      bundleCoreTests({
+        files: files.filter((file) => file.endsWith('/mask.test.ts')),
+        outfile: mutant,
+        platform: 'neutral',
+        plugins: [maskMutant],
+      }),
     ])) {
       bundleErrors.push(...errors);
     }
@@ -215,8 +222,10 @@ describe.skipIf(peers.skip)('the core’s own test files on Deno, Bun and Chromi
 
   it('catches a masking mutant that exists only in the Bun bundle', () => {
     expect(maskMutantApplied).toBe(true);
-    const failed = failuresOf(reports.get('mutant')!);
-    expect(failed.length).toBeGreaterThan(0);
+    const mutant = reports.get('mutant')!;
+    expect(mutant.error).toBeUndefined();
+    const failed = failuresOf(mutant);
+    expect(failed.length, JSON.stringify(mutant).slice(0, 2000)).toBeGreaterThan(0);
     expect(failed.map((t) => t.name)).toContain(
       'mask > matches the byte-wise reference for every length, offset and phase',
     );
