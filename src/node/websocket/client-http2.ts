@@ -13,8 +13,19 @@
  * not advertise it fails the attempt with `ERR_WS_HTTP2_UNSUPPORTED`, or,
  * with `http2Fallback: true` on a session of our own, tries HTTP/1.1 (a TLS
  * server that does not offer h2 in ALPN counts as not advertising).
+ *
+ * Through an `Http2WebSocketAgent`, a CONNECT the server did not process
+ * (reset with `REFUSED_STREAM`, or above the last-stream-id of a GOAWAY:
+ * RFC 9113 §8.7 says such a request may be retried) is retried once on
+ * another session, a new one if none has room, as browsers do. Other
+ * errors, and a second refusal, fail the attempt.
  */
-import { connect as http2Connect, constants, type ClientHttp2Session } from 'node:http2';
+import {
+  connect as http2Connect,
+  constants,
+  type ClientHttp2Session,
+  type Http2Stream,
+} from 'node:http2';
 import type { IncomingHttpHeaders } from 'node:http2';
 import { NetrxError } from '../../runtime/index.js';
 import {
@@ -80,7 +91,14 @@ export function openHttp2Client(
   /** Our reservation counts against the server's stream limit (`agent.admit`). */
   let admitted = false;
   let settled = false;
+  /** The one retry of a refused CONNECT is used up. */
+  let retried = false;
   let stream: ReturnType<ClientHttp2Session['request']> | undefined;
+  /** The last-stream-id of a GOAWAY this attempt's session received, if any. */
+  let goawayLastStreamId: number | undefined;
+  const onGoaway = (_code: number, lastStreamId: number): void => {
+    goawayLastStreamId = lastStreamId;
+  };
   const timer = setTimeout(
     () => fail(handshakeError(`Opening handshake with ${url.href} timed out`)),
     options.handshakeTimeout ?? 30_000,
@@ -91,6 +109,7 @@ export function openHttp2Client(
     settled = true;
     clearTimeout(timer);
     session.off('error', onSessionError);
+    session.off('goaway', onGoaway);
     stream?.close(constants.NGHTTP2_CANCEL);
     if (closeSession) session.destroy();
     if (reserved) agent?.release(session, admitted);
@@ -164,9 +183,22 @@ export function openHttp2Client(
     for (const [name, value] of built.headers) fields[name] = value;
     const made = session.request(fields, { endStream: false });
     stream = made;
-    made.on('error', (error: Error) => fail(error));
+    goawayLastStreamId = undefined;
+    session.on('goaway', onGoaway);
+    made.on('error', (error: Error) => {
+      if (stream === made && !retryIfRefused()) fail(error);
+    });
+    // Closed before its response without an error (RST_STREAM NO_ERROR, say): nothing will come.
+    made.once('close', () => {
+      // The session's 'goaway' is emitted after the streams it closed: decide a turn later.
+      setImmediate(() => {
+        if (stream !== made || settled || retryIfRefused()) return;
+        fail(handshakeError(`The server closed the CONNECT stream to ${url.host} unanswered`));
+      });
+    });
     made.on('response', (headers: IncomingHttpHeaders) => {
-      if (settled) return;
+      if (settled || stream !== made) return;
+      session.off('goaway', onGoaway);
       const status = Number(headers[':status']);
       const list: HttpHeader[] = [];
       for (const [name, value] of Object.entries(headers)) {
@@ -200,7 +232,37 @@ export function openHttp2Client(
     });
   }
 
+  /**
+   * The server did not process our CONNECT: once, through an agent, start
+   * over on another session. Returns whether it did.
+   */
+  function retryIfRefused(): boolean {
+    const made = stream;
+    if (settled || retried || agent === undefined || made === undefined) return false;
+    if (!unprocessed(made, goawayLastStreamId)) return false;
+    retried = true;
+    session.off('goaway', onGoaway);
+    stream = undefined;
+    const refusedOn = session;
+    agent.release(refusedOn, admitted);
+    admitted = false;
+    session = agent.acquire(origin, connectOptions, refusedOn);
+    whenSettingsKnown(session, onSettingsKnown);
+    return true;
+  }
+
   return () => fail(handshakeError('WebSocket was closed before the connection was established'));
+}
+
+/**
+ * Whether the server left `stream` unprocessed (RFC 9113 §8.7): it reset it
+ * with REFUSED_STREAM, or a GOAWAY's last-stream-id is below it (a stream
+ * that never got an id never left us).
+ */
+function unprocessed(stream: Http2Stream, goawayLastStreamId: number | undefined): boolean {
+  if (stream.rstCode === constants.NGHTTP2_REFUSED_STREAM) return true;
+  if (goawayLastStreamId === undefined) return false;
+  return stream.id === undefined || stream.id > goawayLastStreamId;
 }
 
 /** Sessions whose SETTINGS we are waiting for, with who waits (one set of listeners each). */

@@ -14,7 +14,9 @@
  * `SETTINGS_MAX_CONCURRENT_STREAMS`; past that another session is opened.
  * WebSockets opened before a new session's SETTINGS arrive all reserve it;
  * once the SETTINGS are in, those past the server's limit move on
- * (`admit`), so none waits in nghttp2's queue for a slot.
+ * (`admit`), so none waits in nghttp2's queue for a slot. A CONNECT the
+ * server refuses unprocessed anyway (`REFUSED_STREAM`, or above a GOAWAY's
+ * last-stream-id) is retried once on another session (client-http2.ts).
  *
  * Life of a session: when its last WebSocket closes, it is closed
  * `idleTimeout` ms later unless a new WebSocket took it meanwhile. A session
@@ -73,12 +75,17 @@ export class Http2WebSocketAgent {
   /**
    * @internal A session to `origin`, made with `connectOptions`, for one
    * more WebSocket (reserved: call `release` when its attempt fails or its
-   * stream closes).
+   * stream closes), other than `avoid`.
    */
-  acquire(origin: string, connectOptions: Record<string, unknown>): ClientHttp2Session {
+  acquire(
+    origin: string,
+    connectOptions: Record<string, unknown>,
+    avoid?: ClientHttp2Session,
+  ): ClientHttp2Session {
     const key = http2SessionKey(origin, connectOptions);
     const list = this.byKey.get(key) ?? [];
-    let pooled = list.find((p) => this.usable(p));
+    // `avoid`: the session that just refused this WebSocket's stream (a retry goes elsewhere).
+    let pooled = list.find((p) => p.session !== avoid && this.usable(p));
     if (pooled === undefined) {
       pooled = this.open(origin, key, connectOptions, list);
     }

@@ -1,6 +1,26 @@
 /**
  * The transport's batching and fairness constants (see transport.ts for
  * how they are used; docs/websocket.md and performance.md for why).
+ *
+ * Fairness: on a connection with permessage-deflate, one message can
+ * inflate to `maxPayload` bytes (a zip bomb of 64 KiB costs tens of ms of
+ * zlib), and gathering a large message is a long memcpy. Two loops bound
+ * the work per turn:
+ * - The handle works in steps (`receiveStepBytes`, 1 MiB here, handles.ts):
+ *   a compressed frame is inflated only once all of it has arrived, then
+ *   inflated and gathered at most about a step per `getAction`, which
+ *   returns undefined with `receivePending` set in between. `drive` calls it
+ *   again while the turn has used less than `TURN_BUDGET_MS`, and otherwise
+ *   yields (setImmediate) and goes on after the event loop's turn.
+ * - Such connections also feed their reads to the handle in slices and
+ *   yield the same way once a drive has used the budget (checked after each
+ *   slice and each message). The slice adapts to what the data costs: it
+ *   halves (down to `MIN_INFLATE_SLICE`) each time a drive runs over the
+ *   budget and doubles (up to `MAX_INFLATE_SLICE`) each time one finishes
+ *   within it, so ordinary compressed traffic goes in large slices and a
+ *   bomb in small ones.
+ * While yielded, the socket keeps reading until `HELD_WHILE_YIELDED` bytes
+ * wait unfed, then pauses; sends go on meanwhile (`getAction('send')`).
  */
 /** Batches up to this size are joined into one buffer before writing. */
 export const JOIN_BELOW = 64 * 1024;

@@ -12,11 +12,8 @@
  * gives each read its own memory, so those views stay valid after the
  * callback.
  *
- * Writes: frames produced in one turn are gathered and written once when
- * the turn ends (a microtask), or as soon as 32 frames or 16 KiB have
- * gathered: many small messages cost few syscalls, and a peer pipelining
- * with us gets work while we still decode. Small batches are joined into one
- * buffer; large ones go out corked (writev).
+ * Writes: frames produced in one turn are gathered and written as one
+ * batch (transport-write.ts says when and how).
  *
  * Send completions: a send with a context is reported complete only once
  * the socket's write callback ran for the bytes that carry it, so the
@@ -30,121 +27,48 @@
  * read, a ping flood), and resumes on drain. `pause()` stops the flow of
  * messages (ws's `pause`).
  *
- * Fairness: on a connection with permessage-deflate, one message can
- * inflate to `maxPayload` bytes (a zip bomb of 64 KiB costs tens of ms of
- * zlib), and gathering a large message is a long memcpy. Two loops bound
- * the work per turn:
- * - The handle works in steps (`receiveStepBytes`, 1 MiB here, handles.ts):
- *   a compressed frame is inflated only once all of it has arrived, then
- *   inflated and gathered at most about a step per `getAction`, which
- *   returns undefined with `receivePending` set in between. `drive` calls it
- *   again while the turn has used less than `TURN_BUDGET_MS`, and otherwise
- *   yields (setImmediate) and goes on after the event loop's turn.
- * - Such connections also feed their reads to the handle in slices and
- *   yield the same way once a drive has used the budget (checked after each
- *   slice and each message). The slice adapts to what the data costs: it
- *   halves (down to `MIN_INFLATE_SLICE`) each time a drive runs over the
- *   budget and doubles (up to `MAX_INFLATE_SLICE`) each time one finishes
- *   within it, so ordinary compressed traffic goes in large slices and a
- *   bomb in small ones.
- * While yielded, the socket keeps reading until `HELD_WHILE_YIELDED` bytes
- * wait unfed, then pauses; sends go on meanwhile (`getAction('send')`).
+ * Fairness (deflate connections: a bounded amount of work per turn) is
+ * described with its budgets in transport-limits.ts.
  */
 import type { Duplex } from 'node:stream';
 import { performance } from 'node:perf_hooks';
-import type { IndicateReceiveCompleteAction, WebSocketHandle } from '../../websocket/index.js';
+import type { WebSocketHandle } from '../../websocket/index.js';
 import { listenThroughSocket } from './socket-listeners.js';
 import {
   FIRST_SLICE_STEP,
   FLUSH_AT_BYTES,
   FLUSH_AT_FRAMES,
   HELD_WHILE_YIELDED,
-  JOIN_BELOW,
   MAX_SLICE_STEP,
   MIN_INFLATE_SLICE,
   TURN_BUDGET_MS,
 } from './transport-limits.js';
+import {
+  FLAG_END_OF_STREAM,
+  FLAG_DRIVING,
+  FLAG_SCHEDULED,
+  FLAG_ENDED,
+  FLAG_CLOSED,
+  FLAG_GONE,
+  FLAG_PAUSED,
+  FLAG_SLICED,
+  FLAG_YIELDED,
+  FLAG_USER_PAUSED,
+  FLAG_SOCKET_PAUSED,
+  SLICE_SHIFT,
+  SLICE_BITS,
+  FLAG_PIECES,
+  FLAG_INPUT_FED,
+  FLAG_FLOW_CONTROLLED,
+  AS_PIECES,
+  NOT_AS_PIECES,
+  NO_CALLBACKS,
+  NO_CHUNKS,
+} from './transport-flags.js';
+import type { TransportEvents, TransportOptions, WriteCallback } from './transport-events.js';
+import { runWhenWritten, writeBatch } from './transport-write.js';
 
-/** The peer ended its side. */
-const FLAG_END_OF_STREAM = 1;
-/** The action loop is running (re-entrant calls return at once). */
-const FLAG_DRIVING = 2;
-/** A microtask will run the action loop. */
-const FLAG_SCHEDULED = 4;
-/** We ended (or destroyed) the socket. */
-const FLAG_ENDED = 8;
-/** onClose ran: the transport is finished. */
-const FLAG_CLOSED = 16;
-/** The socket closed: nothing may be written any more. */
-const FLAG_GONE = 32;
-/** Reading is paused because the socket holds too much unsent data. */
-const FLAG_PAUSED = 64;
-/** Reads are fed in slices with a time budget (permessage-deflate negotiated). */
-const FLAG_SLICED = 128;
-/** The drive gave the event loop back; the rest of the input waits for setImmediate. */
-const FLAG_YIELDED = 256;
-/** The application paused the connection (`ws.pause()`). */
-const FLAG_USER_PAUSED = 512;
-/** What `socket.pause()`/`resume()` was last told (true: paused). */
-const FLAG_SOCKET_PAUSED = 1024;
-/** Bits 11-13: log2(slice / MIN_INFLATE_SLICE), the deflate connection's current slice size. */
-const SLICE_SHIFT = 11;
-const SLICE_BITS = 7 << SLICE_SHIFT;
-/** Receives are queued with `{ pieces: true }` (`binaryType: 'fragments'`). */
-const FLAG_PIECES = 1 << 14;
-/**
- * This drive fed the handle input: what it writes is output that reading
- * produced (echoes, pongs, close replies), which the read pause bounds.
- */
-const FLAG_INPUT_FED = 1 << 15;
-/**
- * The stream is an HTTP/2 stream (RFC 8441): its peer's writes wait for
- * the WINDOW_UPDATE that only our reading sends, so reading never pauses
- * for our own write backlog (see `boundInputBacklog`).
- */
-const FLAG_FLOW_CONTROLLED = 1 << 16;
-const AS_PIECES = Object.freeze({ pieces: true });
-const NOT_AS_PIECES = Object.freeze({ pieces: false });
-
-// Shared empty lists: most connections never need their own (memory per idle connection).
-// Frozen, so a push site that forgets its `=== NO_…` guard throws instead of
-// putting one connection's frames or reads into every other connection's list.
-const NO_CALLBACKS = Object.freeze([]) as unknown as WriteCallback[];
-const NO_CHUNKS = Object.freeze([]) as unknown as Uint8Array[];
-
-export type WriteCallback = (error?: Error | null) => void;
-
-export interface TransportEvents {
-  /** A receive completed (message, fragment, pong or close). Return false to stop receiving. */
-  onIndication(action: IndicateReceiveCompleteAction): void;
-  /** A send finished; `sent` false when it was cancelled. */
-  onSendComplete(context: unknown, sent: boolean): void;
-  /** The transport is gone (socket closed). */
-  onTransportClosed(hadError: boolean): void;
-  /** A socket error (before close). */
-  onSocketError(error: Error): void;
-  /** Buffered data fell back under the threshold after backpressure. */
-  onDrain(): void;
-  /**
-   * Over an HTTP/2 stream, output that reading produced holds `bytes`
-   * unsent (more than `readPauseAbove`): the connection bounds it
-   * (`maxBackpressure`), since reading goes on.
-   */
-  onInputBacklog(bytes: number): void;
-  /** The action loop ran out of work (events decoded on the side, like pings, may go out). */
-  onIdle(): void;
-}
-
-export interface TransportOptions {
-  /** Stop reading while the socket holds more unsent bytes than this (default 1 MiB). */
-  readonly readPauseAbove?: number;
-  /**
-   * From `close()` (or the peer's close), wait this long for the closing
-   * handshake and the peer's end of the TCP connection, then destroy the
-   * socket (default 30 s).
-   */
-  readonly closeTimeout?: number;
-}
+export type { TransportEvents, TransportOptions, WriteCallback } from './transport-events.js';
 
 export class SocketTransport {
   private outbox: Uint8Array[] = NO_CHUNKS;
@@ -327,13 +251,8 @@ export class SocketTransport {
     if (chunk === undefined) return false;
     this.readContext = undefined;
     this.setFlag(FLAG_INPUT_FED, true);
-    if (!this.flag(FLAG_SLICED)) {
-      this.early.shift();
-      if (this.early.length === 0) this.early = NO_CHUNKS;
-      this.handle.completeAction(context, chunk);
-      return true;
-    }
-    const slice = MIN_INFLATE_SLICE << this.sliceStep;
+    // A deflate connection's reads go in slices (transport-limits.ts).
+    const slice = this.flag(FLAG_SLICED) ? MIN_INFLATE_SLICE << this.sliceStep : Infinity;
     if (chunk.length > slice) {
       // `early` is an own array here (it holds a chunk), never the shared empty one.
       this.early[0] = chunk.subarray(slice);
@@ -472,24 +391,7 @@ export class SocketTransport {
         : (error?: Error | null) => {
             for (const callback of callbacks) callback(error);
           };
-    let ok: boolean;
-    if (outbox.length === 1) {
-      ok = socket.write(outbox[0], done);
-    } else if (this.outboxBytes <= JOIN_BELOW) {
-      const joined = Buffer.allocUnsafe(this.outboxBytes);
-      let at = 0;
-      for (const b of outbox) {
-        joined.set(b, at);
-        at += b.length;
-      }
-      ok = socket.write(joined, done);
-    } else {
-      socket.cork();
-      const last = outbox.length - 1;
-      for (let i = 0; i < last; i++) socket.write(outbox[i]);
-      ok = socket.write(outbox[last], done);
-      socket.uncork();
-    }
+    const ok = writeBatch(socket, outbox, this.outboxBytes, done);
     this.outbox = NO_CHUNKS;
     this.outboxBytes = 0;
     if (!ok && this.flag(FLAG_INPUT_FED) && socket.writableLength > this.readPauseAbove) {
@@ -497,21 +399,7 @@ export class SocketTransport {
     }
   }
 
-  /**
-   * Output that reading produced (echoes, pongs, close replies) is backed
-   * up. Over TCP, reading pauses until drain: not reading bounds it, and the
-   * kernel's buffers on both ends keep two echoing peers moving. A backlog
-   * of the application's own sends never pauses reading: not reading would
-   * not shrink it, and over HTTP/2 two ends that both stopped reading
-   * waited for each other for ever (issue 8, send-flood-stall.test.ts).
-   *
-   * Over an HTTP/2 stream reading never pauses for it: a stream that is
-   * not read withholds the peer's WINDOW_UPDATE, so two endpoints that
-   * both echo a flood stalled with both windows full and each side paused
-   * (issue 8, mutual-echo-flood.test.ts). Reading goes on and the
-   * connection bounds the backlog instead: past `maxBackpressure` it fails
-   * with 1008 rather than grow (`onInputBacklog`).
-   */
+  /** Output that reading produced is backed up: see FLAG_FLOW_CONTROLLED (transport-flags.ts). */
   private boundInputBacklog(bytes: number): void {
     if (this.flag(FLAG_FLOW_CONTROLLED)) {
       this.events.onInputBacklog(bytes);
@@ -526,17 +414,7 @@ export class SocketTransport {
     if (this.pendingCallbacks.length === 0) return;
     const callbacks = this.pendingCallbacks;
     this.pendingCallbacks = NO_CALLBACKS;
-    // Nothing new to write: they run once what is already in the socket is out.
-    if (this.flag(FLAG_GONE)) {
-      const error = new Error('The socket closed before the data was written');
-      for (const callback of callbacks) callback(error);
-    } else if (this.socket.writableLength === 0) {
-      for (const callback of callbacks) callback();
-    } else {
-      this.socket.write(new Uint8Array(0), (error?: Error | null) => {
-        for (const callback of callbacks) callback(error);
-      });
-    }
+    runWhenWritten(this.socket, this.flag(FLAG_GONE), callbacks);
   }
 
   /** @internal */
