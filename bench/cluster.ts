@@ -121,10 +121,15 @@ interface RoundResult {
 
 const maxBytes = 1024 * 1024 * 1024;
 
-async function netrxRound(round: number, acksPerWrite?: number): Promise<RoundResult> {
-  const session = `bench${acksPerWrite ?? ''}x${round}`;
+async function netrxRound(
+  round: number,
+  acksPerWrite?: number,
+  maxMsgs?: number,
+): Promise<RoundResult> {
+  const session = `bench${acksPerWrite ?? ''}${maxMsgs === undefined ? '' : `s${maxMsgs}`}x${round}`;
   const link = await connectNatsCapture({ servers: url, timeoutMs: 5000, acksPerWrite });
-  await link.ensureStream(session, { maxBytes });
+  // A stream of `maxMsgs` messages refuses (discard: new) whenever the reader falls behind.
+  await link.ensureStream(session, maxMsgs === undefined ? { maxBytes } : { maxBytes, maxMsgs });
   const table = new SessionTable({
     registry: new TraceRegistry({ clock: systemClock }),
     clock: systemClock,
@@ -138,7 +143,9 @@ async function netrxRound(round: number, acksPerWrite?: number): Promise<RoundRe
   const cpu0 = threadCpuMs();
   const start = process.hrtime.bigint();
   const workers = startPublishers('netrx', session);
-  while (delivered + lost < generated) {
+  // A loss the reader never hears of would keep it waiting: give up after a minute, and say so.
+  const deadline = Date.now() + 60_000;
+  while (delivered + lost < generated && Date.now() < deadline) {
     const done = await table.receiveData(handle).done;
     if (done.status !== 'data') break;
     delivered += done.meta.events;
@@ -250,6 +257,11 @@ async function captureBench(): Promise<void> {
       );
     }
   }
+  // Loss exactness when the stream refuses: a stream of 16 messages behind 256 in flight.
+  const small = await netrxRound(0, undefined, 16);
+  console.log(
+    `  stream too small (16 messages, discard: new): generated ${small.generated}, delivered ${small.delivered}, lost ${small.lost} (NET_EVENT_LOST from the loss reports): ${small.delivered + small.lost === small.generated ? 'exact' : 'FAIL: delivered + lost != generated'}`,
+  );
   const oFan = median(ours.map((r) => r.fanInPerSecond));
   const tFan = median(theirs.map((r) => r.fanInPerSecond));
   const oPub = median(ours.flatMap((r) => r.perPublisher));
