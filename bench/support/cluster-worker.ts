@@ -4,7 +4,11 @@
  * netrx CapturePublisher fed by a trace provider writing `payloadBytes` of
  * user data per event, or the anchor, the bare `@nats-io/jetstream` client
  * publishing the same number of messages of the same size with the same
- * number in flight. Reports wall time, this thread's CPU time and the publisher's counts.
+ * number in flight (`raw`: one event per message, each awaited: what a
+ * naive user of the client does), or the same client publishing 64 KiB
+ * batches of the same EventRecords, as many events per message as netrx
+ * puts in one, with the same window (`raw-batch`: the fair anchor, so the
+ * ratio is netrx's own overhead). Reports wall time, this thread's CPU time and the publisher's counts.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { SYNTHETIC_PROVIDER_GUID, SyntheticEvent } from '../../src/capture/index.js';
@@ -14,7 +18,7 @@ import { TraceRegistry } from '../../src/trace/index.js';
 import { threadCpuMs } from './thread-cpu.js';
 
 export interface ClusterWorkerData {
-  readonly mode: 'netrx' | 'raw';
+  readonly mode: 'netrx' | 'raw' | 'raw-batch';
   readonly url: string;
   readonly session: string;
   readonly host: string;
@@ -76,27 +80,31 @@ async function raw(): Promise<Omit<ClusterWorkerResult, 'seconds' | 'cpuMs' | 'r
   const nc = await connect({ servers: data.url, noAsyncTraces: true });
   const js = jetstream(nc, { timeout: 5000 });
   const subject = `raw.${data.session}.${data.host}.p`;
-  const message = new Uint8Array(96 + data.payloadBytes); // the EventRecord netrx sends
+  const record = 8 + 96 + data.payloadBytes; // the item netrx sends: header and EventRecord
+  const perMessage = data.mode === 'raw-batch' ? Math.floor(65_536 / record) : 1;
+  // Built once: the anchor publishes bytes, it does not encode events.
+  const message = new Uint8Array(data.mode === 'raw-batch' ? perMessage * record : record - 8);
+  const messages = Math.ceil(data.events / perMessage);
   let next = 0;
   let stored = 0;
   let lost = 0;
   await new Promise<void>((resolve) => {
     let active = 0;
     const pump = () => {
-      while (active < data.inFlight && next < data.events) {
+      while (active < data.inFlight && next < messages) {
         active++;
         const id = `${data.host}.${next++}`;
         js.publish(subject, message, { msgID: id }).then(
           () => {
             stored++;
             active--;
-            if (stored + lost === data.events) resolve();
+            if (stored + lost === messages) resolve();
             else pump();
           },
           () => {
             lost++;
             active--;
-            if (stored + lost === data.events) resolve();
+            if (stored + lost === messages) resolve();
             else pump();
           },
         );
@@ -105,7 +113,7 @@ async function raw(): Promise<Omit<ClusterWorkerResult, 'seconds' | 'cpuMs' | 'r
     pump();
   });
   await nc.drain();
-  return { offered: data.events, stored, lost };
+  return { offered: data.events, stored: stored * perMessage, lost: lost * perMessage };
 }
 
 const cpu0 = threadCpuMs();

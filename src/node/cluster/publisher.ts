@@ -20,7 +20,8 @@
  * so the stream's duplicate window stores it once) or counted lost:
  * `refused` (the stream said no) or `dropped` (the local buffer was full:
  * while NATS is away events wait in a buffer of `maxBuffered` and past it
- * are dropped and counted; never unbounded). The cumulative count rides in
+ * are dropped and counted; never unbounded; and `maxBufferedBytes` bounds
+ * their encoded bytes, since one event can be 64 KiB). The cumulative count rides in
  * loss reports (`netrxloss.<session>.<host>.<instance>` in the session's
  * loss stream, JSON `{ instance, lost, prev, refused, dropped }`, `prev`
  * being the count of the last stored report) published whenever it grew,
@@ -35,11 +36,9 @@ import {
   MAX_NET_EVENT_ITEM_LENGTH,
   NET_EVENT_DATA_HEADER_LENGTH,
   NetEventDataType,
-  filetimeFromUnixMs,
-  guidToBytes,
   writeDataHeader,
-  writeEventRecord,
 } from '../../wire/index.js';
+import { BatchBufferPool, EventRecordWriter } from './batch-writer.js';
 import { CLUSTER_PROVIDER } from './events.js';
 import type { LinkStatus, PublishOutcome, PublishPort } from './ports.js';
 import {
@@ -63,6 +62,11 @@ export interface CapturePublisherOptions {
   readonly instance: string;
   /** Events held, waiting (disconnected, or behind `maxInFlight`) or in flight; past it, dropped. Default 4096. */
   readonly maxBuffered?: number;
+  /**
+   * The encoded bytes (items) of those events; past it, dropped. 64 KiB to
+   * 1 GiB, default 4 MiB (4096 events of 1 KiB; 64 of the largest).
+   */
+  readonly maxBufferedBytes?: number;
   /** Publishes (batches) awaiting their acknowledgement at once. Default 64. */
   readonly maxInFlight?: number;
   /** The largest message: a batch closes before it would pass this. 1 KiB to 64 KiB (the default). */
@@ -75,8 +79,17 @@ export interface CapturePublisherOptions {
 
 export type PublisherNotice =
   | { readonly kind: 'refused'; readonly reason: string; readonly refused: number }
-  | { readonly kind: 'dropped'; readonly dropped: number }
+  | { readonly kind: 'dropped'; readonly reason: DropReason; readonly dropped: number }
   | { readonly kind: 'status'; readonly status: LinkStatus };
+
+/**
+ * Why an event was dropped locally: `events` (`maxBuffered` held), `bytes`
+ * (`maxBufferedBytes` held), `oversize` (larger than an LREC item can be).
+ */
+export type DropReason = 'events' | 'bytes' | 'oversize';
+
+/** Free batch buffers a publisher keeps for reuse (each `maxBatchBytes`). */
+export const POOLED_BATCH_BUFFERS = 8;
 
 export interface CapturePublisherStats {
   /** Events offered by the providers. */
@@ -85,8 +98,12 @@ export interface CapturePublisherStats {
   readonly stored: number;
   readonly refused: number;
   readonly dropped: number;
+  /** `dropped`, by reason. */
+  readonly droppedFor: Readonly<Record<DropReason, number>>;
   /** Offered, neither stored nor lost yet (buffered or in flight). */
   readonly pending: number;
+  /** Their encoded bytes (what `maxBufferedBytes` bounds). */
+  readonly pendingBytes: number;
   /** Messages (batches) stored. */
   readonly messages: number;
   /** The loss the stream holds a report of (the last acknowledged report's count). */
@@ -101,6 +118,10 @@ interface Outgoing {
   readonly msgId: string;
   /** Events in it. */
   readonly count: number;
+  /** The pooled buffer `data` is a view of, given back once the publish is answered. */
+  readonly pooled: Uint8Array | undefined;
+  /** Went unsent once: the client may still hold `data`, so its buffer is never reused. */
+  retried: boolean;
 }
 
 /** The batch being filled for one subject. */
@@ -119,14 +140,15 @@ export class CapturePublisher {
   private readonly session: string;
   private readonly instance: string;
   private readonly maxBuffered: number;
+  private readonly maxBufferedBytes: number;
   private readonly maxInFlight: number;
   private readonly maxBatchBytes: number;
   private readonly retryMs: number;
   private readonly onNotice: ((notice: PublisherNotice) => void) | undefined;
-  private readonly activityId: Uint8Array;
+  private readonly records: EventRecordWriter;
+  private readonly pool: BatchBufferPool;
   private readonly lossSubject: string;
   private readonly subjects = new Map<string, string>();
-  private readonly providerIds = new Map<string, Uint8Array>();
   private subscriptions: TraceSubscription[] = [];
   /** Closed batches waiting to be sent (bounded through `waiting`). */
   private buffer: Outgoing[] = [];
@@ -138,6 +160,8 @@ export class CapturePublisher {
   /** Publishes awaiting their answer, and the events in them. */
   private inFlight = 0;
   private inFlightEvents = 0;
+  /** Encoded bytes of the events held (open, waiting, in flight). */
+  private heldBytes = 0;
   private connected = true;
   private closed = false;
   private retryTimer: Timer | undefined;
@@ -150,6 +174,7 @@ export class CapturePublisher {
     stored: 0,
     refused: 0,
     dropped: 0,
+    droppedFor: { events: 0, bytes: 0, oversize: 0 } satisfies Record<DropReason, number>,
     retries: 0,
     reportedLost: 0,
     messages: 0,
@@ -163,6 +188,14 @@ export class CapturePublisher {
     this.instance = checkInstanceName(options.instance);
     this.lossSubject = lossSubject(this.session, this.host, this.instance);
     this.maxBuffered = positive('maxBuffered', options.maxBuffered ?? 4096);
+    this.maxBufferedBytes = options.maxBufferedBytes ?? 4 * 1024 * 1024;
+    if (
+      !Number.isInteger(this.maxBufferedBytes) ||
+      this.maxBufferedBytes < 65_536 ||
+      this.maxBufferedBytes > 2 ** 30
+    ) {
+      throw new RangeError(`maxBufferedBytes must be an integer from 65536 to 2^30`);
+    }
     this.maxInFlight = positive('maxInFlight', options.maxInFlight ?? 64);
     this.maxBatchBytes = options.maxBatchBytes ?? 65_536;
     if (
@@ -174,7 +207,8 @@ export class CapturePublisher {
     }
     this.retryMs = positive('retryMs', options.retryMs ?? 250);
     this.onNotice = options.onNotice;
-    this.activityId = hostActivityId(this.host);
+    this.records = new EventRecordWriter(hostActivityId(this.host));
+    this.pool = new BatchBufferPool(this.maxBatchBytes, POOLED_BATCH_BUFFERS);
     const listener = (event: TraceEvent) => this.offer(event);
     for (const provider of options.providers) {
       this.subscriptions.push(
@@ -195,7 +229,9 @@ export class CapturePublisher {
       stored: c.stored,
       refused: c.refused,
       dropped: c.dropped,
+      droppedFor: { ...c.droppedFor },
       pending: this.waiting + this.inFlightEvents,
+      pendingBytes: this.heldBytes,
       messages: c.messages,
       reportedLost: c.reportedLost,
       retries: c.retries,
@@ -246,28 +282,11 @@ export class CapturePublisher {
   private offer(event: TraceEvent): void {
     // Our own notices (a session of `*`) would loop: a drop traced, offered, dropped, ...
     if (event.provider.guid === CLUSTER_PROVIDER.guid) return;
-    const d = event.descriptor;
-    const length = 96 + event.payload.length;
+    const length = EventRecordWriter.recordLength(event);
     const batch = this.reserve(event.provider.name, length);
     if (batch === undefined) return;
     // The one copy: the payload is only valid during this call.
-    writeEventRecord(
-      batch.bytes,
-      batch.view,
-      batch.at + NET_EVENT_DATA_HEADER_LENGTH,
-      {
-        providerId: this.providerId(event.provider.guid),
-        id: d.id,
-        version: d.version,
-        level: d.level,
-        opcode: d.opcode,
-        task: d.task,
-        keyword: d.keywords,
-        timeStamp: filetimeFromUnixMs(event.timestamp),
-        activityId: this.activityId,
-      },
-      event.payload,
-    );
+    this.records.write(batch.bytes, batch.view, batch.at + NET_EVENT_DATA_HEADER_LENGTH, event);
     this.written(batch, length);
   }
 
@@ -279,13 +298,19 @@ export class CapturePublisher {
   private reserve(provider: string, recordLength: number): OpenBatch | undefined {
     this.counters.offered++;
     const itemLength = NET_EVENT_DATA_HEADER_LENGTH + recordLength;
-    // The bound covers every event held, waiting or in flight.
-    if (
-      this.waiting + this.inFlightEvents >= this.maxBuffered ||
+    // The bounds cover every event held, waiting or in flight.
+    const reason: DropReason | undefined =
       itemLength > MAX_NET_EVENT_ITEM_LENGTH
-    ) {
+        ? 'oversize'
+        : this.waiting + this.inFlightEvents >= this.maxBuffered
+          ? 'events'
+          : this.heldBytes + itemLength > this.maxBufferedBytes
+            ? 'bytes'
+            : undefined;
+    if (reason !== undefined) {
       this.counters.dropped++;
-      this.onNotice?.({ kind: 'dropped', dropped: this.counters.dropped });
+      this.counters.droppedFor[reason]++;
+      this.onNotice?.({ kind: 'dropped', reason, dropped: this.counters.dropped });
       return undefined;
     }
     const subject = this.subjectFor(provider);
@@ -295,7 +320,8 @@ export class CapturePublisher {
       batch = undefined;
     }
     if (batch === undefined) {
-      const bytes = new Uint8Array(Math.max(this.maxBatchBytes, itemLength));
+      // Only a small maxBatchBytes can be shorter than one item: that batch is its own size.
+      const bytes = itemLength > this.pool.size ? new Uint8Array(itemLength) : this.pool.take();
       batch = { subject, bytes, view: new DataView(bytes.buffer), at: 0, count: 0 };
       this.open.set(subject, batch);
     }
@@ -308,6 +334,7 @@ export class CapturePublisher {
     batch.at += itemLength;
     batch.count++;
     this.waiting++;
+    this.heldBytes += itemLength;
     if (!this.flushScheduled) {
       this.flushScheduled = true;
       queueMicrotask(() => {
@@ -321,15 +348,16 @@ export class CapturePublisher {
   private closeBatch(batch: OpenBatch): void {
     this.open.delete(batch.subject);
     // A small batch is copied out so that it does not hold its whole buffer while in flight.
-    const data =
-      batch.at * 4 < batch.bytes.length
-        ? batch.bytes.slice(0, batch.at)
-        : batch.bytes.subarray(0, batch.at);
+    const small = batch.at * 4 < batch.bytes.length;
+    const data = small ? batch.bytes.slice(0, batch.at) : batch.bytes.subarray(0, batch.at);
+    if (small) this.pool.give(batch.bytes);
     this.buffer.push({
       subject: batch.subject,
       data,
       msgId: `${this.host}.${this.instance}.${this.nextSeq++}`,
       count: batch.count,
+      pooled: small ? undefined : batch.bytes,
+      retried: false,
     });
   }
 
@@ -338,7 +366,7 @@ export class CapturePublisher {
     this.maybeReport();
     // Nagle: open batches go out only when the window has room, else they keep filling.
     if (this.inFlight + this.buffer.length < this.maxInFlight) {
-      for (const batch of [...this.open.values()]) this.closeBatch(batch);
+      for (const batch of this.open.values()) this.closeBatch(batch);
     }
     while (this.inFlight < this.maxInFlight && this.buffer.length > 0) {
       const message = this.buffer.shift() as Outgoing;
@@ -350,10 +378,17 @@ export class CapturePublisher {
     this.inFlight++;
     this.inFlightEvents += message.count;
     this.waiting -= message.count;
+    // The port never rejects; a rejection anyway is treated as unsent.
     void this.port.publish(message.subject, message.data, message.msgId).then(
       (outcome) => this.settle(message, outcome),
       (error: unknown) => this.settle(message, { kind: 'unsent', reason: String(error) }),
     );
+  }
+
+  /** The message's events are stored or lost: its bytes are no longer held. */
+  private release(message: Outgoing): void {
+    this.heldBytes -= message.data.length;
+    if (message.pooled !== undefined && !message.retried) this.pool.give(message.pooled);
   }
 
   private settle(message: Outgoing, outcome: PublishOutcome): void {
@@ -363,9 +398,11 @@ export class CapturePublisher {
       case 'stored':
         this.counters.stored += message.count;
         this.counters.messages++;
+        this.release(message);
         break;
       case 'refused':
         this.counters.refused += message.count;
+        this.release(message);
         this.onNotice?.({
           kind: 'refused',
           reason: outcome.reason,
@@ -375,6 +412,7 @@ export class CapturePublisher {
       case 'unsent':
         // Back to the front, same message ID: the stream stores it at most once.
         this.counters.retries++;
+        message.retried = true;
         this.waiting += message.count;
         this.buffer.unshift(message);
         this.scheduleRetry();
@@ -429,15 +467,6 @@ export class CapturePublisher {
       this.subjects.set(provider, subject);
     }
     return subject;
-  }
-
-  private providerId(guid: string): Uint8Array {
-    let bytes = this.providerIds.get(guid);
-    if (bytes === undefined) {
-      bytes = guidToBytes(guid);
-      this.providerIds.set(guid, bytes);
-    }
-    return bytes;
   }
 }
 
