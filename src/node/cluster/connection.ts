@@ -211,6 +211,8 @@ export async function connectNats(settings: NatsConnectionSettings): Promise<Sha
   const adopt = (nc: NatsConnection) => {
     entry.client = nc;
     server = nc.getServer();
+    // A server that was only away leaves no error behind once it answers.
+    if (errorCount === 0) lastError = '';
     void (async () => {
       for await (const status of nc.status()) {
         switch (status.type) {
