@@ -35,9 +35,12 @@ function fakeLink(js: FakeJetStream, ensured: string[]): NatsCaptureLink {
     consumerErrors: 0,
     publish: (subject, data, msgId) => js.publish(subject, data, msgId),
     consume: (spec, onMessage) => js.consume(spec, onMessage),
-    ensureStream: async (session) => void ensured.push(session),
+    ensureStream: (session) => {
+      ensured.push(session);
+      return Promise.resolve();
+    },
     onStatus: () => undefined,
-    close: async () => undefined,
+    close: () => Promise.resolve(),
   };
 }
 
@@ -54,10 +57,11 @@ describe('captureLinkWhenConnected (NATS down at boot)', () => {
       connection,
       clock,
       retryMs: 500,
-      open: async () => {
+      open: () => {
         opens++;
-        if (opens === 1) throw new Error('JetStream not ready');
-        return fakeLink(js, ensured);
+        return opens === 1
+          ? Promise.reject(new Error('JetStream not ready'))
+          : Promise.resolve(fakeLink(js, ensured));
       },
     });
     const heard: LinkStatus[] = [];
@@ -97,7 +101,7 @@ describe('captureLinkWhenConnected (NATS down at boot)', () => {
     const stopped = attachWhenConnected({
       connection,
       clock,
-      open: async () => ++opened,
+      open: () => Promise.resolve(++opened),
       attached: (value) => handed.push(value),
     });
     stopped.stop();
