@@ -19,9 +19,9 @@ import {
   checkClusterSessionName,
   checkHostName,
   checkHostPattern,
-  connectNatsCapture,
+  connectNatsCaptureWhenReady,
   traceNotices,
-  type NatsCaptureLink,
+  type DeferredCaptureLink,
 } from '../../node/cluster/index.js';
 import { systemClock } from '../../node/runtime/index.js';
 import { TraceRegistry } from '../../trace/index.js';
@@ -87,9 +87,10 @@ export const capturePublishCommand: CliCommand = {
 
     const clock = systemClock;
     const registry = new TraceRegistry({ clock });
-    let link: NatsCaptureLink;
+    let link: DeferredCaptureLink;
     try {
-      link = await connectNatsCapture(connection);
+      // NATS away at the start: it waits, buffering within its bound and counting loss (review F10).
+      link = await connectNatsCaptureWhenReady(connection, clock);
       await link.ensureStream(session, {
         maxBytes,
         ...(maxMsgs === undefined ? {} : { maxMsgs }),
@@ -121,7 +122,7 @@ export const capturePublishCommand: CliCommand = {
             ...(count === undefined ? {} : { count }),
           });
     io.out(
-      `publishing session ${session} as host ${host} to ${urls.join(',')} (nats-server ${link.serverVersion})`,
+      `publishing session ${session} as host ${host} to ${urls.join(',')} (${link.attached ? `nats-server ${link.serverVersion}` : 'NATS not answering yet: buffering, then counting loss'})`,
     );
     io.out('ready');
     await io.untilStopped();
@@ -153,7 +154,8 @@ export async function natsSessionSource(
 ): Promise<{ source: SessionSource; close(): Promise<void> }> {
   checked('--session', checkClusterSessionName, session);
   const pattern = checked('--hosts', checkHostPattern, hosts ?? '*');
-  const link = await connectNatsCapture(connection);
+  // NATS away at the start: the session serves nothing until it answers (review F10).
+  const link = await connectNatsCaptureWhenReady(connection, systemClock);
   await link.ensureStream(session, {
     maxBytes: DEFAULT_SESSION_LIMITS.maxBuffers * DEFAULT_SESSION_LIMITS.bufferBytes,
     replicas,

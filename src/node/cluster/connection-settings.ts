@@ -39,6 +39,15 @@ export interface NatsConnectionSettings {
   readonly noRandomize?: boolean;
   /** What errors are named after (`cluster.nats`, `--nats`). Default `NATS`. */
   readonly errorPrefix?: string;
+  /**
+   * A first connect that fails for want of a server (refused, unreachable,
+   * timed out, a name that does not resolve yet) returns a connection in
+   * `reconnecting` that keeps trying every `reconnectTimeWaitMs`, instead
+   * of failing (review F10: a host booting during a NATS outage). A refusal
+   * that retrying cannot mend (credentials, TLS, the protocol) still fails.
+   * Default false.
+   */
+  readonly startDisconnected?: boolean;
 }
 
 export type NatsConnectionState = 'connected' | 'reconnecting' | 'closed';
@@ -56,6 +65,10 @@ export interface NatsConnectionStatus {
   readonly errors: number;
   /** The last such error's message ('' for none); the client's text never carries a secret. */
   readonly lastError: string;
+  /** Connected at least once (false: booted during an outage and still waiting, `startDisconnected`). */
+  readonly everConnected: boolean;
+  /** When the state last changed (ms since the epoch). */
+  readonly sinceMs: number;
 }
 
 /**

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { nkeys } from '@nats-io/transport-node';
 import { afterAll, describe, expect, it } from 'vitest';
-import { natsConnectOptions, natsServerShown } from './connection.js';
+import { firstConnectRetryable, natsConnectOptions, natsServerShown } from './connection.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'cluster-nats-connection-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -71,5 +71,32 @@ describe('natsConnectOptions', () => {
   it('shows a URL without its credentials', () => {
     expect(natsServerShown('nats://alice:pw@h:1')).toBe('nats://***@h:1');
     expect(natsServerShown('h:1')).toBe('h:1');
+  });
+});
+
+describe('firstConnectRetryable (review F10: which first-connect failures wait)', () => {
+  const withCause = (name: string, code: string) =>
+    Object.assign(new Error('connection refused'), {
+      name,
+      cause: Object.assign(new Error(`connect ${code}`), { code }),
+    });
+  it('waits for a server that is away, unreachable, slow or not resolvable yet', () => {
+    for (const code of ['ECONNREFUSED', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND', 'EAI_AGAIN']) {
+      expect(firstConnectRetryable(withCause('ConnectionError', code))).toBe(true);
+    }
+    expect(
+      firstConnectRetryable(Object.assign(new Error('timeout'), { name: 'TimeoutError' })),
+    ).toBe(true);
+  });
+  it('fails the start when a server answered and refused (credentials, TLS, the protocol)', () => {
+    expect(
+      firstConnectRetryable(
+        Object.assign(new Error('Authorization Violation'), { name: 'AuthorizationError' }),
+      ),
+    ).toBe(false);
+    expect(
+      firstConnectRetryable(withCause('ConnectionError', 'ERR_TLS_CERT_ALTNAME_INVALID')),
+    ).toBe(false);
+    expect(firstConnectRetryable('not an error')).toBe(false);
   });
 });

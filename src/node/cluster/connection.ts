@@ -21,14 +21,49 @@ import type {
 
 export type * from './connection-settings.js';
 
-/** The client of each connection `connectNats` made. */
-const clients = new WeakMap<SharedNatsConnection, NatsConnection>();
+/** The client of each connection `connectNats` made (none yet: booted during an outage), and who waits for it. */
+const clients = new WeakMap<
+  SharedNatsConnection,
+  { client: NatsConnection | undefined; readonly waiting: Set<(nc: NatsConnection) => void> }
+>();
 
-/** The NATS client inside `connection` (one `connectNats` made). */
+/** The NATS client inside `connection` (one `connectNats` made). Throws while it has never connected. */
 export function natsClientOf(connection: SharedNatsConnection): NatsConnection {
-  const nc = clients.get(connection);
-  if (nc === undefined) throw new TypeError('not a connection connectNats made');
+  const nc = natsClientIfConnected(connection);
+  if (nc === undefined) {
+    throw new NetrxError(
+      'ERR_NATS_NOT_CONNECTED',
+      'the NATS connection has not reached a server yet (started during an outage)',
+    );
+  }
   return nc;
+}
+
+/** The client inside `connection`, or undefined while it has never connected. */
+export function natsClientIfConnected(
+  connection: SharedNatsConnection,
+): NatsConnection | undefined {
+  const entry = clients.get(connection);
+  if (entry === undefined) throw new TypeError('not a connection connectNats made');
+  return entry.client;
+}
+
+/**
+ * Calls `listener` with the client once `connection` has one: at once when
+ * it has, else when the first server answers. Returns its removal.
+ */
+export function whenNatsClient(
+  connection: SharedNatsConnection,
+  listener: (nc: NatsConnection) => void,
+): () => void {
+  const entry = clients.get(connection);
+  if (entry === undefined) throw new TypeError('not a connection connectNats made');
+  if (entry.client !== undefined) {
+    listener(entry.client);
+    return () => undefined;
+  }
+  entry.waiting.add(listener);
+  return () => entry.waiting.delete(listener);
 }
 
 /** The client's options for `settings`: files read, authenticator built. */
@@ -117,80 +152,132 @@ export function natsServerShown(url: string): string {
 }
 
 /**
- * Connects (the first connect must succeed: a wrong password, a TLS
- * failure or no server fails it, with ERR_NATS_CONNECT naming the setting
- * and the servers), then follows the connection's status.
+ * Connects, then follows the connection's status. A first connect that
+ * fails fails with ERR_NATS_CONNECT naming the setting and the servers,
+ * unless `startDisconnected` and the failure is one retrying can mend
+ * (`firstConnectRetryable`): then the connection starts `reconnecting`
+ * and tries again every `reconnectTimeWaitMs` until a server answers or
+ * it is closed.
  */
 export async function connectNats(settings: NatsConnectionSettings): Promise<SharedNatsConnection> {
   const options = await natsConnectOptions(settings);
   const { connect } = await import('@nats-io/transport-node');
   const prefix = settings.errorPrefix ?? 'NATS';
-  const shownServers = (options.servers as string[]).map(natsServerShown).join(', ');
-  let nc: NatsConnection;
+  const servers = options.servers as string[];
+  const shownServers = servers.map(natsServerShown).join(', ');
+  let first: NatsConnection | undefined;
+  let firstError: unknown;
   try {
-    nc = await connect(options);
+    first = await connect(options);
   } catch (error) {
-    throw new NetrxError(
-      'ERR_NATS_CONNECT',
-      `${prefix}: cannot connect to ${shownServers}: ${describeConnectError(error)}`,
-      { cause: error },
-    );
+    if (settings.startDisconnected !== true || !firstConnectRetryable(error)) {
+      throw new NetrxError(
+        'ERR_NATS_CONNECT',
+        `${prefix}: cannot connect to ${shownServers}: ${describeConnectError(error)}`,
+        { cause: error },
+      );
+    }
+    firstError = error;
   }
   const auth = settings.auth?.kind ?? 'none';
   const tls = options.tls !== undefined;
-  let state: NatsConnectionState = 'connected';
-  let server = nc.getServer();
+  const entry = {
+    client: undefined as NatsConnection | undefined,
+    waiting: new Set<(nc: NatsConnection) => void>(),
+  };
+  let state: NatsConnectionState = first === undefined ? 'reconnecting' : 'connected';
+  let sinceMs = Date.now();
+  let server = first?.getServer() ?? servers[0] ?? '';
   let disconnects = 0;
   let reconnects = 0;
   let errorCount = 0;
-  let lastError = '';
+  let lastError = firstError === undefined ? '' : natsServerShown(describeConnectError(firstError));
+  let closing = false;
+  let retryTimer: NodeJS.Timeout | undefined;
   const stateListeners = new Set<(state: NatsConnectionState) => void>();
   const errorListeners = new Set<(message: string) => void>();
   const set = (next: NatsConnectionState) => {
     if (next === state) return;
     state = next;
+    sinceMs = Date.now();
     for (const listener of [...stateListeners]) listener(next);
   };
-  void (async () => {
-    for await (const status of nc.status()) {
-      switch (status.type) {
-        case 'disconnect':
-          disconnects++;
-          server = status.server;
-          set('reconnecting');
-          break;
-        case 'reconnect':
-          reconnects++;
-          server = status.server;
-          set('connected');
-          break;
-        case 'error': {
-          errorCount++;
-          lastError = natsServerShown(status.error.message);
-          for (const listener of [...errorListeners]) listener(lastError);
-          break;
+  const reportError = (message: string) => {
+    errorCount++;
+    lastError = natsServerShown(message);
+    for (const listener of [...errorListeners]) listener(lastError);
+  };
+  /** Takes `nc` as the connection's client and follows its status from now on. */
+  const adopt = (nc: NatsConnection) => {
+    entry.client = nc;
+    server = nc.getServer();
+    // A server that was only away leaves no error behind once it answers.
+    if (errorCount === 0) lastError = '';
+    void (async () => {
+      for await (const status of nc.status()) {
+        switch (status.type) {
+          case 'disconnect':
+            disconnects++;
+            server = status.server;
+            set('reconnecting');
+            break;
+          case 'reconnect':
+            reconnects++;
+            server = status.server;
+            set('connected');
+            break;
+          case 'error':
+            reportError(status.error.message);
+            break;
+          case 'close':
+            set('closed');
+            break;
+          default:
+            // Pings, cluster updates, lame-duck notices…: not a change of state.
+            break;
         }
-        case 'close':
-          set('closed');
-          break;
-        default:
-          // Pings, cluster updates, lame-duck notices…: not a change of state.
-          break;
       }
-    }
-  })();
-  void nc.closed().then(() => set('closed'));
+    })();
+    void nc.closed().then(() => set('closed'));
+    set('connected');
+    const waiting = [...entry.waiting];
+    entry.waiting.clear();
+    for (const listener of waiting) listener(nc);
+  };
+  /** Booted during an outage: one more first connect, `reconnectTimeWaitMs` from now. */
+  const retryFirstConnect = () => {
+    retryTimer = setTimeout(() => {
+      retryTimer = undefined;
+      connect(options).then(
+        (nc) => {
+          if (closing) void nc.close();
+          else adopt(nc);
+        },
+        (error: unknown) => {
+          if (closing) return;
+          const message = describeConnectError(error);
+          // A server that answers and refuses (credentials, TLS) is an error to count and
+          // report, as once connected; one that is still away only updates lastError.
+          if (firstConnectRetryable(error)) lastError = natsServerShown(message);
+          else reportError(message);
+          retryFirstConnect();
+        },
+      );
+    }, options.reconnectTimeWait ?? 250);
+  };
   const shared: SharedNatsConnection = {
     status: () => ({
       state,
       server: natsServerShown(server),
-      serverVersion: nc.info?.version ?? 'unknown',
+      serverVersion: entry.client?.info?.version ?? 'unknown',
       auth,
       tls,
       disconnects,
       reconnects,
       errors: errorCount,
       lastError,
+      everConnected: entry.client !== undefined,
+      sinceMs,
     }),
     onState(listener) {
       stateListeners.add(listener);
@@ -201,11 +288,57 @@ export async function connectNats(settings: NatsConnectionSettings): Promise<Sha
       return () => errorListeners.delete(listener);
     },
     async close() {
+      closing = true;
+      if (retryTimer !== undefined) clearTimeout(retryTimer);
+      retryTimer = undefined;
+      entry.waiting.clear();
+      const nc = entry.client;
+      if (nc === undefined) {
+        set('closed');
+        return;
+      }
       await nc.drain().catch(() => nc.close());
     },
   };
-  clients.set(shared, nc);
+  clients.set(shared, entry);
+  if (first === undefined) retryFirstConnect();
+  else adopt(first);
   return shared;
+}
+
+/** Socket errors that say "no server there yet", which a later attempt can cure. */
+const SERVER_AWAY = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EHOSTDOWN',
+  'ENETDOWN',
+  'EPIPE',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+]);
+
+/**
+ * Whether a first connect's failure is one that retrying can mend (the
+ * server is away, unreachable or slow, its name does not resolve yet) as
+ * opposed to a refusal by a server that answered (credentials, TLS, the
+ * protocol), which fails the start: waiting would not fix a wrong
+ * password, and a host that seems up but can never join is worse than one
+ * that says why it did not start.
+ */
+export function firstConnectRetryable(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  if (error.name === 'TimeoutError') return true;
+  for (let cause: unknown = error; cause instanceof Error;) {
+    const code = (cause as NodeJS.ErrnoException).code;
+    if (typeof code === 'string' && SERVER_AWAY.has(code)) return true;
+    const next: unknown = (cause as { cause?: unknown }).cause;
+    if (next === cause) break;
+    cause = next;
+  }
+  return false;
 }
 
 /** The first connect's failure in a line: the client's own words (never a credential). */

@@ -31,6 +31,12 @@ export type {
   NatsTlsFiles,
 } from './connection-settings.js';
 export {
+  captureLinkWhenConnected,
+  connectNatsCaptureWhenReady,
+  type DeferredCaptureLink,
+  type DeferredCaptureLinkOptions,
+} from './deferred-capture-link.js';
+export {
   connectNatsCapture,
   type CaptureStreamLimits,
   type NatsCaptureLink,

@@ -10,8 +10,18 @@
  * session named like a cluster would otherwise capture, and acknowledge, the
  * requests. The NATS client loads only when `connectRadiusClusterLink` is
  * called.
+ *
+ * Over a connection that has not reached a server yet (booted during an
+ * outage, review F10), the link answers at once: a forward is `failed`
+ * (the NAS retries, the conversation fails cleanly), the bucket answers
+ * `failed` (new conversations stay local), and the subject is served and
+ * the bucket opened once NATS answers (attach.ts), without a restart.
  */
-import { connectNats, natsClientOf } from './connection.js';
+import type { NatsConnection } from '@nats-io/transport-node';
+import type { Clock } from '../../runtime/index.js';
+import { systemClock } from '../runtime/clock.js';
+import { attachWhenConnected, type Attachment } from './attach.js';
+import { connectNats, natsClientIfConnected, natsClientOf } from './connection.js';
 import type { NatsConnectionSettings, SharedNatsConnection } from './connection-settings.js';
 import type { ConversationBucketOptions } from './radius-kv-options.js';
 import { openConversationBucket } from './radius-kv.js';
@@ -19,6 +29,9 @@ import {
   checkClusterToken,
   type ConversationKv,
   type ClusterRequestOutcome,
+  type ForwardedRequestHandler,
+  type KvRead,
+  type KvWrite,
   type RadiusClusterLink,
 } from '../../radius/index.js';
 
@@ -34,6 +47,10 @@ export function radiusClusterSubject(clusterId: string, serverId: string): strin
 
 export interface NatsRadiusClusterLink extends RadiusClusterLink {
   readonly serverVersion: string;
+  /** False while the connection has not reached a server yet: forwards fail, the bucket answers `failed`. */
+  readonly attached: boolean;
+  /** Why the last attempt to attach failed ('' for none), e.g. the bucket could not be created. */
+  readonly attachError: string;
   /** Opens (creating if needed) the cluster's bucket of sealed conversation state (radius-kv.ts). */
   conversationBucket(
     options: Omit<ConversationBucketOptions, 'clusterId'>,
@@ -46,7 +63,11 @@ export async function connectRadiusClusterLink(
   options: NatsRadiusClusterOptions,
 ): Promise<NatsRadiusClusterLink> {
   checkClusterToken('cluster id', options.clusterId);
-  const connection = await connectNats({ name: 'netrx-radius', ...options });
+  const connection = await connectNats({
+    name: 'netrx-radius',
+    startDisconnected: true,
+    ...options,
+  });
   try {
     return await radiusClusterLinkOver(connection, options.clusterId, { ownsConnection: true });
   } catch (error) {
@@ -63,16 +84,73 @@ export async function connectRadiusClusterLink(
 export async function radiusClusterLinkOver(
   connection: SharedNatsConnection,
   clusterId: string,
-  options: { readonly ownsConnection?: boolean } = {},
+  options: {
+    readonly ownsConnection?: boolean;
+    /** Times the retries of a failed attach. Default the system clock. */
+    readonly clock?: Clock;
+    readonly attachRetryMs?: number;
+  } = {},
 ): Promise<NatsRadiusClusterLink> {
   checkClusterToken('cluster id', clusterId);
   const { errors } = await import('@nats-io/transport-node');
-  const nc = natsClientOf(connection);
-  const subscriptions = new Set<{ unsubscribe(): void }>();
+  let nc = natsClientIfConnected(connection);
+  /** Subjects served, each subscribed once there is a client. */
+  const served = new Set<ServedSubject>();
+  /** Buckets asked for before there was a client, each opened on attach. */
+  const waitingBuckets: DeferredBucket[] = [];
+  const subscribe = (client: NatsConnection, entry: ServedSubject) => {
+    entry.subscription = client.subscribe(radiusClusterSubject(clusterId, entry.serverId), {
+      callback: (error, msg) => {
+        if (error !== null) return;
+        let answered = false;
+        entry.handler(plain(msg.data), (answer) => {
+          if (answered) return;
+          answered = true;
+          msg.respond(answer);
+        });
+      },
+    });
+  };
+  const attachment: Attachment | undefined =
+    nc !== undefined
+      ? undefined
+      : attachWhenConnected({
+          connection,
+          clock: options.clock ?? systemClock,
+          ...(options.attachRetryMs === undefined ? {} : { retryMs: options.attachRetryMs }),
+          open: async () => {
+            const client = natsClientOf(connection);
+            for (const bucket of waitingBuckets) {
+              bucket.real ??= await openConversationBucket(client, {
+                ...bucket.options,
+                clusterId,
+              });
+            }
+            return client;
+          },
+          attached: (client) => {
+            nc = client;
+            for (const entry of served) subscribe(client, entry);
+          },
+        });
   return {
-    serverVersion: nc.info?.version ?? 'unknown',
-    conversationBucket: (bucket) => openConversationBucket(nc, { ...bucket, clusterId }),
+    get serverVersion() {
+      return nc?.info?.version ?? 'unknown';
+    },
+    get attached() {
+      return nc !== undefined;
+    },
+    get attachError() {
+      return attachment?.lastError ?? '';
+    },
+    async conversationBucket(bucket) {
+      if (nc !== undefined) return openConversationBucket(nc, { ...bucket, clusterId });
+      const deferred = new DeferredBucket(bucket);
+      waitingBuckets.push(deferred);
+      return deferred;
+    },
     async request(owner, message, timeoutMs): Promise<ClusterRequestOutcome> {
+      if (nc === undefined) return { kind: 'failed', reason: NOT_YET };
       try {
         const reply = await nc.request(radiusClusterSubject(clusterId, owner), message, {
           timeout: timeoutMs,
@@ -91,31 +169,57 @@ export async function radiusClusterLinkOver(
       }
     },
     serve(serverId, handler) {
-      const subscription = nc.subscribe(radiusClusterSubject(clusterId, serverId), {
-        callback: (error, msg) => {
-          if (error !== null) return;
-          let answered = false;
-          handler(plain(msg.data), (answer) => {
-            if (answered) return;
-            answered = true;
-            msg.respond(answer);
-          });
-        },
-      });
-      subscriptions.add(subscription);
+      const entry: ServedSubject = { serverId, handler };
+      served.add(entry);
+      if (nc !== undefined) subscribe(nc, entry);
       return {
         stop: () => {
-          subscriptions.delete(subscription);
-          subscription.unsubscribe();
+          served.delete(entry);
+          entry.subscription?.unsubscribe();
         },
       };
     },
     async close() {
-      for (const subscription of [...subscriptions]) subscription.unsubscribe();
-      subscriptions.clear();
+      attachment?.stop();
+      for (const entry of [...served]) entry.subscription?.unsubscribe();
+      served.clear();
       if (options.ownsConnection === true) await connection.close();
     },
   };
+}
+
+/** A server id this link serves, subscribed once there is a client. */
+interface ServedSubject {
+  readonly serverId: string;
+  readonly handler: ForwardedRequestHandler;
+  subscription?: { unsubscribe(): void };
+}
+
+const NOT_YET = 'NATS not connected yet (started during an outage)';
+
+/**
+ * The bucket of a link that has no client yet: every call answers
+ * `failed`, which the RADIUS core takes as "NATS away" (a new
+ * conversation stays local), until attach opens the real one.
+ */
+class DeferredBucket implements ConversationKv {
+  real: ConversationKv | undefined;
+  constructor(readonly options: Omit<ConversationBucketOptions, 'clusterId'>) {}
+  get(key: string): Promise<KvRead> {
+    return this.real?.get(key) ?? Promise.resolve({ kind: 'failed', reason: NOT_YET });
+  }
+  create(key: string, value: Uint8Array): Promise<KvWrite> {
+    return this.real?.create(key, value) ?? Promise.resolve({ kind: 'failed', reason: NOT_YET });
+  }
+  update(key: string, value: Uint8Array, revision: number): Promise<KvWrite> {
+    return (
+      this.real?.update(key, value, revision) ??
+      Promise.resolve({ kind: 'failed', reason: NOT_YET })
+    );
+  }
+  delete(key: string, revision: number): Promise<KvWrite> {
+    return this.real?.delete(key, revision) ?? Promise.resolve({ kind: 'failed', reason: NOT_YET });
+  }
 }
 
 /**

@@ -20,6 +20,8 @@ export interface CaptureNats {
   /** The sessions to serve from streams, by name. */
   readonly sources: ReadonlyMap<string, SessionSource>;
   status(): Record<string, unknown>;
+  /** Why it is not attached to NATS yet (booted during an outage), or undefined once it is. */
+  attachError(): string | undefined;
   /** `/metrics`: consumer errors, each publisher and each stream read (the connection is the nats service's). */
   metrics(): MetricFamily[];
   close(): Promise<void>;
@@ -39,7 +41,16 @@ export async function startCaptureNats(
   const nats = config.nats;
   // Loaded only here: the JetStream client is for hosts that publish or serve.
   const { natsCaptureLinkOver } = await import('../cluster/nats.js');
-  const link = await natsCaptureLinkOver(connection);
+  // Booted during an outage (review F10): a stand-in that attaches once NATS
+  // answers. Connected now, the real link, so a stream NATS refuses fails the start.
+  const deferred = connection.status().everConnected
+    ? undefined
+    : (await import('../cluster/deferred-capture-link.js')).captureLinkWhenConnected({
+        connection,
+        clock,
+        open: () => natsCaptureLinkOver(connection),
+      });
+  const link = deferred ?? (await natsCaptureLinkOver(connection));
   const publishers: CapturePublisher[] = [];
   const sources = new Map<string, StreamSessionSource>();
   try {
@@ -89,8 +100,16 @@ export async function startCaptureNats(
   }
   return {
     sources,
+    attachError: () =>
+      deferred === undefined || deferred.attached
+        ? undefined
+        : `capture.nats waits for NATS${deferred.attachError === '' ? '' : `: ${deferred.attachError}`}`,
     status: () => ({
       enabled: true,
+      attached: deferred?.attached ?? true,
+      ...(deferred === undefined || deferred.attachError === ''
+        ? {}
+        : { attachError: deferred.attachError }),
       serverVersion: link.serverVersion,
       host: nats.host,
       publish: publishers.map((p, i) => ({ session: nats.publish[i], ...p.stats() })),

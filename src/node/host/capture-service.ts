@@ -394,6 +394,8 @@ export function captureService(
       nats: nats?.status() ?? { enabled: false },
       flushed,
     }),
+    // Booted during a NATS outage: serving local sessions, not yet publishing or reading streams.
+    degraded: () => nats?.attachError(),
     metrics: (): MetricFamily[] => {
       const each = (pick: (s: ReturnType<EventSession['stats']>) => number) =>
         sessions().map((s) => ({ labels: { session: s.name }, value: pick(s.stats()) }));

@@ -6,12 +6,18 @@
  * `/health` entry is the connection: connected or reconnecting, the server
  * in use (never credentials), the kind of credentials and whether TLS is
  * on, disconnects, reconnects and the client's errors; `/metrics` has the
- * same counts. A first connect that fails fails the start (naming
- * `cluster.nats`); afterwards the client reconnects forever, and an attempt
- * refused (wrong credentials after a rotation, a TLS failure) is counted
- * and traced (`NatsConnectionError`), never a crash.
+ * same counts. A first connect that finds no server (refused, unreachable,
+ * timed out: NATS down while the host boots, review F10) starts the
+ * service `reconnecting`: RADIUS answers new conversations from local
+ * state, capture publishing counts its loss, `/health` says `degraded`
+ * with the reason, and everything attaches once NATS answers. A first
+ * connect that a server refuses (credentials, TLS) fails the start, naming
+ * `cluster.nats`: waiting would not mend it. Afterwards the client
+ * reconnects forever, and an attempt refused (wrong credentials after a
+ * rotation, a TLS failure) is counted and traced (`NatsConnectionError`),
+ * never a crash; while it is away `/health` says `degraded` too.
  */
-import type { SharedNatsConnection } from '../cluster/connection-settings.js';
+import type { NatsConnectionStatus, SharedNatsConnection } from '../cluster/connection-settings.js';
 import { CLUSTER_PROVIDER, ClusterEvent } from '../cluster/events.js';
 import type { HostConfig } from './config.js';
 import { natsSettingsOf } from './config-cluster-nats.js';
@@ -61,7 +67,7 @@ export function natsService(config: HostConfig['cluster']['nats']): NatsService 
     async start(context) {
       // Loaded only here: a host without cluster.nats never loads the NATS client.
       const { connectNats } = await import('../cluster/connection.js');
-      const running = await connectNats(natsSettingsOf(config));
+      const running = await connectNats({ ...natsSettingsOf(config), startDisconnected: true });
       connection = running;
       const provider = context.trace.register(CLUSTER_PROVIDER);
       stopWatching = [
@@ -77,6 +83,9 @@ export function natsService(config: HostConfig['cluster']['nats']): NatsService 
         }),
       ];
       const status = running.status();
+      if (!status.everConnected) {
+        return `NATS reconnecting: no server answers yet (${status.lastError}); RADIUS serves from local state and capture counts its loss until one does`;
+      }
       const tls = status.tls ? ', tls' : '';
       const auth = status.auth === 'none' ? '' : `, ${status.auth} credentials`;
       return `NATS ${status.server} (nats-server ${status.serverVersion}${tls}${auth})`;
@@ -89,8 +98,19 @@ export function natsService(config: HostConfig['cluster']['nats']): NatsService 
       await running?.close();
     },
     status: () => (connection === undefined ? {} : { ...connection.status() }),
+    degraded: () => (connection === undefined ? undefined : natsDegraded(connection.status())),
     metrics: () => (connection === undefined ? [] : natsConnectionMetrics(connection)),
   };
+}
+
+/** `/health`'s reason while the connection is not up ('connected': none). */
+export function natsDegraded(status: NatsConnectionStatus): string | undefined {
+  if (status.state === 'connected') return undefined;
+  const since = new Date(status.sinceMs).toISOString();
+  const why = status.lastError === '' ? '' : `: ${status.lastError}`;
+  return status.everConnected
+    ? `NATS ${status.state} since ${since} (last server ${status.server})${why}`
+    : `NATS not reached since the start (${since})${why}; RADIUS answers new conversations from local state, capture counts its loss`;
 }
 
 function natsConnectionMetrics(connection: SharedNatsConnection): MetricFamily[] {

@@ -427,8 +427,21 @@ export function radiusService(initial: RadiusConfig, nats?: NatsService): Radius
         ...(server.radsec === undefined
           ? {}
           : { radsec: { port: server.radsec.port, ...server.radsec.stats() } }),
+        ...(link === undefined
+          ? {}
+          : {
+              clusterLink: {
+                attached: link.attached,
+                ...(link.attachError === '' ? {} : { attachError: link.attachError }),
+              },
+            }),
       };
     },
+    // Booted during a NATS outage (review F10): serving, from local state only.
+    degraded: () =>
+      link === undefined || link.attached
+        ? undefined
+        : `radius.cluster waits for NATS: new conversations are answered from local state, forwards fail${link.attachError === '' ? '' : ` (${link.attachError})`}`,
     metrics: (): MetricFamily[] =>
       server === undefined
         ? []
