@@ -14,7 +14,7 @@
  * the servers nothing. The parent then alternates the two servers,
  * BCAST_REPS times (default 3): each broadcasts N messages of 64 B and of
  * 16 KiB (JSON-like text, compressible; N chosen to keep one round near
- * BCAST_ROUND_MIB, default 32 MiB, of frames, 2 to 200), yielding a turn between broadcasts, and
+ * BCAST_ROUND_MIB, default 32 MiB, of frames, BCAST_MIN_ROUNDS (8) to 200), yielding a turn between broadcasts, and
  * waits until every connection's `bufferedAmount` is 0; the parent then
  * waits until the reader has counted every message. A server reports its
  * own CPU time (user + system, `process.cpuUsage`, which includes zlib's
