@@ -14,7 +14,7 @@
  * the servers nothing. The parent then alternates the two servers,
  * BCAST_REPS times (default 3): each broadcasts N messages of 64 B and of
  * 16 KiB (JSON-like text, compressible; N chosen to keep one round near
- * BCAST_ROUND_MIB, default 32 MiB, of frames, 2 to 200), yielding a turn between broadcasts, and
+ * BCAST_ROUND_MIB, default 32 MiB, of frames, BCAST_MIN_ROUNDS (8) to 200), yielding a turn between broadcasts, and
  * waits until every connection's `bufferedAmount` is 0; the parent then
  * waits until the reader has counted every message. A server reports its
  * own CPU time (user + system, `process.cpuUsage`, which includes zlib's
@@ -31,7 +31,7 @@
  * DEFLATE` and `websocket-broadcast.js reader PORT COUNT DEFLATE`.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { connect, type AddressInfo, type Socket } from 'node:net';
 import { createInterface } from 'node:readline';
 import { setImmediate as nextTurn } from 'node:timers/promises';
@@ -48,6 +48,14 @@ const ROUND_BYTES = Number(process.env.BCAST_ROUND_MIB ?? 32) * 1024 * 1024;
 const env = process.env;
 const REPS = Number(env.BCAST_REPS ?? 3);
 const RECEIVERS = (env.BCAST_RECEIVERS ?? '1000,10000').split(',').map(Number);
+/** Which deflate settings to run (BCAST_DEFLATE, default both: `false,true`). */
+const DEFLATES = (env.BCAST_DEFLATE ?? 'false,true').split(',').map((d) => d === 'true');
+/**
+ * The fewest broadcasts per round (BCAST_MIN_ROUNDS, default 8): a 16 KiB
+ * round of 10,000 receivers is 160 MiB per broadcast, so ROUND_BYTES alone
+ * would give one or two, nearly single samples.
+ */
+const MIN_ROUNDS = Number(env.BCAST_MIN_ROUNDS ?? 8);
 
 /** `size` bytes of JSON-like ASCII text. */
 function jsonText(size: number, seed: number): Buffer {
@@ -61,7 +69,29 @@ function jsonText(size: number, seed: number): Buffer {
 }
 
 function roundsFor(size: number, receivers: number): number {
-  return Math.max(2, Math.min(200, Math.floor(ROUND_BYTES / ((size + 4) * receivers))));
+  return Math.max(MIN_ROUNDS, Math.min(200, Math.floor(ROUND_BYTES / ((size + 4) * receivers))));
+}
+
+/**
+ * The kernel's RSS high-water mark (VmHWM) since `resetPeakRss`: it sees
+ * the peak wherever it happens, in the middle of a broadcast's loop too,
+ * not only where the bench could sample. Undefined where procfs has none.
+ */
+function peakRss(): number | undefined {
+  const line = readFileSync('/proc/self/status', 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('VmHWM:'));
+  return line === undefined ? undefined : Number(line.split(/\s+/)[1]) * 1024;
+}
+
+/** Resets VmHWM to the current RSS (Linux: `5` to clear_refs); false where that is refused. */
+function resetPeakRss(): boolean {
+  try {
+    writeFileSync('/proc/self/clear_refs', '5');
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** The soft limit on open files, from procfs. */
@@ -81,6 +111,8 @@ function say(message: unknown): void {
 // Child: a broadcasting server
 
 async function serverChild(stack: Stack, deflate: boolean): Promise<void> {
+  // Exit (rather than die) on the parent's kill, so `--cpu-prof` writes its profile.
+  process.once('SIGTERM', () => process.exit(0));
   const perMessageDeflate = deflate ? { serverNoContextTakeover: true } : false;
   let clients: () => Iterable<{ bufferedAmount: number }>;
   let broadcast: (data: Buffer) => void;
@@ -111,6 +143,7 @@ async function serverChild(stack: Stack, deflate: boolean): Promise<void> {
     const payloads = [jsonText(size, 1), jsonText(size, 2), jsonText(size, 3)];
     globalThis.gc?.();
     const rssBefore = process.memoryUsage.rss();
+    const kernelPeak = resetPeakRss();
     let rssPeak = rssBefore;
     const cpuBefore = process.cpuUsage();
     for (let i = 0; i < rounds; i++) {
@@ -126,7 +159,13 @@ async function serverChild(stack: Stack, deflate: boolean): Promise<void> {
       await new Promise((r) => setTimeout(r, 2));
     }
     const cpu = process.cpuUsage(cpuBefore);
-    say({ cpuMicros: cpu.user + cpu.system, rssPeakGrowth: rssPeak - rssBefore });
+    const highWater = kernelPeak ? peakRss() : undefined;
+    if (highWater !== undefined) rssPeak = Math.max(rssPeak, highWater);
+    say({
+      cpuMicros: cpu.user + cpu.system,
+      systemMicros: cpu.system,
+      rssPeakGrowth: rssPeak - rssBefore,
+    });
   }
 }
 
@@ -226,6 +265,12 @@ function readerChild(port: number, wanted: number, deflate: boolean): void {
 // ---------------------------------------------------------------------------
 // Parent
 
+/** BCAST_CPU_PROF=DIR: the server children write V8 CPU profiles there (`--cpu-prof`). */
+function profileFlags(role: string | undefined): string[] {
+  const dir = env.BCAST_CPU_PROF;
+  return dir === undefined || role !== 'server' ? [] : ['--cpu-prof', `--cpu-prof-dir=${dir}`];
+}
+
 class Child {
   private readonly lines: AsyncIterator<string>;
   readonly process: ChildProcess;
@@ -240,6 +285,7 @@ class Child {
         'ulimit -n "$(ulimit -Hn)" 2>/dev/null; exec "$0" "$@"',
         process.execPath,
         '--expose-gc',
+        ...profileFlags(args[0]),
         script,
         ...args,
       ],
@@ -286,17 +332,54 @@ async function startSide(stack: Stack, deflate: boolean, receivers: number): Pro
   return { server, reader, receivers: count, messages: 0 };
 }
 
-async function round(
-  side: Side,
-  size: number,
-  rounds: number,
-): Promise<{ cpu: number; rss: number }> {
+interface RoundReport {
+  /** CPU µs per broadcast (user + system). */
+  readonly cpu: number;
+  /** Of which system (the kernel's TCP send path, mostly). */
+  readonly system: number;
+  readonly rss: number;
+}
+
+async function round(side: Side, size: number, rounds: number): Promise<RoundReport> {
   side.server.tell(`go ${size} ${rounds}`);
-  const report = await side.server.next<{ cpuMicros: number; rssPeakGrowth: number }>();
+  const report = await side.server.next<{
+    cpuMicros: number;
+    systemMicros: number;
+    rssPeakGrowth: number;
+  }>();
   side.messages += rounds * side.receivers;
   side.reader.tell(`wait ${side.messages}`);
   await side.reader.next<{ messages: number }>();
-  return { cpu: report.cpuMicros / rounds, rss: report.rssPeakGrowth };
+  return {
+    cpu: report.cpuMicros / rounds,
+    system: report.systemMicros / rounds,
+    rss: report.rssPeakGrowth,
+  };
+}
+
+/** One table row: medians, the system share, and the spread of the per-rep ratios. */
+function row(
+  receivers: number,
+  deflate: boolean,
+  size: number,
+  rounds: number,
+  ours: RoundReport[],
+  theirs: RoundReport[],
+): string {
+  const a = median(ours.map((r) => r.cpu));
+  const b = median(theirs.map((r) => r.cpu));
+  const sys = (reports: RoundReport[]): string =>
+    `${((100 * median(reports.map((r) => r.system))) / median(reports.map((r) => r.cpu))).toFixed(0)}%`;
+  const ratios = ours.map((r, i) => r.cpu / (theirs[i]?.cpu ?? NaN));
+  const spread = `${Math.min(...ratios).toFixed(2)}-${Math.max(...ratios).toFixed(2)}`;
+  const mib = (n: number): string => `${(n / 1048576).toFixed(1)} MiB`;
+  return (
+    `${String(receivers).padStart(9)} ${String(deflate).padEnd(7)} ${String(size).padEnd(7)} | ` +
+    `${a.toFixed(0).padStart(9)} ${sys(ours).padStart(4)} | ${b.toFixed(0).padStart(9)} ${sys(theirs).padStart(4)} | ` +
+    `${(a / b).toFixed(2)} ${spread} | ` +
+    `${mib(median(ours.map((r) => r.rss))).padStart(9)} | ${mib(median(theirs.map((r) => r.rss))).padStart(9)}` +
+    ` | N=${rounds}\n`
+  );
 }
 
 async function parent(): Promise<void> {
@@ -305,29 +388,21 @@ async function parent(): Promise<void> {
     `websocket-broadcast: load average ${load}, ${REPS} reps, node ${process.version}\n`,
   );
   process.stdout.write(
-    'receivers deflate size    | netrx µs/bcast | ws µs/bcast | ratio | netrx RSS peak | ws RSS peak\n',
+    'receivers deflate size    | netrx µs  sys | ws µs     sys | ratio per-rep | netrx RSS |    ws RSS | rounds\n',
   );
   for (const receivers of RECEIVERS) {
-    for (const deflate of [false, true]) {
+    for (const deflate of DEFLATES) {
       const netrx = await startSide('netrx', deflate, receivers);
       const ws = await startSide('ws', deflate, receivers);
       for (const size of SIZES) {
         const rounds = roundsFor(size, Math.min(netrx.receivers, ws.receivers));
-        const ours: { cpu: number; rss: number }[] = [];
-        const theirs: { cpu: number; rss: number }[] = [];
+        const ours: RoundReport[] = [];
+        const theirs: RoundReport[] = [];
         for (let rep = 0; rep < REPS; rep++) {
           ours.push(await round(netrx, size, rounds));
           theirs.push(await round(ws, size, rounds));
         }
-        const a = median(ours.map((r) => r.cpu));
-        const b = median(theirs.map((r) => r.cpu));
-        const mib = (n: number): string => `${(n / 1048576).toFixed(1)} MiB`;
-        process.stdout.write(
-          `${String(netrx.receivers).padStart(9)} ${String(deflate).padEnd(7)} ${String(size).padEnd(7)} | ` +
-            `${a.toFixed(0).padStart(14)} | ${b.toFixed(0).padStart(11)} | ${(a / b).toFixed(2)} | ` +
-            `${mib(median(ours.map((r) => r.rss))).padStart(14)} | ${mib(median(theirs.map((r) => r.rss)))}` +
-            ` (N=${rounds})\n`,
-        );
+        process.stdout.write(row(netrx.receivers, deflate, size, rounds, ours, theirs));
       }
       for (const side of [netrx, ws]) {
         side.reader.stop();

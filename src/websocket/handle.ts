@@ -419,6 +419,21 @@ export class WebSocketHandle {
   }
 
   /**
+   * A prepared message's shared frame for the host to write to the
+   * network itself, at once and before anything else of this connection
+   * (a broadcast's fast path: no queue, no action), or undefined when it
+   * must go through `sendPrepared` instead: the handle is not open, a close
+   * is queued, anything of the send side waits or is outstanding, or this
+   * connection frames the message itself. Counted in `stats` as a send; no
+   * send-complete indication follows.
+   */
+  takePrepared(message: PreparedMessage): Uint8Array | undefined {
+    const life = this.life;
+    if (life.deleted || life.state !== 'open' || life.closeQueued) return undefined;
+    return this.sendPath.takePrepared(message);
+  }
+
+  /**
    * Queues a receive. Without `buffer`, data is handed out as views of the
    * component's memory or of the chunks it was given, valid until the
    * indication is completed (zero copy). With one, data is copied in and a

@@ -62,12 +62,23 @@ export class PreparedMessage {
    * its own mask), `deflate` its negotiated session, if any.
    */
   framesFor(masked: boolean, deflate: PerMessageDeflateSession | undefined): PreparedFrames {
-    if (masked) return { kind: 'own', payload: this.payload };
-    if (deflate === undefined || !deflate.shouldCompress(this.length)) {
-      return { kind: 'framed', bytes: this.plain };
-    }
+    const bytes = this.sharedFrameFor(masked, deflate);
+    return bytes === undefined ? { kind: 'own', payload: this.payload } : { kind: 'framed', bytes };
+  }
+
+  /**
+   * The shared bytes a connection sends as they are, or undefined when it
+   * must frame the payload itself (a client; context takeover). No object
+   * per call: a broadcast asks once per receiver.
+   */
+  sharedFrameFor(
+    masked: boolean,
+    deflate: PerMessageDeflateSession | undefined,
+  ): Uint8Array | undefined {
+    if (masked) return undefined;
+    if (deflate === undefined || !deflate.shouldCompress(this.length)) return this.plain;
     const windowBits = deflate.sharedDeflateWindowBits;
-    if (windowBits === undefined) return { kind: 'own', payload: this.payload };
+    if (windowBits === undefined) return undefined;
     this.compressed ??= new Map();
     let bytes = this.compressed.get(windowBits);
     if (bytes === undefined) {
@@ -76,7 +87,7 @@ export class PreparedMessage {
       bytes = encodeFrame({ opcode: opcodeOf(this.type), fin: true, rsv1: true, payload });
       this.compressed.set(windowBits, bytes);
     }
-    return { kind: 'framed', bytes };
+    return bytes;
   }
 }
 

@@ -210,6 +210,41 @@ export class SendPath {
   }
 
   /**
+   * A prepared message's shared frame for the host to write itself, now,
+   * or undefined when it must be queued (`queuePrepared`). Given only when
+   * nothing of this send side waits or is outstanding (no queued send,
+   * control frame or completion, no unfinished fragmented message, no
+   * close framed), so bytes written now follow everything written before
+   * and precede everything queued after. Counted and traced as a queued
+   * send is; there is no send-complete indication (the host asks only for
+   * sends without a context).
+   */
+  takePrepared(message: PreparedMessage): Uint8Array | undefined {
+    if (
+      this.slot !== undefined ||
+      this.appQueue.length !== 0 ||
+      this.controlQueue.length !== 0 ||
+      this.completions.length !== 0 ||
+      this.queuedMessage !== undefined ||
+      this.framingMessage !== undefined ||
+      this.closeFramed !== undefined ||
+      this.broken
+    ) {
+      return undefined;
+    }
+    const bytes = message.sharedFrameFor(this.masks !== undefined, this.deflate);
+    if (bytes === undefined) return undefined;
+    this.messagesSent++;
+    this.bytesSent += bytes.length;
+    const event = WebSocketEvent.messageSent;
+    if (this.trace?.isEnabled(event.level, event.keywords)) {
+      const bufferType = message.type === 'utf8' ? 'utf8-message' : 'binary-message';
+      this.trace.emit(event, { connection: this.name, bufferType, size: bytes.length });
+    }
+    return bytes;
+  }
+
+  /**
    * Queues binary data given as pieces: one frame whose payload is the
    * pieces as they are (a server's unmasked frames are views; no join)
    * when that is possible, else the pieces joined (a deliberate copy: a

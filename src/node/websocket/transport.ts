@@ -190,6 +190,24 @@ export class SocketTransport {
     );
   }
 
+  /**
+   * Bytes written now would follow everything of this connection written
+   * so far: nothing waits in the batch, and the socket is still ours to
+   * write (a broadcast's fast path, `writeNow`).
+   */
+  get writesNow(): boolean {
+    return this.outboxBytes === 0 && (this.flags & (FLAG_GONE | FLAG_ENDED | FLAG_CLOSED)) === 0;
+  }
+
+  /**
+   * Writes shared bytes straight to the socket (only when `writesNow`): a
+   * prepared frame the handle handed over (`takePrepared`), one `write`
+   * of the shared buffer, no copy and no batch.
+   */
+  writeNow(bytes: Uint8Array): void {
+    this.socket.write(bytes);
+  }
+
   /** Runs the action loop at the end of this turn (batching sends made now). */
   schedule(): void {
     if (this.flag(FLAG_SCHEDULED) || this.flag(FLAG_DRIVING)) return;

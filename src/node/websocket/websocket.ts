@@ -327,7 +327,18 @@ export class WebSocket extends WebSocketEventTarget {
     if (this.state === CONNECTING) throw notOpen(this.state);
     const handle = this.admit('message', message.length, callback, skip);
     if (handle === undefined) return 'dropped';
-    const waiting = (this.transport as SocketTransport).bufferedAmount;
+    const transport = this.transport as SocketTransport;
+    const waiting = transport.bufferedAmount;
+    // Fast path: an idle connection gets the shared frame in one write, no
+    // queue, microtask or action loop. With a callback the send goes
+    // through the queue, whose completions keep callbacks in send order.
+    if (callback === undefined && transport.writesNow) {
+      const bytes = handle.takePrepared(message);
+      if (bytes !== undefined) {
+        transport.writeNow(bytes);
+        return this.backpressureFor(waiting, message.length);
+      }
+    }
     const context = this.contextFor(callback);
     try {
       handle.sendPrepared(message, context);
@@ -341,6 +352,11 @@ export class WebSocket extends WebSocketEventTarget {
   /** A message went into the queue: write it this turn, and say whether too much waits. */
   private queued(waiting: number, length: number): SendResult {
     this.transport?.schedule();
+    return this.backpressureFor(waiting, length);
+  }
+
+  /** `'backpressure'` when more than `backpressureAbove` waited with this message, else `'sent'`. */
+  private backpressureFor(waiting: number, length: number): SendResult {
     if (waiting + length > this.backpressureAbove) {
       this.flags |= FLAG_BACKPRESSURED;
       return 'backpressure';
