@@ -164,6 +164,11 @@ export class RadiusServer {
     return this.eap.refuseRecord(reason);
   }
 
+  /** Counts and traces a round the bucket's record does not await (an ordinary failover, not a refusal); the drop reason. */
+  staleSharedRound(): string {
+    return this.eap.staleRound();
+  }
+
   /** After that round: a restored conversation it never reached is let go again. */
   settleRestored(state: Uint8Array): void {
     this.eap.settleRestored(state);
