@@ -179,3 +179,26 @@ describe('F8: an old sealed record put back, with the NAS datagram it answers re
     expect(fleet.kv.calls).toEqual(writes);
   });
 });
+
+describe('key rotation: the new key with the old one as previous', () => {
+  it('a conversation sealed under the old key goes on at a server already on the new key', async () => {
+    const oldKey = nodeCrypto.randomBytes(32);
+    const newKey = nodeCrypto.randomBytes(32);
+    const rotating = makeFleet({
+      ids: ['a', 'b'],
+      keys: [oldKey, newKey],
+      previousKeys: [undefined, oldKey],
+      methods: [mschapv2],
+    });
+    expect(await rotating.authenticate([mschapv2])).toMatchObject({ outcome: 'success' });
+    const b = rotating.nodes[1] as Node;
+    expect(b.shared?.stats()).toMatchObject({ refused: 0 });
+    expect(b.shared?.stats().loaded).toBeGreaterThan(0);
+    expect(dropped(rotating.nodes, 'cluster-state-authentication')).toBe(0);
+    // Without the previous key, the same round robin refuses a's records at b
+    // (the NAS's retries reach a again, so only the drops tell).
+    const unrotated = makeFleet({ ids: ['a', 'b'], keys: [oldKey, newKey], methods: [mschapv2] });
+    await unrotated.authenticate([mschapv2]);
+    expect(dropped(unrotated.nodes, 'cluster-state-authentication')).toBeGreaterThan(0);
+  });
+});
