@@ -9,6 +9,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { RadiusEapClient, type RadiusEapResult } from '../../radius/index.js';
+import { fromHex } from '../../bytes/index.js';
 import { nodeCrypto } from '../runtime/index.js';
 import { NAS, SERVER, dropped, flush, makeFleet, mschapv2, type Node } from './radius-fleet.js';
 
@@ -201,5 +202,33 @@ describe('key rotation: the new key with the old one as previous', () => {
     const unrotated = makeFleet({ ids: ['a', 'b'], keys: [oldKey, newKey], methods: [mschapv2] });
     await unrotated.authenticate([mschapv2]);
     expect(dropped(unrotated.nodes, 'cluster-state-authentication')).toBeGreaterThan(0);
+  });
+});
+
+describe('M10: the stale-cache path honours a record only from the NAS it names', () => {
+  it('a record naming another NAS under the same client entry (127.0.0.0/8) is not continued', async () => {
+    const fleet = makeFleet({ ids: ['a', 'b'], methods: [mschapv2] });
+    const [a, b] = fleet.nodes as [Node, Node];
+    const keys: string[] = [];
+    const create = fleet.kv.create.bind(fleet.kv);
+    fleet.kv.create = (key, value) => {
+      keys.push(key);
+      return create(key, value);
+    };
+    const h = await firstRound(fleet, a); // a caches the conversation, awaiting the MSCHAPv2 Response
+    const second = await deliver(b, h.response, fleet); // b moves it on: a's cache is stale
+    h.client.receive(second[0] as Uint8Array, SERVER);
+    const state = fromHex(keys[0] as string);
+    // A record of that conversation naming 127.0.0.2 (sealed with the key: a misbehaving server).
+    const loaded = await (b.shared as NonNullable<Node['shared']>).load(state);
+    if (loaded.kind !== 'found') throw new Error(`expected the record, got ${loaded.kind}`);
+    const forged = { ...loaded.record, address: '127.0.0.2' };
+    const saved = await b.shared?.save(state, forged, loaded.version, loaded.revision);
+    expect(saved?.kind).toBe('stored');
+    // 127.0.0.1's next round reaches a, whose cache awaits another Identifier: the record decides.
+    const answered = await deliver(a, h.held.shift() as Uint8Array, fleet);
+    expect(answered).toHaveLength(0);
+    expect(drops(a)).toEqual({ 'state-of-other-client': 1 });
+    expect(a.shared?.stats().cacheStale).toBe(1);
   });
 });
