@@ -185,8 +185,9 @@ export class RadiusCluster {
       this.server.receive(datagram, from, service);
       return;
     }
-    // In memory here (cached between rounds, or kept local while NATS was away): answered here.
-    if (this.server.hasConversation(round.state)) {
+    // In memory here (cached between rounds, or kept local while NATS was away), or a
+    // retransmit this server answered (its duplicate cache re-sends it): answered here.
+    if (this.server.hasConversation(round.state) || this.server.hasAnswered(datagram, from)) {
       this.server.receive(datagram, from, 'auth');
       return;
     }

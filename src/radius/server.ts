@@ -138,6 +138,13 @@ export class RadiusServer {
     });
   }
 
+  /** Whether this server answered this very request already (its duplicate cache holds the answer). */
+  hasAnswered(datagram: Uint8Array, from: RadiusEndpoint): boolean {
+    if (datagram.length < 20) return false;
+    const key = DuplicateCache.key(from, datagram[1] as number, datagram.subarray(4, 20));
+    return this.cache.lookup(key, this.options.clock.now())?.response !== undefined;
+  }
+
   /** Whether a conversation with this State is in progress here (in memory). */
   hasConversation(state: Uint8Array): boolean {
     return this.store.get(state) !== undefined;
