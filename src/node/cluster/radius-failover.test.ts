@@ -232,3 +232,20 @@ describe('M10: the stale-cache path honours a record only from the NAS it names'
     expect(a.shared?.stats().cacheStale).toBe(1);
   });
 });
+
+describe('a lost final Access-Accept', () => {
+  it('the retransmit at the server that sent it is answered from its duplicate cache, not routed', async () => {
+    const fleet = makeFleet({ ids: ['a', 'b'], methods: [mschapv2] });
+    const [a, b] = fleet.nodes as [Node, Node];
+    const h = await firstRound(fleet, b);
+    const challenge = await deliver(b, h.response, fleet);
+    h.client.receive(challenge[0] as Uint8Array, SERVER);
+    const last = h.held.shift() as Uint8Array;
+    const lost = await deliver(a, last, fleet);
+    expect(lost[0]?.[0]).toBe(2); // Access-Accept, never delivered
+    const again = await deliver(a, last, fleet);
+    expect(again).toHaveLength(1);
+    expect(a.server.stats().duplicatesAnswered).toBe(1);
+    expect(drops(b)).toEqual({});
+  });
+});
