@@ -29,6 +29,7 @@ import {
   decodeForwardedRequest,
   encodeForwardedRequest,
 } from './cluster-route.js';
+import { isRetransmitOf } from './conversation-record.js';
 import { RadiusCode } from './packet.js';
 import type { RadiusServer } from './server.js';
 import type { RadiusEndpoint, RadiusService } from './server-options.js';
@@ -184,8 +185,9 @@ export class RadiusCluster {
       this.server.receive(datagram, from, service);
       return;
     }
-    // In memory here (cached between rounds, or kept local while NATS was away): answered here.
-    if (this.server.hasConversation(round.state)) {
+    // In memory here (cached between rounds, or kept local while NATS was away), or a
+    // retransmit this server answered (its duplicate cache re-sends it): answered here.
+    if (this.server.hasConversation(round.state) || this.server.hasAnswered(datagram, from)) {
       this.server.receive(datagram, from, 'auth');
       return;
     }
@@ -215,9 +217,16 @@ export class RadiusCluster {
     void shared.load(state).then((loaded) => {
       switch (loaded.kind) {
         case 'found': {
-          // A record of another round (an older one put back, or the peer ahead of it) answers nothing.
-          if (loaded.version.awaitedIdentifier !== round.eapIdentifier) {
-            drop(this.server.refuseSharedRecord('stale-round'));
+          // A retransmit of the round the record answered is answered again (the core re-sends it).
+          const retransmit = isRetransmitOf(loaded.record.answered, {
+            radiusIdentifier: datagram[1] as number,
+            requestAuthenticator: datagram.subarray(4, 20),
+            port: from.port,
+            eapIdentifier: round.eapIdentifier,
+          });
+          // Any other round than the one it awaits (the peer ahead, a late NAS) answers nothing.
+          if (!retransmit && loaded.version.awaitedIdentifier !== round.eapIdentifier) {
+            drop(this.server.staleSharedRound());
             return;
           }
           const refused = this.server.restoreConversation(loaded, state);

@@ -13,11 +13,18 @@
  *
  * The core knows only `ConversationKv`; every call resolves, never
  * rejects: a failure is an outcome the server counts and, for a new
- * conversation, answers from local state (NATS away).
+ * conversation, answers from local state (NATS away); a conversation
+ * restored from the bucket answers nothing then (the bucket still decides).
+ *
+ * Rewinds: each server remembers, for the last `maxRoundsRemembered`
+ * conversations it read or wrote, the newest round and revision it saw. A
+ * record older than that (a smaller round, or a later revision without a
+ * later round: every honest write is a compare-and-set that adds one) was
+ * put back by someone who can write the bucket: refused (`rewound`).
  */
 import { toHex } from '../bytes/index.js';
-import { ByteWriter, SavedStateReader } from '../eap/methods/saved-state.js';
 import type { Crypto } from '../runtime/index.js';
+import { decodeRecord, encodeRecord, type ConversationRecord } from './conversation-record.js';
 import {
   openConversation,
   sealConversation,
@@ -48,18 +55,6 @@ export interface ConversationKv {
   delete(key: string, revision: number): Promise<KvWrite>;
 }
 
-/** What a conversation is outside its process: who began it, and its authenticator's snapshot. */
-export interface ConversationRecord {
-  /** The name of the client entry the NAS matched. */
-  readonly client: string;
-  /** The NAS address that began it: a State is honoured from that NAS only. */
-  readonly address: string;
-  /** The peer's Response/Identity text (a later User-Name must equal it). */
-  readonly identity: Uint8Array | undefined;
-  /** `EapAuthenticator.snapshot()`. */
-  readonly authenticator: Uint8Array;
-}
-
 export type LoadOutcome =
   | {
       readonly kind: 'found';
@@ -68,7 +63,7 @@ export type LoadOutcome =
       readonly revision: number;
     }
   | { readonly kind: 'absent' }
-  | { readonly kind: 'refused'; readonly reason: OpenRefusal | 'record' }
+  | { readonly kind: 'refused'; readonly reason: OpenRefusal | 'record' | 'rewound' }
   | { readonly kind: 'failed'; readonly reason: string };
 
 export interface SharedConversationStats {
@@ -82,8 +77,14 @@ export interface SharedConversationStats {
   writeFailed: number;
   /** Reads that failed (NATS away). */
   readFailed: number;
-  /** Records that did not open or decode (tampered, wrong key, other conversation, garbage). */
+  /** Records that did not open or decode (tampered, wrong key, other conversation, garbage), or were rewound. */
   refused: number;
+  /** Rounds whose Response answers another Request than the record awaits (a NAS failing over late, a peer ahead): not answered. */
+  staleRounds: number;
+  /** Retransmits of the round a record answered, answered again from the record (nothing written). */
+  retransmits: number;
+  /** Conversations from the bucket whose write or delete failed: answered nothing, so they do not fork from the bucket. */
+  restoredWriteFailed: number;
   /** Records deleted at Accept or Reject. */
   deleted: number;
   /** Rounds answered from the conversation cached here (no read). */
@@ -94,14 +95,23 @@ export interface SharedConversationStats {
   cacheStale: number;
 }
 
-const RECORD_FORMAT = 1;
-const encoder = new TextEncoder();
-const decoder = new TextDecoder('utf-8', { fatal: true });
+/** Conversations whose newest round a server remembers, by default. */
+export const DEFAULT_MAX_ROUNDS_REMEMBERED = 4096;
+
+interface SeenRound {
+  readonly round: number;
+  readonly revision: number;
+}
 
 export class SharedConversations {
   private readonly kv: ConversationKv;
   private readonly aead: ConversationAead;
+  /** The keys a record may be opened with: the current one, then the previous one during a rotation. */
+  private readonly openKeys: readonly ConversationAead[];
   private readonly crypto: Crypto;
+  private readonly maxRoundsRemembered: number;
+  /** Newest round and revision seen here, by bucket key; least recently used first. */
+  private readonly seen = new Map<string, SeenRound>();
   readonly counters: SharedConversationStats = {
     stored: 0,
     loaded: 0,
@@ -109,6 +119,9 @@ export class SharedConversations {
     writeFailed: 0,
     readFailed: 0,
     refused: 0,
+    staleRounds: 0,
+    retransmits: 0,
+    restoredWriteFailed: 0,
     deleted: 0,
     cacheHits: 0,
     cacheStale: 0,
@@ -117,12 +130,24 @@ export class SharedConversations {
 
   constructor(options: {
     readonly kv: ConversationKv;
+    /** The current key: every record is sealed with it. */
     readonly aead: ConversationAead;
+    /** During a key rotation, the key the other servers may still seal with: records open with either. */
+    readonly previousAead?: ConversationAead;
     readonly crypto: Crypto;
+    /** Conversations whose newest round this server remembers to refuse rewinds; default 4096. */
+    readonly maxRoundsRemembered?: number;
   }) {
     this.kv = options.kv;
     this.aead = options.aead;
+    this.openKeys =
+      options.previousAead === undefined ? [options.aead] : [options.aead, options.previousAead];
     this.crypto = options.crypto;
+    const max = options.maxRoundsRemembered ?? DEFAULT_MAX_ROUNDS_REMEMBERED;
+    if (!Number.isInteger(max) || max < 1) {
+      throw new RangeError('maxRoundsRemembered must be a positive integer');
+    }
+    this.maxRoundsRemembered = max;
   }
 
   stats(): SharedConversationStats {
@@ -143,26 +168,36 @@ export class SharedConversations {
         ? await this.kv.create(key, sealed)
         : await this.kv.update(key, sealed, revision);
     this.count(outcome, 'stored');
+    if (outcome.kind === 'stored') this.remember(key, version.round, outcome.revision);
     return outcome;
   }
 
+  /** Reads and opens a conversation's record. A refusal is counted by whoever drops for it (`refuseRecord`), once. */
   async load(state: Uint8Array): Promise<LoadOutcome> {
-    const read = await this.kv.get(conversationKey(state));
+    const key = conversationKey(state);
+    const read = await this.kv.get(key);
     if (read.kind === 'absent') return read;
     if (read.kind === 'failed') {
       this.counters.readFailed++;
       return read;
     }
-    const opened = openConversation(this.aead, state, read.value);
+    const opened = openConversation(this.openKeys, state, read.value);
     if (!opened.ok) {
-      this.counters.refused++;
       return { kind: 'refused', reason: opened.reason };
     }
     const record = decodeRecord(opened.plaintext);
     if (record === undefined) {
-      this.counters.refused++;
       return { kind: 'refused', reason: 'record' };
     }
+    const seen = this.seen.get(key);
+    const round = opened.version.round;
+    if (
+      seen !== undefined &&
+      (round < seen.round || (read.revision > seen.revision && round <= seen.round))
+    ) {
+      return { kind: 'refused', reason: 'rewound' };
+    }
+    this.remember(key, round, read.revision);
     this.counters.loaded++;
     return { kind: 'found', record, version: opened.version, revision: read.revision };
   }
@@ -172,6 +207,17 @@ export class SharedConversations {
     const outcome = await this.kv.delete(conversationKey(state), revision);
     this.count(outcome, 'deleted');
     return outcome;
+  }
+
+  /** Keeps the newest round seen of a conversation; the least recently seen go past the bound. */
+  private remember(key: string, round: number, revision: number): void {
+    const seen = this.seen.get(key);
+    this.seen.delete(key);
+    const newer = seen === undefined || revision >= seen.revision;
+    this.seen.set(key, newer ? { round, revision } : seen);
+    while (this.seen.size > this.maxRoundsRemembered) {
+      this.seen.delete(this.seen.keys().next().value as string);
+    }
   }
 
   private count(outcome: KvWrite, success: 'stored' | 'deleted'): void {
@@ -184,39 +230,4 @@ export class SharedConversations {
 /** The bucket key of a conversation: its State in hex (KV keys allow no arbitrary octets). */
 export function conversationKey(state: Uint8Array): string {
   return toHex(state);
-}
-
-export function encodeRecord(record: ConversationRecord): Uint8Array {
-  const client = encoder.encode(record.client);
-  const address = encoder.encode(record.address);
-  if (client.length > 255 || address.length > 255) throw new RangeError('record name too long');
-  const writer = ByteWriter.growable(64 + record.authenticator.length);
-  writer.u8(RECORD_FORMAT).u8(client.length).bytes(client).u8(address.length).bytes(address);
-  if (record.identity === undefined) writer.u16(0xffff);
-  else writer.u16(record.identity.length).bytes(record.identity);
-  writer.bytes(record.authenticator);
-  return writer.finish();
-}
-
-/** The record inside a sealed value, or undefined when its framing is wrong. Never throws. */
-export function decodeRecord(bytes: Uint8Array): ConversationRecord | undefined {
-  const reader = new SavedStateReader(bytes);
-  if (reader.u8() !== RECORD_FORMAT) return undefined;
-  const client = reader.shortBytes();
-  const address = reader.shortBytes();
-  const identityLength = reader.u16();
-  const identity = identityLength === 0xffff ? undefined : reader.bytes(identityLength);
-  if (reader.failed) return undefined;
-  const at = bytes.length - reader.remaining;
-  try {
-    return {
-      client: decoder.decode(client),
-      address: decoder.decode(address),
-      identity,
-      // Deliberate copy: the record outlives the buffer the bucket handed us.
-      authenticator: bytes.slice(at),
-    };
-  } catch {
-    return undefined;
-  }
 }

@@ -33,7 +33,7 @@ describe('conversation seal (AES-256-GCM, State and version as associated data)'
   it('uses a fresh nonce for every write', () => {
     const a = sealed();
     const b = sealed();
-    expect(a.subarray(4, SEAL_HEADER_OCTETS)).not.toEqual(b.subarray(4, SEAL_HEADER_OCTETS));
+    expect(a.subarray(5, SEAL_HEADER_OCTETS)).not.toEqual(b.subarray(5, SEAL_HEADER_OCTETS));
     expect(a.length).toBe(SEAL_HEADER_OCTETS + plaintext.length + SEAL_TAG_OCTETS);
   });
 
@@ -50,8 +50,8 @@ describe('conversation seal (AES-256-GCM, State and version as associated data)'
     expect(openConversation(aes256GcmAead(key), other, sealed()).ok).toBe(false);
   });
 
-  it('refuses a record whose version was rewritten (older round, other Identifier)', () => {
-    for (const at of [1, 2, 3]) {
+  it('refuses a record whose header was rewritten (key id, older round, other Identifier)', () => {
+    for (const at of [1, 2, 3, 4]) {
       const record = sealed();
       flip(record, at, 1);
       expect(openConversation(aes256GcmAead(key), state, record)).toEqual({
@@ -80,6 +80,7 @@ describe('conversation seal (AES-256-GCM, State and version as associated data)'
 
   it('counts an AEAD that throws as a refusal, never a throw', () => {
     const throwing: ConversationAead = {
+      keyId: aes256GcmAead(key).keyId,
       seal: (n, p, ad) => aes256GcmAead(key).seal(n, p, ad),
       open: () => {
         throw new Error('bad tag');
@@ -130,6 +131,35 @@ describe('conversation seal (AES-256-GCM, State and version as associated data)'
         expect(openConversation(aead, s, g).ok).toBe(false);
       }),
     );
+  });
+
+  it('during a rotation: a record sealed under the previous key opens with [current, previous]', () => {
+    const current = aes256GcmAead(otherKey);
+    const previous = aes256GcmAead(key);
+    expect(current.keyId).not.toBe(previous.keyId); // these two keys' ids differ
+    const old = sealed(previous);
+    expect(old[1]).toBe(previous.keyId);
+    expect(openConversation(current, state, old).ok).toBe(false);
+    expect(openConversation([current, previous], state, old)).toEqual({
+      ok: true,
+      version,
+      plaintext,
+    });
+    const fresh = sealed(current);
+    expect(openConversation([current, previous], state, fresh).ok).toBe(true);
+    // Once the previous key is retired, its records no longer open.
+    expect(openConversation([current], state, old)).toEqual({
+      ok: false,
+      reason: 'authentication',
+    });
+  });
+
+  it('two keys whose ids collide: both are tried, the tag decides', () => {
+    const a = { ...aes256GcmAead(key), keyId: 9 };
+    const b = { ...aes256GcmAead(otherKey), keyId: 9 };
+    expect(openConversation([a, b], state, sealed(b)).ok).toBe(true);
+    expect(openConversation([a, b], state, sealed(a)).ok).toBe(true);
+    expect(openConversation([{ ...b, keyId: 8 }], state, sealed(a)).ok).toBe(false);
   });
 
   it('refuses a key that is not 32 octets', () => {

@@ -80,6 +80,12 @@ export class DuplicateCache {
     if (entry !== undefined) entry.response = response;
   }
 
+  /** Forgets a request dropped before it was answered, so that the NAS's retransmit is processed. */
+  abandon(key: string): void {
+    const entry = this.entries.get(key);
+    if (entry !== undefined && entry.response === undefined) this.entries.delete(key);
+  }
+
   get size(): number {
     return this.entries.size;
   }

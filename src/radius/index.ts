@@ -103,17 +103,22 @@ export {
   type RadiusClusterStats,
 } from './cluster.js';
 export {
+  DEFAULT_MAX_ROUNDS_REMEMBERED,
   SharedConversations,
   conversationKey,
-  decodeRecord,
-  encodeRecord,
   type ConversationKv,
-  type ConversationRecord,
   type KvRead,
   type KvWrite,
   type LoadOutcome,
   type SharedConversationStats,
 } from './conversation-kv.js';
+export {
+  decodeRecord,
+  encodeRecord,
+  paddedRecordLength,
+  type AnsweredRound,
+  type ConversationRecord,
+} from './conversation-record.js';
 export {
   SEALED_FORMAT,
   STATE_KEY_OCTETS,

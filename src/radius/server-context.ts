@@ -4,6 +4,7 @@
  */
 import type { EapAuthenticator } from '../eap/index.js';
 import type { RadiusClientEntry } from './clients.js';
+import type { AnsweredRound } from './conversation-record.js';
 import { packedKey } from './duplicate-cache.js';
 import type { RadiusAttribute } from './packet.js';
 import type { RadiusEndpoint } from './server-options.js';
@@ -43,6 +44,10 @@ export interface Conversation {
   writing: boolean;
   /** Restored from the bucket for the round in hand (forgotten again if that round never reaches it). */
   restored: boolean;
+  /** The EAP Identifier of the Response fed last: the round a write answers. */
+  responseIdentifier: number | undefined;
+  /** Restored from a record: the round that record's writer answered (retransmits of it are answered again). */
+  answered: AnsweredRound | undefined;
   /** Kept between rounds at `sharedRevision` (conversation-store.ts): not in progress. */
   cached: boolean;
   /**

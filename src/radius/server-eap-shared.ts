@@ -18,6 +18,7 @@ import {
 import type { TraceProvider } from '../trace/index.js';
 import type { ConversationStore } from './conversation-store.js';
 import type { LoadOutcome, SharedConversations } from './conversation-kv.js';
+import { isRetransmitOf, type AnsweredRound } from './conversation-record.js';
 import type { RadiusClientEntry } from './clients.js';
 import { RadiusEventDescriptor } from './events.js';
 import { RadiusCode } from './packet.js';
@@ -56,11 +57,24 @@ export class SharedRounds {
     conversation.current = context; // busy until the bucket answers
     conversation.writing = true;
     const round = conversation.sharedRound + 1;
+    const responded = conversation.responseIdentifier;
+    // What a server that gets this Access-Request again (our answer lost, or we died) re-sends.
+    const answered: AnsweredRound | undefined =
+      responded === undefined
+        ? undefined
+        : {
+            radiusIdentifier: context.identifier,
+            requestAuthenticator: context.authenticator,
+            port: context.from.port,
+            eapIdentifier: responded,
+            eapRequest: copy,
+          };
     const record = {
       client: conversation.client.name,
       address: conversation.address,
       identity: conversation.identity,
       authenticator: snapshot,
+      answered,
     };
     void this.shared
       .save(
@@ -90,11 +104,15 @@ export class SharedRounds {
             RadiusCode.AccessRequest,
             context.identifier,
           );
-        } else {
-          // NATS away: the conversation goes on from memory here (and its owner's forwarding).
+        } else if (conversation.sharedRevision === undefined) {
+          // NATS away at a first round: the conversation goes on from memory here (and its owner's forwarding).
           conversation.roundEap = undefined;
           this.traceShared('local-fallback', conversation);
           this.host.challenge(context, conversation, copy);
+        } else {
+          // From the bucket, which still holds the round before: answering from here would fork it.
+          this.unwritten(conversation, context);
+          this.release(conversation);
         }
       });
   }
@@ -158,8 +176,12 @@ export class SharedRounds {
         );
         return;
       }
-      // Deleted, or NATS away (the bucket's TTL removes it): the answer is ours either way.
-      this.traceShared(outcome.kind === 'stored' ? 'deleted' : 'local-fallback', conversation);
+      if (outcome.kind === 'failed') {
+        // The record still awaits this round: the NAS's retry ends it at whichever server the bucket answers.
+        this.unwritten(conversation, context);
+        return;
+      }
+      this.traceShared('deleted', conversation);
       this.host.answer(conversation, context, result);
     });
   }
@@ -189,6 +211,8 @@ export class SharedRounds {
     );
     if (eap === undefined) return this.refuseRecord('snapshot');
     const conversation: Conversation = {
+      responseIdentifier: undefined,
+      answered: record.answered,
       key: stateKey(state),
       state: state.slice(), // deliberate copy: the datagram's buffer is not ours
       client,
@@ -273,12 +297,18 @@ export class SharedRounds {
         drop(loaded.kind === 'absent' ? 'cluster-state-gone' : 'cluster-state-read-failed');
         return;
       }
-      if (loaded.version.awaitedIdentifier !== eap[1]) {
-        drop(this.refuseRecord('stale-round'));
-        return;
-      }
       if (loaded.record.address !== context.from.address) {
         drop('state-of-other-client');
+        return;
+      }
+      const retransmit = isRetransmitOf(loaded.record.answered, {
+        radiusIdentifier: context.identifier,
+        requestAuthenticator: context.authenticator,
+        port: context.from.port,
+        eapIdentifier: eap[1] as number,
+      });
+      if (!retransmit && loaded.version.awaitedIdentifier !== eap[1]) {
+        drop(this.staleRound());
         return;
       }
       // Another round of it arrived meanwhile and holds it: this one waits for the NAS's retry.
@@ -293,11 +323,57 @@ export class SharedRounds {
       }
       const conversation = this.store.get(state) as Conversation;
       conversation.restored = false;
-      this.host.feed(conversation, context, eap);
+      if (!this.resendAnswered(conversation, context, eap))
+        this.host.feed(conversation, context, eap);
       if (conversation.current === undefined && !conversation.writing && !conversation.cached) {
         this.release(conversation);
       }
     });
+  }
+
+  /**
+   * A restored conversation got again the Access-Request its record's
+   * writer answered (RFC 5080 §2.2.2): the same EAP Request goes back under
+   * the same State, signed afresh here, and nothing is written. True when
+   * it was that retransmit.
+   */
+  resendAnswered(conversation: Conversation, context: RequestContext, eap: Uint8Array): boolean {
+    const answered = conversation.answered;
+    const retransmit = isRetransmitOf(answered, {
+      radiusIdentifier: context.identifier,
+      requestAuthenticator: context.authenticator,
+      port: context.from.port,
+      eapIdentifier: eap[1] as number,
+    });
+    if (!retransmit || answered === undefined) return false;
+    this.shared.counters.retransmits++;
+    this.traceShared('retransmit', conversation);
+    this.host.challenge(context, conversation, answered.eapRequest);
+    return true;
+  }
+
+  /** Counts and traces a Response to another Request than the record awaits; the drop reason. */
+  staleRound(): string {
+    this.shared.counters.staleRounds++;
+    this.trace?.emit(RadiusEventDescriptor.conversationShared, {
+      action: 'stale-round',
+      round: 0,
+      revision: 0,
+    });
+    return 'cluster-state-stale-round';
+  }
+
+  /** A restored conversation's write or delete failed: nothing answered, and the NAS's retry is processed anew. */
+  private unwritten(conversation: Conversation, context: RequestContext): void {
+    this.shared.counters.restoredWriteFailed++;
+    this.traceShared('write-failed', conversation);
+    this.replier.abandon(context);
+    this.replier.drop(
+      'cluster-state-write-failed',
+      context.from,
+      RadiusCode.AccessRequest,
+      context.identifier,
+    );
   }
 
   /** Keeps a conversation whose record is stored between rounds; releases what the bound pushes out. */

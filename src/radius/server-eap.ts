@@ -98,6 +98,12 @@ export class EapOverRadius {
     this.sharedRounds?.settleRestored(state);
   }
 
+  /** Counts and traces a round the bucket's record does not await; the drop reason. */
+  staleRound(): string {
+    if (this.sharedRounds !== undefined) return this.sharedRounds.staleRound();
+    return 'cluster-state-stale-round';
+  }
+
   /** Counts and traces a refused bucket record; the drop reason for it. */
   refuseRecord(reason: string): string {
     if (this.sharedRounds !== undefined) return this.sharedRounds.refuseRecord(reason);
@@ -129,6 +135,8 @@ export class EapOverRadius {
           this.identityMismatch(context, carried.bytes);
           return;
         }
+        // A retransmit of the round the restored record answered: that answer again, nothing written.
+        if (this.sharedRounds?.resendAnswered(existing, context, carried.bytes) === true) return;
         if (existing.cached && this.sharedRounds !== undefined) {
           this.sharedRounds.fromCache(existing, context, carried.bytes);
           return;
@@ -199,6 +207,8 @@ export class EapOverRadius {
       sharedRound: 0,
       writing: false,
       restored: false,
+      responseIdentifier: undefined,
+      answered: undefined,
       cached: false,
       roundEap: undefined,
       eap: new EapAuthenticator(this.authenticatorOptions(() => conversation, initialIdentifier)),
@@ -235,6 +245,7 @@ export class EapOverRadius {
 
   private feed(conversation: Conversation, context: RequestContext, eap: Uint8Array): void {
     conversation.current = context;
+    conversation.responseIdentifier = eap[1];
     const before = conversation.eap.droppedTotal;
     conversation.eap.receive(eap);
     if (conversation.current === context && conversation.eap.droppedTotal > before) {

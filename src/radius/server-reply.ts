@@ -150,6 +150,14 @@ export class RadiusReplier {
     this.options.send(datagram, to);
   }
 
+  /**
+   * Forgets the request in hand in the duplicate cache: it was dropped for
+   * a reason that may be gone by its retransmit (the bucket did not answer).
+   */
+  abandon(context: RequestContext): void {
+    this.options.cache.abandon(context.cacheKey);
+  }
+
   drop(
     reason: string,
     from: RadiusEndpoint,

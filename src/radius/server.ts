@@ -138,6 +138,13 @@ export class RadiusServer {
     });
   }
 
+  /** Whether this server answered this very request already (its duplicate cache holds the answer). */
+  hasAnswered(datagram: Uint8Array, from: RadiusEndpoint): boolean {
+    if (datagram.length < 20) return false;
+    const key = DuplicateCache.key(from, datagram[1] as number, datagram.subarray(4, 20));
+    return this.cache.lookup(key, this.options.clock.now())?.response !== undefined;
+  }
+
   /** Whether a conversation with this State is in progress here (in memory). */
   hasConversation(state: Uint8Array): boolean {
     return this.store.get(state) !== undefined;
@@ -162,6 +169,11 @@ export class RadiusServer {
   /** Counts and traces a bucket record refused (RadiusConversationRefused); the drop reason. */
   refuseSharedRecord(reason: string): string {
     return this.eap.refuseRecord(reason);
+  }
+
+  /** Counts and traces a round the bucket's record does not await (an ordinary failover, not a refusal); the drop reason. */
+  staleSharedRound(): string {
+    return this.eap.staleRound();
   }
 
   /** After that round: a restored conversation it never reached is let go again. */

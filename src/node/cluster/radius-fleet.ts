@@ -43,6 +43,8 @@ export function makeFleet(options: {
   ids: readonly string[];
   /** Per server: its state key, or undefined for no shared state (forwarding only). */
   keys?: readonly (Uint8Array | undefined)[];
+  /** Per server: the previous state key it still accepts (a key rotation), if any. */
+  previousKeys?: readonly (Uint8Array | undefined)[];
   start?: number;
   /** Deliver each request to this many servers at once (a NAS that sends one round twice). */
   copies?: number;
@@ -63,7 +65,14 @@ export function makeFleet(options: {
     const shared =
       key === undefined
         ? undefined
-        : new SharedConversations({ kv, aead: aes256GcmAead(key), crypto: nodeCrypto });
+        : new SharedConversations({
+            kv,
+            aead: aes256GcmAead(key),
+            ...(options.previousKeys?.[i] === undefined
+              ? {}
+              : { previousAead: aes256GcmAead(options.previousKeys[i]) }),
+            crypto: nodeCrypto,
+          });
     const holder: { cluster?: RadiusCluster } = {};
     const server = new RadiusServer({
       clock,

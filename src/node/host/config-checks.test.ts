@@ -396,6 +396,7 @@ describe('radius.cluster', () => {
       serverId: '',
       forwardTimeoutMs: 1000,
       stateKey: '',
+      previousStateKey: '',
       replicas: 1,
     });
     expect(validateHostConfig(enabled).radius.cluster).toMatchObject({ serverId: 's1' });
@@ -413,6 +414,22 @@ describe('radius.cluster', () => {
     expect(short).not.toContain('ab'.repeat(16));
     expect(problem({ radius: { cluster: { stateKey: hex } } })).toMatch(
       /^radius\.cluster\.stateKey: shared conversation state needs radius\.cluster\.enabled/,
+    );
+  });
+
+  it('takes a previousStateKey for a key rotation, beside stateKey only, checked the same way', () => {
+    const hex = 'ab'.repeat(32);
+    const old = 'cd'.repeat(32);
+    const withKeys = (stateKey: string, previousStateKey: string) => ({
+      radius: { cluster: { ...enabled.radius.cluster, stateKey, previousStateKey } },
+      cluster: nats,
+    });
+    expect(validateHostConfig(withKeys(hex, old)).radius.cluster.previousStateKey).toBe(old);
+    const short = problem(withKeys(hex, 'cd'.repeat(16)));
+    expect(short).toMatch(/^radius\.cluster\.previousStateKey: /);
+    expect(short).not.toContain('cd'.repeat(16));
+    expect(problem(withKeys('', old))).toMatch(
+      /^radius\.cluster\.previousStateKey: a previous key is only accepted beside radius\.cluster\.stateKey/,
     );
   });
 

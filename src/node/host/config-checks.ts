@@ -266,16 +266,13 @@ function checkRadius(config: HostConfig, raw: unknown): void {
         'radius.workers',
         'a RADIUS cluster is served with one worker only (for now): set workers: 1',
       );
-    if (radius.cluster.stateKey !== '') {
-      try {
-        // Read now so a bad key fails the check, naming the setting (never the key).
-        loadStateKey('radius.cluster.stateKey', radius.cluster.stateKey).fill(0);
-      } catch (error) {
-        throw new ConfigError(
-          'radius.cluster.stateKey',
-          (error as Error).message.replace(/^radius\.cluster\.stateKey: /, ''),
-        );
-      }
+    checkStateKey('radius.cluster.stateKey', radius.cluster.stateKey);
+    checkStateKey('radius.cluster.previousStateKey', radius.cluster.previousStateKey);
+    if (radius.cluster.previousStateKey !== '' && radius.cluster.stateKey === '') {
+      throw new ConfigError(
+        'radius.cluster.previousStateKey',
+        'a previous key is only accepted beside radius.cluster.stateKey',
+      );
     }
   } else if (radius.cluster.stateKey !== '') {
     throw new ConfigError(
@@ -452,4 +449,14 @@ function checkClashes(all: readonly Binding[]): void {
         `${binding.protocol} port ${binding.port} on ${binding.address} is already ${earlier.key} (${earlier.address}); pick another port`,
       );
   });
+}
+
+/** Reads a state key now so a bad one fails the check, naming the setting (never the key). */
+function checkStateKey(setting: string, value: string): void {
+  if (value === '') return;
+  try {
+    loadStateKey(setting, value).fill(0);
+  } catch (error) {
+    throw new ConfigError(setting, (error as Error).message.replace(`${setting}: `, ''));
+  }
 }

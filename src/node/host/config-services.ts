@@ -267,6 +267,11 @@ export const radiusSection = section(
            * round of an MD5 or MSCHAPv2 conversation; '' keeps forwarding only.
            */
           stateKey: field(string(), ''),
+          /**
+           * During a key rotation, the key the other servers may still seal with
+           * (same forms as stateKey): records open with either; '' for none.
+           */
+          previousStateKey: field(string(), ''),
           /** Copies of the conversation bucket this server creates, in a JetStream cluster. */
           replicas: field(integer(1, 5), 1),
         },

@@ -74,6 +74,7 @@ radius:            # the RADIUS/EAP server; the defaults are DEMO ONLY (refused 
     serverId: ''    # this server's id, unique in the cluster
     forwardTimeoutMs: 1000   # a forwarded round waits this long for its owner
     stateKey: ''    # 64 hex digits or a file of 32 random octets: MD5/MSCHAPv2 state sealed in KV
+    previousStateKey: ''   # during a key rotation: the old key, still accepted (same forms)
     replicas: 1     # copies of that KV bucket (3 in a three-node JetStream cluster)
 capture:
   rpc:              # the MS-LREC DCE/RPC transport; unauthenticated, so loopback only

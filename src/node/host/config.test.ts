@@ -183,6 +183,7 @@ describe('host configuration', () => {
           serverId: '',
           forwardTimeoutMs: 1000,
           stateKey: '',
+          previousStateKey: '',
           replicas: 1,
         },
       },

@@ -363,6 +363,16 @@ export function radiusService(initial: RadiusConfig, nats?: NatsService): Radius
                           aead: aes256GcmAead(
                             loadStateKey('radius.cluster.stateKey', config.cluster.stateKey),
                           ),
+                          ...(config.cluster.previousStateKey === ''
+                            ? {}
+                            : {
+                                previousAead: aes256GcmAead(
+                                  loadStateKey(
+                                    'radius.cluster.previousStateKey',
+                                    config.cluster.previousStateKey,
+                                  ),
+                                ),
+                              }),
                         },
                       }),
                 },

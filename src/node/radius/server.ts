@@ -93,9 +93,14 @@ export interface RadiusUdpServerOptions extends Omit<
      * with it, later rounds of MD5 and MSCHAPv2 are answered by whichever
      * server receives them, so the owner's death does not end them.
      * `link.conversationBucket({ ttlMs: sessionTimeoutMs })` gives `kv`;
-     * `aead` is aes256GcmAead(stateKey).
+     * `aead` is aes256GcmAead(stateKey); `previousAead`, during a key
+     * rotation, the old key's (records open with either).
      */
-    readonly shared?: { readonly kv: ConversationKv; readonly aead: ConversationAead };
+    readonly shared?: {
+      readonly kv: ConversationKv;
+      readonly aead: ConversationAead;
+      readonly previousAead?: ConversationAead;
+    };
   };
 }
 
@@ -231,7 +236,14 @@ export async function startRadiusServer(options: RadiusUdpServerOptions): Promis
   const shared =
     sharedState === undefined
       ? undefined
-      : new SharedConversations({ kv: sharedState.kv, aead: sharedState.aead, crypto });
+      : new SharedConversations({
+          kv: sharedState.kv,
+          aead: sharedState.aead,
+          ...(sharedState.previousAead === undefined
+            ? {}
+            : { previousAead: sharedState.previousAead }),
+          crypto,
+        });
   const core = new RadiusServer({
     ...options,
     clock,

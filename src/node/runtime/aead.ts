@@ -2,7 +2,7 @@
  * AES-256-GCM for sealing EAP conversation state (netrx/radius
  * conversation-seal.ts), on node:crypto: synchronous, as the core wants.
  */
-import { createCipheriv, createDecipheriv } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash } from 'node:crypto';
 import type { ConversationAead } from '../../radius/conversation-seal.js';
 import { SEAL_TAG_OCTETS, STATE_KEY_OCTETS } from '../../radius/conversation-seal.js';
 
@@ -13,6 +13,8 @@ export function aes256GcmAead(key: Uint8Array): ConversationAead {
   }
   const secret = Buffer.from(key); // deliberate copy, kept for the process's life
   return {
+    // Names the key in the sealed header without giving it away: one octet of its digest.
+    keyId: createHash('sha256').update(secret).digest()[0] as number,
     seal(nonce, plaintext, associatedData) {
       const cipher = createCipheriv('aes-256-gcm', secret, nonce, {
         authTagLength: SEAL_TAG_OCTETS,
