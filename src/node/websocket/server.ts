@@ -187,10 +187,11 @@ export class WebSocketServer extends EventEmitter {
   private attachHttp2(http2Server: Http2Server | Http2SecureServer): () => void {
     const deflate = this.options.perMessageDeflate;
     const choose = this.options.handleProtocols;
-    const server = this;
+    // Read at each stream: setKeepAliveInterval replaces handleOptions.
+    const handleOptions = () => this.handleOptions;
     return attachHttp2(http2Server, {
       get options() {
-        return server.handleOptions;
+        return handleOptions();
       },
       deflate: negotiationOptions(deflate),
       tuning: typeof deflate === 'object' ? deflate : undefined,
