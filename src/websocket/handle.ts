@@ -515,6 +515,21 @@ export class WebSocketHandle {
     this.life.abort();
   }
 
+  /**
+   * Changes the keep-alive interval of an open handle (0: off; see
+   * `KeepAlive.setInterval`). A handle built without one has no timer to
+   * change: only 0 is accepted there.
+   */
+  setKeepAliveInterval(interval: number): void {
+    if (!Number.isSafeInteger(interval) || interval < 0) {
+      throw new RangeError(`keepAliveInterval must be an integer >= 0, got ${interval}`);
+    }
+    if (this.keepAlive === undefined && interval > 0) {
+      throw new TypeError('This handle was built without keepAliveInterval: none can be set');
+    }
+    this.keepAlive?.setInterval(interval);
+  }
+
   /** Frees the handle; any later call throws. Abort and drain first. */
   delete(): void {
     if (this.life.deleted) return;

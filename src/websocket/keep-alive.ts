@@ -20,17 +20,38 @@ export class KeepAlive<Owner> {
   private timer: Timer | undefined;
   private lastReceivedAt = 0;
   private pingOutstanding = false;
+  /** Between `start` and `stop`: only then does a new interval arm a timer. */
+  private started = false;
 
   constructor(
     private readonly clock: Clock,
-    private readonly interval: number,
+    private interval: number,
     private readonly owner: Owner,
     private readonly host: KeepAliveHost<Owner>,
   ) {}
 
   start(): void {
     this.lastReceivedAt = this.clock.now();
-    this.timer = this.clock.setTimer(this.interval, () => this.tick());
+    this.started = true;
+    if (this.interval > 0) this.timer = this.clock.setTimer(this.interval, () => this.tick());
+  }
+
+  /**
+   * A new interval (0: off) for a running connection, so a host can change
+   * it without closing anyone (a `netrx up` reload, review L3). The silence
+   * since the last received byte counts against the new interval, so the
+   * next ping comes on the new schedule; a ping already sent keeps the
+   * deadline it was given (its timer runs on and the next tick reads the
+   * new interval).
+   */
+  setInterval(interval: number): void {
+    this.interval = interval;
+    if (!this.started || this.pingOutstanding) return;
+    this.timer?.cancel();
+    this.timer = undefined;
+    if (interval === 0) return;
+    const idle = this.clock.now() - this.lastReceivedAt;
+    this.timer = this.clock.setTimer(Math.max(0, interval - idle), () => this.tick());
   }
 
   /** Bytes arrived: the peer is alive. */
@@ -40,13 +61,14 @@ export class KeepAlive<Owner> {
   }
 
   stop(): void {
+    this.started = false;
     this.timer?.cancel();
     this.timer = undefined;
   }
 
   private tick(): void {
     this.timer = undefined;
-    if (!this.host.isLive(this.owner)) return;
+    if (this.interval === 0 || !this.host.isLive(this.owner)) return;
     const idle = this.clock.now() - this.lastReceivedAt;
     if (idle >= this.interval) {
       if (this.pingOutstanding) {

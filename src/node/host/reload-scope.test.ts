@@ -107,7 +107,7 @@ describe('netrx up: a reload restarts only what changed (review D7)', () => {
     try {
       for (let n = 0; n < 100; n++) generator.emit(Generated, { n });
       await drain(client, handle, counts, 100);
-      const next = hostConfig({ websocket: { echo: { keepAliveMs: 5000 } } });
+      const next = hostConfig({ websocket: { echo: { maxMessage: 1024 * 1024 } } });
       const result = await host.reload(next, servicesFromConfig(next));
       expect(result).toMatchObject({
         ok: true,

@@ -18,6 +18,8 @@ describe('netrx up: websocket.echo', () => {
       http: { port: 0 },
       radius: { port: 0 },
       capture: { rpc: { port: 0 } },
+      // The synthetic peer's own echo round would be a second connection at times.
+      synthetic: { websocket: false },
     });
     const host = await startHost(config, {
       version: '0.0.0',
@@ -222,5 +224,48 @@ describe('netrx up: stopping refuses new echo upgrades (review mutant M15)', () 
     await stopped;
     peer.destroy();
     expect(answer.split('\r\n')[0]).toBe('HTTP/1.1 503 Service Unavailable');
+  });
+});
+
+describe('netrx up: a reload of websocket.echo.keepAliveMs alone is applied in place (review L3)', () => {
+  it('the open connection stays (no 1001) and is pinged on the new interval', async () => {
+    const base = { http: { port: 0 }, radius: { port: 0 }, capture: { rpc: { port: 0 } } };
+    const first = validateHostConfig(base);
+    const host = await startHost(first, { version: '0', services: servicesFromConfig(first) });
+    hosts.push(host);
+    const client = new WebSocket(new URL('/ws/echo', host.url.replace(/^http/, 'ws')));
+    await new Promise((resolve) => client.once('open', resolve));
+    let closedWith: number | undefined;
+    client.once('close', (code: number) => (closedWith = code));
+    const next = validateHostConfig({ ...base, websocket: { echo: { keepAliveMs: 100 } } });
+    const result = await host.reload(next, servicesFromConfig(next));
+    // The default is 30 s: a ping within 10 s comes from the new interval.
+    const pinged = await new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => resolve(false), 10_000);
+      client.once('ping', () => {
+        clearTimeout(timer);
+        resolve(true);
+      });
+    });
+    const closedBefore = closedWith;
+    client.terminate();
+    expect(result).toMatchObject({ ok: true, updated: ['websocket-echo'], restarted: [] });
+    expect(closedBefore).toBeUndefined();
+    expect(pinged).toBe(true);
+  });
+
+  it('turning keep-alive on (from 0) restarts the echo: its connections were built without one', async () => {
+    const base = {
+      http: { port: 0 },
+      radius: { port: 0 },
+      capture: { rpc: { port: 0 } },
+      websocket: { echo: { keepAliveMs: 0 } },
+    };
+    const first = validateHostConfig(base);
+    const host = await startHost(first, { version: '0', services: servicesFromConfig(first) });
+    hosts.push(host);
+    const next = validateHostConfig({ ...base, websocket: { echo: { keepAliveMs: 1000 } } });
+    const result = await host.reload(next, servicesFromConfig(next));
+    expect(result).toMatchObject({ ok: true, updated: [], restarted: ['websocket-echo'] });
   });
 });

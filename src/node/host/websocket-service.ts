@@ -9,8 +9,14 @@ import type { MetricFamily } from './metrics.js';
 /** How long `stop` waits for peers to answer the close handshake before cutting them. */
 export const STOP_GRACE_MS = 500;
 
+type EchoConfig = HostConfig['websocket']['echo'];
+
+/** Each echo service's section, for a running instance to read the next one's (updateInPlace). */
+const echoConfigs = new WeakMap<HostService, EchoConfig>();
+
 /** `websocket.echo` in `netrx up`: an echo endpoint on the host's HTTP port. */
-export function websocketEchoService(config: HostConfig['websocket']['echo']): HostService {
+export function websocketEchoService(initial: EchoConfig): HostService {
+  let config = initial;
   let server: WebSocketServer | undefined;
   let stopClock: Clock | undefined;
   let accepted = 0;
@@ -19,9 +25,28 @@ export function websocketEchoService(config: HostConfig['websocket']['echo']): H
   let draining = false;
   /** Close codes of ended connections (the code the close frame carried; 1006 when none). */
   const closeCodes = new Map<number, number>();
-  return {
+  const service: HostService = {
     name: 'websocket-echo',
-    fingerprint: JSON.stringify(config),
+    get fingerprint() {
+      return JSON.stringify(config);
+    },
+    // A new keepAliveMs alone is taken in place (review L3): the open
+    // connections keep running and are pinged on the new interval. Turning
+    // keep-alive on from 0 restarts: those connections have no timer.
+    updateInPlace(next) {
+      const wanted = echoConfigs.get(next);
+      if (
+        wanted === undefined ||
+        (config.keepAliveMs === 0 && wanted.keepAliveMs > 0) ||
+        JSON.stringify({ ...wanted, keepAliveMs: 0 }) !==
+          JSON.stringify({ ...config, keepAliveMs: 0 })
+      )
+        return undefined;
+      return () => {
+        server?.setKeepAliveInterval(wanted.keepAliveMs);
+        config = wanted;
+      };
+    },
     start(context) {
       draining = false;
       // Registered now, not by the first connection's handle: /trace/providers
@@ -134,4 +159,6 @@ export function websocketEchoService(config: HostConfig['websocket']['echo']): H
       },
     ],
   };
+  echoConfigs.set(service, initial);
+  return service;
 }

@@ -127,6 +127,8 @@ export interface WebSocketServer {
 export class WebSocketServer extends EventEmitter {
   readonly clients = new Set<WebSocket>();
   readonly options: WebSocketServerOptions;
+  /** What new connections' handles are built from: `options`, or a copy with a new keep-alive. */
+  private handleOptions: WebSocketServerOptions;
   private readonly httpServer: HttpServer | HttpsServer | Http2SecureServer | undefined;
   private readonly ownsServer: boolean;
   private readonly onUpgrade: (request: IncomingMessage, socket: Duplex, head: Buffer) => void;
@@ -135,6 +137,7 @@ export class WebSocketServer extends EventEmitter {
   constructor(options: WebSocketServerOptions, onListening?: () => void) {
     super();
     this.options = options;
+    this.handleOptions = options;
     const ways = [
       options.port !== undefined,
       options.server !== undefined,
@@ -184,8 +187,12 @@ export class WebSocketServer extends EventEmitter {
   private attachHttp2(http2Server: Http2Server | Http2SecureServer): () => void {
     const deflate = this.options.perMessageDeflate;
     const choose = this.options.handleProtocols;
+    // Read at each stream: setKeepAliveInterval replaces handleOptions.
+    const handleOptions = () => this.handleOptions;
     return attachHttp2(http2Server, {
-      options: this.options,
+      get options() {
+        return handleOptions();
+      },
       deflate: negotiationOptions(deflate),
       tuning: typeof deflate === 'object' ? deflate : undefined,
       shouldHandle: (url) => this.shouldHandle({ url } as IncomingMessage),
@@ -234,6 +241,28 @@ export class WebSocketServer extends EventEmitter {
   }
 
   /** Frames `data` once for `broadcast` or `ws.sendPrepared` (the bytes are copied: reuse yours at once). */
+  /**
+   * netrx: a new keep-alive interval (0: off) for the connections this
+   * server tracks and the ones it accepts from now on, none of them closed
+   * (how `netrx up` applies a reload of websocket.echo.keepAliveMs, review
+   * L3). Connections accepted without keep-alive have no timer to change:
+   * on a server built without `keepAliveInterval`, or once set to 0, only 0
+   * is taken (a TypeError, nothing changed).
+   */
+  setKeepAliveInterval(interval: number): void {
+    if (!Number.isSafeInteger(interval) || interval < 0) {
+      throw new RangeError(`keepAliveInterval must be an integer >= 0, got ${interval}`);
+    }
+    if (interval > 0 && !((this.handleOptions.keepAliveInterval ?? 0) > 0)) {
+      throw new TypeError('Connections were accepted without keepAliveInterval: none can be set');
+    }
+    for (const ws of this.clients) ws.setKeepAliveInterval(interval);
+    this.handleOptions = {
+      ...this.options,
+      keepAliveInterval: interval === 0 ? undefined : interval,
+    };
+  }
+
   prepare(data: SendData, options?: PrepareOptions): PreparedMessage {
     return prepareMessage(data, options);
   }
@@ -364,7 +393,7 @@ export class WebSocketServer extends EventEmitter {
         : `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? 0}`;
     const deflate = this.options.perMessageDeflate;
     const tuning = typeof deflate === 'object' ? deflate : undefined;
-    const handle = nodeHandle('server', this.options, name, tuning);
+    const handle = nodeHandle('server', this.handleOptions, name, tuning);
     const response = handle.beginServerHandshake(upgrade, {
       ...(protocol === undefined ? {} : { protocol }),
       perMessageDeflate: negotiationOptions(deflate),

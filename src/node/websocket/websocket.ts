@@ -224,6 +224,14 @@ export class WebSocket extends WebSocketEventTarget {
   }
 
   /**
+   * netrx: a new keep-alive interval for this open connection (0: off); one
+   * opened without `keepAliveInterval` accepts only 0 (a TypeError).
+   */
+  setKeepAliveInterval(interval: number): void {
+    this.handle?.setKeepAliveInterval(interval);
+  }
+
+  /**
    * How binary messages are handed over: `'nodebuffer'` (default),
    * `'arraybuffer'`, `'fragments'`, `'blob'` or `'uint8array'`. Any other
    * value is ignored, as `ws` and WHATWG do.
