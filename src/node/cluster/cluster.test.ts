@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { VirtualClock } from '../../testing/index.js';
 import { FakeJetStream } from './fake-jetstream.js';
@@ -11,6 +12,7 @@ import {
   lossFilterSubject,
   lossSubject,
   parseSubject,
+  patternsOverlap,
   providerToken,
 } from './subjects.js';
 import { makeHost, makeReader, readBuffer, settle, type ReadEvent } from './test-kit.js';
@@ -68,6 +70,21 @@ describe('cluster subjects', () => {
     });
     expect(parseSubject('netrx.lab.h1')).toBeUndefined();
     expect(hostFromActivityId(hostActivityId('lab-16-chars-xyz'))).toBe('lab-16-chars-xyz');
+  });
+
+  it('tells whether two host globs can match one host (fast-check against the matchers)', () => {
+    expect(patternsOverlap('lab-*', '*-1')).toBe(true);
+    expect(patternsOverlap('lab-*', 'prod-*')).toBe(false);
+    expect(patternsOverlap('a?', 'a')).toBe(false);
+    const glob = fc.stringMatching(/^[ab*?]{1,6}$/);
+    fc.assert(
+      fc.property(glob, glob, fc.stringMatching(/^[ab]{1,8}$/), (a, b, host) => {
+        // A witness host matching both proves overlap; the walk must agree.
+        if (hostMatcher(a)(host) && hostMatcher(b)(host)) expect(patternsOverlap(a, b)).toBe(true);
+        if (!patternsOverlap(a, b))
+          expect(hostMatcher(a)(host) && hostMatcher(b)(host)).toBe(false);
+      }),
+    );
   });
 
   it('refuses host names that are not one short subject token', () => {
