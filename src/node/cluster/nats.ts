@@ -38,9 +38,6 @@ export interface NatsCaptureOptions extends NatsConnectionSettings {
   readonly claimExpiresMs?: number;
 }
 
-/** Per stored message beyond `max_msg_size`: subject, headers' framing, the store's record header. */
-const STORE_OVERHEAD_BYTES = 512;
-
 /**
  * The largest event message a stream takes: a publisher's batch (at most
  * 64 KiB, `maxBatchBytes`) plus room for its subject and headers.
@@ -201,9 +198,10 @@ export async function natsCaptureLinkOver(
         discard: DiscardPolicy.New,
         storage: StorageType.File,
         max_msgs: maxMsgs,
-        // A disk backstop only: maxMsgs full-size messages fit, so the message limit
-        // always binds first and 2.9.10's ack-then-trim at max_bytes never happens.
-        max_bytes: maxMsgs * (STREAM_MAX_MESSAGE_BYTES + STORE_OVERHEAD_BYTES),
+        // No byte limit (see CaptureStreamLimits). A backstop of maxMsgs × (max_msg_size +
+        // 512) was tried: 2.9.10 reserves it against the store and refused
+        // the interop suite's streams (10047 insufficient storage resources). Review F3 is open.
+        max_bytes: -1,
         max_msg_size: STREAM_MAX_MESSAGE_BYTES,
         duplicate_window: duplicateWindow,
         num_replicas: replicas,

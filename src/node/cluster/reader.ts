@@ -46,6 +46,7 @@ import {
   parseEventRecord,
 } from '../../wire/index.js';
 import type { Clock } from '../../runtime/index.js';
+import { systemClock } from '../runtime/index.js';
 import type { ConsumePort, ConsumerError, StreamMessage } from './ports.js';
 import { RecentKeys } from './recent-keys.js';
 import {
@@ -89,7 +90,7 @@ export interface StreamSessionSourceOptions {
   readonly durable?: string;
   /** Distinct publisher runs remembered for loss accounting. Default 4096. */
   readonly maxPublishers?: number;
-  /** Paces a glob reader's look for new hosts (`discoverEveryMs`); without it, only on open and `discover()`. */
+  /** Paces a glob reader's look for new hosts (`discoverEveryMs`). Default the system clock. */
   readonly clock?: Clock;
   readonly discoverEveryMs?: number;
   /** A consume loop failed (e.g. 10100: another reader claims a host); it tries again. */
@@ -150,7 +151,7 @@ export class StreamSessionSource implements SessionSource {
     duplicates: 0,
   };
   private readonly consumerErrors: Record<string, number> = {};
-  private readonly clock: Clock | undefined;
+  private readonly clock: Clock;
   private readonly discoverEveryMs: number;
   private readonly onError: ((error: ConsumerError) => void) | undefined;
   /** Per host: the event consumer of the open session. */
@@ -175,7 +176,7 @@ export class StreamSessionSource implements SessionSource {
     this.durable = options.durable ?? `netrx-reader-${this.session}`;
     this.matches = hostMatcher(this.hosts);
     this.maxPublishers = options.maxPublishers ?? 4096;
-    this.clock = options.clock;
+    this.clock = options.clock ?? systemClock;
     this.discoverEveryMs = options.discoverEveryMs ?? DISCOVER_EVERY_MS;
     this.onError = options.onError;
   }
@@ -238,7 +239,6 @@ export class StreamSessionSource implements SessionSource {
   private sink: SessionSink | undefined;
 
   private scheduleDiscovery(sink: SessionSink): void {
-    if (this.clock === undefined) return;
     this.discoverTimer = this.clock.setTimer(this.discoverEveryMs, () => {
       void this.discover(sink).then(() => {
         if (this.opened && this.sink === sink) this.scheduleDiscovery(sink);
