@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { VirtualClock } from '../../testing/index.js';
 import { FakeJetStream } from './fake-jetstream.js';
@@ -11,6 +12,7 @@ import {
   lossFilterSubject,
   lossSubject,
   parseSubject,
+  patternsOverlap,
   providerToken,
 } from './subjects.js';
 import { makeHost, makeReader, readBuffer, settle, type ReadEvent } from './test-kit.js';
@@ -22,6 +24,8 @@ async function drain(
   reader: ReturnType<typeof makeReader>,
 ): Promise<{ events: ReadEvent[]; lost: number; buffers: number }> {
   const handle = reader.table.openSession('lab');
+  // A glob reader claims the hosts it finds in the stream (an answer away).
+  await settle();
   const events: ReadEvent[] = [];
   let lost = 0;
   let buffers = 0;
@@ -54,7 +58,8 @@ describe('cluster subjects', () => {
     expect(parseSubject('netrxloss.lab.h1.run1', 'netrxloss')).toMatchObject({ provider: 'run1' });
     expect(parseSubject('netrxloss.lab.h1.run1')).toBeUndefined();
     expect(filterSubject('lab', 'lab-1')).toBe('netrx.lab.lab-1.>');
-    expect(filterSubject('lab', 'lab-*')).toBe('netrx.lab.*.>');
+    // A glob is never a work-queue filter: it would claim (and delete) every host's events.
+    expect(() => filterSubject('lab', 'lab-*')).toThrow(TypeError);
     const m = hostMatcher('lab-*');
     expect([m('lab-1'), m('lab-22'), m('prod-1'), m('xlab-1')]).toEqual([true, true, false, false]);
     expect(hostMatcher('lab-?')('lab-10')).toBe(false);
@@ -65,6 +70,21 @@ describe('cluster subjects', () => {
     });
     expect(parseSubject('netrx.lab.h1')).toBeUndefined();
     expect(hostFromActivityId(hostActivityId('lab-16-chars-xyz'))).toBe('lab-16-chars-xyz');
+  });
+
+  it('tells whether two host globs can match one host (fast-check against the matchers)', () => {
+    expect(patternsOverlap('lab-*', '*-1')).toBe(true);
+    expect(patternsOverlap('lab-*', 'prod-*')).toBe(false);
+    expect(patternsOverlap('a?', 'a')).toBe(false);
+    const glob = fc.stringMatching(/^[ab*?]{1,6}$/);
+    fc.assert(
+      fc.property(glob, glob, fc.stringMatching(/^[ab]{1,8}$/), (a, b, host) => {
+        // A witness host matching both proves overlap; the walk must agree.
+        if (hostMatcher(a)(host) && hostMatcher(b)(host)) expect(patternsOverlap(a, b)).toBe(true);
+        if (!patternsOverlap(a, b))
+          expect(hostMatcher(a)(host) && hostMatcher(b)(host)).toBe(false);
+      }),
+    );
   });
 
   it('refuses host names that are not one short subject token', () => {
@@ -111,7 +131,9 @@ describe('capture fan-in over a fake JetStream', () => {
     expect(a.publisher.stats()).toMatchObject({ offered: 20, stored: 20, refused: 0, dropped: 0 });
   });
 
-  it('a host outside the pattern is filtered, not lost', async () => {
+  it('a host outside the pattern is left in the stream for its own reader, never consumed', async () => {
+    // Regression (review F1): the glob reader acked prod-1's events off the work queue.
+    // Failed before the fix: the later prod-1 reader got nothing.
     const clock = new VirtualClock();
     const stream = new FakeJetStream({ maxMsgs: 1000 });
     const lab = makeHost(clock, stream, 'lab-1');
@@ -123,7 +145,53 @@ describe('capture fan-in over a fake JetStream', () => {
     const got = await drain(clock, stream, reader);
     expect(got.events).toEqual([{ host: 'lab-1', seq: 1 }]);
     expect(got.lost).toBe(0);
-    expect(reader.source.stats().filtered).toBe(1);
+    expect(stream.length).toBe(1);
+    const prodReader = makeReader(clock, stream, 'prod-*');
+    const prodGot = await drain(clock, stream, prodReader);
+    expect(prodGot).toMatchObject({ events: [{ host: 'prod-1', seq: 2 }], lost: 0 });
+    expect(stream.counters.claimsRefused).toBe(0);
+  });
+
+  it('a second reader of a claimed host is refused with 10100 and told, then takes over once the claim expires', async () => {
+    // Review F2: two servers on one entry must not split the events silently.
+    const clock = new VirtualClock();
+    const stream = new FakeJetStream({ maxMsgs: 1000 });
+    const host = makeHost(clock, stream, 'lab-1');
+    host.emit(1);
+    await settle();
+    const first = makeReader(clock, stream, 'lab-1', {}, 'server-a');
+    const second = makeReader(clock, stream, 'lab-1', {}, 'server-b');
+    const firstGot = await drain(clock, stream, first);
+    expect(firstGot.events).toEqual([{ host: 'lab-1', seq: 1 }]);
+    host.emit(2);
+    await settle();
+    const refused = await drain(clock, stream, second);
+    expect(refused.events).toEqual([]);
+    expect(second.errors.map((e) => e.code)).toEqual([10100]);
+    expect(second.source.stats().consumerErrors).toEqual({ '10100': 1 });
+    stream.expireIdleConsumers();
+    const tookOver = await drain(clock, stream, second);
+    expect(tookOver.events).toEqual([{ host: 'lab-1', seq: 2 }]);
+  });
+
+  it('a batch stored twice (retried after the duplicate window) is delivered once and counted', async () => {
+    // Regression (review F4): failed before the fix (the events came twice).
+    const clock = new VirtualClock();
+    const stream = new FakeJetStream({ maxMsgs: 1000 });
+    const host = makeHost(clock, stream, 'lab-1');
+    const reader = makeReader(clock, stream, 'lab-1');
+    stream.loseAcks = true;
+    for (let i = 0; i < 3; i++) host.emit(i);
+    await settle();
+    stream.loseAcks = false;
+    stream.expireDuplicateWindow();
+    clock.advance(60_000);
+    await settle();
+    expect(stream.length).toBe(2);
+    const got = await drain(clock, stream, reader);
+    expect(got.events.map((e) => e.seq)).toEqual([0, 1, 2]);
+    expect(reader.source.stats().duplicates).toBe(1);
+    expect(stream.length).toBe(0);
   });
 
   it('a full stream (discard new) refuses the newest events and the reader reports them exactly', async () => {
@@ -139,6 +207,8 @@ describe('capture fan-in over a fake JetStream', () => {
     expect(host.publisher.stats()).toMatchObject({ stored: 4, refused: 6, reportedLost: 6 });
     expect(host.publisher.settled).toBe(true);
     const handle = reader.table.openSession('lab');
+    // A glob reader claims the hosts it finds in the stream (an answer away).
+    await settle();
     stream.deliver();
     const op = reader.table.receiveData(handle);
     clock.advance(100);
@@ -286,6 +356,8 @@ describe('capture fan-in over a fake JetStream', () => {
     for (let i = 0; i < 5; i++) host.emit(i);
     await settle();
     const handle = reader.table.openSession('lab');
+    // A glob reader claims the hosts it finds in the stream (an answer away).
+    await settle();
     stream.deliver();
     const first = reader.table.receiveData(handle);
     await settle();
@@ -331,8 +403,11 @@ describe('capture fan-in over a fake JetStream', () => {
     const host = makeHost(clock, stream, 'lab-1');
     const reader = makeReader(clock, stream, '*');
     const handle = reader.table.openSession('lab');
-    for (let i = 0; i < 6; i++) await host.emitAlone(i);
+    // A glob reader claims the hosts it finds in the stream (an answer away).
     await settle();
+    for (let i = 0; i < 6; i++) await host.emitAlone(i);
+    // The host published after the session opened: found by the next look at the stream.
+    await reader.source.discover();
     stream.deliver();
     // Redelivered while their events still wait in the queue: skipped, acked once they leave.
     stream.redeliverUnacked();

@@ -73,6 +73,23 @@ export const ClusterEvent = {
       { name: 'error', type: 'string' },
     ],
   }),
+  /**
+   * A capture reader's consume loop failed and tries again: `code` is the
+   * JetStream API error (10100: another reader's consumer claims this host
+   * on the work-queue stream; 0 when the error had no code).
+   */
+  consumerError: defineEvent({
+    id: 6,
+    name: 'NatsConsumerError',
+    level: TraceLevel.Error,
+    keywords: ClusterKeyword.Connection,
+    fields: [
+      { name: 'stream', type: 'string' },
+      { name: 'durable', type: 'string' },
+      { name: 'code', type: 'u32' },
+      { name: 'error', type: 'string' },
+    ],
+  }),
 };
 
 /**

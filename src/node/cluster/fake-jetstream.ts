@@ -1,7 +1,11 @@
 /**
  * An in-memory JetStream for tests of the publisher and reader. The event
- * stream: a message limit with `discard: new`, work-queue retention (an ack
- * removes), `Nats-Msg-Id` de-duplication, and switches to take the server
+ * stream: a message limit with `discard: new`, work-queue retention as
+ * nats-server 2.9.10 has it (an ack removes; a durable's filter is a claim,
+ * and a new durable whose filter overlaps another's is refused with 10100
+ * until that one is released by `expireIdleConsumers`, as `inactive_threshold`
+ * does), `Nats-Msg-Id` de-duplication within a window the test can end
+ * (`expireDuplicateWindow`), and switches to take the server
  * away (publishes answer `unsent`) or to lose acknowledgements (stored, but
  * the publisher hears `unsent` and must retry under the same ID). The loss
  * stream (subjects `netrxloss.…`): limits retention, the last
@@ -11,6 +15,7 @@
  */
 import type {
   ConsumePort,
+  ConsumerError,
   ConsumeSpec,
   PublishOutcome,
   PublishPort,
@@ -21,7 +26,16 @@ interface Stored {
   readonly subject: string;
   readonly data: Uint8Array;
   readonly seq: number;
+  readonly msgId: string;
   delivered: boolean;
+}
+
+/** A durable consumer of the event stream: its filter claims those subjects. */
+interface Durable {
+  readonly filter: string;
+  readonly regex: RegExp;
+  /** Bound readers (more than one: they split the messages, as on a real server). */
+  readers: ((message: StreamMessage) => void)[];
 }
 
 export class FakeJetStream implements PublishPort, ConsumePort {
@@ -35,12 +49,8 @@ export class FakeJetStream implements PublishPort, ConsumePort {
   private acked: Stored[] = [];
   private readonly ids = new Set<string>();
   private seq = 0;
-  private consumers: {
-    filter: RegExp;
-    onMessage: (message: StreamMessage) => void;
-    stopped: boolean;
-  }[] = [];
-  counters = { stored: 0, refused: 0, duplicates: 0, unsent: 0 };
+  private readonly durables = new Map<string, Durable>();
+  counters = { stored: 0, refused: 0, duplicates: 0, unsent: 0, claimsRefused: 0 };
   /** The loss stream's per-subject history. */
   lossPerSubject: number;
   private losses: { subject: string; data: Uint8Array; seq: number }[] = [];
@@ -89,7 +99,7 @@ export class FakeJetStream implements PublishPort, ConsumePort {
       return Promise.resolve({ kind: 'refused', reason: 'maximum messages exceeded' });
     }
     this.ids.add(msgId);
-    this.messages.push({ subject, data: data.slice(), seq: ++this.seq, delivered: false });
+    this.messages.push({ subject, data: data.slice(), seq: ++this.seq, msgId, delivered: false });
     this.counters.stored++;
     if (this.loseAcks) {
       this.counters.unsent++;
@@ -98,7 +108,11 @@ export class FakeJetStream implements PublishPort, ConsumePort {
     return Promise.resolve({ kind: 'stored', duplicate: false });
   }
 
-  consume(spec: ConsumeSpec, onMessage: (message: StreamMessage) => void) {
+  consume(
+    spec: ConsumeSpec,
+    onMessage: (message: StreamMessage) => void,
+    onError?: (error: ConsumerError) => void,
+  ) {
     const { filter, durable } = spec;
     if (spec.stream.startsWith('netrx-loss-')) {
       const state = this.lossDurables.get(durable) ?? { acked: 0, delivered: 0, filter: /$^/ };
@@ -114,16 +128,52 @@ export class FakeJetStream implements PublishPort, ConsumePort {
         },
       };
     }
-    const consumer = { filter: subjectRegex(filter), onMessage, stopped: false };
-    this.consumers.push(consumer);
+    let claim = this.durables.get(durable);
+    if (claim === undefined) {
+      const overlapping = [...this.durables].find(([, d]) => filtersOverlap(d.filter, filter));
+      if (overlapping !== undefined) {
+        this.counters.claimsRefused++;
+        onError?.({
+          stream: spec.stream,
+          durable,
+          code: 10100,
+          message: `filtered consumer not unique on workqueue stream (${overlapping[0]})`,
+        });
+        return { stop: () => undefined };
+      }
+      claim = { filter, regex: subjectRegex(filter), readers: [] };
+      this.durables.set(durable, claim);
+    }
+    const bound = claim;
+    bound.readers.push(onMessage);
     return {
       stop: () => {
-        consumer.stopped = true;
-        // Unacked messages become deliverable again (redelivery).
+        bound.readers = bound.readers.filter((r) => r !== onMessage);
+        // Unacked messages become deliverable again (redelivery); the durable keeps its claim.
         for (const m of this.messages) m.delivered = false;
-        this.consumers = this.consumers.filter((c) => c !== consumer);
       },
     };
+  }
+
+  /** Durables with no reader bound are deleted (`inactive_threshold` passed): their claims end. */
+  expireIdleConsumers(): void {
+    for (const [name, durable] of this.durables) {
+      if (durable.readers.length === 0) this.durables.delete(name);
+    }
+  }
+
+  /** The duplicate window passed: a retried message ID is stored again. */
+  expireDuplicateWindow(): void {
+    this.ids.clear();
+  }
+
+  streamHosts(_stream: string, session: string): Promise<readonly string[]> {
+    const hosts = new Set<string>();
+    for (const m of this.messages) {
+      const [prefix, s, host] = m.subject.split('.');
+      if (prefix === 'netrx' && s === session && host !== undefined) hosts.add(host);
+    }
+    return Promise.resolve([...hosts]);
   }
 
   /** Delivered, not acked: delivered again (as `ack_wait` passing does). */
@@ -143,14 +193,17 @@ export class FakeJetStream implements PublishPort, ConsumePort {
     for (const message of [...this.messages]) {
       if (count >= max) break;
       if (message.delivered) continue;
-      const consumer = this.consumers.find((c) => !c.stopped && c.filter.test(message.subject));
-      if (consumer === undefined) continue;
+      const claim = [...this.durables.values()].find((d) => d.regex.test(message.subject));
+      // Unclaimed, or its durable has no reader now: it waits in the stream.
+      const reader = claim?.readers[message.seq % claim.readers.length];
+      if (reader === undefined) continue;
       message.delivered = true;
       count++;
-      consumer.onMessage({
+      reader({
         subject: message.subject,
         data: message.data,
         seq: message.seq,
+        msgId: message.msgId,
         ack: () => {
           this.messages = this.messages.filter((m) => m !== message);
           this.acked.push(message);
@@ -191,4 +244,17 @@ export function subjectRegex(filter: string): RegExp {
     return token.replace(/[-]/g, '\\-');
   });
   return new RegExp(`^${parts.join('\\.')}$`);
+}
+
+/** Whether some subject matches both filters (token by token; `>` takes one or more). */
+export function filtersOverlap(a: string, b: string): boolean {
+  const x = a.split('.');
+  const y = b.split('.');
+  for (let i = 0; ; i++) {
+    const p = x[i];
+    const q = y[i];
+    if (p === '>' || q === '>') return p !== undefined && q !== undefined;
+    if (p === undefined || q === undefined) return p === q;
+    if (p !== '*' && q !== '*' && p !== q) return false;
+  }
 }

@@ -10,6 +10,7 @@
  */
 import type {
   ConsumePort,
+  ConsumerError,
   LinkStatus,
   PublishOutcome,
   PublishPort,
@@ -33,6 +34,8 @@ export interface NatsCaptureOptions extends NatsConnectionSettings {
   readonly timeoutMs?: number;
   /** A consumer's acks held and written at once (1: each as it comes). Default 512, at most 4096. */
   readonly acksPerWrite?: number;
+  /** An event consumer idle this long is deleted by the server, ending its claim on its host. Default 15,000 ms. */
+  readonly claimExpiresMs?: number;
 }
 
 /**
@@ -79,6 +82,8 @@ export interface NatsCaptureLink extends PublishPort, ConsumePort {
   onStatus(listener: (status: LinkStatus) => void): void;
   /** Consumers' failures (a consume loop that ended with an error, then restarted). */
   readonly consumerErrors: number;
+  /** The same failures by JetStream error code (`other` without one). */
+  readonly consumerErrorCodes: Readonly<Record<string, number>>;
   close(): Promise<void>;
 }
 
@@ -111,6 +116,7 @@ export async function natsCaptureLinkOver(
   options: {
     readonly timeoutMs?: number;
     readonly acksPerWrite?: number;
+    readonly claimExpiresMs?: number;
     readonly ownsConnection?: boolean;
   } = {},
 ): Promise<NatsCaptureLink> {
@@ -127,6 +133,8 @@ export async function natsCaptureLinkOver(
   const jsm = await jetstreamManager(nc, { timeout });
   const listeners: ((status: LinkStatus) => void)[] = [];
   let consumerErrors = 0;
+  const consumerErrorCodes: Record<string, number> = {};
+  const claimExpiresNs = (options.claimExpiresMs ?? 15_000) * 1_000_000;
   const consumers = new Set<{ stop(): void }>();
   const stopWatching = connection.onState((state) => {
     const mapped: LinkStatus = state === 'connected' ? 'connected' : 'disconnected';
@@ -150,6 +158,18 @@ export async function natsCaptureLinkOver(
     serverVersion: nc.info?.version ?? 'unknown',
     get consumerErrors() {
       return consumerErrors;
+    },
+    get consumerErrorCodes() {
+      return { ...consumerErrorCodes };
+    },
+    async streamHosts(stream, session) {
+      const info = await jsm.streams.info(stream, { subjects_filter: `netrx.${session}.*.>` });
+      const hosts = new Set<string>();
+      for (const subject of Object.keys(info.state.subjects ?? {})) {
+        const host = subject.split('.')[2];
+        if (host !== undefined) hosts.add(host);
+      }
+      return [...hosts];
     },
     async publish(subject, data, msgId): Promise<PublishOutcome> {
       try {
@@ -178,7 +198,9 @@ export async function natsCaptureLinkOver(
         discard: DiscardPolicy.New,
         storage: StorageType.File,
         max_msgs: maxMsgs,
-        // No byte limit (see CaptureStreamLimits); the bytes are bounded by maxMsgs × max_msg_size.
+        // No byte limit (see CaptureStreamLimits). A backstop of maxMsgs × (max_msg_size +
+        // 512) was tried: 2.9.10 reserves it against the store and refused
+        // the interop suite's streams (10047 insufficient storage resources). Review F3 is open.
         max_bytes: -1,
         max_msg_size: STREAM_MAX_MESSAGE_BYTES,
         duplicate_window: duplicateWindow,
@@ -202,7 +224,7 @@ export async function natsCaptureLinkOver(
     onStatus(listener) {
       listeners.push(listener);
     },
-    consume({ stream, filter, durable }, onMessage) {
+    consume({ stream, filter, durable }, onMessage, onError) {
       let stopped = false;
       let stopCurrent: (() => void) | undefined;
       const acks = new AckBatcher({ maxPending: acksPerWrite, schedule: setImmediate });
@@ -218,6 +240,9 @@ export async function natsCaptureLinkOver(
                 deliver_policy: DeliverPolicy.All,
                 filter_subject: filter,
                 max_ack_pending: MAX_ACK_PENDING,
+                // An event consumer is a claim on its host (work queue): a reader that
+                // is gone releases it. The loss stream's durable keeps its ack floor.
+                ...(stream.startsWith('netrx-loss-') ? {} : { inactive_threshold: claimExpiresNs }),
               });
             }
             const consumer = await js.consumers.get(stream, durable);
@@ -229,13 +254,24 @@ export async function natsCaptureLinkOver(
                 subject: m.subject,
                 data: m.data,
                 seq: m.seq,
+                ...msgIdOf(m.headers),
                 ack: () => acks.add(() => m.ack()),
                 nak: () => m.nak(),
               };
               onMessage(message);
             }
-          } catch {
+          } catch (error) {
+            // Surfaced, not swallowed: 10100 (another reader claims this host) is the one to see.
             consumerErrors++;
+            const failure: ConsumerError = {
+              stream,
+              durable,
+              code: error instanceof JetStreamApiError ? error.code : undefined,
+              message: error instanceof Error ? error.message : String(error),
+            };
+            const key = failure.code === undefined ? 'other' : String(failure.code);
+            consumerErrorCodes[key] = (consumerErrorCodes[key] ?? 0) + 1;
+            onError?.(failure);
           }
           acks.flush();
           if (!stopped) await new Promise((resolve) => setTimeout(resolve, 250));
@@ -261,4 +297,9 @@ export async function natsCaptureLinkOver(
     },
   };
   return link;
+}
+
+function msgIdOf(headers: { get(name: string): string } | undefined): { msgId?: string } {
+  const id = headers?.get('Nats-Msg-Id');
+  return id === undefined || id === '' ? {} : { msgId: id };
 }

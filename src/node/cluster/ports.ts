@@ -24,25 +24,48 @@ export interface StreamMessage {
   readonly data: Uint8Array;
   /** The stream sequence. */
   readonly seq: number;
+  /** Its `Nats-Msg-Id` header (a publisher's `<host>.<instance>.<batch>`), if it had one. */
+  readonly msgId?: string;
   ack(): void;
   /** Gives it back unhandled: the server delivers it again (to the next reader) without waiting for `ack_wait`. */
   nak(): void;
 }
 
-/** What a consumer reads: a stream, through a durable consumer, with a filter subject. */
+/**
+ * What a consumer reads: a stream, through a durable consumer, with a filter subject.
+ * On the work-queue event stream a durable's filter is a claim: the server
+ * refuses (10100) a second durable whose filter overlaps it, until the
+ * first is deleted or expires (`claimExpiresMs` idle).
+ */
 export interface ConsumeSpec {
   readonly stream: string;
   readonly filter: string;
   readonly durable: string;
 }
 
+/** Why a consume loop failed (it tries again): the JetStream API error code when there is one. */
+export interface ConsumerError {
+  readonly stream: string;
+  readonly durable: string;
+  /** A JetStream API error code (10100: another consumer's filter claims these subjects). */
+  readonly code: number | undefined;
+  readonly message: string;
+}
+
 export interface ConsumePort {
   /**
    * Reads `spec.stream` through the consumer named `spec.durable` with its
    * filter subject, handing each message to `onMessage` in stream order,
-   * until the returned `stop`.
+   * until the returned `stop`. Each failure of the loop (it tries again)
+   * goes to `onError`.
    */
-  consume(spec: ConsumeSpec, onMessage: (message: StreamMessage) => void): { stop(): void };
+  consume(
+    spec: ConsumeSpec,
+    onMessage: (message: StreamMessage) => void,
+    onError?: (error: ConsumerError) => void,
+  ): { stop(): void };
+  /** The hosts that have events stored in `stream` now (from its subjects `netrx.<session>.<host>.…`). */
+  streamHosts(stream: string, session: string): Promise<readonly string[]>;
 }
 
 /** Connection state changes the publisher acts on. */

@@ -61,6 +61,8 @@ describe('a reader restarted mid-stream', () => {
 
           const first = makeReader(clock, stream, '*');
           const firstHandle = first.table.openSession('lab');
+          // A glob reader claims the hosts it finds in the stream (an answer away).
+          await settle();
           const one = await readSome(clock, stream, first, firstHandle, cut, receives);
           // The reader goes away mid-stream, a receive posted: its last buffer counts what it discarded.
           const last = first.table.receiveData(firstHandle);
@@ -74,6 +76,8 @@ describe('a reader restarted mid-stream', () => {
 
           const second = makeReader(clock, stream, '*');
           const secondHandle = second.table.openSession('lab');
+          // A glob reader claims the hosts it finds in the stream (an answer away).
+          await settle();
           const two = await readSome(clock, stream, second, secondHandle, Infinity);
           second.table.closeSession(secondHandle);
 

@@ -45,13 +45,17 @@ import {
   NetEventDataType,
   parseEventRecord,
 } from '../../wire/index.js';
-import type { ConsumePort, StreamMessage } from './ports.js';
+import type { Clock } from '../../runtime/index.js';
+import { systemClock } from '../runtime/index.js';
+import type { ConsumePort, ConsumerError, StreamMessage } from './ports.js';
+import { RecentKeys } from './recent-keys.js';
 import {
   checkClusterSessionName,
   checkHostPattern,
   filterSubject,
   hostActivityId,
   hostMatcher,
+  isHostGlob,
   isInstanceName,
   lossFilterSubject,
   lossStreamName,
@@ -61,6 +65,10 @@ import {
 
 /** Stream sequences remembered as handled, to skip redeliveries. */
 export const HANDLED_WINDOW = 65_536;
+/** Publisher batch IDs (`<host>.<instance>.<batch>`) remembered, to skip a batch stored twice. */
+export const BATCH_ID_WINDOW = 65_536;
+/** How often a glob reader looks for new hosts in the stream. */
+export const DISCOVER_EVERY_MS = 2000;
 
 /** A message whose queued events have not all left in a receive yet. */
 interface Unacked {
@@ -82,6 +90,11 @@ export interface StreamSessionSourceOptions {
   readonly durable?: string;
   /** Distinct publisher runs remembered for loss accounting. Default 4096. */
   readonly maxPublishers?: number;
+  /** Paces a glob reader's look for new hosts (`discoverEveryMs`). Default the system clock. */
+  readonly clock?: Clock;
+  readonly discoverEveryMs?: number;
+  /** A consume loop failed (e.g. 10100: another reader claims a host); it tries again. */
+  readonly onError?: (error: ConsumerError) => void;
 }
 
 export interface StreamSessionSourceStats {
@@ -103,6 +116,15 @@ export interface StreamSessionSourceStats {
    * them again. Skipped, so no event is delivered twice.
    */
   readonly redelivered: number;
+  /**
+   * Messages whose publisher batch ID was already delivered: a retry stored
+   * again after the stream's duplicate window. Skipped (acked), not delivered twice.
+   */
+  readonly duplicates: number;
+  /** Hosts this reader has a consumer for (claimed, or trying to claim). */
+  readonly claimedHosts: number;
+  /** Consume loop failures, by JetStream error code (`other` without one). */
+  readonly consumerErrors: Readonly<Record<string, number>>;
   readonly open: boolean;
 }
 
@@ -126,11 +148,19 @@ export class StreamSessionSource implements SessionSource {
     filtered: 0,
     untrackedReports: 0,
     redelivered: 0,
+    duplicates: 0,
   };
-  /** Stream sequences handled, the newest HANDLED_WINDOW (ring + set). */
-  private readonly handled = new Set<number>();
-  private readonly handledRing: number[] = [];
-  private handledNext = 0;
+  private readonly consumerErrors: Record<string, number> = {};
+  private readonly clock: Clock;
+  private readonly discoverEveryMs: number;
+  private readonly onError: ((error: ConsumerError) => void) | undefined;
+  /** Per host: the event consumer of the open session. */
+  private readonly claims = new Map<string, { stop(): void }>();
+  private discoverTimer: { cancel(): void } | undefined;
+  /** Stream sequences handled (redeliveries are skipped). */
+  private readonly handled = new RecentKeys<number>(HANDLED_WINDOW);
+  /** Publisher batch IDs delivered (a batch stored twice is skipped). */
+  private readonly batchIds = new RecentKeys<string>(BATCH_ID_WINDOW);
   /** Messages whose events are still queued, oldest first, and their sequences. */
   private unacked: Unacked[] = [];
   private unackedHead = 0;
@@ -146,22 +176,94 @@ export class StreamSessionSource implements SessionSource {
     this.durable = options.durable ?? `netrx-reader-${this.session}`;
     this.matches = hostMatcher(this.hosts);
     this.maxPublishers = options.maxPublishers ?? 4096;
+    this.clock = options.clock ?? systemClock;
+    this.discoverEveryMs = options.discoverEveryMs ?? DISCOVER_EVERY_MS;
+    this.onError = options.onError;
   }
 
   stats(): StreamSessionSourceStats {
-    return { ...this.counters, open: this.opened };
+    return {
+      ...this.counters,
+      claimedHosts: this.claims.size,
+      consumerErrors: { ...this.consumerErrors },
+      open: this.opened,
+    };
+  }
+
+  /**
+   * Claims `host`: one consumer with the literal filter `netrx.<session>.<host>.>`
+   * and the durable `<durable>-<host>`. On the work-queue stream a glob filter
+   * would take (and, acked, delete) every host's events, and a second
+   * reader's overlapping filter is refused (10100), so each host is its own claim.
+   */
+  private claim(sink: SessionSink, host: string): void {
+    if (this.claims.has(host) || !this.matches(host)) return;
+    const consumer = this.port.consume(
+      {
+        stream: streamName(this.session),
+        filter: filterSubject(this.session, host),
+        durable: `${this.durable}-${host}`,
+      },
+      (message) => this.handle(sink, message),
+      (error) => {
+        const code = error.code === undefined ? 'other' : String(error.code);
+        this.consumerErrors[code] = (this.consumerErrors[code] ?? 0) + 1;
+        this.onError?.(error);
+      },
+    );
+    this.claims.set(host, consumer);
+  }
+
+  /** A glob reader: claims the matching hosts that have events in the stream now. */
+  async discover(sink?: SessionSink): Promise<void> {
+    const target = sink ?? this.sink;
+    if (!this.opened || target === undefined) return;
+    let hosts: readonly string[];
+    try {
+      hosts = await this.port.streamHosts(streamName(this.session), this.session);
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      this.consumerErrors.other = (this.consumerErrors.other ?? 0) + 1;
+      this.onError?.({
+        stream: streamName(this.session),
+        durable: this.durable,
+        code: undefined,
+        message,
+      });
+      return;
+    }
+    if (!this.opened || this.sink !== target) return;
+    for (const host of hosts) this.claim(target, host);
+  }
+
+  private sink: SessionSink | undefined;
+
+  private scheduleDiscovery(sink: SessionSink): void {
+    this.discoverTimer = this.clock.setTimer(this.discoverEveryMs, () => {
+      void this.discover(sink).then(() => {
+        if (this.opened && this.sink === sink) this.scheduleDiscovery(sink);
+      });
+    });
   }
 
   open(sink: SessionSink): SessionSourceHold {
     this.opened = true;
-    const events = this.port.consume(
-      {
-        stream: streamName(this.session),
-        filter: filterSubject(this.session, this.hosts),
-        durable: this.durable,
+    this.sink = sink;
+    if (isHostGlob(this.hosts)) {
+      void this.discover(sink);
+      this.scheduleDiscovery(sink);
+    } else {
+      this.claim(sink, this.hosts);
+    }
+    const events = {
+      stop: () => {
+        this.discoverTimer?.cancel();
+        this.discoverTimer = undefined;
+        for (const consumer of this.claims.values()) consumer.stop();
+        this.claims.clear();
+        this.sink = undefined;
       },
-      (message) => this.handle(sink, message),
-    );
+    };
     const losses = this.port.consume(
       {
         stream: lossStreamName(this.session),
@@ -184,7 +286,7 @@ export class StreamSessionSource implements SessionSource {
             continue;
           }
           // None delivered: the next reader delivers them, so they are not counted lost here.
-          this.forget(entry.message.seq);
+          this.forget(entry.message);
           entry.message.nak();
           givenBack += entry.remaining;
         }
@@ -231,20 +333,10 @@ export class StreamSessionSource implements SessionSource {
     }
   }
 
-  private remember(seq: number): void {
-    if (this.handledRing.length < HANDLED_WINDOW) {
-      this.handledRing.push(seq);
-    } else {
-      this.handled.delete(this.handledRing[this.handledNext] as number);
-      this.handledRing[this.handledNext] = seq;
-      this.handledNext = (this.handledNext + 1) % HANDLED_WINDOW;
-    }
-    this.handled.add(seq);
-  }
-
   /** A message given back unhandled: its redelivery is new to whoever reads it. */
-  private forget(seq: number): void {
-    this.handled.delete(seq);
+  private forget(message: StreamMessage): void {
+    this.handled.delete(message.seq);
+    if (message.msgId !== undefined) this.batchIds.delete(message.msgId);
   }
 
   /** One message off the loss stream. */
@@ -284,7 +376,7 @@ export class StreamSessionSource implements SessionSource {
       if (!this.unackedSeqs.has(message.seq)) message.ack();
       return;
     }
-    this.remember(message.seq);
+    this.handled.add(message.seq);
     this.counters.messages++;
     const subject = parseSubject(message.subject);
     if (subject === undefined || subject.session !== this.session) {
@@ -293,9 +385,20 @@ export class StreamSessionSource implements SessionSource {
       return;
     }
     if (!this.matches(subject.host)) {
+      // Never acked: on the work queue an ack deletes another reader's event. (A
+      // literal per-host filter never delivers one; this guards a stale consumer.)
       this.counters.filtered++;
-      message.ack();
       return;
+    }
+    const batchId = message.msgId;
+    if (batchId !== undefined && batchId.startsWith(`${subject.host}.`)) {
+      if (this.batchIds.has(batchId)) {
+        // The same batch stored twice (retried after the duplicate window): delivered once.
+        this.counters.duplicates++;
+        message.ack();
+        return;
+      }
+      this.batchIds.add(batchId);
     }
     // In the list before its events are queued: a receive completing on the way counts them.
     const entry: Unacked = { message, remaining: 0, queued: 0, filling: true };

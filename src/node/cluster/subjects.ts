@@ -110,13 +110,52 @@ export function lossFilterSubject(session: string, pattern: string): string {
   return /[*?]/.test(pattern) ? `netrxloss.${session}.*.*` : `netrxloss.${session}.${pattern}.*`;
 }
 
+/** Whether a host pattern is a glob (`*`, `?`) rather than one host's name. */
+export function isHostGlob(pattern: string): boolean {
+  return /[*?]/.test(pattern);
+}
+
 /**
- * The consumer filter for a host pattern: NATS wildcards match whole
- * tokens only, so a literal host narrows the filter and any glob reads the
- * session's every host (the reader matches the glob itself).
+ * The event consumer filter of one host: always literal. The event stream
+ * is a work queue, where a consumer's filter is a claim (an ack deletes, and
+ * the server refuses overlapping filters), so a glob is never a filter: the
+ * reader claims each matching host found in the stream (`streamHosts`).
  */
-export function filterSubject(session: string, pattern: string): string {
-  return /[*?]/.test(pattern) ? `netrx.${session}.*.>` : `netrx.${session}.${pattern}.>`;
+export function filterSubject(session: string, host: string): string {
+  return `netrx.${checkClusterSessionName(session)}.${checkHostName(host)}.>`;
+}
+
+/**
+ * Whether some host name (1 to MAX_HOST_LENGTH characters) matches both
+ * patterns: a walk over position pairs of the two globs, where `*` may
+ * match nothing or one more character and `?` or a literal match one.
+ */
+export function patternsOverlap(a: string, b: string): boolean {
+  checkHostPattern(a);
+  checkHostPattern(b);
+  const seen = new Set<number>();
+  const pending: [number, number, number][] = [[0, 0, 0]];
+  const push = (i: number, j: number, length: number) => {
+    const key = (i * 65 + j) * (MAX_HOST_LENGTH + 1) + length;
+    if (!seen.has(key)) {
+      seen.add(key);
+      pending.push([i, j, length]);
+    }
+  };
+  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
+    const [i, j, length] = next;
+    const ca = a[i];
+    const cb = b[j];
+    if (ca === '*') push(i + 1, j, length);
+    if (cb === '*') push(i, j + 1, length);
+    if (ca === undefined && cb === undefined && length > 0) return true;
+    if (ca === undefined || cb === undefined || length === MAX_HOST_LENGTH) continue;
+    const wild = (c: string) => c === '*' || c === '?';
+    if (wild(ca) || wild(cb) || ca === cb) {
+      push(ca === '*' ? i : i + 1, cb === '*' ? j : j + 1, length + 1);
+    }
+  }
+  return false;
 }
 
 export function hostMatcher(pattern: string): (host: string) => boolean {

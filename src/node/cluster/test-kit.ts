@@ -9,6 +9,7 @@ import type { VirtualClock } from '../../testing/index.js';
 import { TraceRegistry, type TraceProvider } from '../../trace/index.js';
 import { parseEventBuffer } from '../../wire/index.js';
 import type { FakeJetStream } from './fake-jetstream.js';
+import type { ConsumerError } from './ports.js';
 import { CapturePublisher, type CapturePublisherOptions } from './publisher.js';
 import { StreamSessionSource } from './reader.js';
 import { hostFromActivityId } from './subjects.js';
@@ -64,9 +65,18 @@ export function makeReader(
   stream: FakeJetStream,
   hosts: string,
   limits: Partial<SessionLimits> = {},
+  server = 'server',
 ) {
   const table = new SessionTable({ registry: new TraceRegistry({ clock }), clock });
-  const source = new StreamSessionSource({ port: stream, session: 'lab', hosts });
+  const errors: ConsumerError[] = [];
+  const source = new StreamSessionSource({
+    port: stream,
+    session: 'lab',
+    hosts,
+    durable: `netrx-reader-lab-${server}`,
+    clock,
+    onError: (error) => errors.push(error),
+  });
   const session = table.createSession({
     name: 'lab',
     providers: [],
@@ -74,7 +84,7 @@ export function makeReader(
     limits: { timerMs: 100, ...limits },
   });
   session.start();
-  return { table, source, session };
+  return { table, source, session, errors };
 }
 
 export interface ReadEvent {

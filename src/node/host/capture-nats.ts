@@ -10,7 +10,13 @@ import type { SessionSource } from '../../capture/index.js';
 import type { Clock } from '../../runtime/index.js';
 import type { TraceRegistry } from '../../trace/index.js';
 import type { SharedNatsConnection } from '../cluster/connection-settings.js';
-import { CapturePublisher, StreamSessionSource, traceNotices } from '../cluster/index.js';
+import {
+  CLUSTER_PROVIDER,
+  CapturePublisher,
+  ClusterEvent,
+  StreamSessionSource,
+  traceNotices,
+} from '../cluster/index.js';
 import type { HostConfig } from './config.js';
 import { queueLimits } from './capture-service.js';
 import { natsCaptureMetrics } from './nats-metrics.js';
@@ -53,6 +59,7 @@ export async function startCaptureNats(
   const link = deferred ?? (await natsCaptureLinkOver(connection));
   const publishers: CapturePublisher[] = [];
   const sources = new Map<string, StreamSessionSource>();
+  const trace = registry.register(CLUSTER_PROVIDER);
   try {
     for (const name of nats.publish) {
       const session = config.sessions.find((s) => s.name === name);
@@ -89,7 +96,18 @@ export async function startCaptureNats(
           port: link,
           session: stream,
           hosts: entry.hosts,
-          durable: `netrx-reader-${stream}-${entry.name}`,
+          // This server's host name in the durable: two servers serving one entry
+          // claim the same hosts with two consumers, and the second is refused
+          // (10100, traced) instead of silently splitting the events with the first.
+          durable: `netrx-reader-${stream}-${entry.name}-${nats.host}`,
+          clock,
+          onError: (error) =>
+            trace.emit(ClusterEvent.consumerError, {
+              stream: error.stream,
+              durable: error.durable,
+              code: error.code ?? 0,
+              error: error.message,
+            }),
         }),
       );
     }
@@ -111,6 +129,7 @@ export async function startCaptureNats(
         ? {}
         : { attachError: deferred.attachError }),
       serverVersion: link.serverVersion,
+      consumerErrorCodes: link.consumerErrorCodes,
       host: nats.host,
       publish: publishers.map((p, i) => ({ session: nats.publish[i], ...p.stats() })),
       serve: [...sources.values()].map((s) => ({

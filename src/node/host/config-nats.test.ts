@@ -39,6 +39,29 @@ describe('capture.nats configuration', () => {
     expect(config.capture.nats.serve).toEqual([{ name: 'fleet', stream: 'lab', hosts: 'lab-*' }]);
   });
 
+  it('refuses two serve entries on one stream whose hosts can overlap (a work queue gives each host one reader)', () => {
+    const serve =
+      (hosts: [string, string], streams: [string, string] = ['lab', 'lab']) =>
+      () =>
+        validateHostConfig({
+          capture: {
+            nats: {
+              serve: [
+                { name: 'a', stream: streams[0], hosts: hosts[0] },
+                { name: 'b', stream: streams[1], hosts: hosts[1] },
+              ],
+            },
+          },
+          cluster: { nats: { servers: ['nats://127.0.0.1:4222'] } },
+        });
+    expect(serve(['lab-*', '*-1'])).toThrow(
+      /capture\.nats\.serve\[1\]\.hosts: "\*-1" and capture\.nats\.serve\[0\]\.hosts "lab-\*" can match the same host/,
+    );
+    expect(serve(['lab-*', 'lab-?'])).toThrow(/same host/);
+    expect(serve(['lab-*', 'prod-*'])).not.toThrow();
+    expect(serve(['lab-*', 'lab-*'], ['lab', 'other'])).not.toThrow();
+  });
+
   it('names the key that is wrong', () => {
     expect(() => validateHostConfig({ capture: { nats: { publish: ['default'] } } })).toThrow(
       /^capture\.nats\.publish: needs cluster\.nats\.servers/,

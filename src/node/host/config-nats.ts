@@ -12,6 +12,7 @@
 import { ConfigError, field, integer, list, object, required, section, string } from './schema.js';
 import type { HostConfig } from './config.js';
 import { MOVED_TO_CLUSTER_NATS } from './config-cluster-nats.js';
+import { patternsOverlap } from '../cluster/subjects.js';
 
 const sessionName = string({
   pattern: /^[A-Za-z0-9_-]{1,32}$/,
@@ -80,5 +81,18 @@ export function checkCaptureNats(config: HostConfig): void {
         `${JSON.stringify(entry.name)} is already a session of this host`,
       );
     served.add(entry.name);
+  });
+  // The event stream is a work queue: each host's events go to one reader. Two entries that
+  // could both match a host would fight over it (the second refused, 10100), so refuse them here.
+  nats.serve.forEach((entry, i) => {
+    const stream = entry.stream === '' ? entry.name : entry.stream;
+    nats.serve.slice(0, i).forEach((earlier, j) => {
+      const earlierStream = earlier.stream === '' ? earlier.name : earlier.stream;
+      if (earlierStream === stream && patternsOverlap(earlier.hosts, entry.hosts))
+        throw new ConfigError(
+          `capture.nats.serve[${i}].hosts`,
+          `${JSON.stringify(entry.hosts)} and capture.nats.serve[${j}].hosts ${JSON.stringify(earlier.hosts)} can match the same host on stream ${JSON.stringify(stream)}: each host's events go to one reader (a work queue), so give the entries disjoint hosts`,
+        );
+    });
   });
 }
