@@ -33,8 +33,10 @@ function fakeLink(js: FakeJetStream, ensured: string[]): NatsCaptureLink {
   return {
     serverVersion: '2.9.10',
     consumerErrors: 0,
+    consumerErrorCodes: {},
+    streamHosts: (stream, session) => js.streamHosts(stream, session),
     publish: (subject, data, msgId) => js.publish(subject, data, msgId),
-    consume: (spec, onMessage) => js.consume(spec, onMessage),
+    consume: (spec, onMessage, onError) => js.consume(spec, onMessage, onError),
     ensureStream: (session) => {
       ensured.push(session);
       return Promise.resolve();

@@ -13,7 +13,13 @@ import type { Clock } from '../../runtime/index.js';
 import { attachWhenConnected } from './attach.js';
 import type { NatsConnectionSettings, SharedNatsConnection } from './connection-settings.js';
 import type { CaptureStreamLimits, NatsCaptureLink } from './nats.js';
-import type { ConsumeSpec, LinkStatus, PublishOutcome, StreamMessage } from './ports.js';
+import type {
+  ConsumeSpec,
+  ConsumerError,
+  LinkStatus,
+  PublishOutcome,
+  StreamMessage,
+} from './ports.js';
 
 export interface DeferredCaptureLinkOptions {
   readonly connection: Pick<SharedNatsConnection, 'status' | 'onState'>;
@@ -34,6 +40,7 @@ export interface DeferredCaptureLink extends NatsCaptureLink {
 interface QueuedConsumer {
   readonly spec: ConsumeSpec;
   readonly onMessage: (message: StreamMessage) => void;
+  readonly onError: ((error: ConsumerError) => void) | undefined;
   current?: { stop(): void };
 }
 
@@ -63,7 +70,7 @@ export function captureLinkWhenConnected(options: DeferredCaptureLinkOptions): D
       real = link;
       for (const listener of listeners) link.onStatus(listener);
       for (const consumer of consumers) {
-        consumer.current = link.consume(consumer.spec, consumer.onMessage);
+        consumer.current = link.consume(consumer.spec, consumer.onMessage, consumer.onError);
       }
       // The real link tells only changes from now on: listeners heard `disconnected`.
       for (const listener of listeners) listener('connected');
@@ -82,6 +89,13 @@ export function captureLinkWhenConnected(options: DeferredCaptureLinkOptions): D
     get consumerErrors() {
       return real?.consumerErrors ?? 0;
     },
+    get consumerErrorCodes() {
+      return real?.consumerErrorCodes ?? {};
+    },
+    streamHosts(stream, session) {
+      // Before the link attaches no stream can be read: no hosts yet (the reader asks again).
+      return real?.streamHosts(stream, session) ?? Promise.resolve([]);
+    },
     publish(subject, data, msgId): Promise<PublishOutcome> {
       return (
         real?.publish(subject, data, msgId) ?? Promise.resolve({ kind: 'unsent', reason: NOT_YET })
@@ -96,10 +110,10 @@ export function captureLinkWhenConnected(options: DeferredCaptureLinkOptions): D
       if (real === undefined) listener('disconnected');
       else real.onStatus(listener);
     },
-    consume(spec, onMessage) {
-      const consumer: QueuedConsumer = { spec, onMessage };
+    consume(spec, onMessage, onError) {
+      const consumer: QueuedConsumer = { spec, onMessage, onError };
       consumers.add(consumer);
-      if (real !== undefined) consumer.current = real.consume(spec, onMessage);
+      if (real !== undefined) consumer.current = real.consume(spec, onMessage, onError);
       return {
         stop() {
           consumers.delete(consumer);
@@ -149,10 +163,14 @@ export async function connectNatsCaptureWhenReady(
     get consumerErrors() {
       return link.consumerErrors;
     },
+    get consumerErrorCodes() {
+      return link.consumerErrorCodes;
+    },
+    streamHosts: (stream, session) => link.streamHosts(stream, session),
     publish: (subject, data, msgId) => link.publish(subject, data, msgId),
     ensureStream: (session, limits) => link.ensureStream(session, limits),
     onStatus: (listener) => link.onStatus(listener),
-    consume: (spec, onMessage) => link.consume(spec, onMessage),
+    consume: (spec, onMessage, onError) => link.consume(spec, onMessage, onError),
     async close() {
       await link.close();
       await connection.close();
