@@ -20,6 +20,14 @@
  *    extended CONNECT) on the warm session of an `Http2WebSocketAgent`.
  *    Reported: median milliseconds from `new WebSocket` to `'open'`, and
  *    server and client CPU µs per setup.
+ * 3. Cold HTTP/2 setup, the same count: each WebSocket through a fresh
+ *    `Http2WebSocketAgent`, so each pays TCP + TLS + the wait for the
+ *    server's SETTINGS + the extended CONNECT, the fair row beside cold
+ *    HTTP/1.1 (the warm row is what a reused session saves).
+ *
+ * H2_BENCH_SERVER_ARGS (space-separated) goes to the server child's node,
+ * e.g. `--cpu-prof --cpu-prof-dir=/tmp/x`: the child exits cleanly when
+ * its stdin ends, so the profile is written.
  *
  * This file is also the server child: `websocket-http2.js server`.
  */
@@ -69,6 +77,8 @@ async function serverChild(): Promise<void> {
   for await (const line of createInterface({ input: process.stdin })) {
     if (line === 'cpu') say({ cpu: cpuMicros(process.cpuUsage()) });
   }
+  // stdin ended: exit (not killed) so a --cpu-prof profile is written.
+  process.exit(0);
 }
 
 // ---------------------------------------------------------------------------
@@ -76,9 +86,11 @@ async function serverChild(): Promise<void> {
 
 class Server {
   private readonly lines: AsyncIterator<string>;
-  private readonly child = spawn(process.execPath, [fileURLToPath(import.meta.url), 'server'], {
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
+  private readonly child = spawn(
+    process.execPath,
+    [...(env.H2_BENCH_SERVER_ARGS?.split(' ') ?? []), fileURLToPath(import.meta.url), 'server'],
+    { stdio: ['pipe', 'pipe', 'inherit'] },
+  );
 
   constructor() {
     this.lines = createInterface({ input: this.child.stdout })[Symbol.asyncIterator]();
@@ -95,8 +107,10 @@ class Server {
     return (await this.next<{ cpu: number }>()).cpu;
   }
 
-  stop(): void {
-    this.child.kill();
+  stop(): Promise<void> {
+    const exited = new Promise<void>((resolve) => this.child.once('exit', () => resolve()));
+    this.child.stdin.end();
+    return exited;
   }
 }
 
@@ -163,6 +177,7 @@ async function parent(): Promise<void> {
 
   const echoes: Record<Protocol, Figures[]> = { 'http/1.1': [], h2: [] };
   const setups: Record<Protocol, Figures[]> = { 'http/1.1': [], h2: [] };
+  const coldH2: Figures[] = [];
   for (let rep = 0; rep < REPS; rep++) {
     for (const protocol of ['http/1.1', 'h2'] as const) {
       const ws = await opened(new WebSocket(url, optionsFor(protocol)));
@@ -197,6 +212,7 @@ async function parent(): Promise<void> {
         value: median(times),
       });
     }
+    coldH2.push(await coldH2Setups(server, url, tls));
   }
   const row = (label: string, figures: Figures[], unit: string, digits: number): string =>
     `${label.padEnd(26)} | ${median(figures.map((f) => f.serverCpu))
@@ -211,14 +227,38 @@ async function parent(): Promise<void> {
   process.stdout.write(row('echo 1 KiB, h2', echoes.h2, 'msg/s', 0));
   process.stdout.write(row('setup, http/1.1 (TCP+TLS)', setups['http/1.1'], 'ms', 2));
   process.stdout.write(row('setup, h2 (new stream)', setups.h2, 'ms', 2));
+  process.stdout.write(row('setup, h2 cold (TCP+TLS)', coldH2, 'ms', 2));
   const ratio = (a: Figures[], b: Figures[]): string =>
     (median(a.map((f) => f.serverCpu)) / median(b.map((f) => f.serverCpu))).toFixed(2);
   process.stdout.write(
     `server CPU h2 / http/1.1: echo ${ratio(echoes.h2, echoes['http/1.1'])}, ` +
-      `setup ${ratio(setups.h2, setups['http/1.1'])}\n`,
+      `setup ${ratio(setups.h2, setups['http/1.1'])}, ` +
+      `cold setup ${ratio(coldH2, setups['http/1.1'])}\n`,
   );
   agent.destroy();
-  server.stop();
+  await server.stop();
+}
+
+/** SETUPS WebSockets, each through its own fresh agent: TCP + TLS + SETTINGS + CONNECT. */
+async function coldH2Setups(server: Server, url: string, tls: ClientOptions): Promise<Figures> {
+  const times: number[] = [];
+  const serverBefore = await server.cpu();
+  const clientBefore = process.cpuUsage();
+  for (let i = 0; i < SETUPS; i++) {
+    const fresh = new Http2WebSocketAgent({ idleTimeout: Infinity });
+    const began = performance.now();
+    const socket = await opened(new WebSocket(url, { ...tls, http2: fresh }));
+    times.push(performance.now() - began);
+    const gone = closed(socket);
+    socket.close();
+    await gone;
+    fresh.destroy();
+  }
+  return {
+    serverCpu: ((await server.cpu()) - serverBefore) / SETUPS,
+    clientCpu: cpuMicros(process.cpuUsage(clientBefore)) / SETUPS,
+    value: median(times),
+  };
 }
 
 if (process.argv[2] === 'server') await serverChild();
