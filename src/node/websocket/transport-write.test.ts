@@ -3,14 +3,15 @@
  * buffer below JOIN_BELOW on a socket, corked as they are on an HTTP/2
  * stream (`join: false`), and `done` runs once, after the last write.
  */
-import { Writable } from 'node:stream';
+import { Duplex } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { writeBatch } from './transport-write.js';
 
-/** A Writable recording each `_write`/`_writev` call's buffers. */
-function recorder(): { stream: Writable; calls: Uint8Array[][] } {
+/** A Duplex recording each `_write`/`_writev` call's buffers (nothing to read). */
+function recorder(): { stream: Duplex; calls: Uint8Array[][] } {
   const calls: Uint8Array[][] = [];
-  const stream = new Writable({
+  const stream = new Duplex({
+    read() {},
     write(chunk: Buffer, _encoding, callback) {
       calls.push([chunk]);
       callback();
