@@ -13,18 +13,30 @@
  * 1. Echo: one WebSocket, H2_BENCH_MESSAGES (default 20,000) binary
  *    messages of 1 KiB, 64 in flight. Reported: server and client CPU µs
  *    per message (user + system), and messages per second (wall clock:
- *    indicative only on a loaded machine).
+ *    indicative only on a loaded machine). The anchor row is the `ws`
+ *    package's server (8.23.0, on an `https` server with the same
+ *    certificate, in the same child) echoing over HTTP/1.1 to the same
+ *    netrx client.
  * 2. Connection setup, H2_BENCH_SETUPS (default 50) WebSockets opened one
  *    after another and closed: over HTTP/1.1 each is a new TCP connection,
  *    TLS handshake and upgrade; over HTTP/2 each is a new stream (an
  *    extended CONNECT) on the warm session of an `Http2WebSocketAgent`.
  *    Reported: median milliseconds from `new WebSocket` to `'open'`, and
  *    server and client CPU µs per setup.
+ * 3. Cold HTTP/2 setup, the same count: each WebSocket through a fresh
+ *    `Http2WebSocketAgent`, so each pays TCP + TLS + the wait for the
+ *    server's SETTINGS + the extended CONNECT, the fair row beside cold
+ *    HTTP/1.1 (the warm row is what a reused session saves).
+ *
+ * H2_BENCH_SERVER_ARGS (space-separated) goes to the server child's node,
+ * e.g. `--cpu-prof --cpu-prof-dir=/tmp/x`: the child exits cleanly when
+ * its stdin ends, so the profile is written.
  *
  * This file is also the server child: `websocket-http2.js server`.
  */
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { createServer as createHttpsServer } from 'node:https';
 import { createSecureServer } from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { createInterface } from 'node:readline';
@@ -37,8 +49,10 @@ import {
   WebSocketServer,
   type ClientOptions,
 } from '../src/node/websocket/index.js';
+import { WebSocketServer as WsServer } from 'ws';
 
 type Protocol = 'http/1.1' | 'h2';
+type EchoCase = Protocol | 'ws (http/1.1)';
 
 const env = process.env;
 const REPS = Number(env.H2_BENCH_REPS ?? 3);
@@ -65,10 +79,22 @@ async function serverChild(): Promise<void> {
   await new Promise<void>((r) => http2Server.listen(0, '127.0.0.1', r));
   const wss = new WebSocketServer({ server: http2Server, http2Server });
   wss.on('connection', echoConnection);
-  say({ port: (http2Server.address() as AddressInfo).port, ca: certs.ca.certPem });
+  // The anchor: ws's own server, echoing as its README does.
+  const httpsServer = createHttpsServer({ cert: certs.server.certPem, key: certs.server.keyPem });
+  await new Promise<void>((r) => httpsServer.listen(0, '127.0.0.1', r));
+  new WsServer({ server: httpsServer }).on('connection', (ws) => {
+    ws.on('message', (data, isBinary) => ws.send(data, { binary: isBinary }));
+  });
+  say({
+    port: (http2Server.address() as AddressInfo).port,
+    wsPort: (httpsServer.address() as AddressInfo).port,
+    ca: certs.ca.certPem,
+  });
   for await (const line of createInterface({ input: process.stdin })) {
     if (line === 'cpu') say({ cpu: cpuMicros(process.cpuUsage()) });
   }
+  // stdin ended: exit (not killed) so a --cpu-prof profile is written.
+  process.exit(0);
 }
 
 // ---------------------------------------------------------------------------
@@ -76,9 +102,11 @@ async function serverChild(): Promise<void> {
 
 class Server {
   private readonly lines: AsyncIterator<string>;
-  private readonly child = spawn(process.execPath, [fileURLToPath(import.meta.url), 'server'], {
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
+  private readonly child = spawn(
+    process.execPath,
+    [...(env.H2_BENCH_SERVER_ARGS?.split(' ') ?? []), fileURLToPath(import.meta.url), 'server'],
+    { stdio: ['pipe', 'pipe', 'inherit'] },
+  );
 
   constructor() {
     this.lines = createInterface({ input: this.child.stdout })[Symbol.asyncIterator]();
@@ -95,8 +123,10 @@ class Server {
     return (await this.next<{ cpu: number }>()).cpu;
   }
 
-  stop(): void {
-    this.child.kill();
+  stop(): Promise<void> {
+    const exited = new Promise<void>((resolve) => this.child.once('exit', () => resolve()));
+    this.child.stdin.end();
+    return exited;
   }
 }
 
@@ -146,8 +176,9 @@ async function parent(): Promise<void> {
     `websocket-http2: load average ${load}, ${REPS} reps, node ${process.version}\n`,
   );
   const server = new Server();
-  const { port, ca } = await server.next<{ port: number; ca: string }>();
+  const { port, wsPort, ca } = await server.next<{ port: number; wsPort: number; ca: string }>();
   const url = `wss://127.0.0.1:${port}/`;
+  const wsUrl = `wss://127.0.0.1:${wsPort}/`;
   const tls: ClientOptions = { ca, servername: DEMO_SERVER_NAME };
   const agent = new Http2WebSocketAgent({ idleTimeout: Infinity });
   const optionsFor = (protocol: Protocol): ClientOptions =>
@@ -161,28 +192,23 @@ async function parent(): Promise<void> {
     await done;
   }
 
-  const echoes: Record<Protocol, Figures[]> = { 'http/1.1': [], h2: [] };
+  const echoes: Record<EchoCase, Figures[]> = { 'http/1.1': [], h2: [], 'ws (http/1.1)': [] };
+  {
+    const ws = await opened(new WebSocket(wsUrl, tls));
+    await echo(ws, 1000);
+    const done = closed(ws);
+    ws.close();
+    await done;
+  }
   const setups: Record<Protocol, Figures[]> = { 'http/1.1': [], h2: [] };
+  const coldH2: Figures[] = [];
   for (let rep = 0; rep < REPS; rep++) {
+    echoes['ws (http/1.1)'].push(await echoRun(server, new WebSocket(wsUrl, tls)));
     for (const protocol of ['http/1.1', 'h2'] as const) {
-      const ws = await opened(new WebSocket(url, optionsFor(protocol)));
-      let serverBefore = await server.cpu();
-      let clientBefore = process.cpuUsage();
-      const start = performance.now();
-      await echo(ws, MESSAGES);
-      const seconds = (performance.now() - start) / 1000;
-      echoes[protocol].push({
-        serverCpu: ((await server.cpu()) - serverBefore) / MESSAGES,
-        clientCpu: cpuMicros(process.cpuUsage(clientBefore)) / MESSAGES,
-        value: MESSAGES / seconds,
-      });
-      const done = closed(ws);
-      ws.close();
-      await done;
-
+      echoes[protocol].push(await echoRun(server, new WebSocket(url, optionsFor(protocol))));
       const times: number[] = [];
-      serverBefore = await server.cpu();
-      clientBefore = process.cpuUsage();
+      const serverBefore = await server.cpu();
+      const clientBefore = process.cpuUsage();
       for (let i = 0; i < SETUPS; i++) {
         const began = performance.now();
         const socket = await opened(new WebSocket(url, optionsFor(protocol)));
@@ -197,6 +223,7 @@ async function parent(): Promise<void> {
         value: median(times),
       });
     }
+    coldH2.push(await coldH2Setups(server, url, tls));
   }
   const row = (label: string, figures: Figures[], unit: string, digits: number): string =>
     `${label.padEnd(26)} | ${median(figures.map((f) => f.serverCpu))
@@ -209,16 +236,64 @@ async function parent(): Promise<void> {
   process.stdout.write('case                       | server µs  | client µs  | wall\n');
   process.stdout.write(row('echo 1 KiB, http/1.1', echoes['http/1.1'], 'msg/s', 0));
   process.stdout.write(row('echo 1 KiB, h2', echoes.h2, 'msg/s', 0));
+  process.stdout.write(row('echo 1 KiB, ws 8.23 server', echoes['ws (http/1.1)'], 'msg/s', 0));
   process.stdout.write(row('setup, http/1.1 (TCP+TLS)', setups['http/1.1'], 'ms', 2));
   process.stdout.write(row('setup, h2 (new stream)', setups.h2, 'ms', 2));
+  process.stdout.write(row('setup, h2 cold (TCP+TLS)', coldH2, 'ms', 2));
   const ratio = (a: Figures[], b: Figures[]): string =>
     (median(a.map((f) => f.serverCpu)) / median(b.map((f) => f.serverCpu))).toFixed(2);
   process.stdout.write(
     `server CPU h2 / http/1.1: echo ${ratio(echoes.h2, echoes['http/1.1'])}, ` +
-      `setup ${ratio(setups.h2, setups['http/1.1'])}\n`,
+      `setup ${ratio(setups.h2, setups['http/1.1'])}, ` +
+      `cold setup ${ratio(coldH2, setups['http/1.1'])}\n`,
+  );
+  process.stdout.write(
+    `server CPU against ws: http/1.1 ${ratio(echoes['http/1.1'], echoes['ws (http/1.1)'])}, ` +
+      `h2 ${ratio(echoes.h2, echoes['ws (http/1.1)'])}\n`,
   );
   agent.destroy();
-  server.stop();
+  await server.stop();
+}
+
+/** One echo run on `connecting`, then its close: the server's and this process's CPU per message. */
+async function echoRun(server: Server, connecting: WebSocket): Promise<Figures> {
+  const ws = await opened(connecting);
+  const serverBefore = await server.cpu();
+  const clientBefore = process.cpuUsage();
+  const start = performance.now();
+  await echo(ws, MESSAGES);
+  const seconds = (performance.now() - start) / 1000;
+  const figures = {
+    serverCpu: ((await server.cpu()) - serverBefore) / MESSAGES,
+    clientCpu: cpuMicros(process.cpuUsage(clientBefore)) / MESSAGES,
+    value: MESSAGES / seconds,
+  };
+  const done = closed(ws);
+  ws.close();
+  await done;
+  return figures;
+}
+
+/** SETUPS WebSockets, each through its own fresh agent: TCP + TLS + SETTINGS + CONNECT. */
+async function coldH2Setups(server: Server, url: string, tls: ClientOptions): Promise<Figures> {
+  const times: number[] = [];
+  const serverBefore = await server.cpu();
+  const clientBefore = process.cpuUsage();
+  for (let i = 0; i < SETUPS; i++) {
+    const fresh = new Http2WebSocketAgent({ idleTimeout: Infinity });
+    const began = performance.now();
+    const socket = await opened(new WebSocket(url, { ...tls, http2: fresh }));
+    times.push(performance.now() - began);
+    const gone = closed(socket);
+    socket.close();
+    await gone;
+    fresh.destroy();
+  }
+  return {
+    serverCpu: ((await server.cpu()) - serverBefore) / SETUPS,
+    clientCpu: cpuMicros(process.cpuUsage(clientBefore)) / SETUPS,
+    value: median(times),
+  };
 }
 
 if (process.argv[2] === 'server') await serverChild();

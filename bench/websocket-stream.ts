@@ -12,6 +12,14 @@
  *   high-water marks, 64 KiB each side) while reading the echoes; the server
  *   is `WebSocketStream.fromWebSocket(ws)` with `readable.pipeTo(writable)`.
  *
+ * - ws-like, one send at a time ("serial"): the floor WebSocketStream's
+ *   write semantics allow. A write resolves when its send completed (the
+ *   socket's write callback) and WritableStream hands its sink the next
+ *   chunk only then, so each message is its own socket write on each side;
+ *   here the ws-like API does the same (client and server send the next
+ *   message from the previous send's callback), which shows what the web
+ *   streams themselves cost on top.
+ *
  * Printed per message size: median user+system CPU µs per message over
  * WSS_BENCH_ROUNDS (default 5) rounds, the ratio stream/ws-like, and the
  * JS memory (heap + ArrayBuffers, after gc) held at the end of a round with
@@ -29,7 +37,7 @@ const CASES: readonly { size: number; messages: number }[] = [
   { size: 64 * 1024, messages: 2_000 },
 ];
 
-type Api = 'ws-like' | 'stream';
+type Api = 'ws-like' | 'serial' | 'stream';
 
 const collect = (globalThis as { gc?: () => void }).gc;
 /**
@@ -54,6 +62,10 @@ async function server(api: Api): Promise<{ url: string; close(): Promise<void> }
       ws.on('message', (data: Buffer, isBinary: boolean) => ws.send(data, { binary: isBinary }));
       return;
     }
+    if (api === 'serial') {
+      serialEcho(ws);
+      return;
+    }
     const stream = WebSocketStream.fromWebSocket(ws);
     void stream.opened.then(({ readable, writable }) => readable.pipeTo(writable)).catch(() => {});
   });
@@ -65,6 +77,54 @@ async function server(api: Api): Promise<{ url: string; close(): Promise<void> }
         wss.close(() => resolve());
       }),
   };
+}
+
+/** Echoes each message once the previous echo's send completed, as pipeTo into a WebSocketStream does. */
+function serialEcho(ws: WebSocket): void {
+  const waiting: Buffer[] = [];
+  let sending = false;
+  const sendNext = (): void => {
+    const next = waiting.shift();
+    if (next === undefined) {
+      sending = false;
+      return;
+    }
+    ws.send(next, { binary: true }, sendNext);
+  };
+  ws.on('message', (data: Buffer) => {
+    waiting.push(data);
+    if (sending) return;
+    sending = true;
+    sendNext();
+  });
+}
+
+/** The client side of 'serial': the next send from the previous one's callback. */
+async function serialRound(
+  url: string,
+  payload: Uint8Array,
+  total: number,
+  trafficDone: () => void,
+): Promise<number> {
+  const ws = new WebSocket(url);
+  await new Promise((resolve) => ws.once('open', resolve));
+  let sent = 0;
+  let received = 0;
+  await new Promise<void>((resolve) => {
+    ws.on('message', () => {
+      if (++received === total) resolve();
+    });
+    const sendNext = (): void => {
+      if (sent++ < total) ws.send(payload, sendNext);
+    };
+    sendNext();
+  });
+  trafficDone();
+  const held = await heldBytes();
+  const closed = new Promise((resolve) => ws.once('close', resolve));
+  ws.close();
+  await closed;
+  return held;
 }
 
 /** A round runs the traffic, calls `trafficDone` (the CPU measure stops there), then measures what is held. */
@@ -134,7 +194,7 @@ async function measure(
   const trafficDone = (): void => {
     used = process.cpuUsage(start);
   };
-  const round = api === 'ws-like' ? wsLikeRound : streamRound;
+  const round = api === 'ws-like' ? wsLikeRound : api === 'serial' ? serialRound : streamRound;
   const held = await round(s.url, payload, total, trafficDone);
   await s.close();
   return { cpuUs: (used.user + used.system) / total, held };
@@ -153,16 +213,18 @@ async function main(): Promise<void> {
       .join(' ')}`,
   );
   console.log(
-    'size      ws-like µs/msg  stream µs/msg  ratio stream/ws-like  held ws-like  held stream',
+    'size      ws-like µs/msg  serial µs/msg  stream µs/msg  stream/ws-like  stream/serial  held ws-like  held stream',
   );
   for (const { size, messages } of CASES) {
     const results: Record<Api, { cpuUs: number[]; held: number[] }> = {
       'ws-like': { cpuUs: [], held: [] },
+      serial: { cpuUs: [], held: [] },
       stream: { cpuUs: [], held: [] },
     };
     for (let round = 0; round < ROUNDS; round++) {
       // Alternate which goes first, so a drift in load is shared.
-      const order: Api[] = round % 2 === 0 ? ['ws-like', 'stream'] : ['stream', 'ws-like'];
+      const order: Api[] =
+        round % 2 === 0 ? ['ws-like', 'serial', 'stream'] : ['stream', 'serial', 'ws-like'];
       for (const api of order) {
         const r = await measure(api, size, messages);
         results[api].cpuUs.push(r.cpuUs);
@@ -170,10 +232,12 @@ async function main(): Promise<void> {
       }
     }
     const ws = median(results['ws-like'].cpuUs);
+    const se = median(results.serial.cpuUs);
     const st = median(results.stream.cpuUs);
     const mib = (b: number): string => `${(b / 1048576).toFixed(1)} MiB`;
+    const cells = [ws, se, st].map((v) => v.toFixed(2).padStart(14)).join(' ');
     console.log(
-      `${String(size).padEnd(9)} ${ws.toFixed(2).padStart(14)} ${st.toFixed(2).padStart(14)} ${(st / ws).toFixed(2).padStart(21)}  ${mib(median(results['ws-like'].held)).padStart(12)} ${mib(median(results.stream.held)).padStart(12)}`,
+      `${String(size).padEnd(9)} ${cells} ${(st / ws).toFixed(2).padStart(15)} ${(st / se).toFixed(2).padStart(14)}  ${mib(median(results['ws-like'].held)).padStart(12)} ${mib(median(results.stream.held)).padStart(12)}`,
     );
   }
   console.log(

@@ -9,6 +9,12 @@
  * is, a small batch joined into one buffer (one syscall, no writev
  * bookkeeping), a large one corked (writev). `done` runs once the last
  * write is out. Returns what the last `write` returned (false: backed up).
+ *
+ * `join: false` (an HTTP/2 stream) always corks: the stream's writev
+ * hands its buffers to nghttp2, which frames them as DATA without a join,
+ * and nghttp2 and TLS gather a tick's output themselves, so the joined
+ * copy bought nothing there (the server's CPU per echoed 1 KiB message
+ * fell about 4%, docs/performance.md).
  */
 import type { Duplex } from 'node:stream';
 import { JOIN_BELOW } from './transport-limits.js';
@@ -19,9 +25,10 @@ export function writeBatch(
   outbox: readonly Uint8Array[],
   outboxBytes: number,
   done: WriteCallback | undefined,
+  join = true,
 ): boolean {
   if (outbox.length === 1) return socket.write(outbox[0], done);
-  if (outboxBytes <= JOIN_BELOW) {
+  if (join && outboxBytes <= JOIN_BELOW) {
     const joined = Buffer.allocUnsafe(outboxBytes);
     let at = 0;
     for (const b of outbox) {

@@ -409,7 +409,9 @@ export class SocketTransport {
         : (error?: Error | null) => {
             for (const callback of callbacks) callback(error);
           };
-    const ok = writeBatch(socket, outbox, this.outboxBytes, done);
+    // An HTTP/2 stream takes the batch unjoined (transport-write.ts).
+    const join = !this.flag(FLAG_FLOW_CONTROLLED);
+    const ok = writeBatch(socket, outbox, this.outboxBytes, done, join);
     this.outbox = NO_CHUNKS;
     this.outboxBytes = 0;
     if (!ok && this.flag(FLAG_INPUT_FED) && socket.writableLength > this.readPauseAbove) {

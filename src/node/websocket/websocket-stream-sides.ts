@@ -74,6 +74,8 @@ export class ReadableSide {
   /** Messages dropped while closing because the queue had no room. */
   discarded = 0;
   private readonly decoder = new TextDecoder();
+  /** Settles the pending `pull` (see the constructor): set while one waits. */
+  private wakePull: (() => void) | undefined;
 
   constructor(
     private readonly ws: WebSocket,
@@ -85,8 +87,18 @@ export class ReadableSide {
         start: (controller) => {
           this.controller = controller;
         },
+        // The stream calls `pull` after every enqueue that leaves room, a
+        // promise per message; a pull left pending until this side pauses
+        // makes it one call per pause instead (the stream defers pulls
+        // while one is pending, and only a paused connection needs one).
         pull: () => {
-          this.resume();
+          if (this.paused) {
+            this.resume();
+            return undefined;
+          }
+          return new Promise<void>((wake) => {
+            this.wakePull = wake;
+          });
         },
         cancel: (reason) => {
           this.done = true;
@@ -115,6 +127,10 @@ export class ReadableSide {
     if (waiting && !this.paused && !this.closing) {
       this.paused = true;
       this.ws.pause();
+      // The next pull (a read that makes room) resumes the connection.
+      const wake = this.wakePull;
+      this.wakePull = undefined;
+      wake?.();
     }
   }
 
@@ -181,10 +197,10 @@ export class WritableSide {
 function sendMessage(ws: WebSocket, chunk: WebSocketStreamChunk): Promise<void> {
   let payload: string | Uint8Array;
   if (typeof chunk === 'string') payload = chunk;
-  else if (chunk instanceof ArrayBuffer) payload = new Uint8Array(chunk.slice(0));
+  else if (chunk instanceof ArrayBuffer) payload = copyOf(new Uint8Array(chunk));
   else if (ArrayBuffer.isView(chunk)) {
     // WHATWG sends a copy: the caller may reuse its buffer as soon as write() returns.
-    payload = new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength).slice();
+    payload = copyOf(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
   } else {
     return Promise.reject(
       new TypeError('A WebSocketStream writes strings, ArrayBuffers and ArrayBuffer views'),
@@ -196,4 +212,15 @@ function sendMessage(ws: WebSocket, chunk: WebSocketStreamChunk): Promise<void> 
       else reject(error);
     });
   });
+}
+
+/**
+ * A deliberate copy (see `sendMessage`) into memory that is not zeroed
+ * first, and for small chunks a view of Node's shared pool: a fresh
+ * ArrayBuffer per message cost an allocation and its GC tracking each.
+ */
+function copyOf(bytes: Uint8Array): Uint8Array {
+  const copy = Buffer.allocUnsafe(bytes.byteLength);
+  copy.set(bytes);
+  return copy;
 }
