@@ -18,18 +18,18 @@
  * receive completes with a `close` carrying the code the component sent and
  * a coded `ProtocolError`, so one loop handles every outcome.
  *
- * The handle is the public surface and the wiring: the connection's state
+ * This file is the handle's operations and handshake; `handle-base.ts` (the
+ * base class) holds its parts, wires them to the host objects and reads
+ * them out (`stats`, `state`…). The connection's state
  * machine is `handle-lifecycle.ts`, its parts are built by `handle-parts.ts`,
  * the handshake checks are in `handle-handshake.ts`, the checks of `send`'s
  * arguments in `send-checks.ts` and its plain types in `handle-types.ts`;
  * `send-path.ts`, `receive-side.ts` (the queued receive and its actions)
  * over `receive-path.ts` (decoding), and `keep-alive.ts` do the work of
  * each side. They reach back into the handle through host objects
- * defined in this class's static block, shared by every handle and never
+ * defined in the base class's static block, shared by every handle and never
  * exported, so protocol events cannot be forged through the public API.
  */
-import { ProtocolError, type NetrxError } from '../runtime/index.js';
-import type { TraceProvider } from '../trace/index.js';
 import type {
   ActionQueue,
   BufferType,
@@ -37,8 +37,8 @@ import type {
   ReceiveOptions,
   WebSocketAction,
 } from './actions.js';
-import type { DeflateCodec } from './deflate-codec.js';
 import { WebSocketEvent } from './events.js';
+import { HandleBase } from './handle-base.js';
 import {
   checkClientResponse,
   clientRequestFor,
@@ -55,24 +55,12 @@ import type {
 } from './handshake.js';
 import type { HandshakeResult } from './handshake-failure.js';
 import type { HttpResponseHead } from './http-head.js';
-import type { Lifecycle } from './handle-lifecycle.js';
-import { buildParts } from './handle-parts.js';
-import type { KeepAlive, KeepAliveHost } from './keep-alive.js';
 import { PerMessageDeflateSession } from './permessage-deflate.js';
 import type { PreparedMessage } from './prepared-message.js';
-import { resolveProperties, type HandleSettings, type ResolvedProperties } from './properties.js';
-import type { ReceivePath, ReceiveHost } from './receive-path.js';
-import { invalidOperation, type SendPath } from './send-path.js';
+import type { HandleSettings } from './properties.js';
+import { invalidOperation } from './send-path.js';
 import { checkPieces, closePayloadFor, sendPayloadFor } from './send-checks.js';
-import {
-  negotiation,
-  type HandleRole,
-  type HandleState,
-  type HandleStats,
-  type Negotiated,
-  type SendOptions,
-} from './handle-types.js';
-import type { ReceiveSide, ReceiveTurn } from './receive-side.js';
+import { negotiation, type HandleRole, type Negotiated, type SendOptions } from './handle-types.js';
 
 export type {
   HandleRole,
@@ -106,159 +94,11 @@ export function createServerHandle(properties: HandleProperties = {}): WebSocket
   return new WebSocketHandle('server', properties);
 }
 
-/** Set by `WebSocketHandle`'s static block. */
-let receiveHost: ReceiveHost<WebSocketHandle>;
-let keepAliveHost: KeepAliveHost<WebSocketHandle>;
-let receiveTurn: ReceiveTurn<WebSocketHandle>;
-
-export class WebSocketHandle {
-  static {
-    // Code in the class body may use private members: these host objects
-    // are how the paths call back, without a public method for each.
-    receiveHost = {
-      receivedPing: (h, payload) => {
-        if (h.onPing?.(h, payload) === false) return;
-        h.sendPath.queuePong(payload, h.life.closeQueued);
-      },
-      receivedClose: (h, status) => h.life.onCloseReceived(status),
-      receivedViolation: (h, error) => h.life.onProtocolFailure(error),
-      receivedMessage: (h, text, size) => {
-        h.messagesReceived++;
-        h.trace?.emit(WebSocketEvent.messageReceived, { connection: h.name, text, size });
-      },
-    };
-    receiveTurn = {
-      nextContext: (h) => h.nextActionContext++,
-      readsEnded: (h) => h.life.state === 'aborted' || h.life.receiveEnded,
-      controlFirst: (h) =>
-        h.sendPath.hasControl && !h.sendPath.busy ? h.nextSendAction(false) : undefined,
-    };
-    keepAliveHost = {
-      isLive: (h) => !h.life.deleted && h.life.state !== 'closed' && h.life.state !== 'aborted',
-      ping: (h) => {
-        h.sendPath.queuePing();
-        h.onActionAvailable?.(h);
-      },
-      timedOut: (h, idle) => {
-        h.life.failure ??= new ProtocolError(
-          'ERR_WS_KEEPALIVE_TIMEOUT',
-          `No bytes received for ${Math.round(idle)} ms after a keep-alive ping`,
-          'remote',
-        );
-        h.abort();
-        h.onActionAvailable?.(h);
-      },
-    };
-  }
-
-  readonly role: HandleRole;
-  readonly properties: ResolvedProperties;
-  /**
-   * Whatever the host wants to reach from the handle (its connection, say),
-   * so callbacks like `onActionAvailable` need no closure per connection.
-   */
-  owner: unknown;
-  private messagesReceived = 0;
-  // What the handle keeps of its properties (not the whole object: it would
-  // be held per connection).
-  private readonly crypto: HandleProperties['crypto'];
-  private readonly deflateCodec: DeflateCodec | undefined;
-  private readonly onActionAvailable: ((handle: WebSocketHandle) => void) | undefined;
-  private readonly onPing: HandleProperties['onPing'];
-  private negotiatedValue: Negotiated = {};
-  private readonly trace: TraceProvider | undefined;
-  private readonly name: string;
-  private deflate: PerMessageDeflateSession | undefined;
-
-  private readonly sendPath: SendPath;
-  private readonly receivePath: ReceivePath<WebSocketHandle>;
-  private readonly receiveSide: ReceiveSide<WebSocketHandle>;
-  /** The state machine: state, the closing handshake, the failure close. */
-  private readonly life: Lifecycle<WebSocketHandle>;
-  /** Only on handles that keep alive. */
-  private readonly keepAlive: KeepAlive<WebSocketHandle> | undefined;
-
-  private nextActionContext = 1;
+export class WebSocketHandle extends HandleBase {
   private clientRequest: ClientRequest | undefined;
 
   constructor(role: HandleRole, properties: HandleProperties = {}) {
-    this.role = role;
-    this.crypto = properties.crypto;
-    this.deflateCodec = properties.deflateCodec;
-    this.onActionAvailable = properties.onActionAvailable;
-    this.onPing = properties.onPing;
-    this.properties = resolveProperties(properties);
-    const parts = buildParts(role, properties, this.properties, this, {
-      receive: receiveHost,
-      keepAlive: keepAliveHost,
-    });
-    this.name = parts.name;
-    this.trace = parts.trace;
-    this.keepAlive = parts.keepAlive;
-    this.sendPath = parts.sendPath;
-    this.receivePath = parts.receivePath;
-    this.receiveSide = parts.receiveSide;
-    this.life = parts.life;
-  }
-
-  /** What the handle has done so far (a fresh snapshot each call). */
-  get stats(): HandleStats {
-    const s = this.sendPath;
-    return {
-      messagesReceived: this.messagesReceived,
-      messagesSent: s.messagesSent,
-      bytesReceived: this.receiveSide.bytesReceived,
-      bytesSent: s.bytesSent,
-      pingsAnswered: s.pingsAnswered,
-      pongsCoalesced: s.pongsCoalesced,
-      sendsRefused: s.sendsRefused,
-    };
-  }
-
-  get state(): HandleState {
-    return this.life.state;
-  }
-
-  /** What the handshake agreed. */
-  get negotiated(): Negotiated {
-    return this.negotiatedValue;
-  }
-
-  /** The error that ended the connection, if one did. */
-  get error(): NetrxError | undefined {
-    return this.life.failure;
-  }
-
-  /**
-   * Whether the host should close the transport once it has written what
-   * it was given: the closing handshake is over, the protocol failed, or the
-   * handle was aborted.
-   */
-  get transportDone(): boolean {
-    return this.life.transportDone;
-  }
-
-  /**
-   * The last `getAction` stopped at `receiveStepBytes` with receive work
-   * left (inflating, gathering a message): call `getAction` again to go on.
-   */
-  get receivePending(): boolean {
-    return this.receivePath.workPending;
-  }
-
-  /**
-   * Bytes held for the message being received and not yet indicated:
-   * compressed bytes of a frame still arriving, inflated or lent pieces,
-   * the assembly buffer. At most about `maxMessageSize` plus the bytes of
-   * the frame arriving.
-   */
-  get receiveHeldBytes(): number {
-    return this.receivePath.heldBytes;
-  }
-
-  /** Bytes queued by `send` and not yet handed out in a send action. */
-  get queuedBytes(): number {
-    return this.sendPath.queuedBytes;
+    super(role, properties);
   }
 
   /**
@@ -504,17 +344,6 @@ export class WebSocketHandle {
     }
     throw invalidOperation(`No outstanding action has context ${actionContext}`);
   }
-
-  /**
-   * Stops the connection where it stands: queued operations still drain
-   * through `getAction` (sends unsent, the receive with 1006) but no more
-   * network I/O is handed out.
-   */
-  abort(): void {
-    this.life.assertUsable();
-    this.life.abort();
-  }
-
   /**
    * Changes the keep-alive interval of an open handle (0: off; see
    * `KeepAlive.setInterval`). A handle built without one has no timer to
@@ -539,25 +368,5 @@ export class WebSocketHandle {
     this.deflate = undefined;
     this.sendPath.deflate = undefined;
     this.receiveSide.release();
-  }
-
-  // -------------------------------------------------------------------------
-  // Send side (the work is in send-path.ts)
-
-  private nextSendAction(includeApp: boolean): WebSocketAction | undefined {
-    const action = this.sendPath.next(
-      includeApp,
-      this.life.state !== 'aborted',
-      this.nextActionContext,
-    );
-    if (action !== undefined) this.nextActionContext++;
-    return action;
-  }
-
-  // -------------------------------------------------------------------------
-  // Receive side (the work is in receive-path.ts)
-
-  private nextReceiveAction(): WebSocketAction | undefined {
-    return this.receiveSide.next(this, receiveTurn);
   }
 }

@@ -3,7 +3,10 @@
  * socket write, no queue) against the queued path it falls back to: sends,
  * sends with callbacks, pings and broadcasts to random receivers,
  * interleaved with and without turns between them, must reach every raw
- * loopback reader frame by frame in exactly the order they were made.
+ * loopback reader frame by frame in exactly the order they were made. Some
+ * of them run inside a `'message'` handler, while the transport's action
+ * loop holds a batch (the pong to a ping that came in the same read, a send
+ * an earlier handler made): the fast path must not jump ahead of it.
  */
 import { connect, type AddressInfo, type Socket } from 'node:net';
 import { setImmediate as nextTurn } from 'node:timers/promises';
@@ -100,25 +103,68 @@ async function serverWith(
   return { wss, readers, connections };
 }
 
-type Op =
+/** A masked client frame (payload under 126 bytes), as a peer writes it. */
+function clientFrame(opcode: number, text: string): Buffer {
+  const payload = Buffer.from(text);
+  const mask = Buffer.from([0x12, 0x34, 0x56, 0x78]);
+  const masked = payload.map((byte, i) => byte ^ (mask[i % 4] as number));
+  return Buffer.concat([Buffer.from([0x80 | opcode, 0x80 | payload.length]), mask, masked]);
+}
+
+type DirectOp =
   | { readonly kind: 'send' | 'send-cb' | 'ping' | 'prepared-cb'; readonly to: number }
   | { readonly kind: 'broadcast'; readonly except: number | undefined };
 
+/**
+ * Reader `from` writes (in one write) a ping when `ping`, then one message
+ * per inner op; connection `from`'s `'message'` handler runs inner op i on
+ * message i, inside the transport's action loop.
+ */
+type HandlerOp = {
+  readonly kind: 'in-handler';
+  readonly from: number;
+  readonly ping: boolean;
+  readonly inner: readonly Sized<DirectOp>[];
+};
+
+type Op = DirectOp | HandlerOp;
+
+interface Sized<T> {
+  readonly op: T;
+  readonly size: number;
+}
+
+const sizeArb = fc.oneof(fc.integer({ min: 0, max: 40 }), fc.integer({ min: 100, max: 70_000 }));
+
+const directOpArb = (receivers: number): fc.Arbitrary<DirectOp> =>
+  fc.oneof(
+    fc.record({
+      kind: fc.constantFrom('send' as const, 'send-cb' as const, 'ping' as const),
+      to: fc.nat(receivers - 1),
+    }),
+    fc.record({ kind: fc.constant('prepared-cb' as const), to: fc.nat(receivers - 1) }),
+    fc.record({
+      kind: fc.constant('broadcast' as const),
+      except: fc.option(fc.nat(receivers - 1), { nil: undefined }),
+    }),
+    fc.record({ kind: fc.constant('broadcast' as const), except: fc.constant(undefined) }),
+  );
+
+const handlerOpArb = (receivers: number): fc.Arbitrary<HandlerOp> =>
+  fc.record({
+    kind: fc.constant('in-handler' as const),
+    from: fc.nat(receivers - 1),
+    ping: fc.boolean(),
+    inner: fc.array(fc.record({ op: directOpArb(receivers), size: sizeArb }), {
+      minLength: 1,
+      maxLength: 4,
+    }),
+  });
+
 const opArb = (receivers: number): fc.Arbitrary<{ op: Op; size: number; turn: boolean }> =>
   fc.record({
-    op: fc.oneof(
-      fc.record({
-        kind: fc.constantFrom('send' as const, 'send-cb' as const, 'ping' as const),
-        to: fc.nat(receivers - 1),
-      }),
-      fc.record({ kind: fc.constant('prepared-cb' as const), to: fc.nat(receivers - 1) }),
-      fc.record({
-        kind: fc.constant('broadcast' as const),
-        except: fc.option(fc.nat(receivers - 1), { nil: undefined }),
-      }),
-      fc.record({ kind: fc.constant('broadcast' as const), except: fc.constant(undefined) }),
-    ),
-    size: fc.oneof(fc.integer({ min: 0, max: 40 }), fc.integer({ min: 100, max: 70_000 })),
+    op: fc.oneof(directOpArb(receivers), handlerOpArb(receivers)),
+    size: sizeArb,
     turn: fc.boolean(),
   });
 
@@ -139,27 +185,58 @@ describe('broadcast fast path', () => {
           const { wss, readers, connections } = await serverWith(offers, deflate);
           const expected: Frame[][] = readers.map(() => []);
           const callbacks: (Error | null | undefined)[] = [];
+          // Checked after the run: an assertion in a 'message' handler would be swallowed.
+          const broadcasts: { sent: number; targets: number }[] = [];
           let index = 0;
-          for (const { op, size, turn } of ops) {
+          let withCallback = 0;
+          const run = (op: DirectOp, size: number): void => {
             const text = payloadOf(index++, size, op.kind === 'ping');
             const frame = { payload: Buffer.from(text) };
             if (op.kind === 'broadcast') {
               const except = op.except === undefined ? undefined : connections[op.except];
               const result = wss.broadcast(text, except === undefined ? {} : { except });
               const targets = connections.filter((c) => c !== except);
-              expect(result.sent).toBe(targets.length);
+              broadcasts.push({ sent: result.sent, targets: targets.length });
               for (const [i, c] of connections.entries()) {
                 if (c !== except) expected[i]?.push({ opcode: 1, ...frame });
               }
+              return;
+            }
+            const to = op.to % connections.length;
+            const ws = connections[to] as WebSocket;
+            const done = (error?: Error | null): void => void callbacks.push(error);
+            if (op.kind === 'ping') ws.ping(text);
+            else if (op.kind === 'send') ws.send(text);
+            else if (op.kind === 'send-cb') ws.send(text, done);
+            else ws.sendPrepared(wss.prepare(text), done);
+            if (op.kind === 'send-cb' || op.kind === 'prepared-cb') withCallback++;
+            expected[to]?.push({ opcode: op.kind === 'ping' ? 9 : 1, ...frame });
+          };
+          for (const { op, size, turn } of ops) {
+            if (op.kind === 'in-handler') {
+              const from = op.from % connections.length;
+              const ws = connections[from] as WebSocket;
+              const reader = readers[from] as RawReader;
+              const inner = [...op.inner];
+              const handled = new Promise<void>((resolve) => {
+                const onMessage = (): void => {
+                  const next = inner.shift();
+                  if (next !== undefined) run(next.op, next.size);
+                  if (inner.length > 0) return;
+                  ws.off('message', onMessage);
+                  resolve();
+                };
+                ws.on('message', onMessage);
+              });
+              // The ping's pong goes into the transport's batch before the first message.
+              const pingFrame = op.ping ? [clientFrame(9, `ping${index}`)] : [];
+              if (op.ping)
+                expected[from]?.push({ opcode: 10, payload: Buffer.from(`ping${index}`) });
+              const messages = op.inner.map((_, i) => clientFrame(1, `trigger${i}`));
+              reader.socket.write(Buffer.concat([...pingFrame, ...messages]));
+              await handled;
             } else {
-              const to = op.to % connections.length;
-              const ws = connections[to] as WebSocket;
-              const done = (error?: Error | null): void => void callbacks.push(error);
-              if (op.kind === 'ping') ws.ping(text);
-              else if (op.kind === 'send') ws.send(text);
-              else if (op.kind === 'send-cb') ws.send(text, done);
-              else ws.sendPrepared(wss.prepare(text), done);
-              expected[to]?.push({ opcode: op.kind === 'ping' ? 9 : 1, ...frame });
+              run(op, size);
             }
             if (turn) await nextTurn();
           }
@@ -168,14 +245,14 @@ describe('broadcast fast path', () => {
             if (readers.reduce((n, r) => n + r.frames.length, 0) >= total) break;
             await new Promise((r) => setTimeout(r, 2));
           }
-          const wanted = ops.filter((o) => o.op.kind === 'send-cb' || o.op.kind === 'prepared-cb');
-          for (let i = 0; i < 500 && callbacks.length < wanted.length; i++) await nextTurn();
+          for (let i = 0; i < 500 && callbacks.length < withCallback; i++) await nextTurn();
+          for (const { sent, targets } of broadcasts) expect(sent).toBe(targets);
           for (const [i, reader] of readers.entries()) {
             expect(reader.frames.map((f) => [f.opcode, f.payload.toString()])).toEqual(
               (expected[i] ?? []).map((f) => [f.opcode, f.payload.toString()]),
             );
           }
-          expect(callbacks).toEqual(wanted.map(() => undefined));
+          expect(callbacks).toEqual(Array.from({ length: withCallback }, () => undefined));
           for (const c of connections) expect(c.bufferedAmount).toBe(0);
           for (const c of cleanups.splice(0).reverse()) await c();
         },
