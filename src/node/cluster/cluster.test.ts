@@ -237,6 +237,7 @@ describe('capture fan-in over a fake JetStream', () => {
     expect(one.publisher.stats()).toMatchObject({ stored: 3, refused: 0 });
     expect(two.publisher.stats()).toMatchObject({ stored: 2, refused: 4, reportedLost: 4 });
     reader.table.openSession('lab');
+    await settle(); // the glob reader finds the hosts in the stream, then claims each
     stream.deliver();
     await settle();
     // lab-1: 1 of 3 past the two-event queue; lab-2: its 2 stored refused by the queue too.
