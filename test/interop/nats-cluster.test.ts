@@ -182,14 +182,12 @@ describe.skipIf(peers.skip)(
       );
       await delay(300);
       await client.close();
-      expect(client.tally.delivered() + client.tally.lost).toBe(generated);
       expectExactPerHost(client.tally, published, server.source);
-      for (const host of published) {
-        expect(
-          client.tally.seen.get(host.host)?.packet.length,
-          `${host.host} packets`,
-        ).toBeGreaterThan(0);
-      }
+      expect(client.tally.delivered() + client.tally.lost).toBe(generated);
+      // Packet events reached the client. (Per host they may all be lost: while the stream
+      // elects a leader a publisher drops past its bound, counted, and the check above holds.)
+      const packets = [...client.tally.seen.values()].reduce((n, l) => n + l.packet.length, 0);
+      expect(packets, 'packet events delivered').toBeGreaterThan(0);
       const retries = published.reduce((n, h) => n + h.publisher.stats().retries, 0);
       const lossByHost = JSON.stringify(Object.fromEntries(server.source.lossByHost()));
       console.info(
