@@ -1,13 +1,19 @@
 /**
  * Capture fan-in across a three-node NATS JetStream cluster (Debian
- * nats-server, a peer nobody here wrote): three `nats-server` processes on
- * loopback with their own client and route ports and store directories,
- * the session's streams with three replicas. Three netrx publishers, each
- * connected first to a different node, feed one session; one reader spans
- * them (`lab-*`). Checked per host by sequence number: what the reader
- * delivered is what that host's publisher stored, once each, and the
- * reader's NET_EVENT_LOST is the publishers' loss, exactly, while one node
- * is SIGKILLed and restarted mid-run and while the stream is full.
+ * nats-server 2.9.10, a peer nobody here wrote): three `nats-server`
+ * processes on loopback with their own client and route ports and store
+ * directories, the session's streams with three replicas. Three netrx hosts,
+ * each connected first to a different node, publish synthetic events and
+ * the packet events of their adapter (netrx/link's packet-capture provider
+ * on a wire the test sends numbered frames on). A capture server attached to
+ * the cluster serves the session that spans them (`lab-*`) over loopback,
+ * and a real client reads it: netrx's WebSocket capture client while one
+ * node is SIGKILLed and restarted mid-run, impacket's MS-LREC RPC client
+ * (Debian python3-impacket 0.10.0-4) after the stream filled. Checked per
+ * host and kind by sequence number, from the generators (not the
+ * publishers' own counts): generated == delivered + the loss the reader
+ * counted for that host, the client's NET_EVENT_LOST is the sum of those,
+ * always the last item, and nothing arrives twice.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,20 +23,44 @@ import { connectNatsCapture, type NatsCaptureLink } from '../../src/node/cluster
 import {
   RECORDED_NATS_VERSION,
   delay,
-  expectUnique,
   natsCluster,
-  publishingHost,
-  readerSession,
   requireNatsServer,
   until,
   type NatsNode,
-  type PublishingHost,
 } from './support/nats.js';
+import {
+  RECORDED_IMPACKET_VERSION,
+  expectExactPerHost,
+  fanInCaptureServer,
+  fanInHost,
+  impacketFanInClient,
+  impacketVersion,
+  wsFanInClient,
+  type FanInHost,
+  type FanInServer,
+} from './support/nats-fanin.js';
+import { requirePeers } from './support/peers.js';
 
-const peers = requireNatsServer('nats-cluster.test.ts');
+const natsPeers = requireNatsServer('nats-cluster.test.ts');
+const impacket = impacketVersion();
+const impacketPeers = requirePeers('nats-cluster.test.ts', [
+  {
+    name: 'python3-impacket (/usr/bin/python3)',
+    ok: () => impacket !== undefined,
+    hint: 'apt-get install -y python3-impacket',
+  },
+]);
+console.info(`peers: python3-impacket ${impacket ?? 'missing'}`);
+if (impacket !== undefined && impacket !== RECORDED_IMPACKET_VERSION) {
+  console.warn(
+    `[netrx interop] python3-impacket ${impacket}; checked with ${RECORDED_IMPACKET_VERSION}`,
+  );
+}
+const peers = { skip: natsPeers.skip || impacketPeers.skip };
 const workdir = mkdtempSync(join(tmpdir(), `netrx-nats-cluster-${process.pid}-`));
 let nodes: NatsNode[] = [];
 const links: NatsCaptureLink[] = [];
+const closing: { close(): unknown }[] = [];
 
 beforeAll(async () => {
   if (peers.skip) return;
@@ -39,6 +69,7 @@ beforeAll(async () => {
 }, 30_000);
 
 afterAll(async () => {
+  for (const part of closing) await part.close();
   for (const link of links) await link.close().catch(() => undefined);
   for (const node of nodes) await node.kill();
   rmSync(workdir, { recursive: true, force: true });
@@ -80,91 +111,98 @@ async function replicatedStreams(link: NatsCaptureLink, session: string, maxMsgs
 }
 
 async function hosts(session: string, maxMsgs: number, maxBuffered = 100_000) {
-  const published: PublishingHost[] = [];
+  const published: FanInHost[] = [];
   for (let i = 0; i < 3; i++) {
     const link = await linkTo(i);
     if (i === 0) await replicatedStreams(link, session, maxMsgs);
-    published.push(publishingHost(link, `lab-${i + 1}`, session, maxBuffered));
+    const host = fanInHost(link, `lab-${i + 1}`, session, maxBuffered);
+    closing.push(host);
+    published.push(host);
   }
   return published;
 }
 
-/** Per host: the reader delivered what the publisher stored, each once. */
-function expectExactPerHost(
-  reader: ReturnType<typeof readerSession>,
-  published: readonly PublishingHost[],
-): void {
-  for (const host of published) {
-    expectUnique(reader.seen, host.host, host.emitted);
-    expect(reader.seen.get(host.host)?.length ?? 0, `${host.host} delivered`).toBe(
-      host.publisher.stats().stored,
-    );
-  }
-  const lost = published.reduce((n, h) => n + h.publisher.lost, 0);
-  expect(reader.lost).toBe(lost + reader.source.stats().queueLost);
-  expect(reader.lostNotLast).toBe(0);
+async function captureServer(first: number, session: string): Promise<FanInServer> {
+  const server = await fanInCaptureServer(await linkTo(first), session, 'lab-*');
+  closing.push(server);
+  return server;
 }
 
+const generatedOf = (published: readonly FanInHost[]) =>
+  published.reduce((n, h) => n + h.generated.synthetic + h.generated.packet, 0);
+const storedOf = (published: readonly FanInHost[]) =>
+  published.reduce((n, h) => n + h.publisher.stats().stored, 0);
+
 describe.skipIf(peers.skip)(
-  `capture fan-in over a three-node ${RECORDED_NATS_VERSION} cluster`,
+  `capture fan-in over a three-node ${RECORDED_NATS_VERSION} cluster, read by real clients`,
   () => {
-    it('one node SIGKILLed and restarted mid-run: delivered + lost = emitted, per host', async () => {
+    it('WebSocket client; one node SIGKILLed and restarted mid-run: exact per host', async () => {
       const published = await hosts('fleet', 1_000_000);
-      const reader = readerSession(await linkTo(2), 'fleet', 'lab-*');
+      const server = await captureServer(2, 'fleet');
+      const client = await wsFanInClient(server, 'fleet');
       let producing = true;
       const producer = (async () => {
         while (producing) {
-          for (const host of published) host.emit(40);
+          for (const host of published) {
+            host.emit(30);
+            host.frames(10);
+          }
           await delay(10);
         }
       })();
       await delay(600);
       // lab-1's first node: its publisher must move to another node and retry what was in flight.
       await (nodes[0] as NatsNode).kill();
-      const storedAt = () => published.reduce((n, h) => n + h.publisher.stats().stored, 0);
       await delay(100);
-      const storedAfterKill = storedAt();
+      const storedAfterKill = storedOf(published);
       // Two of three replicas are up: once they have a leader the stream takes events again.
       await until(
-        () => storedAt() > storedAfterKill + 1000,
+        () => storedOf(published) > storedAfterKill + 1000,
         15_000,
         'the stream to take events with a node down',
       );
-      const storedDuringOutage = storedAt() - storedAfterKill;
+      const storedDuringOutage = storedOf(published) - storedAfterKill;
       await (nodes[0] as NatsNode).start();
       await delay(800);
       producing = false;
       await producer;
-      const emitted = published.reduce((n, h) => n + h.emitted, 0);
+      const generated = generatedOf(published);
       await until(
         () =>
           published.every((h) => h.publisher.settled) &&
-          reader.delivered() + reader.lost === emitted,
+          client.tally.delivered() + client.tally.lost === generated,
         45_000,
-        `every one of ${emitted} events delivered or reported lost`,
+        `every one of ${generated} events delivered or reported lost`,
         () => ({
           publishers: published.map((h) => h.publisher.stats()),
-          delivered: reader.delivered(),
-          lost: reader.lost,
-          source: reader.source.stats(),
+          delivered: client.tally.delivered(),
+          lost: client.tally.lost,
+          source: server.source.stats(),
         }),
       );
       await delay(300);
-      expect(reader.delivered() + reader.lost).toBe(emitted);
-      expectExactPerHost(reader, published);
+      await client.close();
+      expectExactPerHost(client.tally, published, server.source);
+      expect(client.tally.delivered() + client.tally.lost).toBe(generated);
+      // Packet events reached the client. (Per host they may all be lost: while the stream
+      // elects a leader a publisher drops past its bound, counted, and the check above holds.)
+      const packets = [...client.tally.seen.values()].reduce((n, l) => n + l.packet.length, 0);
+      expect(packets, 'packet events delivered').toBeGreaterThan(0);
       const retries = published.reduce((n, h) => n + h.publisher.stats().retries, 0);
+      const lossByHost = JSON.stringify(Object.fromEntries(server.source.lossByHost()));
       console.info(
-        `cluster: emitted ${emitted}, delivered ${reader.delivered()}, lost ${reader.lost}, publisher retries ${retries}, stored during the outage ${storedDuringOutage}`,
+        `cluster (ws): generated ${generated}, delivered ${client.tally.delivered()}, lost ${client.tally.lost} (per host ${lossByHost}), publisher retries ${retries}, stored during the outage ${storedDuringOutage}`,
       );
       expect(storedDuringOutage, 'events stored while a node was down').toBeGreaterThan(0);
-      await reader.close();
     }, 90_000);
 
-    it('a full replicated stream refuses the newest events; the loss arrives exact per host', async () => {
-      // Room for 60 of the 90 messages (10 events each, one per turn).
+    it('impacket RPC client; a full replicated stream refused the newest: exact per host', async () => {
+      // Room for 60 of the 120 messages (10 synthetic, then 10 packet events, one message each).
       const published = await hosts('fleetfull', 60);
-      for (let turn = 0; turn < 30; turn++) {
+      for (let turn = 0; turn < 20; turn++) {
         for (const host of published) host.emit(10);
+        await delay(5);
+        for (const host of published) host.frames(10);
         await delay(5);
       }
       await until(
@@ -173,20 +211,34 @@ describe.skipIf(peers.skip)(
         'publishes and loss reports to settle',
         () => published.map((h) => h.publisher.stats()),
       );
-      const stored = published.reduce((n, h) => n + h.publisher.stats().stored, 0);
+      const generated = generatedOf(published);
+      expect(generated).toBe(1200);
       const refused = published.reduce((n, h) => n + h.publisher.stats().refused, 0);
-      expect([stored, refused]).toEqual([600, 300]);
-      const reader = readerSession(await linkTo(1), 'fleetfull', 'lab-*');
-      await until(() => reader.delivered() + reader.lost === 900, 20_000, 'all 900 accounted for');
-      await delay(300);
-      expect([reader.delivered(), reader.lost]).toEqual([600, 300]);
-      expectExactPerHost(reader, published);
-      // Tail drop: each host's stored events are its first ones, in order.
-      for (const host of published) {
-        const list = reader.seen.get(host.host) ?? [];
-        expect(list).toEqual([...Array(list.length).keys()]);
+      expect(refused, 'the stream was full').toBeGreaterThan(0);
+      const server = await captureServer(1, 'fleetfull');
+      const client = impacketFanInClient(server, 'fleetfull', generated);
+      // Everything is in the stream already: a client still short after 15 s never gets there.
+      const finished = await Promise.race([client.done, delay(15_000).then(() => undefined)]);
+      if (finished === undefined) {
+        client.stop();
+        await client.done.catch(() => undefined);
       }
-      await reader.close();
+      expectExactPerHost(client.tally, published, server.source);
+      expect(client.tally.delivered() + client.tally.lost).toBe(generated);
+      expect(client.tally.lost).toBe(refused);
+      expect(finished?.receives, 'impacket closed the session after its receives').toBeGreaterThan(
+        1,
+      );
+      const receives = finished?.receives ?? 0;
+      // Tail drop: what each host got stored is its first events of each kind, in order.
+      for (const host of published) {
+        const lists = client.tally.seen.get(host.host) ?? { synthetic: [], packet: [] };
+        expect(lists.synthetic).toEqual([...Array(lists.synthetic.length).keys()]);
+        expect(lists.packet).toEqual([...Array(lists.packet.length).keys()]);
+      }
+      console.info(
+        `cluster (impacket): generated ${generated}, delivered ${client.tally.delivered()}, lost ${client.tally.lost} in ${receives} receives`,
+      );
     }, 60_000);
   },
 );

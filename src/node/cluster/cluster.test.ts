@@ -222,6 +222,29 @@ describe('capture fan-in over a fake JetStream', () => {
     expect(done.meta.lost).toBe(6);
   });
 
+  it('tells the loss per host of origin: refusals of each host and the reader queue', async () => {
+    const clock = new VirtualClock();
+    const stream = new FakeJetStream({ maxMsgs: 5 });
+    const one = makeHost(clock, stream, 'lab-1');
+    const two = makeHost(clock, stream, 'lab-2');
+    // Two buffers of one event each: lab-1's three stored events fill the queue.
+    const reader = makeReader(clock, stream, 'lab-*', { bufferBytes: 128, maxBuffers: 2 });
+    for (let i = 0; i < 3; i++) await one.emitAlone(i);
+    for (let i = 0; i < 6; i++) await two.emitAlone(i);
+    await settle();
+    clock.advance(250);
+    await settle();
+    expect(one.publisher.stats()).toMatchObject({ stored: 3, refused: 0 });
+    expect(two.publisher.stats()).toMatchObject({ stored: 2, refused: 4, reportedLost: 4 });
+    reader.table.openSession('lab');
+    await settle(); // the glob reader finds the hosts in the stream, then claims each
+    stream.deliver();
+    await settle();
+    // lab-1: 1 of 3 past the two-event queue; lab-2: its 2 stored refused by the queue too.
+    expect(reader.source.stats().queueLost).toBe(3);
+    expect(Object.fromEntries(reader.source.lossByHost())).toEqual({ 'lab-1': 1, 'lab-2': 6 });
+  });
+
   it('a publisher that stops while the stream is full and unread still gets its last report stored', async () => {
     const clock = new VirtualClock();
     const stream = new FakeJetStream({ maxMsgs: 2 });

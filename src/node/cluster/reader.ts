@@ -137,6 +137,13 @@ export class StreamSessionSource implements SessionSource {
   private readonly maxPublishers: number;
   /** Per `host/instance`: the cumulative loss already added. */
   private readonly lossSeen = new Map<string, number>();
+  /**
+   * Per host of origin: the loss this reader put in the session's count
+   * (publisher reports, queue refusals, malformed items of a known host).
+   * NET_EVENT_LOST carries only a sum; this tells an operator (and the
+   * fan-in proof) which host lost what.
+   */
+  private readonly hostLost = new Map<string, number>();
   private readonly activityIds = new Map<string, Uint8Array>();
   private opened = false;
   private counters = {
@@ -244,6 +251,16 @@ export class StreamSessionSource implements SessionSource {
         if (this.opened && this.sink === sink) this.scheduleDiscovery(sink);
       });
     });
+  }
+
+  /** The loss counted so far, per host of origin (loss of no known host is not in it). */
+  lossByHost(): ReadonlyMap<string, number> {
+    return new Map(this.hostLost);
+  }
+
+  private countHostLoss(host: string, count: number): void {
+    if (!this.hostLost.has(host) && this.hostLost.size >= this.maxPublishers) return;
+    this.hostLost.set(host, (this.hostLost.get(host) ?? 0) + count);
   }
 
   open(sink: SessionSink): SessionSourceHold {
@@ -432,6 +449,7 @@ export class StreamSessionSource implements SessionSource {
       const size = data.length - at >= NET_EVENT_DATA_HEADER_LENGTH ? view.getUint32(at, true) : 0;
       if (size < NET_EVENT_DATA_HEADER_LENGTH || size > data.length - at) {
         this.malformed(sink);
+        this.countHostLoss(host, 1);
         return;
       }
       const record = data.subarray(at + NET_EVENT_DATA_HEADER_LENGTH, at + size);
@@ -441,6 +459,7 @@ export class StreamSessionSource implements SessionSource {
         !parseEventRecord(record).ok
       ) {
         this.malformed(sink);
+        this.countHostLoss(host, 1);
         continue;
       }
       this.counters.events++;
@@ -450,9 +469,13 @@ export class StreamSessionSource implements SessionSource {
         entry.remaining--;
         entry.queued--;
         this.counters.queueLost++;
+        this.countHostLoss(host, 1);
       }
     }
-    if (data.length === 0) this.malformed(sink);
+    if (data.length === 0) {
+      this.malformed(sink);
+      this.countHostLoss(host, 1);
+    }
   }
 
   private malformed(sink: SessionSink): void {
@@ -482,6 +505,7 @@ export class StreamSessionSource implements SessionSource {
     this.lossSeen.set(key, report.lost);
     const grown = report.lost - before;
     this.counters.publisherLost += grown;
+    this.countHostLoss(host, grown);
     sink.lost(grown);
     return true;
   }

@@ -74,7 +74,17 @@ export class NatsNode {
     readonly port: number,
     private readonly args: readonly string[],
     private readonly cwd: string,
+    /** Its HTTP monitoring port, when started with one. */
+    readonly monitorPort?: number,
   ) {}
+
+  /** The names of the clients connected to this node now (its `/connz`). */
+  async connectionNames(): Promise<string[]> {
+    if (this.monitorPort === undefined) throw new Error(`${this.name} has no monitoring port`);
+    const response = await fetch(`http://127.0.0.1:${this.monitorPort}/connz`);
+    const body = (await response.json()) as { connections?: { name?: string }[] };
+    return (body.connections ?? []).map((c) => c.name ?? '');
+  }
 
   get url(): string {
     return `nats://127.0.0.1:${this.port}`;
@@ -110,16 +120,30 @@ export async function natsAlone(workdir: string): Promise<NatsNode> {
   return new NatsNode('alone', port, ['-js', '-sd', join(workdir, 'store')], workdir);
 }
 
-/** A JetStream cluster of `size` servers on loopback (routes between all, own stores). */
-export async function natsCluster(workdir: string, size: number): Promise<NatsNode[]> {
+/**
+ * A JetStream cluster of `size` servers on loopback (routes between all, own
+ * stores). With `monitor`, each node also serves its HTTP monitoring
+ * (`NatsNode.connectionNames` reads `/connz`).
+ */
+export async function natsCluster(
+  workdir: string,
+  size: number,
+  options: { readonly monitor?: boolean } = {},
+): Promise<NatsNode[]> {
   const ports = await Promise.all(Array.from({ length: size }, () => freePort()));
   const routes = await Promise.all(Array.from({ length: size }, () => freePort()));
+  const monitors: (number | undefined)[] =
+    options.monitor === true
+      ? await Promise.all(Array.from({ length: size }, () => freePort()))
+      : Array.from({ length: size }, () => undefined);
   return ports.map((port, i) => {
     const others = routes.filter((_, j) => j !== i).map((p) => `nats://127.0.0.1:${p}`);
+    const monitor = monitors[i];
     return new NatsNode(
       `n${i + 1}`,
       port,
       [
+        ...(monitor === undefined ? [] : ['-m', String(monitor)]),
         '-js',
         '-sd',
         join(workdir, `store-n${i + 1}`),
@@ -133,6 +157,7 @@ export async function natsCluster(workdir: string, size: number): Promise<NatsNo
         others.join(','),
       ],
       workdir,
+      monitor,
     );
   });
 }

@@ -21,6 +21,12 @@ export class RoundRobin {
   readonly live: RelayTarget[];
   /** Requests relayed to each server, by id. */
   readonly perServer = new Map<string, number>();
+  /**
+   * Called with each answer's State owner and RADIUS code before it is
+   * relayed; a promise it returns holds that answer until it settles (so a
+   * test can act between two rounds of one conversation).
+   */
+  onAnswer: (owner: string | undefined, code: number) => void | Promise<unknown> = () => {};
 
   constructor(servers: readonly RelayTarget[]) {
     this.live = [...servers];
@@ -32,7 +38,12 @@ export class RoundRobin {
       this.back.send(message, server.port, '127.0.0.1');
     });
     this.back.on('message', (message) => {
-      if (this.peer !== undefined) this.front.send(message, this.peer.port, this.peer.address);
+      const relay = () => {
+        if (this.peer !== undefined) this.front.send(message, this.peer.port, this.peer.address);
+      };
+      const hold = this.onAnswer(stateOwner(message), message[0] ?? 0);
+      if (hold === undefined) relay();
+      else void hold.finally(relay);
     });
   }
 
@@ -47,4 +58,20 @@ export class RoundRobin {
     this.front.close();
     this.back.close();
   }
+}
+
+/** The server id a netrx State names (`c ‖ length ‖ id ‖ random`), if it has one. */
+export function stateOwner(datagram: Uint8Array): string | undefined {
+  let at = 20;
+  while (at + 2 <= datagram.length) {
+    const type = datagram[at] as number;
+    const size = datagram[at + 1] as number;
+    if (size < 2) return undefined;
+    if (type === 24 && datagram[at + 2] === 0x63) {
+      const length = datagram[at + 3] as number;
+      return String.fromCharCode(...datagram.subarray(at + 4, at + 4 + length));
+    }
+    at += size;
+  }
+  return undefined;
 }
