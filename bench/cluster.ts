@@ -5,7 +5,7 @@
  * one reader here serves them as an MS-LREC session (StreamSessionSource,
  * a receive always posted) until every event is delivered or counted lost.
  * The anchors, in the same run and on the same server: the bare
- * `@nats-io/jetstream` client publishing the same 64 KiB batches of the
+ * `@nats-io/jetstream` client publishing the same batches (8 KiB, 64 events at most) of the
  * EventRecords netrx sends (as many events per message, the same number in
  * flight) and a bare consumer acking them, so the ratio is what netrx's
  * publisher, event encoding, loss accounting and session cost on top of
@@ -34,7 +34,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { SessionTable } from '../src/capture/index.js';
-import { StreamSessionSource, connectNatsCapture } from '../src/node/cluster/index.js';
+import {
+  STREAM_BATCH_BYTES,
+  STREAM_BATCH_EVENTS,
+  StreamSessionSource,
+  connectNatsCapture,
+} from '../src/node/cluster/index.js';
 import { systemClock } from '../src/node/runtime/index.js';
 import { TraceRegistry } from '../src/trace/index.js';
 import { authBench } from './support/cluster-auth.js';
@@ -174,7 +179,10 @@ async function netrxRound(
 
 async function rawRound(round: number, batched: boolean): Promise<RoundResult> {
   const session = `raw${batched ? 'b' : ''}${round}`;
-  const perMessage = batched ? Math.floor(65_536 / (8 + 96 + PAYLOAD)) : 1;
+  // netrx's fixed batch cut (review F3): as many events per message as its publisher sends.
+  const perMessage = batched
+    ? Math.min(STREAM_BATCH_EVENTS, Math.floor(STREAM_BATCH_BYTES / (8 + 96 + PAYLOAD)))
+    : 1;
   const { connect } = await import('@nats-io/transport-node');
   const js = await import('@nats-io/jetstream');
   const nc = await connect({ servers: url });

@@ -12,7 +12,12 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { SYNTHETIC_PROVIDER_GUID, SyntheticEvent } from '../../src/capture/index.js';
-import { CapturePublisher, connectNatsCapture } from '../../src/node/cluster/index.js';
+import {
+  CapturePublisher,
+  STREAM_BATCH_BYTES,
+  STREAM_BATCH_EVENTS,
+  connectNatsCapture,
+} from '../../src/node/cluster/index.js';
 import { systemClock } from '../../src/node/runtime/index.js';
 import { TraceRegistry } from '../../src/trace/index.js';
 import { threadCpuMs } from './thread-cpu.js';
@@ -81,7 +86,11 @@ async function raw(): Promise<Omit<ClusterWorkerResult, 'seconds' | 'cpuMs' | 'r
   const js = jetstream(nc, { timeout: 5000 });
   const subject = `raw.${data.session}.${data.host}.p`;
   const record = 8 + 96 + data.payloadBytes; // the item netrx sends: header and EventRecord
-  const perMessage = data.mode === 'raw-batch' ? Math.floor(65_536 / record) : 1;
+  // netrx's fixed batch cut (review F3), so the anchor sends the batches netrx sends.
+  const perMessage =
+    data.mode === 'raw-batch'
+      ? Math.min(STREAM_BATCH_EVENTS, Math.floor(STREAM_BATCH_BYTES / record))
+      : 1;
   // Built once: the anchor publishes bytes, it does not encode events.
   const message = new Uint8Array(data.mode === 'raw-batch' ? perMessage * record : record - 8);
   const messages = Math.ceil(data.events / perMessage);

@@ -231,6 +231,16 @@ export class EventQueue {
     else after.lostAfter += count;
   }
 
+  /**
+   * Loss an earlier open of the session counted and never reported (it closed
+   * with no receive pending): reported ahead of everything this queue holds.
+   * Already in the session's exact totals, so not added to `lostTotal`.
+   */
+  carryUnreported(count: number): void {
+    this.unreported += count;
+    this.headLost += count;
+  }
+
   /** Seals the filling buffer if it holds events (the Data Completion Timer fired). */
   sealFilling(): void {
     const filling = this.filling;

@@ -140,7 +140,7 @@ export class EventSession {
   private sourceHold: SessionSourceHold | undefined;
   private pending: PendingReceive<EventBufferMeta> | undefined;
   private timer: Timer | undefined;
-  /** Lost counts left unreported by earlier opens (a Stop with no receive pending). */
+  /** Lost counts left unreported by the last open (closed with no receive pending), for the next. */
   private unreported = 0;
   /** The timer fired with only a loss to report and no receive pending. */
   private lossDue = false;
@@ -271,6 +271,13 @@ export class EventSession {
       sessionId: this.sessionNumber & 0xffff,
     });
     this.lossDue = false;
+    if (this.unreported > 0) {
+      // What the last open left unreported (a source's loss, events discarded at its
+      // close) is this open's first report: the next receive completes with it.
+      this.queue.carryUnreported(this.unreported);
+      this.unreported = 0;
+      this.lossDue = true;
+    }
     const listener = (event: TraceEvent) => this.accept(event);
     try {
       for (const provider of this.providers) {

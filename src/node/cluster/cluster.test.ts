@@ -460,8 +460,8 @@ describe('capture fan-in over a fake JetStream', () => {
     const reader = makeReader(clock, stream, '*', { bufferBytes: 65536, maxBuffers: 8 });
     for (let i = 0; i < 1000; i++) host.emit(i);
     await settle();
-    // 1000 items of 112 bytes in 64 KiB batches: 2 messages.
-    expect(host.publisher.stats()).toMatchObject({ stored: 1000, messages: 2, pending: 0 });
+    // 1000 items of 112 bytes cut at 64 events (7,168 bytes, under the 8 KiB cut): 16 messages.
+    expect(host.publisher.stats()).toMatchObject({ stored: 1000, messages: 16, pending: 0 });
     const got = await drain(clock, stream, reader);
     expect(got.events.map((e) => e.seq)).toEqual([...Array(1000).keys()]);
     expect(got.lost).toBe(0);

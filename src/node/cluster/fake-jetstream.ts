@@ -28,6 +28,8 @@ interface Stored {
   readonly seq: number;
   readonly msgId: string;
   delivered: boolean;
+  /** Acked once, and back (the server lost the ack). */
+  ackLost?: boolean;
 }
 
 /** A durable consumer of the event stream: its filter claims those subjects. */
@@ -176,6 +178,16 @@ export class FakeJetStream implements PublishPort, ConsumePort {
     return Promise.resolve([...hosts]);
   }
 
+  /** Every ack so far is stored: none of those messages comes back (`redeliverAcked`). */
+  storeAcks(): void {
+    this.acked = [];
+  }
+
+  /** Messages back in the stream after an ack the server lost (`redeliverAcked`). */
+  get ackLost(): number {
+    return this.messages.filter((m) => m.ackLost).length;
+  }
+
   /** Delivered, not acked: delivered again (as `ack_wait` passing does). */
   redeliverUnacked(): void {
     for (const m of this.messages) m.delivered = false;
@@ -183,7 +195,10 @@ export class FakeJetStream implements PublishPort, ConsumePort {
 
   redeliverAcked(n: number): void {
     const back = this.acked.splice(Math.max(0, this.acked.length - n));
-    for (const m of back) m.delivered = false;
+    for (const m of back) {
+      m.delivered = false;
+      m.ackLost = true;
+    }
     this.messages = [...back, ...this.messages].sort((x, y) => x.seq - y.seq);
   }
 

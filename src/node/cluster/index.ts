@@ -18,6 +18,13 @@ export {
   type PublisherNotice,
 } from './publisher.js';
 export {
+  STREAM_BATCH_BYTES,
+  STREAM_BATCH_EVENTS,
+  streamCapacity,
+  streamMessageLimit,
+  type StreamCapacity,
+} from './stream-budget.js';
+export {
   StreamSessionSource,
   parseLossReport,
   type StreamSessionSourceOptions,

@@ -19,6 +19,7 @@ import type {
 import { AckBatcher } from './ack-batcher.js';
 import { connectNats, natsClientOf } from './connection.js';
 import type { NatsConnectionSettings, SharedNatsConnection } from './connection-settings.js';
+import { streamMessageLimit } from './stream-budget.js';
 import { lossStreamName, lossStreamSubjects, sessionSubjects, streamName } from './subjects.js';
 
 /** A consumer's `max_ack_pending`: messages delivered and not yet acked. */
@@ -54,10 +55,12 @@ export const STREAM_MAX_MESSAGE_BYTES = 65_536 + 1024;
  * room, which is silent loss (reproduced: 50 publishes of 100 bytes into
  * 8000 bytes were all acknowledged, 45 were kept). A message limit is
  * checked and enforced alike, so the byte budget becomes a message limit
- * (`maxMsgs`, default one message per KiB of `maxBytes`, at least 64), and
- * the stream has no `max_bytes` (a byte limit that could never bind first
- * would be one JetStream reserves storage for): its bytes are bounded by
- * `maxMsgs × STREAM_MAX_MESSAGE_BYTES` through `max_msg_size`.
+ * (`maxMsgs`, default `streamMessageLimit(maxBytes)`: one message per
+ * STREAM_BATCH_BYTES, at least 16), and the stream has no `max_bytes` (a
+ * byte limit that could never bind first would be one JetStream reserves
+ * storage for). Publisher batches are cut at STREAM_BATCH_BYTES or
+ * STREAM_BATCH_EVENTS, so the stream holds about `maxBytes` of events
+ * (`max_msg_size` still lets one event of up to 64 KiB travel alone).
  */
 export interface CaptureStreamLimits {
   /** The session's byte budget (`maxBuffers × bufferBytes`); sets `maxMsgs` unless given. */
@@ -188,7 +191,7 @@ export async function natsCaptureLinkOver(
       if (!Number.isInteger(replicas) || replicas < 1 || replicas > 5) {
         throw new RangeError(`replicas must be an integer from 1 to 5: got ${replicas}`);
       }
-      const maxMsgs = limits.maxMsgs ?? Math.max(64, Math.ceil(limits.maxBytes / 1024));
+      const maxMsgs = limits.maxMsgs ?? streamMessageLimit(limits.maxBytes);
       if (!Number.isSafeInteger(maxMsgs) || maxMsgs < 1) {
         throw new RangeError(`maxMsgs must be a positive integer: got ${maxMsgs}`);
       }
@@ -198,9 +201,9 @@ export async function natsCaptureLinkOver(
         discard: DiscardPolicy.New,
         storage: StorageType.File,
         max_msgs: maxMsgs,
-        // No byte limit (see CaptureStreamLimits). A backstop of maxMsgs × (max_msg_size +
-        // 512) was tried: 2.9.10 reserves it against the store and refused
-        // the interop suite's streams (10047 insufficient storage resources). Review F3 is open.
+        // No byte limit (see CaptureStreamLimits): the fixed batch cut bounds the bytes.
+        // A backstop of maxMsgs × (max_msg_size + 512) was tried: 2.9.10 reserves it
+        // against the store and refused the interop suite's streams (10047).
         max_bytes: -1,
         max_msg_size: STREAM_MAX_MESSAGE_BYTES,
         duplicate_window: duplicateWindow,

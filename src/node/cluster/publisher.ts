@@ -12,8 +12,11 @@
  * Batching is Nagle's: while fewer than `maxInFlight` publishes await their
  * acknowledgement, what the providers wrote in one turn of the event loop
  * goes out at once; while the window is full, events gather in the open
- * batch (up to `maxBatchBytes`). So a quiet host sends each event alone and
- * a busy one sends ~280 events of 128 bytes per acknowledged publish.
+ * batch, which closes at a fixed cut: `maxBatchBytes` of items (8 KiB) or
+ * `maxBatchEvents` events (64), whichever comes first. So a quiet host
+ * sends each event alone and a busy one ~35 events of 128 bytes per
+ * publish, and the stream's message limit bounds its bytes (review F3,
+ * see stream-budget.ts).
  *
  * Loss stays exact. Every event offered is, in the end, either stored once
  * (a publish whose answer was lost is retried under the same `Nats-Msg-Id`,
@@ -40,6 +43,7 @@ import {
 } from '../../wire/index.js';
 import { BatchBufferPool, EventRecordWriter } from './batch-writer.js';
 import { CLUSTER_PROVIDER } from './events.js';
+import { STREAM_BATCH_BYTES, STREAM_BATCH_EVENTS } from './stream-budget.js';
 import type { LinkStatus, PublishOutcome, PublishPort } from './ports.js';
 import {
   checkClusterSessionName,
@@ -69,8 +73,14 @@ export interface CapturePublisherOptions {
   readonly maxBufferedBytes?: number;
   /** Publishes (batches) awaiting their acknowledgement at once. Default 64. */
   readonly maxInFlight?: number;
-  /** The largest message: a batch closes before it would pass this. 1 KiB to 64 KiB (the default). */
+  /**
+   * The largest message: a batch closes before it would pass this (an event
+   * larger than that travels alone). 1 KiB to 64 KiB, default STREAM_BATCH_BYTES
+   * (8 KiB), which the stream's default message limit is derived from.
+   */
   readonly maxBatchBytes?: number;
+  /** A batch closes at this many events. 1 to 65,536, default STREAM_BATCH_EVENTS (64). */
+  readonly maxBatchEvents?: number;
   /** Delay before retrying after an unsent publish or a refused loss report. Default 250 ms. */
   readonly retryMs?: number;
   /** Told of connection changes, refusals and drops (host wiring traces them). */
@@ -143,6 +153,7 @@ export class CapturePublisher {
   private readonly maxBufferedBytes: number;
   private readonly maxInFlight: number;
   private readonly maxBatchBytes: number;
+  private readonly maxBatchEvents: number;
   private readonly retryMs: number;
   private readonly onNotice: ((notice: PublisherNotice) => void) | undefined;
   private readonly records: EventRecordWriter;
@@ -197,13 +208,21 @@ export class CapturePublisher {
       throw new RangeError(`maxBufferedBytes must be an integer from 65536 to 2^30`);
     }
     this.maxInFlight = positive('maxInFlight', options.maxInFlight ?? 64);
-    this.maxBatchBytes = options.maxBatchBytes ?? 65_536;
+    this.maxBatchBytes = options.maxBatchBytes ?? STREAM_BATCH_BYTES;
     if (
       !Number.isInteger(this.maxBatchBytes) ||
       this.maxBatchBytes < 1024 ||
       this.maxBatchBytes > 65_536
     ) {
       throw new RangeError(`maxBatchBytes must be an integer from 1024 to 65536`);
+    }
+    this.maxBatchEvents = options.maxBatchEvents ?? STREAM_BATCH_EVENTS;
+    if (
+      !Number.isInteger(this.maxBatchEvents) ||
+      this.maxBatchEvents < 1 ||
+      this.maxBatchEvents > 65_536
+    ) {
+      throw new RangeError(`maxBatchEvents must be an integer from 1 to 65536`);
     }
     this.retryMs = positive('retryMs', options.retryMs ?? 250);
     this.onNotice = options.onNotice;
@@ -315,7 +334,11 @@ export class CapturePublisher {
     }
     const subject = this.subjectFor(provider);
     let batch = this.open.get(subject);
-    if (batch !== undefined && batch.at + itemLength > batch.bytes.length) {
+    // The fixed cut (F3): full in bytes or in events, so messages x events stays predictable.
+    if (
+      batch !== undefined &&
+      (batch.at + itemLength > batch.bytes.length || batch.count >= this.maxBatchEvents)
+    ) {
       this.closeBatch(batch);
       batch = undefined;
     }

@@ -93,3 +93,27 @@ describe('a reader restarted mid-stream', () => {
     );
   });
 });
+
+describe('a client that closes before a loss reached it', () => {
+  it('gets the loss in its next open of the session (the reader acked the report on close)', async () => {
+    const clock = new VirtualClock();
+    const stream = new FakeJetStream({ maxMsgs: 1 });
+    const host = makeHost(clock, stream, 'lab-1');
+    await host.emitAlone(0);
+    await host.emitAlone(1); // the stream is full: refused, a loss report follows
+    await settle();
+    expect(host.publisher.stats()).toMatchObject({ stored: 1, refused: 1, reportedLost: 1 });
+    const reader = makeReader(clock, stream, 'lab-1');
+    const first = reader.table.openSession('lab');
+    stream.deliver(); // event 0 queued, the report's growth counted: no receive posted
+    await settle();
+    expect(reader.session.stats()).toMatchObject({ queuedEvents: 1, unreportedLost: 1 });
+    reader.table.closeSession(first); // event 0 given back; the loss stays the session's
+    const again = reader.table.openSession('lab');
+    const got = await readSome(clock, stream, reader, again, Infinity);
+    reader.table.closeSession(again);
+    expect(got.events.map((e) => e.seq)).toEqual([0]);
+    // Found by the full-flow property (test/property/nats-fan-in-flow): main lost this count.
+    expect(got.lost).toBe(1);
+  });
+});

@@ -3,9 +3,9 @@
  * JetStream stream, as a `SessionSource` of netrx/capture, so the session
  * table, the RPC and WebSocket transports and extcap serve it unchanged
  * (one outstanding receive, the Data Completion Timer, NET_EVENT_LOST
- * last). While a client has the session open, a durable consumer reads the
- * stream (filter `netrx.<session>.<host>.>`, or every host when the pattern
- * is a glob, matched here); each EventRecord goes into the session's queue
+ * last). While a client has the session open, each matching host's own
+ * consumer reads the stream (host-claims.ts: literal filters, hosts of a
+ * glob found in the stream); each EventRecord goes into the session's queue
  * with its host of origin as ActivityId, and each publisher's loss report
  * adds what it grew by to the Lost Event Count. So a buffer's NET_EVENT_LOST
  * is the publishers' loss (refused by the full stream, dropped while NATS
@@ -30,14 +30,7 @@
  * high-water mark.
  *
  * Loss reports come from the session's loss stream (a second durable
- * consumer). They are cumulative per publisher run (`instance`), so a
- * report read twice, late or after later ones never miscounts: only growth
- * is added. For a run it has no count of yet, the reader counts from the
- * report's `prev` (the publisher's previous stored report): either the
- * stream delivers that report first, or the durable consumer acked it
- * before (a reader that restarted), so nothing is counted twice or
- * skipped. The stream keeps the last 1024 reports per run; a reader away
- * while more were written undercounts by the overwritten ones' growth.
+ * consumer), counted by growth per publisher run (loss-reports.ts).
  */
 import type { SessionSink, SessionSource, SessionSourceHold } from '../../capture/index.js';
 import {
@@ -47,28 +40,27 @@ import {
 } from '../../wire/index.js';
 import type { Clock } from '../../runtime/index.js';
 import { systemClock } from '../runtime/index.js';
+import { DISCOVER_EVERY_MS, HostClaims } from './host-claims.js';
+import { LossLedger } from './loss-reports.js';
 import type { ConsumePort, ConsumerError, StreamMessage } from './ports.js';
 import { RecentKeys } from './recent-keys.js';
 import {
   checkClusterSessionName,
   checkHostPattern,
-  filterSubject,
   hostActivityId,
   hostMatcher,
-  isHostGlob,
-  isInstanceName,
   lossFilterSubject,
   lossStreamName,
   parseSubject,
-  streamName,
 } from './subjects.js';
+
+export { DISCOVER_EVERY_MS } from './host-claims.js';
+export { parseLossReport, type LossReport } from './loss-reports.js';
 
 /** Stream sequences remembered as handled, to skip redeliveries. */
 export const HANDLED_WINDOW = 65_536;
 /** Publisher batch IDs (`<host>.<instance>.<batch>`) remembered, to skip a batch stored twice. */
 export const BATCH_ID_WINDOW = 65_536;
-/** How often a glob reader looks for new hosts in the stream. */
-export const DISCOVER_EVERY_MS = 2000;
 
 /** A message whose queued events have not all left in a receive yet. */
 interface Unacked {
@@ -135,8 +127,9 @@ export class StreamSessionSource implements SessionSource {
   private readonly durable: string;
   private readonly matches: (host: string) => boolean;
   private readonly maxPublishers: number;
-  /** Per `host/instance`: the cumulative loss already added. */
-  private readonly lossSeen = new Map<string, number>();
+  private readonly losses: LossLedger;
+  /** The hosts this reader consumes, each through its own consumer. */
+  private readonly claims: HostClaims;
   /**
    * Per host of origin: the loss this reader put in the session's count
    * (publisher reports, queue refusals, malformed items of a known host).
@@ -157,13 +150,6 @@ export class StreamSessionSource implements SessionSource {
     redelivered: 0,
     duplicates: 0,
   };
-  private readonly consumerErrors: Record<string, number> = {};
-  private readonly clock: Clock;
-  private readonly discoverEveryMs: number;
-  private readonly onError: ((error: ConsumerError) => void) | undefined;
-  /** Per host: the event consumer of the open session. */
-  private readonly claims = new Map<string, { stop(): void }>();
-  private discoverTimer: { cancel(): void } | undefined;
   /** Stream sequences handled (redeliveries are skipped). */
   private readonly handled = new RecentKeys<number>(HANDLED_WINDOW);
   /** Publisher batch IDs delivered (a batch stored twice is skipped). */
@@ -183,74 +169,30 @@ export class StreamSessionSource implements SessionSource {
     this.durable = options.durable ?? `netrx-reader-${this.session}`;
     this.matches = hostMatcher(this.hosts);
     this.maxPublishers = options.maxPublishers ?? 4096;
-    this.clock = options.clock ?? systemClock;
-    this.discoverEveryMs = options.discoverEveryMs ?? DISCOVER_EVERY_MS;
-    this.onError = options.onError;
+    this.losses = new LossLedger(this.maxPublishers);
+    this.claims = new HostClaims({
+      port: this.port,
+      session: this.session,
+      hosts: this.hosts,
+      durable: this.durable,
+      clock: options.clock ?? systemClock,
+      discoverEveryMs: options.discoverEveryMs ?? DISCOVER_EVERY_MS,
+      onError: options.onError,
+    });
   }
 
   stats(): StreamSessionSourceStats {
     return {
       ...this.counters,
       claimedHosts: this.claims.size,
-      consumerErrors: { ...this.consumerErrors },
+      consumerErrors: this.claims.errors(),
       open: this.opened,
     };
   }
 
-  /**
-   * Claims `host`: one consumer with the literal filter `netrx.<session>.<host>.>`
-   * and the durable `<durable>-<host>`. On the work-queue stream a glob filter
-   * would take (and, acked, delete) every host's events, and a second
-   * reader's overlapping filter is refused (10100), so each host is its own claim.
-   */
-  private claim(sink: SessionSink, host: string): void {
-    if (this.claims.has(host) || !this.matches(host)) return;
-    const consumer = this.port.consume(
-      {
-        stream: streamName(this.session),
-        filter: filterSubject(this.session, host),
-        durable: `${this.durable}-${host}`,
-      },
-      (message) => this.handle(sink, message),
-      (error) => {
-        const code = error.code === undefined ? 'other' : String(error.code);
-        this.consumerErrors[code] = (this.consumerErrors[code] ?? 0) + 1;
-        this.onError?.(error);
-      },
-    );
-    this.claims.set(host, consumer);
-  }
-
   /** A glob reader: claims the matching hosts that have events in the stream now. */
-  async discover(sink?: SessionSink): Promise<void> {
-    const target = sink ?? this.sink;
-    if (!this.opened || target === undefined) return;
-    let hosts: readonly string[];
-    try {
-      hosts = await this.port.streamHosts(streamName(this.session), this.session);
-    } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
-      this.consumerErrors.other = (this.consumerErrors.other ?? 0) + 1;
-      this.onError?.({
-        stream: streamName(this.session),
-        durable: this.durable,
-        code: undefined,
-        message,
-      });
-      return;
-    }
-    if (!this.opened || this.sink !== target) return;
-    for (const host of hosts) this.claim(target, host);
-  }
-
-  private sink: SessionSink | undefined;
-
-  private scheduleDiscovery(sink: SessionSink): void {
-    this.discoverTimer = this.clock.setTimer(this.discoverEveryMs, () => {
-      void this.discover(sink).then(() => {
-        if (this.opened && this.sink === sink) this.scheduleDiscovery(sink);
-      });
-    });
+  discover(): Promise<void> {
+    return this.claims.discover();
   }
 
   /** The loss counted so far, per host of origin (loss of no known host is not in it). */
@@ -265,22 +207,7 @@ export class StreamSessionSource implements SessionSource {
 
   open(sink: SessionSink): SessionSourceHold {
     this.opened = true;
-    this.sink = sink;
-    if (isHostGlob(this.hosts)) {
-      void this.discover(sink);
-      this.scheduleDiscovery(sink);
-    } else {
-      this.claim(sink, this.hosts);
-    }
-    const events = {
-      stop: () => {
-        this.discoverTimer?.cancel();
-        this.discoverTimer = undefined;
-        for (const consumer of this.claims.values()) consumer.stop();
-        this.claims.clear();
-        this.sink = undefined;
-      },
-    };
+    this.claims.start((message) => this.handle(sink, message));
     const losses = this.port.consume(
       {
         stream: lossStreamName(this.session),
@@ -312,7 +239,7 @@ export class StreamSessionSource implements SessionSource {
         // Their growth is in the session's count, which its last report (or its next open) carries.
         for (const pending of this.unreportedLoss) pending.message.ack();
         this.unreportedLoss = [];
-        events.stop();
+        this.claims.stop();
         losses.stop();
         return givenBack;
       },
@@ -485,55 +412,21 @@ export class StreamSessionSource implements SessionSource {
 
   /** Adds a report's growth to the session; true if it grew. */
   private lossReport(sink: SessionSink, host: string, instance: string, data: Uint8Array): boolean {
-    const report = parseLossReport(data);
-    if (report === undefined || report.instance !== instance) {
-      // Not a count we can add: the only safe thing is to say so (counted malformed).
-      this.counters.malformed++;
-      return false;
+    const outcome = this.losses.add(host, instance, data);
+    switch (outcome.kind) {
+      case 'grew':
+        this.counters.publisherLost += outcome.by;
+        this.countHostLoss(host, outcome.by);
+        sink.lost(outcome.by);
+        return true;
+      case 'malformed':
+        this.counters.malformed++;
+        return false;
+      case 'untracked':
+        this.counters.untrackedReports++;
+        return false;
+      case 'unchanged':
+        return false;
     }
-    const key = `${host}/${report.instance}`;
-    const seen = this.lossSeen.get(key);
-    if (seen === undefined && this.lossSeen.size >= this.maxPublishers) {
-      this.counters.untrackedReports++;
-      return false;
-    }
-    // A run not seen yet counts from the report before this one, which the
-    // consumer acked earlier (another reader, or this one before a restart)
-    // or which the stream delivers first.
-    const before = seen ?? report.prev;
-    if (report.lost <= before) return false;
-    this.lossSeen.set(key, report.lost);
-    const grown = report.lost - before;
-    this.counters.publisherLost += grown;
-    this.countHostLoss(host, grown);
-    sink.lost(grown);
-    return true;
   }
-}
-
-interface LossReport {
-  readonly instance: string;
-  readonly lost: number;
-  /** The count of the publisher's previous stored report (0 for its first). */
-  readonly prev: number;
-}
-
-export function parseLossReport(data: Uint8Array): LossReport | undefined {
-  if (data.length > 1024) return undefined;
-  let value: unknown;
-  try {
-    value = JSON.parse(new TextDecoder().decode(data));
-  } catch {
-    return undefined;
-  }
-  if (typeof value !== 'object' || value === null) return undefined;
-  const { instance, lost, prev } = value as { instance?: unknown; lost?: unknown; prev?: unknown };
-  if (!isInstanceName(instance) || !isCount(lost)) return undefined;
-  const before = prev === undefined ? 0 : prev;
-  if (!isCount(before) || before > lost) return undefined;
-  return { instance, lost, prev: before };
-}
-
-function isCount(value: unknown): value is number {
-  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
 }

@@ -1,0 +1,139 @@
+/**
+ * The reader's hosts: which hosts of a session's work-queue stream one
+ * reader consumes, each through its own consumer (review F1).
+ *
+ * On the work-queue stream a consumer's filter is a claim: a glob filter
+ * would take (and, acked, delete) every host's events, and a second
+ * reader's overlapping filter is refused (10100). So each host is its own
+ * claim: the literal filter `netrx.<session>.<host>.>` and the durable
+ * `<durable>-<host>`. A literal pattern claims its host at once; a glob
+ * asks the stream which hosts have events (`streamHosts`) when the session
+ * opens and every `discoverEveryMs` after, and claims the new ones that
+ * match. A refused claim keeps trying (its consume loop does), counted by
+ * error code, so a second server on an entry takes over once the first
+ * one's consumers expire (F2).
+ *
+ * Per-host state (the consumer, later its lag) lives here; what a message
+ * carries is the reader's business (reader.ts).
+ */
+import type { Clock } from '../../runtime/index.js';
+import type { ConsumePort, ConsumerError, StreamMessage } from './ports.js';
+import { filterSubject, hostMatcher, isHostGlob, streamName } from './subjects.js';
+
+/** How often a glob reader looks for new hosts in the stream. */
+export const DISCOVER_EVERY_MS = 2000;
+
+export interface HostClaimsOptions {
+  readonly port: ConsumePort;
+  readonly session: string;
+  /** A host name or a glob (checked by the reader). */
+  readonly hosts: string;
+  /** The reader's durable prefix; a host's consumer is `<durable>-<host>`. */
+  readonly durable: string;
+  readonly clock: Clock;
+  readonly discoverEveryMs: number;
+  readonly onError: ((error: ConsumerError) => void) | undefined;
+}
+
+export class HostClaims {
+  private readonly options: HostClaimsOptions;
+  private readonly matches: (host: string) => boolean;
+  private readonly stream: string;
+  /** Per host: its consumer while the session is open. */
+  private readonly consumers = new Map<string, { stop(): void }>();
+  private readonly errorCodes: Record<string, number> = {};
+  private discoverTimer: { cancel(): void } | undefined;
+  /** Where messages go while claiming; undefined when stopped. */
+  private onMessage: ((message: StreamMessage) => void) | undefined;
+
+  constructor(options: HostClaimsOptions) {
+    this.options = options;
+    this.matches = hostMatcher(options.hosts);
+    this.stream = streamName(options.session);
+  }
+
+  /** Hosts with a consumer (claimed, or trying to claim). */
+  get size(): number {
+    return this.consumers.size;
+  }
+
+  /** The hosts with a consumer, in the order they were claimed. */
+  hosts(): readonly string[] {
+    return [...this.consumers.keys()];
+  }
+
+  /** Consume loop failures by JetStream error code (`other` without one). */
+  errors(): Readonly<Record<string, number>> {
+    return { ...this.errorCodes };
+  }
+
+  /** Claims the pattern's hosts (now, and for a glob as they appear) until `stop`. */
+  start(onMessage: (message: StreamMessage) => void): void {
+    this.onMessage = onMessage;
+    if (!isHostGlob(this.options.hosts)) {
+      this.claim(this.options.hosts);
+      return;
+    }
+    void this.discover();
+    this.scheduleDiscovery(onMessage);
+  }
+
+  /** Stops every host's consumer and the discovery timer. */
+  stop(): void {
+    this.onMessage = undefined;
+    this.discoverTimer?.cancel();
+    this.discoverTimer = undefined;
+    for (const consumer of this.consumers.values()) consumer.stop();
+    this.consumers.clear();
+  }
+
+  /** A glob reader: claims the matching hosts that have events in the stream now. */
+  async discover(): Promise<void> {
+    const target = this.onMessage;
+    if (target === undefined) return;
+    let hosts: readonly string[];
+    try {
+      hosts = await this.options.port.streamHosts(this.stream, this.options.session);
+    } catch (error) {
+      this.failed({
+        stream: this.stream,
+        durable: this.options.durable,
+        code: undefined,
+        message: error instanceof Error ? error.message : String(error),
+      });
+      return;
+    }
+    // Stopped (or restarted) while the stream answered: not this run's hosts.
+    if (this.onMessage !== target) return;
+    for (const host of hosts) this.claim(host);
+  }
+
+  private scheduleDiscovery(target: (message: StreamMessage) => void): void {
+    this.discoverTimer = this.options.clock.setTimer(this.options.discoverEveryMs, () => {
+      void this.discover().then(() => {
+        if (this.onMessage === target) this.scheduleDiscovery(target);
+      });
+    });
+  }
+
+  private claim(host: string): void {
+    const onMessage = this.onMessage;
+    if (onMessage === undefined || this.consumers.has(host) || !this.matches(host)) return;
+    const consumer = this.options.port.consume(
+      {
+        stream: this.stream,
+        filter: filterSubject(this.options.session, host),
+        durable: `${this.options.durable}-${host}`,
+      },
+      onMessage,
+      (error) => this.failed(error),
+    );
+    this.consumers.set(host, consumer);
+  }
+
+  private failed(error: ConsumerError): void {
+    const code = error.code === undefined ? 'other' : String(error.code);
+    this.errorCodes[code] = (this.errorCodes[code] ?? 0) + 1;
+    this.options.onError?.(error);
+  }
+}
