@@ -123,7 +123,9 @@ export class SharedRounds {
    * this server owns the rest of it. The record goes first (compare-and-set,
    * as for a write: of two servers starting an engine for one round, one
    * answers), then the conversation takes a State of this server's own, so
-   * the NAS's later rounds name it and are forwarded here.
+   * the NAS's later rounds name it and are forwarded here. A delete that
+   * fails (NATS away) answers nothing, as a failed write does: the record
+   * still awaits this round, and the NAS's retry is taken over anew.
    */
   own(conversation: Conversation, context: RequestContext, eap: Uint8Array): void {
     const copy = eap.slice(); // deliberate copy: the send buffer is shared and the delete takes a while
@@ -146,7 +148,13 @@ export class SharedRounds {
           );
           return;
         }
-        // Deleted, or NATS away (the TTL removes it): the engine is here either way.
+        if (outcome.kind === 'failed') {
+          // The bucket still holds the round before: answering from here would fork it (another
+          // server may take the NAS's retry over from that record). Nothing sent; the retry decides.
+          this.unwritten(conversation, context);
+          this.release(conversation);
+          return;
+        }
         conversation.roundEap = undefined;
         conversation.sharedRevision = undefined;
         this.store.rekey(conversation);

@@ -207,6 +207,27 @@ describe('shared conversation state: a method that stops saving (a TLS engine st
   });
 });
 
+describe('shared conversation state: taking a conversation over whose record does not go', () => {
+  it('a failed delete at the takeover answers nothing (the bucket still holds the round); the retry is taken over', async () => {
+    const fleet = makeFleet({ ids: ['a', 'b', 'c'], methods: [engineLike()] });
+    const remove = fleet.kv.delete.bind(fleet.kv);
+    let failures = 1;
+    fleet.kv.delete = (key, revision) => {
+      if (failures-- > 0) return Promise.resolve({ kind: 'failed', reason: 'disconnected' });
+      return remove(key, revision);
+    };
+    const result = await fleet.authenticate([mschapv2]);
+    expect(result).toMatchObject({ outcome: 'success', keysMatch: true });
+    expect(dropped(fleet.nodes, 'cluster-state-write-failed')).toBe(1);
+    expect(sum(fleet.nodes, (n) => n.shared?.stats().restoredWriteFailed ?? 0)).toBe(1);
+    // Owned once: by the server the retry reached, not by the one whose delete failed.
+    expect(sum(fleet.nodes, (n) => n.shared?.stats().owned ?? 0)).toBe(1);
+    const [, b] = fleet.nodes as [Node, Node, Node];
+    expect(b.shared?.stats().owned).toBe(0);
+    expect(b.server.stats().sessions).toBe(0);
+  });
+});
+
 /** The server id an Access-Challenge's State names. */
 function ownerOf(datagram: Uint8Array): string | undefined {
   for (let at = 20; at + 2 <= datagram.length; at += datagram[at + 1] || datagram.length) {
