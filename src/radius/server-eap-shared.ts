@@ -4,7 +4,10 @@
  * written, sealed, before its Access-Challenge leaves (compare-and-set at
  * the revision this server read or wrote), each Accept/Reject deletes the
  * record first, and a record read from the bucket is restored for the
- * round in hand. The server that wrote a record keeps the conversation
+ * round in hand. The last round writes a finished record instead (the
+ * Accept or Reject it gives, conversation-record.ts), so a retransmit of
+ * that round at any server gets the same answer; its writer deletes it
+ * `finishedTtlMs` later. The server that wrote a record keeps the conversation
  * cached (conversation-store.ts) so the next round that comes back needs
  * no read; the write of that round is the check that the cache was still
  * current, and a stale cache never answers: the round runs again from the
@@ -15,10 +18,16 @@ import {
   type EapAuthenticatorOptions,
   type EapSessionResult,
 } from '../eap/index.js';
+import type { Clock } from '../runtime/index.js';
 import type { TraceProvider } from '../trace/index.js';
 import type { ConversationStore } from './conversation-store.js';
 import type { LoadOutcome, SharedConversations } from './conversation-kv.js';
-import { isRetransmitOf, type AnsweredRound } from './conversation-record.js';
+import {
+  isRetransmitOf,
+  type AnsweredRound,
+  type ConversationRecord,
+  type FinishedAnswer,
+} from './conversation-record.js';
 import type { RadiusClientEntry } from './clients.js';
 import { RadiusEventDescriptor } from './events.js';
 import { RadiusCode } from './packet.js';
@@ -36,12 +45,41 @@ export interface SharedRoundsHost {
   answer(conversation: Conversation, context: RequestContext, result: EapSessionResult): void;
 }
 
+/** The Accept or Reject that ends a conversation, and the EAP packet it carries. */
+export interface FinalAnswer {
+  readonly outcome: 'accept' | 'reject';
+  readonly eap: Uint8Array;
+}
+
+/** What a conversation's end answers: Accept with its EAP-Success, else Reject with its EAP-Failure (or one made up). */
+export function finalAnswer(
+  sent: Uint8Array | undefined,
+  identifier: number,
+  result: EapSessionResult,
+): FinalAnswer {
+  if (result.outcome === 'success' && sent?.[0] === 3) return { outcome: 'accept', eap: sent };
+  return { outcome: 'reject', eap: sent?.[0] === 4 ? sent : Uint8Array.of(4, identifier, 0, 4) };
+}
+
+/** A finished record read from the bucket, for the request about to reach the core. */
+interface RestoredFinished {
+  readonly record: ConversationRecord;
+  readonly finished: FinishedAnswer;
+  readonly answered: AnsweredRound;
+}
+
 export class SharedRounds {
+  /** Finished records restored for the request in hand (emptied by settleRestored). */
+  private readonly finishedRestored = new Map<string, RestoredFinished>();
+  /** Deletions of finished records waiting for their TTL here. */
+  private pendingRemovals = 0;
+
   constructor(
     private readonly shared: SharedConversations,
     private readonly store: ConversationStore,
     private readonly replier: RadiusReplier,
     private readonly trace: TraceProvider | undefined,
+    private readonly clock: Clock,
     private readonly host: SharedRoundsHost,
   ) {}
 
@@ -164,15 +202,41 @@ export class SharedRounds {
       });
   }
 
-  /** The Accept or Reject goes after its record is deleted, at the revision this server holds. */
+  /**
+   * The Accept or Reject goes after the finished record holding it replaced
+   * the conversation's (compare-and-set at the revision this server holds):
+   * of two servers finishing one round, one answers; and a retransmit of
+   * this request at any server gets the same answer while the record stays.
+   */
   finish(
     conversation: Conversation,
     context: RequestContext,
     result: EapSessionResult,
     revision: number,
   ): void {
-    // The record goes first, at the revision read: of two servers finishing one round, one answers.
-    void this.shared.remove(conversation.state, revision).then((outcome) => {
+    const answer = finalAnswer(conversation.result, context.identifier, result);
+    const record: ConversationRecord = {
+      client: conversation.client.name,
+      address: conversation.address,
+      identity: conversation.identity,
+      authenticator: new Uint8Array(0),
+      answered: {
+        radiusIdentifier: context.identifier,
+        requestAuthenticator: context.authenticator,
+        port: context.from.port,
+        // Always set: the Response that ended the conversation was fed.
+        eapIdentifier: conversation.responseIdentifier ?? 0,
+        eapRequest: answer.eap,
+      },
+      finished: {
+        outcome: answer.outcome,
+        identity: result.identity,
+        attributes: answer.outcome === 'accept' ? result.attributes : [],
+      },
+    };
+    const round = conversation.sharedRound + 1;
+    const version = { round, awaitedIdentifier: answer.eap[1] as number };
+    void this.shared.finish(conversation.state, record, version, revision).then((outcome) => {
       if (outcome.kind === 'conflict') {
         if (this.cacheStale(conversation, context)) return;
         this.traceShared('conflict', conversation);
@@ -189,8 +253,25 @@ export class SharedRounds {
         this.unwritten(conversation, context);
         return;
       }
-      this.traceShared('deleted', conversation);
+      conversation.sharedRevision = outcome.revision;
+      conversation.sharedRound = round;
+      this.traceShared('finished', conversation);
+      this.removeLater(conversation.state, outcome.revision);
       this.host.answer(conversation, context, result);
+    });
+  }
+
+  /** Deletes a finished record after `finishedTtlMs` (at most maxRoundsRemembered pending; past that, the bucket's TTL). */
+  private removeLater(state: Uint8Array, revision: number): void {
+    if (this.pendingRemovals >= this.shared.maxRoundsRemembered) {
+      this.shared.counters.finishedLeftToBucket++;
+      return;
+    }
+    this.pendingRemovals++;
+    this.clock.setTimer(this.shared.finishedTtlMs, () => {
+      this.pendingRemovals--;
+      // Any outcome is counted there; a conflict or a failure leaves it to the bucket's TTL.
+      void this.shared.remove(state, revision);
     });
   }
 
@@ -209,6 +290,16 @@ export class SharedRounds {
     if (this.store.get(state) !== undefined) return undefined;
     const record = loaded.record;
     if (client === undefined || client.name !== record.client) return this.refuseRecord('client');
+    if (record.finished !== undefined) {
+      if (record.answered === undefined) return this.refuseRecord('record');
+      // Answered by the core's request handling (answerFinished), which checks the request first.
+      this.finishedRestored.set(stateKey(state), {
+        record,
+        finished: record.finished,
+        answered: record.answered,
+      });
+      return undefined;
+    }
     const full = this.store.refusal(client);
     if (full !== undefined) return full;
     // The authenticator's callbacks name the conversation, built once it restored.
@@ -246,6 +337,7 @@ export class SharedRounds {
 
   /** After the round a restore was for: a conversation that round never reached is let go again (the bucket keeps it). */
   settleRestored(state: Uint8Array): void {
+    this.finishedRestored.delete(stateKey(state));
     const conversation = this.store.get(state);
     if (conversation === undefined || !conversation.restored) return;
     conversation.restored = false;
@@ -315,8 +407,17 @@ export class SharedRounds {
         port: context.from.port,
         eapIdentifier: eap[1] as number,
       });
-      if (!retransmit && loaded.version.awaitedIdentifier !== eap[1]) {
-        drop(this.staleRound());
+      const finished = loaded.record.finished;
+      if (!retransmit && (finished !== undefined || loaded.version.awaitedIdentifier !== eap[1])) {
+        drop(this.staleRound(finished !== undefined));
+        return;
+      }
+      if (finished !== undefined) {
+        this.sendFinished(
+          context,
+          finished,
+          loaded.record.answered?.eapRequest ?? new Uint8Array(0),
+        );
         return;
       }
       // Another round of it arrived meanwhile and holds it: this one waits for the NAS's retry.
@@ -360,15 +461,72 @@ export class SharedRounds {
     return true;
   }
 
-  /** Counts and traces a Response to another Request than the record awaits; the drop reason. */
-  staleRound(): string {
-    this.shared.counters.staleRounds++;
+  /**
+   * A request naming a State whose finished record was restored for it:
+   * the retransmit of the last round gets that answer again (signed here,
+   * MPPE keys salted afresh), anything else is dropped. False when no
+   * finished record was restored for this State.
+   */
+  answerFinished(state: Uint8Array, context: RequestContext, eap: Uint8Array | undefined): boolean {
+    const key = stateKey(state);
+    const restored = this.finishedRestored.get(key);
+    if (restored === undefined) return false;
+    this.finishedRestored.delete(key);
+    const drop = (reason: string) =>
+      this.replier.drop(reason, context.from, RadiusCode.AccessRequest, context.identifier);
+    if (restored.record.address !== context.from.address) {
+      drop('state-of-other-client');
+      return true;
+    }
+    const retransmit =
+      eap !== undefined &&
+      isRetransmitOf(restored.answered, {
+        radiusIdentifier: context.identifier,
+        requestAuthenticator: context.authenticator,
+        port: context.from.port,
+        eapIdentifier: eap[1] as number,
+      });
+    if (!retransmit) {
+      drop(this.staleRound(true));
+      return true;
+    }
+    this.sendFinished(context, restored.finished, restored.answered.eapRequest);
+    return true;
+  }
+
+  private sendFinished(context: RequestContext, finished: FinishedAnswer, eap: Uint8Array): void {
+    this.shared.counters.finishedAnswered++;
     this.trace?.emit(RadiusEventDescriptor.conversationShared, {
-      action: 'stale-round',
+      action: 'finished-answered',
       round: 0,
       revision: 0,
     });
-    return 'cluster-state-stale-round';
+    if (finished.outcome === 'reject') {
+      this.replier.reject(context, eap);
+      return;
+    }
+    this.replier.accept(context, eap, {
+      outcome: 'success',
+      resultCode: 0,
+      reason: 'finished record',
+      method: undefined,
+      identity: finished.identity,
+      attributes: finished.attributes,
+    });
+  }
+
+  /**
+   * Counts and traces a Response to another Request than the record awaits
+   * (or to a conversation that finished: `finished`); the drop reason.
+   */
+  staleRound(finished = false): string {
+    this.shared.counters.staleRounds++;
+    this.trace?.emit(RadiusEventDescriptor.conversationShared, {
+      action: finished ? 'finished-round' : 'stale-round',
+      round: 0,
+      revision: 0,
+    });
+    return finished ? 'cluster-state-finished' : 'cluster-state-stale-round';
   }
 
   /** A restored conversation's write or delete failed: nothing answered, and the NAS's retry is processed anew. */
