@@ -22,12 +22,8 @@ import type { Clock } from '../runtime/index.js';
 import type { TraceProvider } from '../trace/index.js';
 import type { ConversationStore } from './conversation-store.js';
 import type { LoadOutcome, SharedConversations } from './conversation-kv.js';
-import {
-  isRetransmitOf,
-  type AnsweredRound,
-  type ConversationRecord,
-  type FinishedAnswer,
-} from './conversation-record.js';
+import { isRetransmitOf, type AnsweredRound } from './conversation-record.js';
+import { FinishedRounds, finishedRecord } from './server-eap-finished.js';
 import type { RadiusClientEntry } from './clients.js';
 import { RadiusEventDescriptor } from './events.js';
 import { RadiusCode } from './packet.js';
@@ -45,34 +41,9 @@ export interface SharedRoundsHost {
   answer(conversation: Conversation, context: RequestContext, result: EapSessionResult): void;
 }
 
-/** The Accept or Reject that ends a conversation, and the EAP packet it carries. */
-export interface FinalAnswer {
-  readonly outcome: 'accept' | 'reject';
-  readonly eap: Uint8Array;
-}
-
-/** What a conversation's end answers: Accept with its EAP-Success, else Reject with its EAP-Failure (or one made up). */
-export function finalAnswer(
-  sent: Uint8Array | undefined,
-  identifier: number,
-  result: EapSessionResult,
-): FinalAnswer {
-  if (result.outcome === 'success' && sent?.[0] === 3) return { outcome: 'accept', eap: sent };
-  return { outcome: 'reject', eap: sent?.[0] === 4 ? sent : Uint8Array.of(4, identifier, 0, 4) };
-}
-
-/** A finished record read from the bucket, for the request about to reach the core. */
-interface RestoredFinished {
-  readonly record: ConversationRecord;
-  readonly finished: FinishedAnswer;
-  readonly answered: AnsweredRound;
-}
-
 export class SharedRounds {
-  /** Finished records restored for the request in hand (emptied by settleRestored). */
-  private readonly finishedRestored = new Map<string, RestoredFinished>();
-  /** Deletions of finished records waiting for their TTL here. */
-  private pendingRemovals = 0;
+  /** The finished records of conversations this server ended or answers again. */
+  private readonly finished: FinishedRounds;
 
   constructor(
     private readonly shared: SharedConversations,
@@ -81,7 +52,9 @@ export class SharedRounds {
     private readonly trace: TraceProvider | undefined,
     private readonly clock: Clock,
     private readonly host: SharedRoundsHost,
-  ) {}
+  ) {
+    this.finished = new FinishedRounds(shared, replier, trace, clock);
+  }
 
   /** Writes the Request's state before its Access-Challenge leaves (`eap` is the Request, `snapshot` the authenticator's). */
   write(
@@ -214,28 +187,7 @@ export class SharedRounds {
     result: EapSessionResult,
     revision: number,
   ): void {
-    const answer = finalAnswer(conversation.result, context.identifier, result);
-    const record: ConversationRecord = {
-      client: conversation.client.name,
-      address: conversation.address,
-      identity: conversation.identity,
-      authenticator: new Uint8Array(0),
-      answered: {
-        radiusIdentifier: context.identifier,
-        requestAuthenticator: context.authenticator,
-        port: context.from.port,
-        // Always set: the Response that ended the conversation was fed.
-        eapIdentifier: conversation.responseIdentifier ?? 0,
-        eapRequest: answer.eap,
-      },
-      finished: {
-        outcome: answer.outcome,
-        identity: result.identity,
-        attributes: answer.outcome === 'accept' ? result.attributes : [],
-      },
-    };
-    const round = conversation.sharedRound + 1;
-    const version = { round, awaitedIdentifier: answer.eap[1] as number };
+    const { record, version } = finishedRecord(conversation, context, result);
     void this.shared.finish(conversation.state, record, version, revision).then((outcome) => {
       if (outcome.kind === 'conflict') {
         if (this.cacheStale(conversation, context)) return;
@@ -254,24 +206,10 @@ export class SharedRounds {
         return;
       }
       conversation.sharedRevision = outcome.revision;
-      conversation.sharedRound = round;
+      conversation.sharedRound = version.round;
       this.traceShared('finished', conversation);
-      this.removeLater(conversation.state, outcome.revision);
+      this.finished.removeLater(conversation.state, outcome.revision);
       this.host.answer(conversation, context, result);
-    });
-  }
-
-  /** Deletes a finished record after `finishedTtlMs` (at most maxRoundsRemembered pending; past that, the bucket's TTL). */
-  private removeLater(state: Uint8Array, revision: number): void {
-    if (this.pendingRemovals >= this.shared.maxRoundsRemembered) {
-      this.shared.counters.finishedLeftToBucket++;
-      return;
-    }
-    this.pendingRemovals++;
-    this.clock.setTimer(this.shared.finishedTtlMs, () => {
-      this.pendingRemovals--;
-      // Any outcome is counted there; a conflict or a failure leaves it to the bucket's TTL.
-      void this.shared.remove(state, revision);
     });
   }
 
@@ -293,11 +231,7 @@ export class SharedRounds {
     if (record.finished !== undefined) {
       if (record.answered === undefined) return this.refuseRecord('record');
       // Answered by the core's request handling (answerFinished), which checks the request first.
-      this.finishedRestored.set(stateKey(state), {
-        record,
-        finished: record.finished,
-        answered: record.answered,
-      });
+      this.finished.restore(state, record, record.finished, record.answered);
       return undefined;
     }
     const full = this.store.refusal(client);
@@ -337,7 +271,7 @@ export class SharedRounds {
 
   /** After the round a restore was for: a conversation that round never reached is let go again (the bucket keeps it). */
   settleRestored(state: Uint8Array): void {
-    this.finishedRestored.delete(stateKey(state));
+    this.finished.settle(state);
     const conversation = this.store.get(state);
     if (conversation === undefined || !conversation.restored) return;
     conversation.restored = false;
@@ -413,7 +347,7 @@ export class SharedRounds {
         return;
       }
       if (finished !== undefined) {
-        this.sendFinished(
+        this.finished.send(
           context,
           finished,
           loaded.record.answered?.eapRequest ?? new Uint8Array(0),
@@ -461,58 +395,9 @@ export class SharedRounds {
     return true;
   }
 
-  /**
-   * A request naming a State whose finished record was restored for it:
-   * the retransmit of the last round gets that answer again (signed here,
-   * MPPE keys salted afresh), anything else is dropped. False when no
-   * finished record was restored for this State.
-   */
+  /** A request naming a State whose finished record was restored for it: answered or dropped (true), else false. */
   answerFinished(state: Uint8Array, context: RequestContext, eap: Uint8Array | undefined): boolean {
-    const key = stateKey(state);
-    const restored = this.finishedRestored.get(key);
-    if (restored === undefined) return false;
-    this.finishedRestored.delete(key);
-    const drop = (reason: string) =>
-      this.replier.drop(reason, context.from, RadiusCode.AccessRequest, context.identifier);
-    if (restored.record.address !== context.from.address) {
-      drop('state-of-other-client');
-      return true;
-    }
-    const retransmit =
-      eap !== undefined &&
-      isRetransmitOf(restored.answered, {
-        radiusIdentifier: context.identifier,
-        requestAuthenticator: context.authenticator,
-        port: context.from.port,
-        eapIdentifier: eap[1] as number,
-      });
-    if (!retransmit) {
-      drop(this.staleRound(true));
-      return true;
-    }
-    this.sendFinished(context, restored.finished, restored.answered.eapRequest);
-    return true;
-  }
-
-  private sendFinished(context: RequestContext, finished: FinishedAnswer, eap: Uint8Array): void {
-    this.shared.counters.finishedAnswered++;
-    this.trace?.emit(RadiusEventDescriptor.conversationShared, {
-      action: 'finished-answered',
-      round: 0,
-      revision: 0,
-    });
-    if (finished.outcome === 'reject') {
-      this.replier.reject(context, eap);
-      return;
-    }
-    this.replier.accept(context, eap, {
-      outcome: 'success',
-      resultCode: 0,
-      reason: 'finished record',
-      method: undefined,
-      identity: finished.identity,
-      attributes: finished.attributes,
-    });
+    return this.finished.answer(state, context, eap, () => this.staleRound(true));
   }
 
   /**
