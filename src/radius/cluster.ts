@@ -217,16 +217,22 @@ export class RadiusCluster {
     void shared.load(state).then((loaded) => {
       switch (loaded.kind) {
         case 'found': {
-          // A retransmit of the round the record answered is answered again (the core re-sends it).
+          // A retransmit of the round the record answered is answered again (the core re-sends it;
+          // for a finished record, its Accept or Reject).
           const retransmit = isRetransmitOf(loaded.record.answered, {
             radiusIdentifier: datagram[1] as number,
             requestAuthenticator: datagram.subarray(4, 20),
             port: from.port,
             eapIdentifier: round.eapIdentifier,
           });
-          // Any other round than the one it awaits (the peer ahead, a late NAS) answers nothing.
-          if (!retransmit && loaded.version.awaitedIdentifier !== round.eapIdentifier) {
-            drop(this.server.staleSharedRound());
+          // Any other round than the one it awaits (the peer ahead, a late NAS) answers nothing;
+          // a finished conversation awaits none (only its last round's retransmit is answered).
+          const finished = loaded.record.finished !== undefined;
+          if (
+            !retransmit &&
+            (finished || loaded.version.awaitedIdentifier !== round.eapIdentifier)
+          ) {
+            drop(this.server.staleSharedRound(finished));
             return;
           }
           const refused = this.server.restoreConversation(loaded, state);

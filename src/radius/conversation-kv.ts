@@ -5,6 +5,8 @@
  * whose method's state is small (Identity, MD5, MSCHAPv2): it reads the
  * record, opens it (conversation-seal.ts), restores the authenticator,
  * answers, and writes the new state back with the revision it read. The
+ * last round writes a finished record (the answer, conversation-record.ts)
+ * that its writer deletes `finishedTtlMs` later. The
  * bucket takes a write only at that revision (compare-and-set), so of two
  * servers answering the same round one wins and the other sends nothing.
  * The record is sealed before it leaves the process: it can hold key
@@ -85,8 +87,14 @@ export interface SharedConversationStats {
   retransmits: number;
   /** Conversations from the bucket whose write or delete failed: answered nothing, so they do not fork from the bucket. */
   restoredWriteFailed: number;
-  /** Records deleted at Accept or Reject. */
+  /** Records deleted: a finished one after `finishedTtlMs`, or at a TLS takeover. */
   deleted: number;
+  /** Finished records written at Accept or Reject (the answer kept for a retransmit at another server). */
+  finished: number;
+  /** Retransmits of a last round answered from its finished record (nothing written). */
+  finishedAnswered: number;
+  /** Finished records left to the bucket's TTL: `maxRoundsRemembered` removals were already pending here. */
+  finishedLeftToBucket: number;
   /** Rounds answered from the conversation cached here (no read). */
   cacheHits: number;
   /** Conversations taken over from the bucket by starting their TLS engine here (a State of this server's own). */
@@ -97,6 +105,14 @@ export interface SharedConversationStats {
 
 /** Conversations whose newest round a server remembers, by default. */
 export const DEFAULT_MAX_ROUNDS_REMEMBERED = 4096;
+
+/**
+ * How long a finished record stays, by default: a NAS's retransmissions of
+ * its last Access-Request to one server and its failover to another fit
+ * well within it. The bucket's TTL (the session timeout) removes it anyway
+ * if its writer dies first.
+ */
+export const DEFAULT_FINISHED_TTL_MS = 15_000;
 
 interface SeenRound {
   readonly round: number;
@@ -109,7 +125,9 @@ export class SharedConversations {
   /** The keys a record may be opened with: the current one, then the previous one during a rotation. */
   private readonly openKeys: readonly ConversationAead[];
   private readonly crypto: Crypto;
-  private readonly maxRoundsRemembered: number;
+  readonly maxRoundsRemembered: number;
+  /** How long this server keeps a finished record it wrote before deleting it. */
+  readonly finishedTtlMs: number;
   /** Newest round and revision seen here, by bucket key; least recently used first. */
   private readonly seen = new Map<string, SeenRound>();
   readonly counters: SharedConversationStats = {
@@ -123,6 +141,9 @@ export class SharedConversations {
     retransmits: 0,
     restoredWriteFailed: 0,
     deleted: 0,
+    finished: 0,
+    finishedAnswered: 0,
+    finishedLeftToBucket: 0,
     cacheHits: 0,
     cacheStale: 0,
     owned: 0,
@@ -137,6 +158,8 @@ export class SharedConversations {
     readonly crypto: Crypto;
     /** Conversations whose newest round this server remembers to refuse rewinds; default 4096. */
     readonly maxRoundsRemembered?: number;
+    /** How long a finished record (the last round's answer) stays before its writer deletes it; default 15 s (keep it below the bucket TTL). */
+    readonly finishedTtlMs?: number;
   }) {
     this.kv = options.kv;
     this.aead = options.aead;
@@ -148,6 +171,11 @@ export class SharedConversations {
       throw new RangeError('maxRoundsRemembered must be a positive integer');
     }
     this.maxRoundsRemembered = max;
+    const ttl = options.finishedTtlMs ?? DEFAULT_FINISHED_TTL_MS;
+    if (!Number.isInteger(ttl) || ttl < 1) {
+      throw new RangeError('finishedTtlMs must be a positive integer');
+    }
+    this.finishedTtlMs = ttl;
   }
 
   stats(): SharedConversationStats {
@@ -161,13 +189,33 @@ export class SharedConversations {
     version: SealedVersion,
     revision: number | undefined,
   ): Promise<KvWrite> {
+    return this.write(state, record, version, revision, 'stored');
+  }
+
+  /** Writes a conversation's finished record over the one at `revision` (compare-and-set). */
+  async finish(
+    state: Uint8Array,
+    record: ConversationRecord,
+    version: SealedVersion,
+    revision: number,
+  ): Promise<KvWrite> {
+    return this.write(state, record, version, revision, 'finished');
+  }
+
+  private async write(
+    state: Uint8Array,
+    record: ConversationRecord,
+    version: SealedVersion,
+    revision: number | undefined,
+    counter: 'stored' | 'finished',
+  ): Promise<KvWrite> {
     const sealed = sealConversation(this.aead, this.crypto, state, version, encodeRecord(record));
     const key = conversationKey(state);
     const outcome =
       revision === undefined
         ? await this.kv.create(key, sealed)
         : await this.kv.update(key, sealed, revision);
-    this.count(outcome, 'stored');
+    this.count(outcome, counter);
     if (outcome.kind === 'stored') this.remember(key, version.round, outcome.revision);
     return outcome;
   }
@@ -202,7 +250,7 @@ export class SharedConversations {
     return { kind: 'found', record, version: opened.version, revision: read.revision };
   }
 
-  /** Deletes a finished conversation's record, at the revision this server read or wrote. */
+  /** Deletes a conversation's record, at the revision this server read or wrote. */
   async remove(state: Uint8Array, revision: number): Promise<KvWrite> {
     const outcome = await this.kv.delete(conversationKey(state), revision);
     this.count(outcome, 'deleted');
@@ -220,7 +268,7 @@ export class SharedConversations {
     }
   }
 
-  private count(outcome: KvWrite, success: 'stored' | 'deleted'): void {
+  private count(outcome: KvWrite, success: 'stored' | 'deleted' | 'finished'): void {
     if (outcome.kind === 'stored') this.counters[success]++;
     else if (outcome.kind === 'conflict') this.counters.conflicts++;
     else this.counters.writeFailed++;

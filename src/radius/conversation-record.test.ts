@@ -15,12 +15,27 @@ const answered = fc.record({
   eapIdentifier: fc.integer({ min: 0, max: 255 }),
   eapRequest: fc.uint8Array({ maxLength: 200 }),
 });
+const attribute = fc.oneof(
+  fc.record({ type: fc.integer({ min: 0, max: 255 }), value: fc.uint8Array({ maxLength: 80 }) }),
+  fc.record({
+    type: fc.constant(26 as const),
+    vendorId: fc.integer({ min: 0, max: 0xffffffff }),
+    vendorType: fc.integer({ min: 0, max: 255 }),
+    value: fc.uint8Array({ maxLength: 80 }),
+  }),
+);
+const finished = fc.record({
+  outcome: fc.constantFrom('accept' as const, 'reject' as const),
+  identity: fc.option(fc.string({ maxLength: 60 }), { nil: undefined }),
+  attributes: fc.array(attribute, { maxLength: 8 }),
+});
 const record: fc.Arbitrary<ConversationRecord> = fc.record({
   client: fc.string({ maxLength: 40 }),
   address: fc.string({ maxLength: 40 }),
   identity: fc.option(fc.uint8Array({ maxLength: 300 }), { nil: undefined }),
   authenticator: fc.uint8Array({ maxLength: 2000 }),
   answered: fc.option(answered, { nil: undefined }),
+  finished: fc.option(finished, { nil: undefined }),
 });
 
 describe('conversation record (the sealed plaintext)', () => {
@@ -66,7 +81,7 @@ describe('conversation record (the sealed plaintext)', () => {
         eapRequest: new Uint8Array(10),
       },
     });
-    for (let n = 0; n < 70; n++) expect(decodeRecord(bytes.subarray(0, n))).toBeUndefined();
+    for (let n = 0; n < 73; n++) expect(decodeRecord(bytes.subarray(0, n))).toBeUndefined();
   });
 
   it('a retransmit matches on RADIUS Identifier, Request Authenticator, port and EAP Identifier', () => {

@@ -5,11 +5,21 @@
  * retransmit of that round reaching another server is answered the same
  * (RFC 5080 §2.2.2 duplicate handling, cluster-wide).
  *
+ * A conversation's last round leaves a **finished** record in its place
+ * (`finished`): the answer its writer gave (Accept with the method's
+ * attributes, MPPE keys among them, or Reject) with the final
+ * Access-Request in `answered` and the EAP Success/Failure as its
+ * `eapRequest`, so a NAS retransmit of that request reaching another
+ * server gets the same answer; the authenticator snapshot is then empty.
+ * It follows the answered round (its flag is 0 in every earlier record,
+ * which the zero padding already reads as).
+ *
  * The encoded record is padded with zeros to a size bucket (256, 512,
  * 1024, then multiples of 1024 octets): the sealed value's length shows
  * the bucket, not the identity's length (which appears more than once
  * inside: the record's field and the snapshot's).
  */
+import { AuthAttributeType, isVendorAttribute, type AuthAttribute } from '../eap/index.js';
 import { ByteWriter, SavedStateReader } from '../eap/methods/saved-state.js';
 
 /** The Access-Request a record's writer answered, and the EAP Request it answered with. */
@@ -24,6 +34,15 @@ export interface AnsweredRound {
   readonly eapRequest: Uint8Array;
 }
 
+/** The answer a finished conversation gave to its last Access-Request. */
+export interface FinishedAnswer {
+  readonly outcome: 'accept' | 'reject';
+  /** The identity the method authenticated (the Accept's User-Name). */
+  readonly identity: string | undefined;
+  /** The session result's attributes: MPPE keys in the clear (salted per response), EAP-Key-Name, reply items. */
+  readonly attributes: readonly AuthAttribute[];
+}
+
 /** What a conversation is outside its process: who began it, and its authenticator's snapshot. */
 export interface ConversationRecord {
   /** The name of the client entry the NAS matched. */
@@ -36,6 +55,8 @@ export interface ConversationRecord {
   readonly authenticator: Uint8Array;
   /** The round this record's writer answered, when it answered one (not a bare EAP-Start). */
   readonly answered?: AnsweredRound | undefined;
+  /** Set when the conversation ended: the answer to `answered` (whose `eapRequest` is the EAP Success/Failure). */
+  readonly finished?: FinishedAnswer | undefined;
 }
 
 /** The parts of an Access-Request that make it a retransmit of another (RFC 5080 §2.2.2). */
@@ -98,6 +119,8 @@ export function encodeRecord(record: ConversationRecord): Uint8Array {
       .u16(answered.eapRequest.length)
       .bytes(answered.eapRequest);
   }
+  if (record.finished === undefined) writer.u8(0);
+  else writeFinished(writer, record.finished);
   const body = writer.finish();
   // Deliberate copy into the padded size: the length must not tell the identity's.
   const padded = new Uint8Array(paddedRecordLength(body.length));
@@ -124,6 +147,12 @@ export function decodeRecord(bytes: Uint8Array): ConversationRecord | undefined 
     const eapRequest = reader.bytes(reader.u16());
     answered = { radiusIdentifier, port, requestAuthenticator, eapIdentifier, eapRequest };
   } else if (hasAnswered !== 0) return undefined;
+  const hasFinished = reader.u8();
+  let finished: FinishedAnswer | undefined;
+  if (hasFinished === 1) {
+    finished = readFinished(reader);
+    if (finished === undefined) return undefined;
+  } else if (hasFinished !== 0) return undefined;
   if (reader.failed) return undefined;
   try {
     return {
@@ -132,8 +161,68 @@ export function decodeRecord(bytes: Uint8Array): ConversationRecord | undefined 
       identity,
       authenticator,
       answered,
+      ...(finished === undefined ? {} : { finished }),
     };
   } catch {
     return undefined;
   }
+}
+
+const OUTCOME_ACCEPT = 1;
+const OUTCOME_REJECT = 2;
+const MAX_FINISHED_ATTRIBUTES = 255;
+
+function writeFinished(writer: ByteWriter, finished: FinishedAnswer): void {
+  if (finished.attributes.length > MAX_FINISHED_ATTRIBUTES) {
+    throw new RangeError('too many attributes in a finished record');
+  }
+  writer.u8(1).u8(finished.outcome === 'accept' ? OUTCOME_ACCEPT : OUTCOME_REJECT);
+  if (finished.identity === undefined) writer.u16(ABSENT);
+  else {
+    const identity = encoder.encode(finished.identity);
+    if (identity.length >= ABSENT) throw new RangeError('identity too long');
+    writer.u16(identity.length).bytes(identity);
+  }
+  writer.u8(finished.attributes.length);
+  for (const attribute of finished.attributes) {
+    if (attribute.value.length >= ABSENT) throw new RangeError('attribute too long');
+    if (isVendorAttribute(attribute)) {
+      writer.u8(1).u8(attribute.type).u32(attribute.vendorId).u8(attribute.vendorType);
+    } else writer.u8(0).u8(attribute.type);
+    writer.u16(attribute.value.length).bytes(attribute.value);
+  }
+}
+
+function readFinished(reader: SavedStateReader): FinishedAnswer | undefined {
+  const code = reader.u8();
+  if (code !== OUTCOME_ACCEPT && code !== OUTCOME_REJECT) return undefined;
+  const identityLength = reader.u16();
+  let identity: string | undefined;
+  if (identityLength !== ABSENT) {
+    try {
+      identity = decoder.decode(reader.bytes(identityLength));
+    } catch {
+      return undefined;
+    }
+  }
+  const count = reader.u8();
+  const attributes: AuthAttribute[] = [];
+  for (let i = 0; i < count && !reader.failed; i++) {
+    const vendor = reader.u8();
+    const type = reader.u8();
+    if (vendor === 1) {
+      const vendorId = reader.u32();
+      const vendorType = reader.u8();
+      attributes.push({
+        type: AuthAttributeType.VendorSpecific,
+        vendorId,
+        vendorType,
+        value: reader.bytes(reader.u16()),
+      });
+    } else if (vendor === 0) attributes.push({ type, value: reader.bytes(reader.u16()) });
+    else return undefined;
+    if (vendor === 1 && type !== AuthAttributeType.VendorSpecific) return undefined;
+  }
+  if (reader.failed) return undefined;
+  return { outcome: code === OUTCOME_ACCEPT ? 'accept' : 'reject', identity, attributes };
 }

@@ -103,6 +103,7 @@ export {
   type RadiusClusterStats,
 } from './cluster.js';
 export {
+  DEFAULT_FINISHED_TTL_MS,
   DEFAULT_MAX_ROUNDS_REMEMBERED,
   SharedConversations,
   conversationKey,
@@ -118,6 +119,7 @@ export {
   paddedRecordLength,
   type AnsweredRound,
   type ConversationRecord,
+  type FinishedAnswer,
 } from './conversation-record.js';
 export {
   SEALED_FORMAT,

@@ -4,7 +4,10 @@
  * written, sealed, before its Access-Challenge leaves (compare-and-set at
  * the revision this server read or wrote), each Accept/Reject deletes the
  * record first, and a record read from the bucket is restored for the
- * round in hand. The server that wrote a record keeps the conversation
+ * round in hand. The last round writes a finished record instead (the
+ * Accept or Reject it gives, conversation-record.ts), so a retransmit of
+ * that round at any server gets the same answer; its writer deletes it
+ * `finishedTtlMs` later. The server that wrote a record keeps the conversation
  * cached (conversation-store.ts) so the next round that comes back needs
  * no read; the write of that round is the check that the cache was still
  * current, and a stale cache never answers: the round runs again from the
@@ -15,10 +18,12 @@ import {
   type EapAuthenticatorOptions,
   type EapSessionResult,
 } from '../eap/index.js';
+import type { Clock } from '../runtime/index.js';
 import type { TraceProvider } from '../trace/index.js';
 import type { ConversationStore } from './conversation-store.js';
 import type { LoadOutcome, SharedConversations } from './conversation-kv.js';
 import { isRetransmitOf, type AnsweredRound } from './conversation-record.js';
+import { FinishedRounds, finishedRecord } from './server-eap-finished.js';
 import type { RadiusClientEntry } from './clients.js';
 import { RadiusEventDescriptor } from './events.js';
 import { RadiusCode } from './packet.js';
@@ -37,13 +42,19 @@ export interface SharedRoundsHost {
 }
 
 export class SharedRounds {
+  /** The finished records of conversations this server ended or answers again. */
+  private readonly finished: FinishedRounds;
+
   constructor(
     private readonly shared: SharedConversations,
     private readonly store: ConversationStore,
     private readonly replier: RadiusReplier,
     private readonly trace: TraceProvider | undefined,
+    private readonly clock: Clock,
     private readonly host: SharedRoundsHost,
-  ) {}
+  ) {
+    this.finished = new FinishedRounds(shared, replier, trace, clock);
+  }
 
   /** Writes the Request's state before its Access-Challenge leaves (`eap` is the Request, `snapshot` the authenticator's). */
   write(
@@ -123,7 +134,9 @@ export class SharedRounds {
    * this server owns the rest of it. The record goes first (compare-and-set,
    * as for a write: of two servers starting an engine for one round, one
    * answers), then the conversation takes a State of this server's own, so
-   * the NAS's later rounds name it and are forwarded here.
+   * the NAS's later rounds name it and are forwarded here. A delete that
+   * fails (NATS away) answers nothing, as a failed write does: the record
+   * still awaits this round, and the NAS's retry is taken over anew.
    */
   own(conversation: Conversation, context: RequestContext, eap: Uint8Array): void {
     const copy = eap.slice(); // deliberate copy: the send buffer is shared and the delete takes a while
@@ -146,7 +159,13 @@ export class SharedRounds {
           );
           return;
         }
-        // Deleted, or NATS away (the TTL removes it): the engine is here either way.
+        if (outcome.kind === 'failed') {
+          // The bucket still holds the round before: answering from here would fork it (another
+          // server may take the NAS's retry over from that record). Nothing sent; the retry decides.
+          this.unwritten(conversation, context);
+          this.release(conversation);
+          return;
+        }
         conversation.roundEap = undefined;
         conversation.sharedRevision = undefined;
         this.store.rekey(conversation);
@@ -156,15 +175,20 @@ export class SharedRounds {
       });
   }
 
-  /** The Accept or Reject goes after its record is deleted, at the revision this server holds. */
+  /**
+   * The Accept or Reject goes after the finished record holding it replaced
+   * the conversation's (compare-and-set at the revision this server holds):
+   * of two servers finishing one round, one answers; and a retransmit of
+   * this request at any server gets the same answer while the record stays.
+   */
   finish(
     conversation: Conversation,
     context: RequestContext,
     result: EapSessionResult,
     revision: number,
   ): void {
-    // The record goes first, at the revision read: of two servers finishing one round, one answers.
-    void this.shared.remove(conversation.state, revision).then((outcome) => {
+    const { record, version } = finishedRecord(conversation, context, result);
+    void this.shared.finish(conversation.state, record, version, revision).then((outcome) => {
       if (outcome.kind === 'conflict') {
         if (this.cacheStale(conversation, context)) return;
         this.traceShared('conflict', conversation);
@@ -181,7 +205,10 @@ export class SharedRounds {
         this.unwritten(conversation, context);
         return;
       }
-      this.traceShared('deleted', conversation);
+      conversation.sharedRevision = outcome.revision;
+      conversation.sharedRound = version.round;
+      this.traceShared('finished', conversation);
+      this.finished.removeLater(conversation.state, outcome.revision);
       this.host.answer(conversation, context, result);
     });
   }
@@ -201,6 +228,12 @@ export class SharedRounds {
     if (this.store.get(state) !== undefined) return undefined;
     const record = loaded.record;
     if (client === undefined || client.name !== record.client) return this.refuseRecord('client');
+    if (record.finished !== undefined) {
+      if (record.answered === undefined) return this.refuseRecord('record');
+      // Answered by the core's request handling (answerFinished), which checks the request first.
+      this.finished.restore(state, record, record.finished, record.answered);
+      return undefined;
+    }
     const full = this.store.refusal(client);
     if (full !== undefined) return full;
     // The authenticator's callbacks name the conversation, built once it restored.
@@ -238,6 +271,7 @@ export class SharedRounds {
 
   /** After the round a restore was for: a conversation that round never reached is let go again (the bucket keeps it). */
   settleRestored(state: Uint8Array): void {
+    this.finished.settle(state);
     const conversation = this.store.get(state);
     if (conversation === undefined || !conversation.restored) return;
     conversation.restored = false;
@@ -307,8 +341,17 @@ export class SharedRounds {
         port: context.from.port,
         eapIdentifier: eap[1] as number,
       });
-      if (!retransmit && loaded.version.awaitedIdentifier !== eap[1]) {
-        drop(this.staleRound());
+      const finished = loaded.record.finished;
+      if (!retransmit && (finished !== undefined || loaded.version.awaitedIdentifier !== eap[1])) {
+        drop(this.staleRound(finished !== undefined));
+        return;
+      }
+      if (finished !== undefined) {
+        this.finished.send(
+          context,
+          finished,
+          loaded.record.answered?.eapRequest ?? new Uint8Array(0),
+        );
         return;
       }
       // Another round of it arrived meanwhile and holds it: this one waits for the NAS's retry.
@@ -352,15 +395,23 @@ export class SharedRounds {
     return true;
   }
 
-  /** Counts and traces a Response to another Request than the record awaits; the drop reason. */
-  staleRound(): string {
+  /** A request naming a State whose finished record was restored for it: answered or dropped (true), else false. */
+  answerFinished(state: Uint8Array, context: RequestContext, eap: Uint8Array | undefined): boolean {
+    return this.finished.answer(state, context, eap, () => this.staleRound(true));
+  }
+
+  /**
+   * Counts and traces a Response to another Request than the record awaits
+   * (or to a conversation that finished: `finished`); the drop reason.
+   */
+  staleRound(finished = false): string {
     this.shared.counters.staleRounds++;
     this.trace?.emit(RadiusEventDescriptor.conversationShared, {
-      action: 'stale-round',
+      action: finished ? 'finished-round' : 'stale-round',
       round: 0,
       revision: 0,
     });
-    return 'cluster-state-stale-round';
+    return finished ? 'cluster-state-finished' : 'cluster-state-stale-round';
   }
 
   /** A restored conversation's write or delete failed: nothing answered, and the NAS's retry is processed anew. */

@@ -18,6 +18,7 @@ import type { Clock, Crypto } from '../runtime/index.js';
 import type { TraceProvider, TraceRegistry } from '../trace/index.js';
 import type { ConversationStore } from './conversation-store.js';
 import type { LoadOutcome, SharedConversations } from './conversation-kv.js';
+import { finalAnswer } from './server-eap-finished.js';
 import { SharedRounds } from './server-eap-shared.js';
 import type { RadiusClientEntry } from './clients.js';
 import { RadiusAttributeType } from './dictionary.js';
@@ -70,13 +71,20 @@ export class EapOverRadius {
     this.sharedRounds =
       options.shared === undefined
         ? undefined
-        : new SharedRounds(options.shared, options.store, options.replier, options.trace, {
-            authenticatorOptions: (conversation, initialIdentifier) =>
-              this.authenticatorOptions(conversation, initialIdentifier),
-            feed: (conversation, context, eap) => this.feed(conversation, context, eap),
-            challenge: (context, conversation, eap) => this.challenge(context, conversation, eap),
-            answer: (conversation, context, result) => this.answer(conversation, context, result),
-          });
+        : new SharedRounds(
+            options.shared,
+            options.store,
+            options.replier,
+            options.trace,
+            options.clock,
+            {
+              authenticatorOptions: (conversation, initialIdentifier) =>
+                this.authenticatorOptions(conversation, initialIdentifier),
+              feed: (conversation, context, eap) => this.feed(conversation, context, eap),
+              challenge: (context, conversation, eap) => this.challenge(context, conversation, eap),
+              answer: (conversation, context, result) => this.answer(conversation, context, result),
+            },
+          );
   }
 
   /**
@@ -98,10 +106,10 @@ export class EapOverRadius {
     this.sharedRounds?.settleRestored(state);
   }
 
-  /** Counts and traces a round the bucket's record does not await; the drop reason. */
-  staleRound(): string {
-    if (this.sharedRounds !== undefined) return this.sharedRounds.staleRound();
-    return 'cluster-state-stale-round';
+  /** Counts and traces a round the bucket's record does not await (or, `finished`, a finished conversation); the drop reason. */
+  staleRound(finished = false): string {
+    if (this.sharedRounds !== undefined) return this.sharedRounds.staleRound(finished);
+    return finished ? 'cluster-state-finished' : 'cluster-state-stale-round';
   }
 
   /** Counts and traces a refused bucket record; the drop reason for it. */
@@ -116,6 +124,11 @@ export class EapOverRadius {
     const drop = (reason: string) =>
       this.replier.drop(reason, context.from, packet.code, packet.identifier);
     const state = packet.attributes.find((a) => a.type === RadiusAttributeType.State)?.value;
+    // A conversation that finished elsewhere, its finished record restored for this request.
+    const eap = carried.kind === 'eap' ? carried.bytes : undefined;
+    if (state !== undefined && this.sharedRounds?.answerFinished(state, context, eap) === true) {
+      return;
+    }
     const existing = state === undefined ? undefined : this.store.get(state);
     if (existing !== undefined) {
       if (existing.client !== context.client || existing.address !== context.from.address) {
@@ -331,14 +344,8 @@ export class EapOverRadius {
     context: RequestContext,
     result: EapSessionResult,
   ): void {
-    if (result.outcome === 'success' && conversation.result?.[0] === 3) {
-      this.replier.accept(context, conversation.result, result);
-      return;
-    }
-    const failure =
-      conversation.result?.[0] === 4
-        ? conversation.result
-        : Uint8Array.of(4, context.identifier, 0, 4);
-    this.replier.reject(context, failure);
+    const answer = finalAnswer(conversation.result, context.identifier, result);
+    if (answer.outcome === 'accept') this.replier.accept(context, answer.eap, result);
+    else this.replier.reject(context, answer.eap);
   }
 }

@@ -171,9 +171,9 @@ export class RadiusServer {
     return this.eap.refuseRecord(reason);
   }
 
-  /** Counts and traces a round the bucket's record does not await (an ordinary failover, not a refusal); the drop reason. */
-  staleSharedRound(): string {
-    return this.eap.staleRound();
+  /** Counts and traces a round the bucket's record does not await (an ordinary failover, not a refusal), or one naming a finished conversation; the drop reason. */
+  staleSharedRound(finished = false): string {
+    return this.eap.staleRound(finished);
   }
 
   /** After that round: a restored conversation it never reached is let go again. */

@@ -405,3 +405,33 @@ describe('netrx up', () => {
     expect(result.err).toEqual([`netrx up: config ${join(dir, 'missing.yaml')}: no such file`]);
   });
 });
+
+describe('radius serve: the cluster state keys', () => {
+  const key = 'ab'.repeat(32);
+  const previous = 'cd'.repeat(32);
+  const cluster = ['--nats', 'nats://127.0.0.1:1', '--cluster-id', 'c', '--server-id', 's'];
+  for (const [extra, message] of [
+    [
+      ['--previous-state-key', previous],
+      '--cluster-id, --server-id, --state-key, --previous-state-key and --kv-replicas need --nats URL',
+    ],
+    [
+      [...cluster, '--previous-state-key', previous],
+      '--previous-state-key needs --state-key (the key records are sealed with)',
+    ],
+    [
+      [...cluster, '--state-key', key, '--previous-state-key', `${previous.slice(2)}zz`],
+      '--previous-state-key: not 64 hex digits, and no readable key file there',
+    ],
+  ] as const) {
+    it(`radius serve ${extra.join(' ')}`, async () => {
+      const result = await run(['radius', 'serve', '--secret', 's', ...extra]);
+      expect(result).toEqual({ code: 2, out: [], err: [expect.stringContaining(message)] });
+      // A key is never echoed, not even a wrong one.
+      for (const line of result.err) {
+        expect(line).not.toContain(previous.slice(2, 40));
+        expect(line).not.toContain(key);
+      }
+    });
+  }
+});

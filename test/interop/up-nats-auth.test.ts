@@ -147,12 +147,12 @@ async function expectBothWork(running: RunningHost, auth: string): Promise<void>
   let last: Record<string, unknown>[] = [];
   const works = () => {
     const radius = last.find((s) => s['name'] === 'radius') as
-      { cluster?: { shared?: { stored: number; deleted: number } } } | undefined;
+      { cluster?: { shared?: { stored: number; finished: number } } } | undefined;
     const capture = last.find((s) => s['name'] === 'capture') as
       { nats?: { publish?: { stored: number }[]; serve?: { events: number }[] } } | undefined;
     return (
       (radius?.cluster?.shared?.stored ?? 0) > 0 &&
-      (radius?.cluster?.shared?.deleted ?? 0) > 0 &&
+      (radius?.cluster?.shared?.finished ?? 0) > 0 &&
       (capture?.nats?.publish?.[0]?.stored ?? 0) > 0
     );
   };

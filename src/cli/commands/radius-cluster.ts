@@ -31,10 +31,11 @@ export const RADIUS_CLUSTER_OPTIONS = {
   'server-id': { type: 'string' },
   'forward-timeout': { type: 'string' },
   'state-key': { type: 'string' },
+  'previous-state-key': { type: 'string' },
   'kv-replicas': { type: 'string' },
 } as const;
 
-export const RADIUS_CLUSTER_USAGE = `[--nats URL[,URL...] --cluster-id ID --server-id ID [--forward-timeout MS] [--state-key HEX|FILE] [--kv-replicas N] ${NATS_CONNECTION_USAGE}]`;
+export const RADIUS_CLUSTER_USAGE = `[--nats URL[,URL...] --cluster-id ID --server-id ID [--forward-timeout MS] [--state-key HEX|FILE] [--previous-state-key HEX|FILE] [--kv-replicas N] ${NATS_CONNECTION_USAGE}]`;
 
 export interface RadiusClusterFlags {
   /** `--nats` and its credentials and TLS (nats-flags.ts). */
@@ -45,6 +46,8 @@ export interface RadiusClusterFlags {
   readonly forwardTimeoutMs: number | undefined;
   /** With --state-key: conversation state shared, sealed, in the cluster's KV bucket. */
   readonly stateKey: Uint8Array | undefined;
+  /** With --previous-state-key: during a key rotation, the old key, still accepted when opening records. */
+  readonly previousStateKey: Uint8Array | undefined;
   /** Copies of the KV bucket (`--kv-replicas`), in a JetStream cluster. */
   readonly kvReplicas: number | undefined;
 }
@@ -57,15 +60,17 @@ export function radiusClusterFlags(
   const clusterId = values['cluster-id'];
   const serverId = values['server-id'];
   const stateKey = values['state-key'];
+  const previousStateKey = values['previous-state-key'];
   if (nats === undefined) {
     if (
       clusterId !== undefined ||
       serverId !== undefined ||
       stateKey !== undefined ||
+      previousStateKey !== undefined ||
       values['kv-replicas'] !== undefined
     ) {
       throw new UsageError(
-        '--cluster-id, --server-id, --state-key and --kv-replicas need --nats URL',
+        '--cluster-id, --server-id, --state-key, --previous-state-key and --kv-replicas need --nats URL',
       );
     }
     natsConnectionFlags(values, undefined, '');
@@ -81,9 +86,20 @@ export function radiusClusterFlags(
     throw new UsageError((error as Error).message);
   }
   const timeout = values['forward-timeout'];
+  if (previousStateKey !== undefined && stateKey === undefined) {
+    throw new UsageError(
+      '--previous-state-key needs --state-key (the key records are sealed with)',
+    );
+  }
   let key: Uint8Array | undefined;
+  let previousKey: Uint8Array | undefined;
   try {
+    // The keys' messages name the flag, never the value (a key is never echoed).
     key = typeof stateKey === 'string' ? loadStateKey('--state-key', stateKey) : undefined;
+    previousKey =
+      typeof previousStateKey === 'string'
+        ? loadStateKey('--previous-state-key', previousStateKey)
+        : undefined;
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
@@ -102,24 +118,34 @@ export function radiusClusterFlags(
     forwardTimeoutMs:
       timeout === undefined ? undefined : integer('--forward-timeout', timeout, 1, 60_000),
     stateKey: key,
+    previousStateKey: previousKey,
   };
 }
 
 /**
- * The sealed conversation bucket of the cluster, with --state-key: its TTL
- * is the session timeout; undefined without a key (forwarding only).
+ * The sealed conversation bucket of the cluster, with --state-key (and,
+ * during a rotation, --previous-state-key): its TTL is the session
+ * timeout; undefined without a key (forwarding only).
  */
 export async function sharedConversationState(
   flags: RadiusClusterFlags,
   link: NatsRadiusClusterLink,
   sessionTimeoutMs: number,
-): Promise<{ kv: ConversationKv; aead: ConversationAead } | undefined> {
+): Promise<
+  { kv: ConversationKv; aead: ConversationAead; previousAead?: ConversationAead } | undefined
+> {
   if (flags.stateKey === undefined) return undefined;
   const kv = await link.conversationBucket({
     ttlMs: sessionTimeoutMs,
     ...(flags.kvReplicas === undefined ? {} : { replicas: flags.kvReplicas }),
   });
-  return { kv, aead: aes256GcmAead(flags.stateKey) };
+  return {
+    kv,
+    aead: aes256GcmAead(flags.stateKey),
+    ...(flags.previousStateKey === undefined
+      ? {}
+      : { previousAead: aes256GcmAead(flags.previousStateKey) }),
+  };
 }
 
 /** Connects to NATS (its client loads only now). */

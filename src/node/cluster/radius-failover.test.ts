@@ -8,10 +8,23 @@
  * failed on main 0299bb4 and pass here).
  */
 import { describe, expect, it } from 'vitest';
-import { RadiusEapClient, type RadiusEapResult } from '../../radius/index.js';
+import {
+  DEFAULT_FINISHED_TTL_MS,
+  RadiusEapClient,
+  type RadiusEapResult,
+} from '../../radius/index.js';
 import { fromHex } from '../../bytes/index.js';
 import { nodeCrypto } from '../runtime/index.js';
-import { NAS, SERVER, dropped, flush, makeFleet, mschapv2, type Node } from './radius-fleet.js';
+import {
+  NAS,
+  SERVER,
+  dropped,
+  flush,
+  makeFleet,
+  mschapv2,
+  sum,
+  type Node,
+} from './radius-fleet.js';
 
 type Fleet = ReturnType<typeof makeFleet>;
 
@@ -88,6 +101,90 @@ describe('F6: a server that wrote its round and died before its Access-Challenge
   });
 });
 
+/** Rounds at `at` until the client's last Access-Request (the one the Accept answers) is held, unsent. */
+async function untilLastRound(fleet: Fleet, at: Node) {
+  const h = await firstRound(fleet, at);
+  const challenge = await deliver(at, h.response, fleet);
+  h.client.receive(challenge[0] as Uint8Array, SERVER);
+  return { ...h, last: h.held.shift() as Uint8Array };
+}
+
+describe('the last round: its server answered and died, its Access-Accept lost', () => {
+  it('the NAS retransmit at another server gets an Accept with the same MPPE keys, from the finished record', async () => {
+    const fleet = makeFleet({ ids: ['a', 'b'], methods: [mschapv2] });
+    const [a, b] = fleet.nodes as [Node, Node];
+    const h = await untilLastRound(fleet, a);
+    const lost = await deliver(a, h.last, fleet);
+    expect(lost.map((d) => d[0])).toEqual([2]); // the Accept, never delivered
+    a.cluster.close();
+    fleet.live.delete(a);
+    const again = await deliver(b, h.last, fleet);
+    expect(again.map((d) => d[0])).toEqual([2]);
+    // Signed afresh at b (salts differ), for the same request.
+    expect(again[0]?.[1]).toBe(lost[0]?.[1]);
+    h.client.receive(again[0] as Uint8Array, SERVER);
+    expect(h.box.result).toMatchObject({ outcome: 'success', keysMatch: true });
+    expect(b.shared?.stats()).toMatchObject({ finishedAnswered: 1, refused: 0, staleRounds: 0 });
+    expect(dropped(fleet.nodes, 'cluster-state-finished')).toBe(0);
+  });
+
+  it('a rejected last round is rejected again elsewhere; another request naming the finished State is dropped', async () => {
+    const fleet = makeFleet({ ids: ['a', 'b'], methods: [mschapv2] });
+    const [a, b] = fleet.nodes as [Node, Node];
+    const h = heldClient(fleet);
+    const wrong = new RadiusEapClient({
+      clock: fleet.clock,
+      crypto: nodeCrypto,
+      servers: [{ ...SERVER, secret: 'testing123' }],
+      methods: [mschapv2],
+      identity: 'bob',
+      password: 'not-hello',
+      send: (datagram) => h.held.push(datagram.slice()),
+      onResult: (r) => (h.box.result = r),
+    });
+    wrong.start();
+    for (let i = 0; i < 3 && h.held.length > 0; i++) {
+      const request = h.held.shift() as Uint8Array;
+      const answers = await deliver(a, request, fleet);
+      if (answers[0]?.[0] === 3) {
+        const again = await deliver(b, request, fleet);
+        expect(again.map((d) => d[0])).toEqual([3]);
+        expect(b.shared?.stats().finishedAnswered).toBe(1);
+        // The same EAP Failure as a's.
+        expect(again[0]?.subarray(20)).toEqual(answers[0].subarray(20));
+        const other = request.slice();
+        other[1] = ((other[1] as number) + 1) & 0xff; // another RADIUS Identifier: not a retransmit
+        expect(await deliver(b, other, fleet)).toHaveLength(0);
+        expect(drops(b)).toEqual({ 'cluster-state-finished': 1 });
+        return;
+      }
+      for (const answer of answers) wrong.receive(answer, SERVER);
+    }
+    expect.unreachable('the wrong password was never rejected');
+  });
+
+  it('the finished record goes after finishedTtlMs (its writer deletes it), before the bucket TTL', async () => {
+    const finishedTtlMs = 5000;
+    const fleet = makeFleet({ ids: ['a', 'b'], methods: [mschapv2], finishedTtlMs });
+    const [a, b] = fleet.nodes as [Node, Node];
+    const h = await untilLastRound(fleet, a);
+    await deliver(a, h.last, fleet);
+    expect(fleet.kv.size).toBe(1);
+    expect(a.shared?.stats().finished).toBe(1);
+    fleet.clock.advance(finishedTtlMs - 1);
+    await flush();
+    expect(fleet.kv.size).toBe(1);
+    fleet.clock.advance(1);
+    await flush();
+    expect(fleet.kv.size).toBe(0);
+    expect(a.shared?.stats()).toMatchObject({ deleted: 1, conflicts: 0 });
+    // Past it, b has no record to answer from: the retransmit goes to its owner a.
+    await deliver(b, h.last, fleet);
+    expect(b.shared?.stats().finishedAnswered).toBe(0);
+    expect(b.cluster.stats().forwarded).toBe(1);
+  });
+});
+
 describe('F9 and M3: a round the record does not await', () => {
   it('is dropped by the cluster path of the receiving server as stale-round, counted apart from refused', async () => {
     const fleet = makeFleet({ ids: ['a', 'b'] });
@@ -132,25 +229,30 @@ describe('F7: a KV write or delete that fails for a conversation restored from t
     }
   });
 
-  it('a failed delete at the last round answers nothing; the retry elsewhere gets the Accept', async () => {
+  it('a failed write of the finished record at the last round answers nothing; the retry elsewhere gets the Accept', async () => {
     const fleet = makeFleet({ ids: ['a', 'b'], methods: [mschapv2] });
     const [a, b] = fleet.nodes as [Node, Node];
     const h = await firstRound(fleet, a);
     const challenge = await deliver(a, h.response, fleet);
     h.client.receive(challenge[0] as Uint8Array, SERVER);
     const last = h.held.shift() as Uint8Array;
-    // Reads still answer (b restores the record); only the delete fails.
-    const remove = fleet.kv.delete.bind(fleet.kv);
-    fleet.kv.delete = () => Promise.resolve({ kind: 'failed', reason: 'disconnected' });
+    // Reads still answer (b restores the record); only the write of the finished record fails.
+    const update = fleet.kv.update.bind(fleet.kv);
+    fleet.kv.update = () => Promise.resolve({ kind: 'failed', reason: 'disconnected' });
     expect(await deliver(b, last, fleet)).toHaveLength(0);
-    fleet.kv.delete = remove;
+    fleet.kv.update = update;
     expect(drops(b)).toEqual({ 'cluster-state-write-failed': 1 });
     const accept = await deliver(a, last, fleet);
     expect(accept).toHaveLength(1);
     expect(accept[0]?.[0]).toBe(2); // Access-Accept
     h.client.receive(accept[0] as Uint8Array, SERVER);
     expect(h.box.result?.outcome).toBe('success');
+    // The finished record, until its writer removes it.
+    expect(fleet.kv.size).toBe(1);
+    fleet.clock.advance(DEFAULT_FINISHED_TTL_MS);
+    await flush();
     expect(fleet.kv.size).toBe(0);
+    expect(sum(fleet.nodes, (n) => n.shared?.stats().finished ?? 0)).toBe(1);
   });
 });
 

@@ -52,6 +52,8 @@ export function makeFleet(options: {
   maxCached?: number;
   /** The servers' methods (default MD5 and MSCHAPv2). */
   methods?: readonly EapMethod[];
+  /** The servers' `finishedTtlMs` (default the bucket's default). */
+  finishedTtlMs?: number;
   /** Which live server takes delivery `n` (default round robin from `start`). */
   route?: (n: number, alive: number) => number;
 }) {
@@ -72,6 +74,9 @@ export function makeFleet(options: {
               ? {}
               : { previousAead: aes256GcmAead(options.previousKeys[i]) }),
             crypto: nodeCrypto,
+            ...(options.finishedTtlMs === undefined
+              ? {}
+              : { finishedTtlMs: options.finishedTtlMs }),
           });
     const holder: { cluster?: RadiusCluster } = {};
     const server = new RadiusServer({

@@ -9,7 +9,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { RadiusEapClient } from '../../radius/index.js';
+import { DEFAULT_FINISHED_TTL_MS, RadiusEapClient } from '../../radius/index.js';
 import { nodeCrypto } from '../runtime/index.js';
 import {
   KEY,
@@ -38,8 +38,13 @@ describe('shared conversation state: later rounds answered from the bucket', () 
       if (method === mschapv2) expect(result?.keysMatch).toBe(true);
       expect(sum(fleet.nodes, (n) => n.cluster.stats().forwarded)).toBe(0);
       expect(sum(fleet.nodes, (n) => n.cluster.stats().restored)).toBeGreaterThan(0);
+      // The finished record (the Accept kept for a retransmit elsewhere), deleted finishedTtlMs later.
+      expect(sum(fleet.nodes, (n) => n.shared?.stats().finished ?? 0)).toBe(1);
+      expect(fleet.kv.size).toBe(1);
+      fleet.clock.advance(DEFAULT_FINISHED_TTL_MS);
+      await flush();
       expect(sum(fleet.nodes, (n) => n.shared?.stats().deleted ?? 0)).toBe(1);
-      // Nothing left anywhere: the record deleted at Accept, no conversation in memory.
+      // Nothing left anywhere: no record, no conversation in memory.
       expect(fleet.kv.size).toBe(0);
       expect(fleet.nodes.every((n) => n.server.stats().sessions === 0)).toBe(true);
     },
@@ -187,6 +192,8 @@ describe('shared conversation state: later rounds answered from the bucket', () 
           const fleet = makeFleet({ ids, start });
           const result = await fleet.authenticate([method], wrong ? 'nope' : 'hello');
           expect(result?.outcome).toBe(wrong ? 'failure' : 'success');
+          fleet.clock.advance(DEFAULT_FINISHED_TTL_MS);
+          await flush();
           expect(fleet.kv.size).toBe(0);
           expect(sum(fleet.nodes, (n) => n.cluster.stats().forwarded)).toBe(0);
         },

@@ -187,7 +187,7 @@ function sharedStateMetrics(cluster: RadiusUdpServerStats['cluster']): MetricFam
   return [
     {
       name: 'netrx_radius_cluster_state_total',
-      help: 'EAP conversation state in the cluster KV bucket, by event: stored, loaded, answered (later rounds answered here from KV), conflict, write-failed, read-failed, refused (tampered, wrong key, rewound), stale-round (a failover retransmit the record does not await), retransmit (an answered round sent again from its record), restored-write-failed (not answered: the bucket still decides), deleted.',
+      help: 'EAP conversation state in the cluster KV bucket, by event: stored, loaded, answered (later rounds answered here from KV), conflict, write-failed, read-failed, refused (tampered, wrong key, rewound), stale-round (a failover retransmit the record does not await), retransmit (an answered round sent again from its record), restored-write-failed (not answered: the bucket still decides), finished (a finished record written at Accept/Reject), finished-answered (a lost last answer sent again from it), deleted.',
       type: 'counter',
       samples: [
         { labels: { event: 'stored' }, value: shared.stored },
@@ -200,6 +200,8 @@ function sharedStateMetrics(cluster: RadiusUdpServerStats['cluster']): MetricFam
         { labels: { event: 'stale-round' }, value: shared.staleRounds },
         { labels: { event: 'retransmit' }, value: shared.retransmits },
         { labels: { event: 'restored-write-failed' }, value: shared.restoredWriteFailed },
+        { labels: { event: 'finished' }, value: shared.finished },
+        { labels: { event: 'finished-answered' }, value: shared.finishedAnswered },
         { labels: { event: 'deleted' }, value: shared.deleted },
       ],
     },
