@@ -47,6 +47,12 @@ import {
 } from '../../wire/index.js';
 import type { Clock } from '../../runtime/index.js';
 import { systemClock } from '../runtime/index.js';
+import {
+  lagSamplerFor,
+  type LagSampler,
+  type LagSettings,
+  type SessionLag,
+} from './lag-sampler.js';
 import type { ConsumePort, ConsumerError, StreamMessage } from './ports.js';
 import { RecentKeys } from './recent-keys.js';
 import {
@@ -95,6 +101,8 @@ export interface StreamSessionSourceOptions {
   readonly discoverEveryMs?: number;
   /** A consume loop failed (e.g. 10100: another reader claims a host); it tries again. */
   readonly onError?: (error: ConsumerError) => void;
+  /** Samples the host consumers' lag while open, when the port answers consumer info (lag-sampler.ts). */
+  readonly lag?: LagSettings;
 }
 
 export interface StreamSessionSourceStats {
@@ -168,6 +176,7 @@ export class StreamSessionSource implements SessionSource {
   private lastLossSeq = 0;
   /** Loss reports whose growth is in the session's count, not yet in a delivered NET_EVENT_LOST. */
   private unreportedLoss: { message: StreamMessage }[] = [];
+  private readonly lagSampler: LagSampler | undefined;
 
   constructor(options: StreamSessionSourceOptions) {
     this.port = options.port;
@@ -179,6 +188,18 @@ export class StreamSessionSource implements SessionSource {
     this.clock = options.clock ?? systemClock;
     this.discoverEveryMs = options.discoverEveryMs ?? DISCOVER_EVERY_MS;
     this.onError = options.onError;
+    this.lagSampler = lagSamplerFor(this.port, this.clock, options.lag, () =>
+      [...this.claims.keys()].map((host) => ({
+        host,
+        stream: streamName(this.session),
+        durable: `${this.durable}-${host}`,
+      })),
+    );
+  }
+
+  /** The host consumers' last lag samples (undefined when the port cannot tell). */
+  lag(): SessionLag | undefined {
+    return this.lagSampler?.lag();
   }
 
   stats(): StreamSessionSourceStats {
@@ -255,8 +276,10 @@ export class StreamSessionSource implements SessionSource {
     } else {
       this.claim(sink, this.hosts);
     }
+    this.lagSampler?.start();
     const events = {
       stop: () => {
+        this.lagSampler?.stop();
         this.discoverTimer?.cancel();
         this.discoverTimer = undefined;
         for (const consumer of this.claims.values()) consumer.stop();
