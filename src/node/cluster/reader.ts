@@ -43,7 +43,7 @@ import type { SessionSink, SessionSource, SessionSourceHold } from '../../captur
 import {
   NET_EVENT_DATA_HEADER_LENGTH,
   NetEventDataType,
-  parseEventRecord,
+  isEventRecordAt,
 } from '../../wire/index.js';
 import type { Clock } from '../../runtime/index.js';
 import { systemClock } from '../runtime/index.js';
@@ -449,23 +449,29 @@ export class StreamSessionSource implements SessionSource {
       activityId = hostActivityId(host);
       if (this.activityIds.size < this.maxPublishers) this.activityIds.set(host, activityId);
     }
+    // Checked in place, nothing decoded: the record's bytes go to the queue as they are.
+    // A plain Uint8Array over the message (the client's is a Buffer, whose subarray costs more).
+    const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
     const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
     let at = 0;
-    while (at < data.length) {
-      const size = data.length - at >= NET_EVENT_DATA_HEADER_LENGTH ? view.getUint32(at, true) : 0;
-      if (size < NET_EVENT_DATA_HEADER_LENGTH || size > data.length - at) {
+    while (at < bytes.length) {
+      const size = bytes.length - at >= NET_EVENT_DATA_HEADER_LENGTH ? view.getUint32(at, true) : 0;
+      if (size < NET_EVENT_DATA_HEADER_LENGTH || size > bytes.length - at) {
         this.malformed(sink);
         return;
       }
-      const record = data.subarray(at + NET_EVENT_DATA_HEADER_LENGTH, at + size);
+      const start = at + NET_EVENT_DATA_HEADER_LENGTH;
+      const length = size - NET_EVENT_DATA_HEADER_LENGTH;
       at += size;
       if (
-        view.getUint16(at - size + 4, true) !== NetEventDataType.EventRecord ||
-        !parseEventRecord(record).ok
+        view.getUint16(start - NET_EVENT_DATA_HEADER_LENGTH + 4, true) !==
+          NetEventDataType.EventRecord ||
+        !isEventRecordAt(view, start, length)
       ) {
         this.malformed(sink);
         continue;
       }
+      const record = bytes.subarray(start, at);
       this.counters.events++;
       entry.remaining++;
       entry.queued++;
