@@ -171,7 +171,7 @@ export async function startCaptureNats(
  * `/health`'s lag of a served session: the sums over its host consumers and
  * the oldest sample's age (a sample that stopped coming back grows old).
  */
-function lagStatus(lag: SessionLag | undefined): { lag?: Record<string, unknown> } {
+export function lagStatus(lag: SessionLag | undefined): { lag?: Record<string, unknown> } {
   if (lag === undefined) return {};
   return {
     lag: {

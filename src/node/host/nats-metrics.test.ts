@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { StreamSessionSourceStats } from '../cluster/index.js';
 import { formatMetrics } from './metrics.js';
+import { lagStatus } from './capture-nats.js';
 import { natsCaptureMetrics } from './nats-metrics.js';
 
 const readerStats: StreamSessionSourceStats = {
@@ -75,5 +76,32 @@ describe('capture.nats /metrics', () => {
     ])
       expect(lines, line).toContain(line);
     expect(text).not.toContain('session="idle",host');
+  });
+});
+
+describe('capture.nats /health lag', () => {
+  it('shows a served session lag: sums, the oldest sample age, per host; nothing when the port cannot tell', () => {
+    expect(lagStatus(undefined)).toEqual({});
+    expect(
+      lagStatus({
+        pending: 3,
+        ackPending: 4,
+        redelivered: 1,
+        oldestSampleAgeMs: 1234.6,
+        samples: 9,
+        failures: 1,
+        hosts: [
+          { host: 'lab-1', durable: 'd', pending: 3, ackPending: 4, redelivered: 1, ageMs: 1234.6 },
+        ],
+      }),
+    ).toEqual({
+      lag: {
+        pending: 3,
+        ackPending: 4,
+        redelivered: 1,
+        oldestSampleAgeMs: 1235,
+        hosts: [{ host: 'lab-1', pending: 3, ackPending: 4, redelivered: 1, ageMs: 1235 }],
+      },
+    });
   });
 });
