@@ -35,6 +35,7 @@ function fakeLink(js: FakeJetStream, ensured: string[]): NatsCaptureLink {
     consumerErrors: 0,
     consumerErrorCodes: {},
     streamHosts: (stream, session) => js.streamHosts(stream, session),
+    consumerLag: (stream, durable) => js.consumerLag(stream, durable),
     publish: (subject, data, msgId) => js.publish(subject, data, msgId),
     consume: (spec, onMessage, onError) => js.consume(spec, onMessage, onError),
     ensureStream: (session) => {

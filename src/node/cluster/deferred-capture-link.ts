@@ -92,6 +92,10 @@ export function captureLinkWhenConnected(options: DeferredCaptureLinkOptions): D
     get consumerErrorCodes() {
       return real?.consumerErrorCodes ?? {};
     },
+    consumerLag(stream, durable) {
+      // Before the link attaches there is no consumer to ask: the sampler keeps its last sample.
+      return real?.consumerLag(stream, durable) ?? Promise.reject(new Error(NOT_YET));
+    },
     streamHosts(stream, session) {
       // Before the link attaches no stream can be read: no hosts yet (the reader asks again).
       return real?.streamHosts(stream, session) ?? Promise.resolve([]);
@@ -167,6 +171,7 @@ export async function connectNatsCaptureWhenReady(
       return link.consumerErrorCodes;
     },
     streamHosts: (stream, session) => link.streamHosts(stream, session),
+    consumerLag: (stream, durable) => link.consumerLag(stream, durable),
     publish: (subject, data, msgId) => link.publish(subject, data, msgId),
     ensureStream: (session, limits) => link.ensureStream(session, limits),
     onStatus: (listener) => link.onStatus(listener),

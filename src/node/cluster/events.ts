@@ -90,6 +90,23 @@ export const ClusterEvent = {
       { name: 'error', type: 'string' },
     ],
   }),
+  /**
+   * A host consumer of a served session fell behind: its last lag sample
+   * (pending + ack pending messages) reached the threshold. Told once until
+   * a sample below it (lag-sampler.ts).
+   */
+  consumerLag: defineEvent({
+    id: 7,
+    name: 'NatsConsumerLag',
+    level: TraceLevel.Warning,
+    keywords: ClusterKeyword.Loss,
+    fields: [
+      { name: 'session', type: 'string' },
+      { name: 'host', type: 'string' },
+      { name: 'lag', type: 'u64' },
+      { name: 'threshold', type: 'u64' },
+    ],
+  }),
 };
 
 /**

@@ -17,6 +17,7 @@ import type {
   ConsumePort,
   ConsumerError,
   ConsumeSpec,
+  ConsumerLag,
   PublishOutcome,
   PublishPort,
   StreamMessage,
@@ -30,6 +31,8 @@ interface Stored {
   delivered: boolean;
   /** Acked once, and back (the server lost the ack). */
   ackLost?: boolean;
+  /** Times handed to a reader (more than once: redelivered). */
+  deliveries: number;
 }
 
 /** A durable consumer of the event stream: its filter claims those subjects. */
@@ -52,7 +55,7 @@ export class FakeJetStream implements PublishPort, ConsumePort {
   private readonly ids = new Set<string>();
   private seq = 0;
   private readonly durables = new Map<string, Durable>();
-  counters = { stored: 0, refused: 0, duplicates: 0, unsent: 0, claimsRefused: 0 };
+  counters = { stored: 0, refused: 0, duplicates: 0, unsent: 0, claimsRefused: 0, infoCalls: 0 };
   /** The loss stream's per-subject history. */
   lossPerSubject: number;
   private losses: { subject: string; data: Uint8Array; seq: number }[] = [];
@@ -101,7 +104,14 @@ export class FakeJetStream implements PublishPort, ConsumePort {
       return Promise.resolve({ kind: 'refused', reason: 'maximum messages exceeded' });
     }
     this.ids.add(msgId);
-    this.messages.push({ subject, data: data.slice(), seq: ++this.seq, msgId, delivered: false });
+    this.messages.push({
+      subject,
+      data: data.slice(),
+      seq: ++this.seq,
+      msgId,
+      delivered: false,
+      deliveries: 0,
+    });
     this.counters.stored++;
     if (this.loseAcks) {
       this.counters.unsent++;
@@ -188,6 +198,29 @@ export class FakeJetStream implements PublishPort, ConsumePort {
     return this.messages.filter((m) => m.ackLost).length;
   }
 
+  /**
+   * An event durable's consumer info: its filter's messages not delivered
+   * (`num_pending`), delivered and not acked (`num_ack_pending`), and of
+   * those the ones delivered more than once (`num_redelivered`).
+   */
+  consumerLag(_stream: string, durable: string): Promise<ConsumerLag> {
+    this.counters.infoCalls++;
+    const claim = this.durables.get(durable);
+    if (claim === undefined) return Promise.reject(new Error(`consumer not found: ${durable}`));
+    let pending = 0;
+    let ackPending = 0;
+    let redelivered = 0;
+    for (const m of this.messages) {
+      if (!claim.regex.test(m.subject)) continue;
+      if (!m.delivered) pending++;
+      else {
+        ackPending++;
+        if (m.deliveries > 1) redelivered++;
+      }
+    }
+    return Promise.resolve({ pending, ackPending, redelivered });
+  }
+
   /** Delivered, not acked: delivered again (as `ack_wait` passing does). */
   redeliverUnacked(): void {
     for (const m of this.messages) m.delivered = false;
@@ -213,6 +246,7 @@ export class FakeJetStream implements PublishPort, ConsumePort {
       const reader = claim?.readers[message.seq % claim.readers.length];
       if (reader === undefined) continue;
       message.delivered = true;
+      message.deliveries++;
       count++;
       reader({
         subject: message.subject,

@@ -11,6 +11,7 @@
 import type {
   ConsumePort,
   ConsumerError,
+  ConsumerLag,
   LinkStatus,
   PublishOutcome,
   PublishPort,
@@ -87,6 +88,8 @@ export interface NatsCaptureLink extends PublishPort, ConsumePort {
   readonly consumerErrors: number;
   /** The same failures by JetStream error code (`other` without one). */
   readonly consumerErrorCodes: Readonly<Record<string, number>>;
+  /** One consumer info request: the consumer's pending, ack pending and redelivered messages. */
+  consumerLag(stream: string, durable: string): Promise<ConsumerLag>;
   close(): Promise<void>;
 }
 
@@ -173,6 +176,14 @@ export async function natsCaptureLinkOver(
         if (host !== undefined) hosts.add(host);
       }
       return [...hosts];
+    },
+    async consumerLag(stream, durable) {
+      const info = await jsm.consumers.info(stream, durable);
+      return {
+        pending: info.num_pending,
+        ackPending: info.num_ack_pending,
+        redelivered: info.num_redelivered,
+      };
     },
     async publish(subject, data, msgId): Promise<PublishOutcome> {
       try {

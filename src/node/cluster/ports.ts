@@ -66,6 +66,23 @@ export interface ConsumePort {
   ): { stop(): void };
   /** The hosts that have events stored in `stream` now (from its subjects `netrx.<session>.<host>.…`). */
   streamHosts(stream: string, session: string): Promise<readonly string[]>;
+  /** The consumer's lag (one consumer info request); a port without it has no lag to show. */
+  consumerLag?(stream: string, durable: string): Promise<ConsumerLag>;
+}
+
+/** What a consumer's info says of its lag (lag-sampler.ts). */
+export interface ConsumerLag {
+  /** Messages in the stream the consumer has not delivered yet (`num_pending`). */
+  readonly pending: number;
+  /** Messages delivered and not acked (`num_ack_pending`). */
+  readonly ackPending: number;
+  /** Of those, messages delivered more than once (`num_redelivered`). */
+  readonly redelivered: number;
+}
+
+export interface ConsumerLagPort {
+  /** One consumer info request. Rejects when the consumer is not there (or NATS is away). */
+  consumerLag(stream: string, durable: string): Promise<ConsumerLag>;
 }
 
 /** Connection state changes the publisher acts on. */

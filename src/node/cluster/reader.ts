@@ -36,11 +36,17 @@ import type { SessionSink, SessionSource, SessionSourceHold } from '../../captur
 import {
   NET_EVENT_DATA_HEADER_LENGTH,
   NetEventDataType,
-  parseEventRecord,
+  isEventRecordAt,
 } from '../../wire/index.js';
 import type { Clock } from '../../runtime/index.js';
 import { systemClock } from '../runtime/index.js';
 import { DISCOVER_EVERY_MS, HostClaims } from './host-claims.js';
+import {
+  lagSamplerFor,
+  type LagSampler,
+  type LagSettings,
+  type SessionLag,
+} from './lag-sampler.js';
 import { LossLedger } from './loss-reports.js';
 import type { ConsumePort, ConsumerError, StreamMessage } from './ports.js';
 import { RecentKeys } from './recent-keys.js';
@@ -52,6 +58,7 @@ import {
   lossFilterSubject,
   lossStreamName,
   parseSubject,
+  streamName,
 } from './subjects.js';
 
 export { DISCOVER_EVERY_MS } from './host-claims.js';
@@ -87,6 +94,8 @@ export interface StreamSessionSourceOptions {
   readonly discoverEveryMs?: number;
   /** A consume loop failed (e.g. 10100: another reader claims a host); it tries again. */
   readonly onError?: (error: ConsumerError) => void;
+  /** Samples the host consumers' lag while open, when the port answers consumer info (lag-sampler.ts). */
+  readonly lag?: LagSettings;
 }
 
 export interface StreamSessionSourceStats {
@@ -161,6 +170,7 @@ export class StreamSessionSource implements SessionSource {
   private lastLossSeq = 0;
   /** Loss reports whose growth is in the session's count, not yet in a delivered NET_EVENT_LOST. */
   private unreportedLoss: { message: StreamMessage }[] = [];
+  private readonly lagSampler: LagSampler | undefined;
 
   constructor(options: StreamSessionSourceOptions) {
     this.port = options.port;
@@ -170,15 +180,28 @@ export class StreamSessionSource implements SessionSource {
     this.matches = hostMatcher(this.hosts);
     this.maxPublishers = options.maxPublishers ?? 4096;
     this.losses = new LossLedger(this.maxPublishers);
+    const clock = options.clock ?? systemClock;
     this.claims = new HostClaims({
       port: this.port,
       session: this.session,
       hosts: this.hosts,
       durable: this.durable,
-      clock: options.clock ?? systemClock,
+      clock,
       discoverEveryMs: options.discoverEveryMs ?? DISCOVER_EVERY_MS,
       onError: options.onError,
     });
+    this.lagSampler = lagSamplerFor(this.port, clock, options.lag, () =>
+      this.claims.hosts().map((host) => ({
+        host,
+        stream: streamName(this.session),
+        durable: `${this.durable}-${host}`,
+      })),
+    );
+  }
+
+  /** The host consumers' last lag samples (undefined when the port cannot tell). */
+  lag(): SessionLag | undefined {
+    return this.lagSampler?.lag();
   }
 
   stats(): StreamSessionSourceStats {
@@ -208,6 +231,7 @@ export class StreamSessionSource implements SessionSource {
   open(sink: SessionSink): SessionSourceHold {
     this.opened = true;
     this.claims.start((message) => this.handle(sink, message));
+    this.lagSampler?.start();
     const losses = this.port.consume(
       {
         stream: lossStreamName(this.session),
@@ -239,6 +263,7 @@ export class StreamSessionSource implements SessionSource {
         // Their growth is in the session's count, which its last report (or its next open) carries.
         for (const pending of this.unreportedLoss) pending.message.ack();
         this.unreportedLoss = [];
+        this.lagSampler?.stop();
         this.claims.stop();
         losses.stop();
         return givenBack;
@@ -370,25 +395,31 @@ export class StreamSessionSource implements SessionSource {
       activityId = hostActivityId(host);
       if (this.activityIds.size < this.maxPublishers) this.activityIds.set(host, activityId);
     }
+    // Checked in place, nothing decoded: the record's bytes go to the queue as they are.
+    // A plain Uint8Array over the message (the client's is a Buffer, whose subarray costs more).
+    const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
     const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
     let at = 0;
-    while (at < data.length) {
-      const size = data.length - at >= NET_EVENT_DATA_HEADER_LENGTH ? view.getUint32(at, true) : 0;
-      if (size < NET_EVENT_DATA_HEADER_LENGTH || size > data.length - at) {
+    while (at < bytes.length) {
+      const size = bytes.length - at >= NET_EVENT_DATA_HEADER_LENGTH ? view.getUint32(at, true) : 0;
+      if (size < NET_EVENT_DATA_HEADER_LENGTH || size > bytes.length - at) {
         this.malformed(sink);
         this.countHostLoss(host, 1);
         return;
       }
-      const record = data.subarray(at + NET_EVENT_DATA_HEADER_LENGTH, at + size);
+      const start = at + NET_EVENT_DATA_HEADER_LENGTH;
+      const length = size - NET_EVENT_DATA_HEADER_LENGTH;
       at += size;
       if (
-        view.getUint16(at - size + 4, true) !== NetEventDataType.EventRecord ||
-        !parseEventRecord(record).ok
+        view.getUint16(start - NET_EVENT_DATA_HEADER_LENGTH + 4, true) !==
+          NetEventDataType.EventRecord ||
+        !isEventRecordAt(view, start, length)
       ) {
         this.malformed(sink);
         this.countHostLoss(host, 1);
         continue;
       }
+      const record = bytes.subarray(start, at);
       this.counters.events++;
       entry.remaining++;
       entry.queued++;

@@ -17,6 +17,7 @@ import {
   StreamSessionSource,
   traceNotices,
 } from '../cluster/index.js';
+import type { SessionLag } from '../cluster/lag-sampler.js';
 import type { HostConfig } from './config.js';
 import { queueLimits } from './capture-service.js';
 import { natsCaptureMetrics } from './nats-metrics.js';
@@ -101,6 +102,15 @@ export async function startCaptureNats(
           // (10100, traced) instead of silently splitting the events with the first.
           durable: `netrx-reader-${stream}-${entry.name}-${nats.host}`,
           clock,
+          lag: {
+            onThreshold: (crossing) =>
+              trace.emit(ClusterEvent.consumerLag, {
+                session: entry.name,
+                host: crossing.host,
+                lag: BigInt(crossing.lag),
+                threshold: BigInt(crossing.threshold),
+              }),
+          },
           onError: (error) =>
             trace.emit(ClusterEvent.consumerError, {
               stream: error.stream,
@@ -136,17 +146,48 @@ export async function startCaptureNats(
         session: s.session,
         hosts: s.hosts,
         ...s.stats(),
+        ...lagStatus(s.lag()),
       })),
     }),
     metrics: () =>
       natsCaptureMetrics({
         consumerErrors: link.consumerErrors,
+        consumerErrorCodes: link.consumerErrorCodes,
         publish: publishers.map((p, i) => ({ session: nats.publish[i] ?? '', ...p.stats() })),
-        serve: [...sources.values()].map((s) => ({ session: s.session, ...s.stats() })),
+        serve: [...sources.values()].map((s) => ({
+          session: s.session,
+          ...s.stats(),
+          lag: s.lag(),
+        })),
       }),
     async close() {
       for (const publisher of publishers) publisher.close();
       await link.close();
+    },
+  };
+}
+
+/**
+ * `/health`'s lag of a served session: the sums over its host consumers and
+ * the oldest sample's age (a sample that stopped coming back grows old).
+ */
+export function lagStatus(lag: SessionLag | undefined): { lag?: Record<string, unknown> } {
+  if (lag === undefined) return {};
+  return {
+    lag: {
+      pending: lag.pending,
+      ackPending: lag.ackPending,
+      redelivered: lag.redelivered,
+      ...(lag.oldestSampleAgeMs === undefined
+        ? {}
+        : { oldestSampleAgeMs: Math.round(lag.oldestSampleAgeMs) }),
+      hosts: lag.hosts.map((h) => ({
+        host: h.host,
+        pending: h.pending,
+        ackPending: h.ackPending,
+        redelivered: h.redelivered,
+        ageMs: Math.round(h.ageMs),
+      })),
     },
   };
 }

@@ -3,28 +3,74 @@
  * connected and reconnects, are the nats service's): what each publishing session
  * stored, had refused by its stream (`discard: new`: full) or dropped, what
  * waits to be stored (the publish side's lag), and what each session read
- * from a stream delivered or lost. The reading side's lag (messages the
- * consumer has yet to fetch) is the server's to say and needs a consumer
- * info request per scrape: not asked here (`nats consumer info` says it).
+ * from a stream delivered or lost, and its host consumers' lag as last
+ * sampled (lag-sampler.ts: one consumer info request per consumer per
+ * interval, not per scrape; the sample's age says how fresh it is).
  */
 import type { CapturePublisherStats, StreamSessionSourceStats } from '../cluster/index.js';
+import type { SessionLag } from '../cluster/lag-sampler.js';
 import type { MetricFamily } from './metrics.js';
 
 export interface NatsCaptureMetricsInput {
   readonly consumerErrors: number;
+  /** The same failures by JetStream error code (`other` without one). */
+  readonly consumerErrorCodes: Readonly<Record<string, number>>;
   readonly publish: readonly (CapturePublisherStats & { readonly session: string })[];
-  readonly serve: readonly (StreamSessionSourceStats & { readonly session: string })[];
+  readonly serve: readonly (StreamSessionSourceStats & {
+    readonly session: string;
+    readonly lag: SessionLag | undefined;
+  })[];
 }
 
 export function natsCaptureMetrics(input: NatsCaptureMetricsInput): MetricFamily[] {
   const published = (result: string, pick: (p: CapturePublisherStats) => number) =>
     input.publish.map((p) => ({ labels: { session: p.session, result }, value: pick(p) }));
+  const lagged = (pick: (h: SessionLag['hosts'][number]) => number) =>
+    input.serve.flatMap((s) =>
+      (s.lag?.hosts ?? []).map((h) => ({
+        labels: { session: s.session, host: h.host },
+        value: pick(h),
+      })),
+    );
   return [
     {
       name: 'netrx_nats_consumer_errors_total',
       help: 'Stream consumers that failed and were restarted.',
       type: 'counter',
       samples: [{ labels: {}, value: input.consumerErrors }],
+    },
+    {
+      name: 'netrx_nats_consumer_error_codes_total',
+      help: 'Stream consumer failures by JetStream API error code (10100: another reader claims the host; other: no code).',
+      type: 'counter',
+      samples: Object.entries(input.consumerErrorCodes).map(([code, value]) => ({
+        labels: { code },
+        value,
+      })),
+    },
+    {
+      name: 'netrx_nats_consumer_pending_messages',
+      help: 'Messages a served session host consumer has yet to deliver (num_pending), as last sampled.',
+      type: 'gauge',
+      samples: lagged((h) => h.pending),
+    },
+    {
+      name: 'netrx_nats_consumer_ack_pending_messages',
+      help: 'Messages a served session host consumer delivered and has not acked (num_ack_pending), as last sampled.',
+      type: 'gauge',
+      samples: lagged((h) => h.ackPending),
+    },
+    {
+      name: 'netrx_nats_consumer_redelivered_messages',
+      help: 'Unacked messages a served session host consumer delivered more than once (num_redelivered), as last sampled.',
+      type: 'gauge',
+      samples: lagged((h) => h.redelivered),
+    },
+    {
+      name: 'netrx_nats_consumer_lag_sample_age_seconds',
+      help: 'Age of a served session host consumer lag sample (grows while consumer info goes unanswered).',
+      type: 'gauge',
+      samples: lagged((h) => h.ageMs / 1000),
     },
     {
       name: 'netrx_nats_publish_events_total',

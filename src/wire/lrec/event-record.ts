@@ -168,6 +168,22 @@ export function writeEventRecordTail(
 }
 
 /**
+ * Whether the `length` bytes at `offset` of `view` are an EventRecord that
+ * `parseEventRecord` decodes (the same checks, nothing decoded): for a
+ * reader that passes the record's bytes on unchanged and needs only to
+ * know they are well formed, without the header object, its GUID strings
+ * and BigInts per event.
+ */
+export function isEventRecordAt(view: DataView, offset: number, length: number): boolean {
+  if (length < EVENT_RECORD_FIXED_FIELDS_LENGTH) return false;
+  const userDataLength = view.getUint16(offset + 86, true);
+  const userDataOffset = view.getUint16(offset + 90, true);
+  return (
+    userDataOffset >= EVENT_RECORD_FIXED_FIELDS_LENGTH && userDataOffset + userDataLength <= length
+  );
+}
+
+/**
  * Decodes an EventRecord from an item's payload (the bytes after its
  * NET_EVENT_DATA_HEADER). Never throws: `truncated` below the 92 bytes of
  * fixed fields; `bad-user-data` when UserDataOffset points into the fixed

@@ -44,6 +44,7 @@ export {
 } from './ndis-packet.js';
 export {
   eventRecordLength,
+  isEventRecordAt,
   parseEventRecord,
   writeEventRecord,
   writeEventRecordTail,
