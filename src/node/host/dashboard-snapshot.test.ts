@@ -60,6 +60,11 @@ describe('netrx up: the dashboard snapshot (review D8)', () => {
     expect(snapshot.websocket.accepted).toBeGreaterThanOrEqual(1);
     expect(Object.keys(snapshot.websocket.closeCodes)).toEqual(['1000']);
     expect(snapshot.sessions.map((s) => s.name)).toEqual(['default', 'radius-only']);
+    // What each session matched (review M3): the filtered one lets in only RADIUS's events.
+    const [all, radiusOnly] = snapshot.sessions;
+    expect(radiusOnly?.matched).toBeGreaterThan(0);
+    expect(radiusOnly?.matched).toBeLessThan(all?.matched ?? 0);
+    expect(all?.matched).toBeLessThanOrEqual(snapshot.eventsWritten);
     expect(snapshot.eventsWritten).toBeGreaterThan(snapshot.authentications.total);
     expect(snapshot.startedAtMs).toBeLessThanOrEqual(snapshot.atMs);
     const info = (await (await fetch(new URL('/api/dashboard', host.url))).json()) as {
