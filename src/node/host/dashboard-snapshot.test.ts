@@ -35,7 +35,11 @@ describe('netrx up: the dashboard snapshot (review D8)', () => {
       },
       synthetic: { intervalMs: 100 },
     });
-    const host = await startHost(config, { version: '0', services: servicesFromConfig(config) });
+    const host = await startHost(config, {
+      version: '0',
+      services: servicesFromConfig(config),
+      cli: 'node dist/cli/main.js',
+    });
     hosts.push(host);
     const get = async () =>
       (await (
@@ -70,10 +74,13 @@ describe('netrx up: the dashboard snapshot (review D8)', () => {
     const info = (await (await fetch(new URL('/api/dashboard', host.url))).json()) as {
       sessions: string[];
       snapshot: string;
+      extcap: { command: string };
     };
     expect(info).toMatchObject({
       sessions: ['default', 'radius-only'],
       snapshot: '/api/dashboard/snapshot',
+      // The Wireshark instructions print what runs the CLI where the host runs (review L4).
+      extcap: { command: 'node dist/cli/main.js' },
     });
   });
 });

@@ -32,6 +32,7 @@ import { METRICS_CONTENT_TYPE, formatMetrics, type MetricFamily } from './metric
 import { restoreStopped, rolledBack } from './host-rollback.js';
 import { preflightListen } from './listen-preflight.js';
 import { applyUpdates, planReload, type ReloadResult } from './reload.js';
+import { traceBusEntry } from './trace-bus.js';
 
 /** What every service of the host is given when it starts. */
 export interface HostContext {
@@ -149,6 +150,8 @@ export interface StartHostOptions {
   readonly version: string;
   /** The dashboard's build (default ui/dist of this checkout or package). */
   readonly dashboardDir?: string;
+  /** How the operator runs the CLI (the Wireshark instructions print it); default `netrx`. */
+  readonly cli?: string;
 }
 
 type Started = { name: string; detail: string };
@@ -256,7 +259,7 @@ export async function startHost(
   packets.listen(trace);
   const dashboard = mountDashboard(
     http,
-    () => dashboardInfo(config, started),
+    () => dashboardInfo(config, started, options.cli),
     { [CAPTURE_PCAPNG_PATH]: () => pcapngAnswer(packets.pcapng()) },
     dashboardDir,
   );
@@ -283,7 +286,7 @@ export async function startHost(
       error,
     );
   }
-  started.push({ name: 'trace', detail: '' });
+  started.push(traceBusEntry(trace));
   started.push({ name: 'http', detail: `${url} (GET /health, /metrics)` });
   started.push({
     name: 'dashboard',
@@ -328,9 +331,8 @@ export async function startHost(
     adapters.provider.close();
     throw error;
   }
-  // Services register their providers as they start: count them all.
-  started[0] = { name: 'trace', detail: `trace bus with ${trace.providers().length} provider(s)` };
-  announce(provider, 'trace', started[0].detail);
+  // Services register their providers as they start: count them all (the line stays current).
+  announce(provider, 'trace', traceBusEntry(trace).detail);
 
   let stopping: Promise<void> | undefined;
   let reloading: Promise<ReloadResult> = Promise.resolve({
