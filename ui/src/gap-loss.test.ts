@@ -109,18 +109,30 @@ describe('the gap ledger (review M3)', () => {
   });
 });
 
-describe('the store and its chart with a gap (review M3)', () => {
-  const snapshot = (startedAtMs: number, eventsWritten: number): HostSnapshot => ({
+/** A host snapshot with these counters; `matched`: per session, what its filter let in. */
+function snapshot(
+  startedAtMs: number,
+  eventsWritten: number,
+  matched: Readonly<Record<string, number>> = {},
+): HostSnapshot {
+  return {
     atMs: 0,
     startedAtMs,
     eventsWritten,
-    sessions: [],
+    sessions: Object.entries(matched).map(([name, n]) => ({
+      name,
+      delivered: n,
+      lost: 0,
+      matched: n,
+    })),
     authentications: { total: 0, byResult: {}, recent: [] },
     websocket: { open: 0, accepted: 0, closeCodes: {} },
     adapters: [],
     scripts: [],
-  });
+  };
+}
 
+describe('the store and its chart with a gap (review M3)', () => {
   it('adds a restart gap to the lost figure and to the chart window', () => {
     const store = new Store();
     store.applySnapshot(snapshot(OLD, 500));
@@ -139,26 +151,6 @@ describe('the store and its chart with a gap (review M3)', () => {
 });
 
 describe('a gap on a filtered session (review M3 residue)', () => {
-  const snapshot = (
-    startedAtMs: number,
-    eventsWritten: number,
-    matched: Readonly<Record<string, number>>,
-  ): HostSnapshot => ({
-    atMs: 0,
-    startedAtMs,
-    eventsWritten,
-    sessions: Object.entries(matched).map(([name, n]) => ({
-      name,
-      delivered: n,
-      lost: 0,
-      matched: n,
-    })),
-    authentications: { total: 0, byResult: {}, recent: [] },
-    websocket: { open: 0, accepted: 0, closeCodes: {} },
-    adapters: [],
-    scripts: [],
-  });
-
   it("weighs a restart gap against the watched session's matched count, not every provider's", () => {
     const store = new Store();
     store.reset('radius-only');
