@@ -52,7 +52,7 @@ describe('docs/host.md', () => {
       untilStopped: () => Promise.resolve(),
     };
     expect(await runCli(['up', '--config', config], io)).toBe(0);
-    const printed = out.slice(0, out.indexOf('press Ctrl-C to stop') + 1).map((line) =>
+    const printed = out.slice(0, out.indexOf('ready: press Ctrl-C to stop') + 1).map((line) =>
       line
         .replace(`(config ${config})`, '(embedded default config)')
         .replace(/udp 127\.0\.0\.1:\d+/g, 'udp 127.0.0.1:1812')

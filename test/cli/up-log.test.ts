@@ -85,7 +85,7 @@ describe('netrx up: structured log', () => {
       },
     };
     const exited = runCli(['up', '--config', file], io);
-    await until(() => out.includes('press Ctrl-C to stop'));
+    await until(() => out.includes('ready: press Ctrl-C to stop'));
     const url = /http:\/\/127\.0\.0\.1:\d+\//.exec(out.join('\n'))?.[0] ?? '';
     const health = async () =>
       (await (

@@ -290,6 +290,10 @@ describe.skipIf(peers.skip)('the netrx up dashboard in headless Chromium', () =>
     expect(await page.locator('#wireshark pre').isVisible()).toBe(false);
     await page.getByText('Capture live from Wireshark').click();
     await expect.poll(() => page.locator('#wireshark pre').isVisible()).toBe(true);
+    // From a clone `netrx` is not on PATH: the page says what runs from where the host runs (review L4).
+    expect(await page.locator('#wireshark .body').textContent()).toContain(
+      'node dist/cli/main.js capture extcap --install',
+    );
     await page.getByText('Capture live from Wireshark').click();
 
     // "Save as pcapng" downloads the host's recent packets (the synthetic link's ARP and UDP echo).

@@ -23,6 +23,7 @@ import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { commandExists, requirePeers, versionOf } from './support/peers.js';
 import { ran, stopped, watched, type Watched } from './support/processes.js';
+import { startRadsecNetrx } from './support/radsec-netrx.js';
 
 const root = resolve(import.meta.dirname, '..', '..');
 const main = join(root, 'dist', 'cli', 'main.js');
@@ -135,30 +136,12 @@ describe.skipIf(peers.skip)(
 
     beforeAll(async () => {
       dir = mkdtempSync(join(tmpdir(), 'eap-radsec-workers-'));
-      certs = join(dir, 'certs');
-      expect((await ran(process.execPath, [main, 'certs', 'demo', '--out', certs])).code).toBe(0);
-      netrx = watched(process.execPath, [
-        main,
-        'radius',
-        'serve',
-        '--host',
-        '127.0.0.1',
-        '--radsec',
-        '0',
-        '--certs',
-        certs,
-        '--user',
-        'bob:hello',
-        '--radsec-client',
-        'radsecproxy=bob',
-        '--workers',
-        '2',
-      ]);
-      const listening = await netrx.until(
+      ({ certs, netrx, netrxPort } = await startRadsecNetrx(
+        dir,
+        'radsecproxy',
+        ['--workers', '2'],
         /^listening on radsec tls 127\.0\.0\.1:(\d+).*, 2 workers$/m,
-      );
-      netrxPort = Number(listening[1]);
-      await netrx.until(/^ready$/m);
+      ));
       ({ proxy, port } = await startRadsecproxy(dir, certs, netrxPort, 'workers'));
     }, 60_000);
 
@@ -290,25 +273,7 @@ describe.skipIf(peers.skip)(
 
     beforeAll(async () => {
       dir = mkdtempSync(join(tmpdir(), 'netrx-radsecproxy-'));
-      certs = join(dir, 'certs');
-      expect((await ran(process.execPath, [main, 'certs', 'demo', '--out', certs])).code).toBe(0);
-      netrx = watched(process.execPath, [
-        main,
-        'radius',
-        'serve',
-        '--host',
-        '127.0.0.1',
-        '--radsec',
-        '0',
-        '--certs',
-        certs,
-        '--user',
-        'bob:hello',
-        '--radsec-client',
-        'radsecproxy=bob',
-      ]);
-      netrxPort = Number((await netrx.until(/radsec tls 127\.0\.0\.1:(\d+)/))[1]);
-      await netrx.until(/^ready$/m);
+      ({ certs, netrx, netrxPort } = await startRadsecNetrx(dir, 'radsecproxy'));
       ({ proxy, port } = await startRadsecproxy(dir, certs, netrxPort, 'good'));
       console.info(`peers: ${/radsecproxy [\d.]+/.exec(proxy.text())?.[0] ?? 'radsecproxy ?'}`);
     }, 60_000);

@@ -29,7 +29,8 @@ import {
   hasStockFreeradiusConfig,
   startFreeradius,
 } from './support/freeradius.js';
-import { ran, stopped, watched, type Watched } from './support/processes.js';
+import { ran, stopped, type Watched } from './support/processes.js';
+import { startRadsecNetrx } from './support/radsec-netrx.js';
 
 const root = resolve(import.meta.dirname, '..', '..');
 const main = join(root, 'dist', 'cli', 'main.js');
@@ -66,26 +67,7 @@ describe.skipIf(peers.skip)('RadSec with FreeRADIUS 3.2.1', () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'netrx-radsec-')); // 0700
-    certs = join(dir, 'certs');
-    const made = await ran(process.execPath, [main, 'certs', 'demo', '--out', certs]);
-    if (made.code !== 0) throw new Error(`netrx certs demo failed:\n${made.text}`);
-    netrx = watched(process.execPath, [
-      main,
-      'radius',
-      'serve',
-      '--host',
-      '127.0.0.1',
-      '--radsec',
-      '0',
-      '--certs',
-      certs,
-      '--user',
-      'bob:hello',
-      '--radsec-client',
-      'freeradius=bob',
-    ]);
-    netrxPort = Number((await netrx.until(/radsec tls 127\.0\.0\.1:(\d+)/))[1]);
-    await netrx.until(/^ready$/m);
+    ({ certs, netrx, netrxPort } = await startRadsecNetrx(dir, 'freeradius'));
     const pem = (name: string) => join(certs, name);
     ({ server: freeradius, port } = await startFreeradius(
       dir,

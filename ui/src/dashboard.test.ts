@@ -225,7 +225,7 @@ describe('Store', () => {
 });
 
 describe('filters', () => {
-  const filter = { provider: '', maxLevel: 5, keywordMask: 0n, search: '' };
+  const filter = { provider: '', maxLevel: 5, keywordMask: 0n, search: '', polling: false };
   it('match by provider, level, keyword bits and text', () => {
     const event = uiEvent({ level: 3, keywords: 0x4n, haystack: 'netrx-radius reject demo' });
     expect(matches(event, filter)).toBe(true);
@@ -235,6 +235,24 @@ describe('filters', () => {
     expect(matches(event, { ...filter, keywordMask: 0x6n })).toBe(true);
     expect(matches(event, { ...filter, search: 'demo' })).toBe(true);
     expect(matches(event, { ...filter, search: 'alice' })).toBe(false);
+  });
+
+  it("leave the dashboard's own polling out unless asked for (review L4)", () => {
+    const request = (path: string) =>
+      uiEvent({
+        provider: 'netrx-host',
+        name: 'HttpRequest',
+        level: 5,
+        fields: { method: 'GET', path, status: '200' },
+      });
+    for (const path of ['/health', '/api/dashboard/snapshot', '/api/dashboard/snapshot?x=1']) {
+      expect(matches(request(path), filter)).toBe(false);
+      expect(matches(request(path), { ...filter, polling: true })).toBe(true);
+    }
+    // Other requests, and other providers' events with such a path, stay.
+    expect(matches(request('/metrics'), filter)).toBe(true);
+    expect(matches(request('/api/capture.pcapng'), filter)).toBe(true);
+    expect(matches(uiEvent({ fields: { path: '/health' } }), filter)).toBe(true);
   });
 
   it('read the keyword box as hex, refusing anything else', () => {

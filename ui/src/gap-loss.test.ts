@@ -109,18 +109,30 @@ describe('the gap ledger (review M3)', () => {
   });
 });
 
-describe('the store and its chart with a gap (review M3)', () => {
-  const snapshot = (startedAtMs: number, eventsWritten: number): HostSnapshot => ({
+/** A host snapshot with these counters; `matched`: per session, what its filter let in. */
+function snapshot(
+  startedAtMs: number,
+  eventsWritten: number,
+  matched: Readonly<Record<string, number>> = {},
+): HostSnapshot {
+  return {
     atMs: 0,
     startedAtMs,
     eventsWritten,
-    sessions: [],
+    sessions: Object.entries(matched).map(([name, n]) => ({
+      name,
+      delivered: n,
+      lost: 0,
+      matched: n,
+    })),
     authentications: { total: 0, byResult: {}, recent: [] },
     websocket: { open: 0, accepted: 0, closeCodes: {} },
     adapters: [],
     scripts: [],
-  });
+  };
+}
 
+describe('the store and its chart with a gap (review M3)', () => {
   it('adds a restart gap to the lost figure and to the chart window', () => {
     const store = new Store();
     store.applySnapshot(snapshot(OLD, 500));
@@ -135,6 +147,34 @@ describe('the store and its chart with a gap (review M3)', () => {
     expect(store.rateSeries(100_000 + 121_000).gapLost).toBe(0);
     store.reset();
     expect(store.gapLoss.lost).toBe(0);
+  });
+});
+
+describe('a gap on a filtered session (review M3 residue)', () => {
+  it("weighs a restart gap against the watched session's matched count, not every provider's", () => {
+    const store = new Store();
+    store.reset('radius-only');
+    store.applySnapshot(snapshot(OLD, 500, { default: 480, 'radius-only': 40 }));
+    store.addGap(4_000, 100_000);
+    // The new host wrote 60 events; 7 of them were RADIUS's.
+    store.applySnapshot(snapshot(NEW, 60, { default: 55, 'radius-only': 7 }));
+    expect(store.gapLoss.lost).toBe(7);
+  });
+
+  it('falls back to eventsWritten for a host that gives no matched count, or another session', () => {
+    const store = new Store();
+    store.reset('elsewhere');
+    store.applySnapshot(snapshot(OLD, 500, { default: 480 }));
+    store.addGap(4_000, 100_000);
+    store.applySnapshot(snapshot(NEW, 60, { default: 55 }));
+    expect(store.gapLoss.lost).toBe(60);
+  });
+
+  it('keeps the session across a reset without a name (a reconnection)', () => {
+    const store = new Store();
+    store.reset('radius-only');
+    store.reset();
+    expect(store.session).toBe('radius-only');
   });
 });
 

@@ -20,8 +20,11 @@
  * arrives; they come later, stamped at or before the snapshot's `atMs`, and
  * each one that does is taken off the gap it was counted in (`arrived`).
  *
- * `eventsWritten` counts every provider's events; a session that matches
- * only some providers makes these figures too high (docs/dashboard.md).
+ * The host's count is the watched session's `matched` (what its providers
+ * and filters let in since the host started), so a filtered session's gap
+ * is as exact as an unfiltered one's; a host that does not give it has
+ * every provider's `eventsWritten` used, too high for a filtered session
+ * (store.ts `writtenFor`, docs/dashboard.md).
  */
 
 /** Both counters at one snapshot's arrival. */

@@ -123,7 +123,7 @@ function watch(name: string): void {
   if (info === undefined) return;
   client?.stop();
   session = name;
-  store.reset();
+  store.reset(name);
   dirty = true;
   byId('session-name').textContent = name;
   const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';

@@ -30,7 +30,8 @@ export interface DashboardInfo {
   readonly services: readonly { readonly name: string; readonly address: string }[];
   readonly providers: readonly ManifestProvider[];
   /** How Wireshark reaches this host (the extcap interface), for the page's instructions. */
-  readonly extcap: { readonly server: string; readonly session: string };
+  /** `command` runs the CLI from where the host runs (absent from an older host: `netrx`). */
+  readonly extcap: { readonly server: string; readonly session: string; readonly command?: string };
   /** The host needs a login (http.token): the page offers a logout. */
   readonly login?: boolean;
   /** Path of the capture WebSocket where each page reads its own copy of the sessions. */

@@ -47,6 +47,8 @@ export interface HostSnapshot {
     readonly name: string;
     readonly delivered: number;
     readonly lost: number;
+    /** Events the session's filters let in since the host started (absent from an older host). */
+    readonly matched?: number;
   }[];
   readonly authentications: {
     readonly total: number;
@@ -108,6 +110,8 @@ export class Store {
   downSinceMs: number | undefined;
   /** The host's counters since its start, as last fetched (review D8). */
   host: HostSnapshot | undefined;
+  /** The capture session the page watches (set by `reset`): its gaps weigh what it matched. */
+  session = 'default';
   /** Per second: [unix second, received, lost]. */
   readonly rates: [number, number, number][] = [];
 
@@ -172,7 +176,7 @@ export class Store {
     this.gapLoss.snapshot(
       snapshot.atMs,
       snapshot.startedAtMs,
-      snapshot.eventsWritten,
+      writtenFor(snapshot, this.session),
       this.accounted(),
       askedUnder,
     );
@@ -238,7 +242,8 @@ export class Store {
   }
 
   /** Forgets everything (the page switched to another session). */
-  reset(): void {
+  reset(session = this.session): void {
+    this.session = session;
     this.events.length = 0;
     this.head = 0;
     this.received = 0;
@@ -383,4 +388,14 @@ export class Store {
 
 function key(fields: Readonly<Record<string, string>>): string {
   return `${fields['role'] ?? ''}/${fields['session'] ?? ''}`;
+}
+
+/**
+ * The count a page's gaps are weighed against (gap-loss.ts): what its
+ * session matched since the host started, so a session filtered to a few
+ * providers is not charged the others' events (review M3); every
+ * provider's `eventsWritten` from a host that does not say (an older one).
+ */
+export function writtenFor(snapshot: HostSnapshot, session: string): number {
+  return snapshot.sessions.find((s) => s.name === session)?.matched ?? snapshot.eventsWritten;
 }

@@ -8,7 +8,8 @@ import { chatCommand } from './chat.js';
 import { linkVxlanCommand } from './link-vxlan.js';
 import { pcapInfoCommand } from './pcap-info.js';
 import { scpCommand } from './scp.js';
-import { radiusServeCommand, radiusTestCommand } from './radius.js';
+import { radiusServeCommand } from './radius.js';
+import { radiusTestCommand } from './radius-test.js';
 import { upCommand } from './up.js';
 import { websocketEchoCommand } from './websocket-echo.js';
 

@@ -6,21 +6,12 @@ import {
   type UserStore,
 } from '../../eap/index.js';
 import { LISTEN_ADDRESS, parseListenAddress } from '../../node/host/address.js';
-import { systemClock } from '../../node/runtime/index.js';
+import { RADIUS_SERVER_DEFAULTS } from '../../radius/index.js';
 import {
-  RADIUS_PROVIDER,
-  RADIUS_SERVER_DEFAULTS,
-  RadiusEventDescriptor,
-  RadiusKeyword,
-} from '../../radius/index.js';
-import { TraceLevel, TraceRegistry, decodePayload } from '../../trace/index.js';
-import {
-  runRadiusEapTest,
   standardWorkerSetup,
   startRadSecServer,
   startRadiusServer,
   workerCount,
-  type RadSecListenerOptions,
   type RadiusUdpServerStats,
 } from '../../node/radius/index.js';
 import { integer, required } from '../args.js';
@@ -36,55 +27,14 @@ import {
   METHODS,
   TLS_METHODS,
   certsDir,
-  peerMethod,
   serverMethod,
   serverMethodName,
   serverPem,
   tlsLine,
   tlsVersionFlags,
-  type CertsDir,
-  type MethodName,
 } from './radius-methods.js';
-
-function list(value: unknown): string[] {
-  return Array.isArray(value) ? (value as string[]) : typeof value === 'string' ? [value] : [];
-}
-
-function methodNames(flag: string, text: string): MethodName[] {
-  const names = text.split(',').map((s) => s.trim().toLowerCase());
-  for (const name of names) {
-    if (!(METHODS as readonly string[]).includes(name)) {
-      throw new UsageError(
-        `${flag}: expected ${METHODS.join(' or ')}, got ${JSON.stringify(name)}`,
-      );
-    }
-  }
-  return names as MethodName[];
-}
-
-function user(spec: string): { name: string; password: string } {
-  const at = spec.indexOf(':');
-  if (at <= 0) throw new UsageError(`--user: expected NAME:PASSWORD, got ${JSON.stringify(spec)}`);
-  return { name: spec.slice(0, at), password: spec.slice(at + 1) };
-}
-
-/** `HOST:PORT` or `[V6]:PORT`. */
-function endpoint(text: string): { address: string; port: number } {
-  const match = /^\[([^\]]+)\]:(\d+)$/.exec(text) ?? /^([^:]+):(\d+)$/.exec(text);
-  const address = match?.[1] === undefined ? undefined : parseListenAddress(match[1]);
-  const port = Number(match?.[2]);
-  if (
-    address === undefined ||
-    address === '0.0.0.0' ||
-    address === '::' ||
-    !(port >= 1 && port <= 65535)
-  ) {
-    throw new UsageError(
-      `--server: expected HOST:PORT with an IP address, got ${JSON.stringify(text)}`,
-    );
-  }
-  return { address, port };
-}
+import { list, methodNames, user } from './radius-args.js';
+import { radsecOptions, radsecTrace } from './radius-radsec.js';
 
 export const radiusServeCommand: CliCommand = {
   path: ['radius', 'serve'],
@@ -338,174 +288,5 @@ export const radiusServeCommand: CliCommand = {
               : `, ${stats.cluster.restored} answered from KV, ${stats.cluster.shared.stored} stored, ${stats.cluster.shared.conflicts} conflicts, ${stats.cluster.shared.refused} refused, ${stats.cluster.shared.writeFailed} write failures`)),
     );
     return 0;
-  },
-};
-
-/** A trace registry that prints RadSec connection events as one line each. */
-function radsecTrace(print: (line: string) => void): TraceRegistry {
-  const trace = new TraceRegistry({ clock: systemClock });
-  const byId = new Map(
-    [
-      ['accepted', RadiusEventDescriptor.connectionAccepted],
-      ['closed', RadiusEventDescriptor.connectionClosed],
-      ['refused', RadiusEventDescriptor.connectionRefused],
-    ].map(([word, d]) => [
-      (d as typeof RadiusEventDescriptor.connectionAccepted).id,
-      { word: word as string, d: d as typeof RadiusEventDescriptor.connectionAccepted },
-    ]),
-  );
-  trace.enable(
-    RADIUS_PROVIDER.name,
-    (event) => {
-      const known = byId.get(event.descriptor.id);
-      if (known === undefined) return;
-      const decoded = decodePayload(known.d.fields ?? [], event.payload);
-      if (!decoded.ok) return;
-      const fields = Object.entries(decoded.values)
-        .map(([k, v]) => `${k}=${String(v)}`)
-        .join(' ');
-      print(`radsec ${known.word} ${fields}`);
-    },
-    { level: TraceLevel.Information, matchAnyKeyword: RadiusKeyword.Connections },
-  );
-  return trace;
-}
-
-/**
- * `--radsec PORT` with `--certs DIR` (this server's server.pem/server-key.pem,
- * clients checked against ca.pem). `--radsec-client NAME=CN` declares a
- * client by its certificate's CN (repeatable; `NAME=*` takes every
- * certificate of the CA); default one client `radsec` taking every
- * certificate of the CA.
- */
-function radsecOptions(
-  host: string,
-  port: number,
-  certs: CertsDir | undefined,
-  values: Record<string, string | boolean | undefined>,
-): Omit<RadSecListenerOptions, 'trace'> {
-  if (certs === undefined) throw new UsageError('--radsec needs --certs DIR');
-  const specs = list(values['radsec-client']);
-  const clients = (specs.length === 0 ? ['radsec=*'] : specs).map((spec) => {
-    const at = spec.indexOf('=');
-    if (at <= 0 || at === spec.length - 1)
-      throw new UsageError(
-        `--radsec-client: expected NAME=CN or NAME=*, got ${JSON.stringify(spec)}`,
-      );
-    const cn = spec.slice(at + 1);
-    return { name: spec.slice(0, at), ...(cn === '*' ? {} : { commonName: cn }) };
-  });
-  return {
-    host,
-    port,
-    tls: {
-      cert: certs.read('server.pem'),
-      key: certs.read('server-key.pem'),
-      ca: certs.read('ca.pem'),
-    },
-    clients,
-    ...(values['radsec-idle'] === undefined
-      ? {}
-      : { idleTimeoutMs: integer('--radsec-idle', values['radsec-idle'], 1, 86_400_000) }),
-  };
-}
-
-export const radiusTestCommand: CliCommand = {
-  path: ['radius', 'test'],
-  summary:
-    'one EAP authentication through a RADIUS server with the netrx peer; prints SUCCESS or FAILURE',
-  usage:
-    'radius test --server HOST:PORT [--server HOST:PORT ...] (--secret SECRET | --radsec) --method md5|mschapv2|peap|ttls-pap|ttls-mschapv2|tls --user NAME:PASSWORD [--certs DIR [--server-name NAME]] [--anonymous NAME] [--status-server] [--timeout MS] [--retries N]',
-  options: {
-    server: { type: 'string', multiple: true },
-    secret: { type: 'string' },
-    method: { type: 'string' },
-    user: { type: 'string' },
-    certs: { type: 'string' },
-    'server-name': { type: 'string' },
-    anonymous: { type: 'string' },
-    timeout: { type: 'string' },
-    retries: { type: 'string' },
-    radsec: { type: 'boolean' },
-    'status-server': { type: 'boolean' },
-  },
-  async run(values, _positionals, io) {
-    const servers = list(values['server']).map(endpoint);
-    if (servers.length === 0) throw new UsageError('missing --server');
-    const overTls = values['radsec'] === true;
-    const secret =
-      overTls && values['secret'] === undefined ? 'radsec' : required('--secret', values['secret']);
-    const names = methodNames('--method', required('--method', values['method']));
-    const { name, password } = user(required('--user', values['user']));
-    const timeoutMs =
-      values['timeout'] === undefined ? 2000 : integer('--timeout', values['timeout'], 1, 600_000);
-    const retries =
-      values['retries'] === undefined ? 2 : integer('--retries', values['retries'], 0, 100);
-    const certs = certsDir(typeof values['certs'] === 'string' ? values['certs'] : undefined);
-    const serverName =
-      typeof values['server-name'] === 'string' ? values['server-name'] : undefined;
-    // PEAP: the outer identity is anonymous (User-Name too); the user's name goes inside the tunnel.
-    const tunnelled = names.some((n) => n === 'peap' || n.startsWith('ttls-'));
-    const anonymous =
-      typeof values['anonymous'] === 'string'
-        ? values['anonymous']
-        : tunnelled
-          ? 'anonymous'
-          : name;
-    const methods = names.map((n) => peerMethod(n, certs, { serverName, innerIdentity: name }));
-    if (overTls && certs === undefined) throw new UsageError('--radsec needs --certs DIR');
-    if (overTls && servers.length > 1)
-      throw new UsageError('--radsec takes one --server (one TLS connection)');
-    const radsec =
-      overTls && certs !== undefined
-        ? {
-            ca: certs.read('ca.pem'),
-            cert: certs.read('client.pem'),
-            key: certs.read('client-key.pem'),
-            ...(serverName === undefined ? {} : { serverName }),
-            statusServer: values['status-server'] === true,
-            watchdogMs: 0,
-          }
-        : undefined;
-    // Ctrl-C/SIGTERM end the conversation (main.ts turns the signal into untilStopped).
-    const stop = new AbortController();
-    void io.untilStopped().then(() => stop.abort());
-    let result;
-    try {
-      result = await runRadiusEapTest({
-        signal: stop.signal,
-        servers: servers.map((s) => ({ ...s, secret })),
-        methods,
-        identity: anonymous,
-        password,
-        timeoutMs,
-        retries,
-        ...(radsec === undefined ? {} : { radsec }),
-      });
-    } catch (error) {
-      // RadSec: the TLS connection failed (refused certificate, wrong name, nothing listening).
-      io.out(`FAILURE: ${(error as Error).message}`);
-      return 1;
-    }
-    if (radsec?.statusServer === true) io.out('Status-Server answered');
-    // The peer's own account (the TLS methods name the negotiated version: "(TLSv1.3)").
-    if (result.eap !== undefined) io.out(`EAP ${result.eap.outcome}: ${result.eap.reason}`);
-    const server =
-      result.server === undefined ? '-' : `${result.server.address}:${result.server.port}`;
-    io.out(
-      `server ${server}, method ${result.eap?.method ?? '-'}, ${result.requests} Access-Requests`,
-    );
-    if (result.keysMatch !== undefined) {
-      io.out(result.keysMatch ? 'MPPE keys match' : 'MPPE keys mismatch');
-    }
-    if (result.keyNameMatch !== undefined) {
-      io.out(result.keyNameMatch ? 'EAP-Key-Name match' : 'EAP-Key-Name mismatch');
-    }
-    if (result.outcome === 'success' && result.keysMatch !== false) {
-      io.out('SUCCESS');
-      return 0;
-    }
-    io.out(`FAILURE: ${result.outcome === 'success' ? 'MPPE keys mismatch' : result.reason}`);
-    return 1;
   },
 };

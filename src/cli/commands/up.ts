@@ -13,6 +13,7 @@ import {
 } from '../../node/host/index.js';
 import type { CliCommand } from '../command.js';
 import { packageVersion } from '../version.js';
+import { cliInvocation } from '../invocation.js';
 
 export const upCommand: CliCommand = {
   path: ['up'],
@@ -58,6 +59,7 @@ export const upCommand: CliCommand = {
       version,
       logger,
       services: servicesFromConfig(config),
+      cli: cliInvocation(process.argv[1], process.cwd()),
     });
     io.out(
       `netrx ${version} up (${typeof file === 'string' ? `config ${file}` : 'embedded default config'})`,
@@ -75,7 +77,8 @@ export const upCommand: CliCommand = {
         `  ${''.padEnd(width)}  (one-time dashboard login link, 15 minutes; or type the http.token into the page)`,
       );
     }
-    io.out('press Ctrl-C to stop');
+    // The word the issue, README and the JSON log use (review L4).
+    io.out('ready: press Ctrl-C to stop');
     logger.info({ url: host.url, services: host.started.map((s) => s.name) }, 'ready');
 
     // SIGHUP: read and check the file again; on an error keep what runs.

@@ -23,6 +23,7 @@ import type { HostContext, HostService } from './host.js';
 import type { MetricFamily } from './metrics.js';
 import { startCaptureNats, usesNats, type CaptureNats } from './capture-nats.js';
 import { NATS_SERVICE, natsConnectionOf, type NatsService } from './nats-service.js';
+import { SessionMatchCounts } from './capture-match-counts.js';
 import { replaceChangedSessions, startConfiguredSession } from './capture-sessions.js';
 import { HostListenError, listenReason } from './start-errors.js';
 
@@ -115,6 +116,8 @@ export function captureService(
   /** The shared table's maxSessions, fixed when it is made. */
   let tableSize = 0;
   let table: SessionTable | undefined;
+  /** What each configured session matched since it was configured (review M3). */
+  let matchCounts: SessionMatchCounts | undefined;
   let rpc: LrecTcpServer | undefined;
   let ws: LrecWsEndpoint | undefined;
   let viewers: CaptureViewers | undefined;
@@ -256,6 +259,7 @@ export function captureService(
         }
         if (change.sessions) {
           replaceChangedSessions(running, config.sessions, wanted.sessions);
+          matchCounts?.sync(wanted.sessions);
           viewers?.reconfigure(wanted.sessions, wanted.maxViewers);
         }
         if (change.ws) {
@@ -277,6 +281,8 @@ export function captureService(
         maxSessions: tableSize,
       });
       for (const session of config.sessions) startConfiguredSession(created, session);
+      matchCounts = new SessionMatchCounts(context.trace);
+      matchCounts.sync(config.sessions);
       // capture.nats: publishers for named sessions, sessions served from streams.
       nats = await openNats(config, context);
       startNatsSessions(created, nats);
@@ -365,6 +371,8 @@ export function captureService(
       viewers = undefined;
       for (const session of running.sessions()) if (session.state === 'Running') session.stop();
       flushed = { events: after - before, sessions: running.sessions().length };
+      matchCounts?.close();
+      matchCounts = undefined;
       table = undefined;
       rpc = undefined;
       ws = undefined;
@@ -390,7 +398,12 @@ export function captureService(
         retiringConnections: [...retiring].reduce((n, old) => n + old.connections(), 0),
       },
       viewers: viewers?.stats() ?? { open: 0, max: config.maxViewers },
-      sessions: sessions().map((session) => ({ name: session.name, ...session.stats() })),
+      sessions: sessions().map((session) => ({
+        name: session.name,
+        ...session.stats(),
+        // Whether or not a client had it open (capture-match-counts.ts); absent for NATS-fed ones.
+        matchedSinceStart: matchCounts?.matched(session.name),
+      })),
       nats: nats?.status() ?? { enabled: false },
       flushed,
     }),

@@ -35,7 +35,11 @@ describe('netrx up: the dashboard snapshot (review D8)', () => {
       },
       synthetic: { intervalMs: 100 },
     });
-    const host = await startHost(config, { version: '0', services: servicesFromConfig(config) });
+    const host = await startHost(config, {
+      version: '0',
+      services: servicesFromConfig(config),
+      cli: 'node dist/cli/main.js',
+    });
     hosts.push(host);
     const get = async () =>
       (await (
@@ -60,15 +64,23 @@ describe('netrx up: the dashboard snapshot (review D8)', () => {
     expect(snapshot.websocket.accepted).toBeGreaterThanOrEqual(1);
     expect(Object.keys(snapshot.websocket.closeCodes)).toEqual(['1000']);
     expect(snapshot.sessions.map((s) => s.name)).toEqual(['default', 'radius-only']);
+    // What each session matched (review M3): the filtered one lets in only RADIUS's events.
+    const [all, radiusOnly] = snapshot.sessions;
+    expect(radiusOnly?.matched).toBeGreaterThan(0);
+    expect(radiusOnly?.matched).toBeLessThan(all?.matched ?? 0);
+    expect(all?.matched).toBeLessThanOrEqual(snapshot.eventsWritten);
     expect(snapshot.eventsWritten).toBeGreaterThan(snapshot.authentications.total);
     expect(snapshot.startedAtMs).toBeLessThanOrEqual(snapshot.atMs);
     const info = (await (await fetch(new URL('/api/dashboard', host.url))).json()) as {
       sessions: string[];
       snapshot: string;
+      extcap: { command: string };
     };
     expect(info).toMatchObject({
       sessions: ['default', 'radius-only'],
       snapshot: '/api/dashboard/snapshot',
+      // The Wireshark instructions print what runs the CLI where the host runs (review L4).
+      extcap: { command: 'node dist/cli/main.js' },
     });
   });
 });

@@ -27,11 +27,18 @@ export interface DashboardSnapshot {
   readonly startedAtMs: number;
   /** Trace events every provider wrote since the start. */
   readonly eventsWritten: number;
-  /** The shared capture sessions (RPC, `/capture`): delivered and lost since the start. */
+  /**
+   * The shared capture sessions (RPC, `/capture`): delivered and lost since
+   * the start, and `matched`, the events its providers and level let in,
+   * whether or not a client had it open (capture-match-counts.ts): a page
+   * on a filtered session weighs a gap against this, not `eventsWritten`
+   * (review M3).
+   */
   readonly sessions: readonly {
     readonly name: string;
     readonly delivered: number;
     readonly lost: number;
+    readonly matched: number;
   }[];
   readonly authentications: {
     /** Ended EAP conversations counted by the RADIUS server, by `method result`. */
@@ -57,6 +64,8 @@ interface SessionStatus {
   readonly name?: unknown;
   readonly deliveredEvents?: unknown;
   readonly lostTotal?: unknown;
+  readonly matched?: unknown;
+  readonly matchedSinceStart?: unknown;
 }
 
 type Named = { readonly name: string };
@@ -116,6 +125,7 @@ export function snapshotCounts(service: HostService): SnapshotCounts {
           name: String(s.name),
           delivered: count(s.deliveredEvents),
           lost: count(s.lostTotal),
+          matched: count(s.matchedSinceStart ?? s.matched),
         }))
       : [];
     return { ...NO_COUNTS, adapters, sessions };
@@ -171,6 +181,7 @@ export function addSnapshotCounts(older: SnapshotCounts, newer: SnapshotCounts):
       name: b.name,
       delivered: a.delivered + b.delivered,
       lost: a.lost + b.lost,
+      matched: a.matched + b.matched,
     })),
   };
 }
@@ -201,7 +212,12 @@ export function withoutKept(carried: SnapshotCounts, kept: SnapshotCounts): Snap
       const k = kept.sessions.find((r) => r.name === row.name);
       return k === undefined
         ? row
-        : { ...row, delivered: less(row.delivered, k.delivered), lost: less(row.lost, k.lost) };
+        : {
+            ...row,
+            delivered: less(row.delivered, k.delivered),
+            lost: less(row.lost, k.lost),
+            matched: less(row.matched, k.matched),
+          };
     }),
   };
 }

@@ -24,7 +24,8 @@ export interface DashboardInfo {
   readonly captureWebSocket: string;
   readonly services: readonly { readonly name: string; readonly address: string }[];
   readonly providers: readonly ManifestProvider[];
-  readonly extcap: { readonly server: string; readonly session: string };
+  /** `command`: how to run the CLI from where the host runs (`netrx`, or `node dist/cli/main.js`). */
+  readonly extcap: { readonly server: string; readonly session: string; readonly command: string };
   /** Whether the page needs a login (`http.token` is set): it then offers a logout. */
   readonly login: boolean;
   /** The capture WebSocket path a page reads its own copy of the sessions from (viewers). */
@@ -38,6 +39,7 @@ export interface DashboardInfo {
 export function dashboardInfo(
   config: HostConfig,
   started: readonly { readonly name: string; readonly detail: string }[],
+  cli = 'netrx',
 ): DashboardInfo {
   const session =
     config.capture.sessions.find((s) => s.name === 'default')?.name ??
@@ -55,7 +57,11 @@ export function dashboardInfo(
     captureWebSocket: CAPTURE_WS_PATH,
     services: started.map((s) => ({ name: s.name, address: s.detail })),
     providers: providerManifest(),
-    extcap: { server: bound ?? `rpc://${rpcHost}:${config.capture.rpc.port}`, session },
+    extcap: {
+      server: bound ?? `rpc://${rpcHost}:${config.capture.rpc.port}`,
+      session,
+      command: cli,
+    },
     login: config.http.token !== '',
     viewerWebSocket: CAPTURE_VIEWER_WS_PATH,
     sessions: config.capture.sessions.map((s) => s.name),

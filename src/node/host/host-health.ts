@@ -10,6 +10,7 @@
  * serve then, so a 503 would page for the wrong thing; the entry says why.
  */
 import type { TraceRegistry } from '../../trace/index.js';
+import { traceProviderCount } from './trace-bus.js';
 import type { HostService } from './host.js';
 import { WithStatus, type HttpStatusServer } from './http-status.js';
 import type { TlsRotation } from './http-tls.js';
@@ -61,7 +62,7 @@ export function healthAnswer(inputs: HealthInputs): Record<string, unknown> | Wi
     uptimeSeconds: inputs.uptimeSeconds,
     reloads: inputs.reloads,
     services: [
-      { name: 'trace', status: 'running', providers: trace.providers().length },
+      { name: 'trace', status: 'running', providers: traceProviderCount(trace) },
       {
         name: 'http',
         status: 'running',

@@ -5,6 +5,7 @@
  * services add theirs (HostService.metrics).
  */
 import type { TraceRegistry } from '../../trace/index.js';
+import { traceProviderCount } from './trace-bus.js';
 import type { HttpStatusServer } from './http-status.js';
 import type { MetricFamily } from './metrics.js';
 
@@ -54,6 +55,12 @@ export function hostMetrics(
         { labels: { result: 'applied' }, value: reloads.applied },
         { labels: { result: 'refused' }, value: reloads.refused },
       ],
+    },
+    {
+      name: 'netrx_trace_providers',
+      help: 'Providers on the trace bus (the number /health and the startup line give).',
+      type: 'gauge',
+      samples: [{ value: traceProviderCount(trace) }],
     },
     {
       name: 'netrx_trace_events_written_total',

@@ -12,9 +12,27 @@ export interface EventFilter {
   /** Events must share at least one bit with it; 0n = any. */
   keywordMask: bigint;
   search: string;
+  /** Show the dashboard's own polling (`isPolling`); off by default. */
+  polling: boolean;
+}
+
+/**
+ * The requests every open dashboard page makes every few seconds: left out
+ * of the list by default, or the page mostly watches itself (review L4).
+ * By path, so a `curl /health` is left out with them.
+ */
+const POLLED_PATHS = new Set(['/health', '/api/dashboard/snapshot']);
+
+export function isPolling(event: UiEvent): boolean {
+  return (
+    event.provider === 'netrx-host' &&
+    event.name === 'HttpRequest' &&
+    POLLED_PATHS.has((event.fields['path'] ?? '').split('?')[0] ?? '')
+  );
 }
 
 export function matches(event: UiEvent, filter: EventFilter): boolean {
+  if (!filter.polling && isPolling(event)) return false;
   if (filter.provider !== '' && event.provider !== filter.provider) return false;
   if (event.level > filter.maxLevel) return false;
   if (filter.keywordMask !== 0n && (event.keywords & filter.keywordMask) === 0n) return false;
@@ -37,7 +55,13 @@ export function keywordProblem(text: string): string {
 }
 
 export class EventList {
-  readonly filter: EventFilter = { provider: '', maxLevel: 5, keywordMask: 0n, search: '' };
+  readonly filter: EventFilter = {
+    provider: '',
+    maxLevel: 5,
+    keywordMask: 0n,
+    search: '',
+    polling: false,
+  };
   paused = false;
   private readonly onChange: () => void;
   private readonly rows = byId<HTMLTableSectionElement>('event-rows');
@@ -85,6 +109,11 @@ export class EventList {
     const search = byId<HTMLInputElement>('filter-search');
     search.addEventListener('input', () => {
       this.filter.search = search.value.trim().toLowerCase();
+      this.onChange();
+    });
+    const polling = byId<HTMLInputElement>('filter-polling');
+    polling.addEventListener('change', () => {
+      this.filter.polling = polling.checked;
       this.onChange();
     });
     const pause = byId<HTMLButtonElement>('pause');

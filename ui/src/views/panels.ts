@@ -144,6 +144,8 @@ export function renderTotals(store: Store, session: string): void {
 }
 
 export function renderWireshark(info: DashboardInfo): void {
+  // `netrx` is on PATH only after npm link or an install; the host says what works (review L4).
+  const cli = info.extcap.command ?? 'netrx';
   const command = `tshark -i netrx -o extcap.netrx.server:${info.extcap.server} -o extcap.netrx.session:${info.extcap.session}`;
   byId('wireshark')
     .querySelector('.body')
@@ -153,8 +155,8 @@ export function renderWireshark(info: DashboardInfo): void {
         {},
         'Wireshark and tshark capture live from this host through the netrx extcap interface. Link ',
         h('code', {}, 'netrx capture extcap'),
-        "'s launcher into Wireshark's personal extcap folder (",
-        h('code', {}, 'netrx capture extcap --install ~/.local/lib/wireshark/extcap'),
+        "'s launcher into Wireshark's personal extcap folder (from where the host runs: ",
+        h('code', {}, `${cli} capture extcap --install ~/.local/lib/wireshark/extcap`),
         '), restart Wireshark and pick the "netrx remote capture" interface, or run:',
       ),
       h('pre', {}, h('code', {}, command)),
