@@ -26,6 +26,8 @@
 import type {
   Http2SecureServer,
   Http2Server,
+  Http2ServerRequest,
+  Http2ServerResponse,
   IncomingHttpHeaders,
   OutgoingHttpHeaders,
   ServerHttp2Stream,
@@ -93,7 +95,7 @@ export function attachHttp2(server: Http2Server | Http2SecureServer, host: Http2
     rawHeaders?: string[],
   ): void => {
     const protocol = headers[':protocol'];
-    if (typeof protocol === 'string' && protocol.toLowerCase() === 'websocket') {
+    if (isWebSocketProtocol(protocol)) {
       handleStream(host, stream, headers, rawHeaders ?? flatten(headers));
       return;
     }
@@ -102,17 +104,41 @@ export function attachHttp2(server: Http2Server | Http2SecureServer, host: Http2
     // Nobody else could answer it: say why, rather than leave the peer waiting.
     refuse(stream, protocol === undefined ? 400 : 501);
   };
+  // A server made with a compatibility request handler (`http2.createServer(options, app)`)
+  // answers every CONNECT itself with 405 unless a 'connect' listener exists, and that
+  // answer goes out before our 'stream' listener runs. Listen, so our streams stay ours;
+  // other CONNECTs get Node's 405 unless the application listens for them too.
+  const onConnect = (request: Http2ServerRequest, response: Http2ServerResponse): void => {
+    if (isWebSocketProtocol(request.headers[':protocol'])) return;
+    if (server.listenerCount('connect') > (ownConnectListeners.get(server)?.size ?? 0)) return;
+    if (ownConnectListeners.get(server)?.values().next().value !== onConnect) return;
+    response.statusCode = 405;
+    response.end();
+  };
   const ours = ownListeners.get(server) ?? new Set();
   ownListeners.set(server, ours);
   ours.add(onStream);
   server.on('stream', onStream);
+  const oursConnect = ownConnectListeners.get(server) ?? new Set();
+  ownConnectListeners.set(server, oursConnect);
+  oursConnect.add(onConnect);
+  server.on('connect', onConnect);
   // A server made without the setting: advertise it to the sessions that start from now on.
   server.updateSettings?.({ enableConnectProtocol: true });
   return () => {
     ours.delete(onStream);
     server.off('stream', onStream);
+    oursConnect.delete(onConnect);
+    server.off('connect', onConnect);
   };
 }
+
+function isWebSocketProtocol(protocol: unknown): boolean {
+  return typeof protocol === 'string' && protocol.toLowerCase() === 'websocket';
+}
+
+/** The `'connect'` listeners WebSocketServers put on each HTTP/2 server (see `attachHttp2`). */
+const ownConnectListeners = new WeakMap<Http2Server | Http2SecureServer, Set<unknown>>();
 
 /** The `'stream'` listeners WebSocketServers put on each HTTP/2 server (theirs are not "another listener"). */
 const ownListeners = new WeakMap<Http2Server | Http2SecureServer, Set<unknown>>();
@@ -149,6 +175,8 @@ function handleStream(
   headers: IncomingHttpHeaders,
   rawHeaders: readonly string[],
 ): void {
+  // Answered already (another 'stream' or 'connect' listener ran first): not ours to open.
+  if (stream.headersSent) return;
   // A stream reset while we decide must not become an uncaught 'error'.
   stream.on('error', destroySelf);
   const list: HttpHeader[] = [];
@@ -188,7 +216,8 @@ function open(
   connect: ExtendedConnectRequest,
   request: Http2WebSocketRequest,
 ): void {
-  if (stream.destroyed || stream.closed) return;
+  // Answered while an async verifyClient ran (another listener): responding would throw.
+  if (stream.destroyed || stream.closed || stream.headersSent) return;
   const name =
     host.options.trace === undefined
       ? 'server'
