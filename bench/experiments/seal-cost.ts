@@ -37,9 +37,7 @@ function cpuMicros(run: () => void): number {
 }
 
 const answered = {
-  radiusIdentifier: 9,
-  requestAuthenticator: new Uint8Array(16).fill(1),
-  port: 40000,
+  responseDigest: new Uint8Array(32).fill(1),
   eapIdentifier: 7,
   eapRequest: new Uint8Array(60).fill(2),
 };
@@ -52,6 +50,7 @@ const cases: [string, ConversationRecord][] = [
       identity: new TextEncoder().encode('bob'),
       authenticator: new Uint8Array(120),
       answered,
+      basedOn: 12,
     },
   ],
   [
@@ -62,6 +61,7 @@ const cases: [string, ConversationRecord][] = [
       identity: new Uint8Array(200),
       authenticator: new Uint8Array(120),
       answered,
+      basedOn: 12,
     },
   ],
   [
@@ -72,6 +72,7 @@ const cases: [string, ConversationRecord][] = [
       identity: new Uint8Array(20),
       authenticator: new Uint8Array(700),
       answered,
+      basedOn: 12,
     },
   ],
   [
@@ -82,6 +83,7 @@ const cases: [string, ConversationRecord][] = [
       identity: new Uint8Array(20),
       authenticator: new Uint8Array(1500),
       answered,
+      basedOn: 12,
     },
   ],
   [
@@ -100,6 +102,7 @@ const cases: [string, ConversationRecord][] = [
           { type: 26, vendorId: 311, vendorType: 17, value: new Uint8Array(32) },
         ],
       },
+      basedOn: 12,
     },
   ],
 ];

@@ -66,6 +66,8 @@ export interface ClusterRound {
   /** The State attribute's value (a view into the datagram). */
   readonly state: Uint8Array;
   readonly eapIdentifier: number;
+  /** The values of its EAP-Message attributes in order (views into the datagram): the EAP Response, fragmented. */
+  readonly eapParts: readonly Uint8Array[];
 }
 
 /** `clusterOwner` with the State and the EAP Identifier it read; undefined the same way. */
@@ -79,6 +81,7 @@ export function clusterRound(datagram: Uint8Array): ClusterRound | undefined {
   let eapIdentifier = 0;
   let laterRound = false;
   let sawEap = false;
+  const eapParts: Uint8Array[] = [];
   let at = HEADER;
   while (at + 2 <= length) {
     const type = datagram[at] as number;
@@ -93,8 +96,11 @@ export function clusterRound(datagram: Uint8Array): ClusterRound | undefined {
       owner = String.fromCharCode(...id);
       if (!ID_PATTERN.test(owner)) return undefined;
       state = datagram.subarray(at + 2, at + size);
-    } else if (type === EAP_MESSAGE_ATTRIBUTE && !sawEap) {
+    } else if (type === EAP_MESSAGE_ATTRIBUTE && sawEap) {
+      eapParts.push(datagram.subarray(at + 2, at + size));
+    } else if (type === EAP_MESSAGE_ATTRIBUTE) {
       sawEap = true;
+      eapParts.push(datagram.subarray(at + 2, at + size));
       // EAP-Start is an empty EAP-Message; a Response (2) of type Identity (1) starts over.
       const eapCode = size > 2 ? datagram[at + 2] : undefined;
       const eapType = size > 6 ? datagram[at + 6] : undefined;
@@ -104,7 +110,7 @@ export function clusterRound(datagram: Uint8Array): ClusterRound | undefined {
     at += size;
   }
   return laterRound && owner !== undefined && state !== undefined
-    ? { owner, state, eapIdentifier }
+    ? { owner, state, eapIdentifier, eapParts }
     : undefined;
 }
 

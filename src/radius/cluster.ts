@@ -29,7 +29,6 @@ import {
   decodeForwardedRequest,
   encodeForwardedRequest,
 } from './cluster-route.js';
-import { isRetransmitOf } from './conversation-record.js';
 import { RadiusCode } from './packet.js';
 import type { RadiusServer } from './server.js';
 import type { RadiusEndpoint, RadiusService } from './server-options.js';
@@ -218,13 +217,14 @@ export class RadiusCluster {
       switch (loaded.kind) {
         case 'found': {
           // A retransmit of the round the record answered is answered again (the core re-sends it;
-          // for a finished record, its Accept or Reject).
-          const retransmit = isRetransmitOf(loaded.record.answered, {
-            radiusIdentifier: datagram[1] as number,
-            requestAuthenticator: datagram.subarray(4, 20),
-            port: from.port,
-            eapIdentifier: round.eapIdentifier,
-          });
+          // for a finished record, its Accept or Reject). Keyed on the EAP Response, not the
+          // RADIUS fields: a NAS failing over may send it from another port or under another
+          // Identifier (conversation-record.ts).
+          const retransmit = shared.isRetransmit(
+            loaded.record.answered,
+            round.eapIdentifier,
+            round.eapParts,
+          );
           // Any other round than the one it awaits (the peer ahead, a late NAS) answers nothing;
           // a finished conversation awaits none (only its last round's retransmit is answered).
           const finished = loaded.record.finished !== undefined;

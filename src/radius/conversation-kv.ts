@@ -22,11 +22,23 @@
  * conversations it read or wrote, the newest round and revision it saw. A
  * record older than that (a smaller round, or a later revision without a
  * later round: every honest write is a compare-and-set that adds one) was
- * put back by someone who can write the bucket: refused (`rewound`).
+ * put back by someone who can write the bucket: refused (`rewound`). So is
+ * the round after the one remembered when its sealed `basedOn` is not the
+ * revision remembered: an honest round r+1 is a compare-and-set over the
+ * one revision round r was stored at, so another `basedOn` means the
+ * round-r record was put back and answered again elsewhere (a fork). What
+ * a server that saw no earlier round cannot tell is in docs/cluster.md
+ * ("Someone who can write the bucket").
  */
 import { toHex } from '../bytes/index.js';
 import type { Crypto } from '../runtime/index.js';
-import { decodeRecord, encodeRecord, type ConversationRecord } from './conversation-record.js';
+import {
+  decodeRecord,
+  encodeRecord,
+  isRetransmitOf,
+  type AnsweredRound,
+  type ConversationRecord,
+} from './conversation-record.js';
 import {
   openConversation,
   sealConversation,
@@ -241,13 +253,30 @@ export class SharedConversations {
     const round = opened.version.round;
     if (
       seen !== undefined &&
-      (round < seen.round || (read.revision > seen.revision && round <= seen.round))
+      (round < seen.round ||
+        (read.revision > seen.revision && round <= seen.round) ||
+        (round === seen.round + 1 && record.basedOn !== seen.revision))
     ) {
       return { kind: 'refused', reason: 'rewound' };
     }
     this.remember(key, round, read.revision);
     this.counters.loaded++;
     return { kind: 'found', record, version: opened.version, revision: read.revision };
+  }
+
+  /** SHA-256 of an EAP Response, given as the values of its EAP-Message attributes in order. */
+  responseDigest(parts: readonly Uint8Array[]): Uint8Array {
+    return this.crypto.digest('sha256', ...parts);
+  }
+
+  /** True when this EAP Response is the one `answered` answered, sent again (conversation-record.ts). */
+  isRetransmit(
+    answered: AnsweredRound | undefined,
+    eapIdentifier: number,
+    parts: readonly Uint8Array[],
+  ): boolean {
+    if (answered === undefined || answered.eapIdentifier !== eapIdentifier) return false;
+    return isRetransmitOf(answered, { eapIdentifier, responseDigest: this.responseDigest(parts) });
   }
 
   /** Deletes a conversation's record, at the revision this server read or wrote. */

@@ -9,9 +9,7 @@ import {
 } from './conversation-record.js';
 
 const answered = fc.record({
-  radiusIdentifier: fc.integer({ min: 0, max: 255 }),
-  requestAuthenticator: fc.uint8Array({ minLength: 16, maxLength: 16 }),
-  port: fc.integer({ min: 0, max: 0xffff }),
+  responseDigest: fc.uint8Array({ minLength: 32, maxLength: 32 }),
   eapIdentifier: fc.integer({ min: 0, max: 255 }),
   eapRequest: fc.uint8Array({ maxLength: 200 }),
 });
@@ -36,6 +34,11 @@ const record: fc.Arbitrary<ConversationRecord> = fc.record({
   authenticator: fc.uint8Array({ maxLength: 2000 }),
   answered: fc.option(answered, { nil: undefined }),
   finished: fc.option(finished, { nil: undefined }),
+  basedOn: fc.oneof(
+    fc.constant(0),
+    fc.integer({ min: 1, max: 2 ** 32 + 5 }),
+    fc.constant(Number.MAX_SAFE_INTEGER),
+  ),
 });
 
 describe('conversation record (the sealed plaintext)', () => {
@@ -56,6 +59,7 @@ describe('conversation record (the sealed plaintext)', () => {
         address: '127.0.0.1',
         identity: new Uint8Array(identity),
         authenticator: new Uint8Array(100),
+        basedOn: 0,
       }).length;
     expect(new Set([1, 20, 64, 120].map(of))).toEqual(new Set([256]));
     expect(paddedRecordLength(257)).toBe(512);
@@ -74,34 +78,45 @@ describe('conversation record (the sealed plaintext)', () => {
       identity: undefined,
       authenticator: new Uint8Array(30),
       answered: {
-        radiusIdentifier: 1,
-        requestAuthenticator: new Uint8Array(16),
-        port: 2,
+        responseDigest: new Uint8Array(32),
         eapIdentifier: 3,
         eapRequest: new Uint8Array(10),
       },
+      basedOn: 9,
     });
-    for (let n = 0; n < 73; n++) expect(decodeRecord(bytes.subarray(0, n))).toBeUndefined();
+    // 94 octets before the padding: every shorter prefix lacks a field.
+    for (let n = 0; n < 94; n++) expect(decodeRecord(bytes.subarray(0, n))).toBeUndefined();
   });
 
-  it('a retransmit matches on RADIUS Identifier, Request Authenticator, port and EAP Identifier', () => {
+  it('a retransmit matches on the EAP Identifier and the EAP Response digest, not on RADIUS fields or port', () => {
     const round = {
-      radiusIdentifier: 7,
-      requestAuthenticator: new Uint8Array(16).fill(5),
-      port: 4000,
+      responseDigest: new Uint8Array(32).fill(5),
       eapIdentifier: 9,
       eapRequest: new Uint8Array(4),
     };
-    const same = { ...round, requestAuthenticator: round.requestAuthenticator.slice() };
+    const same = { eapIdentifier: 9, responseDigest: round.responseDigest.slice() };
     expect(isRetransmitOf(round, same)).toBe(true);
     expect(isRetransmitOf(undefined, same)).toBe(false);
+    const otherDigest = new Uint8Array(32).fill(5);
+    otherDigest[31] = 6;
     for (const other of [
-      { ...same, radiusIdentifier: 8 },
-      { ...same, port: 4001 },
       { ...same, eapIdentifier: 10 },
-      { ...same, requestAuthenticator: new Uint8Array(16).fill(6) },
+      { ...same, responseDigest: otherDigest },
+      { ...same, responseDigest: new Uint8Array(31).fill(5) },
     ]) {
       expect(isRetransmitOf(round, other)).toBe(false);
+    }
+  });
+
+  it('basedOn must be a revision', () => {
+    const base = {
+      client: 'c',
+      address: 'a',
+      identity: undefined,
+      authenticator: new Uint8Array(1),
+    };
+    for (const basedOn of [-1, 1.5, Number.NaN, 2 ** 53]) {
+      expect(() => encodeRecord({ ...base, basedOn })).toThrow(RangeError);
     }
   });
 });

@@ -1,9 +1,26 @@
 /**
  * What an EAP conversation is outside its process (the plaintext the seal
  * covers, conversation-seal.ts): who began it, the authenticator's
- * snapshot, and the round its writer just answered, so that a NAS's
- * retransmit of that round reaching another server is answered the same
- * (RFC 5080 §2.2.2 duplicate handling, cluster-wide).
+ * snapshot, the round its writer just answered, so that a NAS's
+ * retransmit of that round reaching another server is answered the same,
+ * and the revision its write compared against (`basedOn`, see
+ * conversation-kv.ts on rewinds).
+ *
+ * The cluster-wide retransmit rule (R3 of the second review): RFC 5080
+ * §2.2.2 detects duplicates by source address, source port, RADIUS
+ * Identifier and Request Authenticator, per server. After a failover the
+ * NAS may send from another socket (a new port) or keep an Identifier
+ * space per server (a new Identifier, so a new Request Authenticator), so
+ * none of those survive it. What does is the EAP conversation: the same
+ * State, the same EAP Identifier and a byte-identical EAP Response (its
+ * SHA-256 is kept, `responseDigest`); RFC 3748 §4.1 makes the answer to a
+ * duplicate Response the same Request again. It is safe to re-send on
+ * that: the Access-Request still passed the Message-Authenticator check
+ * with the client's secret, its NAS address must be the one the record
+ * began with, and what goes back is the EAP Request already sent for that
+ * very Response: nothing is computed or written, so a replay learns
+ * nothing new and moves nothing on. The RADIUS-level key stays in the
+ * local duplicate cache (duplicate-cache.ts).
  *
  * A conversation's last round leaves a **finished** record in its place
  * (`finished`): the answer its writer gave (Accept with the method's
@@ -24,12 +41,10 @@ import { ByteWriter, SavedStateReader } from '../eap/methods/saved-state.js';
 
 /** The Access-Request a record's writer answered, and the EAP Request it answered with. */
 export interface AnsweredRound {
-  /** The RADIUS Identifier, Request Authenticator and source port of that Access-Request. */
-  readonly radiusIdentifier: number;
-  readonly requestAuthenticator: Uint8Array;
-  readonly port: number;
   /** The EAP Identifier of the Response it carried. */
   readonly eapIdentifier: number;
+  /** SHA-256 of that EAP Response (reassembled from its EAP-Message attributes). */
+  readonly responseDigest: Uint8Array;
   /** The EAP Request sent back in its Access-Challenge. */
   readonly eapRequest: Uint8Array;
 }
@@ -57,19 +72,21 @@ export interface ConversationRecord {
   readonly answered?: AnsweredRound | undefined;
   /** Set when the conversation ended: the answer to `answered` (whose `eapRequest` is the EAP Success/Failure). */
   readonly finished?: FinishedAnswer | undefined;
+  /** The revision its writer's compare-and-set expected; 0 for the record that created the key. */
+  readonly basedOn: number;
 }
 
-/** The parts of an Access-Request that make it a retransmit of another (RFC 5080 §2.2.2). */
+/** What makes an Access-Request a retransmit of the round a record answered, across servers. */
 export interface RetransmitKey {
-  readonly radiusIdentifier: number;
-  readonly requestAuthenticator: Uint8Array;
-  readonly port: number;
   readonly eapIdentifier: number;
+  /** SHA-256 of its EAP Response. */
+  readonly responseDigest: Uint8Array;
 }
 
-const RECORD_FORMAT = 2;
+/** Format 3: the retransmit key is the EAP Response's digest (was RADIUS fields and port), and `basedOn`. */
+const RECORD_FORMAT = 3;
 const ABSENT = 0xffff;
-const REQUEST_AUTHENTICATOR_OCTETS = 16;
+export const RESPONSE_DIGEST_OCTETS = 32;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
@@ -79,12 +96,9 @@ export function isRetransmitOf(
   request: RetransmitKey,
 ): boolean {
   if (answered === undefined) return false;
-  if (answered.radiusIdentifier !== request.radiusIdentifier) return false;
-  if (answered.port !== request.port || answered.eapIdentifier !== request.eapIdentifier) {
-    return false;
-  }
-  const a = answered.requestAuthenticator;
-  const b = request.requestAuthenticator;
+  if (answered.eapIdentifier !== request.eapIdentifier) return false;
+  const a = answered.responseDigest;
+  const b = request.responseDigest;
   return a.length === b.length && a.every((octet, i) => octet === b[i]);
 }
 
@@ -99,22 +113,27 @@ export function encodeRecord(record: ConversationRecord): Uint8Array {
   const address = encoder.encode(record.address);
   if (client.length > 255 || address.length > 255) throw new RangeError('record name too long');
   if (record.authenticator.length >= ABSENT) throw new RangeError('snapshot too long');
+  if (!Number.isSafeInteger(record.basedOn) || record.basedOn < 0) {
+    throw new RangeError('basedOn must be a revision');
+  }
   const answered = record.answered;
   const writer = ByteWriter.growable(128 + record.authenticator.length);
-  writer.u8(RECORD_FORMAT).u8(client.length).bytes(client).u8(address.length).bytes(address);
+  writer
+    .u8(RECORD_FORMAT)
+    .u32(Math.floor(record.basedOn / 2 ** 32))
+    .u32(record.basedOn >>> 0);
+  writer.u8(client.length).bytes(client).u8(address.length).bytes(address);
   if (record.identity === undefined) writer.u16(ABSENT);
   else writer.u16(record.identity.length).bytes(record.identity);
   writer.u16(record.authenticator.length).bytes(record.authenticator);
   if (answered === undefined) writer.u8(0);
   else {
-    if (answered.requestAuthenticator.length !== REQUEST_AUTHENTICATOR_OCTETS) {
-      throw new RangeError('Request Authenticator must be 16 octets');
+    if (answered.responseDigest.length !== RESPONSE_DIGEST_OCTETS) {
+      throw new RangeError('the response digest must be 32 octets');
     }
     writer
       .u8(1)
-      .u8(answered.radiusIdentifier)
-      .u16(answered.port)
-      .bytes(answered.requestAuthenticator)
+      .bytes(answered.responseDigest)
       .u8(answered.eapIdentifier)
       .u16(answered.eapRequest.length)
       .bytes(answered.eapRequest);
@@ -132,6 +151,7 @@ export function encodeRecord(record: ConversationRecord): Uint8Array {
 export function decodeRecord(bytes: Uint8Array): ConversationRecord | undefined {
   const reader = new SavedStateReader(bytes);
   if (reader.u8() !== RECORD_FORMAT) return undefined;
+  const basedOn = reader.u32() * 2 ** 32 + reader.u32();
   const client = reader.shortBytes();
   const address = reader.shortBytes();
   const identityLength = reader.u16();
@@ -140,12 +160,10 @@ export function decodeRecord(bytes: Uint8Array): ConversationRecord | undefined 
   let answered: AnsweredRound | undefined;
   const hasAnswered = reader.u8();
   if (hasAnswered === 1) {
-    const radiusIdentifier = reader.u8();
-    const port = reader.u16();
-    const requestAuthenticator = reader.bytes(REQUEST_AUTHENTICATOR_OCTETS);
+    const responseDigest = reader.bytes(RESPONSE_DIGEST_OCTETS);
     const eapIdentifier = reader.u8();
     const eapRequest = reader.bytes(reader.u16());
-    answered = { radiusIdentifier, port, requestAuthenticator, eapIdentifier, eapRequest };
+    answered = { responseDigest, eapIdentifier, eapRequest };
   } else if (hasAnswered !== 0) return undefined;
   const hasFinished = reader.u8();
   let finished: FinishedAnswer | undefined;
@@ -162,6 +180,7 @@ export function decodeRecord(bytes: Uint8Array): ConversationRecord | undefined 
       authenticator,
       answered,
       ...(finished === undefined ? {} : { finished }),
+      basedOn,
     };
   } catch {
     return undefined;

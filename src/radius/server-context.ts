@@ -44,8 +44,8 @@ export interface Conversation {
   writing: boolean;
   /** Restored from the bucket for the round in hand (forgotten again if that round never reaches it). */
   restored: boolean;
-  /** The EAP Identifier of the Response fed last: the round a write answers. */
-  responseIdentifier: number | undefined;
+  /** The EAP Response fed last (a copy, kept with a shared bucket only): the round a write answers. */
+  responseEap: Uint8Array | undefined;
   /** Restored from a record: the round that record's writer answered (retransmits of it are answered again). */
   answered: AnsweredRound | undefined;
   /** Kept between rounds at `sharedRevision` (conversation-store.ts): not in progress. */

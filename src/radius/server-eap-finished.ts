@@ -19,7 +19,6 @@ import type { Clock } from '../runtime/index.js';
 import type { TraceProvider } from '../trace/index.js';
 import type { SharedConversations } from './conversation-kv.js';
 import {
-  isRetransmitOf,
   type AnsweredRound,
   type ConversationRecord,
   type FinishedAnswer,
@@ -51,6 +50,10 @@ export function finishedRecord(
   conversation: Conversation,
   context: RequestContext,
   result: EapSessionResult,
+  /** SHA-256 of the EAP Response that ended it (the retransmit key, conversation-record.ts). */
+  responseDigest: Uint8Array,
+  /** The revision the finishing compare-and-set expects. */
+  basedOn: number,
 ): { readonly record: ConversationRecord; readonly version: SealedVersion } {
   const answer = finalAnswer(conversation.result, context.identifier, result);
   const record: ConversationRecord = {
@@ -59,11 +62,9 @@ export function finishedRecord(
     identity: conversation.identity,
     authenticator: new Uint8Array(0),
     answered: {
-      radiusIdentifier: context.identifier,
-      requestAuthenticator: context.authenticator,
-      port: context.from.port,
       // Always set: the Response that ended the conversation was fed.
-      eapIdentifier: conversation.responseIdentifier ?? 0,
+      eapIdentifier: conversation.responseEap?.[1] ?? 0,
+      responseDigest,
       eapRequest: answer.eap,
     },
     finished: {
@@ -71,6 +72,7 @@ export function finishedRecord(
       identity: result.identity,
       attributes: answer.outcome === 'accept' ? result.attributes : [],
     },
+    basedOn,
   };
   // It awaits no Response; the header names the Success/Failure's Identifier.
   const version = {
@@ -152,13 +154,7 @@ export class FinishedRounds {
       return true;
     }
     const retransmit =
-      eap !== undefined &&
-      isRetransmitOf(restored.answered, {
-        radiusIdentifier: context.identifier,
-        requestAuthenticator: context.authenticator,
-        port: context.from.port,
-        eapIdentifier: eap[1] as number,
-      });
+      eap !== undefined && this.shared.isRetransmit(restored.answered, eap[1] as number, [eap]);
     if (!retransmit) {
       drop(stale());
       return true;

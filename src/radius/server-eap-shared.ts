@@ -22,7 +22,7 @@ import type { Clock } from '../runtime/index.js';
 import type { TraceProvider } from '../trace/index.js';
 import type { ConversationStore } from './conversation-store.js';
 import type { LoadOutcome, SharedConversations } from './conversation-kv.js';
-import { isRetransmitOf, type AnsweredRound } from './conversation-record.js';
+import type { AnsweredRound } from './conversation-record.js';
 import { FinishedRounds, finishedRecord } from './server-eap-finished.js';
 import type { RadiusClientEntry } from './clients.js';
 import { RadiusEventDescriptor } from './events.js';
@@ -68,16 +68,14 @@ export class SharedRounds {
     conversation.current = context; // busy until the bucket answers
     conversation.writing = true;
     const round = conversation.sharedRound + 1;
-    const responded = conversation.responseIdentifier;
-    // What a server that gets this Access-Request again (our answer lost, or we died) re-sends.
+    const responded = conversation.responseEap;
+    // What a server that gets this EAP Response again (our answer lost, or we died) re-sends.
     const answered: AnsweredRound | undefined =
       responded === undefined
         ? undefined
         : {
-            radiusIdentifier: context.identifier,
-            requestAuthenticator: context.authenticator,
-            port: context.from.port,
-            eapIdentifier: responded,
+            eapIdentifier: responded[1] as number,
+            responseDigest: this.shared.responseDigest([responded]),
             eapRequest: copy,
           };
     const record = {
@@ -86,6 +84,7 @@ export class SharedRounds {
       identity: conversation.identity,
       authenticator: snapshot,
       answered,
+      basedOn: conversation.sharedRevision ?? 0,
     };
     void this.shared
       .save(
@@ -187,7 +186,16 @@ export class SharedRounds {
     result: EapSessionResult,
     revision: number,
   ): void {
-    const { record, version } = finishedRecord(conversation, context, result);
+    const responseDigest = this.shared.responseDigest([
+      conversation.responseEap ?? new Uint8Array(0),
+    ]);
+    const { record, version } = finishedRecord(
+      conversation,
+      context,
+      result,
+      responseDigest,
+      revision,
+    );
     void this.shared.finish(conversation.state, record, version, revision).then((outcome) => {
       if (outcome.kind === 'conflict') {
         if (this.cacheStale(conversation, context)) return;
@@ -244,7 +252,7 @@ export class SharedRounds {
     );
     if (eap === undefined) return this.refuseRecord('snapshot');
     const conversation: Conversation = {
-      responseIdentifier: undefined,
+      responseEap: undefined,
       answered: record.answered,
       key: stateKey(state),
       state: state.slice(), // deliberate copy: the datagram's buffer is not ours
@@ -335,12 +343,7 @@ export class SharedRounds {
         drop('state-of-other-client');
         return;
       }
-      const retransmit = isRetransmitOf(loaded.record.answered, {
-        radiusIdentifier: context.identifier,
-        requestAuthenticator: context.authenticator,
-        port: context.from.port,
-        eapIdentifier: eap[1] as number,
-      });
+      const retransmit = shared.isRetransmit(loaded.record.answered, eap[1] as number, [eap]);
       const finished = loaded.record.finished;
       if (!retransmit && (finished !== undefined || loaded.version.awaitedIdentifier !== eap[1])) {
         drop(this.staleRound(finished !== undefined));
@@ -375,19 +378,15 @@ export class SharedRounds {
   }
 
   /**
-   * A restored conversation got again the Access-Request its record's
-   * writer answered (RFC 5080 §2.2.2): the same EAP Request goes back under
+   * A restored conversation got again the EAP Response its record's writer
+   * answered (from any port, under any RADIUS Identifier: the rule is in
+   * conversation-record.ts): the same EAP Request goes back under
    * the same State, signed afresh here, and nothing is written. True when
    * it was that retransmit.
    */
   resendAnswered(conversation: Conversation, context: RequestContext, eap: Uint8Array): boolean {
     const answered = conversation.answered;
-    const retransmit = isRetransmitOf(answered, {
-      radiusIdentifier: context.identifier,
-      requestAuthenticator: context.authenticator,
-      port: context.from.port,
-      eapIdentifier: eap[1] as number,
-    });
+    const retransmit = this.shared.isRetransmit(answered, eap[1] as number, [eap]);
     if (!retransmit || answered === undefined) return false;
     this.shared.counters.retransmits++;
     this.traceShared('retransmit', conversation);

@@ -220,7 +220,7 @@ export class EapOverRadius {
       sharedRound: 0,
       writing: false,
       restored: false,
-      responseIdentifier: undefined,
+      responseEap: undefined,
       answered: undefined,
       cached: false,
       roundEap: undefined,
@@ -258,7 +258,8 @@ export class EapOverRadius {
 
   private feed(conversation: Conversation, context: RequestContext, eap: Uint8Array): void {
     conversation.current = context;
-    conversation.responseIdentifier = eap[1];
+    // Deliberate copy, with a bucket only: its record's retransmit key is this Response's digest.
+    if (this.sharedRounds !== undefined) conversation.responseEap = eap.slice();
     const before = conversation.eap.droppedTotal;
     conversation.eap.receive(eap);
     if (conversation.current === context && conversation.eap.droppedTotal > before) {

@@ -25,6 +25,35 @@ import {
   sum,
   type Node,
 } from './radius-fleet.js';
+import {
+  RadiusAttributeType,
+  RadiusCode,
+  parseRadius,
+  signAccessRequest,
+  type RadiusAttribute,
+  type RadiusEndpoint,
+} from '../../radius/index.js';
+
+/** The Access-Request again under a new RADIUS Identifier and Request Authenticator, attributes mapped, signed with the test secret. */
+function resigned(
+  datagram: Uint8Array,
+  map: (attributes: readonly RadiusAttribute[]) => readonly RadiusAttribute[],
+  identifierDelta = 1,
+): Uint8Array {
+  const packet = parseRadius(datagram);
+  if (!packet.ok) throw new Error('request does not parse');
+  const attributes = packet.value.attributes.filter(
+    (attribute) => attribute.type !== RadiusAttributeType.MessageAuthenticator,
+  );
+  return signAccessRequest(
+    nodeCrypto,
+    RadiusCode.AccessRequest,
+    ((datagram[1] as number) + identifierDelta) & 0xff,
+    nodeCrypto.randomBytes(16),
+    map(attributes),
+    new TextEncoder().encode('testing123'),
+  );
+}
 
 type Fleet = ReturnType<typeof makeFleet>;
 
@@ -45,9 +74,14 @@ function heldClient(fleet: Fleet) {
   return { client, held, box };
 }
 
-async function deliver(node: Node, datagram: Uint8Array, fleet: Fleet): Promise<Uint8Array[]> {
+async function deliver(
+  node: Node,
+  datagram: Uint8Array,
+  fleet: Fleet,
+  from: RadiusEndpoint = NAS,
+): Promise<Uint8Array[]> {
   const before = fleet.answers.length;
-  node.cluster.receive(datagram, NAS, 'auth', (answer) => fleet.answers.push(answer));
+  node.cluster.receive(datagram, from, 'auth', (answer) => fleet.answers.push(answer));
   await flush();
   return fleet.answers.slice(before);
 }
@@ -152,8 +186,15 @@ describe('the last round: its server answered and died, its Access-Accept lost',
         expect(b.shared?.stats().finishedAnswered).toBe(1);
         // The same EAP Failure as a's.
         expect(again[0]?.subarray(20)).toEqual(answers[0].subarray(20));
-        const other = request.slice();
-        other[1] = ((other[1] as number) + 1) & 0xff; // another RADIUS Identifier: not a retransmit
+        // Another EAP Response (a new Identifier in a RADIUS one is a retransmit since R3).
+        const other = resigned(request, (attributes) =>
+          attributes.map((attribute) => {
+            if (attribute.type !== RadiusAttributeType.EapMessage) return attribute;
+            const value = attribute.value.slice();
+            value[1] = ((value[1] as number) + 7) & 0xff;
+            return { ...attribute, value };
+          }),
+        );
         expect(await deliver(b, other, fleet)).toHaveLength(0);
         expect(drops(b)).toEqual({ 'cluster-state-finished': 1 });
         return;
@@ -191,9 +232,16 @@ describe('F9 and M3: a round the record does not await', () => {
     const [a, b] = fleet.nodes as [Node, Node];
     const h = await firstRound(fleet, a);
     await deliver(a, h.response, fleet);
-    // The same EAP Response in another Access-Request (other RADIUS Identifier): not a retransmit.
-    const other = h.response.slice();
-    other[1] = ((other[1] as number) + 1) & 0xff;
+    // Another EAP Response (other EAP Identifier) than the record awaits or answered: not a
+    // retransmit (since R3 the retransmit key is the EAP Response, not the RADIUS Identifier).
+    const other = resigned(h.response, (attributes) =>
+      attributes.map((attribute) => {
+        if (attribute.type !== RadiusAttributeType.EapMessage) return attribute;
+        const value = attribute.value.slice();
+        value[1] = ((value[1] as number) + 7) & 0xff;
+        return { ...attribute, value };
+      }),
+    );
     const answered = await deliver(b, other, fleet);
     expect(answered).toHaveLength(0);
     // Dropped by cluster.ts before the core (M3: skipping that check restores the record,
@@ -202,6 +250,43 @@ describe('F9 and M3: a round the record does not await', () => {
     expect(drops(a)).toEqual({});
     expect(b.shared?.stats()).toMatchObject({ staleRounds: 1, refused: 0, loaded: 1 });
     expect(b.server.cachedConversations).toBe(0);
+  });
+});
+
+describe('R3: a retransmit after a failover is keyed on the EAP Response', () => {
+  it('the same EAP Response under a new RADIUS Identifier and Request Authenticator (per-server Identifiers) is answered the same', async () => {
+    const fleet = makeFleet({ ids: ['a', 'b'] });
+    const [a, b] = fleet.nodes as [Node, Node];
+    const h = await firstRound(fleet, a);
+    const atA = await deliver(a, h.response, fleet);
+    expect(atA).toHaveLength(1);
+    // a died before its answer left; the NAS re-sends to b with its own Identifier space for b.
+    a.cluster.close();
+    fleet.live.delete(a);
+    const again = resigned(h.response, (attributes) => attributes, 0x5a);
+    expect(again[1]).not.toBe(h.response[1]);
+    const atB = await deliver(b, again, fleet, { ...NAS, port: NAS.port + 3 });
+    expect(atB).toHaveLength(1);
+    expect(b.shared?.stats()).toMatchObject({ retransmits: 1, staleRounds: 0, stored: 0 });
+    // Same EAP Request (EAP-Message octets) as a's answer.
+    const eapOf = (datagram: Uint8Array) => {
+      const packet = parseRadius(datagram);
+      if (!packet.ok) throw new Error('answer does not parse');
+      return packet.value.attributes
+        .filter((attribute) => attribute.type === RadiusAttributeType.EapMessage)
+        .map((attribute) => Array.from(attribute.value));
+    };
+    expect(eapOf(atB[0] as Uint8Array)).toEqual(eapOf(atA[0] as Uint8Array));
+  });
+
+  it('a Response from another NAS address is not answered from the record', async () => {
+    const fleet = makeFleet({ ids: ['a', 'b'] });
+    const [a, b] = fleet.nodes as [Node, Node];
+    const h = await firstRound(fleet, a);
+    expect(await deliver(a, h.response, fleet)).toHaveLength(1);
+    const atB = await deliver(b, h.response, fleet, { ...NAS, address: '127.0.0.9' });
+    expect(atB).toHaveLength(0);
+    expect(b.shared?.stats().retransmits).toBe(0);
   });
 });
 
