@@ -214,7 +214,7 @@ describe.skipIf(peers.skip)('the netrx up dashboard in headless Chromium', () =>
     await page.keyboard.press('Enter');
     expect(await js<string>(page, 'location.hash')).toBe('#events');
     const order: string[] = [];
-    for (let i = 0; i < 6; i++) {
+    for (let i = 0; i < 7; i++) {
       await page.keyboard.press('Tab');
       order.push(await js<string>(page, "document.activeElement?.id ?? ''"));
     }
@@ -223,6 +223,7 @@ describe.skipIf(peers.skip)('the netrx up dashboard in headless Chromium', () =>
       'filter-level',
       'filter-keyword',
       'filter-search',
+      'filter-polling',
       'pause',
       'save-pcapng',
     ]);
