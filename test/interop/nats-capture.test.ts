@@ -68,9 +68,9 @@ async function readerSession(session: string, hosts: string) {
 
 describe.skipIf(peers.skip)(`capture fan-in over ${RECORDED_VERSION}`, () => {
   it('two hosts into one full stream (discard: new): delivered + NET_EVENT_LOST = emitted, per host by sequence', async () => {
-    // Room for 30 of the 40 messages (10 events each, one per turn).
-    const a = await publisherHost('lab-1', 'full', 30);
-    const b = await publisherHost('lab-2', 'full', 30);
+    // Room for 15 of each host's 20 messages (10 events each, one per turn; the budget is per host).
+    const a = await publisherHost('lab-1', 'full', 15);
+    const b = await publisherHost('lab-2', 'full', 15);
     for (let turn = 0; turn < 20; turn++) {
       a.emit(10);
       b.emit(10);

@@ -197,8 +197,9 @@ describe.skipIf(peers.skip)(
     }, 90_000);
 
     it('impacket RPC client; a full replicated stream refused the newest: exact per host', async () => {
-      // Room for 60 of the 120 messages (10 synthetic, then 10 packet events, one message each).
-      const published = await hosts('fleetfull', 60);
+      // Room for 60 of the 120 messages (10 synthetic, then 10 packet events, one message each):
+      // the budget is per host and provider (R1), 10 of each subject's 20.
+      const published = await hosts('fleetfull', 10);
       for (let turn = 0; turn < 20; turn++) {
         for (const host of published) host.emit(10);
         await delay(5);

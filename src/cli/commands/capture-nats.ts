@@ -16,6 +16,8 @@ import {
 import {
   CapturePublisher,
   StreamSessionSource,
+  checkReaderId,
+  defaultReaderId,
   checkClusterSessionName,
   checkHostName,
   checkHostPattern,
@@ -145,13 +147,18 @@ export const capturePublishCommand: CliCommand = {
 /**
  * `capture serve --nats URL --hosts PATTERN`: the served session reads the
  * session's stream (all hosts matching PATTERN) instead of local providers.
+ * Its durables carry `--reader-id` (default this machine's host name), as
+ * `netrx up`'s carry `capture.nats.host`: a second server of the session
+ * is refused a host the first holds (10100), never given a share (review16 R2).
  */
 export async function natsSessionSource(
   session: string,
   connection: NatsConnectionSettings,
   hosts: string | undefined,
   replicas = 1,
+  readerId: string = defaultReaderId(),
 ): Promise<{ source: SessionSource; close(): Promise<void> }> {
+  checked('--reader-id', checkReaderId, readerId);
   checked('--session', checkClusterSessionName, session);
   const pattern = checked('--hosts', checkHostPattern, hosts ?? '*');
   // NATS away at the start: the session serves nothing until it answers (review F10).
@@ -160,6 +167,6 @@ export async function natsSessionSource(
     maxBytes: DEFAULT_SESSION_LIMITS.maxBuffers * DEFAULT_SESSION_LIMITS.bufferBytes,
     replicas,
   });
-  const source = new StreamSessionSource({ port: link, session, hosts: pattern });
+  const source = new StreamSessionSource({ port: link, session, hosts: pattern, readerId });
   return { source, close: () => link.close() };
 }

@@ -33,7 +33,7 @@ export const captureServeCommand: CliCommand = {
   path: ['capture', 'serve'],
   summary:
     'an MS-LREC event session served over DCE/RPC (ncacn_ip_tcp, loopback) and/or WebSocket (netrx.lrec.v1)',
-  usage: `capture serve --session NAME [--rpc-port PORT] [--ws-port PORT [--ws-host HOST] [--ws-token TOKEN] [--tls-cert FILE --tls-key FILE] [--ws-max-per-address N] [--ws-keepalive-ms MS] [--ws-keepalive-timeout-ms MS]] [--insecure-no-auth] [--synthetic EVENTS_PER_SECOND] [--synthetic-count N] [--queue-events N] [--timer-ms MS] [--link-vxlan SPEC]... [--nats URL[,URL...] [--hosts PATTERN] [--replicas N] ${NATS_CONNECTION_USAGE}]`,
+  usage: `capture serve --session NAME [--rpc-port PORT] [--ws-port PORT [--ws-host HOST] [--ws-token TOKEN] [--tls-cert FILE --tls-key FILE] [--ws-max-per-address N] [--ws-keepalive-ms MS] [--ws-keepalive-timeout-ms MS]] [--insecure-no-auth] [--synthetic EVENTS_PER_SECOND] [--synthetic-count N] [--queue-events N] [--timer-ms MS] [--link-vxlan SPEC]... [--nats URL[,URL...] [--hosts PATTERN] [--reader-id ID] [--replicas N] ${NATS_CONNECTION_USAGE}]`,
   options: {
     session: { type: 'string' },
     'rpc-port': { type: 'string' },
@@ -54,6 +54,7 @@ export const captureServeCommand: CliCommand = {
     nats: { type: 'string' },
     ...NATS_CONNECTION_OPTIONS,
     hosts: { type: 'string' },
+    'reader-id': { type: 'string' },
     replicas: { type: 'string' },
   },
   async run(values, _positionals, io) {
@@ -162,7 +163,7 @@ export const captureServeCommand: CliCommand = {
       parseLinkVxlan,
     );
 
-    for (const flag of ['hosts', 'replicas']) {
+    for (const flag of ['hosts', 'reader-id', 'replicas']) {
       if (values[flag] !== undefined && values['nats'] === undefined) {
         throw new UsageError(`--${flag} needs --nats`);
       }
@@ -183,6 +184,7 @@ export const captureServeCommand: CliCommand = {
           connection,
           values['hosts'] as string | undefined,
           replicas,
+          values['reader-id'] as string | undefined,
         );
       } catch (error) {
         if (error instanceof UsageError) throw error;

@@ -1,6 +1,7 @@
 /**
  * An in-memory JetStream for tests of the publisher and reader. The event
- * stream: a message limit with `discard: new`, work-queue retention as
+ * stream: a message limit with `discard: new` (stream-wide, and per subject
+ * with `maxMsgsPerSubject`, as `discard_new_per_subject` does), work-queue retention as
  * nats-server 2.9.10 has it (an ack removes; a durable's filter is a claim,
  * and a new durable whose filter overlaps another's is refused with 10100
  * until that one is released by `expireIdleConsumers`, as `inactive_threshold`
@@ -45,6 +46,8 @@ interface Durable {
 
 export class FakeJetStream implements PublishPort, ConsumePort {
   maxMsgs: number;
+  /** Each subject's limit (`max_msgs_per_subject`, `discard_new_per_subject`). */
+  maxMsgsPerSubject: number;
   /** Publishes fail as if disconnected. */
   down = false;
   /** Store, but answer `unsent` (the acknowledgement was lost). */
@@ -66,8 +69,9 @@ export class FakeJetStream implements PublishPort, ConsumePort {
     { acked: number; delivered: number; filter: RegExp; onMessage?: (m: StreamMessage) => void }
   >();
 
-  constructor(options: { maxMsgs: number; lossPerSubject?: number }) {
+  constructor(options: { maxMsgs: number; maxMsgsPerSubject?: number; lossPerSubject?: number }) {
     this.maxMsgs = options.maxMsgs;
+    this.maxMsgsPerSubject = options.maxMsgsPerSubject ?? Infinity;
     this.lossPerSubject = options.lossPerSubject ?? 1024;
   }
 
@@ -99,7 +103,10 @@ export class FakeJetStream implements PublishPort, ConsumePort {
       }
       return Promise.resolve({ kind: 'stored', duplicate: false });
     }
-    if (this.messages.length >= this.maxMsgs) {
+    if (
+      this.messages.length >= this.maxMsgs ||
+      this.messages.filter((m) => m.subject === subject).length >= this.maxMsgsPerSubject
+    ) {
       this.counters.refused++;
       return Promise.resolve({ kind: 'refused', reason: 'maximum messages exceeded' });
     }
@@ -132,6 +139,7 @@ export class FakeJetStream implements PublishPort, ConsumePort {
       state.delivered = state.acked;
       state.onMessage = onMessage;
       this.lossDurables.set(durable, state);
+      spec.onBound?.();
       return {
         stop: () => {
           // Unacked messages are delivered again to the next consumer of this durable.
@@ -158,6 +166,7 @@ export class FakeJetStream implements PublishPort, ConsumePort {
     }
     const bound = claim;
     bound.readers.push(onMessage);
+    spec.onBound?.();
     return {
       stop: () => {
         bound.readers = bound.readers.filter((r) => r !== onMessage);

@@ -33,6 +33,10 @@ export interface HostClaimsOptions {
   readonly clock: Clock;
   readonly discoverEveryMs: number;
   readonly onError: ((error: ConsumerError) => void) | undefined;
+  /** A host's consumer is bound: this reader holds its claim (review16 R5: its loss is ours). */
+  readonly onHeld?: (host: string) => void;
+  /** A host's claim was refused (10100): another reader holds it. */
+  readonly onRefused?: (host: string) => void;
 }
 
 export class HostClaims {
@@ -41,6 +45,10 @@ export class HostClaims {
   private readonly stream: string;
   /** Per host: its consumer while the session is open. */
   private readonly consumers = new Map<string, { stop(): void }>();
+  /** Hosts whose consumer is bound now (a refused or failed one is not). */
+  private readonly held = new Set<string>();
+  /** Hosts whose claim was refused (10100) since it was last ours. */
+  private readonly refused = new Set<string>();
   private readonly errorCodes: Record<string, number> = {};
   private discoverTimer: { cancel(): void } | undefined;
   /** Where messages go while claiming; undefined when stopped. */
@@ -55,6 +63,16 @@ export class HostClaims {
   /** Hosts with a consumer (claimed, or trying to claim). */
   get size(): number {
     return this.consumers.size;
+  }
+
+  /** True while this reader's consumer of `host` is bound (the claim is ours). */
+  holds(host: string): boolean {
+    return this.held.has(host);
+  }
+
+  /** True if `host`'s claim was refused (10100) and has not been ours since: another reader holds it. */
+  refusedNow(host: string): boolean {
+    return this.refused.has(host);
   }
 
   /** The hosts with a consumer, in the order they were claimed. */
@@ -85,6 +103,8 @@ export class HostClaims {
     this.discoverTimer = undefined;
     for (const consumer of this.consumers.values()) consumer.stop();
     this.consumers.clear();
+    this.held.clear();
+    this.refused.clear();
   }
 
   /** A glob reader: claims the matching hosts that have events in the stream now. */
@@ -116,7 +136,8 @@ export class HostClaims {
     });
   }
 
-  private claim(host: string): void {
+  /** Claims `host` if the pattern matches it and it has no consumer yet (e.g. a host known from its loss reports). */
+  claim(host: string): void {
     const onMessage = this.onMessage;
     if (onMessage === undefined || this.consumers.has(host) || !this.matches(host)) return;
     const consumer = this.options.port.consume(
@@ -124,9 +145,23 @@ export class HostClaims {
         stream: this.stream,
         filter: filterSubject(this.options.session, host),
         durable: `${this.options.durable}-${host}`,
+        onBound: () => {
+          if (this.onMessage !== onMessage) return;
+          this.held.add(host);
+          this.refused.delete(host);
+          this.options.onHeld?.(host);
+        },
       },
       onMessage,
-      (error) => this.failed(error),
+      (error) => {
+        // Its loop tries again; until it is bound again the claim may be another reader's.
+        this.held.delete(host);
+        if (error.code === 10100 && this.onMessage === onMessage) {
+          this.refused.add(host);
+          this.options.onRefused?.(host);
+        }
+        this.failed(error);
+      },
     );
     this.consumers.set(host, consumer);
   }

@@ -20,8 +20,10 @@ export {
 export {
   STREAM_BATCH_BYTES,
   STREAM_BATCH_EVENTS,
+  STREAM_FULL_SUBJECTS,
   streamCapacity,
   streamMessageLimit,
+  streamTotalMessageLimit,
   type StreamCapacity,
 } from './stream-budget.js';
 export {
@@ -30,6 +32,7 @@ export {
   type StreamSessionSourceOptions,
   type StreamSessionSourceStats,
 } from './reader.js';
+export { checkReaderId, defaultReaderId, readerIdFromHostName } from './reader-identity.js';
 export type {
   NatsAuth,
   NatsConnectionSettings,

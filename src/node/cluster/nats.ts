@@ -20,7 +20,7 @@ import type {
 import { AckBatcher } from './ack-batcher.js';
 import { connectNats, natsClientOf } from './connection.js';
 import type { NatsConnectionSettings, SharedNatsConnection } from './connection-settings.js';
-import { streamMessageLimit } from './stream-budget.js';
+import { streamMessageLimit, streamTotalMessageLimit } from './stream-budget.js';
 import { lossStreamName, lossStreamSubjects, sessionSubjects, streamName } from './subjects.js';
 
 /** A consumer's `max_ack_pending`: messages delivered and not yet acked. */
@@ -62,11 +62,18 @@ export const STREAM_MAX_MESSAGE_BYTES = 65_536 + 1024;
  * storage for). Publisher batches are cut at STREAM_BATCH_BYTES or
  * STREAM_BATCH_EVENTS, so the stream holds about `maxBytes` of events
  * (`max_msg_size` still lets one event of up to 64 KiB travel alone).
+ *
+ * The budget is per subject, that is per host and provider (review16 R1):
+ * `max_msgs_per_subject` with `discard_new_per_subject`, so a host nobody
+ * reads fills its own budget and is refused alone (10077, counted in its
+ * publisher's `refused`), while the hosts a reader drains go on. The
+ * stream-wide `max_msgs` stays as the storage bound: STREAM_FULL_SUBJECTS
+ * budgets (`streamTotalMessageLimit`).
  */
 export interface CaptureStreamLimits {
   /** The session's byte budget (`maxBuffers × bufferBytes`); sets `maxMsgs` unless given. */
   readonly maxBytes: number;
-  /** The stream's message limit (one message is one batch of events). */
+  /** Each subject's (host and provider's) message limit; one message is one batch of events. */
   readonly maxMsgs?: number;
   /** The duplicate window for retried publishes. Default 120,000 ms. */
   readonly duplicateWindowMs?: number;
@@ -211,7 +218,10 @@ export async function natsCaptureLinkOver(
         retention: RetentionPolicy.Workqueue,
         discard: DiscardPolicy.New,
         storage: StorageType.File,
-        max_msgs: maxMsgs,
+        // Per host and provider (R1): an unread host is refused alone, not the session.
+        max_msgs_per_subject: maxMsgs,
+        discard_new_per_subject: true,
+        max_msgs: streamTotalMessageLimit(maxMsgs),
         // No byte limit (see CaptureStreamLimits): the fixed batch cut bounds the bytes.
         // A backstop of maxMsgs × (max_msg_size + 512) was tried: 2.9.10 reserves it
         // against the store and refused the interop suite's streams (10047).
@@ -238,7 +248,7 @@ export async function natsCaptureLinkOver(
     onStatus(listener) {
       listeners.push(listener);
     },
-    consume({ stream, filter, durable }, onMessage, onError) {
+    consume({ stream, filter, durable, onBound }, onMessage, onError) {
       let stopped = false;
       let stopCurrent: (() => void) | undefined;
       const acks = new AckBatcher({ maxPending: acksPerWrite, schedule: setImmediate });
@@ -263,6 +273,7 @@ export async function natsCaptureLinkOver(
             const messages = await consumer.consume({ max_messages: 512 });
             stopCurrent = () => void messages.stop();
             if (stopped) messages.stop();
+            else onBound?.();
             for await (const m of messages) {
               const message: StreamMessage = {
                 subject: m.subject,

@@ -41,6 +41,12 @@ export interface ConsumeSpec {
   readonly stream: string;
   readonly filter: string;
   readonly durable: string;
+  /**
+   * The consumer is bound: on the work-queue stream its filter's claim is
+   * this reader's (called again after each rebind). A refused claim (10100)
+   * never calls it.
+   */
+  readonly onBound?: () => void;
 }
 
 /** Why a consume loop failed (it tries again): the JetStream API error code when there is one. */

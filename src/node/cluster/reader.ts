@@ -40,6 +40,7 @@ import {
 } from '../../wire/index.js';
 import type { Clock } from '../../runtime/index.js';
 import { systemClock } from '../runtime/index.js';
+import { ClaimedLoss } from './claimed-loss.js';
 import { DISCOVER_EVERY_MS, HostClaims } from './host-claims.js';
 import {
   lagSamplerFor,
@@ -50,6 +51,7 @@ import {
 import { LossLedger } from './loss-reports.js';
 import type { ConsumePort, ConsumerError, StreamMessage } from './ports.js';
 import { RecentKeys } from './recent-keys.js';
+import { checkReaderId, defaultReaderId } from './reader-identity.js';
 import {
   checkClusterSessionName,
   checkHostPattern,
@@ -85,8 +87,15 @@ export interface StreamSessionSourceOptions {
   readonly session: string;
   /** Which hosts: a name or a glob (`lab-*`). Default `*`. */
   readonly hosts?: string;
-  /** The durable consumer's name (`<durable>-loss` reads the loss stream). Default `netrx-reader-<session>`. */
+  /**
+   * The durable consumers' prefix (`<durable>-<host>` per host,
+   * `<durable>-loss` for the loss stream). Default
+   * `netrx-reader-<session>-<readerId>`: one per server, so a second server
+   * of the session is refused a held host (10100), never given a share (review16 R2).
+   */
   readonly durable?: string;
+  /** This server's identity in the default durable. Default `defaultReaderId()` (the host name). */
+  readonly readerId?: string;
   /** Distinct publisher runs remembered for loss accounting. Default 4096. */
   readonly maxPublishers?: number;
   /** Paces a glob reader's look for new hosts (`discoverEveryMs`). Default the system clock. */
@@ -147,6 +156,9 @@ export class StreamSessionSource implements SessionSource {
    */
   private readonly hostLost = new Map<string, number>();
   private readonly activityIds = new Map<string, Uint8Array>();
+  /** Loss reports of hosts whose claim is not ours (yet): counted only once it is (R5). */
+  private readonly heldBack: ClaimedLoss;
+  private sink: SessionSink | undefined;
   private opened = false;
   private counters = {
     messages: 0,
@@ -176,11 +188,14 @@ export class StreamSessionSource implements SessionSource {
     this.port = options.port;
     this.session = checkClusterSessionName(options.session);
     this.hosts = checkHostPattern(options.hosts ?? '*');
-    this.durable = options.durable ?? `netrx-reader-${this.session}`;
+    this.durable =
+      options.durable ??
+      `netrx-reader-${this.session}-${checkReaderId(options.readerId ?? defaultReaderId())}`;
     this.matches = hostMatcher(this.hosts);
     this.maxPublishers = options.maxPublishers ?? 4096;
     this.losses = new LossLedger(this.maxPublishers);
     const clock = options.clock ?? systemClock;
+    this.heldBack = new ClaimedLoss(this.maxPublishers);
     this.claims = new HostClaims({
       port: this.port,
       session: this.session,
@@ -189,6 +204,8 @@ export class StreamSessionSource implements SessionSource {
       clock,
       discoverEveryMs: options.discoverEveryMs ?? DISCOVER_EVERY_MS,
       onError: options.onError,
+      onHeld: (host) => this.claimedHost(host),
+      onRefused: (host) => this.heldBack.refused(host),
     });
     this.lagSampler = lagSamplerFor(this.port, clock, options.lag, () =>
       this.claims.hosts().map((host) => ({
@@ -230,6 +247,7 @@ export class StreamSessionSource implements SessionSource {
 
   open(sink: SessionSink): SessionSourceHold {
     this.opened = true;
+    this.sink = sink;
     this.claims.start((message) => this.handle(sink, message));
     this.lagSampler?.start();
     const losses = this.port.consume(
@@ -266,6 +284,8 @@ export class StreamSessionSource implements SessionSource {
         this.lagSampler?.stop();
         this.claims.stop();
         losses.stop();
+        this.heldBack.clear();
+        this.sink = undefined;
         return givenBack;
       },
       delivered: (count, lostWaiting) => {
@@ -320,7 +340,31 @@ export class StreamSessionSource implements SessionSource {
     }
     this.lastLossSeq = message.seq;
     const subject = parseSubject(message.subject, 'netrxloss');
-    if (subject !== undefined && subject.session === this.session && this.matches(subject.host)) {
+    if (
+      subject !== undefined &&
+      subject.session === this.session &&
+      this.matches(subject.host) &&
+      !this.claims.holds(subject.host)
+    ) {
+      // Not our host (yet): kept until its claim is ours; a glob reader claims a host it
+      // knows only from its loss (nothing of it in the stream), so that loss is counted.
+      if (
+        this.heldBack.keep(
+          subject.host,
+          subject.provider,
+          message.data,
+          this.claims.refusedNow(subject.host),
+        )
+      ) {
+        this.claims.claim(subject.host);
+      } else {
+        this.counters.untrackedReports++;
+      }
+    } else if (
+      subject !== undefined &&
+      subject.session === this.session &&
+      this.matches(subject.host)
+    ) {
       // Acked once a delivered buffer carried its growth (see `delivered`), or on close.
       if (this.lossReport(sink, subject.host, subject.provider, message.data)) {
         this.unreportedLoss.push({ message });
@@ -439,6 +483,16 @@ export class StreamSessionSource implements SessionSource {
   private malformed(sink: SessionSink): void {
     this.counters.malformed++;
     sink.lost(1);
+  }
+
+  /** The claim on `host` became ours: its kept loss reports count now (unless another reader's). */
+  private claimedHost(host: string): void {
+    const sink = this.sink;
+    const { reports, othersLoss } = this.heldBack.take(host);
+    for (const report of reports) {
+      if (othersLoss || sink === undefined) this.losses.add(host, report.instance, report.data);
+      else this.lossReport(sink, host, report.instance, report.data);
+    }
   }
 
   /** Adds a report's growth to the session; true if it grew. */

@@ -19,7 +19,17 @@ export const STREAM_BATCH_EVENTS = 64;
 /** The fewest messages a capture stream takes (a tiny budget still rides out a burst). */
 export const MIN_STREAM_MESSAGES = 16;
 
-/** The event stream's `max_msgs` for a session's byte budget. */
+/**
+ * How many host-and-provider subjects may each fill their own budget before
+ * the stream's total refuses everyone (review16 R1). Each subject
+ * (`netrx.<session>.<host>.<provider>`) has the session's budget to itself
+ * (`max_msgs_per_subject`, `discard_new_per_subject`), so a host nobody reads
+ * fills only its own; the total (`max_msgs`) is this many budgets, the bound
+ * on the stream's storage whatever the fleet does.
+ */
+export const STREAM_FULL_SUBJECTS = 16;
+
+/** The event stream's per-subject `max_msgs_per_subject` for a session's byte budget. */
 export function streamMessageLimit(maxBytes: number): number {
   if (!Number.isSafeInteger(maxBytes) || maxBytes < 1) {
     throw new RangeError(`maxBytes must be a positive integer: got ${maxBytes}`);
@@ -35,6 +45,11 @@ export interface StreamCapacity {
   readonly mostEvents: number;
   /** Item bytes of full batches (events of at most STREAM_BATCH_BYTES each). */
   readonly mostBytes: number;
+}
+
+/** The stream-wide `max_msgs` for a per-subject limit: STREAM_FULL_SUBJECTS budgets. */
+export function streamTotalMessageLimit(maxMsgsPerSubject: number): number {
+  return maxMsgsPerSubject * STREAM_FULL_SUBJECTS;
 }
 
 export function streamCapacity(maxMsgs: number): StreamCapacity {

@@ -208,12 +208,17 @@ export function publishingHost(
 }
 
 /** A reader session over the stream, receiving in a loop; records what it saw. */
-export function readerSession(link: NatsCaptureLink, session: string, hosts: string) {
+export function readerSession(
+  link: NatsCaptureLink,
+  session: string,
+  hosts: string,
+  identity: { readonly durable?: string; readonly readerId?: string } = {},
+) {
   const table = new SessionTable({
     registry: new TraceRegistry({ clock: systemClock }),
     clock: systemClock,
   });
-  const source = new StreamSessionSource({ port: link, session, hosts });
+  const source = new StreamSessionSource({ port: link, session, hosts, ...identity });
   const s = table.createSession({ name: session, providers: [], source, limits: { timerMs: 100 } });
   s.start();
   const handle = table.openSession(session);

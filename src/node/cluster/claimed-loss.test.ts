@@ -1,0 +1,89 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { ClaimedLoss } from './claimed-loss.js';
+import { LossLedger } from './loss-reports.js';
+
+const report = (lost: number, prev: number) =>
+  new TextEncoder().encode(JSON.stringify({ instance: 'run1', lost, prev }));
+
+/** Cumulative reports of one run: each one's `prev` is the one before's `lost`. */
+const runReports = fc
+  .array(fc.integer({ min: 1, max: 50 }), { minLength: 1, maxLength: 30 })
+  .map((growths) => {
+    let lost = 0;
+    return growths.map((g) => {
+      const prev = lost;
+      lost += g;
+      return { lost, prev };
+    });
+  });
+
+/** What a ledger adds for reports, kept ones (replayed by `take`) first. */
+function counted(ledger: LossLedger, reports: readonly { instance: string; data: Uint8Array }[]) {
+  let sum = 0;
+  for (const r of reports) {
+    const outcome = ledger.add('lab-1', r.instance, r.data);
+    if (outcome.kind === 'grew') sum += outcome.by;
+  }
+  return sum;
+}
+
+describe('ClaimedLoss (loss counted only for held claims, review16 R5)', () => {
+  it('kept reports, once the claim is ours, count exactly what a reader holding it throughout would (fast-check)', () => {
+    fc.assert(
+      fc.property(runReports, fc.nat(), (reports, cut) => {
+        const at = cut % (reports.length + 1);
+        const kept = new ClaimedLoss(16);
+        for (const r of reports.slice(0, at)) {
+          expect(kept.keep('lab-1', 'run1', report(r.lost, r.prev), false)).toBe(true);
+        }
+        const ledger = new LossLedger(16);
+        const taken = kept.take('lab-1');
+        expect(taken.othersLoss).toBe(false);
+        let sum = counted(ledger, taken.reports);
+        sum += counted(
+          ledger,
+          reports.slice(at).map((r) => ({ instance: 'run1', data: report(r.lost, r.prev) })),
+        );
+        expect(sum).toBe(reports.at(-1)?.lost);
+      }),
+    );
+  });
+
+  it('reports kept while another reader held the claim are its loss: only growth after counts (fast-check)', () => {
+    fc.assert(
+      fc.property(runReports, fc.nat(), fc.boolean(), (reports, cut, refusedFirst) => {
+        const at = 1 + (cut % reports.length);
+        const kept = new ClaimedLoss(16);
+        if (!refusedFirst) kept.keep('lab-1', 'run1', report(0, 0), false);
+        kept.refused('lab-1');
+        for (const r of reports.slice(0, at)) {
+          kept.keep('lab-1', 'run1', report(r.lost, r.prev), refusedFirst);
+        }
+        const taken = kept.take('lab-1');
+        expect(taken.othersLoss).toBe(true);
+        const ledger = new LossLedger(16);
+        // Baseline only (as the reader does for another's loss), then what comes after counts.
+        counted(ledger, taken.reports);
+        const after = counted(
+          ledger,
+          reports.slice(at).map((r) => ({ instance: 'run1', data: report(r.lost, r.prev) })),
+        );
+        expect(after).toBe((reports.at(-1)?.lost ?? 0) - (reports[at - 1]?.lost ?? 0));
+      }),
+    );
+  });
+
+  it('keeps at most maxRuns runs, forgets a host once taken, and clears', () => {
+    const kept = new ClaimedLoss(2);
+    expect(kept.keep('a', 'r1', report(1, 0), false)).toBe(true);
+    expect(kept.keep('a', 'r1', report(2, 1), false)).toBe(true);
+    expect(kept.keep('b', 'r1', report(1, 0), false)).toBe(true);
+    expect(kept.keep('c', 'r1', report(1, 0), false)).toBe(false);
+    expect(kept.take('a').reports.map((r) => r.instance)).toEqual(['r1', 'r1']);
+    expect(kept.take('a').reports).toEqual([]);
+    expect(kept.keep('c', 'r1', report(1, 0), false)).toBe(true);
+    kept.clear();
+    expect(kept.take('b').reports).toEqual([]);
+  });
+});
