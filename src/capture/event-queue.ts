@@ -165,6 +165,23 @@ export class EventQueue {
   }
 
   /**
+   * Whether an EventRecord of `recordLength` bytes would be queued now
+   * rather than dropped for want of room, so a source that can wait (the
+   * cluster reader leaves events in its stream) offers only what fits.
+   * An item too big for any buffer "fits": waiting never makes room for it,
+   * so `addRecord` drops and counts it.
+   */
+  fits(recordLength: number): boolean {
+    const length = NET_EVENT_DATA_HEADER_LENGTH + recordLength;
+    const room = this.bufferBytes - NET_EVENT_LOST_ITEM_LENGTH;
+    if (length > room || length > MAX_NET_EVENT_ITEM_LENGTH) return true;
+    const filling = this.filling;
+    if (filling !== undefined && filling.used + length <= room) return true;
+    // A full filling buffer is sealed first, then a new one needs a free slot.
+    return this.sealed.length + (filling === undefined ? 0 : 1) < this.maxBuffers;
+  }
+
+  /**
    * Room for one item of `length` bytes in the filling buffer (sealing it or
    * starting one as needed), or the result when the item is dropped and
    * counted: too big for any buffer, or the queue is full.

@@ -78,6 +78,12 @@ export interface SessionSink {
   record(record: Uint8Array, activityId?: Uint8Array): boolean;
   /** Events lost before they reached this session: added to its Lost Event Count. */
   lost(count: number): void;
+  /**
+   * Whether `record` of this many bytes would be queued now (not refused for
+   * want of room): a source that can leave events where they are waits
+   * instead of losing them. False once the session closed.
+   */
+  fits(recordLength: number): boolean;
 }
 
 /** Why a receive completed. */
@@ -316,6 +322,8 @@ export class EventSession {
         queue.countLost(count);
         this.armTimerIfNeeded(queue);
       },
+      fits: (recordLength) =>
+        this.queue === queue && queue !== undefined && queue.fits(recordLength),
     };
   }
 

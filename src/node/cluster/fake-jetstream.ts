@@ -14,6 +14,7 @@
  * keeps its ack floor across `consume` calls, as a JetStream durable does.
  * Delivery to consumers happens when the test calls `deliver()`.
  */
+import type { PullGate } from './pull-window.js';
 import type {
   ConsumePort,
   ConsumerError,
@@ -41,7 +42,7 @@ interface Durable {
   readonly filter: string;
   readonly regex: RegExp;
   /** Bound readers (more than one: they split the messages, as on a real server). */
-  readers: ((message: StreamMessage) => void)[];
+  readers: { onMessage: (message: StreamMessage) => void; gate: PullGate | undefined }[];
 }
 
 export class FakeJetStream implements PublishPort, ConsumePort {
@@ -131,6 +132,7 @@ export class FakeJetStream implements PublishPort, ConsumePort {
     spec: ConsumeSpec,
     onMessage: (message: StreamMessage) => void,
     onError?: (error: ConsumerError) => void,
+    gate?: PullGate,
   ) {
     const { filter, durable } = spec;
     if (spec.stream.startsWith('netrx-loss-')) {
@@ -165,11 +167,12 @@ export class FakeJetStream implements PublishPort, ConsumePort {
       this.durables.set(durable, claim);
     }
     const bound = claim;
-    bound.readers.push(onMessage);
+    const reader = { onMessage, gate };
+    bound.readers.push(reader);
     spec.onBound?.();
     return {
       stop: () => {
-        bound.readers = bound.readers.filter((r) => r !== onMessage);
+        bound.readers = bound.readers.filter((r) => r !== reader);
         // Unacked messages become deliverable again (redelivery); the durable keeps its claim.
         for (const m of this.messages) m.delivered = false;
       },
@@ -247,6 +250,7 @@ export class FakeJetStream implements PublishPort, ConsumePort {
   /** Delivers up to `max` undelivered messages, in stream order, to the consumers. Returns how many. */
   deliver(max = Infinity): number {
     let count = 0;
+    const skipped = new Set<object>();
     for (const message of [...this.messages]) {
       if (count >= max) break;
       if (message.delivered) continue;
@@ -254,10 +258,16 @@ export class FakeJetStream implements PublishPort, ConsumePort {
       // Unclaimed, or its durable has no reader now: it waits in the stream.
       const reader = claim?.readers[message.seq % claim.readers.length];
       if (reader === undefined) continue;
+      // A gated reader (its session has no room) is not pulled from: the message stays.
+      // Skipped once, skipped for the rest of this pass: its stream order is kept.
+      if (skipped.has(reader) || (reader.gate !== undefined && !reader.gate.ready())) {
+        skipped.add(reader);
+        continue;
+      }
       message.delivered = true;
       message.deliveries++;
       count++;
-      reader({
+      reader.onMessage({
         subject: message.subject,
         data: message.data,
         seq: message.seq,

@@ -18,6 +18,7 @@
  */
 import type { Clock } from '../../runtime/index.js';
 import type { ConsumePort, ConsumerError, StreamMessage } from './ports.js';
+import type { PullGate } from './pull-window.js';
 import { filterSubject, hostMatcher, isHostGlob, streamName } from './subjects.js';
 
 /** How often a glob reader looks for new hosts in the stream. */
@@ -53,6 +54,8 @@ export class HostClaims {
   private discoverTimer: { cancel(): void } | undefined;
   /** Where messages go while claiming; undefined when stopped. */
   private onMessage: ((message: StreamMessage) => void) | undefined;
+  /** Every host's consumer pulls only while the reader takes messages (pull-window.ts). */
+  private gate: PullGate | undefined;
 
   constructor(options: HostClaimsOptions) {
     this.options = options;
@@ -86,8 +89,9 @@ export class HostClaims {
   }
 
   /** Claims the pattern's hosts (now, and for a glob as they appear) until `stop`. */
-  start(onMessage: (message: StreamMessage) => void): void {
+  start(onMessage: (message: StreamMessage) => void, gate?: PullGate): void {
     this.onMessage = onMessage;
+    this.gate = gate;
     if (!isHostGlob(this.options.hosts)) {
       this.claim(this.options.hosts);
       return;
@@ -162,6 +166,7 @@ export class HostClaims {
         }
         this.failed(error);
       },
+      this.gate,
     );
     this.consumers.set(host, consumer);
   }

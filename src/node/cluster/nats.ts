@@ -15,9 +15,10 @@ import type {
   LinkStatus,
   PublishOutcome,
   PublishPort,
-  StreamMessage,
 } from './ports.js';
+import type { JsMsg } from '@nats-io/jetstream';
 import { AckBatcher } from './ack-batcher.js';
+import { PULL_WINDOW_BYTES, type PullGate } from './pull-window.js';
 import { connectNats, natsClientOf } from './connection.js';
 import type { NatsConnectionSettings, SharedNatsConnection } from './connection-settings.js';
 import { streamMessageLimit, streamTotalMessageLimit } from './stream-budget.js';
@@ -27,6 +28,12 @@ import { lossStreamName, lossStreamSubjects, sessionSubjects, streamName } from 
 const MAX_ACK_PENDING = 4096;
 /** Acks held before they are written at once (below MAX_ACK_PENDING, so delivery never stalls). */
 const ACKS_PER_WRITE = 512;
+
+/** How long a gated reader's pull waits for messages before it asks again. */
+const FETCH_EXPIRES_MS = 5000;
+
+/** How often a gated consumer touches its claim (below any sensible `claimExpiresMs`). */
+const CLAIM_KEEPALIVE_MS = 1000;
 
 /** Loss reports kept per publisher run: enough for a reader away for minutes (reports are paced). */
 export const LOSS_REPORTS_PER_RUN = 1024;
@@ -248,7 +255,7 @@ export async function natsCaptureLinkOver(
     onStatus(listener) {
       listeners.push(listener);
     },
-    consume({ stream, filter, durable, onBound }, onMessage, onError) {
+    consume({ stream, filter, durable, onBound }, onMessage, onError, gate) {
       let stopped = false;
       let stopCurrent: (() => void) | undefined;
       const acks = new AckBatcher({ maxPending: acksPerWrite, schedule: setImmediate });
@@ -270,20 +277,49 @@ export async function natsCaptureLinkOver(
               });
             }
             const consumer = await js.consumers.get(stream, durable);
-            const messages = await consumer.consume({ max_messages: 512 });
-            stopCurrent = () => void messages.stop();
-            if (stopped) messages.stop();
-            else onBound?.();
-            for await (const m of messages) {
-              const message: StreamMessage = {
+            const hand = (m: JsMsg) =>
+              onMessage({
                 subject: m.subject,
                 data: m.data,
                 seq: m.seq,
                 ...msgIdOf(m.headers),
                 ack: () => acks.add(() => m.ack()),
                 nak: () => m.nak(),
-              };
-              onMessage(message);
+              });
+            if (gate === undefined) {
+              const messages = await consumer.consume({ max_messages: 512 });
+              stopCurrent = () => void messages.stop();
+              if (stopped) messages.stop();
+              else onBound?.();
+              for await (const m of messages) hand(m);
+            } else {
+              if (!stopped) onBound?.();
+              // Pulled as the reader has room (review16 R8; `consume` pulls ahead whatever
+              // the iterator's pace): one bounded fetch at a time, the next once the gate opens.
+              while (!stopped) {
+                if (!gate.ready()) {
+                  await keepClaimUntilReady(gate, async () => {
+                    // A pull no message fits (each has more than 1 byte): the server answers
+                    // 409 and delivers nothing, but counts the consumer active.
+                    try {
+                      const touch = await consumer.fetch({ max_bytes: 1, expires: 1000 });
+                      for await (const m of touch) hand(m);
+                    } catch {
+                      // That answer ends the fetch with an error, expected here: a real
+                      // failure shows on the next pull.
+                    }
+                  });
+                  continue;
+                }
+                // By bytes (the client takes max_messages or max_bytes, not both).
+                const batch = await consumer.fetch({
+                  max_bytes: PULL_WINDOW_BYTES,
+                  expires: FETCH_EXPIRES_MS,
+                });
+                stopCurrent = () => void batch.stop();
+                if (stopped) batch.stop();
+                for await (const m of batch) hand(m);
+              }
             }
           } catch (error) {
             // Surfaced, not swallowed: 10100 (another reader claims this host) is the one to see.
@@ -322,6 +358,29 @@ export async function natsCaptureLinkOver(
     },
   };
   return link;
+}
+
+/**
+ * A gated consumer pulls nothing, and the server deletes a pull consumer
+ * with no pull request for `inactive_threshold`: the claim on its host
+ * would lapse while the client is merely slow (seen against 2.9.10; a
+ * consumer info request does not keep it). A pull every CLAIM_KEEPALIVE_MS
+ * that no message fits does.
+ */
+async function keepClaimUntilReady(gate: PullGate, touch: () => Promise<unknown>): Promise<void> {
+  let ready = false;
+  const opened = gate.whenReady().then(() => {
+    ready = true;
+  });
+  while (!ready) {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([
+      opened,
+      new Promise<void>((resolve) => (timer = setTimeout(resolve, CLAIM_KEEPALIVE_MS))),
+    ]);
+    clearTimeout(timer);
+    if (!ready) await touch();
+  }
 }
 
 function msgIdOf(headers: { get(name: string): string } | undefined): { msgId?: string } {

@@ -4,6 +4,8 @@
  * and run against `@nats-io/jetstream` (`nats.ts`) unchanged.
  */
 
+import type { PullGate } from './pull-window.js';
+
 /** What became of one publish. */
 export type PublishOutcome =
   /** The stream stored it (or had already: a duplicate of a retried message ID). */
@@ -63,12 +65,15 @@ export interface ConsumePort {
    * Reads `spec.stream` through the consumer named `spec.durable` with its
    * filter subject, handing each message to `onMessage` in stream order,
    * until the returned `stop`. Each failure of the loop (it tries again)
-   * goes to `onError`.
+   * goes to `onError`. With a `gate`, the next message is pulled and handed
+   * over only once `gate.ready()` (the reader's session has room), so unread
+   * messages stay in the stream.
    */
   consume(
     spec: ConsumeSpec,
     onMessage: (message: StreamMessage) => void,
     onError?: (error: ConsumerError) => void,
+    gate?: PullGate,
   ): { stop(): void };
   /** The hosts that have events stored in `stream` now (from its subjects `netrx.<session>.<host>.…`). */
   streamHosts(stream: string, session: string): Promise<readonly string[]>;

@@ -32,7 +32,7 @@ describe('reader identity (review16 R2)', () => {
       },
       streamHosts: () => port.streamHosts('', 'lab'),
     };
-    const sink = { record: () => true, lost: () => undefined };
+    const sink = { record: () => true, fits: () => true, lost: () => undefined };
     for (const readerId of ['machine-a', undefined]) {
       const source = new StreamSessionSource({
         port: spy,

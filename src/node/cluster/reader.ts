@@ -49,6 +49,7 @@ import {
   type SessionLag,
 } from './lag-sampler.js';
 import { LossLedger } from './loss-reports.js';
+import { PullWindow, itemsFrom, type WaitingMessage } from './pull-window.js';
 import type { ConsumePort, ConsumerError, StreamMessage } from './ports.js';
 import { RecentKeys } from './recent-keys.js';
 import { checkReaderId, defaultReaderId } from './reader-identity.js';
@@ -180,6 +181,8 @@ export class StreamSessionSource implements SessionSource {
   private unackedHead = 0;
   private readonly unackedSeqs = new Set<number>();
   private lastLossSeq = 0;
+  /** Messages pulled whose events wait for room in the session's queue (R8: never tail-dropped). */
+  private readonly window = new PullWindow<Unacked>();
   /** Loss reports whose growth is in the session's count, not yet in a delivered NET_EVENT_LOST. */
   private unreportedLoss: { message: StreamMessage }[] = [];
   private readonly lagSampler: LagSampler | undefined;
@@ -248,7 +251,7 @@ export class StreamSessionSource implements SessionSource {
   open(sink: SessionSink): SessionSourceHold {
     this.opened = true;
     this.sink = sink;
-    this.claims.start((message) => this.handle(sink, message));
+    this.claims.start((message) => this.handle(sink, message), this.window);
     this.lagSampler?.start();
     const losses = this.port.consume(
       {
@@ -261,6 +264,11 @@ export class StreamSessionSource implements SessionSource {
     return {
       close: () => {
         this.opened = false;
+        // Waiting for room when the session closed: what never went in is counted lost now
+        // for a message partly handed over (its handed part may have been delivered).
+        for (const waiting of this.window.drain()) {
+          if (waiting.entry.queued > 0) sink.lost(itemsFrom(waiting.data, waiting.at));
+        }
         let givenBack = 0;
         for (let i = this.unackedHead; i < this.unacked.length; i++) {
           const entry = this.unacked[i] as Unacked;
@@ -290,6 +298,10 @@ export class StreamSessionSource implements SessionSource {
       },
       delivered: (count, lostWaiting) => {
         this.delivered(count);
+        this.window.resume(
+          (waiting) => this.handOver(sink, waiting),
+          (waiting) => this.handedOver(waiting.entry),
+        );
         if (lostWaiting === 0) {
           for (const pending of this.unreportedLoss) pending.message.ack();
           this.unreportedLoss = [];
@@ -306,7 +318,8 @@ export class StreamSessionSource implements SessionSource {
   /** `count` queued events, oldest first, reached the client: ack the messages they emptied. */
   private delivered(count: number): void {
     let left = count;
-    while (left > 0 && this.unackedHead < this.unacked.length) {
+    // Also acks heads none of whose events are queued (handed over behind others).
+    while (this.unackedHead < this.unacked.length) {
       const head = this.unacked[this.unackedHead] as Unacked;
       const taken = Math.min(left, head.remaining);
       head.remaining -= taken;
@@ -417,23 +430,35 @@ export class StreamSessionSource implements SessionSource {
     const entry: Unacked = { message, remaining: 0, queued: 0, filling: true };
     this.unacked.push(entry);
     this.unackedSeqs.add(message.seq);
-    this.events(sink, subject.host, message.data, entry);
+    const waiting = { host: subject.host, data: message.data, at: 0, entry };
+    if (this.window.admit(waiting, (w) => this.handOver(sink, w))) this.handedOver(entry);
+  }
+
+  /** Every event of `entry`'s message is in the session (or counted): acked once they left. */
+  private handedOver(entry: Unacked): void {
     entry.filling = false;
-    if (entry.remaining === 0) {
-      // None queued, or all already taken by a receive; it is still the last entry.
+    if (entry.remaining > 0) return;
+    // None queued, or all already taken by a receive.
+    const last = this.unacked.length - 1;
+    if (last >= this.unackedHead && this.unacked[last] === entry) {
       this.unacked.pop();
-      this.unackedSeqs.delete(message.seq);
-      message.ack();
+      this.unackedSeqs.delete(entry.message.seq);
+      entry.message.ack();
+      return;
     }
+    // Behind others still queued: the next `delivered` acks it in order.
+    this.delivered(0);
   }
 
   /**
    * One message: an EVENT_BUFFER of EventRecord items. Each good record goes
    * to the session; a bad item is one event lost, and the walk stops there
    * when the framing itself is broken (what follows cannot be found).
-   * Counts in `entry` the records the session's queue took.
+   * Counts in `entry` the records the session's queue took. Stops (false,
+   * `waiting.at` at the record) when the queue has no room for a record.
    */
-  private events(sink: SessionSink, host: string, data: Uint8Array, entry: Unacked): void {
+  private handOver(sink: SessionSink, waiting: WaitingMessage<Unacked>): boolean {
+    const { host, data, entry } = waiting;
     let activityId = this.activityIds.get(host);
     if (activityId === undefined) {
       activityId = hostActivityId(host);
@@ -443,16 +468,21 @@ export class StreamSessionSource implements SessionSource {
     // A plain Uint8Array over the message (the client's is a Buffer, whose subarray costs more).
     const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
     const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
-    let at = 0;
+    let at = waiting.at;
     while (at < bytes.length) {
       const size = bytes.length - at >= NET_EVENT_DATA_HEADER_LENGTH ? view.getUint32(at, true) : 0;
       if (size < NET_EVENT_DATA_HEADER_LENGTH || size > bytes.length - at) {
         this.malformed(sink);
         this.countHostLoss(host, 1);
-        return;
+        waiting.at = data.length;
+        return true;
       }
       const start = at + NET_EVENT_DATA_HEADER_LENGTH;
       const length = size - NET_EVENT_DATA_HEADER_LENGTH;
+      if (!sink.fits(length)) {
+        waiting.at = at;
+        return false;
+      }
       at += size;
       if (
         view.getUint16(start - NET_EVENT_DATA_HEADER_LENGTH + 4, true) !==
@@ -474,10 +504,12 @@ export class StreamSessionSource implements SessionSource {
         this.countHostLoss(host, 1);
       }
     }
+    waiting.at = at;
     if (data.length === 0) {
       this.malformed(sink);
       this.countHostLoss(host, 1);
     }
+    return true;
   }
 
   private malformed(sink: SessionSink): void {

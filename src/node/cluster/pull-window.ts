@@ -1,0 +1,108 @@
+/**
+ * The reader's pull window (review16 R8): the stream, not the session's
+ * queue, is where a slow client's events wait. A message's events go into
+ * the session only while the queue has room (`SessionSink.fits`); the rest
+ * of that message waits here, and the consumers pull nothing more until it
+ * has gone in (`ready`), so unread events stay in the stream (bounded by
+ * its limits, where refusals are counted) instead of being tail-dropped
+ * and acked. Room comes back when a receive completes (`resume`).
+ *
+ * Memory: a host's consumer fetches at most PULL_WINDOW_BYTES at a time and fetches again only once the window is
+ * empty (nats.ts; `consume` would pull ahead whatever the reader's pace), so
+ * the waiting list holds at most one fetch per claimed host.
+ */
+
+import { NET_EVENT_DATA_HEADER_LENGTH } from '../../wire/index.js';
+
+/** Bytes a host's consumer may hold fetched ahead of the reader (`max_bytes` of its pulls). */
+export const PULL_WINDOW_BYTES = 256 * 1024;
+
+/** Tells a consume loop when the reader takes messages again. */
+export interface PullGate {
+  /** True while the reader takes the next message. */
+  ready(): boolean;
+  /** Resolves once `ready` may be true again. */
+  whenReady(): Promise<void>;
+}
+
+/** A message part of whose events wait for room in the session's queue. */
+export interface WaitingMessage<Entry> {
+  readonly host: string;
+  readonly data: Uint8Array;
+  /** Offset of the next item to hand over. */
+  at: number;
+  readonly entry: Entry;
+}
+
+/**
+ * Hands a message's items over from `at`: `offer` returns false when the
+ * item must wait (no room), and the walk stops there. Returns true when
+ * the message is done (every item handed over or counted).
+ */
+export type HandOver<Entry> = (waiting: WaitingMessage<Entry>) => boolean;
+
+export class PullWindow<Entry> implements PullGate {
+  private readonly waiting: WaitingMessage<Entry>[] = [];
+  private wakers: (() => void)[] = [];
+
+  /** Messages pulled whose events are not all in the session yet. */
+  get length(): number {
+    return this.waiting.length;
+  }
+
+  ready(): boolean {
+    return this.waiting.length === 0;
+  }
+
+  whenReady(): Promise<void> {
+    if (this.ready()) return Promise.resolve();
+    return new Promise((resolve) => this.wakers.push(resolve));
+  }
+
+  /**
+   * A new message: handed over now if nothing waits before it (stream
+   * order is kept), else it waits behind the others. Returns true if done.
+   */
+  admit(message: WaitingMessage<Entry>, handOver: HandOver<Entry>): boolean {
+    if (this.waiting.length === 0 && handOver(message)) return true;
+    this.waiting.push(message);
+    return false;
+  }
+
+  /** Room came back: hands over waiting messages, oldest first, until one must wait again. */
+  resume(handOver: HandOver<Entry>, done: (message: WaitingMessage<Entry>) => void): void {
+    while (this.waiting.length > 0) {
+      const head = this.waiting[0] as WaitingMessage<Entry>;
+      if (!handOver(head)) return;
+      this.waiting.shift();
+      done(head);
+    }
+    this.wake();
+  }
+
+  /** The session closed: what still waits, emptied out (the caller gives it back or counts it). */
+  drain(): WaitingMessage<Entry>[] {
+    const all = this.waiting.splice(0);
+    this.wake();
+    return all;
+  }
+
+  private wake(): void {
+    const wakers = this.wakers;
+    this.wakers = [];
+    for (const wake of wakers) wake();
+  }
+}
+
+/** Items of an EVENT_BUFFER from `at` on (each one event; a broken tail counts one). */
+export function itemsFrom(data: Uint8Array, at: number): number {
+  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  let items = 0;
+  while (at < data.length) {
+    const size = data.length - at >= NET_EVENT_DATA_HEADER_LENGTH ? view.getUint32(at, true) : 0;
+    items++;
+    if (size < NET_EVENT_DATA_HEADER_LENGTH || size > data.length - at) break;
+    at += size;
+  }
+  return items;
+}

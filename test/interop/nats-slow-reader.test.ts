@@ -1,0 +1,140 @@
+/**
+ * The stream is a slow client's buffer (review16 R8, issue 16): while a
+ * capture client posts no receive, the reader pulls only what the session's
+ * queue has room for and the rest waits in the stream, against a real
+ * nats-server (Debian nats-server v2.9.10, RECORDED_NATS_VERSION; a private
+ * `nats-server -js` on a free loopback port, store in an r-reader-* temp dir,
+ * killed by its PID). Under CI=true a missing nats-server fails
+ * (requireNatsServer).
+ *
+ * Ported from review16's `it.fails` reproduction (branch review16, 4963048),
+ * flipped: on main 4ccffb5 it failed (delivered 5, lost 195); it passes with
+ * the pull window. Its wait changed: it waited for the reader to have read
+ * all 200 events, which a flow-controlled reader never does before a
+ * receive; it now waits for the stream to hold them and the reader to have
+ * filled the queue.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SessionTable } from '../../src/capture/index.js';
+import {
+  StreamSessionSource,
+  connectNatsCapture,
+  type NatsCaptureLink,
+} from '../../src/node/cluster/index.js';
+import { systemClock } from '../../src/node/runtime/index.js';
+import { TraceRegistry } from '../../src/trace/index.js';
+import { parseEventBuffer } from '../../src/wire/index.js';
+import {
+  RECORDED_NATS_VERSION,
+  delay,
+  natsAlone,
+  publishingHost,
+  requireNatsServer,
+  until,
+  type NatsNode,
+  type PublishingHost,
+} from './support/nats.js';
+
+const peers = requireNatsServer('nats-slow-reader.test.ts');
+const workdir = mkdtempSync(join(tmpdir(), `r-reader-nats-${process.pid}-`));
+let server: NatsNode | undefined;
+const links: NatsCaptureLink[] = [];
+
+beforeAll(async () => {
+  if (peers.skip) return;
+  server = await natsAlone(workdir);
+  await server.start();
+}, 20_000);
+
+afterAll(async () => {
+  for (const link of links) await link.close().catch(() => undefined);
+  await server?.kill();
+  rmSync(workdir, { recursive: true, force: true });
+});
+
+async function link(claimExpiresMs?: number): Promise<NatsCaptureLink> {
+  const l = await connectNatsCapture({
+    servers: (server as NatsNode).url,
+    timeoutMs: 1000,
+    ...(claimExpiresMs === undefined ? {} : { claimExpiresMs }),
+  });
+  links.push(l);
+  return l;
+}
+
+/** `n` events, each its own message: one event, then wait for its publish to settle. */
+async function emitOneByOne(host: PublishingHost, n: number): Promise<void> {
+  for (let i = 0; i < n; i++) {
+    host.emit(1);
+    await until(() => host.publisher.settled, 5000, `${host.host} settled`);
+  }
+}
+
+describe.skipIf(peers.skip)(`a slow capture client over ${RECORDED_NATS_VERSION}`, () => {
+  it('while the client has no receive posted, events wait in the stream (it has room), not dropped at the reader (R8)', async () => {
+    const l = await link();
+    await l.ensureStream('slow', { maxBytes: 1024 * 1024, maxMsgs: 1000 });
+    const table = new SessionTable({
+      registry: new TraceRegistry({ clock: systemClock }),
+      clock: systemClock,
+    });
+    // The default claim (15 s idle): a claim shorter than the client's pause can lapse (left
+    // open, see docs/cluster.md), its messages then come again and are skipped as redeliveries.
+    const source = new StreamSessionSource({
+      port: await link(),
+      session: 'slow',
+      hosts: 'lab-1',
+    });
+    // A small session queue: two 1 KiB buffers, about twenty 16-byte events.
+    table
+      .createSession({
+        name: 'slow',
+        providers: [],
+        source,
+        limits: { timerMs: 100, bufferBytes: 1024, maxBuffers: 2 },
+      })
+      .start();
+    const handle = table.openSession('slow');
+    const lab = publishingHost(l, 'lab-1', 'slow');
+    await emitOneByOne(lab, 200);
+    expect(lab.publisher.stats().stored).toBe(200);
+    await until(
+      () => source.stats().events > 0,
+      10_000,
+      `the queue filled ${JSON.stringify(source.stats())}`,
+    );
+    // The client is slow: seconds before its first receive.
+    await delay(4500);
+    expect(source.stats().queueLost).toBe(0);
+    let delivered = 0;
+    let lost = 0;
+    const sequences = new Set<number>();
+    while (delivered + lost < 200) {
+      const done = await table.receiveData(handle).done;
+      if (done.status !== 'data') break;
+      const parsed = parseEventBuffer(done.data);
+      if (!parsed.ok) throw new Error('bad EVENT_BUFFER');
+      for (const item of parsed.value) {
+        if (item.kind === 'lost') lost += item.lostEventCount;
+        else if (item.kind === 'event') {
+          delivered++;
+          const u = item.record.userData;
+          sequences.add(new DataView(u.buffer, u.byteOffset, u.byteLength).getUint32(0, true));
+        }
+      }
+    }
+    table.closeSession(handle);
+    console.info(
+      `R8 fixed: stream room 1000 messages, 200 events published, client slow: delivered ${delivered}, lost ${lost} (reader queueLost ${source.stats().queueLost}, redelivered ${source.stats().redelivered}, consumer errors ${JSON.stringify(source.stats().consumerErrors)})`,
+    );
+    expect(lost).toBe(0);
+    expect(delivered).toBe(200);
+    expect(sequences.size).toBe(200);
+    // The claim held while the reader pulled nothing (a lapsed consumer is deleted and its
+    // unacked messages come again: 92 to 100 redeliveries with a 3 s claim).
+    expect(source.stats().redelivered).toBe(0);
+  }, 60_000);
+});
