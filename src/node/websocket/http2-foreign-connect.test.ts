@@ -77,6 +77,29 @@ describe('WebSocketServer on an HTTP/2 server: CONNECT streams that are not WebS
     expect(answerErrors).toEqual([]);
   });
 
+  // verify15 NEW-2: the server's 'stream' emit (ours) runs inside the session's,
+  // before the listeners added on 'session', so counting server listeners saw no one.
+  it('leaves a plain CONNECT to a per-session stream listener (added on the session)', async () => {
+    const p = await h2c();
+    const answerErrors: unknown[] = [];
+    p.http2Server.on('session', (session) => {
+      session.on('stream', (stream, headers) => {
+        if (headers[':method'] !== 'CONNECT' || headers[':protocol'] !== undefined) return;
+        try {
+          stream.respond({ ':status': 200 });
+        } catch (error) {
+          answerErrors.push(error); // ERR_HTTP2_HEADERS_SENT: the WebSocketServer answered first
+        }
+      });
+    });
+    const session = await settled(p.session());
+    const answer = await ask(session, { ':method': 'CONNECT', ':authority': 'example.test:443' });
+    expect(answer.status).toBe(200);
+    expect(answerErrors).toEqual([]);
+    // Nobody answers connect-udp on this server: the refusal still comes, at the end of the turn.
+    expect((await ask(session, CONNECT_UDP)).status).toBe(501);
+  });
+
   it('leaves connect-udp (RFC 9298) to the application, and still serves WebSockets', async () => {
     const p = await h2c();
     p.http2Server.on('stream', (stream, headers) => {
