@@ -10,6 +10,7 @@
  * Peer: node:http2 (nghttp2 as bundled with the running Node).
  */
 import {
+  constants,
   createServer,
   connect as http2Connect,
   type ClientHttp2Session,
@@ -114,6 +115,25 @@ describe('WebSocketServer on an HTTP/2 server: CONNECT streams that are not WebS
     const reply = nextMessage(ws);
     ws.send('still ours');
     expect((await reply).data.toString()).toBe('still ours');
+  });
+
+  it('a plain CONNECT reset while its refusal waits for the end of the turn ends quietly', async () => {
+    const p = await h2c();
+    const session = await settled(p.session());
+    const resets = await new Promise<number>((resolve) => {
+      const stream = session.request(
+        { ':method': 'CONNECT', ':authority': 'example.test:443' },
+        { endStream: false },
+      );
+      stream.on('error', () => {});
+      stream.on('close', () => resolve(stream.rstCode ?? -1));
+      // In the same write as the HEADERS: the server sees the reset before its refusal.
+      stream.close(constants.NGHTTP2_PROTOCOL_ERROR);
+    });
+    expect(resets).toBe(constants.NGHTTP2_PROTOCOL_ERROR);
+    // The server lives (an uncaught stream 'error' would have failed this file) and still refuses.
+    const answer = await ask(session, { ':method': 'CONNECT', ':authority': 'example.test:443' });
+    expect(answer.status).toBe(400);
   });
 
   it('with only WebSocketServers listening, answers connect-udp 501 once and a plain CONNECT 400', async () => {
