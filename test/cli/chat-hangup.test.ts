@@ -7,6 +7,7 @@
 // with chat's words for the hang-up. Every wait is for an event (a line on
 // the terminal, the process's exit); the budgets only bound a hung run.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -126,6 +127,36 @@ describe.skipIf(nodePty === undefined && !inCi)(
         expect(signal === 0 ? `exit ${exitCode}` : `signal ${signal}`).toMatch(
           /^(exit [23]|signal 1)$/,
         );
+      },
+    );
+
+    it(
+      'a terminal that only holds its stdio (--port tcp:) hangs up: exit 2, no abort',
+      { timeout: 90_000 },
+      async () => {
+        // A line that says nothing: netrx waits on it while its terminal goes.
+        let connected!: () => void;
+        const connection = new Promise<void>((resolve) => (connected = resolve));
+        const sockets: Socket[] = [];
+        const server: Server = createServer((socket) => {
+          sockets.push(socket);
+          connected();
+        });
+        await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+        try {
+          const { port } = server.address() as { port: number };
+          const terminal = onTerminal(nodePty!, process.execPath, [
+            main, 'chat', '-v', '-s', '-S', '-t', '60', '--port', `tcp:127.0.0.1:${port}`, 'ogin:', '',
+          ]); // prettier-ignore
+          await connection;
+          await terminal.shows('expect (ogin:)');
+          terminal.hangUp();
+          // Its SIGHUP ends the script (chat's HANGUP ON): exit 2. Before the fix: SIGABRT.
+          expect(await terminal.exited).toEqual({ exitCode: 2, signal: 0 });
+        } finally {
+          for (const socket of sockets) socket.destroy();
+          await new Promise((resolve) => server.close(resolve));
+        }
       },
     );
   },

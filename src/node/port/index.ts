@@ -17,6 +17,7 @@ export {
   type TransportOptions,
 } from './transports.js';
 export { openStdio } from './stdio.js';
+export { releaseTerminalsAtExit } from './terminal-exit.js';
 export { openSerial, sttyWords, type SerialOptions } from './serial.js';
 export {
   PORT_SPECS,
