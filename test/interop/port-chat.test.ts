@@ -404,40 +404,53 @@ const cases: readonly Case[] = [
   },
 ];
 
-describe.skipIf(peers.skip)('netrx chat and pppd chat: same exit code, same -v transcript', () => {
-  it.concurrent.each(cases)('$name', { timeout: 60_000 }, async (c) => {
-    const fixture = await startFixture(c.mode);
-    try {
-      const dir = mkdtempSync(join(workdir, 'case-'));
-      for (const [name, content] of Object.entries(c.files ?? {})) {
-        writeFileSync(join(dir, name), content, 'latin1');
-      }
-      let args = [...(c.flags ?? []), ...(c.log ?? ['-v', '-s', '-S'])];
-      if (c.file !== undefined) {
-        writeFileSync(join(dir, 'script.chat'), c.file, 'latin1');
-        args = [...args, '-f', 'script.chat'];
-      } else {
-        args = [...args, ...(c.noDashDash === true ? [] : ['--']), ...(c.script ?? [])];
-      }
-      const [real, ours] = await Promise.all([
-        runRealChat(fixture.port, args, dir, c.env, c.kill),
-        runNetrxChat(fixture.port, args, dir, c.env, [], c.kill),
-      ]);
-      expect(real.exitCode, `chat's exit code; its transcript:\n${real.stderr}`).toBe(c.exit);
-      expect(normalise(ours.stderr)).toEqual(normalise(real.stderr));
-      expect(ours.exitCode).toBe(real.exitCode);
-      if (c.pty === true) {
-        const onPty = await runNetrxChatOnPty(fixture.port, args, dir, c.env);
-        expect(normalise(onPty.stderr)).toEqual(normalise(real.stderr));
-        expect(onPty.exitCode).toBe(real.exitCode);
-        const onSerial = await runNetrxChatOnSerial(fixture.port, args, dir, c.env);
-        expect(normalise(onSerial.stderr)).toEqual(normalise(real.stderr));
-        expect(onSerial.exitCode).toBe(real.exitCode);
-      }
-    } finally {
-      await fixture.close();
+/**
+ * A case's budget, for a hung run only (every wait inside is for an event):
+ * the runs one after another (chat and netrx over TCP side by side, then a
+ * pty case's stdio and serial runs), each a node start that takes seconds
+ * at load 20, plus the script's own timeouts.
+ */
+const CASE_BUDGET_MS = { tcp: 90_000, pty: 180_000 };
+
+async function runCase(c: Case): Promise<void> {
+  const fixture = await startFixture(c.mode);
+  try {
+    const dir = mkdtempSync(join(workdir, 'case-'));
+    for (const [name, content] of Object.entries(c.files ?? {})) {
+      writeFileSync(join(dir, name), content, 'latin1');
     }
-  });
+    let args = [...(c.flags ?? []), ...(c.log ?? ['-v', '-s', '-S'])];
+    if (c.file !== undefined) {
+      writeFileSync(join(dir, 'script.chat'), c.file, 'latin1');
+      args = [...args, '-f', 'script.chat'];
+    } else {
+      args = [...args, ...(c.noDashDash === true ? [] : ['--']), ...(c.script ?? [])];
+    }
+    const [real, ours] = await Promise.all([
+      runRealChat(fixture.port, args, dir, c.env, c.kill),
+      runNetrxChat(fixture.port, args, dir, c.env, [], c.kill),
+    ]);
+    expect(real.exitCode, `chat's exit code; its transcript:\n${real.stderr}`).toBe(c.exit);
+    expect(normalise(ours.stderr)).toEqual(normalise(real.stderr));
+    expect(ours.exitCode).toBe(real.exitCode);
+    if (c.pty === true) {
+      const onPty = await runNetrxChatOnPty(fixture.port, args, dir, c.env);
+      expect(normalise(onPty.stderr)).toEqual(normalise(real.stderr));
+      expect(onPty.exitCode).toBe(real.exitCode);
+      const onSerial = await runNetrxChatOnSerial(fixture.port, args, dir, c.env);
+      expect(normalise(onSerial.stderr)).toEqual(normalise(real.stderr));
+      expect(onSerial.exitCode).toBe(real.exitCode);
+    }
+  } finally {
+    await fixture.close();
+  }
+}
+
+describe.skipIf(peers.skip)('netrx chat and pppd chat: same exit code, same -v transcript', () => {
+  const onTcp = cases.filter((c) => c.pty !== true);
+  const onPty = cases.filter((c) => c.pty === true);
+  it.concurrent.each(onTcp)('$name', { timeout: CASE_BUDGET_MS.tcp }, runCase);
+  it.concurrent.each(onPty)('$name', { timeout: CASE_BUDGET_MS.pty }, runCase);
 
   it('fast mode: the same transcript as chat', { timeout: 30_000 }, async () => {
     const fixture = await startFixture('ok');
