@@ -226,12 +226,14 @@ const cases: readonly Case[] = [
     noDashDash: true,
     exit: 0,
   },
-  // A hang-up mid-script (SIGHUP 1 s into a 4 s expect): ignored after HANGUP OFF
-  // (the expect times out, exit 3), fatal after HANGUP ON (`SIGHUP`, exit 2).
+  // A hang-up mid-script (SIGHUP 1 s into an 8 s expect): ignored after HANGUP OFF
+  // (the expect times out, exit 3), fatal after HANGUP ON (`SIGHUP`, exit 2). The
+  // signal must land inside the expect: 7 s of room for a test process slowed by
+  // load (4 s left 3, which a stalled worker under load 20 can use up).
   {
     name: 'HANGUP OFF: a SIGHUP mid-script is ignored',
     mode: 'silent',
-    flags: ['-t', '4'],
+    flags: ['-t', '8'],
     script: ['HANGUP', 'OFF', 'nothing', ''],
     kill: { signal: 'SIGHUP', after: 'expect (nothing)', afterMs: 1000 },
     exit: 3,
@@ -239,7 +241,7 @@ const cases: readonly Case[] = [
   {
     name: 'HANGUP ON: a SIGHUP mid-script ends it',
     mode: 'silent',
-    flags: ['-t', '4'],
+    flags: ['-t', '8'],
     script: ['HANGUP', 'OFF', 'HANGUP', 'ON', 'nothing', ''],
     kill: { signal: 'SIGHUP', after: 'expect (nothing)', afterMs: 1000 },
     exit: 2,
