@@ -21,7 +21,7 @@ import {
   expected,
   EXTCAP_TEST_TIMEOUT_MS,
   extcapHome,
-  extcapOpenBudget,
+  extcapTiming,
   extcapPeers,
   main,
   problems,
@@ -76,7 +76,7 @@ describe.skipIf(peers.skip)(
       'writes a run of the frames the host saw, byte for byte (first 128), while the kernel pings it',
       async () => {
         const home = await extcapHome();
-        const openBudget = extcapOpenBudget(home);
+        const { openBudget } = extcapTiming(home);
         const out = join(home.home, 'vxlan.pcapng');
         const count = 30;
         const [command, args] = home.command([

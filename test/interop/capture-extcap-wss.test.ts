@@ -19,7 +19,7 @@ import {
   expected,
   EXTCAP_TEST_TIMEOUT_MS,
   extcapHome,
-  extcapOpenBudget,
+  extcapTiming,
   extcapPeers,
   io,
   problems,
@@ -36,7 +36,7 @@ describe.skipIf(peers.skip)('capture extcap: tshark -i netrx over wss:// with a 
     'captures through TLS with the CA and server name preferences; -f "udp dst port 9" keeps the UDP frames',
     async () => {
       const home = await extcapHome();
-      const openBudget = extcapOpenBudget(home);
+      const { openBudget } = extcapTiming(home);
       const certs = join(home.home, 'certs');
       expect(await runCli(['certs', 'demo', '--out', certs], io().cli)).toBe(0);
       chmodSync(certs, 0o755);

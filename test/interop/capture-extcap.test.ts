@@ -34,7 +34,7 @@ import {
   EXTCAP_TEST_TIMEOUT_MS,
   TRUNCATION,
   expected,
-  extcapOpenBudget,
+  extcapTiming,
   extcapHome,
   extcapPeers,
   hex,
@@ -74,7 +74,7 @@ describe.skipIf(peers.skip)('capture extcap: tshark -i netrx captures live', () 
     'writes, frame for frame, what the host adapter saw (truncated to 128, wire length and direction kept); then the extcap closes its handle',
     async () => {
       const home = await extcapHome();
-      const openBudget = extcapOpenBudget(home);
+      const { openBudget } = extcapTiming(home);
       const out = join(home.home, 'live.pcapng');
       const count = 60;
       const [command, args] = home.command([
@@ -137,7 +137,7 @@ describe.skipIf(peers.skip)('capture extcap: a failure reaches tshark', () => {
     async () => {
       const lab = await startCaptureLab('netrx-ce-known');
       const home = await extcapHome();
-      const openBudget = extcapOpenBudget(home);
+      const { openBudget } = extcapTiming(home);
       const [command, args] = home.command([
         '-i',
         'netrx',
@@ -175,7 +175,7 @@ describe.skipIf(peers.skip)('capture extcap: tshark -i netrx -f FILTER', () => {
     async () => {
       const lab = await startCaptureLab('netrx-ce-filter');
       const home = await extcapHome();
-      const openBudget = extcapOpenBudget(home);
+      const { openBudget } = extcapTiming(home);
       const out = join(home.home, 'icmp.pcapng');
       const count = 20;
       const [command, args] = home.command([
@@ -253,7 +253,7 @@ describe.skipIf(peers.skip)('capture extcap: loss reaches Wireshark', () => {
         bufferBytes: 4096,
       });
       const home = await extcapHome();
-      const openBudget = extcapOpenBudget(home);
+      const { openBudget, duration } = extcapTiming(home);
       const out = join(home.home, 'loss.pcapng');
       const [command, args] = home.command([
         '-i',
@@ -263,7 +263,7 @@ describe.skipIf(peers.skip)('capture extcap: loss reaches Wireshark', () => {
         '-o',
         `extcap.netrx.session:${lab.session}`,
         '-a',
-        'duration:4',
+        duration(4),
         '-w',
         out,
       ]);
@@ -314,7 +314,7 @@ describe.skipIf(peers.skip)('capture extcap: loss reaches Wireshark', () => {
         bufferBytes: 4096,
       });
       const home = await extcapHome();
-      const openBudget = extcapOpenBudget(home);
+      const { openBudget, duration } = extcapTiming(home);
       const out = join(home.home, 'loss2.pcapng');
       const [command, args] = home.command([
         '-i',
@@ -324,7 +324,7 @@ describe.skipIf(peers.skip)('capture extcap: loss reaches Wireshark', () => {
         '-o',
         `extcap.netrx.session:${lab.session}`,
         '-a',
-        'duration:5',
+        duration(5),
         '-w',
         out,
       ]);

@@ -75,7 +75,11 @@ export async function until(condition: () => boolean, ms: number, what: string):
  * launcher run timed now, times the four, plus as much again for tshark and
  * dumpcap themselves; never less than the 20 s a quiet machine needs.
  */
-export function extcapOpenBudget(home: { personal: string; env: NodeJS.ProcessEnv }): number {
+export function extcapTiming(home: { personal: string; env: NodeJS.ProcessEnv }): {
+  readonly openBudget: number;
+  /** `-a duration:` for a capture that must outlast `seconds` after the session opens. */
+  readonly duration: (seconds: number) => string;
+} {
   const started = performance.now();
   const probe = spawnSync(join(home.personal, 'netrx-extcap'), ['--extcap-interfaces'], {
     env: home.env,
@@ -83,7 +87,12 @@ export function extcapOpenBudget(home: { personal: string; env: NodeJS.ProcessEn
   });
   expect(probe.status, probe.stderr).toBe(0);
   const oneStart = performance.now() - started;
-  return Math.max(20_000, Math.ceil(8 * oneStart));
+  return {
+    openBudget: Math.max(20_000, Math.ceil(8 * oneStart)),
+    // dumpcap's clock starts when the extcap opens the fifo, before it connects and
+    // opens the session: as long again as one node start, at this load.
+    duration: (seconds) => `duration:${seconds + Math.ceil(oneStart / 1000)}`,
+  };
 }
 
 /** A bound for a test that waits for tshark to reach the session: for a hung run only. */
