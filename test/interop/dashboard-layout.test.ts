@@ -28,7 +28,7 @@ import {
   renderedChart,
   writeHostConfig,
 } from './support/dashboard-browser.js';
-import { js, startUp, stop } from './support/dashboard-page.js';
+import { js, startUp, stop, untilLive } from './support/dashboard-page.js';
 import { freePort } from './support/ports.js';
 
 const peers = chromiumPeer('dashboard-layout.test.ts');
@@ -68,9 +68,7 @@ describe.skipIf(peers.skip)('the netrx up dashboard on a laptop screen (review L
       .toBeGreaterThanOrEqual(8);
     const page = await (browser as Browser).newPage({ viewport: { width, height: 800 } });
     await page.goto(`http://127.0.0.1:${port}/`);
-    await expect
-      .poll(() => page.locator('#connection').textContent(), { timeout: 20_000 })
-      .toMatch(/^Live: session default/);
+    await untilLive(page);
     await expect
       .poll(() => page.locator('#panel-eap tbody tr').count(), { timeout: 20_000 })
       .toBeGreaterThanOrEqual(8);
