@@ -24,6 +24,7 @@ import type { SessionEntry } from '../src/node/host/capture-sessions.js';
 import { systemClock } from '../src/node/runtime/index.js';
 import { RADIUS_PROVIDER, RadiusEventDescriptor } from '../src/radius/index.js';
 import { TraceRegistry } from '../src/trace/index.js';
+import { cpuPerItemInterleaved } from './support/cpu-interleaved.js';
 
 const EVENTS = 400_000;
 const ROUNDS = 9;
@@ -81,24 +82,15 @@ function setUp(c: Case): { emit: (n: number) => void; close: () => void } {
 }
 
 const runs = CASES.map(setUp);
-const sample = (emit: (n: number) => void): number => {
-  globalThis.gc?.();
-  const before = process.cpuUsage();
-  emit(EVENTS);
-  const used = process.cpuUsage(before);
-  return ((used.user + used.system) * 1000) / EVENTS; // µs → ns per event
-};
-for (const run of runs) run.emit(EVENTS / 4); // warm-up: the JIT
-const samples = CASES.map((): number[] => []);
 const heapBefore = process.memoryUsage().heapUsed;
-for (let round = 0; round < ROUNDS; round++)
-  runs.forEach((run, i) => samples[i]?.push(sample(run.emit)));
+const figures = cpuPerItemInterleaved(
+  runs.map((run) => run.emit),
+  EVENTS,
+  { rounds: ROUNDS, warmUp: EVENTS / 4 },
+);
 const heapAfter = process.memoryUsage().heapUsed;
 for (const run of runs) run.close();
 
-const median = (v: readonly number[]) =>
-  [...v].sort((x, y) => x - y)[Math.floor(v.length / 2)] ?? 0;
-const figures = samples.map(median);
 const anchor = figures[0] ?? NaN;
 const anchor2 = figures[4] ?? NaN;
 process.stdout.write(
@@ -115,5 +107,5 @@ CASES.forEach((c, i) => {
   );
 });
 process.stdout.write(
-  `  heap after the rounds: ${((heapAfter - heapBefore) / 1024).toFixed(0)} KiB more than before (no per-event allocation kept)\n`,
+  `  heap used after the rounds: ${((heapAfter - heapBefore) / 1024).toFixed(0)} KiB against before (a gc before each round)\n`,
 );
