@@ -122,6 +122,8 @@ interface RoundResult {
   readonly delivered: number;
   readonly lost: number;
   readonly generated: number;
+  /** The reader's consume loop failures by JetStream code (netrx rounds only). */
+  readonly consumerErrors?: Readonly<Record<string, number>>;
 }
 
 const maxBytes = 1024 * 1024 * 1024;
@@ -174,6 +176,7 @@ async function netrxRound(
     delivered,
     lost,
     generated,
+    consumerErrors: source.stats().consumerErrors,
   };
 }
 
@@ -258,6 +261,7 @@ async function captureBench(): Promise<void> {
     console.log(
       `  round ${round + 1}: netrx fan-in ${k(o.fanInPerSecond)} (delivered ${o.delivered} + lost ${o.lost} = ${o.delivered + o.lost} of ${o.generated}${o.delivered + o.lost === o.generated ? '' : ' FAIL'}; ${o.eventsPerMessage.toFixed(1)} events per message, reader CPU ${o.readerMsPerKEvents.toFixed(2)} ms per 1000), bare client, same batches ${k(t.fanInPerSecond)} (reader CPU ${t.readerMsPerKEvents.toFixed(2)} ms per 1000), bare client one event per message ${k((naive[round] as RoundResult).fanInPerSecond)}`,
     );
+    console.log(`    reader consume loop errors: ${JSON.stringify(o.consumerErrors ?? {})}`);
     const p = perMessageAcks[round];
     if (p !== undefined) {
       console.log(
