@@ -20,6 +20,8 @@
  * three KV servers: the ratio, p50/p99 latency, CPU per auth of the
  * RADIUS server and of nats-server, memory. Settings:
  * NETRX_BENCH_CLUSTER_PART (capture, auth or both; default both),
+ * NETRX_BENCH_CLUSTER_BATCH_BYTES and NETRX_BENCH_CLUSTER_BATCH_EVENTS (the
+ * publishers' batch cut, netrx's and the anchor's alike; default 8192 and 64),
  * NETRX_BENCH_CLUSTER_COMPARE_ACKS=1 (each round also runs netrx with each
  * ack written as it comes, as the reader did before batched acks),
  * NETRX_BENCH_CLUSTER_AUTHS (5000 per closed-loop run),
@@ -53,6 +55,9 @@ const PAYLOAD = 128;
 const IN_FLIGHT = 256;
 const ROUNDS = Number(process.env['NETRX_BENCH_CLUSTER_ROUNDS'] ?? 3);
 const PART = process.env['NETRX_BENCH_CLUSTER_PART'] ?? 'both';
+/** The publishers' batch cut (default netrx's, STREAM_BATCH_BYTES / STREAM_BATCH_EVENTS), for both netrx and the anchor. */
+const BATCH_BYTES = Number(process.env['NETRX_BENCH_CLUSTER_BATCH_BYTES'] ?? STREAM_BATCH_BYTES);
+const BATCH_EVENTS = Number(process.env['NETRX_BENCH_CLUSTER_BATCH_EVENTS'] ?? STREAM_BATCH_EVENTS);
 /** Also run netrx with each ack written as it comes (the reader before batched acks), same round. */
 const COMPARE_ACKS = process.env['NETRX_BENCH_CLUSTER_COMPARE_ACKS'] === '1';
 if (!['capture', 'auth', 'both'].includes(PART)) {
@@ -108,6 +113,8 @@ function startPublishers(
       events: EVENTS,
       payloadBytes: PAYLOAD,
       inFlight: IN_FLIGHT,
+      batchBytes: BATCH_BYTES,
+      batchEvents: BATCH_EVENTS,
     }),
   );
 }
@@ -184,7 +191,7 @@ async function rawRound(round: number, batched: boolean): Promise<RoundResult> {
   const session = `raw${batched ? 'b' : ''}${round}`;
   // netrx's fixed batch cut (review F3): as many events per message as its publisher sends.
   const perMessage = batched
-    ? Math.min(STREAM_BATCH_EVENTS, Math.floor(STREAM_BATCH_BYTES / (8 + 96 + PAYLOAD)))
+    ? Math.min(BATCH_EVENTS, Math.floor(BATCH_BYTES / (8 + 96 + PAYLOAD)))
     : 1;
   const { connect } = await import('@nats-io/transport-node');
   const js = await import('@nats-io/jetstream');
@@ -244,7 +251,7 @@ const k = (n: number) => `${(n / 1000).toFixed(1)} k/s`;
 
 async function captureBench(): Promise<void> {
   console.log(
-    `cluster: ${PUBLISHERS} publishers × ${EVENTS} events of ${PAYLOAD} B through ${version} (one server), ${ROUNDS} rounds, alternating`,
+    `cluster: ${PUBLISHERS} publishers × ${EVENTS} events of ${PAYLOAD} B through ${version} (one server), ${ROUNDS} rounds, alternating; batches cut at ${BATCH_BYTES} B or ${BATCH_EVENTS} events`,
   );
   const ours: RoundResult[] = [];
   const theirs: RoundResult[] = [];
