@@ -1,7 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { VirtualClock } from '../../testing/index.js';
-import { PULL_GRACE_MS, PullPipeline, type PullRequest } from './pull-pipeline.js';
+import { STREAM_MAX_MESSAGE_BYTES } from './nats.js';
+import { PULL_GRACE_MS, PULLS_IN_FLIGHT, PullPipeline, type PullRequest } from './pull-pipeline.js';
+import { PULL_WINDOW_BYTES } from './pull-window.js';
 import type { PullGate } from './pull-window.js';
 
 /** A gate the test opens and closes (the reader's session having room, or not). */
@@ -223,6 +225,27 @@ describe('PullPipeline', () => {
     server.publish(100);
     server.serve();
     expect(server.delivered).toEqual([1]);
+  });
+
+  it('a message larger than a whole request fails the pipeline instead of asking again and again', () => {
+    const { server, pipeline, failures } = setup({
+      windowBytes: 4096,
+      pullsInFlight: 2,
+      claimMs: 3000,
+    });
+    pipeline.start();
+    server.publish(3000);
+    server.serve();
+    expect(failures).toEqual([
+      { code: 409, description: 'Message Size Exceeds MaxBytes: a message larger than 2048 bytes' },
+    ]);
+    expect(pipeline.stats().requests).toBe(2);
+  });
+
+  it('the default window takes the largest message a capture stream stores, with its subject and reply', () => {
+    expect(PULL_WINDOW_BYTES / PULLS_IN_FLIGHT).toBeGreaterThanOrEqual(
+      STREAM_MAX_MESSAGE_BYTES + 1024,
+    );
   });
 
   it('a status other than an end fails it (the consume loop starts over)', () => {

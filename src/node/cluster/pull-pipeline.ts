@@ -212,6 +212,16 @@ export class PullPipeline {
     const request = this.outstanding.get(id);
     if (request === undefined) return;
     this.forget(id, request);
+    if (!request.keepAlive && end === 'filled' && bytesLeft === request.bytes) {
+      // Nothing fitted a whole request: the next message is larger than any request we send,
+      // and asking again would spin. Failed, so the consume loop says so and waits.
+      this.stop();
+      this.options.onFailure({
+        code,
+        description: `${description}: a message larger than ${request.bytes} bytes`,
+      });
+      return;
+    }
     if (!request.keepAlive) {
       this.counters[end]++;
       if (bytesLeft === undefined) this.capPending();
