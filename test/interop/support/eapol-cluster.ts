@@ -1,6 +1,7 @@
 /**
- * What the eapol_test cluster suites share (radius-cluster-kv-eapol-test,
- * radius-cluster-kv-f6-eapol-test): the peer (Debian `eapoltest`
+ * What the eapol_test cluster suites share (radius-cluster-eapol-test,
+ * radius-cluster-kv-eapol-test, radius-cluster-kv-f6-eapol-test; the
+ * nats3 suite keeps its own for now): the peer (Debian `eapoltest`
  * 2:2.10-12+deb12u3, `eapol_test v2.10`), its network blocks, one run
  * through a forwarder's port, and netrx RADIUS servers of one cluster run
  * in this process (the library's startRadiusServer, as `netrx radius
@@ -71,6 +72,15 @@ export function eapolConfigs(dir: string, certs: string) {
         'identity="bob"',
         'password="hello"',
         'eapol_flags=0',
+      ]),
+    'EAP-TLS': () =>
+      config('tls', [
+        'key_mgmt=WPA-EAP',
+        'eap=TLS',
+        'identity="bob"',
+        `ca_cert="${join(certs, 'ca.pem')}"`,
+        `client_cert="${join(certs, 'client.pem')}"`,
+        `private_key="${join(certs, 'client-key.pem')}"`,
       ]),
   } as const;
 }

@@ -3,9 +3,7 @@
  * that sends each datagram eapol_test sends it to the next server (round
  * robin) from one socket, and relays the answers back. The same relay as
  * the cluster suites', for
- * servers named by id and port (radius-cluster-nats3-eapol-test,
- * radius-cluster-kv-eapol-test and radius-cluster-kv-f6-eapol-test use it;
- * radius-cluster-eapol-test still keeps its own copy).
+ * servers named by id and port (the radius-cluster-*-eapol-test suites).
  */
 import { createSocket, type Socket } from 'node:dgram';
 
