@@ -123,7 +123,7 @@ export async function openConversationBucket(
 }
 
 /** A bucket created with history 1 (before R4's check) gets history 2, or the server does not start. */
-async function raiseHistory(jsm: JetStreamManager, stream: string): Promise<void> {
+export async function raiseHistory(jsm: JetStreamManager, stream: string): Promise<void> {
   const info = await jsm.streams.info(stream);
   if (info.config.max_msgs_per_subject >= CONVERSATION_BUCKET_HISTORY) return;
   try {
