@@ -15,6 +15,7 @@
  * Delivery to consumers happens when the test calls `deliver()`.
  */
 import type { PullGate } from './pull-window.js';
+import type { ManagedStreamConfig, StreamAdmin } from './stream-config.js';
 import type {
   ConsumePort,
   ConsumerError,
@@ -59,7 +60,6 @@ export class FakeJetStream implements PublishPort, ConsumePort {
   private readonly ids = new Set<string>();
   private seq = 0;
   private readonly durables = new Map<string, Durable>();
-  counters = { stored: 0, refused: 0, duplicates: 0, unsent: 0, claimsRefused: 0, infoCalls: 0 };
   /** The loss stream's per-subject history. */
   lossPerSubject: number;
   private losses: { subject: string; data: Uint8Array; seq: number }[] = [];
@@ -70,10 +70,78 @@ export class FakeJetStream implements PublishPort, ConsumePort {
     { acked: number; delivered: number; filter: RegExp; onMessage?: (m: StreamMessage) => void }
   >();
 
+  /** Stream configs set through `admin` (the event stream's limits become `maxMsgs`…). */
+  private readonly configs = new Map<string, ManagedStreamConfig>();
+  counters = {
+    stored: 0,
+    refused: 0,
+    duplicates: 0,
+    unsent: 0,
+    claimsRefused: 0,
+    infoCalls: 0,
+    trimmed: 0,
+  };
+
   constructor(options: { maxMsgs: number; maxMsgsPerSubject?: number; lossPerSubject?: number }) {
     this.maxMsgs = options.maxMsgs;
     this.maxMsgsPerSubject = options.maxMsgsPerSubject ?? Infinity;
     this.lossPerSubject = options.lossPerSubject ?? 1024;
+  }
+
+  /**
+   * Stream administration as nats-server 2.9.10 answers it: retention and
+   * storage cannot change (10052), and a lower message limit removes the
+   * oldest messages at once (counted in `trimmed`), as the real server does.
+   */
+  readonly admin: StreamAdmin = {
+    info: (stream, withSubjectCounts) => {
+      const config = this.configs.get(stream);
+      if (config === undefined) return Promise.resolve(undefined);
+      const loss = stream.startsWith('netrx-loss-');
+      const held = loss ? this.losses : this.messages;
+      const perSubject = new Map<string, number>();
+      for (const m of held) perSubject.set(m.subject, (perSubject.get(m.subject) ?? 0) + 1);
+      return Promise.resolve({
+        config,
+        usage: {
+          messages: held.length,
+          bytes: held.reduce((sum, m) => sum + m.data.length, 0),
+          ...(withSubjectCounts ? { largestSubject: Math.max(0, ...perSubject.values()) } : {}),
+        },
+      });
+    },
+    add: (stream, config) => {
+      if (this.configs.has(stream)) return Promise.reject(new Error(`stream ${stream} exists`));
+      this.configure(stream, config);
+      return Promise.resolve();
+    },
+    update: (stream, config) => {
+      const before = this.configs.get(stream);
+      if (before === undefined) return Promise.reject(new Error(`stream not found: ${stream}`));
+      if (before.retention !== config.retention || before.storage !== config.storage) {
+        return Promise.reject(new Error('10052 stream configuration update can not change'));
+      }
+      this.configure(stream, config);
+      return Promise.resolve();
+    },
+  };
+
+  /** A stream's config as it is now (undefined before `admin.add`). */
+  streamConfig(stream: string): ManagedStreamConfig | undefined {
+    return this.configs.get(stream);
+  }
+
+  private configure(stream: string, config: ManagedStreamConfig): void {
+    this.configs.set(stream, config);
+    if (stream.startsWith('netrx-loss-')) return;
+    const limit = (n: number) => (n <= 0 ? Infinity : n);
+    this.maxMsgs = limit(config.max_msgs);
+    this.maxMsgsPerSubject = limit(config.max_msgs_per_subject);
+    // 2.9.10 applies a lower limit at once: the oldest messages go, whatever discard says.
+    while (this.messages.length > this.maxMsgs) {
+      this.messages.shift();
+      this.counters.trimmed++;
+    }
   }
 
   /** Loss-stream messages retained. */
