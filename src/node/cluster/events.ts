@@ -129,6 +129,22 @@ export const ClusterEvent = {
       { name: 'changes', type: 'u64' },
     ],
   }),
+  /**
+   * A served session delivered a copy that may have been delivered before
+   * (stored after the duplicate window, of a batch this reader cannot have
+   * seen: late-copies.ts). `count` is the reader's `duplicatesPossible`.
+   */
+  duplicatePossible: defineEvent({
+    id: 9,
+    name: 'StreamDuplicatePossible',
+    level: TraceLevel.Warning,
+    keywords: ClusterKeyword.Loss,
+    fields: [
+      { name: 'session', type: 'string' },
+      { name: 'host', type: 'string' },
+      { name: 'count', type: 'u64' },
+    ],
+  }),
 };
 
 /** An `onStreamChange` that traces each change through `netrx-cluster` in this registry. */

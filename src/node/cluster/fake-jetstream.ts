@@ -14,6 +14,7 @@
  * keeps its ack floor across `consume` calls, as a JetStream durable does.
  * Delivery to consumers happens when the test calls `deliver()`.
  */
+import type { Clock } from '../../runtime/index.js';
 import type { PullGate } from './pull-window.js';
 import type { ManagedStreamConfig, StreamAdmin } from './stream-config.js';
 import type {
@@ -31,6 +32,7 @@ interface Stored {
   readonly data: Uint8Array;
   readonly seq: number;
   readonly msgId: string;
+  readonly storedAtMs: number;
   delivered: boolean;
   /** Acked once, and back (the server lost the ack). */
   ackLost?: boolean;
@@ -57,7 +59,10 @@ export class FakeJetStream implements PublishPort, ConsumePort {
   private messages: Stored[] = [];
   /** Acked messages, newest last (for `redeliverAcked`). */
   private acked: Stored[] = [];
-  private readonly ids = new Set<string>();
+  /** Message IDs stored, and when (the duplicate window runs from there). */
+  private readonly ids = new Map<string, number>();
+  private readonly clock: Clock | undefined;
+  private readonly duplicateWindowMs: number;
   private seq = 0;
   private readonly durables = new Map<string, Durable>();
   /** The loss stream's per-subject history. */
@@ -82,7 +87,17 @@ export class FakeJetStream implements PublishPort, ConsumePort {
     trimmed: 0,
   };
 
-  constructor(options: { maxMsgs: number; maxMsgsPerSubject?: number; lossPerSubject?: number }) {
+  constructor(options: {
+    maxMsgs: number;
+    maxMsgsPerSubject?: number;
+    lossPerSubject?: number;
+    /** Stamps stored messages (`storedAtMs`) and ends each message ID's duplicate window by time. */
+    clock?: Clock;
+    /** With `clock`: how long a message ID is remembered. Default 120,000 ms. */
+    duplicateWindowMs?: number;
+  }) {
+    this.clock = options.clock;
+    this.duplicateWindowMs = options.duplicateWindowMs ?? 120_000;
     this.maxMsgs = options.maxMsgs;
     this.maxMsgsPerSubject = options.maxMsgsPerSubject ?? Infinity;
     this.lossPerSubject = options.lossPerSubject ?? 1024;
@@ -158,12 +173,17 @@ export class FakeJetStream implements PublishPort, ConsumePort {
       this.counters.unsent++;
       return Promise.resolve({ kind: 'unsent', reason: 'disconnected' });
     }
-    if (this.ids.has(msgId)) {
+    const now = this.clock?.now() ?? 0;
+    const storedAt = this.ids.get(msgId);
+    if (
+      storedAt !== undefined &&
+      (this.clock === undefined || now - storedAt < this.duplicateWindowMs)
+    ) {
       this.counters.duplicates++;
       return Promise.resolve({ kind: 'stored', duplicate: true });
     }
     if (subject.startsWith('netrxloss.')) {
-      this.ids.add(msgId);
+      this.ids.set(msgId, now);
       this.losses.push({ subject, data: data.slice(), seq: ++this.lossSeq });
       const same = this.losses.filter((m) => m.subject === subject);
       if (same.length > this.lossPerSubject) {
@@ -179,12 +199,13 @@ export class FakeJetStream implements PublishPort, ConsumePort {
       this.counters.refused++;
       return Promise.resolve({ kind: 'refused', reason: 'maximum messages exceeded' });
     }
-    this.ids.add(msgId);
+    this.ids.set(msgId, now);
     this.messages.push({
       subject,
       data: data.slice(),
       seq: ++this.seq,
       msgId,
+      storedAtMs: now,
       delivered: false,
       deliveries: 0,
     });
@@ -340,6 +361,7 @@ export class FakeJetStream implements PublishPort, ConsumePort {
         data: message.data,
         seq: message.seq,
         msgId: message.msgId,
+        ...(this.clock === undefined ? {} : { storedAtMs: message.storedAtMs }),
         ack: () => {
           this.messages = this.messages.filter((m) => m !== message);
           this.acked.push(message);

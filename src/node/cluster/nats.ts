@@ -263,6 +263,8 @@ export async function natsCaptureLinkOver(
                 data: m.data,
                 seq: m.seq,
                 ...msgIdOf(m.headers),
+                // The server's store time: tells a copy stored after the duplicate window.
+                storedAtMs: Number(m.timestampNanos / 1_000_000n),
                 ack: () => acks.add(() => m.ack()),
                 nak: () => m.nak(),
               });

@@ -116,6 +116,12 @@ export async function startCaptureNats(
                 threshold: BigInt(crossing.threshold),
               }),
           },
+          onDuplicatePossible: (host, count) =>
+            trace.emit(ClusterEvent.duplicatePossible, {
+              session: entry.name,
+              host,
+              count: BigInt(count),
+            }),
           onError: (error) =>
             trace.emit(ClusterEvent.consumerError, {
               stream: error.stream,
