@@ -18,7 +18,8 @@ import type {
 } from './ports.js';
 import type { JsMsg } from '@nats-io/jetstream';
 import { AckBatcher } from './ack-batcher.js';
-import { PULL_WINDOW_BYTES, type PullGate } from './pull-window.js';
+import { startGatedPull, storedAtMsOf, type GatedPull } from './nats-pull.js';
+import { systemClock } from '../runtime/index.js';
 import { connectNats, natsClientOf } from './connection.js';
 import type { NatsConnectionSettings, SharedNatsConnection } from './connection-settings.js';
 import {
@@ -33,12 +34,6 @@ import { jetStreamAdmin } from './stream-admin.js';
 const MAX_ACK_PENDING = 4096;
 /** Acks held before they are written at once (below MAX_ACK_PENDING, so delivery never stalls). */
 const ACKS_PER_WRITE = 512;
-
-/** How long a gated reader's pull waits for messages before it asks again. */
-const FETCH_EXPIRES_MS = 5000;
-
-/** How often a gated consumer touches its claim (below any sensible `claimExpiresMs`). */
-const CLAIM_KEEPALIVE_MS = 1000;
 
 export { LOSS_REPORTS_PER_RUN, STREAM_MAX_MESSAGE_BYTES } from './stream-config.js';
 
@@ -170,10 +165,14 @@ export async function natsCaptureLinkOver(
   const listeners: ((status: LinkStatus) => void)[] = [];
   let consumerErrors = 0;
   const consumerErrorCodes: Record<string, number> = {};
-  const claimExpiresNs = (options.claimExpiresMs ?? 15_000) * 1_000_000;
+  const claimExpiresMs = options.claimExpiresMs ?? 15_000;
+  const claimExpiresNs = claimExpiresMs * 1_000_000;
   const consumers = new Set<{ stop(): void }>();
+  const gatedPulls = new Set<GatedPull>();
   const stopWatching = connection.onState((state) => {
     const mapped: LinkStatus = state === 'connected' ? 'connected' : 'disconnected';
+    // A new connection: the server may have forgotten our pull requests, ask again.
+    if (state === 'connected') for (const pull of gatedPulls) pull.reset();
     for (const listener of listeners) listener(mapped);
   });
 
@@ -277,30 +276,33 @@ export async function natsCaptureLinkOver(
             } else {
               if (!stopped) onBound?.();
               // Pulled as the reader has room (review16 R8; `consume` pulls ahead whatever
-              // the iterator's pace): one bounded fetch at a time, the next once the gate opens.
-              while (!stopped) {
-                if (!gate.ready()) {
-                  await keepClaimUntilReady(gate, async () => {
-                    // A pull no message fits (each has more than 1 byte): the server answers
-                    // 409 and delivers nothing, but counts the consumer active.
-                    try {
-                      const touch = await consumer.fetch({ max_bytes: 1, expires: 1000 });
-                      for await (const m of touch) hand(m);
-                    } catch {
-                      // That answer ends the fetch with an error, expected here: a real
-                      // failure shows on the next pull.
-                    }
-                  });
-                  continue;
-                }
-                // By bytes (the client takes max_messages or max_bytes, not both).
-                const batch = await consumer.fetch({
-                  max_bytes: PULL_WINDOW_BYTES,
-                  expires: FETCH_EXPIRES_MS,
-                });
-                stopCurrent = () => void batch.stop();
-                if (stopped) batch.stop();
-                for await (const m of batch) hand(m);
+              // the reader's pace): pull-pipeline.ts keeps the next request at the server
+              // while one drains, asks for nothing while gated, and keeps the claim.
+              const pull = startGatedPull({
+                nc,
+                stream,
+                durable,
+                gate,
+                clock: systemClock,
+                claimMs: claimExpiresMs,
+                hand: (m, seq, ack, nak) =>
+                  onMessage({
+                    subject: m.subject,
+                    data: m.data,
+                    seq,
+                    ...msgIdOf(m.headers),
+                    ...storedAtOf(m.reply),
+                    ack: () => acks.add(ack),
+                    nak,
+                  }),
+              });
+              gatedPulls.add(pull);
+              stopCurrent = () => pull.stop();
+              if (stopped) pull.stop();
+              try {
+                await pull.done;
+              } finally {
+                gatedPulls.delete(pull);
               }
             }
           } catch (error) {
@@ -342,27 +344,10 @@ export async function natsCaptureLinkOver(
   return link;
 }
 
-/**
- * A gated consumer pulls nothing, and the server deletes a pull consumer
- * with no pull request for `inactive_threshold`: the claim on its host
- * would lapse while the client is merely slow (seen against 2.9.10; a
- * consumer info request does not keep it). A pull every CLAIM_KEEPALIVE_MS
- * that no message fits does.
- */
-async function keepClaimUntilReady(gate: PullGate, touch: () => Promise<unknown>): Promise<void> {
-  let ready = false;
-  const opened = gate.whenReady().then(() => {
-    ready = true;
-  });
-  while (!ready) {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    await Promise.race([
-      opened,
-      new Promise<void>((resolve) => (timer = setTimeout(resolve, CLAIM_KEEPALIVE_MS))),
-    ]);
-    clearTimeout(timer);
-    if (!ready) await touch();
-  }
+/** The server's store time from an ack subject: tells a copy stored after the duplicate window. */
+function storedAtOf(reply: string | undefined): { storedAtMs?: number } {
+  const at = reply === undefined ? undefined : storedAtMsOf(reply);
+  return at === undefined ? {} : { storedAtMs: at };
 }
 
 function msgIdOf(headers: { get(name: string): string } | undefined): { msgId?: string } {

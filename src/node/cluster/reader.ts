@@ -33,11 +33,6 @@
  * consumer), counted by growth per publisher run (loss-reports.ts).
  */
 import type { SessionSink, SessionSource, SessionSourceHold } from '../../capture/index.js';
-import {
-  NET_EVENT_DATA_HEADER_LENGTH,
-  NetEventDataType,
-  isEventRecordAt,
-} from '../../wire/index.js';
 import type { Clock } from '../../runtime/index.js';
 import { systemClock } from '../runtime/index.js';
 import { ClaimedLoss } from './claimed-loss.js';
@@ -54,6 +49,8 @@ import { DEFAULT_DUPLICATE_WINDOW_MS } from './stream-config.js';
 import { PullWindow, itemsFrom, type WaitingMessage } from './pull-window.js';
 import type { ConsumePort, ConsumerError, StreamMessage } from './ports.js';
 import { RecentKeys } from './recent-keys.js';
+import { UnackedMessages, type Unacked } from './reader-acks.js';
+import { handOverRecords } from './reader-records.js';
 import { checkReaderId, defaultReaderId } from './reader-identity.js';
 import {
   checkClusterSessionName,
@@ -75,16 +72,6 @@ export const HANDLED_WINDOW = 65_536;
 export const BATCH_ID_WINDOW = 65_536;
 /** How far the clocks of publishers, NATS servers and readers may differ (late-copies.ts). */
 export const CLOCK_TOLERANCE_MS = 10_000;
-
-/** A message whose queued events have not all left in a receive yet. */
-interface Unacked {
-  readonly message: StreamMessage;
-  remaining: number;
-  /** Events it put in the queue. */
-  queued: number;
-  /** Its events are being queued now (a receive can complete in the middle). */
-  filling: boolean;
-}
 
 export interface StreamSessionSourceOptions {
   readonly port: ConsumePort;
@@ -197,10 +184,8 @@ export class StreamSessionSource implements SessionSource {
   private readonly lateCopies: LateCopies;
   private readonly clock: Clock;
   private readonly onDuplicatePossible: ((host: string, count: number) => void) | undefined;
-  /** Messages whose events are still queued, oldest first, and their sequences. */
-  private unacked: Unacked[] = [];
-  private unackedHead = 0;
-  private readonly unackedSeqs = new Set<number>();
+  /** Messages whose events are still queued, oldest first (acked as they leave). */
+  private readonly unacked = new UnackedMessages();
   private lastLossSeq = 0;
   /** Messages pulled whose events wait for room in the session's queue (R8: never tail-dropped). */
   private readonly window = new PullWindow<Unacked>();
@@ -297,23 +282,7 @@ export class StreamSessionSource implements SessionSource {
         for (const waiting of this.window.drain()) {
           if (waiting.entry.queued > 0) sink.lost(itemsFrom(waiting.data, waiting.at));
         }
-        let givenBack = 0;
-        for (let i = this.unackedHead; i < this.unacked.length; i++) {
-          const entry = this.unacked[i] as Unacked;
-          this.unackedSeqs.delete(entry.message.seq);
-          if (entry.remaining < entry.queued) {
-            // Partly delivered: given back it would deliver those events twice. The rest
-            // are discarded with the queue and counted lost in the session's last report.
-            entry.message.ack();
-            continue;
-          }
-          // None delivered: the next reader delivers them, so they are not counted lost here.
-          this.forget(entry.message);
-          entry.message.nak();
-          givenBack += entry.remaining;
-        }
-        this.unacked = [];
-        this.unackedHead = 0;
+        const givenBack = this.unacked.release((message) => this.forget(message));
         // Their growth is in the session's count, which its last report (or its next open) carries.
         for (const pending of this.unreportedLoss) pending.message.ack();
         this.unreportedLoss = [];
@@ -325,10 +294,10 @@ export class StreamSessionSource implements SessionSource {
         return givenBack;
       },
       delivered: (count, lostWaiting) => {
-        this.delivered(count);
+        this.unacked.delivered(count);
         this.window.resume(
           (waiting) => this.handOver(sink, waiting),
-          (waiting) => this.handedOver(waiting.entry),
+          (waiting) => this.unacked.handedOver(waiting.entry),
         );
         if (lostWaiting === 0) {
           for (const pending of this.unreportedLoss) pending.message.ack();
@@ -340,27 +309,7 @@ export class StreamSessionSource implements SessionSource {
 
   /** Messages unacked because their events wait in the session's queue. */
   get unackedMessages(): number {
-    return this.unacked.length - this.unackedHead;
-  }
-
-  /** `count` queued events, oldest first, reached the client: ack the messages they emptied. */
-  private delivered(count: number): void {
-    let left = count;
-    // Also acks heads none of whose events are queued (handed over behind others).
-    while (this.unackedHead < this.unacked.length) {
-      const head = this.unacked[this.unackedHead] as Unacked;
-      const taken = Math.min(left, head.remaining);
-      head.remaining -= taken;
-      left -= taken;
-      if (head.remaining > 0 || head.filling) break;
-      this.unackedHead++;
-      this.unackedSeqs.delete(head.message.seq);
-      head.message.ack();
-    }
-    if (this.unackedHead > 1024 && this.unackedHead * 2 > this.unacked.length) {
-      this.unacked = this.unacked.slice(this.unackedHead);
-      this.unackedHead = 0;
-    }
+    return this.unacked.size;
   }
 
   /** A message given back unhandled: its redelivery is new to whoever reads it. */
@@ -427,7 +376,7 @@ export class StreamSessionSource implements SessionSource {
     if (this.handled.has(message.seq)) {
       this.counters.redelivered++;
       // Still queued: acked when its events leave. Otherwise the server lost our ack.
-      if (!this.unackedSeqs.has(message.seq)) message.ack();
+      if (!this.unacked.has(message.seq)) message.ack();
       return;
     }
     this.handled.add(message.seq);
@@ -458,90 +407,30 @@ export class StreamSessionSource implements SessionSource {
       }
       this.batchIds.add(batchId);
     }
-    // In the list before its events are queued: a receive completing on the way counts them.
-    const entry: Unacked = { message, remaining: 0, queued: 0, filling: true };
-    this.unacked.push(entry);
-    this.unackedSeqs.add(message.seq);
+    const entry = this.unacked.add(message);
     const waiting = { host: subject.host, data: message.data, at: 0, entry };
-    if (this.window.admit(waiting, (w) => this.handOver(sink, w))) this.handedOver(entry);
+    if (this.window.admit(waiting, (w) => this.handOver(sink, w))) this.unacked.handedOver(entry);
   }
 
-  /** Every event of `entry`'s message is in the session (or counted): acked once they left. */
-  private handedOver(entry: Unacked): void {
-    entry.filling = false;
-    if (entry.remaining > 0) return;
-    // None queued, or all already taken by a receive.
-    const last = this.unacked.length - 1;
-    if (last >= this.unackedHead && this.unacked[last] === entry) {
-      this.unacked.pop();
-      this.unackedSeqs.delete(entry.message.seq);
-      entry.message.ack();
-      return;
-    }
-    // Behind others still queued: the next `delivered` acks it in order.
-    this.delivered(0);
-  }
-
-  /**
-   * One message: an EVENT_BUFFER of EventRecord items. Each good record goes
-   * to the session; a bad item is one event lost, and the walk stops there
-   * when the framing itself is broken (what follows cannot be found).
-   * Counts in `entry` the records the session's queue took. Stops (false,
-   * `waiting.at` at the record) when the queue has no room for a record.
-   */
+  /** One message's records into the session (reader-records.ts); false when one must wait. */
   private handOver(sink: SessionSink, waiting: WaitingMessage<Unacked>): boolean {
-    const { host, data, entry } = waiting;
+    const host = waiting.host;
     let activityId = this.activityIds.get(host);
     if (activityId === undefined) {
       activityId = hostActivityId(host);
       if (this.activityIds.size < this.maxPublishers) this.activityIds.set(host, activityId);
     }
-    // Checked in place, nothing decoded: the record's bytes go to the queue as they are.
-    // A plain Uint8Array over the message (the client's is a Buffer, whose subarray costs more).
-    const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-    const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
-    let at = waiting.at;
-    while (at < bytes.length) {
-      const size = bytes.length - at >= NET_EVENT_DATA_HEADER_LENGTH ? view.getUint32(at, true) : 0;
-      if (size < NET_EVENT_DATA_HEADER_LENGTH || size > bytes.length - at) {
+    return handOverRecords(sink, waiting, activityId, {
+      malformed: () => {
         this.malformed(sink);
         this.countHostLoss(host, 1);
-        waiting.at = data.length;
-        return true;
-      }
-      const start = at + NET_EVENT_DATA_HEADER_LENGTH;
-      const length = size - NET_EVENT_DATA_HEADER_LENGTH;
-      if (!sink.fits(length)) {
-        waiting.at = at;
-        return false;
-      }
-      at += size;
-      if (
-        view.getUint16(start - NET_EVENT_DATA_HEADER_LENGTH + 4, true) !==
-          NetEventDataType.EventRecord ||
-        !isEventRecordAt(view, start, length)
-      ) {
-        this.malformed(sink);
-        this.countHostLoss(host, 1);
-        continue;
-      }
-      const record = bytes.subarray(start, at);
-      this.counters.events++;
-      entry.remaining++;
-      entry.queued++;
-      if (!sink.record(record, activityId)) {
-        entry.remaining--;
-        entry.queued--;
+      },
+      queued: () => this.counters.events++,
+      refused: () => {
         this.counters.queueLost++;
         this.countHostLoss(host, 1);
-      }
-    }
-    waiting.at = at;
-    if (data.length === 0) {
-      this.malformed(sink);
-      this.countHostLoss(host, 1);
-    }
-    return true;
+      },
+    });
   }
 
   private malformed(sink: SessionSink): void {
