@@ -146,3 +146,17 @@ export function streamSequenceOf(reply: string): number | undefined {
   const seq = Number(tokens[at]);
   return Number.isSafeInteger(seq) && seq > 0 ? seq : undefined;
 }
+
+/**
+ * When the server stored the message, in ms since the epoch, from its ack
+ * subject (`….<stream seq>.<consumer seq>.<nanoseconds>.<pending>`: two
+ * tokens after the stream sequence), or undefined when it is not one.
+ */
+export function storedAtMsOf(reply: string): number | undefined {
+  const tokens = reply.split('.');
+  if (tokens[0] !== '$JS' || tokens[1] !== 'ACK') return undefined;
+  const at = tokens.length === 9 ? 7 : tokens.length >= 11 ? 9 : -1;
+  const nanos = tokens[at];
+  if (nanos === undefined || !/^\d{1,20}$/.test(nanos)) return undefined;
+  return Number(BigInt(nanos) / 1_000_000n);
+}

@@ -43,7 +43,9 @@ import {
   type LagSettings,
   type SessionLag,
 } from './lag-sampler.js';
+import { LateCopies } from './late-copies.js';
 import { LossLedger } from './loss-reports.js';
+import { DEFAULT_DUPLICATE_WINDOW_MS } from './stream-config.js';
 import { PullWindow, itemsFrom, type WaitingMessage } from './pull-window.js';
 import type { ConsumePort, ConsumerError, StreamMessage } from './ports.js';
 import { RecentKeys } from './recent-keys.js';
@@ -66,8 +68,10 @@ export { parseLossReport, type LossReport } from './loss-reports.js';
 
 /** Stream sequences remembered as handled, to skip redeliveries. */
 export const HANDLED_WINDOW = 65_536;
-/** Publisher batch IDs (`<host>.<instance>.<batch>`) remembered, to skip a batch stored twice. */
+/** Publisher batch IDs (`<host>.<instance>.<batch>.t<ms>`) remembered, to skip a batch stored twice. */
 export const BATCH_ID_WINDOW = 65_536;
+/** How far the clocks of publishers, NATS servers and readers may differ (late-copies.ts). */
+export const CLOCK_TOLERANCE_MS = 10_000;
 
 export interface StreamSessionSourceOptions {
   readonly port: ConsumePort;
@@ -93,6 +97,12 @@ export interface StreamSessionSourceOptions {
   readonly onError?: (error: ConsumerError) => void;
   /** Samples the host consumers' lag while open, when the port answers consumer info (lag-sampler.ts). */
   readonly lag?: LagSettings;
+  /** The stream's duplicate window (as `ensureStream` set it). Default 120,000 ms. */
+  readonly duplicateWindowMs?: number;
+  /** How far publishers', servers' and this reader's clocks may differ. Default 10,000 ms. */
+  readonly clockToleranceMs?: number;
+  /** A copy was delivered that may have been delivered before (late-copies.ts); `count` is cumulative. */
+  readonly onDuplicatePossible?: (host: string, count: number) => void;
 }
 
 export interface StreamSessionSourceStats {
@@ -119,6 +129,12 @@ export interface StreamSessionSourceStats {
    * again after the stream's duplicate window. Skipped (acked), not delivered twice.
    */
   readonly duplicates: number;
+  /**
+   * Messages delivered that may be a second copy delivered before: stored
+   * after the duplicate window, of a batch this reader cannot have seen
+   * (late-copies.ts; a restarted reader). Delivered, counted, not exact.
+   */
+  readonly duplicatesPossible: number;
   /** Hosts this reader has a consumer for (claimed, or trying to claim). */
   readonly claimedHosts: number;
   /** Consume loop failures, by JetStream error code (`other` without one). */
@@ -158,11 +174,16 @@ export class StreamSessionSource implements SessionSource {
     untrackedReports: 0,
     redelivered: 0,
     duplicates: 0,
+    duplicatesPossible: 0,
   };
   /** Stream sequences handled (redeliveries are skipped). */
   private readonly handled = new RecentKeys<number>(HANDLED_WINDOW);
   /** Publisher batch IDs delivered (a batch stored twice is skipped). */
-  private readonly batchIds = new RecentKeys<string>(BATCH_ID_WINDOW);
+  private readonly batchIds: RecentKeys<string>;
+  /** Copies this reader cannot rule out as second ones (F4 residue). */
+  private readonly lateCopies: LateCopies;
+  private readonly clock: Clock;
+  private readonly onDuplicatePossible: ((host: string, count: number) => void) | undefined;
   /** Messages whose events are still queued, oldest first (acked as they leave). */
   private readonly unacked = new UnackedMessages();
   private lastLossSeq = 0;
@@ -183,6 +204,13 @@ export class StreamSessionSource implements SessionSource {
     this.maxPublishers = options.maxPublishers ?? 4096;
     this.losses = new LossLedger(this.maxPublishers);
     const clock = options.clock ?? systemClock;
+    this.clock = clock;
+    this.lateCopies = new LateCopies(
+      options.duplicateWindowMs ?? DEFAULT_DUPLICATE_WINDOW_MS,
+      options.clockToleranceMs ?? CLOCK_TOLERANCE_MS,
+    );
+    this.batchIds = new RecentKeys<string>(BATCH_ID_WINDOW, (id) => this.lateCopies.forgotten(id));
+    this.onDuplicatePossible = options.onDuplicatePossible;
     this.heldBack = new ClaimedLoss(this.maxPublishers);
     this.claims = new HostClaims({
       port: this.port,
@@ -373,6 +401,10 @@ export class StreamSessionSource implements SessionSource {
         message.ack();
         return;
       }
+      if (this.lateCopies.possibleDuplicate(subject.host, batchId, message.storedAtMs)) {
+        this.counters.duplicatesPossible++;
+        this.onDuplicatePossible?.(subject.host, this.counters.duplicatesPossible);
+      }
       this.batchIds.add(batchId);
     }
     const entry = this.unacked.add(message);
@@ -408,6 +440,7 @@ export class StreamSessionSource implements SessionSource {
 
   /** The claim on `host` became ours: its kept loss reports count now (unless another reader's). */
   private claimedHost(host: string): void {
+    this.lateCopies.held(host, this.clock.now());
     const sink = this.sink;
     const { reports, othersLoss } = this.heldBack.take(host);
     for (const report of reports) {
