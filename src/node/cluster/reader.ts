@@ -150,7 +150,8 @@ export class StreamSessionSource implements SessionSource {
   readonly session: string;
   readonly hosts: string;
   private readonly port: ConsumePort;
-  private readonly durable: string;
+  /** The durable consumers' prefix (`<durable>-<host>`, `<durable>-loss`): shown in /health and by `capture serve`. */
+  readonly durable: string;
   private readonly matches: (host: string) => boolean;
   private readonly maxPublishers: number;
   private readonly losses: LossLedger;
