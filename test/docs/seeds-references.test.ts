@@ -14,6 +14,7 @@ import {
   parseRowNumbers,
   pathMatches,
   readTitles,
+  rowsCitingNoTest,
   type Repository,
   type TitlePath,
 } from './seeds-references.js';
@@ -52,6 +53,10 @@ describe('docs/seeds.md', () => {
     const rows = parseRowNumbers(seedsMd);
     expect(rows.length).toBeGreaterThan(60);
     expect(checkRowNumbers(rows)).toEqual([]);
+  });
+
+  it('cites at least one test in every numbered row', () => {
+    expect(rowsCitingNoTest(seedsMd)).toEqual([]);
   });
 });
 
@@ -169,6 +174,15 @@ describe('the reference checker', () => {
       'row 000.13 (line 9) comes after 001.E1: out of order',
     ]);
     expect(compareRowNumbers('004.11', '004.11a')).toBe(-1);
+    expect(
+      rowsCitingNoTest(
+        [
+          '## 000 — a',
+          '| 000.1 | a | b | every test above |',
+          '| 000.2 | a | b | `x.test.ts` |',
+        ].join('\n'),
+      ),
+    ).toEqual(['row 000.1 (line 2) cites no test']);
     expect(compareRowNumbers('001.12', '001.E1')).toBe(-1);
   });
 });

@@ -143,6 +143,20 @@ export function checkRowNumbers(rows: readonly NumberedRow[]): string[] {
   return problems;
 }
 
+/** The numbered rows that cite no test file at all ("every test above" proves nothing). */
+export function rowsCitingNoTest(markdown: string): string[] {
+  const cited = new Set(
+    parseReferences(markdown)
+      .filter((unit) =>
+        unit.references.some((r) => r.test !== undefined || /\.test\.tsx?$/.test(r.file ?? '')),
+      )
+      .map((unit) => unit.line),
+  );
+  return parseRowNumbers(markdown)
+    .filter((row) => !cited.has(row.line))
+    .map((row) => `row ${row.number} (line ${row.line}) cites no test`);
+}
+
 /** Orders `000.9` < `000.10` < `000.10a` < `000.E1`: seed, letter series, number, suffix. */
 export function compareRowNumbers(a: string, b: string): number {
   const key = (n: string): [string, string, number, string] => {
