@@ -23,7 +23,10 @@
 // read from the source with the TypeScript parser, not by running vitest
 // (collecting imports every module and takes minutes on a loaded machine); a
 // title built at run time (a template with `${}`, `it.each` with `%s`) is a
-// pattern whose dynamic parts match anything.
+// pattern whose dynamic parts match anything, and one that is nothing but
+// data (`it.each(cases)('$name')`) matches only if the reference's words are
+// in the file. A test skipped for good (`it.skip`, `it.todo`, inside
+// `describe.skip`) proves nothing: naming only such tests is a failure.
 import ts from 'typescript';
 
 /** One line of docs/seeds.md that holds references. */
@@ -68,6 +71,8 @@ export type TitlePath = readonly Title[];
 export interface Title {
   readonly text: string;
   readonly dynamic: boolean;
+  /** `it.skip`, `it.todo`, `describe.skip`: never runs, so it proves nothing (`skipIf` may run). */
+  readonly skipped?: boolean;
 }
 
 const referencePattern = /`([^`\n]+)`/g;
@@ -209,6 +214,11 @@ export function checkReferences(units: readonly ReferenceUnit[], repository: Rep
       const name = reference.test;
       const matches = repository.titles(file).map((path) => pathMatches(path, name));
       if (matches.includes('exactly')) continue;
+      // A test that never runs proves nothing, even when a data-built title could also match.
+      if (matches.includes('skipped')) {
+        problems.push(`${where}: names only skipped tests in ${file}`);
+        continue;
+      }
       // A title built from data (`it.each(cases)('$name')`) matches any text,
       // so the words the reference gives must at least be in the file (the
       // case's `name: '…'`), or a stale reference to such a test would pass.
@@ -242,11 +252,15 @@ function resolveFile(
  * Whether `reference` names this test or one of the `describe`s around it:
  * `'exactly'` through titles with some text written out, `'by-pattern'`
  * only through a title that is nothing but data (`'$name'`; see
- * `checkReferences`), or `false`.
+ * `checkReferences`), `'skipped'` only where the test or a `describe`
+ * around it is skipped for good, or `false`.
  */
-export function pathMatches(path: TitlePath, reference: string): 'exactly' | 'by-pattern' | false {
+export function pathMatches(
+  path: TitlePath,
+  reference: string,
+): 'exactly' | 'by-pattern' | 'skipped' | false {
   const wanted = reference.split('…').join(anything);
-  let found: 'by-pattern' | false = false;
+  let found: 'by-pattern' | 'skipped' | false = false;
   for (let start = 0; start < path.length; start++)
     for (let end = start + 1; end <= path.length; end++) {
       const slice = path.slice(start, end);
@@ -254,6 +268,10 @@ export function pathMatches(path: TitlePath, reference: string): 'exactly' | 'by
         .map((title) => (title.dynamic ? title.text.split('…').join(anything) : title.text))
         .join(' › ');
       if (!patternsMeet(wanted, joined)) continue;
+      if (path.slice(0, end).some((title) => title.skipped === true)) {
+        found ||= 'skipped';
+        continue;
+      }
       if (slice.every((title) => title.text !== '…')) return 'exactly';
       found = 'by-pattern';
     }
@@ -296,7 +314,7 @@ export function readTitles(fileName: string, source: string): TitlePath[] {
       const kind = testCallKind(node.expression);
       const first = node.arguments[0];
       if (kind !== undefined && first !== undefined) {
-        const path = [...around, titleOf(first, kind.each)];
+        const path = [...around, { ...titleOf(first, kind.each), skipped: kind.skipped }];
         // A describe's own path is kept too: a reference may name the block.
         paths.push(path);
         for (const argument of node.arguments.slice(1)) visit(argument, path);
@@ -310,13 +328,15 @@ export function readTitles(fileName: string, source: string): TitlePath[] {
 }
 
 /** `it`, `it.skip`, `it.skipIf(c)`, `describe.each(t)`, `test.concurrent.each(t)`…: the root name. */
-function testCallKind(callee: ts.Expression): { each: boolean } | undefined {
+function testCallKind(callee: ts.Expression): { each: boolean; skipped: boolean } | undefined {
   let each = false;
+  let skipped = false;
   let node: ts.Expression = callee;
   for (;;) {
-    if (ts.isIdentifier(node)) return testFunctions.has(node.text) ? { each } : undefined;
+    if (ts.isIdentifier(node)) return testFunctions.has(node.text) ? { each, skipped } : undefined;
     if (ts.isPropertyAccessExpression(node)) {
       if (node.name.text === 'each' || node.name.text === 'for') each = true;
+      if (node.name.text === 'skip' || node.name.text === 'todo') skipped = true;
       node = node.expression;
     } else if (ts.isCallExpression(node)) {
       node = node.expression;
