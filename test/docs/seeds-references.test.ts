@@ -7,6 +7,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
+  checkDecisionNumbers,
   checkReferences,
   checkRowNumbers,
   compareRowNumbers,
@@ -53,6 +54,10 @@ describe('docs/seeds.md', () => {
     const rows = parseRowNumbers(seedsMd);
     expect(rows.length).toBeGreaterThan(60);
     expect(checkRowNumbers(rows)).toEqual([]);
+  });
+
+  it('numbers its Decisions lists 1, 2, 3… (14a after 14)', () => {
+    expect(checkDecisionNumbers(seedsMd)).toEqual([]);
   });
 
   it('cites at least one test in every numbered row', () => {
@@ -174,6 +179,9 @@ describe('the reference checker', () => {
       'row 000.13 (line 9) comes after 001.E1: out of order',
     ]);
     expect(compareRowNumbers('004.11', '004.11a')).toBe(-1);
+    expect(
+      checkDecisionNumbers(['1. a', '2. b', '2a. c', '4. d', '', 'text', '2. e'].join('\n')),
+    ).toEqual(['item 4 (line 4) is out of sequence', 'item 2 (line 7) is out of sequence']);
     expect(
       rowsCitingNoTest(
         [

@@ -162,6 +162,32 @@ export function rowsCitingNoTest(markdown: string): string[] {
     .map((row) => `row ${row.number} (line ${row.line}) cites no test`);
 }
 
+/**
+ * Why a numbered Decisions list is not numbered 1, 2, 3… (a letter may follow
+ * a number once inserted: `14a` after `14`); empty if every list is.
+ */
+export function checkDecisionNumbers(markdown: string): string[] {
+  const problems: string[] = [];
+  let previous: { number: number; letter: string } | undefined;
+  markdown.split('\n').forEach((text, index) => {
+    const item = /^(\d+)([a-z]?)\. /.exec(text);
+    if (item === null) {
+      if (text.trim() !== '') previous = undefined; // a list ends at the next non-item line
+      return;
+    }
+    const current = { number: Number(item[1]), letter: item[2] ?? '' };
+    const follows =
+      previous === undefined
+        ? current.number === 1 && current.letter === ''
+        : (current.number === previous.number + 1 && current.letter === '') ||
+          (current.number === previous.number && current.letter > previous.letter);
+    if (!follows)
+      problems.push(`item ${item[1]}${current.letter} (line ${index + 1}) is out of sequence`);
+    previous = current;
+  });
+  return problems;
+}
+
 /** Orders `000.9` < `000.10` < `000.10a` < `000.E1`: seed, letter series, number, suffix. */
 export function compareRowNumbers(a: string, b: string): number {
   const key = (n: string): [string, string, number, string] => {
