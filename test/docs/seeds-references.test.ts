@@ -39,7 +39,20 @@ function repositoryOnDisk(): Repository {
     }
     return text;
   };
-  return { files, source, titles: (file) => readTitles(file, source(file)) };
+  // Parsed once per file: a file is cited by many rows.
+  const titles = new Map<string, TitlePath[]>();
+  return {
+    files,
+    source,
+    titles(file) {
+      let paths = titles.get(file);
+      if (paths === undefined) {
+        paths = readTitles(file, source(file));
+        titles.set(file, paths);
+      }
+      return paths;
+    },
+  };
 }
 
 describe('docs/seeds.md', () => {
