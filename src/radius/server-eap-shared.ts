@@ -37,7 +37,13 @@ export interface SharedRoundsHost {
     initialIdentifier: number,
   ): EapAuthenticatorOptions;
   feed(conversation: Conversation, context: RequestContext, eap: Uint8Array): void;
-  challenge(context: RequestContext, conversation: Conversation, eap: Uint8Array): void;
+  challenge(
+    context: RequestContext,
+    conversation: Conversation,
+    eap: Uint8Array,
+    answered?: AnsweredRound,
+  ): void;
+  resendAnswered(conversation: Conversation, context: RequestContext, eap: Uint8Array): boolean;
   answer(conversation: Conversation, context: RequestContext, result: EapSessionResult): void;
 }
 
@@ -102,7 +108,7 @@ export class SharedRounds {
           this.traceShared('stored', conversation);
           // Cached first: the NAS may hand the next round back from inside the send.
           this.keepCached(conversation);
-          this.host.challenge(context, conversation, copy);
+          this.host.challenge(context, conversation, copy, answered);
         } else if (outcome.kind === 'conflict') {
           if (this.cacheStale(conversation, context)) return;
           // Another server answered this round first: its answer stands, ours is not sent.
@@ -118,7 +124,7 @@ export class SharedRounds {
           // NATS away at a first round: the conversation goes on from memory here (and its owner's forwarding).
           conversation.roundEap = undefined;
           this.traceShared('local-fallback', conversation);
-          this.host.challenge(context, conversation, copy);
+          this.host.challenge(context, conversation, copy, answered);
         } else {
           // From the bucket, which still holds the round before: answering from here would fork it.
           this.unwritten(conversation, context);
@@ -371,7 +377,7 @@ export class SharedRounds {
       }
       const conversation = this.store.get(state) as Conversation;
       conversation.restored = false;
-      if (!this.resendAnswered(conversation, context, eap))
+      if (!this.host.resendAnswered(conversation, context, eap))
         this.host.feed(conversation, context, eap);
       if (conversation.current === undefined && !conversation.writing && !conversation.cached) {
         this.release(conversation);
@@ -379,21 +385,10 @@ export class SharedRounds {
     });
   }
 
-  /**
-   * A restored conversation got again the EAP Response its record's writer
-   * answered (from any port, under any RADIUS Identifier: the rule is in
-   * conversation-record.ts): the same EAP Request goes back under
-   * the same State, signed afresh here, and nothing is written. True when
-   * it was that retransmit.
-   */
-  resendAnswered(conversation: Conversation, context: RequestContext, eap: Uint8Array): boolean {
-    const answered = conversation.answered;
-    const retransmit = this.shared.isRetransmit(answered, eap[1] as number, [eap]);
-    if (!retransmit || answered === undefined) return false;
+  /** A retransmit answered again from what the conversation answered last (server-eap.ts): counted and traced. */
+  countRetransmit(conversation: Conversation): void {
     this.shared.counters.retransmits++;
     this.traceShared('retransmit', conversation);
-    this.host.challenge(context, conversation, answered.eapRequest);
-    return true;
   }
 
   /** A request naming a State whose finished record was restored for it: answered or dropped (true), else false. */

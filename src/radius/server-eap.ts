@@ -21,6 +21,8 @@ import type { LoadOutcome, SharedConversations } from './conversation-kv.js';
 import { finalAnswer } from './server-eap-finished.js';
 import { SharedRounds } from './server-eap-shared.js';
 import type { RadiusClientEntry } from './clients.js';
+import { isRetransmitOf, type AnsweredRound } from './conversation-record.js';
+import { EndedConversations } from './server-eap-ended.js';
 import { RadiusAttributeType } from './dictionary.js';
 import { eapMessageAttributes, type EapCarried } from './eap-message.js';
 import { RadiusEventDescriptor } from './events.js';
@@ -47,6 +49,9 @@ export interface EapOverRadiusOptions {
   readonly registry: TraceRegistry | undefined;
   /** The cluster's bucket, when conversations are shared (conversation-kv.ts). */
   readonly shared?: SharedConversations;
+  /** How long, and how many, ended conversations' answers are kept for a retransmit from another socket (the duplicate cache's window and bound). */
+  readonly endedWindowMs: number;
+  readonly maxEnded: number;
 }
 
 /** What an Access-Request carried as EAP, when it carried any. */
@@ -65,10 +70,14 @@ export class EapOverRadius {
   /** The rounds of conversations whose state is in the cluster's bucket, when there is one. */
   private readonly sharedRounds: SharedRounds | undefined;
 
+  /** Answers of conversations that ended here, for a retransmit of their last request (server-eap-ended.ts). */
+  private readonly endedAnswers: EndedConversations;
+
   constructor(options: EapOverRadiusOptions) {
     this.options = options;
     this.store = options.store;
     this.replier = options.replier;
+    this.endedAnswers = new EndedConversations(options.endedWindowMs, options.maxEnded);
     this.sharedRounds =
       options.shared === undefined
         ? undefined
@@ -82,8 +91,11 @@ export class EapOverRadius {
               authenticatorOptions: (conversation, initialIdentifier) =>
                 this.authenticatorOptions(conversation, initialIdentifier),
               feed: (conversation, context, eap) => this.feed(conversation, context, eap),
-              challenge: (context, conversation, eap) => this.challenge(context, conversation, eap),
+              challenge: (context, conversation, eap, answered) =>
+                this.challenge(context, conversation, eap, answered),
               answer: (conversation, context, result) => this.answer(conversation, context, result),
+              resendAnswered: (conversation, context, eap) =>
+                this.resendAnswered(conversation, context, eap),
             },
           );
   }
@@ -149,8 +161,9 @@ export class EapOverRadius {
           this.identityMismatch(context, carried.bytes);
           return;
         }
-        // A retransmit of the round the restored record answered: that answer again, nothing written.
-        if (this.sharedRounds?.resendAnswered(existing, context, carried.bytes) === true) return;
+        // A retransmit of the round this conversation answered last (here, or the restored
+        // record's writer): that answer again, nothing fed, nothing written.
+        if (this.resendAnswered(existing, context, carried.bytes)) return;
         if (existing.cached && this.sharedRounds !== undefined) {
           this.sharedRounds.fromCache(existing, context, carried.bytes);
           return;
@@ -166,6 +179,9 @@ export class EapOverRadius {
       existing.eap.abort('replaced by a new Response/Identity');
     }
     const bytes = carried.kind === 'eap' ? carried.bytes : undefined;
+    if (existing === undefined && state !== undefined && bytes !== undefined) {
+      if (this.answerEnded(state, context, bytes)) return;
+    }
     // A new conversation starts with EAP-Start or the peer's Response/Identity (RFC 3579 §2.1).
     const isIdentity = bytes !== undefined && isIdentityResponse(bytes);
     if (bytes !== undefined && !isIdentity) {
@@ -258,10 +274,33 @@ export class EapOverRadius {
     };
   }
 
+  /**
+   * The NAS sent again the EAP Response this conversation answered last,
+   * from any socket, under any RADIUS Identifier, directly or forwarded by
+   * another server (N3 of the third review: RFC 5080's duplicate key holds
+   * the source port, which a NAS failing over changes). The same EAP
+   * Request goes back under the same State, signed afresh for this
+   * request; nothing reaches the authenticator, which would discard it.
+   * Counted in `duplicatesAnswered`. True when it was that retransmit.
+   */
+  resendAnswered(conversation: Conversation, context: RequestContext, eap: Uint8Array): boolean {
+    const answered = conversation.answered;
+    if (answered === undefined || answered.eapIdentifier !== eap[1]) return false;
+    const digest = this.options.crypto.digest('sha256', eap);
+    if (
+      !isRetransmitOf(answered, { eapIdentifier: answered.eapIdentifier, responseDigest: digest })
+    )
+      return false;
+    this.replier.counters.duplicatesAnswered++;
+    this.sharedRounds?.countRetransmit(conversation);
+    this.challenge(context, conversation, answered.eapRequest, answered);
+    return true;
+  }
+
   private feed(conversation: Conversation, context: RequestContext, eap: Uint8Array): void {
     conversation.current = context;
-    // Deliberate copy, with a bucket only: its record's retransmit key is this Response's digest.
-    if (this.sharedRounds !== undefined) conversation.responseEap = eap.slice();
+    // Deliberate copy: the answer to it is kept against its retransmit (`answered`).
+    conversation.responseEap = eap.slice();
     const before = conversation.eap.droppedTotal;
     conversation.eap.receive(eap);
     if (conversation.current === context && conversation.eap.droppedTotal > before) {
@@ -304,8 +343,29 @@ export class EapOverRadius {
     shared.write(conversation, context, eap, snapshot);
   }
 
-  private challenge(context: RequestContext, conversation: Conversation, eap: Uint8Array): void {
+  /**
+   * An Access-Challenge carrying the EAP Request `eap`; `answered` is the
+   * round it answers when the caller has it already (a retransmit, a
+   * bucket write), else it is made here from the Response fed last.
+   */
+  private challenge(
+    context: RequestContext,
+    conversation: Conversation,
+    eap: Uint8Array,
+    answered?: AnsweredRound,
+  ): void {
     this.replier.counters.challenged++;
+    const responded = conversation.responseEap;
+    conversation.answered =
+      answered ??
+      (responded === undefined
+        ? undefined
+        : {
+            eapIdentifier: responded[1] as number,
+            responseDigest: this.options.crypto.digest('sha256', responded),
+            // Deliberate copy: `eap` is the shared send buffer's.
+            eapRequest: eap.slice(),
+          });
     // No Session-Timeout here: in an Access-Challenge a NAS reads it as how
     // long to wait for the supplicant before resending the EAP Request (RFC
     // 3579), so the conversation's expiry would stall a lost Request for that long.
@@ -349,7 +409,56 @@ export class EapOverRadius {
     result: EapSessionResult,
   ): void {
     const answer = finalAnswer(conversation.result, context.identifier, result);
+    const responded = conversation.responseEap;
+    if (responded !== undefined) {
+      this.endedAnswers.remember(
+        conversation.key,
+        {
+          client: conversation.client,
+          address: conversation.address,
+          answered: {
+            eapIdentifier: responded[1] as number,
+            responseDigest: this.options.crypto.digest('sha256', responded),
+            // Ours already: the conversation's copy of its Success/Failure, or one made up.
+            eapRequest: answer.eap,
+          },
+          outcome: answer.outcome,
+          result,
+        },
+        this.options.clock.now(),
+      );
+    }
     if (answer.outcome === 'accept') this.replier.accept(context, answer.eap, result);
     else this.replier.reject(context, answer.eap);
+  }
+
+  /**
+   * The last request of a conversation that ended here, sent again from
+   * another socket or through another server: its Accept or Reject again,
+   * signed for this request (true). A request from another NAS than the
+   * one the conversation began with is dropped (true); any other EAP
+   * Response goes on to the ordinary answer for an unknown State (false).
+   */
+  private answerEnded(state: Uint8Array, context: RequestContext, eap: Uint8Array): boolean {
+    const ended = this.endedAnswers.lookup(stateKey(state), this.options.clock.now());
+    if (ended === undefined || ended.answered.eapIdentifier !== eap[1]) return false;
+    const digest = this.options.crypto.digest('sha256', eap);
+    if (!isRetransmitOf(ended.answered, { eapIdentifier: eap[1], responseDigest: digest })) {
+      return false;
+    }
+    if (ended.client !== context.client || ended.address !== context.from.address) {
+      this.replier.drop(
+        'state-of-other-client',
+        context.from,
+        RadiusCode.AccessRequest,
+        context.identifier,
+      );
+      return true;
+    }
+    this.replier.counters.duplicatesAnswered++;
+    if (ended.outcome === 'accept')
+      this.replier.accept(context, ended.answered.eapRequest, ended.result);
+    else this.replier.reject(context, ended.answered.eapRequest);
+    return true;
   }
 }

@@ -104,10 +104,17 @@ export class RadiusServer {
       options.maxProxyStates,
       d.maxProxyStates,
     );
-    this.cache = new DuplicateCache(
-      positiveInteger('duplicateWindowMs', options.duplicateWindowMs, d.duplicateWindowMs),
-      positiveInteger('maxCachedResponses', options.maxCachedResponses, d.maxCachedResponses),
+    const duplicateWindowMs = positiveInteger(
+      'duplicateWindowMs',
+      options.duplicateWindowMs,
+      d.duplicateWindowMs,
     );
+    const maxCachedResponses = positiveInteger(
+      'maxCachedResponses',
+      options.maxCachedResponses,
+      d.maxCachedResponses,
+    );
+    this.cache = new DuplicateCache(duplicateWindowMs, maxCachedResponses);
     this.ledger = new AccountingLedger(
       positiveInteger(
         'maxAccountingSessions',
@@ -134,6 +141,8 @@ export class RadiusServer {
       replier: this.replier,
       trace: this.trace,
       registry: options.trace,
+      endedWindowMs: duplicateWindowMs,
+      maxEnded: maxCachedResponses,
       ...(options.sharedConversations === undefined ? {} : { shared: options.sharedConversations }),
     });
   }

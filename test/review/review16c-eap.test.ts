@@ -85,8 +85,8 @@ describe('review16c: the TLS-owner forwarding when the owner is slow, not dead',
     expect(atC[0]?.[0]).toBe(11); // Access-Challenge
   });
 
-  it.fails(
-    'FAILS ON MAIN (N3): a NAS that fails over from a new socket (R3 for forwarded conversations) gets the same Challenge again',
+  it(
+    'fixed (N3): a NAS that fails over from a new socket (R3 for forwarded conversations) gets the same Challenge again',
     async () => {
       const fleet = forwardingFleet();
       const [, , c] = fleet.nodes as [Node, Node, Node];
