@@ -111,15 +111,19 @@ export class SharedRounds {
           this.host.challenge(context, conversation, copy, answered);
         } else if (outcome.kind === 'conflict') {
           if (this.cacheStale(conversation, context)) return;
+          if (conversation.sharedRevision === undefined) {
+            // A create found the key: our own first write, stored though its acknowledgement was
+            // lost (local-fallback since). The bucket's record awaits the round we answered then;
+            // the NAS's retry of this round is taken over from it.
+            this.traceShared('unacknowledged', conversation);
+            this.release(conversation);
+            this.dropForRetry(context, 'cluster-state-unacknowledged');
+            return;
+          }
           // Another server answered this round first: its answer stands, ours is not sent.
           this.traceShared('conflict', conversation);
           this.release(conversation);
-          this.replier.drop(
-            'cluster-state-conflict',
-            context.from,
-            RadiusCode.AccessRequest,
-            context.identifier,
-          );
+          this.dropForRetry(context, 'cluster-state-conflict');
         } else if (conversation.sharedRevision === undefined) {
           // NATS away at a first round: the conversation goes on from memory here (and its owner's forwarding).
           conversation.roundEap = undefined;
@@ -156,12 +160,7 @@ export class SharedRounds {
           if (this.cacheStale(conversation, context)) return;
           this.traceShared('conflict', conversation);
           this.release(conversation);
-          this.replier.drop(
-            'cluster-state-conflict',
-            context.from,
-            RadiusCode.AccessRequest,
-            context.identifier,
-          );
+          this.dropForRetry(context, 'cluster-state-conflict');
           return;
         }
         if (outcome.kind === 'failed') {
@@ -206,12 +205,7 @@ export class SharedRounds {
       if (outcome.kind === 'conflict') {
         if (this.cacheStale(conversation, context)) return;
         this.traceShared('conflict', conversation);
-        this.replier.drop(
-          'cluster-state-conflict',
-          context.from,
-          RadiusCode.AccessRequest,
-          context.identifier,
-        );
+        this.dropForRetry(context, 'cluster-state-conflict');
         return;
       }
       if (outcome.kind === 'failed') {
@@ -421,6 +415,17 @@ export class SharedRounds {
       RadiusCode.AccessRequest,
       context.identifier,
     );
+  }
+
+  /**
+   * Drops the request in hand and forgets it in the duplicate cache: the
+   * bucket's record decides the NAS's retransmit, which must be processed
+   * (review16c N6: left in progress, it was dropped as
+   * `duplicate-in-progress` for the whole duplicate window).
+   */
+  private dropForRetry(context: RequestContext, reason: string): void {
+    this.replier.abandon(context);
+    this.replier.drop(reason, context.from, RadiusCode.AccessRequest, context.identifier);
   }
 
   /** Keeps a conversation whose record is stored between rounds; releases what the bound pushes out. */
