@@ -132,6 +132,20 @@ export class EapOverRadius {
     return `cluster-state-${reason}`;
   }
 
+  /**
+   * The NAS a conversation with this State began with (its address and
+   * client entry's name), while it is in memory here or its answer is kept
+   * after it ended; undefined otherwise.
+   */
+  nasOf(state: Uint8Array): { readonly address: string; readonly client: string } | undefined {
+    const conversation = this.store.get(state);
+    if (conversation !== undefined) {
+      return { address: conversation.address, client: conversation.client.name };
+    }
+    const ended = this.endedAnswers.lookup(stateKey(state), this.options.clock.now());
+    return ended === undefined ? undefined : { address: ended.address, client: ended.client.name };
+  }
+
   /** An Access-Request carrying EAP-Message (or an empty one: EAP-Start). */
   access(packet: RadiusPacket, context: RequestContext, carried: CarriedEap): void {
     const drop = (reason: string) =>

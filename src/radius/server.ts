@@ -159,6 +159,17 @@ export class RadiusServer {
     return this.store.get(state) !== undefined;
   }
 
+  /**
+   * The NAS (address and client entry name) the conversation with this
+   * State began with, while it is held here (in progress, cached, or its
+   * answer kept after it ended); undefined otherwise.
+   */
+  conversationNas(
+    state: Uint8Array,
+  ): { readonly address: string; readonly client: string } | undefined {
+    return this.eap.nasOf(state);
+  }
+
   /** Conversations kept between rounds because their state is in the bucket (not in `stats().sessions`). */
   get cachedConversations(): number {
     return this.store.cachedSize;
