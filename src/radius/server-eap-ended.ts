@@ -17,14 +17,14 @@
  */
 import type { EapSessionResult } from '../eap/index.js';
 import type { RadiusClientEntry } from './clients.js';
-import type { AnsweredRound } from './conversation-record.js';
 
 /** A conversation's last answer. */
 export interface EndedAnswer {
   readonly client: RadiusClientEntry;
   readonly address: string;
-  /** The last Response and the EAP Success/Failure that answered it. */
-  readonly answered: AnsweredRound;
+  /** The last EAP Response (the copy the conversation fed) and the Success/Failure that answered it. */
+  readonly response: Uint8Array;
+  readonly eap: Uint8Array;
   readonly outcome: 'accept' | 'reject';
   readonly result: EapSessionResult;
 }

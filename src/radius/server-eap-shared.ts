@@ -37,12 +37,7 @@ export interface SharedRoundsHost {
     initialIdentifier: number,
   ): EapAuthenticatorOptions;
   feed(conversation: Conversation, context: RequestContext, eap: Uint8Array): void;
-  challenge(
-    context: RequestContext,
-    conversation: Conversation,
-    eap: Uint8Array,
-    answered?: AnsweredRound,
-  ): void;
+  challenge(context: RequestContext, conversation: Conversation, eap: Uint8Array): void;
   resendAnswered(conversation: Conversation, context: RequestContext, eap: Uint8Array): boolean;
   answer(conversation: Conversation, context: RequestContext, result: EapSessionResult): void;
 }
@@ -108,7 +103,7 @@ export class SharedRounds {
           this.traceShared('stored', conversation);
           // Cached first: the NAS may hand the next round back from inside the send.
           this.keepCached(conversation);
-          this.host.challenge(context, conversation, copy, answered);
+          this.host.challenge(context, conversation, copy);
         } else if (outcome.kind === 'conflict') {
           if (this.cacheStale(conversation, context)) return;
           if (conversation.sharedRevision === undefined) {
@@ -128,7 +123,7 @@ export class SharedRounds {
           // NATS away at a first round: the conversation goes on from memory here (and its owner's forwarding).
           conversation.roundEap = undefined;
           this.traceShared('local-fallback', conversation);
-          this.host.challenge(context, conversation, copy, answered);
+          this.host.challenge(context, conversation, copy);
         } else {
           // From the bucket, which still holds the round before: answering from here would fork it.
           this.unwritten(conversation, context);
@@ -254,6 +249,7 @@ export class SharedRounds {
     const conversation: Conversation = {
       responseEap: undefined,
       answered: record.answered,
+      lastAnswer: undefined,
       key: stateKey(state),
       state: state.slice(), // deliberate copy: the datagram's buffer is not ours
       client,

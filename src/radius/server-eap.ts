@@ -21,7 +21,7 @@ import type { LoadOutcome, SharedConversations } from './conversation-kv.js';
 import { finalAnswer } from './server-eap-finished.js';
 import { SharedRounds } from './server-eap-shared.js';
 import type { RadiusClientEntry } from './clients.js';
-import { isRetransmitOf, type AnsweredRound } from './conversation-record.js';
+import { isRetransmitOf } from './conversation-record.js';
 import { EndedConversations } from './server-eap-ended.js';
 import { RadiusAttributeType } from './dictionary.js';
 import { eapMessageAttributes, type EapCarried } from './eap-message.js';
@@ -31,6 +31,7 @@ import type { RadiusReplier } from './server-reply.js';
 import {
   durationOf,
   isIdentityResponse,
+  sameBytes,
   sameUserName,
   stateKey,
   type Conversation,
@@ -91,8 +92,7 @@ export class EapOverRadius {
               authenticatorOptions: (conversation, initialIdentifier) =>
                 this.authenticatorOptions(conversation, initialIdentifier),
               feed: (conversation, context, eap) => this.feed(conversation, context, eap),
-              challenge: (context, conversation, eap, answered) =>
-                this.challenge(context, conversation, eap, answered),
+              challenge: (context, conversation, eap) => this.challenge(context, conversation, eap),
               answer: (conversation, context, result) => this.answer(conversation, context, result),
               resendAnswered: (conversation, context, eap) =>
                 this.resendAnswered(conversation, context, eap),
@@ -254,6 +254,7 @@ export class EapOverRadius {
       restored: false,
       responseEap: undefined,
       answered: undefined,
+      lastAnswer: undefined,
       cached: false,
       roundEap: undefined,
       eap: new EapAuthenticator(this.authenticatorOptions(() => conversation, initialIdentifier)),
@@ -298,22 +299,33 @@ export class EapOverRadius {
    * Counted in `duplicatesAnswered`. True when it was that retransmit.
    */
   resendAnswered(conversation: Conversation, context: RequestContext, eap: Uint8Array): boolean {
-    const answered = conversation.answered;
-    if (answered === undefined || answered.eapIdentifier !== eap[1]) return false;
-    const digest = this.options.crypto.digest('sha256', eap);
-    if (
-      !isRetransmitOf(answered, { eapIdentifier: answered.eapIdentifier, responseDigest: digest })
-    )
-      return false;
+    const last = conversation.lastAnswer;
+    let request: Uint8Array | undefined;
+    if (last !== undefined) {
+      // Answered here: the Response itself is kept, so the bytes compare (no digest per round).
+      if (last.response[1] === eap[1] && sameBytes(last.response, eap)) request = last.request;
+    } else if (
+      conversation.answered !== undefined &&
+      conversation.answered.eapIdentifier === eap[1]
+    ) {
+      // Restored from a record: its writer's answer, keyed on the Response's digest.
+      const answered = conversation.answered;
+      const digest = this.options.crypto.digest('sha256', eap);
+      if (
+        isRetransmitOf(answered, { eapIdentifier: answered.eapIdentifier, responseDigest: digest })
+      )
+        request = answered.eapRequest;
+    }
+    if (request === undefined) return false;
     this.replier.counters.duplicatesAnswered++;
     this.sharedRounds?.countRetransmit(conversation);
-    this.challenge(context, conversation, answered.eapRequest, answered);
+    this.challenge(context, conversation, request, true);
     return true;
   }
 
   private feed(conversation: Conversation, context: RequestContext, eap: Uint8Array): void {
     conversation.current = context;
-    // Deliberate copy: the answer to it is kept against its retransmit (`answered`).
+    // Deliberate copy: the answer to it is kept against its retransmit (`lastAnswer`).
     conversation.responseEap = eap.slice();
     const before = conversation.eap.droppedTotal;
     conversation.eap.receive(eap);
@@ -358,28 +370,27 @@ export class EapOverRadius {
   }
 
   /**
-   * An Access-Challenge carrying the EAP Request `eap`; `answered` is the
-   * round it answers when the caller has it already (a retransmit, a
-   * bucket write), else it is made here from the Response fed last.
+   * An Access-Challenge carrying the EAP Request `eap`. Unless it is that
+   * answer `resent`, it becomes the conversation's last answer, kept with
+   * the Response it answers (`lastAnswer`, against that Response's retransmit).
    */
   private challenge(
     context: RequestContext,
     conversation: Conversation,
     eap: Uint8Array,
-    answered?: AnsweredRound,
+    resent = false,
   ): void {
     this.replier.counters.challenged++;
-    const responded = conversation.responseEap;
-    conversation.answered =
-      answered ??
-      (responded === undefined
-        ? undefined
-        : {
-            eapIdentifier: responded[1] as number,
-            responseDigest: this.options.crypto.digest('sha256', responded),
-            // Deliberate copy: `eap` is the shared send buffer's.
-            eapRequest: eap.slice(),
-          });
+    if (!resent) {
+      const responded = conversation.responseEap;
+      // This round supersedes what a restored record's writer answered.
+      conversation.answered = undefined;
+      conversation.lastAnswer =
+        responded === undefined
+          ? undefined
+          : // Deliberate copy of the Request: `eap` is the shared send buffer's.
+            { response: responded, request: eap.slice() };
+    }
     // No Session-Timeout here: in an Access-Challenge a NAS reads it as how
     // long to wait for the supplicant before resending the EAP Request (RFC
     // 3579), so the conversation's expiry would stall a lost Request for that long.
@@ -430,12 +441,9 @@ export class EapOverRadius {
         {
           client: conversation.client,
           address: conversation.address,
-          answered: {
-            eapIdentifier: responded[1] as number,
-            responseDigest: this.options.crypto.digest('sha256', responded),
-            // Ours already: the conversation's copy of its Success/Failure, or one made up.
-            eapRequest: answer.eap,
-          },
+          response: responded,
+          // Ours already: the conversation's copy of its Success/Failure, or one made up.
+          eap: answer.eap,
           outcome: answer.outcome,
           result,
         },
@@ -455,11 +463,8 @@ export class EapOverRadius {
    */
   private answerEnded(state: Uint8Array, context: RequestContext, eap: Uint8Array): boolean {
     const ended = this.endedAnswers.lookup(stateKey(state), this.options.clock.now());
-    if (ended === undefined || ended.answered.eapIdentifier !== eap[1]) return false;
-    const digest = this.options.crypto.digest('sha256', eap);
-    if (!isRetransmitOf(ended.answered, { eapIdentifier: eap[1], responseDigest: digest })) {
-      return false;
-    }
+    if (ended === undefined || ended.response[1] !== eap[1]) return false;
+    if (!sameBytes(ended.response, eap)) return false;
     if (ended.client !== context.client || ended.address !== context.from.address) {
       this.replier.drop(
         'state-of-other-client',
@@ -470,9 +475,8 @@ export class EapOverRadius {
       return true;
     }
     this.replier.counters.duplicatesAnswered++;
-    if (ended.outcome === 'accept')
-      this.replier.accept(context, ended.answered.eapRequest, ended.result);
-    else this.replier.reject(context, ended.answered.eapRequest);
+    if (ended.outcome === 'accept') this.replier.accept(context, ended.eap, ended.result);
+    else this.replier.reject(context, ended.eap);
     return true;
   }
 }
