@@ -101,27 +101,24 @@ describe('review16c: the TLS-owner forwarding when the owner is slow, not dead',
 });
 
 describe('review16c N6: the first write of a conversation times out but was stored (a lost ack)', () => {
-  it(
-    'fixed (was FAILS ON MAIN): the conversation that went on from local state is not killed by its own stored record',
-    async () => {
-      // Every round goes to a (the NAS never fails over); the client retransmits on its own timer.
-      const fleet = makeFleet({ ids: ['a', 'b'], route: () => 0 });
-      const [a] = fleet.nodes as [Node, Node];
-      // The bucket stores the first record, but its acknowledgement never comes back
-      // (NATS node killed after storing it, or the client's timeout fired first).
-      const create = fleet.kv.create.bind(fleet.kv);
-      let lostAcks = 1;
-      fleet.kv.create = async (key, value) => {
-        const stored = await create(key, value);
-        if (lostAcks-- > 0) return { kind: 'failed', reason: 'TIMEOUT' };
-        return stored;
-      };
-      const result = await fleet.authenticate([mschapv2]);
-      const drops = JSON.stringify(a.server.stats().dropped);
-      console.info(
-        `N6: outcome ${String(result?.outcome)} (${String(result?.reason)}); a dropped ${drops}; requests sent ${fleet.sent.length}`,
-      );
-      expect(result?.outcome).toBe('success');
-    },
-  );
+  it('fixed (was FAILS ON MAIN): the conversation that went on from local state is not killed by its own stored record', async () => {
+    // Every round goes to a (the NAS never fails over); the client retransmits on its own timer.
+    const fleet = makeFleet({ ids: ['a', 'b'], route: () => 0 });
+    const [a] = fleet.nodes as [Node, Node];
+    // The bucket stores the first record, but its acknowledgement never comes back
+    // (NATS node killed after storing it, or the client's timeout fired first).
+    const create = fleet.kv.create.bind(fleet.kv);
+    let lostAcks = 1;
+    fleet.kv.create = async (key, value) => {
+      const stored = await create(key, value);
+      if (lostAcks-- > 0) return { kind: 'failed', reason: 'TIMEOUT' };
+      return stored;
+    };
+    const result = await fleet.authenticate([mschapv2]);
+    const drops = JSON.stringify(a.server.stats().dropped);
+    console.info(
+      `N6: outcome ${String(result?.outcome)} (${String(result?.reason)}); a dropped ${drops}; requests sent ${fleet.sent.length}`,
+    );
+    expect(result?.outcome).toBe('success');
+  });
 });
