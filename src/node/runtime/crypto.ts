@@ -2,12 +2,15 @@ import { createHash, createHmac, randomFillSync } from 'node:crypto';
 import type { Crypto, DigestAlgorithm } from '../../runtime/index.js';
 import { hmacMd5, md5Digest } from './md5.js';
 import { createRandomPool } from './random-pool.js';
+import { sha1Digest } from './sha1.js';
 
 /**
  * Inputs up to this many bytes are digested by the plain-TypeScript MD5
  * (./md5.ts): below it the cost of a node:crypto Hash/Hmac object dominates.
  */
 const SHORT_MD5 = 16 * 1024;
+/** Inputs up to this many bytes are SHA-1-digested in TypeScript (./sha1.ts), as for MD5. */
+const SHORT_SHA1 = 4 * 1024;
 /** Requests up to this many random bytes are served from the pool. */
 const SHORT_RANDOM = 256;
 const POOL_SIZE = 8 * 1024;
@@ -34,6 +37,7 @@ export const nodeCrypto: Crypto = {
   },
   digest(algorithm: DigestAlgorithm, ...data: readonly Uint8Array[]): Uint8Array<ArrayBuffer> {
     if (algorithm === 'md5' && totalLength(data) <= SHORT_MD5) return md5Digest(data);
+    if (algorithm === 'sha1' && totalLength(data) <= SHORT_SHA1) return sha1Digest(data);
     const hash = createHash(algorithm);
     for (const part of data) hash.update(part);
     return toPlain(hash.digest());
