@@ -81,8 +81,8 @@ export function sha1Digest(data: readonly Uint8Array[]): Uint8Array<ArrayBuffer>
       pending += take;
       at = take;
       if (pending < 64) continue;
+      // The block is full: `pending` is set again below, from what this part leaves.
       compress(block, 0);
-      pending = 0;
     }
     for (; at + 64 <= n; at += 64) compress(part, at);
     for (let i = 0; at + i < n; i++) block[i] = part[at + i] as number;
