@@ -29,9 +29,8 @@ import type {
 } from './method-runner.js';
 import { EapResultCode } from './result-codes.js';
 import type { UserStore } from './user-store.js';
-import { utf8Bytes } from '../bytes/index.js';
+import { concat, utf8Bytes } from '../bytes/index.js';
 
-const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
 /** NT hashes of cleartext passwords recently checked (MD4 in TypeScript per MSCHAPv2 auth before). */
@@ -137,7 +136,7 @@ export class LocalAuthenticationProvider implements AuthenticationProvider {
     const attributes: AuthAttribute[] = [
       vendorAttribute(
         MicrosoftAttributeType.MsChap2Success,
-        Uint8Array.of(response[0] as number, ...encoder.encode(success)),
+        concat([Uint8Array.of(response[0] as number), utf8Bytes(success)]),
       ),
       vendorAttribute(
         MicrosoftAttributeType.MsMppeSendKey,
