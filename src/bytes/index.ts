@@ -15,3 +15,4 @@ export { concat, equalBytes } from './concat.js';
 export { BufferPool, type BufferPoolOptions, type BufferPoolStats } from './buffer-pool.js';
 export { toBase64, fromBase64, decodeBase64 } from './base64.js';
 export { allocFromSlab, createSlabAllocator } from './slab.js';
+export { utf8Bytes } from './utf8.js';

@@ -6,6 +6,7 @@
  * wire, including the RFC 2548 salt encryption of the MPPE keys, which needs
  * the shared secret and the Request Authenticator and so cannot happen here.
  */
+import { utf8Bytes } from '../bytes/index.js';
 
 /** `raatType` values used by the framework and the methods (RADIUS numbering, RFC 2865/2548/3579). */
 export const AuthAttributeType = {
@@ -59,11 +60,9 @@ export function isVendorAttribute(attribute: AuthAttribute): attribute is Vendor
   );
 }
 
-const encoder = new TextEncoder();
-
 /** A User-Name attribute from a string (UTF-8, RFC 2865 §5.1). */
 export function userNameAttribute(name: string): StandardAuthAttribute {
-  return { type: AuthAttributeType.UserName, value: encoder.encode(name) };
+  return { type: AuthAttributeType.UserName, value: utf8Bytes(name) };
 }
 
 /** The first attribute of `type` (and, for 26, vendor and vendor type). */

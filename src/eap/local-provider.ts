@@ -29,8 +29,8 @@ import type {
 } from './method-runner.js';
 import { EapResultCode } from './result-codes.js';
 import type { UserStore } from './user-store.js';
+import { concat, utf8Bytes } from '../bytes/index.js';
 
-const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
 /** NT hashes of cleartext passwords recently checked (MD4 in TypeScript per MSCHAPv2 auth before). */
@@ -136,7 +136,7 @@ export class LocalAuthenticationProvider implements AuthenticationProvider {
     const attributes: AuthAttribute[] = [
       vendorAttribute(
         MicrosoftAttributeType.MsChap2Success,
-        Uint8Array.of(response[0] as number, ...encoder.encode(success)),
+        concat([Uint8Array.of(response[0] as number), utf8Bytes(success)]),
       ),
       vendorAttribute(
         MicrosoftAttributeType.MsMppeSendKey,
@@ -172,7 +172,7 @@ export class LocalAuthenticationProvider implements AuthenticationProvider {
       const expected = this.crypto.digest(
         'md5',
         chapPassword.value.subarray(0, 1),
-        encoder.encode(user.password),
+        utf8Bytes(user.password),
         challenge.value,
       );
       return constantTimeEqual(expected, chapPassword.value.subarray(1))
@@ -183,7 +183,7 @@ export class LocalAuthenticationProvider implements AuthenticationProvider {
     if (password !== undefined) {
       if (user === undefined) return fail('unknown-user');
       if (user.password !== undefined) {
-        return constantTimePasswordEqual(encoder.encode(user.password), password.value)
+        return constantTimePasswordEqual(utf8Bytes(user.password), password.value)
           ? { resultCode: 0 }
           : fail('wrong-password');
       }

@@ -18,10 +18,9 @@ import { RadiusCode, type RadiusAttribute } from './packet.js';
 import type { RequestContext } from './server-context.js';
 import { RADIUS_SERVER_DEFAULTS, type RadiusEndpoint } from './server-options.js';
 import { signResponse } from './signing.js';
+import { utf8Bytes } from '../bytes/index.js';
 
 const MAX_DROP_REASONS = 48;
-const encoder = new TextEncoder();
-
 /** The server's counters (see RadiusServerStats for their meaning). */
 export interface ServerCounters {
   received: number;
@@ -93,7 +92,7 @@ export class RadiusReplier {
         ? context.userName
         : result.identity === undefined || result.identity === ''
           ? undefined
-          : encoder.encode(result.identity);
+          : utf8Bytes(result.identity);
     if (name !== undefined && name.length > 0 && name.length <= 253) {
       attributes.push({ type: RadiusAttributeType.UserName, value: name });
     }

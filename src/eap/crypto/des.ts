@@ -87,8 +87,17 @@ const SP: readonly Uint32Array[] = S.map((box, index) => {
   return table;
 });
 
-/** The sixteen round keys, each as eight 6-bit groups (one per S-box); parity bits ignored. */
-function roundKeys(key: Uint8Array): Uint8Array[] {
+/**
+ * The sixteen round keys of the block being encrypted, each as eight 6-bit
+ * groups (one per S-box), round r at 8r. One buffer for every call instead of
+ * sixteen arrays per block (MSCHAPv2 encrypts three blocks per check): the
+ * cores are synchronous, so no two calls overlap, and it is zeroed after each
+ * block so no key material stays behind.
+ */
+const ROUND_KEYS = new Uint8Array(16 * 8);
+
+/** Fills ROUND_KEYS from `key`; parity bits ignored. */
+function scheduleRoundKeys(key: Uint8Array): void {
   const hi =
     (((key[0] as number) << 24) |
       ((key[1] as number) << 16) |
@@ -105,27 +114,32 @@ function roundKeys(key: Uint8Array): Uint8Array[] {
   let d = 0;
   for (let i = 0; i < 28; i++) c = (c << 1) | bit64(hi, lo, PC1[i] as number);
   for (let i = 28; i < 56; i++) d = (d << 1) | bit64(hi, lo, PC1[i] as number);
-  return SHIFTS.map((shift) => {
+  for (let round = 0; round < 16; round++) {
+    const shift = SHIFTS[round] as number;
     c = ((c << shift) | (c >>> (28 - shift))) & 0xfffffff;
     d = ((d << shift) | (d >>> (28 - shift))) & 0xfffffff;
-    const groups = new Uint8Array(8);
-    for (let i = 0; i < 48; i++) {
-      const position = PC2[i] as number;
-      const b = position <= 28 ? (c >>> (28 - position)) & 1 : (d >>> (56 - position)) & 1;
-      groups[(i / 6) | 0] = ((groups[(i / 6) | 0] as number) << 1) | b;
+    const at = round * 8;
+    for (let group = 0; group < 8; group++) {
+      let six = 0;
+      for (let i = group * 6; i < group * 6 + 6; i++) {
+        const position = PC2[i] as number;
+        six =
+          (six << 1) | (position <= 28 ? (c >>> (28 - position)) & 1 : (d >>> (56 - position)) & 1);
+      }
+      ROUND_KEYS[at + group] = six;
     }
-    return groups;
-  });
+  }
 }
 
-/** The round function: E expansion, key mixing, SP lookups. */
-function feistel(right: number, subkey: Uint8Array): number {
+/** The round function: E expansion, key mixing with round key `at` of ROUND_KEYS, SP lookups. */
+function feistel(right: number, at: number): number {
+  const k = ROUND_KEYS;
   // E takes bits 4i..4i+5 (1-based, wrapping 0 → 32 and 33 → 1) for box i.
-  let out = SP[0]![(((right & 1) << 5) | (right >>> 27)) ^ (subkey[0] as number)] as number;
+  let out = SP[0]![(((right & 1) << 5) | (right >>> 27)) ^ (k[at] as number)] as number;
   for (let box = 1; box < 7; box++) {
-    out |= SP[box]![((right >>> (27 - 4 * box)) & 0x3f) ^ (subkey[box] as number)] as number;
+    out |= SP[box]![((right >>> (27 - 4 * box)) & 0x3f) ^ (k[at + box] as number)] as number;
   }
-  out |= SP[7]![(((right & 0x1f) << 1) | (right >>> 31)) ^ (subkey[7] as number)] as number;
+  out |= SP[7]![(((right & 0x1f) << 1) | (right >>> 31)) ^ (k[at + 7] as number)] as number;
   return out >>> 0;
 }
 
@@ -133,7 +147,7 @@ function feistel(right: number, subkey: Uint8Array): number {
 export function desEncryptBlock(key: Uint8Array, block: Uint8Array): Uint8Array<ArrayBuffer> {
   if (key.length !== 8) throw new RangeError(`DES key must be 8 bytes: got ${key.length}`);
   if (block.length !== 8) throw new RangeError(`DES block must be 8 bytes: got ${block.length}`);
-  const keys = roundKeys(key);
+  scheduleRoundKeys(key);
   const hi =
     (((block[0] as number) << 24) |
       ((block[1] as number) << 16) |
@@ -152,11 +166,12 @@ export function desEncryptBlock(key: Uint8Array, block: Uint8Array): Uint8Array<
   for (let i = 32; i < 64; i++) right = (right << 1) | bit64(hi, lo, IP[i] as number);
   left >>>= 0;
   right >>>= 0;
-  for (const subkey of keys) {
-    const next = (left ^ feistel(right, subkey)) >>> 0;
+  for (let round = 0; round < 16; round++) {
+    const next = (left ^ feistel(right, round * 8)) >>> 0;
     left = right;
     right = next;
   }
+  ROUND_KEYS.fill(0);
   // The preoutput is R16 ‖ L16; FP undoes IP.
   const out = new Uint8Array(8);
   for (let i = 0; i < 64; i++) {

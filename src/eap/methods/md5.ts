@@ -23,6 +23,7 @@ import {
 } from '../contract.js';
 import { EapResultCode } from '../result-codes.js';
 import { ByteWriter, SavedStateReader, writeShortBytes } from './saved-state.js';
+import { utf8Bytes } from '../../bytes/index.js';
 
 export const MD5_CHALLENGE_LENGTH = 16;
 /** First octet of MD5's saved authenticator state. */
@@ -176,7 +177,7 @@ export function createMd5Method(options: Md5MethodOptions): EapMethod<Md5State> 
         identifier,
         type: EapType.Md5Challenge,
         typeData: md5TypeData(
-          md5ChallengeResponse(crypto, identifier, encoder.encode(password), challenge),
+          md5ChallengeResponse(crypto, identifier, utf8Bytes(password), challenge),
           new Uint8Array(0),
         ),
       },

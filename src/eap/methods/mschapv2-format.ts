@@ -6,7 +6,7 @@
  * carry a message; the peer's Success and Failure Responses are the OpCode
  * alone. Parsers never throw: they return undefined on malformed data.
  */
-import { fromHex, toHex } from '../../bytes/index.js';
+import { fromHex, toHex, utf8Bytes } from '../../bytes/index.js';
 
 export const MschapV2OpCode = {
   Challenge: 1,
@@ -41,7 +41,7 @@ export function valueTypeData(
   value: Uint8Array,
   name: string,
 ): Uint8Array<ArrayBuffer> {
-  const nameBytes = encoder.encode(name);
+  const nameBytes = utf8Bytes(name);
   const body = new Uint8Array(1 + value.length + nameBytes.length);
   body[0] = value.length;
   body.set(value, 1);

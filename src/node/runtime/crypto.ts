@@ -1,36 +1,21 @@
 import { createHash, createHmac, randomFillSync } from 'node:crypto';
 import type { Crypto, DigestAlgorithm } from '../../runtime/index.js';
 import { hmacMd5, md5Digest } from './md5.js';
+import { createRandomPool } from './random-pool.js';
+import { sha1Digest } from './sha1.js';
 
 /**
  * Inputs up to this many bytes are digested by the plain-TypeScript MD5
  * (./md5.ts): below it the cost of a node:crypto Hash/Hmac object dominates.
  */
 const SHORT_MD5 = 16 * 1024;
+/** Inputs up to this many bytes are SHA-1-digested in TypeScript (./sha1.ts), as for MD5. */
+const SHORT_SHA1 = 4 * 1024;
 /** Requests up to this many random bytes are served from the pool. */
 const SHORT_RANDOM = 256;
 const POOL_SIZE = 8 * 1024;
 
-/**
- * Random bytes are drawn from the kernel's CSPRNG (through OpenSSL) a pool at
- * a time: one `randomFillSync` of 8 KiB instead of one call per 16-byte
- * State or challenge. Every byte is handed out once and then zeroed in the
- * pool, so what a caller got is never visible to the next.
- */
-const pool = new Uint8Array(POOL_SIZE);
-let poolAt = POOL_SIZE;
-
-function fromPool(into: Uint8Array): void {
-  const n = into.length;
-  if (poolAt + n > POOL_SIZE) {
-    randomFillSync(pool);
-    poolAt = 0;
-  }
-  const taken = pool.subarray(poolAt, poolAt + n);
-  into.set(taken);
-  taken.fill(0);
-  poolAt += n;
-}
+const pool = createRandomPool((block) => randomFillSync(block), POOL_SIZE);
 
 function totalLength(data: readonly Uint8Array[]): number {
   let n = 0;
@@ -42,16 +27,17 @@ function totalLength(data: readonly Uint8Array[]): number {
 export const nodeCrypto: Crypto = {
   randomBytes(length: number): Uint8Array<ArrayBuffer> {
     const out = new Uint8Array(length);
-    if (length <= SHORT_RANDOM) fromPool(out);
+    if (length <= SHORT_RANDOM) pool.draw(out);
     else randomFillSync(out);
     return out;
   },
   fillRandom(into: Uint8Array): void {
-    if (into.length <= SHORT_RANDOM) fromPool(into);
+    if (into.length <= SHORT_RANDOM) pool.draw(into);
     else randomFillSync(into);
   },
   digest(algorithm: DigestAlgorithm, ...data: readonly Uint8Array[]): Uint8Array<ArrayBuffer> {
     if (algorithm === 'md5' && totalLength(data) <= SHORT_MD5) return md5Digest(data);
+    if (algorithm === 'sha1' && totalLength(data) <= SHORT_SHA1) return sha1Digest(data);
     const hash = createHash(algorithm);
     for (const part of data) hash.update(part);
     return toPlain(hash.digest());
