@@ -79,18 +79,16 @@ function setUp(): () => void {
   );
   adapter.indicateBurst([arpRequest]); // the peer's MAC is learnt, as after a real ping's ARP
   if (which === 'arp') return () => adapter.indicate(arpRequest);
-  if (which === 'echo') {
-    const echoRequest = ethernetFrame(
+  /** A frame from the peer to us carrying `payload` as IP `protocol`. */
+  const fromPeer = (protocol: number, payload: Uint8Array) =>
+    ethernetFrame(
       OWN,
       PEER,
       0x0800,
-      ipv4Datagram({
-        source: '10.0.0.1',
-        destination: '10.0.0.2',
-        protocol: 1,
-        payload: icmpv4Echo(8, 7, 1, new Uint8Array(56)),
-      }),
+      ipv4Datagram({ source: '10.0.0.1', destination: '10.0.0.2', protocol, payload }),
     );
+  if (which === 'echo') {
+    const echoRequest = fromPeer(1, icmpv4Echo(8, 7, 1, new Uint8Array(56)));
     return () => adapter.indicate(echoRequest);
   }
   const socket = stack.udp.bind({ port: 7 });
@@ -101,17 +99,7 @@ function setUp(): () => void {
       if (socket.send(payload, peer) !== 'sent') throw new Error('not sent');
     };
   }
-  const datagram = ethernetFrame(
-    OWN,
-    PEER,
-    0x0800,
-    ipv4Datagram({
-      source: '10.0.0.1',
-      destination: '10.0.0.2',
-      protocol: 17,
-      payload: udp4('10.0.0.1', 40000, '10.0.0.2', 7, new Uint8Array(64)),
-    }),
-  );
+  const datagram = fromPeer(17, udp4('10.0.0.1', 40000, '10.0.0.2', 7, new Uint8Array(64)));
   return () => {
     adapter.indicate(datagram);
     if (socket.receive({ timeoutMs: 0 }).result?.status !== 'data')

@@ -51,11 +51,28 @@ export interface Ipv4SendContext {
 
 /** See the file comment. */
 export class Ipv4Sender {
-  // Read for every header written (each reply too), so kept as own fields.
+  // The context's fields, read on every send and reply, kept as own fields
+  // (one load each instead of two on the send path).
+  private readonly adapter: Adapter;
+  private readonly vlan: number;
+  private readonly linkHeader: number;
+  private readonly own: Ipv4OwnAddresses;
+  private readonly routes: Ipv4Routes;
+  private readonly arp: ArpBinding;
+  private readonly udp: UdpSockets;
+  private readonly counters: Ipv4Counters;
   private readonly identification: Ipv4Identification;
   private readonly ttl: number;
 
   constructor(private readonly context: Ipv4SendContext) {
+    this.adapter = context.adapter;
+    this.vlan = context.vlan;
+    this.linkHeader = context.linkHeader;
+    this.own = context.own;
+    this.routes = context.routes;
+    this.arp = context.arp;
+    this.udp = context.udp;
+    this.counters = context.counters;
     this.identification = context.identification;
     this.ttl = context.ttl;
   }
@@ -82,7 +99,7 @@ export class Ipv4Sender {
     }
     const to = destination >>> 0;
     checkDestination4(to);
-    if (this.context.own.classify(to) === UNICAST) {
+    if (this.own.classify(to) === UNICAST) {
       return this.sendLocal(source ?? to, sourcePort, to, destinationPort, data);
     }
     const route = this.route(to);
@@ -96,14 +113,8 @@ export class Ipv4Sender {
         : route.nextHop === MULTICAST_HOP
           ? ipv4MulticastMac(to)
           : undefined;
-    const frame = allocFrame(this.context.linkHeader + ipLength);
-    const at = writeLinkHeader(
-      frame,
-      linkDestination,
-      this.context.adapter.mac,
-      this.context.vlan,
-      ETHERTYPE_IPV4,
-    );
+    const frame = allocFrame(this.linkHeader + ipLength);
+    const at = writeLinkHeader(frame, linkDestination, this.adapter.mac, this.vlan, ETHERTYPE_IPV4);
     this.writeIpHeader(frame, at, ipLength, PROTOCOL_UDP, 0, from, to);
     if (route.nextHop === MULTICAST_HOP) {
       // RFC 1112 §6.1: multicast defaults to TTL 1 (the link), as sockets do.
@@ -112,19 +123,13 @@ export class Ipv4Sender {
       putU16(frame, at + 10, finishChecksum(sumBytes(frame, at, at + 20)));
     }
     writeUdp4(frame, at + 20, from, to, sourcePort, destinationPort, data);
-    if (ipLength <= this.context.adapter.mtu) return this.transmit([frame], route.nextHop);
+    if (ipLength <= this.adapter.mtu) return this.transmit([frame], route.nextHop);
     // Too large for one frame: the datagram just built is cut into fragments.
     const writeLink = (fragment: Uint8Array) =>
-      writeLinkHeader(
-        fragment,
-        linkDestination,
-        this.context.adapter.mac,
-        this.context.vlan,
-        ETHERTYPE_IPV4,
-      );
-    const fragments = fragmentIpv4(frame.subarray(at), this.context.adapter.mtu, at, writeLink);
-    this.context.counters.fragmented++;
-    this.context.counters.fragmentsSent += fragments.length;
+      writeLinkHeader(fragment, linkDestination, this.adapter.mac, this.vlan, ETHERTYPE_IPV4);
+    const fragments = fragmentIpv4(frame.subarray(at), this.adapter.mtu, at, writeLink);
+    this.counters.fragmented++;
+    this.counters.fragmentsSent += fragments.length;
     // One unit for ARP: the fragments wait for resolution, and are dropped, together.
     return this.transmit(fragments, route.nextHop);
   }
@@ -136,16 +141,16 @@ export class Ipv4Sender {
    * is not on an own subnet.
    */
   route(destination: number): { nextHop: number; source: number | undefined } | undefined {
-    const first = this.context.own.list[0]?.address;
+    const first = this.own.list[0]?.address;
     if (destination === 0xffffffff) return { nextHop: BROADCAST_HOP, source: first };
     if (isIpv4Multicast(destination)) return { nextHop: MULTICAST_HOP, source: first };
-    const broadcasting = this.context.own.broadcastSource(destination);
+    const broadcasting = this.own.broadcastSource(destination);
     if (broadcasting !== undefined) return { nextHop: BROADCAST_HOP, source: broadcasting };
-    const onLink = this.context.own.onLinkSource(destination);
+    const onLink = this.own.onLinkSource(destination);
     if (onLink !== undefined) return { nextHop: destination, source: onLink };
-    const gateway = this.context.routes.gatewayFor(destination);
+    const gateway = this.routes.gatewayFor(destination);
     if (gateway === undefined) return undefined;
-    const source = this.context.own.onLinkSource(gateway);
+    const source = this.own.onLinkSource(gateway);
     return source === undefined ? undefined : { nextHop: gateway, source };
   }
 
@@ -187,18 +192,10 @@ export class Ipv4Sender {
     destinationPort: number,
     data: Uint8Array,
   ): UdpSendResult {
-    const outcome = this.context.udp.deliver4(
-      from,
-      sourcePort,
-      to,
-      destinationPort,
-      data,
-      0,
-      data.length,
-    );
+    const outcome = this.udp.deliver4(from, sourcePort, to, destinationPort, data, 0, data.length);
     if (outcome === 'no-socket') return this.context.sendDrop('local-no-socket');
     if (outcome === 'queue-full') return this.context.sendDrop('local-queue-full');
-    this.context.counters.local++;
+    this.counters.local++;
     return 'sent';
   }
 
@@ -206,15 +203,15 @@ export class Ipv4Sender {
   private transmit(frames: Uint8Array[], nextHop: number): UdpSendResult {
     if (nextHop < 0) {
       for (const frame of frames) {
-        this.context.counters.sent++;
+        this.counters.sent++;
         this.context.send(frame);
       }
       return 'sent';
     }
-    const result = this.context.arp.sendAll(nextHop, frames);
+    const result = this.arp.sendAll(nextHop, frames);
     if (result === 'refused') return this.context.sendDrop('resolution-refused');
     if (result === 'queue-full') return this.context.sendDrop('resolution-queue-full');
-    this.context.counters.sent += frames.length;
+    this.counters.sent += frames.length;
     return result;
   }
 }
