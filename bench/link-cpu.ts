@@ -8,8 +8,10 @@
  *
  * CASE is `arp` (ARP requests answered by a stack), `vxlan` (VXLAN datagrams
  * handed to a VxlanLink as its socket would, indicated to a counting
- * binding, as bench/link's UDP case) or `udp` (UDP datagrams delivered to a
- * bound socket and taken off its queue). The loop runs COUNT times after
+ * binding, as bench/link's UDP case), `udp` (UDP datagrams delivered to a
+ * bound socket and taken off its queue), `echo` (ICMP echo requests with a
+ * 56-byte payload answered, as bench/link-replies) or `send` (64-byte UDP
+ * datagrams sent from a bound socket to a resolved neighbour). The loop runs COUNT times after
  * 100,000 of warm-up; two COUNTs give the cost of one operation as the
  * difference of their totals over the difference of the counts, which
  * leaves start-up, warm-up and JIT compilation out. Written against the
@@ -20,12 +22,12 @@ import type { RemoteInfo } from 'node:dgram';
 import { Adapter, createStack } from '../src/link/index.js';
 import { VxlanLink } from '../src/node/link/index.js';
 import { systemClock } from '../src/node/runtime/index.js';
-import { arpPacket, ethernetFrame, ipv4Datagram, udp4 } from '../src/testing/index.js';
+import { arpPacket, ethernetFrame, icmpv4Echo, ipv4Datagram, udp4 } from '../src/testing/index.js';
 
 const [which, countText] = process.argv.slice(2);
 const count = Number(countText);
-if (!['arp', 'vxlan', 'udp'].includes(which ?? '') || !(count > 0)) {
-  process.stderr.write('usage: link-cpu arp|vxlan|udp COUNT\n');
+if (!['arp', 'vxlan', 'udp', 'echo', 'send'].includes(which ?? '') || !(count > 0)) {
+  process.stderr.write('usage: link-cpu arp|vxlan|udp|echo|send COUNT\n');
   process.exit(2);
 }
 const WARM_UP = 100_000;
@@ -77,18 +79,27 @@ function setUp(): () => void {
   );
   adapter.indicateBurst([arpRequest]); // the peer's MAC is learnt, as after a real ping's ARP
   if (which === 'arp') return () => adapter.indicate(arpRequest);
+  /** A frame from the peer to us carrying `payload` as IP `protocol`. */
+  const fromPeer = (protocol: number, payload: Uint8Array) =>
+    ethernetFrame(
+      OWN,
+      PEER,
+      0x0800,
+      ipv4Datagram({ source: '10.0.0.1', destination: '10.0.0.2', protocol, payload }),
+    );
+  if (which === 'echo') {
+    const echoRequest = fromPeer(1, icmpv4Echo(8, 7, 1, new Uint8Array(56)));
+    return () => adapter.indicate(echoRequest);
+  }
   const socket = stack.udp.bind({ port: 7 });
-  const datagram = ethernetFrame(
-    OWN,
-    PEER,
-    0x0800,
-    ipv4Datagram({
-      source: '10.0.0.1',
-      destination: '10.0.0.2',
-      protocol: 17,
-      payload: udp4('10.0.0.1', 40000, '10.0.0.2', 7, new Uint8Array(64)),
-    }),
-  );
+  if (which === 'send') {
+    const payload = new Uint8Array(64);
+    const peer = { address: '10.0.0.1', port: 40000 };
+    return () => {
+      if (socket.send(payload, peer) !== 'sent') throw new Error('not sent');
+    };
+  }
+  const datagram = fromPeer(17, udp4('10.0.0.1', 40000, '10.0.0.2', 7, new Uint8Array(64)));
   return () => {
     adapter.indicate(datagram);
     if (socket.receive({ timeoutMs: 0 }).result?.status !== 'data')

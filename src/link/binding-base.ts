@@ -94,10 +94,15 @@ export abstract class BindingBase<Drop extends string> implements Protocol {
   }
 }
 
-export interface IpBindingBaseOptions extends BindingBaseOptions {
-  readonly clock: Clock;
+/** The ICMP error rate settings IPv4's and IPv6's limits both have. */
+export interface IcmpErrorLimits {
   readonly icmpErrorsPerSecond?: number | undefined;
   readonly icmpErrorBurst?: number | undefined;
+}
+
+export interface IpBindingBaseOptions extends BindingBaseOptions {
+  readonly clock: Clock;
+  readonly limits?: IcmpErrorLimits;
 }
 
 /** IPv4 and IPv6: BindingBase plus send-drop counters and the ICMP error rules. */
@@ -118,9 +123,24 @@ export abstract class IpBindingBase<
     this.sendDrops = zeroCounts(sendDropReasons);
     this.icmpBucket = new TokenBucket(
       options.clock,
-      options.icmpErrorsPerSecond ?? 10,
-      options.icmpErrorBurst ?? 10,
+      options.limits?.icmpErrorsPerSecond ?? 10,
+      options.limits?.icmpErrorBurst ?? 10,
     );
+  }
+
+  /** The statistics both IP bindings start with: the name, their `counters`, copies of the drop tables. */
+  protected ipStats<Counters extends object>(
+    counters: Counters,
+  ): { name: string } & Counters & {
+      drops: Record<Drop, number>;
+      sendDrops: Record<SendDrop, number>;
+    } {
+    return {
+      name: this.name,
+      ...counters,
+      drops: { ...this.drops },
+      sendDrops: { ...this.sendDrops },
+    };
   }
 
   /** Counts and traces a send the IP layer could not make. */

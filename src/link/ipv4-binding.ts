@@ -43,28 +43,25 @@
  * on-link, and is dropped as `no-route` otherwise. Identification values
  * come from identification.ts (RFC 7739).
  *
- * Split by concern: this file (demux to the point a datagram is ours,
- * reassembly, routing, send), ipv4-own-addresses.ts (the address table),
- * ipv4-icmp.ts (echo and errors), ipv4-udp.ts (UDP receive and the datagram
- * of a send), ipv4-fragments.ts.
+ * Split by concern: this file (demux to the point a datagram is ours and
+ * reassembly), ipv4-send.ts (sends, routing, fragments, the IP header),
+ * ipv4-own-addresses.ts (the address table), ipv4-icmp.ts (echo and
+ * errors), ipv4-udp.ts (UDP receive and the datagram of a send),
+ * ipv4-fragments.ts; its settings and statistics types are in
+ * ipv4-binding-options.ts.
  */
-import { allocFromSlab as allocFrame } from '../bytes/index.js';
-import { NetrxError, type Clock, type Crypto } from '../runtime/index.js';
-import {
-  finishChecksum,
-  foldChecksum,
-  formatIpv4Address,
-  ipv4MulticastMac,
-  Ipv4Packet,
-  isIpv4Multicast,
-  sumBytes,
-} from '../wire/index.js';
+import { foldChecksum, formatIpv4Address, Ipv4Packet, sumBytes } from '../wire/index.js';
 import type { ArpBinding } from './arp-binding.js';
-import { hopLimitOption, IpBindingBase, type BindingBaseOptions } from './binding-base.js';
+import { hopLimitOption, IpBindingBase } from './binding-base.js';
 import { traceAddress } from './binding-events.js';
 import type { Indication } from './indication.js';
-import { putU16, putU32 } from './frame-write.js';
-import { writeLinkHeader } from './link-header.js';
+import {
+  IPV4_SEND_DROP_REASONS,
+  type Ipv4AddressConfig,
+  type Ipv4BindingOptions,
+  type Ipv4SendDropReason,
+  type Ipv4Stats,
+} from './ipv4-binding-options.js';
 import { wholePacket } from './packet.js';
 import {
   carriesIcmpError,
@@ -86,92 +83,29 @@ import {
 import { Ipv4Identification } from './identification.js';
 import { Ipv4OwnAddresses } from './ipv4-own-addresses.js';
 import { isSourceRouted } from './ipv4-options.js';
-import { receiveUdp4, writeUdp4 } from './ipv4-udp.js';
+import { Ipv4Sender } from './ipv4-send.js';
+import { receiveUdp4 } from './ipv4-udp.js';
 import { Destination, PacketFilter } from './packet-filter.js';
-import { fragmentIpv4, IPV4_MAX_DATAGRAM, joinIpv4 } from './ipv4-fragments.js';
-import {
-  FRAGMENT_DROPS,
-  Reassembly,
-  type Reassembled,
-  type ReassemblyLimits,
-  type ReassemblyStats,
-} from './reassembly.js';
+import { IPV4_MAX_DATAGRAM, joinIpv4 } from './ipv4-fragments.js';
+import { FRAGMENT_DROPS, Reassembly, type Reassembled } from './reassembly.js';
 import { Ipv4Routes } from './routes.js';
 import type { UdpSendResult, UdpSockets } from './udp-socket.js';
 
 export { ETHERTYPE_IPV4, type Ipv4DropReason } from './ipv4-icmp.js';
-
-const IPV4_SEND_DROP_REASONS = [
-  'no-route',
-  'no-source-address',
-  'resolution-refused',
-  'resolution-queue-full',
-  'local-no-socket',
-  'local-queue-full',
-] as const;
-
-/** Why a send was dropped (`stats().sendDrops`). */
-export type Ipv4SendDropReason = (typeof IPV4_SEND_DROP_REASONS)[number];
-
-export interface Ipv4AddressConfig {
-  /** Dotted quad. */
-  readonly address: string;
-  readonly prefixLength: number;
-}
-
-export interface Ipv4Limits {
-  /** ICMP errors per second (token refill). Default 10. */
-  readonly icmpErrorsPerSecond?: number;
-  /** ICMP error burst (bucket size). Default 10. */
-  readonly icmpErrorBurst?: number;
-  /** TTL of datagrams we send, 1..255 (else a RangeError naming it). Default 64. */
-  readonly timeToLive?: number;
-  /** Routes in the routing table. Default 64. */
-  readonly maxRoutes?: number;
-  /** Fragment reassembly limits (16 datagrams, 4 per source, 64 fragments each, 256 KiB, 30 s). */
-  readonly reassembly?: ReassemblyLimits;
-}
-
-export interface Ipv4BindingOptions extends BindingBaseOptions {
-  readonly clock: Clock;
-  readonly arp: ArpBinding;
-  readonly udp: UdpSockets;
-  readonly limits?: Ipv4Limits;
-  /**
-   * Randomness for the Identification values (identification.ts).
-   * Absent: a generator seeded from the adapter's MAC, not secret.
-   */
-  readonly crypto?: Crypto;
-}
-
-export interface Ipv4Stats {
-  readonly name: string;
-  readonly received: number;
-  readonly delivered: number;
-  readonly echoRequests: number;
-  readonly echoReplies: number;
-  readonly icmpErrorsSent: number;
-  readonly icmpOther: number;
-  readonly sent: number;
-  readonly drops: Readonly<Record<Ipv4DropReason, number>>;
-  readonly sendDrops: Readonly<Record<Ipv4SendDropReason, number>>;
-  readonly reassembly: ReassemblyStats;
-  /** Datagrams sent as fragments, and the fragments. */
-  readonly fragmented: number;
-  readonly fragmentsSent: number;
-  /** Datagrams to an own address delivered to a local socket without the wire. */
-  readonly local: number;
-}
+export type {
+  Ipv4AddressConfig,
+  Ipv4BindingOptions,
+  Ipv4Limits,
+  Ipv4SendDropReason,
+  Ipv4Stats,
+} from './ipv4-binding-options.js';
 
 /** See the file comment. */
 export class Ipv4Binding extends IpBindingBase<Ipv4DropReason, Ipv4SendDropReason> {
   /** Routes through gateways (0.0.0.0/0: the default gateway). */
   readonly routes: Ipv4Routes;
   private readonly arp: ArpBinding;
-  private readonly udp: UdpSockets;
-  private readonly ttl: number;
   private readonly own = new Ipv4OwnAddresses();
-  private readonly identification: Ipv4Identification;
   private readonly counters: Ipv4Counters = {
     received: 0,
     delivered: 0,
@@ -187,24 +121,30 @@ export class Ipv4Binding extends IpBindingBase<Ipv4DropReason, Ipv4SendDropReaso
   private readonly reassembly: Reassembly;
   /** What the ICMP part sees of this binding. */
   private readonly host: Ipv4Host;
+  /** UDP sends, routes, fragments and IP headers (ipv4-send.ts). */
+  private readonly sender: Ipv4Sender;
+  private readonly udp: UdpSockets;
 
   constructor(options: Ipv4BindingOptions) {
+    super(options, 'ipv4', IPV4_DROP_REASONS, IPV4_SEND_DROP_REASONS);
     const limits = options.limits ?? {};
-    super(
-      {
-        ...options,
-        icmpErrorsPerSecond: limits.icmpErrorsPerSecond,
-        icmpErrorBurst: limits.icmpErrorBurst,
-      },
-      'ipv4',
-      IPV4_DROP_REASONS,
-      IPV4_SEND_DROP_REASONS,
-    );
     this.arp = options.arp;
     this.udp = options.udp;
-    this.ttl = hopLimitOption('limits.ipv4.timeToLive', limits.timeToLive);
-    this.identification = new Ipv4Identification(options.crypto);
     this.routes = new Ipv4Routes(limits.maxRoutes);
+    this.sender = new Ipv4Sender({
+      adapter: this.adapter,
+      vlan: this.vlan,
+      linkHeader: this.linkHeader,
+      own: this.own,
+      routes: this.routes,
+      arp: this.arp,
+      udp: this.udp,
+      counters: this.counters,
+      identification: new Ipv4Identification(options.crypto),
+      ttl: hopLimitOption('limits.ipv4.timeToLive', limits.timeToLive),
+      send: (frame) => this.handle.send(frame),
+      sendDrop: (reason) => this.sendDrop(reason),
+    });
     this.reassembly = new Reassembly(
       options.clock,
       IPV4_MAX_DATAGRAM - 20,
@@ -223,7 +163,7 @@ export class Ipv4Binding extends IpBindingBase<Ipv4DropReason, Ipv4SendDropReaso
       mayReportError: (ind) => this.mayReportError(ind, 'icmp-rate-limited'),
       mayReportLater: () => this.mayReportLater('icmp-rate-limited'),
       writeIpHeader: (into, at, totalLength, protocol, tos, source, destination) =>
-        this.writeIpHeader(into, at, totalLength, protocol, tos, source, destination),
+        this.sender.writeIpHeader(into, at, totalLength, protocol, tos, source, destination),
       transmit: (frame) => this.handle.send(frame),
     };
     this.open({
@@ -340,48 +280,7 @@ export class Ipv4Binding extends IpBindingBase<Ipv4DropReason, Ipv4SendDropReaso
     destinationPort: number,
     data: Uint8Array,
   ): UdpSendResult {
-    const ipLength = 28 + data.length;
-    if (ipLength > IPV4_MAX_DATAGRAM) {
-      throw new NetrxError(
-        'ERR_LINK_DATAGRAM_TOO_LARGE',
-        `Cannot send ${data.length} bytes of UDP over IPv4: a datagram holds at most ${IPV4_MAX_DATAGRAM - 28}`,
-      );
-    }
-    const to = destination >>> 0;
-    checkDestination4(to);
-    if (this.own.classify(to) === UNICAST) {
-      return this.sendLocal(source ?? to, sourcePort, to, destinationPort, data);
-    }
-    const route = this.route(to);
-    if (route === undefined) return this.sendDrop('no-route');
-    const from = source ?? route.source;
-    if (from === undefined) return this.sendDrop('no-source-address');
-    // Broadcast and multicast go straight to their link address, never to a gateway.
-    const linkDestination =
-      route.nextHop === BROADCAST_HOP
-        ? BROADCAST_MAC
-        : route.nextHop === MULTICAST_HOP
-          ? ipv4MulticastMac(to)
-          : undefined;
-    const frame = allocFrame(this.linkHeader + ipLength);
-    const at = writeLinkHeader(frame, linkDestination, this.adapter.mac, this.vlan, ETHERTYPE_IPV4);
-    this.writeIpHeader(frame, at, ipLength, PROTOCOL_UDP, 0, from, to);
-    if (route.nextHop === MULTICAST_HOP) {
-      // RFC 1112 §6.1: multicast defaults to TTL 1 (the link), as sockets do.
-      frame[at + 8] = 1;
-      putU16(frame, at + 10, 0);
-      putU16(frame, at + 10, finishChecksum(sumBytes(frame, at, at + 20)));
-    }
-    writeUdp4(frame, at + 20, from, to, sourcePort, destinationPort, data);
-    if (ipLength <= this.adapter.mtu) return this.transmit([frame], route.nextHop);
-    // Too large for one frame: the datagram just built is cut into fragments.
-    const writeLink = (fragment: Uint8Array) =>
-      writeLinkHeader(fragment, linkDestination, this.adapter.mac, this.vlan, ETHERTYPE_IPV4);
-    const fragments = fragmentIpv4(frame.subarray(at), this.adapter.mtu, at, writeLink);
-    this.counters.fragmented++;
-    this.counters.fragmentsSent += fragments.length;
-    // One unit for ARP: the fragments wait for resolution, and are dropped, together.
-    return this.transmit(fragments, route.nextHop);
+    return this.sender.sendUdp(source, sourcePort, destination, destinationPort, data);
   }
 
   /**
@@ -391,117 +290,16 @@ export class Ipv4Binding extends IpBindingBase<Ipv4DropReason, Ipv4SendDropReaso
    * is not on an own subnet.
    */
   route(destination: number): { nextHop: number; source: number | undefined } | undefined {
-    const first = this.own.list[0]?.address;
-    if (destination === 0xffffffff) return { nextHop: BROADCAST_HOP, source: first };
-    if (isIpv4Multicast(destination)) return { nextHop: MULTICAST_HOP, source: first };
-    const broadcasting = this.own.broadcastSource(destination);
-    if (broadcasting !== undefined) return { nextHop: BROADCAST_HOP, source: broadcasting };
-    const onLink = this.own.onLinkSource(destination);
-    if (onLink !== undefined) return { nextHop: destination, source: onLink };
-    const gateway = this.routes.gatewayFor(destination);
-    if (gateway === undefined) return undefined;
-    const source = this.own.onLinkSource(gateway);
-    return source === undefined ? undefined : { nextHop: gateway, source };
+    return this.sender.route(destination);
   }
 
   stats(): Ipv4Stats {
-    return {
-      name: this.name,
-      ...this.counters,
-      drops: { ...this.drops },
-      sendDrops: { ...this.sendDrops },
-      reassembly: this.reassembly.stats(),
-    };
+    return { ...this.ipStats(this.counters), reassembly: this.reassembly.stats() };
   }
 
   /** Unbinds and drops fragments being reassembled (their timers too); idempotent. */
   close(): void {
     this.reassembly.close();
     this.handle.close();
-  }
-
-  /** A 20-byte IPv4 header at `into[at..]`, checksum filled, through the view. */
-  private writeIpHeader(
-    into: Uint8Array,
-    at: number,
-    totalLength: number,
-    protocol: number,
-    tos: number,
-    source: number,
-    destination: number,
-  ): void {
-    // Written in place at the RFC 791 offsets, not through a view of a
-    // subarray: every reply and send writes one (bench/link-replies).
-    into[at] = 0x45; // version 4, 20-byte header
-    into[at + 1] = tos;
-    putU16(into, at + 2, totalLength);
-    putU16(into, at + 4, this.identification.next(destination));
-    putU16(into, at + 6, 0); // flags and fragment offset
-    into[at + 8] = this.ttl;
-    into[at + 9] = protocol;
-    putU16(into, at + 10, 0);
-    putU32(into, at + 12, source);
-    putU32(into, at + 16, destination);
-    putU16(into, at + 10, finishChecksum(sumBytes(into, at, at + 20)));
-  }
-
-  /**
-   * A datagram to an own address: delivered to the socket bound for it
-   * without touching the wire (no loopback interface, no ARP for ourselves,
-   * no frame for the taps); nobody listening is a counted send drop, never
-   * an ICMP error.
-   */
-  private sendLocal(
-    from: number,
-    sourcePort: number,
-    to: number,
-    destinationPort: number,
-    data: Uint8Array,
-  ): UdpSendResult {
-    const outcome = this.udp.deliver4(from, sourcePort, to, destinationPort, data, 0, data.length);
-    if (outcome === 'no-socket') return this.sendDrop('local-no-socket');
-    if (outcome === 'queue-full') return this.sendDrop('local-queue-full');
-    this.counters.local++;
-    return 'sent';
-  }
-
-  /** Sends the frames of one datagram to `nextHop` (through ARP unless it is a link address). */
-  private transmit(frames: Uint8Array[], nextHop: number): UdpSendResult {
-    if (nextHop < 0) {
-      for (const frame of frames) {
-        this.counters.sent++;
-        this.handle.send(frame);
-      }
-      return 'sent';
-    }
-    const result = this.arp.sendAll(nextHop, frames);
-    if (result === 'refused') return this.sendDrop('resolution-refused');
-    if (result === 'queue-full') return this.sendDrop('resolution-queue-full');
-    this.counters.sent += frames.length;
-    return result;
-  }
-}
-
-const BROADCAST_MAC = Uint8Array.of(0xff, 0xff, 0xff, 0xff, 0xff, 0xff);
-/** `route()`'s next hops that are link addresses rather than IPv4 ones. */
-const BROADCAST_HOP = -1;
-const MULTICAST_HOP = -2;
-
-/**
- * Destinations no datagram may be sent to on a wire (RFC 1122 §3.2.1.3,
- * RFC 6890): 0/8 ("this network"), 127/8 (loopback, which netrx does not
- * have) and 240/4 but 255.255.255.255 (reserved). Misuse: it throws.
- */
-function checkDestination4(to: number): void {
-  const first = to >>> 24;
-  let why: string | undefined;
-  if (first === 0) why = 'an address of "this network" (0.0.0.0/8) names no destination';
-  else if (first === 127) why = 'a loopback address (127.0.0.0/8) never goes on a wire';
-  else if (to >>> 28 === 0xf && to !== 0xffffffff) why = '240.0.0.0/4 is reserved';
-  if (why !== undefined) {
-    throw new NetrxError(
-      'ERR_LINK_BAD_DESTINATION',
-      `Cannot send to ${formatIpv4Address(to)}: ${why}`,
-    );
   }
 }

@@ -136,17 +136,8 @@ export class Ipv6Binding extends IpBindingBase<Ipv6DropReason, Ipv6SendDropReaso
   private readonly host: Ipv6Host;
 
   constructor(options: Ipv6BindingOptions) {
+    super(options, 'ipv6', IPV6_DROP_REASONS, IPV6_SEND_DROP_REASONS);
     const limits = options.limits ?? {};
-    super(
-      {
-        ...options,
-        icmpErrorsPerSecond: limits.icmpErrorsPerSecond,
-        icmpErrorBurst: limits.icmpErrorBurst,
-      },
-      'ipv6',
-      IPV6_DROP_REASONS,
-      IPV6_SEND_DROP_REASONS,
-    );
     const clock = options.clock;
     // First of all the draws from `crypto`, so a seeded one gives known IDs.
     const identification = new Ipv6Identification(options.crypto);
@@ -324,10 +315,7 @@ export class Ipv6Binding extends IpBindingBase<Ipv6DropReason, Ipv6SendDropReaso
 
   stats(): Ipv6Stats {
     return {
-      name: this.name,
-      ...this.counters,
-      drops: { ...this.drops },
-      sendDrops: { ...this.sendDrops },
+      ...this.ipStats(this.counters),
       cache: this.cache.stats(),
       reassembly: this.reassembly.stats(),
       pathMtu: this.pathMtu.stats(),

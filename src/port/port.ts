@@ -1,5 +1,5 @@
 import { BufferPool } from '../bytes/index.js';
-import { Receiver, type PendingReceive, type ReceiveCompletion } from '../receive/index.js';
+import type { PendingReceive, ReceiveCompletion, Receiver } from '../receive/index.js';
 import { NetrxError, type Clock, type Timer } from '../runtime/index.js';
 import { PortEvent } from './port-event.js';
 import {
@@ -17,9 +17,7 @@ import { RasError, rasError } from './ras-errors.js';
 import type { CommSettings, PortTransport } from './transport.js';
 import { expectOn, type ExpectMatch, type ExpectOptions, type ExpectPattern } from './expect.js';
 import { latin1Bytes } from './latin1.js';
-
-/** Chunks the receive queue holds (a slow line may deliver a byte per chunk). */
-const MAX_QUEUED_RUNS = 4096;
+import { PortInput } from './port-input.js';
 
 interface Posted {
   readonly buffer: Uint8Array;
@@ -34,7 +32,9 @@ interface Posted {
 /**
  * A port: a byte stream with RAS's asynchronous buffer API on top (seed 000,
  * see index.ts) and an idiomatic async layer beside it, both on one
- * `Receiver` so their bytes come out in arrival order.
+ * `Receiver` so their bytes come out in arrival order. This file holds the
+ * port's lifecycle and both APIs; the input side (queue bound, flow control,
+ * bytes given back) is `PortInput` in port-input.ts.
  */
 export class Port {
   readonly name: string;
@@ -43,40 +43,35 @@ export class Port {
   private readonly clock: Clock;
   private readonly pool: BufferPool;
   private readonly transport: PortTransport;
+  private readonly input: PortInput;
+  /** The input's receiver, which both APIs read from. */
   private readonly receiver: Receiver;
-  private readonly maxQueuedBytes: number;
   /** @internal The `netrx-port` provider, when a registry was given (the chat runner writes to it). */
   readonly trace: TraceProvider | undefined;
   private posted: Posted | undefined;
-  /** Bytes given back by `unread` (an expect that matched mid-chunk); served first. */
-  private leftover: Uint8Array | undefined;
   private closed = false;
-  private paused = false;
-  /** Received bytes past the queue bound, held while the transport is paused. */
-  private overflow: Uint8Array | undefined;
-  private refusedBytes = { chunks: 0, bytes: 0 };
-  private endPending = false;
   private disconnectCause: NetrxError = rasError(
     'ERROR_PORT_DISCONNECTED',
     'The port was disconnected',
   );
   private settings: CommSettings = { parity: 0, stopBits: 0, byteSize: 8 };
-  private counters = { bytesReceived: 0, bytesSent: 0, timeouts: 0, refusedReceives: 0, pauses: 0 };
+  private counters = { bytesReceived: 0, bytesSent: 0, timeouts: 0, refusedReceives: 0 };
 
   constructor(transport: PortTransport, options: PortOptions) {
     this.name = options.name ?? 'port';
     this.handle = Object.freeze({ name: this.name });
     this.clock = options.clock;
     this.pool = options.pool ?? new BufferPool({ bufferSize: 1500, capacity: 16 });
-    this.maxQueuedBytes = options.maxQueuedBytes ?? 64 * 1024;
-    this.receiver = new Receiver({
-      clock: options.clock,
-      framing: 'stream',
-      maxQueuedBytes: this.maxQueuedBytes,
-      maxQueuedItems: MAX_QUEUED_RUNS,
-    });
     this.transport = transport;
     this.trace = options.trace?.register(PORT_PROVIDER);
+    this.input = new PortInput({
+      clock: options.clock,
+      maxQueuedBytes: options.maxQueuedBytes ?? 64 * 1024,
+      transport,
+      trace: this.trace,
+      name: this.name,
+    });
+    this.receiver = this.input.receiver;
     this.trace?.emit(PortEventDescriptor.opened, { port: this.name });
     transport.open({
       data: (bytes) => this.onData(bytes),
@@ -156,14 +151,14 @@ export class Port {
     }
     this.checkNothingPosted();
     event.reset();
-    const leftover = this.takeLeftover(buffer.length);
+    const leftover = this.input.takeLeftover(buffer.length);
     if (leftover !== undefined) {
       buffer.set(leftover);
       const immediate: ReceiveCompletion = {
         status: 'data',
         data: buffer.subarray(0, leftover.length),
         meta: undefined,
-        more: this.leftover !== undefined,
+        more: this.input.hasLeftover,
       };
       this.posted = { buffer, event, op: undefined, immediate, timer: undefined, abort: undefined };
       event.set();
@@ -309,7 +304,7 @@ export class Port {
   async receive(options: PortReceiveOptions = {}): Promise<Uint8Array> {
     this.checkOpen('receive');
     this.checkNothingPosted();
-    const leftover = this.takeLeftover(Infinity);
+    const leftover = this.input.takeLeftover(Infinity);
     if (leftover !== undefined) return leftover;
     let op: PendingReceive;
     try {
@@ -319,7 +314,7 @@ export class Port {
       throw error;
     }
     const completion = op.result ?? (await op.done);
-    this.maybeResume();
+    this.input.maybeResume();
     switch (completion.status) {
       case 'data':
         return completion.data;
@@ -356,14 +351,7 @@ export class Port {
    */
   unread(bytes: Uint8Array): void {
     if (bytes.length === 0) return;
-    if (this.leftover === undefined) this.leftover = bytes;
-    else {
-      // Rare (two unreads in a row): join them, a deliberate copy.
-      const joined = new Uint8Array(bytes.length + this.leftover.length);
-      joined.set(bytes);
-      joined.set(this.leftover, bytes.length);
-      this.leftover = joined;
-    }
+    this.input.unread(bytes);
   }
 
   /** Waits for the first of `patterns` in the input (see `expectOn`); the rest stays readable. */
@@ -391,9 +379,8 @@ export class Port {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    this.leftover = undefined;
     this.disconnectCause = rasError('ERROR_USER_DISCONNECTION', `${this.name} was closed`);
-    this.receiver.disconnect(this.disconnectCause);
+    this.input.close(this.disconnectCause);
     this.signalPosted();
     this.posted?.timer?.cancel();
     this.posted = undefined;
@@ -406,13 +393,10 @@ export class Port {
   }
 
   stats(): PortStats {
-    const receiver = this.receiver.stats();
     return {
       ...this.counters,
-      queuedBytes:
-        receiver.queuedBytes + (this.leftover?.length ?? 0) + (this.overflow?.length ?? 0),
-      dropped: receiver.dropped + this.refusedBytes.chunks,
-      droppedBytes: receiver.droppedBytes + this.refusedBytes.bytes,
+      pauses: this.input.pauses,
+      ...this.input.stats(),
       refusedReceives: this.counters.refusedReceives,
     };
   }
@@ -422,51 +406,11 @@ export class Port {
   private onData(bytes: Uint8Array): void {
     if (this.closed || bytes.length === 0) return;
     this.counters.bytesReceived += bytes.length;
-    if (this.overflow !== undefined) {
-      // The transport ignored pause(): nothing may pass the held bytes, so these are refused.
-      this.refusedBytes.chunks++;
-      this.refusedBytes.bytes += bytes.length;
-      this.trace?.emit(PortEventDescriptor.bytesRefused, { port: this.name, bytes: bytes.length });
-      return;
-    }
-    this.admit(bytes);
-    this.signalPosted();
-  }
-
-  /**
-   * Queues received bytes. What does not fit under `maxQueuedBytes` is held as
-   * one run (the transport is paused until reads make room), so a transport
-   * that honours `pause` loses nothing and the port holds at most the bound
-   * plus one transport chunk.
-   */
-  private admit(bytes: Uint8Array): void {
-    const { outstanding, queuedBytes, queuedItems } = this.receiver.stats();
-    const room = queuedItems >= MAX_QUEUED_RUNS ? 0 : this.maxQueuedBytes - queuedBytes;
-    // A waiting receive takes any size; otherwise only what fits under the bounds.
-    if (outstanding > 0 || bytes.length <= room) {
-      this.receiver.push(bytes, undefined);
-    } else {
-      if (room > 0) this.receiver.push(bytes.subarray(0, room), undefined);
-      this.overflow = room > 0 ? bytes.subarray(room) : bytes;
-    }
-    if (!this.paused && this.transport.pause !== undefined) {
-      if (
-        this.overflow !== undefined ||
-        this.receiver.stats().queuedBytes >= this.maxQueuedBytes / 2
-      ) {
-        this.paused = true;
-        this.counters.pauses++;
-        this.transport.pause();
-        this.trace?.emit(PortEventDescriptor.paused, {
-          port: this.name,
-          queuedBytes: this.receiver.stats().queuedBytes,
-        });
-      }
-    }
+    if (this.input.data(bytes)) this.signalPosted();
   }
 
   private onEnd(cause?: NetrxError): void {
-    if (this.closed || this.receiver.isDisconnected || this.endPending) return;
+    if (this.closed || this.receiver.isDisconnected || this.input.isEnding) return;
     this.disconnectCause =
       cause ?? rasError('ERROR_PORT_DISCONNECTED', `${this.name} was disconnected`);
     this.trace?.emit(PortEventDescriptor.disconnected, {
@@ -475,8 +419,7 @@ export class Port {
       message: this.disconnectCause.message,
     });
     // Held bytes go first: the disconnect is reported once they are queued.
-    if (this.overflow !== undefined) this.endPending = true;
-    else this.receiver.disconnect(this.disconnectCause);
+    this.input.end(this.disconnectCause);
     this.signalPosted();
   }
 
@@ -499,38 +442,7 @@ export class Port {
   private finishPosted(): void {
     this.posted?.timer?.cancel();
     this.posted = undefined;
-    this.maybeResume();
-  }
-
-  private maybeResume(): void {
-    const overflow = this.overflow;
-    if (overflow !== undefined && this.receiver.stats().queuedBytes < this.maxQueuedBytes) {
-      this.overflow = undefined;
-      this.admit(overflow);
-      if (this.overflow === undefined && this.endPending) {
-        this.endPending = false;
-        this.receiver.disconnect(this.disconnectCause);
-      }
-    }
-    if (
-      this.paused &&
-      this.overflow === undefined &&
-      this.receiver.stats().queuedBytes < this.maxQueuedBytes / 4
-    ) {
-      this.paused = false;
-      this.transport.resume?.();
-    }
-  }
-
-  private takeLeftover(max: number): Uint8Array | undefined {
-    const leftover = this.leftover;
-    if (leftover === undefined) return undefined;
-    if (leftover.length <= max) {
-      this.leftover = undefined;
-      return leftover;
-    }
-    this.leftover = leftover.subarray(max);
-    return leftover.subarray(0, max);
+    this.input.maybeResume();
   }
 
   private checkOpen(action: string): void {

@@ -14,18 +14,36 @@
  * A Fragment header with a non-zero offset also ends the walk: what follows it
  * is the middle of a payload, not a header.
  *
- * Address helpers parse text and format it as RFC 5952 recommends, and build
- * the solicited-node multicast address (RFC 4291 §2.7.1) and the Ethernet
- * address a multicast maps to (RFC 2464 §7).
+ * This file holds the fixed header (view, parse, emit); the extension-header
+ * walk is in ipv6-extensions.ts and the address helpers in ipv6-address.ts,
+ * re-exported here so one import serves all of IPv6.
  */
-import { IpProtocol } from './ip-protocol.js';
 import { decodeFailed, decoded, type Decoded } from './result.js';
 import { readU16, readU32, writeU16, writeU32 } from './big-endian.js';
 import { ANCHOR_BYTES, keepShape } from './view-shapes.js';
+import { IPV6_MAX_EXTENSION_HEADERS, walkIpv6ExtensionsPacked } from './ipv6-extensions.js';
+
+export {
+  IPV6_MAX_EXTENSION_HEADERS,
+  isIpv6ExtensionHeader,
+  walkIpv6Extensions,
+  type Ipv6ExtensionHeader,
+  type Ipv6ExtensionWalk,
+  type Ipv6FragmentInfo,
+} from './ipv6-extensions.js';
+export {
+  formatIpv6Address,
+  ipv6AddressEquals,
+  ipv6MulticastMac,
+  isIpv6LinkLocal,
+  isIpv6Multicast,
+  isIpv6SolicitedNode,
+  isIpv6Unspecified,
+  parseIpv6Address,
+  solicitedNodeMulticast,
+} from './ipv6-address.js';
 
 export const IPV6_HEADER_LENGTH = 40;
-/** Default bound on extension headers walked; each is at least 8 bytes, so this bounds work, not memory. */
-export const IPV6_MAX_EXTENSION_HEADERS = 16;
 
 /** An IPv6 fixed header as a plain value. Addresses are 16-byte views into the input. */
 export interface Ipv6Header {
@@ -38,157 +56,6 @@ export interface Ipv6Header {
   readonly hopLimit: number;
   readonly sourceAddress: Uint8Array;
   readonly destinationAddress: Uint8Array;
-}
-
-/** One extension header met by the walk. */
-export interface Ipv6ExtensionHeader {
-  /** Which header this is: the Next Header value that announced it (0, 43, 44, 51, 60). */
-  readonly type: number;
-  /** The Next Header field inside it. */
-  readonly nextHeader: number;
-  /** Offset of the header within the bytes walked. */
-  readonly offset: number;
-  /** The whole header, its first two bytes included (a view). */
-  readonly bytes: Uint8Array;
-}
-
-/** The Fragment header's fields (RFC 8200 §4.5). */
-export interface Ipv6FragmentInfo {
-  /** In units of 8 bytes. */
-  readonly fragmentOffset: number;
-  readonly moreFragments: boolean;
-  readonly identification: number;
-}
-
-/** What the extension-header walk found. */
-export interface Ipv6ExtensionWalk {
-  readonly headers: readonly Ipv6ExtensionHeader[];
-  /** The protocol after the last extension header (59 when there is none). */
-  readonly upperLayerProtocol: number;
-  /** Where the upper-layer data starts within the bytes walked. */
-  readonly upperLayerOffset: number;
-  /** Present when a Fragment header was met. */
-  readonly fragment: Ipv6FragmentInfo | undefined;
-}
-
-/** Whether `value` is an extension header this walk knows how to step over. */
-export function isIpv6ExtensionHeader(value: number): boolean {
-  return (
-    value === IpProtocol.HopByHop ||
-    value === IpProtocol.Ipv6Route ||
-    value === IpProtocol.Ipv6Fragment ||
-    value === IpProtocol.Ipv6DestinationOptions ||
-    value === IpProtocol.Ah
-  );
-}
-
-/** The length in bytes of the extension header of `type` whose length octet is `lengthOctet`. */
-function extensionLength(type: number, lengthOctet: number): number {
-  if (type === IpProtocol.Ipv6Fragment) return 8;
-  if (type === IpProtocol.Ah) return (lengthOctet + 2) * 4;
-  return (lengthOctet + 1) * 8;
-}
-
-/**
- * Walks without allocating: returns `offset * 256 + protocol` of the upper
- * layer, or -1 when the chain is malformed or longer than `maxHeaders`.
- */
-function walkPacked(
-  first: number,
-  bytes: Uint8Array,
-  start: number,
-  end: number,
-  maxHeaders: number,
-): number {
-  let next = first;
-  let at = start;
-  for (let count = 0; isIpv6ExtensionHeader(next); count++) {
-    if (count >= maxHeaders) return -1;
-    if (next === IpProtocol.HopByHop && count !== 0) return -1;
-    if (at + 8 > end) return -1;
-    const type = next;
-    const length = extensionLength(type, bytes[at + 1] as number);
-    if (at + length > end) return -1;
-    next = bytes[at] as number;
-    if (type === IpProtocol.Ipv6Fragment) {
-      const offsetField = (((bytes[at + 2] as number) << 8) | (bytes[at + 3] as number)) >> 3;
-      at += length;
-      if (offsetField !== 0) break;
-      continue;
-    }
-    at += length;
-  }
-  return at * 256 + next;
-}
-
-/**
- * Walks the extension headers of a packet whose fixed header announced
- * `nextHeader`, over `bytes` (normally the payload) from `start`. Fails with
- * `truncated` when a header runs past the bytes, `bad-extension-order` when
- * Hop-by-Hop is not first, and `too-many-extension-headers` past `maxHeaders`.
- */
-export function walkIpv6Extensions(
-  nextHeader: number,
-  bytes: Uint8Array,
-  start = 0,
-  maxHeaders = IPV6_MAX_EXTENSION_HEADERS,
-): Decoded<Ipv6ExtensionWalk> {
-  const headers: Ipv6ExtensionHeader[] = [];
-  let fragment: Ipv6FragmentInfo | undefined;
-  let next = nextHeader;
-  let at = start;
-  while (isIpv6ExtensionHeader(next)) {
-    if (headers.length >= maxHeaders) {
-      return decodeFailed(
-        'too-many-extension-headers',
-        `IPv6 packet has more than ${maxHeaders} extension headers`,
-        at,
-      );
-    }
-    if (next === IpProtocol.HopByHop && headers.length !== 0) {
-      return decodeFailed(
-        'bad-extension-order',
-        'IPv6 Hop-by-Hop Options header is not the first extension header',
-        at,
-      );
-    }
-    if (at + 8 > bytes.length) {
-      return decodeFailed(
-        'truncated',
-        `IPv6 extension header ${next} at offset ${at} is cut off at ${bytes.length} bytes`,
-        at,
-      );
-    }
-    const type = next;
-    const length = extensionLength(type, bytes[at + 1] as number);
-    if (at + length > bytes.length) {
-      return decodeFailed(
-        'truncated',
-        `IPv6 extension header ${type} of ${length} bytes at offset ${at} is cut off at ${bytes.length} bytes`,
-        at,
-      );
-    }
-    next = bytes[at] as number;
-    headers.push({ type, nextHeader: next, offset: at, bytes: bytes.subarray(at, at + length) });
-    if (type === IpProtocol.Ipv6Fragment) {
-      const field = ((bytes[at + 2] as number) << 8) | (bytes[at + 3] as number);
-      fragment = {
-        fragmentOffset: field >> 3,
-        moreFragments: (field & 1) === 1,
-        identification:
-          (((bytes[at + 4] as number) << 24) |
-            ((bytes[at + 5] as number) << 16) |
-            ((bytes[at + 6] as number) << 8) |
-            (bytes[at + 7] as number)) >>>
-          0,
-      };
-      at += length;
-      if (fragment.fragmentOffset !== 0) break;
-      continue;
-    }
-    at += length;
-  }
-  return decoded({ headers, upperLayerProtocol: next, upperLayerOffset: at, fragment });
 }
 
 /** A view of an IPv6 packet. */
@@ -273,7 +140,7 @@ export class Ipv6Packet {
   }
   private walk(): number {
     const end = Math.min(IPV6_HEADER_LENGTH + this.payloadLength, this.bytes.length);
-    return walkPacked(
+    return walkIpv6ExtensionsPacked(
       this.nextHeader,
       this.bytes,
       IPV6_HEADER_LENGTH,
@@ -356,164 +223,4 @@ export function emitIpv6(header: Ipv6Header, into: Uint8Array, offset = 0): numb
   packet.setSourceAddress(header.sourceAddress);
   packet.setDestinationAddress(header.destinationAddress);
   return IPV6_HEADER_LENGTH;
-}
-
-// --- Address helpers -----------------------------------------------------
-
-function parseGroups(text: string, out: number[]): boolean {
-  if (text === '') return true;
-  for (const group of text.split(':')) {
-    if (!/^[0-9a-fA-F]{1,4}$/.test(group)) return false;
-    out.push(parseInt(group, 16));
-  }
-  return true;
-}
-
-/**
- * Parses IPv6 text (RFC 4291 §2.2: full, `::`-compressed, or with a trailing
- * dotted quad) into 16 new bytes; undefined if it is not an address. Zone ids
- * (`%eth0`) are not addresses and are refused.
- */
-export function parseIpv6Address(text: string): Uint8Array<ArrayBuffer> | undefined {
-  let body = text;
-  const tail: number[] = [];
-  const lastColon = body.lastIndexOf(':');
-  if (lastColon >= 0 && body.indexOf('.', lastColon) > lastColon) {
-    const quad = body.slice(lastColon + 1).split('.');
-    if (quad.length !== 4) return undefined;
-    for (const part of quad) {
-      if (!/^(0|[1-9][0-9]{0,2})$/.test(part) || Number(part) > 255) return undefined;
-    }
-    tail.push((Number(quad[0]) << 8) | Number(quad[1]), (Number(quad[2]) << 8) | Number(quad[3]));
-    body = body.slice(0, lastColon + 1);
-    // "::1.2.3.4" leaves "::"; "a:b::c:1.2.3.4" leaves "a:b::c:", whose trailing colon goes.
-    if (body.endsWith(':') && !body.endsWith('::')) body = body.slice(0, -1);
-  }
-  const head: number[] = [];
-  const back: number[] = [];
-  const gap = body.indexOf('::');
-  if (gap >= 0) {
-    if (body.indexOf('::', gap + 1) >= 0) return undefined;
-    if (!parseGroups(body.slice(0, gap), head) || !parseGroups(body.slice(gap + 2), back)) {
-      return undefined;
-    }
-    back.push(...tail);
-    if (head.length + back.length > 7) return undefined;
-  } else {
-    if (!parseGroups(body, head)) return undefined;
-    head.push(...tail);
-    if (head.length !== 8) return undefined;
-  }
-  const out = new Uint8Array(16);
-  head.forEach((group, i) => {
-    out[2 * i] = group >> 8;
-    out[2 * i + 1] = group & 0xff;
-  });
-  const from = 8 - back.length;
-  back.forEach((group, i) => {
-    out[2 * (from + i)] = group >> 8;
-    out[2 * (from + i) + 1] = group & 0xff;
-  });
-  return out;
-}
-
-/**
- * Formats 16 bytes at `offset` as RFC 5952 §4 text: lower case, no leading
- * zeros, the longest run of two or more zero groups (the first if tied) as
- * `::`, and IPv4-mapped addresses as `::ffff:a.b.c.d` (§5).
- */
-export function formatIpv6Address(bytes: Uint8Array, offset = 0): string {
-  const groups: number[] = [];
-  for (let i = 0; i < 8; i++) {
-    groups.push(((bytes[offset + 2 * i] ?? 0) << 8) | (bytes[offset + 2 * i + 1] ?? 0));
-  }
-  if (
-    groups[0] === 0 &&
-    groups[1] === 0 &&
-    groups[2] === 0 &&
-    groups[3] === 0 &&
-    groups[4] === 0 &&
-    groups[5] === 0xffff
-  ) {
-    const v4 = `${bytes[offset + 12] ?? 0}.${bytes[offset + 13] ?? 0}.${bytes[offset + 14] ?? 0}.${bytes[offset + 15] ?? 0}`;
-    return `::ffff:${v4}`;
-  }
-  let bestStart = -1;
-  let bestLength = 1;
-  for (let i = 0; i < 8;) {
-    if (groups[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && groups[j] === 0) j++;
-    if (j - i > bestLength) {
-      bestStart = i;
-      bestLength = j - i;
-    }
-    i = j;
-  }
-  const hex = (from: number, to: number): string =>
-    groups
-      .slice(from, to)
-      .map((group) => group.toString(16))
-      .join(':');
-  if (bestStart < 0) return hex(0, 8);
-  return `${hex(0, bestStart)}::${hex(bestStart + bestLength, 8)}`;
-}
-
-/** Whether the address at `offset` is link-local unicast (fe80::/10). */
-export function isIpv6LinkLocal(bytes: Uint8Array, offset = 0): boolean {
-  return bytes[offset] === 0xfe && ((bytes[offset + 1] ?? 0) & 0xc0) === 0x80;
-}
-
-/** Whether the address at `offset` is multicast (ff00::/8). */
-export function isIpv6Multicast(bytes: Uint8Array, offset = 0): boolean {
-  return bytes[offset] === 0xff;
-}
-
-/** Whether the address at `offset` is the unspecified address `::`. */
-export function isIpv6Unspecified(bytes: Uint8Array, offset = 0): boolean {
-  for (let i = 0; i < 16; i++) if (bytes[offset + i] !== 0) return false;
-  return true;
-}
-
-/** Whether the 16 bytes at `offset` equal `address`. Does not allocate. */
-export function ipv6AddressEquals(bytes: Uint8Array, offset: number, address: Uint8Array): boolean {
-  if (address.length !== 16 || offset + 16 > bytes.length) return false;
-  for (let i = 0; i < 16; i++) if (bytes[offset + i] !== address[i]) return false;
-  return true;
-}
-
-const SOLICITED_NODE_PREFIX = [0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x01, 0xff] as const;
-
-/** Whether the address at `offset` is a solicited-node multicast address (ff02::1:ff00:0/104). */
-export function isIpv6SolicitedNode(bytes: Uint8Array, offset = 0): boolean {
-  for (let i = 0; i < 13; i++) if (bytes[offset + i] !== SOLICITED_NODE_PREFIX[i]) return false;
-  return true;
-}
-
-/** The solicited-node multicast address for `address` (RFC 4291 §2.7.1): ff02::1:ff + its low 24 bits. */
-export function solicitedNodeMulticast(address: Uint8Array, offset = 0): Uint8Array<ArrayBuffer> {
-  const out = new Uint8Array(16);
-  out[0] = 0xff;
-  out[1] = 0x02;
-  out[11] = 0x01;
-  out[12] = 0xff;
-  out[13] = address[offset + 13] ?? 0;
-  out[14] = address[offset + 14] ?? 0;
-  out[15] = address[offset + 15] ?? 0;
-  return out;
-}
-
-/** The Ethernet address of an IPv6 multicast address (RFC 2464 §7): 33:33 + its low 32 bits. */
-export function ipv6MulticastMac(address: Uint8Array, offset = 0): Uint8Array<ArrayBuffer> {
-  return new Uint8Array([
-    0x33,
-    0x33,
-    address[offset + 12] ?? 0,
-    address[offset + 13] ?? 0,
-    address[offset + 14] ?? 0,
-    address[offset + 15] ?? 0,
-  ]);
 }

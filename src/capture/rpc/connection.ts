@@ -3,7 +3,9 @@
  * (presentation-context negotiation: NDR20 accepted, NDR64 refused with a
  * provider rejection, bind-time feature negotiation answered), request
  * reassembly, dispatch of opnums 0–2 and faults, and the connection's
- * deadlines (deadlines.ts).
+ * deadlines (deadlines.ts). The bind's stateless decisions (which binds are
+ * refused before a group is asked for, each presentation context's result)
+ * are in bind-negotiation.ts.
  *
  * Every refusal is on the wire before the connection closes (C706 12.6,
  * MS-RPCE 3.3.1.5; Windows as Samba's raw_protocol tests record it):
@@ -36,24 +38,19 @@ import {
   ContextResult,
   FaultStatus,
   MIN_FRAGMENT_LENGTH,
-  NDR20_SYNTAX,
   PacketType,
   PduFramer,
   PfcFlag,
-  ProviderReason,
   RPC_VERSION,
   StubAssembler,
-  btfnFeatures,
   encodeBindAck,
   encodeBindNak,
   encodeFault,
   encodeResponse,
-  isNdr20,
   parsePdu,
   peekCall,
   type Pdu,
   type PresentationContext,
-  type SyntaxId,
 } from '../../wire/index.js';
 import type { EventBufferMeta } from '../event-session.js';
 import type { SessionHandle } from '../session-table.js';
@@ -66,7 +63,13 @@ import {
   parseOpenRequest,
   receiveResponseParts,
 } from './ndr.js';
-import { LREC_INTERFACE, handleKey, type AssociationGroup, type LrecRpcServer } from './server.js';
+import { handleKey, type AssociationGroup, type LrecRpcServer } from './server.js';
+import {
+  bindRefusal,
+  negotiateContext,
+  type BindPdu,
+  type ContextNegotiation,
+} from './bind-negotiation.js';
 
 /** Where a connection's bytes go. */
 export interface RpcSink {
@@ -75,14 +78,10 @@ export interface RpcSink {
   close(): void;
 }
 
-/** Bind-time features netrx supports: none (no security contexts to multiplex, orphans not kept). */
-const SUPPORTED_FEATURES = 0;
 /** Win32 status for a receive that ended without data (should not happen with LREC sessions). */
 const ERROR_OPERATION_ABORTED = 995;
-const NDR20: SyntaxId = { uuid: NDR20_SYNTAX.uuid, major: NDR20_SYNTAX.version, minor: 0 };
 
 type Request = Extract<Pdu, { kind: 'request' }>;
-type BindPdu = Extract<Pdu, { kind: 'bind' | 'alter_context' }>;
 
 export class RpcConnection {
   /** A number for traces, unique among the server's live connections. */
@@ -267,16 +266,9 @@ export class RpcConnection {
       this.onAlterContext(pdu);
       return;
     }
-    if (this.bound) {
-      this.nak(callId, BindNakReason.reason_not_specified);
-      return;
-    }
-    if (pdu.contexts.length === 0) {
-      this.nak(callId, BindNakReason.reason_not_specified);
-      return;
-    }
-    if (pdu.maxRecvFrag < MIN_FRAGMENT_LENGTH || pdu.maxXmitFrag < MIN_FRAGMENT_LENGTH) {
-      this.nak(callId, BindNakReason.local_limit_exceeded);
+    const refusal = bindRefusal(pdu, this.bound);
+    if (refusal !== undefined) {
+      this.nak(callId, refusal);
       return;
     }
     if (pdu.auth !== undefined) {
@@ -331,33 +323,10 @@ export class RpcConnection {
     );
   }
 
-  private negotiate(context: PresentationContext): {
-    result: number;
-    reason: number;
-    transferSyntax?: SyntaxId;
-  } {
-    const features = context.transferSyntaxes
-      .map(btfnFeatures)
-      .find((value) => value !== undefined);
-    if (features !== undefined) {
-      return { result: ContextResult.negotiate_ack, reason: features & SUPPORTED_FEATURES };
-    }
-    const wanted = context.abstractSyntax;
-    if (wanted.uuid !== LREC_INTERFACE.uuid || wanted.major !== LREC_INTERFACE.major) {
-      return {
-        result: ContextResult.provider_rejection,
-        reason: ProviderReason.abstract_syntax_not_supported,
-      };
-    }
-    if (!context.transferSyntaxes.some(isNdr20)) {
-      // NDR64 (or anything else) alone: refused, the client falls back to NDR20.
-      return {
-        result: ContextResult.provider_rejection,
-        reason: ProviderReason.proposed_transfer_syntaxes_not_supported,
-      };
-    }
-    this.acceptedContexts.add(context.id);
-    return { result: ContextResult.acceptance, reason: 0, transferSyntax: NDR20 };
+  private negotiate(context: PresentationContext): ContextNegotiation {
+    const answer = negotiateContext(context);
+    if (answer.result === ContextResult.acceptance) this.acceptedContexts.add(context.id);
+    return answer;
   }
 
   private nak(callId: number, reason: number): void {

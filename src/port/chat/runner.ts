@@ -1,3 +1,9 @@
+/**
+ * The chat runner: the script's expect/send loop, keywords, sending with
+ * chat's pacing and alarms, the expect window and its log lines, and the
+ * end of the script (`terminate`). The ABORT and REPORT strings it watches
+ * for are in watched.ts; the line (port, telnet, break) in line.ts.
+ */
 import { AnsiStripper } from '../ansi.js';
 import { LiteralMatcher } from '../matcher.js';
 import { latin1Bytes, latin1Text } from '../latin1.js';
@@ -14,26 +20,9 @@ import {
 } from './escapes.js';
 import { ChatLine } from './line.js';
 import { ChatExit, ChatLog } from './log.js';
-import { utcStamp, type ChatOptions, type ChatResult } from './options.js';
+import type { ChatOptions, ChatResult } from './options.js';
 import { CHAT_LIMITS, keywordOf, subExpects, type ChatKeyword, type ChatScript } from './script.js';
-
-/**
- * chat 2.4.9's `report_buffer[256]`: the gather at the end of the script
- * (terminate()) stops when the line, timestamp included, has 256 bytes (chat
- * then writes its NUL one past the end; checked with /usr/sbin/chat).
- */
-const REPORT_BUFFER = 256;
-/**
- * While expecting, chat appends to `report_buffer` without a bound (checked:
- * a 378-byte line is reported whole); netrx bounds a line at this instead of
- * overflowing.
- */
-const REPORT_MAX = 1024;
-
-interface Tracked {
-  readonly text: string;
-  readonly matcher: LiteralMatcher;
-}
+import { isControl, WatchedStrings } from './watched.js';
 
 /**
  * Runs a chat script on a port with chat's semantics (pppd's chat 1.22,
@@ -65,10 +54,8 @@ class ChatRun {
   private failReason: string | undefined;
   /** The expect being waited for (undefined once it matched): the failing one in the result. */
   private waitingFor: string | undefined;
-  private aborts: Tracked[] = [];
-  private reportStrings: (Tracked | undefined)[] = [];
-  private reportGathering = false;
-  private reportBuffer = '';
+  /** The ABORT and REPORT strings, and the REPORT line being gathered. */
+  private readonly watched: WatchedStrings;
   private next: ChatKeyword | undefined;
   /** chat's `temp`: the bytes of the current expect, for its log lines only. */
   private readonly window = new Uint8Array(CHAT_LIMITS.window);
@@ -88,6 +75,7 @@ class ChatRun {
     this.timeout = options.timeoutSeconds ?? 45;
     this.echo = options.echo ?? false;
     this.out = new ChatLog(options);
+    this.watched = new WatchedStrings(options, this.out);
     this.line = new ChatLine(port, options, this.verbose, this.out, () => this.checkSignal());
     this.ansi = options.stripAnsi === true ? new AnsiStripper() : undefined;
     const pager = options.pager;
@@ -157,23 +145,22 @@ class ChatRun {
     if (this.terminating) return code;
     this.terminating = true;
     this.out.echoStderr(-1);
-    if (this.reportGathering) {
+    if (this.watched.isGathering) {
       // chat gathers the rest of a REPORT line (1 s per byte, up to its 256-byte buffer);
       // `alarm` is logged when the wait for a byte times out.
       try {
-        while (this.reportBuffer.length + 1 <= REPORT_BUFFER) {
+        while (this.watched.gatherHasRoom) {
           const c = await this.line.readOne(1000);
           if (c === -1 && !this.line.disconnected && this.verbose) this.out.log('alarm');
           if (c < 0 || isControl(c)) break;
-          this.reportBuffer += String.fromCharCode(c);
+          this.watched.gather(c);
         }
       } catch (thrown) {
         if (!(thrown instanceof ChatExit)) throw thrown;
-        this.reportGathering = false;
+        this.watched.finishGathering(false);
         return thrown.code;
       }
-      this.reportGathering = false;
-      this.out.writeReport(`chat:  ${this.reportBuffer}`);
+      this.watched.finishGathering(true);
     }
     if (this.options.reportFile !== undefined && this.verbose) {
       this.out.reportNote(`Closing "${this.options.reportFile}".`);
@@ -232,37 +219,30 @@ class ChatRun {
         this.echo = raw === 'ON';
         return;
       case 'ABORT': {
-        if (this.aborts.length >= CHAT_LIMITS.maxAborts) this.fatal(2, 'Too many ABORT strings');
+        if (this.watched.abortsFull) this.fatal(2, 'Too many ABORT strings');
         const text = this.checkedString(raw, 'ABORT');
-        this.aborts.push(track(text));
+        this.watched.addAbort(text);
         if (this.verbose) this.out.log(`abort on (${visible(raw)})`);
         return;
       }
       case 'CLR_ABORT': {
         const text = this.checkedString(raw, 'CLR_ABORT');
-        // chat clears the first copy only: a string given twice still aborts (as 4 + its later n).
-        const at = this.aborts.findIndex((entry) => entry.text === text);
-        if (at >= 0) {
-          this.aborts.splice(at, 1);
-          if (this.verbose) this.out.log(`clear abort on (${visible(raw)})`);
+        if (this.watched.clearAbort(text) && this.verbose) {
+          this.out.log(`clear abort on (${visible(raw)})`);
         }
         return;
       }
       case 'REPORT': {
-        if (this.reportStrings.length >= CHAT_LIMITS.maxReports) {
-          this.fatal(2, 'Too many REPORT strings');
-        }
+        if (this.watched.reportsFull) this.fatal(2, 'Too many REPORT strings');
         const text = this.checkedString(raw, 'REPORT');
-        this.reportStrings.push(track(text));
+        this.watched.addReport(text);
         if (this.verbose) this.out.log(`report (${visible(raw)})`);
         return;
       }
       case 'CLR_REPORT': {
         const text = this.checkedString(raw, 'REPORT');
-        this.reportStrings = this.reportStrings.filter((entry) => {
-          if (entry === undefined || entry.text !== text) return true;
+        this.watched.clearReport(text, () => {
           if (this.verbose) this.out.log(`clear report (${visible(raw)})`);
-          return false;
         });
         return;
       }
@@ -394,8 +374,7 @@ class ChatRun {
     const clock = this.options.clock;
     const deadline = this.timeout > 0 ? clock.now() + this.timeout * 1000 : Infinity;
     const expect = new LiteralMatcher(latin1Bytes(string));
-    for (const entry of this.aborts) entry.matcher.reset();
-    for (const entry of this.reportStrings) entry?.matcher.reset();
+    this.watched.reset();
     const temp = this.window;
     let s = 0;
     let logged = 0;
@@ -433,7 +412,8 @@ class ChatRun {
         }
         // ANSI sequences leave the matching only: the log above has them as received.
         const data = this.ansi === undefined ? raw : this.ansi.step(raw);
-        const outcome = data < 0 ? undefined : this.matchByte(expect, data & 0x7f);
+        const outcome =
+          data < 0 ? undefined : this.watched.matchByte(expect, this.pager?.matcher, data & 0x7f);
         if (outcome === 'expect') {
           if (this.verbose) {
             if (s > logged) this.out.log(pending());
@@ -451,7 +431,7 @@ class ChatRun {
             this.out.log(' -- failed');
           }
           this.exitCode = outcome + 4;
-          this.failReason = (this.aborts[outcome] as Tracked).text;
+          this.failReason = this.watched.abortText(outcome);
           traceTranscript(this.port, 'failed', this.failReason);
           this.line.unread(chunk.subarray(i + 1));
           this.line.answerTelnet();
@@ -484,52 +464,4 @@ class ChatRun {
     this.exitCode = 3;
     return false;
   }
-
-  /**
-   * One byte through the matchers in chat's order (REPORT, the expect, ABORT
-   * in declaration order), then the pager prompt: what it completed, if anything.
-   */
-  private matchByte(expect: LiteralMatcher, c: number): 'expect' | 'pager' | number | undefined {
-    this.stepReports(c);
-    if (expect.step(c)) return 'expect';
-    for (let n = 0; n < this.aborts.length; n++) {
-      if ((this.aborts[n] as Tracked).matcher.step(c)) return n;
-    }
-    return this.pager?.matcher.step(c) === true ? 'pager' : undefined;
-  }
-
-  /** REPORT strings: each reports once; after a match chat gathers up to a control byte. */
-  private stepReports(c: number): void {
-    const gathering = this.reportGathering;
-    let matched: number | undefined;
-    // Every automaton sees every byte, so a match after gathering ends is still found.
-    for (let n = 0; n < this.reportStrings.length; n++) {
-      const entry = this.reportStrings[n];
-      if (entry !== undefined && entry.matcher.step(c) && matched === undefined) matched = n;
-    }
-    if (!gathering) {
-      if (matched !== undefined) {
-        const entry = this.reportStrings[matched] as Tracked;
-        this.reportBuffer =
-          (this.options.formatTime ?? utcStamp)(this.options.clock.now()) + entry.text;
-        this.reportStrings[matched] = undefined;
-        this.reportGathering = true;
-      }
-      return;
-    }
-    if (!isControl(c)) {
-      if (this.reportBuffer.length < REPORT_MAX) this.reportBuffer += String.fromCharCode(c);
-    } else {
-      this.reportGathering = false;
-      this.out.writeReport(`chat:  ${this.reportBuffer}`);
-    }
-  }
-}
-
-function track(text: string): Tracked {
-  return { text, matcher: new LiteralMatcher(latin1Bytes(text)) };
-}
-
-function isControl(c: number): boolean {
-  return c < 0x20 || c === 0x7f;
 }

@@ -1,3 +1,9 @@
+/**
+ * The `.scp` interpreter: procedure calls, the compiled statements
+ * (assignments, transmit, waitfor, delay, set, getip, halt), line I/O on the
+ * port, and the run's limits and signal. Expressions are evaluated in
+ * expressions.ts.
+ */
 import { NetrxError } from '../../runtime/index.js';
 import { AnsiStripper } from '../ansi.js';
 import { LiteralMatcher } from '../matcher.js';
@@ -21,6 +27,7 @@ import {
 
 export { SCP_RUN_LIMITS, type ScpOptions, type ScpResult } from './run-options.js';
 import { compileProc, type CompiledProc } from './compile.js';
+import { ScpExpressions } from './expressions.js';
 import { foldAscii, translateScp } from './strings.js';
 
 /** Ends the run from deep inside; never escapes `runScp`. */
@@ -64,8 +71,7 @@ class ScpRun {
   private depth = 0;
   private ipAddress: string | undefined;
   private readonly compiled = new Map<string, CompiledProc>();
-  /** Per procedure call (its locals): the variables holding a value made from `$password`. */
-  private readonly secrets = new WeakMap<Map<string, Value>, Set<string>>();
+  private readonly expressions: ScpExpressions;
   private readonly maxSteps: number;
   /** With `stripAnsi`: one filter for the whole run, so a sequence split across reads is still removed. */
   private readonly ansi: AnsiStripper | undefined;
@@ -77,6 +83,20 @@ class ScpRun {
   ) {
     this.maxSteps = options.maxSteps ?? 1_000_000;
     this.ansi = options.stripAnsi === true ? new AnsiStripper() : undefined;
+    this.expressions = new ScpExpressions({
+      dialParams: options.dialParams,
+      success: () => this.success,
+      fail: (at, message) => this.fail(at, message),
+      getip: (index, locals, at) => this.getip(index, locals, at),
+    });
+  }
+
+  private evaluate(expr: ScpExpr, locals: Map<string, Value>): Promise<Value> {
+    return this.expressions.evaluate(expr, locals);
+  }
+
+  private taint(name: string, expr: ScpExpr, locals: Map<string, Value>): void {
+    this.expressions.taint(name, expr, locals);
   }
 
   async run(): Promise<ScpResult> {
@@ -201,7 +221,7 @@ class ScpRun {
       case 'transmit': {
         const value = (await this.evaluate(statement.value, locals)) as string;
         const text = statement.raw ? value : translateScp(value);
-        const secret = this.fromPassword(statement.value, locals);
+        const secret = this.expressions.fromPassword(statement.value, locals);
         this.log(`transmit (${secret ? '??????' : visible(text)})`);
         traceTranscript(this.port, 'send', text, secret);
         this.send(text, at);
@@ -353,7 +373,7 @@ class ScpRun {
       branches.push({
         text,
         // A string made from $password is not shown in the transcript.
-        shown: this.fromPassword(branch.text, locals) ? TRANSCRIPT_SECRET : text,
+        shown: this.expressions.fromPassword(branch.text, locals) ? TRANSCRIPT_SECRET : text,
         matchcase: branch.matchcase,
         matcher: new LiteralMatcher(branch.matchcase ? bytes : bytes.map(foldAscii)),
       });
@@ -427,106 +447,6 @@ class ScpRun {
         this.log(` -- got ${address}`);
         return address;
       }
-    }
-  }
-
-  /** `name` now holds `expr`'s value: a copy of (or anything made from) `$password` is secret too. */
-  private taint(name: string, expr: ScpExpr, locals: Map<string, Value>): void {
-    let names = this.secrets.get(locals);
-    if (this.fromPassword(expr, locals)) {
-      if (names === undefined) this.secrets.set(locals, (names = new Set()));
-      names.add(name);
-    } else names?.delete(name);
-  }
-
-  /** Whether `expr` reads `$password` or a variable that holds a value made from it. */
-  private fromPassword(expr: ScpExpr, locals: Map<string, Value>): boolean {
-    switch (expr.kind) {
-      case 'variable':
-        return expr.name === '$password' || this.secrets.get(locals)?.has(expr.name) === true;
-      case 'unary':
-        return this.fromPassword(expr.operand, locals);
-      case 'binary':
-        return this.fromPassword(expr.left, locals) || this.fromPassword(expr.right, locals);
-      default:
-        return false;
-    }
-  }
-
-  private async evaluate(expr: ScpExpr, locals: Map<string, Value>): Promise<Value> {
-    switch (expr.kind) {
-      case 'literal':
-        return expr.value;
-      case 'variable':
-        return this.variable(expr.name, locals, expr.at);
-      case 'unary': {
-        const operand = await this.evaluate(expr.operand, locals);
-        return expr.op === '-' ? -(operand as number) | 0 : !(operand as boolean);
-      }
-      case 'binary':
-        return await this.binary(expr, locals);
-      case 'getip':
-        return await this.getip(expr.index, locals, expr.at);
-    }
-  }
-
-  private variable(name: string, locals: Map<string, Value>, at: At): Value {
-    switch (name) {
-      case '$userid':
-        return this.options.dialParams?.userName ?? '';
-      case '$password':
-        return this.options.dialParams?.password ?? '';
-      case '$success':
-        return this.success;
-      case '$failure':
-        return !this.success;
-      default: {
-        const value = locals.get(name);
-        if (value === undefined) this.fail(at, `variable ${name} is not declared`);
-        return value;
-      }
-    }
-  }
-
-  private async binary(
-    expr: Extract<ScpExpr, { kind: 'binary' }>,
-    locals: Map<string, Value>,
-  ): Promise<Value> {
-    const left = await this.evaluate(expr.left, locals);
-    // and/or do not evaluate the right side when the left decides.
-    if (expr.op === 'and')
-      return left === true && (await this.evaluate(expr.right, locals)) === true;
-    if (expr.op === 'or')
-      return left === true || (await this.evaluate(expr.right, locals)) === true;
-    const right = await this.evaluate(expr.right, locals);
-    switch (expr.op) {
-      case '+':
-        if (typeof left === 'string') {
-          const joined = left + (right as string);
-          if (joined.length > SCP_RUN_LIMITS.string)
-            this.fail(expr.at, `a string longer than ${SCP_RUN_LIMITS.string} characters`);
-          return joined;
-        }
-        return ((left as number) + (right as number)) | 0;
-      case '-':
-        return ((left as number) - (right as number)) | 0;
-      case '*':
-        return Math.imul(left as number, right as number);
-      case '/':
-        if (right === 0) this.fail(expr.at, 'division by zero');
-        return ((left as number) / (right as number)) | 0;
-      case '<':
-        return (left as number) < (right as number);
-      case '>':
-        return (left as number) > (right as number);
-      case '<=':
-        return (left as number) <= (right as number);
-      case '>=':
-        return (left as number) >= (right as number);
-      case '==':
-        return left === right;
-      case '!=':
-        return left !== right;
     }
   }
 }

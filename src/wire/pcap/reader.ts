@@ -1,3 +1,11 @@
+/**
+ * The pcap/pcapng reader: input framing (chunks pushed, records pulled),
+ * format detection, classic pcap record framing and pcapng block framing
+ * (lengths, byte order, version) with the reader's limits. The classic
+ * header and records are decoded in pcap-file.ts, the bodies of pcapng
+ * blocks in pcapng-blocks.ts; the failure codes are in pcap-failure.ts
+ * (re-exported here).
+ */
 import type { DecodeFailure } from '../result.js';
 import { ChunkQueue } from './chunk-queue.js';
 import {
@@ -7,74 +15,32 @@ import {
   DEFAULT_MAX_INTERFACES,
   DEFAULT_MAX_PACKET_LENGTH,
   DEFAULT_MAX_SECTIONS,
-  LINKTYPE_FCS_SHIFT,
-  LINKTYPE_MASK,
-  LINKTYPE_P_BIT,
-  LINKTYPE_R_BIT,
-  LINKTYPE_RESERVED3_MASK,
-  MIN_BLOCK_LENGTH,
-  MIN_EPB_LENGTH,
-  MIN_IDB_LENGTH,
-  MIN_PB_LENGTH,
-  MIN_SHB_LENGTH,
-  MIN_SPB_LENGTH,
-  OptionCode,
   PCAP_FILE_HEADER_LENGTH,
   PCAP_MAGIC_MICROSECONDS,
   PCAP_MAGIC_NANOSECONDS,
   PCAP_RECORD_HEADER_LENGTH,
-  PCAP_VERSION_MAJOR,
-  PCAP_VERSION_MINOR,
   PCAPNG_VERSION_MAJOR,
   PCAPNG_VERSION_MINOR,
 } from './constants.js';
-import { decodeFlags, optionText, parseOptions, type RawOption } from './options.js';
-import { decodeTsResol, unitsToNanosecondsFn } from './timestamp.js';
+import { PcapFailureCode, type FormatFailure } from './pcap-failure.js';
+import { readPcapFileHeader, readPcapRecord } from './pcap-file.js';
 import {
-  MICROSECONDS,
-  NANOSECONDS,
-  type ByteOrder,
+  minimumBlockLength,
+  readInterfaceDescription,
+  readPacketBlock,
+  readSectionHeader,
+  type Block,
+  type SectionState,
+} from './pcapng-blocks.js';
+import {
   type CaptureFormat,
-  type PacketFlags,
   type PcapFileInfo,
   type PcapInterface,
   type PcapRecord,
   type PcapSection,
-  type TimestampResolution,
 } from './types.js';
 
-/**
- * Every failure code the reader reports. Stable; match on these, not on messages.
- */
-export const PcapFailureCode = {
-  /** The first four bytes are neither a pcap magic (either order, µs or ns) nor a pcapng SHB. */
-  NotACapture: 'not-a-capture',
-  /** The input ended inside a file header, record or block (or was empty). */
-  Truncated: 'truncated',
-  /** pcap version other than 2.4, or pcapng SHB version other than 1.0 (1.2 is read as 1.0). */
-  BadVersion: 'bad-version',
-  /** pcap LinkType field with its reserved bits (Reserved3 or R) set. */
-  BadLinkType: 'bad-link-type',
-  /** A captured length above `maxPacketLength`. */
-  PacketTooLarge: 'packet-too-large',
-  /** A pcap record whose captured length exceeds the file's SnapLen. */
-  CaplenExceedsSnaplen: 'caplen-exceeds-snaplen',
-  /** A pcapng block length that is not a multiple of 4, below the type's minimum, disagrees with its trailing copy, or cannot hold the packet it claims. */
-  BadBlockLength: 'bad-block-length',
-  /** A pcapng block longer than `maxBlockLength`. */
-  BlockTooLarge: 'block-too-large',
-  /** An SHB whose byte-order magic is neither 0x1A2B3C4D nor 0x4D3C2B1A. */
-  BadByteOrder: 'bad-byte-order',
-  /** An option that overruns its block, has the wrong length for its code, or repeats where it must not. */
-  BadOption: 'bad-option',
-  /** A packet before any IDB in its section, or naming an interface the section does not have. */
-  UnknownInterface: 'unknown-interface',
-  /** More IDBs than `maxInterfaces`. */
-  TooManyInterfaces: 'too-many-interfaces',
-  /** More SHBs than `maxSections`. */
-  TooManySections: 'too-many-sections',
-} as const;
-export type PcapFailureCode = (typeof PcapFailureCode)[keyof typeof PcapFailureCode];
+export { PcapFailureCode } from './pcap-failure.js';
 
 export interface PcapReaderOptions {
   /** Largest captured length accepted per packet. Default 262144 (256 KiB), as libpcap and Wireshark. */
@@ -95,18 +61,6 @@ export type PcapReadResult =
   | { readonly kind: 'end' }
   /** The input is malformed; every later `next()` returns the same failure. */
   | { readonly kind: 'error'; readonly failure: DecodeFailure };
-
-interface InterfaceState {
-  readonly info: PcapInterface;
-  readonly toNanoseconds: (units: bigint) => bigint;
-  readonly offsetNanoseconds: bigint;
-}
-
-interface SectionState {
-  readonly info: PcapSection;
-  readonly interfaces: InterfaceState[];
-  readonly little: boolean;
-}
 
 interface Mutable {
   interfaces: PcapInterface[];
@@ -298,52 +252,14 @@ export class PcapReader {
   // ---------------------------------------------------------------- pcap
 
   private readPcapHeader(): PcapReadResult | undefined {
-    const header = this.queue.peek(PCAP_FILE_HEADER_LENGTH);
-    if (header === undefined) return NEED_MORE;
-    const view = new DataView(header.buffer, header.byteOffset, header.byteLength);
-    const little = this.pcapLittle;
-    const major = view.getUint16(4, little);
-    const minor = view.getUint16(6, little);
-    if (major !== PCAP_VERSION_MAJOR || minor !== PCAP_VERSION_MINOR) {
-      return this.fail(
-        PcapFailureCode.BadVersion,
-        `unsupported pcap version ${major}.${minor}: only 2.4 is defined`,
-        4,
-      );
-    }
-    // SnapLen 0 breaks a writer's MUST, but libpcap and Wireshark read such files;
-    // it is taken as "no limit" (maxPacketLength still applies).
-    const snapLength = view.getUint32(16, little);
-    const field = view.getUint32(20, little);
-    if ((field & (LINKTYPE_RESERVED3_MASK | LINKTYPE_R_BIT)) !== 0) {
-      return this.fail(
-        PcapFailureCode.BadLinkType,
-        `pcap LinkType field 0x${field.toString(16).padStart(8, '0')} has reserved bits set`,
-        20,
-      );
-    }
-    this.pcapSnapLength = snapLength;
-    this.pcapLinkType = field & LINKTYPE_MASK;
-    const resolution = this.pcapNano ? NANOSECONDS : MICROSECONDS;
-    const fcs = field & LINKTYPE_P_BIT ? { fcsLength: (field >>> LINKTYPE_FCS_SHIFT) * 2 } : {};
-    const iface: PcapInterface = {
-      sectionIndex: 0,
-      id: 0,
-      linkType: this.pcapLinkType,
-      snapLength,
-      resolution,
-      tsOffset: 0n,
-      ...fcs,
-    };
-    this.sectionInfos.push({
-      index: 0,
-      byteOrder: little ? 'little' : 'big',
-      versionMajor: major,
-      versionMinor: minor,
-      sectionLength: -1n,
-      interfaces: [iface],
-    });
-    this.allInterfaces.push(iface);
+    const bytes = this.queue.peek(PCAP_FILE_HEADER_LENGTH);
+    if (bytes === undefined) return NEED_MORE;
+    const header = readPcapFileHeader(bytes, this.pcapLittle, this.pcapNano);
+    if ('failed' in header) return this.failFormat(header);
+    this.pcapSnapLength = header.snapLength;
+    this.pcapLinkType = header.linkType;
+    this.sectionInfos.push(header.section);
+    this.allInterfaces.push(header.iface);
     this.queue.skip(PCAP_FILE_HEADER_LENGTH);
     this.state = 'pcap';
     return undefined;
@@ -353,8 +269,7 @@ export class PcapReader {
     const header = this.queue.peek(PCAP_RECORD_HEADER_LENGTH);
     if (header === undefined) return NEED_MORE;
     const view = new DataView(header.buffer, header.byteOffset, header.byteLength);
-    const little = this.pcapLittle;
-    const capturedLength = view.getUint32(8, little);
+    const capturedLength = view.getUint32(8, this.pcapLittle);
     if (capturedLength > this.maxPacketLength) {
       return this.fail(
         PcapFailureCode.PacketTooLarge,
@@ -371,27 +286,17 @@ export class PcapReader {
     }
     const total = PCAP_RECORD_HEADER_LENGTH + capturedLength;
     if (this.queue.available < total) return NEED_MORE;
-    const seconds = BigInt(view.getUint32(0, little));
-    const fraction = BigInt(view.getUint32(4, little));
-    const originalLength = view.getUint32(12, little);
-    const record = this.queue.peek(total) as Uint8Array;
-    const data = record.subarray(PCAP_RECORD_HEADER_LENGTH);
+    const bytes = this.queue.peek(total) as Uint8Array;
     this.queue.skip(total);
-    const nano = this.pcapNano;
     return {
       kind: 'record',
-      record: {
-        sectionIndex: 0,
-        interfaceId: 0,
-        linkType: this.pcapLinkType,
-        timestamp: seconds * 1_000_000_000n + (nano ? fraction : fraction * 1000n),
-        timestampUnits: seconds * (nano ? 1_000_000_000n : 1_000_000n) + fraction,
-        resolution: nano ? NANOSECONDS : MICROSECONDS,
+      record: readPcapRecord(
+        bytes,
         capturedLength,
-        originalLength,
-        data,
-        source: 'pcap-record',
-      },
+        this.pcapLittle,
+        this.pcapNano,
+        this.pcapLinkType,
+      ),
     };
   }
 
@@ -421,7 +326,7 @@ export class PcapReader {
     }
     const type = headView.getUint32(0, little);
     const total = headView.getUint32(4, little);
-    const minimum = minimumLength(type);
+    const minimum = minimumBlockLength(type);
     if (total % 4 !== 0 || total < minimum) {
       return this.fail(
         PcapFailureCode.BadBlockLength,
@@ -479,7 +384,7 @@ export class PcapReader {
     }
   }
 
-  private block(total: number): { bytes: Uint8Array; view: DataView } {
+  private block(total: number): Block {
     const bytes = this.queue.peek(total) as Uint8Array;
     return { bytes, view: new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength) };
   }
@@ -489,22 +394,11 @@ export class PcapReader {
     return result;
   }
 
-  private options(
-    block: { bytes: Uint8Array; view: DataView },
-    start: number,
-    little: boolean,
-  ): { readonly list: readonly RawOption[] } | { readonly error: PcapReadResult } {
-    const parsed = parseOptions(block.bytes, block.view, start, block.bytes.length - 4, little);
-    if (!parsed.ok) {
-      return { error: this.fail(PcapFailureCode.BadOption, parsed.message, parsed.offset) };
-    }
-    return { list: parsed.options };
+  private failFormat(failure: FormatFailure): PcapReadResult {
+    return this.fail(failure.code, failure.message, failure.at);
   }
 
-  private sectionHeader(
-    block: { bytes: Uint8Array; view: DataView },
-    little: boolean,
-  ): PcapReadResult | undefined {
+  private sectionHeader(block: Block, little: boolean): PcapReadResult | undefined {
     if (this.sections.length >= this.maxSections) {
       return this.fail(
         PcapFailureCode.TooManySections,
@@ -512,37 +406,14 @@ export class PcapReader {
         0,
       );
     }
-    const options = this.options(block, 24, little);
-    if ('error' in options) return options.error;
-    const info: {
-      -readonly [K in keyof PcapSection]: PcapSection[K];
-    } = {
-      index: this.sections.length,
-      byteOrder: (little ? 'little' : 'big') satisfies ByteOrder,
-      versionMajor: block.view.getUint16(12, little),
-      versionMinor: block.view.getUint16(14, little),
-      sectionLength: block.view.getBigInt64(16, little),
-      interfaces: [],
-    };
-    const comments: string[] = [];
-    for (const option of options.list) {
-      if (option.code === OptionCode.Comment) comments.push(optionText(option.value));
-      else if (option.code === OptionCode.ShbHardware) info.hardware = optionText(option.value);
-      else if (option.code === OptionCode.ShbOs) info.os = optionText(option.value);
-      else if (option.code === OptionCode.ShbUserAppl) {
-        info.userApplication = optionText(option.value);
-      }
-    }
-    if (comments.length > 0) info.comments = comments;
+    const info = readSectionHeader(block, little, this.sections.length);
+    if ('failed' in info) return this.failFormat(info);
     this.sections.push({ info, interfaces: [], little });
     this.sectionInfos.push(info);
     return undefined;
   }
 
-  private interfaceDescription(
-    block: { bytes: Uint8Array; view: DataView },
-    little: boolean,
-  ): PcapReadResult | undefined {
+  private interfaceDescription(block: Block, little: boolean): PcapReadResult | undefined {
     const section = this.sections[this.sections.length - 1] as SectionState;
     if (this.allInterfaces.length >= this.maxInterfaces) {
       return this.fail(
@@ -551,179 +422,19 @@ export class PcapReader {
         0,
       );
     }
-    const options = this.options(block, 16, little);
-    if ('error' in options) return options.error;
-    let resolution: TimestampResolution = MICROSECONDS;
-    let sawResolution = false;
-    let tsOffset = 0n;
-    const info: {
-      -readonly [K in keyof PcapInterface]: PcapInterface[K];
-    } = {
-      sectionIndex: section.info.index,
-      id: section.interfaces.length,
-      linkType: block.view.getUint16(8, little),
-      snapLength: block.view.getUint32(12, little),
-      resolution,
-      tsOffset,
-    };
-    const comments: string[] = [];
-    for (const option of options.list) {
-      const value = option.value;
-      const bad = (why: string): PcapReadResult =>
-        this.fail(PcapFailureCode.BadOption, `IDB option ${option.code}: ${why}`, option.offset);
-      switch (option.code) {
-        case OptionCode.Comment:
-          comments.push(optionText(value));
-          break;
-        case OptionCode.IfName:
-          info.name = optionText(value);
-          break;
-        case OptionCode.IfDescription:
-          info.description = optionText(value);
-          break;
-        case OptionCode.IfTsResol:
-          if (value.length !== 1) return bad(`if_tsresol has length ${value.length}, not 1`);
-          if (sawResolution) return bad('if_tsresol appears more than once');
-          sawResolution = true;
-          resolution = decodeTsResol(value[0]!);
-          break;
-        case OptionCode.IfTsOffset:
-          if (value.length !== 8) return bad(`if_tsoffset has length ${value.length}, not 8`);
-          tsOffset = new DataView(value.buffer, value.byteOffset, 8).getBigInt64(0, little);
-          break;
-        case OptionCode.IfFcsLen:
-          if (value.length !== 1) return bad(`if_fcslen has length ${value.length}, not 1`);
-          info.fcsLength = value[0]!;
-          break;
-        default:
-          break;
-      }
-    }
-    info.resolution = resolution;
-    info.tsOffset = tsOffset;
-    if (comments.length > 0) info.comments = comments;
-    section.interfaces.push({
-      info,
-      toNanoseconds: unitsToNanosecondsFn(resolution),
-      offsetNanoseconds: tsOffset * 1_000_000_000n,
-    });
-    (section.info as unknown as Mutable).interfaces.push(info);
-    this.allInterfaces.push(info);
+    const iface = readInterfaceDescription(block, little, section);
+    if ('failed' in iface) return this.failFormat(iface);
+    section.interfaces.push(iface);
+    (section.info as unknown as Mutable).interfaces.push(iface.info);
+    this.allInterfaces.push(iface.info);
     return undefined;
   }
 
-  private packet(
-    type: number,
-    block: { bytes: Uint8Array; view: DataView },
-    little: boolean,
-  ): PcapReadResult | undefined {
+  private packet(type: number, block: Block, little: boolean): PcapReadResult | undefined {
     const section = this.sections[this.sections.length - 1] as SectionState;
-    const { bytes, view } = block;
-    const room = bytes.length - 4;
-    let interfaceId: number;
-    let capturedLength = 0;
-    let originalLength: number;
-    let units: bigint | undefined;
-    let dataStart: number;
-    if (type === BlockType.SimplePacket) {
-      interfaceId = 0;
-      originalLength = view.getUint32(8, little);
-      dataStart = 12;
-    } else {
-      interfaceId =
-        type === BlockType.EnhancedPacket ? view.getUint32(8, little) : view.getUint16(8, little);
-      units = (BigInt(view.getUint32(12, little)) << 32n) | BigInt(view.getUint32(16, little));
-      capturedLength = view.getUint32(20, little);
-      originalLength = view.getUint32(24, little);
-      dataStart = 28;
-    }
-    const name =
-      type === BlockType.EnhancedPacket ? 'EPB' : type === BlockType.Packet ? 'PB' : 'SPB';
-    const iface = section.interfaces[interfaceId];
-    if (iface === undefined) {
-      return this.fail(
-        PcapFailureCode.UnknownInterface,
-        section.interfaces.length === 0
-          ? `${name} before any IDB in section ${section.info.index}`
-          : `${name} names interface ${interfaceId}; section ${section.info.index} has ${section.interfaces.length}`,
-        8,
-      );
-    }
-    if (type === BlockType.SimplePacket) {
-      const snap = iface.info.snapLength;
-      capturedLength = snap !== 0 && snap < originalLength ? snap : originalLength;
-    }
-    if (capturedLength > this.maxPacketLength) {
-      return this.fail(
-        PcapFailureCode.PacketTooLarge,
-        `${name} claims ${capturedLength} captured bytes; the limit is ${this.maxPacketLength}`,
-        type === BlockType.SimplePacket ? 8 : 20,
-      );
-    }
-    const dataEnd = dataStart + capturedLength;
-    const optionsStart = dataStart + ((capturedLength + 3) & ~3);
-    if (optionsStart > room) {
-      return this.fail(
-        PcapFailureCode.BadBlockLength,
-        `${name} claims ${capturedLength} captured bytes but its block holds ${room - dataStart}`,
-        type === BlockType.SimplePacket ? 8 : 20,
-      );
-    }
-    let flags: PacketFlags | undefined;
-    const comments: string[] = [];
-    if (type !== BlockType.SimplePacket) {
-      const options = this.options(block, optionsStart, little);
-      if ('error' in options) return options.error;
-      for (const option of options.list) {
-        if (option.code === OptionCode.Comment) comments.push(optionText(option.value));
-        else if (option.code === OptionCode.EpbFlags) {
-          if (option.value.length !== 4) {
-            return this.fail(
-              PcapFailureCode.BadOption,
-              `${name} flags option has length ${option.value.length}, not 4`,
-              option.offset,
-            );
-          }
-          const v = option.value;
-          flags = decodeFlags(new DataView(v.buffer, v.byteOffset, 4).getUint32(0, little));
-        }
-      }
-    }
-    const record: {
-      -readonly [K in keyof PcapRecord]: PcapRecord[K];
-    } = {
-      sectionIndex: section.info.index,
-      interfaceId,
-      linkType: iface.info.linkType,
-      timestamp:
-        units === undefined ? undefined : iface.toNanoseconds(units) + iface.offsetNanoseconds,
-      timestampUnits: units,
-      resolution: iface.info.resolution,
-      capturedLength,
-      originalLength,
-      data: bytes.subarray(dataStart, dataEnd),
-      source: type === BlockType.EnhancedPacket ? 'epb' : type === BlockType.Packet ? 'pb' : 'spb',
-    };
-    if (flags !== undefined) record.flags = flags;
-    if (comments.length > 0) record.comments = comments;
+    const record = readPacketBlock(type, block, little, section, this.maxPacketLength);
+    if ('failed' in record) return this.failFormat(record);
     return { kind: 'record', record };
-  }
-}
-
-function minimumLength(type: number): number {
-  switch (type) {
-    case BlockType.SectionHeader:
-      return MIN_SHB_LENGTH;
-    case BlockType.InterfaceDescription:
-      return MIN_IDB_LENGTH;
-    case BlockType.EnhancedPacket:
-      return MIN_EPB_LENGTH;
-    case BlockType.Packet:
-      return MIN_PB_LENGTH;
-    case BlockType.SimplePacket:
-      return MIN_SPB_LENGTH;
-    default:
-      return MIN_BLOCK_LENGTH;
   }
 }
 
