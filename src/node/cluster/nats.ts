@@ -18,14 +18,13 @@ import type {
 } from './ports.js';
 import type { JsMsg } from '@nats-io/jetstream';
 import { AckBatcher } from './ack-batcher.js';
+import { MAX_ACK_PENDING, captureConsumerConfig, consumerConfigDrift } from './consumer-config.js';
 import { PULL_WINDOW_BYTES, type PullGate } from './pull-window.js';
 import { connectNats, natsClientOf } from './connection.js';
 import type { NatsConnectionSettings, SharedNatsConnection } from './connection-settings.js';
 import { streamMessageLimit, streamTotalMessageLimit } from './stream-budget.js';
 import { lossStreamName, lossStreamSubjects, sessionSubjects, streamName } from './subjects.js';
 
-/** A consumer's `max_ack_pending`: messages delivered and not yet acked. */
-const MAX_ACK_PENDING = 4096;
 /** Acks held before they are written at once (below MAX_ACK_PENDING, so delivery never stalls). */
 const ACKS_PER_WRITE = 512;
 
@@ -154,7 +153,7 @@ export async function natsCaptureLinkOver(
   const listeners: ((status: LinkStatus) => void)[] = [];
   let consumerErrors = 0;
   const consumerErrorCodes: Record<string, number> = {};
-  const claimExpiresNs = (options.claimExpiresMs ?? 15_000) * 1_000_000;
+  const claimExpiresMs = options.claimExpiresMs ?? 15_000;
   const consumers = new Set<{ stop(): void }>();
   const stopWatching = connection.onState((state) => {
     const mapped: LinkStatus = state === 'connected' ? 'connected' : 'disconnected';
@@ -255,25 +254,29 @@ export async function natsCaptureLinkOver(
     onStatus(listener) {
       listeners.push(listener);
     },
-    consume({ stream, filter, durable, onBound }, onMessage, onError, gate) {
+    consume({ stream, filter, durable, onBound, onReplaced }, onMessage, onError, gate) {
       let stopped = false;
       let stopCurrent: (() => void) | undefined;
       const acks = new AckBatcher({ maxPending: acksPerWrite, schedule: setImmediate });
       const run = async () => {
         while (!stopped) {
           try {
-            try {
-              await jsm.consumers.info(stream, durable);
-            } catch {
+            // A durable outlives its reader: one made for other hosts (or another claim
+            // expiry) is made again, never used as it is (review16c N4).
+            const wanted = captureConsumerConfig(stream, filter, claimExpiresMs);
+            const existing = await jsm.consumers.info(stream, durable).catch(() => undefined);
+            const drift =
+              existing === undefined ? [] : consumerConfigDrift({ ...existing.config }, wanted);
+            if (drift.length > 0) {
+              await jsm.consumers.delete(stream, durable);
+              onReplaced?.(drift);
+            }
+            if (existing === undefined || drift.length > 0) {
               await jsm.consumers.add(stream, {
                 durable_name: durable,
+                ...wanted,
                 ack_policy: AckPolicy.Explicit,
                 deliver_policy: DeliverPolicy.All,
-                filter_subject: filter,
-                max_ack_pending: MAX_ACK_PENDING,
-                // An event consumer is a claim on its host (work queue): a reader that
-                // is gone releases it. The loss stream's durable keeps its ack floor.
-                ...(stream.startsWith('netrx-loss-') ? {} : { inactive_threshold: claimExpiresNs }),
               });
             }
             const consumer = await js.consumers.get(stream, durable);

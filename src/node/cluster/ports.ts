@@ -49,6 +49,19 @@ export interface ConsumeSpec {
    * never calls it.
    */
   readonly onBound?: () => void;
+  /**
+   * The durable existed with another config (`changed`: the fields that
+   * differed, e.g. `filter_subject`) and was deleted and made again
+   * (consumer-config.ts, review16c N4).
+   */
+  readonly onReplaced?: (changed: readonly string[]) => void;
+}
+
+/** A durable made again because its config was not the wanted one. */
+export interface ConsumerReplaced {
+  readonly stream: string;
+  readonly durable: string;
+  readonly changed: readonly string[];
 }
 
 /** Why a consume loop failed (it tries again): the JetStream API error code when there is one. */
