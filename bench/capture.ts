@@ -15,6 +15,7 @@ import type { PendingReceive } from '../src/receive/index.js';
 import type { EventBufferMeta } from '../src/capture/index.js';
 import { compare } from './harness.js';
 import { copyItems } from './support/capture-anchor.js';
+import { cpuPerItemInterleaved } from './support/cpu-interleaved.js';
 import { PAYLOAD, benchSession } from './support/capture-loopback.js';
 
 const { table, session, synthetic } = benchSession({ timerMs: 1000 });
@@ -47,29 +48,13 @@ const anchor = (n: number): void => {
   copyItems(n, PAYLOAD);
 };
 
-/**
- * CPU time per event (process.cpuUsage: user + system, this process only),
- * ours and the anchor interleaved round by round, medians: on a machine other
- * jobs load, wall-clock rates measure the neighbours too, CPU time much less.
- */
+/** CPU time per event, ours and the anchor interleaved (support/cpu-interleaved.ts). */
 function cpuPerEvent(n: number, rounds = 7): { ours: number; anchor: number } {
-  const sample = (run: (n: number) => void): number => {
-    globalThis.gc?.();
-    const before = process.cpuUsage();
-    run(n);
-    const used = process.cpuUsage(before);
-    return ((used.user + used.system) * 1000) / n; // µs → ns per event
-  };
-  ours(n / 10);
-  anchor(n / 10);
-  const a: number[] = [];
-  const b: number[] = [];
-  for (let round = 0; round < rounds; round++) {
-    a.push(sample(ours));
-    b.push(sample(anchor));
-  }
-  const median = (v: number[]) => [...v].sort((x, y) => x - y)[Math.floor(v.length / 2)] ?? 0;
-  return { ours: median(a), anchor: median(b) };
+  const [oursNs = NaN, anchorNs = NaN] = cpuPerItemInterleaved([ours, anchor], n, {
+    rounds,
+    warmUp: n / 10,
+  });
+  return { ours: oursNs, anchor: anchorNs };
 }
 
 await compare(

@@ -20,6 +20,9 @@
  * three KV servers: the ratio, p50/p99 latency, CPU per auth of the
  * RADIUS server and of nats-server, memory. Settings:
  * NETRX_BENCH_CLUSTER_PART (capture, auth or both; default both),
+ * NETRX_BENCH_CLUSTER_NAIVE=0 (skips the naive anchor),
+ * NETRX_BENCH_CLUSTER_BATCH_BYTES and NETRX_BENCH_CLUSTER_BATCH_EVENTS (the
+ * publishers' batch cut, netrx's and the anchor's alike; default 8192 and 64),
  * NETRX_BENCH_CLUSTER_COMPARE_ACKS=1 (each round also runs netrx with each
  * ack written as it comes, as the reader did before batched acks),
  * NETRX_BENCH_CLUSTER_AUTHS (5000 per closed-loop run),
@@ -53,6 +56,11 @@ const PAYLOAD = 128;
 const IN_FLIGHT = 256;
 const ROUNDS = Number(process.env['NETRX_BENCH_CLUSTER_ROUNDS'] ?? 3);
 const PART = process.env['NETRX_BENCH_CLUSTER_PART'] ?? 'both';
+/** The publishers' batch cut (default netrx's, STREAM_BATCH_BYTES / STREAM_BATCH_EVENTS), for both netrx and the anchor. */
+const BATCH_BYTES = Number(process.env['NETRX_BENCH_CLUSTER_BATCH_BYTES'] ?? STREAM_BATCH_BYTES);
+const BATCH_EVENTS = Number(process.env['NETRX_BENCH_CLUSTER_BATCH_EVENTS'] ?? STREAM_BATCH_EVENTS);
+/** The naive anchor (one event per message: 300,000 publishes, minutes on a loaded machine); 0 skips it. */
+const NAIVE = process.env['NETRX_BENCH_CLUSTER_NAIVE'] !== '0';
 /** Also run netrx with each ack written as it comes (the reader before batched acks), same round. */
 const COMPARE_ACKS = process.env['NETRX_BENCH_CLUSTER_COMPARE_ACKS'] === '1';
 if (!['capture', 'auth', 'both'].includes(PART)) {
@@ -108,6 +116,8 @@ function startPublishers(
       events: EVENTS,
       payloadBytes: PAYLOAD,
       inFlight: IN_FLIGHT,
+      batchBytes: BATCH_BYTES,
+      batchEvents: BATCH_EVENTS,
     }),
   );
 }
@@ -122,6 +132,8 @@ interface RoundResult {
   readonly delivered: number;
   readonly lost: number;
   readonly generated: number;
+  /** The reader's consume loop failures by JetStream code (netrx rounds only). */
+  readonly consumerErrors?: Readonly<Record<string, number>>;
 }
 
 const maxBytes = 1024 * 1024 * 1024;
@@ -174,6 +186,7 @@ async function netrxRound(
     delivered,
     lost,
     generated,
+    consumerErrors: source.stats().consumerErrors,
   };
 }
 
@@ -181,7 +194,7 @@ async function rawRound(round: number, batched: boolean): Promise<RoundResult> {
   const session = `raw${batched ? 'b' : ''}${round}`;
   // netrx's fixed batch cut (review F3): as many events per message as its publisher sends.
   const perMessage = batched
-    ? Math.min(STREAM_BATCH_EVENTS, Math.floor(STREAM_BATCH_BYTES / (8 + 96 + PAYLOAD)))
+    ? Math.min(BATCH_EVENTS, Math.floor(BATCH_BYTES / (8 + 96 + PAYLOAD)))
     : 1;
   const { connect } = await import('@nats-io/transport-node');
   const js = await import('@nats-io/jetstream');
@@ -208,11 +221,17 @@ async function rawRound(round: number, batched: boolean): Promise<RoundResult> {
   const start = process.hrtime.bigint();
   const workers = startPublishers(batched ? 'raw-batch' : 'raw', session);
   let delivered = 0;
+  // A publish the anchor lost (timed out on a loaded machine) never arrives: give up once
+  // nothing came for 10 s, rather than wait forever.
+  let idle = setTimeout(() => void messages.stop(), 10_000);
   for await (const m of messages) {
     m.ack();
     delivered += Math.min(perMessage, generated - delivered);
     if (delivered === generated) break;
+    clearTimeout(idle);
+    idle = setTimeout(() => void messages.stop(), 10_000);
   }
+  clearTimeout(idle);
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
   const readerMs = threadCpuMs() - cpu0;
   const results = await Promise.all(workers);
@@ -241,14 +260,14 @@ const k = (n: number) => `${(n / 1000).toFixed(1)} k/s`;
 
 async function captureBench(): Promise<void> {
   console.log(
-    `cluster: ${PUBLISHERS} publishers × ${EVENTS} events of ${PAYLOAD} B through ${version} (one server), ${ROUNDS} rounds, alternating`,
+    `cluster: ${PUBLISHERS} publishers × ${EVENTS} events of ${PAYLOAD} B through ${version} (one server), ${ROUNDS} rounds, alternating; batches cut at ${BATCH_BYTES} B or ${BATCH_EVENTS} events`,
   );
   const ours: RoundResult[] = [];
   const theirs: RoundResult[] = [];
   const naive: RoundResult[] = [];
   const perMessageAcks: RoundResult[] = [];
   for (let round = 0; round < ROUNDS; round++) {
-    naive.push(await rawRound(round, false));
+    if (NAIVE) naive.push(await rawRound(round, false));
     theirs.push(await rawRound(round, true));
     ours.push(await netrxRound(round));
     if (COMPARE_ACKS) perMessageAcks.push(await netrxRound(round, 1));
@@ -256,8 +275,9 @@ async function captureBench(): Promise<void> {
     const o = ours[round] as RoundResult;
     const t = theirs[round] as RoundResult;
     console.log(
-      `  round ${round + 1}: netrx fan-in ${k(o.fanInPerSecond)} (delivered ${o.delivered} + lost ${o.lost} = ${o.delivered + o.lost} of ${o.generated}${o.delivered + o.lost === o.generated ? '' : ' FAIL'}; ${o.eventsPerMessage.toFixed(1)} events per message, reader CPU ${o.readerMsPerKEvents.toFixed(2)} ms per 1000), bare client, same batches ${k(t.fanInPerSecond)} (reader CPU ${t.readerMsPerKEvents.toFixed(2)} ms per 1000), bare client one event per message ${k((naive[round] as RoundResult).fanInPerSecond)}`,
+      `  round ${round + 1}: netrx fan-in ${k(o.fanInPerSecond)} (delivered ${o.delivered} + lost ${o.lost} = ${o.delivered + o.lost} of ${o.generated}${o.delivered + o.lost === o.generated ? '' : ' FAIL'}; ${o.eventsPerMessage.toFixed(1)} events per message, reader CPU ${o.readerMsPerKEvents.toFixed(2)} ms per 1000), bare client, same batches ${k(t.fanInPerSecond)} (reader CPU ${t.readerMsPerKEvents.toFixed(2)} ms per 1000), bare client one event per message ${NAIVE ? k((naive[round] as RoundResult).fanInPerSecond) : 'not run'}`,
     );
+    console.log(`    reader consume loop errors: ${JSON.stringify(o.consumerErrors ?? {})}`);
     const p = perMessageAcks[round];
     if (p !== undefined) {
       console.log(
@@ -296,11 +316,13 @@ async function captureBench(): Promise<void> {
   console.log(
     `  reader thread CPU per 1000 events: netrx ${oRead.toFixed(2)} ms, bare consumer same batches ${tRead.toFixed(2)} ms (ratio ours/theirs ${(oRead / tRead).toFixed(2)}x)`,
   );
-  const nFan = median(naive.map((r) => r.fanInPerSecond));
-  const nCpu = median(naive.map((r) => r.publisherCpuMsPerKEvents));
-  console.log(
-    `  naive anchor (bare client, one event per message, not a fair comparison): fan-in ${k(nFan)}, publisher CPU ${nCpu.toFixed(2)} ms per 1000 events`,
-  );
+  if (NAIVE) {
+    const nFan = median(naive.map((r) => r.fanInPerSecond));
+    const nCpu = median(naive.map((r) => r.publisherCpuMsPerKEvents));
+    console.log(
+      `  naive anchor (bare client, one event per message, not a fair comparison): fan-in ${k(nFan)}, publisher CPU ${nCpu.toFixed(2)} ms per 1000 events`,
+    );
+  }
   console.log(
     `  load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`,
   );

@@ -51,6 +51,9 @@
  * EAP_BENCH_WORKERS (1,2): the netrx servers to run, by worker-thread count
  * (`netrx radius serve --workers N`; CPU and run-queue figures cover all
  * the process's threads; the heap figure is the receiving thread's).
+ * EAP_BENCH_NO_TICKETS=1, EAP_BENCH_SEMI_SPACE=MiB, EAP_BENCH_BASELINE=DIR: more netrx servers in the
+ * same rounds (bench/support/eap-variants.ts); EAP_BENCH_FLOOR=1: the crypto
+ * floor (bench/eap-floor.ts) printed at the end of the run.
  * Nothing fails on speed; a missing FreeRADIUS fails at once, clearly.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -78,6 +81,7 @@ import {
 } from './support/eap-load.js';
 import { cpuMs, kernelDrops, rssBytes, runQueueMs, waitedMs } from './support/procfs.js';
 import { tlsPeerMethods, type Negotiated } from './support/eap-tls-peer.js';
+import { netrxVariants, printFloor, type NetrxVariant } from './support/eap-variants.js';
 
 const SECRET = 'bench-eap-secret';
 const USER = { name: 'bob', password: 'hello' };
@@ -130,17 +134,25 @@ process.on('exit', () => {
 });
 for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => process.exit(130));
 
+const OWN_SERVER = join(import.meta.dirname, 'support', 'eap-server.js');
+
 async function startNetrx(
   workers: number,
   certs: string,
+  variant?: NetrxVariant,
 ): Promise<Server & { stop(): Promise<void> }> {
-  const script = join(import.meta.dirname, 'support', 'eap-server.js');
-  const args = ['--expose-gc', ...(CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', CPU_PROF] : [])];
+  const script = variant?.script ?? OWN_SERVER;
+  const args = [
+    '--expose-gc',
+    ...(variant?.nodeArgs ?? []),
+    ...(CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', CPU_PROF] : []),
+  ];
   const child = spawn(
     process.execPath,
     [...args, script, SECRET, `${USER.name}:${USER.password}`, String(workers), certs],
     {
       stdio: ['pipe', 'pipe', 'inherit'],
+      env: { ...process.env, ...variant?.env },
     },
   );
   children.push(child);
@@ -158,7 +170,7 @@ async function startNetrx(
   const ready = /^ready (\d+)$/.exec(await next(15_000));
   if (ready === null || child.pid === undefined) throw new Error('netrx server did not start');
   return {
-    name: workers === 1 ? 'netrx' : `netrx-w${workers}`,
+    name: variant?.name ?? (workers === 1 ? 'netrx' : `netrx-w${workers}`),
     pid: child.pid,
     port: Number(ready[1]),
     heap: async () => {
@@ -323,6 +335,8 @@ try {
   const certs = join(dir, 'certs');
   await writeDemoCertificates(certs, { keyAlgorithm: 'rsa' });
   for (const w of WORKERS.length === 0 ? [1] : WORKERS) ourServers.push(await startNetrx(w, certs));
+  for (const variant of netrxVariants(dir, OWN_SERVER))
+    ourServers.push(await startNetrx(1, certs, variant));
   theirs = await startTheirs(dir, certs);
   const servers: Server[] = [...ourServers, theirs];
   const theirsAt = servers.length - 1;
@@ -469,6 +483,7 @@ try {
       .map((l) => l.toFixed(2))
       .join(' ')}\n`,
   );
+  printFloor();
 } catch (error) {
   process.stderr.write(`bench eap: ${(error as Error).message}\n`);
   process.exitCode = 1;

@@ -12,12 +12,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { SYNTHETIC_PROVIDER_GUID, SyntheticEvent } from '../../src/capture/index.js';
-import {
-  CapturePublisher,
-  STREAM_BATCH_BYTES,
-  STREAM_BATCH_EVENTS,
-  connectNatsCapture,
-} from '../../src/node/cluster/index.js';
+import { CapturePublisher, connectNatsCapture } from '../../src/node/cluster/index.js';
 import { systemClock } from '../../src/node/runtime/index.js';
 import { TraceRegistry } from '../../src/trace/index.js';
 import { threadCpuMs } from './thread-cpu.js';
@@ -30,6 +25,9 @@ export interface ClusterWorkerData {
   readonly events: number;
   readonly payloadBytes: number;
   readonly inFlight: number;
+  /** The publisher's batch cut (netrx's `maxBatchBytes`; the anchor sends batches of it). */
+  readonly batchBytes: number;
+  readonly batchEvents: number;
 }
 
 export interface ClusterWorkerResult {
@@ -57,6 +55,8 @@ async function netrx(): Promise<Omit<ClusterWorkerResult, 'seconds' | 'cpuMs' | 
     providers: [{ provider: 'netrx-synthetic' }],
     instance: `bench-${data.host}`,
     maxInFlight: data.inFlight,
+    maxBatchBytes: data.batchBytes,
+    maxBatchEvents: data.batchEvents,
     maxBuffered: 8192,
   });
   link.onStatus((status) => publisher.setStatus(status));
@@ -86,10 +86,10 @@ async function raw(): Promise<Omit<ClusterWorkerResult, 'seconds' | 'cpuMs' | 'r
   const js = jetstream(nc, { timeout: 5000 });
   const subject = `raw.${data.session}.${data.host}.p`;
   const record = 8 + 96 + data.payloadBytes; // the item netrx sends: header and EventRecord
-  // netrx's fixed batch cut (review F3), so the anchor sends the batches netrx sends.
+  // netrx's batch cut (review F3), so the anchor sends the batches netrx sends.
   const perMessage =
     data.mode === 'raw-batch'
-      ? Math.min(STREAM_BATCH_EVENTS, Math.floor(STREAM_BATCH_BYTES / record))
+      ? Math.min(data.batchEvents, Math.floor(data.batchBytes / record))
       : 1;
   // Built once: the anchor publishes bytes, it does not encode events.
   const message = new Uint8Array(data.mode === 'raw-batch' ? perMessage * record : record - 8);

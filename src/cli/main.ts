@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { closeSync, openSync } from 'node:fs';
 import { constants } from 'node:os';
+import { releaseTerminalsAtExit } from '../node/port/index.js';
 import { npmChain, watchNpmChain } from './parent-watch.js';
 import { runCli } from './run.js';
 
@@ -62,6 +63,9 @@ for (const signal of stopSignals) {
 // stop goes on without it instead of dying of EPIPE/EIO.
 process.stdout.on('error', () => {});
 process.stderr.on('error', () => {});
+// Nor die at exit of its terminal hanging up: Node 20 aborts (SIGABRT) when it
+// cannot write a hung-up terminal's settings back, so netrx lets go of it first.
+releaseTerminalsAtExit();
 
 // Taken now, before the command runs: the npm (and shells) that started us.
 const npm = npmChain(process.ppid);

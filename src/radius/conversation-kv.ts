@@ -18,17 +18,26 @@
  * conversation, answers from local state (NATS away); a conversation
  * restored from the bucket answers nothing then (the bucket still decides).
  *
- * Rewinds: each server remembers, for the last `maxRoundsRemembered`
- * conversations it read or wrote, the newest round and revision it saw. A
- * record older than that (a smaller round, or a later revision without a
- * later round: every honest write is a compare-and-set that adds one) was
- * put back by someone who can write the bucket: refused (`rewound`). So is
- * the round after the one remembered when its sealed `basedOn` is not the
- * revision remembered: an honest round r+1 is a compare-and-set over the
- * one revision round r was stored at, so another `basedOn` means the
- * round-r record was put back and answered again elsewhere (a fork). What
- * a server that saw no earlier round cannot tell is in docs/cluster.md
- * ("Someone who can write the bucket").
+ * Rewinds (records put back in the bucket by someone who can write it:
+ * an operator, a restored backup of one key, an attacker without the
+ * key), two checks:
+ *
+ * - The bucket's own history (review16 R4): the bucket keeps the last two
+ *   entries of every key (`history: 2`), and every record seals `basedOn`,
+ *   the revision its writer's compare-and-set expected. An honest record
+ *   is the first entry of its key after `basedOn`; a record put back is
+ *   stored at a new revision while the entry it replaced (written after
+ *   the put-back record's `basedOn`, since revisions only grow) is still
+ *   in the history, so the first entry after `basedOn` is not the one read:
+ *   refused (`rewound`), at every server, one extra read per restore. What
+ *   this cannot see (the history itself rewound: a whole-bucket restore, a
+ *   stream purge of the key) is in docs/cluster.md.
+ * - What each server remembers, for the last `maxRoundsRemembered`
+ *   conversations it read or wrote: the newest round and revision it saw.
+ *   A record older than that (a smaller round, or a later revision without
+ *   a later round) is refused, and so is the round after the one
+ *   remembered when its `basedOn` is not the revision remembered (a fork).
+ *   This still holds when the history does not.
  */
 import { toHex } from '../bytes/index.js';
 import type { Crypto } from '../runtime/index.js';
@@ -52,6 +61,14 @@ export type KvRead =
   | { readonly kind: 'absent' }
   | { readonly kind: 'failed'; readonly reason: string };
 
+/** Where a key's history goes on after a revision. */
+export type KvLineage =
+  /** The revision of the key's first entry after the one asked about (a value, a delete or a purge). */
+  | { readonly kind: 'found'; readonly revision: number }
+  /** The bucket holds no entry of the key after it. */
+  | { readonly kind: 'absent' }
+  | { readonly kind: 'failed'; readonly reason: string };
+
 export type KvWrite =
   | { readonly kind: 'stored'; readonly revision: number }
   /** The key was not at the expected revision (or, for a create, existed). */
@@ -67,6 +84,11 @@ export interface ConversationKv {
   update(key: string, value: Uint8Array, revision: number): Promise<KvWrite>;
   /** Deletes a key that must be at `revision`. */
   delete(key: string, revision: number): Promise<KvWrite>;
+  /**
+   * The first entry of `key` the bucket still holds after `revision` (0:
+   * its oldest). The bucket keeps at least the last two entries of a key.
+   */
+  revisionAfter(key: string, revision: number): Promise<KvLineage>;
 }
 
 export type LoadOutcome =
@@ -235,6 +257,23 @@ export class SharedConversations {
   /** Reads and opens a conversation's record. A refusal is counted by whoever drops for it (`refuseRecord`), once. */
   async load(state: Uint8Array): Promise<LoadOutcome> {
     const key = conversationKey(state);
+    const first = await this.read(key, state);
+    // Replaced between the two reads (another server answered meanwhile): once more, at the newest.
+    const loaded = first.kind === 'superseded' ? await this.read(key, state) : first;
+    if (loaded.kind === 'superseded') {
+      this.counters.readFailed++;
+      return { kind: 'failed', reason: 'the record changed while it was read' };
+    }
+    if (loaded.kind !== 'found') return loaded;
+    this.remember(key, loaded.version.round, loaded.revision);
+    this.counters.loaded++;
+    return loaded;
+  }
+
+  private async read(
+    key: string,
+    state: Uint8Array,
+  ): Promise<LoadOutcome | { readonly kind: 'superseded' }> {
     const read = await this.kv.get(key);
     if (read.kind === 'absent') return read;
     if (read.kind === 'failed') {
@@ -259,8 +298,20 @@ export class SharedConversations {
     ) {
       return { kind: 'refused', reason: 'rewound' };
     }
-    this.remember(key, round, read.revision);
-    this.counters.loaded++;
+    // The very revision this server wrote or checked already: nothing new to check.
+    if (seen?.revision !== read.revision) {
+      const next = await this.kv.revisionAfter(key, record.basedOn);
+      if (next.kind === 'failed') {
+        this.counters.readFailed++;
+        return next;
+      }
+      // Gone since the read (expired, or finished and deleted): as if never read.
+      if (next.kind === 'absent') return next;
+      // An entry between basedOn and this one: this record was put back over it.
+      if (next.revision < read.revision) return { kind: 'refused', reason: 'rewound' };
+      // This one is out of the history already: replaced twice since the read.
+      if (next.revision > read.revision) return { kind: 'superseded' };
+    }
     return { kind: 'found', record, version: opened.version, revision: read.revision };
   }
 

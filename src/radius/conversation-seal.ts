@@ -12,12 +12,12 @@
  * open; and the round and awaited Identifier a record announces are the
  * ones its writer sealed. It does NOT tell a reader that a record is the
  * newest: someone who can write the bucket can put back an older record
- * of the same conversation, and it opens. The servers catch that with what
- * they remember (conversation-kv.ts: a record whose round is older than
- * one this server has seen of that State is refused, `rewound`), and with
- * the answered round kept inside each record (a replay of the request a
- * record already answered gets that answer again, and nothing is written).
- * A server that has seen no later round cannot tell.
+ * of the same conversation, and it opens. The servers catch that with the
+ * bucket's history and the sealed `basedOn` (conversation-kv.ts: the entry
+ * a put-back replaced is still there after it, `rewound`), with what they
+ * remember (a round older than one seen here), and with the answered round
+ * kept inside each record (a replay of the request a record already
+ * answered gets that answer again, and nothing is written).
  *
  * `0x02 ‖ key id (1) ‖ round (2) ‖ awaited Identifier (1) ‖ nonce (12) ‖ ciphertext ‖ tag (16)`
  *

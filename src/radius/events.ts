@@ -43,7 +43,12 @@ export const RadiusEventDescriptor = {
       { name: 'duplicate', type: 'bool' },
     ],
   }),
-  /** An EAP conversation ended (success, failure, timeout, expired). */
+  /**
+   * An EAP conversation ended (success, failure, timeout, expired), and how
+   * long it ran on this server's clock: from the Access-Request that began
+   * it to its end; -1 when it was restored from a cluster's bucket (begun on
+   * another server, so not known here).
+   */
   sessionEnded: defineEvent({
     id: 3,
     name: 'RadiusSessionEnded',
@@ -53,6 +58,7 @@ export const RadiusEventDescriptor = {
       { name: 'outcome', type: 'string' },
       { name: 'identity', type: 'string' },
       { name: 'method', type: 'string' },
+      { name: 'durationMs', type: 'i32' },
     ],
   }),
   /** An Access-Request answered with Access-Reject: the provider's reason (never sent to the NAS). */

@@ -108,6 +108,7 @@ export {
   SharedConversations,
   conversationKey,
   type ConversationKv,
+  type KvLineage,
   type KvRead,
   type KvWrite,
   type LoadOutcome,

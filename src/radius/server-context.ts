@@ -30,6 +30,11 @@ export interface Conversation {
   /** The peer's Response/Identity text; a later User-Name must equal it. */
   readonly identity: Uint8Array | undefined;
   readonly eap: EapAuthenticator;
+  /**
+   * When this server began it (its clock), for the duration RadiusSessionEnded
+   * reports; undefined for one restored from a cluster's bucket, begun elsewhere.
+   */
+  readonly startedAtMs: number | undefined;
   current: RequestContext | undefined;
   /** While true, the authenticator's own Request/Identity is not sent (the NAS asked already). */
   swallow: boolean;
@@ -74,4 +79,16 @@ export function sameUserName(
 /** An EAP Response (code 2) of type Identity (1). */
 export function isIdentityResponse(eap: Uint8Array): boolean {
   return eap[0] === 2 && eap.length >= 5 && eap[4] === 1;
+}
+
+/** The largest duration an i32 field carries (about 24 days): longer ones are said as this. */
+const MAX_DURATION_MS = 0x7fff_ffff;
+
+/**
+ * How long `conversation` has run at `nowMs`, whole milliseconds, for
+ * RadiusSessionEnded; -1 when it was begun on another server (restored).
+ */
+export function durationOf(conversation: Conversation, nowMs: number): number {
+  if (conversation.startedAtMs === undefined) return -1;
+  return Math.min(MAX_DURATION_MS, Math.max(0, Math.round(nowMs - conversation.startedAtMs)));
 }

@@ -259,6 +259,8 @@ export class SharedRounds {
       client,
       address: record.address,
       identity: record.identity,
+      // Begun on another server: how long it has run is not known here.
+      startedAtMs: undefined,
       current: undefined,
       swallow: false,
       result: undefined,

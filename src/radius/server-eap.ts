@@ -27,6 +27,7 @@ import { RadiusEventDescriptor } from './events.js';
 import { RadiusCode, type RadiusPacket } from './packet.js';
 import type { RadiusReplier } from './server-reply.js';
 import {
+  durationOf,
   isIdentityResponse,
   sameUserName,
   stateKey,
@@ -212,6 +213,7 @@ export class EapOverRadius {
       client: context.client,
       address: context.from.address,
       identity: identity?.slice(5),
+      startedAtMs: options.clock.now(),
       current: context,
       swallow: identity !== undefined,
       result: undefined,
@@ -324,6 +326,7 @@ export class EapOverRadius {
       outcome: result.outcome,
       identity: result.identity ?? '',
       method: result.method ?? '',
+      durationMs: durationOf(conversation, this.options.clock.now()),
     });
     const context = conversation.current;
     conversation.current = undefined;

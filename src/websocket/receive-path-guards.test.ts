@@ -4,7 +4,9 @@
  * payload copy, the count of inflated sizes, the zero-copy shortcut for a
  * message whole in one piece, the view-or-copy choice for one inflated
  * piece, and the gather loop's budget check (whose mutant hung vitest in a
- * synchronous loop). Each test here fails when its line is mutated.
+ * synchronous loop). Each test here fails when its line is mutated. (Since
+ * the split of receive-path.ts, all but the ping copy live in its base
+ * class, receive-delivery.ts.)
  */
 import { describe, expect, it } from 'vitest';
 import { nodeCrypto } from '../node/runtime/index.js';

@@ -2,19 +2,15 @@
  * The receive half of a handle: turns the decoder's frame events into the
  * indications one receive operation completes with.
  *
- * Three ways to hand data out, chosen by the operation: into the caller's
- * buffer (the decoder unmasks straight into it; a full buffer or the end of
- * what has arrived completes the operation as a fragment); as views of the
- * chunk, piece by piece (websocket.dll's NULL buffer); or, with
- * `assembleMessages`, as whole messages (a view when the message came in
- * one frame inside one chunk, otherwise one buffer that grows with what
- * arrives, or, with `retainLentChunks`, the lent pieces held and gathered
- * once into an exact-size buffer: a header's announced length reserves
- * nothing either way). Control frames
- * never interrupt a message: pings are answered through the host, pongs and
- * the close are indicated after any partial data has been handed out.
+ * This file decodes: the step loop (under the `receiveStepBytes` budget),
+ * frame headers and their limits (size, fragments), control frames, and
+ * compressed frames handed to the inflate stage. Handing a message's bytes
+ * to the operation (the caller's buffer, views piece by piece, or whole
+ * messages assembled or gathered) is receive-delivery.ts, its base class.
+ * Control frames never interrupt a message: pings are answered through the
+ * host, pongs and the close are indicated after any partial data has been
+ * handed out.
  */
-import { ProtocolError } from '../runtime/index.js';
 import {
   CloseCode,
   FrameDecoder,
@@ -24,11 +20,8 @@ import {
   type FrameEvent,
   type FrameHeader,
 } from '../wire/websocket/index.js';
-import { EMPTY_BYTES } from '../wire/websocket/empty.js';
 import { maskersFor, type Maskers } from '../wire/websocket/frame.js';
-import type { BufferType } from './actions.js';
-import type { ResolvedProperties } from './properties.js';
-import { HeldPieces, MAX_HELD, MAX_HELD_INFLATED, assemblySize } from './receive-held.js';
+import { ReceiveDelivery } from './receive-delivery.js';
 import { InflateStage, type MessageInflater } from './receive-inflate.js';
 import {
   closeIndication,
@@ -50,56 +43,20 @@ export type {
   ReceivePathOptions,
 } from './receive-types.js';
 
-export class ReceivePath<Owner> {
+export class ReceivePath<Owner> extends ReceiveDelivery<Owner> {
   private decoder: FrameDecoder;
-  private readonly properties: ResolvedProperties;
-  private readonly isUtf8: ((bytes: Uint8Array) => boolean) | undefined;
   /** One shared object for the injected mask functions (not two fields per connection). */
   private readonly maskers: Maskers;
-  private readonly allocate: (size: number) => Uint8Array;
-  private readonly owner: Owner;
-  private readonly host: ReceiveHost<Owner>;
-  /** Compressed frames held and inflated in steps (permessage-deflate only). */
-  private inflateStage: InflateStage | undefined;
-
-  // The message being received.
-  private text = false;
-  private compressed = false;
+  /** Frames of the message being received. */
   private fragments = 0;
-  private size = 0;
-  /** UTF-8 checking, made on the first text message. */
-  private textCheck: TextCheck | undefined;
   // The frame being received.
   private control: FrameHeader | undefined;
   private dataFrame = false;
-  private frameFin = false;
-  // Message assembly (assembleMessages, no caller buffer).
-  private assembly: Uint8Array = EMPTY_BYTES;
-  private assembled = 0;
-  /**
-   * Pieces of lent chunks (or stable inflated output) held until the
-   * message ends, then gathered once (`retainLentChunks`); made on first need.
-   */
-  private held: HeldPieces | undefined;
-  /** Whether the chunk being decoded was lent by a host that never reuses it. */
-  private lent = false;
-  /** Bytes this step may still inflate or gather (`receiveStepBytes`). */
-  private budget = Number.POSITIVE_INFINITY;
-  /** The last step stopped at its budget with work left (`receivePending`). */
-  workPending = false;
-  /** A pong or close to indicate once partial data has been handed out. */
-  private deferred: Indication | undefined;
-  /** The close, failure or end of stream that ended receiving, once indicated. */
-  private terminal: Indication | undefined;
   private endOfStream = false;
 
   constructor(options: ReceivePathOptions, owner: Owner, host: ReceiveHost<Owner>) {
-    this.properties = options.properties;
-    this.isUtf8 = options.isUtf8;
+    super(options, owner, host);
     this.maskers = maskersFor(options.mask, options.maskInto);
-    this.allocate = options.allocate ?? ((size) => new Uint8Array(size));
-    this.owner = owner;
-    this.host = host;
     this.decoder = this.makeDecoder(options.role, false);
   }
 
@@ -137,19 +94,6 @@ export class ReceivePath<Owner> {
   terminate(indication: Indication): void {
     if (this.terminal === undefined) this.terminal = indication;
     this.deferred = undefined;
-  }
-
-  /**
-   * Bytes held for the message being received: compressed bytes of an
-   * incomplete frame, inflated or lent pieces, the assembly buffer.
-   */
-  get heldBytes(): number {
-    return (this.inflateStage?.heldBytes ?? 0) + (this.held?.heldBytes ?? 0) + this.assembly.length;
-  }
-
-  /** Bytes of the message held as pieces (not yet gathered). */
-  private get heldPieceBytes(): number {
-    return this.held?.bytes ?? 0;
   }
 
   /**
@@ -283,22 +227,6 @@ export class ReceivePath<Owner> {
     return undefined;
   }
 
-  /** Makes room in the assembly buffer for `length` more bytes that have arrived. */
-  private reserve(length: number): void {
-    const need = this.assembled + length;
-    if (need <= this.assembly.length) return;
-    const finalSize = !this.compressed && this.frameFin ? this.size : undefined;
-    const size = assemblySize(
-      need,
-      this.assembly.length,
-      finalSize,
-      this.properties.maxMessageSize,
-    );
-    const grown = this.allocate(size);
-    grown.set(this.assembly.subarray(0, this.assembled));
-    this.assembly = grown;
-  }
-
   private onControl(header: FrameHeader, payload: Uint8Array): Indication | undefined {
     this.control = undefined;
     switch (header.opcode) {
@@ -324,204 +252,5 @@ export class ReceivePath<Owner> {
         return undefined;
       }
     }
-  }
-
-  /**
-   * Hands `piece` (message bytes, in order) to the operation. `inAssembly`:
-   * the piece was decoded into the assembly buffer, right after what it holds.
-   */
-  private deliver(
-    piece: Uint8Array,
-    end: boolean,
-    op: ReceiveOperation,
-    inAssembly = false,
-  ): Indication | undefined {
-    if (this.text && !this.properties.disableUtf8Verification) {
-      const bad = this.checkUtf8(piece, end);
-      if (bad !== undefined) return bad;
-    }
-    // Uncompressed sizes were counted from the frame headers; inflated ones count here.
-    if (this.compressed) this.size += piece.length;
-    if (op.buffer !== undefined) {
-      // Uncompressed data was decoded straight into the buffer; inflated data is copied.
-      if (this.compressed) {
-        op.buffer.set(piece, op.filled);
-      }
-      op.filled += piece.length;
-      if (end) return this.finish(op.buffer.subarray(0, this.take(op)));
-      if (op.filled === op.buffer.length) return this.flush(op);
-      return undefined;
-    }
-    if (!this.properties.assembleMessages) {
-      if (end) return this.finish(piece);
-      return piece.length === 0 ? undefined : indication(this.fragmentType(), piece);
-    }
-    // A plain message that comes as one piece (one frame in one chunk) is
-    // handed out as it is: a view of the chunk, no copy. Inflated bytes are
-    // copied (a codec may reuse that memory, unless it says `stableOutput`),
-    // and with a stable codec held like lent pieces and gathered once.
-    if (end && this.assembled === 0 && this.heldPieceBytes === 0 && !this.compressed) {
-      return this.finish(piece);
-    }
-    const holdable = this.compressed ? this.inflateStage?.holdInflated === true : this.lent;
-    const maxHeld = this.compressed ? MAX_HELD_INFLATED : MAX_HELD;
-    const asPieces = op.pieces === true && !this.text && !this.compressed;
-    if (
-      holdable &&
-      this.assembled === 0 &&
-      (this.held?.count ?? 0) < maxHeld &&
-      (asPieces || !this.sizedAndQuarterHere(piece.length, end))
-    ) {
-      return this.hold(piece, end, asPieces);
-    }
-    // Growing instead of holding: past MAX_HELD, a piece that cannot be held,
-    // or a plain message whose last frame's header fixed its size and a
-    // quarter of which is here. That buffer is allocated once, at the final
-    // size (`reserve`); what is held is copied in, and the rest of the
-    // message is decoded straight into it (unmasked while copied, `step`),
-    // each read while it is still in cache, instead of being unmasked in
-    // place and gathered at the end.
-    if (this.heldPieceBytes > 0) this.unhold(piece.length);
-    if (!inAssembly) {
-      this.reserve(piece.length);
-      this.assembly.set(piece, this.assembled);
-    }
-    this.assembled += piece.length;
-    if (!end) return undefined;
-    const whole =
-      this.assembled === this.assembly.length
-        ? this.assembly
-        : this.assembly.subarray(0, this.assembled);
-    this.assembly = EMPTY_BYTES;
-    this.assembled = 0;
-    return this.finish(whole);
-  }
-
-  /**
-   * A plain message whose last frame's header has fixed its size, a quarter
-   * of which is here with this piece (that is not its end): time to stop
-   * holding and allocate the message.
-   */
-  private sizedAndQuarterHere(pieceLength: number, end: boolean): boolean {
-    return (
-      !this.compressed &&
-      !end &&
-      this.frameFin &&
-      this.size <= 4 * (this.heldPieceBytes + pieceLength)
-    );
-  }
-
-  /**
-   * Keeps a piece of a lent chunk (`retainLentChunks`) and, at the message's
-   * end, gathers what it holds into one exact-size buffer: one allocation
-   * and one copy per message, where growing with what arrives costs
-   * doublings (a 1 MiB message in 64 KiB reads: buffers of 64 KiB..1 MiB and
-   * ~1 MiB of extra copying). Nothing is sized from an announced length.
-   * `asPieces`: the pieces are handed out as they are instead.
-   */
-  private hold(piece: Uint8Array, end: boolean, asPieces: boolean): Indication | undefined {
-    const held = (this.held ??= new HeldPieces());
-    if (end && held.count === 0) {
-      // One inflated piece (plain ones returned earlier): a view when it is
-      // most of its memory, else one copy, never two.
-      if (piece.byteLength * 2 >= piece.buffer.byteLength) return this.finish(piece);
-      const copy = this.allocate(piece.length);
-      copy.set(piece);
-      return this.finish(copy);
-    }
-    held.add(piece, this.compressed, this.allocate);
-    if (!end) return undefined;
-    if (asPieces) return this.finishPieces(held.take());
-    held.startGather(this.allocate);
-    return this.gatherSome();
-  }
-
-  /**
-   * Gathers held pieces into the message buffer, at most the step's budget
-   * (`receiveStepBytes`). The message once whole, else undefined
-   * (`workPending`).
-   */
-  private gatherSome(): Indication | undefined {
-    const step = (this.held as HeldPieces).gatherSome(this.budget);
-    this.budget = step.budget;
-    if (step.whole === undefined) {
-      this.workPending = true;
-      return undefined;
-    }
-    return this.finish(step.whole);
-  }
-
-  /**
-   * Copies what is held into the growing buffer, with room for `extra` more
-   * bytes (the piece that made it stop holding).
-   */
-  private unhold(extra: number): void {
-    this.reserve(this.heldPieceBytes + extra);
-    this.assembled += (this.held as HeldPieces).drainInto(this.assembly, this.assembled);
-  }
-
-  /** Hands the next inflated bytes to the operation (no more than its buffer has room for). */
-  private drainPending(stage: InflateStage, op: ReceiveOperation): Indication | undefined {
-    const room = op.buffer === undefined ? Number.POSITIVE_INFINITY : op.buffer.length - op.filled;
-    const part = stage.takePending(room);
-    return this.deliver(part, stage.takenEnds, op);
-  }
-
-  private checkUtf8(piece: Uint8Array, end: boolean): Indication | undefined {
-    if ((this.textCheck as TextCheck).check(piece, end, this.isUtf8)) return undefined;
-    return this.fail(
-      'ERR_WS_INVALID_UTF8',
-      'A text message is not valid UTF-8',
-      CloseCode.InvalidFramePayloadData,
-    );
-  }
-
-  private take(op: ReceiveOperation): number {
-    const n = op.filled;
-    op.filled = 0;
-    return n;
-  }
-
-  private fragmentType(): BufferType {
-    return this.text ? 'utf8-fragment' : 'binary-fragment';
-  }
-
-  /** Completes `op` with the partial data it holds, as a fragment. */
-  private flush(op: ReceiveOperation): Indication {
-    const buffer = (op.buffer as Uint8Array).subarray(0, this.take(op));
-    return indication(this.fragmentType(), buffer);
-  }
-
-  /** Hands out what is held as the message's pieces (`ReceiveOperation.pieces`): no gather. */
-  private finishPieces(pieces: readonly Uint8Array[]): Indication {
-    this.host.receivedMessage(this.owner, this.text, this.size);
-    return {
-      bufferType: 'binary-message',
-      buffer: EMPTY_BYTES,
-      buffers: pieces,
-      close: undefined,
-      error: undefined,
-    };
-  }
-
-  private finish(buffer: Uint8Array): Indication {
-    this.host.receivedMessage(this.owner, this.text, this.size);
-    return indication(this.text ? 'utf8-message' : 'binary-message', buffer);
-  }
-
-  private fail(code: string, message: string, closeCode: number): Indication {
-    const error = new ProtocolError(code, message, 'remote', { closeCode });
-    this.host.receivedViolation(this.owner, error);
-    return this.end(closeIndication({ code: closeCode, reason: '' }, error));
-  }
-
-  private end(terminal: Indication): Indication {
-    this.terminal = terminal;
-    this.deferred = undefined;
-    this.assembly = EMPTY_BYTES;
-    this.held?.clear();
-    this.inflateStage?.clear();
-    this.workPending = false;
-    return terminal;
   }
 }

@@ -13,12 +13,6 @@
  */
 import { NetrxError } from '../runtime/index.js';
 import type { TraceProvider } from '../trace/index.js';
-import {
-  CloseCode,
-  MAX_CONTROL_PAYLOAD,
-  Opcode,
-  parseClosePayload,
-} from '../wire/websocket/index.js';
 import { EMPTY_BYTES } from '../wire/websocket/empty.js';
 import type {
   BufferType,
@@ -27,44 +21,25 @@ import type {
   SendToNetworkAction,
 } from './actions.js';
 import { WebSocketEvent } from './events.js';
-import { writeFrames, writePiecesFrame, type MaskKeySource } from './frame-writer.js';
+import type { MaskKeySource } from './frame-writer.js';
 import type { PerMessageDeflateSession } from './permessage-deflate.js';
 import type { PreparedMessage } from './prepared-message.js';
 import type { ResolvedProperties } from './properties.js';
+import { frameOperation } from './send-framing.js';
+import {
+  NO_COMPLETIONS,
+  NO_OPERATIONS,
+  closeStatusOf,
+  invalidOperation,
+  sizeOf,
+  type SendCompletion,
+  type SendOperation,
+} from './send-operation.js';
 
-export interface SendOperation {
-  readonly bufferType: BufferType;
-  readonly data: Uint8Array;
-  readonly context: unknown;
-  /** App operations get a send-complete indication; internal ones do not. */
-  readonly internal: boolean;
-  /** A whole message to send uncompressed on a deflate connection (`send(…, { compress: false })`). */
-  readonly uncompressed: boolean;
-  /** The payload as pieces sent as they are behind one header (`data` is then empty). */
-  readonly pieces?: readonly Uint8Array[];
-  /** A whole frame built beforehand (a prepared message), written as it is (`data` is then empty). */
-  readonly framed?: Uint8Array;
-}
-
-/** The payload bytes of `op`. */
-function sizeOf(op: SendOperation): number {
-  if (op.framed !== undefined) return op.framed.length;
-  if (op.pieces === undefined) return op.data.length;
-  let n = 0;
-  for (const p of op.pieces) n += p.length;
-  return n;
-}
-
-interface SendCompletion {
-  readonly op: SendOperation;
-  readonly sent: boolean;
-}
+export { invalidOperation, type SendOperation } from './send-operation.js';
 
 /** Pongs waiting at once beyond which the oldest are dropped (only the newest ping needs one). */
 const MAX_PENDING_PONGS = 16;
-/** Frozen: a push onto a shared empty list throws instead of leaking into every connection. */
-const NO_OPERATIONS = Object.freeze([]) as unknown as SendOperation[];
-const NO_COMPLETIONS = Object.freeze([]) as unknown as SendCompletion[];
 /** Marks internal pongs (answers to pings) apart from app unsolicited pongs. */
 const PONG: unique symbol = Symbol('pong');
 
@@ -420,62 +395,23 @@ export class SendPath {
 
   private frame(op: SendOperation, actionContext: number): SendToNetworkAction {
     const buffers: Uint8Array[] = [];
-    let byteLength: number;
-    switch (op.bufferType) {
-      case 'ping-pong':
-      case 'unsolicited-pong':
-      case 'close': {
-        const opcode =
-          op.bufferType === 'close'
-            ? Opcode.Close
-            : op.bufferType === 'ping-pong'
-              ? Opcode.Ping
-              : Opcode.Pong;
-        byteLength = writeFrames(
-          { opcode, fin: true, rsv1: false, payload: op.data },
-          MAX_CONTROL_PAYLOAD,
-          this.masks,
-          buffers,
-        );
-        if (op.bufferType === 'close') this.closeFramed = closeStatusOf(op.data);
-        break;
+    const byteLength = frameOperation(
+      op,
+      this.framingMessage !== undefined,
+      this.masks,
+      this.deflate,
+      this.properties.sendBufferSize,
+      buffers,
+    );
+    const { bufferType } = op;
+    if (bufferType === 'close') this.closeFramed = closeStatusOf(op.data);
+    else if (bufferType !== 'ping-pong' && bufferType !== 'unsolicited-pong') {
+      const fin = bufferType.endsWith('message');
+      // A prepared frame is a whole message and never between fragments.
+      if (op.framed === undefined) {
+        this.framingMessage = fin ? undefined : bufferType.startsWith('utf8') ? 'utf8' : 'binary';
       }
-      default: {
-        if (op.framed !== undefined) {
-          // Only whole messages are prepared, never between fragments (queuePrepared).
-          buffers.push(op.framed);
-          byteLength = op.framed.length;
-          this.messagesSent++;
-          break;
-        }
-        const kind = op.bufferType.startsWith('utf8') ? 'utf8' : 'binary';
-        const fin = op.bufferType.endsWith('message');
-        const first = this.framingMessage === undefined;
-        const opcode = first
-          ? kind === 'utf8'
-            ? Opcode.Text
-            : Opcode.Binary
-          : Opcode.Continuation;
-        this.framingMessage = fin ? undefined : kind;
-        // Compress whole messages only (a fragmented send is sent as given),
-        // unless the caller asked for this one uncompressed: one frame, no RSV1.
-        const deflate = this.deflate;
-        const compress =
-          first && fin && !op.uncompressed && deflate?.shouldCompress(op.data.length) === true;
-        const payload = compress ? deflate.deflate(op.data) : op.data;
-        if (op.pieces !== undefined) {
-          byteLength = writePiecesFrame(opcode, fin, op.pieces, buffers);
-          if (fin) this.messagesSent++;
-          break;
-        }
-        byteLength = writeFrames(
-          { opcode, fin, rsv1: compress, payload },
-          this.properties.sendBufferSize,
-          this.masks,
-          buffers,
-        );
-        if (fin) this.messagesSent++;
-      }
+      if (fin) this.messagesSent++;
     }
     const action: SendToNetworkAction = {
       type: 'send-to-network',
@@ -515,16 +451,4 @@ export class SendPath {
     if (first) this.completions.unshift({ op, sent });
     else this.completions.push({ op, sent });
   }
-}
-
-/** The status a close body carries (the component built it, so it parses). */
-function closeStatusOf(payload: Uint8Array): CloseStatus {
-  const parsed = parseClosePayload(payload, { verifyUtf8: false });
-  return parsed.ok
-    ? { code: parsed.value.code, reason: parsed.value.reason }
-    : { code: CloseCode.NoStatusReceived, reason: '' };
-}
-
-export function invalidOperation(message: string): NetrxError {
-  return new NetrxError('ERR_WS_INVALID_OPERATION', message, { number: 0x83760001 });
 }

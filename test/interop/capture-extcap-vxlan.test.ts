@@ -19,7 +19,9 @@ import { createVxlanLab, LAB, waitForOutput, type VxlanLab } from './support/net
 import { commandExists, isRoot, versionOf } from './support/peers.js';
 import {
   expected,
+  EXTCAP_TEST_TIMEOUT_MS,
   extcapHome,
+  extcapTiming,
   extcapPeers,
   main,
   problems,
@@ -70,80 +72,89 @@ describe.skipIf(peers.skip)(
 
     afterAll(() => lab?.destroy());
 
-    it('writes a run of the frames the host saw, byte for byte (first 128), while the kernel pings it', async () => {
-      const home = await extcapHome();
-      const out = join(home.home, 'vxlan.pcapng');
-      const count = 30;
-      const [command, args] = home.command([
-        '-i',
-        'netrx',
-        '-o',
-        `extcap.netrx.server:${url}`,
-        '-o',
-        'extcap.netrx.session:vxlan',
-        '-c',
-        String(count),
-        '-w',
-        out,
-      ]);
-      // tshark in the host's namespace, where the capture server listens on loopback.
-      const tshark = spawn('nsenter', [`--net=/run/netns/${lab.netrxNs}`, command, ...args], {
-        env: home.env,
-        cwd: home.home,
-      });
-      let stderr = '';
-      tshark.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-      let finished = false;
-      const exited = new Promise<number | null>((done) =>
-        tshark.once('close', (code) => {
-          finished = true;
-          done(code);
-        }),
-      );
-      // The kernel pings (sizes below and above the truncation) until tshark has its count.
-      const ping = spawn('ip', [
-        'netns',
-        'exec',
-        lab.kernelNs,
-        'ping',
-        '-i',
-        '0.1',
-        '-s',
-        '600',
-        '-c',
-        '400',
-        LAB.netrxIp,
-      ]);
-      try {
-        await until(() => finished, 45_000, `tshark capturing ${count} frames: ${stderr}`);
-        expect(await exited, stderr).toBe(0);
-      } finally {
-        ping.kill('SIGINT');
-        if (!finished) tshark.kill('SIGINT');
-      }
-      const stopped = new Promise<number | null>((done) => serve.once('exit', done));
-      serve.kill('SIGTERM'); // the host's own record is flushed and closed
-      expect(await stopped).toBe(0);
-
-      const seen: { data: Uint8Array; direction: 'in' | 'out' }[] = [];
-      for await (const record of readPcapFile(hostPcap)) {
-        seen.push({
-          data: record.data.slice(),
-          direction: record.flags?.direction === 'inbound' ? 'in' : 'out',
+    it(
+      'writes a run of the frames the host saw, byte for byte (first 128), while the kernel pings it',
+      async () => {
+        const home = await extcapHome();
+        const { openBudget } = extcapTiming(home);
+        const out = join(home.home, 'vxlan.pcapng');
+        const count = 30;
+        const [command, args] = home.command([
+          '-i',
+          'netrx',
+          '-o',
+          `extcap.netrx.server:${url}`,
+          '-o',
+          'extcap.netrx.session:vxlan',
+          '-c',
+          String(count),
+          '-w',
+          out,
+        ]);
+        // tshark in the host's namespace, where the capture server listens on loopback.
+        const tshark = spawn('nsenter', [`--net=/run/netns/${lab.netrxNs}`, command, ...args], {
+          env: home.env,
+          cwd: home.home,
         });
-      }
-      const frames = tsharkFrames(out);
-      expect(frames).toHaveLength(count);
-      const want = expected(seen);
-      // Where the live capture starts in the host's record: echo requests and replies are unique.
-      const start = want.findIndex(
-        (f) => f.raw === frames[0]?.raw && f.direction === frames[0]?.direction,
-      );
-      expect(start).toBeGreaterThanOrEqual(0);
-      expect(frames).toEqual(want.slice(start, start + count));
-      expect(frames.some((f) => f.len > 128 && f.capLen === 128)).toBe(true);
-      expect(new Set(frames.map((f) => f.direction)).size).toBe(2);
-      expect(problems(out)).toEqual([]);
-    }, 90_000);
+        let stderr = '';
+        tshark.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+        let finished = false;
+        const exited = new Promise<number | null>((done) =>
+          tshark.once('close', (code) => {
+            finished = true;
+            done(code);
+          }),
+        );
+        // The kernel pings (sizes below and above the truncation) until tshark has its count
+        // (no -c: however long tshark takes to start, the pings last until the finally below).
+        const ping = spawn('ip', [
+          'netns',
+          'exec',
+          lab.kernelNs,
+          'ping',
+          '-i',
+          '0.1',
+          '-s',
+          '600',
+          LAB.netrxIp,
+        ]);
+        try {
+          // Reaching the session as the load allows, then 30 frames at 10 pings a second.
+          await until(
+            () => finished,
+            openBudget + 25_000,
+            `tshark capturing ${count} frames: ${stderr}`,
+          );
+          expect(await exited, stderr).toBe(0);
+        } finally {
+          ping.kill('SIGINT');
+          if (!finished) tshark.kill('SIGINT');
+        }
+        const stopped = new Promise<number | null>((done) => serve.once('exit', done));
+        serve.kill('SIGTERM'); // the host's own record is flushed and closed
+        expect(await stopped).toBe(0);
+
+        const seen: { data: Uint8Array; direction: 'in' | 'out' }[] = [];
+        for await (const record of readPcapFile(hostPcap)) {
+          seen.push({
+            data: record.data.slice(),
+            direction: record.flags?.direction === 'inbound' ? 'in' : 'out',
+          });
+        }
+        const frames = tsharkFrames(out);
+        expect(frames).toHaveLength(count);
+        const want = expected(seen);
+        // Where the live capture starts in the host's record: echo requests and replies are unique.
+        const start = want.findIndex(
+          (f) => f.raw === frames[0]?.raw && f.direction === frames[0]?.direction,
+        );
+        expect(start).toBeGreaterThanOrEqual(0);
+        expect(frames).toEqual(want.slice(start, start + count));
+        expect(frames.some((f) => f.len > 128 && f.capLen === 128)).toBe(true);
+        expect(new Set(frames.map((f) => f.direction)).size).toBe(2);
+        expect(problems(out)).toEqual([]);
+      },
+      EXTCAP_TEST_TIMEOUT_MS,
+    );
   },
 );

@@ -17,7 +17,9 @@ import { DEMO_SERVER_NAME } from '../../src/node/certs/index.js';
 import { startCaptureLab } from './support/capture-lab.js';
 import {
   expected,
+  EXTCAP_TEST_TIMEOUT_MS,
   extcapHome,
+  extcapTiming,
   extcapPeers,
   io,
   problems,
@@ -30,80 +32,89 @@ const peers = extcapPeers('capture-extcap-wss.test.ts');
 const TOKEN = 'a-wss-extcap-token-of-32-chars!!';
 
 describe.skipIf(peers.skip)('capture extcap: tshark -i netrx over wss:// with a token', () => {
-  it('captures through TLS with the CA and server name preferences; -f "udp dst port 9" keeps the UDP frames', async () => {
-    const home = await extcapHome();
-    const certs = join(home.home, 'certs');
-    expect(await runCli(['certs', 'demo', '--out', certs], io().cli)).toBe(0);
-    chmodSync(certs, 0o755);
-    chmodSync(join(certs, 'ca.pem'), 0o644); // tshark runs the extcap as nobody when we are root
-    const lab = await startCaptureLab(
-      'netrx-ce-wss',
-      { timerMs: 100 },
-      {
-        token: TOKEN,
-        tls: {
-          cert: new Uint8Array(readFileSync(join(certs, 'server.pem'))),
-          key: new Uint8Array(readFileSync(join(certs, 'server-key.pem'))),
+  it(
+    'captures through TLS with the CA and server name preferences; -f "udp dst port 9" keeps the UDP frames',
+    async () => {
+      const home = await extcapHome();
+      const { openBudget } = extcapTiming(home);
+      const certs = join(home.home, 'certs');
+      expect(await runCli(['certs', 'demo', '--out', certs], io().cli)).toBe(0);
+      chmodSync(certs, 0o755);
+      chmodSync(join(certs, 'ca.pem'), 0o644); // tshark runs the extcap as nobody when we are root
+      const lab = await startCaptureLab(
+        'netrx-ce-wss',
+        { timerMs: 100 },
+        {
+          token: TOKEN,
+          tls: {
+            cert: new Uint8Array(readFileSync(join(certs, 'server.pem'))),
+            key: new Uint8Array(readFileSync(join(certs, 'server-key.pem'))),
+          },
         },
-      },
-    );
-    const out = join(home.home, 'wss.pcapng');
-    const count = 10;
-    const [command, args] = home.command([
-      '-i',
-      'netrx',
-      '-o',
-      `extcap.netrx.server:${lab.wsUrl}`,
-      '-o',
-      `extcap.netrx.session:${lab.session}`,
-      '-o',
-      `extcap.netrx.ca:${join(certs, 'ca.pem')}`,
-      '-o',
-      `extcap.netrx.servername:${DEMO_SERVER_NAME}`,
-      '-f',
-      'udp dst port 9',
-      '-c',
-      String(count),
-      '-w',
-      out,
-    ]);
-    const child = spawn(command, args, {
-      env: { ...home.env, NETRX_CAPTURE_TOKEN: TOKEN },
-      cwd: home.home,
-    });
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    let finished = false;
-    const exited = new Promise<number | null>((done) =>
-      child.once('close', (code) => {
-        finished = true;
-        done(code);
-      }),
-    );
-    try {
-      await until(() => lab.openHandles() > 0 || finished, 20_000, `the extcap opening: ${stderr}`);
-      expect(finished, stderr).toBe(false);
-      for (let i = 0; i < 400 && !finished; i++) {
-        lab.traffic(3);
-        await sleep(25);
+      );
+      const out = join(home.home, 'wss.pcapng');
+      const count = 10;
+      const [command, args] = home.command([
+        '-i',
+        'netrx',
+        '-o',
+        `extcap.netrx.server:${lab.wsUrl}`,
+        '-o',
+        `extcap.netrx.session:${lab.session}`,
+        '-o',
+        `extcap.netrx.ca:${join(certs, 'ca.pem')}`,
+        '-o',
+        `extcap.netrx.servername:${DEMO_SERVER_NAME}`,
+        '-f',
+        'udp dst port 9',
+        '-c',
+        String(count),
+        '-w',
+        out,
+      ]);
+      const child = spawn(command, args, {
+        env: { ...home.env, NETRX_CAPTURE_TOKEN: TOKEN },
+        cwd: home.home,
+      });
+      let stderr = '';
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      let finished = false;
+      const exited = new Promise<number | null>((done) =>
+        child.once('close', (code) => {
+          finished = true;
+          done(code);
+        }),
+      );
+      try {
+        await until(
+          () => lab.openHandles() > 0 || finished,
+          openBudget,
+          `the extcap opening: ${stderr}`,
+        );
+        expect(finished, stderr).toBe(false);
+        for (let i = 0; i < 400 && !finished; i++) {
+          lab.traffic(3);
+          await sleep(25);
+        }
+        expect(await exited, stderr).toBe(0);
+      } finally {
+        if (!finished) child.kill('SIGINT');
+        await until(() => lab.openHandles() === 0, 10_000, 'the extcap closing its handle');
+        await lab.close();
       }
-      expect(await exited, stderr).toBe(0);
-    } finally {
-      if (!finished) child.kill('SIGINT');
-      await until(() => lab.openHandles() === 0, 10_000, 'the extcap closing its handle');
-      await lab.close();
-    }
-    expect(lab.unauthorized()).toBe(0);
-    const udp = lab.seen.filter(
-      (f) =>
-        f.data[12] === 0x08 &&
-        f.data[13] === 0 &&
-        f.data[23] === 17 &&
-        f.data[36] === 0 &&
-        f.data[37] === 9,
-    );
-    expect(udp.length).toBeLessThan(lab.seen.length);
-    expect(tsharkFrames(out)).toEqual(expected(udp.slice(0, count)));
-    expect(problems(out)).toEqual([]);
-  }, 60_000);
+      expect(lab.unauthorized()).toBe(0);
+      const udp = lab.seen.filter(
+        (f) =>
+          f.data[12] === 0x08 &&
+          f.data[13] === 0 &&
+          f.data[23] === 17 &&
+          f.data[36] === 0 &&
+          f.data[37] === 9,
+      );
+      expect(udp.length).toBeLessThan(lab.seen.length);
+      expect(tsharkFrames(out)).toEqual(expected(udp.slice(0, count)));
+      expect(problems(out)).toEqual([]);
+    },
+    EXTCAP_TEST_TIMEOUT_MS,
+  );
 });

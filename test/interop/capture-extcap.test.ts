@@ -31,8 +31,10 @@ import { readPcapFile } from '../../src/node/link/index.js';
 import { lines, run } from './pcap-tools.js';
 import { startCaptureLab, type CaptureLab } from './support/capture-lab.js';
 import {
+  EXTCAP_TEST_TIMEOUT_MS,
   TRUNCATION,
   expected,
+  extcapTiming,
   extcapHome,
   extcapPeers,
   hex,
@@ -68,142 +70,159 @@ describe.skipIf(peers.skip)('capture extcap: tshark -i netrx captures live', () 
     );
   });
 
-  it('writes, frame for frame, what the host adapter saw (truncated to 128, wire length and direction kept); then the extcap closes its handle', async () => {
-    const home = await extcapHome();
-    const out = join(home.home, 'live.pcapng');
-    const count = 60;
-    const [command, args] = home.command([
-      '-i',
-      'netrx',
-      '-o',
-      `extcap.netrx.server:${lab.url}`,
-      '-o',
-      `extcap.netrx.session:${lab.session}`,
-      '-c',
-      String(count),
-      '-w',
-      out,
-    ]);
-    lab.seen.length = 0;
-    const child = spawn(command, args, { env: home.env, cwd: home.home });
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const exited = new Promise<number | null>((done) => child.once('close', done));
-    let finished = false;
-    void exited.then(() => (finished = true));
-    try {
-      await until(
-        () => lab.openHandles() > 0 || finished,
-        20_000,
-        'the extcap opening the session',
-      );
-      expect(finished, stderr).toBe(false);
-      // Link frames flow until tshark has its count: a few exchanges at a time, as a live link.
-      for (let i = 0; i < 400 && !finished; i++) {
-        lab.traffic(3);
-        await sleep(25);
+  it(
+    'writes, frame for frame, what the host adapter saw (truncated to 128, wire length and direction kept); then the extcap closes its handle',
+    async () => {
+      const home = await extcapHome();
+      const { openBudget } = extcapTiming(home);
+      const out = join(home.home, 'live.pcapng');
+      const count = 60;
+      const [command, args] = home.command([
+        '-i',
+        'netrx',
+        '-o',
+        `extcap.netrx.server:${lab.url}`,
+        '-o',
+        `extcap.netrx.session:${lab.session}`,
+        '-c',
+        String(count),
+        '-w',
+        out,
+      ]);
+      lab.seen.length = 0;
+      const child = spawn(command, args, { env: home.env, cwd: home.home });
+      let stderr = '';
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      const exited = new Promise<number | null>((done) => child.once('close', done));
+      let finished = false;
+      void exited.then(() => (finished = true));
+      try {
+        await until(
+          () => lab.openHandles() > 0 || finished,
+          openBudget,
+          'the extcap opening the session',
+        );
+        expect(finished, stderr).toBe(false);
+        // Link frames flow until tshark has its count: a few exchanges at a time, as a live link.
+        for (let i = 0; i < 400 && !finished; i++) {
+          lab.traffic(3);
+          await sleep(25);
+        }
+        expect(await exited, stderr).toBe(0);
+      } finally {
+        if (!finished) child.kill('SIGINT');
       }
-      expect(await exited, stderr).toBe(0);
-    } finally {
-      if (!finished) child.kill('SIGINT');
-    }
-    // tshark stops its extcap when the count is reached; the extcap lets go of the session.
-    await until(() => lab.openHandles() === 0, 10_000, 'the extcap closing its handle');
-    expect(lab.rundowns()).toBe(0); // closed, not cut off
-    const frames = tsharkFrames(out);
-    expect(frames).toHaveLength(count);
-    expect(frames).toEqual(expected(lab.seen.slice(0, count)));
-    expect(new Set(frames.map((f) => f.direction))).toEqual(new Set(['0x00000001', '0x00000002']));
-    expect(frames.some((f) => f.len > TRUNCATION)).toBe(true);
-    expect(problems(out)).toEqual([]);
-    const capinfos = run('capinfos', ['-c', '-E', out]);
-    expect(capinfos.stdout).toMatch(new RegExp(`Number of packets:\\s+${count}\\b`));
-    expect(capinfos.stdout).toMatch(/File encapsulation:\s+Ethernet/);
-  }, 60_000);
+      // tshark stops its extcap when the count is reached; the extcap lets go of the session.
+      await until(() => lab.openHandles() === 0, 10_000, 'the extcap closing its handle');
+      expect(lab.rundowns()).toBe(0); // closed, not cut off
+      const frames = tsharkFrames(out);
+      expect(frames).toHaveLength(count);
+      expect(frames).toEqual(expected(lab.seen.slice(0, count)));
+      expect(new Set(frames.map((f) => f.direction))).toEqual(
+        new Set(['0x00000001', '0x00000002']),
+      );
+      expect(frames.some((f) => f.len > TRUNCATION)).toBe(true);
+      expect(problems(out)).toEqual([]);
+      const capinfos = run('capinfos', ['-c', '-E', out]);
+      expect(capinfos.stdout).toMatch(new RegExp(`Number of packets:\\s+${count}\\b`));
+      expect(capinfos.stdout).toMatch(/File encapsulation:\s+Ethernet/);
+    },
+    EXTCAP_TEST_TIMEOUT_MS,
+  );
 });
 
 describe.skipIf(peers.skip)('capture extcap: a failure reaches tshark', () => {
-  it("an unknown session ends the capture at once with the extcap's line (it used to hang tshark)", async () => {
-    const lab = await startCaptureLab('netrx-ce-known');
-    const home = await extcapHome();
-    const [command, args] = home.command([
-      '-i',
-      'netrx',
-      '-o',
-      `extcap.netrx.server:${lab.url}`,
-      '-o',
-      'extcap.netrx.session:no-such-session',
-      '-c',
-      '1',
-      '-w',
-      join(home.home, 'never.pcapng'),
-    ]);
-    const child = spawn(command, args, { env: home.env, cwd: home.home });
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    let finished = false;
-    child.once('close', () => (finished = true));
-    try {
-      await until(() => finished, 20_000, 'tshark ending');
-    } finally {
-      if (!finished) child.kill('SIGINT'); // tshark stops its dumpcap and extcap
-      await lab.close();
-    }
-    expect(stderr).toContain(
-      'netrx capture extcap: RpcNetEventOpenSession("no-such-session") failed: ERROR_NOT_FOUND (1168): No session named "no-such-session"',
-    );
-  }, 30_000);
+  it(
+    "an unknown session ends the capture at once with the extcap's line (it used to hang tshark)",
+    async () => {
+      const lab = await startCaptureLab('netrx-ce-known');
+      const home = await extcapHome();
+      const { openBudget } = extcapTiming(home);
+      const [command, args] = home.command([
+        '-i',
+        'netrx',
+        '-o',
+        `extcap.netrx.server:${lab.url}`,
+        '-o',
+        'extcap.netrx.session:no-such-session',
+        '-c',
+        '1',
+        '-w',
+        join(home.home, 'never.pcapng'),
+      ]);
+      const child = spawn(command, args, { env: home.env, cwd: home.home });
+      let stderr = '';
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      let finished = false;
+      child.once('close', () => (finished = true));
+      try {
+        await until(() => finished, openBudget, 'tshark ending');
+      } finally {
+        if (!finished) child.kill('SIGINT'); // tshark stops its dumpcap and extcap
+        await lab.close();
+      }
+      expect(stderr).toContain(
+        'netrx capture extcap: RpcNetEventOpenSession("no-such-session") failed: ERROR_NOT_FOUND (1168): No session named "no-such-session"',
+      );
+    },
+    EXTCAP_TEST_TIMEOUT_MS,
+  );
 });
 
 describe.skipIf(peers.skip)('capture extcap: tshark -i netrx -f FILTER', () => {
-  it('passes the capture filter to the extcap, which keeps only the matching frames', async () => {
-    const lab = await startCaptureLab('netrx-ce-filter');
-    const home = await extcapHome();
-    const out = join(home.home, 'icmp.pcapng');
-    const count = 20;
-    const [command, args] = home.command([
-      '-i',
-      'netrx',
-      '-o',
-      `extcap.netrx.server:${lab.url}`,
-      '-o',
-      `extcap.netrx.session:${lab.session}`,
-      '-f',
-      'icmp and not host 10.0.0.99',
-      '-c',
-      String(count),
-      '-w',
-      out,
-    ]);
-    const child = spawn(command, args, { env: home.env, cwd: home.home });
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    let finished = false;
-    const exited = new Promise<number | null>((done) =>
-      child.once('close', (code) => {
-        finished = true;
-        done(code);
-      }),
-    );
-    try {
-      await until(() => lab.openHandles() > 0 || finished, 20_000, 'the extcap opening');
-      for (let i = 0; i < 400 && !finished; i++) {
-        lab.traffic(3);
-        await sleep(25);
+  it(
+    'passes the capture filter to the extcap, which keeps only the matching frames',
+    async () => {
+      const lab = await startCaptureLab('netrx-ce-filter');
+      const home = await extcapHome();
+      const { openBudget } = extcapTiming(home);
+      const out = join(home.home, 'icmp.pcapng');
+      const count = 20;
+      const [command, args] = home.command([
+        '-i',
+        'netrx',
+        '-o',
+        `extcap.netrx.server:${lab.url}`,
+        '-o',
+        `extcap.netrx.session:${lab.session}`,
+        '-f',
+        'icmp and not host 10.0.0.99',
+        '-c',
+        String(count),
+        '-w',
+        out,
+      ]);
+      const child = spawn(command, args, { env: home.env, cwd: home.home });
+      let stderr = '';
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      let finished = false;
+      const exited = new Promise<number | null>((done) =>
+        child.once('close', (code) => {
+          finished = true;
+          done(code);
+        }),
+      );
+      try {
+        await until(() => lab.openHandles() > 0 || finished, openBudget, 'the extcap opening');
+        for (let i = 0; i < 400 && !finished; i++) {
+          lab.traffic(3);
+          await sleep(25);
+        }
+        expect(await exited, stderr).toBe(0);
+      } finally {
+        if (!finished) child.kill('SIGINT');
+        await until(() => lab.openHandles() === 0, 10_000, 'the extcap closing its handle');
+        await lab.close();
       }
-      expect(await exited, stderr).toBe(0);
-    } finally {
-      if (!finished) child.kill('SIGINT');
-      await until(() => lab.openHandles() === 0, 10_000, 'the extcap closing its handle');
-      await lab.close();
-    }
-    // ICMP only: the echo requests and the stack's replies, in order, none of the ARP or UDP.
-    const icmp = lab.seen.filter(
-      (f) => f.data[12] === 0x08 && f.data[13] === 0 && f.data[23] === 1,
-    );
-    expect(icmp.length).toBeLessThan(lab.seen.length);
-    expect(tsharkFrames(out)).toEqual(expected(icmp.slice(0, count)));
-  }, 60_000);
+      // ICMP only: the echo requests and the stack's replies, in order, none of the ARP or UDP.
+      const icmp = lab.seen.filter(
+        (f) => f.data[12] === 0x08 && f.data[13] === 0 && f.data[23] === 1,
+      );
+      expect(icmp.length).toBeLessThan(lab.seen.length);
+      expect(tsharkFrames(out)).toEqual(expected(icmp.slice(0, count)));
+    },
+    EXTCAP_TEST_TIMEOUT_MS,
+  );
 });
 
 /** The Interface Statistics Blocks of a pcapng file as tshark's pcapng file dissector reads them. */
@@ -224,130 +243,140 @@ function tsharkIsbs(file: string): { ifrecv: number; ifdrop: number }[] {
 }
 
 describe.skipIf(peers.skip)('capture extcap: loss reaches Wireshark', () => {
-  it('a loss no packet follows reaches the pcapng as an ISB (isb_ifdrop): written + dropped = seen', async () => {
-    // One 4 KiB buffer holds about 20 packet events: a burst of hundreds overflows it.
-    const lab = await startCaptureLab('netrx-ce-loss', {
-      timerMs: 100,
-      maxBuffers: 1,
-      bufferBytes: 4096,
-    });
-    const home = await extcapHome();
-    const out = join(home.home, 'loss.pcapng');
-    const [command, args] = home.command([
-      '-i',
-      'netrx',
-      '-o',
-      `extcap.netrx.server:${lab.url}`,
-      '-o',
-      `extcap.netrx.session:${lab.session}`,
-      '-a',
-      'duration:4',
-      '-w',
-      out,
-    ]);
-    const child = spawn(command, args, { env: home.env, cwd: home.home });
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const exited = new Promise<number | null>((done) => child.once('close', done));
-    try {
-      await until(() => lab.openHandles() > 0, 20_000, `the extcap opening: ${stderr}`);
-      // About 300 frames at once, and nothing after them: the loss is the last thing the
-      // session reports, so no later packet can carry it as an epb_dropcount.
-      lab.traffic(150);
-      expect(await exited, stderr).toBe(0);
-    } finally {
-      child.kill('SIGINT');
-      await lab.close();
-    }
-    // The loss went into the file, not the extcap's stderr: Wireshark shows that
-    // as an error dialog (tshark relays it).
-    expect(stderr).not.toContain('netrx capture extcap');
-    const frames = tsharkFrames(out);
-    const isbs = tsharkIsbs(out);
-    const ours = isbs.filter((isb) => isb.ifdrop > 0);
-    expect(ours.length, JSON.stringify(isbs)).toBeGreaterThan(0);
-    const last = ours.at(-1) as { ifrecv: number; ifdrop: number };
-    expect(last.ifdrop).toBeGreaterThan(0);
-    expect(frames.length + last.ifdrop).toBe(lab.seen.length);
-    expect(last.ifrecv).toBe(lab.seen.length);
-    // What was written is the seen frames in order, less the dropped ones.
-    const want = expected(lab.seen).map((f) => f.raw);
-    let at = 0;
-    for (const frame of frames) {
-      while (at < want.length && want[at] !== frame.raw) at++;
-      expect(at).toBeLessThan(want.length);
-      at++;
-    }
-    expect(problems(out)).toEqual([]);
-  }, 60_000);
+  it(
+    'a loss no packet follows reaches the pcapng as an ISB (isb_ifdrop): written + dropped = seen',
+    async () => {
+      // One 4 KiB buffer holds about 20 packet events: a burst of hundreds overflows it.
+      const lab = await startCaptureLab('netrx-ce-loss', {
+        timerMs: 100,
+        maxBuffers: 1,
+        bufferBytes: 4096,
+      });
+      const home = await extcapHome();
+      const { openBudget, duration } = extcapTiming(home);
+      const out = join(home.home, 'loss.pcapng');
+      const [command, args] = home.command([
+        '-i',
+        'netrx',
+        '-o',
+        `extcap.netrx.server:${lab.url}`,
+        '-o',
+        `extcap.netrx.session:${lab.session}`,
+        '-a',
+        duration(4),
+        '-w',
+        out,
+      ]);
+      const child = spawn(command, args, { env: home.env, cwd: home.home });
+      let stderr = '';
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      const exited = new Promise<number | null>((done) => child.once('close', done));
+      try {
+        await until(() => lab.openHandles() > 0, openBudget, `the extcap opening: ${stderr}`);
+        // About 300 frames at once, and nothing after them: the loss is the last thing the
+        // session reports, so no later packet can carry it as an epb_dropcount.
+        lab.traffic(150);
+        expect(await exited, stderr).toBe(0);
+      } finally {
+        child.kill('SIGINT');
+        await lab.close();
+      }
+      // The loss went into the file, not the extcap's stderr: Wireshark shows that
+      // as an error dialog (tshark relays it).
+      expect(stderr).not.toContain('netrx capture extcap');
+      const frames = tsharkFrames(out);
+      const isbs = tsharkIsbs(out);
+      const ours = isbs.filter((isb) => isb.ifdrop > 0);
+      expect(ours.length, JSON.stringify(isbs)).toBeGreaterThan(0);
+      const last = ours.at(-1) as { ifrecv: number; ifdrop: number };
+      expect(last.ifdrop).toBeGreaterThan(0);
+      expect(frames.length + last.ifdrop).toBe(lab.seen.length);
+      expect(last.ifrecv).toBe(lab.seen.length);
+      // What was written is the seen frames in order, less the dropped ones.
+      const want = expected(lab.seen).map((f) => f.raw);
+      let at = 0;
+      for (const frame of frames) {
+        while (at < want.length && want[at] !== frame.raw) at++;
+        expect(at).toBeLessThan(want.length);
+        at++;
+      }
+      expect(problems(out)).toEqual([]);
+    },
+    EXTCAP_TEST_TIMEOUT_MS,
+  );
 
-  it("a loss followed by packets is also each next packet's frame.drop_count, at the place of the loss", async () => {
-    const lab = await startCaptureLab('netrx-ce-loss2', {
-      timerMs: 100,
-      maxBuffers: 3, // several queued buffers: the loss follows the newest, not the oldest
-      bufferBytes: 4096,
-    });
-    const home = await extcapHome();
-    const out = join(home.home, 'loss2.pcapng');
-    const [command, args] = home.command([
-      '-i',
-      'netrx',
-      '-o',
-      `extcap.netrx.server:${lab.url}`,
-      '-o',
-      `extcap.netrx.session:${lab.session}`,
-      '-a',
-      'duration:5',
-      '-w',
-      out,
-    ]);
-    const child = spawn(command, args, { env: home.env, cwd: home.home });
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const exited = new Promise<number | null>((done) => child.once('close', done));
-    try {
-      await until(() => lab.openHandles() > 0, 20_000, `the extcap opening: ${stderr}`);
-      lab.traffic(150);
-      await sleep(1000);
-      for (let i = 0; i < 3; i++) {
-        lab.traffic(2);
-        await sleep(300);
+  it(
+    "a loss followed by packets is also each next packet's frame.drop_count, at the place of the loss",
+    async () => {
+      const lab = await startCaptureLab('netrx-ce-loss2', {
+        timerMs: 100,
+        maxBuffers: 3, // several queued buffers: the loss follows the newest, not the oldest
+        bufferBytes: 4096,
+      });
+      const home = await extcapHome();
+      const { openBudget, duration } = extcapTiming(home);
+      const out = join(home.home, 'loss2.pcapng');
+      const [command, args] = home.command([
+        '-i',
+        'netrx',
+        '-o',
+        `extcap.netrx.server:${lab.url}`,
+        '-o',
+        `extcap.netrx.session:${lab.session}`,
+        '-a',
+        duration(5),
+        '-w',
+        out,
+      ]);
+      const child = spawn(command, args, { env: home.env, cwd: home.home });
+      let stderr = '';
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      const exited = new Promise<number | null>((done) => child.once('close', done));
+      try {
+        await until(() => lab.openHandles() > 0, openBudget, `the extcap opening: ${stderr}`);
+        lab.traffic(150);
+        await sleep(1000);
+        for (let i = 0; i < 3; i++) {
+          lab.traffic(2);
+          await sleep(300);
+        }
+        expect(await exited, stderr).toBe(0);
+      } finally {
+        child.kill('SIGINT');
+        await lab.close();
       }
-      expect(await exited, stderr).toBe(0);
-    } finally {
-      child.kill('SIGINT');
-      await lab.close();
-    }
-    const result = run('tshark', ['-r', out, '-T', 'fields', '-e', 'frame.drop_count']);
-    expect(result.status, result.stderr).toBe(0);
-    // One line per frame, empty where the frame has no drop count (kept: positions matter).
-    const drops = result.stdout.replace(/\n$/, '').split('\n').map(Number);
-    const frames = tsharkFrames(out);
-    const dropped = drops.reduce((a, b) => a + b, 0);
-    expect(dropped).toBeGreaterThan(0);
-    expect(frames.length + dropped).toBe(lab.seen.length);
-    // Each drop count sits exactly where the frames are missing: between two written
-    // frames that occur once in what the host saw (ARP requests repeat; pings and UDP
-    // datagrams do not), the seen frames not written equal the drop counts written there.
-    const want = expected(lab.seen).map((f) => f.raw);
-    const once = (raw: string) => want.indexOf(raw) === want.lastIndexOf(raw);
-    let anchor = -1;
-    let writtenSince = 0;
-    let droppedSince = 0;
-    frames.forEach((frame, i) => {
-      droppedSince += drops[i] ?? 0;
-      if (!once(frame.raw)) {
-        writtenSince++;
-        return;
-      }
-      const position = want.indexOf(frame.raw);
-      expect(position).toBeGreaterThan(anchor);
-      expect(position - anchor - 1 - writtenSince, `frame ${i + 1}`).toBe(droppedSince);
-      anchor = position;
-      writtenSince = 0;
-      droppedSince = 0;
-    });
-  }, 60_000);
+      const result = run('tshark', ['-r', out, '-T', 'fields', '-e', 'frame.drop_count']);
+      expect(result.status, result.stderr).toBe(0);
+      // One line per frame, empty where the frame has no drop count (kept: positions matter).
+      const drops = result.stdout.replace(/\n$/, '').split('\n').map(Number);
+      const frames = tsharkFrames(out);
+      const dropped = drops.reduce((a, b) => a + b, 0);
+      expect(dropped).toBeGreaterThan(0);
+      expect(frames.length + dropped).toBe(lab.seen.length);
+      // Each drop count sits exactly where the frames are missing: between two written
+      // frames that occur once in what the host saw (ARP requests repeat; pings and UDP
+      // datagrams do not), the seen frames not written equal the drop counts written there.
+      const want = expected(lab.seen).map((f) => f.raw);
+      const once = (raw: string) => want.indexOf(raw) === want.lastIndexOf(raw);
+      let anchor = -1;
+      let writtenSince = 0;
+      let droppedSince = 0;
+      frames.forEach((frame, i) => {
+        droppedSince += drops[i] ?? 0;
+        if (!once(frame.raw)) {
+          writtenSince++;
+          return;
+        }
+        const position = want.indexOf(frame.raw);
+        expect(position).toBeGreaterThan(anchor);
+        expect(position - anchor - 1 - writtenSince, `frame ${i + 1}`).toBe(droppedSince);
+        anchor = position;
+        writtenSince = 0;
+        droppedSince = 0;
+      });
+    },
+    EXTCAP_TEST_TIMEOUT_MS,
+  );
 });
 
 describe.skipIf(peers.skip)('capture tail --pcapng from real packet events', () => {

@@ -31,10 +31,9 @@
  * the outage is hatched in the rate chart.
  */
 import type { ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectLrecWs } from '../../src/node/capture/index.js';
 import { parseEventBuffer } from '../../src/wire/lrec/index.js';
@@ -49,19 +48,20 @@ import {
   startUp,
   stop,
   TOKEN,
+  untilLive,
 } from './support/dashboard-page.js';
-import { requirePeers } from './support/peers.js';
+import {
+  chromiumPeer,
+  configDir,
+  launchChromium,
+  LAUNCH_TIMEOUT_MS,
+  writeHostConfig,
+} from './support/dashboard-browser.js';
 import { freePort } from './support/ports.js';
 
-/** Versions these expectations were checked with. */
-const RECORDED = { chromium: '156.0.8078.114', playwrightCore: '1.65.1' };
-const CHROMIUM = '/usr/bin/chromium';
-const LAUNCH_TIMEOUT_MS = 90_000;
 const ARTIFACTS = join(root, '.test-artifacts');
 
-const peers = requirePeers('dashboard.test.ts', [
-  { name: 'chromium', ok: () => existsSync(CHROMIUM), hint: 'apt-get install -y chromium' },
-]);
+const peers = chromiumPeer('dashboard.test.ts');
 
 describe.skipIf(peers.skip)('the netrx up dashboard in headless Chromium', () => {
   let browser: Browser | undefined;
@@ -77,12 +77,8 @@ describe.skipIf(peers.skip)('the netrx up dashboard in headless Chromium', () =>
     expect(ensureBuilt()).toBe(0);
     expect(existsSync(join(root, 'ui/dist/index.html'))).toBe(true);
     port = await freePort();
-    const dir = mkdtempSync(join(tmpdir(), 'netrx-dashboard-'));
-    config = join(dir, 'dashboard.yaml');
-    writeFileSync(
-      config,
-      `http:\n  port: ${port}\nradius:\n  port: 0\ncapture:\n  rpc:\n    port: 0\nsynthetic:\n  intervalMs: 300\n`,
-    );
+    const dir = configDir('netrx-dashboard-');
+    config = writeHostConfig(dir, 'dashboard.yaml', port);
     line = await consoleServer();
     withPort = join(dir, 'dashboard-port.json');
     writeFileSync(
@@ -113,20 +109,9 @@ describe.skipIf(peers.skip)('the netrx up dashboard in headless Chromium', () =>
       }),
     );
     tokenPort = await freePort();
-    withToken = join(dir, 'dashboard-token.yaml');
-    writeFileSync(
-      withToken,
-      `http:\n  port: ${tokenPort}\n  token: ${TOKEN}\nradius:\n  port: 0\ncapture:\n  rpc:\n    port: 0\nsynthetic:\n  intervalMs: 300\n`,
-    );
+    withToken = writeHostConfig(dir, 'dashboard-token.yaml', tokenPort, `  token: ${TOKEN}\n`);
     mkdirSync(ARTIFACTS, { recursive: true });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      timeout: LAUNCH_TIMEOUT_MS,
-      args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
-    });
-    console.log(
-      `peers: chromium ${browser.version()} (recorded ${RECORDED.chromium}), playwright-core ${RECORDED.playwrightCore}`,
-    );
+    browser = await launchChromium();
   }, LAUNCH_TIMEOUT_MS + 60_000);
 
   afterAll(async () => {
@@ -144,9 +129,7 @@ describe.skipIf(peers.skip)('the netrx up dashboard in headless Chromium', () =>
       if (message.type() === 'error') problems.push(`console: ${message.text()}`);
     });
     await page.goto(`http://127.0.0.1:${port}/`);
-    await expect
-      .poll(() => page.locator('#connection').textContent(), { timeout: 20_000 })
-      .toMatch(/^Live: session default/);
+    await untilLive(page);
     // Events from the synthetic peer's authentications arrive.
     await expect
       .poll(() => page.locator('#event-rows tr').count(), { timeout: 20_000 })
@@ -162,9 +145,7 @@ describe.skipIf(peers.skip)('the netrx up dashboard in headless Chromium', () =>
     // A page opened late shows the host's totals since its start at once (review D8).
     const seenByFirst = await page.locator('#panel-eap tbody tr').count();
     await second.goto(`http://127.0.0.1:${port}/`);
-    await expect
-      .poll(() => second.locator('#connection').textContent(), { timeout: 20_000 })
-      .toMatch(/^Live: session default/);
+    await untilLive(second);
     await expect
       .poll(() => hostAuthentications(second), { timeout: 5_000 })
       .toBeGreaterThanOrEqual(seenByFirst);
@@ -260,9 +241,7 @@ describe.skipIf(peers.skip)('the netrx up dashboard in headless Chromium', () =>
 
     // Another session (review D10): the selector opens it, the list shows only its providers.
     await page.getByLabel('Watch session').selectOption('radius-only');
-    await expect
-      .poll(() => page.locator('#connection').textContent(), { timeout: 20_000 })
-      .toMatch(/^Live: session radius-only/);
+    await untilLive(page, 'radius-only');
     expect(await page.locator('#session-name').textContent()).toBe('radius-only');
     await expect
       .poll(
@@ -277,9 +256,7 @@ describe.skipIf(peers.skip)('the netrx up dashboard in headless Chromium', () =>
       )
       .toBe(true);
     await page.getByLabel('Watch session').selectOption('default');
-    await expect
-      .poll(() => page.locator('#connection').textContent(), { timeout: 20_000 })
-      .toMatch(/^Live: session default/);
+    await untilLive(page);
     await expect
       .poll(() => page.locator('#event-rows tr:not([data-provider="netrx-radius"])').count(), {
         timeout: 20_000,
@@ -428,9 +405,7 @@ describe.skipIf(peers.skip)('the netrx up dashboard in headless Chromium', () =>
       // The right one: the session cookie (HttpOnly: the page's script cannot read it).
       await page.getByLabel('Access token').fill(TOKEN);
       await page.getByRole('button', { name: 'Log in' }).click();
-      await expect
-        .poll(() => page.locator('#connection').textContent(), { timeout: 20_000 })
-        .toMatch(/^Live: session default/);
+      await untilLive(page);
       expect(await js<string>(page, 'document.cookie')).toBe('');
       const cookies = await page.context().cookies();
       expect(cookies.find((c) => c.name === 'netrx-session')).toMatchObject({
@@ -456,9 +431,7 @@ describe.skipIf(peers.skip)('the netrx up dashboard in headless Chromium', () =>
       const fresh = await (browser as Browser).newContext();
       const other = await fresh.newPage();
       await other.goto(link as string);
-      await expect
-        .poll(() => other.locator('#connection').textContent(), { timeout: 20_000 })
-        .toMatch(/^Live: session default/);
+      await untilLive(other);
       expect(new URL(other.url()).search).toBe('');
       // Used once: the same link again logs nobody in.
       const again = await (await (browser as Browser).newContext()).newPage();

@@ -226,12 +226,14 @@ const cases: readonly Case[] = [
     noDashDash: true,
     exit: 0,
   },
-  // A hang-up mid-script (SIGHUP 1 s into a 4 s expect): ignored after HANGUP OFF
-  // (the expect times out, exit 3), fatal after HANGUP ON (`SIGHUP`, exit 2).
+  // A hang-up mid-script (SIGHUP 1 s into an 8 s expect): ignored after HANGUP OFF
+  // (the expect times out, exit 3), fatal after HANGUP ON (`SIGHUP`, exit 2). The
+  // signal must land inside the expect: 7 s of room for a test process slowed by
+  // load (4 s left 3, which a stalled worker under load 20 can use up).
   {
     name: 'HANGUP OFF: a SIGHUP mid-script is ignored',
     mode: 'silent',
-    flags: ['-t', '4'],
+    flags: ['-t', '8'],
     script: ['HANGUP', 'OFF', 'nothing', ''],
     kill: { signal: 'SIGHUP', after: 'expect (nothing)', afterMs: 1000 },
     exit: 3,
@@ -239,7 +241,7 @@ const cases: readonly Case[] = [
   {
     name: 'HANGUP ON: a SIGHUP mid-script ends it',
     mode: 'silent',
-    flags: ['-t', '4'],
+    flags: ['-t', '8'],
     script: ['HANGUP', 'OFF', 'HANGUP', 'ON', 'nothing', ''],
     kill: { signal: 'SIGHUP', after: 'expect (nothing)', afterMs: 1000 },
     exit: 2,
@@ -404,40 +406,53 @@ const cases: readonly Case[] = [
   },
 ];
 
-describe.skipIf(peers.skip)('netrx chat and pppd chat: same exit code, same -v transcript', () => {
-  it.concurrent.each(cases)('$name', { timeout: 60_000 }, async (c) => {
-    const fixture = await startFixture(c.mode);
-    try {
-      const dir = mkdtempSync(join(workdir, 'case-'));
-      for (const [name, content] of Object.entries(c.files ?? {})) {
-        writeFileSync(join(dir, name), content, 'latin1');
-      }
-      let args = [...(c.flags ?? []), ...(c.log ?? ['-v', '-s', '-S'])];
-      if (c.file !== undefined) {
-        writeFileSync(join(dir, 'script.chat'), c.file, 'latin1');
-        args = [...args, '-f', 'script.chat'];
-      } else {
-        args = [...args, ...(c.noDashDash === true ? [] : ['--']), ...(c.script ?? [])];
-      }
-      const [real, ours] = await Promise.all([
-        runRealChat(fixture.port, args, dir, c.env, c.kill),
-        runNetrxChat(fixture.port, args, dir, c.env, [], c.kill),
-      ]);
-      expect(real.exitCode, `chat's exit code; its transcript:\n${real.stderr}`).toBe(c.exit);
-      expect(normalise(ours.stderr)).toEqual(normalise(real.stderr));
-      expect(ours.exitCode).toBe(real.exitCode);
-      if (c.pty === true) {
-        const onPty = await runNetrxChatOnPty(fixture.port, args, dir, c.env);
-        expect(normalise(onPty.stderr)).toEqual(normalise(real.stderr));
-        expect(onPty.exitCode).toBe(real.exitCode);
-        const onSerial = await runNetrxChatOnSerial(fixture.port, args, dir, c.env);
-        expect(normalise(onSerial.stderr)).toEqual(normalise(real.stderr));
-        expect(onSerial.exitCode).toBe(real.exitCode);
-      }
-    } finally {
-      await fixture.close();
+/**
+ * A case's budget, for a hung run only (every wait inside is for an event):
+ * the runs one after another (chat and netrx over TCP side by side, then a
+ * pty case's stdio and serial runs), each a node start that takes seconds
+ * at load 20, plus the script's own timeouts.
+ */
+const CASE_BUDGET_MS = { tcp: 90_000, pty: 180_000 };
+
+async function runCase(c: Case): Promise<void> {
+  const fixture = await startFixture(c.mode);
+  try {
+    const dir = mkdtempSync(join(workdir, 'case-'));
+    for (const [name, content] of Object.entries(c.files ?? {})) {
+      writeFileSync(join(dir, name), content, 'latin1');
     }
-  });
+    let args = [...(c.flags ?? []), ...(c.log ?? ['-v', '-s', '-S'])];
+    if (c.file !== undefined) {
+      writeFileSync(join(dir, 'script.chat'), c.file, 'latin1');
+      args = [...args, '-f', 'script.chat'];
+    } else {
+      args = [...args, ...(c.noDashDash === true ? [] : ['--']), ...(c.script ?? [])];
+    }
+    const [real, ours] = await Promise.all([
+      runRealChat(fixture.port, args, dir, c.env, c.kill),
+      runNetrxChat(fixture.port, args, dir, c.env, [], c.kill),
+    ]);
+    expect(real.exitCode, `chat's exit code; its transcript:\n${real.stderr}`).toBe(c.exit);
+    expect(normalise(ours.stderr)).toEqual(normalise(real.stderr));
+    expect(ours.exitCode).toBe(real.exitCode);
+    if (c.pty === true) {
+      const onPty = await runNetrxChatOnPty(fixture.port, args, dir, c.env);
+      expect(normalise(onPty.stderr)).toEqual(normalise(real.stderr));
+      expect(onPty.exitCode).toBe(real.exitCode);
+      const onSerial = await runNetrxChatOnSerial(fixture.port, args, dir, c.env);
+      expect(normalise(onSerial.stderr)).toEqual(normalise(real.stderr));
+      expect(onSerial.exitCode).toBe(real.exitCode);
+    }
+  } finally {
+    await fixture.close();
+  }
+}
+
+describe.skipIf(peers.skip)('netrx chat and pppd chat: same exit code, same -v transcript', () => {
+  const onTcp = cases.filter((c) => c.pty !== true);
+  const onPty = cases.filter((c) => c.pty === true);
+  it.concurrent.each(onTcp)('$name', { timeout: CASE_BUDGET_MS.tcp }, runCase);
+  it.concurrent.each(onPty)('$name', { timeout: CASE_BUDGET_MS.pty }, runCase);
 
   it('fast mode: the same transcript as chat', { timeout: 30_000 }, async () => {
     const fixture = await startFixture('ok');

@@ -1,7 +1,7 @@
 /**
  * EAP conversations that survive a server change (issue 16, item 2):
  * eapol_test (wpa_supplicant 2.10) talks through a UDP round-robin
- * forwarder, written here, that sends each RADIUS round to the next of
+ * forwarder (support/round-robin.ts) that sends each RADIUS round to the next of
  * three `netrx radius serve` processes sharing one nats-server 2.9.10, as
  * an access point failing over between servers would. With `--nats` every
  * later round reaches the server that owns its State (NATS request/reply)
@@ -11,24 +11,27 @@
  * forwarder breaks the conversation. With the owner SIGKILLed mid-way the
  * attempt fails (its rounds dropped, counted) and the next one succeeds.
  */
-import { createSocket, type Socket } from 'node:dgram';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectRadiusClusterLink } from '../../src/node/cluster/index.js';
+import {
+  CLUSTER_SECRET,
+  eapolConfigs,
+  eapolTest,
+  lastLine,
+  requireEapolTest,
+} from './support/eapol-cluster.js';
 import { natsAlone, requireNatsServer, type NatsNode } from './support/nats.js';
-import { commandExists, requirePeers } from './support/peers.js';
 import { ran, stopChild, stopped, watched, type Watched } from './support/processes.js';
+import { RoundRobin } from './support/round-robin.js';
 
 const root = resolve(import.meta.dirname, '..', '..');
 const main = join(root, 'dist', 'cli', 'main.js');
-const SECRET = 'cluster-secret';
 
 const nats = requireNatsServer('radius cluster interop');
-const eapol = requirePeers('radius cluster interop', [
-  { name: 'eapol_test', ok: () => commandExists('eapol_test'), hint: 'apt-get install eapoltest' },
-]);
+const eapol = requireEapolTest('radius cluster interop');
 const skip = nats.skip || eapol.skip;
 const dir = mkdtempSync(join(tmpdir(), 'netrx-cluster-eap-'));
 
@@ -48,7 +51,7 @@ async function serve(id: string, natsUrl: string | undefined): Promise<Server> {
     '--port',
     '0',
     '--secret',
-    SECRET,
+    CLUSTER_SECRET,
     '--user',
     'bob:hello',
     '--certs',
@@ -62,118 +65,13 @@ async function serve(id: string, natsUrl: string | undefined): Promise<Server> {
   return { id, process: process_, port: Number(listening[1]) };
 }
 
-/** The server id a State names (`c ‖ length ‖ id ‖ random`), if it has one. */
-function stateOwner(datagram: Uint8Array): string | undefined {
-  let at = 20;
-  while (at + 2 <= datagram.length) {
-    const type = datagram[at] as number;
-    const size = datagram[at + 1] as number;
-    if (size < 2) return undefined;
-    if (type === 24 && datagram[at + 2] === 0x63) {
-      const length = datagram[at + 3] as number;
-      return String.fromCharCode(...datagram.subarray(at + 4, at + 4 + length));
-    }
-    at += size;
-  }
-  return undefined;
-}
-
-/**
- * The NAS side: eapol_test sends to `port`; each datagram goes to the next
- * live server (round robin) from one socket, whose answers go back.
- */
-class RoundRobin {
-  readonly front: Socket = createSocket('udp4');
-  private readonly back: Socket = createSocket('udp4');
-  private next = 0;
-  private peer: { address: string; port: number } | undefined;
-  readonly live: Server[];
-  readonly perServer = new Map<string, number>();
-  /** Called with each answer's State owner before it is relayed. */
-  onAnswer: (owner: string | undefined, code: number) => void = () => {};
-
-  constructor(servers: readonly Server[]) {
-    this.live = [...servers];
-    this.front.on('message', (message, rinfo) => {
-      this.peer = { address: rinfo.address, port: rinfo.port };
-      if (this.live.length === 0) return;
-      const server = this.live[this.next++ % this.live.length] as Server;
-      this.perServer.set(server.id, (this.perServer.get(server.id) ?? 0) + 1);
-      this.back.send(message, server.port, '127.0.0.1');
-    });
-    this.back.on('message', (message) => {
-      this.onAnswer(stateOwner(message), message[0] ?? 0);
-      if (this.peer !== undefined) this.front.send(message, this.peer.port, this.peer.address);
-    });
-  }
-
-  async bind(): Promise<number> {
-    await new Promise<void>((done) => this.back.bind(0, '127.0.0.1', done));
-    await new Promise<void>((done) => this.front.bind(0, '127.0.0.1', done));
-    return this.front.address().port;
-  }
-
-  close(): void {
-    this.front.close();
-    this.back.close();
-  }
-}
-
-function config(name: string, lines: readonly string[]): string {
-  const file = join(dir, `${name}.conf`);
-  writeFileSync(file, ['network={', ...lines.map((l) => `  ${l}`), '}', ''].join('\n'));
-  return file;
-}
-
 const certs = join(dir, 'certs');
+const shared = eapolConfigs(dir, certs);
 const CONFIGS = {
-  MSCHAPv2: () =>
-    config('mschapv2', [
-      'key_mgmt=IEEE8021X',
-      'eap=MSCHAPV2',
-      'identity="bob"',
-      'password="hello"',
-      'eapol_flags=0',
-    ]),
-  'PEAP/MSCHAPv2': () =>
-    config('peap', [
-      'key_mgmt=WPA-EAP',
-      'eap=PEAP',
-      'identity="bob"',
-      'anonymous_identity="anonymous"',
-      'password="hello"',
-      `ca_cert="${join(certs, 'ca.pem')}"`,
-      'domain_suffix_match="netrx.test"',
-      'phase1="peaplabel=0"',
-      'phase2="auth=MSCHAPV2"',
-    ]),
-  'EAP-TLS': () =>
-    config('tls', [
-      'key_mgmt=WPA-EAP',
-      'eap=TLS',
-      'identity="bob"',
-      `ca_cert="${join(certs, 'ca.pem')}"`,
-      `client_cert="${join(certs, 'client.pem')}"`,
-      `private_key="${join(certs, 'client-key.pem')}"`,
-    ]),
+  MSCHAPv2: shared.MSCHAPv2,
+  'PEAP/MSCHAPv2': shared['PEAP/MSCHAPv2'],
+  'EAP-TLS': shared['EAP-TLS'],
 } as const;
-
-function eapolTest(port: number, file: string) {
-  return ran('eapol_test', [
-    '-c',
-    file,
-    '-a',
-    '127.0.0.1',
-    '-p',
-    String(port),
-    '-s',
-    SECRET,
-    '-t',
-    '12',
-  ]);
-}
-
-const lastLine = (text: string) => text.trimEnd().split('\n').at(-1)?.trim() ?? '';
 
 describe.skipIf(skip)('eapol_test through a round-robin forwarder over three netrx servers', () => {
   let natsNode: NatsNode;

@@ -11,7 +11,8 @@
  * its Identity/Start phase is in the bucket too, so the server that gets
  * the ClientHello starts TLS and becomes the owner named in the State.
  *
- * Below: the helpers of the forwarding suite (kept alike on purpose).
+ * The forwarder, the eapol_test blocks and runs are support/round-robin.ts
+ * and support/eapol-cluster.ts.
  *
  * EAP conversations that survive a server change (issue 16, item 2):
  * eapol_test (wpa_supplicant 2.10) talks through a UDP round-robin
@@ -25,24 +26,27 @@
  * forwarder breaks the conversation. With the owner SIGKILLed mid-way the
  * attempt fails (its rounds dropped, counted) and the next one succeeds.
  */
-import { createSocket, type Socket } from 'node:dgram';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectRadiusClusterLink } from '../../src/node/cluster/index.js';
+import {
+  CLUSTER_SECRET,
+  eapolConfigs,
+  eapolTest,
+  lastLine,
+  requireEapolTest,
+} from './support/eapol-cluster.js';
 import { natsAlone, requireNatsServer, type NatsNode } from './support/nats.js';
-import { commandExists, requirePeers } from './support/peers.js';
 import { ran, stopChild, stopped, watched, type Watched } from './support/processes.js';
+import { RoundRobin } from './support/round-robin.js';
 
 const root = resolve(import.meta.dirname, '..', '..');
 const main = join(root, 'dist', 'cli', 'main.js');
-const SECRET = 'cluster-secret';
 
 const nats = requireNatsServer('radius cluster kv interop');
-const eapol = requirePeers('radius cluster kv interop', [
-  { name: 'eapol_test', ok: () => commandExists('eapol_test'), hint: 'apt-get install eapoltest' },
-]);
+const eapol = requireEapolTest('radius cluster kv interop');
 const skip = nats.skip || eapol.skip;
 const dir = mkdtempSync(join(tmpdir(), 'netrx-cluster-kv-'));
 
@@ -66,7 +70,7 @@ async function serve(id: string, natsUrl: string | undefined, stateKey?: string)
     '--port',
     '0',
     '--secret',
-    SECRET,
+    CLUSTER_SECRET,
     '--user',
     'bob:hello',
     '--certs',
@@ -81,121 +85,8 @@ async function serve(id: string, natsUrl: string | undefined, stateKey?: string)
   return { id, process: process_, port: Number(listening[1]) };
 }
 
-/** The server id a State names (`c ‖ length ‖ id ‖ random`), if it has one. */
-function stateOwner(datagram: Uint8Array): string | undefined {
-  let at = 20;
-  while (at + 2 <= datagram.length) {
-    const type = datagram[at] as number;
-    const size = datagram[at + 1] as number;
-    if (size < 2) return undefined;
-    if (type === 24 && datagram[at + 2] === 0x63) {
-      const length = datagram[at + 3] as number;
-      return String.fromCharCode(...datagram.subarray(at + 4, at + 4 + length));
-    }
-    at += size;
-  }
-  return undefined;
-}
-
-/**
- * The NAS side: eapol_test sends to `port`; each datagram goes to the next
- * live server (round robin) from one socket, whose answers go back.
- */
-class RoundRobin {
-  readonly front: Socket = createSocket('udp4');
-  private readonly back: Socket = createSocket('udp4');
-  private next = 0;
-  private peer: { address: string; port: number } | undefined;
-  readonly live: Server[];
-  readonly perServer = new Map<string, number>();
-  /** The server each request went to, in order. */
-  readonly order: string[] = [];
-  /** Called with each answer's State owner before it is relayed. */
-  onAnswer: (owner: string | undefined, code: number) => void = () => {};
-
-  constructor(servers: readonly Server[]) {
-    this.live = [...servers];
-    this.front.on('message', (message, rinfo) => {
-      this.peer = { address: rinfo.address, port: rinfo.port };
-      if (this.live.length === 0) return;
-      const server = this.live[this.next++ % this.live.length] as Server;
-      this.perServer.set(server.id, (this.perServer.get(server.id) ?? 0) + 1);
-      this.order.push(server.id);
-      this.back.send(message, server.port, '127.0.0.1');
-    });
-    this.back.on('message', (message) => {
-      this.onAnswer(stateOwner(message), message[0] ?? 0);
-      if (this.peer !== undefined) this.front.send(message, this.peer.port, this.peer.address);
-    });
-  }
-
-  async bind(): Promise<number> {
-    await new Promise<void>((done) => this.back.bind(0, '127.0.0.1', done));
-    await new Promise<void>((done) => this.front.bind(0, '127.0.0.1', done));
-    return this.front.address().port;
-  }
-
-  close(): void {
-    this.front.close();
-    this.back.close();
-  }
-}
-
-function config(name: string, lines: readonly string[]): string {
-  const file = join(dir, `${name}.conf`);
-  writeFileSync(file, ['network={', ...lines.map((l) => `  ${l}`), '}', ''].join('\n'));
-  return file;
-}
-
 const certs = join(dir, 'certs');
-const CONFIGS = {
-  MSCHAPv2: () =>
-    config('mschapv2', [
-      'key_mgmt=IEEE8021X',
-      'eap=MSCHAPV2',
-      'identity="bob"',
-      'password="hello"',
-      'eapol_flags=0',
-    ]),
-  'PEAP/MSCHAPv2': () =>
-    config('peap', [
-      'key_mgmt=WPA-EAP',
-      'eap=PEAP',
-      'identity="bob"',
-      'anonymous_identity="anonymous"',
-      'password="hello"',
-      `ca_cert="${join(certs, 'ca.pem')}"`,
-      'domain_suffix_match="netrx.test"',
-      'phase1="peaplabel=0"',
-      'phase2="auth=MSCHAPV2"',
-    ]),
-  'EAP-MD5': () =>
-    config('md5', [
-      'key_mgmt=IEEE8021X',
-      'eap=MD5',
-      'identity="bob"',
-      'password="hello"',
-      'eapol_flags=0',
-    ]),
-} as const;
-
-function eapolTest(port: number, file: string, extra: readonly string[] = []) {
-  return ran('eapol_test', [
-    '-c',
-    file,
-    '-a',
-    '127.0.0.1',
-    '-p',
-    String(port),
-    '-s',
-    SECRET,
-    '-t',
-    '12',
-    ...extra,
-  ]);
-}
-
-const lastLine = (text: string) => text.trimEnd().split('\n').at(-1)?.trim() ?? '';
+const CONFIGS = eapolConfigs(dir, certs);
 
 describe.skipIf(skip)(
   'eapol_test, three servers, conversation state in a KV bucket, owner killed',

@@ -100,9 +100,13 @@ describe('review16 R3: the retransmit cache (F6 fix) keys on the NAS source port
   });
 });
 
-/** R4's set-up: a answered round 1, b round 2, the round-1 record put back, round 2 replayed to c. */
-async function putBackAndReplay() {
-  const fleet = makeFleet({ ids: ['a', 'b', 'c'] });
+/**
+ * R4's set-up: a answered round 1, b round 2, the round-1 record put back, round 2 replayed
+ * to c. `history` is the bucket's: 1 leaves no witness of the put-back (as a bucket whose
+ * key history was purged), so c answers the replay and the servers' memory is the only check.
+ */
+async function putBackAndReplay(history = 1) {
+  const fleet = makeFleet({ ids: ['a', 'b', 'c'], history });
   const [a, b, c] = fleet.nodes as [Node, Node, Node];
   const held = heldClient(fleet);
   const keys: string[] = [];
@@ -121,19 +125,20 @@ async function putBackAndReplay() {
   expect(atB).toHaveLength(1);
   // A bucket writer (no key) puts the older record back; the datagram of that round is replayed to c.
   fleet.kv.forcePut(stateHex, older);
-  expect(await deliver(c, response, fleet)).toHaveLength(1);
+  const atC = await deliver(c, response, fleet);
   // The real peer goes on with b's answer.
   held.client.receive(atB[0] as Uint8Array, SERVER);
   const before = fleet.answers.length;
   const codesSince = () => fleet.answers.slice(before).map((answer) => answer[0]);
-  return { fleet, held, a, b, c, codesSince };
+  return { fleet, held, a, b, c, atC, codesSince };
 }
 
 const ACCESS_REJECT = 3;
 
-describe('review16 R4 mitigated: a fork of a put-back record is refused where it is visible', () => {
+describe('review16 R4 without a witness in the history: a fork is refused where it is visible', () => {
   it("a, which saw round 1, refuses c's round 2 (its basedOn is not the revision a saw): no Reject", async () => {
-    const { fleet, held, a, b, c, codesSince } = await putBackAndReplay();
+    const { fleet, held, a, b, c, atC, codesSince } = await putBackAndReplay();
+    expect(atC).toHaveLength(1);
     const outcome = await finish(fleet, held, [a, b, c]);
     console.info(
       `R4 at a: outcome ${String(outcome)}; answers ${JSON.stringify(codesSince())}; a refused ${a.shared?.stats().refused ?? 0}`,
@@ -145,57 +150,59 @@ describe('review16 R4 mitigated: a fork of a put-back record is refused where it
   });
 
   it('b, which the peer answered, refuses it too (a newer revision without a newer round)', async () => {
-    const { fleet, held, a, b, c, codesSince } = await putBackAndReplay();
+    const { fleet, held, a, b, c, atC, codesSince } = await putBackAndReplay();
+    expect(atC).toHaveLength(1);
     const outcome = await finish(fleet, held, [b, a, c]);
     expect(codesSince()).not.toContain(ACCESS_REJECT);
     expect(outcome).toBeUndefined();
     expect(dropped(fleet.nodes, 'cluster-state-rewound')).toBe(1);
   });
+});
 
-  it.fails(
-    'STILL FAILS (docs/cluster.md): c, which restored the put-back record, answers the peer from its fork with a Reject',
-    async () => {
-      const { fleet, held, a, b, c, codesSince } = await putBackAndReplay();
-      await finish(fleet, held, [c, a, b]);
-      expect(codesSince()).not.toContain(ACCESS_REJECT);
-    },
-  );
+describe('review16 R4 fixed: the bucket keeps history 2, so the entry a put-back replaced is its witness', () => {
+  it('fixed (was STILL FAILS): c, which saw no earlier round, refuses the put-back record, so no fork answers the peer with a Reject', async () => {
+    const { fleet, held, a, b, c, atC, codesSince } = await putBackAndReplay(2);
+    expect(atC).toHaveLength(0);
+    expect(c.shared?.stats().refused).toBe(1);
+    await finish(fleet, held, [c, a, b]);
+    console.info(
+      `R4 (history 2) at c: answers ${JSON.stringify(codesSince())}; rewound drops ${dropped(fleet.nodes, 'cluster-state-rewound')}`,
+    );
+    expect(codesSince()).not.toContain(ACCESS_REJECT);
+  });
 });
 
 describe('review16 R4: first-review F8 (a record put back) at a server that saw no later round', () => {
   // The reviewer's bar: c itself refuses, or the login completes. Not met: c saw no
   // earlier round and the put-back is a valid sealed record (docs/cluster.md).
-  it.fails(
-    'STILL FAILS: the rewound record is refused at c, or at least the conversation still completes',
-    async () => {
-      const fleet = makeFleet({ ids: ['a', 'b', 'c'] });
-      const [a, b, c] = fleet.nodes as [Node, Node, Node];
-      const held = heldClient(fleet);
-      const keys: string[] = [];
-      const create = fleet.kv.create.bind(fleet.kv);
-      fleet.kv.create = (key, value) => {
-        keys.push(key);
-        return create(key, value);
-      };
-      held.client.start();
-      const first = await deliver(a, held.held.shift() as Uint8Array, fleet);
-      held.client.receive(first[0] as Uint8Array, SERVER);
-      const response = held.held.shift() as Uint8Array;
-      const stateHex = keys[0] as string;
-      const older = fleet.kv.raw(stateHex) as Uint8Array;
-      const atB = await deliver(b, response, fleet);
-      expect(atB).toHaveLength(1);
-      // A bucket writer (no key) puts the older record back; the datagram of that round is replayed to c.
-      fleet.kv.forcePut(stateHex, older);
-      const atC = await deliver(c, response, fleet);
-      const refused = c.shared?.stats().refused ?? 0;
-      // The real peer goes on with b's answer; its next rounds go round robin.
-      held.client.receive(atB[0] as Uint8Array, SERVER);
-      const outcome = await finish(fleet, held, [a, b, c]);
-      console.info(
-        `R4: c answered the replay: ${atC.length}, c refused ${refused}; outcome ${String(outcome)}; stale drops ${dropped(fleet.nodes, 'cluster-state-stale-round')}`,
-      );
-      expect(atC.length === 0 || outcome === 'success').toBe(true);
-    },
-  );
+  it('fixed (was STILL FAILS): the rewound record is refused at c, or at least the conversation still completes', async () => {
+    const fleet = makeFleet({ ids: ['a', 'b', 'c'] });
+    const [a, b, c] = fleet.nodes as [Node, Node, Node];
+    const held = heldClient(fleet);
+    const keys: string[] = [];
+    const create = fleet.kv.create.bind(fleet.kv);
+    fleet.kv.create = (key, value) => {
+      keys.push(key);
+      return create(key, value);
+    };
+    held.client.start();
+    const first = await deliver(a, held.held.shift() as Uint8Array, fleet);
+    held.client.receive(first[0] as Uint8Array, SERVER);
+    const response = held.held.shift() as Uint8Array;
+    const stateHex = keys[0] as string;
+    const older = fleet.kv.raw(stateHex) as Uint8Array;
+    const atB = await deliver(b, response, fleet);
+    expect(atB).toHaveLength(1);
+    // A bucket writer (no key) puts the older record back; the datagram of that round is replayed to c.
+    fleet.kv.forcePut(stateHex, older);
+    const atC = await deliver(c, response, fleet);
+    const refused = c.shared?.stats().refused ?? 0;
+    // The real peer goes on with b's answer; its next rounds go round robin.
+    held.client.receive(atB[0] as Uint8Array, SERVER);
+    const outcome = await finish(fleet, held, [a, b, c]);
+    console.info(
+      `R4: c answered the replay: ${atC.length}, c refused ${refused}; outcome ${String(outcome)}; stale drops ${dropped(fleet.nodes, 'cluster-state-stale-round')}`,
+    );
+    expect(atC.length === 0 || outcome === 'success').toBe(true);
+  });
 });

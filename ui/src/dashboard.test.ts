@@ -222,6 +222,24 @@ describe('Store', () => {
     expect(store.closeCodes.get('1000')).toBe(1);
     expect(store.lost).toBe(5);
   });
+
+  it("takes RadiusSessionEnded's own durationMs over the EAP events' pairing, and -1 as not known (review L4)", () => {
+    const store = new Store();
+    const ended = (durationMs: string) =>
+      uiEvent({
+        name: 'RadiusSessionEnded',
+        timeMs: 2000,
+        fields: { outcome: 'success', identity: 'demo', method: 'MD5-Challenge', durationMs },
+      });
+    store.add(uiEvent({ name: 'EapStateChanged', timeMs: 1990, fields: { session: '8' } }));
+    store.add(uiEvent({ name: 'EapSessionEnded', timeMs: 1999, fields: { session: '8' } }));
+    store.add(ended('250'));
+    store.add(uiEvent({ name: 'EapStateChanged', timeMs: 1990, fields: { session: '9' } }));
+    store.add(uiEvent({ name: 'EapSessionEnded', timeMs: 1995, fields: { session: '9' } }));
+    store.add(ended('-1'));
+    store.add(ended('-1'));
+    expect(store.authentications.map((a) => a.durationMs)).toEqual([undefined, 5, 250]);
+  });
 });
 
 describe('filters', () => {

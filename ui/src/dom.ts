@@ -28,17 +28,42 @@ export function facts(pairs: readonly (readonly [string, Child])[]): HTMLDListEl
   return list;
 }
 
+/**
+ * A column of `table`: its heading, and a class its heading and cells share
+ * (style.css, review L4: a panel's table fits its panel): a `kept` column
+ * (a time, a duration) never wraps; a `free` one (a name, an address) may
+ * break anywhere, so a long one cannot push the table out; the others wrap
+ * at spaces and hyphens.
+ */
+export interface Column {
+  readonly heading: string;
+  readonly class?: 'kept' | 'free';
+}
+
 export function table(
   caption: string,
-  headings: readonly string[],
+  columns: readonly (string | Column)[],
   rows: readonly (readonly Child[])[],
 ): HTMLTableElement | HTMLParagraphElement {
   if (rows.length === 0) return h('p', { class: 'muted' }, `No ${caption.toLowerCase()} yet.`);
+  const shaped = columns.map((c) => (typeof c === 'string' ? { heading: c } : c));
+  const classOf = (i: number): Readonly<Record<string, string>> => {
+    const name = shaped[i]?.class;
+    return name === undefined ? {} : { class: name };
+  };
   return h(
     'table',
     {},
     h('caption', { class: 'visually-hidden' }, caption),
-    h('thead', {}, h('tr', {}, ...headings.map((t) => h('th', { scope: 'col' }, t)))),
-    h('tbody', {}, ...rows.map((cells) => h('tr', {}, ...cells.map((c) => h('td', {}, c))))),
+    h(
+      'thead',
+      {},
+      h('tr', {}, ...shaped.map((c, i) => h('th', { scope: 'col', ...classOf(i) }, c.heading))),
+    ),
+    h(
+      'tbody',
+      {},
+      ...rows.map((cells) => h('tr', {}, ...cells.map((c, i) => h('td', classOf(i), c)))),
+    ),
   );
 }

@@ -186,7 +186,8 @@ async function boot(): Promise<void> {
 
 setInterval(() => {
   if (unauthorised) return;
-  drawRates(byId<HTMLCanvasElement>('rate-chart'), store);
+  const chart = document.getElementById('rate-chart');
+  if (chart instanceof SVGSVGElement) drawRates(chart, store);
   if (!dirty) return;
   dirty = false;
   renderTotals(store, session);

@@ -60,6 +60,48 @@ describe('the host snapshot (review D8)', () => {
     expect(store.adapters.get('synthetic-a')).toEqual({ accepted: 95, dropped: 1 });
   });
 
+  it('fills the neighbour table from the host, for a page opened after the ARP exchange (review L4)', () => {
+    const store = new Store();
+    store.applySnapshot(
+      snapshot({
+        neighbours: [
+          { address: '10.99.99.2', protocol: 'arp', mac: '02:6e:78:73:79:02', state: 'stale' },
+        ],
+      }),
+    );
+    expect([...store.neighbours]).toEqual([
+      ['10.99.99.2', { protocol: 'arp', mac: '02:6e:78:73:79:02', state: 'stale' }],
+    ]);
+    // An older host says nothing: the page keeps what it folded itself.
+    store.applySnapshot(snapshot());
+    expect(store.neighbours.size).toBe(1);
+  });
+
+  it("shows the server's duration for a row the page never saw (review L4)", () => {
+    const store = new Store();
+    store.authentications.push({
+      timeMs: 44_000,
+      identity: 'demo',
+      method: 'md5',
+      outcome: 'success',
+      durationMs: 7,
+    });
+    const [failure, success] = snapshot().authentications.recent;
+    store.applySnapshot(
+      snapshot({
+        authentications: {
+          total: 2,
+          byResult: {},
+          recent: [{ ...(failure as NonNullable<typeof failure>), durationMs: 12 }, success!],
+        },
+      }),
+    );
+    expect(store.authentications.map((a) => [a.timeMs, a.durationMs])).toEqual([
+      [49_000, 12],
+      [44_000, 7],
+    ]);
+  });
+
   it('stays bounded whatever the snapshot holds', () => {
     fc.assert(
       fc.property(fc.integer({ min: 0, max: 200 }), fc.integer({ min: 0, max: 50 }), (n, own) => {

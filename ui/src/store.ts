@@ -58,6 +58,8 @@ export interface HostSnapshot {
       readonly identity: string;
       readonly method: string;
       readonly outcome: string;
+      /** As the server timed it; absent when it does not know (or an older host). */
+      readonly durationMs?: number;
     }[];
   };
   readonly websocket: {
@@ -71,6 +73,13 @@ export interface HostSnapshot {
     readonly dropped: number;
   }[];
   readonly scripts: readonly { readonly port: string; readonly result: string }[];
+  /** The neighbour entries now (absent from an older host). */
+  readonly neighbours?: readonly {
+    readonly address: string;
+    readonly protocol: string;
+    readonly mac: string;
+    readonly state: string;
+  }[];
 }
 
 /** One second of the rate chart: counts, or null for a second the page was not connected. */
@@ -110,6 +119,11 @@ export class Store {
   downSinceMs: number | undefined;
   /** The host's counters since its start, as last fetched (review D8). */
   host: HostSnapshot | undefined;
+  /**
+   * The host's clock minus the page's, from the last snapshot (its `atMs`
+   * against when it arrived): the chart's time axis is the host's (review L4).
+   */
+  hostOffsetMs = 0;
   /** The capture session the page watches (set by `reset`): its gaps weigh what it matched. */
   session = 'default';
   /** Per second: [unix second, received, lost]. */
@@ -171,8 +185,13 @@ export class Store {
    * echo endpoint's close codes, the ports' results. Rows the page counted
    * itself are kept where they are ahead (an event newer than the snapshot).
    */
-  applySnapshot(snapshot: HostSnapshot, askedUnder = this.gapLoss.connection): void {
+  applySnapshot(
+    snapshot: HostSnapshot,
+    askedUnder = this.gapLoss.connection,
+    arrivedAtMs = Date.now(),
+  ): void {
     this.host = snapshot;
+    this.hostOffsetMs = snapshot.atMs - arrivedAtMs;
     this.gapLoss.snapshot(
       snapshot.atMs,
       snapshot.startedAtMs,
@@ -183,7 +202,7 @@ export class Store {
     const seen = new Map(this.authentications.map((a) => [`${a.timeMs} ${a.identity}`, a]));
     const merged: Authentication[] = snapshot.authentications.recent.map((a) => ({
       ...a,
-      durationMs: seen.get(`${a.timeMs} ${a.identity}`)?.durationMs,
+      durationMs: a.durationMs ?? seen.get(`${a.timeMs} ${a.identity}`)?.durationMs,
     }));
     const newest = merged[0]?.timeMs ?? -Infinity;
     const ahead = this.authentications.filter((a) => a.timeMs > newest);
@@ -198,6 +217,9 @@ export class Store {
     }
     for (const [code, n] of Object.entries(snapshot.websocket.closeCodes))
       this.closeCodes.set(code, Math.max(this.closeCodes.get(code) ?? 0, n));
+    // The host's entries as they are now: a page opened after the ARP exchange has them too (review L4).
+    for (const { address, ...entry } of snapshot.neighbours ?? [])
+      this.neighbours.set(address, entry);
     for (const script of snapshot.scripts)
       if (!this.scripts.has(script.port) || script.result !== 'running')
         this.scripts.set(script.port, { timeMs: snapshot.atMs, result: script.result });
@@ -291,7 +313,10 @@ export class Store {
         break;
       }
       case 'RadiusSessionEnded':
-      case 'EapolAuthenticationEnded':
+      case 'EapolAuthenticationEnded': {
+        // The server's own timing when it says (review L4), else the EAP events' pairing.
+        const paired = this.takeDuration(event.timeMs);
+        const said = Number(f['durationMs'] ?? -1);
         this.authentication({
           timeMs: event.timeMs,
           identity: f['identity'] ?? '',
@@ -299,9 +324,10 @@ export class Store {
             f['method'] ??
             (event.name === 'EapolAuthenticationEnded' ? `802.1X ${f['mac'] ?? ''}` : ''),
           outcome: f['outcome'] ?? '',
-          durationMs: this.takeDuration(event.timeMs),
+          durationMs: said >= 0 ? said : paired,
         });
         break;
+      }
       case 'RadiusAccessRejected':
         this.authentication({
           timeMs: event.timeMs,

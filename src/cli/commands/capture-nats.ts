@@ -22,6 +22,7 @@ import {
   checkHostName,
   checkHostPattern,
   connectNatsCaptureWhenReady,
+  describeStreamChange,
   traceNotices,
   type DeferredCaptureLink,
 } from '../../node/cluster/index.js';
@@ -92,7 +93,10 @@ export const capturePublishCommand: CliCommand = {
     let link: DeferredCaptureLink;
     try {
       // NATS away at the start: it waits, buffering within its bound and counting loss (review F10).
-      link = await connectNatsCaptureWhenReady(connection, clock);
+      // An existing stream is brought to these limits; each setting found otherwise is told.
+      link = await connectNatsCaptureWhenReady(connection, clock, (change) =>
+        io.out(describeStreamChange(change)),
+      );
       await link.ensureStream(session, {
         maxBytes,
         ...(maxMsgs === undefined ? {} : { maxMsgs }),
@@ -166,6 +170,8 @@ export async function natsSessionSource(
   await link.ensureStream(session, {
     maxBytes: DEFAULT_SESSION_LIMITS.maxBuffers * DEFAULT_SESSION_LIMITS.bufferBytes,
     replicas,
+    // The publishers set the stream's limits: a server only creates it when missing.
+    createOnly: true,
   });
   const source = new StreamSessionSource({ port: link, session, hosts: pattern, readerId });
   return { source, close: () => link.close() };

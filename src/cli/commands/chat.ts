@@ -2,7 +2,7 @@ import { appendFileSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { setMaxListeners } from 'node:events';
 import { systemClock } from '../../node/runtime/index.js';
-import { openTransport } from '../../node/port/index.js';
+import { StreamTransport, openTransport } from '../../node/port/index.js';
 import {
   DEFAULT_PAGER,
   Port,
@@ -16,6 +16,7 @@ import {
   type ChatResult,
   type ChatScript,
   type EscapeContext,
+  type PortTransport,
 } from '../../port/index.js';
 import type { CliCommand } from '../command.js';
 import {
@@ -276,13 +277,16 @@ export const chatCommand: CliCommand = {
       }
       const spec = selection.spec;
       let port: Port;
+      let transport: PortTransport;
       try {
-        port = new Port(await openTransport(spec), { clock: systemClock, name: spec });
+        transport = await openTransport(spec);
+        port = new Port(transport, { clock: systemClock, name: spec });
       } catch (error) {
         io.err(`netrx chat: ${(error as Error).message}`);
         return 2;
       }
       const run = runSignal();
+      let exitCode: number;
       try {
         const result = await runChat(
           port,
@@ -296,11 +300,18 @@ export const chatCommand: CliCommand = {
             run,
           ),
         );
-        return result.exitCode;
+        exitCode = result.exitCode;
       } finally {
         run.done();
         port.close();
       }
+      const closeError = transport instanceof StreamTransport ? transport.closeError : undefined;
+      if (closeError === undefined) return exitCode;
+      // A terminal that hung up keeps its raw mode; chat says so as it exits and exits 2.
+      const message = `Can't restore terminal parameters: ${closeError.message}`;
+      if (toStderr) writeStderr(`${message}\n`);
+      else io.err(`netrx chat: ${message}`);
+      return 2;
     } finally {
       for (const [name, handler] of handlers) process.off(name, handler);
     }

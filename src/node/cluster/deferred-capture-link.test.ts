@@ -34,13 +34,14 @@ function fakeLink(js: FakeJetStream, ensured: string[]): NatsCaptureLink {
     serverVersion: '2.9.10',
     consumerErrors: 0,
     consumerErrorCodes: {},
+    streamChanges: { updated: 0, held: 0, kept: 0 },
     streamHosts: (stream, session) => js.streamHosts(stream, session),
     consumerLag: (stream, durable) => js.consumerLag(stream, durable),
     publish: (subject, data, msgId) => js.publish(subject, data, msgId),
     consume: (spec, onMessage, onError) => js.consume(spec, onMessage, onError),
     ensureStream: (session) => {
       ensured.push(session);
-      return Promise.resolve();
+      return Promise.resolve([]);
     },
     onStatus: () => undefined,
     close: () => Promise.resolve(),

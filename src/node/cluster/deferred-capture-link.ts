@@ -13,6 +13,7 @@ import type { Clock } from '../../runtime/index.js';
 import { attachWhenConnected } from './attach.js';
 import type { NatsConnectionSettings, SharedNatsConnection } from './connection-settings.js';
 import type { CaptureStreamLimits, NatsCaptureLink } from './nats.js';
+import type { StreamChange } from './stream-config.js';
 import type {
   ConsumeSpec,
   ConsumerError,
@@ -92,6 +93,9 @@ export function captureLinkWhenConnected(options: DeferredCaptureLinkOptions): D
     get consumerErrorCodes() {
       return real?.consumerErrorCodes ?? {};
     },
+    get streamChanges() {
+      return real?.streamChanges ?? { updated: 0, held: 0, kept: 0 };
+    },
     consumerLag(stream, durable) {
       // Before the link attaches there is no consumer to ask: the sampler keeps its last sample.
       return real?.consumerLag(stream, durable) ?? Promise.reject(new Error(NOT_YET));
@@ -107,7 +111,9 @@ export function captureLinkWhenConnected(options: DeferredCaptureLinkOptions): D
     },
     async ensureStream(session, limits) {
       if (real !== undefined) return real.ensureStream(session, limits);
+      // Reconciled on attach; what it finds then goes to the link's `onStreamChange`.
       streams.set(session, limits);
+      return [];
     },
     onStatus(listener) {
       listeners.push(listener);
@@ -143,6 +149,7 @@ export function captureLinkWhenConnected(options: DeferredCaptureLinkOptions): D
 export async function connectNatsCaptureWhenReady(
   settings: NatsConnectionSettings,
   clock: Clock,
+  onStreamChange?: (change: StreamChange) => void,
 ): Promise<DeferredCaptureLink> {
   const [{ connectNats }, { natsCaptureLinkOver }] = await Promise.all([
     import('./connection.js'),
@@ -152,7 +159,8 @@ export async function connectNatsCaptureWhenReady(
   const link = captureLinkWhenConnected({
     connection,
     clock,
-    open: () => natsCaptureLinkOver(connection),
+    open: () =>
+      natsCaptureLinkOver(connection, onStreamChange === undefined ? {} : { onStreamChange }),
   });
   return {
     get attached() {
@@ -169,6 +177,9 @@ export async function connectNatsCaptureWhenReady(
     },
     get consumerErrorCodes() {
       return link.consumerErrorCodes;
+    },
+    get streamChanges() {
+      return link.streamChanges;
     },
     streamHosts: (stream, session) => link.streamHosts(stream, session),
     consumerLag: (stream, durable) => link.consumerLag(stream, durable),

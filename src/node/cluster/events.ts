@@ -1,5 +1,6 @@
 import { defineEvent, TraceLevel, type TraceRegistry } from '../../trace/index.js';
 import type { PublisherNotice } from './publisher.js';
+import type { StreamChange } from './stream-config.js';
 
 /**
  * Capture fan-in's trace provider: the NATS connection going and coming
@@ -107,7 +108,54 @@ export const ClusterEvent = {
       { name: 'threshold', type: 'u64' },
     ],
   }),
+  /**
+   * `ensureStream` found an existing stream's setting otherwise than the
+   * session wants (stream-config.ts): `updated` to it, `held` above it (the
+   * stream holds more now), or `kept` (JetStream cannot change it). `changes`
+   * is this host's count so far.
+   */
+  streamConfig: defineEvent({
+    id: 8,
+    name: 'StreamConfigChanged',
+    level: TraceLevel.Warning,
+    keywords: ClusterKeyword.Connection,
+    fields: [
+      { name: 'stream', type: 'string' },
+      { name: 'setting', type: 'string' },
+      { name: 'have', type: 'string' },
+      { name: 'want', type: 'string' },
+      { name: 'outcome', type: 'string' },
+      { name: 'to', type: 'string' },
+      { name: 'changes', type: 'u64' },
+    ],
+  }),
+  /**
+   * A served session delivered a copy that may have been delivered before
+   * (stored after the duplicate window, of a batch this reader cannot have
+   * seen: late-copies.ts). `count` is the reader's `duplicatesPossible`.
+   */
+  duplicatePossible: defineEvent({
+    id: 9,
+    name: 'StreamDuplicatePossible',
+    level: TraceLevel.Warning,
+    keywords: ClusterKeyword.Loss,
+    fields: [
+      { name: 'session', type: 'string' },
+      { name: 'host', type: 'string' },
+      { name: 'count', type: 'u64' },
+    ],
+  }),
 };
+
+/** An `onStreamChange` that traces each change through `netrx-cluster` in this registry. */
+export function traceStreamChanges(registry: TraceRegistry): (change: StreamChange) => void {
+  const provider = registry.register(CLUSTER_PROVIDER);
+  let changes = 0n;
+  return (change) => {
+    changes++;
+    provider.emit(ClusterEvent.streamConfig, { ...change, changes });
+  };
+}
 
 /**
  * A publisher's `onNotice` that traces through `netrx-cluster` in this

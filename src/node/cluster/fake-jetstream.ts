@@ -14,7 +14,9 @@
  * keeps its ack floor across `consume` calls, as a JetStream durable does.
  * Delivery to consumers happens when the test calls `deliver()`.
  */
+import type { Clock } from '../../runtime/index.js';
 import type { PullGate } from './pull-window.js';
+import type { ManagedStreamConfig, StreamAdmin } from './stream-config.js';
 import type {
   ConsumePort,
   ConsumerError,
@@ -30,6 +32,7 @@ interface Stored {
   readonly data: Uint8Array;
   readonly seq: number;
   readonly msgId: string;
+  readonly storedAtMs: number;
   delivered: boolean;
   /** Acked once, and back (the server lost the ack). */
   ackLost?: boolean;
@@ -56,10 +59,12 @@ export class FakeJetStream implements PublishPort, ConsumePort {
   private messages: Stored[] = [];
   /** Acked messages, newest last (for `redeliverAcked`). */
   private acked: Stored[] = [];
-  private readonly ids = new Set<string>();
+  /** Message IDs stored, and when (the duplicate window runs from there). */
+  private readonly ids = new Map<string, number>();
+  private readonly clock: Clock | undefined;
+  private readonly duplicateWindowMs: number;
   private seq = 0;
   private readonly durables = new Map<string, Durable>();
-  counters = { stored: 0, refused: 0, duplicates: 0, unsent: 0, claimsRefused: 0, infoCalls: 0 };
   /** The loss stream's per-subject history. */
   lossPerSubject: number;
   private losses: { subject: string; data: Uint8Array; seq: number }[] = [];
@@ -70,10 +75,88 @@ export class FakeJetStream implements PublishPort, ConsumePort {
     { acked: number; delivered: number; filter: RegExp; onMessage?: (m: StreamMessage) => void }
   >();
 
-  constructor(options: { maxMsgs: number; maxMsgsPerSubject?: number; lossPerSubject?: number }) {
+  /** Stream configs set through `admin` (the event stream's limits become `maxMsgs`…). */
+  private readonly configs = new Map<string, ManagedStreamConfig>();
+  counters = {
+    stored: 0,
+    refused: 0,
+    duplicates: 0,
+    unsent: 0,
+    claimsRefused: 0,
+    infoCalls: 0,
+    trimmed: 0,
+  };
+
+  constructor(options: {
+    maxMsgs: number;
+    maxMsgsPerSubject?: number;
+    lossPerSubject?: number;
+    /** Stamps stored messages (`storedAtMs`) and ends each message ID's duplicate window by time. */
+    clock?: Clock;
+    /** With `clock`: how long a message ID is remembered. Default 120,000 ms. */
+    duplicateWindowMs?: number;
+  }) {
+    this.clock = options.clock;
+    this.duplicateWindowMs = options.duplicateWindowMs ?? 120_000;
     this.maxMsgs = options.maxMsgs;
     this.maxMsgsPerSubject = options.maxMsgsPerSubject ?? Infinity;
     this.lossPerSubject = options.lossPerSubject ?? 1024;
+  }
+
+  /**
+   * Stream administration as nats-server 2.9.10 answers it: retention and
+   * storage cannot change (10052), and a lower message limit removes the
+   * oldest messages at once (counted in `trimmed`), as the real server does.
+   */
+  readonly admin: StreamAdmin = {
+    info: (stream, withSubjectCounts) => {
+      const config = this.configs.get(stream);
+      if (config === undefined) return Promise.resolve(undefined);
+      const loss = stream.startsWith('netrx-loss-');
+      const held = loss ? this.losses : this.messages;
+      const perSubject = new Map<string, number>();
+      for (const m of held) perSubject.set(m.subject, (perSubject.get(m.subject) ?? 0) + 1);
+      return Promise.resolve({
+        config,
+        usage: {
+          messages: held.length,
+          bytes: held.reduce((sum, m) => sum + m.data.length, 0),
+          ...(withSubjectCounts ? { largestSubject: Math.max(0, ...perSubject.values()) } : {}),
+        },
+      });
+    },
+    add: (stream, config) => {
+      if (this.configs.has(stream)) return Promise.reject(new Error(`stream ${stream} exists`));
+      this.configure(stream, config);
+      return Promise.resolve();
+    },
+    update: (stream, config) => {
+      const before = this.configs.get(stream);
+      if (before === undefined) return Promise.reject(new Error(`stream not found: ${stream}`));
+      if (before.retention !== config.retention || before.storage !== config.storage) {
+        return Promise.reject(new Error('10052 stream configuration update can not change'));
+      }
+      this.configure(stream, config);
+      return Promise.resolve();
+    },
+  };
+
+  /** A stream's config as it is now (undefined before `admin.add`). */
+  streamConfig(stream: string): ManagedStreamConfig | undefined {
+    return this.configs.get(stream);
+  }
+
+  private configure(stream: string, config: ManagedStreamConfig): void {
+    this.configs.set(stream, config);
+    if (stream.startsWith('netrx-loss-')) return;
+    const limit = (n: number) => (n <= 0 ? Infinity : n);
+    this.maxMsgs = limit(config.max_msgs);
+    this.maxMsgsPerSubject = limit(config.max_msgs_per_subject);
+    // 2.9.10 applies a lower limit at once: the oldest messages go, whatever discard says.
+    while (this.messages.length > this.maxMsgs) {
+      this.messages.shift();
+      this.counters.trimmed++;
+    }
   }
 
   /** Loss-stream messages retained. */
@@ -90,12 +173,17 @@ export class FakeJetStream implements PublishPort, ConsumePort {
       this.counters.unsent++;
       return Promise.resolve({ kind: 'unsent', reason: 'disconnected' });
     }
-    if (this.ids.has(msgId)) {
+    const now = this.clock?.now() ?? 0;
+    const storedAt = this.ids.get(msgId);
+    if (
+      storedAt !== undefined &&
+      (this.clock === undefined || now - storedAt < this.duplicateWindowMs)
+    ) {
       this.counters.duplicates++;
       return Promise.resolve({ kind: 'stored', duplicate: true });
     }
     if (subject.startsWith('netrxloss.')) {
-      this.ids.add(msgId);
+      this.ids.set(msgId, now);
       this.losses.push({ subject, data: data.slice(), seq: ++this.lossSeq });
       const same = this.losses.filter((m) => m.subject === subject);
       if (same.length > this.lossPerSubject) {
@@ -111,12 +199,13 @@ export class FakeJetStream implements PublishPort, ConsumePort {
       this.counters.refused++;
       return Promise.resolve({ kind: 'refused', reason: 'maximum messages exceeded' });
     }
-    this.ids.add(msgId);
+    this.ids.set(msgId, now);
     this.messages.push({
       subject,
       data: data.slice(),
       seq: ++this.seq,
       msgId,
+      storedAtMs: now,
       delivered: false,
       deliveries: 0,
     });
@@ -272,6 +361,7 @@ export class FakeJetStream implements PublishPort, ConsumePort {
         data: message.data,
         seq: message.seq,
         msgId: message.msgId,
+        ...(this.clock === undefined ? {} : { storedAtMs: message.storedAtMs }),
         ack: () => {
           this.messages = this.messages.filter((m) => m !== message);
           this.acked.push(message);

@@ -76,4 +76,15 @@ export {
   type NatsRadiusClusterLink,
   type NatsRadiusClusterOptions,
 } from './radius-link.js';
-export { CLUSTER_PROVIDER, ClusterEvent, ClusterKeyword, traceNotices } from './events.js';
+export {
+  CLUSTER_PROVIDER,
+  ClusterEvent,
+  ClusterKeyword,
+  traceNotices,
+  traceStreamChanges,
+} from './events.js';
+export {
+  describeStreamChange,
+  type StreamChange,
+  type StreamReconciliation,
+} from './stream-config.js';

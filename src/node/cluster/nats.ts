@@ -19,23 +19,22 @@ import type {
 import type { JsMsg } from '@nats-io/jetstream';
 import { AckBatcher } from './ack-batcher.js';
 import { MAX_ACK_PENDING, captureConsumerConfig, consumerConfigDrift } from './consumer-config.js';
-import { PULL_WINDOW_BYTES, type PullGate } from './pull-window.js';
+import { startGatedPull, storedAtMsOf, type GatedPull } from './nats-pull.js';
+import { systemClock } from '../runtime/index.js';
 import { connectNats, natsClientOf } from './connection.js';
 import type { NatsConnectionSettings, SharedNatsConnection } from './connection-settings.js';
-import { streamMessageLimit, streamTotalMessageLimit } from './stream-budget.js';
-import { lossStreamName, lossStreamSubjects, sessionSubjects, streamName } from './subjects.js';
+import {
+  reconcileCaptureStreams,
+  resolveStreamLimits,
+  type StreamChange,
+  type StreamReconciliation,
+} from './stream-config.js';
+import { jetStreamAdmin } from './stream-admin.js';
 
 /** Acks held before they are written at once (below MAX_ACK_PENDING, so delivery never stalls). */
 const ACKS_PER_WRITE = 512;
 
-/** How long a gated reader's pull waits for messages before it asks again. */
-const FETCH_EXPIRES_MS = 5000;
-
-/** How often a gated consumer touches its claim (below any sensible `claimExpiresMs`). */
-const CLAIM_KEEPALIVE_MS = 1000;
-
-/** Loss reports kept per publisher run: enough for a reader away for minutes (reports are paced). */
-export const LOSS_REPORTS_PER_RUN = 1024;
+export { LOSS_REPORTS_PER_RUN, STREAM_MAX_MESSAGE_BYTES } from './stream-config.js';
 
 export interface NatsCaptureOptions extends NatsConnectionSettings {
   /** Per publish and API request. Default 2000 ms. */
@@ -44,13 +43,9 @@ export interface NatsCaptureOptions extends NatsConnectionSettings {
   readonly acksPerWrite?: number;
   /** An event consumer idle this long is deleted by the server, ending its claim on its host. Default 15,000 ms. */
   readonly claimExpiresMs?: number;
+  /** Told of each setting `ensureStream` found otherwise on an existing stream (stream-config.ts). */
+  readonly onStreamChange?: (change: StreamChange) => void;
 }
-
-/**
- * The largest event message a stream takes: a publisher's batch (at most
- * 64 KiB, `maxBatchBytes`) plus room for its subject and headers.
- */
-export const STREAM_MAX_MESSAGE_BYTES = 65_536 + 1024;
 
 /**
  * Stream limits of one capture session (from its buffer settings).
@@ -85,6 +80,12 @@ export interface CaptureStreamLimits {
   readonly duplicateWindowMs?: number;
   /** Copies kept by a JetStream cluster (1 to 5). Default 1. */
   readonly replicas?: number;
+  /**
+   * These limits are a reader's default, not the session's: create the
+   * streams with them when missing, never change an existing stream's
+   * limits (a serving host must not undo its publishers'). Retention is still checked.
+   */
+  readonly createOnly?: boolean;
 }
 
 export interface NatsCaptureLink extends PublishPort, ConsumePort {
@@ -92,10 +93,19 @@ export interface NatsCaptureLink extends PublishPort, ConsumePort {
   readonly serverVersion: string;
   /**
    * Creates the session's event stream (work queue, `discard: new`) and its
-   * loss stream (limits, the last LOSS_REPORTS_PER_RUN reports per run)
-   * unless they exist.
+   * loss stream (limits, the last LOSS_REPORTS_PER_RUN reports per run), or
+   * brings existing ones to these limits as far as JetStream can change
+   * them (stream-config.ts: a limit is held at what the stream holds; a
+   * different storage is kept; a different retention throws
+   * ERR_NATS_STREAM_UNCHANGEABLE). Each setting found otherwise goes to
+   * `onStreamChange` and is returned.
    */
-  ensureStream(session: string, limits: CaptureStreamLimits): Promise<void>;
+  ensureStream(
+    session: string,
+    limits: CaptureStreamLimits,
+  ): Promise<readonly StreamReconciliation[]>;
+  /** Settings `ensureStream` found otherwise on existing streams, by outcome. */
+  readonly streamChanges: Readonly<Record<StreamChange['outcome'], number>>;
   onStatus(listener: (status: LinkStatus) => void): void;
   /** Consumers' failures (a consume loop that ended with an error, then restarted). */
   readonly consumerErrors: number;
@@ -137,6 +147,7 @@ export async function natsCaptureLinkOver(
     readonly acksPerWrite?: number;
     readonly claimExpiresMs?: number;
     readonly ownsConnection?: boolean;
+    readonly onStreamChange?: (change: StreamChange) => void;
   } = {},
 ): Promise<NatsCaptureLink> {
   const acksPerWrite = options.acksPerWrite ?? ACKS_PER_WRITE;
@@ -144,8 +155,8 @@ export async function natsCaptureLinkOver(
     throw new RangeError(`acksPerWrite must be an integer from 1 to ${MAX_ACK_PENDING}`);
   }
   const jsModule = await import('@nats-io/jetstream');
-  const { jetstream, jetstreamManager, AckPolicy, DeliverPolicy, DiscardPolicy } = jsModule;
-  const { RetentionPolicy, StorageType, JetStreamApiError } = jsModule;
+  const { jetstream, jetstreamManager, AckPolicy, DeliverPolicy } = jsModule;
+  const { JetStreamApiError } = jsModule;
   const timeout = options.timeoutMs ?? 2000;
   const nc = natsClientOf(connection);
   const js = jetstream(nc, { timeout });
@@ -155,23 +166,16 @@ export async function natsCaptureLinkOver(
   const consumerErrorCodes: Record<string, number> = {};
   const claimExpiresMs = options.claimExpiresMs ?? 15_000;
   const consumers = new Set<{ stop(): void }>();
+  const gatedPulls = new Set<GatedPull>();
   const stopWatching = connection.onState((state) => {
     const mapped: LinkStatus = state === 'connected' ? 'connected' : 'disconnected';
+    // A new connection: the server may have forgotten our pull requests, ask again.
+    if (state === 'connected') for (const pull of gatedPulls) pull.reset();
     for (const listener of listeners) listener(mapped);
   });
 
-  const ensure = async (
-    name: string,
-    config: Omit<Parameters<typeof jsm.streams.add>[0], 'name'>,
-  ) => {
-    try {
-      await jsm.streams.info(name);
-      return;
-    } catch {
-      // Not there (or not answerable yet): try to create it.
-    }
-    await jsm.streams.add({ ...config, name });
-  };
+  const admin = jetStreamAdmin(jsm, JetStreamApiError);
+  const streamChanges = { updated: 0, held: 0, kept: 0 };
 
   const link: NatsCaptureLink = {
     serverVersion: nc.info?.version ?? 'unknown',
@@ -180,6 +184,9 @@ export async function natsCaptureLinkOver(
     },
     get consumerErrorCodes() {
       return { ...consumerErrorCodes };
+    },
+    get streamChanges() {
+      return { ...streamChanges };
     },
     async streamHosts(stream, session) {
       const info = await jsm.streams.info(stream, { subjects_filter: `netrx.${session}.*.>` });
@@ -210,46 +217,17 @@ export async function natsCaptureLinkOver(
       }
     },
     async ensureStream(session, limits) {
-      const duplicateWindow = (limits.duplicateWindowMs ?? 120_000) * 1_000_000;
-      const replicas = limits.replicas ?? 1;
-      if (!Number.isInteger(replicas) || replicas < 1 || replicas > 5) {
-        throw new RangeError(`replicas must be an integer from 1 to 5: got ${replicas}`);
-      }
-      const maxMsgs = limits.maxMsgs ?? streamMessageLimit(limits.maxBytes);
-      if (!Number.isSafeInteger(maxMsgs) || maxMsgs < 1) {
-        throw new RangeError(`maxMsgs must be a positive integer: got ${maxMsgs}`);
-      }
-      await ensure(streamName(session), {
-        subjects: [sessionSubjects(session)],
-        retention: RetentionPolicy.Workqueue,
-        discard: DiscardPolicy.New,
-        storage: StorageType.File,
-        // Per host and provider (R1): an unread host is refused alone, not the session.
-        max_msgs_per_subject: maxMsgs,
-        discard_new_per_subject: true,
-        max_msgs: streamTotalMessageLimit(maxMsgs),
-        // No byte limit (see CaptureStreamLimits): the fixed batch cut bounds the bytes.
-        // A backstop of maxMsgs × (max_msg_size + 512) was tried: 2.9.10 reserves it
-        // against the store and refused the interop suite's streams (10047).
-        max_bytes: -1,
-        max_msg_size: STREAM_MAX_MESSAGE_BYTES,
-        duplicate_window: duplicateWindow,
-        num_replicas: replicas,
+      const resolved = resolveStreamLimits(limits);
+      const done = await reconcileCaptureStreams(admin, session, resolved, {
+        createOnly: limits.createOnly === true,
       });
-      // Never full for a new report: old ones give way (discard old), and a
-      // reader needs only the newest of a run (the counts are cumulative).
-      await ensure(lossStreamName(session), {
-        subjects: [lossStreamSubjects(session)],
-        retention: RetentionPolicy.Limits,
-        discard: DiscardPolicy.Old,
-        storage: StorageType.File,
-        max_msgs_per_subject: LOSS_REPORTS_PER_RUN,
-        max_msgs: 1_000_000,
-        max_bytes: 256 * 1024 * 1024,
-        max_age: 7 * 24 * 3600 * 1_000_000_000,
-        duplicate_window: duplicateWindow,
-        num_replicas: replicas,
-      });
+      for (const reconciliation of done) {
+        for (const change of reconciliation.changes) {
+          streamChanges[change.outcome]++;
+          options.onStreamChange?.(change);
+        }
+      }
+      return done;
     },
     onStatus(listener) {
       listeners.push(listener);
@@ -286,6 +264,8 @@ export async function natsCaptureLinkOver(
                 data: m.data,
                 seq: m.seq,
                 ...msgIdOf(m.headers),
+                // The server's store time: tells a copy stored after the duplicate window.
+                storedAtMs: Number(m.timestampNanos / 1_000_000n),
                 ack: () => acks.add(() => m.ack()),
                 nak: () => m.nak(),
               });
@@ -298,30 +278,33 @@ export async function natsCaptureLinkOver(
             } else {
               if (!stopped) onBound?.();
               // Pulled as the reader has room (review16 R8; `consume` pulls ahead whatever
-              // the iterator's pace): one bounded fetch at a time, the next once the gate opens.
-              while (!stopped) {
-                if (!gate.ready()) {
-                  await keepClaimUntilReady(gate, async () => {
-                    // A pull no message fits (each has more than 1 byte): the server answers
-                    // 409 and delivers nothing, but counts the consumer active.
-                    try {
-                      const touch = await consumer.fetch({ max_bytes: 1, expires: 1000 });
-                      for await (const m of touch) hand(m);
-                    } catch {
-                      // That answer ends the fetch with an error, expected here: a real
-                      // failure shows on the next pull.
-                    }
-                  });
-                  continue;
-                }
-                // By bytes (the client takes max_messages or max_bytes, not both).
-                const batch = await consumer.fetch({
-                  max_bytes: PULL_WINDOW_BYTES,
-                  expires: FETCH_EXPIRES_MS,
-                });
-                stopCurrent = () => void batch.stop();
-                if (stopped) batch.stop();
-                for await (const m of batch) hand(m);
+              // the reader's pace): pull-pipeline.ts keeps the next request at the server
+              // while one drains, asks for nothing while gated, and keeps the claim.
+              const pull = startGatedPull({
+                nc,
+                stream,
+                durable,
+                gate,
+                clock: systemClock,
+                claimMs: claimExpiresMs,
+                hand: (m, seq, ack, nak) =>
+                  onMessage({
+                    subject: m.subject,
+                    data: m.data,
+                    seq,
+                    ...msgIdOf(m.headers),
+                    ...storedAtOf(m.reply),
+                    ack: () => acks.add(ack),
+                    nak,
+                  }),
+              });
+              gatedPulls.add(pull);
+              stopCurrent = () => pull.stop();
+              if (stopped) pull.stop();
+              try {
+                await pull.done;
+              } finally {
+                gatedPulls.delete(pull);
               }
             }
           } catch (error) {
@@ -363,27 +346,10 @@ export async function natsCaptureLinkOver(
   return link;
 }
 
-/**
- * A gated consumer pulls nothing, and the server deletes a pull consumer
- * with no pull request for `inactive_threshold`: the claim on its host
- * would lapse while the client is merely slow (seen against 2.9.10; a
- * consumer info request does not keep it). A pull every CLAIM_KEEPALIVE_MS
- * that no message fits does.
- */
-async function keepClaimUntilReady(gate: PullGate, touch: () => Promise<unknown>): Promise<void> {
-  let ready = false;
-  const opened = gate.whenReady().then(() => {
-    ready = true;
-  });
-  while (!ready) {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    await Promise.race([
-      opened,
-      new Promise<void>((resolve) => (timer = setTimeout(resolve, CLAIM_KEEPALIVE_MS))),
-    ]);
-    clearTimeout(timer);
-    if (!ready) await touch();
-  }
+/** The server's store time from an ack subject: tells a copy stored after the duplicate window. */
+function storedAtOf(reply: string | undefined): { storedAtMs?: number } {
+  const at = reply === undefined ? undefined : storedAtMsOf(reply);
+  return at === undefined ? {} : { storedAtMs: at };
 }
 
 function msgIdOf(headers: { get(name: string): string } | undefined): { msgId?: string } {

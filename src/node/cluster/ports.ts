@@ -26,8 +26,13 @@ export interface StreamMessage {
   readonly data: Uint8Array;
   /** The stream sequence. */
   readonly seq: number;
-  /** Its `Nats-Msg-Id` header (a publisher's `<host>.<instance>.<batch>`), if it had one. */
+  /**
+   * Its `Nats-Msg-Id` header (a publisher's `<host>.<instance>.<batch>.t<first send, ms>`,
+   * `batch-id.ts`), if it had one.
+   */
   readonly msgId?: string;
+  /** When the server stored it (its clock, ms since the epoch), if the port tells. */
+  readonly storedAtMs?: number;
   ack(): void;
   /** Gives it back unhandled: the server delivers it again (to the next reader) without waiting for `ack_wait`. */
   nak(): void;

@@ -41,6 +41,7 @@ import {
   NetEventDataType,
   writeDataHeader,
 } from '../../wire/index.js';
+import { batchId } from './batch-id.js';
 import { BatchBufferPool, EventRecordWriter } from './batch-writer.js';
 import { CLUSTER_PROVIDER } from './events.js';
 import { STREAM_BATCH_BYTES, STREAM_BATCH_EVENTS } from './stream-budget.js';
@@ -125,7 +126,9 @@ export interface CapturePublisherStats {
 interface Outgoing {
   readonly subject: string;
   readonly data: Uint8Array;
-  readonly msgId: string;
+  /** Its batch number; the ID (batch-id.ts) is made at its first send, which it carries. */
+  readonly batch: number;
+  msgId: string | undefined;
   /** Events in it. */
   readonly count: number;
   /** The pooled buffer `data` is a view of, given back once the publish is answered. */
@@ -377,7 +380,8 @@ export class CapturePublisher {
     this.buffer.push({
       subject: batch.subject,
       data,
-      msgId: `${this.host}.${this.instance}.${this.nextSeq++}`,
+      batch: this.nextSeq++,
+      msgId: undefined,
       count: batch.count,
       pooled: small ? undefined : batch.bytes,
       retried: false,
@@ -401,6 +405,8 @@ export class CapturePublisher {
     this.inFlight++;
     this.inFlightEvents += message.count;
     this.waiting -= message.count;
+    // Fixed at the first send: every retry is the same ID, and a reader can tell a late copy.
+    message.msgId ??= batchId(this.host, this.instance, message.batch, this.clock.now());
     // The port never rejects; a rejection anyway is treated as unsent.
     void this.port.publish(message.subject, message.data, message.msgId).then(
       (outcome) => this.settle(message, outcome),

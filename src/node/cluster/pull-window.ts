@@ -7,9 +7,10 @@
  * its limits, where refusals are counted) instead of being tail-dropped
  * and acked. Room comes back when a receive completes (`resume`).
  *
- * Memory: a host's consumer fetches at most PULL_WINDOW_BYTES at a time and fetches again only once the window is
- * empty (nats.ts; `consume` would pull ahead whatever the reader's pace), so
- * the waiting list holds at most one fetch per claimed host.
+ * Memory: a host's consumer has at most PULL_WINDOW_BYTES asked for and not
+ * yet received, and asks for nothing while the window is not ready
+ * (pull-pipeline.ts; `consume` would pull ahead whatever the reader's
+ * pace), so the waiting list holds at most that per claimed host.
  */
 
 import { NET_EVENT_DATA_HEADER_LENGTH } from '../../wire/index.js';

@@ -409,8 +409,10 @@ describe('M10: the stale-cache path honours a record only from the NAS it names'
     // A record of that conversation naming 127.0.0.2 (sealed with the key: a misbehaving server).
     const loaded = await (b.shared as NonNullable<Node['shared']>).load(state);
     if (loaded.kind !== 'found') throw new Error(`expected the record, got ${loaded.kind}`);
-    const forged = { ...loaded.record, address: '127.0.0.2' };
-    const saved = await b.shared?.save(state, forged, loaded.version, loaded.revision);
+    // Written as an honest next round would be (over the revision read), so only the address is wrong.
+    const forged = { ...loaded.record, address: '127.0.0.2', basedOn: loaded.revision };
+    const version = { ...loaded.version, round: loaded.version.round + 1 };
+    const saved = await b.shared?.save(state, forged, version, loaded.revision);
     expect(saved?.kind).toBe('stored');
     // 127.0.0.1's next round reaches a, whose cache awaits another Identifier: the record decides.
     const answered = await deliver(a, h.held.shift() as Uint8Array, fleet);

@@ -56,10 +56,12 @@ export function makeFleet(options: {
   finishedTtlMs?: number;
   /** Which live server takes delivery `n` (default round robin from `start`). */
   route?: (n: number, alive: number) => number;
+  /** Entries the fake bucket keeps per key (default 2, as the real one; 1: no witness of a put-back). */
+  history?: number;
 }) {
   const clock = new VirtualClock();
   const bus = new FakeRadiusClusterBus();
-  const kv = new FakeConversationKv(clock, SESSION_TIMEOUT_MS);
+  const kv = new FakeConversationKv(clock, SESSION_TIMEOUT_MS, options.history);
   const box: { client?: RadiusEapClient } = {};
   const answers: Uint8Array[] = [];
   const nodes: Node[] = options.ids.map((id, i) => {

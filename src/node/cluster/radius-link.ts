@@ -31,6 +31,7 @@ import {
   type ClusterRequestOutcome,
   type ForwardedRequestHandler,
   type KvRead,
+  type KvLineage,
   type KvWrite,
   type RadiusClusterLink,
 } from '../../radius/index.js';
@@ -219,6 +220,12 @@ class DeferredBucket implements ConversationKv {
   }
   delete(key: string, revision: number): Promise<KvWrite> {
     return this.real?.delete(key, revision) ?? Promise.resolve({ kind: 'failed', reason: NOT_YET });
+  }
+  revisionAfter(key: string, revision: number): Promise<KvLineage> {
+    return (
+      this.real?.revisionAfter(key, revision) ??
+      Promise.resolve({ kind: 'failed', reason: NOT_YET })
+    );
   }
 }
 

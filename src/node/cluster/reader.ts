@@ -33,11 +33,6 @@
  * consumer), counted by growth per publisher run (loss-reports.ts).
  */
 import type { SessionSink, SessionSource, SessionSourceHold } from '../../capture/index.js';
-import {
-  NET_EVENT_DATA_HEADER_LENGTH,
-  NetEventDataType,
-  isEventRecordAt,
-} from '../../wire/index.js';
 import type { Clock } from '../../runtime/index.js';
 import { systemClock } from '../runtime/index.js';
 import { ClaimedLoss } from './claimed-loss.js';
@@ -48,10 +43,14 @@ import {
   type LagSettings,
   type SessionLag,
 } from './lag-sampler.js';
+import { LateCopies } from './late-copies.js';
 import { LossLedger } from './loss-reports.js';
+import { DEFAULT_DUPLICATE_WINDOW_MS } from './stream-config.js';
 import { PullWindow, itemsFrom, type WaitingMessage } from './pull-window.js';
 import type { ConsumePort, ConsumerError, StreamMessage } from './ports.js';
 import { RecentKeys } from './recent-keys.js';
+import { UnackedMessages, type Unacked } from './reader-acks.js';
+import { handOverRecords } from './reader-records.js';
 import { checkReaderId, defaultReaderId } from './reader-identity.js';
 import {
   checkClusterSessionName,
@@ -69,18 +68,10 @@ export { parseLossReport, type LossReport } from './loss-reports.js';
 
 /** Stream sequences remembered as handled, to skip redeliveries. */
 export const HANDLED_WINDOW = 65_536;
-/** Publisher batch IDs (`<host>.<instance>.<batch>`) remembered, to skip a batch stored twice. */
+/** Publisher batch IDs (`<host>.<instance>.<batch>.t<ms>`) remembered, to skip a batch stored twice. */
 export const BATCH_ID_WINDOW = 65_536;
-
-/** A message whose queued events have not all left in a receive yet. */
-interface Unacked {
-  readonly message: StreamMessage;
-  remaining: number;
-  /** Events it put in the queue. */
-  queued: number;
-  /** Its events are being queued now (a receive can complete in the middle). */
-  filling: boolean;
-}
+/** How far the clocks of publishers, NATS servers and readers may differ (late-copies.ts). */
+export const CLOCK_TOLERANCE_MS = 10_000;
 
 export interface StreamSessionSourceOptions {
   readonly port: ConsumePort;
@@ -106,6 +97,12 @@ export interface StreamSessionSourceOptions {
   readonly onError?: (error: ConsumerError) => void;
   /** Samples the host consumers' lag while open, when the port answers consumer info (lag-sampler.ts). */
   readonly lag?: LagSettings;
+  /** The stream's duplicate window (as `ensureStream` set it). Default 120,000 ms. */
+  readonly duplicateWindowMs?: number;
+  /** How far publishers', servers' and this reader's clocks may differ. Default 10,000 ms. */
+  readonly clockToleranceMs?: number;
+  /** A copy was delivered that may have been delivered before (late-copies.ts); `count` is cumulative. */
+  readonly onDuplicatePossible?: (host: string, count: number) => void;
 }
 
 export interface StreamSessionSourceStats {
@@ -132,6 +129,12 @@ export interface StreamSessionSourceStats {
    * again after the stream's duplicate window. Skipped (acked), not delivered twice.
    */
   readonly duplicates: number;
+  /**
+   * Messages delivered that may be a second copy delivered before: stored
+   * after the duplicate window, of a batch this reader cannot have seen
+   * (late-copies.ts; a restarted reader). Delivered, counted, not exact.
+   */
+  readonly duplicatesPossible: number;
   /** Hosts this reader has a consumer for (claimed, or trying to claim). */
   readonly claimedHosts: number;
   /** Consume loop failures, by JetStream error code (`other` without one). */
@@ -171,15 +174,18 @@ export class StreamSessionSource implements SessionSource {
     untrackedReports: 0,
     redelivered: 0,
     duplicates: 0,
+    duplicatesPossible: 0,
   };
   /** Stream sequences handled (redeliveries are skipped). */
   private readonly handled = new RecentKeys<number>(HANDLED_WINDOW);
   /** Publisher batch IDs delivered (a batch stored twice is skipped). */
-  private readonly batchIds = new RecentKeys<string>(BATCH_ID_WINDOW);
-  /** Messages whose events are still queued, oldest first, and their sequences. */
-  private unacked: Unacked[] = [];
-  private unackedHead = 0;
-  private readonly unackedSeqs = new Set<number>();
+  private readonly batchIds: RecentKeys<string>;
+  /** Copies this reader cannot rule out as second ones (F4 residue). */
+  private readonly lateCopies: LateCopies;
+  private readonly clock: Clock;
+  private readonly onDuplicatePossible: ((host: string, count: number) => void) | undefined;
+  /** Messages whose events are still queued, oldest first (acked as they leave). */
+  private readonly unacked = new UnackedMessages();
   private lastLossSeq = 0;
   /** Messages pulled whose events wait for room in the session's queue (R8: never tail-dropped). */
   private readonly window = new PullWindow<Unacked>();
@@ -198,6 +204,13 @@ export class StreamSessionSource implements SessionSource {
     this.maxPublishers = options.maxPublishers ?? 4096;
     this.losses = new LossLedger(this.maxPublishers);
     const clock = options.clock ?? systemClock;
+    this.clock = clock;
+    this.lateCopies = new LateCopies(
+      options.duplicateWindowMs ?? DEFAULT_DUPLICATE_WINDOW_MS,
+      options.clockToleranceMs ?? CLOCK_TOLERANCE_MS,
+    );
+    this.batchIds = new RecentKeys<string>(BATCH_ID_WINDOW, (id) => this.lateCopies.forgotten(id));
+    this.onDuplicatePossible = options.onDuplicatePossible;
     this.heldBack = new ClaimedLoss(this.maxPublishers);
     this.claims = new HostClaims({
       port: this.port,
@@ -269,23 +282,7 @@ export class StreamSessionSource implements SessionSource {
         for (const waiting of this.window.drain()) {
           if (waiting.entry.queued > 0) sink.lost(itemsFrom(waiting.data, waiting.at));
         }
-        let givenBack = 0;
-        for (let i = this.unackedHead; i < this.unacked.length; i++) {
-          const entry = this.unacked[i] as Unacked;
-          this.unackedSeqs.delete(entry.message.seq);
-          if (entry.remaining < entry.queued) {
-            // Partly delivered: given back it would deliver those events twice. The rest
-            // are discarded with the queue and counted lost in the session's last report.
-            entry.message.ack();
-            continue;
-          }
-          // None delivered: the next reader delivers them, so they are not counted lost here.
-          this.forget(entry.message);
-          entry.message.nak();
-          givenBack += entry.remaining;
-        }
-        this.unacked = [];
-        this.unackedHead = 0;
+        const givenBack = this.unacked.release((message) => this.forget(message));
         // Their growth is in the session's count, which its last report (or its next open) carries.
         for (const pending of this.unreportedLoss) pending.message.ack();
         this.unreportedLoss = [];
@@ -297,10 +294,10 @@ export class StreamSessionSource implements SessionSource {
         return givenBack;
       },
       delivered: (count, lostWaiting) => {
-        this.delivered(count);
+        this.unacked.delivered(count);
         this.window.resume(
           (waiting) => this.handOver(sink, waiting),
-          (waiting) => this.handedOver(waiting.entry),
+          (waiting) => this.unacked.handedOver(waiting.entry),
         );
         if (lostWaiting === 0) {
           for (const pending of this.unreportedLoss) pending.message.ack();
@@ -312,27 +309,7 @@ export class StreamSessionSource implements SessionSource {
 
   /** Messages unacked because their events wait in the session's queue. */
   get unackedMessages(): number {
-    return this.unacked.length - this.unackedHead;
-  }
-
-  /** `count` queued events, oldest first, reached the client: ack the messages they emptied. */
-  private delivered(count: number): void {
-    let left = count;
-    // Also acks heads none of whose events are queued (handed over behind others).
-    while (this.unackedHead < this.unacked.length) {
-      const head = this.unacked[this.unackedHead] as Unacked;
-      const taken = Math.min(left, head.remaining);
-      head.remaining -= taken;
-      left -= taken;
-      if (head.remaining > 0 || head.filling) break;
-      this.unackedHead++;
-      this.unackedSeqs.delete(head.message.seq);
-      head.message.ack();
-    }
-    if (this.unackedHead > 1024 && this.unackedHead * 2 > this.unacked.length) {
-      this.unacked = this.unacked.slice(this.unackedHead);
-      this.unackedHead = 0;
-    }
+    return this.unacked.size;
   }
 
   /** A message given back unhandled: its redelivery is new to whoever reads it. */
@@ -399,7 +376,7 @@ export class StreamSessionSource implements SessionSource {
     if (this.handled.has(message.seq)) {
       this.counters.redelivered++;
       // Still queued: acked when its events leave. Otherwise the server lost our ack.
-      if (!this.unackedSeqs.has(message.seq)) message.ack();
+      if (!this.unacked.has(message.seq)) message.ack();
       return;
     }
     this.handled.add(message.seq);
@@ -424,92 +401,36 @@ export class StreamSessionSource implements SessionSource {
         message.ack();
         return;
       }
+      if (this.lateCopies.possibleDuplicate(subject.host, batchId, message.storedAtMs)) {
+        this.counters.duplicatesPossible++;
+        this.onDuplicatePossible?.(subject.host, this.counters.duplicatesPossible);
+      }
       this.batchIds.add(batchId);
     }
-    // In the list before its events are queued: a receive completing on the way counts them.
-    const entry: Unacked = { message, remaining: 0, queued: 0, filling: true };
-    this.unacked.push(entry);
-    this.unackedSeqs.add(message.seq);
+    const entry = this.unacked.add(message);
     const waiting = { host: subject.host, data: message.data, at: 0, entry };
-    if (this.window.admit(waiting, (w) => this.handOver(sink, w))) this.handedOver(entry);
+    if (this.window.admit(waiting, (w) => this.handOver(sink, w))) this.unacked.handedOver(entry);
   }
 
-  /** Every event of `entry`'s message is in the session (or counted): acked once they left. */
-  private handedOver(entry: Unacked): void {
-    entry.filling = false;
-    if (entry.remaining > 0) return;
-    // None queued, or all already taken by a receive.
-    const last = this.unacked.length - 1;
-    if (last >= this.unackedHead && this.unacked[last] === entry) {
-      this.unacked.pop();
-      this.unackedSeqs.delete(entry.message.seq);
-      entry.message.ack();
-      return;
-    }
-    // Behind others still queued: the next `delivered` acks it in order.
-    this.delivered(0);
-  }
-
-  /**
-   * One message: an EVENT_BUFFER of EventRecord items. Each good record goes
-   * to the session; a bad item is one event lost, and the walk stops there
-   * when the framing itself is broken (what follows cannot be found).
-   * Counts in `entry` the records the session's queue took. Stops (false,
-   * `waiting.at` at the record) when the queue has no room for a record.
-   */
+  /** One message's records into the session (reader-records.ts); false when one must wait. */
   private handOver(sink: SessionSink, waiting: WaitingMessage<Unacked>): boolean {
-    const { host, data, entry } = waiting;
+    const host = waiting.host;
     let activityId = this.activityIds.get(host);
     if (activityId === undefined) {
       activityId = hostActivityId(host);
       if (this.activityIds.size < this.maxPublishers) this.activityIds.set(host, activityId);
     }
-    // Checked in place, nothing decoded: the record's bytes go to the queue as they are.
-    // A plain Uint8Array over the message (the client's is a Buffer, whose subarray costs more).
-    const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-    const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
-    let at = waiting.at;
-    while (at < bytes.length) {
-      const size = bytes.length - at >= NET_EVENT_DATA_HEADER_LENGTH ? view.getUint32(at, true) : 0;
-      if (size < NET_EVENT_DATA_HEADER_LENGTH || size > bytes.length - at) {
+    return handOverRecords(sink, waiting, activityId, {
+      malformed: () => {
         this.malformed(sink);
         this.countHostLoss(host, 1);
-        waiting.at = data.length;
-        return true;
-      }
-      const start = at + NET_EVENT_DATA_HEADER_LENGTH;
-      const length = size - NET_EVENT_DATA_HEADER_LENGTH;
-      if (!sink.fits(length)) {
-        waiting.at = at;
-        return false;
-      }
-      at += size;
-      if (
-        view.getUint16(start - NET_EVENT_DATA_HEADER_LENGTH + 4, true) !==
-          NetEventDataType.EventRecord ||
-        !isEventRecordAt(view, start, length)
-      ) {
-        this.malformed(sink);
-        this.countHostLoss(host, 1);
-        continue;
-      }
-      const record = bytes.subarray(start, at);
-      this.counters.events++;
-      entry.remaining++;
-      entry.queued++;
-      if (!sink.record(record, activityId)) {
-        entry.remaining--;
-        entry.queued--;
+      },
+      queued: () => this.counters.events++,
+      refused: () => {
         this.counters.queueLost++;
         this.countHostLoss(host, 1);
-      }
-    }
-    waiting.at = at;
-    if (data.length === 0) {
-      this.malformed(sink);
-      this.countHostLoss(host, 1);
-    }
-    return true;
+      },
+    });
   }
 
   private malformed(sink: SessionSink): void {
@@ -519,6 +440,7 @@ export class StreamSessionSource implements SessionSource {
 
   /** The claim on `host` became ours: its kept loss reports count now (unless another reader's). */
   private claimedHost(host: string): void {
+    this.lateCopies.held(host, this.clock.now());
     const sink = this.sink;
     const { reports, othersLoss } = this.heldBack.take(host);
     for (const report of reports) {

@@ -31,4 +31,16 @@ describe('RecentKeys', () => {
     expect(recent.has('a')).toBe(false);
     expect(() => new RecentKeys(0)).toThrow(RangeError);
   });
+
+  it('tells each key the full ring pushes out, not one deleted before', () => {
+    const forgotten: string[] = [];
+    const recent = new RecentKeys<string>(2, (key) => forgotten.push(key));
+    recent.add('a');
+    recent.add('b');
+    recent.delete('a');
+    recent.add('c'); // a's slot: a was deleted already
+    recent.add('d'); // b's slot
+    expect(forgotten).toEqual(['b']);
+    expect([recent.has('c'), recent.has('d')]).toEqual([true, true]);
+  });
 });

@@ -9,7 +9,11 @@ export class RecentKeys<K> {
   private readonly ring: K[] = [];
   private next = 0;
 
-  constructor(readonly capacity: number) {
+  /** `onForget` hears each key the full ring pushes out (not those `delete`d). */
+  constructor(
+    readonly capacity: number,
+    private readonly onForget?: (key: K) => void,
+  ) {
     if (!Number.isSafeInteger(capacity) || capacity < 1) {
       throw new RangeError(`capacity must be a positive integer: got ${capacity}`);
     }
@@ -30,7 +34,8 @@ export class RecentKeys<K> {
       this.ring.push(key);
     } else {
       // A slot whose key was deleted and added again since may free it early: memory only shortens.
-      this.members.delete(this.ring[this.next] as K);
+      const oldest = this.ring[this.next] as K;
+      if (this.members.delete(oldest)) this.onForget?.(oldest);
       this.ring[this.next] = key;
       this.next = (this.next + 1) % this.capacity;
     }

@@ -16,6 +16,7 @@ import {
   ClusterEvent,
   StreamSessionSource,
   traceNotices,
+  traceStreamChanges,
 } from '../cluster/index.js';
 import type { SessionLag } from '../cluster/lag-sampler.js';
 import type { HostConfig } from './config.js';
@@ -48,6 +49,8 @@ export async function startCaptureNats(
   const nats = config.nats;
   // Loaded only here: the JetStream client is for hosts that publish or serve.
   const { natsCaptureLinkOver } = await import('../cluster/nats.js');
+  // A stream an older netrx (or other buffer settings) created is brought to these limits: traced.
+  const onStreamChange = traceStreamChanges(registry);
   // Booted during an outage (review F10): a stand-in that attaches once NATS
   // answers. Connected now, the real link, so a stream NATS refuses fails the start.
   const deferred = connection.status().everConnected
@@ -55,9 +58,9 @@ export async function startCaptureNats(
     : (await import('../cluster/deferred-capture-link.js')).captureLinkWhenConnected({
         connection,
         clock,
-        open: () => natsCaptureLinkOver(connection),
+        open: () => natsCaptureLinkOver(connection, { onStreamChange }),
       });
-  const link = deferred ?? (await natsCaptureLinkOver(connection));
+  const link = deferred ?? (await natsCaptureLinkOver(connection, { onStreamChange }));
   const publishers: CapturePublisher[] = [];
   const sources = new Map<string, StreamSessionSource>();
   const trace = registry.register(CLUSTER_PROVIDER);
@@ -90,6 +93,8 @@ export async function startCaptureNats(
       await link.ensureStream(stream, {
         maxBytes: limits.maxBuffers * limits.bufferBytes,
         replicas: nats.replicas,
+        // A serving host's default must not undo the limits its publishers set.
+        createOnly: true,
       });
       sources.set(
         entry.name,
@@ -111,6 +116,12 @@ export async function startCaptureNats(
                 threshold: BigInt(crossing.threshold),
               }),
           },
+          onDuplicatePossible: (host, count) =>
+            trace.emit(ClusterEvent.duplicatePossible, {
+              session: entry.name,
+              host,
+              count: BigInt(count),
+            }),
           onError: (error) =>
             trace.emit(ClusterEvent.consumerError, {
               stream: error.stream,

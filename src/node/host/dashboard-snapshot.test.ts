@@ -54,11 +54,21 @@ describe('netrx up: the dashboard snapshot (review D8)', () => {
     expect(snapshot.authentications.total).toBeGreaterThanOrEqual(3);
     expect(snapshot.authentications.byResult['MD5-Challenge success']).toBeGreaterThanOrEqual(1);
     expect(snapshot.authentications.recent[0]).toMatchObject({ identity: 'demo' });
+    // Each row says how long it took, as the server timed it (review L4: the
+    // page's Duration column was empty for every row it had not seen itself).
+    const durations = snapshot.authentications.recent.map((a) => a.durationMs);
+    expect(durations.every((ms) => typeof ms === 'number' && ms >= 0)).toBe(true);
     // Newest first.
     const times = snapshot.authentications.recent.map((a) => a.timeMs);
     expect([...times].sort((a, b) => b - a)).toEqual(times);
     expect(snapshot.adapters.map((a) => a.name).sort()).toEqual(['synthetic-a', 'synthetic-b']);
     expect(snapshot.adapters.every((a) => a.accepted > 0)).toBe(true);
+    // The synthetic link's ARP entries, each stack's of the other (review L4).
+    expect(snapshot.neighbours.map((n) => [n.address, n.protocol, n.mac]).sort()).toEqual([
+      ['10.99.99.1', 'arp', '02:6e:78:73:79:01'],
+      ['10.99.99.2', 'arp', '02:6e:78:73:79:02'],
+    ]);
+    expect(snapshot.neighbours.every((n) => n.state !== '')).toBe(true);
     // Each synthetic round opens one echo WebSocket and closes it 1000 (review M2).
     expect(snapshot.websocket.open).toBe(0);
     expect(snapshot.websocket.accepted).toBeGreaterThanOrEqual(1);

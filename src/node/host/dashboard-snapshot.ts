@@ -19,6 +19,16 @@ export interface SnapshotAuthentication {
   readonly identity: string;
   readonly method: string;
   readonly outcome: string;
+  /** How long the conversation ran on the server (RadiusSessionEnded); absent when not known. */
+  readonly durationMs?: number;
+}
+
+/** A neighbour cache entry (ARP or ND) as NeighborStateChanged names it: the link panel's row. */
+export interface SnapshotNeighbour {
+  readonly address: string;
+  readonly protocol: string;
+  readonly mac: string;
+  readonly state: string;
 }
 
 export interface DashboardSnapshot {
@@ -58,6 +68,12 @@ export interface DashboardSnapshot {
     readonly dropped: number;
   }[];
   readonly scripts: readonly { readonly port: string; readonly result: string }[];
+  /**
+   * The neighbour entries the services' stacks hold now (review L4: a page
+   * opened after the ARP exchange had no neighbour table). State, not a
+   * count: nothing is carried across a restart.
+   */
+  readonly neighbours: readonly SnapshotNeighbour[];
 }
 
 interface SessionStatus {
@@ -255,9 +271,13 @@ export function dashboardSnapshot(
   for (const s of services)
     if (!s.name.startsWith('port:'))
       scripts.push(...((s.snapshot?.()['scripts'] ?? []) as DashboardSnapshot['scripts']));
+  const neighbours = services.flatMap(
+    (s) => (s.snapshot?.()['neighbours'] ?? []) as SnapshotNeighbour[],
+  );
   return {
     atMs,
     startedAtMs,
+    neighbours,
     eventsWritten: trace.providers().reduce((n, p) => n + p.written, 0),
     sessions: total.sessions,
     authentications: {

@@ -30,6 +30,7 @@ import { METRICS_CONTENT_TYPE, formatMetrics } from './metrics.js';
 import { restoreStopped, rolledBack } from './host-rollback.js';
 import { preflightListen } from './listen-preflight.js';
 import { applyUpdates, planReload, type ReloadResult } from './reload.js';
+import { providerManifest } from './manifest.js';
 import { traceBusEntry } from './trace-bus.js';
 import type { HostContext, HostService, RunningHost, StartHostOptions } from './host-types.js';
 
@@ -167,7 +168,7 @@ export async function startHost(
       error,
     );
   }
-  started.push(traceBusEntry(trace));
+  started.push(traceBusEntry(trace, providerManifest().length));
   started.push({ name: 'http', detail: `${url} (GET /health, /metrics)` });
   started.push({
     name: 'dashboard',
@@ -213,7 +214,7 @@ export async function startHost(
     throw error;
   }
   // Services register their providers as they start: count them all (the line stays current).
-  announce(provider, 'trace', traceBusEntry(trace).detail);
+  announce(provider, 'trace', traceBusEntry(trace, providerManifest().length).detail);
 
   let stopping: Promise<void> | undefined;
   let reloading: Promise<ReloadResult> = Promise.resolve({

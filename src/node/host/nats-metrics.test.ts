@@ -14,6 +14,7 @@ const readerStats: StreamSessionSourceStats = {
   untrackedReports: 0,
   redelivered: 0,
   duplicates: 0,
+  duplicatesPossible: 0,
   claimedHosts: 2,
   consumerErrors: {},
   open: true,

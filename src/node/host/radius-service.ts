@@ -302,11 +302,14 @@ export function radiusService(initial: RadiusConfig, nats?: NatsService): Radius
           const entry = auths.get(key) ?? { method, result, count: 0 };
           entry.count++;
           auths.set(key, entry);
+          const durationMs = decoded.values['durationMs'];
           recent.unshift({
             timeMs: event.timestamp,
             identity: String(decoded.values['identity'] ?? ''),
             method,
             outcome: result,
+            // -1: begun on another server of a cluster, so not known here.
+            ...(typeof durationMs === 'number' && durationMs >= 0 ? { durationMs } : {}),
           });
           if (recent.length > RECENT_AUTHENTICATIONS) recent.pop();
         },

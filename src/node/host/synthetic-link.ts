@@ -11,6 +11,8 @@ import { createStack, type Adapter, type Stack, type UdpSocket } from '../../lin
 import type { Clock } from '../../runtime/index.js';
 import { createLinkPair } from '../../testing/index.js';
 import type { TraceRegistry } from '../../trace/index.js';
+import { formatIpv4Address, formatMac } from '../../wire/index.js';
+import type { SnapshotNeighbour } from './dashboard-snapshot.js';
 import { adapterMetrics } from './link-metrics.js';
 import type { MetricFamily } from './metrics.js';
 
@@ -25,6 +27,8 @@ export interface SyntheticLink {
   metrics(): MetricFamily[];
   /** Its two adapters (`synthetic-a`, `synthetic-b`), for the host's packet capture. */
   readonly adapters: readonly Adapter[];
+  /** Both stacks' ARP entries now, as NeighborStateChanged names them (the dashboard's snapshot). */
+  neighbours(): SnapshotNeighbour[];
   close(): void;
 }
 
@@ -86,6 +90,15 @@ export function startSyntheticLink(trace: TraceRegistry, clock: Clock): Syntheti
     get echoes() {
       return echoes;
     },
+    neighbours: () =>
+      [a, b].flatMap((s) =>
+        s.arp.entries().map((entry) => ({
+          address: formatIpv4Address(entry.key),
+          protocol: 'arp',
+          mac: entry.mac === undefined ? '' : formatMac(entry.mac),
+          state: entry.state,
+        })),
+      ),
     metrics() {
       return [pair.a, pair.b].flatMap((adapter): MetricFamily[] => {
         const stats = adapter.stats();

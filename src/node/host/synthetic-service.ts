@@ -265,6 +265,7 @@ export function syntheticService(
     },
     snapshot: () => ({
       adapters: (link?.adapters ?? []).map(adapterCounts),
+      neighbours: link?.neighbours() ?? [],
       // A row for the Ports panel, as a ports[] entry gives one (dashboard-snapshot.ts).
       scripts:
         loginResult === undefined ? [] : [{ port: SYNTHETIC_PORT_NAME, result: loginResult }],

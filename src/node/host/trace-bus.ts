@@ -10,12 +10,22 @@ export function traceProviderCount(trace: TraceRegistry): number {
   return trace.providers().length;
 }
 
-/** The trace bus's line in `started` (read when shown, so never stale). */
-export function traceBusEntry(trace: TraceRegistry): { readonly name: string; detail: string } {
+/**
+ * The trace bus's line in `started` (read when shown, so never stale).
+ * `known`: the providers the host may carry (its manifest, which the
+ * dashboard's provider filter lists): the line says both, since services
+ * register theirs as they run, so the printed line and a later `/health`
+ * need not agree on the first (review L4: 8 printed, 10 in `/health`, 13 in
+ * the filter, with nothing saying why).
+ */
+export function traceBusEntry(
+  trace: TraceRegistry,
+  known: number,
+): { readonly name: string; detail: string } {
   return {
     name: 'trace',
     get detail() {
-      return `trace bus with ${traceProviderCount(trace)} provider(s)`;
+      return `trace bus: ${traceProviderCount(trace)} of ${known} provider(s) registered so far`;
     },
   };
 }

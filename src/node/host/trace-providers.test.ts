@@ -1,6 +1,7 @@
-// Review L4: "trace bus with N provider(s)" (the startup line and the
-// dashboard's Services panel), /health's trace entry and /metrics say the
-// same number, also after a service registered a provider once running.
+// Review L4: "trace bus: N of M provider(s) registered so far" (the startup
+// line and the dashboard's Services panel), /health's trace entry and
+// /metrics say the same N, also after a service registered a provider once
+// running; M is the manifest the dashboard's provider filter lists.
 import { afterEach, describe, expect, it } from 'vitest';
 import { validateHostConfig } from './config.js';
 import { startHost, type HostService, type RunningHost } from './host.js';
@@ -48,10 +49,20 @@ describe('netrx up: the trace provider count (review L4)', () => {
       };
       const info = (await (await fetch(new URL('/api/dashboard', host.url))).json()) as {
         services: { name: string; address: string }[];
+        providers: unknown[];
       };
       const metrics = await (await fetch(new URL('/metrics', host.url))).text();
       const line = (detail: string | undefined) =>
-        Number(/with (\d+) provider/.exec(detail ?? '')?.[1]);
+        Number(/^trace bus: (\d+) of \d+ provider/.exec(detail ?? '')?.[1]);
+      // "of N": the providers the host may carry, as many as the dashboard's filter lists.
+      const known = (detail: string | undefined) =>
+        Number(/ of (\d+) provider\(s\) registered so far$/.exec(detail ?? '')?.[1]);
+      expect(known(host.started.find((s) => s.name === 'trace')?.detail)).toBe(
+        info.providers.length,
+      );
+      expect(known(info.services.find((s) => s.name === 'trace')?.address)).toBe(
+        info.providers.length,
+      );
       return {
         started: line(host.started.find((s) => s.name === 'trace')?.detail),
         dashboard: line(info.services.find((s) => s.name === 'trace')?.address),

@@ -2,6 +2,7 @@ import { connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WEBSOCKET_PROVIDER } from '../../websocket/index.js';
 import { WebSocket } from '../websocket/index.js';
+import { providerManifest } from './manifest.js';
 import { validateHostConfig } from './config.js';
 import { startHost, type HostService, type RunningHost } from './host.js';
 import { servicesFromConfig } from './services.js';
@@ -145,7 +146,10 @@ describe('netrx up: the WebSocket path before anyone connects (issue 17)', () =>
       'netrx-synthetic-peer',
       'netrx-link',
     ]);
-    expect(host.started[0]).toEqual({ name: 'trace', detail: 'trace bus with 8 provider(s)' });
+    expect(host.started[0]).toEqual({
+      name: 'trace',
+      detail: `trace bus: 8 of ${providerManifest().length} provider(s) registered so far`,
+    });
   });
 });
 

@@ -11,12 +11,13 @@
 export {
   StreamTransport,
   openExec,
-  openStdio,
   openTcp,
   openTls,
   openTransport,
   type TransportOptions,
 } from './transports.js';
+export { openStdio } from './stdio.js';
+export { releaseTerminalsAtExit } from './terminal-exit.js';
 export { openSerial, sttyWords, type SerialOptions } from './serial.js';
 export {
   PORT_SPECS,

@@ -1,5 +1,4 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync } from 'node:fs';
 import { isIP, connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import type { Readable, Writable } from 'node:stream';
@@ -38,11 +37,17 @@ export class StreamTransport implements PortTransport {
   private readonly maxPending: number;
   /** Writes refused because the backlog was over its bound. */
   refusedWrites = 0;
+  /**
+   * What went wrong letting go of the line at close, if anything: for the
+   * stdio port, a terminal whose settings could not be restored (it hung up).
+   */
+  closeError: Error | undefined;
 
   constructor(
     private readonly input: Readable,
     private readonly output: Writable,
-    private readonly onClose: (lineEnded: boolean) => void,
+    /** Lets go of the streams; returns what could not be undone, if anything. */
+    private readonly onClose: (lineEnded: boolean) => Error | undefined | void,
     options: TransportOptions = {},
   ) {
     this.maxPending = options.maxPendingWriteBytes ?? 1024 * 1024;
@@ -79,7 +84,7 @@ export class StreamTransport implements PortTransport {
 
   close(): void {
     this.ended = true;
-    this.onClose(this.lineEnded);
+    this.closeError = this.onClose(this.lineEnded) ?? undefined;
   }
 
   /** @internal Ends the port once, with the Node error as the cause. */
@@ -113,7 +118,7 @@ async function connected(socket: Socket, event: 'connect' | 'secureConnect', wha
 export async function openTcp(host: string, port: number, options: TransportOptions = {}) {
   const socket = netConnect({ host, port });
   await connected(socket, 'connect', `${host}:${port}`);
-  return new StreamTransport(socket, socket, () => socket.destroy(), options);
+  return new StreamTransport(socket, socket, () => void socket.destroy(), options);
 }
 
 /** A TLS connection (server name = host unless it is an IP address; `rejectUnauthorized` as given, default true). */
@@ -131,7 +136,7 @@ export async function openTls(
     ...(options.ca === undefined ? {} : { ca: options.ca }),
   });
   await connected(socket, 'secureConnect', `tls ${host}:${port}`);
-  return new StreamTransport(socket, socket, () => socket.destroy(), options);
+  return new StreamTransport(socket, socket, () => void socket.destroy(), options);
 }
 
 /**
@@ -169,47 +174,15 @@ export function openExec(command: string, options: TransportOptions = {}): Strea
 }
 
 /**
- * The process's own stdin and stdout (what pppd's `connect` option gives
- * chat). A tty is put in raw mode for the script and restored at close.
- */
-export function openStdio(options: TransportOptions = {}): StreamTransport {
-  const stdin = process.stdin;
-  const wasRaw = stdin.isTTY ? stdin.isRaw : false;
-  if (stdin.isTTY) stdin.setRawMode(true);
-  const isTty = stdin.isTTY === true;
-  return new StreamTransport(
-    stdin,
-    process.stdout,
-    (lineEnded) => {
-      if (isTty && lineEnded) {
-        // The tty hung up: its settings cannot be restored (chat exits 2 here),
-        // and Node's own restore at exit would abort on EIO. Letting go of
-        // fds 0 and 1 makes Node skip it.
-        stdin.destroy();
-        for (const fd of [0, 1]) {
-          try {
-            closeSync(fd);
-          } catch {
-            // already closed
-          }
-        }
-        return;
-      }
-      if (isTty) stdin.setRawMode(wasRaw);
-      stdin.pause();
-      stdin.unref?.();
-    },
-    options,
-  );
-}
-
-/**
  * Opens a transport from a spec: `tcp:HOST:PORT`, `tls:HOST:PORT`,
  * `serial:PATH[@BAUD]`, `serialport:PATH[@BAUD]`, `pty:COMMAND` (the
  * optional `@lydell/node-pty`, loaded only then), `exec:COMMAND` or `stdio`. IPv6 hosts go in brackets (`tcp:[::1]:23`).
  */
 export async function openTransport(spec: string, options: TransportOptions = {}) {
-  if (spec === 'stdio' || spec === '-') return openStdio(options);
+  if (spec === 'stdio' || spec === '-') {
+    const { openStdio } = await import('./stdio.js');
+    return openStdio(options);
+  }
   if (spec.startsWith('serial:') || spec.startsWith('serialport:')) {
     const match = /^(serial|serialport):([^@]+)(?:@(\d+))?$/.exec(spec);
     if (match === null) {

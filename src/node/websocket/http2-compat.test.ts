@@ -98,6 +98,33 @@ describe('a WebSocketServer beside a compat request handler', () => {
     expect(thrown).toEqual([]);
   });
 
+  // verify15 NEW-2 with the compat layer: our 'connect' listener's 405 ran inside the
+  // server's emit, before the listeners the app adds to each session.
+  it('a plain CONNECT reaches a per-session stream listener; the 405 waits for the end of the turn', async () => {
+    const server = createServer({ settings: { enableConnectProtocol: true } }, (_req, res) => {
+      res.writeHead(404);
+      res.end();
+    });
+    const answerErrors: unknown[] = [];
+    server.on('session', (session) => {
+      session.on('stream', (stream, headers) => {
+        if (headers[':method'] !== 'CONNECT' || headers[':authority'] !== 'tunnel.test:443') return;
+        try {
+          stream.respond({ ':status': 200 });
+        } catch (error) {
+          answerErrors.push(error); // ERR_HTTP2_HEADERS_SENT: the 405 went first
+        }
+      });
+    });
+    const wss = new WebSocketServer({ http2Server: server });
+    cleanups.push(() => wss.close());
+    const { port, thrown } = await serve(server);
+    expect(await ask(port, { ':method': 'CONNECT', ':authority': 'tunnel.test:443' })).toBe(200);
+    expect(await ask(port, { ':method': 'CONNECT', ':authority': 'other.test:443' })).toBe(405);
+    expect(answerErrors).toEqual([]);
+    expect(thrown).toEqual([]);
+  });
+
   it("a 'stream' listener that answered first wins: the WebSocket fails, the server lives", async () => {
     const server = createServer({ settings: { enableConnectProtocol: true } });
     server.on('stream', (stream) => {

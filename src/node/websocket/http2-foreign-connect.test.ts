@@ -10,6 +10,7 @@
  * Peer: node:http2 (nghttp2 as bundled with the running Node).
  */
 import {
+  constants,
   createServer,
   connect as http2Connect,
   type ClientHttp2Session,
@@ -77,6 +78,29 @@ describe('WebSocketServer on an HTTP/2 server: CONNECT streams that are not WebS
     expect(answerErrors).toEqual([]);
   });
 
+  // verify15 NEW-2: the server's 'stream' emit (ours) runs inside the session's,
+  // before the listeners added on 'session', so counting server listeners saw no one.
+  it('leaves a plain CONNECT to a per-session stream listener (added on the session)', async () => {
+    const p = await h2c();
+    const answerErrors: unknown[] = [];
+    p.http2Server.on('session', (session) => {
+      session.on('stream', (stream, headers) => {
+        if (headers[':method'] !== 'CONNECT' || headers[':protocol'] !== undefined) return;
+        try {
+          stream.respond({ ':status': 200 });
+        } catch (error) {
+          answerErrors.push(error); // ERR_HTTP2_HEADERS_SENT: the WebSocketServer answered first
+        }
+      });
+    });
+    const session = await settled(p.session());
+    const answer = await ask(session, { ':method': 'CONNECT', ':authority': 'example.test:443' });
+    expect(answer.status).toBe(200);
+    expect(answerErrors).toEqual([]);
+    // Nobody answers connect-udp on this server: the refusal still comes, at the end of the turn.
+    expect((await ask(session, CONNECT_UDP)).status).toBe(501);
+  });
+
   it('leaves connect-udp (RFC 9298) to the application, and still serves WebSockets', async () => {
     const p = await h2c();
     p.http2Server.on('stream', (stream, headers) => {
@@ -91,6 +115,25 @@ describe('WebSocketServer on an HTTP/2 server: CONNECT streams that are not WebS
     const reply = nextMessage(ws);
     ws.send('still ours');
     expect((await reply).data.toString()).toBe('still ours');
+  });
+
+  it('a plain CONNECT reset while its refusal waits for the end of the turn ends quietly', async () => {
+    const p = await h2c();
+    const session = await settled(p.session());
+    const resets = await new Promise<number>((resolve) => {
+      const stream = session.request(
+        { ':method': 'CONNECT', ':authority': 'example.test:443' },
+        { endStream: false },
+      );
+      stream.on('error', () => {});
+      stream.on('close', () => resolve(stream.rstCode ?? -1));
+      // In the same write as the HEADERS: the server sees the reset before its refusal.
+      stream.close(constants.NGHTTP2_PROTOCOL_ERROR);
+    });
+    expect(resets).toBe(constants.NGHTTP2_PROTOCOL_ERROR);
+    // The server lives (an uncaught stream 'error' would have failed this file) and still refuses.
+    const answer = await ask(session, { ':method': 'CONNECT', ':authority': 'example.test:443' });
+    expect(answer.status).toBe(400);
   });
 
   it('with only WebSocketServers listening, answers connect-udp 501 once and a plain CONNECT 400', async () => {

@@ -15,8 +15,12 @@
  * application's server, not the whole server. We answer it (400 and 501,
  * RFC 8441 §4) only when no `'stream'` listener other than WebSocketServers'
  * exists, counted when the stream arrives (every listener is registered by
- * then, even those added after ours), so that it does not hang unanswered
- * on a server that serves nothing but WebSockets. The request is checked by
+ * then, even those added after ours), and only at the end of that turn, if
+ * no one answered it by then: a listener the application put on the
+ * session (`'session'` → `session.on('stream')`) runs after the server's
+ * emit and is not counted, so it must answer in the same turn. That way a
+ * CONNECT does not hang unanswered on a server that serves nothing but
+ * WebSockets. The request is checked by
  * `validateExtendedConnect` (netrx/websocket) and refused with the status
  * it names (`stream.respond` then end: a reason, not a bare RST_STREAM);
  * accepted, the answer is `:status 200` with the negotiated fields and the
@@ -101,19 +105,21 @@ export function attachHttp2(server: Http2Server | Http2SecureServer, host: Http2
     }
     if (protocol === undefined && headers[':method'] !== 'CONNECT') return;
     if (server.listenerCount('stream') > (ownListeners.get(server)?.size ?? 0)) return;
-    // Nobody else could answer it: say why, rather than leave the peer waiting.
-    refuse(stream, protocol === undefined ? 400 : 501);
+    // No other server listener; but listeners added on the session (in 'session') run after
+    // this emit, in the same turn (verify15 NEW-2). Refuse at the end of it, if none answered.
+    refuseLater(stream, protocol === undefined ? 400 : 501);
   };
   // A server made with a compatibility request handler (`http2.createServer(options, app)`)
   // answers every CONNECT itself with 405 unless a 'connect' listener exists, and that
   // answer goes out before our 'stream' listener runs. Listen, so our streams stay ours;
-  // other CONNECTs get Node's 405 unless the application listens for them too.
+  // other CONNECTs get Node's 405 (at the end of the turn) unless the application listens
+  // for them too, on the server's 'connect' or the session's 'stream'.
   const onConnect = (request: Http2ServerRequest, response: Http2ServerResponse): void => {
     if (isWebSocketProtocol(request.headers[':protocol'])) return;
     if (server.listenerCount('connect') > (ownConnectListeners.get(server)?.size ?? 0)) return;
     if (ownConnectListeners.get(server)?.values().next().value !== onConnect) return;
-    response.statusCode = 405;
-    response.end();
+    // As in onStream: a per-session 'stream' listener has yet to run; its answer wins.
+    setImmediate(answerMethodNotAllowed, response);
   };
   const ours = ownListeners.get(server) ?? new Set();
   ownListeners.set(server, ours);
@@ -256,6 +262,28 @@ function refuse(
 
 const CLAIMED: unique symbol = Symbol('netrx.websocket.claimed');
 type ClaimedStream = ServerHttp2Stream & { [CLAIMED]?: true };
+
+const REFUSAL_PENDING: unique symbol = Symbol('netrx.websocket.refusalPending');
+type PendingStream = ServerHttp2Stream & { [REFUSAL_PENDING]?: true };
+
+/** Refuses a foreign CONNECT at the end of the turn unless someone answered it by then. */
+function refuseLater(stream: ServerHttp2Stream, status: number): void {
+  // Several WebSocketServers on one HTTP/2 server: one pending refusal is enough.
+  if ((stream as PendingStream)[REFUSAL_PENDING] === true) return;
+  (stream as PendingStream)[REFUSAL_PENDING] = true;
+  // A reset while it waits must not become an uncaught 'error' (no one else may listen).
+  stream.on('error', destroySelf);
+  setImmediate(() => {
+    stream.off('error', destroySelf);
+    refuse(stream, status);
+  });
+}
+
+function answerMethodNotAllowed(response: Http2ServerResponse): void {
+  if (response.headersSent || response.stream.destroyed || response.stream.closed) return;
+  response.statusCode = 405;
+  response.end();
+}
 
 function refuseUnclaimed(stream: ServerHttp2Stream): void {
   if ((stream as ClaimedStream)[CLAIMED] === true) return;

@@ -4,6 +4,12 @@ import { createServer, type Server, type Socket } from 'node:net';
  * The fixture servers the chat compatibility suite talks to (the research
  * file's server.sh modes, in-process): each connection runs one mode's
  * dialogue. Lines from the client end with CR (chat sends CR).
+ *
+ * Every mode holds the line until the client goes, and the modes that hang up
+ * (the case under test) time it from the client's last send: in the pty runs
+ * socat connects before the program starts, and node under load can take
+ * seconds to start, so a timer from the connection ran out before netrx read
+ * a byte (the pty then hung up with the greeting unread).
  */
 export type FixtureMode =
   | 'ok'
@@ -32,7 +38,7 @@ class LineReader {
   private waiting: ((line: string | undefined) => void) | undefined;
   private ended = false;
 
-  constructor(socket: Socket) {
+  constructor(private readonly socket: Socket) {
     socket.on('data', (chunk: Buffer) => {
       this.buffer += chunk.toString('latin1');
       this.wake();
@@ -58,6 +64,14 @@ class LineReader {
     }
   }
 
+  /** Resolves when the client has gone (its script ended, or its pty bridge did). */
+  closed(): Promise<void> {
+    return new Promise((resolve) => {
+      if (this.ended) resolve();
+      else this.socket.once('close', () => resolve());
+    });
+  }
+
   line(): Promise<string | undefined> {
     return new Promise((resolve) => {
       this.waiting = resolve;
@@ -74,7 +88,9 @@ async function dialogue(mode: FixtureMode, socket: Socket): Promise<void> {
   switch (mode) {
     case 'ok':
     case 'slowlogin': {
-      if (mode === 'slowlogin') await sleep(1500);
+      // Nothing until the client pokes it: the CR its `ogin:--ogin:` sends after
+      // TIMEOUT 1 (an event, not a head start the client might not get under load).
+      if (mode === 'slowlogin') await reader.line();
       send('Welcome to testhost\r\nlogin: ');
       const user = await reader.line();
       send('\r\nPassword: ');
@@ -86,23 +102,25 @@ async function dialogue(mode: FixtureMode, socket: Socket): Promise<void> {
       } else {
         send('\r\nLogin incorrect\r\n');
       }
-      await sleep(1500);
+      await reader.closed();
       break;
     }
     case 'busy':
       send('ATZ\r\r\nOK\r\n');
       await reader.line();
       send('\r\nBUSY\r\n');
-      await sleep(2000);
+      await reader.closed();
       break;
     case 'silent':
-      // Longer than any script waits, so the script's timeouts, not a hang-up, end it.
-      await sleep(20_000);
+      // Until the client goes, so the script's timeouts, not a hang-up, end it.
+      await reader.closed();
       break;
     case 'hangup':
-      // The research fixture waited 0.3 s; 0.8 s keeps the race (the login
-      // send must go out before the hang-up) safe on a loaded machine.
+      // The research fixture hung up 0.3 s after connecting; this one hangs up
+      // 0.8 s after the login send has come in, so that send always goes out
+      // (a timer from the connection raced a client slowed by load).
       send('login: ');
+      await reader.line();
       await sleep(800);
       break;
     case 'hangup-late':
@@ -113,7 +131,7 @@ async function dialogue(mode: FixtureMode, socket: Socket): Promise<void> {
       break;
     case 'eightbit':
       send('\xc1\xc2 done\r\n');
-      await sleep(3000);
+      await reader.closed();
       break;
     case 'modem':
       // A Hayes modem: AT → OK, ATD… → CONNECT, anything else → ERROR.
@@ -127,15 +145,15 @@ async function dialogue(mode: FixtureMode, socket: Socket): Promise<void> {
       }
     case 'longline':
       send(`${'x'.repeat(1500)}${'y'.repeat(700)}\r\nEND\r\n`);
-      await sleep(3000);
+      await reader.closed();
       break;
     case 'noise':
       send('a\tb\x01c\x7fd\r\n\r\n\nline two\r\n$ ');
-      await sleep(3000);
+      await reader.closed();
       break;
     case 'report':
       send('RING\r\nCONNECT 9600/ARQ\r\nlogin: ');
-      await sleep(3000);
+      await reader.closed();
       break;
     case 'ipaddr':
       // A SLIP/PPP server announcing addresses (the .scp suite's getip), in two
@@ -145,7 +163,7 @@ async function dialogue(mode: FixtureMode, socket: Socket): Promise<void> {
       send('7, gateway 10.0.0.1.\r\nAnnex: ');
       await reader.line();
       send('\r\nbye\r\n');
-      await sleep(1500);
+      await reader.closed();
       break;
   }
 }

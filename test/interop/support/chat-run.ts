@@ -121,7 +121,8 @@ async function runOnPty(
     stdio: 'ignore',
   });
   try {
-    await waitFor(link, 5000);
+    // socat makes the link at once; the bound is for a socat that never starts (load 20: seconds).
+    await waitFor(link, 30_000);
     const fd = openSync(link, 'r+');
     try {
       const started = Date.now();

@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
+import { expect } from 'vitest';
 import { exitOf, root } from '../../cli/support/processes.js';
 
 export async function startUp(
@@ -38,6 +39,13 @@ export async function stop(child: ChildProcess | undefined): Promise<void> {
   const exited = exitOf(child);
   child.kill('SIGTERM');
   await exited;
+}
+
+/** Until the page's status says it reads `session` live (20 s at most). */
+export async function untilLive(page: Page, session = 'default'): Promise<void> {
+  await expect
+    .poll(() => page.locator('#connection').textContent(), { timeout: 20_000 })
+    .toMatch(new RegExp(`^Live: session ${session}$`));
 }
 
 /** The value of a browser-side expression (the tests have no DOM types). */

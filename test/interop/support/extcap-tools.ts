@@ -5,6 +5,7 @@
  * TShark 4.0 ignores WIRESHARK_EXTCAP_DIR with special privileges), and
  * tshark's own reading of a capture file for byte comparisons.
  */
+import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -64,6 +65,38 @@ export async function until(condition: () => boolean, ms: number, what: string):
     await sleep(20);
   }
 }
+
+/**
+ * How long tshark may take to reach the session, measured at the load of the
+ * moment: before the extcap's capture run opens it, tshark starts the
+ * launcher three times more (`--extcap-interfaces`, `--extcap-config` twice:
+ * counted with strace), each a node start, which takes 0.3 s on a quiet
+ * machine and seconds at load 20 (a fixed 20 s ran out there). So: one
+ * launcher run timed now, times the four, plus as much again for tshark and
+ * dumpcap themselves; never less than the 20 s a quiet machine needs.
+ */
+export function extcapTiming(home: { personal: string; env: NodeJS.ProcessEnv }): {
+  readonly openBudget: number;
+  /** `-a duration:` for a capture that must outlast `seconds` after the session opens. */
+  readonly duration: (seconds: number) => string;
+} {
+  const started = performance.now();
+  const probe = spawnSync(join(home.personal, 'netrx-extcap'), ['--extcap-interfaces'], {
+    env: home.env,
+    encoding: 'utf8',
+  });
+  expect(probe.status, probe.stderr).toBe(0);
+  const oneStart = performance.now() - started;
+  return {
+    openBudget: Math.max(20_000, Math.ceil(8 * oneStart)),
+    // dumpcap's clock starts when the extcap opens the fifo, before it connects and
+    // opens the session: as long again as one node start, at this load.
+    duration: (seconds) => `duration:${seconds + Math.ceil(oneStart / 1000)}`,
+  };
+}
+
+/** A bound for a test that waits for tshark to reach the session: for a hung run only. */
+export const EXTCAP_TEST_TIMEOUT_MS = 240_000;
 
 /** A temporary HOME with the launcher in both extcap folders, and how to run tshark there. */
 export async function extcapHome() {

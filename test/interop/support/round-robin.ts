@@ -2,9 +2,8 @@
  * A NAS failing over between RADIUS servers on every round: a UDP relay
  * that sends each datagram eapol_test sends it to the next server (round
  * robin) from one socket, and relays the answers back. The same relay as
- * the cluster suites' (radius-cluster-eapol-test.test.ts and
- * radius-cluster-kv-eapol-test.test.ts keep their own copies), for
- * servers named by id and port.
+ * the cluster suites', for
+ * servers named by id and port (the radius-cluster-*-eapol-test suites).
  */
 import { createSocket, type Socket } from 'node:dgram';
 
@@ -21,6 +20,8 @@ export class RoundRobin {
   readonly live: RelayTarget[];
   /** Requests relayed to each server, by id. */
   readonly perServer = new Map<string, number>();
+  /** The server each request went to, in order. */
+  readonly order: string[] = [];
   /**
    * Called with each answer's State owner and RADIUS code before it is
    * relayed; a promise it returns holds that answer until it settles (so a
@@ -35,6 +36,7 @@ export class RoundRobin {
       if (this.live.length === 0) return;
       const server = this.live[this.next++ % this.live.length] as RelayTarget;
       this.perServer.set(server.id, (this.perServer.get(server.id) ?? 0) + 1);
+      this.order.push(server.id);
       this.back.send(message, server.port, '127.0.0.1');
     });
     this.back.on('message', (message) => {

@@ -1,125 +1,209 @@
 /**
- * Events/s and lost/s for the last two minutes, drawn on a canvas (no chart
- * library). Seconds the page was disconnected are hatched and the lines
- * break there: what happened then is unknown, not zero (review D9).
+ * Events/s and lost/s for the last two minutes, drawn as SVG from the
+ * chart's model (chart-model.ts; no chart library). Seconds the page was
+ * disconnected are hatched and the lines break there: what happened then
+ * is unknown, not zero (review D9). Colours come from style.css classes;
+ * the geometry, the dash and the words are attributes and text of the
+ * elements, so a test reads the model back from the page.
  */
-import type { RateSeries, Store } from '../store.js';
+import { chartModel, type ChartLine, type ChartModel } from '../chart-model.js';
+import type { Store } from '../store.js';
 
-export function drawRates(canvas: HTMLCanvasElement, store: Store): void {
-  const context = canvas.getContext('2d');
-  if (context === null) return;
-  const { width, height } = canvas;
-  context.clearRect(0, 0, width, height);
-  const series = store.rateSeries();
-  const { received, lost } = series;
-  const known = [...received, ...lost].filter((v): v is number => v !== null);
-  const peak = Math.max(1, ...known);
-  const style = getComputedStyle(canvas);
-  const colour = (name: string, fallback: string) =>
-    style.getPropertyValue(name).trim() || fallback;
-  context.strokeStyle = colour('--grid', '#ccc');
-  context.fillStyle = colour('--ink', '#000');
-  context.font = '12px system-ui, sans-serif';
-  context.beginPath();
-  context.moveTo(0, height - 0.5);
-  context.lineTo(width, height - 0.5);
-  context.stroke();
-  hatchGaps(context, received, width, height, colour('--muted', '#888'));
-  labelGap(context, series, width, height, colour('--lost', '#c30'));
-  context.fillStyle = colour('--ink', '#000');
-  context.fillText(`${peak}/s`, 4, 14);
-  line(context, received, peak, width, height, colour('--received', '#06c'));
-  line(context, lost, peak, width, height, colour('--lost', '#c30'));
-  const caption = canvas.ownerDocument.getElementById('rate-gaps');
+const SVG = 'http://www.w3.org/2000/svg';
+
+function svg(tag: string, attributes: Readonly<Record<string, string | number>>, text?: string) {
+  const element = document.createElementNS(SVG, tag);
+  for (const [name, value] of Object.entries(attributes)) element.setAttribute(name, String(value));
+  if (text !== undefined) element.textContent = text;
+  return element;
+}
+
+/** HH:MM:SS, as every time on the page (in the browser's time zone). */
+function hostTime(ms: number): string {
+  const d = new Date(ms);
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+}
+
+export function drawRates(chart: SVGSVGElement, store: Store, nowMs = Date.now()): void {
+  const series = store.rateSeries(nowMs);
+  const model = chartModel(series, {
+    nowMs,
+    hostOffsetMs: store.hostOffsetMs,
+    timeLabel: hostTime,
+  });
+  chart.setAttribute('viewBox', `0 0 ${model.size.width} ${model.size.height}`);
+  chart.replaceChildren(
+    hatchPattern(),
+    ...model.gaps.map((g) =>
+      svg('rect', {
+        class: 'chart-gap',
+        x: g.x,
+        y: model.plot.top,
+        width: g.width,
+        height: model.plot.bottom - model.plot.top,
+        fill: 'url(#rate-hatch)',
+      }),
+    ),
+    axes(model),
+    line(model.received, 'received'),
+    line(model.lost, 'lost'),
+    legend(model),
+    ...(model.gapLabel === undefined
+      ? []
+      : [
+          svg(
+            'text',
+            {
+              class: 'chart-gap-label',
+              x: Math.max(model.plot.left + 60, model.gapLabel.x),
+              y: model.plot.bottom - 6,
+              'text-anchor': 'end',
+            },
+            model.gapLabel.text,
+          ),
+        ]),
+  );
+  const caption = chart.ownerDocument.getElementById('rate-gaps');
   if (caption !== null) {
     const text =
       series.gapSeconds === 0
         ? ''
-        : `; hatched: ${series.gapSeconds} s not connected to the host (events then unknown, not zero${gapLostText(series)})`;
+        : `; hatched: ${series.gapSeconds} s not connected to the host (events then unknown, not zero${gapLostText(series.gapLost, series.gapLostExact)})`;
     if (caption.textContent !== text) caption.textContent = text;
   }
 }
 
 /** What the host's counters say the gaps cost (review M3), "at least" after a restart. */
-function gapLostText(series: RateSeries): string {
-  if (series.gapLost === 0) return '';
-  return `; ${series.gapLostExact ? '' : 'at least '}${series.gapLost} events missed`;
+function gapLostText(lost: number, exact: boolean): string {
+  if (lost === 0) return '';
+  return `; ${exact ? '' : 'at least '}${lost} events missed`;
 }
 
-function x(i: number, count: number, width: number): number {
-  return (i / (count - 1)) * width;
-}
-
-function hatchGaps(
-  context: CanvasRenderingContext2D,
-  values: readonly (number | null)[],
-  width: number,
-  height: number,
-  colour: string,
-): void {
-  values.forEach((value, i) => {
-    if (value !== null) return;
-    const from = x(Math.max(0, i - 0.5), values.length, width);
-    const to = x(Math.min(values.length - 1, i + 0.5), values.length, width);
-    context.save();
-    context.beginPath();
-    context.rect(from, 0, to - from, height);
-    context.clip();
-    context.strokeStyle = colour;
-    context.lineWidth = 1;
-    context.beginPath();
-    // Diagonals every 6 px, in canvas coordinates so neighbouring seconds join up.
-    for (let at = Math.floor((from - height) / 6) * 6; at < to; at += 6) {
-      context.moveTo(at, height);
-      context.lineTo(at + height, 0);
-    }
-    context.stroke();
-    context.restore();
+function hatchPattern(): SVGElement {
+  const pattern = svg('pattern', {
+    id: 'rate-hatch',
+    width: 6,
+    height: 6,
+    patternUnits: 'userSpaceOnUse',
+    patternTransform: 'rotate(45)',
   });
+  pattern.append(svg('line', { class: 'chart-hatch', x1: 0, y1: 0, x2: 0, y2: 6 }));
+  const defs = svg('defs', {});
+  defs.append(pattern);
+  return defs;
 }
 
-/** The gap's missed events written over the newest hatched stretch, in the lost colour. */
-function labelGap(
-  context: CanvasRenderingContext2D,
-  series: RateSeries,
-  width: number,
-  height: number,
-  colour: string,
-): void {
-  const newest = series.received.lastIndexOf(null);
-  if (newest < 0 || series.gapLost === 0) return;
-  const label = `${series.gapLostExact ? '' : '≥ '}${series.gapLost} lost`;
-  context.fillStyle = colour;
-  context.textAlign = 'right';
-  context.fillText(
-    label,
-    Math.max(context.measureText(label).width + 2, x(newest, series.received.length, width)),
-    height - 6,
+function axes(model: ChartModel): SVGElement {
+  const { plot } = model;
+  const group = svg('g', { class: 'chart-axes' });
+  group.append(
+    svg('line', {
+      class: 'chart-axis',
+      'data-axis': 'y',
+      x1: plot.left,
+      y1: plot.top,
+      x2: plot.left,
+      y2: plot.bottom,
+    }),
+    svg('line', {
+      class: 'chart-axis',
+      'data-axis': 'x',
+      x1: plot.left,
+      y1: plot.bottom,
+      x2: plot.right,
+      y2: plot.bottom,
+    }),
   );
-  context.textAlign = 'start';
+  for (const tick of model.yTicks) {
+    if (tick.value !== 0)
+      group.append(
+        svg('line', {
+          class: 'chart-grid',
+          x1: plot.left,
+          y1: tick.at,
+          x2: plot.right,
+          y2: tick.at,
+        }),
+      );
+    group.append(
+      svg(
+        'text',
+        {
+          class: 'chart-label',
+          'data-axis': 'y',
+          'data-value': tick.value,
+          x: plot.left - 4,
+          y: tick.at + 4,
+          'text-anchor': 'end',
+        },
+        tick.label,
+      ),
+    );
+  }
+  for (const tick of model.xTicks)
+    group.append(
+      svg('line', {
+        class: 'chart-axis',
+        x1: tick.at,
+        y1: plot.bottom,
+        x2: tick.at,
+        y2: plot.bottom + 4,
+      }),
+      svg(
+        'text',
+        {
+          class: 'chart-label',
+          'data-axis': 'x',
+          'data-host-ms': tick.hostMs,
+          x: tick.at,
+          y: plot.bottom + 16,
+          'text-anchor': 'middle',
+        },
+        tick.label,
+      ),
+    );
+  return group;
 }
 
-function line(
-  context: CanvasRenderingContext2D,
-  values: readonly (number | null)[],
-  peak: number,
-  width: number,
-  height: number,
-  colour: string,
-): void {
-  context.strokeStyle = colour;
-  context.lineWidth = 2;
-  context.beginPath();
-  let drawing = false;
-  values.forEach((value, i) => {
-    if (value === null) {
-      drawing = false;
-      return;
-    }
-    const y = height - 2 - (value / peak) * (height - 20);
-    if (drawing) context.lineTo(x(i, values.length, width), y);
-    else context.moveTo(x(i, values.length, width), y);
-    drawing = true;
+function line(model: ChartLine, name: 'received' | 'lost'): SVGElement {
+  const d = model.segments
+    .map((run) =>
+      run.map(([x, y], i) => `${i === 0 ? 'M' : 'L'}${x.toFixed(1)} ${y.toFixed(1)}`).join(' '),
+    )
+    .join(' ');
+  return svg('path', {
+    class: `chart-line chart-${name}`,
+    'data-series': name,
+    d,
+    fill: 'none',
+    'stroke-width': 2,
+    ...(model.dash === '' ? {} : { 'stroke-dasharray': model.dash }),
   });
-  context.stroke();
+}
+
+/** Top right: each line's key, name and newest figure ("lost/s 0 …"). */
+function legend(model: ChartModel): SVGElement {
+  const group = svg('g', { class: 'chart-legend' });
+  const y = model.plot.top - 8;
+  let x = model.plot.left + 4;
+  for (const [name, entry] of [
+    ['received', model.received],
+    ['lost', model.lost],
+  ] as const) {
+    group.append(
+      svg('line', {
+        class: `chart-line chart-${name}`,
+        x1: x,
+        y1: y - 4,
+        x2: x + 18,
+        y2: y - 4,
+        'stroke-width': 2,
+        ...(entry.dash === '' ? {} : { 'stroke-dasharray': entry.dash }),
+      }),
+      svg('text', { class: 'chart-label', 'data-legend': name, x: x + 22, y }, entry.legend),
+    );
+    x += 22 + entry.legend.length * 7 + 18;
+  }
+  return group;
 }

@@ -1,5 +1,5 @@
 /** One panel per module, from the store's folded state and the host's /health. */
-import { byId, facts, h, table } from '../dom.js';
+import { byId, facts, h, table, type Column } from '../dom.js';
 import type { DashboardInfo } from '../manifest.js';
 import { lostFigure } from '../gap-loss.js';
 import type { Store, TranscriptLine } from '../store.js';
@@ -55,31 +55,44 @@ export function renderServices(
   );
 }
 
+/** A column that never wraps (a time, a duration), and one that may break anywhere (dom.ts). */
+const KEPT = (heading: string): Column => ({ heading, class: 'kept' });
+const FREE = (heading: string): Column => ({ heading, class: 'free' });
+
+/** An authentication's duration as the server timed it, or a dash said in words. */
+function duration(ms: number | undefined): HTMLElement | string {
+  if (ms === undefined)
+    return h(
+      'span',
+      { class: 'muted', title: 'not known: begun on another server of a cluster' },
+      '–',
+    );
+  return `${ms < 1 ? '< 1' : Math.round(ms)} ms`;
+}
+
 export function renderPanels(store: Store): void {
   body('panel-eap').replaceChildren(
     table(
       'Authentications',
-      ['Time', 'Identity', 'Method', 'Result', 'Duration'],
+      [KEPT('Time'), FREE('Identity'), 'Method', 'Result', KEPT('Duration')],
       store.authentications.map((a) => [
         clock(a.timeMs),
         a.identity,
         a.method,
         h('span', { class: a.outcome.startsWith('success') ? 'ok' : 'bad' }, a.outcome),
-        a.durationMs === undefined
-          ? ''
-          : `${a.durationMs < 1 ? '< 1' : Math.round(a.durationMs)} ms`,
+        duration(a.durationMs),
       ]),
     ),
   );
   body('panel-link').replaceChildren(
     table(
       'Adapters',
-      ['Adapter or binding', 'Frames accepted', 'Dropped'],
+      [FREE('Adapter or binding'), 'Frames accepted', 'Dropped'],
       [...store.adapters].map(([name, c]) => [name, c.accepted, c.dropped]),
     ),
     table(
       'Neighbours (ARP and ND)',
-      ['Address', 'Protocol', 'MAC', 'State'],
+      [FREE('Address'), 'Protocol', FREE('MAC'), 'State'],
       [...store.neighbours].map(([address, n]) => [address, n.protocol, n.mac, n.state]),
     ),
   );
@@ -102,7 +115,7 @@ export function renderPanels(store: Store): void {
   body('panel-port').replaceChildren(
     table(
       'Scripts',
-      ['Port', 'Finished', 'Result'],
+      [FREE('Port'), KEPT('Finished'), 'Result'],
       [...store.scripts].map(([port, s]) => [port, clock(s.timeMs), s.result]),
     ),
     ...[...store.transcripts].map(([port, lines]) => transcript(port, lines)),

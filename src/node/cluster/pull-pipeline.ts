@@ -1,0 +1,304 @@
+/**
+ * The pull requests of one gated consumer (review16 R8; issue 16's fan-in
+ * target): what to ask the server for, and when, so that a reader whose
+ * session has room always has a request waiting at the server, and one
+ * whose session is full pulls nothing but keeps its claim.
+ *
+ * It replaced one `consumer.fetch` at a time, which cost the fan-in 10x
+ * (perf16): `fetch` given `max_bytes` also asks for at most 100 messages
+ * (the client's clamp), a fetch that ended on its byte budget ended with
+ * an error (409 Message Size Exceeds MaxBytes) and the consume loop slept
+ * 250 ms after it, and a fetch whose 100 messages came before its bytes
+ * ran out waited for its missed heartbeats (nats-server 2.9.10 sends no
+ * word when a batch is complete): seconds without any request at the
+ * server, which is also how a gated consumer's claim lapsed
+ * (`inactive_threshold` counts from the last request added).
+ *
+ * Here the window (`windowBytes`: bytes asked for and not yet received, at
+ * most) is asked for in requests of `windowBytes / pullsInFlight`, each
+ * bounded by bytes alone (its message count can never bind first), and a
+ * new one goes out as soon as the bytes outstanding leave room for it
+ * while the gate is open: the next request is at the server while the
+ * current one drains. The server hands a consumer's messages round-robin
+ * over its waiting requests and a data message does not say which request
+ * it answers, so the count is kept in total (as the client's `consume`
+ * does): each message takes its size (the server's count: subject, reply,
+ * headers, data), and a request that ends with bytes unused gives them
+ * back from the server's word (408 Request Timeout, 409 Message Size
+ * Exceeds MaxBytes, 409 Batch Completed: `Nats-Pending-Bytes`). A request
+ * that used its bytes exactly ends silently, and needs nothing given back.
+ * One the server never ended (a restart forgot it; the connection coming
+ * back: `reset`) is dropped at our deadline past its `expires`, and the
+ * total is capped by what the requests still known asked for.
+ *
+ * While the gate is closed, a request no message fits (`max_bytes: 1`)
+ * goes out every third of `claimMs`: the server answers it at once when
+ * messages wait (409) and delivers nothing, but its arrival renews the
+ * claim; and no request waits longer than half of `claimMs`, so the claim
+ * never depends on a request that waited past it.
+ *
+ * No I/O here: `send` puts a request on the wire and the adapter (nats.ts)
+ * reports what came back, so tests drive it on a VirtualClock.
+ */
+import type { Clock, Timer } from '../../runtime/index.js';
+import { PULL_WINDOW_BYTES, type PullGate } from './pull-window.js';
+
+/** A pull request (`$JS.API.CONSUMER.MSG.NEXT`): at most `batch` messages and `maxBytes` bytes. */
+export interface PullRequest {
+  readonly batch: number;
+  readonly maxBytes: number;
+  readonly expiresMs: number;
+}
+
+/** Requests the window is asked for in (the next is at the server while one drains). */
+export const PULLS_IN_FLIGHT = 2;
+/** How long a request waits at the server for messages. */
+export const PULL_EXPIRES_MS = 5000;
+/** Past a request's `expires`, how long we wait for the server's word before counting it gone. */
+export const PULL_GRACE_MS = 1000;
+/** How often a gated consumer renews its claim, at most (a third of a shorter claim). */
+export const CLAIM_KEEPALIVE_MS = 1000;
+
+/** A server status that failed a request: the consume loop starts over. */
+export interface PullFailure {
+  readonly code: number;
+  readonly description: string;
+}
+
+export interface PullPipelineOptions {
+  readonly gate: PullGate;
+  readonly clock: Clock;
+  /** Puts request `id` on the wire (its statuses come back through `status` with that id). */
+  readonly send: (id: number, request: PullRequest) => void;
+  /**
+   * The consumer's `inactive_threshold`: a request renews the claim
+   * (nats-server deletes a pull consumer when none came for this long and
+   * none waits), so requests wait at most half of it, and while gated one
+   * no message fits goes out every third of it (at most every
+   * CLAIM_KEEPALIVE_MS).
+   */
+  readonly claimMs: number;
+  readonly onFailure: (failure: PullFailure) => void;
+  /** Bytes asked for and not yet received, at most. Default PULL_WINDOW_BYTES. */
+  readonly windowBytes?: number;
+  /** Requests the window is asked for in. Default PULLS_IN_FLIGHT. */
+  readonly pullsInFlight?: number;
+  readonly expiresMs?: number;
+}
+
+export interface PullPipelineStats {
+  /** Requests for messages sent. */
+  readonly requests: number;
+  /** Claim-renewing requests (`max_bytes: 1`) sent while gated. */
+  readonly keepAlives: number;
+  /** Requests that ended with bytes unused because the next message did not fit (409). */
+  readonly filled: number;
+  /** Requests that ended at their `expires` (the server's 408, or 404). */
+  readonly expired: number;
+  /** Requests the server never ended by a status in time (used up exactly, or forgotten). */
+  readonly unanswered: number;
+  readonly messages: number;
+}
+
+interface Outstanding {
+  readonly bytes: number;
+  readonly keepAlive: boolean;
+  readonly deadline: Timer;
+}
+
+/** Statuses that end a request normally (anything else of 400 or more fails it). */
+function endsNormally(code: number, description: string): 'filled' | 'expired' | undefined {
+  const text = description.toLowerCase();
+  if (code === 404 || code === 408) return 'expired';
+  if (code === 409 && (text.includes('exceeds maxbytes') || text.includes('batch completed'))) {
+    return 'filled';
+  }
+  return undefined;
+}
+
+export class PullPipeline {
+  private readonly options: PullPipelineOptions;
+  private readonly windowBytes: number;
+  private readonly requestBytes: number;
+  private readonly expiresMs: number;
+  private readonly keepAliveMs: number;
+  private readonly outstanding = new Map<number, Outstanding>();
+  /** Bytes asked for, not received, not given back. */
+  private pending = 0;
+  private nextId = 1;
+  private running = false;
+  private waitingForGate = false;
+  private keepAliveTimer: Timer | undefined;
+  private counters = {
+    requests: 0,
+    keepAlives: 0,
+    filled: 0,
+    expired: 0,
+    unanswered: 0,
+    messages: 0,
+  };
+
+  constructor(options: PullPipelineOptions) {
+    this.options = options;
+    this.windowBytes = options.windowBytes ?? PULL_WINDOW_BYTES;
+    const pullsInFlight = options.pullsInFlight ?? PULLS_IN_FLIGHT;
+    if (!Number.isInteger(pullsInFlight) || pullsInFlight < 1) {
+      throw new RangeError(`pullsInFlight must be a positive integer: got ${pullsInFlight}`);
+    }
+    this.requestBytes = Math.floor(this.windowBytes / pullsInFlight);
+    if (!Number.isSafeInteger(this.requestBytes) || this.requestBytes < 1) {
+      throw new RangeError(`windowBytes must hold a byte per request: got ${this.windowBytes}`);
+    }
+    if (!(options.claimMs >= 3)) {
+      throw new RangeError(`claimMs must be at least 3: got ${options.claimMs}`);
+    }
+    this.expiresMs = Math.min(
+      options.expiresMs ?? PULL_EXPIRES_MS,
+      Math.floor(options.claimMs / 2),
+    );
+    this.keepAliveMs = Math.min(CLAIM_KEEPALIVE_MS, Math.floor(options.claimMs / 3));
+  }
+
+  stats(): PullPipelineStats {
+    return { ...this.counters };
+  }
+
+  /** Bytes asked for and not received (or given back) yet: at most `windowBytes`. */
+  get bytesOutstanding(): number {
+    return this.pending;
+  }
+
+  /** Requests for messages the server has not ended by a status yet. */
+  get requestsOutstanding(): number {
+    let n = 0;
+    for (const request of this.outstanding.values()) if (!request.keepAlive) n++;
+    return n;
+  }
+
+  start(): void {
+    this.running = true;
+    this.pump();
+  }
+
+  /** Stops asking; what was asked for may still arrive (the adapter's subscription ends it). */
+  stop(): void {
+    this.running = false;
+    this.keepAliveTimer?.cancel();
+    this.keepAliveTimer = undefined;
+    for (const request of this.outstanding.values()) request.deadline.cancel();
+    this.outstanding.clear();
+    this.pending = 0;
+  }
+
+  /** A message of `size` bytes as the server counts them (it answers one of our requests). */
+  message(size: number): void {
+    this.counters.messages++;
+    this.pending = Math.max(0, this.pending - size);
+    this.pump();
+  }
+
+  /**
+   * A status for request `id` (100, heartbeat or flow control: ignored), with
+   * the bytes it left unused (`Nats-Pending-Bytes`) when the server says.
+   */
+  status(id: number, code: number, description: string, bytesLeft?: number): void {
+    if (code < 400) return;
+    const end = endsNormally(code, description);
+    if (end === undefined) {
+      this.stop();
+      this.options.onFailure({ code, description });
+      return;
+    }
+    const request = this.outstanding.get(id);
+    if (request === undefined) return;
+    this.forget(id, request);
+    if (!request.keepAlive && end === 'filled' && bytesLeft === request.bytes) {
+      // Nothing fitted a whole request: the next message is larger than any request we send,
+      // and asking again would spin. Failed, so the consume loop says so and waits.
+      this.stop();
+      this.options.onFailure({
+        code,
+        description: `${description}: a message larger than ${request.bytes} bytes`,
+      });
+      return;
+    }
+    if (!request.keepAlive) {
+      this.counters[end]++;
+      if (bytesLeft === undefined) this.capPending();
+      else this.pending = Math.max(0, this.pending - Math.min(bytesLeft, request.bytes));
+    }
+    this.pump();
+  }
+
+  /** The connection came back: the server knows none of our requests now. */
+  reset(): void {
+    for (const [id, request] of [...this.outstanding]) this.forget(id, request);
+    this.pending = 0;
+    this.pump();
+  }
+
+  private forget(id: number, request: Outstanding): void {
+    request.deadline.cancel();
+    this.outstanding.delete(id);
+  }
+
+  /** Pending can be no more than what the requests still known asked for. */
+  private capPending(): void {
+    let asked = 0;
+    for (const request of this.outstanding.values()) if (!request.keepAlive) asked += request.bytes;
+    this.pending = Math.min(this.pending, asked);
+  }
+
+  private pump(): void {
+    if (!this.running) return;
+    if (!this.options.gate.ready()) {
+      this.whileGated();
+      return;
+    }
+    this.keepAliveTimer?.cancel();
+    this.keepAliveTimer = undefined;
+    while (this.pending + this.requestBytes <= this.windowBytes) {
+      this.counters.requests++;
+      this.pending += this.requestBytes;
+      // By bytes alone: a message has more than one byte, so `batch` never binds first.
+      this.request({ batch: this.requestBytes, maxBytes: this.requestBytes }, false);
+    }
+  }
+
+  /** The reader has no room: ask for nothing more, keep the claim, pump when room comes. */
+  private whileGated(): void {
+    if (!this.waitingForGate) {
+      this.waitingForGate = true;
+      void this.options.gate.whenReady().then(() => {
+        this.waitingForGate = false;
+        this.pump();
+      });
+    }
+    if (this.keepAliveTimer !== undefined) return;
+    this.keepAliveTimer = this.options.clock.setTimer(this.keepAliveMs, () => {
+      this.keepAliveTimer = undefined;
+      if (!this.running || this.options.gate.ready()) return;
+      // Even if the last one still waits: it leaves at its `expires`, and a claim needs a
+      // request added within the threshold once none waits.
+      this.counters.keepAlives++;
+      this.request({ batch: 1, maxBytes: 1 }, true);
+      this.whileGated();
+    });
+  }
+
+  private request(size: { batch: number; maxBytes: number }, keepAlive: boolean): void {
+    const id = this.nextId++;
+    const expiresMs = keepAlive ? Math.min(this.expiresMs, this.keepAliveMs) : this.expiresMs;
+    const deadline = this.options.clock.setTimer(expiresMs + PULL_GRACE_MS, () => {
+      const request = this.outstanding.get(id);
+      if (request === undefined) return;
+      this.forget(id, request);
+      if (request.keepAlive) return;
+      this.counters.unanswered++;
+      this.capPending();
+      this.pump();
+    });
+    this.outstanding.set(id, { bytes: size.maxBytes, keepAlive, deadline });
+    this.options.send(id, { ...size, expiresMs });
+  }
+}
