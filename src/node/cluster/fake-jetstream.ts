@@ -72,7 +72,13 @@ export class FakeJetStream implements PublishPort, ConsumePort {
   /** Per durable: the highest loss-stream sequence acked, and the consumer reading now. */
   private lossDurables = new Map<
     string,
-    { acked: number; delivered: number; filter: RegExp; onMessage?: (m: StreamMessage) => void }
+    {
+      acked: number;
+      delivered: number;
+      readonly filter: string;
+      readonly regex: RegExp;
+      onMessage?: (m: StreamMessage) => void;
+    }
   >();
 
   /** Stream configs set through `admin` (the event stream's limits become `maxMsgs`…). */
@@ -85,6 +91,7 @@ export class FakeJetStream implements PublishPort, ConsumePort {
     claimsRefused: 0,
     infoCalls: 0,
     trimmed: 0,
+    consumersReplaced: 0,
   };
 
   constructor(options: {
@@ -225,8 +232,15 @@ export class FakeJetStream implements PublishPort, ConsumePort {
   ) {
     const { filter, durable } = spec;
     if (spec.stream.startsWith('netrx-loss-')) {
-      const state = this.lossDurables.get(durable) ?? { acked: 0, delivered: 0, filter: /$^/ };
-      state.filter = subjectRegex(filter);
+      // A durable keeps the filter it was made with; one made for another filter is made
+      // again (nats.ts, consumer-config.ts, review16c N4) and reads the stream from its start.
+      let state = this.lossDurables.get(durable);
+      if (state !== undefined && state.filter !== filter) {
+        state = undefined;
+        this.counters.consumersReplaced++;
+        spec.onReplaced?.(['filter_subject']);
+      }
+      state ??= { acked: 0, delivered: 0, filter, regex: subjectRegex(filter) };
       state.delivered = state.acked;
       state.onMessage = onMessage;
       this.lossDurables.set(durable, state);
@@ -240,6 +254,12 @@ export class FakeJetStream implements PublishPort, ConsumePort {
       };
     }
     let claim = this.durables.get(durable);
+    if (claim !== undefined && claim.filter !== filter && claim.readers.length === 0) {
+      this.durables.delete(durable);
+      claim = undefined;
+      this.counters.consumersReplaced++;
+      spec.onReplaced?.(['filter_subject']);
+    }
     if (claim === undefined) {
       const overlapping = [...this.durables].find(([, d]) => filtersOverlap(d.filter, filter));
       if (overlapping !== undefined) {
@@ -266,6 +286,12 @@ export class FakeJetStream implements PublishPort, ConsumePort {
         for (const m of this.messages) m.delivered = false;
       },
     };
+  }
+
+  /** The newest message stored on `subject` of the loss stream (loss floors, loss-floors.ts). */
+  lastMessage(_stream: string, subject: string): Promise<Uint8Array | undefined> {
+    const last = this.losses.filter((m) => m.subject === subject).at(-1);
+    return Promise.resolve(last?.data.slice());
   }
 
   /** Durables with no reader bound are deleted (`inactive_threshold` passed): their claims end. */
@@ -377,7 +403,7 @@ export class FakeJetStream implements PublishPort, ConsumePort {
       for (const m of this.losses) {
         const onMessage = state.onMessage;
         if (onMessage === undefined) break;
-        if (m.seq <= state.delivered || !state.filter.test(m.subject)) continue;
+        if (m.seq <= state.delivered || !state.regex.test(m.subject)) continue;
         state.delivered = m.seq;
         onMessage({
           subject: m.subject,

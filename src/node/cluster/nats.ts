@@ -205,6 +205,10 @@ export async function natsCaptureLinkOver(
         redelivered: info.num_redelivered,
       };
     },
+    async lastMessage(stream, subject) {
+      const stored = await jsm.streams.getMessage(stream, { last_by_subj: subject });
+      return stored?.data;
+    },
     async publish(subject, data, msgId): Promise<PublishOutcome> {
       try {
         const ack = await js.publish(subject, data, { msgID: msgId, timeout });
