@@ -65,6 +65,8 @@ export class FakeJetStream implements PublishPort, ConsumePort {
   private readonly duplicateWindowMs: number;
   private seq = 0;
   private readonly durables = new Map<string, Durable>();
+  /** Consumes refused a claim (10100), tried again when claims expire. */
+  private refusedConsumers: (() => void)[] = [];
   /** The loss stream's per-subject history. */
   lossPerSubject: number;
   private losses: { subject: string; data: Uint8Array; seq: number }[] = [];
@@ -270,7 +272,17 @@ export class FakeJetStream implements PublishPort, ConsumePort {
           code: 10100,
           message: `filtered consumer not unique on workqueue stream (${overlapping[0]})`,
         });
-        return { stop: () => undefined };
+        // nats.ts's consume loop tries again: here once a claim ends (expireIdleConsumers).
+        const attempt: { stopped: boolean; next?: { stop(): void } } = { stopped: false };
+        this.refusedConsumers.push(() => {
+          if (!attempt.stopped) attempt.next = this.consume(spec, onMessage, onError, gate);
+        });
+        return {
+          stop: () => {
+            attempt.stopped = true;
+            attempt.next?.stop();
+          },
+        };
       }
       claim = { filter, regex: subjectRegex(filter), readers: [] };
       this.durables.set(durable, claim);
@@ -294,11 +306,17 @@ export class FakeJetStream implements PublishPort, ConsumePort {
     return Promise.resolve(last?.data.slice());
   }
 
-  /** Durables with no reader bound are deleted (`inactive_threshold` passed): their claims end. */
+  /**
+   * Durables with no reader bound are deleted (`inactive_threshold` passed):
+   * their claims end, and consumes refused meanwhile try again.
+   */
   expireIdleConsumers(): void {
     for (const [name, durable] of this.durables) {
       if (durable.readers.length === 0) this.durables.delete(name);
     }
+    const retries = this.refusedConsumers;
+    this.refusedConsumers = [];
+    for (const retry of retries) retry();
   }
 
   /** The duplicate window passed: a retried message ID is stored again. */

@@ -2,7 +2,8 @@
  * Loss floors (review16c N2, N5): per host, the cumulative loss of each
  * publisher run that has reached a client of the host's holder. The holder
  * publishes its floor once its client got the loss (a NET_EVENT_LOST was
- * delivered) or on a clean stop, on the loss stream's subject
+ * delivered; a session closed first publishes it at its next delivery
+ * after a reopen), on the loss stream's subject
  * `netrxloss.<session>.<host>.floor.acked` (five tokens: no loss durable's
  * filter, `netrxloss.<session>.<host|*>.*`, delivers it). The next holder
  * of the host, a standby or a cold replacement alike, reads the newest

@@ -298,8 +298,11 @@ export class StreamSessionSource implements SessionSource {
           if (waiting.entry.queued > 0) sink.lost(itemsFrom(waiting.data, waiting.at));
         }
         const givenBack = this.unacked.release((message) => this.forget(message));
-        // Their growth is in the session's count, which its last report (or its next open) carries.
-        this.lossDelivered();
+        // Their growth is in the session's count, which its last report (or its next open)
+        // carries. The floors wait for that delivery: a process that stops first has not
+        // given it to a client, so the next holder counts it (review16c N2).
+        for (const pending of this.unreportedLoss) pending.message.ack();
+        this.unreportedLoss = [];
         this.lagSampler?.stop();
         this.claims.stop();
         losses.stop();
@@ -462,7 +465,7 @@ export class StreamSessionSource implements SessionSource {
     });
   }
 
-  /** The session's client has all counted loss (or the session closed): acks, then floors. */
+  /** The session's client has all counted loss: acks, then floors. */
   private lossDelivered(): void {
     for (const pending of this.unreportedLoss) pending.message.ack();
     this.unreportedLoss = [];
