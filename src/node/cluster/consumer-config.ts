@@ -72,3 +72,33 @@ export function consumerConfigDrift(
   }
   return drift;
 }
+
+/** The consumer calls of a JetStream manager that `ensureCaptureConsumer` needs. */
+export interface ConsumerAdmin {
+  /** The consumer's config, or undefined when there is no such consumer. */
+  config(stream: string, durable: string): Promise<Readonly<Record<string, unknown>> | undefined>;
+  add(
+    stream: string,
+    config: CaptureConsumerConfig & { readonly durable_name: string },
+  ): Promise<void>;
+  delete(stream: string, durable: string): Promise<void>;
+}
+
+/**
+ * Makes `durable` on `stream` have the `wanted` config: made when missing,
+ * deleted and made again when any field differs (the fields, for a trace
+ * event naming the durable; empty when it was used as it was or made new).
+ */
+export async function ensureCaptureConsumer(
+  admin: ConsumerAdmin,
+  stream: string,
+  durable: string,
+  wanted: CaptureConsumerConfig,
+): Promise<readonly string[]> {
+  const existing = await admin.config(stream, durable);
+  const drift = existing === undefined ? [] : consumerConfigDrift(existing, wanted);
+  if (existing !== undefined && drift.length === 0) return [];
+  if (drift.length > 0) await admin.delete(stream, durable);
+  await admin.add(stream, { durable_name: durable, ...wanted });
+  return drift;
+}

@@ -18,7 +18,12 @@ import type {
 } from './ports.js';
 import type { JsMsg } from '@nats-io/jetstream';
 import { AckBatcher } from './ack-batcher.js';
-import { MAX_ACK_PENDING, captureConsumerConfig, consumerConfigDrift } from './consumer-config.js';
+import {
+  MAX_ACK_PENDING,
+  captureConsumerConfig,
+  ensureCaptureConsumer,
+  type ConsumerAdmin,
+} from './consumer-config.js';
 import { startGatedPull, storedAtMsOf, type GatedPull } from './nats-pull.js';
 import { systemClock } from '../runtime/index.js';
 import { connectNats, natsClientOf } from './connection.js';
@@ -175,6 +180,27 @@ export async function natsCaptureLinkOver(
   });
 
   const admin = jetStreamAdmin(jsm, JetStreamApiError);
+  const consumerAdmin: ConsumerAdmin = {
+    async config(stream, durable) {
+      try {
+        return { ...(await jsm.consumers.info(stream, durable)).config };
+      } catch (error) {
+        // 10014: consumer not found. Anything else is a failure of this attempt.
+        if (error instanceof JetStreamApiError && error.code === 10014) return undefined;
+        throw error;
+      }
+    },
+    async add(stream, config) {
+      await jsm.consumers.add(stream, {
+        ...config,
+        ack_policy: AckPolicy.Explicit,
+        deliver_policy: DeliverPolicy.All,
+      });
+    },
+    async delete(stream, durable) {
+      await jsm.consumers.delete(stream, durable);
+    },
+  };
   const streamChanges = { updated: 0, held: 0, kept: 0 };
 
   const link: NatsCaptureLink = {
@@ -245,22 +271,13 @@ export async function natsCaptureLinkOver(
           try {
             // A durable outlives its reader: one made for other hosts (or another claim
             // expiry) is made again, never used as it is (review16c N4).
-            const wanted = captureConsumerConfig(stream, filter, claimExpiresMs);
-            const existing = await jsm.consumers.info(stream, durable).catch(() => undefined);
-            const drift =
-              existing === undefined ? [] : consumerConfigDrift({ ...existing.config }, wanted);
-            if (drift.length > 0) {
-              await jsm.consumers.delete(stream, durable);
-              onReplaced?.(drift);
-            }
-            if (existing === undefined || drift.length > 0) {
-              await jsm.consumers.add(stream, {
-                durable_name: durable,
-                ...wanted,
-                ack_policy: AckPolicy.Explicit,
-                deliver_policy: DeliverPolicy.All,
-              });
-            }
+            const replaced = await ensureCaptureConsumer(
+              consumerAdmin,
+              stream,
+              durable,
+              captureConsumerConfig(stream, filter, claimExpiresMs),
+            );
+            if (replaced.length > 0) onReplaced?.(replaced);
             const consumer = await js.consumers.get(stream, durable);
             const hand = (m: JsMsg) =>
               onMessage({
