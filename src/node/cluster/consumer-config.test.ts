@@ -1,5 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { VirtualClock } from '../../testing/index.js';
+import { TraceRegistry, decodePayload } from '../../trace/index.js';
+import { CLUSTER_PROVIDER, traceConsumerReplaced } from './events.js';
 import {
   LOSS_DURABLE_IDLE_MS,
   captureConsumerConfig,
@@ -75,5 +78,31 @@ describe('capture consumer config (review16c N4, N8)', () => {
         expect([...consumerConfigDrift(existing, wanted)].sort()).toEqual([...expected].sort());
       }),
     );
+  });
+
+  it('a durable made again is traced as ConsumerReplaced, naming it and the fields', () => {
+    const registry = new TraceRegistry({ clock: new VirtualClock() });
+    const seen: Record<string, unknown>[] = [];
+    registry.enable(CLUSTER_PROVIDER.name, (event) => {
+      if (event.descriptor.name !== 'ConsumerReplaced') return;
+      const decoded = decodePayload(event.descriptor.fields ?? [], event.payload);
+      if (decoded.ok) seen.push({ ...decoded.values });
+    });
+    const trace = traceConsumerReplaced(registry);
+    trace({ stream: 'netrx-loss-n4', durable: 'm-loss', changed: ['filter_subject'] });
+    trace({
+      stream: 'netrx-n4',
+      durable: 'm-lab-1',
+      changed: ['max_ack_pending', 'inactive_threshold'],
+    });
+    expect(seen).toEqual([
+      { stream: 'netrx-loss-n4', durable: 'm-loss', changed: 'filter_subject', replaced: 1n },
+      {
+        stream: 'netrx-n4',
+        durable: 'm-lab-1',
+        changed: 'max_ack_pending,inactive_threshold',
+        replaced: 2n,
+      },
+    ]);
   });
 });

@@ -12,6 +12,7 @@ import type {
   ConsumePort,
   ConsumerError,
   ConsumerLag,
+  ConsumerReplaced,
   LinkStatus,
   PublishOutcome,
   PublishPort,
@@ -50,6 +51,8 @@ export interface NatsCaptureOptions extends NatsConnectionSettings {
   readonly claimExpiresMs?: number;
   /** Told of each setting `ensureStream` found otherwise on an existing stream (stream-config.ts). */
   readonly onStreamChange?: (change: StreamChange) => void;
+  /** Told of each durable made again because its config was not the wanted one (review16c N4). */
+  readonly onConsumerReplaced?: (replaced: ConsumerReplaced) => void;
 }
 
 /**
@@ -153,6 +156,7 @@ export async function natsCaptureLinkOver(
     readonly claimExpiresMs?: number;
     readonly ownsConnection?: boolean;
     readonly onStreamChange?: (change: StreamChange) => void;
+    readonly onConsumerReplaced?: (replaced: ConsumerReplaced) => void;
   } = {},
 ): Promise<NatsCaptureLink> {
   const acksPerWrite = options.acksPerWrite ?? ACKS_PER_WRITE;
@@ -277,7 +281,10 @@ export async function natsCaptureLinkOver(
               durable,
               captureConsumerConfig(stream, filter, claimExpiresMs),
             );
-            if (replaced.length > 0) onReplaced?.(replaced);
+            if (replaced.length > 0) {
+              options.onConsumerReplaced?.({ stream, durable, changed: replaced });
+              onReplaced?.(replaced);
+            }
             const consumer = await js.consumers.get(stream, durable);
             const hand = (m: JsMsg) =>
               onMessage({
