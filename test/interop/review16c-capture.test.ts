@@ -172,7 +172,10 @@ describe.skipIf(peers.skip)(`review16c capture fan-in over ${RECORDED_NATS_VERSI
     );
     await until(() => reader.lost >= 5, 5000, 'lab-2 loss counted').catch(() => undefined);
     const seen = { delivered: reader.delivered(), lost: reader.lost };
+    // Made again once (its filter was lab-1's), and not again on a later consume.
+    const replaced = reader.source.handOverStats().consumersReplaced;
     await reader.close();
+    expect(replaced).toBe(1);
     console.info(
       `N4: lab-2 stored 5 refused 5; the wider reader delivered ${seen.delivered}, lost ${seen.lost}`,
     );
