@@ -369,6 +369,17 @@ export class RadiusCluster {
       refuse();
       return;
     }
+    // The envelope's NAS is the receiving server's word (review16c N9): a conversation held here
+    // answers only the NAS it began with, as on the direct path, and is refused at once. An
+    // envelope naming that very NAS is not checkable here: NATS permissions on the request
+    // subjects decide who may send one (docs/cluster.md, trust boundary).
+    const state = clusterRound(request.datagram)?.state;
+    const nas = state === undefined ? undefined : this.server.conversationNas(state);
+    if (nas !== undefined && (nas.address !== request.address || nas.client !== request.client)) {
+      this.server.drop('state-of-other-client', from, request.datagram[0], request.datagram[1]);
+      refuse();
+      return;
+    }
     if (this.serving.size >= this.maxServing) {
       this.server.drop('cluster-serve-busy', from, request.datagram[0], request.datagram[1]);
       refuse();

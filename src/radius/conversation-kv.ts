@@ -109,6 +109,19 @@ export interface SharedConversationStats {
   loaded: number;
   /** Writes or deletes refused because another server had written that round first. */
   conflicts: number;
+  /**
+   * Writes whose acknowledgement was lost (a timeout, the NATS node gone
+   * after storing it) but which a read found stored, byte for byte: taken
+   * as stored at that revision.
+   */
+  unacknowledgedStored: number;
+  /**
+   * Creates refused because the key existed: this server's own earlier
+   * write of that conversation, whose acknowledgement and confirming read
+   * were both lost (a State is this server's random value, so no other
+   * server writes it first). Not a conflict between servers.
+   */
+  unacknowledgedConflicts: number;
   /** Writes the bucket did not take (NATS away): the conversation stayed local. */
   writeFailed: number;
   /** Reads that failed (NATS away). */
@@ -168,6 +181,8 @@ export class SharedConversations {
     stored: 0,
     loaded: 0,
     conflicts: 0,
+    unacknowledgedStored: 0,
+    unacknowledgedConflicts: 0,
     writeFailed: 0,
     readFailed: 0,
     refused: 0,
@@ -245,13 +260,31 @@ export class SharedConversations {
   ): Promise<KvWrite> {
     const sealed = sealConversation(this.aead, this.crypto, state, version, encodeRecord(record));
     const key = conversationKey(state);
-    const outcome =
+    const written =
       revision === undefined
         ? await this.kv.create(key, sealed)
         : await this.kv.update(key, sealed, revision);
-    this.count(outcome, counter);
+    const outcome = written.kind === 'failed' ? await this.confirm(key, sealed, written) : written;
+    if (outcome.kind === 'conflict' && revision === undefined) {
+      this.counters.unacknowledgedConflicts++;
+    } else {
+      this.count(outcome, counter);
+    }
     if (outcome.kind === 'stored') this.remember(key, version.round, outcome.revision);
     return outcome;
+  }
+
+  /**
+   * A write that failed may have been stored (review16c N6: its
+   * acknowledgement lost). A read finding the very bytes written (sealed
+   * with a fresh nonce: no other write gives them) means stored, at the
+   * revision read; anything else leaves the write failed.
+   */
+  private async confirm(key: string, sealed: Uint8Array, failed: KvWrite): Promise<KvWrite> {
+    const read = await this.kv.get(key);
+    if (read.kind !== 'found' || !sameBytes(read.value, sealed)) return failed;
+    this.counters.unacknowledgedStored++;
+    return { kind: 'stored', revision: read.revision };
   }
 
   /** Reads and opens a conversation's record. A refusal is counted by whoever drops for it (`refuseRecord`), once. */
@@ -353,6 +386,10 @@ export class SharedConversations {
     else if (outcome.kind === 'conflict') this.counters.conflicts++;
     else this.counters.writeFailed++;
   }
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((octet, i) => octet === b[i]);
 }
 
 /** The bucket key of a conversation: its State in hex (KV keys allow no arbitrary octets). */

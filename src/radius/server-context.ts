@@ -51,8 +51,10 @@ export interface Conversation {
   restored: boolean;
   /** The EAP Response fed last (a copy, kept with a shared bucket only): the round a write answers. */
   responseEap: Uint8Array | undefined;
-  /** Restored from a record: the round that record's writer answered (retransmits of it are answered again). */
+  /** Restored from a record: the round that record's writer answered (retransmits of it are answered again), until this server answers one. */
   answered: AnsweredRound | undefined;
+  /** The last round this server answered: the EAP Response (the copy fed) and the EAP Request sent for it (review16c N3). */
+  lastAnswer: { readonly response: Uint8Array; readonly request: Uint8Array } | undefined;
   /** Kept between rounds at `sharedRevision` (conversation-store.ts): not in progress. */
   cached: boolean;
   /**
@@ -65,6 +67,11 @@ export interface Conversation {
 
 /** The conversation table's key for a State value. */
 export const stateKey = packedKey;
+
+/** Byte-for-byte equality. */
+export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((octet, i) => octet === b[i]);
+}
 
 /** A User-Name, when present, must equal the EAP identity byte for byte. */
 export function sameUserName(

@@ -38,6 +38,7 @@ export interface SharedRoundsHost {
   ): EapAuthenticatorOptions;
   feed(conversation: Conversation, context: RequestContext, eap: Uint8Array): void;
   challenge(context: RequestContext, conversation: Conversation, eap: Uint8Array): void;
+  resendAnswered(conversation: Conversation, context: RequestContext, eap: Uint8Array): boolean;
   answer(conversation: Conversation, context: RequestContext, result: EapSessionResult): void;
 }
 
@@ -105,15 +106,19 @@ export class SharedRounds {
           this.host.challenge(context, conversation, copy);
         } else if (outcome.kind === 'conflict') {
           if (this.cacheStale(conversation, context)) return;
+          if (conversation.sharedRevision === undefined) {
+            // A create found the key: our own first write, stored though its acknowledgement was
+            // lost (local-fallback since). The bucket's record awaits the round we answered then;
+            // the NAS's retry of this round is taken over from it.
+            this.traceShared('unacknowledged', conversation);
+            this.release(conversation);
+            this.dropForRetry(context, 'cluster-state-unacknowledged');
+            return;
+          }
           // Another server answered this round first: its answer stands, ours is not sent.
           this.traceShared('conflict', conversation);
           this.release(conversation);
-          this.replier.drop(
-            'cluster-state-conflict',
-            context.from,
-            RadiusCode.AccessRequest,
-            context.identifier,
-          );
+          this.dropForRetry(context, 'cluster-state-conflict');
         } else if (conversation.sharedRevision === undefined) {
           // NATS away at a first round: the conversation goes on from memory here (and its owner's forwarding).
           conversation.roundEap = undefined;
@@ -150,12 +155,7 @@ export class SharedRounds {
           if (this.cacheStale(conversation, context)) return;
           this.traceShared('conflict', conversation);
           this.release(conversation);
-          this.replier.drop(
-            'cluster-state-conflict',
-            context.from,
-            RadiusCode.AccessRequest,
-            context.identifier,
-          );
+          this.dropForRetry(context, 'cluster-state-conflict');
           return;
         }
         if (outcome.kind === 'failed') {
@@ -200,12 +200,7 @@ export class SharedRounds {
       if (outcome.kind === 'conflict') {
         if (this.cacheStale(conversation, context)) return;
         this.traceShared('conflict', conversation);
-        this.replier.drop(
-          'cluster-state-conflict',
-          context.from,
-          RadiusCode.AccessRequest,
-          context.identifier,
-        );
+        this.dropForRetry(context, 'cluster-state-conflict');
         return;
       }
       if (outcome.kind === 'failed') {
@@ -254,6 +249,7 @@ export class SharedRounds {
     const conversation: Conversation = {
       responseEap: undefined,
       answered: record.answered,
+      lastAnswer: undefined,
       key: stateKey(state),
       state: state.slice(), // deliberate copy: the datagram's buffer is not ours
       client,
@@ -371,7 +367,7 @@ export class SharedRounds {
       }
       const conversation = this.store.get(state) as Conversation;
       conversation.restored = false;
-      if (!this.resendAnswered(conversation, context, eap))
+      if (!this.host.resendAnswered(conversation, context, eap))
         this.host.feed(conversation, context, eap);
       if (conversation.current === undefined && !conversation.writing && !conversation.cached) {
         this.release(conversation);
@@ -379,21 +375,10 @@ export class SharedRounds {
     });
   }
 
-  /**
-   * A restored conversation got again the EAP Response its record's writer
-   * answered (from any port, under any RADIUS Identifier: the rule is in
-   * conversation-record.ts): the same EAP Request goes back under
-   * the same State, signed afresh here, and nothing is written. True when
-   * it was that retransmit.
-   */
-  resendAnswered(conversation: Conversation, context: RequestContext, eap: Uint8Array): boolean {
-    const answered = conversation.answered;
-    const retransmit = this.shared.isRetransmit(answered, eap[1] as number, [eap]);
-    if (!retransmit || answered === undefined) return false;
+  /** A retransmit answered again from what the conversation answered last (server-eap.ts): counted and traced. */
+  countRetransmit(conversation: Conversation): void {
     this.shared.counters.retransmits++;
     this.traceShared('retransmit', conversation);
-    this.host.challenge(context, conversation, answered.eapRequest);
-    return true;
   }
 
   /** A request naming a State whose finished record was restored for it: answered or dropped (true), else false. */
@@ -426,6 +411,17 @@ export class SharedRounds {
       RadiusCode.AccessRequest,
       context.identifier,
     );
+  }
+
+  /**
+   * Drops the request in hand and forgets it in the duplicate cache: the
+   * bucket's record decides the NAS's retransmit, which must be processed
+   * (review16c N6: left in progress, it was dropped as
+   * `duplicate-in-progress` for the whole duplicate window).
+   */
+  private dropForRetry(context: RequestContext, reason: string): void {
+    this.replier.abandon(context);
+    this.replier.drop(reason, context.from, RadiusCode.AccessRequest, context.identifier);
   }
 
   /** Keeps a conversation whose record is stored between rounds; releases what the bound pushes out. */

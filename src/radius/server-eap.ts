@@ -21,6 +21,8 @@ import type { LoadOutcome, SharedConversations } from './conversation-kv.js';
 import { finalAnswer } from './server-eap-finished.js';
 import { SharedRounds } from './server-eap-shared.js';
 import type { RadiusClientEntry } from './clients.js';
+import { isRetransmitOf } from './conversation-record.js';
+import { EndedConversations } from './server-eap-ended.js';
 import { RadiusAttributeType } from './dictionary.js';
 import { eapMessageAttributes, type EapCarried } from './eap-message.js';
 import { RadiusEventDescriptor } from './events.js';
@@ -29,6 +31,7 @@ import type { RadiusReplier } from './server-reply.js';
 import {
   durationOf,
   isIdentityResponse,
+  sameBytes,
   sameUserName,
   stateKey,
   type Conversation,
@@ -47,6 +50,9 @@ export interface EapOverRadiusOptions {
   readonly registry: TraceRegistry | undefined;
   /** The cluster's bucket, when conversations are shared (conversation-kv.ts). */
   readonly shared?: SharedConversations;
+  /** How long, and how many, ended conversations' answers are kept for a retransmit from another socket (the duplicate cache's window and bound). */
+  readonly endedWindowMs: number;
+  readonly maxEnded: number;
 }
 
 /** What an Access-Request carried as EAP, when it carried any. */
@@ -65,10 +71,14 @@ export class EapOverRadius {
   /** The rounds of conversations whose state is in the cluster's bucket, when there is one. */
   private readonly sharedRounds: SharedRounds | undefined;
 
+  /** Answers of conversations that ended here, for a retransmit of their last request (server-eap-ended.ts). */
+  private readonly endedAnswers: EndedConversations;
+
   constructor(options: EapOverRadiusOptions) {
     this.options = options;
     this.store = options.store;
     this.replier = options.replier;
+    this.endedAnswers = new EndedConversations(options.endedWindowMs, options.maxEnded);
     this.sharedRounds =
       options.shared === undefined
         ? undefined
@@ -84,6 +94,8 @@ export class EapOverRadius {
               feed: (conversation, context, eap) => this.feed(conversation, context, eap),
               challenge: (context, conversation, eap) => this.challenge(context, conversation, eap),
               answer: (conversation, context, result) => this.answer(conversation, context, result),
+              resendAnswered: (conversation, context, eap) =>
+                this.resendAnswered(conversation, context, eap),
             },
           );
   }
@@ -120,6 +132,20 @@ export class EapOverRadius {
     return `cluster-state-${reason}`;
   }
 
+  /**
+   * The NAS a conversation with this State began with (its address and
+   * client entry's name), while it is in memory here or its answer is kept
+   * after it ended; undefined otherwise.
+   */
+  nasOf(state: Uint8Array): { readonly address: string; readonly client: string } | undefined {
+    const conversation = this.store.get(state);
+    if (conversation !== undefined) {
+      return { address: conversation.address, client: conversation.client.name };
+    }
+    const ended = this.endedAnswers.lookup(stateKey(state), this.options.clock.now());
+    return ended === undefined ? undefined : { address: ended.address, client: ended.client.name };
+  }
+
   /** An Access-Request carrying EAP-Message (or an empty one: EAP-Start). */
   access(packet: RadiusPacket, context: RequestContext, carried: CarriedEap): void {
     const drop = (reason: string) =>
@@ -149,8 +175,9 @@ export class EapOverRadius {
           this.identityMismatch(context, carried.bytes);
           return;
         }
-        // A retransmit of the round the restored record answered: that answer again, nothing written.
-        if (this.sharedRounds?.resendAnswered(existing, context, carried.bytes) === true) return;
+        // A retransmit of the round this conversation answered last (here, or the restored
+        // record's writer): that answer again, nothing fed, nothing written.
+        if (this.resendAnswered(existing, context, carried.bytes)) return;
         if (existing.cached && this.sharedRounds !== undefined) {
           this.sharedRounds.fromCache(existing, context, carried.bytes);
           return;
@@ -166,6 +193,9 @@ export class EapOverRadius {
       existing.eap.abort('replaced by a new Response/Identity');
     }
     const bytes = carried.kind === 'eap' ? carried.bytes : undefined;
+    if (existing === undefined && state !== undefined && bytes !== undefined) {
+      if (this.answerEnded(state, context, bytes)) return;
+    }
     // A new conversation starts with EAP-Start or the peer's Response/Identity (RFC 3579 §2.1).
     const isIdentity = bytes !== undefined && isIdentityResponse(bytes);
     if (bytes !== undefined && !isIdentity) {
@@ -224,6 +254,7 @@ export class EapOverRadius {
       restored: false,
       responseEap: undefined,
       answered: undefined,
+      lastAnswer: undefined,
       cached: false,
       roundEap: undefined,
       eap: new EapAuthenticator(this.authenticatorOptions(() => conversation, initialIdentifier)),
@@ -258,10 +289,44 @@ export class EapOverRadius {
     };
   }
 
+  /**
+   * The NAS sent again the EAP Response this conversation answered last,
+   * from any socket, under any RADIUS Identifier, directly or forwarded by
+   * another server (N3 of the third review: RFC 5080's duplicate key holds
+   * the source port, which a NAS failing over changes). The same EAP
+   * Request goes back under the same State, signed afresh for this
+   * request; nothing reaches the authenticator, which would discard it.
+   * Counted in `duplicatesAnswered`. True when it was that retransmit.
+   */
+  resendAnswered(conversation: Conversation, context: RequestContext, eap: Uint8Array): boolean {
+    const last = conversation.lastAnswer;
+    let request: Uint8Array | undefined;
+    if (last !== undefined) {
+      // Answered here: the Response itself is kept, so the bytes compare (no digest per round).
+      if (last.response[1] === eap[1] && sameBytes(last.response, eap)) request = last.request;
+    } else if (
+      conversation.answered !== undefined &&
+      conversation.answered.eapIdentifier === eap[1]
+    ) {
+      // Restored from a record: its writer's answer, keyed on the Response's digest.
+      const answered = conversation.answered;
+      const digest = this.options.crypto.digest('sha256', eap);
+      if (
+        isRetransmitOf(answered, { eapIdentifier: answered.eapIdentifier, responseDigest: digest })
+      )
+        request = answered.eapRequest;
+    }
+    if (request === undefined) return false;
+    this.replier.counters.duplicatesAnswered++;
+    this.sharedRounds?.countRetransmit(conversation);
+    this.challenge(context, conversation, request, true);
+    return true;
+  }
+
   private feed(conversation: Conversation, context: RequestContext, eap: Uint8Array): void {
     conversation.current = context;
-    // Deliberate copy, with a bucket only: its record's retransmit key is this Response's digest.
-    if (this.sharedRounds !== undefined) conversation.responseEap = eap.slice();
+    // Deliberate copy: the answer to it is kept against its retransmit (`lastAnswer`).
+    conversation.responseEap = eap.slice();
     const before = conversation.eap.droppedTotal;
     conversation.eap.receive(eap);
     if (conversation.current === context && conversation.eap.droppedTotal > before) {
@@ -304,8 +369,28 @@ export class EapOverRadius {
     shared.write(conversation, context, eap, snapshot);
   }
 
-  private challenge(context: RequestContext, conversation: Conversation, eap: Uint8Array): void {
+  /**
+   * An Access-Challenge carrying the EAP Request `eap`. Unless it is that
+   * answer `resent`, it becomes the conversation's last answer, kept with
+   * the Response it answers (`lastAnswer`, against that Response's retransmit).
+   */
+  private challenge(
+    context: RequestContext,
+    conversation: Conversation,
+    eap: Uint8Array,
+    resent = false,
+  ): void {
     this.replier.counters.challenged++;
+    if (!resent) {
+      const responded = conversation.responseEap;
+      // This round supersedes what a restored record's writer answered.
+      conversation.answered = undefined;
+      conversation.lastAnswer =
+        responded === undefined
+          ? undefined
+          : // Deliberate copy of the Request: `eap` is the shared send buffer's.
+            { response: responded, request: eap.slice() };
+    }
     // No Session-Timeout here: in an Access-Challenge a NAS reads it as how
     // long to wait for the supplicant before resending the EAP Request (RFC
     // 3579), so the conversation's expiry would stall a lost Request for that long.
@@ -349,7 +434,49 @@ export class EapOverRadius {
     result: EapSessionResult,
   ): void {
     const answer = finalAnswer(conversation.result, context.identifier, result);
+    const responded = conversation.responseEap;
+    if (responded !== undefined) {
+      this.endedAnswers.remember(
+        conversation.key,
+        {
+          client: conversation.client,
+          address: conversation.address,
+          response: responded,
+          // Ours already: the conversation's copy of its Success/Failure, or one made up.
+          eap: answer.eap,
+          outcome: answer.outcome,
+          result,
+        },
+        this.options.clock.now(),
+      );
+    }
     if (answer.outcome === 'accept') this.replier.accept(context, answer.eap, result);
     else this.replier.reject(context, answer.eap);
+  }
+
+  /**
+   * The last request of a conversation that ended here, sent again from
+   * another socket or through another server: its Accept or Reject again,
+   * signed for this request (true). A request from another NAS than the
+   * one the conversation began with is dropped (true); any other EAP
+   * Response goes on to the ordinary answer for an unknown State (false).
+   */
+  private answerEnded(state: Uint8Array, context: RequestContext, eap: Uint8Array): boolean {
+    const ended = this.endedAnswers.lookup(stateKey(state), this.options.clock.now());
+    if (ended === undefined || ended.response[1] !== eap[1]) return false;
+    if (!sameBytes(ended.response, eap)) return false;
+    if (ended.client !== context.client || ended.address !== context.from.address) {
+      this.replier.drop(
+        'state-of-other-client',
+        context.from,
+        RadiusCode.AccessRequest,
+        context.identifier,
+      );
+      return true;
+    }
+    this.replier.counters.duplicatesAnswered++;
+    if (ended.outcome === 'accept') this.replier.accept(context, ended.eap, ended.result);
+    else this.replier.reject(context, ended.eap);
+    return true;
   }
 }

@@ -121,6 +121,12 @@ export const RADIUS_SERVER_DEFAULTS = {
 export interface RadiusServerStats {
   readonly received: number;
   readonly sent: number;
+  /**
+   * Retransmits answered again: from the duplicate cache (same source,
+   * Identifier and Request Authenticator), or an EAP Response a
+   * conversation answered already, sent from another socket or under
+   * another Identifier (its last answer, or an ended one's Accept/Reject).
+   */
   readonly duplicatesAnswered: number;
   readonly sessions: number;
   /** Entries in the duplicate-request cache (at most `maxCachedResponses`). */

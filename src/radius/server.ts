@@ -104,10 +104,17 @@ export class RadiusServer {
       options.maxProxyStates,
       d.maxProxyStates,
     );
-    this.cache = new DuplicateCache(
-      positiveInteger('duplicateWindowMs', options.duplicateWindowMs, d.duplicateWindowMs),
-      positiveInteger('maxCachedResponses', options.maxCachedResponses, d.maxCachedResponses),
+    const duplicateWindowMs = positiveInteger(
+      'duplicateWindowMs',
+      options.duplicateWindowMs,
+      d.duplicateWindowMs,
     );
+    const maxCachedResponses = positiveInteger(
+      'maxCachedResponses',
+      options.maxCachedResponses,
+      d.maxCachedResponses,
+    );
+    this.cache = new DuplicateCache(duplicateWindowMs, maxCachedResponses);
     this.ledger = new AccountingLedger(
       positiveInteger(
         'maxAccountingSessions',
@@ -134,6 +141,8 @@ export class RadiusServer {
       replier: this.replier,
       trace: this.trace,
       registry: options.trace,
+      endedWindowMs: duplicateWindowMs,
+      maxEnded: maxCachedResponses,
       ...(options.sharedConversations === undefined ? {} : { shared: options.sharedConversations }),
     });
   }
@@ -148,6 +157,17 @@ export class RadiusServer {
   /** Whether a conversation with this State is in progress here (in memory). */
   hasConversation(state: Uint8Array): boolean {
     return this.store.get(state) !== undefined;
+  }
+
+  /**
+   * The NAS (address and client entry name) the conversation with this
+   * State began with, while it is held here (in progress, cached, or its
+   * answer kept after it ended); undefined otherwise.
+   */
+  conversationNas(
+    state: Uint8Array,
+  ): { readonly address: string; readonly client: string } | undefined {
+    return this.eap.nasOf(state);
   }
 
   /** Conversations kept between rounds because their state is in the bucket (not in `stats().sessions`). */

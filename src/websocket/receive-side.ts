@@ -53,7 +53,14 @@ export class ReceiveSide<Owner> {
     private readonly bufferSize: number,
     /** Told when bytes arrive, before they are decoded (keep-alive). */
     private readonly onBytes: (() => void) | undefined,
-  ) {}
+  ) {
+    // A double from the start: a count that began as a small integer would
+    // change representation at 2^31 bytes, in the middle of a long transfer
+    // (a deoptimisation, then a new hidden class for every receive side:
+    // byte-counters.test.ts, docs/performance.md).
+    this.bytesReceived = 0.5;
+    this.bytesReceived = 0;
+  }
 
   /** The component's own read buffer, allocated on first use. */
   get memory(): Uint8Array {

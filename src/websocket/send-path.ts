@@ -84,6 +84,10 @@ export class SendPath {
     this.masks = options.masks;
     this.trace = options.trace;
     this.name = options.name;
+    // A double from the start, as `ReceiveSide.bytesReceived` (2^31 bytes sent
+    // would otherwise deoptimise the send loop mid-transfer).
+    this.bytesSent = 0.5;
+    this.bytesSent = 0;
   }
 
   /** Bytes queued by `send` and not yet handed out in a send action. */

@@ -96,7 +96,7 @@ describe.skipIf(peers.skip)(
               name: string;
               rpc?: { port?: number };
               sessions?: { name: string }[];
-              nats?: { host?: string };
+              nats?: { host?: string; serve?: { session?: string; durable?: string }[] };
             }[];
           }
         ).services.find((s) => s.name === 'capture');
@@ -129,6 +129,10 @@ describe.skipIf(peers.skip)(
       const after = await health();
       expect(after?.sessions?.map((s) => s.name).sort()).toEqual(['fleet-b', 'tail']);
       expect(after?.nats?.host).toBe('host-d-b');
+      // The durables carry the entry and capture.nats.host (review16c M25: no test named them).
+      expect(after?.nats?.serve?.map((s) => s.durable)).toEqual([
+        'netrx-reader-tail-fleet-b-host-d-b',
+      ]);
       for (let n = 20; n < 60; n++) generator.emit(Generated, { n });
       expect(await drain(() => viewer.receive(viewerHandle), 40)).toEqual({
         delivered: 40,

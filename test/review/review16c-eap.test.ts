@@ -5,7 +5,7 @@
  * than dead, on the fake bus, fake KV and virtual clock of
  * src/node/cluster/radius-fleet.ts. Tests named FAILS ON MAIN are
  * `it.fails` (each seen failing on main c5ee538 with `.fails` removed);
- * drop `.fails` once fixed and they are regression tests.
+ * drop `.fails` once fixed and they are regression tests. N3 and N6 are fixed (branch r-fwd).
  */
 import { describe, expect, it } from 'vitest';
 import { RadiusEapClient, type RadiusEapResult } from '../../src/radius/index.js';
@@ -85,46 +85,40 @@ describe('review16c: the TLS-owner forwarding when the owner is slow, not dead',
     expect(atC[0]?.[0]).toBe(11); // Access-Challenge
   });
 
-  it.fails(
-    'FAILS ON MAIN (N3): a NAS that fails over from a new socket (R3 for forwarded conversations) gets the same Challenge again',
-    async () => {
-      const fleet = forwardingFleet();
-      const [, , c] = fleet.nodes as [Node, Node, Node];
-      const { response } = await slowOwnerRound(fleet);
-      // The NAS retransmits the same Access-Request from its socket for its secondary server.
-      const atC = await deliver(c, response, fleet, { ...NAS, port: NAS.port + 1 });
-      const reasons = fleet.nodes.map((n) => JSON.stringify(n.server.stats().dropped));
-      console.info(
-        `N3: slow owner, retransmit from port+1 via c: ${atC.length} answer(s); drops ${reasons.join(' ')}`,
-      );
-      expect(atC).toHaveLength(1);
-      expect(atC[0]?.[0]).toBe(11);
-    },
-  );
+  it('fixed (N3): a NAS that fails over from a new socket (R3 for forwarded conversations) gets the same Challenge again', async () => {
+    const fleet = forwardingFleet();
+    const [, , c] = fleet.nodes as [Node, Node, Node];
+    const { response } = await slowOwnerRound(fleet);
+    // The NAS retransmits the same Access-Request from its socket for its secondary server.
+    const atC = await deliver(c, response, fleet, { ...NAS, port: NAS.port + 1 });
+    const reasons = fleet.nodes.map((n) => JSON.stringify(n.server.stats().dropped));
+    console.info(
+      `N3: slow owner, retransmit from port+1 via c: ${atC.length} answer(s); drops ${reasons.join(' ')}`,
+    );
+    expect(atC).toHaveLength(1);
+    expect(atC[0]?.[0]).toBe(11);
+  });
 });
 
 describe('review16c N6: the first write of a conversation times out but was stored (a lost ack)', () => {
-  it.fails(
-    'FAILS ON MAIN: the conversation that went on from local state is not killed by its own stored record',
-    async () => {
-      // Every round goes to a (the NAS never fails over); the client retransmits on its own timer.
-      const fleet = makeFleet({ ids: ['a', 'b'], route: () => 0 });
-      const [a] = fleet.nodes as [Node, Node];
-      // The bucket stores the first record, but its acknowledgement never comes back
-      // (NATS node killed after storing it, or the client's timeout fired first).
-      const create = fleet.kv.create.bind(fleet.kv);
-      let lostAcks = 1;
-      fleet.kv.create = async (key, value) => {
-        const stored = await create(key, value);
-        if (lostAcks-- > 0) return { kind: 'failed', reason: 'TIMEOUT' };
-        return stored;
-      };
-      const result = await fleet.authenticate([mschapv2]);
-      const drops = JSON.stringify(a.server.stats().dropped);
-      console.info(
-        `N6: outcome ${String(result?.outcome)} (${String(result?.reason)}); a dropped ${drops}; requests sent ${fleet.sent.length}`,
-      );
-      expect(result?.outcome).toBe('success');
-    },
-  );
+  it('fixed (was FAILS ON MAIN): the conversation that went on from local state is not killed by its own stored record', async () => {
+    // Every round goes to a (the NAS never fails over); the client retransmits on its own timer.
+    const fleet = makeFleet({ ids: ['a', 'b'], route: () => 0 });
+    const [a] = fleet.nodes as [Node, Node];
+    // The bucket stores the first record, but its acknowledgement never comes back
+    // (NATS node killed after storing it, or the client's timeout fired first).
+    const create = fleet.kv.create.bind(fleet.kv);
+    let lostAcks = 1;
+    fleet.kv.create = async (key, value) => {
+      const stored = await create(key, value);
+      if (lostAcks-- > 0) return { kind: 'failed', reason: 'TIMEOUT' };
+      return stored;
+    };
+    const result = await fleet.authenticate([mschapv2]);
+    const drops = JSON.stringify(a.server.stats().dropped);
+    console.info(
+      `N6: outcome ${String(result?.outcome)} (${String(result?.reason)}); a dropped ${drops}; requests sent ${fleet.sent.length}`,
+    );
+    expect(result?.outcome).toBe('success');
+  });
 });

@@ -161,7 +161,7 @@ export async function natsSessionSource(
   hosts: string | undefined,
   replicas = 1,
   readerId: string = defaultReaderId(),
-): Promise<{ source: SessionSource; close(): Promise<void> }> {
+): Promise<{ source: SessionSource; durable: string; close(): Promise<void> }> {
   checked('--reader-id', checkReaderId, readerId);
   checked('--session', checkClusterSessionName, session);
   const pattern = checked('--hosts', checkHostPattern, hosts ?? '*');
@@ -174,5 +174,5 @@ export async function natsSessionSource(
     createOnly: true,
   });
   const source = new StreamSessionSource({ port: link, session, hosts: pattern, readerId });
-  return { source, close: () => link.close() };
+  return { source, durable: source.durable, close: () => link.close() };
 }

@@ -298,6 +298,12 @@ export const captureServeCommand: CliCommand = {
           (wsToken === undefined ? ' (no token: loopback only)' : ' (bearer token required)'),
       );
     }
+    if (nats !== undefined) {
+      // The durables name this server (--reader-id): two servers must show two (review16c N1).
+      io.out(
+        `reading stream netrx-${name} for hosts ${JSON.stringify(values['hosts'] ?? '*')}: durables ${nats.durable}-<host>, ${nats.durable}-loss`,
+      );
+    }
     io.out('ready');
     await io.untilStopped();
     await stopAll();

@@ -58,6 +58,8 @@ export function makeFleet(options: {
   route?: (n: number, alive: number) => number;
   /** Entries the fake bucket keeps per key (default 2, as the real one; 1: no witness of a put-back). */
   history?: number;
+  /** Each server's `forwardTimeoutMs` (default the cluster's). */
+  forwardTimeoutMs?: number;
 }) {
   const clock = new VirtualClock();
   const bus = new FakeRadiusClusterBus();
@@ -102,6 +104,9 @@ export function makeFleet(options: {
       link: bus.link(),
       clock,
       ...(shared === undefined ? {} : { shared }),
+      ...(options.forwardTimeoutMs === undefined
+        ? {}
+        : { forwardTimeoutMs: options.forwardTimeoutMs }),
     });
     holder.cluster = cluster;
     return { id, server, cluster, shared };

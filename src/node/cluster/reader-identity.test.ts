@@ -6,12 +6,30 @@ import { StreamSessionSource } from './reader.js';
 import { FakeJetStream } from './fake-jetstream.js';
 
 describe('reader identity (review16 R2)', () => {
-  it('takes a host name first label, in the host-name alphabet, at most 16', () => {
-    expect(readerIdFromHostName('build-7.lab.example')).toBe('build-7');
-    expect(readerIdFromHostName('a very+long name of a box')).toBe('a-very-long-name');
+  it('keeps a name that is an identity; derives one (prefix + digest) from any other', () => {
+    expect(readerIdFromHostName('build-7')).toBe('build-7');
+    expect(readerIdFromHostName('capture_server16')).toBe('capture_server16');
+    expect(readerIdFromHostName('build-7.lab.example')).toMatch(/^build-7-[0-9a-f]{8}$/);
+    expect(readerIdFromHostName('a very+long name of a box')).toMatch(/^a-very--[0-9a-f]{8}$/);
     expect(readerIdFromHostName('')).toBe('reader');
-    expect(readerIdFromHostName('.local')).toBe('reader');
+    expect(readerIdFromHostName('.local')).toMatch(/^r-[0-9a-f]{8}$/);
+    // Host names are not case-sensitive: one machine, one identity.
+    expect(readerIdFromHostName('Lab1.Site-A')).toBe(readerIdFromHostName('lab1.site-a'));
     expect(defaultReaderId()).toBe(readerIdFromHostName(hostname()));
+  });
+
+  it('two host names that differ after the cut or after the first dot get two identities (review16c N1)', () => {
+    expect(readerIdFromHostName('capture-server-01')).not.toBe(
+      readerIdFromHostName('capture-server-02'),
+    );
+    expect(readerIdFromHostName('lab1.site-a')).not.toBe(readerIdFromHostName('lab1.site-b'));
+    fc.assert(
+      fc.property(fc.string({ maxLength: 40 }), fc.string({ maxLength: 40 }), (a, b) => {
+        fc.pre(a.toLowerCase() !== b.toLowerCase());
+        // Distinct names collide only through the 32-bit digest (never seen in these runs).
+        expect(readerIdFromHostName(a)).not.toBe(readerIdFromHostName(b));
+      }),
+    );
   });
 
   it('whatever the host name, the identity is a valid one (fast-check)', () => {

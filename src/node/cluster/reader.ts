@@ -109,7 +109,11 @@ export interface StreamSessionSourceOptions {
 export interface StreamSessionSourceStats {
   readonly messages: number;
   readonly events: number;
-  /** Events this session's queue refused (also in its Lost Event Count). */
+  /**
+   * Events this session's queue refused, and the rest of a partly delivered
+   * message that waited for room when the client closed (also in its Lost
+   * Event Count).
+   */
   readonly queueLost: number;
   /** Loss the publishers reported (the growth of their counts). */
   readonly publisherLost: number;
@@ -148,7 +152,8 @@ export class StreamSessionSource implements SessionSource {
   readonly session: string;
   readonly hosts: string;
   private readonly port: ConsumePort;
-  private readonly durable: string;
+  /** The durable consumers' prefix (`<durable>-<host>`, `<durable>-loss`): shown in /health and by `capture serve`. */
+  readonly durable: string;
   private readonly matches: (host: string) => boolean;
   private readonly maxPublishers: number;
   private readonly losses: LossLedger;
@@ -293,9 +298,16 @@ export class StreamSessionSource implements SessionSource {
       close: () => {
         this.opened = false;
         // Waiting for room when the session closed: what never went in is counted lost now
-        // for a message partly handed over (its handed part may have been delivered).
+        // for a message some of whose events were delivered (`release` acks it). One none of
+        // whose events left is given back whole (`release` naks it): its rest is not lost, the
+        // next open gets the message again (review16c N7: counting it too gave phantom loss).
         for (const waiting of this.window.drain()) {
-          if (waiting.entry.queued > 0) sink.lost(itemsFrom(waiting.data, waiting.at));
+          const entry = waiting.entry;
+          if (entry.remaining >= entry.queued) continue;
+          const rest = itemsFrom(waiting.data, waiting.at);
+          this.counters.queueLost += rest;
+          this.countHostLoss(waiting.host, rest);
+          sink.lost(rest);
         }
         const givenBack = this.unacked.release((message) => this.forget(message));
         // Their growth is in the session's count, which its last report (or its next open)

@@ -160,6 +160,7 @@ export async function startCaptureNats(
       serve: [...sources.values()].map((s) => ({
         session: s.session,
         hosts: s.hosts,
+        durable: s.durable,
         ...s.stats(),
         ...lagStatus(s.lag()),
       })),

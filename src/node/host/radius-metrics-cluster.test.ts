@@ -29,5 +29,9 @@ describe('radius metrics: the cluster state family', () => {
     expect(sample('finished')).toBe(1);
     expect(sample('finished-answered')).toBe(0);
     expect(family?.help).toContain('finished-answered');
+    // A lost ack is not two servers answering one round (review16c N6): its own events.
+    expect(sample('unacknowledged-stored')).toBe(0);
+    expect(sample('unacknowledged-conflict')).toBe(0);
+    expect(family?.help).toContain('unacknowledged-conflict');
   });
 });

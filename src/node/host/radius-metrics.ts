@@ -187,13 +187,15 @@ function sharedStateMetrics(cluster: RadiusUdpServerStats['cluster']): MetricFam
   return [
     {
       name: 'netrx_radius_cluster_state_total',
-      help: 'EAP conversation state in the cluster KV bucket, by event: stored, loaded, answered (later rounds answered here from KV), conflict, write-failed, read-failed, refused (tampered, wrong key, rewound), stale-round (a failover retransmit the record does not await), retransmit (an answered round sent again from its record), restored-write-failed (not answered: the bucket still decides), finished (a finished record written at Accept/Reject), finished-answered (a lost last answer sent again from it), deleted.',
+      help: "EAP conversation state in the cluster KV bucket, by event: stored, loaded, answered (later rounds answered here from KV), conflict (another server wrote that round first), unacknowledged-stored (a write whose ack was lost, found stored by a read), unacknowledged-conflict (a create that found this server's own unacknowledged first write: not a conflict between servers), write-failed, read-failed, refused (tampered, wrong key, rewound), stale-round (a failover retransmit the record does not await), retransmit (an answered round sent again from its record), restored-write-failed (not answered: the bucket still decides), finished (a finished record written at Accept/Reject), finished-answered (a lost last answer sent again from it), deleted.",
       type: 'counter',
       samples: [
         { labels: { event: 'stored' }, value: shared.stored },
         { labels: { event: 'loaded' }, value: shared.loaded },
         { labels: { event: 'answered' }, value: cluster.restored },
         { labels: { event: 'conflict' }, value: shared.conflicts },
+        { labels: { event: 'unacknowledged-stored' }, value: shared.unacknowledgedStored },
+        { labels: { event: 'unacknowledged-conflict' }, value: shared.unacknowledgedConflicts },
         { labels: { event: 'write-failed' }, value: shared.writeFailed },
         { labels: { event: 'read-failed' }, value: shared.readFailed },
         { labels: { event: 'refused' }, value: shared.refused },

@@ -612,6 +612,11 @@ export class FrameDecoder {
   constructor(limits: FrameLimits = {}) {
     this.limits = sharedLimits(limits);
     this.maskers = maskersFor(limits.mask, limits.maskInto);
+    // A double from the start: a stream offset that began as a small integer
+    // would change representation at 2^31 bytes, deoptimising the decoder
+    // (and every caller it is inlined into) in the middle of a long transfer.
+    this.chunkStart = 0.5;
+    this.chunkStart = 0;
   }
 
   /**
