@@ -259,6 +259,8 @@ describe('capture fan-in, several readers on one work-queue stream (property)', 
         for (let round = 0; round < 3000; round++) {
           await settle();
           stream.deliver();
+          // A claim taken reads the host's loss floor before its kept reports count (an answer away).
+          await settle();
           pollAll();
           const waiting = await stream.streamHosts('netrx-lab', 'lab');
           const quiet =

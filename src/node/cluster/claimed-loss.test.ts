@@ -35,12 +35,10 @@ describe('ClaimedLoss (loss counted only for held claims, review16 R5)', () => {
         const at = cut % (reports.length + 1);
         const kept = new ClaimedLoss(16);
         for (const r of reports.slice(0, at)) {
-          expect(kept.keep('lab-1', 'run1', report(r.lost, r.prev), false)).toBe(true);
+          expect(kept.keep('lab-1', 'run1', report(r.lost, r.prev))).toBe(true);
         }
         const ledger = new LossLedger(16);
-        const taken = kept.take('lab-1');
-        expect(taken.othersLoss).toBe(false);
-        let sum = counted(ledger, taken.reports);
+        let sum = counted(ledger, kept.take('lab-1'));
         sum += counted(
           ledger,
           reports.slice(at).map((r) => ({ instance: 'run1', data: report(r.lost, r.prev) })),
@@ -50,40 +48,40 @@ describe('ClaimedLoss (loss counted only for held claims, review16 R5)', () => {
     );
   });
 
-  it('reports kept while another reader held the claim are its loss: only growth after counts (fast-check)', () => {
+  it('kept reports counted above a loss floor add only the growth above it (fast-check)', () => {
     fc.assert(
-      fc.property(runReports, fc.nat(), fc.boolean(), (reports, cut, refusedFirst) => {
-        const at = 1 + (cut % reports.length);
+      fc.property(runReports, fc.nat(), fc.nat(), (reports, cut, floorAt) => {
+        const at = cut % (reports.length + 1);
+        // The floor an earlier holder's client got: one of the reports' counts (or none).
+        const floor =
+          floorAt % (reports.length + 1) === 0 ? 0 : (reports[floorAt % reports.length]?.lost ?? 0);
         const kept = new ClaimedLoss(16);
-        if (!refusedFirst) kept.keep('lab-1', 'run1', report(0, 0), false);
-        kept.refused('lab-1');
-        for (const r of reports.slice(0, at)) {
-          kept.keep('lab-1', 'run1', report(r.lost, r.prev), refusedFirst);
-        }
-        const taken = kept.take('lab-1');
-        expect(taken.othersLoss).toBe(true);
+        for (const r of reports.slice(0, at)) kept.keep('lab-1', 'run1', report(r.lost, r.prev));
         const ledger = new LossLedger(16);
-        // Baseline only (as the reader does for another's loss), then what comes after counts.
-        counted(ledger, taken.reports);
-        const after = counted(
+        if (floor > 0) ledger.raise('lab-1', 'run1', floor);
+        let sum = counted(ledger, kept.take('lab-1'));
+        sum += counted(
           ledger,
           reports.slice(at).map((r) => ({ instance: 'run1', data: report(r.lost, r.prev) })),
         );
-        expect(after).toBe((reports.at(-1)?.lost ?? 0) - (reports[at - 1]?.lost ?? 0));
+        expect(sum).toBe(Math.max(0, (reports.at(-1)?.lost ?? 0) - floor));
+        expect(ledger.runsOf('lab-1')).toEqual(
+          new Map([['run1', Math.max(floor, reports.at(-1)?.lost ?? 0)]]),
+        );
       }),
     );
   });
 
   it('keeps at most maxRuns runs, forgets a host once taken, and clears', () => {
     const kept = new ClaimedLoss(2);
-    expect(kept.keep('a', 'r1', report(1, 0), false)).toBe(true);
-    expect(kept.keep('a', 'r1', report(2, 1), false)).toBe(true);
-    expect(kept.keep('b', 'r1', report(1, 0), false)).toBe(true);
-    expect(kept.keep('c', 'r1', report(1, 0), false)).toBe(false);
-    expect(kept.take('a').reports.map((r) => r.instance)).toEqual(['r1', 'r1']);
-    expect(kept.take('a').reports).toEqual([]);
-    expect(kept.keep('c', 'r1', report(1, 0), false)).toBe(true);
+    expect(kept.keep('a', 'r1', report(1, 0))).toBe(true);
+    expect(kept.keep('a', 'r1', report(2, 1))).toBe(true);
+    expect(kept.keep('b', 'r1', report(1, 0))).toBe(true);
+    expect(kept.keep('c', 'r1', report(1, 0))).toBe(false);
+    expect(kept.take('a').map((r) => r.instance)).toEqual(['r1', 'r1']);
+    expect(kept.take('a')).toEqual([]);
+    expect(kept.keep('c', 'r1', report(1, 0))).toBe(true);
     kept.clear();
-    expect(kept.take('b').reports).toEqual([]);
+    expect(kept.take('b')).toEqual([]);
   });
 });

@@ -7,16 +7,13 @@
  * A report of a host not held (yet) is kept, the first and the newest per
  * publisher run (the counts are cumulative: those two carry all the growth
  * the ledger needs, see loss-reports.ts). When the claim becomes ours they
- * are counted, unless the claim was refused (10100) meanwhile: then another
- * reader held the host while they were written and has counted them, so
- * they only set where this reader's counting starts.
+ * are counted above the host's loss floor (loss-floors.ts): what an earlier
+ * holder's client got is not counted again, what it never got is (review16c
+ * N2, N5).
  */
-
 /** One host's kept reports, per publisher run. */
 interface HostPending {
   readonly runs: Map<string, { readonly first: Uint8Array; latest: Uint8Array | undefined }>;
-  /** Another reader held the claim while these were kept (they are its loss). */
-  othersLoss: boolean;
 }
 
 export interface HeldReport {
@@ -33,38 +30,25 @@ export class ClaimedLoss {
     this.maxRuns = maxRuns;
   }
 
-  /**
-   * Keeps a report of a host not held (`othersLoss`: its claim is refused
-   * now); false if `maxRuns` runs are already kept.
-   */
-  keep(host: string, instance: string, data: Uint8Array, othersLoss: boolean): boolean {
+  /** Keeps a report of a host not held; false if `maxRuns` runs are already kept. */
+  keep(host: string, instance: string, data: Uint8Array): boolean {
     let entry = this.pending.get(host);
-    if (entry !== undefined && othersLoss) entry.othersLoss = true;
     const run = entry?.runs.get(instance);
     if (run !== undefined) {
       run.latest = data.slice();
       return true;
     }
     if (this.runs >= this.maxRuns) return false;
-    if (entry === undefined) this.pending.set(host, (entry = { runs: new Map(), othersLoss }));
+    if (entry === undefined) this.pending.set(host, (entry = { runs: new Map() }));
     entry.runs.set(instance, { first: data.slice(), latest: undefined });
     this.runs++;
     return true;
   }
 
-  /** Another reader holds `host`'s claim: what is kept for it is that reader's loss. */
-  refused(host: string): void {
+  /** The claim on `host` is ours: its kept reports in order (first, then the newest of each run). */
+  take(host: string): readonly HeldReport[] {
     const entry = this.pending.get(host);
-    if (entry !== undefined) entry.othersLoss = true;
-  }
-
-  /**
-   * The claim on `host` is ours: its kept reports in order (first, then the
-   * newest of each run), and whether they are another reader's loss.
-   */
-  take(host: string): { readonly reports: readonly HeldReport[]; readonly othersLoss: boolean } {
-    const entry = this.pending.get(host);
-    if (entry === undefined) return { reports: [], othersLoss: false };
+    if (entry === undefined) return [];
     this.pending.delete(host);
     const reports: HeldReport[] = [];
     for (const [instance, run] of entry.runs) {
@@ -72,7 +56,7 @@ export class ClaimedLoss {
       if (run.latest !== undefined) reports.push({ instance, data: run.latest });
       this.runs--;
     }
-    return { reports, othersLoss: entry.othersLoss };
+    return reports;
   }
 
   clear(): void {

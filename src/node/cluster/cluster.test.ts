@@ -31,6 +31,8 @@ async function drain(
   let buffers = 0;
   for (let round = 0; round < 50; round++) {
     stream.deliver();
+    // A claim taken reads the host's loss floor first (an answer away, loss-floors.ts).
+    await settle();
     const stats = reader.session.stats();
     if (stats.queuedEvents === 0 && stats.unreportedLost === 0) break;
     const op = reader.table.receiveData(handle);

@@ -1,4 +1,5 @@
 import { defineEvent, TraceLevel, type TraceRegistry } from '../../trace/index.js';
+import type { ConsumerReplaced } from './ports.js';
 import type { PublisherNotice } from './publisher.js';
 import type { StreamChange } from './stream-config.js';
 
@@ -145,7 +146,42 @@ export const ClusterEvent = {
       { name: 'count', type: 'u64' },
     ],
   }),
+  /**
+   * A served session's durable existed with another config (another host
+   * pattern, claim expiry, or none made before idle expiry) and was deleted
+   * and made again (consumer-config.ts, review16c N4). `changed` names the
+   * fields (comma-separated); `replaced` is this host's count so far.
+   */
+  consumerReplaced: defineEvent({
+    id: 10,
+    name: 'ConsumerReplaced',
+    level: TraceLevel.Warning,
+    keywords: ClusterKeyword.Connection,
+    fields: [
+      { name: 'stream', type: 'string' },
+      { name: 'durable', type: 'string' },
+      { name: 'changed', type: 'string' },
+      { name: 'replaced', type: 'u64' },
+    ],
+  }),
 };
+
+/** An `onConsumerReplaced` that traces each durable made again through `netrx-cluster`. */
+export function traceConsumerReplaced(
+  registry: TraceRegistry,
+): (replaced: ConsumerReplaced) => void {
+  const provider = registry.register(CLUSTER_PROVIDER);
+  let count = 0n;
+  return ({ stream, durable, changed }) => {
+    count++;
+    provider.emit(ClusterEvent.consumerReplaced, {
+      stream,
+      durable,
+      changed: changed.join(','),
+      replaced: count,
+    });
+  };
+}
 
 /** An `onStreamChange` that traces each change through `netrx-cluster` in this registry. */
 export function traceStreamChanges(registry: TraceRegistry): (change: StreamChange) => void {

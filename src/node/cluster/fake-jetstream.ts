@@ -65,6 +65,8 @@ export class FakeJetStream implements PublishPort, ConsumePort {
   private readonly duplicateWindowMs: number;
   private seq = 0;
   private readonly durables = new Map<string, Durable>();
+  /** Consumes refused a claim (10100), tried again when claims expire. */
+  private refusedConsumers: (() => void)[] = [];
   /** The loss stream's per-subject history. */
   lossPerSubject: number;
   private losses: { subject: string; data: Uint8Array; seq: number }[] = [];
@@ -72,7 +74,13 @@ export class FakeJetStream implements PublishPort, ConsumePort {
   /** Per durable: the highest loss-stream sequence acked, and the consumer reading now. */
   private lossDurables = new Map<
     string,
-    { acked: number; delivered: number; filter: RegExp; onMessage?: (m: StreamMessage) => void }
+    {
+      acked: number;
+      delivered: number;
+      readonly filter: string;
+      readonly regex: RegExp;
+      onMessage?: (m: StreamMessage) => void;
+    }
   >();
 
   /** Stream configs set through `admin` (the event stream's limits become `maxMsgs`…). */
@@ -85,6 +93,7 @@ export class FakeJetStream implements PublishPort, ConsumePort {
     claimsRefused: 0,
     infoCalls: 0,
     trimmed: 0,
+    consumersReplaced: 0,
   };
 
   constructor(options: {
@@ -225,8 +234,15 @@ export class FakeJetStream implements PublishPort, ConsumePort {
   ) {
     const { filter, durable } = spec;
     if (spec.stream.startsWith('netrx-loss-')) {
-      const state = this.lossDurables.get(durable) ?? { acked: 0, delivered: 0, filter: /$^/ };
-      state.filter = subjectRegex(filter);
+      // A durable keeps the filter it was made with; one made for another filter is made
+      // again (nats.ts, consumer-config.ts, review16c N4) and reads the stream from its start.
+      let state = this.lossDurables.get(durable);
+      if (state !== undefined && state.filter !== filter) {
+        state = undefined;
+        this.counters.consumersReplaced++;
+        spec.onReplaced?.(['filter_subject']);
+      }
+      state ??= { acked: 0, delivered: 0, filter, regex: subjectRegex(filter) };
       state.delivered = state.acked;
       state.onMessage = onMessage;
       this.lossDurables.set(durable, state);
@@ -240,6 +256,12 @@ export class FakeJetStream implements PublishPort, ConsumePort {
       };
     }
     let claim = this.durables.get(durable);
+    if (claim !== undefined && claim.filter !== filter && claim.readers.length === 0) {
+      this.durables.delete(durable);
+      claim = undefined;
+      this.counters.consumersReplaced++;
+      spec.onReplaced?.(['filter_subject']);
+    }
     if (claim === undefined) {
       const overlapping = [...this.durables].find(([, d]) => filtersOverlap(d.filter, filter));
       if (overlapping !== undefined) {
@@ -250,7 +272,17 @@ export class FakeJetStream implements PublishPort, ConsumePort {
           code: 10100,
           message: `filtered consumer not unique on workqueue stream (${overlapping[0]})`,
         });
-        return { stop: () => undefined };
+        // nats.ts's consume loop tries again: here once a claim ends (expireIdleConsumers).
+        const attempt: { stopped: boolean; next?: { stop(): void } } = { stopped: false };
+        this.refusedConsumers.push(() => {
+          if (!attempt.stopped) attempt.next = this.consume(spec, onMessage, onError, gate);
+        });
+        return {
+          stop: () => {
+            attempt.stopped = true;
+            attempt.next?.stop();
+          },
+        };
       }
       claim = { filter, regex: subjectRegex(filter), readers: [] };
       this.durables.set(durable, claim);
@@ -268,11 +300,23 @@ export class FakeJetStream implements PublishPort, ConsumePort {
     };
   }
 
-  /** Durables with no reader bound are deleted (`inactive_threshold` passed): their claims end. */
+  /** The newest message stored on `subject` of the loss stream (loss floors, loss-floors.ts). */
+  lastMessage(_stream: string, subject: string): Promise<Uint8Array | undefined> {
+    const last = this.losses.filter((m) => m.subject === subject).at(-1);
+    return Promise.resolve(last?.data.slice());
+  }
+
+  /**
+   * Durables with no reader bound are deleted (`inactive_threshold` passed):
+   * their claims end, and consumes refused meanwhile try again.
+   */
   expireIdleConsumers(): void {
     for (const [name, durable] of this.durables) {
       if (durable.readers.length === 0) this.durables.delete(name);
     }
+    const retries = this.refusedConsumers;
+    this.refusedConsumers = [];
+    for (const retry of retries) retry();
   }
 
   /** The duplicate window passed: a retried message ID is stored again. */
@@ -377,7 +421,7 @@ export class FakeJetStream implements PublishPort, ConsumePort {
       for (const m of this.losses) {
         const onMessage = state.onMessage;
         if (onMessage === undefined) break;
-        if (m.seq <= state.delivered || !state.filter.test(m.subject)) continue;
+        if (m.seq <= state.delivered || !state.regex.test(m.subject)) continue;
         state.delivered = m.seq;
         onMessage({
           subject: m.subject,

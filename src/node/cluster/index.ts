@@ -54,6 +54,7 @@ export {
 } from './nats.js';
 export type {
   ConsumePort,
+  ConsumerReplaced,
   LinkStatus,
   PublishOutcome,
   PublishPort,
@@ -81,6 +82,7 @@ export {
   ClusterEvent,
   ClusterKeyword,
   traceNotices,
+  traceConsumerReplaced,
   traceStreamChanges,
 } from './events.js';
 export {

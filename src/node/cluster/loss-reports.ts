@@ -48,6 +48,27 @@ export class LossLedger {
     this.seen.set(key, report.lost);
     return { kind: 'grew', by: report.lost - before };
   }
+
+  /**
+   * Counts `host`'s run `instance` from at least `lost` (a loss floor,
+   * loss-floors.ts): growth below it was counted by another holder.
+   */
+  raise(host: string, instance: string, lost: number): void {
+    const key = `${host}/${instance}`;
+    const seen = this.seen.get(key);
+    if (seen === undefined && this.seen.size >= this.maxRuns) return;
+    if (seen === undefined || seen < lost) this.seen.set(key, lost);
+  }
+
+  /** The counts of `host`'s runs (what its loss floor says). */
+  runsOf(host: string): Map<string, number> {
+    const runs = new Map<string, number>();
+    const prefix = `${host}/`;
+    for (const [key, lost] of this.seen) {
+      if (key.startsWith(prefix)) runs.set(key.slice(prefix.length), lost);
+    }
+    return runs;
+  }
 }
 
 export function parseLossReport(data: Uint8Array): LossReport | undefined {

@@ -12,12 +12,19 @@ import type {
   ConsumePort,
   ConsumerError,
   ConsumerLag,
+  ConsumerReplaced,
   LinkStatus,
   PublishOutcome,
   PublishPort,
 } from './ports.js';
 import type { JsMsg } from '@nats-io/jetstream';
 import { AckBatcher } from './ack-batcher.js';
+import {
+  MAX_ACK_PENDING,
+  captureConsumerConfig,
+  ensureCaptureConsumer,
+  type ConsumerAdmin,
+} from './consumer-config.js';
 import { startGatedPull, storedAtMsOf, type GatedPull } from './nats-pull.js';
 import { systemClock } from '../runtime/index.js';
 import { connectNats, natsClientOf } from './connection.js';
@@ -30,8 +37,6 @@ import {
 } from './stream-config.js';
 import { jetStreamAdmin } from './stream-admin.js';
 
-/** A consumer's `max_ack_pending`: messages delivered and not yet acked. */
-const MAX_ACK_PENDING = 4096;
 /** Acks held before they are written at once (below MAX_ACK_PENDING, so delivery never stalls). */
 const ACKS_PER_WRITE = 512;
 
@@ -46,6 +51,8 @@ export interface NatsCaptureOptions extends NatsConnectionSettings {
   readonly claimExpiresMs?: number;
   /** Told of each setting `ensureStream` found otherwise on an existing stream (stream-config.ts). */
   readonly onStreamChange?: (change: StreamChange) => void;
+  /** Told of each durable made again because its config was not the wanted one (review16c N4). */
+  readonly onConsumerReplaced?: (replaced: ConsumerReplaced) => void;
 }
 
 /**
@@ -149,6 +156,7 @@ export async function natsCaptureLinkOver(
     readonly claimExpiresMs?: number;
     readonly ownsConnection?: boolean;
     readonly onStreamChange?: (change: StreamChange) => void;
+    readonly onConsumerReplaced?: (replaced: ConsumerReplaced) => void;
   } = {},
 ): Promise<NatsCaptureLink> {
   const acksPerWrite = options.acksPerWrite ?? ACKS_PER_WRITE;
@@ -166,7 +174,6 @@ export async function natsCaptureLinkOver(
   let consumerErrors = 0;
   const consumerErrorCodes: Record<string, number> = {};
   const claimExpiresMs = options.claimExpiresMs ?? 15_000;
-  const claimExpiresNs = claimExpiresMs * 1_000_000;
   const consumers = new Set<{ stop(): void }>();
   const gatedPulls = new Set<GatedPull>();
   const stopWatching = connection.onState((state) => {
@@ -177,6 +184,27 @@ export async function natsCaptureLinkOver(
   });
 
   const admin = jetStreamAdmin(jsm, JetStreamApiError);
+  const consumerAdmin: ConsumerAdmin = {
+    async config(stream, durable) {
+      try {
+        return { ...(await jsm.consumers.info(stream, durable)).config };
+      } catch (error) {
+        // 10014: consumer not found. Anything else is a failure of this attempt.
+        if (error instanceof JetStreamApiError && error.code === 10014) return undefined;
+        throw error;
+      }
+    },
+    async add(stream, config) {
+      await jsm.consumers.add(stream, {
+        ...config,
+        ack_policy: AckPolicy.Explicit,
+        deliver_policy: DeliverPolicy.All,
+      });
+    },
+    async delete(stream, durable) {
+      await jsm.consumers.delete(stream, durable);
+    },
+  };
   const streamChanges = { updated: 0, held: 0, kept: 0 };
 
   const link: NatsCaptureLink = {
@@ -207,6 +235,10 @@ export async function natsCaptureLinkOver(
         redelivered: info.num_redelivered,
       };
     },
+    async lastMessage(stream, subject) {
+      const stored = await jsm.streams.getMessage(stream, { last_by_subj: subject });
+      return stored?.data;
+    },
     async publish(subject, data, msgId): Promise<PublishOutcome> {
       try {
         const ack = await js.publish(subject, data, { msgID: msgId, timeout });
@@ -234,26 +266,24 @@ export async function natsCaptureLinkOver(
     onStatus(listener) {
       listeners.push(listener);
     },
-    consume({ stream, filter, durable, onBound }, onMessage, onError, gate) {
+    consume({ stream, filter, durable, onBound, onReplaced }, onMessage, onError, gate) {
       let stopped = false;
       let stopCurrent: (() => void) | undefined;
       const acks = new AckBatcher({ maxPending: acksPerWrite, schedule: setImmediate });
       const run = async () => {
         while (!stopped) {
           try {
-            try {
-              await jsm.consumers.info(stream, durable);
-            } catch {
-              await jsm.consumers.add(stream, {
-                durable_name: durable,
-                ack_policy: AckPolicy.Explicit,
-                deliver_policy: DeliverPolicy.All,
-                filter_subject: filter,
-                max_ack_pending: MAX_ACK_PENDING,
-                // An event consumer is a claim on its host (work queue): a reader that
-                // is gone releases it. The loss stream's durable keeps its ack floor.
-                ...(stream.startsWith('netrx-loss-') ? {} : { inactive_threshold: claimExpiresNs }),
-              });
+            // A durable outlives its reader: one made for other hosts (or another claim
+            // expiry) is made again, never used as it is (review16c N4).
+            const replaced = await ensureCaptureConsumer(
+              consumerAdmin,
+              stream,
+              durable,
+              captureConsumerConfig(stream, filter, claimExpiresMs),
+            );
+            if (replaced.length > 0) {
+              options.onConsumerReplaced?.({ stream, durable, changed: replaced });
+              onReplaced?.(replaced);
             }
             const consumer = await js.consumers.get(stream, durable);
             const hand = (m: JsMsg) =>

@@ -54,6 +54,19 @@ export interface ConsumeSpec {
    * never calls it.
    */
   readonly onBound?: () => void;
+  /**
+   * The durable existed with another config (`changed`: the fields that
+   * differed, e.g. `filter_subject`) and was deleted and made again
+   * (consumer-config.ts, review16c N4).
+   */
+  readonly onReplaced?: (changed: readonly string[]) => void;
+}
+
+/** A durable made again because its config was not the wanted one. */
+export interface ConsumerReplaced {
+  readonly stream: string;
+  readonly durable: string;
+  readonly changed: readonly string[];
 }
 
 /** Why a consume loop failed (it tries again): the JetStream API error code when there is one. */
@@ -84,6 +97,13 @@ export interface ConsumePort {
   streamHosts(stream: string, session: string): Promise<readonly string[]>;
   /** The consumer's lag (one consumer info request); a port without it has no lag to show. */
   consumerLag?(stream: string, durable: string): Promise<ConsumerLag>;
+  /**
+   * The newest message stored on `subject` in `stream` (undefined: none);
+   * rejects when the server cannot tell. With it and `PublishPort.publish`
+   * the reader keeps loss floors (loss-floors.ts); a port without them has
+   * none, and a host taken over counts all its kept loss (at least once).
+   */
+  lastMessage?(stream: string, subject: string): Promise<Uint8Array | undefined>;
 }
 
 /** What a consumer's info says of its lag (lag-sampler.ts). */

@@ -44,6 +44,7 @@ import {
   type SessionLag,
 } from './lag-sampler.js';
 import { LateCopies } from './late-copies.js';
+import { LossFloors, type LossFloorStats } from './loss-floors.js';
 import { LossLedger } from './loss-reports.js';
 import { DEFAULT_DUPLICATE_WINDOW_MS } from './stream-config.js';
 import { PullWindow, itemsFrom, type WaitingMessage } from './pull-window.js';
@@ -141,6 +142,7 @@ export interface StreamSessionSourceStats {
   readonly duplicatesPossible: number;
   /** Hosts this reader has a consumer for (claimed, or trying to claim). */
   readonly claimedHosts: number;
+
   /** Consume loop failures, by JetStream error code (`other` without one). */
   readonly consumerErrors: Readonly<Record<string, number>>;
   readonly open: boolean;
@@ -167,6 +169,11 @@ export class StreamSessionSource implements SessionSource {
   private readonly activityIds = new Map<string, Uint8Array>();
   /** Loss reports of hosts whose claim is not ours (yet): counted only once it is (R5). */
   private readonly heldBack: ClaimedLoss;
+  /** Hosts held whose loss floor is being read: their reports are kept until it is. */
+  private readonly floorPending = new Set<string>();
+  /** Hosts whose counted loss is newer than the floor this reader published. */
+  private readonly floorDue = new Set<string>();
+  private readonly floors: LossFloors;
   private sink: SessionSink | undefined;
   private opened = false;
   private counters = {
@@ -192,6 +199,7 @@ export class StreamSessionSource implements SessionSource {
   /** Messages whose events are still queued, oldest first (acked as they leave). */
   private readonly unacked = new UnackedMessages();
   private lastLossSeq = 0;
+  private consumersReplaced = 0;
   /** Messages pulled whose events wait for room in the session's queue (R8: never tail-dropped). */
   private readonly window = new PullWindow<Unacked>();
   /** Loss reports whose growth is in the session's count, not yet in a delivered NET_EVENT_LOST. */
@@ -217,6 +225,7 @@ export class StreamSessionSource implements SessionSource {
     this.batchIds = new RecentKeys<string>(BATCH_ID_WINDOW, (id) => this.lateCopies.forgotten(id));
     this.onDuplicatePossible = options.onDuplicatePossible;
     this.heldBack = new ClaimedLoss(this.maxPublishers);
+    this.floors = new LossFloors(this.port, this.session, this.durable, this.maxPublishers);
     this.claims = new HostClaims({
       port: this.port,
       session: this.session,
@@ -226,7 +235,6 @@ export class StreamSessionSource implements SessionSource {
       discoverEveryMs: options.discoverEveryMs ?? DISCOVER_EVERY_MS,
       onError: options.onError,
       onHeld: (host) => this.claimedHost(host),
-      onRefused: (host) => this.heldBack.refused(host),
     });
     this.lagSampler = lagSamplerFor(this.port, clock, options.lag, () =>
       this.claims.hosts().map((host) => ({
@@ -247,8 +255,14 @@ export class StreamSessionSource implements SessionSource {
       ...this.counters,
       claimedHosts: this.claims.size,
       consumerErrors: this.claims.errors(),
+
       open: this.opened,
     };
+  }
+
+  /** The loss hand-over: durables made again (review16c N4) and loss floors (N2, N5). */
+  handOverStats(): { readonly consumersReplaced: number; readonly lossFloors: LossFloorStats } {
+    return { consumersReplaced: this.consumersReplaced, lossFloors: this.floors.stats() };
   }
 
   /** A glob reader: claims the matching hosts that have events in the stream now. */
@@ -276,6 +290,7 @@ export class StreamSessionSource implements SessionSource {
         stream: lossStreamName(this.session),
         filter: lossFilterSubject(this.session, this.hosts),
         durable: `${this.durable}-loss`,
+        onReplaced: () => this.consumersReplaced++,
       },
       (message) => this.handleLoss(sink, message),
     );
@@ -295,13 +310,16 @@ export class StreamSessionSource implements SessionSource {
           sink.lost(rest);
         }
         const givenBack = this.unacked.release((message) => this.forget(message));
-        // Their growth is in the session's count, which its last report (or its next open) carries.
+        // Their growth is in the session's count, which its last report (or its next open)
+        // carries. The floors wait for that delivery: a process that stops first has not
+        // given it to a client, so the next holder counts it (review16c N2).
         for (const pending of this.unreportedLoss) pending.message.ack();
         this.unreportedLoss = [];
         this.lagSampler?.stop();
         this.claims.stop();
         losses.stop();
         this.heldBack.clear();
+        this.floorPending.clear();
         this.sink = undefined;
         return givenBack;
       },
@@ -311,10 +329,7 @@ export class StreamSessionSource implements SessionSource {
           (waiting) => this.handOver(sink, waiting),
           (waiting) => this.unacked.handedOver(waiting.entry),
         );
-        if (lostWaiting === 0) {
-          for (const pending of this.unreportedLoss) pending.message.ack();
-          this.unreportedLoss = [];
-        }
+        if (lostWaiting === 0) this.lossDelivered();
       },
     };
   }
@@ -346,18 +361,11 @@ export class StreamSessionSource implements SessionSource {
       subject !== undefined &&
       subject.session === this.session &&
       this.matches(subject.host) &&
-      !this.claims.holds(subject.host)
+      (!this.claims.holds(subject.host) || this.floorPending.has(subject.host))
     ) {
       // Not our host (yet): kept until its claim is ours; a glob reader claims a host it
       // knows only from its loss (nothing of it in the stream), so that loss is counted.
-      if (
-        this.heldBack.keep(
-          subject.host,
-          subject.provider,
-          message.data,
-          this.claims.refusedNow(subject.host),
-        )
-      ) {
+      if (this.heldBack.keep(subject.host, subject.provider, message.data)) {
         this.claims.claim(subject.host);
       } else {
         this.counters.untrackedReports++;
@@ -370,6 +378,7 @@ export class StreamSessionSource implements SessionSource {
       // Acked once a delivered buffer carried its growth (see `delivered`), or on close.
       if (this.lossReport(sink, subject.host, subject.provider, message.data)) {
         this.unreportedLoss.push({ message });
+        this.floorDue.add(subject.host);
         return;
       }
     } else if (subject === undefined) {
@@ -450,15 +459,30 @@ export class StreamSessionSource implements SessionSource {
     sink.lost(1);
   }
 
-  /** The claim on `host` became ours: its kept loss reports count now (unless another reader's). */
+  /**
+   * The claim on `host` became ours: its kept loss reports count above its
+   * loss floor, once that is read (loss-floors.ts; until then they are kept).
+   */
   private claimedHost(host: string): void {
     this.lateCopies.held(host, this.clock.now());
     const sink = this.sink;
-    const { reports, othersLoss } = this.heldBack.take(host);
-    for (const report of reports) {
-      if (othersLoss || sink === undefined) this.losses.add(host, report.instance, report.data);
-      else this.lossReport(sink, host, report.instance, report.data);
-    }
+    this.floorPending.add(host);
+    void this.floors.read(host).then((floor) => {
+      if (this.sink !== sink || sink === undefined) return;
+      this.floorPending.delete(host);
+      for (const [instance, lost] of floor) this.losses.raise(host, instance, lost);
+      for (const report of this.heldBack.take(host)) {
+        if (this.lossReport(sink, host, report.instance, report.data)) this.floorDue.add(host);
+      }
+    });
+  }
+
+  /** The session's client has all counted loss: acks, then floors. */
+  private lossDelivered(): void {
+    for (const pending of this.unreportedLoss) pending.message.ack();
+    this.unreportedLoss = [];
+    for (const host of this.floorDue) this.floors.publish(host, this.losses.runsOf(host));
+    this.floorDue.clear();
   }
 
   /** Adds a report's growth to the session; true if it grew. */

@@ -16,6 +16,7 @@ import {
   ClusterEvent,
   StreamSessionSource,
   traceNotices,
+  traceConsumerReplaced,
   traceStreamChanges,
 } from '../cluster/index.js';
 import type { SessionLag } from '../cluster/lag-sampler.js';
@@ -51,6 +52,8 @@ export async function startCaptureNats(
   const { natsCaptureLinkOver } = await import('../cluster/nats.js');
   // A stream an older netrx (or other buffer settings) created is brought to these limits: traced.
   const onStreamChange = traceStreamChanges(registry);
+  // A durable left by an older config (another hosts pattern) is made again: traced (N4).
+  const onConsumerReplaced = traceConsumerReplaced(registry);
   // Booted during an outage (review F10): a stand-in that attaches once NATS
   // answers. Connected now, the real link, so a stream NATS refuses fails the start.
   const deferred = connection.status().everConnected
@@ -58,9 +61,10 @@ export async function startCaptureNats(
     : (await import('../cluster/deferred-capture-link.js')).captureLinkWhenConnected({
         connection,
         clock,
-        open: () => natsCaptureLinkOver(connection, { onStreamChange }),
+        open: () => natsCaptureLinkOver(connection, { onStreamChange, onConsumerReplaced }),
       });
-  const link = deferred ?? (await natsCaptureLinkOver(connection, { onStreamChange }));
+  const link =
+    deferred ?? (await natsCaptureLinkOver(connection, { onStreamChange, onConsumerReplaced }));
   const publishers: CapturePublisher[] = [];
   const sources = new Map<string, StreamSessionSource>();
   const trace = registry.register(CLUSTER_PROVIDER);

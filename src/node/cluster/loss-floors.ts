@@ -1,0 +1,122 @@
+/**
+ * Loss floors (review16c N2, N5): per host, the cumulative loss of each
+ * publisher run that has reached a client of the host's holder. The holder
+ * publishes its floor once its client got the loss (a NET_EVENT_LOST was
+ * delivered; a session closed first publishes it at its next delivery
+ * after a reopen), on the loss stream's subject
+ * `netrxloss.<session>.<host>.floor.acked` (five tokens: no loss durable's
+ * filter, `netrxloss.<session>.<host|*>.*`, delivers it). The next holder
+ * of the host, a standby or a cold replacement alike, reads the newest
+ * floor before it counts any of the host's reports, and counts only growth
+ * above it:
+ *
+ * - the holder died before its client got the loss: the floor is below
+ *   it, so the next holder counts it (N2);
+ * - the holder's client got it: the floor covers it, so a replacement
+ *   that reads every retained report again counts none of it (N5);
+ * - a standby beside a live holder counts nothing until it holds the host
+ *   (R5).
+ *
+ * The one window left is a holder that dies after its client got the loss
+ * and before its floor was stored: the next holder counts that loss again
+ * (at least once, as for events).
+ */
+import type { ConsumePort, PublishPort } from './ports.js';
+import { isInstanceName, lossStreamName } from './subjects.js';
+
+/** The floor of one host: per publisher run, the loss its holders' clients got. */
+export type LossFloor = ReadonlyMap<string, number>;
+
+export function lossFloorSubject(session: string, host: string): string {
+  return `netrxloss.${session}.${host}.floor.acked`;
+}
+
+export function encodeLossFloor(floor: LossFloor): Uint8Array {
+  return new TextEncoder().encode(JSON.stringify({ runs: Object.fromEntries(floor) }));
+}
+
+/** A floor as stored; undefined when it is not one (then it counts as none). */
+export function parseLossFloor(data: Uint8Array, maxRuns: number): LossFloor | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(new TextDecoder().decode(data));
+  } catch {
+    return undefined;
+  }
+  if (typeof value !== 'object' || value === null) return undefined;
+  const runs = (value as { runs?: unknown }).runs;
+  if (typeof runs !== 'object' || runs === null || Array.isArray(runs)) return undefined;
+  const floor = new Map<string, number>();
+  for (const [instance, lost] of Object.entries(runs)) {
+    if (!isInstanceName(instance) || !Number.isSafeInteger(lost) || (lost as number) < 0) {
+      return undefined;
+    }
+    if (floor.size >= maxRuns) break;
+    floor.set(instance, lost as number);
+  }
+  return floor;
+}
+
+export interface LossFloorStats {
+  /** Floors published (the holder's client got the loss). */
+  readonly published: number;
+  /** Floors not stored (server away): the next holder may count that loss again. */
+  readonly unsent: number;
+  /** Floors that could not be read or parsed at a takeover: all kept loss counted. */
+  readonly unread: number;
+}
+
+/** A reader's floors: read at a takeover, published as its client gets the loss. */
+export class LossFloors {
+  private readonly port: ConsumePort;
+  private readonly session: string;
+  private readonly durable: string;
+  private readonly maxRuns: number;
+  private sent = 0;
+  private counters = { published: 0, unsent: 0, unread: 0 };
+
+  constructor(port: ConsumePort, session: string, durable: string, maxRuns: number) {
+    this.port = port;
+    this.session = session;
+    this.durable = durable;
+    this.maxRuns = maxRuns;
+  }
+
+  stats(): LossFloorStats {
+    return { ...this.counters };
+  }
+
+  /** The newest floor of `host` (empty when there is none, or it cannot be read). */
+  async read(host: string): Promise<LossFloor> {
+    if (this.port.lastMessage === undefined) return new Map();
+    try {
+      const data = await this.port.lastMessage(lossStreamName(this.session), this.subject(host));
+      if (data === undefined) return new Map();
+      const floor = parseLossFloor(data, this.maxRuns);
+      if (floor === undefined) this.counters.unread++;
+      return floor ?? new Map();
+    } catch {
+      this.counters.unread++;
+      return new Map();
+    }
+  }
+
+  /** Stores `floor` as `host`'s newest (not awaited: a floor not stored is counted `unsent`). */
+  publish(host: string, floor: LossFloor): void {
+    // The reader's port may publish too (the NATS link and the fake do): floors need it.
+    const publish = (this.port as Partial<PublishPort>).publish;
+    if (publish === undefined || floor.size === 0) return;
+    // Unique per floor: a retry of the duplicate window is never what is wanted here.
+    const msgId = `${this.durable}.${host}.floor.${++this.sent}.${Date.now()}`;
+    this.counters.published++;
+    void publish
+      .call(this.port, this.subject(host), encodeLossFloor(floor), msgId)
+      .then((outcome) => {
+        if (outcome.kind !== 'stored') this.counters.unsent++;
+      });
+  }
+
+  private subject(host: string): string {
+    return lossFloorSubject(this.session, host);
+  }
+}
