@@ -85,6 +85,11 @@ describe('planStreamUpdate: an existing stream brought to the wanted limits', ()
           expect(after.storage).toBe(existing.storage);
           for (const setting of Object.keys(wanted) as (keyof ManagedStreamConfig)[]) {
             if (setting === 'storage') continue;
+            if (setting === 'num_replicas') {
+              // Raised, never lowered (verify16c V3).
+              expect(after.num_replicas).toBe(Math.max(existing.num_replicas, wanted.num_replicas));
+              continue;
+            }
             const floored = (FLOORED as readonly string[]).includes(setting);
             if (!floored) expect(after[setting]).toEqual(wanted[setting]);
           }

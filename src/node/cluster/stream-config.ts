@@ -12,7 +12,9 @@
  * fan-in itself (an ack would not remove, claims would not be exclusive),
  * so it is an error naming the stream and the setting
  * (ERR_NATS_STREAM_UNCHANGEABLE); another storage only changes durability,
- * so it is kept and told (`kept`).
+ * so it is kept and told (`kept`). Replicas are raised, never lowered
+ * (`kept`): the publisher that starts last with the default of one must not
+ * take an operator's three away (verify16c V3).
  *
  * A limit is never lowered below what the stream holds: 2.9.10 applies a
  * lower `max_msgs` at once by removing the oldest messages (seen: 8 stored,
@@ -216,6 +218,13 @@ export function planStreamUpdate(
     note('storage', 'kept', existing.storage);
   }
   const floored = new Set<string>();
+  if (existing.num_replicas > wanted.num_replicas) {
+    // Never lowered (verify16c V3): a publisher started with the default (1) would
+    // otherwise take an operator's three replicas away. Raising is applied.
+    next['num_replicas'] = existing.num_replicas;
+    floored.add('num_replicas');
+    note('num_replicas', 'kept', existing.num_replicas);
+  }
   for (const { setting, usage: floorOf } of FLOORED) {
     const have = existing[setting];
     const want = wanted[setting];
