@@ -13,8 +13,8 @@
  * a deleted consumer had delivered unacked go to the next consumer, and a
  * new loss durable reads every retained report again, which the loss
  * floors (loss-floors.ts) count exactly once. A loss durable made before
- * floors existed (no `inactive_threshold`) first leaves what its reader
- * acked as floors (loss-upgrade.ts, verify16c V1).
+ * floors existed (no `inactive_threshold`) has left what its reader acked
+ * as floors before it gets here (loss-upgrade.ts, verify16c V1).
  *
  * Every durable expires when idle (`inactive_threshold`): an event durable
  * after `claimExpiresMs` (it is a claim on its host), a loss durable after
@@ -90,24 +90,17 @@ export interface ConsumerAdmin {
  * Makes `durable` on `stream` have the `wanted` config: made when missing,
  * deleted and made again when any field differs (the fields, for a trace
  * event naming the durable; empty when it was used as it was or made new).
- * `beforeDelete` runs first with the drifted config (loss-upgrade.ts: a
- * legacy loss durable's acked loss becomes floors); if it throws, the
- * durable is kept.
  */
 export async function ensureCaptureConsumer(
   admin: ConsumerAdmin,
   stream: string,
   durable: string,
   wanted: CaptureConsumerConfig,
-  beforeDelete?: (existing: Readonly<Record<string, unknown>>) => Promise<void>,
 ): Promise<readonly string[]> {
   const existing = await admin.config(stream, durable);
   const drift = existing === undefined ? [] : consumerConfigDrift(existing, wanted);
   if (existing !== undefined && drift.length === 0) return [];
-  if (existing !== undefined && drift.length > 0) {
-    await beforeDelete?.(existing);
-    await admin.delete(stream, durable);
-  }
+  if (drift.length > 0) await admin.delete(stream, durable);
   await admin.add(stream, { durable_name: durable, ...wanted });
   return drift;
 }

@@ -16,7 +16,12 @@
  */
 import type { Clock } from '../../runtime/index.js';
 import { LOSS_DURABLE_IDLE_MS } from './consumer-config.js';
-import { LossDurableUpgrade, UPGRADE_MAX_RUNS, type LossUpgradePort } from './loss-upgrade.js';
+import {
+  LossDurableUpgrade,
+  UPGRADE_MAX_RUNS,
+  type AdoptionCache,
+  type LossUpgradePort,
+} from './loss-upgrade.js';
 import type { PullGate } from './pull-window.js';
 import type { ManagedStreamConfig, StreamAdmin } from './stream-config.js';
 import type {
@@ -99,8 +104,8 @@ export class FakeJetStream implements PublishPort, ConsumePort {
     infoCalls: 0,
     trimmed: 0,
     consumersReplaced: 0,
-    /** Loss durable info requests of upgrades (loss-upgrade.ts). */
-    lossInfoCalls: 0,
+    /** Loss durable list requests of upgrades (loss-upgrade.ts). */
+    lossListCalls: 0,
   };
 
   constructor(options: {
@@ -241,8 +246,7 @@ export class FakeJetStream implements PublishPort, ConsumePort {
   ) {
     const { filter, durable } = spec;
     if (spec.stream.startsWith('netrx-loss-')) {
-      const legacy = (name: string) => this.lossDurables.get(name)?.legacy === true;
-      if (!legacy(durable) && !(spec.adopt ?? []).some(legacy)) {
+      if (![...this.lossDurables.values()].some((state) => state.legacy)) {
         return this.bindLoss(spec, onMessage);
       }
       // An upgrade (loss-upgrade.ts), as nats.ts runs it: old durables' acked loss
@@ -333,11 +337,16 @@ export class FakeJetStream implements PublishPort, ConsumePort {
   }
 
   private async upgradeLossDurable(spec: ConsumeSpec): Promise<void> {
-    const upgrade = new LossDurableUpgrade(this.lossUpgrade, spec.stream, UPGRADE_MAX_RUNS);
-    await upgrade.adoptEarlier(spec.adopt ?? []);
+    const upgrade = new LossDurableUpgrade(
+      this.lossUpgrade,
+      spec.stream,
+      UPGRADE_MAX_RUNS,
+      this.adoptions,
+    );
+    await upgrade.adopt(spec.durable, spec.adopt ?? []);
     const own = this.lossDurables.get(spec.durable);
     if (own?.legacy === true) {
-      await upgrade.beforeDelete(spec.durable, lossDurableConfig(own));
+      // Drifted (no inactive_threshold): made again, as ensureCaptureConsumer does.
       this.lossDurables.delete(spec.durable);
       this.counters.consumersReplaced++;
       spec.onReplaced?.(
@@ -349,13 +358,19 @@ export class FakeJetStream implements PublishPort, ConsumePort {
     if (upgrade.floors.size > 0) spec.onAdopted?.(upgrade.floors);
   }
 
+  private readonly adoptions: AdoptionCache = new Map();
+
   /** The consumer calls of an upgrade (loss-upgrade.ts), on this fake's loss stream. */
   readonly lossUpgrade: LossUpgradePort = {
-    info: (_stream, durable) => {
-      this.counters.lossInfoCalls++;
-      const state = this.lossDurables.get(durable);
-      if (state === undefined) return Promise.resolve(undefined);
-      return Promise.resolve({ config: lossDurableConfig(state), ackFloor: this.ackFloor(state) });
+    legacyDurables: () => {
+      this.counters.lossListCalls++;
+      const legacy = [...this.lossDurables]
+        .filter(([, state]) => state.legacy)
+        .map(([name, state]) => ({
+          name,
+          info: { config: lossDurableConfig(state), ackFloor: this.ackFloor(state) },
+        }));
+      return Promise.resolve(legacy);
     },
     reportsUpTo: (_stream, filter, upTo) => {
       const regex = subjectRegex(filter);

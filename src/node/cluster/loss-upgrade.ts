@@ -5,14 +5,17 @@
  * this step the new loss durable reads every retained report, finds no
  * floor and counts all of that loss again: a phantom NET_EVENT_LOST.
  *
- * So before a *legacy* loss durable goes (deleted because its config
- * drifted, V1, or because it belongs to this machine's pre-N1 default
- * reader id, V2), every report at or below its `ack_floor.stream_seq` on
- * its filter is taken as delivered: per host and publisher run the highest
- * count becomes a floor, stored on the host's floor subject when it is
- * higher than the newest one stored (and awaited: a floor not stored
- * leaves the old durable in place, and the next attempt tries again), and
- * handed to the reader before its new durable delivers anything.
+ * So each time a reader binds its loss durable, every *legacy* loss
+ * durable of the session (`LossDurableUpgrade`) gives its ack floor: each
+ * report at or below its `ack_floor.stream_seq` on its filter is taken as
+ * delivered, per host and publisher run the highest count becomes a floor,
+ * stored on the host's floor subject when it is higher than the newest
+ * one stored (awaited: a floor not stored fails the bind, which is tried
+ * again, with the old durables still there), and handed to the reader
+ * before its own durable delivers anything. Then the reader's own legacy
+ * durables go: its current one, drifted for want of `inactive_threshold`
+ * (V1, made again by consumer-config.ts), and its pre-N1 default id's (V2,
+ * legacy-reader-id.ts).
  *
  * What an ack meant decides which durables are legacy:
  *
@@ -72,8 +75,10 @@ export interface LossDurableInfo {
 
 /** The JetStream calls an upgrade needs (nats-loss-upgrade.ts; the fake answers them too). */
 export interface LossUpgradePort {
-  /** Undefined when there is no such consumer. */
-  info(stream: string, durable: string): Promise<LossDurableInfo | undefined>;
+  /** The loss durables of `stream` made without `inactive_threshold` (one list request). */
+  legacyDurables(
+    stream: string,
+  ): Promise<readonly { readonly name: string; readonly info: LossDurableInfo }[]>;
   /** The reports on `filter` with a stream sequence at or below `upTo`, in stream order. */
   reportsUpTo(stream: string, filter: string, upTo: number): AsyncIterable<StoredReport>;
   lastMessage(stream: string, subject: string): Promise<Uint8Array | undefined>;
@@ -179,41 +184,56 @@ export async function storeDeliveredFloors(
   return adopted;
 }
 
+/** Per legacy durable: the ack floor its floors were taken at, and those floors. */
+export type AdoptionCache = Map<
+  string,
+  { readonly ackFloor: number; readonly floors: AdoptedFloors }
+>;
+
 /**
- * A reader's loss durable across an upgrade, for one bind of it: adopts
- * the legacy durables of `earlier` names (their floors stored, then they
- * are deleted: one consumer info request each when there is none), and,
- * as `ensureCaptureConsumer`'s `beforeDelete`, the reader's own durable
- * when it is legacy. `floors` holds all that was adopted, per host.
+ * A reader's loss durable across an upgrade, for one bind of it. Every
+ * legacy loss durable of the session gives its floors (one consumer list
+ * request when there is none), not only this reader's own: the server
+ * whose old client got a host's loss is not always the one that holds the
+ * host after the upgrade, and all of them must be floors before this
+ * reader counts (a holder that read only its own would count a standby's
+ * delivered loss again, found by nats-loss-upgrade.property.test.ts).
+ * This reader's own legacy durables (`own`: `earlier` names and its
+ * current one) are then deleted, so they do not live for ever (V2); the
+ * current one is made again by `ensureCaptureConsumer`. Another server's
+ * legacy durable is left to that server: it may still be running the old
+ * netrx. `cache` (kept per link) spares reading again a durable whose ack
+ * floor has not moved. `floors` holds all that was adopted, per host.
  */
 export class LossDurableUpgrade {
   readonly floors = new Map<string, LossFloor>();
   private readonly port: LossUpgradePort;
   private readonly stream: string;
   private readonly maxRuns: number;
+  private readonly cache: AdoptionCache;
 
-  constructor(port: LossUpgradePort, stream: string, maxRuns: number) {
+  constructor(port: LossUpgradePort, stream: string, maxRuns: number, cache: AdoptionCache) {
     this.port = port;
     this.stream = stream;
     this.maxRuns = maxRuns;
+    this.cache = cache;
   }
 
-  /** Adopts and deletes each legacy durable of `names`; a current one is left alone. */
-  async adoptEarlier(names: readonly string[]): Promise<void> {
-    for (const name of names) {
-      const info = await this.port.info(this.stream, name);
-      if (info === undefined || !isLegacyLossDurable(info.config)) continue;
-      this.merge(await storeDeliveredFloors(this.port, this.stream, name, info, this.maxRuns));
-      await this.port.delete(this.stream, name);
+  /** Takes every legacy durable's floors, then deletes those of `own` names (the current one aside). */
+  async adopt(current: string, earlier: readonly string[]): Promise<void> {
+    for (const { name, info } of await this.port.legacyDurables(this.stream)) {
+      const cached = this.cache.get(name);
+      let floors = cached?.floors;
+      if (cached?.ackFloor !== info.ackFloor || floors === undefined) {
+        floors = await storeDeliveredFloors(this.port, this.stream, name, info, this.maxRuns);
+        this.cache.set(name, { ackFloor: info.ackFloor, floors });
+      }
+      this.merge(floors);
+      if (name !== current && earlier.includes(name)) {
+        await this.port.delete(this.stream, name);
+        this.cache.delete(name);
+      }
     }
-  }
-
-  /** Before the drifted `durable` is deleted: its floors, if it is legacy. */
-  async beforeDelete(durable: string, existing: Readonly<Record<string, unknown>>): Promise<void> {
-    if (!isLegacyLossDurable(existing)) return;
-    const info = await this.port.info(this.stream, durable);
-    if (info === undefined) return;
-    this.merge(await storeDeliveredFloors(this.port, this.stream, durable, info, this.maxRuns));
   }
 
   private merge(adopted: AdoptedFloors): void {

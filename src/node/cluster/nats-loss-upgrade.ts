@@ -1,11 +1,11 @@
 /**
- * `LossUpgradePort` (loss-upgrade.ts) over `@nats-io/jetstream`: consumer
- * info for a loss durable's ack floor, an ordered consumer (ephemeral, no
+ * `LossUpgradePort` (loss-upgrade.ts) over `@nats-io/jetstream`: the
+ * consumer list for the legacy loss durables and their ack floors, an ordered consumer (ephemeral, no
  * acks, deleted after) to read the reports at or below it, the newest
  * floor by `last_by_subj`, and the link's own publish for new floors.
  */
 import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
-import type { LossUpgradePort, StoredReport } from './loss-upgrade.js';
+import { isLegacyLossDurable, type LossUpgradePort, type StoredReport } from './loss-upgrade.js';
 import type { PublishPort } from './ports.js';
 
 /** The JetStream API error "consumer not found". */
@@ -23,14 +23,14 @@ export function natsLossUpgradePort(
   const notFound = (error: unknown) =>
     error instanceof apiError && error.code === CONSUMER_NOT_FOUND;
   return {
-    async info(stream, durable) {
-      try {
-        const info = await jsm.consumers.info(stream, durable);
-        return { config: { ...info.config }, ackFloor: info.ack_floor.stream_seq };
-      } catch (error) {
-        if (notFound(error)) return undefined;
-        throw error;
+    async legacyDurables(stream) {
+      const legacy = [];
+      for await (const info of jsm.consumers.list(stream)) {
+        if (!isLegacyLossDurable(info.config)) continue;
+        const config = { ...info.config } as Readonly<Record<string, unknown>>;
+        legacy.push({ name: info.name, info: { config, ackFloor: info.ack_floor.stream_seq } });
       }
+      return legacy;
     },
     async *reportsUpTo(stream, filter, upTo): AsyncIterable<StoredReport> {
       const consumer = await js.consumers.get(stream, { filter_subjects: filter });

@@ -26,7 +26,7 @@ import {
   isLossStream,
   type ConsumerAdmin,
 } from './consumer-config.js';
-import { LossDurableUpgrade, UPGRADE_MAX_RUNS } from './loss-upgrade.js';
+import { LossDurableUpgrade, UPGRADE_MAX_RUNS, type AdoptionCache } from './loss-upgrade.js';
 import { natsLossUpgradePort } from './nats-loss-upgrade.js';
 import { startGatedPull, storedAtMsOf, type GatedPull } from './nats-pull.js';
 import { systemClock } from '../runtime/index.js';
@@ -209,6 +209,7 @@ export async function natsCaptureLinkOver(
     },
   };
   const streamChanges = { updated: 0, held: 0, kept: 0 };
+  const adoptions: AdoptionCache = new Map();
   // Deferred: the link's publish is defined below.
   const upgradePort = natsLossUpgradePort(
     js,
@@ -289,15 +290,14 @@ export async function natsCaptureLinkOver(
             // expiry) is made again, never used as it is (review16c N4). A loss durable
             // of a netrx before floors leaves its acked loss as floors first (verify16c V1, V2).
             const upgrade = isLossStream(stream)
-              ? new LossDurableUpgrade(upgradePort, stream, UPGRADE_MAX_RUNS)
+              ? new LossDurableUpgrade(upgradePort, stream, UPGRADE_MAX_RUNS, adoptions)
               : undefined;
-            await upgrade?.adoptEarlier(spec.adopt ?? []);
+            await upgrade?.adopt(durable, spec.adopt ?? []);
             const replaced = await ensureCaptureConsumer(
               consumerAdmin,
               stream,
               durable,
               captureConsumerConfig(stream, filter, claimExpiresMs),
-              upgrade && ((existing) => upgrade.beforeDelete(durable, existing)),
             );
             if (upgrade !== undefined && upgrade.floors.size > 0) spec.onAdopted?.(upgrade.floors);
             if (replaced.length > 0) {
