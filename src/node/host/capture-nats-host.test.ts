@@ -62,8 +62,24 @@ describe('netrx up with capture.nats on the default host', () => {
     expect(await captureNatsHealth(running)).toMatchObject({
       host: id,
       hostDerived: true,
-      serve: [{ durable: `netrx-reader-lab-fleet-${id}` }],
+      serve: [
+        {
+          durable: `netrx-reader-lab-fleet-${id}`,
+          duplicatesPossible: 0,
+          handOver: { consumersReplaced: 0, lossFloors: { published: 0, unsent: 0, unread: 0 } },
+        },
+      ],
     });
+    // The hand-over families are served (nats-handover-metrics.test.ts drives their values).
+    const metrics = (await (await fetch(new URL('/metrics', running.url))).text()).split('\n');
+    for (const family of [
+      'netrx_nats_stream_duplicates_possible_total',
+      'netrx_nats_stream_consumers_replaced_total',
+      'netrx_nats_stream_loss_floors_published_total',
+      'netrx_nats_stream_loss_floors_unsent_total',
+      'netrx_nats_stream_loss_floors_unread_total',
+    ])
+      expect(metrics).toContain(`${family}{session="lab"} 0`);
   });
 
   it('names a configured host as it is', async () => {

@@ -23,7 +23,7 @@ import type { SessionLag } from '../cluster/lag-sampler.js';
 import type { HostConfig } from './config.js';
 import { queueLimits } from './capture-service.js';
 import { captureNatsHost } from './config-nats.js';
-import { natsCaptureMetrics } from './nats-metrics.js';
+import { natsCaptureMetrics, type NatsCaptureMetricsInput } from './nats-metrics.js';
 import type { MetricFamily } from './metrics.js';
 
 export interface CaptureNats {
@@ -167,29 +167,46 @@ export async function startCaptureNats(
       /** capture.nats.host was '': the host is this machine's identity. */
       hostDerived: derived,
       publish: publishers.map((p, i) => ({ session: nats.publish[i], ...p.stats() })),
-      serve: [...sources.values()].map((s) => ({
-        session: s.session,
-        hosts: s.hosts,
-        durable: s.durable,
-        ...s.stats(),
-        ...lagStatus(s.lag()),
-      })),
+      serve: [...sources.values()].map(servedStatus),
     }),
     metrics: () =>
       natsCaptureMetrics({
         consumerErrors: link.consumerErrors,
         consumerErrorCodes: link.consumerErrorCodes,
         publish: publishers.map((p, i) => ({ session: nats.publish[i] ?? '', ...p.stats() })),
-        serve: [...sources.values()].map((s) => ({
-          session: s.session,
-          ...s.stats(),
-          lag: s.lag(),
-        })),
+        serve: [...sources.values()].map(servedMetrics),
       }),
     async close() {
       for (const publisher of publishers) publisher.close();
       await link.close();
     },
+  };
+}
+
+/**
+ * `/health`'s entry of a session served from a stream: its durables, its
+ * counts (`duplicatesPossible` among them), its loss hand-over and its lag.
+ */
+export function servedStatus(source: StreamSessionSource): Record<string, unknown> {
+  return {
+    session: source.session,
+    hosts: source.hosts,
+    durable: source.durable,
+    ...source.stats(),
+    handOver: source.handOverStats(),
+    ...lagStatus(source.lag()),
+  };
+}
+
+/** `/metrics`' input of a session served from a stream (nats-metrics.ts). */
+export function servedMetrics(
+  source: StreamSessionSource,
+): NatsCaptureMetricsInput['serve'][number] {
+  return {
+    session: source.session,
+    ...source.stats(),
+    lag: source.lag(),
+    handOver: source.handOverStats(),
   };
 }
 
