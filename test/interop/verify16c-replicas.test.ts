@@ -6,7 +6,9 @@
  * with default flags (as `capture publish` without `--replicas` or
  * `--stream-bytes`) meets a session's streams made with replicas 3 and a
  * larger budget. It failed on main f41d324 (seen failing with `.fails`
- * removed).
+ * removed). The budget residue (r-reach): a default-flag publisher left
+ * the budget alone only once it passed no budget; it failed on 334d402
+ * (max_msgs_per_subject 8192 → 128).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -90,5 +92,36 @@ describe.skipIf(peers.skip)(`verify16c V3 on three ${RECORDED_NATS_VERSION}`, ()
         .join('; ')}`,
     );
     for (const config of after) expect(config.num_replicas).toBe(3);
+  }, 60_000);
+
+  it('a publisher without a budget leaves the stream’s; one with --stream-bytes brings it (V3 residue, failed before)', async () => {
+    const made = await link();
+    for (let attempt = 0; ; attempt++) {
+      const ok = await made
+        .ensureStream('v3b', { maxBytes: 64 * 1024 * 1024, replicas: 3 })
+        .then(() => true)
+        .catch((error: unknown) => {
+          if (attempt >= 40) throw error;
+          return false;
+        });
+      if (ok) break;
+      await delay(500);
+    }
+    const jsm = await jetstreamManager(bare as NatsConnection);
+    const budget = async () => {
+      const c = (await jsm.streams.info('netrx-v3b')).config;
+      return [c.max_msgs_per_subject, c.max_msgs, c.num_replicas];
+    };
+    expect(await budget()).toEqual([8192, 131_072, 3]);
+    // `capture publish --session v3b` with default flags passes no budget (capture-nats.ts).
+    const changes = await (await link()).ensureStream('v3b', {});
+    console.info(
+      `V3 residue: a default-flag publisher: ${changes.flatMap((r) => r.changes.map((c) => `${c.stream} ${c.setting} ${c.outcome}`)).join(', ') || 'no change'}`,
+    );
+    // Failed before: max_msgs_per_subject 8192 → 128, max_msgs 131072 → 2048 (updated).
+    expect(await budget()).toEqual([8192, 131_072, 3]);
+    // `--stream-bytes 1048576`: asked for, so applied (nothing stored: nothing held).
+    await (await link()).ensureStream('v3b', { maxBytes: 1024 * 1024 });
+    expect(await budget()).toEqual([128, 2048, 3]);
   }, 60_000);
 });

@@ -82,9 +82,9 @@ export const capturePublishCommand: CliCommand = {
     if (count !== undefined && rate === undefined)
       throw new UsageError('--synthetic-count needs --synthetic');
     const maxMsgs = opt('stream-messages', 1, 1_000_000_000);
-    const maxBytes =
-      opt('stream-bytes', 1024, Number.MAX_SAFE_INTEGER) ??
-      DEFAULT_SESSION_LIMITS.maxBuffers * DEFAULT_SESSION_LIMITS.bufferBytes;
+    // Only a budget asked for changes an existing stream's (verify16c V3 residue); without
+    // either flag the default sizes a stream this publisher creates.
+    const maxBytes = opt('stream-bytes', 1024, Number.MAX_SAFE_INTEGER);
     const maxBuffered = opt('max-buffered', 1, 1_000_000);
     const replicas = opt('replicas', 1, 5);
 
@@ -98,7 +98,7 @@ export const capturePublishCommand: CliCommand = {
         io.out(describeStreamChange(change)),
       );
       await link.ensureStream(session, {
-        maxBytes,
+        ...(maxBytes === undefined ? {} : { maxBytes }),
         ...(maxMsgs === undefined ? {} : { maxMsgs }),
         ...(replicas === undefined ? {} : { replicas }),
       });

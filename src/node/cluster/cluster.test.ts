@@ -262,27 +262,31 @@ describe('capture fan-in over a fake JetStream', () => {
     expect(host.publisher.stats()).toMatchObject({ refused: 3, reportedLost: 3, pending: 0 });
     expect(host.publisher.settled).toBe(true);
     expect(stream.length).toBe(2);
-    expect(stream.lossLength).toBe(2); // the first refusal's report, then the paced one
+    // The run's announcement (lost 0, review16c N10), the first refusal's report, the paced one.
+    expect(stream.lossLength).toBe(3);
   });
 
   it('reports are paced: one per retryMs after the first, each with the whole count', async () => {
     const clock = new VirtualClock();
     const stream = new FakeJetStream({ maxMsgs: 1 });
     const host = makeHost(clock, stream, 'lab-1', { retryMs: 500 });
+    await settle();
+    // The run's announcement (lost 0, review16c N10) sets no pause: the first loss goes at once.
+    expect(stream.lossLength).toBe(1);
     await host.emitAlone(0);
     await host.emitAlone(1);
     await settle();
-    expect(stream.lossLength).toBe(1);
+    expect(stream.lossLength).toBe(2);
     for (let i = 2; i < 50; i++) await host.emitAlone(i);
     await settle();
-    expect(stream.lossLength).toBe(1);
+    expect(stream.lossLength).toBe(2);
     expect(host.publisher.settled).toBe(false);
     clock.advance(499);
     await settle();
-    expect(stream.lossLength).toBe(1);
+    expect(stream.lossLength).toBe(2);
     clock.advance(1);
     await settle();
-    expect(stream.lossLength).toBe(2);
+    expect(stream.lossLength).toBe(3);
     expect(host.publisher.stats()).toMatchObject({ refused: 49, reportedLost: 49 });
   });
 
@@ -475,6 +479,8 @@ describe('capture fan-in over a fake JetStream', () => {
     };
     const stream = new FakeJetStream({ maxMsgs: 1000 });
     const host = makeHost(clock, stream, 'lab-1', { port, maxInFlight: 1 });
+    answers.shift()?.(); // the run's announcement (review16c N10): not an event publish
+    await settle();
     await host.emitAlone(0); // alone: the window was empty
     for (let i = 1; i < 6; i++) await host.emitAlone(i); // the window is full: they gather
     expect(answers.length).toBe(1);

@@ -44,7 +44,13 @@ export class LossLedger {
     const seen = this.seen.get(key);
     if (seen === undefined && this.seen.size >= this.maxRuns) return { kind: 'untracked' };
     const before = seen ?? report.prev;
-    if (report.lost <= before) return { kind: 'unchanged' };
+    if (report.lost <= before) {
+      // A run's first report that adds nothing (its announcement, lost 0) still tells its
+      // count: recorded, or the next one read (a kept newest, claimed-loss.ts) would count
+      // only from its own `prev` and miss the growth of the reports between (review16c N10).
+      if (seen === undefined) this.seen.set(key, report.lost);
+      return { kind: 'unchanged' };
+    }
     this.seen.set(key, report.lost);
     return { kind: 'grew', by: report.lost - before };
   }

@@ -83,8 +83,14 @@ export interface NatsCaptureOptions extends NatsConnectionSettings {
  * budgets (`streamTotalMessageLimit`).
  */
 export interface CaptureStreamLimits {
-  /** The session's byte budget (`maxBuffers × bufferBytes`); sets `maxMsgs` unless given. */
-  readonly maxBytes: number;
+  /**
+   * The session's byte budget (`maxBuffers × bufferBytes`); sets `maxMsgs`
+   * unless given. With neither it nor `maxMsgs` the budget is the default
+   * (DEFAULT_STREAM_BYTES) for streams this call creates, and an existing
+   * stream keeps its own (verify16c V3 residue: a default-flag publisher
+   * must not resize a stream an operator sized).
+   */
+  readonly maxBytes?: number;
   /** Each subject's (host and provider's) message limit; one message is one batch of events. */
   readonly maxMsgs?: number;
   /** The duplicate window for retried publishes. Default 120,000 ms. */

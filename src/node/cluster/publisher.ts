@@ -31,6 +31,15 @@
  * at most one per `retryMs` after the first, retried until stored; the
  * reader adds what each report adds to NET_EVENT_LOST. The loss stream is
  * not the event stream, so a full event stream never refuses a report.
+ *
+ * A run announces itself with its first report (lost 0) as it starts,
+ * before any event (review16c N10): a glob reader claims a host it has not
+ * claimed when a report names it, so a host that starts after the reader
+ * is read at once instead of at the next discovery (2 s), which a quiet
+ * host with a small budget filled with refusals. The report is stored in
+ * the loss stream like any other (retried until it is, kept while the
+ * stream keeps the run's reports), so a reader that starts later still
+ * finds it, and it needs no subject or permission a publisher lacks.
  */
 import type { Clock, Timer } from '../../runtime/index.js';
 import type { SessionProvider } from '../../capture/index.js';
@@ -180,6 +189,8 @@ export class CapturePublisher {
   private closed = false;
   private retryTimer: Timer | undefined;
   private reportInFlight = false;
+  /** The run's first report (lost 0, its announcement) is stored. */
+  private announced = false;
   /** Set for `retryMs` after a stored report: reports are paced, each carries the whole count. */
   private reportPause: Timer | undefined;
   private nextSeq = 1;
@@ -242,6 +253,8 @@ export class CapturePublisher {
         }),
       );
     }
+    // The announcement: a glob reader claims this host now, not at its next discovery.
+    this.maybeReport();
   }
 
   stats(): CapturePublisherStats {
@@ -462,7 +475,7 @@ export class CapturePublisher {
     const lost = this.lost;
     const prev = this.counters.reportedLost;
     if (this.reportInFlight || this.reportPause !== undefined) return;
-    if (lost === prev || !this.connected) return;
+    if ((lost === prev && this.announced) || !this.connected) return;
     this.reportInFlight = true;
     const { refused, dropped } = this.counters;
     const body = JSON.stringify({ instance: this.instance, lost, prev, refused, dropped });
@@ -477,11 +490,15 @@ export class CapturePublisher {
   private reported(lost: number, outcome: PublishOutcome): void {
     this.reportInFlight = false;
     if (outcome.kind === 'stored') {
+      this.announced = true;
       this.counters.reportedLost = Math.max(this.counters.reportedLost, lost);
-      this.reportPause = this.clock.setTimer(this.retryMs, () => {
-        this.reportPause = undefined;
-        this.pump();
-      });
+      // Paced after a count, not after the announcement: the first loss goes out at once.
+      if (lost > 0) {
+        this.reportPause = this.clock.setTimer(this.retryMs, () => {
+          this.reportPause = undefined;
+          this.pump();
+        });
+      }
       this.pump();
     } else {
       // Not sent (NATS away, a timeout) or refused by the loss stream's limits: try again.

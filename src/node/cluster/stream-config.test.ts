@@ -4,6 +4,7 @@ import { NetrxError } from '../../runtime/index.js';
 import { VirtualClock } from '../../testing/index.js';
 import { FakeJetStream } from './fake-jetstream.js';
 import {
+  BUDGET_SETTINGS,
   describeStreamChange,
   lowers,
   planStreamUpdate,
@@ -24,6 +25,7 @@ function olderNetrxStream(session: string, maxMsgs: number): ManagedStreamConfig
       maxMsgsPerSubject: 1,
       duplicateWindowMs: 120_000,
       replicas: 1,
+      budgetGiven: true,
     }),
     max_msgs: maxMsgs,
     max_msgs_per_subject: -1,
@@ -69,7 +71,15 @@ describe('planStreamUpdate: an existing stream brought to the wanted limits', ()
         configArb(fc.constant('workqueue')),
         configArb(fc.constant('workqueue')),
         usageArb,
-        (existing, wanted, usage) => {
+        fc.boolean(),
+        (existing, asked, usage, keepBudget) => {
+          // A publisher that gave no budget (verify16c V3 residue): the stream's own, where it has one.
+          const wanted = { ...asked };
+          if (keepBudget) {
+            for (const setting of BUDGET_SETTINGS) {
+              if (existing[setting] > 0) wanted[setting] = existing[setting];
+            }
+          }
           // The stream cannot hold more than its own limits allow.
           const held = {
             messages:
@@ -80,7 +90,7 @@ describe('planStreamUpdate: an existing stream brought to the wanted limits', ()
                 ? Math.min(usage.largestSubject, existing.max_msgs_per_subject)
                 : usage.largestSubject,
           };
-          const plan = planStreamUpdate('netrx-lab', existing, wanted, held);
+          const plan = planStreamUpdate('netrx-lab', existing, asked, held, { keepBudget });
           const after = plan.update ?? existing;
           expect(after.storage).toBe(existing.storage);
           for (const setting of Object.keys(wanted) as (keyof ManagedStreamConfig)[]) {
@@ -139,6 +149,46 @@ describe('planStreamUpdate: an existing stream brought to the wanted limits', ()
     expect((caught as NetrxError).message).toMatch(
       /^stream netrx-lab: retention is limits, netrx needs workqueue/,
     );
+  });
+
+  it('a publisher that gave no budget leaves the stream’s; one that gave one brings it (verify16c V3 residue)', () => {
+    // Made by the operator's publishers: a 64 MiB budget, three replicas.
+    const made = wantedEventStream(
+      'lab',
+      resolveStreamLimits({ maxBytes: 64 * 1024 * 1024, replicas: 3 }),
+    );
+    const usage = { messages: 0, bytes: 0, largestSubject: 0 };
+    const byDefault = resolveStreamLimits({});
+    expect(byDefault.budgetGiven).toBe(false);
+    // Failed before: max_msgs_per_subject 8192 → 128 and max_msgs 131072 → 2048 (updated).
+    const kept = planStreamUpdate('netrx-lab', made, wantedEventStream('lab', byDefault), usage, {
+      keepBudget: !byDefault.budgetGiven,
+    });
+    expect(kept.update).toBeUndefined();
+    expect(kept.changes.map((c) => [c.setting, c.outcome])).toEqual([['num_replicas', 'kept']]);
+    const given = resolveStreamLimits({ maxBytes: 1024 * 1024 });
+    expect(given.budgetGiven).toBe(true);
+    const resized = planStreamUpdate('netrx-lab', made, wantedEventStream('lab', given), usage, {
+      keepBudget: !given.budgetGiven,
+    });
+    expect(resized.changes.map((c) => [c.setting, c.outcome, c.to])).toEqual([
+      ['num_replicas', 'kept', '3'],
+      ['max_msgs_per_subject', 'updated', '128'],
+      ['max_msgs', 'updated', '2048'],
+    ]);
+    // A stream without a per-subject budget (an older netrx) takes the default one.
+    const older = olderNetrxStream('lab', 10);
+    const upgraded = planStreamUpdate(
+      'netrx-lab',
+      older,
+      wantedEventStream('lab', byDefault),
+      usage,
+      {
+        keepBudget: true,
+      },
+    );
+    expect(upgraded.update?.max_msgs_per_subject).toBe(128);
+    expect(upgraded.update?.max_msgs).toBe(10);
   });
 
   it('tells a person what changed, in one line', () => {
@@ -247,6 +297,23 @@ describe('ensureStream over an older stream (the fake, 2.9.10 update rules)', ()
     const lab = makeHost(clock, stream, 'lab-1');
     for (let i = 0; i < 5; i++) await lab.emitAlone(i);
     expect([lab.publisher.stats().stored, lab.publisher.stats().refused]).toEqual([3, 2]);
+  });
+
+  it('a default-flag publisher creates a stream with the default budget and leaves an existing one’s (verify16c V3 residue)', async () => {
+    const stream = new FakeJetStream({ maxMsgs: Infinity });
+    await reconcileCaptureStreams(stream.admin, 'fresh', resolveStreamLimits({}));
+    expect(stream.streamConfig('netrx-fresh')?.max_msgs_per_subject).toBe(128);
+    await reconcileCaptureStreams(
+      stream.admin,
+      'lab',
+      resolveStreamLimits({ maxBytes: 1 << 20, maxMsgs: 500 }),
+    );
+    const done = await reconcileCaptureStreams(stream.admin, 'lab', resolveStreamLimits({}));
+    expect(done.flatMap((d) => d.changes)).toEqual([]);
+    expect(stream.streamConfig('netrx-lab')).toMatchObject({
+      max_msgs_per_subject: 500,
+      max_msgs: 500 * STREAM_FULL_SUBJECTS,
+    });
   });
 
   it('a reader (createOnly) creates a missing stream but never changes the publishers’ limits', async () => {

@@ -16,6 +16,16 @@
  * (`kept`): the publisher that starts last with the default of one must not
  * take an operator's three away (verify16c V3).
  *
+ * The budget (`max_msgs`, `max_msgs_per_subject`) is applied to an
+ * existing stream only when the starting publisher asked for one
+ * (`--stream-bytes`, `--stream-messages`, `capture.nats.streamBytes`,
+ * `capture.nats.streamMessages`: `budgetGiven`), so a publisher with
+ * default flags leaves the budget an operator or another publisher set
+ * (verify16c V3 residue); it only gives a budget to a stream that has none
+ * (-1: one an older netrx made without the per-subject budget, review16
+ * R1). `max_bytes` is not a budget here: netrx never sets one (see
+ * CaptureStreamLimits), and lifting an older one removes nothing.
+ *
  * A limit is never lowered below what the stream holds: 2.9.10 applies a
  * lower `max_msgs` at once by removing the oldest messages (seen: 8 stored,
  * `max_msgs` 10 → 5, 3 removed), which on the work queue is unread events
@@ -84,7 +94,19 @@ export interface ResolvedStreamLimits {
   readonly maxMsgsPerSubject: number;
   readonly duplicateWindowMs: number;
   readonly replicas: number;
+  /**
+   * The publisher asked for this budget (a byte budget or a message limit
+   * given): an existing stream's budget is brought to it. Otherwise it is
+   * the default, for a stream this call creates (verify16c V3 residue).
+   */
+  readonly budgetGiven: boolean;
 }
+
+/** A stream's budget when its publisher gives none: the default session's (16 × 64 KiB). */
+export const DEFAULT_STREAM_BYTES = 1024 * 1024;
+
+/** The settings a publisher's budget sets (see `ResolvedStreamLimits.budgetGiven`). */
+export const BUDGET_SETTINGS = ['max_msgs', 'max_msgs_per_subject'] as const;
 
 /** The event stream of `session`: work queue, `discard: new`, the per-subject budget (R1). */
 export function wantedEventStream(
@@ -138,7 +160,7 @@ export function wantedLossStream(
 
 /** Checks and resolves a session's stream limits (defaults as CaptureStreamLimits documents). */
 export function resolveStreamLimits(limits: {
-  readonly maxBytes: number;
+  readonly maxBytes?: number;
   readonly maxMsgs?: number;
   readonly duplicateWindowMs?: number;
   readonly replicas?: number;
@@ -147,7 +169,8 @@ export function resolveStreamLimits(limits: {
   if (!Number.isInteger(replicas) || replicas < 1 || replicas > 5) {
     throw new RangeError(`replicas must be an integer from 1 to 5: got ${replicas}`);
   }
-  const maxMsgsPerSubject = limits.maxMsgs ?? streamMessageLimit(limits.maxBytes);
+  const maxMsgsPerSubject =
+    limits.maxMsgs ?? streamMessageLimit(limits.maxBytes ?? DEFAULT_STREAM_BYTES);
   if (!Number.isSafeInteger(maxMsgsPerSubject) || maxMsgsPerSubject < 1) {
     throw new RangeError(`maxMsgs must be a positive integer: got ${maxMsgsPerSubject}`);
   }
@@ -157,7 +180,8 @@ export function resolveStreamLimits(limits: {
       `duplicateWindowMs must be an integer of at least 1000: got ${duplicateWindowMs}`,
     );
   }
-  return { maxMsgsPerSubject, duplicateWindowMs, replicas };
+  const budgetGiven = limits.maxBytes !== undefined || limits.maxMsgs !== undefined;
+  return { maxMsgsPerSubject, duplicateWindowMs, replicas, budgetGiven };
 }
 
 /** Limits whose lowering removes stored messages, and the usage that is their floor. */
@@ -185,14 +209,18 @@ export interface StreamPlan {
  * Compares an existing stream with the wanted one. Throws
  * ERR_NATS_STREAM_UNCHANGEABLE when its retention differs (see the file
  * comment). `usage.largestSubject` must be given when
- * `needsSubjectCounts(existing, wanted)`.
+ * `needsSubjectCounts(existing, wanted)`. With `keepBudget` (the
+ * publisher gave no budget) the existing stream's BUDGET_SETTINGS stay as
+ * they are, except one it has none of (-1), which takes the wanted one.
  */
 export function planStreamUpdate(
   stream: string,
   existing: ManagedStreamConfig,
-  wanted: ManagedStreamConfig,
+  wantedAsked: ManagedStreamConfig,
   usage: StreamUsage,
+  options: { readonly keepBudget?: boolean } = {},
 ): StreamPlan {
+  const wanted = options.keepBudget === true ? keptBudget(existing, wantedAsked) : wantedAsked;
   if (existing.retention !== wanted.retention) {
     throw new NetrxError(
       'ERR_NATS_STREAM_UNCHANGEABLE',
@@ -250,6 +278,18 @@ export function planStreamUpdate(
   return { update: differs ? config : undefined, changes };
 }
 
+/** `wanted` with the existing stream's budget where it has one (a default-flag publisher). */
+function keptBudget(
+  existing: ManagedStreamConfig,
+  wanted: ManagedStreamConfig,
+): ManagedStreamConfig {
+  const kept: Record<string, unknown> = { ...wanted };
+  for (const setting of BUDGET_SETTINGS) {
+    if (existing[setting] > 0) kept[setting] = existing[setting];
+  }
+  return kept as unknown as ManagedStreamConfig;
+}
+
 /** Whether planning needs the largest subject's count (the per-subject limit would fall). */
 export function needsSubjectCounts(
   existing: ManagedStreamConfig,
@@ -282,12 +322,12 @@ export interface StreamReconciliation {
 export async function reconcileStream(
   admin: StreamAdmin,
   stream: string,
-  wanted: ManagedStreamConfig,
-  options: { readonly createOnly?: boolean } = {},
+  asked: ManagedStreamConfig,
+  options: { readonly createOnly?: boolean; readonly keepBudget?: boolean } = {},
 ): Promise<StreamReconciliation> {
   let found = await admin.info(stream, false);
   if (found === undefined) {
-    await admin.add(stream, wanted);
+    await admin.add(stream, asked);
     return { stream, created: true, changes: [] };
   }
   if (options.createOnly === true) {
@@ -295,11 +335,12 @@ export async function reconcileStream(
     planStreamUpdate(
       stream,
       found.config,
-      { ...found.config, retention: wanted.retention },
+      { ...found.config, retention: asked.retention },
       found.usage,
     );
     return { stream, created: false, changes: [] };
   }
+  const wanted = options.keepBudget === true ? keptBudget(found.config, asked) : asked;
   if (needsSubjectCounts(found.config, wanted)) found = (await admin.info(stream, true)) ?? found;
   const plan = planStreamUpdate(stream, found.config, wanted, found.usage);
   if (plan.update !== undefined) await admin.update(stream, plan.update);
@@ -314,7 +355,10 @@ export async function reconcileCaptureStreams(
   options: { readonly createOnly?: boolean } = {},
 ): Promise<readonly StreamReconciliation[]> {
   return [
-    await reconcileStream(admin, streamName(session), wantedEventStream(session, limits), options),
+    await reconcileStream(admin, streamName(session), wantedEventStream(session, limits), {
+      ...options,
+      keepBudget: !limits.budgetGiven,
+    }),
     await reconcileStream(
       admin,
       lossStreamName(session),
