@@ -78,6 +78,7 @@ describe('netrx up with capture.nats on the default host', () => {
       'netrx_nats_stream_loss_floors_published_total',
       'netrx_nats_stream_loss_floors_unsent_total',
       'netrx_nats_stream_loss_floors_unread_total',
+      'netrx_nats_stream_loss_floors_adopted_total',
     ])
       expect(metrics).toContain(`${family}{session="lab"} 0`);
   });

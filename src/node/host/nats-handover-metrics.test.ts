@@ -119,6 +119,7 @@ describe('a served session hand-over in /metrics and /health (issue 16)', () => 
     expect(handOver(reader.source)).toEqual({
       consumersReplaced: 0,
       lossFloors: { published, unsent: 0, unread: 0 },
+      floorsAdopted: 0,
     });
   });
 
@@ -154,6 +155,23 @@ describe('a served session hand-over in /metrics and /health (issue 16)', () => 
     expect(await drain(clock, stream, reader)).toEqual({ delivered: 1, lost: 1 });
     expect(sample(reader.source, FLOORS.unread)).toBe(1);
     expect(handOver(reader.source)).toMatchObject({ lossFloors: { unread: 1 } });
+  });
+});
+
+describe('loss floors adopted at an upgrade in /metrics and /health (verify16c V1)', () => {
+  it('counts the floors a loss durable from before floors gave, and counts its loss not again', async () => {
+    const clock = new VirtualClock(1_700_000_000_000);
+    const stream = new FakeJetStream({ maxMsgs: 1 });
+    await fill(clock, stream, 'lab-1');
+    // An older netrx read and acked every report under this durable, and stored no floor.
+    stream.legacyLossDurable('netrx-reader-lab-a-loss', 'netrxloss.lab.*.*', () => true);
+    const reader = makeReader(clock, stream, 'lab-*', {}, 'a');
+    expect(sample(reader.source, 'netrx_nats_stream_loss_floors_adopted_total')).toBe(0);
+    expect(await drain(clock, stream, reader)).toEqual({ delivered: 1, lost: 0 });
+    const adopted = reader.source.handOverStats().floorsAdopted;
+    expect(adopted).toBeGreaterThan(0);
+    expect(sample(reader.source, 'netrx_nats_stream_loss_floors_adopted_total')).toBe(adopted);
+    expect(handOver(reader.source)).toMatchObject({ floorsAdopted: adopted });
   });
 });
 

@@ -18,7 +18,11 @@ const readerStats: StreamSessionSourceStats & { handOver: StreamSessionHandOverS
   claimedHosts: 2,
   consumerErrors: {},
   open: true,
-  handOver: { consumersReplaced: 0, lossFloors: { published: 0, unsent: 0, unread: 0 } },
+  handOver: {
+    consumersReplaced: 0,
+    lossFloors: { published: 0, unsent: 0, unread: 0 },
+    floorsAdopted: 0,
+  },
 };
 
 describe('capture.nats /metrics', () => {

@@ -153,5 +153,11 @@ export function natsCaptureMetrics(input: NatsCaptureMetricsInput): MetricFamily
       type: 'counter',
       samples: served((s) => s.handOver.lossFloors.unread),
     },
+    {
+      name: 'netrx_nats_stream_loss_floors_adopted_total',
+      help: 'Loss floors a session took from loss durables made before floors existed (an upgrade, verify16c V1/V2): their acked reports count as delivered, not again.',
+      type: 'counter',
+      samples: served((s) => s.handOver.floorsAdopted),
+    },
   ];
 }
