@@ -336,7 +336,10 @@ export class EapOverRadius {
     conversation.eap.receive(eap);
     if (conversation.current === context && conversation.eap.droppedTotal > before) {
       // The authenticator discarded it (wrong Identifier, wrong type…): RFC 3579 §2.6.2, silently.
+      // Unanswered, so the NAS retries: its duplicate-cache entry goes, or the retransmit would
+      // be held as duplicate-in-progress for the whole window (as review16c N6 found elsewhere).
       conversation.current = undefined;
+      this.replier.abandon(context);
       this.replier.drop(
         'eap-discarded',
         context.from,
