@@ -212,7 +212,11 @@ export function readerSession(
   link: NatsCaptureLink,
   session: string,
   hosts: string,
-  identity: { readonly durable?: string; readonly readerId?: string } = {},
+  identity: {
+    readonly durable?: string;
+    readonly readerId?: string;
+    readonly pullBudgetBytes?: number;
+  } = {},
 ) {
   const table = new SessionTable({
     registry: new TraceRegistry({ clock: systemClock }),
