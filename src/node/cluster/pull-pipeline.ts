@@ -37,10 +37,16 @@
  * claim; and no request waits longer than half of `claimMs`, so the claim
  * never depends on a request that waited past it.
  *
+ * With a `budget` (the reader's, shared by its hosts: pull-budget.ts,
+ * review16c N12) each request also takes its bytes from it before it goes
+ * out and waits its turn when they are not free; what `pending` loses
+ * (received, given back, capped, forgotten) goes back to it.
+ *
  * No I/O here: `send` puts a request on the wire and the adapter (nats.ts)
  * reports what came back, so tests drive it on a VirtualClock.
  */
 import type { Clock, Timer } from '../../runtime/index.js';
+import type { PullBudget } from './pull-budget.js';
 import { PULL_WINDOW_BYTES, type PullGate } from './pull-window.js';
 
 /** A pull request (`$JS.API.CONSUMER.MSG.NEXT`): at most `batch` messages and `maxBytes` bytes. */
@@ -54,6 +60,8 @@ export interface PullRequest {
 export const PULLS_IN_FLIGHT = 2;
 /** How long a request waits at the server for messages. */
 export const PULL_EXPIRES_MS = 5000;
+/** How long one sent while the reader's budget is scarce waits (pull-budget.ts: an idle host's share). */
+export const SCARCE_EXPIRES_MS = 500;
 /** Past a request's `expires`, how long we wait for the server's word before counting it gone. */
 export const PULL_GRACE_MS = 1000;
 /** How often a gated consumer renews its claim, at most (a third of a shorter claim). */
@@ -84,6 +92,8 @@ export interface PullPipelineOptions {
   /** Requests the window is asked for in. Default PULLS_IN_FLIGHT. */
   readonly pullsInFlight?: number;
   readonly expiresMs?: number;
+  /** The reader's bytes in flight, shared with its other hosts (default: the gate's, if any). */
+  readonly budget?: PullBudget;
 }
 
 export interface PullPipelineStats {
@@ -128,6 +138,10 @@ export class PullPipeline {
   private nextId = 1;
   private running = false;
   private waitingForGate = false;
+  private readonly budget: PullBudget | undefined;
+  /** A request queued for the budget's bytes (one at a time). */
+  private waitingForBudget = false;
+  private readonly granted = () => this.budgetGranted();
   private keepAliveTimer: Timer | undefined;
   private counters = {
     requests: 0,
@@ -157,6 +171,12 @@ export class PullPipeline {
       Math.floor(options.claimMs / 2),
     );
     this.keepAliveMs = Math.min(CLAIM_KEEPALIVE_MS, Math.floor(options.claimMs / 3));
+    this.budget = options.budget ?? options.gate.budget;
+    if (this.budget !== undefined && this.budget.totalBytes < this.requestBytes) {
+      throw new RangeError(
+        `the pull budget (${this.budget.totalBytes} bytes) must hold one request of ${this.requestBytes}`,
+      );
+    }
   }
 
   stats(): PullPipelineStats {
@@ -187,13 +207,17 @@ export class PullPipeline {
     this.keepAliveTimer = undefined;
     for (const request of this.outstanding.values()) request.deadline.cancel();
     this.outstanding.clear();
-    this.pending = 0;
+    this.lower(0);
+    if (this.waitingForBudget) {
+      this.waitingForBudget = false;
+      this.budget?.cancel(this.granted);
+    }
   }
 
   /** A message of `size` bytes as the server counts them (it answers one of our requests). */
   message(size: number): void {
     this.counters.messages++;
-    this.pending = Math.max(0, this.pending - size);
+    this.lower(this.pending - size);
     this.pump();
   }
 
@@ -225,7 +249,7 @@ export class PullPipeline {
     if (!request.keepAlive) {
       this.counters[end]++;
       if (bytesLeft === undefined) this.capPending();
-      else this.pending = Math.max(0, this.pending - Math.min(bytesLeft, request.bytes));
+      else this.lower(this.pending - Math.min(bytesLeft, request.bytes));
     }
     this.pump();
   }
@@ -233,7 +257,7 @@ export class PullPipeline {
   /** The connection came back: the server knows none of our requests now. */
   reset(): void {
     for (const [id, request] of [...this.outstanding]) this.forget(id, request);
-    this.pending = 0;
+    this.lower(0);
     this.pump();
   }
 
@@ -246,7 +270,16 @@ export class PullPipeline {
   private capPending(): void {
     let asked = 0;
     for (const request of this.outstanding.values()) if (!request.keepAlive) asked += request.bytes;
-    this.pending = Math.min(this.pending, asked);
+    this.lower(Math.min(this.pending, asked));
+  }
+
+  /** Pending falls to `to` (at least 0): what it loses goes back to the budget. */
+  private lower(to: number): void {
+    const next = Math.max(0, to);
+    if (next >= this.pending) return;
+    const freed = this.pending - next;
+    this.pending = next;
+    this.budget?.give(freed);
   }
 
   private pump(): void {
@@ -257,12 +290,42 @@ export class PullPipeline {
     }
     this.keepAliveTimer?.cancel();
     this.keepAliveTimer = undefined;
-    while (this.pending + this.requestBytes <= this.windowBytes) {
-      this.counters.requests++;
-      this.pending += this.requestBytes;
-      // By bytes alone: a message has more than one byte, so `batch` never binds first.
-      this.request({ batch: this.requestBytes, maxBytes: this.requestBytes }, false);
+    while (!this.waitingForBudget && this.pending + this.requestBytes <= this.windowBytes) {
+      if (this.budget !== undefined && !this.budget.take(this.requestBytes, this.granted)) {
+        // Queued behind the reader's other hosts: `budgetGranted` sends it in its turn.
+        this.waitingForBudget = true;
+        return;
+      }
+      this.pull();
     }
+  }
+
+  /** Its turn came: the bytes are reserved for one request. */
+  private budgetGranted(): void {
+    this.waitingForBudget = false;
+    const wanted =
+      this.running &&
+      this.options.gate.ready() &&
+      this.pending + this.requestBytes <= this.windowBytes;
+    if (!wanted) {
+      this.budget?.give(this.requestBytes);
+      // Gated meanwhile: `pump` waits for the gate (and keeps the claim), then asks again.
+      // Without it this host never asked again once the gate opened (the property's find).
+      this.pump();
+      return;
+    }
+    this.pull();
+    this.pump();
+  }
+
+  /** One request for messages, its bytes counted in `pending` (and taken from the budget). */
+  private pull(): void {
+    this.counters.requests++;
+    // Asked after its bytes were taken: scarce when no other request would fit now.
+    const scarce = this.budget?.scarce(this.requestBytes) === true;
+    this.pending += this.requestBytes;
+    // By bytes alone: a message has more than one byte, so `batch` never binds first.
+    this.request({ batch: this.requestBytes, maxBytes: this.requestBytes }, false, scarce);
   }
 
   /** The reader has no room: ask for nothing more, keep the claim, pump when room comes. */
@@ -286,9 +349,16 @@ export class PullPipeline {
     });
   }
 
-  private request(size: { batch: number; maxBytes: number }, keepAlive: boolean): void {
+  private request(
+    size: { batch: number; maxBytes: number },
+    keepAlive: boolean,
+    scarce = false,
+  ): void {
     const id = this.nextId++;
-    const expiresMs = keepAlive ? Math.min(this.expiresMs, this.keepAliveMs) : this.expiresMs;
+    const expiresMs =
+      keepAlive || scarce
+        ? Math.min(this.expiresMs, keepAlive ? this.keepAliveMs : SCARCE_EXPIRES_MS)
+        : this.expiresMs;
     const deadline = this.options.clock.setTimer(expiresMs + PULL_GRACE_MS, () => {
       const request = this.outstanding.get(id);
       if (request === undefined) return;

@@ -10,10 +10,13 @@
  * Memory: a host's consumer has at most PULL_WINDOW_BYTES asked for and not
  * yet received, and asks for nothing while the window is not ready
  * (pull-pipeline.ts; `consume` would pull ahead whatever the reader's
- * pace), so the waiting list holds at most that per claimed host.
+ * pace), so the waiting list holds at most that per claimed host; and all
+ * hosts together at most the reader's `budget` (pull-budget.ts, review16c
+ * N12: READER_PULL_BYTES unless the reader is given another).
  */
 
 import { NET_EVENT_DATA_HEADER_LENGTH } from '../../wire/index.js';
+import type { PullBudget } from './pull-budget.js';
 
 /** Bytes a host's consumer may hold fetched ahead of the reader (`max_bytes` of its pulls). */
 export const PULL_WINDOW_BYTES = 256 * 1024;
@@ -24,6 +27,8 @@ export interface PullGate {
   ready(): boolean;
   /** Resolves once `ready` may be true again. */
   whenReady(): Promise<void>;
+  /** The reader's bytes in flight, shared by its hosts' pulls (review16c N12). */
+  readonly budget?: PullBudget;
 }
 
 /** A message part of whose events wait for room in the session's queue. */
@@ -45,6 +50,12 @@ export type HandOver<Entry> = (waiting: WaitingMessage<Entry>) => boolean;
 export class PullWindow<Entry> implements PullGate {
   private readonly waiting: WaitingMessage<Entry>[] = [];
   private wakers: (() => void)[] = [];
+  readonly budget: PullBudget | undefined;
+
+  /** `budget`: the bytes all the reader's hosts may have asked for at once (pull-budget.ts). */
+  constructor(budget?: PullBudget) {
+    this.budget = budget;
+  }
 
   /** Messages pulled whose events are not all in the session yet. */
   get length(): number {

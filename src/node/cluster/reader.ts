@@ -48,6 +48,7 @@ import { LossFloors, type LossFloorStats } from './loss-floors.js';
 import { LossLedger } from './loss-reports.js';
 import { DEFAULT_DUPLICATE_WINDOW_MS } from './stream-config.js';
 import { PullWindow, itemsFrom, type WaitingMessage } from './pull-window.js';
+import { readerPullBudget } from './pull-budget.js';
 import type { ConsumePort, ConsumerError, StreamMessage } from './ports.js';
 import { RecentKeys } from './recent-keys.js';
 import { UnackedMessages, type Unacked } from './reader-acks.js';
@@ -112,6 +113,12 @@ export interface StreamSessionSourceOptions {
   readonly clockToleranceMs?: number;
   /** A copy was delivered that may have been delivered before (late-copies.ts); `count` is cumulative. */
   readonly onDuplicatePossible?: (host: string, count: number) => void;
+  /**
+   * Bytes all hosts' pulls may have asked for at once, shared fairly
+   * (pull-budget.ts, review16c N12). Default READER_PULL_BYTES (8 MiB);
+   * at least one request (PULL_WINDOW_BYTES / PULLS_IN_FLIGHT).
+   */
+  readonly pullBudgetBytes?: number;
 }
 
 export interface StreamSessionSourceStats {
@@ -212,7 +219,7 @@ export class StreamSessionSource implements SessionSource {
   private consumersReplaced = 0;
   private floorsAdopted = 0;
   /** Messages pulled whose events wait for room in the session's queue (R8: never tail-dropped). */
-  private readonly window = new PullWindow<Unacked>();
+  private readonly window: PullWindow<Unacked>;
   /** Loss reports whose growth is in the session's count, not yet in a delivered NET_EVENT_LOST. */
   private unreportedLoss: { message: StreamMessage }[] = [];
   private readonly lagSampler: LagSampler | undefined;
@@ -237,6 +244,7 @@ export class StreamSessionSource implements SessionSource {
     );
     this.batchIds = new RecentKeys<string>(BATCH_ID_WINDOW, (id) => this.lateCopies.forgotten(id));
     this.onDuplicatePossible = options.onDuplicatePossible;
+    this.window = new PullWindow<Unacked>(readerPullBudget(options.pullBudgetBytes));
     this.heldBack = new ClaimedLoss(this.maxPublishers);
     this.floors = new LossFloors(this.port, this.session, this.durable, this.maxPublishers);
     this.claims = new HostClaims({

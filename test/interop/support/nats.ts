@@ -216,6 +216,7 @@ export function readerSession(
     readonly durable?: string;
     readonly readerId?: string;
     readonly upgradedFrom?: string;
+    readonly pullBudgetBytes?: number;
   } = {},
 ) {
   const table = new SessionTable({
