@@ -28,7 +28,7 @@ export interface PullGate {
   /** Resolves once `ready` may be true again. */
   whenReady(): Promise<void>;
   /** The reader's bytes in flight, shared by its hosts' pulls (review16c N12). */
-  readonly budget?: PullBudget;
+  readonly budget?: PullBudget | undefined;
 }
 
 /** A message part of whose events wait for room in the session's queue. */
