@@ -29,6 +29,7 @@ import {
   decodeForwardedRequest,
   encodeForwardedRequest,
 } from './cluster-route.js';
+import { canonicalAddress, sameAddress } from './nas-address.js';
 import { RadiusCode } from './packet.js';
 import type { RadiusServer } from './server.js';
 import type { RadiusEndpoint, RadiusService } from './server-options.js';
@@ -280,7 +281,8 @@ export class RadiusCluster {
       return;
     }
     const message = encodeForwardedRequest({
-      address: from.address,
+      // Canonical: the owner's duplicate cache and NAS check see one spelling from every receiver.
+      address: canonicalAddress(from.address),
       port: from.port,
       client: client.name,
       datagram,
@@ -375,7 +377,10 @@ export class RadiusCluster {
     // subjects decide who may send one (docs/cluster.md, trust boundary).
     const state = clusterRound(request.datagram)?.state;
     const nas = state === undefined ? undefined : this.server.conversationNas(state);
-    if (nas !== undefined && (nas.address !== request.address || nas.client !== request.client)) {
+    if (
+      nas !== undefined &&
+      (!sameAddress(nas.address, request.address) || nas.client !== request.client)
+    ) {
       this.server.drop('state-of-other-client', from, request.datagram[0], request.datagram[1]);
       refuse();
       return;

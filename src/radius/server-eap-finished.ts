@@ -25,6 +25,7 @@ import {
 } from './conversation-record.js';
 import type { SealedVersion } from './conversation-seal.js';
 import { RadiusEventDescriptor } from './events.js';
+import { canonicalAddress, sameAddress } from './nas-address.js';
 import { RadiusCode } from './packet.js';
 import type { RadiusReplier } from './server-reply.js';
 import { stateKey, type Conversation, type RequestContext } from './server-context.js';
@@ -123,7 +124,11 @@ export class FinishedRounds {
     finished: FinishedAnswer,
     answered: AnsweredRound,
   ): void {
-    this.restored.set(stateKey(state), { address: record.address, finished, answered });
+    this.restored.set(stateKey(state), {
+      address: canonicalAddress(record.address),
+      finished,
+      answered,
+    });
   }
 
   /** After that request: a finished record it did not reach is forgotten. */
@@ -149,7 +154,7 @@ export class FinishedRounds {
     this.restored.delete(key);
     const drop = (reason: string) =>
       this.replier.drop(reason, context.from, RadiusCode.AccessRequest, context.identifier);
-    if (restored.address !== context.from.address) {
+    if (!sameAddress(restored.address, context.from.address)) {
       drop('state-of-other-client');
       return true;
     }

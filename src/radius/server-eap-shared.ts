@@ -26,6 +26,7 @@ import type { AnsweredRound } from './conversation-record.js';
 import { FinishedRounds, finishedRecord } from './server-eap-finished.js';
 import type { RadiusClientEntry } from './clients.js';
 import { RadiusEventDescriptor } from './events.js';
+import { canonicalAddress, sameAddress } from './nas-address.js';
 import { RadiusCode } from './packet.js';
 import type { RadiusReplier } from './server-reply.js';
 import { stateKey, type Conversation, type RequestContext } from './server-context.js';
@@ -253,7 +254,8 @@ export class SharedRounds {
       key: stateKey(state),
       state: state.slice(), // deliberate copy: the datagram's buffer is not ours
       client,
-      address: record.address,
+      // A record's writer may be a server that stored another spelling.
+      address: canonicalAddress(record.address),
       identity: record.identity,
       // Begun on another server: how long it has run is not known here.
       startedAtMs: undefined,
@@ -337,7 +339,7 @@ export class SharedRounds {
         drop(loaded.kind === 'absent' ? 'cluster-state-gone' : 'cluster-state-read-failed');
         return;
       }
-      if (loaded.record.address !== context.from.address) {
+      if (!sameAddress(loaded.record.address, context.from.address)) {
         drop('state-of-other-client');
         return;
       }

@@ -26,6 +26,7 @@ import { EndedConversations } from './server-eap-ended.js';
 import { RadiusAttributeType } from './dictionary.js';
 import { eapMessageAttributes, type EapCarried } from './eap-message.js';
 import { RadiusEventDescriptor } from './events.js';
+import { canonicalAddress, sameAddress } from './nas-address.js';
 import { RadiusCode, type RadiusPacket } from './packet.js';
 import type { RadiusReplier } from './server-reply.js';
 import {
@@ -158,7 +159,10 @@ export class EapOverRadius {
     }
     const existing = state === undefined ? undefined : this.store.get(state);
     if (existing !== undefined) {
-      if (existing.client !== context.client || existing.address !== context.from.address) {
+      if (
+        existing.client !== context.client ||
+        !sameAddress(existing.address, context.from.address)
+      ) {
         drop('state-of-other-client');
         return;
       }
@@ -241,7 +245,8 @@ export class EapOverRadius {
       key: stateKey(stateBytes),
       state: stateBytes,
       client: context.client,
-      address: context.from.address,
+      // One spelling of the NAS, whichever socket (dual-stack or IPv4) this round came in on.
+      address: canonicalAddress(context.from.address),
       identity: identity?.slice(5),
       startedAtMs: options.clock.now(),
       current: context,
@@ -331,7 +336,10 @@ export class EapOverRadius {
     conversation.eap.receive(eap);
     if (conversation.current === context && conversation.eap.droppedTotal > before) {
       // The authenticator discarded it (wrong Identifier, wrong type…): RFC 3579 §2.6.2, silently.
+      // Unanswered, so the NAS retries: its duplicate-cache entry goes, or the retransmit would
+      // be held as duplicate-in-progress for the whole window (as review16c N6 found elsewhere).
       conversation.current = undefined;
+      this.replier.abandon(context);
       this.replier.drop(
         'eap-discarded',
         context.from,
@@ -465,7 +473,7 @@ export class EapOverRadius {
     const ended = this.endedAnswers.lookup(stateKey(state), this.options.clock.now());
     if (ended === undefined || ended.response[1] !== eap[1]) return false;
     if (!sameBytes(ended.response, eap)) return false;
-    if (ended.client !== context.client || ended.address !== context.from.address) {
+    if (ended.client !== context.client || !sameAddress(ended.address, context.from.address)) {
       this.replier.drop(
         'state-of-other-client',
         context.from,

@@ -111,7 +111,7 @@ describe.skipIf(peers.skip)(`copies after the duplicate window, ${RECORDED_NATS_
     const sent: { subject: string; data: Uint8Array; msgId: string }[] = [];
     const recording: NatsCaptureLink = Object.create(link) as NatsCaptureLink;
     recording.publish = (subject, data, msgId) => {
-      // Event batches only: the run's announcement (its first loss report) is not one.
+      // Event batches only: a publisher also announces its run with a first loss report (N10).
       if (!subject.startsWith('netrxloss.')) sent.push({ subject, data: data.slice(), msgId });
       return link.publish(subject, data, msgId);
     };

@@ -7,8 +7,9 @@
  *
  * "Before the upgrade" is simulated on the server: the old reader's loss
  * durable had no `inactive_threshold` (made so by main c5ee538) and no
- * floor was ever stored (floors are new). Tests named FAILS ON MAIN are
- * `it.fails`, each seen failing with `.fails` removed.
+ * floor was ever stored (floors are new). V1 and V2 were `it.fails` on
+ * main 334d402 (seen failing: lost 5 each); r-upgrade's loss-upgrade.ts
+ * makes them pass.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,7 +17,12 @@ import { join } from 'node:path';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectNatsCapture, type NatsCaptureLink } from '../../src/node/cluster/index.js';
+import {
+  connectNatsCapture,
+  readerIdFromHostName,
+  type NatsCaptureLink,
+} from '../../src/node/cluster/index.js';
+import { legacyReaderIdFromHostName } from '../../src/node/cluster/legacy-reader-id.js';
 import {
   RECORDED_NATS_VERSION,
   natsAlone,
@@ -100,46 +106,56 @@ async function oldReaderReadAll(session: string, durable: string): Promise<void>
 describe.skipIf(peers.skip)(
   `verify16c loss floors across an upgrade, ${RECORDED_NATS_VERSION}`,
   () => {
-    it.fails(
-      'FAILS ON MAIN: the same reader id after the upgrade (its loss durable made again for inactive_threshold) does not count the old loss again',
-      async () => {
-        await fiveLost('v1');
-        // The old netrx (c5ee538) made `<durable>-loss` without inactive_threshold and counted 5.
-        await oldReaderReadAll('v1', 'netrx-reader-v1-m-loss');
-        const reader = readerSession(await link(), 'v1', 'lab-1', { durable: 'netrx-reader-v1-m' });
-        await until(() => reader.delivered() >= 5, 15_000, 'the 5 stored events delivered');
-        await until(() => reader.lost > 0, 3000, 'loss again').catch(() => undefined);
-        const seen = { delivered: reader.delivered(), lost: reader.lost };
-        const replaced = reader.source.handOverStats().consumersReplaced;
-        await reader.close();
-        console.info(
-          `V1: old reader counted 5 lost; after the upgrade (loss durable replaced ${replaced}x) delivered ${seen.delivered}, lost ${seen.lost}`,
-        );
-        expect(replaced).toBe(1);
-        expect(seen.lost).toBe(0);
-      },
-      60_000,
-    );
+    it('the same reader id after the upgrade (its loss durable made again for inactive_threshold) does not count the old loss again', async () => {
+      await fiveLost('v1');
+      // The old netrx (c5ee538) made `<durable>-loss` without inactive_threshold and counted 5.
+      await oldReaderReadAll('v1', 'netrx-reader-v1-m-loss');
+      const reader = readerSession(await link(), 'v1', 'lab-1', { durable: 'netrx-reader-v1-m' });
+      await until(() => reader.delivered() >= 5, 15_000, 'the 5 stored events delivered');
+      await until(() => reader.lost > 0, 3000, 'loss again').catch(() => undefined);
+      const seen = { delivered: reader.delivered(), lost: reader.lost };
+      const replaced = reader.source.handOverStats().consumersReplaced;
+      await reader.close();
+      console.info(
+        `V1: old reader counted 5 lost; after the upgrade (loss durable replaced ${replaced}x) delivered ${seen.delivered}, lost ${seen.lost}`,
+      );
+      expect(replaced).toBe(1);
+      expect(seen.lost).toBe(0);
+      // The old loss is now a floor, and the new durable expires when idle (N8).
+      const floor = await jsm.streams.getMessage('netrx-loss-v1', {
+        last_by_subj: 'netrxloss.v1.lab-1.floor.acked',
+      });
+      expect(floor?.json<{ runs: Record<string, number> }>().runs).toSatisfy(
+        (runs: Record<string, number>) => Object.values(runs).reduce((a, b) => a + b, 0) === 5,
+      );
+      const info = await jsm.consumers.info('netrx-loss-v1', 'netrx-reader-v1-m-loss');
+      expect(info.config.inactive_threshold ?? 0).toBeGreaterThan(0);
+    }, 60_000);
 
-    it.fails(
-      'FAILS ON MAIN: a new default reader id after the upgrade (N1: a dotted host name) does not count the old loss again',
-      async () => {
-        await fiveLost('v2');
-        // Old id `capture-server-0` (first label cut to 16); the new one is prefix + digest.
-        await oldReaderReadAll('v2', 'netrx-reader-v2-capture-server-0-loss');
-        const reader = readerSession(await link(), 'v2', 'lab-1', {
-          durable: 'netrx-reader-v2-capture-18d23cb7',
-        });
-        await until(() => reader.delivered() >= 5, 15_000, 'the 5 stored events delivered');
-        await until(() => reader.lost > 0, 3000, 'loss again').catch(() => undefined);
-        const seen = { delivered: reader.delivered(), lost: reader.lost };
-        await reader.close();
-        console.info(
-          `V2: old id counted 5 lost; the new id delivered ${seen.delivered}, lost ${seen.lost}`,
-        );
-        expect(seen.lost).toBe(0);
-      },
-      60_000,
-    );
+    it('a new default reader id after the upgrade (N1: a dotted host name) does not count the old loss again, and the old durable is gone', async () => {
+      await fiveLost('v2');
+      // Old id `capture-server-0` (first label cut to 16); the new one is prefix + digest.
+      const machine = 'capture-server-01.lab.example';
+      const oldDurable = `netrx-reader-v2-${legacyReaderIdFromHostName(machine)}`;
+      expect(oldDurable).toBe('netrx-reader-v2-capture-server-0');
+      await oldReaderReadAll('v2', `${oldDurable}-loss`);
+      const reader = readerSession(await link(), 'v2', 'lab-1', {
+        readerId: readerIdFromHostName(machine),
+        upgradedFrom: oldDurable,
+      });
+      await until(() => reader.delivered() >= 5, 15_000, 'the 5 stored events delivered');
+      await until(() => reader.lost > 0, 3000, 'loss again').catch(() => undefined);
+      const seen = { delivered: reader.delivered(), lost: reader.lost };
+      await reader.close();
+      console.info(
+        `V2: old id counted 5 lost; the new id delivered ${seen.delivered}, lost ${seen.lost}`,
+      );
+      expect(seen.lost).toBe(0);
+      // N8's leak left by the upgrade: the old id's durable no longer lives for ever.
+      const names: string[] = [];
+      for await (const c of jsm.consumers.list('netrx-loss-v2')) names.push(c.name);
+      expect(names).not.toContain(`${oldDurable}-loss`);
+      expect(names).toContain(`netrx-reader-v2-${readerIdFromHostName(machine)}-loss`);
+    }, 60_000);
   },
 );

@@ -12,7 +12,9 @@
  * That is safe for both kinds: on the work-queue event stream the messages
  * a deleted consumer had delivered unacked go to the next consumer, and a
  * new loss durable reads every retained report again, which the loss
- * hand-over (loss-handover.ts) counts exactly once.
+ * floors (loss-floors.ts) count exactly once. A loss durable made before
+ * floors existed (no `inactive_threshold`) has left what its reader acked
+ * as floors before it gets here (loss-upgrade.ts, verify16c V1).
  *
  * Every durable expires when idle (`inactive_threshold`): an event durable
  * after `claimExpiresMs` (it is a claim on its host), a loss durable after

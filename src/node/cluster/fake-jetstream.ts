@@ -15,6 +15,13 @@
  * Delivery to consumers happens when the test calls `deliver()`.
  */
 import type { Clock } from '../../runtime/index.js';
+import { LOSS_DURABLE_IDLE_MS } from './consumer-config.js';
+import {
+  LossDurableUpgrade,
+  UPGRADE_MAX_RUNS,
+  type AdoptionCache,
+  type LossUpgradePort,
+} from './loss-upgrade.js';
 import type { PullGate } from './pull-window.js';
 import type { ManagedStreamConfig, StreamAdmin } from './stream-config.js';
 import type {
@@ -26,6 +33,18 @@ import type {
   PublishPort,
   StreamMessage,
 } from './ports.js';
+
+/** A loss durable: where it resumes (`acked`), and every sequence acked (its ack floor). */
+interface LossDurable {
+  acked: number;
+  delivered: number;
+  readonly ackedSeqs: Set<number>;
+  readonly filter: string;
+  readonly regex: RegExp;
+  /** Made by a netrx before loss floors: no `inactive_threshold` (loss-upgrade.ts). */
+  readonly legacy: boolean;
+  onMessage?: (m: StreamMessage) => void;
+}
 
 interface Stored {
   readonly subject: string;
@@ -72,16 +91,7 @@ export class FakeJetStream implements PublishPort, ConsumePort {
   private losses: { subject: string; data: Uint8Array; seq: number }[] = [];
   private lossSeq = 0;
   /** Per durable: the highest loss-stream sequence acked, and the consumer reading now. */
-  private lossDurables = new Map<
-    string,
-    {
-      acked: number;
-      delivered: number;
-      readonly filter: string;
-      readonly regex: RegExp;
-      onMessage?: (m: StreamMessage) => void;
-    }
-  >();
+  private lossDurables = new Map<string, LossDurable>();
 
   /** Stream configs set through `admin` (the event stream's limits become `maxMsgs`…). */
   private readonly configs = new Map<string, ManagedStreamConfig>();
@@ -94,6 +104,8 @@ export class FakeJetStream implements PublishPort, ConsumePort {
     infoCalls: 0,
     trimmed: 0,
     consumersReplaced: 0,
+    /** Loss durable list requests of upgrades (loss-upgrade.ts). */
+    lossListCalls: 0,
   };
 
   constructor(options: {
@@ -234,24 +246,23 @@ export class FakeJetStream implements PublishPort, ConsumePort {
   ) {
     const { filter, durable } = spec;
     if (spec.stream.startsWith('netrx-loss-')) {
-      // A durable keeps the filter it was made with; one made for another filter is made
-      // again (nats.ts, consumer-config.ts, review16c N4) and reads the stream from its start.
-      let state = this.lossDurables.get(durable);
-      if (state !== undefined && state.filter !== filter) {
-        state = undefined;
-        this.counters.consumersReplaced++;
-        spec.onReplaced?.(['filter_subject']);
+      if (![...this.lossDurables.values()].some((state) => state.legacy)) {
+        return this.bindLoss(spec, onMessage);
       }
-      state ??= { acked: 0, delivered: 0, filter, regex: subjectRegex(filter) };
-      state.delivered = state.acked;
-      state.onMessage = onMessage;
-      this.lossDurables.set(durable, state);
-      spec.onBound?.();
+      // An upgrade (loss-upgrade.ts), as nats.ts runs it: old durables' acked loss
+      // becomes floors before the new durable delivers anything.
+      const attempt: { stopped: boolean; bound?: { stop(): void } } = { stopped: false };
+      void this.upgradeLossDurable(spec)
+        .then(() => {
+          if (!attempt.stopped) attempt.bound = this.bindLoss(spec, onMessage);
+        })
+        .catch((error: unknown) => {
+          onError?.({ stream: spec.stream, durable, code: undefined, message: String(error) });
+        });
       return {
         stop: () => {
-          // Unacked messages are delivered again to the next consumer of this durable.
-          state.delivered = state.acked;
-          delete state.onMessage;
+          attempt.stopped = true;
+          attempt.bound?.stop();
         },
       };
     }
@@ -298,6 +309,123 @@ export class FakeJetStream implements PublishPort, ConsumePort {
         for (const m of this.messages) m.delivered = false;
       },
     };
+  }
+
+  private bindLoss(spec: ConsumeSpec, onMessage: (message: StreamMessage) => void) {
+    const { filter, durable } = spec;
+    // A durable keeps the filter it was made with; one made for another filter is made
+    // again (nats.ts, consumer-config.ts, review16c N4) and reads the stream from its start.
+    let state = this.lossDurables.get(durable);
+    if (state !== undefined && state.filter !== filter) {
+      state = undefined;
+      this.counters.consumersReplaced++;
+      spec.onReplaced?.(['filter_subject']);
+    }
+    state ??= newLossDurable(filter, false);
+    state.delivered = state.acked;
+    state.onMessage = onMessage;
+    this.lossDurables.set(durable, state);
+    spec.onBound?.();
+    const bound = state;
+    return {
+      stop: () => {
+        // Unacked messages are delivered again to the next consumer of this durable.
+        bound.delivered = bound.acked;
+        delete bound.onMessage;
+      },
+    };
+  }
+
+  private async upgradeLossDurable(spec: ConsumeSpec): Promise<void> {
+    const upgrade = new LossDurableUpgrade(
+      this.lossUpgrade,
+      spec.stream,
+      UPGRADE_MAX_RUNS,
+      this.adoptions,
+    );
+    await upgrade.adopt(spec.durable, spec.adopt ?? []);
+    const own = this.lossDurables.get(spec.durable);
+    if (own?.legacy === true) {
+      // Drifted (no inactive_threshold): made again, as ensureCaptureConsumer does.
+      this.lossDurables.delete(spec.durable);
+      this.counters.consumersReplaced++;
+      spec.onReplaced?.(
+        own.filter === spec.filter
+          ? ['inactive_threshold']
+          : ['filter_subject', 'inactive_threshold'],
+      );
+    }
+    if (upgrade.floors.size > 0) spec.onAdopted?.(upgrade.floors);
+  }
+
+  private readonly adoptions: AdoptionCache = new Map();
+
+  /** The consumer calls of an upgrade (loss-upgrade.ts), on this fake's loss stream. */
+  readonly lossUpgrade: LossUpgradePort = {
+    legacyDurables: () => {
+      this.counters.lossListCalls++;
+      const legacy = [...this.lossDurables]
+        .filter(([, state]) => state.legacy)
+        .map(([name, state]) => ({
+          name,
+          info: { config: lossDurableConfig(state), ackFloor: this.ackFloor(state) },
+        }));
+      return Promise.resolve(legacy);
+    },
+    reportsUpTo: (_stream, filter, upTo) => {
+      const regex = subjectRegex(filter);
+      const reports = this.losses.filter((m) => m.seq <= upTo && regex.test(m.subject));
+      return (async function* () {
+        await Promise.resolve();
+        yield* reports;
+      })();
+    },
+    lastMessage: (stream, subject) => this.lastMessage(stream, subject),
+    publish: (subject, data, msgId) => this.publish(subject, data, msgId),
+    delete: (_stream, durable) => {
+      this.lossDurables.delete(durable);
+      return Promise.resolve();
+    },
+  };
+
+  /**
+   * A loss durable as a netrx before floors made it (no `inactive_threshold`),
+   * whose reader was delivered every report now on `filter` and acked those
+   * `acked` says (verify16c V1, V2).
+   */
+  legacyLossDurable(
+    durable: string,
+    filter: string,
+    acked: (report: { readonly subject: string; readonly seq: number }) => boolean,
+  ): void {
+    const state = newLossDurable(filter, true);
+    for (const m of this.losses) {
+      if (!state.regex.test(m.subject)) continue;
+      state.delivered = m.seq;
+      if (!acked(m)) continue;
+      state.ackedSeqs.add(m.seq);
+      state.acked = Math.max(state.acked, m.seq);
+    }
+    this.lossDurables.set(durable, state);
+  }
+
+  /** Loss durables that exist now. */
+  lossDurableNames(): readonly string[] {
+    return [...this.lossDurables.keys()];
+  }
+
+  /**
+   * `ack_floor.stream_seq` as the server keeps it: the last report of the
+   * durable's filter before the first one not acked.
+   */
+  private ackFloor(state: LossDurable): number {
+    let floor = 0;
+    for (const m of this.losses) {
+      if (!state.regex.test(m.subject)) continue;
+      if (!state.ackedSeqs.has(m.seq)) break;
+      floor = m.seq;
+    }
+    return floor;
   }
 
   /** The newest message stored on `subject` of the loss stream (loss floors, loss-floors.ts). */
@@ -429,6 +557,7 @@ export class FakeJetStream implements PublishPort, ConsumePort {
           seq: m.seq,
           ack: () => {
             state.acked = Math.max(state.acked, m.seq);
+            state.ackedSeqs.add(m.seq);
           },
           nak: () => undefined,
         });
@@ -436,6 +565,25 @@ export class FakeJetStream implements PublishPort, ConsumePort {
     }
     return count;
   }
+}
+
+function newLossDurable(filter: string, legacy: boolean): LossDurable {
+  return {
+    acked: 0,
+    delivered: 0,
+    ackedSeqs: new Set(),
+    filter,
+    regex: subjectRegex(filter),
+    legacy,
+  };
+}
+
+/** A loss durable's config as consumer info tells it (the fields an upgrade reads). */
+function lossDurableConfig(state: LossDurable): Readonly<Record<string, unknown>> {
+  return {
+    filter_subject: state.filter,
+    ...(state.legacy ? {} : { inactive_threshold: LOSS_DURABLE_IDLE_MS * 1_000_000 }),
+  };
 }
 
 /** A NATS filter subject as a regex: `*` one token, `>` the rest. */

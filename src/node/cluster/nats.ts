@@ -23,8 +23,11 @@ import {
   MAX_ACK_PENDING,
   captureConsumerConfig,
   ensureCaptureConsumer,
+  isLossStream,
   type ConsumerAdmin,
 } from './consumer-config.js';
+import { LossDurableUpgrade, UPGRADE_MAX_RUNS, type AdoptionCache } from './loss-upgrade.js';
+import { natsLossUpgradePort } from './nats-loss-upgrade.js';
 import { startGatedPull, storedAtMsOf, type GatedPull } from './nats-pull.js';
 import { systemClock } from '../runtime/index.js';
 import { connectNats, natsClientOf } from './connection.js';
@@ -218,6 +221,15 @@ export async function natsCaptureLinkOver(
     },
   };
   const streamChanges = { updated: 0, held: 0, kept: 0 };
+  const adoptions: AdoptionCache = new Map();
+  // Deferred: the link's publish is defined below.
+  const upgradePort = natsLossUpgradePort(
+    js,
+    jsm,
+    JetStreamApiError,
+    (subject, data, msgId) => link.publish(subject, data, msgId),
+    timeout,
+  );
 
   const link: NatsCaptureLink = {
     serverVersion: nc.info?.version ?? 'unknown',
@@ -278,7 +290,8 @@ export async function natsCaptureLinkOver(
     onStatus(listener) {
       listeners.push(listener);
     },
-    consume({ stream, filter, durable, onBound, onReplaced }, onMessage, onError, gate) {
+    consume(spec, onMessage, onError, gate) {
+      const { stream, filter, durable, onBound, onReplaced } = spec;
       let stopped = false;
       let stopCurrent: (() => void) | undefined;
       const acks = new AckBatcher({ maxPending: acksPerWrite, schedule: setImmediate });
@@ -286,13 +299,19 @@ export async function natsCaptureLinkOver(
         while (!stopped) {
           try {
             // A durable outlives its reader: one made for other hosts (or another claim
-            // expiry) is made again, never used as it is (review16c N4).
+            // expiry) is made again, never used as it is (review16c N4). A loss durable
+            // of a netrx before floors leaves its acked loss as floors first (verify16c V1, V2).
+            const upgrade = isLossStream(stream)
+              ? new LossDurableUpgrade(upgradePort, stream, UPGRADE_MAX_RUNS, adoptions)
+              : undefined;
+            await upgrade?.adopt(durable, spec.adopt ?? []);
             const replaced = await ensureCaptureConsumer(
               consumerAdmin,
               stream,
               durable,
               captureConsumerConfig(stream, filter, claimExpiresMs),
             );
+            if (upgrade !== undefined && upgrade.floors.size > 0) spec.onAdopted?.(upgrade.floors);
             if (replaced.length > 0) {
               options.onConsumerReplaced?.({ stream, durable, changed: replaced });
               onReplaced?.(replaced);

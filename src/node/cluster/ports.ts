@@ -4,6 +4,7 @@
  * and run against `@nats-io/jetstream` (`nats.ts`) unchanged.
  */
 
+import type { AdoptedFloors } from './loss-upgrade.js';
 import type { PullGate } from './pull-window.js';
 
 /** What became of one publish. */
@@ -60,6 +61,14 @@ export interface ConsumeSpec {
    * (consumer-config.ts, review16c N4).
    */
   readonly onReplaced?: (changed: readonly string[]) => void;
+  /**
+   * Loss durables only: earlier names of this reader's loss durable (an
+   * old default reader id's) adopted if they are legacy, as the durable
+   * itself is (loss-upgrade.ts, verify16c V1 V2).
+   */
+  readonly adopt?: readonly string[];
+  /** Loss durables only: per host, the floors adopted, told before the durable delivers anything. */
+  readonly onAdopted?: (floors: AdoptedFloors) => void;
 }
 
 /** A durable made again because its config was not the wanted one. */

@@ -15,6 +15,7 @@ import {
   RadiusServer,
   SharedConversations,
   clusterStatePrefix,
+  type RadiusClientOptions,
   type RadiusEapResult,
   type RadiusEndpoint,
 } from '../../radius/index.js';
@@ -60,6 +61,10 @@ export function makeFleet(options: {
   history?: number;
   /** Each server's `forwardTimeoutMs` (default the cluster's). */
   forwardTimeoutMs?: number;
+  /** The NAS address as the server taking delivery `n` reports it (default NAS.address). */
+  nasAddress?: (n: number) => string;
+  /** The servers' client list (default 127.0.0.0/8). */
+  clients?: readonly RadiusClientOptions[];
 }) {
   const clock = new VirtualClock();
   const bus = new FakeRadiusClusterBus();
@@ -86,7 +91,7 @@ export function makeFleet(options: {
     const server = new RadiusServer({
       clock,
       crypto: nodeCrypto,
-      clients: [{ address: '127.0.0.0/8', secret: 'testing123' }],
+      clients: options.clients ?? [{ address: '127.0.0.0/8', secret: 'testing123' }],
       methods: options.methods ?? [md5, mschapv2],
       users,
       sessionTimeoutMs: SESSION_TIMEOUT_MS,
@@ -114,8 +119,8 @@ export function makeFleet(options: {
   const live = new Set(nodes);
   let next = options.start ?? 0;
   const sent: Uint8Array[] = [];
-  const deliverTo = (node: Node, datagram: Uint8Array) =>
-    node.cluster.receive(datagram, NAS, 'auth', (answer) => {
+  const deliverTo = (node: Node, datagram: Uint8Array, from = NAS) =>
+    node.cluster.receive(datagram, from, 'auth', (answer) => {
       answers.push(answer);
       box.client?.receive(answer, SERVER);
     });
@@ -125,7 +130,9 @@ export function makeFleet(options: {
     for (let c = 0; c < (options.copies ?? 1); c++) {
       const n = next++;
       const at = options.route === undefined ? n % alive.length : options.route(n, alive.length);
-      deliverTo(alive[at % alive.length] as Node, datagram);
+      const from =
+        options.nasAddress === undefined ? NAS : { ...NAS, address: options.nasAddress(n) };
+      deliverTo(alive[at % alive.length] as Node, datagram, from);
     }
   };
   const authenticate = async (methods: readonly EapMethod[], password = 'hello') => {

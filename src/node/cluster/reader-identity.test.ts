@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { existsSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { checkReaderId, defaultReaderId, readerIdFromHostName } from './reader-identity.js';
@@ -15,7 +16,12 @@ describe('reader identity (review16 R2)', () => {
     expect(readerIdFromHostName('.local')).toMatch(/^r-[0-9a-f]{8}$/);
     // Host names are not case-sensitive: one machine, one identity.
     expect(readerIdFromHostName('Lab1.Site-A')).toBe(readerIdFromHostName('lab1.site-a'));
-    expect(defaultReaderId()).toBe(readerIdFromHostName(hostname()));
+    // By default from this machine: os.hostname() and, for a nameless host, its machine-id files.
+    const system = {
+      hostName: hostname,
+      readFile: (path: string) => (existsSync(path) ? readFileSync(path, 'utf8') : undefined),
+    };
+    expect(defaultReaderId()).toBe(defaultReaderId(system));
   });
 
   it('two host names that differ after the cut or after the first dot get two identities (review16c N1)', () => {
@@ -68,6 +74,82 @@ describe('reader identity (review16 R2)', () => {
     ]);
     expect(() => new StreamSessionSource({ port: spy, session: 'lab', readerId: 'a.b' })).toThrow(
       TypeError,
+    );
+  });
+});
+
+describe('reader identity of a machine named localhost (issue 16: two such machines shared a durable)', () => {
+  const MACHINE_A = '3d1219c7c4c5404aaa1f6d2a48adfda4';
+  const MACHINE_B = '0f4e5d6c7b8a99887766554433221100';
+  /** A machine whose files are `files` (absent: unreadable). */
+  const machine = (name: string, files: Record<string, string>) => ({
+    hostName: () => name,
+    readFile: (path: string) => files[path],
+  });
+
+  it('derives it from /etc/machine-id, so two localhost machines get two identities', () => {
+    const a = defaultReaderId(machine('localhost', { '/etc/machine-id': `${MACHINE_A}\n` }));
+    const b = defaultReaderId(machine('localhost', { '/etc/machine-id': `${MACHINE_B}\n` }));
+    expect(a).toMatch(/^machine-[0-9a-f]{8}$/);
+    expect(b).toMatch(/^machine-[0-9a-f]{8}$/);
+    expect(a).not.toBe(b);
+    // The id is a keyed digest: the machine-id itself (confidential, machine-id(5)) is not in it.
+    expect(MACHINE_A).not.toContain(a.slice('machine-'.length));
+    // One machine, one identity, whatever localhost form it reports.
+    for (const name of [
+      'localhost.localdomain',
+      'LOCALHOST',
+      'localhost6.localdomain6',
+      '',
+      '(none)',
+    ])
+      expect(defaultReaderId(machine(name, { '/etc/machine-id': MACHINE_A }))).toBe(a);
+  });
+
+  it("falls back to D-Bus's copy, then to the name, when /etc/machine-id is missing or not an id", () => {
+    const dbus = { '/var/lib/dbus/machine-id': MACHINE_B };
+    const fromDbus = defaultReaderId(machine('localhost', dbus));
+    expect(fromDbus).toBe(defaultReaderId(machine('localhost', { '/etc/machine-id': MACHINE_B })));
+    // systemd's first-boot placeholder, an empty file (containers), zeros: not an id.
+    for (const placeholder of ['uninitialized\n', '', '0'.repeat(32), 'xyz'])
+      expect(
+        defaultReaderId(machine('localhost', { '/etc/machine-id': placeholder, ...dbus })),
+      ).toBe(fromDbus);
+    expect(defaultReaderId(machine('localhost', {}))).toBe('localhost');
+    expect(defaultReaderId(machine('localhost.localdomain', {}))).toBe(
+      readerIdFromHostName('localhost.localdomain'),
+    );
+  });
+
+  it('leaves any other name to readerIdFromHostName, without reading the files', () => {
+    const read: string[] = [];
+    const sources = (name: string) => ({
+      hostName: () => name,
+      readFile: (path: string) => {
+        read.push(path);
+        return MACHINE_A;
+      },
+    });
+    expect(defaultReaderId(sources('build-7'))).toBe('build-7');
+    expect(defaultReaderId(sources('lab1.site-a'))).toBe(readerIdFromHostName('lab1.site-a'));
+    expect(defaultReaderId(sources('mylocalhost'))).toBe('mylocalhost');
+    expect(read).toEqual([]);
+  });
+
+  it('any machine-id gives a valid identity, distinct ids distinct identities (fast-check)', () => {
+    const hex32 = fc.stringMatching(/^[0-9a-f]{32}$/);
+    fc.assert(
+      fc.property(
+        hex32,
+        hex32,
+        fc.constantFrom('localhost', 'localhost.localdomain'),
+        (x, y, name) => {
+          fc.pre(x !== y && /[1-9a-f]/.test(x) && /[1-9a-f]/.test(y));
+          const idX = defaultReaderId(machine(name, { '/etc/machine-id': x }));
+          expect(checkReaderId(idX)).toBe(idX);
+          expect(idX).not.toBe(defaultReaderId(machine(name, { '/etc/machine-id': y })));
+        },
+      ),
     );
   });
 });

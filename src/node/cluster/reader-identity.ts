@@ -5,9 +5,16 @@
  * this machine's host name (`readerIdFromHostName`), so two servers of one
  * session on two machines have two durables: the second is refused a host
  * the first holds (10100) instead of sharing its events, and a restarted
- * server binds its own durable again at once.
+ * server binds its own durable again at once. Under `netrx up` the
+ * default of `capture.nats.host` is the same identity.
+ *
+ * A machine whose name says nothing (`localhost`, `localhost.localdomain`,
+ * the kernel's `(none)`, an empty name) would share its identity with every
+ * other such machine, so its identity comes from its machine-id instead
+ * when one can be read.
  */
-import { createHash } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { checkHostName } from './subjects.js';
 
@@ -42,7 +49,60 @@ export function readerIdFromHostName(name: string): string {
   return `${label.length === 0 ? 'r' : label}-${digest}`;
 }
 
-/** This machine's reader identity (`readerIdFromHostName(os.hostname())`). */
-export function defaultReaderId(): string {
-  return readerIdFromHostName(hostname());
+/** What this machine's identity is derived from (injected by tests). */
+export interface MachineIdentitySources {
+  readonly hostName: () => string;
+  /** A file's text, or undefined when it cannot be read. */
+  readonly readFile: (path: string) => string | undefined;
+}
+
+/** Where the machine-id is (systemd's, then D-Bus's older copy), first readable one wins. */
+export const MACHINE_ID_FILES = ['/etc/machine-id', '/var/lib/dbus/machine-id'] as const;
+
+const systemSources: MachineIdentitySources = {
+  hostName: hostname,
+  readFile: (path) => {
+    try {
+      return readFileSync(path, 'utf8');
+    } catch {
+      return undefined;
+    }
+  },
+};
+
+/** A host name that many unrelated machines share: it cannot tell them apart. */
+function isNamelessHost(name: string): boolean {
+  return /^(localhost.*|\(none\))?$/i.test(name);
+}
+
+/**
+ * The machine-id, or undefined when no file holds one. systemd writes
+ * `uninitialized` before the first boot completes and containers often
+ * have an empty file: neither is an id.
+ */
+function readMachineId(readFile: MachineIdentitySources['readFile']): string | undefined {
+  for (const path of MACHINE_ID_FILES) {
+    const id = readFile(path)?.trim().toLowerCase();
+    if (id !== undefined && /^[0-9a-f]{32}$/.test(id) && /[1-9a-f]/.test(id)) return id;
+  }
+  return undefined;
+}
+
+/**
+ * This machine's reader identity: `readerIdFromHostName(os.hostname())`,
+ * except for a nameless host (`isNamelessHost`) with a readable
+ * machine-id, which is `machine-` and 8 hex digits of an HMAC-SHA256 keyed
+ * with the machine-id. Keyed, as machine-id(5) asks, because the id is
+ * confidential and durable names are visible to every NATS user.
+ */
+export function defaultReaderId(sources: MachineIdentitySources = systemSources): string {
+  const name = sources.hostName();
+  if (!isNamelessHost(name)) return readerIdFromHostName(name);
+  const machineId = readMachineId(sources.readFile);
+  if (machineId === undefined) return readerIdFromHostName(name);
+  const digest = createHmac('sha256', machineId)
+    .update('netrx reader identity')
+    .digest('hex')
+    .slice(0, DIGEST_HEX);
+  return `machine-${digest}`;
 }

@@ -54,6 +54,7 @@ import { RecentKeys } from './recent-keys.js';
 import { UnackedMessages, type Unacked } from './reader-acks.js';
 import { handOverRecords } from './reader-records.js';
 import { checkReaderId, defaultReaderId } from './reader-identity.js';
+import { legacyDefaultDurable } from './legacy-reader-id.js';
 import {
   checkClusterSessionName,
   checkHostPattern,
@@ -90,6 +91,13 @@ export interface StreamSessionSourceOptions {
   readonly durable?: string;
   /** This server's identity in the default durable. Default `defaultReaderId()` (the host name). */
   readonly readerId?: string;
+  /**
+   * The durable prefix an earlier netrx used for this server: its legacy
+   * `-loss` durable is adopted (its acked loss becomes floors) and deleted
+   * (loss-upgrade.ts, verify16c V2). Default: with the default durable and
+   * this machine's default id, the pre-N1 default durable when it differs.
+   */
+  readonly upgradedFrom?: string;
   /** Distinct publisher runs remembered for loss accounting. Default 4096. */
   readonly maxPublishers?: number;
   /** Paces a glob reader's look for new hosts (`discoverEveryMs`). Default the system clock. */
@@ -161,6 +169,8 @@ export class StreamSessionSource implements SessionSource {
   private readonly port: ConsumePort;
   /** The durable consumers' prefix (`<durable>-<host>`, `<durable>-loss`): shown in /health and by `capture serve`. */
   readonly durable: string;
+  /** An earlier netrx's durable prefix for this server, whose loss durable is adopted. */
+  readonly upgradedFrom: string | undefined;
   private readonly matches: (host: string) => boolean;
   private readonly maxPublishers: number;
   private readonly losses: LossLedger;
@@ -207,6 +217,7 @@ export class StreamSessionSource implements SessionSource {
   private readonly unacked = new UnackedMessages();
   private lastLossSeq = 0;
   private consumersReplaced = 0;
+  private floorsAdopted = 0;
   /** Messages pulled whose events wait for room in the session's queue (R8: never tail-dropped). */
   private readonly window: PullWindow<Unacked>;
   /** Loss reports whose growth is in the session's count, not yet in a delivered NET_EVENT_LOST. */
@@ -217,9 +228,11 @@ export class StreamSessionSource implements SessionSource {
     this.port = options.port;
     this.session = checkClusterSessionName(options.session);
     this.hosts = checkHostPattern(options.hosts ?? '*');
-    this.durable =
-      options.durable ??
-      `netrx-reader-${this.session}-${checkReaderId(options.readerId ?? defaultReaderId())}`;
+    const readerId = checkReaderId(options.readerId ?? defaultReaderId());
+    this.durable = options.durable ?? `netrx-reader-${this.session}-${readerId}`;
+    this.upgradedFrom =
+      options.upgradedFrom ??
+      (options.durable === undefined ? legacyDefaultDurable(this.session, readerId) : undefined);
     this.matches = hostMatcher(this.hosts);
     this.maxPublishers = options.maxPublishers ?? 4096;
     this.losses = new LossLedger(this.maxPublishers);
@@ -268,9 +281,21 @@ export class StreamSessionSource implements SessionSource {
     };
   }
 
-  /** The loss hand-over: durables made again (review16c N4) and loss floors (N2, N5). */
-  handOverStats(): { readonly consumersReplaced: number; readonly lossFloors: LossFloorStats } {
-    return { consumersReplaced: this.consumersReplaced, lossFloors: this.floors.stats() };
+  /**
+   * The loss hand-over: durables made again (review16c N4), loss floors
+   * (N2, N5), and hosts whose floor came from an old netrx's loss durable
+   * (verify16c V1, V2).
+   */
+  handOverStats(): {
+    readonly consumersReplaced: number;
+    readonly lossFloors: LossFloorStats;
+    readonly floorsAdopted: number;
+  } {
+    return {
+      consumersReplaced: this.consumersReplaced,
+      lossFloors: this.floors.stats(),
+      floorsAdopted: this.floorsAdopted,
+    };
   }
 
   /** A glob reader: claims the matching hosts that have events in the stream now. */
@@ -299,6 +324,14 @@ export class StreamSessionSource implements SessionSource {
         filter: lossFilterSubject(this.session, this.hosts),
         durable: `${this.durable}-loss`,
         onReplaced: () => this.consumersReplaced++,
+        ...(this.upgradedFrom === undefined ? {} : { adopt: [`${this.upgradedFrom}-loss`] }),
+        // What an old durable acked was delivered (loss-upgrade.ts): counted above it.
+        onAdopted: (floors) => {
+          for (const [host, floor] of floors) {
+            for (const [instance, lost] of floor) this.losses.raise(host, instance, lost);
+          }
+          this.floorsAdopted += floors.size;
+        },
       },
       (message) => this.handleLoss(sink, message),
     );

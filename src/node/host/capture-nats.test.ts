@@ -7,6 +7,7 @@ import type { NatsConnectionStatus } from '../cluster/connection-settings.js';
 import { VirtualClock } from '../../testing/index.js';
 import { TraceRegistry } from '../../trace/index.js';
 import { FakeJetStream } from '../cluster/fake-jetstream.js';
+import { defaultReaderId } from '../cluster/index.js';
 import { reconcileCaptureStreams, resolveStreamLimits } from '../cluster/stream-config.js';
 import { publishedStreamLimits, startCaptureNats } from './capture-nats.js';
 import { validateHostConfig } from './config.js';
@@ -19,10 +20,14 @@ const neverConnected = {
   close: () => Promise.resolve(),
 };
 
-async function servedDurables(host: string): Promise<unknown[]> {
+/** `/health`'s capture.nats entry of a host serving two entries as `host` (undefined: the default). */
+async function servedStatus(host: string | undefined): Promise<Record<string, unknown>> {
   const config = validateHostConfig({
     capture: {
-      nats: { host, serve: [{ name: 'fleet', stream: 'lab', hosts: 'lab-*' }, { name: 'edge' }] },
+      nats: {
+        ...(host === undefined ? {} : { host }),
+        serve: [{ name: 'fleet', stream: 'lab', hosts: 'lab-*' }, { name: 'edge' }],
+      },
     },
     cluster: { nats: { servers: ['nats://127.0.0.1:4222'] } },
   });
@@ -34,11 +39,15 @@ async function servedDurables(host: string): Promise<unknown[]> {
     clock,
   );
   try {
-    const serve = nats.status()['serve'] as { durable: unknown }[];
-    return serve.map((entry) => entry.durable);
+    return nats.status();
   } finally {
     await nats.close();
   }
+}
+
+async function servedDurables(host: string | undefined): Promise<unknown[]> {
+  const serve = (await servedStatus(host))['serve'] as { durable: unknown }[];
+  return serve.map((entry) => entry.durable);
 }
 
 describe('capture.nats readers under netrx up', () => {
@@ -52,6 +61,25 @@ describe('capture.nats readers under netrx up', () => {
       'netrx-reader-lab-fleet-dash-b',
       'netrx-reader-edge-edge-dash-b',
     ]);
+  });
+});
+
+describe('capture.nats.host by default (issue 16: every default host was `netrx`)', () => {
+  it("is this machine's derived identity, in the durables and /health", async () => {
+    const id = defaultReaderId();
+    expect(await servedDurables(undefined)).toEqual([
+      `netrx-reader-lab-fleet-${id}`,
+      `netrx-reader-edge-edge-${id}`,
+    ]);
+    expect(await servedStatus(undefined)).toMatchObject({ host: id, hostDerived: true });
+  });
+
+  it('an explicit host is kept as it is, `netrx` included', async () => {
+    expect(await servedDurables('netrx')).toEqual([
+      'netrx-reader-lab-fleet-netrx',
+      'netrx-reader-edge-edge-netrx',
+    ]);
+    expect(await servedStatus('netrx')).toMatchObject({ host: 'netrx', hostDerived: false });
   });
 });
 

@@ -23,10 +23,15 @@ import type { SessionLag } from '../cluster/lag-sampler.js';
 import type { CaptureStreamLimits } from '../cluster/nats.js';
 import type { HostConfig } from './config.js';
 import { queueLimits } from './capture-service.js';
-import { natsCaptureMetrics } from './nats-metrics.js';
+import { captureNatsHost } from './config-nats.js';
+import { natsCaptureMetrics, type NatsCaptureMetricsInput } from './nats-metrics.js';
 import type { MetricFamily } from './metrics.js';
 
 export interface CaptureNats {
+  /** The host name it publishes and reads as (capture.nats.host, or this machine's). */
+  readonly host: string;
+  /** capture.nats.host was '', so `host` is this machine's derived identity. */
+  readonly hostDerived: boolean;
   /** The sessions to serve from streams, by name. */
   readonly sources: ReadonlyMap<string, SessionSource>;
   status(): Record<string, unknown>;
@@ -68,6 +73,7 @@ export async function startCaptureNats(
   clock: Clock,
 ): Promise<CaptureNats> {
   const nats = config.nats;
+  const { host, derived } = captureNatsHost(nats);
   // Loaded only here: the JetStream client is for hosts that publish or serve.
   const { natsCaptureLinkOver } = await import('../cluster/nats.js');
   // A stream an older netrx (or other buffer settings) created is brought to these limits: traced.
@@ -97,7 +103,7 @@ export async function startCaptureNats(
         port: link,
         registry,
         clock,
-        host: nats.host,
+        host,
         session: name,
         providers: session.providers.map((provider) => ({ provider, level: session.level })),
         instance: randomUUID(),
@@ -125,7 +131,7 @@ export async function startCaptureNats(
           // This server's host name in the durable: two servers serving one entry
           // claim the same hosts with two consumers, and the second is refused
           // (10100, traced) instead of silently splitting the events with the first.
-          durable: `netrx-reader-${stream}-${entry.name}-${nats.host}`,
+          durable: `netrx-reader-${stream}-${entry.name}-${host}`,
           clock,
           lag: {
             onThreshold: (crossing) =>
@@ -158,6 +164,8 @@ export async function startCaptureNats(
     throw error;
   }
   return {
+    host,
+    hostDerived: derived,
     sources,
     attachError: () =>
       deferred === undefined || deferred.attached
@@ -171,31 +179,50 @@ export async function startCaptureNats(
         : { attachError: deferred.attachError }),
       serverVersion: link.serverVersion,
       consumerErrorCodes: link.consumerErrorCodes,
-      host: nats.host,
+      host,
+      /** capture.nats.host was '': the host is this machine's identity. */
+      hostDerived: derived,
       publish: publishers.map((p, i) => ({ session: nats.publish[i], ...p.stats() })),
-      serve: [...sources.values()].map((s) => ({
-        session: s.session,
-        hosts: s.hosts,
-        durable: s.durable,
-        ...s.stats(),
-        ...lagStatus(s.lag()),
-      })),
+      serve: [...sources.values()].map(servedStatus),
     }),
     metrics: () =>
       natsCaptureMetrics({
         consumerErrors: link.consumerErrors,
         consumerErrorCodes: link.consumerErrorCodes,
         publish: publishers.map((p, i) => ({ session: nats.publish[i] ?? '', ...p.stats() })),
-        serve: [...sources.values()].map((s) => ({
-          session: s.session,
-          ...s.stats(),
-          lag: s.lag(),
-        })),
+        serve: [...sources.values()].map(servedMetrics),
       }),
     async close() {
       for (const publisher of publishers) publisher.close();
       await link.close();
     },
+  };
+}
+
+/**
+ * `/health`'s entry of a session served from a stream: its durables, its
+ * counts (`duplicatesPossible` among them), its loss hand-over and its lag.
+ */
+export function servedStatus(source: StreamSessionSource): Record<string, unknown> {
+  return {
+    session: source.session,
+    hosts: source.hosts,
+    durable: source.durable,
+    ...source.stats(),
+    handOver: source.handOverStats(),
+    ...lagStatus(source.lag()),
+  };
+}
+
+/** `/metrics`' input of a session served from a stream (nats-metrics.ts). */
+export function servedMetrics(
+  source: StreamSessionSource,
+): NatsCaptureMetricsInput['serve'][number] {
+  return {
+    session: source.session,
+    ...source.stats(),
+    lag: source.lag(),
+    handOver: source.handOverStats(),
   };
 }
 

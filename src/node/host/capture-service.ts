@@ -334,7 +334,8 @@ export function captureService(
       );
       const wsUrl = `${context.url.replace(/^http/, 'ws').replace(/\/$/, '')}${CAPTURE_WS_PATH}`;
       const names = config.sessions.map((s) => s.name).join(', ');
-      if (!config.rpc.enabled) return `session(s) ${names} on ${wsUrl} (capture.rpc off)`;
+      const fanIn = natsStartup(nats);
+      if (!config.rpc.enabled) return `session(s) ${names} on ${wsUrl} (capture.rpc off)${fanIn}`;
       try {
         rpc = await listenRpc(created, config, context);
       } catch (error) {
@@ -345,7 +346,7 @@ export function captureService(
       const host = rpc.host.includes(':') ? `[${rpc.host}]` : rpc.host;
       warnUncovered(rpc, context);
       const auth = options.tokenSet === true ? 'no auth, not covered by http.token' : 'no auth';
-      return `MS-LREC on rpc://${host}:${rpc.port} (loopback, ${auth}) and ${wsUrl}, session(s) ${names}`;
+      return `MS-LREC on rpc://${host}:${rpc.port} (loopback, ${auth}) and ${wsUrl}, session(s) ${names}${fanIn}`;
     },
     async stop() {
       const running = table;
@@ -454,6 +455,16 @@ export function captureService(
     },
   };
   return service;
+}
+
+/**
+ * The startup line's fan-in part: the host name its subjects and durables
+ * carry, and whether it is this machine's (two hosts on one name read as one).
+ */
+export function natsStartup(nats: Pick<CaptureNats, 'host' | 'hostDerived'> | undefined): string {
+  if (nats === undefined) return '';
+  const from = nats.hostDerived ? " (this machine's; capture.nats.host names another)" : '';
+  return `; capture.nats as host ${nats.host}${from}`;
 }
 
 /** Adds a session per stream `nats` serves (capture.nats.serve). */

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { validateHostConfig } from './config.js';
+import { captureNatsHost } from './config-nats.js';
 
 const SERVERS = { nats: { servers: ['nats://x:1'] } };
 const withNats = (nats: unknown) => () =>
@@ -8,7 +9,7 @@ const withNats = (nats: unknown) => () =>
 describe('capture.nats configuration', () => {
   it('is off by default and loads nothing', () => {
     expect(validateHostConfig({}).capture.nats).toEqual({
-      host: 'netrx',
+      host: '',
       publish: [],
       serve: [],
       maxBuffered: 4096,
@@ -16,6 +17,16 @@ describe('capture.nats configuration', () => {
       streamBytes: 0,
       streamMessages: 0,
     });
+  });
+
+  it("publishes and reads as this machine's identity unless host names one (issue 16)", () => {
+    const machine = () => 'box-7';
+    const defaults = validateHostConfig({}).capture.nats;
+    expect(captureNatsHost(defaults, machine)).toEqual({ host: 'box-7', derived: true });
+    const named = validateHostConfig({ capture: { nats: { host: 'netrx' } } }).capture.nats;
+    expect(captureNatsHost(named, machine)).toEqual({ host: 'netrx', derived: false });
+    expect(withNats({ host: 'a'.repeat(17) })).toThrow(/capture\.nats\.host/);
+    expect(withNats({ host: 'lab.1' })).toThrow(/capture\.nats\.host/);
   });
 
   it('takes 1 to 5 stream replicas', () => {

@@ -12,6 +12,7 @@
 import { ConfigError, field, integer, list, object, required, section, string } from './schema.js';
 import type { HostConfig } from './config.js';
 import { MOVED_TO_CLUSTER_NATS } from './config-cluster-nats.js';
+import { defaultReaderId } from '../cluster/reader-identity.js';
 import { patternsOverlap } from '../cluster/subjects.js';
 
 const sessionName = string({
@@ -22,13 +23,18 @@ const sessionName = string({
 export const captureNatsSection = section(
   object(
     {
-      /** This host's name in subjects and in delivered events' ActivityId. */
+      /**
+       * This host's name in subjects, in delivered events' ActivityId and in
+       * its readers' durables. '' (the default): this machine's identity
+       * (`captureNatsHost`), so two hosts on defaults never publish as one
+       * or share a durable (issue 16; it was the fixed `netrx`).
+       */
       host: field(
         string({
-          pattern: /^[A-Za-z0-9_-]{1,16}$/,
-          describe: 'a host name of 1 to 16 of A-Z a-z 0-9 _ -',
+          pattern: /^([A-Za-z0-9_-]{1,16})?$/,
+          describe: "a host name of 1 to 16 of A-Z a-z 0-9 _ -, or '' for this machine's",
         }),
-        'netrx',
+        '',
       ),
       /** Sessions of capture.sessions whose events this host publishes. */
       publish: field(list(sessionName, 64), []),
@@ -70,6 +76,20 @@ export const captureNatsSection = section(
     { moved: { servers: MOVED_TO_CLUSTER_NATS } },
   ),
 );
+
+/**
+ * The host name `capture.nats` publishes and reads as: `host`, or for ''
+ * this machine's identity (`defaultReaderId`: its host name, or for a
+ * `localhost` its machine-id), as `netrx capture serve` names its readers.
+ */
+export function captureNatsHost(
+  nats: Pick<HostConfig['capture']['nats'], 'host'>,
+  machine: () => string = defaultReaderId,
+): { readonly host: string; readonly derived: boolean } {
+  return nats.host === ''
+    ? { host: machine(), derived: true }
+    : { host: nats.host, derived: false };
+}
 
 export function checkCaptureNats(config: HostConfig): void {
   const { nats, sessions } = config.capture;

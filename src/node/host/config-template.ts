@@ -89,7 +89,7 @@ capture:
     keepAliveIntervalMs: 30000    # ping every connection this often (0: off)
     keepAliveTimeoutMs: 10000     # no pong this long after a ping: the peer is cut, its sessions stop
   nats:             # capture fan-in over the host's NATS connection (cluster.nats below)
-    host: netrx     # this host's name in subjects and in delivered events
+    host: ''        # this host's name in subjects, events and durables ('': this machine's)
     publish: []     # sessions above whose events this host publishes
     serve: []       # sessions read from streams: { name: fleet, stream: default, hosts: 'lab-*' }
     maxBuffered: 4096   # events held while NATS is away; past it dropped and counted

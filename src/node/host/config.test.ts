@@ -197,7 +197,7 @@ describe('host configuration', () => {
           keepAliveTimeoutMs: 10_000,
         },
         nats: {
-          host: 'netrx',
+          host: '',
           publish: [],
           serve: [],
           maxBuffered: 4096,

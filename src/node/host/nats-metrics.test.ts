@@ -2,9 +2,9 @@ import { describe, expect, it } from 'vitest';
 import type { StreamSessionSourceStats } from '../cluster/index.js';
 import { formatMetrics } from './metrics.js';
 import { lagStatus } from './capture-nats.js';
-import { natsCaptureMetrics } from './nats-metrics.js';
+import { natsCaptureMetrics, type StreamSessionHandOverStats } from './nats-metrics.js';
 
-const readerStats: StreamSessionSourceStats = {
+const readerStats: StreamSessionSourceStats & { handOver: StreamSessionHandOverStats } = {
   messages: 0,
   events: 0,
   queueLost: 0,
@@ -18,6 +18,11 @@ const readerStats: StreamSessionSourceStats = {
   claimedHosts: 2,
   consumerErrors: {},
   open: true,
+  handOver: {
+    consumersReplaced: 0,
+    lossFloors: { published: 0, unsent: 0, unread: 0 },
+    floorsAdopted: 0,
+  },
 };
 
 describe('capture.nats /metrics', () => {

@@ -5,11 +5,21 @@
  * waits to be stored (the publish side's lag), and what each session read
  * from a stream delivered or lost, and its host consumers' lag as last
  * sampled (lag-sampler.ts: one consumer info request per consumer per
- * interval, not per scrape; the sample's age says how fresh it is).
+ * interval, not per scrape; the sample's age says how fresh it is), and
+ * its loss hand-over (review16c N2, N4, N5): durables made again, loss
+ * floors published, not stored and not read, and the copies delivered that
+ * may be second ones (`duplicatesPossible`, the F4 residue).
  */
-import type { CapturePublisherStats, StreamSessionSourceStats } from '../cluster/index.js';
+import type {
+  CapturePublisherStats,
+  StreamSessionSource,
+  StreamSessionSourceStats,
+} from '../cluster/index.js';
 import type { SessionLag } from '../cluster/lag-sampler.js';
 import type { MetricFamily } from './metrics.js';
+
+/** A served session's loss hand-over (`StreamSessionSource.handOverStats()`). */
+export type StreamSessionHandOverStats = ReturnType<StreamSessionSource['handOverStats']>;
 
 export interface NatsCaptureMetricsInput {
   readonly consumerErrors: number;
@@ -19,12 +29,15 @@ export interface NatsCaptureMetricsInput {
   readonly serve: readonly (StreamSessionSourceStats & {
     readonly session: string;
     readonly lag: SessionLag | undefined;
+    readonly handOver: StreamSessionHandOverStats;
   })[];
 }
 
 export function natsCaptureMetrics(input: NatsCaptureMetricsInput): MetricFamily[] {
   const published = (result: string, pick: (p: CapturePublisherStats) => number) =>
     input.publish.map((p) => ({ labels: { session: p.session, result }, value: pick(p) }));
+  const served = (pick: (s: NatsCaptureMetricsInput['serve'][number]) => number) =>
+    input.serve.map((s) => ({ labels: { session: s.session }, value: pick(s) }));
   const lagged = (pick: (h: SessionLag['hosts'][number]) => number) =>
     input.serve.flatMap((s) =>
       (s.lag?.hosts ?? []).map((h) => ({
@@ -109,6 +122,42 @@ export function natsCaptureMetrics(input: NatsCaptureMetricsInput): MetricFamily
         { labels: { session: s.session, where: 'publisher' }, value: s.publisherLost },
         { labels: { session: s.session, where: 'malformed' }, value: s.malformed },
       ]),
+    },
+    {
+      name: 'netrx_nats_stream_duplicates_possible_total',
+      help: 'Messages a session read from a stream and delivered that may be a second copy (stored after the duplicate window, read by a restarted reader): an upper bound, not exact.',
+      type: 'counter',
+      samples: served((s) => s.duplicatesPossible),
+    },
+    {
+      name: 'netrx_nats_stream_consumers_replaced_total',
+      help: "A session's loss durable deleted and made again because its config differed from the wanted one (another hosts pattern, an older netrx): the new one reads every retained loss report again, counted above the loss floors.",
+      type: 'counter',
+      samples: served((s) => s.handOver.consumersReplaced),
+    },
+    {
+      name: 'netrx_nats_stream_loss_floors_published_total',
+      help: 'Loss floors a session published once its client got the loss (the next holder of the host counts only growth above them).',
+      type: 'counter',
+      samples: served((s) => s.handOver.lossFloors.published),
+    },
+    {
+      name: 'netrx_nats_stream_loss_floors_unsent_total',
+      help: 'Loss floors published that NATS did not store: the next holder of the host may count that loss again.',
+      type: 'counter',
+      samples: served((s) => s.handOver.lossFloors.unsent),
+    },
+    {
+      name: 'netrx_nats_stream_loss_floors_unread_total',
+      help: 'Loss floors that could not be read or parsed when a session took a host over: all retained loss of the host counted.',
+      type: 'counter',
+      samples: served((s) => s.handOver.lossFloors.unread),
+    },
+    {
+      name: 'netrx_nats_stream_loss_floors_adopted_total',
+      help: 'Loss floors a session took from loss durables made before floors existed (an upgrade, verify16c V1/V2): their acked reports count as delivered, not again.',
+      type: 'counter',
+      samples: served((s) => s.handOver.floorsAdopted),
     },
   ];
 }

@@ -215,6 +215,7 @@ export function readerSession(
   identity: {
     readonly durable?: string;
     readonly readerId?: string;
+    readonly upgradedFrom?: string;
     readonly pullBudgetBytes?: number;
   } = {},
 ) {

@@ -1,0 +1,38 @@
+/**
+ * A NAS is known by its address, and one address has many spellings: a
+ * dual-stack socket reports an IPv4 NAS as `::ffff:10.0.0.1` where an IPv4
+ * socket (on this server or another of its cluster) reports `10.0.0.1`, and
+ * IPv6 text varies in case, leading zeros and where `::` goes. A State is
+ * honoured from the NAS it began with, so every place that stores or
+ * compares a NAS's identity uses the one canonical spelling here: an
+ * IPv4-mapped address as its dotted quad, IPv6 as RFC 5952 text (lower
+ * case, compressed), a zone id (`%eth0`) kept as given (it names an
+ * interface of the receiving machine). Text that is not an address (a
+ * transport's own placeholder) stays as it is.
+ */
+import { parseIpv4Address } from '../wire/ipv4.js';
+import { formatIpv6Address, parseIpv6Address } from '../wire/ipv6.js';
+
+/** Whether 16 bytes are an IPv4-mapped IPv6 address (`::ffff:0:0/96`, RFC 4291 §2.5.5.2). */
+function isIpv4Mapped(bytes: Uint8Array): boolean {
+  for (let i = 0; i < 10; i++) if (bytes[i] !== 0) return false;
+  return bytes[10] === 0xff && bytes[11] === 0xff;
+}
+
+/** The canonical spelling of a NAS address (see the module comment). */
+export function canonicalAddress(text: string): string {
+  // The dotted-quad parser accepts only canonical text (no leading zeros), so it stays as it is.
+  if (parseIpv4Address(text) !== undefined) return text;
+  const zoneAt = text.indexOf('%');
+  const bytes = parseIpv6Address(zoneAt < 0 ? text : text.slice(0, zoneAt));
+  if (bytes === undefined) return text;
+  // IPv4 has no zones: a mapped address is the IPv4 NAS, whatever interface reported it.
+  if (isIpv4Mapped(bytes)) return `${bytes[12]}.${bytes[13]}.${bytes[14]}.${bytes[15]}`;
+  const formatted = formatIpv6Address(bytes);
+  return zoneAt < 0 ? formatted : formatted + text.slice(zoneAt);
+}
+
+/** Whether two spellings name the same NAS address. Equal text needs no parsing (the usual case). */
+export function sameAddress(a: string, b: string): boolean {
+  return a === b || canonicalAddress(a) === canonicalAddress(b);
+}
