@@ -86,7 +86,10 @@ export {
   traceStreamChanges,
 } from './events.js';
 export {
+  DEFAULT_STREAM_BYTES,
   describeStreamChange,
   type StreamChange,
   type StreamReconciliation,
 } from './stream-config.js';
+/** A reader's default bound on the bytes its hosts' pulls may have asked for (review16c N12). */
+export { READER_PULL_BYTES } from './pull-budget.js';

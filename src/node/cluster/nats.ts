@@ -93,6 +93,12 @@ export interface CaptureStreamLimits {
   readonly maxBytes?: number;
   /** Each subject's (host and provider's) message limit; one message is one batch of events. */
   readonly maxMsgs?: number;
+  /**
+   * `maxBytes` and `maxMsgs` are this publisher's defaults, not asked for
+   * (`netrx up` without `capture.nats.streamBytes`/`streamMessages`): they
+   * size a stream this call creates, and an existing stream keeps its budget.
+   */
+  readonly defaultBudget?: boolean;
   /** The duplicate window for retried publishes. Default 120,000 ms. */
   readonly duplicateWindowMs?: number;
   /** Copies kept by a JetStream cluster (1 to 5). Default 1. */

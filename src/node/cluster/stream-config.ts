@@ -162,6 +162,7 @@ export function wantedLossStream(
 export function resolveStreamLimits(limits: {
   readonly maxBytes?: number;
   readonly maxMsgs?: number;
+  readonly defaultBudget?: boolean;
   readonly duplicateWindowMs?: number;
   readonly replicas?: number;
 }): ResolvedStreamLimits {
@@ -180,7 +181,9 @@ export function resolveStreamLimits(limits: {
       `duplicateWindowMs must be an integer of at least 1000: got ${duplicateWindowMs}`,
     );
   }
-  const budgetGiven = limits.maxBytes !== undefined || limits.maxMsgs !== undefined;
+  const budgetGiven =
+    (limits.maxBytes !== undefined || limits.maxMsgs !== undefined) &&
+    limits.defaultBudget !== true;
   return { maxMsgsPerSubject, duplicateWindowMs, replicas, budgetGiven };
 }
 

@@ -6,8 +6,10 @@ import { describe, expect, it } from 'vitest';
 import type { NatsConnectionStatus } from '../cluster/connection-settings.js';
 import { VirtualClock } from '../../testing/index.js';
 import { TraceRegistry } from '../../trace/index.js';
+import { FakeJetStream } from '../cluster/fake-jetstream.js';
 import { defaultReaderId } from '../cluster/index.js';
-import { startCaptureNats } from './capture-nats.js';
+import { reconcileCaptureStreams, resolveStreamLimits } from '../cluster/stream-config.js';
+import { publishedStreamLimits, startCaptureNats } from './capture-nats.js';
 import { validateHostConfig } from './config.js';
 
 /** A connection that never connects: the host booted during an outage, nothing reaches NATS. */
@@ -78,5 +80,43 @@ describe('capture.nats.host by default (issue 16: every default host was `netrx`
       'netrx-reader-edge-edge-netrx',
     ]);
     expect(await servedStatus('netrx')).toMatchObject({ host: 'netrx', hostDerived: false });
+  });
+});
+
+describe('capture.nats publishers under netrx up: the stream budget (verify16c V3 residue)', () => {
+  const natsOf = (nats: Record<string, unknown>) =>
+    validateHostConfig({
+      capture: { nats: { publish: ['default'], ...nats } },
+      cluster: { nats: { servers: ['nats://127.0.0.1:4222'] } },
+    }).capture.nats;
+
+  it('without streamBytes/streamMessages the queueEvents budget only sizes a new stream', async () => {
+    const stream = new FakeJetStream({ maxMsgs: Infinity });
+    // The operator's streams: 500 messages per host and provider.
+    await reconcileCaptureStreams(stream.admin, 'default', resolveStreamLimits({ maxMsgs: 500 }));
+    const limits = publishedStreamLimits(4096, natsOf({}));
+    // Failed before (the queueEvents budget was always applied): 500 → 128.
+    await reconcileCaptureStreams(stream.admin, 'default', resolveStreamLimits(limits));
+    expect(stream.streamConfig('netrx-default')?.max_msgs_per_subject).toBe(500);
+    // A stream this host creates takes the queueEvents budget (4096 events' buffers over 8 KiB).
+    await reconcileCaptureStreams(stream.admin, 'other', resolveStreamLimits(limits));
+    expect(stream.streamConfig('netrx-other')?.max_msgs_per_subject).toBe(122);
+  });
+
+  it('capture.nats.streamBytes or streamMessages given: an existing stream is brought to it', async () => {
+    const stream = new FakeJetStream({ maxMsgs: Infinity });
+    await reconcileCaptureStreams(stream.admin, 'default', resolveStreamLimits({ maxMsgs: 500 }));
+    await reconcileCaptureStreams(
+      stream.admin,
+      'default',
+      resolveStreamLimits(publishedStreamLimits(4096, natsOf({ streamBytes: 2 * 1024 * 1024 }))),
+    );
+    expect(stream.streamConfig('netrx-default')?.max_msgs_per_subject).toBe(256);
+    await reconcileCaptureStreams(
+      stream.admin,
+      'default',
+      resolveStreamLimits(publishedStreamLimits(4096, natsOf({ streamMessages: 300 }))),
+    );
+    expect(stream.streamConfig('netrx-default')?.max_msgs_per_subject).toBe(300);
   });
 });

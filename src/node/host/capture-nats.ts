@@ -20,6 +20,7 @@ import {
   traceStreamChanges,
 } from '../cluster/index.js';
 import type { SessionLag } from '../cluster/lag-sampler.js';
+import type { CaptureStreamLimits } from '../cluster/nats.js';
 import type { HostConfig } from './config.js';
 import { queueLimits } from './capture-service.js';
 import { captureNatsHost } from './config-nats.js';
@@ -42,6 +43,25 @@ export interface CaptureNats {
 }
 
 /** Whether `capture.nats` publishes or serves anything (otherwise it needs no NATS). */
+/**
+ * A published session's stream limits: the session's `queueEvents` budget,
+ * brought to an existing stream only when `capture.nats.streamBytes` or
+ * `streamMessages` asks for one (verify16c V3: a host with defaults must
+ * not resize a stream the operator sized).
+ */
+export function publishedStreamLimits(
+  queueEvents: number,
+  nats: HostConfig['capture']['nats'],
+): CaptureStreamLimits {
+  const queue = queueLimits(queueEvents);
+  return {
+    maxBytes: nats.streamBytes > 0 ? nats.streamBytes : queue.maxBuffers * queue.bufferBytes,
+    ...(nats.streamMessages > 0 ? { maxMsgs: nats.streamMessages } : {}),
+    replicas: nats.replicas,
+    defaultBudget: nats.streamBytes === 0 && nats.streamMessages === 0,
+  };
+}
+
 export function usesNats(config: HostConfig['capture']): boolean {
   return config.nats.publish.length > 0 || config.nats.serve.length > 0;
 }
@@ -78,11 +98,7 @@ export async function startCaptureNats(
     for (const name of nats.publish) {
       const session = config.sessions.find((s) => s.name === name);
       if (session === undefined) continue; // config-nats.ts refused this already
-      const limits = queueLimits(session.queueEvents);
-      await link.ensureStream(name, {
-        maxBytes: limits.maxBuffers * limits.bufferBytes,
-        replicas: nats.replicas,
-      });
+      await link.ensureStream(name, publishedStreamLimits(session.queueEvents, nats));
       const publisher = new CapturePublisher({
         port: link,
         registry,

@@ -14,6 +14,8 @@ describe('capture.nats configuration', () => {
       serve: [],
       maxBuffered: 4096,
       replicas: 1,
+      streamBytes: 0,
+      streamMessages: 0,
     });
   });
 

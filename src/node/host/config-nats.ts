@@ -64,6 +64,14 @@ export const captureNatsSection = section(
       maxBuffered: field(integer(1, 1_000_000), 4096),
       /** Copies of the streams this host creates, in a JetStream cluster (1 on a single server). */
       replicas: field(integer(1, 5), 1),
+      /**
+       * The published streams' byte budget (as `capture publish --stream-bytes`; 0: not
+       * given, the session's `queueEvents` sizes a stream this host creates and an
+       * existing stream keeps its budget, verify16c V3).
+       */
+      streamBytes: field(integer(0, Number.MAX_SAFE_INTEGER), 0),
+      /** Each host and provider's message limit (as `--stream-messages`; 0: not given). */
+      streamMessages: field(integer(0, 1_000_000_000), 0),
     },
     { moved: { servers: MOVED_TO_CLUSTER_NATS } },
   ),

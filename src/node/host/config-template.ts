@@ -94,6 +94,8 @@ capture:
     serve: []       # sessions read from streams: { name: fleet, stream: default, hosts: 'lab-*' }
     maxBuffered: 4096   # events held while NATS is away; past it dropped and counted
     replicas: 1     # copies of the streams this host creates (3 in a three-node cluster)
+    streamBytes: 0  # the streams' byte budget (0: from queueEvents, an existing stream's kept)
+    streamMessages: 0  # each host and provider's message limit (0: from the budget)
 cluster:            # what this host shares with others (docs/cluster.md)
   nats:             # the host's one NATS connection, for radius.cluster and capture.nats
     servers: []     # nats://HOST:PORT or tls://HOST:PORT URLs, no credentials in them; none: no NATS

@@ -202,6 +202,8 @@ describe('host configuration', () => {
           serve: [],
           maxBuffered: 4096,
           replicas: 1,
+          streamBytes: 0,
+          streamMessages: 0,
         },
       },
       cluster: {
