@@ -24,6 +24,15 @@ export const MSCHAPV2_RESPONSE_LENGTH = 49;
 const encoder = new TextEncoder();
 const latin1 = new TextDecoder('latin1');
 
+/** Decodes the text of Success and Failure messages, octet for octet (RFC 2759 §5, §6). */
+export const mschapLatin1 = latin1;
+
+/** The user name MSCHAPv2 hashes: the identity without a `DOMAIN\\` prefix (RFC 2759 §8.2). */
+export function mschapUserName(identity: string): string {
+  const at = identity.lastIndexOf('\\');
+  return at < 0 ? identity : identity.slice(at + 1);
+}
+
 function header(opCode: number, id: number, body: Uint8Array): Uint8Array<ArrayBuffer> {
   const out = new Uint8Array(4 + body.length);
   out[0] = opCode;

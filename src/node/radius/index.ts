@@ -13,11 +13,8 @@ export {
   type RadiusUdpServerOptions,
   type RadiusUdpServerStats,
 } from './server.js';
-export {
-  RadiusWorkerPool,
-  type RadiusWorkerPoolStats,
-  type RadiusWorkerStats,
-} from './worker-pool.js';
+export { RadiusWorkerPool } from './worker-pool.js';
+export type { RadiusWorkerPoolStats, RadiusWorkerStats } from './worker-stats.js';
 export type { RadiusWorkerBuilt, RadiusWorkerSetup } from './worker-protocol.js';
 export {
   createServerMethod,

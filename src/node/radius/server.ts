@@ -26,12 +26,8 @@ import {
 import { systemClock } from '../runtime/clock.js';
 import { nodeCrypto } from '../runtime/crypto.js';
 import { RadSecListener, type RadSecListenerOptions } from './radsec-server.js';
-import {
-  RadiusWorkerPool,
-  ZERO_STATS,
-  addStats,
-  type RadiusWorkerPoolStats,
-} from './worker-pool.js';
+import { RadiusWorkerPool } from './worker-pool.js';
+import { ZERO_STATS, addStats, type RadiusWorkerPoolStats } from './worker-stats.js';
 import type { RadiusWorkerSetup } from './worker-protocol.js';
 
 export interface RadiusUdpServerOptions extends Omit<

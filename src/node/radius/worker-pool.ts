@@ -36,24 +36,29 @@
  *   worker's core sees one stable entry per client, as on one thread.
  */
 import { Worker } from 'node:worker_threads';
-import { EAP_PROVIDER } from '../../eap/index.js';
 import {
-  RADIUS_PROVIDER,
   routeRequest,
   type RadiusClientEntry,
   type RadiusEndpoint,
   type RadiusServerStats,
 } from '../../radius/index.js';
-import type { TraceProvider, TraceRegistry } from '../../trace/index.js';
+import type { TraceRegistry } from '../../trace/index.js';
 import { NO_CLIENT } from './worker-protocol.js';
 import type {
   FromWorker,
   RadiusWorkerSettings,
   RadiusWorkerSetup,
   ToWorker,
-  TraceMirror,
   WorkerInit,
 } from './worker-protocol.js';
+import { WorkerReplies } from './worker-replies.js';
+import {
+  ZERO_STATS,
+  addStats,
+  type RadiusWorkerPoolStats,
+  type RadiusWorkerStats,
+} from './worker-stats.js';
+import { WorkerTraceMirrors } from './worker-trace.js';
 
 export interface RadiusWorkerPoolOptions {
   readonly workers: number;
@@ -65,32 +70,6 @@ export interface RadiusWorkerPoolOptions {
   readonly maxQueuedPerWorker?: number;
   /** The worker entry (worker-main.js beside this file by default). */
   readonly entry?: URL;
-}
-
-/** Counters of the pool itself. */
-export interface RadiusWorkerPoolStats {
-  readonly workers: number;
-  /** Workers replaced after they exited or threw. */
-  readonly restarts: number;
-  /** Conversations in progress in workers that died. */
-  readonly conversationsLost: number;
-  /** Requests routed by their State to the worker that set it. */
-  readonly routedByState: number;
-  /** Of those, how many a hash would have sent to another worker. */
-  readonly routedAcross: number;
-  /** Datagrams dropped because their worker was busy, starting or gone. */
-  readonly dropped: Readonly<Record<string, number>>;
-}
-
-/** One worker thread's counters, for per-worker metrics. */
-export interface RadiusWorkerStats {
-  readonly index: number;
-  /** Started and not exited (a crashed worker is down until its replacement is ready). */
-  readonly up: boolean;
-  /** Datagrams this slot's workers received, those of crashed ones included. */
-  readonly received: number;
-  /** Times this slot's worker was replaced after a crash. */
-  readonly restarts: number;
 }
 
 interface Slot {
@@ -108,51 +87,6 @@ interface Slot {
   stopping: boolean;
 }
 
-const MIRRORED = [RADIUS_PROVIDER, EAP_PROVIDER] as const;
-
-export const ZERO_STATS: RadiusServerStats = {
-  received: 0,
-  sent: 0,
-  duplicatesAnswered: 0,
-  sessions: 0,
-  cachedResponses: 0,
-  sessionsStarted: 0,
-  accepted: 0,
-  rejected: 0,
-  challenged: 0,
-  expired: 0,
-  identityMismatches: 0,
-  accountingRecords: 0,
-  droppedTotal: 0,
-  dropped: {},
-};
-
-/** Sums counters; `gauges` too when true (sessions, cachedResponses). */
-export function addStats(
-  a: RadiusServerStats,
-  b: RadiusServerStats,
-  gauges = true,
-): RadiusServerStats {
-  const dropped: Record<string, number> = { ...a.dropped };
-  for (const [reason, n] of Object.entries(b.dropped)) dropped[reason] = (dropped[reason] ?? 0) + n;
-  return {
-    received: a.received + b.received,
-    sent: a.sent + b.sent,
-    duplicatesAnswered: a.duplicatesAnswered + b.duplicatesAnswered,
-    sessions: a.sessions + (gauges ? b.sessions : 0),
-    cachedResponses: a.cachedResponses + (gauges ? b.cachedResponses : 0),
-    sessionsStarted: a.sessionsStarted + b.sessionsStarted,
-    accepted: a.accepted + b.accepted,
-    rejected: a.rejected + b.rejected,
-    challenged: a.challenged + b.challenged,
-    expired: a.expired + b.expired,
-    identityMismatches: a.identityMismatches + b.identityMismatches,
-    accountingRecords: a.accountingRecords + b.accountingRecords,
-    droppedTotal: a.droppedTotal + b.droppedTotal,
-    dropped,
-  };
-}
-
 const divided = (value: number | undefined, fallback: number, n: number) =>
   Math.ceil((value ?? fallback) / n);
 
@@ -160,19 +94,16 @@ export class RadiusWorkerPool {
   private readonly options: RadiusWorkerPoolOptions;
   private readonly slots: Slot[] = [];
   private readonly maxQueued: number;
-  private readonly providers = new Map<string, TraceProvider>();
-  private readonly mirrors = new Map<string, TraceMirror>();
-  private readonly unmirror: (() => void)[] = [];
+  /** The RADIUS and EAP providers' enablement, mirrored to the workers (from `start`). */
+  private traceMirrors: WorkerTraceMirrors | undefined;
   private init: Omit<WorkerInit, 'index'>;
   private retired: RadiusServerStats = ZERO_STATS;
   private counters = { restarts: 0, conversationsLost: 0, routedByState: 0, routedAcross: 0 };
   private readonly drops = new Map<string, number>();
   private flushScheduled = false;
   private closing = false;
-  private nextStatsId = 1;
-  private readonly statsWaiters = new Map<number, (stats: RadiusServerStats) => void>();
-  private nextUsersId = 1;
-  private readonly usersWaiters = new Map<number, (error: string | undefined) => void>();
+  private readonly statsReplies = new WorkerReplies<RadiusServerStats>();
+  private readonly usersReplies = new WorkerReplies<string | undefined>();
   /** Client entries the transport identified, by the number the workers know them by. */
   private readonly clientIds = new Map<RadiusClientEntry, number>();
   private readonly clientEntries: RadiusClientEntry[] = [];
@@ -200,28 +131,9 @@ export class RadiusWorkerPool {
 
   /** Starts the workers; resolves when every one is ready (rejects if one fails to set up). */
   async start(): Promise<void> {
-    const registry = this.options.trace;
-    if (registry !== undefined) {
-      for (const info of MIRRORED) {
-        const provider = registry.register(info);
-        this.providers.set(provider.guid, provider);
-        this.unmirror.push(
-          provider.onEnable((notification) => {
-            const c = notification.combined;
-            const m: TraceMirror = {
-              guid: provider.guid,
-              name: provider.name,
-              enabled: c.enabled,
-              level: c.level,
-              matchAnyKeyword: c.matchAnyKeyword,
-              matchAllKeyword: c.matchAllKeyword,
-            };
-            this.mirrors.set(provider.guid, m);
-            for (const slot of this.slots) this.post(slot, { t: 'trace', mirror: m });
-          }),
-        );
-      }
-    }
+    this.traceMirrors = new WorkerTraceMirrors(this.options.trace, (mirror) => {
+      for (const slot of this.slots) this.post(slot, { t: 'trace', mirror });
+    });
     const started = Array.from({ length: this.options.workers }, (_, index) => this.spawn(index));
     try {
       await Promise.all(started);
@@ -284,21 +196,15 @@ export class RadiusWorkerPool {
     await Promise.all(
       this.slots
         .filter((slot) => slot.ready && !slot.stopping)
-        .map(
-          (slot) =>
-            new Promise<void>((resolve) => {
-              const id = this.nextStatsId++;
-              const timer = setTimeout(() => {
-                this.statsWaiters.delete(id);
-                resolve();
-              }, 2000);
-              this.statsWaiters.set(id, (stats) => {
-                clearTimeout(timer);
-                slot.last = stats;
-                resolve();
-              });
-              this.post(slot, { t: 'stats', id });
-            }),
+        .map((slot) =>
+          this.statsReplies.ask(
+            (id) => this.post(slot, { t: 'stats', id }),
+            2000,
+            (stats) => {
+              slot.last = stats;
+            },
+            () => undefined,
+          ),
         ),
     );
     return this.stats();
@@ -319,20 +225,13 @@ export class RadiusWorkerPool {
     const errors = await Promise.all(
       this.slots
         .filter((slot) => slot.ready && !slot.stopping)
-        .map(
-          (slot) =>
-            new Promise<string | undefined>((resolve) => {
-              const id = this.nextUsersId++;
-              const timer = setTimeout(() => {
-                this.usersWaiters.delete(id);
-                resolve(`radius worker ${slot.index} did not answer in time`);
-              }, 5000);
-              this.usersWaiters.set(id, (error) => {
-                clearTimeout(timer);
-                resolve(error === undefined ? undefined : `radius worker ${slot.index}: ${error}`);
-              });
-              this.post(slot, { t: 'users', id, data });
-            }),
+        .map((slot) =>
+          this.usersReplies.ask(
+            (id) => this.post(slot, { t: 'users', id, data }),
+            5000,
+            (error) => (error === undefined ? undefined : `radius worker ${slot.index}: ${error}`),
+            () => `radius worker ${slot.index} did not answer in time`,
+          ),
         ),
     );
     const failed = errors.find((error) => error !== undefined);
@@ -354,7 +253,7 @@ export class RadiusWorkerPool {
   async close(): Promise<void> {
     if (this.closing) return;
     this.closing = true;
-    for (const off of this.unmirror.splice(0)) off();
+    this.traceMirrors?.close();
     this.flush();
     await Promise.all(this.slots.map((slot) => this.stopSlot(slot)));
   }
@@ -438,7 +337,8 @@ export class RadiusWorkerPool {
         switch (message.t) {
           case 'ready':
             slot.ready = true;
-            for (const m of this.mirrors.values()) this.post(slot, { t: 'trace', mirror: m });
+            for (const mirror of this.traceMirrors?.current() ?? [])
+              this.post(slot, { t: 'trace', mirror });
             for (const [id, entry] of this.clientEntries.entries())
               this.post(slot, { t: 'client', id, entry });
             settled = true;
@@ -455,12 +355,10 @@ export class RadiusWorkerPool {
             this.delivered(slot, message);
             break;
           case 'stats':
-            this.statsWaiters.get(message.id)?.(message.stats);
-            this.statsWaiters.delete(message.id);
+            this.statsReplies.answer(message.id, message.stats);
             break;
           case 'users':
-            this.usersWaiters.get(message.id)?.(message.error);
-            this.usersWaiters.delete(message.id);
+            this.usersReplies.answer(message.id, message.error);
             break;
           case 'stopped':
             slot.last = message.stats;
@@ -509,9 +407,7 @@ export class RadiusWorkerPool {
           : { address: meta[3 * i] as string, port: meta[3 * i + 1] as number, listener };
       this.options.send(datagrams[i] as Uint8Array, to);
     }
-    for (const event of message.events) {
-      this.providers.get(event.guid)?.write(event.descriptor, event.payload);
-    }
+    for (const event of message.events) this.traceMirrors?.write(event);
   }
 
   private stopSlot(slot: Slot): Promise<void> {
