@@ -24,7 +24,7 @@ import {
   MschapV2OpCode,
   formatFailureMessage,
   messageTypeData,
-  mschapLatin1,
+  decodeMschapText,
   mschapUserName,
   parseMschapV2,
   parseResponseValue,
@@ -134,9 +134,7 @@ function completed(
   const recvKey = vendorValue(input.userAttributes, MicrosoftAttributeType.MsMppeRecvKey);
   // MS-CHAP2-Success is the Ident octet then "S=" and 40 hex digits (RFC 2548 §2.3.3).
   const authenticatorResponse =
-    success === undefined
-      ? undefined
-      : parseSuccessMessage(mschapLatin1.decode(success.subarray(1)));
+    success === undefined ? undefined : parseSuccessMessage(decodeMschapText(success.subarray(1)));
   if (authenticatorResponse === undefined || sendKey === undefined || recvKey === undefined) {
     // A provider that accepts without proving it knows the password cannot authenticate us to the peer.
     return sendFailureRequest(settings, state, EapResultCode.ERROR_AUTH_INTERNAL);

@@ -24,8 +24,14 @@ export const MSCHAPV2_RESPONSE_LENGTH = 49;
 const encoder = new TextEncoder();
 const latin1 = new TextDecoder('latin1');
 
-/** Decodes the text of Success and Failure messages, octet for octet (RFC 2759 §5, §6). */
-export const mschapLatin1 = latin1;
+/**
+ * Decodes the text of Success and Failure messages, octet for octet (RFC 2759
+ * §5, §6). A function, not the decoder itself: an exported `TextDecoder`
+ * constant puts Node's `util` type into the core's declarations.
+ */
+export function decodeMschapText(bytes: Uint8Array): string {
+  return latin1.decode(bytes);
+}
 
 /** The user name MSCHAPv2 hashes: the identity without a `DOMAIN\\` prefix (RFC 2759 §8.2). */
 export function mschapUserName(identity: string): string {

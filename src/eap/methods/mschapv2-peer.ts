@@ -21,7 +21,7 @@ import { EapResultCode } from '../result-codes.js';
 import {
   MSCHAPV2_CHALLENGE_LENGTH,
   MschapV2OpCode,
-  mschapLatin1,
+  decodeMschapText,
   mschapUserName,
   parseFailureMessage,
   parseMschapV2,
@@ -168,7 +168,7 @@ export function peerMessage(
   }
   const parsed = parseMschapV2(received.typeData);
   if (parsed === undefined) return invalidPacket('malformed MSCHAPv2 header');
-  const text = mschapLatin1.decode(parsed.body);
+  const text = decodeMschapText(parsed.body);
   switch (parsed.opCode) {
     case MschapV2OpCode.Challenge: {
       if (state.phase !== 'idle') return invalidPacket('a second Challenge');
