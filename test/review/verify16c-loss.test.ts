@@ -24,13 +24,13 @@ describe('verify16c: a loss floor never lowers a count', () => {
         (seen, floor, grow) => {
           const ledger = new LossLedger(8);
           if (seen > 0)
-            expect(ledger.add('lab-1', 'run1', report(seen, 0))).toEqual({
+            expect(ledger.add('lab-1', 'run1', report(seen, 0), 0)).toEqual({
               kind: 'grew',
               by: seen,
             });
-          ledger.raise('lab-1', 'run1', floor);
+          ledger.raise('lab-1', 'run1', floor, 0);
           const top = Math.max(seen, floor);
-          expect(ledger.add('lab-1', 'run1', report(top + grow, seen))).toEqual({
+          expect(ledger.add('lab-1', 'run1', report(top + grow, seen), 0)).toEqual({
             kind: 'grew',
             by: grow,
           });

@@ -28,7 +28,7 @@ const runReports = fc
 function counted(ledger: LossLedger, reports: readonly { instance: string; data: Uint8Array }[]) {
   let sum = 0;
   for (const r of reports) {
-    const outcome = ledger.add('lab-1', r.instance, r.data);
+    const outcome = ledger.add('lab-1', r.instance, r.data, 0);
     if (outcome.kind === 'grew') sum += outcome.by;
   }
   return sum;
@@ -41,7 +41,7 @@ describe('ClaimedLoss (loss counted only for held claims, review16 R5)', () => {
         const at = cut % (reports.length + 1);
         const kept = new ClaimedLoss(16);
         for (const r of reports.slice(0, at)) {
-          expect(kept.keep('lab-1', 'run1', report(r.lost, r.prev))).toBe(true);
+          expect(kept.keep('lab-1', 'run1', report(r.lost, r.prev), 0)).toBe(true);
         }
         const ledger = new LossLedger(16);
         let sum = counted(ledger, kept.take('lab-1'));
@@ -62,9 +62,9 @@ describe('ClaimedLoss (loss counted only for held claims, review16 R5)', () => {
         const floor =
           floorAt % (reports.length + 1) === 0 ? 0 : (reports[floorAt % reports.length]?.lost ?? 0);
         const kept = new ClaimedLoss(16);
-        for (const r of reports.slice(0, at)) kept.keep('lab-1', 'run1', report(r.lost, r.prev));
+        for (const r of reports.slice(0, at)) kept.keep('lab-1', 'run1', report(r.lost, r.prev), 0);
         const ledger = new LossLedger(16);
-        if (floor > 0) ledger.raise('lab-1', 'run1', floor);
+        if (floor > 0) ledger.raise('lab-1', 'run1', floor, 0);
         let sum = counted(ledger, kept.take('lab-1'));
         sum += counted(
           ledger,
@@ -72,7 +72,7 @@ describe('ClaimedLoss (loss counted only for held claims, review16 R5)', () => {
         );
         expect(sum).toBe(Math.max(0, (reports.at(-1)?.lost ?? 0) - floor));
         expect(ledger.runsOf('lab-1')).toEqual(
-          new Map([['run1', Math.max(floor, reports.at(-1)?.lost ?? 0)]]),
+          new Map([['run1', { lost: Math.max(floor, reports.at(-1)?.lost ?? 0), reportedAt: 0 }]]),
         );
       }),
     );
@@ -80,13 +80,13 @@ describe('ClaimedLoss (loss counted only for held claims, review16 R5)', () => {
 
   it('keeps at most maxRuns runs, forgets a host once taken, and clears', () => {
     const kept = new ClaimedLoss(2);
-    expect(kept.keep('a', 'r1', report(1, 0))).toBe(true);
-    expect(kept.keep('a', 'r1', report(2, 1))).toBe(true);
-    expect(kept.keep('b', 'r1', report(1, 0))).toBe(true);
-    expect(kept.keep('c', 'r1', report(1, 0))).toBe(false);
+    expect(kept.keep('a', 'r1', report(1, 0), 0)).toBe(true);
+    expect(kept.keep('a', 'r1', report(2, 1), 0)).toBe(true);
+    expect(kept.keep('b', 'r1', report(1, 0), 0)).toBe(true);
+    expect(kept.keep('c', 'r1', report(1, 0), 0)).toBe(false);
     expect(kept.take('a').map((r) => r.instance)).toEqual(['r1', 'r1']);
     expect(kept.take('a')).toEqual([]);
-    expect(kept.keep('c', 'r1', report(1, 0))).toBe(true);
+    expect(kept.keep('c', 'r1', report(1, 0), 0)).toBe(true);
     kept.clear();
     expect(kept.take('b')).toEqual([]);
   });

@@ -10,10 +10,24 @@
  * are counted above the host's loss floor (loss-floors.ts): what an earlier
  * holder's client got is not counted again, what it never got is (review16c
  * N2, N5).
+ *
+ * A run's reports that add nothing before its first growth (its
+ * announcement, lost 0) are not kept: the first report kept counts from
+ * its own `prev`, which is their count, so they need no slot (review16d
+ * D1). A run kept and not reported for the loss stream's retention is
+ * forgotten when room is needed: its reports have left the stream, and the
+ * host's holder delivered them long ago (a standby takes a dead holder's
+ * hosts within a claim's expiry).
  */
-/** One host's kept reports, per publisher run. */
-interface HostPending {
-  readonly runs: Map<string, { readonly first: Uint8Array; latest: Uint8Array | undefined }>;
+import { LOSS_REPORT_RETENTION_MS, parseLossReport } from './loss-reports.js';
+
+/** One run's kept reports: the first that grew and the newest after it. */
+interface KeptRun {
+  readonly host: string;
+  readonly instance: string;
+  readonly first: Uint8Array;
+  latest: Uint8Array | undefined;
+  keptAt: number;
 }
 
 export interface HeldReport {
@@ -22,45 +36,80 @@ export interface HeldReport {
 }
 
 export class ClaimedLoss {
-  private readonly pending = new Map<string, HostPending>();
+  /** Per host, per run. */
+  private readonly pending = new Map<string, Map<string, KeptRun>>();
+  /** Every kept run, oldest kept first (each report re-inserts its run). */
+  private readonly order = new Set<KeptRun>();
   private readonly maxRuns: number;
-  private runs = 0;
+  private readonly retentionMs: number;
 
-  constructor(maxRuns: number) {
+  constructor(maxRuns: number, retentionMs = LOSS_REPORT_RETENTION_MS) {
     this.maxRuns = maxRuns;
+    this.retentionMs = retentionMs;
   }
 
-  /** Keeps a report of a host not held; false if `maxRuns` runs are already kept. */
-  keep(host: string, instance: string, data: Uint8Array): boolean {
-    let entry = this.pending.get(host);
-    const run = entry?.runs.get(instance);
+  /** Runs kept now (at most `maxRuns`). */
+  get size(): number {
+    return this.order.size;
+  }
+
+  /**
+   * Keeps a report of a host not held, read at `now`; false if `maxRuns`
+   * runs are already kept (the report is untracked). True for a report
+   * that needs no keeping too: the host is named all the same.
+   */
+  keep(host: string, instance: string, data: Uint8Array, now: number): boolean {
+    let runs = this.pending.get(host);
+    const run = runs?.get(instance);
     if (run !== undefined) {
       run.latest = data.slice();
+      this.touch(run, now);
       return true;
     }
-    if (this.runs >= this.maxRuns) return false;
-    if (entry === undefined) this.pending.set(host, (entry = { runs: new Map() }));
-    entry.runs.set(instance, { first: data.slice(), latest: undefined });
-    this.runs++;
+    const report = parseLossReport(data);
+    // Adds nothing (kept malformed ones are counted so at `take`): the next one counts from it.
+    if (report?.instance === instance && report.lost <= report.prev) return true;
+    if (!this.makeRoom(now)) return false;
+    if (runs === undefined) this.pending.set(host, (runs = new Map<string, KeptRun>()));
+    const kept: KeptRun = { host, instance, first: data.slice(), latest: undefined, keptAt: now };
+    runs.set(instance, kept);
+    this.order.add(kept);
     return true;
   }
 
   /** The claim on `host` is ours: its kept reports in order (first, then the newest of each run). */
   take(host: string): readonly HeldReport[] {
-    const entry = this.pending.get(host);
-    if (entry === undefined) return [];
+    const runs = this.pending.get(host);
+    if (runs === undefined) return [];
     this.pending.delete(host);
     const reports: HeldReport[] = [];
-    for (const [instance, run] of entry.runs) {
+    for (const [instance, run] of runs) {
       reports.push({ instance, data: run.first });
       if (run.latest !== undefined) reports.push({ instance, data: run.latest });
-      this.runs--;
+      this.order.delete(run);
     }
     return reports;
   }
 
   clear(): void {
     this.pending.clear();
-    this.runs = 0;
+    this.order.clear();
+  }
+
+  private touch(run: KeptRun, now: number): void {
+    run.keptAt = now;
+    this.order.delete(run);
+    this.order.add(run);
+  }
+
+  private makeRoom(now: number): boolean {
+    for (const run of this.order) {
+      if (this.order.size < this.maxRuns || run.keptAt + this.retentionMs > now) break;
+      this.order.delete(run);
+      const runs = this.pending.get(run.host);
+      runs?.delete(run.instance);
+      if (runs?.size === 0) this.pending.delete(run.host);
+    }
+    return this.order.size < this.maxRuns;
   }
 }

@@ -20,19 +20,54 @@
  * The one window left is a holder that dies after its client got the loss
  * and before its floor was stored: the next holder counts that loss again
  * (at least once, as for events).
+ *
+ * A floor also says when each run was last reported (`reportedAt`, the
+ * holder's clock, review16d D1), so the next holder forgets a run as the
+ * loss stream does, not a retention after each takeover; a floor without
+ * it (an older netrx, an adopted one) dates its runs at the takeover.
  */
 import type { ConsumePort, PublishPort } from './ports.js';
+import type { TrackedRun } from './loss-reports.js';
 import { isInstanceName, lossStreamName } from './subjects.js';
 
 /** The floor of one host: per publisher run, the loss its holders' clients got. */
 export type LossFloor = ReadonlyMap<string, number>;
 
+/** A floor as read: its runs' counts, and when those it dates were last reported. */
+export interface DatedLossFloor {
+  readonly runs: LossFloor;
+  readonly reportedAt: ReadonlyMap<string, number>;
+}
+
 export function lossFloorSubject(session: string, host: string): string {
   return `netrxloss.${session}.${host}.floor.acked`;
 }
 
-export function encodeLossFloor(floor: LossFloor): Uint8Array {
-  return new TextEncoder().encode(JSON.stringify({ runs: Object.fromEntries(floor) }));
+export function encodeLossFloor(
+  floor: LossFloor,
+  reportedAt?: ReadonlyMap<string, number>,
+): Uint8Array {
+  const runs = Object.fromEntries(floor);
+  const body =
+    reportedAt === undefined ? { runs } : { runs, reportedAt: Object.fromEntries(reportedAt) };
+  return new TextEncoder().encode(JSON.stringify(body));
+}
+
+/** When a floor's runs were last reported (runs it dates with no valid time are left out). */
+export function parseLossFloorReportedAt(data: Uint8Array): Map<string, number> {
+  const dated = new Map<string, number>();
+  let value: unknown;
+  try {
+    value = JSON.parse(new TextDecoder().decode(data));
+  } catch {
+    return dated;
+  }
+  const reportedAt = (value as { reportedAt?: unknown } | null)?.reportedAt;
+  if (typeof reportedAt !== 'object' || reportedAt === null) return dated;
+  for (const [instance, at] of Object.entries(reportedAt)) {
+    if (isInstanceName(instance) && Number.isSafeInteger(at)) dated.set(instance, at as number);
+  }
+  return dated;
 }
 
 /** A floor as stored; undefined when it is not one (then it counts as none). */
@@ -87,22 +122,27 @@ export class LossFloors {
   }
 
   /** The newest floor of `host` (empty when there is none, or it cannot be read). */
-  async read(host: string): Promise<LossFloor> {
-    if (this.port.lastMessage === undefined) return new Map();
+  async read(host: string): Promise<DatedLossFloor> {
+    const none = { runs: new Map(), reportedAt: new Map() };
+    if (this.port.lastMessage === undefined) return none;
     try {
       const data = await this.port.lastMessage(lossStreamName(this.session), this.subject(host));
-      if (data === undefined) return new Map();
+      if (data === undefined) return none;
       const floor = parseLossFloor(data, this.maxRuns);
       if (floor === undefined) this.counters.unread++;
-      return floor ?? new Map();
+      return floor === undefined
+        ? none
+        : { runs: floor, reportedAt: parseLossFloorReportedAt(data) };
     } catch {
       this.counters.unread++;
-      return new Map();
+      return none;
     }
   }
 
-  /** Stores `floor` as `host`'s newest (not awaited: a floor not stored is counted `unsent`). */
-  publish(host: string, floor: LossFloor): void {
+  /** Stores `runs` as `host`'s newest floor (not awaited: a floor not stored is counted `unsent`). */
+  publish(host: string, runs: ReadonlyMap<string, TrackedRun>): void {
+    const floor = new Map([...runs].map(([instance, run]) => [instance, run.lost]));
+    const reportedAt = new Map([...runs].map(([instance, run]) => [instance, run.reportedAt]));
     // The reader's port may publish too (the NATS link and the fake do): floors need it.
     const publish = (this.port as Partial<PublishPort>).publish;
     if (publish === undefined || floor.size === 0) return;
@@ -110,7 +150,7 @@ export class LossFloors {
     const msgId = `${this.durable}.${host}.floor.${++this.sent}.${Date.now()}`;
     this.counters.published++;
     void publish
-      .call(this.port, this.subject(host), encodeLossFloor(floor), msgId)
+      .call(this.port, this.subject(host), encodeLossFloor(floor, reportedAt), msgId)
       .then((outcome) => {
         if (outcome.kind !== 'stored') this.counters.unsent++;
       });

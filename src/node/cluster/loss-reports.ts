@@ -11,6 +11,7 @@
  * stream keeps the last 1024 reports per run; a reader away while more
  * were written undercounts by the overwritten ones' growth.
  */
+import { LOSS_DURABLE_IDLE_MS } from './consumer-config.js';
 import { isInstanceName } from './subjects.js';
 
 export interface LossReport {
@@ -26,55 +27,110 @@ export type LossReportOutcome =
   | { readonly kind: 'malformed' }
   | { readonly kind: 'untracked' };
 
-/** Per `host/instance`: the cumulative loss already added, for at most `maxRuns` runs. */
-export class LossLedger {
-  private readonly seen = new Map<string, number>();
-  private readonly maxRuns: number;
+/**
+ * How long the loss stream keeps a report (its `max_age`, stream-config.ts):
+ * a run last reported longer ago has no report left that anyone could count
+ * again, so the ledger may forget it.
+ */
+export const LOSS_REPORT_RETENTION_MS = LOSS_DURABLE_IDLE_MS;
 
-  constructor(maxRuns: number) {
+/** One run the ledger tracks: its count, and when (the reader's clock) it was last reported. */
+export interface TrackedRun {
+  readonly lost: number;
+  readonly reportedAt: number;
+}
+
+/**
+ * Per `host/instance`: the cumulative loss already added, for at most
+ * `maxRuns` runs (review16d D1). Only a run whose loss grew takes a slot:
+ * a report that adds nothing (every run's announcement, lost 0) needs no
+ * memory, since the run's next stored report counts from its `prev`, which
+ * is that report's count. A slot is freed when its run was last reported
+ * `retentionMs` ago: its reports have left the loss stream, so no reader
+ * can meet them again, and the run's next report counts from its `prev` as
+ * well. What still finds no slot (more lossy runs within one retention
+ * than `maxRuns`) is `untracked`: its growth reaches no NET_EVENT_LOST, and
+ * the reader counts it (`untrackedReports`).
+ */
+export class LossLedger {
+  /** Oldest reported first: every report re-inserts its run (a Map keeps insertion order). */
+  private readonly runs = new Map<string, TrackedRun>();
+  private readonly maxRuns: number;
+  private readonly retentionMs: number;
+
+  constructor(maxRuns: number, retentionMs = LOSS_REPORT_RETENTION_MS) {
     this.maxRuns = maxRuns;
+    this.retentionMs = retentionMs;
   }
 
-  /** What one report of `host`'s run `instance` adds. */
-  add(host: string, instance: string, data: Uint8Array): LossReportOutcome {
+  /** Runs tracked now (at most `maxRuns`). */
+  get size(): number {
+    return this.runs.size;
+  }
+
+  /** What one report of `host`'s run `instance`, read at `now`, adds. */
+  add(host: string, instance: string, data: Uint8Array, now: number): LossReportOutcome {
     const report = parseLossReport(data);
     // Not a count we can add: the only safe thing is to say so (counted malformed).
     if (report === undefined || report.instance !== instance) return { kind: 'malformed' };
-    const key = `${host}/${report.instance}`;
-    const seen = this.seen.get(key);
-    if (seen === undefined && this.seen.size >= this.maxRuns) return { kind: 'untracked' };
+    const key = runKey(host, report.instance);
+    const seen = this.runs.get(key)?.lost;
     const before = seen ?? report.prev;
     if (report.lost <= before) {
-      // A run's first report that adds nothing (its announcement, lost 0) still tells its
-      // count: recorded, or the next one read (a kept newest, claimed-loss.ts) would count
-      // only from its own `prev` and miss the growth of the reports between (review16c N10).
-      if (seen === undefined) this.seen.set(key, report.lost);
+      if (seen !== undefined) this.track(key, seen, now);
       return { kind: 'unchanged' };
     }
-    this.seen.set(key, report.lost);
+    if (seen === undefined && !this.makeRoom(now)) return { kind: 'untracked' };
+    this.track(key, report.lost, now);
     return { kind: 'grew', by: report.lost - before };
   }
 
   /**
    * Counts `host`'s run `instance` from at least `lost` (a loss floor,
-   * loss-floors.ts): growth below it was counted by another holder.
+   * loss-floors.ts): growth below it was counted by another holder. The
+   * run was last reported at `reportedAt` (the floor's time, or `now`).
+   * False when there was no room: that run's growth below `lost` may be
+   * counted again.
    */
-  raise(host: string, instance: string, lost: number): void {
-    const key = `${host}/${instance}`;
-    const seen = this.seen.get(key);
-    if (seen === undefined && this.seen.size >= this.maxRuns) return;
-    if (seen === undefined || seen < lost) this.seen.set(key, lost);
+  raise(host: string, instance: string, lost: number, now: number, reportedAt = now): boolean {
+    if (lost === 0) return true; // Nothing below it to skip: no slot needed.
+    const key = runKey(host, instance);
+    const seen = this.runs.get(key);
+    if (seen === undefined && !this.makeRoom(now)) return false;
+    const at = Math.min(now, Math.max(reportedAt, seen?.reportedAt ?? reportedAt));
+    this.track(key, Math.max(lost, seen?.lost ?? 0), at);
+    return true;
   }
 
-  /** The counts of `host`'s runs (what its loss floor says). */
-  runsOf(host: string): Map<string, number> {
-    const runs = new Map<string, number>();
-    const prefix = `${host}/`;
-    for (const [key, lost] of this.seen) {
-      if (key.startsWith(prefix)) runs.set(key.slice(prefix.length), lost);
+  /** The runs of `host` (what its loss floor says, with when each was last reported). */
+  runsOf(host: string): Map<string, TrackedRun> {
+    const runs = new Map<string, TrackedRun>();
+    const prefix = runKey(host, '');
+    for (const [key, run] of this.runs) {
+      if (key.startsWith(prefix)) runs.set(key.slice(prefix.length), run);
     }
     return runs;
   }
+
+  private track(key: string, lost: number, reportedAt: number): void {
+    this.runs.delete(key);
+    this.runs.set(key, { lost, reportedAt });
+  }
+
+  /** True when a new run fits, after forgetting the runs whose reports have all expired. */
+  private makeRoom(now: number): boolean {
+    for (const [key, run] of this.runs) {
+      if (this.runs.size < this.maxRuns) break;
+      if (run.reportedAt + this.retentionMs > now) break;
+      this.runs.delete(key);
+    }
+    return this.runs.size < this.maxRuns;
+  }
+}
+
+/** Host names and run names are subject tokens: a space is in neither. */
+function runKey(host: string, instance: string): string {
+  return `${host} ${instance}`;
 }
 
 export function parseLossReport(data: Uint8Array): LossReport | undefined {

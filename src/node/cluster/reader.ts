@@ -221,8 +221,9 @@ export class StreamSessionSource implements SessionSource {
         ...(this.upgradedFrom === undefined ? {} : { adopt: [`${this.upgradedFrom}-loss`] }),
         // What an old durable acked was delivered (loss-upgrade.ts): counted above it.
         onAdopted: (floors) => {
+          const now = this.clock.now();
           for (const [host, floor] of floors) {
-            for (const [instance, lost] of floor) this.losses.raise(host, instance, lost);
+            for (const [instance, lost] of floor) this.losses.raise(host, instance, lost, now);
           }
           this.floorsAdopted += floors.size;
         },
@@ -294,7 +295,7 @@ export class StreamSessionSource implements SessionSource {
     ) {
       // Not our host (yet): kept until its claim is ours; a glob reader claims a host it
       // knows only from its loss (nothing of it in the stream), so that loss is counted.
-      if (this.heldBack.keep(subject.host, subject.provider, message.data)) {
+      if (this.heldBack.keep(subject.host, subject.provider, message.data, this.clock.now())) {
         this.claims.claim(subject.host);
       } else {
         this.counters.untrackedReports++;
@@ -394,7 +395,10 @@ export class StreamSessionSource implements SessionSource {
     void this.floors.read(host).then((floor) => {
       if (this.sink !== sink || sink === undefined) return;
       this.floorPending.delete(host);
-      for (const [instance, lost] of floor) this.losses.raise(host, instance, lost);
+      const now = this.clock.now();
+      for (const [instance, lost] of floor.runs) {
+        this.losses.raise(host, instance, lost, now, floor.reportedAt.get(instance));
+      }
       for (const report of this.heldBack.take(host)) {
         if (this.lossReport(sink, host, report.instance, report.data)) this.floorDue.add(host);
       }
@@ -411,7 +415,7 @@ export class StreamSessionSource implements SessionSource {
 
   /** Adds a report's growth to the session; true if it grew. */
   private lossReport(sink: SessionSink, host: string, instance: string, data: Uint8Array): boolean {
-    const outcome = this.losses.add(host, instance, data);
+    const outcome = this.losses.add(host, instance, data, this.clock.now());
     switch (outcome.kind) {
       case 'grew':
         this.counters.publisherLost += outcome.by;
