@@ -23,8 +23,6 @@ import { LOSS_REPORT_RETENTION_MS, parseLossReport } from './loss-reports.js';
 
 /** One run's kept reports: the first that grew and the newest after it. */
 interface KeptRun {
-  readonly host: string;
-  readonly instance: string;
   readonly first: Uint8Array;
   latest: Uint8Array | undefined;
   keptAt: number;
@@ -38,10 +36,9 @@ export interface HeldReport {
 export class ClaimedLoss {
   /** Per host, per run. */
   private readonly pending = new Map<string, Map<string, KeptRun>>();
-  /** Every kept run, oldest kept first (each report re-inserts its run). */
-  private readonly order = new Set<KeptRun>();
   private readonly maxRuns: number;
   private readonly retentionMs: number;
+  private runs = 0;
 
   constructor(maxRuns: number, retentionMs = LOSS_REPORT_RETENTION_MS) {
     this.maxRuns = maxRuns;
@@ -50,7 +47,7 @@ export class ClaimedLoss {
 
   /** Runs kept now (at most `maxRuns`). */
   get size(): number {
-    return this.order.size;
+    return this.runs;
   }
 
   /**
@@ -63,7 +60,7 @@ export class ClaimedLoss {
     const run = runs?.get(instance);
     if (run !== undefined) {
       run.latest = data.slice();
-      this.touch(run, now);
+      run.keptAt = now;
       return true;
     }
     const report = parseLossReport(data);
@@ -71,9 +68,8 @@ export class ClaimedLoss {
     if (report?.instance === instance && report.lost <= report.prev) return true;
     if (!this.makeRoom(now)) return false;
     if (runs === undefined) this.pending.set(host, (runs = new Map<string, KeptRun>()));
-    const kept: KeptRun = { host, instance, first: data.slice(), latest: undefined, keptAt: now };
-    runs.set(instance, kept);
-    this.order.add(kept);
+    runs.set(instance, { first: data.slice(), latest: undefined, keptAt: now });
+    this.runs++;
     return true;
   }
 
@@ -86,30 +82,27 @@ export class ClaimedLoss {
     for (const [instance, run] of runs) {
       reports.push({ instance, data: run.first });
       if (run.latest !== undefined) reports.push({ instance, data: run.latest });
-      this.order.delete(run);
+      this.runs--;
     }
     return reports;
   }
 
   clear(): void {
     this.pending.clear();
-    this.order.clear();
+    this.runs = 0;
   }
 
-  private touch(run: KeptRun, now: number): void {
-    run.keptAt = now;
-    this.order.delete(run);
-    this.order.add(run);
-  }
-
+  /** True when a new run fits, after forgetting runs kept longer than the loss stream keeps them. */
   private makeRoom(now: number): boolean {
-    for (const run of this.order) {
-      if (this.order.size < this.maxRuns || run.keptAt + this.retentionMs > now) break;
-      this.order.delete(run);
-      const runs = this.pending.get(run.host);
-      runs?.delete(run.instance);
-      if (runs?.size === 0) this.pending.delete(run.host);
+    if (this.runs < this.maxRuns) return true;
+    for (const [host, runs] of this.pending) {
+      for (const [instance, run] of runs) {
+        if (run.keptAt + this.retentionMs > now) continue;
+        runs.delete(instance);
+        this.runs--;
+      }
+      if (runs.size === 0) this.pending.delete(host);
     }
-    return this.order.size < this.maxRuns;
+    return this.runs < this.maxRuns;
   }
 }

@@ -53,7 +53,6 @@ export interface TrackedRun {
  * the reader counts it (`untrackedReports`).
  */
 export class LossLedger {
-  /** Oldest reported first: every report re-inserts its run (a Map keeps insertion order). */
   private readonly runs = new Map<string, TrackedRun>();
   private readonly maxRuns: number;
   private readonly retentionMs: number;
@@ -113,16 +112,19 @@ export class LossLedger {
   }
 
   private track(key: string, lost: number, reportedAt: number): void {
-    this.runs.delete(key);
     this.runs.set(key, { lost, reportedAt });
   }
 
-  /** True when a new run fits, after forgetting the runs whose reports have all expired. */
+  /**
+   * True when a new run fits, after forgetting the runs whose reports have
+   * all expired. A whole pass, only when full: floors raise runs with their
+   * own dates, so the runs are in no time order (a few thousand entries,
+   * for a report that would otherwise be untracked).
+   */
   private makeRoom(now: number): boolean {
+    if (this.runs.size < this.maxRuns) return true;
     for (const [key, run] of this.runs) {
-      if (this.runs.size < this.maxRuns) break;
-      if (run.reportedAt + this.retentionMs > now) break;
-      this.runs.delete(key);
+      if (run.reportedAt + this.retentionMs <= now) this.runs.delete(key);
     }
     return this.runs.size < this.maxRuns;
   }
