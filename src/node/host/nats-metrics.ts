@@ -8,7 +8,8 @@
  * interval, not per scrape; the sample's age says how fresh it is), and
  * its loss hand-over (review16c N2, N4, N5): durables made again, loss
  * floors published, not stored and not read, and the copies delivered that
- * may be second ones (`duplicatesPossible`, the F4 residue).
+ * may be second ones (`duplicatesPossible`, the F4 residue), and the loss
+ * reports it could not track (`untrackedReports`, review16d D1).
  */
 import type {
   CapturePublisherStats,
@@ -122,6 +123,12 @@ export function natsCaptureMetrics(input: NatsCaptureMetricsInput): MetricFamily
         { labels: { session: s.session, where: 'publisher' }, value: s.publisherLost },
         { labels: { session: s.session, where: 'malformed' }, value: s.malformed },
       ]),
+    },
+    {
+      name: 'netrx_nats_stream_untracked_reports_total',
+      help: "Publisher loss reports a session could not track (more lossy publisher runs within the loss stream's retention than maxPublishers, review16d D1): their growth reached no NET_EVENT_LOST, so that loss is missing from lost_events_total.",
+      type: 'counter',
+      samples: served((s) => s.untrackedReports),
     },
     {
       name: 'netrx_nats_stream_duplicates_possible_total',
