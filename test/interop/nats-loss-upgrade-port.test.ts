@@ -10,6 +10,9 @@
  * when that report has left the stream (its run's later report replaced
  * it, or the limits removed it) and a report nobody acked follows: taking
  * that one as delivered would make its loss a floor, never counted.
+ *
+ * review16d D2: which consumers the upgrade adopts, judged on the consumer
+ * info this server returns (the fields it fills in itself included).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -24,7 +27,7 @@ import {
 } from '@nats-io/jetstream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { natsLossUpgradePort } from '../../src/node/cluster/nats-loss-upgrade.js';
-import type { LossUpgradePort } from '../../src/node/cluster/loss-upgrade.js';
+import { LossDurableUpgrade, type LossUpgradePort } from '../../src/node/cluster/loss-upgrade.js';
 import {
   RECORDED_NATS_VERSION,
   natsAlone,
@@ -39,6 +42,7 @@ let bare: NatsConnection | undefined;
 let js: JetStreamClient;
 let jsm: JetStreamManager;
 let port: LossUpgradePort;
+const floorsPublished: string[] = [];
 
 beforeAll(async () => {
   if (peers.skip) return;
@@ -51,7 +55,11 @@ beforeAll(async () => {
     js,
     jsm,
     JetStreamApiError,
-    () => Promise.reject(new Error('this test stores no floor')),
+    async (subject, data, msgId) => {
+      floorsPublished.push(subject);
+      await js.publish(subject, data, { msgID: msgId });
+      return { kind: 'stored', duplicate: false };
+    },
     1000,
   );
 }, 20_000);
@@ -94,6 +102,35 @@ describe.skipIf(peers.skip)(
       // Acked up to seq 2, which left the stream; seq 3 was never acked.
       expect(await jsm.streams.deleteMessage(stream, 2)).toBe(true);
       expect(await seqsUpTo(stream, 'netrxloss.m3b.*.*', 2)).toEqual([1]);
+    }, 30_000);
+
+    it('adopts a durable made as netrx made it, not one made with the server defaults (D2)', async () => {
+      const stream = await threeReports('d2s');
+      const made = async (name: string, maxAckPending?: number) => {
+        await jsm.consumers.add(stream, {
+          durable_name: name,
+          filter_subject: 'netrxloss.d2s.*.*',
+          ack_policy: 'explicit',
+          deliver_policy: 'all',
+          ...(maxAckPending === undefined ? {} : { max_ack_pending: maxAckPending }),
+        });
+        const batch = await js.consumers
+          .get(stream, name)
+          .then((c) => c.fetch({ max_messages: 10, expires: 1000 }));
+        for await (const m of batch) await m.ackAck();
+        expect((await jsm.consumers.info(stream, name)).ack_floor.stream_seq).toBe(3);
+      };
+      // A name netrx could have given, but nats-server's default max_ack_pending: not netrx's.
+      await made('netrx-reader-d2s-ops-loss');
+      const foreign = new LossDurableUpgrade(port, stream, 64, new Map());
+      await foreign.adopt('netrx-reader-d2s-new-loss', []);
+      expect([foreign.floors.size, floorsPublished.length]).toEqual([0, 0]);
+      // As c5ee538 made it.
+      await made('netrx-reader-d2s-old-loss', 4096);
+      const legacy = new LossDurableUpgrade(port, stream, 64, new Map());
+      await legacy.adopt('netrx-reader-d2s-new-loss', []);
+      expect(legacy.floors).toEqual(new Map([['lab-1', new Map([['r1', 3]])]]));
+      expect(floorsPublished).toEqual(['netrxloss.d2s.lab-1.floor.acked']);
     }, 30_000);
   },
 );

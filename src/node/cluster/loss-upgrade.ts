@@ -1,6 +1,6 @@
 /**
- * The first start after an upgrade from a netrx that kept no loss floors
- * (verify16c V1, V2). Its loss durables hold, in their ack floor, what its
+ * The upgrade from a netrx that kept no loss floors (verify16c V1, V2),
+ * run at every bind while its old durables exist. Its loss durables hold, in their ack floor, what its
  * readers counted; the floors (loss-floors.ts) do not exist yet. Without
  * this step the new loss durable reads every retained report, finds no
  * floor and counts all of that loss again: a phantom NET_EVENT_LOST.
