@@ -1,4 +1,4 @@
-import { LOSS_DURABLE_IDLE_MS } from './consumer-config.js';
+import { LOSS_DURABLE_IDLE_MS, MAX_ACK_PENDING } from './consumer-config.js';
 import { subjectRegex } from './fake-jetstream-subjects.js';
 import {
   LossDurableUpgrade,
@@ -26,6 +26,8 @@ interface LossDurable {
   readonly regex: RegExp;
   /** Made by a netrx before loss floors: no `inactive_threshold` (loss-upgrade.ts). */
   readonly legacy: boolean;
+  /** Fields that differ from netrx's shape: a consumer somebody else made (review16d D2). */
+  readonly config?: Readonly<Record<string, unknown>>;
   onMessage?: (m: StreamMessage) => void;
 }
 
@@ -186,14 +188,16 @@ export class FakeLossStream {
   /**
    * A loss durable as a netrx before floors made it (no `inactive_threshold`),
    * whose reader was delivered every report now on `filter` and acked those
-   * `acked` says (verify16c V1, V2).
+   * `acked` says (verify16c V1, V2). `config` overrides fields of netrx's
+   * shape, or adds some: a threshold-less consumer another tool made (D2).
    */
   legacyDurable(
     durable: string,
     filter: string,
     acked: (report: { readonly subject: string; readonly seq: number }) => boolean,
+    config?: Readonly<Record<string, unknown>>,
   ): void {
-    const state = newLossDurable(filter, true);
+    const state = { ...newLossDurable(filter, true), ...(config === undefined ? {} : { config }) };
     for (const m of this.reports) {
       if (!state.regex.test(m.subject)) continue;
       state.delivered = m.seq;
@@ -267,6 +271,10 @@ function newLossDurable(filter: string, legacy: boolean): LossDurable {
 function lossDurableConfig(state: LossDurable): Readonly<Record<string, unknown>> {
   return {
     filter_subject: state.filter,
+    ack_policy: 'explicit',
+    deliver_policy: 'all',
+    max_ack_pending: MAX_ACK_PENDING,
     ...(state.legacy ? {} : { inactive_threshold: LOSS_DURABLE_IDLE_MS * 1_000_000 }),
+    ...state.config,
   };
 }

@@ -209,14 +209,16 @@ export class FakeJetStream implements PublishPort, ConsumePort {
   /**
    * A loss durable as a netrx before floors made it (no `inactive_threshold`),
    * whose reader was delivered every report now on `filter` and acked those
-   * `acked` says (verify16c V1, V2).
+   * `acked` says (verify16c V1, V2). `config` overrides fields of netrx's
+   * shape, or adds some: a threshold-less consumer another tool made (D2).
    */
   legacyLossDurable(
     durable: string,
     filter: string,
     acked: (report: { readonly subject: string; readonly seq: number }) => boolean,
+    config?: Readonly<Record<string, unknown>>,
   ): void {
-    this.loss.legacyDurable(durable, filter, acked);
+    this.loss.legacyDurable(durable, filter, acked, config);
   }
 
   /** Loss durables that exist now. */
