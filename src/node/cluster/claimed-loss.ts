@@ -39,6 +39,8 @@ export class ClaimedLoss {
   private readonly maxRuns: number;
   private readonly retentionMs: number;
   private runs = 0;
+  /** No kept run expires before this: a full keeper skips its pass until then. */
+  private firstExpiry = Infinity;
 
   constructor(maxRuns: number, retentionMs = LOSS_REPORT_RETENTION_MS) {
     this.maxRuns = maxRuns;
@@ -61,6 +63,7 @@ export class ClaimedLoss {
     if (run !== undefined) {
       run.latest = data.slice();
       run.keptAt = now;
+      this.firstExpiry = Math.min(this.firstExpiry, now + this.retentionMs);
       return true;
     }
     const report = parseLossReport(data);
@@ -70,6 +73,7 @@ export class ClaimedLoss {
     if (runs === undefined) this.pending.set(host, (runs = new Map<string, KeptRun>()));
     runs.set(instance, { first: data.slice(), latest: undefined, keptAt: now });
     this.runs++;
+    this.firstExpiry = Math.min(this.firstExpiry, now + this.retentionMs);
     return true;
   }
 
@@ -95,9 +99,15 @@ export class ClaimedLoss {
   /** True when a new run fits, after forgetting runs kept longer than the loss stream keeps them. */
   private makeRoom(now: number): boolean {
     if (this.runs < this.maxRuns) return true;
+    if (now < this.firstExpiry) return false;
+    this.firstExpiry = Infinity;
     for (const [host, runs] of this.pending) {
       for (const [instance, run] of runs) {
-        if (run.keptAt + this.retentionMs > now) continue;
+        const expiry = run.keptAt + this.retentionMs;
+        if (expiry > now) {
+          this.firstExpiry = Math.min(this.firstExpiry, expiry);
+          continue;
+        }
         runs.delete(instance);
         this.runs--;
       }
