@@ -93,6 +93,8 @@ export class StreamSessionSource implements SessionSource {
   private readonly floors: LossFloors;
   private sink: SessionSink | undefined;
   private opened = false;
+  /** Counts opens: a floor read begun before a close must not count into the next open. */
+  private opens = 0;
   private counters = {
     messages: 0,
     events: 0,
@@ -212,8 +214,15 @@ export class StreamSessionSource implements SessionSource {
 
   open(sink: SessionSink): SessionSourceHold {
     this.opened = true;
+    this.opens++;
     this.sink = sink;
     this.claims.start((message) => this.handle(sink, message), this.window);
+    // Hosts known from an earlier open, which may be known only by their loss: the kept
+    // reports' hosts, and those whose counted loss this session still owes its client (the
+    // floors wait for that delivery; claimed again at once, so no other server counts it).
+    for (const host of new Set([...this.heldBack.hosts(), ...this.floorDue])) {
+      if (this.matches(host)) this.claims.claim(host);
+    }
     this.lagSampler?.start();
     const losses = this.port.consume(
       {
@@ -256,12 +265,21 @@ export class StreamSessionSource implements SessionSource {
         this.lagSampler?.stop();
         this.claims.stop();
         losses.stop();
-        this.heldBack.clear();
+        // The held-back reports stay: this durable acked them, so the next open is not given
+        // them again, and if the holder dies before its client gets that loss, this reader
+        // must still count it when the claim becomes its own (a standby's client reopening).
         this.floorPending.clear();
         this.sink = undefined;
         return givenBack;
       },
       delivered: (count, lostWaiting) => {
+        if (!this.opened) {
+          // The closing session's final buffer: its messages were settled by `close`; if it
+          // carried every counted loss to the client, the floors may say so now (else the
+          // next holder counts that loss again).
+          if (lostWaiting === 0) this.lossDelivered();
+          return;
+        }
         this.unacked.delivered(count);
         this.window.resume(
           (waiting) => this.handOver(sink, waiting),
@@ -393,9 +411,12 @@ export class StreamSessionSource implements SessionSource {
   private claimedHost(host: string): void {
     this.once.held(host, this.clock.now());
     const sink = this.sink;
+    const open = this.opens;
     this.floorPending.add(host);
     void this.floors.read(host).then((floor) => {
-      if (this.sink !== sink || sink === undefined) return;
+      // The session closed meanwhile (its sink may be handed to the next open): the claim
+      // is no longer ours, and the kept reports wait for the next claim.
+      if (this.sink !== sink || sink === undefined || this.opens !== open || !this.opened) return;
       this.floorPending.delete(host);
       for (const [instance, lost] of floor) this.losses.raise(host, instance, lost);
       for (const report of this.heldBack.take(host)) {
