@@ -21,6 +21,8 @@ function isIpv4Mapped(bytes: Uint8Array): boolean {
 
 /** The canonical spelling of a NAS address (see the module comment). */
 export function canonicalAddress(text: string): string {
+  // No colon, no IPv6: kept as it is (the result below too), without a parse per datagram.
+  if (!text.includes(':')) return text;
   // The dotted-quad parser accepts only canonical text (no leading zeros), so it stays as it is.
   if (parseIpv4Address(text) !== undefined) return text;
   const zoneAt = text.indexOf('%');
