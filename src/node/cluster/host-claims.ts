@@ -38,6 +38,8 @@ export interface HostClaimsOptions {
   readonly onHeld?: (host: string) => void;
   /** A host's claim was refused (10100): another reader holds it. */
   readonly onRefused?: (host: string) => void;
+  /** A host's durable existed with another config and was made again (consumer-config.ts). */
+  readonly onReplaced?: (host: string) => void;
 }
 
 export class HostClaims {
@@ -149,6 +151,7 @@ export class HostClaims {
         stream: this.stream,
         filter: filterSubject(this.options.session, host),
         durable: `${this.options.durable}-${host}`,
+        onReplaced: () => this.options.onReplaced?.(host),
         onBound: () => {
           if (this.onMessage !== onMessage) return;
           this.held.add(host);

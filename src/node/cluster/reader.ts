@@ -37,6 +37,7 @@ import type { Clock } from '../../runtime/index.js';
 import { systemClock } from '../runtime/index.js';
 import { ClaimedLoss } from './claimed-loss.js';
 import { DISCOVER_EVERY_MS, HostClaims } from './host-claims.js';
+import { HostCounts } from './host-counts.js';
 import {
   lagSamplerFor,
   type LagSampler,
@@ -155,6 +156,12 @@ export interface StreamSessionSourceStats {
    * (late-copies.ts; a restarted reader). Delivered, counted, not exact.
    */
   readonly duplicatesPossible: number;
+  /**
+   * `duplicatesPossible` per host of origin (issue 16: which host's events
+   * may repeat), the hosts held now at 0; sums to `duplicatesPossible`
+   * (past `maxPublishers` hosts the rest are under `(other)`).
+   */
+  readonly duplicatesPossibleByHost: Readonly<Record<string, number>>;
   /** Hosts this reader has a consumer for (claimed, or trying to claim). */
   readonly claimedHosts: number;
 
@@ -217,6 +224,9 @@ export class StreamSessionSource implements SessionSource {
   private readonly unacked = new UnackedMessages();
   private lastLossSeq = 0;
   private consumersReplaced = 0;
+  /** Host event durables made again because their config differed (issue 16; traced as `ConsumerReplaced`). */
+  private readonly eventConsumersReplaced: HostCounts;
+  private readonly duplicatesByHost: HostCounts;
   private floorsAdopted = 0;
   /** Messages pulled whose events wait for room in the session's queue (R8: never tail-dropped). */
   private readonly window: PullWindow<Unacked>;
@@ -246,6 +256,8 @@ export class StreamSessionSource implements SessionSource {
     this.onDuplicatePossible = options.onDuplicatePossible;
     this.window = new PullWindow<Unacked>(readerPullBudget(options.pullBudgetBytes));
     this.heldBack = new ClaimedLoss(this.maxPublishers);
+    this.eventConsumersReplaced = new HostCounts(this.maxPublishers);
+    this.duplicatesByHost = new HostCounts(this.maxPublishers);
     this.floors = new LossFloors(this.port, this.session, this.durable, this.maxPublishers);
     this.claims = new HostClaims({
       port: this.port,
@@ -256,6 +268,7 @@ export class StreamSessionSource implements SessionSource {
       discoverEveryMs: options.discoverEveryMs ?? DISCOVER_EVERY_MS,
       onError: options.onError,
       onHeld: (host) => this.claimedHost(host),
+      onReplaced: (host) => this.eventConsumersReplaced.add(host),
     });
     this.lagSampler = lagSamplerFor(this.port, clock, options.lag, () =>
       this.claims.hosts().map((host) => ({
@@ -274,6 +287,7 @@ export class StreamSessionSource implements SessionSource {
   stats(): StreamSessionSourceStats {
     return {
       ...this.counters,
+      duplicatesPossibleByHost: this.duplicatesByHost.byHost(this.claims.hosts()),
       claimedHosts: this.claims.size,
       consumerErrors: this.claims.errors(),
 
@@ -282,17 +296,19 @@ export class StreamSessionSource implements SessionSource {
   }
 
   /**
-   * The loss hand-over: durables made again (review16c N4), loss floors
-   * (N2, N5), and hosts whose floor came from an old netrx's loss durable
-   * (verify16c V1, V2).
+   * The loss hand-over: durables made again (review16c N4: the loss durable;
+   * per host, the event durables, issue 16), loss floors (N2, N5), and
+   * hosts whose floor came from an old netrx's loss durable (verify16c V1, V2).
    */
   handOverStats(): {
     readonly consumersReplaced: number;
+    readonly eventConsumersReplaced: Readonly<Record<string, number>>;
     readonly lossFloors: LossFloorStats;
     readonly floorsAdopted: number;
   } {
     return {
       consumersReplaced: this.consumersReplaced,
+      eventConsumersReplaced: this.eventConsumersReplaced.byHost(),
       lossFloors: this.floors.stats(),
       floorsAdopted: this.floorsAdopted,
     };
@@ -465,6 +481,7 @@ export class StreamSessionSource implements SessionSource {
       }
       if (this.lateCopies.possibleDuplicate(subject.host, batchId, message.storedAtMs)) {
         this.counters.duplicatesPossible++;
+        this.duplicatesByHost.add(subject.host);
         this.onDuplicatePossible?.(subject.host, this.counters.duplicatesPossible);
       }
       this.batchIds.add(batchId);

@@ -15,11 +15,13 @@ const readerStats: StreamSessionSourceStats & { handOver: StreamSessionHandOverS
   redelivered: 0,
   duplicates: 0,
   duplicatesPossible: 0,
+  duplicatesPossibleByHost: {},
   claimedHosts: 2,
   consumerErrors: {},
   open: true,
   handOver: {
     consumersReplaced: 0,
+    eventConsumersReplaced: {},
     lossFloors: { published: 0, unsent: 0, unread: 0 },
     floorsAdopted: 0,
   },
