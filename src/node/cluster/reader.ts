@@ -178,6 +178,8 @@ export class StreamSessionSource implements SessionSource {
   readonly durable: string;
   /** An earlier netrx's durable prefix for this server, whose loss durable is adopted. */
   readonly upgradedFrom: string | undefined;
+  /** The bytes all hosts' pulls may ask for at once (`pullBudgetBytes`): shown in /health. */
+  readonly pullBudgetBytes: number;
   private readonly matches: (host: string) => boolean;
   private readonly maxPublishers: number;
   private readonly losses: LossLedger;
@@ -254,7 +256,9 @@ export class StreamSessionSource implements SessionSource {
     );
     this.batchIds = new RecentKeys<string>(BATCH_ID_WINDOW, (id) => this.lateCopies.forgotten(id));
     this.onDuplicatePossible = options.onDuplicatePossible;
-    this.window = new PullWindow<Unacked>(readerPullBudget(options.pullBudgetBytes));
+    const budget = readerPullBudget(options.pullBudgetBytes);
+    this.pullBudgetBytes = budget.totalBytes;
+    this.window = new PullWindow<Unacked>(budget);
     this.heldBack = new ClaimedLoss(this.maxPublishers);
     this.eventConsumersReplaced = new HostCounts(this.maxPublishers);
     this.duplicatesByHost = new HostCounts(this.maxPublishers);
