@@ -40,6 +40,8 @@ export interface HostClaimsOptions {
   readonly onRefused?: (host: string) => void;
   /** A host's durable existed with another config and was made again (consumer-config.ts). */
   readonly onReplaced?: (host: string) => void;
+  /** A host's durable was gone when its consume loop bound it again, and was made again. */
+  readonly onRecreated?: (host: string) => void;
 }
 
 export class HostClaims {
@@ -152,6 +154,7 @@ export class HostClaims {
         filter: filterSubject(this.options.session, host),
         durable: `${this.options.durable}-${host}`,
         onReplaced: () => this.options.onReplaced?.(host),
+        onRecreated: () => this.options.onRecreated?.(host),
         onBound: () => {
           if (this.onMessage !== onMessage) return;
           this.held.add(host);

@@ -228,6 +228,8 @@ export class StreamSessionSource implements SessionSource {
   private consumersReplaced = 0;
   /** Host event durables made again because their config differed (issue 16; traced as `ConsumerReplaced`). */
   private readonly eventConsumersReplaced: HostCounts;
+  /** Host event durables found gone after they were bound, made again (issue 16). */
+  private readonly eventConsumersGone: HostCounts;
   private readonly duplicatesByHost: HostCounts;
   private floorsAdopted = 0;
   /** Messages pulled whose events wait for room in the session's queue (R8: never tail-dropped). */
@@ -261,6 +263,7 @@ export class StreamSessionSource implements SessionSource {
     this.window = new PullWindow<Unacked>(budget);
     this.heldBack = new ClaimedLoss(this.maxPublishers);
     this.eventConsumersReplaced = new HostCounts(this.maxPublishers);
+    this.eventConsumersGone = new HostCounts(this.maxPublishers);
     this.duplicatesByHost = new HostCounts(this.maxPublishers);
     this.floors = new LossFloors(this.port, this.session, this.durable, this.maxPublishers);
     this.claims = new HostClaims({
@@ -273,6 +276,7 @@ export class StreamSessionSource implements SessionSource {
       onError: options.onError,
       onHeld: (host) => this.claimedHost(host),
       onReplaced: (host) => this.eventConsumersReplaced.add(host),
+      onRecreated: (host) => this.eventConsumersGone.add(host),
     });
     this.lagSampler = lagSamplerFor(this.port, clock, options.lag, () =>
       this.claims.hosts().map((host) => ({
@@ -301,18 +305,21 @@ export class StreamSessionSource implements SessionSource {
 
   /**
    * The loss hand-over: durables made again (review16c N4: the loss durable;
-   * per host, the event durables, issue 16), loss floors (N2, N5), and
+   * per host, the event durables whose config differed or that were gone
+   * once bound, issue 16), loss floors (N2, N5), and
    * hosts whose floor came from an old netrx's loss durable (verify16c V1, V2).
    */
   handOverStats(): {
     readonly consumersReplaced: number;
     readonly eventConsumersReplaced: Readonly<Record<string, number>>;
+    readonly eventConsumersGone: Readonly<Record<string, number>>;
     readonly lossFloors: LossFloorStats;
     readonly floorsAdopted: number;
   } {
     return {
       consumersReplaced: this.consumersReplaced,
       eventConsumersReplaced: this.eventConsumersReplaced.byHost(),
+      eventConsumersGone: this.eventConsumersGone.byHost(),
       lossFloors: this.floors.stats(),
       floorsAdopted: this.floorsAdopted,
     };

@@ -119,6 +119,7 @@ describe('a served session hand-over in /metrics and /health (issue 16)', () => 
     expect(handOver(reader.source)).toEqual({
       consumersReplaced: 0,
       eventConsumersReplaced: {},
+      eventConsumersGone: {},
       lossFloors: { published, unsent: 0, unread: 0 },
       floorsAdopted: 0,
     });

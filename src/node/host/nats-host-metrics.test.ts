@@ -108,7 +108,7 @@ describe('possible second copies per host in /metrics and /health (issue 16)', (
 });
 
 describe('event durables made again in /metrics and /health (issue 16)', () => {
-  const FAMILY = 'netrx_nats_stream_event_consumers_replaced_total';
+  const FAMILY = 'netrx_nats_stream_event_consumers_recreated_total';
 
   it("counts a host's event durable that existed with another config, by host", async () => {
     const clock = new VirtualClock(1_700_000_000_000);
@@ -122,10 +122,13 @@ describe('event durables made again in /metrics and /health (issue 16)', () => {
     expect(samples(after.source, FAMILY)).toEqual({});
     const handle = after.table.openSession('lab');
     await settle();
-    expect(samples(after.source, FAMILY)).toEqual({ '{session="lab",host="a-b"}': 1 });
+    expect(samples(after.source, FAMILY)).toEqual({
+      '{session="lab",host="a-b",reason="config"}': 1,
+    });
     expect(after.source.handOverStats()).toMatchObject({
       consumersReplaced: 0,
       eventConsumersReplaced: { 'a-b': 1 },
+      eventConsumersGone: {},
     });
     expect(servedStatus(after.source)['handOver']).toMatchObject({
       eventConsumersReplaced: { 'a-b': 1 },

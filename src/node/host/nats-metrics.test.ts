@@ -22,6 +22,7 @@ const readerStats: StreamSessionSourceStats & { handOver: StreamSessionHandOverS
   handOver: {
     consumersReplaced: 0,
     eventConsumersReplaced: {},
+    eventConsumersGone: {},
     lossFloors: { published: 0, unsent: 0, unread: 0 },
     floorsAdopted: 0,
   },

@@ -41,10 +41,11 @@ export function natsCaptureMetrics(input: NatsCaptureMetricsInput): MetricFamily
     input.serve.map((s) => ({ labels: { session: s.session }, value: pick(s) }));
   const byHost = (
     pick: (s: NatsCaptureMetricsInput['serve'][number]) => Readonly<Record<string, number>>,
+    more: Readonly<Record<string, string>> = {},
   ) =>
     input.serve.flatMap((s) =>
       Object.entries(pick(s)).map(([host, value]) => ({
-        labels: { session: s.session, host },
+        labels: { session: s.session, host, ...more },
         value,
       })),
     );
@@ -140,10 +141,13 @@ export function natsCaptureMetrics(input: NatsCaptureMetricsInput): MetricFamily
       samples: byHost((s) => s.duplicatesPossibleByHost),
     },
     {
-      name: 'netrx_nats_stream_event_consumers_replaced_total',
-      help: "A host's event durable of a session deleted and made again because its config differed from the wanted one (traced as ConsumerReplaced): its unacked messages went back to the stream, read again and skipped if already handled.",
+      name: 'netrx_nats_stream_event_consumers_recreated_total',
+      help: "A host's event durable of a session made again, by reason: config (it existed with another config, deleted first; traced as ConsumerReplaced), gone (deleted under a reader that had bound it: idle past its claim expiry, or by someone; the claim may have been another reader's meanwhile). Its unacked messages went back to the stream, read again and skipped if already handled.",
       type: 'counter',
-      samples: byHost((s) => s.handOver.eventConsumersReplaced),
+      samples: [
+        ...byHost((s) => s.handOver.eventConsumersReplaced, { reason: 'config' }),
+        ...byHost((s) => s.handOver.eventConsumersGone, { reason: 'gone' }),
+      ],
     },
     {
       name: 'netrx_nats_stream_consumers_replaced_total',
