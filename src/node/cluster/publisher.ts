@@ -42,8 +42,7 @@
  * finds it, and it needs no subject or permission a publisher lacks.
  */
 import type { Clock, Timer } from '../../runtime/index.js';
-import type { SessionProvider } from '../../capture/index.js';
-import type { TraceEvent, TraceRegistry, TraceSubscription } from '../../trace/index.js';
+import type { TraceEvent, TraceSubscription } from '../../trace/index.js';
 import {
   MAX_NET_EVENT_ITEM_LENGTH,
   NET_EVENT_DATA_HEADER_LENGTH,
@@ -53,8 +52,15 @@ import {
 import { batchId } from './batch-id.js';
 import { BatchBufferPool, EventRecordWriter } from './batch-writer.js';
 import { CLUSTER_PROVIDER } from './events.js';
-import { STREAM_BATCH_BYTES, STREAM_BATCH_EVENTS } from './stream-budget.js';
 import type { LinkStatus, PublishOutcome, PublishPort } from './ports.js';
+import {
+  POOLED_BATCH_BUFFERS,
+  publisherLimits,
+  type CapturePublisherOptions,
+  type CapturePublisherStats,
+  type DropReason,
+  type PublisherNotice,
+} from './publisher-options.js';
 import {
   checkClusterSessionName,
   checkHostName,
@@ -63,74 +69,13 @@ import {
   hostActivityId,
   lossSubject,
 } from './subjects.js';
-
-export interface CapturePublisherOptions {
-  readonly port: PublishPort;
-  readonly registry: TraceRegistry;
-  readonly clock: Clock;
-  readonly host: string;
-  /** The capture session (and stream) name. */
-  readonly session: string;
-  readonly providers: readonly SessionProvider[];
-  /** Distinguishes this run's message IDs and loss counters from an earlier run's. */
-  readonly instance: string;
-  /** Events held, waiting (disconnected, or behind `maxInFlight`) or in flight; past it, dropped. Default 4096. */
-  readonly maxBuffered?: number;
-  /**
-   * The encoded bytes (items) of those events; past it, dropped. 64 KiB to
-   * 1 GiB, default 4 MiB (4096 events of 1 KiB; 64 of the largest).
-   */
-  readonly maxBufferedBytes?: number;
-  /** Publishes (batches) awaiting their acknowledgement at once. Default 64. */
-  readonly maxInFlight?: number;
-  /**
-   * The largest message: a batch closes before it would pass this (an event
-   * larger than that travels alone). 1 KiB to 64 KiB, default STREAM_BATCH_BYTES
-   * (8 KiB), which the stream's default message limit is derived from.
-   */
-  readonly maxBatchBytes?: number;
-  /** A batch closes at this many events. 1 to 65,536, default STREAM_BATCH_EVENTS (64). */
-  readonly maxBatchEvents?: number;
-  /** Delay before retrying after an unsent publish or a refused loss report. Default 250 ms. */
-  readonly retryMs?: number;
-  /** Told of connection changes, refusals and drops (host wiring traces them). */
-  readonly onNotice?: (notice: PublisherNotice) => void;
-}
-
-export type PublisherNotice =
-  | { readonly kind: 'refused'; readonly reason: string; readonly refused: number }
-  | { readonly kind: 'dropped'; readonly reason: DropReason; readonly dropped: number }
-  | { readonly kind: 'status'; readonly status: LinkStatus };
-
-/**
- * Why an event was dropped locally: `events` (`maxBuffered` held), `bytes`
- * (`maxBufferedBytes` held), `oversize` (larger than an LREC item can be).
- */
-export type DropReason = 'events' | 'bytes' | 'oversize';
-
-/** Free batch buffers a publisher keeps for reuse (each `maxBatchBytes`). */
-export const POOLED_BATCH_BUFFERS = 8;
-
-export interface CapturePublisherStats {
-  /** Events offered by the providers. */
-  readonly offered: number;
-  /** Stored in the stream (exactly once each). */
-  readonly stored: number;
-  readonly refused: number;
-  readonly dropped: number;
-  /** `dropped`, by reason. */
-  readonly droppedFor: Readonly<Record<DropReason, number>>;
-  /** Offered, neither stored nor lost yet (buffered or in flight). */
-  readonly pending: number;
-  /** Their encoded bytes (what `maxBufferedBytes` bounds). */
-  readonly pendingBytes: number;
-  /** Messages (batches) stored. */
-  readonly messages: number;
-  /** The loss the stream holds a report of (the last acknowledged report's count). */
-  readonly reportedLost: number;
-  readonly retries: number;
-  readonly connected: boolean;
-}
+export {
+  POOLED_BATCH_BUFFERS,
+  type CapturePublisherOptions,
+  type CapturePublisherStats,
+  type DropReason,
+  type PublisherNotice,
+} from './publisher-options.js';
 
 interface Outgoing {
   readonly subject: string;
@@ -212,33 +157,13 @@ export class CapturePublisher {
     this.session = checkClusterSessionName(options.session);
     this.instance = checkInstanceName(options.instance);
     this.lossSubject = lossSubject(this.session, this.host, this.instance);
-    this.maxBuffered = positive('maxBuffered', options.maxBuffered ?? 4096);
-    this.maxBufferedBytes = options.maxBufferedBytes ?? 4 * 1024 * 1024;
-    if (
-      !Number.isInteger(this.maxBufferedBytes) ||
-      this.maxBufferedBytes < 65_536 ||
-      this.maxBufferedBytes > 2 ** 30
-    ) {
-      throw new RangeError(`maxBufferedBytes must be an integer from 65536 to 2^30`);
-    }
-    this.maxInFlight = positive('maxInFlight', options.maxInFlight ?? 64);
-    this.maxBatchBytes = options.maxBatchBytes ?? STREAM_BATCH_BYTES;
-    if (
-      !Number.isInteger(this.maxBatchBytes) ||
-      this.maxBatchBytes < 1024 ||
-      this.maxBatchBytes > 65_536
-    ) {
-      throw new RangeError(`maxBatchBytes must be an integer from 1024 to 65536`);
-    }
-    this.maxBatchEvents = options.maxBatchEvents ?? STREAM_BATCH_EVENTS;
-    if (
-      !Number.isInteger(this.maxBatchEvents) ||
-      this.maxBatchEvents < 1 ||
-      this.maxBatchEvents > 65_536
-    ) {
-      throw new RangeError(`maxBatchEvents must be an integer from 1 to 65536`);
-    }
-    this.retryMs = positive('retryMs', options.retryMs ?? 250);
+    const limits = publisherLimits(options);
+    this.maxBuffered = limits.maxBuffered;
+    this.maxBufferedBytes = limits.maxBufferedBytes;
+    this.maxInFlight = limits.maxInFlight;
+    this.maxBatchBytes = limits.maxBatchBytes;
+    this.maxBatchEvents = limits.maxBatchEvents;
+    this.retryMs = limits.retryMs;
     this.onNotice = options.onNotice;
     this.records = new EventRecordWriter(hostActivityId(this.host));
     this.pool = new BatchBufferPool(this.maxBatchBytes, POOLED_BATCH_BUFFERS);
@@ -514,11 +439,4 @@ export class CapturePublisher {
     }
     return subject;
   }
-}
-
-function positive(name: string, value: number): number {
-  if (!Number.isInteger(value) || value < 1 || value > 1_000_000) {
-    throw new RangeError(`${name} must be an integer from 1 to 1000000: got ${value}`);
-  }
-  return value;
 }

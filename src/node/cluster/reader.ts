@@ -21,13 +21,8 @@
  * none of whose events were queued (filtered, malformed, refused by a full
  * queue and counted lost) is acked at once.
  *
- * At least once becomes exactly once here: a message whose stream sequence
- * this reader has handled (the last HANDLED_WINDOW of them) is a
- * redelivery (the server restarted before it stored our ack, or `ack_wait`
- * passed while its events waited in the queue) and is skipped; acked again
- * if its events already left. Redeliveries need not come in stream order
- * (messages given back come after newer ones), so this is a set, not a
- * high-water mark.
+ * Exactly once: redeliveries and batches stored twice are skipped
+ * (reader-once.ts).
  *
  * Loss reports come from the session's loss stream (a second durable
  * consumer), counted by growth per publisher run (loss-reports.ts).
@@ -38,20 +33,15 @@ import { systemClock } from '../runtime/index.js';
 import { ClaimedLoss } from './claimed-loss.js';
 import { DISCOVER_EVERY_MS, HostClaims } from './host-claims.js';
 import { HostCounts } from './host-counts.js';
-import {
-  lagSamplerFor,
-  type LagSampler,
-  type LagSettings,
-  type SessionLag,
-} from './lag-sampler.js';
-import { LateCopies } from './late-copies.js';
+import { lagSamplerFor, type LagSampler, type SessionLag } from './lag-sampler.js';
 import { LossFloors, type LossFloorStats } from './loss-floors.js';
 import { LossLedger } from './loss-reports.js';
 import { DEFAULT_DUPLICATE_WINDOW_MS } from './stream-config.js';
 import { PullWindow, itemsFrom, type WaitingMessage } from './pull-window.js';
 import { readerPullBudget } from './pull-budget.js';
-import type { ConsumePort, ConsumerError, StreamMessage } from './ports.js';
-import { RecentKeys } from './recent-keys.js';
+import type { ConsumePort, StreamMessage } from './ports.js';
+import type { StreamSessionSourceOptions, StreamSessionSourceStats } from './reader-options.js';
+import { CLOCK_TOLERANCE_MS, DeliveredOnce } from './reader-once.js';
 import { UnackedMessages, type Unacked } from './reader-acks.js';
 import { handOverRecords } from './reader-records.js';
 import { checkReaderId, defaultReaderId } from './reader-identity.js';
@@ -69,106 +59,9 @@ import {
 
 export { DISCOVER_EVERY_MS } from './host-claims.js';
 export { parseLossReport, type LossReport } from './loss-reports.js';
+export type { StreamSessionSourceOptions, StreamSessionSourceStats } from './reader-options.js';
 
-/** Stream sequences remembered as handled, to skip redeliveries. */
-export const HANDLED_WINDOW = 65_536;
-/** Publisher batch IDs (`<host>.<instance>.<batch>.t<ms>`) remembered, to skip a batch stored twice. */
-export const BATCH_ID_WINDOW = 65_536;
-/** How far the clocks of publishers, NATS servers and readers may differ (late-copies.ts). */
-export const CLOCK_TOLERANCE_MS = 10_000;
-
-export interface StreamSessionSourceOptions {
-  readonly port: ConsumePort;
-  /** The capture session (and stream) to read. */
-  readonly session: string;
-  /** Which hosts: a name or a glob (`lab-*`). Default `*`. */
-  readonly hosts?: string;
-  /**
-   * The durable consumers' prefix (`<durable>-<host>` per host,
-   * `<durable>-loss` for the loss stream). Default
-   * `netrx-reader-<session>-<readerId>`: one per server, so a second server
-   * of the session is refused a held host (10100), never given a share (review16 R2).
-   */
-  readonly durable?: string;
-  /** This server's identity in the default durable. Default `defaultReaderId()` (the host name). */
-  readonly readerId?: string;
-  /**
-   * The durable prefix an earlier netrx used for this server: its legacy
-   * `-loss` durable is adopted (its acked loss becomes floors) and deleted
-   * (loss-upgrade.ts, verify16c V2). Default: with the default durable and
-   * this machine's default id, the pre-N1 default durable when it differs.
-   */
-  readonly upgradedFrom?: string;
-  /** Distinct publisher runs remembered for loss accounting. Default 4096. */
-  readonly maxPublishers?: number;
-  /** Paces a glob reader's look for new hosts (`discoverEveryMs`). Default the system clock. */
-  readonly clock?: Clock;
-  readonly discoverEveryMs?: number;
-  /** A consume loop failed (e.g. 10100: another reader claims a host); it tries again. */
-  readonly onError?: (error: ConsumerError) => void;
-  /** Samples the host consumers' lag while open, when the port answers consumer info (lag-sampler.ts). */
-  readonly lag?: LagSettings;
-  /** The stream's duplicate window (as `ensureStream` set it). Default 120,000 ms. */
-  readonly duplicateWindowMs?: number;
-  /** How far publishers', servers' and this reader's clocks may differ. Default 10,000 ms. */
-  readonly clockToleranceMs?: number;
-  /** A copy was delivered that may have been delivered before (late-copies.ts); `count` is cumulative. */
-  readonly onDuplicatePossible?: (host: string, count: number) => void;
-  /**
-   * Bytes all hosts' pulls may have asked for at once, shared fairly
-   * (pull-budget.ts, review16c N12). Default READER_PULL_BYTES (8 MiB);
-   * at least one request (PULL_WINDOW_BYTES / PULLS_IN_FLIGHT).
-   */
-  readonly pullBudgetBytes?: number;
-}
-
-export interface StreamSessionSourceStats {
-  readonly messages: number;
-  readonly events: number;
-  /**
-   * Events this session's queue refused, and the rest of a partly delivered
-   * message that waited for room when the client closed (also in its Lost
-   * Event Count).
-   */
-  readonly queueLost: number;
-  /** Loss the publishers reported (the growth of their counts). */
-  readonly publisherLost: number;
-  /** Items that were not an EventRecord, or messages whose framing broke: each counted one lost. */
-  readonly malformed: number;
-  /** Messages of hosts the pattern does not match (not this session's). */
-  readonly filtered: number;
-  /** Loss reports ignored because `maxPublishers` runs were already tracked. */
-  readonly untrackedReports: number;
-  /**
-   * Messages delivered again (stream sequence at or below one already
-   * handled): a server that restarted before our acks were stored sends
-   * them again. Skipped, so no event is delivered twice.
-   */
-  readonly redelivered: number;
-  /**
-   * Messages whose publisher batch ID was already delivered: a retry stored
-   * again after the stream's duplicate window. Skipped (acked), not delivered twice.
-   */
-  readonly duplicates: number;
-  /**
-   * Messages delivered that may be a second copy delivered before: stored
-   * after the duplicate window, of a batch this reader cannot have seen
-   * (late-copies.ts; a restarted reader). Delivered, counted, not exact.
-   */
-  readonly duplicatesPossible: number;
-  /**
-   * `duplicatesPossible` per host of origin (issue 16: which host's events
-   * may repeat), the hosts held now at 0; sums to `duplicatesPossible`
-   * (past `maxPublishers` hosts the rest are under `(other)`).
-   */
-  readonly duplicatesPossibleByHost: Readonly<Record<string, number>>;
-  /** Hosts this reader has a consumer for (claimed, or trying to claim). */
-  readonly claimedHosts: number;
-
-  /** Consume loop failures, by JetStream error code (`other` without one). */
-  readonly consumerErrors: Readonly<Record<string, number>>;
-  readonly open: boolean;
-}
+export { BATCH_ID_WINDOW, CLOCK_TOLERANCE_MS, HANDLED_WINDOW } from './reader-once.js';
 
 export class StreamSessionSource implements SessionSource {
   readonly session: string;
@@ -214,12 +107,8 @@ export class StreamSessionSource implements SessionSource {
     duplicates: 0,
     duplicatesPossible: 0,
   };
-  /** Stream sequences handled (redeliveries are skipped). */
-  private readonly handled = new RecentKeys<number>(HANDLED_WINDOW);
-  /** Publisher batch IDs delivered (a batch stored twice is skipped). */
-  private readonly batchIds: RecentKeys<string>;
-  /** Copies this reader cannot rule out as second ones (F4 residue). */
-  private readonly lateCopies: LateCopies;
+  /** Redeliveries and batches stored twice are skipped (reader-once.ts). */
+  private readonly once: DeliveredOnce;
   private readonly clock: Clock;
   private readonly onDuplicatePossible: ((host: string, count: number) => void) | undefined;
   /** Messages whose events are still queued, oldest first (acked as they leave). */
@@ -252,11 +141,10 @@ export class StreamSessionSource implements SessionSource {
     this.losses = new LossLedger(this.maxPublishers);
     const clock = options.clock ?? systemClock;
     this.clock = clock;
-    this.lateCopies = new LateCopies(
+    this.once = new DeliveredOnce(
       options.duplicateWindowMs ?? DEFAULT_DUPLICATE_WINDOW_MS,
       options.clockToleranceMs ?? CLOCK_TOLERANCE_MS,
     );
-    this.batchIds = new RecentKeys<string>(BATCH_ID_WINDOW, (id) => this.lateCopies.forgotten(id));
     this.onDuplicatePossible = options.onDuplicatePossible;
     const budget = readerPullBudget(options.pullBudgetBytes);
     this.pullBudgetBytes = budget.totalBytes;
@@ -306,8 +194,8 @@ export class StreamSessionSource implements SessionSource {
   /**
    * The loss hand-over: durables made again (review16c N4: the loss durable;
    * per host, the event durables whose config differed or that were gone
-   * once bound, issue 16), loss floors (N2, N5), and
-   * hosts whose floor came from an old netrx's loss durable (verify16c V1, V2).
+   * once bound, issue 16), loss floors (N2, N5), and hosts whose floor came
+   * from an old netrx's loss durable (verify16c V1, V2).
    */
   handOverStats(): {
     readonly consumersReplaced: number;
@@ -377,7 +265,7 @@ export class StreamSessionSource implements SessionSource {
           this.countHostLoss(waiting.host, rest);
           sink.lost(rest);
         }
-        const givenBack = this.unacked.release((message) => this.forget(message));
+        const givenBack = this.unacked.release((message) => this.once.forget(message));
         // Their growth is in the session's count, which its last report (or its next open)
         // carries. The floors wait for that delivery: a process that stops first has not
         // given it to a client, so the next holder counts it (review16c N2).
@@ -405,12 +293,6 @@ export class StreamSessionSource implements SessionSource {
   /** Messages unacked because their events wait in the session's queue. */
   get unackedMessages(): number {
     return this.unacked.size;
-  }
-
-  /** A message given back unhandled: its redelivery is new to whoever reads it. */
-  private forget(message: StreamMessage): void {
-    this.handled.delete(message.seq);
-    if (message.msgId !== undefined) this.batchIds.delete(message.msgId);
   }
 
   /** One message off the loss stream. */
@@ -462,13 +344,12 @@ export class StreamSessionSource implements SessionSource {
       message.nak();
       return;
     }
-    if (this.handled.has(message.seq)) {
+    if (this.once.redelivered(message.seq)) {
       this.counters.redelivered++;
       // Still queued: acked when its events leave. Otherwise the server lost our ack.
       if (!this.unacked.has(message.seq)) message.ack();
       return;
     }
-    this.handled.add(message.seq);
     this.counters.messages++;
     const subject = parseSubject(message.subject);
     if (subject === undefined || subject.session !== this.session) {
@@ -482,20 +363,16 @@ export class StreamSessionSource implements SessionSource {
       this.counters.filtered++;
       return;
     }
-    const batchId = message.msgId;
-    if (batchId !== undefined && batchId.startsWith(`${subject.host}.`)) {
-      if (this.batchIds.has(batchId)) {
-        // The same batch stored twice (retried after the duplicate window): delivered once.
-        this.counters.duplicates++;
-        message.ack();
-        return;
-      }
-      if (this.lateCopies.possibleDuplicate(subject.host, batchId, message.storedAtMs)) {
-        this.counters.duplicatesPossible++;
-        this.duplicatesByHost.add(subject.host);
-        this.onDuplicatePossible?.(subject.host, this.counters.duplicatesPossible);
-      }
-      this.batchIds.add(batchId);
+    const verdict = this.once.batch(subject.host, message);
+    if (verdict === 'duplicate') {
+      this.counters.duplicates++;
+      message.ack();
+      return;
+    }
+    if (verdict === 'possible-duplicate') {
+      this.counters.duplicatesPossible++;
+      this.duplicatesByHost.add(subject.host);
+      this.onDuplicatePossible?.(subject.host, this.counters.duplicatesPossible);
     }
     const entry = this.unacked.add(message);
     const waiting = { host: subject.host, data: message.data, at: 0, entry };
@@ -533,7 +410,7 @@ export class StreamSessionSource implements SessionSource {
    * loss floor, once that is read (loss-floors.ts; until then they are kept).
    */
   private claimedHost(host: string): void {
-    this.lateCopies.held(host, this.clock.now());
+    this.once.held(host, this.clock.now());
     const sink = this.sink;
     this.floorPending.add(host);
     void this.floors.read(host).then((floor) => {
