@@ -29,9 +29,12 @@ import { PULL_WINDOW_BYTES } from './pull-window.js';
 /** A reader's default bound: 64 requests of 128 KiB, e.g. 32 hosts at a full window. */
 export const READER_PULL_BYTES = 8 * 1024 * 1024;
 
+/** The least `pullBudgetBytes`: one default pull request (128 KiB). */
+export const MIN_READER_PULL_BYTES = Math.floor(PULL_WINDOW_BYTES / PULLS_IN_FLIGHT);
+
 /** A reader's budget (`pullBudgetBytes`), checked to hold at least one default request. */
 export function readerPullBudget(bytes: number = READER_PULL_BYTES): PullBudget {
-  const request = Math.floor(PULL_WINDOW_BYTES / PULLS_IN_FLIGHT);
+  const request = MIN_READER_PULL_BYTES;
   if (!Number.isSafeInteger(bytes) || bytes < request) {
     throw new RangeError(`pullBudgetBytes must be an integer of at least ${request}: got ${bytes}`);
   }

@@ -32,6 +32,7 @@ import type { Clock } from '../../runtime/index.js';
 import { systemClock } from '../runtime/index.js';
 import { ClaimedLoss } from './claimed-loss.js';
 import { DISCOVER_EVERY_MS, HostClaims } from './host-claims.js';
+import { HostCounts } from './host-counts.js';
 import { lagSamplerFor, type LagSampler, type SessionLag } from './lag-sampler.js';
 import { LossFloors, type LossFloorStats } from './loss-floors.js';
 import { LossLedger } from './loss-reports.js';
@@ -71,6 +72,8 @@ export class StreamSessionSource implements SessionSource {
   readonly durable: string;
   /** An earlier netrx's durable prefix for this server, whose loss durable is adopted. */
   readonly upgradedFrom: string | undefined;
+  /** The bytes all hosts' pulls may ask for at once (`pullBudgetBytes`): shown in /health. */
+  readonly pullBudgetBytes: number;
   private readonly matches: (host: string) => boolean;
   private readonly maxPublishers: number;
   private readonly losses: LossLedger;
@@ -117,6 +120,11 @@ export class StreamSessionSource implements SessionSource {
   private consumersReplaced = 0;
   /** Hosts whose floor came from an old netrx's loss durable, each counted once. */
   private readonly adoptedHosts: AdoptedHosts;
+  /** Host event durables made again because their config differed (issue 16; traced as `ConsumerReplaced`). */
+  private readonly eventConsumersReplaced: HostCounts;
+  /** Host event durables found gone after they were bound, made again (issue 16). */
+  private readonly eventConsumersGone: HostCounts;
+  private readonly duplicatesByHost: HostCounts;
   /** Messages pulled whose events wait for room in the session's queue (R8: never tail-dropped). */
   private readonly window: PullWindow<Unacked>;
   /** Loss reports whose growth is in the session's count, not yet in a delivered NET_EVENT_LOST. */
@@ -143,8 +151,13 @@ export class StreamSessionSource implements SessionSource {
       options.clockToleranceMs ?? CLOCK_TOLERANCE_MS,
     );
     this.onDuplicatePossible = options.onDuplicatePossible;
-    this.window = new PullWindow<Unacked>(readerPullBudget(options.pullBudgetBytes));
+    const budget = readerPullBudget(options.pullBudgetBytes);
+    this.pullBudgetBytes = budget.totalBytes;
+    this.window = new PullWindow<Unacked>(budget);
     this.heldBack = new ClaimedLoss(this.maxPublishers);
+    this.eventConsumersReplaced = new HostCounts(this.maxPublishers);
+    this.eventConsumersGone = new HostCounts(this.maxPublishers);
+    this.duplicatesByHost = new HostCounts(this.maxPublishers);
     this.floors = new LossFloors(this.port, this.session, this.durable, this.maxPublishers);
     this.claims = new HostClaims({
       port: this.port,
@@ -155,6 +168,8 @@ export class StreamSessionSource implements SessionSource {
       discoverEveryMs: options.discoverEveryMs ?? DISCOVER_EVERY_MS,
       onError: options.onError,
       onHeld: (host) => this.claimedHost(host),
+      onReplaced: (host) => this.eventConsumersReplaced.add(host),
+      onRecreated: (host) => this.eventConsumersGone.add(host),
     });
     this.lagSampler = lagSamplerFor(this.port, clock, options.lag, () =>
       this.claims.hosts().map((host) => ({
@@ -173,6 +188,7 @@ export class StreamSessionSource implements SessionSource {
   stats(): StreamSessionSourceStats {
     return {
       ...this.counters,
+      duplicatesPossibleByHost: this.duplicatesByHost.byHost(this.claims.hosts()),
       claimedHosts: this.claims.size,
       consumerErrors: this.claims.errors(),
 
@@ -181,17 +197,22 @@ export class StreamSessionSource implements SessionSource {
   }
 
   /**
-   * The loss hand-over: durables made again (review16c N4), loss floors
-   * (N2, N5), and hosts whose floor came from an old netrx's loss durable
-   * (verify16c V1, V2).
+   * The loss hand-over: durables made again (review16c N4: the loss durable;
+   * per host, the event durables whose config differed or that were gone
+   * once bound, issue 16), loss floors (N2, N5), and hosts whose floor came
+   * from an old netrx's loss durable (verify16c V1, V2).
    */
   handOverStats(): {
     readonly consumersReplaced: number;
+    readonly eventConsumersReplaced: Readonly<Record<string, number>>;
+    readonly eventConsumersGone: Readonly<Record<string, number>>;
     readonly lossFloors: LossFloorStats;
     readonly floorsAdopted: number;
   } {
     return {
       consumersReplaced: this.consumersReplaced,
+      eventConsumersReplaced: this.eventConsumersReplaced.byHost(),
+      eventConsumersGone: this.eventConsumersGone.byHost(),
       lossFloors: this.floors.stats(),
       floorsAdopted: this.adoptedHosts.size,
     };
@@ -371,6 +392,7 @@ export class StreamSessionSource implements SessionSource {
     }
     if (verdict === 'possible-duplicate') {
       this.counters.duplicatesPossible++;
+      this.duplicatesByHost.add(subject.host);
       this.onDuplicatePossible?.(subject.host, this.counters.duplicatesPossible);
     }
     const entry = this.unacked.add(message);
