@@ -77,6 +77,11 @@ export class ClaimedLoss {
     return true;
   }
 
+  /** Hosts with kept reports. */
+  hosts(): readonly string[] {
+    return [...this.pending.keys()];
+  }
+
   /** The claim on `host` is ours: its kept reports in order (first, then the newest of each run). */
   take(host: string): readonly HeldReport[] {
     const runs = this.pending.get(host);
@@ -89,11 +94,6 @@ export class ClaimedLoss {
       this.runs--;
     }
     return reports;
-  }
-
-  clear(): void {
-    this.pending.clear();
-    this.runs = 0;
   }
 
   /** True when a new run fits, after forgetting runs kept longer than the loss stream keeps them. */

@@ -56,8 +56,12 @@ export interface PullRequest {
   readonly expiresMs: number;
 }
 
-/** Requests the window is asked for in (the next is at the server while one drains). */
-export const PULLS_IN_FLIGHT = 2;
+/**
+ * Requests the window is asked for in (the next is at the server while one
+ * drains): 8 of 128 KiB, so a request still holds the largest message a
+ * capture stream stores, and a reader's budget is shared in 128 KiB turns.
+ */
+export const PULLS_IN_FLIGHT = 8;
 /** How long a request waits at the server for messages. */
 export const PULL_EXPIRES_MS = 5000;
 /** How long one sent while the reader's budget is scarce waits (pull-budget.ts: an idle host's share). */
