@@ -16,6 +16,7 @@ const readerStats: StreamSessionSourceStats & { handOver: StreamSessionHandOverS
   duplicates: 0,
   duplicatesPossible: 0,
   claimedHosts: 2,
+  releasedHosts: 1,
   consumerErrors: {},
   open: true,
   handOver: {
