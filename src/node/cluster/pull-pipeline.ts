@@ -219,7 +219,10 @@ export class PullPipeline {
     );
     this.keepAliveMs = Math.min(CLAIM_KEEPALIVE_MS, Math.floor(options.claimMs / 3));
     this.queuedKeepAliveMs = Math.floor(options.claimMs / 3);
-    this.lastSentAt = options.clock.now();
+    // None sent yet: the consumer bound may be one whose claim is about to lapse (a host
+    // claimed again before the server deleted its released consumer), so a pipeline that
+    // starts queued renews it at once (the reader property's find).
+    this.lastSentAt = Number.NEGATIVE_INFINITY;
     this.budget = options.budget ?? options.gate.budget;
     if (this.budget !== undefined && this.budget.totalBytes < this.requestBytes) {
       throw new RangeError(
