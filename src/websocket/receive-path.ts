@@ -20,7 +20,7 @@ import {
   type FrameEvent,
   type FrameHeader,
 } from '../wire/websocket/index.js';
-import { maskersFor, type Maskers } from '../wire/websocket/frame.js';
+import { maskersFor, type Maskers } from '../wire/websocket/frame-limits.js';
 import { ReceiveDelivery } from './receive-delivery.js';
 import { InflateStage, type MessageInflater } from './receive-inflate.js';
 import {

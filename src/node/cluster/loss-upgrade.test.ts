@@ -5,13 +5,13 @@ import {
   DeliveredFloors,
   LossDurableUpgrade,
   LossFloorNotStored,
-  isLegacyLossDurable,
   raisedFloor,
   type AdoptionCache,
   type LossUpgradePort,
   type StoredReport,
 } from './loss-upgrade.js';
 import type { PublishOutcome } from './ports.js';
+import { hasNoIdleThreshold, isLegacyLossDurable } from './legacy-loss-durable.js';
 
 const STREAM = 'netrx-loss-lab';
 const encoder = new TextEncoder();
@@ -38,7 +38,7 @@ function stubPort(options: {
     legacyDurables: () => {
       calls.list++;
       const legacy = Object.entries(durables)
-        .filter(([, info]) => isLegacyLossDurable(info.config))
+        .filter(([, info]) => hasNoIdleThreshold(info.config))
         .map(([name, info]) => ({ name, info }));
       return Promise.resolve(legacy);
     },
@@ -71,15 +71,19 @@ function stubPort(options: {
 
 const legacy = (filter = 'netrxloss.lab.*.*') => ({
   filter_subject: filter,
+  ack_policy: 'explicit',
+  deliver_policy: 'all',
   max_ack_pending: 4096,
 });
-const current = { filter_subject: 'netrxloss.lab.*.*', inactive_threshold: 6.048e14 };
+const current = { ...legacy(), inactive_threshold: 6.048e14 };
 
 describe('a legacy loss durable (verify16c V1, V2)', () => {
   it('is one made without inactive_threshold: every durable since floors has one (N8)', () => {
-    expect(isLegacyLossDurable(legacy())).toBe(true);
-    expect(isLegacyLossDurable({ ...legacy(), inactive_threshold: 0 })).toBe(true);
-    expect(isLegacyLossDurable(current)).toBe(false);
+    const durable = (config: Record<string, unknown>) =>
+      isLegacyLossDurable({ session: 'lab', name: 'netrx-reader-lab-a-loss', config });
+    expect(durable(legacy())).toBe(true);
+    expect(durable({ ...legacy(), inactive_threshold: 0 })).toBe(true);
+    expect(durable(current)).toBe(false);
   });
 });
 
@@ -194,18 +198,18 @@ describe('LossDurableUpgrade', () => {
     const { port, calls } = stubPort({
       reports: [report(1, 'lab-1', 'run1', 4), report(2, 'lab-2', 'run1', 2)],
       durables: {
-        mine: { config: legacy(), ackFloor: 0 },
-        theirs: { config: legacy(), ackFloor: 2 },
+        'netrx-reader-lab-mine-loss': { config: legacy(), ackFloor: 0 },
+        'netrx-reader-lab-theirs-loss': { config: legacy(), ackFloor: 2 },
       },
     });
     const cache: AdoptionCache = new Map();
     const upgrade = new LossDurableUpgrade(port, STREAM, 64, cache);
-    await upgrade.adopt('mine', []);
+    await upgrade.adopt('netrx-reader-lab-mine-loss', []);
     expect(calls.delete).toEqual([]);
     expect(upgrade.floors.get('lab-1')).toEqual(new Map([['run1', 4]]));
     // Its ack floor has not moved: the next bind reuses what it read.
     const again = new LossDurableUpgrade(port, STREAM, 64, cache);
-    await again.adopt('mine', []);
+    await again.adopt('netrx-reader-lab-mine-loss', []);
     expect(calls.read).toBe(1);
     expect(again.floors).toEqual(upgrade.floors);
   });

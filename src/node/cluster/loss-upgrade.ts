@@ -1,6 +1,6 @@
 /**
- * The first start after an upgrade from a netrx that kept no loss floors
- * (verify16c V1, V2). Its loss durables hold, in their ack floor, what its
+ * The upgrade from a netrx that kept no loss floors (verify16c V1, V2),
+ * run at every bind while its old durables exist. Its loss durables hold, in their ack floor, what its
  * readers counted; the floors (loss-floors.ts) do not exist yet. Without
  * this step the new loss durable reads every retained report, finds no
  * floor and counts all of that loss again: a phantom NET_EVENT_LOST.
@@ -17,6 +17,11 @@
  * (V1, made again by consumer-config.ts), and its pre-N1 default id's (V2,
  * legacy-reader-id.ts).
  *
+ * Only durables of the shape netrx gave its loss durables before floors
+ * are adopted (legacy-loss-durable.ts): another consumer of the stream, an
+ * operator's alerting durable say, acks for its own reasons, and taking
+ * its ack floor would suppress loss with no count (review16d D2).
+ *
  * What an ack meant decides which durables are legacy:
  *
  * - A current reader acks reports it does not count: those of a host held
@@ -28,7 +33,8 @@
  *   deleted and made again as before, and the new one counts above those
  *   floors. Every loss durable made since floors exist has an
  *   `inactive_threshold` (review16c N8) and none made before has one: a
- *   loss durable without it is legacy, one with it is never adopted.
+ *   netrx-shaped loss durable without it is legacy, one with it is never
+ *   adopted.
  * - A legacy reader (main c5ee538 and before) acked what it counted
  *   (delivered, or carried by its session's last count), what it kept of a
  *   host another reader held (R5 existed), and reports with no growth.
@@ -52,6 +58,7 @@ import {
 } from './loss-floors.js';
 import { parseLossReport } from './loss-reports.js';
 import { parseSubject } from './subjects.js';
+import { isLegacyLossDurable } from './legacy-loss-durable.js';
 
 /** Publisher runs an upgrade takes floors for (the reader's default `maxPublishers`). */
 export const UPGRADE_MAX_RUNS = 4096;
@@ -75,7 +82,10 @@ export interface LossDurableInfo {
 
 /** The JetStream calls an upgrade needs (nats-loss-upgrade.ts; the fake answers them too). */
 export interface LossUpgradePort {
-  /** The loss durables of `stream` made without `inactive_threshold` (one list request). */
+  /**
+   * The consumers of `stream` made without `inactive_threshold` (one list
+   * request); which of them netrx made is `LossDurableUpgrade`'s to judge.
+   */
   legacyDurables(
     stream: string,
   ): Promise<readonly { readonly name: string; readonly info: LossDurableInfo }[]>;
@@ -84,12 +94,6 @@ export interface LossUpgradePort {
   lastMessage(stream: string, subject: string): Promise<Uint8Array | undefined>;
   publish(subject: string, data: Uint8Array, msgId: string): Promise<PublishOutcome>;
   delete(stream: string, durable: string): Promise<void>;
-}
-
-/** Whether a loss durable was made before loss floors existed (no `inactive_threshold`). */
-export function isLegacyLossDurable(config: Readonly<Record<string, unknown>>): boolean {
-  const threshold = config.inactive_threshold;
-  return typeof threshold !== 'number' || threshold <= 0;
 }
 
 /**
@@ -192,8 +196,9 @@ export type AdoptionCache = Map<
 
 /**
  * A reader's loss durable across an upgrade, for one bind of it. Every
- * legacy loss durable of the session gives its floors (one consumer list
- * request when there is none), not only this reader's own: the server
+ * legacy loss durable of the session (netrx's shape, legacy-loss-durable.ts)
+ * gives its floors (one consumer list request when there is none), not
+ * only this reader's own: the server
  * whose old client got a host's loss is not always the one that holds the
  * host after the upgrade, and all of them must be floors before this
  * reader counts (a holder that read only its own would count a standby's
@@ -202,8 +207,11 @@ export type AdoptionCache = Map<
  * current one) are then deleted, so they do not live for ever (V2); the
  * current one is made again by `ensureCaptureConsumer`. Another server's
  * legacy durable is left to that server: it may still be running the old
- * netrx. `cache` (kept per link) spares reading again a durable whose ack
- * floor has not moved. `floors` holds all that was adopted, per host.
+ * netrx. So this runs at every bind, not only the first start after an
+ * upgrade: while an old server runs, its ack floor moves, and what it
+ * delivered must be floors before this reader's next new durable counts.
+ * `cache` (kept per link) spares reading again a durable whose ack floor
+ * has not moved. `floors` holds all that was adopted, per host.
  */
 export class LossDurableUpgrade {
   readonly floors = new Map<string, LossFloor>();
@@ -221,7 +229,11 @@ export class LossDurableUpgrade {
 
   /** Takes every legacy durable's floors, then deletes those of `own` names (the current one aside). */
   async adopt(current: string, earlier: readonly string[]): Promise<void> {
+    const session = this.stream.slice('netrx-loss-'.length);
+    const own = [current, ...earlier];
     for (const { name, info } of await this.port.legacyDurables(this.stream)) {
+      // Not netrx's (review16d D2): its acks say nothing of what a client got.
+      if (!isLegacyLossDurable({ session, name, config: info.config }, own)) continue;
       const cached = this.cache.get(name);
       let floors = cached?.floors;
       if (cached?.ackFloor !== info.ackFloor || floors === undefined) {
@@ -241,5 +253,31 @@ export class LossDurableUpgrade {
       const before = this.floors.get(host) ?? new Map<string, number>();
       this.floors.set(host, raisedFloor(before, floor) ?? before);
     }
+  }
+}
+
+/**
+ * The hosts of one reader whose floor came from an old loss durable, each
+ * counted once (`floorsAdopted`): adoption runs at every bind while an old
+ * server's durable exists, and counting each bind's floors made the figure
+ * grow for ever (review16d). At most `maxHosts` are remembered.
+ */
+export class AdoptedHosts {
+  private readonly hosts = new Set<string>();
+  private readonly maxHosts: number;
+
+  constructor(maxHosts: number) {
+    this.maxHosts = maxHosts;
+  }
+
+  add(floors: AdoptedFloors): void {
+    for (const host of floors.keys()) {
+      if (this.hosts.size >= this.maxHosts) return;
+      this.hosts.add(host);
+    }
+  }
+
+  get size(): number {
+    return this.hosts.size;
   }
 }

@@ -1,11 +1,13 @@
 /**
  * `LossUpgradePort` (loss-upgrade.ts) over `@nats-io/jetstream`: the
- * consumer list for the legacy loss durables and their ack floors, an ordered consumer (ephemeral, no
+ * consumer list for the threshold-less consumers (candidates; which are
+ * netrx's is legacy-loss-durable.ts's) and their ack floors, an ordered consumer (ephemeral, no
  * acks, deleted after) to read the reports at or below it, the newest
  * floor by `last_by_subj`, and the link's own publish for new floors.
  */
 import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
-import { isLegacyLossDurable, type LossUpgradePort, type StoredReport } from './loss-upgrade.js';
+import { hasNoIdleThreshold } from './legacy-loss-durable.js';
+import type { LossUpgradePort, StoredReport } from './loss-upgrade.js';
 import type { PublishPort } from './ports.js';
 
 /** The JetStream API error "consumer not found". */
@@ -26,7 +28,7 @@ export function natsLossUpgradePort(
     async legacyDurables(stream) {
       const legacy = [];
       for await (const info of jsm.consumers.list(stream)) {
-        if (!isLegacyLossDurable(info.config)) continue;
+        if (!hasNoIdleThreshold(info.config)) continue;
         const config = { ...info.config } as Readonly<Record<string, unknown>>;
         legacy.push({ name: info.name, info: { config, ackFloor: info.ack_floor.stream_seq } });
       }

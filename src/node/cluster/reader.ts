@@ -35,6 +35,7 @@ import { DISCOVER_EVERY_MS, HostClaims } from './host-claims.js';
 import { lagSamplerFor, type LagSampler, type SessionLag } from './lag-sampler.js';
 import { LossFloors, type LossFloorStats } from './loss-floors.js';
 import { LossLedger } from './loss-reports.js';
+import { AdoptedHosts } from './loss-upgrade.js';
 import { DEFAULT_DUPLICATE_WINDOW_MS } from './stream-config.js';
 import { PullWindow, itemsFrom, type WaitingMessage } from './pull-window.js';
 import { readerPullBudget } from './pull-budget.js';
@@ -112,7 +113,8 @@ export class StreamSessionSource implements SessionSource {
   private readonly unacked = new UnackedMessages();
   private lastLossSeq = 0;
   private consumersReplaced = 0;
-  private floorsAdopted = 0;
+  /** Hosts whose floor came from an old netrx's loss durable, each counted once. */
+  private readonly adoptedHosts: AdoptedHosts;
   /** Messages pulled whose events wait for room in the session's queue (R8: never tail-dropped). */
   private readonly window: PullWindow<Unacked>;
   /** Loss reports whose growth is in the session's count, not yet in a delivered NET_EVENT_LOST. */
@@ -131,6 +133,7 @@ export class StreamSessionSource implements SessionSource {
     this.matches = hostMatcher(this.hosts);
     this.maxPublishers = options.maxPublishers ?? 4096;
     this.losses = new LossLedger(this.maxPublishers);
+    this.adoptedHosts = new AdoptedHosts(this.maxPublishers);
     const clock = options.clock ?? systemClock;
     this.clock = clock;
     this.once = new DeliveredOnce(
@@ -189,7 +192,7 @@ export class StreamSessionSource implements SessionSource {
     return {
       consumersReplaced: this.consumersReplaced,
       lossFloors: this.floors.stats(),
-      floorsAdopted: this.floorsAdopted,
+      floorsAdopted: this.adoptedHosts.size,
     };
   }
 
@@ -225,7 +228,7 @@ export class StreamSessionSource implements SessionSource {
           for (const [host, floor] of floors) {
             for (const [instance, lost] of floor) this.losses.raise(host, instance, lost);
           }
-          this.floorsAdopted += floors.size;
+          this.adoptedHosts.add(floors);
         },
       },
       (message) => this.handleLoss(sink, message),

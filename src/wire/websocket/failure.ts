@@ -14,12 +14,15 @@ export type WebSocketResult<T> =
   | { readonly ok: true; readonly value: T }
   | { readonly ok: false; readonly failure: WebSocketFailure };
 
+/** The failing arm of `WebSocketResult`, as the frame checks return it. */
+export type WebSocketFailed = { readonly ok: false; readonly failure: WebSocketFailure };
+
 export function wsFailed(
   code: string,
   closeCode: number,
   message: string,
   offset?: number,
-): { readonly ok: false; readonly failure: WebSocketFailure } {
+): WebSocketFailed {
   return {
     ok: false,
     failure:

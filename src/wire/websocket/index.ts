@@ -16,28 +16,29 @@
  */
 export type { WebSocketFailure, WebSocketResult } from './failure.js';
 export {
-  DEFAULT_MAX_FRAME_PAYLOAD,
-  FrameDecoder,
-  MAX_CONTROL_PAYLOAD,
-  MAX_FRAME_PAYLOAD,
   Opcode,
   ReservedBit,
+  isControlOpcode,
+  isKnownOpcode,
+  type KnownOpcode,
+  type OpcodeName,
+} from './opcode.js';
+export {
+  DEFAULT_MAX_FRAME_PAYLOAD,
+  MAX_CONTROL_PAYLOAD,
+  MAX_FRAME_PAYLOAD,
+  type FrameLimits,
+} from './frame-limits.js';
+export { parseFrameHeader, type FrameHeader, type ParsedFrameHeader } from './frame-header.js';
+export {
   emitFrameHeader,
   encodeFrame,
   frameHeaderLength,
-  isControlOpcode,
-  isKnownOpcode,
   maskKeyFromBytes,
-  parseFrameHeader,
-  type FrameEvent,
-  type FrameHeader,
   type FrameHeaderInit,
   type FrameInit,
-  type FrameLimits,
-  type KnownOpcode,
-  type OpcodeName,
-  type ParsedFrameHeader,
-} from './frame.js';
+} from './frame-emit.js';
+export { FrameDecoder, type FrameEvent } from './frame-decoder.js';
 export { maskInPlace, maskInto, type MaskFunction, type MaskIntoFunction } from './mask.js';
 export {
   CloseCode,
