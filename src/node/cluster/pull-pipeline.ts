@@ -42,7 +42,8 @@
  * same way (review16d D3: at the 8 MiB default about 1,900 idle hosts, at
  * the minimum 31 per request slot): while queued, the same request no
  * message fits goes out a third of `claimMs` after the last request of any
- * kind. It takes no budget (it cannot be answered by a message).
+ * kind (at once if none went out yet: the consumer it bound may be near
+ * its expiry). It takes no budget (it cannot be answered by a message).
  *
  * A consumer the server deleted (a lapsed claim, an operator's `nats
  * consumer rm`) does not say so to a request sent after: nats-server
