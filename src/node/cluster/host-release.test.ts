@@ -9,7 +9,8 @@ import { describe, expect, it } from 'vitest';
 import type { SessionTable } from '../../capture/index.js';
 import { VirtualClock } from '../../testing/index.js';
 import { FakeJetStream } from './fake-jetstream.js';
-import { DISCOVER_EVERY_MS, RELEASE_IDLE_DISCOVERIES } from './host-claims.js';
+import { DISCOVER_EVERY_MS, HostClaims, RELEASE_IDLE_DISCOVERIES } from './host-claims.js';
+import type { ConsumePort } from './ports.js';
 import { makeHost, makeReader, readBuffer, settle } from './test-kit.js';
 
 const IDLE_MS = RELEASE_IDLE_DISCOVERIES * DISCOVER_EVERY_MS;
@@ -116,5 +117,52 @@ describe('a glob reader releases idle claims (review16d D4)', () => {
     const reader = openReader(clock, stream, 'lab-1');
     await reader.run(3 * IDLE_MS);
     expect(reader.source.stats()).toMatchObject({ claimedHosts: 1, releasedHosts: 0 });
+  });
+});
+
+describe('HostClaims idle release, alone (review16d D4)', () => {
+  /** A port whose stream has no events and whose consumers bind at once and deliver nothing. */
+  function claimsOver(clock: VirtualClock) {
+    const stopped: string[] = [];
+    const port: ConsumePort = {
+      consume: (spec) => {
+        spec.onBound?.();
+        return { stop: () => stopped.push(spec.durable) };
+      },
+      streamHosts: () => Promise.resolve([]),
+    };
+    const released: string[] = [];
+    const claims = new HostClaims({
+      port,
+      session: 'lab',
+      hosts: 'lab-*',
+      durable: 'd',
+      clock,
+      discoverEveryMs: DISCOVER_EVERY_MS,
+      onError: undefined,
+      onReleased: (host) => released.push(host),
+    });
+    claims.start(() => undefined);
+    return { claims, stopped, released };
+  }
+
+  it('a loss report of the host (`touch`) keeps its claim; without one it goes', async () => {
+    const clock = new VirtualClock();
+    const { claims, stopped, released } = claimsOver(clock);
+    claims.claim('lab-1');
+    claims.claim('lab-2');
+    for (let t = 0; t < 3 * IDLE_MS; t += DISCOVER_EVERY_MS) {
+      clock.advance(DISCOVER_EVERY_MS);
+      await settle();
+      claims.touch('lab-1');
+    }
+    expect(claims.hosts()).toEqual(['lab-1']);
+    expect(released).toEqual(['lab-2']);
+    expect(stopped).toEqual(['d-lab-2']);
+    expect(claims.released).toBe(1);
+    // A host released is claimed again by its next sign (a report: `claim`).
+    claims.claim('lab-2');
+    expect(claims.hosts()).toEqual(['lab-1', 'lab-2']);
+    claims.stop();
   });
 });
