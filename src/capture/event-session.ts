@@ -63,7 +63,9 @@ export interface SessionSourceHold {
    * its messages here, not when it queues them). Counts every event of the
    * buffer, the session's providers' included. `lostWaiting` is the loss
    * still unreported after it (0: every loss written into the sink so far
-   * reached the client in a NET_EVENT_LOST).
+   * reached the client in a NET_EVENT_LOST). Called once more after `close`
+   * for the final buffer a closing session completes its receive with: that
+   * buffer's loss reached the client too (the reader's loss floors wait for it).
    */
   delivered?(events: number, lostWaiting: number): void;
 }
@@ -357,7 +359,7 @@ export class EventSession {
     const queue = this.queue;
     if (queue === undefined) return;
     this.counters.discarded += queue.discard(givenBack);
-    if (this.pending !== undefined) this.deliver(reason);
+    if (this.pending !== undefined) this.deliver(reason, hold);
     this.pending = undefined;
     this.counters.lostBefore += queue.lostTotal;
     this.counters.oversizeBefore += queue.oversize;
@@ -411,7 +413,7 @@ export class EventSession {
   }
 
   /** Completes the pending receive with the next buffer, if there is something to send. */
-  private deliver(reason: ReceiveReason): void {
+  private deliver(reason: ReceiveReason, closedHold?: SessionSourceHold): void {
     const op = this.pending as PendingReceive<EventBufferMeta>;
     const queue = this.queue as EventQueue;
     const taken = queue.take(reason !== 'enough');
@@ -425,7 +427,7 @@ export class EventSession {
     this.counters.deliveredBuffers++;
     this.counters.deliveredEvents += events;
     this.counters.reportedLost += lost;
-    this.sourceHold?.delivered?.(events, queue.lostEventCount);
+    (this.sourceHold ?? closedHold)?.delivered?.(events, queue.lostEventCount);
     op.settle({
       status: 'data',
       data: bytes,

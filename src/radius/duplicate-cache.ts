@@ -1,11 +1,13 @@
 /**
  * The duplicate-request cache of RFC 5080 §2.2.2: a request is the same as
- * an earlier one when it comes from the same address and port with the same
- * Identifier and Request Authenticator; within the window it gets the cached
+ * an earlier one when it comes from the same address (in its canonical
+ * spelling, nas-address.ts, whichever socket received it) and port with the
+ * same Identifier and Request Authenticator; within the window it gets the cached
  * response byte for byte, and is not processed again. Bounded: the oldest
  * entry goes first when the cache is full; expiry is checked lazily on the
  * injected clock (no timers).
  */
+import { canonicalAddress } from './nas-address.js';
 import type { RadiusEndpoint } from './server-options.js';
 
 interface Entry {
@@ -47,9 +49,12 @@ export class DuplicateCache {
   ) {}
 
   static key(from: RadiusEndpoint, identifier: number, authenticator: Uint8Array): string {
-    // The Identifier and Authenticator packed two octets to a UTF-16 unit:
-    // one flat string, cheaper to build and hash than hex (bench/eap profile).
-    return `${from.address}|${from.port}|${String.fromCharCode(identifier)}${packedKey(authenticator)}`;
+    // The NAS's canonical address: a dual-stack socket spells an IPv4 NAS
+    // `::ffff:10.0.0.1`, an IPv4 socket `10.0.0.1`; one request reaching this
+    // server over both is one request (issue 16). The Identifier and
+    // Authenticator packed two octets to a UTF-16 unit: one flat string,
+    // cheaper to build and hash than hex (bench/eap profile).
+    return `${canonicalAddress(from.address)}|${from.port}|${String.fromCharCode(identifier)}${packedKey(authenticator)}`;
   }
 
   /** The entry for `key` if it is still fresh. */

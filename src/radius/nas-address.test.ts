@@ -154,4 +154,14 @@ describe('canonicalAddress', () => {
     expect(canonicalAddress('radsec')).toBe('radsec');
     expect(canonicalAddress('010.0.0.1')).toBe('010.0.0.1');
   });
+
+  it('answers alike once its memo of spellings has filled and emptied (issue 16: per request now)', () => {
+    const mapped = (i: number) => `::ffff:10.${i >> 8}.${i & 0xff}.1`;
+    const first = Array.from({ length: 3000 }, (_, i) => canonicalAddress(mapped(i)));
+    const again = Array.from({ length: 3000 }, (_, i) => canonicalAddress(mapped(i)));
+    expect(again).toEqual(first);
+    expect(first[0]).toBe('10.0.0.1');
+    expect(first[2999]).toBe('10.11.183.1');
+    expect(canonicalAddress('::FFFF:A00:1')).toBe('10.0.0.1');
+  });
 });

@@ -10,7 +10,6 @@
  * interface of the receiving machine). Text that is not an address (a
  * transport's own placeholder) stays as it is.
  */
-import { parseIpv4Address } from '../wire/ipv4.js';
 import { formatIpv6Address, parseIpv6Address } from '../wire/ipv6.js';
 
 /** Whether 16 bytes are an IPv4-mapped IPv6 address (`::ffff:0:0/96`, RFC 4291 §2.5.5.2). */
@@ -19,10 +18,29 @@ function isIpv4Mapped(bytes: Uint8Array): boolean {
   return bytes[10] === 0xff && bytes[11] === 0xff;
 }
 
+/**
+ * Spellings already made canonical: the duplicate cache keys every request
+ * by its NAS (issue 16), and parsing IPv6 text costs about 1.3 µs where a
+ * lookup costs tens of ns (docs/performance.md). Bounded: emptied when
+ * full, so sources that keep changing cost the parse, never memory.
+ */
+const CANONICAL_MEMO_SIZE = 1024;
+const canonicalMemo = new Map<string, string>();
+
 /** The canonical spelling of a NAS address (see the module comment). */
 export function canonicalAddress(text: string): string {
-  // The dotted-quad parser accepts only canonical text (no leading zeros), so it stays as it is.
-  if (parseIpv4Address(text) !== undefined) return text;
+  // No colon, no IPv6: kept as it is (the result below too), without a parse per datagram.
+  if (!text.includes(':')) return text;
+  const known = canonicalMemo.get(text);
+  if (known !== undefined) return known;
+  const canonical = canonicalIpv6Text(text);
+  if (canonicalMemo.size >= CANONICAL_MEMO_SIZE) canonicalMemo.clear();
+  canonicalMemo.set(text, canonical);
+  return canonical;
+}
+
+/** Text with a colon: IPv6 (or IPv4-mapped) made canonical; anything else as it is. */
+function canonicalIpv6Text(text: string): string {
   const zoneAt = text.indexOf('%');
   const bytes = parseIpv6Address(zoneAt < 0 ? text : text.slice(0, zoneAt));
   if (bytes === undefined) return text;

@@ -20,6 +20,7 @@ import {
   type RadiusEndpoint,
 } from './index.js';
 import {
+  MAX_WORKERS,
   WORKER_STATE_MARKER,
   duplicateKeyWorker,
   routeRequest,
@@ -187,6 +188,27 @@ describe('worker routing (State prefix, duplicate-key hash)', () => {
         },
       ),
       { numRuns: 400 },
+    );
+  });
+
+  it('hashes one NAS address alike in every spelling a socket gives it (property, issue 16)', () => {
+    // A dual-stack socket reports an IPv4 NAS as ::ffff:a.b.c.d, an IPv4 socket as a.b.c.d:
+    // one request must reach the one worker whose duplicate cache holds its answer.
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 2, max: MAX_WORKERS }),
+        fc.uint8Array({ minLength: 20, maxLength: 60 }),
+        fc.tuple(fc.nat(255), fc.nat(255), fc.nat(255), fc.nat(255)),
+        fc.integer({ min: 1, max: 65_535 }),
+        fc.constantFrom('::ffff:', '::FFFF:', '0:0:0:0:0:ffff:'),
+        (workers, datagram, octets, port, mappedPrefix) => {
+          const quad = octets.join('.');
+          expect(duplicateKeyWorker(datagram, `${mappedPrefix}${quad}`, port, workers)).toBe(
+            duplicateKeyWorker(datagram, quad, port, workers),
+          );
+        },
+      ),
+      { numRuns: 300 },
     );
   });
 

@@ -17,6 +17,8 @@
  * is routed by hash and dropped (counted) by the worker that gets it.
  */
 
+import { canonicalAddress } from './nas-address.js';
+
 /** First octet of a State a pooled worker sets: `n`. */
 export const WORKER_STATE_MARKER = 0x6e;
 /** Workers one server may run (the worker number is one octet). */
@@ -71,8 +73,10 @@ export function duplicateKeyWorker(
   port: number,
   workers: number,
 ): number {
+  // The NAS's canonical address, as the duplicate cache keys it (`::ffff:10.0.0.1` is 10.0.0.1).
+  const nas = canonicalAddress(address);
   let h = 0x811c9dc5;
-  for (let i = 0; i < address.length; i++) h = Math.imul(h ^ address.charCodeAt(i), 0x01000193);
+  for (let i = 0; i < nas.length; i++) h = Math.imul(h ^ nas.charCodeAt(i), 0x01000193);
   h = Math.imul(h ^ (port & 0xff), 0x01000193);
   h = Math.imul(h ^ (port >>> 8), 0x01000193);
   h = Math.imul(h ^ (datagram[1] ?? 0), 0x01000193);

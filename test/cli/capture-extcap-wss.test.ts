@@ -9,34 +9,13 @@ import { mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runCli, type CliIo } from '../../src/cli/index.js';
+import { runCli } from '../../src/cli/index.js';
 import { DEMO_SERVER_NAME } from '../../src/node/certs/index.js';
 import { readCapture } from '../../src/wire/index.js';
 import { startCaptureLab } from '../interop/support/capture-lab.js';
+import { io, sleep, until } from '../support/cli-io.js';
 
 const TOKEN = 'an-extcap-token-of-32-characters';
-
-function io() {
-  const out: string[] = [];
-  const err: string[] = [];
-  let stop!: () => void;
-  const stopped = new Promise<void>((done) => (stop = done));
-  const cli: CliIo = {
-    out: (l) => out.push(l),
-    err: (l) => err.push(l),
-    untilStopped: () => stopped,
-  };
-  return { out, err, stop, cli };
-}
-
-const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
-async function until(condition: () => boolean, ms: number, what: string): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(10);
-  }
-}
 
 async function demoCerts() {
   const dir = mkdtempSync(join(tmpdir(), 'ce-wss-'));

@@ -17,36 +17,15 @@ import {
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runCli, type CliIo } from '../../src/cli/index.js';
+import { runCli } from '../../src/cli/index.js';
 import { packageVersion } from '../../src/cli/version.js';
 import { startCaptureLab } from '../interop/support/capture-lab.js';
-
-function io() {
-  const out: string[] = [];
-  const err: string[] = [];
-  let stop!: () => void;
-  const stopped = new Promise<void>((done) => (stop = done));
-  const cli: CliIo = {
-    out: (l) => out.push(l),
-    err: (l) => err.push(l),
-    untilStopped: () => stopped,
-  };
-  return { out, err, stop, cli };
-}
+import { io, sleep, until } from '../support/cli-io.js';
 
 async function extcap(...args: string[]) {
   const session = io();
   const code = await runCli(['capture', 'extcap', ...args], session.cli);
   return { code, out: session.out, err: session.err };
-}
-
-const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
-async function until(condition: () => boolean, ms: number, what: string): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(10);
-  }
 }
 
 /** One extcap(4) sentence: a keyword, then {key=value} groups, values free of braces. */

@@ -3,30 +3,9 @@
 // away without Close, and a server left running starts it again, so the next
 // client can open it. Real loopback sockets, in-process CLI.
 import { describe, expect, it } from 'vitest';
-import { runCli, type CliIo } from '../../src/cli/index.js';
+import { runCli } from '../../src/cli/index.js';
 import { connectLrecTcp, type LrecTcpClient } from '../../src/node/capture/index.js';
-
-/** A CliIo whose untilStopped resolves when `stop()` is called. */
-function io() {
-  const out: string[] = [];
-  const err: string[] = [];
-  let stop!: () => void;
-  const stopped = new Promise<void>((resolve) => (stop = resolve));
-  const cli: CliIo = {
-    out: (line) => out.push(line),
-    err: (line) => err.push(line),
-    untilStopped: () => stopped,
-  };
-  return { out, err, stop, cli };
-}
-
-async function until(condition: () => boolean, ms: number, what: string): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
+import { io, until } from '../support/cli-io.js';
 
 /** Opens `name`, retrying while the server has not yet seen the last client go. */
 async function openWithin(

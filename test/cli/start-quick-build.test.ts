@@ -8,7 +8,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // @ts-expect-error: a script module (JavaScript, no declarations)
 import { sourceFiles, transpileSources } from '../../scripts/lib/transpile.mjs';
 import { root } from './support/processes.js';
@@ -21,12 +21,19 @@ const source = sourceFiles as (from: string) => string[];
 const transpile = transpileSources as (from: string, to: string) => Promise<number>;
 
 describe('npm start: the quick build (review M1)', () => {
-  it('writes a .js (and map) for every source tsc emits, and nothing for tests', async () => {
+  // Built once for every test here, so each stands alone: 'runs the CLI'
+  // failed when it ran first (--sequence.shuffle, or -t) on an empty `out`.
+  let written = 0;
+  beforeAll(async () => {
+    written = await transpile(join(root, 'src'), out);
+  });
+
+  it('writes a .js (and map) for every source tsc emits, and nothing for tests', () => {
     const files = source(join(root, 'src'));
     expect(files).toContain('node/host/host.ts');
     expect(files).toContain('esm-only.cts');
     expect(files.some((f) => f.endsWith('.test.ts'))).toBe(false);
-    expect(await transpile(join(root, 'src'), out)).toBe(files.length);
+    expect(written).toBe(files.length);
     const missing = files
       .map((f) => f.replace(/\.ts$/, '.js').replace(/\.cts$/, '.cjs'))
       .filter((f) => !existsSync(join(out, f)) || !existsSync(join(out, `${f}.map`)));

@@ -139,7 +139,11 @@ describe('netrx up, radius.workers 2: a users change is applied in place', () =>
     expect(await md5(server.port, 'demo', 'demo')).toBe('failure');
     await pool.terminateWorker(0);
     await pool.terminateWorker(1);
-    await expect.poll(() => pool.workerStats().every((w) => w.up && w.restarts === 1)).toBe(true);
+    // Two new threads load dist/ and run their setup: a wait for an event,
+    // not a speed check. The poll's 1 s default ran out at load 22.
+    await expect
+      .poll(() => pool.workerStats().every((w) => w.up && w.restarts === 1), { timeout: 20_000 })
+      .toBe(true);
     for (let i = 0; i < 6; i++) expect(await md5(server.port, 'bob', 'hello')).toBe('success');
     await expect(pool.updateUsers({ usersFile: 'bob Cleartext-Password := ' })).rejects.toThrow(
       /radius worker \d/,

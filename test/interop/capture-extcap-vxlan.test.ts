@@ -24,7 +24,9 @@ import {
   extcapTiming,
   extcapPeers,
   main,
+  netrxCapture,
   problems,
+  spawnTshark,
   tsharkFrames,
   until,
 } from './support/extcap-tools.js';
@@ -79,31 +81,11 @@ describe.skipIf(peers.skip)(
         const { openBudget } = extcapTiming(home);
         const out = join(home.home, 'vxlan.pcapng');
         const count = 30;
-        const [command, args] = home.command([
-          '-i',
-          'netrx',
-          '-o',
-          `extcap.netrx.server:${url}`,
-          '-o',
-          'extcap.netrx.session:vxlan',
-          '-c',
-          String(count),
-          '-w',
-          out,
-        ]);
         // tshark in the host's namespace, where the capture server listens on loopback.
-        const tshark = spawn('nsenter', [`--net=/run/netns/${lab.netrxNs}`, command, ...args], {
-          env: home.env,
-          cwd: home.home,
-        });
-        let stderr = '';
-        tshark.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-        let finished = false;
-        const exited = new Promise<number | null>((done) =>
-          tshark.once('close', (code) => {
-            finished = true;
-            done(code);
-          }),
+        const tshark = spawnTshark(
+          home,
+          netrxCapture(url, 'vxlan', ['-c', String(count), '-w', out]),
+          { netns: lab.netrxNs },
         );
         // The kernel pings (sizes below and above the truncation) until tshark has its count
         // (no -c: however long tshark takes to start, the pings last until the finally below).
@@ -121,14 +103,14 @@ describe.skipIf(peers.skip)(
         try {
           // Reaching the session as the load allows, then 30 frames at 10 pings a second.
           await until(
-            () => finished,
+            () => tshark.finished,
             openBudget + 25_000,
-            `tshark capturing ${count} frames: ${stderr}`,
+            `tshark capturing ${count} frames: ${tshark.stderr}`,
           );
-          expect(await exited, stderr).toBe(0);
+          expect(await tshark.exited, tshark.stderr).toBe(0);
         } finally {
           ping.kill('SIGINT');
-          if (!finished) tshark.kill('SIGINT');
+          tshark.interrupt();
         }
         const stopped = new Promise<number | null>((done) => serve.once('exit', done));
         serve.kill('SIGTERM'); // the host's own record is flushed and closed

@@ -8,7 +8,6 @@
  * uses `udp dst port` (new in the subset). The frames tshark wrote must be
  * the host's UDP frames to port 9, byte for byte (first 128).
  */
-import { spawn } from 'node:child_process';
 import { chmodSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -21,9 +20,11 @@ import {
   extcapHome,
   extcapTiming,
   extcapPeers,
+  feedUntilClosed,
   io,
+  netrxCapture,
   problems,
-  sleep,
+  spawnTshark,
   tsharkFrames,
   until,
 } from './support/extcap-tools.js';
@@ -54,51 +55,33 @@ describe.skipIf(peers.skip)('capture extcap: tshark -i netrx over wss:// with a 
       );
       const out = join(home.home, 'wss.pcapng');
       const count = 10;
-      const [command, args] = home.command([
-        '-i',
-        'netrx',
-        '-o',
-        `extcap.netrx.server:${lab.wsUrl}`,
-        '-o',
-        `extcap.netrx.session:${lab.session}`,
-        '-o',
-        `extcap.netrx.ca:${join(certs, 'ca.pem')}`,
-        '-o',
-        `extcap.netrx.servername:${DEMO_SERVER_NAME}`,
-        '-f',
-        'udp dst port 9',
-        '-c',
-        String(count),
-        '-w',
-        out,
-      ]);
-      const child = spawn(command, args, {
-        env: { ...home.env, NETRX_CAPTURE_TOKEN: TOKEN },
-        cwd: home.home,
-      });
-      let stderr = '';
-      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-      let finished = false;
-      const exited = new Promise<number | null>((done) =>
-        child.once('close', (code) => {
-          finished = true;
-          done(code);
-        }),
+      const tshark = spawnTshark(
+        home,
+        netrxCapture(String(lab.wsUrl), lab.session, [
+          '-o',
+          `extcap.netrx.ca:${join(certs, 'ca.pem')}`,
+          '-o',
+          `extcap.netrx.servername:${DEMO_SERVER_NAME}`,
+          '-f',
+          'udp dst port 9',
+          '-c',
+          String(count),
+          '-w',
+          out,
+        ]),
+        { env: { ...home.env, NETRX_CAPTURE_TOKEN: TOKEN } },
       );
       try {
         await until(
-          () => lab.openHandles() > 0 || finished,
+          () => lab.openHandles() > 0 || tshark.finished,
           openBudget,
-          `the extcap opening: ${stderr}`,
+          `the extcap opening: ${tshark.stderr}`,
         );
-        expect(finished, stderr).toBe(false);
-        for (let i = 0; i < 400 && !finished; i++) {
-          lab.traffic(3);
-          await sleep(25);
-        }
-        expect(await exited, stderr).toBe(0);
+        expect(tshark.finished, tshark.stderr).toBe(false);
+        await feedUntilClosed(tshark, () => lab.traffic(3));
+        expect(await tshark.exited, tshark.stderr).toBe(0);
       } finally {
-        if (!finished) child.kill('SIGINT');
+        tshark.interrupt();
         await until(() => lab.openHandles() === 0, 10_000, 'the extcap closing its handle');
         await lab.close();
       }

@@ -21,7 +21,7 @@
  * goes into both (under a temporary HOME), and as root tshark runs as
  * nobody (setpriv), which an extcap capture needs no privilege for.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -37,10 +37,13 @@ import {
   extcapTiming,
   extcapHome,
   extcapPeers,
+  feedUntilClosed,
   hex,
   io,
+  netrxCapture,
   problems,
   sleep,
+  spawnTshark,
   tsharkFrames,
   until,
 } from './support/extcap-tools.js';
@@ -77,40 +80,23 @@ describe.skipIf(peers.skip)('capture extcap: tshark -i netrx captures live', () 
       const { openBudget } = extcapTiming(home);
       const out = join(home.home, 'live.pcapng');
       const count = 60;
-      const [command, args] = home.command([
-        '-i',
-        'netrx',
-        '-o',
-        `extcap.netrx.server:${lab.url}`,
-        '-o',
-        `extcap.netrx.session:${lab.session}`,
-        '-c',
-        String(count),
-        '-w',
-        out,
-      ]);
       lab.seen.length = 0;
-      const child = spawn(command, args, { env: home.env, cwd: home.home });
-      let stderr = '';
-      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-      const exited = new Promise<number | null>((done) => child.once('close', done));
-      let finished = false;
-      void exited.then(() => (finished = true));
+      const tshark = spawnTshark(
+        home,
+        netrxCapture(lab.url, lab.session, ['-c', String(count), '-w', out]),
+      );
       try {
         await until(
-          () => lab.openHandles() > 0 || finished,
+          () => lab.openHandles() > 0 || tshark.finished,
           openBudget,
           'the extcap opening the session',
         );
-        expect(finished, stderr).toBe(false);
+        expect(tshark.finished, tshark.stderr).toBe(false);
         // Link frames flow until tshark has its count: a few exchanges at a time, as a live link.
-        for (let i = 0; i < 400 && !finished; i++) {
-          lab.traffic(3);
-          await sleep(25);
-        }
-        expect(await exited, stderr).toBe(0);
+        await feedUntilClosed(tshark, () => lab.traffic(3));
+        expect(await tshark.exited, tshark.stderr).toBe(0);
       } finally {
-        if (!finished) child.kill('SIGINT');
+        tshark.interrupt();
       }
       // tshark stops its extcap when the count is reached; the extcap lets go of the session.
       await until(() => lab.openHandles() === 0, 10_000, 'the extcap closing its handle');
@@ -138,30 +124,22 @@ describe.skipIf(peers.skip)('capture extcap: a failure reaches tshark', () => {
       const lab = await startCaptureLab('netrx-ce-known');
       const home = await extcapHome();
       const { openBudget } = extcapTiming(home);
-      const [command, args] = home.command([
-        '-i',
-        'netrx',
-        '-o',
-        `extcap.netrx.server:${lab.url}`,
-        '-o',
-        'extcap.netrx.session:no-such-session',
-        '-c',
-        '1',
-        '-w',
-        join(home.home, 'never.pcapng'),
-      ]);
-      const child = spawn(command, args, { env: home.env, cwd: home.home });
-      let stderr = '';
-      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-      let finished = false;
-      child.once('close', () => (finished = true));
+      const tshark = spawnTshark(
+        home,
+        netrxCapture(lab.url, 'no-such-session', [
+          '-c',
+          '1',
+          '-w',
+          join(home.home, 'never.pcapng'),
+        ]),
+      );
       try {
-        await until(() => finished, openBudget, 'tshark ending');
+        await until(() => tshark.finished, openBudget, 'tshark ending');
       } finally {
-        if (!finished) child.kill('SIGINT'); // tshark stops its dumpcap and extcap
+        tshark.interrupt();
         await lab.close();
       }
-      expect(stderr).toContain(
+      expect(tshark.stderr).toContain(
         'netrx capture extcap: RpcNetEventOpenSession("no-such-session") failed: ERROR_NOT_FOUND (1168): No session named "no-such-session"',
       );
     },
@@ -178,39 +156,27 @@ describe.skipIf(peers.skip)('capture extcap: tshark -i netrx -f FILTER', () => {
       const { openBudget } = extcapTiming(home);
       const out = join(home.home, 'icmp.pcapng');
       const count = 20;
-      const [command, args] = home.command([
-        '-i',
-        'netrx',
-        '-o',
-        `extcap.netrx.server:${lab.url}`,
-        '-o',
-        `extcap.netrx.session:${lab.session}`,
-        '-f',
-        'icmp and not host 10.0.0.99',
-        '-c',
-        String(count),
-        '-w',
-        out,
-      ]);
-      const child = spawn(command, args, { env: home.env, cwd: home.home });
-      let stderr = '';
-      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-      let finished = false;
-      const exited = new Promise<number | null>((done) =>
-        child.once('close', (code) => {
-          finished = true;
-          done(code);
-        }),
+      const tshark = spawnTshark(
+        home,
+        netrxCapture(lab.url, lab.session, [
+          '-f',
+          'icmp and not host 10.0.0.99',
+          '-c',
+          String(count),
+          '-w',
+          out,
+        ]),
       );
       try {
-        await until(() => lab.openHandles() > 0 || finished, openBudget, 'the extcap opening');
-        for (let i = 0; i < 400 && !finished; i++) {
-          lab.traffic(3);
-          await sleep(25);
-        }
-        expect(await exited, stderr).toBe(0);
+        await until(
+          () => lab.openHandles() > 0 || tshark.finished,
+          openBudget,
+          'the extcap opening',
+        );
+        await feedUntilClosed(tshark, () => lab.traffic(3));
+        expect(await tshark.exited, tshark.stderr).toBe(0);
       } finally {
-        if (!finished) child.kill('SIGINT');
+        tshark.interrupt();
         await until(() => lab.openHandles() === 0, 10_000, 'the extcap closing its handle');
         await lab.close();
       }
@@ -242,48 +208,48 @@ function tsharkIsbs(file: string): { ifrecv: number; ifdrop: number }[] {
   return isbs;
 }
 
+/**
+ * A lab whose session queues `maxBuffers` buffers of 4 KiB (about 20 packet
+ * events each: a burst of hundreds overflows them), and tshark capturing
+ * from it for `seconds` into `file`, once the extcap has opened the session.
+ */
+async function lossCapture(session: string, maxBuffers: number, seconds: number, file: string) {
+  const lab = await startCaptureLab(session, { timerMs: 100, maxBuffers, bufferBytes: 4096 });
+  const home = await extcapHome();
+  const { openBudget, duration } = extcapTiming(home);
+  const out = join(home.home, file);
+  const tshark = spawnTshark(
+    home,
+    netrxCapture(lab.url, lab.session, ['-a', duration(seconds), '-w', out]),
+  );
+  try {
+    await until(() => lab.openHandles() > 0, openBudget, `the extcap opening: ${tshark.stderr}`);
+  } catch (error) {
+    tshark.interrupt();
+    await lab.close();
+    throw error;
+  }
+  return { lab, out, tshark };
+}
+
 describe.skipIf(peers.skip)('capture extcap: loss reaches Wireshark', () => {
   it(
     'a loss no packet follows reaches the pcapng as an ISB (isb_ifdrop): written + dropped = seen',
     async () => {
       // One 4 KiB buffer holds about 20 packet events: a burst of hundreds overflows it.
-      const lab = await startCaptureLab('netrx-ce-loss', {
-        timerMs: 100,
-        maxBuffers: 1,
-        bufferBytes: 4096,
-      });
-      const home = await extcapHome();
-      const { openBudget, duration } = extcapTiming(home);
-      const out = join(home.home, 'loss.pcapng');
-      const [command, args] = home.command([
-        '-i',
-        'netrx',
-        '-o',
-        `extcap.netrx.server:${lab.url}`,
-        '-o',
-        `extcap.netrx.session:${lab.session}`,
-        '-a',
-        duration(4),
-        '-w',
-        out,
-      ]);
-      const child = spawn(command, args, { env: home.env, cwd: home.home });
-      let stderr = '';
-      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-      const exited = new Promise<number | null>((done) => child.once('close', done));
+      const { lab, out, tshark } = await lossCapture('netrx-ce-loss', 1, 4, 'loss.pcapng');
       try {
-        await until(() => lab.openHandles() > 0, openBudget, `the extcap opening: ${stderr}`);
         // About 300 frames at once, and nothing after them: the loss is the last thing the
         // session reports, so no later packet can carry it as an epb_dropcount.
         lab.traffic(150);
-        expect(await exited, stderr).toBe(0);
+        expect(await tshark.exited, tshark.stderr).toBe(0);
       } finally {
-        child.kill('SIGINT');
+        tshark.interrupt();
         await lab.close();
       }
       // The loss went into the file, not the extcap's stderr: Wireshark shows that
       // as an error dialog (tshark relays it).
-      expect(stderr).not.toContain('netrx capture extcap');
+      expect(tshark.stderr).not.toContain('netrx capture extcap');
       const frames = tsharkFrames(out);
       const isbs = tsharkIsbs(out);
       const ours = isbs.filter((isb) => isb.ifdrop > 0);
@@ -308,41 +274,18 @@ describe.skipIf(peers.skip)('capture extcap: loss reaches Wireshark', () => {
   it(
     "a loss followed by packets is also each next packet's frame.drop_count, at the place of the loss",
     async () => {
-      const lab = await startCaptureLab('netrx-ce-loss2', {
-        timerMs: 100,
-        maxBuffers: 3, // several queued buffers: the loss follows the newest, not the oldest
-        bufferBytes: 4096,
-      });
-      const home = await extcapHome();
-      const { openBudget, duration } = extcapTiming(home);
-      const out = join(home.home, 'loss2.pcapng');
-      const [command, args] = home.command([
-        '-i',
-        'netrx',
-        '-o',
-        `extcap.netrx.server:${lab.url}`,
-        '-o',
-        `extcap.netrx.session:${lab.session}`,
-        '-a',
-        duration(5),
-        '-w',
-        out,
-      ]);
-      const child = spawn(command, args, { env: home.env, cwd: home.home });
-      let stderr = '';
-      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-      const exited = new Promise<number | null>((done) => child.once('close', done));
+      // Several queued buffers: the loss follows the newest, not the oldest.
+      const { lab, out, tshark } = await lossCapture('netrx-ce-loss2', 3, 5, 'loss2.pcapng');
       try {
-        await until(() => lab.openHandles() > 0, openBudget, `the extcap opening: ${stderr}`);
         lab.traffic(150);
         await sleep(1000);
         for (let i = 0; i < 3; i++) {
           lab.traffic(2);
           await sleep(300);
         }
-        expect(await exited, stderr).toBe(0);
+        expect(await tshark.exited, tshark.stderr).toBe(0);
       } finally {
-        child.kill('SIGINT');
+        tshark.interrupt();
         await lab.close();
       }
       const result = run('tshark', ['-r', out, '-T', 'fields', '-e', 'frame.drop_count']);

@@ -26,9 +26,10 @@ import { mkdtempSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runCli, type CliIo } from '../../src/cli/index.js';
+import { runCli } from '../../src/cli/index.js';
 import { lines, run, toolVersion } from './pcap-tools.js';
 import { isRoot, requirePeers } from './support/peers.js';
+import { io, until } from '../support/cli-io.js';
 
 const PYTHON = '/usr/bin/python3';
 const SCRIPT = resolve(import.meta.dirname, 'support', 'lrec_impacket_client.py');
@@ -64,27 +65,6 @@ for (const [name, found] of [
 ] as const) {
   if (found !== undefined && found !== RECORDED[name]) {
     console.warn(`[netrx interop] ${name} is ${found}; checked with ${RECORDED[name]}`);
-  }
-}
-
-function io() {
-  const out: string[] = [];
-  const err: string[] = [];
-  let stop!: () => void;
-  const stopped = new Promise<void>((done) => (stop = done));
-  const cli: CliIo = {
-    out: (l) => out.push(l),
-    err: (l) => err.push(l),
-    untilStopped: () => stopped,
-  };
-  return { out, err, stop, cli };
-}
-
-async function until(condition: () => boolean, ms: number, what: string): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((done) => setTimeout(done, 20));
   }
 }
 

@@ -60,16 +60,42 @@ describe.skipIf(peers.skip)(`capture serve --nats over ${RECORDED_NATS_VERSION}`
   it('binds durables named with --reader-id, and says so', async () => {
     const { code, out } = await serveUntilReady(['--hosts', 'lab-*', '--reader-id', 'machine-x']);
     expect(code).toBe(0);
-    expect(out).toContain(
+    // The line goes on with the pull budget (issue 16).
+    expect(out.join('\n')).toContain(
       'reading stream netrx-rid for hosts "lab-*": durables netrx-reader-rid-machine-x-<host>, netrx-reader-rid-machine-x-loss',
     );
+  }, 30_000);
+
+  it('shares --pull-budget-bytes among the hosts, and says so (issue 16)', async () => {
+    const given = await serveUntilReady(['--hosts', 'lab-*', '--pull-budget-bytes', '262144']);
+    expect(given.code).toBe(0);
+    expect(given.out.join('\n')).toMatch(/durables .*-loss; pull budget 262144 bytes$/m);
+    const byDefault = await serveUntilReady([]);
+    expect(byDefault.out.join('\n')).toMatch(/; pull budget 8388608 bytes$/m);
+  }, 30_000);
+
+  it('refuses a --pull-budget-bytes below one pull request, naming the flag', async () => {
+    const err: string[] = [];
+    const io: CliIo = {
+      out: () => {},
+      err: (l) => err.push(l),
+      untilStopped: () => Promise.resolve(),
+    };
+    const argv = ['capture', 'serve', '--session', 'rid', '--rpc-port', '0', '--insecure-no-auth'];
+    const url = (server as NatsNode).url;
+    expect(await runCli([...argv, '--nats', url, '--pull-budget-bytes', '1000'], io)).toBe(2);
+    expect(await runCli([...argv, '--pull-budget-bytes', '262144'], io)).toBe(2);
+    expect(err.join('\n')).toContain(
+      '--pull-budget-bytes: expected an integer from 131072 to 1073741824, got "1000"',
+    );
+    expect(err.join('\n')).toContain('--pull-budget-bytes needs --nats');
   }, 30_000);
 
   it("without --reader-id, durables named with this machine's derived identity", async () => {
     const { code, out } = await serveUntilReady([]);
     expect(code).toBe(0);
     const id = defaultReaderId();
-    expect(out).toContain(
+    expect(out.join('\n')).toContain(
       `reading stream netrx-rid for hosts "*": durables netrx-reader-rid-${id}-<host>, netrx-reader-rid-${id}-loss`,
     );
   }, 30_000);

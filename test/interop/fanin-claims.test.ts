@@ -6,52 +6,19 @@
  * review's reproductions R1, R2 and R5 (branch review16,
  * `review16-capture.test.ts`), each seen failing before its fix.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectNatsCapture, type NatsCaptureLink } from '../../src/node/cluster/index.js';
+import { describe, expect, it } from 'vitest';
 import {
   RECORDED_NATS_VERSION,
-  natsAlone,
   publishingHost,
   readerSession,
   requireNatsServer,
   until,
-  type NatsNode,
-  type PublishingHost,
 } from './support/nats.js';
+import { emitOneByOne, natsSuite } from './support/nats-suite.js';
 
 const peers = requireNatsServer('fanin-claims.test.ts');
-const workdir = mkdtempSync(join(tmpdir(), `r-fanin-nats-${process.pid}-`));
-let server: NatsNode | undefined;
-const links: NatsCaptureLink[] = [];
-
-beforeAll(async () => {
-  if (peers.skip) return;
-  server = await natsAlone(workdir);
-  await server.start();
-}, 20_000);
-
-afterAll(async () => {
-  for (const link of links) await link.close().catch(() => undefined);
-  await server?.kill();
-  rmSync(workdir, { recursive: true, force: true });
-});
-
-async function link(): Promise<NatsCaptureLink> {
-  const l = await connectNatsCapture({ servers: (server as NatsNode).url, timeoutMs: 1000 });
-  links.push(l);
-  return l;
-}
-
-/** `n` events, each its own message: one event, then wait for its publish to settle. */
-async function emitOneByOne(host: PublishingHost, n: number): Promise<void> {
-  for (let i = 0; i < n; i++) {
-    host.emit(1);
-    await until(() => host.publisher.settled, 5000, `${host.host} settled`);
-  }
-}
+const nats = natsSuite(peers, 'r-fanin-nats');
+const { link } = nats;
 
 describe.skipIf(peers.skip)(`capture fan-in claims over ${RECORDED_NATS_VERSION}`, () => {
   it('R1: a host nobody reads fills its own budget; the hosts that are read are not refused', async () => {

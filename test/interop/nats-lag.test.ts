@@ -6,51 +6,24 @@
  * in the session's queue): the sampled consumer info shows the lag rising
  * as the publisher goes on, and falling to zero once the client receives.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { SessionTable } from '../../src/capture/index.js';
-import {
-  StreamSessionSource,
-  connectNatsCapture,
-  type NatsCaptureLink,
-} from '../../src/node/cluster/index.js';
+import { StreamSessionSource } from '../../src/node/cluster/index.js';
 import type { LagCrossing } from '../../src/node/cluster/lag-sampler.js';
 import { systemClock } from '../../src/node/runtime/index.js';
 import { TraceRegistry } from '../../src/trace/index.js';
 import {
   RECORDED_NATS_VERSION,
   delay,
-  natsAlone,
   publishingHost,
   requireNatsServer,
   until,
-  type NatsNode,
 } from './support/nats.js';
+import { natsSuite } from './support/nats-suite.js';
 
 const peers = requireNatsServer('nats-lag.test.ts');
-const workdir = mkdtempSync(join(tmpdir(), `cl-lag-nats-lag-${process.pid}-`));
-let server: NatsNode | undefined;
-const links: NatsCaptureLink[] = [];
-
-beforeAll(async () => {
-  if (peers.skip) return;
-  server = await natsAlone(workdir);
-  await server.start();
-}, 20_000);
-
-afterAll(async () => {
-  for (const link of links) await link.close().catch(() => undefined);
-  await server?.kill();
-  rmSync(workdir, { recursive: true, force: true });
-});
-
-async function link(): Promise<NatsCaptureLink> {
-  const l = await connectNatsCapture({ servers: (server as NatsNode).url, timeoutMs: 1000 });
-  links.push(l);
-  return l;
-}
+const nats = natsSuite(peers, 'cl-lag-nats-lag');
+const { link } = nats;
 
 describe.skipIf(peers.skip)(`consumer lag over ${RECORDED_NATS_VERSION}`, () => {
   it('a reader that stops reading shows rising lag in consumer info, and none once it reads', async () => {

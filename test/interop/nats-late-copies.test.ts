@@ -14,9 +14,6 @@
  * 1 s here, so the test waits it out in real time: the server's clock is
  * what it measures.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { SessionTable } from '../../src/capture/index.js';
@@ -30,35 +27,28 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   RECORDED_NATS_VERSION,
   delay,
-  natsAlone,
   publishingHost,
   requireNatsServer,
   until,
-  type NatsNode,
 } from './support/nats.js';
+import { natsSuite } from './support/nats-suite.js';
 
 const peers = requireNatsServer('nats-late-copies.test.ts');
-const workdir = mkdtempSync(join(tmpdir(), `r-stream-late-${process.pid}-`));
+const nats = natsSuite(peers, 'r-stream-late');
 const WINDOW_MS = 1000;
 const TOLERANCE_MS = 100;
-let server: NatsNode | undefined;
 let bare: NatsConnection | undefined;
 let jsm: JetStreamManager;
-const links: NatsCaptureLink[] = [];
 
 beforeAll(async () => {
   if (peers.skip) return;
-  server = await natsAlone(workdir);
-  await server.start();
-  bare = await connect({ servers: server.url });
+  bare = await connect({ servers: nats.server.url });
   jsm = await jetstreamManager(bare);
 }, 20_000);
 
+// Runs before the suite's own afterAll (vitest's stack order): the server is still up.
 afterAll(async () => {
-  for (const link of links) await link.close().catch(() => undefined);
   await bare?.close();
-  await server?.kill();
-  rmSync(workdir, { recursive: true, force: true });
 });
 
 /** One reader process: its own memory of batch IDs; counts the events it delivered. */
@@ -104,8 +94,8 @@ function readerProcess(link: NatsCaptureLink, session: string) {
 describe.skipIf(peers.skip)(`copies after the duplicate window, ${RECORDED_NATS_VERSION}`, () => {
   it('a copy stored after the window is skipped by the reader that held its claim, counted by a restarted one', async () => {
     const session = 'late';
-    const link = await connectNatsCapture({ servers: (server as NatsNode).url, timeoutMs: 1000 });
-    links.push(link);
+    const link = await connectNatsCapture({ servers: nats.server.url, timeoutMs: 1000 });
+    nats.track(link);
     await link.ensureStream(session, { maxBytes: 1 << 20, duplicateWindowMs: WINDOW_MS });
     // The publisher's one batch, kept to be published again as a retry would be.
     const sent: { subject: string; data: Uint8Array; msgId: string }[] = [];

@@ -8,44 +8,20 @@
  * lost; the server's own word on each request (409 with
  * `Nats-Pending-Bytes`, 408) gives the bytes back to the shared budget.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectNatsCapture, type NatsCaptureLink } from '../../src/node/cluster/index.js';
+import { describe, expect, it } from 'vitest';
 import {
   RECORDED_NATS_VERSION,
   expectUnique,
-  natsAlone,
   publishingHost,
   readerSession,
   requireNatsServer,
   until,
-  type NatsNode,
 } from './support/nats.js';
+import { natsSuite } from './support/nats-suite.js';
 
 const peers = requireNatsServer('nats-pull-budget.test.ts');
-const workdir = mkdtempSync(join(tmpdir(), `r-reach-budget-${process.pid}-`));
-let server: NatsNode | undefined;
-const links: NatsCaptureLink[] = [];
-
-beforeAll(async () => {
-  if (peers.skip) return;
-  server = await natsAlone(workdir);
-  await server.start();
-}, 20_000);
-
-afterAll(async () => {
-  for (const link of links) await link.close().catch(() => undefined);
-  await server?.kill();
-  rmSync(workdir, { recursive: true, force: true });
-});
-
-async function link(): Promise<NatsCaptureLink> {
-  const l = await connectNatsCapture({ servers: (server as NatsNode).url, timeoutMs: 1000 });
-  links.push(l);
-  return l;
-}
+const nats = natsSuite(peers, 'r-reach-budget');
+const { link } = nats;
 
 describe.skipIf(peers.skip)(`a reader's pull budget over ${RECORDED_NATS_VERSION}`, () => {
   it('N12: four busy hosts share one request of budget; every event of each arrives once', async () => {

@@ -10,44 +10,26 @@
  * batches of 64) had consumer errors ('other') and took seconds per few
  * hundred messages. With the pull pipeline a request's end is no error.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectNatsCapture, type NatsCaptureLink } from '../../src/node/cluster/index.js';
+import { describe, expect, it } from 'vitest';
+import { connectNatsCapture } from '../../src/node/cluster/index.js';
 import {
   RECORDED_NATS_VERSION,
   expectUnique,
-  natsAlone,
   publishingHost,
   readerSession,
   requireNatsServer,
   until,
-  type NatsNode,
 } from './support/nats.js';
+import { natsSuite } from './support/nats-suite.js';
 
 const peers = requireNatsServer('nats-pull-pipeline.test.ts');
-const workdir = mkdtempSync(join(tmpdir(), `perf16-nats-${process.pid}-`));
-let server: NatsNode | undefined;
-const links: NatsCaptureLink[] = [];
-
-beforeAll(async () => {
-  if (peers.skip) return;
-  server = await natsAlone(workdir);
-  await server.start();
-}, 20_000);
-
-afterAll(async () => {
-  for (const link of links) await link.close().catch(() => undefined);
-  await server?.kill();
-  rmSync(workdir, { recursive: true, force: true });
-});
+const nats = natsSuite(peers, 'perf16-nats');
 
 describe.skipIf(peers.skip)(`a steady reader's pulls over ${RECORDED_NATS_VERSION}`, () => {
   it('every event arrives and no pull ends in a consumer error (a request ending on its bytes is no error)', async () => {
-    const publisherLink = await connectNatsCapture({ servers: (server as NatsNode).url });
-    const readerLink = await connectNatsCapture({ servers: (server as NatsNode).url });
-    links.push(publisherLink, readerLink);
+    const publisherLink = await connectNatsCapture({ servers: nats.server.url });
+    const readerLink = await connectNatsCapture({ servers: nats.server.url });
+    nats.track(publisherLink, readerLink);
     await publisherLink.ensureStream('steady', { maxBytes: 64 * 1024 * 1024 });
     const events = 30_000;
     const lab = publishingHost(publisherLink, 'lab-1', 'steady');

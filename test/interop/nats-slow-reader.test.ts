@@ -14,64 +14,24 @@
  * receive; it now waits for the stream to hold them and the reader to have
  * filled the queue.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { SessionTable } from '../../src/capture/index.js';
-import {
-  StreamSessionSource,
-  connectNatsCapture,
-  type NatsCaptureLink,
-} from '../../src/node/cluster/index.js';
+import { StreamSessionSource } from '../../src/node/cluster/index.js';
 import { systemClock } from '../../src/node/runtime/index.js';
 import { TraceRegistry } from '../../src/trace/index.js';
 import { parseEventBuffer } from '../../src/wire/index.js';
 import {
   RECORDED_NATS_VERSION,
   delay,
-  natsAlone,
   publishingHost,
   requireNatsServer,
   until,
-  type NatsNode,
-  type PublishingHost,
 } from './support/nats.js';
+import { emitOneByOne, natsSuite } from './support/nats-suite.js';
 
 const peers = requireNatsServer('nats-slow-reader.test.ts');
-const workdir = mkdtempSync(join(tmpdir(), `r-reader-nats-${process.pid}-`));
-let server: NatsNode | undefined;
-const links: NatsCaptureLink[] = [];
-
-beforeAll(async () => {
-  if (peers.skip) return;
-  server = await natsAlone(workdir);
-  await server.start();
-}, 20_000);
-
-afterAll(async () => {
-  for (const link of links) await link.close().catch(() => undefined);
-  await server?.kill();
-  rmSync(workdir, { recursive: true, force: true });
-});
-
-async function link(claimExpiresMs?: number): Promise<NatsCaptureLink> {
-  const l = await connectNatsCapture({
-    servers: (server as NatsNode).url,
-    timeoutMs: 1000,
-    ...(claimExpiresMs === undefined ? {} : { claimExpiresMs }),
-  });
-  links.push(l);
-  return l;
-}
-
-/** `n` events, each its own message: one event, then wait for its publish to settle. */
-async function emitOneByOne(host: PublishingHost, n: number): Promise<void> {
-  for (let i = 0; i < n; i++) {
-    host.emit(1);
-    await until(() => host.publisher.settled, 5000, `${host.host} settled`);
-  }
-}
+const nats = natsSuite(peers, 'r-reader-nats');
+const { link } = nats;
 
 describe.skipIf(peers.skip)(`a slow capture client over ${RECORDED_NATS_VERSION}`, () => {
   it('while the client has no receive posted, events wait in the stream (it has room), not dropped at the reader (R8)', async () => {

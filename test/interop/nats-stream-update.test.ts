@@ -10,9 +10,6 @@
  * oldest, unread messages); retention and storage are what JetStream
  * refuses to change.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import {
   DiscardPolicy,
@@ -27,46 +24,33 @@ import {
   type NatsCaptureLink,
   type StreamChange,
 } from '../../src/node/cluster/index.js';
-import {
-  RECORDED_NATS_VERSION,
-  natsAlone,
-  publishingHost,
-  requireNatsServer,
-  until,
-  type NatsNode,
-  type PublishingHost,
-} from './support/nats.js';
+import { RECORDED_NATS_VERSION, publishingHost, requireNatsServer } from './support/nats.js';
+import { emitOneByOne, natsSuite } from './support/nats-suite.js';
 
 const peers = requireNatsServer('nats-stream-update.test.ts');
-const workdir = mkdtempSync(join(tmpdir(), `r-stream-nats-${process.pid}-`));
-let server: NatsNode | undefined;
+const nats = natsSuite(peers, 'r-stream-nats');
 let bare: NatsConnection | undefined;
 let jsm: JetStreamManager;
-const links: NatsCaptureLink[] = [];
 const changes: StreamChange[] = [];
 
 beforeAll(async () => {
   if (peers.skip) return;
-  server = await natsAlone(workdir);
-  await server.start();
-  bare = await connect({ servers: server.url });
+  bare = await connect({ servers: nats.server.url });
   jsm = await jetstreamManager(bare);
 }, 20_000);
 
+// Runs before the suite's own afterAll (vitest's stack order): the server is still up.
 afterAll(async () => {
-  for (const link of links) await link.close().catch(() => undefined);
   await bare?.close();
-  await server?.kill();
-  rmSync(workdir, { recursive: true, force: true });
 });
 
 async function link(): Promise<NatsCaptureLink> {
   const l = await connectNatsCapture({
-    servers: (server as NatsNode).url,
+    servers: nats.server.url,
     timeoutMs: 1000,
     onStreamChange: (change) => changes.push(change),
   });
-  links.push(l);
+  nats.track(l);
   return l;
 }
 
@@ -96,13 +80,6 @@ async function olderNetrxStreams(
     max_msgs: 1_000_000,
     max_bytes: 256 * 1024 * 1024,
   });
-}
-
-async function emitOneByOne(host: PublishingHost, n: number): Promise<void> {
-  for (let i = 0; i < n; i++) {
-    host.emit(1);
-    await until(() => host.publisher.settled, 5000, `${host.host} settled`);
-  }
 }
 
 /** One stream's changes as [setting, outcome, to], in setting order. */

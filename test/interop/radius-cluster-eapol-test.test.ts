@@ -13,57 +13,34 @@
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectRadiusClusterLink } from '../../src/node/cluster/index.js';
 import {
-  CLUSTER_SECRET,
+  demoCerts,
   eapolConfigs,
   eapolTest,
+  expectSuccess,
   lastLine,
+  radiusServe,
   requireEapolTest,
+  type ServeProcess,
 } from './support/eapol-cluster.js';
 import { natsAlone, requireNatsServer, type NatsNode } from './support/nats.js';
-import { ran, stopChild, stopped, watched, type Watched } from './support/processes.js';
+import { stopChild, stopped } from './support/processes.js';
 import { RoundRobin } from './support/round-robin.js';
-
-const root = resolve(import.meta.dirname, '..', '..');
-const main = join(root, 'dist', 'cli', 'main.js');
 
 const nats = requireNatsServer('radius cluster interop');
 const eapol = requireEapolTest('radius cluster interop');
 const skip = nats.skip || eapol.skip;
 const dir = mkdtempSync(join(tmpdir(), 'netrx-cluster-eap-'));
 
-interface Server {
-  readonly id: string;
-  readonly process: Watched;
-  readonly port: number;
-}
-
-async function serve(id: string, natsUrl: string | undefined): Promise<Server> {
-  const process_ = watched(process.execPath, [
-    main,
-    'radius',
-    'serve',
-    '--host',
-    '127.0.0.1',
-    '--port',
-    '0',
-    '--secret',
-    CLUSTER_SECRET,
-    '--user',
-    'bob:hello',
-    '--certs',
-    join(dir, 'certs'),
-    ...(natsUrl === undefined
-      ? []
-      : ['--nats', natsUrl, '--cluster-id', 'cluster-eap', '--server-id', id]),
-  ]);
-  const listening = await process_.until(/^listening on udp 127\.0\.0\.1:(\d+)/m, 20_000);
-  await process_.until(/^ready$/m, 20_000);
-  return { id, process: process_, port: Number(listening[1]) };
-}
+const serve = (id: string, natsUrl: string | undefined) =>
+  radiusServe({
+    id,
+    certs: join(dir, 'certs'),
+    ...(natsUrl === undefined ? {} : { nats: { url: natsUrl, clusterId: 'cluster-eap' } }),
+  });
 
 const certs = join(dir, 'certs');
 const shared = eapolConfigs(dir, certs);
@@ -77,8 +54,7 @@ describe.skipIf(skip)('eapol_test through a round-robin forwarder over three net
   let natsNode: NatsNode;
 
   beforeAll(async () => {
-    const made = await ran(process.execPath, [main, 'certs', 'demo', '--out', certs]);
-    expect(made.code).toBe(0);
+    await demoCerts(certs);
     natsNode = await natsAlone(dir);
     await natsNode.start();
   }, 60_000);
@@ -152,10 +128,7 @@ describe.skipIf(skip)('eapol_test through a round-robin forwarder over three net
     const f = await fleet(true);
     try {
       for (const [name, file] of Object.entries(CONFIGS)) {
-        const run = await eapolTest(f.port, file());
-        expect(run.text, name).toContain('MPPE keys OK: 1  mismatch: 0');
-        expect(lastLine(run.text), name).toBe('SUCCESS');
-        expect(run.code, name).toBe(0);
+        expectSuccess(await eapolTest(f.port, file()), name);
       }
       expect([...f.forwarder.perServer.values()].every((n) => n >= 3)).toBe(true);
     } finally {
@@ -182,7 +155,7 @@ describe.skipIf(skip)('eapol_test through a round-robin forwarder over three net
   it('the owner SIGKILLed mid-conversation: that attempt fails, the next one succeeds', async () => {
     const f = await fleet(true);
     try {
-      let killed: Server | undefined;
+      let killed: ServeProcess | undefined;
       f.forwarder.onAnswer = (owner, code) => {
         // After the first Access-Challenge (11), the conversation's owner goes.
         if (killed !== undefined || code !== 11 || owner === undefined) return;

@@ -28,62 +28,38 @@
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectRadiusClusterLink } from '../../src/node/cluster/index.js';
 import {
-  CLUSTER_SECRET,
+  demoCerts,
   eapolConfigs,
   eapolTest,
   lastLine,
+  radiusServe,
   requireEapolTest,
+  type ServeProcess,
 } from './support/eapol-cluster.js';
 import { natsAlone, requireNatsServer, type NatsNode } from './support/nats.js';
-import { ran, stopChild, stopped, watched, type Watched } from './support/processes.js';
+import { stopChild, stopped } from './support/processes.js';
 import { RoundRobin } from './support/round-robin.js';
-
-const root = resolve(import.meta.dirname, '..', '..');
-const main = join(root, 'dist', 'cli', 'main.js');
 
 const nats = requireNatsServer('radius cluster kv interop');
 const eapol = requireEapolTest('radius cluster kv interop');
 const skip = nats.skip || eapol.skip;
 const dir = mkdtempSync(join(tmpdir(), 'netrx-cluster-kv-'));
 
-interface Server {
-  readonly id: string;
-  readonly process: Watched;
-  readonly port: number;
-}
-
 const STATE_KEY = Buffer.from(Array.from({ length: 32 }, (_, i) => (i * 37 + 11) & 0xff)).toString(
   'hex',
 );
 
-async function serve(id: string, natsUrl: string | undefined, stateKey?: string): Promise<Server> {
-  const process_ = watched(process.execPath, [
-    main,
-    'radius',
-    'serve',
-    '--host',
-    '127.0.0.1',
-    '--port',
-    '0',
-    '--secret',
-    CLUSTER_SECRET,
-    '--user',
-    'bob:hello',
-    '--certs',
-    join(dir, 'certs'),
-    ...(natsUrl === undefined
-      ? []
-      : ['--nats', natsUrl, '--cluster-id', 'cluster-kv', '--server-id', id]),
-    ...(stateKey === undefined ? [] : ['--state-key', stateKey]),
-  ]);
-  const listening = await process_.until(/^listening on udp 127\.0\.0\.1:(\d+)/m, 20_000);
-  await process_.until(/^ready$/m, 20_000);
-  return { id, process: process_, port: Number(listening[1]) };
-}
+const serve = (id: string, natsUrl: string, stateKey?: string) =>
+  radiusServe({
+    id,
+    certs: join(dir, 'certs'),
+    nats: { url: natsUrl, clusterId: 'cluster-kv' },
+    ...(stateKey === undefined ? {} : { stateKey }),
+  });
 
 const certs = join(dir, 'certs');
 const CONFIGS = eapolConfigs(dir, certs);
@@ -94,8 +70,7 @@ describe.skipIf(skip)(
     let natsNode: NatsNode;
 
     beforeAll(async () => {
-      const made = await ran(process.execPath, [main, 'certs', 'demo', '--out', certs]);
-      expect(made.code).toBe(0);
+      await demoCerts(certs);
       natsNode = await natsAlone(dir);
       await natsNode.start();
     }, 60_000);
@@ -132,7 +107,7 @@ describe.skipIf(skip)(
       );
       const forwarder = new RoundRobin(servers);
       const port = await forwarder.bind();
-      let killed: Server | undefined;
+      let killed: ServeProcess | undefined;
       forwarder.onAnswer = (owner, code) => {
         // After the first Access-Challenge (11), the server that began the conversation goes.
         if (killed !== undefined || code !== 11 || owner === undefined) return;
@@ -209,7 +184,7 @@ describe.skipIf(skip)(
       expect(new Set(owners.slice(0, k))).toEqual(new Set(['s1']));
       expect(new Set(owners.slice(k))).toEqual(new Set([owner]));
       expect(owners.length - k).toBeGreaterThan(2);
-      const owning = servers.find((s) => s.id === owner) as Server;
+      const owning = servers.find((s) => s.id === owner) as ServeProcess;
       expect(owning.process.text()).toMatch(/cluster 0 forwarded/);
     }, 120_000);
 

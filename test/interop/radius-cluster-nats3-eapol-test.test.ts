@@ -15,9 +15,9 @@
  * single-node suite (radius-cluster-eapol-test.test.ts) keeps the cases
  * "clustering off fails" and "the owning netrx server killed".
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   RECORDED_NATS_VERSION,
@@ -26,136 +26,47 @@ import {
   requireNatsServer,
   type NatsNode,
 } from './support/nats.js';
-import { commandExists, requirePeers, versionOf } from './support/peers.js';
-import { ran, stopped, watched, type Watched } from './support/processes.js';
+import {
+  demoCerts,
+  eapolConfigs,
+  eapolTest as eapolRun,
+  expectSuccess,
+  radiusServe,
+  requireEapolTest,
+  type ServeProcess,
+} from './support/eapol-cluster.js';
+import { stopped } from './support/processes.js';
 import { RoundRobin } from './support/round-robin.js';
 
-const root = resolve(import.meta.dirname, '..', '..');
-const main = join(root, 'dist', 'cli', 'main.js');
-const SECRET = 'cluster-secret';
-/** The eapol_test these cases were checked with (Debian eapoltest). */
-const RECORDED_EAPOL_TEST = 'eapol_test v2.10';
-
 const nats = requireNatsServer('radius cluster nats3 interop');
-const eapol = requirePeers('radius cluster nats3 interop', [
-  { name: 'eapol_test', ok: () => commandExists('eapol_test'), hint: 'apt-get install eapoltest' },
-]);
+const eapol = requireEapolTest('radius cluster nats3 interop');
 const skip = nats.skip || eapol.skip;
-if (!eapol.skip) {
-  const version = versionOf('eapol_test', ['-v']);
-  console.info(`peers: ${version}`);
-  if (!version.startsWith(RECORDED_EAPOL_TEST)) {
-    console.warn(`[netrx interop] checked with ${RECORDED_EAPOL_TEST}`);
-  }
-}
 const dir = mkdtempSync(join(tmpdir(), 'cl-proof-radius-nats3-'));
 const certs = join(dir, 'certs');
-
-interface Server {
-  readonly id: string;
-  readonly process: Watched;
-  readonly port: number;
-}
-
-function config(name: string, lines: readonly string[]): string {
-  const file = join(dir, `${name}.conf`);
-  writeFileSync(file, ['network={', ...lines.map((l) => `  ${l}`), '}', ''].join('\n'));
-  return file;
-}
-
+const shared = eapolConfigs(dir, certs);
 const CONFIGS = {
-  MSCHAPv2: () =>
-    config('mschapv2', [
-      'key_mgmt=IEEE8021X',
-      'eap=MSCHAPV2',
-      'identity="bob"',
-      'password="hello"',
-      'eapol_flags=0',
-    ]),
-  'PEAP/MSCHAPv2': () =>
-    config('peap', [
-      'key_mgmt=WPA-EAP',
-      'eap=PEAP',
-      'identity="bob"',
-      'anonymous_identity="anonymous"',
-      'password="hello"',
-      `ca_cert="${join(certs, 'ca.pem')}"`,
-      'domain_suffix_match="netrx.test"',
-      'phase1="peaplabel=0"',
-      'phase2="auth=MSCHAPV2"',
-    ]),
-  'EAP-TLS': () =>
-    config('tls', [
-      'key_mgmt=WPA-EAP',
-      'eap=TLS',
-      'identity="bob"',
-      `ca_cert="${join(certs, 'ca.pem')}"`,
-      `client_cert="${join(certs, 'client.pem')}"`,
-      `private_key="${join(certs, 'client-key.pem')}"`,
-    ]),
+  MSCHAPv2: shared.MSCHAPv2,
+  'PEAP/MSCHAPv2': shared['PEAP/MSCHAPv2'],
+  'EAP-TLS': shared['EAP-TLS'],
 } as const;
-
-function eapolTest(port: number, file: string) {
-  return ran('eapol_test', [
-    '-c',
-    file,
-    '-a',
-    '127.0.0.1',
-    '-p',
-    String(port),
-    '-s',
-    SECRET,
-    '-t',
-    '15',
-  ]);
-}
-
-const lastLine = (text: string) => text.trimEnd().split('\n').at(-1)?.trim() ?? '';
-
-function expectSuccess(run: { readonly text: string; readonly code: unknown }, name: string): void {
-  expect(run.text, name).toContain('MPPE keys OK: 1  mismatch: 0');
-  expect(lastLine(run.text), name).toBe('SUCCESS');
-  expect(run.code, name).toBe(0);
-}
+const eapolTest = (port: number, file: string) => eapolRun(port, file, [], 15);
 
 describe.skipIf(skip)(
   `eapol_test, round robin over three netrx servers on a three-node ${RECORDED_NATS_VERSION} cluster`,
   () => {
     let nodes: NatsNode[] = [];
-    const servers: Server[] = [];
+    const servers: ServeProcess[] = [];
 
     beforeAll(async () => {
-      const made = await ran(process.execPath, [main, 'certs', 'demo', '--out', certs]);
-      expect(made.code).toBe(0);
+      await demoCerts(certs);
       nodes = await natsCluster(dir, 3, { monitor: true });
       await Promise.all(nodes.map((node) => node.start()));
       for (const [i, id] of ['s1', 's2', 's3'].entries()) {
         // Each server lists the nodes from a different one (the client may still shuffle them).
         const order = [...nodes.slice(i), ...nodes.slice(0, i)].map((n) => n.url).join(',');
-        const child = watched(process.execPath, [
-          main,
-          'radius',
-          'serve',
-          '--host',
-          '127.0.0.1',
-          '--port',
-          '0',
-          '--secret',
-          SECRET,
-          '--user',
-          'bob:hello',
-          '--certs',
-          certs,
-          '--nats',
-          order,
-          '--cluster-id',
-          'cluster-nats3',
-          '--server-id',
-          id,
-        ]);
-        const listening = await child.until(/^listening on udp 127\.0\.0\.1:(\d+)/m, 20_000);
-        await child.until(/^ready$/m, 20_000);
-        servers.push({ id, process: child, port: Number(listening[1]) });
+        servers.push(
+          await radiusServe({ id, certs, nats: { url: order, clusterId: 'cluster-nats3' } }),
+        );
       }
     }, 90_000);
 

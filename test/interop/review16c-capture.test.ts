@@ -7,65 +7,24 @@
  * `it.fails`: each was seen failing on main c5ee538 with `.fails` removed
  * (output quoted in reviews/review16c.md); drop `.fails` once fixed.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { SessionTable } from '../../src/capture/index.js';
-import {
-  StreamSessionSource,
-  connectNatsCapture,
-  readerIdFromHostName,
-  type NatsCaptureLink,
-} from '../../src/node/cluster/index.js';
+import { StreamSessionSource, readerIdFromHostName } from '../../src/node/cluster/index.js';
 import { systemClock } from '../../src/node/runtime/index.js';
 import { TraceRegistry } from '../../src/trace/index.js';
 import {
   RECORDED_NATS_VERSION,
   delay,
-  natsAlone,
   publishingHost,
   readerSession,
   requireNatsServer,
   until,
-  type NatsNode,
-  type PublishingHost,
 } from './support/nats.js';
+import { emitOneByOne, natsSuite } from './support/nats-suite.js';
 
 const peers = requireNatsServer('review16c-capture.test.ts');
-const workdir = mkdtempSync(join(tmpdir(), `review16c-nats-${process.pid}-`));
-let server: NatsNode | undefined;
-const links: NatsCaptureLink[] = [];
-
-beforeAll(async () => {
-  if (peers.skip) return;
-  server = await natsAlone(workdir);
-  await server.start();
-}, 20_000);
-
-afterAll(async () => {
-  for (const link of links) await link.close().catch(() => undefined);
-  await server?.kill();
-  rmSync(workdir, { recursive: true, force: true });
-});
-
-async function link(claimExpiresMs?: number): Promise<NatsCaptureLink> {
-  const l = await connectNatsCapture({
-    servers: (server as NatsNode).url,
-    timeoutMs: 1000,
-    ...(claimExpiresMs === undefined ? {} : { claimExpiresMs }),
-  });
-  links.push(l);
-  return l;
-}
-
-/** `n` events, each its own message: one event, then wait for its publish to settle. */
-async function emitOneByOne(host: PublishingHost, n: number): Promise<void> {
-  for (let i = 0; i < n; i++) {
-    host.emit(1);
-    await until(() => host.publisher.settled, 5000, `${host.host} settled`);
-  }
-}
+const nats = natsSuite(peers, 'review16c-nats');
+const { link } = nats;
 
 describe.skipIf(peers.skip)(`review16c capture fan-in over ${RECORDED_NATS_VERSION}`, () => {
   it('N1 (failed on 2b0d67a): two `capture serve` on capture-server-01 and capture-server-02 (default reader ids) do not split one host', async () => {

@@ -11,63 +11,37 @@
  * main 334d402 (seen failing: lost 5 each); r-upgrade's loss-upgrade.ts
  * makes them pass.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  connectNatsCapture,
-  readerIdFromHostName,
-  type NatsCaptureLink,
-} from '../../src/node/cluster/index.js';
+import { readerIdFromHostName } from '../../src/node/cluster/index.js';
 import { legacyReaderIdFromHostName } from '../../src/node/cluster/legacy-reader-id.js';
 import {
   RECORDED_NATS_VERSION,
-  natsAlone,
   publishingHost,
   readerSession,
   requireNatsServer,
   until,
-  type NatsNode,
-  type PublishingHost,
 } from './support/nats.js';
+import { emitOneByOne, natsSuite } from './support/nats-suite.js';
 
 const peers = requireNatsServer('verify16c-capture.test.ts');
-const workdir = mkdtempSync(join(tmpdir(), `verify16c-nats-${process.pid}-`));
-let server: NatsNode | undefined;
+const nats = natsSuite(peers, 'verify16c-nats');
 let bare: NatsConnection | undefined;
 let jsm: JetStreamManager;
-const links: NatsCaptureLink[] = [];
 
 beforeAll(async () => {
   if (peers.skip) return;
-  server = await natsAlone(workdir);
-  await server.start();
-  bare = await connect({ servers: server.url });
+  bare = await connect({ servers: nats.server.url });
   jsm = await jetstreamManager(bare);
 }, 20_000);
 
+// Runs before the suite's own afterAll (vitest's stack order): the server is still up.
 afterAll(async () => {
-  for (const l of links) await l.close().catch(() => undefined);
   await bare?.close();
-  await server?.kill();
-  rmSync(workdir, { recursive: true, force: true });
 });
 
-async function link(): Promise<NatsCaptureLink> {
-  const l = await connectNatsCapture({ servers: (server as NatsNode).url, timeoutMs: 1000 });
-  links.push(l);
-  return l;
-}
-
-async function emitOneByOne(host: PublishingHost, n: number): Promise<void> {
-  for (let i = 0; i < n; i++) {
-    host.emit(1);
-    await until(() => host.publisher.settled, 5000, `${host.host} settled`);
-  }
-}
+const { link } = nats;
 
 /** 10 one-event messages into a 5-message budget: 5 stored, 5 refused. */
 async function fiveLost(session: string): Promise<void> {

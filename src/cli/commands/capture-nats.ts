@@ -161,7 +161,13 @@ export async function natsSessionSource(
   hosts: string | undefined,
   replicas = 1,
   readerId: string = defaultReaderId(),
-): Promise<{ source: SessionSource; durable: string; close(): Promise<void> }> {
+  pullBudgetBytes?: number,
+): Promise<{
+  source: SessionSource;
+  durable: string;
+  pullBudgetBytes: number;
+  close(): Promise<void>;
+}> {
   checked('--reader-id', checkReaderId, readerId);
   checked('--session', checkClusterSessionName, session);
   const pattern = checked('--hosts', checkHostPattern, hosts ?? '*');
@@ -173,6 +179,17 @@ export async function natsSessionSource(
     // The publishers set the stream's limits: a server only creates it when missing.
     createOnly: true,
   });
-  const source = new StreamSessionSource({ port: link, session, hosts: pattern, readerId });
-  return { source, durable: source.durable, close: () => link.close() };
+  const source = new StreamSessionSource({
+    port: link,
+    session,
+    hosts: pattern,
+    readerId,
+    ...(pullBudgetBytes === undefined ? {} : { pullBudgetBytes }),
+  });
+  return {
+    source,
+    durable: source.durable,
+    pullBudgetBytes: source.pullBudgetBytes,
+    close: () => link.close(),
+  };
 }

@@ -12,7 +12,9 @@ import {
   type LrecTcpServer,
   type LrecWsNodeServer,
 } from '../../node/capture/index.js';
+import { MIN_READER_PULL_BYTES } from '../../node/cluster/index.js';
 import { queueLimits } from '../../node/host/capture-service.js';
+import { MAX_READER_PULL_BYTES } from '../../node/host/config-nats.js';
 import { systemClock } from '../../node/runtime/index.js';
 import { TraceRegistry } from '../../trace/index.js';
 import { integer, required } from '../args.js';
@@ -33,7 +35,7 @@ export const captureServeCommand: CliCommand = {
   path: ['capture', 'serve'],
   summary:
     'an MS-LREC event session served over DCE/RPC (ncacn_ip_tcp, loopback) and/or WebSocket (netrx.lrec.v1)',
-  usage: `capture serve --session NAME [--rpc-port PORT] [--ws-port PORT [--ws-host HOST] [--ws-token TOKEN] [--tls-cert FILE --tls-key FILE] [--ws-max-per-address N] [--ws-keepalive-ms MS] [--ws-keepalive-timeout-ms MS]] [--insecure-no-auth] [--synthetic EVENTS_PER_SECOND] [--synthetic-count N] [--queue-events N] [--timer-ms MS] [--link-vxlan SPEC]... [--nats URL[,URL...] [--hosts PATTERN] [--reader-id ID] [--replicas N] ${NATS_CONNECTION_USAGE}]`,
+  usage: `capture serve --session NAME [--rpc-port PORT] [--ws-port PORT [--ws-host HOST] [--ws-token TOKEN] [--tls-cert FILE --tls-key FILE] [--ws-max-per-address N] [--ws-keepalive-ms MS] [--ws-keepalive-timeout-ms MS]] [--insecure-no-auth] [--synthetic EVENTS_PER_SECOND] [--synthetic-count N] [--queue-events N] [--timer-ms MS] [--link-vxlan SPEC]... [--nats URL[,URL...] [--hosts PATTERN] [--reader-id ID] [--replicas N] [--pull-budget-bytes N] ${NATS_CONNECTION_USAGE}]`,
   options: {
     session: { type: 'string' },
     'rpc-port': { type: 'string' },
@@ -55,6 +57,7 @@ export const captureServeCommand: CliCommand = {
     ...NATS_CONNECTION_OPTIONS,
     hosts: { type: 'string' },
     'reader-id': { type: 'string' },
+    'pull-budget-bytes': { type: 'string' },
     replicas: { type: 'string' },
   },
   async run(values, _positionals, io) {
@@ -163,13 +166,23 @@ export const captureServeCommand: CliCommand = {
       parseLinkVxlan,
     );
 
-    for (const flag of ['hosts', 'reader-id', 'replicas']) {
+    for (const flag of ['hosts', 'reader-id', 'replicas', 'pull-budget-bytes']) {
       if (values[flag] !== undefined && values['nats'] === undefined) {
         throw new UsageError(`--${flag} needs --nats`);
       }
     }
     const replicas =
       values['replicas'] === undefined ? 1 : integer('--replicas', values['replicas'], 1, 5);
+    // The bytes the session's hosts may have asked NATS for at once (review16c N12).
+    const pullBudgetBytes =
+      values['pull-budget-bytes'] === undefined
+        ? undefined
+        : integer(
+            '--pull-budget-bytes',
+            values['pull-budget-bytes'],
+            MIN_READER_PULL_BYTES,
+            MAX_READER_PULL_BYTES,
+          );
     // With --nats the session reads the hosts' events from the session's JetStream stream.
     let nats: Awaited<ReturnType<typeof natsSessionSource>> | undefined;
     const connection = natsConnectionFlags(
@@ -185,6 +198,7 @@ export const captureServeCommand: CliCommand = {
           values['hosts'] as string | undefined,
           replicas,
           values['reader-id'] as string | undefined,
+          pullBudgetBytes,
         );
       } catch (error) {
         if (error instanceof UsageError) throw error;
@@ -301,7 +315,7 @@ export const captureServeCommand: CliCommand = {
     if (nats !== undefined) {
       // The durables name this server (--reader-id): two servers must show two (review16c N1).
       io.out(
-        `reading stream netrx-${name} for hosts ${JSON.stringify(values['hosts'] ?? '*')}: durables ${nats.durable}-<host>, ${nats.durable}-loss`,
+        `reading stream netrx-${name} for hosts ${JSON.stringify(values['hosts'] ?? '*')}: durables ${nats.durable}-<host>, ${nats.durable}-loss; pull budget ${nats.pullBudgetBytes} bytes`,
       );
     }
     io.out('ready');

@@ -45,6 +45,11 @@ export class ClaimedLoss {
     return true;
   }
 
+  /** Hosts with kept reports. */
+  hosts(): readonly string[] {
+    return [...this.pending.keys()];
+  }
+
   /** The claim on `host` is ours: its kept reports in order (first, then the newest of each run). */
   take(host: string): readonly HeldReport[] {
     const entry = this.pending.get(host);
@@ -57,10 +62,5 @@ export class ClaimedLoss {
       this.runs--;
     }
     return reports;
-  }
-
-  clear(): void {
-    this.pending.clear();
-    this.runs = 0;
   }
 }

@@ -57,6 +57,21 @@ describe('capture consumer config (review16c N4, N8)', () => {
     expect(calls).toEqual(['add m-loss', 'delete m-loss', 'add m-loss']);
   });
 
+  it('tells a missing durable (made new), not one used as it is or replaced (issue 16)', async () => {
+    const { admin, configs } = memoryAdmin();
+    const wanted = captureConsumerConfig('netrx-g', 'netrx.g.lab-1.>', 15_000);
+    const missing: string[] = [];
+    const ensure = (config = wanted) =>
+      ensureCaptureConsumer(admin, 'netrx-g', 'g-lab-1', config, () => missing.push('g-lab-1'));
+    await ensure();
+    await ensure();
+    await ensure(captureConsumerConfig('netrx-g', 'netrx.g.lab-1.>', 30_000));
+    expect(missing).toEqual(['g-lab-1']);
+    configs.delete('netrx-g/g-lab-1'); // the server expired it, or someone deleted it
+    await ensure();
+    expect(missing).toEqual(['g-lab-1', 'g-lab-1']);
+  });
+
   it('a durable left without inactive_threshold (made before N8) is made again with one', async () => {
     const { admin, configs } = memoryAdmin();
     const wanted = captureConsumerConfig('netrx-loss-lab', 'netrxloss.lab.*.*', 15_000);

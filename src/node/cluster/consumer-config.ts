@@ -87,17 +87,20 @@ export interface ConsumerAdmin {
 }
 
 /**
- * Makes `durable` on `stream` have the `wanted` config: made when missing,
- * deleted and made again when any field differs (the fields, for a trace
- * event naming the durable; empty when it was used as it was or made new).
+ * Makes `durable` on `stream` have the `wanted` config: made when missing
+ * (`onMissing` told first), deleted and made again when any field differs
+ * (the fields, for a trace event naming the durable; empty when it was used
+ * as it was or made new).
  */
 export async function ensureCaptureConsumer(
   admin: ConsumerAdmin,
   stream: string,
   durable: string,
   wanted: CaptureConsumerConfig,
+  onMissing?: () => void,
 ): Promise<readonly string[]> {
   const existing = await admin.config(stream, durable);
+  if (existing === undefined) onMissing?.();
   const drift = existing === undefined ? [] : consumerConfigDrift(existing, wanted);
   if (existing !== undefined && drift.length === 0) return [];
   if (drift.length > 0) await admin.delete(stream, durable);

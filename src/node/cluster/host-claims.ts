@@ -59,6 +59,10 @@ export interface HostClaimsOptions {
   readonly onRefused?: (host: string) => void;
   /** A glob reader released an idle host's claim (review16d D4); a later sign claims it again. */
   readonly onReleased?: (host: string) => void;
+  /** A host's durable existed with another config and was made again (consumer-config.ts). */
+  readonly onReplaced?: (host: string) => void;
+  /** A host's durable was gone when its consume loop bound it again, and was made again. */
+  readonly onRecreated?: (host: string) => void;
 }
 
 export class HostClaims {
@@ -204,6 +208,8 @@ export class HostClaims {
         stream: this.stream,
         filter: filterSubject(this.options.session, host),
         durable: `${this.options.durable}-${host}`,
+        onReplaced: () => this.options.onReplaced?.(host),
+        onRecreated: () => this.options.onRecreated?.(host),
         onBound: () => {
           if (this.onMessage !== onMessage) return;
           this.held.add(host);

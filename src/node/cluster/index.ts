@@ -92,4 +92,4 @@ export {
   type StreamReconciliation,
 } from './stream-config.js';
 /** A reader's default bound on the bytes its hosts' pulls may have asked for (review16c N12). */
-export { READER_PULL_BYTES } from './pull-budget.js';
+export { MIN_READER_PULL_BYTES, READER_PULL_BYTES } from './pull-budget.js';

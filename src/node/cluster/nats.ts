@@ -293,6 +293,8 @@ export async function natsCaptureLinkOver(
     consume(spec, onMessage, onError, gate) {
       const { stream, filter, durable, onBound, onReplaced } = spec;
       let stopped = false;
+      /** Bound once: a durable missing after that was deleted under us (issue 16). */
+      let boundBefore = false;
       let stopCurrent: (() => void) | undefined;
       const acks = new AckBatcher({ maxPending: acksPerWrite, schedule: setImmediate });
       const run = async () => {
@@ -310,6 +312,9 @@ export async function natsCaptureLinkOver(
               stream,
               durable,
               captureConsumerConfig(stream, filter, claimExpiresMs),
+              () => {
+                if (boundBefore) spec.onRecreated?.();
+              },
             );
             if (upgrade !== undefined && upgrade.floors.size > 0) spec.onAdopted?.(upgrade.floors);
             if (replaced.length > 0) {
@@ -333,9 +338,11 @@ export async function natsCaptureLinkOver(
               stopCurrent = () => void messages.stop();
               if (stopped) messages.stop();
               else onBound?.();
+              boundBefore = true;
               for await (const m of messages) hand(m);
             } else {
               if (!stopped) onBound?.();
+              boundBefore = true;
               // Pulled as the reader has room (review16 R8; `consume` pulls ahead whatever
               // the reader's pace): pull-pipeline.ts keeps the next request at the server
               // while one drains, asks for nothing while gated, and keeps the claim.

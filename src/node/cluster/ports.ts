@@ -62,6 +62,12 @@ export interface ConsumeSpec {
    */
   readonly onReplaced?: (changed: readonly string[]) => void;
   /**
+   * The durable was gone when this consume bound it again (the server
+   * deleted it, idle past `inactive_threshold`, or someone did) and was
+   * made again: its claim may have been another reader's meanwhile (issue 16).
+   */
+  readonly onRecreated?: () => void;
+  /**
    * Loss durables only: earlier names of this reader's loss durable (an
    * old default reader id's) adopted if they are legacy, as the durable
    * itself is (loss-upgrade.ts, verify16c V1 V2).

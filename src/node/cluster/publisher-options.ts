@@ -54,8 +54,21 @@ export type PublisherNotice =
  */
 export type DropReason = 'events' | 'bytes' | 'oversize';
 
-/** Free batch buffers a publisher keeps for reuse (each `maxBatchBytes`). */
+/** Free batch buffers a publisher keeps for reuse (each `maxBatchBytes`), at least. */
 export const POOLED_BATCH_BUFFERS = 8;
+
+/**
+ * Free batch buffers a publisher keeps: one per publish that can be in
+ * flight (each holds its buffer until answered) and one for the open
+ * batch, within `maxBufferedBytes`, and at least POOLED_BATCH_BUFFERS. A
+ * pool of 8 behind 64 or 256 publishes in flight allocated (and zeroed) a
+ * new buffer for almost every batch: 10 % of a busy publisher's CPU
+ * (perf16c). Idle buffers kept are at most what the window held at once.
+ */
+export function pooledBatchBuffers(limits: PublisherLimits): number {
+  const withinBytes = Math.floor(limits.maxBufferedBytes / limits.maxBatchBytes);
+  return Math.max(POOLED_BATCH_BUFFERS, Math.min(limits.maxInFlight + 1, withinBytes));
+}
 
 export interface CapturePublisherStats {
   /** Events offered by the providers. */

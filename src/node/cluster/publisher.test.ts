@@ -102,7 +102,8 @@ describe('the encoded batches (property)', () => {
         }),
         fc.record({
           maxBatchBytes: fc.integer({ min: 1024, max: 65_536 }),
-          maxInFlight: fc.integer({ min: 1, max: 8 }),
+          // Past POOLED_BATCH_BUFFERS too: the pool keeps a buffer per publish in flight (perf16c).
+          maxInFlight: fc.integer({ min: 1, max: 80 }),
           turn: fc.integer({ min: 1, max: 40 }),
         }),
         async (events, answers, settings) => {
@@ -189,5 +190,51 @@ describe('the encoded batches (property)', () => {
       ),
       { numRuns: 30 },
     );
+  });
+});
+
+describe('batch buffers (perf16c)', () => {
+  it('are reused for as many batches as were in flight, not only POOLED_BATCH_BUFFERS of them', async () => {
+    const clock = new VirtualClock();
+    const buffers: ArrayBufferLike[] = [];
+    const answers: (() => void)[] = [];
+    const port = {
+      publish(subject: string, data: Uint8Array): Promise<PublishOutcome> {
+        if (subject.startsWith('netrxloss.')) {
+          return Promise.resolve({ kind: 'stored', duplicate: false });
+        }
+        buffers.push(data.buffer);
+        return new Promise((resolve) =>
+          answers.push(() => resolve({ kind: 'stored', duplicate: false })),
+        );
+      },
+    };
+    const inFlight = 40;
+    const publisher = new CapturePublisher({
+      port,
+      registry: new TraceRegistry({ clock }),
+      clock,
+      host: 'lab-1',
+      session: 'lab',
+      providers: [],
+      instance: 'run1',
+      maxInFlight: inFlight,
+      maxBatchBytes: 1024,
+      maxBatchEvents: 1,
+    });
+    // One event per batch, over a quarter of the batch: sent in its pooled buffer, not copied out.
+    const event = record(300);
+    const wave = async () => {
+      for (let i = 0; i < inFlight; i++) publisher.offerRecord('netrx-synthetic', event);
+      await settle();
+      for (const answer of answers.splice(0)) answer();
+      await settle();
+    };
+    await wave();
+    const first = new Set(buffers.splice(0));
+    await wave();
+    expect(first.size).toBe(inFlight);
+    expect(buffers.filter((buffer) => first.has(buffer)).length).toBe(inFlight);
+    expect(publisher.stats().stored).toBe(2 * inFlight);
   });
 });

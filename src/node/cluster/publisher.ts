@@ -54,7 +54,7 @@ import { BatchBufferPool, EventRecordWriter } from './batch-writer.js';
 import { CLUSTER_PROVIDER } from './events.js';
 import type { LinkStatus, PublishOutcome, PublishPort } from './ports.js';
 import {
-  POOLED_BATCH_BUFFERS,
+  pooledBatchBuffers,
   publisherLimits,
   type CapturePublisherOptions,
   type CapturePublisherStats,
@@ -158,6 +158,7 @@ export class CapturePublisher {
     this.instance = checkInstanceName(options.instance);
     this.lossSubject = lossSubject(this.session, this.host, this.instance);
     const limits = publisherLimits(options);
+    this.pool = new BatchBufferPool(limits.maxBatchBytes, pooledBatchBuffers(limits));
     this.maxBuffered = limits.maxBuffered;
     this.maxBufferedBytes = limits.maxBufferedBytes;
     this.maxInFlight = limits.maxInFlight;
@@ -166,7 +167,6 @@ export class CapturePublisher {
     this.retryMs = limits.retryMs;
     this.onNotice = options.onNotice;
     this.records = new EventRecordWriter(hostActivityId(this.host));
-    this.pool = new BatchBufferPool(this.maxBatchBytes, POOLED_BATCH_BUFFERS);
     const listener = (event: TraceEvent) => this.offer(event);
     for (const provider of options.providers) {
       this.subscriptions.push(

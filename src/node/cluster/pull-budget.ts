@@ -2,9 +2,11 @@
  * A reader's bytes in flight, shared by all its hosts (review16c N12).
  *
  * Each claimed host's consumer asks for at most PULL_WINDOW_BYTES ahead
- * (pull-pipeline.ts), so without a shared bound a glob reader's client
- * memory grew as hosts × 256 KiB, unbounded in the number of hosts the
- * glob claims. Here every pull request takes its bytes from the reader's
+ * (1 MiB, pull-pipeline.ts), so without a shared bound a glob reader's
+ * client memory grew as hosts × the window, unbounded in the number of
+ * hosts the glob claims. With it, a reader's bytes in flight are at most
+ * min(hosts × PULL_WINDOW_BYTES, budget): 3 MiB at 3 hosts, 8 MiB (the
+ * default budget) from 8 hosts on, 32 hosts getting 2 requests each. Here every pull request takes its bytes from the reader's
  * budget before it goes out and gives them back as messages arrive (or
  * as the server ends the request with bytes unused), so what the server
  * may still send the reader, across every host, never exceeds
@@ -26,12 +28,15 @@
 import { PULLS_IN_FLIGHT } from './pull-pipeline.js';
 import { PULL_WINDOW_BYTES } from './pull-window.js';
 
-/** A reader's default bound: 64 requests of 128 KiB, e.g. 32 hosts at a full window. */
+/** A reader's default bound: 64 requests of 128 KiB, e.g. 8 hosts at a full window, or 32 at two each. */
 export const READER_PULL_BYTES = 8 * 1024 * 1024;
+
+/** The least `pullBudgetBytes`: one default pull request (128 KiB). */
+export const MIN_READER_PULL_BYTES = Math.floor(PULL_WINDOW_BYTES / PULLS_IN_FLIGHT);
 
 /** A reader's budget (`pullBudgetBytes`), checked to hold at least one default request. */
 export function readerPullBudget(bytes: number = READER_PULL_BYTES): PullBudget {
-  const request = Math.floor(PULL_WINDOW_BYTES / PULLS_IN_FLIGHT);
+  const request = MIN_READER_PULL_BYTES;
   if (!Number.isSafeInteger(bytes) || bytes < request) {
     throw new RangeError(`pullBudgetBytes must be an integer of at least ${request}: got ${bytes}`);
   }

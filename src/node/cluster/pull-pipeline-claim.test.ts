@@ -12,7 +12,7 @@ import { PullBudget } from './pull-budget.js';
 import {
   PULL_GRACE_MS,
   PullPipeline,
-  UNANSWERED_IN_A_ROW,
+  unansweredInARowLimit,
   type PullFailure,
   type PullRequest,
 } from './pull-pipeline.js';
@@ -97,7 +97,7 @@ describe('PullPipeline keeps its claim and notices a consumer gone (review16d D3
     expect(server.sent.slice(sent).every((s) => s.request.maxBytes > 1)).toBe(true);
   });
 
-  it(`${UNANSWERED_IN_A_ROW} requests in a row with no answer fail it: the consumer is gone`, () => {
+  it(`${unansweredInARowLimit(2)} requests in a row with no answer fail it: the consumer is gone`, () => {
     const { server, pipeline, failures } = setup();
     pipeline.start();
     server.pass(20_000);
@@ -112,12 +112,12 @@ describe('PullPipeline keeps its claim and notices a consumer gone (review16d D3
     expect(failures).toEqual([
       {
         code: 0,
-        description: `no answer to ${UNANSWERED_IN_A_ROW} pull requests in a row: the consumer may be gone`,
+        description: `no answer to ${unansweredInARowLimit(2)} pull requests in a row: the consumer may be gone`,
       },
     ]);
     // Within three requests' waits (5 s each, and the grace). One sent before the last
     // answer came (the 408 of its elder) is silent too but not counted: it heard a word.
-    expect(pipeline.stats().unanswered).toBeGreaterThanOrEqual(UNANSWERED_IN_A_ROW);
+    expect(pipeline.stats().unanswered).toBeGreaterThanOrEqual(unansweredInARowLimit(2));
     expect(waited).toBeLessThanOrEqual(3 * (5000 + PULL_GRACE_MS));
     expect(pipeline.stats().silentFailures).toBe(1);
     expect(pipeline.requestsOutstanding).toBe(0);

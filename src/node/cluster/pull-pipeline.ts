@@ -48,7 +48,7 @@
  * A consumer the server deleted (a lapsed claim, an operator's `nats
  * consumer rm`) does not say so to a request sent after: nats-server
  * 2.9.10 takes `$JS.API.CONSUMER.MSG.NEXT` of an unknown consumer and
- * answers nothing. So UNANSWERED_IN_A_ROW requests with no word from the
+ * answers nothing. So `unansweredInARowLimit` requests with no word from the
  * server in between (no message, no status) fail the pipeline, and the
  * consume loop checks the consumer and makes it again.
  *
@@ -71,8 +71,12 @@ export interface PullRequest {
   readonly expiresMs: number;
 }
 
-/** Requests the window is asked for in (the next is at the server while one drains). */
-export const PULLS_IN_FLIGHT = 2;
+/**
+ * Requests the window is asked for in (the next is at the server while one
+ * drains): 8 of 128 KiB, so a request still holds the largest message a
+ * capture stream stores, and a reader's budget is shared in 128 KiB turns.
+ */
+export const PULLS_IN_FLIGHT = 8;
 /** How long a request waits at the server for messages. */
 export const PULL_EXPIRES_MS = 5000;
 /** How long one sent while the reader's budget is scarce waits (pull-budget.ts: an idle host's share). */
@@ -83,19 +87,23 @@ export const PULL_GRACE_MS = 1000;
 export const CLAIM_KEEPALIVE_MS = 1000;
 /**
  * Requests in a row that heard nothing from the server (no message, no
- * status, from when each went out to its deadline) before the pipeline
- * counts its consumer gone (review16d D3). The server answers every
- * request it knows: messages, 409 at once when none fits, 408 at its
- * `expires`. A request used exactly ends silently, but after its
- * messages, so it does not count. Silence is a request the server forgot
- * (a consumer leader change, a restart the connection did not see), which
- * the next request outlives, or a consumer that is gone, which every
- * request meets. One in a row can be the first; PULLS_IN_FLIGHT + 1 is
- * more than a pipeline has at the server while it pulls. Counting it gone
- * too soon costs a consumer info call and 250 ms; too late costs the
- * host, unread, for another request's wait (500 ms to 5 s) each.
+ * status, from when each went out to its deadline) before a pipeline of
+ * `pullsInFlight` requests counts its consumer gone (review16d D3). The
+ * server answers every request it knows: messages, 409 at once when none
+ * fits, 408 at its `expires`. A request used exactly ends silently, but
+ * after its messages, so it does not count. Silence is a request the
+ * server forgot (a consumer leader change, a restart the connection did
+ * not see), which the next request outlives, or a consumer that is gone,
+ * which every request meets. One event can forget every request the
+ * pipeline has at the server, `pullsInFlight`; one more in a row is the
+ * consumer gone (3 at two in flight, 9 at the default PULLS_IN_FLIGHT: two
+ * rounds of requests, about 12 s; a queued host's keep-alives, one a third
+ * of the claim, take longer). Too soon would remake every consumer of a
+ * server at its leader change; too late leaves the host unread meanwhile.
  */
-export const UNANSWERED_IN_A_ROW = PULLS_IN_FLIGHT + 1;
+export function unansweredInARowLimit(pullsInFlight: number = PULLS_IN_FLIGHT): number {
+  return pullsInFlight + 1;
+}
 
 /** A server status that failed a request: the consume loop starts over. */
 export interface PullFailure {
@@ -139,7 +147,7 @@ export interface PullPipelineStats {
   readonly expired: number;
   /** Requests the server never ended by a status in time (used up exactly, or forgotten). */
   readonly unanswered: number;
-  /** Times UNANSWERED_IN_A_ROW requests went unanswered: the pipeline failed (consumer gone?). */
+  /** Times `unansweredInARowLimit` requests in a row went unanswered: the pipeline failed (consumer gone?). */
   readonly silentFailures: number;
   readonly messages: number;
 }
@@ -166,6 +174,8 @@ export class PullPipeline {
   private readonly options: PullPipelineOptions;
   private readonly windowBytes: number;
   private readonly requestBytes: number;
+  /** Silent requests in a row that fail the pipeline (`unansweredInARowLimit`). */
+  private readonly silentLimit: number;
   private readonly expiresMs: number;
   private readonly keepAliveMs: number;
   /** While queued for the budget: a third of the claim after the last request (review16d D3). */
@@ -208,6 +218,7 @@ export class PullPipeline {
       throw new RangeError(`pullsInFlight must be a positive integer: got ${pullsInFlight}`);
     }
     this.requestBytes = Math.floor(this.windowBytes / pullsInFlight);
+    this.silentLimit = unansweredInARowLimit(pullsInFlight);
     if (!Number.isSafeInteger(this.requestBytes) || this.requestBytes < 1) {
       throw new RangeError(`windowBytes must hold a byte per request: got ${this.windowBytes}`);
     }
@@ -444,7 +455,7 @@ export class PullPipeline {
     // Messages came after it went out: it may have been used exactly, which ends silently.
     if (this.words !== request.wordsAtSend) return;
     this.unansweredInARow++;
-    if (this.unansweredInARow < UNANSWERED_IN_A_ROW) return;
+    if (this.unansweredInARow < this.silentLimit) return;
     this.counters.silentFailures++;
     const count = this.unansweredInARow;
     this.stop();

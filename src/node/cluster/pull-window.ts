@@ -18,8 +18,16 @@
 import { NET_EVENT_DATA_HEADER_LENGTH } from '../../wire/index.js';
 import type { PullBudget } from './pull-budget.js';
 
-/** Bytes a host's consumer may hold fetched ahead of the reader (`max_bytes` of its pulls). */
-export const PULL_WINDOW_BYTES = 256 * 1024;
+/**
+ * Bytes a host's consumer may hold fetched ahead of the reader (`max_bytes`
+ * of its pulls): 1 MiB, in PULLS_IN_FLIGHT requests of 128 KiB. It was
+ * 256 KiB (about 30 messages of 8 KiB per host on the way), which left a
+ * reader that had caught up behind its publishers for longer (perf16c:
+ * docs/performance.md). All hosts together stay within the reader's pull
+ * budget (READER_PULL_BYTES, 8 MiB: 8 hosts at a full window; with more,
+ * they share it).
+ */
+export const PULL_WINDOW_BYTES = 1024 * 1024;
 
 /** Tells a consume loop when the reader takes messages again. */
 export interface PullGate {

@@ -86,6 +86,12 @@ export interface StreamSessionSourceStats {
    * (late-copies.ts; a restarted reader). Delivered, counted, not exact.
    */
   readonly duplicatesPossible: number;
+  /**
+   * `duplicatesPossible` per host of origin (issue 16: which host's events
+   * may repeat), the hosts held now at 0; sums to `duplicatesPossible`
+   * (past `maxPublishers` hosts the rest are under `(other)`).
+   */
+  readonly duplicatesPossibleByHost: Readonly<Record<string, number>>;
   /** Hosts this reader has a consumer for (claimed, or trying to claim). */
   readonly claimedHosts: number;
   /**

@@ -32,6 +32,7 @@ import type { Clock } from '../../runtime/index.js';
 import { systemClock } from '../runtime/index.js';
 import { ClaimedLoss } from './claimed-loss.js';
 import { DISCOVER_EVERY_MS, HostClaims } from './host-claims.js';
+import { HostCounts } from './host-counts.js';
 import { lagSamplerFor, type LagSampler, type SessionLag } from './lag-sampler.js';
 import { LossFloors, type LossFloorStats } from './loss-floors.js';
 import { LossLedger } from './loss-reports.js';
@@ -71,6 +72,8 @@ export class StreamSessionSource implements SessionSource {
   readonly durable: string;
   /** An earlier netrx's durable prefix for this server, whose loss durable is adopted. */
   readonly upgradedFrom: string | undefined;
+  /** The bytes all hosts' pulls may ask for at once (`pullBudgetBytes`): shown in /health. */
+  readonly pullBudgetBytes: number;
   private readonly matches: (host: string) => boolean;
   private readonly maxPublishers: number;
   private readonly losses: LossLedger;
@@ -93,6 +96,8 @@ export class StreamSessionSource implements SessionSource {
   private readonly floors: LossFloors;
   private sink: SessionSink | undefined;
   private opened = false;
+  /** Counts opens: a floor read begun before a close must not count into the next open. */
+  private opens = 0;
   private counters = {
     messages: 0,
     events: 0,
@@ -115,6 +120,11 @@ export class StreamSessionSource implements SessionSource {
   private consumersReplaced = 0;
   /** Hosts whose floor came from an old netrx's loss durable, each counted once. */
   private readonly adoptedHosts: AdoptedHosts;
+  /** Host event durables made again because their config differed (issue 16; traced as `ConsumerReplaced`). */
+  private readonly eventConsumersReplaced: HostCounts;
+  /** Host event durables found gone after they were bound, made again (issue 16). */
+  private readonly eventConsumersGone: HostCounts;
+  private readonly duplicatesByHost: HostCounts;
   /** Messages pulled whose events wait for room in the session's queue (R8: never tail-dropped). */
   private readonly window: PullWindow<Unacked>;
   /** Loss reports whose growth is in the session's count, not yet in a delivered NET_EVENT_LOST. */
@@ -141,8 +151,13 @@ export class StreamSessionSource implements SessionSource {
       options.clockToleranceMs ?? CLOCK_TOLERANCE_MS,
     );
     this.onDuplicatePossible = options.onDuplicatePossible;
-    this.window = new PullWindow<Unacked>(readerPullBudget(options.pullBudgetBytes));
+    const budget = readerPullBudget(options.pullBudgetBytes);
+    this.pullBudgetBytes = budget.totalBytes;
+    this.window = new PullWindow<Unacked>(budget);
     this.heldBack = new ClaimedLoss(this.maxPublishers);
+    this.eventConsumersReplaced = new HostCounts(this.maxPublishers);
+    this.eventConsumersGone = new HostCounts(this.maxPublishers);
+    this.duplicatesByHost = new HostCounts(this.maxPublishers);
     this.floors = new LossFloors(this.port, this.session, this.durable, this.maxPublishers);
     this.claims = new HostClaims({
       port: this.port,
@@ -153,6 +168,8 @@ export class StreamSessionSource implements SessionSource {
       discoverEveryMs: options.discoverEveryMs ?? DISCOVER_EVERY_MS,
       onError: options.onError,
       onHeld: (host) => this.claimedHost(host),
+      onReplaced: (host) => this.eventConsumersReplaced.add(host),
+      onRecreated: (host) => this.eventConsumersGone.add(host),
     });
     this.lagSampler = lagSamplerFor(this.port, clock, options.lag, () =>
       this.claims.hosts().map((host) => ({
@@ -171,6 +188,7 @@ export class StreamSessionSource implements SessionSource {
   stats(): StreamSessionSourceStats {
     return {
       ...this.counters,
+      duplicatesPossibleByHost: this.duplicatesByHost.byHost(this.claims.hosts()),
       claimedHosts: this.claims.size,
       releasedHosts: this.claims.released,
       consumerErrors: this.claims.errors(),
@@ -180,17 +198,22 @@ export class StreamSessionSource implements SessionSource {
   }
 
   /**
-   * The loss hand-over: durables made again (review16c N4), loss floors
-   * (N2, N5), and hosts whose floor came from an old netrx's loss durable
-   * (verify16c V1, V2).
+   * The loss hand-over: durables made again (review16c N4: the loss durable;
+   * per host, the event durables whose config differed or that were gone
+   * once bound, issue 16), loss floors (N2, N5), and hosts whose floor came
+   * from an old netrx's loss durable (verify16c V1, V2).
    */
   handOverStats(): {
     readonly consumersReplaced: number;
+    readonly eventConsumersReplaced: Readonly<Record<string, number>>;
+    readonly eventConsumersGone: Readonly<Record<string, number>>;
     readonly lossFloors: LossFloorStats;
     readonly floorsAdopted: number;
   } {
     return {
       consumersReplaced: this.consumersReplaced,
+      eventConsumersReplaced: this.eventConsumersReplaced.byHost(),
+      eventConsumersGone: this.eventConsumersGone.byHost(),
       lossFloors: this.floors.stats(),
       floorsAdopted: this.adoptedHosts.size,
     };
@@ -213,8 +236,15 @@ export class StreamSessionSource implements SessionSource {
 
   open(sink: SessionSink): SessionSourceHold {
     this.opened = true;
+    this.opens++;
     this.sink = sink;
     this.claims.start((message) => this.handle(sink, message), this.window);
+    // Hosts known from an earlier open, which may be known only by their loss: the kept
+    // reports' hosts, and those whose counted loss this session still owes its client (the
+    // floors wait for that delivery; claimed again at once, so no other server counts it).
+    for (const host of new Set([...this.heldBack.hosts(), ...this.floorDue])) {
+      if (this.matches(host)) this.claims.claim(host);
+    }
     this.lagSampler?.start();
     const losses = this.port.consume(
       {
@@ -257,12 +287,21 @@ export class StreamSessionSource implements SessionSource {
         this.lagSampler?.stop();
         this.claims.stop();
         losses.stop();
-        this.heldBack.clear();
+        // The held-back reports stay: this durable acked them, so the next open is not given
+        // them again, and if the holder dies before its client gets that loss, this reader
+        // must still count it when the claim becomes its own (a standby's client reopening).
         this.floorPending.clear();
         this.sink = undefined;
         return givenBack;
       },
       delivered: (count, lostWaiting) => {
+        if (!this.opened) {
+          // The closing session's final buffer: its messages were settled by `close`; if it
+          // carried every counted loss to the client, the floors may say so now (else the
+          // next holder counts that loss again).
+          if (lostWaiting === 0) this.lossDelivered();
+          return;
+        }
         this.unacked.delivered(count);
         this.window.resume(
           (waiting) => this.handOver(sink, waiting),
@@ -356,6 +395,7 @@ export class StreamSessionSource implements SessionSource {
     }
     if (verdict === 'possible-duplicate') {
       this.counters.duplicatesPossible++;
+      this.duplicatesByHost.add(subject.host);
       this.onDuplicatePossible?.(subject.host, this.counters.duplicatesPossible);
     }
     const entry = this.unacked.add(message);
@@ -396,9 +436,12 @@ export class StreamSessionSource implements SessionSource {
   private claimedHost(host: string): void {
     this.once.held(host, this.clock.now());
     const sink = this.sink;
+    const open = this.opens;
     this.floorPending.add(host);
     void this.floors.read(host).then((floor) => {
-      if (this.sink !== sink || sink === undefined) return;
+      // The session closed meanwhile (its sink may be handed to the next open): the claim
+      // is no longer ours, and the kept reports wait for the next claim.
+      if (this.sink !== sink || sink === undefined || this.opens !== open || !this.opened) return;
       this.floorPending.delete(host);
       for (const [instance, lost] of floor) this.losses.raise(host, instance, lost);
       for (const report of this.heldBack.take(host)) {

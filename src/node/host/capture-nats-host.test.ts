@@ -73,7 +73,6 @@ describe('netrx up with capture.nats on the default host', () => {
     // The hand-over families are served (nats-handover-metrics.test.ts drives their values).
     const metrics = (await (await fetch(new URL('/metrics', running.url))).text()).split('\n');
     for (const family of [
-      'netrx_nats_stream_duplicates_possible_total',
       'netrx_nats_stream_consumers_replaced_total',
       'netrx_nats_stream_loss_floors_published_total',
       'netrx_nats_stream_loss_floors_unsent_total',
@@ -81,6 +80,11 @@ describe('netrx up with capture.nats on the default host', () => {
       'netrx_nats_stream_loss_floors_adopted_total',
     ])
       expect(metrics).toContain(`${family}{session="lab"} 0`);
+    // Per host of origin since issue 16: a sample per host held or counted, and this glob
+    // holds none yet (nats-host-metrics.test.ts reads them once it does).
+    expect(
+      metrics.filter((l) => l.startsWith('netrx_nats_stream_duplicates_possible_total{')),
+    ).toEqual([]);
   });
 
   it('names a configured host as it is', async () => {

@@ -21,10 +21,14 @@ const neverConnected = {
 };
 
 /** `/health`'s capture.nats entry of a host serving two entries as `host` (undefined: the default). */
-async function servedStatus(host: string | undefined): Promise<Record<string, unknown>> {
+async function servedStatus(
+  host: string | undefined,
+  more: Record<string, unknown> = {},
+): Promise<Record<string, unknown>> {
   const config = validateHostConfig({
     capture: {
       nats: {
+        ...more,
         ...(host === undefined ? {} : { host }),
         serve: [{ name: 'fleet', stream: 'lab', hosts: 'lab-*' }, { name: 'edge' }],
       },
@@ -51,6 +55,15 @@ async function servedDurables(host: string | undefined): Promise<unknown[]> {
 }
 
 describe('capture.nats readers under netrx up', () => {
+  it('share capture.nats.pullBudgetBytes per served entry (/health serve[].pullBudgetBytes, issue 16)', async () => {
+    const budgets = async (more: Record<string, unknown>) =>
+      ((await servedStatus('dash-a', more))['serve'] as { pullBudgetBytes: unknown }[]).map(
+        (entry) => entry.pullBudgetBytes,
+      );
+    expect(await budgets({})).toEqual([8 * 1024 * 1024, 8 * 1024 * 1024]);
+    expect(await budgets({ pullBudgetBytes: 262_144 })).toEqual([262_144, 262_144]);
+  });
+
   it("name their durables after the stream, the entry and capture.nats.host (/health's serve[].durable)", async () => {
     expect(await servedDurables('dash-a')).toEqual([
       'netrx-reader-lab-fleet-dash-a',

@@ -133,6 +133,7 @@ export async function startCaptureNats(
           // (10100, traced) instead of silently splitting the events with the first.
           durable: `netrx-reader-${stream}-${entry.name}-${host}`,
           clock,
+          pullBudgetBytes: nats.pullBudgetBytes,
           lag: {
             onThreshold: (crossing) =>
               trace.emit(ClusterEvent.consumerLag, {
@@ -208,6 +209,7 @@ export function servedStatus(source: StreamSessionSource): Record<string, unknow
     session: source.session,
     hosts: source.hosts,
     durable: source.durable,
+    pullBudgetBytes: source.pullBudgetBytes,
     ...source.stats(),
     handOver: source.handOverStats(),
     ...lagStatus(source.lag()),

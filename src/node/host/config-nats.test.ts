@@ -16,7 +16,20 @@ describe('capture.nats configuration', () => {
       replicas: 1,
       streamBytes: 0,
       streamMessages: 0,
+      pullBudgetBytes: 8 * 1024 * 1024,
     });
+  });
+
+  it('takes pullBudgetBytes, at least one pull request of 128 KiB and at most 1 GiB (issue 16)', () => {
+    const nats = (pullBudgetBytes: unknown) =>
+      validateHostConfig({ capture: { nats: { pullBudgetBytes } } }).capture.nats;
+    expect(nats(131_072).pullBudgetBytes).toBe(131_072);
+    expect(nats(64 * 1024 * 1024).pullBudgetBytes).toBe(64 * 1024 * 1024);
+    expect(() => nats(131_071)).toThrow(
+      'capture.nats.pullBudgetBytes: expected an integer from 131072 to 1073741824, got 131071',
+    );
+    expect(() => nats(2 ** 30 + 1)).toThrow(/capture\.nats\.pullBudgetBytes/);
+    expect(() => nats('8MiB')).toThrow(/capture\.nats\.pullBudgetBytes/);
   });
 
   it("publishes and reads as this machine's identity unless host names one (issue 16)", () => {

@@ -14,6 +14,14 @@ import type { HostConfig } from './config.js';
 import { MOVED_TO_CLUSTER_NATS } from './config-cluster-nats.js';
 import { defaultReaderId } from '../cluster/reader-identity.js';
 import { patternsOverlap } from '../cluster/subjects.js';
+import { MIN_READER_PULL_BYTES, READER_PULL_BYTES } from '../cluster/pull-budget.js';
+
+/**
+ * The most `capture.nats.pullBudgetBytes` (and `capture serve
+ * --pull-budget-bytes`) takes: the client library holds what a reader asked
+ * for, so a typo must not let it ask for unbounded memory.
+ */
+export const MAX_READER_PULL_BYTES = 1024 * 1024 * 1024;
 
 const sessionName = string({
   pattern: /^[A-Za-z0-9_-]{1,32}$/,
@@ -72,6 +80,15 @@ export const captureNatsSection = section(
       streamBytes: field(integer(0, Number.MAX_SAFE_INTEGER), 0),
       /** Each host and provider's message limit (as `--stream-messages`; 0: not given). */
       streamMessages: field(integer(0, 1_000_000_000), 0),
+      /**
+       * Bytes each served entry's hosts may have asked NATS for at once,
+       * shared first come first (as `capture serve --pull-budget-bytes`;
+       * review16c N12): at least one pull request (128 KiB), default 8 MiB.
+       */
+      pullBudgetBytes: field(
+        integer(MIN_READER_PULL_BYTES, MAX_READER_PULL_BYTES),
+        READER_PULL_BYTES,
+      ),
     },
     { moved: { servers: MOVED_TO_CLUSTER_NATS } },
   ),

@@ -204,6 +204,7 @@ describe('host configuration', () => {
           replicas: 1,
           streamBytes: 0,
           streamMessages: 0,
+          pullBudgetBytes: 8 * 1024 * 1024,
         },
       },
       cluster: {

@@ -7,8 +7,9 @@
  * sampled (lag-sampler.ts: one consumer info request per consumer per
  * interval, not per scrape; the sample's age says how fresh it is), and
  * its loss hand-over (review16c N2, N4, N5): durables made again, loss
- * floors published, not stored and not read, and the copies delivered that
- * may be second ones (`duplicatesPossible`, the F4 residue).
+ * floors published, not stored and not read, and, per host of origin, the
+ * copies delivered that may be second ones (`duplicatesPossible`, the F4
+ * residue) and the event durables made again (issue 16).
  */
 import type {
   CapturePublisherStats,
@@ -38,6 +39,16 @@ export function natsCaptureMetrics(input: NatsCaptureMetricsInput): MetricFamily
     input.publish.map((p) => ({ labels: { session: p.session, result }, value: pick(p) }));
   const served = (pick: (s: NatsCaptureMetricsInput['serve'][number]) => number) =>
     input.serve.map((s) => ({ labels: { session: s.session }, value: pick(s) }));
+  const byHost = (
+    pick: (s: NatsCaptureMetricsInput['serve'][number]) => Readonly<Record<string, number>>,
+    more: Readonly<Record<string, string>> = {},
+  ) =>
+    input.serve.flatMap((s) =>
+      Object.entries(pick(s)).map(([host, value]) => ({
+        labels: { session: s.session, host, ...more },
+        value,
+      })),
+    );
   const lagged = (pick: (h: SessionLag['hosts'][number]) => number) =>
     input.serve.flatMap((s) =>
       (s.lag?.hosts ?? []).map((h) => ({
@@ -131,9 +142,18 @@ export function natsCaptureMetrics(input: NatsCaptureMetricsInput): MetricFamily
     },
     {
       name: 'netrx_nats_stream_duplicates_possible_total',
-      help: 'Messages a session read from a stream and delivered that may be a second copy (stored after the duplicate window, read by a restarted reader): an upper bound, not exact.',
+      help: 'Messages a session read from a stream and delivered that may be a second copy (stored after the duplicate window, read by a restarted reader), by host of origin (the hosts sum to the session figure): an upper bound, not exact.',
       type: 'counter',
-      samples: served((s) => s.duplicatesPossible),
+      samples: byHost((s) => s.duplicatesPossibleByHost),
+    },
+    {
+      name: 'netrx_nats_stream_event_consumers_recreated_total',
+      help: "A host's event durable of a session made again, by reason: config (it existed with another config, deleted first; traced as ConsumerReplaced), gone (deleted under a reader that had bound it: idle past its claim expiry, or by someone; the claim may have been another reader's meanwhile). Its unacked messages went back to the stream, read again and skipped if already handled.",
+      type: 'counter',
+      samples: [
+        ...byHost((s) => s.handOver.eventConsumersReplaced, { reason: 'config' }),
+        ...byHost((s) => s.handOver.eventConsumersGone, { reason: 'gone' }),
+      ],
     },
     {
       name: 'netrx_nats_stream_consumers_replaced_total',

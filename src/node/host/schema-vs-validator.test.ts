@@ -173,5 +173,7 @@ describe('docs/netrx-up.schema.json against validateHostConfig (review L1)', () 
     // synthetic.secret must also be the loopback client's, review M4).
     const expressed = ['http.token', 'http.host', 'radius.host', 'capture.rpc.host'];
     expect([...schemaTooLoose.keys()].filter((key) => expressed.includes(key))).toEqual([]);
-  });
+    // CPU only (a fixed seed, no I/O: it cannot hang): 2.7 s alone, but 28.2 s
+    // of the default 30 s in a shuffled src/node/host run at load 22.
+  }, 120_000);
 });

@@ -5,14 +5,17 @@
  * TShark 4.0 ignores WIRESHARK_EXTCAP_DIR with special privileges), and
  * tshark's own reading of a capture file for byte comparisons.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { expect } from 'vitest';
-import { runCli, type CliIo } from '../../../src/cli/index.js';
+import { runCli } from '../../../src/cli/index.js';
+import { io, sleep } from '../../support/cli-io.js';
 import { lines, run, toolVersion } from '../pcap-tools.js';
 import { commandExists, isRoot, requirePeers } from './peers.js';
+
+export { io, sleep, until } from '../../support/cli-io.js';
 
 export const RECORDED_TSHARK =
   'TShark (Wireshark) 4.0.17 (Git v4.0.17 packaged as 4.0.17-0+deb12u3).';
@@ -41,29 +44,6 @@ export function extcapPeers(
     console.warn(`[netrx interop] tshark is ${tshark}; checked with ${RECORDED_TSHARK}`);
   }
   return peers;
-}
-
-export function io() {
-  const out: string[] = [];
-  const err: string[] = [];
-  let stop!: () => void;
-  const stopped = new Promise<void>((done) => (stop = done));
-  const cli: CliIo = {
-    out: (l) => out.push(l),
-    err: (l) => err.push(l),
-    untilStopped: () => stopped,
-  };
-  return { out, err, stop, cli };
-}
-
-export const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
-
-export async function until(condition: () => boolean, ms: number, what: string): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
 }
 
 /**
@@ -120,6 +100,79 @@ export async function extcapHome() {
       ? ['setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', 'tshark', ...args]]
       : ['tshark', [...args]];
   return { home, personal, env, command };
+}
+
+export type ExtcapHome = Awaited<ReturnType<typeof extcapHome>>;
+
+/** tshark's arguments for a capture on the netrx interface from `server`'s `session`, then `more`. */
+export function netrxCapture(server: string, session: string, more: readonly string[]): string[] {
+  return [
+    '-i',
+    'netrx',
+    '-o',
+    `extcap.netrx.server:${server}`,
+    '-o',
+    `extcap.netrx.session:${session}`,
+    ...more,
+  ];
+}
+
+/** A tshark run: its stderr so far, whether it has closed, and its exit code. */
+export interface TsharkRun {
+  readonly child: ChildProcess;
+  readonly stderr: string;
+  readonly finished: boolean;
+  readonly exited: Promise<number | null>;
+  /** SIGINT unless it has closed: tshark stops its dumpcap and extcap. */
+  interrupt(): void;
+}
+
+/**
+ * Starts tshark with `args` as `home.command` runs it, in `home.home`, with
+ * `env` (default `home.env`); with `netns`, inside that network namespace
+ * (nsenter), where a capture server there listens on loopback.
+ */
+export function spawnTshark(
+  home: ExtcapHome,
+  args: readonly string[],
+  options: { readonly env?: NodeJS.ProcessEnv; readonly netns?: string } = {},
+): TsharkRun {
+  const [command, commandArgs] = home.command(args);
+  const [file, argv] =
+    options.netns === undefined
+      ? [command, commandArgs]
+      : ['nsenter', [`--net=/run/netns/${options.netns}`, command, ...commandArgs]];
+  const child = spawn(file, argv, { env: options.env ?? home.env, cwd: home.home });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  let finished = false;
+  const exited = new Promise<number | null>((done) =>
+    child.once('close', (code) => {
+      finished = true;
+      done(code);
+    }),
+  );
+  return {
+    child,
+    get stderr() {
+      return stderr;
+    },
+    get finished() {
+      return finished;
+    },
+    exited,
+    interrupt: () => {
+      if (!finished) child.kill('SIGINT');
+    },
+  };
+}
+
+/** Calls `traffic` every 25 ms (at most 400 times) until tshark closes: frames as a live link brings them. */
+export async function feedUntilClosed(run: TsharkRun, traffic: () => void): Promise<void> {
+  for (let i = 0; i < 400 && !run.finished; i++) {
+    traffic();
+    await sleep(25);
+  }
 }
 
 export interface TsharkFrame {
