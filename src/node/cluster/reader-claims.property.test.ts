@@ -22,7 +22,7 @@ import { describe, expect, it } from 'vitest';
 import { SYNTHETIC_PROVIDER_GUID, SessionTable, SyntheticEvent } from '../../capture/index.js';
 import { VirtualClock } from '../../testing/index.js';
 import { TraceRegistry } from '../../trace/index.js';
-import { PullPipeline } from './pull-pipeline.js';
+import { PULLS_IN_FLIGHT, PullPipeline } from './pull-pipeline.js';
 import { PULL_WINDOW_BYTES, type PullGate } from './pull-window.js';
 import { CapturePublisher } from './publisher.js';
 import type {
@@ -37,7 +37,7 @@ import { StreamSessionSource } from './reader.js';
 import { readBuffer, settle } from './test-kit.js';
 
 const TICK_MS = 50;
-const REQUEST_BYTES = PULL_WINDOW_BYTES / 2;
+const REQUEST_BYTES = PULL_WINDOW_BYTES / PULLS_IN_FLIGHT;
 
 interface Stored {
   readonly seq: number;
