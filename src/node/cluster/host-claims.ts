@@ -13,6 +13,17 @@
  * error code, so a second server on an entry takes over once the first
  * one's consumers expire (F2).
  *
+ * A glob reader also claims a host it knows only from a loss report
+ * (review16c N10: every run announces itself), and the loss stream keeps
+ * reports for 7 days: hosts that announced a run and left. So a glob
+ * reader releases a claim that has shown no sign for
+ * RELEASE_IDLE_DISCOVERIES discoveries (review16d D4): no message of the
+ * host, no loss report of it (`touch`), and no event of it in the stream
+ * when discovery looked. Its consumer stops, and the server deletes it
+ * after `inactive_threshold`; events it sends later are claimed by the
+ * next discovery, a loss report claims it at once. A literal reader
+ * keeps its one claim.
+ *
  * Per-host state (the consumer, later its lag) lives here; what a message
  * carries is the reader's business (reader.ts).
  */
@@ -23,6 +34,14 @@ import { filterSubject, hostMatcher, isHostGlob, streamName } from './subjects.j
 
 /** How often a glob reader looks for new hosts in the stream. */
 export const DISCOVER_EVERY_MS = 2000;
+/**
+ * Discoveries a glob reader's claim may pass with no sign of its host
+ * before it is released (review16d D4): 60 s at the default interval,
+ * four default claim expiries (15 s), so a host between bursts is not
+ * released and claimed again at every pause, and one that left costs its
+ * consumer, keep-alives and share of the pull budget for a minute.
+ */
+export const RELEASE_IDLE_DISCOVERIES = 30;
 
 export interface HostClaimsOptions {
   readonly port: ConsumePort;
@@ -38,6 +57,8 @@ export interface HostClaimsOptions {
   readonly onHeld?: (host: string) => void;
   /** A host's claim was refused (10100): another reader holds it. */
   readonly onRefused?: (host: string) => void;
+  /** A glob reader released an idle host's claim (review16d D4); a later sign claims it again. */
+  readonly onReleased?: (host: string) => void;
   /** A host's durable existed with another config and was made again (consumer-config.ts). */
   readonly onReplaced?: (host: string) => void;
   /** A host's durable was gone when its consume loop bound it again, and was made again. */
@@ -55,6 +76,9 @@ export class HostClaims {
   /** Hosts whose claim was refused (10100) since it was last ours. */
   private readonly refused = new Set<string>();
   private readonly errorCodes: Record<string, number> = {};
+  /** Per claimed host of a glob: when it last showed a sign (claimed, a message, a report, events seen). */
+  private readonly lastSign = new Map<string, number>();
+  private releasedCount = 0;
   private discoverTimer: { cancel(): void } | undefined;
   /** Where messages go while claiming; undefined when stopped. */
   private onMessage: ((message: StreamMessage) => void) | undefined;
@@ -87,6 +111,16 @@ export class HostClaims {
     return [...this.consumers.keys()];
   }
 
+  /** Claims released because their host showed no sign for RELEASE_IDLE_DISCOVERIES discoveries. */
+  get released(): number {
+    return this.releasedCount;
+  }
+
+  /** `host` showed a sign of life (a loss report of it): its claim is not idle. */
+  touch(host: string): void {
+    if (this.lastSign.has(host)) this.lastSign.set(host, this.options.clock.now());
+  }
+
   /** Consume loop failures by JetStream error code (`other` without one). */
   errors(): Readonly<Record<string, number>> {
     return { ...this.errorCodes };
@@ -113,6 +147,7 @@ export class HostClaims {
     this.consumers.clear();
     this.held.clear();
     this.refused.clear();
+    this.lastSign.clear();
   }
 
   /** A glob reader: claims the matching hosts that have events in the stream now. */
@@ -134,6 +169,23 @@ export class HostClaims {
     // Stopped (or restarted) while the stream answered: not this run's hosts.
     if (this.onMessage !== target) return;
     for (const host of hosts) this.claim(host);
+    this.releaseIdle();
+  }
+
+  /** Releases the claims of hosts with no sign for RELEASE_IDLE_DISCOVERIES discoveries. */
+  private releaseIdle(): void {
+    const idleSince =
+      this.options.clock.now() - RELEASE_IDLE_DISCOVERIES * this.options.discoverEveryMs;
+    for (const [host, at] of [...this.lastSign]) {
+      if (at > idleSince) continue;
+      this.consumers.get(host)?.stop();
+      this.consumers.delete(host);
+      this.held.delete(host);
+      this.refused.delete(host);
+      this.lastSign.delete(host);
+      this.releasedCount++;
+      this.options.onReleased?.(host);
+    }
   }
 
   private scheduleDiscovery(target: (message: StreamMessage) => void): void {
@@ -147,7 +199,10 @@ export class HostClaims {
   /** Claims `host` if the pattern matches it and it has no consumer yet (e.g. a host known from its loss reports). */
   claim(host: string): void {
     const onMessage = this.onMessage;
-    if (onMessage === undefined || this.consumers.has(host) || !this.matches(host)) return;
+    if (onMessage === undefined || !this.matches(host)) return;
+    // A glob's claim is kept while its host shows signs (a claim asked again is one).
+    if (isHostGlob(this.options.hosts)) this.lastSign.set(host, this.options.clock.now());
+    if (this.consumers.has(host)) return;
     const consumer = this.options.port.consume(
       {
         stream: this.stream,
@@ -162,7 +217,12 @@ export class HostClaims {
           this.options.onHeld?.(host);
         },
       },
-      onMessage,
+      this.lastSign.has(host)
+        ? (message) => {
+            this.lastSign.set(host, this.options.clock.now());
+            onMessage(message);
+          }
+        : onMessage,
       (error) => {
         // Its loop tries again; until it is bound again the claim may be another reader's.
         this.held.delete(host);

@@ -7,7 +7,8 @@
  * let time pass so requests expire, close and open the reader's gate).
  * The server (a model of nats-server 2.9.10's pull requests: by bytes,
  * 409 with `Nats-Pending-Bytes` when the next message does not fit, 408
- * at `expires`, a request used exactly ends silently) checks at every
+ * at `expires`, a request used exactly ends silently; a keep-alive, 409 at
+ * once when messages wait, else 408 at `expires`) checks at every
  * step that the bytes the reader may still be sent, across all hosts,
  * never exceed the budget. Then the gate opens and the server runs on:
  * every host's messages all arrive (no host starves), in order.
@@ -48,6 +49,7 @@ interface ServerRequest {
 /** One host's consumer at the server: its messages and the requests waiting for them. */
 class HostAtServer {
   readonly requests: ServerRequest[] = [];
+  readonly keepAlives: ServerRequest[] = [];
   readonly received: number[] = [];
   next = 0;
   pipeline: PullPipeline | undefined;
@@ -63,6 +65,18 @@ class HostAtServer {
       left: request.maxBytes,
       expiresAt: this.clock.now() + request.expiresMs,
     });
+  }
+
+  /**
+   * A keep-alive (`max_bytes: 1`): no message fits it, so the server answers
+   * at once when messages wait (409) and else at its `expires` (408).
+   */
+  keepAlive(id: number, request: PullRequest): void {
+    if (this.next < this.sizes.length) {
+      this.pipeline?.status(id, 409, 'Message Size Exceeds MaxBytes', 1);
+      return;
+    }
+    this.keepAlives.push({ id, left: 1, expiresAt: this.clock.now() + request.expiresMs });
   }
 
   /** The server hands the oldest request what fits of the next messages. */
@@ -92,6 +106,11 @@ class HostAtServer {
       if (request.expiresAt > this.clock.now()) continue;
       this.requests.splice(this.requests.indexOf(request), 1);
       pipeline.status(request.id, 408, 'Request Timeout', request.left);
+    }
+    for (const keepAlive of [...this.keepAlives]) {
+      if (keepAlive.expiresAt > this.clock.now()) continue;
+      this.keepAlives.splice(this.keepAlives.indexOf(keepAlive), 1);
+      pipeline.status(keepAlive.id, 408, 'Request Timeout', 1);
     }
   }
 
@@ -152,8 +171,10 @@ describe('the reader’s pull budget, shared by its hosts (review16c N12, proper
             windowBytes: s.windowBytes,
             pullsInFlight: s.pullsInFlight,
             send: (id, request) => {
-              // Keep-alives (`max_bytes: 1`) deliver nothing: the model lets them expire.
+              // Keep-alives (`max_bytes: 1`) deliver nothing, and are answered (review16d D3:
+              // three silent in a row fail the pipeline, as a deleted consumer's would).
               if (request.maxBytes > 1) host.request(id, request);
+              else host.keepAlive(id, request);
             },
             onFailure: (failure) => {
               throw new Error(`a request failed: ${failure.code} ${failure.description}`);
@@ -165,6 +186,14 @@ describe('the reader’s pull budget, shared by its hosts (review16c N12, proper
           expect(owed()).toBeLessThanOrEqual(s.budgetBytes);
           expect(budget.outstanding).toBeLessThanOrEqual(s.budgetBytes);
         };
+        // In steps, the server answering each request at its `expires` (PULL_GRACE_MS
+        // before the pipeline would count it unanswered).
+        const passTime = (ms: number) => {
+          for (let left = ms; left > 0; left -= Math.min(left, 100)) {
+            clock.advance(Math.min(left, 100));
+            for (const host of hosts) host.expire();
+          }
+        };
         const settle = async () => {
           for (let i = 0; i < 5; i++) await Promise.resolve();
         };
@@ -173,10 +202,7 @@ describe('the reader’s pull budget, shared by its hosts (review16c N12, proper
         for (const m of moves) {
           if (m.kind === 'deliver') hosts[m.host % hosts.length]?.deliver(m.max);
           else if (m.kind === 'gate') gate.set(m.open);
-          else {
-            clock.advance(m.ms);
-            for (const host of hosts) host.expire();
-          }
+          else passTime(m.ms);
           await settle();
           check();
         }
@@ -184,12 +210,12 @@ describe('the reader’s pull budget, shared by its hosts (review16c N12, proper
         gate.set(true);
         await settle();
         const total = hosts.reduce((sum, h) => sum + h.sizes.length, 0);
-        for (let round = 0; round < 50 * total + 50; round++) {
+        // Rounds of 100 ms: the server delivers while each request of 500 ms waits.
+        for (let round = 0; round < 10 * (50 * total + 50); round++) {
           for (const host of hosts) host.deliver(8);
           check();
           if (hosts.every((h) => h.next === h.sizes.length)) break;
-          clock.advance(1000);
-          for (const host of hosts) host.expire();
+          passTime(100);
           await settle();
           check();
         }

@@ -37,6 +37,21 @@
  * claim; and no request waits longer than half of `claimMs`, so the claim
  * never depends on a request that waited past it.
  *
+ * A request queued for the reader's budget (below) is not at the server
+ * either, and a host whose turn is slow to come would lose its claim the
+ * same way (review16d D3: at the 8 MiB default about 1,900 idle hosts, at
+ * the minimum 31 per request slot): while queued, the same request no
+ * message fits goes out a third of `claimMs` after the last request of any
+ * kind (at once if none went out yet: the consumer it bound may be near
+ * its expiry). It takes no budget (it cannot be answered by a message).
+ *
+ * A consumer the server deleted (a lapsed claim, an operator's `nats
+ * consumer rm`) does not say so to a request sent after: nats-server
+ * 2.9.10 takes `$JS.API.CONSUMER.MSG.NEXT` of an unknown consumer and
+ * answers nothing. So `unansweredInARowLimit` requests with no word from the
+ * server in between (no message, no status) fail the pipeline, and the
+ * consume loop checks the consumer and makes it again.
+ *
  * With a `budget` (the reader's, shared by its hosts: pull-budget.ts,
  * review16c N12) each request also takes its bytes from it before it goes
  * out and waits its turn when they are not free; what `pending` loses
@@ -70,6 +85,25 @@ export const SCARCE_EXPIRES_MS = 500;
 export const PULL_GRACE_MS = 1000;
 /** How often a gated consumer renews its claim, at most (a third of a shorter claim). */
 export const CLAIM_KEEPALIVE_MS = 1000;
+/**
+ * Requests in a row that heard nothing from the server (no message, no
+ * status, from when each went out to its deadline) before a pipeline of
+ * `pullsInFlight` requests counts its consumer gone (review16d D3). The
+ * server answers every request it knows: messages, 409 at once when none
+ * fits, 408 at its `expires`. A request used exactly ends silently, but
+ * after its messages, so it does not count. Silence is a request the
+ * server forgot (a consumer leader change, a restart the connection did
+ * not see), which the next request outlives, or a consumer that is gone,
+ * which every request meets. One event can forget every request the
+ * pipeline has at the server, `pullsInFlight`; one more in a row is the
+ * consumer gone (3 at two in flight, 9 at the default PULLS_IN_FLIGHT: two
+ * rounds of requests, about 12 s; a queued host's keep-alives, one a third
+ * of the claim, take longer). Too soon would remake every consumer of a
+ * server at its leader change; too late leaves the host unread meanwhile.
+ */
+export function unansweredInARowLimit(pullsInFlight: number = PULLS_IN_FLIGHT): number {
+  return pullsInFlight + 1;
+}
 
 /** A server status that failed a request: the consume loop starts over. */
 export interface PullFailure {
@@ -103,14 +137,18 @@ export interface PullPipelineOptions {
 export interface PullPipelineStats {
   /** Requests for messages sent. */
   readonly requests: number;
-  /** Claim-renewing requests (`max_bytes: 1`) sent while gated. */
+  /** Claim-renewing requests (`max_bytes: 1`) sent while gated or queued for the budget. */
   readonly keepAlives: number;
+  /** Of `keepAlives`, those sent while queued for the reader's budget (review16d D3). */
+  readonly queuedKeepAlives: number;
   /** Requests that ended with bytes unused because the next message did not fit (409). */
   readonly filled: number;
   /** Requests that ended at their `expires` (the server's 408, or 404). */
   readonly expired: number;
   /** Requests the server never ended by a status in time (used up exactly, or forgotten). */
   readonly unanswered: number;
+  /** Times `unansweredInARowLimit` requests in a row went unanswered: the pipeline failed (consumer gone?). */
+  readonly silentFailures: number;
   readonly messages: number;
 }
 
@@ -118,6 +156,8 @@ interface Outstanding {
   readonly bytes: number;
   readonly keepAlive: boolean;
   readonly deadline: Timer;
+  /** `words` when it went out (a request used exactly ends silently, after its messages). */
+  readonly wordsAtSend: number;
 }
 
 /** Statuses that end a request normally (anything else of 400 or more fails it). */
@@ -134,8 +174,12 @@ export class PullPipeline {
   private readonly options: PullPipelineOptions;
   private readonly windowBytes: number;
   private readonly requestBytes: number;
+  /** Silent requests in a row that fail the pipeline (`unansweredInARowLimit`). */
+  private readonly silentLimit: number;
   private readonly expiresMs: number;
   private readonly keepAliveMs: number;
+  /** While queued for the budget: a third of the claim after the last request (review16d D3). */
+  private readonly queuedKeepAliveMs: number;
   private readonly outstanding = new Map<number, Outstanding>();
   /** Bytes asked for, not received, not given back. */
   private pending = 0;
@@ -147,12 +191,22 @@ export class PullPipeline {
   private waitingForBudget = false;
   private readonly granted = () => this.budgetGranted();
   private keepAliveTimer: Timer | undefined;
+  /** The queued claim keep-alive's timer (review16d D3). */
+  private queuedTimer: Timer | undefined;
+  /** When the last request of any kind went out: the server's claim counts from it. */
+  private lastSentAt: number;
+  /** Messages and statuses received: a request heard nothing if this did not move after it went out. */
+  private words = 0;
+  /** Requests in a row that heard nothing from the server before their deadline (review16d D3). */
+  private unansweredInARow = 0;
   private counters = {
     requests: 0,
     keepAlives: 0,
+    queuedKeepAlives: 0,
     filled: 0,
     expired: 0,
     unanswered: 0,
+    silentFailures: 0,
     messages: 0,
   };
 
@@ -164,6 +218,7 @@ export class PullPipeline {
       throw new RangeError(`pullsInFlight must be a positive integer: got ${pullsInFlight}`);
     }
     this.requestBytes = Math.floor(this.windowBytes / pullsInFlight);
+    this.silentLimit = unansweredInARowLimit(pullsInFlight);
     if (!Number.isSafeInteger(this.requestBytes) || this.requestBytes < 1) {
       throw new RangeError(`windowBytes must hold a byte per request: got ${this.windowBytes}`);
     }
@@ -175,6 +230,11 @@ export class PullPipeline {
       Math.floor(options.claimMs / 2),
     );
     this.keepAliveMs = Math.min(CLAIM_KEEPALIVE_MS, Math.floor(options.claimMs / 3));
+    this.queuedKeepAliveMs = Math.floor(options.claimMs / 3);
+    // None sent yet: the consumer bound may be one whose claim is about to lapse (a host
+    // claimed again before the server deleted its released consumer), so a pipeline that
+    // starts queued renews it at once (the reader property's find).
+    this.lastSentAt = Number.NEGATIVE_INFINITY;
     this.budget = options.budget ?? options.gate.budget;
     if (this.budget !== undefined && this.budget.totalBytes < this.requestBytes) {
       throw new RangeError(
@@ -209,6 +269,8 @@ export class PullPipeline {
     this.running = false;
     this.keepAliveTimer?.cancel();
     this.keepAliveTimer = undefined;
+    this.queuedTimer?.cancel();
+    this.queuedTimer = undefined;
     for (const request of this.outstanding.values()) request.deadline.cancel();
     this.outstanding.clear();
     this.lower(0);
@@ -221,6 +283,7 @@ export class PullPipeline {
   /** A message of `size` bytes as the server counts them (it answers one of our requests). */
   message(size: number): void {
     this.counters.messages++;
+    this.heard();
     this.lower(this.pending - size);
     this.pump();
   }
@@ -230,6 +293,8 @@ export class PullPipeline {
    * the bytes it left unused (`Nats-Pending-Bytes`) when the server says.
    */
   status(id: number, code: number, description: string, bytesLeft?: number): void {
+    // Any word from the server (a heartbeat too) says the consumer is there.
+    this.heard();
     if (code < 400) return;
     const end = endsNormally(code, description);
     if (end === undefined) {
@@ -260,9 +325,16 @@ export class PullPipeline {
 
   /** The connection came back: the server knows none of our requests now. */
   reset(): void {
+    // The server forgot them: their silence says nothing of the consumer.
+    this.unansweredInARow = 0;
     for (const [id, request] of [...this.outstanding]) this.forget(id, request);
     this.lower(0);
     this.pump();
+  }
+
+  private heard(): void {
+    this.words++;
+    this.unansweredInARow = 0;
   }
 
   private forget(id: number, request: Outstanding): void {
@@ -296,8 +368,10 @@ export class PullPipeline {
     this.keepAliveTimer = undefined;
     while (!this.waitingForBudget && this.pending + this.requestBytes <= this.windowBytes) {
       if (this.budget !== undefined && !this.budget.take(this.requestBytes, this.granted)) {
-        // Queued behind the reader's other hosts: `budgetGranted` sends it in its turn.
+        // Queued behind the reader's other hosts: `budgetGranted` sends it in its turn,
+        // and the claim is kept meanwhile (review16d D3).
         this.waitingForBudget = true;
+        this.whileQueued();
         return;
       }
       this.pull();
@@ -307,6 +381,8 @@ export class PullPipeline {
   /** Its turn came: the bytes are reserved for one request. */
   private budgetGranted(): void {
     this.waitingForBudget = false;
+    this.queuedTimer?.cancel();
+    this.queuedTimer = undefined;
     const wanted =
       this.running &&
       this.options.gate.ready() &&
@@ -353,12 +429,49 @@ export class PullPipeline {
     });
   }
 
+  /**
+   * Queued for the budget, so no request of ours may be at the server: one
+   * no message fits goes out a third of the claim after the last request
+   * sent, and again after each, until the turn comes (review16d D3).
+   */
+  private whileQueued(): void {
+    if (this.queuedTimer !== undefined) return;
+    const dueIn = Math.max(0, this.lastSentAt + this.queuedKeepAliveMs - this.options.clock.now());
+    this.queuedTimer = this.options.clock.setTimer(dueIn, () => {
+      this.queuedTimer = undefined;
+      if (!this.running || !this.waitingForBudget) return;
+      if (this.options.clock.now() - this.lastSentAt >= this.queuedKeepAliveMs) {
+        this.counters.keepAlives++;
+        this.counters.queuedKeepAlives++;
+        this.request({ batch: 1, maxBytes: 1 }, true);
+      }
+      this.whileQueued();
+    });
+  }
+
+  /** A request's deadline passed with no status: silence in a row means the consumer is gone. */
+  private unanswered(request: Outstanding): void {
+    if (!request.keepAlive) this.counters.unanswered++;
+    // Messages came after it went out: it may have been used exactly, which ends silently.
+    if (this.words !== request.wordsAtSend) return;
+    this.unansweredInARow++;
+    if (this.unansweredInARow < this.silentLimit) return;
+    this.counters.silentFailures++;
+    const count = this.unansweredInARow;
+    this.stop();
+    this.options.onFailure({
+      code: 0,
+      description: `no answer to ${count} pull requests in a row: the consumer may be gone`,
+    });
+  }
+
   private request(
     size: { batch: number; maxBytes: number },
     keepAlive: boolean,
     scarce = false,
   ): void {
     const id = this.nextId++;
+    this.lastSentAt = this.options.clock.now();
     const expiresMs =
       keepAlive || scarce
         ? Math.min(this.expiresMs, keepAlive ? this.keepAliveMs : SCARCE_EXPIRES_MS)
@@ -367,12 +480,18 @@ export class PullPipeline {
       const request = this.outstanding.get(id);
       if (request === undefined) return;
       this.forget(id, request);
+      this.unanswered(request);
+      if (!this.running) return;
       if (request.keepAlive) return;
-      this.counters.unanswered++;
       this.capPending();
       this.pump();
     });
-    this.outstanding.set(id, { bytes: size.maxBytes, keepAlive, deadline });
+    this.outstanding.set(id, {
+      bytes: size.maxBytes,
+      keepAlive,
+      deadline,
+      wordsAtSend: this.words,
+    });
     this.options.send(id, { ...size, expiresMs });
   }
 }

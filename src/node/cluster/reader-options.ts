@@ -94,6 +94,12 @@ export interface StreamSessionSourceStats {
   readonly duplicatesPossibleByHost: Readonly<Record<string, number>>;
   /** Hosts this reader has a consumer for (claimed, or trying to claim). */
   readonly claimedHosts: number;
+  /**
+   * Claims a glob reader released because their host showed no sign (no
+   * message, no loss report, no event in the stream) for
+   * RELEASE_IDLE_DISCOVERIES discoveries (review16d D4); a later sign claims it again.
+   */
+  readonly releasedHosts: number;
 
   /** Consume loop failures, by JetStream error code (`other` without one). */
   readonly consumerErrors: Readonly<Record<string, number>>;

@@ -190,6 +190,7 @@ export class StreamSessionSource implements SessionSource {
       ...this.counters,
       duplicatesPossibleByHost: this.duplicatesByHost.byHost(this.claims.hosts()),
       claimedHosts: this.claims.size,
+      releasedHosts: this.claims.released,
       consumerErrors: this.claims.errors(),
 
       open: this.opened,
@@ -347,6 +348,8 @@ export class StreamSessionSource implements SessionSource {
       subject.session === this.session &&
       this.matches(subject.host)
     ) {
+      // A report is a sign of the host: its claim is not idle (host-claims.ts, review16d D4).
+      this.claims.touch(subject.host);
       // Acked once a delivered buffer carried its growth (see `delivered`), or on close.
       if (this.lossReport(sink, subject.host, subject.provider, message.data)) {
         this.unreportedLoss.push({ message });

@@ -17,6 +17,7 @@ const readerStats: StreamSessionSourceStats & { handOver: StreamSessionHandOverS
   duplicatesPossible: 0,
   duplicatesPossibleByHost: {},
   claimedHosts: 2,
+  releasedHosts: 1,
   consumerErrors: {},
   open: true,
   handOver: {

@@ -142,6 +142,12 @@ export function natsCaptureMetrics(input: NatsCaptureMetricsInput): MetricFamily
       samples: served((s) => s.untrackedReports),
     },
     {
+      name: 'netrx_nats_stream_claims_released_total',
+      help: 'Host claims a glob reader released because the host showed no sign (no event, no loss report) for 30 discoveries (60 s by default): its consumer stopped, its next event or report claims it again.',
+      type: 'counter',
+      samples: served((s) => s.releasedHosts),
+    },
+    {
       name: 'netrx_nats_stream_duplicates_possible_total',
       help: 'Messages a session read from a stream and delivered that may be a second copy (stored after the duplicate window, read by a restarted reader), by host of origin (the hosts sum to the session figure): an upper bound, not exact.',
       type: 'counter',

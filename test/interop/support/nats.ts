@@ -217,6 +217,8 @@ export function readerSession(
     readonly readerId?: string;
     readonly upgradedFrom?: string;
     readonly pullBudgetBytes?: number;
+    /** A glob reader's discovery interval (its idle claims go after 30 of them). */
+    readonly discoverEveryMs?: number;
   } = {},
 ) {
   const table = new SessionTable({
