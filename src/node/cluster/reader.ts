@@ -119,6 +119,14 @@ export class StreamSessionSource implements SessionSource {
   private readonly adoptedHosts: AdoptedHosts;
   /** Messages pulled whose events wait for room in the session's queue (R8: never tail-dropped). */
   private readonly window: PullWindow<Unacked>;
+  /**
+   * Messages partly delivered when a session closed, by stream sequence: their rest is
+   * counted lost only in the session's count (carried to the next open), so they are acked
+   * once a client got that loss. A process killed first leaves them unacked: the next
+   * holder delivers them again (their first events twice, at least once), else nobody
+   * would count their rest.
+   */
+  private readonly partlyDelivered = new Map<number, StreamMessage>();
   /** Loss reports whose growth is in the session's count, not yet in a delivered NET_EVENT_LOST. */
   private unreportedLoss: { message: StreamMessage }[] = [];
   private readonly lagSampler: LagSampler | undefined;
@@ -256,7 +264,10 @@ export class StreamSessionSource implements SessionSource {
           this.countHostLoss(waiting.host, rest);
           sink.lost(rest);
         }
-        const givenBack = this.unacked.release((message) => this.once.forget(message));
+        const givenBack = this.unacked.release(
+          (message) => this.once.forget(message),
+          (message) => this.partlyDelivered.set(message.seq, message),
+        );
         // Their growth is in the session's count, which its last report (or its next open)
         // carries. The floors wait for that delivery: a process that stops first has not
         // given it to a client, so the next holder counts it (review16c N2).
@@ -346,6 +357,11 @@ export class StreamSessionSource implements SessionSource {
     }
     if (this.once.redelivered(message.seq)) {
       this.counters.redelivered++;
+      // Its rest's loss has not reached a client yet: acked when it does (this delivery).
+      if (this.partlyDelivered.has(message.seq)) {
+        this.partlyDelivered.set(message.seq, message);
+        return;
+      }
       // Still queued: acked when its events leave. Otherwise the server lost our ack.
       if (!this.unacked.has(message.seq)) message.ack();
       return;
@@ -429,6 +445,8 @@ export class StreamSessionSource implements SessionSource {
   private lossDelivered(): void {
     for (const pending of this.unreportedLoss) pending.message.ack();
     this.unreportedLoss = [];
+    for (const message of this.partlyDelivered.values()) message.ack();
+    this.partlyDelivered.clear();
     for (const host of this.floorDue) this.floors.publish(host, this.losses.runsOf(host));
     this.floorDue.clear();
   }
