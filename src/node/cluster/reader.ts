@@ -16,7 +16,8 @@
  * left in a completed receive (`SessionSourceHold.delivered`), not when it
  * is queued: a reader whose session closes with events still queued (they
  * are discarded) gives those messages back (`nak`), so the next reader on
- * the durable consumer delivers them; a reader killed outright leaves them
+ * the durable consumer delivers them (one partly delivered is acked once a
+ * client got its rest's loss instead); a reader killed outright leaves them
  * unacked, and the server delivers them again after `ack_wait`. A message
  * none of whose events were queued (filtered, malformed, refused by a full
  * queue and counted lost) is acked at once.
