@@ -40,9 +40,10 @@ describe('UnackedMessages', () => {
     expect(unacked.size).toBe(0);
   });
 
-  it('on close, a partly delivered message is acked and one none of whose events left is given back', () => {
+  it('on close, a partly delivered message is handed to the reader (not acked) and one none of whose events left is given back', () => {
     const log: string[] = [];
     const forgotten: number[] = [];
+    const partlyDelivered: number[] = [];
     const unacked = new UnackedMessages();
     const partly = unacked.add(message(1, log));
     partly.remaining = partly.queued = 3;
@@ -51,9 +52,15 @@ describe('UnackedMessages', () => {
     untouched.remaining = untouched.queued = 4;
     unacked.handedOver(untouched);
     unacked.delivered(1);
-    expect(unacked.release((m) => forgotten.push(m.seq))).toBe(4);
-    expect(log).toEqual(['ack 1', 'nak 2']);
+    expect(
+      unacked.release(
+        (m) => forgotten.push(m.seq),
+        (m) => partlyDelivered.push(m.seq),
+      ),
+    ).toBe(4);
+    expect(log).toEqual(['nak 2']);
     expect(forgotten).toEqual([2]);
+    expect(partlyDelivered).toEqual([1]);
     expect(unacked.size).toBe(0);
     expect(unacked.has(1)).toBe(false);
   });

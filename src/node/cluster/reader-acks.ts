@@ -4,7 +4,8 @@
  * stream order, not when it is queued. Messages whose events are still
  * queued wait here, oldest first; a session that closes gives back those
  * none of whose events were delivered (`nak`, the next reader delivers
- * them) and acks those partly delivered (their rest is counted lost).
+ * them) and hands those partly delivered to the reader (their rest is
+ * counted lost; acked once a client got that loss, reader.ts).
  */
 import type { StreamMessage } from './ports.js';
 
@@ -79,18 +80,22 @@ export class UnackedMessages {
 
   /**
    * The session closed with these still queued: a message partly delivered
-   * is acked (given back it would deliver those events twice; the rest are
-   * counted lost in the session's last report), one none of whose events
+   * goes to `partlyDelivered`, not given back (that would deliver its first
+   * events twice; its rest is counted lost in the session's count, and the
+   * reader acks it once a client got that loss), one none of whose events
    * were delivered is given back (`forget` first, so its redelivery is new
    * to whoever reads it). Returns the events given back.
    */
-  release(forget: (message: StreamMessage) => void): number {
+  release(
+    forget: (message: StreamMessage) => void,
+    partlyDelivered: (message: StreamMessage) => void,
+  ): number {
     let givenBack = 0;
     for (let i = this.head; i < this.list.length; i++) {
       const entry = this.list[i] as Unacked;
       this.seqs.delete(entry.message.seq);
       if (entry.remaining < entry.queued) {
-        entry.message.ack();
+        partlyDelivered(entry.message);
         continue;
       }
       forget(entry.message);

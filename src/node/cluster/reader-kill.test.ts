@@ -114,6 +114,10 @@ function readerProcess(clock: VirtualClock, stream: FakeJetStream) {
       pending ??= table.receiveData(handle);
       collect();
     },
+    /** The client takes a receive that completed, and posts none. */
+    take() {
+      collect();
+    },
     /** The client goes and comes back (the review's reopen). */
     reopen() {
       collect();
@@ -211,5 +215,72 @@ describe('a reader process killed after a reopen that gave a waiting message bac
     expect(second.client.delivered).toEqual([]);
     expect(first.client.lost).toBe(2);
     expect(stream.length).toBe(0);
+  });
+
+  /** Three events in one message; the first delivered, its rest queued and waiting, no receive posted. */
+  async function partlyDeliveredNoReceive() {
+    const clock = new VirtualClock(1_700_000_000_000);
+    const stream = new FakeJetStream({ maxMsgs: 1 });
+    const prod = makeHost(clock, stream, 'prod-2', {
+      maxBuffered: 3,
+      maxInFlight: 1,
+      maxBatchBytes: 1024,
+      maxBatchEvents: 3,
+    });
+    const first = readerProcess(clock, stream);
+    first.poll();
+    prod.emit(0);
+    prod.emit(1);
+    prod.emit(2);
+    await settle();
+    await first.source.discover();
+    await settle();
+    stream.deliver(1);
+    await settle();
+    first.poll();
+    clock.advance(100);
+    await settle();
+    first.take();
+    expect(first.client.delivered).toEqual(['prod-2/0']);
+    // Closed with no receive outstanding: the rest's loss waits for the next open's first buffer.
+    first.reopen();
+    await settle();
+    return { clock, stream, first };
+  }
+
+  async function drainWith(
+    process: ReturnType<typeof readerProcess>,
+    stream: FakeJetStream,
+    clock: VirtualClock,
+  ) {
+    for (let round = 0; round < 20; round++) {
+      await settle();
+      stream.deliver();
+      clock.advance(250);
+      process.poll();
+    }
+  }
+
+  it('a message partly delivered, no receive pending at the close, killed before the next open delivers: the next process delivers it again', async () => {
+    const { clock, stream, first } = await partlyDeliveredNoReceive();
+    first.link.kill();
+    const second = readerProcess(clock, stream);
+    await drainWith(second, stream, clock);
+    // At least once for the dead process's last message; its rest counted by nobody before.
+    expect(first.client.lost).toBe(0);
+    expect(second.client.delivered).toEqual(['prod-2/0', 'prod-2/1', 'prod-2/2']);
+    expect(stream.length).toBe(0);
+  });
+
+  it('a message partly delivered, no receive pending at the close: acked once the next open delivered the rest as lost', async () => {
+    const { clock, stream, first } = await partlyDeliveredNoReceive();
+    await drainWith(first, stream, clock);
+    expect(first.client.lost).toBe(2);
+    expect(first.client.delivered).toEqual(['prod-2/0']);
+    expect(stream.length).toBe(0);
+    first.link.kill();
+    const second = readerProcess(clock, stream);
+    await drainWith(second, stream, clock);
+    expect(second.client.delivered).toEqual([]);
   });
 });

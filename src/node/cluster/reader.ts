@@ -16,7 +16,8 @@
  * left in a completed receive (`SessionSourceHold.delivered`), not when it
  * is queued: a reader whose session closes with events still queued (they
  * are discarded) gives those messages back (`nak`), so the next reader on
- * the durable consumer delivers them; a reader killed outright leaves them
+ * the durable consumer delivers them (one partly delivered is acked once a
+ * client got its rest's loss instead); a reader killed outright leaves them
  * unacked, and the server delivers them again after `ack_wait`. A message
  * none of whose events were queued (filtered, malformed, refused by a full
  * queue and counted lost) is acked at once.
@@ -127,6 +128,14 @@ export class StreamSessionSource implements SessionSource {
   private readonly duplicatesByHost: HostCounts;
   /** Messages pulled whose events wait for room in the session's queue (R8: never tail-dropped). */
   private readonly window: PullWindow<Unacked>;
+  /**
+   * Messages partly delivered when a session closed, by stream sequence: their rest is
+   * counted lost only in the session's count (carried to the next open), so they are acked
+   * once a client got that loss. A process killed first leaves them unacked: the next
+   * holder delivers them again (their first events twice, at least once), else nobody
+   * would count their rest.
+   */
+  private readonly partlyDelivered = new Map<number, StreamMessage>();
   /** Loss reports whose growth is in the session's count, not yet in a delivered NET_EVENT_LOST. */
   private unreportedLoss: { message: StreamMessage }[] = [];
   private readonly lagSampler: LagSampler | undefined;
@@ -279,7 +288,10 @@ export class StreamSessionSource implements SessionSource {
           this.countHostLoss(waiting.host, rest);
           sink.lost(rest);
         }
-        const givenBack = this.unacked.release((message) => this.once.forget(message));
+        const givenBack = this.unacked.release(
+          (message) => this.once.forget(message),
+          (message) => this.partlyDelivered.set(message.seq, message),
+        );
         // Their growth is in the session's count, which its last report (or its next open)
         // carries. The floors wait for that delivery: a process that stops first has not
         // given it to a client, so the next holder counts it (review16c N2).
@@ -371,6 +383,11 @@ export class StreamSessionSource implements SessionSource {
     }
     if (this.once.redelivered(message.seq)) {
       this.counters.redelivered++;
+      // Its rest's loss has not reached a client yet: acked when it does (this delivery).
+      if (this.partlyDelivered.has(message.seq)) {
+        this.partlyDelivered.set(message.seq, message);
+        return;
+      }
       // Still queued: acked when its events leave. Otherwise the server lost our ack.
       if (!this.unacked.has(message.seq)) message.ack();
       return;
@@ -458,6 +475,8 @@ export class StreamSessionSource implements SessionSource {
   private lossDelivered(): void {
     for (const pending of this.unreportedLoss) pending.message.ack();
     this.unreportedLoss = [];
+    for (const message of this.partlyDelivered.values()) message.ack();
+    this.partlyDelivered.clear();
     for (const host of this.floorDue) this.floors.publish(host, this.losses.runsOf(host));
     this.floorDue.clear();
   }
