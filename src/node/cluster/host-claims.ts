@@ -59,6 +59,12 @@ export interface HostClaimsOptions {
   readonly onRefused?: (host: string) => void;
   /** A glob reader released an idle host's claim (review16d D4); a later sign claims it again. */
   readonly onReleased?: (host: string) => void;
+  /**
+   * True while the reader still owes its client `host`'s counted loss (the
+   * floor waits for that delivery): an idle claim is kept then, or the next
+   * server to claim the host would count that loss again (verify16d N1).
+   */
+  readonly owes?: (host: string) => boolean;
   /** A host's durable existed with another config and was made again (consumer-config.ts). */
   readonly onReplaced?: (host: string) => void;
   /** A host's durable was gone when its consume loop bound it again, and was made again. */
@@ -177,7 +183,7 @@ export class HostClaims {
     const idleSince =
       this.options.clock.now() - RELEASE_IDLE_DISCOVERIES * this.options.discoverEveryMs;
     for (const [host, at] of [...this.lastSign]) {
-      if (at > idleSince) continue;
+      if (at > idleSince || this.options.owes?.(host) === true) continue;
       this.consumers.get(host)?.stop();
       this.consumers.delete(host);
       this.held.delete(host);

@@ -177,6 +177,7 @@ export class StreamSessionSource implements SessionSource {
       discoverEveryMs: options.discoverEveryMs ?? DISCOVER_EVERY_MS,
       onError: options.onError,
       onHeld: (host) => this.claimedHost(host),
+      owes: (host) => this.floorDue.has(host) || this.floorPending.has(host),
       onReplaced: (host) => this.eventConsumersReplaced.add(host),
       onRecreated: (host) => this.eventConsumersGone.add(host),
     });
