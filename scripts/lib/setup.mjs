@@ -15,6 +15,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
+import { pruneDist } from './prune-dist.mjs';
 
 export const root = resolve(import.meta.dirname, '..', '..');
 
@@ -176,6 +177,7 @@ export async function ensureBuild({ force = false } = {}) {
     'tsconfig.build.json',
   ]);
   if (code === 0) {
+    pruneDist(join(root, 'src'), join(root, 'dist'));
     chmodSync(join(root, 'dist', 'cli', 'main.js'), 0o755);
     writeFileSync(stamp, `${new Date().toISOString()}\n`);
   }
@@ -207,6 +209,7 @@ export async function ensureStartBuild() {
     process.stderr.write('the quick build failed: running tsc, which says why\n');
     return ensureBuild();
   }
+  pruneDist(join(root, 'src'), dist);
   chmodSync(join(dist, 'cli', 'main.js'), 0o755);
   writeFileSync(stamps[1], `${new Date().toISOString()}\n`);
   return ensureDashboard();
