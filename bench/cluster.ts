@@ -42,7 +42,9 @@ import {
   STREAM_BATCH_EVENTS,
   StreamSessionSource,
   connectNatsCapture,
+  streamMessageLimit,
 } from '../src/node/cluster/index.js';
+import { checkBatchBytes, checkBatchEvents } from '../src/node/cluster/stream-budget.js';
 import { systemClock } from '../src/node/runtime/index.js';
 import { TraceRegistry } from '../src/trace/index.js';
 import { authBench } from './support/cluster-auth.js';
@@ -57,8 +59,14 @@ const IN_FLIGHT = 256;
 const ROUNDS = Number(process.env['NETRX_BENCH_CLUSTER_ROUNDS'] ?? 3);
 const PART = process.env['NETRX_BENCH_CLUSTER_PART'] ?? 'both';
 /** The publishers' batch cut (default netrx's, STREAM_BATCH_BYTES / STREAM_BATCH_EVENTS), for both netrx and the anchor. */
-const BATCH_BYTES = Number(process.env['NETRX_BENCH_CLUSTER_BATCH_BYTES'] ?? STREAM_BATCH_BYTES);
-const BATCH_EVENTS = Number(process.env['NETRX_BENCH_CLUSTER_BATCH_EVENTS'] ?? STREAM_BATCH_EVENTS);
+// Checked here, as capture.nats.batchBytes/batchEvents are: a typo fails before any round.
+const BATCH_BYTES = checkBatchBytes(
+  Number(process.env['NETRX_BENCH_CLUSTER_BATCH_BYTES'] ?? STREAM_BATCH_BYTES),
+);
+const BATCH_EVENTS = checkBatchEvents(
+  Number(process.env['NETRX_BENCH_CLUSTER_BATCH_EVENTS'] ?? STREAM_BATCH_EVENTS),
+);
+const DEFAULT_CUT = BATCH_BYTES === STREAM_BATCH_BYTES && BATCH_EVENTS === STREAM_BATCH_EVENTS;
 /** The naive anchor (one event per message: 300,000 publishes, minutes on a loaded machine); 0 skips it. */
 const NAIVE = process.env['NETRX_BENCH_CLUSTER_NAIVE'] !== '0';
 /** Also run netrx with each ack written as it comes (the reader before batched acks), same round. */
@@ -146,7 +154,9 @@ async function netrxRound(
   const session = `bench${acksPerWrite ?? ''}${maxMsgs === undefined ? '' : `s${maxMsgs}`}x${round}`;
   const link = await connectNatsCapture({ servers: url, timeoutMs: 5000, acksPerWrite });
   // A stream of `maxMsgs` messages refuses (discard: new) whenever the reader falls behind.
-  await link.ensureStream(session, maxMsgs === undefined ? { maxBytes } : { maxBytes, maxMsgs });
+  // Sized over the cut, as `netrx up` sizes it (capture.nats.batchBytes).
+  const budget = { maxBytes, batchBytes: BATCH_BYTES };
+  await link.ensureStream(session, maxMsgs === undefined ? budget : { ...budget, maxMsgs });
   const table = new SessionTable({
     registry: new TraceRegistry({ clock: systemClock }),
     clock: systemClock,
@@ -261,6 +271,9 @@ const k = (n: number) => `${(n / 1000).toFixed(1)} k/s`;
 async function captureBench(): Promise<void> {
   console.log(
     `cluster: ${PUBLISHERS} publishers × ${EVENTS} events of ${PAYLOAD} B through ${version} (one server), ${ROUNDS} rounds, alternating; batches cut at ${BATCH_BYTES} B or ${BATCH_EVENTS} events`,
+  );
+  console.log(
+    `  the cut: ${DEFAULT_CUT ? 'the default' : 'NETRX_BENCH_CLUSTER_BATCH_BYTES/_EVENTS'} (capture.nats.batchBytes ${BATCH_BYTES}, batchEvents ${BATCH_EVENTS}); a 1 MiB session's stream over it: ${streamMessageLimit(1024 * 1024, BATCH_BYTES)} messages per host and provider`,
   );
   const ours: RoundResult[] = [];
   const theirs: RoundResult[] = [];

@@ -24,6 +24,9 @@ import {
   connectNatsCaptureWhenReady,
   describeStreamChange,
   traceNotices,
+  MAX_BATCH_BYTES,
+  MAX_BATCH_EVENTS,
+  MIN_BATCH_BYTES,
   type DeferredCaptureLink,
 } from '../../node/cluster/index.js';
 import { systemClock } from '../../node/runtime/index.js';
@@ -49,7 +52,7 @@ function checked<T>(flag: string, check: (value: string) => T, value: string): T
 export const capturePublishCommand: CliCommand = {
   path: ['capture', 'publish'],
   summary: "publishes a capture session's events to NATS JetStream (capture fan-in)",
-  usage: `capture publish --nats URL[,URL...] --host NAME --session NAME [--synthetic EVENTS_PER_SECOND] [--synthetic-count N] [--stream-messages N] [--stream-bytes N] [--replicas N] [--max-buffered N] ${NATS_CONNECTION_USAGE}`,
+  usage: `capture publish --nats URL[,URL...] --host NAME --session NAME [--synthetic EVENTS_PER_SECOND] [--synthetic-count N] [--stream-messages N] [--stream-bytes N] [--batch-bytes N] [--batch-events N] [--replicas N] [--max-buffered N] ${NATS_CONNECTION_USAGE}`,
   options: {
     nats: { type: 'string' },
     ...NATS_CONNECTION_OPTIONS,
@@ -59,6 +62,8 @@ export const capturePublishCommand: CliCommand = {
     'synthetic-count': { type: 'string' },
     'stream-messages': { type: 'string' },
     'stream-bytes': { type: 'string' },
+    'batch-bytes': { type: 'string' },
+    'batch-events': { type: 'string' },
     replicas: { type: 'string' },
     'max-buffered': { type: 'string' },
   },
@@ -85,6 +90,9 @@ export const capturePublishCommand: CliCommand = {
     // Only a budget asked for changes an existing stream's (verify16c V3 residue); without
     // either flag the default sizes a stream this publisher creates.
     const maxBytes = opt('stream-bytes', 1024, Number.MAX_SAFE_INTEGER);
+    // The batch cut (issue #16): the stream's message limit is derived from the same bytes.
+    const batchBytes = opt('batch-bytes', MIN_BATCH_BYTES, MAX_BATCH_BYTES);
+    const batchEvents = opt('batch-events', 1, MAX_BATCH_EVENTS);
     const maxBuffered = opt('max-buffered', 1, 1_000_000);
     const replicas = opt('replicas', 1, 5);
 
@@ -100,6 +108,7 @@ export const capturePublishCommand: CliCommand = {
       await link.ensureStream(session, {
         ...(maxBytes === undefined ? {} : { maxBytes }),
         ...(maxMsgs === undefined ? {} : { maxMsgs }),
+        ...(batchBytes === undefined ? {} : { batchBytes }),
         ...(replicas === undefined ? {} : { replicas }),
       });
     } catch (error) {
@@ -116,6 +125,8 @@ export const capturePublishCommand: CliCommand = {
       instance: randomUUID(),
       onNotice: traceNotices(registry, session),
       ...(maxBuffered === undefined ? {} : { maxBuffered }),
+      ...(batchBytes === undefined ? {} : { maxBatchBytes: batchBytes }),
+      ...(batchEvents === undefined ? {} : { maxBatchEvents: batchEvents }),
     });
     link.onStatus((status) => publisher.setStatus(status));
     const synthetic =
@@ -162,6 +173,7 @@ export async function natsSessionSource(
   replicas = 1,
   readerId: string = defaultReaderId(),
   pullBudgetBytes?: number,
+  batchBytes?: number,
 ): Promise<{
   source: SessionSource;
   durable: string;
@@ -175,6 +187,8 @@ export async function natsSessionSource(
   const link = await connectNatsCaptureWhenReady(connection, systemClock);
   await link.ensureStream(session, {
     maxBytes: DEFAULT_SESSION_LIMITS.maxBuffers * DEFAULT_SESSION_LIMITS.bufferBytes,
+    // A stream this server creates is sized for its publishers' cut (`--batch-bytes`).
+    ...(batchBytes === undefined ? {} : { batchBytes }),
     replicas,
     // The publishers set the stream's limits: a server only creates it when missing.
     createOnly: true,

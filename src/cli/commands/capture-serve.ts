@@ -12,7 +12,11 @@ import {
   type LrecTcpServer,
   type LrecWsNodeServer,
 } from '../../node/capture/index.js';
-import { MIN_READER_PULL_BYTES } from '../../node/cluster/index.js';
+import {
+  MAX_BATCH_BYTES,
+  MIN_BATCH_BYTES,
+  MIN_READER_PULL_BYTES,
+} from '../../node/cluster/index.js';
 import { queueLimits } from '../../node/host/capture-service.js';
 import { MAX_READER_PULL_BYTES } from '../../node/host/config-nats.js';
 import { systemClock } from '../../node/runtime/index.js';
@@ -35,7 +39,7 @@ export const captureServeCommand: CliCommand = {
   path: ['capture', 'serve'],
   summary:
     'an MS-LREC event session served over DCE/RPC (ncacn_ip_tcp, loopback) and/or WebSocket (netrx.lrec.v1)',
-  usage: `capture serve --session NAME [--rpc-port PORT] [--ws-port PORT [--ws-host HOST] [--ws-token TOKEN] [--tls-cert FILE --tls-key FILE] [--ws-max-per-address N] [--ws-keepalive-ms MS] [--ws-keepalive-timeout-ms MS]] [--insecure-no-auth] [--synthetic EVENTS_PER_SECOND] [--synthetic-count N] [--queue-events N] [--timer-ms MS] [--link-vxlan SPEC]... [--nats URL[,URL...] [--hosts PATTERN] [--reader-id ID] [--replicas N] [--pull-budget-bytes N] ${NATS_CONNECTION_USAGE}]`,
+  usage: `capture serve --session NAME [--rpc-port PORT] [--ws-port PORT [--ws-host HOST] [--ws-token TOKEN] [--tls-cert FILE --tls-key FILE] [--ws-max-per-address N] [--ws-keepalive-ms MS] [--ws-keepalive-timeout-ms MS]] [--insecure-no-auth] [--synthetic EVENTS_PER_SECOND] [--synthetic-count N] [--queue-events N] [--timer-ms MS] [--link-vxlan SPEC]... [--nats URL[,URL...] [--hosts PATTERN] [--reader-id ID] [--replicas N] [--pull-budget-bytes N] [--batch-bytes N] ${NATS_CONNECTION_USAGE}]`,
   options: {
     session: { type: 'string' },
     'rpc-port': { type: 'string' },
@@ -58,6 +62,7 @@ export const captureServeCommand: CliCommand = {
     hosts: { type: 'string' },
     'reader-id': { type: 'string' },
     'pull-budget-bytes': { type: 'string' },
+    'batch-bytes': { type: 'string' },
     replicas: { type: 'string' },
   },
   async run(values, _positionals, io) {
@@ -166,7 +171,7 @@ export const captureServeCommand: CliCommand = {
       parseLinkVxlan,
     );
 
-    for (const flag of ['hosts', 'reader-id', 'replicas', 'pull-budget-bytes']) {
+    for (const flag of ['hosts', 'reader-id', 'replicas', 'pull-budget-bytes', 'batch-bytes']) {
       if (values[flag] !== undefined && values['nats'] === undefined) {
         throw new UsageError(`--${flag} needs --nats`);
       }
@@ -183,6 +188,11 @@ export const captureServeCommand: CliCommand = {
             MIN_READER_PULL_BYTES,
             MAX_READER_PULL_BYTES,
           );
+    // The publishers' batch cut, should this server create the stream (issue #16).
+    const batchBytes =
+      values['batch-bytes'] === undefined
+        ? undefined
+        : integer('--batch-bytes', values['batch-bytes'], MIN_BATCH_BYTES, MAX_BATCH_BYTES);
     // With --nats the session reads the hosts' events from the session's JetStream stream.
     let nats: Awaited<ReturnType<typeof natsSessionSource>> | undefined;
     const connection = natsConnectionFlags(
@@ -199,6 +209,7 @@ export const captureServeCommand: CliCommand = {
           replicas,
           values['reader-id'] as string | undefined,
           pullBudgetBytes,
+          batchBytes,
         );
       } catch (error) {
         if (error instanceof UsageError) throw error;

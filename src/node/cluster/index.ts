@@ -18,12 +18,16 @@ export {
   type PublisherNotice,
 } from './publisher.js';
 export {
+  MAX_BATCH_BYTES,
+  MAX_BATCH_EVENTS,
+  MIN_BATCH_BYTES,
   STREAM_BATCH_BYTES,
   STREAM_BATCH_EVENTS,
   STREAM_FULL_SUBJECTS,
   streamCapacity,
   streamMessageLimit,
   streamTotalMessageLimit,
+  type BatchCut,
   type StreamCapacity,
 } from './stream-budget.js';
 export {

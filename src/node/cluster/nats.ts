@@ -68,11 +68,11 @@ export interface NatsCaptureOptions extends NatsConnectionSettings {
  * room, which is silent loss (reproduced: 50 publishes of 100 bytes into
  * 8000 bytes were all acknowledged, 45 were kept). A message limit is
  * checked and enforced alike, so the byte budget becomes a message limit
- * (`maxMsgs`, default `streamMessageLimit(maxBytes)`: one message per
- * STREAM_BATCH_BYTES, at least 16), and the stream has no `max_bytes` (a
- * byte limit that could never bind first would be one JetStream reserves
- * storage for). Publisher batches are cut at STREAM_BATCH_BYTES or
- * STREAM_BATCH_EVENTS, so the stream holds about `maxBytes` of events
+ * (`maxMsgs`, default `streamMessageLimit(maxBytes, batchBytes)`: one
+ * message per batch of the publishers' cut, at least 16), and the stream
+ * has no `max_bytes` (a byte limit that could never bind first would be one
+ * JetStream reserves storage for). Publisher batches are cut at
+ * `maxBatchBytes` or `maxBatchEvents`, so the stream holds about `maxBytes` of events
  * (`max_msg_size` still lets one event of up to 64 KiB travel alone).
  *
  * The budget is per subject, that is per host and provider (review16 R1):
@@ -93,6 +93,13 @@ export interface CaptureStreamLimits {
   readonly maxBytes?: number;
   /** Each subject's (host and provider's) message limit; one message is one batch of events. */
   readonly maxMsgs?: number;
+  /**
+   * The publishers' batch cut in bytes (`maxBatchBytes`) that `maxMsgs` is
+   * derived from when not given. 1,024 to 65,536, default STREAM_BATCH_BYTES
+   * (8 KiB). A publisher whose cut is larger than the stream's stores up to
+   * (its cut / this) × the budget (docs/cluster.md, "Choosing the cut").
+   */
+  readonly batchBytes?: number;
   /**
    * `maxBytes` and `maxMsgs` are this publisher's defaults, not asked for
    * (`netrx up` without `capture.nats.streamBytes`/`streamMessages`): they

@@ -8,7 +8,12 @@ import type { Clock } from '../../runtime/index.js';
 import type { SessionProvider } from '../../capture/index.js';
 import type { TraceRegistry } from '../../trace/index.js';
 import type { LinkStatus, PublishPort } from './ports.js';
-import { STREAM_BATCH_BYTES, STREAM_BATCH_EVENTS } from './stream-budget.js';
+import {
+  STREAM_BATCH_BYTES,
+  STREAM_BATCH_EVENTS,
+  checkBatchBytes,
+  checkBatchEvents,
+} from './stream-budget.js';
 
 export interface CapturePublisherOptions {
   readonly port: PublishPort;
@@ -32,7 +37,10 @@ export interface CapturePublisherOptions {
   /**
    * The largest message: a batch closes before it would pass this (an event
    * larger than that travels alone). 1 KiB to 64 KiB, default STREAM_BATCH_BYTES
-   * (8 KiB), which the stream's default message limit is derived from.
+   * (8 KiB). The stream's message limit is derived from the cut
+   * (`streamMessageLimit(maxBytes, batchBytes)`): pass the same value as
+   * `CaptureStreamLimits.batchBytes`, or the stream holds (this cut / the
+   * stream's) × its byte budget.
    */
   readonly maxBatchBytes?: number;
   /** A batch closes at this many events. 1 to 65,536, default STREAM_BATCH_EVENTS (64). */
@@ -113,14 +121,8 @@ export function publisherLimits(options: CapturePublisherOptions): PublisherLimi
     throw new RangeError(`maxBufferedBytes must be an integer from 65536 to 2^30`);
   }
   const maxInFlight = positive('maxInFlight', options.maxInFlight ?? 64);
-  const maxBatchBytes = options.maxBatchBytes ?? STREAM_BATCH_BYTES;
-  if (!Number.isInteger(maxBatchBytes) || maxBatchBytes < 1024 || maxBatchBytes > 65_536) {
-    throw new RangeError(`maxBatchBytes must be an integer from 1024 to 65536`);
-  }
-  const maxBatchEvents = options.maxBatchEvents ?? STREAM_BATCH_EVENTS;
-  if (!Number.isInteger(maxBatchEvents) || maxBatchEvents < 1 || maxBatchEvents > 65_536) {
-    throw new RangeError(`maxBatchEvents must be an integer from 1 to 65536`);
-  }
+  const maxBatchBytes = checkBatchBytes(options.maxBatchBytes ?? STREAM_BATCH_BYTES);
+  const maxBatchEvents = checkBatchEvents(options.maxBatchEvents ?? STREAM_BATCH_EVENTS);
   const retryMs = positive('retryMs', options.retryMs ?? 250);
   return { maxBuffered, maxBufferedBytes, maxInFlight, maxBatchBytes, maxBatchEvents, retryMs };
 }

@@ -12,11 +12,12 @@
  * Batching is Nagle's: while fewer than `maxInFlight` publishes await their
  * acknowledgement, what the providers wrote in one turn of the event loop
  * goes out at once; while the window is full, events gather in the open
- * batch, which closes at a fixed cut: `maxBatchBytes` of items (8 KiB) or
- * `maxBatchEvents` events (64), whichever comes first. So a quiet host
- * sends each event alone and a busy one ~35 events of 128 bytes per
- * publish, and the stream's message limit bounds its bytes (review F3,
- * see stream-budget.ts).
+ * batch, which closes at a fixed cut: `maxBatchBytes` of items (8 KiB by
+ * default) or `maxBatchEvents` events (64), whichever comes first. So a
+ * quiet host sends each event alone and a busy one ~35 events of 128 bytes
+ * per publish at the default cut, and the stream's message limit, derived
+ * from the same cut, bounds its bytes (review F3, issue #16: see
+ * stream-budget.ts).
  *
  * Loss stays exact. Every event offered is, in the end, either stored once
  * (a publish whose answer was lost is retried under the same `Nats-Msg-Id`,

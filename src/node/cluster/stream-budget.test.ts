@@ -5,7 +5,10 @@ import { TraceRegistry } from '../../trace/index.js';
 import { eventRecordLength, parseEventBuffer, writeEventRecord } from '../../wire/index.js';
 import type { PublishOutcome } from './ports.js';
 import { CapturePublisher } from './publisher.js';
+import { publisherLimits } from './publisher-options.js';
 import {
+  MAX_BATCH_BYTES,
+  MIN_BATCH_BYTES,
   MIN_STREAM_MESSAGES,
   STREAM_BATCH_BYTES,
   STREAM_BATCH_EVENTS,
@@ -122,3 +125,71 @@ describe('batches cut at a fixed size (review F3)', () => {
     );
   });
 });
+
+describe('the stream limit follows the cut in force (issue #16)', () => {
+  it('the default 1 MiB session at the 32 KiB / 256 cut: 32 messages, 32 to 8,192 events, 1 MiB', () => {
+    const limit = streamMessageLimit(1024 * 1024, 32_768);
+    expect(limit).toBe(32);
+    expect(streamCapacity(limit, { bytes: 32_768, events: 256 })).toEqual({
+      fewestEvents: 32,
+      mostEvents: 8192,
+      mostBytes: 1024 * 1024,
+    });
+    // Without a cut, the default one: unchanged for every existing caller.
+    expect(streamMessageLimit(1024 * 1024)).toBe(streamMessageLimit(1024 * 1024, 8192));
+  });
+
+  it('full batches of any cut stay within the budget, past the floor, and waste less than one batch (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 2 ** 40 }),
+        fc.integer({ min: MIN_BATCH_BYTES, max: MAX_BATCH_BYTES }),
+        fc.integer({ min: 1, max: 65_536 }),
+        (maxBytes, batchBytes, batchEvents) => {
+          const limit = streamMessageLimit(maxBytes, batchBytes);
+          expect(limit).toBeGreaterThanOrEqual(MIN_STREAM_MESSAGES);
+          const capacity = streamCapacity(limit, { bytes: batchBytes, events: batchEvents });
+          expect(capacity.mostBytes).toBeLessThanOrEqual(
+            Math.max(maxBytes, MIN_STREAM_MESSAGES * batchBytes),
+          );
+          if (limit > MIN_STREAM_MESSAGES) {
+            expect(maxBytes - capacity.mostBytes).toBeLessThan(batchBytes);
+          }
+          expect(capacity.mostEvents).toBe(limit * batchEvents);
+        },
+      ),
+    );
+  });
+
+  it('refuses a cut outside 1,024 to 65,536 bytes, as the publisher does, naming it', () => {
+    for (const bad of [1023, 65_537, 8192.5, Number.NaN]) {
+      expect(() => streamMessageLimit(1024 * 1024, bad)).toThrow(
+        `maxBatchBytes must be an integer from 1024 to 65536: got ${bad}`,
+      );
+      expect(() => publisherLimitsWith({ maxBatchBytes: bad })).toThrow(
+        `maxBatchBytes must be an integer from 1024 to 65536: got ${bad}`,
+      );
+    }
+    for (const bad of [0, 65_537, 1.5]) {
+      expect(() => publisherLimitsWith({ maxBatchEvents: bad })).toThrow(
+        `maxBatchEvents must be an integer from 1 to 65536: got ${bad}`,
+      );
+    }
+    expect(streamMessageLimit(1024 * 1024, MIN_BATCH_BYTES)).toBe(1024);
+    expect(streamMessageLimit(1024 * 1024, MAX_BATCH_BYTES)).toBe(16);
+  });
+});
+
+function publisherLimitsWith(cut: { maxBatchBytes?: number; maxBatchEvents?: number }) {
+  const clock = new VirtualClock();
+  return publisherLimits({
+    port: { publish: () => Promise.resolve({ kind: 'stored', duplicate: false }) },
+    registry: new TraceRegistry({ clock }),
+    clock,
+    host: 'lab-1',
+    session: 'lab',
+    providers: [],
+    instance: 'run1',
+    ...cut,
+  });
+}

@@ -122,7 +122,7 @@ export function wantedEventStream(
     max_msgs_per_subject: limits.maxMsgsPerSubject,
     discard_new_per_subject: true,
     max_msgs: limits.maxMsgsPerSubject * STREAM_FULL_SUBJECTS,
-    // No byte limit (see CaptureStreamLimits): the fixed batch cut bounds the bytes.
+    // No byte limit (see CaptureStreamLimits): the publishers' batch cut bounds the bytes.
     // A backstop of maxMsgs × (max_msg_size + 512) was tried: 2.9.10 reserves it
     // against the store and refused the interop suite's streams (10047).
     max_bytes: -1,
@@ -162,6 +162,7 @@ export function wantedLossStream(
 export function resolveStreamLimits(limits: {
   readonly maxBytes?: number;
   readonly maxMsgs?: number;
+  readonly batchBytes?: number;
   readonly defaultBudget?: boolean;
   readonly duplicateWindowMs?: number;
   readonly replicas?: number;
@@ -171,7 +172,8 @@ export function resolveStreamLimits(limits: {
     throw new RangeError(`replicas must be an integer from 1 to 5: got ${replicas}`);
   }
   const maxMsgsPerSubject =
-    limits.maxMsgs ?? streamMessageLimit(limits.maxBytes ?? DEFAULT_STREAM_BYTES);
+    limits.maxMsgs ??
+    streamMessageLimit(limits.maxBytes ?? DEFAULT_STREAM_BYTES, limits.batchBytes);
   if (!Number.isSafeInteger(maxMsgsPerSubject) || maxMsgsPerSubject < 1) {
     throw new RangeError(`maxMsgs must be a positive integer: got ${maxMsgsPerSubject}`);
   }

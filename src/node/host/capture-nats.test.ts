@@ -133,3 +133,44 @@ describe('capture.nats publishers under netrx up: the stream budget (verify16c V
     expect(stream.streamConfig('netrx-default')?.max_msgs_per_subject).toBe(300);
   });
 });
+
+describe('capture.nats.batchBytes under netrx up: the stream follows the cut (issue #16)', () => {
+  const natsOf = (nats: Record<string, unknown>) =>
+    validateHostConfig({
+      capture: { nats: { publish: ['default'], ...nats } },
+      cluster: { nats: { servers: ['nats://127.0.0.1:4222'] } },
+    }).capture.nats;
+
+  it('a stream this host creates takes the budget over its cut, so the bytes hold whatever the cut', async () => {
+    const stream = new FakeJetStream({ maxMsgs: Infinity });
+    const cut = publishedStreamLimits(4096, natsOf({ batchBytes: 32_768, batchEvents: 256 }));
+    expect(cut.batchBytes).toBe(32_768);
+    await reconcileCaptureStreams(stream.admin, 'big', resolveStreamLimits(cut));
+    // queueEvents 4096's ~1 MB over 32 KiB: 30 messages (122 over the default 8 KiB, above).
+    expect(stream.streamConfig('netrx-big')?.max_msgs_per_subject).toBe(30);
+    const given = publishedStreamLimits(
+      4096,
+      natsOf({ batchBytes: 32_768, streamBytes: 2 * 1024 * 1024 }),
+    );
+    await reconcileCaptureStreams(stream.admin, 'given', resolveStreamLimits(given));
+    expect(stream.streamConfig('netrx-given')?.max_msgs_per_subject).toBe(64);
+  });
+
+  it('a cut alone is no budget: an existing stream keeps its own (verify16c V3 still holds)', async () => {
+    const stream = new FakeJetStream({ maxMsgs: Infinity });
+    await reconcileCaptureStreams(stream.admin, 'default', resolveStreamLimits({ maxMsgs: 500 }));
+    const limits = publishedStreamLimits(4096, natsOf({ batchBytes: 32_768 }));
+    expect(limits.defaultBudget).toBe(true);
+    await reconcileCaptureStreams(stream.admin, 'default', resolveStreamLimits(limits));
+    expect(stream.streamConfig('netrx-default')?.max_msgs_per_subject).toBe(500);
+    // With a budget asked for, the existing stream is brought to it over the cut.
+    await reconcileCaptureStreams(
+      stream.admin,
+      'default',
+      resolveStreamLimits(
+        publishedStreamLimits(4096, natsOf({ batchBytes: 32_768, streamBytes: 1024 * 1024 })),
+      ),
+    );
+    expect(stream.streamConfig('netrx-default')?.max_msgs_per_subject).toBe(32);
+  });
+});

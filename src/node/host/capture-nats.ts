@@ -47,7 +47,8 @@ export interface CaptureNats {
  * A published session's stream limits: the session's `queueEvents` budget,
  * brought to an existing stream only when `capture.nats.streamBytes` or
  * `streamMessages` asks for one (verify16c V3: a host with defaults must
- * not resize a stream the operator sized).
+ * not resize a stream the operator sized), over the publishers' cut
+ * `capture.nats.batchBytes` (issue #16: the budget holds whatever the cut).
  */
 export function publishedStreamLimits(
   queueEvents: number,
@@ -57,6 +58,7 @@ export function publishedStreamLimits(
   return {
     maxBytes: nats.streamBytes > 0 ? nats.streamBytes : queue.maxBuffers * queue.bufferBytes,
     ...(nats.streamMessages > 0 ? { maxMsgs: nats.streamMessages } : {}),
+    batchBytes: nats.batchBytes,
     replicas: nats.replicas,
     defaultBudget: nats.streamBytes === 0 && nats.streamMessages === 0,
   };
@@ -108,6 +110,8 @@ export async function startCaptureNats(
         providers: session.providers.map((provider) => ({ provider, level: session.level })),
         instance: randomUUID(),
         maxBuffered: nats.maxBuffered,
+        maxBatchBytes: nats.batchBytes,
+        maxBatchEvents: nats.batchEvents,
         onNotice: traceNotices(registry, name),
       });
       link.onStatus((status) => publisher.setStatus(status));
@@ -118,6 +122,8 @@ export async function startCaptureNats(
       const stream = entry.stream === '' ? entry.name : entry.stream;
       await link.ensureStream(stream, {
         maxBytes: limits.maxBuffers * limits.bufferBytes,
+        // A stream this reader creates is sized for the fleet's cut, as its publishers would.
+        batchBytes: nats.batchBytes,
         replicas: nats.replicas,
         // A serving host's default must not undo the limits its publishers set.
         createOnly: true,

@@ -16,8 +16,40 @@ describe('capture.nats configuration', () => {
       replicas: 1,
       streamBytes: 0,
       streamMessages: 0,
+      batchBytes: 8192,
+      batchEvents: 64,
       pullBudgetBytes: 8 * 1024 * 1024,
     });
+  });
+
+  it('takes the batch cut batchBytes (1024 to 65536) and batchEvents (1 to 65536), issue #16', () => {
+    const nats = (cut: Record<string, unknown>) =>
+      validateHostConfig({ capture: { nats: cut } }).capture.nats;
+    expect(nats({ batchBytes: 32_768, batchEvents: 256 })).toMatchObject({
+      batchBytes: 32_768,
+      batchEvents: 256,
+    });
+    expect(nats({ batchBytes: 1024, batchEvents: 1 })).toMatchObject({
+      batchBytes: 1024,
+      batchEvents: 1,
+    });
+    expect(nats({ batchBytes: 65_536, batchEvents: 65_536 })).toMatchObject({
+      batchBytes: 65_536,
+      batchEvents: 65_536,
+    });
+    expect(() => nats({ batchBytes: 1023 })).toThrow(
+      'capture.nats.batchBytes: expected an integer from 1024 to 65536, got 1023',
+    );
+    expect(() => nats({ batchBytes: 65_537 })).toThrow(
+      'capture.nats.batchBytes: expected an integer from 1024 to 65536, got 65537',
+    );
+    expect(() => nats({ batchBytes: '32KiB' })).toThrow(/capture\.nats\.batchBytes/);
+    expect(() => nats({ batchEvents: 0 })).toThrow(
+      'capture.nats.batchEvents: expected an integer from 1 to 65536, got 0',
+    );
+    expect(() => nats({ batchEvents: 65_537 })).toThrow(
+      'capture.nats.batchEvents: expected an integer from 1 to 65536, got 65537',
+    );
   });
 
   it('takes pullBudgetBytes, at least one pull request of 128 KiB and at most 1 GiB (issue 16)', () => {

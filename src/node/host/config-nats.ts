@@ -15,6 +15,13 @@ import { MOVED_TO_CLUSTER_NATS } from './config-cluster-nats.js';
 import { defaultReaderId } from '../cluster/reader-identity.js';
 import { patternsOverlap } from '../cluster/subjects.js';
 import { MIN_READER_PULL_BYTES, READER_PULL_BYTES } from '../cluster/pull-budget.js';
+import {
+  MAX_BATCH_BYTES,
+  MAX_BATCH_EVENTS,
+  MIN_BATCH_BYTES,
+  STREAM_BATCH_BYTES,
+  STREAM_BATCH_EVENTS,
+} from '../cluster/stream-budget.js';
 
 /**
  * The most `capture.nats.pullBudgetBytes` (and `capture serve
@@ -80,6 +87,17 @@ export const captureNatsSection = section(
       streamBytes: field(integer(0, Number.MAX_SAFE_INTEGER), 0),
       /** Each host and provider's message limit (as `--stream-messages`; 0: not given). */
       streamMessages: field(integer(0, 1_000_000_000), 0),
+      /**
+       * The publishers' batch cut in bytes (as `capture publish --batch-bytes`,
+       * issue #16): a batch closes before its items pass it, and the streams
+       * this host creates or sizes take one message per cut of the budget. A
+       * larger cut publishes faster when busy and holds fewer events when
+       * quiet (docs/cluster.md, "Choosing the cut"); it is no stream budget
+       * (an existing stream's is kept unless streamBytes/streamMessages ask).
+       */
+      batchBytes: field(integer(MIN_BATCH_BYTES, MAX_BATCH_BYTES), STREAM_BATCH_BYTES),
+      /** A publisher batch closes at this many events (as `--batch-events`). */
+      batchEvents: field(integer(1, MAX_BATCH_EVENTS), STREAM_BATCH_EVENTS),
       /**
        * Bytes each served entry's hosts may have asked NATS for at once,
        * shared first come first (as `capture serve --pull-budget-bytes`;

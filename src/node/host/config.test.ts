@@ -204,6 +204,8 @@ describe('host configuration', () => {
           replicas: 1,
           streamBytes: 0,
           streamMessages: 0,
+          batchBytes: 8192,
+          batchEvents: 64,
           pullBudgetBytes: 8 * 1024 * 1024,
         },
       },
