@@ -103,6 +103,11 @@ export class LossLedger {
     return true;
   }
 
+  /** The count of `host`'s run `instance` (undefined when it has no slot). */
+  lostOf(host: string, instance: string): number | undefined {
+    return this.runs.get(runKey(host, instance))?.lost;
+  }
+
   /** The runs of `host` (what its loss floor says, with when each was last reported). */
   runsOf(host: string): Map<string, TrackedRun> {
     const runs = new Map<string, TrackedRun>();

@@ -45,6 +45,7 @@ import type { ConsumePort, StreamMessage } from './ports.js';
 import type { StreamSessionSourceOptions, StreamSessionSourceStats } from './reader-options.js';
 import { CLOCK_TOLERANCE_MS, DeliveredOnce } from './reader-once.js';
 import { UnackedMessages, type Unacked } from './reader-acks.js';
+import { WaitingLoss } from './waiting-loss.js';
 import { handOverRecords } from './reader-records.js';
 import { checkReaderId, defaultReaderId } from './reader-identity.js';
 import { legacyDefaultDurable } from './legacy-reader-id.js';
@@ -92,8 +93,8 @@ export class StreamSessionSource implements SessionSource {
   private readonly heldBack: ClaimedLoss;
   /** Hosts held whose loss floor is being read: their reports are kept until it is. */
   private readonly floorPending = new Set<string>();
-  /** Hosts whose counted loss is newer than the floor this reader published. */
-  private readonly floorDue = new Set<string>();
+  /** The reports' growth in the session's count that has not reached its client (verify16d N2). */
+  private readonly waitingLoss = new WaitingLoss();
   private readonly floors: LossFloors;
   private sink: SessionSink | undefined;
   private opened = false;
@@ -136,8 +137,6 @@ export class StreamSessionSource implements SessionSource {
    * would count their rest.
    */
   private readonly partlyDelivered = new Map<number, StreamMessage>();
-  /** Loss reports whose growth is in the session's count, not yet in a delivered NET_EVENT_LOST. */
-  private unreportedLoss: { message: StreamMessage }[] = [];
   private readonly lagSampler: LagSampler | undefined;
 
   constructor(options: StreamSessionSourceOptions) {
@@ -177,7 +176,7 @@ export class StreamSessionSource implements SessionSource {
       discoverEveryMs: options.discoverEveryMs ?? DISCOVER_EVERY_MS,
       onError: options.onError,
       onHeld: (host) => this.claimedHost(host),
-      owes: (host) => this.floorDue.has(host) || this.floorPending.has(host),
+      owes: (host) => this.waitingLoss.owes(host) || this.floorPending.has(host),
       onReplaced: (host) => this.eventConsumersReplaced.add(host),
       onRecreated: (host) => this.eventConsumersGone.add(host),
     });
@@ -252,7 +251,7 @@ export class StreamSessionSource implements SessionSource {
     // Hosts known from an earlier open, which may be known only by their loss: the kept
     // reports' hosts, and those whose counted loss this session still owes its client (the
     // floors wait for that delivery; claimed again at once, so no other server counts it).
-    for (const host of new Set([...this.heldBack.hosts(), ...this.floorDue])) {
+    for (const host of new Set([...this.heldBack.hosts(), ...this.waitingLoss.hosts()])) {
       if (this.matches(host)) this.claims.claim(host);
     }
     this.lagSampler?.start();
@@ -296,8 +295,7 @@ export class StreamSessionSource implements SessionSource {
         // Their growth is in the session's count, which its last report (or its next open)
         // carries. The floors wait for that delivery: a process that stops first has not
         // given it to a client, so the next holder counts it (review16c N2).
-        for (const pending of this.unreportedLoss) pending.message.ack();
-        this.unreportedLoss = [];
+        this.waitingLoss.ackAll();
         this.lagSampler?.stop();
         this.claims.stop();
         losses.stop();
@@ -310,10 +308,11 @@ export class StreamSessionSource implements SessionSource {
       },
       delivered: (count, lostWaiting) => {
         if (!this.opened) {
-          // The closing session's final buffer: its messages were settled by `close`; if it
-          // carried every counted loss to the client, the floors may say so now (else the
-          // next holder counts that loss again).
-          if (lostWaiting === 0) this.lossDelivered();
+          // The closing session's final buffer: its messages were settled by `close`; the
+          // floors may say what loss it carried now (else the next holder counts it again).
+          // Event-session's final buffer carries all the loss (lostWaiting 0), but a hold is
+          // not told so: what it says waits is not floored (verify16d M6 pins it).
+          this.lossReached(lostWaiting);
           return;
         }
         this.unacked.delivered(count);
@@ -321,7 +320,7 @@ export class StreamSessionSource implements SessionSource {
           (waiting) => this.handOver(sink, waiting),
           (waiting) => this.unacked.handedOver(waiting.entry),
         );
-        if (lostWaiting === 0) this.lossDelivered();
+        this.lossReached(lostWaiting);
       },
     };
   }
@@ -364,11 +363,7 @@ export class StreamSessionSource implements SessionSource {
       // A report is a sign of the host: its claim is not idle (host-claims.ts, review16d D4).
       this.claims.touch(subject.host);
       // Acked once a delivered buffer carried its growth (see `delivered`), or on close.
-      if (this.lossReport(sink, subject.host, subject.provider, message.data)) {
-        this.unreportedLoss.push({ message });
-        this.floorDue.add(subject.host);
-        return;
-      }
+      if (this.lossReport(sink, subject.host, subject.provider, message.data, message)) return;
     } else if (subject === undefined) {
       this.counters.malformed++;
     }
@@ -465,28 +460,56 @@ export class StreamSessionSource implements SessionSource {
       const now = this.clock.now();
       for (const [instance, lost] of floor.runs) {
         this.losses.raise(host, instance, lost, now, floor.reportedAt.get(instance));
+        this.waitingLoss.raise(host, instance, lost);
       }
       for (const report of this.heldBack.take(host)) {
-        if (this.lossReport(sink, host, report.instance, report.data)) this.floorDue.add(host);
+        this.lossReport(sink, host, report.instance, report.data);
       }
     });
   }
 
-  /** The session's client has all counted loss: acks, then floors. */
-  private lossDelivered(): void {
-    for (const pending of this.unreportedLoss) pending.message.ack();
-    this.unreportedLoss = [];
+  /**
+   * A delivery left `lostWaiting` of the session's count waiting: the reports whose growth
+   * reached the client are acked and their hosts' floors stored, per run up to what the
+   * client got (verify16d N2: not only once nothing waits). Once nothing waits, the
+   * messages partly delivered at a close are acked too (their rest's loss reached it).
+   */
+  private lossReached(lostWaiting: number): void {
+    for (const host of this.waitingLoss.delivered(lostWaiting)) {
+      const runs = this.losses.runsOf(host);
+      for (const [instance, delivered] of this.waitingLoss.deliveredRuns(host)) {
+        const run = runs.get(instance);
+        if (run !== undefined) runs.set(instance, { lost: delivered, reportedAt: run.reportedAt });
+      }
+      this.floors.publish(host, runs);
+    }
+    if (lostWaiting > 0) return;
     for (const message of this.partlyDelivered.values()) message.ack();
     this.partlyDelivered.clear();
-    for (const host of this.floorDue) this.floors.publish(host, this.losses.runsOf(host));
-    this.floorDue.clear();
   }
 
-  /** Adds a report's growth to the session; true if it grew. */
-  private lossReport(sink: SessionSink, host: string, instance: string, data: Uint8Array): boolean {
+  /**
+   * Adds a report's growth to the session; true if it grew (then `message`, if any, is
+   * acked once that growth reached the client, or at the close).
+   */
+  private lossReport(
+    sink: SessionSink,
+    host: string,
+    instance: string,
+    data: Uint8Array,
+    message?: StreamMessage,
+  ): boolean {
     const outcome = this.losses.add(host, instance, data, this.clock.now());
     switch (outcome.kind) {
       case 'grew':
+        // Before `sink.lost`: the session orders it after all loss counted so far.
+        this.waitingLoss.counted(
+          host,
+          instance,
+          (this.losses.lostOf(host, instance) ?? outcome.by) - outcome.by,
+          outcome.by,
+          message,
+        );
         this.counters.publisherLost += outcome.by;
         this.countHostLoss(host, outcome.by);
         sink.lost(outcome.by);
