@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import type { SessionSink } from '../../capture/index.js';
 import { VirtualClock } from '../../testing/index.js';
 import { FakeJetStream } from './fake-jetstream.js';
-import { lossFloorSubject, parseLossFloor } from './loss-floors.js';
+import { encodeLossFloor, lossFloorSubject, parseLossFloor } from './loss-floors.js';
 import { StreamSessionSource } from './reader.js';
 import { lossStreamName, lossSubject } from './subjects.js';
 import { settle } from './test-kit.js';
@@ -25,15 +25,21 @@ async function floorOf(stream: FakeJetStream, host: string) {
 }
 
 /** A glob reader open on a sink that counts the loss written into it; lab-1's then lab-2's reports. */
-async function counted(reports: readonly [host: string, lost: number, prev: number][]) {
+async function counted(
+  reports: readonly [host: string, lost: number, prev: number][],
+  maxPublishers?: number,
+  before?: (stream: FakeJetStream) => Promise<unknown>,
+) {
   const clock = new VirtualClock(1_700_000_000_000);
   const stream = new FakeJetStream({ maxMsgs: 8, clock });
+  await before?.(stream);
   const source = new StreamSessionSource({
     port: stream,
     session: 'lab',
     hosts: 'lab-*',
     durable: 'netrx-reader-lab-a',
     clock,
+    ...(maxPublishers === undefined ? {} : { maxPublishers }),
   });
   const sink = { lost: 0 };
   const sessionSink: SessionSink = {
@@ -101,5 +107,25 @@ describe('loss floors of a buffer that carried part of the counted loss (verify1
     hold.delivered?.(0, 1);
     await settle();
     expect(await floorOf(stream, 'lab-1')).toEqual({ run1: 2 });
+  });
+
+  // Failed before: untrackedReports 1 (only the report), the floor's run with no slot uncounted.
+  it("a floor's run that finds no ledger slot is counted untracked", async () => {
+    const { source, sink } = await counted(
+      [
+        ['lab-1', 3, 0],
+        ['lab-2', 7, 5],
+      ],
+      1,
+      (stream) =>
+        stream.publish(
+          lossFloorSubject('lab', 'lab-2'),
+          encodeLossFloor(new Map([['run1', 5]])),
+          'floor-lab-2',
+        ),
+    );
+    // lab-1's run holds the one slot: lab-2's floor run and then its report find none.
+    expect(sink.lost).toBe(3);
+    expect(source.stats().untrackedReports).toBe(2);
   });
 });

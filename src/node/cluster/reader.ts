@@ -35,8 +35,7 @@ import { ClaimedLoss } from './claimed-loss.js';
 import { DISCOVER_EVERY_MS, HostClaims } from './host-claims.js';
 import { HostCounts } from './host-counts.js';
 import { lagSamplerFor, type LagSampler, type SessionLag } from './lag-sampler.js';
-import { LossFloors, type LossFloorStats } from './loss-floors.js';
-import { LossLedger } from './loss-reports.js';
+import type { LossFloorStats } from './loss-floors.js';
 import { AdoptedHosts } from './loss-upgrade.js';
 import { DEFAULT_DUPLICATE_WINDOW_MS } from './stream-config.js';
 import { PullWindow, itemsFrom, type WaitingMessage } from './pull-window.js';
@@ -45,7 +44,7 @@ import type { ConsumePort, StreamMessage } from './ports.js';
 import type { StreamSessionSourceOptions, StreamSessionSourceStats } from './reader-options.js';
 import { CLOCK_TOLERANCE_MS, DeliveredOnce } from './reader-once.js';
 import { UnackedMessages, type Unacked } from './reader-acks.js';
-import { WaitingLoss } from './waiting-loss.js';
+import { ReaderLoss } from './reader-loss.js';
 import { handOverRecords } from './reader-records.js';
 import { checkReaderId, defaultReaderId } from './reader-identity.js';
 import { legacyDefaultDurable } from './legacy-reader-id.js';
@@ -78,7 +77,6 @@ export class StreamSessionSource implements SessionSource {
   readonly pullBudgetBytes: number;
   private readonly matches: (host: string) => boolean;
   private readonly maxPublishers: number;
-  private readonly losses: LossLedger;
   /** The hosts this reader consumes, each through its own consumer. */
   private readonly claims: HostClaims;
   /**
@@ -93,9 +91,8 @@ export class StreamSessionSource implements SessionSource {
   private readonly heldBack: ClaimedLoss;
   /** Hosts held whose loss floor is being read: their reports are kept until it is. */
   private readonly floorPending = new Set<string>();
-  /** The reports' growth in the session's count that has not reached its client (verify16d N2). */
-  private readonly waitingLoss = new WaitingLoss();
-  private readonly floors: LossFloors;
+  /** The publisher runs' counts, what of them waits for the client, and the floors. */
+  private readonly loss: ReaderLoss;
   private sink: SessionSink | undefined;
   private opened = false;
   /** Counts opens: a floor read begun before a close must not count into the next open. */
@@ -150,7 +147,6 @@ export class StreamSessionSource implements SessionSource {
       (options.durable === undefined ? legacyDefaultDurable(this.session, readerId) : undefined);
     this.matches = hostMatcher(this.hosts);
     this.maxPublishers = options.maxPublishers ?? 4096;
-    this.losses = new LossLedger(this.maxPublishers);
     this.adoptedHosts = new AdoptedHosts(this.maxPublishers);
     const clock = options.clock ?? systemClock;
     this.clock = clock;
@@ -166,7 +162,7 @@ export class StreamSessionSource implements SessionSource {
     this.eventConsumersReplaced = new HostCounts(this.maxPublishers);
     this.eventConsumersGone = new HostCounts(this.maxPublishers);
     this.duplicatesByHost = new HostCounts(this.maxPublishers);
-    this.floors = new LossFloors(this.port, this.session, this.durable, this.maxPublishers);
+    this.loss = new ReaderLoss(this.port, this.session, this.durable, this.maxPublishers);
     this.claims = new HostClaims({
       port: this.port,
       session: this.session,
@@ -176,7 +172,7 @@ export class StreamSessionSource implements SessionSource {
       discoverEveryMs: options.discoverEveryMs ?? DISCOVER_EVERY_MS,
       onError: options.onError,
       onHeld: (host) => this.claimedHost(host),
-      owes: (host) => this.waitingLoss.owes(host) || this.floorPending.has(host),
+      owes: (host) => this.loss.owes(host) || this.floorPending.has(host),
       onReplaced: (host) => this.eventConsumersReplaced.add(host),
       onRecreated: (host) => this.eventConsumersGone.add(host),
     });
@@ -223,7 +219,7 @@ export class StreamSessionSource implements SessionSource {
       consumersReplaced: this.consumersReplaced,
       eventConsumersReplaced: this.eventConsumersReplaced.byHost(),
       eventConsumersGone: this.eventConsumersGone.byHost(),
-      lossFloors: this.floors.stats(),
+      lossFloors: this.loss.floorStats(),
       floorsAdopted: this.adoptedHosts.size,
     };
   }
@@ -251,7 +247,7 @@ export class StreamSessionSource implements SessionSource {
     // Hosts known from an earlier open, which may be known only by their loss: the kept
     // reports' hosts, and those whose counted loss this session still owes its client (the
     // floors wait for that delivery; claimed again at once, so no other server counts it).
-    for (const host of new Set([...this.heldBack.hosts(), ...this.waitingLoss.hosts()])) {
+    for (const host of new Set([...this.heldBack.hosts(), ...this.loss.hostsOwed()])) {
       if (this.matches(host)) this.claims.claim(host);
     }
     this.lagSampler?.start();
@@ -264,10 +260,7 @@ export class StreamSessionSource implements SessionSource {
         ...(this.upgradedFrom === undefined ? {} : { adopt: [`${this.upgradedFrom}-loss`] }),
         // What an old durable acked was delivered (loss-upgrade.ts): counted above it.
         onAdopted: (floors) => {
-          const now = this.clock.now();
-          for (const [host, floor] of floors) {
-            for (const [instance, lost] of floor) this.losses.raise(host, instance, lost, now);
-          }
+          this.counters.untrackedReports += this.loss.adopt(floors, this.clock.now());
           this.adoptedHosts.add(floors);
         },
       },
@@ -292,10 +285,7 @@ export class StreamSessionSource implements SessionSource {
           (message) => this.once.forget(message),
           (message) => this.partlyDelivered.set(message.seq, message),
         );
-        // Their growth is in the session's count, which its last report (or its next open)
-        // carries. The floors wait for that delivery: a process that stops first has not
-        // given it to a client, so the next holder counts it (review16c N2).
-        this.waitingLoss.ackAll();
+        this.loss.closed();
         this.lagSampler?.stop();
         this.claims.stop();
         losses.stop();
@@ -452,16 +442,13 @@ export class StreamSessionSource implements SessionSource {
     const sink = this.sink;
     const open = this.opens;
     this.floorPending.add(host);
-    void this.floors.read(host).then((floor) => {
+    void this.loss.readFloor(host).then((floor) => {
       // The session closed meanwhile (its sink may be handed to the next open): the claim
       // is no longer ours, and the kept reports wait for the next claim.
       if (this.sink !== sink || sink === undefined || this.opens !== open || !this.opened) return;
       this.floorPending.delete(host);
-      const now = this.clock.now();
-      for (const [instance, lost] of floor.runs) {
-        this.losses.raise(host, instance, lost, now, floor.reportedAt.get(instance));
-        this.waitingLoss.raise(host, instance, lost);
-      }
+      // A floor's run with no slot is untracked: its loss below the floor may count again.
+      this.counters.untrackedReports += this.loss.raiseTo(host, floor, this.clock.now());
       for (const report of this.heldBack.take(host)) {
         this.lossReport(sink, host, report.instance, report.data);
       }
@@ -469,20 +456,12 @@ export class StreamSessionSource implements SessionSource {
   }
 
   /**
-   * A delivery left `lostWaiting` of the session's count waiting: the reports whose growth
-   * reached the client are acked and their hosts' floors stored, per run up to what the
-   * client got (verify16d N2: not only once nothing waits). Once nothing waits, the
-   * messages partly delivered at a close are acked too (their rest's loss reached it).
+   * A delivery left `lostWaiting` of the session's count waiting: floors for the loss that
+   * reached the client (reader-loss.ts). Once nothing waits, the messages partly delivered
+   * at a close are acked too (their rest's loss reached it).
    */
   private lossReached(lostWaiting: number): void {
-    for (const host of this.waitingLoss.delivered(lostWaiting)) {
-      const runs = this.losses.runsOf(host);
-      for (const [instance, delivered] of this.waitingLoss.deliveredRuns(host)) {
-        const run = runs.get(instance);
-        if (run !== undefined) runs.set(instance, { lost: delivered, reportedAt: run.reportedAt });
-      }
-      this.floors.publish(host, runs);
-    }
+    this.loss.delivered(lostWaiting);
     if (lostWaiting > 0) return;
     for (const message of this.partlyDelivered.values()) message.ack();
     this.partlyDelivered.clear();
@@ -499,17 +478,10 @@ export class StreamSessionSource implements SessionSource {
     data: Uint8Array,
     message?: StreamMessage,
   ): boolean {
-    const outcome = this.losses.add(host, instance, data, this.clock.now());
+    // On growth, `sink.lost` next: the session orders it after all loss counted so far.
+    const outcome = this.loss.add(host, instance, data, this.clock.now(), message);
     switch (outcome.kind) {
       case 'grew':
-        // Before `sink.lost`: the session orders it after all loss counted so far.
-        this.waitingLoss.counted(
-          host,
-          instance,
-          (this.losses.lostOf(host, instance) ?? outcome.by) - outcome.by,
-          outcome.by,
-          message,
-        );
         this.counters.publisherLost += outcome.by;
         this.countHostLoss(host, outcome.by);
         sink.lost(outcome.by);
