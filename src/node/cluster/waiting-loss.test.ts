@@ -46,6 +46,23 @@ describe('WaitingLoss: which counted loss reached the client (verify16d N2)', ()
     expect(waiting.deliveredRuns('a')).toEqual(new Map([['r1', 10]]));
   });
 
+  it('stays exact over thousands of portions (its arrays are compacted as they go)', () => {
+    const waiting = new WaitingLoss();
+    const acks: string[] = [];
+    for (let i = 0; i < 3000; i++)
+      waiting.counted(`h${i % 2}`, 'r', i >> 1, 1, message(acks, `${i}`));
+    for (let left = 3000; left > 0; left -= 7) {
+      waiting.delivered(Math.max(0, left - 7));
+      const done = 3000 - Math.max(0, left - 7);
+      expect(acks.length).toBe(done);
+      if (left > 7) {
+        expect(waiting.deliveredRuns('h0').get('r')).toBe(Math.ceil(done / 2));
+        expect(waiting.deliveredRuns('h1').get('r')).toBe(Math.floor(done / 2));
+      }
+    }
+    expect(waiting.hosts()).toEqual([]);
+  });
+
   it('ackAll acks each waiting report once, and only once', () => {
     const acks: string[] = [];
     const waiting = new WaitingLoss();

@@ -22,23 +22,30 @@ import type { StreamMessage } from './ports.js';
 /** One run's growth in the session's count, not yet (wholly) delivered. */
 interface Portion {
   readonly host: string;
-  readonly instance: string;
+  readonly run: WaitingRun;
   /** The run's count below this portion: what its client got of the run so far. */
   before: number;
   /** Units of this portion still in the session's count. */
   count: number;
-  /** At least this much of the run reached some holder's client (a floor read at a takeover). */
-  atLeast: number;
   /** The loss report that grew, acked once this portion reached the client (or at a close). */
   message: StreamMessage | undefined;
+}
+
+/** One run's waiting portions, oldest first (a run's growth is counted in order). */
+interface WaitingRun {
+  readonly instance: string;
+  readonly portions: Portion[];
+  head: number;
+  /** At least this much of the run reached some holder's client (a floor read at a takeover). */
+  atLeast: number;
 }
 
 export class WaitingLoss {
   private portions: Portion[] = [];
   private head = 0;
   private units = 0;
-  /** Per host: its portions waiting (a host with none owes its client nothing). */
-  private readonly perHost = new Map<string, number>();
+  /** Per host, per run: its portions waiting (a host with none owes its client nothing). */
+  private readonly perHost = new Map<string, Map<string, WaitingRun>>();
 
   /** Loss units counted and not yet delivered. */
   get waiting(): number {
@@ -50,7 +57,7 @@ export class WaitingLoss {
     return this.perHost.has(host);
   }
 
-  /** The hosts owed, in the order their oldest waiting loss was counted. */
+  /** The hosts owed. */
   hosts(): readonly string[] {
     return [...this.perHost.keys()];
   }
@@ -64,9 +71,15 @@ export class WaitingLoss {
     message?: StreamMessage,
   ): void {
     if (count <= 0) return;
-    this.portions.push({ host, instance, before, count, atLeast: 0, message });
+    let runs = this.perHost.get(host);
+    if (runs === undefined) this.perHost.set(host, (runs = new Map<string, WaitingRun>()));
+    let run = runs.get(instance);
+    if (run === undefined)
+      runs.set(instance, (run = { instance, portions: [], head: 0, atLeast: 0 }));
+    const portion = { host, run, before, count, message };
+    run.portions.push(portion);
+    this.portions.push(portion);
     this.units += count;
-    this.perHost.set(host, (this.perHost.get(host) ?? 0) + 1);
   }
 
   /**
@@ -104,12 +117,8 @@ export class WaitingLoss {
 
   /** Another holder's client got `lost` of this run: no floor of ours says less. */
   raise(host: string, instance: string, lost: number): void {
-    for (let i = this.head; i < this.portions.length; i++) {
-      const portion = this.portions[i];
-      if (portion?.host === host && portion.instance === instance) {
-        portion.atLeast = Math.max(portion.atLeast, lost);
-      }
-    }
+    const run = this.perHost.get(host)?.get(instance);
+    if (run !== undefined) run.atLeast = Math.max(run.atLeast, lost);
   }
 
   /**
@@ -117,23 +126,18 @@ export class WaitingLoss {
    * loss waits (a run not in it: every count of it the reader has was delivered).
    */
   deliveredRuns(host: string): Map<string, number> {
-    const runs = new Map<string, number>();
-    if (!this.perHost.has(host)) return runs;
-    for (let i = this.head; i < this.portions.length; i++) {
-      const portion = this.portions[i];
+    const delivered = new Map<string, number>();
+    for (const run of this.perHost.get(host)?.values() ?? []) {
       // The oldest waiting portion of a run says what went before it.
-      if (portion?.host !== host || runs.has(portion.instance)) continue;
-      runs.set(portion.instance, Math.max(portion.before, portion.atLeast));
+      const oldest = run.portions[run.head];
+      if (oldest !== undefined) delivered.set(run.instance, Math.max(oldest.before, run.atLeast));
     }
-    return runs;
+    return delivered;
   }
 
   private drop(portion: Portion): void {
     this.head++;
-    const left = (this.perHost.get(portion.host) ?? 1) - 1;
-    if (left === 0) this.perHost.delete(portion.host);
-    else this.perHost.set(portion.host, left);
-    // Compacted now and then, so the array does not keep every portion ever counted.
+    // Compacted now and then, so the arrays do not keep every portion ever counted.
     if (this.head === this.portions.length) {
       this.portions = [];
       this.head = 0;
@@ -141,5 +145,18 @@ export class WaitingLoss {
       this.portions = this.portions.slice(this.head);
       this.head = 0;
     }
+    // A run's portions are counted in order, so the one delivered whole is its oldest.
+    const run = portion.run;
+    run.head++;
+    if (run.head < run.portions.length) {
+      if (run.head >= 1024 && run.head * 2 >= run.portions.length) {
+        run.portions.splice(0, run.head);
+        run.head = 0;
+      }
+      return;
+    }
+    const runs = this.perHost.get(portion.host);
+    runs?.delete(run.instance);
+    if (runs?.size === 0) this.perHost.delete(portion.host);
   }
 }
