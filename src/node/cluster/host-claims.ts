@@ -124,6 +124,8 @@ export class HostClaims {
 
   /** `host` showed a sign of life (a loss report of it): its claim is not idle. */
   touch(host: string): void {
+    // Only a glob's claimed host keeps signs: one kept for any other would be released (and
+    // counted released) though never claimed, or a literal claim let go (verify16d M5).
     if (this.lastSign.has(host)) this.lastSign.set(host, this.options.clock.now());
   }
 

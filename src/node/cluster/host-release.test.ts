@@ -122,7 +122,7 @@ describe('a glob reader releases idle claims (review16d D4)', () => {
 
 describe('HostClaims idle release, alone (review16d D4)', () => {
   /** A port whose stream has no events and whose consumers bind at once and deliver nothing. */
-  function claimsOver(clock: VirtualClock) {
+  function claimsOver(clock: VirtualClock, hosts = 'lab-*') {
     const stopped: string[] = [];
     const port: ConsumePort = {
       consume: (spec) => {
@@ -135,7 +135,7 @@ describe('HostClaims idle release, alone (review16d D4)', () => {
     const claims = new HostClaims({
       port,
       session: 'lab',
-      hosts: 'lab-*',
+      hosts,
       durable: 'd',
       clock,
       discoverEveryMs: DISCOVER_EVERY_MS,
@@ -163,6 +163,37 @@ describe('HostClaims idle release, alone (review16d D4)', () => {
     // A host released is claimed again by its next sign (a report: `claim`).
     claims.claim('lab-2');
     expect(claims.hosts()).toEqual(['lab-1', 'lab-2']);
+    claims.stop();
+  });
+
+  // verify16d M5 (touch records a sign for a host with no claim) fails both: a host never
+  // claimed was counted released (releasedHosts, onReleased, the _claims_released_total
+  // metric), and a literal reader's one claim was let go by a discovery.
+  it('a loss report of a host never claimed is no claim: nothing is released for it', async () => {
+    const clock = new VirtualClock();
+    const { claims, stopped, released } = claimsOver(clock);
+    for (let t = 0; t < 3 * IDLE_MS; t += DISCOVER_EVERY_MS) {
+      if (t === 0) claims.touch('lab-9');
+      clock.advance(DISCOVER_EVERY_MS);
+      await settle();
+    }
+    expect(claims.hosts()).toEqual([]);
+    expect(released).toEqual([]);
+    expect(stopped).toEqual([]);
+    expect(claims.released).toBe(0);
+    claims.stop();
+  });
+
+  it("a literal reader's report keeps no idle sign: a discovery never releases its claim", async () => {
+    const clock = new VirtualClock();
+    const { claims, released } = claimsOver(clock, 'lab-1');
+    expect(claims.hosts()).toEqual(['lab-1']);
+    claims.touch('lab-1');
+    clock.advance(2 * IDLE_MS);
+    await claims.discover();
+    expect(claims.hosts()).toEqual(['lab-1']);
+    expect(released).toEqual([]);
+    expect(claims.released).toBe(0);
     claims.stop();
   });
 });

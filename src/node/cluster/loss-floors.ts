@@ -1,9 +1,10 @@
 /**
  * Loss floors (review16c N2, N5): per host, the cumulative loss of each
  * publisher run that has reached a client of the host's holder. The holder
- * publishes its floor once its client got the loss (a NET_EVENT_LOST was
- * delivered; a session closed first publishes it at its next delivery
- * after a reopen), on the loss stream's subject
+ * publishes its floor as its client gets the loss (a delivered
+ * NET_EVENT_LOST carried some of the host's counted loss, verify16d N2:
+ * also when more waits, reader-loss.ts; a session closed first publishes
+ * it at its next such delivery after a reopen), on the loss stream's subject
  * `netrxloss.<session>.<host>.floor.acked` (five tokens: no loss durable's
  * filter, `netrxloss.<session>.<host|*>.*`, delivers it). The next holder
  * of the host, a standby or a cold replacement alike, reads the newest
@@ -17,9 +18,10 @@
  * - a standby beside a live holder counts nothing until it holds the host
  *   (R5).
  *
- * The one window left is a holder that dies after its client got the loss
- * and before its floor was stored: the next holder counts that loss again
- * (at least once, as for events).
+ * The one window left is a holder that dies after its client got a
+ * buffer's loss and before NATS stored that buffer's floor (one publish
+ * round trip): the next holder counts that buffer's loss again (at least
+ * once, as for events).
  *
  * A floor also says when each run was last reported (`reportedAt`, the
  * holder's clock, review16d D1), so the next holder forgets a run as the

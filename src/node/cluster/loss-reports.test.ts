@@ -49,6 +49,8 @@ describe('LossLedger run slots (review16d D1)', () => {
     expect(ledger.raise('a', 'r2', 1, 5100)).toBe(false);
     expect(ledger.add('a', 'r2', report('r2', 2, 0), 5199)).toEqual({ kind: 'untracked' });
     expect(ledger.add('a', 'r2', report('r2', 2, 0), 5200)).toEqual({ kind: 'grew', by: 2 });
+    // The forgotten run is no longer among the host's runs (what its floor says).
+    expect([...ledger.runsOf('a').keys()]).toEqual(['r2']);
     // A floor dated in the future (another clock) counts as dated now.
     expect(ledger.raise('b', 'r1', 6, 9000, 99_999)).toBe(true);
     expect(ledger.runsOf('b')).toEqual(new Map([['r1', { lost: 6, reportedAt: 9000 }]]));

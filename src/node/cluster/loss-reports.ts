@@ -54,6 +54,8 @@ export interface TrackedRun {
  */
 export class LossLedger {
   private readonly runs = new Map<string, TrackedRun>();
+  /** Per host, its tracked runs' names: a floor is built per delivery (verify16d N2), not by a pass over all runs. */
+  private readonly hostRuns = new Map<string, Set<string>>();
   /** No run expires before this: a full ledger skips its pass until then. */
   private firstExpiry = Infinity;
   private readonly maxRuns: number;
@@ -78,11 +80,11 @@ export class LossLedger {
     const seen = this.runs.get(key)?.lost;
     const before = seen ?? report.prev;
     if (report.lost <= before) {
-      if (seen !== undefined) this.track(key, seen, now);
+      if (seen !== undefined) this.track(host, report.instance, seen, now);
       return { kind: 'unchanged' };
     }
     if (seen === undefined && !this.makeRoom(now)) return { kind: 'untracked' };
-    this.track(key, report.lost, now);
+    this.track(host, report.instance, report.lost, now);
     return { kind: 'grew', by: report.lost - before };
   }
 
@@ -99,23 +101,39 @@ export class LossLedger {
     const seen = this.runs.get(key);
     if (seen === undefined && !this.makeRoom(now)) return false;
     const at = Math.min(now, Math.max(reportedAt, seen?.reportedAt ?? reportedAt));
-    this.track(key, Math.max(lost, seen?.lost ?? 0), at);
+    this.track(host, instance, Math.max(lost, seen?.lost ?? 0), at);
     return true;
+  }
+
+  /** The count of `host`'s run `instance` (undefined when it has no slot). */
+  lostOf(host: string, instance: string): number | undefined {
+    return this.runs.get(runKey(host, instance))?.lost;
   }
 
   /** The runs of `host` (what its loss floor says, with when each was last reported). */
   runsOf(host: string): Map<string, TrackedRun> {
     const runs = new Map<string, TrackedRun>();
-    const prefix = runKey(host, '');
-    for (const [key, run] of this.runs) {
-      if (key.startsWith(prefix)) runs.set(key.slice(prefix.length), run);
+    for (const instance of this.hostRuns.get(host) ?? []) {
+      const run = this.runs.get(runKey(host, instance));
+      if (run !== undefined) runs.set(instance, run);
     }
     return runs;
   }
 
-  private track(key: string, lost: number, reportedAt: number): void {
-    this.runs.set(key, { lost, reportedAt });
+  private track(host: string, instance: string, lost: number, reportedAt: number): void {
+    this.runs.set(runKey(host, instance), { lost, reportedAt });
+    let names = this.hostRuns.get(host);
+    if (names === undefined) this.hostRuns.set(host, (names = new Set<string>()));
+    names.add(instance);
     this.firstExpiry = Math.min(this.firstExpiry, reportedAt + this.retentionMs);
+  }
+
+  private forget(key: string): void {
+    this.runs.delete(key);
+    const [host, instance] = splitRunKey(key);
+    const names = this.hostRuns.get(host);
+    names?.delete(instance);
+    if (names?.size === 0) this.hostRuns.delete(host);
   }
 
   /**
@@ -131,11 +149,17 @@ export class LossLedger {
     this.firstExpiry = Infinity;
     for (const [key, run] of this.runs) {
       const expiry = run.reportedAt + this.retentionMs;
-      if (expiry <= now) this.runs.delete(key);
+      if (expiry <= now) this.forget(key);
       else this.firstExpiry = Math.min(this.firstExpiry, expiry);
     }
     return this.runs.size < this.maxRuns;
   }
+}
+
+/** The host and run of a `runKey`. */
+function splitRunKey(key: string): [host: string, instance: string] {
+  const space = key.indexOf(' ');
+  return [key.slice(0, space), key.slice(space + 1)];
 }
 
 /** Host names and run names are subject tokens: a space is in neither. */

@@ -35,8 +35,7 @@ import { ClaimedLoss } from './claimed-loss.js';
 import { DISCOVER_EVERY_MS, HostClaims } from './host-claims.js';
 import { HostCounts } from './host-counts.js';
 import { lagSamplerFor, type LagSampler, type SessionLag } from './lag-sampler.js';
-import { LossFloors, type LossFloorStats } from './loss-floors.js';
-import { LossLedger } from './loss-reports.js';
+import type { LossFloorStats } from './loss-floors.js';
 import { AdoptedHosts } from './loss-upgrade.js';
 import { DEFAULT_DUPLICATE_WINDOW_MS } from './stream-config.js';
 import { PullWindow, itemsFrom, type WaitingMessage } from './pull-window.js';
@@ -45,6 +44,7 @@ import type { ConsumePort, StreamMessage } from './ports.js';
 import type { StreamSessionSourceOptions, StreamSessionSourceStats } from './reader-options.js';
 import { CLOCK_TOLERANCE_MS, DeliveredOnce } from './reader-once.js';
 import { UnackedMessages, type Unacked } from './reader-acks.js';
+import { ReaderLoss } from './reader-loss.js';
 import { handOverRecords } from './reader-records.js';
 import { checkReaderId, defaultReaderId } from './reader-identity.js';
 import { legacyDefaultDurable } from './legacy-reader-id.js';
@@ -77,7 +77,6 @@ export class StreamSessionSource implements SessionSource {
   readonly pullBudgetBytes: number;
   private readonly matches: (host: string) => boolean;
   private readonly maxPublishers: number;
-  private readonly losses: LossLedger;
   /** The hosts this reader consumes, each through its own consumer. */
   private readonly claims: HostClaims;
   /**
@@ -92,9 +91,8 @@ export class StreamSessionSource implements SessionSource {
   private readonly heldBack: ClaimedLoss;
   /** Hosts held whose loss floor is being read: their reports are kept until it is. */
   private readonly floorPending = new Set<string>();
-  /** Hosts whose counted loss is newer than the floor this reader published. */
-  private readonly floorDue = new Set<string>();
-  private readonly floors: LossFloors;
+  /** The publisher runs' counts, what of them waits for the client, and the floors. */
+  private readonly loss: ReaderLoss;
   private sink: SessionSink | undefined;
   private opened = false;
   /** Counts opens: a floor read begun before a close must not count into the next open. */
@@ -136,8 +134,6 @@ export class StreamSessionSource implements SessionSource {
    * would count their rest.
    */
   private readonly partlyDelivered = new Map<number, StreamMessage>();
-  /** Loss reports whose growth is in the session's count, not yet in a delivered NET_EVENT_LOST. */
-  private unreportedLoss: { message: StreamMessage }[] = [];
   private readonly lagSampler: LagSampler | undefined;
 
   constructor(options: StreamSessionSourceOptions) {
@@ -151,7 +147,6 @@ export class StreamSessionSource implements SessionSource {
       (options.durable === undefined ? legacyDefaultDurable(this.session, readerId) : undefined);
     this.matches = hostMatcher(this.hosts);
     this.maxPublishers = options.maxPublishers ?? 4096;
-    this.losses = new LossLedger(this.maxPublishers);
     this.adoptedHosts = new AdoptedHosts(this.maxPublishers);
     const clock = options.clock ?? systemClock;
     this.clock = clock;
@@ -167,7 +162,7 @@ export class StreamSessionSource implements SessionSource {
     this.eventConsumersReplaced = new HostCounts(this.maxPublishers);
     this.eventConsumersGone = new HostCounts(this.maxPublishers);
     this.duplicatesByHost = new HostCounts(this.maxPublishers);
-    this.floors = new LossFloors(this.port, this.session, this.durable, this.maxPublishers);
+    this.loss = new ReaderLoss(this.port, this.session, this.durable, this.maxPublishers);
     this.claims = new HostClaims({
       port: this.port,
       session: this.session,
@@ -177,7 +172,7 @@ export class StreamSessionSource implements SessionSource {
       discoverEveryMs: options.discoverEveryMs ?? DISCOVER_EVERY_MS,
       onError: options.onError,
       onHeld: (host) => this.claimedHost(host),
-      owes: (host) => this.floorDue.has(host) || this.floorPending.has(host),
+      owes: (host) => this.loss.owes(host) || this.floorPending.has(host),
       onReplaced: (host) => this.eventConsumersReplaced.add(host),
       onRecreated: (host) => this.eventConsumersGone.add(host),
     });
@@ -224,7 +219,7 @@ export class StreamSessionSource implements SessionSource {
       consumersReplaced: this.consumersReplaced,
       eventConsumersReplaced: this.eventConsumersReplaced.byHost(),
       eventConsumersGone: this.eventConsumersGone.byHost(),
-      lossFloors: this.floors.stats(),
+      lossFloors: this.loss.floorStats(),
       floorsAdopted: this.adoptedHosts.size,
     };
   }
@@ -252,7 +247,7 @@ export class StreamSessionSource implements SessionSource {
     // Hosts known from an earlier open, which may be known only by their loss: the kept
     // reports' hosts, and those whose counted loss this session still owes its client (the
     // floors wait for that delivery; claimed again at once, so no other server counts it).
-    for (const host of new Set([...this.heldBack.hosts(), ...this.floorDue])) {
+    for (const host of new Set([...this.heldBack.hosts(), ...this.loss.hostsOwed()])) {
       if (this.matches(host)) this.claims.claim(host);
     }
     this.lagSampler?.start();
@@ -265,10 +260,7 @@ export class StreamSessionSource implements SessionSource {
         ...(this.upgradedFrom === undefined ? {} : { adopt: [`${this.upgradedFrom}-loss`] }),
         // What an old durable acked was delivered (loss-upgrade.ts): counted above it.
         onAdopted: (floors) => {
-          const now = this.clock.now();
-          for (const [host, floor] of floors) {
-            for (const [instance, lost] of floor) this.losses.raise(host, instance, lost, now);
-          }
+          this.counters.untrackedReports += this.loss.adopt(floors, this.clock.now());
           this.adoptedHosts.add(floors);
         },
       },
@@ -293,11 +285,7 @@ export class StreamSessionSource implements SessionSource {
           (message) => this.once.forget(message),
           (message) => this.partlyDelivered.set(message.seq, message),
         );
-        // Their growth is in the session's count, which its last report (or its next open)
-        // carries. The floors wait for that delivery: a process that stops first has not
-        // given it to a client, so the next holder counts it (review16c N2).
-        for (const pending of this.unreportedLoss) pending.message.ack();
-        this.unreportedLoss = [];
+        this.loss.closed();
         this.lagSampler?.stop();
         this.claims.stop();
         losses.stop();
@@ -310,10 +298,11 @@ export class StreamSessionSource implements SessionSource {
       },
       delivered: (count, lostWaiting) => {
         if (!this.opened) {
-          // The closing session's final buffer: its messages were settled by `close`; if it
-          // carried every counted loss to the client, the floors may say so now (else the
-          // next holder counts that loss again).
-          if (lostWaiting === 0) this.lossDelivered();
+          // The closing session's final buffer: its messages were settled by `close`; the
+          // floors may say what loss it carried now (else the next holder counts it again).
+          // Event-session's final buffer carries all the loss (lostWaiting 0), but a hold is
+          // not told so: what it says waits is not floored (verify16d M6 pins it).
+          this.lossReached(lostWaiting);
           return;
         }
         this.unacked.delivered(count);
@@ -321,7 +310,7 @@ export class StreamSessionSource implements SessionSource {
           (waiting) => this.handOver(sink, waiting),
           (waiting) => this.unacked.handedOver(waiting.entry),
         );
-        if (lostWaiting === 0) this.lossDelivered();
+        this.lossReached(lostWaiting);
       },
     };
   }
@@ -364,11 +353,7 @@ export class StreamSessionSource implements SessionSource {
       // A report is a sign of the host: its claim is not idle (host-claims.ts, review16d D4).
       this.claims.touch(subject.host);
       // Acked once a delivered buffer carried its growth (see `delivered`), or on close.
-      if (this.lossReport(sink, subject.host, subject.provider, message.data)) {
-        this.unreportedLoss.push({ message });
-        this.floorDue.add(subject.host);
-        return;
-      }
+      if (this.lossReport(sink, subject.host, subject.provider, message.data, message)) return;
     } else if (subject === undefined) {
       this.counters.malformed++;
     }
@@ -457,34 +442,44 @@ export class StreamSessionSource implements SessionSource {
     const sink = this.sink;
     const open = this.opens;
     this.floorPending.add(host);
-    void this.floors.read(host).then((floor) => {
+    void this.loss.readFloor(host).then((floor) => {
       // The session closed meanwhile (its sink may be handed to the next open): the claim
       // is no longer ours, and the kept reports wait for the next claim.
       if (this.sink !== sink || sink === undefined || this.opens !== open || !this.opened) return;
       this.floorPending.delete(host);
-      const now = this.clock.now();
-      for (const [instance, lost] of floor.runs) {
-        this.losses.raise(host, instance, lost, now, floor.reportedAt.get(instance));
-      }
+      // A floor's run with no slot is untracked: its loss below the floor may count again.
+      this.counters.untrackedReports += this.loss.raiseTo(host, floor, this.clock.now());
       for (const report of this.heldBack.take(host)) {
-        if (this.lossReport(sink, host, report.instance, report.data)) this.floorDue.add(host);
+        this.lossReport(sink, host, report.instance, report.data);
       }
     });
   }
 
-  /** The session's client has all counted loss: acks, then floors. */
-  private lossDelivered(): void {
-    for (const pending of this.unreportedLoss) pending.message.ack();
-    this.unreportedLoss = [];
+  /**
+   * A delivery left `lostWaiting` of the session's count waiting: floors for the loss that
+   * reached the client (reader-loss.ts). Once nothing waits, the messages partly delivered
+   * at a close are acked too (their rest's loss reached it).
+   */
+  private lossReached(lostWaiting: number): void {
+    this.loss.delivered(lostWaiting);
+    if (lostWaiting > 0) return;
     for (const message of this.partlyDelivered.values()) message.ack();
     this.partlyDelivered.clear();
-    for (const host of this.floorDue) this.floors.publish(host, this.losses.runsOf(host));
-    this.floorDue.clear();
   }
 
-  /** Adds a report's growth to the session; true if it grew. */
-  private lossReport(sink: SessionSink, host: string, instance: string, data: Uint8Array): boolean {
-    const outcome = this.losses.add(host, instance, data, this.clock.now());
+  /**
+   * Adds a report's growth to the session; true if it grew (then `message`, if any, is
+   * acked once that growth reached the client, or at the close).
+   */
+  private lossReport(
+    sink: SessionSink,
+    host: string,
+    instance: string,
+    data: Uint8Array,
+    message?: StreamMessage,
+  ): boolean {
+    // On growth, `sink.lost` next: the session orders it after all loss counted so far.
+    const outcome = this.loss.add(host, instance, data, this.clock.now(), message);
     switch (outcome.kind) {
       case 'grew':
         this.counters.publisherLost += outcome.by;
