@@ -99,11 +99,15 @@ describe.skipIf(peers.skip)(`the batch cut as configuration (${RECORDED_NATS_VER
         }
         await new Promise((resolve) => setImmediate(resolve));
       }
-      // Every event stored or refused, and the stream holds the report of the refusals.
+      // Every event stored or lost, and the stream holds the report of the loss. Under load
+      // the bursts outrun the publishes and the local buffer (maxBuffered 4096) drops some
+      // too, counted and reported like the refusals (seen: 14,096 refused, 7,904 dropped).
       await until(
         () => {
           const s = stats();
-          return s.offered === generated && s.pending === 0 && s.reportedLost === s.refused;
+          return (
+            s.offered === generated && s.pending === 0 && s.reportedLost === s.refused + s.dropped
+          );
         },
         20_000,
         'the publisher settled',
