@@ -11,16 +11,9 @@
  * taking both hosts over, counts lab-1's loss again. Seen failing before
  * the fix: lost 3 for 2 refused (no floor is stored while loss waits).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { SessionTable } from '../../src/capture/index.js';
-import {
-  StreamSessionSource,
-  connectNatsCapture,
-  type NatsCaptureLink,
-} from '../../src/node/cluster/index.js';
+import { StreamSessionSource, type NatsCaptureLink } from '../../src/node/cluster/index.js';
 import { lossFloorSubject } from '../../src/node/cluster/loss-floors.js';
 import { lossStreamName } from '../../src/node/cluster/subjects.js';
 import { systemClock } from '../../src/node/runtime/index.js';
@@ -29,40 +22,17 @@ import { parseEventBuffer } from '../../src/wire/index.js';
 import {
   RECORDED_NATS_VERSION,
   delay,
-  natsAlone,
   publishingHost,
   readerSession,
   requireNatsServer,
   until,
-  type NatsNode,
 } from './support/nats.js';
+import { natsSuite } from './support/nats-suite.js';
 
 const peers = requireNatsServer('nats-partial-loss-kill.test.ts');
-const workdir = mkdtempSync(join(tmpdir(), `r-n2-nats-${process.pid}-`));
-let server: NatsNode | undefined;
-const links: NatsCaptureLink[] = [];
-
-beforeAll(async () => {
-  if (peers.skip) return;
-  server = await natsAlone(workdir);
-  await server.start();
-}, 20_000);
-
-afterAll(async () => {
-  for (const link of links) await link.close().catch(() => undefined);
-  await server?.kill();
-  rmSync(workdir, { recursive: true, force: true });
-});
-
-async function link(): Promise<NatsCaptureLink> {
-  const made = await connectNatsCapture({
-    servers: (server as NatsNode).url,
-    timeoutMs: 1000,
-    claimExpiresMs: 1500,
-  });
-  links.push(made);
-  return made;
-}
+// One nats-server for the file; links closed before it is killed (support/nats-suite.ts).
+const suite = natsSuite(peers, 'r-n2-nats');
+const link = (): Promise<NatsCaptureLink> => suite.link(1500);
 
 describe.skipIf(peers.skip)(
   `a buffer carrying part of the loss over ${RECORDED_NATS_VERSION}`,
