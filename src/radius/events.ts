@@ -115,10 +115,11 @@ export const RadiusEventDescriptor = {
     ],
   }),
   /**
-   * A conversation's sealed state went to (`stored`), came from
-   * (`restored`) or was deleted from (`deleted`) the cluster's bucket, or
-   * could not (`conflict`: another server wrote that round first;
-   * `local-fallback`: the bucket did not take it, it stays in memory).
+   * A conversation's sealed state went to (`stored`, `finished`) or came
+   * from (`restored`) the cluster's bucket, or could not (`conflict`:
+   * another server wrote that round first; `local-fallback`: the bucket did
+   * not take it, it stays in memory); the other actions are listed in
+   * docs/cluster.md. A record's deletion is counted, not traced.
    */
   conversationShared: defineEvent({
     id: 8,

@@ -6,7 +6,11 @@
  * never seen the code of. Decoding is netrx's own (netrx/trace), never throws.
  */
 import { decodePayload, type FieldSpec, type FieldValue } from '../../src/trace/payload.js';
-import { unixMsFromFiletime, type NetEventItem } from '../../src/wire/lrec/index.js';
+import {
+  netrxHostFromActivityId,
+  unixMsFromFiletime,
+  type NetEventItem,
+} from '../../src/wire/lrec/index.js';
 
 export interface ManifestEvent {
   readonly id: number;
@@ -53,6 +57,12 @@ export interface UiEvent {
   readonly level: number;
   readonly keywords: bigint;
   readonly fields: Readonly<Record<string, string>>;
+  /**
+   * The host of origin, when the session is served from a JetStream stream
+   * (capture fan-in: the ActivityId carries the publisher's host name);
+   * absent for a local session's events.
+   */
+  readonly host?: string;
   /** Lower-case text the search box matches against. */
   readonly haystack: string;
 }
@@ -98,6 +108,8 @@ export class Manifest {
     }
     const name = event?.name ?? `event ${header.id}`;
     const providerName = provider?.name ?? guid;
+    const host = netrxHostFromActivityId(header.activityId);
+    const origin = host === undefined ? [] : [`host=${host}`];
     return {
       seq: this.seq++,
       timeMs: unixMsFromFiletime(header.timeStamp),
@@ -108,7 +120,10 @@ export class Manifest {
       level: header.level,
       keywords: header.keyword,
       fields,
-      haystack: [providerName, name, ...Object.entries(fields).flat()].join(' ').toLowerCase(),
+      ...(host === undefined ? {} : { host }),
+      haystack: [providerName, name, ...origin, ...Object.entries(fields).flat()]
+        .join(' ')
+        .toLowerCase(),
     };
   }
 }

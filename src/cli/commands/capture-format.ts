@@ -12,6 +12,7 @@ import {
   formatIpv4Address,
   formatIpv6Address,
   formatMac,
+  netrxHostFromActivityId,
   unixMsFromFiletime,
   unixNsFromFiletime,
   type NdisPacket,
@@ -138,7 +139,12 @@ export function describeNetworkLayer(frame: Uint8Array): string {
   return `${family} ${source} > ${destination}: ${name}`;
 }
 
-/** One line for one item; counters are updated first, so each line shows the running totals. */
+/**
+ * One line for one item; counters are updated first, so each line shows the
+ * running totals. An event from a JetStream session (capture fan-in) names
+ * its host of origin after the time, `host=<name>`, read from its ActivityId;
+ * a local session's or another LREC server's ActivityIds add nothing.
+ */
 export function formatItem(item: NetEventItem, counters: TailCounters): string {
   if (item.kind === 'lost') {
     counters.lost += item.lostEventCount;
@@ -169,7 +175,9 @@ export function formatItem(item: NetEventItem, counters: TailCounters): string {
         ? `${header.providerId} id ${header.id} level ${header.level}, ${userData.length} bytes`
         : `${known.name} ${event ?? 'event'} (id ${header.id}) level ${header.level}, ${userData.length} bytes`;
   }
-  return `${time} ${detail}  [received ${counters.received}, lost ${counters.lost}]`;
+  const host = netrxHostFromActivityId(header.activityId);
+  const origin = host === undefined ? '' : `host=${host} `;
+  return `${time} ${origin}${detail}  [received ${counters.received}, lost ${counters.lost}]`;
 }
 
 /** pcapng blocks for packet events: the section header first, an interface per ifIndex and link type. */

@@ -20,6 +20,7 @@ import {
   type RadiusEndpoint,
 } from '../../radius/index.js';
 import { VirtualClock } from '../../testing/index.js';
+import type { TraceRegistry } from '../../trace/index.js';
 import { aes256GcmAead } from '../runtime/aead.js';
 import { nodeCrypto } from '../runtime/index.js';
 import { FakeConversationKv } from './fake-conversation-kv.js';
@@ -65,6 +66,8 @@ export function makeFleet(options: {
   nasAddress?: (n: number) => string;
   /** The servers' client list (default 127.0.0.0/8). */
   clients?: readonly RadiusClientOptions[];
+  /** Where every server traces (`netrx-radius`), for tests that read its events. */
+  trace?: TraceRegistry;
 }) {
   const clock = new VirtualClock();
   const bus = new FakeRadiusClusterBus();
@@ -96,6 +99,7 @@ export function makeFleet(options: {
       users,
       sessionTimeoutMs: SESSION_TIMEOUT_MS,
       statePrefix: clusterStatePrefix(id),
+      ...(options.trace === undefined ? {} : { trace: options.trace }),
       ...(shared === undefined ? {} : { sharedConversations: shared }),
       ...(options.maxCached === undefined ? {} : { maxCachedConversations: options.maxCached }),
       send: (datagram, to) => {

@@ -24,6 +24,7 @@ export {
   NetEventDataType,
 } from './constants.js';
 export { GUID_LENGTH, NULL_GUID, guidToBytes, isGuid, readGuid, writeGuid } from './guid.js';
+export { MAX_ACTIVITY_HOST_LENGTH, netrxHostFromActivityId } from './activity-host.js';
 export {
   FILETIME_UNIX_EPOCH,
   filetimeFromUnixMs,

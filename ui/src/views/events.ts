@@ -153,13 +153,22 @@ export class EventList {
   }
 }
 
+/** The details cell: the host of origin first when there is one (as `capture tail` prints it), then the fields. */
+export function detailsText(event: UiEvent): string {
+  const fields = Object.entries(event.fields).map(([k, v]) => `${k}=${v}`);
+  return (event.host === undefined ? fields : [`host=${event.host}`, ...fields]).join('  ');
+}
+
 function row(event: UiEvent): HTMLTableRowElement {
-  const details = Object.entries(event.fields)
-    .map(([k, v]) => `${k}=${v}`)
-    .join('  ');
+  const details = detailsText(event);
   return h(
     'tr',
-    { 'data-provider': event.provider, 'data-event': event.name, class: `level-${event.level}` },
+    {
+      'data-provider': event.provider,
+      'data-event': event.name,
+      ...(event.host === undefined ? {} : { 'data-host': event.host }),
+      class: `level-${event.level}`,
+    },
     h('td', {}, h('time', { datetime: new Date(event.timeMs).toISOString() }, clock(event.timeMs))),
     h('td', {}, event.provider),
     h('td', {}, event.name),
