@@ -18,6 +18,7 @@ import {
   NDIS_PACKET_CAPTURE_PROVIDER_GUID,
   NDIS_PACKET_METADATA_EVENT,
   PcapngWriter,
+  netrxHostFromActivityId,
   type NetEventItem,
 } from '../../wire/index.js';
 import { clampedComment, packetFragment } from './capture-format.js';
@@ -255,13 +256,20 @@ export class ExtcapPcapngStream {
     if (packet.timestampClamped) c.clampedTimestamps++;
     const dropCount = this.unwritten === 0 ? undefined : BigInt(this.unwritten);
     this.unwritten = 0;
+    // Wireshark's one extcap interface: a fan-in session's host of origin rides in the
+    // packet's comment (`frame.comment contains "host=lab-2"`), as `capture tail` prints it.
+    const host = netrxHostFromActivityId(item.record.header.activityId);
+    const comments = [
+      ...(host === undefined ? [] : [`netrx host=${host}`]),
+      ...(packet.timestampClamped ? [clampedComment(packet)] : []),
+    ];
     return this.writer.packet({
       ...(dropCount === undefined ? {} : { dropCount }),
       timestamp: packet.timestampNs,
       data: packet.fragment,
       originalLength: packet.originalLength,
       ...(packet.direction === undefined ? {} : { flags: { direction: packet.direction } }),
-      ...(packet.timestampClamped ? { comments: [clampedComment(packet)] } : {}),
+      ...(comments.length === 0 ? {} : { comments }),
     });
   }
 

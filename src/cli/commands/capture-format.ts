@@ -180,7 +180,14 @@ export function formatItem(item: NetEventItem, counters: TailCounters): string {
   return `${time} ${origin}${detail}  [received ${counters.received}, lost ${counters.lost}]`;
 }
 
-/** pcapng blocks for packet events: the section header first, an interface per ifIndex and link type. */
+/**
+ * pcapng blocks for packet events: the section header first, an interface
+ * per host of origin, ifIndex and link type. A fan-in session spans hosts
+ * whose interface numbers overlap (every host has an ifIndex 2), so an
+ * event from a netrx host (its ActivityId) gets that host's own interface,
+ * named `HOST/netrx-ifN` (Wireshark's `frame.interface_name`); a local or
+ * foreign server's events keep `netrx-ifN`.
+ */
 export class PacketEventPcapng {
   private readonly writer = new PcapngWriter();
   private readonly interfaces = new Map<string, number>();
@@ -195,7 +202,10 @@ export class PacketEventPcapng {
     const packet = packetFragment(item);
     if (packet === undefined) return [];
     const out: Uint8Array[] = [];
-    const key = `${packet.ifIndex}/${packet.linkType}`;
+    const host =
+      item.kind === 'event' ? netrxHostFromActivityId(item.record.header.activityId) : undefined;
+    const name = `${host === undefined ? '' : `${host}/`}netrx-if${packet.ifIndex}`;
+    const key = `${name}/${packet.linkType}`;
     let id = this.interfaces.get(key);
     if (id === undefined) {
       id = this.interfaces.size;
@@ -203,7 +213,7 @@ export class PacketEventPcapng {
       out.push(
         this.writer.addInterface({
           linkType: packet.linkType,
-          name: `netrx-if${packet.ifIndex}`,
+          name,
           resolution: { base: 10, exponent: 9 },
         }),
       );
