@@ -15,6 +15,7 @@ import {
   RadiusServer,
   SharedConversations,
   clusterStatePrefix,
+  type ConversationKv,
   type RadiusClientOptions,
   type RadiusEapResult,
   type RadiusEndpoint,
@@ -65,10 +66,13 @@ export function makeFleet(options: {
   nasAddress?: (n: number) => string;
   /** The servers' client list (default 127.0.0.0/8). */
   clients?: readonly RadiusClientOptions[];
+  /** The bucket as the servers see it, over the fake one (default: the fake itself). */
+  bucket?: (kv: FakeConversationKv, clock: VirtualClock) => ConversationKv;
 }) {
   const clock = new VirtualClock();
   const bus = new FakeRadiusClusterBus();
   const kv = new FakeConversationKv(clock, SESSION_TIMEOUT_MS, options.history);
+  const served = options.bucket?.(kv, clock) ?? kv;
   const box: { client?: RadiusEapClient } = {};
   const answers: Uint8Array[] = [];
   const nodes: Node[] = options.ids.map((id, i) => {
@@ -77,7 +81,7 @@ export function makeFleet(options: {
       key === undefined
         ? undefined
         : new SharedConversations({
-            kv,
+            kv: served,
             aead: aes256GcmAead(key),
             ...(options.previousKeys?.[i] === undefined
               ? {}

@@ -21,7 +21,7 @@ import {
   RECORDED_NATS_VERSION,
   freePort,
   requireNatsServer,
-} from '../interop/support/nats.js';
+} from './support/nats.js';
 
 const peers = requireNatsServer('audit16-nats-mtls.test.ts');
 const dir = mkdtempSync(join(tmpdir(), 'audit16-mtls-'));

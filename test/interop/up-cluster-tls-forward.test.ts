@@ -18,15 +18,15 @@ import { validateHostConfig } from '../../src/node/host/config.js';
 import { startHost, type HostService, type RunningHost } from '../../src/node/host/host.js';
 import { isRadiusService } from '../../src/node/host/radius-service.js';
 import { servicesFromConfig } from '../../src/node/host/services.js';
-import { CLUSTER_SECRET, eapolConfigs, eapolTest } from '../interop/support/eapol-cluster.js';
+import { CLUSTER_SECRET, eapolConfigs, eapolTest } from './support/eapol-cluster.js';
 import {
   RECORDED_NATS_VERSION,
   natsAlone,
   requireNatsServer,
   type NatsNode,
-} from '../interop/support/nats.js';
-import { commandExists, requirePeers } from '../interop/support/peers.js';
-import { RoundRobin } from '../interop/support/round-robin.js';
+} from './support/nats.js';
+import { commandExists, requirePeers } from './support/peers.js';
+import { RoundRobin } from './support/round-robin.js';
 
 /** The secret the shared eapol_test helper sends. */
 const SECRET = CLUSTER_SECRET;
