@@ -115,6 +115,32 @@ describe('the conversation bucket while NATS is away', () => {
     expect(fleet.nodes[0]?.shared?.stats().stored).toBeGreaterThan(0);
   });
 
+  it('NATS goes away after a first round stored: the next round is dropped at once, the retry rejected (the cost in docs/cluster.md)', async () => {
+    const connection = fakeConnection('connected');
+    const fleet = makeFleet({
+      ids: ['a'],
+      bucket: (kv) => {
+        const gated = gateWhileAway(connection, kv);
+        return {
+          ...gated,
+          // The first round is stored; NATS goes away as its answer leaves.
+          create: async (key, value) => {
+            const outcome = await gated.create(key, value);
+            connection.state = 'reconnecting';
+            return outcome;
+          },
+        };
+      },
+    });
+    const result = await fleet.authenticate([mschapv2]);
+    // 'failure': the NAS got an Access-Reject (its retry names a State nobody holds now).
+    expect(result?.outcome).toBe('failure');
+    const a = fleet.nodes[0];
+    expect(a?.shared?.stats()).toMatchObject({ stored: 1, restoredWriteFailed: 1 });
+    expect(a?.server.stats().dropped['cluster-state-write-failed']).toBe(1);
+    expect(a?.server.stats().dropped['duplicate-in-progress'] ?? 0).toBe(0);
+  });
+
   it.each([
     [true, 0],
     [false, 1],
