@@ -10,7 +10,7 @@ import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TLSSocket } from 'node:tls';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { createDemoCertificates, DEMO_SERVER_NAME } from '../certs/demo.js';
 import { connectNats, tlsRefusalBehind } from './connection.js';
 import { natsHostPort, probeTlsRefusal, tlsRefusalOf } from './tls-refusal.js';
@@ -26,8 +26,8 @@ afterEach(async () => {
   await Promise.all(servers.splice(0).map((s) => new Promise((done) => s.close(done))));
 });
 
-/** A loopback listener; `first` is what it writes on accept, then TLS (or not). */
-async function standIn(first: string, tls: 'verify-client' | 'none'): Promise<string> {
+/** A loopback listener (on `port`, default any); `first` is what it writes on accept, then TLS (or not). */
+async function standIn(first: string, tls: 'verify-client' | 'none', port = 0): Promise<string> {
   const server = createServer((socket) => {
     socket.on('error', () => undefined);
     socket.write(first);
@@ -44,7 +44,7 @@ async function standIn(first: string, tls: 'verify-client' | 'none'): Promise<st
     secure.on('data', () => undefined);
   });
   servers.push(server);
-  await new Promise<void>((listening) => server.listen(0, '127.0.0.1', listening));
+  await new Promise<void>((listening) => server.listen(port, '127.0.0.1', listening));
   const address = server.address();
   if (address === null || typeof address === 'string') throw new Error('no port');
   return `tls://127.0.0.1:${address.port}`;
@@ -158,5 +158,30 @@ describe('connectNats over a server that refuses our TLS', () => {
     expect((outcome as Error).message).toMatch(
       /^cluster\.nats: cannot connect to tls:\/\/127\.0\.0\.1:\d+: the server refused the TLS session/,
     );
+  });
+
+  it('booted while no server answered, then a server that refuses our TLS: counted in errors, named in lastError', async () => {
+    const away = await closedPort();
+    const connection = await connectNats({
+      servers: [away],
+      tls: { ca: caFile, serverName: DEMO_SERVER_NAME },
+      startDisconnected: true,
+      timeoutMs: 500,
+      reconnectTimeWaitMs: 50,
+    });
+    try {
+      expect(connection.status()).toMatchObject({ state: 'reconnecting', errors: 0 });
+      await standIn(INFO, 'verify-client', natsHostPort(away).port);
+      await vi.waitFor(() => expect(connection.status().errors).toBeGreaterThan(0), {
+        timeout: 10_000,
+        interval: 50,
+      });
+      expect(connection.status()).toMatchObject({
+        state: 'reconnecting',
+        lastError: expect.stringMatching(/^the server refused the TLS session/) as unknown,
+      });
+    } finally {
+      await connection.close();
+    }
   });
 });
