@@ -60,14 +60,14 @@ export function makeFleet(options: {
   route?: (n: number, alive: number) => number;
   /** Entries the fake bucket keeps per key (default 2, as the real one; 1: no witness of a put-back). */
   history?: number;
+  /** The bucket as the servers see it, over the fake one (default: the fake itself). */
+  bucket?: (kv: FakeConversationKv, clock: VirtualClock) => ConversationKv;
   /** Each server's `forwardTimeoutMs` (default the cluster's). */
   forwardTimeoutMs?: number;
   /** The NAS address as the server taking delivery `n` reports it (default NAS.address). */
   nasAddress?: (n: number) => string;
   /** The servers' client list (default 127.0.0.0/8). */
   clients?: readonly RadiusClientOptions[];
-  /** The bucket as the servers see it, over the fake one (default: the fake itself). */
-  bucket?: (kv: FakeConversationKv, clock: VirtualClock) => ConversationKv;
 }) {
   const clock = new VirtualClock();
   const bus = new FakeRadiusClusterBus();
