@@ -156,9 +156,10 @@ export function natsServerShown(url: string): string {
  * Connects, then follows the connection's status. A first connect that
  * fails fails with ERR_NATS_CONNECT naming the setting and the servers,
  * unless `startDisconnected` and the failure is one retrying can mend
- * (`firstConnectRetryable`): then the connection starts `reconnecting`
+ * (`firstConnectRetryable`) and no server refused our TLS behind a
+ * timeout (`tlsRefusalBehind`): then the connection starts `reconnecting`
  * and tries again every `reconnectTimeWaitMs` until a server answers or
- * it is closed.
+ * it is closed; a TLS refusal found then is counted in `errors`.
  */
 export async function connectNats(settings: NatsConnectionSettings): Promise<SharedNatsConnection> {
   const options = await natsConnectOptions(settings);
