@@ -16,6 +16,9 @@
  * (the NAS retries, the conversation fails cleanly), the bucket answers
  * `failed` (new conversations stay local), and the subject is served and
  * the bucket opened once NATS answers (attach.ts), without a restart.
+ * Later, while the connection is away (reconnecting), the bucket answers
+ * `failed` at once too (radius-kv-gate.ts, audit16 A1) rather than after
+ * the client's timeouts.
  */
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { Clock } from '../../runtime/index.js';
