@@ -73,7 +73,15 @@ export type KvWrite =
   | { readonly kind: 'stored'; readonly revision: number }
   /** The key was not at the expected revision (or, for a create, existed). */
   | { readonly kind: 'conflict' }
-  | { readonly kind: 'failed'; readonly reason: string };
+  | {
+      readonly kind: 'failed';
+      readonly reason: string;
+      /**
+       * True when the write never left the process (NATS away): it cannot
+       * have been stored, so no confirming read follows (audit16 A1).
+       */
+      readonly notSent?: boolean;
+    };
 
 /** The bucket, as the core sees it. Keys are `[0-9a-f]+`. Never rejects. */
 export interface ConversationKv {
@@ -264,7 +272,11 @@ export class SharedConversations {
       revision === undefined
         ? await this.kv.create(key, sealed)
         : await this.kv.update(key, sealed, revision);
-    const outcome = written.kind === 'failed' ? await this.confirm(key, sealed, written) : written;
+    // A write never sent was not stored: no read to confirm it (it would wait on NATS too).
+    const outcome =
+      written.kind === 'failed' && written.notSent !== true
+        ? await this.confirm(key, sealed, written)
+        : written;
     if (outcome.kind === 'conflict' && revision === undefined) {
       this.counters.unacknowledgedConflicts++;
     } else {

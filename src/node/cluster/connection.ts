@@ -13,6 +13,7 @@
 import { readFile } from 'node:fs/promises';
 import type { NatsConnection, NodeConnectionOptions } from '@nats-io/transport-node';
 import { NetrxError } from '../../runtime/index.js';
+import { probeTlsRefusal, tlsRefusalOf } from './tls-refusal.js';
 import type {
   NatsConnectionSettings,
   NatsConnectionState,
@@ -155,9 +156,10 @@ export function natsServerShown(url: string): string {
  * Connects, then follows the connection's status. A first connect that
  * fails fails with ERR_NATS_CONNECT naming the setting and the servers,
  * unless `startDisconnected` and the failure is one retrying can mend
- * (`firstConnectRetryable`): then the connection starts `reconnecting`
+ * (`firstConnectRetryable`) and no server refused our TLS behind a
+ * timeout (`tlsRefusalBehind`): then the connection starts `reconnecting`
  * and tries again every `reconnectTimeWaitMs` until a server answers or
- * it is closed.
+ * it is closed; a TLS refusal found then is counted in `errors`.
  */
 export async function connectNats(settings: NatsConnectionSettings): Promise<SharedNatsConnection> {
   const options = await natsConnectOptions(settings);
@@ -170,10 +172,15 @@ export async function connectNats(settings: NatsConnectionSettings): Promise<Sha
   try {
     first = await connect(options);
   } catch (error) {
-    if (settings.startDisconnected !== true || !firstConnectRetryable(error)) {
+    const refusal = await tlsRefusalBehind(error, options);
+    if (
+      settings.startDisconnected !== true ||
+      !firstConnectRetryable(error) ||
+      refusal !== undefined
+    ) {
       throw new NetrxError(
         'ERR_NATS_CONNECT',
-        `${prefix}: cannot connect to ${shownServers}: ${describeConnectError(error)}`,
+        `${prefix}: cannot connect to ${shownServers}: ${refusal ?? describeConnectError(error)}`,
         { cause: error },
       );
     }
@@ -253,13 +260,16 @@ export async function connectNats(settings: NatsConnectionSettings): Promise<Sha
           if (closing) void nc.close();
           else adopt(nc);
         },
-        (error: unknown) => {
+        async (error: unknown) => {
           if (closing) return;
-          const message = describeConnectError(error);
+          const refusal = await tlsRefusalBehind(error, options);
+          if (closing) return;
+          const message = refusal ?? describeConnectError(error);
           // A server that answers and refuses (credentials, TLS) is an error to count and
           // report, as once connected; one that is still away only updates lastError.
-          if (firstConnectRetryable(error)) lastError = natsServerShown(message);
-          else reportError(message);
+          if (refusal === undefined && firstConnectRetryable(error)) {
+            lastError = natsServerShown(message);
+          } else reportError(message);
           retryFirstConnect();
         },
       );
@@ -339,6 +349,35 @@ export function firstConnectRetryable(error: unknown): boolean {
     cause = next;
   }
   return false;
+}
+
+/**
+ * A first connect over TLS that timed out or was reset may be a server
+ * refusing our TLS: under TLS 1.3 the client reports a missing or
+ * untrusted client certificate as a bare timeout (tls-refusal.ts). Each
+ * server is then asked directly; the first refusal found, naming its
+ * server, or undefined.
+ */
+export async function tlsRefusalBehind(
+  error: unknown,
+  options: Pick<NodeConnectionOptions, 'servers' | 'tls' | 'timeout'>,
+): Promise<string | undefined> {
+  const tls = options.tls;
+  if (tls === undefined || tls === null || !firstConnectRetryable(error)) return undefined;
+  const timedOut = error instanceof Error && error.name === 'TimeoutError';
+  if (!timedOut && tlsRefusalOf(error, true) === undefined) return undefined;
+  const servers = typeof options.servers === 'string' ? [options.servers] : (options.servers ?? []);
+  const timeoutMs = options.timeout ?? 2000;
+  const refusals = await Promise.all(
+    servers.map(async (url) => {
+      const reason = await probeTlsRefusal(url, tls, timeoutMs);
+      return reason === undefined ? undefined : `${natsServerShown(url)}: ${reason}`;
+    }),
+  );
+  const refusal = refusals.find((reason) => reason !== undefined);
+  return refusal === undefined
+    ? undefined
+    : `the server refused the TLS session (${refusal}): it wants a client certificate it trusts (tls.certificate, tls.privateKey)`;
 }
 
 /** The first connect's failure in a line: the client's own words (never a credential). */

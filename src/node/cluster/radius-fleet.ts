@@ -15,6 +15,7 @@ import {
   RadiusServer,
   SharedConversations,
   clusterStatePrefix,
+  type ConversationKv,
   type RadiusClientOptions,
   type RadiusEapResult,
   type RadiusEndpoint,
@@ -60,6 +61,8 @@ export function makeFleet(options: {
   route?: (n: number, alive: number) => number;
   /** Entries the fake bucket keeps per key (default 2, as the real one; 1: no witness of a put-back). */
   history?: number;
+  /** The bucket as the servers see it, over the fake one (default: the fake itself). */
+  bucket?: (kv: FakeConversationKv, clock: VirtualClock) => ConversationKv;
   /** Each server's `forwardTimeoutMs` (default the cluster's). */
   forwardTimeoutMs?: number;
   /** The NAS address as the server taking delivery `n` reports it (default NAS.address). */
@@ -72,6 +75,7 @@ export function makeFleet(options: {
   const clock = new VirtualClock();
   const bus = new FakeRadiusClusterBus();
   const kv = new FakeConversationKv(clock, SESSION_TIMEOUT_MS, options.history);
+  const served = options.bucket?.(kv, clock) ?? kv;
   const box: { client?: RadiusEapClient } = {};
   const answers: Uint8Array[] = [];
   const nodes: Node[] = options.ids.map((id, i) => {
@@ -80,7 +84,7 @@ export function makeFleet(options: {
       key === undefined
         ? undefined
         : new SharedConversations({
-            kv,
+            kv: served,
             aead: aes256GcmAead(key),
             ...(options.previousKeys?.[i] === undefined
               ? {}

@@ -16,6 +16,9 @@
  * (the NAS retries, the conversation fails cleanly), the bucket answers
  * `failed` (new conversations stay local), and the subject is served and
  * the bucket opened once NATS answers (attach.ts), without a restart.
+ * Later, while the connection is away (reconnecting), the bucket answers
+ * `failed` at once too (radius-kv-gate.ts, audit16 A1) rather than after
+ * the client's timeouts.
  */
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { Clock } from '../../runtime/index.js';
@@ -25,6 +28,7 @@ import { connectNats, natsClientIfConnected, natsClientOf } from './connection.j
 import type { NatsConnectionSettings, SharedNatsConnection } from './connection-settings.js';
 import type { ConversationBucketOptions } from './radius-kv-options.js';
 import { openConversationBucket } from './radius-kv.js';
+import { gateWhileAway } from './radius-kv-gate.js';
 import {
   checkClusterToken,
   type ConversationKv,
@@ -50,6 +54,8 @@ export interface NatsRadiusClusterLink extends RadiusClusterLink {
   readonly serverVersion: string;
   /** False while the connection has not reached a server yet: forwards fail, the bucket answers `failed`. */
   readonly attached: boolean;
+  /** True while the connection is `connected`: otherwise the bucket answers `failed` at once (radius-kv-gate.ts). */
+  readonly connected: boolean;
   /** Why the last attempt to attach failed ('' for none), e.g. the bucket could not be created. */
   readonly attachError: string;
   /** Opens (creating if needed) the cluster's bucket of sealed conversation state (radius-kv.ts). */
@@ -141,14 +147,23 @@ export async function radiusClusterLinkOver(
     get attached() {
       return nc !== undefined;
     },
+    get connected() {
+      return connection.status().state === 'connected';
+    },
     get attachError() {
       return attachment?.lastError ?? '';
     },
     async conversationBucket(bucket) {
-      if (nc !== undefined) return openConversationBucket(nc, { ...bucket, clusterId });
+      // Gated: while NATS is away a call answers at once instead of waiting out its timeout.
+      if (nc !== undefined) {
+        return gateWhileAway(
+          connection,
+          await openConversationBucket(nc, { ...bucket, clusterId }),
+        );
+      }
       const deferred = new DeferredBucket(bucket);
       waitingBuckets.push(deferred);
-      return deferred;
+      return gateWhileAway(connection, deferred);
     },
     async request(owner, message, timeoutMs): Promise<ClusterRequestOutcome> {
       if (nc === undefined) return { kind: 'failed', reason: NOT_YET };
@@ -197,6 +212,8 @@ interface ServedSubject {
 }
 
 const NOT_YET = 'NATS not connected yet (started during an outage)';
+/** A write with no client to send it: not stored, so not read back to confirm. */
+const UNSENT: KvWrite = { kind: 'failed', reason: NOT_YET, notSent: true };
 
 /**
  * The bucket of a link that has no client yet: every call answers
@@ -210,16 +227,13 @@ class DeferredBucket implements ConversationKv {
     return this.real?.get(key) ?? Promise.resolve({ kind: 'failed', reason: NOT_YET });
   }
   create(key: string, value: Uint8Array): Promise<KvWrite> {
-    return this.real?.create(key, value) ?? Promise.resolve({ kind: 'failed', reason: NOT_YET });
+    return this.real?.create(key, value) ?? Promise.resolve(UNSENT);
   }
   update(key: string, value: Uint8Array, revision: number): Promise<KvWrite> {
-    return (
-      this.real?.update(key, value, revision) ??
-      Promise.resolve({ kind: 'failed', reason: NOT_YET })
-    );
+    return this.real?.update(key, value, revision) ?? Promise.resolve(UNSENT);
   }
   delete(key: string, revision: number): Promise<KvWrite> {
-    return this.real?.delete(key, revision) ?? Promise.resolve({ kind: 'failed', reason: NOT_YET });
+    return this.real?.delete(key, revision) ?? Promise.resolve(UNSENT);
   }
   revisionAfter(key: string, revision: number): Promise<KvLineage> {
     return (

@@ -445,16 +445,22 @@ export function radiusService(initial: RadiusConfig, nats?: NatsService): Radius
           : {
               clusterLink: {
                 attached: link.attached,
+                connected: link.connected,
                 ...(link.attachError === '' ? {} : { attachError: link.attachError }),
               },
             }),
       };
     },
-    // Booted during a NATS outage (review F10): serving, from local state only.
-    degraded: () =>
-      link === undefined || link.attached
-        ? undefined
-        : `radius.cluster waits for NATS: new conversations are answered from local state, forwards fail${link.attachError === '' ? '' : ` (${link.attachError})`}`,
+    degraded: () => {
+      if (link === undefined) return undefined;
+      // Booted during a NATS outage (review F10): serving, from local state only.
+      if (!link.attached)
+        return `radius.cluster waits for NATS: new conversations are answered from local state, forwards fail${link.attachError === '' ? '' : ` (${link.attachError})`}`;
+      // NATS away since (audit16 A9): the same, and what the bucket held cannot go on meanwhile.
+      if (!link.connected)
+        return 'radius.cluster: NATS away: new conversations are answered from local state, forwards fail, conversations kept in the bucket fail';
+      return undefined;
+    },
     metrics: (): MetricFamily[] =>
       server === undefined
         ? []

@@ -1,5 +1,6 @@
 /**
- * audit16: issue 16 part 3 says "while NATS is away, publishing falls back
+ * NATS going away under `netrx up` (issue #16; from audit16's
+ * reproduction, findings A1 and A9). Issue 16 part 3 says "while NATS is away, publishing falls back
  * to counting loss (never unbounded buffering), and RADIUS falls back to
  * local state for new conversations", and part 2 says the KV state is
  * "encrypted and authenticated with a key from configuration before it
@@ -14,9 +15,15 @@
  *    never the identity or password in clear, opens with the configured
  *    key and does not open with another key;
  * 2. NATS SIGKILLed after the host had connected: a new eapol_test
- *    conversation still succeeds (local state, `writeFailed` counted),
- *    and capture publishing counts its loss with `pending` never above
- *    `capture.nats.maxBuffered`.
+ *    conversation succeeds from local state (`writeFailed` counted),
+ *    answered at once: no `Resending RADIUS message`, no
+ *    `duplicate-in-progress` drop (A1: before the fix each round waited
+ *    3 s on the bucket, 6 s and 1–2 resends per conversation); the
+ *    `radius` entry of /health is `degraded` with `clusterLink.connected:
+ *    false` (A9); capture publishing counts its loss with `pending` never
+ *    above `capture.nats.maxBuffered`;
+ * 3. NATS restarted: the next conversation is stored in the bucket again
+ *    and the `radius` entry is `running`.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -35,9 +42,9 @@ import {
   natsAlone,
   requireNatsServer,
   type NatsNode,
-} from '../interop/support/nats.js';
-import { commandExists, requirePeers } from '../interop/support/peers.js';
-import { ran } from '../interop/support/processes.js';
+} from './support/nats.js';
+import { commandExists, requirePeers } from './support/peers.js';
+import { ran } from './support/processes.js';
 
 const RECORDED_EAPOL_TEST = 'eapol_test v2.10';
 const SECRET = 'audit16-secret';
@@ -46,12 +53,12 @@ const IDENTITY = 'audit16bob';
 const STATE_KEY_HEX = '7e'.repeat(32);
 const CLUSTER_ID = 'audit16';
 const MAX_BUFFERED = 64;
-const nats = requireNatsServer('audit16-nats-away.test.ts');
-const eapol = requirePeers('audit16-nats-away.test.ts', [
+const nats = requireNatsServer('up-nats-away.test.ts');
+const eapol = requirePeers('up-nats-away.test.ts', [
   { name: 'eapol_test', ok: () => commandExists('eapol_test'), hint: 'apt-get install eapoltest' },
 ]);
 const skip = nats.skip || eapol.skip;
-const dir = mkdtempSync(join(tmpdir(), 'audit16-nats-away-'));
+const dir = mkdtempSync(join(tmpdir(), 'r-away-nats-away-'));
 let node: NatsNode | undefined;
 let host: RunningHost | undefined;
 let services: HostService[] = [];
@@ -170,6 +177,10 @@ async function until(what: string, check: () => Promise<boolean>, ms = 20_000): 
   throw new Error(`timed out waiting for ${what}`);
 }
 
+const inProgressDrops = (services: Entry[]) =>
+  (services.find((s) => s['name'] === 'radius') as { dropped?: Record<string, number> } | undefined)
+    ?.dropped?.['duplicate-in-progress'] ?? 0;
+
 /** eapol_test's RADIUS retransmissions (a round the server answered late or not at all). */
 const resends = (text: string) =>
   text.split('\n').filter((line) => line.includes('Resending RADIUS message')).length;
@@ -183,10 +194,10 @@ function contains(haystack: Uint8Array, needle: Uint8Array): boolean {
 }
 const fromHex = (hex: string) => Uint8Array.from(hex.match(/../g) ?? [], (h) => parseInt(h, 16));
 
-describe.skipIf(skip)(`audit16: NATS away after the start (${RECORDED_NATS_VERSION})`, () => {
+describe.skipIf(skip)(`netrx up: NATS away after the start (${RECORDED_NATS_VERSION})`, () => {
   it('connected: eapol_test MSCHAPv2 succeeds; what reaches the bucket is sealed with the configured key', async () => {
     const { text, ms } = await eapolTest();
-    console.info(`audit16: eapol_test with NATS connected took ${ms} ms, ${resends(text)} resends`);
+    console.info(`eapol_test with NATS connected took ${ms} ms, ${resends(text)} resends`);
     expect(text).toContain('MPPE keys OK: 1  mismatch: 0');
     expect(text.trimEnd().split('\n').at(-1)?.trim()).toBe('SUCCESS');
     await raw?.flush();
@@ -216,15 +227,25 @@ describe.skipIf(skip)(`audit16: NATS away after the start (${RECORDED_NATS_VERSI
       return nats?.['state'] === 'reconnecting';
     });
     const before = shared(await healthServices());
+    const droppedBefore = inProgressDrops(await healthServices());
     const { text, ms } = await eapolTest();
-    console.info(`audit16: eapol_test with NATS away took ${ms} ms, ${resends(text)} resends`);
+    console.info(`eapol_test with NATS away took ${ms} ms, ${resends(text)} resends`);
     expect(text).toContain('MPPE keys OK: 1  mismatch: 0');
     expect(text.trimEnd().split('\n').at(-1)?.trim()).toBe('SUCCESS');
     const after = shared(await healthServices());
-    // Why the rounds came late (audit16 finding A1): what the server dropped meanwhile.
-    const radiusEntry = (await healthServices()).find((s) => s['name'] === 'radius');
-    console.info(`audit16: radius dropped ${JSON.stringify(radiusEntry?.['dropped'])}`);
+    // A1: answered at once from memory, so the NAS never resends and nothing waits in
+    // the duplicate cache (before the fix: 2 resends, 5 duplicate-in-progress drops).
+    const services = await healthServices();
+    const radiusEntry = services.find((s) => s['name'] === 'radius');
+    console.info(`radius dropped ${JSON.stringify(radiusEntry?.['dropped'])}`);
+    expect(resends(text)).toBe(0);
+    expect(inProgressDrops(services) - droppedBefore).toBe(0);
     expect((after?.writeFailed ?? 0) - (before?.writeFailed ?? 0)).toBeGreaterThan(0);
+    // A9: the radius entry says NATS is away, as at boot.
+    expect(radiusEntry).toMatchObject({
+      status: 'degraded',
+      clusterLink: { attached: true, connected: false },
+    });
 
     // Publishing: the synthetic provider goes on every 100 ms; the buffer stays bounded.
     let seen: { dropped: number; pending: number } | undefined;
@@ -236,4 +257,22 @@ describe.skipIf(skip)(`audit16: NATS away after the start (${RECORDED_NATS_VERSI
     const metrics = await (await fetch(new URL('/metrics', (host as RunningHost).url))).text();
     expect(metrics).toMatch(/^netrx_nats_connected(\{\})? 0$/m);
   }, 90_000);
+
+  it('NATS back: new conversations use the bucket again; the radius entry runs', async () => {
+    await (node as NatsNode).start();
+    await until('the nats service to reconnect', async () => {
+      const nats = (await healthServices()).find((s) => s['name'] === 'nats');
+      return nats?.['state'] === 'connected';
+    });
+    const before = shared(await healthServices());
+    const { text } = await eapolTest();
+    expect(text.trimEnd().split('\n').at(-1)?.trim()).toBe('SUCCESS');
+    const services = await healthServices();
+    expect((shared(services)?.stored ?? 0) - (before?.stored ?? 0)).toBeGreaterThan(0);
+    expect((shared(services)?.writeFailed ?? 0) - (before?.writeFailed ?? 0)).toBe(0);
+    expect(services.find((s) => s['name'] === 'radius')).toMatchObject({
+      status: 'running',
+      clusterLink: { attached: true, connected: true },
+    });
+  }, 60_000);
 });

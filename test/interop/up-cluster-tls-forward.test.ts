@@ -1,5 +1,7 @@
 /**
- * audit16: the Proof's round-robin suite (test/interop/radius-cluster-eapol-test.test.ts)
+ * PEAP/MSCHAPv2 and EAP-TLS forwarded between two `netrx up` hosts (from
+ * audit16's reproduction, finding A6; peers: Debian nats-server 2.9.10,
+ * eapol_test v2.10). The Proof's round-robin suite (test/interop/radius-cluster-eapol-test.test.ts)
  * runs `netrx radius serve --nats` children; under `netrx up` only
  * MSCHAPv2 was proven across hosts (up-cluster-state-key.test.ts). Here the
  * TLS-based methods go through the `netrx up` configuration a user writes:
@@ -18,24 +20,24 @@ import { validateHostConfig } from '../../src/node/host/config.js';
 import { startHost, type HostService, type RunningHost } from '../../src/node/host/host.js';
 import { isRadiusService } from '../../src/node/host/radius-service.js';
 import { servicesFromConfig } from '../../src/node/host/services.js';
-import { CLUSTER_SECRET, eapolConfigs, eapolTest } from '../interop/support/eapol-cluster.js';
+import { CLUSTER_SECRET, eapolConfigs, eapolTest } from './support/eapol-cluster.js';
 import {
   RECORDED_NATS_VERSION,
   natsAlone,
   requireNatsServer,
   type NatsNode,
-} from '../interop/support/nats.js';
-import { commandExists, requirePeers } from '../interop/support/peers.js';
-import { RoundRobin } from '../interop/support/round-robin.js';
+} from './support/nats.js';
+import { commandExists, requirePeers } from './support/peers.js';
+import { RoundRobin } from './support/round-robin.js';
 
 /** The secret the shared eapol_test helper sends. */
 const SECRET = CLUSTER_SECRET;
-const nats = requireNatsServer('audit16-up-tls-forward.test.ts');
-const eapol = requirePeers('audit16-up-tls-forward.test.ts', [
+const nats = requireNatsServer('up-cluster-tls-forward.test.ts');
+const eapol = requirePeers('up-cluster-tls-forward.test.ts', [
   { name: 'eapol_test', ok: () => commandExists('eapol_test'), hint: 'apt-get install eapoltest' },
 ]);
 const skip = nats.skip || eapol.skip;
-const dir = mkdtempSync(join(tmpdir(), 'audit16-up-tls-'));
+const dir = mkdtempSync(join(tmpdir(), 'netrx-up-tls-forward-'));
 const certs = join(dir, 'certs');
 let node: NatsNode | undefined;
 const hosts: RunningHost[] = [];
@@ -92,7 +94,7 @@ const forwarded = (radius: HostService) =>
   (radius.status() as { cluster?: { forwarded?: number } }).cluster?.forwarded ?? 0;
 
 describe.skipIf(skip)(
-  `audit16: netrx up, TLS methods across two hosts (${RECORDED_NATS_VERSION})`,
+  `netrx up: TLS methods forwarded across two hosts (${RECORDED_NATS_VERSION})`,
   () => {
     it.each(['PEAP/MSCHAPv2', 'EAP-TLS'] as const)(
       '%s with rounds alternating between the hosts: MPPE keys OK, rounds forwarded to the owner',

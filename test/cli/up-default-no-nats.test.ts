@@ -1,5 +1,7 @@
 /**
- * audit16: issue 16 says "an embedded default still needs none of it: one
+ * An embedded default `netrx up` loads no NATS (from audit16's
+ * reproduction, finding A5; no outside peer: Node's own module resolve
+ * hooks, on the built CLI). Issue 16 says "an embedded default still needs none of it: one
  * host works alone exactly as before", and docs/cluster.md says a host
  * without NATS configuration "never loads" the NATS packages. No test said
  * so. Here the built CLI (`dist/`, `npm run build`) runs `netrx up` under a
@@ -77,7 +79,7 @@ async function up(config: string): Promise<{ stderr: string; services: string[] 
   return { stderr, services: health.services.map((s) => s.name) };
 }
 
-describe('audit16: an embedded default netrx up needs no NATS', () => {
+describe('an embedded default netrx up needs no NATS', () => {
   it('no cluster.nats: no @nats-io import, no nats service', async () => {
     const { stderr, services } = await up(BASE);
     expect(stderr).not.toContain('AUDIT16-NATS-IMPORT');

@@ -1,12 +1,18 @@
 /**
- * audit16: `cluster.nats.tls.certificate` / `privateKey` (a client
- * certificate, docs/cluster.md "The connection") were checked by parsing
- * only: test/interop/up-nats-auth.test.ts's TLS case gives the CA and the
- * server name, against a nats-server that does not verify clients. Here
- * nats-server 2.9.10 requires a client certificate (`verify: true`, the
- * demo CA): the host with the demo client pair connects (`tls: true`).
- * The same host without it should not start (docs/cluster.md: a refused
- * certificate fails the start); it starts reconnecting instead (A3).
+ * `cluster.nats.tls.certificate` / `privateKey`, a client certificate
+ * (docs/cluster.md "The connection"), against a server that requires one
+ * (from audit16's reproduction, findings A3 and A4). Peer: Debian
+ * nats-server 2.9.10 with `tls { … verify: true }` and the demo CA.
+ *
+ * - the host with the demo client pair connects (`tls: true`);
+ * - the same host without it does not start: `cluster.nats: cannot
+ *   connect …` naming the TLS refusal (ERR_NATS_CONNECT). Before the fix
+ *   it started `reconnecting` for ever, `lastError: "timeout"`, `errors:
+ *   0`: under TLS 1.3 the NATS client reports the server's alert as a
+ *   timeout (src/node/cluster/tls-refusal.ts).
+ *
+ * test/interop/up-nats-auth.test.ts covers a server CA and name against a
+ * server that does not verify clients.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,15 +22,10 @@ import { writeDemoCertificates } from '../../src/node/certs/demo.js';
 import { validateHostConfig } from '../../src/node/host/config.js';
 import { startHost, type RunningHost } from '../../src/node/host/host.js';
 import { servicesFromConfig } from '../../src/node/host/services.js';
-import {
-  NatsNode,
-  RECORDED_NATS_VERSION,
-  freePort,
-  requireNatsServer,
-} from '../interop/support/nats.js';
+import { NatsNode, RECORDED_NATS_VERSION, freePort, requireNatsServer } from './support/nats.js';
 
-const peers = requireNatsServer('audit16-nats-mtls.test.ts');
-const dir = mkdtempSync(join(tmpdir(), 'audit16-mtls-'));
+const peers = requireNatsServer('up-nats-mtls.test.ts');
+const dir = mkdtempSync(join(tmpdir(), 'r-away-mtls-'));
 let node: NatsNode | undefined;
 let url = '';
 const certs = { ca: '', cert: '', key: '', clientCert: '', clientKey: '' };
@@ -68,7 +69,7 @@ async function startUp(tls: Record<string, string>): Promise<RunningHost> {
 }
 
 describe.skipIf(peers.skip)(
-  `audit16: cluster.nats client certificate (${RECORDED_NATS_VERSION}, verify: true)`,
+  `netrx up: cluster.nats client certificate (${RECORDED_NATS_VERSION}, verify: true)`,
   () => {
     it('the demo client pair connects (tls: true)', async () => {
       const serverName = 'radius.netrx.test';
@@ -90,27 +91,21 @@ describe.skipIf(peers.skip)(
       expect(nats).toMatchObject({ state: 'connected', tls: true });
     }, 60_000);
 
-    // audit16 A3, kept as it.fails while the product does otherwise: docs/cluster.md says a
-    // first connect "a server refuses fails the start ... a refused certificate". Without a
-    // client certificate the host starts `reconnecting` for ever instead, `lastError:
-    // "timeout"`, `errors: 0`, /health saying "NATS not reached" (as if no server answered).
-    it.fails(
-      'without a client certificate the start fails naming cluster.nats',
-      async () => {
-        const started = startUp({ ca: certs.ca, serverName: 'radius.netrx.test' });
-        const outcome = await started.then(
-          async (host) => {
-            const body = (await (await fetch(new URL('/health', host.url))).json()) as {
-              services: Record<string, unknown>[];
-            };
-            await host.stop();
-            return `started: ${JSON.stringify(body.services.find((s) => s['name'] === 'nats'))}`;
-          },
-          (error: unknown) => (error as Error).message,
-        );
-        expect(outcome).toMatch(/^cluster\.nats: cannot connect/);
-      },
-      60_000,
-    );
+    // audit16 A3: an it.fails until the fix (the host started `reconnecting` instead).
+    it('without a client certificate the start fails naming cluster.nats', async () => {
+      const started = startUp({ ca: certs.ca, serverName: 'radius.netrx.test' });
+      const outcome = await started.then(
+        async (host) => {
+          const body = (await (await fetch(new URL('/health', host.url))).json()) as {
+            services: Record<string, unknown>[];
+          };
+          await host.stop();
+          return `started: ${JSON.stringify(body.services.find((s) => s['name'] === 'nats'))}`;
+        },
+        (error: unknown) => (error as Error).message,
+      );
+      expect(outcome).toMatch(/^cluster\.nats: cannot connect/);
+      expect(outcome).toMatch(/refused the TLS session .*TLS alert/);
+    }, 60_000);
   },
 );
