@@ -160,7 +160,10 @@ describe.skipIf(peers.skip)(`NATS down at boot (${RECORDED_NATS_VERSION})`, () =
     });
     // The served session's consumer was queued at boot and reads the stream now.
     expect(await fleetHosts(services)).toContain('boot-test');
-    expect(entry(seen.services, 'radius')?.['clusterLink']).toEqual({ attached: true, connected: true });
+    expect(entry(seen.services, 'radius')?.['clusterLink']).toEqual({
+      attached: true,
+      connected: true,
+    });
     expect(logged.join('\n')).toMatch(/NATS reconnecting: no server answers yet/);
   }, 60_000);
 });
