@@ -26,16 +26,16 @@ const serve = ['capture', 'serve', '--session', 'lab', '--rpc-port', '0', '--ins
 
 describe('capture publish --batch-bytes / --batch-events (issue #16)', () => {
   it.each([
-    ['--batch-bytes', '1023', '--batch-bytes: expected an integer from 1024 to 65536, got "1023"'],
+    ['--batch-bytes', '8191', '--batch-bytes: expected an integer from 8192 to 65536, got "8191"'],
     [
       '--batch-bytes',
       '65537',
-      '--batch-bytes: expected an integer from 1024 to 65536, got "65537"',
+      '--batch-bytes: expected an integer from 8192 to 65536, got "65537"',
     ],
     [
       '--batch-bytes',
       '32KiB',
-      '--batch-bytes: expected an integer from 1024 to 65536, got "32KiB"',
+      '--batch-bytes: expected an integer from 8192 to 65536, got "32KiB"',
     ],
     ['--batch-events', '0', '--batch-events: expected an integer from 1 to 65536, got "0"'],
     ['--batch-events', '65537', '--batch-events: expected an integer from 1 to 65536, got "65537"'],
@@ -55,7 +55,7 @@ describe('capture serve --batch-bytes (issue #16)', () => {
   it('is a usage error out of range, naming the flag and its range', async () => {
     const { code, err } = await run([...serve, '--nats', NOWHERE, '--batch-bytes', '70000']);
     expect(code).toBe(2);
-    expect(err).toContain('--batch-bytes: expected an integer from 1024 to 65536, got "70000"');
+    expect(err).toContain('--batch-bytes: expected an integer from 8192 to 65536, got "70000"');
   });
 
   it('needs --nats (it sizes a stream this server creates)', async () => {

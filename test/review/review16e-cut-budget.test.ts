@@ -13,12 +13,12 @@
  *   publisher's cut and the stream's derivation end to end, which the
  *   committed stream-budget property does not (it checks
  *   `streamCapacity` against its own formula).
- * - R16E-L1 (`it.fails`, a defect of the docs/range, not of the arithmetic):
- *   at the smallest cut the config and CLI accept (1,024 bytes), full-size
+ * - R16E-L1 (fixed since: the config and CLI now start at 8 KiB): at the
+ *   smallest cut the config and CLI accepted (1,024 bytes), full-size
  *   packet events (a 1,514-byte frame) each travel alone, so the ordinary
  *   case of a packet capture is the "one exception" docs/cluster.md puts in
- *   its last row, and the stream holds ~1.5x its byte budget. Remove `.fails`
- *   to see the assertion fail (holds 103,552 bytes, 64 messages of 1,618, of a 65,536 budget).
+ *   its last row, and the stream held ~1.5x its byte budget (103,552 bytes,
+ *   64 messages of 1,618, of a 65,536 budget).
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -27,10 +27,12 @@ import type { PublishOutcome } from '../../src/node/cluster/ports.js';
 import {
   MAX_BATCH_BYTES,
   MIN_BATCH_BYTES,
+  MIN_CONFIGURED_BATCH_BYTES,
   MIN_STREAM_MESSAGES,
   streamMessageLimit,
 } from '../../src/node/cluster/stream-budget.js';
 import { settle } from '../../src/node/cluster/test-kit.js';
+import { validateHostConfig } from '../../src/node/host/config.js';
 import { VirtualClock } from '../../src/testing/index.js';
 import { TraceRegistry } from '../../src/trace/index.js';
 import { eventRecordLength, writeEventRecord } from '../../src/wire/index.js';
@@ -122,20 +124,23 @@ describe('review16e: what a stream sized over the cut holds', () => {
     );
   });
 
-  // R16E-L1: fails (the stream holds ~1.5x the budget); see the file's header.
-  it.fails(
-    'R16E-L1: at the smallest accepted cut, full-size packets keep a stream within its budget',
-    async () => {
-      const budget = 64 * 1024;
-      const maxMsgs = streamMessageLimit(budget, MIN_BATCH_BYTES);
-      expect(maxMsgs).toBe(64);
-      const got = await fill(
-        { bytes: MIN_BATCH_BYTES, events: 64 },
-        maxMsgs,
-        Array.from({ length: 500 }, () => 1514),
-      );
-      expect(got.messages).toBe(64);
-      expect(got.heldBytes).toBeLessThanOrEqual(budget);
-    },
-  );
+  // R16E-L1, fixed: the config and CLI take no cut below 8 KiB (MIN_CONFIGURED_BATCH_BYTES).
+  // At 1 KiB (the library option's floor) a stream of 1,514-byte packets held 103,552 bytes,
+  // 64 messages of 1,618, of a 65,536 budget; at the smallest configurable cut five packets
+  // share each batch and the stream stays within its budget.
+  it('R16E-L1: at the smallest configurable cut, full-size packets keep a stream within its budget', async () => {
+    expect(() => validateHostConfig({ capture: { nats: { batchBytes: 1024 } } })).toThrow(
+      'capture.nats.batchBytes: expected an integer from 8192 to 65536, got 1024',
+    );
+    const budget = 1024 * 1024;
+    const maxMsgs = streamMessageLimit(budget, MIN_CONFIGURED_BATCH_BYTES);
+    expect(maxMsgs).toBe(128);
+    const got = await fill(
+      { bytes: MIN_CONFIGURED_BATCH_BYTES, events: 64 },
+      maxMsgs,
+      Array.from({ length: 1000 }, () => 1514),
+    );
+    expect(got.messages).toBe(128);
+    expect(got.heldBytes).toBeLessThanOrEqual(budget);
+  });
 });

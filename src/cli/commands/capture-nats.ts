@@ -26,7 +26,7 @@ import {
   traceNotices,
   MAX_BATCH_BYTES,
   MAX_BATCH_EVENTS,
-  MIN_BATCH_BYTES,
+  MIN_CONFIGURED_BATCH_BYTES,
   type DeferredCaptureLink,
 } from '../../node/cluster/index.js';
 import { systemClock } from '../../node/runtime/index.js';
@@ -91,7 +91,7 @@ export const capturePublishCommand: CliCommand = {
     // either flag the default sizes a stream this publisher creates.
     const maxBytes = opt('stream-bytes', 1024, Number.MAX_SAFE_INTEGER);
     // The batch cut (issue #16): the stream's message limit is derived from the same bytes.
-    const batchBytes = opt('batch-bytes', MIN_BATCH_BYTES, MAX_BATCH_BYTES);
+    const batchBytes = opt('batch-bytes', MIN_CONFIGURED_BATCH_BYTES, MAX_BATCH_BYTES);
     const batchEvents = opt('batch-events', 1, MAX_BATCH_EVENTS);
     const maxBuffered = opt('max-buffered', 1, 1_000_000);
     const replicas = opt('replicas', 1, 5);

@@ -14,7 +14,7 @@ import {
 } from '../../node/capture/index.js';
 import {
   MAX_BATCH_BYTES,
-  MIN_BATCH_BYTES,
+  MIN_CONFIGURED_BATCH_BYTES,
   MIN_READER_PULL_BYTES,
 } from '../../node/cluster/index.js';
 import { queueLimits } from '../../node/host/capture-service.js';
@@ -192,7 +192,7 @@ export const captureServeCommand: CliCommand = {
     const batchBytes =
       values['batch-bytes'] === undefined
         ? undefined
-        : integer('--batch-bytes', values['batch-bytes'], MIN_BATCH_BYTES, MAX_BATCH_BYTES);
+        : integer('--batch-bytes', values['batch-bytes'], MIN_CONFIGURED_BATCH_BYTES, MAX_BATCH_BYTES);
     // With --nats the session reads the hosts' events from the session's JetStream stream.
     let nats: Awaited<ReturnType<typeof natsSessionSource>> | undefined;
     const connection = natsConnectionFlags(

@@ -19,8 +19,17 @@
 export const STREAM_BATCH_BYTES = 8192;
 /** A publisher batch closes at this many events. */
 export const STREAM_BATCH_EVENTS = 64;
-/** The smallest cut in bytes a publisher takes (`maxBatchBytes`, `capture.nats.batchBytes`). */
+/** The smallest cut in bytes the publisher's library option `maxBatchBytes` takes. */
 export const MIN_BATCH_BYTES = 1024;
+/**
+ * The smallest cut `capture.nats.batchBytes` and `--batch-bytes` take: the
+ * default (review16e L1). Below it an ordinary full-size packet event
+ * (1,514-byte frame, 1,618 bytes as an item) no longer shares a batch, so
+ * every packet travels alone and the stream holds well past its byte
+ * budget (1.58x at 1 KiB); and a smaller cut buys nothing back: batching
+ * is Nagle's, so a quiet host's events go out at once whatever the cut.
+ */
+export const MIN_CONFIGURED_BATCH_BYTES = STREAM_BATCH_BYTES;
 /** The largest: a message of the stream's `max_msg_size` less room for subject and headers. */
 export const MAX_BATCH_BYTES = 65_536;
 /** The most events a batch may be cut at (`maxBatchEvents`, `capture.nats.batchEvents`). */

@@ -22,26 +22,26 @@ describe('capture.nats configuration', () => {
     });
   });
 
-  it('takes the batch cut batchBytes (1024 to 65536) and batchEvents (1 to 65536), issue #16', () => {
+  it('takes the batch cut batchBytes (8192 to 65536) and batchEvents (1 to 65536), issue #16', () => {
     const nats = (cut: Record<string, unknown>) =>
       validateHostConfig({ capture: { nats: cut } }).capture.nats;
     expect(nats({ batchBytes: 32_768, batchEvents: 256 })).toMatchObject({
       batchBytes: 32_768,
       batchEvents: 256,
     });
-    expect(nats({ batchBytes: 1024, batchEvents: 1 })).toMatchObject({
-      batchBytes: 1024,
+    expect(nats({ batchBytes: 8192, batchEvents: 1 })).toMatchObject({
+      batchBytes: 8192,
       batchEvents: 1,
     });
     expect(nats({ batchBytes: 65_536, batchEvents: 65_536 })).toMatchObject({
       batchBytes: 65_536,
       batchEvents: 65_536,
     });
-    expect(() => nats({ batchBytes: 1023 })).toThrow(
-      'capture.nats.batchBytes: expected an integer from 1024 to 65536, got 1023',
+    expect(() => nats({ batchBytes: 8191 })).toThrow(
+      'capture.nats.batchBytes: expected an integer from 8192 to 65536, got 8191',
     );
     expect(() => nats({ batchBytes: 65_537 })).toThrow(
-      'capture.nats.batchBytes: expected an integer from 1024 to 65536, got 65537',
+      'capture.nats.batchBytes: expected an integer from 8192 to 65536, got 65537',
     );
     expect(() => nats({ batchBytes: '32KiB' })).toThrow(/capture\.nats\.batchBytes/);
     expect(() => nats({ batchEvents: 0 })).toThrow(

@@ -18,7 +18,7 @@ import { MIN_READER_PULL_BYTES, READER_PULL_BYTES } from '../cluster/pull-budget
 import {
   MAX_BATCH_BYTES,
   MAX_BATCH_EVENTS,
-  MIN_BATCH_BYTES,
+  MIN_CONFIGURED_BATCH_BYTES,
   STREAM_BATCH_BYTES,
   STREAM_BATCH_EVENTS,
 } from '../cluster/stream-budget.js';
@@ -95,7 +95,7 @@ export const captureNatsSection = section(
        * quiet (docs/cluster.md, "Choosing the cut"); it is no stream budget
        * (an existing stream's is kept unless streamBytes/streamMessages ask).
        */
-      batchBytes: field(integer(MIN_BATCH_BYTES, MAX_BATCH_BYTES), STREAM_BATCH_BYTES),
+      batchBytes: field(integer(MIN_CONFIGURED_BATCH_BYTES, MAX_BATCH_BYTES), STREAM_BATCH_BYTES),
       /** A publisher batch closes at this many events (as `--batch-events`). */
       batchEvents: field(integer(1, MAX_BATCH_EVENTS), STREAM_BATCH_EVENTS),
       /**

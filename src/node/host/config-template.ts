@@ -96,7 +96,7 @@ capture:
     replicas: 1     # copies of the streams this host creates (3 in a three-node cluster)
     streamBytes: 0  # the streams' byte budget (0: from queueEvents, an existing stream's kept)
     streamMessages: 0  # each host and provider's message limit (0: from the budget)
-    batchBytes: 8192   # a publisher batch closes before this many bytes (1024 to 65536): one stream message
+    batchBytes: 8192   # a publisher batch closes before this many bytes (8192 to 65536): one stream message
     batchEvents: 64    # or at this many events (1 to 65536); docs/cluster.md "Choosing the cut"
     pullBudgetBytes: 8388608  # bytes each served entry's hosts may pull at once (at least 131072)
 cluster:            # what this host shares with others (docs/cluster.md)
