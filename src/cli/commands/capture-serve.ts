@@ -192,7 +192,12 @@ export const captureServeCommand: CliCommand = {
     const batchBytes =
       values['batch-bytes'] === undefined
         ? undefined
-        : integer('--batch-bytes', values['batch-bytes'], MIN_CONFIGURED_BATCH_BYTES, MAX_BATCH_BYTES);
+        : integer(
+            '--batch-bytes',
+            values['batch-bytes'],
+            MIN_CONFIGURED_BATCH_BYTES,
+            MAX_BATCH_BYTES,
+          );
     // With --nats the session reads the hosts' events from the session's JetStream stream.
     let nats: Awaited<ReturnType<typeof natsSessionSource>> | undefined;
     const connection = natsConnectionFlags(
