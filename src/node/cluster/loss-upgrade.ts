@@ -49,11 +49,12 @@
  * are cumulative). An old durable shared by two machines (the pre-N1 id
  * collision) covers both machines' acks, which is what both delivered.
  */
-import type { PublishOutcome } from './ports.js';
+import type { PublishOutcome, PublishOptions } from './ports.js';
 import {
   lossFloorSubject,
   parseLossFloor,
   encodeLossFloor,
+  storeLossFloor,
   type LossFloor,
 } from './loss-floors.js';
 import { parseLossReport } from './loss-reports.js';
@@ -92,7 +93,12 @@ export interface LossUpgradePort {
   /** The reports on `filter` with a stream sequence at or below `upTo`, in stream order. */
   reportsUpTo(stream: string, filter: string, upTo: number): AsyncIterable<StoredReport>;
   lastMessage(stream: string, subject: string): Promise<Uint8Array | undefined>;
-  publish(subject: string, data: Uint8Array, msgId: string): Promise<PublishOutcome>;
+  publish(
+    subject: string,
+    data: Uint8Array,
+    msgId: string,
+    options?: PublishOptions,
+  ): Promise<PublishOutcome>;
   delete(stream: string, durable: string): Promise<void>;
 }
 
@@ -182,7 +188,12 @@ export async function storeDeliveredFloors(
     if (raised === undefined) continue;
     // Unique per attempt: a second attempt must store its floor, not meet the duplicate window.
     const msgId = `${durable}.${host}.floor.adopted.${info.ackFloor}.${Date.now()}`;
-    const outcome = await port.publish(subject, encodeLossFloor(raised), msgId);
+    const outcome = await storeLossFloor(
+      (...args) => port.publish(...args),
+      subject,
+      encodeLossFloor(raised),
+      msgId,
+    );
     if (outcome.kind !== 'stored') throw new LossFloorNotStored(host, outcome.reason);
   }
   return adopted;
