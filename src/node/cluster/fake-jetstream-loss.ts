@@ -69,12 +69,8 @@ export class FakeLossStream {
     return this.reports;
   }
 
-  /**
-   * Stores a copy of `data`; the oldest report of `subject` goes past
-   * `perSubject`, and with `rollup` (`Nats-Rollup: sub`) every older one.
-   */
-  store(subject: string, data: Uint8Array, rollup = false): void {
-    if (rollup) this.reports = this.reports.filter((m) => m.subject !== subject);
+  /** Stores a copy of `data`; the oldest report of `subject` goes past `perSubject`. */
+  store(subject: string, data: Uint8Array): void {
     this.reports.push({ subject, data: data.slice(), seq: ++this.seq });
     const same = this.reports.filter((m) => m.subject === subject);
     if (same.length > this.perSubject) {
@@ -182,7 +178,7 @@ export class FakeLossStream {
       })();
     },
     lastMessage: (_stream, subject) => this.lastMessage(subject),
-    publish: (subject, data, msgId, options) => this.publish(subject, data, msgId, options),
+    publish: (subject, data, msgId) => this.publish(subject, data, msgId),
     delete: (_stream, durable) => {
       this.durables.delete(durable);
       return Promise.resolve();

@@ -32,7 +32,6 @@ import type {
   ConsumerError,
   ConsumeSpec,
   ConsumerLag,
-  PublishOptions,
   PublishOutcome,
   PublishPort,
   StreamMessage,
@@ -89,7 +88,7 @@ export class FakeJetStream implements PublishPort, ConsumePort {
     this.consumers = new FakeEventConsumers(this.events, this.counters, this.clock);
     this.loss = new FakeLossStream(
       this.counters,
-      (subject, data, msgId, publishOptions) => this.publish(subject, data, msgId, publishOptions),
+      (subject, data, msgId) => this.publish(subject, data, msgId),
       options.lossPerSubject ?? 1024,
     );
   }
@@ -155,12 +154,7 @@ export class FakeJetStream implements PublishPort, ConsumePort {
     return this.events.length;
   }
 
-  publish(
-    subject: string,
-    data: Uint8Array,
-    msgId: string,
-    options?: PublishOptions,
-  ): Promise<PublishOutcome> {
+  publish(subject: string, data: Uint8Array, msgId: string): Promise<PublishOutcome> {
     if (this.down) {
       this.counters.unsent++;
       return Promise.resolve({ kind: 'unsent', reason: 'disconnected' });
@@ -175,15 +169,8 @@ export class FakeJetStream implements PublishPort, ConsumePort {
       return Promise.resolve({ kind: 'stored', duplicate: true });
     }
     if (subject.startsWith('netrxloss.')) {
-      const rollup = options?.rollup === true;
-      // As 2.9.10: a loss stream made without allow_rollup_hdrs refuses the header (10111).
-      const config = this.configs.get(`netrx-loss-${subject.split('.')[1] ?? ''}`);
-      if (rollup && config !== undefined && !config.allow_rollup_hdrs) {
-        this.counters.refused++;
-        return Promise.resolve({ kind: 'refused', reason: 'rollup not permitted' });
-      }
       this.ids.set(msgId, now);
-      this.loss.store(subject, data, rollup);
+      this.loss.store(subject, data);
       return Promise.resolve({ kind: 'stored', duplicate: false });
     }
     if (

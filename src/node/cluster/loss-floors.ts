@@ -28,7 +28,7 @@
  * loss stream does, not a retention after each takeover; a floor without
  * it (an older netrx, an adopted one) dates its runs at the takeover.
  */
-import type { ConsumePort, PublishOutcome, PublishPort } from './ports.js';
+import type { ConsumePort, PublishPort } from './ports.js';
 import type { TrackedRun } from './loss-reports.js';
 import { isInstanceName, lossStreamName } from './subjects.js';
 
@@ -43,28 +43,6 @@ export interface DatedLossFloor {
 
 export function lossFloorSubject(session: string, host: string): string {
   return `netrxloss.${session}.${host}.floor.acked`;
-}
-
-/**
- * Stores a floor as the only message of its subject (review16e L3): with
- * `Nats-Rollup: sub` the loss stream drops the host's older floors, which
- * no next holder reads (it reads the newest), so floors never pile up to
- * the stream's per-subject limit nor push a quiet host's floor or a run's
- * only report out of a full stream. One floor is the whole host (every run
- * the holder knows, loss-floors.ts `publish`), never a delta, so nothing
- * rolled up is needed. A loss stream that does not allow rollups (made by
- * an older netrx and not updated yet: stream-config.ts updates it at the
- * next start of any netrx) refuses it (10111): the floor is then stored
- * without the header, as before, rather than not at all.
- */
-export async function storeLossFloor(
-  publish: PublishPort['publish'],
-  subject: string,
-  data: Uint8Array,
-  msgId: string,
-): Promise<PublishOutcome> {
-  const outcome = await publish(subject, data, msgId, { rollup: true });
-  return outcome.kind === 'refused' ? publish(subject, data, msgId) : outcome;
 }
 
 export function encodeLossFloor(
@@ -173,15 +151,11 @@ export class LossFloors {
     // Unique per floor: a retry of the duplicate window is never what is wanted here.
     const msgId = `${this.durable}.${host}.floor.${++this.sent}.${Date.now()}`;
     this.counters.published++;
-    const port = this.port;
-    void storeLossFloor(
-      (...args) => publish.apply(port, args),
-      this.subject(host),
-      encodeLossFloor(floor, reportedAt),
-      msgId,
-    ).then((outcome) => {
-      if (outcome.kind !== 'stored') this.counters.unsent++;
-    });
+    void publish
+      .call(this.port, this.subject(host), encodeLossFloor(floor, reportedAt), msgId)
+      .then((outcome) => {
+        if (outcome.kind !== 'stored') this.counters.unsent++;
+      });
   }
 
   private subject(host: string): string {

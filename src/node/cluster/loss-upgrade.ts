@@ -49,12 +49,11 @@
  * are cumulative). An old durable shared by two machines (the pre-N1 id
  * collision) covers both machines' acks, which is what both delivered.
  */
-import type { PublishOutcome, PublishOptions } from './ports.js';
+import type { PublishOutcome } from './ports.js';
 import {
   lossFloorSubject,
   parseLossFloor,
   encodeLossFloor,
-  storeLossFloor,
   type LossFloor,
 } from './loss-floors.js';
 import { parseLossReport } from './loss-reports.js';
@@ -93,12 +92,7 @@ export interface LossUpgradePort {
   /** The reports on `filter` with a stream sequence at or below `upTo`, in stream order. */
   reportsUpTo(stream: string, filter: string, upTo: number): AsyncIterable<StoredReport>;
   lastMessage(stream: string, subject: string): Promise<Uint8Array | undefined>;
-  publish(
-    subject: string,
-    data: Uint8Array,
-    msgId: string,
-    options?: PublishOptions,
-  ): Promise<PublishOutcome>;
+  publish(subject: string, data: Uint8Array, msgId: string): Promise<PublishOutcome>;
   delete(stream: string, durable: string): Promise<void>;
 }
 
@@ -188,12 +182,7 @@ export async function storeDeliveredFloors(
     if (raised === undefined) continue;
     // Unique per attempt: a second attempt must store its floor, not meet the duplicate window.
     const msgId = `${durable}.${host}.floor.adopted.${info.ackFloor}.${Date.now()}`;
-    const outcome = await storeLossFloor(
-      (...args) => port.publish(...args),
-      subject,
-      encodeLossFloor(raised),
-      msgId,
-    );
+    const outcome = await port.publish(subject, encodeLossFloor(raised), msgId);
     if (outcome.kind !== 'stored') throw new LossFloorNotStored(host, outcome.reason);
   }
   return adopted;

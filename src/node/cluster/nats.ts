@@ -152,7 +152,6 @@ const REFUSALS = new Set([
   10078, // maximum bytes exceeded
   10054, // message size exceeds maximum allowed
   10047, // insufficient resources
-  10111, // rollup not permitted (a loss stream without allow_rollup_hdrs: loss-floors.ts)
 ]);
 
 /** Connects (a connection of its own, closed with the link) and opens a capture link over it. */
@@ -189,7 +188,6 @@ export async function natsCaptureLinkOver(
   const jsModule = await import('@nats-io/jetstream');
   const { jetstream, jetstreamManager, AckPolicy, DeliverPolicy } = jsModule;
   const { JetStreamApiError } = jsModule;
-  const { headers } = await import('@nats-io/transport-node');
   const timeout = options.timeoutMs ?? 2000;
   const nc = natsClientOf(connection);
   const js = jetstream(nc, { timeout });
@@ -236,7 +234,7 @@ export async function natsCaptureLinkOver(
     js,
     jsm,
     JetStreamApiError,
-    (subject, data, msgId, publishOptions) => link.publish(subject, data, msgId, publishOptions),
+    (subject, data, msgId) => link.publish(subject, data, msgId),
     timeout,
   );
 
@@ -272,15 +270,9 @@ export async function natsCaptureLinkOver(
       const stored = await jsm.streams.getMessage(stream, { last_by_subj: subject });
       return stored?.data;
     },
-    async publish(subject, data, msgId, publishOptions): Promise<PublishOutcome> {
-      const rollup = publishOptions?.rollup === true ? headers() : undefined;
-      rollup?.set('Nats-Rollup', 'sub');
+    async publish(subject, data, msgId): Promise<PublishOutcome> {
       try {
-        const ack = await js.publish(subject, data, {
-          msgID: msgId,
-          timeout,
-          ...(rollup === undefined ? {} : { headers: rollup }),
-        });
+        const ack = await js.publish(subject, data, { msgID: msgId, timeout });
         return { kind: 'stored', duplicate: ack.duplicate };
       } catch (error) {
         if (error instanceof JetStreamApiError && REFUSALS.has(error.code)) {

@@ -16,24 +16,9 @@ export type PublishOutcome =
   /** It may not have reached the server (disconnected, timeout): retry with the same ID. */
   | { readonly kind: 'unsent'; readonly reason: string };
 
-/** How one publish is stored. */
-export interface PublishOptions {
-  /**
-   * `Nats-Rollup: sub`: the stream keeps this message alone on its subject
-   * (a loss floor, loss-floors.ts). A stream without `allow_rollup_hdrs`
-   * refuses it (10111, `refused`).
-   */
-  readonly rollup?: boolean;
-}
-
 export interface PublishPort {
   /** Publishes with `Nats-Msg-Id: msgId` (the stream's duplicate window makes a retry safe). Never rejects. */
-  publish(
-    subject: string,
-    data: Uint8Array,
-    msgId: string,
-    options?: PublishOptions,
-  ): Promise<PublishOutcome>;
+  publish(subject: string, data: Uint8Array, msgId: string): Promise<PublishOutcome>;
 }
 
 /** One message read from a stream by a consumer. */

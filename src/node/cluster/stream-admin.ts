@@ -42,7 +42,6 @@ export function jetStreamAdmin(
         max_age: c.max_age ?? 0,
         duplicate_window: c.duplicate_window ?? 0,
         num_replicas: c.num_replicas ?? 1,
-        allow_rollup_hdrs: c.allow_rollup_hdrs ?? false,
       };
       const counts = Object.values(info.state.subjects ?? {});
       const usage: StreamUsage = {

@@ -36,39 +36,20 @@ function olderNetrxStream(session: string, maxMsgs: number): ManagedStreamConfig
 const limit = fc.oneof(fc.constant(-1), fc.integer({ min: 1, max: 5000 }));
 
 const configArb = (retention: fc.Arbitrary<ManagedStreamConfig['retention']>) =>
-  fc.record(
-    {
-      subjects: fc.constantFrom(['netrx.lab.>'], ['netrx.lab.>', 'x.>'], ['netrx.old.>']),
-      retention,
-      storage: fc.constantFrom('file' as const, 'memory' as const),
-      discard: fc.constantFrom('new' as const, 'old' as const),
-      max_msgs: limit,
-      max_msgs_per_subject: limit,
-      discard_new_per_subject: fc.boolean(),
-      max_bytes: fc.oneof(fc.constant(-1), fc.integer({ min: 1, max: 1_000_000 })),
-      max_msg_size: fc.oneof(fc.constant(-1), fc.integer({ min: 1, max: 70_000 })),
-      max_age: fc.constantFrom(0, 1e9),
-      duplicate_window: fc.constantFrom(60e9, 120e9),
-      num_replicas: fc.integer({ min: 1, max: 5 }),
-      allow_rollup_hdrs: fc.boolean(),
-    },
-    {
-      requiredKeys: [
-        'subjects',
-        'retention',
-        'storage',
-        'discard',
-        'max_msgs',
-        'max_msgs_per_subject',
-        'discard_new_per_subject',
-        'max_bytes',
-        'max_msg_size',
-        'max_age',
-        'duplicate_window',
-        'num_replicas',
-      ],
-    },
-  );
+  fc.record({
+    subjects: fc.constantFrom(['netrx.lab.>'], ['netrx.lab.>', 'x.>'], ['netrx.old.>']),
+    retention,
+    storage: fc.constantFrom('file' as const, 'memory' as const),
+    discard: fc.constantFrom('new' as const, 'old' as const),
+    max_msgs: limit,
+    max_msgs_per_subject: limit,
+    discard_new_per_subject: fc.boolean(),
+    max_bytes: fc.oneof(fc.constant(-1), fc.integer({ min: 1, max: 1_000_000 })),
+    max_msg_size: fc.oneof(fc.constant(-1), fc.integer({ min: 1, max: 70_000 })),
+    max_age: fc.constantFrom(0, 1e9),
+    duplicate_window: fc.constantFrom(60e9, 120e9),
+    num_replicas: fc.integer({ min: 1, max: 5 }),
+  });
 
 const usageArb = fc.record({
   messages: fc.integer({ min: 0, max: 6000 }),

@@ -62,12 +62,6 @@ export interface ManagedStreamConfig {
   readonly max_age: number;
   readonly duplicate_window: number;
   readonly num_replicas: number;
-  /**
-   * `Nats-Rollup` allowed: the loss stream's floors need it (review16e L3,
-   * loss-floors.ts `storeLossFloor`). Managed only where it is given (the
-   * loss stream): the event stream leaves it as an operator set it.
-   */
-  readonly allow_rollup_hdrs?: boolean;
 }
 
 export type ManagedSetting = keyof ManagedStreamConfig;
@@ -161,8 +155,6 @@ export function wantedLossStream(
     max_age: 7 * 24 * 3600 * 1_000_000_000,
     duplicate_window: limits.duplicateWindowMs * 1_000_000,
     num_replicas: limits.replicas,
-    // One floor per host subject (Nats-Rollup: sub, review16e L3), not the reports' 1,024.
-    allow_rollup_hdrs: true,
   };
 }
 
@@ -351,18 +343,6 @@ export async function reconcileStream(
       { ...found.config, retention: asked.retention },
       found.usage,
     );
-    // A permission, which removes nothing and sizes nothing: a reader allows the loss
-    // stream's floor rollups too, so an old loss stream stops piling up floors at the
-    // first start of any netrx that stores them, not only a publisher's (review16e L3).
-    if (asked.allow_rollup_hdrs === true && found.config.allow_rollup_hdrs !== true) {
-      await admin.update(stream, { ...found.config, allow_rollup_hdrs: true });
-      const change = { have: 'false', want: 'true', outcome: 'updated', to: 'true' } as const;
-      return {
-        stream,
-        created: false,
-        changes: [{ stream, setting: 'allow_rollup_hdrs', ...change }],
-      };
-    }
     return { stream, created: false, changes: [] };
   }
   const wanted = options.keepBudget === true ? keptBudget(found.config, asked) : asked;
