@@ -237,7 +237,10 @@ const readThenKilled: [Settings, Op[]] = [
  * message partly delivered, whose rest the client got as loss in a buffer
  * while a later report's loss still waited; the message was acked only
  * once nothing waited, so after the kill the next server delivered those
- * events again (partly-delivered.ts). With N2 undone it fails too.
+ * events again (partly-delivered.ts). So it pins the per-delivery acks:
+ * with the whole per-delivery pass undone (nothing floored or acked until
+ * nothing waits) it fails (sum 6 of 5); with only the floors undone it
+ * passes, and `readThenKilled` is the example that fails (sum 4 of 3).
  */
 const partialReopenThenKilled: [Settings, Op[]] = [
   { maxMsgs: 2, maxBatchEvents: 2, maxInFlight: 1, eventsPerBuffer: 1 },
