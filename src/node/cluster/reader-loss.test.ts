@@ -98,4 +98,23 @@ describe('ReaderLoss: floors and slots', () => {
     await settle();
     expect(await floorOf(stream, 'lab-1')).toEqual({ r1: 3 });
   });
+
+  it('a floor held when the session closes before the read returned waits for the next open', async () => {
+    const stream = new FakeJetStream({ maxMsgs: 8 });
+    const loss = new ReaderLoss(stream, 'lab', 'd', 8);
+    loss.raiseTo('lab-1', none, 0);
+    loss.add('lab-1', 'r1', report('r1', 2, 0), 0);
+    loss.opened();
+    loss.delivered(0); // Its read at this open has not returned: held.
+    loss.closed();
+    await settle();
+    expect(await floorOf(stream, 'lab-1')).toBeUndefined();
+    // The next open claims it again (owed) and reads again; only then is the floor stored.
+    loss.opened();
+    expect(loss.hostsOwed()).toEqual(['lab-1']);
+    loss.raiseTo('lab-1', { runs: new Map([['r1', 1]]), reportedAt: new Map() }, 0);
+    await settle();
+    expect(await floorOf(stream, 'lab-1')).toEqual({ r1: 2 });
+    expect(loss.hostsOwed()).toEqual([]);
+  });
 });
