@@ -231,6 +231,33 @@ const readThenKilled: [Settings, Op[]] = [
 ];
 
 /**
+ * review16e L4 (found at draw 15,264, seed 711112693, with verify16d N2
+ * undone; the committed draws did not reach it). It failed on main with N2
+ * in place as well (sum 6 of 5): the reopen closed the session with a
+ * message partly delivered, whose rest the client got as loss in a buffer
+ * while a later report's loss still waited; the message was acked only
+ * once nothing waited, so after the kill the next server delivered those
+ * events again (partly-delivered.ts). So it pins the per-delivery acks:
+ * with the whole per-delivery pass undone (nothing floored or acked until
+ * nothing waits) it fails (sum 6 of 5); with only the floors undone it
+ * passes, and `readThenKilled` is the example that fails (sum 4 of 3).
+ */
+const partialReopenThenKilled: [Settings, Op[]] = [
+  { maxMsgs: 2, maxBatchEvents: 2, maxInFlight: 1, eventsPerBuffer: 1 },
+  [
+    { kind: 'emit', host: 0, count: 2, alone: false },
+    { kind: 'read', server: 0 },
+    { kind: 'deliver', max: 1 },
+    { kind: 'deliver', max: 1 },
+    { kind: 'emit', host: 0, count: 3, alone: false },
+    { kind: 'reopen', server: 0 },
+    { kind: 'deliver', max: 2 },
+    { kind: 'read', server: 0 },
+    { kind: 'kill', server: 0 },
+  ],
+];
+
+/**
  * Found by this property (1 run in 3–6 of 150): a standby kept the holder's
  * loss report (and acked it), its client reopened, and the close forgot the
  * kept report; the holder died before its client got that loss, so the
@@ -436,6 +463,7 @@ describe('loss hand-over between the servers of one entry (property, review16c N
           killedProcessTimerFires,
           reopenWithPartRestQueuedThenKilled,
           readThenKilled,
+          partialReopenThenKilled,
         ],
       },
     );

@@ -16,11 +16,24 @@
  * only floor, or a run's only report. This shows the retention (it holds
  * as stated: 1,024 kept of 1,100 published), not the eviction (a million
  * messages is not a test).
+ *
+ * Left as it is on r-floors, on purpose (the second test): the fix the
+ * review suggests, `Nats-Rollup: sub` with `allow_rollup_hdrs: true` on the
+ * loss stream, would let every publisher purge the whole loss stream. A
+ * host's NATS user may publish only its own report subjects
+ * (`netrxloss.<session>.<host>.*`, docs/cluster.md "NATS permissions"), but
+ * JetStream takes `Nats-Rollup: all` on any subject of a stream that allows
+ * rollups and removes every message of the stream: every other host's
+ * reports and floors. 2.9.10 also refuses `deny_purge` with rollups ("roll-ups
+ * require the purge permission"), so that cannot be narrowed. Floors need a
+ * stream of their own (`max_msgs_per_subject: 1`, subjects no publisher may
+ * publish to) to be kept one per host; see the r-floors report.
  */
-import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { connect, headers, type NatsConnection } from '@nats-io/transport-node';
 import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeLossFloor, lossFloorSubject } from '../../src/node/cluster/loss-floors.js';
+import { wantedLossStream, resolveStreamLimits } from '../../src/node/cluster/stream-config.js';
 import { lossStreamName } from '../../src/node/cluster/subjects.js';
 import { RECORDED_NATS_VERSION, requireNatsServer } from '../interop/support/nats.js';
 import { natsSuite } from '../interop/support/nats-suite.js';
@@ -65,6 +78,40 @@ describe.skipIf(peers.skip)(
       expect(config.discard).toBe('old');
       // 1,000,000 / 1,024 floors: the hosts whose floors alone fill the stream.
       expect(Math.ceil(config.max_msgs / 1024)).toBe(977);
+      // Why not roll them up on this stream: see the next test.
+      expect(config.allow_rollup_hdrs).toBe(false);
     }, 60_000);
+
+    it("with rollups allowed, one host's report subject purges every host's reports and floors", async () => {
+      // The loss stream as netrx makes it, with only allow_rollup_hdrs changed.
+      const wanted = wantedLossStream('rollups', resolveStreamLimits({}));
+      await jsm.streams.add({
+        ...wanted,
+        subjects: [...wanted.subjects],
+        name: lossStreamName('rollups'),
+        allow_rollup_hdrs: true,
+      });
+      const link = await nats.link();
+      const report = new TextEncoder().encode(JSON.stringify({ instance: 'run9', lost: 7 }));
+      expect((await link.publish('netrxloss.rollups.lab-2.run9', report, 'r2')).kind).toBe(
+        'stored',
+      );
+      const floor = encodeLossFloor(new Map([['run9', 7]]));
+      const floorSubject = lossFloorSubject('rollups', 'lab-2');
+      expect((await link.publish(floorSubject, floor, 'f2')).kind).toBe('stored');
+      // lab-1's publisher, on a subject its permissions give it (its own run's reports).
+      const nc = await connect({ servers: nats.server.url });
+      try {
+        const js = (await import('@nats-io/jetstream')).jetstream(nc);
+        const all = headers();
+        all.set('Nats-Rollup', 'all');
+        await js.publish('netrxloss.rollups.lab-1.run1', report, { headers: all });
+      } finally {
+        await nc.close();
+      }
+      const info = await jsm.streams.info(lossStreamName('rollups'), { subjects_filter: '>' });
+      console.info(`after lab-1's Nats-Rollup: all: ${JSON.stringify(info.state.subjects)}`);
+      expect(Object.keys(info.state.subjects ?? {})).toEqual(['netrxloss.rollups.lab-1.run1']);
+    }, 30_000);
   },
 );

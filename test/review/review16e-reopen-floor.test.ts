@@ -12,7 +12,7 @@
  * newest floor of lab-1 goes backwards (the next holder counts again loss
  * B's client got).
  *
- * `it.fails`: remove `.fails` to see it fail: B's floor { run1: 5 }, then
+ * Fixed on r-floors (no floor before the host's floor read at this open); before the fix it failed: B's floor { run1: 5 }, then
  * A's { run1: 1 }. Pre-existing for a full delivery (delivered(0, 0) during
  * the read stores { run1: 3 }, the ledger's count before the raise, as before
  * N2); N2 adds every partial delivery. One settle later (the read done) the
@@ -75,7 +75,7 @@ async function lapse(stream: FakeJetStream, clock: VirtualClock) {
 }
 
 describe('review16e R16E-L5: a reopen after another server held the host', () => {
-  it.fails("the floor of the reopen's first buffer is not below the other holder's", async () => {
+  it("the floor of the reopen's first buffer is not below the other holder's", async () => {
     const clock = new VirtualClock(1_700_000_000_000);
     const stream = new FakeJetStream({ maxMsgs: 8, clock });
     const a = reader(stream, clock, 'a');

@@ -10,12 +10,22 @@
 import type { ConsumePort, StreamMessage } from './ports.js';
 import { LossFloors, type DatedLossFloor, type LossFloorStats } from './loss-floors.js';
 import { LossLedger, type LossReportOutcome } from './loss-reports.js';
+import { PartlyDelivered } from './partly-delivered.js';
 import { WaitingLoss } from './waiting-loss.js';
 
 export class ReaderLoss {
   private readonly ledger: LossLedger;
   private readonly waiting = new WaitingLoss();
   private readonly floors: LossFloors;
+  /**
+   * Hosts whose newest floor was read (`raiseTo`) at this open: only theirs
+   * are stored (review16e L5). Before that read returns, this reader's
+   * counts may be stale, below another holder's floor.
+   */
+  private readonly readThisOpen = new Set<string>();
+  /** Hosts whose client got loss before their floor read returned: stored once it has. */
+  private readonly held = new Set<string>();
+  private readonly parts = new PartlyDelivered();
 
   constructor(port: ConsumePort, session: string, durable: string, maxRuns: number) {
     this.ledger = new LossLedger(maxRuns);
@@ -26,14 +36,34 @@ export class ReaderLoss {
     return this.floors.stats();
   }
 
-  /** True while some of `host`'s counted loss has not reached the client (its floor waits). */
+  /** True while some of `host`'s counted loss has not reached the client, or its floor is held. */
   owes(host: string): boolean {
-    return this.waiting.owes(host);
+    return this.waiting.owes(host) || this.held.has(host);
   }
 
-  /** The hosts whose counted loss has not all reached the client. */
+  /** The hosts whose counted loss has not all reached the client, or whose floor is held. */
   hostsOwed(): readonly string[] {
-    return this.waiting.hosts();
+    return [...new Set([...this.waiting.hosts(), ...this.held])];
+  }
+
+  /**
+   * The session opened (again): no host's floor is read at this open yet,
+   * so none is stored until it is (a reopen's counts predate another
+   * holder's floors, review16e L5).
+   */
+  opened(): void {
+    this.readThisOpen.clear();
+    this.parts.opened();
+  }
+
+  /** The session closed with `message` partly delivered: acked once its rest's loss reached a client. */
+  partlyDelivered(message: StreamMessage): void {
+    this.parts.add(message, this.waiting.countedTotal);
+  }
+
+  /** A redelivery of a message partly delivered at a close: true if so (acked with the first). */
+  redeliveredPart(message: StreamMessage): boolean {
+    return this.parts.redelivered(message);
   }
 
   /**
@@ -72,6 +102,11 @@ export class ReaderLoss {
       if (!this.ledger.raise(host, instance, lost, now, floor.reportedAt.get(instance))) unraised++;
       this.waiting.raise(host, instance, lost);
     }
+    // Read, or failed to (then `floor` is empty and counted unread): what our client got
+    // is stored now, raised as far as the read says. Never storing it would be wrong too:
+    // the next holder would count all of it again.
+    this.readThisOpen.add(host);
+    if (this.held.delete(host)) this.publish(host);
     return unraised;
   }
 
@@ -84,6 +119,8 @@ export class ReaderLoss {
     for (const [host, floor] of floors) {
       for (const [instance, lost] of floor) {
         if (!this.ledger.raise(host, instance, lost, now)) unraised++;
+        // As `raiseTo` (review16e M1): a run whose growth waits here must not floor below it.
+        this.waiting.raise(host, instance, lost);
       }
     }
     return unraised;
@@ -97,13 +134,31 @@ export class ReaderLoss {
    */
   delivered(lostWaiting: number): void {
     for (const host of this.waiting.delivered(lostWaiting)) {
-      const runs = this.ledger.runsOf(host);
-      for (const [instance, delivered] of this.waiting.deliveredRuns(host)) {
-        const run = runs.get(instance);
-        if (run !== undefined) runs.set(instance, { lost: delivered, reportedAt: run.reportedAt });
-      }
-      this.floors.publish(host, runs);
+      if (this.readThisOpen.has(host)) this.publish(host);
+      else this.held.add(host);
     }
+    this.parts.reached(this.waiting.deliveredTotal, this.waiting.waiting, lostWaiting);
+  }
+
+  /**
+   * Stores `host`'s floor: every run the ledger has of it (the next holder
+   * reads this one message only, so it is the whole host, never a delta),
+   * a run with loss waiting at what the client got of it.
+   *
+   * Stored also for a host whose claim this reader has lost since its read
+   * (a partition past the claim's idle threshold): its client did get that
+   * loss. Left unstored, a next holder whose read comes later counts it
+   * again for certain; stored, the newest floor goes below the next
+   * holder's only if that holder already read and stored above it, which
+   * is the case where it counted this loss again anyway (at least once).
+   */
+  private publish(host: string): void {
+    const runs = this.ledger.runsOf(host);
+    for (const [instance, delivered] of this.waiting.deliveredRuns(host)) {
+      const run = runs.get(instance);
+      if (run !== undefined) runs.set(instance, { lost: delivered, reportedAt: run.reportedAt });
+    }
+    this.floors.publish(host, runs);
   }
 
   /**

@@ -126,14 +126,6 @@ export class StreamSessionSource implements SessionSource {
   private readonly duplicatesByHost: HostCounts;
   /** Messages pulled whose events wait for room in the session's queue (R8: never tail-dropped). */
   private readonly window: PullWindow<Unacked>;
-  /**
-   * Messages partly delivered when a session closed, by stream sequence: their rest is
-   * counted lost only in the session's count (carried to the next open), so they are acked
-   * once a client got that loss. A process killed first leaves them unacked: the next
-   * holder delivers them again (their first events twice, at least once), else nobody
-   * would count their rest.
-   */
-  private readonly partlyDelivered = new Map<number, StreamMessage>();
   private readonly lagSampler: LagSampler | undefined;
 
   constructor(options: StreamSessionSourceOptions) {
@@ -243,6 +235,7 @@ export class StreamSessionSource implements SessionSource {
     this.opened = true;
     this.opens++;
     this.sink = sink;
+    this.loss.opened();
     this.claims.start((message) => this.handle(sink, message), this.window);
     // Hosts known from an earlier open, which may be known only by their loss: the kept
     // reports' hosts, and those whose counted loss this session still owes its client (the
@@ -283,7 +276,7 @@ export class StreamSessionSource implements SessionSource {
         }
         const givenBack = this.unacked.release(
           (message) => this.once.forget(message),
-          (message) => this.partlyDelivered.set(message.seq, message),
+          (message) => this.loss.partlyDelivered(message),
         );
         this.loss.closed();
         this.lagSampler?.stop();
@@ -370,10 +363,7 @@ export class StreamSessionSource implements SessionSource {
     if (this.once.redelivered(message.seq)) {
       this.counters.redelivered++;
       // Its rest's loss has not reached a client yet: acked when it does (this delivery).
-      if (this.partlyDelivered.has(message.seq)) {
-        this.partlyDelivered.set(message.seq, message);
-        return;
-      }
+      if (this.loss.redeliveredPart(message)) return;
       // Still queued: acked when its events leave. Otherwise the server lost our ack.
       if (!this.unacked.has(message.seq)) message.ack();
       return;
@@ -457,14 +447,11 @@ export class StreamSessionSource implements SessionSource {
 
   /**
    * A delivery left `lostWaiting` of the session's count waiting: floors for the loss that
-   * reached the client (reader-loss.ts). Once nothing waits, the messages partly delivered
-   * at a close are acked too (their rest's loss reached it).
+   * reached the client, and acks of the messages partly delivered at a close whose rest's
+   * loss did (reader-loss.ts, partly-delivered.ts).
    */
   private lossReached(lostWaiting: number): void {
     this.loss.delivered(lostWaiting);
-    if (lostWaiting > 0) return;
-    for (const message of this.partlyDelivered.values()) message.ack();
-    this.partlyDelivered.clear();
   }
 
   /**

@@ -44,12 +44,25 @@ export class WaitingLoss {
   private portions: Portion[] = [];
   private head = 0;
   private units = 0;
+  /** Tracked units counted and delivered since this reader began (PartlyDelivered's marks). */
+  private countedUnits = 0;
+  private deliveredUnits = 0;
   /** Per host, per run: its portions waiting (a host with none owes its client nothing). */
   private readonly perHost = new Map<string, Map<string, WaitingRun>>();
 
   /** Loss units counted and not yet delivered. */
   get waiting(): number {
     return this.units;
+  }
+
+  /** Tracked units counted since this reader began. */
+  get countedTotal(): number {
+    return this.countedUnits;
+  }
+
+  /** Tracked units that have reached the client since this reader began. */
+  get deliveredTotal(): number {
+    return this.deliveredUnits;
   }
 
   /** True while some of `host`'s counted loss has not reached the client. */
@@ -80,6 +93,7 @@ export class WaitingLoss {
     run.portions.push(portion);
     this.portions.push(portion);
     this.units += count;
+    this.countedUnits += count;
   }
 
   /**
@@ -97,6 +111,7 @@ export class WaitingLoss {
       portion.before += reached;
       portion.count -= reached;
       this.units -= reached;
+      this.deliveredUnits += reached;
       grew.add(portion.host);
       if (portion.count > 0) break;
       portion.message?.ack();
