@@ -15,7 +15,7 @@ import { describe, expect, it } from 'vitest';
 import { SessionTable } from '../../src/capture/index.js';
 import { StreamSessionSource, type NatsCaptureLink } from '../../src/node/cluster/index.js';
 import { lossFloorSubject } from '../../src/node/cluster/loss-floors.js';
-import { lossStreamName } from '../../src/node/cluster/subjects.js';
+import { floorStreamName } from '../../src/node/cluster/subjects.js';
 import { systemClock } from '../../src/node/runtime/index.js';
 import { TraceRegistry } from '../../src/trace/index.js';
 import { parseEventBuffer } from '../../src/wire/index.js';
@@ -84,7 +84,7 @@ describe.skipIf(peers.skip)(
       // The floor goes out in the receive's completion; the process dies once NATS has it (a
       // kill inside that one round trip is the window docs/cluster.md states).
       const floorStored = async () =>
-        (await linkA.lastMessage?.(lossStreamName('rn2'), lossFloorSubject('rn2', 'lab-1'))) !==
+        (await linkA.lastMessage?.(floorStreamName('rn2'), lossFloorSubject('rn2', 'lab-1'))) !==
         undefined;
       for (let i = 0; i < 40 && !(await floorStored()); i++) await delay(50);
       await linkA.close();

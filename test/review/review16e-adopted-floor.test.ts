@@ -24,7 +24,7 @@ import type { SessionSink } from '../../src/capture/index.js';
 import { FakeJetStream } from '../../src/node/cluster/fake-jetstream.js';
 import { lossFloorSubject, parseLossFloor } from '../../src/node/cluster/loss-floors.js';
 import { StreamSessionSource } from '../../src/node/cluster/reader.js';
-import { lossStreamName, lossSubject } from '../../src/node/cluster/subjects.js';
+import { floorStreamName, lossSubject } from '../../src/node/cluster/subjects.js';
 import { settle } from '../../src/node/cluster/test-kit.js';
 import { VirtualClock } from '../../src/testing/index.js';
 
@@ -33,7 +33,7 @@ function report(instance: string, lost: number, prev: number): Uint8Array {
 }
 
 async function floorOf(stream: FakeJetStream, host: string) {
-  const data = await stream.lastMessage(lossStreamName('lab'), lossFloorSubject('lab', host));
+  const data = await stream.lastMessage(floorStreamName('lab'), lossFloorSubject('lab', host));
   return data === undefined ? undefined : Object.fromEntries(parseLossFloor(data, 16) ?? []);
 }
 

@@ -4,35 +4,38 @@
  * loopback port, its store in a review16e-nats-* temp dir, killed by its
  * PID). Under CI=true a missing nats-server fails (requireNatsServer).
  *
- * A host's loss floor lives on `netrxloss.<session>.<host>.floor.acked` in
- * the loss stream, and a next holder reads only the newest one. But the
- * stream's per-subject limit is the reports' (LOSS_REPORTS_PER_RUN, 1,024),
- * and floors are published without `Nats-Rollup: sub`, so every host keeps
- * 1,024 floors where it needs one. Since verify16d N2 a holder stores a
- * floor per delivered buffer that carried some of a host's loss, so a lossy
- * host reaches 1,024 within minutes; about 977 such hosts fill the loss
- * stream's `max_msgs` (1,000,000, discard old), and from then on every new
- * floor or report evicts the oldest message of the stream: a quiet host's
- * only floor, or a run's only report. This shows the retention (it holds
- * as stated: 1,024 kept of 1,100 published), not the eviction (a million
- * messages is not a test).
+ * Was: a host's loss floor lived on `netrxloss.<session>.<host>.floor.acked`
+ * in the loss stream, whose per-subject limit is the reports'
+ * (LOSS_REPORTS_PER_RUN, 1,024), so every host kept 1,024 floors where a
+ * next holder reads one; about 977 lossy hosts filled the loss stream's
+ * `max_msgs` (1,000,000, discard old), and from then on every new message
+ * evicted the oldest: a quiet host's only floor, or a run's only report.
  *
- * Left as it is on r-floors, on purpose (the second test): the fix the
- * review suggests, `Nats-Rollup: sub` with `allow_rollup_hdrs: true` on the
- * loss stream, would let every publisher purge the whole loss stream. A
- * host's NATS user may publish only its own report subjects
- * (`netrxloss.<session>.<host>.*`, docs/cluster.md "NATS permissions"), but
- * JetStream takes `Nats-Rollup: all` on any subject of a stream that allows
- * rollups and removes every message of the stream: every other host's
- * reports and floors. 2.9.10 also refuses `deny_purge` with rollups ("roll-ups
- * require the purge permission"), so that cannot be narrowed. Floors need a
- * stream of their own (`max_msgs_per_subject: 1`, subjects no publisher may
- * publish to) to be kept one per host; see the r-floors report.
+ * Fixed (r-floorstream): floors go to a stream of their own that readers
+ * make (`netrxfloor-<session>`, `max_msgs_per_subject: 1`, discard old, no
+ * rollups). The first test is the regression check: 1,100 floors of one
+ * host leave 1 in the floor stream and none in the loss stream (before the
+ * fix: 1,024 in the loss stream). It names the floor stream by its literal
+ * name so that it runs, and fails, against the code before the fix.
+ *
+ * The second test stays as it was: it shows why not `Nats-Rollup: sub`
+ * with `allow_rollup_hdrs: true` on the loss stream. A host's NATS user
+ * may publish only its own report subjects (`netrxloss.<session>.<host>.*`,
+ * docs/cluster.md "NATS permissions"), but JetStream takes `Nats-Rollup:
+ * all` on any subject of a stream that allows rollups and removes every
+ * message of the stream: every other host's reports and floors. 2.9.10
+ * also refuses `deny_purge` with rollups ("roll-ups require the purge
+ * permission"), so that cannot be narrowed.
  */
 import { connect, headers, type NatsConnection } from '@nats-io/transport-node';
 import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { encodeLossFloor, lossFloorSubject } from '../../src/node/cluster/loss-floors.js';
+import {
+  LossFloors,
+  encodeLossFloor,
+  legacyLossFloorSubject,
+  lossFloorSubject,
+} from '../../src/node/cluster/loss-floors.js';
 import { wantedLossStream, resolveStreamLimits } from '../../src/node/cluster/stream-config.js';
 import { lossStreamName } from '../../src/node/cluster/subjects.js';
 import { RECORDED_NATS_VERSION, requireNatsServer } from '../interop/support/nats.js';
@@ -56,9 +59,11 @@ afterAll(async () => {
 describe.skipIf(peers.skip)(
   `review16e: loss floors kept per host (${RECORDED_NATS_VERSION})`,
   () => {
-    it('the loss stream keeps 1,024 floors of one host, where the next holder reads one', async () => {
+    it('1,100 floors of one host: the floor stream holds 1, the loss stream none', async () => {
       const link = await nats.link();
-      await link.ensureStream('floors', {});
+      // As a reader makes its streams (capture serve, a `netrx up` serve entry).
+      await link.ensureStream('floors', { createOnly: true });
+      const floors = new LossFloors(link, 'floors', 'review16e-reader', 16);
       const subject = lossFloorSubject('floors', 'lab-1');
       for (let i = 1; i <= 1100; i++) {
         const floor = encodeLossFloor(
@@ -68,18 +73,23 @@ describe.skipIf(peers.skip)(
         const outcome = await link.publish(subject, floor, `review16e-floor-${i}`);
         expect(outcome.kind).toBe('stored');
       }
-      const info = await jsm.streams.info(lossStreamName('floors'), { subjects_filter: subject });
+      const loss = await jsm.streams.info(lossStreamName('floors'), { subjects_filter: '>' });
+      console.info(`loss stream after 1,100 floors: ${JSON.stringify(loss.state.subjects ?? {})}`);
+      expect(loss.state.messages).toBe(0);
+      // The floor stream's literal name: this test predates floorStreamName (see above).
+      const info = await jsm.streams.info('netrxfloor-floors', { subjects_filter: '>' });
       const config = info.config;
       console.info(
-        `loss stream: max_msgs_per_subject ${config.max_msgs_per_subject}, max_msgs ${config.max_msgs}, discard ${config.discard}, allow_rollup_hdrs ${String(config.allow_rollup_hdrs)}; floors of lab-1 kept: ${info.state.subjects?.[subject]}`,
+        `floor stream: subjects ${config.subjects.join(',')}, max_msgs_per_subject ${config.max_msgs_per_subject}, discard ${config.discard}, allow_rollup_hdrs ${String(config.allow_rollup_hdrs)}, max_age ${config.max_age}; floors of lab-1 kept: ${info.state.subjects?.[subject]}`,
       );
-      expect(info.state.subjects?.[subject]).toBe(1024);
-      expect(config.max_msgs).toBe(1_000_000);
+      expect(info.state.subjects?.[subject]).toBe(1);
+      expect(info.state.messages).toBe(1);
+      expect(config.max_msgs_per_subject).toBe(1);
       expect(config.discard).toBe('old');
-      // 1,000,000 / 1,024 floors: the hosts whose floors alone fill the stream.
-      expect(Math.ceil(config.max_msgs / 1024)).toBe(977);
-      // Why not roll them up on this stream: see the next test.
       expect(config.allow_rollup_hdrs).toBe(false);
+      expect(config.max_age).toBe(7 * 24 * 3600 * 1_000_000_000);
+      // The next holder reads the newest.
+      expect((await floors.read('lab-1')).runs).toEqual(new Map([['run1', 1100]]));
     }, 60_000);
 
     it("with rollups allowed, one host's report subject purges every host's reports and floors", async () => {
@@ -97,7 +107,8 @@ describe.skipIf(peers.skip)(
         'stored',
       );
       const floor = encodeLossFloor(new Map([['run9', 7]]));
-      const floorSubject = lossFloorSubject('rollups', 'lab-2');
+      // A floor where netrx stored it before the floor stream (in the loss stream).
+      const floorSubject = legacyLossFloorSubject('rollups', 'lab-2');
       expect((await link.publish(floorSubject, floor, 'f2')).kind).toBe('stored');
       // lab-1's publisher, on a subject its permissions give it (its own run's reports).
       const nc = await connect({ servers: nats.server.url });

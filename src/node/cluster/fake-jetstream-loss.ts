@@ -55,6 +55,8 @@ export class FakeLossStream {
     private readonly counters: LossCounters,
     /** The whole fake's publish (an upgrade's floors go through its de-duplication). */
     private readonly publish: PublishPort['publish'],
+    /** The whole fake's newest message of a subject (an upgrade reads the floor stream too). */
+    private readonly lastMessageOf: LossUpgradePort['lastMessage'],
     /** The per-subject history kept. */
     public perSubject: number,
   ) {}
@@ -177,7 +179,7 @@ export class FakeLossStream {
         yield* reports;
       })();
     },
-    lastMessage: (_stream, subject) => this.lastMessage(subject),
+    lastMessage: (stream, subject) => this.lastMessageOf(stream, subject),
     publish: (subject, data, msgId) => this.publish(subject, data, msgId),
     delete: (_stream, durable) => {
       this.durables.delete(durable);

@@ -12,21 +12,24 @@
  * stream (subjects `netrxloss.…`): limits retention, the last
  * `lossPerSubject` messages per subject, never full; each durable consumer
  * keeps its ack floor across `consume` calls, as a JetStream durable does.
- * Delivery to consumers happens when the test calls `deliver()`.
+ * The floor stream (subjects `netrxfloor.…`): one message per subject,
+ * discard old (review16e L3). Delivery to consumers happens when the test calls `deliver()`.
  *
  * This file is the face tests use: publishing (de-duplication, the
  * switches, the limits) and stream administration. The parts behind it:
  * event storage (`fake-jetstream-store.ts`), event consumers and delivery
  * (`fake-jetstream-consumers.ts`), the loss stream and its durables
- * (`fake-jetstream-loss.ts`), subject filters (`fake-jetstream-subjects.ts`).
+ * (`fake-jetstream-loss.ts`), the floor stream (`fake-jetstream-floors.ts`), subject filters (`fake-jetstream-subjects.ts`).
  */
 import type { Clock } from '../../runtime/index.js';
 import { FakeEventConsumers } from './fake-jetstream-consumers.js';
+import { FakeFloorStream } from './fake-jetstream-floors.js';
 import { FakeLossStream } from './fake-jetstream-loss.js';
 import { FakeEventStore, streamUsage } from './fake-jetstream-store.js';
 import type { LossUpgradePort } from './loss-upgrade.js';
 import type { PullGate } from './pull-window.js';
 import type { ManagedStreamConfig, StreamAdmin } from './stream-config.js';
+import { isFloorStream } from './subjects.js';
 import type {
   ConsumePort,
   ConsumerError,
@@ -56,6 +59,7 @@ export class FakeJetStream implements PublishPort, ConsumePort {
   private readonly events = new FakeEventStore();
   private readonly consumers: FakeEventConsumers;
   private readonly loss: FakeLossStream;
+  private readonly floors = new FakeFloorStream();
 
   /** Stream configs set through `admin` (the event stream's limits become `maxMsgs`…). */
   private readonly configs = new Map<string, ManagedStreamConfig>();
@@ -89,6 +93,7 @@ export class FakeJetStream implements PublishPort, ConsumePort {
     this.loss = new FakeLossStream(
       this.counters,
       (subject, data, msgId) => this.publish(subject, data, msgId),
+      (stream, subject) => this.lastMessage(stream, subject),
       options.lossPerSubject ?? 1024,
     );
   }
@@ -111,7 +116,11 @@ export class FakeJetStream implements PublishPort, ConsumePort {
     info: (stream, withSubjectCounts) => {
       const config = this.configs.get(stream);
       if (config === undefined) return Promise.resolve(undefined);
-      const held = isLossStream(stream) ? this.loss.held : this.events.messages;
+      const held = isFloorStream(stream)
+        ? this.floors.held
+        : isLossStream(stream)
+          ? this.loss.held
+          : this.events.messages;
       return Promise.resolve({ config, usage: streamUsage(held, withSubjectCounts) });
     },
     add: (stream, config) => {
@@ -137,7 +146,7 @@ export class FakeJetStream implements PublishPort, ConsumePort {
 
   private configure(stream: string, config: ManagedStreamConfig): void {
     this.configs.set(stream, config);
-    if (isLossStream(stream)) return;
+    if (isLossStream(stream) || isFloorStream(stream)) return;
     const limit = (n: number) => (n <= 0 ? Infinity : n);
     this.maxMsgs = limit(config.max_msgs);
     this.maxMsgsPerSubject = limit(config.max_msgs_per_subject);
@@ -148,6 +157,16 @@ export class FakeJetStream implements PublishPort, ConsumePort {
   /** Loss-stream messages retained. */
   get lossLength(): number {
     return this.loss.length;
+  }
+
+  /** Floor-stream messages retained (one per host that has a floor). */
+  get floorLength(): number {
+    return this.floors.length;
+  }
+
+  /** Floors stored in the floor stream, the ones replaced since included. */
+  get floorsStored(): number {
+    return this.floors.stored;
   }
 
   get length(): number {
@@ -171,6 +190,11 @@ export class FakeJetStream implements PublishPort, ConsumePort {
     if (subject.startsWith('netrxloss.')) {
       this.ids.set(msgId, now);
       this.loss.store(subject, data);
+      return Promise.resolve({ kind: 'stored', duplicate: false });
+    }
+    if (subject.startsWith('netrxfloor.')) {
+      this.ids.set(msgId, now);
+      this.floors.store(subject, data);
       return Promise.resolve({ kind: 'stored', duplicate: false });
     }
     if (
@@ -226,9 +250,11 @@ export class FakeJetStream implements PublishPort, ConsumePort {
     return this.loss.durableNames();
   }
 
-  /** The newest message stored on `subject` of the loss stream (loss floors, loss-floors.ts). */
-  lastMessage(_stream: string, subject: string): Promise<Uint8Array | undefined> {
-    return this.loss.lastMessage(subject);
+  /** The newest message stored on `subject` of the floor stream or the loss stream (loss-floors.ts). */
+  lastMessage(stream: string, subject: string): Promise<Uint8Array | undefined> {
+    return isFloorStream(stream)
+      ? this.floors.lastMessage(subject)
+      : this.loss.lastMessage(subject);
   }
 
   /**

@@ -12,7 +12,7 @@ import { VirtualClock } from '../../testing/index.js';
 import { FakeJetStream } from './fake-jetstream.js';
 import { encodeLossFloor, lossFloorSubject, parseLossFloor } from './loss-floors.js';
 import { StreamSessionSource } from './reader.js';
-import { lossStreamName, lossSubject } from './subjects.js';
+import { floorStreamName, lossSubject } from './subjects.js';
 import { settle } from './test-kit.js';
 
 function report(instance: string, lost: number, prev: number): Uint8Array {
@@ -20,7 +20,7 @@ function report(instance: string, lost: number, prev: number): Uint8Array {
 }
 
 async function floorOf(stream: FakeJetStream, host: string) {
-  const data = await stream.lastMessage(lossStreamName('lab'), lossFloorSubject('lab', host));
+  const data = await stream.lastMessage(floorStreamName('lab'), lossFloorSubject('lab', host));
   return data === undefined ? undefined : Object.fromEntries(parseLossFloor(data, 16) ?? []);
 }
 

@@ -4,12 +4,12 @@
  * publishes its floor as its client gets the loss (a delivered
  * NET_EVENT_LOST carried some of the host's counted loss, verify16d N2:
  * also when more waits, reader-loss.ts; a session closed first publishes
- * it at its next such delivery after a reopen), on the loss stream's subject
- * `netrxloss.<session>.<host>.floor.acked` (five tokens: no loss durable's
- * filter, `netrxloss.<session>.<host|*>.*`, delivers it). The next holder
- * of the host, a standby or a cold replacement alike, reads the newest
- * floor before it counts any of the host's reports, and counts only growth
- * above it:
+ * it at its next such delivery after a reopen), on the subject
+ * `netrxfloor.<session>.<host>` of the session's floor stream (its own,
+ * `max_msgs_per_subject: 1`: one floor per host, review16e L3; only readers
+ * publish there). The next holder of the host, a standby or a cold
+ * replacement alike, reads the newest floor before it counts any of the
+ * host's reports, and counts only growth above it:
  *
  * - the holder died before its client got the loss: the floor is below
  *   it, so the next holder counts it (N2);
@@ -17,6 +17,13 @@
  *   that reads every retained report again counts none of it (N5);
  * - a standby beside a live holder counts nothing until it holds the host
  *   (R5).
+ *
+ * A netrx before the floor stream stored floors in the loss stream, on
+ * `netrxloss.<session>.<host>.floor.acked` (1,024 kept per host, which
+ * filled the stream: L3). The read takes that legacy floor too, per run
+ * the higher count, so the floors an old reader stored before the upgrade
+ * (or still stores, in a mixed fleet) are not counted again here; this
+ * reader never stores one there.
  *
  * The one window left is a holder that dies after its client got a
  * buffer's loss and before NATS stored that buffer's floor (one publish
@@ -30,7 +37,7 @@
  */
 import type { ConsumePort, PublishPort } from './ports.js';
 import type { TrackedRun } from './loss-reports.js';
-import { isInstanceName, lossStreamName } from './subjects.js';
+import { floorStreamName, isInstanceName, lossStreamName } from './subjects.js';
 
 /** The floor of one host: per publisher run, the loss its holders' clients got. */
 export type LossFloor = ReadonlyMap<string, number>;
@@ -41,8 +48,38 @@ export interface DatedLossFloor {
   readonly reportedAt: ReadonlyMap<string, number>;
 }
 
+/** Where a host's floor is stored: its subject in the session's floor stream. */
 export function lossFloorSubject(session: string, host: string): string {
+  return `netrxfloor.${session}.${host}`;
+}
+
+/**
+ * Where a netrx before the floor stream stored a host's floor, in the loss
+ * stream (five tokens: no loss durable's filter, `netrxloss.<session>.<host|*>.*`,
+ * delivers it). Read at a takeover, never written.
+ */
+export function legacyLossFloorSubject(session: string, host: string): string {
   return `netrxloss.${session}.${host}.floor.acked`;
+}
+
+/**
+ * Two floors of one host as one: per run the higher count. A run is dated
+ * (`reportedAt`) at the later of its dates, and undated (the takeover's
+ * time) when a floor that has it gives it none, as `LossLedger.raise`
+ * takes a floor's date: never earlier than either says.
+ */
+export function mergeLossFloors(a: DatedLossFloor, b: DatedLossFloor): DatedLossFloor {
+  const runs = new Map(a.runs);
+  for (const [instance, lost] of b.runs)
+    runs.set(instance, Math.max(lost, runs.get(instance) ?? 0));
+  const reportedAt = new Map<string, number>();
+  for (const instance of runs.keys()) {
+    const dates = [a, b]
+      .filter((floor) => floor.runs.has(instance))
+      .map((floor) => floor.reportedAt.get(instance));
+    if (dates.every((at) => at !== undefined)) reportedAt.set(instance, Math.max(...dates));
+  }
+  return { runs, reportedAt };
 }
 
 export function encodeLossFloor(
@@ -123,12 +160,24 @@ export class LossFloors {
     return { ...this.counters };
   }
 
-  /** The newest floor of `host` (empty when there is none, or it cannot be read). */
+  /**
+   * The newest floor of `host`: the floor stream's, raised by the legacy one
+   * in the loss stream (an older netrx's). Empty when there is neither; a
+   * floor that cannot be read or parsed counts `unread` and is taken as none.
+   */
   async read(host: string): Promise<DatedLossFloor> {
-    const none = { runs: new Map(), reportedAt: new Map() };
+    const [current, legacy] = await Promise.all([
+      this.readOne(floorStreamName(this.session), lossFloorSubject(this.session, host)),
+      this.readOne(lossStreamName(this.session), legacyLossFloorSubject(this.session, host)),
+    ]);
+    return mergeLossFloors(current, legacy);
+  }
+
+  private async readOne(stream: string, subject: string): Promise<DatedLossFloor> {
+    const none = { runs: new Map<string, number>(), reportedAt: new Map<string, number>() };
     if (this.port.lastMessage === undefined) return none;
     try {
-      const data = await this.port.lastMessage(lossStreamName(this.session), this.subject(host));
+      const data = await this.port.lastMessage(stream, subject);
       if (data === undefined) return none;
       const floor = parseLossFloor(data, this.maxRuns);
       if (floor === undefined) this.counters.unread++;
@@ -159,6 +208,7 @@ export class LossFloors {
   }
 
   private subject(host: string): string {
+    // Only the floor stream: the legacy subject is read, never written (review16e L3).
     return lossFloorSubject(this.session, host);
   }
 }

@@ -2,7 +2,12 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { VirtualClock } from '../../testing/index.js';
 import { FakeJetStream } from './fake-jetstream.js';
-import { encodeLossFloor, lossFloorSubject, parseLossFloor } from './loss-floors.js';
+import {
+  encodeLossFloor,
+  legacyLossFloorSubject,
+  lossFloorSubject,
+  parseLossFloor,
+} from './loss-floors.js';
 import { makeHost, makeReader, readBuffer, settle } from './test-kit.js';
 
 type Reader = ReturnType<typeof makeReader>;
@@ -110,6 +115,8 @@ describe('loss across a reused durable and a hand-over (review16c N4, N2, N5)', 
     expect(bad({ runs: { 'a.b': 1 } })).toBeUndefined();
     expect(bad({ runs: [1] })).toBeUndefined();
     expect(bad(null)).toBeUndefined();
-    expect(lossFloorSubject('lab', 'lab-1')).toBe('netrxloss.lab.lab-1.floor.acked');
+    // Stored in the floor stream (review16e L3); read also where an older netrx stored it.
+    expect(lossFloorSubject('lab', 'lab-1')).toBe('netrxfloor.lab.lab-1');
+    expect(legacyLossFloorSubject('lab', 'lab-1')).toBe('netrxloss.lab.lab-1.floor.acked');
   });
 });

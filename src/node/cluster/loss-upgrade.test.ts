@@ -1,6 +1,11 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { encodeLossFloor, lossFloorSubject, parseLossFloor } from './loss-floors.js';
+import {
+  encodeLossFloor,
+  legacyLossFloorSubject,
+  lossFloorSubject,
+  parseLossFloor,
+} from './loss-floors.js';
 import {
   DeliveredFloors,
   LossDurableUpgrade,
@@ -31,7 +36,13 @@ function stubPort(options: {
   floors?: Record<string, Uint8Array>;
   publish?: PublishOutcome;
 }) {
-  const calls = { list: 0, read: 0, publish: 0, delete: [] as string[] };
+  const calls = {
+    list: 0,
+    read: 0,
+    publish: 0,
+    delete: [] as string[],
+    lastMessage: [] as string[],
+  };
   const published: { subject: string; data: Uint8Array }[] = [];
   const durables = { ...options.durables };
   const port: LossUpgradePort = {
@@ -50,10 +61,12 @@ function stubPort(options: {
         yield* reports;
       })();
     },
-    lastMessage: (_stream, subject) =>
-      Promise.resolve(
+    lastMessage: (stream, subject) => {
+      calls.lastMessage.push(`${stream} ${subject}`);
+      return Promise.resolve(
         published.filter((p) => p.subject === subject).at(-1)?.data ?? options.floors?.[subject],
-      ),
+      );
+    },
     publish: (subject, data) => {
       calls.publish++;
       const outcome = options.publish ?? { kind: 'stored', duplicate: false };
@@ -153,7 +166,7 @@ describe('LossDurableUpgrade', () => {
     const { port, calls } = stubPort({});
     const upgrade = new LossDurableUpgrade(port, STREAM, 64, new Map());
     await upgrade.adopt('netrx-reader-lab-new-loss', ['netrx-reader-lab-old-loss']);
-    expect(calls).toEqual({ list: 1, read: 0, publish: 0, delete: [] });
+    expect(calls).toEqual({ list: 1, read: 0, publish: 0, delete: [], lastMessage: [] });
     expect(upgrade.floors.size).toBe(0);
   });
 
@@ -225,6 +238,35 @@ describe('LossDurableUpgrade', () => {
     await upgrade.adopt('own', []);
     expect(calls.publish).toBe(0);
     expect(upgrade.floors.get('lab-1')).toEqual(new Map([['run1', 9]]));
+  });
+
+  it('stores the adopted floor in the floor stream, raised by a legacy floor (review16e L3)', async () => {
+    // An old reader's floor in the loss stream: run2 above what the durable acked.
+    const oldReaders = encodeLossFloor(
+      new Map([
+        ['run1', 2],
+        ['run2', 6],
+      ]),
+    );
+    const { port, calls, published } = stubPort({
+      reports: [report(1, 'lab-1', 'run1', 4)],
+      durables: { own: { config: legacy(), ackFloor: 1 } },
+      floors: { [legacyLossFloorSubject('lab', 'lab-1')]: oldReaders },
+    });
+    const upgrade = new LossDurableUpgrade(port, STREAM, 64, new Map());
+    await upgrade.adopt('own', []);
+    const expected = new Map([
+      ['run1', 4],
+      ['run2', 6],
+    ]);
+    expect(upgrade.floors.get('lab-1')).toEqual(expected);
+    expect(calls.lastMessage.sort()).toEqual([
+      'netrx-loss-lab netrxloss.lab.lab-1.floor.acked',
+      'netrxfloor-lab netrxfloor.lab.lab-1',
+    ]);
+    // Stored only in the floor stream, the whole floor.
+    expect(published.map((p) => p.subject)).toEqual([lossFloorSubject('lab', 'lab-1')]);
+    expect(parseLossFloor(published[0]?.data ?? new Uint8Array(), 8)).toEqual(expected);
   });
 
   it('an old durable with no acks gives no floor and is still deleted (V2: it would live for ever)', async () => {

@@ -9,8 +9,9 @@
  * durable of the session (`LossDurableUpgrade`) gives its ack floor: each
  * report at or below its `ack_floor.stream_seq` on its filter is taken as
  * delivered, per host and publisher run the highest count becomes a floor,
- * stored on the host's floor subject when it is higher than the newest
- * one stored (awaited: a floor not stored fails the bind, which is tried
+ * stored on the host's floor subject in the floor stream when it is higher
+ * than the newest one stored there or on the legacy subject of the loss
+ * stream (review16e L3; awaited: a floor not stored fails the bind, which is tried
  * again, with the old durables still there), and handed to the reader
  * before its own durable delivers anything. Then the reader's own legacy
  * durables go: its current one, drifted for want of `inactive_threshold`
@@ -51,13 +52,14 @@
  */
 import type { PublishOutcome } from './ports.js';
 import {
+  legacyLossFloorSubject,
   lossFloorSubject,
   parseLossFloor,
   encodeLossFloor,
   type LossFloor,
 } from './loss-floors.js';
 import { parseLossReport } from './loss-reports.js';
-import { parseSubject } from './subjects.js';
+import { floorStreamName, parseSubject } from './subjects.js';
 import { isLegacyLossDurable } from './legacy-loss-durable.js';
 
 /** Publisher runs an upgrade takes floors for (the reader's default `maxPublishers`). */
@@ -172,11 +174,16 @@ export async function storeDeliveredFloors(
     }
   }
   const adopted = new Map<string, LossFloor>();
+  const storedFloor = async (floorStream: string, floorSubject: string) => {
+    const data = await port.lastMessage(floorStream, floorSubject);
+    return (data === undefined ? undefined : parseLossFloor(data, maxRuns)) ?? new Map();
+  };
   for (const [host, runs] of delivered.floors) {
     const subject = lossFloorSubject(session, host);
-    const data = await port.lastMessage(stream, subject);
-    const stored =
-      (data === undefined ? undefined : parseLossFloor(data, maxRuns)) ?? new Map<string, number>();
+    // The floor stream's floor, and an old reader's on the legacy subject (review16e L3).
+    const current = await storedFloor(floorStreamName(session), subject);
+    const legacy = await storedFloor(stream, legacyLossFloorSubject(session, host));
+    const stored = raisedFloor(current, legacy) ?? current;
     const raised = raisedFloor(stored, runs);
     adopted.set(host, raised ?? stored);
     if (raised === undefined) continue;

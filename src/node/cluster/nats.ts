@@ -114,6 +114,9 @@ export interface CaptureStreamLimits {
    * These limits are a reader's default, not the session's: create the
    * streams with them when missing, never change an existing stream's
    * limits (a serving host must not undo its publishers'). Retention is still checked.
+   * A reader's call also creates the session's floor stream, or brings it to
+   * netrx's settings (stream-config.ts `wantedFloorStream`, review16e L3):
+   * only readers publish floors, so a publisher never needs it.
    */
   readonly createOnly?: boolean;
 }
@@ -123,7 +126,8 @@ export interface NatsCaptureLink extends PublishPort, ConsumePort {
   readonly serverVersion: string;
   /**
    * Creates the session's event stream (work queue, `discard: new`) and its
-   * loss stream (limits, the last LOSS_REPORTS_PER_RUN reports per run), or
+   * loss stream (limits, the last LOSS_REPORTS_PER_RUN reports per run),
+   * and for a reader (`createOnly`) its floor stream (one floor per host), or
    * brings existing ones to these limits as far as JetStream can change
    * them (stream-config.ts: a limit is held at what the stream holds; a
    * different storage is kept; a different retention throws
@@ -283,8 +287,11 @@ export async function natsCaptureLinkOver(
     },
     async ensureStream(session, limits) {
       const resolved = resolveStreamLimits(limits);
+      const reader = limits.createOnly === true;
+      // A reader's call (createOnly) also makes the floor stream: only readers use it.
       const done = await reconcileCaptureStreams(admin, session, resolved, {
-        createOnly: limits.createOnly === true,
+        createOnly: reader,
+        floorStream: reader,
       });
       for (const reconciliation of done) {
         for (const change of reconciliation.changes) {

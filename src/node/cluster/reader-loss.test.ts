@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { FakeJetStream } from './fake-jetstream.js';
 import { lossFloorSubject, parseLossFloor } from './loss-floors.js';
 import { ReaderLoss } from './reader-loss.js';
-import { lossStreamName } from './subjects.js';
+import { floorStreamName } from './subjects.js';
 import { settle } from './test-kit.js';
 
 function report(instance: string, lost: number, prev: number): Uint8Array {
@@ -12,7 +12,7 @@ function report(instance: string, lost: number, prev: number): Uint8Array {
 const none = { runs: new Map<string, number>(), reportedAt: new Map<string, number>() };
 
 async function floorOf(stream: FakeJetStream, host: string) {
-  const data = await stream.lastMessage(lossStreamName('lab'), lossFloorSubject('lab', host));
+  const data = await stream.lastMessage(floorStreamName('lab'), lossFloorSubject('lab', host));
   return data === undefined ? undefined : Object.fromEntries(parseLossFloor(data, 16) ?? []);
 }
 

@@ -34,7 +34,14 @@
  */
 import { NetrxError } from '../../runtime/index.js';
 import { STREAM_FULL_SUBJECTS, streamMessageLimit } from './stream-budget.js';
-import { lossStreamName, lossStreamSubjects, sessionSubjects, streamName } from './subjects.js';
+import {
+  floorStreamName,
+  floorStreamSubjects,
+  lossStreamName,
+  lossStreamSubjects,
+  sessionSubjects,
+  streamName,
+} from './subjects.js';
 
 /** Loss reports kept per publisher run: enough for a reader away for minutes (reports are paced). */
 export const LOSS_REPORTS_PER_RUN = 1024;
@@ -152,7 +159,39 @@ export function wantedLossStream(
     max_msgs: 1_000_000,
     max_bytes: 256 * 1024 * 1024,
     max_msg_size: -1,
-    max_age: 7 * 24 * 3600 * 1_000_000_000,
+    max_age: LOSS_MAX_AGE_NS,
+    duplicate_window: limits.duplicateWindowMs * 1_000_000,
+    num_replicas: limits.replicas,
+  };
+}
+
+/** How long the loss stream keeps a report, and the floor stream a floor: 7 days. */
+const LOSS_MAX_AGE_NS = 7 * 24 * 3600 * 1_000_000_000;
+
+/**
+ * The floor stream of `session` (review16e L3): each host's newest loss
+ * floor and no other, `max_msgs_per_subject: 1` with discard old, so a
+ * lossy host's thousands of floors take one message, and a quiet host's
+ * only floor is never evicted by another host's (no stream-wide limit but
+ * the hosts: one message each). No rollup headers: a stream that allows
+ * them can be wiped by one `Nats-Rollup: all` (review16e-floor-retention).
+ * Kept as long as the reports it floors.
+ */
+export function wantedFloorStream(
+  session: string,
+  limits: ResolvedStreamLimits,
+): ManagedStreamConfig {
+  return {
+    subjects: [floorStreamSubjects(session)],
+    retention: 'limits',
+    storage: 'file',
+    discard: 'old',
+    max_msgs_per_subject: 1,
+    discard_new_per_subject: false,
+    max_msgs: -1,
+    max_bytes: -1,
+    max_msg_size: -1,
+    max_age: LOSS_MAX_AGE_NS,
     duplicate_window: limits.duplicateWindowMs * 1_000_000,
     num_replicas: limits.replicas,
   };
@@ -352,25 +391,38 @@ export async function reconcileStream(
   return { stream, created: false, changes: plan.changes };
 }
 
-/** Both streams of a capture session (events, then loss). */
+/**
+ * The streams of a capture session: events, then loss, then with
+ * `floorStream` (a reader: only readers use it) the floor stream. The floor
+ * stream is always brought to netrx's settings, `createOnly` or not: its
+ * settings are no publisher's to choose, and the readers that share it
+ * want the same (replicas only raised, as for any stream).
+ */
 export async function reconcileCaptureStreams(
   admin: StreamAdmin,
   session: string,
   limits: ResolvedStreamLimits,
-  options: { readonly createOnly?: boolean } = {},
+  options: { readonly createOnly?: boolean; readonly floorStream?: boolean } = {},
 ): Promise<readonly StreamReconciliation[]> {
-  return [
+  const { createOnly } = options;
+  const byPublishers = createOnly === undefined ? {} : { createOnly };
+  const done = [
     await reconcileStream(admin, streamName(session), wantedEventStream(session, limits), {
-      ...options,
+      ...byPublishers,
       keepBudget: !limits.budgetGiven,
     }),
     await reconcileStream(
       admin,
       lossStreamName(session),
       wantedLossStream(session, limits),
-      options,
+      byPublishers,
     ),
   ];
+  if (options.floorStream === true) {
+    const floors = wantedFloorStream(session, limits);
+    done.push(await reconcileStream(admin, floorStreamName(session), floors));
+  }
+  return done;
 }
 
 /** One line for a person: `stream netrx-lab: max_msgs_per_subject 1024 → 128 (updated)`. */

@@ -100,6 +100,24 @@ export function lossStreamSubjects(session: string): string {
   return `netrxloss.${checkClusterSessionName(session)}.>`;
 }
 
+/**
+ * The floor stream of `session` (review16e L3): each host's newest loss
+ * floor, one per subject. `netrxfloor-` is no event stream's name (those
+ * are `netrx-<session>`) nor a loss stream's, whatever the session.
+ */
+export function floorStreamName(session: string): string {
+  return `netrxfloor-${checkClusterSessionName(session)}`;
+}
+
+/** The floor stream's subjects: `netrxfloor.<session>.<host>`, published by readers only. */
+export function floorStreamSubjects(session: string): string {
+  return `netrxfloor.${checkClusterSessionName(session)}.*`;
+}
+
+export function isFloorStream(stream: string): boolean {
+  return stream.startsWith('netrxfloor-');
+}
+
 /** One publisher run's loss reports: the stream keeps the last few per subject. */
 export function lossSubject(session: string, host: string, instance: string): string {
   return `netrxloss.${session}.${host}.${instance}`;
