@@ -9,15 +9,21 @@
  *
  * Checked: `lab-1` creates the streams and publishes 20 events into a
  * budget of 10, the capture server reads them (10 delivered, 10 lost:
- * loss exact, its floor stored); `lab-1` cannot store an event or a loss
- * report as `lab-2`, nor a floor.
+ * loss exact, its floor stored in the floor stream the server made);
+ * `lab-1` cannot store an event or a loss report as `lab-2`, nor a floor
+ * (in the floor stream, or on the legacy subject in the loss stream).
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectNatsCapture, type NatsCaptureLink } from '../../src/node/cluster/index.js';
-import { lossFloorSubject, parseLossFloor } from '../../src/node/cluster/loss-floors.js';
+import {
+  legacyLossFloorSubject,
+  lossFloorSubject,
+  parseLossFloor,
+} from '../../src/node/cluster/loss-floors.js';
+import { floorStreamName } from '../../src/node/cluster/subjects.js';
 import {
   NatsNode,
   RECORDED_NATS_VERSION,
@@ -100,7 +106,7 @@ describe.skipIf(nats.skip)(`the documented capture permissions on ${RECORDED_NAT
     expect(reader.source.stats().consumerErrors).toEqual({});
     expect(reader.source.handOverStats().lossFloors.unsent).toBe(0);
     const floor = await server.lastMessage?.(
-      'netrx-loss-fleet',
+      floorStreamName('fleet'),
       lossFloorSubject('fleet', 'lab-1'),
     );
     expect(floor === undefined ? [] : [...(parseLossFloor(floor, 64)?.values() ?? [])]).toEqual([
@@ -115,6 +121,12 @@ describe.skipIf(nats.skip)(`the documented capture permissions on ${RECORDED_NAT
       event: await lab1.publish('netrx.fleet.lab-2.netrx-synthetic', data, 'r-d1-forged-1'),
       report: await lab1.publish('netrxloss.fleet.lab-2.forged', data, 'r-d1-forged-2'),
       floor: await lab1.publish(lossFloorSubject('fleet', 'lab-1'), data, 'r-d1-forged-3'),
+      // Where a netrx before the floor stream kept floors, which readers still read.
+      legacyFloor: await lab1.publish(
+        legacyLossFloorSubject('fleet', 'lab-1'),
+        data,
+        'r-d1-forged-4',
+      ),
     };
     console.info(`lab-1 as another: ${JSON.stringify(tries)}`);
     for (const outcome of Object.values(tries)) expect(outcome.kind).not.toBe('stored');

@@ -96,8 +96,9 @@ describe.skipIf(peers.skip)(
       expect(replaced).toBe(1);
       expect(seen.lost).toBe(0);
       // The old loss is now a floor, and the new durable expires when idle (N8).
-      const floor = await jsm.streams.getMessage('netrx-loss-v1', {
-        last_by_subj: 'netrxloss.v1.lab-1.floor.acked',
+      // In the floor stream since review16e L3.
+      const floor = await jsm.streams.getMessage('netrxfloor-v1', {
+        last_by_subj: 'netrxfloor.v1.lab-1',
       });
       expect(floor?.json<{ runs: Record<string, number> }>().runs).toSatisfy(
         (runs: Record<string, number>) => Object.values(runs).reduce((a, b) => a + b, 0) === 5,

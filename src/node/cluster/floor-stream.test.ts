@@ -20,6 +20,7 @@ import {
   resolveStreamLimits,
   wantedFloorStream,
 } from './stream-config.js';
+import { ensureFloorStream } from './floor-stream.js';
 import { floorStreamName, lossStreamName } from './subjects.js';
 import { makeHost, makeReader, readBuffer, settle } from './test-kit.js';
 
@@ -246,5 +247,17 @@ describe('the floor stream as readers make it', () => {
       ['max_msgs_per_subject', 'updated'],
     ]);
     expect(stream.streamConfig(floorStreamName('lab'))).toEqual(wantedFloorStream('lab', limits));
+  });
+
+  it("a loss durable's bind makes a missing one, with the loss stream's replicas, and changes none", async () => {
+    const stream = new FakeJetStream({ maxMsgs: 8 });
+    const session = resolveStreamLimits({ replicas: 3, duplicateWindowMs: 30_000 });
+    await reconcileCaptureStreams(stream.admin, 'lab', session);
+    expect(await ensureFloorStream(stream.admin, lossStreamName('lab'))).toBe(true);
+    expect(stream.streamConfig(floorStreamName('lab'))).toEqual(wantedFloorStream('lab', session));
+    const drifted = { ...wantedFloorStream('lab', session), num_replicas: 5 };
+    await stream.admin.update(floorStreamName('lab'), drifted);
+    expect(await ensureFloorStream(stream.admin, lossStreamName('lab'))).toBe(false);
+    expect(stream.streamConfig(floorStreamName('lab'))).toEqual(drifted);
   });
 });

@@ -3,7 +3,7 @@
  * consumer list for the threshold-less consumers (candidates; which are
  * netrx's is legacy-loss-durable.ts's) and their ack floors, an ordered consumer (ephemeral, no
  * acks, deleted after) to read the reports at or below it, the newest
- * floor by `last_by_subj`, and the link's own publish for new floors.
+ * floor by `last_by_subj` (in the floor stream and on the legacy subject), and the link's own publish for new floors.
  */
 import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
 import { hasNoIdleThreshold } from './legacy-loss-durable.js';
@@ -12,6 +12,8 @@ import type { PublishPort } from './ports.js';
 
 /** The JetStream API error "consumer not found". */
 const CONSUMER_NOT_FOUND = 10014;
+/** The JetStream API error "stream not found". */
+const STREAM_NOT_FOUND = 10059;
 /** Reports asked for at once while reading up to an ack floor. */
 const REPORTS_PER_FETCH = 256;
 
@@ -58,8 +60,14 @@ export function natsLossUpgradePort(
       }
     },
     async lastMessage(stream, subject) {
-      const stored = await jsm.streams.getMessage(stream, { last_by_subj: subject });
-      return stored?.data;
+      try {
+        const stored = await jsm.streams.getMessage(stream, { last_by_subj: subject });
+        return stored?.data;
+      } catch (error) {
+        // No floor stream yet (made at the bind, floor-stream.ts): it holds no floor.
+        if (error instanceof apiError && error.code === STREAM_NOT_FOUND) return undefined;
+        throw error;
+      }
     },
     publish,
     async delete(stream, durable) {

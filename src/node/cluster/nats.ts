@@ -26,6 +26,7 @@ import {
   isLossStream,
   type ConsumerAdmin,
 } from './consumer-config.js';
+import { ensureFloorStream } from './floor-stream.js';
 import { LossDurableUpgrade, UPGRADE_MAX_RUNS, type AdoptionCache } from './loss-upgrade.js';
 import { natsLossUpgradePort } from './nats-loss-upgrade.js';
 import { startGatedPull, storedAtMsOf, type GatedPull } from './nats-pull.js';
@@ -39,6 +40,9 @@ import {
   type StreamReconciliation,
 } from './stream-config.js';
 import { jetStreamAdmin } from './stream-admin.js';
+
+/** The JetStream API error "stream not found". */
+const STREAM_NOT_FOUND = 10059;
 
 /** Acks held before they are written at once (below MAX_ACK_PENDING, so delivery never stalls). */
 const ACKS_PER_WRITE = 512;
@@ -271,8 +275,14 @@ export async function natsCaptureLinkOver(
       };
     },
     async lastMessage(stream, subject) {
-      const stored = await jsm.streams.getMessage(stream, { last_by_subj: subject });
-      return stored?.data;
+      try {
+        const stored = await jsm.streams.getMessage(stream, { last_by_subj: subject });
+        return stored?.data;
+      } catch (error) {
+        // No such stream holds nothing (a floor stream no reader has made yet, L3).
+        if (error instanceof JetStreamApiError && error.code === STREAM_NOT_FOUND) return undefined;
+        throw error;
+      }
     },
     async publish(subject, data, msgId): Promise<PublishOutcome> {
       try {
@@ -317,6 +327,8 @@ export async function natsCaptureLinkOver(
             // A durable outlives its reader: one made for other hosts (or another claim
             // expiry) is made again, never used as it is (review16c N4). A loss durable
             // of a netrx before floors leaves its acked loss as floors first (verify16c V1, V2).
+            // Its floors' stream first: adopted floors and takeovers' reads use it (L3).
+            if (isLossStream(stream)) await ensureFloorStream(admin, stream);
             const upgrade = isLossStream(stream)
               ? new LossDurableUpgrade(upgradePort, stream, UPGRADE_MAX_RUNS, adoptions)
               : undefined;
