@@ -26,7 +26,9 @@ import {
   type JetStreamManager,
 } from '@nats-io/jetstream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureFloorStream } from '../../src/node/cluster/floor-stream.js';
 import { natsLossUpgradePort } from '../../src/node/cluster/nats-loss-upgrade.js';
+import { jetStreamAdmin } from '../../src/node/cluster/stream-admin.js';
 import { LossDurableUpgrade, type LossUpgradePort } from '../../src/node/cluster/loss-upgrade.js';
 import {
   RECORDED_NATS_VERSION,
@@ -92,6 +94,14 @@ async function seqsUpTo(stream: string, filter: string, upTo: number): Promise<n
 describe.skipIf(peers.skip)(
   `the upgrade reads a durable's acked reports, ${RECORDED_NATS_VERSION}`,
   () => {
+    it('a floor stream no reader has made yet holds no floor (10059 is no floor, not a failure)', async () => {
+      await expect(port.lastMessage('netrxfloor-none', 'netrxfloor.none.lab-1')).resolves.toBe(
+        undefined,
+      );
+      // Any other failure still rejects: a stream name the server refuses.
+      await expect(port.lastMessage('bad name', 'netrxfloor.none.lab-1')).rejects.toThrow();
+    }, 30_000);
+
     it('reads every report up to the ack floor and none after it', async () => {
       const stream = await threeReports('m3a');
       expect(await seqsUpTo(stream, 'netrxloss.m3a.*.*', 2)).toEqual([1, 2]);
@@ -106,6 +116,8 @@ describe.skipIf(peers.skip)(
 
     it('adopts a durable made as netrx made it, not one made with the server defaults (D2)', async () => {
       const stream = await threeReports('d2s');
+      // As a reader's bind does before it adopts (floor-stream.ts): floors are stored there.
+      expect(await ensureFloorStream(jetStreamAdmin(jsm, JetStreamApiError), stream)).toBe(true);
       const made = async (name: string, maxAckPending?: number) => {
         await jsm.consumers.add(stream, {
           durable_name: name,
