@@ -92,6 +92,13 @@ describe.skipIf(peers.skip)(`the floor stream across an upgrade (${RECORDED_NATS
     expect(got.source.handOverStats().lossFloors.unread).toBe(0);
   }, 60_000);
 
+  it("a link's floor read of a floor stream not made yet is no floor, not a failure", async () => {
+    const link = await nats.link();
+    const subject = lossFloorSubject('nosuch', 'lab-1');
+    await expect(link.lastMessage?.(floorStreamName('nosuch'), subject)).resolves.toBe(undefined);
+    await expect(link.lastMessage?.('bad name', subject)).rejects.toThrow();
+  }, 30_000);
+
   it('without the old floor the same reader counts the loss, and floors it in the floor stream only', async () => {
     await tenLost('control');
     const got = await newReader('control');

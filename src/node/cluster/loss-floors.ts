@@ -70,8 +70,9 @@ export function legacyLossFloorSubject(session: string, host: string): string {
  */
 export function mergeLossFloors(a: DatedLossFloor, b: DatedLossFloor): DatedLossFloor {
   const runs = new Map(a.runs);
-  for (const [instance, lost] of b.runs)
+  for (const [instance, lost] of b.runs) {
     runs.set(instance, Math.max(lost, runs.get(instance) ?? 0));
+  }
   const reportedAt = new Map<string, number>();
   for (const instance of runs.keys()) {
     const dates = [a, b]

@@ -1,6 +1,6 @@
 /**
- * A capture session's two streams as netrx wants them, and bringing an
- * existing stream to that (issue #16, review16 R1/F3 follow-up). A stream
+ * A capture session's streams (events, loss, and the readers' floors) as
+ * netrx wants them, and bringing an existing stream to that (issue #16, review16 R1/F3 follow-up). A stream
  * created by an older netrx (no per-subject budget, another byte budget) or
  * before the session's buffer settings changed would otherwise keep its old
  * limits forever, and the change would be ignored silently.
@@ -42,6 +42,9 @@ import {
   sessionSubjects,
   streamName,
 } from './subjects.js';
+
+/** How long the loss stream keeps a report, and the floor stream a floor: 7 days. */
+const LOSS_MAX_AGE_NS = 7 * 24 * 3600 * 1_000_000_000;
 
 /** Loss reports kept per publisher run: enough for a reader away for minutes (reports are paced). */
 export const LOSS_REPORTS_PER_RUN = 1024;
@@ -164,9 +167,6 @@ export function wantedLossStream(
     num_replicas: limits.replicas,
   };
 }
-
-/** How long the loss stream keeps a report, and the floor stream a floor: 7 days. */
-const LOSS_MAX_AGE_NS = 7 * 24 * 3600 * 1_000_000_000;
 
 /**
  * The floor stream of `session` (review16e L3): each host's newest loss
