@@ -96,16 +96,28 @@ describe.skipIf(nodePty === undefined && !inCi)(
         // Its send on the terminal: it now waits for the password prompt.
         await terminal.shows('ppp\r');
         terminal.hangUp();
-        expect(await terminal.exited).toEqual({ exitCode: 2, signal: 0 });
+        const exited = await terminal.exited;
         // The hang-up is both a SIGHUP (the controlling terminal) and an end of
         // input; chat reports whichever it handles first, as netrx does; the
-        // failed restore is chat's fatal line at exit.
-        expect(readFileSync(log, 'latin1')).toMatch(
-          new RegExp(
-            '^expect \\(ogin:\\)\nlogin:\n -- got it\n\nsend \\(ppp\\^M\\)\nexpect \\(ssword:\\)\n' +
-              "(SIGHUP|Failed)\nCan't restore terminal parameters: Input/output error\n$",
-          ),
-        );
+        // failed restore is chat's fatal line at exit. Rarely (first seen in a fresh-clone
+        // run, session 33) the end of input wins, netrx exits 2, and the SIGHUP lands
+        // during Node's teardown, after libuv gave the signal back to its default:
+        // the process ends by SIGHUP (Node cannot ignore a signal for its teardown),
+        // as the third case below already allows. Its transcript is whole either way.
+        const transcript =
+          '^expect \\(ogin:\\)\nlogin:\n -- got it\n\nsend \\(ppp\\^M\\)\nexpect \\(ssword:\\)\n';
+        if (exited.signal === 1) {
+          expect(exited.exitCode).toBe(0);
+          expect(readFileSync(log, 'latin1')).toMatch(new RegExp(transcript));
+        } else {
+          expect(exited).toEqual({ exitCode: 2, signal: 0 });
+          expect(readFileSync(log, 'latin1')).toMatch(
+            new RegExp(
+              transcript +
+                "(SIGHUP|Failed)\nCan't restore terminal parameters: Input/output error\n$",
+            ),
+          );
+        }
       },
     );
 
