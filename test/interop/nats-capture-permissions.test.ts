@@ -65,7 +65,24 @@ describe.skipIf(nats.skip)(`the documented capture permissions on ${RECORDED_NAT
   };
 
   beforeAll(async () => {
-    writeFileSync(join(dir, 'nats.conf'), documentedAuthorization());
+    // Plus a reader user narrowed as the docs allowed before the floor stream (verify16e):
+    // its streams' API only, floors on the legacy subject. It may not look up, create or
+    // publish to the floor stream.
+    const narrowed = `    { user: capture-server-narrow, password: narrow-Wq4Jd7Xs,
+      permissions: {
+        publish: { allow: ["netrxloss.fleet.*.floor.acked", "$JS.API.INFO",
+                           "$JS.API.STREAM.INFO.netrx-fleet", "$JS.API.STREAM.INFO.netrx-loss-fleet",
+                           "$JS.API.STREAM.MSG.GET.netrx-loss-fleet", "$JS.API.CONSUMER.>",
+                           "$JS.ACK.netrx-fleet.>", "$JS.ACK.netrx-loss-fleet.>"] }
+        subscribe: { allow: ["_INBOX.>"] }
+      } }
+  ]`;
+    const documented = documentedAuthorization();
+    const usersEnd = documented.lastIndexOf('\n  ]');
+    writeFileSync(
+      join(dir, 'nats.conf'),
+      `${documented.slice(0, usersEnd)}\n${narrowed}${documented.slice(usersEnd + 4)}`,
+    );
     // nats-server reads `$NAME` from its environment; the spawned server inherits ours.
     Object.assign(process.env, PASSWORDS);
     node = new NatsNode(
@@ -112,6 +129,33 @@ describe.skipIf(nats.skip)(`the documented capture permissions on ${RECORDED_NAT
     expect(floor === undefined ? [] : [...(parseLossFloor(floor, 64)?.values() ?? [])]).toEqual([
       10,
     ]);
+  }, 60_000);
+
+  it('a reader whose user may not touch the floor stream still reads and counts loss', async () => {
+    const lab1 = await link('capture-lab-1', PASSWORDS.CAPTURE_LAB_1_PASSWORD);
+    await lab1.ensureStream('fleet', { maxBytes: 1024 * 1024, maxMsgs: 10 });
+    const host = publishingHost(lab1, 'lab-1', 'fleet');
+    for (let i = 0; i < 20; i++) {
+      host.emit(1);
+      await until(() => host.publisher.settled, 5000, 'lab-1 settled');
+    }
+    expect(host.publisher.stats()).toMatchObject({ stored: 10, refused: 10, dropped: 0 });
+    const narrow = await link('capture-server-narrow', 'narrow-Wq4Jd7Xs');
+    const reader = readerSession(narrow, 'fleet', 'lab-*', { readerId: 'v16e-narrow' });
+    // Failed before (nats.ts): the floor stream's look-up was refused, the loss durable was
+    // never bound, and no loss reached the client (delivered 10, lost 0, until timed out).
+    await until(() => reader.delivered() + reader.lost >= 20, 15_000, 'lab-1 accounted');
+    await reader.close();
+    const floors = reader.source.handOverStats().lossFloors;
+    console.info(
+      `narrowed reader: delivered ${reader.delivered()}, lost ${reader.lost}, floors ${JSON.stringify(floors)}`,
+    );
+    expect(reader.seen.get('lab-1')).toEqual(Array.from({ length: 10 }, (_, i) => i));
+    // It cannot read the floors (unread, counted), so it also counts again the loss of an
+    // earlier run this file's first reader delivered: at least once, as documented.
+    expect(reader.lost).toBeGreaterThanOrEqual(10);
+    expect(floors.unread).toBeGreaterThan(0);
+    expect(floors.unsent).toBeGreaterThan(0);
   }, 60_000);
 
   it('lab-1 cannot store an event or a loss report as lab-2, nor a floor', async () => {

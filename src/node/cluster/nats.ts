@@ -327,8 +327,11 @@ export async function natsCaptureLinkOver(
             // A durable outlives its reader: one made for other hosts (or another claim
             // expiry) is made again, never used as it is (review16c N4). A loss durable
             // of a netrx before floors leaves its acked loss as floors first (verify16c V1, V2).
-            // Its floors' stream first: adopted floors and takeovers' reads use it (L3).
-            if (isLossStream(stream)) await ensureFloorStream(admin, stream);
+            // Its floors' stream first: adopted floors and takeovers' reads use it (L3). A
+            // reader whose user may not look it up or create it (permissions narrowed before
+            // the floor stream, verify16e) still binds and counts loss: its floors are then
+            // `unsent` and its reads `unread`, both counted, instead of no loss read at all.
+            if (isLossStream(stream)) await ensureFloorStream(admin, stream).catch(() => false);
             const upgrade = isLossStream(stream)
               ? new LossDurableUpgrade(upgradePort, stream, UPGRADE_MAX_RUNS, adoptions)
               : undefined;
